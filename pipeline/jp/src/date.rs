@@ -1,0 +1,275 @@
+//! Dates: ISO (`1985-03-12`), slash (`1985/3/12`), compact (`19850312`) and 和暦
+//! (`昭和60年3月12日`, `令和元年5月1日`, `S60.3.12`), with full-width digits accepted.
+
+/// A calendar date (proleptic Gregorian).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    /// Year, e.g. 1985.
+    pub year: i32,
+    /// Month 1..=12.
+    pub month: u32,
+    /// Day 1..=31.
+    pub day: u32,
+}
+
+/// Japanese eras: name, one-letter abbreviation, first day (year, month, day).
+const ERAS: &[(&str, char, (i32, u32, u32))] = &[
+    ("令和", 'R', (2019, 5, 1)),
+    ("平成", 'H', (1989, 1, 8)),
+    ("昭和", 'S', (1926, 12, 25)),
+    ("大正", 'T', (1912, 7, 30)),
+    ("明治", 'M', (1868, 1, 25)),
+];
+
+impl Date {
+    /// Build a date if it exists in the calendar.
+    pub fn new(year: i32, month: u32, day: u32) -> Option<Date> {
+        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+            return None;
+        }
+        Some(Date { year, month, day })
+    }
+
+    /// Days since 1970-01-01 (negative before), as Arrow `Date32` stores them.
+    pub fn days_since_epoch(&self) -> i32 {
+        // Howard Hinnant's days_from_civil.
+        let y = if self.month <= 2 { self.year - 1 } else { self.year } as i64;
+        let era = if y >= 0 { y } else { y - 399 } / 400;
+        let yoe = y - era * 400;
+        let m = self.month as i64;
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + self.day as i64 - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        (era * 146097 + doe - 719468) as i32
+    }
+
+    /// The date `days` days after 1970-01-01.
+    pub fn from_days_since_epoch(days: i32) -> Date {
+        let z = days as i64 + 719468;
+        let era = if z >= 0 { z } else { z - 146096 } / 146097;
+        let doe = z - era * 146097;
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        let y = yoe + era * 400;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        Date { year: (if m <= 2 { y + 1 } else { y }) as i32, month: m, day: d }
+    }
+
+    /// Completed years of age on `on` for someone born on `self` (negative if not yet born).
+    pub fn age_on(&self, on: Date) -> i32 {
+        let mut age = on.year - self.year;
+        if (on.month, on.day) < (self.month, self.day) {
+            age -= 1;
+        }
+        age
+    }
+}
+
+impl std::fmt::Display for Date {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+fn is_leap(year: i32) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap(year) => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// Map full-width digits and common separators to ASCII; other characters unchanged.
+fn fold_width(c: char) -> char {
+    match c {
+        '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+        '－' | '‐' | 'ー' | '−' => '-',
+        '／' => '/',
+        '．' => '.',
+        'Ｒ' | 'ｒ' | 'r' => 'R',
+        'Ｈ' | 'ｈ' | 'h' => 'H',
+        'Ｓ' | 'ｓ' | 's' => 'S',
+        'Ｔ' | 'ｔ' | 't' => 'T',
+        'Ｍ' | 'ｍ' | 'm' => 'M',
+        '　' => ' ',
+        _ => c,
+    }
+}
+
+/// Parse a date in any supported form. Returns `None` for anything malformed,
+/// including impossible dates and 和暦 years outside their era.
+pub fn parse_date(input: &str) -> Option<Date> {
+    let folded: String = input.trim().chars().map(fold_width).collect();
+    let s = folded.as_str();
+    if s.is_empty() {
+        return None;
+    }
+    for (name, letter, start) in ERAS {
+        if let Some(rest) = s.strip_prefix(name) {
+            return parse_era_kanji(rest, *start);
+        }
+        if let Some(rest) = s.strip_prefix(*letter) {
+            return parse_era_letter(rest, *start);
+        }
+    }
+    parse_gregorian(s)
+}
+
+fn era_date(start: (i32, u32, u32), era_year: i32, month: u32, day: u32) -> Option<Date> {
+    if era_year < 1 {
+        return None;
+    }
+    let d = Date::new(start.0 + era_year - 1, month, day)?;
+    let first = Date::new(start.0, start.1, start.2)?;
+    if d < first {
+        return None;
+    }
+    // The era must not have ended: check the next era's start.
+    if let Some(pos) = ERAS.iter().position(|e| e.2 == start) {
+        if pos > 0 {
+            let n = ERAS[pos - 1].2;
+            if d >= Date::new(n.0, n.1, n.2)? {
+                return None;
+            }
+        }
+    }
+    Some(d)
+}
+
+/// `60年3月12日`, `元年5月1日`.
+fn parse_era_kanji(rest: &str, start: (i32, u32, u32)) -> Option<Date> {
+    let rest = rest.trim_start();
+    let (year, rest) = if let Some(r) = rest.strip_prefix('元') {
+        (1, r)
+    } else {
+        take_number(rest)?
+    };
+    let rest = rest.strip_prefix('年')?;
+    let (month, rest) = take_number(rest.trim_start())?;
+    let rest = rest.strip_prefix('月')?;
+    let (day, rest) = take_number(rest.trim_start())?;
+    let rest = rest.strip_prefix('日')?;
+    if !rest.trim().is_empty() {
+        return None;
+    }
+    era_date(start, year, month as u32, day as u32)
+}
+
+/// `60.3.12`, `60/03/12`, `60-3-12`.
+fn parse_era_letter(rest: &str, start: (i32, u32, u32)) -> Option<Date> {
+    let parts: Vec<&str> = rest.split(['.', '/', '-']).collect();
+    if parts.len() != 3 {
+        return None;
+    }
+    let y = whole_number(parts[0])?;
+    let m = whole_number(parts[1])?;
+    let d = whole_number(parts[2])?;
+    era_date(start, y, m as u32, d as u32)
+}
+
+fn parse_gregorian(s: &str) -> Option<Date> {
+    // 1985年3月12日
+    if let Some((y, rest)) = take_number(s) {
+        if let Some(rest) = rest.strip_prefix('年') {
+            let (m, rest) = take_number(rest)?;
+            let rest = rest.strip_prefix('月')?;
+            let (d, rest) = take_number(rest)?;
+            let rest = rest.strip_prefix('日')?;
+            if !rest.is_empty() {
+                return None;
+            }
+            return Date::new(y, m as u32, d as u32);
+        }
+    }
+    if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
+        let y = s[0..4].parse().ok()?;
+        let m = s[4..6].parse().ok()?;
+        let d = s[6..8].parse().ok()?;
+        return Date::new(y, m, d);
+    }
+    // Accept a trailing time part of ISO timestamps: 1985-03-12T00:00:00 / "1985-03-12 00:00".
+    let date_part = s.split(['T', ' ']).next()?;
+    let sep = if date_part.contains('-') { '-' } else { '/' };
+    let parts: Vec<&str> = date_part.split(sep).collect();
+    if parts.len() != 3 || parts[0].len() != 4 {
+        return None;
+    }
+    Date::new(whole_number(parts[0])?, whole_number(parts[1])? as u32, whole_number(parts[2])? as u32)
+}
+
+/// Leading ASCII digits (at most 4) as a number, and the rest.
+fn take_number(s: &str) -> Option<(i32, &str)> {
+    let end = s.bytes().take_while(|b| b.is_ascii_digit()).count();
+    if end == 0 || end > 4 {
+        return None;
+    }
+    Some((s[..end].parse().ok()?, &s[end..]))
+}
+
+fn whole_number(s: &str) -> Option<i32> {
+    if s.is_empty() || s.len() > 4 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> Option<Date> {
+        Date::new(y, m, day)
+    }
+
+    #[test]
+    fn parses_all_forms() {
+        assert_eq!(parse_date("1985-03-12"), d(1985, 3, 12));
+        assert_eq!(parse_date("1985/3/12"), d(1985, 3, 12));
+        assert_eq!(parse_date("19850312"), d(1985, 3, 12));
+        assert_eq!(parse_date("１９８５－０３－１２"), d(1985, 3, 12));
+        assert_eq!(parse_date("1985年3月12日"), d(1985, 3, 12));
+        assert_eq!(parse_date("令和2年1月24日"), d(2020, 1, 24));
+        assert_eq!(parse_date("令和元年5月1日"), d(2019, 5, 1));
+        assert_eq!(parse_date("平成元年1月8日"), d(1989, 1, 8));
+        assert_eq!(parse_date("昭和64年1月7日"), d(1989, 1, 7));
+        assert_eq!(parse_date("大正元年7月30日"), d(1912, 7, 30));
+        assert_eq!(parse_date("明治45年7月29日"), d(1912, 7, 29));
+        assert_eq!(parse_date("S60.3.12"), d(1985, 3, 12));
+        assert_eq!(parse_date("Ｈ３１．４．３０"), d(2019, 4, 30));
+        assert_eq!(parse_date("1985-03-12T10:00:00"), d(1985, 3, 12));
+    }
+
+    #[test]
+    fn rejects_malformed() {
+        for bad in [
+            "", "1985-02-30", "1985-13-01", "昭和65年1月1日", "平成元年1月7日", "令和0年1月1日",
+            "abc", "85-3-12", "1985/3", "19850230", "令和2年1月24", "S60.3", "明治1年1月1日",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn epoch_days_round_trip() {
+        for days in [-40000, -1, 0, 1, 11_000, 20_000, 60_000] {
+            let date = Date::from_days_since_epoch(days);
+            assert_eq!(date.days_since_epoch(), days);
+        }
+        assert_eq!(Date::new(1970, 1, 1).unwrap().days_since_epoch(), 0);
+        assert_eq!(Date::new(2000, 3, 1).unwrap().days_since_epoch(), 11_017);
+    }
+
+    #[test]
+    fn age() {
+        let born = Date::new(1985, 3, 12).unwrap();
+        assert_eq!(born.age_on(Date::new(2026, 3, 11).unwrap()), 40);
+        assert_eq!(born.age_on(Date::new(2026, 3, 12).unwrap()), 41);
+    }
+}

@@ -1,0 +1,85 @@
+//! Prefectures (JIS X 0401) and address prefixes.
+
+/// The 47 prefectures in JIS X 0401 order: index + 1 is the prefecture code.
+pub const PREFECTURES: [&str; 47] = [
+    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県",
+    "群馬県", "埼玉県", "千葉県", "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県",
+    "山梨県", "長野県", "岐阜県", "静岡県", "愛知県", "三重県", "滋賀県", "京都府", "大阪府",
+    "兵庫県", "奈良県", "和歌山県", "鳥取県", "島根県", "岡山県", "広島県", "山口県", "徳島県",
+    "香川県", "愛媛県", "高知県", "福岡県", "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県",
+    "鹿児島県", "沖縄県",
+];
+
+/// Prefecture name for a 2-digit prefecture code (1..=47).
+pub fn prefecture_name(code: u32) -> Option<&'static str> {
+    PREFECTURES.get((code as usize).checked_sub(1)?).copied()
+}
+
+/// The prefecture an address starts with, if any.
+pub fn prefecture_of_address(address: &str) -> Option<&'static str> {
+    let a = address.trim_start();
+    PREFECTURES.iter().copied().find(|p| a.starts_with(p))
+}
+
+/// Municipality names in which 市/町/村 occurs before the final suffix, so the first
+/// suffix is not the end of the name.
+const INNER_SUFFIX_NAMES: &[&str] = &[
+    "四日市市", "廿日市市", "野々市市", "大町市", "十日町市", "羽村市", "東村山市", "武蔵村山市",
+    "田村市", "村山市", "村上市", "大村市", "町田市", "市川市", "市原市", "上市町", "市貝町",
+    "八日市場市", "余市町", "大和村", "東村", "西村", "中村", "北村", "玉村町", "木曽町",
+];
+
+/// `都道府県` + `市区町村` prefix of an address (e.g. `東京都千代田区`, `北海道余市郡余市町`,
+/// `神奈川県横浜市` for a ward of a designated city). `None` when no prefecture or
+/// municipality suffix is found.
+pub fn municipality_of_address(address: &str) -> Option<String> {
+    let a = address.trim_start();
+    let pref = prefecture_of_address(a)?;
+    let rest = &a[pref.len()..];
+    // Optional 郡 (district) before a 町/村.
+    let (gun, rest) = match rest.find('郡') {
+        Some(i) if rest[..i].chars().count() <= 4 && i > 0 => rest.split_at(i + '郡'.len_utf8()),
+        _ => ("", rest),
+    };
+    for name in INNER_SUFFIX_NAMES {
+        if rest.starts_with(name) {
+            return Some(format!("{pref}{gun}{name}"));
+        }
+    }
+    let mut seen = 0;
+    for (i, c) in rest.char_indices() {
+        if seen >= 1 && matches!(c, '市' | '区' | '町' | '村') {
+            let end = i + c.len_utf8();
+            return Some(format!("{pref}{gun}{}", &rest[..end]));
+        }
+        seen += 1;
+        if seen > 8 {
+            break;
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefectures() {
+        assert_eq!(prefecture_name(13), Some("東京都"));
+        assert_eq!(prefecture_name(0), None);
+        assert_eq!(prefecture_name(48), None);
+        assert_eq!(prefecture_of_address("神奈川県横浜市中区1-1"), Some("神奈川県"));
+        assert_eq!(prefecture_of_address("横浜市"), None);
+    }
+
+    #[test]
+    fn municipalities() {
+        assert_eq!(municipality_of_address("東京都千代田区千代田1-1").as_deref(), Some("東京都千代田区"));
+        assert_eq!(municipality_of_address("神奈川県横浜市中区山下町1").as_deref(), Some("神奈川県横浜市"));
+        assert_eq!(municipality_of_address("三重県四日市市諏訪町1-5").as_deref(), Some("三重県四日市市"));
+        assert_eq!(municipality_of_address("北海道余市郡余市町黒川町").as_deref(), Some("北海道余市郡余市町"));
+        assert_eq!(municipality_of_address("東京都町田市森野2-2").as_deref(), Some("東京都町田市"));
+        assert_eq!(municipality_of_address("長野県").as_deref(), None);
+    }
+}

@@ -1,0 +1,144 @@
+//! Diagnostics: `path:line:col: message` with an optional hint.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// One problem found in a job or rule file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// File the problem is in.
+    pub file: PathBuf,
+    /// 1-based line, 0 when the problem has no position (e.g. a missing section).
+    pub line: usize,
+    /// 1-based column (in characters).
+    pub col: usize,
+    /// What is wrong. Never contains a data value.
+    pub message: String,
+    /// How to fix it, e.g. "did you mean `生年月日`?".
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic at a byte span of `source`.
+    pub fn at(file: &Path, source: &str, span: Range<usize>, message: impl Into<String>) -> Self {
+        let (line, col) = line_col(source, span.start);
+        Diagnostic { file: file.to_path_buf(), line, col, message: message.into(), hint: None }
+    }
+
+    /// A diagnostic about a whole file.
+    pub fn file(file: &Path, message: impl Into<String>) -> Self {
+        Diagnostic { file: file.to_path_buf(), line: 0, col: 0, message: message.into(), hint: None }
+    }
+
+    /// Attach a hint.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.col, self.message)?;
+        } else {
+            write!(f, "{}: {}", self.file.display(), self.message)?;
+        }
+        if let Some(h) = &self.hint {
+            write!(f, "\n  hint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// All problems found; validation fails when this is not empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    /// Record a problem.
+    pub fn push(&mut self, d: Diagnostic) {
+        self.0.push(d);
+    }
+    /// Whether nothing is wrong.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{d}")?;
+        }
+        if self.0.len() > 1 {
+            write!(f, "\n{} problems found", self.0.len())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+impl From<Diagnostic> for Diagnostics {
+    fn from(d: Diagnostic) -> Self {
+        Diagnostics(vec![d])
+    }
+}
+
+/// 1-based line and character column of byte `offset` in `source`.
+pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(source.len());
+    let mut start = offset;
+    while !source.is_char_boundary(start) {
+        start -= 1;
+    }
+    let before = &source[..start];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// The closest candidate to `name`, if close enough to be a likely typo.
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::normalized_damerau_levenshtein(name, c), c))
+        .filter(|(score, _)| *score >= 0.5)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+/// A TOML parse error as a diagnostic with its position.
+pub fn from_toml_error(file: &Path, source: &str, e: &toml::de::Error) -> Diagnostic {
+    let span = e.span().unwrap_or(0..0);
+    let msg = e.message().trim().to_string();
+    let mut d = Diagnostic::at(file, source, span, msg);
+    if e.span().is_none() {
+        d.line = 0;
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions() {
+        assert_eq!(line_col("ab\ncd", 0), (1, 1));
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+        assert_eq!(line_col("生年\n月日", 7), (2, 1));
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(did_you_mean("genralize", ["generalize", "drop"]).as_deref(), Some("did you mean `generalize`?"));
+        assert_eq!(did_you_mean("zzz", ["generalize", "drop"]), None);
+        assert_eq!(did_you_mean("生年月", ["生年月日", "性別"]).as_deref(), Some("did you mean `生年月日`?"));
+    }
+}

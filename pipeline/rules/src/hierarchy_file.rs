@@ -1,0 +1,86 @@
+//! Custom generalisation hierarchies in ARX's CSV format: no header, one row per original
+//! value, column i = the value at level i.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// A loaded ARX-format hierarchy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomHierarchy {
+    /// Where it was loaded from.
+    pub path: PathBuf,
+    /// Rows: `rows[i][level]`.
+    pub rows: Vec<Vec<String>>,
+    /// Original value -> row index.
+    pub index: HashMap<String, usize>,
+}
+
+impl CustomHierarchy {
+    /// Parse hierarchy text. Errors name the line; they never quote values.
+    pub fn parse(path: &Path, text: &str, separator: char) -> Result<Self, (usize, String)> {
+        let mut rows: Vec<Vec<String>> = Vec::new();
+        let mut index = HashMap::new();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim_end_matches('\r');
+            if line.is_empty() {
+                continue;
+            }
+            let cells: Vec<String> = line.split(separator).map(str::to_string).collect();
+            if let Some(first) = rows.first() {
+                if cells.len() != first.len() {
+                    return Err((i + 1, format!("has {} levels, the first row has {}", cells.len(), first.len())));
+                }
+            }
+            if index.insert(cells[0].clone(), rows.len()).is_some() {
+                return Err((i + 1, "repeats an original value of an earlier row".into()));
+            }
+            rows.push(cells);
+        }
+        if rows.is_empty() {
+            return Err((0, "is empty".into()));
+        }
+        // A hierarchy must be a tree: a value at level i must map to one value at level i+1.
+        let levels = rows[0].len();
+        for level in 1..levels.saturating_sub(1) {
+            let mut parent: HashMap<&str, &str> = HashMap::new();
+            for (i, r) in rows.iter().enumerate() {
+                if let Some(p) = parent.insert(&r[level], &r[level + 1]) {
+                    if p != r[level + 1] {
+                        return Err((i + 1, format!("level {level} value has two parents at level {}", level + 1)));
+                    }
+                }
+            }
+        }
+        Ok(CustomHierarchy { path: path.to_path_buf(), rows, index })
+    }
+
+    /// Number of levels including level 0.
+    pub fn levels(&self) -> usize {
+        self.rows[0].len()
+    }
+
+    /// The generalised values of `value` at every level, or `None` if it is not in the file.
+    pub fn lookup(&self, value: &str) -> Option<&[String]> {
+        self.index.get(value).map(|&i| self.rows[i].as_slice())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_arx_format() {
+        let h = CustomHierarchy::parse(Path::new("h.csv"), "a;x;*\nb;x;*\nc;y;*\n", ';').unwrap();
+        assert_eq!(h.levels(), 3);
+        assert_eq!(h.lookup("b").unwrap()[1], "x");
+        assert!(h.lookup("d").is_none());
+    }
+
+    #[test]
+    fn rejects_ragged_and_non_tree() {
+        assert_eq!(CustomHierarchy::parse(Path::new("h"), "a;x;*\nb;x\n", ';').unwrap_err().0, 2);
+        assert!(CustomHierarchy::parse(Path::new("h"), "a;x;p\nb;x;q\n", ';').is_err());
+        assert!(CustomHierarchy::parse(Path::new("h"), "a;x\na;y\n", ';').is_err());
+    }
+}

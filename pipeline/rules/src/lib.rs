@@ -1,0 +1,19 @@
+//! Job and rule files for tokumei.
+//!
+//! Raw TOML structures ([`raw`]) are parsed with unknown keys rejected, then validated
+//! against the input's header ([`validate`]) into a [`Plan`], the only thing the engine
+//! accepts. Validation collects every problem with `file:line:col` and a "did you mean"
+//! hint instead of stopping at the first one.
+
+pub mod diag;
+pub mod hierarchy_file;
+pub mod job;
+pub mod plan;
+pub mod raw;
+pub mod validate;
+
+pub use diag::{Diagnostic, Diagnostics};
+pub use hierarchy_file::CustomHierarchy;
+pub use job::{Encoding, InputFormat, Job, load_job};
+pub use plan::*;
+pub use validate::{parse_rules, validate_rules};

@@ -1,0 +1,360 @@
+//! The validated plan: the only form of the rules the engine accepts.
+
+use crate::CustomHierarchy;
+use std::fmt;
+use std::path::PathBuf;
+
+/// Dataset processing mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// 行政機関等匿名加工情報 / 匿名加工情報: no linkable code survives; per-release random keys.
+    Anonymized,
+    /// 仮名加工情報: keyed HMAC pseudonyms with a managed key; internal use only.
+    Pseudonymized,
+}
+
+impl Mode {
+    /// Name as written in rule files.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Mode::Anonymized => "anonymized",
+            Mode::Pseudonymized => "pseudonymized",
+        }
+    }
+}
+
+/// Role of a column, which decides the actions allowed on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Describes a person directly (氏名, 住所, 電話番号).
+    DirectIdentifier,
+    /// Legal identification code 個人識別符号 (マイナンバー, 被保険者番号).
+    IdentificationCode,
+    /// Code that links records (宛名番号, 世帯番号).
+    LinkingCode,
+    /// Quasi-identifier, part of the k-anonymity key.
+    QuasiIdentifier,
+    /// Sensitive attribute (要配慮個人情報), subject to l-diversity.
+    Sensitive,
+    /// Other attribute.
+    Insensitive,
+}
+
+/// All roles with their rule-file names.
+pub const ROLES: &[(&str, Role)] = &[
+    ("direct_identifier", Role::DirectIdentifier),
+    ("identification_code", Role::IdentificationCode),
+    ("linking_code", Role::LinkingCode),
+    ("quasi_identifier", Role::QuasiIdentifier),
+    ("sensitive", Role::Sensitive),
+    ("insensitive", Role::Insensitive),
+];
+
+impl Role {
+    /// Name as written in rule files.
+    pub fn as_str(&self) -> &'static str {
+        ROLES.iter().find(|(_, r)| r == self).map(|(n, _)| *n).unwrap_or("?")
+    }
+}
+
+/// Type of the values of a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueType {
+    /// Text.
+    String,
+    /// Whole number (commas and full-width digits accepted on input).
+    Integer,
+    /// Calendar date (ISO, slash, 和暦).
+    Date,
+    /// Yes/no (1/0, true/false, はい/いいえ, 有/無).
+    Boolean,
+}
+
+/// All value types with their rule-file names.
+pub const VALUE_TYPES: &[(&str, ValueType)] = &[
+    ("string", ValueType::String),
+    ("integer", ValueType::Integer),
+    ("date", ValueType::Date),
+    ("boolean", ValueType::Boolean),
+];
+
+impl ValueType {
+    /// Name as written in rule files.
+    pub fn as_str(&self) -> &'static str {
+        VALUE_TYPES.iter().find(|(_, t)| t == self).map(|(n, _)| *n).unwrap_or("?")
+    }
+}
+
+/// A generalisation hierarchy. Level 0 is the original (canonical) value; the highest
+/// level is `*` (everything suppressed).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Hierarchy {
+    /// Age in completed years (from a birth date at the job's reference date, or an integer
+    /// age), top-coded at `top` (`90+`), then bands of the given widths, then `*`.
+    Age {
+        /// Band width per level above 0, each a multiple of the previous.
+        bands: Vec<u32>,
+        /// Ages at or above this are one value `top+`.
+        top: u32,
+    },
+    /// Dates: day, month, year, 5-year, decade, `*`.
+    Date,
+    /// 郵便番号: 7 digits, first 3 digits, `*`.
+    PostalCode,
+    /// 市区町村コード: 5-digit code, prefecture, `*`.
+    MunicipalityCode,
+    /// 住所: full, 都道府県+市区町村, 都道府県, `*`.
+    Address,
+    /// Integers: exact (top/bottom coded), then bands of the given widths, then `*`.
+    Bands {
+        /// Band width per level above 0.
+        widths: Vec<i64>,
+        /// Values at or above this become one band `top+`.
+        top: Option<i64>,
+        /// Values below this become one band `<bottom`.
+        bottom: Option<i64>,
+    },
+    /// ARX-format hierarchy file.
+    Custom(CustomHierarchy),
+}
+
+impl Hierarchy {
+    /// Highest level (the `*` level).
+    pub fn max_level(&self) -> u32 {
+        match self {
+            Hierarchy::Age { bands, .. } => bands.len() as u32 + 1,
+            Hierarchy::Date => 5,
+            Hierarchy::PostalCode | Hierarchy::MunicipalityCode => 2,
+            Hierarchy::Address => 3,
+            Hierarchy::Bands { widths, .. } => widths.len() as u32 + 1,
+            Hierarchy::Custom(h) => h.levels() as u32 - 1,
+        }
+    }
+
+    /// Short name for reports.
+    pub fn name(&self) -> String {
+        match self {
+            Hierarchy::Age { .. } => "age".into(),
+            Hierarchy::Date => "date".into(),
+            Hierarchy::PostalCode => "postal_code".into(),
+            Hierarchy::MunicipalityCode => "municipality_code".into(),
+            Hierarchy::Address => "address".into(),
+            Hierarchy::Bands { .. } => "bands".into(),
+            Hierarchy::Custom(h) => format!("file:{}", h.path.display()),
+        }
+    }
+
+    /// Human description of a level, e.g. `5-year bands, 90+`.
+    pub fn describe_level(&self, level: u32) -> String {
+        if level == self.max_level() {
+            return "suppressed (*)".into();
+        }
+        match self {
+            Hierarchy::Age { bands, top } => match level {
+                0 => format!("age in years, top-coded {top}+"),
+                l => format!("{}-year bands, top-coded {top}+", bands[l as usize - 1]),
+            },
+            Hierarchy::Date => ["day", "month", "year", "5 years", "decade"][level as usize].into(),
+            Hierarchy::PostalCode => ["7 digits", "first 3 digits"][level as usize].into(),
+            Hierarchy::MunicipalityCode => ["municipality code", "prefecture"][level as usize].into(),
+            Hierarchy::Address => ["full address", "都道府県+市区町村", "都道府県"][level as usize].into(),
+            Hierarchy::Bands { widths, top, bottom } => {
+                let mut s = match level {
+                    0 => "exact value".to_string(),
+                    l => format!("bands of {}", widths[l as usize - 1]),
+                };
+                if let Some(t) = top {
+                    s.push_str(&format!(", top-coded {t}+"));
+                }
+                if let Some(b) = bottom {
+                    s.push_str(&format!(", bottom-coded <{b}"));
+                }
+                s
+            }
+            Hierarchy::Custom(h) => format!("level {level} of {}", h.path.display()),
+        }
+    }
+}
+
+/// What is done to a column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Removed from the output.
+    Drop,
+    /// Output unchanged (after parsing as the column's type and optional normalisation).
+    Keep,
+    /// Replaced by a fixed-length keyed HMAC-SHA-256 code.
+    Pseudonymize {
+        /// Output length in hex characters (16..=64).
+        length: u32,
+    },
+    /// Replaced by its value at `level` of `hierarchy`.
+    Generalize {
+        /// The hierarchy.
+        hierarchy: Hierarchy,
+        /// The level applied.
+        level: u32,
+    },
+    /// Characters replaced by `mask_char` except the first `keep_first`, last `keep_last`
+    /// and any in `preserve`.
+    Mask {
+        /// Characters left at the start.
+        keep_first: u32,
+        /// Characters left at the end.
+        keep_last: u32,
+        /// Replacement character.
+        mask_char: char,
+        /// Characters never replaced.
+        preserve: String,
+    },
+    /// Integers capped to `[bottom, top]`.
+    TopBottomCode {
+        /// Upper cap.
+        top: Option<i64>,
+        /// Lower cap.
+        bottom: Option<i64>,
+    },
+    /// Values seen fewer than `min_count` times in the input become null.
+    SuppressRare {
+        /// Smallest count kept.
+        min_count: u32,
+    },
+}
+
+/// All action names as written in rule files.
+pub const ACTIONS: &[&str] =
+    &["drop", "keep", "pseudonymize", "generalize", "mask", "top_bottom_code", "suppress_rare"];
+
+impl Action {
+    /// Name as written in rule files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Drop => "drop",
+            Action::Keep => "keep",
+            Action::Pseudonymize { .. } => "pseudonymize",
+            Action::Generalize { .. } => "generalize",
+            Action::Mask { .. } => "mask",
+            Action::TopBottomCode { .. } => "top_bottom_code",
+            Action::SuppressRare { .. } => "suppress_rare",
+        }
+    }
+
+    /// Human description for reports ("level 2: year").
+    pub fn describe(&self) -> String {
+        match self {
+            Action::Drop => "deleted".into(),
+            Action::Keep => "kept".into(),
+            Action::Pseudonymize { length } => format!("HMAC-SHA-256 code, {length} hex characters"),
+            Action::Generalize { hierarchy, level } => {
+                format!("{} hierarchy, level {level}: {}", hierarchy.name(), hierarchy.describe_level(*level))
+            }
+            Action::Mask { keep_first, keep_last, .. } => {
+                format!("masked except first {keep_first} and last {keep_last} characters")
+            }
+            Action::TopBottomCode { top, bottom } => {
+                let t = top.map_or("none".into(), |t| t.to_string());
+                let b = bottom.map_or("none".into(), |b| b.to_string());
+                format!("top code {t}, bottom code {b}")
+            }
+            Action::SuppressRare { min_count } => format!("values seen fewer than {min_count} times suppressed"),
+        }
+    }
+}
+
+/// One validated column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnPlan {
+    /// Input column name.
+    pub name: String,
+    /// Position in the input.
+    pub input_index: usize,
+    /// Role.
+    pub role: Role,
+    /// Type of input values.
+    pub ty: ValueType,
+    /// Apply NFKC before anything else.
+    pub nfkc: bool,
+    /// Action.
+    pub action: Action,
+    /// Output column name, `None` when dropped.
+    pub output: Option<String>,
+    /// Description for the data dictionary.
+    pub description: Option<String>,
+}
+
+impl ColumnPlan {
+    /// Whether the column's values must be counted over the whole dataset (privacy key,
+    /// sensitive attribute or rare-value suppression), i.e. dictionary-encoded.
+    pub fn is_global(&self) -> bool {
+        self.output.is_some()
+            && (matches!(self.role, Role::QuasiIdentifier | Role::Sensitive)
+                || matches!(self.action, Action::SuppressRare { .. }))
+    }
+}
+
+/// What to do with rows holding malformed values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OnMalformed {
+    /// Stop with an error naming file, line and column.
+    Error,
+    /// Leave the row out and count it, failing when more than `max_rejected` are rejected.
+    Reject {
+        /// Largest share of input rows that may be rejected.
+        max_rejected: f64,
+    },
+}
+
+/// Privacy models enforced on the output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Privacy {
+    /// k of k-anonymity.
+    pub k: u32,
+    /// Distinct l-diversity over each sensitive column.
+    pub l: Option<u32>,
+    /// Largest share of rows that may be suppressed.
+    pub max_suppression: f64,
+}
+
+/// A validated rule set bound to one input's columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// Rule file.
+    pub rules_path: PathBuf,
+    /// SHA-256 of the rule file's bytes.
+    pub rules_sha256: String,
+    /// Dataset name.
+    pub dataset: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Mode.
+    pub mode: Mode,
+    /// Subject identifier column (input name).
+    pub subject: Option<String>,
+    /// Malformed-row policy.
+    pub on_malformed: OnMalformed,
+    /// Privacy models.
+    pub privacy: Privacy,
+    /// Columns in rule-file order (also the output order).
+    pub columns: Vec<ColumnPlan>,
+}
+
+impl Plan {
+    /// Columns that appear in the output.
+    pub fn output_columns(&self) -> impl Iterator<Item = &ColumnPlan> {
+        self.columns.iter().filter(|c| c.output.is_some())
+    }
+    /// Output names of the quasi-identifiers.
+    pub fn quasi_identifiers(&self) -> Vec<&ColumnPlan> {
+        self.output_columns().filter(|c| c.role == Role::QuasiIdentifier).collect()
+    }
+    /// Output columns that are sensitive.
+    pub fn sensitive(&self) -> Vec<&ColumnPlan> {
+        self.output_columns().filter(|c| c.role == Role::Sensitive).collect()
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

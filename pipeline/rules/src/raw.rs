@@ -1,0 +1,89 @@
+//! Raw TOML structures exactly as written; unknown keys are rejected by serde.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A rule file (`rules/*.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRules {
+    /// Rule-file format version; must be 1.
+    pub version: Spanned<i64>,
+    /// Dataset name, used for output file names and reports.
+    pub dataset: Spanned<String>,
+    /// Free-text description for the report.
+    pub description: Option<String>,
+    /// `anonymized` (匿名加工情報) or `pseudonymized` (仮名加工情報).
+    pub mode: Spanned<String>,
+    /// Column holding the subject identifier (e.g. 宛名番号): the seam for requests and
+    /// provision records. Never output as is.
+    pub subject: Option<Spanned<String>>,
+    /// `error` (default) or `reject` rows with malformed values.
+    pub on_malformed: Option<Spanned<String>>,
+    /// Largest share of input rows that may be rejected (default 0.01).
+    pub max_rejected: Option<Spanned<f64>>,
+    /// Privacy models enforced on the output.
+    pub privacy: Option<Spanned<RawPrivacy>>,
+    /// One entry per input column.
+    #[serde(default, rename = "column")]
+    pub columns: Vec<RawColumn>,
+}
+
+/// `[privacy]` section.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrivacy {
+    /// k of k-anonymity over the quasi-identifiers.
+    pub k: Spanned<i64>,
+    /// Distinct l-diversity for every sensitive column.
+    pub l: Option<Spanned<i64>>,
+    /// Largest share of rows that may be suppressed to reach k and l.
+    pub max_suppression: Spanned<f64>,
+}
+
+/// `[[column]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawColumn {
+    /// Input column name.
+    pub name: Spanned<String>,
+    /// Role of the column.
+    pub role: Spanned<String>,
+    /// Action applied to it.
+    pub action: Spanned<String>,
+    /// Output column name (defaults to `name`).
+    pub output: Option<Spanned<String>>,
+    /// Description for the data dictionary.
+    pub description: Option<String>,
+    /// Value type: string, integer, date, boolean.
+    #[serde(rename = "type")]
+    pub ty: Option<Spanned<String>>,
+    /// `nfkc` or `none`.
+    pub normalize: Option<Spanned<String>>,
+    /// Built-in hierarchy name (generalize).
+    pub hierarchy: Option<Spanned<String>>,
+    /// ARX-format hierarchy CSV, relative to the rule file (generalize).
+    pub hierarchy_file: Option<Spanned<String>>,
+    /// Separator of `hierarchy_file` (default `;`).
+    pub separator: Option<Spanned<String>>,
+    /// Generalisation level (generalize).
+    pub level: Option<Spanned<i64>>,
+    /// Band widths, one per level above 0 (age and numeric bands).
+    pub bands: Option<Spanned<Vec<i64>>>,
+    /// Top code: values at or above it are coded as it (age `90+`, numeric caps).
+    pub top: Option<Spanned<i64>>,
+    /// Bottom code: values at or below it are coded as it.
+    pub bottom: Option<Spanned<i64>>,
+    /// Pseudonym length in hex characters (pseudonymize).
+    pub length: Option<Spanned<i64>>,
+    /// Characters left visible at the start (mask).
+    pub keep_first: Option<Spanned<i64>>,
+    /// Characters left visible at the end (mask).
+    pub keep_last: Option<Spanned<i64>>,
+    /// Mask character (mask, default `*`).
+    pub mask_char: Option<Spanned<String>>,
+    /// Characters never masked, e.g. `-` (mask).
+    pub preserve: Option<Spanned<String>>,
+    /// Smallest count a value needs to be kept (suppress_rare).
+    pub min_count: Option<Spanned<i64>>,
+}

@@ -1,0 +1,602 @@
+//! Semantic validation of a rule file against an input header.
+
+use crate::diag::{Diagnostic, Diagnostics, did_you_mean, from_toml_error};
+use crate::hierarchy_file::CustomHierarchy;
+use crate::plan::*;
+use crate::raw::{RawColumn, RawRules};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::Path;
+use toml::Spanned;
+
+/// Parse rule-file text into raw structures (syntax and unknown keys only).
+pub fn parse_rules(path: &Path, source: &str) -> Result<RawRules, Diagnostics> {
+    toml::from_str(source).map_err(|e| from_toml_error(path, source, &e).into())
+}
+
+struct Ctx<'a> {
+    path: &'a Path,
+    src: &'a str,
+    diags: Diagnostics,
+}
+
+impl Ctx<'_> {
+    fn err<T>(&mut self, s: &Spanned<T>, msg: impl Into<String>) -> Diagnostic {
+        Diagnostic::at(self.path, self.src, s.span(), msg)
+    }
+    fn push<T>(&mut self, s: &Spanned<T>, msg: impl Into<String>) {
+        let d = self.err(s, msg);
+        self.diags.push(d);
+    }
+    fn push_hint<T>(&mut self, s: &Spanned<T>, msg: impl Into<String>, hint: Option<String>) {
+        let mut d = self.err(s, msg);
+        d.hint = hint;
+        self.diags.push(d);
+    }
+}
+
+/// Validate `source` (the text of rule file `path`) against the input `header` and build
+/// the plan. Every problem is reported, each with its position.
+pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Plan, Diagnostics> {
+    let raw = parse_rules(path, source)?;
+    let mut cx = Ctx { path, src: source, diags: Diagnostics::default() };
+
+    if *raw.version.get_ref() != 1 {
+        cx.push(&raw.version, "unsupported rule-file version (this tokumei reads version 1)");
+    }
+    let mode = match raw.mode.get_ref().as_str() {
+        "anonymized" => Some(Mode::Anonymized),
+        "pseudonymized" => Some(Mode::Pseudonymized),
+        other => {
+            let hint = did_you_mean(other, ["anonymized", "pseudonymized"]);
+            cx.push_hint(&raw.mode, "mode must be `anonymized` or `pseudonymized`", hint);
+            None
+        }
+    };
+    let on_malformed = match raw.on_malformed.as_ref().map(|s| s.get_ref().as_str()) {
+        None | Some("error") => OnMalformed::Error,
+        Some("reject") => {
+            let max = raw.max_rejected.as_ref().map_or(0.01, |m| *m.get_ref());
+            if !(0.0..=1.0).contains(&max) {
+                cx.push(raw.max_rejected.as_ref().unwrap(), "max_rejected must be a share between 0 and 1");
+            }
+            OnMalformed::Reject { max_rejected: max }
+        }
+        Some(_) => {
+            cx.push(raw.on_malformed.as_ref().unwrap(), "on_malformed must be `error` or `reject`");
+            OnMalformed::Error
+        }
+    };
+    if let (Some(m), OnMalformed::Error) = (&raw.max_rejected, on_malformed) {
+        cx.push(m, "max_rejected applies only with on_malformed = \"reject\"");
+    }
+
+    let privacy = match &raw.privacy {
+        Some(p) => {
+            let p = p.get_ref();
+            let k = *p.k.get_ref();
+            if !(1..=1_000_000).contains(&k) {
+                cx.push(&p.k, "k must be between 1 and 1000000");
+            }
+            if mode == Some(Mode::Anonymized) && k < 2 {
+                cx.push(&p.k, "anonymized data needs k of at least 2 (processing standard 5)");
+            }
+            let l = p.l.as_ref().map(|l| {
+                if !(1..=1000).contains(l.get_ref()) {
+                    cx.push(l, "l must be between 1 and 1000");
+                }
+                *l.get_ref() as u32
+            });
+            let ms = *p.max_suppression.get_ref();
+            if !(0.0..=1.0).contains(&ms) {
+                cx.push(&p.max_suppression, "max_suppression must be a share between 0 and 1");
+            }
+            Privacy { k: k.clamp(1, 1_000_000) as u32, l, max_suppression: ms }
+        }
+        None => {
+            if mode == Some(Mode::Anonymized) {
+                cx.diags.push(
+                    Diagnostic::file(path, "anonymized rules need a [privacy] section with k and max_suppression")
+                        .hint("add `[privacy]` with `k = 5` and `max_suppression = 0.02`"),
+                );
+            }
+            Privacy { k: 1, l: None, max_suppression: 0.0 }
+        }
+    };
+
+    // Columns.
+    let header_index: HashMap<&str, usize> = header.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
+    let mut seen: HashMap<String, ()> = HashMap::new();
+    let mut outputs: HashMap<String, ()> = HashMap::new();
+    let mut columns = Vec::new();
+    for raw_col in &raw.columns {
+        let name = raw_col.name.get_ref().clone();
+        let Some(&input_index) = header_index.get(name.as_str()) else {
+            let hint = did_you_mean(&name, header.iter().map(String::as_str));
+            cx.push_hint(&raw_col.name, format!("column `{name}` is not in the input"), hint);
+            continue;
+        };
+        if seen.insert(name.clone(), ()).is_some() {
+            cx.push(&raw_col.name, format!("column `{name}` has more than one rule"));
+            continue;
+        }
+        if let Some(col) = column(&mut cx, raw_col, input_index, mode.unwrap_or(Mode::Anonymized)) {
+            if let Some(out) = &col.output {
+                if outputs.insert(out.clone(), ()).is_some() {
+                    let at = raw_col.output.as_ref().unwrap_or(&raw_col.name);
+                    cx.push(at, format!("output column `{out}` is produced twice"));
+                }
+            }
+            columns.push(col);
+        }
+    }
+    for h in header {
+        if !seen.contains_key(h) && !raw.columns.iter().any(|c| c.name.get_ref() == h) {
+            cx.diags.push(
+                Diagnostic::file(path, format!("input column `{h}` is not covered by any rule"))
+                    .hint(format!("add a [[column]] with name = \"{h}\", a role and an action (`drop` if unused)")),
+            );
+        }
+    }
+    let subject = raw.subject.as_ref().and_then(|s| {
+        if header_index.contains_key(s.get_ref().as_str()) {
+            Some(s.get_ref().clone())
+        } else {
+            let hint = did_you_mean(s.get_ref(), header.iter().map(String::as_str));
+            cx.push_hint(s, "subject column is not in the input", hint);
+            None
+        }
+    });
+
+    if !cx.diags.is_empty() {
+        return Err(cx.diags);
+    }
+    Ok(Plan {
+        rules_path: path.to_path_buf(),
+        rules_sha256: hex::encode(Sha256::digest(source.as_bytes())),
+        dataset: raw.dataset.into_inner(),
+        description: raw.description,
+        mode: mode.expect("mode validated"),
+        subject,
+        on_malformed,
+        privacy,
+        columns,
+    })
+}
+
+/// Which option keys an action accepts (beyond name, role, action, output, description,
+/// type and normalize).
+fn allowed_options(action: &str) -> &'static [&'static str] {
+    match action {
+        "generalize" => &["hierarchy", "hierarchy_file", "separator", "level", "bands", "top", "bottom"],
+        "pseudonymize" => &["length"],
+        "mask" => &["keep_first", "keep_last", "mask_char", "preserve"],
+        "top_bottom_code" => &["top", "bottom"],
+        "suppress_rare" => &["min_count"],
+        _ => &[],
+    }
+}
+
+fn present_options(c: &RawColumn) -> Vec<(&'static str, std::ops::Range<usize>)> {
+    let mut v = Vec::new();
+    macro_rules! opt {
+        ($($f:ident),*) => {$( if let Some(s) = &c.$f { v.push((stringify!($f), s.span())); } )*};
+    }
+    opt!(hierarchy, hierarchy_file, separator, level, bands, top, bottom, length, keep_first, keep_last, mask_char, preserve, min_count);
+    v
+}
+
+fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode) -> Option<ColumnPlan> {
+    let errors_before = cx.diags.0.len();
+    let role = match ROLES.iter().find(|(n, _)| n == c.role.get_ref()) {
+        Some((_, r)) => Some(*r),
+        None => {
+            let hint = did_you_mean(c.role.get_ref(), ROLES.iter().map(|(n, _)| *n));
+            cx.push_hint(&c.role, format!("unknown role; roles are {}", names(ROLES.iter().map(|(n, _)| *n))), hint);
+            None
+        }
+    };
+    let action_name = c.action.get_ref().as_str();
+    if !ACTIONS.contains(&action_name) {
+        let hint = did_you_mean(action_name, ACTIONS.iter().copied());
+        cx.push_hint(&c.action, format!("unknown action; actions are {}", names(ACTIONS.iter().copied())), hint);
+        return None;
+    }
+    for (key, span) in present_options(c) {
+        if !allowed_options(action_name).contains(&key) {
+            let d = Diagnostic::at(cx.path, cx.src, span, format!("option `{key}` does not apply to action `{action_name}`"));
+            cx.diags.push(d);
+        }
+    }
+    let ty_given = c.ty.as_ref().map(|t| match VALUE_TYPES.iter().find(|(n, _)| n == t.get_ref()) {
+        Some((_, ty)) => Some(*ty),
+        None => {
+            let hint = did_you_mean(t.get_ref(), VALUE_TYPES.iter().map(|(n, _)| *n));
+            cx.push_hint(t, "unknown type; types are string, integer, date, boolean", hint);
+            None
+        }
+    });
+    let nfkc = match c.normalize.as_ref().map(|n| n.get_ref().as_str()) {
+        None | Some("nfkc") => true,
+        Some("none") => false,
+        Some(_) => {
+            cx.push(c.normalize.as_ref().unwrap(), "normalize must be `nfkc` or `none`");
+            true
+        }
+    };
+    let int = |cx: &mut Ctx, s: &Option<Spanned<i64>>, lo: i64, hi: i64, what: &str| -> Option<i64> {
+        let s = s.as_ref()?;
+        if !(lo..=hi).contains(s.get_ref()) {
+            cx.push(s, format!("{what} must be between {lo} and {hi}"));
+        }
+        Some(*s.get_ref())
+    };
+
+    let mut ty = ty_given.flatten().unwrap_or(ValueType::String);
+    let action = match action_name {
+        "drop" => Action::Drop,
+        "keep" => Action::Keep,
+        "pseudonymize" => {
+            let length = int(cx, &c.length, 16, 64, "length").unwrap_or(32) as u32;
+            Action::Pseudonymize { length }
+        }
+        "mask" => {
+            let mask_char = match c.mask_char.as_ref() {
+                None => '*',
+                Some(m) => {
+                    let mut chars = m.get_ref().chars();
+                    match (chars.next(), chars.next()) {
+                        (Some(ch), None) => ch,
+                        _ => {
+                            cx.push(m, "mask_char must be one character");
+                            '*'
+                        }
+                    }
+                }
+            };
+            Action::Mask {
+                keep_first: int(cx, &c.keep_first, 0, 64, "keep_first").unwrap_or(0) as u32,
+                keep_last: int(cx, &c.keep_last, 0, 64, "keep_last").unwrap_or(0) as u32,
+                mask_char,
+                preserve: c.preserve.as_ref().map(|p| p.get_ref().clone()).unwrap_or_default(),
+            }
+        }
+        "top_bottom_code" => {
+            if ty_given.flatten().is_some_and(|t| t != ValueType::Integer) {
+                cx.push(c.ty.as_ref().unwrap(), "top_bottom_code works on integer columns");
+            }
+            ty = ValueType::Integer;
+            let top = c.top.as_ref().map(|t| *t.get_ref());
+            let bottom = c.bottom.as_ref().map(|b| *b.get_ref());
+            if top.is_none() && bottom.is_none() {
+                cx.push(&c.action, "top_bottom_code needs `top`, `bottom` or both");
+            }
+            if let (Some(t), Some(b)) = (top, bottom) {
+                if b > t {
+                    cx.push(c.bottom.as_ref().unwrap(), "bottom must not be above top");
+                }
+            }
+            Action::TopBottomCode { top, bottom }
+        }
+        "suppress_rare" => {
+            let Some(m) = int(cx, &c.min_count, 2, 1_000_000, "min_count") else {
+                cx.push(&c.action, "suppress_rare needs `min_count`");
+                return None;
+            };
+            Action::SuppressRare { min_count: m as u32 }
+        }
+        "generalize" => {
+            let (hierarchy, default_ty) = hierarchy(cx, c)?;
+            if ty_given.is_none() {
+                ty = default_ty;
+            }
+            let max = hierarchy.max_level();
+            let level = match &c.level {
+                None => {
+                    cx.push(&c.action, format!("generalize needs `level` (0..={max})"));
+                    0
+                }
+                Some(l) => {
+                    if !(0..=max as i64).contains(l.get_ref()) {
+                        cx.push(l, format!("level must be between 0 and {max} for this hierarchy"));
+                    }
+                    (*l.get_ref()).clamp(0, max as i64) as u32
+                }
+            };
+            check_hierarchy_type(cx, c, &hierarchy, ty);
+            Action::Generalize { hierarchy, level }
+        }
+        _ => unreachable!("action names checked above"),
+    };
+
+    let role = role?;
+    check_role_action(cx, c, role, &action, mode);
+    if action == Action::Drop {
+        if let Some(o) = &c.output {
+            cx.push(o, "a dropped column has no output name");
+        }
+    }
+    if cx.diags.0.len() > errors_before {
+        return None;
+    }
+    let output = (action != Action::Drop)
+        .then(|| c.output.as_ref().map_or_else(|| c.name.get_ref().clone(), |o| o.get_ref().clone()));
+    if output.as_deref() == Some("") {
+        cx.push(c.output.as_ref().unwrap(), "output name must not be empty");
+        return None;
+    }
+    Some(ColumnPlan {
+        name: c.name.get_ref().clone(),
+        input_index,
+        role,
+        ty,
+        nfkc,
+        action,
+        output,
+        description: c.description.clone(),
+    })
+}
+
+fn hierarchy(cx: &mut Ctx, c: &RawColumn) -> Option<(Hierarchy, ValueType)> {
+    let bands = |cx: &mut Ctx| -> Option<Vec<i64>> {
+        let b = c.bands.as_ref()?;
+        let v = b.get_ref().clone();
+        let ok = !v.is_empty() && v.iter().all(|w| *w > 0) && v.windows(2).all(|w| w[1] > w[0] && w[1] % w[0] == 0);
+        if !ok {
+            cx.push(b, "bands must be positive widths, each a multiple of the one before");
+        }
+        Some(v)
+    };
+    match (&c.hierarchy, &c.hierarchy_file) {
+        (Some(_), Some(f)) => {
+            cx.push(f, "give either `hierarchy` or `hierarchy_file`, not both");
+            None
+        }
+        (None, None) => {
+            cx.push(&c.action, "generalize needs `hierarchy` (built-in) or `hierarchy_file`");
+            None
+        }
+        (None, Some(f)) => {
+            let sep = match c.separator.as_ref() {
+                None => ';',
+                Some(s) => {
+                    let mut ch = s.get_ref().chars();
+                    match (ch.next(), ch.next()) {
+                        (Some(x), None) => x,
+                        _ => {
+                            cx.push(s, "separator must be one character");
+                            return None;
+                        }
+                    }
+                }
+            };
+            let base = cx.path.parent().unwrap_or(Path::new("."));
+            let file = base.join(f.get_ref());
+            let text = match std::fs::read_to_string(&file) {
+                Ok(t) => t,
+                Err(e) => {
+                    cx.push(f, format!("cannot read hierarchy file {}: {e}", file.display()));
+                    return None;
+                }
+            };
+            match CustomHierarchy::parse(&file, &text, sep) {
+                Ok(h) => Some((Hierarchy::Custom(h), ValueType::String)),
+                Err((line, msg)) => {
+                    cx.push(f, format!("hierarchy file {} line {line} {msg}", file.display()));
+                    None
+                }
+            }
+        }
+        (Some(h), None) => {
+            if let Some(s) = &c.separator {
+                cx.push(s, "separator applies only to hierarchy_file");
+            }
+            let name = h.get_ref().as_str();
+            let not_here = |cx: &mut Ctx, key: &str, span: Option<std::ops::Range<usize>>| {
+                if let Some(span) = span {
+                    let d = Diagnostic::at(cx.path, cx.src, span, format!("option `{key}` does not apply to hierarchy `{name}`"));
+                    cx.diags.push(d);
+                }
+            };
+            match name {
+                "age" => {
+                    not_here(cx, "bottom", c.bottom.as_ref().map(|s| s.span()));
+                    let bands = bands(cx).unwrap_or_else(|| vec![5, 10, 20]);
+                    let top = match &c.top {
+                        Some(t) if !(1..=150).contains(t.get_ref()) => {
+                            cx.push(t, "age top code must be between 1 and 150");
+                            90
+                        }
+                        Some(t) => *t.get_ref(),
+                        None => 90,
+                    };
+                    let bands = bands.into_iter().map(|b| b.clamp(1, 150) as u32).collect();
+                    Some((Hierarchy::Age { bands, top: top as u32 }, ValueType::Date))
+                }
+                "date" | "postal_code" | "municipality_code" | "address" => {
+                    for (k, s) in [("bands", c.bands.as_ref().map(|s| s.span())), ("top", c.top.as_ref().map(|s| s.span())), ("bottom", c.bottom.as_ref().map(|s| s.span()))] {
+                        not_here(cx, k, s);
+                    }
+                    Some(match name {
+                        "date" => (Hierarchy::Date, ValueType::Date),
+                        "postal_code" => (Hierarchy::PostalCode, ValueType::String),
+                        "municipality_code" => (Hierarchy::MunicipalityCode, ValueType::String),
+                        _ => (Hierarchy::Address, ValueType::String),
+                    })
+                }
+                "bands" => {
+                    let Some(widths) = bands(cx) else {
+                        cx.push(h, "hierarchy `bands` needs `bands = [width, ...]`");
+                        return None;
+                    };
+                    let top = c.top.as_ref().map(|t| *t.get_ref());
+                    let bottom = c.bottom.as_ref().map(|b| *b.get_ref());
+                    Some((Hierarchy::Bands { widths, top, bottom }, ValueType::Integer))
+                }
+                other => {
+                    let known = ["age", "date", "postal_code", "municipality_code", "address", "bands"];
+                    let hint = did_you_mean(other, known);
+                    cx.push_hint(h, format!("unknown hierarchy; built-in hierarchies are {}", names(known.into_iter())), hint);
+                    None
+                }
+            }
+        }
+    }
+}
+
+fn check_hierarchy_type(cx: &mut Ctx, c: &RawColumn, h: &Hierarchy, ty: ValueType) {
+    let ok = match h {
+        Hierarchy::Age { .. } => matches!(ty, ValueType::Date | ValueType::Integer),
+        Hierarchy::Date => ty == ValueType::Date,
+        Hierarchy::Bands { .. } => ty == ValueType::Integer,
+        _ => ty == ValueType::String,
+    };
+    if !ok {
+        let at = c.ty.as_ref().map(|t| t.span()).unwrap_or(c.action.span());
+        let d = Diagnostic::at(cx.path, cx.src, at, format!("hierarchy `{}` cannot take values of type {}", h.name(), ty.as_str()));
+        cx.diags.push(d);
+    }
+}
+
+fn check_role_action(cx: &mut Ctx, c: &RawColumn, role: Role, action: &Action, mode: Mode) {
+    let name = action.name();
+    let ok: bool;
+    let why: &str;
+    match role {
+        Role::IdentificationCode => {
+            ok = *action == Action::Drop;
+            why = "identification codes (個人識別符号) must be deleted entirely (processing standard 2): use `drop`";
+        }
+        Role::LinkingCode => {
+            ok = matches!(action, Action::Drop | Action::Pseudonymize { .. });
+            why = "linking codes must be deleted or replaced by codes that cannot link back (processing standard 3): use `drop` or `pseudonymize`";
+        }
+        Role::DirectIdentifier => {
+            ok = match action {
+                Action::Drop | Action::Mask { .. } => true,
+                Action::Generalize { level, .. } => *level > 0,
+                _ => false,
+            };
+            why = "identifying descriptions must be deleted in whole or in part (processing standard 1): use `drop`, `mask` or `generalize` at a level above 0";
+        }
+        Role::QuasiIdentifier | Role::Sensitive | Role::Insensitive => {
+            ok = !matches!(action, Action::Pseudonymize { .. });
+            why = "`pseudonymize` is for linking codes; declare the column's role as `linking_code`";
+        }
+    }
+    if !ok {
+        cx.push_hint(&c.action, format!("action `{name}` is not allowed for role `{}` in {mode} mode", role.as_str()), Some(why.into()));
+    }
+    if let Action::Mask { keep_first, keep_last, .. } = action {
+        if role == Role::DirectIdentifier && keep_first + keep_last > 4 {
+            cx.push(&c.action, "masking a direct identifier may leave at most 4 characters visible");
+        }
+    }
+}
+
+fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {
+    it.map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header() -> Vec<String> {
+        ["宛名番号", "個人番号", "生年月日", "性別", "要介護度"].iter().map(|s| s.to_string()).collect()
+    }
+
+    const GOOD: &str = r#"
+version = 1
+dataset = "t"
+mode = "anonymized"
+subject = "宛名番号"
+[privacy]
+k = 5
+l = 2
+max_suppression = 0.05
+[[column]]
+name = "宛名番号"
+role = "linking_code"
+action = "pseudonymize"
+output = "id"
+[[column]]
+name = "個人番号"
+role = "identification_code"
+action = "drop"
+[[column]]
+name = "生年月日"
+role = "quasi_identifier"
+action = "generalize"
+hierarchy = "age"
+level = 1
+output = "年齢階級"
+[[column]]
+name = "性別"
+role = "quasi_identifier"
+action = "keep"
+[[column]]
+name = "要介護度"
+role = "sensitive"
+action = "keep"
+"#;
+
+    #[test]
+    fn good_rules_validate() {
+        let p = validate_rules(Path::new("r.toml"), GOOD, &header()).unwrap();
+        assert_eq!(p.columns.len(), 5);
+        assert_eq!(p.quasi_identifiers().len(), 2);
+        assert_eq!(p.columns[2].output.as_deref(), Some("年齢階級"));
+        assert_eq!(p.columns[2].ty, ValueType::Date);
+        assert_eq!(p.privacy.k, 5);
+    }
+
+    fn errors(src: &str) -> String {
+        validate_rules(Path::new("r.toml"), src, &header()).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn unknown_column_with_hint_and_line() {
+        let e = errors(&GOOD.replace("name = \"性別\"", "name = \"性\""));
+        assert!(e.contains("r.toml:27:8: column `性` is not in the input"), "{e}");
+        assert!(e.contains("did you mean `性別`?"), "{e}");
+        assert!(e.contains("input column `性別` is not covered by any rule"), "{e}");
+    }
+
+    #[test]
+    fn unknown_key_is_an_error() {
+        let e = errors(&GOOD.replace("level = 1", "levle = 1"));
+        assert!(e.contains("r.toml:24:1"), "{e}");
+        assert!(e.contains("levle"), "{e}");
+    }
+
+    #[test]
+    fn unknown_action_suggests() {
+        let e = errors(&GOOD.replace("action = \"generalize\"", "action = \"genralize\""));
+        assert!(e.contains("unknown action") && e.contains("did you mean `generalize`?"), "{e}");
+    }
+
+    #[test]
+    fn identification_code_must_be_dropped() {
+        let src = GOOD.replace("role = \"identification_code\"\naction = \"drop\"", "role = \"identification_code\"\naction = \"keep\"");
+        assert!(errors(&src).contains("processing standard 2"));
+    }
+
+    #[test]
+    fn options_must_fit_action() {
+        let src = GOOD.replace("role = \"quasi_identifier\"\naction = \"keep\"", "role = \"quasi_identifier\"\naction = \"keep\"\nlevel = 2");
+        assert!(errors(&src).contains("option `level` does not apply to action `keep`"));
+    }
+
+    #[test]
+    fn level_out_of_range() {
+        assert!(errors(&GOOD.replace("level = 1", "level = 9")).contains("level must be between 0 and 4"));
+    }
+
+    #[test]
+    fn all_problems_reported() {
+        let src = GOOD.replace("role = \"sensitive\"", "role = \"sensitiv\"").replace("mode = \"anonymized\"", "mode = \"anon\"");
+        let e = validate_rules(Path::new("r.toml"), &src, &header()).unwrap_err();
+        assert!(e.0.len() >= 2, "{e}");
+    }
+}
