@@ -1,1 +1,310 @@
-fn main() {}
+//! `tokumei`: de-identify municipal personal data into Parquet for licensed business users.
+//!
+//! Thin glue over the `pipeline/` crates: argument parsing, progress bars, the audit entry of
+//! every run and the mapping of error classes to exit codes.
+
+mod bench;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use tokumei_audit::{AuditStore, JsonlLog, Record};
+use tokumei_engine::run::{RunFacts, RunOptions, rfc3339};
+use tokumei_engine::{EngineError, Progress};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  internal error (a bug in tokumei)
+  2  usage error (bad command-line arguments)
+  3  job or rule file invalid (every problem listed with file:line:col)
+  4  input data error: unreadable file, wrong encoding, malformed value, too many rejected rows
+  5  privacy requirement not met (k / l / suppression limit, processing standard); no output written
+  6  key file missing or invalid
+  7  audit log broken (`audit verify` names the first broken entry)
+  8  output could not be written
+
+Environment:
+  TOKUMEI_OPERATOR  operator name recorded in the audit log (default: $USER)
+  TOKUMEI_NOW       run clock as Unix seconds, for reproducible runs";
+
+/// De-identify municipal personal data (匿名加工情報 / 仮名加工情報) into Parquet, with a
+/// report and a tamper-evident audit trail. Runs fully offline.
+#[derive(Parser)]
+#[command(name = "tokumei", version, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a job: ingest, de-identify, enforce privacy models, write Parquet + report.
+    Run {
+        /// Job file (TOML).
+        job: PathBuf,
+        /// Output folder (default: the job's [output] dir).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Operator recorded in the audit log.
+        #[arg(long, env = "TOKUMEI_OPERATOR")]
+        operator: Option<String>,
+    },
+    /// Validate a job's rules against its input and check the privacy models; writes nothing.
+    Check {
+        /// Job file (TOML).
+        job: PathBuf,
+        /// Operator recorded in the audit log.
+        #[arg(long, env = "TOKUMEI_OPERATOR")]
+        operator: Option<String>,
+    },
+    /// Generate synthetic sample data.
+    Sample {
+        /// Kind of extract.
+        kind: SampleKind,
+        /// Number of rows.
+        #[arg(long, default_value_t = 10_000)]
+        rows: u64,
+        /// Random seed (same seed, same bytes).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Text encoding.
+        #[arg(long, value_enum, default_value_t = TextEncoding::Cp932)]
+        encoding: TextEncoding,
+        /// Output CSV file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Audit log commands.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Create a new random pseudonym key file (for pseudonymized mode).
+    Keygen {
+        /// Key file to create (never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Benchmarks: throughput and peak memory on generated data.
+    Bench {
+        /// Rows to generate and process, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [1_000_000u64, 10_000_000])]
+        rows: Vec<u64>,
+        /// Working folder for generated data and outputs.
+        #[arg(long, default_value = "target/bench")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain; names the first broken entry (exit 7).
+    Verify {
+        /// Audit log file.
+        #[arg(long, default_value = "reports/audit.log", conflicts_with = "job")]
+        log: PathBuf,
+        /// Take the audit log named by this job file instead.
+        #[arg(long)]
+        job: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SampleKind {
+    /// 住民基本台帳 + tax + care extract.
+    ResidentRegistry,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TextEncoding {
+    /// UTF-8.
+    #[value(name = "utf-8")]
+    Utf8,
+    /// CP932 / Shift_JIS.
+    Cp932,
+}
+
+/// Progress bars on stderr, drawn only when it is a terminal.
+struct Bars {
+    bar: Mutex<Option<ProgressBar>>,
+    visible: bool,
+}
+
+impl Bars {
+    fn new() -> Self {
+        Bars { bar: Mutex::new(None), visible: std::io::stderr().is_terminal() }
+    }
+}
+
+impl Progress for Bars {
+    fn stage(&self, name: &str, total: Option<u64>) {
+        if !self.visible {
+            return;
+        }
+        let bar = match total {
+            Some(t) => ProgressBar::new(t),
+            None => ProgressBar::new_spinner(),
+        };
+        bar.set_draw_target(ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template("{msg:28} [{bar:40}] {percent:>3}% {elapsed_precise} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+        bar.set_style(style);
+        bar.set_message(name.to_string());
+        *self.bar.lock().expect("bar lock") = Some(bar);
+    }
+    fn set(&self, done: u64) {
+        if let Some(b) = self.bar.lock().expect("bar lock").as_ref() {
+            b.set_position(done);
+        }
+    }
+    fn finish(&self) {
+        if let Some(b) = self.bar.lock().expect("bar lock").take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+fn now_unix() -> i64 {
+    if let Some(t) = std::env::var("TOKUMEI_NOW").ok().and_then(|v| v.parse().ok()) {
+        return t;
+    }
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+fn operator(given: Option<String>) -> String {
+    given.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into())
+}
+
+/// An error with its exit code.
+struct Failure {
+    code: i32,
+    error: anyhow::Error,
+}
+
+impl From<EngineError> for Failure {
+    fn from(e: EngineError) -> Self {
+        Failure { code: e.exit_code(), error: e.into() }
+    }
+}
+
+fn fail(code: i32, error: anyhow::Error) -> Failure {
+    Failure { code, error }
+}
+
+fn default_audit_log(job: &Path) -> PathBuf {
+    job.parent().unwrap_or(Path::new(".")).join("..").join("reports").join("audit.log")
+}
+
+fn run_job(job_path: &Path, out: Option<PathBuf>, operator_name: Option<String>, dry_run: bool) -> Result<(), Failure> {
+    let now = now_unix();
+    let action = if dry_run { "check" } else { "run" };
+    let mut facts = RunFacts::default();
+    let job = tokumei_rules::load_job(job_path).map_err(|d| EngineError::Config(d.to_string()));
+    let audit_path = job.as_ref().map(|j| j.audit_log.clone()).unwrap_or_else(|_| default_audit_log(job_path));
+    let bars = Bars::new();
+    let result = job.and_then(|job| {
+        let opts = RunOptions { out_dir: out, now_unix: now, progress: &bars, dry_run };
+        tokumei_engine::run(&job, &opts, &mut facts)
+    });
+    let mut record = Record {
+        time: rfc3339(now),
+        operator: operator(operator_name),
+        action: action.into(),
+        status: if result.is_ok() { "ok" } else { "failed" }.into(),
+        job: Some(job_path.display().to_string()),
+        dataset: facts.dataset.clone(),
+        release_id: facts.release_id.clone(),
+        mode: facts.mode.clone(),
+        input_sha256: facts.input_sha256.clone(),
+        rules_sha256: facts.rules_sha256.clone(),
+        outputs: facts.outputs.clone(),
+        key_id: facts.key_id.clone(),
+        error: result
+            .as_ref()
+            .err()
+            .map(|e| format!("{}: {}", e.class(), e.to_string().lines().next().unwrap_or_default())),
+        details: Default::default(),
+    };
+    if let Ok(outcome) = &result {
+        let r = &outcome.report;
+        for (k, v) in [
+            ("rows_in", r.rows_in),
+            ("rows_rejected", r.rows_rejected),
+            ("suppressed", r.suppressed),
+            ("rows_out", r.rows_out),
+            ("k", r.k as u64),
+            ("k_achieved", r.k_achieved),
+            ("creation_ms", r.timings.total_ms),
+        ] {
+            record.details.insert(k.into(), v.into());
+        }
+    }
+    let audit = JsonlLog::new(&audit_path).append(record);
+    let outcome = result?;
+    audit.map_err(|e| {
+        fail(8, anyhow::Error::new(e).context("the run succeeded but its audit entry could not be written"))
+    })?;
+    let r = &outcome.report;
+    if dry_run {
+        println!(
+            "check passed: {} rows read, {} rejected, {} would be suppressed, {} would be written; k={} achieved (required {})",
+            r.rows_in, r.rows_rejected, r.suppressed, r.rows_out, r.k_achieved, r.k
+        );
+    } else {
+        println!(
+            "release {}: {} rows read, {} rejected, {} suppressed, {} written; k={} achieved (required {})",
+            r.release_id, r.rows_in, r.rows_rejected, r.suppressed, r.rows_out, r.k_achieved, r.k
+        );
+        for f in &outcome.files {
+            println!("  wrote {}", f.display());
+        }
+    }
+    Ok(())
+}
+
+fn real_main(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Run { job, out, operator } => run_job(&job, out, operator, false),
+        Command::Check { job, operator } => run_job(&job, None, operator, true),
+        Command::Sample { kind: SampleKind::ResidentRegistry, rows, seed, encoding, out } => {
+            let enc = match encoding {
+                TextEncoding::Utf8 => tokumei_synth::TextEncoding::Utf8,
+                TextEncoding::Cp932 => tokumei_synth::TextEncoding::Cp932,
+            };
+            tokumei_synth::resident_registry(&out, rows, seed, enc).map_err(|e| fail(8, e.into()))?;
+            println!("wrote {rows} rows to {}", out.display());
+            Ok(())
+        }
+        Command::Audit { command: AuditCommand::Verify { log, job } } => {
+            let log = match job {
+                Some(j) => tokumei_rules::load_job(&j).map_err(|d| fail(3, anyhow::anyhow!("{d}")))?.audit_log,
+                None => log,
+            };
+            if !log.exists() {
+                return Err(fail(7, anyhow::anyhow!("audit log {} does not exist", log.display())));
+            }
+            let n = JsonlLog::new(&log).verify().map_err(|e| fail(7, e.into()))?;
+            println!("audit log {}: {n} entries, chain intact", log.display());
+            Ok(())
+        }
+        Command::Keygen { out } => {
+            let id = tokumei_engine::keys::Key::generate(&out)?;
+            println!("wrote key {} to {} (keep it apart from the data; it is never printed)", id, out.display());
+            Ok(())
+        }
+        Command::Bench { rows, dir } => bench::run(&rows, &dir).context("benchmark failed").map_err(|e| fail(1, e)),
+    }
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(f) = real_main(cli) {
+        eprintln!("error: {:#}", f.error);
+        std::process::exit(f.code);
+    }
+}

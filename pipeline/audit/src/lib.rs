@@ -182,7 +182,8 @@ impl AuditStore for JsonlLog {
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| self.io(e))?;
         }
-        let mut file = OpenOptions::new().create(true).append(true).read(true).open(&self.path).map_err(|e| self.io(e))?;
+        let mut file =
+            OpenOptions::new().create(true).append(true).read(true).open(&self.path).map_err(|e| self.io(e))?;
         file.lock().map_err(|e| self.io(e))?;
         // Chain from the last line as it is now (under the lock).
         let (seq, prev) = {
@@ -224,7 +225,13 @@ mod tests {
     use super::*;
 
     fn rec(i: u32) -> Record {
-        Record { time: format!("2026-11-26T00:00:{i:02}Z"), operator: "op".into(), action: "run".into(), status: "ok".into(), ..Default::default() }
+        Record {
+            time: format!("2026-11-26T00:00:{i:02}Z"),
+            operator: "op".into(),
+            action: "run".into(),
+            status: "ok".into(),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -262,7 +269,9 @@ mod tests {
                 }
                 std::fs::write(log.path(), lines.join("\n") + "\n").unwrap();
                 match log.verify() {
-                    Err(AuditError::Broken { line, .. }) => assert_eq!(line, target + 1, "kind {kind}"),
+                    Err(AuditError::Broken { line, .. }) => {
+                        assert_eq!(line, target + 1, "kind {kind}")
+                    }
                     other => {
                         // Removing the last entry leaves a valid shorter chain.
                         assert!(kind == 1 && target == 3, "kind {kind} target {target}: {other:?}");

@@ -1,1 +1,26 @@
-//! placeholder
+//! tokumei engine: ingest -> transform -> privacy -> output, with a report.
+//!
+//! Data flows one way. [`ingest`] streams the input as batches of text values;
+//! [`transform`] turns each column's values into output cells (one transform per file,
+//! listed in [`transform::build`]); columns whose values must be counted over the whole
+//! dataset (quasi-identifiers, sensitive attributes, rare-value suppression) are
+//! dictionary-encoded into compact integer codes ([`privacy::Dictionary`]) while the other
+//! columns are spilled to a temporary Arrow IPC file; [`privacy`] finds the equivalence
+//! classes and enforces k-anonymity and l-diversity; [`output`] writes Parquet atomically
+//! and [`report`] says what was done.
+
+pub mod cell;
+pub mod error;
+pub mod ingest;
+pub mod keys;
+pub mod output;
+pub mod privacy;
+pub mod progress;
+pub mod report;
+pub mod run;
+pub mod standards;
+pub mod transform;
+
+pub use error::{EngineError, Location};
+pub use progress::{NoProgress, Progress};
+pub use run::{RunOptions, RunOutcome, check, run};

@@ -146,11 +146,7 @@ fn era_date(start: (i32, u32, u32), era_year: i32, month: u32, day: u32) -> Opti
 /// `60年3月12日`, `元年5月1日`.
 fn parse_era_kanji(rest: &str, start: (i32, u32, u32)) -> Option<Date> {
     let rest = rest.trim_start();
-    let (year, rest) = if let Some(r) = rest.strip_prefix('元') {
-        (1, r)
-    } else {
-        take_number(rest)?
-    };
+    let (year, rest) = if let Some(r) = rest.strip_prefix('元') { (1, r) } else { take_number(rest)? };
     let rest = rest.strip_prefix('年')?;
     let (month, rest) = take_number(rest.trim_start())?;
     let rest = rest.strip_prefix('月')?;
@@ -249,8 +245,19 @@ mod tests {
     #[test]
     fn rejects_malformed() {
         for bad in [
-            "", "1985-02-30", "1985-13-01", "昭和65年1月1日", "平成元年1月7日", "令和0年1月1日",
-            "abc", "85-3-12", "1985/3", "19850230", "令和2年1月24", "S60.3", "明治1年1月1日",
+            "",
+            "1985-02-30",
+            "1985-13-01",
+            "昭和65年1月1日",
+            "平成元年1月7日",
+            "令和0年1月1日",
+            "abc",
+            "85-3-12",
+            "1985/3",
+            "19850230",
+            "令和2年1月24",
+            "S60.3",
+            "明治1年1月1日",
         ] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }

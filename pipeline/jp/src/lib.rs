@@ -19,9 +19,5 @@ use unicode_normalization::UnicodeNormalization;
 
 /// NFKC-normalise a value; ASCII input is returned borrowed without work.
 pub fn nfkc(value: &str) -> std::borrow::Cow<'_, str> {
-    if value.is_ascii() {
-        std::borrow::Cow::Borrowed(value)
-    } else {
-        std::borrow::Cow::Owned(value.nfkc().collect())
-    }
+    if value.is_ascii() { std::borrow::Cow::Borrowed(value) } else { std::borrow::Cow::Owned(value.nfkc().collect()) }
 }

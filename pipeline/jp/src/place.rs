@@ -2,13 +2,76 @@
 
 /// The 47 prefectures in JIS X 0401 order: index + 1 is the prefecture code.
 pub const PREFECTURES: [&str; 47] = [
-    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県",
-    "群馬県", "埼玉県", "千葉県", "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県",
-    "山梨県", "長野県", "岐阜県", "静岡県", "愛知県", "三重県", "滋賀県", "京都府", "大阪府",
-    "兵庫県", "奈良県", "和歌山県", "鳥取県", "島根県", "岡山県", "広島県", "山口県", "徳島県",
-    "香川県", "愛媛県", "高知県", "福岡県", "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県",
-    "鹿児島県", "沖縄県",
+    "北海道",
+    "青森県",
+    "岩手県",
+    "宮城県",
+    "秋田県",
+    "山形県",
+    "福島県",
+    "茨城県",
+    "栃木県",
+    "群馬県",
+    "埼玉県",
+    "千葉県",
+    "東京都",
+    "神奈川県",
+    "新潟県",
+    "富山県",
+    "石川県",
+    "福井県",
+    "山梨県",
+    "長野県",
+    "岐阜県",
+    "静岡県",
+    "愛知県",
+    "三重県",
+    "滋賀県",
+    "京都府",
+    "大阪府",
+    "兵庫県",
+    "奈良県",
+    "和歌山県",
+    "鳥取県",
+    "島根県",
+    "岡山県",
+    "広島県",
+    "山口県",
+    "徳島県",
+    "香川県",
+    "愛媛県",
+    "高知県",
+    "福岡県",
+    "佐賀県",
+    "長崎県",
+    "熊本県",
+    "大分県",
+    "宮崎県",
+    "鹿児島県",
+    "沖縄県",
 ];
+
+/// The eight regions (地方) and the prefecture codes in each.
+pub const REGIONS: [(&str, std::ops::RangeInclusive<u32>); 8] = [
+    ("北海道地方", 1..=1),
+    ("東北地方", 2..=7),
+    ("関東地方", 8..=14),
+    ("中部地方", 15..=23),
+    ("近畿地方", 24..=30),
+    ("中国地方", 31..=35),
+    ("四国地方", 36..=39),
+    ("九州・沖縄地方", 40..=47),
+];
+
+/// Region (地方) of a prefecture code.
+pub fn region_of_prefecture(code: u32) -> Option<&'static str> {
+    REGIONS.iter().find(|(_, r)| r.contains(&code)).map(|(n, _)| *n)
+}
+
+/// Prefecture code (1..=47) of a prefecture name.
+pub fn prefecture_code(name: &str) -> Option<u32> {
+    PREFECTURES.iter().position(|p| *p == name).map(|i| i as u32 + 1)
+}
 
 /// Prefecture name for a 2-digit prefecture code (1..=47).
 pub fn prefecture_name(code: u32) -> Option<&'static str> {
@@ -24,9 +87,32 @@ pub fn prefecture_of_address(address: &str) -> Option<&'static str> {
 /// Municipality names in which 市/町/村 occurs before the final suffix, so the first
 /// suffix is not the end of the name.
 const INNER_SUFFIX_NAMES: &[&str] = &[
-    "四日市市", "廿日市市", "野々市市", "大町市", "十日町市", "羽村市", "東村山市", "武蔵村山市",
-    "田村市", "村山市", "村上市", "大村市", "町田市", "市川市", "市原市", "上市町", "市貝町",
-    "八日市場市", "余市町", "大和村", "東村", "西村", "中村", "北村", "玉村町", "木曽町",
+    "四日市市",
+    "廿日市市",
+    "野々市市",
+    "大町市",
+    "十日町市",
+    "羽村市",
+    "東村山市",
+    "武蔵村山市",
+    "田村市",
+    "村山市",
+    "村上市",
+    "大村市",
+    "町田市",
+    "市川市",
+    "市原市",
+    "上市町",
+    "市貝町",
+    "八日市場市",
+    "余市町",
+    "大和村",
+    "東村",
+    "西村",
+    "中村",
+    "北村",
+    "玉村町",
+    "木曽町",
 ];
 
 /// `都道府県` + `市区町村` prefix of an address (e.g. `東京都千代田区`, `北海道余市郡余市町`,
@@ -71,6 +157,8 @@ mod tests {
         assert_eq!(prefecture_name(48), None);
         assert_eq!(prefecture_of_address("神奈川県横浜市中区1-1"), Some("神奈川県"));
         assert_eq!(prefecture_of_address("横浜市"), None);
+        assert_eq!(region_of_prefecture(prefecture_code("香川県").unwrap()), Some("四国地方"));
+        assert_eq!(region_of_prefecture(47), Some("九州・沖縄地方"));
     }
 
     #[test]

@@ -100,15 +100,22 @@ pub struct Job {
 
 /// Read and check a job file.
 pub fn load_job(path: &Path) -> Result<Job, Diagnostics> {
-    let src = std::fs::read_to_string(path)
-        .map_err(|e| Diagnostic::file(path, format!("cannot read job file: {e}")))?;
+    let src =
+        std::fs::read_to_string(path).map_err(|e| Diagnostic::file(path, format!("cannot read job file: {e}")))?;
     let raw: RawJob = toml::from_str(&src).map_err(|e| from_toml_error(path, &src, &e))?;
     let mut diags = Diagnostics::default();
     if *raw.version.get_ref() != 1 {
-        diags.push(Diagnostic::at(path, &src, raw.version.span(), "unsupported job-file version (this tokumei reads version 1)"));
+        diags.push(Diagnostic::at(
+            path,
+            &src,
+            raw.version.span(),
+            "unsupported job-file version (this tokumei reads version 1)",
+        ));
     }
     let base = path.parent().unwrap_or(Path::new("."));
-    let resolve = |p: &str| if Path::new(p).is_absolute() { PathBuf::from(p) } else { base.join(p) };
+    let resolve = |p: &str| {
+        if Path::new(p).is_absolute() { PathBuf::from(p) } else { base.join(p) }
+    };
     let input = resolve(&raw.input.path);
     let format = match raw.input.format.as_ref().map(|f| f.get_ref().as_str()) {
         Some("csv") => InputFormat::Csv,
@@ -170,7 +177,11 @@ pub fn load_job(path: &Path) -> Result<Job, Diagnostics> {
         rules: resolve(&raw.rules.path),
         output_dir,
         key_file: raw.keys.and_then(|k| k.pseudonym_key_file).map(|k| resolve(&k)),
-        audit_log: raw.audit.and_then(|a| a.log).map(|l| resolve(&l)).unwrap_or_else(|| base.join("..").join("reports").join("audit.log")),
+        audit_log: raw
+            .audit
+            .and_then(|a| a.log)
+            .map(|l| resolve(&l))
+            .unwrap_or_else(|| base.join("..").join("reports").join("audit.log")),
     })
 }
 

@@ -101,9 +101,9 @@ pub enum Hierarchy {
     Date,
     /// 郵便番号: 7 digits, first 3 digits, `*`.
     PostalCode,
-    /// 市区町村コード: 5-digit code, prefecture, `*`.
+    /// 市区町村コード: 5-digit code, prefecture, region (地方), `*`.
     MunicipalityCode,
-    /// 住所: full, 都道府県+市区町村, 都道府県, `*`.
+    /// 住所: full, 都道府県+市区町村, 都道府県, region (地方), `*`.
     Address,
     /// Integers: exact (top/bottom coded), then bands of the given widths, then `*`.
     Bands {
@@ -124,8 +124,9 @@ impl Hierarchy {
         match self {
             Hierarchy::Age { bands, .. } => bands.len() as u32 + 1,
             Hierarchy::Date => 5,
-            Hierarchy::PostalCode | Hierarchy::MunicipalityCode => 2,
-            Hierarchy::Address => 3,
+            Hierarchy::PostalCode => 2,
+            Hierarchy::MunicipalityCode => 3,
+            Hierarchy::Address => 4,
             Hierarchy::Bands { widths, .. } => widths.len() as u32 + 1,
             Hierarchy::Custom(h) => h.levels() as u32 - 1,
         }
@@ -156,8 +157,10 @@ impl Hierarchy {
             },
             Hierarchy::Date => ["day", "month", "year", "5 years", "decade"][level as usize].into(),
             Hierarchy::PostalCode => ["7 digits", "first 3 digits"][level as usize].into(),
-            Hierarchy::MunicipalityCode => ["municipality code", "prefecture"][level as usize].into(),
-            Hierarchy::Address => ["full address", "都道府県+市区町村", "都道府県"][level as usize].into(),
+            Hierarchy::MunicipalityCode => ["municipality code", "prefecture", "region (地方)"][level as usize].into(),
+            Hierarchy::Address => {
+                ["full address", "都道府県+市区町村", "都道府県", "region (地方)"][level as usize].into()
+            }
             Hierarchy::Bands { widths, top, bottom } => {
                 let mut s = match level {
                     0 => "exact value".to_string(),
@@ -244,7 +247,9 @@ impl Action {
         match self {
             Action::Drop => "deleted".into(),
             Action::Keep => "kept".into(),
-            Action::Pseudonymize { length } => format!("HMAC-SHA-256 code, {length} hex characters"),
+            Action::Pseudonymize { length } => {
+                format!("HMAC-SHA-256 code, {length} hex characters")
+            }
             Action::Generalize { hierarchy, level } => {
                 format!("{} hierarchy, level {level}: {}", hierarchy.name(), hierarchy.describe_level(*level))
             }
@@ -256,7 +261,9 @@ impl Action {
                 let b = bottom.map_or("none".into(), |b| b.to_string());
                 format!("top code {t}, bottom code {b}")
             }
-            Action::SuppressRare { min_count } => format!("values seen fewer than {min_count} times suppressed"),
+            Action::SuppressRare { min_count } => {
+                format!("values seen fewer than {min_count} times suppressed")
+            }
         }
     }
 }
@@ -280,15 +287,24 @@ pub struct ColumnPlan {
     pub output: Option<String>,
     /// Description for the data dictionary.
     pub description: Option<String>,
+    /// Distinct l-diversity required of this sensitive column (column `l`, else `[privacy] l`).
+    pub l: Option<u32>,
 }
 
 impl ColumnPlan {
     /// Whether the column's values must be counted over the whole dataset (privacy key,
     /// sensitive attribute or rare-value suppression), i.e. dictionary-encoded.
     pub fn is_global(&self) -> bool {
-        self.output.is_some()
-            && (matches!(self.role, Role::QuasiIdentifier | Role::Sensitive)
-                || matches!(self.action, Action::SuppressRare { .. }))
+        self.is_privacy_key()
+            || (self.output.is_some()
+                && (self.role == Role::Sensitive || matches!(self.action, Action::SuppressRare { .. })))
+    }
+
+    /// Whether the column is part of the k-anonymity key: a quasi-identifier, or a direct
+    /// identifier that survives in part (generalised or masked), which is then at least as
+    /// identifying as a quasi-identifier.
+    pub fn is_privacy_key(&self) -> bool {
+        self.output.is_some() && matches!(self.role, Role::QuasiIdentifier | Role::DirectIdentifier)
     }
 }
 
@@ -343,9 +359,9 @@ impl Plan {
     pub fn output_columns(&self) -> impl Iterator<Item = &ColumnPlan> {
         self.columns.iter().filter(|c| c.output.is_some())
     }
-    /// Output names of the quasi-identifiers.
+    /// Columns in the k-anonymity key (see [`ColumnPlan::is_privacy_key`]).
     pub fn quasi_identifiers(&self) -> Vec<&ColumnPlan> {
-        self.output_columns().filter(|c| c.role == Role::QuasiIdentifier).collect()
+        self.columns.iter().filter(|c| c.is_privacy_key()).collect()
     }
     /// Output columns that are sensitive.
     pub fn sensitive(&self) -> Vec<&ColumnPlan> {

@@ -86,4 +86,6 @@ pub struct RawColumn {
     pub preserve: Option<Spanned<String>>,
     /// Smallest count a value needs to be kept (suppress_rare).
     pub min_count: Option<Spanned<i64>>,
+    /// Distinct l-diversity for this sensitive column, overriding `[privacy] l`.
+    pub l: Option<Spanned<i64>>,
 }

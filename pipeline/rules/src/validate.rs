@@ -120,7 +120,7 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
             cx.push(&raw_col.name, format!("column `{name}` has more than one rule"));
             continue;
         }
-        if let Some(col) = column(&mut cx, raw_col, input_index, mode.unwrap_or(Mode::Anonymized)) {
+        if let Some(col) = column(&mut cx, raw_col, input_index, mode.unwrap_or(Mode::Anonymized), privacy.l) {
             if let Some(out) = &col.output {
                 if outputs.insert(out.clone(), ()).is_some() {
                     let at = raw_col.output.as_ref().unwrap_or(&raw_col.name);
@@ -182,11 +182,28 @@ fn present_options(c: &RawColumn) -> Vec<(&'static str, std::ops::Range<usize>)>
     macro_rules! opt {
         ($($f:ident),*) => {$( if let Some(s) = &c.$f { v.push((stringify!($f), s.span())); } )*};
     }
-    opt!(hierarchy, hierarchy_file, separator, level, bands, top, bottom, length, keep_first, keep_last, mask_char, preserve, min_count);
+    opt!(
+        hierarchy,
+        hierarchy_file,
+        separator,
+        level,
+        bands,
+        top,
+        bottom,
+        length,
+        keep_first,
+        keep_last,
+        mask_char,
+        preserve,
+        min_count
+    );
+    if let Some(s) = &c.l {
+        v.push(("l", s.span()));
+    }
     v
 }
 
-fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode) -> Option<ColumnPlan> {
+fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, global_l: Option<u32>) -> Option<ColumnPlan> {
     let errors_before = cx.diags.0.len();
     let role = match ROLES.iter().find(|(n, _)| n == c.role.get_ref()) {
         Some((_, r)) => Some(*r),
@@ -203,8 +220,19 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode) -> Option
         return None;
     }
     for (key, span) in present_options(c) {
+        if key == "l" {
+            if c.role.get_ref() != "sensitive" {
+                cx.diags.push(Diagnostic::at(cx.path, cx.src, span, "option `l` applies only to sensitive columns"));
+            }
+            continue;
+        }
         if !allowed_options(action_name).contains(&key) {
-            let d = Diagnostic::at(cx.path, cx.src, span, format!("option `{key}` does not apply to action `{action_name}`"));
+            let d = Diagnostic::at(
+                cx.path,
+                cx.src,
+                span,
+                format!("option `{key}` does not apply to action `{action_name}`"),
+            );
             cx.diags.push(d);
         }
     }
@@ -325,6 +353,17 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode) -> Option
         cx.push(c.output.as_ref().unwrap(), "output name must not be empty");
         return None;
     }
+    let l = match (&c.l, role) {
+        (Some(l), Role::Sensitive) => {
+            if !(1..=1000).contains(l.get_ref()) {
+                cx.push(l, "l must be between 1 and 1000");
+                return None;
+            }
+            Some(*l.get_ref() as u32).filter(|l| *l > 1)
+        }
+        (_, Role::Sensitive) => global_l,
+        _ => None,
+    };
     Some(ColumnPlan {
         name: c.name.get_ref().clone(),
         input_index,
@@ -334,6 +373,7 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode) -> Option
         action,
         output,
         description: c.description.clone(),
+        l,
     })
 }
 
@@ -394,7 +434,12 @@ fn hierarchy(cx: &mut Ctx, c: &RawColumn) -> Option<(Hierarchy, ValueType)> {
             let name = h.get_ref().as_str();
             let not_here = |cx: &mut Ctx, key: &str, span: Option<std::ops::Range<usize>>| {
                 if let Some(span) = span {
-                    let d = Diagnostic::at(cx.path, cx.src, span, format!("option `{key}` does not apply to hierarchy `{name}`"));
+                    let d = Diagnostic::at(
+                        cx.path,
+                        cx.src,
+                        span,
+                        format!("option `{key}` does not apply to hierarchy `{name}`"),
+                    );
                     cx.diags.push(d);
                 }
             };
@@ -414,7 +459,11 @@ fn hierarchy(cx: &mut Ctx, c: &RawColumn) -> Option<(Hierarchy, ValueType)> {
                     Some((Hierarchy::Age { bands, top: top as u32 }, ValueType::Date))
                 }
                 "date" | "postal_code" | "municipality_code" | "address" => {
-                    for (k, s) in [("bands", c.bands.as_ref().map(|s| s.span())), ("top", c.top.as_ref().map(|s| s.span())), ("bottom", c.bottom.as_ref().map(|s| s.span()))] {
+                    for (k, s) in [
+                        ("bands", c.bands.as_ref().map(|s| s.span())),
+                        ("top", c.top.as_ref().map(|s| s.span())),
+                        ("bottom", c.bottom.as_ref().map(|s| s.span())),
+                    ] {
                         not_here(cx, k, s);
                     }
                     Some(match name {
@@ -436,7 +485,11 @@ fn hierarchy(cx: &mut Ctx, c: &RawColumn) -> Option<(Hierarchy, ValueType)> {
                 other => {
                     let known = ["age", "date", "postal_code", "municipality_code", "address", "bands"];
                     let hint = did_you_mean(other, known);
-                    cx.push_hint(h, format!("unknown hierarchy; built-in hierarchies are {}", names(known.into_iter())), hint);
+                    cx.push_hint(
+                        h,
+                        format!("unknown hierarchy; built-in hierarchies are {}", names(known.into_iter())),
+                        hint,
+                    );
                     None
                 }
             }
@@ -453,7 +506,12 @@ fn check_hierarchy_type(cx: &mut Ctx, c: &RawColumn, h: &Hierarchy, ty: ValueTyp
     };
     if !ok {
         let at = c.ty.as_ref().map(|t| t.span()).unwrap_or(c.action.span());
-        let d = Diagnostic::at(cx.path, cx.src, at, format!("hierarchy `{}` cannot take values of type {}", h.name(), ty.as_str()));
+        let d = Diagnostic::at(
+            cx.path,
+            cx.src,
+            at,
+            format!("hierarchy `{}` cannot take values of type {}", h.name(), ty.as_str()),
+        );
         cx.diags.push(d);
     }
 }
@@ -485,7 +543,11 @@ fn check_role_action(cx: &mut Ctx, c: &RawColumn, role: Role, action: &Action, m
         }
     }
     if !ok {
-        cx.push_hint(&c.action, format!("action `{name}` is not allowed for role `{}` in {mode} mode", role.as_str()), Some(why.into()));
+        cx.push_hint(
+            &c.action,
+            format!("action `{name}` is not allowed for role `{}` in {mode} mode", role.as_str()),
+            Some(why.into()),
+        );
     }
     if let Action::Mask { keep_first, keep_last, .. } = action {
         if role == Role::DirectIdentifier && keep_first + keep_last > 4 {
@@ -578,13 +640,19 @@ action = "keep"
 
     #[test]
     fn identification_code_must_be_dropped() {
-        let src = GOOD.replace("role = \"identification_code\"\naction = \"drop\"", "role = \"identification_code\"\naction = \"keep\"");
+        let src = GOOD.replace(
+            "role = \"identification_code\"\naction = \"drop\"",
+            "role = \"identification_code\"\naction = \"keep\"",
+        );
         assert!(errors(&src).contains("processing standard 2"));
     }
 
     #[test]
     fn options_must_fit_action() {
-        let src = GOOD.replace("role = \"quasi_identifier\"\naction = \"keep\"", "role = \"quasi_identifier\"\naction = \"keep\"\nlevel = 2");
+        let src = GOOD.replace(
+            "role = \"quasi_identifier\"\naction = \"keep\"",
+            "role = \"quasi_identifier\"\naction = \"keep\"\nlevel = 2",
+        );
         assert!(errors(&src).contains("option `level` does not apply to action `keep`"));
     }
 
@@ -595,7 +663,9 @@ action = "keep"
 
     #[test]
     fn all_problems_reported() {
-        let src = GOOD.replace("role = \"sensitive\"", "role = \"sensitiv\"").replace("mode = \"anonymized\"", "mode = \"anon\"");
+        let src = GOOD
+            .replace("role = \"sensitive\"", "role = \"sensitiv\"")
+            .replace("mode = \"anonymized\"", "mode = \"anon\"");
         let e = validate_rules(Path::new("r.toml"), &src, &header()).unwrap_err();
         assert!(e.0.len() >= 2, "{e}");
     }

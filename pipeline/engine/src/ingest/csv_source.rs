@@ -1,0 +1,118 @@
+//! CSV input: strict decoding, RFC 4180 quoting (embedded newlines), fixed field count.
+
+use super::decode::{DecodeError, DecodingReader, resolve};
+use super::{BATCH_ROWS, RawBatch, ReadStats, Source, check_header};
+use crate::EngineError;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use tokumei_rules::Encoding;
+
+/// A CSV file being read.
+pub struct CsvSource {
+    path: PathBuf,
+    reader: csv::Reader<DecodingReader<File>>,
+    header: Vec<String>,
+    stats: ReadStats,
+    size: Option<u64>,
+    done: bool,
+    encoding: Encoding,
+}
+
+impl CsvSource {
+    /// Open `path`, detect or apply the encoding and read the header.
+    pub fn open(path: &Path, encoding: Encoding, delimiter: u8) -> Result<Self, EngineError> {
+        let input_err = |message: String| EngineError::Input { file: path.to_path_buf(), message };
+        let mut file = File::open(path).map_err(|e| input_err(format!("cannot open: {}", e.kind())))?;
+        let size = file.metadata().ok().map(|m| m.len());
+        let mut prefix = vec![0u8; 1 << 20];
+        let mut n = 0;
+        loop {
+            let r = file.read(&mut prefix[n..]).map_err(|e| input_err(format!("cannot read: {}", e.kind())))?;
+            if r == 0 || n + r == prefix.len() {
+                n += r;
+                break;
+            }
+            n += r;
+        }
+        prefix.truncate(n);
+        let enc = resolve(encoding, &prefix);
+        let stats = ReadStats::default();
+        let decoded = DecodingReader::new(file, prefix, enc, stats.clone());
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(true)
+            .flexible(false)
+            .buffer_capacity(1 << 20)
+            .from_reader(decoded);
+        let header = reader.headers().map_err(|e| csv_error(path, e, encoding))?;
+        let header: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
+        if n == 0 {
+            return Err(input_err("is empty".into()));
+        }
+        check_header(path, &header)?;
+        Ok(CsvSource { path: path.to_path_buf(), reader, header, stats, size, done: false, encoding })
+    }
+}
+
+fn csv_error(path: &Path, e: csv::Error, configured: Encoding) -> EngineError {
+    let line = e.position().map(|p| p.line());
+    let message = match e.into_kind() {
+        csv::ErrorKind::Io(io) => {
+            let hint = match configured {
+                Encoding::Auto => " (detected from the start of the file; set `encoding` in the job's [input])",
+                _ => " (set by the job's [input] encoding; try `auto`)",
+            };
+            match io.into_inner().map(|i| i.downcast::<DecodeError>()) {
+                Some(Ok(d)) => format!("{d}{hint}"),
+                Some(Err(other)) => format!("cannot read: {other}"),
+                None => "cannot read".into(),
+            }
+        }
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            format!("line {}: has {len} fields, the header has {expected_len}", line.unwrap_or(0))
+        }
+        csv::ErrorKind::Utf8 { .. } => {
+            format!("line {}: text is not valid UTF-8", line.unwrap_or(0))
+        }
+        _ => format!("line {}: malformed CSV", line.unwrap_or(0)),
+    };
+    EngineError::Input { file: path.to_path_buf(), message }
+}
+
+impl Source for CsvSource {
+    fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    fn next_batch(&mut self) -> Result<Option<RawBatch>, EngineError> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut records = Vec::with_capacity(BATCH_ROWS);
+        let mut lines = Vec::with_capacity(BATCH_ROWS);
+        let mut rec = csv::StringRecord::new();
+        while records.len() < BATCH_ROWS {
+            match self.reader.read_record(&mut rec) {
+                Ok(true) => {
+                    lines.push(rec.position().map_or(0, |p| p.line()));
+                    records.push(std::mem::replace(&mut rec, csv::StringRecord::with_capacity(256, self.header.len())));
+                }
+                Ok(false) => {
+                    self.done = true;
+                    break;
+                }
+                Err(e) => return Err(csv_error(&self.path, e, self.encoding)),
+            }
+        }
+        Ok((!records.is_empty()).then_some(RawBatch::Csv { records, lines }))
+    }
+
+    fn stats(&self) -> ReadStats {
+        self.stats.clone()
+    }
+
+    fn size(&self) -> Option<u64> {
+        self.size
+    }
+}

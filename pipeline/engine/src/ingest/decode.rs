@@ -1,0 +1,164 @@
+//! Strict streaming text decoding (UTF-8 or CP932) into UTF-8, counting lines so that an
+//! undecodable byte sequence is reported with its line, never its bytes.
+
+use super::ReadStats;
+use encoding_rs::{DecoderResult, Encoding as Enc, SHIFT_JIS, UTF_8};
+use std::io::{self, Read};
+use tokumei_rules::Encoding;
+
+/// An undecodable byte sequence at a line.
+#[derive(Debug)]
+pub struct DecodeError {
+    /// 1-based line.
+    pub line: u64,
+    /// Encoding that was expected.
+    pub encoding: &'static str,
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: bytes are not valid {}", self.line, self.encoding)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Pick the encoding from the first bytes: a UTF-8 BOM or valid UTF-8 means UTF-8,
+/// anything else CP932.
+pub fn detect_encoding(prefix: &[u8]) -> &'static Enc {
+    if prefix.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        return UTF_8;
+    }
+    match std::str::from_utf8(prefix) {
+        Ok(_) => UTF_8,
+        Err(e) if e.error_len().is_none() => UTF_8, // cut inside a character at the end
+        Err(_) => SHIFT_JIS,
+    }
+}
+
+/// Resolve the configured encoding against the first bytes.
+pub fn resolve(encoding: Encoding, prefix: &[u8]) -> &'static Enc {
+    match encoding {
+        Encoding::Auto => detect_encoding(prefix),
+        Encoding::Utf8 => UTF_8,
+        Encoding::Cp932 => SHIFT_JIS,
+    }
+}
+
+/// Reads raw bytes, feeds the stats, decodes strictly.
+pub struct DecodingReader<R> {
+    inner: R,
+    stats: ReadStats,
+    decoder: encoding_rs::Decoder,
+    name: &'static str,
+    input: Vec<u8>,
+    in_pos: usize,
+    in_len: usize,
+    eof: bool,
+    out: Vec<u8>,
+    out_pos: usize,
+    out_len: usize,
+    lines: u64,
+    done: bool,
+}
+
+impl<R: Read> DecodingReader<R> {
+    /// Wrap `inner`; `prefix` holds bytes already read from it.
+    pub fn new(inner: R, prefix: Vec<u8>, enc: &'static Enc, stats: ReadStats) -> Self {
+        stats.update(&prefix);
+        let in_len = prefix.len();
+        let mut input = prefix;
+        input.resize(in_len.max(256 * 1024), 0);
+        DecodingReader {
+            inner,
+            stats,
+            decoder: if enc == UTF_8 {
+                enc.new_decoder_with_bom_removal()
+            } else {
+                enc.new_decoder_without_bom_handling()
+            },
+            name: if enc == UTF_8 { "UTF-8" } else { "CP932 (Shift_JIS)" },
+            input,
+            in_pos: 0,
+            in_len,
+            eof: false,
+            out: vec![0; 512 * 1024],
+            out_pos: 0,
+            out_len: 0,
+            lines: 0,
+            done: false,
+        }
+    }
+
+    fn fill(&mut self) -> io::Result<()> {
+        while self.out_pos == self.out_len && !self.done {
+            if self.in_pos == self.in_len && !self.eof {
+                let n = self.inner.read(&mut self.input)?;
+                self.stats.update(&self.input[..n]);
+                self.in_pos = 0;
+                self.in_len = n;
+                self.eof = n == 0;
+            }
+            let last = self.eof;
+            let (res, read, written) = self.decoder.decode_to_utf8_without_replacement(
+                &self.input[self.in_pos..self.in_len],
+                &mut self.out,
+                last,
+            );
+            self.in_pos += read;
+            self.out_pos = 0;
+            self.out_len = written;
+            let newlines = self.out[..written].iter().filter(|b| **b == b'\n').count() as u64;
+            match res {
+                DecoderResult::Malformed(_, _) => {
+                    let err = DecodeError { line: self.lines + newlines + 1, encoding: self.name };
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, err));
+                }
+                DecoderResult::InputEmpty if last => self.done = true,
+                _ => {}
+            }
+            self.lines += newlines;
+        }
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for DecodingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.fill()?;
+        let n = buf.len().min(self.out_len - self.out_pos);
+        buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
+        self.out_pos += n;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_all(bytes: &[u8], enc: &'static Enc) -> io::Result<String> {
+        let mut r = DecodingReader::new(bytes, Vec::new(), enc, ReadStats::default());
+        let mut s = String::new();
+        r.read_to_string(&mut s)?;
+        Ok(s)
+    }
+
+    #[test]
+    fn detects_and_decodes() {
+        let (sjis, _, _) = SHIFT_JIS.encode("氏名,住所\n山田,東京都\n");
+        assert_eq!(detect_encoding(&sjis), SHIFT_JIS);
+        assert_eq!(decode_all(&sjis, SHIFT_JIS).unwrap(), "氏名,住所\n山田,東京都\n");
+        let bom = [&[0xEF, 0xBB, 0xBF][..], "a,b\n".as_bytes()].concat();
+        assert_eq!(detect_encoding(&bom), UTF_8);
+        assert_eq!(decode_all(&bom, UTF_8).unwrap(), "a,b\n");
+    }
+
+    #[test]
+    fn reports_line_of_bad_bytes() {
+        let (sjis, _, _) = SHIFT_JIS.encode("a\nb\n山田\n");
+        let err = decode_all(&sjis, UTF_8).unwrap_err();
+        let inner = err.into_inner().unwrap().downcast::<DecodeError>().unwrap();
+        assert_eq!(inner.line, 3);
+    }
+}

@@ -1,0 +1,133 @@
+//! Ingest: stream the input as batches of text values, hashing its bytes on the way.
+
+mod csv_source;
+mod decode;
+mod parquet_source;
+
+pub use csv_source::CsvSource;
+pub use decode::detect_encoding;
+pub use parquet_source::ParquetSource;
+
+use crate::EngineError;
+use crate::error::Location;
+use arrow::array::{Array, StringArray};
+use std::sync::{Arc, Mutex};
+use tokumei_rules::{InputFormat, Job};
+
+/// Rows per batch.
+pub const BATCH_ROWS: usize = 32 * 1024;
+
+/// A batch of input rows as text.
+pub enum RawBatch {
+    /// CSV records with the line each starts on.
+    Csv {
+        /// Records.
+        records: Vec<csv::StringRecord>,
+        /// Start line of each record.
+        lines: Vec<u64>,
+    },
+    /// Columns of a Parquet batch cast to text.
+    Arrow {
+        /// One text array per input column.
+        columns: Vec<StringArray>,
+        /// 1-based number of the first row.
+        first_row: u64,
+    },
+}
+
+impl RawBatch {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        match self {
+            RawBatch::Csv { records, .. } => records.len(),
+            RawBatch::Arrow { columns, .. } => columns.first().map_or(0, |c| c.len()),
+        }
+    }
+
+    /// Whether the batch has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Value at (row, column); empty text is missing.
+    pub fn value(&self, row: usize, col: usize) -> Option<&str> {
+        let v = match self {
+            RawBatch::Csv { records, .. } => records[row].get(col),
+            RawBatch::Arrow { columns, .. } => {
+                let c = &columns[col];
+                if c.is_null(row) { None } else { Some(c.value(row)) }
+            }
+        };
+        v.filter(|s| !s.trim().is_empty())
+    }
+
+    /// Where a row came from.
+    pub fn location(&self, row: usize) -> Location {
+        match self {
+            RawBatch::Csv { lines, .. } => Location::Line(lines[row]),
+            RawBatch::Arrow { first_row, .. } => Location::Row(first_row + row as u64),
+        }
+    }
+}
+
+/// Running SHA-256 and byte count of what has been read.
+#[derive(Clone, Default)]
+pub struct ReadStats(Arc<Mutex<(sha2::Sha256, u64)>>);
+
+impl ReadStats {
+    pub(crate) fn update(&self, bytes: &[u8]) {
+        use sha2::Digest;
+        let mut g = self.0.lock().expect("stats lock");
+        g.0.update(bytes);
+        g.1 += bytes.len() as u64;
+    }
+    /// Bytes read so far.
+    pub fn bytes(&self) -> u64 {
+        self.0.lock().expect("stats lock").1
+    }
+    /// SHA-256 (hex) of everything read.
+    pub fn sha256(&self) -> String {
+        use sha2::Digest;
+        hex::encode(self.0.lock().expect("stats lock").0.clone().finalize())
+    }
+}
+
+/// A stream of input batches.
+pub trait Source {
+    /// Column names in input order.
+    fn header(&self) -> &[String];
+    /// The next batch, `None` at the end.
+    fn next_batch(&mut self) -> Result<Option<RawBatch>, EngineError>;
+    /// Hash and progress of the bytes read.
+    fn stats(&self) -> ReadStats;
+    /// Total input size in bytes, if known.
+    fn size(&self) -> Option<u64>;
+}
+
+/// Open the job's input.
+pub fn open(job: &Job) -> Result<Box<dyn Source>, EngineError> {
+    Ok(match job.format {
+        InputFormat::Csv => Box::new(CsvSource::open(&job.input, job.encoding, job.delimiter)?),
+        InputFormat::Parquet => Box::new(ParquetSource::open(&job.input)?),
+    })
+}
+
+/// Reject duplicate or empty column names.
+pub(crate) fn check_header(path: &std::path::Path, names: &[String]) -> Result<(), EngineError> {
+    let mut seen = std::collections::HashSet::new();
+    for (i, n) in names.iter().enumerate() {
+        if n.trim().is_empty() {
+            return Err(EngineError::Input {
+                file: path.into(),
+                message: format!("header column {} has no name", i + 1),
+            });
+        }
+        if !seen.insert(n) {
+            return Err(EngineError::Input { file: path.into(), message: format!("header names column `{n}` twice") });
+        }
+    }
+    if names.is_empty() {
+        return Err(EngineError::Input { file: path.into(), message: "has no header row".into() });
+    }
+    Ok(())
+}

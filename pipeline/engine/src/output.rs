@@ -1,0 +1,146 @@
+//! Output: Arrow builders for transformed cells, the spill file, the Parquet writer and
+//! atomic placement of finished files.
+
+use crate::cell::Cell;
+use crate::error::{EngineError, output_err};
+use arrow::array::{ArrayRef, BooleanBuilder, Date32Builder, Int64Builder, StringBuilder};
+use arrow::datatypes::{DataType, SchemaRef};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Builds one Arrow column from cells.
+pub enum ColumnBuilder {
+    /// Text.
+    Str(StringBuilder),
+    /// Whole numbers.
+    Int(Int64Builder),
+    /// Yes/no.
+    Bool(BooleanBuilder),
+    /// Dates.
+    Date(Date32Builder),
+}
+
+impl ColumnBuilder {
+    /// A builder for `ty`.
+    pub fn new(ty: &DataType, capacity: usize) -> Self {
+        match ty {
+            DataType::Int64 => ColumnBuilder::Int(Int64Builder::with_capacity(capacity)),
+            DataType::Boolean => ColumnBuilder::Bool(BooleanBuilder::with_capacity(capacity)),
+            DataType::Date32 => ColumnBuilder::Date(Date32Builder::with_capacity(capacity)),
+            _ => ColumnBuilder::Str(StringBuilder::with_capacity(capacity, capacity * 16)),
+        }
+    }
+
+    /// Append a cell; a cell of another type than the builder's is a bug.
+    pub fn append(&mut self, cell: &Cell) -> Result<(), EngineError> {
+        match (self, cell) {
+            (ColumnBuilder::Str(b), Cell::Null) => b.append_null(),
+            (ColumnBuilder::Int(b), Cell::Null) => b.append_null(),
+            (ColumnBuilder::Bool(b), Cell::Null) => b.append_null(),
+            (ColumnBuilder::Date(b), Cell::Null) => b.append_null(),
+            (ColumnBuilder::Str(b), Cell::Str(s)) => b.append_value(s),
+            (ColumnBuilder::Int(b), Cell::Int(i)) => b.append_value(*i),
+            (ColumnBuilder::Bool(b), Cell::Bool(v)) => b.append_value(*v),
+            (ColumnBuilder::Date(b), Cell::Date(d)) => b.append_value(*d),
+            _ => {
+                return Err(EngineError::Internal("cell type does not match its column".into()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Finish the column.
+    pub fn finish(&mut self) -> ArrayRef {
+        match self {
+            ColumnBuilder::Str(b) => Arc::new(b.finish()),
+            ColumnBuilder::Int(b) => Arc::new(b.finish()),
+            ColumnBuilder::Bool(b) => Arc::new(b.finish()),
+            ColumnBuilder::Date(b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+/// A Parquet writer with zstd, dictionary encoding and the release's key-value metadata.
+pub fn parquet_writer(
+    path: &Path,
+    schema: SchemaRef,
+    metadata: Vec<(String, String)>,
+) -> Result<ArrowWriter<BufWriter<File>>, EngineError> {
+    let err = output_err(path);
+    let file = File::create(path).map_err(|e| err(e.to_string()))?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid zstd level")))
+        .set_max_row_group_row_count(Some(1 << 20))
+        .set_key_value_metadata(Some(metadata.into_iter().map(|(k, v)| KeyValue::new(k, v)).collect()))
+        .set_created_by(format!("tokumei {}", env!("CARGO_PKG_VERSION")))
+        .build();
+    ArrowWriter::try_new(BufWriter::with_capacity(1 << 20, file), schema, Some(props)).map_err(|e| err(e.to_string()))
+}
+
+/// A folder where a run's files are made before they are moved into place; removed on drop
+/// unless [`Staging::publish`] succeeded, so a failed run leaves nothing behind.
+pub struct Staging {
+    dir: PathBuf,
+    target: PathBuf,
+}
+
+impl Staging {
+    /// Create `target/.staging-<id>`.
+    pub fn new(target: &Path, id: &str) -> Result<Self, EngineError> {
+        let err = output_err(target);
+        std::fs::create_dir_all(target).map_err(|e| err(e.to_string()))?;
+        let dir = target.join(format!(".staging-{id}"));
+        std::fs::create_dir(&dir).map_err(|e| err(e.to_string()))?;
+        Ok(Staging { dir, target: target.to_path_buf() })
+    }
+
+    /// Path of a file being made.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Move the named files into the target folder (each rename is atomic), data last so a
+    /// reader never sees data without its report.
+    pub fn publish(self, names: &[&str]) -> Result<Vec<PathBuf>, EngineError> {
+        let mut out = Vec::new();
+        for name in names {
+            let from = self.dir.join(name);
+            File::open(&from).and_then(|f| f.sync_all()).map_err(|e| output_err(&from)(e.to_string()))?;
+            let to = self.target.join(name);
+            std::fs::rename(&from, &to).map_err(|e| output_err(&to)(e.to_string()))?;
+            out.push(to);
+        }
+        if let Ok(d) = File::open(&self.target) {
+            let _ = d.sync_all();
+        }
+        Ok(out)
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// SHA-256 (hex) of a file.
+pub fn sha256_file(path: &Path) -> Result<String, EngineError> {
+    use sha2::{Digest, Sha256};
+    let mut f = File::open(path).map_err(|e| output_err(path)(e.to_string()))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = std::io::Read::read(&mut f, &mut buf).map_err(|e| output_err(path)(e.to_string()))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}

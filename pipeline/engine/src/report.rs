@@ -1,0 +1,305 @@
+//! The report (`report.json`, `report.md`) and the data dictionary for business users.
+//! Reports hold counts, hashes, column names and generalised category labels, never a
+//! value of an identifier.
+
+use crate::privacy::ClassStats;
+use crate::standards::Standard;
+use serde::Serialize;
+use std::fmt::Write;
+
+/// One column as the report and data dictionary describe it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnReport {
+    /// Input column name.
+    pub name: String,
+    /// Role.
+    pub role: String,
+    /// Action.
+    pub action: String,
+    /// Output column name, null when dropped.
+    pub output: Option<String>,
+    /// Output type (Parquet/Arrow).
+    pub output_type: Option<String>,
+    /// Granularity: what the action leaves, e.g. "age hierarchy, level 1: 5-year bands".
+    pub detail: String,
+    /// Generalisation level, when generalised.
+    pub level: Option<u32>,
+    /// Description from the rules.
+    pub description: Option<String>,
+    /// Cells set to null by rare-value suppression.
+    pub cells_suppressed: Option<u64>,
+    /// Distinct output values.
+    pub distinct_values: Option<u64>,
+    /// The categories of a generalised or categorical column (at most 60), for the data dictionary.
+    pub categories: Option<Vec<String>>,
+}
+
+/// Distinct l-diversity of one sensitive column.
+#[derive(Debug, Clone, Serialize)]
+pub struct LDiversity {
+    /// Output column.
+    pub column: String,
+    /// Required l, if any.
+    pub required: Option<u32>,
+    /// Smallest number of distinct values in any output class.
+    pub achieved: u64,
+}
+
+/// Hashes and paths of the run's inputs.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputReport {
+    /// Input file.
+    pub path: String,
+    /// SHA-256 of its bytes.
+    pub sha256: String,
+    /// Format.
+    pub format: String,
+    /// Text encoding used (CSV).
+    pub encoding: Option<String>,
+}
+
+/// Wall-clock time per stage.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    /// Ingest and transform.
+    pub ingest_ms: u64,
+    /// Privacy models.
+    pub privacy_ms: u64,
+    /// Writing the Parquet file.
+    pub write_ms: u64,
+    /// Whole run (creation time, recorded for fees).
+    pub total_ms: u64,
+}
+
+/// Everything the report says.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// tokumei version.
+    pub tokumei_version: String,
+    /// Release id (also in the Parquet metadata and audit log).
+    pub release_id: String,
+    /// Job name.
+    pub job: String,
+    /// Dataset name.
+    pub dataset: String,
+    /// `anonymized` or `pseudonymized`.
+    pub mode: String,
+    /// When the run started (UTC).
+    pub created_at: String,
+    /// Date at which ages were computed.
+    pub reference_date: String,
+    /// Input.
+    pub input: InputReport,
+    /// Rule file path.
+    pub rules: String,
+    /// SHA-256 of the rule file.
+    pub rules_sha256: String,
+    /// Key identifier (never key material).
+    pub key_id: Option<String>,
+    /// Required k.
+    pub k: u32,
+    /// Required l (distinct l-diversity), if any.
+    pub l: Option<u32>,
+    /// Largest share of rows that may be suppressed.
+    pub max_suppression: f64,
+    /// Output names of the quasi-identifiers.
+    pub quasi_identifiers: Vec<String>,
+    /// Output names of the sensitive columns.
+    pub sensitive: Vec<String>,
+    /// Data rows read.
+    pub rows_in: u64,
+    /// Rows left out for malformed values.
+    pub rows_rejected: u64,
+    /// Rejected rows per input column.
+    pub rejected_by_column: Vec<(String, u64)>,
+    /// Rows suppressed to reach k and l.
+    pub suppressed: u64,
+    /// Classes suppressed for size below k.
+    pub classes_below_k: u64,
+    /// Classes suppressed for l-diversity.
+    pub classes_below_l: u64,
+    /// Rows written.
+    pub rows_out: u64,
+    /// Smallest class in the output.
+    pub k_achieved: u64,
+    /// Required and achieved distinct l-diversity per sensitive column.
+    pub l_diversity: Vec<LDiversity>,
+    /// Classes before suppression (over the rows accepted).
+    pub before: ClassStats,
+    /// Classes in the output.
+    pub after: ClassStats,
+    /// Columns in rule order.
+    pub columns: Vec<ColumnReport>,
+    /// Processing standards with evidence.
+    pub processing_standards: Vec<Standard>,
+    /// Output Parquet file name.
+    pub output_file: Option<String>,
+    /// SHA-256 of the output file.
+    pub output_sha256: Option<String>,
+    /// Time taken.
+    pub timings: Timings,
+}
+
+fn pct(n: u64, d: u64) -> String {
+    if d == 0 { "0%".into() } else { format!("{:.2}%", n as f64 * 100.0 / d as f64) }
+}
+
+fn stats_table(s: &ClassStats, out: &mut String) {
+    let _ = writeln!(out, "| measure | value |\n|---|---|");
+    let _ = writeln!(out, "| records | {} |", s.records);
+    let _ = writeln!(out, "| equivalence classes | {} |", s.classes);
+    let _ = writeln!(out, "| smallest class (k) | {} |", s.min_class_size);
+    let _ = writeln!(out, "| mean class size | {:.2} |", s.mean_class_size);
+    let _ = writeln!(out, "| records unique on the quasi-identifiers | {} |", s.unique_records);
+    let _ = writeln!(out, "| highest re-identification risk (prosecutor) | {:.4} |", s.prosecutor_risk_max);
+    let _ = writeln!(out, "| average re-identification risk (prosecutor) | {:.4} |", s.prosecutor_risk_avg);
+    let _ = writeln!(out, "\n| class size | classes | records |\n|---|---|---|");
+    for b in s.histogram.iter().filter(|b| b.classes > 0) {
+        let _ = writeln!(out, "| {} | {} | {} |", b.sizes, b.classes, b.records);
+    }
+}
+
+impl Report {
+    /// The human-readable report for the compliance officer.
+    pub fn to_markdown(&self) -> String {
+        let mut o = String::new();
+        let _ = writeln!(o, "# De-identification report: {}\n", self.dataset);
+        let _ = writeln!(o, "| | |\n|---|---|");
+        let mode = if self.mode == "anonymized" {
+            "anonymized (匿名加工情報)"
+        } else {
+            "pseudonymized (仮名加工情報)"
+        };
+        for (k, v) in [
+            ("release id", self.release_id.clone()),
+            ("job", self.job.clone()),
+            ("mode", mode.into()),
+            ("created", self.created_at.clone()),
+            ("reference date for ages", self.reference_date.clone()),
+            (
+                "input",
+                format!(
+                    "{} ({}{})",
+                    self.input.path,
+                    self.input.format,
+                    self.input.encoding.as_ref().map(|e| format!(", {e}")).unwrap_or_default()
+                ),
+            ),
+            ("input SHA-256", format!("`{}`", self.input.sha256)),
+            ("rules", self.rules.clone()),
+            ("rules SHA-256", format!("`{}`", self.rules_sha256)),
+            ("pseudonym key", self.key_id.clone().unwrap_or_else(|| "none used".into())),
+            ("output", self.output_file.clone().unwrap_or_else(|| "none (check only)".into())),
+            ("output SHA-256", self.output_sha256.as_ref().map(|h| format!("`{h}`")).unwrap_or_default()),
+            ("time taken", format!("{:.2} s", self.timings.total_ms as f64 / 1000.0)),
+        ] {
+            let _ = writeln!(o, "| {k} | {v} |");
+        }
+        let _ = writeln!(o, "\n## Rows\n\n| | rows | share |\n|---|---|---|");
+        let _ = writeln!(o, "| read | {} | 100% |", self.rows_in);
+        let _ = writeln!(
+            o,
+            "| rejected (malformed values) | {} | {} |",
+            self.rows_rejected,
+            pct(self.rows_rejected, self.rows_in)
+        );
+        let _ = writeln!(o, "| suppressed (privacy) | {} | {} |", self.suppressed, pct(self.suppressed, self.rows_in));
+        let _ = writeln!(o, "| written | {} | {} |", self.rows_out, pct(self.rows_out, self.rows_in));
+        for (c, n) in &self.rejected_by_column {
+            let _ = writeln!(o, "\nRejected because of column `{c}`: {n} rows.");
+        }
+        let _ = writeln!(o, "\n## Privacy models\n");
+        let _ = writeln!(
+            o,
+            "- k-anonymity over {}: required k = {}, achieved k = {} ({} classes below k suppressed)",
+            self.quasi_identifiers.join(", "),
+            self.k,
+            self.k_achieved,
+            self.classes_below_k
+        );
+        for l in &self.l_diversity {
+            let req = l.required.map_or("not required".to_string(), |r| format!("required l = {r}"));
+            let _ = writeln!(o, "- distinct l-diversity of {}: {req}, achieved l = {}", l.column, l.achieved);
+        }
+        let _ = writeln!(o, "- classes suppressed for l-diversity: {}", self.classes_below_l);
+        let _ = writeln!(
+            o,
+            "- suppression limit: {} of rows; used {}",
+            pct((self.max_suppression * 10000.0) as u64, 10000),
+            pct(self.suppressed, self.rows_in)
+        );
+        let _ = writeln!(o, "\n### Before suppression\n");
+        stats_table(&self.before, &mut o);
+        let _ = writeln!(o, "\n### Output\n");
+        stats_table(&self.after, &mut o);
+        let _ = writeln!(o, "\n## Processing standards\n");
+        for s in &self.processing_standards {
+            let _ = writeln!(o, "{}. **{}** — {}", s.id, if s.passed { "PASS" } else { "FAIL" }, s.title);
+            for e in &s.evidence {
+                let _ = writeln!(o, "   - {e}");
+            }
+        }
+        let _ = writeln!(o, "\n## Columns\n\n| column | role | action | output | granularity |\n|---|---|---|---|---|");
+        for c in &self.columns {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} |",
+                c.name,
+                c.role,
+                c.action,
+                c.output.as_deref().unwrap_or("(deleted)"),
+                c.detail
+            );
+        }
+        let _ = writeln!(
+            o,
+            "\n## Timings\n\n| stage | ms |\n|---|---|\n| ingest and transform | {} |\n| privacy | {} |\n| write | {} |\n| total | {} |",
+            self.timings.ingest_ms, self.timings.privacy_ms, self.timings.write_ms, self.timings.total_ms
+        );
+        o
+    }
+
+    /// The data dictionary for the business user.
+    pub fn data_dictionary(&self) -> String {
+        let mut o = String::new();
+        let _ = writeln!(o, "# Data dictionary: {}\n", self.dataset);
+        let _ = writeln!(
+            o,
+            "Release `{}`, {} rows, {} data.",
+            self.release_id,
+            self.rows_out,
+            if self.mode == "anonymized" {
+                "anonymized (匿名加工情報)"
+            } else {
+                "pseudonymized (仮名加工情報)"
+            }
+        );
+        let _ = writeln!(
+            o,
+            "Every combination of the quasi-identifiers ({}) is shared by at least {} records.",
+            self.quasi_identifiers.join(", "),
+            self.k_achieved
+        );
+        let _ = writeln!(
+            o,
+            "Re-identifying any person, or combining this data with other data to do so, is prohibited by the contract and by law.\n"
+        );
+        let _ = writeln!(o, "| column | type | meaning | processing | values |\n|---|---|---|---|---|");
+        for c in self.columns.iter().filter(|c| c.output.is_some()) {
+            let values = match &c.categories {
+                Some(v) => v.join(", "),
+                None => c.distinct_values.map(|d| format!("{d} distinct values")).unwrap_or_default(),
+            };
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} |",
+                c.output.as_deref().unwrap_or_default(),
+                c.output_type.as_deref().unwrap_or_default(),
+                c.description.as_deref().unwrap_or(&c.name),
+                c.detail,
+                values
+            );
+        }
+        o
+    }
+}

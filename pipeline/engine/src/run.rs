@@ -1,0 +1,596 @@
+//! A job end to end: ingest -> transform -> privacy -> output.
+
+use crate::cell::Cell;
+use crate::error::{EngineError, output_err};
+use crate::ingest::{self, RawBatch};
+use crate::keys::Key;
+use crate::output::{ColumnBuilder, Staging, parquet_writer, sha256_file};
+use crate::privacy::{self, Dictionary};
+use crate::progress::Progress;
+use crate::report::{ColumnReport, InputReport, LDiversity, Report, Timings};
+use crate::standards::{self, Achieved};
+use crate::transform::{self, ColumnTransform, Context};
+use arrow::array::{ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::ipc::reader::FileReader;
+use arrow::ipc::writer::FileWriter;
+use std::fs::File;
+use std::io::{BufReader, BufWriter};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+use tokumei_jp::Date;
+use tokumei_rules::{Action, Job, Mode, OnMalformed, Role};
+
+/// How to run a job.
+pub struct RunOptions<'a> {
+    /// Output folder (overrides the job's).
+    pub out_dir: Option<PathBuf>,
+    /// The run's clock: seconds since the Unix epoch (injectable for reproducible runs).
+    pub now_unix: i64,
+    /// Progress receiver.
+    pub progress: &'a dyn Progress,
+    /// Do everything but write outputs (`tokumei check`).
+    pub dry_run: bool,
+}
+
+/// What is known about a run, filled in as it goes so a failed run can be audited too.
+#[derive(Debug, Default, Clone)]
+pub struct RunFacts {
+    /// Dataset name.
+    pub dataset: Option<String>,
+    /// Mode.
+    pub mode: Option<String>,
+    /// Release id.
+    pub release_id: Option<String>,
+    /// Input hash.
+    pub input_sha256: Option<String>,
+    /// Rules hash.
+    pub rules_sha256: Option<String>,
+    /// Key id.
+    pub key_id: Option<String>,
+    /// `name=sha256` of each output file.
+    pub outputs: Vec<String>,
+}
+
+/// A finished run.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// The report (also written as files unless dry run).
+    pub report: Report,
+    /// Files written.
+    pub files: Vec<PathBuf>,
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds.
+pub fn rfc3339(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    let d = Date::from_days_since_epoch(days as i32);
+    format!("{}T{:02}:{:02}:{:02}Z", d, secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+enum Slot {
+    Global(usize),
+    Local(usize),
+}
+
+struct OutColumn {
+    plan: usize,
+    input: usize,
+    transform: Box<dyn ColumnTransform>,
+    slot: Slot,
+}
+
+/// Validate the job and the data without writing outputs.
+pub fn check(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutcome, EngineError> {
+    let opts =
+        RunOptions { dry_run: true, out_dir: opts.out_dir.clone(), now_unix: opts.now_unix, progress: opts.progress };
+    run(job, &opts, facts)
+}
+
+/// Run a job.
+pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutcome, EngineError> {
+    let started = Instant::now();
+    let mut source = ingest::open(job)?;
+    let rules_src = std::fs::read_to_string(&job.rules)
+        .map_err(|e| EngineError::Config(format!("{}: cannot read rule file: {}", job.rules.display(), e.kind())))?;
+    let plan = tokumei_rules::validate_rules(&job.rules, &rules_src, source.header())
+        .map_err(|d| EngineError::Config(d.to_string()))?;
+    facts.dataset = Some(plan.dataset.clone());
+    facts.mode = Some(plan.mode.to_string());
+    facts.rules_sha256 = Some(plan.rules_sha256.clone());
+
+    let today = Date::from_days_since_epoch(opts.now_unix.div_euclid(86_400) as i32);
+    let reference_date = match &job.reference_date {
+        Some(s) => tokumei_jp::parse_date(s)
+            .ok_or_else(|| EngineError::Config(format!("{}: reference_date is not a date", job.path.display())))?,
+        None => today,
+    };
+
+    let needs_key = plan.columns.iter().any(|c| matches!(c.action, Action::Pseudonymize { .. }));
+    let key = match (needs_key, plan.mode) {
+        (false, _) => None,
+        (true, Mode::Anonymized) => Some(Arc::new(Key::ephemeral())),
+        (true, Mode::Pseudonymized) => {
+            let path = job.key_file.as_ref().ok_or_else(|| {
+                EngineError::Key(format!(
+                    "{}: pseudonymized mode needs a managed key: add [keys] pseudonym_key_file to the job (create one with `tokumei keygen`)",
+                    job.path.display()
+                ))
+            })?;
+            Some(Arc::new(Key::load(path)?))
+        }
+    };
+    facts.key_id = key.as_ref().map(|k| k.id.clone());
+
+    let mut rand_tag = [0u8; 4];
+    rand::RngExt::fill(&mut rand::rng(), &mut rand_tag);
+    let stamp: String = rfc3339(opts.now_unix).chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let release_id = format!("{}-{}-{}", plan.dataset, stamp, hex::encode(rand_tag));
+    facts.release_id = Some(release_id.clone());
+
+    let cx = Context { reference_date, key: key.clone() };
+    let mut columns: Vec<OutColumn> = Vec::new();
+    let mut dicts: Vec<Dictionary> = Vec::new();
+    let mut spill_fields: Vec<Field> = Vec::new();
+    for (i, c) in plan.columns.iter().enumerate() {
+        let Some(t) = transform::build(c, &cx) else {
+            continue;
+        };
+        let slot = if c.is_global() {
+            dicts.push(Dictionary::default());
+            Slot::Global(dicts.len() - 1)
+        } else {
+            spill_fields.push(Field::new(c.output.clone().unwrap_or_default(), t.output_type(), true));
+            Slot::Local(spill_fields.len() - 1)
+        };
+        columns.push(OutColumn { plan: i, input: c.input_index, transform: t, slot });
+    }
+
+    let out_dir = opts.out_dir.clone().unwrap_or_else(|| job.output_dir.clone());
+    let staging = if opts.dry_run { None } else { Some(Staging::new(&out_dir, &release_id)?) };
+
+    // Pass 1: ingest and transform; local columns go to the spill file.
+    let spill_schema: SchemaRef = Arc::new(Schema::new(spill_fields.clone()));
+    let mut spill = match &staging {
+        Some(s) if !spill_fields.is_empty() => {
+            let p = s.path("spill.arrow");
+            let f = File::create(&p).map_err(|e| output_err(&p)(e.to_string()))?;
+            Some(
+                FileWriter::try_new(BufWriter::with_capacity(1 << 20, f), &spill_schema)
+                    .map_err(|e| output_err(&p)(e.to_string()))?,
+            )
+        }
+        _ => None,
+    };
+    let mut batch_lens: Vec<usize> = Vec::new();
+    let stats = source.stats();
+    opts.progress.stage("reading and transforming", source.size());
+    let mut rows_in = 0u64;
+    let mut rejected = 0u64;
+    let mut rejected_by_column = vec![0u64; plan.columns.len()];
+    let mut first_rejection: Option<String> = None;
+    let mut codes = vec![0u32; dicts.len()];
+    let mut cells = vec![Cell::Null; spill_fields.len()];
+    while let Some(batch) = source.next_batch()? {
+        let mut builders: Vec<ColumnBuilder> =
+            spill_fields.iter().map(|f| ColumnBuilder::new(f.data_type(), batch.len())).collect();
+        let mut accepted = 0usize;
+        for row in 0..batch.len() {
+            rows_in += 1;
+            match transform_row(&batch, row, &columns, &mut dicts, &mut codes, &mut cells) {
+                Ok(()) => {
+                    for (d, code) in dicts.iter_mut().zip(&codes) {
+                        d.codes.push(*code);
+                    }
+                    for (b, cell) in builders.iter_mut().zip(cells.iter_mut()) {
+                        b.append(cell)?;
+                        *cell = Cell::Null;
+                    }
+                    accepted += 1;
+                }
+                Err((col, reason)) => {
+                    let c = &plan.columns[columns[col].plan];
+                    let err = EngineError::Malformed {
+                        file: job.input.clone(),
+                        location: batch.location(row),
+                        column: c.name.clone(),
+                        reason: reason.0,
+                    };
+                    match plan.on_malformed {
+                        OnMalformed::Error => return Err(err),
+                        OnMalformed::Reject { .. } => {
+                            rejected += 1;
+                            rejected_by_column[columns[col].plan] += 1;
+                            first_rejection.get_or_insert_with(|| err.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(w) = spill.as_mut() {
+            let arrays: Vec<ArrayRef> = builders.iter_mut().map(ColumnBuilder::finish).collect();
+            let rb =
+                RecordBatch::try_new(spill_schema.clone(), arrays).map_err(|e| EngineError::Internal(e.to_string()))?;
+            w.write(&rb).map_err(|e| output_err(&out_dir)(e.to_string()))?;
+        }
+        batch_lens.push(accepted);
+        opts.progress.set(stats.bytes());
+    }
+    opts.progress.finish();
+    if let Some(mut w) = spill.take() {
+        w.finish().map_err(|e| output_err(&out_dir)(e.to_string()))?;
+    }
+    for d in dicts.iter_mut() {
+        d.forget_raw();
+    }
+    facts.input_sha256 = Some(stats.sha256());
+    if let OnMalformed::Reject { max_rejected } = plan.on_malformed {
+        if rejected as f64 > max_rejected * rows_in as f64 {
+            return Err(EngineError::TooManyRejected {
+                file: job.input.clone(),
+                rejected,
+                rows: rows_in,
+                max: max_rejected,
+                first: first_rejection.unwrap_or_default(),
+            });
+        }
+    }
+    let ingest_ms = started.elapsed().as_millis() as u64;
+
+    // Privacy.
+    let privacy_started = Instant::now();
+    let n = (rows_in - rejected) as usize;
+    let dict_of = |plan_idx: usize| {
+        columns.iter().find(|c| c.plan == plan_idx).and_then(|c| match c.slot {
+            Slot::Global(d) => Some(d),
+            Slot::Local(_) => None,
+        })
+    };
+    let qi: Vec<usize> =
+        plan.columns.iter().enumerate().filter(|(_, c)| c.is_privacy_key()).filter_map(|(i, _)| dict_of(i)).collect();
+    let sens: Vec<(String, usize, Option<u32>)> = plan
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.role == Role::Sensitive && c.output.is_some())
+        .filter_map(|(i, c)| dict_of(i).map(|d| (c.output.clone().unwrap_or_default(), d, c.l)))
+        .collect();
+    let qi_cols: Vec<(&[u32], usize)> = qi.iter().map(|d| (dicts[*d].codes.as_slice(), dicts[*d].len())).collect();
+    let classes = privacy::classes(&qi_cols, n);
+    let before = privacy::stats(classes.sizes.iter().map(|s| *s as u64));
+    let distinct: Vec<Vec<u32>> =
+        sens.iter().map(|(_, d, _)| privacy::distinct_per_class(&classes, &dicts[*d].codes)).collect();
+    let l_models: Vec<(u32, &[u32])> =
+        sens.iter().zip(&distinct).filter_map(|((_, _, l), d)| l.map(|l| (l, d.as_slice()))).collect();
+    let enforcement = privacy::enforce(&classes, plan.privacy.k, &l_models);
+    let allowed = (plan.privacy.max_suppression * n as f64).floor() as u64;
+    if enforcement.suppressed > allowed {
+        let mut msg = format!(
+            "privacy requirement not met: reaching k={}{} needs suppressing {} of {} rows ({:.2}%), above max_suppression {:.2}% ({} rows); {} classes are smaller than k",
+            plan.privacy.k,
+            if l_models.is_empty() { String::new() } else { " and l-diversity".to_string() },
+            enforcement.suppressed,
+            n,
+            enforcement.suppressed as f64 * 100.0 / n.max(1) as f64,
+            plan.privacy.max_suppression * 100.0,
+            allowed,
+            enforcement.classes_below_k
+        );
+        msg.push_str("\n  hint: generalise quasi-identifiers further (raise a `level`), declare fewer quasi-identifiers, or raise max_suppression if policy allows");
+        return Err(EngineError::Privacy(msg));
+    }
+    let mut kept_sizes = vec![0u64; classes.sizes.len()];
+    for (c, keep) in classes.of_row.iter().zip(&enforcement.keep) {
+        if *keep {
+            kept_sizes[*c as usize] += 1;
+        }
+    }
+    let after = privacy::stats(kept_sizes.iter().copied());
+    let l_diversity: Vec<LDiversity> = sens
+        .iter()
+        .zip(&distinct)
+        .map(|((name, _, l), d)| {
+            let min = d.iter().zip(&kept_sizes).filter(|(_, s)| **s > 0).map(|(d, _)| *d as u64).min().unwrap_or(0);
+            LDiversity { column: name.clone(), required: *l, achieved: min }
+        })
+        .collect();
+    let rows_out = after.records;
+
+    // Rare-value suppression and per-column value counts over the kept rows.
+    let mut value_counts: Vec<Vec<u64>> = dicts.iter().map(|d| vec![0u64; d.len()]).collect();
+    for (d, counts) in dicts.iter().zip(value_counts.iter_mut()) {
+        for (code, keep) in d.codes.iter().zip(&enforcement.keep) {
+            if *keep {
+                counts[*code as usize] += 1;
+            }
+        }
+    }
+    let mut nulled: Vec<Vec<bool>> = dicts.iter().map(|d| vec![false; d.len()]).collect();
+    let mut cells_suppressed = vec![0u64; dicts.len()];
+    for c in &columns {
+        if let (Slot::Global(d), Some(min)) = (&c.slot, c.transform.min_count()) {
+            for (code, count) in value_counts[*d].iter().enumerate() {
+                if *count > 0 && *count < min as u64 && dicts[*d].values[code] != Cell::Null {
+                    nulled[*d][code] = true;
+                    cells_suppressed[*d] += count;
+                }
+            }
+        }
+    }
+    let privacy_ms = privacy_started.elapsed().as_millis() as u64;
+
+    let achieved =
+        Achieved { k: after.min_class_size, l: l_diversity.clone(), suppressed: enforcement.suppressed, rows_out };
+    let processing_standards = standards::evaluate(&plan, &achieved);
+
+    // Column reports.
+    let col_reports: Vec<ColumnReport> = plan
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let oc = columns.iter().find(|o| o.plan == i);
+            let global = oc.and_then(|o| match o.slot {
+                Slot::Global(d) => Some(d),
+                Slot::Local(_) => None,
+            });
+            let categorical =
+                matches!(c.action, Action::Generalize { .. }) || c.is_privacy_key() || c.role == Role::Sensitive;
+            let categories = global.filter(|_| categorical).and_then(|d| {
+                let mut present: Vec<String> = dicts[d]
+                    .values
+                    .iter()
+                    .enumerate()
+                    .filter(|(code, v)| value_counts[d][*code] > 0 && !nulled[d][*code] && **v != Cell::Null)
+                    .map(|(_, v)| v.label())
+                    .collect();
+                present.sort();
+                (present.len() <= 60).then_some(present)
+            });
+            ColumnReport {
+                name: c.name.clone(),
+                role: c.role.as_str().into(),
+                action: c.action.name().into(),
+                output: c.output.clone(),
+                output_type: oc.map(|o| type_name(&o.transform.output_type())),
+                detail: c.action.describe(),
+                level: match c.action {
+                    Action::Generalize { level, .. } => Some(level),
+                    _ => None,
+                },
+                description: c.description.clone(),
+                cells_suppressed: global
+                    .filter(|_| matches!(c.action, Action::SuppressRare { .. }))
+                    .map(|d| cells_suppressed[d]),
+                distinct_values: global.map(|d| {
+                    value_counts[d].iter().enumerate().filter(|(code, n)| **n > 0 && !nulled[d][*code]).count() as u64
+                }),
+                categories,
+            }
+        })
+        .collect();
+
+    let mut report = Report {
+        tokumei_version: env!("CARGO_PKG_VERSION").into(),
+        release_id: release_id.clone(),
+        job: job.name.clone(),
+        dataset: plan.dataset.clone(),
+        mode: plan.mode.to_string(),
+        created_at: rfc3339(opts.now_unix),
+        reference_date: reference_date.to_string(),
+        input: InputReport {
+            path: job.input.display().to_string(),
+            sha256: stats.sha256(),
+            format: format!("{:?}", job.format).to_lowercase(),
+            encoding: None,
+        },
+        rules: job.rules.display().to_string(),
+        rules_sha256: plan.rules_sha256.clone(),
+        key_id: key.as_ref().map(|k| k.id.clone()),
+        k: plan.privacy.k,
+        l: plan.privacy.l,
+        max_suppression: plan.privacy.max_suppression,
+        quasi_identifiers: plan.quasi_identifiers().iter().filter_map(|c| c.output.clone()).collect(),
+        sensitive: plan.sensitive().iter().filter_map(|c| c.output.clone()).collect(),
+        rows_in,
+        rows_rejected: rejected,
+        rejected_by_column: plan
+            .columns
+            .iter()
+            .zip(&rejected_by_column)
+            .filter(|(_, n)| **n > 0)
+            .map(|(c, n)| (c.name.clone(), *n))
+            .collect(),
+        suppressed: enforcement.suppressed,
+        classes_below_k: enforcement.classes_below_k,
+        classes_below_l: enforcement.classes_below_l,
+        rows_out,
+        k_achieved: after.min_class_size,
+        l_diversity,
+        before,
+        after,
+        columns: col_reports,
+        processing_standards,
+        output_file: None,
+        output_sha256: None,
+        timings: Timings { ingest_ms, privacy_ms, write_ms: 0, total_ms: 0 },
+    };
+    if let Some(failed) = report.processing_standards.iter().find(|s| !s.passed) {
+        if plan.mode == Mode::Anonymized {
+            return Err(EngineError::Privacy(format!(
+                "processing standard {} not met: {}\n  {}",
+                failed.id,
+                failed.title,
+                failed.evidence.join("\n  ")
+            )));
+        }
+    }
+
+    let Some(staging) = staging else {
+        report.timings.total_ms = started.elapsed().as_millis() as u64;
+        return Ok(RunOutcome { report, files: Vec::new() });
+    };
+
+    // Pass 2: write the Parquet file.
+    let write_started = Instant::now();
+    let out_fields: Vec<Field> = columns
+        .iter()
+        .map(|c| Field::new(plan.columns[c.plan].output.clone().unwrap_or_default(), c.transform.output_type(), true))
+        .collect();
+    let out_schema: SchemaRef = Arc::new(Schema::new(out_fields));
+    let parquet_name = format!("{}.parquet", plan.dataset);
+    let parquet_path = staging.path(&parquet_name);
+    let metadata = vec![
+        ("tokumei.release_id".to_string(), release_id.clone()),
+        ("tokumei.dataset".into(), plan.dataset.clone()),
+        ("tokumei.mode".into(), plan.mode.to_string()),
+        ("tokumei.rules_sha256".into(), plan.rules_sha256.clone()),
+        ("tokumei.k".into(), plan.privacy.k.to_string()),
+        ("tokumei.l".into(), plan.privacy.l.map(|l| l.to_string()).unwrap_or_default()),
+        ("tokumei.quasi_identifiers".into(), serde_json::to_string(&report.quasi_identifiers).unwrap_or_default()),
+        ("tokumei.sensitive".into(), serde_json::to_string(&report.sensitive).unwrap_or_default()),
+        ("tokumei.created_at".into(), report.created_at.clone()),
+        ("tokumei.version".into(), env!("CARGO_PKG_VERSION").into()),
+    ];
+    let mut writer = parquet_writer(&parquet_path, out_schema.clone(), metadata)?;
+    let werr = output_err(&parquet_path);
+    let mut spill_reader = if spill_fields.is_empty() {
+        None
+    } else {
+        let p = staging.path("spill.arrow");
+        let f = File::open(&p).map_err(|e| output_err(&p)(e.to_string()))?;
+        Some(
+            FileReader::try_new(BufReader::with_capacity(1 << 20, f), None)
+                .map_err(|e| output_err(&p)(e.to_string()))?,
+        )
+    };
+    opts.progress.stage("writing Parquet", Some(n as u64));
+    let mut start = 0usize;
+    for len in batch_lens {
+        let spilled = match spill_reader.as_mut() {
+            Some(r) => Some(
+                r.next()
+                    .ok_or_else(|| EngineError::Internal("spill file ended early".into()))?
+                    .map_err(|e| werr(e.to_string()))?,
+            ),
+            None => None,
+        };
+        if len == 0 {
+            continue;
+        }
+        let keep = &enforcement.keep[start..start + len];
+        let mask = BooleanArray::from(keep.to_vec());
+        let kept = keep.iter().filter(|k| **k).count();
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(columns.len());
+        for c in &columns {
+            match c.slot {
+                Slot::Local(j) => {
+                    let col = spilled.as_ref().ok_or_else(|| EngineError::Internal("missing spill".into()))?.column(j);
+                    arrays.push(arrow::compute::filter(col, &mask).map_err(|e| EngineError::Internal(e.to_string()))?);
+                }
+                Slot::Global(d) => {
+                    let mut b = ColumnBuilder::new(&c.transform.output_type(), kept);
+                    for (code, k) in dicts[d].codes[start..start + len].iter().zip(keep) {
+                        if *k {
+                            let code = *code as usize;
+                            b.append(if nulled[d][code] { &Cell::Null } else { &dicts[d].values[code] })?;
+                        }
+                    }
+                    arrays.push(b.finish());
+                }
+            }
+        }
+        let rb = RecordBatch::try_new_with_options(
+            out_schema.clone(),
+            arrays,
+            &RecordBatchOptions::new().with_row_count(Some(kept)),
+        )
+        .map_err(|e| EngineError::Internal(e.to_string()))?;
+        if rb.num_rows() > 0 {
+            writer.write(&rb).map_err(|e| werr(e.to_string()))?;
+        }
+        start += len;
+        opts.progress.set(start as u64);
+    }
+    writer.close().map_err(|e| werr(e.to_string()))?;
+    drop(spill_reader);
+    let _ = std::fs::remove_file(staging.path("spill.arrow"));
+    opts.progress.finish();
+    let output_sha = sha256_file(&parquet_path)?;
+    report.output_file = Some(parquet_name.clone());
+    report.output_sha256 = Some(output_sha.clone());
+    report.timings.write_ms = write_started.elapsed().as_millis() as u64;
+    report.timings.total_ms = started.elapsed().as_millis() as u64;
+
+    let json = serde_json::to_string_pretty(&report).map_err(|e| EngineError::Internal(e.to_string()))?;
+    let write = |name: &str, text: &str| {
+        let p = staging.path(name);
+        std::fs::write(&p, text).map_err(|e| output_err(&p)(e.to_string()))
+    };
+    write("report.json", &json)?;
+    write("report.md", &report.to_markdown())?;
+    write("data_dictionary.md", &report.data_dictionary())?;
+    for name in ["report.json", "report.md", "data_dictionary.md"] {
+        facts.outputs.push(format!("{name}={}", sha256_file(&staging.path(name))?));
+    }
+    facts.outputs.push(format!("{parquet_name}={output_sha}"));
+    let files = staging.publish(&["report.json", "report.md", "data_dictionary.md", &parquet_name])?;
+    Ok(RunOutcome { report, files })
+}
+
+fn type_name(t: &DataType) -> String {
+    match t {
+        DataType::Utf8 => "string".into(),
+        DataType::Int64 => "int64".into(),
+        DataType::Date32 => "date".into(),
+        DataType::Boolean => "boolean".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Transform one row into `codes` (dictionary columns) and `cells` (spilled columns).
+/// On a malformed value, returns the column index in `columns` and the reason.
+fn transform_row(
+    batch: &RawBatch,
+    row: usize,
+    columns: &[OutColumn],
+    dicts: &mut [Dictionary],
+    codes: &mut [u32],
+    cells: &mut [Cell],
+) -> Result<(), (usize, crate::cell::Malformed)> {
+    for (ci, c) in columns.iter().enumerate() {
+        let v = batch.value(row, c.input);
+        match c.slot {
+            Slot::Global(d) => {
+                let dict = &mut dicts[d];
+                let cached = v.and_then(|raw| dict.cached(raw));
+                codes[d] = match cached {
+                    Some(code) => code,
+                    None => {
+                        let cell = c.transform.apply(v).map_err(|m| (ci, m))?;
+                        let code = dict.intern(cell);
+                        if let Some(raw) = v {
+                            dict.remember(raw, code);
+                        }
+                        code
+                    }
+                };
+            }
+            Slot::Local(j) => cells[j] = c.transform.apply(v).map_err(|m| (ci, m))?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_795_000_000), "2026-11-18T08:26:40Z");
+    }
+}

@@ -1,0 +1,56 @@
+//! Column transforms: one per file, listed once in [`build`].
+
+mod generalize;
+mod keep;
+mod mask;
+mod pseudonymize;
+mod suppress_rare;
+mod top_bottom_code;
+
+pub use generalize::Generalize;
+
+use crate::cell::{Cell, Malformed};
+use crate::keys::Key;
+use arrow::datatypes::DataType;
+use std::sync::Arc;
+use tokumei_rules::{Action, ColumnPlan};
+
+/// What every transform gets from the job.
+#[derive(Clone)]
+pub struct Context {
+    /// Date at which ages are computed.
+    pub reference_date: tokumei_jp::Date,
+    /// Pseudonym key (per-release random in anonymized mode, managed in pseudonymized mode).
+    pub key: Option<Arc<Key>>,
+}
+
+/// Turns one column's input text into output cells.
+pub trait ColumnTransform: Send + Sync {
+    /// Arrow type of the output column.
+    fn output_type(&self) -> DataType;
+    /// Transform one value; `None` is a missing (empty) value.
+    fn apply(&self, value: Option<&str>) -> Result<Cell, Malformed>;
+    /// Values seen fewer times than this in the output become null (rare-value suppression).
+    fn min_count(&self) -> Option<u32> {
+        None
+    }
+}
+
+/// The transform for a column, `None` when the column is dropped. This is the registry:
+/// adding an action means one file and one line here.
+pub fn build(col: &ColumnPlan, cx: &Context) -> Option<Box<dyn ColumnTransform>> {
+    Some(match &col.action {
+        Action::Drop => return None,
+        Action::Keep => Box::new(keep::Keep::new(col)),
+        Action::Pseudonymize { length } => Box::new(pseudonymize::Pseudonymize::new(col, *length, cx)),
+        Action::Generalize { hierarchy, level } => Box::new(Generalize::new(col, hierarchy.clone(), *level, cx)),
+        Action::Mask { .. } => Box::new(mask::Mask::new(col)),
+        Action::TopBottomCode { top, bottom } => Box::new(top_bottom_code::TopBottomCode::new(*top, *bottom)),
+        Action::SuppressRare { min_count } => Box::new(suppress_rare::SuppressRare::new(col, *min_count)),
+    })
+}
+
+/// Apply NFKC when the rule asks for it.
+pub(crate) fn normalized(col_nfkc: bool, v: &str) -> std::borrow::Cow<'_, str> {
+    if col_nfkc { tokumei_jp::nfkc(v) } else { v.into() }
+}

@@ -1,0 +1,62 @@
+//! `tokumei bench`: generate resident-registry extracts and run the sample job on them,
+//! printing rows/s and peak memory (VmHWM, reset before each run).
+
+use std::path::Path;
+use std::time::Instant;
+use tokumei_engine::NoProgress;
+use tokumei_engine::run::{RunFacts, RunOptions};
+
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn reset_peak() {
+    // Linux: writing 5 resets the peak resident set size of this process.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Run the benchmark for each row count.
+pub fn run(rows: &[u64], dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let rules = std::fs::canonicalize("rules/resident_registry.toml")
+        .map_err(|e| anyhow::anyhow!("run the bench from the repository root (rules/resident_registry.toml: {e})"))?;
+    for &n in rows {
+        let input = dir.join(format!("resident_{n}.csv"));
+        if !input.exists() {
+            let t = Instant::now();
+            tokumei_synth::resident_registry(&input, n, 42, tokumei_synth::TextEncoding::Cp932)?;
+            eprintln!("generated {n} rows in {:.1} s", t.elapsed().as_secs_f64());
+        }
+        let job_path = dir.join(format!("job_{n}.toml"));
+        std::fs::write(
+            &job_path,
+            format!(
+                "version = 1\nname = \"bench-{n}\"\nreference_date = \"2026-04-01\"\n[input]\npath = \"{}\"\nencoding = \"auto\"\n[rules]\npath = \"{}\"\n[output]\ndir = \"out_{n}\"\n[audit]\nlog = \"bench_audit.log\"\n",
+                input.file_name().and_then(|f| f.to_str()).unwrap_or_default(),
+                rules.display()
+            ),
+        )?;
+        let job = tokumei_rules::load_job(&job_path).map_err(|d| anyhow::anyhow!("{d}"))?;
+        let bytes = std::fs::metadata(&input)?.len();
+        reset_peak();
+        let t = Instant::now();
+        let opts = RunOptions { out_dir: None, now_unix: 1_795_000_000, progress: &NoProgress, dry_run: false };
+        let outcome = tokumei_engine::run(&job, &opts, &mut RunFacts::default())?;
+        let secs = t.elapsed().as_secs_f64();
+        let peak = peak_rss_kib().unwrap_or(0);
+        let r = &outcome.report;
+        println!(
+            "{{\"rows\":{n},\"input_mb\":{:.1},\"seconds\":{secs:.2},\"rows_per_s\":{:.0},\"peak_mib\":{:.0},\"rows_out\":{},\"suppressed\":{},\"ingest_ms\":{},\"privacy_ms\":{},\"write_ms\":{}}}",
+            bytes as f64 / 1e6,
+            n as f64 / secs,
+            peak as f64 / 1024.0,
+            r.rows_out,
+            r.suppressed,
+            r.timings.ingest_ms,
+            r.timings.privacy_ms,
+            r.timings.write_ms
+        );
+    }
+    Ok(())
+}
