@@ -1,1 +1,8 @@
+//! Integration tests: they run the real `tokumei` binary on real files.
 
+mod util;
+
+mod audit;
+mod bad_input;
+mod end_to_end;
+mod formats;

@@ -226,16 +226,16 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
         d.forget_raw();
     }
     facts.input_sha256 = Some(stats.sha256());
-    if let OnMalformed::Reject { max_rejected } = plan.on_malformed {
-        if rejected as f64 > max_rejected * rows_in as f64 {
-            return Err(EngineError::TooManyRejected {
-                file: job.input.clone(),
-                rejected,
-                rows: rows_in,
-                max: max_rejected,
-                first: first_rejection.unwrap_or_default(),
-            });
-        }
+    if let OnMalformed::Reject { max_rejected } = plan.on_malformed
+        && rejected as f64 > max_rejected * rows_in as f64
+    {
+        return Err(EngineError::TooManyRejected {
+            file: job.input.clone(),
+            rejected,
+            rows: rows_in,
+            max: max_rejected,
+            first: first_rejection.unwrap_or_default(),
+        });
     }
     let ingest_ms = started.elapsed().as_millis() as u64;
 
@@ -417,15 +417,15 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
         output_sha256: None,
         timings: Timings { ingest_ms, privacy_ms, write_ms: 0, total_ms: 0 },
     };
-    if let Some(failed) = report.processing_standards.iter().find(|s| !s.passed) {
-        if plan.mode == Mode::Anonymized {
-            return Err(EngineError::Privacy(format!(
-                "processing standard {} not met: {}\n  {}",
-                failed.id,
-                failed.title,
-                failed.evidence.join("\n  ")
-            )));
-        }
+    if let Some(failed) = report.processing_standards.iter().find(|s| !s.passed)
+        && plan.mode == Mode::Anonymized
+    {
+        return Err(EngineError::Privacy(format!(
+            "processing standard {} not met: {}\n  {}",
+            failed.id,
+            failed.title,
+            failed.evidence.join("\n  ")
+        )));
     }
 
     let Some(staging) = staging else {
@@ -591,6 +591,6 @@ mod tests {
     #[test]
     fn timestamps() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_795_000_000), "2026-11-18T08:26:40Z");
+        assert_eq!(rfc3339(1_795_000_000), "2026-11-18T11:06:40Z");
     }
 }

@@ -132,12 +132,12 @@ fn era_date(start: (i32, u32, u32), era_year: i32, month: u32, day: u32) -> Opti
         return None;
     }
     // The era must not have ended: check the next era's start.
-    if let Some(pos) = ERAS.iter().position(|e| e.2 == start) {
-        if pos > 0 {
-            let n = ERAS[pos - 1].2;
-            if d >= Date::new(n.0, n.1, n.2)? {
-                return None;
-            }
+    if let Some(pos) = ERAS.iter().position(|e| e.2 == start)
+        && pos > 0
+    {
+        let n = ERAS[pos - 1].2;
+        if d >= Date::new(n.0, n.1, n.2)? {
+            return None;
         }
     }
     Some(d)
@@ -172,17 +172,17 @@ fn parse_era_letter(rest: &str, start: (i32, u32, u32)) -> Option<Date> {
 
 fn parse_gregorian(s: &str) -> Option<Date> {
     // 1985年3月12日
-    if let Some((y, rest)) = take_number(s) {
-        if let Some(rest) = rest.strip_prefix('年') {
-            let (m, rest) = take_number(rest)?;
-            let rest = rest.strip_prefix('月')?;
-            let (d, rest) = take_number(rest)?;
-            let rest = rest.strip_prefix('日')?;
-            if !rest.is_empty() {
-                return None;
-            }
-            return Date::new(y, m as u32, d as u32);
+    if let Some((y, rest)) = take_number(s)
+        && let Some(rest) = rest.strip_prefix('年')
+    {
+        let (m, rest) = take_number(rest)?;
+        let rest = rest.strip_prefix('月')?;
+        let (d, rest) = take_number(rest)?;
+        let rest = rest.strip_prefix('日')?;
+        if !rest.is_empty() {
+            return None;
         }
+        return Date::new(y, m as u32, d as u32);
     }
     if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
         let y = s[0..4].parse().ok()?;

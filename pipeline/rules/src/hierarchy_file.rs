@@ -26,10 +26,10 @@ impl CustomHierarchy {
                 continue;
             }
             let cells: Vec<String> = line.split(separator).map(str::to_string).collect();
-            if let Some(first) = rows.first() {
-                if cells.len() != first.len() {
-                    return Err((i + 1, format!("has {} levels, the first row has {}", cells.len(), first.len())));
-                }
+            if let Some(first) = rows.first()
+                && cells.len() != first.len()
+            {
+                return Err((i + 1, format!("has {} levels, the first row has {}", cells.len(), first.len())));
             }
             if index.insert(cells[0].clone(), rows.len()).is_some() {
                 return Err((i + 1, "repeats an original value of an earlier row".into()));
@@ -44,10 +44,10 @@ impl CustomHierarchy {
         for level in 1..levels.saturating_sub(1) {
             let mut parent: HashMap<&str, &str> = HashMap::new();
             for (i, r) in rows.iter().enumerate() {
-                if let Some(p) = parent.insert(&r[level], &r[level + 1]) {
-                    if p != r[level + 1] {
-                        return Err((i + 1, format!("level {level} value has two parents at level {}", level + 1)));
-                    }
+                if let Some(p) = parent.insert(&r[level], &r[level + 1])
+                    && p != r[level + 1]
+                {
+                    return Err((i + 1, format!("level {level} value has two parents at level {}", level + 1)));
                 }
             }
         }

@@ -153,10 +153,10 @@ pub fn load_job(path: &Path) -> Result<Job, Diagnostics> {
             b','
         }
     };
-    if let Some(r) = &raw.reference_date {
-        if !is_iso_date(r.get_ref()) {
-            diags.push(Diagnostic::at(path, &src, r.span(), "reference_date must be an ISO date like 2026-04-01"));
-        }
+    if let Some(r) = &raw.reference_date
+        && !is_iso_date(r.get_ref())
+    {
+        diags.push(Diagnostic::at(path, &src, r.span(), "reference_date must be an ISO date like 2026-04-01"));
     }
     if !diags.is_empty() {
         return Err(diags);

@@ -121,11 +121,11 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
             continue;
         }
         if let Some(col) = column(&mut cx, raw_col, input_index, mode.unwrap_or(Mode::Anonymized), privacy.l) {
-            if let Some(out) = &col.output {
-                if outputs.insert(out.clone(), ()).is_some() {
-                    let at = raw_col.output.as_ref().unwrap_or(&raw_col.name);
-                    cx.push(at, format!("output column `{out}` is produced twice"));
-                }
+            if let Some(out) = &col.output
+                && outputs.insert(out.clone(), ()).is_some()
+            {
+                let at = raw_col.output.as_ref().unwrap_or(&raw_col.name);
+                cx.push(at, format!("output column `{out}` is produced twice"));
             }
             columns.push(col);
         }
@@ -299,10 +299,10 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, global_l:
             if top.is_none() && bottom.is_none() {
                 cx.push(&c.action, "top_bottom_code needs `top`, `bottom` or both");
             }
-            if let (Some(t), Some(b)) = (top, bottom) {
-                if b > t {
-                    cx.push(c.bottom.as_ref().unwrap(), "bottom must not be above top");
-                }
+            if let (Some(t), Some(b)) = (top, bottom)
+                && b > t
+            {
+                cx.push(c.bottom.as_ref().unwrap(), "bottom must not be above top");
             }
             Action::TopBottomCode { top, bottom }
         }
@@ -339,10 +339,10 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, global_l:
 
     let role = role?;
     check_role_action(cx, c, role, &action, mode);
-    if action == Action::Drop {
-        if let Some(o) = &c.output {
-            cx.push(o, "a dropped column has no output name");
-        }
+    if action == Action::Drop
+        && let Some(o) = &c.output
+    {
+        cx.push(o, "a dropped column has no output name");
     }
     if cx.diags.0.len() > errors_before {
         return None;
@@ -549,10 +549,11 @@ fn check_role_action(cx: &mut Ctx, c: &RawColumn, role: Role, action: &Action, m
             Some(why.into()),
         );
     }
-    if let Action::Mask { keep_first, keep_last, .. } = action {
-        if role == Role::DirectIdentifier && keep_first + keep_last > 4 {
-            cx.push(&c.action, "masking a direct identifier may leave at most 4 characters visible");
-        }
+    if let Action::Mask { keep_first, keep_last, .. } = action
+        && role == Role::DirectIdentifier
+        && keep_first + keep_last > 4
+    {
+        cx.push(&c.action, "masking a direct identifier may leave at most 4 characters visible");
     }
 }
 

@@ -42,7 +42,9 @@ impl CsvSource {
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(true)
-            .flexible(false)
+            .flexible(true)
+            // The decoder turned CRLF into LF, so LF alone ends a record and line counts are exact.
+            .terminator(csv::Terminator::Any(b'\n'))
             .buffer_capacity(1 << 20)
             .from_reader(decoded);
         let header = reader.headers().map_err(|e| csv_error(path, e, encoding))?;
@@ -95,7 +97,20 @@ impl Source for CsvSource {
         while records.len() < BATCH_ROWS {
             match self.reader.read_record(&mut rec) {
                 Ok(true) => {
-                    lines.push(rec.position().map_or(0, |p| p.line()));
+                    // The start position lags behind blank lines the reader skipped; the end
+                    // position does not: the record began its own newlines + 1 lines earlier.
+                    let reported = rec.position().map_or(0, |p| p.line());
+                    let inner: u64 = rec.iter().map(|f| f.bytes().filter(|b| *b == b'\n').count() as u64).sum();
+                    let line = reported.max(self.reader.position().line().saturating_sub(inner + 1));
+                    if rec.len() == 1 && rec[0].trim().is_empty() {
+                        continue; // a blank line
+                    }
+                    if rec.len() != self.header.len() {
+                        let message =
+                            format!("line {line}: has {} fields, the header has {}", rec.len(), self.header.len());
+                        return Err(EngineError::Input { file: self.path.clone(), message });
+                    }
+                    lines.push(line);
                     records.push(std::mem::replace(&mut rec, csv::StringRecord::with_capacity(256, self.header.len())));
                 }
                 Ok(false) => {
@@ -114,5 +129,30 @@ impl Source for CsvSource {
 
     fn size(&self) -> Option<u64> {
         self.size
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_of(text: &str) -> Vec<u64> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.csv");
+        std::fs::write(&p, text).unwrap();
+        let mut s = CsvSource::open(&p, Encoding::Auto, b',').unwrap();
+        let mut out = Vec::new();
+        while let Some(RawBatch::Csv { lines, .. }) = s.next_batch().unwrap() {
+            out.extend(lines);
+        }
+        out
+    }
+
+    #[test]
+    fn record_lines_are_physical_start_lines() {
+        assert_eq!(lines_of("a,b\r\n1,2\r\n3,4\r\n"), vec![2, 3]);
+        assert_eq!(lines_of("a,b\n1,2\n\n\n\"3\n3\",4\n5,6\n7,8"), vec![2, 5, 7, 8]);
+        assert_eq!(lines_of("a,b\r\n\"x\r\ny\",2\r\n\r\n3,4\r\n"), vec![2, 5]);
+        assert_eq!(lines_of("a,b\r\n1,2\r\n\r\n3,4"), vec![2, 4]);
     }
 }

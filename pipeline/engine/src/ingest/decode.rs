@@ -60,6 +60,9 @@ pub struct DecodingReader<R> {
     out_len: usize,
     lines: u64,
     done: bool,
+    decoded: Vec<u8>,
+    carry_cr: bool,
+    ends_with_newline: bool,
 }
 
 impl<R: Read> DecodingReader<R> {
@@ -82,11 +85,14 @@ impl<R: Read> DecodingReader<R> {
             in_pos: 0,
             in_len,
             eof: false,
-            out: vec![0; 512 * 1024],
+            out: vec![0; 512 * 1024 + 2],
             out_pos: 0,
             out_len: 0,
             lines: 0,
             done: false,
+            decoded: vec![0; 512 * 1024],
+            carry_cr: false,
+            ends_with_newline: true,
         }
     }
 
@@ -102,13 +108,22 @@ impl<R: Read> DecodingReader<R> {
             let last = self.eof;
             let (res, read, written) = self.decoder.decode_to_utf8_without_replacement(
                 &self.input[self.in_pos..self.in_len],
-                &mut self.out,
+                &mut self.decoded,
                 last,
             );
             self.in_pos += read;
             self.out_pos = 0;
-            self.out_len = written;
-            let newlines = self.out[..written].iter().filter(|b| **b == b'\n').count() as u64;
+            self.out_len = normalize_newlines(&self.decoded[..written], &mut self.out, &mut self.carry_cr, last);
+            if self.out_len > 0 {
+                self.ends_with_newline = self.out[self.out_len - 1] == b'\n';
+            }
+            if last && matches!(res, DecoderResult::InputEmpty) && !self.ends_with_newline {
+                // Terminate the last record so every record ends the same way.
+                self.out[self.out_len] = b'\n';
+                self.out_len += 1;
+                self.ends_with_newline = true;
+            }
+            let newlines = self.out[..self.out_len].iter().filter(|b| **b == b'\n').count() as u64;
             match res {
                 DecoderResult::Malformed(_, _) => {
                     let err = DecodeError { line: self.lines + newlines + 1, encoding: self.name };
@@ -121,6 +136,43 @@ impl<R: Read> DecodingReader<R> {
         }
         Ok(())
     }
+}
+
+/// Copy `src` to `dst` with every CRLF turned into LF, so line numbers count one way for
+/// every file. A CR at the end of `src` is held back until the next chunk shows what follows.
+fn normalize_newlines(src: &[u8], dst: &mut [u8], carry_cr: &mut bool, last: bool) -> usize {
+    let mut n = 0;
+    let mut pending = std::mem::take(carry_cr);
+    for (i, &b) in src.iter().enumerate() {
+        if pending {
+            pending = false;
+            if b != b'\n' {
+                dst[n] = b'\r';
+                n += 1;
+            }
+        }
+        if b == b'\r' {
+            if i + 1 < src.len() {
+                if src[i + 1] == b'\n' {
+                    continue;
+                }
+            } else {
+                pending = true;
+                continue;
+            }
+        }
+        dst[n] = b;
+        n += 1;
+    }
+    if pending {
+        if last {
+            dst[n] = b'\r';
+            n += 1;
+        } else {
+            *carry_cr = true;
+        }
+    }
+    n
 }
 
 impl<R: Read> Read for DecodingReader<R> {
@@ -152,6 +204,18 @@ mod tests {
         let bom = [&[0xEF, 0xBB, 0xBF][..], "a,b\n".as_bytes()].concat();
         assert_eq!(detect_encoding(&bom), UTF_8);
         assert_eq!(decode_all(&bom, UTF_8).unwrap(), "a,b\n");
+    }
+
+    #[test]
+    fn crlf_becomes_lf_across_chunks() {
+        let mut out = vec![0u8; 16];
+        let mut carry = false;
+        let n = normalize_newlines(b"a\r\nb\r", &mut out, &mut carry, false);
+        assert_eq!(&out[..n], b"a\nb");
+        assert!(carry);
+        let n = normalize_newlines(b"\nc\rd", &mut out, &mut carry, true);
+        assert_eq!(&out[..n], b"\nc\rd");
+        assert_eq!(decode_all(b"x\r\ny\r\n", UTF_8).unwrap(), "x\ny\n");
     }
 
     #[test]

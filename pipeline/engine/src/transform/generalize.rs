@@ -117,15 +117,15 @@ impl Generalize {
                 if top_level {
                     return Ok("*".into());
                 }
-                if let Some(t) = top {
-                    if n >= *t {
-                        return Ok(format!("{t}+"));
-                    }
+                if let Some(t) = top
+                    && n >= *t
+                {
+                    return Ok(format!("{t}+"));
                 }
-                if let Some(b) = bottom {
-                    if n < *b {
-                        return Ok(format!("<{b}"));
-                    }
+                if let Some(b) = bottom
+                    && n < *b
+                {
+                    return Ok(format!("<{b}"));
                 }
                 if level == 0 {
                     return Ok(n.to_string());

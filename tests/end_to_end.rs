@@ -1,0 +1,174 @@
+//! The sample job end to end, with every privacy claim recomputed from the Parquet alone.
+
+use crate::util::*;
+use std::collections::HashSet;
+
+fn run_sample(env: &Env) -> (serde_json::Value, Table) {
+    let job = env.job("sample", &sample_csv(), &sample_rules(), "encoding = \"auto\"");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    let out = env.path("out");
+    (report(&out), read_parquet(&out.join("resident_registry.parquet")))
+}
+
+fn names(v: &serde_json::Value) -> Vec<String> {
+    v.as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn sample_output_is_k_anonymous_and_l_diverse_recomputed_from_parquet() {
+    let env = Env::new();
+    let (rep, table) = run_sample(&env);
+    let k = rep["k"].as_u64().unwrap() as usize;
+    let qi = names(&rep["quasi_identifiers"]);
+    assert!(qi.len() >= 3, "sample has several quasi-identifiers: {qi:?}");
+    assert_eq!(table.rows.len() as u64, rep["rows_out"].as_u64().unwrap());
+    assert_eq!(
+        rep["rows_in"].as_u64().unwrap(),
+        rep["rows_out"].as_u64().unwrap()
+            + rep["suppressed"].as_u64().unwrap()
+            + rep["rows_rejected"].as_u64().unwrap()
+    );
+    assert!(table.rows.len() > 9000, "the sample keeps most rows");
+    let classes = classes(&table, &qi);
+    let smallest = classes.values().map(Vec::len).min().unwrap();
+    assert!(smallest >= k, "smallest class {smallest} < k {k}");
+    assert_eq!(smallest as u64, rep["k_achieved"].as_u64().unwrap());
+    // l-diversity of every sensitive column that requires it, in every class.
+    let mut checked = 0;
+    for l in rep["l_diversity"].as_array().unwrap() {
+        let Some(required) = l["required"].as_u64() else { continue };
+        let col = table.col(l["column"].as_str().unwrap());
+        for rows in classes.values() {
+            let distinct: HashSet<&Option<String>> = rows.iter().map(|r| &table.rows[*r][col]).collect();
+            assert!(distinct.len() as u64 >= required, "class with {} distinct values < l {required}", distinct.len());
+        }
+        checked += 1;
+    }
+    assert!(checked >= 1, "the sample requires l-diversity of at least one column");
+    // Metadata.
+    assert_eq!(table.metadata["tokumei.release_id"], rep["release_id"].as_str().unwrap());
+    assert_eq!(table.metadata["tokumei.k"], k.to_string());
+    assert_eq!(table.metadata["tokumei.mode"], "anonymized");
+    assert_eq!(table.metadata["tokumei.rules_sha256"], rep["rules_sha256"].as_str().unwrap());
+    // Five standards reported, all passing.
+    let std = rep["processing_standards"].as_array().unwrap();
+    assert_eq!(std.len(), 5);
+    assert!(std.iter().all(|s| s["passed"].as_bool().unwrap()));
+    // Typed columns.
+    assert_eq!(table.types[table.col("国保加入")], arrow::datatypes::DataType::Boolean);
+    // Report columns: name, role, action, output (null when dropped).
+    let cols = rep["columns"].as_array().unwrap();
+    assert_eq!(cols.len(), 17);
+    let mynum = cols.iter().find(|c| c["name"] == "個人番号").unwrap();
+    assert_eq!(mynum["action"], "drop");
+    assert!(mynum["output"].is_null());
+    for f in ["report.md", "data_dictionary.md"] {
+        assert!(env.path("out").join(f).exists());
+    }
+}
+
+#[test]
+fn no_identifier_value_of_the_input_survives_anywhere() {
+    let env = Env::new();
+    let (rep, table) = run_sample(&env);
+    let input = read_csv_cp932(&sample_csv());
+    let header = &input[0];
+    let roles: Vec<(String, String)> = rep["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap().to_string(), c["role"].as_str().unwrap().to_string()))
+        .collect();
+    let protected: Vec<usize> = roles
+        .iter()
+        .filter(|(_, role)| ["direct_identifier", "identification_code", "linking_code"].contains(&role.as_str()))
+        .map(|(name, _)| header.iter().position(|h| h == name).unwrap())
+        .collect();
+    assert!(protected.len() >= 8);
+    let mut secrets: HashSet<String> = HashSet::new();
+    for row in &input[1..] {
+        for c in &protected {
+            let v = row[*c].trim();
+            if !v.is_empty() {
+                secrets.insert(v.to_string());
+            }
+        }
+    }
+    assert!(secrets.len() > 20_000);
+    // No output cell equals an identifier value.
+    for row in &table.rows {
+        for v in row.iter().flatten() {
+            assert!(!secrets.contains(v.as_str()), "an identifier value survived in the Parquet output");
+        }
+    }
+    // No report text contains one (values of 6+ characters, to skip short common words).
+    let long: Vec<&String> = secrets.iter().filter(|s| s.chars().count() >= 6).collect();
+    for f in ["report.json", "report.md", "data_dictionary.md"] {
+        let text = std::fs::read_to_string(env.path("out").join(f)).unwrap();
+        for s in &long {
+            assert!(!text.contains(s.as_str()), "{f} contains an identifier value");
+        }
+    }
+    // The pseudonymised record codes are fixed-length hex and unique.
+    let id = table.col("レコードID");
+    let codes: HashSet<&String> = table.rows.iter().map(|r| r[id].as_ref().unwrap()).collect();
+    assert_eq!(codes.len(), table.rows.len());
+    assert!(codes.iter().all(|c| c.len() == 16 && c.chars().all(|ch| ch.is_ascii_hexdigit())));
+}
+
+#[test]
+fn anonymized_codes_differ_between_releases() {
+    let a = Env::new();
+    let b = Env::new();
+    let (_, ta) = run_sample(&a);
+    let (rb, tb) = run_sample(&b);
+    let col = ta.col("レコードID");
+    let ca: HashSet<&String> = ta.rows.iter().filter_map(|r| r[col].as_ref()).collect();
+    let shared = tb.rows.iter().filter_map(|r| r[col].as_ref()).filter(|c| ca.contains(c)).count();
+    assert_eq!(shared, 0, "a per-release random key must make codes unlinkable across releases");
+    assert!(rb["key_id"].as_str().unwrap().starts_with("ephemeral"));
+}
+
+#[test]
+fn pseudonymized_mode_keeps_one_code_per_person_with_a_managed_key() {
+    let env = Env::new();
+    let key = env.path("pseudonym.key");
+    let r = env.tokumei(&["keygen", "--out", key.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let key_text = std::fs::read_to_string(&key).unwrap();
+    assert!(!r.stdout.contains(key_text.trim()), "keygen must not print the key");
+    let rules =
+        std::fs::read_to_string(sample_rules()).unwrap().replace("mode = \"anonymized\"", "mode = \"pseudonymized\"");
+    let rules = env.write("pseudo_rules.toml", &rules);
+    let extra = format!("encoding = \"auto\"\n[keys]\npseudonym_key_file = \"{}\"", key.display());
+    let job = env.job("pseudo", &sample_csv(), &rules, &extra);
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let r = env.tokumei(&["run", job.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let t = read_parquet(&env.path("out/resident_registry.parquet"));
+        let rep = report(&env.path("out"));
+        assert_eq!(rep["mode"], "pseudonymized");
+        let key_id = rep["key_id"].as_str().unwrap().to_string();
+        assert!(key_id.starts_with("k1:"));
+        assert!(!std::fs::read_to_string(env.path("out/report.json")).unwrap().contains(key_text.trim()));
+        let col = t.col("レコードID");
+        let mut codes: Vec<String> = t.rows.iter().map(|r| r[col].clone().unwrap()).collect();
+        codes.sort();
+        runs.push((codes, key_id));
+    }
+    assert_eq!(runs[0], runs[1], "the same key gives the same codes");
+}
+
+#[test]
+fn check_validates_without_writing() {
+    let env = Env::new();
+    let job = env.job("sample", &sample_csv(), &sample_rules(), "");
+    let r = env.tokumei(&["check", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("check passed"), "{}", r.stdout);
+    assert!(env.out_files().is_empty());
+    let log = std::fs::read_to_string(env.path("audit.log")).unwrap();
+    assert!(log.contains("\"action\":\"check\""));
+}

@@ -1,0 +1,190 @@
+//! Helpers: a temp folder, the binary, job files, and an independent Parquet reader.
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::DataType;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn sample_csv() -> PathBuf {
+    repo().join("samples/resident_registry.csv")
+}
+
+pub fn sample_rules() -> PathBuf {
+    repo().join("rules/resident_registry.toml")
+}
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        Env { dir: tempfile::tempdir().unwrap() }
+    }
+
+    pub fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path(name);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// A job over `input` with `rules`, output in `out/`, audit log `audit.log`.
+    pub fn job(&self, name: &str, input: &Path, rules: &Path, extra: &str) -> PathBuf {
+        let text = format!(
+            "version = 1\nname = \"{name}\"\nreference_date = \"2026-04-01\"\n[input]\npath = \"{}\"\n{extra}\n[rules]\npath = \"{}\"\n[output]\ndir = \"out\"\n[audit]\nlog = \"audit.log\"\n",
+            input.display(),
+            rules.display()
+        );
+        self.write(&format!("{name}.toml"), &text)
+    }
+
+    pub fn tokumei(&self, args: &[&str]) -> Run {
+        let out: Output = Command::new(env!("CARGO_BIN_EXE_tokumei"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("TOKUMEI_OPERATOR", "tester")
+            .env_remove("TOKUMEI_NOW")
+            .output()
+            .unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Files under out/ (none means nothing was written, not even temporaries).
+    pub fn out_files(&self) -> Vec<PathBuf> {
+        let mut v = Vec::new();
+        let out = self.path("out");
+        if let Ok(rd) = std::fs::read_dir(&out) {
+            for e in rd {
+                v.push(e.unwrap().path());
+            }
+        }
+        v
+    }
+}
+
+/// A Parquet file read independently of tokumei's code: every column as text, plus the
+/// key-value metadata.
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Option<String>>>,
+    pub metadata: HashMap<String, String>,
+    pub types: Vec<DataType>,
+}
+
+impl Table {
+    pub fn col(&self, name: &str) -> usize {
+        self.columns.iter().position(|c| c == name).unwrap_or_else(|| panic!("no column {name}"))
+    }
+}
+
+pub fn read_parquet(path: &Path) -> Table {
+    let f = std::fs::File::open(path).unwrap();
+    let builder = ParquetRecordBatchReaderBuilder::try_new(f).unwrap();
+    let metadata = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .map(|kv| kv.iter().map(|k| (k.key.clone(), k.value.clone().unwrap_or_default())).collect())
+        .unwrap_or_default();
+    let schema = builder.schema().clone();
+    let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let types = schema.fields().iter().map(|f| f.data_type().clone()).collect();
+    let mut rows = Vec::new();
+    for batch in builder.build().unwrap() {
+        let batch = batch.unwrap();
+        let text: Vec<_> = batch
+            .columns()
+            .iter()
+            .map(|c| arrow::compute::cast(c, &DataType::Utf8).unwrap().as_string::<i32>().clone())
+            .collect();
+        for r in 0..batch.num_rows() {
+            rows.push(text.iter().map(|c| if c.is_null(r) { None } else { Some(c.value(r).to_string()) }).collect());
+        }
+    }
+    Table { columns, rows, metadata, types }
+}
+
+/// Decode the CP932 sample and parse it as CSV records (header first).
+pub fn read_csv_cp932(path: &Path) -> Vec<Vec<String>> {
+    let bytes = std::fs::read(path).unwrap();
+    let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(&bytes);
+    assert!(!bad, "sample is not valid CP932");
+    csv_like(&text)
+}
+
+/// RFC 4180 CSV parsing (quotes, embedded newlines), written here so the test does not
+/// share tokumei's reader.
+pub fn csv_like(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if quoted {
+            if c == '"' {
+                if chars.peek() == Some(&'"') {
+                    field.push('"');
+                    chars.next();
+                } else {
+                    quoted = false;
+                }
+            } else {
+                field.push(c);
+            }
+            continue;
+        }
+        match c {
+            '"' => quoted = true,
+            ',' => row.push(std::mem::take(&mut field)),
+            '\r' => {}
+            '\n' => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            _ => field.push(c),
+        }
+    }
+    if !field.is_empty() || !row.is_empty() {
+        row.push(field);
+        rows.push(row);
+    }
+    rows
+}
+
+/// Equivalence classes over `qi` columns: tuple -> row indices.
+pub fn classes(t: &Table, qi: &[String]) -> HashMap<Vec<Option<String>>, Vec<usize>> {
+    let idx: Vec<usize> = qi.iter().map(|q| t.col(q)).collect();
+    let mut m: HashMap<Vec<Option<String>>, Vec<usize>> = HashMap::new();
+    for (i, r) in t.rows.iter().enumerate() {
+        m.entry(idx.iter().map(|j| r[*j].clone()).collect()).or_default().push(i);
+    }
+    m
+}
+
+pub fn report(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap()
+}
