@@ -6,3 +6,4 @@ mod audit;
 mod bad_input;
 mod end_to_end;
 mod formats;
+mod python_clients;
