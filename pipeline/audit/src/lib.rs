@@ -281,3 +281,34 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// Verification of arbitrary bytes reports a broken entry or succeeds; it never panics,
+        /// and any single-byte change to a valid log is caught.
+        #[test]
+        fn verify_never_panics_and_catches_flips(garbage in proptest::collection::vec(any::<u8>(), 0..400), pos in any::<prop::sample::Index>(), byte in any::<u8>()) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("audit.log");
+            std::fs::write(&path, &garbage).unwrap();
+            let _ = JsonlLog::new(&path).verify();
+
+            let mut log = JsonlLog::new(dir.path().join("good.log"));
+            for i in 0..3 {
+                log.append(Record { time: format!("t{i}"), operator: "o".into(), action: "run".into(), status: "ok".into(), ..Default::default() }).unwrap();
+            }
+            let mut bytes = std::fs::read(log.path()).unwrap();
+            let i = pos.index(bytes.len());
+            if bytes[i] != byte && bytes[i] != b'\n' && byte != b'\n' {
+                bytes[i] = byte;
+                std::fs::write(log.path(), &bytes).unwrap();
+                prop_assert!(log.verify().is_err());
+            }
+        }
+    }
+}

@@ -21,3 +21,28 @@ use unicode_normalization::UnicodeNormalization;
 pub fn nfkc(value: &str) -> std::borrow::Cow<'_, str> {
     if value.is_ascii() { std::borrow::Cow::Borrowed(value) } else { std::borrow::Cow::Owned(value.nfkc().collect()) }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// No parser panics on any text; what they accept is well-formed.
+        #[test]
+        fn parsers_never_panic(s in "\\PC{0,24}", t in "[0-9０-９年月日元令和平成昭和大正明治RHSTM./ -]{0,16}") {
+            for input in [&s, &t] {
+                if let Some(d) = crate::parse_date(input) {
+                    prop_assert!(crate::Date::new(d.year, d.month, d.day).is_some());
+                }
+                if let Some(p) = crate::normalize_postal_code(input) {
+                    prop_assert_eq!(p.len(), 7);
+                }
+                let _ = crate::municipality_of_address(input);
+                let _ = crate::is_valid_municipality_code(input);
+                let _ = crate::is_valid_my_number(input);
+                let _ = crate::nfkc(input);
+            }
+        }
+    }
+}

@@ -671,3 +671,59 @@ action = "keep"
         assert!(e.0.len() >= 2, "{e}");
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    const BASE: &str = include_str!("../../../rules/resident_registry.toml");
+
+    fn header() -> Vec<String> {
+        [
+            "宛名番号",
+            "個人番号",
+            "氏名",
+            "氏名カナ",
+            "生年月日",
+            "性別",
+            "郵便番号",
+            "住所",
+            "市区町村コード",
+            "世帯番号",
+            "続柄",
+            "電話番号",
+            "課税所得",
+            "国保加入",
+            "要介護度",
+            "障害者手帳",
+            "備考",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+
+    #[test]
+    fn shipped_rules_validate() {
+        validate_rules(Path::new("resident_registry.toml"), BASE, &header()).unwrap();
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+        /// Arbitrary text and mutations of the shipped rules give a plan or diagnostics, never a panic.
+        #[test]
+        fn validation_never_panics(noise in "\\PC{0,200}", at in 0usize..4000, cut in 0usize..200, insert in "[a-z_=\\[\\]\"0-9. \n-]{0,12}") {
+            let _ = validate_rules(Path::new("r.toml"), &noise, &header());
+            let mut chars: Vec<char> = BASE.chars().collect();
+            let at = at.min(chars.len());
+            let end = (at + cut).min(chars.len());
+            chars.splice(at..end, insert.chars());
+            let mutated: String = chars.into_iter().collect();
+            if let Err(d) = validate_rules(Path::new("r.toml"), &mutated, &header()) {
+                prop_assert!(!d.0.is_empty());
+                let _ = d.to_string();
+            }
+        }
+    }
+}

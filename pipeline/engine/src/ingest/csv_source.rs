@@ -156,3 +156,32 @@ mod tests {
         assert_eq!(lines_of("a,b\r\n1,2\r\n\r\n3,4"), vec![2, 4]);
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// Arbitrary bytes in any encoding give batches or an input error, never a panic.
+        #[test]
+        fn csv_ingest_never_panics(body in proptest::collection::vec(prop_oneof![Just(b','), Just(b'"'), Just(b'\n'), Just(b'\r'), any::<u8>()], 0..600), enc in 0usize..3) {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("f.csv");
+            let mut bytes = b"a,b,c\n".to_vec();
+            bytes.extend(body);
+            std::fs::write(&p, &bytes).unwrap();
+            let encoding = [Encoding::Auto, Encoding::Utf8, Encoding::Cp932][enc];
+            if let Ok(mut s) = CsvSource::open(&p, encoding, b',') {
+                while let Ok(Some(batch)) = s.next_batch() {
+                    for row in 0..batch.len() {
+                        for col in 0..3 {
+                            let _ = batch.value(row, col);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
