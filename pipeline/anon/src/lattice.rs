@@ -1,0 +1,80 @@
+//! The generalisation lattice: one level per quasi-identifier, between a minimum and a maximum.
+
+/// All transformations with `min[a] <= level[a] <= max[a]`, indexed in mixed radix.
+#[derive(Debug, Clone)]
+pub struct Lattice {
+    /// Lowest level per attribute.
+    pub min: Vec<u8>,
+    /// Highest level per attribute.
+    pub max: Vec<u8>,
+    radix: Vec<usize>,
+    stride: Vec<usize>,
+    size: usize,
+}
+
+impl Lattice {
+    /// A lattice; `None` if it would have more than `limit` nodes.
+    pub fn new(min: Vec<u8>, max: Vec<u8>, limit: usize) -> Option<Self> {
+        let radix: Vec<usize> = min.iter().zip(&max).map(|(lo, hi)| (*hi - *lo) as usize + 1).collect();
+        let mut stride = vec![1usize; radix.len()];
+        let mut size = 1usize;
+        for i in (0..radix.len()).rev() {
+            stride[i] = size;
+            size = size.checked_mul(radix[i])?;
+            if size > limit {
+                return None;
+            }
+        }
+        Some(Lattice { min, max, radix, stride, size })
+    }
+
+    /// Number of nodes.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Levels of node `i`.
+    pub fn levels(&self, i: usize, out: &mut [u8]) {
+        for a in 0..self.radix.len() {
+            out[a] = self.min[a] + ((i / self.stride[a]) % self.radix[a]) as u8;
+        }
+    }
+
+    /// Index of the node with these levels.
+    pub fn index(&self, levels: &[u8]) -> usize {
+        levels.iter().zip(&self.min).zip(&self.stride).map(|((l, m), s)| (*l - *m) as usize * s).sum()
+    }
+
+    /// Mark node `i` and every node below it (finer in all attributes) in `marks`.
+    pub fn mark_down(&self, i: usize, marks: &mut [bool]) {
+        if marks[i] {
+            return;
+        }
+        marks[i] = true;
+        for a in 0..self.radix.len() {
+            if (i / self.stride[a]) % self.radix[a] > 0 {
+                self.mark_down(i - self.stride[a], marks);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indexing_and_marking() {
+        let l = Lattice::new(vec![0, 1], vec![2, 3], 100).unwrap();
+        assert_eq!(l.size(), 9);
+        let mut lv = [0u8; 2];
+        for i in 0..l.size() {
+            l.levels(i, &mut lv);
+            assert_eq!(l.index(&lv), i);
+        }
+        let mut marks = vec![false; 9];
+        l.mark_down(l.index(&[1, 2]), &mut marks);
+        assert_eq!(marks.iter().filter(|m| **m).count(), 4);
+        assert!(Lattice::new(vec![0; 30], vec![3; 30], 100_000).is_none());
+    }
+}

@@ -1,0 +1,171 @@
+//! Privacy models, checked per equivalence class (and, for average risk, per table).
+
+use serde::Serialize;
+
+/// A privacy model. Sensitive columns are referred to by their index in the problem.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Model {
+    /// Every class has at least k records.
+    KAnonymity(u32),
+    /// Every class has at least `l` distinct values of the sensitive column.
+    DistinctL {
+        /// Sensitive column.
+        column: usize,
+        /// l.
+        l: u32,
+    },
+    /// The entropy of the sensitive values in every class is at least log(l).
+    EntropyL {
+        /// Sensitive column.
+        column: usize,
+        /// l.
+        l: f64,
+    },
+    /// Recursive (c,l)-diversity: r1 < c (r_l + ... + r_m) with r_i the i-th largest count.
+    RecursiveCL {
+        /// Sensitive column.
+        column: usize,
+        /// c.
+        c: f64,
+        /// l.
+        l: u32,
+    },
+    /// The distance between each class's sensitive distribution and the table's is at most t:
+    /// equal distance (variational) for categories, ordered EMD when the column has an order.
+    TCloseness {
+        /// Sensitive column.
+        column: usize,
+        /// t.
+        t: f64,
+    },
+    /// The average prosecutor re-identification risk (classes / records) is at most this.
+    AverageRisk(f64),
+}
+
+impl Model {
+    /// Whether suppressed records can only decrease as the lattice is climbed, so an
+    /// inadmissible node makes every finer node inadmissible.
+    pub fn monotone(&self) -> bool {
+        matches!(self, Model::KAnonymity(_) | Model::DistinctL { .. })
+    }
+}
+
+/// Distribution of one sensitive column within a class: `(code, count)` pairs.
+pub struct ClassDistribution<'a> {
+    /// Pairs with count > 0.
+    pub counts: &'a [(u32, u32)],
+    /// Class size.
+    pub size: u32,
+}
+
+/// The table-wide distribution of a sensitive column, for t-closeness.
+#[derive(Debug, Clone)]
+pub struct Global {
+    /// Share of each code.
+    pub share: Vec<f64>,
+    /// Rank of each code in the column's order, if ordered.
+    pub rank: Option<Vec<u32>>,
+}
+
+/// Whether a class with these sensitive distributions satisfies a per-class model.
+pub fn class_satisfies(
+    model: &Model,
+    size: u32,
+    dists: &[ClassDistribution],
+    globals: &[Global],
+    scratch: &mut Vec<f64>,
+) -> bool {
+    match model {
+        Model::KAnonymity(k) => size >= *k,
+        Model::DistinctL { column, l } => dists[*column].counts.len() as u32 >= *l,
+        Model::EntropyL { column, l } => {
+            let d = &dists[*column];
+            let n = d.size as f64;
+            let h: f64 = d
+                .counts
+                .iter()
+                .map(|(_, c)| {
+                    let p = *c as f64 / n;
+                    -p * p.ln()
+                })
+                .sum();
+            h >= l.ln() - 1e-12
+        }
+        Model::RecursiveCL { column, c, l } => {
+            let mut counts: Vec<u32> = dists[*column].counts.iter().map(|(_, n)| *n).collect();
+            if counts.len() < *l as usize {
+                return false;
+            }
+            counts.sort_unstable_by(|a, b| b.cmp(a));
+            let tail: u64 = counts[*l as usize - 1..].iter().map(|x| *x as u64).sum();
+            (counts[0] as f64) < c * tail as f64
+        }
+        Model::TCloseness { column, t } => distance(&dists[*column], &globals[*column], scratch) <= t + 1e-12,
+        Model::AverageRisk(_) => true,
+    }
+}
+
+/// Distance of a class distribution from the global one: ordered EMD if the column has an
+/// order, else equal (variational) distance.
+pub fn distance(d: &ClassDistribution, g: &Global, scratch: &mut Vec<f64>) -> f64 {
+    let n = d.size as f64;
+    match &g.rank {
+        None => {
+            let mut inside = 0.0;
+            let mut covered = 0.0;
+            for (code, c) in d.counts {
+                let q = g.share[*code as usize];
+                inside += (*c as f64 / n - q).abs();
+                covered += q;
+            }
+            0.5 * (inside + (1.0 - covered).max(0.0))
+        }
+        Some(rank) => {
+            let m = g.share.len();
+            if m <= 1 {
+                return 0.0;
+            }
+            scratch.clear();
+            scratch.resize(m, 0.0);
+            for (code, q) in g.share.iter().enumerate() {
+                scratch[rank[code] as usize] -= q;
+            }
+            for (code, c) in d.counts {
+                scratch[rank[*code as usize] as usize] += *c as f64 / n;
+            }
+            let mut cum = 0.0;
+            let mut total = 0.0;
+            for x in scratch.iter().take(m - 1) {
+                cum += x;
+                total += cum.abs();
+            }
+            total / (m - 1) as f64
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diversity_models() {
+        let counts = [(0u32, 6u32), (1, 3), (2, 1)];
+        let d = [ClassDistribution { counts: &counts, size: 10 }];
+        let g = [Global { share: vec![0.5, 0.3, 0.2], rank: None }];
+        let mut s = Vec::new();
+        assert!(class_satisfies(&Model::DistinctL { column: 0, l: 3 }, 10, &d, &g, &mut s));
+        assert!(!class_satisfies(&Model::DistinctL { column: 0, l: 4 }, 10, &d, &g, &mut s));
+        // Entropy of (0.6, 0.3, 0.1) is 0.898 nats: >= ln 2, < ln 3.
+        assert!(class_satisfies(&Model::EntropyL { column: 0, l: 2.0 }, 10, &d, &g, &mut s));
+        assert!(!class_satisfies(&Model::EntropyL { column: 0, l: 3.0 }, 10, &d, &g, &mut s));
+        // Recursive (c,l): 6 < c * (3 + 1) for l = 2 needs c > 1.5.
+        assert!(class_satisfies(&Model::RecursiveCL { column: 0, c: 2.0, l: 2 }, 10, &d, &g, &mut s));
+        assert!(!class_satisfies(&Model::RecursiveCL { column: 0, c: 1.5, l: 2 }, 10, &d, &g, &mut s));
+        // Equal distance: 0.5 * (0.1 + 0 + 0.1) = 0.1.
+        assert!((distance(&d[0], &g[0], &mut s) - 0.1).abs() < 1e-12);
+        // Ordered EMD over 3 ordered values: cumulative (0.1, 0.1) / 2 = 0.1.
+        let go = Global { share: vec![0.5, 0.3, 0.2], rank: Some(vec![0, 1, 2]) };
+        assert!((distance(&d[0], &go, &mut s) - 0.1).abs() < 1e-12);
+    }
+}

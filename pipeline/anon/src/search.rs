@@ -1,0 +1,616 @@
+//! Optimal full-domain generalisation search over the lattice.
+//!
+//! Nodes are visited in increasing order of a lower bound of the quality model (the model's
+//! value if nothing were suppressed, which is separable per attribute and monotone up the
+//! lattice; suppression can only add loss). The first node whose bound is not below the best
+//! admissible value found ends the search: no later node can beat it, so the result is
+//! optimal. Before a node is evaluated, pairwise bounds (records in classes smaller than k
+//! when only two attributes are considered are certainly suppressed) and, for monotone
+//! models, known inadmissible coarser nodes rule it out without touching its classes. A node
+//! that must be evaluated is rolled up from the smallest cached finer node's class table.
+
+use crate::AnonError;
+use crate::hierarchy::Hierarchy;
+use crate::lattice::Lattice;
+use crate::models::{ClassDistribution, Global, Model, class_satisfies};
+use crate::quality::{self, Quality, Sums};
+use crate::table::{self, ClassTable, Key, Layout, Steps};
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+use std::time::{Duration, Instant};
+
+/// A quasi-identifier: level-0 codes per row and its hierarchy.
+pub struct QiColumn<'a> {
+    /// Name for reports.
+    pub name: String,
+    /// Level-0 code of each row (codes index `hierarchy.labels[0]`).
+    pub codes: &'a [u32],
+    /// The hierarchy.
+    pub hierarchy: &'a Hierarchy,
+    /// Lowest level the search may choose.
+    pub min_level: u8,
+    /// Highest level the search may choose.
+    pub max_level: u8,
+    /// Weight in the quality model.
+    pub weight: f64,
+}
+
+/// A sensitive column: a code per row.
+pub struct SensitiveColumn<'a> {
+    /// Name for reports.
+    pub name: String,
+    /// Code of each row.
+    pub codes: &'a [u32],
+    /// Number of distinct codes.
+    pub cardinality: usize,
+    /// Rank of each code in the column's natural order (ordered t-closeness distance).
+    pub rank: Option<Vec<u32>>,
+}
+
+/// What to anonymise and how.
+pub struct Problem<'a> {
+    /// Quasi-identifiers.
+    pub qi: Vec<QiColumn<'a>>,
+    /// Sensitive columns (referred to by index in models).
+    pub sensitive: Vec<SensitiveColumn<'a>>,
+    /// Rows.
+    pub n: usize,
+    /// Privacy models that every output class (or the table) must satisfy.
+    pub models: Vec<Model>,
+    /// Largest share of rows that may be suppressed.
+    pub max_suppression: f64,
+    /// Quality model minimised.
+    pub quality: Quality,
+}
+
+/// Search limits.
+#[derive(Debug, Clone)]
+pub struct SearchOptions {
+    /// Largest lattice searched exhaustively (ARX refuses lattices above 100,000 nodes).
+    pub max_nodes: usize,
+    /// Time budget of the heuristic search on larger lattices.
+    pub time_budget: Duration,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions { max_nodes: 100_000, time_budget: Duration::from_secs(30) }
+    }
+}
+
+/// The outcome of one node.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeEval {
+    /// Levels.
+    pub levels: Vec<u8>,
+    /// Records suppressed.
+    pub suppressed: u64,
+    /// Classes kept.
+    pub classes: u64,
+    /// Quality model value (lower is better).
+    pub quality: f64,
+    /// Whether the models hold within the suppression limit.
+    pub admissible: bool,
+}
+
+/// The search result.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResult {
+    /// The best admissible node, if any node is admissible.
+    pub best: Option<NodeEval>,
+    /// Whether the result is proven optimal (exhaustive search).
+    pub optimal: bool,
+    /// A lower bound of the optimum's quality (equal to it when optimal).
+    pub lower_bound: f64,
+    /// Nodes in the lattice.
+    pub nodes: usize,
+    /// Nodes whose classes were computed.
+    pub evaluated: usize,
+    /// Nodes ruled out by bounds or monotonicity without computing classes.
+    pub pruned: usize,
+    /// Search time in milliseconds.
+    pub ms: f64,
+}
+
+/// Prepared state shared by the search and single-node evaluation.
+pub struct Engine<'p, 'a> {
+    p: &'p Problem<'a>,
+    layout: Layout,
+    steps: Steps,
+    globals: Vec<Global>,
+    domains: Vec<usize>,
+    weights: Vec<f64>,
+    base: ClassTable,
+    k: u32,
+    limit: u64,
+    scratch: Scratch,
+    map: FxHashMap<Key, u32>,
+}
+
+#[derive(Default)]
+struct Scratch {
+    counts: Vec<Vec<u32>>,
+    touched: Vec<Vec<u32>>,
+    pairs: Vec<Vec<(u32, u32)>>,
+    emd: Vec<f64>,
+}
+
+impl<'p, 'a> Engine<'p, 'a> {
+    /// Encode the problem (one pass over the rows).
+    pub fn new(p: &'p Problem<'a>) -> Result<Self, AnonError> {
+        for q in &p.qi {
+            if q.codes.len() != p.n || q.max_level as usize > q.hierarchy.max_level() || q.min_level > q.max_level {
+                return Err(AnonError::Problem(format!("quasi-identifier {} has inconsistent rows or levels", q.name)));
+            }
+        }
+        for s in &p.sensitive {
+            if s.codes.len() != p.n {
+                return Err(AnonError::Problem(format!(
+                    "sensitive column {} has {} rows, expected {}",
+                    s.name,
+                    s.codes.len(),
+                    p.n
+                )));
+            }
+        }
+        let qi_cards: Vec<usize> = p.qi.iter().map(|q| q.hierarchy.domain()).collect();
+        let sens_cards: Vec<usize> = p.sensitive.iter().map(|s| s.cardinality).collect();
+        let layout = Layout::new(&qi_cards, &sens_cards)?;
+        let steps: Steps =
+            p.qi.iter()
+                .map(|q| {
+                    let h = q.hierarchy;
+                    (0..h.levels())
+                        .map(|from| {
+                            (0..h.levels()).map(|to| if to >= from { h.step(from, to) } else { Vec::new() }).collect()
+                        })
+                        .collect()
+                })
+                .collect();
+        let globals = p
+            .sensitive
+            .iter()
+            .map(|s| {
+                let mut share = vec![0.0; s.cardinality];
+                for c in s.codes {
+                    share[*c as usize] += 1.0;
+                }
+                share.iter_mut().for_each(|x| *x /= p.n.max(1) as f64);
+                Global { share, rank: s.rank.clone() }
+            })
+            .collect();
+        let qi_codes: Vec<&[u32]> = p.qi.iter().map(|q| q.codes).collect();
+        let sens_codes: Vec<&[u32]> = p.sensitive.iter().map(|s| s.codes).collect();
+        let base = table::base(&layout, &qi_codes, &sens_codes, p.n);
+        let k = p.models.iter().map(|m| if let Model::KAnonymity(k) = m { *k } else { 1 }).max().unwrap_or(1);
+        let limit = (p.max_suppression * p.n as f64 + 1e-9).floor() as u64;
+        let scratch = Scratch {
+            counts: sens_cards.iter().map(|c| vec![0; *c]).collect(),
+            touched: sens_cards.iter().map(|_| Vec::new()).collect(),
+            pairs: sens_cards.iter().map(|_| Vec::new()).collect(),
+            emd: Vec::new(),
+        };
+        Ok(Engine {
+            p,
+            layout,
+            steps,
+            globals,
+            domains: qi_cards,
+            weights: p.qi.iter().map(|q| q.weight).collect(),
+            base,
+            k,
+            limit,
+            scratch,
+            map: FxHashMap::default(),
+        })
+    }
+
+    /// The level-0 class table.
+    pub fn base(&self) -> &ClassTable {
+        &self.base
+    }
+
+    /// Roll a class table up to `levels`.
+    pub fn rollup(&mut self, src: &ClassTable, levels: &[u8]) -> ClassTable {
+        table::rollup(src, levels, &self.steps, &self.layout, &mut self.map)
+    }
+
+    /// Evaluate a node from its class table: suppress violating classes, check the limit and
+    /// table-level models, compute the quality model.
+    pub fn evaluate(&mut self, t: &ClassTable) -> NodeEval {
+        let p = self.p;
+        let nq = p.qi.len();
+        let mut sums = Sums { share: vec![0.0; nq], height: vec![0.0; nq], squares: 0.0, suppressed: 0 };
+        let shares: Vec<&[f64]> = (0..nq).map(|a| p.qi[a].hierarchy.share[t.levels[a] as usize].as_slice()).collect();
+        let heights: Vec<f64> =
+            (0..nq).map(|a| t.levels[a] as f64 / p.qi[a].hierarchy.max_level().max(1) as f64).collect();
+        let has_sens = !p.sensitive.is_empty();
+        let per_class: Vec<&Model> = p.models.iter().filter(|m| !matches!(m, Model::AverageRisk(_))).collect();
+        let mut classes = 0u64;
+        let mut i = 0;
+        let e = &t.entries;
+        while i < e.len() {
+            let qkey = e[i].0 >> self.layout.sens_bits;
+            let mut j = i;
+            let mut size = 0u32;
+            while j < e.len() && (e[j].0 >> self.layout.sens_bits) == qkey {
+                size += e[j].1;
+                j += 1;
+            }
+            let ok = if has_sens && per_class.iter().any(|m| !matches!(m, Model::KAnonymity(_))) {
+                self.class_ok(&e[i..j], size, &per_class)
+            } else {
+                size >= self.k
+            };
+            if ok {
+                classes += 1;
+                let key = e[i].0;
+                for a in 0..nq {
+                    sums.share[a] += size as f64 * shares[a][self.layout.qi(key, a) as usize];
+                    sums.height[a] += size as f64 * heights[a];
+                }
+                sums.squares += size as f64 * size as f64;
+            } else {
+                sums.suppressed += size as u64;
+            }
+            i = j;
+        }
+        for a in 0..nq {
+            sums.share[a] += sums.suppressed as f64;
+            sums.height[a] += sums.suppressed as f64;
+        }
+        let kept = p.n as u64 - sums.suppressed;
+        let mut admissible = sums.suppressed <= self.limit;
+        for m in &p.models {
+            if let Model::AverageRisk(r) = m {
+                admissible &= kept == 0 || classes as f64 / kept as f64 <= r + 1e-12;
+            }
+        }
+        NodeEval {
+            levels: t.levels.clone(),
+            suppressed: sums.suppressed,
+            classes,
+            quality: quality::value(p.quality, &sums, &self.domains, &self.weights, p.n as f64),
+            admissible,
+        }
+    }
+
+    fn class_ok(&mut self, entries: &[(Key, u32)], size: u32, models: &[&Model]) -> bool {
+        let s = &mut self.scratch;
+        for c in 0..self.p.sensitive.len() {
+            s.pairs[c].clear();
+            for (key, count) in entries {
+                let code = self.layout.sens(*key, c);
+                if s.counts[c][code as usize] == 0 {
+                    s.touched[c].push(code);
+                }
+                s.counts[c][code as usize] += count;
+            }
+            for code in s.touched[c].drain(..) {
+                s.pairs[c].push((code, s.counts[c][code as usize]));
+                s.counts[c][code as usize] = 0;
+            }
+        }
+        let dists: Vec<ClassDistribution> = s.pairs.iter().map(|p| ClassDistribution { counts: p, size }).collect();
+        models.iter().all(|m| class_satisfies(m, size, &dists, &self.globals, &mut s.emd))
+    }
+
+    /// Attribute-separable sums with nothing suppressed: `(share, height)` per attribute and level.
+    fn separable(&self) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+        let n = self.p.n as f64;
+        let mut share = Vec::new();
+        let mut height = Vec::new();
+        for q in &self.p.qi {
+            let h = q.hierarchy;
+            let mut freq = vec![0u64; h.domain()];
+            for c in q.codes {
+                freq[*c as usize] += 1;
+            }
+            share.push(
+                (0..h.levels())
+                    .map(|l| freq.iter().enumerate().map(|(c0, f)| *f as f64 * h.share[l][h.up[l][c0] as usize]).sum())
+                    .collect(),
+            );
+            height.push((0..h.levels()).map(|l| n * l as f64 / h.max_level().max(1) as f64).collect());
+        }
+        (share, height)
+    }
+}
+
+/// Records certainly suppressed for k when only attributes a and b are considered, for each
+/// pair of levels: `bound[pair][la - min_a][lb - min_b]`.
+fn pair_bounds(p: &Problem, lattice: &Lattice, k: u32) -> Vec<(usize, usize, Vec<Vec<u64>>)> {
+    let mut out = Vec::new();
+    if k <= 1 {
+        return out;
+    }
+    let nq = p.qi.len();
+    for a in 0..nq {
+        for b in a + 1..nq {
+            let (ha, hb) = (p.qi[a].hierarchy, p.qi[b].hierarchy);
+            let mut pairs: FxHashMap<u64, u32> = FxHashMap::default();
+            for r in 0..p.n {
+                *pairs.entry(((p.qi[a].codes[r] as u64) << 32) | p.qi[b].codes[r] as u64).or_insert(0) += 1;
+            }
+            let pairs: Vec<(u32, u32, u32)> = pairs.into_iter().map(|(k, c)| ((k >> 32) as u32, k as u32, c)).collect();
+            let mut table = Vec::new();
+            let mut dense: Vec<u32> = Vec::new();
+            for la in lattice.min[a]..=lattice.max[a] {
+                let mut row = Vec::new();
+                for lb in lattice.min[b]..=lattice.max[b] {
+                    let ua = &ha.up[la as usize];
+                    let ub = &hb.up[lb as usize];
+                    let cb = hb.labels[lb as usize].len();
+                    dense.clear();
+                    dense.resize(ha.labels[la as usize].len() * cb, 0);
+                    for (ca, cbb, c) in &pairs {
+                        dense[ua[*ca as usize] as usize * cb + ub[*cbb as usize] as usize] += c;
+                    }
+                    row.push(dense.iter().filter(|c| **c > 0 && **c < k).map(|c| *c as u64).sum());
+                }
+                table.push(row);
+            }
+            out.push((a, b, table));
+        }
+    }
+    out
+}
+
+/// Find the admissible transformation with the least quality-model value.
+pub fn search(p: &Problem, opts: &SearchOptions) -> Result<SearchResult, AnonError> {
+    let started = Instant::now();
+    let mut eng = Engine::new(p)?;
+    let min: Vec<u8> = p.qi.iter().map(|q| q.min_level).collect();
+    let max: Vec<u8> = p.qi.iter().map(|q| q.max_level).collect();
+    let (sep_share, sep_height) = eng.separable();
+    let nq = p.qi.len();
+    let (domains, weights) = (eng.domains.clone(), eng.weights.clone());
+    let lower = |levels: &[u8]| {
+        let sums = Sums {
+            share: (0..nq).map(|a| sep_share[a][levels[a] as usize]).collect(),
+            height: (0..nq).map(|a| sep_height[a][levels[a] as usize]).collect(),
+            squares: p.n as f64,
+            suppressed: 0,
+        };
+        quality::value(p.quality, &sums, &domains, &weights, p.n as f64)
+    };
+    let Some(lattice) = Lattice::new(min.clone(), max.clone(), opts.max_nodes) else {
+        return heuristic(&mut eng, &min, &max, &lower, opts, started);
+    };
+    let size = lattice.size();
+    let mut levels = vec![0u8; nq];
+    let mut order: Vec<(f64, usize)> = (0..size)
+        .map(|i| {
+            lattice.levels(i, &mut levels);
+            (lower(&levels), i)
+        })
+        .collect();
+    order.sort_unstable_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+    let bounds = pair_bounds(p, &lattice, eng.k);
+    let monotone = p.models.iter().all(Model::monotone);
+    let mut inadmissible = vec![false; size];
+    let base_min = {
+        let b = eng.base.clone();
+        eng.rollup(&b, &min)
+    };
+    let mut cache: Vec<ClassTable> = vec![base_min];
+    let mut best: Option<NodeEval> = None;
+    let (mut evaluated, mut pruned) = (0usize, 0usize);
+    let mut optimal = true;
+    for (lb, i) in order.iter().copied() {
+        if best.as_ref().is_some_and(|b| lb >= b.quality) {
+            break;
+        }
+        if started.elapsed() > opts.time_budget && best.is_some() {
+            optimal = false;
+            break;
+        }
+        if inadmissible[i] {
+            pruned += 1;
+            continue;
+        }
+        lattice.levels(i, &mut levels);
+        let certain = bounds
+            .iter()
+            .map(|(a, b, t)| t[(levels[*a] - min[*a]) as usize][(levels[*b] - min[*b]) as usize])
+            .max()
+            .unwrap_or(0);
+        if certain > eng.limit {
+            lattice.mark_down(i, &mut inadmissible);
+            pruned += 1;
+            continue;
+        }
+        if monotone {
+            // Find the highest inadmissible node on a greedy path up from this one: if there
+            // is one, its whole down-closure (this node included) is inadmissible.
+            let highest =
+                probe_path(&mut eng, &lattice, &levels, &max, &lower, &mut cache, &mut inadmissible, &mut evaluated);
+            if let Some(y) = highest {
+                lattice.mark_down(y, &mut inadmissible);
+                if inadmissible[i] {
+                    pruned += 1;
+                    continue;
+                }
+            }
+        }
+        let ev = evaluate_cached(&mut eng, &levels, &mut cache);
+        evaluated += 1;
+        if !ev.admissible {
+            if monotone {
+                lattice.mark_down(i, &mut inadmissible);
+            }
+            continue;
+        }
+        if best.as_ref().is_none_or(|b| ev.quality < b.quality) {
+            best = Some(ev);
+        }
+    }
+    let lower_bound =
+        if optimal { best.as_ref().map_or(f64::INFINITY, |b| b.quality) } else { order.first().map_or(0.0, |o| o.0) };
+    Ok(SearchResult {
+        best,
+        optimal,
+        lower_bound,
+        nodes: size,
+        evaluated,
+        pruned,
+        ms: started.elapsed().as_secs_f64() * 1000.0,
+    })
+}
+
+/// Largest number of class-table entries kept in the roll-up cache.
+const CACHE_ENTRIES: usize = 32 << 20;
+
+/// Evaluate a node, rolling it up from the smallest cached finer node, and cache its table.
+fn evaluate_cached(eng: &mut Engine, levels: &[u8], cache: &mut Vec<ClassTable>) -> NodeEval {
+    let src = cache
+        .iter()
+        .filter(|t| t.levels.iter().zip(levels).all(|(s, d)| s <= d))
+        .min_by_key(|t| t.entries.len())
+        .expect("the minimum node is below every node");
+    let t = table::rollup(src, levels, &eng.steps, &eng.layout, &mut eng.map);
+    let ev = eng.evaluate(&t);
+    let held: usize = cache.iter().map(|t| t.entries.len()).sum();
+    if held + t.entries.len() <= CACHE_ENTRIES && t.entries.len() < cache[0].entries.len() {
+        cache.push(t);
+    }
+    ev
+}
+
+/// From `start`, climb one level at a time (always the attribute whose bound grows least)
+/// to the top, and binary-search that path for its highest inadmissible node (admissibility
+/// is monotone along it). Returns that node's index, or `None` if `start` is admissible.
+#[allow(clippy::too_many_arguments)]
+fn probe_path(
+    eng: &mut Engine,
+    lattice: &Lattice,
+    start: &[u8],
+    max: &[u8],
+    lower: &dyn Fn(&[u8]) -> f64,
+    cache: &mut Vec<ClassTable>,
+    inadmissible: &mut [bool],
+    evaluated: &mut usize,
+) -> Option<usize> {
+    let mut path = vec![start.to_vec()];
+    let mut cur = start.to_vec();
+    loop {
+        let mut step: Option<(f64, usize)> = None;
+        for a in 0..cur.len() {
+            if cur[a] < max[a] {
+                cur[a] += 1;
+                let lb = lower(&cur);
+                cur[a] -= 1;
+                if step.is_none_or(|s| lb < s.0) {
+                    step = Some((lb, a));
+                }
+            }
+        }
+        let Some((_, a)) = step else { break };
+        cur[a] += 1;
+        path.push(cur.clone());
+    }
+    // Invariant: path[..lo] inadmissible or unknown-below-known; find the first admissible.
+    let (mut lo, mut hi) = (0usize, path.len()); // first admissible index lies in [lo, hi]
+    let mut highest_bad: Option<usize> = None;
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        let idx = lattice.index(&path[mid]);
+        let bad = if inadmissible[idx] {
+            true
+        } else if mid == 0 {
+            // Do not evaluate the (expensive) start node here; the caller does if needed.
+            hi = 0;
+            break;
+        } else {
+            let ev = evaluate_cached(eng, &path[mid], cache);
+            *evaluated += 1;
+            !ev.admissible
+        };
+        if bad {
+            highest_bad = Some(mid);
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    let _ = hi;
+    highest_bad.map(|m| lattice.index(&path[m]))
+}
+
+/// Best effort on a lattice too large to enumerate: from the top node, repeatedly lower the
+/// one attribute whose finer level stays admissible with the least quality value, within the
+/// time budget. Reports the gap to the bound of the minimum node.
+fn heuristic(
+    eng: &mut Engine,
+    min: &[u8],
+    max: &[u8],
+    lower: &dyn Fn(&[u8]) -> f64,
+    opts: &SearchOptions,
+    started: Instant,
+) -> Result<SearchResult, AnonError> {
+    let base = eng.base.clone();
+    let mut current = max.to_vec();
+    let top = eng.rollup(&base, &current);
+    let mut best = eng.evaluate(&top);
+    let mut evaluated = 1;
+    if !best.admissible {
+        return Ok(SearchResult {
+            best: None,
+            optimal: false,
+            lower_bound: lower(min),
+            nodes: usize::MAX,
+            evaluated,
+            pruned: 0,
+            ms: started.elapsed().as_secs_f64() * 1000.0,
+        });
+    }
+    loop {
+        let mut step: Option<NodeEval> = None;
+        for a in 0..current.len() {
+            if current[a] == min[a] || started.elapsed() > opts.time_budget {
+                continue;
+            }
+            let mut next = current.clone();
+            next[a] -= 1;
+            let t = eng.rollup(&base, &next);
+            let ev = eng.evaluate(&t);
+            evaluated += 1;
+            if ev.admissible && step.as_ref().is_none_or(|s| ev.quality < s.quality) {
+                step = Some(ev);
+            }
+        }
+        match step {
+            Some(s) if s.quality < best.quality => {
+                current = s.levels.clone();
+                best = s;
+            }
+            _ => break,
+        }
+    }
+    Ok(SearchResult {
+        best: Some(best),
+        optimal: false,
+        lower_bound: lower(min),
+        nodes: usize::MAX,
+        evaluated,
+        pruned: 0,
+        ms: started.elapsed().as_secs_f64() * 1000.0,
+    })
+}
+
+/// Evaluate every node from the base table (the brute-force reference for tests).
+pub fn evaluate_all(p: &Problem) -> Result<Vec<NodeEval>, AnonError> {
+    let mut eng = Engine::new(p)?;
+    let min: Vec<u8> = p.qi.iter().map(|q| q.min_level).collect();
+    let max: Vec<u8> = p.qi.iter().map(|q| q.max_level).collect();
+    let lattice = Lattice::new(min, max, usize::MAX).ok_or_else(|| AnonError::Problem("lattice too large".into()))?;
+    let base = eng.base.clone();
+    let mut levels = vec![0u8; p.qi.len()];
+    Ok((0..lattice.size())
+        .map(|i| {
+            lattice.levels(i, &mut levels);
+            let t = eng.rollup(&base, &levels);
+            eng.evaluate(&t)
+        })
+        .collect())
+}

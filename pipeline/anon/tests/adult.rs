@@ -1,0 +1,55 @@
+//! The six Adult configurations of shared/data/adult/README.md: tokumei's optimum, loss and
+//! suppressed count equal ARX's.
+
+use std::path::PathBuf;
+use tokumei_anon::arx::{ADULT, load};
+use tokumei_anon::search::SearchOptions;
+use tokumei_anon::{Model, Problem, QiColumn, Quality, search};
+
+fn adult_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/adult")
+}
+
+#[test]
+fn six_adult_optima_equal_arx() {
+    let dir = adult_dir();
+    let data = load(&dir.join("adult.csv"), &dir, "adult_hierarchy_", &ADULT, ';').unwrap();
+    assert_eq!(data.n, 30162);
+    // k, suppression limit, levels, suppressed, classes, loss (README table).
+    let expected: [(u32, f64, [u8; 9], u64, u64, f64); 6] = [
+        (2, 0.0, [0, 4, 1, 1, 3, 2, 0, 2, 0], 0, 52, 0.529696),
+        (2, 0.02, [0, 3, 0, 1, 2, 1, 1, 1, 0], 573, 872, 0.209371),
+        (5, 0.0, [0, 4, 1, 1, 3, 2, 2, 1, 0], 0, 24, 0.573151),
+        (5, 0.02, [0, 3, 0, 2, 2, 1, 1, 2, 0], 506, 222, 0.313713),
+        (10, 0.0, [0, 4, 1, 1, 3, 2, 2, 1, 0], 0, 24, 0.573151),
+        (10, 0.02, [0, 4, 0, 1, 2, 1, 1, 2, 0], 592, 124, 0.342337),
+    ];
+    for (k, supp, levels, suppressed, classes, loss) in expected {
+        let qi = (0..9)
+            .map(|a| QiColumn {
+                name: data.names[a].clone(),
+                codes: &data.codes[a],
+                hierarchy: &data.hierarchies[a],
+                min_level: 0,
+                max_level: data.hierarchies[a].max_level() as u8,
+                weight: 1.0,
+            })
+            .collect();
+        let p = Problem {
+            qi,
+            sensitive: vec![],
+            n: data.n,
+            models: vec![Model::KAnonymity(k)],
+            max_suppression: supp,
+            quality: Quality::Loss,
+        };
+        let r = search(&p, &SearchOptions::default()).unwrap();
+        let best = r.best.expect("an admissible node exists");
+        assert!(r.optimal);
+        assert_eq!(best.levels, levels, "k={k} supp={supp}");
+        assert_eq!(best.suppressed, suppressed, "k={k} supp={supp}");
+        assert_eq!(best.classes, classes, "k={k} supp={supp}");
+        assert!((best.quality - loss).abs() < 1e-6, "k={k} supp={supp}: loss {} vs {loss}", best.quality);
+        eprintln!("k={k} supp={supp}: {:.1} ms, evaluated {}, pruned {}", r.ms, r.evaluated, r.pruned);
+    }
+}
