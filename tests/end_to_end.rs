@@ -172,3 +172,29 @@ fn check_validates_without_writing() {
     let log = std::fs::read_to_string(env.path("audit.log")).unwrap();
     assert!(log.contains("\"action\":\"check\""));
 }
+
+#[test]
+fn adult_job_search_finds_the_arx_optimum_and_the_parquet_is_5_anonymous() {
+    let env = Env::new();
+    let adult = repo().join("../shared/data/adult/adult.csv");
+    let job = env.job("adult", &adult, &repo().join("rules/adult.toml"), "delimiter = \";\"\nencoding = \"utf-8\"");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep = report(&env.path("out"));
+    let search = &rep["search"];
+    assert_eq!(search["optimal"], true);
+    assert!((search["quality"].as_f64().unwrap() - 0.313713).abs() < 1e-6);
+    let levels: Vec<u64> = search["levels"].as_array().unwrap().iter().map(|l| l[1].as_u64().unwrap()).collect();
+    assert_eq!(levels, vec![0, 3, 0, 2, 2, 1, 1, 2, 0]);
+    assert_eq!(rep["suppressed"], 506);
+    let t = read_parquet(&env.path("out/adult.parquet"));
+    assert_eq!(t.rows.len(), 30162 - 506);
+    let qi = names(&rep["quasi_identifiers"]);
+    assert_eq!(qi.len(), 9);
+    let classes = classes(&t, &qi);
+    assert_eq!(classes.len(), 222);
+    assert!(classes.values().all(|c| c.len() >= 5));
+    // Generalised values are the hierarchy's labels at the chosen levels, e.g. age level 3.
+    let age = t.col("age");
+    assert!(t.rows.iter().all(|r| r[age].as_deref().is_some_and(|a| a == "*" || a.contains('-'))));
+}

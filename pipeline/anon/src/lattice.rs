@@ -35,8 +35,8 @@ impl Lattice {
 
     /// Levels of node `i`.
     pub fn levels(&self, i: usize, out: &mut [u8]) {
-        for a in 0..self.radix.len() {
-            out[a] = self.min[a] + ((i / self.stride[a]) % self.radix[a]) as u8;
+        for (a, o) in out.iter_mut().enumerate().take(self.radix.len()) {
+            *o = self.min[a] + ((i / self.stride[a]) % self.radix[a]) as u8;
         }
     }
 
@@ -52,7 +52,7 @@ impl Lattice {
         }
         marks[i] = true;
         for a in 0..self.radix.len() {
-            if (i / self.stride[a]) % self.radix[a] > 0 {
+            if !(i / self.stride[a]).is_multiple_of(self.radix[a]) {
                 self.mark_down(i - self.stride[a], marks);
             }
         }

@@ -13,6 +13,7 @@ pub mod cell;
 pub mod error;
 pub mod ingest;
 pub mod keys;
+pub mod optimize;
 pub mod output;
 pub mod privacy;
 pub mod progress;

@@ -18,12 +18,30 @@ pub struct Dictionary {
     pub codes: Vec<u32>,
     /// Raw input text -> code, so repeated raw values skip parsing and transforming.
     raw: FxHashMap<Box<str>, u32>,
+    /// One raw value per code (when a search needs the value's labels at other levels).
+    pub representatives: Option<Vec<Option<Box<str>>>>,
 }
 
 /// Largest raw-value cache per column; beyond it values are transformed every time.
 const RAW_CACHE_LIMIT: usize = 1 << 20;
 
 impl Dictionary {
+    /// A dictionary that keeps one raw value per code.
+    pub fn with_representatives() -> Self {
+        Dictionary { representatives: Some(Vec::new()), ..Default::default() }
+    }
+
+    /// The code of `cell` from raw value `raw`, adding it (and `raw` as its representative) if new.
+    pub fn intern_raw(&mut self, cell: Cell, raw: Option<&str>) -> u32 {
+        let code = self.intern(cell);
+        if let Some(r) = self.representatives.as_mut() {
+            if code as usize == r.len() {
+                r.push(raw.map(Into::into));
+            }
+        }
+        code
+    }
+
     /// The code of `cell`, adding it if new.
     pub fn intern(&mut self, cell: Cell) -> u32 {
         if let Some(c) = self.index.get(&cell) {
@@ -50,6 +68,16 @@ impl Dictionary {
     /// Drop the raw cache (it may hold identifying text) once ingest is over.
     pub fn forget_raw(&mut self) {
         self.raw = FxHashMap::default();
+    }
+
+    /// Replace codes and values by a coarser coding: `up[old code]` is the new code.
+    pub fn recode(&mut self, up: &[u32], values: Vec<Cell>) {
+        for c in self.codes.iter_mut() {
+            *c = up[*c as usize];
+        }
+        self.values = values;
+        self.index = self.values.iter().enumerate().map(|(i, v)| (v.clone(), i as u32)).collect();
+        self.representatives = None;
     }
 
     /// Number of distinct values.

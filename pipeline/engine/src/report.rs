@@ -132,6 +132,8 @@ pub struct Report {
     pub columns: Vec<ColumnReport>,
     /// Processing standards with evidence.
     pub processing_standards: Vec<Standard>,
+    /// The generalisation search, when the rules ask for one.
+    pub search: Option<crate::optimize::SearchReport>,
     /// Output Parquet file name.
     pub output_file: Option<String>,
     /// SHA-256 of the output file.
@@ -228,6 +230,25 @@ impl Report {
             pct((self.max_suppression * 10000.0) as u64, 10000),
             pct(self.suppressed, self.rows_in)
         );
+        if let Some(sr) = &self.search {
+            let _ = writeln!(o, "\n### Generalisation search\n");
+            let _ = writeln!(
+                o,
+                "{} search minimising {}: {:.6} (lower bound {:.6}); {} lattice nodes, {} evaluated, {} ruled out by bounds, {:.1} ms.\n",
+                if sr.optimal { "Optimal" } else { "Best-effort (not proven optimal)" },
+                sr.quality_model,
+                sr.quality,
+                sr.lower_bound,
+                sr.nodes,
+                sr.evaluated,
+                sr.pruned,
+                sr.ms
+            );
+            let _ = writeln!(o, "| column | level |\n|---|---|");
+            for (c, l) in &sr.levels {
+                let _ = writeln!(o, "| {c} | {l} |");
+            }
+        }
         let _ = writeln!(o, "\n### Before suppression\n");
         stats_table(&self.before, &mut o);
         let _ = writeln!(o, "\n### Output\n");

@@ -139,7 +139,9 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
             continue;
         };
         let slot = if c.is_global() {
-            dicts.push(Dictionary::default());
+            let searched = plan.privacy.search
+                && matches!(c.action, Action::Generalize { level, max_level, .. } if max_level > level);
+            dicts.push(if searched { Dictionary::with_representatives() } else { Dictionary::default() });
             Slot::Global(dicts.len() - 1)
         } else {
             spill_fields.push(Field::new(c.output.clone().unwrap_or_default(), t.output_type(), true));
@@ -242,6 +244,22 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
     // Privacy.
     let privacy_started = Instant::now();
     let n = (rows_in - rejected) as usize;
+    let searched = if plan.privacy.search {
+        let cols: Vec<crate::optimize::SearchColumn> = columns
+            .iter()
+            .filter_map(|c| match c.slot {
+                Slot::Global(d) => Some(crate::optimize::SearchColumn {
+                    plan: c.plan,
+                    dict: d,
+                    generalizer: c.transform.generalizer(),
+                }),
+                Slot::Local(_) => None,
+            })
+            .collect();
+        Some(crate::optimize::optimize(&plan, &cols, &mut dicts, n)?)
+    } else {
+        None
+    };
     let dict_of = |plan_idx: usize| {
         columns.iter().find(|c| c.plan == plan_idx).and_then(|c| match c.slot {
             Slot::Global(d) => Some(d),
@@ -349,17 +367,28 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
                 present.sort();
                 (present.len() <= 60).then_some(present)
             });
+            let chosen =
+                searched.as_ref().and_then(|(_, levels)| levels.iter().find(|(p, _)| *p == i).map(|(_, l)| *l));
+            let (detail, level) = match (&c.action, chosen) {
+                (Action::Generalize { hierarchy, level: lo, max_level: hi, .. }, Some(l)) if hi > lo => (
+                    format!(
+                        "{} hierarchy, level {l} (chosen by the search from {lo}..={hi}): {}",
+                        hierarchy.name(),
+                        hierarchy.describe_level(l)
+                    ),
+                    Some(l),
+                ),
+                (Action::Generalize { level, .. }, _) => (c.action.describe(), Some(*level)),
+                _ => (c.action.describe(), None),
+            };
             ColumnReport {
                 name: c.name.clone(),
                 role: c.role.as_str().into(),
                 action: c.action.name().into(),
                 output: c.output.clone(),
                 output_type: oc.map(|o| type_name(&o.transform.output_type())),
-                detail: c.action.describe(),
-                level: match c.action {
-                    Action::Generalize { level, .. } => Some(level),
-                    _ => None,
-                },
+                detail,
+                level,
                 description: c.description.clone(),
                 cells_suppressed: global
                     .filter(|_| matches!(c.action, Action::SuppressRare { .. }))
@@ -413,6 +442,7 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
         after,
         columns: col_reports,
         processing_standards,
+        search: searched.as_ref().map(|(r, _)| r.clone()),
         output_file: None,
         output_sha256: None,
         timings: Timings { ingest_ms, privacy_ms, write_ms: 0, total_ms: 0 },
@@ -570,7 +600,7 @@ fn transform_row(
                     Some(code) => code,
                     None => {
                         let cell = c.transform.apply(v).map_err(|m| (ci, m))?;
-                        let code = dict.intern(cell);
+                        let code = dict.intern_raw(cell, v);
                         if let Some(raw) = v {
                             dict.remember(raw, code);
                         }

@@ -191,12 +191,15 @@ pub enum Action {
         /// Output length in hex characters (16..=64).
         length: u32,
     },
-    /// Replaced by its value at `level` of `hierarchy`.
+    /// Replaced by its value at `level` of `hierarchy` (with a search: the level chosen
+    /// between `level` and `max_level`).
     Generalize {
         /// The hierarchy.
         hierarchy: Hierarchy,
-        /// The level applied.
+        /// The level applied; with a search, the lowest level allowed.
         level: u32,
+        /// The highest level a search may choose (equal to `level` without a search).
+        max_level: u32,
     },
     /// Characters replaced by `mask_char` except the first `keep_first`, last `keep_last`
     /// and any in `preserve`.
@@ -250,7 +253,10 @@ impl Action {
             Action::Pseudonymize { length } => {
                 format!("HMAC-SHA-256 code, {length} hex characters")
             }
-            Action::Generalize { hierarchy, level } => {
+            Action::Generalize { hierarchy, level, max_level } if max_level > level => {
+                format!("{} hierarchy, level chosen by the search between {level} and {max_level}", hierarchy.name())
+            }
+            Action::Generalize { hierarchy, level, .. } => {
                 format!("{} hierarchy, level {level}: {}", hierarchy.name(), hierarchy.describe_level(*level))
             }
             Action::Mask { keep_first, keep_last, .. } => {
@@ -289,6 +295,8 @@ pub struct ColumnPlan {
     pub description: Option<String>,
     /// Distinct l-diversity required of this sensitive column (column `l`, else `[privacy] l`).
     pub l: Option<u32>,
+    /// Weight in the search's quality model.
+    pub weight: f64,
 }
 
 impl ColumnPlan {
@@ -329,6 +337,10 @@ pub struct Privacy {
     pub l: Option<u32>,
     /// Largest share of rows that may be suppressed.
     pub max_suppression: f64,
+    /// Search the generalisation levels (`search = "optimal"`).
+    pub search: bool,
+    /// Quality model for the search: `loss`, `precision` or `discernibility`.
+    pub quality: String,
 }
 
 /// A validated rule set bound to one input's columns.

@@ -39,6 +39,10 @@ pub struct RawPrivacy {
     pub l: Option<Spanned<i64>>,
     /// Largest share of rows that may be suppressed to reach k and l.
     pub max_suppression: Spanned<f64>,
+    /// `optimal`: search the generalisation levels; `none` (default): use each column's `level`.
+    pub search: Option<Spanned<String>>,
+    /// Quality model the search minimises: `loss` (default), `precision`, `discernibility`.
+    pub quality: Option<Spanned<String>>,
 }
 
 /// `[[column]]` entry.
@@ -88,4 +92,10 @@ pub struct RawColumn {
     pub min_count: Option<Spanned<i64>>,
     /// Distinct l-diversity for this sensitive column, overriding `[privacy] l`.
     pub l: Option<Spanned<i64>>,
+    /// Lowest level the search may choose (generalize, with `search = "optimal"`).
+    pub min_level: Option<Spanned<i64>>,
+    /// Highest level the search may choose.
+    pub max_level: Option<Spanned<i64>>,
+    /// Weight of this quasi-identifier in the quality model (default 1).
+    pub weight: Option<Spanned<f64>>,
 }

@@ -91,7 +91,27 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
             if !(0.0..=1.0).contains(&ms) {
                 cx.push(&p.max_suppression, "max_suppression must be a share between 0 and 1");
             }
-            Privacy { k: k.clamp(1, 1_000_000) as u32, l, max_suppression: ms }
+            let search = match p.search.as_ref().map(|s| s.get_ref().as_str()) {
+                None | Some("none") => false,
+                Some("optimal") => true,
+                Some(_) => {
+                    cx.push(p.search.as_ref().unwrap(), "search must be `optimal` or `none`");
+                    false
+                }
+            };
+            let quality = match p.quality.as_ref() {
+                None => "loss".to_string(),
+                Some(q) => {
+                    if !["loss", "precision", "discernibility"].contains(&q.get_ref().as_str()) {
+                        let hint = did_you_mean(q.get_ref(), ["loss", "precision", "discernibility"]);
+                        cx.push_hint(q, "quality must be `loss`, `precision` or `discernibility`", hint);
+                    } else if !search {
+                        cx.push(q, "quality applies only with search = \"optimal\"");
+                    }
+                    q.get_ref().clone()
+                }
+            };
+            Privacy { k: k.clamp(1, 1_000_000) as u32, l, max_suppression: ms, search, quality }
         }
         None => {
             if mode == Some(Mode::Anonymized) {
@@ -100,7 +120,7 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
                         .hint("add `[privacy]` with `k = 5` and `max_suppression = 0.02`"),
                 );
             }
-            Privacy { k: 1, l: None, max_suppression: 0.0 }
+            Privacy { k: 1, l: None, max_suppression: 0.0, search: false, quality: "loss".into() }
         }
     };
 
@@ -120,7 +140,7 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
             cx.push(&raw_col.name, format!("column `{name}` has more than one rule"));
             continue;
         }
-        if let Some(col) = column(&mut cx, raw_col, input_index, mode.unwrap_or(Mode::Anonymized), privacy.l) {
+        if let Some(col) = column(&mut cx, raw_col, input_index, mode.unwrap_or(Mode::Anonymized), &privacy) {
             if let Some(out) = &col.output
                 && outputs.insert(out.clone(), ()).is_some()
             {
@@ -168,7 +188,18 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
 /// type and normalize).
 fn allowed_options(action: &str) -> &'static [&'static str] {
     match action {
-        "generalize" => &["hierarchy", "hierarchy_file", "separator", "level", "bands", "top", "bottom"],
+        "generalize" => &[
+            "hierarchy",
+            "hierarchy_file",
+            "separator",
+            "level",
+            "bands",
+            "top",
+            "bottom",
+            "min_level",
+            "max_level",
+            "weight",
+        ],
         "pseudonymize" => &["length"],
         "mask" => &["keep_first", "keep_last", "mask_char", "preserve"],
         "top_bottom_code" => &["top", "bottom"],
@@ -203,7 +234,8 @@ fn present_options(c: &RawColumn) -> Vec<(&'static str, std::ops::Range<usize>)>
     v
 }
 
-fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, global_l: Option<u32>) -> Option<ColumnPlan> {
+fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: &Privacy) -> Option<ColumnPlan> {
+    let global_l = privacy.l;
     let errors_before = cx.diags.0.len();
     let role = match ROLES.iter().find(|(n, _)| n == c.role.get_ref()) {
         Some((_, r)) => Some(*r),
@@ -319,20 +351,52 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, global_l:
                 ty = default_ty;
             }
             let max = hierarchy.max_level();
-            let level = match &c.level {
-                None => {
-                    cx.push(&c.action, format!("generalize needs `level` (0..={max})"));
-                    0
+            let bounded = |cx: &mut Ctx, l: &Spanned<i64>, what: &str| {
+                if !(0..=max as i64).contains(l.get_ref()) {
+                    cx.push(l, format!("{what} must be between 0 and {max} for this hierarchy"));
                 }
-                Some(l) => {
-                    if !(0..=max as i64).contains(l.get_ref()) {
-                        cx.push(l, format!("level must be between 0 and {max} for this hierarchy"));
+                (*l.get_ref()).clamp(0, max as i64) as u32
+            };
+            let (level, max_level) = if privacy.search {
+                match (&c.level, &c.min_level, &c.max_level) {
+                    (Some(l), None, None) => {
+                        let l = bounded(cx, l, "level");
+                        (l, l)
                     }
-                    (*l.get_ref()).clamp(0, max as i64) as u32
+                    (Some(l), _, _) => {
+                        cx.push(l, "give either `level` (fixed) or `min_level`/`max_level` (searched), not both");
+                        (0, 0)
+                    }
+                    (None, lo, hi) => {
+                        let default_lo = u32::from(c.role.get_ref() == "direct_identifier");
+                        let lo = lo.as_ref().map_or(default_lo, |l| bounded(cx, l, "min_level"));
+                        let hi = hi.as_ref().map_or(max, |l| bounded(cx, l, "max_level"));
+                        if lo > hi {
+                            match &c.max_level {
+                                Some(m) => cx.push(m, "max_level must not be below min_level"),
+                                None => cx.push(&c.action, "max_level must not be below min_level"),
+                            }
+                        }
+                        (lo, hi.max(lo))
+                    }
+                }
+            } else {
+                for s in [&c.min_level, &c.max_level].into_iter().flatten() {
+                    cx.push(s, "min_level and max_level apply only with [privacy] search = \"optimal\"");
+                }
+                match &c.level {
+                    None => {
+                        cx.push(&c.action, format!("generalize needs `level` (0..={max})"));
+                        (0, 0)
+                    }
+                    Some(l) => {
+                        let l = bounded(cx, l, "level");
+                        (l, l)
+                    }
                 }
             };
             check_hierarchy_type(cx, c, &hierarchy, ty);
-            Action::Generalize { hierarchy, level }
+            Action::Generalize { hierarchy, level, max_level }
         }
         _ => unreachable!("action names checked above"),
     };
@@ -364,6 +428,14 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, global_l:
         (_, Role::Sensitive) => global_l,
         _ => None,
     };
+    let weight = match &c.weight {
+        Some(w) if !(*w.get_ref() > 0.0 && w.get_ref().is_finite()) => {
+            cx.push(w, "weight must be a positive number");
+            return None;
+        }
+        Some(w) => *w.get_ref(),
+        None => 1.0,
+    };
     Some(ColumnPlan {
         name: c.name.get_ref().clone(),
         input_index,
@@ -374,6 +446,7 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, global_l:
         output,
         description: c.description.clone(),
         l,
+        weight,
     })
 }
 

@@ -156,6 +156,16 @@ impl ColumnTransform for Generalize {
             Some(v) => self.label_at(v, self.level).map(Cell::str),
         }
     }
+    fn generalizer(&self) -> Option<&Generalize> {
+        Some(self)
+    }
+}
+
+impl Generalize {
+    /// The hierarchy.
+    pub fn hierarchy(&self) -> &Hierarchy {
+        &self.hierarchy
+    }
 }
 
 #[cfg(test)]
@@ -227,6 +237,7 @@ mod tests {
             output: Some("c".into()),
             description: None,
             l: None,
+            weight: 1.0,
         };
         let cx = Context { reference_date: Date::new(2026, 1, 1).unwrap(), key: None };
         let t = Generalize::new(&col, Hierarchy::Custom(h), 1, &cx);

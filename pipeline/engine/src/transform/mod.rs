@@ -34,6 +34,10 @@ pub trait ColumnTransform: Send + Sync {
     fn min_count(&self) -> Option<u32> {
         None
     }
+    /// The generaliser, for transforms that can produce other levels (the search uses it).
+    fn generalizer(&self) -> Option<&Generalize> {
+        None
+    }
 }
 
 /// The transform for a column, `None` when the column is dropped. This is the registry:
@@ -43,7 +47,7 @@ pub fn build(col: &ColumnPlan, cx: &Context) -> Option<Box<dyn ColumnTransform>>
         Action::Drop => return None,
         Action::Keep => Box::new(keep::Keep::new(col)),
         Action::Pseudonymize { length } => Box::new(pseudonymize::Pseudonymize::new(col, *length, cx)),
-        Action::Generalize { hierarchy, level } => Box::new(Generalize::new(col, hierarchy.clone(), *level, cx)),
+        Action::Generalize { hierarchy, level, .. } => Box::new(Generalize::new(col, hierarchy.clone(), *level, cx)),
         Action::Mask { .. } => Box::new(mask::Mask::new(col)),
         Action::TopBottomCode { top, bottom } => Box::new(top_bottom_code::TopBottomCode::new(*top, *bottom)),
         Action::SuppressRare { min_count } => Box::new(suppress_rare::SuppressRare::new(col, *min_count)),

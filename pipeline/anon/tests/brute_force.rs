@@ -1,0 +1,99 @@
+//! The optimal search agrees with brute force over every lattice node on small random tables,
+//! for every quality model and for monotone and non-monotone privacy models.
+
+use proptest::prelude::*;
+use tokumei_anon::search::{SearchOptions, evaluate_all};
+use tokumei_anon::{Hierarchy, Model, Problem, QiColumn, Quality, SensitiveColumn, search};
+
+/// A random tree hierarchy over `d` values with `levels` levels: level l groups values by
+/// `code / branch^l`, the top level is `*`.
+fn hierarchy(d: usize, levels: usize, branch: usize) -> Hierarchy {
+    let rows: Vec<Vec<String>> = (0..d)
+        .map(|v| {
+            (0..levels)
+                .map(|l| {
+                    if l == 0 {
+                        format!("v{v}")
+                    } else if l == levels - 1 {
+                        "*".into()
+                    } else {
+                        format!("g{l}_{}", v / branch.pow(l as u32))
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    Hierarchy::from_rows("h", &rows).unwrap()
+}
+
+fn xorshift(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(120))]
+    #[test]
+    fn search_equals_brute_force(
+        attrs in 1usize..4,
+        n in 5usize..160,
+        k in 1u32..6,
+        supp in prop::sample::select(vec![0.0, 0.05, 0.2]),
+        model in 0usize..6,
+        quality in prop::sample::select(vec![Quality::Loss, Quality::Precision, Quality::Discernibility]),
+        seed in 1u64..u64::MAX,
+    ) {
+        let mut s = seed;
+        let shapes: Vec<(usize, usize, usize)> = (0..attrs)
+            .map(|_| (2 + (xorshift(&mut s) % 7) as usize, 2 + (xorshift(&mut s) % 3) as usize, 2 + (xorshift(&mut s) % 2) as usize))
+            .collect();
+        let hs: Vec<Hierarchy> = shapes.iter().map(|(d, l, b)| hierarchy(*d, *l, *b)).collect();
+        // Skewed values so that some classes are small.
+        let codes: Vec<Vec<u32>> = shapes.iter().map(|(d, _, _)| (0..n).map(|_| {
+            let x = xorshift(&mut s) % (*d as u64 * *d as u64);
+            (x as f64).sqrt() as u32 % *d as u32
+        }).collect()).collect();
+        let sens_card = 3usize;
+        let sens: Vec<u32> = (0..n).map(|_| (xorshift(&mut s) % 7).min(sens_card as u64 - 1) as u32).collect();
+        let mut models = vec![Model::KAnonymity(k)];
+        match model {
+            1 => models.push(Model::DistinctL { column: 0, l: 2 }),
+            2 => models.push(Model::EntropyL { column: 0, l: 1.5 }),
+            3 => models.push(Model::RecursiveCL { column: 0, c: 3.0, l: 2 }),
+            4 => models.push(Model::TCloseness { column: 0, t: 0.3 }),
+            5 => models.push(Model::AverageRisk(0.3)),
+            _ => {}
+        }
+        let qi: Vec<QiColumn> = (0..attrs).map(|a| QiColumn {
+            name: format!("q{a}"),
+            codes: &codes[a],
+            hierarchy: &hs[a],
+            min_level: 0,
+            max_level: hs[a].max_level() as u8,
+            weight: 1.0 + a as f64,
+        }).collect();
+        let rank = (model == 4 && seed % 2 == 0).then(|| vec![0, 1, 2]);
+        let p = Problem {
+            qi,
+            sensitive: vec![SensitiveColumn { name: "s".into(), codes: &sens, cardinality: sens_card, rank }],
+            n,
+            models,
+            max_suppression: supp,
+            quality,
+        };
+        let all = evaluate_all(&p).unwrap();
+        let reference = all.iter().filter(|e| e.admissible).map(|e| e.quality).fold(f64::INFINITY, f64::min);
+        let r = search(&p, &SearchOptions::default()).unwrap();
+        prop_assert!(r.optimal);
+        match r.best {
+            None => prop_assert!(reference.is_infinite(), "search found nothing, brute force found {reference}"),
+            Some(best) => {
+                prop_assert!((best.quality - reference).abs() < 1e-9, "search {} vs brute force {reference}", best.quality);
+                let same = all.iter().find(|e| e.levels == best.levels).unwrap();
+                prop_assert_eq!(same, &best);
+            }
+        }
+    }
+}

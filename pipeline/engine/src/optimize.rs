@@ -1,0 +1,199 @@
+//! The optimal generalisation search inside a job: quasi-identifiers were encoded at their
+//! lowest allowed level; their hierarchies become code maps (each code's labels at higher
+//! levels come from one representative raw value, or from the ARX file's rows), the
+//! search picks the levels, and the dictionaries are recoded to them in place.
+
+use crate::EngineError;
+use crate::cell::Cell;
+use crate::privacy::Dictionary;
+use crate::transform::Generalize;
+use serde::Serialize;
+use tokumei_anon::search::SearchOptions;
+use tokumei_anon::{Hierarchy as CodeHierarchy, Model, Problem, QiColumn, Quality, SensitiveColumn};
+use tokumei_rules::{Action, Hierarchy, Plan, Role};
+
+/// A dictionary-encoded column as the search sees it.
+pub struct SearchColumn<'a> {
+    /// Index in the plan.
+    pub plan: usize,
+    /// Index of its dictionary.
+    pub dict: usize,
+    /// Its generaliser, when generalised.
+    pub generalizer: Option<&'a Generalize>,
+}
+
+/// What the search did, for the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchReport {
+    /// Quality model minimised.
+    pub quality_model: String,
+    /// Its value at the chosen transformation.
+    pub quality: f64,
+    /// Whether the result is proven optimal.
+    pub optimal: bool,
+    /// A lower bound of the optimum.
+    pub lower_bound: f64,
+    /// Lattice nodes.
+    pub nodes: usize,
+    /// Nodes whose classes were computed.
+    pub evaluated: usize,
+    /// Nodes ruled out without computing classes.
+    pub pruned: usize,
+    /// Search time.
+    pub ms: f64,
+    /// `(input column, chosen level)` for every quasi-identifier.
+    pub levels: Vec<(String, u32)>,
+}
+
+const NULL: &str = "\u{0}null";
+
+fn label(cell: &Cell) -> String {
+    match cell {
+        Cell::Null => NULL.into(),
+        c => c.label(),
+    }
+}
+
+fn cell_of(label: &str) -> Cell {
+    if label == NULL { Cell::Null } else { Cell::str(label) }
+}
+
+/// Search the levels and recode the quasi-identifier dictionaries to them. Returns the report
+/// and each plan column's chosen level.
+pub fn optimize(
+    plan: &Plan,
+    cols: &[SearchColumn],
+    dicts: &mut [Dictionary],
+    n: usize,
+) -> Result<(SearchReport, Vec<(usize, u32)>), EngineError> {
+    let internal = |e: tokumei_anon::AnonError| EngineError::Privacy(format!("generalisation search: {e}"));
+    // Hierarchies (level j = plan level min + j) and codes per quasi-identifier.
+    struct Q {
+        plan: usize,
+        dict: usize,
+        min: u32,
+        max: u32,
+        hierarchy: CodeHierarchy,
+        remap: Option<Vec<u32>>,
+        searched: bool,
+    }
+    let mut qs: Vec<Q> = Vec::new();
+    for c in cols.iter().filter(|c| plan.columns[c.plan].is_privacy_key()) {
+        let col = &plan.columns[c.plan];
+        let d = &dicts[c.dict];
+        let labels0: Vec<String> = d.values.iter().map(label).collect();
+        let (min, max) = match &col.action {
+            Action::Generalize { level, max_level, .. } => (*level, *max_level),
+            _ => (0, 0),
+        };
+        let (hierarchy, remap) = match (&col.action, c.generalizer) {
+            (Action::Generalize { hierarchy: Hierarchy::Custom(h), .. }, _)
+                if min == 0 && max > 0 && !labels0.iter().any(|l| l == NULL) =>
+            {
+                // The file's rows are the domain, as in ARX.
+                let rows: Vec<Vec<String>> = h.rows.iter().map(|r| r[..=max as usize].to_vec()).collect();
+                let ch = CodeHierarchy::from_rows(&col.name, &rows).map_err(internal)?;
+                let remap = labels0
+                    .iter()
+                    .map(|l| ch.code(l).ok_or_else(|| EngineError::Internal("value missing from its hierarchy".into())))
+                    .collect::<Result<_, _>>()?;
+                (ch, Some(remap))
+            }
+            (Action::Generalize { .. }, Some(g)) if max > min => {
+                let reps = d
+                    .representatives
+                    .as_ref()
+                    .ok_or_else(|| EngineError::Internal("no representatives kept".into()))?;
+                let mut rows = Vec::with_capacity(labels0.len());
+                for (code, l0) in labels0.iter().enumerate() {
+                    let mut row = vec![l0.clone()];
+                    for level in min + 1..=max {
+                        row.push(match &reps[code] {
+                            None => NULL.to_string(),
+                            Some(raw) => g
+                                .label_at(raw, level)
+                                .map_err(|m| EngineError::Internal(format!("relabelling failed: {}", m.0)))?,
+                        });
+                    }
+                    rows.push(row);
+                }
+                (CodeHierarchy::from_rows(&col.name, &rows).map_err(internal)?, None)
+            }
+            _ => (CodeHierarchy::from_fn(&col.name, &labels0, 1, |v, _| v.to_string()).map_err(internal)?, None),
+        };
+        qs.push(Q { plan: c.plan, dict: c.dict, min, max, hierarchy, remap, searched: max > min });
+    }
+    let remapped: Vec<Option<Vec<u32>>> = qs
+        .iter()
+        .map(|q| q.remap.as_ref().map(|m| dicts[q.dict].codes.iter().map(|c| m[*c as usize]).collect()))
+        .collect();
+    let sens: Vec<(usize, u32)> = cols
+        .iter()
+        .filter(|c| plan.columns[c.plan].role == Role::Sensitive && plan.columns[c.plan].output.is_some())
+        .filter_map(|c| plan.columns[c.plan].l.map(|l| (c.dict, l)))
+        .collect();
+    let mut models = vec![Model::KAnonymity(plan.privacy.k)];
+    for (i, (_, l)) in sens.iter().enumerate() {
+        models.push(Model::DistinctL { column: i, l: *l });
+    }
+    let quality = Quality::parse(&plan.privacy.quality).unwrap_or(Quality::Loss);
+    let result = {
+        let qi = qs
+            .iter()
+            .zip(&remapped)
+            .map(|(q, r)| QiColumn {
+                name: plan.columns[q.plan].name.clone(),
+                codes: r.as_deref().unwrap_or(&dicts[q.dict].codes),
+                hierarchy: &q.hierarchy,
+                min_level: 0,
+                max_level: (q.max - q.min) as u8,
+                weight: plan.columns[q.plan].weight,
+            })
+            .collect();
+        let sensitive = sens
+            .iter()
+            .map(|(d, _)| SensitiveColumn {
+                name: String::new(),
+                codes: &dicts[*d].codes,
+                cardinality: dicts[*d].len().max(1),
+                rank: None,
+            })
+            .collect();
+        let problem = Problem { qi, sensitive, n, models, max_suppression: plan.privacy.max_suppression, quality };
+        tokumei_anon::search(&problem, &SearchOptions::default()).map_err(internal)?
+    };
+    let Some(best) = result.best.clone() else {
+        return Err(EngineError::Privacy(format!(
+            "privacy requirement not met: no generalisation of the quasi-identifiers reaches k={} within max_suppression {:.2}%\n  hint: allow higher max_level values, fewer quasi-identifiers, or a higher max_suppression if policy allows",
+            plan.privacy.k,
+            plan.privacy.max_suppression * 100.0
+        )));
+    };
+    let mut chosen = Vec::new();
+    for ((q, r), level) in qs.iter().zip(remapped).zip(&best.levels) {
+        let plan_level = q.min + *level as u32;
+        chosen.push((q.plan, plan_level));
+        if !q.searched && q.remap.is_none() {
+            continue;
+        }
+        let l = *level as usize;
+        let values: Vec<Cell> = q.hierarchy.labels[l].iter().map(|s| cell_of(s)).collect();
+        let d = &mut dicts[q.dict];
+        if let Some(codes) = r {
+            d.codes = codes;
+        }
+        d.recode(&q.hierarchy.up[l], values);
+    }
+    let report = SearchReport {
+        quality_model: plan.privacy.quality.clone(),
+        quality: best.quality,
+        optimal: result.optimal,
+        lower_bound: result.lower_bound,
+        nodes: result.nodes,
+        evaluated: result.evaluated,
+        pruned: result.pruned,
+        ms: result.ms,
+        levels: chosen.iter().map(|(p, l)| (plan.columns[*p].name.clone(), *l)).collect(),
+    };
+    Ok((report, chosen))
+}
