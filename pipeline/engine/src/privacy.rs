@@ -34,10 +34,10 @@ impl Dictionary {
     /// The code of `cell` from raw value `raw`, adding it (and `raw` as its representative) if new.
     pub fn intern_raw(&mut self, cell: Cell, raw: Option<&str>) -> u32 {
         let code = self.intern(cell);
-        if let Some(r) = self.representatives.as_mut() {
-            if code as usize == r.len() {
-                r.push(raw.map(Into::into));
-            }
+        if let Some(r) = self.representatives.as_mut()
+            && code as usize == r.len()
+        {
+            r.push(raw.map(Into::into));
         }
         code
     }
