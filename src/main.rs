@@ -83,6 +83,32 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Re-identification risk of any CSV or Parquet table over chosen quasi-identifiers.
+    Risk {
+        /// Table (CSV or Parquet).
+        file: PathBuf,
+        /// Quasi-identifier columns, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        qi: Vec<String>,
+        /// Sensitive columns, comma-separated (distinct l per class is reported).
+        #[arg(long, value_delimiter = ',')]
+        sensitive: Vec<String>,
+        /// Population size the table is a sample of (journalist and marketer risk).
+        #[arg(long)]
+        population: Option<u64>,
+        /// Prosecutor risk above which a record counts as at risk.
+        #[arg(long, default_value_t = 0.2)]
+        threshold: f64,
+        /// CSV encoding: auto, utf-8, cp932.
+        #[arg(long, default_value = "auto")]
+        encoding: String,
+        /// CSV delimiter.
+        #[arg(long, default_value = ",")]
+        delimiter: char,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Create a new random pseudonym key file (for pseudonymized mode).
     Keygen {
         /// Key file to create (never overwritten).
@@ -285,6 +311,34 @@ fn run_job(job_path: &Path, out: Option<PathBuf>, operator_name: Option<String>,
     Ok(())
 }
 
+fn print_risk(r: &tokumei_anon::risk::Risk) {
+    println!("records                     {}", r.records);
+    println!("equivalence classes         {}", r.classes);
+    println!("smallest class (k)          {}", r.min_class_size);
+    println!("sample uniques              {} ({:.2}%)", r.sample_uniques, r.sample_uniqueness * 100.0);
+    println!("prosecutor risk  highest    {:.4}", r.prosecutor_max);
+    println!("                 average    {:.4}", r.prosecutor_avg);
+    println!(
+        "                 at risk    {:.2}% of records above {}",
+        r.prosecutor_records_at_risk * 100.0,
+        r.threshold
+    );
+    println!("journalist risk  highest    {:.4} (population {})", r.journalist_max, r.population);
+    println!("                 average    {:.4}", r.journalist_avg);
+    println!("marketer risk               {:.4}", r.marketer);
+    for (s, l) in &r.l_min {
+        println!("distinct l of {s:<14}{l}");
+    }
+    println!("\nclass size   classes   records");
+    for b in &r.histogram {
+        println!("{:<12} {:>8} {:>9}", b.sizes, b.classes, b.records);
+    }
+    println!("\ncombinations making records unique (most first)");
+    for c in r.combinations.iter().filter(|c| c.unique_records > 0).take(15) {
+        println!("{:>9} uniques  {:>9} distinct  {}", c.unique_records, c.distinct, c.columns.join(", "));
+    }
+}
+
 fn real_main(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Run { job, out, operator } => run_job(&job, out, operator, false),
@@ -308,6 +362,26 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
             }
             let n = JsonlLog::new(&log).verify().map_err(|e| fail(7, e.into()))?;
             println!("audit log {}: {n} entries, chain intact", log.display());
+            Ok(())
+        }
+        Command::Risk { file, qi, sensitive, population, threshold, encoding, delimiter, json } => {
+            let encoding = match encoding.to_ascii_lowercase().as_str() {
+                "auto" => tokumei_rules::Encoding::Auto,
+                "utf-8" | "utf8" => tokumei_rules::Encoding::Utf8,
+                "cp932" | "shift_jis" | "sjis" => tokumei_rules::Encoding::Cp932,
+                _ => return Err(fail(2, anyhow::anyhow!("--encoding must be auto, utf-8 or cp932"))),
+            };
+            if !delimiter.is_ascii() {
+                return Err(fail(2, anyhow::anyhow!("--delimiter must be one ASCII character")));
+            }
+            let input =
+                tokumei_engine::risk::TableInput { path: &file, format: None, encoding, delimiter: delimiter as u8 };
+            let r = tokumei_engine::risk::risk_of_file(&input, &qi, &sensitive, population, threshold)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r).map_err(|e| fail(1, e.into()))?);
+            } else {
+                print_risk(&r);
+            }
             Ok(())
         }
         Command::Keygen { out } => {

@@ -7,3 +7,4 @@ mod bad_input;
 mod end_to_end;
 mod formats;
 mod python_clients;
+mod risk;

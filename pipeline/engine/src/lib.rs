@@ -18,6 +18,7 @@ pub mod output;
 pub mod privacy;
 pub mod progress;
 pub mod report;
+pub mod risk;
 pub mod run;
 pub mod standards;
 pub mod transform;

@@ -124,7 +124,10 @@ pub struct Report {
     pub k_achieved: u64,
     /// Required and achieved distinct l-diversity per sensitive column.
     pub l_diversity: Vec<LDiversity>,
-    /// Classes before suppression (over the rows accepted).
+    /// Classes of the input over the quasi-identifiers at the lowest levels the rules allow
+    /// (the risk before de-identification when those are level 0).
+    pub original: ClassStats,
+    /// Classes at the applied levels before suppression.
     pub before: ClassStats,
     /// Classes in the output.
     pub after: ClassStats,
@@ -249,7 +252,9 @@ impl Report {
                 let _ = writeln!(o, "| {c} | {l} |");
             }
         }
-        let _ = writeln!(o, "\n### Before suppression\n");
+        let _ = writeln!(o, "\n### Input, at the lowest levels the rules allow\n");
+        stats_table(&self.original, &mut o);
+        let _ = writeln!(o, "\n### Generalised, before suppression\n");
         stats_table(&self.before, &mut o);
         let _ = writeln!(o, "\n### Output\n");
         stats_table(&self.after, &mut o);

@@ -244,6 +244,17 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
     // Privacy.
     let privacy_started = Instant::now();
     let n = (rows_in - rejected) as usize;
+    let original = {
+        let keys: Vec<(&[u32], usize)> = columns
+            .iter()
+            .filter(|c| plan.columns[c.plan].is_privacy_key())
+            .filter_map(|c| match c.slot {
+                Slot::Global(d) => Some((dicts[d].codes.as_slice(), dicts[d].len())),
+                Slot::Local(_) => None,
+            })
+            .collect();
+        privacy::stats(privacy::classes(&keys, n).sizes.iter().map(|s| *s as u64))
+    };
     let searched = if plan.privacy.search {
         let cols: Vec<crate::optimize::SearchColumn> = columns
             .iter()
@@ -438,6 +449,7 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
         rows_out,
         k_achieved: after.min_class_size,
         l_diversity,
+        original,
         before,
         after,
         columns: col_reports,
