@@ -17,10 +17,10 @@ fn reset_peak() {
 }
 
 /// Run the benchmark for each row count.
-pub fn run(rows: &[u64], dir: &Path) -> anyhow::Result<()> {
+pub fn run(rows: &[u64], dir: &Path, rules: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let rules = std::fs::canonicalize("rules/resident_registry.toml")
-        .map_err(|e| anyhow::anyhow!("run the bench from the repository root (rules/resident_registry.toml: {e})"))?;
+    let rules = std::fs::canonicalize(rules)
+        .map_err(|e| anyhow::anyhow!("run the bench from the repository root ({}: {e})", rules.display()))?;
     for &n in rows {
         let input = dir.join(format!("resident_{n}.csv"));
         if !input.exists() {
@@ -28,11 +28,12 @@ pub fn run(rows: &[u64], dir: &Path) -> anyhow::Result<()> {
             tokumei_synth::resident_registry(&input, n, 42, tokumei_synth::TextEncoding::Cp932)?;
             eprintln!("generated {n} rows in {:.1} s", t.elapsed().as_secs_f64());
         }
-        let job_path = dir.join(format!("job_{n}.toml"));
+        let stem = rules.file_stem().and_then(|s| s.to_str()).unwrap_or("rules").to_string();
+        let job_path = dir.join(format!("job_{stem}_{n}.toml"));
         std::fs::write(
             &job_path,
             format!(
-                "version = 1\nname = \"bench-{n}\"\nreference_date = \"2026-04-01\"\n[input]\npath = \"{}\"\nencoding = \"auto\"\n[rules]\npath = \"{}\"\n[output]\ndir = \"out_{n}\"\n[audit]\nlog = \"bench_audit.log\"\n",
+                "version = 1\nname = \"bench-{n}\"\nreference_date = \"2026-04-01\"\n[input]\npath = \"{}\"\nencoding = \"auto\"\n[rules]\npath = \"{}\"\n[output]\ndir = \"out_{stem}_{n}\"\n[audit]\nlog = \"bench_audit.log\"\n",
                 input.file_name().and_then(|f| f.to_str()).unwrap_or_default(),
                 rules.display()
             ),
@@ -46,8 +47,9 @@ pub fn run(rows: &[u64], dir: &Path) -> anyhow::Result<()> {
         let secs = t.elapsed().as_secs_f64();
         let peak = peak_rss_kib().unwrap_or(0);
         let r = &outcome.report;
+        let search_ms = r.search.as_ref().map_or(0.0, |s| s.ms);
         println!(
-            "{{\"rows\":{n},\"input_mb\":{:.1},\"seconds\":{secs:.2},\"rows_per_s\":{:.0},\"peak_mib\":{:.0},\"rows_out\":{},\"suppressed\":{},\"ingest_ms\":{},\"privacy_ms\":{},\"write_ms\":{}}}",
+            "{{\"rules\":\"{stem}\",\"search_ms\":{search_ms:.1},\"rows\":{n},\"input_mb\":{:.1},\"seconds\":{secs:.2},\"rows_per_s\":{:.0},\"peak_mib\":{:.0},\"rows_out\":{},\"suppressed\":{},\"ingest_ms\":{},\"privacy_ms\":{},\"write_ms\":{}}}",
             bytes as f64 / 1e6,
             n as f64 / secs,
             peak as f64 / 1024.0,

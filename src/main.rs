@@ -132,6 +132,9 @@ enum BenchCommand {
         /// Working folder for generated data and outputs.
         #[arg(long, default_value = "target/bench")]
         dir: PathBuf,
+        /// Rule file to run (rules/resident_registry_search.toml runs the optimal search).
+        #[arg(long, default_value = "rules/resident_registry.toml")]
+        rules: PathBuf,
     },
     /// The six ARX comparison configurations on Adult: one JSON line each.
     Adult {
@@ -389,8 +392,8 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
             println!("wrote key {} to {} (keep it apart from the data; it is never printed)", id, out.display());
             Ok(())
         }
-        Command::Bench { command: BenchCommand::Resident { rows, dir } } => {
-            bench::run(&rows, &dir).context("benchmark failed").map_err(|e| fail(1, e))
+        Command::Bench { command: BenchCommand::Resident { rows, dir, rules } } => {
+            bench::run(&rows, &dir, &rules).context("benchmark failed").map_err(|e| fail(1, e))
         }
         Command::Bench { command: BenchCommand::Adult { data, repeat } } => {
             bench::adult(&data, repeat).context("benchmark failed").map_err(|e| fail(1, e))

@@ -198,3 +198,60 @@ fn adult_job_search_finds_the_arx_optimum_and_the_parquet_is_5_anonymous() {
     let age = t.col("age");
     assert!(t.rows.iter().all(|r| r[age].as_deref().is_some_and(|a| a == "*" || a.contains('-'))));
 }
+
+#[test]
+fn t_closeness_recursive_l_and_average_risk_hold_in_every_output_class() {
+    let env = Env::new();
+    let searched = repo().join("rules/resident_registry_search.toml");
+    let src = std::fs::read_to_string(&searched)
+        .unwrap()
+        .replace("hierarchies/", &format!("{}/", repo().join("rules/hierarchies").display()))
+        .replace(
+            "max_suppression = 0.05",
+            "max_suppression = 0.05\nl_model = \"recursive\"\nc = 20.0\nt = 0.4\nmax_average_risk = 0.05",
+        );
+    let rules = env.write("rules.toml", &src);
+    let job = env.job("models", &sample_csv(), &rules, "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep = report(&env.path("out"));
+    assert_eq!(rep["search"]["optimal"], true);
+    let t = read_parquet(&env.path("out/resident_registry_search.parquet"));
+    let classes = classes(&t, &names(&rep["quasi_identifiers"]));
+    // t-closeness (equal distance) against the reference distribution the report states.
+    let tc = rep["t_closeness"].as_array().unwrap();
+    assert_eq!(tc.len(), 2);
+    for entry in tc {
+        let col = t.col(entry["column"].as_str().unwrap());
+        let reference: std::collections::HashMap<String, f64> = entry["reference"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p[0].as_str().unwrap().to_string(), p[1].as_f64().unwrap()))
+            .collect();
+        for rows in classes.values() {
+            let mut counts: std::collections::HashMap<String, f64> = std::collections::HashMap::new();
+            for r in rows {
+                *counts.entry(t.rows[*r][col].clone().unwrap_or_default()).or_default() += 1.0;
+            }
+            let n = rows.len() as f64;
+            let d: f64 =
+                reference.iter().map(|(v, q)| (counts.get(v).copied().unwrap_or(0.0) / n - q).abs()).sum::<f64>() / 2.0;
+            assert!(d <= 0.4 + 1e-9, "class at distance {d} > t");
+        }
+    }
+    // Recursive (c=20, l=2)-diversity of 障害者手帳.
+    let col = t.col("障害者手帳");
+    for rows in classes.values() {
+        let mut counts: std::collections::HashMap<&Option<String>, u64> = std::collections::HashMap::new();
+        for r in rows {
+            *counts.entry(&t.rows[*r][col]).or_default() += 1;
+        }
+        let mut c: Vec<u64> = counts.into_values().collect();
+        c.sort_unstable_by(|a, b| b.cmp(a));
+        assert!(c.len() >= 2 && (c[0] as f64) < 20.0 * c[1..].iter().sum::<u64>() as f64);
+    }
+    // Average risk: classes / records.
+    assert!(classes.len() as f64 / t.rows.len() as f64 <= 0.05);
+    assert!(rep["l_model"].as_str().unwrap().starts_with("recursive"));
+}

@@ -44,7 +44,7 @@ def main(out_dir: str) -> None:
     con = duckdb.connect()
     keys = ", ".join(f'"{c}"' for c in qi)
     for entry in report["l_diversity"]:
-        if entry["required"] is None:
+        if entry["required"] is None or report.get("l_model", "distinct") != "distinct":
             continue
         col = entry["column"]
         worst = con.execute(

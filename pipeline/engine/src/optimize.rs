@@ -127,15 +127,27 @@ pub fn optimize(
         .iter()
         .map(|q| q.remap.as_ref().map(|m| dicts[q.dict].codes.iter().map(|c| m[*c as usize]).collect()))
         .collect();
-    let sens: Vec<(usize, u32)> = cols
+    let sens: Vec<(usize, Option<u32>)> = cols
         .iter()
         .filter(|c| plan.columns[c.plan].role == Role::Sensitive && plan.columns[c.plan].output.is_some())
-        .filter_map(|c| plan.columns[c.plan].l.map(|l| (c.dict, l)))
+        .map(|c| (c.dict, plan.columns[c.plan].l))
+        .filter(|(_, l)| l.is_some() || plan.privacy.t.is_some())
         .collect();
-    let mut models = vec![Model::KAnonymity(plan.privacy.k)];
-    for (i, (_, l)) in sens.iter().enumerate() {
-        models.push(Model::DistinctL { column: i, l: *l });
-    }
+    let ranks: Vec<Option<Vec<u32>>> = sens.iter().map(|(d, _)| crate::run::rank_of(&dicts[*d].values)).collect();
+    let models: Vec<Model> = {
+        let inputs: Vec<crate::privacy::SensitiveInput> = sens
+            .iter()
+            .zip(&ranks)
+            .map(|((d, l), r)| crate::privacy::SensitiveInput {
+                name: String::new(),
+                codes: &dicts[*d].codes,
+                cardinality: dicts[*d].len(),
+                l: *l,
+                rank: r.clone(),
+            })
+            .collect();
+        crate::privacy::models_for(plan, &inputs)
+    };
     let quality = Quality::parse(&plan.privacy.quality).unwrap_or(Quality::Loss);
     let result = {
         let qi = qs
@@ -152,11 +164,12 @@ pub fn optimize(
             .collect();
         let sensitive = sens
             .iter()
-            .map(|(d, _)| SensitiveColumn {
+            .zip(&ranks)
+            .map(|((d, _), r)| SensitiveColumn {
                 name: String::new(),
                 codes: &dicts[*d].codes,
                 cardinality: dicts[*d].len().max(1),
-                rank: None,
+                rank: r.clone(),
             })
             .collect();
         let problem = Problem { qi, sensitive, n, models, max_suppression: plan.privacy.max_suppression, quality };

@@ -340,3 +340,105 @@ mod tests {
         assert!((s.prosecutor_risk_avg - 4.0 / 23.0).abs() < 1e-12);
     }
 }
+
+/// A sensitive column as the privacy models see it.
+pub struct SensitiveInput<'a> {
+    /// Output name.
+    pub name: String,
+    /// Code per row.
+    pub codes: &'a [u32],
+    /// Distinct codes.
+    pub cardinality: usize,
+    /// Required l.
+    pub l: Option<u32>,
+    /// Rank of each code for ordered t-closeness (integer and date columns).
+    pub rank: Option<Vec<u32>>,
+}
+
+/// The privacy models a plan asks for; sensitive columns are indexed as in `sens`.
+pub fn models_for(plan: &tokumei_rules::Plan, sens: &[SensitiveInput]) -> Vec<tokumei_anon::Model> {
+    use tokumei_anon::Model;
+    use tokumei_rules::LModel;
+    let mut models = vec![Model::KAnonymity(plan.privacy.k)];
+    for (i, s) in sens.iter().enumerate() {
+        if let Some(l) = s.l {
+            models.push(match plan.privacy.l_model {
+                LModel::Distinct => Model::DistinctL { column: i, l },
+                LModel::Entropy => Model::EntropyL { column: i, l: l as f64 },
+                LModel::Recursive { c } => Model::RecursiveCL { column: i, c, l },
+            });
+        }
+        if let Some(t) = plan.privacy.t {
+            models.push(Model::TCloseness { column: i, t });
+        }
+    }
+    if let Some(r) = plan.privacy.max_average_risk {
+        models.push(Model::AverageRisk(r));
+    }
+    models
+}
+
+/// The distribution of each sensitive column over all rows (t-closeness reference).
+pub fn globals(sens: &[SensitiveInput], n: usize) -> Vec<tokumei_anon::models::Global> {
+    sens.iter()
+        .map(|s| {
+            let mut share = vec![0.0; s.cardinality.max(1)];
+            for c in s.codes {
+                share[*c as usize] += 1.0;
+            }
+            share.iter_mut().for_each(|x| *x /= n.max(1) as f64);
+            tokumei_anon::models::Global { share, rank: s.rank.clone() }
+        })
+        .collect()
+}
+
+/// Per class and sensitive column, the `(code, count)` distribution.
+pub fn distributions(classes: &Classes, codes: &[u32]) -> Vec<Vec<(u32, u32)>> {
+    let mut pairs: Vec<u64> = classes.of_row.iter().zip(codes).map(|(c, v)| ((*c as u64) << 32) | *v as u64).collect();
+    pairs.sort_unstable();
+    let mut out: Vec<Vec<(u32, u32)>> = vec![Vec::new(); classes.sizes.len()];
+    let mut i = 0;
+    while i < pairs.len() {
+        let mut j = i;
+        while j < pairs.len() && pairs[j] == pairs[i] {
+            j += 1;
+        }
+        out[(pairs[i] >> 32) as usize].push((pairs[i] as u32, (j - i) as u32));
+        i = j;
+    }
+    out
+}
+
+/// Suppress every class that violates a per-class model (k, any l-diversity, t-closeness).
+pub fn enforce_models(
+    classes: &Classes,
+    sens: &[SensitiveInput],
+    models: &[tokumei_anon::Model],
+    globals: &[tokumei_anon::models::Global],
+) -> Enforcement {
+    use tokumei_anon::Model;
+    use tokumei_anon::models::{ClassDistribution, class_satisfies};
+    let dists: Vec<Vec<Vec<(u32, u32)>>> = sens.iter().map(|s| distributions(classes, s.codes)).collect();
+    let mut scratch = Vec::new();
+    let mut bad = vec![false; classes.sizes.len()];
+    let (mut below_k, mut below_other) = (0u64, 0u64);
+    for (c, size) in classes.sizes.iter().enumerate() {
+        let d: Vec<ClassDistribution> =
+            dists.iter().map(|per| ClassDistribution { counts: &per[c], size: *size }).collect();
+        for m in models {
+            if matches!(m, Model::AverageRisk(_)) || class_satisfies(m, *size, &d, globals, &mut scratch) {
+                continue;
+            }
+            bad[c] = true;
+            if matches!(m, Model::KAnonymity(_)) {
+                below_k += 1;
+            } else {
+                below_other += 1;
+            }
+            break;
+        }
+    }
+    let keep: Vec<bool> = classes.of_row.iter().map(|c| !bad[*c as usize]).collect();
+    let suppressed = keep.iter().filter(|k| !**k).count() as u64;
+    Enforcement { keep, suppressed, classes_below_k: below_k, classes_below_l: below_other }
+}

@@ -45,6 +45,21 @@ pub struct LDiversity {
     pub achieved: u64,
 }
 
+/// t-closeness of one sensitive column.
+#[derive(Debug, Clone, Serialize)]
+pub struct TCloseness {
+    /// Output column.
+    pub column: String,
+    /// Required t.
+    pub t: f64,
+    /// Largest distance of any output class from the reference distribution.
+    pub achieved: f64,
+    /// Ordered (EMD over the value order) rather than equal distance.
+    pub ordered: bool,
+    /// The reference distribution (the input's, over accepted rows): `(value, share)`.
+    pub reference: Vec<(String, f64)>,
+}
+
 /// Hashes and paths of the run's inputs.
 #[derive(Debug, Clone, Serialize)]
 pub struct InputReport {
@@ -124,6 +139,12 @@ pub struct Report {
     pub k_achieved: u64,
     /// Required and achieved distinct l-diversity per sensitive column.
     pub l_diversity: Vec<LDiversity>,
+    /// The l-diversity variant required (`distinct`, `entropy`, `recursive { c: .. }`).
+    pub l_model: String,
+    /// t-closeness per sensitive column, when required.
+    pub t_closeness: Vec<TCloseness>,
+    /// Largest average prosecutor risk allowed, if set.
+    pub max_average_risk: Option<f64>,
     /// Classes of the input over the quasi-identifiers at the lowest levels the rules allow
     /// (the risk before de-identification when those are level 0).
     pub original: ClassStats,
@@ -226,7 +247,23 @@ impl Report {
             let req = l.required.map_or("not required".to_string(), |r| format!("required l = {r}"));
             let _ = writeln!(o, "- distinct l-diversity of {}: {req}, achieved l = {}", l.column, l.achieved);
         }
-        let _ = writeln!(o, "- classes suppressed for l-diversity: {}", self.classes_below_l);
+        let _ = writeln!(o, "- l-diversity variant: {}", self.l_model);
+        for t in &self.t_closeness {
+            let kind = if t.ordered { "ordered distance" } else { "equal distance" };
+            let _ = writeln!(
+                o,
+                "- t-closeness of {} ({kind}): required t = {}, achieved t = {:.4}",
+                t.column, t.t, t.achieved
+            );
+        }
+        if let Some(r) = self.max_average_risk {
+            let _ = writeln!(
+                o,
+                "- average re-identification risk: at most {r}, achieved {:.4}",
+                self.after.prosecutor_risk_avg
+            );
+        }
+        let _ = writeln!(o, "- classes suppressed for l-diversity or t-closeness: {}", self.classes_below_l);
         let _ = writeln!(
             o,
             "- suppression limit: {} of rows; used {}",

@@ -291,9 +291,27 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
     let before = privacy::stats(classes.sizes.iter().map(|s| *s as u64));
     let distinct: Vec<Vec<u32>> =
         sens.iter().map(|(_, d, _)| privacy::distinct_per_class(&classes, &dicts[*d].codes)).collect();
+    let sens_inputs: Vec<privacy::SensitiveInput> = sens
+        .iter()
+        .map(|(name, d, l)| privacy::SensitiveInput {
+            name: name.clone(),
+            codes: &dicts[*d].codes,
+            cardinality: dicts[*d].len(),
+            l: *l,
+            rank: rank_of(&dicts[*d].values),
+        })
+        .collect();
+    let models = privacy::models_for(&plan, &sens_inputs);
+    let globals = privacy::globals(&sens_inputs, n);
+    let simple =
+        models.iter().all(|m| matches!(m, tokumei_anon::Model::KAnonymity(_) | tokumei_anon::Model::DistinctL { .. }));
     let l_models: Vec<(u32, &[u32])> =
         sens.iter().zip(&distinct).filter_map(|((_, _, l), d)| l.map(|l| (l, d.as_slice()))).collect();
-    let enforcement = privacy::enforce(&classes, plan.privacy.k, &l_models);
+    let enforcement = if simple {
+        privacy::enforce(&classes, plan.privacy.k, &l_models)
+    } else {
+        privacy::enforce_models(&classes, &sens_inputs, &models, &globals)
+    };
     let allowed = (plan.privacy.max_suppression * n as f64).floor() as u64;
     if enforcement.suppressed > allowed {
         let mut msg = format!(
@@ -326,6 +344,44 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
         })
         .collect();
     let rows_out = after.records;
+    // t-closeness achieved: the largest distance of any output class from the reference.
+    let t_closeness: Vec<crate::report::TCloseness> = match plan.privacy.t {
+        None => Vec::new(),
+        Some(t) => sens_inputs
+            .iter()
+            .zip(&globals)
+            .zip(&sens)
+            .map(|((s, g), (_, d, _))| {
+                let dists = privacy::distributions(&classes, s.codes);
+                let mut scratch = Vec::new();
+                let worst = dists
+                    .iter()
+                    .enumerate()
+                    .filter(|(c, _)| kept_sizes[*c] > 0)
+                    .map(|(c, d)| {
+                        let cd = tokumei_anon::models::ClassDistribution { counts: d, size: classes.sizes[c] };
+                        tokumei_anon::models::distance(&cd, g, &mut scratch)
+                    })
+                    .fold(0.0, f64::max);
+                let reference = dicts[*d].values.iter().map(Cell::label).zip(g.share.iter().copied()).collect();
+                crate::report::TCloseness {
+                    column: s.name.clone(),
+                    t,
+                    achieved: worst,
+                    ordered: g.rank.is_some(),
+                    reference,
+                }
+            })
+            .collect(),
+    };
+    if let Some(r) = plan.privacy.max_average_risk {
+        if rows_out > 0 && after.prosecutor_risk_avg > r + 1e-12 {
+            return Err(EngineError::Privacy(format!(
+                "privacy requirement not met: the average re-identification risk is {:.4}, above max_average_risk {r}\n  hint: generalise quasi-identifiers further or use search = \"optimal\"",
+                after.prosecutor_risk_avg
+            )));
+        }
+    }
 
     // Rare-value suppression and per-column value counts over the kept rows.
     let mut value_counts: Vec<Vec<u64>> = dicts.iter().map(|d| vec![0u64; d.len()]).collect();
@@ -449,6 +505,9 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
         rows_out,
         k_achieved: after.min_class_size,
         l_diversity,
+        l_model: format!("{:?}", plan.privacy.l_model).to_lowercase(),
+        t_closeness,
+        max_average_risk: plan.privacy.max_average_risk,
         original,
         before,
         after,
@@ -580,6 +639,21 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
     facts.outputs.push(format!("{parquet_name}={output_sha}"));
     let files = staging.publish(&["report.json", "report.md", "data_dictionary.md", &parquet_name])?;
     Ok(RunOutcome { report, files })
+}
+
+/// Ranks of a dictionary's values when they are ordered (integers, dates): for ordered
+/// t-closeness distance.
+pub(crate) fn rank_of(values: &[Cell]) -> Option<Vec<u32>> {
+    if !values.iter().any(|v| matches!(v, Cell::Int(_) | Cell::Date(_))) {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|a, b| values[*a].cmp(&values[*b]));
+    let mut rank = vec![0u32; values.len()];
+    for (r, i) in order.into_iter().enumerate() {
+        rank[i] = r as u32;
+    }
+    Some(rank)
 }
 
 fn type_name(t: &DataType) -> String {

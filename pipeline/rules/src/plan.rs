@@ -328,6 +328,20 @@ pub enum OnMalformed {
     },
 }
 
+/// Which l-diversity is required.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LModel {
+    /// At least l distinct values per class.
+    Distinct,
+    /// Entropy of the values in each class at least log(l).
+    Entropy,
+    /// Recursive (c,l): the most frequent count below c times the sum of the l-th and rarer.
+    Recursive {
+        /// c.
+        c: f64,
+    },
+}
+
 /// Privacy models enforced on the output.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Privacy {
@@ -341,6 +355,12 @@ pub struct Privacy {
     pub search: bool,
     /// Quality model for the search: `loss`, `precision` or `discernibility`.
     pub quality: String,
+    /// l-diversity variant for the `l` of sensitive columns.
+    pub l_model: LModel,
+    /// t-closeness of every sensitive column.
+    pub t: Option<f64>,
+    /// Largest average prosecutor risk.
+    pub max_average_risk: Option<f64>,
 }
 
 /// A validated rule set bound to one input's columns.

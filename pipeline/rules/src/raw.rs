@@ -43,6 +43,14 @@ pub struct RawPrivacy {
     pub search: Option<Spanned<String>>,
     /// Quality model the search minimises: `loss` (default), `precision`, `discernibility`.
     pub quality: Option<Spanned<String>>,
+    /// l-diversity variant: `distinct` (default), `entropy`, `recursive`.
+    pub l_model: Option<Spanned<String>>,
+    /// c of recursive (c,l)-diversity.
+    pub c: Option<Spanned<f64>>,
+    /// t-closeness of every sensitive column (equal distance; ordered for integer and date columns).
+    pub t: Option<Spanned<f64>>,
+    /// Largest average prosecutor re-identification risk (classes / records) allowed.
+    pub max_average_risk: Option<Spanned<f64>>,
 }
 
 /// `[[column]]` entry.

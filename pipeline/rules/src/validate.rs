@@ -111,7 +111,50 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
                     q.get_ref().clone()
                 }
             };
-            Privacy { k: k.clamp(1, 1_000_000) as u32, l, max_suppression: ms, search, quality }
+            let l_model = match p.l_model.as_ref().map(|m| m.get_ref().as_str()) {
+                None | Some("distinct") => LModel::Distinct,
+                Some("entropy") => LModel::Entropy,
+                Some("recursive") => match &p.c {
+                    Some(c) if *c.get_ref() > 0.0 => LModel::Recursive { c: *c.get_ref() },
+                    Some(c) => {
+                        cx.push(c, "c must be positive");
+                        LModel::Distinct
+                    }
+                    None => {
+                        cx.push(p.l_model.as_ref().unwrap(), "recursive (c,l)-diversity needs `c`");
+                        LModel::Distinct
+                    }
+                },
+                Some(_) => {
+                    let m = p.l_model.as_ref().unwrap();
+                    let hint = did_you_mean(m.get_ref(), ["distinct", "entropy", "recursive"]);
+                    cx.push_hint(m, "l_model must be `distinct`, `entropy` or `recursive`", hint);
+                    LModel::Distinct
+                }
+            };
+            if let (Some(c), false) = (&p.c, matches!(l_model, LModel::Recursive { .. })) {
+                cx.push(c, "c applies only with l_model = \"recursive\"");
+            }
+            let share = |cx: &mut Ctx, v: &Option<Spanned<f64>>, what: &str| {
+                v.as_ref().map(|x| {
+                    if !(*x.get_ref() > 0.0 && *x.get_ref() <= 1.0) {
+                        cx.push(x, format!("{what} must be above 0 and at most 1"));
+                    }
+                    *x.get_ref()
+                })
+            };
+            let t = share(&mut cx, &p.t, "t");
+            let max_average_risk = share(&mut cx, &p.max_average_risk, "max_average_risk");
+            Privacy {
+                k: k.clamp(1, 1_000_000) as u32,
+                l,
+                max_suppression: ms,
+                search,
+                quality,
+                l_model,
+                t,
+                max_average_risk,
+            }
         }
         None => {
             if mode == Some(Mode::Anonymized) {
@@ -120,7 +163,16 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
                         .hint("add `[privacy]` with `k = 5` and `max_suppression = 0.02`"),
                 );
             }
-            Privacy { k: 1, l: None, max_suppression: 0.0, search: false, quality: "loss".into() }
+            Privacy {
+                k: 1,
+                l: None,
+                max_suppression: 0.0,
+                search: false,
+                quality: "loss".into(),
+                l_model: LModel::Distinct,
+                t: None,
+                max_average_risk: None,
+            }
         }
     };
 
