@@ -270,77 +270,6 @@ pub fn stats(sizes: impl Iterator<Item = u64>) -> ClassStats {
     s
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-    use std::collections::HashMap;
-
-    /// Naive reference: group rows by their full tuple in a HashMap.
-    fn naive(rows: &[Vec<u32>], k: u32) -> (Vec<u32>, Vec<bool>) {
-        let mut count: HashMap<&Vec<u32>, u32> = HashMap::new();
-        for r in rows {
-            *count.entry(r).or_default() += 1;
-        }
-        let mut sizes: Vec<u32> = count.values().copied().collect();
-        sizes.sort();
-        let keep = rows.iter().map(|r| count[r] >= k).collect();
-        (sizes, keep)
-    }
-
-    proptest! {
-        #[test]
-        fn classes_agree_with_naive(
-            cards in proptest::collection::vec(1usize..6, 0..5),
-            n in 0usize..300,
-            k in 1u32..6,
-            seed in any::<u64>(),
-        ) {
-            let mut x = seed | 1;
-            let mut next = || { x ^= x << 13; x ^= x >> 7; x ^= x << 17; x };
-            let cols: Vec<Vec<u32>> = cards.iter().map(|c| (0..n).map(|_| (next() % *c as u64) as u32).collect()).collect();
-            let rows: Vec<Vec<u32>> = (0..n).map(|i| cols.iter().map(|c| c[i]).collect()).collect();
-            let input: Vec<(&[u32], usize)> = cols.iter().zip(&cards).map(|(c, k)| (c.as_slice(), *k)).collect();
-            let cl = classes(&input, n);
-            let mut sizes = cl.sizes.clone();
-            sizes.sort();
-            let (ref_sizes, ref_keep) = naive(&rows, k);
-            if n > 0 { prop_assert_eq!(sizes, ref_sizes); }
-            let e = enforce(&cl, k, &[]);
-            prop_assert_eq!(e.keep, ref_keep);
-        }
-    }
-
-    #[test]
-    fn compaction_when_radix_overflows() {
-        let n = 1000;
-        let cols: Vec<Vec<u32>> = (0..6).map(|j| (0..n).map(|i| ((i * (j + 7)) % 1000) as u32).collect()).collect();
-        let input: Vec<(&[u32], usize)> = cols.iter().map(|c| (c.as_slice(), 3_000_000usize)).collect();
-        let cl = classes(&input, n);
-        assert_eq!(cl.sizes.len(), 1000);
-    }
-
-    #[test]
-    fn l_diversity_suppresses_homogeneous_classes() {
-        let cl = Classes { of_row: vec![0, 0, 0, 1, 1, 1], sizes: vec![3, 3] };
-        let sens = [0u32, 1, 0, 2, 2, 2];
-        let d = distinct_per_class(&cl, &sens);
-        assert_eq!(d, vec![2, 1]);
-        let e = enforce(&cl, 2, &[(2, &d)]);
-        assert_eq!(e.keep, vec![true, true, true, false, false, false]);
-        assert_eq!(e.classes_below_l, 1);
-    }
-
-    #[test]
-    fn stats_of_sizes() {
-        let s = stats([1u64, 5, 5, 12].into_iter());
-        assert_eq!(s.records, 23);
-        assert_eq!(s.min_class_size, 1);
-        assert_eq!(s.unique_records, 1);
-        assert!((s.prosecutor_risk_avg - 4.0 / 23.0).abs() < 1e-12);
-    }
-}
-
 /// A sensitive column as the privacy models see it.
 pub struct SensitiveInput<'a> {
     /// Output name.
@@ -441,4 +370,75 @@ pub fn enforce_models(
     let keep: Vec<bool> = classes.of_row.iter().map(|c| !bad[*c as usize]).collect();
     let suppressed = keep.iter().filter(|k| !**k).count() as u64;
     Enforcement { keep, suppressed, classes_below_k: below_k, classes_below_l: below_other }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    /// Naive reference: group rows by their full tuple in a HashMap.
+    fn naive(rows: &[Vec<u32>], k: u32) -> (Vec<u32>, Vec<bool>) {
+        let mut count: HashMap<&Vec<u32>, u32> = HashMap::new();
+        for r in rows {
+            *count.entry(r).or_default() += 1;
+        }
+        let mut sizes: Vec<u32> = count.values().copied().collect();
+        sizes.sort();
+        let keep = rows.iter().map(|r| count[r] >= k).collect();
+        (sizes, keep)
+    }
+
+    proptest! {
+        #[test]
+        fn classes_agree_with_naive(
+            cards in proptest::collection::vec(1usize..6, 0..5),
+            n in 0usize..300,
+            k in 1u32..6,
+            seed in any::<u64>(),
+        ) {
+            let mut x = seed | 1;
+            let mut next = || { x ^= x << 13; x ^= x >> 7; x ^= x << 17; x };
+            let cols: Vec<Vec<u32>> = cards.iter().map(|c| (0..n).map(|_| (next() % *c as u64) as u32).collect()).collect();
+            let rows: Vec<Vec<u32>> = (0..n).map(|i| cols.iter().map(|c| c[i]).collect()).collect();
+            let input: Vec<(&[u32], usize)> = cols.iter().zip(&cards).map(|(c, k)| (c.as_slice(), *k)).collect();
+            let cl = classes(&input, n);
+            let mut sizes = cl.sizes.clone();
+            sizes.sort();
+            let (ref_sizes, ref_keep) = naive(&rows, k);
+            if n > 0 { prop_assert_eq!(sizes, ref_sizes); }
+            let e = enforce(&cl, k, &[]);
+            prop_assert_eq!(e.keep, ref_keep);
+        }
+    }
+
+    #[test]
+    fn compaction_when_radix_overflows() {
+        let n = 1000;
+        let cols: Vec<Vec<u32>> = (0..6).map(|j| (0..n).map(|i| ((i * (j + 7)) % 1000) as u32).collect()).collect();
+        let input: Vec<(&[u32], usize)> = cols.iter().map(|c| (c.as_slice(), 3_000_000usize)).collect();
+        let cl = classes(&input, n);
+        assert_eq!(cl.sizes.len(), 1000);
+    }
+
+    #[test]
+    fn l_diversity_suppresses_homogeneous_classes() {
+        let cl = Classes { of_row: vec![0, 0, 0, 1, 1, 1], sizes: vec![3, 3] };
+        let sens = [0u32, 1, 0, 2, 2, 2];
+        let d = distinct_per_class(&cl, &sens);
+        assert_eq!(d, vec![2, 1]);
+        let e = enforce(&cl, 2, &[(2, &d)]);
+        assert_eq!(e.keep, vec![true, true, true, false, false, false]);
+        assert_eq!(e.classes_below_l, 1);
+    }
+
+    #[test]
+    fn stats_of_sizes() {
+        let s = stats([1u64, 5, 5, 12].into_iter());
+        assert_eq!(s.records, 23);
+        assert_eq!(s.min_class_size, 1);
+        assert_eq!(s.unique_records, 1);
+        assert!((s.prosecutor_risk_avg - 4.0 / 23.0).abs() < 1e-12);
+    }
 }

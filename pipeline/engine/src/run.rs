@@ -374,8 +374,11 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
             })
             .collect(),
     };
-    if let Some(r) = plan.privacy.max_average_risk {
-        if rows_out > 0 && after.prosecutor_risk_avg > r + 1e-12 {
+    if let Some(r) = plan.privacy.max_average_risk
+        && rows_out > 0
+        && after.prosecutor_risk_avg > r + 1e-12
+    {
+        {
             return Err(EngineError::Privacy(format!(
                 "privacy requirement not met: the average re-identification risk is {:.4}, above max_average_risk {r}\n  hint: generalise quasi-identifiers further or use search = \"optimal\"",
                 after.prosecutor_risk_avg
