@@ -378,12 +378,10 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
         && rows_out > 0
         && after.prosecutor_risk_avg > r + 1e-12
     {
-        {
-            return Err(EngineError::Privacy(format!(
-                "privacy requirement not met: the average re-identification risk is {:.4}, above max_average_risk {r}\n  hint: generalise quasi-identifiers further or use search = \"optimal\"",
-                after.prosecutor_risk_avg
-            )));
-        }
+        return Err(EngineError::Privacy(format!(
+            "privacy requirement not met: the average re-identification risk is {:.4}, above max_average_risk {r}\n  hint: generalise quasi-identifiers further or use search = \"optimal\"",
+            after.prosecutor_risk_avg
+        )));
     }
 
     // Rare-value suppression and per-column value counts over the kept rows.
