@@ -13,6 +13,10 @@ pub enum Quality {
     Precision,
     /// Discernibility: sum of squared class sizes plus N per suppressed record, over N^2.
     Discernibility,
+    /// Non-uniform entropy: the information lost about each original value, -log2 P(original |
+    /// generalised) summed over records and attributes (suppressed: P = freq(original) / N),
+    /// over its value when everything is suppressed.
+    NonUniformEntropy,
 }
 
 impl Quality {
@@ -22,6 +26,7 @@ impl Quality {
             "loss" => Some(Quality::Loss),
             "precision" => Some(Quality::Precision),
             "discernibility" => Some(Quality::Discernibility),
+            "entropy" | "non_uniform_entropy" => Some(Quality::NonUniformEntropy),
             _ => None,
         }
     }
@@ -34,15 +39,29 @@ pub struct Sums {
     pub share: Vec<f64>,
     /// Sum over records of level/max level (suppressed: 1), per attribute.
     pub height: Vec<f64>,
+    /// Sum over records of log2 of the generalised value's frequency (suppressed: log2 N), per
+    /// attribute.
+    pub log_freq: Vec<f64>,
     /// Sum of squared sizes of kept classes.
     pub squares: f64,
     /// Suppressed records.
     pub suppressed: u64,
 }
 
-/// The value of `q` for node sums. `domains[a]` is attribute a's domain size, `weights` the
-/// attribute weights, `n` the number of records.
-pub fn value(q: Quality, s: &Sums, domains: &[usize], weights: &[f64], n: f64) -> f64 {
+/// Per-attribute constants the quality models need.
+#[derive(Debug, Clone, Default)]
+pub struct Constants {
+    /// Domain size of each attribute.
+    pub domains: Vec<usize>,
+    /// Weight of each attribute.
+    pub weights: Vec<f64>,
+    /// -sum over records of log2 freq(original value), per attribute.
+    pub entropy_base: Vec<f64>,
+}
+
+/// The value of `q` for node sums over `n` records.
+pub fn value(q: Quality, s: &Sums, k: &Constants, n: f64) -> f64 {
+    let (domains, weights) = (&k.domains, &k.weights);
     let wsum: f64 = weights.iter().sum::<f64>().max(f64::MIN_POSITIVE);
     match q {
         Quality::Loss => {
@@ -59,5 +78,14 @@ pub fn value(q: Quality, s: &Sums, domains: &[usize], weights: &[f64], n: f64) -
             s.height.iter().zip(weights).map(|(h, w)| h * w).sum::<f64>() / (n * wsum).max(f64::MIN_POSITIVE)
         }
         Quality::Discernibility => (s.squares + s.suppressed as f64 * n) / (n * n).max(f64::MIN_POSITIVE),
+        Quality::NonUniformEntropy => {
+            let top = n * n.max(1.0).log2();
+            let (mut lost, mut most) = (0.0, 0.0);
+            for (a, w) in weights.iter().enumerate() {
+                lost += w * (k.entropy_base[a] + s.log_freq[a]);
+                most += w * (k.entropy_base[a] + top);
+            }
+            if most > 0.0 { (lost / most).max(0.0) } else { 0.0 }
+        }
     }
 }

@@ -118,8 +118,9 @@ pub struct Engine<'p, 'a> {
     layout: Layout,
     steps: Steps,
     globals: Vec<Global>,
-    domains: Vec<usize>,
-    weights: Vec<f64>,
+    constants: quality::Constants,
+    /// `log_freq[a][level][code]`: log2 of the value's frequency in the input.
+    log_freq: Vec<Vec<Vec<f64>>>,
     base: ClassTable,
     k: u32,
     limit: u64,
@@ -190,13 +191,36 @@ impl<'p, 'a> Engine<'p, 'a> {
             pairs: sens_cards.iter().map(|_| Vec::new()).collect(),
             emd: Vec::new(),
         };
+        let mut log_freq = Vec::new();
+        let mut entropy_base = Vec::new();
+        for q in &p.qi {
+            let h = q.hierarchy;
+            let mut freq0 = vec![0u64; h.domain()];
+            for c in q.codes {
+                freq0[*c as usize] += 1;
+            }
+            let per_level: Vec<Vec<f64>> = (0..h.levels())
+                .map(|l| {
+                    let mut f = vec![0u64; h.labels[l].len()];
+                    for (c0, n0) in freq0.iter().enumerate() {
+                        f[h.up[l][c0] as usize] += n0;
+                    }
+                    f.iter().map(|x| if *x > 0 { (*x as f64).log2() } else { 0.0 }).collect()
+                })
+                .collect();
+            entropy_base
+                .push(-freq0.iter().map(|f| if *f > 0 { *f as f64 * (*f as f64).log2() } else { 0.0 }).sum::<f64>());
+            log_freq.push(per_level);
+        }
+        let constants =
+            quality::Constants { domains: qi_cards, weights: p.qi.iter().map(|q| q.weight).collect(), entropy_base };
         Ok(Engine {
             p,
             layout,
             steps,
             globals,
-            domains: qi_cards,
-            weights: p.qi.iter().map(|q| q.weight).collect(),
+            constants,
+            log_freq,
             base,
             k,
             limit,
@@ -220,7 +244,8 @@ impl<'p, 'a> Engine<'p, 'a> {
     pub fn evaluate(&mut self, t: &ClassTable) -> NodeEval {
         let p = self.p;
         let nq = p.qi.len();
-        let mut sums = Sums { share: vec![0.0; nq], height: vec![0.0; nq], squares: 0.0, suppressed: 0 };
+        let mut sums =
+            Sums { share: vec![0.0; nq], height: vec![0.0; nq], log_freq: vec![0.0; nq], squares: 0.0, suppressed: 0 };
         let shares: Vec<&[f64]> = (0..nq).map(|a| p.qi[a].hierarchy.share[t.levels[a] as usize].as_slice()).collect();
         let heights: Vec<f64> =
             (0..nq).map(|a| t.levels[a] as f64 / p.qi[a].hierarchy.max_level().max(1) as f64).collect();
@@ -246,8 +271,10 @@ impl<'p, 'a> Engine<'p, 'a> {
                 classes += 1;
                 let key = e[i].0;
                 for a in 0..nq {
-                    sums.share[a] += size as f64 * shares[a][self.layout.qi(key, a) as usize];
+                    let code = self.layout.qi(key, a) as usize;
+                    sums.share[a] += size as f64 * shares[a][code];
                     sums.height[a] += size as f64 * heights[a];
+                    sums.log_freq[a] += size as f64 * self.log_freq[a][t.levels[a] as usize][code];
                 }
                 sums.squares += size as f64 * size as f64;
             } else {
@@ -255,9 +282,11 @@ impl<'p, 'a> Engine<'p, 'a> {
             }
             i = j;
         }
+        let log_n = (p.n.max(1) as f64).log2();
         for a in 0..nq {
             sums.share[a] += sums.suppressed as f64;
             sums.height[a] += sums.suppressed as f64;
+            sums.log_freq[a] += sums.suppressed as f64 * log_n;
         }
         let kept = p.n as u64 - sums.suppressed;
         let mut admissible = sums.suppressed <= self.limit;
@@ -270,7 +299,7 @@ impl<'p, 'a> Engine<'p, 'a> {
             levels: t.levels.clone(),
             suppressed: sums.suppressed,
             classes,
-            quality: quality::value(p.quality, &sums, &self.domains, &self.weights, p.n as f64),
+            quality: quality::value(p.quality, &sums, &self.constants, p.n as f64),
             admissible,
         }
     }
@@ -295,12 +324,14 @@ impl<'p, 'a> Engine<'p, 'a> {
         models.iter().all(|m| class_satisfies(m, size, &dists, &self.globals, &mut s.emd))
     }
 
-    /// Attribute-separable sums with nothing suppressed: `(share, height)` per attribute and level.
-    fn separable(&self) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    /// Attribute-separable sums with nothing suppressed: `(share, height, log_freq)` per
+    /// attribute and level.
+    fn separable(&self) -> (Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<Vec<f64>>) {
         let n = self.p.n as f64;
         let mut share = Vec::new();
         let mut height = Vec::new();
-        for q in &self.p.qi {
+        let mut log_freq = Vec::new();
+        for (a, q) in self.p.qi.iter().enumerate() {
             let h = q.hierarchy;
             let mut freq = vec![0u64; h.domain()];
             for c in q.codes {
@@ -312,8 +343,18 @@ impl<'p, 'a> Engine<'p, 'a> {
                     .collect(),
             );
             height.push((0..h.levels()).map(|l| n * l as f64 / h.max_level().max(1) as f64).collect());
+            log_freq.push(
+                (0..h.levels())
+                    .map(|l| {
+                        freq.iter()
+                            .enumerate()
+                            .map(|(c0, f)| *f as f64 * self.log_freq[a][l][h.up[l][c0] as usize])
+                            .sum()
+                    })
+                    .collect(),
+            );
         }
-        (share, height)
+        (share, height, log_freq)
     }
 }
 
@@ -362,17 +403,18 @@ pub fn search(p: &Problem, opts: &SearchOptions) -> Result<SearchResult, AnonErr
     let mut eng = Engine::new(p)?;
     let min: Vec<u8> = p.qi.iter().map(|q| q.min_level).collect();
     let max: Vec<u8> = p.qi.iter().map(|q| q.max_level).collect();
-    let (sep_share, sep_height) = eng.separable();
+    let (sep_share, sep_height, sep_log) = eng.separable();
     let nq = p.qi.len();
-    let (domains, weights) = (eng.domains.clone(), eng.weights.clone());
+    let constants = eng.constants.clone();
     let lower = |levels: &[u8]| {
         let sums = Sums {
             share: (0..nq).map(|a| sep_share[a][levels[a] as usize]).collect(),
             height: (0..nq).map(|a| sep_height[a][levels[a] as usize]).collect(),
+            log_freq: (0..nq).map(|a| sep_log[a][levels[a] as usize]).collect(),
             squares: p.n as f64,
             suppressed: 0,
         };
-        quality::value(p.quality, &sums, &domains, &weights, p.n as f64)
+        quality::value(p.quality, &sums, &constants, p.n as f64)
     };
     let Some(lattice) = Lattice::new(min.clone(), max.clone(), opts.max_nodes) else {
         return heuristic(&mut eng, &min, &max, &lower, opts, started);

@@ -42,7 +42,7 @@ proptest! {
         k in 1u32..6,
         supp in prop::sample::select(vec![0.0, 0.05, 0.2]),
         model in 0usize..6,
-        quality in prop::sample::select(vec![Quality::Loss, Quality::Precision, Quality::Discernibility]),
+        quality in prop::sample::select(vec![Quality::Loss, Quality::Precision, Quality::Discernibility, Quality::NonUniformEntropy]),
         seed in 1u64..u64::MAX,
     ) {
         let mut s = seed;
@@ -96,4 +96,31 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn non_uniform_entropy_by_hand() {
+    // Values a, a, b, c; hierarchy {a,b} -> x, {c} -> y, then *.
+    let rows: Vec<Vec<String>> = [["a", "x", "*"], ["b", "x", "*"], ["c", "y", "*"]]
+        .iter()
+        .map(|r| r.iter().map(|s| s.to_string()).collect())
+        .collect();
+    let h = Hierarchy::from_rows("h", &rows).unwrap();
+    let codes = [0u32, 0, 1, 2];
+    let p = Problem {
+        qi: vec![QiColumn { name: "q".into(), codes: &codes, hierarchy: &h, min_level: 0, max_level: 2, weight: 1.0 }],
+        sensitive: vec![],
+        n: 4,
+        models: vec![Model::KAnonymity(1)],
+        max_suppression: 0.0,
+        quality: Quality::NonUniformEntropy,
+    };
+    let all = evaluate_all(&p).unwrap();
+    // Level 0 loses nothing; level 1: a -> x has P(a|x) = 2/3 (twice), P(b|x) = 1/3, c -> y is 1;
+    // level 2 (everything *): P = 2/4, 2/4, 1/4, 1/4.
+    let lost1 = -2.0 * (2.0f64 / 3.0).log2() - (1.0f64 / 3.0).log2();
+    let top = -2.0 * 0.5f64.log2() - 2.0 * 0.25f64.log2();
+    assert!(all[0].quality.abs() < 1e-12);
+    assert!((all[1].quality - lost1 / top).abs() < 1e-12, "{}", all[1].quality);
+    assert!((all[2].quality - 1.0).abs() < 1e-12);
 }

@@ -102,9 +102,14 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
             let quality = match p.quality.as_ref() {
                 None => "loss".to_string(),
                 Some(q) => {
-                    if !["loss", "precision", "discernibility"].contains(&q.get_ref().as_str()) {
-                        let hint = did_you_mean(q.get_ref(), ["loss", "precision", "discernibility"]);
-                        cx.push_hint(q, "quality must be `loss`, `precision` or `discernibility`", hint);
+                    let known = ["loss", "precision", "discernibility", "entropy"];
+                    if !known.contains(&q.get_ref().as_str()) {
+                        let hint = did_you_mean(q.get_ref(), known);
+                        cx.push_hint(
+                            q,
+                            "quality must be `loss`, `precision`, `discernibility` or `entropy` (non-uniform)",
+                            hint,
+                        );
                     } else if !search {
                         cx.push(q, "quality applies only with search = \"optimal\"");
                     }
