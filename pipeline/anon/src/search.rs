@@ -112,6 +112,9 @@ pub struct SearchResult {
     pub ms: f64,
 }
 
+/// A value per attribute and level.
+type PerLevel = Vec<Vec<f64>>;
+
 /// Prepared state shared by the search and single-node evaluation.
 pub struct Engine<'p, 'a> {
     p: &'p Problem<'a>,
@@ -326,7 +329,7 @@ impl<'p, 'a> Engine<'p, 'a> {
 
     /// Attribute-separable sums with nothing suppressed: `(share, height, log_freq)` per
     /// attribute and level.
-    fn separable(&self) -> (Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    fn separable(&self) -> (PerLevel, PerLevel, PerLevel) {
         let n = self.p.n as f64;
         let mut share = Vec::new();
         let mut height = Vec::new();
