@@ -187,6 +187,10 @@ fn adult_job_search_finds_the_arx_optimum_and_the_parquet_is_5_anonymous() {
     let levels: Vec<u64> = search["levels"].as_array().unwrap().iter().map(|l| l[1].as_u64().unwrap()).collect();
     assert_eq!(levels, vec![0, 3, 0, 2, 2, 1, 1, 2, 0]);
     assert_eq!(rep["suppressed"], 506);
+    // The rules ask for the Mondrian comparison: k-anonymous partitions, less loss (local recoding).
+    let local = &search["local_recoding"];
+    assert!(local["min_size"].as_u64().unwrap() >= 5);
+    assert!(local["quality"].as_f64().unwrap() < search["quality"].as_f64().unwrap());
     let t = read_parquet(&env.path("out/adult.parquet"));
     assert_eq!(t.rows.len(), 30162 - 506);
     let qi = names(&rep["quasi_identifiers"]);

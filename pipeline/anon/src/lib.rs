@@ -12,6 +12,7 @@ pub mod arx;
 pub mod hierarchy;
 pub mod lattice;
 pub mod models;
+pub mod mondrian;
 pub mod quality;
 pub mod risk;
 pub mod search;

@@ -112,6 +112,24 @@ pub struct SearchResult {
     pub ms: f64,
 }
 
+/// The quality-model constants of a problem.
+pub fn constants(p: &Problem) -> quality::Constants {
+    let mut entropy_base = Vec::new();
+    for q in &p.qi {
+        let mut freq0 = vec![0u64; q.hierarchy.domain()];
+        for c in q.codes {
+            freq0[*c as usize] += 1;
+        }
+        entropy_base
+            .push(-freq0.iter().map(|f| if *f > 0 { *f as f64 * (*f as f64).log2() } else { 0.0 }).sum::<f64>());
+    }
+    quality::Constants {
+        domains: p.qi.iter().map(|q| q.hierarchy.domain()).collect(),
+        weights: p.qi.iter().map(|q| q.weight).collect(),
+        entropy_base,
+    }
+}
+
 /// A value per attribute and level.
 type PerLevel = Vec<Vec<f64>>;
 

@@ -43,6 +43,8 @@ pub struct SearchReport {
     pub ms: f64,
     /// `(input column, chosen level)` for every quasi-identifier.
     pub levels: Vec<(String, u32)>,
+    /// Mondrian local recoding on the same data, for comparison (`local_recoding = "compare"`).
+    pub local_recoding: Option<tokumei_anon::mondrian::MondrianResult>,
 }
 
 const NULL: &str = "\u{0}null";
@@ -173,8 +175,10 @@ pub fn optimize(
             })
             .collect();
         let problem = Problem { qi, sensitive, n, models, max_suppression: plan.privacy.max_suppression, quality };
-        tokumei_anon::search(&problem, &SearchOptions::default()).map_err(internal)?
+        let local = plan.privacy.compare_local_recoding.then(|| tokumei_anon::mondrian::mondrian(&problem));
+        (tokumei_anon::search(&problem, &SearchOptions::default()).map_err(internal)?, local)
     };
+    let (result, local_recoding) = result;
     let Some(best) = result.best.clone() else {
         return Err(EngineError::Privacy(format!(
             "privacy requirement not met: no generalisation of the quasi-identifiers reaches k={} within max_suppression {:.2}%\n  hint: allow higher max_level values, fewer quasi-identifiers, or a higher max_suppression if policy allows",
@@ -207,6 +211,7 @@ pub fn optimize(
         pruned: result.pruned,
         ms: result.ms,
         levels: chosen.iter().map(|(p, l)| (plan.columns[*p].name.clone(), *l)).collect(),
+        local_recoding,
     };
     Ok((report, chosen))
 }

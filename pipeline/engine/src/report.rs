@@ -288,6 +288,13 @@ impl Report {
             for (c, l) in &sr.levels {
                 let _ = writeln!(o, "| {c} | {l} |");
             }
+            if let Some(m) = &sr.local_recoding {
+                let _ = writeln!(
+                    o,
+                    "\nFor comparison, Mondrian local recoding of the same data (k and distinct l only; not applied): {} partitions, smallest {}, {} suppressed, {} {:.6} (global optimum {:.6}), {:.1} ms.",
+                    m.partitions, m.min_size, m.suppressed, sr.quality_model, m.quality, sr.quality, m.ms
+                );
+            }
         }
         let _ = writeln!(o, "\n### Input, at the lowest levels the rules allow\n");
         stats_table(&self.original, &mut o);

@@ -361,6 +361,8 @@ pub struct Privacy {
     pub t: Option<f64>,
     /// Largest average prosecutor risk.
     pub max_average_risk: Option<f64>,
+    /// Compare the search's global optimum with Mondrian local recoding in the report.
+    pub compare_local_recoding: bool,
 }
 
 /// A validated rule set bound to one input's columns.

@@ -51,6 +51,8 @@ pub struct RawPrivacy {
     pub t: Option<Spanned<f64>>,
     /// Largest average prosecutor re-identification risk (classes / records) allowed.
     pub max_average_risk: Option<Spanned<f64>>,
+    /// `compare`: also run Mondrian local recoding and compare it with the global optimum.
+    pub local_recoding: Option<Spanned<String>>,
 }
 
 /// `[[column]]` entry.

@@ -150,6 +150,21 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
             };
             let t = share(&mut cx, &p.t, "t");
             let max_average_risk = share(&mut cx, &p.max_average_risk, "max_average_risk");
+            let compare_local_recoding = match p.local_recoding.as_ref().map(|s| s.get_ref().as_str()) {
+                None | Some("none") => false,
+                Some("compare") if search => true,
+                Some("compare") => {
+                    cx.push(
+                        p.local_recoding.as_ref().unwrap(),
+                        "local_recoding = \"compare\" needs search = \"optimal\"",
+                    );
+                    false
+                }
+                Some(_) => {
+                    cx.push(p.local_recoding.as_ref().unwrap(), "local_recoding must be `compare` or `none`");
+                    false
+                }
+            };
             Privacy {
                 k: k.clamp(1, 1_000_000) as u32,
                 l,
@@ -159,6 +174,7 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
                 l_model,
                 t,
                 max_average_risk,
+                compare_local_recoding,
             }
         }
         None => {
@@ -177,6 +193,7 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
                 l_model: LModel::Distinct,
                 t: None,
                 max_average_risk: None,
+                compare_local_recoding: false,
             }
         }
     };
