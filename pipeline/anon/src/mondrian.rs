@@ -137,11 +137,14 @@ pub fn mondrian(p: &Problem) -> MondrianResult {
                         break;
                     }
                 }
-                if let Some(c) = cut {
-                    if c >= k && rows.len() - c >= k && diverse(&rows[..c]) && diverse(&rows[c..]) {
-                        split = Some(c);
-                        break;
-                    }
+                if let Some(c) = cut
+                    && c >= k
+                    && rows.len() - c >= k
+                    && diverse(&rows[..c])
+                    && diverse(&rows[c..])
+                {
+                    split = Some(c);
+                    break;
                 }
             }
         }
