@@ -621,7 +621,7 @@ fn heuristic(
             best: None,
             optimal: false,
             lower_bound: lower(min),
-            nodes: usize::MAX,
+            nodes: lattice_size(min, max),
             evaluated,
             pruned: 0,
             ms: started.elapsed().as_secs_f64() * 1000.0,
@@ -654,11 +654,16 @@ fn heuristic(
         best: Some(best),
         optimal: false,
         lower_bound: lower(min),
-        nodes: usize::MAX,
+        nodes: lattice_size(min, max),
         evaluated,
         pruned: 0,
         ms: started.elapsed().as_secs_f64() * 1000.0,
     })
+}
+
+/// Number of nodes between `min` and `max` (saturating).
+fn lattice_size(min: &[u8], max: &[u8]) -> usize {
+    min.iter().zip(max).fold(1usize, |acc, (lo, hi)| acc.saturating_mul((*hi - *lo) as usize + 1))
 }
 
 /// Evaluate every node from the base table (the brute-force reference for tests).

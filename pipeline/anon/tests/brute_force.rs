@@ -124,3 +124,39 @@ fn non_uniform_entropy_by_hand() {
     assert!((all[1].quality - lost1 / top).abs() < 1e-12, "{}", all[1].quality);
     assert!((all[2].quality - 1.0).abs() < 1e-12);
 }
+
+#[test]
+fn lattices_over_the_limit_get_a_best_effort_result_with_a_lower_bound() {
+    let hs: Vec<Hierarchy> = (0..4).map(|_| hierarchy(8, 4, 2)).collect();
+    let mut s = 7u64;
+    let codes: Vec<Vec<u32>> = (0..4).map(|_| (0..400).map(|_| (xorshift(&mut s) % 8) as u32).collect()).collect();
+    let qi: Vec<QiColumn> = (0..4)
+        .map(|a| QiColumn {
+            name: format!("q{a}"),
+            codes: &codes[a],
+            hierarchy: &hs[a],
+            min_level: 0,
+            max_level: 3,
+            weight: 1.0,
+        })
+        .collect();
+    let p = Problem {
+        qi,
+        sensitive: vec![],
+        n: 400,
+        models: vec![Model::KAnonymity(3)],
+        max_suppression: 0.02,
+        quality: Quality::Loss,
+    };
+    let exact = search(&p, &SearchOptions::default()).unwrap();
+    assert!(exact.optimal);
+    let limited = search(&p, &SearchOptions { max_nodes: 100, ..SearchOptions::default() }).unwrap();
+    assert!(!limited.optimal);
+    assert_eq!(limited.nodes, 256);
+    let best = limited.best.unwrap();
+    assert!(best.admissible);
+    let optimum = exact.best.unwrap().quality;
+    assert!(limited.lower_bound <= optimum + 1e-12 && optimum <= best.quality + 1e-12);
+    let same = evaluate_all(&p).unwrap().into_iter().find(|e| e.levels == best.levels).unwrap();
+    assert_eq!(same, best);
+}
