@@ -68,20 +68,11 @@ pub fn run(rows: &[u64], dir: &Path, rules: &Path) -> anyhow::Result<()> {
 pub fn adult(dir: &Path, repeat: u32) -> anyhow::Result<()> {
     use tokumei_anon::arx::{ADULT, load};
     use tokumei_anon::search::SearchOptions;
-    use tokumei_anon::{Model, Problem, QiColumn, Quality, search};
+    use tokumei_anon::{Model, Problem, Quality, search};
     let data = load(&dir.join("adult.csv"), dir, "adult_hierarchy_", &ADULT, ';')?;
     for k in [2u32, 5, 10] {
         for supp in [0.0, 0.02] {
-            let qi = (0..ADULT.len())
-                .map(|a| QiColumn {
-                    name: data.names[a].clone(),
-                    codes: &data.codes[a],
-                    hierarchy: &data.hierarchies[a],
-                    min_level: 0,
-                    max_level: data.hierarchies[a].max_level() as u8,
-                    weight: 1.0,
-                })
-                .collect();
+            let qi = data.quasi_identifiers();
             let p = Problem {
                 qi,
                 sensitive: vec![],

@@ -20,6 +20,22 @@ fn split(line: &str, sep: char) -> Vec<String> {
     line.trim_end_matches('\r').split(sep).map(str::to_string).collect()
 }
 
+impl Dataset {
+    /// Every attribute as a quasi-identifier over its whole hierarchy, weight 1.
+    pub fn quasi_identifiers(&self) -> Vec<crate::QiColumn<'_>> {
+        (0..self.names.len())
+            .map(|a| crate::QiColumn {
+                name: self.names[a].clone(),
+                codes: &self.codes[a],
+                hierarchy: &self.hierarchies[a],
+                min_level: 0,
+                max_level: self.hierarchies[a].max_level() as u8,
+                weight: 1.0,
+            })
+            .collect()
+    }
+}
+
 /// Load `data` and the hierarchies `dir/<prefix><attr>.csv` of `attrs`.
 pub fn load(data: &Path, dir: &Path, prefix: &str, attrs: &[&str], sep: char) -> Result<Dataset, AnonError> {
     let io = |p: &Path, e: std::io::Error| AnonError::Problem(format!("cannot read {}: {e}", p.display()));

@@ -71,6 +71,32 @@ pub struct Risk {
 const BUCKETS: &[(u64, u64)] =
     &[(1, 1), (2, 2), (3, 4), (5, 9), (10, 19), (20, 49), (50, 99), (100, 999), (1000, u64::MAX)];
 
+/// Classes and records per class-size bucket (1, 2, 3-4, 5-9, ..., 1000+), empty buckets
+/// included.
+pub fn histogram(sizes: impl Iterator<Item = u64>) -> Vec<Bucket> {
+    let mut out: Vec<Bucket> = BUCKETS
+        .iter()
+        .map(|(lo, hi)| Bucket {
+            sizes: if lo == hi {
+                lo.to_string()
+            } else if *hi == u64::MAX {
+                format!("{lo}+")
+            } else {
+                format!("{lo}-{hi}")
+            },
+            classes: 0,
+            records: 0,
+        })
+        .collect();
+    for s in sizes.filter(|s| *s > 0) {
+        if let Some(b) = BUCKETS.iter().position(|(lo, hi)| (*lo..=*hi).contains(&s)) {
+            out[b].classes += 1;
+            out[b].records += s;
+        }
+    }
+    out
+}
+
 fn group(cols: &[&[u32]], n: usize) -> (Vec<u32>, Vec<u32>) {
     let mut map: FxHashMap<Vec<u32>, u32> = FxHashMap::default();
     let mut of_row = Vec::with_capacity(n);
@@ -111,27 +137,7 @@ pub fn analyze(
     let journalist_max = sizes.iter().map(|s| 1.0 / est(*s)).fold(0.0, f64::max);
     let journalist_avg =
         if records == 0 { 0.0 } else { sizes.iter().map(|s| *s as f64 / est(*s)).sum::<f64>() / records as f64 };
-    let mut histogram: Vec<Bucket> = BUCKETS
-        .iter()
-        .map(|(lo, hi)| Bucket {
-            sizes: if lo == hi {
-                lo.to_string()
-            } else if *hi == u64::MAX {
-                format!("{lo}+")
-            } else {
-                format!("{lo}-{hi}")
-            },
-            classes: 0,
-            records: 0,
-        })
-        .collect();
-    for s in &sizes {
-        let s = *s as u64;
-        if let Some(b) = BUCKETS.iter().position(|(lo, hi)| (*lo..=*hi).contains(&s)) {
-            histogram[b].classes += 1;
-            histogram[b].records += s;
-        }
-    }
+    let mut histogram = histogram(sizes.iter().map(|s| *s as u64));
     histogram.retain(|b| b.classes > 0);
     // Every combination of up to 4 quasi-identifiers (all of them when there are at most 8).
     let m = qi.len();

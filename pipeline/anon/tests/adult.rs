@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use tokumei_anon::arx::{ADULT, load};
 use tokumei_anon::search::SearchOptions;
-use tokumei_anon::{Model, Problem, QiColumn, Quality, search};
+use tokumei_anon::{Model, Problem, Quality, search};
 
 fn adult_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/adult")
@@ -25,16 +25,7 @@ fn six_adult_optima_equal_arx() {
         (10, 0.02, [0, 4, 0, 1, 2, 1, 1, 2, 0], 592, 124, 0.342337),
     ];
     for (k, supp, levels, suppressed, classes, loss) in expected {
-        let qi = (0..9)
-            .map(|a| QiColumn {
-                name: data.names[a].clone(),
-                codes: &data.codes[a],
-                hierarchy: &data.hierarchies[a],
-                min_level: 0,
-                max_level: data.hierarchies[a].max_level() as u8,
-                weight: 1.0,
-            })
-            .collect();
+        let qi = data.quasi_identifiers();
         let p = Problem {
             qi,
             sensitive: vec![],
@@ -58,16 +49,7 @@ fn six_adult_optima_equal_arx() {
 fn mondrian_on_adult_is_k_anonymous_and_measured_like_the_global_optimum() {
     let dir = adult_dir();
     let data = load(&dir.join("adult.csv"), &dir, "adult_hierarchy_", &ADULT, ';').unwrap();
-    let qi = (0..9)
-        .map(|a| QiColumn {
-            name: data.names[a].clone(),
-            codes: &data.codes[a],
-            hierarchy: &data.hierarchies[a],
-            min_level: 0,
-            max_level: data.hierarchies[a].max_level() as u8,
-            weight: 1.0,
-        })
-        .collect();
+    let qi = data.quasi_identifiers();
     let p = Problem {
         qi,
         sensitive: vec![],

@@ -209,21 +209,11 @@ pub struct ClassStats {
 }
 
 /// One bucket of the class-size histogram.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct HistogramBucket {
-    /// Sizes covered, e.g. `5-9`.
-    pub sizes: String,
-    /// Classes in the bucket.
-    pub classes: u64,
-    /// Records in those classes.
-    pub records: u64,
-}
-
-const BUCKETS: &[(u64, u64)] =
-    &[(1, 1), (2, 2), (3, 4), (5, 9), (10, 19), (20, 49), (50, 99), (100, 999), (1000, u64::MAX)];
+pub use tokumei_anon::risk::Bucket as HistogramBucket;
 
 /// Statistics over classes of the given sizes (zero sizes ignored).
 pub fn stats(sizes: impl Iterator<Item = u64>) -> ClassStats {
+    let sizes: Vec<u64> = sizes.filter(|s| *s > 0).collect();
     let mut s = ClassStats {
         records: 0,
         classes: 0,
@@ -233,22 +223,9 @@ pub fn stats(sizes: impl Iterator<Item = u64>) -> ClassStats {
         unique_records: 0,
         prosecutor_risk_max: 0.0,
         prosecutor_risk_avg: 0.0,
-        histogram: BUCKETS
-            .iter()
-            .map(|(lo, hi)| HistogramBucket {
-                sizes: if lo == hi {
-                    lo.to_string()
-                } else if *hi == u64::MAX {
-                    format!("{lo}+")
-                } else {
-                    format!("{lo}-{hi}")
-                },
-                classes: 0,
-                records: 0,
-            })
-            .collect(),
+        histogram: tokumei_anon::risk::histogram(sizes.iter().copied()),
     };
-    for size in sizes.filter(|s| *s > 0) {
+    for size in sizes {
         s.records += size;
         s.classes += 1;
         s.min_class_size = s.min_class_size.min(size);
@@ -256,9 +233,6 @@ pub fn stats(sizes: impl Iterator<Item = u64>) -> ClassStats {
         if size == 1 {
             s.unique_records += 1;
         }
-        let b = BUCKETS.iter().position(|(lo, hi)| (*lo..=*hi).contains(&size)).expect("buckets cover all sizes");
-        s.histogram[b].classes += 1;
-        s.histogram[b].records += size;
     }
     if s.classes == 0 {
         s.min_class_size = 0;

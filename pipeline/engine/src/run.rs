@@ -92,7 +92,7 @@ pub fn check(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOu
 /// Run a job.
 pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutcome, EngineError> {
     let started = Instant::now();
-    let mut source = ingest::open(job)?;
+    let source = ingest::open(job)?;
     let rules_src = std::fs::read_to_string(&job.rules)
         .map_err(|e| EngineError::Config(format!("{}: cannot read rule file: {}", job.rules.display(), e.kind())))?;
     let plan = tokumei_rules::validate_rules(&job.rules, &rules_src, source.header())
@@ -169,13 +169,15 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
     let mut batch_lens: Vec<usize> = Vec::new();
     let stats = source.stats();
     opts.progress.stage("reading and transforming", source.size());
+    let batches = ingest::read_ahead(source);
     let mut rows_in = 0u64;
     let mut rejected = 0u64;
     let mut rejected_by_column = vec![0u64; plan.columns.len()];
     let mut first_rejection: Option<String> = None;
     let mut codes = vec![0u32; dicts.len()];
     let mut cells = vec![Cell::Null; spill_fields.len()];
-    while let Some(batch) = source.next_batch()? {
+    for batch in batches {
+        let batch = batch?;
         let mut builders: Vec<ColumnBuilder> =
             spill_fields.iter().map(|f| ColumnBuilder::new(f.data_type(), batch.len())).collect();
         let mut accepted = 0usize;

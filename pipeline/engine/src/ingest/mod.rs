@@ -93,7 +93,7 @@ impl ReadStats {
 }
 
 /// A stream of input batches.
-pub trait Source {
+pub trait Source: Send {
     /// Column names in input order.
     fn header(&self) -> &[String];
     /// The next batch, `None` at the end.
@@ -102,6 +102,29 @@ pub trait Source {
     fn stats(&self) -> ReadStats;
     /// Total input size in bytes, if known.
     fn size(&self) -> Option<u64>;
+}
+
+/// Read `source` on its own thread, a few batches ahead of the consumer, so decoding and
+/// parsing overlap with transforming. Errors arrive in order, after the batches before them.
+pub fn read_ahead(mut source: Box<dyn Source>) -> std::sync::mpsc::Receiver<Result<RawBatch, EngineError>> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(4);
+    std::thread::spawn(move || {
+        loop {
+            match source.next_batch() {
+                Ok(Some(b)) => {
+                    if tx.send(Ok(b)).is_err() {
+                        return; // the consumer stopped
+                    }
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            }
+        }
+    });
+    rx
 }
 
 /// Open the job's input.
