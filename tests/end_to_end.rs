@@ -259,3 +259,61 @@ fn t_closeness_recursive_l_and_average_risk_hold_in_every_output_class() {
     assert!(classes.len() as f64 / t.rows.len() as f64 <= 0.05);
     assert!(rep["l_model"].as_str().unwrap().starts_with("recursive"));
 }
+
+#[test]
+fn hierarchical_t_closeness_holds_in_every_output_class() {
+    let env = Env::new();
+    let searched = repo().join("rules/resident_registry_search.toml");
+    let src = std::fs::read_to_string(&searched)
+        .unwrap()
+        .replace("hierarchies/", &format!("{}/", repo().join("rules/hierarchies").display()))
+        .replace("max_suppression = 0.05", "max_suppression = 0.05\nt = 0.15");
+    let rules = env.write("rules.toml", &src);
+    let job = env.job("tree", &sample_csv(), &rules, "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep = report(&env.path("out"));
+    let entry = rep["t_closeness"].as_array().unwrap().iter().find(|t| t["column"] == "要介護度").unwrap().clone();
+    assert_eq!(entry["distance"], "hierarchical");
+    let reference: std::collections::HashMap<String, f64> = entry["reference"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_str().unwrap().to_string(), p[1].as_f64().unwrap()))
+        .collect();
+    let group = |v: &str| {
+        if v == "なし" {
+            "認定なし"
+        } else if v.starts_with("要支援") {
+            "要支援"
+        } else {
+            "要介護"
+        }
+    };
+    let t = read_parquet(&env.path("out/resident_registry_search.parquet"));
+    let col = t.col("要介護度");
+    let classes = classes(&t, &names(&rep["quasi_identifiers"]));
+    let mut worst: f64 = 0.0;
+    for rows in classes.values() {
+        let n = rows.len() as f64;
+        let mut p: std::collections::HashMap<String, f64> = std::collections::HashMap::new();
+        for r in rows {
+            *p.entry(t.rows[*r][col].clone().unwrap()).or_default() += 1.0 / n;
+        }
+        // Two-level tree: within a group moves cost 1/2, across groups 1.
+        let mut groups: std::collections::HashMap<&str, (f64, f64, f64)> = std::collections::HashMap::new();
+        for (v, q) in &reference {
+            let e = p.get(v).copied().unwrap_or(0.0) - q;
+            let g = groups.entry(group(v)).or_default();
+            g.0 += e;
+            if e > 0.0 { g.1 += e } else { g.2 -= e }
+        }
+        let within: f64 = groups.values().map(|(_, pos, neg)| 0.5 * pos.min(*neg)).sum();
+        let pos: f64 = groups.values().map(|g| g.0.max(0.0)).sum();
+        let neg: f64 = groups.values().map(|g| (-g.0).max(0.0)).sum();
+        let d = within + pos.min(neg);
+        assert!(d <= 0.15 + 1e-9, "class at hierarchical distance {d}");
+        worst = worst.max(d);
+    }
+    assert!((worst - entry["achieved"].as_f64().unwrap()).abs() < 1e-9);
+}

@@ -65,6 +65,41 @@ pub struct Global {
     pub share: Vec<f64>,
     /// Rank of each code in the column's order, if ordered.
     pub rank: Option<Vec<u32>>,
+    /// The value hierarchy, for the hierarchical distance.
+    pub tree: Option<Tree>,
+}
+
+/// A value hierarchy over the codes of a sensitive column: `ancestors[code][j]` is the
+/// code's ancestor node at height `j + 1` (the last is the root), node ids per height.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tree {
+    /// Ancestors of each leaf, from its parent up to the root.
+    pub ancestors: Vec<Vec<u32>>,
+    /// Number of nodes at each height above the leaves.
+    pub nodes: Vec<usize>,
+}
+
+impl Tree {
+    /// Build from each code's labels at the levels above it (`labels[code][j]`, the last
+    /// level being the root); equal labels at one level are one node.
+    pub fn from_labels(labels: &[Vec<String>]) -> Tree {
+        let height = labels.first().map_or(0, Vec::len);
+        let mut ids: Vec<rustc_hash::FxHashMap<&str, u32>> = vec![Default::default(); height];
+        let ancestors = labels
+            .iter()
+            .map(|chain| {
+                chain
+                    .iter()
+                    .enumerate()
+                    .map(|(j, l)| {
+                        let next = ids[j].len() as u32;
+                        *ids[j].entry(l.as_str()).or_insert(next)
+                    })
+                    .collect()
+            })
+            .collect();
+        Tree { ancestors, nodes: ids.iter().map(|m| m.len()).collect() }
+    }
 }
 
 /// Whether a class with these sensitive distributions satisfies a per-class model.
@@ -105,10 +140,78 @@ pub fn class_satisfies(
     }
 }
 
-/// Distance of a class distribution from the global one: ordered EMD if the column has an
-/// order, else equal (variational) distance.
+/// Hierarchical EMD (Li et al. 2007): for each inner node at height h of a tree of height H,
+/// (h / H) * min(positive, negative) extra mass of its children, summed.
+fn hierarchical(d: &ClassDistribution, g: &Global, tree: &Tree, scratch: &mut Vec<f64>) -> f64 {
+    let h = tree.nodes.len();
+    if h == 0 {
+        return 0.0;
+    }
+    let n = d.size as f64;
+    let leaves = g.share.len();
+    // scratch layout: leaf extras, then per height: extra, positive, negative per node.
+    let total: usize = leaves + tree.nodes.iter().map(|k| 3 * k).sum::<usize>();
+    scratch.clear();
+    scratch.resize(total, 0.0);
+    for (code, q) in g.share.iter().enumerate() {
+        scratch[code] = -q;
+    }
+    for (code, c) in d.counts {
+        scratch[*code as usize] += *c as f64 / n;
+    }
+    let mut offsets = Vec::with_capacity(h);
+    let mut off = leaves;
+    for k in &tree.nodes {
+        offsets.push(off);
+        off += 3 * k;
+    }
+    // Height 1 from the leaves.
+    for code in 0..leaves {
+        let e = scratch[code];
+        let node = tree.ancestors[code][0] as usize;
+        let base = offsets[0] + 3 * node;
+        scratch[base] += e;
+        if e > 0.0 {
+            scratch[base + 1] += e;
+        } else {
+            scratch[base + 2] -= e;
+        }
+    }
+    // Each higher node sums its children (the nodes one height below), found through any leaf.
+    for j in 1..h {
+        let mut seen = vec![false; tree.nodes[j - 1]];
+        for code in 0..leaves {
+            let child = tree.ancestors[code][j - 1] as usize;
+            if std::mem::replace(&mut seen[child], true) {
+                continue;
+            }
+            let e = scratch[offsets[j - 1] + 3 * child];
+            let base = offsets[j] + 3 * tree.ancestors[code][j] as usize;
+            scratch[base] += e;
+            if e > 0.0 {
+                scratch[base + 1] += e;
+            } else {
+                scratch[base + 2] -= e;
+            }
+        }
+    }
+    let mut cost = 0.0;
+    for j in 0..h {
+        for node in 0..tree.nodes[j] {
+            let base = offsets[j] + 3 * node;
+            cost += (j + 1) as f64 / h as f64 * scratch[base + 1].min(scratch[base + 2]);
+        }
+    }
+    cost
+}
+
+/// Distance of a class distribution from the global one: hierarchical EMD if the column has a
+/// value hierarchy, ordered EMD if it has an order, else equal (variational) distance.
 pub fn distance(d: &ClassDistribution, g: &Global, scratch: &mut Vec<f64>) -> f64 {
     let n = d.size as f64;
+    if let Some(tree) = &g.tree {
+        return hierarchical(d, g, tree, scratch);
+    }
     match &g.rank {
         None => {
             let mut inside = 0.0;
@@ -152,7 +255,7 @@ mod tests {
     fn diversity_models() {
         let counts = [(0u32, 6u32), (1, 3), (2, 1)];
         let d = [ClassDistribution { counts: &counts, size: 10 }];
-        let g = [Global { share: vec![0.5, 0.3, 0.2], rank: None }];
+        let g = [Global { share: vec![0.5, 0.3, 0.2], rank: None, tree: None }];
         let mut s = Vec::new();
         assert!(class_satisfies(&Model::DistinctL { column: 0, l: 3 }, 10, &d, &g, &mut s));
         assert!(!class_satisfies(&Model::DistinctL { column: 0, l: 4 }, 10, &d, &g, &mut s));
@@ -165,7 +268,27 @@ mod tests {
         // Equal distance: 0.5 * (0.1 + 0 + 0.1) = 0.1.
         assert!((distance(&d[0], &g[0], &mut s) - 0.1).abs() < 1e-12);
         // Ordered EMD over 3 ordered values: cumulative (0.1, 0.1) / 2 = 0.1.
-        let go = Global { share: vec![0.5, 0.3, 0.2], rank: Some(vec![0, 1, 2]) };
+        let go = Global { share: vec![0.5, 0.3, 0.2], rank: Some(vec![0, 1, 2]), tree: None };
         assert!((distance(&d[0], &go, &mut s) - 0.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn hierarchical_distance_by_hand() {
+        // Leaves a, b under x; c under y; root *. Class (0.6, 0.3, 0.1) vs global (0.5, 0.3, 0.2):
+        // extras +0.1, 0, -0.1. Node x: pos 0.1, neg 0 -> 0; node y: 0; root: children x (+0.1),
+        // y (-0.1) -> min 0.1 at height 2 of 2: cost 0.1.
+        let labels: Vec<Vec<String>> =
+            [["x", "*"], ["x", "*"], ["y", "*"]].iter().map(|r| r.iter().map(|s| s.to_string()).collect()).collect();
+        let tree = Tree::from_labels(&labels);
+        assert_eq!(tree.nodes, vec![2, 1]);
+        let g = Global { share: vec![0.5, 0.3, 0.2], rank: None, tree: Some(tree) };
+        let counts = [(0u32, 6u32), (1, 3), (2, 1)];
+        let d = ClassDistribution { counts: &counts, size: 10 };
+        let mut s = Vec::new();
+        assert!((distance(&d, &g, &mut s) - 0.1).abs() < 1e-12);
+        // Moving mass between siblings a and b costs only height 1 of 2: (0.4, 0.4, 0.2) -> 0.05.
+        let counts = [(0u32, 4u32), (1, 4), (2, 2)];
+        let d = ClassDistribution { counts: &counts, size: 10 };
+        assert!((distance(&d, &g, &mut s) - 0.05).abs() < 1e-12);
     }
 }

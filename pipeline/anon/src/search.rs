@@ -45,6 +45,8 @@ pub struct SensitiveColumn<'a> {
     pub cardinality: usize,
     /// Rank of each code in the column's natural order (ordered t-closeness distance).
     pub rank: Option<Vec<u32>>,
+    /// Value hierarchy over the codes (hierarchical t-closeness distance; takes precedence).
+    pub tree: Option<crate::models::Tree>,
 }
 
 /// What to anonymise and how.
@@ -198,7 +200,7 @@ impl<'p, 'a> Engine<'p, 'a> {
                     share[*c as usize] += 1.0;
                 }
                 share.iter_mut().for_each(|x| *x /= p.n.max(1) as f64);
-                Global { share, rank: s.rank.clone() }
+                Global { share, rank: s.rank.clone(), tree: s.tree.clone() }
             })
             .collect();
         let qi_codes: Vec<&[u32]> = p.qi.iter().map(|q| q.codes).collect();

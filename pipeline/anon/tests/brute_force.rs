@@ -74,10 +74,14 @@ proptest! {
             max_level: hs[a].max_level() as u8,
             weight: 1.0 + a as f64,
         }).collect();
-        let rank = (model == 4 && seed % 2 == 0).then(|| vec![0, 1, 2]);
+        let rank = (model == 4 && seed % 3 == 0).then(|| vec![0, 1, 2]);
+        let tree = (model == 4 && seed % 3 == 1).then(|| {
+            let labels: Vec<Vec<String>> = [["x", "*"], ["x", "*"], ["y", "*"]].iter().map(|r| r.iter().map(|s| s.to_string()).collect()).collect();
+            tokumei_anon::models::Tree::from_labels(&labels)
+        });
         let p = Problem {
             qi,
-            sensitive: vec![SensitiveColumn { name: "s".into(), codes: &sens, cardinality: sens_card, rank }],
+            sensitive: vec![SensitiveColumn { name: "s".into(), codes: &sens, cardinality: sens_card, rank, tree }],
             n,
             models,
             max_suppression: supp,

@@ -66,6 +66,7 @@ pub fn optimize(
     plan: &Plan,
     cols: &[SearchColumn],
     dicts: &mut [Dictionary],
+    trees: &[Option<tokumei_anon::models::Tree>],
     n: usize,
 ) -> Result<(SearchReport, Vec<(usize, u32)>), EngineError> {
     let internal = |e: tokumei_anon::AnonError| EngineError::Privacy(format!("generalisation search: {e}"));
@@ -146,6 +147,7 @@ pub fn optimize(
                 cardinality: dicts[*d].len(),
                 l: *l,
                 rank: r.clone(),
+                tree: trees[*d].clone(),
             })
             .collect();
         crate::privacy::models_for(plan, &inputs)
@@ -172,6 +174,7 @@ pub fn optimize(
                 codes: &dicts[*d].codes,
                 cardinality: dicts[*d].len().max(1),
                 rank: r.clone(),
+                tree: trees[*d].clone(),
             })
             .collect();
         let problem = Problem { qi, sensitive, n, models, max_suppression: plan.privacy.max_suppression, quality };

@@ -256,6 +256,8 @@ pub struct SensitiveInput<'a> {
     pub l: Option<u32>,
     /// Rank of each code for ordered t-closeness (integer and date columns).
     pub rank: Option<Vec<u32>>,
+    /// Value hierarchy for hierarchical t-closeness (generalised sensitive columns).
+    pub tree: Option<tokumei_anon::models::Tree>,
 }
 
 /// The privacy models a plan asks for; sensitive columns are indexed as in `sens`.
@@ -290,7 +292,7 @@ pub fn globals(sens: &[SensitiveInput], n: usize) -> Vec<tokumei_anon::models::G
                 share[*c as usize] += 1.0;
             }
             share.iter_mut().for_each(|x| *x /= n.max(1) as f64);
-            tokumei_anon::models::Global { share, rank: s.rank.clone() }
+            tokumei_anon::models::Global { share, rank: s.rank.clone(), tree: s.tree.clone() }
         })
         .collect()
 }

@@ -54,8 +54,9 @@ pub struct TCloseness {
     pub t: f64,
     /// Largest distance of any output class from the reference distribution.
     pub achieved: f64,
-    /// Ordered (EMD over the value order) rather than equal distance.
-    pub ordered: bool,
+    /// `equal` (categories), `ordered` (EMD over the value order) or `hierarchical` (EMD over
+    /// the column's hierarchy).
+    pub distance: String,
     /// The reference distribution (the input's, over accepted rows): `(value, share)`.
     pub reference: Vec<(String, f64)>,
 }
@@ -249,7 +250,7 @@ impl Report {
         }
         let _ = writeln!(o, "- l-diversity variant: {}", self.l_model);
         for t in &self.t_closeness {
-            let kind = if t.ordered { "ordered distance" } else { "equal distance" };
+            let kind = format!("{} distance", t.distance);
             let _ = writeln!(
                 o,
                 "- t-closeness of {} ({kind}): required t = {}, achieved t = {:.4}",

@@ -141,7 +141,12 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
         let slot = if c.is_global() {
             let searched = plan.privacy.search
                 && matches!(c.action, Action::Generalize { level, max_level, .. } if max_level > level);
-            dicts.push(if searched { Dictionary::with_representatives() } else { Dictionary::default() });
+            let tree_needed = c.role == Role::Sensitive && matches!(c.action, Action::Generalize { .. });
+            dicts.push(if searched || tree_needed {
+                Dictionary::with_representatives()
+            } else {
+                Dictionary::default()
+            });
             Slot::Global(dicts.len() - 1)
         } else {
             spill_fields.push(Field::new(c.output.clone().unwrap_or_default(), t.output_type(), true));
@@ -257,6 +262,17 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
             .collect();
         privacy::stats(privacy::classes(&keys, n).sizes.iter().map(|s| *s as u64))
     };
+    // Value hierarchies of generalised sensitive columns (hierarchical t-closeness distance).
+    let mut trees: Vec<Option<tokumei_anon::models::Tree>> = vec![None; dicts.len()];
+    if plan.privacy.t.is_some() {
+        for c in &columns {
+            if let (Slot::Global(d), Some(g)) = (&c.slot, c.transform.generalizer()) {
+                if plan.columns[c.plan].role == Role::Sensitive {
+                    trees[*d] = value_tree(&dicts[*d], g)?;
+                }
+            }
+        }
+    }
     let searched = if plan.privacy.search {
         let cols: Vec<crate::optimize::SearchColumn> = columns
             .iter()
@@ -269,7 +285,7 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
                 Slot::Local(_) => None,
             })
             .collect();
-        Some(crate::optimize::optimize(&plan, &cols, &mut dicts, n)?)
+        Some(crate::optimize::optimize(&plan, &cols, &mut dicts, &trees, n)?)
     } else {
         None
     };
@@ -301,6 +317,7 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
             cardinality: dicts[*d].len(),
             l: *l,
             rank: rank_of(&dicts[*d].values),
+            tree: trees[*d].clone(),
         })
         .collect();
     let models = privacy::models_for(&plan, &sens_inputs);
@@ -366,11 +383,18 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
                     })
                     .fold(0.0, f64::max);
                 let reference = dicts[*d].values.iter().map(Cell::label).zip(g.share.iter().copied()).collect();
+                let distance = if g.tree.is_some() {
+                    "hierarchical"
+                } else if g.rank.is_some() {
+                    "ordered"
+                } else {
+                    "equal"
+                };
                 crate::report::TCloseness {
                     column: s.name.clone(),
                     t,
                     achieved: worst,
-                    ordered: g.rank.is_some(),
+                    distance: distance.into(),
                     reference,
                 }
             })
@@ -642,6 +666,33 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
     facts.outputs.push(format!("{parquet_name}={output_sha}"));
     let files = staging.publish(&["report.json", "report.md", "data_dictionary.md", &parquet_name])?;
     Ok(RunOutcome { report, files })
+}
+
+/// The hierarchy above a generalised column's values: each code's labels at the levels above
+/// its own, from one representative raw value per code.
+fn value_tree(
+    dict: &Dictionary,
+    g: &crate::transform::Generalize,
+) -> Result<Option<tokumei_anon::models::Tree>, EngineError> {
+    let (lo, hi) = (g.level(), g.hierarchy().max_level());
+    let Some(reps) = dict.representatives.as_ref() else { return Ok(None) };
+    if hi <= lo {
+        return Ok(None);
+    }
+    let mut labels = Vec::with_capacity(reps.len());
+    for rep in reps {
+        let mut chain = Vec::new();
+        for level in lo + 1..=hi {
+            chain.push(match rep {
+                None => "\u{0}null".to_string(),
+                Some(raw) => {
+                    g.label_at(raw, level).map_err(|m| EngineError::Internal(format!("relabelling failed: {}", m.0)))?
+                }
+            });
+        }
+        labels.push(chain);
+    }
+    Ok(Some(tokumei_anon::models::Tree::from_labels(&labels)))
 }
 
 /// Ranks of a dictionary's values when they are ordered (integers, dates): for ordered

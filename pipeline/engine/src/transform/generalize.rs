@@ -166,6 +166,11 @@ impl Generalize {
     pub fn hierarchy(&self) -> &Hierarchy {
         &self.hierarchy
     }
+
+    /// The level applied by `apply`.
+    pub fn level(&self) -> u32 {
+        self.level
+    }
 }
 
 #[cfg(test)]
