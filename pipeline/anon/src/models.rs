@@ -196,9 +196,9 @@ fn hierarchical(d: &ClassDistribution, g: &Global, tree: &Tree, scratch: &mut Ve
         }
     }
     let mut cost = 0.0;
-    for j in 0..h {
-        for node in 0..tree.nodes[j] {
-            let base = offsets[j] + 3 * node;
+    for (j, (off, count)) in offsets.iter().zip(&tree.nodes).enumerate() {
+        for node in 0..*count {
+            let base = off + 3 * node;
             cost += (j + 1) as f64 / h as f64 * scratch[base + 1].min(scratch[base + 2]);
         }
     }
