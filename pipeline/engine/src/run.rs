@@ -266,10 +266,10 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
     let mut trees: Vec<Option<tokumei_anon::models::Tree>> = vec![None; dicts.len()];
     if plan.privacy.t.is_some() {
         for c in &columns {
-            if let (Slot::Global(d), Some(g)) = (&c.slot, c.transform.generalizer()) {
-                if plan.columns[c.plan].role == Role::Sensitive {
-                    trees[*d] = value_tree(&dicts[*d], g)?;
-                }
+            if let (Slot::Global(d), Some(g)) = (&c.slot, c.transform.generalizer())
+                && plan.columns[c.plan].role == Role::Sensitive
+            {
+                trees[*d] = value_tree(&dicts[*d], g)?;
             }
         }
     }
