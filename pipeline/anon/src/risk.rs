@@ -97,23 +97,47 @@ pub fn histogram(sizes: impl Iterator<Item = u64>) -> Vec<Bucket> {
     out
 }
 
-fn group(cols: &[&[u32]], n: usize) -> (Vec<u32>, Vec<u32>) {
-    let mut map: FxHashMap<Vec<u32>, u32> = FxHashMap::default();
-    let mut of_row = Vec::with_capacity(n);
-    let mut sizes: Vec<u32> = Vec::new();
-    let mut key = Vec::with_capacity(cols.len());
-    for r in 0..n {
-        key.clear();
-        key.extend(cols.iter().map(|c| c[r]));
-        let next = sizes.len() as u32;
-        let id = *map.entry(key.clone()).or_insert(next);
-        if id == next {
-            sizes.push(0);
-        }
-        sizes[id as usize] += 1;
-        of_row.push(id);
+fn compact(ids: &mut [u64]) -> u64 {
+    let mut map: FxHashMap<u64, u32> = FxHashMap::default();
+    for id in ids.iter_mut() {
+        let next = map.len() as u32;
+        *id = *map.entry(*id).or_insert(next) as u64;
     }
+    map.len() as u64
+}
+
+/// Group `n` rows by the tuple of their codes in `columns` (each `(codes, cardinality)`):
+/// a dense class id per row and each class's size. Codes are combined in mixed radix and
+/// compacted to dense ids only when the radix would overflow, so nothing is allocated per row.
+pub fn classes(columns: &[(&[u32], usize)], n: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut ids = vec![0u64; n];
+    let mut radix: u64 = 1;
+    for (codes, card) in columns {
+        let card = (*card).max(1) as u64;
+        if radix.checked_mul(card).is_none_or(|r| r > (1 << 62)) {
+            radix = compact(&mut ids).max(1);
+        }
+        for (id, c) in ids.iter_mut().zip(codes.iter()) {
+            *id = *id * card + *c as u64;
+        }
+        radix *= card;
+    }
+    let count = compact(&mut ids) as usize;
+    let mut sizes = vec![0u32; count];
+    let of_row: Vec<u32> = ids
+        .into_iter()
+        .map(|id| {
+            sizes[id as usize] += 1;
+            id as u32
+        })
+        .collect();
     (of_row, sizes)
+}
+
+fn group(cols: &[&[u32]], n: usize) -> (Vec<u32>, Vec<u32>) {
+    let with_cards: Vec<(&[u32], usize)> =
+        cols.iter().map(|c| (*c, c.iter().copied().max().map_or(1, |m| m as usize + 1))).collect();
+    classes(&with_cards, n)
 }
 
 /// Analyse `qi` (name, codes) and `sensitive` (name, codes) over `n` rows.

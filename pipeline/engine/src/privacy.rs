@@ -100,38 +100,9 @@ pub struct Classes {
     pub sizes: Vec<u32>,
 }
 
-fn compact(ids: &mut [u64]) -> u64 {
-    let mut map: FxHashMap<u64, u32> = FxHashMap::default();
-    for id in ids.iter_mut() {
-        let next = map.len() as u32;
-        *id = *map.entry(*id).or_insert(next) as u64;
-    }
-    map.len() as u64
-}
-
 /// Group `n` rows by the tuple of their codes in `columns` (each `(codes, cardinality)`).
 pub fn classes(columns: &[(&[u32], usize)], n: usize) -> Classes {
-    let mut ids = vec![0u64; n];
-    let mut radix: u64 = 1;
-    for (codes, card) in columns {
-        let card = (*card).max(1) as u64;
-        if radix.checked_mul(card).is_none_or(|r| r > (1 << 62)) {
-            radix = compact(&mut ids).max(1);
-        }
-        for (id, c) in ids.iter_mut().zip(codes.iter()) {
-            *id = *id * card + *c as u64;
-        }
-        radix *= card;
-    }
-    let count = compact(&mut ids) as usize;
-    let mut sizes = vec![0u32; count];
-    let of_row: Vec<u32> = ids
-        .into_iter()
-        .map(|id| {
-            sizes[id as usize] += 1;
-            id as u32
-        })
-        .collect();
+    let (of_row, sizes) = tokumei_anon::risk::classes(columns, n);
     Classes { of_row, sizes }
 }
 
