@@ -206,15 +206,7 @@ fn adult_job_search_finds_the_arx_optimum_and_the_parquet_is_5_anonymous() {
 #[test]
 fn t_closeness_recursive_l_and_average_risk_hold_in_every_output_class() {
     let env = Env::new();
-    let searched = repo().join("rules/resident_registry_search.toml");
-    let src = std::fs::read_to_string(&searched)
-        .unwrap()
-        .replace("hierarchies/", &format!("{}/", repo().join("rules/hierarchies").display()))
-        .replace(
-            "max_suppression = 0.05",
-            "max_suppression = 0.05\nl_model = \"recursive\"\nc = 20.0\nt = 0.4\nmax_average_risk = 0.05",
-        );
-    let rules = env.write("rules.toml", &src);
+    let rules = searched_rules(&env, "l_model = \"recursive\"\nc = 20.0\nt = 0.4\nmax_average_risk = 0.05");
     let job = env.job("models", &sample_csv(), &rules, "");
     let r = env.tokumei(&["run", job.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -263,12 +255,7 @@ fn t_closeness_recursive_l_and_average_risk_hold_in_every_output_class() {
 #[test]
 fn hierarchical_t_closeness_holds_in_every_output_class() {
     let env = Env::new();
-    let searched = repo().join("rules/resident_registry_search.toml");
-    let src = std::fs::read_to_string(&searched)
-        .unwrap()
-        .replace("hierarchies/", &format!("{}/", repo().join("rules/hierarchies").display()))
-        .replace("max_suppression = 0.05", "max_suppression = 0.05\nt = 0.15");
-    let rules = env.write("rules.toml", &src);
+    let rules = searched_rules(&env, "t = 0.15");
     let job = env.job("tree", &sample_csv(), &rules, "");
     let r = env.tokumei(&["run", job.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);

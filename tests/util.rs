@@ -19,6 +19,16 @@ pub fn sample_rules() -> PathBuf {
     repo().join("rules/resident_registry.toml")
 }
 
+/// `rules/resident_registry_search.toml` with extra `[privacy]` settings, written into `env`
+/// (hierarchy files still found in the repository).
+pub fn searched_rules(env: &Env, privacy: &str) -> PathBuf {
+    let src = std::fs::read_to_string(repo().join("rules/resident_registry_search.toml"))
+        .unwrap()
+        .replace("hierarchies/", &format!("{}/", repo().join("rules/hierarchies").display()))
+        .replace("max_suppression = 0.05", &format!("max_suppression = 0.05\n{privacy}"));
+    env.write("rules.toml", &src)
+}
+
 pub struct Env {
     pub dir: tempfile::TempDir,
 }
