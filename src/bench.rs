@@ -48,7 +48,7 @@ pub fn run(rows: &[u64], dir: &Path, rules: &Path) -> anyhow::Result<()> {
         let peak = peak_rss_kib().unwrap_or(0);
         let r = &outcome.report;
         let search_ms = r.search.as_ref().map_or(0.0, |s| s.ms);
-        println!(
+        say!(
             "{{\"rules\":\"{stem}\",\"search_ms\":{search_ms:.1},\"rows\":{n},\"input_mb\":{:.1},\"seconds\":{secs:.2},\"rows_per_s\":{:.0},\"peak_mib\":{:.0},\"rows_out\":{},\"suppressed\":{},\"ingest_ms\":{},\"privacy_ms\":{},\"write_ms\":{}}}",
             bytes as f64 / 1e6,
             n as f64 / secs,
@@ -101,7 +101,7 @@ pub fn adult(dir: &Path, repeat: u32) -> anyhow::Result<()> {
                 "evaluated": r.evaluated,
                 "pruned": r.pruned,
             });
-            println!("{line}");
+            say!("{line}");
         }
     }
     Ok(())

@@ -3,6 +3,14 @@
 //! Thin glue over the `pipeline/` crates: argument parsing, progress bars, the audit entry of
 //! every run and the mapping of error classes to exit codes.
 
+/// `println!` that never panics: a closed stdout (e.g. piped into `head`) is not an error.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
 mod bench;
 
 use anyhow::Context as _;
@@ -298,47 +306,54 @@ fn run_job(job_path: &Path, out: Option<PathBuf>, operator_name: Option<String>,
     })?;
     let r = &outcome.report;
     if dry_run {
-        println!(
+        say!(
             "check passed: {} rows read, {} rejected, {} would be suppressed, {} would be written; k={} achieved (required {})",
-            r.rows_in, r.rows_rejected, r.suppressed, r.rows_out, r.k_achieved, r.k
+            r.rows_in,
+            r.rows_rejected,
+            r.suppressed,
+            r.rows_out,
+            r.k_achieved,
+            r.k
         );
     } else {
-        println!(
+        say!(
             "release {}: {} rows read, {} rejected, {} suppressed, {} written; k={} achieved (required {})",
-            r.release_id, r.rows_in, r.rows_rejected, r.suppressed, r.rows_out, r.k_achieved, r.k
+            r.release_id,
+            r.rows_in,
+            r.rows_rejected,
+            r.suppressed,
+            r.rows_out,
+            r.k_achieved,
+            r.k
         );
         for f in &outcome.files {
-            println!("  wrote {}", f.display());
+            say!("  wrote {}", f.display());
         }
     }
     Ok(())
 }
 
 fn print_risk(r: &tokumei_anon::risk::Risk) {
-    println!("records                     {}", r.records);
-    println!("equivalence classes         {}", r.classes);
-    println!("smallest class (k)          {}", r.min_class_size);
-    println!("sample uniques              {} ({:.2}%)", r.sample_uniques, r.sample_uniqueness * 100.0);
-    println!("prosecutor risk  highest    {:.4}", r.prosecutor_max);
-    println!("                 average    {:.4}", r.prosecutor_avg);
-    println!(
-        "                 at risk    {:.2}% of records above {}",
-        r.prosecutor_records_at_risk * 100.0,
-        r.threshold
-    );
-    println!("journalist risk  highest    {:.4} (population {})", r.journalist_max, r.population);
-    println!("                 average    {:.4}", r.journalist_avg);
-    println!("marketer risk               {:.4}", r.marketer);
+    say!("records                     {}", r.records);
+    say!("equivalence classes         {}", r.classes);
+    say!("smallest class (k)          {}", r.min_class_size);
+    say!("sample uniques              {} ({:.2}%)", r.sample_uniques, r.sample_uniqueness * 100.0);
+    say!("prosecutor risk  highest    {:.4}", r.prosecutor_max);
+    say!("                 average    {:.4}", r.prosecutor_avg);
+    say!("                 at risk    {:.2}% of records above {}", r.prosecutor_records_at_risk * 100.0, r.threshold);
+    say!("journalist risk  highest    {:.4} (population {})", r.journalist_max, r.population);
+    say!("                 average    {:.4}", r.journalist_avg);
+    say!("marketer risk               {:.4}", r.marketer);
     for (s, l) in &r.l_min {
-        println!("distinct l of {s:<14}{l}");
+        say!("distinct l of {s:<14}{l}");
     }
-    println!("\nclass size   classes   records");
+    say!("\nclass size   classes   records");
     for b in &r.histogram {
-        println!("{:<12} {:>8} {:>9}", b.sizes, b.classes, b.records);
+        say!("{:<12} {:>8} {:>9}", b.sizes, b.classes, b.records);
     }
-    println!("\ncombinations making records unique (most first)");
+    say!("\ncombinations making records unique (most first)");
     for c in r.combinations.iter().filter(|c| c.unique_records > 0).take(15) {
-        println!("{:>9} uniques  {:>9} distinct  {}", c.unique_records, c.distinct, c.columns.join(", "));
+        say!("{:>9} uniques  {:>9} distinct  {}", c.unique_records, c.distinct, c.columns.join(", "));
     }
 }
 
@@ -352,7 +367,7 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
                 TextEncoding::Cp932 => tokumei_synth::TextEncoding::Cp932,
             };
             tokumei_synth::resident_registry(&out, rows, seed, enc).map_err(|e| fail(8, e.into()))?;
-            println!("wrote {rows} rows to {}", out.display());
+            say!("wrote {rows} rows to {}", out.display());
             Ok(())
         }
         Command::Audit { command: AuditCommand::Verify { log, job } } => {
@@ -364,7 +379,7 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
                 return Err(fail(7, anyhow::anyhow!("audit log {} does not exist", log.display())));
             }
             let n = JsonlLog::new(&log).verify().map_err(|e| fail(7, e.into()))?;
-            println!("audit log {}: {n} entries, chain intact", log.display());
+            say!("audit log {}: {n} entries, chain intact", log.display());
             Ok(())
         }
         Command::Risk { file, qi, sensitive, population, threshold, encoding, delimiter, json } => {
@@ -381,7 +396,7 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
                 tokumei_engine::risk::TableInput { path: &file, format: None, encoding, delimiter: delimiter as u8 };
             let r = tokumei_engine::risk::risk_of_file(&input, &qi, &sensitive, population, threshold)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&r).map_err(|e| fail(1, e.into()))?);
+                say!("{}", serde_json::to_string_pretty(&r).map_err(|e| fail(1, e.into()))?);
             } else {
                 print_risk(&r);
             }
@@ -389,7 +404,7 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
         }
         Command::Keygen { out } => {
             let id = tokumei_engine::keys::Key::generate(&out)?;
-            println!("wrote key {} to {} (keep it apart from the data; it is never printed)", id, out.display());
+            say!("wrote key {} to {} (keep it apart from the data; it is never printed)", id, out.display());
             Ok(())
         }
         Command::Bench { command: BenchCommand::Resident { rows, dir, rules } } => {
@@ -404,7 +419,8 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
 fn main() {
     let cli = Cli::parse();
     if let Err(f) = real_main(cli) {
-        eprintln!("error: {:#}", f.error);
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), "error: {:#}", f.error);
         std::process::exit(f.code);
     }
 }

@@ -65,3 +65,18 @@ fn risk_names_a_missing_column() {
         r.stderr
     );
 }
+
+#[test]
+fn closed_stdout_is_not_a_panic() {
+    // Regression: `tokumei risk ... | head -1` panicked with "failed printing to stdout".
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tokumei"))
+        .args(["risk", sample_csv().to_str().unwrap(), "--qi", "性別,生年月日"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}

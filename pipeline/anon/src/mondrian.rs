@@ -20,7 +20,8 @@ pub struct MondrianResult {
     pub partitions: u64,
     /// Smallest partition.
     pub min_size: u64,
-    /// Records suppressed (only when the whole table is smaller than k).
+    /// Records suppressed: those in groups that differ at the highest allowed levels and are too
+    /// small for k (or l) on their own.
     pub suppressed: u64,
     /// Quality-model value of the local recoding.
     pub quality: f64,
@@ -85,11 +86,28 @@ pub fn mondrian(p: &Problem) -> MondrianResult {
         Sums { share: vec![0.0; nq], height: vec![0.0; nq], log_freq: vec![0.0; nq], squares: 0.0, suppressed: 0 };
     let mut partitions = 0u64;
     let mut min_size = u64::MAX;
-    let all: Vec<usize> = (0..p.n).collect();
-    let mut stack = vec![all];
-    if p.n < k || !diverse(&stack[0]) {
-        sums.suppressed = p.n as u64;
-        stack.clear();
+    // Rows that differ at an attribute's highest allowed level can never share a class: start
+    // from the groups of equal highest-level codes; groups that cannot reach k (or l) are
+    // suppressed and shown at their highest levels.
+    let mut groups: rustc_hash::FxHashMap<Vec<u32>, Vec<usize>> = Default::default();
+    for r in 0..p.n {
+        let key = p.qi.iter().map(|q| q.hierarchy.up[q.max_level as usize][q.codes[r] as usize]).collect();
+        groups.entry(key).or_default().push(r);
+    }
+    let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
+    groups.sort_unstable_by_key(|g| g[0]);
+    let mut stack = Vec::new();
+    for g in groups {
+        if g.len() >= k && diverse(&g) {
+            stack.push(g);
+        } else {
+            sums.suppressed += g.len() as u64;
+            for r in g {
+                for (a, q) in p.qi.iter().enumerate() {
+                    levels[r][a] = q.max_level;
+                }
+            }
+        }
     }
     let freq: Vec<Vec<Vec<u64>>> =
         p.qi.iter()
@@ -117,7 +135,7 @@ pub fn mondrian(p: &Problem) -> MondrianResult {
                     });
                     ((hi - lo) as f64 / p.qi[a].hierarchy.domain().max(1) as f64, a)
                 })
-                .filter(|(spread, a)| *spread > 0.0 && p.qi[*a].max_level > 0)
+                .filter(|(spread, _)| *spread > 0.0)
                 .collect();
             attrs.sort_by(|x, y| y.0.total_cmp(&x.0));
             for (_, a) in attrs {

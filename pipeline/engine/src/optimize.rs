@@ -10,7 +10,7 @@ use crate::transform::Generalize;
 use serde::Serialize;
 use tokumei_anon::search::SearchOptions;
 use tokumei_anon::{Hierarchy as CodeHierarchy, Model, Problem, QiColumn, Quality, SensitiveColumn};
-use tokumei_rules::{Action, Hierarchy, Plan, Role};
+use tokumei_rules::{Action, Hierarchy, LocalRecoding, Plan, Role};
 
 /// A dictionary-encoded column as the search sees it.
 pub struct SearchColumn<'a> {
@@ -43,8 +43,10 @@ pub struct SearchReport {
     pub ms: f64,
     /// `(input column, chosen level)` for every quasi-identifier.
     pub levels: Vec<(String, u32)>,
-    /// Mondrian local recoding on the same data, for comparison (`local_recoding = "compare"`).
+    /// Mondrian local recoding on the same data (`local_recoding = "compare"` or `"apply"`).
     pub local_recoding: Option<tokumei_anon::mondrian::MondrianResult>,
+    /// What the output uses: `global` (the search's levels) or `local` (Mondrian's).
+    pub applied: String,
 }
 
 const NULL: &str = "\u{0}null";
@@ -178,10 +180,65 @@ pub fn optimize(
             })
             .collect();
         let problem = Problem { qi, sensitive, n, models, max_suppression: plan.privacy.max_suppression, quality };
-        let local = plan.privacy.compare_local_recoding.then(|| tokumei_anon::mondrian::mondrian(&problem));
+        let local =
+            (plan.privacy.local_recoding != LocalRecoding::None).then(|| tokumei_anon::mondrian::mondrian(&problem));
         (tokumei_anon::search(&problem, &SearchOptions::default()).map_err(internal)?, local)
     };
     let (result, local_recoding) = result;
+    if plan.privacy.local_recoding == LocalRecoding::Apply {
+        let m = local_recoding.as_ref().expect("run when applied");
+        if m.partitions == 0 {
+            return Err(EngineError::Privacy(format!(
+                "privacy requirement not met: local recoding cannot form any class of k={} records",
+                plan.privacy.k
+            )));
+        }
+        // Each row shows each quasi-identifier at its partition's level; equal labels share a code.
+        for (qi, (q, r)) in qs.iter().zip(&remapped).enumerate() {
+            if q.max == q.min {
+                continue;
+            }
+            let src: Vec<u32> = r.clone().unwrap_or_else(|| dicts[q.dict].codes.clone());
+            let mut index: rustc_hash::FxHashMap<&str, u32> = Default::default();
+            let mut values = Vec::new();
+            let codes: Vec<u32> = src
+                .iter()
+                .zip(&m.levels)
+                .map(|(c, lv)| {
+                    let l = lv[qi] as usize;
+                    let label = q.hierarchy.labels[l][q.hierarchy.up[l][*c as usize] as usize].as_str();
+                    *index.entry(label).or_insert_with(|| {
+                        values.push(cell_of(label));
+                        values.len() as u32 - 1
+                    })
+                })
+                .collect();
+            dicts[q.dict].recode_rows(codes, values);
+        }
+        let report = SearchReport {
+            quality_model: plan.privacy.quality.clone(),
+            quality: result.best.as_ref().map_or(f64::NAN, |b| b.quality),
+            optimal: result.optimal,
+            lower_bound: result.lower_bound,
+            nodes: result.nodes,
+            evaluated: result.evaluated,
+            pruned: result.pruned,
+            ms: result.ms,
+            levels: result
+                .best
+                .as_ref()
+                .map(|b| {
+                    qs.iter()
+                        .zip(&b.levels)
+                        .map(|(q, l)| (plan.columns[q.plan].name.clone(), q.min + *l as u32))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            local_recoding,
+            applied: "local".into(),
+        };
+        return Ok((report, Vec::new()));
+    }
     let Some(best) = result.best.clone() else {
         return Err(EngineError::Privacy(format!(
             "privacy requirement not met: no generalisation of the quasi-identifiers reaches k={} within max_suppression {:.2}%\n  hint: allow higher max_level values, fewer quasi-identifiers, or a higher max_suppression if policy allows",
@@ -215,6 +272,7 @@ pub fn optimize(
         ms: result.ms,
         levels: chosen.iter().map(|(p, l)| (plan.columns[*p].name.clone(), *l)).collect(),
         local_recoding,
+        applied: "global".into(),
     };
     Ok((report, chosen))
 }

@@ -70,6 +70,15 @@ impl Dictionary {
         self.raw = FxHashMap::default();
     }
 
+    /// Replace every row's code and the values (local recoding: rows with one old code may get
+    /// different new ones).
+    pub fn recode_rows(&mut self, codes: Vec<u32>, values: Vec<Cell>) {
+        self.codes = codes;
+        self.values = values;
+        self.index = self.values.iter().enumerate().map(|(i, v)| (v.clone(), i as u32)).collect();
+        self.representatives = None;
+    }
+
     /// Replace codes and values by a coarser coding: `up[old code]` is the new code.
     pub fn recode(&mut self, up: &[u32], values: Vec<Cell>) {
         for c in self.codes.iter_mut() {

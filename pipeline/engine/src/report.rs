@@ -290,9 +290,14 @@ impl Report {
                 let _ = writeln!(o, "| {c} | {l} |");
             }
             if let Some(m) = &sr.local_recoding {
+                let how = if sr.applied == "local" {
+                    "Applied to the output: Mondrian local recoding (each class shows its own levels; the table above is the global optimum, for comparison)"
+                } else {
+                    "For comparison, Mondrian local recoding of the same data (k and distinct l only; not applied)"
+                };
                 let _ = writeln!(
                     o,
-                    "\nFor comparison, Mondrian local recoding of the same data (k and distinct l only; not applied): {} partitions, smallest {}, {} suppressed, {} {:.6} (global optimum {:.6}), {:.1} ms.",
+                    "\n{how}: {} partitions, smallest {}, {} suppressed, {} {:.6} (global optimum {:.6}), {:.1} ms.",
                     m.partitions, m.min_size, m.suppressed, sr.quality_model, m.quality, sr.quality, m.ms
                 );
             }

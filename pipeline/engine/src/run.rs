@@ -463,7 +463,15 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
             });
             let chosen =
                 searched.as_ref().and_then(|(_, levels)| levels.iter().find(|(p, _)| *p == i).map(|(_, l)| *l));
+            let local = searched.as_ref().is_some_and(|(r, _)| r.applied == "local");
             let (detail, level) = match (&c.action, chosen) {
+                (Action::Generalize { hierarchy, level: lo, max_level: hi, .. }, _) if local && hi > lo => (
+                    format!(
+                        "{} hierarchy, local recoding: each class at its own level in {lo}..={hi}",
+                        hierarchy.name()
+                    ),
+                    None,
+                ),
                 (Action::Generalize { hierarchy, level: lo, max_level: hi, .. }, Some(l)) if hi > lo => (
                     format!(
                         "{} hierarchy, level {l} (chosen by the search from {lo}..={hi}): {}",

@@ -361,8 +361,19 @@ pub struct Privacy {
     pub t: Option<f64>,
     /// Largest average prosecutor risk.
     pub max_average_risk: Option<f64>,
-    /// Compare the search's global optimum with Mondrian local recoding in the report.
-    pub compare_local_recoding: bool,
+    /// Mondrian local recoding: none, compared in the report, or applied to the output.
+    pub local_recoding: LocalRecoding,
+}
+
+/// What to do with Mondrian local recoding (needs `search = "optimal"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalRecoding {
+    /// Not run.
+    None,
+    /// Run and reported next to the global optimum; the output uses the global optimum.
+    Compare,
+    /// Applied to the output (each class at its own levels); the global optimum is reported.
+    Apply,
 }
 
 /// A validated rule set bound to one input's columns.

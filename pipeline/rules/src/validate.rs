@@ -150,19 +150,18 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
             };
             let t = share(&mut cx, &p.t, "t");
             let max_average_risk = share(&mut cx, &p.max_average_risk, "max_average_risk");
-            let compare_local_recoding = match p.local_recoding.as_ref().map(|s| s.get_ref().as_str()) {
-                None | Some("none") => false,
-                Some("compare") if search => true,
-                Some("compare") => {
-                    cx.push(
-                        p.local_recoding.as_ref().unwrap(),
-                        "local_recoding = \"compare\" needs search = \"optimal\"",
-                    );
-                    false
+            let local_recoding = match p.local_recoding.as_ref().map(|s| s.get_ref().as_str()) {
+                None | Some("none") => LocalRecoding::None,
+                Some(mode @ ("compare" | "apply")) if !search => {
+                    let msg = format!("local_recoding = \"{mode}\" needs search = \"optimal\"");
+                    cx.push(p.local_recoding.as_ref().unwrap(), msg);
+                    LocalRecoding::None
                 }
+                Some("compare") => LocalRecoding::Compare,
+                Some("apply") => LocalRecoding::Apply,
                 Some(_) => {
-                    cx.push(p.local_recoding.as_ref().unwrap(), "local_recoding must be `compare` or `none`");
-                    false
+                    cx.push(p.local_recoding.as_ref().unwrap(), "local_recoding must be `none`, `compare` or `apply`");
+                    LocalRecoding::None
                 }
             };
             Privacy {
@@ -174,7 +173,7 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
                 l_model,
                 t,
                 max_average_risk,
-                compare_local_recoding,
+                local_recoding,
             }
         }
         None => {
@@ -193,7 +192,7 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
                 l_model: LModel::Distinct,
                 t: None,
                 max_average_risk: None,
-                compare_local_recoding: false,
+                local_recoding: LocalRecoding::None,
             }
         }
     };
