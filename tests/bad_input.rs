@@ -224,3 +224,16 @@ fn ragged_csv_row_is_an_input_error() {
     assert_failed_closed(&env, &r, 4);
     assert!(r.stderr.contains("line 13: has 16 fields, the header has 17"), "{}", r.stderr);
 }
+
+#[test]
+fn corrupt_parquet_input_is_an_input_error() {
+    let env = Env::new();
+    // A Parquet footer magic with garbage before it, and a truncated real file.
+    let garbage = env.path("garbage.parquet");
+    std::fs::write(&garbage, [b"PAR1".as_slice(), &[7u8; 64], &16u32.to_le_bytes(), b"PAR1"].concat()).unwrap();
+    let job = env.job("j", &garbage, &sample_rules(), "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_failed_closed(&env, &r, 4);
+    assert!(r.stderr.contains("garbage.parquet:"), "{}", r.stderr);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+}

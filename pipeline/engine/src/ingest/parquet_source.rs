@@ -8,6 +8,12 @@ use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchR
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// Run `f`, turning a panic inside the Parquet decoder into an error message.
+fn contain<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .unwrap_or_else(|_| Err("is corrupt (the Parquet decoder rejected its metadata)".into()))
+}
+
 /// A Parquet file being read.
 pub struct ParquetSource {
     path: PathBuf,
@@ -34,12 +40,17 @@ impl ParquetSource {
             stats.update(&buf[..n]);
         }
         let file = std::fs::File::open(path).map_err(|e| err(format!("cannot open: {}", e.kind())))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-            .map_err(|e| err(format!("is not a readable Parquet file ({e})")))?;
-        let header: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
+        // The Parquet decoder asserts on some corrupted files: a panic there is a bad input.
+        let opened = contain(|| {
+            let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+                .map_err(|e| format!("is not a readable Parquet file ({e})"))?;
+            let header: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
+            let reader =
+                builder.with_batch_size(BATCH_ROWS).build().map_err(|e| format!("cannot read Parquet ({e})"))?;
+            Ok((header, reader))
+        });
+        let (header, reader) = opened.map_err(err)?;
         check_header(path, &header)?;
-        let reader =
-            builder.with_batch_size(BATCH_ROWS).build().map_err(|e| err(format!("cannot read Parquet ({e})")))?;
         Ok(ParquetSource { path: path.to_path_buf(), reader, header, stats, size, next_row: 1 })
     }
 }
@@ -51,7 +62,9 @@ impl Source for ParquetSource {
 
     fn next_batch(&mut self) -> Result<Option<RawBatch>, EngineError> {
         let err = |message: String| EngineError::Input { file: self.path.clone(), message };
-        let Some(batch) = self.reader.next() else {
+        let reader = &mut self.reader;
+        let next = contain(|| Ok(reader.next())).map_err(|m| err(format!("row {}: {m}", self.next_row)))?;
+        let Some(batch) = next else {
             return Ok(None);
         };
         let batch = batch.map_err(|e| err(format!("row {}: cannot decode ({e})", self.next_row)))?;
@@ -73,5 +86,48 @@ impl Source for ParquetSource {
 
     fn size(&self) -> Option<u64> {
         self.size
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+    use proptest::prelude::*;
+    use std::sync::Arc;
+
+    fn valid_file() -> Vec<u8> {
+        let a: ArrayRef = Arc::new(StringArray::from(vec![Some("東京都"), None, Some("x")]));
+        let b: ArrayRef = Arc::new(Int64Array::from(vec![1, 2, 3]));
+        let batch = RecordBatch::try_from_iter([("a", a), ("b", b)]).unwrap();
+        let mut buf = Vec::new();
+        let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        buf
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// Corrupted Parquet gives batches or an input error, never a panic.
+        #[test]
+        fn parquet_ingest_never_panics(flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8), cut in any::<prop::sample::Index>(), truncate in any::<bool>()) {
+            let mut bytes = valid_file();
+            for (i, b) in flips {
+                let i = i.index(bytes.len());
+                bytes[i] = b;
+            }
+            if truncate {
+                bytes.truncate(cut.index(bytes.len()));
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("f.parquet");
+            std::fs::write(&p, &bytes).unwrap();
+            if let Ok(mut s) = ParquetSource::open(&p) {
+                while let Ok(Some(batch)) = s.next_batch() {
+                    let _ = batch.len();
+                }
+            }
+        }
     }
 }
