@@ -331,3 +331,36 @@ fn local_recoding_applied_is_k_anonymous_and_l_diverse_from_the_parquet() {
     let shown: std::collections::HashSet<&str> = t.rows.iter().filter_map(|r| r[age].as_deref()).collect();
     assert!(shown.len() > 10, "{shown:?}");
 }
+
+#[test]
+fn anonymized_rows_are_in_a_random_order_per_release() {
+    // Input order links rows (a household's members are neighbours); releases shuffle it away.
+    let runs: Vec<(serde_json::Value, Table)> = (0..2).map(|_| run_sample(&Env::new())).collect();
+    assert_eq!(runs[0].0["row_order"], "random per release");
+    let seq = |t: &Table| -> Vec<String> {
+        let cols: Vec<usize> =
+            ["年齢階級", "性別", "地方", "要介護度", "障害者手帳", "課税所得階級"].iter().map(|c| t.col(c)).collect();
+        t.rows.iter().map(|r| format!("{:?}", cols.iter().map(|c| &r[*c]).collect::<Vec<_>>())).collect()
+    };
+    let (a, b) = (seq(&runs[0].1), seq(&runs[1].1));
+    assert_ne!(a, b, "two releases have the same row order");
+    let (mut sa, mut sb) = (a.clone(), b.clone());
+    sa.sort();
+    sb.sort();
+    assert_eq!(sa, sb, "the releases hold the same rows");
+    // Neither follows the input order: neighbours in the input (same 世帯番号) are rarely
+    // neighbours in the output. Count adjacent equal-household pairs via the input's order of
+    // age bands: compare with an unshuffled run.
+    let env = Env::new();
+    let src = std::fs::read_to_string(sample_rules())
+        .unwrap()
+        .replace("mode = \"anonymized\"", "mode = \"anonymized\"\nshuffle = false");
+    let rules = env.write("ordered_rules.toml", &src);
+    let job = env.job("ordered", &sample_csv(), &rules, "");
+    assert_eq!(env.tokumei(&["run", job.to_str().unwrap()]).code, 0);
+    let ordered = read_parquet(&env.path("out/resident_registry.parquet"));
+    assert_eq!(report(&env.path("out"))["row_order"], "input order");
+    let o = seq(&ordered);
+    let same_position = |x: &[String]| x.iter().zip(&o).filter(|(p, q)| p == q).count() as f64 / o.len() as f64;
+    assert!(same_position(&a) < 0.5 && same_position(&b) < 0.5, "shuffled rows still follow the input order");
+}

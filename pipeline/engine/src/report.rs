@@ -157,6 +157,8 @@ pub struct Report {
     pub columns: Vec<ColumnReport>,
     /// Processing standards with evidence.
     pub processing_standards: Vec<Standard>,
+    /// Order of the output rows: `random per release` or `input order`.
+    pub row_order: String,
     /// The generalisation search, when the rules ask for one.
     pub search: Option<crate::optimize::SearchReport>,
     /// Output Parquet file name.
@@ -217,6 +219,7 @@ impl Report {
             ("rules SHA-256", format!("`{}`", self.rules_sha256)),
             ("pseudonym key", self.key_id.clone().unwrap_or_else(|| "none used".into())),
             ("output", self.output_file.clone().unwrap_or_else(|| "none (check only)".into())),
+            ("row order", self.row_order.clone()),
             ("output SHA-256", self.output_sha256.as_ref().map(|h| format!("`{h}`")).unwrap_or_default()),
             ("time taken", format!("{:.2} s", self.timings.total_ms as f64 / 1000.0)),
         ] {
@@ -356,6 +359,9 @@ impl Report {
             self.quasi_identifiers.join(", "),
             self.k_achieved
         );
+        let order =
+            if self.row_order == "input order" { "the input's order" } else { "a random order made for this release" };
+        let _ = writeln!(o, "Rows are in {order}.");
         let _ = writeln!(
             o,
             "Re-identifying any person, or combining this data with other data to do so, is prohibited by the contract and by law.\n"

@@ -549,6 +549,7 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
         columns: col_reports,
         processing_standards,
         search: searched.as_ref().map(|(r, _)| r.clone()),
+        row_order: if plan.shuffle { "random per release".into() } else { "input order".into() },
         output_file: None,
         output_sha256: None,
         timings: Timings { ingest_ms, privacy_ms, write_ms: 0, total_ms: 0 },
@@ -592,6 +593,8 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
     ];
     let mut writer = parquet_writer(&parquet_path, out_schema.clone(), metadata)?;
     let werr = output_err(&parquet_path);
+    // Shuffled output: rows go to random buckets on disk, then each bucket is permuted in memory.
+    let mut shuffler = if plan.shuffle { Some(Shuffler::new(&staging, &out_schema, rows_out as usize)?) } else { None };
     let mut spill_reader = if spill_fields.is_empty() {
         None
     } else {
@@ -645,10 +648,16 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
         )
         .map_err(|e| EngineError::Internal(e.to_string()))?;
         if rb.num_rows() > 0 {
-            writer.write(&rb).map_err(|e| werr(e.to_string()))?;
+            match shuffler.as_mut() {
+                Some(sh) => sh.scatter(&rb)?,
+                None => writer.write(&rb).map_err(|e| werr(e.to_string()))?,
+            }
         }
         start += len;
         opts.progress.set(start as u64);
+    }
+    if let Some(sh) = shuffler.take() {
+        sh.gather(&mut writer, &out_schema)?;
     }
     writer.close().map_err(|e| werr(e.to_string()))?;
     drop(spill_reader);
@@ -674,6 +683,82 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
     facts.outputs.push(format!("{parquet_name}={output_sha}"));
     let files = staging.publish(&["report.json", "report.md", "data_dictionary.md", &parquet_name])?;
     Ok(RunOutcome { report, files })
+}
+
+/// Rows per shuffle bucket held in memory at once.
+const SHUFFLE_BUCKET_ROWS: usize = 1 << 19;
+
+/// An external shuffle: rows are scattered to random bucket files, then each bucket is read,
+/// permuted at random and written. Memory holds one bucket; the order is made per release by a
+/// cryptographic generator and never stored.
+struct Shuffler {
+    writers: Vec<FileWriter<BufWriter<File>>>,
+    paths: Vec<PathBuf>,
+    rng: rand::rngs::ThreadRng,
+}
+
+impl Shuffler {
+    fn new(staging: &Staging, schema: &SchemaRef, rows: usize) -> Result<Self, EngineError> {
+        let buckets = rows.div_ceil(SHUFFLE_BUCKET_ROWS).max(1);
+        let mut writers = Vec::with_capacity(buckets);
+        let mut paths = Vec::with_capacity(buckets);
+        for b in 0..buckets {
+            let p = staging.path(&format!("shuffle-{b}.arrow"));
+            let f = File::create(&p).map_err(|e| output_err(&p)(e.to_string()))?;
+            writers.push(
+                FileWriter::try_new(BufWriter::with_capacity(1 << 20, f), schema)
+                    .map_err(|e| output_err(&p)(e.to_string()))?,
+            );
+            paths.push(p);
+        }
+        Ok(Shuffler { writers, paths, rng: rand::rng() })
+    }
+
+    fn scatter(&mut self, rb: &RecordBatch) -> Result<(), EngineError> {
+        use rand::RngExt;
+        let n = self.writers.len();
+        let mut ids: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for i in 0..rb.num_rows() {
+            ids[self.rng.random_range(0..n)].push(i as u32);
+        }
+        for (b, rows) in ids.into_iter().enumerate().filter(|(_, r)| !r.is_empty()) {
+            let idx = arrow::array::UInt32Array::from(rows);
+            let part = arrow::compute::take_record_batch(rb, &idx).map_err(|e| EngineError::Internal(e.to_string()))?;
+            self.writers[b].write(&part).map_err(|e| output_err(&self.paths[b])(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    fn gather(
+        mut self,
+        out: &mut parquet::arrow::ArrowWriter<BufWriter<File>>,
+        schema: &SchemaRef,
+    ) -> Result<(), EngineError> {
+        use rand::seq::SliceRandom;
+        for (w, p) in self.writers.iter_mut().zip(&self.paths) {
+            w.finish().map_err(|e| output_err(p)(e.to_string()))?;
+        }
+        for p in &self.paths {
+            let f = File::open(p).map_err(|e| output_err(p)(e.to_string()))?;
+            let reader = FileReader::try_new(BufReader::with_capacity(1 << 20, f), None)
+                .map_err(|e| output_err(p)(e.to_string()))?;
+            let batches: Vec<RecordBatch> =
+                reader.collect::<Result<_, _>>().map_err(|e| output_err(p)(e.to_string()))?;
+            let all =
+                arrow::compute::concat_batches(schema, &batches).map_err(|e| EngineError::Internal(e.to_string()))?;
+            drop(batches);
+            let mut order: Vec<u32> = (0..all.num_rows() as u32).collect();
+            order.shuffle(&mut self.rng);
+            for chunk in order.chunks(64 * 1024) {
+                let idx = arrow::array::UInt32Array::from(chunk.to_vec());
+                let part =
+                    arrow::compute::take_record_batch(&all, &idx).map_err(|e| EngineError::Internal(e.to_string()))?;
+                out.write(&part).map_err(|e| output_err(p)(e.to_string()))?;
+            }
+            let _ = std::fs::remove_file(p);
+        }
+        Ok(())
+    }
 }
 
 /// The hierarchy above a generalised column's values: each code's labels at the levels above

@@ -393,6 +393,9 @@ pub struct Plan {
     pub subject: Option<String>,
     /// Malformed-row policy.
     pub on_malformed: OnMalformed,
+    /// Write rows in a random order per release, so row order links nothing (neighbours in the
+    /// input, e.g. one household, are not neighbours in the output).
+    pub shuffle: bool,
     /// Privacy models.
     pub privacy: Privacy,
     /// Columns in rule-file order (also the output order).

@@ -22,6 +22,8 @@ pub struct RawRules {
     pub on_malformed: Option<Spanned<String>>,
     /// Largest share of input rows that may be rejected (default 0.01).
     pub max_rejected: Option<Spanned<f64>>,
+    /// Write rows in a random order made per release (default: true when anonymized).
+    pub shuffle: Option<Spanned<bool>>,
     /// Privacy models enforced on the output.
     pub privacy: Option<Spanned<RawPrivacy>>,
     /// One entry per input column.

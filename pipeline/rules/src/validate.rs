@@ -250,6 +250,7 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
         dataset: raw.dataset.into_inner(),
         description: raw.description,
         mode: mode.expect("mode validated"),
+        shuffle: raw.shuffle.as_ref().map_or(mode == Some(Mode::Anonymized), |s| *s.get_ref()),
         subject,
         on_malformed,
         privacy,
