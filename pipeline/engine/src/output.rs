@@ -3,13 +3,17 @@
 
 use crate::cell::Cell;
 use crate::error::{EngineError, output_err};
+use arrow::array::RecordBatch;
 use arrow::array::{ArrayRef, BooleanBuilder, Date32Builder, Int64Builder, StringBuilder};
 use arrow::datatypes::{DataType, SchemaRef};
+use arrow::ipc::reader::FileReader;
+use arrow::ipc::writer::FileWriter;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 use std::fs::File;
+use std::io::BufReader;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -126,6 +130,82 @@ impl Staging {
 impl Drop for Staging {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Rows per shuffle bucket held in memory at once.
+const SHUFFLE_BUCKET_ROWS: usize = 1 << 19;
+
+/// An external shuffle: rows are scattered to random bucket files, then each bucket is read,
+/// permuted at random and written. Memory holds one bucket; the order is made per release by a
+/// cryptographic generator and never stored.
+pub(crate) struct Shuffler {
+    writers: Vec<FileWriter<BufWriter<File>>>,
+    paths: Vec<PathBuf>,
+    rng: rand::rngs::ThreadRng,
+}
+
+impl Shuffler {
+    pub(crate) fn new(staging: &Staging, schema: &SchemaRef, rows: usize) -> Result<Self, EngineError> {
+        let buckets = rows.div_ceil(SHUFFLE_BUCKET_ROWS).max(1);
+        let mut writers = Vec::with_capacity(buckets);
+        let mut paths = Vec::with_capacity(buckets);
+        for b in 0..buckets {
+            let p = staging.path(&format!("shuffle-{b}.arrow"));
+            let f = File::create(&p).map_err(|e| output_err(&p)(e.to_string()))?;
+            writers.push(
+                FileWriter::try_new(BufWriter::with_capacity(1 << 20, f), schema)
+                    .map_err(|e| output_err(&p)(e.to_string()))?,
+            );
+            paths.push(p);
+        }
+        Ok(Shuffler { writers, paths, rng: rand::rng() })
+    }
+
+    pub(crate) fn scatter(&mut self, rb: &RecordBatch) -> Result<(), EngineError> {
+        use rand::RngExt;
+        let n = self.writers.len();
+        let mut ids: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for i in 0..rb.num_rows() {
+            ids[self.rng.random_range(0..n)].push(i as u32);
+        }
+        for (b, rows) in ids.into_iter().enumerate().filter(|(_, r)| !r.is_empty()) {
+            let idx = arrow::array::UInt32Array::from(rows);
+            let part = arrow::compute::take_record_batch(rb, &idx).map_err(|e| EngineError::Internal(e.to_string()))?;
+            self.writers[b].write(&part).map_err(|e| output_err(&self.paths[b])(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn gather(
+        mut self,
+        out: &mut parquet::arrow::ArrowWriter<BufWriter<File>>,
+        schema: &SchemaRef,
+    ) -> Result<(), EngineError> {
+        use rand::seq::SliceRandom;
+        for (w, p) in self.writers.iter_mut().zip(&self.paths) {
+            w.finish().map_err(|e| output_err(p)(e.to_string()))?;
+        }
+        for p in &self.paths {
+            let f = File::open(p).map_err(|e| output_err(p)(e.to_string()))?;
+            let reader = FileReader::try_new(BufReader::with_capacity(1 << 20, f), None)
+                .map_err(|e| output_err(p)(e.to_string()))?;
+            let batches: Vec<RecordBatch> =
+                reader.collect::<Result<_, _>>().map_err(|e| output_err(p)(e.to_string()))?;
+            let all =
+                arrow::compute::concat_batches(schema, &batches).map_err(|e| EngineError::Internal(e.to_string()))?;
+            drop(batches);
+            let mut order: Vec<u32> = (0..all.num_rows() as u32).collect();
+            order.shuffle(&mut self.rng);
+            for chunk in order.chunks(64 * 1024) {
+                let idx = arrow::array::UInt32Array::from(chunk.to_vec());
+                let part =
+                    arrow::compute::take_record_batch(&all, &idx).map_err(|e| EngineError::Internal(e.to_string()))?;
+                out.write(&part).map_err(|e| output_err(p)(e.to_string()))?;
+            }
+            let _ = std::fs::remove_file(p);
+        }
+        Ok(())
     }
 }
 

@@ -4,7 +4,7 @@ use crate::cell::Cell;
 use crate::error::{EngineError, output_err};
 use crate::ingest::{self, RawBatch};
 use crate::keys::Key;
-use crate::output::{ColumnBuilder, Staging, parquet_writer, sha256_file};
+use crate::output::{ColumnBuilder, Shuffler, Staging, parquet_writer, sha256_file};
 use crate::privacy::{self, Dictionary};
 use crate::progress::Progress;
 use crate::report::{ColumnReport, InputReport, LDiversity, Report, Timings};
@@ -591,78 +591,24 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
         ("tokumei.created_at".into(), report.created_at.clone()),
         ("tokumei.version".into(), env!("CARGO_PKG_VERSION").into()),
     ];
-    let mut writer = parquet_writer(&parquet_path, out_schema.clone(), metadata)?;
-    let werr = output_err(&parquet_path);
-    // Shuffled output: rows go to random buckets on disk, then each bucket is permuted in memory.
-    let mut shuffler = if plan.shuffle { Some(Shuffler::new(&staging, &out_schema, rows_out as usize)?) } else { None };
-    let mut spill_reader = if spill_fields.is_empty() {
-        None
-    } else {
-        let p = staging.path("spill.arrow");
-        let f = File::open(&p).map_err(|e| output_err(&p)(e.to_string()))?;
-        Some(
-            FileReader::try_new(BufReader::with_capacity(1 << 20, f), None)
-                .map_err(|e| output_err(&p)(e.to_string()))?,
-        )
+    let encoded = Encoded {
+        columns: &columns,
+        dicts: &dicts,
+        nulled: &nulled,
+        keep: &enforcement.keep,
+        batch_lens: &batch_lens,
+        spilled: !spill_fields.is_empty(),
     };
-    opts.progress.stage("writing Parquet", Some(n as u64));
-    let mut start = 0usize;
-    for len in batch_lens {
-        let spilled = match spill_reader.as_mut() {
-            Some(r) => Some(
-                r.next()
-                    .ok_or_else(|| EngineError::Internal("spill file ended early".into()))?
-                    .map_err(|e| werr(e.to_string()))?,
-            ),
-            None => None,
-        };
-        if len == 0 {
-            continue;
-        }
-        let keep = &enforcement.keep[start..start + len];
-        let mask = BooleanArray::from(keep.to_vec());
-        let kept = keep.iter().filter(|k| **k).count();
-        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(columns.len());
-        for c in &columns {
-            match c.slot {
-                Slot::Local(j) => {
-                    let col = spilled.as_ref().ok_or_else(|| EngineError::Internal("missing spill".into()))?.column(j);
-                    arrays.push(arrow::compute::filter(col, &mask).map_err(|e| EngineError::Internal(e.to_string()))?);
-                }
-                Slot::Global(d) => {
-                    let mut b = ColumnBuilder::new(&c.transform.output_type(), kept);
-                    for (code, k) in dicts[d].codes[start..start + len].iter().zip(keep) {
-                        if *k {
-                            let code = *code as usize;
-                            b.append(if nulled[d][code] { &Cell::Null } else { &dicts[d].values[code] })?;
-                        }
-                    }
-                    arrays.push(b.finish());
-                }
-            }
-        }
-        let rb = RecordBatch::try_new_with_options(
-            out_schema.clone(),
-            arrays,
-            &RecordBatchOptions::new().with_row_count(Some(kept)),
-        )
-        .map_err(|e| EngineError::Internal(e.to_string()))?;
-        if rb.num_rows() > 0 {
-            match shuffler.as_mut() {
-                Some(sh) => sh.scatter(&rb)?,
-                None => writer.write(&rb).map_err(|e| werr(e.to_string()))?,
-            }
-        }
-        start += len;
-        opts.progress.set(start as u64);
-    }
-    if let Some(sh) = shuffler.take() {
-        sh.gather(&mut writer, &out_schema)?;
-    }
-    writer.close().map_err(|e| werr(e.to_string()))?;
-    drop(spill_reader);
-    let _ = std::fs::remove_file(staging.path("spill.arrow"));
-    opts.progress.finish();
+    write_parquet(
+        &parquet_path,
+        out_schema,
+        metadata,
+        &encoded,
+        &staging,
+        plan.shuffle,
+        rows_out as usize,
+        opts.progress,
+    )?;
     let output_sha = sha256_file(&parquet_path)?;
     report.output_file = Some(parquet_name.clone());
     report.output_sha256 = Some(output_sha.clone());
@@ -685,80 +631,102 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
     Ok(RunOutcome { report, files })
 }
 
-/// Rows per shuffle bucket held in memory at once.
-const SHUFFLE_BUCKET_ROWS: usize = 1 << 19;
-
-/// An external shuffle: rows are scattered to random bucket files, then each bucket is read,
-/// permuted at random and written. Memory holds one bucket; the order is made per release by a
-/// cryptographic generator and never stored.
-struct Shuffler {
-    writers: Vec<FileWriter<BufWriter<File>>>,
-    paths: Vec<PathBuf>,
-    rng: rand::rngs::ThreadRng,
+/// The encoded release: what pass 2 needs to write the kept rows.
+struct Encoded<'a> {
+    columns: &'a [OutColumn],
+    dicts: &'a [Dictionary],
+    nulled: &'a [Vec<bool>],
+    keep: &'a [bool],
+    batch_lens: &'a [usize],
+    spilled: bool,
 }
 
-impl Shuffler {
-    fn new(staging: &Staging, schema: &SchemaRef, rows: usize) -> Result<Self, EngineError> {
-        let buckets = rows.div_ceil(SHUFFLE_BUCKET_ROWS).max(1);
-        let mut writers = Vec::with_capacity(buckets);
-        let mut paths = Vec::with_capacity(buckets);
-        for b in 0..buckets {
-            let p = staging.path(&format!("shuffle-{b}.arrow"));
-            let f = File::create(&p).map_err(|e| output_err(&p)(e.to_string()))?;
-            writers.push(
-                FileWriter::try_new(BufWriter::with_capacity(1 << 20, f), schema)
-                    .map_err(|e| output_err(&p)(e.to_string()))?,
-            );
-            paths.push(p);
+/// Pass 2: read the spill back batch by batch, keep the rows the privacy models allow, decode the
+/// dictionary columns and write Parquet, through the shuffle when asked.
+#[allow(clippy::too_many_arguments)]
+fn write_parquet(
+    path: &std::path::Path,
+    out_schema: SchemaRef,
+    metadata: Vec<(String, String)>,
+    enc: &Encoded,
+    staging: &Staging,
+    shuffle: bool,
+    rows_out: usize,
+    progress: &dyn Progress,
+) -> Result<(), EngineError> {
+    let mut writer = parquet_writer(path, out_schema.clone(), metadata)?;
+    let werr = output_err(path);
+    // Shuffled output: rows go to random buckets on disk, then each bucket is permuted in memory.
+    let mut shuffler = if shuffle { Some(Shuffler::new(staging, &out_schema, rows_out)?) } else { None };
+    let mut spill_reader = if !enc.spilled {
+        None
+    } else {
+        let p = staging.path("spill.arrow");
+        let f = File::open(&p).map_err(|e| output_err(&p)(e.to_string()))?;
+        Some(
+            FileReader::try_new(BufReader::with_capacity(1 << 20, f), None)
+                .map_err(|e| output_err(&p)(e.to_string()))?,
+        )
+    };
+    progress.stage("writing Parquet", Some(enc.keep.len() as u64));
+    let mut start = 0usize;
+    for &len in enc.batch_lens {
+        let spilled = match spill_reader.as_mut() {
+            Some(r) => Some(
+                r.next()
+                    .ok_or_else(|| EngineError::Internal("spill file ended early".into()))?
+                    .map_err(|e| werr(e.to_string()))?,
+            ),
+            None => None,
+        };
+        if len == 0 {
+            continue;
         }
-        Ok(Shuffler { writers, paths, rng: rand::rng() })
-    }
-
-    fn scatter(&mut self, rb: &RecordBatch) -> Result<(), EngineError> {
-        use rand::RngExt;
-        let n = self.writers.len();
-        let mut ids: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for i in 0..rb.num_rows() {
-            ids[self.rng.random_range(0..n)].push(i as u32);
-        }
-        for (b, rows) in ids.into_iter().enumerate().filter(|(_, r)| !r.is_empty()) {
-            let idx = arrow::array::UInt32Array::from(rows);
-            let part = arrow::compute::take_record_batch(rb, &idx).map_err(|e| EngineError::Internal(e.to_string()))?;
-            self.writers[b].write(&part).map_err(|e| output_err(&self.paths[b])(e.to_string()))?;
-        }
-        Ok(())
-    }
-
-    fn gather(
-        mut self,
-        out: &mut parquet::arrow::ArrowWriter<BufWriter<File>>,
-        schema: &SchemaRef,
-    ) -> Result<(), EngineError> {
-        use rand::seq::SliceRandom;
-        for (w, p) in self.writers.iter_mut().zip(&self.paths) {
-            w.finish().map_err(|e| output_err(p)(e.to_string()))?;
-        }
-        for p in &self.paths {
-            let f = File::open(p).map_err(|e| output_err(p)(e.to_string()))?;
-            let reader = FileReader::try_new(BufReader::with_capacity(1 << 20, f), None)
-                .map_err(|e| output_err(p)(e.to_string()))?;
-            let batches: Vec<RecordBatch> =
-                reader.collect::<Result<_, _>>().map_err(|e| output_err(p)(e.to_string()))?;
-            let all =
-                arrow::compute::concat_batches(schema, &batches).map_err(|e| EngineError::Internal(e.to_string()))?;
-            drop(batches);
-            let mut order: Vec<u32> = (0..all.num_rows() as u32).collect();
-            order.shuffle(&mut self.rng);
-            for chunk in order.chunks(64 * 1024) {
-                let idx = arrow::array::UInt32Array::from(chunk.to_vec());
-                let part =
-                    arrow::compute::take_record_batch(&all, &idx).map_err(|e| EngineError::Internal(e.to_string()))?;
-                out.write(&part).map_err(|e| output_err(p)(e.to_string()))?;
+        let keep = &enc.keep[start..start + len];
+        let mask = BooleanArray::from(keep.to_vec());
+        let kept = keep.iter().filter(|k| **k).count();
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(enc.columns.len());
+        for c in enc.columns {
+            match c.slot {
+                Slot::Local(j) => {
+                    let col = spilled.as_ref().ok_or_else(|| EngineError::Internal("missing spill".into()))?.column(j);
+                    arrays.push(arrow::compute::filter(col, &mask).map_err(|e| EngineError::Internal(e.to_string()))?);
+                }
+                Slot::Global(d) => {
+                    let mut b = ColumnBuilder::new(&c.transform.output_type(), kept);
+                    for (code, k) in enc.dicts[d].codes[start..start + len].iter().zip(keep) {
+                        if *k {
+                            let code = *code as usize;
+                            b.append(if enc.nulled[d][code] { &Cell::Null } else { &enc.dicts[d].values[code] })?;
+                        }
+                    }
+                    arrays.push(b.finish());
+                }
             }
-            let _ = std::fs::remove_file(p);
         }
-        Ok(())
+        let rb = RecordBatch::try_new_with_options(
+            out_schema.clone(),
+            arrays,
+            &RecordBatchOptions::new().with_row_count(Some(kept)),
+        )
+        .map_err(|e| EngineError::Internal(e.to_string()))?;
+        if rb.num_rows() > 0 {
+            match shuffler.as_mut() {
+                Some(sh) => sh.scatter(&rb)?,
+                None => writer.write(&rb).map_err(|e| werr(e.to_string()))?,
+            }
+        }
+        start += len;
+        progress.set(start as u64);
     }
+    if let Some(sh) = shuffler.take() {
+        sh.gather(&mut writer, &out_schema)?;
+    }
+    writer.close().map_err(|e| werr(e.to_string()))?;
+    drop(spill_reader);
+    let _ = std::fs::remove_file(staging.path("spill.arrow"));
+    progress.finish();
+    Ok(())
 }
 
 /// The hierarchy above a generalised column's values: each code's labels at the levels above
