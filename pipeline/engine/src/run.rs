@@ -437,71 +437,8 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
         Achieved { k: after.min_class_size, l: l_diversity.clone(), suppressed: enforcement.suppressed, rows_out };
     let processing_standards = standards::evaluate(&plan, &achieved);
 
-    // Column reports.
-    let col_reports: Vec<ColumnReport> = plan
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let oc = columns.iter().find(|o| o.plan == i);
-            let global = oc.and_then(|o| match o.slot {
-                Slot::Global(d) => Some(d),
-                Slot::Local(_) => None,
-            });
-            let categorical =
-                matches!(c.action, Action::Generalize { .. }) || c.is_privacy_key() || c.role == Role::Sensitive;
-            let categories = global.filter(|_| categorical).and_then(|d| {
-                let mut present: Vec<String> = dicts[d]
-                    .values
-                    .iter()
-                    .enumerate()
-                    .filter(|(code, v)| value_counts[d][*code] > 0 && !nulled[d][*code] && **v != Cell::Null)
-                    .map(|(_, v)| v.label())
-                    .collect();
-                present.sort();
-                (present.len() <= 60).then_some(present)
-            });
-            let chosen =
-                searched.as_ref().and_then(|(_, levels)| levels.iter().find(|(p, _)| *p == i).map(|(_, l)| *l));
-            let local = searched.as_ref().is_some_and(|(r, _)| r.applied == "local");
-            let (detail, level) = match (&c.action, chosen) {
-                (Action::Generalize { hierarchy, level: lo, max_level: hi, .. }, _) if local && hi > lo => (
-                    format!(
-                        "{} hierarchy, local recoding: each class at its own level in {lo}..={hi}",
-                        hierarchy.name()
-                    ),
-                    None,
-                ),
-                (Action::Generalize { hierarchy, level: lo, max_level: hi, .. }, Some(l)) if hi > lo => (
-                    format!(
-                        "{} hierarchy, level {l} (chosen by the search from {lo}..={hi}): {}",
-                        hierarchy.name(),
-                        hierarchy.describe_level(l)
-                    ),
-                    Some(l),
-                ),
-                (Action::Generalize { level, .. }, _) => (c.action.describe(), Some(*level)),
-                _ => (c.action.describe(), None),
-            };
-            ColumnReport {
-                name: c.name.clone(),
-                role: c.role.as_str().into(),
-                action: c.action.name().into(),
-                output: c.output.clone(),
-                output_type: oc.map(|o| type_name(&o.transform.output_type())),
-                detail,
-                level,
-                description: c.description.clone(),
-                cells_suppressed: global
-                    .filter(|_| matches!(c.action, Action::SuppressRare { .. }))
-                    .map(|d| cells_suppressed[d]),
-                distinct_values: global.map(|d| {
-                    value_counts[d].iter().enumerate().filter(|(code, n)| **n > 0 && !nulled[d][*code]).count() as u64
-                }),
-                categories,
-            }
-        })
-        .collect();
+    let counts = ValueCounts { counts: &value_counts, nulled: &nulled, cells_suppressed: &cells_suppressed };
+    let col_reports = column_reports(&plan, &columns, &dicts, &counts, searched.as_ref());
 
     let mut report = Report {
         tokumei_version: env!("CARGO_PKG_VERSION").into(),
@@ -629,6 +566,86 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
     facts.outputs.push(format!("{parquet_name}={output_sha}"));
     let files = staging.publish(&["report.json", "report.md", "data_dictionary.md", &parquet_name])?;
     Ok(RunOutcome { report, files })
+}
+
+/// Value counts over the output rows of each dictionary-encoded column.
+struct ValueCounts<'a> {
+    counts: &'a [Vec<u64>],
+    nulled: &'a [Vec<bool>],
+    cells_suppressed: &'a [u64],
+}
+
+/// Each column as the report and the data dictionary describe it.
+fn column_reports(
+    plan: &tokumei_rules::Plan,
+    columns: &[OutColumn],
+    dicts: &[Dictionary],
+    counts: &ValueCounts,
+    searched: Option<&(crate::optimize::SearchReport, Vec<(usize, u32)>)>,
+) -> Vec<ColumnReport> {
+    plan.columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let oc = columns.iter().find(|o| o.plan == i);
+            let global = oc.and_then(|o| match o.slot {
+                Slot::Global(d) => Some(d),
+                Slot::Local(_) => None,
+            });
+            let categorical =
+                matches!(c.action, Action::Generalize { .. }) || c.is_privacy_key() || c.role == Role::Sensitive;
+            let categories = global.filter(|_| categorical).and_then(|d| {
+                let mut present: Vec<String> = dicts[d]
+                    .values
+                    .iter()
+                    .enumerate()
+                    .filter(|(code, v)| counts.counts[d][*code] > 0 && !counts.nulled[d][*code] && **v != Cell::Null)
+                    .map(|(_, v)| v.label())
+                    .collect();
+                present.sort();
+                (present.len() <= 60).then_some(present)
+            });
+            let chosen = searched.and_then(|(_, levels)| levels.iter().find(|(p, _)| *p == i).map(|(_, l)| *l));
+            let local = searched.is_some_and(|(r, _)| r.applied == "local");
+            let (detail, level) = match (&c.action, chosen) {
+                (Action::Generalize { hierarchy, level: lo, max_level: hi, .. }, _) if local && hi > lo => (
+                    format!(
+                        "{} hierarchy, local recoding: each class at its own level in {lo}..={hi}",
+                        hierarchy.name()
+                    ),
+                    None,
+                ),
+                (Action::Generalize { hierarchy, level: lo, max_level: hi, .. }, Some(l)) if hi > lo => (
+                    format!(
+                        "{} hierarchy, level {l} (chosen by the search from {lo}..={hi}): {}",
+                        hierarchy.name(),
+                        hierarchy.describe_level(l)
+                    ),
+                    Some(l),
+                ),
+                (Action::Generalize { level, .. }, _) => (c.action.describe(), Some(*level)),
+                _ => (c.action.describe(), None),
+            };
+            ColumnReport {
+                name: c.name.clone(),
+                role: c.role.as_str().into(),
+                action: c.action.name().into(),
+                output: c.output.clone(),
+                output_type: oc.map(|o| type_name(&o.transform.output_type())),
+                detail,
+                level,
+                description: c.description.clone(),
+                cells_suppressed: global
+                    .filter(|_| matches!(c.action, Action::SuppressRare { .. }))
+                    .map(|d| counts.cells_suppressed[d]),
+                distinct_values: global.map(|d| {
+                    counts.counts[d].iter().enumerate().filter(|(code, n)| **n > 0 && !counts.nulled[d][*code]).count()
+                        as u64
+                }),
+                categories,
+            }
+        })
+        .collect()
 }
 
 /// The encoded release: what pass 2 needs to write the kept rows.
