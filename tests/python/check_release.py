@@ -29,6 +29,11 @@ def main(out_dir: str) -> None:
     assert meta["tokumei.release_id"] == report["release_id"], "release id in metadata"
     assert int(meta["tokumei.k"]) == k, "k in metadata"
     assert table.num_rows == report["rows_out"], "row count"
+    for col in report["columns"]:
+        if col["output"] is not None:
+            field_meta = table.schema.field(col["output"]).metadata or {}
+            assert field_meta.get(b"tokumei.role", b"").decode() == col["role"], f"field metadata of {col['output']}"
+            assert field_meta.get(b"tokumei.processing", b"").decode() == col["detail"], f"processing of {col['output']}"
     dropped = [c["name"] for c in report["columns"] if c["output"] is None]
     for name in dropped:
         assert name not in table.column_names, f"dropped column {name} present"

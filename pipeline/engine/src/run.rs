@@ -509,9 +509,21 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
 
     // Pass 2: write the Parquet file.
     let write_started = Instant::now();
+    // Each field says what it means and how it was processed (Arrow field metadata).
     let out_fields: Vec<Field> = columns
         .iter()
-        .map(|c| Field::new(plan.columns[c.plan].output.clone().unwrap_or_default(), c.transform.output_type(), true))
+        .map(|c| {
+            let col = &report.columns[c.plan];
+            let mut meta = std::collections::HashMap::from([
+                ("tokumei.role".to_string(), col.role.clone()),
+                ("tokumei.processing".to_string(), col.detail.clone()),
+            ]);
+            if let Some(d) = &col.description {
+                meta.insert("tokumei.description".into(), d.clone());
+            }
+            Field::new(plan.columns[c.plan].output.clone().unwrap_or_default(), c.transform.output_type(), true)
+                .with_metadata(meta)
+        })
         .collect();
     let out_schema: SchemaRef = Arc::new(Schema::new(out_fields));
     let parquet_name = format!("{}.parquet", plan.dataset);
