@@ -50,6 +50,7 @@ fn sample_output_is_k_anonymous_and_l_diverse_recomputed_from_parquet() {
     assert_eq!(table.metadata["tokumei.release_id"], rep["release_id"].as_str().unwrap());
     assert_eq!(table.metadata["tokumei.k"], k.to_string());
     assert_eq!(table.metadata["tokumei.mode"], "anonymized");
+    assert_eq!(rep["input"]["encoding"], "CP932 (Shift_JIS), detected");
     assert_eq!(table.metadata["tokumei.rules_sha256"], rep["rules_sha256"].as_str().unwrap());
     // Five standards reported, all passing.
     let std = rep["processing_standards"].as_array().unwrap();

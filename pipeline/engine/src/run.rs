@@ -173,6 +173,7 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
     };
     let mut batch_lens: Vec<usize> = Vec::new();
     let stats = source.stats();
+    let encoding_used = source.encoding();
     opts.progress.stage("reading and transforming", source.size());
     let batches = ingest::read_ahead(source);
     let mut rows_in = 0u64;
@@ -452,7 +453,10 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
             path: job.input.display().to_string(),
             sha256: stats.sha256(),
             format: format!("{:?}", job.format).to_lowercase(),
-            encoding: None,
+            encoding: encoding_used.map(|e| {
+                let how = if job.encoding == tokumei_rules::Encoding::Auto { "detected" } else { "as configured" };
+                format!("{e}, {how}")
+            }),
         },
         rules: job.rules.display().to_string(),
         rules_sha256: plan.rules_sha256.clone(),

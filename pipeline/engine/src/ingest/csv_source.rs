@@ -1,6 +1,6 @@
 //! CSV input: strict decoding, RFC 4180 quoting (embedded newlines), fixed field count.
 
-use super::decode::{DecodeError, DecodingReader, resolve};
+use super::decode::{DecodeError, DecodingReader, encoding_name, resolve};
 use super::{BATCH_ROWS, RawBatch, ReadStats, Source, check_header};
 use crate::EngineError;
 use std::fs::File;
@@ -17,6 +17,7 @@ pub struct CsvSource {
     size: Option<u64>,
     done: bool,
     encoding: Encoding,
+    used: &'static str,
 }
 
 impl CsvSource {
@@ -37,6 +38,7 @@ impl CsvSource {
         }
         prefix.truncate(n);
         let enc = resolve(encoding, &prefix);
+        let used = encoding_name(enc);
         let stats = ReadStats::default();
         let decoded = DecodingReader::new(file, prefix, enc, stats.clone());
         let mut reader = csv::ReaderBuilder::new()
@@ -53,7 +55,7 @@ impl CsvSource {
             return Err(input_err("is empty".into()));
         }
         check_header(path, &header)?;
-        Ok(CsvSource { path: path.to_path_buf(), reader, header, stats, size, done: false, encoding })
+        Ok(CsvSource { path: path.to_path_buf(), reader, header, stats, size, done: false, encoding, used })
     }
 }
 
@@ -129,6 +131,10 @@ impl Source for CsvSource {
 
     fn size(&self) -> Option<u64> {
         self.size
+    }
+
+    fn encoding(&self) -> Option<&'static str> {
+        Some(self.used)
     }
 }
 

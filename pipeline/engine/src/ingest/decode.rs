@@ -65,6 +65,11 @@ pub struct DecodingReader<R> {
     ends_with_newline: bool,
 }
 
+/// Display name of an encoding.
+pub fn encoding_name(enc: &'static Enc) -> &'static str {
+    if enc == UTF_8 { "UTF-8" } else { "CP932 (Shift_JIS)" }
+}
+
 impl<R: Read> DecodingReader<R> {
     /// Wrap `inner`; `prefix` holds bytes already read from it.
     pub fn new(inner: R, prefix: Vec<u8>, enc: &'static Enc, stats: ReadStats) -> Self {
@@ -80,7 +85,7 @@ impl<R: Read> DecodingReader<R> {
             } else {
                 enc.new_decoder_without_bom_handling()
             },
-            name: if enc == UTF_8 { "UTF-8" } else { "CP932 (Shift_JIS)" },
+            name: encoding_name(enc),
             input,
             in_pos: 0,
             in_len,

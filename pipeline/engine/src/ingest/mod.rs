@@ -102,6 +102,10 @@ pub trait Source: Send {
     fn stats(&self) -> ReadStats;
     /// Total input size in bytes, if known.
     fn size(&self) -> Option<u64>;
+    /// Text encoding used (CSV), e.g. `CP932 (Shift_JIS)`.
+    fn encoding(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// Read `source` on its own thread, a few batches ahead of the consumer, so decoding and
