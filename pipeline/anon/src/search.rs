@@ -618,16 +618,17 @@ fn heuristic(
     let top = eng.rollup(&base, &current);
     let mut best = eng.evaluate(&top);
     let mut evaluated = 1;
+    let result = |best: Option<NodeEval>, evaluated: usize| SearchResult {
+        best,
+        optimal: false,
+        lower_bound: lower(min),
+        nodes: lattice_size(min, max),
+        evaluated,
+        pruned: 0,
+        ms: started.elapsed().as_secs_f64() * 1000.0,
+    };
     if !best.admissible {
-        return Ok(SearchResult {
-            best: None,
-            optimal: false,
-            lower_bound: lower(min),
-            nodes: lattice_size(min, max),
-            evaluated,
-            pruned: 0,
-            ms: started.elapsed().as_secs_f64() * 1000.0,
-        });
+        return Ok(result(None, evaluated));
     }
     loop {
         let mut step: Option<NodeEval> = None;
@@ -652,15 +653,7 @@ fn heuristic(
             _ => break,
         }
     }
-    Ok(SearchResult {
-        best: Some(best),
-        optimal: false,
-        lower_bound: lower(min),
-        nodes: lattice_size(min, max),
-        evaluated,
-        pruned: 0,
-        ms: started.elapsed().as_secs_f64() * 1000.0,
-    })
+    Ok(result(Some(best), evaluated))
 }
 
 /// Number of nodes between `min` and `max` (saturating).

@@ -185,6 +185,25 @@ pub fn optimize(
         (tokumei_anon::search(&problem, &SearchOptions::default()).map_err(internal)?, local)
     };
     let (result, local_recoding) = result;
+    // The global optimum's level per quasi-identifier, as plan levels.
+    let global_levels: Vec<(usize, u32)> = result
+        .best
+        .as_ref()
+        .map(|b| qs.iter().zip(&b.levels).map(|(q, l)| (q.plan, q.min + *l as u32)).collect())
+        .unwrap_or_default();
+    let report = |levels: Vec<(usize, u32)>, local_recoding, applied: &str| SearchReport {
+        quality_model: plan.privacy.quality.clone(),
+        quality: result.best.as_ref().map_or(f64::NAN, |b| b.quality),
+        optimal: result.optimal,
+        lower_bound: result.lower_bound,
+        nodes: result.nodes,
+        evaluated: result.evaluated,
+        pruned: result.pruned,
+        ms: result.ms,
+        levels: levels.iter().map(|(p, l)| (plan.columns[*p].name.clone(), *l)).collect(),
+        local_recoding,
+        applied: applied.into(),
+    };
     if plan.privacy.local_recoding == LocalRecoding::Apply {
         let m = local_recoding.as_ref().expect("run when applied");
         if m.partitions == 0 {
@@ -215,29 +234,7 @@ pub fn optimize(
                 .collect();
             dicts[q.dict].recode_rows(codes, values);
         }
-        let report = SearchReport {
-            quality_model: plan.privacy.quality.clone(),
-            quality: result.best.as_ref().map_or(f64::NAN, |b| b.quality),
-            optimal: result.optimal,
-            lower_bound: result.lower_bound,
-            nodes: result.nodes,
-            evaluated: result.evaluated,
-            pruned: result.pruned,
-            ms: result.ms,
-            levels: result
-                .best
-                .as_ref()
-                .map(|b| {
-                    qs.iter()
-                        .zip(&b.levels)
-                        .map(|(q, l)| (plan.columns[q.plan].name.clone(), q.min + *l as u32))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            local_recoding,
-            applied: "local".into(),
-        };
-        return Ok((report, Vec::new()));
+        return Ok((report(global_levels, local_recoding, "local"), Vec::new()));
     }
     let Some(best) = result.best.clone() else {
         return Err(EngineError::Privacy(format!(
@@ -246,10 +243,7 @@ pub fn optimize(
             plan.privacy.max_suppression * 100.0
         )));
     };
-    let mut chosen = Vec::new();
     for ((q, r), level) in qs.iter().zip(remapped).zip(&best.levels) {
-        let plan_level = q.min + *level as u32;
-        chosen.push((q.plan, plan_level));
         if !q.searched && q.remap.is_none() {
             continue;
         }
@@ -261,18 +255,5 @@ pub fn optimize(
         }
         d.recode(&q.hierarchy.up[l], values);
     }
-    let report = SearchReport {
-        quality_model: plan.privacy.quality.clone(),
-        quality: best.quality,
-        optimal: result.optimal,
-        lower_bound: result.lower_bound,
-        nodes: result.nodes,
-        evaluated: result.evaluated,
-        pruned: result.pruned,
-        ms: result.ms,
-        levels: chosen.iter().map(|(p, l)| (plan.columns[*p].name.clone(), *l)).collect(),
-        local_recoding,
-        applied: "global".into(),
-    };
-    Ok((report, chosen))
+    Ok((report(global_levels.clone(), local_recoding, "global"), global_levels))
 }
