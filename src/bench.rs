@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Instant;
 use tokumei_engine::NoProgress;
-use tokumei_engine::run::{RunFacts, RunOptions};
+use tokumei_engine::run::{RunFacts, RunOptions, Target};
 
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -42,8 +42,16 @@ pub fn run(rows: &[u64], dir: &Path, rules: &Path) -> anyhow::Result<()> {
         let bytes = std::fs::metadata(&input)?.len();
         reset_peak();
         let t = Instant::now();
-        let opts = RunOptions { out_dir: None, now_unix: 1_795_000_000, progress: &NoProgress, dry_run: false };
-        let outcome = tokumei_engine::run(&job, &opts, &mut RunFacts::default())?;
+        let opts = RunOptions { now_unix: 1_795_000_000, progress: &NoProgress };
+        let out = dir.join(format!("out_{stem}_{n}"));
+        let _ = std::fs::remove_dir_all(&out);
+        let (release_dir, tmp_dir) = (out.join("release"), out.join("tmp"));
+        std::fs::create_dir_all(&release_dir)?;
+        std::fs::create_dir_all(&tmp_dir)?;
+        let target = Target { release_dir: &release_dir, tmp_dir: &tmp_dir, audit_head: None };
+        let mut facts = RunFacts::default();
+        let prepared = tokumei_engine::prepare(&job, opts.now_unix, &mut facts)?;
+        let outcome = tokumei_engine::run(prepared, &opts, Some(&target), &mut facts)?;
         let secs = t.elapsed().as_secs_f64();
         let peak = peak_rss_kib().unwrap_or(0);
         let r = &outcome.report;
@@ -63,7 +71,7 @@ pub fn run(rows: &[u64], dir: &Path, rules: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The six configurations of `shared/data/adult/README.md` (all nine attributes as
+/// The six configurations of `samples/adult/README.md` (all nine attributes as
 /// quasi-identifiers with ARX's hierarchies, k in 2/5/10, suppression 0% and 2%).
 pub fn adult(dir: &Path, repeat: u32) -> anyhow::Result<()> {
     use tokumei_anon::arx::{ADULT, load};

@@ -11,33 +11,57 @@ macro_rules! say {
     }};
 }
 
+mod audit_cmd;
 mod bench;
+mod job;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
-use tokumei_audit::{AuditStore, JsonlLog, Record};
-use tokumei_engine::run::{RunFacts, RunOptions, rfc3339};
 use tokumei_engine::{EngineError, Progress};
+
+/// Process exit codes (documented in `--help`, the README and docs/cli.md).
+pub mod exit {
+    /// A bug in tokumei.
+    pub const INTERNAL: i32 = 1;
+    /// Bad command-line arguments.
+    pub const USAGE: i32 = 2;
+    /// Job or rule file invalid, or its paths overlap the release folders.
+    pub const CONFIG: i32 = 3;
+    /// Input data error.
+    pub const INPUT: i32 = 4;
+    /// Privacy requirement not met.
+    pub const PRIVACY: i32 = 5;
+    /// Key file missing or invalid.
+    pub const KEY: i32 = 6;
+    /// Audit log broken, emptied, rewritten or unwritable.
+    pub const AUDIT: i32 = 7;
+    /// Output could not be written.
+    pub const OUTPUT: i32 = 8;
+}
 
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success
   1  internal error (a bug in tokumei)
   2  usage error (bad command-line arguments)
-  3  job or rule file invalid (every problem listed with file:line:col)
+  3  job or rule file invalid (every problem listed with file:line:col), or the job's
+     input, rules, key or audit log lie inside the folder its releases go to
   4  input data error: unreadable file, wrong encoding, malformed value, too many rejected rows
   5  privacy requirement not met (k / l / suppression limit, processing standard); no output written
   6  key file missing or invalid
-  7  audit log broken (`audit verify` names the first broken entry)
+  7  audit log broken, incomplete, emptied or rewritten (an anchor it no longer holds), or
+     its entry could not be written: nothing is published without its entry
   8  output could not be written
 
 Environment:
-  TOKUMEI_OPERATOR  operator name recorded in the audit log (default: $USER)
-  TOKUMEI_NOW       run clock as Unix seconds, for reproducible runs";
+  TOKUMEI_OPERATOR   operator name recorded in the audit log (default: $USER)
+  TOKUMEI_NOW        run clock as Unix seconds, for reproducible release ids and reports;
+                     audit entries keep the system time and note the override
+  TOKUMEI_FAILPOINT  test only: crash or fail a run at a named step (docs/design.md)";
 
 /// De-identify municipal personal data (匿名加工情報 / 仮名加工情報) into Parquet, with a
 /// report and a tamper-evident audit trail. Runs fully offline.
@@ -117,11 +141,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Create a new random pseudonym key file (for pseudonymized mode).
+    /// Create a new random pseudonym key file (for pseudonymized mode), or with --audit an
+    /// officer's Ed25519 key pair for signing audit heads (FILE and FILE.pub).
     Keygen {
         /// Key file to create (never overwritten).
         #[arg(long)]
         out: PathBuf,
+        /// Make an audit signing key pair instead of a pseudonym key.
+        #[arg(long)]
+        audit: bool,
     },
     /// Benchmarks (see docs/benchmarks.md).
     Bench {
@@ -147,7 +175,7 @@ enum BenchCommand {
     /// The six ARX comparison configurations on Adult: one JSON line each.
     Adult {
         /// Folder with adult.csv and adult_hierarchy_*.csv.
-        #[arg(long, default_value = "../shared/data/adult")]
+        #[arg(long, default_value = "samples/adult")]
         data: PathBuf,
         /// Repetitions; the fastest search time is reported.
         #[arg(long, default_value_t = 5)]
@@ -155,16 +183,72 @@ enum BenchCommand {
     },
 }
 
+/// Which audit log a command reads: `--log FILE` or the one a job names.
+#[derive(clap::Args)]
+struct LogArg {
+    /// Audit log file.
+    #[arg(long, default_value = "reports/audit.log", conflicts_with = "job")]
+    log: PathBuf,
+    /// Take the audit log (and, for verify, the releases) named by this job file instead.
+    #[arg(long)]
+    job: Option<PathBuf>,
+}
+
+impl LogArg {
+    fn resolve(&self) -> Result<(PathBuf, Option<tokumei_rules::Job>), Failure> {
+        match &self.job {
+            Some(j) => {
+                let job = tokumei_rules::load_job(j).map_err(|d| fail(exit::CONFIG, anyhow::anyhow!("{d}")))?;
+                Ok((job.audit_log.clone(), Some(job)))
+            }
+            None => Ok((self.log.clone(), None)),
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute the hash chain; names the first broken entry (exit 7).
+    /// Recompute the hash chain (naming the first broken entry), check every logged release's
+    /// folder against its entry, and prove that the log still holds each anchor.
     Verify {
-        /// Audit log file.
-        #[arg(long, default_value = "reports/audit.log", conflicts_with = "job")]
-        log: PathBuf,
-        /// Take the audit log named by this job file instead.
+        #[command(flatten)]
+        log: LogArg,
+        /// A head kept outside the log: `<entry>:<sha256>`, a head file (`audit head --json`),
+        /// a release folder, its report.json or its Parquet file. Repeatable.
+        #[arg(long = "anchor", value_name = "HEAD|FILE")]
+        anchors: Vec<String>,
+        /// Release folders to check (an output folder, a dataset folder or one release): each
+        /// must have its entry and match it, and its audit head is an anchor. Repeatable;
+        /// `--job` adds the job's output folder.
+        #[arg(long = "releases", value_name = "DIR")]
+        releases: Vec<PathBuf>,
+        /// Officer's public key (`keygen --audit` made FILE.pub): signed head files must verify.
         #[arg(long)]
-        job: Option<PathBuf>,
+        public_key: Option<PathBuf>,
+    },
+    /// Print the log's head (`<entry>:<sha256>`) for an officer to file outside the log.
+    Head {
+        #[command(flatten)]
+        log: LogArg,
+        /// Sign the head with this Ed25519 key (`keygen --audit`); prints a JSON head file.
+        #[arg(long)]
+        sign_key: Option<PathBuf>,
+        /// Print a JSON head file (for `verify --anchor FILE`).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Keep the current log unchanged under a new name and start a new log whose first entry
+    /// records it (its SHA-256, final head and whether it was intact). The only way to continue
+    /// after a broken log.
+    Rotate {
+        #[command(flatten)]
+        log: LogArg,
+        /// Why (recorded in the new log's first entry).
+        #[arg(long)]
+        reason: String,
+        /// Operator recorded in the audit log.
+        #[arg(long, env = "TOKUMEI_OPERATOR")]
+        operator: Option<String>,
     },
 }
 
@@ -224,19 +308,12 @@ impl Progress for Bars {
     }
 }
 
-fn now_unix() -> i64 {
-    if let Some(t) = std::env::var("TOKUMEI_NOW").ok().and_then(|v| v.parse().ok()) {
-        return t;
-    }
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
-}
-
-fn operator(given: Option<String>) -> String {
+pub(crate) fn operator(given: Option<String>) -> String {
     given.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into())
 }
 
 /// An error with its exit code.
-struct Failure {
+pub struct Failure {
     code: i32,
     error: anyhow::Error,
 }
@@ -247,90 +324,8 @@ impl From<EngineError> for Failure {
     }
 }
 
-fn fail(code: i32, error: anyhow::Error) -> Failure {
+pub(crate) fn fail(code: i32, error: anyhow::Error) -> Failure {
     Failure { code, error }
-}
-
-fn default_audit_log(job: &Path) -> PathBuf {
-    job.parent().unwrap_or(Path::new(".")).join("..").join("reports").join("audit.log")
-}
-
-fn run_job(job_path: &Path, out: Option<PathBuf>, operator_name: Option<String>, dry_run: bool) -> Result<(), Failure> {
-    let now = now_unix();
-    let action = if dry_run { "check" } else { "run" };
-    let mut facts = RunFacts::default();
-    let job = tokumei_rules::load_job(job_path).map_err(|d| EngineError::Config(d.to_string()));
-    let audit_path = job.as_ref().map(|j| j.audit_log.clone()).unwrap_or_else(|_| default_audit_log(job_path));
-    let bars = Bars::new();
-    let result = job.and_then(|job| {
-        let opts = RunOptions { out_dir: out, now_unix: now, progress: &bars, dry_run };
-        tokumei_engine::run(&job, &opts, &mut facts)
-    });
-    let mut record = Record {
-        time: rfc3339(now),
-        operator: operator(operator_name),
-        action: action.into(),
-        status: if result.is_ok() { "ok" } else { "failed" }.into(),
-        job: Some(job_path.display().to_string()),
-        dataset: facts.dataset.clone(),
-        release_id: facts.release_id.clone(),
-        mode: facts.mode.clone(),
-        input_sha256: facts.input_sha256.clone(),
-        rules_sha256: facts.rules_sha256.clone(),
-        outputs: facts.outputs.clone(),
-        key_id: facts.key_id.clone(),
-        error: result
-            .as_ref()
-            .err()
-            .map(|e| format!("{}: {}", e.class(), e.to_string().lines().next().unwrap_or_default())),
-        details: Default::default(),
-    };
-    if let Ok(outcome) = &result {
-        let r = &outcome.report;
-        for (k, v) in [
-            ("rows_in", r.rows_in),
-            ("rows_rejected", r.rows_rejected),
-            ("suppressed", r.suppressed),
-            ("rows_out", r.rows_out),
-            ("k", r.k as u64),
-            ("k_achieved", r.k_achieved),
-            ("creation_ms", r.timings.total_ms),
-        ] {
-            record.details.insert(k.into(), v.into());
-        }
-    }
-    let audit = JsonlLog::new(&audit_path).append(record);
-    let outcome = result?;
-    audit.map_err(|e| {
-        fail(8, anyhow::Error::new(e).context("the run succeeded but its audit entry could not be written"))
-    })?;
-    let r = &outcome.report;
-    if dry_run {
-        say!(
-            "check passed: {} rows read, {} rejected, {} would be suppressed, {} would be written; k={} achieved (required {})",
-            r.rows_in,
-            r.rows_rejected,
-            r.suppressed,
-            r.rows_out,
-            r.k_achieved,
-            r.k
-        );
-    } else {
-        say!(
-            "release {}: {} rows read, {} rejected, {} suppressed, {} written; k={} achieved (required {})",
-            r.release_id,
-            r.rows_in,
-            r.rows_rejected,
-            r.suppressed,
-            r.rows_out,
-            r.k_achieved,
-            r.k
-        );
-        for f in &outcome.files {
-            say!("  wrote {}", f.display());
-        }
-    }
-    Ok(())
 }
 
 fn print_risk(r: &tokumei_anon::risk::Risk) {
@@ -359,59 +354,73 @@ fn print_risk(r: &tokumei_anon::risk::Risk) {
 
 fn real_main(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Run { job, out, operator } => run_job(&job, out, operator, false),
-        Command::Check { job, operator } => run_job(&job, None, operator, true),
+        Command::Run { job, out, operator } => job::run_job(&job, out, operator, false, &Bars::new()),
+        Command::Check { job, operator } => job::run_job(&job, None, operator, true, &Bars::new()),
         Command::Sample { kind: SampleKind::ResidentRegistry, rows, seed, encoding, out } => {
             let enc = match encoding {
                 TextEncoding::Utf8 => tokumei_synth::TextEncoding::Utf8,
                 TextEncoding::Cp932 => tokumei_synth::TextEncoding::Cp932,
             };
-            tokumei_synth::resident_registry(&out, rows, seed, enc).map_err(|e| fail(8, e.into()))?;
+            tokumei_synth::resident_registry(&out, rows, seed, enc).map_err(|e| fail(exit::OUTPUT, e.into()))?;
             say!("wrote {rows} rows to {}", out.display());
             Ok(())
         }
-        Command::Audit { command: AuditCommand::Verify { log, job } } => {
-            let log = match job {
-                Some(j) => tokumei_rules::load_job(&j).map_err(|d| fail(3, anyhow::anyhow!("{d}")))?.audit_log,
-                None => log,
-            };
-            if !log.exists() {
-                return Err(fail(7, anyhow::anyhow!("audit log {} does not exist", log.display())));
+        Command::Audit { command: AuditCommand::Verify { log, anchors, mut releases, public_key } } => {
+            let (path, job) = log.resolve()?;
+            if let Some(job) = job
+                && job.output_dir.exists()
+                && !tokumei_release::find_releases(&job.output_dir).is_empty()
+            {
+                releases.push(job.output_dir);
             }
-            let n = JsonlLog::new(&log).verify().map_err(|e| fail(7, e.into()))?;
-            say!("audit log {}: {n} entries, chain intact", log.display());
-            Ok(())
+            audit_cmd::verify(&path, &anchors, &releases, public_key.as_deref())
+        }
+        Command::Audit { command: AuditCommand::Head { log, sign_key, json } } => {
+            audit_cmd::head(&log.resolve()?.0, sign_key.as_deref(), json)
+        }
+        Command::Audit { command: AuditCommand::Rotate { log, reason, operator: op } } => {
+            audit_cmd::rotate(&log.resolve()?.0, &reason, &operator(op))
         }
         Command::Risk { file, qi, sensitive, population, threshold, encoding, delimiter, json } => {
             let encoding = match encoding.to_ascii_lowercase().as_str() {
                 "auto" => tokumei_rules::Encoding::Auto,
                 "utf-8" | "utf8" => tokumei_rules::Encoding::Utf8,
                 "cp932" | "shift_jis" | "sjis" => tokumei_rules::Encoding::Cp932,
-                _ => return Err(fail(2, anyhow::anyhow!("--encoding must be auto, utf-8 or cp932"))),
+                _ => return Err(fail(exit::USAGE, anyhow::anyhow!("--encoding must be auto, utf-8 or cp932"))),
             };
             if !delimiter.is_ascii() {
-                return Err(fail(2, anyhow::anyhow!("--delimiter must be one ASCII character")));
+                return Err(fail(exit::USAGE, anyhow::anyhow!("--delimiter must be one ASCII character")));
             }
             let input =
                 tokumei_engine::risk::TableInput { path: &file, format: None, encoding, delimiter: delimiter as u8 };
             let r = tokumei_engine::risk::risk_of_file(&input, &qi, &sensitive, population, threshold)?;
             if json {
-                say!("{}", serde_json::to_string_pretty(&r).map_err(|e| fail(1, e.into()))?);
+                say!("{}", serde_json::to_string_pretty(&r).map_err(|e| fail(exit::INTERNAL, e.into()))?);
             } else {
                 print_risk(&r);
             }
             Ok(())
         }
-        Command::Keygen { out } => {
+        Command::Keygen { out, audit: true } => {
+            let public = PathBuf::from(format!("{}.pub", out.display()));
+            let id = tokumei_audit::sign::generate(&out, &public).map_err(|e| fail(exit::KEY, e.into()))?;
+            say!(
+                "wrote audit signing key {id} to {} (owner-only; never printed) and its public key to {}",
+                out.display(),
+                public.display()
+            );
+            Ok(())
+        }
+        Command::Keygen { out, audit: false } => {
             let id = tokumei_engine::keys::Key::generate(&out)?;
             say!("wrote key {} to {} (keep it apart from the data; it is never printed)", id, out.display());
             Ok(())
         }
         Command::Bench { command: BenchCommand::Resident { rows, dir, rules } } => {
-            bench::run(&rows, &dir, &rules).context("benchmark failed").map_err(|e| fail(1, e))
+            bench::run(&rows, &dir, &rules).context("benchmark failed").map_err(|e| fail(exit::INTERNAL, e))
         }
         Command::Bench { command: BenchCommand::Adult { data, repeat } } => {
-            bench::adult(&data, repeat).context("benchmark failed").map_err(|e| fail(1, e))
+            bench::adult(&data, repeat).context("benchmark failed").map_err(|e| fail(exit::INTERNAL, e))
         }
     }
 }

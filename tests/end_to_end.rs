@@ -7,7 +7,7 @@ fn run_sample(env: &Env) -> (serde_json::Value, Table) {
     let job = env.job("sample", &sample_csv(), &sample_rules(), "encoding = \"auto\"");
     let r = env.tokumei(&["run", job.to_str().unwrap()]);
     assert_eq!(r.code, 0, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
-    let out = env.path("out");
+    let out = env.latest();
     (report(&out), read_parquet(&out.join("resident_registry.parquet")))
 }
 
@@ -65,7 +65,7 @@ fn sample_output_is_k_anonymous_and_l_diverse_recomputed_from_parquet() {
     assert_eq!(mynum["action"], "drop");
     assert!(mynum["output"].is_null());
     for f in ["report.md", "data_dictionary.md"] {
-        assert!(env.path("out").join(f).exists());
+        assert!(env.latest().join(f).exists());
     }
 }
 
@@ -106,7 +106,7 @@ fn no_identifier_value_of_the_input_survives_anywhere() {
     // No report text contains one (values of 6+ characters, to skip short common words).
     let long: Vec<&String> = secrets.iter().filter(|s| s.chars().count() >= 6).collect();
     for f in ["report.json", "report.md", "data_dictionary.md"] {
-        let text = std::fs::read_to_string(env.path("out").join(f)).unwrap();
+        let text = std::fs::read_to_string(env.latest().join(f)).unwrap();
         for s in &long {
             assert!(!text.contains(s.as_str()), "{f} contains an identifier value");
         }
@@ -148,12 +148,12 @@ fn pseudonymized_mode_keeps_one_code_per_person_with_a_managed_key() {
     for _ in 0..2 {
         let r = env.tokumei(&["run", job.to_str().unwrap()]);
         assert_eq!(r.code, 0, "{}", r.stderr);
-        let t = read_parquet(&env.path("out/resident_registry.parquet"));
-        let rep = report(&env.path("out"));
+        let t = read_parquet(&env.latest().join("resident_registry.parquet"));
+        let rep = report(&env.latest());
         assert_eq!(rep["mode"], "pseudonymized");
         let key_id = rep["key_id"].as_str().unwrap().to_string();
         assert!(key_id.starts_with("k1:"));
-        assert!(!std::fs::read_to_string(env.path("out/report.json")).unwrap().contains(key_text.trim()));
+        assert!(!std::fs::read_to_string(env.latest().join("report.json")).unwrap().contains(key_text.trim()));
         let col = t.col("レコードID");
         let mut codes: Vec<String> = t.rows.iter().map(|r| r[col].clone().unwrap()).collect();
         codes.sort();
@@ -177,11 +177,11 @@ fn check_validates_without_writing() {
 #[test]
 fn adult_job_search_finds_the_arx_optimum_and_the_parquet_is_5_anonymous() {
     let env = Env::new();
-    let adult = repo().join("../shared/data/adult/adult.csv");
+    let adult = repo().join("samples/adult/adult.csv");
     let job = env.job("adult", &adult, &repo().join("rules/adult.toml"), "delimiter = \";\"\nencoding = \"utf-8\"");
     let r = env.tokumei(&["run", job.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let rep = report(&env.path("out"));
+    let rep = report(&env.latest());
     let search = &rep["search"];
     assert_eq!(search["optimal"], true);
     assert!((search["quality"].as_f64().unwrap() - 0.313713).abs() < 1e-6);
@@ -192,7 +192,7 @@ fn adult_job_search_finds_the_arx_optimum_and_the_parquet_is_5_anonymous() {
     let local = &search["local_recoding"];
     assert!(local["min_size"].as_u64().unwrap() >= 5);
     assert!(local["quality"].as_f64().unwrap() < search["quality"].as_f64().unwrap());
-    let t = read_parquet(&env.path("out/adult.parquet"));
+    let t = read_parquet(&env.latest().join("adult.parquet"));
     assert_eq!(t.rows.len(), 30162 - 506);
     let qi = names(&rep["quasi_identifiers"]);
     assert_eq!(qi.len(), 9);
@@ -211,9 +211,9 @@ fn t_closeness_recursive_l_and_average_risk_hold_in_every_output_class() {
     let job = env.job("models", &sample_csv(), &rules, "");
     let r = env.tokumei(&["run", job.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let rep = report(&env.path("out"));
+    let rep = report(&env.latest());
     assert_eq!(rep["search"]["optimal"], true);
-    let t = read_parquet(&env.path("out/resident_registry_search.parquet"));
+    let t = read_parquet(&env.latest().join("resident_registry_search.parquet"));
     let classes = classes(&t, &names(&rep["quasi_identifiers"]));
     // t-closeness (equal distance) against the reference distribution the report states.
     let tc = rep["t_closeness"].as_array().unwrap();
@@ -260,7 +260,7 @@ fn hierarchical_t_closeness_holds_in_every_output_class() {
     let job = env.job("tree", &sample_csv(), &rules, "");
     let r = env.tokumei(&["run", job.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let rep = report(&env.path("out"));
+    let rep = report(&env.latest());
     let entry = rep["t_closeness"].as_array().unwrap().iter().find(|t| t["column"] == "要介護度").unwrap().clone();
     assert_eq!(entry["distance"], "hierarchical");
     let reference: std::collections::HashMap<String, f64> = entry["reference"]
@@ -278,7 +278,7 @@ fn hierarchical_t_closeness_holds_in_every_output_class() {
             "要介護"
         }
     };
-    let t = read_parquet(&env.path("out/resident_registry_search.parquet"));
+    let t = read_parquet(&env.latest().join("resident_registry_search.parquet"));
     let col = t.col("要介護度");
     let classes = classes(&t, &names(&rep["quasi_identifiers"]));
     let mut worst: f64 = 0.0;
@@ -313,12 +313,12 @@ fn local_recoding_applied_is_k_anonymous_and_l_diverse_from_the_parquet() {
     let job = env.job("local", &sample_csv(), &rules, "");
     let r = env.tokumei(&["run", job.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let rep = report(&env.path("out"));
+    let rep = report(&env.latest());
     assert_eq!(rep["search"]["applied"], "local");
     // Mondrian is a heuristic: its loss is reported next to the global optimum's, either may win.
     let local = &rep["search"]["local_recoding"];
     assert!(local["quality"].as_f64().unwrap() > 0.0 && local["min_size"].as_u64().unwrap() >= 5);
-    let t = read_parquet(&env.path("out/resident_registry_search.parquet"));
+    let t = read_parquet(&env.latest().join("resident_registry_search.parquet"));
     assert_eq!(t.rows.len() as u64, rep["rows_out"].as_u64().unwrap());
     let classes = classes(&t, &names(&rep["quasi_identifiers"]));
     assert!(classes.values().all(|c| c.len() >= 5), "a class is smaller than k");
@@ -359,8 +359,8 @@ fn anonymized_rows_are_in_a_random_order_per_release() {
     let rules = env.write("ordered_rules.toml", &src);
     let job = env.job("ordered", &sample_csv(), &rules, "");
     assert_eq!(env.tokumei(&["run", job.to_str().unwrap()]).code, 0);
-    let ordered = read_parquet(&env.path("out/resident_registry.parquet"));
-    assert_eq!(report(&env.path("out"))["row_order"], "input order");
+    let ordered = read_parquet(&env.latest().join("resident_registry.parquet"));
+    assert_eq!(report(&env.latest())["row_order"], "input order");
     let o = seq(&ordered);
     let same_position = |x: &[String]| x.iter().zip(&o).filter(|(p, q)| p == q).count() as f64 / o.len() as f64;
     assert!(same_position(&a) < 0.5 && same_position(&b) < 0.5, "shuffled rows still follow the input order");

@@ -6,8 +6,8 @@ use arrow::datatypes::{DataType, Field, Schema};
 use std::sync::Arc;
 
 fn qi_tuples(env: &Env) -> Vec<String> {
-    let rep = report(&env.path("out"));
-    let t = read_parquet(&env.path("out/resident_registry.parquet"));
+    let rep = report(&env.latest());
+    let t = read_parquet(&env.latest().join("resident_registry.parquet"));
     let qi: Vec<usize> =
         rep["quasi_identifiers"].as_array().unwrap().iter().map(|q| t.col(q.as_str().unwrap())).collect();
     let sens = t.col("障害者手帳");
@@ -67,11 +67,11 @@ fn cp932_utf8_bom_and_parquet_inputs_agree() {
     let job = c.job("c", &pq, &sample_rules(), "");
     let r = c.tokumei(&["run", job.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let rep = report(&c.path("out"));
+    let rep = report(&c.latest());
     assert_eq!(rep["input"]["format"], "parquet");
 
     let ta = qi_tuples(&a);
-    assert_eq!(ta.len(), report(&a.path("out"))["rows_out"].as_u64().unwrap() as usize);
+    assert_eq!(ta.len(), report(&a.latest())["rows_out"].as_u64().unwrap() as usize);
     assert_eq!(ta, qi_tuples(&b));
     assert_eq!(ta, qi_tuples(&c));
 }

@@ -16,7 +16,7 @@ fn release_loads_in_pyarrow_polars_and_duckdb() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let out = std::process::Command::new(python)
         .arg(repo().join("tests/python/check_release.py"))
-        .arg(env.path("out"))
+        .arg(env.latest())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

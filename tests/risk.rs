@@ -6,7 +6,7 @@ use std::collections::HashMap;
 #[test]
 fn risk_of_a_foreign_csv_matches_an_independent_count() {
     let env = Env::new();
-    let adult = repo().join("../shared/data/adult/adult.csv");
+    let adult = repo().join("samples/adult/adult.csv");
     let r = env.tokumei(&[
         "risk",
         adult.to_str().unwrap(),
@@ -41,9 +41,9 @@ fn risk_of_a_release_parquet_agrees_with_its_report() {
     let env = Env::new();
     let job = env.job("sample", &sample_csv(), &sample_rules(), "");
     assert_eq!(env.tokumei(&["run", job.to_str().unwrap()]).code, 0);
-    let rep = report(&env.path("out"));
+    let rep = report(&env.latest());
     let qi: Vec<&str> = rep["quasi_identifiers"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-    let pq = env.path("out/resident_registry.parquet");
+    let pq = env.latest().join("resident_registry.parquet");
     let r = env.tokumei(&["risk", pq.to_str().unwrap(), "--qi", &qi.join(","), "--sensitive", "障害者手帳", "--json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let risk: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();

@@ -68,18 +68,58 @@ impl Env {
     }
 
     pub fn tokumei(&self, args: &[&str]) -> Run {
-        let out: Output = Command::new(env!("CARGO_BIN_EXE_tokumei"))
-            .args(args)
+        self.tokumei_with(args, &[])
+    }
+
+    /// The binary, set up as `tokumei` runs it in tests.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_tokumei"));
+        c.args(args)
             .current_dir(self.dir.path())
             .env("TOKUMEI_OPERATOR", "tester")
             .env_remove("TOKUMEI_NOW")
-            .output()
-            .unwrap();
+            .env_remove("TOKUMEI_FAILPOINT");
+        c
+    }
+
+    /// Run with extra environment variables (e.g. `TOKUMEI_FAILPOINT`).
+    pub fn tokumei_with(&self, args: &[&str], vars: &[(&str, &str)]) -> Run {
+        let mut c = self.command(args);
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        let out: Output = c.output().unwrap();
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
+    }
+
+    /// The newest release folder of the only dataset under out/ (through its `latest` link).
+    pub fn latest(&self) -> PathBuf {
+        let datasets: Vec<PathBuf> = std::fs::read_dir(self.path("out"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir() && !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+            .collect();
+        assert_eq!(datasets.len(), 1, "expected one dataset folder under out/: {datasets:?}");
+        std::fs::canonicalize(datasets[0].join("latest")).unwrap()
+    }
+
+    /// Every release folder under out/<dataset>/, sorted.
+    pub fn releases(&self, dataset: &str) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(self.path("out").join(dataset))
+            .map(|rd| {
+                rd.map(|e| e.unwrap().path())
+                    .filter(|p| {
+                        !p.is_symlink() && p.is_dir() && !p.file_name().unwrap().to_string_lossy().starts_with('.')
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
     }
 
     /// Files under out/ (none means nothing was written, not even temporaries).

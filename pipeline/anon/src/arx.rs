@@ -81,6 +81,6 @@ pub fn load(data: &Path, dir: &Path, prefix: &str, attrs: &[&str], sep: char) ->
     Ok(Dataset { names: attrs.iter().map(|a| a.to_string()).collect(), hierarchies, codes, n })
 }
 
-/// The Adult attributes in the order of `shared/data/adult/README.md`.
+/// The Adult attributes in the order of `samples/adult/README.md`.
 pub const ADULT: [&str; 9] =
     ["sex", "age", "race", "marital-status", "education", "native-country", "workclass", "occupation", "salary-class"];

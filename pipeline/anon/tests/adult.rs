@@ -1,4 +1,4 @@
-//! The six Adult configurations of shared/data/adult/README.md: tokumei's optimum, loss and
+//! The six Adult configurations of samples/adult/README.md: tokumei's optimum, loss and
 //! suppressed count equal ARX's.
 
 use std::path::PathBuf;
@@ -7,7 +7,7 @@ use tokumei_anon::search::SearchOptions;
 use tokumei_anon::{Model, Problem, Quality, search};
 
 fn adult_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/adult")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../samples/adult")
 }
 
 #[test]

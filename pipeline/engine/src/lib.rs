@@ -6,8 +6,8 @@
 //! dataset (quasi-identifiers, sensitive attributes, rare-value suppression) are
 //! dictionary-encoded into compact integer codes ([`privacy::Dictionary`]) while the other
 //! columns are spilled to a temporary Arrow IPC file; [`privacy`] finds the equivalence
-//! classes and enforces k-anonymity and l-diversity; [`output`] writes Parquet atomically
-//! and [`report`] says what was done.
+//! classes and enforces k-anonymity and l-diversity; [`output`] writes Parquet into the folder
+//! the caller stages, and [`report`] says what was done. Publishing is the caller's.
 
 pub mod cell;
 pub mod error;
@@ -25,4 +25,4 @@ pub mod transform;
 
 pub use error::{EngineError, Location};
 pub use progress::{NoProgress, Progress};
-pub use run::{RunOptions, RunOutcome, check, run};
+pub use run::{Prepared, RunOptions, RunOutcome, Target, prepare, run};

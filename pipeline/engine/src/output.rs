@@ -1,5 +1,5 @@
-//! Output: Arrow builders for transformed cells, the spill file, the Parquet writer and
-//! atomic placement of finished files.
+//! Output: Arrow builders for transformed cells, the Parquet writer and the row shuffle. Where the
+//! files go and how they are published is the caller's (the `tokumei-release` crate).
 
 use crate::cell::Cell;
 use crate::error::{EngineError, output_err};
@@ -87,52 +87,6 @@ pub fn parquet_writer(
     ArrowWriter::try_new(BufWriter::with_capacity(1 << 20, file), schema, Some(props)).map_err(|e| err(e.to_string()))
 }
 
-/// A folder where a run's files are made before they are moved into place; removed on drop
-/// unless [`Staging::publish`] succeeded, so a failed run leaves nothing behind.
-pub struct Staging {
-    dir: PathBuf,
-    target: PathBuf,
-}
-
-impl Staging {
-    /// Create `target/.staging-<id>`.
-    pub fn new(target: &Path, id: &str) -> Result<Self, EngineError> {
-        let err = output_err(target);
-        std::fs::create_dir_all(target).map_err(|e| err(e.to_string()))?;
-        let dir = target.join(format!(".staging-{id}"));
-        std::fs::create_dir(&dir).map_err(|e| err(e.to_string()))?;
-        Ok(Staging { dir, target: target.to_path_buf() })
-    }
-
-    /// Path of a file being made.
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
-
-    /// Move the named files into the target folder (each rename is atomic), data last so a
-    /// reader never sees data without its report.
-    pub fn publish(self, names: &[&str]) -> Result<Vec<PathBuf>, EngineError> {
-        let mut out = Vec::new();
-        for name in names {
-            let from = self.dir.join(name);
-            File::open(&from).and_then(|f| f.sync_all()).map_err(|e| output_err(&from)(e.to_string()))?;
-            let to = self.target.join(name);
-            std::fs::rename(&from, &to).map_err(|e| output_err(&to)(e.to_string()))?;
-            out.push(to);
-        }
-        if let Ok(d) = File::open(&self.target) {
-            let _ = d.sync_all();
-        }
-        Ok(out)
-    }
-}
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 /// Rows per shuffle bucket held in memory at once.
 const SHUFFLE_BUCKET_ROWS: usize = 1 << 19;
 
@@ -146,12 +100,12 @@ pub(crate) struct Shuffler {
 }
 
 impl Shuffler {
-    pub(crate) fn new(staging: &Staging, schema: &SchemaRef, rows: usize) -> Result<Self, EngineError> {
+    pub(crate) fn new(tmp_dir: &Path, schema: &SchemaRef, rows: usize) -> Result<Self, EngineError> {
         let buckets = rows.div_ceil(SHUFFLE_BUCKET_ROWS).max(1);
         let mut writers = Vec::with_capacity(buckets);
         let mut paths = Vec::with_capacity(buckets);
         for b in 0..buckets {
-            let p = staging.path(&format!("shuffle-{b}.arrow"));
+            let p = tmp_dir.join(format!("shuffle-{b}.arrow"));
             let f = File::create(&p).map_err(|e| output_err(&p)(e.to_string()))?;
             writers.push(
                 FileWriter::try_new(BufWriter::with_capacity(1 << 20, f), schema)
@@ -223,4 +177,18 @@ pub fn sha256_file(path: &Path) -> Result<String, EngineError> {
         h.update(&buf[..n]);
     }
     Ok(hex::encode(h.finalize()))
+}
+
+/// A key-value entry of a Parquet file's metadata (e.g. `tokumei.audit_head` of a release).
+pub fn parquet_key_value(path: &Path, key: &str) -> Result<Option<String>, EngineError> {
+    let input_err = |message: String| EngineError::Input { file: path.to_path_buf(), message };
+    let file = File::open(path).map_err(|e| input_err(format!("cannot open: {}", e.kind())))?;
+    let reader = parquet::file::serialized_reader::SerializedFileReader::new(file)
+        .map_err(|_| input_err("is not a readable Parquet file".into()))?;
+    use parquet::file::reader::FileReader as _;
+    Ok(reader
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .and_then(|kv| kv.iter().find(|k| k.key == key).and_then(|k| k.value.clone())))
 }

@@ -161,6 +161,9 @@ pub struct Report {
     pub row_order: String,
     /// The generalisation search, when the rules ask for one.
     pub search: Option<crate::optimize::SearchReport>,
+    /// The audit log's head (`entry:sha256`) when the release was made: the log must hold
+    /// exactly this entry for as long as the release exists (`tokumei audit verify --anchor`).
+    pub audit_head: Option<String>,
     /// Output Parquet file name.
     pub output_file: Option<String>,
     /// SHA-256 of the output file.
@@ -221,6 +224,13 @@ impl Report {
             ("output", self.output_file.clone().unwrap_or_else(|| "none (check only)".into())),
             ("row order", self.row_order.clone()),
             ("output SHA-256", self.output_sha256.as_ref().map(|h| format!("`{h}`")).unwrap_or_default()),
+            (
+                "audit log head at creation",
+                self.audit_head
+                    .as_ref()
+                    .map(|h| format!("`{h}` (keep it: `tokumei audit verify --anchor` proves the log still holds it)"))
+                    .unwrap_or_default(),
+            ),
             ("time taken", format!("{:.2} s", self.timings.total_ms as f64 / 1000.0)),
         ] {
             let _ = writeln!(o, "| {k} | {v} |");

@@ -4,7 +4,7 @@ use crate::cell::Cell;
 use crate::error::{EngineError, output_err};
 use crate::ingest::{self, RawBatch};
 use crate::keys::Key;
-use crate::output::{ColumnBuilder, Shuffler, Staging, parquet_writer, sha256_file};
+use crate::output::{ColumnBuilder, Shuffler, parquet_writer, sha256_file};
 use crate::privacy::{self, Dictionary};
 use crate::progress::Progress;
 use crate::report::{ColumnReport, InputReport, LDiversity, Report, Timings};
@@ -16,7 +16,6 @@ use arrow::ipc::reader::FileReader;
 use arrow::ipc::writer::FileWriter;
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 use tokumei_jp::Date;
@@ -24,14 +23,22 @@ use tokumei_rules::{Action, Job, Mode, OnMalformed, Role};
 
 /// How to run a job.
 pub struct RunOptions<'a> {
-    /// Output folder (overrides the job's).
-    pub out_dir: Option<PathBuf>,
     /// The run's clock: seconds since the Unix epoch (injectable for reproducible runs).
     pub now_unix: i64,
     /// Progress receiver.
     pub progress: &'a dyn Progress,
-    /// Do everything but write outputs (`tokumei check`).
-    pub dry_run: bool,
+}
+
+/// Where a run writes its release: files into `release_dir`, temporaries into `tmp_dir` (both
+/// inside one staging folder that the caller publishes or removes).
+pub struct Target<'a> {
+    /// Folder for the release's files (Parquet, reports, data dictionary).
+    pub release_dir: &'a std::path::Path,
+    /// Folder for temporary files (spill, shuffle buckets); may be emptied by the caller after.
+    pub tmp_dir: &'a std::path::Path,
+    /// The audit log's head when the release is made (`seq:hash`), recorded in the report and
+    /// the Parquet metadata so that every release witnesses the log.
+    pub audit_head: Option<String>,
 }
 
 /// What is known about a run, filled in as it goes so a failed run can be audited too.
@@ -56,10 +63,23 @@ pub struct RunFacts {
 /// A finished run.
 #[derive(Debug)]
 pub struct RunOutcome {
-    /// The report (also written as files unless dry run).
+    /// The report (also written as files when there is a target).
     pub report: Report,
-    /// Files written.
-    pub files: Vec<PathBuf>,
+    /// Files written into the target's release folder: name and SHA-256.
+    pub files: Vec<(String, String)>,
+}
+
+/// A job made ready to run: input opened, rules validated against its header, key loaded,
+/// release id chosen. Nothing has been read or written yet.
+pub struct Prepared {
+    job: Job,
+    source: Box<dyn ingest::Source>,
+    /// The validated rules.
+    pub plan: tokumei_rules::Plan,
+    key: Option<Arc<Key>>,
+    reference_date: Date,
+    /// Id of the release this run would make: `<dataset>-<UTC stamp>-<random>`.
+    pub release_id: String,
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds.
@@ -82,16 +102,8 @@ struct OutColumn {
     slot: Slot,
 }
 
-/// Validate the job and the data without writing outputs.
-pub fn check(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutcome, EngineError> {
-    let opts =
-        RunOptions { dry_run: true, out_dir: opts.out_dir.clone(), now_unix: opts.now_unix, progress: opts.progress };
-    run(job, &opts, facts)
-}
-
-/// Run a job.
-pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutcome, EngineError> {
-    let started = Instant::now();
+/// Open the input, validate the rules against its header, load the key and choose the release id.
+pub fn prepare(job: &Job, now_unix: i64, facts: &mut RunFacts) -> Result<Prepared, EngineError> {
     let source = ingest::open(job)?;
     let rules_src = std::fs::read_to_string(&job.rules)
         .map_err(|e| EngineError::Config(format!("{}: cannot read rule file: {}", job.rules.display(), e.kind())))?;
@@ -101,7 +113,7 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
     facts.mode = Some(plan.mode.to_string());
     facts.rules_sha256 = Some(plan.rules_sha256.clone());
 
-    let today = Date::from_days_since_epoch(opts.now_unix.div_euclid(86_400) as i32);
+    let today = Date::from_days_since_epoch(now_unix.div_euclid(86_400) as i32);
     let reference_date = match &job.reference_date {
         Some(s) => tokumei_jp::parse_date(s)
             .ok_or_else(|| EngineError::Config(format!("{}: reference_date is not a date", job.path.display())))?,
@@ -126,10 +138,24 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
 
     let mut rand_tag = [0u8; 4];
     rand::RngExt::fill(&mut rand::rng(), &mut rand_tag);
-    let stamp: String = rfc3339(opts.now_unix).chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let stamp: String = rfc3339(now_unix).chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     let release_id = format!("{}-{}-{}", plan.dataset, stamp, hex::encode(rand_tag));
     facts.release_id = Some(release_id.clone());
+    Ok(Prepared { job: job.clone(), source, plan, key, reference_date, release_id })
+}
 
+/// Run a prepared job: read and transform every row, enforce the privacy models, and, with a
+/// target, write the release's files into it. Without a target (`tokumei check`) nothing is
+/// written.
+pub fn run(
+    prepared: Prepared,
+    opts: &RunOptions,
+    target: Option<&Target>,
+    facts: &mut RunFacts,
+) -> Result<RunOutcome, EngineError> {
+    let started = Instant::now();
+    let Prepared { job, source, plan, key, reference_date, release_id } = prepared;
+    let job = &job;
     let cx = Context { reference_date, key: key.clone() };
     let mut columns: Vec<OutColumn> = Vec::new();
     let mut dicts: Vec<Dictionary> = Vec::new();
@@ -155,22 +181,22 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
         columns.push(OutColumn { plan: i, input: c.input_index, transform: t, slot });
     }
 
-    let out_dir = opts.out_dir.clone().unwrap_or_else(|| job.output_dir.clone());
-    let staging = if opts.dry_run { None } else { Some(Staging::new(&out_dir, &release_id)?) };
+    let spill_path = target.map(|t| t.tmp_dir.join("spill.arrow"));
 
     // Pass 1: ingest and transform; local columns go to the spill file.
     let spill_schema: SchemaRef = Arc::new(Schema::new(spill_fields.clone()));
-    let mut spill = match &staging {
-        Some(s) if !spill_fields.is_empty() => {
-            let p = s.path("spill.arrow");
-            let f = File::create(&p).map_err(|e| output_err(&p)(e.to_string()))?;
+    let mut spill = match &spill_path {
+        Some(p) if !spill_fields.is_empty() => {
+            let f = File::create(p).map_err(|e| output_err(p)(e.to_string()))?;
             Some(
                 FileWriter::try_new(BufWriter::with_capacity(1 << 20, f), &spill_schema)
-                    .map_err(|e| output_err(&p)(e.to_string()))?,
+                    .map_err(|e| output_err(p)(e.to_string()))?,
             )
         }
         _ => None,
     };
+    let spill_err =
+        |e: arrow::error::ArrowError| output_err(spill_path.as_deref().unwrap_or(job.input.as_path()))(e.to_string());
     let mut batch_lens: Vec<usize> = Vec::new();
     let stats = source.stats();
     let encoding_used = source.encoding();
@@ -223,14 +249,14 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
             let arrays: Vec<ArrayRef> = builders.iter_mut().map(ColumnBuilder::finish).collect();
             let rb =
                 RecordBatch::try_new(spill_schema.clone(), arrays).map_err(|e| EngineError::Internal(e.to_string()))?;
-            w.write(&rb).map_err(|e| output_err(&out_dir)(e.to_string()))?;
+            w.write(&rb).map_err(spill_err)?;
         }
         batch_lens.push(accepted);
         opts.progress.set(stats.bytes());
     }
     opts.progress.finish();
     if let Some(mut w) = spill.take() {
-        w.finish().map_err(|e| output_err(&out_dir)(e.to_string()))?;
+        w.finish().map_err(spill_err)?;
     }
     for d in dicts.iter_mut() {
         d.forget_raw();
@@ -491,6 +517,7 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
         processing_standards,
         search: searched.as_ref().map(|(r, _)| r.clone()),
         row_order: if plan.shuffle { "random per release".into() } else { "input order".into() },
+        audit_head: None,
         output_file: None,
         output_sha256: None,
         timings: Timings { ingest_ms, privacy_ms, write_ms: 0, total_ms: 0 },
@@ -506,10 +533,11 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
         )));
     }
 
-    let Some(staging) = staging else {
+    let Some(target) = target else {
         report.timings.total_ms = started.elapsed().as_millis() as u64;
         return Ok(RunOutcome { report, files: Vec::new() });
     };
+    report.audit_head = target.audit_head.clone();
 
     // Pass 2: write the Parquet file.
     let write_started = Instant::now();
@@ -531,7 +559,7 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
         .collect();
     let out_schema: SchemaRef = Arc::new(Schema::new(out_fields));
     let parquet_name = format!("{}.parquet", plan.dataset);
-    let parquet_path = staging.path(&parquet_name);
+    let parquet_path = target.release_dir.join(&parquet_name);
     let metadata = vec![
         ("tokumei.release_id".to_string(), release_id.clone()),
         ("tokumei.dataset".into(), plan.dataset.clone()),
@@ -544,6 +572,10 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
         ("tokumei.created_at".into(), report.created_at.clone()),
         ("tokumei.version".into(), env!("CARGO_PKG_VERSION").into()),
     ];
+    let metadata = match &target.audit_head {
+        Some(h) => metadata.into_iter().chain([("tokumei.audit_head".to_string(), h.clone())]).collect(),
+        None => metadata,
+    };
     let encoded = Encoded {
         columns: &columns,
         dicts: &dicts,
@@ -557,7 +589,7 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
         out_schema,
         metadata,
         &encoded,
-        &staging,
+        target.tmp_dir,
         plan.shuffle,
         rows_out as usize,
         opts.progress,
@@ -570,17 +602,18 @@ pub fn run(job: &Job, opts: &RunOptions, facts: &mut RunFacts) -> Result<RunOutc
 
     let json = serde_json::to_string_pretty(&report).map_err(|e| EngineError::Internal(e.to_string()))?;
     let write = |name: &str, text: &str| {
-        let p = staging.path(name);
+        let p = target.release_dir.join(name);
         std::fs::write(&p, text).map_err(|e| output_err(&p)(e.to_string()))
     };
     write("report.json", &json)?;
     write("report.md", &report.to_markdown())?;
     write("data_dictionary.md", &report.data_dictionary())?;
+    let mut files = Vec::new();
     for name in ["report.json", "report.md", "data_dictionary.md"] {
-        facts.outputs.push(format!("{name}={}", sha256_file(&staging.path(name))?));
+        files.push((name.to_string(), sha256_file(&target.release_dir.join(name))?));
     }
-    facts.outputs.push(format!("{parquet_name}={output_sha}"));
-    let files = staging.publish(&["report.json", "report.md", "data_dictionary.md", &parquet_name])?;
+    files.push((parquet_name, output_sha));
+    facts.outputs = files.iter().map(|(n, h)| format!("{n}={h}")).collect();
     Ok(RunOutcome { report, files })
 }
 
@@ -682,7 +715,7 @@ fn write_parquet(
     out_schema: SchemaRef,
     metadata: Vec<(String, String)>,
     enc: &Encoded,
-    staging: &Staging,
+    tmp_dir: &std::path::Path,
     shuffle: bool,
     rows_out: usize,
     progress: &dyn Progress,
@@ -690,11 +723,11 @@ fn write_parquet(
     let mut writer = parquet_writer(path, out_schema.clone(), metadata)?;
     let werr = output_err(path);
     // Shuffled output: rows go to random buckets on disk, then each bucket is permuted in memory.
-    let mut shuffler = if shuffle { Some(Shuffler::new(staging, &out_schema, rows_out)?) } else { None };
+    let mut shuffler = if shuffle { Some(Shuffler::new(tmp_dir, &out_schema, rows_out)?) } else { None };
     let mut spill_reader = if !enc.spilled {
         None
     } else {
-        let p = staging.path("spill.arrow");
+        let p = tmp_dir.join("spill.arrow");
         let f = File::open(&p).map_err(|e| output_err(&p)(e.to_string()))?;
         Some(
             FileReader::try_new(BufReader::with_capacity(1 << 20, f), None)
@@ -757,7 +790,7 @@ fn write_parquet(
     }
     writer.close().map_err(|e| werr(e.to_string()))?;
     drop(spill_reader);
-    let _ = std::fs::remove_file(staging.path("spill.arrow"));
+    let _ = std::fs::remove_file(tmp_dir.join("spill.arrow"));
     progress.finish();
     Ok(())
 }

@@ -1,0 +1,365 @@
+//! `tokumei run` and `tokumei check`: the order of a run around the engine, so that the audit
+//! log records every run and every release is complete or invisible:
+//!
+//! audit log intact (else exit 7) -> prepare (rules, input header, key) -> paths checked ->
+//! output folder locked -> releases already there still anchored in the log -> stale staging
+//! removed (audited) -> engine writes the staged release -> publish (entry, rename, entry).
+
+use crate::{Failure, exit, fail, operator};
+use std::path::{Path, PathBuf};
+use tokumei_audit::{JsonlLog, Record};
+use tokumei_engine::run::{RunFacts, RunOptions, Target, rfc3339};
+use tokumei_engine::{EngineError, Progress};
+use tokumei_release::{OutputDir, ReleaseError};
+
+/// The run's clock and the audit clock.
+pub struct Clock {
+    /// The run clock (release id, report dates): `TOKUMEI_NOW` or the system clock.
+    pub run_unix: i64,
+    /// Set when `TOKUMEI_NOW` overrides the run clock (recorded in every entry).
+    pub overridden: bool,
+}
+
+impl Clock {
+    /// Read `TOKUMEI_NOW` and the system clock.
+    pub fn now() -> Clock {
+        match std::env::var("TOKUMEI_NOW").ok().and_then(|v| v.trim().parse::<i64>().ok()) {
+            Some(t) => Clock { run_unix: t, overridden: true },
+            None => Clock { run_unix: system_unix(), overridden: false },
+        }
+    }
+
+    /// The time for an audit entry: always the system clock (the log raises it to the previous
+    /// entry's time if the clock is behind).
+    pub fn entry_time(&self) -> String {
+        rfc3339(system_unix())
+    }
+
+    /// What an entry notes about the clock.
+    pub fn note(&self) -> Option<String> {
+        self.overridden.then(|| format!("run clock set by TOKUMEI_NOW to {}", rfc3339(self.run_unix)))
+    }
+}
+
+fn system_unix() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// The audit log of a job file that could not be loaded: `../reports/audit.log` from it.
+pub fn default_audit_log(job: &Path) -> PathBuf {
+    job.parent().unwrap_or(Path::new(".")).join("..").join("reports").join("audit.log")
+}
+
+/// Exit code of a release-folder error.
+fn release_failure(e: ReleaseError) -> Failure {
+    let code = match &e {
+        ReleaseError::Output { .. } => exit::OUTPUT,
+        ReleaseError::Audit(_) => exit::AUDIT,
+        ReleaseError::Paths(_) => exit::CONFIG,
+    };
+    let error = match e {
+        ReleaseError::Audit(a) => {
+            anyhow::Error::new(a).context("the audit entry could not be written, so nothing was published")
+        }
+        other => anyhow::Error::new(other),
+    };
+    fail(code, error)
+}
+
+/// The job's audit log as a run finds it: intact with its entries, or not there yet (it is
+/// started, its first entry recording the start, only once the run knows that nothing recorded
+/// in an earlier log is missing). A broken, incomplete or emptied log refuses the run.
+pub struct RunLog {
+    log: JsonlLog,
+    entries: Option<Vec<tokumei_audit::Entry>>,
+}
+
+impl RunLog {
+    /// Check the log at `path`.
+    pub fn open(path: &Path) -> Result<RunLog, Failure> {
+        let log = JsonlLog::new(path);
+        let refuse = |e: tokumei_audit::AuditError| {
+            fail(
+                exit::AUDIT,
+                anyhow::anyhow!(
+                    "{e}\n  hint: a broken log is evidence and is kept as it is; `tokumei audit verify` shows where it breaks, and `tokumei audit rotate --reason ...` starts a new log that records this one's final state"
+                )
+                .context("the run did not start"),
+            )
+        };
+        if !log.exists().map_err(refuse)? {
+            return Ok(RunLog { log, entries: None });
+        }
+        let entries = log.entries().map_err(refuse)?;
+        if entries.is_empty() {
+            return Err(refuse(tokumei_audit::AuditError::Invalid {
+                path: path.to_path_buf(),
+                reason: "is empty, but a log always begins with the entry that started it: it may have been emptied"
+                    .into(),
+            }));
+        }
+        Ok(RunLog { log, entries: Some(entries) })
+    }
+
+    /// Read the entries again (another run may have appended since): under the output folder's
+    /// lock they then include every release already in it.
+    pub fn refresh(&mut self) -> Result<(), Failure> {
+        *self = RunLog::open(self.log.path())?;
+        Ok(())
+    }
+
+    /// The entries (none before the log is started).
+    pub fn entries(&self) -> &[tokumei_audit::Entry] {
+        self.entries.as_deref().unwrap_or_default()
+    }
+
+    /// Start the log if it does not exist yet; returns it.
+    pub fn started(&mut self, operator: &str, clock: &Clock) -> Result<&JsonlLog, Failure> {
+        if self.entries.is_none() {
+            let first = self.log.start(operator, &clock.entry_time()).map_err(|e| fail(exit::AUDIT, e.into()))?;
+            if let Some(first) = &first {
+                eprintln!("note: started a new audit log {} (entry {})", self.log.path().display(), first.seq);
+            }
+            self.entries = Some(self.log.entries().map_err(|e| fail(exit::AUDIT, e.into()))?);
+        }
+        Ok(&self.log)
+    }
+}
+
+/// Run or check a job.
+pub fn run_job(
+    job_path: &Path,
+    out: Option<PathBuf>,
+    operator_name: Option<String>,
+    dry_run: bool,
+    progress: &dyn Progress,
+) -> Result<(), Failure> {
+    let clock = Clock::now();
+    let operator = operator(operator_name);
+    let action = if dry_run { "check" } else { "run" };
+    let base = Record {
+        time: String::new(),
+        operator: operator.clone(),
+        action: action.into(),
+        status: "failed".into(),
+        job: Some(job_path.display().to_string()),
+        clock: clock.note(),
+        ..Default::default()
+    };
+    let job = match tokumei_rules::load_job(job_path) {
+        Ok(j) => j,
+        Err(d) => {
+            // Record the failure in the default log if that exists and is intact.
+            let log = JsonlLog::new(default_audit_log(job_path));
+            if log.head().is_ok() {
+                let mut r = base.clone();
+                r.time = clock.entry_time();
+                r.error = Some(format!("config: {}", d.to_string().lines().next().unwrap_or_default()));
+                let _ = log.append(r);
+            }
+            return Err(EngineError::Config(d.to_string()).into());
+        }
+    };
+    let mut run_log = RunLog::open(&job.audit_log)?;
+    let mut facts = RunFacts::default();
+    // Any failure from here on is audited (unless the log itself is what failed).
+    let audit_failure = |run_log: &mut RunLog, facts: &RunFacts, f: Failure| -> Failure {
+        if f.code == exit::AUDIT {
+            return f;
+        }
+        let log = match run_log.started(&operator, &clock) {
+            Ok(log) => log,
+            Err(e) => {
+                return fail(
+                    f.code,
+                    f.error.context(format!("(and its audit entry could not be written: {:#})", e.error)),
+                );
+            }
+        };
+        let mut r = base.clone();
+        r.time = clock.entry_time();
+        fill(&mut r, facts);
+        r.error =
+            Some(format!("{}: {}", class_of(f.code), format!("{:#}", f.error).lines().next().unwrap_or_default()));
+        match log.append(r) {
+            Ok(_) => f,
+            Err(e) => fail(f.code, f.error.context(format!("(and its audit entry could not be written: {e})"))),
+        }
+    };
+    let opts = RunOptions { now_unix: clock.run_unix, progress };
+    let prepared = match tokumei_engine::prepare(&job, clock.run_unix, &mut facts) {
+        Ok(p) => p,
+        Err(e) => return Err(audit_failure(&mut run_log, &facts, e.into())),
+    };
+
+    if dry_run {
+        let outcome = tokumei_engine::run(prepared, &opts, None, &mut facts)
+            .map_err(|e| audit_failure(&mut run_log, &facts, e.into()))?;
+        let log = run_log.started(&operator, &clock)?;
+        let mut r = base.clone();
+        r.time = clock.entry_time();
+        r.status = "ok".into();
+        fill(&mut r, &facts);
+        details(&mut r, &outcome.report);
+        log.append(r).map_err(|e| {
+            fail(
+                exit::AUDIT,
+                anyhow::Error::new(e).context("the check passed but its audit entry could not be written"),
+            )
+        })?;
+        let r = &outcome.report;
+        say!(
+            "check passed: {} rows read, {} rejected, {} would be suppressed, {} would be written; k={} achieved (required {})",
+            r.rows_in,
+            r.rows_rejected,
+            r.suppressed,
+            r.rows_out,
+            r.k_achieved,
+            r.k
+        );
+        return Ok(());
+    }
+
+    let dataset = prepared.plan.dataset.clone();
+    let release_id = prepared.release_id.clone();
+    let out_root = out.unwrap_or_else(|| job.output_dir.clone());
+    let mut paths: Vec<(&str, &Path)> = vec![
+        ("input", job.input.as_path()),
+        ("rule file", job.rules.as_path()),
+        ("audit log", job.audit_log.as_path()),
+    ];
+    if let Some(k) = &job.key_file {
+        paths.push(("key file", k.as_path()));
+    }
+    if let Err(e) = tokumei_release::check_overlap(&out_root, &dataset, &paths) {
+        // A log that does not exist yet is not started where the paths are refused.
+        return Err(match run_log.entries {
+            Some(_) => audit_failure(&mut run_log, &facts, release_failure(e)),
+            None => release_failure(e),
+        });
+    }
+    let out_dir = OutputDir::lock(&out_root, &mut || {
+        eprintln!("waiting: another tokumei run holds the output folder {}", out_root.display())
+    })
+    .map_err(|e| audit_failure(&mut run_log, &facts, release_failure(e)))?;
+    run_log.refresh()?;
+    check_release_anchors(&run_log.log, run_log.entries(), &out_dir.dataset_dir(&dataset))?;
+    let log = run_log.started(&operator, &clock)?.clone();
+    if let Err(e) = out_dir.remove_stale(&log, run_log.entries(), &operator, &clock.entry_time()) {
+        return Err(audit_failure(&mut run_log, &facts, release_failure(e)));
+    }
+    let head = log.head().map_err(|e| fail(exit::AUDIT, e.into()))?;
+    let staging = match out_dir.stage(&dataset, &release_id) {
+        Ok(s) => s,
+        Err(e) => return Err(audit_failure(&mut run_log, &facts, release_failure(e))),
+    };
+    let (release_dir, tmp_dir) = (staging.release_dir(), staging.tmp_dir());
+    let target = Target { release_dir: &release_dir, tmp_dir: &tmp_dir, audit_head: Some(head.to_string()) };
+    let outcome = match tokumei_engine::run(prepared, &opts, Some(&target), &mut facts) {
+        Ok(o) => o,
+        Err(e) => {
+            drop(staging);
+            return Err(audit_failure(&mut run_log, &facts, e.into()));
+        }
+    };
+    let mut record = base.clone();
+    record.time = clock.entry_time();
+    fill(&mut record, &facts);
+    details(&mut record, &outcome.report);
+    record.details.insert("audit_head".into(), head.to_string().into());
+    let publication = match tokumei_release::publish(staging, &outcome.files, &log, record) {
+        Ok(p) => p,
+        Err(e) => return Err(audit_failure(&mut run_log, &facts, release_failure(e))),
+    };
+    let r = &outcome.report;
+    say!(
+        "release {}: {} rows read, {} rejected, {} suppressed, {} written; k={} achieved (required {})",
+        r.release_id,
+        r.rows_in,
+        r.rows_rejected,
+        r.suppressed,
+        r.rows_out,
+        r.k_achieved,
+        r.k
+    );
+    say!("  folder {}", publication.dir.display());
+    for (name, _) in &publication.files {
+        say!("  wrote {}", publication.dir.join(name).display());
+    }
+    say!("  audit entry {} (log head before it: {head})", publication.publishing.seq);
+    for w in &publication.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(())
+}
+
+/// Refuse to run when a release already in the dataset folder recorded a log head that the log
+/// no longer holds: the log was rewritten, truncated, emptied or replaced since.
+fn check_release_anchors(log: &JsonlLog, entries: &[tokumei_audit::Entry], dataset_dir: &Path) -> Result<(), Failure> {
+    let releases = tokumei_release::find_releases(dataset_dir);
+    if entries.is_empty() && !releases.is_empty() {
+        return Err(fail(
+            exit::AUDIT,
+            anyhow::anyhow!(
+                "audit log {} does not exist, but the releases in {} were recorded in a log: a missing log is not started anew while releases witness the old one\n  hint: restore the log, or keep the releases apart and use another output folder",
+                log.path().display(),
+                dataset_dir.display()
+            )
+            .context("the run did not start"),
+        ));
+    }
+    for release in releases {
+        let Some(head) = release.report.as_ref().and_then(tokumei_audit::anchor::from_json) else { continue };
+        if let Err(reason) = tokumei_audit::anchor::check(log, entries, &head) {
+            return Err(fail(
+                exit::AUDIT,
+                anyhow::anyhow!(
+                    "audit log {} does not hold entry {} recorded by release {}: {reason}\n  hint: the log is kept as it is; investigate with `tokumei audit verify --log {} --releases {}`",
+                    log.path().display(),
+                    head.seq,
+                    release.dir.display(),
+                    log.path().display(),
+                    dataset_dir.display()
+                )
+                .context("the run did not start"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn class_of(code: i32) -> &'static str {
+    match code {
+        exit::CONFIG => "config",
+        exit::INPUT => "input",
+        exit::PRIVACY => "privacy",
+        exit::KEY => "key",
+        exit::AUDIT => "audit",
+        exit::OUTPUT => "output",
+        _ => "internal",
+    }
+}
+
+fn fill(r: &mut Record, facts: &RunFacts) {
+    r.dataset = facts.dataset.clone();
+    r.release_id = facts.release_id.clone();
+    r.mode = facts.mode.clone();
+    r.input_sha256 = facts.input_sha256.clone();
+    r.rules_sha256 = facts.rules_sha256.clone();
+    r.outputs = facts.outputs.clone();
+    r.key_id = facts.key_id.clone();
+}
+
+fn details(record: &mut Record, r: &tokumei_engine::report::Report) {
+    for (k, v) in [
+        ("rows_in", r.rows_in),
+        ("rows_rejected", r.rows_rejected),
+        ("suppressed", r.suppressed),
+        ("rows_out", r.rows_out),
+        ("k", r.k as u64),
+        ("k_achieved", r.k_achieved),
+        ("creation_ms", r.timings.total_ms),
+    ] {
+        record.details.insert(k.into(), v.into());
+    }
+}
