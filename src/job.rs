@@ -72,11 +72,13 @@ fn release_failure(e: ReleaseError) -> Failure {
 pub struct RunLog {
     log: JsonlLog,
     entries: Option<Vec<tokumei_audit::Entry>>,
+    /// The output folder whose releases witness the log.
+    out_root: PathBuf,
 }
 
 impl RunLog {
-    /// Check the log at `path`.
-    pub fn open(path: &Path) -> Result<RunLog, Failure> {
+    /// Check the log at `path`; `out_root` is the output folder of the run.
+    pub fn open(path: &Path, out_root: &Path) -> Result<RunLog, Failure> {
         let log = JsonlLog::new(path);
         let refuse = |e: tokumei_audit::AuditError| {
             fail(
@@ -88,7 +90,7 @@ impl RunLog {
             )
         };
         if !log.exists().map_err(refuse)? {
-            return Ok(RunLog { log, entries: None });
+            return Ok(RunLog { log, entries: None, out_root: out_root.to_path_buf() });
         }
         let entries = log.entries().map_err(refuse)?;
         if entries.is_empty() {
@@ -98,13 +100,13 @@ impl RunLog {
                     .into(),
             }));
         }
-        Ok(RunLog { log, entries: Some(entries) })
+        Ok(RunLog { log, entries: Some(entries), out_root: out_root.to_path_buf() })
     }
 
     /// Read the entries again (another run may have appended since): under the output folder's
     /// lock they then include every release already in it.
     pub fn refresh(&mut self) -> Result<(), Failure> {
-        *self = RunLog::open(self.log.path())?;
+        *self = RunLog::open(self.log.path(), &self.out_root)?;
         Ok(())
     }
 
@@ -113,9 +115,11 @@ impl RunLog {
         self.entries.as_deref().unwrap_or_default()
     }
 
-    /// Start the log if it does not exist yet; returns it.
+    /// Start the log if it does not exist yet; returns it. A missing log is not started anew
+    /// while releases in the output folder witness an earlier one (it was deleted or moved).
     pub fn started(&mut self, operator: &str, clock: &Clock) -> Result<&JsonlLog, Failure> {
         if self.entries.is_none() {
+            check_release_anchors(&self.log, &[], &self.out_root)?;
             let first = self.log.start(operator, &clock.entry_time()).map_err(|e| fail(exit::AUDIT, e.into()))?;
             if let Some(first) = &first {
                 eprintln!("note: started a new audit log {} (entry {})", self.log.path().display(), first.seq);
@@ -160,7 +164,8 @@ pub fn run_job(
             return Err(EngineError::Config(d.to_string()).into());
         }
     };
-    let mut run_log = RunLog::open(&job.audit_log)?;
+    let out_root = out.unwrap_or_else(|| job.output_dir.clone());
+    let mut run_log = RunLog::open(&job.audit_log, &out_root)?;
     let mut facts = RunFacts::default();
     // Any failure from here on is audited (unless the log itself is what failed).
     let audit_failure = |run_log: &mut RunLog, facts: &RunFacts, f: Failure| -> Failure {
@@ -193,8 +198,10 @@ pub fn run_job(
     };
 
     if dry_run {
+        let prepared_dataset = prepared.plan.dataset.clone();
         let outcome = tokumei_engine::run(prepared, &opts, None, &mut facts)
             .map_err(|e| audit_failure(&mut run_log, &facts, e.into()))?;
+        check_release_anchors(&run_log.log, run_log.entries(), &out_root.join(&prepared_dataset))?;
         let log = run_log.started(&operator, &clock)?;
         let mut r = base.clone();
         r.time = clock.entry_time();
@@ -222,7 +229,6 @@ pub fn run_job(
 
     let dataset = prepared.plan.dataset.clone();
     let release_id = prepared.release_id.clone();
-    let out_root = out.unwrap_or_else(|| job.output_dir.clone());
     let mut paths: Vec<(&str, &Path)> = vec![
         ("input", job.input.as_path()),
         ("rule file", job.rules.as_path()),
@@ -293,10 +299,15 @@ pub fn run_job(
     Ok(())
 }
 
-/// Refuse to run when a release already in the dataset folder recorded a log head that the log
-/// no longer holds: the log was rewritten, truncated, emptied or replaced since.
-fn check_release_anchors(log: &JsonlLog, entries: &[tokumei_audit::Entry], dataset_dir: &Path) -> Result<(), Failure> {
-    let releases = tokumei_release::find_releases(dataset_dir);
+/// Refuse to run when a release already in `dir` (a dataset folder, or an output folder with
+/// dataset folders) recorded a log head that the log no longer holds: the log was rewritten,
+/// truncated, emptied, deleted or replaced since.
+fn check_release_anchors(log: &JsonlLog, entries: &[tokumei_audit::Entry], dir: &Path) -> Result<(), Failure> {
+    let dataset_dir = dir;
+    let releases: Vec<_> = tokumei_release::find_releases(dir)
+        .into_iter()
+        .filter(|r| r.report.as_ref().and_then(tokumei_audit::anchor::from_json).is_some())
+        .collect();
     if entries.is_empty() && !releases.is_empty() {
         return Err(fail(
             exit::AUDIT,

@@ -309,7 +309,13 @@ fn forgeries_that_keep_the_chain_valid_are_found_from_heads_kept_outside_the_log
     let r = env.tokumei(&["run", &job]);
     assert_eq!(r.code, 7, "{}", r.stderr);
     assert!(r.stderr.contains("does not exist"), "{}", r.stderr);
-    assert!(!env.path("audit.log").exists());
+    assert_eq!(env.tokumei(&["check", &job]).code, 7);
+    let failing = env.write(
+        "failing.toml",
+        "version = 1\nname = \"f\"\n[input]\npath = \"nope.csv\"\n[rules]\npath = \"r.toml\"\n[output]\ndir = \"out\"\n[audit]\nlog = \"audit.log\"\n",
+    );
+    assert_eq!(env.tokumei(&["run", failing.to_str().unwrap()]).code, 4);
+    assert!(!env.path("audit.log").exists(), "a new chain was started beside releases of the old one");
     // The real log passes with every anchor.
     std::fs::write(env.path("audit.log"), &real).unwrap();
     let r = env.tokumei(&[

@@ -90,7 +90,7 @@ pub struct Job {
     pub delimiter: u8,
     /// Rule file.
     pub rules: PathBuf,
-    /// Output folder.
+    /// Output folder: releases go to `<output_dir>/<dataset>/<release id>/`.
     pub output_dir: PathBuf,
     /// Pseudonym key file (needed in pseudonymized mode).
     pub key_file: Option<PathBuf>,
@@ -165,7 +165,7 @@ pub fn load_job(path: &Path) -> Result<Job, Diagnostics> {
         .output
         .and_then(|o| o.dir)
         .map(|d| resolve(&d))
-        .unwrap_or_else(|| base.join("..").join("reports").join(&raw.name));
+        .unwrap_or_else(|| base.join("..").join("reports"));
     Ok(Job {
         path: path.to_path_buf(),
         name: raw.name,
