@@ -161,11 +161,8 @@ pub fn load_job(path: &Path) -> Result<Job, Diagnostics> {
     if !diags.is_empty() {
         return Err(diags);
     }
-    let output_dir = raw
-        .output
-        .and_then(|o| o.dir)
-        .map(|d| resolve(&d))
-        .unwrap_or_else(|| base.join("..").join("reports"));
+    let output_dir =
+        raw.output.and_then(|o| o.dir).map(|d| resolve(&d)).unwrap_or_else(|| base.join("..").join("reports"));
     Ok(Job {
         path: path.to_path_buf(),
         name: raw.name,
