@@ -8,3 +8,4 @@ mod end_to_end;
 mod formats;
 mod python_clients;
 mod risk;
+mod search;

@@ -14,6 +14,9 @@ pub struct Hierarchy {
     pub up: Vec<Vec<u32>>,
     /// `share[level][code]`: share of the domain that the value covers (ARX "Loss").
     pub share: Vec<Vec<f64>>,
+    /// Size of the domain the shares are measured against (|D| of ARX's "Loss"): the rows of a
+    /// hierarchy file even when only some of its values are coded.
+    pub loss_domain: usize,
     index: FxHashMap<String, u32>,
 }
 
@@ -58,6 +61,75 @@ impl Hierarchy {
             labels,
             up,
             share,
+            loss_domain: d,
+        };
+        h.check_tree()?;
+        Ok(h)
+    }
+
+    /// The part of a hierarchy file that a column uses: levels `min..=max` of `rows` (ARX
+    /// format, `rows[i][0]` the original value), coded over the level-`min` values `present`
+    /// (in that order, so code i is `present[i]`) and their ancestors only, so code widths
+    /// follow the data, not the file. Shares stay measured against every row of the file, as
+    /// ARX's "Loss" defines them. `null` names a value outside the file (a missing value) that
+    /// is its own label at every level and counts as one more row of the domain.
+    pub fn from_rows_at(
+        name: &str,
+        rows: &[Vec<String>],
+        min: usize,
+        max: usize,
+        present: &[String],
+        null: Option<&str>,
+    ) -> Result<Self, AnonError> {
+        let err = |message: String| AnonError::Hierarchy { name: name.into(), message };
+        if rows.is_empty() || rows.iter().any(|r| r.len() <= max) || min > max {
+            return Err(err(format!("has rows without levels {min}..={max}")));
+        }
+        let with_null = null.is_some_and(|n| present.iter().any(|p| p == n));
+        let d = rows.len() + usize::from(with_null);
+        // Row counts of each label per level (over the whole file) and one row per level-min value.
+        let mut counts: Vec<FxHashMap<&str, u32>> = vec![FxHashMap::default(); max - min + 1];
+        let mut row_of: FxHashMap<&str, usize> = FxHashMap::default();
+        for (i, r) in rows.iter().enumerate() {
+            for (j, c) in counts.iter_mut().enumerate() {
+                *c.entry(r[min + j].as_str()).or_insert(0) += 1;
+            }
+            row_of.entry(r[min].as_str()).or_insert(i);
+        }
+        let levels = max - min + 1;
+        let mut labels: Vec<Vec<String>> = vec![Vec::new(); levels];
+        let mut up: Vec<Vec<u32>> = vec![Vec::with_capacity(present.len()); levels];
+        let mut share: Vec<Vec<f64>> = vec![Vec::new(); levels];
+        let mut codes: Vec<FxHashMap<String, u32>> = vec![FxHashMap::default(); levels];
+        for value in present {
+            let chain: Vec<(&str, u32)> = if with_null && Some(value.as_str()) == null {
+                vec![(value.as_str(), 1); levels]
+            } else {
+                let i = *row_of
+                    .get(value.as_str())
+                    .ok_or_else(|| err(format!("a value of the data is not at level {min} of the file")))?;
+                (0..levels).map(|j| (rows[i][min + j].as_str(), counts[j][rows[i][min + j].as_str()])).collect()
+            };
+            for (j, (label, count)) in chain.into_iter().enumerate() {
+                let next = codes[j].len() as u32;
+                let code = *codes[j].entry(label.to_string()).or_insert_with(|| {
+                    labels[j].push(label.to_string());
+                    share[j].push(count as f64 / d as f64);
+                    next
+                });
+                up[j].push(code);
+            }
+        }
+        if labels[0].len() != present.len() {
+            return Err(err("repeats a value".into()));
+        }
+        let h = Hierarchy {
+            name: name.into(),
+            index: labels[0].iter().enumerate().map(|(i, v)| (v.clone(), i as u32)).collect(),
+            labels,
+            up,
+            share,
+            loss_domain: d,
         };
         h.check_tree()?;
         Ok(h)
@@ -143,6 +215,29 @@ mod tests {
         assert_eq!(h.step(1, 2), vec![0, 0]);
         assert!((h.share[1][0] - 2.0 / 3.0).abs() < 1e-12);
         assert!((h.share[2][0] - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_file_restricted_to_the_values_present_keeps_its_shares() {
+        let file = rows(&[&["a", "x", "*"], &["b", "x", "*"], &["c", "y", "*"], &["d", "y", "*"], &["e", "z", "*"]]);
+        let full = Hierarchy::from_rows("h", &file).unwrap();
+        let present: Vec<String> = ["c", "a"].iter().map(|s| s.to_string()).collect();
+        let h = Hierarchy::from_rows_at("h", &file, 0, 2, &present, None).unwrap();
+        assert_eq!(h.domain(), 2);
+        assert_eq!(h.loss_domain, 5);
+        assert_eq!(h.labels[1], ["y", "x"]);
+        assert_eq!(h.share[1], [full.share[1][1], full.share[1][0]]);
+        assert_eq!(h.share[2], [1.0]);
+        // From level 1: codes over the level-1 values present, shares still over 5 rows.
+        let present: Vec<String> = ["z", "x"].iter().map(|s| s.to_string()).collect();
+        let h1 = Hierarchy::from_rows_at("h", &file, 1, 2, &present, None).unwrap();
+        assert_eq!(h1.share[0], [0.2, 0.4]);
+        // A missing value is one more row of the domain.
+        let present: Vec<String> = ["a", "\u{0}null"].iter().map(|s| s.to_string()).collect();
+        let hn = Hierarchy::from_rows_at("h", &file, 0, 1, &present, Some("\u{0}null")).unwrap();
+        assert_eq!(hn.loss_domain, 6);
+        assert_eq!(hn.share[1], [2.0 / 6.0, 1.0 / 6.0]);
+        assert!(Hierarchy::from_rows_at("h", &file, 0, 1, &["q".to_string()], None).is_err());
     }
 
     #[test]

@@ -38,4 +38,15 @@ pub enum AnonError {
     /// The problem cannot be encoded.
     #[error("{0}")]
     Problem(String),
+    /// The distinct values of the quasi-identifiers and sensitive columns need more bits per
+    /// tuple than the widest class-table key holds.
+    #[error(
+        "the distinct values of the quasi-identifiers and sensitive columns need {bits} bits per tuple; at most {max} are supported"
+    )]
+    TooWide {
+        /// Bits needed.
+        bits: u32,
+        /// Bits available.
+        max: u32,
+    },
 }

@@ -126,7 +126,7 @@ pub fn constants(p: &Problem) -> quality::Constants {
             .push(-freq0.iter().map(|f| if *f > 0 { *f as f64 * (*f as f64).log2() } else { 0.0 }).sum::<f64>());
     }
     quality::Constants {
-        domains: p.qi.iter().map(|q| q.hierarchy.domain()).collect(),
+        domains: p.qi.iter().map(|q| q.hierarchy.loss_domain).collect(),
         weights: p.qi.iter().map(|q| q.weight).collect(),
         entropy_base,
     }
@@ -136,19 +136,19 @@ pub fn constants(p: &Problem) -> quality::Constants {
 type PerLevel = Vec<Vec<f64>>;
 
 /// Prepared state shared by the search and single-node evaluation.
-pub struct Engine<'p, 'a> {
+pub struct Engine<'p, 'a, K> {
     p: &'p Problem<'a>,
-    layout: Layout,
+    layout: Layout<K>,
     steps: Steps,
     globals: Vec<Global>,
     constants: quality::Constants,
     /// `log_freq[a][level][code]`: log2 of the value's frequency in the input.
     log_freq: Vec<Vec<Vec<f64>>>,
-    base: ClassTable,
+    base: ClassTable<K>,
     k: u32,
     limit: u64,
     scratch: Scratch,
-    map: FxHashMap<Key, u32>,
+    map: FxHashMap<K, u32>,
 }
 
 #[derive(Default)]
@@ -159,7 +159,7 @@ struct Scratch {
     emd: Vec<f64>,
 }
 
-impl<'p, 'a> Engine<'p, 'a> {
+impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
     /// Encode the problem (one pass over the rows).
     pub fn new(p: &'p Problem<'a>) -> Result<Self, AnonError> {
         for q in &p.qi {
@@ -235,8 +235,11 @@ impl<'p, 'a> Engine<'p, 'a> {
                 .push(-freq0.iter().map(|f| if *f > 0 { *f as f64 * (*f as f64).log2() } else { 0.0 }).sum::<f64>());
             log_freq.push(per_level);
         }
-        let constants =
-            quality::Constants { domains: qi_cards, weights: p.qi.iter().map(|q| q.weight).collect(), entropy_base };
+        let constants = quality::Constants {
+            domains: p.qi.iter().map(|q| q.hierarchy.loss_domain).collect(),
+            weights: p.qi.iter().map(|q| q.weight).collect(),
+            entropy_base,
+        };
         Ok(Engine {
             p,
             layout,
@@ -253,18 +256,18 @@ impl<'p, 'a> Engine<'p, 'a> {
     }
 
     /// The level-0 class table.
-    pub fn base(&self) -> &ClassTable {
+    pub fn base(&self) -> &ClassTable<K> {
         &self.base
     }
 
     /// Roll a class table up to `levels`.
-    pub fn rollup(&mut self, src: &ClassTable, levels: &[u8]) -> ClassTable {
+    pub fn rollup(&mut self, src: &ClassTable<K>, levels: &[u8]) -> ClassTable<K> {
         table::rollup(src, levels, &self.steps, &self.layout, &mut self.map)
     }
 
     /// Evaluate a node from its class table: suppress violating classes, check the limit and
     /// table-level models, compute the quality model.
-    pub fn evaluate(&mut self, t: &ClassTable) -> NodeEval {
+    pub fn evaluate(&mut self, t: &ClassTable<K>) -> NodeEval {
         let p = self.p;
         let nq = p.qi.len();
         let mut sums =
@@ -327,7 +330,7 @@ impl<'p, 'a> Engine<'p, 'a> {
         }
     }
 
-    fn class_ok(&mut self, entries: &[(Key, u32)], size: u32, models: &[&Model]) -> bool {
+    fn class_ok(&mut self, entries: &[(K, u32)], size: u32, models: &[&Model]) -> bool {
         let s = &mut self.scratch;
         for c in 0..self.p.sensitive.len() {
             s.pairs[c].clear();
@@ -420,10 +423,25 @@ fn pair_bounds(p: &Problem, lattice: &Lattice, k: u32) -> Vec<(usize, usize, Vec
     out
 }
 
+/// The key width a problem needs: `u64` when its codes fit, else `u128`.
+fn wide(p: &Problem) -> Result<bool, AnonError> {
+    let qi: Vec<usize> = p.qi.iter().map(|q| q.hierarchy.domain()).collect();
+    let sens: Vec<usize> = p.sensitive.iter().map(|s| s.cardinality).collect();
+    match table::bits_needed(&qi, &sens) {
+        b if b <= 64 => Ok(false),
+        b if b <= 128 => Ok(true),
+        b => Err(AnonError::TooWide { bits: b, max: 128 }),
+    }
+}
+
 /// Find the admissible transformation with the least quality-model value.
 pub fn search(p: &Problem, opts: &SearchOptions) -> Result<SearchResult, AnonError> {
+    if wide(p)? { search_with::<u128>(p, opts) } else { search_with::<u64>(p, opts) }
+}
+
+fn search_with<K: Key>(p: &Problem, opts: &SearchOptions) -> Result<SearchResult, AnonError> {
     let started = Instant::now();
-    let mut eng = Engine::new(p)?;
+    let mut eng = Engine::<K>::new(p)?;
     let min: Vec<u8> = p.qi.iter().map(|q| q.min_level).collect();
     let max: Vec<u8> = p.qi.iter().map(|q| q.max_level).collect();
     let (sep_share, sep_height, sep_log) = eng.separable();
@@ -458,7 +476,7 @@ pub fn search(p: &Problem, opts: &SearchOptions) -> Result<SearchResult, AnonErr
         let b = eng.base.clone();
         eng.rollup(&b, &min)
     };
-    let mut cache: Vec<ClassTable> = vec![base_min];
+    let mut cache: Vec<ClassTable<K>> = vec![base_min];
     let mut best: Option<NodeEval> = None;
     let (mut evaluated, mut pruned) = (0usize, 0usize);
     let mut optimal = true;
@@ -527,7 +545,7 @@ pub fn search(p: &Problem, opts: &SearchOptions) -> Result<SearchResult, AnonErr
 const CACHE_ENTRIES: usize = 32 << 20;
 
 /// Evaluate a node, rolling it up from the smallest cached finer node, and cache its table.
-fn evaluate_cached(eng: &mut Engine, levels: &[u8], cache: &mut Vec<ClassTable>) -> NodeEval {
+fn evaluate_cached<K: Key>(eng: &mut Engine<K>, levels: &[u8], cache: &mut Vec<ClassTable<K>>) -> NodeEval {
     let src = cache
         .iter()
         .filter(|t| t.levels.iter().zip(levels).all(|(s, d)| s <= d))
@@ -546,13 +564,13 @@ fn evaluate_cached(eng: &mut Engine, levels: &[u8], cache: &mut Vec<ClassTable>)
 /// to the top, and binary-search that path for its highest inadmissible node (admissibility
 /// is monotone along it). Returns that node's index, or `None` if `start` is admissible.
 #[allow(clippy::too_many_arguments)]
-fn probe_path(
-    eng: &mut Engine,
+fn probe_path<K: Key>(
+    eng: &mut Engine<K>,
     lattice: &Lattice,
     start: &[u8],
     max: &[u8],
     lower: &dyn Fn(&[u8]) -> f64,
-    cache: &mut Vec<ClassTable>,
+    cache: &mut Vec<ClassTable<K>>,
     inadmissible: &mut [bool],
     evaluated: &mut usize,
 ) -> Option<usize> {
@@ -605,8 +623,8 @@ fn probe_path(
 /// Best effort on a lattice too large to enumerate: from the top node, repeatedly lower the
 /// one attribute whose finer level stays admissible with the least quality value, within the
 /// time budget. Reports the gap to the bound of the minimum node.
-fn heuristic(
-    eng: &mut Engine,
+fn heuristic<K: Key>(
+    eng: &mut Engine<K>,
     min: &[u8],
     max: &[u8],
     lower: &dyn Fn(&[u8]) -> f64,
@@ -663,7 +681,11 @@ fn lattice_size(min: &[u8], max: &[u8]) -> usize {
 
 /// Evaluate every node from the base table (the brute-force reference for tests).
 pub fn evaluate_all(p: &Problem) -> Result<Vec<NodeEval>, AnonError> {
-    let mut eng = Engine::new(p)?;
+    if wide(p)? { evaluate_all_with::<u128>(p) } else { evaluate_all_with::<u64>(p) }
+}
+
+fn evaluate_all_with<K: Key>(p: &Problem) -> Result<Vec<NodeEval>, AnonError> {
+    let mut eng = Engine::<K>::new(p)?;
     let min: Vec<u8> = p.qi.iter().map(|q| q.min_level).collect();
     let max: Vec<u8> = p.qi.iter().map(|q| q.max_level).collect();
     let lattice = Lattice::new(min, max, usize::MAX).ok_or_else(|| AnonError::Problem("lattice too large".into()))?;

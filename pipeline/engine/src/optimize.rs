@@ -71,7 +71,15 @@ pub fn optimize(
     trees: &[Option<tokumei_anon::models::Tree>],
     n: usize,
 ) -> Result<(SearchReport, Vec<(usize, u32)>), EngineError> {
-    let internal = |e: tokumei_anon::AnonError| EngineError::Privacy(format!("generalisation search: {e}"));
+    let internal = |e: tokumei_anon::AnonError| match e {
+        // A limit of the rules as written (too many distinct values to search at once): the
+        // rule writer's to change.
+        tokumei_anon::AnonError::TooWide { .. } => EngineError::Config(format!(
+            "{}: the optimal search cannot encode these quasi-identifiers: {e}\n  hint: raise the `min_level` of the quasi-identifiers with the most distinct values, or declare fewer quasi-identifiers",
+            plan.rules_path.display()
+        )),
+        e => EngineError::Internal(format!("generalisation search: {e}")),
+    };
     // Hierarchies (level j = plan level min + j) and codes per quasi-identifier.
     struct Q {
         plan: usize,
@@ -79,7 +87,6 @@ pub fn optimize(
         min: u32,
         max: u32,
         hierarchy: CodeHierarchy,
-        remap: Option<Vec<u32>>,
         searched: bool,
     }
     let mut qs: Vec<Q> = Vec::new();
@@ -91,18 +98,12 @@ pub fn optimize(
             Action::Generalize { level, max_level, .. } => (*level, *max_level),
             _ => (0, 0),
         };
-        let (hierarchy, remap) = match (&col.action, c.generalizer) {
-            (Action::Generalize { hierarchy: Hierarchy::Custom(h), .. }, _)
-                if min == 0 && max > 0 && !labels0.iter().any(|l| l == NULL) =>
-            {
-                // The file's rows are the domain, as in ARX.
-                let rows: Vec<Vec<String>> = h.rows.iter().map(|r| r[..=max as usize].to_vec()).collect();
-                let ch = CodeHierarchy::from_rows(&col.name, &rows).map_err(internal)?;
-                let remap = labels0
-                    .iter()
-                    .map(|l| ch.code(l).ok_or_else(|| EngineError::Internal("value missing from its hierarchy".into())))
-                    .collect::<Result<_, _>>()?;
-                (ch, Some(remap))
+        let hierarchy = match (&col.action, c.generalizer) {
+            (Action::Generalize { hierarchy: Hierarchy::Custom(h), .. }, _) if max > min => {
+                // The file's rows are the domain, as in ARX, whatever the lowest level; codes
+                // cover only the values present.
+                CodeHierarchy::from_rows_at(&col.name, &h.rows, min as usize, max as usize, &labels0, Some(NULL))
+                    .map_err(|e| EngineError::Internal(format!("generalisation search: {e}")))?
             }
             (Action::Generalize { .. }, Some(g)) if max > min => {
                 let reps = d
@@ -122,16 +123,12 @@ pub fn optimize(
                     }
                     rows.push(row);
                 }
-                (CodeHierarchy::from_rows(&col.name, &rows).map_err(internal)?, None)
+                CodeHierarchy::from_rows(&col.name, &rows).map_err(internal)?
             }
-            _ => (CodeHierarchy::from_fn(&col.name, &labels0, 1, |v, _| v.to_string()).map_err(internal)?, None),
+            _ => CodeHierarchy::from_fn(&col.name, &labels0, 1, |v, _| v.to_string()).map_err(internal)?,
         };
-        qs.push(Q { plan: c.plan, dict: c.dict, min, max, hierarchy, remap, searched: max > min });
+        qs.push(Q { plan: c.plan, dict: c.dict, min, max, hierarchy, searched: max > min });
     }
-    let remapped: Vec<Option<Vec<u32>>> = qs
-        .iter()
-        .map(|q| q.remap.as_ref().map(|m| dicts[q.dict].codes.iter().map(|c| m[*c as usize]).collect()))
-        .collect();
     let sens: Vec<(usize, Option<u32>)> = cols
         .iter()
         .filter(|c| plan.columns[c.plan].role == Role::Sensitive && plan.columns[c.plan].output.is_some())
@@ -158,10 +155,9 @@ pub fn optimize(
     let result = {
         let qi = qs
             .iter()
-            .zip(&remapped)
-            .map(|(q, r)| QiColumn {
+            .map(|q| QiColumn {
                 name: plan.columns[q.plan].name.clone(),
-                codes: r.as_deref().unwrap_or(&dicts[q.dict].codes),
+                codes: &dicts[q.dict].codes,
                 hierarchy: &q.hierarchy,
                 min_level: 0,
                 max_level: (q.max - q.min) as u8,
@@ -213,11 +209,11 @@ pub fn optimize(
             )));
         }
         // Each row shows each quasi-identifier at its partition's level; equal labels share a code.
-        for (qi, (q, r)) in qs.iter().zip(&remapped).enumerate() {
+        for (qi, q) in qs.iter().enumerate() {
             if q.max == q.min {
                 continue;
             }
-            let src: Vec<u32> = r.clone().unwrap_or_else(|| dicts[q.dict].codes.clone());
+            let src: Vec<u32> = dicts[q.dict].codes.clone();
             let mut index: rustc_hash::FxHashMap<&str, u32> = Default::default();
             let mut values = Vec::new();
             let codes: Vec<u32> = src
@@ -243,17 +239,13 @@ pub fn optimize(
             plan.privacy.max_suppression * 100.0
         )));
     };
-    for ((q, r), level) in qs.iter().zip(remapped).zip(&best.levels) {
-        if !q.searched && q.remap.is_none() {
+    for (q, level) in qs.iter().zip(&best.levels) {
+        if !q.searched {
             continue;
         }
         let l = *level as usize;
         let values: Vec<Cell> = q.hierarchy.labels[l].iter().map(|s| cell_of(s)).collect();
-        let d = &mut dicts[q.dict];
-        if let Some(codes) = r {
-            d.codes = codes;
-        }
-        d.recode(&q.hierarchy.up[l], values);
+        dicts[q.dict].recode(&q.hierarchy.up[l], values);
     }
     Ok((report(global_levels.clone(), local_recoding, "global"), global_levels))
 }
