@@ -200,7 +200,7 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
                     share[*c as usize] += 1.0;
                 }
                 share.iter_mut().for_each(|x| *x /= p.n.max(1) as f64);
-                Global { share, rank: s.rank.clone(), tree: s.tree.clone() }
+                Global::new(share, s.rank.clone(), s.tree.clone())
             })
             .collect();
         let qi_codes: Vec<&[u32]> = p.qi.iter().map(|q| q.codes).collect();

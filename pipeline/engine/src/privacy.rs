@@ -272,7 +272,7 @@ pub fn globals(sens: &[SensitiveInput], n: usize) -> Vec<tokumei_anon::models::G
                 share[*c as usize] += 1.0;
             }
             share.iter_mut().for_each(|x| *x /= n.max(1) as f64);
-            tokumei_anon::models::Global { share, rank: s.rank.clone(), tree: s.tree.clone() }
+            tokumei_anon::models::Global::new(share, s.rank.clone(), s.tree.clone())
         })
         .collect()
 }
