@@ -5,26 +5,30 @@ use crate::{Failure, exit, fail};
 use std::path::{Path, PathBuf};
 use tokumei_audit::anchor::{self, Found};
 use tokumei_audit::sign::{self, SignedHead};
-use tokumei_audit::{ACTION_ROTATE, Entry, Head, JsonlLog, sys};
+use tokumei_audit::{Entry, Head, JsonlLog};
 use tokumei_release::DiskState;
 
-/// A log and its previous logs (followed through rotation entries), newest first, each with
-/// its intact entries.
-fn log_chain(log: &JsonlLog, entries: Vec<Entry>) -> Vec<(JsonlLog, Vec<Entry>)> {
+/// A log and the logs it continues (followed through rotation entries, each archive checked
+/// against the hash its successor recorded), newest first, each with its intact entries. A
+/// missing or changed archive is a problem.
+fn log_chain(log: &JsonlLog, entries: Vec<Entry>, problems: &mut Vec<String>) -> Vec<(JsonlLog, Vec<Entry>)> {
     let mut chain = vec![(log.clone(), entries)];
     while chain.len() < 1000 {
         let (current, entries) = chain.last().expect("non-empty");
-        let Some(name) = entries
-            .first()
-            .filter(|e| e.record.action == ACTION_ROTATE)
-            .and_then(|e| e.record.details.get("previous_log"))
-            .and_then(|v| v.as_str())
-        else {
-            break;
-        };
-        let previous = JsonlLog::new(sys::parent_of(current.path()).join(name));
-        let Ok(scan) = previous.scan() else { break };
-        chain.push((previous, scan.entries));
+        match anchor::previous(current, entries) {
+            None => break,
+            Some(Err(e)) => {
+                problems.push(e);
+                break;
+            }
+            Some(Ok(previous)) => match previous.scan() {
+                Ok(scan) => chain.push((previous, scan.entries)),
+                Err(e) => {
+                    problems.push(e.to_string());
+                    break;
+                }
+            },
+        }
     }
     chain
 }
@@ -115,8 +119,16 @@ pub fn verify(
     };
     say!("audit log {}: {} entries, chain intact; head {head}", log_path.display(), entries.len());
     let mut problems: Vec<String> = Vec::new();
+    let chain = log_chain(&log, entries.clone(), &mut problems);
+    for (previous, es) in chain.iter().skip(1) {
+        say!(
+            "continues the previous log {} ({} good entries, its SHA-256 as recorded)",
+            previous.path().display(),
+            es.len()
+        );
+    }
 
-    for r in tokumei_release::check_logged(&log, &entries) {
+    for r in chain.iter().flat_map(|(l, es)| tokumei_release::check_logged(l, es)) {
         let state = match (&r.state, r.published) {
             (DiskState::Matches, true) => "published; its files match".to_string(),
             (DiskState::Matches, false) => {
@@ -132,7 +144,6 @@ pub fn verify(
         say!("release {} (entry {}): {state}", r.release_id, r.entry);
     }
 
-    let chain = log_chain(&log, entries.clone());
     let mut all: Vec<Anchor> = Vec::new();
     for a in anchors {
         all.push(read_anchor(a, public_key, &mut problems)?);
@@ -191,7 +202,7 @@ pub fn head(log_path: &Path, sign_key: Option<&Path>, json: bool) -> Result<(), 
     let last = entries.last().ok_or_else(|| {
         fail(exit::AUDIT, anyhow::anyhow!("audit log {} does not exist or is empty", log_path.display()))
     })?;
-    let time = Clock::now().entry_time();
+    let time = Clock::now()?.entry_time();
     let signed = match sign_key {
         Some(k) => sign::sign(k, &log_path.display().to_string(), &last.head(), &time)
             .map_err(|e| fail(exit::KEY, e.into()))?,
@@ -226,7 +237,7 @@ pub fn rotate(log_path: &Path, reason: &str, operator: &str) -> Result<(), Failu
     }
     let log = JsonlLog::new(log_path);
     let (archive, first) =
-        log.rotate(operator, &Clock::now().entry_time(), reason).map_err(|e| fail(exit::AUDIT, e.into()))?;
+        log.rotate(operator, &Clock::now()?.entry_time(), reason).map_err(|e| fail(exit::AUDIT, e.into()))?;
     say!("kept the previous log unchanged as {}", archive.display());
     say!(
         "started {} with entry 1 recording it ({}; previous head {})",

@@ -21,11 +21,17 @@ pub struct Clock {
 }
 
 impl Clock {
-    /// Read `TOKUMEI_NOW` and the system clock.
-    pub fn now() -> Clock {
-        match std::env::var("TOKUMEI_NOW").ok().and_then(|v| v.trim().parse::<i64>().ok()) {
-            Some(t) => Clock { run_unix: t, overridden: true },
-            None => Clock { run_unix: system_unix(), overridden: false },
+    /// Read `TOKUMEI_NOW` (Unix seconds from 1970 to the end of 9999) and the system clock.
+    pub fn now() -> Result<Clock, Failure> {
+        match std::env::var("TOKUMEI_NOW") {
+            Err(_) => Ok(Clock { run_unix: system_unix(), overridden: false }),
+            Ok(v) => match v.trim().parse::<i64>() {
+                Ok(t) if (0..=253_402_300_799).contains(&t) => Ok(Clock { run_unix: t, overridden: true }),
+                _ => Err(fail(
+                    exit::USAGE,
+                    anyhow::anyhow!("TOKUMEI_NOW must be Unix seconds between 0 and 253402300799 (the end of 9999)"),
+                )),
+            },
         }
     }
 
@@ -120,7 +126,8 @@ impl RunLog {
     pub fn started(&mut self, operator: &str, clock: &Clock) -> Result<&JsonlLog, Failure> {
         if self.entries.is_none() {
             check_release_anchors(&self.log, &[], &self.out_root)?;
-            let first = self.log.start(operator, &clock.entry_time()).map_err(|e| fail(exit::AUDIT, e.into()))?;
+            let first =
+                self.log.start(operator, &clock.entry_time(), clock.note()).map_err(|e| fail(exit::AUDIT, e.into()))?;
             if let Some(first) = &first {
                 eprintln!("note: started a new audit log {} (entry {})", self.log.path().display(), first.seq);
             }
@@ -138,7 +145,7 @@ pub fn run_job(
     dry_run: bool,
     progress: &dyn Progress,
 ) -> Result<(), Failure> {
-    let clock = Clock::now();
+    let clock = Clock::now()?;
     let operator = operator(operator_name);
     let action = if dry_run { "check" } else { "run" };
     let base = Record {
@@ -198,10 +205,9 @@ pub fn run_job(
     };
 
     if dry_run {
-        let prepared_dataset = prepared.plan.dataset.clone();
         let outcome = tokumei_engine::run(prepared, &opts, None, &mut facts)
             .map_err(|e| audit_failure(&mut run_log, &facts, e.into()))?;
-        check_release_anchors(&run_log.log, run_log.entries(), &out_root.join(&prepared_dataset))?;
+        check_release_anchors(&run_log.log, run_log.entries(), &out_root)?;
         let log = run_log.started(&operator, &clock)?;
         let mut r = base.clone();
         r.time = clock.entry_time();
@@ -249,9 +255,9 @@ pub fn run_job(
     })
     .map_err(|e| audit_failure(&mut run_log, &facts, release_failure(e)))?;
     run_log.refresh()?;
-    check_release_anchors(&run_log.log, run_log.entries(), &out_dir.dataset_dir(&dataset))?;
+    check_release_anchors(&run_log.log, run_log.entries(), out_dir.root())?;
     let log = run_log.started(&operator, &clock)?.clone();
-    if let Err(e) = out_dir.remove_stale(&log, run_log.entries(), &operator, &clock.entry_time()) {
+    if let Err(e) = out_dir.remove_stale(&log, run_log.entries(), &operator, &clock.entry_time(), clock.note()) {
         return Err(audit_failure(&mut run_log, &facts, release_failure(e)));
     }
     let head = log.head().map_err(|e| fail(exit::AUDIT, e.into()))?;

@@ -608,3 +608,193 @@ fn entry_times_never_go_backwards_and_a_clock_override_is_recorded() {
     assert!(last["clock"].as_str().unwrap().contains("TOKUMEI_NOW"), "{last}");
     assert_eq!(report(&env.latest())["created_at"], "2001-09-09T01:46:40Z");
 }
+
+/// Wait for a child at most `secs`, killing it if it hangs.
+fn wait_bounded(mut child: std::process::Child, secs: u64) -> Option<i32> {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status.code().unwrap_or(-1));
+        }
+        if std::time::Instant::now() > until {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn names_that_would_leave_or_hide_in_the_output_folder_are_refused() {
+    let env = Env::new();
+    for dataset in [".staging-evil", "..", "a/b", "", ".hidden", "x..y"] {
+        let rules = std::fs::read_to_string(sample_rules())
+            .unwrap()
+            .replace("dataset = \"resident_registry\"", &format!("dataset = \"{dataset}\""));
+        let rules = env.write("bad_rules.toml", &rules);
+        let job = env.job("sample", &sample_csv(), &rules, "");
+        for cmd in ["check", "run"] {
+            let r = env.tokumei(&[cmd, job.to_str().unwrap()]);
+            assert_eq!(r.code, 3, "{cmd} with dataset {dataset:?}: {}", r.stderr);
+            assert!(r.stderr.contains("dataset "), "{}", r.stderr);
+        }
+    }
+    for name in ["../x", "", "a/b"] {
+        let text = std::fs::read_to_string(env.job("sample", &sample_csv(), &sample_rules(), ""))
+            .unwrap()
+            .replace("name = \"sample\"", &format!("name = \"{name}\""));
+        let job = env.write("named.toml", &text);
+        let r = env.tokumei(&["check", job.to_str().unwrap()]);
+        assert_eq!(r.code, 3, "job name {name:?}: {}", r.stderr);
+    }
+    assert!(!env.path("out").exists());
+}
+
+#[test]
+fn rotated_logs_are_checked_against_the_hash_their_successor_recorded() {
+    let env = Env::new();
+    let job = sample_job(&env);
+    assert_eq!(env.tokumei(&["run", &job]).code, 0);
+    let first = env.latest();
+    assert_eq!(env.tokumei(&["audit", "rotate", "--log", "audit.log", "--reason", "year end"]).code, 0);
+    assert_eq!(env.tokumei(&["run", &job]).code, 0);
+    let verify = |env: &Env| env.tokumei(&["audit", "verify", "--job", &job]);
+    let r = verify(&env);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("continues the previous log"), "{}", r.stdout);
+    // A release recorded only in the archived log is still checked against its entry.
+    let parquet = first.join("resident_registry.parquet");
+    let mut perms = std::fs::metadata(&parquet).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&parquet, perms).unwrap();
+    let original = std::fs::read(&parquet).unwrap();
+    std::fs::write(&parquet, b"junk").unwrap();
+    std::fs::remove_file(first.join("report.json")).unwrap();
+    let r = verify(&env);
+    assert_eq!(r.code, 7, "{}", r.stdout);
+    assert!(r.stderr.contains("missing") || r.stderr.contains("does not match"), "{}", r.stderr);
+    std::fs::write(&parquet, &original).unwrap();
+    // A changed or missing archive is a problem even without an anchor.
+    let archive: PathBuf = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("audit.log."))
+        .unwrap();
+    let bytes = std::fs::read(&archive).unwrap();
+    std::fs::write(&archive, [&bytes[..], b"\n"].concat()).unwrap();
+    let r = verify(&env);
+    assert_eq!(r.code, 7);
+    assert!(r.stderr.contains("changed after it was rotated"), "{}", r.stderr);
+    std::fs::remove_file(&archive).unwrap();
+    let r = verify(&env);
+    assert_eq!(r.code, 7);
+    assert!(r.stderr.contains("is missing"), "{}", r.stderr);
+}
+
+#[test]
+fn a_forged_rotation_entry_naming_a_device_neither_hangs_nor_passes() {
+    let env = Env::new();
+    let job = sample_job(&env);
+    assert_eq!(env.tokumei(&["run", &job]).code, 0);
+    let head = env.latest().join("resident_registry.parquet");
+    for target in ["/dev/zero", "../x", "nope"] {
+        let mut first = log_lines(&env)[0].clone();
+        first["action"] = "audit-rotate".into();
+        first["details"] =
+            serde_json::json!({"previous_log": target, "previous_sha256": "0".repeat(64), "reason": "forged"});
+        std::fs::write(env.path("forged.log"), rechain(vec![first])).unwrap();
+        let child = env
+            .command(&["audit", "verify", "--log", "forged.log", "--anchor", head.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        assert_eq!(wait_bounded(child, 30), Some(7), "verify with previous_log {target}");
+    }
+}
+
+#[test]
+fn the_release_folder_is_resolved_before_overlaps_are_checked() {
+    // A dataset folder that is a symbolic link to the input's folder.
+    let env = Env::new();
+    std::fs::create_dir_all(env.path("data")).unwrap();
+    std::fs::create_dir_all(env.path("out")).unwrap();
+    std::fs::copy(sample_csv(), env.path("data/latest")).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("../data", env.path("out/resident_registry")).unwrap();
+    let job = env.job("sym", &env.path("data/latest"), &sample_rules(), "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_eq!(sha256(&env.path("data/latest")), sha256(&sample_csv()));
+    // An output folder inside an earlier release.
+    let env = Env::new();
+    let job = sample_job(&env);
+    assert_eq!(env.tokumei(&["run", &job]).code, 0);
+    let before = snapshot(&env, "resident_registry");
+    let inside = env.latest().join("more");
+    let r = env.tokumei(&["run", &job, "--out", inside.to_str().unwrap()]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("inside the release"), "{}", r.stderr);
+    let r = env.tokumei(&["run", &job, "--out", "out/resident_registry/latest"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_eq!(snapshot(&env, "resident_registry"), before);
+}
+
+#[test]
+fn any_release_in_the_output_folder_witnesses_the_log_for_every_dataset() {
+    let env = Env::new();
+    let job = sample_job(&env);
+    assert_eq!(env.tokumei(&["run", &job]).code, 0);
+    let mut entries = log_lines(&env);
+    entries[0]["operator"] = "mallory".into();
+    std::fs::write(env.path("audit.log"), rechain(entries)).unwrap();
+    let rules = std::fs::read_to_string(sample_rules())
+        .unwrap()
+        .replace("dataset = \"resident_registry\"", "dataset = \"other\"");
+    let rules = env.write("other_rules.toml", &rules);
+    let other = env.job("other", &sample_csv(), &rules, "");
+    for cmd in ["run", "check"] {
+        let r = env.tokumei(&[cmd, other.to_str().unwrap()]);
+        assert_eq!(r.code, 7, "{cmd}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn a_file_where_the_dataset_folder_should_be_publishes_nothing_and_records_nothing_false() {
+    let env = Env::new();
+    let job = sample_job(&env);
+    assert_eq!(env.tokumei(&["check", &job]).code, 0);
+    std::fs::create_dir_all(env.path("out")).unwrap();
+    std::fs::write(env.path("out/resident_registry"), "not a folder").unwrap();
+    let r = env.tokumei(&["run", &job]);
+    assert_eq!(r.code, 8, "{}", r.stderr);
+    assert!(!log_lines(&env).iter().any(|e| e["status"] == "publishing"));
+    let r = env.tokumei(&["audit", "verify", "--log", "audit.log"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn problems_after_publication_are_warnings_and_cleanup_says_what_happened() {
+    let env = Env::new();
+    let job = sample_job(&env);
+    for point in ["after-rename:enospc", "after-latest:erofs", "latest:enospc"] {
+        let r = env.tokumei_with(&["run", &job], &[("TOKUMEI_FAILPOINT", point)]);
+        assert_eq!(r.code, 0, "{point}: {}", r.stderr);
+        assert!(r.stderr.contains("warning:"), "{point}: {}", r.stderr);
+    }
+    assert_eq!(assert_releases_complete_and_recorded(&env, "resident_registry"), 3);
+    assert!(!log_lines(&env).iter().any(|e| e["status"] == "failed"));
+    // A crash after the rename: the next run's cleanup says the release was published.
+    let r = env.tokumei_with(&["run", &job], &[("TOKUMEI_FAILPOINT", "after-rename:abort")]);
+    assert_ne!(r.code, 0);
+    assert_eq!(env.tokumei_with(&["run", &job], &[("TOKUMEI_NOW", "1800000000")]).code, 0);
+    let cleanup = log_lines(&env).into_iter().find(|e| e["action"] == "cleanup").unwrap();
+    let state = cleanup["details"]["removed_staging"][0]["state"].as_str().unwrap();
+    assert!(state.starts_with("published"), "{state}");
+    assert!(cleanup["clock"].as_str().unwrap().contains("TOKUMEI_NOW"));
+    for bad in ["-1", "99999999999999", "soon"] {
+        assert_eq!(env.tokumei_with(&["check", &job], &[("TOKUMEI_NOW", bad)]).code, 2, "{bad}");
+    }
+}

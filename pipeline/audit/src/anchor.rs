@@ -24,23 +24,11 @@ pub fn check(log: &JsonlLog, entries: &[Entry], anchor: &Head) -> Result<Found, 
         return Ok(Found::Here);
     }
     // A rotated log: follow the link to the previous one.
-    if let Some(first) = entries.first().filter(|e| e.record.action == ACTION_ROTATE)
-        && let Some(name) = first.record.details.get("previous_log").and_then(|v| v.as_str())
-    {
-        let prev_path = sys::parent_of(log.path()).join(name);
-        let recorded = first.record.details.get("previous_sha256").and_then(|v| v.as_str()).unwrap_or_default();
-        let previous = JsonlLog::new(&prev_path);
-        let actual = sys::sha256_file(&prev_path)
-            .map_err(|e| format!("the previous log {} cannot be read ({e})", prev_path.display()))?;
-        if actual != recorded {
-            return Err(format!(
-                "the previous log {} was changed after it was rotated (its SHA-256 differs from entry 1's record)",
-                prev_path.display()
-            ));
-        }
+    if let Some(previous) = previous(log, entries) {
+        let previous = previous?;
         let scan = previous.scan().map_err(|e| e.to_string())?;
         return match check(&previous, &scan.entries, anchor) {
-            Ok(Found::Here) => Ok(Found::Previous(prev_path)),
+            Ok(Found::Here) => Ok(Found::Previous(previous.path().to_path_buf())),
             other => other,
         };
     }
@@ -56,6 +44,36 @@ pub fn check(log: &JsonlLog, entries: &[Entry], anchor: &Head) -> Result<Found, 
             anchor.seq, anchor.seq
         )
     })
+}
+
+/// The log that a rotated log continues (named by its first entry), checked to be a plain file in
+/// the same folder whose SHA-256 is the one recorded: `None` when the log does not continue one.
+pub fn previous(log: &JsonlLog, entries: &[Entry]) -> Option<Result<JsonlLog, String>> {
+    let first = entries.first().filter(|e| e.record.action == ACTION_ROTATE)?;
+    let name = first.record.details.get("previous_log").and_then(|v| v.as_str()).unwrap_or_default();
+    let recorded = first.record.details.get("previous_sha256").and_then(|v| v.as_str()).unwrap_or_default();
+    let plain = std::path::Path::new(name).file_name().is_some_and(|n| n == name) && !name.starts_with('.');
+    if !plain {
+        return Some(Err(format!("entry 1 names a previous log `{name}` that is not a file name in the log's folder")));
+    }
+    let path = sys::parent_of(log.path()).join(name);
+    let checked = match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.is_file() => sys::sha256_file(&path)
+            .map_err(|e| format!("the previous log {} cannot be read ({e})", path.display()))
+            .and_then(|actual| {
+                if actual == recorded {
+                    Ok(JsonlLog::new(&path))
+                } else {
+                    Err(format!(
+                        "the previous log {} was changed after it was rotated (its SHA-256 differs from entry 1's record)",
+                        path.display()
+                    ))
+                }
+            }),
+        Ok(_) => Err(format!("the previous log {} is not a regular file", path.display())),
+        Err(e) => Err(format!("the previous log {} is missing ({})", path.display(), e.kind())),
+    };
+    Some(checked)
 }
 
 /// The head recorded in a JSON document: a release's `report.json` (`"audit_head": "N:hash"`) or
@@ -88,7 +106,7 @@ mod tests {
     fn anchors_find_rewrites_truncations_and_restarts() {
         let dir = tempfile::tempdir().unwrap();
         let log = JsonlLog::new(dir.path().join("audit.log"));
-        log.start("op", "2026-11-26T00:00:00Z").unwrap();
+        log.start("op", "2026-11-26T00:00:00Z", None).unwrap();
         for i in 1..6 {
             log.append(rec(i)).unwrap();
         }
@@ -98,7 +116,7 @@ mod tests {
 
         // Rewrite entry 2 and rechain everything after it: the chain verifies, the anchor does not.
         let forged = JsonlLog::new(dir.path().join("forged.log"));
-        forged.start("op", "2026-11-26T00:00:00Z").unwrap();
+        forged.start("op", "2026-11-26T00:00:00Z", None).unwrap();
         for i in 1..6 {
             let mut r = rec(i);
             if i == 2 {
@@ -113,7 +131,7 @@ mod tests {
         assert!(check(&log, &entries[..2], &anchor).unwrap_err().contains("removed"));
         // A restarted log.
         let fresh = JsonlLog::new(dir.path().join("fresh.log"));
-        fresh.start("op", "2026-11-26T00:00:09Z").unwrap();
+        fresh.start("op", "2026-11-26T00:00:09Z", None).unwrap();
         assert!(check(&fresh, &fresh.entries().unwrap(), &anchor).is_err());
     }
 
@@ -121,7 +139,7 @@ mod tests {
     fn anchors_survive_rotation_but_not_a_changed_archive() {
         let dir = tempfile::tempdir().unwrap();
         let log = JsonlLog::new(dir.path().join("audit.log"));
-        log.start("op", "2026-11-26T00:00:00Z").unwrap();
+        log.start("op", "2026-11-26T00:00:00Z", None).unwrap();
         log.append(rec(1)).unwrap();
         let anchor = log.head().unwrap();
         let (archive, _) = log.rotate("op", "2026-11-26T00:00:05Z", "yearly").unwrap();

@@ -199,7 +199,7 @@ impl JsonlLog {
 
     /// Start the log if it does not exist: its first entry records the start. Returns that entry
     /// when this call created the log. The file appears whole or not at all.
-    pub fn start(&self, operator: &str, time: &str) -> Result<Option<Entry>, AuditError> {
+    pub fn start(&self, operator: &str, time: &str, clock: Option<String>) -> Result<Option<Entry>, AuditError> {
         if self.exists()? {
             return Ok(None);
         }
@@ -209,6 +209,7 @@ impl JsonlLog {
             operator: operator.to_string(),
             action: ACTION_START.into(),
             status: "ok".into(),
+            clock,
             ..Default::default()
         };
         let (entry, line) = seal(1, GENESIS, record);
@@ -356,7 +357,7 @@ mod tests {
 
     fn log_with(dir: &Path, n: u32) -> JsonlLog {
         let log = JsonlLog::new(dir.join("a/audit.log"));
-        log.start("op", "2026-11-26T00:00:00Z").unwrap().unwrap();
+        log.start("op", "2026-11-26T00:00:00Z", None).unwrap().unwrap();
         for i in 0..n {
             log.append(rec(i)).unwrap();
         }
@@ -374,7 +375,7 @@ mod tests {
         assert_eq!(entries[3].prev, entries[2].hash);
         assert_eq!(log.head().unwrap(), entries[5].head());
         // Starting again does nothing.
-        assert!(log.start("op", "2026-11-27T00:00:00Z").unwrap().is_none());
+        assert!(log.start("op", "2026-11-27T00:00:00Z", None).unwrap().is_none());
         assert_eq!(log.verify().unwrap(), 6);
     }
 
@@ -495,7 +496,7 @@ mod fuzz {
             let _ = JsonlLog::new(&path).verify();
 
             let log = JsonlLog::new(dir.path().join("good.log"));
-            log.start("o", "t").unwrap();
+            log.start("o", "t", None).unwrap();
             for i in 0..3 {
                 log.append(Record { time: format!("t{i}"), operator: "o".into(), action: "run".into(), status: "ok".into(), ..Default::default() }).unwrap();
             }

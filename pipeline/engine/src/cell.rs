@@ -65,13 +65,16 @@ pub fn parse_int(s: &str) -> Result<i64, Malformed> {
             _ => return Err(Malformed::new("is not a whole number")),
         };
         digits += 1;
-        out =
-            out.checked_mul(10).and_then(|o| o.checked_add(d)).ok_or_else(|| Malformed::new("number is too large"))?;
+        // Accumulated with its sign, so i64::MIN parses too.
+        out = out
+            .checked_mul(10)
+            .and_then(|o| if neg { o.checked_sub(d) } else { o.checked_add(d) })
+            .ok_or_else(|| Malformed::new("number is outside the 64-bit integer range"))?;
     }
     if digits == 0 {
         return Err(Malformed::new("is not a whole number"));
     }
-    Ok(if neg { -out } else { out })
+    Ok(out)
 }
 
 /// Parse yes/no: 1/0, true/false, yes/no, はい/いいえ, 有/無, あり/なし.

@@ -107,8 +107,19 @@ pub fn prepare(job: &Job, now_unix: i64, facts: &mut RunFacts) -> Result<Prepare
     let source = ingest::open(job)?;
     let rules_src = std::fs::read_to_string(&job.rules)
         .map_err(|e| EngineError::Config(format!("{}: cannot read rule file: {}", job.rules.display(), e.kind())))?;
-    let plan = tokumei_rules::validate_rules(&job.rules, &rules_src, source.header())
-        .map_err(|d| EngineError::Config(d.to_string()))?;
+    let plan = tokumei_rules::validate_rules(&job.rules, &rules_src, source.header()).map_err(|d| {
+        // A first line naming no rule column is data, not a header: say so without quoting it.
+        let header = source.header();
+        match tokumei_rules::parse_rules(&job.rules, &rules_src) {
+            Ok(raw)
+                if !raw.columns.is_empty()
+                    && !raw.columns.iter().any(|c| header.iter().any(|h| h == c.name.get_ref())) =>
+            {
+                ingest::not_a_header(&job.input, header.len(), "a column of the rules")
+            }
+            _ => EngineError::Config(d.to_string()),
+        }
+    })?;
     facts.dataset = Some(plan.dataset.clone());
     facts.mode = Some(plan.mode.to_string());
     facts.rules_sha256 = Some(plan.rules_sha256.clone());
@@ -273,6 +284,12 @@ pub fn run(
             first: first_rejection.unwrap_or_default(),
         });
     }
+    if rows_in == 0 {
+        return Err(EngineError::Input {
+            file: job.input.clone(),
+            message: "has no data rows (a release needs at least one)".into(),
+        });
+    }
     let ingest_ms = started.elapsed().as_millis() as u64;
 
     // Privacy.
@@ -390,6 +407,12 @@ pub fn run(
         })
         .collect();
     let rows_out = after.records;
+    if rows_out == 0 {
+        return Err(EngineError::Privacy(format!(
+            "privacy requirement not met: every one of the {n} accepted rows would be suppressed, and a release needs at least one row\n  hint: generalise the quasi-identifiers further or lower k (k={} for {n} rows)",
+            plan.privacy.k
+        )));
+    }
     // t-closeness achieved: the largest distance of any output class from the reference.
     let t_closeness: Vec<crate::report::TCloseness> = match plan.privacy.t {
         None => Vec::new(),

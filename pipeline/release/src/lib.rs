@@ -103,7 +103,18 @@ pub fn resolve(path: &Path) -> PathBuf {
 /// `paths` are `(what, path)` pairs such as `("input", ...)`.
 pub fn check_overlap(out: &Path, dataset: &str, paths: &[(&str, &Path)]) -> Result<(), ReleaseError> {
     let root = resolve(out);
-    let managed = root.join(dataset);
+    // Resolved itself: a dataset folder that is a symbolic link writes where it points.
+    let managed = resolve(&out.join(dataset));
+    // The output folder must not lie inside a release (or be one): releases never change.
+    for dir in root.ancestors() {
+        if is_release_folder(dir) {
+            return Err(ReleaseError::Paths(format!(
+                "the output folder {} lies inside the release {}, which must never change\n  hint: choose an output folder outside every release",
+                root.display(),
+                dir.display()
+            )));
+        }
+    }
     for (what, p) in paths {
         let p = resolve(p);
         let clash = p.starts_with(&managed)
@@ -122,6 +133,19 @@ pub fn check_overlap(out: &Path, dataset: &str, paths: &[(&str, &Path)]) -> Resu
         }
     }
     Ok(())
+}
+
+/// Whether `dir` is a published release: it holds a `report.json` naming it as its release.
+fn is_release_folder(dir: &Path) -> bool {
+    let Some(name) = dir.file_name().and_then(|n| n.to_str()) else { return false };
+    let Ok(meta) = std::fs::metadata(dir.join("report.json")) else { return false };
+    if !meta.is_file() || meta.len() > 64 << 20 {
+        return false;
+    }
+    std::fs::read_to_string(dir.join("report.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|v| v.get("release_id").and_then(|r| r.as_str()) == Some(name))
 }
 
 /// The output folder, locked for one run. Folders this created are removed again when it is
@@ -200,6 +224,7 @@ impl OutputDir {
         entries: &[Entry],
         operator: &str,
         time: &str,
+        clock: Option<String>,
     ) -> Result<Option<Entry>, ReleaseError> {
         let stale = self.stale_staging()?;
         if stale.is_empty() {
@@ -214,10 +239,17 @@ impl OutputDir {
                 .rev()
                 .find(|e| e.record.release_id.as_deref() == Some(id.as_str()) && e.record.status == "publishing")
                 .map(|e| e.seq);
+            // A staging folder whose release folder was already renamed away was published.
+            let state = match (publishing, dir.join("release").exists()) {
+                (None, _) => "never recorded: the run died before its publishing entry",
+                (Some(_), true) => "never published: the run died between its publishing entry and the rename",
+                (Some(_), false) => "published: the run died after the rename",
+            };
             removed.push(serde_json::json!({
                 "folder": name,
                 "release_id": id,
                 "publishing_entry": publishing,
+                "state": state,
             }));
         }
         let mut details = serde_json::Map::new();
@@ -229,6 +261,7 @@ impl OutputDir {
             action: "cleanup".into(),
             status: "ok".into(),
             details,
+            clock,
             ..Default::default()
         })?;
         for dir in &stale {
@@ -374,6 +407,15 @@ pub fn publish(
     let files = staging.seal(known)?;
     let dataset_dir = staging.out.dataset_dir(&staging.dataset);
     let dest = dataset_dir.join(&staging.release_id);
+    match std::fs::metadata(&dataset_dir) {
+        Ok(m) if !m.is_dir() => {
+            return Err(ReleaseError::Output {
+                path: dataset_dir,
+                cause: std::io::Error::new(std::io::ErrorKind::NotADirectory, "is not a folder"),
+            });
+        }
+        _ => {}
+    }
     if std::fs::symlink_metadata(&dest).is_ok() {
         return Err(ReleaseError::Output {
             path: dest,
@@ -405,9 +447,11 @@ pub fn publish(
         sys::sync_dir(staging.out.root()).map_err(out_err(staging.out.root()))?;
     }
     std::fs::rename(staging.release_dir(), &dest).map_err(out_err(&dest))?;
-    sys::sync_dir(&dataset_dir).map_err(out_err(&dataset_dir))?;
-    failpoint::hit("after-rename").map_err(out_err(&dest))?;
+    // From here the release is visible and recorded: later problems are warnings, not failures.
     let mut warnings = Vec::new();
+    if let Err(e) = sys::sync_dir(&dataset_dir).and_then(|_| failpoint::hit("after-rename")) {
+        warnings.push(format!("the release folder's entry in {} may not be on disk yet: {e}", dataset_dir.display()));
+    }
     let mut confirm = confirm;
     confirm.details.insert("publishing_entry".into(), publishing.seq.into());
     let published = match log.append(confirm) {
@@ -420,11 +464,14 @@ pub fn publish(
             None
         }
     };
-    failpoint::hit("after-published-entry").map_err(out_err(&dest))?;
-    if let Err(e) = point_latest(&dataset_dir, &staging.release_id) {
+    if let Err(e) =
+        failpoint::hit("after-published-entry").and_then(|_| point_latest(&dataset_dir, &staging.release_id))
+    {
         warnings.push(format!("could not update {}: {e}", dataset_dir.join(LATEST).display()));
     }
-    failpoint::hit("after-latest").map_err(out_err(&dest))?;
+    if let Err(e) = failpoint::hit("after-latest") {
+        warnings.push(format!("after publication: {e}"));
+    }
     drop(staging);
     Ok(Publication { dir: dest, files, publishing, published, warnings })
 }
@@ -454,7 +501,7 @@ mod tests {
 
     fn log_in(dir: &Path) -> JsonlLog {
         let log = JsonlLog::new(dir.join("audit.log"));
-        log.start("op", "2026-11-26T00:00:00Z").unwrap();
+        log.start("op", "2026-11-26T00:00:00Z", None).unwrap();
         log
     }
 
@@ -535,11 +582,12 @@ mod tests {
         let log = log_in(dir.path());
         std::fs::create_dir_all(dir.path().join("out/.staging-ds-9/release")).unwrap();
         let out = OutputDir::lock(&dir.path().join("out"), &mut || {}).unwrap();
-        let entry = out.remove_stale(&log, &log.entries().unwrap(), "op", "2026-11-26T00:00:02Z").unwrap().unwrap();
+        let entry =
+            out.remove_stale(&log, &log.entries().unwrap(), "op", "2026-11-26T00:00:02Z", None).unwrap().unwrap();
         assert_eq!(entry.record.action, "cleanup");
         assert_eq!(entry.record.details["removed_staging"][0]["release_id"], "ds-9");
         assert!(out.stale_staging().unwrap().is_empty());
-        assert!(out.remove_stale(&log, &[], "op", "2026-11-26T00:00:03Z").unwrap().is_none());
+        assert!(out.remove_stale(&log, &[], "op", "2026-11-26T00:00:03Z", None).unwrap().is_none());
     }
 
     #[test]

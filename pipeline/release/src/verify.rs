@@ -45,7 +45,9 @@ fn recorded_files(entry: &Entry) -> Vec<(String, String)> {
 pub fn check_folder(dir: &Path, files: &[(String, String)]) -> DiskState {
     let rd = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return DiskState::Absent,
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {
+            return DiskState::Absent;
+        }
         Err(e) => return DiskState::Differs(format!("the folder cannot be read ({})", e.kind())),
     };
     let mut present = Vec::new();

@@ -136,9 +136,48 @@ mod tests {
     }
 
     #[test]
+    fn names_used_in_paths() {
+        for ok in ["resident_registry", "国保_2026", "adult", "a.b-c", "_x"] {
+            assert_eq!(check_path_name(ok), Ok(()), "{ok}");
+        }
+        for bad in ["", "..", ".hidden", "a/b", "a\\b", "../x", "x..y", "a b", "-x", "a\u{0}", &"x".repeat(65)] {
+            assert!(check_path_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn suggestions() {
         assert_eq!(did_you_mean("genralize", ["generalize", "drop"]).as_deref(), Some("did you mean `generalize`?"));
         assert_eq!(did_you_mean("zzz", ["generalize", "drop"]), None);
         assert_eq!(did_you_mean("生年月", ["生年月日", "性別"]).as_deref(), Some("did you mean `生年月日`?"));
     }
+}
+
+/// Why `name` cannot name a folder or file that tokumei writes (a dataset, a job), if it cannot:
+/// it must be 1-64 characters, start with a letter, digit or `_`, and hold only letters, digits
+/// (any script), `_`, `-` and `.`; no `..`, path separators or control characters.
+pub fn path_name_problem(name: &str) -> Option<&'static str> {
+    let mut chars = name.chars();
+    let first = chars.next()?;
+    if name.chars().count() > 64 {
+        return Some("is longer than 64 characters");
+    }
+    if !(first.is_alphanumeric() || first == '_') {
+        return Some("must start with a letter, a digit or `_`");
+    }
+    if !name.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.')) {
+        return Some("may hold only letters, digits, `_`, `-` and `.` (it names a folder)");
+    }
+    if name.contains("..") {
+        return Some("must not contain `..`");
+    }
+    None
+}
+
+/// [`path_name_problem`], with an empty name a problem too.
+pub fn check_path_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() {
+        return Err("must not be empty");
+    }
+    path_name_problem(name).map_or(Ok(()), Err)
 }

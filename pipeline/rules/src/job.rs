@@ -9,7 +9,7 @@ use toml::Spanned;
 #[serde(deny_unknown_fields)]
 struct RawJob {
     version: Spanned<i64>,
-    name: String,
+    name: Spanned<String>,
     reference_date: Option<Spanned<String>>,
     input: RawInput,
     rules: RawRulesRef,
@@ -112,6 +112,9 @@ pub fn load_job(path: &Path) -> Result<Job, Diagnostics> {
             "unsupported job-file version (this tokumei reads version 1)",
         ));
     }
+    if let Err(why) = crate::diag::check_path_name(raw.name.get_ref()) {
+        diags.push(Diagnostic::at(path, &src, raw.name.span(), format!("job name {why}")));
+    }
     let base = path.parent().unwrap_or(Path::new("."));
     let resolve = |p: &str| {
         if Path::new(p).is_absolute() { PathBuf::from(p) } else { base.join(p) }
@@ -165,7 +168,7 @@ pub fn load_job(path: &Path) -> Result<Job, Diagnostics> {
         raw.output.and_then(|o| o.dir).map(|d| resolve(&d)).unwrap_or_else(|| base.join("..").join("reports"));
     Ok(Job {
         path: path.to_path_buf(),
-        name: raw.name,
+        name: raw.name.into_inner(),
         reference_date: raw.reference_date.map(Spanned::into_inner),
         input,
         format,

@@ -44,6 +44,9 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
     if *raw.version.get_ref() != 1 {
         cx.push(&raw.version, "unsupported rule-file version (this tokumei reads version 1)");
     }
+    if let Err(why) = crate::diag::check_path_name(raw.dataset.get_ref()) {
+        cx.push(&raw.dataset, format!("dataset {why}"));
+    }
     let mode = match raw.mode.get_ref().as_str() {
         "anonymized" => Some(Mode::Anonymized),
         "pseudonymized" => Some(Mode::Pseudonymized),

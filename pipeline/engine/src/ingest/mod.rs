@@ -131,6 +131,18 @@ pub fn read_ahead(mut source: Box<dyn Source>) -> std::sync::mpsc::Receiver<Resu
     rx
 }
 
+/// The error for a first line that names none of the columns expected: most likely a file without
+/// a header line, whose first record would otherwise be quoted as column names. Its fields are
+/// never shown (they may be a person's data).
+pub fn not_a_header(file: &std::path::Path, fields: usize, expected: &str) -> EngineError {
+    EngineError::Input {
+        file: file.to_path_buf(),
+        message: format!(
+            "the first line does not look like a header: none of its {fields} fields names {expected} (its fields are not shown: they may be a person's data)\n  hint: tokumei needs a first line naming the columns; add one, or check the delimiter and encoding"
+        ),
+    }
+}
+
 /// Open the job's input.
 pub fn open(job: &Job) -> Result<Box<dyn Source>, EngineError> {
     Ok(match job.format {
@@ -141,7 +153,8 @@ pub fn open(job: &Job) -> Result<Box<dyn Source>, EngineError> {
 
 /// Reject duplicate or empty column names.
 pub(crate) fn check_header(path: &std::path::Path, names: &[String]) -> Result<(), EngineError> {
-    let mut seen = std::collections::HashSet::new();
+    // Names are not quoted: a file without a header makes its first record the "names".
+    let mut seen = std::collections::HashMap::new();
     for (i, n) in names.iter().enumerate() {
         if n.trim().is_empty() {
             return Err(EngineError::Input {
@@ -149,8 +162,11 @@ pub(crate) fn check_header(path: &std::path::Path, names: &[String]) -> Result<(
                 message: format!("header column {} has no name", i + 1),
             });
         }
-        if !seen.insert(n) {
-            return Err(EngineError::Input { file: path.into(), message: format!("header names column `{n}` twice") });
+        if let Some(first) = seen.insert(n, i) {
+            return Err(EngineError::Input {
+                file: path.into(),
+                message: format!("header columns {} and {} have the same name", first + 1, i + 1),
+            });
         }
     }
     if names.is_empty() {

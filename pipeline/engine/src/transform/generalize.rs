@@ -130,12 +130,15 @@ impl Generalize {
                 if level == 0 {
                     return Ok(n.to_string());
                 }
-                let w = widths[level as usize - 1];
-                let lo = n.div_euclid(w) * w;
+                // In i128, so bands at the ends of the i64 range neither overflow nor wrap; a band
+                // is cut at the range's ends.
+                let w = i128::from(widths[level as usize - 1]);
+                let lo = i128::from(n).div_euclid(w) * w;
                 let mut hi = lo + w - 1;
                 if let Some(t) = top {
-                    hi = hi.min(t - 1);
+                    hi = hi.min(i128::from(*t) - 1);
                 }
+                let (lo, hi) = (lo.max(i128::from(i64::MIN)), hi.min(i128::from(i64::MAX)));
                 Ok(format!("{lo}-{hi}"))
             }
             Hierarchy::Custom(h) => {
@@ -211,6 +214,15 @@ mod tests {
         assert_eq!(a.label_at("香川県高松市番町1-1", 3).unwrap(), "四国地方");
         assert_eq!(m.label_at("131016", 2).unwrap(), "関東地方");
         assert!(a.label_at("千代田区千代田1-1", 2).is_err());
+    }
+
+    #[test]
+    fn bands_at_the_ends_of_the_integer_range_do_not_wrap() {
+        let g = g(Hierarchy::Bands { widths: vec![10, 1000], top: None, bottom: None }, ValueType::Integer);
+        assert_eq!(g.label_at(&i64::MAX.to_string(), 1).unwrap(), "9223372036854775800-9223372036854775807");
+        assert_eq!(g.label_at(&(i64::MAX - 3).to_string(), 2).unwrap(), "9223372036854775000-9223372036854775807");
+        assert_eq!(g.label_at(&i64::MIN.to_string(), 1).unwrap(), "-9223372036854775808--9223372036854775801");
+        assert_eq!(g.label_at("-1", 1).unwrap(), "-10--1");
     }
 
     #[test]
