@@ -124,35 +124,6 @@ pub fn from_toml_error(file: &Path, source: &str, e: &toml::de::Error) -> Diagno
     d
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn positions() {
-        assert_eq!(line_col("ab\ncd", 0), (1, 1));
-        assert_eq!(line_col("ab\ncd", 4), (2, 2));
-        assert_eq!(line_col("生年\n月日", 7), (2, 1));
-    }
-
-    #[test]
-    fn names_used_in_paths() {
-        for ok in ["resident_registry", "国保_2026", "adult", "a.b-c", "_x"] {
-            assert_eq!(check_path_name(ok), Ok(()), "{ok}");
-        }
-        for bad in ["", "..", ".hidden", "a/b", "a\\b", "../x", "x..y", "a b", "-x", "a\u{0}", &"x".repeat(65)] {
-            assert!(check_path_name(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn suggestions() {
-        assert_eq!(did_you_mean("genralize", ["generalize", "drop"]).as_deref(), Some("did you mean `generalize`?"));
-        assert_eq!(did_you_mean("zzz", ["generalize", "drop"]), None);
-        assert_eq!(did_you_mean("生年月", ["生年月日", "性別"]).as_deref(), Some("did you mean `生年月日`?"));
-    }
-}
-
 /// Why `name` cannot name a folder or file that tokumei writes (a dataset, a job), if it cannot:
 /// it must be 1-64 characters, start with a letter, digit or `_`, and hold only letters, digits
 /// (any script), `_`, `-` and `.`; no `..`, path separators or control characters.
@@ -180,4 +151,33 @@ pub fn check_path_name(name: &str) -> Result<(), &'static str> {
         return Err("must not be empty");
     }
     path_name_problem(name).map_or(Ok(()), Err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions() {
+        assert_eq!(line_col("ab\ncd", 0), (1, 1));
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+        assert_eq!(line_col("生年\n月日", 7), (2, 1));
+    }
+
+    #[test]
+    fn names_used_in_paths() {
+        for ok in ["resident_registry", "国保_2026", "adult", "a.b-c", "_x"] {
+            assert_eq!(check_path_name(ok), Ok(()), "{ok}");
+        }
+        for bad in ["", "..", ".hidden", "a/b", "a\\b", "../x", "x..y", "a b", "-x", "a\u{0}", &"x".repeat(65)] {
+            assert!(check_path_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(did_you_mean("genralize", ["generalize", "drop"]).as_deref(), Some("did you mean `generalize`?"));
+        assert_eq!(did_you_mean("zzz", ["generalize", "drop"]), None);
+        assert_eq!(did_you_mean("生年月", ["生年月日", "性別"]).as_deref(), Some("did you mean `生年月日`?"));
+    }
 }
