@@ -106,9 +106,12 @@ enum Command {
         /// Text encoding.
         #[arg(long, value_enum, default_value_t = TextEncoding::Cp932)]
         encoding: TextEncoding,
-        /// Output CSV file.
+        /// Output CSV file (an existing file is kept unless --force).
         #[arg(long)]
         out: PathBuf,
+        /// Replace an existing output file.
+        #[arg(long)]
+        force: bool,
     },
     /// Audit log commands.
     Audit {
@@ -356,12 +359,32 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Run { job, out, operator } => job::run_job(&job, out, operator, false, &Bars::new()),
         Command::Check { job, operator } => job::run_job(&job, None, operator, true, &Bars::new()),
-        Command::Sample { kind: SampleKind::ResidentRegistry, rows, seed, encoding, out } => {
+        Command::Sample { kind: SampleKind::ResidentRegistry, rows, seed, encoding, out, force } => {
             let enc = match encoding {
                 TextEncoding::Utf8 => tokumei_synth::TextEncoding::Utf8,
                 TextEncoding::Cp932 => tokumei_synth::TextEncoding::Cp932,
             };
-            tokumei_synth::resident_registry(&out, rows, seed, enc).map_err(|e| fail(exit::OUTPUT, e.into()))?;
+            if !force && std::fs::symlink_metadata(&out).is_ok() {
+                return Err(fail(
+                    exit::OUTPUT,
+                    anyhow::anyhow!("{} exists; pass --force to replace it", out.display()),
+                ));
+            }
+            // Made beside its target and renamed into place: never a half-written file.
+            let dir = tokumei_audit::sys::parent_of(&out);
+            let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let tmp = dir.join(format!(".{name}.new-{}", tokumei_audit::sys::random_tag()));
+            let made =
+                tokumei_synth::resident_registry(&tmp, rows, seed, enc).map_err(anyhow::Error::from).and_then(|_| {
+                    if force {
+                        std::fs::rename(&tmp, &out)?;
+                    } else {
+                        std::fs::hard_link(&tmp, &out)?;
+                    }
+                    Ok(())
+                });
+            let _ = std::fs::remove_file(&tmp);
+            made.map_err(|e| fail(exit::OUTPUT, e.context(format!("cannot write {}", out.display()))))?;
             say!("wrote {rows} rows to {}", out.display());
             Ok(())
         }

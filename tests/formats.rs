@@ -75,3 +75,81 @@ fn cp932_utf8_bom_and_parquet_inputs_agree() {
     assert_eq!(ta, qi_tuples(&b));
     assert_eq!(ta, qi_tuples(&c));
 }
+
+/// The sample's first `n` records as a Parquet file of text columns, written with `compression`;
+/// column `binary_col` (if any) as binary.
+fn sample_parquet(
+    env: &Env,
+    n: usize,
+    compression: parquet::basic::Compression,
+    binary_col: Option<(&str, Vec<u8>, usize)>,
+) -> std::path::PathBuf {
+    let rows = read_csv_cp932(&sample_csv());
+    let header = &rows[0];
+    let fields: Vec<Field> = header
+        .iter()
+        .map(|h| {
+            let ty =
+                if binary_col.as_ref().is_some_and(|(b, _, _)| b == h) { DataType::Binary } else { DataType::Utf8 };
+            Field::new(h, ty, true)
+        })
+        .collect();
+    let schema = Arc::new(Schema::new(fields));
+    let cols: Vec<ArrayRef> = (0..header.len())
+        .map(|j| match &binary_col {
+            Some((b, bad, at)) if *b == header[j] => Arc::new(arrow::array::BinaryArray::from(
+                rows[1..=n]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| Some(if i == *at { bad.as_slice() } else { r[j].as_bytes() }))
+                    .collect::<Vec<_>>(),
+            )) as ArrayRef,
+            _ => Arc::new(StringArray::from(rows[1..=n].iter().map(|r| Some(r[j].as_str())).collect::<Vec<_>>()))
+                as ArrayRef,
+        })
+        .collect();
+    let batch = RecordBatch::try_new(schema.clone(), cols).unwrap();
+    let pq = env.path("in.parquet");
+    let props = parquet::file::properties::WriterProperties::builder().set_compression(compression).build();
+    let mut w = parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&pq).unwrap(), schema, Some(props)).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    pq
+}
+
+#[test]
+fn parquet_of_every_codec_business_users_write_is_read() {
+    use parquet::basic::{BrotliLevel, Compression, GzipLevel, ZstdLevel};
+    let mut tuples: Option<Vec<String>> = None;
+    for codec in [
+        Compression::UNCOMPRESSED,
+        Compression::SNAPPY,
+        Compression::GZIP(GzipLevel::default()),
+        Compression::LZ4,
+        Compression::LZ4_RAW,
+        Compression::BROTLI(BrotliLevel::default()),
+        Compression::ZSTD(ZstdLevel::default()),
+    ] {
+        let env = Env::new();
+        let pq = sample_parquet(&env, 10_000, codec, None);
+        let job = env.job("c", &pq, &sample_rules(), "");
+        let r = env.tokumei(&["run", job.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{codec:?}: {}", r.stderr);
+        let t = qi_tuples(&env);
+        match &tuples {
+            None => tuples = Some(t),
+            Some(first) => assert_eq!(first, &t, "{codec:?} reads differently"),
+        }
+    }
+}
+
+#[test]
+fn undecodable_bytes_in_a_binary_parquet_column_are_an_input_error_at_their_row() {
+    let env = Env::new();
+    let pq = sample_parquet(&env, 500, parquet::basic::Compression::SNAPPY, Some(("氏名", vec![0x93, 0xfa, 0xff], 41)));
+    let job = env.job("bin", &pq, &sample_rules(), "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stderr.contains("row 42, column `氏名`: bytes are not valid UTF-8"), "{}", r.stderr);
+    assert!(env.out_files().is_empty());
+}

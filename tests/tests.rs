@@ -5,6 +5,7 @@ mod util;
 mod audit;
 mod bad_input;
 mod end_to_end;
+mod fail_closed;
 mod formats;
 mod python_clients;
 mod risk;

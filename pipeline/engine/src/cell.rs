@@ -134,3 +134,25 @@ mod tests {
         assert!(parse_bool("maybe").is_err());
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every i64 round-trips, with or without full-width digits; anything else is an error,
+        /// never a panic or a wrapped value.
+        #[test]
+        fn integers_round_trip(n in any::<i64>(), wide in any::<bool>(), junk in ".{0,24}") {
+            let text = n.to_string();
+            let text = if wide {
+                text.chars().map(|c| if c.is_ascii_digit() { char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap() } else { c }).collect()
+            } else {
+                text
+            };
+            prop_assert_eq!(parse_int(&text), Ok(n));
+            let _ = parse_int(&junk);
+        }
+    }
+}

@@ -33,16 +33,41 @@ impl Key {
     }
 
     /// Load a key file: at least 64 hex characters (32 bytes); whitespace ignored.
+    /// The file must be a regular file (a pipe or device is refused before it is opened), owner
+    /// only where permissions exist, and hold a key that looks random (at least 16 distinct byte
+    /// values): an all-zero or patterned key gives codes anyone can recompute.
     pub fn load(path: &Path) -> Result<Key, EngineError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| EngineError::Key(format!("cannot read key file {}: {}", path.display(), e.kind())))?;
+        let refuse = |why: &str| EngineError::Key(format!("key file {}: {why}", path.display()));
+        let unreadable =
+            |e: std::io::Error| EngineError::Key(format!("cannot read key file {}: {}", path.display(), e.kind()));
+        let meta = std::fs::metadata(path).map_err(unreadable)?;
+        if !meta.is_file() {
+            return Err(refuse("is not a regular file"));
+        }
+        if meta.len() > 4096 {
+            return Err(refuse("is too large to be a key file"));
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if meta.permissions().mode() & 0o077 != 0 {
+                return Err(refuse(
+                    "is readable or writable by others than its owner; restrict it (chmod 600) and consider the key exposed",
+                ));
+            }
+        }
+        let text = std::fs::read_to_string(path).map_err(unreadable)?;
         let hex: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-        let decoded = hex::decode(&hex).ok().filter(|b| b.len() >= 32).ok_or_else(|| {
-            EngineError::Key(format!(
-                "key file {} must hold at least 32 bytes as hex (create one with `tokumei keygen`)",
-                path.display()
-            ))
-        })?;
+        let decoded = hex::decode(&hex)
+            .ok()
+            .filter(|b| b.len() >= 32)
+            .ok_or_else(|| refuse("must hold at least 32 bytes as hex (create one with `tokumei keygen`)"))?;
+        let distinct = decoded.iter().collect::<std::collections::HashSet<_>>().len();
+        if distinct < 16 {
+            return Err(refuse(
+                "does not hold a random key (too few distinct bytes, e.g. all zeros): create one with `tokumei keygen`",
+            ));
+        }
         let bytes: [u8; 32] = Sha256::digest(&decoded).into();
         Ok(Key { bytes, id: key_id(&bytes) })
     }
@@ -77,4 +102,43 @@ fn key_id(bytes: &[u8; 32]) -> String {
     h.update(b"tokumei key id v1\0");
     h.update(bytes);
     format!("k1:{}", &hex::encode(h.finalize())[..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str, mode: u32) -> std::path::PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        let _ = mode;
+        p
+    }
+
+    #[test]
+    fn key_files_must_be_private_regular_and_random() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.key");
+        Key::generate(&good).unwrap();
+        assert!(Key::load(&good).is_ok());
+        let text = std::fs::read_to_string(&good).unwrap();
+        let cases = [
+            write(dir.path(), "shared.key", &text, 0o644),
+            write(dir.path(), "zero.key", &"00".repeat(32), 0o600),
+            write(dir.path(), "pattern.key", &"0102".repeat(16), 0o600),
+            write(dir.path(), "short.key", &text[..40], 0o600),
+            dir.path().to_path_buf(),
+        ];
+        for p in cases {
+            match Key::load(&p) {
+                Err(EngineError::Key(m)) => assert!(!m.contains(text.trim()), "{m}"),
+                other => panic!("{p:?}: {other:?}"),
+            }
+        }
+    }
 }

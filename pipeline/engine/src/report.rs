@@ -57,7 +57,8 @@ pub struct TCloseness {
     /// `equal` (categories), `ordered` (EMD over the value order) or `hierarchical` (EMD over
     /// the column's hierarchy).
     pub distance: String,
-    /// The reference distribution (the input's, over accepted rows): `(value, share)`.
+    /// The reference distribution (the input's, over accepted rows): `(value, share)` for the
+    /// values in the release; values held only by suppressed records are one summed entry.
     pub reference: Vec<(String, f64)>,
 }
 
@@ -172,6 +173,34 @@ pub struct Report {
     pub timings: Timings,
 }
 
+/// `s` as literal text in Markdown (a table cell or a line): characters that start markup are
+/// backslash-escaped (`![img](url)`, `[link]`, `*`, `_`, backticks, `|`, `#`...), `<`, `>` and
+/// `&` become entities (no HTML tag or entity survives), line breaks become `↵` and other control
+/// characters `�`, and a leading `=`, `+`, `-` or `@` is escaped so no spreadsheet formula is
+/// pasted on. Every value from rules or data goes through it.
+pub fn md(s: &str) -> String {
+    let mut o = String::with_capacity(s.len() + 8);
+    for (i, c) in s.chars().enumerate() {
+        match c {
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '&' => o.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '!' | '|' | '~' | '"' => {
+                o.push('\\');
+                o.push(c);
+            }
+            '=' | '+' | '-' | '@' if i == 0 => {
+                o.push('\\');
+                o.push(c);
+            }
+            '\n' | '\r' | '\u{2028}' | '\u{2029}' => o.push('↵'),
+            c if c.is_control() => o.push('\u{FFFD}'),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
 fn pct(n: u64, d: u64) -> String {
     if d == 0 { "0%".into() } else { format!("{:.2}%", n as f64 * 100.0 / d as f64) }
 }
@@ -192,10 +221,10 @@ fn stats_table(s: &ClassStats, out: &mut String) {
 }
 
 impl Report {
-    /// The human-readable report for the compliance officer.
+    /// The human-readable report for the compliance officer (every value escaped by [`md`]).
     pub fn to_markdown(&self) -> String {
         let mut o = String::new();
-        let _ = writeln!(o, "# De-identification report: {}\n", self.dataset);
+        let _ = writeln!(o, "# De-identification report: {}\n", md(&self.dataset));
         let _ = writeln!(o, "| | |\n|---|---|");
         let mode = if self.mode == "anonymized" {
             "anonymized (匿名加工情報)"
@@ -203,8 +232,8 @@ impl Report {
             "pseudonymized (仮名加工情報)"
         };
         for (k, v) in [
-            ("release id", self.release_id.clone()),
-            ("job", self.job.clone()),
+            ("release id", md(&self.release_id)),
+            ("job", md(&self.job)),
             ("mode", mode.into()),
             ("created", self.created_at.clone()),
             ("reference date for ages", self.reference_date.clone()),
@@ -212,16 +241,16 @@ impl Report {
                 "input",
                 format!(
                     "{} ({}{})",
-                    self.input.path,
+                    md(&self.input.path),
                     self.input.format,
                     self.input.encoding.as_ref().map(|e| format!(", {e}")).unwrap_or_default()
                 ),
             ),
             ("input SHA-256", format!("`{}`", self.input.sha256)),
-            ("rules", self.rules.clone()),
+            ("rules", md(&self.rules)),
             ("rules SHA-256", format!("`{}`", self.rules_sha256)),
-            ("pseudonym key", self.key_id.clone().unwrap_or_else(|| "none used".into())),
-            ("output", self.output_file.clone().unwrap_or_else(|| "none (check only)".into())),
+            ("pseudonym key", self.key_id.as_deref().map(md).unwrap_or_else(|| "none used".into())),
+            ("output", self.output_file.as_deref().map(md).unwrap_or_else(|| "none (check only)".into())),
             ("row order", self.row_order.clone()),
             ("output SHA-256", self.output_sha256.as_ref().map(|h| format!("`{h}`")).unwrap_or_default()),
             (
@@ -246,20 +275,20 @@ impl Report {
         let _ = writeln!(o, "| suppressed (privacy) | {} | {} |", self.suppressed, pct(self.suppressed, self.rows_in));
         let _ = writeln!(o, "| written | {} | {} |", self.rows_out, pct(self.rows_out, self.rows_in));
         for (c, n) in &self.rejected_by_column {
-            let _ = writeln!(o, "\nRejected because of column `{c}`: {n} rows.");
+            let _ = writeln!(o, "\nRejected because of column {}: {n} rows.", md(c));
         }
         let _ = writeln!(o, "\n## Privacy models\n");
         let _ = writeln!(
             o,
             "- k-anonymity over {}: required k = {}, achieved k = {} ({} classes below k suppressed)",
-            self.quasi_identifiers.join(", "),
+            self.quasi_identifiers.iter().map(|q| md(q)).collect::<Vec<_>>().join(", "),
             self.k,
             self.k_achieved,
             self.classes_below_k
         );
         for l in &self.l_diversity {
             let req = l.required.map_or("not required".to_string(), |r| format!("required l = {r}"));
-            let _ = writeln!(o, "- distinct l-diversity of {}: {req}, achieved l = {}", l.column, l.achieved);
+            let _ = writeln!(o, "- distinct l-diversity of {}: {req}, achieved l = {}", md(&l.column), l.achieved);
         }
         let _ = writeln!(o, "- l-diversity variant: {}", self.l_model);
         for t in &self.t_closeness {
@@ -267,7 +296,9 @@ impl Report {
             let _ = writeln!(
                 o,
                 "- t-closeness of {} ({kind}): required t = {}, achieved t = {:.4}",
-                t.column, t.t, t.achieved
+                md(&t.column),
+                t.t,
+                t.achieved
             );
         }
         if let Some(r) = self.max_average_risk {
@@ -300,7 +331,7 @@ impl Report {
             );
             let _ = writeln!(o, "| column | level |\n|---|---|");
             for (c, l) in &sr.levels {
-                let _ = writeln!(o, "| {c} | {l} |");
+                let _ = writeln!(o, "| {} | {l} |", md(c));
             }
             if let Some(m) = &sr.local_recoding {
                 let how = if sr.applied == "local" {
@@ -325,7 +356,7 @@ impl Report {
         for s in &self.processing_standards {
             let _ = writeln!(o, "{}. **{}** — {}", s.id, if s.passed { "PASS" } else { "FAIL" }, s.title);
             for e in &s.evidence {
-                let _ = writeln!(o, "   - {e}");
+                let _ = writeln!(o, "   - {}", md(e));
             }
         }
         let _ = writeln!(o, "\n## Columns\n\n| column | role | action | output | granularity |\n|---|---|---|---|---|");
@@ -333,11 +364,11 @@ impl Report {
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {} | {} |",
-                c.name,
+                md(&c.name),
                 c.role,
                 c.action,
-                c.output.as_deref().unwrap_or("(deleted)"),
-                c.detail
+                c.output.as_deref().map(md).unwrap_or_else(|| "(deleted)".into()),
+                md(&c.detail)
             );
         }
         let _ = writeln!(
@@ -351,11 +382,11 @@ impl Report {
     /// The data dictionary for the business user.
     pub fn data_dictionary(&self) -> String {
         let mut o = String::new();
-        let _ = writeln!(o, "# Data dictionary: {}\n", self.dataset);
+        let _ = writeln!(o, "# Data dictionary: {}\n", md(&self.dataset));
         let _ = writeln!(
             o,
-            "Release `{}`, {} rows, {} data.",
-            self.release_id,
+            "Release {}, {} rows, {} data.",
+            md(&self.release_id),
             self.rows_out,
             if self.mode == "anonymized" {
                 "anonymized (匿名加工情報)"
@@ -366,7 +397,7 @@ impl Report {
         let _ = writeln!(
             o,
             "Every combination of the quasi-identifiers ({}) is shared by at least {} records.",
-            self.quasi_identifiers.join(", "),
+            self.quasi_identifiers.iter().map(|q| md(q)).collect::<Vec<_>>().join(", "),
             self.k_achieved
         );
         let order =
@@ -379,19 +410,48 @@ impl Report {
         let _ = writeln!(o, "| column | type | meaning | processing | values |\n|---|---|---|---|---|");
         for c in self.columns.iter().filter(|c| c.output.is_some()) {
             let values = match &c.categories {
-                Some(v) => v.join(", "),
+                Some(v) => v.iter().map(|x| md(x)).collect::<Vec<_>>().join(", "),
                 None => c.distinct_values.map(|d| format!("{d} distinct values")).unwrap_or_default(),
             };
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {} | {} |",
-                c.output.as_deref().unwrap_or_default(),
+                md(c.output.as_deref().unwrap_or_default()),
                 c.output_type.as_deref().unwrap_or_default(),
-                c.description.as_deref().unwrap_or(&c.name),
-                c.detail,
+                md(c.description.as_deref().unwrap_or(&c.name)),
+                md(&c.detail),
                 values
             );
         }
         o
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::md;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever a value holds, its escaped form opens no tag, breaks no line and splits no
+        /// table cell.
+        #[test]
+        fn escaped_values_are_inert(s in any::<String>()) {
+            let e = md(&s);
+            prop_assert!(!e.contains('<') && !e.contains('>') && !e.contains('\n') && !e.contains('\r'));
+            prop_assert_eq!(e.replace("\\|", "").matches('|').count(), 0);
+            prop_assert!(!e.chars().any(|c| c.is_control()));
+        }
+    }
+
+    #[test]
+    fn values_are_literal_text_in_markdown() {
+        assert_eq!(md("<script>alert(1)</script>"), "&lt;script&gt;alert\\(1\\)&lt;/script&gt;");
+        assert_eq!(md("![x](http://e.example/x.png)"), "\\!\\[x\\]\\(http://e.example/x.png\\)");
+        assert_eq!(md("=HYPERLINK(\"http://x\")"), "\\=HYPERLINK\\(\\\"http://x\\\"\\)");
+        assert_eq!(md("a|b\nc\r\u{7}"), "a\\|b↵c↵\u{FFFD}");
+        assert_eq!(md("35-39"), "35-39");
+        assert_eq!(md("-5"), "\\-5");
+        assert_eq!(md("東京都 *強調* _x_ `code` #1"), "東京都 \\*強調\\* \\_x\\_ \\`code\\` \\#1");
     }
 }

@@ -40,9 +40,8 @@ pub fn risk_of_file(
         return Err(EngineError::Config("name at least one quasi-identifier with --qi".into()));
     }
     let header = source.header().to_vec();
-    if !qi.iter().chain(sensitive).any(|name| header.contains(name)) {
-        return Err(crate::ingest::not_a_header(input.path, header.len(), "a column given with --qi or --sensitive"));
-    }
+    let named: Vec<&str> = qi.iter().chain(sensitive).map(String::as_str).collect();
+    crate::ingest::check_header(input.path, &header, &named, "a column given with --qi or --sensitive")?;
     let index = |name: &String| -> Result<usize, EngineError> {
         header.iter().position(|h| h == name).ok_or_else(|| {
             let hint = tokumei_rules::diag::did_you_mean(name, header.iter().map(String::as_str))

@@ -107,19 +107,14 @@ pub fn prepare(job: &Job, now_unix: i64, facts: &mut RunFacts) -> Result<Prepare
     let source = ingest::open(job)?;
     let rules_src = std::fs::read_to_string(&job.rules)
         .map_err(|e| EngineError::Config(format!("{}: cannot read rule file: {}", job.rules.display(), e.kind())))?;
-    let plan = tokumei_rules::validate_rules(&job.rules, &rules_src, source.header()).map_err(|d| {
-        // A first line naming no rule column is data, not a header: say so without quoting it.
-        let header = source.header();
-        match tokumei_rules::parse_rules(&job.rules, &rules_src) {
-            Ok(raw)
-                if !raw.columns.is_empty()
-                    && !raw.columns.iter().any(|c| header.iter().any(|h| h == c.name.get_ref())) =>
-            {
-                ingest::not_a_header(&job.input, header.len(), "a column of the rules")
-            }
-            _ => EngineError::Config(d.to_string()),
-        }
-    })?;
+    // A first line naming no rule column is data, not a header: say so without quoting it.
+    let named: Vec<String> = tokumei_rules::parse_rules(&job.rules, &rules_src)
+        .map(|raw| raw.columns.iter().map(|c| c.name.get_ref().clone()).collect())
+        .unwrap_or_default();
+    let named: Vec<&str> = named.iter().map(String::as_str).collect();
+    ingest::check_header(&job.input, source.header(), &named, "a column of the rules")?;
+    let plan = tokumei_rules::validate_rules(&job.rules, &rules_src, source.header())
+        .map_err(|d| EngineError::Config(d.to_string()))?;
     facts.dataset = Some(plan.dataset.clone());
     facts.mode = Some(plan.mode.to_string());
     facts.rules_sha256 = Some(plan.rules_sha256.clone());
@@ -432,7 +427,26 @@ pub fn run(
                         tokumei_anon::models::distance(&cd, g, &mut scratch)
                     })
                     .fold(0.0, f64::max);
-                let reference = dicts[*d].values.iter().map(Cell::label).zip(g.share.iter().copied()).collect();
+                // Only values that are in the release are named; the share of values that only
+                // suppressed records hold is reported as one sum.
+                let mut in_release = vec![false; dicts[*d].len()];
+                for (code, keep) in dicts[*d].codes.iter().zip(&enforcement.keep) {
+                    if *keep {
+                        in_release[*code as usize] = true;
+                    }
+                }
+                let mut reference: Vec<(String, f64)> = Vec::new();
+                let mut withheld = 0.0;
+                for ((v, share), present) in dicts[*d].values.iter().zip(&g.share).zip(&in_release) {
+                    if *present {
+                        reference.push((v.label(), *share));
+                    } else {
+                        withheld += share;
+                    }
+                }
+                if withheld > 0.0 {
+                    reference.push(("(values of suppressed records only)".into(), withheld));
+                }
                 let distance = if g.tree.is_some() {
                     "hierarchical"
                 } else if g.rank.is_some() {

@@ -164,6 +164,19 @@ mod tests {
         assert_eq!(line_col("生年\n月日", 7), (2, 1));
     }
 
+    proptest::proptest! {
+        /// An accepted name is one plain path component that is not hidden.
+        #[test]
+        fn accepted_names_are_plain_components(s in proptest::prelude::any::<String>()) {
+            if check_path_name(&s).is_ok() {
+                let p = std::path::Path::new(&s);
+                proptest::prop_assert_eq!(p.components().count(), 1);
+                proptest::prop_assert!(matches!(p.components().next(), Some(std::path::Component::Normal(_))));
+                proptest::prop_assert!(!s.starts_with('.') && !s.contains('/') && !s.contains('\\'));
+            }
+        }
+    }
+
     #[test]
     fn names_used_in_paths() {
         for ok in ["resident_registry", "国保_2026", "adult", "a.b-c", "_x"] {

@@ -303,7 +303,10 @@ fn present_options(c: &RawColumn) -> Vec<(&'static str, std::ops::Range<usize>)>
         keep_last,
         mask_char,
         preserve,
-        min_count
+        min_count,
+        min_level,
+        max_level,
+        weight
     );
     if let Some(s) = &c.l {
         v.push(("l", s.span()));

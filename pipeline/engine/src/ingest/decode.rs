@@ -23,17 +23,29 @@ impl std::fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
-/// Pick the encoding from the first bytes: a UTF-8 BOM or valid UTF-8 means UTF-8,
-/// anything else CP932.
+/// Pick the encoding from the first bytes: a UTF-8 BOM or valid UTF-8 means UTF-8, valid CP932
+/// means CP932. Bytes valid in neither (a file with a bad byte) are read in the encoding that
+/// explains more of them, so the error names the bad byte's line in the file's real encoding:
+/// UTF-8 text with one broken character is not reported as "line 1: not valid CP932".
 pub fn detect_encoding(prefix: &[u8]) -> &'static Enc {
     if prefix.starts_with(&[0xEF, 0xBB, 0xBF]) {
         return UTF_8;
     }
-    match std::str::from_utf8(prefix) {
-        Ok(_) => UTF_8,
-        Err(e) if e.error_len().is_none() => UTF_8, // cut inside a character at the end
-        Err(_) => SHIFT_JIS,
-    }
+    let utf8_ok_to = match std::str::from_utf8(prefix) {
+        Ok(_) => return UTF_8,
+        Err(e) if e.error_len().is_none() => return UTF_8, // cut inside a character at the end
+        Err(e) => e.valid_up_to(),
+    };
+    let mut decoder = SHIFT_JIS.new_decoder_without_bom_handling();
+    let mut out = vec![0u8; prefix.len() * 3 + 16];
+    let (res, read, _) = decoder.decode_to_utf8_without_replacement(prefix, &mut out, false);
+    let cp932_ok_to = match res {
+        DecoderResult::Malformed(bad, _) => read.saturating_sub(bad as usize),
+        _ => return SHIFT_JIS,
+    };
+    // Multi-byte UTF-8 before the first error is strong evidence for UTF-8.
+    let utf8_text = prefix[..utf8_ok_to].iter().any(|b| *b >= 0x80);
+    if utf8_text || utf8_ok_to > cp932_ok_to { UTF_8 } else { SHIFT_JIS }
 }
 
 /// Resolve the configured encoding against the first bytes.
@@ -209,6 +221,40 @@ mod tests {
         let bom = [&[0xEF, 0xBB, 0xBF][..], "a,b\n".as_bytes()].concat();
         assert_eq!(detect_encoding(&bom), UTF_8);
         assert_eq!(decode_all(&bom, UTF_8).unwrap(), "a,b\n");
+    }
+
+    proptest::proptest! {
+        /// Detection and strict decoding of any bytes give text or an error with a line, never a
+        /// panic.
+        #[test]
+        fn any_bytes_decode_or_fail_cleanly(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+            let enc = detect_encoding(&bytes);
+            match decode_all(&bytes, enc) {
+                Ok(text) => proptest::prop_assert!(!text.contains("\r\n")),
+                Err(e) => {
+                    let inner = e.into_inner().unwrap().downcast::<DecodeError>().unwrap();
+                    proptest::prop_assert!(inner.line >= 1);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_bad_byte_is_blamed_on_the_files_real_encoding() {
+        // UTF-8 with Japanese text and one broken byte deep in it: still UTF-8.
+        let mut utf8 = "氏名,住所\n山田,東京都\n".repeat(50).into_bytes();
+        utf8.insert(400, 0xFF);
+        assert_eq!(detect_encoding(&utf8), UTF_8);
+        let err = decode_all(&utf8, detect_encoding(&utf8)).unwrap_err();
+        let inner = err.into_inner().unwrap().downcast::<DecodeError>().unwrap();
+        assert!(inner.line > 1 && inner.encoding == "UTF-8", "{inner}");
+        // CP932 with one broken byte deep in it: still CP932.
+        let text = "氏名,住所\n山田,東京都\n".repeat(50);
+        let mut sjis = SHIFT_JIS.encode(&text).0.into_owned();
+        sjis.insert(300, 0xFF);
+        assert_eq!(detect_encoding(&sjis), SHIFT_JIS);
+        // ASCII then a byte neither reads: the legacy default, CP932.
+        assert_eq!(detect_encoding(b"a,b\n1,2\n\xff\xff"), SHIFT_JIS);
     }
 
     #[test]

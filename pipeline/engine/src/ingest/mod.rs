@@ -152,7 +152,17 @@ pub fn open(job: &Job) -> Result<Box<dyn Source>, EngineError> {
 }
 
 /// Reject duplicate or empty column names.
-pub(crate) fn check_header(path: &std::path::Path, names: &[String]) -> Result<(), EngineError> {
+/// Check a header line: it must name at least one of `expected` (else it is most likely a first
+/// record, reported by [`not_a_header`] without its fields), and no name may be empty or repeated.
+pub fn check_header(
+    path: &std::path::Path,
+    names: &[String],
+    expected: &[&str],
+    what: &str,
+) -> Result<(), EngineError> {
+    if !expected.is_empty() && !names.iter().any(|n| expected.contains(&n.as_str())) {
+        return Err(not_a_header(path, names.len(), what));
+    }
     // Names are not quoted: a file without a header makes its first record the "names".
     let mut seen = std::collections::HashMap::new();
     for (i, n) in names.iter().enumerate() {

@@ -1,6 +1,6 @@
 //! Parquet input: every column cast to text so one code path handles both formats.
 
-use super::{BATCH_ROWS, RawBatch, ReadStats, Source, check_header};
+use super::{BATCH_ROWS, RawBatch, ReadStats, Source};
 use crate::EngineError;
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::DataType;
@@ -50,8 +50,31 @@ impl ParquetSource {
             Ok((header, reader))
         });
         let (header, reader) = opened.map_err(err)?;
-        check_header(path, &header)?;
         Ok(ParquetSource { path: path.to_path_buf(), reader, header, stats, size, next_row: 1 })
+    }
+}
+
+/// The first row of a binary column whose bytes are not UTF-8.
+fn first_invalid_utf8(col: &dyn Array) -> Option<usize> {
+    let check = |i: usize, bytes: &[u8]| (!col.is_null(i) && std::str::from_utf8(bytes).is_err()).then_some(i);
+    match col.data_type() {
+        DataType::Binary => {
+            let a = col.as_binary::<i32>();
+            (0..a.len()).find_map(|i| check(i, a.value(i)))
+        }
+        DataType::LargeBinary => {
+            let a = col.as_binary::<i64>();
+            (0..a.len()).find_map(|i| check(i, a.value(i)))
+        }
+        DataType::BinaryView => {
+            let a = col.as_binary_view();
+            (0..a.len()).find_map(|i| check(i, a.value(i)))
+        }
+        DataType::FixedSizeBinary(_) => {
+            let a = col.as_fixed_size_binary();
+            (0..a.len()).find_map(|i| check(i, a.value(i)))
+        }
+        _ => None,
     }
 }
 
@@ -70,7 +93,17 @@ impl Source for ParquetSource {
         let batch = batch.map_err(|e| err(format!("row {}: cannot decode ({e})", self.next_row)))?;
         let mut columns = Vec::with_capacity(batch.num_columns());
         for (i, col) in batch.columns().iter().enumerate() {
-            let text = arrow::compute::cast(col, &DataType::Utf8)
+            // Bytes must be UTF-8 text: an undecodable value is an input error at its row, never
+            // a silent null.
+            if let Some(row) = first_invalid_utf8(col.as_ref()) {
+                return Err(err(format!(
+                    "row {}, column `{}`: bytes are not valid UTF-8 text",
+                    self.next_row + row as u64,
+                    self.header[i]
+                )));
+            }
+            let opts = arrow::compute::CastOptions { safe: false, ..Default::default() };
+            let text = arrow::compute::cast_with_options(col, &DataType::Utf8, &opts)
                 .map_err(|_| err(format!("column `{}` has a type that cannot be read as text", self.header[i])))?;
             columns.push(text.as_string::<i32>().clone());
         }
