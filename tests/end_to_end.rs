@@ -365,3 +365,60 @@ fn anonymized_rows_are_in_a_random_order_per_release() {
     let same_position = |x: &[String]| x.iter().zip(&o).filter(|(p, q)| p == q).count() as f64 / o.len() as f64;
     assert!(same_position(&a) < 0.5 && same_position(&b) < 0.5, "shuffled rows still follow the input order");
 }
+
+#[test]
+fn ordered_t_closeness_of_a_numeric_column_holds_in_every_output_class() {
+    // Taxable income as an ordered sensitive column (rules/resident_registry_t.toml), with 30
+    // distinct amounts so every amount is released and the reference is complete.
+    let env = Env::new();
+    let text = {
+        let bytes = std::fs::read(sample_csv()).unwrap();
+        encoding_rs::SHIFT_JIS.decode(&bytes).0.into_owned()
+    };
+    let mut rows = csv_like(&text);
+    let col = rows[0].iter().position(|h| h == "課税所得").unwrap();
+    for (i, r) in rows.iter_mut().enumerate().skip(1) {
+        r[col] = ((i * 7919 % 30) * 250_000).to_string();
+    }
+    let csv: String = rows
+        .iter()
+        .map(|r| r.iter().map(|f| format!("\"{}\"", f.replace('"', "\"\""))).collect::<Vec<_>>().join(",") + "\n")
+        .collect();
+    let input = env.write("income.csv", &csv);
+    let job = env.job("tjob", &input, &repo().join("rules/resident_registry_t.toml"), "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep = report(&env.latest());
+    let entry = &rep["t_closeness"][0];
+    assert_eq!(entry["column"], "課税所得");
+    assert_eq!(entry["distance"], "ordered");
+    let t_req = entry["t"].as_f64().unwrap();
+    let mut reference: Vec<(i64, f64)> = entry["reference"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (p[0].as_str().unwrap().parse::<i64>().expect("every reference value is released"), p[1].as_f64().unwrap())
+        })
+        .collect();
+    reference.sort_by_key(|p| p.0);
+    assert_eq!(reference.len(), 30);
+    let m = reference.len();
+    let t = read_parquet(&env.latest().join("resident_registry_t.parquet"));
+    let c = t.col("課税所得");
+    let mut worst: f64 = 0.0;
+    for rows in classes(&t, &names(&rep["quasi_identifiers"])).values() {
+        let n = rows.len() as f64;
+        let (mut cum, mut total) = (0.0, 0.0);
+        for (v, q) in reference.iter().take(m - 1) {
+            let p =
+                rows.iter().filter(|r| t.rows[**r][c].as_deref() == Some(v.to_string().as_str())).count() as f64 / n;
+            cum += p - q;
+            total += f64::abs(cum);
+        }
+        let d = total / (m - 1) as f64;
+        assert!(d <= t_req + 1e-9, "a class is at ordered distance {d} > t = {t_req}");
+        worst = worst.max(d);
+    }
+    assert!((worst - entry["achieved"].as_f64().unwrap()).abs() < 1e-9, "the report states the worst distance");
+}
