@@ -3,13 +3,13 @@
 
 use crate::util::*;
 
+/// Needs Python with pyarrow, polars and duckdb: ignored by a plain `cargo test` (and listed as
+/// ignored), run by `bash .ci/run`, which installs them and sets `TOKUMEI_PYTHON`. Once run, a
+/// missing client fails it.
 #[test]
+#[ignore = "needs the Python clients: run `bash .ci/run`, or set TOKUMEI_PYTHON and pass --ignored"]
 fn release_loads_in_pyarrow_polars_and_duckdb() {
-    let Ok(python) = std::env::var("TOKUMEI_PYTHON") else {
-        assert!(std::env::var("CI").is_err(), "CI must set TOKUMEI_PYTHON (.ci/run makes the virtualenv)");
-        eprintln!("TOKUMEI_PYTHON not set: skipping the Python client check (bash .ci/run sets it)");
-        return;
-    };
+    let python = std::env::var("TOKUMEI_PYTHON").unwrap_or_else(|_| "python3".into());
     let env = Env::new();
     let job = env.job("sample", &sample_csv(), &sample_rules(), "");
     let r = env.tokumei(&["run", job.to_str().unwrap()]);

@@ -29,11 +29,18 @@ def main(out_dir: str) -> None:
     assert meta["tokumei.release_id"] == report["release_id"], "release id in metadata"
     assert int(meta["tokumei.k"]) == k, "k in metadata"
     assert table.num_rows == report["rows_out"], "row count"
+    key = set(report["quasi_identifiers"])
     for col in report["columns"]:
         if col["output"] is not None:
             field_meta = table.schema.field(col["output"]).metadata or {}
-            assert field_meta.get(b"tokumei.role", b"").decode() == col["role"], f"field metadata of {col['output']}"
+            role = field_meta.get(b"tokumei.role", b"").decode()
+            assert role == col["release_role"], f"field metadata of {col['output']}"
+            # The release role agrees with the k-anonymity key the report lists.
+            assert (role == "quasi_identifier") == (col["output"] in key), f"role of {col['output']} vs the key"
             assert field_meta.get(b"tokumei.processing", b"").decode() == col["detail"], f"processing of {col['output']}"
+        for bound in col.get("bounds") or []:
+            bmeta = table.schema.field(bound).metadata or {}
+            assert bmeta.get(b"tokumei.bound_of", b"").decode() == col["output"], f"bound {bound}"
     dropped = [c["name"] for c in report["columns"] if c["output"] is None]
     for name in dropped:
         assert name not in table.column_names, f"dropped column {name} present"
@@ -58,6 +65,19 @@ def main(out_dir: str) -> None:
         ).fetchone()[0]
         assert worst >= entry["required"], f"duckdb: {col} has a class with {worst} distinct values"
         assert worst == entry["achieved"], f"achieved l of {col}"
+    # Banded columns sort and filter numerically through their bounds.
+    for col in report["columns"]:
+        if not col.get("bounds"):
+            continue
+        lo, hi = col["bounds"]
+        bad = con.execute(
+            f'SELECT count(*) FROM read_parquet(?) WHERE "{lo}" > "{hi}"', [str(path)]
+        ).fetchone()[0]
+        assert bad == 0, f"{col['output']}: a lower bound above its upper bound"
+        ordered = df.sort(lo, nulls_last=True)[col["output"]].unique(maintain_order=True).to_list()
+        mins = df.sort(lo, nulls_last=True)[lo].unique(maintain_order=True).to_list()
+        assert mins == sorted(mins, key=lambda v: (v is None, v)), f"{col['output']} does not sort by its bound"
+        assert len(ordered) >= 1
     rows = con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchone()[0]
     assert rows == report["rows_out"], "duckdb row count"
     print(f"ok: {rows} rows, k={smallest}, read by pyarrow {pyarrow.__version__}, polars {pl.__version__}, duckdb {duckdb.__version__}")

@@ -138,31 +138,86 @@ pub struct Enforcement {
     pub classes_below_k: u64,
     /// Classes suppressed for too few distinct sensitive values.
     pub classes_below_l: u64,
+    /// Why classes were suppressed: the first model each violated, in the order k, then each
+    /// sensitive column's models.
+    pub causes: Vec<SuppressionCause>,
+}
+
+/// Classes and rows suppressed because of one privacy model.
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+pub struct SuppressionCause {
+    /// The model, in English (e.g. `distinct l-diversity of 障害者手帳, l=2`).
+    pub model: String,
+    /// The model, in Japanese.
+    pub model_ja: String,
+    /// Classes suppressed for it.
+    pub classes: u64,
+    /// Rows in them.
+    pub rows: u64,
+}
+
+/// English and Japanese names of a model, with the sensitive column's name.
+pub fn model_names(m: &tokumei_anon::Model, sens: &[String]) -> (String, String) {
+    use tokumei_anon::Model;
+    let col = |c: &usize| sens.get(*c).cloned().unwrap_or_default();
+    match m {
+        Model::KAnonymity(k) => (format!("k-anonymity, k={k}"), format!("k-匿名性（k={k}）")),
+        Model::DistinctL { column, l } => (
+            format!("distinct l-diversity of {}, l={l}", col(column)),
+            format!("{}のl-多様性（distinct、l={l}）", col(column)),
+        ),
+        Model::EntropyL { column, l } => (
+            format!("entropy l-diversity of {}, l={l}", col(column)),
+            format!("{}のl-多様性（エントロピー、l={l}）", col(column)),
+        ),
+        Model::RecursiveCL { column, c, l } => (
+            format!("recursive (c,l)-diversity of {}, c={c}, l={l}", col(column)),
+            format!("{}の再帰的(c,l)-多様性（c={c}、l={l}）", col(column)),
+        ),
+        Model::TCloseness { column, t } => {
+            (format!("t-closeness of {}, t={t}", col(column)), format!("{}のt-近接性（t={t}）", col(column)))
+        }
+        Model::AverageRisk(r) => (format!("average risk at most {r}"), format!("平均再識別リスク {r} 以下")),
+    }
+}
+
+fn tally(causes: &mut Vec<SuppressionCause>, names: (String, String), rows: u64) {
+    match causes.iter_mut().find(|c| c.model == names.0) {
+        Some(c) => {
+            c.classes += 1;
+            c.rows += rows;
+        }
+        None => causes.push(SuppressionCause { model: names.0, model_ja: names.1, classes: 1, rows }),
+    }
 }
 
 /// Suppress every class smaller than `k` or with fewer than `l` distinct values in a
 /// sensitive column; `sensitive` holds each column's required l and distinct counts per class.
-pub fn enforce(classes: &Classes, k: u32, sensitive: &[(u32, &[u32])]) -> Enforcement {
+pub fn enforce(classes: &Classes, k: u32, sensitive: &[(&str, u32, &[u32])]) -> Enforcement {
     let mut bad = vec![false; classes.sizes.len()];
+    let mut causes = Vec::new();
     let mut below_k = 0;
     for (c, size) in classes.sizes.iter().enumerate() {
         if *size < k {
             bad[c] = true;
             below_k += 1;
+            tally(&mut causes, model_names(&tokumei_anon::Model::KAnonymity(k), &[]), *size as u64);
         }
     }
     let mut below_l = 0;
-    for (l, distinct) in sensitive {
+    for (name, l, distinct) in sensitive {
+        let names = model_names(&tokumei_anon::Model::DistinctL { column: 0, l: *l }, &[name.to_string()]);
         for (c, d) in distinct.iter().enumerate() {
             if *d < *l && !bad[c] {
                 bad[c] = true;
                 below_l += 1;
+                tally(&mut causes, names.clone(), classes.sizes[c] as u64);
             }
         }
     }
     let keep: Vec<bool> = classes.of_row.iter().map(|c| !bad[*c as usize]).collect();
     let suppressed = keep.iter().filter(|k| !**k).count() as u64;
-    Enforcement { keep, suppressed, classes_below_k: below_k, classes_below_l: below_l }
+    Enforcement { keep, suppressed, classes_below_k: below_k, classes_below_l: below_l, causes }
 }
 
 /// Class-size statistics and re-identification risk of a table.
@@ -306,6 +361,8 @@ pub fn enforce_models(
     let dists: Vec<Vec<Vec<(u32, u32)>>> = sens.iter().map(|s| distributions(classes, s.codes)).collect();
     let mut scratch = Vec::new();
     let mut bad = vec![false; classes.sizes.len()];
+    let mut causes = Vec::new();
+    let names: Vec<String> = sens.iter().map(|s| s.name.clone()).collect();
     let (mut below_k, mut below_other) = (0u64, 0u64);
     for (c, size) in classes.sizes.iter().enumerate() {
         let d: Vec<ClassDistribution> =
@@ -320,12 +377,13 @@ pub fn enforce_models(
             } else {
                 below_other += 1;
             }
+            tally(&mut causes, model_names(m, &names), *size as u64);
             break;
         }
     }
     let keep: Vec<bool> = classes.of_row.iter().map(|c| !bad[*c as usize]).collect();
     let suppressed = keep.iter().filter(|k| !**k).count() as u64;
-    Enforcement { keep, suppressed, classes_below_k: below_k, classes_below_l: below_other }
+    Enforcement { keep, suppressed, classes_below_k: below_k, classes_below_l: below_other, causes }
 }
 
 #[cfg(test)]
@@ -384,9 +442,12 @@ mod tests {
         let sens = [0u32, 1, 0, 2, 2, 2];
         let d = distinct_per_class(&cl, &sens);
         assert_eq!(d, vec![2, 1]);
-        let e = enforce(&cl, 2, &[(2, &d)]);
+        let e = enforce(&cl, 2, &[("s", 2, &d)]);
         assert_eq!(e.keep, vec![true, true, true, false, false, false]);
         assert_eq!(e.classes_below_l, 1);
+        assert_eq!(e.causes.len(), 1);
+        assert_eq!((e.causes[0].classes, e.causes[0].rows), (1, 3));
+        assert!(e.causes[0].model.contains("l-diversity of s"));
     }
 
     #[test]

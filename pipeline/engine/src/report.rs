@@ -12,8 +12,14 @@ use std::fmt::Write;
 pub struct ColumnReport {
     /// Input column name.
     pub name: String,
-    /// Role.
+    /// Role, as the rules give it.
     pub role: String,
+    /// Role in the release: `quasi_identifier` for every column of the k-anonymity key (a
+    /// surviving direct identifier is one), else the role. Also the Parquet field's
+    /// `tokumei.role`.
+    pub release_role: String,
+    /// Names of the lower and upper bound columns written beside an ordered generalised column.
+    pub bounds: Option<[String; 2]>,
     /// Action.
     pub action: String,
     /// Output column name, null when dropped.

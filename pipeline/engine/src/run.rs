@@ -9,7 +9,7 @@ use crate::privacy::{self, Dictionary};
 use crate::progress::Progress;
 use crate::report::{ColumnReport, InputReport, LDiversity, Report, Timings};
 use crate::standards::{self, Achieved};
-use crate::transform::{self, ColumnTransform, Context};
+use crate::transform::{self, BoundKind, Bounds, ColumnTransform, Context};
 use arrow::array::{ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::ipc::reader::FileReader;
@@ -187,6 +187,22 @@ pub fn run(
         columns.push(OutColumn { plan: i, input: c.input_index, transform: t, slot });
     }
 
+    // Bound columns (`<output>_min`, `<output>_max`) must not collide with another output.
+    let mut names: std::collections::HashSet<String> = plan.output_columns().filter_map(|c| c.output.clone()).collect();
+    for c in &columns {
+        if c.transform.generalizer().and_then(|g| g.bound_kind()).is_some() {
+            let out = plan.columns[c.plan].output.clone().unwrap_or_default();
+            for bound in [format!("{out}_min"), format!("{out}_max")] {
+                if !names.insert(bound.clone()) {
+                    return Err(EngineError::Config(format!(
+                        "{}:{}: output column `{bound}` (a bound of `{out}`, written so the release sorts and filters) collides with another output column\n  hint: rename one of them with `output = \"...\"`",
+                        plan.rules_path.display(),
+                        plan.columns[c.plan].line
+                    )));
+                }
+            }
+        }
+    }
     let spill_path = target.map(|t| t.tmp_dir.join("spill.arrow"));
 
     // Pass 1: ingest and transform; local columns go to the spill file.
@@ -363,8 +379,11 @@ pub fn run(
     let globals = privacy::globals(&sens_inputs, n);
     let simple =
         models.iter().all(|m| matches!(m, tokumei_anon::Model::KAnonymity(_) | tokumei_anon::Model::DistinctL { .. }));
-    let l_models: Vec<(u32, &[u32])> =
-        sens.iter().zip(&distinct).filter_map(|((_, _, l), d)| l.map(|l| (l, d.as_slice()))).collect();
+    let l_models: Vec<(&str, u32, &[u32])> = sens
+        .iter()
+        .zip(&distinct)
+        .filter_map(|((name, _, l), d)| l.map(|l| (name.as_str(), l, d.as_slice())))
+        .collect();
     let enforcement = if simple {
         privacy::enforce(&classes, plan.privacy.k, &l_models)
     } else {
@@ -579,21 +598,41 @@ pub fn run(
     // Pass 2: write the Parquet file.
     let write_started = Instant::now();
     // Each field says what it means and how it was processed (Arrow field metadata).
-    let out_fields: Vec<Field> = columns
-        .iter()
-        .map(|c| {
-            let col = &report.columns[c.plan];
-            let mut meta = std::collections::HashMap::from([
-                ("tokumei.role".to_string(), col.role.clone()),
-                ("tokumei.processing".to_string(), col.detail.clone()),
-            ]);
-            if let Some(d) = &col.description {
-                meta.insert("tokumei.description".into(), d.clone());
+    // Ordered generalised columns get numeric (or date) bounds beside their labels, so the
+    // release sorts and filters: `年齢階級` "35-39" has `年齢階級_min` 35 and `年齢階級_max` 39.
+    let mut out_fields: Vec<Field> = Vec::new();
+    let mut bound_kinds: Vec<Option<BoundKind>> = Vec::new();
+    for c in &columns {
+        let col = &report.columns[c.plan];
+        let name = plan.columns[c.plan].output.clone().unwrap_or_default();
+        let mut meta = std::collections::HashMap::from([
+            ("tokumei.role".to_string(), col.release_role.clone()),
+            ("tokumei.processing".to_string(), col.detail.clone()),
+        ]);
+        if col.release_role != col.role {
+            meta.insert("tokumei.input_role".into(), col.role.clone());
+        }
+        if let Some(d) = &col.description {
+            meta.insert("tokumei.description".into(), d.clone());
+        }
+        out_fields.push(Field::new(&name, c.transform.output_type(), true).with_metadata(meta));
+        let kind = c.transform.generalizer().and_then(|g| g.bound_kind());
+        bound_kinds.push(kind);
+        if let (Some(kind), Some([lo, hi])) = (kind, &col.bounds) {
+            let ty = match kind {
+                BoundKind::Int => DataType::Int64,
+                BoundKind::Date => DataType::Date32,
+            };
+            for (bound, which) in [(lo, "lower"), (hi, "upper")] {
+                let meta = std::collections::HashMap::from([
+                    ("tokumei.role".to_string(), col.release_role.clone()),
+                    ("tokumei.bound_of".to_string(), name.clone()),
+                    ("tokumei.processing".to_string(), format!("{which} bound of {name} (empty when open)")),
+                ]);
+                out_fields.push(Field::new(bound, ty.clone(), true).with_metadata(meta));
             }
-            Field::new(plan.columns[c.plan].output.clone().unwrap_or_default(), c.transform.output_type(), true)
-                .with_metadata(meta)
-        })
-        .collect();
+        }
+    }
     let out_schema: SchemaRef = Arc::new(Schema::new(out_fields));
     let parquet_name = format!("{}.parquet", plan.dataset);
     let parquet_path = target.release_dir.join(&parquet_name);
@@ -615,6 +654,7 @@ pub fn run(
     };
     let encoded = Encoded {
         columns: &columns,
+        bounds: &bound_kinds,
         dicts: &dicts,
         nulled: &nulled,
         keep: &enforcement.keep,
@@ -712,9 +752,16 @@ fn column_reports(
                 (Action::Generalize { level, .. }, _) => (c.action.describe(), Some(*level)),
                 _ => (c.action.describe(), None),
             };
+            let bounds = oc
+                .and_then(|o| o.transform.generalizer())
+                .and_then(|g| g.bound_kind())
+                .and(c.output.as_ref())
+                .map(|out| [format!("{out}_min"), format!("{out}_max")]);
             ColumnReport {
                 name: c.name.clone(),
                 role: c.role.as_str().into(),
+                release_role: if c.is_privacy_key() { "quasi_identifier".into() } else { c.role.as_str().into() },
+                bounds,
                 action: c.action.name().into(),
                 output: c.output.clone(),
                 output_type: oc.map(|o| type_name(&o.transform.output_type())),
@@ -737,6 +784,8 @@ fn column_reports(
 /// The encoded release: what pass 2 needs to write the kept rows.
 struct Encoded<'a> {
     columns: &'a [OutColumn],
+    /// The kind of bounds written after each column, if any.
+    bounds: &'a [Option<BoundKind>],
     dicts: &'a [Dictionary],
     nulled: &'a [Vec<bool>],
     keep: &'a [bool],
@@ -772,6 +821,8 @@ fn write_parquet(
         )
     };
     progress.stage("writing Parquet", Some(enc.keep.len() as u64));
+    let mut bound_cache: Vec<rustc_hash::FxHashMap<String, Option<Bounds>>> =
+        vec![Default::default(); enc.columns.len()];
     let mut start = 0usize;
     for &len in enc.batch_lens {
         let spilled = match spill_reader.as_mut() {
@@ -789,7 +840,7 @@ fn write_parquet(
         let mask = BooleanArray::from(keep.to_vec());
         let kept = keep.iter().filter(|k| **k).count();
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(enc.columns.len());
-        for c in enc.columns {
+        for (ci, c) in enc.columns.iter().enumerate() {
             match c.slot {
                 Slot::Local(j) => {
                     let col = spilled.as_ref().ok_or_else(|| EngineError::Internal("missing spill".into()))?.column(j);
@@ -805,6 +856,12 @@ fn write_parquet(
                     }
                     arrays.push(b.finish());
                 }
+            }
+            if let (Some(kind), Some(g)) = (enc.bounds[ci], c.transform.generalizer()) {
+                let labels = arrays.last().expect("just pushed").clone();
+                let (lo, hi) = bound_arrays(&labels, kind, g, &mut bound_cache[ci])?;
+                arrays.push(lo);
+                arrays.push(hi);
             }
         }
         let rb = RecordBatch::try_new_with_options(
@@ -830,6 +887,61 @@ fn write_parquet(
     let _ = std::fs::remove_file(tmp_dir.join("spill.arrow"));
     progress.finish();
     Ok(())
+}
+
+/// The lower and upper bound columns of a column of labels (null where a bound is open or the
+/// label is null).
+fn bound_arrays(
+    labels: &ArrayRef,
+    kind: BoundKind,
+    g: &crate::transform::Generalize,
+    cache: &mut rustc_hash::FxHashMap<String, Option<Bounds>>,
+) -> Result<(ArrayRef, ArrayRef), EngineError> {
+    use arrow::array::{Array, AsArray, Date32Builder, Int64Builder};
+    let labels = labels.as_string::<i32>();
+    let mut of = |i: usize| -> Result<Option<Bounds>, EngineError> {
+        if labels.is_null(i) {
+            return Ok(None);
+        }
+        let l = labels.value(i);
+        if let Some(b) = cache.get(l) {
+            return Ok(*b);
+        }
+        let b = g.bounds_of(l);
+        if b.is_none() {
+            return Err(EngineError::Internal("a generalised label has no bounds".into()));
+        }
+        cache.insert(l.to_string(), b);
+        Ok(b)
+    };
+    Ok(match kind {
+        BoundKind::Int => {
+            let (mut lo, mut hi) =
+                (Int64Builder::with_capacity(labels.len()), Int64Builder::with_capacity(labels.len()));
+            for i in 0..labels.len() {
+                let (a, b) = match of(i)? {
+                    Some(Bounds::Int(a, b)) => (a, b),
+                    _ => (None, None),
+                };
+                lo.append_option(a);
+                hi.append_option(b);
+            }
+            (Arc::new(lo.finish()) as ArrayRef, Arc::new(hi.finish()) as ArrayRef)
+        }
+        BoundKind::Date => {
+            let (mut lo, mut hi) =
+                (Date32Builder::with_capacity(labels.len()), Date32Builder::with_capacity(labels.len()));
+            for i in 0..labels.len() {
+                let (a, b) = match of(i)? {
+                    Some(Bounds::Date(a, b)) => (a, b),
+                    _ => (None, None),
+                };
+                lo.append_option(a);
+                hi.append_option(b);
+            }
+            (Arc::new(lo.finish()) as ArrayRef, Arc::new(hi.finish()) as ArrayRef)
+        }
+    })
 }
 
 /// The hierarchy above a generalised column's values: each code's labels at the levels above

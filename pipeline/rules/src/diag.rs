@@ -113,15 +113,77 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
         .map(|(_, c)| format!("did you mean `{c}`?"))
 }
 
-/// A TOML parse error as a diagnostic with its position.
+/// Words rule writers reach for, with the name tokumei uses: `delete` means `drop`, and so on.
+const SYNONYMS: &[(&str, &str)] = &[
+    ("delete", "drop"),
+    ("remove", "drop"),
+    ("erase", "drop"),
+    ("exclude", "drop"),
+    ("omit", "drop"),
+    ("hash", "pseudonymize"),
+    ("hmac", "pseudonymize"),
+    ("pseudonymise", "pseudonymize"),
+    ("tokenize", "pseudonymize"),
+    ("encrypt", "pseudonymize"),
+    ("generalise", "generalize"),
+    ("band", "generalize"),
+    ("bucket", "generalize"),
+    ("redact", "mask"),
+    ("cap", "top_bottom_code"),
+    ("clip", "top_bottom_code"),
+    ("topcode", "top_bottom_code"),
+    ("retain", "keep"),
+    ("pass", "keep"),
+    ("anonymise", "anonymized"),
+    ("anonymize", "anonymized"),
+    ("anonymous", "anonymized"),
+    ("pseudonymous", "pseudonymized"),
+    ("qi", "quasi_identifier"),
+    ("quasi", "quasi_identifier"),
+    ("identifier", "direct_identifier"),
+    ("id", "linking_code"),
+    ("sensitive_attribute", "sensitive"),
+    ("lvl", "level"),
+];
+
+/// The closest candidate to `name`: a known synonym, or a likely typo.
+pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str> + Clone) -> Option<String> {
+    let lower = name.to_ascii_lowercase();
+    if let Some((_, to)) =
+        SYNONYMS.iter().find(|(from, to)| *from == lower && candidates.clone().into_iter().any(|c| c == *to))
+    {
+        return Some(format!("did you mean `{to}`?"));
+    }
+    did_you_mean(name, candidates)
+}
+
+/// A TOML parse error as a diagnostic with its position. An unknown key gets a "did you mean"
+/// from the keys allowed there.
 pub fn from_toml_error(file: &Path, source: &str, e: &toml::de::Error) -> Diagnostic {
     let span = e.span().unwrap_or(0..0);
     let msg = e.message().trim().to_string();
+    let hint = unknown_field(&msg).and_then(|(field, allowed)| {
+        suggest(field, allowed.iter().copied()).or_else(|| {
+            Some(format!(
+                "keys allowed here: {}",
+                allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+            ))
+        })
+    });
     let mut d = Diagnostic::at(file, source, span, msg);
+    d.hint = hint;
     if e.span().is_none() {
         d.line = 0;
     }
     d
+}
+
+/// `unknown field `x`, expected one of `a`, `b``: the field and the keys allowed.
+fn unknown_field(msg: &str) -> Option<(&str, Vec<&str>)> {
+    let rest = msg.strip_prefix("unknown field `")?;
+    let (field, rest) = rest.split_once('`')?;
+    let allowed: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    (!allowed.is_empty()).then_some((field, allowed))
 }
 
 /// Why `name` cannot name a folder or file that tokumei writes (a dataset, a job), if it cannot:
@@ -185,6 +247,31 @@ mod tests {
         for bad in ["", "..", ".hidden", "a/b", "a\\b", "../x", "x..y", "a b", "-x", "a\u{0}", &"x".repeat(65)] {
             assert!(check_path_name(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn unknown_keys_and_synonyms_get_suggestions() {
+        let src = "version = 1\n[x]\nlevle = 1\n";
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct X {
+            level: Option<i64>,
+            name: Option<String>,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Top {
+            version: i64,
+            x: X,
+        }
+        let e = toml::from_str::<Top>(src).unwrap_err();
+        let d = from_toml_error(Path::new("r.toml"), src, &e);
+        assert_eq!(d.hint.as_deref(), Some("did you mean `level`?"), "{d}");
+        assert_eq!(d.line, 3);
+        assert_eq!(suggest("delete", ["drop", "keep", "mask"]).as_deref(), Some("did you mean `drop`?"));
+        assert_eq!(suggest("Hash", ["drop", "pseudonymize"]).as_deref(), Some("did you mean `pseudonymize`?"));
+        assert_eq!(suggest("xyzzy", ["drop", "keep"]), None);
     }
 
     #[test]

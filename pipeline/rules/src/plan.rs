@@ -297,6 +297,8 @@ pub struct ColumnPlan {
     pub l: Option<u32>,
     /// Weight in the search's quality model.
     pub weight: f64,
+    /// Line of the column's rule in the rule file (1-based; 0 when unknown), for messages.
+    pub line: usize,
 }
 
 impl ColumnPlan {

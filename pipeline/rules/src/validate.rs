@@ -1,6 +1,6 @@
 //! Semantic validation of a rule file against an input header.
 
-use crate::diag::{Diagnostic, Diagnostics, did_you_mean, from_toml_error};
+use crate::diag::{Diagnostic, Diagnostics, from_toml_error, suggest};
 use crate::hierarchy_file::CustomHierarchy;
 use crate::plan::*;
 use crate::raw::{RawColumn, RawRules};
@@ -51,7 +51,7 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
         "anonymized" => Some(Mode::Anonymized),
         "pseudonymized" => Some(Mode::Pseudonymized),
         other => {
-            let hint = did_you_mean(other, ["anonymized", "pseudonymized"]);
+            let hint = suggest(other, ["anonymized", "pseudonymized"]);
             cx.push_hint(&raw.mode, "mode must be `anonymized` or `pseudonymized`", hint);
             None
         }
@@ -66,7 +66,8 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
             OnMalformed::Reject { max_rejected: max }
         }
         Some(_) => {
-            cx.push(raw.on_malformed.as_ref().unwrap(), "on_malformed must be `error` or `reject`");
+            let m = raw.on_malformed.as_ref().unwrap();
+            cx.push_hint(m, "on_malformed must be `error` or `reject`", suggest(m.get_ref(), ["error", "reject"]));
             OnMalformed::Error
         }
     };
@@ -98,7 +99,8 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
                 None | Some("none") => false,
                 Some("optimal") => true,
                 Some(_) => {
-                    cx.push(p.search.as_ref().unwrap(), "search must be `optimal` or `none`");
+                    let v = p.search.as_ref().unwrap();
+                    cx.push_hint(v, "search must be `optimal` or `none`", suggest(v.get_ref(), ["optimal", "none"]));
                     false
                 }
             };
@@ -107,7 +109,7 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
                 Some(q) => {
                     let known = ["loss", "precision", "discernibility", "entropy"];
                     if !known.contains(&q.get_ref().as_str()) {
-                        let hint = did_you_mean(q.get_ref(), known);
+                        let hint = suggest(q.get_ref(), known);
                         cx.push_hint(
                             q,
                             "quality must be `loss`, `precision`, `discernibility` or `entropy` (non-uniform)",
@@ -135,7 +137,7 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
                 },
                 Some(_) => {
                     let m = p.l_model.as_ref().unwrap();
-                    let hint = did_you_mean(m.get_ref(), ["distinct", "entropy", "recursive"]);
+                    let hint = suggest(m.get_ref(), ["distinct", "entropy", "recursive"]);
                     cx.push_hint(m, "l_model must be `distinct`, `entropy` or `recursive`", hint);
                     LModel::Distinct
                 }
@@ -163,7 +165,9 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
                 Some("compare") => LocalRecoding::Compare,
                 Some("apply") => LocalRecoding::Apply,
                 Some(_) => {
-                    cx.push(p.local_recoding.as_ref().unwrap(), "local_recoding must be `none`, `compare` or `apply`");
+                    let v = p.local_recoding.as_ref().unwrap();
+                    let hint = suggest(v.get_ref(), ["none", "compare", "apply"]);
+                    cx.push_hint(v, "local_recoding must be `none`, `compare` or `apply`", hint);
                     LocalRecoding::None
                 }
             };
@@ -208,7 +212,7 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
     for raw_col in &raw.columns {
         let name = raw_col.name.get_ref().clone();
         let Some(&input_index) = header_index.get(name.as_str()) else {
-            let hint = did_you_mean(&name, header.iter().map(String::as_str));
+            let hint = suggest(&name, header.iter().map(String::as_str));
             cx.push_hint(&raw_col.name, format!("column `{name}` is not in the input"), hint);
             continue;
         };
@@ -238,7 +242,7 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
         if header_index.contains_key(s.get_ref().as_str()) {
             Some(s.get_ref().clone())
         } else {
-            let hint = did_you_mean(s.get_ref(), header.iter().map(String::as_str));
+            let hint = suggest(s.get_ref(), header.iter().map(String::as_str));
             cx.push_hint(s, "subject column is not in the input", hint);
             None
         }
@@ -320,14 +324,14 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: 
     let role = match ROLES.iter().find(|(n, _)| n == c.role.get_ref()) {
         Some((_, r)) => Some(*r),
         None => {
-            let hint = did_you_mean(c.role.get_ref(), ROLES.iter().map(|(n, _)| *n));
+            let hint = suggest(c.role.get_ref(), ROLES.iter().map(|(n, _)| *n));
             cx.push_hint(&c.role, format!("unknown role; roles are {}", names(ROLES.iter().map(|(n, _)| *n))), hint);
             None
         }
     };
     let action_name = c.action.get_ref().as_str();
     if !ACTIONS.contains(&action_name) {
-        let hint = did_you_mean(action_name, ACTIONS.iter().copied());
+        let hint = suggest(action_name, ACTIONS.iter().copied());
         cx.push_hint(&c.action, format!("unknown action; actions are {}", names(ACTIONS.iter().copied())), hint);
         return None;
     }
@@ -351,7 +355,7 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: 
     let ty_given = c.ty.as_ref().map(|t| match VALUE_TYPES.iter().find(|(n, _)| n == t.get_ref()) {
         Some((_, ty)) => Some(*ty),
         None => {
-            let hint = did_you_mean(t.get_ref(), VALUE_TYPES.iter().map(|(n, _)| *n));
+            let hint = suggest(t.get_ref(), VALUE_TYPES.iter().map(|(n, _)| *n));
             cx.push_hint(t, "unknown type; types are string, integer, date, boolean", hint);
             None
         }
@@ -360,7 +364,8 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: 
         None | Some("nfkc") => true,
         Some("none") => false,
         Some(_) => {
-            cx.push(c.normalize.as_ref().unwrap(), "normalize must be `nfkc` or `none`");
+            let v = c.normalize.as_ref().unwrap();
+            cx.push_hint(v, "normalize must be `nfkc` or `none`", suggest(v.get_ref(), ["nfkc", "none"]));
             true
         }
     };
@@ -527,6 +532,7 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: 
         description: c.description.clone(),
         l,
         weight,
+        line: crate::diag::line_col(cx.src, c.name.span().start).0,
     })
 }
 
@@ -637,7 +643,7 @@ fn hierarchy(cx: &mut Ctx, c: &RawColumn) -> Option<(Hierarchy, ValueType)> {
                 }
                 other => {
                     let known = ["age", "date", "postal_code", "municipality_code", "address", "bands"];
-                    let hint = did_you_mean(other, known);
+                    let hint = suggest(other, known);
                     cx.push_hint(
                         h,
                         format!("unknown hierarchy; built-in hierarchies are {}", names(known.into_iter())),

@@ -164,7 +164,91 @@ impl ColumnTransform for Generalize {
     }
 }
 
+/// The range a label of an ordered hierarchy stands for; `None` bounds are open (`90+` has no
+/// upper bound, `*` none at all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bounds {
+    /// Whole numbers.
+    Int(Option<i64>, Option<i64>),
+    /// Dates, as days since 1970-01-01.
+    Date(Option<i32>, Option<i32>),
+}
+
+/// The type of a hierarchy's bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoundKind {
+    /// Whole numbers (ages, bands, numeric hierarchy files).
+    Int,
+    /// Dates (the date hierarchy).
+    Date,
+}
+
+/// `A-B`, `N+`, `<N`, `N` or `*` as a range of whole numbers.
+fn int_bounds(label: &str) -> Option<(Option<i64>, Option<i64>)> {
+    if label == "*" {
+        return Some((None, None));
+    }
+    if let Some(n) = label.strip_suffix('+') {
+        return Some((Some(n.parse().ok()?), None));
+    }
+    if let Some(n) = label.strip_prefix('<') {
+        return Some((None, Some(n.parse::<i64>().ok()?.checked_sub(1)?)));
+    }
+    if let Ok(n) = label.parse::<i64>() {
+        return Some((Some(n), Some(n)));
+    }
+    // The range's `-` follows a digit (a leading `-` or one after `-` is a sign).
+    let b = label.as_bytes();
+    let at = (1..b.len()).find(|&i| b[i] == b'-' && b[i - 1].is_ascii_digit())?;
+    let (lo, hi) = (label[..at].parse::<i64>().ok()?, label[at + 1..].parse::<i64>().ok()?);
+    (lo <= hi).then_some((Some(lo), Some(hi)))
+}
+
+/// `YYYY-MM-DD`, `YYYY-MM`, `YYYY`, `YYYY-YYYY` or `*` as a range of dates.
+fn date_bounds(label: &str) -> Option<(Option<i32>, Option<i32>)> {
+    let day = |y: i32, m: u32, d: u32| tokumei_jp::Date::new(y, m, d).map(|d| d.days_since_epoch());
+    let year = |s: &str| (s.len() == 4).then(|| s.parse::<i32>().ok()).flatten();
+    let parts: Vec<&str> = label.split('-').collect();
+    match parts.as_slice() {
+        ["*"] => Some((None, None)),
+        [y] => {
+            let y = year(y)?;
+            Some((day(y, 1, 1), day(y, 12, 31)))
+        }
+        [a, b] if a.len() == 4 && b.len() == 4 => Some((day(year(a)?, 1, 1), day(year(b)?, 12, 31))),
+        [y, m] => {
+            let (y, m) = (year(y)?, m.parse::<u32>().ok()?);
+            Some((day(y, m, 1), day(y, m, tokumei_jp::date::days_in_month(y, m))))
+        }
+        [y, m, d] => {
+            let d = day(year(y)?, m.parse().ok()?, d.parse().ok()?)?;
+            Some((Some(d), Some(d)))
+        }
+        _ => None,
+    }
+}
+
 impl Generalize {
+    /// The kind of range this hierarchy's labels stand for, if they are ordered: ages and bands
+    /// (numbers), dates, and hierarchy files whose labels at every level are numbers, ranges
+    /// `A-B`, `N+`, `<N` or `*`.
+    pub fn bound_kind(&self) -> Option<BoundKind> {
+        match &self.hierarchy {
+            Hierarchy::Age { .. } | Hierarchy::Bands { .. } => Some(BoundKind::Int),
+            Hierarchy::Date => Some(BoundKind::Date),
+            Hierarchy::Custom(h) => h.rows.iter().flatten().all(|l| int_bounds(l).is_some()).then_some(BoundKind::Int),
+            _ => None,
+        }
+    }
+
+    /// The range `label` stands for (`None` if it is not one of this hierarchy's labels).
+    pub fn bounds_of(&self, label: &str) -> Option<Bounds> {
+        match self.bound_kind()? {
+            BoundKind::Int => int_bounds(label).map(|(a, b)| Bounds::Int(a, b)),
+            BoundKind::Date => date_bounds(label).map(|(a, b)| Bounds::Date(a, b)),
+        }
+    }
+
     /// The hierarchy.
     pub fn hierarchy(&self) -> &Hierarchy {
         &self.hierarchy
@@ -216,6 +300,32 @@ mod tests {
         assert!(a.label_at("千代田区千代田1-1", 2).is_err());
     }
 
+    proptest::proptest! {
+        /// Every label's range holds the value it was made from, at every level.
+        #[test]
+        fn labels_stand_for_ranges_that_hold_their_values(n in proptest::prelude::any::<i64>(), age in 0i64..=150, days in -25_000i32..25_000, level in 0u32..5) {
+            let b = g(Hierarchy::Bands { widths: vec![10, 100, 1000], top: Some(1_000_000), bottom: Some(-50) }, ValueType::Integer);
+            let label = b.label_at(&n.to_string(), level.min(4)).unwrap();
+            match b.bounds_of(&label) {
+                Some(Bounds::Int(lo, hi)) => proptest::prop_assert!(lo.is_none_or(|lo| lo <= n) && hi.is_none_or(|hi| n <= hi), "{label}"),
+                other => proptest::prop_assert!(false, "{label}: {other:?}"),
+            }
+            let a = g(Hierarchy::Age { bands: vec![5, 10, 20], top: 90 }, ValueType::Integer);
+            let label = a.label_at(&age.to_string(), level).unwrap();
+            match a.bounds_of(&label) {
+                Some(Bounds::Int(lo, hi)) => proptest::prop_assert!(lo.is_none_or(|lo| lo <= age) && hi.is_none_or(|hi| age <= hi), "{label}"),
+                other => proptest::prop_assert!(false, "{label}: {other:?}"),
+            }
+            let d = g(Hierarchy::Date, ValueType::Date);
+            let date = Date::from_days_since_epoch(days);
+            let label = d.label_at(&date.to_string(), level).unwrap();
+            match d.bounds_of(&label) {
+                Some(Bounds::Date(lo, hi)) => proptest::prop_assert!(lo.is_none_or(|lo| lo <= days) && hi.is_none_or(|hi| days <= hi), "{label}"),
+                other => proptest::prop_assert!(false, "{label}: {other:?}"),
+            }
+        }
+    }
+
     #[test]
     fn bands_at_the_ends_of_the_integer_range_do_not_wrap() {
         let g = g(Hierarchy::Bands { widths: vec![10, 1000], top: None, bottom: None }, ValueType::Integer);
@@ -255,6 +365,7 @@ mod tests {
             description: None,
             l: None,
             weight: 1.0,
+            line: 0,
         };
         let cx = Context { reference_date: Date::new(2026, 1, 1).unwrap(), key: None };
         let t = Generalize::new(&col, Hierarchy::Custom(h), 1, &cx);

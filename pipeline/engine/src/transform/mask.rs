@@ -72,6 +72,7 @@ mod tests {
             description: None,
             l: None,
             weight: 1.0,
+            line: 0,
         };
         let m = Mask::new(&col);
         assert_eq!(m.apply(Some("090-1234-5678")), Ok(Cell::str("090-****-****")));

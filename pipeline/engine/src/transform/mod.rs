@@ -7,7 +7,7 @@ mod pseudonymize;
 mod suppress_rare;
 mod top_bottom_code;
 
-pub use generalize::Generalize;
+pub use generalize::{BoundKind, Bounds, Generalize};
 
 use crate::cell::{Cell, Malformed};
 use crate::keys::Key;
