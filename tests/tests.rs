@@ -8,5 +8,6 @@ mod end_to_end;
 mod fail_closed;
 mod formats;
 mod python_clients;
+mod reports;
 mod risk;
 mod search;

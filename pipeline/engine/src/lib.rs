@@ -17,10 +17,12 @@ pub mod optimize;
 pub mod output;
 pub mod privacy;
 pub mod progress;
+pub mod render;
 pub mod report;
 pub mod risk;
 pub mod run;
 pub mod standards;
+pub mod tally;
 pub mod transform;
 
 pub use error::{EngineError, Location};

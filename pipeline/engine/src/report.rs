@@ -3,9 +3,9 @@
 //! value of an identifier.
 
 use crate::privacy::ClassStats;
+use crate::render::{Block, Doc, Lang};
 use crate::standards::Standard;
 use serde::Serialize;
-use std::fmt::Write;
 
 /// One column as the report and data dictionary describe it.
 #[derive(Debug, Clone, Serialize)]
@@ -28,6 +28,8 @@ pub struct ColumnReport {
     pub output_type: Option<String>,
     /// Granularity: what the action leaves, e.g. "age hierarchy, level 1: 5-year bands".
     pub detail: String,
+    /// The same in Japanese.
+    pub detail_ja: String,
     /// Generalisation level, when generalised.
     pub level: Option<u32>,
     /// Description from the rules.
@@ -38,6 +40,8 @@ pub struct ColumnReport {
     pub distinct_values: Option<u64>,
     /// The categories of a generalised or categorical column (at most 60), for the data dictionary.
     pub categories: Option<Vec<String>>,
+    /// The column's values in the release (counted while it was written).
+    pub values: Option<crate::tally::ValueSummary>,
 }
 
 /// Distinct l-diversity of one sensitive column.
@@ -135,6 +139,8 @@ pub struct Report {
     pub rows_rejected: u64,
     /// Rejected rows per input column.
     pub rejected_by_column: Vec<(String, u64)>,
+    /// Rejected rows per input column and reason (`column`, `reason`, rows); never a value.
+    pub rejected_reasons: Vec<(String, String, u64)>,
     /// Rows suppressed to reach k and l.
     pub suppressed: u64,
     /// Classes suppressed for size below k.
@@ -168,6 +174,11 @@ pub struct Report {
     pub row_order: String,
     /// The generalisation search, when the rules ask for one.
     pub search: Option<crate::optimize::SearchReport>,
+    /// How re-identifiable the release is for an attacker who knows every released column
+    /// except the sensitive ones (computed while writing; none for `check`).
+    pub release_risk: Option<crate::tally::ReleaseRisk>,
+    /// Why rows were suppressed, per privacy model.
+    pub suppression_causes: Vec<crate::privacy::SuppressionCause>,
     /// The audit log's head (`entry:sha256`) when the release was made: the log must hold
     /// exactly this entry for as long as the release exists (`tokumei audit verify --anchor`).
     pub audit_head: Option<String>,
@@ -179,285 +190,586 @@ pub struct Report {
     pub timings: Timings,
 }
 
-/// `s` as literal text in Markdown (a table cell or a line): characters that start markup are
-/// backslash-escaped (`![img](url)`, `[link]`, `*`, `_`, backticks, `|`, `#`...), `<`, `>` and
-/// `&` become entities (no HTML tag or entity survives), line breaks become `↵` and other control
-/// characters `�`, and a leading `=`, `+`, `-` or `@` is escaped so no spreadsheet formula is
-/// pasted on. Every value from rules or data goes through it.
-pub fn md(s: &str) -> String {
-    let mut o = String::with_capacity(s.len() + 8);
-    for (i, c) in s.chars().enumerate() {
-        match c {
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '&' => o.push_str("&amp;"),
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '!' | '|' | '~' | '"' => {
-                o.push('\\');
-                o.push(c);
-            }
-            '=' | '+' | '-' | '@' if i == 0 => {
-                o.push('\\');
-                o.push(c);
-            }
-            '\n' | '\r' | '\u{2028}' | '\u{2029}' => o.push('↵'),
-            c if c.is_control() => o.push('\u{FFFD}'),
-            c => o.push(c),
-        }
-    }
-    o
-}
-
 fn pct(n: u64, d: u64) -> String {
     if d == 0 { "0%".into() } else { format!("{:.2}%", n as f64 * 100.0 / d as f64) }
 }
 
-fn stats_table(s: &ClassStats, out: &mut String) {
-    let _ = writeln!(out, "| measure | value |\n|---|---|");
-    let _ = writeln!(out, "| records | {} |", s.records);
-    let _ = writeln!(out, "| equivalence classes | {} |", s.classes);
-    let _ = writeln!(out, "| smallest class (k) | {} |", s.min_class_size);
-    let _ = writeln!(out, "| mean class size | {:.2} |", s.mean_class_size);
-    let _ = writeln!(out, "| records unique on the quasi-identifiers | {} |", s.unique_records);
-    let _ = writeln!(out, "| highest re-identification risk (prosecutor) | {:.4} |", s.prosecutor_risk_max);
-    let _ = writeln!(out, "| average re-identification risk (prosecutor) | {:.4} |", s.prosecutor_risk_avg);
-    let _ = writeln!(out, "\n| class size | classes | records |\n|---|---|---|");
-    for b in s.histogram.iter().filter(|b| b.classes > 0) {
-        let _ = writeln!(out, "| {} | {} | {} |", b.sizes, b.classes, b.records);
-    }
+fn stats_blocks(lang: Lang, title: &str, s: &ClassStats, out: &mut Vec<Block>) {
+    let t = |ja: &str, en: &str| lang.pick(ja, en).to_string();
+    out.push(Block::Sub(title.to_string()));
+    out.push(Block::Table {
+        head: vec![t("指標", "measure"), t("値", "value")],
+        rows: vec![
+            vec![t("レコード数", "records"), s.records.to_string()],
+            vec![t("同値クラス数", "equivalence classes"), s.classes.to_string()],
+            vec![t("最小クラスの大きさ（k）", "smallest class (k)"), s.min_class_size.to_string()],
+            vec![t("平均クラスの大きさ", "mean class size"), format!("{:.2}", s.mean_class_size)],
+            vec![
+                t("準識別子で一意なレコード", "records unique on the quasi-identifiers"),
+                s.unique_records.to_string(),
+            ],
+            vec![
+                t("最大再識別リスク（検察官モデル）", "highest re-identification risk (prosecutor)"),
+                format!("{:.4}", s.prosecutor_risk_max),
+            ],
+            vec![
+                t("平均再識別リスク（検察官モデル）", "average re-identification risk (prosecutor)"),
+                format!("{:.4}", s.prosecutor_risk_avg),
+            ],
+        ],
+    });
+    out.push(Block::Bars {
+        title: format!("{}: {title}", t("クラスの大きさ別のレコード数", "records by class size")),
+        bars: s.histogram.iter().map(|b| (b.sizes.clone(), b.records)).collect(),
+        unit: t("レコード", "records"),
+    });
 }
 
 impl Report {
-    /// The human-readable report for the compliance officer (every value escaped by [`md`]).
-    pub fn to_markdown(&self) -> String {
-        let mut o = String::new();
-        let _ = writeln!(o, "# De-identification report: {}\n", md(&self.dataset));
-        let _ = writeln!(o, "| | |\n|---|---|");
-        let mode = if self.mode == "anonymized" {
-            "anonymized (匿名加工情報)"
+    /// The report for the compliance officer, in `lang`: what was done, why records were
+    /// suppressed, each processing standard with its legal provision, and the risk that remains.
+    pub fn officer(&self, lang: Lang) -> Doc {
+        let t = |ja: &str, en: &str| lang.pick(ja, en).to_string();
+        let ja = lang == Lang::Ja;
+        let anonymized = self.mode == "anonymized";
+        let mut b: Vec<Block> = Vec::new();
+        b.push(Block::Title(if anonymized {
+            format!("{}：{}", t("匿名加工情報 作成報告書", "De-identification report"), self.dataset)
         } else {
-            "pseudonymized (仮名加工情報)"
+            format!("{}：{}", t("仮名化データ 作成報告書", "Pseudonymisation report"), self.dataset)
+        }));
+        let failed: Vec<&Standard> = self.processing_standards.iter().filter(|s| !s.passed).collect();
+        b.push(Block::Para(if ja {
+            format!(
+                "入力{}件のうち、不正な値の{}件を除外し、プライバシー保護のため{}件を秘匿して、{}件を出力しました。準識別子の組合せはどれも{}件以上に共通します（要求 k={}）。加工基準（{}）：{}。",
+                self.rows_in,
+                self.rows_rejected,
+                self.suppressed,
+                self.rows_out,
+                self.k_achieved,
+                self.k,
+                if anonymized { "法116条1項・規則62条" } else { "規則31条" },
+                if failed.is_empty() { "全て適合" } else { "不適合あり" }
+            )
+        } else {
+            format!(
+                "Of {} input rows, {} were left out for malformed values and {} suppressed for privacy; {} were written. Every combination of the quasi-identifiers is shared by at least {} records (k={} required). Processing standards ({}): {}.",
+                self.rows_in,
+                self.rows_rejected,
+                self.suppressed,
+                self.rows_out,
+                self.k_achieved,
+                self.k,
+                if anonymized { "APPI art. 116(1), rule 62" } else { "rule 31" },
+                if failed.is_empty() { "all met" } else { "NOT all met" }
+            )
+        }));
+        if let Some(r) = &self.release_risk
+            && r.k < u64::from(self.k)
+            && r.k > 0
+        {
+            let worst: Vec<String> = r
+                .by_column
+                .iter()
+                .filter(|c| c.records_below_k > 0)
+                .take(5)
+                .map(|c| format!("{} ({})", c.column, c.records_below_k))
+                .collect();
+            b.push(Block::Warn(if ja {
+                format!(
+                    "公開される列（要配慮の列を除く）を全て知る者に対しては、{}人が一意になり、{}人がk={}未満のクラスに入ります。原因となる列：{}。これらの列を一般化するか準識別子として扱うことを検討してください。",
+                    r.unique_records,
+                    r.records_below_k,
+                    self.k,
+                    worst.join("、")
+                )
+            } else {
+                format!(
+                    "An attacker who knows every released column except the sensitive ones finds {} people unique and {} in classes below k={}. Columns that cause it: {}. Generalise them or declare them quasi-identifiers.",
+                    r.unique_records,
+                    r.records_below_k,
+                    self.k,
+                    worst.join(", ")
+                )
+            }));
+        }
+
+        b.push(Block::Heading(t("概要", "Summary")));
+        let mode = if anonymized {
+            t("匿名加工（行政機関等匿名加工情報）", "anonymized (行政機関等匿名加工情報)")
+        } else {
+            t("仮名化（鍵を管理する仮名コード）", "pseudonymized (managed-key codes)")
         };
-        for (k, v) in [
-            ("release id", md(&self.release_id)),
-            ("job", md(&self.job)),
-            ("mode", mode.into()),
-            ("created", self.created_at.clone()),
-            ("reference date for ages", self.reference_date.clone()),
-            (
-                "input",
+        let mut rows = vec![
+            vec![t("リリースID", "release id"), self.release_id.clone()],
+            vec![t("ジョブ", "job"), self.job.clone()],
+            vec![t("加工の区分", "mode"), mode],
+            vec![t("作成日時（UTC）", "created (UTC)"), self.created_at.clone()],
+            vec![t("年齢の基準日", "reference date for ages"), self.reference_date.clone()],
+            vec![
+                t("入力", "input"),
                 format!(
                     "{} ({}{})",
-                    md(&self.input.path),
+                    self.input.path,
                     self.input.format,
                     self.input.encoding.as_ref().map(|e| format!(", {e}")).unwrap_or_default()
                 ),
-            ),
-            ("input SHA-256", format!("`{}`", self.input.sha256)),
-            ("rules", md(&self.rules)),
-            ("rules SHA-256", format!("`{}`", self.rules_sha256)),
-            ("pseudonym key", self.key_id.as_deref().map(md).unwrap_or_else(|| "none used".into())),
-            ("output", self.output_file.as_deref().map(md).unwrap_or_else(|| "none (check only)".into())),
-            ("row order", self.row_order.clone()),
-            ("output SHA-256", self.output_sha256.as_ref().map(|h| format!("`{h}`")).unwrap_or_default()),
-            (
-                "audit log head at creation",
-                self.audit_head
-                    .as_ref()
-                    .map(|h| format!("`{h}` (keep it: `tokumei audit verify --anchor` proves the log still holds it)"))
-                    .unwrap_or_default(),
-            ),
-            ("time taken", format!("{:.2} s", self.timings.total_ms as f64 / 1000.0)),
-        ] {
-            let _ = writeln!(o, "| {k} | {v} |");
+            ],
+            vec![t("入力のSHA-256", "input SHA-256"), self.input.sha256.clone()],
+            vec![t("ルール", "rules"), self.rules.clone()],
+            vec![t("ルールのSHA-256", "rules SHA-256"), self.rules_sha256.clone()],
+            vec![
+                t("仮名化の鍵", "pseudonym key"),
+                match &self.key_id {
+                    Some(k) if ja && k.starts_with("ephemeral") => "このリリースだけの乱数の鍵（保存しない）".into(),
+                    Some(k) => k.clone(),
+                    None => t("使用しない", "none used"),
+                },
+            ],
+            vec![
+                t("出力ファイル", "output file"),
+                self.output_file.clone().unwrap_or_else(|| t("なし（検査のみ）", "none (check only)")),
+            ],
+            vec![t("出力のSHA-256", "output SHA-256"), self.output_sha256.clone().unwrap_or_default()],
+            vec![
+                t("行の順序", "row order"),
+                if self.row_order == "input order" {
+                    t("入力の順序", "input order")
+                } else {
+                    t("リリースごとの無作為な順序", "random per release")
+                },
+            ],
+        ];
+        if let Some(h) = &self.audit_head {
+            rows.push(vec![
+                t("作成時の監査ログの先頭", "audit log head at creation"),
+                format!(
+                    "{h} {}",
+                    t(
+                        "（控えておくこと：tokumei audit verify --anchor で、ログがこの記録を今も保持していることを証明できる）",
+                        "(keep it: `tokumei audit verify --anchor` proves the log still holds it)"
+                    )
+                ),
+            ]);
         }
-        let _ = writeln!(o, "\n## Rows\n\n| | rows | share |\n|---|---|---|");
-        let _ = writeln!(o, "| read | {} | 100% |", self.rows_in);
-        let _ = writeln!(
-            o,
-            "| rejected (malformed values) | {} | {} |",
-            self.rows_rejected,
-            pct(self.rows_rejected, self.rows_in)
-        );
-        let _ = writeln!(o, "| suppressed (privacy) | {} | {} |", self.suppressed, pct(self.suppressed, self.rows_in));
-        let _ = writeln!(o, "| written | {} | {} |", self.rows_out, pct(self.rows_out, self.rows_in));
-        for (c, n) in &self.rejected_by_column {
-            let _ = writeln!(o, "\nRejected because of column {}: {n} rows.", md(c));
+        rows.push(vec![t("処理時間", "time taken"), format!("{:.2} s", self.timings.total_ms as f64 / 1000.0)]);
+        b.push(Block::Table { head: vec![t("項目", "item"), t("内容", "value")], rows });
+
+        b.push(Block::Heading(t("件数", "Rows")));
+        b.push(Block::Table {
+            head: vec![t("", ""), t("件数", "rows"), t("割合", "share")],
+            rows: vec![
+                vec![t("入力", "read"), self.rows_in.to_string(), "100%".into()],
+                vec![
+                    t("不正な値で除外", "rejected (malformed values)"),
+                    self.rows_rejected.to_string(),
+                    pct(self.rows_rejected, self.rows_in),
+                ],
+                vec![
+                    t("プライバシー保護のため秘匿", "suppressed (privacy)"),
+                    self.suppressed.to_string(),
+                    pct(self.suppressed, self.rows_in),
+                ],
+                vec![t("出力", "written"), self.rows_out.to_string(), pct(self.rows_out, self.rows_in)],
+            ],
+        });
+        if !self.rejected_reasons.is_empty() {
+            b.push(Block::Sub(t("除外した理由", "Why rows were rejected")));
+            b.push(Block::Table {
+                head: vec![t("列", "column"), t("理由", "reason"), t("件数", "rows")],
+                rows: self.rejected_reasons.iter().map(|(c, r, n)| vec![c.clone(), r.clone(), n.to_string()]).collect(),
+            });
         }
-        let _ = writeln!(o, "\n## Privacy models\n");
-        let _ = writeln!(
-            o,
-            "- k-anonymity over {}: required k = {}, achieved k = {} ({} classes below k suppressed)",
-            self.quasi_identifiers.iter().map(|q| md(q)).collect::<Vec<_>>().join(", "),
-            self.k,
-            self.k_achieved,
-            self.classes_below_k
-        );
+        b.push(Block::Sub(t("秘匿した理由", "Why records were suppressed")));
+        if self.suppression_causes.is_empty() {
+            b.push(Block::Para(t("秘匿したレコードはありません。", "No record was suppressed.")));
+        } else {
+            b.push(Block::Para(t(
+                "各クラスは、最初に満たさなかったプライバシーモデル（k-匿名性、次に要配慮の列ごとのモデル）の行に数えています。",
+                "Each suppressed class is counted under the first privacy model it failed (k-anonymity first, then each sensitive column's models).",
+            )));
+            b.push(Block::Table {
+                head: vec![t("モデル", "model"), t("クラス数", "classes"), t("レコード数", "records")],
+                rows: self
+                    .suppression_causes
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            if ja { c.model_ja.clone() } else { c.model.clone() },
+                            c.classes.to_string(),
+                            c.rows.to_string(),
+                        ]
+                    })
+                    .collect(),
+            });
+        }
+        let cells: Vec<Vec<String>> = self
+            .columns
+            .iter()
+            .filter_map(|c| c.cells_suppressed.filter(|n| *n > 0).map(|n| vec![c.name.clone(), n.to_string()]))
+            .collect();
+        if !cells.is_empty() {
+            b.push(Block::Para(t(
+                "まれな値を欠損にしたセル（セル秘匿）：",
+                "Cells set to null as rare values (cell suppression):",
+            )));
+            b.push(Block::Table { head: vec![t("列", "column"), t("セル数", "cells")], rows: cells });
+        }
+
+        b.push(Block::Heading(if anonymized {
+            t("加工基準（法116条1項・規則62条）", "Processing standards (APPI art. 116(1), rule 62)")
+        } else {
+            t("加工基準（規則31条）", "Processing standards (rule 31)")
+        }));
+        for s in &self.processing_standards {
+            b.push(Block::Check {
+                ok: s.passed,
+                status: if s.passed { t("適合", "PASS") } else { t("不適合", "FAIL") },
+                title: if ja {
+                    format!("{}：{}", s.legal, s.title_ja)
+                } else {
+                    format!("{} ({}): {}", s.id, s.legal, s.title)
+                },
+                items: if ja { s.evidence_ja.clone() } else { s.evidence.clone() },
+                fix: if ja { s.fix_ja.clone() } else { s.fix.clone() },
+            });
+        }
+
+        b.push(Block::Heading(t("列ごとの処理", "Columns")));
+        b.push(Block::Table {
+            head: vec![
+                t("列", "column"),
+                t("役割", "role"),
+                t("処理", "action"),
+                t("出力列", "output"),
+                t("粒度", "granularity"),
+            ],
+            rows: self
+                .columns
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.name.clone(),
+                        if ja { role_ja(&c.role).to_string() } else { c.role.clone() },
+                        c.action.clone(),
+                        c.output.clone().unwrap_or_else(|| t("（削除）", "(deleted)")),
+                        if ja { c.detail_ja.clone() } else { c.detail.clone() },
+                    ]
+                })
+                .collect(),
+        });
+
+        b.push(Block::Heading(t("プライバシーモデル", "Privacy models")));
+        let mut models = vec![if ja {
+            format!(
+                "k-匿名性（準識別子：{}）：要求 k={}、達成 k={}（k未満で秘匿したクラス {}）",
+                self.quasi_identifiers.join("、"),
+                self.k,
+                self.k_achieved,
+                self.classes_below_k
+            )
+        } else {
+            format!(
+                "k-anonymity over {}: required k={}, achieved k={} ({} classes below k suppressed)",
+                self.quasi_identifiers.join(", "),
+                self.k,
+                self.k_achieved,
+                self.classes_below_k
+            )
+        }];
         for l in &self.l_diversity {
-            let req = l.required.map_or("not required".to_string(), |r| format!("required l = {r}"));
-            let _ = writeln!(o, "- distinct l-diversity of {}: {req}, achieved l = {}", md(&l.column), l.achieved);
+            models.push(match (ja, l.required) {
+                (true, Some(r)) => {
+                    format!("{}のl-多様性（{}）：要求 l={r}、達成 l={}", l.column, self.l_model, l.achieved)
+                }
+                (true, None) => format!("{}のl-多様性：要求なし（達成 l={}）", l.column, l.achieved),
+                (false, Some(r)) => {
+                    format!("l-diversity ({}) of {}: required l={r}, achieved l={}", self.l_model, l.column, l.achieved)
+                }
+                (false, None) => format!("l-diversity of {}: not required (achieved l={})", l.column, l.achieved),
+            });
         }
-        let _ = writeln!(o, "- l-diversity variant: {}", self.l_model);
-        for t in &self.t_closeness {
-            let kind = format!("{} distance", t.distance);
-            let _ = writeln!(
-                o,
-                "- t-closeness of {} ({kind}): required t = {}, achieved t = {:.4}",
-                md(&t.column),
-                t.t,
-                t.achieved
-            );
+        for tc in &self.t_closeness {
+            models.push(if ja {
+                let d = match tc.distance.as_str() {
+                    "ordered" => "順序",
+                    "hierarchical" => "階層",
+                    _ => "等",
+                };
+                format!("{}のt-近接性（{d}距離）：要求 t={}、達成 t={:.4}", tc.column, tc.t, tc.achieved)
+            } else {
+                format!(
+                    "t-closeness of {} ({} distance): required t={}, achieved t={:.4}",
+                    tc.column, tc.distance, tc.t, tc.achieved
+                )
+            });
         }
         if let Some(r) = self.max_average_risk {
-            let _ = writeln!(
-                o,
-                "- average re-identification risk: at most {r}, achieved {:.4}",
-                self.after.prosecutor_risk_avg
-            );
+            models.push(if ja {
+                format!("平均再識別リスク：上限 {r}、達成 {:.4}", self.after.prosecutor_risk_avg)
+            } else {
+                format!("average re-identification risk: at most {r}, achieved {:.4}", self.after.prosecutor_risk_avg)
+            });
         }
-        let _ = writeln!(o, "- classes suppressed for l-diversity or t-closeness: {}", self.classes_below_l);
-        let _ = writeln!(
-            o,
-            "- suppression limit: {} of rows; used {}",
-            pct((self.max_suppression * 10000.0) as u64, 10000),
-            pct(self.suppressed, self.rows_in)
-        );
+        models.push(if ja {
+            format!(
+                "秘匿の上限：{}、使用 {}",
+                pct((self.max_suppression * 10000.0) as u64, 10000),
+                pct(self.suppressed, self.rows_in)
+            )
+        } else {
+            format!(
+                "suppression limit: {}; used {}",
+                pct((self.max_suppression * 10000.0) as u64, 10000),
+                pct(self.suppressed, self.rows_in)
+            )
+        });
+        b.push(Block::List(models));
         if let Some(sr) = &self.search {
-            let _ = writeln!(o, "\n### Generalisation search\n");
-            let _ = writeln!(
-                o,
-                "{} search minimising {}: {:.6} (lower bound {:.6}); {} lattice nodes, {} evaluated, {} ruled out by bounds, {:.1} ms.\n",
-                if sr.optimal { "Optimal" } else { "Best-effort (not proven optimal)" },
-                sr.quality_model,
-                sr.quality,
-                sr.lower_bound,
-                sr.nodes,
-                sr.evaluated,
-                sr.pruned,
-                sr.ms
-            );
-            let _ = writeln!(o, "| column | level |\n|---|---|");
-            for (c, l) in &sr.levels {
-                let _ = writeln!(o, "| {} | {l} |", md(c));
-            }
+            b.push(Block::Sub(t("一般化レベルの探索", "Generalisation search")));
+            b.push(Block::Para(if ja {
+                format!(
+                    "{}：{}を最小化（{:.6}、下界 {:.6}）。格子の{}ノード中{}を評価、{}を枝刈り、{:.1} ms。",
+                    if sr.optimal { "最適解" } else { "最善努力（最適性は未証明）" },
+                    sr.quality_model,
+                    sr.quality,
+                    sr.lower_bound,
+                    sr.nodes,
+                    sr.evaluated,
+                    sr.pruned,
+                    sr.ms
+                )
+            } else {
+                format!(
+                    "{} search minimising {}: {:.6} (lower bound {:.6}); {} lattice nodes, {} evaluated, {} ruled out by bounds, {:.1} ms.",
+                    if sr.optimal { "Optimal" } else { "Best-effort (not proven optimal)" },
+                    sr.quality_model,
+                    sr.quality,
+                    sr.lower_bound,
+                    sr.nodes,
+                    sr.evaluated,
+                    sr.pruned,
+                    sr.ms
+                )
+            }));
+            b.push(Block::Table {
+                head: vec![t("列", "column"), t("選ばれたレベル", "chosen level")],
+                rows: sr.levels.iter().map(|(c, l)| vec![c.clone(), l.to_string()]).collect(),
+            });
             if let Some(m) = &sr.local_recoding {
-                let how = if sr.applied == "local" {
-                    "Applied to the output: Mondrian local recoding (each class shows its own levels; the table above is the global optimum, for comparison)"
+                b.push(Block::Para(if ja {
+                    format!(
+                        "{}：{}区画、最小 {}、秘匿 {}、{} {:.6}（全域最適 {:.6}）、{:.1} ms。",
+                        if sr.applied == "local" {
+                            "出力に適用：Mondrian 局所再符号化"
+                        } else {
+                            "比較のみ：Mondrian 局所再符号化"
+                        },
+                        m.partitions,
+                        m.min_size,
+                        m.suppressed,
+                        sr.quality_model,
+                        m.quality,
+                        sr.quality,
+                        m.ms
+                    )
                 } else {
-                    "For comparison, Mondrian local recoding of the same data (k and distinct l only; not applied)"
-                };
-                let _ = writeln!(
-                    o,
-                    "\n{how}: {} partitions, smallest {}, {} suppressed, {} {:.6} (global optimum {:.6}), {:.1} ms.",
-                    m.partitions, m.min_size, m.suppressed, sr.quality_model, m.quality, sr.quality, m.ms
-                );
+                    format!(
+                        "{}: {} partitions, smallest {}, {} suppressed, {} {:.6} (global optimum {:.6}), {:.1} ms.",
+                        if sr.applied == "local" {
+                            "Applied to the output: Mondrian local recoding"
+                        } else {
+                            "For comparison only: Mondrian local recoding"
+                        },
+                        m.partitions,
+                        m.min_size,
+                        m.suppressed,
+                        sr.quality_model,
+                        m.quality,
+                        sr.quality,
+                        m.ms
+                    )
+                }));
             }
         }
-        let _ = writeln!(o, "\n### Input, at the lowest levels the rules allow\n");
-        stats_table(&self.original, &mut o);
-        let _ = writeln!(o, "\n### Generalised, before suppression\n");
-        stats_table(&self.before, &mut o);
-        let _ = writeln!(o, "\n### Output\n");
-        stats_table(&self.after, &mut o);
-        let _ = writeln!(o, "\n## Processing standards\n");
-        for s in &self.processing_standards {
-            let _ = writeln!(o, "{}. **{}** — {}", s.id, if s.passed { "PASS" } else { "FAIL" }, s.title);
-            for e in &s.evidence {
-                let _ = writeln!(o, "   - {}", md(e));
-            }
-        }
-        let _ = writeln!(o, "\n## Columns\n\n| column | role | action | output | granularity |\n|---|---|---|---|---|");
-        for c in &self.columns {
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} | {} | {} |",
-                md(&c.name),
-                c.role,
-                c.action,
-                c.output.as_deref().map(md).unwrap_or_else(|| "(deleted)".into()),
-                md(&c.detail)
+
+        b.push(Block::Heading(t("再識別リスク", "Re-identification risk")));
+        // The input at the lowest allowed levels equals the table before suppression when no
+        // search moved a level: shown once.
+        if self.search.is_some() {
+            stats_blocks(
+                lang,
+                &t("入力（ルールが許す最も細かいレベル）", "Input, at the lowest levels the rules allow"),
+                &self.original,
+                &mut b,
             );
         }
-        let _ = writeln!(
-            o,
-            "\n## Timings\n\n| stage | ms |\n|---|---|\n| ingest and transform | {} |\n| privacy | {} |\n| write | {} |\n| total | {} |",
-            self.timings.ingest_ms, self.timings.privacy_ms, self.timings.write_ms, self.timings.total_ms
-        );
-        o
+        stats_blocks(lang, &t("一般化後・秘匿前", "Generalised, before suppression"), &self.before, &mut b);
+        stats_blocks(lang, &t("出力", "Output"), &self.after, &mut b);
+        if let Some(r) = &self.release_risk {
+            b.push(Block::Sub(t(
+                "公開される全ての列を知る者に対するリスク",
+                "Risk for an attacker who knows every released column",
+            )));
+            b.push(Block::Para(if ja {
+                format!(
+                    "要配慮の列とレコード符号を除く公開列（{}）を全て知る者を想定：最小クラス {}、同値クラス {}、一意なレコード {}、k={}未満のクラスのレコード {}。",
+                    r.columns.join("、"), r.k, r.classes, r.unique_records, self.k, r.records_below_k
+                )
+            } else {
+                format!(
+                    "Assuming an attacker knows every released column except the sensitive ones and record codes ({}): smallest class {}, {} classes, {} unique records, {} records in classes below k={}.",
+                    r.columns.join(", "), r.k, r.classes, r.unique_records, r.records_below_k, self.k
+                )
+            }));
+            if r.by_column.is_empty() {
+                b.push(Block::Para(t(
+                    "k-匿名性の対象外の公開列はありません。",
+                    "No released column lies outside the k-anonymity key.",
+                )));
+            } else {
+                b.push(Block::Table {
+                    head: vec![
+                        t("準識別子に加える列", "column added to the quasi-identifiers"),
+                        t("最小クラス", "smallest class"),
+                        t("一意になる人", "people made unique"),
+                        t("k未満になる人", "people below k"),
+                    ],
+                    rows: r
+                        .by_column
+                        .iter()
+                        .map(|c| {
+                            vec![
+                                c.column.clone(),
+                                c.k.to_string(),
+                                c.unique_records.to_string(),
+                                c.records_below_k.to_string(),
+                            ]
+                        })
+                        .collect(),
+                });
+            }
+        }
+        b.push(Block::Heading(t("処理時間", "Timings")));
+        b.push(Block::Table {
+            head: vec![t("段階", "stage"), "ms".into()],
+            rows: vec![
+                vec![t("読込と変換", "ingest and transform"), self.timings.ingest_ms.to_string()],
+                vec![t("プライバシー", "privacy"), self.timings.privacy_ms.to_string()],
+                vec![t("書出し", "write"), self.timings.write_ms.to_string()],
+                vec![t("合計", "total"), self.timings.total_ms.to_string()],
+            ],
+        });
+        Doc { lang, blocks: b }
     }
 
-    /// The data dictionary for the business user.
-    pub fn data_dictionary(&self) -> String {
-        let mut o = String::new();
-        let _ = writeln!(o, "# Data dictionary: {}\n", md(&self.dataset));
-        let _ = writeln!(
-            o,
-            "Release {}, {} rows, {} data.",
-            md(&self.release_id),
+    /// The data dictionary for the business user, in Japanese and English: every column with
+    /// its type, meaning, processing and values in natural order.
+    pub fn dictionary(&self) -> Doc {
+        let mut b: Vec<Block> = Vec::new();
+        b.push(Block::Title(format!("データ辞書 / Data dictionary：{}", self.dataset)));
+        let anonymized = self.mode == "anonymized";
+        b.push(Block::Para(format!(
+            "リリース {}、{}行、{}。/ Release {}, {} rows, {}.",
+            self.release_id,
             self.rows_out,
-            if self.mode == "anonymized" {
-                "anonymized (匿名加工情報)"
-            } else {
-                "pseudonymized (仮名加工情報)"
-            }
-        );
-        let _ = writeln!(
-            o,
-            "Every combination of the quasi-identifiers ({}) is shared by at least {} records.",
-            self.quasi_identifiers.iter().map(|q| md(q)).collect::<Vec<_>>().join(", "),
+            if anonymized { "匿名加工情報" } else { "仮名化データ" },
+            self.release_id,
+            self.rows_out,
+            if anonymized { "anonymized data" } else { "pseudonymized data" },
+        )));
+        b.push(Block::Para(format!(
+            "準識別子（{}）の組合せはどれも{}件以上に共通します。/ Every combination of the quasi-identifiers ({}) is shared by at least {} records.",
+            self.quasi_identifiers.join("、"),
+            self.k_achieved,
+            self.quasi_identifiers.join(", "),
             self.k_achieved
-        );
-        let order =
-            if self.row_order == "input order" { "the input's order" } else { "a random order made for this release" };
-        let _ = writeln!(o, "Rows are in {order}.");
-        let _ = writeln!(
-            o,
-            "Re-identifying any person, or combining this data with other data to do so, is prohibited by the contract and by law.\n"
-        );
-        let _ = writeln!(o, "| column | type | meaning | processing | values |\n|---|---|---|---|---|");
+        )));
+        b.push(Block::Para(if self.row_order == "input order" {
+            "行は入力の順序です。/ Rows are in the input's order.".into()
+        } else {
+            "行はこのリリースのために作った無作為な順序です。/ Rows are in a random order made for this release.".into()
+        }));
+        b.push(Block::Para(
+            "帯や範囲の列には、並べ替えと絞込みのための下限（_min）と上限（_max）の数値列があります（空欄は上限・下限なし）。/ Banded and range columns come with numeric lower (_min) and upper (_max) bound columns for sorting and filtering (empty where a band is open).".into(),
+        ));
+        b.push(Block::Para(
+            "本データにより特定の個人を識別すること、又は他の情報と照合して識別しようとすることは、契約及び法律（個人情報保護法45条）により禁止されています。/ Re-identifying any person, or combining this data with other data to do so, is prohibited by the contract and by law (APPI art. 45).".into(),
+        ));
+        let mut rows = Vec::new();
         for c in self.columns.iter().filter(|c| c.output.is_some()) {
-            let values = match &c.categories {
-                Some(v) => v.iter().map(|x| md(x)).collect::<Vec<_>>().join(", "),
-                None => c.distinct_values.map(|d| format!("{d} distinct values")).unwrap_or_default(),
-            };
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} | {} | {} |",
-                md(c.output.as_deref().unwrap_or_default()),
-                c.output_type.as_deref().unwrap_or_default(),
-                md(c.description.as_deref().unwrap_or(&c.name)),
-                md(&c.detail),
-                values
-            );
+            let out = c.output.clone().unwrap_or_default();
+            let values = describe_values(c);
+            rows.push(vec![
+                out.clone(),
+                c.output_type.clone().unwrap_or_default(),
+                c.description.clone().unwrap_or_else(|| c.name.clone()),
+                format!("{} / {}", c.detail_ja, c.detail),
+                role_both(&c.release_role),
+                values,
+            ]);
+            if let Some([lo, hi]) = &c.bounds {
+                for (bound, ja, en) in [(lo, "下限", "lower bound"), (hi, "上限", "upper bound")] {
+                    rows.push(vec![
+                        bound.clone(),
+                        "int64 / date".into(),
+                        format!("{out}の{ja} / {en} of {out}"),
+                        "—".into(),
+                        role_both(&c.release_role),
+                        String::new(),
+                    ]);
+                }
+            }
         }
-        o
+        b.push(Block::Table {
+            head: vec![
+                "列 / column".into(),
+                "型 / type".into(),
+                "意味 / meaning".into(),
+                "加工 / processing".into(),
+                "役割 / role".into(),
+                "値 / values".into(),
+            ],
+            rows,
+        });
+        Doc { lang: Lang::Ja, blocks: b }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::md;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// Whatever a value holds, its escaped form opens no tag, breaks no line and splits no
-        /// table cell.
-        #[test]
-        fn escaped_values_are_inert(s in any::<String>()) {
-            let e = md(&s);
-            prop_assert!(!e.contains('<') && !e.contains('>') && !e.contains('\n') && !e.contains('\r'));
-            prop_assert_eq!(e.replace("\\|", "").matches('|').count(), 0);
-            prop_assert!(!e.chars().any(|c| c.is_control()));
+/// The values of a column for the dictionary: categories in natural order, or a count and range.
+fn describe_values(c: &ColumnReport) -> String {
+    let Some(v) = &c.values else { return String::new() };
+    let mut s = match &v.categories {
+        Some(cats) if c.role != "linking_code" => cats.iter().map(|(l, _)| l.clone()).collect::<Vec<_>>().join(", "),
+        _ => {
+            let mut s = if c.role == "linking_code" {
+                format!("{}種類以上の符号（1レコードに1つ）/ codes, one per record", v.distinct)
+            } else {
+                format!("{}種類以上の値 / more than {} distinct values", v.distinct, v.distinct)
+            };
+            if let (Some(lo), Some(hi)) = (&v.min, &v.max) {
+                s.push_str(&format!("; {lo} 〜 {hi}"));
+            }
+            s
         }
+    };
+    if v.nulls > 0 {
+        s.push_str(&format!("; 空欄 / empty: {}", v.nulls));
     }
+    s
+}
 
-    #[test]
-    fn values_are_literal_text_in_markdown() {
-        assert_eq!(md("<script>alert(1)</script>"), "&lt;script&gt;alert\\(1\\)&lt;/script&gt;");
-        assert_eq!(md("![x](http://e.example/x.png)"), "\\!\\[x\\]\\(http://e.example/x.png\\)");
-        assert_eq!(md("=HYPERLINK(\"http://x\")"), "\\=HYPERLINK\\(\\\"http://x\\\"\\)");
-        assert_eq!(md("a|b\nc\r\u{7}"), "a\\|b↵c↵\u{FFFD}");
-        assert_eq!(md("35-39"), "35-39");
-        assert_eq!(md("-5"), "\\-5");
-        assert_eq!(md("東京都 *強調* _x_ `code` #1"), "東京都 \\*強調\\* \\_x\\_ \\`code\\` \\#1");
+fn role_ja(role: &str) -> &'static str {
+    match role {
+        "direct_identifier" => "直接識別子",
+        "identification_code" => "個人識別符号",
+        "linking_code" => "連結符号",
+        "quasi_identifier" => "準識別子",
+        "sensitive" => "要配慮",
+        _ => "その他",
     }
+}
+
+fn role_both(role: &str) -> String {
+    format!("{} / {role}", role_ja(role))
 }

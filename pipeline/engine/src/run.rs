@@ -7,8 +7,10 @@ use crate::keys::Key;
 use crate::output::{ColumnBuilder, Shuffler, parquet_writer, sha256_file};
 use crate::privacy::{self, Dictionary};
 use crate::progress::Progress;
+use crate::render::Lang;
 use crate::report::{ColumnReport, InputReport, LDiversity, Report, Timings};
 use crate::standards::{self, Achieved};
+use crate::tally::Tally;
 use crate::transform::{self, BoundKind, Bounds, ColumnTransform, Context};
 use arrow::array::{ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -227,6 +229,8 @@ pub fn run(
     let mut rows_in = 0u64;
     let mut rejected = 0u64;
     let mut rejected_by_column = vec![0u64; plan.columns.len()];
+    // (plan column, reason) -> rows: why rows were left out, never with a value.
+    let mut rejected_reasons: Vec<((usize, String), u64)> = Vec::new();
     let mut first_rejection: Option<String> = None;
     let mut codes = vec![0u32; dicts.len()];
     let mut cells = vec![Cell::Null; spill_fields.len()];
@@ -254,13 +258,18 @@ pub fn run(
                         file: job.input.clone(),
                         location: batch.location(row),
                         column: c.name.clone(),
-                        reason: reason.0,
+                        reason: reason.0.clone(),
                     };
                     match plan.on_malformed {
                         OnMalformed::Error => return Err(err),
                         OnMalformed::Reject { .. } => {
                             rejected += 1;
                             rejected_by_column[columns[col].plan] += 1;
+                            let key = (columns[col].plan, reason.0);
+                            match rejected_reasons.iter_mut().find(|(k, _)| *k == key) {
+                                Some((_, n)) => *n += 1,
+                                None => rejected_reasons.push((key, 1)),
+                            }
                             first_rejection.get_or_insert_with(|| err.to_string());
                         }
                     }
@@ -516,8 +525,14 @@ pub fn run(
     }
     let privacy_ms = privacy_started.elapsed().as_millis() as u64;
 
-    let achieved =
-        Achieved { k: after.min_class_size, l: l_diversity.clone(), suppressed: enforcement.suppressed, rows_out };
+    let chosen: &[(usize, u32)] = searched.as_ref().map_or(&[], |(_, levels)| levels.as_slice());
+    let achieved = Achieved {
+        k: after.min_class_size,
+        l: l_diversity.clone(),
+        suppressed: enforcement.suppressed,
+        rows_out,
+        chosen,
+    };
     let processing_standards = standards::evaluate(&plan, &achieved);
 
     let counts = ValueCounts { counts: &value_counts, nulled: &nulled, cells_suppressed: &cells_suppressed };
@@ -557,6 +572,10 @@ pub fn run(
             .filter(|(_, n)| **n > 0)
             .map(|(c, n)| (c.name.clone(), *n))
             .collect(),
+        rejected_reasons: rejected_reasons
+            .iter()
+            .map(|((c, reason), n)| (plan.columns[*c].name.clone(), reason.clone(), *n))
+            .collect(),
         suppressed: enforcement.suppressed,
         classes_below_k: enforcement.classes_below_k,
         classes_below_l: enforcement.classes_below_l,
@@ -573,6 +592,8 @@ pub fn run(
         processing_standards,
         search: searched.as_ref().map(|(r, _)| r.clone()),
         row_order: if plan.shuffle { "random per release".into() } else { "input order".into() },
+        release_risk: None,
+        suppression_causes: enforcement.causes.clone(),
         audit_head: None,
         output_file: None,
         output_sha256: None,
@@ -582,10 +603,12 @@ pub fn run(
         && plan.mode == Mode::Anonymized
     {
         return Err(EngineError::Privacy(format!(
-            "processing standard {} not met: {}\n  {}",
+            "processing standard {} ({}) not met: {}\n  {}\n  hint: {}",
             failed.id,
+            failed.legal,
             failed.title,
-            failed.evidence.join("\n  ")
+            failed.evidence.join("\n  "),
+            failed.fix.as_deref().unwrap_or_default()
         )));
     }
 
@@ -652,25 +675,62 @@ pub fn run(
         Some(h) => metadata.into_iter().chain([("tokumei.audit_head".to_string(), h.clone())]).collect(),
         None => metadata,
     };
+    // Written columns (labels and bounds) and what pass 2 counts over them: every column's
+    // values, and the classes over every column an attacker may know (all but the sensitive
+    // ones, record codes and bounds, which only repeat their labels).
+    let mut written: Vec<(usize, bool)> = Vec::new(); // (index in `columns`, is a bound)
+    for (ci, kind) in bound_kinds.iter().enumerate() {
+        written.push((ci, false));
+        if kind.is_some() && report.columns[columns[ci].plan].bounds.is_some() {
+            written.push((ci, true));
+            written.push((ci, true));
+        }
+    }
+    let known = |ci: usize| {
+        let c = &plan.columns[columns[ci].plan];
+        !matches!(c.role, Role::Sensitive | Role::LinkingCode)
+    };
+    let outside: Vec<usize> = written
+        .iter()
+        .enumerate()
+        .filter(|(_, (ci, bound))| !bound && known(*ci) && !plan.columns[columns[*ci].plan].is_privacy_key())
+        .map(|(w, _)| w)
+        .collect();
+    let out_name = |ci: usize| plan.columns[columns[ci].plan].output.clone().unwrap_or_default();
+    let known_names: Vec<String> =
+        written.iter().filter(|(ci, bound)| !bound && known(*ci)).map(|(ci, _)| out_name(*ci)).collect();
+    let outside_names: Vec<String> = outside.iter().map(|w| out_name(written[*w].0)).collect();
+    let mut tally = Tally::new(written.len(), outside);
     let encoded = Encoded {
         columns: &columns,
         bounds: &bound_kinds,
         dicts: &dicts,
         nulled: &nulled,
         keep: &enforcement.keep,
+        class_of_row: &classes.of_row,
         batch_lens: &batch_lens,
         spilled: !spill_fields.is_empty(),
     };
     write_parquet(
         &parquet_path,
-        out_schema,
+        out_schema.clone(),
         metadata,
         &encoded,
+        &mut tally,
         target.tmp_dir,
         plan.shuffle,
         rows_out as usize,
         opts.progress,
     )?;
+    let types: Vec<DataType> = out_schema.fields().iter().map(|f| f.data_type().clone()).collect();
+    let gens: Vec<Option<&crate::transform::Generalize>> =
+        written.iter().map(|(ci, bound)| if *bound { None } else { columns[*ci].transform.generalizer() }).collect();
+    for ((ci, bound), summary) in written.iter().zip(tally.summaries(&types, &gens)) {
+        if !bound {
+            report.columns[columns[*ci].plan].values = Some(summary);
+        }
+    }
+    report.release_risk = Some(tally.risk(known_names, outside_names, plan.privacy.k)?);
     let output_sha = sha256_file(&parquet_path)?;
     report.output_file = Some(parquet_name.clone());
     report.output_sha256 = Some(output_sha.clone());
@@ -683,10 +743,20 @@ pub fn run(
         std::fs::write(&p, text).map_err(|e| output_err(&p)(e.to_string()))
     };
     write("report.json", &json)?;
-    write("report.md", &report.to_markdown())?;
-    write("data_dictionary.md", &report.data_dictionary())?;
+    let (ja, en, dict) = (report.officer(Lang::Ja), report.officer(Lang::En), report.dictionary());
+    let docs = [
+        ("report.md", ja.markdown()),
+        ("report.html", ja.html()),
+        ("report.en.md", en.markdown()),
+        ("report.en.html", en.html()),
+        ("data_dictionary.md", dict.markdown()),
+        ("data_dictionary.html", dict.html()),
+    ];
+    for (name, text) in &docs {
+        write(name, text)?;
+    }
     let mut files = Vec::new();
-    for name in ["report.json", "report.md", "data_dictionary.md"] {
+    for name in std::iter::once("report.json").chain(docs.iter().map(|(n, _)| *n)) {
         files.push((name.to_string(), sha256_file(&target.release_dir.join(name))?));
     }
     files.push((parquet_name, output_sha));
@@ -733,24 +803,22 @@ fn column_reports(
             });
             let chosen = searched.and_then(|(_, levels)| levels.iter().find(|(p, _)| *p == i).map(|(_, l)| *l));
             let local = searched.is_some_and(|(r, _)| r.applied == "local");
-            let (detail, level) = match (&c.action, chosen) {
+            let (detail, detail_ja, level) = match (&c.action, chosen) {
                 (Action::Generalize { hierarchy, level: lo, max_level: hi, .. }, _) if local && hi > lo => (
                     format!(
-                        "{} hierarchy, local recoding: each class at its own level in {lo}..={hi}",
+                        "{} hierarchy, local recoding: each class at its own level from {lo} to {hi}",
                         hierarchy.name()
                     ),
+                    format!("一般化（局所再符号化）：クラスごとにレベル{lo}〜{hi}のいずれか"),
                     None,
                 ),
-                (Action::Generalize { hierarchy, level: lo, max_level: hi, .. }, Some(l)) if hi > lo => (
-                    format!(
-                        "{} hierarchy, level {l} (chosen by the search from {lo}..={hi}): {}",
-                        hierarchy.name(),
-                        hierarchy.describe_level(l)
-                    ),
-                    Some(l),
-                ),
-                (Action::Generalize { level, .. }, _) => (c.action.describe(), Some(*level)),
-                _ => (c.action.describe(), None),
+                (Action::Generalize { .. }, Some(l)) => {
+                    (c.action.describe_chosen(Some(l)), c.action.describe_ja(Some(l)), Some(l))
+                }
+                (Action::Generalize { level, .. }, _) => {
+                    (c.action.describe(), c.action.describe_ja(None), Some(*level))
+                }
+                _ => (c.action.describe(), c.action.describe_ja(None), None),
             };
             let bounds = oc
                 .and_then(|o| o.transform.generalizer())
@@ -766,6 +834,7 @@ fn column_reports(
                 output: c.output.clone(),
                 output_type: oc.map(|o| type_name(&o.transform.output_type())),
                 detail,
+                detail_ja,
                 level,
                 description: c.description.clone(),
                 cells_suppressed: global
@@ -776,6 +845,7 @@ fn column_reports(
                         as u64
                 }),
                 categories,
+                values: None,
             }
         })
         .collect()
@@ -783,6 +853,8 @@ fn column_reports(
 
 /// The encoded release: what pass 2 needs to write the kept rows.
 struct Encoded<'a> {
+    /// The k-anonymity class of each accepted row.
+    class_of_row: &'a [u32],
     columns: &'a [OutColumn],
     /// The kind of bounds written after each column, if any.
     bounds: &'a [Option<BoundKind>],
@@ -801,6 +873,7 @@ fn write_parquet(
     out_schema: SchemaRef,
     metadata: Vec<(String, String)>,
     enc: &Encoded,
+    tally: &mut Tally,
     tmp_dir: &std::path::Path,
     shuffle: bool,
     rows_out: usize,
@@ -864,6 +937,9 @@ fn write_parquet(
                 arrays.push(hi);
             }
         }
+        let ids: Vec<u32> =
+            enc.class_of_row[start..start + len].iter().zip(keep).filter(|(_, k)| **k).map(|(c, _)| *c).collect();
+        tally.add(&arrays, &ids);
         let rb = RecordBatch::try_new_with_options(
             out_schema.clone(),
             arrays,

@@ -1,25 +1,35 @@
-//! The processing standards of the domain brief, each as pass/fail with its evidence:
-//! 法116条1項 / 規則62条 for anonymized data (five measures) and 規則31条 for
-//! pseudonymized data.
+//! The processing standards of the domain brief, each as pass/fail with its evidence in Japanese
+//! and English: 法116条1項 / 規則62条 for anonymized data (five measures) and 規則31条 for
+//! pseudonymized data. A failed standard names the columns and rule lines at fault and the fix.
 
 use serde::Serialize;
-use tokumei_rules::{Action, Hierarchy, Mode, Plan, Role, ValueType};
+use tokumei_rules::{Action, ColumnPlan, Hierarchy, Mode, Plan, Role, ValueType};
 
 /// One processing standard's result.
 #[derive(Debug, Clone, Serialize)]
 pub struct Standard {
     /// Number in the regulation.
     pub id: u32,
-    /// What it requires.
+    /// The provision, e.g. `規則62条1号（法116条1項）`.
+    pub legal: String,
+    /// What it requires (English).
     pub title: String,
+    /// What it requires (Japanese).
+    pub title_ja: String,
     /// Whether the release meets it.
     pub passed: bool,
-    /// Why: one line per column or check.
+    /// Why: one line per column or check (English).
     pub evidence: Vec<String>,
+    /// Why (Japanese).
+    pub evidence_ja: Vec<String>,
+    /// How to meet it, when it fails (English).
+    pub fix: Option<String>,
+    /// How to meet it (Japanese).
+    pub fix_ja: Option<String>,
 }
 
 /// What the privacy stage achieved, as input to standard 5.
-pub struct Achieved {
+pub struct Achieved<'a> {
     /// Smallest class in the output.
     pub k: u64,
     /// Required and achieved l per sensitive output column.
@@ -28,152 +38,302 @@ pub struct Achieved {
     pub suppressed: u64,
     /// Rows out.
     pub rows_out: u64,
+    /// Levels chosen by the search, `(plan column, level)`.
+    pub chosen: &'a [(usize, u32)],
 }
 
-fn cols_with(plan: &Plan, role: Role) -> impl Iterator<Item = &tokumei_rules::ColumnPlan> {
-    plan.columns.iter().filter(move |c| c.role == role)
+/// Evidence lines in both languages.
+#[derive(Default)]
+struct Lines {
+    en: Vec<String>,
+    ja: Vec<String>,
 }
 
-fn line(c: &tokumei_rules::ColumnPlan) -> String {
-    format!("{}: {}", c.name, c.action.describe())
+impl Lines {
+    fn push(&mut self, en: String, ja: String) {
+        self.en.push(en);
+        self.ja.push(ja);
+    }
+    fn or_none(mut self) -> Self {
+        if self.en.is_empty() {
+            self.push("no column has this role".into(), "該当する列なし".into());
+        }
+        self
+    }
+}
+
+struct Ctx<'a> {
+    plan: &'a Plan,
+    chosen: &'a [(usize, u32)],
+}
+
+impl Ctx<'_> {
+    fn level_of(&self, c: &ColumnPlan) -> Option<u32> {
+        let i = self.plan.columns.iter().position(|p| std::ptr::eq(p, c))?;
+        self.chosen.iter().find(|(p, _)| *p == i).map(|(_, l)| *l)
+    }
+
+    /// `name: what was done` in both languages.
+    fn line(&self, c: &ColumnPlan) -> (String, String) {
+        let l = self.level_of(c);
+        (format!("{}: {}", c.name, c.action.describe_chosen(l)), format!("{}：{}", c.name, c.action.describe_ja(l)))
+    }
+
+    /// Where the column's rule is, for a failure.
+    fn at(&self, c: &ColumnPlan) -> String {
+        format!("{}:{}", self.plan.rules_path.display(), c.line)
+    }
+
+    fn cols(&self, role: Role) -> impl Iterator<Item = &ColumnPlan> {
+        self.plan.columns.iter().filter(move |c| c.role == role)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn standard(
+    id: u32,
+    legal: &str,
+    title: &str,
+    title_ja: &str,
+    passed: bool,
+    lines: Lines,
+    fix: &str,
+    fix_ja: &str,
+) -> Standard {
+    Standard {
+        id,
+        legal: legal.into(),
+        title: title.into(),
+        title_ja: title_ja.into(),
+        passed,
+        evidence: lines.en,
+        evidence_ja: lines.ja,
+        fix: (!passed).then(|| fix.to_string()),
+        fix_ja: (!passed).then(|| fix_ja.to_string()),
+    }
 }
 
 /// Standards 1-3: identifying descriptions, identification codes, linking codes.
-fn deletion_standards(plan: &Plan) -> Vec<Standard> {
-    let s1: Vec<_> = cols_with(plan, Role::DirectIdentifier).collect();
-    let s1_ok = s1.iter().all(|c| match &c.action {
-        Action::Drop | Action::Mask { .. } => true,
-        Action::Generalize { level, .. } => *level > 0,
-        _ => false,
-    });
-    let s2: Vec<_> = cols_with(plan, Role::IdentificationCode).collect();
-    let s3: Vec<_> = cols_with(plan, Role::LinkingCode).collect();
-    let s3_ok = s3.iter().all(|c| matches!(c.action, Action::Drop | Action::Pseudonymize { .. }));
-    let mut s3_evidence: Vec<String> = s3.iter().map(|c| line(c)).collect();
-    if plan.mode == Mode::Anonymized && s3.iter().any(|c| matches!(c.action, Action::Pseudonymize { .. })) {
-        s3_evidence.push("codes use a random key made for this release and never stored: they cannot link back".into());
+fn deletion_standards(cx: &Ctx, pseudonymized: bool) -> Vec<Standard> {
+    let mut s1 = Lines::default();
+    let mut ok1 = true;
+    for c in cx.cols(Role::DirectIdentifier) {
+        let ok = match &c.action {
+            Action::Drop | Action::Mask { .. } => true,
+            Action::Generalize { level, .. } => *level > 0,
+            _ => false,
+        };
+        let (en, ja) = cx.line(c);
+        if ok {
+            s1.push(en, ja);
+        } else {
+            ok1 = false;
+            s1.push(format!("{en}: NOT deleted ({})", cx.at(c)), format!("{ja}：削除されていない（{}）", cx.at(c)));
+        }
     }
-    let or_none = |v: Vec<String>| {
-        if v.is_empty() { vec!["no column has this role".to_string()] } else { v }
-    };
+    let mut s2 = Lines::default();
+    let mut ok2 = true;
+    for c in cx.cols(Role::IdentificationCode) {
+        let (en, ja) = cx.line(c);
+        if c.action == Action::Drop {
+            s2.push(en, ja);
+        } else {
+            ok2 = false;
+            s2.push(format!("{en}: NOT deleted ({})", cx.at(c)), format!("{ja}：削除されていない（{}）", cx.at(c)));
+        }
+    }
+    let mut s3 = Lines::default();
+    let mut ok3 = true;
+    let mut coded = false;
+    for c in cx.cols(Role::LinkingCode) {
+        let (en, ja) = cx.line(c);
+        match c.action {
+            Action::Drop => s3.push(en, ja),
+            Action::Pseudonymize { .. } => {
+                coded = true;
+                s3.push(en, ja);
+            }
+            _ => {
+                ok3 = false;
+                s3.push(format!("{en}: output as it is ({})", cx.at(c)), format!("{ja}：そのまま出力（{}）", cx.at(c)));
+            }
+        }
+    }
+    if coded && !pseudonymized {
+        s3.push(
+            "codes use a random key made for this release and never stored: they cannot link back".into(),
+            "符号はこのリリースのためだけに作られ保存されない乱数の鍵で作られ、元の番号に戻せない".into(),
+        );
+    }
+    let rule = if pseudonymized { "規則31条" } else { "規則62条" };
     vec![
-        Standard {
-            id: 1,
-            title: "identifying descriptions deleted in whole or part (氏名, 住所, 電話番号...)".into(),
-            passed: s1_ok,
-            evidence: or_none(s1.iter().map(|c| line(c)).collect()),
-        },
-        Standard {
-            id: 2,
-            title: "all identification codes (個人識別符号) deleted".into(),
-            passed: s2.iter().all(|c| c.action == Action::Drop),
-            evidence: or_none(s2.iter().map(|c| line(c)).collect()),
-        },
-        Standard {
-            id: 3,
-            title: "linking codes deleted or replaced by codes that cannot link back".into(),
-            passed: s3_ok,
-            evidence: or_none(s3_evidence),
+        standard(
+            1,
+            &format!("{rule}1号"),
+            "identifying descriptions deleted in whole or part (氏名, 住所, 電話番号...)",
+            "特定の個人を識別することができる記述等（氏名・住所・電話番号等）の全部又は一部の削除",
+            ok1,
+            s1.or_none(),
+            "drop each listed direct identifier, or mask it, or generalise it to a level above 0",
+            "挙げた直接識別子を削除（action = \"drop\"）、マスキング、又はレベル1以上に一般化する",
+        ),
+        standard(
+            2,
+            &format!("{rule}2号"),
+            "all identification codes (個人識別符号) deleted",
+            "個人識別符号（マイナンバー、被保険者番号等）の全部の削除",
+            ok2,
+            s2.or_none(),
+            "set action = \"drop\" on each listed identification code",
+            "挙げた個人識別符号の列に action = \"drop\" を指定する",
+        ),
+        if pseudonymized {
+            let mut lines = Lines::default();
+            lines.push(
+                "card and account numbers must be declared as identification codes and are deleted".into(),
+                "クレジットカード番号・口座番号等は個人識別符号として宣言し削除する".into(),
+            );
+            standard(
+                3,
+                "規則31条3号",
+                "descriptions whose misuse may cause financial damage deleted",
+                "不正に利用されることにより財産的被害が生じるおそれがある記述等の削除",
+                true,
+                lines,
+                "",
+                "",
+            )
+        } else {
+            standard(
+                3,
+                "規則62条3号",
+                "linking codes deleted or replaced by codes that cannot link back",
+                "保有個人情報と匿名加工情報とを連結する符号（宛名番号等）の削除又は連結できない符号への置換",
+                ok3,
+                s3.or_none(),
+                "drop each listed linking code or set action = \"pseudonymize\"",
+                "挙げた連結符号を削除するか action = \"pseudonymize\" にする",
+            )
         },
     ]
 }
 
-/// Whether a numeric or date output column has its extremes coded, and how.
-fn outlier_treatment(c: &tokumei_rules::ColumnPlan, k: u32) -> Option<Result<String, String>> {
+/// Whether a numeric or date output column has its extremes coded, and how: `Ok((en, ja))`,
+/// or `Err((en, ja))` naming the column and its rule line.
+type Outlier = Result<(String, String), (String, String)>;
+
+fn outlier_treatment(cx: &Ctx, c: &ColumnPlan) -> Option<Outlier> {
     let numeric = matches!(c.ty, ValueType::Integer | ValueType::Date);
     if c.output.is_none() || !numeric {
         return None;
     }
+    let k = cx.plan.privacy.k;
     let covered_by_k = c.is_privacy_key() && k >= 2;
     Some(match &c.action {
-        Action::TopBottomCode { .. } => Ok(line(c)),
+        Action::TopBottomCode { .. } => Ok(cx.line(c)),
         Action::Generalize { hierarchy: Hierarchy::Age { top, .. }, .. } => {
-            Ok(format!("{}: top-coded at {top}+", c.name))
+            Ok((format!("{}: top-coded at {top}+", c.name), format!("{}：{top}歳以上を一括", c.name)))
         }
         Action::Generalize {
             hierarchy: Hierarchy::Bands { top: Some(_), .. } | Hierarchy::Bands { bottom: Some(_), .. },
             ..
-        } => Ok(line(c)),
-        _ if covered_by_k => Ok(format!("{}: rare values fall in classes below k={k} and are suppressed", c.name)),
-        _ => Err(format!("{}: numeric values are output with no top/bottom coding", c.name)),
+        } => Ok(cx.line(c)),
+        _ if covered_by_k => Ok((
+            format!("{}: rare values fall in classes below k={k} and are suppressed", c.name),
+            format!("{}：まれな値はk={k}未満のクラスに入り秘匿される", c.name),
+        )),
+        _ => Err((
+            format!("{}: numeric values are output with no top/bottom coding ({})", c.name, cx.at(c)),
+            format!("{}：数値が上限・下限の処理なしで出力される（{}）", c.name, cx.at(c)),
+        )),
     })
 }
 
 /// Evaluate the standards for the plan's mode.
 pub fn evaluate(plan: &Plan, achieved: &Achieved) -> Vec<Standard> {
-    let mut out = deletion_standards(plan);
-    match plan.mode {
-        Mode::Anonymized => {
-            let mut ev4 = Vec::new();
-            let mut ok4 = true;
-            for c in &plan.columns {
-                match outlier_treatment(c, plan.privacy.k) {
-                    Some(Ok(s)) => ev4.push(s),
-                    Some(Err(s)) => {
-                        ok4 = false;
-                        ev4.push(s);
-                    }
-                    None => {}
-                }
+    let cx = Ctx { plan, chosen: achieved.chosen };
+    let mut out = deletion_standards(&cx, plan.mode == Mode::Pseudonymized);
+    if plan.mode == Mode::Pseudonymized {
+        return out;
+    }
+    let mut s4 = Lines::default();
+    let mut ok4 = true;
+    for c in &plan.columns {
+        match outlier_treatment(&cx, c) {
+            Some(Ok((en, ja))) => s4.push(en, ja),
+            Some(Err((en, ja))) => {
+                ok4 = false;
+                s4.push(en, ja);
             }
-            ev4.push(format!(
-                "every combination of quasi-identifiers is shared by at least {} records in the output",
-                achieved.k
-            ));
-            out.push(Standard {
-                id: 4,
-                title: "outlier descriptions (特異な記述等) deleted or coded".into(),
-                passed: ok4,
-                evidence: ev4,
-            });
-            // An empty output holds no class at all: k-anonymity is not shown by it.
-            let k_ok = achieved.rows_out > 0 && achieved.k >= plan.privacy.k as u64;
-            let mut ev5 = vec![format!(
-                "k-anonymity: required k={}, achieved k={} over {} quasi-identifiers",
-                plan.privacy.k,
-                achieved.k,
-                plan.quasi_identifiers().len()
-            )];
-            let mut l_ok = true;
-            for l in &achieved.l {
-                match l.required {
-                    Some(req) => {
-                        l_ok &= achieved.rows_out > 0 && l.achieved >= req as u64;
-                        ev5.push(format!(
-                            "distinct l-diversity of {}: required l={req}, achieved l={}",
-                            l.column, l.achieved
-                        ));
-                    }
-                    None => ev5.push(format!(
-                        "{}: sensitive, no l-diversity required by the rules (achieved l={})",
-                        l.column, l.achieved
-                    )),
-                }
-            }
-            ev5.push(format!("record suppression: {} records removed", achieved.suppressed));
-            for c in plan.output_columns() {
-                if let Action::Generalize { .. } = c.action {
-                    ev5.push(format!("generalisation: {}", line(c)));
-                }
-            }
-            out.push(Standard {
-                id: 5,
-                title: "other measures suited to the data: generalisation, suppression, k-anonymity".into(),
-                passed: k_ok && l_ok && plan.privacy.k >= 2,
-                evidence: ev5,
-            });
-        }
-        Mode::Pseudonymized => {
-            out.truncate(2);
-            out.push(Standard {
-                id: 3,
-                title: "descriptions whose misuse may cause financial damage deleted (規則31条3号)".into(),
-                passed: true,
-                evidence: vec![
-                    "card and account numbers must be declared as identification codes and are deleted".into(),
-                ],
-            });
+            None => {}
         }
     }
+    s4.push(
+        format!("every combination of quasi-identifiers is shared by at least {} records in the output", achieved.k),
+        format!("準識別子の組合せはどれも出力中の{}件以上に共通する", achieved.k),
+    );
+    out.push(standard(
+        4,
+        "規則62条4号",
+        "outlier descriptions (特異な記述等) deleted or coded",
+        "特異な記述等の削除（外れ値のトップ・ボトムコーディング等）",
+        ok4,
+        s4,
+        "every kept number or date needs its extremes coded: give each listed column action = \"top_bottom_code\" with top/bottom, or hierarchy = \"bands\" with top/bottom, or make it a quasi-identifier under k >= 2",
+        "出力する数値・日付は極端な値の処理が必要：挙げた列に action = \"top_bottom_code\"（top/bottom）、hierarchy = \"bands\"（top/bottom付き）を指定するか、k >= 2 の準識別子にする",
+    ));
+    // An empty output holds no class at all: k-anonymity is not shown by it.
+    let k_ok = achieved.rows_out > 0 && achieved.k >= plan.privacy.k as u64;
+    let mut s5 = Lines::default();
+    s5.push(
+        format!(
+            "k-anonymity: required k={}, achieved k={} over {} quasi-identifiers",
+            plan.privacy.k,
+            achieved.k,
+            plan.quasi_identifiers().len()
+        ),
+        format!(
+            "k-匿名性：要求 k={}、達成 k={}（準識別子{}列）",
+            plan.privacy.k,
+            achieved.k,
+            plan.quasi_identifiers().len()
+        ),
+    );
+    let mut l_ok = true;
+    for l in &achieved.l {
+        match l.required {
+            Some(req) => {
+                l_ok &= achieved.rows_out > 0 && l.achieved >= req as u64;
+                s5.push(
+                    format!("distinct l-diversity of {}: required l={req}, achieved l={}", l.column, l.achieved),
+                    format!("{}のl-多様性：要求 l={req}、達成 l={}", l.column, l.achieved),
+                );
+            }
+            None => s5.push(
+                format!("{}: sensitive, no l-diversity required by the rules (achieved l={})", l.column, l.achieved),
+                format!("{}：要配慮の列、ルールでl-多様性を要求していない（達成 l={}）", l.column, l.achieved),
+            ),
+        }
+    }
+    s5.push(
+        format!("record suppression: {} records removed", achieved.suppressed),
+        format!("レコード秘匿：{}件を削除", achieved.suppressed),
+    );
+    for c in plan.output_columns() {
+        if let Action::Generalize { .. } = c.action {
+            let (en, ja) = cx.line(c);
+            s5.push(format!("generalisation: {en}"), format!("一般化：{ja}"));
+        }
+    }
+    out.push(standard(
+        5,
+        "規則62条5号",
+        "other measures suited to the data: generalisation, suppression, k-anonymity",
+        "個人情報ファイルの性質を勘案した適切な措置（一般化・レコード秘匿・k-匿名化等）",
+        k_ok && l_ok && plan.privacy.k >= 2,
+        s5,
+        "set [privacy] k to 2 or more and let the run reach it (generalise quasi-identifiers further or allow more suppression)",
+        "[privacy] の k を2以上にし、達成できるようにする（準識別子をさらに一般化する、又は秘匿の上限を上げる）",
+    ));
     out
 }

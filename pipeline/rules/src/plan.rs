@@ -179,6 +179,39 @@ impl Hierarchy {
     }
 }
 
+impl Hierarchy {
+    /// A level in Japanese, e.g. `10歳階級（90歳以上は一括）`.
+    pub fn describe_level_ja(&self, level: u32) -> String {
+        if level == self.max_level() {
+            return "全て秘匿（*）".into();
+        }
+        match self {
+            Hierarchy::Age { bands, top } => match level {
+                0 => format!("年齢（1歳刻み、{top}歳以上は一括）"),
+                l => format!("{}歳階級（{top}歳以上は一括）", bands[l as usize - 1]),
+            },
+            Hierarchy::Date => ["日", "年月", "年", "5年単位", "10年単位"][level as usize].into(),
+            Hierarchy::PostalCode => ["郵便番号7桁", "郵便番号上3桁"][level as usize].into(),
+            Hierarchy::MunicipalityCode => ["市区町村コード", "都道府県", "地方"][level as usize].into(),
+            Hierarchy::Address => ["住所全体", "都道府県＋市区町村", "都道府県", "地方"][level as usize].into(),
+            Hierarchy::Bands { widths, top, bottom } => {
+                let mut s = match level {
+                    0 => "値そのもの".to_string(),
+                    l => format!("幅{}の区間", widths[l as usize - 1]),
+                };
+                if let Some(t) = top {
+                    s.push_str(&format!("、{t}以上は一括"));
+                }
+                if let Some(b) = bottom {
+                    s.push_str(&format!("、{b}未満は一括"));
+                }
+                s
+            }
+            Hierarchy::Custom(h) => format!("階層ファイル {} のレベル{level}", h.path.display()),
+        }
+    }
+}
+
 /// What is done to a column.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
@@ -245,6 +278,46 @@ impl Action {
         }
     }
 
+    /// Human description in Japanese; `chosen` is the level a search chose, if any.
+    pub fn describe_ja(&self, chosen: Option<u32>) -> String {
+        match self {
+            Action::Drop => "削除".into(),
+            Action::Keep => "そのまま出力".into(),
+            Action::Pseudonymize { length } => {
+                format!("鍵付きハッシュ（HMAC-SHA-256）の{length}桁の符号に置換")
+            }
+            Action::Generalize { hierarchy, level, max_level } => match chosen {
+                Some(l) if max_level > level => format!(
+                    "一般化：{}（探索がレベル{level}〜{max_level}から選んだレベル{l}）",
+                    hierarchy.describe_level_ja(l)
+                ),
+                _ if max_level > level => format!("一般化：探索がレベル{level}〜{max_level}から選ぶ"),
+                _ => format!("一般化：{}（レベル{level}）", hierarchy.describe_level_ja(*level)),
+            },
+            Action::Mask { keep_first, keep_last, .. } => {
+                format!("マスキング（先頭{keep_first}文字と末尾{keep_last}文字以外を伏せ字）")
+            }
+            Action::TopBottomCode { top, bottom } => {
+                let t = top.map_or("なし".into(), |t| t.to_string());
+                let b = bottom.map_or("なし".into(), |b| b.to_string());
+                format!("トップ・ボトムコーディング（上限{t}、下限{b}）")
+            }
+            Action::SuppressRare { min_count } => format!("出現数が{min_count}未満の値を欠損に（セル秘匿）"),
+        }
+    }
+
+    /// Human description in English; `chosen` is the level a search chose, if any.
+    pub fn describe_chosen(&self, chosen: Option<u32>) -> String {
+        match (self, chosen) {
+            (Action::Generalize { hierarchy, level, max_level }, Some(l)) if max_level > level => format!(
+                "{} hierarchy, level {l} (chosen by the search from levels {level} to {max_level}): {}",
+                hierarchy.name(),
+                hierarchy.describe_level(l)
+            ),
+            _ => self.describe(),
+        }
+    }
+
     /// Human description for reports ("level 2: year").
     pub fn describe(&self) -> String {
         match self {
@@ -254,7 +327,7 @@ impl Action {
                 format!("HMAC-SHA-256 code, {length} hex characters")
             }
             Action::Generalize { hierarchy, level, max_level } if max_level > level => {
-                format!("{} hierarchy, level chosen by the search between {level} and {max_level}", hierarchy.name())
+                format!("{} hierarchy, level chosen by the search from levels {level} to {max_level}", hierarchy.name())
             }
             Action::Generalize { hierarchy, level, .. } => {
                 format!("{} hierarchy, level {level}: {}", hierarchy.name(), hierarchy.describe_level(*level))

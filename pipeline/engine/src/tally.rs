@@ -1,0 +1,287 @@
+//! What pass 2 counts while it writes the release: each column's values (for the data
+//! dictionary) and the classes over every column an attacker may know (the release risk).
+//! Both see exactly the rows written, so the reports describe the release and nothing else.
+
+use crate::EngineError;
+use crate::transform::{BoundKind, Bounds, Generalize};
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::datatypes::{DataType, Date32Type, Int64Type};
+use rustc_hash::{FxHashMap, FxHasher};
+use serde::Serialize;
+use std::hash::{Hash, Hasher};
+
+/// Categories listed in the data dictionary at most.
+pub const MAX_CATEGORIES: usize = 60;
+
+/// The values of one output column in the release.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct ValueSummary {
+    /// Distinct non-null values, when there are at most [`MAX_CATEGORIES`]: in natural order
+    /// (numbers and ranges by value, dates by date), with their counts.
+    pub categories: Option<Vec<(String, u64)>>,
+    /// Distinct non-null values (exact up to [`MAX_CATEGORIES`], else a lower bound).
+    pub distinct: u64,
+    /// Whether there are more distinct values than listed.
+    pub more: bool,
+    /// Smallest value (numbers, dates, or the lowest bound of ranges).
+    pub min: Option<String>,
+    /// Largest value.
+    pub max: Option<String>,
+    /// Null (missing or suppressed) cells.
+    pub nulls: u64,
+}
+
+/// Tally of one column.
+#[derive(Default)]
+struct ColumnTally {
+    counts: FxHashMap<String, u64>,
+    more: bool,
+    nulls: u64,
+    min: Option<i64>,
+    max: Option<i64>,
+}
+
+fn date_text(days: i64) -> String {
+    tokumei_jp::Date::from_days_since_epoch(days as i32).to_string()
+}
+
+impl ColumnTally {
+    fn note_range(&mut self, v: i64) {
+        self.min = Some(self.min.map_or(v, |m| m.min(v)));
+        self.max = Some(self.max.map_or(v, |m| m.max(v)));
+    }
+
+    fn add(&mut self, a: &ArrayRef) {
+        self.nulls += a.null_count() as u64;
+        match a.data_type() {
+            DataType::Int64 => {
+                for v in a.as_primitive::<Int64Type>().iter().flatten() {
+                    self.note_range(v);
+                    if !self.more {
+                        self.count(&v.to_string());
+                    }
+                }
+            }
+            DataType::Date32 => {
+                for v in a.as_primitive::<Date32Type>().iter().flatten() {
+                    self.note_range(i64::from(v));
+                    if !self.more {
+                        self.count(&date_text(i64::from(v)));
+                    }
+                }
+            }
+            DataType::Boolean => {
+                for v in a.as_boolean().iter().flatten() {
+                    self.count(if v { "true" } else { "false" });
+                }
+            }
+            _ => {
+                if self.more {
+                    return;
+                }
+                for v in a.as_string::<i32>().iter().flatten() {
+                    self.count(v);
+                    if self.more {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    fn count(&mut self, v: &str) {
+        if let Some(n) = self.counts.get_mut(v) {
+            *n += 1;
+        } else if self.counts.len() < MAX_CATEGORIES {
+            self.counts.insert(v.to_string(), 1);
+        } else {
+            self.more = true;
+        }
+    }
+
+    fn finish(self, ty: &DataType, g: Option<&Generalize>) -> ValueSummary {
+        let mut cats: Vec<(String, u64)> = self.counts.into_iter().collect();
+        // Natural order: by the range a label stands for, by number, by date, else by text.
+        let key = |l: &str| -> (u8, i64, i64) {
+            match g.and_then(|g| g.bounds_of(l)) {
+                Some(Bounds::Int(lo, hi)) => (0, lo.unwrap_or(i64::MIN), hi.unwrap_or(i64::MAX)),
+                Some(Bounds::Date(lo, hi)) => (0, lo.map_or(i64::MIN, i64::from), hi.map_or(i64::MAX, i64::from)),
+                None => match l.parse::<i64>() {
+                    Ok(n) => (0, n, n),
+                    Err(_) => (1, 0, 0),
+                },
+            }
+        };
+        cats.sort_by(|a, b| key(&a.0).cmp(&key(&b.0)).then_with(|| a.0.cmp(&b.0)));
+        let (min, max) = match (ty, g.and_then(Generalize::bound_kind)) {
+            (DataType::Int64, _) => (self.min.map(|v| v.to_string()), self.max.map(|v| v.to_string())),
+            (DataType::Date32, _) => (self.min.map(date_text), self.max.map(date_text)),
+            (_, Some(BoundKind::Int | BoundKind::Date)) if !self.more => {
+                (cats.first().map(|c| c.0.clone()), cats.last().map(|c| c.0.clone()))
+            }
+            _ => (None, None),
+        };
+        let distinct = cats.len() as u64;
+        ValueSummary {
+            categories: (!self.more).then_some(cats),
+            distinct,
+            more: self.more,
+            min,
+            max,
+            nulls: self.nulls,
+        }
+    }
+}
+
+/// How re-identifiable the release is for an attacker who knows every released column except
+/// the sensitive ones and the record codes.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct ReleaseRisk {
+    /// The columns such an attacker may know.
+    pub columns: Vec<String>,
+    /// Those outside the k-anonymity key (the ones that can break it).
+    pub outside_key: Vec<String>,
+    /// Smallest class over all of them.
+    pub k: u64,
+    /// Classes over all of them.
+    pub classes: u64,
+    /// Records alone in their class.
+    pub unique_records: u64,
+    /// Records in classes smaller than the required k.
+    pub records_below_k: u64,
+    /// Each column outside the key added alone to the key: what it does.
+    pub by_column: Vec<AddedColumn>,
+}
+
+/// One column outside the k-anonymity key, added to it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AddedColumn {
+    /// Output column.
+    pub column: String,
+    /// Smallest class over the key and this column.
+    pub k: u64,
+    /// Records it makes unique.
+    pub unique_records: u64,
+    /// Records it puts in classes smaller than the required k.
+    pub records_below_k: u64,
+}
+
+/// Everything pass 2 counts.
+pub struct Tally {
+    columns: Vec<ColumnTally>,
+    /// Indices (in the written columns) of attacker-known columns outside the key.
+    outside: Vec<usize>,
+    class_ids: Vec<u32>,
+    hashes: Vec<Vec<u64>>,
+}
+
+fn hash_value(a: &ArrayRef, i: usize) -> u64 {
+    let mut h = FxHasher::default();
+    if a.is_null(i) {
+        u64::MAX.hash(&mut h);
+        return h.finish();
+    }
+    match a.data_type() {
+        DataType::Int64 => a.as_primitive::<Int64Type>().value(i).hash(&mut h),
+        DataType::Date32 => a.as_primitive::<Date32Type>().value(i).hash(&mut h),
+        DataType::Boolean => a.as_boolean().value(i).hash(&mut h),
+        _ => a.as_string::<i32>().value(i).hash(&mut h),
+    }
+    h.finish()
+}
+
+impl Tally {
+    /// A tally of `n` written columns; `outside` are the attacker-known ones outside the key.
+    pub fn new(n: usize, outside: Vec<usize>) -> Tally {
+        let hashes = outside.iter().map(|_| Vec::new()).collect();
+        Tally { columns: (0..n).map(|_| ColumnTally::default()).collect(), outside, class_ids: Vec::new(), hashes }
+    }
+
+    /// Count one batch of written rows: `arrays[i]` is written column i, `class_ids` the
+    /// k-anonymity class of each row.
+    pub fn add(&mut self, arrays: &[ArrayRef], class_ids: &[u32]) {
+        for (t, a) in self.columns.iter_mut().zip(arrays) {
+            t.add(a);
+        }
+        self.class_ids.extend_from_slice(class_ids);
+        for (h, j) in self.hashes.iter_mut().zip(&self.outside) {
+            let a = &arrays[*j];
+            h.extend((0..a.len()).map(|i| hash_value(a, i)));
+        }
+    }
+
+    /// The value summary of each written column (types and generalisers by column).
+    pub fn summaries(&mut self, types: &[DataType], gens: &[Option<&Generalize>]) -> Vec<ValueSummary> {
+        std::mem::take(&mut self.columns)
+            .into_iter()
+            .zip(types.iter().zip(gens))
+            .map(|(t, (ty, g))| t.finish(ty, *g))
+            .collect()
+    }
+
+    /// The release risk; `names` of all written attacker-known columns, `outside_names` of
+    /// those outside the key (in the order given to [`Tally::new`]).
+    pub fn risk(
+        &self,
+        names: Vec<String>,
+        outside_names: Vec<String>,
+        k_required: u32,
+    ) -> Result<ReleaseRisk, EngineError> {
+        let n = self.class_ids.len();
+        if self.hashes.iter().any(|h| h.len() != n) {
+            return Err(EngineError::Internal("release-risk tally out of step".into()));
+        }
+        let classes_of = |cols: &[usize]| -> (u64, u64, u64, u64) {
+            let mut keys: Vec<u64> = (0..n)
+                .map(|i| {
+                    let mut h = FxHasher::default();
+                    self.class_ids[i].hash(&mut h);
+                    for c in cols {
+                        self.hashes[*c][i].hash(&mut h);
+                    }
+                    h.finish()
+                })
+                .collect();
+            keys.sort_unstable();
+            let (mut k, mut classes, mut uniques, mut below) = (u64::MAX, 0u64, 0u64, 0u64);
+            let mut i = 0;
+            while i < keys.len() {
+                let mut j = i + 1;
+                while j < keys.len() && keys[j] == keys[i] {
+                    j += 1;
+                }
+                let size = (j - i) as u64;
+                k = k.min(size);
+                classes += 1;
+                if size == 1 {
+                    uniques += 1;
+                }
+                if size < u64::from(k_required) {
+                    below += size;
+                }
+                i = j;
+            }
+            (if classes == 0 { 0 } else { k }, classes, uniques, below)
+        };
+        let all: Vec<usize> = (0..self.hashes.len()).collect();
+        let (k, classes, unique_records, records_below_k) = classes_of(&all);
+        let mut by_column: Vec<AddedColumn> = outside_names
+            .iter()
+            .enumerate()
+            .map(|(c, name)| {
+                let (k, _, u, b) = classes_of(&[c]);
+                AddedColumn { column: name.clone(), k, unique_records: u, records_below_k: b }
+            })
+            .collect();
+        by_column.sort_by(|a, b| b.records_below_k.cmp(&a.records_below_k).then(a.column.cmp(&b.column)));
+        Ok(ReleaseRisk {
+            columns: names,
+            outside_key: outside_names,
+            k,
+            classes,
+            unique_records,
+            records_below_k,
+            by_column,
+        })
+    }
+}

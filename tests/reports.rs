@@ -1,0 +1,208 @@
+//! Reports for their readers: the officer's report in Japanese (and English, Markdown and
+//! HTML), suppression explained per cause, the release risk over every column an attacker may
+//! know, a release that sorts through numeric bounds, a dictionary in natural order, and rule
+//! writers' messages that name the column, the rule and the fix.
+
+use crate::util::*;
+use std::collections::HashMap;
+
+fn run_sample(env: &Env, rules: &std::path::Path) -> std::path::PathBuf {
+    let job = env.job("rep", &sample_csv(), rules, "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    env.latest()
+}
+
+#[test]
+fn the_officer_reads_every_decision_in_japanese_with_its_legal_provision() {
+    let env = Env::new();
+    let dir = run_sample(&env, &sample_rules());
+    let ja = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    for needle in [
+        "匿名加工情報 作成報告書",
+        "法116条1項",
+        "規則62条1号",
+        "規則62条4号",
+        "規則62条5号",
+        "秘匿した理由",
+        "適合",
+        "列ごとの処理",
+        "地方",
+    ] {
+        assert!(ja.contains(needle), "report.md lacks {needle}");
+    }
+    let en = std::fs::read_to_string(dir.join("report.en.md")).unwrap();
+    assert!(en.contains("Processing standards") && en.contains("Why records were suppressed"));
+    for f in ["report.html", "report.en.html", "data_dictionary.html"] {
+        let h = std::fs::read_to_string(dir.join(f)).unwrap();
+        assert!(h.starts_with("<!DOCTYPE html>") && h.contains("default-src 'none'"), "{f}");
+        assert!(!h.contains("<script") && !h.contains("src=") && !h.contains("href="), "{f} loads or runs something");
+        assert!(h.contains("<svg") || f.starts_with("data_dictionary"), "{f} has its charts");
+    }
+    // Suppression causes add up, and the fixed-level report shows the pre-suppression table once.
+    let rep = report(&dir);
+    let causes: u64 = rep["suppression_causes"].as_array().unwrap().iter().map(|c| c["rows"].as_u64().unwrap()).sum();
+    assert_eq!(causes, rep["suppressed"].as_u64().unwrap());
+    assert!(
+        rep["suppression_causes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["model_ja"].as_str().unwrap().contains("l-多様性"))
+    );
+    assert!(!ja.contains("ルールが許す最も細かいレベル"), "identical tables are shown once when levels are fixed");
+    // Every standard has its legal provision and Japanese text.
+    for s in rep["processing_standards"].as_array().unwrap() {
+        assert!(s["legal"].as_str().unwrap().starts_with("規則62条"));
+        assert!(!s["evidence_ja"].as_array().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn the_release_risk_over_every_known_column_is_recomputed_from_the_parquet() {
+    let env = Env::new();
+    let dir = run_sample(&env, &sample_rules());
+    let rep = report(&dir);
+    let risk = &rep["release_risk"];
+    let cols: Vec<String> = risk["columns"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().into()).collect();
+    // Everything released but the sensitive columns and the record code.
+    let t = read_parquet(&dir.join("resident_registry.parquet"));
+    for c in ["年齢階級", "性別", "地方", "課税所得階級", "国保加入"] {
+        assert!(cols.contains(&c.to_string()), "{c} missing from {cols:?}");
+    }
+    for c in ["レコードID", "要介護度", "障害者手帳", "年齢階級_min"] {
+        assert!(!cols.contains(&c.to_string()), "{c} must not count as known");
+    }
+    let all = classes(&t, &cols);
+    let k = all.values().map(Vec::len).min().unwrap() as u64;
+    let uniques = all.values().filter(|c| c.len() == 1).count() as u64;
+    let below: u64 = all.values().filter(|c| c.len() < 5).map(|c| c.len() as u64).sum();
+    assert_eq!(risk["k"].as_u64().unwrap(), k);
+    assert_eq!(risk["unique_records"].as_u64().unwrap(), uniques);
+    assert_eq!(risk["records_below_k"].as_u64().unwrap(), below);
+    // Each column outside the key, added alone.
+    let key = names(&rep["quasi_identifiers"]);
+    for added in risk["by_column"].as_array().unwrap() {
+        let mut with = key.clone();
+        with.push(added["column"].as_str().unwrap().into());
+        let cl = classes(&t, &with);
+        let u = cl.values().filter(|c| c.len() == 1).count() as u64;
+        assert_eq!(added["unique_records"].as_u64().unwrap(), u, "{added}");
+    }
+    if k < 5 {
+        let ja = std::fs::read_to_string(dir.join("report.md")).unwrap();
+        assert!(ja.contains("警告"), "a release risk below k is warned about");
+    }
+}
+
+fn names(v: &serde_json::Value) -> Vec<String> {
+    v.as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn banded_columns_sort_and_filter_through_their_bounds_and_the_dictionary_is_in_natural_order() {
+    let env = Env::new();
+    let dir = run_sample(&env, &sample_rules());
+    let t = read_parquet(&dir.join("resident_registry.parquet"));
+    for col in ["年齢階級", "課税所得階級"] {
+        let (c, lo, hi) = (t.col(col), t.col(&format!("{col}_min")), t.col(&format!("{col}_max")));
+        assert_eq!(t.types[lo], arrow::datatypes::DataType::Int64);
+        for r in &t.rows {
+            let label = r[c].as_deref().unwrap();
+            let (a, b) = (r[lo].as_deref(), r[hi].as_deref());
+            // The label and its bounds agree: "35-39" -> 35..39, "90+" -> 90.., "<0" -> ..-1.
+            if let Some((x, y)) = label.split_once('-').filter(|(x, _)| !x.is_empty()) {
+                assert_eq!((a, b), (Some(x), Some(y)), "{col} {label}");
+            } else if let Some(x) = label.strip_suffix('+') {
+                assert_eq!((a, b), (Some(x), None), "{col} {label}");
+            } else if label == "*" {
+                assert_eq!((a, b), (None, None));
+            }
+        }
+    }
+    // The dictionary lists age bands in numeric order, not text order.
+    let rep = report(&dir);
+    let age = rep["columns"].as_array().unwrap().iter().find(|c| c["output"] == "年齢階級").unwrap();
+    let cats: Vec<String> =
+        age["values"]["categories"].as_array().unwrap().iter().map(|c| c[0].as_str().unwrap().to_string()).collect();
+    let lows: Vec<i64> =
+        cats.iter().map(|c| c.trim_end_matches('+').split('-').next().unwrap().parse().unwrap()).collect();
+    let mut sorted = lows.clone();
+    sorted.sort();
+    assert_eq!(lows, sorted, "{cats:?}");
+    // Every released column has its values described, booleans included.
+    let dict = std::fs::read_to_string(dir.join("data_dictionary.md")).unwrap();
+    assert!(dict.contains("データ辞書 / Data dictionary"));
+    for c in rep["columns"].as_array().unwrap().iter().filter(|c| !c["output"].is_null()) {
+        assert!(!c["values"].is_null(), "{} has no values", c["output"]);
+    }
+    assert!(dict.contains("false, true") || dict.contains("true, false"), "国保加入's values are listed");
+}
+
+#[test]
+fn a_standard_that_fails_names_the_column_its_rule_line_and_the_fix() {
+    let env = Env::new();
+    let rules = std::fs::read_to_string(sample_rules()).unwrap();
+    let kept = rules.replace(
+        "action = \"generalize\"\nhierarchy = \"bands\"\nbands = [1000000, 5000000]\ntop = 20000000\nbottom = 0\nlevel = 1\noutput = \"課税所得階級\"",
+        "action = \"keep\"\ntype = \"integer\"",
+    );
+    assert_ne!(kept, rules);
+    let line = kept.lines().position(|l| l == "name = \"課税所得\"").unwrap() + 1;
+    let path = env.write("std4.toml", &kept);
+    let job = env.job("s4", &sample_csv(), &path, "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("課税所得"), "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("std4.toml:{line}")), "{}", r.stderr);
+    assert!(r.stderr.contains("top_bottom_code") && r.stderr.contains("規則62条4号"), "{}", r.stderr);
+}
+
+#[test]
+fn unknown_keys_and_actions_get_a_did_you_mean() {
+    let env = Env::new();
+    let rules = std::fs::read_to_string(sample_rules()).unwrap();
+    let cases: HashMap<&str, (String, &str)> = HashMap::from([
+        ("key", (rules.replacen("level = 2", "levle = 2", 1), "did you mean `level`?")),
+        ("action", (rules.replacen("action = \"drop\"", "action = \"delete\"", 1), "did you mean `drop`?")),
+        ("role", (rules.replacen("role = \"sensitive\"", "role = \"sensitve\"", 1), "did you mean `sensitive`?")),
+    ]);
+    for (what, (src, hint)) in cases {
+        let path = env.write(&format!("{what}.toml"), &src);
+        let job = env.job(&format!("j{what}"), &sample_csv(), &path, "");
+        let r = env.tokumei(&["check", job.to_str().unwrap()]);
+        assert_eq!(r.code, 3, "{what}: {}", r.stderr);
+        assert!(r.stderr.contains(hint), "{what}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn rejected_rows_are_explained_per_column_and_reason() {
+    let env = Env::new();
+    let text = {
+        let bytes = std::fs::read(sample_csv()).unwrap();
+        encoding_rs::SHIFT_JIS.decode(&bytes).0.into_owned()
+    };
+    let mut rows = csv_like(&text);
+    let born = rows[0].iter().position(|h| h == "生年月日").unwrap();
+    rows[10][born] = "not a date".into();
+    rows[20][born] = "2999-01-01".into();
+    let csv: String = rows
+        .iter()
+        .map(|r| r.iter().map(|f| format!("\"{}\"", f.replace('"', "\"\""))).collect::<Vec<_>>().join(",") + "\n")
+        .collect();
+    let input = env.write("rej.csv", &csv);
+    let rules = std::fs::read_to_string(sample_rules())
+        .unwrap()
+        .replace("on_malformed = \"error\"", "on_malformed = \"reject\"\nmax_rejected = 0.01");
+    let rules = env.write("rej_rules.toml", &rules);
+    let job = env.job("rej", &input, &rules, "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep = report(&env.latest());
+    let reasons = rep["rejected_reasons"].as_array().unwrap();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert!(reasons.iter().all(|r| r[0] == "生年月日" && r[2] == 1));
+    let md = std::fs::read_to_string(env.latest().join("report.md")).unwrap();
+    assert!(md.contains("除外した理由") && !md.contains("2999-01-01") && !md.contains("not a date"));
+}
