@@ -129,7 +129,7 @@ impl RunLog {
             let first =
                 self.log.start(operator, &clock.entry_time(), clock.note()).map_err(|e| fail(exit::AUDIT, e.into()))?;
             if let Some(first) = &first {
-                eprintln!("note: started a new audit log {} (entry {})", self.log.path().display(), first.seq);
+                eprintln!("note: started a new audit log {} (entry {})", shown(self.log.path()).display(), first.seq);
             }
             self.entries = Some(self.log.entries().map_err(|e| fail(exit::AUDIT, e.into()))?);
         }
@@ -294,15 +294,33 @@ pub fn run_job(
         r.k_achieved,
         r.k
     );
-    say!("  folder {}", publication.dir.display());
+    say!("  folder {}", shown(&publication.dir).display());
     for (name, _) in &publication.files {
-        say!("  wrote {}", publication.dir.join(name).display());
+        say!("  wrote {}", shown(&publication.dir.join(name)).display());
     }
     say!("  audit entry {} (log head before it: {head})", publication.publishing.seq);
     for w in &publication.warnings {
         eprintln!("warning: {w}");
     }
     Ok(())
+}
+
+/// A path as a person reads it: `samples/../reports/x` shown as `reports/x` (for display only;
+/// the files are opened by the path as given).
+pub fn shown(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir
+                if matches!(out.components().next_back(), Some(std::path::Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() { PathBuf::from(".") } else { out }
 }
 
 /// Refuse to run when a release already in `dir` (a dataset folder, or an output folder with
