@@ -10,4 +10,5 @@ mod formats;
 mod python_clients;
 mod reports;
 mod risk;
+mod scrub;
 mod search;

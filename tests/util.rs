@@ -64,7 +64,7 @@ impl Env {
             input.display(),
             rules.display()
         );
-        self.write(&format!("{name}.toml"), &text)
+        self.write(&format!("{name}.job.toml"), &text)
     }
 
     pub fn tokumei(&self, args: &[&str]) -> Run {

@@ -21,6 +21,7 @@ pub mod render;
 pub mod report;
 pub mod risk;
 pub mod run;
+pub mod scrub;
 pub mod standards;
 pub mod tally;
 pub mod transform;

@@ -42,6 +42,8 @@ pub struct ColumnReport {
     pub categories: Option<Vec<String>>,
     /// The column's values in the release (counted while it was written).
     pub values: Option<crate::tally::ValueSummary>,
+    /// For a scrubbed free-text column: what was replaced, `(kind, count)` (never a value).
+    pub scrubbed: Option<Vec<(String, u64)>>,
 }
 
 /// Distinct l-diversity of one sensitive column.
@@ -414,6 +416,32 @@ impl Report {
                 "Cells set to null as rare values (cell suppression):",
             )));
             b.push(Block::Table { head: vec![t("列", "column"), t("セル数", "cells")], rows: cells });
+        }
+        let scrubbed: Vec<Vec<String>> = self
+            .columns
+            .iter()
+            .filter_map(|c| c.scrubbed.as_ref().map(|s| (c, s)))
+            .flat_map(|(c, s)| {
+                s.iter().map(move |(kind, n)| {
+                    let label = crate::scrub::KINDS
+                        .iter()
+                        .find(|k| k.0 == kind)
+                        .map(|k| if ja { k.1.to_string() } else { k.2.to_string() })
+                        .unwrap_or_else(|| kind.clone());
+                    vec![c.name.clone(), label, n.to_string()]
+                })
+            })
+            .collect();
+        if self.columns.iter().any(|c| c.scrubbed.is_some()) {
+            b.push(Block::Sub(t("自由記述から除去した記述", "Identifying descriptions removed from free text")));
+            if scrubbed.is_empty() {
+                b.push(Block::Para(t("除去したものはありません。", "Nothing was removed.")));
+            } else {
+                b.push(Block::Table {
+                    head: vec![t("列", "column"), t("種類", "kind"), t("件数", "count")],
+                    rows: scrubbed,
+                });
+            }
         }
 
         b.push(Block::Heading(if anonymized {

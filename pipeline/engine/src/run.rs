@@ -100,6 +100,8 @@ enum Slot {
 struct OutColumn {
     plan: usize,
     input: usize,
+    /// Further inputs coded together with `input` (a composite pseudonym).
+    extra: Vec<usize>,
     transform: Box<dyn ColumnTransform>,
     slot: Slot,
 }
@@ -186,8 +188,63 @@ pub fn run(
             spill_fields.push(Field::new(c.output.clone().unwrap_or_default(), t.output_type(), true));
             Slot::Local(spill_fields.len() - 1)
         };
-        columns.push(OutColumn { plan: i, input: c.input_index, transform: t, slot });
+        columns.push(OutColumn { plan: i, input: c.input_index, extra: c.extra_inputs.clone(), transform: t, slot });
     }
+
+    // Free text to scrub: the names of the whole file are collected in pass 1 (from each scrub
+    // column's `names_from`, by default the direct identifiers named like 氏名/名前/カナ/name),
+    // and each row's identifier values travel with the text in the spill.
+    let identifier_inputs: Vec<usize> = plan
+        .columns
+        .iter()
+        .filter(|c| {
+            matches!(c.role, Role::DirectIdentifier | Role::IdentificationCode | Role::LinkingCode)
+                && !matches!(c.action, Action::Scrub { .. })
+        })
+        .map(|c| c.input_index)
+        .collect();
+    let mut name_inputs: Vec<usize> = Vec::new();
+    let mut dictionary: Vec<String> = Vec::new();
+    let scrubbing = plan.columns.iter().any(|c| matches!(c.action, Action::Scrub { .. }));
+    for c in &plan.columns {
+        if let Action::Scrub { names_from, dictionary: words } = &c.action {
+            dictionary.extend(words.iter().cloned());
+            if names_from.is_empty() {
+                name_inputs.extend(
+                    plan.columns
+                        .iter()
+                        .filter(|d| d.role == Role::DirectIdentifier && !matches!(d.action, Action::Scrub { .. }))
+                        .filter(|d| {
+                            ["氏名", "名前", "カナ", "かな", "name", "Name", "NAME"].iter().any(|n| d.name.contains(n))
+                        })
+                        .map(|d| d.input_index),
+                );
+            } else {
+                name_inputs.extend(
+                    names_from.iter().filter_map(|n| plan.columns.iter().find(|d| &d.name == n).map(|d| d.input_index)),
+                );
+            }
+        }
+    }
+    name_inputs.sort_unstable();
+    name_inputs.dedup();
+    let mut name_set = crate::scrub::NameSet::default();
+    let row_ids_slot = scrubbing.then(|| {
+        spill_fields.push(Field::new("\u{0}row_ids", DataType::Utf8, true));
+        spill_fields.len() - 1
+    });
+    // String outputs whose cells are checked for the row's identifier values (residual scan).
+    let checked: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            let p = &plan.columns[c.plan];
+            matches!(p.action, Action::Keep | Action::Mask { .. })
+                && p.ty == tokumei_rules::ValueType::String
+                && !matches!(p.role, Role::DirectIdentifier | Role::IdentificationCode | Role::LinkingCode)
+        })
+        .map(|(i, _)| i)
+        .collect();
 
     // Bound columns (`<output>_min`, `<output>_max`) must not collide with another output.
     let mut names: std::collections::HashSet<String> = plan.output_columns().filter_map(|c| c.output.clone()).collect();
@@ -243,6 +300,33 @@ pub fn run(
             rows_in += 1;
             match transform_row(&batch, row, &columns, &mut dicts, &mut codes, &mut cells) {
                 Ok(()) => {
+                    for i in &name_inputs {
+                        if let Some(v) = batch.value(row, *i) {
+                            name_set.add(v);
+                        }
+                    }
+                    if let Some(j) = row_ids_slot {
+                        let ids: Vec<&str> = identifier_inputs.iter().filter_map(|i| batch.value(row, *i)).collect();
+                        cells[j] = Cell::str(ids.join("\u{1F}").as_str());
+                    }
+                    if let Some(found) =
+                        residual(&batch, row, &columns, &checked, &identifier_inputs, &dicts, &codes, &cells)
+                    {
+                        let c = &plan.columns[columns[found.0].plan];
+                        let id = &plan
+                            .columns
+                            .iter()
+                            .find(|p| p.input_index == found.1)
+                            .map(|p| p.name.clone())
+                            .unwrap_or_default();
+                        return Err(EngineError::Privacy(format!(
+                            "{}: {}: column `{}` would release the value of identifier column `{id}` (the value is not shown)\n  hint: drop, mask or scrub `{}`, or check its role",
+                            job.input.display(),
+                            batch.location(row),
+                            c.name,
+                            c.name
+                        )));
+                    }
                     for (d, code) in dicts.iter_mut().zip(&codes) {
                         d.codes.push(*code);
                     }
@@ -701,7 +785,10 @@ pub fn run(
         written.iter().filter(|(ci, bound)| !bound && known(*ci)).map(|(ci, _)| out_name(*ci)).collect();
     let outside_names: Vec<String> = outside.iter().map(|w| out_name(written[*w].0)).collect();
     let mut tally = Tally::new(written.len(), outside);
+    let scrubber = scrubbing.then(|| crate::scrub::Scrubber::new(std::mem::take(&mut name_set), &dictionary));
     let encoded = Encoded {
+        scrubber: scrubber.as_ref(),
+        row_ids: row_ids_slot,
         columns: &columns,
         bounds: &bound_kinds,
         dicts: &dicts,
@@ -731,6 +818,16 @@ pub fn run(
         }
     }
     report.release_risk = Some(tally.risk(known_names, outside_names, plan.privacy.k)?);
+    for (ci, counts) in tally.scrub_counts() {
+        report.columns[columns[ci].plan].scrubbed = Some(
+            crate::scrub::KINDS
+                .iter()
+                .zip(counts)
+                .filter(|(_, n)| *n > 0)
+                .map(|((k, _, _), n)| (k.to_string(), n))
+                .collect(),
+        );
+    }
     let output_sha = sha256_file(&parquet_path)?;
     report.output_file = Some(parquet_name.clone());
     report.output_sha256 = Some(output_sha.clone());
@@ -846,6 +943,7 @@ fn column_reports(
                 }),
                 categories,
                 values: None,
+                scrubbed: None,
             }
         })
         .collect()
@@ -853,6 +951,9 @@ fn column_reports(
 
 /// The encoded release: what pass 2 needs to write the kept rows.
 struct Encoded<'a> {
+    /// The scrubber of free-text columns, and the spill column of each row's identifiers.
+    scrubber: Option<&'a crate::scrub::Scrubber>,
+    row_ids: Option<usize>,
     /// The k-anonymity class of each accepted row.
     class_of_row: &'a [u32],
     columns: &'a [OutColumn],
@@ -916,8 +1017,17 @@ fn write_parquet(
         for (ci, c) in enc.columns.iter().enumerate() {
             match c.slot {
                 Slot::Local(j) => {
-                    let col = spilled.as_ref().ok_or_else(|| EngineError::Internal("missing spill".into()))?.column(j);
-                    arrays.push(arrow::compute::filter(col, &mask).map_err(|e| EngineError::Internal(e.to_string()))?);
+                    let sp = spilled.as_ref().ok_or_else(|| EngineError::Internal("missing spill".into()))?;
+                    let col = arrow::compute::filter(sp.column(j), &mask)
+                        .map_err(|e| EngineError::Internal(e.to_string()))?;
+                    match (c.transform.is_scrub(), enc.scrubber, enc.row_ids) {
+                        (true, Some(scrubber), Some(r)) => {
+                            let ids = arrow::compute::filter(sp.column(r), &mask)
+                                .map_err(|e| EngineError::Internal(e.to_string()))?;
+                            arrays.push(scrub_array(&col, &ids, scrubber, tally.scrubbed(ci))?);
+                        }
+                        _ => arrays.push(col),
+                    }
                 }
                 Slot::Global(d) => {
                     let mut b = ColumnBuilder::new(&c.transform.output_type(), kept);
@@ -963,6 +1073,37 @@ fn write_parquet(
     let _ = std::fs::remove_file(tmp_dir.join("spill.arrow"));
     progress.finish();
     Ok(())
+}
+
+/// Scrub a column of free text, row by row with the row's identifiers; a residual identifier
+/// fails the run.
+fn scrub_array(
+    texts: &ArrayRef,
+    ids: &ArrayRef,
+    scrubber: &crate::scrub::Scrubber,
+    counts: &mut crate::scrub::Counts,
+) -> Result<ArrayRef, EngineError> {
+    use arrow::array::{Array, AsArray, StringBuilder};
+    let (texts, ids) = (texts.as_string::<i32>(), ids.as_string::<i32>());
+    let mut b = StringBuilder::with_capacity(texts.len(), texts.len() * 16);
+    for i in 0..texts.len() {
+        if texts.is_null(i) {
+            b.append_null();
+            continue;
+        }
+        let row_ids: Vec<&str> = if ids.is_null(i) { Vec::new() } else { ids.value(i).split('\u{1F}').collect() };
+        let (out, n) = scrubber.scrub(texts.value(i), &row_ids);
+        if let Some(what) = scrubber.residual(&out, &row_ids) {
+            return Err(EngineError::Privacy(format!(
+                "a scrubbed text still holds {what}: nothing was written (the text is not shown)"
+            )));
+        }
+        for (c, k) in counts.iter_mut().zip(n) {
+            *c += k;
+        }
+        b.append_value(out);
+    }
+    Ok(Arc::new(b.finish()))
 }
 
 /// The lower and upper bound columns of a column of labels (null where a bound is open or the
@@ -1072,6 +1213,40 @@ fn type_name(t: &DataType) -> String {
     }
 }
 
+/// The residual scan of pass 1: whether a kept or masked text cell of the row holds one of the
+/// row's identifier values (of at least 4 characters). Returns (index in `columns`, input column
+/// of the identifier).
+#[allow(clippy::too_many_arguments)]
+fn residual(
+    batch: &RawBatch,
+    row: usize,
+    columns: &[OutColumn],
+    checked: &[usize],
+    identifiers: &[usize],
+    dicts: &[Dictionary],
+    codes: &[u32],
+    cells: &[Cell],
+) -> Option<(usize, usize)> {
+    if checked.is_empty() {
+        return None;
+    }
+    for &ci in checked {
+        let cell = match columns[ci].slot {
+            Slot::Global(d) => &dicts[d].values[codes[d] as usize],
+            Slot::Local(j) => &cells[j],
+        };
+        let Cell::Str(text) = cell else { continue };
+        for &i in identifiers {
+            let Some(id) = batch.value(row, i) else { continue };
+            let id = id.trim();
+            if id.chars().count() >= 4 && text.len() >= id.len() && text.contains(id) {
+                return Some((ci, i));
+            }
+        }
+    }
+    None
+}
+
 /// Transform one row into `codes` (dictionary columns) and `cells` (spilled columns).
 /// On a malformed value, returns the column index in `columns` and the reason.
 fn transform_row(
@@ -1082,8 +1257,24 @@ fn transform_row(
     codes: &mut [u32],
     cells: &mut [Cell],
 ) -> Result<(), (usize, crate::cell::Malformed)> {
+    let mut joined = String::new();
     for (ci, c) in columns.iter().enumerate() {
-        let v = batch.value(row, c.input);
+        let mut v = batch.value(row, c.input);
+        if !c.extra.is_empty() {
+            // A composite identifier: its parts, in rule order, joined by a unit separator.
+            let parts: Vec<Option<&str>> =
+                std::iter::once(v).chain(c.extra.iter().map(|i| batch.value(row, *i))).collect();
+            if parts.iter().any(Option::is_some) {
+                joined.clear();
+                for (k, p) in parts.iter().enumerate() {
+                    if k > 0 {
+                        joined.push('\u{1F}');
+                    }
+                    joined.push_str(p.map(str::trim).unwrap_or_default());
+                }
+                v = Some(joined.as_str());
+            }
+        }
         match c.slot {
             Slot::Global(d) => {
                 let dict = &mut dicts[d];

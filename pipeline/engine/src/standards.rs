@@ -119,7 +119,7 @@ fn deletion_standards(cx: &Ctx, pseudonymized: bool) -> Vec<Standard> {
     let mut ok1 = true;
     for c in cx.cols(Role::DirectIdentifier) {
         let ok = match &c.action {
-            Action::Drop | Action::Mask { .. } => true,
+            Action::Drop | Action::Mask { .. } | Action::Scrub { .. } => true,
             Action::Generalize { level, .. } => *level > 0,
             _ => false,
         };

@@ -169,6 +169,8 @@ pub struct AddedColumn {
 /// Everything pass 2 counts.
 pub struct Tally {
     columns: Vec<ColumnTally>,
+    /// What scrubbing replaced, per column (index in the engine's columns).
+    scrubbed: Vec<(usize, crate::scrub::Counts)>,
     /// Indices (in the written columns) of attacker-known columns outside the key.
     outside: Vec<usize>,
     class_ids: Vec<u32>,
@@ -194,7 +196,30 @@ impl Tally {
     /// A tally of `n` written columns; `outside` are the attacker-known ones outside the key.
     pub fn new(n: usize, outside: Vec<usize>) -> Tally {
         let hashes = outside.iter().map(|_| Vec::new()).collect();
-        Tally { columns: (0..n).map(|_| ColumnTally::default()).collect(), outside, class_ids: Vec::new(), hashes }
+        Tally {
+            columns: (0..n).map(|_| ColumnTally::default()).collect(),
+            scrubbed: Vec::new(),
+            outside,
+            class_ids: Vec::new(),
+            hashes,
+        }
+    }
+
+    /// The scrub counts of engine column `ci`, to add to.
+    pub fn scrubbed(&mut self, ci: usize) -> &mut crate::scrub::Counts {
+        let at = match self.scrubbed.iter().position(|(c, _)| *c == ci) {
+            Some(at) => at,
+            None => {
+                self.scrubbed.push((ci, Default::default()));
+                self.scrubbed.len() - 1
+            }
+        };
+        &mut self.scrubbed[at].1
+    }
+
+    /// What scrubbing replaced, per engine column.
+    pub fn scrub_counts(&self) -> Vec<(usize, crate::scrub::Counts)> {
+        self.scrubbed.clone()
     }
 
     /// Count one batch of written rows: `arrays[i]` is written column i, `class_ids` the

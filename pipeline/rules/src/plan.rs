@@ -258,11 +258,20 @@ pub enum Action {
         /// Smallest count kept.
         min_count: u32,
     },
+    /// Free text with identifying descriptions removed: names (from the file's own name
+    /// columns and a dictionary), phone numbers, マイナンバー and other long numbers, postal codes,
+    /// addresses, dates, e-mail addresses, and the row's own identifier values.
+    Scrub {
+        /// Input columns whose values (and their words) are names to remove.
+        names_from: Vec<String>,
+        /// Further words to remove (from the rule's `dictionary` file).
+        dictionary: Vec<String>,
+    },
 }
 
 /// All action names as written in rule files.
 pub const ACTIONS: &[&str] =
-    &["drop", "keep", "pseudonymize", "generalize", "mask", "top_bottom_code", "suppress_rare"];
+    &["drop", "keep", "pseudonymize", "generalize", "mask", "top_bottom_code", "suppress_rare", "scrub"];
 
 impl Action {
     /// Name as written in rule files.
@@ -275,6 +284,7 @@ impl Action {
             Action::Mask { .. } => "mask",
             Action::TopBottomCode { .. } => "top_bottom_code",
             Action::SuppressRare { .. } => "suppress_rare",
+            Action::Scrub { .. } => "scrub",
         }
     }
 
@@ -303,6 +313,9 @@ impl Action {
                 format!("トップ・ボトムコーディング（上限{t}、下限{b}）")
             }
             Action::SuppressRare { min_count } => format!("出現数が{min_count}未満の値を欠損に（セル秘匿）"),
+            Action::Scrub { .. } => {
+                "自由記述から氏名・電話番号・番号・郵便番号・住所・日付・メールアドレス等を除去".into()
+            }
         }
     }
 
@@ -343,6 +356,9 @@ impl Action {
             Action::SuppressRare { min_count } => {
                 format!("values seen fewer than {min_count} times suppressed")
             }
+            Action::Scrub { .. } => {
+                "free text with names, phone numbers, long numbers, postal codes, addresses, dates and e-mail addresses removed".into()
+            }
         }
     }
 }
@@ -372,6 +388,8 @@ pub struct ColumnPlan {
     pub weight: f64,
     /// Line of the column's rule in the rule file (1-based; 0 when unknown), for messages.
     pub line: usize,
+    /// Further input columns read with this one (`with` of a composite pseudonym), by position.
+    pub extra_inputs: Vec<usize>,
 }
 
 impl ColumnPlan {
@@ -387,7 +405,9 @@ impl ColumnPlan {
     /// identifier that survives in part (generalised or masked), which is then at least as
     /// identifying as a quasi-identifier.
     pub fn is_privacy_key(&self) -> bool {
-        self.output.is_some() && matches!(self.role, Role::QuasiIdentifier | Role::DirectIdentifier)
+        self.output.is_some()
+            && matches!(self.role, Role::QuasiIdentifier | Role::DirectIdentifier)
+            && !matches!(self.action, Action::Scrub { .. })
     }
 }
 

@@ -110,4 +110,10 @@ pub struct RawColumn {
     pub max_level: Option<Spanned<i64>>,
     /// Weight of this quasi-identifier in the quality model (default 1).
     pub weight: Option<Spanned<f64>>,
+    /// Further input columns coded together with this one as one identifier (pseudonymize).
+    pub with: Option<Spanned<Vec<String>>>,
+    /// Input columns whose values are names to remove from free text (scrub).
+    pub names_from: Option<Spanned<Vec<String>>>,
+    /// A file of further names or words to remove, one per line, relative to the rule file (scrub).
+    pub dictionary: Option<Spanned<String>>,
 }

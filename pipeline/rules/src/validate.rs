@@ -230,6 +230,44 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
             columns.push(col);
         }
     }
+    // `with` (composite pseudonyms) and `names_from` (scrub) name input columns; a `with`
+    // column is consumed by the pseudonym and must itself be dropped.
+    for raw_col in &raw.columns {
+        let Some(col) = columns.iter().position(|c: &ColumnPlan| &c.name == raw_col.name.get_ref()) else { continue };
+        if let Some(w) = &raw_col.with {
+            let mut extra = Vec::new();
+            for other in w.get_ref() {
+                match header_index.get(other.as_str()) {
+                    None => {
+                        let hint = suggest(other, header.iter().map(String::as_str));
+                        cx.push_hint(w, format!("`with` names column `{other}`, which is not in the input"), hint);
+                    }
+                    Some(_) if other == raw_col.name.get_ref() => cx.push(w, "`with` names the column itself"),
+                    Some(i) => {
+                        if !columns.iter().any(|c| &c.name == other && c.action == Action::Drop) {
+                            cx.push_hint(
+                                w,
+                                format!(
+                                    "column `{other}` is coded as part of this pseudonym, so its own rule must drop it"
+                                ),
+                                Some(format!("give `{other}` a rule with `action = \"drop\"`")),
+                            );
+                        }
+                        extra.push(*i);
+                    }
+                }
+            }
+            columns[col].extra_inputs = extra;
+        }
+        if let Some(n) = &raw_col.names_from {
+            for other in n.get_ref() {
+                if !header_index.contains_key(other.as_str()) {
+                    let hint = suggest(other, header.iter().map(String::as_str));
+                    cx.push_hint(n, format!("`names_from` names column `{other}`, which is not in the input"), hint);
+                }
+            }
+        }
+    }
     for h in header {
         if !seen.contains_key(h) && !raw.columns.iter().any(|c| c.name.get_ref() == h) {
             cx.diags.push(
@@ -281,7 +319,8 @@ fn allowed_options(action: &str) -> &'static [&'static str] {
             "max_level",
             "weight",
         ],
-        "pseudonymize" => &["length"],
+        "pseudonymize" => &["length", "with"],
+        "scrub" => &["names_from", "dictionary"],
         "mask" => &["keep_first", "keep_last", "mask_char", "preserve"],
         "top_bottom_code" => &["top", "bottom"],
         "suppress_rare" => &["min_count"],
@@ -310,7 +349,10 @@ fn present_options(c: &RawColumn) -> Vec<(&'static str, std::ops::Range<usize>)>
         min_count,
         min_level,
         max_level,
-        weight
+        weight,
+        with,
+        names_from,
+        dictionary
     );
     if let Some(s) = &c.l {
         v.push(("l", s.span()));
@@ -384,6 +426,38 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: 
         "pseudonymize" => {
             let length = int(cx, &c.length, 16, 64, "length").unwrap_or(32) as u32;
             Action::Pseudonymize { length }
+        }
+        "scrub" => {
+            let names_from = c.names_from.as_ref().map(|n| n.get_ref().clone()).unwrap_or_default();
+            let dictionary = match &c.dictionary {
+                None => Vec::new(),
+                Some(d) => {
+                    let base = cx.path.parent().unwrap_or(Path::new("."));
+                    let file = base.join(d.get_ref());
+                    match std::fs::metadata(&file) {
+                        Ok(m) if m.is_file() && m.len() <= 64 << 20 => match std::fs::read_to_string(&file) {
+                            Ok(text) => {
+                                text.lines().map(|l| tokumei_jp_nfkc(l.trim())).filter(|l| !l.is_empty()).collect()
+                            }
+                            Err(_) => {
+                                cx.push(d, "the dictionary must be a UTF-8 text file, one word per line");
+                                Vec::new()
+                            }
+                        },
+                        _ => {
+                            cx.push(
+                                d,
+                                format!(
+                                    "dictionary file {} is missing or not a regular file (64 MiB at most)",
+                                    file.display()
+                                ),
+                            );
+                            Vec::new()
+                        }
+                    }
+                }
+            };
+            Action::Scrub { names_from, dictionary }
         }
         "mask" => {
             let mask_char = match c.mask_char.as_ref() {
@@ -533,7 +607,20 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: 
         l,
         weight,
         line: crate::diag::line_col(cx.src, c.name.span().start).0,
+        extra_inputs: Vec::new(),
     })
+}
+
+/// NFKC for dictionary words (the rules crate has no Japanese dependency; full-width ASCII
+/// letters and digits are folded, which is what matters for matching in free text).
+fn tokumei_jp_nfkc(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            c => c,
+        })
+        .collect()
 }
 
 fn hierarchy(cx: &mut Ctx, c: &RawColumn) -> Option<(Hierarchy, ValueType)> {
@@ -690,11 +777,11 @@ fn check_role_action(cx: &mut Ctx, c: &RawColumn, role: Role, action: &Action, m
         }
         Role::DirectIdentifier => {
             ok = match action {
-                Action::Drop | Action::Mask { .. } => true,
+                Action::Drop | Action::Mask { .. } | Action::Scrub { .. } => true,
                 Action::Generalize { level, .. } => *level > 0,
                 _ => false,
             };
-            why = "identifying descriptions must be deleted in whole or in part (processing standard 1): use `drop`, `mask` or `generalize` at a level above 0";
+            why = "identifying descriptions must be deleted in whole or in part (processing standard 1): use `drop`, `mask`, `scrub` (free text) or `generalize` at a level above 0";
         }
         Role::QuasiIdentifier | Role::Sensitive | Role::Insensitive => {
             ok = !matches!(action, Action::Pseudonymize { .. });

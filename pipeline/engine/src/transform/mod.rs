@@ -4,6 +4,7 @@ mod generalize;
 mod keep;
 mod mask;
 mod pseudonymize;
+mod scrub;
 mod suppress_rare;
 mod top_bottom_code;
 
@@ -38,6 +39,10 @@ pub trait ColumnTransform: Send + Sync {
     fn generalizer(&self) -> Option<&Generalize> {
         None
     }
+    /// Whether the text is scrubbed in pass 2, once every name of the file is known.
+    fn is_scrub(&self) -> bool {
+        false
+    }
 }
 
 /// The transform for a column, `None` when the column is dropped. This is the registry:
@@ -51,6 +56,7 @@ pub fn build(col: &ColumnPlan, cx: &Context) -> Option<Box<dyn ColumnTransform>>
         Action::Mask { .. } => Box::new(mask::Mask::new(col)),
         Action::TopBottomCode { top, bottom } => Box::new(top_bottom_code::TopBottomCode::new(*top, *bottom)),
         Action::SuppressRare { min_count } => Box::new(suppress_rare::SuppressRare::new(col, *min_count)),
+        Action::Scrub { .. } => Box::new(scrub::Scrub),
     })
 }
 
