@@ -93,6 +93,27 @@ enum Command {
         #[arg(long, env = "TOKUMEI_OPERATOR")]
         operator: Option<String>,
     },
+    /// Draft a rules file for a new extract from its data: every column's role and action
+    /// guessed from its name and values, marked for review (no value of the data is written).
+    Init {
+        /// The extract (CSV or Parquet).
+        extract: PathBuf,
+        /// Rules file to write (an existing file is kept unless --force).
+        #[arg(long)]
+        out: PathBuf,
+        /// Dataset name (default: the extract's file name).
+        #[arg(long)]
+        dataset: Option<String>,
+        /// CSV encoding: auto, utf-8, cp932.
+        #[arg(long, default_value = "auto")]
+        encoding: String,
+        /// CSV delimiter.
+        #[arg(long, default_value = ",")]
+        delimiter: char,
+        /// Replace an existing rules file.
+        #[arg(long)]
+        force: bool,
+    },
     /// Generate synthetic sample data.
     Sample {
         /// Kind of extract.
@@ -355,10 +376,78 @@ fn print_risk(r: &tokumei_anon::risk::Risk) {
     }
 }
 
+fn parse_encoding(s: &str) -> Result<tokumei_rules::Encoding, Failure> {
+    match s.to_ascii_lowercase().as_str() {
+        "auto" => Ok(tokumei_rules::Encoding::Auto),
+        "utf-8" | "utf8" => Ok(tokumei_rules::Encoding::Utf8),
+        "cp932" | "shift_jis" | "sjis" => Ok(tokumei_rules::Encoding::Cp932),
+        _ => Err(fail(exit::USAGE, anyhow::anyhow!("--encoding must be auto, utf-8 or cp932"))),
+    }
+}
+
 fn real_main(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Run { job, out, operator } => job::run_job(&job, out, operator, false, &Bars::new()),
         Command::Check { job, operator } => job::run_job(&job, None, operator, true, &Bars::new()),
+        Command::Init { extract, out, dataset, encoding, delimiter, force } => {
+            let encoding = parse_encoding(&encoding)?;
+            if !delimiter.is_ascii() {
+                return Err(fail(exit::USAGE, anyhow::anyhow!("--delimiter must be one ASCII character")));
+            }
+            let dataset = dataset.unwrap_or_else(|| {
+                let stem = extract.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                let clean: String =
+                    stem.chars().map(|c| if c.is_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
+                if clean.is_empty() || !clean.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
+                    format!("d_{clean}")
+                } else {
+                    clean
+                }
+            });
+            if let Err(why) = tokumei_rules::diag::check_path_name(&dataset) {
+                return Err(fail(exit::USAGE, anyhow::anyhow!("--dataset {why}")));
+            }
+            if !force && std::fs::symlink_metadata(&out).is_ok() {
+                return Err(fail(
+                    exit::OUTPUT,
+                    anyhow::anyhow!("{} exists; pass --force to replace it", out.display()),
+                ));
+            }
+            let input =
+                tokumei_engine::risk::TableInput { path: &extract, format: None, encoding, delimiter: delimiter as u8 };
+            let draft = tokumei_engine::draft::draft(&input, &dataset)?;
+            let write = if force {
+                tokumei_audit::sys::replace_atomic(&out, draft.toml.as_bytes())
+            } else {
+                tokumei_audit::sys::create_new_atomic(&out, draft.toml.as_bytes()).and_then(|made| {
+                    if made { Ok(()) } else { Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "exists")) }
+                })
+            };
+            write.map_err(|e| {
+                fail(exit::OUTPUT, anyhow::Error::new(e).context(format!("cannot write {}", out.display())))
+            })?;
+            say!("drafted {} from {} rows; review every guess before use:", out.display(), draft.rows);
+            say!("{:<20} {:<20} {:>12} {:>8}  evidence", "column", "role", "distinct", "unique");
+            for g in &draft.guesses {
+                say!(
+                    "{:<20} {:<20} {:>12} {:>7.1}%  {}",
+                    g.column,
+                    g.role,
+                    g.distinct,
+                    g.unique_share * 100.0,
+                    g.evidence
+                );
+            }
+            if let Some(u) = draft.unique_on_quasi {
+                say!(
+                    "suggested quasi-identifiers: {}; {:.1}% of records unique on them at raw values (the drafted generalisation lowers it)",
+                    draft.guesses.iter().filter(|g| g.quasi).map(|g| g.column.as_str()).collect::<Vec<_>>().join(", "),
+                    u * 100.0
+                );
+            }
+            say!("next: write a job file naming the extract and these rules, and run `tokumei check JOB.toml`");
+            Ok(())
+        }
         Command::Sample { kind: SampleKind::ResidentRegistry, rows, seed, encoding, out, force } => {
             let enc = match encoding {
                 TextEncoding::Utf8 => tokumei_synth::TextEncoding::Utf8,
@@ -405,12 +494,7 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
             audit_cmd::rotate(&log.resolve()?.0, &reason, &operator(op))
         }
         Command::Risk { file, qi, sensitive, population, threshold, encoding, delimiter, json } => {
-            let encoding = match encoding.to_ascii_lowercase().as_str() {
-                "auto" => tokumei_rules::Encoding::Auto,
-                "utf-8" | "utf8" => tokumei_rules::Encoding::Utf8,
-                "cp932" | "shift_jis" | "sjis" => tokumei_rules::Encoding::Cp932,
-                _ => return Err(fail(exit::USAGE, anyhow::anyhow!("--encoding must be auto, utf-8 or cp932"))),
-            };
+            let encoding = parse_encoding(&encoding)?;
             if !delimiter.is_ascii() {
                 return Err(fail(exit::USAGE, anyhow::anyhow!("--delimiter must be one ASCII character")));
             }

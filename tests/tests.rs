@@ -7,6 +7,7 @@ mod bad_input;
 mod end_to_end;
 mod fail_closed;
 mod formats;
+mod init;
 mod python_clients;
 mod reports;
 mod risk;

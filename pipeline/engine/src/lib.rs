@@ -10,6 +10,7 @@
 //! the caller stages, and [`report`] says what was done. Publishing is the caller's.
 
 pub mod cell;
+pub mod draft;
 pub mod error;
 pub mod ingest;
 pub mod keys;

@@ -1,0 +1,515 @@
+//! `tokumei init`: a first rules file for an extract the project has never seen, drafted from the
+//! data. Each column's role and action are guessed from its name and its values (マイナンバー by
+//! its check digit, phone numbers, postal and municipality codes, addresses, dates, names, free
+//! text, sex, amounts), with the evidence and counts as comments and every guess marked for
+//! review. The draft never contains a value of the data: only column names, counts and shares.
+
+use crate::EngineError;
+use crate::ingest::{CsvSource, ParquetSource, Source};
+use crate::risk::TableInput;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::fmt::Write;
+use tokumei_rules::InputFormat;
+
+/// Distinct values counted exactly per column at most (beyond, the column is "high-cardinality").
+const CAP: usize = 200_000;
+
+/// What was seen in one column.
+#[derive(Default)]
+struct Profile {
+    rows: u64,
+    nulls: u64,
+    counts: FxHashMap<String, u32>,
+    overflow: bool,
+    my_number: u64,
+    digits: u64,
+    phone: u64,
+    postal: u64,
+    municipality: u64,
+    date: u64,
+    integer: u64,
+    boolean: u64,
+    address: u64,
+    email: u64,
+    long_text: u64,
+    chars: u64,
+    ints: Vec<i64>,
+}
+
+fn is_phone(v: &str) -> bool {
+    let digits: String = v.chars().filter(|c| c.is_ascii_digit()).collect();
+    let ok_chars = v.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | '(' | ')' | ' '));
+    ok_chars && digits.starts_with('0') && (10..=11).contains(&digits.len())
+}
+
+impl Profile {
+    fn add(&mut self, v: Option<&str>) {
+        self.rows += 1;
+        let Some(raw) = v else {
+            self.nulls += 1;
+            return;
+        };
+        let v = tokumei_jp::nfkc(raw.trim());
+        let v = v.as_ref();
+        if v.is_empty() {
+            self.nulls += 1;
+            return;
+        }
+        self.chars += v.chars().count() as u64;
+        if !self.overflow {
+            let full = self.counts.len() >= CAP;
+            match self.counts.get_mut(v) {
+                Some(n) => *n += 1,
+                None if !full => {
+                    self.counts.insert(v.to_string(), 1);
+                }
+                None => self.overflow = true,
+            }
+        }
+        let all_digits = v.bytes().all(|b| b.is_ascii_digit());
+        if all_digits {
+            self.digits += 1;
+        }
+        if all_digits && v.len() == 12 && tokumei_jp::is_valid_my_number(v) {
+            self.my_number += 1;
+        }
+        if is_phone(v) {
+            self.phone += 1;
+        }
+        if (v.len() == 8 && v.as_bytes()[3] == b'-' || v.len() == 7 && all_digits)
+            && tokumei_jp::normalize_postal_code(v).is_some()
+        {
+            self.postal += 1;
+        }
+        if all_digits && (v.len() == 5 || v.len() == 6) && tokumei_jp::is_valid_municipality_code(v) {
+            self.municipality += 1;
+        }
+        if !all_digits && tokumei_jp::parse_date(v).is_some() {
+            self.date += 1;
+        }
+        if let Ok(n) = crate::cell::parse_int(v) {
+            self.integer += 1;
+            if self.ints.len() < CAP {
+                self.ints.push(n);
+            }
+        }
+        if crate::cell::parse_bool(v).is_ok() {
+            self.boolean += 1;
+        }
+        if tokumei_jp::prefecture_of_address(v).is_some() && v.chars().count() > 4 {
+            self.address += 1;
+        }
+        if v.contains('@') && v.contains('.') && !v.contains(' ') {
+            self.email += 1;
+        }
+        if v.chars().count() > 20 {
+            self.long_text += 1;
+        }
+    }
+
+    fn present(&self) -> u64 {
+        self.rows - self.nulls
+    }
+
+    /// Share of present values that `n` of them are.
+    fn share(&self, n: u64) -> f64 {
+        if self.present() == 0 { 0.0 } else { n as f64 / self.present() as f64 }
+    }
+
+    fn distinct(&self) -> String {
+        if self.overflow { format!("more than {CAP}") } else { self.counts.len().to_string() }
+    }
+
+    /// Records whose value no other record has.
+    fn unique(&self) -> Option<u64> {
+        (!self.overflow).then(|| self.counts.values().filter(|n| **n == 1).count() as u64)
+    }
+
+    fn unique_ratio(&self) -> f64 {
+        match self.unique() {
+            Some(u) => self.share(u),
+            None => 1.0,
+        }
+    }
+
+    /// A round cap at about the 99th percentile of the integers.
+    fn cap(&self) -> Option<i64> {
+        if self.ints.is_empty() {
+            return None;
+        }
+        let mut v = self.ints.clone();
+        v.sort_unstable();
+        let p99 = v[(v.len() - 1) * 99 / 100];
+        let mag = 10i64.pow((p99.max(1) as f64).log10().floor() as u32);
+        Some((p99 / mag) * mag)
+    }
+}
+
+/// One column's guess.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Guess {
+    /// Input column.
+    pub column: String,
+    /// Guessed role.
+    pub role: &'static str,
+    /// Guessed action and its options (TOML lines).
+    pub rule: Vec<String>,
+    /// Why.
+    pub evidence: String,
+    /// Distinct values (text, may be "more than ...").
+    pub distinct: String,
+    /// Share of records unique on this column alone.
+    pub unique_share: f64,
+    /// Whether it is a suggested quasi-identifier.
+    pub quasi: bool,
+}
+
+/// A drafted rules file.
+pub struct Draft {
+    /// The TOML text.
+    pub toml: String,
+    /// The guesses, in column order.
+    pub guesses: Vec<Guess>,
+    /// Rows read.
+    pub rows: u64,
+    /// Share of records unique on the suggested quasi-identifiers taken together (raw values).
+    pub unique_on_quasi: Option<f64>,
+}
+
+fn name_has(name: &str, words: &[&str]) -> bool {
+    let lower = name.to_lowercase();
+    words.iter().any(|w| lower.contains(&w.to_lowercase()))
+}
+
+fn guess(name: &str, p: &Profile) -> Guess {
+    let pct = |x: f64| format!("{:.0}%", x * 100.0);
+    let most = |n: u64| p.present() > 0 && p.share(n) >= 0.9;
+    let g = |role: &'static str, rule: &[&str], evidence: String, quasi: bool| Guess {
+        column: name.to_string(),
+        role,
+        rule: rule.iter().map(|s| s.to_string()).collect(),
+        evidence,
+        distinct: p.distinct(),
+        unique_share: p.unique_ratio(),
+        quasi,
+    };
+    if most(p.my_number) || name_has(name, &["個人番号", "マイナンバー", "mynumber"]) {
+        return g(
+            "identification_code",
+            &["action = \"drop\""],
+            format!("{} of values are 12 digits with a valid マイナンバー check digit", pct(p.share(p.my_number))),
+            false,
+        );
+    }
+    if name_has(name, &["被保険者番号", "保険者番号", "被保険者記号", "住民票コード", "旅券", "免許", "基礎年金番号"])
+    {
+        return g(
+            "identification_code",
+            &["action = \"drop\""],
+            "the name says it is an identification code (個人識別符号)".into(),
+            false,
+        );
+    }
+    if most(p.phone) || name_has(name, &["電話", "tel", "携帯", "phone", "fax"]) {
+        return g(
+            "direct_identifier",
+            &["action = \"drop\""],
+            format!("{} of values look like phone numbers", pct(p.share(p.phone))),
+            false,
+        );
+    }
+    if most(p.email) || name_has(name, &["メール", "mail"]) {
+        return g(
+            "direct_identifier",
+            &["action = \"drop\""],
+            format!("{} of values look like e-mail addresses", pct(p.share(p.email))),
+            false,
+        );
+    }
+    if name_has(name, &["氏名", "名前", "カナ", "かな", "name"]) {
+        return g("direct_identifier", &["action = \"drop\""], "the name says it holds names".into(), false);
+    }
+    if most(p.address) || name_has(name, &["住所", "所在地", "address"]) {
+        return g(
+            "direct_identifier",
+            &["action = \"generalize\"", "hierarchy = \"address\"", "level = 1", &format!("output = \"{name}_地域\"")],
+            format!(
+                "{} of values start with a prefecture: generalised (level 1 市区町村, 2 都道府県, 3 地方), the search picks the level",
+                pct(p.share(p.address))
+            ),
+            true,
+        );
+    }
+    if most(p.postal) || name_has(name, &["郵便", "postal", "zip"]) {
+        return g(
+            "direct_identifier",
+            &["action = \"drop\""],
+            format!(
+                "{} of values are postal codes (or generalise with hierarchy = \"postal_code\", level = 1, as a quasi-identifier)",
+                pct(p.share(p.postal))
+            ),
+            false,
+        );
+    }
+    if most(p.municipality) || name_has(name, &["市区町村コード", "団体コード"]) {
+        return g(
+            "quasi_identifier",
+            &["action = \"generalize\"", "hierarchy = \"municipality_code\"", "level = 0"],
+            format!(
+                "{} of values are valid 地方公共団体コード: generalised (1 都道府県, 2 地方), the search picks the level",
+                pct(p.share(p.municipality))
+            ),
+            true,
+        );
+    }
+    if most(p.date) {
+        if name_has(name, &["生年月日", "誕生", "birth"]) {
+            return g(
+                "quasi_identifier",
+                &[
+                    "action = \"generalize\"",
+                    "hierarchy = \"age\"",
+                    "bands = [5, 10, 20]",
+                    "top = 90",
+                    "level = 0",
+                    &format!("output = \"{name}_年齢\""),
+                ],
+                format!(
+                    "{} of values are dates and the name says birth date: age (5, 10, 20-year bands, 90+), the search picks the level",
+                    pct(p.share(p.date))
+                ),
+                true,
+            );
+        }
+        return g(
+            "quasi_identifier",
+            &["action = \"generalize\"", "hierarchy = \"date\"", "level = 0"],
+            format!(
+                "{} of values are dates: generalised (month, year, 5 years, decade), the search picks the level",
+                pct(p.share(p.date))
+            ),
+            true,
+        );
+    }
+    let unique = p.unique_ratio();
+    if unique >= 0.95 && name_has(name, &["番号", "id", "コード", "no", "宛名", "世帯"]) {
+        return g(
+            "linking_code",
+            &["action = \"pseudonymize\"", "length = 16"],
+            format!("{} of records have a value of their own, and the name says it is a record number", pct(unique)),
+            false,
+        );
+    }
+    if name_has(name, &["世帯"]) {
+        return g(
+            "linking_code",
+            &["action = \"drop\""],
+            "household numbers link the members of a household".into(),
+            false,
+        );
+    }
+    if name_has(name, &["性別", "sex", "gender", "男女"]) {
+        return g(
+            "quasi_identifier",
+            &["action = \"keep\""],
+            format!("{} distinct values; the name says sex", p.distinct()),
+            true,
+        );
+    }
+    if name_has(name, &["介護", "障害", "病", "疾病", "診断", "健康", "生活保護", "医療", "障がい"])
+    {
+        return g(
+            "sensitive",
+            &["action = \"keep\""],
+            "the name says it is health or welfare information (要配慮個人情報)".into(),
+            false,
+        );
+    }
+    if most(p.integer) && !most(p.boolean) {
+        let cap = p.cap().unwrap_or(0).max(1);
+        if name_has(name, &["年齢", "age"]) {
+            return g(
+                "quasi_identifier",
+                &["type = \"integer\"", "action = \"generalize\"", "hierarchy = \"age\"", "level = 0"],
+                "whole numbers and the name says age: bands, 90+, the search picks the level".into(),
+                true,
+            );
+        }
+        let band = (cap / 10).max(1);
+        return g(
+            "insensitive",
+            &[
+                "type = \"integer\"",
+                "action = \"generalize\"",
+                "hierarchy = \"bands\"",
+                &format!("bands = [{band}]"),
+                &format!("top = {cap}"),
+                "bottom = 0",
+                "level = 1",
+            ],
+            format!(
+                "whole numbers: banded, capped near the 99th percentile ({cap}) so outliers are coded (standard 4)"
+            ),
+            false,
+        );
+    }
+    if most(p.boolean) {
+        return g(
+            "insensitive",
+            &["type = \"boolean\"", "action = \"keep\""],
+            format!("{} of values are yes/no", pct(p.share(p.boolean))),
+            false,
+        );
+    }
+    if name_has(name, &["備考", "メモ", "コメント", "特記", "自由記述", "note", "comment", "remark", "memo"])
+    {
+        return g(
+            "direct_identifier",
+            &["action = \"drop\""],
+            "the name says it is free text, which may name people: drop it, or keep its words with action = \"scrub\""
+                .into(),
+            false,
+        );
+    }
+    let avg = if p.present() == 0 { 0.0 } else { p.chars as f64 / p.present() as f64 };
+    if avg > 15.0 || p.share(p.long_text) > 0.2 || (unique > 0.5 && p.present() > 20) {
+        return g(
+            "direct_identifier",
+            &["action = \"drop\""],
+            format!(
+                "free text or near-unique values (average {avg:.0} characters, {} unique): drop it, or scrub it with action = \"scrub\"",
+                pct(unique)
+            ),
+            false,
+        );
+    }
+    g(
+        "insensitive",
+        &["action = \"keep\""],
+        format!("{} distinct values; if an attacker could know it, make it a quasi_identifier", p.distinct()),
+        false,
+    )
+}
+
+/// Draft a rules file for the table at `input`.
+pub fn draft(input: &TableInput, dataset: &str) -> Result<Draft, EngineError> {
+    let format = input.format.unwrap_or(if input.path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) {
+        InputFormat::Parquet
+    } else {
+        InputFormat::Csv
+    });
+    let open = || -> Result<Box<dyn Source>, EngineError> {
+        Ok(match format {
+            InputFormat::Csv => Box::new(CsvSource::open(input.path, input.encoding, input.delimiter)?),
+            InputFormat::Parquet => Box::new(ParquetSource::open(input.path)?),
+        })
+    };
+    let mut source = open()?;
+    let header = source.header().to_vec();
+    crate::ingest::check_header(input.path, &header, &[], "")?;
+    let mut profiles: Vec<Profile> = header.iter().map(|_| Profile::default()).collect();
+    let mut rows = 0u64;
+    while let Some(batch) = source.next_batch()? {
+        for row in 0..batch.len() {
+            rows += 1;
+            for (c, p) in profiles.iter_mut().enumerate() {
+                p.add(batch.value(row, c));
+            }
+        }
+    }
+    if rows == 0 {
+        return Err(EngineError::Input { file: input.path.to_path_buf(), message: "has no data rows".into() });
+    }
+    let guesses: Vec<Guess> = header.iter().zip(&profiles).map(|(n, p)| guess(n, p)).collect();
+    drop(profiles);
+    // Uniqueness on the suggested quasi-identifiers together, at their raw values (the draft's
+    // generalisation lowers it; `tokumei check` measures that): a second pass, one hash per row.
+    let quasi: Vec<usize> = guesses.iter().enumerate().filter(|(_, g)| g.quasi).map(|(i, _)| i).collect();
+    let unique_on_quasi = if quasi.is_empty() {
+        None
+    } else {
+        use std::hash::{Hash, Hasher};
+        let mut counts: FxHashMap<u64, u32> = FxHashMap::default();
+        let mut source = open()?;
+        while let Some(batch) = source.next_batch()? {
+            for row in 0..batch.len() {
+                let mut h = rustc_hash::FxHasher::default();
+                for q in &quasi {
+                    batch.value(row, *q).map(|s| tokumei_jp::nfkc(s.trim()).into_owned()).hash(&mut h);
+                }
+                *counts.entry(h.finish()).or_insert(0) += 1;
+            }
+        }
+        Some(counts.values().filter(|n| **n == 1).count() as f64 / rows as f64)
+    };
+    let mut used: FxHashSet<String> = header.iter().cloned().collect();
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "# DRAFT rules made by `tokumei init` from {} ({rows} rows).",
+        input.path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default()
+    );
+    let _ = writeln!(t, "# Every role and action below is a guess from the column's name and values: REVIEW each one.");
+    let _ =
+        writeln!(t, "# Decide which columns an attacker could know (quasi-identifiers), which are 要配慮 (sensitive),");
+    let _ =
+        writeln!(t, "# and check the result with `tokumei check JOB.toml` before the first run. No value of the data");
+    let _ = writeln!(t, "# is written here, only column names, counts and shares.");
+    if let Some(u) = unique_on_quasi {
+        let _ = writeln!(
+            t,
+            "# The suggested quasi-identifiers make {:.1}% of records unique at their raw values; the generalisation below lowers that.",
+            u * 100.0
+        );
+    }
+    let _ = writeln!(t, "version = 1\ndataset = \"{dataset}\"\nmode = \"anonymized\"");
+    if let Some(link) = guesses.iter().find(|g| g.role == "linking_code") {
+        let _ = writeln!(t, "subject = \"{}\"", toml_str(&link.column));
+    }
+    let _ = writeln!(
+        t,
+        "\n# REVIEW: k, l and the suppression limit are the municipality's policy (no statute fixes them)."
+    );
+    let _ = writeln!(t, "# The optimal search chooses each quasi-identifier's level from its min_level up.");
+    let _ = writeln!(t, "[privacy]\nk = 5\nmax_suppression = 0.05\nsearch = \"optimal\"");
+    if guesses.iter().any(|g| g.role == "sensitive") {
+        let _ = writeln!(
+            t,
+            "# l = 2  # distinct l-diversity of the sensitive columns: set it, or a column's own `l`, after review"
+        );
+    }
+    for g in &guesses {
+        let _ = writeln!(
+            t,
+            "\n# REVIEW: {} ({} distinct, {:.1}% of records unique on it alone)",
+            g.evidence,
+            g.distinct,
+            g.unique_share * 100.0
+        );
+        let _ = writeln!(t, "[[column]]\nname = \"{}\"\nrole = \"{}\"", toml_str(&g.column), g.role);
+        for line in &g.rule {
+            // With the search, a quasi-identifier's level is a lower bound the search starts from.
+            if g.quasi
+                && let Some(l) = line.strip_prefix("level = ")
+            {
+                let _ = writeln!(t, "min_level = {l}");
+                continue;
+            }
+            // Output names made up here must not clash with input names.
+            if let Some(out) = line.strip_prefix("output = \"").and_then(|l| l.strip_suffix('"')) {
+                if !used.insert(out.to_string()) {
+                    continue;
+                }
+                let _ = writeln!(t, "output = \"{}\"", toml_str(out));
+                continue;
+            }
+            let _ = writeln!(t, "{line}");
+        }
+    }
+    Ok(Draft { toml: t, guesses, rows, unique_on_quasi })
+}
+
+/// A string for inside TOML double quotes.
+fn toml_str(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}

@@ -1,0 +1,85 @@
+//! `tokumei init`: a reviewed-ready draft of rules from an extract, holding no value of it.
+
+use crate::util::*;
+
+fn values_of(path: &std::path::Path, cp932: bool) -> Vec<Vec<String>> {
+    let bytes = std::fs::read(path).unwrap();
+    let text =
+        if cp932 { encoding_rs::SHIFT_JIS.decode(&bytes).0.into_owned() } else { String::from_utf8(bytes).unwrap() };
+    csv_like(&text)
+}
+
+#[test]
+fn init_drafts_rules_that_check_and_hold_no_value() {
+    let env = Env::new();
+    let r =
+        env.tokumei(&["init", sample_csv().to_str().unwrap(), "--out", "draft.toml", "--dataset", "resident_registry"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let draft = std::fs::read_to_string(env.path("draft.toml")).unwrap();
+    assert!(draft.contains("REVIEW"));
+    let rows = values_of(&sample_csv(), true);
+    let header = &rows[0];
+    for row in rows.iter().skip(1).take(300) {
+        for (h, v) in header.iter().zip(row) {
+            if v.chars().count() >= 3 && !header.contains(v) {
+                assert!(
+                    !draft.contains(v.as_str()) && !r.stdout.contains(v.as_str()),
+                    "the draft or the summary holds a value of {h}"
+                );
+            }
+        }
+    }
+    let role = |col: &str| {
+        let at = draft.find(&format!("name = \"{col}\"")).unwrap();
+        draft[at..].lines().nth(1).unwrap().to_string()
+    };
+    assert_eq!(role("個人番号"), "role = \"identification_code\"");
+    assert_eq!(role("電話番号"), "role = \"direct_identifier\"");
+    assert_eq!(role("氏名"), "role = \"direct_identifier\"");
+    assert_eq!(role("宛名番号"), "role = \"linking_code\"");
+    assert_eq!(role("生年月日"), "role = \"quasi_identifier\"");
+    assert_eq!(role("要介護度"), "role = \"sensitive\"");
+    // The draft works as it is.
+    let job = env.job("d", &sample_csv(), &env.path("draft.toml"), "");
+    let r = env.tokumei(&["check", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Never overwritten without --force.
+    let r = env.tokumei(&["init", sample_csv().to_str().unwrap(), "--out", "draft.toml"]);
+    assert_eq!(r.code, 8, "{}", r.stderr);
+}
+
+#[test]
+fn init_on_an_extract_never_seen_gives_rules_that_validate() {
+    // A national health insurance (国保) extract with its own column names.
+    let env = Env::new();
+    let mut csv = String::from("被保険者番号,氏名,生年月日,性別,住所,資格取得日,保険料,受診件数,主病名,備考\n");
+    let prefs =
+        ["東京都新宿区西新宿1-1", "大阪府大阪市北区梅田2-2", "北海道札幌市中央区北1条", "福岡県福岡市博多区3-3"];
+    for i in 0..3000u64 {
+        csv.push_str(&format!(
+            "{},{} {},{}-{:02}-{:02},{},{},20{:02}-04-01,{},{},{},{}\n",
+            10_000_000 + i,
+            ["佐藤", "鈴木", "高橋", "田中"][(i % 4) as usize],
+            ["一郎", "花子", "健", "恵"][(i / 4 % 4) as usize],
+            1940 + i % 60,
+            1 + i % 12,
+            1 + i % 28,
+            ["男", "女"][(i % 2) as usize],
+            prefs[(i % 4) as usize],
+            10 + i % 15,
+            20_000 + (i * 37) % 400_000,
+            i % 9,
+            ["高血圧", "糖尿病", "なし"][(i % 3) as usize],
+            if i % 5 == 0 { format!("電話090-1111-{:04}", i) } else { String::new() }
+        ));
+    }
+    let input = env.write("kokuho.csv", &csv);
+    let r = env.tokumei(&["init", input.to_str().unwrap(), "--out", "kokuho.toml"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let draft = std::fs::read_to_string(env.path("kokuho.toml")).unwrap();
+    assert!(draft.contains("dataset = \"kokuho\""), "{draft}");
+    assert!(!draft.contains("090-1111"));
+    let job = env.job("k", &input, &env.path("kokuho.toml"), "");
+    let r = env.tokumei(&["check", job.to_str().unwrap()]);
+    assert_ne!(r.code, 3, "the draft must validate: {}", r.stderr);
+}
