@@ -495,7 +495,28 @@ pub fn run(
             allowed,
             enforcement.classes_below_k
         );
-        msg.push_str("\n  hint: generalise quasi-identifiers further (raise a `level`), declare fewer quasi-identifiers, or raise max_suppression if policy allows");
+        for c in &enforcement.causes {
+            msg.push_str(&format!("\n  suppressed for {}: {} rows in {} classes", c.model, c.rows, c.classes));
+        }
+        // The quasi-identifier with the most distinct values is the first to generalise.
+        let mut widest: Vec<(usize, &tokumei_rules::ColumnPlan)> = plan
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.is_privacy_key())
+            .filter_map(|(i, c)| dict_of(i).map(|d| (dicts[d].len(), c)))
+            .collect();
+        widest.sort_by_key(|w| std::cmp::Reverse(w.0));
+        for (distinct, c) in widest.iter().take(3) {
+            msg.push_str(&format!(
+                "\n  quasi-identifier {} ({}:{}): {distinct} distinct values at {}",
+                c.name,
+                plan.rules_path.display(),
+                c.line,
+                c.action.describe()
+            ));
+        }
+        msg.push_str("\n  hint: generalise the quasi-identifier with the most distinct values further (raise its `level`, or use search = \"optimal\"), declare fewer quasi-identifiers, or raise max_suppression if policy allows");
         return Err(EngineError::Privacy(msg));
     }
     let mut kept_sizes = vec![0u64; classes.sizes.len()];
