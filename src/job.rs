@@ -220,16 +220,7 @@ pub fn run_job(
                 anyhow::Error::new(e).context("the check passed but its audit entry could not be written"),
             )
         })?;
-        let r = &outcome.report;
-        say!(
-            "check passed: {} rows read, {} rejected, {} would be suppressed, {} would be written; k={} achieved (required {})",
-            r.rows_in,
-            r.rows_rejected,
-            r.suppressed,
-            r.rows_out,
-            r.k_achieved,
-            r.k
-        );
+        say!("check passed: {}", counts(&outcome.report, "would be "));
         return Ok(());
     }
 
@@ -283,17 +274,7 @@ pub fn run_job(
         Ok(p) => p,
         Err(e) => return Err(audit_failure(&mut run_log, &facts, release_failure(e))),
     };
-    let r = &outcome.report;
-    say!(
-        "release {}: {} rows read, {} rejected, {} suppressed, {} written; k={} achieved (required {})",
-        r.release_id,
-        r.rows_in,
-        r.rows_rejected,
-        r.suppressed,
-        r.rows_out,
-        r.k_achieved,
-        r.k
-    );
+    say!("release {}: {}", outcome.report.release_id, counts(&outcome.report, ""));
     say!("  folder {}", shown(&publication.dir).display());
     for (name, _) in &publication.files {
         say!("  wrote {}", shown(&publication.dir.join(name)).display());
@@ -361,6 +342,14 @@ fn check_release_anchors(log: &JsonlLog, entries: &[tokumei_audit::Entry], dir: 
         }
     }
     Ok(())
+}
+
+/// `N rows read, N rejected, N [would be ]suppressed, N [would be ]written; k=N achieved (required N)`.
+fn counts(r: &tokumei_engine::report::Report, would: &str) -> String {
+    format!(
+        "{} rows read, {} rejected, {} {would}suppressed, {} {would}written; k={} achieved (required {})",
+        r.rows_in, r.rows_rejected, r.suppressed, r.rows_out, r.k_achieved, r.k
+    )
 }
 
 fn class_of(code: i32) -> &'static str {

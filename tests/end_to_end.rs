@@ -371,20 +371,12 @@ fn ordered_t_closeness_of_a_numeric_column_holds_in_every_output_class() {
     // Taxable income as an ordered sensitive column (rules/resident_registry_t.toml), with 30
     // distinct amounts so every amount is released and the reference is complete.
     let env = Env::new();
-    let text = {
-        let bytes = std::fs::read(sample_csv()).unwrap();
-        encoding_rs::SHIFT_JIS.decode(&bytes).0.into_owned()
-    };
-    let mut rows = csv_like(&text);
+    let mut rows = sample_records();
     let col = rows[0].iter().position(|h| h == "課税所得").unwrap();
     for (i, r) in rows.iter_mut().enumerate().skip(1) {
         r[col] = ((i * 7919 % 30) * 250_000).to_string();
     }
-    let csv: String = rows
-        .iter()
-        .map(|r| r.iter().map(|f| format!("\"{}\"", f.replace('"', "\"\""))).collect::<Vec<_>>().join(",") + "\n")
-        .collect();
-    let input = env.write("income.csv", &csv);
+    let input = write_rows(&env, "income.csv", &rows);
     let job = env.job("tjob", &input, &repo().join("rules/resident_registry_t.toml"), "");
     let r = env.tokumei(&["run", job.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);

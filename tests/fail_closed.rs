@@ -4,33 +4,6 @@
 
 use crate::util::*;
 
-/// The sample (UTF-8) as rows, header first.
-fn sample_rows(env: &Env, rows: u64) -> Vec<Vec<String>> {
-    let p = env.path("gen.csv");
-    let r = env.tokumei(&[
-        "sample",
-        "resident-registry",
-        "--rows",
-        &rows.to_string(),
-        "--seed",
-        "7",
-        "--encoding",
-        "utf-8",
-        "--out",
-        p.to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    csv_like(&std::fs::read_to_string(&p).unwrap())
-}
-
-fn write_rows(env: &Env, name: &str, rows: &[Vec<String>]) -> std::path::PathBuf {
-    let text: String = rows
-        .iter()
-        .map(|r| r.iter().map(|f| format!("\"{}\"", f.replace('"', "\"\""))).collect::<Vec<_>>().join(",") + "\n")
-        .collect();
-    env.write(name, &text)
-}
-
 fn log_text(env: &Env) -> String {
     std::fs::read_to_string(env.path("audit.log")).unwrap_or_default()
 }
@@ -38,7 +11,7 @@ fn log_text(env: &Env) -> String {
 #[test]
 fn a_file_without_a_header_never_has_its_first_record_quoted() {
     let env = Env::new();
-    let rows = sample_rows(&env, 300);
+    let rows = generated_records(&env, 300, 7);
     let input = write_rows(&env, "noheader.csv", &rows[1..]);
     let first = &rows[1];
     let job = env.job("j", &input, &sample_rules(), "");
@@ -70,7 +43,7 @@ fn a_file_without_a_header_never_has_its_first_record_quoted() {
 #[test]
 fn the_t_closeness_reference_names_only_values_in_the_release() {
     let env = Env::new();
-    let mut rows = sample_rows(&env, 3000);
+    let mut rows = generated_records(&env, 3000, 7);
     let h = &rows[0];
     let (born, card, addr) = (
         h.iter().position(|c| c == "生年月日").unwrap(),
@@ -107,7 +80,7 @@ fn the_t_closeness_reference_names_only_values_in_the_release() {
 #[test]
 fn values_cannot_inject_markup_into_the_reports() {
     let env = Env::new();
-    let mut rows = sample_rows(&env, 3000);
+    let mut rows = generated_records(&env, 3000, 7);
     let card = rows[0].iter().position(|c| c == "障害者手帳").unwrap();
     let attacks = [
         "<script>alert(1)</script>",
@@ -161,7 +134,7 @@ fn values_cannot_inject_markup_into_the_reports() {
 #[test]
 fn empty_inputs_and_releases_without_rows_are_refused() {
     let env = Env::new();
-    let rows = sample_rows(&env, 50);
+    let rows = generated_records(&env, 50, 7);
     let header_only = write_rows(&env, "empty.csv", &rows[..1]);
     let job = env.job("e", &header_only, &sample_rules(), "");
     let r = env.tokumei(&["run", job.to_str().unwrap()]);
@@ -300,7 +273,7 @@ fn search_options_on_a_column_that_is_not_searched_are_errors() {
 #[test]
 fn a_bad_byte_in_a_utf8_file_is_reported_at_its_line_as_utf8() {
     let env = Env::new();
-    let rows = sample_rows(&env, 400);
+    let rows = generated_records(&env, 400, 7);
     let mut bytes = Vec::new();
     for (i, r) in rows.iter().enumerate() {
         let line = r.iter().map(|f| format!("\"{}\"", f.replace('"', "\"\""))).collect::<Vec<_>>().join(",") + "\n";

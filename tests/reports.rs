@@ -179,19 +179,11 @@ fn unknown_keys_and_actions_get_a_did_you_mean() {
 #[test]
 fn rejected_rows_are_explained_per_column_and_reason() {
     let env = Env::new();
-    let text = {
-        let bytes = std::fs::read(sample_csv()).unwrap();
-        encoding_rs::SHIFT_JIS.decode(&bytes).0.into_owned()
-    };
-    let mut rows = csv_like(&text);
+    let mut rows = sample_records();
     let born = rows[0].iter().position(|h| h == "生年月日").unwrap();
     rows[10][born] = "not a date".into();
     rows[20][born] = "2999-01-01".into();
-    let csv: String = rows
-        .iter()
-        .map(|r| r.iter().map(|f| format!("\"{}\"", f.replace('"', "\"\""))).collect::<Vec<_>>().join(",") + "\n")
-        .collect();
-    let input = env.write("rej.csv", &csv);
+    let input = write_rows(&env, "rej.csv", &rows);
     let rules = std::fs::read_to_string(sample_rules())
         .unwrap()
         .replace("on_malformed = \"error\"", "on_malformed = \"reject\"\nmax_rejected = 0.01");

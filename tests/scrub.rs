@@ -2,23 +2,10 @@
 
 use crate::util::*;
 
-fn sample_text() -> Vec<Vec<String>> {
-    let bytes = std::fs::read(sample_csv()).unwrap();
-    csv_like(&encoding_rs::SHIFT_JIS.decode(&bytes).0)
-}
-
-fn write_rows(env: &Env, name: &str, rows: &[Vec<String>]) -> std::path::PathBuf {
-    let text: String = rows
-        .iter()
-        .map(|r| r.iter().map(|f| format!("\"{}\"", f.replace('"', "\"\""))).collect::<Vec<_>>().join(",") + "\n")
-        .collect();
-    env.write(name, &text)
-}
-
 #[test]
 fn free_text_keeps_its_words_but_loses_names_numbers_and_addresses() {
     let env = Env::new();
-    let mut rows = sample_text();
+    let mut rows = sample_records();
     rows.truncate(2501);
     let h = rows[0].clone();
     let col = |n: &str| h.iter().position(|c| c == n).unwrap();
@@ -84,7 +71,7 @@ fn free_text_keeps_its_words_but_loses_names_numbers_and_addresses() {
 #[test]
 fn a_kept_text_that_holds_an_identifier_fails_the_run() {
     let env = Env::new();
-    let mut rows = sample_text();
+    let mut rows = sample_records();
     let h = rows[0].clone();
     let (note, id) = (h.iter().position(|c| c == "備考").unwrap(), h.iter().position(|c| c == "宛名番号").unwrap());
     for r in rows.iter_mut().skip(1) {

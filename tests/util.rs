@@ -177,6 +177,40 @@ pub fn read_parquet(path: &Path) -> Table {
     Table { columns, rows, metadata, types }
 }
 
+/// The bundled sample's records (header first), decoded from CP932.
+pub fn sample_records() -> Vec<Vec<String>> {
+    read_csv_cp932(&sample_csv())
+}
+
+/// A generated UTF-8 extract's records (header first): `tokumei sample` with `rows` and `seed`.
+pub fn generated_records(env: &Env, rows: u64, seed: u64) -> Vec<Vec<String>> {
+    let p = env.path("gen.csv");
+    let r = env.tokumei(&[
+        "sample",
+        "resident-registry",
+        "--rows",
+        &rows.to_string(),
+        "--seed",
+        &seed.to_string(),
+        "--encoding",
+        "utf-8",
+        "--force",
+        "--out",
+        p.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    csv_like(&std::fs::read_to_string(&p).unwrap())
+}
+
+/// Write records as a UTF-8 CSV file, every field quoted.
+pub fn write_rows(env: &Env, name: &str, rows: &[Vec<String>]) -> PathBuf {
+    let text: String = rows
+        .iter()
+        .map(|r| r.iter().map(|f| format!("\"{}\"", f.replace('"', "\"\""))).collect::<Vec<_>>().join(",") + "\n")
+        .collect();
+    env.write(name, &text)
+}
+
 /// Decode the CP932 sample and parse it as CSV records (header first).
 pub fn read_csv_cp932(path: &Path) -> Vec<Vec<String>> {
     let bytes = std::fs::read(path).unwrap();

@@ -90,17 +90,8 @@ pub fn from_json(value: &serde_json::Value) -> Option<Head> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Record;
 
-    fn rec(i: u32) -> Record {
-        Record {
-            time: format!("2026-11-26T00:00:{i:02}Z"),
-            operator: "op".into(),
-            action: "run".into(),
-            status: "ok".into(),
-            ..Default::default()
-        }
-    }
+    use crate::test_record as rec;
 
     #[test]
     fn anchors_find_rewrites_truncations_and_restarts() {

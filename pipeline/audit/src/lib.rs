@@ -156,3 +156,15 @@ impl std::str::FromStr for Head {
         Ok(Head { seq, hash: hash.to_string() })
     }
 }
+
+/// A record for tests: action `run`, status `ok`, at second `i` of 2026-11-26.
+#[cfg(test)]
+pub(crate) fn test_record(i: u32) -> Record {
+    Record {
+        time: format!("2026-11-26T00:00:{i:02}Z"),
+        operator: "op".into(),
+        action: "run".into(),
+        status: "ok".into(),
+        ..Default::default()
+    }
+}

@@ -345,15 +345,7 @@ impl JsonlLog {
 mod tests {
     use super::*;
 
-    fn rec(i: u32) -> Record {
-        Record {
-            time: format!("2026-11-26T00:00:{i:02}Z"),
-            operator: "op".into(),
-            action: "run".into(),
-            status: "ok".into(),
-            ..Default::default()
-        }
-    }
+    use crate::test_record as rec;
 
     fn log_with(dir: &Path, n: u32) -> JsonlLog {
         let log = JsonlLog::new(dir.join("a/audit.log"));

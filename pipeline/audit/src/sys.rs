@@ -88,19 +88,29 @@ pub fn parent_of(path: &Path) -> &Path {
     }
 }
 
+/// A new temporary name in `path`'s folder (hidden, unique).
+pub fn temp_beside(path: &Path) -> std::path::PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    parent_of(path).join(format!(".{name}.new-{}", random_tag()))
+}
+
+/// Create `path` (which must not exist) with `bytes`, synced to disk.
+fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let mut f = OpenOptions::new().write(true).create_new(true).open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
 /// Create `path` with `bytes`, atomically and only if it does not exist: the bytes are written to
 /// a temporary file in the same folder, synced, and linked to `path` (a hard link never replaces).
 /// Returns `false` when `path` already existed.
 pub fn create_new_atomic(path: &Path, bytes: &[u8]) -> io::Result<bool> {
     use std::io::Write;
     let dir = parent_of(path);
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.new-{}", random_tag()));
+    let tmp = temp_beside(path);
     let result = (|| {
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
+        write_synced(&tmp, bytes)?;
         match std::fs::hard_link(&tmp, path) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
@@ -126,14 +136,10 @@ pub fn create_new_atomic(path: &Path, bytes: &[u8]) -> io::Result<bool> {
 
 /// Replace `path` with `bytes` atomically (temporary file, sync, rename over).
 pub fn replace_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    use std::io::Write;
     let dir = parent_of(path);
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.new-{}", random_tag()));
+    let tmp = temp_beside(path);
     let result = (|| {
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
+        write_synced(&tmp, bytes)?;
         std::fs::rename(&tmp, path)?;
         sync_dir(dir)
     })();
