@@ -1,11 +1,12 @@
 //! `tokumei audit verify | head | rotate`.
 
 use crate::job::Clock;
-use crate::{Failure, exit, fail};
+use crate::{Failure, fail};
 use std::path::{Path, PathBuf};
 use tokumei_audit::anchor::{self, Found};
 use tokumei_audit::sign::{self, SignedHead};
 use tokumei_audit::{Entry, Head, JsonlLog};
+use tokumei_engine::ExitCode;
 use tokumei_release::DiskState;
 
 /// A log and the logs it continues (followed through rotation entries, each archive checked
@@ -46,7 +47,7 @@ fn read_anchor(arg: &str, public_key: Option<&Path>, problems: &mut Vec<String>)
         return Ok(Anchor { head, from: "the command line".into() });
     }
     let path = Path::new(arg);
-    let usage = |m: String| fail(exit::USAGE, anyhow::anyhow!("--anchor {arg}: {m}"));
+    let usage = |m: String| fail(ExitCode::Usage, anyhow::anyhow!("--anchor {arg}: {m}"));
     if !path.exists() {
         return Err(usage("neither a head (`<entry>:<sha256>`) nor an existing file or folder".into()));
     }
@@ -66,7 +67,7 @@ fn read_anchor(arg: &str, public_key: Option<&Path>, problems: &mut Vec<String>)
 }
 
 fn read_anchor_json(path: &Path, public_key: Option<&Path>, problems: &mut Vec<String>) -> Result<Head, Failure> {
-    let usage = |m: String| fail(exit::USAGE, anyhow::anyhow!("--anchor {}: {m}", path.display()));
+    let usage = |m: String| fail(ExitCode::Usage, anyhow::anyhow!("--anchor {}: {m}", path.display()));
     let meta = std::fs::metadata(path).map_err(|e| usage(format!("cannot read ({})", e.kind())))?;
     if !meta.is_file() || meta.len() > 64 << 20 {
         return Err(usage("is not a head file, report.json, release folder or Parquet file".into()));
@@ -104,13 +105,13 @@ pub fn verify(
     public_key: Option<&Path>,
 ) -> Result<(), Failure> {
     let log = JsonlLog::new(log_path);
-    if !log.exists().map_err(|e| fail(exit::AUDIT, e.into()))? {
-        return Err(fail(exit::AUDIT, anyhow::anyhow!("audit log {} does not exist", log_path.display())));
+    if !log.exists().map_err(|e| fail(ExitCode::Audit, e.into()))? {
+        return Err(fail(ExitCode::Audit, anyhow::anyhow!("audit log {} does not exist", log_path.display())));
     }
-    let entries = log.entries().map_err(|e| fail(exit::AUDIT, e.into()))?;
+    let entries = log.entries().map_err(|e| fail(ExitCode::Audit, e.into()))?;
     let Some(head) = entries.last().map(Entry::head) else {
         return Err(fail(
-            exit::AUDIT,
+            ExitCode::Audit,
             anyhow::anyhow!(
                 "audit log {} is empty, but a log always begins with the entry that started it: it may have been emptied",
                 log_path.display()
@@ -151,7 +152,10 @@ pub fn verify(
     for dir in releases {
         let found = tokumei_release::find_releases(dir);
         if found.is_empty() {
-            return Err(fail(exit::USAGE, anyhow::anyhow!("--releases {}: no release folder there", dir.display())));
+            return Err(fail(
+                ExitCode::Usage,
+                anyhow::anyhow!("--releases {}: no release folder there", dir.display()),
+            ));
         }
         for f in found {
             let entry = chain.iter().find_map(|(_, es)| f.entry(es));
@@ -190,7 +194,7 @@ pub fn verify(
         eprintln!("problem: {p}");
     }
     Err(fail(
-        exit::AUDIT,
+        ExitCode::Audit,
         anyhow::anyhow!("audit log {}: {} problem(s) found (listed above)", log_path.display(), problems.len()),
     ))
 }
@@ -198,14 +202,14 @@ pub fn verify(
 /// `tokumei audit head`.
 pub fn head(log_path: &Path, sign_key: Option<&Path>, json: bool) -> Result<(), Failure> {
     let log = JsonlLog::new(log_path);
-    let entries = log.entries().map_err(|e| fail(exit::AUDIT, e.into()))?;
+    let entries = log.entries().map_err(|e| fail(ExitCode::Audit, e.into()))?;
     let last = entries.last().ok_or_else(|| {
-        fail(exit::AUDIT, anyhow::anyhow!("audit log {} does not exist or is empty", log_path.display()))
+        fail(ExitCode::Audit, anyhow::anyhow!("audit log {} does not exist or is empty", log_path.display()))
     })?;
     let time = Clock::now()?.entry_time();
     let signed = match sign_key {
         Some(k) => sign::sign(k, &log_path.display().to_string(), &last.head(), &time)
-            .map_err(|e| fail(exit::KEY, e.into()))?,
+            .map_err(|e| fail(ExitCode::Key, e.into()))?,
         None => SignedHead {
             log: log_path.display().to_string(),
             seq: last.seq,
@@ -216,7 +220,7 @@ pub fn head(log_path: &Path, sign_key: Option<&Path>, json: bool) -> Result<(), 
         },
     };
     if json || sign_key.is_some() {
-        say!("{}", serde_json::to_string(&signed).map_err(|e| fail(exit::INTERNAL, e.into()))?);
+        say!("{}", serde_json::to_string(&signed).map_err(|e| fail(ExitCode::Internal, e.into()))?);
     } else {
         say!("{}", last.head());
         eprintln!(
@@ -233,11 +237,11 @@ pub fn head(log_path: &Path, sign_key: Option<&Path>, json: bool) -> Result<(), 
 /// `tokumei audit rotate`.
 pub fn rotate(log_path: &Path, reason: &str, operator: &str) -> Result<(), Failure> {
     if reason.trim().is_empty() {
-        return Err(fail(exit::USAGE, anyhow::anyhow!("--reason must say why the log is rotated")));
+        return Err(fail(ExitCode::Usage, anyhow::anyhow!("--reason must say why the log is rotated")));
     }
     let log = JsonlLog::new(log_path);
     let (archive, first) =
-        log.rotate(operator, &Clock::now()?.entry_time(), reason).map_err(|e| fail(exit::AUDIT, e.into()))?;
+        log.rotate(operator, &Clock::now()?.entry_time(), reason).map_err(|e| fail(ExitCode::Audit, e.into()))?;
     say!("kept the previous log unchanged as {}", archive.display());
     say!(
         "started {} with entry 1 recording it ({}; previous head {})",

@@ -5,9 +5,10 @@
 //! output folder locked -> releases already there still anchored in the log -> stale staging
 //! removed (audited) -> engine writes the staged release -> publish (entry, rename, entry).
 
-use crate::{Failure, exit, fail, operator};
+use crate::{Failure, fail, operator};
 use std::path::{Path, PathBuf};
 use tokumei_audit::{JsonlLog, Record};
+use tokumei_engine::ExitCode;
 use tokumei_engine::run::{RunFacts, RunOptions, Target, rfc3339};
 use tokumei_engine::{EngineError, Progress};
 use tokumei_release::{OutputDir, ReleaseError};
@@ -28,7 +29,7 @@ impl Clock {
             Ok(v) => match v.trim().parse::<i64>() {
                 Ok(t) if (0..=253_402_300_799).contains(&t) => Ok(Clock { run_unix: t, overridden: true }),
                 _ => Err(fail(
-                    exit::USAGE,
+                    ExitCode::Usage,
                     anyhow::anyhow!("TOKUMEI_NOW must be Unix seconds between 0 and 253402300799 (the end of 9999)"),
                 )),
             },
@@ -59,9 +60,9 @@ pub fn default_audit_log(job: &Path) -> PathBuf {
 /// Exit code of a release-folder error.
 fn release_failure(e: ReleaseError) -> Failure {
     let code = match &e {
-        ReleaseError::Output { .. } => exit::OUTPUT,
-        ReleaseError::Audit(_) => exit::AUDIT,
-        ReleaseError::Paths(_) => exit::CONFIG,
+        ReleaseError::Output { .. } => ExitCode::Output,
+        ReleaseError::Audit(_) => ExitCode::Audit,
+        ReleaseError::Paths(_) => ExitCode::Config,
     };
     let error = match e {
         ReleaseError::Audit(a) => {
@@ -88,7 +89,7 @@ impl RunLog {
         let log = JsonlLog::new(path);
         let refuse = |e: tokumei_audit::AuditError| {
             fail(
-                exit::AUDIT,
+                ExitCode::Audit,
                 anyhow::anyhow!(
                     "{e}\n  hint: a broken log is evidence and is kept as it is; `tokumei audit verify` shows where it breaks, and `tokumei audit rotate --reason ...` starts a new log that records this one's final state"
                 )
@@ -126,12 +127,14 @@ impl RunLog {
     pub fn started(&mut self, operator: &str, clock: &Clock) -> Result<&JsonlLog, Failure> {
         if self.entries.is_none() {
             check_release_anchors(&self.log, &[], &self.out_root)?;
-            let first =
-                self.log.start(operator, &clock.entry_time(), clock.note()).map_err(|e| fail(exit::AUDIT, e.into()))?;
+            let first = self
+                .log
+                .start(operator, &clock.entry_time(), clock.note())
+                .map_err(|e| fail(ExitCode::Audit, e.into()))?;
             if let Some(first) = &first {
                 eprintln!("note: started a new audit log {} (entry {})", shown(self.log.path()).display(), first.seq);
             }
-            self.entries = Some(self.log.entries().map_err(|e| fail(exit::AUDIT, e.into()))?);
+            self.entries = Some(self.log.entries().map_err(|e| fail(ExitCode::Audit, e.into()))?);
         }
         Ok(&self.log)
     }
@@ -176,7 +179,7 @@ pub fn run_job(
     let mut facts = RunFacts::default();
     // Any failure from here on is audited (unless the log itself is what failed).
     let audit_failure = |run_log: &mut RunLog, facts: &RunFacts, f: Failure| -> Failure {
-        if f.code == exit::AUDIT {
+        if f.code == ExitCode::Audit {
             return f;
         }
         let log = match run_log.started(&operator, &clock) {
@@ -191,8 +194,7 @@ pub fn run_job(
         let mut r = base.clone();
         r.time = clock.entry_time();
         fill(&mut r, facts);
-        r.error =
-            Some(format!("{}: {}", class_of(f.code), format!("{:#}", f.error).lines().next().unwrap_or_default()));
+        r.error = Some(format!("{}: {}", f.code.class(), format!("{:#}", f.error).lines().next().unwrap_or_default()));
         match log.append(r) {
             Ok(_) => f,
             Err(e) => fail(f.code, f.error.context(format!("(and its audit entry could not be written: {e})"))),
@@ -216,7 +218,7 @@ pub fn run_job(
         details(&mut r, &outcome.report);
         log.append(r).map_err(|e| {
             fail(
-                exit::AUDIT,
+                ExitCode::Audit,
                 anyhow::Error::new(e).context("the check passed but its audit entry could not be written"),
             )
         })?;
@@ -251,7 +253,7 @@ pub fn run_job(
     if let Err(e) = out_dir.remove_stale(&log, run_log.entries(), &operator, &clock.entry_time(), clock.note()) {
         return Err(audit_failure(&mut run_log, &facts, release_failure(e)));
     }
-    let head = log.head().map_err(|e| fail(exit::AUDIT, e.into()))?;
+    let head = log.head().map_err(|e| fail(ExitCode::Audit, e.into()))?;
     let staging = match out_dir.stage(&dataset, &release_id) {
         Ok(s) => s,
         Err(e) => return Err(audit_failure(&mut run_log, &facts, release_failure(e))),
@@ -315,7 +317,7 @@ fn check_release_anchors(log: &JsonlLog, entries: &[tokumei_audit::Entry], dir: 
         .collect();
     if entries.is_empty() && !releases.is_empty() {
         return Err(fail(
-            exit::AUDIT,
+            ExitCode::Audit,
             anyhow::anyhow!(
                 "audit log {} does not exist, but the releases in {} were recorded in a log: a missing log is not started anew while releases witness the old one\n  hint: restore the log, or keep the releases apart and use another output folder",
                 log.path().display(),
@@ -328,7 +330,7 @@ fn check_release_anchors(log: &JsonlLog, entries: &[tokumei_audit::Entry], dir: 
         let Some(head) = release.report.as_ref().and_then(tokumei_audit::anchor::from_json) else { continue };
         if let Err(reason) = tokumei_audit::anchor::check(log, entries, &head) {
             return Err(fail(
-                exit::AUDIT,
+                ExitCode::Audit,
                 anyhow::anyhow!(
                     "audit log {} does not hold entry {} recorded by release {}: {reason}\n  hint: the log is kept as it is; investigate with `tokumei audit verify --log {} --releases {}`",
                     log.path().display(),
@@ -350,18 +352,6 @@ fn counts(r: &tokumei_engine::report::Report, would: &str) -> String {
         "{} rows read, {} rejected, {} {would}suppressed, {} {would}written; k={} achieved (required {})",
         r.rows_in, r.rows_rejected, r.suppressed, r.rows_out, r.k_achieved, r.k
     )
-}
-
-fn class_of(code: i32) -> &'static str {
-    match code {
-        exit::CONFIG => "config",
-        exit::INPUT => "input",
-        exit::PRIVACY => "privacy",
-        exit::KEY => "key",
-        exit::AUDIT => "audit",
-        exit::OUTPUT => "output",
-        _ => "internal",
-    }
 }
 
 fn fill(r: &mut Record, facts: &RunFacts) {

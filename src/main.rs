@@ -21,52 +21,20 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use tokumei_engine::{EngineError, Progress};
+use tokumei_engine::{EngineError, ExitCode, Progress};
 
-/// Process exit codes (documented in `--help`, the README and docs/cli.md).
-pub mod exit {
-    /// A bug in tokumei.
-    pub const INTERNAL: i32 = 1;
-    /// Bad command-line arguments.
-    pub const USAGE: i32 = 2;
-    /// Job or rule file invalid, or its paths overlap the release folders.
-    pub const CONFIG: i32 = 3;
-    /// Input data error.
-    pub const INPUT: i32 = 4;
-    /// Privacy requirement not met.
-    pub const PRIVACY: i32 = 5;
-    /// Key file missing or invalid.
-    pub const KEY: i32 = 6;
-    /// Audit log broken, emptied, rewritten or unwritable.
-    pub const AUDIT: i32 = 7;
-    /// Output could not be written.
-    pub const OUTPUT: i32 = 8;
-}
-
-const EXIT_CODES: &str = "\
-Exit codes:
-  0  success
-  1  internal error (a bug in tokumei)
-  2  usage error (bad command-line arguments)
-  3  job or rule file invalid (every problem listed with file:line:col), or the job's
-     input, rules, key or audit log lie inside the folder its releases go to
-  4  input data error: unreadable file, wrong encoding, malformed value, too many rejected rows
-  5  privacy requirement not met (k / l / suppression limit, processing standard); no output written
-  6  key file missing or invalid
-  7  audit log broken, incomplete, emptied or rewritten (an anchor it no longer holds), or
-     its entry could not be written: nothing is published without its entry
-  8  output could not be written
-
+/// The environment section of `--help` (the exit codes come from [`ExitCode::help`]).
+const ENVIRONMENT: &str = "\
 Environment:
   TOKUMEI_OPERATOR   operator name recorded in the audit log (default: $USER)
   TOKUMEI_NOW        run clock as Unix seconds, for reproducible release ids and reports;
                      audit entries keep the system time and note the override
-  TOKUMEI_FAILPOINT  test only: crash or fail a run at a named step (docs/design.md)";
+  TOKUMEI_FAILPOINT  test only: crash or fail a run at a named step (docs/cli.md)";
 
 /// De-identify municipal personal data (匿名加工情報 / 仮名加工情報) into Parquet, with a
 /// report and a tamper-evident audit trail. Runs fully offline.
 #[derive(Parser)]
-#[command(name = "tokumei", version, after_help = EXIT_CODES)]
+#[command(name = "tokumei", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -222,7 +190,7 @@ impl LogArg {
     fn resolve(&self) -> Result<(PathBuf, Option<tokumei_rules::Job>), Failure> {
         match &self.job {
             Some(j) => {
-                let job = tokumei_rules::load_job(j).map_err(|d| fail(exit::CONFIG, anyhow::anyhow!("{d}")))?;
+                let job = tokumei_rules::load_job(j).map_err(|d| fail(ExitCode::Config, anyhow::anyhow!("{d}")))?;
                 Ok((job.audit_log.clone(), Some(job)))
             }
             None => Ok((self.log.clone(), None)),
@@ -338,7 +306,7 @@ pub(crate) fn operator(given: Option<String>) -> String {
 
 /// An error with its exit code.
 pub struct Failure {
-    code: i32,
+    code: ExitCode,
     error: anyhow::Error,
 }
 
@@ -348,7 +316,7 @@ impl From<EngineError> for Failure {
     }
 }
 
-pub(crate) fn fail(code: i32, error: anyhow::Error) -> Failure {
+pub(crate) fn fail(code: ExitCode, error: anyhow::Error) -> Failure {
     Failure { code, error }
 }
 
@@ -381,7 +349,7 @@ fn parse_encoding(s: &str) -> Result<tokumei_rules::Encoding, Failure> {
         "auto" => Ok(tokumei_rules::Encoding::Auto),
         "utf-8" | "utf8" => Ok(tokumei_rules::Encoding::Utf8),
         "cp932" | "shift_jis" | "sjis" => Ok(tokumei_rules::Encoding::Cp932),
-        _ => Err(fail(exit::USAGE, anyhow::anyhow!("--encoding must be auto, utf-8 or cp932"))),
+        _ => Err(fail(ExitCode::Usage, anyhow::anyhow!("--encoding must be auto, utf-8 or cp932"))),
     }
 }
 
@@ -392,7 +360,7 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
         Command::Init { extract, out, dataset, encoding, delimiter, force } => {
             let encoding = parse_encoding(&encoding)?;
             if !delimiter.is_ascii() {
-                return Err(fail(exit::USAGE, anyhow::anyhow!("--delimiter must be one ASCII character")));
+                return Err(fail(ExitCode::Usage, anyhow::anyhow!("--delimiter must be one ASCII character")));
             }
             let dataset = dataset.unwrap_or_else(|| {
                 let stem = extract.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -405,11 +373,11 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
                 }
             });
             if let Err(why) = tokumei_rules::diag::check_path_name(&dataset) {
-                return Err(fail(exit::USAGE, anyhow::anyhow!("--dataset {why}")));
+                return Err(fail(ExitCode::Usage, anyhow::anyhow!("--dataset {why}")));
             }
             if !force && std::fs::symlink_metadata(&out).is_ok() {
                 return Err(fail(
-                    exit::OUTPUT,
+                    ExitCode::Output,
                     anyhow::anyhow!("{} exists; pass --force to replace it", out.display()),
                 ));
             }
@@ -424,7 +392,7 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
                 })
             };
             write.map_err(|e| {
-                fail(exit::OUTPUT, anyhow::Error::new(e).context(format!("cannot write {}", out.display())))
+                fail(ExitCode::Output, anyhow::Error::new(e).context(format!("cannot write {}", out.display())))
             })?;
             say!("drafted {} from {} rows; review every guess before use:", out.display(), draft.rows);
             say!("{:<20} {:<20} {:>12} {:>8}  evidence", "column", "role", "distinct", "unique");
@@ -455,7 +423,7 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
             };
             if !force && std::fs::symlink_metadata(&out).is_ok() {
                 return Err(fail(
-                    exit::OUTPUT,
+                    ExitCode::Output,
                     anyhow::anyhow!("{} exists; pass --force to replace it", out.display()),
                 ));
             }
@@ -473,7 +441,7 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
                     Ok(())
                 });
             let _ = std::fs::remove_file(&tmp);
-            made.map_err(|e| fail(exit::OUTPUT, e.context(format!("cannot write {}", out.display()))))?;
+            made.map_err(|e| fail(ExitCode::Output, e.context(format!("cannot write {}", out.display()))))?;
             say!("wrote {rows} rows to {}", out.display());
             Ok(())
         }
@@ -496,13 +464,13 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
         Command::Risk { file, qi, sensitive, population, threshold, encoding, delimiter, json } => {
             let encoding = parse_encoding(&encoding)?;
             if !delimiter.is_ascii() {
-                return Err(fail(exit::USAGE, anyhow::anyhow!("--delimiter must be one ASCII character")));
+                return Err(fail(ExitCode::Usage, anyhow::anyhow!("--delimiter must be one ASCII character")));
             }
             let input =
                 tokumei_engine::risk::TableInput { path: &file, format: None, encoding, delimiter: delimiter as u8 };
             let r = tokumei_engine::risk::risk_of_file(&input, &qi, &sensitive, population, threshold)?;
             if json {
-                say!("{}", serde_json::to_string_pretty(&r).map_err(|e| fail(exit::INTERNAL, e.into()))?);
+                say!("{}", serde_json::to_string_pretty(&r).map_err(|e| fail(ExitCode::Internal, e.into()))?);
             } else {
                 print_risk(&r);
             }
@@ -510,7 +478,7 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
         }
         Command::Keygen { out, audit: true } => {
             let public = PathBuf::from(format!("{}.pub", out.display()));
-            let id = tokumei_audit::sign::generate(&out, &public).map_err(|e| fail(exit::KEY, e.into()))?;
+            let id = tokumei_audit::sign::generate(&out, &public).map_err(|e| fail(ExitCode::Key, e.into()))?;
             say!(
                 "wrote audit signing key {id} to {} (owner-only; never printed) and its public key to {}",
                 out.display(),
@@ -524,10 +492,10 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Bench { command: BenchCommand::Resident { rows, dir, rules } } => {
-            bench::run(&rows, &dir, &rules).context("benchmark failed").map_err(|e| fail(exit::INTERNAL, e))
+            bench::run(&rows, &dir, &rules).context("benchmark failed").map_err(|e| fail(ExitCode::Internal, e))
         }
         Command::Bench { command: BenchCommand::Adult { data, repeat } } => {
-            bench::adult(&data, repeat).context("benchmark failed").map_err(|e| fail(exit::INTERNAL, e))
+            bench::adult(&data, repeat).context("benchmark failed").map_err(|e| fail(ExitCode::Internal, e))
         }
     }
 }
@@ -544,10 +512,14 @@ fn main() {
             default_hook(info);
         }
     }));
-    let cli = Cli::parse();
+    let command = <Cli as clap::CommandFactory>::command().after_help(format!("{}\n{ENVIRONMENT}", ExitCode::help()));
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&command.get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     if let Err(f) = real_main(cli) {
         use std::io::Write as _;
         let _ = writeln!(std::io::stderr().lock(), "error: {:#}", f.error);
-        std::process::exit(f.code);
+        std::process::exit(f.code.code());
     }
 }

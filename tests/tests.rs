@@ -4,6 +4,7 @@ mod util;
 
 mod audit;
 mod bad_input;
+mod cli;
 mod end_to_end;
 mod fail_closed;
 mod formats;

@@ -94,15 +94,125 @@ impl EngineError {
         }
     }
 
-    /// Process exit code for this class (documented in the CLI help and README).
-    pub fn exit_code(&self) -> i32 {
-        match self.class() {
-            "config" => 3,
-            "input" => 4,
-            "privacy" => 5,
-            "key" => 6,
-            "output" => 8,
-            _ => 1,
+    /// Process exit code for this class.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            EngineError::Config(_) => ExitCode::Config,
+            EngineError::Input { .. } | EngineError::Malformed { .. } | EngineError::TooManyRejected { .. } => {
+                ExitCode::Input
+            }
+            EngineError::Privacy(_) => ExitCode::Privacy,
+            EngineError::Key(_) => ExitCode::Key,
+            EngineError::Output { .. } => ExitCode::Output,
+            EngineError::Internal(_) => ExitCode::Internal,
+        }
+    }
+}
+
+/// The process exit codes: one per whose-fault class. `--help`, the README and docs/cli.md list
+/// them from [`ExitCode::ALL`] (a test holds the documents to it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    /// Success.
+    Success = 0,
+    /// A bug in tokumei.
+    Internal = 1,
+    /// Bad command-line arguments.
+    Usage = 2,
+    /// Job or rule file invalid, or the job's paths overlap its release folders.
+    Config = 3,
+    /// Input data error.
+    Input = 4,
+    /// Privacy requirement not met.
+    Privacy = 5,
+    /// Key file missing or invalid.
+    Key = 6,
+    /// Audit log broken, emptied, rewritten or unwritable.
+    Audit = 7,
+    /// Output could not be written.
+    Output = 8,
+}
+
+impl ExitCode {
+    /// Every code, in order.
+    pub const ALL: [ExitCode; 9] = [
+        ExitCode::Success,
+        ExitCode::Internal,
+        ExitCode::Usage,
+        ExitCode::Config,
+        ExitCode::Input,
+        ExitCode::Privacy,
+        ExitCode::Key,
+        ExitCode::Audit,
+        ExitCode::Output,
+    ];
+
+    /// The number the process exits with.
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+
+    /// What it means, in a few words (the documents use these words).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            ExitCode::Success => "success",
+            ExitCode::Internal => "internal error",
+            ExitCode::Usage => "usage error",
+            ExitCode::Config => "job or rule file invalid",
+            ExitCode::Input => "input data error",
+            ExitCode::Privacy => "privacy requirement not met",
+            ExitCode::Key => "key file missing or invalid",
+            ExitCode::Audit => "audit log broken",
+            ExitCode::Output => "output could not be written",
+        }
+    }
+
+    /// More detail for `--help`.
+    pub fn detail(self) -> &'static str {
+        match self {
+            ExitCode::Success => "",
+            ExitCode::Internal => "(a bug in tokumei)",
+            ExitCode::Usage => "(bad command-line arguments)",
+            ExitCode::Config => {
+                "(every problem listed with file:line:col), or its input, rules, key or audit log lie inside the folder its releases go to"
+            }
+            ExitCode::Input => {
+                ": unreadable file, wrong encoding, malformed value, too many rejected rows, no data rows"
+            }
+            ExitCode::Privacy => {
+                "(k / l / t / suppression limit, processing standard, residual identifier); nothing written"
+            }
+            ExitCode::Key => "",
+            ExitCode::Audit => {
+                ", incomplete, emptied or rewritten (an anchor it no longer holds), or its entry could not be written: nothing is published without its entry"
+            }
+            ExitCode::Output => "",
+        }
+    }
+
+    /// The `Exit codes:` section of `--help`.
+    pub fn help() -> String {
+        let mut s = String::from("Exit codes:\n");
+        for c in ExitCode::ALL {
+            let detail = c.detail();
+            let sep = if detail.is_empty() || detail.starts_with([',', ':']) { "" } else { " " };
+            s.push_str(&format!("  {}  {}{sep}{detail}\n", c.code(), c.meaning()));
+        }
+        s
+    }
+
+    /// The short class name used in audit entries.
+    pub fn class(self) -> &'static str {
+        match self {
+            ExitCode::Success => "ok",
+            ExitCode::Internal => "internal",
+            ExitCode::Usage => "usage",
+            ExitCode::Config => "config",
+            ExitCode::Input => "input",
+            ExitCode::Privacy => "privacy",
+            ExitCode::Key => "key",
+            ExitCode::Audit => "audit",
+            ExitCode::Output => "output",
         }
     }
 }

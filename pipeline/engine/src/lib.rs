@@ -27,6 +27,6 @@ pub mod standards;
 pub mod tally;
 pub mod transform;
 
-pub use error::{EngineError, Location};
+pub use error::{EngineError, ExitCode, Location};
 pub use progress::{NoProgress, Progress};
 pub use run::{Prepared, RunOptions, RunOutcome, Target, prepare, run};

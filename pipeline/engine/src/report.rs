@@ -155,7 +155,7 @@ pub struct Report {
     pub k_achieved: u64,
     /// Required and achieved distinct l-diversity per sensitive column.
     pub l_diversity: Vec<LDiversity>,
-    /// The l-diversity variant required (`distinct`, `entropy`, `recursive { c: .. }`).
+    /// The l-diversity variant required: `distinct`, `entropy` or `recursive (c=...)`.
     pub l_model: String,
     /// t-closeness per sensitive column, when required.
     pub t_closeness: Vec<TCloseness>,

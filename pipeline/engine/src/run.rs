@@ -687,7 +687,7 @@ pub fn run(
         rows_out,
         k_achieved: after.min_class_size,
         l_diversity,
-        l_model: format!("{:?}", plan.privacy.l_model).to_lowercase(),
+        l_model: plan.privacy.l_model.describe(),
         t_closeness,
         max_average_risk: plan.privacy.max_average_risk,
         original,

@@ -437,6 +437,25 @@ pub enum LModel {
     },
 }
 
+impl LModel {
+    /// Name as written in rule files and reports: `distinct`, `entropy`, `recursive`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            LModel::Distinct => "distinct",
+            LModel::Entropy => "entropy",
+            LModel::Recursive { .. } => "recursive",
+        }
+    }
+
+    /// For reports: `recursive (c=20)` or the name.
+    pub fn describe(&self) -> String {
+        match self {
+            LModel::Recursive { c } => format!("recursive (c={c})"),
+            other => other.name().into(),
+        }
+    }
+}
+
 /// Privacy models enforced on the output.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Privacy {

@@ -1,0 +1,31 @@
+//! The command line's documented contract: every exit code in `--help`, the README and
+//! docs/cli.md, from the one enum the binary uses.
+
+use crate::util::*;
+use tokumei_engine::ExitCode;
+
+fn flat(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn every_exit_code_is_documented_where_users_look() {
+    let help = Env::new().tokumei(&["--help"]);
+    assert_eq!(help.code, 0);
+    let readme = flat(&std::fs::read_to_string(repo().join("README.md")).unwrap());
+    let cli = flat(&std::fs::read_to_string(repo().join("docs/cli.md")).unwrap());
+    for c in ExitCode::ALL {
+        let (n, m) = (c.code(), c.meaning());
+        assert!(help.stdout.contains(&format!("  {n}  {m}")), "--help lacks {n} {m}");
+        assert!(readme.contains(&format!("`{n}` {m}")), "README lacks `{n}` {m}");
+        assert!(cli.contains(&format!("| {n} | {m}")), "docs/cli.md lacks | {n} | {m}");
+    }
+}
+
+#[test]
+fn a_usage_error_exits_with_the_usage_code() {
+    let r = Env::new().tokumei(&["run"]);
+    assert_eq!(r.code, ExitCode::Usage.code(), "{}", r.stderr);
+    let r = Env::new().tokumei(&["risk", "x.csv", "--qi", "a", "--encoding", "latin1"]);
+    assert_eq!(r.code, ExitCode::Usage.code(), "{}", r.stderr);
+}
