@@ -135,7 +135,7 @@ pub fn optimize(
         .map(|c| (c.dict, plan.columns[c.plan].l))
         .filter(|(_, l)| l.is_some() || plan.privacy.t.is_some())
         .collect();
-    let ranks: Vec<Option<Vec<u32>>> = sens.iter().map(|(d, _)| crate::run::rank_of(&dicts[*d].values)).collect();
+    let ranks: Vec<Option<Vec<u32>>> = sens.iter().map(|(d, _)| crate::privacy::rank_of(&dicts[*d].values)).collect();
     let models: Vec<Model> = {
         let inputs: Vec<crate::privacy::SensitiveInput> = sens
             .iter()

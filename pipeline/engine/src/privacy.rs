@@ -220,6 +220,17 @@ pub fn enforce(classes: &Classes, k: u32, sensitive: &[(&str, u32, &[u32])]) -> 
     Enforcement { keep, suppressed, classes_below_k: below_k, classes_below_l: below_l, causes }
 }
 
+/// Distinct l-diversity of one sensitive column.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LDiversity {
+    /// Output column.
+    pub column: String,
+    /// Required l, if any.
+    pub required: Option<u32>,
+    /// Smallest number of distinct values in any output class.
+    pub achieved: u64,
+}
+
 /// Class-size statistics and re-identification risk of a table.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ClassStats {
@@ -384,6 +395,21 @@ pub fn enforce_models(
     let keep: Vec<bool> = classes.of_row.iter().map(|c| !bad[*c as usize]).collect();
     let suppressed = keep.iter().filter(|k| !**k).count() as u64;
     Enforcement { keep, suppressed, classes_below_k: below_k, classes_below_l: below_other, causes }
+}
+
+/// Ranks of a dictionary's values when they are ordered (integers, dates): for ordered
+/// t-closeness distance.
+pub fn rank_of(values: &[Cell]) -> Option<Vec<u32>> {
+    if !values.iter().any(|v| matches!(v, Cell::Int(_) | Cell::Date(_))) {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|a, b| values[*a].cmp(&values[*b]));
+    let mut rank = vec![0u32; values.len()];
+    for (r, i) in order.into_iter().enumerate() {
+        rank[i] = r as u32;
+    }
+    Some(rank)
 }
 
 #[cfg(test)]

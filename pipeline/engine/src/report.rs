@@ -3,6 +3,7 @@
 //! value of an identifier.
 
 use crate::privacy::ClassStats;
+pub use crate::privacy::LDiversity;
 use crate::render::{Block, Doc, Lang};
 use crate::standards::Standard;
 use serde::Serialize;
@@ -44,17 +45,6 @@ pub struct ColumnReport {
     pub values: Option<crate::tally::ValueSummary>,
     /// For a scrubbed free-text column: what was replaced, `(kind, count)` (never a value).
     pub scrubbed: Option<Vec<(String, u64)>>,
-}
-
-/// Distinct l-diversity of one sensitive column.
-#[derive(Debug, Clone, Serialize)]
-pub struct LDiversity {
-    /// Output column.
-    pub column: String,
-    /// Required l, if any.
-    pub required: Option<u32>,
-    /// Smallest number of distinct values in any output class.
-    pub achieved: u64,
 }
 
 /// t-closeness of one sensitive column.

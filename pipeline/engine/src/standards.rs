@@ -33,7 +33,7 @@ pub struct Achieved<'a> {
     /// Smallest class in the output.
     pub k: u64,
     /// Required and achieved l per sensitive output column.
-    pub l: Vec<crate::report::LDiversity>,
+    pub l: Vec<crate::privacy::LDiversity>,
     /// Rows suppressed.
     pub suppressed: u64,
     /// Rows out.

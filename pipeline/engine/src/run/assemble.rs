@@ -1,0 +1,218 @@
+//! Stage 5: the report, each column described, and the processing standards; a failed standard
+//! stops an anonymized run here, before anything is written.
+
+use super::anonymize::Anonymized;
+use super::layout::{OutColumn, Slot};
+use super::{RunOptions, rfc3339};
+use crate::cell::Cell;
+use crate::error::EngineError;
+use crate::privacy::Dictionary;
+use crate::report::{ColumnReport, InputReport, Report, Timings};
+use crate::standards::{self, Achieved};
+use arrow::datatypes::DataType;
+use tokumei_rules::{Action, Mode, Role};
+
+/// The anonymized data with its report.
+pub(super) struct Assembled {
+    pub an: Anonymized,
+    pub report: Report,
+}
+
+/// Build the report and check the processing standards.
+pub(super) fn assemble(an: Anonymized, opts: &RunOptions) -> Result<Assembled, EngineError> {
+    let enc = &an.enc;
+    let layout = &enc.layout;
+    let (plan, columns, dicts, job) = (&layout.plan, &layout.columns, &layout.dicts, &layout.job);
+    let (key, reference_date, release_id) = (&layout.key, &layout.reference_date, &layout.release_id);
+    let (rows_in, rejected, rejected_by_column, rejected_reasons) =
+        (enc.rows_in, enc.rejected, &enc.rejected_by_column, &enc.rejected_reasons);
+    let (searched, after, enforcement, l_diversity, rows_out) =
+        (&an.searched, &an.after, &an.enforcement, &an.l_diversity, an.rows_out);
+    let (value_counts, nulled, cells_suppressed) = (&an.value_counts, &an.nulled, &an.cells_suppressed);
+    let chosen: &[(usize, u32)] = searched.as_ref().map_or(&[], |(_, levels)| levels.as_slice());
+    let achieved = Achieved {
+        k: after.min_class_size,
+        l: l_diversity.clone(),
+        suppressed: enforcement.suppressed,
+        rows_out,
+        chosen,
+    };
+    let processing_standards = standards::evaluate(plan, &achieved);
+
+    let counts = ValueCounts { counts: value_counts, nulled, cells_suppressed };
+    let col_reports = column_reports(plan, columns, dicts, &counts, searched.as_ref());
+
+    let report = Report {
+        tokumei_version: env!("CARGO_PKG_VERSION").into(),
+        release_id: release_id.clone(),
+        job: job.name.clone(),
+        dataset: plan.dataset.clone(),
+        mode: plan.mode.to_string(),
+        created_at: rfc3339(opts.now_unix),
+        reference_date: reference_date.to_string(),
+        input: InputReport {
+            path: job.input.display().to_string(),
+            sha256: enc.input_sha256.clone(),
+            format: format!("{:?}", job.format).to_lowercase(),
+            encoding: enc.encoding_used.map(|e| {
+                let how = if job.encoding == tokumei_rules::Encoding::Auto { "detected" } else { "as configured" };
+                format!("{e}, {how}")
+            }),
+        },
+        rules: job.rules.display().to_string(),
+        rules_sha256: plan.rules_sha256.clone(),
+        key_id: key.as_ref().map(|k| k.id.clone()),
+        k: plan.privacy.k,
+        l: plan.privacy.l,
+        max_suppression: plan.privacy.max_suppression,
+        quasi_identifiers: plan.quasi_identifiers().iter().filter_map(|c| c.output.clone()).collect(),
+        sensitive: plan.sensitive().iter().filter_map(|c| c.output.clone()).collect(),
+        rows_in,
+        rows_rejected: rejected,
+        rejected_by_column: plan
+            .columns
+            .iter()
+            .zip(rejected_by_column)
+            .filter(|(_, n)| **n > 0)
+            .map(|(c, n)| (c.name.clone(), *n))
+            .collect(),
+        rejected_reasons: rejected_reasons
+            .iter()
+            .map(|((c, reason), n)| (plan.columns[*c].name.clone(), reason.clone(), *n))
+            .collect(),
+        suppressed: enforcement.suppressed,
+        classes_below_k: enforcement.classes_below_k,
+        classes_below_l: enforcement.classes_below_l,
+        rows_out,
+        k_achieved: after.min_class_size,
+        l_diversity: l_diversity.clone(),
+        l_model: plan.privacy.l_model.describe(),
+        t_closeness: an.t_closeness.clone(),
+        max_average_risk: plan.privacy.max_average_risk,
+        original: an.original.clone(),
+        before: an.before.clone(),
+        after: after.clone(),
+        columns: col_reports,
+        processing_standards,
+        search: searched.as_ref().map(|(r, _)| r.clone()),
+        row_order: if plan.shuffle { "random per release".into() } else { "input order".into() },
+        release_risk: None,
+        suppression_causes: enforcement.causes.clone(),
+        audit_head: None,
+        output_file: None,
+        output_sha256: None,
+        timings: Timings { ingest_ms: enc.ingest_ms, privacy_ms: an.privacy_ms, write_ms: 0, total_ms: 0 },
+    };
+    if let Some(failed) = report.processing_standards.iter().find(|s| !s.passed)
+        && plan.mode == Mode::Anonymized
+    {
+        return Err(EngineError::Privacy(format!(
+            "processing standard {} ({}) not met: {}\n  {}\n  hint: {}",
+            failed.id,
+            failed.legal,
+            failed.title,
+            failed.evidence.join("\n  "),
+            failed.fix.as_deref().unwrap_or_default()
+        )));
+    }
+
+    Ok(Assembled { an, report })
+}
+
+/// Value counts over the output rows of each dictionary-encoded column.
+struct ValueCounts<'a> {
+    counts: &'a [Vec<u64>],
+    nulled: &'a [Vec<bool>],
+    cells_suppressed: &'a [u64],
+}
+
+/// Each column as the report and the data dictionary describe it.
+fn column_reports(
+    plan: &tokumei_rules::Plan,
+    columns: &[OutColumn],
+    dicts: &[Dictionary],
+    counts: &ValueCounts,
+    searched: Option<&(crate::optimize::SearchReport, Vec<(usize, u32)>)>,
+) -> Vec<ColumnReport> {
+    plan.columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let oc = columns.iter().find(|o| o.plan == i);
+            let global = oc.and_then(|o| match o.slot {
+                Slot::Global(d) => Some(d),
+                Slot::Local(_) => None,
+            });
+            let categorical =
+                matches!(c.action, Action::Generalize { .. }) || c.is_privacy_key() || c.role == Role::Sensitive;
+            let categories = global.filter(|_| categorical).and_then(|d| {
+                let mut present: Vec<String> = dicts[d]
+                    .values
+                    .iter()
+                    .enumerate()
+                    .filter(|(code, v)| counts.counts[d][*code] > 0 && !counts.nulled[d][*code] && **v != Cell::Null)
+                    .map(|(_, v)| v.label())
+                    .collect();
+                present.sort();
+                (present.len() <= 60).then_some(present)
+            });
+            let chosen = searched.and_then(|(_, levels)| levels.iter().find(|(p, _)| *p == i).map(|(_, l)| *l));
+            let local = searched.is_some_and(|(r, _)| r.applied == "local");
+            let (detail, detail_ja, level) = match (&c.action, chosen) {
+                (Action::Generalize { hierarchy, level: lo, max_level: hi, .. }, _) if local && hi > lo => (
+                    format!(
+                        "{} hierarchy, local recoding: each class at its own level from {lo} to {hi}",
+                        hierarchy.name()
+                    ),
+                    format!("一般化（局所再符号化）：クラスごとにレベル{lo}〜{hi}のいずれか"),
+                    None,
+                ),
+                (Action::Generalize { .. }, Some(l)) => {
+                    (c.action.describe_chosen(Some(l)), c.action.describe_ja(Some(l)), Some(l))
+                }
+                (Action::Generalize { level, .. }, _) => {
+                    (c.action.describe(), c.action.describe_ja(None), Some(*level))
+                }
+                _ => (c.action.describe(), c.action.describe_ja(None), None),
+            };
+            let bounds = oc
+                .and_then(|o| o.transform.generalizer())
+                .and_then(|g| g.bound_kind())
+                .and(c.output.as_ref())
+                .map(|out| [format!("{out}_min"), format!("{out}_max")]);
+            ColumnReport {
+                name: c.name.clone(),
+                role: c.role.as_str().into(),
+                release_role: if c.is_privacy_key() { "quasi_identifier".into() } else { c.role.as_str().into() },
+                bounds,
+                action: c.action.name().into(),
+                output: c.output.clone(),
+                output_type: oc.map(|o| type_name(&o.transform.output_type())),
+                detail,
+                detail_ja,
+                level,
+                description: c.description.clone(),
+                cells_suppressed: global
+                    .filter(|_| matches!(c.action, Action::SuppressRare { .. }))
+                    .map(|d| counts.cells_suppressed[d]),
+                distinct_values: global.map(|d| {
+                    counts.counts[d].iter().enumerate().filter(|(code, n)| **n > 0 && !counts.nulled[d][*code]).count()
+                        as u64
+                }),
+                categories,
+                values: None,
+                scrubbed: None,
+            }
+        })
+        .collect()
+}
+
+fn type_name(t: &DataType) -> String {
+    match t {
+        DataType::Utf8 => "string".into(),
+        DataType::Int64 => "int64".into(),
+        DataType::Date32 => "date".into(),
+        DataType::Boolean => "boolean".into(),
+        other => other.to_string(),
+    }
+}

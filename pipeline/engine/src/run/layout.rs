@@ -1,0 +1,173 @@
+//! Stage 2: a transform per output column, and where its values go: a dictionary for the columns
+//! counted over the whole dataset, the spill for the others; what free-text scrubbing and the
+//! residual scan need; and output names checked.
+
+use super::prepare::Prepared;
+use crate::error::EngineError;
+use crate::ingest::Source;
+use crate::keys::Key;
+use crate::privacy::Dictionary;
+use crate::transform::{self, ColumnTransform, Context};
+use arrow::datatypes::{DataType, Field};
+use std::sync::Arc;
+use tokumei_jp::Date;
+use tokumei_rules::{Action, Job, Plan, Role};
+
+/// Where a column's values go.
+pub(super) enum Slot {
+    /// Dictionary `i` (counted over the whole dataset).
+    Global(usize),
+    /// Spill column `i`.
+    Local(usize),
+}
+
+/// An output column: its plan column, input, transform and slot.
+pub(super) struct OutColumn {
+    pub plan: usize,
+    pub input: usize,
+    /// Further inputs coded together with `input` (a composite pseudonym).
+    pub extra: Vec<usize>,
+    pub transform: Box<dyn ColumnTransform>,
+    pub slot: Slot,
+}
+
+/// The columns laid out, with what the later stages carry along.
+pub(super) struct Layout {
+    pub job: Job,
+    pub plan: Plan,
+    pub key: Option<Arc<Key>>,
+    pub reference_date: Date,
+    pub release_id: String,
+    pub source: Option<Box<dyn Source>>,
+    pub columns: Vec<OutColumn>,
+    pub dicts: Vec<Dictionary>,
+    pub spill_fields: Vec<Field>,
+    /// Input columns of the identifier roles (the residual scan and scrubbing use their values).
+    pub identifier_inputs: Vec<usize>,
+    /// Input columns whose values are names to scrub from free text.
+    pub name_inputs: Vec<usize>,
+    /// Dictionary words to scrub.
+    pub dictionary: Vec<String>,
+    pub scrubbing: bool,
+    /// Spill column holding each row's identifier values, when scrubbing.
+    pub row_ids_slot: Option<usize>,
+    /// Output columns whose text is scanned for the row's identifiers.
+    pub checked: Vec<usize>,
+}
+
+/// Lay out the prepared job's columns.
+pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
+    let Prepared { job, source, plan, key, reference_date, release_id } = prepared;
+    let cx = Context { reference_date, key: key.clone() };
+    let mut columns: Vec<OutColumn> = Vec::new();
+    let mut dicts: Vec<Dictionary> = Vec::new();
+    let mut spill_fields: Vec<Field> = Vec::new();
+    for (i, c) in plan.columns.iter().enumerate() {
+        let Some(t) = transform::build(c, &cx) else {
+            continue;
+        };
+        let slot = if c.is_global() {
+            let searched = plan.privacy.search
+                && matches!(c.action, Action::Generalize { level, max_level, .. } if max_level > level);
+            let tree_needed = c.role == Role::Sensitive && matches!(c.action, Action::Generalize { .. });
+            dicts.push(if searched || tree_needed {
+                Dictionary::with_representatives()
+            } else {
+                Dictionary::default()
+            });
+            Slot::Global(dicts.len() - 1)
+        } else {
+            spill_fields.push(Field::new(c.output.clone().unwrap_or_default(), t.output_type(), true));
+            Slot::Local(spill_fields.len() - 1)
+        };
+        columns.push(OutColumn { plan: i, input: c.input_index, extra: c.extra_inputs.clone(), transform: t, slot });
+    }
+
+    // Free text to scrub: the names of the whole file are collected in pass 1 (from each scrub
+    // column's `names_from`, by default the direct identifiers named like 氏名/名前/カナ/name),
+    // and each row's identifier values travel with the text in the spill.
+    let identifier_inputs: Vec<usize> = plan
+        .columns
+        .iter()
+        .filter(|c| {
+            matches!(c.role, Role::DirectIdentifier | Role::IdentificationCode | Role::LinkingCode)
+                && !matches!(c.action, Action::Scrub { .. })
+        })
+        .map(|c| c.input_index)
+        .collect();
+    let mut name_inputs: Vec<usize> = Vec::new();
+    let mut dictionary: Vec<String> = Vec::new();
+    let scrubbing = plan.columns.iter().any(|c| matches!(c.action, Action::Scrub { .. }));
+    for c in &plan.columns {
+        if let Action::Scrub { names_from, dictionary: words } = &c.action {
+            dictionary.extend(words.iter().cloned());
+            if names_from.is_empty() {
+                name_inputs.extend(
+                    plan.columns
+                        .iter()
+                        .filter(|d| d.role == Role::DirectIdentifier && !matches!(d.action, Action::Scrub { .. }))
+                        .filter(|d| {
+                            ["氏名", "名前", "カナ", "かな", "name", "Name", "NAME"].iter().any(|n| d.name.contains(n))
+                        })
+                        .map(|d| d.input_index),
+                );
+            } else {
+                name_inputs.extend(
+                    names_from.iter().filter_map(|n| plan.columns.iter().find(|d| &d.name == n).map(|d| d.input_index)),
+                );
+            }
+        }
+    }
+    name_inputs.sort_unstable();
+    name_inputs.dedup();
+    let row_ids_slot = scrubbing.then(|| {
+        spill_fields.push(Field::new("\u{0}row_ids", DataType::Utf8, true));
+        spill_fields.len() - 1
+    });
+    // String outputs whose cells are checked for the row's identifier values (residual scan).
+    let checked: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            let p = &plan.columns[c.plan];
+            matches!(p.action, Action::Keep | Action::Mask { .. })
+                && p.ty == tokumei_rules::ValueType::String
+                && !matches!(p.role, Role::DirectIdentifier | Role::IdentificationCode | Role::LinkingCode)
+        })
+        .map(|(i, _)| i)
+        .collect();
+
+    // Bound columns (`<output>_min`, `<output>_max`) must not collide with another output.
+    let mut names: std::collections::HashSet<String> = plan.output_columns().filter_map(|c| c.output.clone()).collect();
+    for c in &columns {
+        if c.transform.generalizer().and_then(|g| g.bound_kind()).is_some() {
+            let out = plan.columns[c.plan].output.clone().unwrap_or_default();
+            for bound in [format!("{out}_min"), format!("{out}_max")] {
+                if !names.insert(bound.clone()) {
+                    return Err(EngineError::Config(format!(
+                        "{}:{}: output column `{bound}` (a bound of `{out}`, written so the release sorts and filters) collides with another output column\n  hint: rename one of them with `output = \"...\"`",
+                        plan.rules_path.display(),
+                        plan.columns[c.plan].line
+                    )));
+                }
+            }
+        }
+    }
+    Ok(Layout {
+        job,
+        plan,
+        key,
+        reference_date,
+        release_id,
+        source: Some(source),
+        columns,
+        dicts,
+        spill_fields,
+        identifier_inputs,
+        name_inputs,
+        dictionary,
+        scrubbing,
+        row_ids_slot,
+        checked,
+    })
+}

@@ -1,0 +1,114 @@
+//! A job end to end, as a short list of stages, each a function in its own module returning a
+//! named struct:
+//!
+//! [`prepare`] (rules validated against the input's header, key, release id) ->
+//! [`layout::layout`] (a transform per output column, dictionaries, the spill) ->
+//! [`encode::encode`] (pass 1: every row read and transformed) ->
+//! [`anonymize::anonymize`] (search, privacy models, suppression) ->
+//! [`assemble::assemble`] (the report and the processing standards) ->
+//! [`stage::stage`] (pass 2: the release's files, in the caller's staging folder).
+//!
+//! The caller publishes the staged release (after its audit entry).
+
+mod anonymize;
+mod assemble;
+mod encode;
+mod layout;
+mod prepare;
+mod stage;
+
+pub use prepare::{Prepared, prepare};
+
+use crate::error::EngineError;
+use crate::progress::Progress;
+use crate::report::Report;
+use std::time::Instant;
+use tokumei_jp::Date;
+
+/// How to run a job.
+pub struct RunOptions<'a> {
+    /// The run's clock: seconds since the Unix epoch (injectable for reproducible runs).
+    pub now_unix: i64,
+    /// Progress receiver.
+    pub progress: &'a dyn Progress,
+}
+
+/// Where a run writes its release: files into `release_dir`, temporaries into `tmp_dir` (both
+/// inside one staging folder that the caller publishes or removes).
+pub struct Target<'a> {
+    /// Folder for the release's files (Parquet, reports, data dictionary).
+    pub release_dir: &'a std::path::Path,
+    /// Folder for temporary files (spill, shuffle buckets); may be emptied by the caller after.
+    pub tmp_dir: &'a std::path::Path,
+    /// The audit log's head when the release is made (`seq:hash`), recorded in the report and
+    /// the Parquet metadata so that every release witnesses the log.
+    pub audit_head: Option<String>,
+}
+
+/// What is known about a run, filled in as it goes so a failed run can be audited too.
+#[derive(Debug, Default, Clone)]
+pub struct RunFacts {
+    /// Dataset name.
+    pub dataset: Option<String>,
+    /// Mode.
+    pub mode: Option<String>,
+    /// Release id.
+    pub release_id: Option<String>,
+    /// Input hash.
+    pub input_sha256: Option<String>,
+    /// Rules hash.
+    pub rules_sha256: Option<String>,
+    /// Key id.
+    pub key_id: Option<String>,
+    /// `name=sha256` of each output file.
+    pub outputs: Vec<String>,
+}
+
+/// A finished run.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// The report (also written as files when there is a target).
+    pub report: Report,
+    /// Files written into the target's release folder: name and SHA-256.
+    pub files: Vec<(String, String)>,
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds.
+pub fn rfc3339(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    let d = Date::from_days_since_epoch(days as i32);
+    format!("{}T{:02}:{:02}:{:02}Z", d, secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+/// Run a prepared job: read and transform every row, enforce the privacy models, and, with a
+/// target, write the release's files into it. Without a target (`tokumei check`) nothing is
+/// written.
+pub fn run(
+    prepared: Prepared,
+    opts: &RunOptions,
+    target: Option<&Target>,
+    facts: &mut RunFacts,
+) -> Result<RunOutcome, EngineError> {
+    let started = Instant::now();
+    let layout = layout::layout(prepared)?;
+    let encoded = encode::encode(layout, opts, target, facts, started)?;
+    let anonymized = anonymize::anonymize(encoded)?;
+    let mut assembled = assemble::assemble(anonymized, opts)?;
+    let Some(target) = target else {
+        assembled.report.timings.total_ms = started.elapsed().as_millis() as u64;
+        return Ok(RunOutcome { report: assembled.report, files: Vec::new() });
+    };
+    stage::stage(assembled, opts, target, facts, started)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_795_000_000), "2026-11-18T11:06:40Z");
+    }
+}

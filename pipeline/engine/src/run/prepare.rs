@@ -1,0 +1,71 @@
+//! Stage 1: the input opened, the rules validated against its header, the key loaded and the
+//! release id chosen. Nothing is read or written yet.
+
+use super::{RunFacts, rfc3339};
+use crate::error::EngineError;
+use crate::ingest;
+use crate::keys::Key;
+use std::sync::Arc;
+use tokumei_jp::Date;
+use tokumei_rules::{Action, Job, Mode};
+
+/// A job made ready to run: input opened, rules validated against its header, key loaded,
+/// release id chosen. Nothing has been read or written yet.
+pub struct Prepared {
+    pub(super) job: Job,
+    pub(super) source: Box<dyn ingest::Source>,
+    /// The validated rules.
+    pub plan: tokumei_rules::Plan,
+    pub(super) key: Option<Arc<Key>>,
+    pub(super) reference_date: Date,
+    /// Id of the release this run would make: `<dataset>-<UTC stamp>-<random>`.
+    pub release_id: String,
+}
+
+/// Open the input, validate the rules against its header, load the key and choose the release id.
+pub fn prepare(job: &Job, now_unix: i64, facts: &mut RunFacts) -> Result<Prepared, EngineError> {
+    let source = ingest::open(job)?;
+    let rules_src = std::fs::read_to_string(&job.rules)
+        .map_err(|e| EngineError::Config(format!("{}: cannot read rule file: {}", job.rules.display(), e.kind())))?;
+    // A first line naming no rule column is data, not a header: say so without quoting it.
+    let named: Vec<String> = tokumei_rules::parse_rules(&job.rules, &rules_src)
+        .map(|raw| raw.columns.iter().map(|c| c.name.get_ref().clone()).collect())
+        .unwrap_or_default();
+    let named: Vec<&str> = named.iter().map(String::as_str).collect();
+    ingest::check_header(&job.input, source.header(), &named, "a column of the rules")?;
+    let plan = tokumei_rules::validate_rules(&job.rules, &rules_src, source.header())
+        .map_err(|d| EngineError::Config(d.to_string()))?;
+    facts.dataset = Some(plan.dataset.clone());
+    facts.mode = Some(plan.mode.to_string());
+    facts.rules_sha256 = Some(plan.rules_sha256.clone());
+
+    let today = Date::from_days_since_epoch(now_unix.div_euclid(86_400) as i32);
+    let reference_date = match &job.reference_date {
+        Some(s) => tokumei_jp::parse_date(s)
+            .ok_or_else(|| EngineError::Config(format!("{}: reference_date is not a date", job.path.display())))?,
+        None => today,
+    };
+
+    let needs_key = plan.columns.iter().any(|c| matches!(c.action, Action::Pseudonymize { .. }));
+    let key = match (needs_key, plan.mode) {
+        (false, _) => None,
+        (true, Mode::Anonymized) => Some(Arc::new(Key::ephemeral())),
+        (true, Mode::Pseudonymized) => {
+            let path = job.key_file.as_ref().ok_or_else(|| {
+                EngineError::Key(format!(
+                    "{}: pseudonymized mode needs a managed key: add [keys] pseudonym_key_file to the job (create one with `tokumei keygen`)",
+                    job.path.display()
+                ))
+            })?;
+            Some(Arc::new(Key::load(path)?))
+        }
+    };
+    facts.key_id = key.as_ref().map(|k| k.id.clone());
+
+    let mut rand_tag = [0u8; 4];
+    rand::RngExt::fill(&mut rand::rng(), &mut rand_tag);
+    let stamp: String = rfc3339(now_unix).chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let release_id = format!("{}-{}-{}", plan.dataset, stamp, hex::encode(rand_tag));
+    facts.release_id = Some(release_id.clone());
+    Ok(Prepared { job: job.clone(), source, plan, key, reference_date, release_id })
+}

@@ -1,0 +1,414 @@
+//! Stage 6, pass 2: the release's files in the caller's staging folder. The spill is read back,
+//! the kept rows decoded, free text scrubbed, bounds added to ordered columns, rows shuffled, and
+//! Parquet, the reports and the data dictionary written; what is written is also counted (the
+//! dictionary's values, the release risk).
+
+use super::assemble::Assembled;
+use super::layout::{OutColumn, Slot};
+use super::{RunFacts, RunOptions, RunOutcome, Target};
+use crate::cell::Cell;
+use crate::error::{EngineError, output_err};
+use crate::output::{ColumnBuilder, Shuffler, parquet_writer, sha256_file};
+use crate::privacy::Dictionary;
+use crate::progress::Progress;
+use crate::render::Lang;
+use crate::tally::Tally;
+use crate::transform::{BoundKind, Bounds};
+use arrow::array::{ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::ipc::reader::FileReader;
+use std::fs::File;
+use std::io::BufReader;
+use std::sync::Arc;
+use std::time::Instant;
+use tokumei_rules::Role;
+
+/// Write the release into `target`.
+pub(super) fn stage(
+    asm: Assembled,
+    opts: &RunOptions,
+    target: &Target,
+    facts: &mut RunFacts,
+    started: Instant,
+) -> Result<RunOutcome, EngineError> {
+    let Assembled { mut an, mut report } = asm;
+    let mut name_set = std::mem::take(&mut an.enc.name_set);
+    let enc = &an.enc;
+    let layout = &enc.layout;
+    let (plan, columns, dicts, release_id) = (&layout.plan, &layout.columns, &layout.dicts, &layout.release_id);
+    let (spill_fields, dictionary, scrubbing, row_ids_slot) =
+        (&layout.spill_fields, &layout.dictionary, layout.scrubbing, layout.row_ids_slot);
+    let (batch_lens, classes, enforcement, nulled, rows_out) =
+        (&enc.batch_lens, &an.classes, &an.enforcement, &an.nulled, an.rows_out);
+    report.audit_head = target.audit_head.clone();
+
+    // Pass 2: write the Parquet file.
+    let write_started = Instant::now();
+    // Each field says what it means and how it was processed (Arrow field metadata).
+    // Ordered generalised columns get numeric (or date) bounds beside their labels, so the
+    // release sorts and filters: `年齢階級` "35-39" has `年齢階級_min` 35 and `年齢階級_max` 39.
+    let mut out_fields: Vec<Field> = Vec::new();
+    let mut bound_kinds: Vec<Option<BoundKind>> = Vec::new();
+    for c in columns.iter() {
+        let col = &report.columns[c.plan];
+        let name = plan.columns[c.plan].output.clone().unwrap_or_default();
+        let mut meta = std::collections::HashMap::from([
+            ("tokumei.role".to_string(), col.release_role.clone()),
+            ("tokumei.processing".to_string(), col.detail.clone()),
+        ]);
+        if col.release_role != col.role {
+            meta.insert("tokumei.input_role".into(), col.role.clone());
+        }
+        if let Some(d) = &col.description {
+            meta.insert("tokumei.description".into(), d.clone());
+        }
+        out_fields.push(Field::new(&name, c.transform.output_type(), true).with_metadata(meta));
+        let kind = c.transform.generalizer().and_then(|g| g.bound_kind());
+        bound_kinds.push(kind);
+        if let (Some(kind), Some([lo, hi])) = (kind, &col.bounds) {
+            let ty = match kind {
+                BoundKind::Int => DataType::Int64,
+                BoundKind::Date => DataType::Date32,
+            };
+            for (bound, which) in [(lo, "lower"), (hi, "upper")] {
+                let meta = std::collections::HashMap::from([
+                    ("tokumei.role".to_string(), col.release_role.clone()),
+                    ("tokumei.bound_of".to_string(), name.clone()),
+                    ("tokumei.processing".to_string(), format!("{which} bound of {name} (empty when open)")),
+                ]);
+                out_fields.push(Field::new(bound, ty.clone(), true).with_metadata(meta));
+            }
+        }
+    }
+    let out_schema: SchemaRef = Arc::new(Schema::new(out_fields));
+    let parquet_name = format!("{}.parquet", plan.dataset);
+    let parquet_path = target.release_dir.join(&parquet_name);
+    let metadata = vec![
+        ("tokumei.release_id".to_string(), release_id.clone()),
+        ("tokumei.dataset".into(), plan.dataset.clone()),
+        ("tokumei.mode".into(), plan.mode.to_string()),
+        ("tokumei.rules_sha256".into(), plan.rules_sha256.clone()),
+        ("tokumei.k".into(), plan.privacy.k.to_string()),
+        ("tokumei.l".into(), plan.privacy.l.map(|l| l.to_string()).unwrap_or_default()),
+        ("tokumei.quasi_identifiers".into(), serde_json::to_string(&report.quasi_identifiers).unwrap_or_default()),
+        ("tokumei.sensitive".into(), serde_json::to_string(&report.sensitive).unwrap_or_default()),
+        ("tokumei.created_at".into(), report.created_at.clone()),
+        ("tokumei.version".into(), env!("CARGO_PKG_VERSION").into()),
+    ];
+    let metadata = match &target.audit_head {
+        Some(h) => metadata.into_iter().chain([("tokumei.audit_head".to_string(), h.clone())]).collect(),
+        None => metadata,
+    };
+    // Written columns (labels and bounds) and what pass 2 counts over them: every column's
+    // values, and the classes over every column an attacker may know (all but the sensitive
+    // ones, record codes and bounds, which only repeat their labels).
+    let mut written: Vec<(usize, bool)> = Vec::new(); // (index in `columns`, is a bound)
+    for (ci, kind) in bound_kinds.iter().enumerate() {
+        written.push((ci, false));
+        if kind.is_some() && report.columns[columns[ci].plan].bounds.is_some() {
+            written.push((ci, true));
+            written.push((ci, true));
+        }
+    }
+    let known = |ci: usize| {
+        let c = &plan.columns[columns[ci].plan];
+        !matches!(c.role, Role::Sensitive | Role::LinkingCode)
+    };
+    let outside: Vec<usize> = written
+        .iter()
+        .enumerate()
+        .filter(|(_, (ci, bound))| !bound && known(*ci) && !plan.columns[columns[*ci].plan].is_privacy_key())
+        .map(|(w, _)| w)
+        .collect();
+    let out_name = |ci: usize| plan.columns[columns[ci].plan].output.clone().unwrap_or_default();
+    let known_names: Vec<String> =
+        written.iter().filter(|(ci, bound)| !bound && known(*ci)).map(|(ci, _)| out_name(*ci)).collect();
+    let outside_names: Vec<String> = outside.iter().map(|w| out_name(written[*w].0)).collect();
+    let mut tally = Tally::new(written.len(), outside);
+    let scrubber = scrubbing.then(|| crate::scrub::Scrubber::new(std::mem::take(&mut name_set), dictionary));
+    let encoded = WriteSpec {
+        scrubber: scrubber.as_ref(),
+        row_ids: row_ids_slot,
+        columns,
+        bounds: &bound_kinds,
+        dicts,
+        nulled,
+        keep: &enforcement.keep,
+        class_of_row: &classes.of_row,
+        batch_lens,
+        spilled: !spill_fields.is_empty(),
+    };
+    write_parquet(
+        &parquet_path,
+        out_schema.clone(),
+        metadata,
+        &encoded,
+        &mut tally,
+        target.tmp_dir,
+        plan.shuffle,
+        rows_out as usize,
+        opts.progress,
+    )?;
+    let types: Vec<DataType> = out_schema.fields().iter().map(|f| f.data_type().clone()).collect();
+    let gens: Vec<Option<&crate::transform::Generalize>> =
+        written.iter().map(|(ci, bound)| if *bound { None } else { columns[*ci].transform.generalizer() }).collect();
+    for ((ci, bound), summary) in written.iter().zip(tally.summaries(&types, &gens)) {
+        if !bound {
+            report.columns[columns[*ci].plan].values = Some(summary);
+        }
+    }
+    report.release_risk = Some(tally.risk(known_names, outside_names, plan.privacy.k)?);
+    for (ci, counts) in tally.scrub_counts() {
+        report.columns[columns[ci].plan].scrubbed = Some(
+            crate::scrub::KINDS
+                .iter()
+                .zip(counts)
+                .filter(|(_, n)| *n > 0)
+                .map(|((k, _, _), n)| (k.to_string(), n))
+                .collect(),
+        );
+    }
+    let output_sha = sha256_file(&parquet_path)?;
+    report.output_file = Some(parquet_name.clone());
+    report.output_sha256 = Some(output_sha.clone());
+    report.timings.write_ms = write_started.elapsed().as_millis() as u64;
+    report.timings.total_ms = started.elapsed().as_millis() as u64;
+
+    let json = serde_json::to_string_pretty(&report).map_err(|e| EngineError::Internal(e.to_string()))?;
+    let write = |name: &str, text: &str| {
+        let p = target.release_dir.join(name);
+        std::fs::write(&p, text).map_err(|e| output_err(&p)(e.to_string()))
+    };
+    write("report.json", &json)?;
+    let (ja, en, dict) = (report.officer(Lang::Ja), report.officer(Lang::En), report.dictionary());
+    let docs = [
+        ("report.md", ja.markdown()),
+        ("report.html", ja.html()),
+        ("report.en.md", en.markdown()),
+        ("report.en.html", en.html()),
+        ("data_dictionary.md", dict.markdown()),
+        ("data_dictionary.html", dict.html()),
+    ];
+    for (name, text) in &docs {
+        write(name, text)?;
+    }
+    let mut files = Vec::new();
+    for name in std::iter::once("report.json").chain(docs.iter().map(|(n, _)| *n)) {
+        files.push((name.to_string(), sha256_file(&target.release_dir.join(name))?));
+    }
+    files.push((parquet_name, output_sha));
+    facts.outputs = files.iter().map(|(n, h)| format!("{n}={h}")).collect();
+    Ok(RunOutcome { report, files })
+}
+
+/// The encoded release: what pass 2 needs to write the kept rows.
+struct WriteSpec<'a> {
+    /// The scrubber of free-text columns, and the spill column of each row's identifiers.
+    scrubber: Option<&'a crate::scrub::Scrubber>,
+    row_ids: Option<usize>,
+    /// The k-anonymity class of each accepted row.
+    class_of_row: &'a [u32],
+    columns: &'a [OutColumn],
+    /// The kind of bounds written after each column, if any.
+    bounds: &'a [Option<BoundKind>],
+    dicts: &'a [Dictionary],
+    nulled: &'a [Vec<bool>],
+    keep: &'a [bool],
+    batch_lens: &'a [usize],
+    spilled: bool,
+}
+
+/// Pass 2: read the spill back batch by batch, keep the rows the privacy models allow, decode the
+/// dictionary columns and write Parquet, through the shuffle when asked.
+#[allow(clippy::too_many_arguments)]
+fn write_parquet(
+    path: &std::path::Path,
+    out_schema: SchemaRef,
+    metadata: Vec<(String, String)>,
+    enc: &WriteSpec,
+    tally: &mut Tally,
+    tmp_dir: &std::path::Path,
+    shuffle: bool,
+    rows_out: usize,
+    progress: &dyn Progress,
+) -> Result<(), EngineError> {
+    let mut writer = parquet_writer(path, out_schema.clone(), metadata)?;
+    let werr = output_err(path);
+    // Shuffled output: rows go to random buckets on disk, then each bucket is permuted in memory.
+    let mut shuffler = if shuffle { Some(Shuffler::new(tmp_dir, &out_schema, rows_out)?) } else { None };
+    let mut spill_reader = if !enc.spilled {
+        None
+    } else {
+        let p = tmp_dir.join("spill.arrow");
+        let f = File::open(&p).map_err(|e| output_err(&p)(e.to_string()))?;
+        Some(
+            FileReader::try_new(BufReader::with_capacity(1 << 20, f), None)
+                .map_err(|e| output_err(&p)(e.to_string()))?,
+        )
+    };
+    progress.stage("writing Parquet", Some(enc.keep.len() as u64));
+    let mut bound_cache: Vec<rustc_hash::FxHashMap<String, Option<Bounds>>> =
+        vec![Default::default(); enc.columns.len()];
+    let mut start = 0usize;
+    for &len in enc.batch_lens {
+        let spilled = match spill_reader.as_mut() {
+            Some(r) => Some(
+                r.next()
+                    .ok_or_else(|| EngineError::Internal("spill file ended early".into()))?
+                    .map_err(|e| werr(e.to_string()))?,
+            ),
+            None => None,
+        };
+        if len == 0 {
+            continue;
+        }
+        let keep = &enc.keep[start..start + len];
+        let mask = BooleanArray::from(keep.to_vec());
+        let kept = keep.iter().filter(|k| **k).count();
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(enc.columns.len());
+        for (ci, c) in enc.columns.iter().enumerate() {
+            match c.slot {
+                Slot::Local(j) => {
+                    let sp = spilled.as_ref().ok_or_else(|| EngineError::Internal("missing spill".into()))?;
+                    let col = arrow::compute::filter(sp.column(j), &mask)
+                        .map_err(|e| EngineError::Internal(e.to_string()))?;
+                    match (c.transform.is_scrub(), enc.scrubber, enc.row_ids) {
+                        (true, Some(scrubber), Some(r)) => {
+                            let ids = arrow::compute::filter(sp.column(r), &mask)
+                                .map_err(|e| EngineError::Internal(e.to_string()))?;
+                            arrays.push(scrub_array(&col, &ids, scrubber, tally.scrubbed(ci))?);
+                        }
+                        _ => arrays.push(col),
+                    }
+                }
+                Slot::Global(d) => {
+                    let mut b = ColumnBuilder::new(&c.transform.output_type(), kept);
+                    for (code, k) in enc.dicts[d].codes[start..start + len].iter().zip(keep) {
+                        if *k {
+                            let code = *code as usize;
+                            b.append(if enc.nulled[d][code] { &Cell::Null } else { &enc.dicts[d].values[code] })?;
+                        }
+                    }
+                    arrays.push(b.finish());
+                }
+            }
+            if let (Some(kind), Some(g)) = (enc.bounds[ci], c.transform.generalizer()) {
+                let labels = arrays.last().expect("just pushed").clone();
+                let (lo, hi) = bound_arrays(&labels, kind, g, &mut bound_cache[ci])?;
+                arrays.push(lo);
+                arrays.push(hi);
+            }
+        }
+        let ids: Vec<u32> =
+            enc.class_of_row[start..start + len].iter().zip(keep).filter(|(_, k)| **k).map(|(c, _)| *c).collect();
+        tally.add(&arrays, &ids);
+        let rb = RecordBatch::try_new_with_options(
+            out_schema.clone(),
+            arrays,
+            &RecordBatchOptions::new().with_row_count(Some(kept)),
+        )
+        .map_err(|e| EngineError::Internal(e.to_string()))?;
+        if rb.num_rows() > 0 {
+            match shuffler.as_mut() {
+                Some(sh) => sh.scatter(&rb)?,
+                None => writer.write(&rb).map_err(|e| werr(e.to_string()))?,
+            }
+        }
+        start += len;
+        progress.set(start as u64);
+    }
+    if let Some(sh) = shuffler.take() {
+        sh.gather(&mut writer, &out_schema)?;
+    }
+    writer.close().map_err(|e| werr(e.to_string()))?;
+    drop(spill_reader);
+    let _ = std::fs::remove_file(tmp_dir.join("spill.arrow"));
+    progress.finish();
+    Ok(())
+}
+
+/// Scrub a column of free text, row by row with the row's identifiers; a residual identifier
+/// fails the run.
+fn scrub_array(
+    texts: &ArrayRef,
+    ids: &ArrayRef,
+    scrubber: &crate::scrub::Scrubber,
+    counts: &mut crate::scrub::Counts,
+) -> Result<ArrayRef, EngineError> {
+    use arrow::array::{Array, AsArray, StringBuilder};
+    let (texts, ids) = (texts.as_string::<i32>(), ids.as_string::<i32>());
+    let mut b = StringBuilder::with_capacity(texts.len(), texts.len() * 16);
+    for i in 0..texts.len() {
+        if texts.is_null(i) {
+            b.append_null();
+            continue;
+        }
+        let row_ids: Vec<&str> = if ids.is_null(i) { Vec::new() } else { ids.value(i).split('\u{1F}').collect() };
+        let (out, n) = scrubber.scrub(texts.value(i), &row_ids);
+        if let Some(what) = scrubber.residual(&out, &row_ids) {
+            return Err(EngineError::Privacy(format!(
+                "a scrubbed text still holds {what}: nothing was written (the text is not shown)"
+            )));
+        }
+        for (c, k) in counts.iter_mut().zip(n) {
+            *c += k;
+        }
+        b.append_value(out);
+    }
+    Ok(Arc::new(b.finish()))
+}
+
+/// The lower and upper bound columns of a column of labels (null where a bound is open or the
+/// label is null).
+fn bound_arrays(
+    labels: &ArrayRef,
+    kind: BoundKind,
+    g: &crate::transform::Generalize,
+    cache: &mut rustc_hash::FxHashMap<String, Option<Bounds>>,
+) -> Result<(ArrayRef, ArrayRef), EngineError> {
+    use arrow::array::{Array, AsArray, Date32Builder, Int64Builder};
+    let labels = labels.as_string::<i32>();
+    let mut of = |i: usize| -> Result<Option<Bounds>, EngineError> {
+        if labels.is_null(i) {
+            return Ok(None);
+        }
+        let l = labels.value(i);
+        if let Some(b) = cache.get(l) {
+            return Ok(*b);
+        }
+        let b = g.bounds_of(l);
+        if b.is_none() {
+            return Err(EngineError::Internal("a generalised label has no bounds".into()));
+        }
+        cache.insert(l.to_string(), b);
+        Ok(b)
+    };
+    Ok(match kind {
+        BoundKind::Int => {
+            let (mut lo, mut hi) =
+                (Int64Builder::with_capacity(labels.len()), Int64Builder::with_capacity(labels.len()));
+            for i in 0..labels.len() {
+                let (a, b) = match of(i)? {
+                    Some(Bounds::Int(a, b)) => (a, b),
+                    _ => (None, None),
+                };
+                lo.append_option(a);
+                hi.append_option(b);
+            }
+            (Arc::new(lo.finish()) as ArrayRef, Arc::new(hi.finish()) as ArrayRef)
+        }
+        BoundKind::Date => {
+            let (mut lo, mut hi) =
+                (Date32Builder::with_capacity(labels.len()), Date32Builder::with_capacity(labels.len()));
+            for i in 0..labels.len() {
+                let (a, b) = match of(i)? {
+                    Some(Bounds::Date(a, b)) => (a, b),
+                    _ => (None, None),
+                };
+                lo.append_option(a);
+                hi.append_option(b);
+            }
+            (Arc::new(lo.finish()) as ArrayRef, Arc::new(hi.finish()) as ArrayRef)
+        }
+    })
+}
