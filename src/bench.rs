@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Instant;
 use tokumei_engine::NoProgress;
-use tokumei_engine::run::{RunFacts, RunOptions, Target};
+use tokumei_engine::run::{RunOptions, Target};
 
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -49,9 +49,8 @@ pub fn run(rows: &[u64], dir: &Path, rules: &Path) -> anyhow::Result<()> {
         std::fs::create_dir_all(&release_dir)?;
         std::fs::create_dir_all(&tmp_dir)?;
         let target = Target { release_dir: &release_dir, tmp_dir: &tmp_dir, audit_head: None };
-        let mut facts = RunFacts::default();
-        let prepared = tokumei_engine::prepare(&job, opts.now_unix, &mut facts)?;
-        let outcome = tokumei_engine::run(prepared, &opts, Some(&target), &mut facts)?;
+        let prepared = tokumei_engine::prepare(&job, opts.now_unix).map_err(|e| e.error)?;
+        let outcome = tokumei_engine::run(prepared, &opts, Some(&target)).map_err(|e| e.error)?;
         let secs = t.elapsed().as_secs_f64();
         let peak = peak_rss_kib().unwrap_or(0);
         let r = &outcome.report;

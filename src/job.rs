@@ -9,6 +9,7 @@ use crate::{Failure, fail, operator};
 use std::path::{Path, PathBuf};
 use tokumei_audit::{JsonlLog, Record};
 use tokumei_engine::ExitCode;
+use tokumei_engine::RunError;
 use tokumei_engine::run::{RunFacts, RunOptions, Target, rfc3339};
 use tokumei_engine::{EngineError, Progress};
 use tokumei_release::{OutputDir, ReleaseError};
@@ -176,7 +177,6 @@ pub fn run_job(
     };
     let out_root = out.unwrap_or_else(|| job.output_dir.clone());
     let mut run_log = RunLog::open(&job.audit_log, &out_root)?;
-    let mut facts = RunFacts::default();
     // Any failure from here on is audited (unless the log itself is what failed).
     let audit_failure = |run_log: &mut RunLog, facts: &RunFacts, f: Failure| -> Failure {
         if f.code == ExitCode::Audit {
@@ -201,14 +201,18 @@ pub fn run_job(
         }
     };
     let opts = RunOptions { now_unix: clock.run_unix, progress };
-    let prepared = match tokumei_engine::prepare(&job, clock.run_unix, &mut facts) {
+    let prepared = match tokumei_engine::prepare(&job, clock.run_unix) {
         Ok(p) => p,
-        Err(e) => return Err(audit_failure(&mut run_log, &facts, e.into())),
+        Err(RunError { error, facts }) => return Err(audit_failure(&mut run_log, &facts, error.into())),
     };
+    let mut facts = prepared.facts.clone();
 
     if dry_run {
-        let outcome = tokumei_engine::run(prepared, &opts, None, &mut facts)
-            .map_err(|e| audit_failure(&mut run_log, &facts, e.into()))?;
+        let outcome = match tokumei_engine::run(prepared, &opts, None) {
+            Ok(o) => o,
+            Err(RunError { error, facts }) => return Err(audit_failure(&mut run_log, &facts, error.into())),
+        };
+        facts = outcome.facts.clone();
         check_release_anchors(&run_log.log, run_log.entries(), &out_root)?;
         let log = run_log.started(&operator, &clock)?;
         let mut r = base.clone();
@@ -260,13 +264,14 @@ pub fn run_job(
     };
     let (release_dir, tmp_dir) = (staging.release_dir(), staging.tmp_dir());
     let target = Target { release_dir: &release_dir, tmp_dir: &tmp_dir, audit_head: Some(head.to_string()) };
-    let outcome = match tokumei_engine::run(prepared, &opts, Some(&target), &mut facts) {
+    let outcome = match tokumei_engine::run(prepared, &opts, Some(&target)) {
         Ok(o) => o,
-        Err(e) => {
+        Err(RunError { error, facts }) => {
             drop(staging);
-            return Err(audit_failure(&mut run_log, &facts, e.into()));
+            return Err(audit_failure(&mut run_log, &facts, error.into()));
         }
     };
+    facts = outcome.facts.clone();
     let mut record = base.clone();
     record.time = clock.entry_time();
     fill(&mut record, &facts);

@@ -29,4 +29,4 @@ pub mod transform;
 
 pub use error::{EngineError, ExitCode, Location};
 pub use progress::{NoProgress, Progress};
-pub use run::{Prepared, RunOptions, RunOutcome, Target, prepare, run};
+pub use run::{Prepared, RunError, RunOptions, RunOutcome, Target, prepare, run};

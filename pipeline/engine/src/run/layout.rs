@@ -57,7 +57,7 @@ pub(super) struct Layout {
 
 /// Lay out the prepared job's columns.
 pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
-    let Prepared { job, source, plan, key, reference_date, release_id } = prepared;
+    let Prepared { job, source, plan, key, reference_date, release_id, .. } = prepared;
     let cx = Context { reference_date, key: key.clone() };
     let mut columns: Vec<OutColumn> = Vec::new();
     let mut dicts: Vec<Dictionary> = Vec::new();

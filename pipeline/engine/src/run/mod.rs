@@ -71,6 +71,18 @@ pub struct RunOutcome {
     pub report: Report,
     /// Files written into the target's release folder: name and SHA-256.
     pub files: Vec<(String, String)>,
+    /// What is known of the run (for its audit entry).
+    pub facts: RunFacts,
+}
+
+/// A failed run: the error, and what was known of the run when it failed (so a failed run is
+/// audited with its dataset, release id and hashes).
+#[derive(Debug)]
+pub struct RunError {
+    /// What went wrong.
+    pub error: EngineError,
+    /// What was known.
+    pub facts: Box<RunFacts>,
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds.
@@ -84,7 +96,16 @@ pub fn rfc3339(unix: i64) -> String {
 /// Run a prepared job: read and transform every row, enforce the privacy models, and, with a
 /// target, write the release's files into it. Without a target (`tokumei check`) nothing is
 /// written.
-pub fn run(
+pub fn run(prepared: Prepared, opts: &RunOptions, target: Option<&Target>) -> Result<RunOutcome, RunError> {
+    let mut facts = prepared.facts.clone();
+    match stages(prepared, opts, target, &mut facts) {
+        Ok(outcome) => Ok(RunOutcome { facts, ..outcome }),
+        Err(error) => Err(RunError { error, facts: Box::new(facts) }),
+    }
+}
+
+/// The stages, in order.
+fn stages(
     prepared: Prepared,
     opts: &RunOptions,
     target: Option<&Target>,
@@ -97,7 +118,7 @@ pub fn run(
     let mut assembled = assemble::assemble(anonymized, opts)?;
     let Some(target) = target else {
         assembled.report.timings.total_ms = started.elapsed().as_millis() as u64;
-        return Ok(RunOutcome { report: assembled.report, files: Vec::new() });
+        return Ok(RunOutcome { report: assembled.report, files: Vec::new(), facts: RunFacts::default() });
     };
     stage::stage(assembled, opts, target, facts, started)
 }

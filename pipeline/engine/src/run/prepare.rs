@@ -1,7 +1,7 @@
 //! Stage 1: the input opened, the rules validated against its header, the key loaded and the
 //! release id chosen. Nothing is read or written yet.
 
-use super::{RunFacts, rfc3339};
+use super::{RunError, RunFacts, rfc3339};
 use crate::error::EngineError;
 use crate::ingest;
 use crate::keys::Key;
@@ -20,10 +20,20 @@ pub struct Prepared {
     pub(super) reference_date: Date,
     /// Id of the release this run would make: `<dataset>-<UTC stamp>-<random>`.
     pub release_id: String,
+    /// What is known of the run so far (for its audit entry).
+    pub facts: RunFacts,
 }
 
 /// Open the input, validate the rules against its header, load the key and choose the release id.
-pub fn prepare(job: &Job, now_unix: i64, facts: &mut RunFacts) -> Result<Prepared, EngineError> {
+pub fn prepare(job: &Job, now_unix: i64) -> Result<Prepared, RunError> {
+    let mut facts = RunFacts::default();
+    match prepare_with(job, now_unix, &mut facts) {
+        Ok(p) => Ok(Prepared { facts, ..p }),
+        Err(error) => Err(RunError { error, facts: Box::new(facts) }),
+    }
+}
+
+fn prepare_with(job: &Job, now_unix: i64, facts: &mut RunFacts) -> Result<Prepared, EngineError> {
     let source = ingest::open(job)?;
     let rules_src = std::fs::read_to_string(&job.rules)
         .map_err(|e| EngineError::Config(format!("{}: cannot read rule file: {}", job.rules.display(), e.kind())))?;
@@ -67,5 +77,5 @@ pub fn prepare(job: &Job, now_unix: i64, facts: &mut RunFacts) -> Result<Prepare
     let stamp: String = rfc3339(now_unix).chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     let release_id = format!("{}-{}-{}", plan.dataset, stamp, hex::encode(rand_tag));
     facts.release_id = Some(release_id.clone());
-    Ok(Prepared { job: job.clone(), source, plan, key, reference_date, release_id })
+    Ok(Prepared { job: job.clone(), source, plan, key, reference_date, release_id, facts: RunFacts::default() })
 }

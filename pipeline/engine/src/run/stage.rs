@@ -198,7 +198,7 @@ pub(super) fn stage(
     }
     files.push((parquet_name, output_sha));
     facts.outputs = files.iter().map(|(n, h)| format!("{n}={h}")).collect();
-    Ok(RunOutcome { report, files })
+    Ok(RunOutcome { report, files, facts: RunFacts::default() })
 }
 
 /// The encoded release: what pass 2 needs to write the kept rows.
