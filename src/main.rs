@@ -12,10 +12,8 @@ macro_rules! say {
 }
 
 mod audit_cmd;
-mod bench;
 mod job;
 
-use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -142,36 +140,6 @@ enum Command {
         /// Make an audit signing key pair instead of a pseudonym key.
         #[arg(long)]
         audit: bool,
-    },
-    /// Benchmarks (see docs/benchmarks.md).
-    Bench {
-        #[command(subcommand)]
-        command: BenchCommand,
-    },
-}
-
-#[derive(Subcommand)]
-enum BenchCommand {
-    /// Throughput and peak memory of the sample job on generated resident-registry extracts.
-    Resident {
-        /// Rows to generate and process, comma-separated.
-        #[arg(long, value_delimiter = ',', default_values_t = [1_000_000u64, 10_000_000])]
-        rows: Vec<u64>,
-        /// Working folder for generated data and outputs.
-        #[arg(long, default_value = "target/bench")]
-        dir: PathBuf,
-        /// Rule file to run (rules/resident_registry_search.toml runs the optimal search).
-        #[arg(long, default_value = "rules/resident_registry.toml")]
-        rules: PathBuf,
-    },
-    /// The six ARX comparison configurations on Adult: one JSON line each.
-    Adult {
-        /// Folder with adult.csv and adult_hierarchy_*.csv.
-        #[arg(long, default_value = "samples/adult")]
-        data: PathBuf,
-        /// Repetitions; the fastest search time is reported.
-        #[arg(long, default_value_t = 5)]
-        repeat: u32,
     },
 }
 
@@ -490,12 +458,6 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
             let id = tokumei_engine::keys::Key::generate(&out)?;
             say!("wrote key {} to {} (keep it apart from the data; it is never printed)", id, out.display());
             Ok(())
-        }
-        Command::Bench { command: BenchCommand::Resident { rows, dir, rules } } => {
-            bench::run(&rows, &dir, &rules).context("benchmark failed").map_err(|e| fail(ExitCode::Internal, e))
-        }
-        Command::Bench { command: BenchCommand::Adult { data, repeat } } => {
-            bench::adult(&data, repeat).context("benchmark failed").map_err(|e| fail(ExitCode::Internal, e))
         }
     }
 }

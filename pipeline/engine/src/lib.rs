@@ -9,10 +9,10 @@
 //! classes and enforces k-anonymity and l-diversity; [`output`] writes Parquet into the folder
 //! the caller stages, and [`report`] says what was done. Publishing is the caller's.
 
-pub mod cell;
+pub(crate) mod cell;
 pub mod draft;
 pub mod error;
-pub mod ingest;
+pub(crate) mod ingest;
 pub mod keys;
 pub mod optimize;
 pub mod output;
@@ -22,10 +22,10 @@ pub mod render;
 pub mod report;
 pub mod risk;
 pub mod run;
-pub mod scrub;
+pub(crate) mod scrub;
 pub mod standards;
 pub mod tally;
-pub mod transform;
+pub(crate) mod transform;
 
 pub use error::{EngineError, ExitCode, Location};
 pub use progress::{NoProgress, Progress};

@@ -43,16 +43,6 @@ impl NameSet {
             }
         }
     }
-
-    /// Number of words.
-    pub fn len(&self) -> usize {
-        self.words.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.words.is_empty()
-    }
 }
 
 fn word_ok(w: &str) -> bool {

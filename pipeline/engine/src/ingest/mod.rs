@@ -5,7 +5,6 @@ mod decode;
 mod parquet_source;
 
 pub use csv_source::CsvSource;
-pub use decode::detect_encoding;
 pub use parquet_source::ParquetSource;
 
 use crate::EngineError;
@@ -42,11 +41,6 @@ impl RawBatch {
             RawBatch::Csv { records, .. } => records.len(),
             RawBatch::Arrow { columns, .. } => columns.first().map_or(0, |c| c.len()),
         }
-    }
-
-    /// Whether the batch has no rows.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Value at (row, column); empty text is missing.

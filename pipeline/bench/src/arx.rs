@@ -1,8 +1,8 @@
 //! ARX-style datasets: a `;`-separated data file with a header and one hierarchy file per
 //! attribute (`<prefix><attribute>.csv`, no header, column i = level i).
 
-use crate::{AnonError, Hierarchy};
 use std::path::Path;
+use tokumei_anon::{AnonError, Hierarchy};
 
 /// Columns of a dataset encoded against their hierarchies.
 pub struct Dataset {
@@ -22,9 +22,9 @@ fn split(line: &str, sep: char) -> Vec<String> {
 
 impl Dataset {
     /// Every attribute as a quasi-identifier over its whole hierarchy, weight 1.
-    pub fn quasi_identifiers(&self) -> Vec<crate::QiColumn<'_>> {
+    pub fn quasi_identifiers(&self) -> Vec<tokumei_anon::QiColumn<'_>> {
         (0..self.names.len())
-            .map(|a| crate::QiColumn {
+            .map(|a| tokumei_anon::QiColumn {
                 name: self.names[a].clone(),
                 codes: &self.codes[a],
                 hierarchy: &self.hierarchies[a],

@@ -1,4 +1,4 @@
-//! `tokumei bench`: generate resident-registry extracts and run the sample job on them,
+//! The benchmark drivers: generated resident-registry extracts run through the engine,
 //! printing rows/s and peak memory (VmHWM, reset before each run).
 
 use std::path::Path;
@@ -73,7 +73,7 @@ pub fn run(rows: &[u64], dir: &Path, rules: &Path) -> anyhow::Result<()> {
 /// The six configurations of `samples/adult/README.md` (all nine attributes as
 /// quasi-identifiers with ARX's hierarchies, k in 2/5/10, suppression 0% and 2%).
 pub fn adult(dir: &Path, repeat: u32) -> anyhow::Result<()> {
-    use tokumei_anon::arx::{ADULT, load};
+    use crate::arx::{ADULT, load};
     use tokumei_anon::search::SearchOptions;
     use tokumei_anon::{Model, Problem, Quality, search};
     let data = load(&dir.join("adult.csv"), dir, "adult_hierarchy_", &ADULT, ';')?;

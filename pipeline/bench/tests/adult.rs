@@ -2,9 +2,9 @@
 //! suppressed count equal ARX's.
 
 use std::path::PathBuf;
-use tokumei_anon::arx::{ADULT, load};
 use tokumei_anon::search::SearchOptions;
 use tokumei_anon::{Model, Problem, Quality, search};
+use tokumei_bench::arx::{ADULT, load};
 
 fn adult_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../samples/adult")

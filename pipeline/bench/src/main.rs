@@ -1,0 +1,45 @@
+//! `tokumei-bench`: throughput on generated extracts and the ARX comparison on Adult. Run from the
+//! repository root with a release build: `cargo run --release -p tokumei-bench -- adult`.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Benchmarks for tokumei (see docs/benchmarks.md).
+#[derive(Parser)]
+#[command(name = "tokumei-bench")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Throughput and peak memory of a rule file on generated resident-registry extracts.
+    Resident {
+        /// Rows to generate and process, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [1_000_000u64, 10_000_000])]
+        rows: Vec<u64>,
+        /// Working folder for generated data and outputs.
+        #[arg(long, default_value = "target/bench")]
+        dir: PathBuf,
+        /// Rule file to run (rules/resident_registry_search.toml runs the optimal search).
+        #[arg(long, default_value = "rules/resident_registry.toml")]
+        rules: PathBuf,
+    },
+    /// The six ARX comparison configurations on Adult: one JSON line each.
+    Adult {
+        /// Folder with adult.csv and adult_hierarchy_*.csv.
+        #[arg(long, default_value = "samples/adult")]
+        data: PathBuf,
+        /// Repetitions; the fastest search time is reported.
+        #[arg(long, default_value_t = 5)]
+        repeat: u32,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Resident { rows, dir, rules } => tokumei_bench::drivers::run(&rows, &dir, &rules),
+        Command::Adult { data, repeat } => tokumei_bench::drivers::adult(&data, repeat),
+    }
+}
