@@ -29,3 +29,27 @@ fn a_usage_error_exits_with_the_usage_code() {
     let r = Env::new().tokumei(&["risk", "x.csv", "--qi", "a", "--encoding", "latin1"]);
     assert_eq!(r.code, ExitCode::Usage.code(), "{}", r.stderr);
 }
+
+#[test]
+fn the_documented_options_of_each_action_are_the_ones_it_takes() {
+    let docs = std::fs::read_to_string(repo().join("docs/rules.md")).unwrap();
+    let section = &docs[docs.find("### Actions").unwrap()..];
+    for def in tokumei_rules::ACTION_DEFS {
+        let row = section
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` |", def.name)))
+            .unwrap_or_else(|| panic!("docs/rules.md has no row for action {}", def.name));
+        let cell = row.split('|').nth(2).unwrap();
+        let mut documented: Vec<&str> = cell
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .collect();
+        documented.sort();
+        documented.dedup();
+        let mut actual: Vec<&str> = def.options.to_vec();
+        actual.sort();
+        assert_eq!(documented, actual, "options of {} in docs/rules.md", def.name);
+    }
+}

@@ -269,9 +269,61 @@ pub enum Action {
     },
 }
 
+/// One action as rule files write it: its name, the options only it takes, and what it does.
+/// Validation, the "did you mean" list and docs/rules.md's table of actions (held to it by a
+/// test) all come from [`ACTION_DEFS`].
+#[derive(Debug, Clone, Copy)]
+pub struct ActionDef {
+    /// Name in rule files.
+    pub name: &'static str,
+    /// Options that apply to it (beyond those of every column, [`COMMON_OPTIONS`]).
+    pub options: &'static [&'static str],
+    /// What it does, in a line.
+    pub doc: &'static str,
+}
+
+/// Options every column may take, whatever its action (`l` only on sensitive columns).
+pub const COMMON_OPTIONS: &[&str] = &["name", "role", "action", "output", "description", "type", "normalize", "l"];
+
+/// Every action.
+pub const ACTION_DEFS: &[ActionDef] = &[
+    ActionDef { name: "drop", options: &[], doc: "the column is removed" },
+    ActionDef { name: "keep", options: &[], doc: "the value parsed as its type" },
+    ActionDef { name: "pseudonymize", options: &["length", "with"], doc: "a keyed HMAC-SHA-256 code" },
+    ActionDef {
+        name: "generalize",
+        options: &[
+            "hierarchy",
+            "hierarchy_file",
+            "separator",
+            "level",
+            "bands",
+            "top",
+            "bottom",
+            "min_level",
+            "max_level",
+            "weight",
+        ],
+        doc: "the value's label at a level of a hierarchy",
+    },
+    ActionDef {
+        name: "mask",
+        options: &["keep_first", "keep_last", "mask_char", "preserve"],
+        doc: "characters replaced but a few",
+    },
+    ActionDef { name: "top_bottom_code", options: &["top", "bottom"], doc: "integers capped" },
+    ActionDef { name: "suppress_rare", options: &["min_count"], doc: "rare values set to null" },
+    ActionDef {
+        name: "scrub",
+        options: &["names_from", "dictionary"],
+        doc: "identifying descriptions removed from free text",
+    },
+];
+
 /// All action names as written in rule files.
-pub const ACTIONS: &[&str] =
-    &["drop", "keep", "pseudonymize", "generalize", "mask", "top_bottom_code", "suppress_rare", "scrub"];
+pub fn action_names() -> impl Iterator<Item = &'static str> + Clone {
+    ACTION_DEFS.iter().map(|a| a.name)
+}
 
 impl Action {
     /// Name as written in rule files.

@@ -303,29 +303,9 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
     })
 }
 
-/// Which option keys an action accepts (beyond name, role, action, output, description,
-/// type and normalize).
+/// Which option keys an action accepts (beyond [`COMMON_OPTIONS`]), from [`ACTION_DEFS`].
 fn allowed_options(action: &str) -> &'static [&'static str] {
-    match action {
-        "generalize" => &[
-            "hierarchy",
-            "hierarchy_file",
-            "separator",
-            "level",
-            "bands",
-            "top",
-            "bottom",
-            "min_level",
-            "max_level",
-            "weight",
-        ],
-        "pseudonymize" => &["length", "with"],
-        "scrub" => &["names_from", "dictionary"],
-        "mask" => &["keep_first", "keep_last", "mask_char", "preserve"],
-        "top_bottom_code" => &["top", "bottom"],
-        "suppress_rare" => &["min_count"],
-        _ => &[],
-    }
+    ACTION_DEFS.iter().find(|a| a.name == action).map_or(&[], |a| a.options)
 }
 
 fn present_options(c: &RawColumn) -> Vec<(&'static str, std::ops::Range<usize>)> {
@@ -372,9 +352,9 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: 
         }
     };
     let action_name = c.action.get_ref().as_str();
-    if !ACTIONS.contains(&action_name) {
-        let hint = suggest(action_name, ACTIONS.iter().copied());
-        cx.push_hint(&c.action, format!("unknown action; actions are {}", names(ACTIONS.iter().copied())), hint);
+    if !action_names().any(|a| a == action_name) {
+        let hint = suggest(action_name, action_names());
+        cx.push_hint(&c.action, format!("unknown action; actions are {}", names(action_names())), hint);
         return None;
     }
     for (key, span) in present_options(c) {
@@ -969,6 +949,58 @@ mod fuzz {
             if let Err(d) = validate_rules(Path::new("r.toml"), &mutated, &header()) {
                 prop_assert!(!d.0.is_empty());
                 let _ = d.to_string();
+            }
+        }
+    }
+
+    /// Every option on every action: accepted exactly where [`ACTION_DEFS`] says it applies.
+    #[test]
+    fn every_option_on_every_action_follows_the_table() {
+        let sample = |o: &str| -> &'static str {
+            match o {
+                "hierarchy" => "\"age\"",
+                "hierarchy_file" | "dictionary" => "\"missing.txt\"",
+                "separator" | "preserve" => "\"-\"",
+                "mask_char" => "\"*\"",
+                "bands" => "[10]",
+                "with" | "names_from" => "[\"b\"]",
+                "weight" => "1.0",
+                "length" => "16",
+                _ => "1",
+            }
+        };
+        let base = |a: &str| -> &'static str {
+            match a {
+                "pseudonymize" => "role = \"linking_code\"\n",
+                "generalize" => {
+                    "role = \"quasi_identifier\"\ntype = \"integer\"\nhierarchy = \"bands\"\nbands = [10]\nlevel = 1\n"
+                }
+                "mask" => "role = \"direct_identifier\"\nkeep_first = 1\n",
+                "top_bottom_code" => "role = \"insensitive\"\ntype = \"integer\"\ntop = 10\n",
+                "suppress_rare" => "role = \"insensitive\"\nmin_count = 2\n",
+                "scrub" => "role = \"direct_identifier\"\n",
+                _ => "role = \"insensitive\"\n",
+            }
+        };
+        let all: std::collections::BTreeSet<&str> =
+            ACTION_DEFS.iter().flat_map(|a| a.options.iter().copied()).collect();
+        for def in ACTION_DEFS {
+            for opt in &all {
+                let b = base(def.name);
+                if b.contains(&format!("{opt} =")) {
+                    continue;
+                }
+                let src = format!(
+                    "version = 1\ndataset = \"t\"\nmode = \"pseudonymized\"\n[[column]]\nname = \"a\"\naction = \"{}\"\n{b}{opt} = {}\n[[column]]\nname = \"b\"\nrole = \"insensitive\"\naction = \"drop\"\n",
+                    def.name,
+                    sample(opt)
+                );
+                let e = match validate_rules(Path::new("r.toml"), &src, &["a".into(), "b".into()]) {
+                    Ok(_) => String::new(),
+                    Err(d) => d.to_string(),
+                };
+                let refused = e.contains(&format!("option `{opt}` does not apply to action `{}`", def.name));
+                assert_eq!(refused, !def.options.contains(opt), "{opt} on {}: {e}", def.name);
             }
         }
     }
