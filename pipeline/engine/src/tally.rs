@@ -46,6 +46,38 @@ fn date_text(days: i64) -> String {
 }
 
 impl ColumnTally {
+    /// The tally of a dictionary column, from its values' counts over the written rows (no
+    /// row is looked at again).
+    fn from_dictionary(values: &[crate::cell::Cell], counts: &[u64], nulled: &[bool]) -> ColumnTally {
+        use crate::cell::Cell;
+        let mut t = ColumnTally::default();
+        for ((v, n), gone) in values.iter().zip(counts).zip(nulled) {
+            if *n == 0 {
+                continue;
+            }
+            if *gone || *v == Cell::Null {
+                t.nulls += n;
+                continue;
+            }
+            match v {
+                Cell::Int(i) => t.note_range(*i),
+                Cell::Date(d) => t.note_range(i64::from(*d)),
+                _ => {}
+            }
+            let label = match v {
+                Cell::Bool(b) => b.to_string(),
+                Cell::Date(d) => date_text(i64::from(*d)),
+                other => other.label(),
+            };
+            if t.counts.len() < MAX_CATEGORIES || t.counts.contains_key(&label) {
+                *t.counts.entry(label).or_insert(0) += n;
+            } else {
+                t.more = true;
+            }
+        }
+        t
+    }
+
     fn note_range(&mut self, v: i64) {
         self.min = Some(self.min.map_or(v, |m| m.min(v)));
         self.max = Some(self.max.map_or(v, |m| m.max(v)));
@@ -169,6 +201,8 @@ pub struct AddedColumn {
 /// Everything pass 2 counts.
 pub struct Tally {
     columns: Vec<ColumnTally>,
+    /// Columns already tallied from their dictionaries (not counted row by row).
+    preset: Vec<bool>,
     /// What scrubbing replaced, per column (index in the engine's columns).
     scrubbed: Vec<(usize, crate::scrub::Counts)>,
     /// Indices (in the written columns) of attacker-known columns outside the key.
@@ -198,6 +232,7 @@ impl Tally {
         let hashes = outside.iter().map(|_| Vec::new()).collect();
         Tally {
             columns: (0..n).map(|_| ColumnTally::default()).collect(),
+            preset: vec![false; n],
             scrubbed: Vec::new(),
             outside,
             class_ids: Vec::new(),
@@ -222,11 +257,20 @@ impl Tally {
         self.scrubbed.clone()
     }
 
+    /// Tally written column `col` from its dictionary: its values, their counts over the
+    /// written rows, and which codes were set to null.
+    pub fn preset(&mut self, col: usize, values: &[crate::cell::Cell], counts: &[u64], nulled: &[bool]) {
+        self.columns[col] = ColumnTally::from_dictionary(values, counts, nulled);
+        self.preset[col] = true;
+    }
+
     /// Count one batch of written rows: `arrays[i]` is written column i, `class_ids` the
     /// k-anonymity class of each row.
     pub fn add(&mut self, arrays: &[ArrayRef], class_ids: &[u32]) {
-        for (t, a) in self.columns.iter_mut().zip(arrays) {
-            t.add(a);
+        for ((t, a), preset) in self.columns.iter_mut().zip(arrays).zip(&self.preset) {
+            if !preset {
+                t.add(a);
+            }
         }
         self.class_ids.extend_from_slice(class_ids);
         for (h, j) in self.hashes.iter_mut().zip(&self.outside) {

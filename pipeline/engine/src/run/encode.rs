@@ -218,16 +218,23 @@ fn residual(
     if checked.is_empty() {
         return None;
     }
-    for &ci in checked {
-        let cell = match columns[ci].slot {
-            Slot::Global(d) => &dicts[d].values[codes[d] as usize],
-            Slot::Local(j) => &cells[j],
-        };
-        let Cell::Str(text) = cell else { continue };
-        for &i in identifiers {
-            let Some(id) = batch.value(row, i) else { continue };
-            let id = id.trim();
-            if id.chars().count() >= 4 && text.len() >= id.len() && text.contains(id) {
+    for &i in identifiers {
+        let Some(id) = batch.value(row, i) else { continue };
+        let id = id.trim();
+        if id.len() < 4 {
+            continue; // fewer than 4 bytes: fewer than 4 characters
+        }
+        let mut long_enough: Option<bool> = None;
+        for &ci in checked {
+            let cell = match columns[ci].slot {
+                Slot::Global(d) => &dicts[d].values[codes[d] as usize],
+                Slot::Local(j) => &cells[j],
+            };
+            let Cell::Str(text) = cell else { continue };
+            if text.len() >= id.len()
+                && *long_enough.get_or_insert_with(|| id.chars().count() >= 4)
+                && text.contains(id)
+            {
                 return Some((ci, i));
             }
         }

@@ -124,10 +124,13 @@ pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
         spill_fields.push(Field::new("\u{0}row_ids", DataType::Utf8, true));
         spill_fields.len() - 1
     });
-    // String outputs whose cells are checked for the row's identifier values (residual scan).
+    // Text outputs whose cells are checked for the row's identifier values (residual scan):
+    // kept or masked text that is not counted over the whole dataset (categories are, and
+    // fall under k-anonymity and l-diversity).
     let checked: Vec<usize> = columns
         .iter()
         .enumerate()
+        .filter(|(_, c)| matches!(c.slot, Slot::Local(_)))
         .filter(|(_, c)| {
             let p = &plan.columns[c.plan];
             matches!(p.action, Action::Keep | Action::Mask { .. })

@@ -125,6 +125,12 @@ pub(super) fn stage(
         written.iter().filter(|(ci, bound)| !bound && known(*ci)).map(|(ci, _)| out_name(*ci)).collect();
     let outside_names: Vec<String> = outside.iter().map(|w| out_name(written[*w].0)).collect();
     let mut tally = Tally::new(written.len(), outside);
+    // Dictionary columns are tallied from their value counts, not row by row.
+    for (w, (ci, bound)) in written.iter().enumerate() {
+        if let (false, Slot::Global(d)) = (bound, &columns[*ci].slot) {
+            tally.preset(w, &dicts[*d].values, &an.value_counts[*d], &nulled[*d]);
+        }
+    }
     let scrubber = scrubbing.then(|| crate::scrub::Scrubber::new(std::mem::take(&mut name_set), dictionary));
     let encoded = WriteSpec {
         scrubber: scrubber.as_ref(),
