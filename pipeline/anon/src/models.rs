@@ -48,6 +48,21 @@ impl Model {
     pub fn monotone(&self) -> bool {
         matches!(self, Model::KAnonymity(_) | Model::DistinctL { .. })
     }
+
+    /// Whether the model is about the whole table (ARX's sample-based criteria) rather than
+    /// each class: such a model suppresses nothing, it accepts or refuses the kept table.
+    pub fn is_table_level(&self) -> bool {
+        matches!(self, Model::AverageRisk(_))
+    }
+
+    /// For a table-level model, whether the kept table of `records` in `classes` classes meets it
+    /// (`true` for per-class models, which [`class_satisfies`] judges).
+    pub fn table_satisfied(&self, classes: u64, records: u64) -> bool {
+        match self {
+            Model::AverageRisk(r) => records == 0 || classes as f64 / records as f64 <= r + 1e-12,
+            _ => true,
+        }
+    }
 }
 
 /// Distribution of one sensitive column within a class: `(code, count)` pairs.

@@ -275,8 +275,7 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
         let shares: Vec<&[f64]> = (0..nq).map(|a| p.qi[a].hierarchy.share[t.levels[a] as usize].as_slice()).collect();
         let heights: Vec<f64> =
             (0..nq).map(|a| t.levels[a] as f64 / p.qi[a].hierarchy.max_level().max(1) as f64).collect();
-        let has_sens = !p.sensitive.is_empty();
-        let per_class: Vec<&Model> = p.models.iter().filter(|m| !matches!(m, Model::AverageRisk(_))).collect();
+        let per_class: Vec<&Model> = p.models.iter().filter(|m| !m.is_table_level()).collect();
         let mut classes = 0u64;
         let mut i = 0;
         let e = &t.entries;
@@ -288,7 +287,9 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
                 size += e[j].1;
                 j += 1;
             }
-            let ok = if has_sens && per_class.iter().any(|m| !matches!(m, Model::KAnonymity(_))) {
+            // Any per-class model other than k is judged by its own definition, with or without
+            // sensitive columns.
+            let ok = if per_class.iter().any(|m| !matches!(m, Model::KAnonymity(_))) {
                 self.class_ok(&e[i..j], size, &per_class)
             } else {
                 size >= self.k
@@ -316,10 +317,8 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
         }
         let kept = p.n as u64 - sums.suppressed;
         let mut admissible = sums.suppressed <= self.limit;
-        for m in &p.models {
-            if let Model::AverageRisk(r) = m {
-                admissible &= kept == 0 || classes as f64 / kept as f64 <= r + 1e-12;
-            }
+        for m in p.models.iter().filter(|m| m.is_table_level()) {
+            admissible &= m.table_satisfied(classes, kept);
         }
         NodeEval {
             levels: t.levels.clone(),

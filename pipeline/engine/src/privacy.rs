@@ -379,7 +379,7 @@ pub fn enforce_models(
         let d: Vec<ClassDistribution> =
             dists.iter().map(|per| ClassDistribution { counts: &per[c], size: *size }).collect();
         for m in models {
-            if matches!(m, Model::AverageRisk(_)) || class_satisfies(m, *size, &d, globals, &mut scratch) {
+            if m.is_table_level() || class_satisfies(m, *size, &d, globals, &mut scratch) {
                 continue;
             }
             bad[c] = true;

@@ -236,14 +236,15 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
             })
             .collect(),
     };
-    if let Some(r) = plan.privacy.max_average_risk
-        && rows_out > 0
-        && after.prosecutor_risk_avg > r + 1e-12
-    {
-        return Err(EngineError::Privacy(format!(
-            "privacy requirement not met: the average re-identification risk is {:.4}, above max_average_risk {r}\n  hint: generalise quasi-identifiers further or use search = \"optimal\"",
-            after.prosecutor_risk_avg
-        )));
+    // Table-level models (the average risk) accept or refuse the kept table as a whole.
+    for m in models.iter().filter(|m| m.is_table_level()) {
+        if !m.table_satisfied(after.classes, after.records) {
+            return Err(EngineError::Privacy(format!(
+                "privacy requirement not met: {} does not hold: the average re-identification risk is {:.4}\n  hint: generalise quasi-identifiers further or use search = \"optimal\"",
+                privacy::model_names(m, &[]).0,
+                after.prosecutor_risk_avg
+            )));
+        }
     }
 
     // Rare-value suppression and per-column value counts over the kept rows.
