@@ -5,21 +5,7 @@ use crate::util::*;
 
 /// A small UTF-8 extract without free-text newlines, so record n sits on line n + 1.
 fn small_input(env: &Env, rows: u64) -> Vec<Vec<String>> {
-    let p = env.path("gen.csv");
-    let r = env.tokumei(&[
-        "sample",
-        "resident-registry",
-        "--rows",
-        &rows.to_string(),
-        "--seed",
-        "2026",
-        "--encoding",
-        "utf-8",
-        "--out",
-        p.to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let mut t = csv_like(&std::fs::read_to_string(&p).unwrap());
+    let mut t = generated_records(env, rows, 2026);
     let note = t[0].iter().position(|h| h == "備考").unwrap();
     for row in t.iter_mut().skip(1) {
         row[note].clear();

@@ -55,16 +55,7 @@ impl Hierarchy {
             up.push(u);
             share.push(counts.iter().map(|c| *c as f64 / d as f64).collect());
         }
-        let h = Hierarchy {
-            name: name.into(),
-            index: labels[0].iter().enumerate().map(|(i, v)| (v.clone(), i as u32)).collect(),
-            labels,
-            up,
-            share,
-            loss_domain: d,
-        };
-        h.check_tree()?;
-        Ok(h)
+        Self::built(name, labels, up, share, d)
     }
 
     /// The part of a hierarchy file that a column uses: levels `min..=max` of `rows` (ARX
@@ -123,16 +114,7 @@ impl Hierarchy {
         if labels[0].len() != present.len() {
             return Err(err("repeats a value".into()));
         }
-        let h = Hierarchy {
-            name: name.into(),
-            index: labels[0].iter().enumerate().map(|(i, v)| (v.clone(), i as u32)).collect(),
-            labels,
-            up,
-            share,
-            loss_domain: d,
-        };
-        h.check_tree()?;
-        Ok(h)
+        Self::built(name, labels, up, share, d)
     }
 
     /// Build for the distinct `values` of a column with `levels` levels, labelling level l of
@@ -148,6 +130,26 @@ impl Hierarchy {
             .map(|v| (0..levels).map(|l| if l == 0 { v.clone() } else { label(v, l) }).collect())
             .collect();
         Self::from_rows(name, &rows)
+    }
+
+    /// Index the level-0 labels and check that the levels form a tree.
+    fn built(
+        name: &str,
+        labels: Vec<Vec<String>>,
+        up: Vec<Vec<u32>>,
+        share: Vec<Vec<f64>>,
+        loss_domain: usize,
+    ) -> Result<Self, AnonError> {
+        let h = Hierarchy {
+            name: name.into(),
+            index: labels[0].iter().enumerate().map(|(i, v)| (v.clone(), i as u32)).collect(),
+            labels,
+            up,
+            share,
+            loss_domain,
+        };
+        h.check_tree()?;
+        Ok(h)
     }
 
     fn check_tree(&self) -> Result<(), AnonError> {
