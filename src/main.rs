@@ -64,9 +64,10 @@ enum Command {
     Init {
         /// The extract (CSV or Parquet).
         extract: PathBuf,
-        /// Rules file to write (an existing file is kept unless --force).
+        /// Rules file to write (an existing file is kept unless --force); without it the draft
+        /// goes to stdout and the summary to stderr.
         #[arg(long)]
-        out: PathBuf,
+        out: Option<PathBuf>,
         /// Dataset name (default: the extract's file name).
         #[arg(long)]
         dataset: Option<String>,
@@ -343,7 +344,10 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
             if let Err(why) = tokumei_rules::diag::check_path_name(&dataset) {
                 return Err(fail(ExitCode::Usage, anyhow::anyhow!("--dataset {why}")));
             }
-            if !force && std::fs::symlink_metadata(&out).is_ok() {
+            if let Some(out) = &out
+                && !force
+                && std::fs::symlink_metadata(out).is_ok()
+            {
                 return Err(fail(
                     ExitCode::Output,
                     anyhow::anyhow!("{} exists; pass --force to replace it", out.display()),
@@ -352,36 +356,63 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
             let input =
                 tokumei_engine::risk::TableInput { path: &extract, format: None, encoding, delimiter: delimiter as u8 };
             let draft = tokumei_engine::draft::draft(&input, &dataset)?;
-            let write = if force {
-                tokumei_audit::sys::replace_atomic(&out, draft.toml.as_bytes())
-            } else {
-                tokumei_audit::sys::create_new_atomic(&out, draft.toml.as_bytes()).and_then(|made| {
-                    if made { Ok(()) } else { Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "exists")) }
-                })
-            };
-            write.map_err(|e| {
-                fail(ExitCode::Output, anyhow::Error::new(e).context(format!("cannot write {}", out.display())))
-            })?;
-            say!("drafted {} from {} rows; review every guess before use:", out.display(), draft.rows);
-            say!("{:<20} {:<20} {:>12} {:>8}  evidence", "column", "role", "distinct", "unique");
+            // The summary goes where the draft does not.
+            let mut lines = Vec::new();
+            match &out {
+                Some(out) => {
+                    let write = if force {
+                        tokumei_audit::sys::replace_atomic(out, draft.toml.as_bytes())
+                    } else {
+                        tokumei_audit::sys::create_new_atomic(out, draft.toml.as_bytes()).and_then(|made| {
+                            if made {
+                                Ok(())
+                            } else {
+                                Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "exists"))
+                            }
+                        })
+                    };
+                    write.map_err(|e| {
+                        fail(ExitCode::Output, anyhow::Error::new(e).context(format!("cannot write {}", out.display())))
+                    })?;
+                    lines.push(format!(
+                        "drafted {} from {} rows; review every guess before use:",
+                        out.display(),
+                        draft.rows
+                    ));
+                }
+                None => {
+                    say!("{}", draft.toml);
+                    lines.push(format!("drafted rules from {} rows; review every guess before use:", draft.rows));
+                }
+            }
+            lines.push(format!("{:<20} {:<20} {:>12} {:>8}  evidence", "column", "role", "distinct", "unique"));
             for g in &draft.guesses {
-                say!(
+                lines.push(format!(
                     "{:<20} {:<20} {:>12} {:>7.1}%  {}",
                     g.column,
                     g.role,
                     g.distinct,
                     g.unique_share * 100.0,
                     g.evidence
-                );
+                ));
             }
             if let Some(u) = draft.unique_on_quasi {
-                say!(
+                lines.push(format!(
                     "suggested quasi-identifiers: {}; {:.1}% of records unique on them at raw values (the drafted generalisation lowers it)",
                     draft.guesses.iter().filter(|g| g.quasi).map(|g| g.column.as_str()).collect::<Vec<_>>().join(", "),
                     u * 100.0
-                );
+                ));
             }
-            say!("next: write a job file naming the extract and these rules, and run `tokumei check JOB.toml`");
+            lines.push(
+                "next: write a job file naming the extract and these rules, and run `tokumei check JOB.toml`".into(),
+            );
+            for l in lines {
+                if out.is_some() {
+                    say!("{l}");
+                } else {
+                    eprintln!("{l}");
+                }
+            }
             Ok(())
         }
         Command::Sample { kind: SampleKind::ResidentRegistry, rows, seed, encoding, out, force } => {

@@ -83,3 +83,15 @@ fn init_on_an_extract_never_seen_gives_rules_that_validate() {
     let r = env.tokumei(&["check", job.to_str().unwrap()]);
     assert_ne!(r.code, 3, "the draft must validate: {}", r.stderr);
 }
+
+#[test]
+fn init_without_out_prints_the_draft_and_summarises_on_stderr() {
+    let env = Env::new();
+    let r = env.tokumei(&["init", sample_csv().to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with("# DRAFT") && r.stdout.contains("dataset = \"resident_registry\""), "{}", r.stdout);
+    assert!(r.stderr.contains("review every guess"), "{}", r.stderr);
+    let rules = env.write("printed.toml", &r.stdout);
+    let job = env.job("p", &sample_csv(), &rules, "");
+    assert_eq!(env.tokumei(&["check", job.to_str().unwrap()]).code, 0);
+}
