@@ -223,3 +223,44 @@ fn corrupt_parquet_input_is_an_input_error() {
     assert!(r.stderr.contains("garbage.parquet:"), "{}", r.stderr);
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
 }
+
+/// Every `[privacy]` setting is checked by its type, at its own line, before any data is read;
+/// an unknown key is refused with the nearest known one.
+#[test]
+fn privacy_settings_are_checked_at_their_line() {
+    let cases: &[(&str, &[&str])] = &[
+        ("betta = 1.0", &["unknown key `betta` in [privacy]", "did you mean `beta`?"]),
+        ("xyzzy = 3", &["unknown key `xyzzy` in [privacy]", "keys allowed here:", "`max_average_risk`"]),
+        ("beta = 0", &["beta must be positive"]),
+        ("beta = -2.5", &["beta must be positive"]),
+        ("beta = \"high\"", &["beta must be a number"]),
+        ("t = 1.5", &["t must be above 0 and at most 1"]),
+        ("t = true", &["t must be a number"]),
+        ("max_average_risk = 0", &["max_average_risk must be above 0 and at most 1"]),
+        ("l_model = \"entropic\"", &["l_model must be", "did you mean `entropy`?"]),
+        ("c = 2.0", &["c applies only with l_model = \"recursive\""]),
+        ("l_model = \"recursive\"", &["recursive (c,l)-diversity needs `c`"]),
+        ("quality = \"losss\"", &["did you mean `loss`?"]),
+    ];
+    // A model key that applies to nothing (no sensitive column has an l) is refused, not ignored.
+    let env = Env::new();
+    let src = rules_with("l = 2\nmax_suppression = 0.05", "l_model = \"entropy\"\nmax_suppression = 0.05");
+    let rules = env.write("r.toml", &src.replace("\nl = 1\n", "\n"));
+    let job = env.job("j", &sample_csv(), &rules, "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("r.toml:21:") && r.stderr.contains("`l_model` has no effect"), "{}", r.stderr);
+    for (setting, expected) in cases {
+        let env = Env::new();
+        let rules =
+            env.write("r.toml", &rules_with("max_suppression = 0.05", &format!("max_suppression = 0.05\n{setting}")));
+        let job = env.job("j", &sample_csv(), &rules, "");
+        let r = env.tokumei(&["run", job.to_str().unwrap()]);
+        assert_eq!(r.code, 3, "{setting}: {}", r.stderr);
+        assert!(env.out_files().is_empty(), "{setting}: a refused run left files");
+        assert!(r.stderr.contains("r.toml:23:"), "{setting}: the error names the setting's line\n{}", r.stderr);
+        for e in *expected {
+            assert!(r.stderr.contains(e), "{setting}: expected {e:?} in\n{}", r.stderr);
+        }
+    }
+}

@@ -53,3 +53,27 @@ fn the_documented_options_of_each_action_are_the_ones_it_takes() {
         assert_eq!(documented, actual, "options of {} in docs/rules.md", def.name);
     }
 }
+
+/// docs/rules.md's `[privacy]` table is the code's: every key the rules accept, in order, with
+/// the meaning validation and the models document.
+#[test]
+fn the_documented_privacy_keys_are_the_ones_the_rules_take() {
+    let docs = std::fs::read_to_string(repo().join("docs/rules.md")).unwrap();
+    let section = &docs[docs.find("## `[privacy]`").unwrap()..];
+    let documented: Vec<(String, String)> = section
+        .lines()
+        .skip_while(|l| !l.starts_with("| `"))
+        .take_while(|l| l.starts_with("| `"))
+        .map(|row| {
+            let cells: Vec<&str> = row.split(" | ").collect();
+            (
+                cells[0].trim_start_matches("| ").trim_matches('`').to_string(),
+                cells[1..].join(" | ").trim_end_matches(" |").to_string(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> =
+        tokumei_rules::privacy_key_docs().iter().map(|(k, d)| (k.to_string(), d.to_string())).collect();
+    let table: String = expected.iter().map(|(k, d)| format!("| `{k}` | {d} |\n")).collect();
+    assert_eq!(documented, expected, "docs/rules.md's [privacy] table should read:\n{table}");
+}

@@ -414,3 +414,78 @@ fn ordered_t_closeness_of_a_numeric_column_holds_in_every_output_class() {
     }
     assert!((worst - entry["achieved"].as_f64().unwrap()).abs() < 1e-9, "the report states the worst distance");
 }
+
+/// Enhanced β-likeness, recomputed from the Parquet against the input's own distribution: in
+/// every output class, a value with input share p has class share q with (q - p) / p at most
+/// min(β, -ln p), and the report's achieved value is the largest such gain.
+#[test]
+fn enhanced_beta_likeness_holds_in_every_output_class() {
+    const BETA: f64 = 1.0;
+    let env = Env::new();
+    let rules = searched_rules(&env, &format!("beta = {BETA:?}"));
+    let job = env.job("beta", &sample_csv(), &rules, "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep = report(&env.latest());
+    assert_eq!(rep["rows_rejected"], 0, "the input's distribution is the reference");
+    let input = sample_records();
+    let t = read_parquet(&env.latest().join("resident_registry_search.parquet"));
+    let classes = classes(&t, &names(&rep["quasi_identifiers"]));
+    let sensitive = names(&rep["sensitive"]);
+    assert_eq!(sensitive.len(), 2);
+    for column in &sensitive {
+        let i = input[0].iter().position(|h| h == column).unwrap();
+        let mut p: std::collections::HashMap<String, f64> = std::collections::HashMap::new();
+        for row in &input[1..] {
+            *p.entry(row[i].clone()).or_default() += 1.0 / (input.len() - 1) as f64;
+        }
+        let col = t.col(column);
+        let mut worst: f64 = 0.0;
+        for rows in classes.values() {
+            let mut q: std::collections::HashMap<String, f64> = std::collections::HashMap::new();
+            for r in rows {
+                *q.entry(t.rows[*r][col].clone().unwrap()).or_default() += 1.0 / rows.len() as f64;
+            }
+            for (v, q) in &q {
+                let p = p[v];
+                if *q > p {
+                    let gain = (q - p) / p;
+                    assert!(gain <= BETA.min(-p.ln()) + 1e-9, "{column}: {v} gains {gain} in a class");
+                    worst = worst.max(gain);
+                }
+            }
+        }
+        let entry = rep["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["model"] == "beta_likeness" && m["column"] == column.as_str())
+            .unwrap_or_else(|| panic!("no β-likeness entry for {column}"));
+        assert_eq!(entry["required"], BETA);
+        assert!((entry["achieved"].as_f64().unwrap() - worst).abs() < 1e-9, "{entry} vs {worst}");
+    }
+    // The search had to do more than k and l alone: without β the optimum keeps finer classes.
+    let plain = Env::new();
+    let rules = searched_rules(&plain, "");
+    let job = plain.job("plain", &sample_csv(), &rules, "");
+    assert_eq!(plain.tokumei(&["run", job.to_str().unwrap()]).code, 0);
+    let without = report(&plain.latest());
+    assert!(without["search"]["quality"].as_f64().unwrap() < rep["search"]["quality"].as_f64().unwrap());
+    assert!(!without["models"].as_array().unwrap().iter().any(|m| m["model"] == "beta_likeness"));
+}
+
+/// β-likeness at fixed levels suppresses the classes it fails, and says so, or refuses the
+/// release when that would exceed the limit.
+#[test]
+fn beta_likeness_at_fixed_levels_names_what_it_would_suppress() {
+    let env = Env::new();
+    let src = std::fs::read_to_string(sample_rules())
+        .unwrap()
+        .replace("max_suppression = 0.05", "max_suppression = 0.05\nbeta = 2.0");
+    let rules = env.write("r.toml", &src);
+    let job = env.job("fixed", &sample_csv(), &rules, "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("suppressed for enhanced β-likeness of 要介護度, β=2:"), "{}", r.stderr);
+    assert!(env.out_files().is_empty());
+}

@@ -8,6 +8,7 @@
 //! with pairwise suppression bounds, and by computing a node's classes by rolling up a finer
 //! node's class table instead of rescanning rows.
 
+pub mod enforce;
 pub mod hierarchy;
 pub mod lattice;
 pub mod models;

@@ -7,7 +7,7 @@
 //! lowest common level in the hierarchy, so the result is measured with the same quality model
 //! as the global search. Attribute values are ordered so that hierarchy siblings are adjacent.
 
-use crate::models::Model;
+use crate::models::{self, Class, ClassDistribution, Global};
 use crate::quality::{self, Sums};
 use crate::search::Problem;
 use serde::Serialize;
@@ -40,15 +40,17 @@ fn cmp_labels(a: &str, b: &str) -> Ordering {
     }
 }
 
-/// Partition the problem's rows. Only k-anonymity and distinct l-diversity are enforced.
+/// Partition the problem's rows: a cut is made only when both halves satisfy every per-class
+/// privacy model (table-level models are left to the caller, who enforces every model on the
+/// result).
 pub fn mondrian(p: &Problem) -> MondrianResult {
     let started = std::time::Instant::now();
     let nq = p.qi.len();
-    let k = p.models.iter().map(|m| if let Model::KAnonymity(k) = m { *k } else { 1 }).max().unwrap_or(1) as usize;
-    let ls: Vec<(usize, u32)> = p
-        .models
+    let k = models::min_class_size(&p.models) as usize;
+    let globals: Vec<Global> = p
+        .sensitive
         .iter()
-        .filter_map(|m| if let Model::DistinctL { column, l } = m { Some((*column, *l)) } else { None })
+        .map(|s| Global::from_codes(s.codes, s.cardinality, s.rank.clone(), s.tree.clone()))
         .collect();
     // Rank of each level-0 code: order by labels from the top level down.
     let ranks: Vec<Vec<u32>> =
@@ -72,14 +74,25 @@ pub fn mondrian(p: &Problem) -> MondrianResult {
                 rank
             })
             .collect();
-    let diverse = |rows: &[usize]| {
-        ls.iter().all(|(s, l)| {
-            let mut seen = rustc_hash::FxHashSet::default();
-            rows.iter().any(|r| {
-                seen.insert(p.sensitive[*s].codes[*r]);
-                seen.len() >= *l as usize
+    // Whether a set of rows, as one class, satisfies every per-class model.
+    let mut scratch = Vec::new();
+    let need = models::need_distributions(&p.models);
+    let mut admissible = |rows: &[usize]| {
+        let dists: Vec<Vec<(u32, u32)>> = p
+            .sensitive
+            .iter()
+            .filter(|_| need)
+            .map(|s| {
+                let mut counts: rustc_hash::FxHashMap<u32, u32> = Default::default();
+                for r in rows {
+                    *counts.entry(s.codes[*r]).or_insert(0) += 1;
+                }
+                counts.into_iter().collect()
             })
-        })
+            .collect();
+        let size = rows.len() as u32;
+        let dists: Vec<ClassDistribution> = dists.iter().map(|c| ClassDistribution { counts: c, size }).collect();
+        models::violated(&p.models, &Class { size, dists: &dists, globals: &globals }, &mut scratch).is_none()
     };
     let mut levels = vec![vec![0u8; nq]; p.n];
     let mut sums =
@@ -98,7 +111,7 @@ pub fn mondrian(p: &Problem) -> MondrianResult {
     groups.sort_unstable_by_key(|g| g[0]);
     let mut stack = Vec::new();
     for g in groups {
-        if g.len() >= k && diverse(&g) {
+        if g.len() >= k && admissible(&g) {
             stack.push(g);
         } else {
             sums.suppressed += g.len() as u64;
@@ -158,8 +171,8 @@ pub fn mondrian(p: &Problem) -> MondrianResult {
                 if let Some(c) = cut
                     && c >= k
                     && rows.len() - c >= k
-                    && diverse(&rows[..c])
-                    && diverse(&rows[c..])
+                    && admissible(&rows[..c])
+                    && admissible(&rows[c..])
                 {
                     split = Some(c);
                     break;

@@ -20,15 +20,23 @@ pub enum Quality {
 }
 
 impl Quality {
-    /// Parse a name.
+    /// Every measure with its name in rule files and reports.
+    pub const ALL: [(&'static str, Quality); 4] = [
+        ("loss", Quality::Loss),
+        ("precision", Quality::Precision),
+        ("discernibility", Quality::Discernibility),
+        ("entropy", Quality::NonUniformEntropy),
+    ];
+
+    /// Parse a name (`non_uniform_entropy` is also accepted for `entropy`).
     pub fn parse(s: &str) -> Option<Quality> {
-        match s {
-            "loss" => Some(Quality::Loss),
-            "precision" => Some(Quality::Precision),
-            "discernibility" => Some(Quality::Discernibility),
-            "entropy" | "non_uniform_entropy" => Some(Quality::NonUniformEntropy),
-            _ => None,
-        }
+        let s = if s == "non_uniform_entropy" { "entropy" } else { s };
+        Quality::ALL.iter().find(|(n, _)| *n == s).map(|(_, q)| *q)
+    }
+
+    /// The name in rule files and reports.
+    pub fn name(self) -> &'static str {
+        Quality::ALL.iter().find(|(_, q)| *q == self).map_or("loss", |(n, _)| n)
     }
 }
 

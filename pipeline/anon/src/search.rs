@@ -12,7 +12,7 @@
 use crate::AnonError;
 use crate::hierarchy::Hierarchy;
 use crate::lattice::Lattice;
-use crate::models::{ClassDistribution, Global, Model, class_satisfies};
+use crate::models::{self, Class, ClassDistribution, Global, Model, Table};
 use crate::quality::{self, Quality, Sums};
 use crate::table::{self, ClassTable, Key, Layout, Steps};
 use rustc_hash::FxHashMap;
@@ -146,6 +146,8 @@ pub struct Engine<'p, 'a, K> {
     log_freq: Vec<Vec<Vec<f64>>>,
     base: ClassTable<K>,
     k: u32,
+    /// Whether judging a class needs its sensitive distributions.
+    judge_distributions: bool,
     limit: u64,
     scratch: Scratch,
     map: FxHashMap<K, u32>,
@@ -194,19 +196,13 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
         let globals = p
             .sensitive
             .iter()
-            .map(|s| {
-                let mut share = vec![0.0; s.cardinality];
-                for c in s.codes {
-                    share[*c as usize] += 1.0;
-                }
-                share.iter_mut().for_each(|x| *x /= p.n.max(1) as f64);
-                Global::new(share, s.rank.clone(), s.tree.clone())
-            })
+            .map(|s| Global::from_codes(s.codes, s.cardinality, s.rank.clone(), s.tree.clone()))
             .collect();
         let qi_codes: Vec<&[u32]> = p.qi.iter().map(|q| q.codes).collect();
         let sens_codes: Vec<&[u32]> = p.sensitive.iter().map(|s| s.codes).collect();
         let base = table::base(&layout, &qi_codes, &sens_codes, p.n);
-        let k = p.models.iter().map(|m| if let Model::KAnonymity(k) = m { *k } else { 1 }).max().unwrap_or(1);
+        let k = models::min_class_size(&p.models);
+        let judge_distributions = models::need_distributions(&p.models);
         let limit = (p.max_suppression * p.n as f64 + 1e-9).floor() as u64;
         let scratch = Scratch {
             counts: sens_cards.iter().map(|c| vec![0; *c]).collect(),
@@ -249,6 +245,7 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
             log_freq,
             base,
             k,
+            judge_distributions,
             limit,
             scratch,
             map: FxHashMap::default(),
@@ -275,7 +272,6 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
         let shares: Vec<&[f64]> = (0..nq).map(|a| p.qi[a].hierarchy.share[t.levels[a] as usize].as_slice()).collect();
         let heights: Vec<f64> =
             (0..nq).map(|a| t.levels[a] as f64 / p.qi[a].hierarchy.max_level().max(1) as f64).collect();
-        let per_class: Vec<&Model> = p.models.iter().filter(|m| !m.is_table_level()).collect();
         let mut classes = 0u64;
         let mut i = 0;
         let e = &t.entries;
@@ -287,13 +283,7 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
                 size += e[j].1;
                 j += 1;
             }
-            // Any per-class model other than k is judged by its own definition, with or without
-            // sensitive columns.
-            let ok = if per_class.iter().any(|m| !matches!(m, Model::KAnonymity(_))) {
-                self.class_ok(&e[i..j], size, &per_class)
-            } else {
-                size >= self.k
-            };
+            let ok = self.class_ok(i..j, size, &t.entries);
             if ok {
                 classes += 1;
                 let key = e[i].0;
@@ -316,10 +306,8 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
             sums.log_freq[a] += sums.suppressed as f64 * log_n;
         }
         let kept = p.n as u64 - sums.suppressed;
-        let mut admissible = sums.suppressed <= self.limit;
-        for m in p.models.iter().filter(|m| m.is_table_level()) {
-            admissible &= m.table_satisfied(classes, kept);
-        }
+        let table = Table { classes, records: kept };
+        let admissible = sums.suppressed <= self.limit && p.models.iter().all(|m| m.table_satisfied(&table));
         NodeEval {
             levels: t.levels.clone(),
             suppressed: sums.suppressed,
@@ -329,11 +317,17 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
         }
     }
 
-    fn class_ok(&mut self, entries: &[(K, u32)], size: u32, models: &[&Model]) -> bool {
+    /// Whether the class made of `entries[range]` (one quasi-identifier tuple, `size` records)
+    /// satisfies every per-class model.
+    fn class_ok(&mut self, range: std::ops::Range<usize>, size: u32, entries: &[(K, u32)]) -> bool {
         let s = &mut self.scratch;
+        if !self.judge_distributions {
+            let class = Class { size, dists: &[], globals: &self.globals };
+            return models::violated(&self.p.models, &class, &mut s.emd).is_none();
+        }
         for c in 0..self.p.sensitive.len() {
             s.pairs[c].clear();
-            for (key, count) in entries {
+            for (key, count) in &entries[range.clone()] {
                 let code = self.layout.sens(*key, c);
                 if s.counts[c][code as usize] == 0 {
                     s.touched[c].push(code);
@@ -346,7 +340,8 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
             }
         }
         let dists: Vec<ClassDistribution> = s.pairs.iter().map(|p| ClassDistribution { counts: p, size }).collect();
-        models.iter().all(|m| class_satisfies(m, size, &dists, &self.globals, &mut s.emd))
+        let class = Class { size, dists: &dists, globals: &self.globals };
+        models::violated(&self.p.models, &class, &mut s.emd).is_none()
     }
 
     /// Attribute-separable sums with nothing suppressed: `(share, height, log_freq)` per

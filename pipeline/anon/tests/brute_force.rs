@@ -2,6 +2,7 @@
 //! for every quality model and for monotone and non-monotone privacy models.
 
 use proptest::prelude::*;
+use tokumei_anon::models::{AverageRisk, BetaLikeness, DistinctL, EntropyL, RecursiveCL, TCloseness};
 use tokumei_anon::search::{SearchOptions, evaluate_all};
 use tokumei_anon::{Hierarchy, Model, Problem, QiColumn, Quality, SensitiveColumn, search};
 
@@ -41,7 +42,7 @@ proptest! {
         n in 5usize..160,
         k in 1u32..6,
         supp in prop::sample::select(vec![0.0, 0.05, 0.2]),
-        model in 0usize..6,
+        model in 0usize..7,
         quality in prop::sample::select(vec![Quality::Loss, Quality::Precision, Quality::Discernibility, Quality::NonUniformEntropy]),
         seed in 1u64..u64::MAX,
     ) {
@@ -57,13 +58,14 @@ proptest! {
         }).collect()).collect();
         let sens_card = 3usize;
         let sens: Vec<u32> = (0..n).map(|_| (xorshift(&mut s) % 7).min(sens_card as u64 - 1) as u32).collect();
-        let mut models = vec![Model::KAnonymity(k)];
+        let mut models = vec![Model::k_anonymity(k)];
         match model {
-            1 => models.push(Model::DistinctL { column: 0, l: 2 }),
-            2 => models.push(Model::EntropyL { column: 0, l: 1.5 }),
-            3 => models.push(Model::RecursiveCL { column: 0, c: 3.0, l: 2 }),
-            4 => models.push(Model::TCloseness { column: 0, t: 0.3 }),
-            5 => models.push(Model::AverageRisk(0.3)),
+            1 => models.push(Model::class(DistinctL { column: 0, l: 2 })),
+            2 => models.push(Model::class(EntropyL { column: 0, l: 1.5 })),
+            3 => models.push(Model::class(RecursiveCL { column: 0, c: 3.0, l: 2 })),
+            4 => models.push(Model::class(TCloseness { column: 0, t: 0.3 })),
+            5 => models.push(Model::table(AverageRisk { max: 0.3 })),
+            6 => models.push(Model::class(BetaLikeness { column: 0, beta: 1.0 })),
             _ => {}
         }
         let qi: Vec<QiColumn> = (0..attrs).map(|a| QiColumn {
@@ -115,7 +117,7 @@ fn non_uniform_entropy_by_hand() {
         qi: vec![QiColumn { name: "q".into(), codes: &codes, hierarchy: &h, min_level: 0, max_level: 2, weight: 1.0 }],
         sensitive: vec![],
         n: 4,
-        models: vec![Model::KAnonymity(1)],
+        models: vec![Model::k_anonymity(1)],
         max_suppression: 0.0,
         quality: Quality::NonUniformEntropy,
     };
@@ -148,7 +150,7 @@ fn lattices_over_the_limit_get_a_best_effort_result_with_a_lower_bound() {
         qi,
         sensitive: vec![],
         n: 400,
-        models: vec![Model::KAnonymity(3)],
+        models: vec![Model::k_anonymity(3)],
         max_suppression: 0.02,
         quality: Quality::Loss,
     };

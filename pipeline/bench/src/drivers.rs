@@ -84,7 +84,7 @@ pub fn adult(dir: &Path, repeat: u32) -> anyhow::Result<()> {
                 qi,
                 sensitive: vec![],
                 n: data.n,
-                models: vec![Model::KAnonymity(k)],
+                models: vec![Model::k_anonymity(k)],
                 max_suppression: supp,
                 quality: Quality::Loss,
             };

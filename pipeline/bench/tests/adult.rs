@@ -30,7 +30,7 @@ fn six_adult_optima_equal_arx() {
             qi,
             sensitive: vec![],
             n: data.n,
-            models: vec![Model::KAnonymity(k)],
+            models: vec![Model::k_anonymity(k)],
             max_suppression: supp,
             quality: Quality::Loss,
         };
@@ -54,7 +54,7 @@ fn mondrian_on_adult_is_k_anonymous_and_measured_like_the_global_optimum() {
         qi,
         sensitive: vec![],
         n: data.n,
-        models: vec![Model::KAnonymity(5)],
+        models: vec![Model::k_anonymity(5)],
         max_suppression: 0.0,
         quality: Quality::Loss,
     };

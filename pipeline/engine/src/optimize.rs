@@ -9,8 +9,8 @@ use crate::privacy::Dictionary;
 use crate::transform::Generalize;
 use serde::Serialize;
 use tokumei_anon::search::SearchOptions;
-use tokumei_anon::{Hierarchy as CodeHierarchy, Model, Problem, QiColumn, Quality, SensitiveColumn};
-use tokumei_rules::{Action, Hierarchy, LocalRecoding, Plan, Role};
+use tokumei_anon::{Hierarchy as CodeHierarchy, Model, Problem, QiColumn, SensitiveColumn};
+use tokumei_rules::{Action, Hierarchy, LocalRecoding, Plan};
 
 /// A dictionary-encoded column as the search sees it.
 pub struct SearchColumn<'a> {
@@ -20,6 +20,16 @@ pub struct SearchColumn<'a> {
     pub dict: usize,
     /// Its generaliser, when generalised.
     pub generalizer: Option<&'a Generalize>,
+}
+
+/// A sensitive column as the search sees it.
+pub struct SearchSensitive {
+    /// Index of its dictionary.
+    pub dict: usize,
+    /// Whether any model reads it (a column no model reads enters the search as constant).
+    pub read: bool,
+    /// The hierarchy above its values, for hierarchical distances.
+    pub tree: Option<tokumei_anon::models::Tree>,
 }
 
 /// What the search did, for the report.
@@ -68,7 +78,8 @@ pub fn optimize(
     plan: &Plan,
     cols: &[SearchColumn],
     dicts: &mut [Dictionary],
-    trees: &[Option<tokumei_anon::models::Tree>],
+    sensitive: &[SearchSensitive],
+    models: &[Model],
     n: usize,
 ) -> Result<(SearchReport, Vec<(usize, u32)>), EngineError> {
     let internal = |e: tokumei_anon::AnonError| match e {
@@ -129,29 +140,25 @@ pub fn optimize(
         };
         qs.push(Q { plan: c.plan, dict: c.dict, min, max, hierarchy, searched: max > min });
     }
-    let sens: Vec<(usize, Option<u32>)> = cols
+    // Columns no model reads enter as one constant value, so the search spends nothing on them.
+    let constant = vec![0u32; n];
+    let sensitive_columns: Vec<SensitiveColumn> = sensitive
         .iter()
-        .filter(|c| plan.columns[c.plan].role == Role::Sensitive && plan.columns[c.plan].output.is_some())
-        .map(|c| (c.dict, plan.columns[c.plan].l))
-        .filter(|(_, l)| l.is_some() || plan.privacy.t.is_some())
+        .map(|s| {
+            let d = &dicts[s.dict];
+            if s.read {
+                SensitiveColumn {
+                    name: String::new(),
+                    codes: &d.codes,
+                    cardinality: d.len().max(1),
+                    rank: crate::privacy::rank_of(&d.values),
+                    tree: s.tree.clone(),
+                }
+            } else {
+                SensitiveColumn { name: String::new(), codes: &constant, cardinality: 1, rank: None, tree: None }
+            }
+        })
         .collect();
-    let ranks: Vec<Option<Vec<u32>>> = sens.iter().map(|(d, _)| crate::privacy::rank_of(&dicts[*d].values)).collect();
-    let models: Vec<Model> = {
-        let inputs: Vec<crate::privacy::SensitiveInput> = sens
-            .iter()
-            .zip(&ranks)
-            .map(|((d, l), r)| crate::privacy::SensitiveInput {
-                name: String::new(),
-                codes: &dicts[*d].codes,
-                cardinality: dicts[*d].len(),
-                l: *l,
-                rank: r.clone(),
-                tree: trees[*d].clone(),
-            })
-            .collect();
-        crate::privacy::models_for(plan, &inputs)
-    };
-    let quality = Quality::parse(&plan.privacy.quality).unwrap_or(Quality::Loss);
     let result = {
         let qi = qs
             .iter()
@@ -164,18 +171,14 @@ pub fn optimize(
                 weight: plan.columns[q.plan].weight,
             })
             .collect();
-        let sensitive = sens
-            .iter()
-            .zip(&ranks)
-            .map(|((d, _), r)| SensitiveColumn {
-                name: String::new(),
-                codes: &dicts[*d].codes,
-                cardinality: dicts[*d].len().max(1),
-                rank: r.clone(),
-                tree: trees[*d].clone(),
-            })
-            .collect();
-        let problem = Problem { qi, sensitive, n, models, max_suppression: plan.privacy.max_suppression, quality };
+        let problem = Problem {
+            qi,
+            sensitive: sensitive_columns,
+            n,
+            models: models.to_vec(),
+            max_suppression: plan.privacy.max_suppression,
+            quality: plan.privacy.quality,
+        };
         let local =
             (plan.privacy.local_recoding != LocalRecoding::None).then(|| tokumei_anon::mondrian::mondrian(&problem));
         (tokumei_anon::search(&problem, &SearchOptions::default()).map_err(internal)?, local)
@@ -188,7 +191,7 @@ pub fn optimize(
         .map(|b| qs.iter().zip(&b.levels).map(|(q, l)| (q.plan, q.min + *l as u32)).collect())
         .unwrap_or_default();
     let report = |levels: Vec<(usize, u32)>, local_recoding, applied: &str| SearchReport {
-        quality_model: plan.privacy.quality.clone(),
+        quality_model: plan.privacy.quality.name().into(),
         quality: result.best.as_ref().map_or(f64::NAN, |b| b.quality),
         optimal: result.optimal,
         lower_bound: result.lower_bound,

@@ -7,6 +7,8 @@
 
 use crate::cell::Cell;
 use rustc_hash::FxHashMap;
+use tokumei_anon::Model;
+use tokumei_anon::enforce::Verdict;
 
 /// Distinct values of a column and one code per row.
 #[derive(Default)]
@@ -127,20 +129,49 @@ pub fn distinct_per_class(classes: &Classes, codes: &[u32]) -> Vec<u32> {
     distinct
 }
 
-/// Result of enforcing k-anonymity and l-diversity by suppressing whole classes.
+/// Which rows the privacy models keep, and why the others were suppressed.
 #[derive(Debug, Clone)]
 pub struct Enforcement {
     /// Whether each row is kept.
     pub keep: Vec<bool>,
     /// Rows suppressed.
     pub suppressed: u64,
-    /// Classes suppressed for being smaller than k.
+    /// Classes suppressed for k-anonymity (their first violated model).
     pub classes_below_k: u64,
-    /// Classes suppressed for too few distinct sensitive values.
+    /// Classes suppressed for another per-class model (l-diversity, t-closeness, ...).
     pub classes_below_l: u64,
-    /// Why classes were suppressed: the first model each violated, in the order k, then each
-    /// sensitive column's models.
+    /// Why classes were suppressed: the first model each violated, in the models' order.
     pub causes: Vec<SuppressionCause>,
+    /// Per model, the classes and rows suppressed for it.
+    pub per_model: Vec<(u64, u64)>,
+}
+
+impl Enforcement {
+    /// The rows to keep under `verdict` on `classes`; `sensitive` names the sensitive columns.
+    pub fn new(classes: &Classes, verdict: &Verdict, models: &[Model], sensitive: &[String]) -> Enforcement {
+        let mut per_model = vec![(0u64, 0u64); models.len()];
+        let mut causes: Vec<SuppressionCause> = Vec::new();
+        let (mut below_k, mut below_other) = (0, 0);
+        for (v, size) in verdict.violated.iter().zip(&classes.sizes) {
+            let Some(m) = v else { continue };
+            per_model[*m].0 += 1;
+            per_model[*m].1 += *size as u64;
+            if models[*m].kind() == tokumei_anon::models::KAnonymity::KIND {
+                below_k += 1;
+            } else {
+                below_other += 1;
+            }
+        }
+        for (m, (classes, rows)) in models.iter().zip(&per_model) {
+            if *classes > 0 {
+                let names = m.names(sensitive);
+                causes.push(SuppressionCause { model: names.en, model_ja: names.ja, classes: *classes, rows: *rows });
+            }
+        }
+        let keep: Vec<bool> = classes.of_row.iter().map(|c| verdict.violated[*c as usize].is_none()).collect();
+        let suppressed = keep.iter().filter(|k| !**k).count() as u64;
+        Enforcement { keep, suppressed, classes_below_k: below_k, classes_below_l: below_other, causes, per_model }
+    }
 }
 
 /// Classes and rows suppressed because of one privacy model.
@@ -154,70 +185,6 @@ pub struct SuppressionCause {
     pub classes: u64,
     /// Rows in them.
     pub rows: u64,
-}
-
-/// English and Japanese names of a model, with the sensitive column's name.
-pub fn model_names(m: &tokumei_anon::Model, sens: &[String]) -> (String, String) {
-    use tokumei_anon::Model;
-    let col = |c: &usize| sens.get(*c).cloned().unwrap_or_default();
-    match m {
-        Model::KAnonymity(k) => (format!("k-anonymity, k={k}"), format!("k-匿名性（k={k}）")),
-        Model::DistinctL { column, l } => (
-            format!("distinct l-diversity of {}, l={l}", col(column)),
-            format!("{}のl-多様性（distinct、l={l}）", col(column)),
-        ),
-        Model::EntropyL { column, l } => (
-            format!("entropy l-diversity of {}, l={l}", col(column)),
-            format!("{}のl-多様性（エントロピー、l={l}）", col(column)),
-        ),
-        Model::RecursiveCL { column, c, l } => (
-            format!("recursive (c,l)-diversity of {}, c={c}, l={l}", col(column)),
-            format!("{}の再帰的(c,l)-多様性（c={c}、l={l}）", col(column)),
-        ),
-        Model::TCloseness { column, t } => {
-            (format!("t-closeness of {}, t={t}", col(column)), format!("{}のt-近接性（t={t}）", col(column)))
-        }
-        Model::AverageRisk(r) => (format!("average risk at most {r}"), format!("平均再識別リスク {r} 以下")),
-    }
-}
-
-fn tally(causes: &mut Vec<SuppressionCause>, names: (String, String), rows: u64) {
-    match causes.iter_mut().find(|c| c.model == names.0) {
-        Some(c) => {
-            c.classes += 1;
-            c.rows += rows;
-        }
-        None => causes.push(SuppressionCause { model: names.0, model_ja: names.1, classes: 1, rows }),
-    }
-}
-
-/// Suppress every class smaller than `k` or with fewer than `l` distinct values in a
-/// sensitive column; `sensitive` holds each column's required l and distinct counts per class.
-pub fn enforce(classes: &Classes, k: u32, sensitive: &[(&str, u32, &[u32])]) -> Enforcement {
-    let mut bad = vec![false; classes.sizes.len()];
-    let mut causes = Vec::new();
-    let mut below_k = 0;
-    for (c, size) in classes.sizes.iter().enumerate() {
-        if *size < k {
-            bad[c] = true;
-            below_k += 1;
-            tally(&mut causes, model_names(&tokumei_anon::Model::KAnonymity(k), &[]), *size as u64);
-        }
-    }
-    let mut below_l = 0;
-    for (name, l, distinct) in sensitive {
-        let names = model_names(&tokumei_anon::Model::DistinctL { column: 0, l: *l }, &[name.to_string()]);
-        for (c, d) in distinct.iter().enumerate() {
-            if *d < *l && !bad[c] {
-                bad[c] = true;
-                below_l += 1;
-                tally(&mut causes, names.clone(), classes.sizes[c] as u64);
-            }
-        }
-    }
-    let keep: Vec<bool> = classes.of_row.iter().map(|c| !bad[*c as usize]).collect();
-    let suppressed = keep.iter().filter(|k| !**k).count() as u64;
-    Enforcement { keep, suppressed, classes_below_k: below_k, classes_below_l: below_l, causes }
 }
 
 /// Distinct l-diversity of one sensitive column.
@@ -290,113 +257,6 @@ pub fn stats(sizes: impl Iterator<Item = u64>) -> ClassStats {
     s
 }
 
-/// A sensitive column as the privacy models see it.
-pub struct SensitiveInput<'a> {
-    /// Output name.
-    pub name: String,
-    /// Code per row.
-    pub codes: &'a [u32],
-    /// Distinct codes.
-    pub cardinality: usize,
-    /// Required l.
-    pub l: Option<u32>,
-    /// Rank of each code for ordered t-closeness (integer and date columns).
-    pub rank: Option<Vec<u32>>,
-    /// Value hierarchy for hierarchical t-closeness (generalised sensitive columns).
-    pub tree: Option<tokumei_anon::models::Tree>,
-}
-
-/// The privacy models a plan asks for; sensitive columns are indexed as in `sens`.
-pub fn models_for(plan: &tokumei_rules::Plan, sens: &[SensitiveInput]) -> Vec<tokumei_anon::Model> {
-    use tokumei_anon::Model;
-    use tokumei_rules::LModel;
-    let mut models = vec![Model::KAnonymity(plan.privacy.k)];
-    for (i, s) in sens.iter().enumerate() {
-        if let Some(l) = s.l {
-            models.push(match plan.privacy.l_model {
-                LModel::Distinct => Model::DistinctL { column: i, l },
-                LModel::Entropy => Model::EntropyL { column: i, l: l as f64 },
-                LModel::Recursive { c } => Model::RecursiveCL { column: i, c, l },
-            });
-        }
-        if let Some(t) = plan.privacy.t {
-            models.push(Model::TCloseness { column: i, t });
-        }
-    }
-    if let Some(r) = plan.privacy.max_average_risk {
-        models.push(Model::AverageRisk(r));
-    }
-    models
-}
-
-/// The distribution of each sensitive column over all rows (t-closeness reference).
-pub fn globals(sens: &[SensitiveInput], n: usize) -> Vec<tokumei_anon::models::Global> {
-    sens.iter()
-        .map(|s| {
-            let mut share = vec![0.0; s.cardinality.max(1)];
-            for c in s.codes {
-                share[*c as usize] += 1.0;
-            }
-            share.iter_mut().for_each(|x| *x /= n.max(1) as f64);
-            tokumei_anon::models::Global::new(share, s.rank.clone(), s.tree.clone())
-        })
-        .collect()
-}
-
-/// Per class and sensitive column, the `(code, count)` distribution.
-pub fn distributions(classes: &Classes, codes: &[u32]) -> Vec<Vec<(u32, u32)>> {
-    let mut pairs: Vec<u64> = classes.of_row.iter().zip(codes).map(|(c, v)| ((*c as u64) << 32) | *v as u64).collect();
-    pairs.sort_unstable();
-    let mut out: Vec<Vec<(u32, u32)>> = vec![Vec::new(); classes.sizes.len()];
-    let mut i = 0;
-    while i < pairs.len() {
-        let mut j = i;
-        while j < pairs.len() && pairs[j] == pairs[i] {
-            j += 1;
-        }
-        out[(pairs[i] >> 32) as usize].push((pairs[i] as u32, (j - i) as u32));
-        i = j;
-    }
-    out
-}
-
-/// Suppress every class that violates a per-class model (k, any l-diversity, t-closeness).
-pub fn enforce_models(
-    classes: &Classes,
-    sens: &[SensitiveInput],
-    models: &[tokumei_anon::Model],
-    globals: &[tokumei_anon::models::Global],
-) -> Enforcement {
-    use tokumei_anon::Model;
-    use tokumei_anon::models::{ClassDistribution, class_satisfies};
-    let dists: Vec<Vec<Vec<(u32, u32)>>> = sens.iter().map(|s| distributions(classes, s.codes)).collect();
-    let mut scratch = Vec::new();
-    let mut bad = vec![false; classes.sizes.len()];
-    let mut causes = Vec::new();
-    let names: Vec<String> = sens.iter().map(|s| s.name.clone()).collect();
-    let (mut below_k, mut below_other) = (0u64, 0u64);
-    for (c, size) in classes.sizes.iter().enumerate() {
-        let d: Vec<ClassDistribution> =
-            dists.iter().map(|per| ClassDistribution { counts: &per[c], size: *size }).collect();
-        for m in models {
-            if m.is_table_level() || class_satisfies(m, *size, &d, globals, &mut scratch) {
-                continue;
-            }
-            bad[c] = true;
-            if matches!(m, Model::KAnonymity(_)) {
-                below_k += 1;
-            } else {
-                below_other += 1;
-            }
-            tally(&mut causes, model_names(m, &names), *size as u64);
-            break;
-        }
-    }
-    let keep: Vec<bool> = classes.of_row.iter().map(|c| !bad[*c as usize]).collect();
-    let suppressed = keep.iter().filter(|k| !**k).count() as u64;
-    Enforcement { keep, suppressed, classes_below_k: below_k, classes_below_l: below_other, causes }
-}
-
 /// Ranks of a dictionary's values when they are ordered (integers, dates): for ordered
 /// t-closeness distance.
 pub fn rank_of(values: &[Cell]) -> Option<Vec<u32>> {
@@ -448,7 +308,9 @@ mod tests {
             sizes.sort();
             let (ref_sizes, ref_keep) = naive(&rows, k);
             if n > 0 { prop_assert_eq!(sizes, ref_sizes); }
-            let e = enforce(&cl, k, &[]);
+            let models = [Model::k_anonymity(k)];
+            let v = tokumei_anon::enforce::judge(&cl.of_row, &cl.sizes, &[], &[], &models);
+            let e = Enforcement::new(&cl, &v, &models, &[]);
             prop_assert_eq!(e.keep, ref_keep);
         }
     }
@@ -468,9 +330,12 @@ mod tests {
         let sens = [0u32, 1, 0, 2, 2, 2];
         let d = distinct_per_class(&cl, &sens);
         assert_eq!(d, vec![2, 1]);
-        let e = enforce(&cl, 2, &[("s", 2, &d)]);
+        let models = [Model::k_anonymity(2), Model::class(tokumei_anon::models::DistinctL { column: 0, l: 2 })];
+        let g = [tokumei_anon::models::Global::from_codes(&sens, 3, None, None)];
+        let v = tokumei_anon::enforce::judge(&cl.of_row, &cl.sizes, &[&sens], &g, &models);
+        let e = Enforcement::new(&cl, &v, &models, &["s".to_string()]);
         assert_eq!(e.keep, vec![true, true, true, false, false, false]);
-        assert_eq!(e.classes_below_l, 1);
+        assert_eq!((e.classes_below_k, e.classes_below_l), (0, 1));
         assert_eq!(e.causes.len(), 1);
         assert_eq!((e.causes[0].classes, e.causes[0].rows), (1, 3));
         assert!(e.causes[0].model.contains("l-diversity of s"));

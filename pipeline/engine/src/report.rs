@@ -64,6 +64,52 @@ pub struct TCloseness {
     pub reference: Vec<(String, f64)>,
 }
 
+/// One privacy model the rules ask for and what the release achieves under it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelOutcome {
+    /// Stable kind, e.g. `k_anonymity`, `entropy_l_diversity`, `t_closeness`, `beta_likeness`,
+    /// `average_risk`.
+    pub model: String,
+    /// The model with its parameters, in English.
+    pub name: String,
+    /// The model with its parameters, in Japanese.
+    pub name_ja: String,
+    /// The sensitive column it reads, if any.
+    pub column: Option<String>,
+    /// The required value of its measure (k, l, c, t, β, the largest average risk).
+    pub required: f64,
+    /// The release's value of the measure: the smallest over its classes when higher is safer,
+    /// the largest when lower is safer (the table's value for table-level models).
+    pub achieved: Option<f64>,
+    /// Which way the measure is safer: `higher` or `lower`.
+    pub safer: String,
+    /// Equivalence classes suppressed because they violated this model first.
+    pub classes_suppressed: u64,
+    /// Records in them.
+    pub rows_suppressed: u64,
+}
+
+impl ModelOutcome {
+    /// Whether the achieved value meets the required one.
+    pub fn met(&self) -> bool {
+        const SLACK: f64 = 1e-9;
+        match (self.achieved, self.safer.as_str()) {
+            (Some(a), "higher") => a + SLACK >= self.required,
+            (Some(a), _) => a <= self.required + SLACK,
+            (None, _) => false,
+        }
+    }
+
+    /// The achieved value for readers: whole numbers as such, others to four places.
+    pub fn achieved_text(&self) -> String {
+        match self.achieved {
+            None => "-".into(),
+            Some(a) if a.fract() == 0.0 && a.abs() < 1e15 => format!("{a:.0}"),
+            Some(a) => format!("{a:.4}"),
+        }
+    }
+}
+
 /// Hashes and paths of the run's inputs.
 #[derive(Debug, Clone, Serialize)]
 pub struct InputReport {
@@ -169,6 +215,8 @@ pub struct Report {
     /// How re-identifiable the release is for an attacker who knows every released column
     /// except the sensitive ones (computed while writing; none for `check`).
     pub release_risk: Option<crate::tally::ReleaseRisk>,
+    /// Every privacy model the rules ask for, with its required and achieved values.
+    pub models: Vec<ModelOutcome>,
     /// Why rows were suppressed, per privacy model.
     pub suppression_causes: Vec<crate::privacy::SuppressionCause>,
     /// The audit log's head (`entry:sha256`) when the release was made: the log must hold
@@ -478,55 +526,62 @@ impl Report {
         });
 
         b.push(Block::Heading(t("プライバシーモデル", "Privacy models")));
-        let mut models = vec![if ja {
-            format!(
-                "k-匿名性（準識別子：{}）：要求 k={}、達成 k={}（k未満で秘匿したクラス {}）",
-                self.quasi_identifiers.join("、"),
-                self.k,
-                self.k_achieved,
-                self.classes_below_k
-            )
-        } else {
-            format!(
-                "k-anonymity over {}: required k={}, achieved k={} ({} classes below k suppressed)",
-                self.quasi_identifiers.join(", "),
-                self.k,
-                self.k_achieved,
-                self.classes_below_k
-            )
-        }];
-        for l in &self.l_diversity {
-            models.push(match (ja, l.required) {
-                (true, Some(r)) => {
-                    format!("{}のl-多様性（{}）：要求 l={r}、達成 l={}", l.column, self.l_model, l.achieved)
+        let mut models: Vec<String> = Vec::new();
+        for m in &self.models {
+            let detail = match m.model.as_str() {
+                "k_anonymity" => Some(if ja {
+                    format!("準識別子：{}", self.quasi_identifiers.join("、"))
+                } else {
+                    format!("over {}", self.quasi_identifiers.join(", "))
+                }),
+                "t_closeness" => self.t_closeness.iter().find(|t| Some(&t.column) == m.column.as_ref()).map(|t| {
+                    if ja {
+                        match t.distance.as_str() {
+                            "ordered" => "順序距離",
+                            "hierarchical" => "階層距離",
+                            _ => "等距離",
+                        }
+                        .to_string()
+                    } else {
+                        format!("{} distance", t.distance)
+                    }
+                }),
+                _ => None,
+            };
+            let suppressed = (m.classes_suppressed > 0).then(|| {
+                if ja {
+                    format!("、これにより秘匿したクラス {}（{}件）", m.classes_suppressed, m.rows_suppressed)
+                } else {
+                    format!("; {} classes ({} records) suppressed for it", m.classes_suppressed, m.rows_suppressed)
                 }
-                (true, None) => format!("{}のl-多様性：要求なし（達成 l={}）", l.column, l.achieved),
-                (false, Some(r)) => {
-                    format!("l-diversity ({}) of {}: required l={r}, achieved l={}", self.l_model, l.column, l.achieved)
-                }
-                (false, None) => format!("l-diversity of {}: not required (achieved l={})", l.column, l.achieved),
             });
-        }
-        for tc in &self.t_closeness {
             models.push(if ja {
-                let d = match tc.distance.as_str() {
-                    "ordered" => "順序",
-                    "hierarchical" => "階層",
-                    _ => "等",
-                };
-                format!("{}のt-近接性（{d}距離）：要求 t={}、達成 t={:.4}", tc.column, tc.t, tc.achieved)
+                format!(
+                    "{}{}：{} {}、達成 {}{}",
+                    m.name_ja,
+                    detail.map(|d| format!("（{d}）")).unwrap_or_default(),
+                    if m.safer == "higher" { "要求" } else { "上限" },
+                    m.required,
+                    m.achieved_text(),
+                    suppressed.unwrap_or_default()
+                )
             } else {
                 format!(
-                    "t-closeness of {} ({} distance): required t={}, achieved t={:.4}",
-                    tc.column, tc.distance, tc.t, tc.achieved
+                    "{}{}: {} {}, achieved {}{}",
+                    m.name,
+                    detail.map(|d| format!(" ({d})")).unwrap_or_default(),
+                    if m.safer == "higher" { "required" } else { "at most" },
+                    m.required,
+                    m.achieved_text(),
+                    suppressed.unwrap_or_default()
                 )
             });
         }
-        if let Some(r) = self.max_average_risk {
+        for l in self.l_diversity.iter().filter(|l| !self.models.iter().any(|m| m.column.as_ref() == Some(&l.column))) {
             models.push(if ja {
-                format!("平均再識別リスク：上限 {r}、達成 {:.4}", self.after.prosecutor_risk_avg)
+                format!("{}：要配慮の列、モデルの要求なし（達成 l={}）", l.column, l.achieved)
             } else {
-                format!("average re-identification risk: at most {r}, achieved {:.4}", self.after.prosecutor_risk_avg)
+                format!("{}: sensitive, no model required (achieved distinct l={})", l.column, l.achieved)
             });
         }
         models.push(if ja {

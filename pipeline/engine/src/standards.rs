@@ -34,6 +34,8 @@ pub struct Achieved<'a> {
     pub k: u64,
     /// Required and achieved l per sensitive output column.
     pub l: Vec<crate::privacy::LDiversity>,
+    /// Every privacy model with its required and achieved value.
+    pub models: &'a [crate::report::ModelOutcome],
     /// Rows suppressed.
     pub suppressed: u64,
     /// Rows out.
@@ -299,21 +301,21 @@ pub fn evaluate(plan: &Plan, achieved: &Achieved) -> Vec<Standard> {
             plan.quasi_identifiers().len()
         ),
     );
-    let mut l_ok = true;
-    for l in &achieved.l {
-        match l.required {
-            Some(req) => {
-                l_ok &= achieved.rows_out > 0 && l.achieved >= req as u64;
-                s5.push(
-                    format!("distinct l-diversity of {}: required l={req}, achieved l={}", l.column, l.achieved),
-                    format!("{}のl-多様性：要求 l={req}、達成 l={}", l.column, l.achieved),
-                );
-            }
-            None => s5.push(
-                format!("{}: sensitive, no l-diversity required by the rules (achieved l={})", l.column, l.achieved),
-                format!("{}：要配慮の列、ルールでl-多様性を要求していない（達成 l={}）", l.column, l.achieved),
-            ),
-        }
+    // Every other model the rules ask for, as the release achieves it.
+    let mut models_ok = true;
+    for m in achieved.models.iter().filter(|m| m.model != "k_anonymity") {
+        models_ok &= achieved.rows_out > 0 && m.met();
+        s5.push(
+            format!("{}: achieved {}", m.name, m.achieved_text()),
+            format!("{}：達成 {}", m.name_ja, m.achieved_text()),
+        );
+    }
+    // Sensitive columns no model protects are named, with the diversity they have anyway.
+    for l in achieved.l.iter().filter(|l| !achieved.models.iter().any(|m| m.column.as_deref() == Some(&l.column))) {
+        s5.push(
+            format!("{}: sensitive, no privacy model reads it (achieved distinct l={})", l.column, l.achieved),
+            format!("{}：要配慮の列、これを見るプライバシーモデルなし（達成 l={}）", l.column, l.achieved),
+        );
     }
     s5.push(
         format!("record suppression: {} records removed", achieved.suppressed),
@@ -330,7 +332,7 @@ pub fn evaluate(plan: &Plan, achieved: &Achieved) -> Vec<Standard> {
         "規則62条5号",
         "other measures suited to the data: generalisation, suppression, k-anonymity",
         "個人情報ファイルの性質を勘案した適切な措置（一般化・レコード秘匿・k-匿名化等）",
-        k_ok && l_ok && plan.privacy.k >= 2,
+        k_ok && models_ok && plan.privacy.k >= 2,
         s5,
         "set [privacy] k to 2 or more and let the run reach it (generalise quasi-identifiers further or allow more suppression)",
         "[privacy] の k を2以上にし、達成できるようにする（準識別子をさらに一般化する、又は秘匿の上限を上げる）",

@@ -1,6 +1,7 @@
 //! The validated plan: the only form of the rules the engine accepts.
 
 use crate::CustomHierarchy;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -475,37 +476,62 @@ pub enum OnMalformed {
     },
 }
 
-/// Which l-diversity is required.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum LModel {
-    /// At least l distinct values per class.
-    Distinct,
-    /// Entropy of the values in each class at least log(l).
-    Entropy,
-    /// Recursive (c,l): the most frequent count below c times the sum of the l-th and rarer.
-    Recursive {
-        /// c.
-        c: f64,
-    },
+/// A `[privacy]` key of the rules themselves; the privacy models' own keys (`t`, `l_model`,
+/// `beta`, ...) are defined with each model in [`tokumei_anon::models::MODELS`].
+#[derive(Debug, Clone, Copy)]
+pub struct PrivacyKey {
+    /// The key as written.
+    pub name: &'static str,
+    /// Whether anonymized rules must set it.
+    pub required: bool,
+    /// What it means, for docs/rules.md.
+    pub doc: &'static str,
 }
 
-impl LModel {
-    /// Name as written in rule files and reports: `distinct`, `entropy`, `recursive`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            LModel::Distinct => "distinct",
-            LModel::Entropy => "entropy",
-            LModel::Recursive { .. } => "recursive",
-        }
-    }
+/// The rules' own `[privacy]` keys.
+pub const PRIVACY_KEYS: &[PrivacyKey] = &[
+    PrivacyKey {
+        name: "k",
+        required: true,
+        doc: "every combination of quasi-identifier values in the output is shared by at least k records (anonymized mode needs k >= 2)",
+    },
+    PrivacyKey {
+        name: "l",
+        required: false,
+        doc: "l-diversity: every such class holds at least l different values of each sensitive column (a column's own `l` overrides it); `l_model` says which form",
+    },
+    PrivacyKey {
+        name: "max_suppression",
+        required: true,
+        doc: "largest share of rows that may be suppressed to meet the privacy models; if more would be needed the job fails with exit 5 and writes nothing",
+    },
+    PrivacyKey {
+        name: "search",
+        required: false,
+        doc: "`none` (default): each generalised column uses its `level`; `optimal`: tokumei chooses every generalised column's level between `min_level` and `max_level` (below)",
+    },
+    PrivacyKey {
+        name: "quality",
+        required: false,
+        doc: "with `search = \"optimal\"`, the information loss minimised: `loss` (default, ARX's \"Loss\"), `precision` (height-based), `discernibility`, `entropy` (non-uniform entropy)",
+    },
+    PrivacyKey {
+        name: "local_recoding",
+        required: false,
+        doc: "with the search: `compare` also partitions the data by Mondrian local recoding (cutting only where both halves meet every per-class model) and reports its information loss next to the global optimum, the output staying the global optimum; `apply` writes the local recoding instead (each class shows its quasi-identifiers at the lowest level where its values agree, so one column mixes levels, e.g. `23` and `20-29`); every privacy model is then enforced on the result as usual",
+    },
+];
 
-    /// For reports: `recursive (c=20)` or the name.
-    pub fn describe(&self) -> String {
-        match self {
-            LModel::Recursive { c } => format!("recursive (c={c})"),
-            other => other.name().into(),
-        }
-    }
+/// Every `[privacy]` key with its meaning, in the order docs/rules.md lists them: the sizes
+/// (k, l, the suppression limit), then each privacy model's keys, then the search's.
+pub fn privacy_key_docs() -> Vec<(&'static str, &'static str)> {
+    let (sizes, search) = PRIVACY_KEYS.split_at(3);
+    sizes
+        .iter()
+        .map(|k| (k.name, k.doc))
+        .chain(tokumei_anon::models::MODELS.iter().flat_map(|d| d.keys.iter().map(|k| (k.name, k.doc))))
+        .chain(search.iter().map(|k| (k.name, k.doc)))
+        .collect()
 }
 
 /// Privacy models enforced on the output.
@@ -513,22 +539,37 @@ impl LModel {
 pub struct Privacy {
     /// k of k-anonymity.
     pub k: u32,
-    /// Distinct l-diversity over each sensitive column.
+    /// The l of every sensitive column without its own.
     pub l: Option<u32>,
     /// Largest share of rows that may be suppressed.
     pub max_suppression: f64,
     /// Search the generalisation levels (`search = "optimal"`).
     pub search: bool,
-    /// Quality model for the search: `loss`, `precision` or `discernibility`.
-    pub quality: String,
-    /// l-diversity variant for the `l` of sensitive columns.
-    pub l_model: LModel,
-    /// t-closeness of every sensitive column.
-    pub t: Option<f64>,
-    /// Largest average prosecutor risk.
-    pub max_average_risk: Option<f64>,
+    /// Information-loss measure the search minimises.
+    pub quality: tokumei_anon::Quality,
     /// Mondrian local recoding: none, compared in the report, or applied to the output.
     pub local_recoding: LocalRecoding,
+    /// The privacy models' keys that are set, validated against each key's kind.
+    pub model_settings: BTreeMap<String, tokumei_anon::models::Value>,
+}
+
+impl Privacy {
+    /// A number-valued model key, e.g. `t`.
+    pub fn number(&self, key: &str) -> Option<f64> {
+        match self.model_settings.get(key) {
+            Some(tokumei_anon::models::Value::Number(x)) => Some(*x),
+            _ => None,
+        }
+    }
+
+    /// The l-diversity form for reports: `distinct`, `entropy` or `recursive (c=...)`.
+    pub fn l_model(&self) -> String {
+        match (self.model_settings.get("l_model"), self.number("c")) {
+            (Some(m), Some(c)) if m.to_string() == "recursive" => format!("recursive (c={c})"),
+            (Some(m), _) => m.to_string(),
+            (None, _) => "distinct".into(),
+        }
+    }
 }
 
 /// What to do with Mondrian local recoding (needs `search = "optimal"`).
@@ -580,6 +621,21 @@ impl Plan {
     /// Output columns that are sensitive.
     pub fn sensitive(&self) -> Vec<&ColumnPlan> {
         self.output_columns().filter(|c| c.role == Role::Sensitive).collect()
+    }
+
+    /// The privacy models the rules ask for; sensitive columns are referred to by their index
+    /// in [`Plan::sensitive`].
+    pub fn models(&self) -> Result<Vec<tokumei_anon::Model>, Vec<tokumei_anon::models::SettingError>> {
+        let sensitive: Vec<tokumei_anon::models::Sensitive> = self
+            .sensitive()
+            .iter()
+            .map(|c| tokumei_anon::models::Sensitive { name: c.output.clone().unwrap_or_default(), l: c.l })
+            .collect();
+        tokumei_anon::models::build(&tokumei_anon::models::Settings {
+            values: &self.privacy.model_settings,
+            k: self.privacy.k,
+            sensitive: &sensitive,
+        })
     }
 }
 

@@ -31,31 +31,10 @@ pub struct RawRules {
     pub columns: Vec<RawColumn>,
 }
 
-/// `[privacy]` section.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawPrivacy {
-    /// k of k-anonymity over the quasi-identifiers.
-    pub k: Spanned<i64>,
-    /// Distinct l-diversity for every sensitive column.
-    pub l: Option<Spanned<i64>>,
-    /// Largest share of rows that may be suppressed to reach k and l.
-    pub max_suppression: Spanned<f64>,
-    /// `optimal`: search the generalisation levels; `none` (default): use each column's `level`.
-    pub search: Option<Spanned<String>>,
-    /// Quality model the search minimises: `loss` (default), `precision`, `discernibility`.
-    pub quality: Option<Spanned<String>>,
-    /// l-diversity variant: `distinct` (default), `entropy`, `recursive`.
-    pub l_model: Option<Spanned<String>>,
-    /// c of recursive (c,l)-diversity.
-    pub c: Option<Spanned<f64>>,
-    /// t-closeness of every sensitive column (equal distance; ordered for integer and date columns).
-    pub t: Option<Spanned<f64>>,
-    /// Largest average prosecutor re-identification risk (classes / records) allowed.
-    pub max_average_risk: Option<Spanned<f64>>,
-    /// `compare`: also run Mondrian local recoding and compare it with the global optimum.
-    pub local_recoding: Option<Spanned<String>>,
-}
+/// `[privacy]` section: each key with its position, checked against the rules' own keys
+/// ([`crate::plan::PRIVACY_KEYS`]) and the privacy models' keys
+/// ([`tokumei_anon::models::MODELS`]) during validation.
+pub type RawPrivacy = std::collections::BTreeMap<Spanned<String>, Spanned<toml::Value>>;
 
 /// `[[column]]` entry.
 #[derive(Debug, Deserialize)]

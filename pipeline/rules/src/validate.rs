@@ -76,113 +76,7 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
     }
 
     let privacy = match &raw.privacy {
-        Some(p) => {
-            let p = p.get_ref();
-            let k = *p.k.get_ref();
-            if !(1..=1_000_000).contains(&k) {
-                cx.push(&p.k, "k must be between 1 and 1000000");
-            }
-            if mode == Some(Mode::Anonymized) && k < 2 {
-                cx.push(&p.k, "anonymized data needs k of at least 2 (processing standard 5)");
-            }
-            let l = p.l.as_ref().map(|l| {
-                if !(1..=1000).contains(l.get_ref()) {
-                    cx.push(l, "l must be between 1 and 1000");
-                }
-                *l.get_ref() as u32
-            });
-            let ms = *p.max_suppression.get_ref();
-            if !(0.0..=1.0).contains(&ms) {
-                cx.push(&p.max_suppression, "max_suppression must be a share between 0 and 1");
-            }
-            let search = match p.search.as_ref().map(|s| s.get_ref().as_str()) {
-                None | Some("none") => false,
-                Some("optimal") => true,
-                Some(_) => {
-                    let v = p.search.as_ref().unwrap();
-                    cx.push_hint(v, "search must be `optimal` or `none`", suggest(v.get_ref(), ["optimal", "none"]));
-                    false
-                }
-            };
-            let quality = match p.quality.as_ref() {
-                None => "loss".to_string(),
-                Some(q) => {
-                    let known = ["loss", "precision", "discernibility", "entropy"];
-                    if !known.contains(&q.get_ref().as_str()) {
-                        let hint = suggest(q.get_ref(), known);
-                        cx.push_hint(
-                            q,
-                            "quality must be `loss`, `precision`, `discernibility` or `entropy` (non-uniform)",
-                            hint,
-                        );
-                    } else if !search {
-                        cx.push(q, "quality applies only with search = \"optimal\"");
-                    }
-                    q.get_ref().clone()
-                }
-            };
-            let l_model = match p.l_model.as_ref().map(|m| m.get_ref().as_str()) {
-                None | Some("distinct") => LModel::Distinct,
-                Some("entropy") => LModel::Entropy,
-                Some("recursive") => match &p.c {
-                    Some(c) if *c.get_ref() > 0.0 => LModel::Recursive { c: *c.get_ref() },
-                    Some(c) => {
-                        cx.push(c, "c must be positive");
-                        LModel::Distinct
-                    }
-                    None => {
-                        cx.push(p.l_model.as_ref().unwrap(), "recursive (c,l)-diversity needs `c`");
-                        LModel::Distinct
-                    }
-                },
-                Some(_) => {
-                    let m = p.l_model.as_ref().unwrap();
-                    let hint = suggest(m.get_ref(), ["distinct", "entropy", "recursive"]);
-                    cx.push_hint(m, "l_model must be `distinct`, `entropy` or `recursive`", hint);
-                    LModel::Distinct
-                }
-            };
-            if let (Some(c), false) = (&p.c, matches!(l_model, LModel::Recursive { .. })) {
-                cx.push(c, "c applies only with l_model = \"recursive\"");
-            }
-            let share = |cx: &mut Ctx, v: &Option<Spanned<f64>>, what: &str| {
-                v.as_ref().map(|x| {
-                    if !(*x.get_ref() > 0.0 && *x.get_ref() <= 1.0) {
-                        cx.push(x, format!("{what} must be above 0 and at most 1"));
-                    }
-                    *x.get_ref()
-                })
-            };
-            let t = share(&mut cx, &p.t, "t");
-            let max_average_risk = share(&mut cx, &p.max_average_risk, "max_average_risk");
-            let local_recoding = match p.local_recoding.as_ref().map(|s| s.get_ref().as_str()) {
-                None | Some("none") => LocalRecoding::None,
-                Some(mode @ ("compare" | "apply")) if !search => {
-                    let msg = format!("local_recoding = \"{mode}\" needs search = \"optimal\"");
-                    cx.push(p.local_recoding.as_ref().unwrap(), msg);
-                    LocalRecoding::None
-                }
-                Some("compare") => LocalRecoding::Compare,
-                Some("apply") => LocalRecoding::Apply,
-                Some(_) => {
-                    let v = p.local_recoding.as_ref().unwrap();
-                    let hint = suggest(v.get_ref(), ["none", "compare", "apply"]);
-                    cx.push_hint(v, "local_recoding must be `none`, `compare` or `apply`", hint);
-                    LocalRecoding::None
-                }
-            };
-            Privacy {
-                k: k.clamp(1, 1_000_000) as u32,
-                l,
-                max_suppression: ms,
-                search,
-                quality,
-                l_model,
-                t,
-                max_average_risk,
-                local_recoding,
-            }
-        }
+        Some(p) => privacy(&mut cx, p, mode),
         None => {
             if mode == Some(Mode::Anonymized) {
                 cx.diags.push(
@@ -195,11 +89,9 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
                 l: None,
                 max_suppression: 0.0,
                 search: false,
-                quality: "loss".into(),
-                l_model: LModel::Distinct,
-                t: None,
-                max_average_risk: None,
+                quality: tokumei_anon::Quality::Loss,
                 local_recoding: LocalRecoding::None,
+                model_settings: Default::default(),
             }
         }
     };
@@ -289,7 +181,7 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
     if !cx.diags.is_empty() {
         return Err(cx.diags);
     }
-    Ok(Plan {
+    let plan = Plan {
         rules_path: path.to_path_buf(),
         rules_sha256: hex::encode(Sha256::digest(source.as_bytes())),
         dataset: raw.dataset.into_inner(),
@@ -300,7 +192,12 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
         on_malformed,
         privacy,
         columns,
-    })
+    };
+    check_models(&mut cx, raw.privacy.as_ref(), &plan);
+    if !cx.diags.is_empty() {
+        return Err(cx.diags);
+    }
+    Ok(plan)
 }
 
 /// Which option keys an action accepts (beyond [`COMMON_OPTIONS`]), from [`ACTION_DEFS`].
@@ -338,6 +235,171 @@ fn present_options(c: &RawColumn) -> Vec<(&'static str, std::ops::Range<usize>)>
         v.push(("l", s.span()));
     }
     v
+}
+
+/// A `[privacy]` value as an integer, or an error at its position.
+fn integer(cx: &mut Ctx, key: &str, v: &Spanned<toml::Value>) -> Option<i64> {
+    match v.get_ref() {
+        toml::Value::Integer(i) => Some(*i),
+        other => {
+            cx.push(v, format!("{key} must be a whole number, not {}", other.type_str()));
+            None
+        }
+    }
+}
+
+/// A `[privacy]` value as a number (integers allowed), or an error at its position.
+fn number(cx: &mut Ctx, key: &str, v: &Spanned<toml::Value>) -> Option<f64> {
+    match v.get_ref() {
+        toml::Value::Integer(i) => Some(*i as f64),
+        toml::Value::Float(x) if x.is_finite() => Some(*x),
+        toml::Value::Float(_) => {
+            cx.push(v, format!("{key} must be a finite number"));
+            None
+        }
+        other => {
+            cx.push(v, format!("{key} must be a number, not {}", other.type_str()));
+            None
+        }
+    }
+}
+
+/// A `[privacy]` value as one of `choices`, or an error at its position with a "did you mean".
+fn choice<'c>(cx: &mut Ctx, key: &str, v: &Spanned<toml::Value>, choices: &[&'c str]) -> Option<&'c str> {
+    let text = match v.get_ref() {
+        toml::Value::String(t) => t.as_str(),
+        other => {
+            cx.push(v, format!("{key} must be a string, not {}", other.type_str()));
+            return None;
+        }
+    };
+    let found = choices.iter().find(|c| **c == text).copied();
+    if found.is_none() {
+        let hint = suggest(text, choices.iter().copied());
+        cx.push_hint(v, format!("{key} must be {}", names(choices.iter().copied())), hint);
+    }
+    found
+}
+
+/// Validate the `[privacy]` section: the rules' own keys ([`PRIVACY_KEYS`]) and every privacy
+/// model's keys ([`tokumei_anon::models::MODELS`]); anything else is an unknown key.
+fn privacy(cx: &mut Ctx, section: &Spanned<crate::raw::RawPrivacy>, mode: Option<Mode>) -> Privacy {
+    use tokumei_anon::models::{Value, ValueKind};
+    let raw = section.get_ref();
+    let get = |name: &str| raw.iter().find(|(k, _)| k.get_ref() == name).map(|(_, v)| v);
+    for key in raw.keys() {
+        let name = key.get_ref().as_str();
+        if PRIVACY_KEYS.iter().any(|k| k.name == name) || tokumei_anon::models::key(name).is_some() {
+            continue;
+        }
+        let docs = crate::plan::privacy_key_docs();
+        let all = docs.iter().map(|(name, _)| *name);
+        let hint = suggest(name, all.clone()).or_else(|| {
+            Some(format!("keys allowed here: {}", all.map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")))
+        });
+        cx.push_hint(key, format!("unknown key `{name}` in [privacy]"), hint);
+    }
+    for k in PRIVACY_KEYS.iter().filter(|k| k.required) {
+        if get(k.name).is_none() {
+            let d = cx.err(section, format!("[privacy] needs `{}`", k.name));
+            cx.diags.push(d.hint(format!("add `{} = ...`: {}", k.name, k.doc)));
+        }
+    }
+    let k = match get("k").and_then(|v| integer(cx, "k", v).map(|k| (v, k))) {
+        Some((v, k)) => {
+            if !(1..=1_000_000).contains(&k) {
+                cx.push(v, "k must be between 1 and 1000000");
+            }
+            if mode == Some(Mode::Anonymized) && k < 2 {
+                cx.push(v, "anonymized data needs k of at least 2 (processing standard 5)");
+            }
+            k.clamp(1, 1_000_000) as u32
+        }
+        None => 1,
+    };
+    let l = get("l").and_then(|v| {
+        let l = integer(cx, "l", v)?;
+        if !(1..=1000).contains(&l) {
+            cx.push(v, "l must be between 1 and 1000");
+        }
+        Some(l.clamp(1, 1000) as u32)
+    });
+    let max_suppression = match get("max_suppression").and_then(|v| number(cx, "max_suppression", v).map(|x| (v, x))) {
+        Some((v, ms)) => {
+            if !(0.0..=1.0).contains(&ms) {
+                cx.push(v, "max_suppression must be a share between 0 and 1");
+            }
+            ms.clamp(0.0, 1.0)
+        }
+        None => 0.0,
+    };
+    let search = get("search").and_then(|v| choice(cx, "search", v, &["optimal", "none"])) == Some("optimal");
+    let quality = match get("quality") {
+        None => tokumei_anon::Quality::Loss,
+        Some(v) => {
+            let names: Vec<&str> = tokumei_anon::Quality::ALL.iter().map(|(n, _)| *n).collect();
+            let q = choice(cx, "quality", v, &names).and_then(tokumei_anon::Quality::parse);
+            if q.is_some() && !search {
+                cx.push(v, "quality applies only with search = \"optimal\"");
+            }
+            q.unwrap_or(tokumei_anon::Quality::Loss)
+        }
+    };
+    let local_recoding = match get("local_recoding") {
+        None => LocalRecoding::None,
+        Some(v) => match choice(cx, "local_recoding", v, &["none", "compare", "apply"]) {
+            Some(mode @ ("compare" | "apply")) if !search => {
+                cx.push(v, format!("local_recoding = \"{mode}\" needs search = \"optimal\""));
+                LocalRecoding::None
+            }
+            Some("compare") => LocalRecoding::Compare,
+            Some("apply") => LocalRecoding::Apply,
+            _ => LocalRecoding::None,
+        },
+    };
+    // The privacy models' keys, each parsed by its kind.
+    let mut model_settings = std::collections::BTreeMap::new();
+    for (key, v) in raw {
+        let Some(def) = tokumei_anon::models::key(key.get_ref()) else { continue };
+        let value = match def.kind {
+            ValueKind::Share => number(cx, def.name, v).map(|x| {
+                if !(x > 0.0 && x <= 1.0) {
+                    cx.push(v, format!("{} must be above 0 and at most 1", def.name));
+                }
+                Value::Number(x)
+            }),
+            ValueKind::Positive => number(cx, def.name, v).map(|x| {
+                if x <= 0.0 {
+                    cx.push(v, format!("{} must be positive", def.name));
+                }
+                Value::Number(x)
+            }),
+            ValueKind::Choice(choices) => choice(cx, def.name, v, choices).map(|c| Value::Text(c.to_string())),
+        };
+        if let Some(value) = value {
+            model_settings.insert(def.name.to_string(), value);
+        }
+    }
+    Privacy { k, l, max_suppression, search, quality, local_recoding, model_settings }
+}
+
+/// Check that the privacy models' keys make sense together, now that the sensitive columns are
+/// known; each problem is reported at the key it names.
+fn check_models(cx: &mut Ctx, section: Option<&Spanned<crate::raw::RawPrivacy>>, plan: &Plan) {
+    let Err(errors) = plan.models() else { return };
+    for e in errors {
+        let at = section.and_then(|s| s.get_ref().iter().find(|(k, _)| k.get_ref() == e.key).map(|(k, _)| k.span()));
+        match at {
+            Some(span) => {
+                let d = Diagnostic::at(cx.path, cx.src, span, e.message);
+                cx.diags.push(d);
+            }
+            None => {
+                let d = Diagnostic::file(cx.path, e.message);
+                cx.diags.push(d);
+            }
+        }
+    }
 }
 
 fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: &Privacy) -> Option<ColumnPlan> {

@@ -7,9 +7,22 @@ use super::layout::Slot;
 use crate::cell::Cell;
 use crate::error::EngineError;
 use crate::privacy::{self, ClassStats, Classes, Dictionary, Enforcement};
-use crate::report::{LDiversity, TCloseness};
+use crate::report::{LDiversity, ModelOutcome, TCloseness};
 use std::time::Instant;
+use tokumei_anon::models::{Global, Safer};
 use tokumei_rules::Role;
+
+/// A sensitive column as the models see it.
+struct Sensitive {
+    /// Output name.
+    name: String,
+    /// Its dictionary.
+    dict: usize,
+    /// Whether any model reads it.
+    read: bool,
+    /// The hierarchy above its values, when generalised and read.
+    tree: Option<tokumei_anon::models::Tree>,
+}
 
 /// What the privacy stage decided.
 pub(super) struct Anonymized {
@@ -21,6 +34,7 @@ pub(super) struct Anonymized {
     pub enforcement: Enforcement,
     pub l_diversity: Vec<LDiversity>,
     pub t_closeness: Vec<TCloseness>,
+    pub models: Vec<ModelOutcome>,
     pub value_counts: Vec<Vec<u64>>,
     pub nulled: Vec<Vec<bool>>,
     pub cells_suppressed: Vec<u64>,
@@ -38,6 +52,16 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
     // Privacy.
     let privacy_started = Instant::now();
     let n = (rows_in - rejected) as usize;
+    let models = plan.models().map_err(|errors| {
+        let what: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.key, e.message)).collect();
+        EngineError::Internal(format!("privacy models of a validated plan: {}", what.join("; ")))
+    })?;
+    let dict_of = |plan_idx: usize| {
+        columns.iter().find(|c| c.plan == plan_idx).and_then(|c| match c.slot {
+            Slot::Global(d) => Some(d),
+            Slot::Local(_) => None,
+        })
+    };
     let original = {
         let keys: Vec<(&[u32], usize)> = columns
             .iter()
@@ -49,16 +73,18 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
             .collect();
         privacy::stats(privacy::classes(&keys, n).sizes.iter().map(|s| *s as u64))
     };
-    // Value hierarchies of generalised sensitive columns (hierarchical t-closeness distance).
-    let mut trees: Vec<Option<tokumei_anon::models::Tree>> = vec![None; dicts.len()];
-    if plan.privacy.t.is_some() {
-        for c in columns.iter() {
-            if let (Slot::Global(d), Some(g)) = (&c.slot, c.transform.generalizer())
-                && plan.columns[c.plan].role == Role::Sensitive
-            {
-                trees[*d] = value_tree(&dicts[*d], g)?;
-            }
-        }
+    // The sensitive columns, in the order the models refer to them (`Plan::sensitive`).
+    let mut sensitive: Vec<Sensitive> = Vec::new();
+    for (i, c) in plan.columns.iter().enumerate().filter(|(_, c)| c.role == Role::Sensitive && c.output.is_some()) {
+        let dict = dict_of(i)
+            .ok_or_else(|| EngineError::Internal(format!("sensitive column {} is not dictionary-encoded", c.name)))?;
+        let read = models.iter().any(|m| m.column() == Some(sensitive.len()));
+        // The value hierarchy above a generalised sensitive column (hierarchical distance).
+        let tree = match columns.iter().find(|o| o.plan == i).and_then(|o| o.transform.generalizer()) {
+            Some(g) if read => value_tree(&dicts[dict], g)?,
+            _ => None,
+        };
+        sensitive.push(Sensitive { name: c.output.clone().unwrap_or_default(), dict, read, tree });
     }
     let searched = if plan.privacy.search {
         let cols: Vec<crate::optimize::SearchColumn> = columns
@@ -72,61 +98,44 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
                 Slot::Local(_) => None,
             })
             .collect();
-        Some(crate::optimize::optimize(plan, &cols, dicts, &trees, n)?)
+        let sens: Vec<crate::optimize::SearchSensitive> = sensitive
+            .iter()
+            .map(|s| crate::optimize::SearchSensitive { dict: s.dict, read: s.read, tree: s.tree.clone() })
+            .collect();
+        Some(crate::optimize::optimize(plan, &cols, dicts, &sens, &models, n)?)
     } else {
         None
     };
-    let dict_of = |plan_idx: usize| {
-        columns.iter().find(|c| c.plan == plan_idx).and_then(|c| match c.slot {
-            Slot::Global(d) => Some(d),
-            Slot::Local(_) => None,
-        })
-    };
     let qi: Vec<usize> =
         plan.columns.iter().enumerate().filter(|(_, c)| c.is_privacy_key()).filter_map(|(i, _)| dict_of(i)).collect();
-    let sens: Vec<(String, usize, Option<u32>)> = plan
-        .columns
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.role == Role::Sensitive && c.output.is_some())
-        .filter_map(|(i, c)| dict_of(i).map(|d| (c.output.clone().unwrap_or_default(), d, c.l)))
-        .collect();
     let qi_cols: Vec<(&[u32], usize)> = qi.iter().map(|d| (dicts[*d].codes.as_slice(), dicts[*d].len())).collect();
     let classes = privacy::classes(&qi_cols, n);
     let before = privacy::stats(classes.sizes.iter().map(|s| *s as u64));
-    let distinct: Vec<Vec<u32>> =
-        sens.iter().map(|(_, d, _)| privacy::distinct_per_class(&classes, &dicts[*d].codes)).collect();
-    let sens_inputs: Vec<privacy::SensitiveInput> = sens
+    let sensitive_names: Vec<String> = sensitive.iter().map(|s| s.name.clone()).collect();
+    // Each sensitive column's distribution over the accepted rows: the reference of t-closeness
+    // and β-likeness.
+    let globals: Vec<Global> = sensitive
         .iter()
-        .map(|(name, d, l)| privacy::SensitiveInput {
-            name: name.clone(),
-            codes: &dicts[*d].codes,
-            cardinality: dicts[*d].len(),
-            l: *l,
-            rank: privacy::rank_of(&dicts[*d].values),
-            tree: trees[*d].clone(),
+        .map(|s| {
+            let d = &dicts[s.dict];
+            Global::from_codes(&d.codes, d.len().max(1), privacy::rank_of(&d.values), s.tree.clone())
         })
         .collect();
-    let models = privacy::models_for(plan, &sens_inputs);
-    let globals = privacy::globals(&sens_inputs, n);
-    let simple =
-        models.iter().all(|m| matches!(m, tokumei_anon::Model::KAnonymity(_) | tokumei_anon::Model::DistinctL { .. }));
-    let l_models: Vec<(&str, u32, &[u32])> = sens
-        .iter()
-        .zip(&distinct)
-        .filter_map(|((name, _, l), d)| l.map(|l| (name.as_str(), l, d.as_slice())))
-        .collect();
-    let enforcement = if simple {
-        privacy::enforce(&classes, plan.privacy.k, &l_models)
-    } else {
-        privacy::enforce_models(&classes, &sens_inputs, &models, &globals)
-    };
+    let codes: Vec<&[u32]> = sensitive.iter().map(|s| dicts[s.dict].codes.as_slice()).collect();
+    let verdict = tokumei_anon::enforce::judge(&classes.of_row, &classes.sizes, &codes, &globals, &models);
+    let enforcement = Enforcement::new(&classes, &verdict, &models, &sensitive_names);
     let allowed = (plan.privacy.max_suppression * n as f64).floor() as u64;
     if enforcement.suppressed > allowed {
+        let mut goals = vec![format!("k={}", plan.privacy.k)];
+        goals.extend(
+            models
+                .iter()
+                .filter(|m| !m.is_table_level() && m.kind() != tokumei_anon::models::KAnonymity::KIND)
+                .map(|m| m.names(&sensitive_names).en),
+        );
         let mut msg = format!(
-            "privacy requirement not met: reaching k={}{} needs suppressing {} of {} rows ({:.2}%), above max_suppression {:.2}% ({} rows); {} classes are smaller than k",
-            plan.privacy.k,
-            if l_models.is_empty() { String::new() } else { " and l-diversity".to_string() },
+            "privacy requirement not met: reaching {} needs suppressing {} of {} rows ({:.2}%), above max_suppression {:.2}% ({} rows); {} classes are smaller than k",
+            goals.join(" and "),
             enforcement.suppressed,
             n,
             enforcement.suppressed as f64 * 100.0 / n.max(1) as f64,
@@ -165,12 +174,15 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
         }
     }
     let after = privacy::stats(kept_sizes.iter().copied());
-    let l_diversity: Vec<LDiversity> = sens
+    let l_diversity: Vec<LDiversity> = plan
+        .sensitive()
         .iter()
-        .zip(&distinct)
-        .map(|((name, _, l), d)| {
-            let min = d.iter().zip(&kept_sizes).filter(|(_, s)| **s > 0).map(|(d, _)| *d as u64).min().unwrap_or(0);
-            LDiversity { column: name.clone(), required: *l, achieved: min }
+        .zip(&sensitive)
+        .map(|(c, s)| {
+            let distinct = privacy::distinct_per_class(&classes, &dicts[s.dict].codes);
+            let min =
+                distinct.iter().zip(&kept_sizes).filter(|(_, s)| **s > 0).map(|(d, _)| *d as u64).min().unwrap_or(0);
+            LDiversity { column: s.name.clone(), required: c.l, achieved: min }
         })
         .collect();
     let rows_out = after.records;
@@ -180,72 +192,83 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
             plan.privacy.k
         )));
     }
-    // t-closeness achieved: the largest distance of any output class from the reference.
-    let t_closeness: Vec<crate::report::TCloseness> = match plan.privacy.t {
-        None => Vec::new(),
-        Some(t) => sens_inputs
-            .iter()
-            .zip(&globals)
-            .zip(&sens)
-            .map(|((s, g), (_, d, _))| {
-                let dists = privacy::distributions(&classes, s.codes);
-                let mut scratch = Vec::new();
-                let worst = dists
-                    .iter()
-                    .enumerate()
-                    .filter(|(c, _)| kept_sizes[*c] > 0)
-                    .map(|(c, d)| {
-                        let cd = tokumei_anon::models::ClassDistribution { counts: d, size: classes.sizes[c] };
-                        tokumei_anon::models::distance(&cd, g, &mut scratch)
-                    })
-                    .fold(0.0, f64::max);
-                // Only values that are in the release are named; the share of values that only
-                // suppressed records hold is reported as one sum.
-                let mut in_release = vec![false; dicts[*d].len()];
-                for (code, keep) in dicts[*d].codes.iter().zip(&enforcement.keep) {
-                    if *keep {
-                        in_release[*code as usize] = true;
-                    }
-                }
-                let mut reference: Vec<(String, f64)> = Vec::new();
-                let mut withheld = 0.0;
-                for ((v, share), present) in dicts[*d].values.iter().zip(&g.share).zip(&in_release) {
-                    if *present {
-                        reference.push((v.label(), *share));
-                    } else {
-                        withheld += share;
-                    }
-                }
-                if withheld > 0.0 {
-                    reference.push(("(values of suppressed records only)".into(), withheld));
-                }
-                let distance = if g.tree.is_some() {
-                    "hierarchical"
-                } else if g.rank.is_some() {
-                    "ordered"
-                } else {
-                    "equal"
-                };
-                crate::report::TCloseness {
-                    column: s.name.clone(),
-                    t,
-                    achieved: worst,
-                    distance: distance.into(),
-                    reference,
-                }
-            })
-            .collect(),
-    };
     // Table-level models (the average risk) accept or refuse the kept table as a whole.
-    for m in models.iter().filter(|m| m.is_table_level()) {
-        if !m.table_satisfied(after.classes, after.records) {
-            return Err(EngineError::Privacy(format!(
-                "privacy requirement not met: {} does not hold: the average re-identification risk is {:.4}\n  hint: generalise quasi-identifiers further or use search = \"optimal\"",
-                privacy::model_names(m, &[]).0,
-                after.prosecutor_risk_avg
-            )));
-        }
+    if let Some(i) = verdict.table_failures.first() {
+        let m = &models[*i];
+        return Err(EngineError::Privacy(format!(
+            "privacy requirement not met: {} does not hold: the kept table's value is {:.4}, {} {:.4}\n  hint: generalise quasi-identifiers further or use search = \"optimal\"",
+            m.names(&sensitive_names).en,
+            verdict.achieved[*i].unwrap_or(f64::NAN),
+            match m.safer() {
+                Safer::Higher => "below the required",
+                Safer::Lower => "above the allowed",
+            },
+            m.required()
+        )));
     }
+    // t-closeness: the reference distribution, with the values in the release named.
+    let mut t_closeness: Vec<TCloseness> = Vec::new();
+    for (i, m) in models.iter().enumerate().filter(|(_, m)| m.kind() == tokumei_anon::models::TCloseness::KIND) {
+        let Some(col) = m.column() else { continue };
+        let (s, g) = (&sensitive[col], &globals[col]);
+        let dict = &dicts[s.dict];
+        // Only values that are in the release are named; the share of values that only
+        // suppressed records hold is reported as one sum.
+        let mut in_release = vec![false; dict.len()];
+        for (code, keep) in dict.codes.iter().zip(&enforcement.keep) {
+            if *keep {
+                in_release[*code as usize] = true;
+            }
+        }
+        let mut reference: Vec<(String, f64)> = Vec::new();
+        let mut withheld = 0.0;
+        for ((v, share), present) in dict.values.iter().zip(&g.share).zip(&in_release) {
+            if *present {
+                reference.push((v.label(), *share));
+            } else {
+                withheld += share;
+            }
+        }
+        if withheld > 0.0 {
+            reference.push(("(values of suppressed records only)".into(), withheld));
+        }
+        let distance = if g.tree.is_some() {
+            "hierarchical"
+        } else if g.rank.is_some() {
+            "ordered"
+        } else {
+            "equal"
+        };
+        t_closeness.push(TCloseness {
+            column: s.name.clone(),
+            t: m.required(),
+            achieved: verdict.achieved[i].unwrap_or(0.0),
+            distance: distance.into(),
+            reference,
+        });
+    }
+    let model_outcomes: Vec<ModelOutcome> = models
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let names = m.names(&sensitive_names);
+            let (classes_suppressed, rows_suppressed) = enforcement.per_model[i];
+            ModelOutcome {
+                model: m.kind().into(),
+                name: names.en,
+                name_ja: names.ja,
+                column: m.column().map(|c| sensitive_names[c].clone()),
+                required: m.required(),
+                achieved: verdict.achieved[i],
+                safer: match m.safer() {
+                    Safer::Higher => "higher".into(),
+                    Safer::Lower => "lower".into(),
+                },
+                classes_suppressed,
+                rows_suppressed,
+            }
+        })
+        .collect();
 
     // Rare-value suppression and per-column value counts over the kept rows.
     let mut value_counts: Vec<Vec<u64>> = dicts.iter().map(|d| vec![0u64; d.len()]).collect();
@@ -278,6 +301,7 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
         enforcement,
         l_diversity,
         t_closeness,
+        models: model_outcomes,
         value_counts,
         nulled,
         cells_suppressed,

@@ -1,69 +1,5 @@
-//! Privacy models, checked per equivalence class (and, for average risk, per table).
-
-use serde::Serialize;
-
-/// A privacy model. Sensitive columns are referred to by their index in the problem.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub enum Model {
-    /// Every class has at least k records.
-    KAnonymity(u32),
-    /// Every class has at least `l` distinct values of the sensitive column.
-    DistinctL {
-        /// Sensitive column.
-        column: usize,
-        /// l.
-        l: u32,
-    },
-    /// The entropy of the sensitive values in every class is at least log(l).
-    EntropyL {
-        /// Sensitive column.
-        column: usize,
-        /// l.
-        l: f64,
-    },
-    /// Recursive (c,l)-diversity: r1 < c (r_l + ... + r_m) with r_i the i-th largest count.
-    RecursiveCL {
-        /// Sensitive column.
-        column: usize,
-        /// c.
-        c: f64,
-        /// l.
-        l: u32,
-    },
-    /// The distance between each class's sensitive distribution and the table's is at most t:
-    /// equal distance (variational) for categories, ordered EMD when the column has an order.
-    TCloseness {
-        /// Sensitive column.
-        column: usize,
-        /// t.
-        t: f64,
-    },
-    /// The average prosecutor re-identification risk (classes / records) is at most this.
-    AverageRisk(f64),
-}
-
-impl Model {
-    /// Whether suppressed records can only decrease as the lattice is climbed, so an
-    /// inadmissible node makes every finer node inadmissible.
-    pub fn monotone(&self) -> bool {
-        matches!(self, Model::KAnonymity(_) | Model::DistinctL { .. })
-    }
-
-    /// Whether the model is about the whole table (ARX's sample-based criteria) rather than
-    /// each class: such a model suppresses nothing, it accepts or refuses the kept table.
-    pub fn is_table_level(&self) -> bool {
-        matches!(self, Model::AverageRisk(_))
-    }
-
-    /// For a table-level model, whether the kept table of `records` in `classes` classes meets it
-    /// (`true` for per-class models, which [`class_satisfies`] judges).
-    pub fn table_satisfied(&self, classes: u64, records: u64) -> bool {
-        match self {
-            Model::AverageRisk(r) => records == 0 || classes as f64 / records as f64 <= r + 1e-12,
-            _ => true,
-        }
-    }
-}
+//! The distribution of a sensitive column in a class and in the whole table, and the distances
+//! between them that t-closeness and related models use.
 
 /// Distribution of one sensitive column within a class: `(code, count)` pairs.
 pub struct ClassDistribution<'a> {
@@ -93,6 +29,18 @@ pub struct Global {
 }
 
 impl Global {
+    /// The distribution of `codes` (each below `cardinality`) over the table, with the column's
+    /// order or value tree.
+    pub fn from_codes(codes: &[u32], cardinality: usize, rank: Option<Vec<u32>>, tree: Option<Tree>) -> Global {
+        let mut share = vec![0.0; cardinality.max(1)];
+        for c in codes {
+            share[*c as usize] += 1.0;
+        }
+        let n = codes.len().max(1) as f64;
+        share.iter_mut().for_each(|x| *x /= n);
+        Global::new(share, rank, tree)
+    }
+
     /// The reference distribution `share` (by code), with the column's order or value tree.
     pub fn new(share: Vec<f64>, rank: Option<Vec<u32>>, tree: Option<Tree>) -> Global {
         let (mut cum, mut cum_prefix) = (Vec::new(), Vec::new());
@@ -162,44 +110,6 @@ impl Tree {
             })
             .collect();
         Tree { ancestors, nodes: ids.iter().map(|m| m.len()).collect() }
-    }
-}
-
-/// Whether a class with these sensitive distributions satisfies a per-class model.
-pub fn class_satisfies(
-    model: &Model,
-    size: u32,
-    dists: &[ClassDistribution],
-    globals: &[Global],
-    scratch: &mut Vec<f64>,
-) -> bool {
-    match model {
-        Model::KAnonymity(k) => size >= *k,
-        Model::DistinctL { column, l } => dists[*column].counts.len() as u32 >= *l,
-        Model::EntropyL { column, l } => {
-            let d = &dists[*column];
-            let n = d.size as f64;
-            let h: f64 = d
-                .counts
-                .iter()
-                .map(|(_, c)| {
-                    let p = *c as f64 / n;
-                    -p * p.ln()
-                })
-                .sum();
-            h >= l.ln() - 1e-12
-        }
-        Model::RecursiveCL { column, c, l } => {
-            let mut counts: Vec<u32> = dists[*column].counts.iter().map(|(_, n)| *n).collect();
-            if counts.len() < *l as usize {
-                return false;
-            }
-            counts.sort_unstable_by(|a, b| b.cmp(a));
-            let tail: u64 = counts[*l as usize - 1..].iter().map(|x| *x as u64).sum();
-            (counts[0] as f64) < c * tail as f64
-        }
-        Model::TCloseness { column, t } => distance(&dists[*column], &globals[*column], scratch) <= t + 1e-12,
-        Model::AverageRisk(_) => true,
     }
 }
 
@@ -444,27 +354,6 @@ mod tests {
             let gt = Global::new(share, None, Some(Tree::from_labels(&labels)));
             proptest::prop_assert!((distance(&d, &gt, &mut s) - reference(&d, &gt)).abs() < 1e-9);
         }
-    }
-
-    #[test]
-    fn diversity_models() {
-        let counts = [(0u32, 6u32), (1, 3), (2, 1)];
-        let d = [ClassDistribution { counts: &counts, size: 10 }];
-        let g = [Global::new(vec![0.5, 0.3, 0.2], None, None)];
-        let mut s = Vec::new();
-        assert!(class_satisfies(&Model::DistinctL { column: 0, l: 3 }, 10, &d, &g, &mut s));
-        assert!(!class_satisfies(&Model::DistinctL { column: 0, l: 4 }, 10, &d, &g, &mut s));
-        // Entropy of (0.6, 0.3, 0.1) is 0.898 nats: >= ln 2, < ln 3.
-        assert!(class_satisfies(&Model::EntropyL { column: 0, l: 2.0 }, 10, &d, &g, &mut s));
-        assert!(!class_satisfies(&Model::EntropyL { column: 0, l: 3.0 }, 10, &d, &g, &mut s));
-        // Recursive (c,l): 6 < c * (3 + 1) for l = 2 needs c > 1.5.
-        assert!(class_satisfies(&Model::RecursiveCL { column: 0, c: 2.0, l: 2 }, 10, &d, &g, &mut s));
-        assert!(!class_satisfies(&Model::RecursiveCL { column: 0, c: 1.5, l: 2 }, 10, &d, &g, &mut s));
-        // Equal distance: 0.5 * (0.1 + 0 + 0.1) = 0.1.
-        assert!((distance(&d[0], &g[0], &mut s) - 0.1).abs() < 1e-12);
-        // Ordered EMD over 3 ordered values: cumulative (0.1, 0.1) / 2 = 0.1.
-        let go = Global::new(vec![0.5, 0.3, 0.2], Some(vec![0, 1, 2]), None);
-        assert!((distance(&d[0], &go, &mut s) - 0.1).abs() < 1e-12);
     }
 
     #[test]

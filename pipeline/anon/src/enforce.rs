@@ -1,0 +1,92 @@
+//! The fixed-level path's question to the privacy models: given one transformation's
+//! equivalence classes, which to suppress, and what the kept table achieves. The search asks
+//! the same [`violated`] about each class of each node it evaluates.
+
+use crate::models::{Achieved, Class, ClassDistribution, Global, Model, Table, need_distributions, violated};
+
+/// The models' verdict on a table's classes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// For each class, the index of the first model it violates (it is suppressed), if any.
+    pub violated: Vec<Option<usize>>,
+    /// Each model's measure over the kept table (`None` when nothing is kept or the value is
+    /// not finite).
+    pub achieved: Vec<Option<f64>>,
+    /// The kept table.
+    pub kept: Table,
+    /// Indices of the table-level models the kept table fails.
+    pub table_failures: Vec<usize>,
+}
+
+/// Judge the classes given by `of_row` (a class id per row) and `sizes` (each class's size),
+/// with `sensitive[i]` the codes per row of sensitive column `i` and `globals[i]` its table-wide
+/// distribution.
+pub fn judge(of_row: &[u32], sizes: &[u32], sensitive: &[&[u32]], globals: &[Global], models: &[Model]) -> Verdict {
+    let dists: Vec<Vec<Vec<(u32, u32)>>> = if need_distributions(models) {
+        sensitive.iter().map(|codes| distributions(of_row, sizes.len(), codes)).collect()
+    } else {
+        Vec::new()
+    };
+    let mut scratch = Vec::new();
+    let mut achieved = Achieved::new(models);
+    let mut kept = Table { classes: 0, records: 0 };
+    let mut verdicts = Vec::with_capacity(sizes.len());
+    let mut class_dists: Vec<ClassDistribution> = Vec::with_capacity(dists.len());
+    for (c, size) in sizes.iter().enumerate() {
+        class_dists.clear();
+        class_dists.extend(dists.iter().map(|per| ClassDistribution { counts: &per[c], size: *size }));
+        let class = Class { size: *size, dists: &class_dists, globals };
+        let v = if *size == 0 { None } else { violated(models, &class, &mut scratch) };
+        if v.is_none() && *size > 0 {
+            kept.classes += 1;
+            kept.records += *size as u64;
+            achieved.add(models, &class, &mut scratch);
+        }
+        verdicts.push(v);
+    }
+    let table_failures = models.iter().enumerate().filter(|(_, m)| !m.table_satisfied(&kept)).map(|(i, _)| i).collect();
+    let achieved = if kept.records == 0 { vec![None; models.len()] } else { achieved.finish(models, &kept) };
+    Verdict { violated: verdicts, achieved, kept, table_failures }
+}
+
+/// Per class, the `(code, count)` distribution of `codes` (by code).
+pub fn distributions(of_row: &[u32], classes: usize, codes: &[u32]) -> Vec<Vec<(u32, u32)>> {
+    let mut pairs: Vec<u64> = of_row.iter().zip(codes).map(|(c, v)| ((*c as u64) << 32) | *v as u64).collect();
+    pairs.sort_unstable();
+    let mut out: Vec<Vec<(u32, u32)>> = vec![Vec::new(); classes];
+    let mut i = 0;
+    while i < pairs.len() {
+        let mut j = i;
+        while j < pairs.len() && pairs[j] == pairs[i] {
+            j += 1;
+        }
+        out[(pairs[i] >> 32) as usize].push((pairs[i] as u32, (j - i) as u32));
+        i = j;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::{DistinctL, TCloseness};
+
+    #[test]
+    fn suppresses_violating_classes_and_measures_the_rest() {
+        // Classes 0 (3 rows, values 0,1,0), 1 (3 rows, all 2), 2 (1 row).
+        let of_row = [0, 0, 0, 1, 1, 1, 2];
+        let sizes = [3, 3, 1];
+        let sens = [0u32, 1, 0, 2, 2, 2, 1];
+        let models = vec![Model::k_anonymity(2), Model::class(DistinctL { column: 0, l: 2 })];
+        let g = [Global::from_codes(&sens, 3, None, None)];
+        let v = judge(&of_row, &sizes, &[&sens], &g, &models);
+        assert_eq!(v.violated, vec![None, Some(1), Some(0)]);
+        assert_eq!(v.kept, Table { classes: 1, records: 3 });
+        assert_eq!(v.achieved, vec![Some(3.0), Some(2.0)]);
+        // A t so small that every class fails: nothing kept, nothing achieved.
+        let models = vec![Model::k_anonymity(1), Model::class(TCloseness { column: 0, t: 0.01 })];
+        let v = judge(&of_row, &sizes, &[&sens], &g, &models);
+        assert!(v.violated.iter().all(|x| *x == Some(1)));
+        assert_eq!(v.achieved, vec![None, None]);
+    }
+}
