@@ -8,7 +8,6 @@
 //! as the global search. Attribute values are ordered so that hierarchy siblings are adjacent.
 
 use crate::models::{self, Class, ClassDistribution, Global};
-use crate::quality::{self, Sums};
 use crate::search::Problem;
 use serde::Serialize;
 use std::cmp::Ordering;
@@ -95,8 +94,8 @@ pub fn mondrian(p: &Problem) -> MondrianResult {
         models::violated(&p.models, &Class { size, dists: &dists, globals: &globals }, &mut scratch).is_none()
     };
     let mut levels = vec![vec![0u8; nq]; p.n];
-    let mut sums =
-        Sums { share: vec![0.0; nq], height: vec![0.0; nq], log_freq: vec![0.0; nq], squares: 0.0, suppressed: 0 };
+    let costs = crate::search::costs(p);
+    let mut sums = costs.sums();
     let mut partitions = 0u64;
     let mut min_size = u64::MAX;
     // Rows that differ at an attribute's highest allowed level can never share a class: start
@@ -114,7 +113,7 @@ pub fn mondrian(p: &Problem) -> MondrianResult {
         if g.len() >= k && admissible(&g) {
             stack.push(g);
         } else {
-            sums.suppressed += g.len() as u64;
+            costs.add_suppressed(&mut sums, g.len() as u64);
             for r in g {
                 for (a, q) in p.qi.iter().enumerate() {
                     levels[r][a] = q.max_level;
@@ -122,21 +121,6 @@ pub fn mondrian(p: &Problem) -> MondrianResult {
             }
         }
     }
-    let freq: Vec<Vec<Vec<u64>>> =
-        p.qi.iter()
-            .map(|q| {
-                let h = q.hierarchy;
-                (0..h.levels())
-                    .map(|l| {
-                        let mut f = vec![0u64; h.labels[l].len()];
-                        for c in q.codes {
-                            f[h.up[l][*c as usize] as usize] += 1;
-                        }
-                        f
-                    })
-                    .collect()
-            })
-            .collect();
     while let Some(mut rows) = stack.pop() {
         let mut split = None;
         if rows.len() >= 2 * k {
@@ -190,37 +174,27 @@ pub fn mondrian(p: &Problem) -> MondrianResult {
                 let size = rows.len() as f64;
                 partitions += 1;
                 min_size = min_size.min(rows.len() as u64);
-                sums.squares += size * size;
-                for a in 0..nq {
-                    let q = &p.qi[a];
+                let mut cells = Vec::with_capacity(nq);
+                for (a, q) in p.qi.iter().enumerate() {
                     let h = q.hierarchy;
                     let first = q.codes[rows[0]] as usize;
                     let level = (q.min_level as usize..=q.max_level as usize)
                         .find(|l| rows.iter().all(|r| h.up[*l][q.codes[*r] as usize] == h.up[*l][first]))
                         .unwrap_or(q.max_level as usize);
-                    let code = h.up[level][first] as usize;
-                    sums.share[a] += size * h.share[level][code];
-                    sums.height[a] += size * level as f64 / h.max_level().max(1) as f64;
-                    sums.log_freq[a] += size * (freq[a][level][code].max(1) as f64).log2();
+                    cells.push((level, h.up[level][first] as usize));
                     for r in &rows {
                         levels[*r][a] = level as u8;
                     }
                 }
+                costs.add_class(&mut sums, size, cells.into_iter());
             }
         }
     }
-    let log_n = (p.n.max(1) as f64).log2();
-    for a in 0..nq {
-        sums.share[a] += sums.suppressed as f64;
-        sums.height[a] += sums.suppressed as f64;
-        sums.log_freq[a] += sums.suppressed as f64 * log_n;
-    }
-    let constants = crate::search::constants(p);
     MondrianResult {
         partitions,
         min_size: if partitions == 0 { 0 } else { min_size },
         suppressed: sums.suppressed,
-        quality: quality::value(p.quality, &sums, &constants, p.n as f64),
+        quality: costs.value(&sums),
         ms: started.elapsed().as_secs_f64() * 1000.0,
         levels,
     }

@@ -13,7 +13,7 @@ use crate::AnonError;
 use crate::hierarchy::Hierarchy;
 use crate::lattice::Lattice;
 use crate::models::{self, Class, ClassDistribution, Global, Model, Table};
-use crate::quality::{self, Quality, Sums};
+use crate::quality::{Context, Costs, Quality};
 use crate::table::{self, ClassTable, Key, Layout, Steps};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -114,26 +114,11 @@ pub struct SearchResult {
     pub ms: f64,
 }
 
-/// The quality-model constants of a problem.
-pub fn constants(p: &Problem) -> quality::Constants {
-    let mut entropy_base = Vec::new();
-    for q in &p.qi {
-        let mut freq0 = vec![0u64; q.hierarchy.domain()];
-        for c in q.codes {
-            freq0[*c as usize] += 1;
-        }
-        entropy_base
-            .push(-freq0.iter().map(|f| if *f > 0 { *f as f64 * (*f as f64).log2() } else { 0.0 }).sum::<f64>());
-    }
-    quality::Constants {
-        domains: p.qi.iter().map(|q| q.hierarchy.loss_domain).collect(),
-        weights: p.qi.iter().map(|q| q.weight).collect(),
-        entropy_base,
-    }
+/// The quality model's costs over a problem.
+pub fn costs(p: &Problem) -> Costs {
+    let attributes: Vec<(&[u32], &Hierarchy, f64)> = p.qi.iter().map(|q| (q.codes, q.hierarchy, q.weight)).collect();
+    Costs::new(p.quality, Context::new(p.n, &attributes))
 }
-
-/// A value per attribute and level.
-type PerLevel = Vec<Vec<f64>>;
 
 /// Prepared state shared by the search and single-node evaluation.
 pub struct Engine<'p, 'a, K> {
@@ -141,9 +126,7 @@ pub struct Engine<'p, 'a, K> {
     layout: Layout<K>,
     steps: Steps,
     globals: Vec<Global>,
-    constants: quality::Constants,
-    /// `log_freq[a][level][code]`: log2 of the value's frequency in the input.
-    log_freq: Vec<Vec<Vec<f64>>>,
+    costs: std::sync::Arc<Costs>,
     base: ClassTable<K>,
     k: u32,
     /// Whether judging a class needs its sensitive distributions.
@@ -210,39 +193,13 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
             pairs: sens_cards.iter().map(|_| Vec::new()).collect(),
             emd: Vec::new(),
         };
-        let mut log_freq = Vec::new();
-        let mut entropy_base = Vec::new();
-        for q in &p.qi {
-            let h = q.hierarchy;
-            let mut freq0 = vec![0u64; h.domain()];
-            for c in q.codes {
-                freq0[*c as usize] += 1;
-            }
-            let per_level: Vec<Vec<f64>> = (0..h.levels())
-                .map(|l| {
-                    let mut f = vec![0u64; h.labels[l].len()];
-                    for (c0, n0) in freq0.iter().enumerate() {
-                        f[h.up[l][c0] as usize] += n0;
-                    }
-                    f.iter().map(|x| if *x > 0 { (*x as f64).log2() } else { 0.0 }).collect()
-                })
-                .collect();
-            entropy_base
-                .push(-freq0.iter().map(|f| if *f > 0 { *f as f64 * (*f as f64).log2() } else { 0.0 }).sum::<f64>());
-            log_freq.push(per_level);
-        }
-        let constants = quality::Constants {
-            domains: p.qi.iter().map(|q| q.hierarchy.loss_domain).collect(),
-            weights: p.qi.iter().map(|q| q.weight).collect(),
-            entropy_base,
-        };
+        let costs = std::sync::Arc::new(costs(p));
         Ok(Engine {
             p,
             layout,
             steps,
             globals,
-            constants,
-            log_freq,
+            costs,
             base,
             k,
             judge_distributions,
@@ -267,12 +224,8 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
     pub fn evaluate(&mut self, t: &ClassTable<K>) -> NodeEval {
         let p = self.p;
         let nq = p.qi.len();
-        let mut sums =
-            Sums { share: vec![0.0; nq], height: vec![0.0; nq], log_freq: vec![0.0; nq], squares: 0.0, suppressed: 0 };
-        let shares: Vec<&[f64]> = (0..nq).map(|a| p.qi[a].hierarchy.share[t.levels[a] as usize].as_slice()).collect();
-        let heights: Vec<f64> =
-            (0..nq).map(|a| t.levels[a] as f64 / p.qi[a].hierarchy.max_level().max(1) as f64).collect();
-        let mut classes = 0u64;
+        let mut sums = self.costs.sums();
+        let (mut classes, mut suppressed) = (0u64, 0u64);
         let mut i = 0;
         let e = &t.entries;
         while i < e.len() {
@@ -287,24 +240,15 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
             if ok {
                 classes += 1;
                 let key = e[i].0;
-                for a in 0..nq {
-                    let code = self.layout.qi(key, a) as usize;
-                    sums.share[a] += size as f64 * shares[a][code];
-                    sums.height[a] += size as f64 * heights[a];
-                    sums.log_freq[a] += size as f64 * self.log_freq[a][t.levels[a] as usize][code];
-                }
-                sums.squares += size as f64 * size as f64;
+                let layout = &self.layout;
+                let cells = (0..nq).map(|a| (t.levels[a] as usize, layout.qi(key, a) as usize));
+                self.costs.add_class(&mut sums, size as f64, cells);
             } else {
-                sums.suppressed += size as u64;
+                suppressed += size as u64;
             }
             i = j;
         }
-        let log_n = (p.n.max(1) as f64).log2();
-        for a in 0..nq {
-            sums.share[a] += sums.suppressed as f64;
-            sums.height[a] += sums.suppressed as f64;
-            sums.log_freq[a] += sums.suppressed as f64 * log_n;
-        }
+        self.costs.add_suppressed(&mut sums, suppressed);
         let kept = p.n as u64 - sums.suppressed;
         let table = Table { classes, records: kept };
         let admissible = sums.suppressed <= self.limit && p.models.iter().all(|m| m.table_satisfied(&table));
@@ -312,7 +256,7 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
             levels: t.levels.clone(),
             suppressed: sums.suppressed,
             classes,
-            quality: quality::value(p.quality, &sums, &self.constants, p.n as f64),
+            quality: self.costs.value(&sums),
             admissible,
         }
     }
@@ -342,39 +286,6 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
         let dists: Vec<ClassDistribution> = s.pairs.iter().map(|p| ClassDistribution { counts: p, size }).collect();
         let class = Class { size, dists: &dists, globals: &self.globals };
         models::violated(&self.p.models, &class, &mut s.emd).is_none()
-    }
-
-    /// Attribute-separable sums with nothing suppressed: `(share, height, log_freq)` per
-    /// attribute and level.
-    fn separable(&self) -> (PerLevel, PerLevel, PerLevel) {
-        let n = self.p.n as f64;
-        let mut share = Vec::new();
-        let mut height = Vec::new();
-        let mut log_freq = Vec::new();
-        for (a, q) in self.p.qi.iter().enumerate() {
-            let h = q.hierarchy;
-            let mut freq = vec![0u64; h.domain()];
-            for c in q.codes {
-                freq[*c as usize] += 1;
-            }
-            share.push(
-                (0..h.levels())
-                    .map(|l| freq.iter().enumerate().map(|(c0, f)| *f as f64 * h.share[l][h.up[l][c0] as usize]).sum())
-                    .collect(),
-            );
-            height.push((0..h.levels()).map(|l| n * l as f64 / h.max_level().max(1) as f64).collect());
-            log_freq.push(
-                (0..h.levels())
-                    .map(|l| {
-                        freq.iter()
-                            .enumerate()
-                            .map(|(c0, f)| *f as f64 * self.log_freq[a][l][h.up[l][c0] as usize])
-                            .sum()
-                    })
-                    .collect(),
-            );
-        }
-        (share, height, log_freq)
     }
 }
 
@@ -438,19 +349,10 @@ fn search_with<K: Key>(p: &Problem, opts: &SearchOptions) -> Result<SearchResult
     let mut eng = Engine::<K>::new(p)?;
     let min: Vec<u8> = p.qi.iter().map(|q| q.min_level).collect();
     let max: Vec<u8> = p.qi.iter().map(|q| q.max_level).collect();
-    let (sep_share, sep_height, sep_log) = eng.separable();
     let nq = p.qi.len();
-    let constants = eng.constants.clone();
-    let lower = |levels: &[u8]| {
-        let sums = Sums {
-            share: (0..nq).map(|a| sep_share[a][levels[a] as usize]).collect(),
-            height: (0..nq).map(|a| sep_height[a][levels[a] as usize]).collect(),
-            log_freq: (0..nq).map(|a| sep_log[a][levels[a] as usize]).collect(),
-            squares: p.n as f64,
-            suppressed: 0,
-        };
-        quality::value(p.quality, &sums, &constants, p.n as f64)
-    };
+    let separable = eng.costs.separable();
+    let costs = eng.costs.clone();
+    let lower = |levels: &[u8]| costs.lower_bound(&separable, levels);
     let Some(lattice) = Lattice::new(min.clone(), max.clone(), opts.max_nodes) else {
         return heuristic(&mut eng, &min, &max, &lower, opts, started);
     };

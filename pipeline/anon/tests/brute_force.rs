@@ -43,7 +43,7 @@ proptest! {
         k in 1u32..6,
         supp in prop::sample::select(vec![0.0, 0.05, 0.2]),
         model in 0usize..7,
-        quality in prop::sample::select(vec![Quality::Loss, Quality::Precision, Quality::Discernibility, Quality::NonUniformEntropy]),
+        quality in prop::sample::select(vec![Quality::LOSS, Quality::PRECISION, Quality::DISCERNIBILITY, Quality::NON_UNIFORM_ENTROPY]),
         seed in 1u64..u64::MAX,
     ) {
         let mut s = seed;
@@ -119,7 +119,7 @@ fn non_uniform_entropy_by_hand() {
         n: 4,
         models: vec![Model::k_anonymity(1)],
         max_suppression: 0.0,
-        quality: Quality::NonUniformEntropy,
+        quality: Quality::NON_UNIFORM_ENTROPY,
     };
     let all = evaluate_all(&p).unwrap();
     // Level 0 loses nothing; level 1: a -> x has P(a|x) = 2/3 (twice), P(b|x) = 1/3, c -> y is 1;
@@ -152,7 +152,7 @@ fn lattices_over_the_limit_get_a_best_effort_result_with_a_lower_bound() {
         n: 400,
         models: vec![Model::k_anonymity(3)],
         max_suppression: 0.02,
-        quality: Quality::Loss,
+        quality: Quality::LOSS,
     };
     let exact = search(&p, &SearchOptions::default()).unwrap();
     assert!(exact.optimal);

@@ -86,7 +86,7 @@ pub fn adult(dir: &Path, repeat: u32) -> anyhow::Result<()> {
                 n: data.n,
                 models: vec![Model::k_anonymity(k)],
                 max_suppression: supp,
-                quality: Quality::Loss,
+                quality: Quality::LOSS,
             };
             let mut fastest = f64::INFINITY;
             let mut result = None;

@@ -32,7 +32,7 @@ fn six_adult_optima_equal_arx() {
             n: data.n,
             models: vec![Model::k_anonymity(k)],
             max_suppression: supp,
-            quality: Quality::Loss,
+            quality: Quality::LOSS,
         };
         let r = search(&p, &SearchOptions::default()).unwrap();
         let best = r.best.expect("an admissible node exists");
@@ -56,7 +56,7 @@ fn mondrian_on_adult_is_k_anonymous_and_measured_like_the_global_optimum() {
         n: data.n,
         models: vec![Model::k_anonymity(5)],
         max_suppression: 0.0,
-        quality: Quality::Loss,
+        quality: Quality::LOSS,
     };
     let m = tokumei_anon::mondrian::mondrian(&p);
     assert!(m.min_size >= 5);

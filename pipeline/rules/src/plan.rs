@@ -513,7 +513,7 @@ pub const PRIVACY_KEYS: &[PrivacyKey] = &[
     PrivacyKey {
         name: "quality",
         required: false,
-        doc: "with `search = \"optimal\"`, the information loss minimised: `loss` (default, ARX's \"Loss\"), `precision` (height-based), `discernibility`, `entropy` (non-uniform entropy)",
+        doc: "with `search = \"optimal\"`, the information loss minimised (the measures follow)",
     },
     PrivacyKey {
         name: "local_recoding",
@@ -524,13 +524,26 @@ pub const PRIVACY_KEYS: &[PrivacyKey] = &[
 
 /// Every `[privacy]` key with its meaning, in the order docs/rules.md lists them: the sizes
 /// (k, l, the suppression limit), then each privacy model's keys, then the search's.
-pub fn privacy_key_docs() -> Vec<(&'static str, &'static str)> {
+/// The quality key's meaning lists every measure with its own documentation.
+pub fn privacy_key_docs() -> Vec<(&'static str, String)> {
     let (sizes, search) = PRIVACY_KEYS.split_at(3);
+    let doc = |k: &PrivacyKey| match k.name {
+        "quality" => {
+            let measures: Vec<String> = tokumei_anon::Quality::all()
+                .enumerate()
+                .map(|(i, q)| {
+                    format!("`{}`{}: {}", q.name(), if i == 0 { " (default)" } else { "" }, q.measure().doc())
+                })
+                .collect();
+            format!("with `search = \"optimal\"`, the information loss minimised: {}", measures.join("; "))
+        }
+        _ => k.doc.to_string(),
+    };
     sizes
         .iter()
-        .map(|k| (k.name, k.doc))
-        .chain(tokumei_anon::models::MODELS.iter().flat_map(|d| d.keys.iter().map(|k| (k.name, k.doc))))
-        .chain(search.iter().map(|k| (k.name, k.doc)))
+        .map(|k| (k.name, doc(k)))
+        .chain(tokumei_anon::models::MODELS.iter().flat_map(|d| d.keys.iter().map(|k| (k.name, k.doc.to_string()))))
+        .chain(search.iter().map(|k| (k.name, doc(k))))
         .collect()
 }
 

@@ -89,7 +89,7 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
                 l: None,
                 max_suppression: 0.0,
                 search: false,
-                quality: tokumei_anon::Quality::Loss,
+                quality: tokumei_anon::Quality::LOSS,
                 local_recoding: LocalRecoding::None,
                 model_settings: Default::default(),
             }
@@ -335,14 +335,16 @@ fn privacy(cx: &mut Ctx, section: &Spanned<crate::raw::RawPrivacy>, mode: Option
     };
     let search = get("search").and_then(|v| choice(cx, "search", v, &["optimal", "none"])) == Some("optimal");
     let quality = match get("quality") {
-        None => tokumei_anon::Quality::Loss,
+        None => tokumei_anon::Quality::LOSS,
         Some(v) => {
-            let names: Vec<&str> = tokumei_anon::Quality::ALL.iter().map(|(n, _)| *n).collect();
+            let names: Vec<&str> = tokumei_anon::Quality::all()
+                .flat_map(|q| [q.name()].into_iter().chain(q.measure().aliases().iter().copied()))
+                .collect();
             let q = choice(cx, "quality", v, &names).and_then(tokumei_anon::Quality::parse);
             if q.is_some() && !search {
                 cx.push(v, "quality applies only with search = \"optimal\"");
             }
-            q.unwrap_or(tokumei_anon::Quality::Loss)
+            q.unwrap_or(tokumei_anon::Quality::LOSS)
         }
     };
     let local_recoding = match get("local_recoding") {
