@@ -48,33 +48,7 @@ impl Malformed {
 
 /// Parse a whole number: ASCII or full-width digits, optional sign, thousands commas.
 pub fn parse_int(s: &str) -> Result<i64, Malformed> {
-    let t = s.trim();
-    let mut out: i64 = 0;
-    let mut neg = false;
-    let mut digits = 0;
-    for (i, c) in t.chars().enumerate() {
-        let d = match c {
-            '0'..='9' => c as i64 - '0' as i64,
-            '０'..='９' => c as i64 - '０' as i64,
-            '-' | '－' | '−' if i == 0 => {
-                neg = true;
-                continue;
-            }
-            '+' if i == 0 => continue,
-            ',' | '，' if digits > 0 => continue,
-            _ => return Err(Malformed::new("is not a whole number")),
-        };
-        digits += 1;
-        // Accumulated with its sign, so i64::MIN parses too.
-        out = out
-            .checked_mul(10)
-            .and_then(|o| if neg { o.checked_sub(d) } else { o.checked_add(d) })
-            .ok_or_else(|| Malformed::new("number is outside the 64-bit integer range"))?;
-    }
-    if digits == 0 {
-        return Err(Malformed::new("is not a whole number"));
-    }
-    Ok(out)
+    tokumei_jp::parse_int(s).map_err(Malformed::new)
 }
 
 /// Parse yes/no: 1/0, true/false, yes/no, はい/いいえ, 有/無, あり/なし.

@@ -121,19 +121,13 @@ pub fn optimize(
                     .representatives
                     .as_ref()
                     .ok_or_else(|| EngineError::Internal("no representatives kept".into()))?;
-                let mut rows = Vec::with_capacity(labels0.len());
-                for (code, l0) in labels0.iter().enumerate() {
-                    let mut row = vec![l0.clone()];
-                    for level in min + 1..=max {
-                        row.push(match &reps[code] {
-                            None => NULL.to_string(),
-                            Some(raw) => g
-                                .label_at(raw, level)
-                                .map_err(|m| EngineError::Internal(format!("relabelling failed: {}", m.0)))?,
-                        });
-                    }
-                    rows.push(row);
-                }
+                // Level `min` is the codes' own labels; the levels above come from each code's
+                // representative raw value.
+                let above = g
+                    .rows(reps, min + 1, max, NULL)
+                    .map_err(|m| EngineError::Internal(format!("relabelling failed: {}", m.0)))?;
+                let rows: Vec<Vec<String>> =
+                    labels0.iter().zip(above).map(|(l0, up)| std::iter::once(l0.clone()).chain(up).collect()).collect();
                 CodeHierarchy::from_rows(&col.name, &rows).map_err(internal)?
             }
             _ => CodeHierarchy::from_fn(&col.name, &labels0, 1, |v, _| v.to_string()).map_err(internal)?,

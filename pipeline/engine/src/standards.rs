@@ -233,11 +233,15 @@ fn outlier_treatment(cx: &Ctx, c: &ColumnPlan) -> Option<Outlier> {
     let covered_by_k = c.is_privacy_key() && k >= 2;
     Some(match &c.action {
         Action::TopBottomCode { .. } => Ok(cx.line(c)),
-        Action::Generalize { hierarchy: Hierarchy::Age { top, .. }, .. } => {
+        Action::Generalize { hierarchy: Hierarchy::Age(tokumei_rules::hierarchy::Age { top, .. }), .. } => {
             Ok((format!("{}: top-coded at {top}+", c.name), format!("{}：{top}歳以上を一括", c.name)))
         }
         Action::Generalize {
-            hierarchy: Hierarchy::Bands { top: Some(_), .. } | Hierarchy::Bands { bottom: Some(_), .. },
+            hierarchy:
+                Hierarchy::Bands(
+                    tokumei_rules::hierarchy::Bands { top: Some(_), .. }
+                    | tokumei_rules::hierarchy::Bands { bottom: Some(_), .. },
+                ),
             ..
         } => Ok(cx.line(c)),
         _ if covered_by_k => Ok((

@@ -17,6 +17,38 @@ pub use place::{PREFECTURES, municipality_of_address, prefecture_name, prefectur
 
 use unicode_normalization::UnicodeNormalization;
 
+/// Parse a whole number: ASCII or full-width digits, optional sign, thousands commas. The
+/// error says why, never quoting the value.
+pub fn parse_int(s: &str) -> Result<i64, &'static str> {
+    let t = s.trim();
+    let mut out: i64 = 0;
+    let mut neg = false;
+    let mut digits = 0;
+    for (i, c) in t.chars().enumerate() {
+        let d = match c {
+            '0'..='9' => c as i64 - '0' as i64,
+            '０'..='９' => c as i64 - '０' as i64,
+            '-' | '－' | '−' if i == 0 => {
+                neg = true;
+                continue;
+            }
+            '+' if i == 0 => continue,
+            ',' | '，' if digits > 0 => continue,
+            _ => return Err("is not a whole number"),
+        };
+        digits += 1;
+        // Accumulated with its sign, so i64::MIN parses too.
+        out = out
+            .checked_mul(10)
+            .and_then(|o| if neg { o.checked_sub(d) } else { o.checked_add(d) })
+            .ok_or("number is outside the 64-bit integer range")?;
+    }
+    if digits == 0 {
+        return Err("is not a whole number");
+    }
+    Ok(out)
+}
+
 /// NFKC-normalise a value; ASCII input is returned borrowed without work.
 pub fn nfkc(value: &str) -> std::borrow::Cow<'_, str> {
     if value.is_ascii() { std::borrow::Cow::Borrowed(value) } else { std::borrow::Cow::Owned(value.nfkc().collect()) }

@@ -6,14 +6,14 @@
 //! hint instead of stopping at the first one.
 
 pub mod diag;
-pub mod hierarchy_file;
+pub mod hierarchy;
 pub mod job;
 pub mod plan;
 pub mod raw;
 pub mod validate;
 
 pub use diag::{Diagnostic, Diagnostics};
-pub use hierarchy_file::CustomHierarchy;
+pub use hierarchy::{CustomHierarchy, Hierarchy};
 pub use job::{Encoding, InputFormat, Job, load_job};
 pub use plan::*;
 pub use validate::{parse_rules, validate_rules};

@@ -1,7 +1,7 @@
 //! Semantic validation of a rule file against an input header.
 
 use crate::diag::{Diagnostic, Diagnostics, from_toml_error, suggest};
-use crate::hierarchy_file::CustomHierarchy;
+use crate::hierarchy::{Age, Bands, CustomHierarchy, Hierarchy};
 use crate::plan::*;
 use crate::raw::{RawColumn, RawRules};
 use sha2::{Digest, Sha256};
@@ -549,9 +549,9 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: 
             Action::SuppressRare { min_count: m as u32 }
         }
         "generalize" => {
-            let (hierarchy, default_ty) = hierarchy(cx, c)?;
+            let hierarchy = hierarchy(cx, c)?;
             if ty_given.is_none() {
-                ty = default_ty;
+                ty = hierarchy.levels().default_type();
             }
             let max = hierarchy.max_level();
             let bounded = |cx: &mut Ctx, l: &Spanned<i64>, what: &str| {
@@ -667,7 +667,7 @@ fn tokumei_jp_nfkc(s: &str) -> String {
         .collect()
 }
 
-fn hierarchy(cx: &mut Ctx, c: &RawColumn) -> Option<(Hierarchy, ValueType)> {
+fn hierarchy(cx: &mut Ctx, c: &RawColumn) -> Option<Hierarchy> {
     let bands = |cx: &mut Ctx| -> Option<Vec<i64>> {
         let b = c.bands.as_ref()?;
         let v = b.get_ref().clone();
@@ -710,7 +710,7 @@ fn hierarchy(cx: &mut Ctx, c: &RawColumn) -> Option<(Hierarchy, ValueType)> {
                 }
             };
             match CustomHierarchy::parse(&file, &text, sep) {
-                Ok(h) => Some((Hierarchy::Custom(h), ValueType::String)),
+                Ok(h) => Some(Hierarchy::Custom(h)),
                 Err((line, msg)) => {
                     cx.push(f, format!("hierarchy file {} line {line} {msg}", file.display()));
                     None
@@ -746,7 +746,7 @@ fn hierarchy(cx: &mut Ctx, c: &RawColumn) -> Option<(Hierarchy, ValueType)> {
                         None => 90,
                     };
                     let bands = bands.into_iter().map(|b| b.clamp(1, 150) as u32).collect();
-                    Some((Hierarchy::Age { bands, top: top as u32 }, ValueType::Date))
+                    Some(Hierarchy::Age(Age { bands, top: top as u32 }))
                 }
                 "date" | "postal_code" | "municipality_code" | "address" => {
                     for (k, s) in [
@@ -756,12 +756,7 @@ fn hierarchy(cx: &mut Ctx, c: &RawColumn) -> Option<(Hierarchy, ValueType)> {
                     ] {
                         not_here(cx, k, s);
                     }
-                    Some(match name {
-                        "date" => (Hierarchy::Date, ValueType::Date),
-                        "postal_code" => (Hierarchy::PostalCode, ValueType::String),
-                        "municipality_code" => (Hierarchy::MunicipalityCode, ValueType::String),
-                        _ => (Hierarchy::Address, ValueType::String),
-                    })
+                    Hierarchy::plain(name)
                 }
                 "bands" => {
                     let Some(widths) = bands(cx) else {
@@ -770,16 +765,12 @@ fn hierarchy(cx: &mut Ctx, c: &RawColumn) -> Option<(Hierarchy, ValueType)> {
                     };
                     let top = c.top.as_ref().map(|t| *t.get_ref());
                     let bottom = c.bottom.as_ref().map(|b| *b.get_ref());
-                    Some((Hierarchy::Bands { widths, top, bottom }, ValueType::Integer))
+                    Some(Hierarchy::Bands(Bands { widths, top, bottom }))
                 }
                 other => {
-                    let known = ["age", "date", "postal_code", "municipality_code", "address", "bands"];
-                    let hint = suggest(other, known);
-                    cx.push_hint(
-                        h,
-                        format!("unknown hierarchy; built-in hierarchies are {}", names(known.into_iter())),
-                        hint,
-                    );
+                    let known = crate::hierarchy::BUILT_IN.iter().copied();
+                    let hint = suggest(other, known.clone());
+                    cx.push_hint(h, format!("unknown hierarchy; built-in hierarchies are {}", names(known)), hint);
                     None
                 }
             }
@@ -788,12 +779,7 @@ fn hierarchy(cx: &mut Ctx, c: &RawColumn) -> Option<(Hierarchy, ValueType)> {
 }
 
 fn check_hierarchy_type(cx: &mut Ctx, c: &RawColumn, h: &Hierarchy, ty: ValueType) {
-    let ok = match h {
-        Hierarchy::Age { .. } => matches!(ty, ValueType::Date | ValueType::Integer),
-        Hierarchy::Date => ty == ValueType::Date,
-        Hierarchy::Bands { .. } => ty == ValueType::Integer,
-        _ => ty == ValueType::String,
-    };
+    let ok = h.levels().accepts(ty);
     if !ok {
         let at = c.ty.as_ref().map(|t| t.span()).unwrap_or(c.action.span());
         let d = Diagnostic::at(

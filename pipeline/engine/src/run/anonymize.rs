@@ -323,18 +323,8 @@ fn value_tree(
     if hi <= lo {
         return Ok(None);
     }
-    let mut labels = Vec::with_capacity(reps.len());
-    for rep in reps {
-        let mut chain = Vec::new();
-        for level in lo + 1..=hi {
-            chain.push(match rep {
-                None => "\u{0}null".to_string(),
-                Some(raw) => {
-                    g.label_at(raw, level).map_err(|m| EngineError::Internal(format!("relabelling failed: {}", m.0)))?
-                }
-            });
-        }
-        labels.push(chain);
-    }
+    let labels = g
+        .rows(reps, lo + 1, hi, "\u{0}null")
+        .map_err(|m| EngineError::Internal(format!("relabelling failed: {}", m.0)))?;
     Ok(Some(tokumei_anon::models::Tree::from_labels(&labels)))
 }

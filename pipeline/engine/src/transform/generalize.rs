@@ -2,9 +2,11 @@
 //! ARX-format file). Level 0 is the canonical original; the top level is `*`.
 
 use super::{ColumnTransform, Context, normalized};
-use crate::cell::{Cell, Malformed, parse_date, parse_int};
+use crate::cell::{Cell, Malformed};
 use arrow::datatypes::DataType;
 use tokumei_jp::Date;
+use tokumei_rules::hierarchy::LabelContext;
+pub use tokumei_rules::hierarchy::{BoundKind, Bounds};
 use tokumei_rules::{ColumnPlan, Hierarchy, ValueType};
 
 /// A hierarchy bound to a column's type and the job's reference date.
@@ -22,130 +24,31 @@ impl Generalize {
         Generalize { hierarchy, level, ty: col.ty, nfkc: col.nfkc, reference: cx.reference_date }
     }
 
+    /// The context labels depend on besides the value.
+    fn label_context(&self) -> LabelContext {
+        LabelContext { ty: self.ty, reference: self.reference }
+    }
+
     /// The label of `value` at `level`.
     pub fn label_at(&self, value: &str, level: u32) -> Result<String, Malformed> {
         let v = normalized(self.nfkc, value);
-        let v = v.trim();
-        let max = self.hierarchy.max_level();
-        let top_level = level >= max;
-        match &self.hierarchy {
-            Hierarchy::Age { bands, top } => {
-                let age = match self.ty {
-                    ValueType::Integer => parse_int(v)?,
-                    _ => {
-                        let born = parse_date(v)?;
-                        let age = born.age_on(self.reference);
-                        if age < 0 {
-                            return Err(Malformed::new("birth date is after the reference date"));
-                        }
-                        age as i64
-                    }
-                };
-                if !(0..=150).contains(&age) {
-                    return Err(Malformed::new("age is outside 0..=150"));
-                }
-                if top_level {
-                    return Ok("*".into());
-                }
-                let top = *top as i64;
-                if age >= top {
-                    return Ok(format!("{top}+"));
-                }
-                if level == 0 {
-                    return Ok(age.to_string());
-                }
-                let w = bands[level as usize - 1] as i64;
-                let lo = age / w * w;
-                let hi = (lo + w - 1).min(top - 1);
-                Ok(format!("{lo}-{hi}"))
-            }
-            Hierarchy::Date => {
-                let d = parse_date(v)?;
-                Ok(match level {
-                    0 => d.to_string(),
-                    1 => format!("{:04}-{:02}", d.year, d.month),
-                    2 => format!("{:04}", d.year),
-                    3 => {
-                        let lo = d.year.div_euclid(5) * 5;
-                        format!("{lo}-{}", lo + 4)
-                    }
-                    4 => {
-                        let lo = d.year.div_euclid(10) * 10;
-                        format!("{lo}-{}", lo + 9)
-                    }
-                    _ => "*".into(),
-                })
-            }
-            Hierarchy::PostalCode => {
-                let p = tokumei_jp::normalize_postal_code(v)
-                    .ok_or_else(|| Malformed::new("is not a 7-digit postal code"))?;
-                Ok(match level {
-                    0 => format!("{}-{}", &p[..3], &p[3..]),
-                    1 => p[..3].to_string(),
-                    _ => "*".into(),
-                })
-            }
-            Hierarchy::MunicipalityCode => {
-                if !tokumei_jp::is_valid_municipality_code(v) {
-                    return Err(Malformed::new("is not a valid 地方公共団体コード (5 digits, or 6 with check digit)"));
-                }
-                let pref: u32 = v[..2].parse().map_err(|_| Malformed::new("bad prefecture part"))?;
-                Ok(match level {
-                    0 => v[..5].to_string(),
-                    1 => tokumei_jp::place::prefecture_name(pref).unwrap_or("?").to_string(),
-                    2 => tokumei_jp::place::region_of_prefecture(pref).unwrap_or("?").to_string(),
-                    _ => "*".into(),
-                })
-            }
-            Hierarchy::Address => {
-                let pref = tokumei_jp::prefecture_of_address(v)
-                    .ok_or_else(|| Malformed::new("address does not start with a prefecture"))?;
-                Ok(match level {
-                    0 => v.to_string(),
-                    1 => tokumei_jp::municipality_of_address(v)
-                        .ok_or_else(|| Malformed::new("address has no recognisable 市区町村"))?,
-                    2 => pref.to_string(),
-                    3 => tokumei_jp::place::prefecture_code(pref)
-                        .and_then(tokumei_jp::place::region_of_prefecture)
-                        .unwrap_or("?")
-                        .to_string(),
-                    _ => "*".into(),
-                })
-            }
-            Hierarchy::Bands { widths, top, bottom } => {
-                let n = parse_int(v)?;
-                if top_level {
-                    return Ok("*".into());
-                }
-                if let Some(t) = top
-                    && n >= *t
-                {
-                    return Ok(format!("{t}+"));
-                }
-                if let Some(b) = bottom
-                    && n < *b
-                {
-                    return Ok(format!("<{b}"));
-                }
-                if level == 0 {
-                    return Ok(n.to_string());
-                }
-                // In i128, so bands at the ends of the i64 range neither overflow nor wrap; a band
-                // is cut at the range's ends.
-                let w = i128::from(widths[level as usize - 1]);
-                let lo = i128::from(n).div_euclid(w) * w;
-                let mut hi = lo + w - 1;
-                if let Some(t) = top {
-                    hi = hi.min(i128::from(*t) - 1);
-                }
-                let (lo, hi) = (lo.max(i128::from(i64::MIN)), hi.min(i128::from(i64::MAX)));
-                Ok(format!("{lo}-{hi}"))
-            }
-            Hierarchy::Custom(h) => {
-                let row = h.lookup(v).ok_or_else(|| Malformed::new("value is not in the hierarchy file"))?;
-                Ok(row[level as usize].clone())
-            }
-        }
+        self.hierarchy.label(v.trim(), level, &self.label_context()).map_err(Malformed::new)
+    }
+
+    /// The hierarchy over the values present: for each code's representative raw value (`None`
+    /// for a missing value, labelled `null_label`), its labels at levels `from..=to`.
+    pub fn rows(
+        &self,
+        representatives: &[Option<Box<str>>],
+        from: u32,
+        to: u32,
+        null_label: &str,
+    ) -> Result<Vec<Vec<String>>, Malformed> {
+        let normalized: Vec<Option<std::borrow::Cow<str>>> =
+            representatives.iter().map(|r| r.as_deref().map(|v| normalized(self.nfkc, v))).collect();
+        self.hierarchy
+            .rows(normalized.iter().map(|v| v.as_deref().map(str::trim)), from, to, null_label, &self.label_context())
+            .map_err(Malformed::new)
     }
 }
 
@@ -164,89 +67,17 @@ impl ColumnTransform for Generalize {
     }
 }
 
-/// The range a label of an ordered hierarchy stands for; `None` bounds are open (`90+` has no
-/// upper bound, `*` none at all).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Bounds {
-    /// Whole numbers.
-    Int(Option<i64>, Option<i64>),
-    /// Dates, as days since 1970-01-01.
-    Date(Option<i32>, Option<i32>),
-}
-
-/// The type of a hierarchy's bounds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BoundKind {
-    /// Whole numbers (ages, bands, numeric hierarchy files).
-    Int,
-    /// Dates (the date hierarchy).
-    Date,
-}
-
-/// `A-B`, `N+`, `<N`, `N` or `*` as a range of whole numbers.
-fn int_bounds(label: &str) -> Option<(Option<i64>, Option<i64>)> {
-    if label == "*" {
-        return Some((None, None));
-    }
-    if let Some(n) = label.strip_suffix('+') {
-        return Some((Some(n.parse().ok()?), None));
-    }
-    if let Some(n) = label.strip_prefix('<') {
-        return Some((None, Some(n.parse::<i64>().ok()?.checked_sub(1)?)));
-    }
-    if let Ok(n) = label.parse::<i64>() {
-        return Some((Some(n), Some(n)));
-    }
-    // The range's `-` follows a digit (a leading `-` or one after `-` is a sign).
-    let b = label.as_bytes();
-    let at = (1..b.len()).find(|&i| b[i] == b'-' && b[i - 1].is_ascii_digit())?;
-    let (lo, hi) = (label[..at].parse::<i64>().ok()?, label[at + 1..].parse::<i64>().ok()?);
-    (lo <= hi).then_some((Some(lo), Some(hi)))
-}
-
-/// `YYYY-MM-DD`, `YYYY-MM`, `YYYY`, `YYYY-YYYY` or `*` as a range of dates.
-fn date_bounds(label: &str) -> Option<(Option<i32>, Option<i32>)> {
-    let day = |y: i32, m: u32, d: u32| tokumei_jp::Date::new(y, m, d).map(|d| d.days_since_epoch());
-    let year = |s: &str| (s.len() == 4).then(|| s.parse::<i32>().ok()).flatten();
-    let parts: Vec<&str> = label.split('-').collect();
-    match parts.as_slice() {
-        ["*"] => Some((None, None)),
-        [y] => {
-            let y = year(y)?;
-            Some((day(y, 1, 1), day(y, 12, 31)))
-        }
-        [a, b] if a.len() == 4 && b.len() == 4 => Some((day(year(a)?, 1, 1), day(year(b)?, 12, 31))),
-        [y, m] => {
-            let (y, m) = (year(y)?, m.parse::<u32>().ok()?);
-            Some((day(y, m, 1), day(y, m, tokumei_jp::date::days_in_month(y, m))))
-        }
-        [y, m, d] => {
-            let d = day(year(y)?, m.parse().ok()?, d.parse().ok()?)?;
-            Some((Some(d), Some(d)))
-        }
-        _ => None,
-    }
-}
-
 impl Generalize {
     /// The kind of range this hierarchy's labels stand for, if they are ordered: ages and bands
     /// (numbers), dates, and hierarchy files whose labels at every level are numbers, ranges
     /// `A-B`, `N+`, `<N` or `*`.
     pub fn bound_kind(&self) -> Option<BoundKind> {
-        match &self.hierarchy {
-            Hierarchy::Age { .. } | Hierarchy::Bands { .. } => Some(BoundKind::Int),
-            Hierarchy::Date => Some(BoundKind::Date),
-            Hierarchy::Custom(h) => h.rows.iter().flatten().all(|l| int_bounds(l).is_some()).then_some(BoundKind::Int),
-            _ => None,
-        }
+        self.hierarchy.bound_kind()
     }
 
     /// The range `label` stands for (`None` if it is not one of this hierarchy's labels).
     pub fn bounds_of(&self, label: &str) -> Option<Bounds> {
-        match self.bound_kind()? {
-            BoundKind::Int => int_bounds(label).map(|(a, b)| Bounds::Int(a, b)),
-            BoundKind::Date => date_bounds(label).map(|(a, b)| Bounds::Date(a, b)),
-        }
+        self.hierarchy.bounds_of(label)
     }
 
     /// The hierarchy.
@@ -271,7 +102,7 @@ mod tests {
 
     #[test]
     fn age_bands_with_top_code() {
-        let a = g(Hierarchy::Age { bands: vec![5, 10, 20], top: 90 }, ValueType::Date);
+        let a = g(Hierarchy::Age(tokumei_rules::hierarchy::Age { bands: vec![5, 10, 20], top: 90 }), ValueType::Date);
         assert_eq!(a.label_at("1985-04-01", 0).unwrap(), "41");
         assert_eq!(a.label_at("昭和60年4月2日", 0).unwrap(), "40");
         assert_eq!(a.label_at("1985-04-01", 1).unwrap(), "40-44");
@@ -304,13 +135,13 @@ mod tests {
         /// Every label's range holds the value it was made from, at every level.
         #[test]
         fn labels_stand_for_ranges_that_hold_their_values(n in proptest::prelude::any::<i64>(), age in 0i64..=150, days in -25_000i32..25_000, level in 0u32..5) {
-            let b = g(Hierarchy::Bands { widths: vec![10, 100, 1000], top: Some(1_000_000), bottom: Some(-50) }, ValueType::Integer);
+            let b = g(Hierarchy::Bands(tokumei_rules::hierarchy::Bands { widths: vec![10, 100, 1000], top: Some(1_000_000), bottom: Some(-50) }), ValueType::Integer);
             let label = b.label_at(&n.to_string(), level.min(4)).unwrap();
             match b.bounds_of(&label) {
                 Some(Bounds::Int(lo, hi)) => proptest::prop_assert!(lo.is_none_or(|lo| lo <= n) && hi.is_none_or(|hi| n <= hi), "{label}"),
                 other => proptest::prop_assert!(false, "{label}: {other:?}"),
             }
-            let a = g(Hierarchy::Age { bands: vec![5, 10, 20], top: 90 }, ValueType::Integer);
+            let a = g(Hierarchy::Age(tokumei_rules::hierarchy::Age { bands: vec![5, 10, 20], top: 90 }), ValueType::Integer);
             let label = a.label_at(&age.to_string(), level).unwrap();
             match a.bounds_of(&label) {
                 Some(Bounds::Int(lo, hi)) => proptest::prop_assert!(lo.is_none_or(|lo| lo <= age) && hi.is_none_or(|hi| age <= hi), "{label}"),
@@ -328,7 +159,10 @@ mod tests {
 
     #[test]
     fn bands_at_the_ends_of_the_integer_range_do_not_wrap() {
-        let g = g(Hierarchy::Bands { widths: vec![10, 1000], top: None, bottom: None }, ValueType::Integer);
+        let g = g(
+            Hierarchy::Bands(tokumei_rules::hierarchy::Bands { widths: vec![10, 1000], top: None, bottom: None }),
+            ValueType::Integer,
+        );
         assert_eq!(g.label_at(&i64::MAX.to_string(), 1).unwrap(), "9223372036854775800-9223372036854775807");
         assert_eq!(g.label_at(&(i64::MAX - 3).to_string(), 2).unwrap(), "9223372036854775000-9223372036854775807");
         assert_eq!(g.label_at(&i64::MIN.to_string(), 1).unwrap(), "-9223372036854775808--9223372036854775801");
@@ -338,7 +172,11 @@ mod tests {
     #[test]
     fn numeric_bands_and_dates() {
         let b = g(
-            Hierarchy::Bands { widths: vec![1_000_000, 5_000_000], top: Some(20_000_000), bottom: Some(0) },
+            Hierarchy::Bands(tokumei_rules::hierarchy::Bands {
+                widths: vec![1_000_000, 5_000_000],
+                top: Some(20_000_000),
+                bottom: Some(0),
+            }),
             ValueType::Integer,
         );
         assert_eq!(b.label_at("3,456,000", 1).unwrap(), "3000000-3999999");

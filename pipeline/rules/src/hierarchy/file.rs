@@ -1,6 +1,7 @@
 //! Custom generalisation hierarchies in ARX's CSV format: no header, one row per original
 //! value, column i = the value at level i.
 
+use super::{BoundKind, LabelContext, Levels};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -62,6 +63,29 @@ impl CustomHierarchy {
     /// The generalised values of `value` at every level, or `None` if it is not in the file.
     pub fn lookup(&self, value: &str) -> Option<&[String]> {
         self.index.get(value).map(|&i| self.rows[i].as_slice())
+    }
+}
+
+impl Levels for CustomHierarchy {
+    fn name(&self) -> String {
+        format!("file:{}", self.path.display())
+    }
+    fn max_level(&self) -> u32 {
+        self.levels() as u32 - 1
+    }
+    fn describe(&self, level: u32) -> String {
+        format!("level {level} of {}", self.path.display())
+    }
+    fn describe_ja(&self, level: u32) -> String {
+        format!("階層ファイル {} のレベル{level}", self.path.display())
+    }
+    fn label(&self, v: &str, level: u32, _: &LabelContext) -> Result<String, &'static str> {
+        let row = self.lookup(v).ok_or("value is not in the hierarchy file")?;
+        Ok(row[(level as usize).min(row.len() - 1)].clone())
+    }
+    /// Ordered when every label at every level is a number, a range `A-B`, `N+`, `<N` or `*`.
+    fn bound_kind(&self) -> Option<BoundKind> {
+        self.rows.iter().flatten().all(|l| super::bounds::int_bounds(l).is_some()).then_some(BoundKind::Int)
     }
 }
 
