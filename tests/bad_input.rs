@@ -264,3 +264,20 @@ fn privacy_settings_are_checked_at_their_line() {
         }
     }
 }
+
+/// An input that cannot be opened or read is the input's fault (exit 4), and the operating
+/// system's reason reaches the operator and the audit log.
+#[test]
+fn unreadable_inputs_keep_their_cause() {
+    let env = Env::new();
+    std::fs::create_dir(env.path("folder.csv")).unwrap();
+    for (input, reason) in [("missing.csv", "No such file or directory"), ("folder.csv", "Is a directory")] {
+        let job = env.job("j", &env.path(input), &sample_rules(), "");
+        let r = env.tokumei(&["run", job.to_str().unwrap()]);
+        assert_eq!(r.code, 4, "{}", r.stderr);
+        assert!(r.stderr.contains(input) && r.stderr.contains(reason), "{}", r.stderr);
+        let log = std::fs::read_to_string(env.path("audit.log")).unwrap();
+        let last = log.lines().last().unwrap();
+        assert!(last.contains("\"status\":\"failed\"") && last.contains(reason), "{last}");
+    }
+}

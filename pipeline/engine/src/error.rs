@@ -69,12 +69,27 @@ pub enum EngineError {
     #[error("{0}")]
     Key(String),
     /// Writing outputs failed.
-    #[error("cannot write {path}: {message}")]
+    #[error("cannot write {path}")]
     Output {
         /// Target.
         path: PathBuf,
-        /// Cause.
-        message: String,
+        /// Why (an I/O, Arrow or Parquet error, or a message).
+        #[source]
+        source: Cause,
+    },
+    /// A file could not be opened or read; whose fault that is depends on the file (the input,
+    /// the rules, a key).
+    #[error("{path}: {action}")]
+    Io {
+        /// Whose fault: [`ExitCode::Input`], [`ExitCode::Config`] or [`ExitCode::Key`].
+        class: ExitCode,
+        /// The file.
+        path: PathBuf,
+        /// What was being done, e.g. `cannot open`.
+        action: &'static str,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
     },
     /// A bug in tokumei.
     #[error("internal error (a bug in tokumei): {0}")]
@@ -90,6 +105,7 @@ impl EngineError {
             EngineError::Privacy(_) => "privacy",
             EngineError::Key(_) => "key",
             EngineError::Output { .. } => "output",
+            EngineError::Io { class, .. } => class.class(),
             EngineError::Internal(_) => "internal",
         }
     }
@@ -104,6 +120,7 @@ impl EngineError {
             EngineError::Privacy(_) => ExitCode::Privacy,
             EngineError::Key(_) => ExitCode::Key,
             EngineError::Output { .. } => ExitCode::Output,
+            EngineError::Io { class, .. } => *class,
             EngineError::Internal(_) => ExitCode::Internal,
         }
     }
@@ -217,7 +234,46 @@ impl ExitCode {
     }
 }
 
-/// Map an error to an output error for `path`.
-pub fn output_err(path: &std::path::Path) -> impl Fn(String) -> EngineError + '_ {
-    move |message| EngineError::Output { path: path.to_path_buf(), message }
+/// An error's cause, kept as its `source()`.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+/// An output error for `path` caused by `cause` (an error, or a message).
+pub fn output_err(path: &std::path::Path, cause: impl Into<Cause>) -> EngineError {
+    EngineError::Output { path: path.to_path_buf(), source: cause.into() }
+}
+
+/// A read error of `path`, whose fault is `class`'s.
+pub fn io_err<'a>(
+    class: ExitCode,
+    path: &'a std::path::Path,
+    action: &'static str,
+) -> impl Fn(std::io::Error) -> EngineError + Copy + 'a {
+    move |source| EngineError::Io { class, path: path.to_path_buf(), action, source }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    /// A cause is the error's `source()`, not part of its own message, so a chain printer
+    /// shows it once.
+    #[test]
+    fn causes_are_kept_as_sources() {
+        let path = std::path::Path::new("out/x.parquet");
+        let e = output_err(path, std::io::Error::from(std::io::ErrorKind::StorageFull));
+        assert_eq!(e.to_string(), "cannot write out/x.parquet");
+        let cause = e.source().expect("the cause is kept");
+        assert!(cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull));
+        assert_eq!(e.exit_code(), ExitCode::Output);
+
+        let e = io_err(ExitCode::Key, std::path::Path::new("k.key"), "cannot read key file")(std::io::Error::from(
+            std::io::ErrorKind::NotFound,
+        ));
+        assert_eq!(e.to_string(), "k.key: cannot read key file");
+        assert_eq!((e.exit_code(), e.class()), (ExitCode::Key, "key"));
+        assert!(e.source().is_some());
+        // A message alone is a cause too.
+        assert_eq!(output_err(path, "disk quota").source().unwrap().to_string(), "disk quota");
+    }
 }

@@ -38,9 +38,8 @@ impl Key {
     /// values): an all-zero or patterned key gives codes anyone can recompute.
     pub fn load(path: &Path) -> Result<Key, EngineError> {
         let refuse = |why: &str| EngineError::Key(format!("key file {}: {why}", path.display()));
-        let unreadable =
-            |e: std::io::Error| EngineError::Key(format!("cannot read key file {}: {}", path.display(), e.kind()));
-        let meta = std::fs::metadata(path).map_err(unreadable)?;
+        let unreadable = crate::error::io_err(crate::ExitCode::Key, path, "cannot read key file");
+        let meta = std::fs::metadata(path).map_err(&unreadable)?;
         if !meta.is_file() {
             return Err(refuse("is not a regular file"));
         }
@@ -56,7 +55,7 @@ impl Key {
                 ));
             }
         }
-        let text = std::fs::read_to_string(path).map_err(unreadable)?;
+        let text = std::fs::read_to_string(path).map_err(&unreadable)?;
         let hex: String = text.chars().filter(|c| !c.is_whitespace()).collect();
         let decoded = hex::decode(&hex)
             .ok()
@@ -87,10 +86,11 @@ impl Key {
             opts.mode(0o600);
         }
         use std::io::Write;
-        let mut f = opts.open(path).map_err(|e| EngineError::Key(format!("cannot create {}: {e}", path.display())))?;
+        let mut f =
+            opts.open(path).map_err(crate::error::io_err(crate::ExitCode::Key, path, "cannot create key file"))?;
         f.write_all(format!("{}\n", hex::encode(raw)).as_bytes())
             .and_then(|_| f.sync_all())
-            .map_err(|e| EngineError::Key(format!("cannot write {}: {e}", path.display())))?;
+            .map_err(crate::error::io_err(crate::ExitCode::Key, path, "cannot write key file"))?;
         let bytes: [u8; 32] = Sha256::digest(raw).into();
         Ok(key_id(&bytes))
     }

@@ -2,7 +2,7 @@
 //! files go and how they are published is the caller's (the `tokumei-release` crate).
 
 use crate::cell::Cell;
-use crate::error::{EngineError, output_err};
+use crate::error::{EngineError, ExitCode, io_err, output_err};
 use arrow::array::RecordBatch;
 use arrow::array::{ArrayRef, BooleanBuilder, Date32Builder, Int64Builder, StringBuilder};
 use arrow::datatypes::{DataType, SchemaRef};
@@ -76,15 +76,14 @@ pub fn parquet_writer(
     schema: SchemaRef,
     metadata: Vec<(String, String)>,
 ) -> Result<ArrowWriter<BufWriter<File>>, EngineError> {
-    let err = output_err(path);
-    let file = File::create(path).map_err(|e| err(e.to_string()))?;
+    let file = File::create(path).map_err(|e| output_err(path, e))?;
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid zstd level")))
         .set_max_row_group_row_count(Some(1 << 20))
         .set_key_value_metadata(Some(metadata.into_iter().map(|(k, v)| KeyValue::new(k, v)).collect()))
         .set_created_by(format!("tokumei {}", env!("CARGO_PKG_VERSION")))
         .build();
-    ArrowWriter::try_new(BufWriter::with_capacity(1 << 20, file), schema, Some(props)).map_err(|e| err(e.to_string()))
+    ArrowWriter::try_new(BufWriter::with_capacity(1 << 20, file), schema, Some(props)).map_err(|e| output_err(path, e))
 }
 
 /// Rows per shuffle bucket held in memory at once.
@@ -106,10 +105,9 @@ impl Shuffler {
         let mut paths = Vec::with_capacity(buckets);
         for b in 0..buckets {
             let p = tmp_dir.join(format!("shuffle-{b}.arrow"));
-            let f = File::create(&p).map_err(|e| output_err(&p)(e.to_string()))?;
+            let f = File::create(&p).map_err(|e| output_err(&p, e))?;
             writers.push(
-                FileWriter::try_new(BufWriter::with_capacity(1 << 20, f), schema)
-                    .map_err(|e| output_err(&p)(e.to_string()))?,
+                FileWriter::try_new(BufWriter::with_capacity(1 << 20, f), schema).map_err(|e| output_err(&p, e))?,
             );
             paths.push(p);
         }
@@ -126,7 +124,7 @@ impl Shuffler {
         for (b, rows) in ids.into_iter().enumerate().filter(|(_, r)| !r.is_empty()) {
             let idx = arrow::array::UInt32Array::from(rows);
             let part = arrow::compute::take_record_batch(rb, &idx).map_err(|e| EngineError::Internal(e.to_string()))?;
-            self.writers[b].write(&part).map_err(|e| output_err(&self.paths[b])(e.to_string()))?;
+            self.writers[b].write(&part).map_err(|e| output_err(&self.paths[b], e))?;
         }
         Ok(())
     }
@@ -138,14 +136,13 @@ impl Shuffler {
     ) -> Result<(), EngineError> {
         use rand::seq::SliceRandom;
         for (w, p) in self.writers.iter_mut().zip(&self.paths) {
-            w.finish().map_err(|e| output_err(p)(e.to_string()))?;
+            w.finish().map_err(|e| output_err(p, e))?;
         }
         for p in &self.paths {
-            let f = File::open(p).map_err(|e| output_err(p)(e.to_string()))?;
-            let reader = FileReader::try_new(BufReader::with_capacity(1 << 20, f), None)
-                .map_err(|e| output_err(p)(e.to_string()))?;
-            let batches: Vec<RecordBatch> =
-                reader.collect::<Result<_, _>>().map_err(|e| output_err(p)(e.to_string()))?;
+            let f = File::open(p).map_err(|e| output_err(p, e))?;
+            let reader =
+                FileReader::try_new(BufReader::with_capacity(1 << 20, f), None).map_err(|e| output_err(p, e))?;
+            let batches: Vec<RecordBatch> = reader.collect::<Result<_, _>>().map_err(|e| output_err(p, e))?;
             let all =
                 arrow::compute::concat_batches(schema, &batches).map_err(|e| EngineError::Internal(e.to_string()))?;
             drop(batches);
@@ -155,7 +152,7 @@ impl Shuffler {
                 let idx = arrow::array::UInt32Array::from(chunk.to_vec());
                 let part =
                     arrow::compute::take_record_batch(&all, &idx).map_err(|e| EngineError::Internal(e.to_string()))?;
-                out.write(&part).map_err(|e| output_err(p)(e.to_string()))?;
+                out.write(&part).map_err(|e| output_err(p, e))?;
             }
             let _ = std::fs::remove_file(p);
         }
@@ -166,11 +163,11 @@ impl Shuffler {
 /// SHA-256 (hex) of a file.
 pub fn sha256_file(path: &Path) -> Result<String, EngineError> {
     use sha2::{Digest, Sha256};
-    let mut f = File::open(path).map_err(|e| output_err(path)(e.to_string()))?;
+    let mut f = File::open(path).map_err(|e| output_err(path, e))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = std::io::Read::read(&mut f, &mut buf).map_err(|e| output_err(path)(e.to_string()))?;
+        let n = std::io::Read::read(&mut f, &mut buf).map_err(|e| output_err(path, e))?;
         if n == 0 {
             break;
         }
@@ -182,7 +179,7 @@ pub fn sha256_file(path: &Path) -> Result<String, EngineError> {
 /// A key-value entry of a Parquet file's metadata (e.g. `tokumei.audit_head` of a release).
 pub fn parquet_key_value(path: &Path, key: &str) -> Result<Option<String>, EngineError> {
     let input_err = |message: String| EngineError::Input { file: path.to_path_buf(), message };
-    let file = File::open(path).map_err(|e| input_err(format!("cannot open: {}", e.kind())))?;
+    let file = File::open(path).map_err(io_err(ExitCode::Input, path, "cannot open"))?;
     let reader = parquet::file::serialized_reader::SerializedFileReader::new(file)
         .map_err(|_| input_err("is not a readable Parquet file".into()))?;
     use parquet::file::reader::FileReader as _;

@@ -3,6 +3,7 @@
 use super::decode::{DecodeError, DecodingReader, encoding_name, resolve};
 use super::{BATCH_ROWS, RawBatch, ReadStats, Source};
 use crate::EngineError;
+use crate::error::{ExitCode, io_err};
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -24,12 +25,12 @@ impl CsvSource {
     /// Open `path`, detect or apply the encoding and read the header.
     pub fn open(path: &Path, encoding: Encoding, delimiter: u8) -> Result<Self, EngineError> {
         let input_err = |message: String| EngineError::Input { file: path.to_path_buf(), message };
-        let mut file = File::open(path).map_err(|e| input_err(format!("cannot open: {}", e.kind())))?;
+        let mut file = File::open(path).map_err(io_err(ExitCode::Input, path, "cannot open"))?;
         let size = file.metadata().ok().map(|m| m.len());
         let mut prefix = vec![0u8; 1 << 20];
         let mut n = 0;
         loop {
-            let r = file.read(&mut prefix[n..]).map_err(|e| input_err(format!("cannot read: {}", e.kind())))?;
+            let r = file.read(&mut prefix[n..]).map_err(io_err(ExitCode::Input, path, "cannot read"))?;
             if r == 0 || n + r == prefix.len() {
                 n += r;
                 break;

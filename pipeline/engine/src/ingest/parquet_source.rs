@@ -2,6 +2,7 @@
 
 use super::{BATCH_ROWS, RawBatch, ReadStats, Source};
 use crate::EngineError;
+use crate::error::{ExitCode, io_err};
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::DataType;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
@@ -29,17 +30,17 @@ impl ParquetSource {
     pub fn open(path: &Path) -> Result<Self, EngineError> {
         let err = |message: String| EngineError::Input { file: path.to_path_buf(), message };
         let stats = ReadStats::default();
-        let mut f = std::fs::File::open(path).map_err(|e| err(format!("cannot open: {}", e.kind())))?;
+        let mut f = std::fs::File::open(path).map_err(io_err(ExitCode::Input, path, "cannot open"))?;
         let size = f.metadata().ok().map(|m| m.len());
         let mut buf = vec![0u8; 1 << 20];
         loop {
-            let n = f.read(&mut buf).map_err(|e| err(format!("cannot read: {}", e.kind())))?;
+            let n = f.read(&mut buf).map_err(io_err(ExitCode::Input, path, "cannot read"))?;
             if n == 0 {
                 break;
             }
             stats.update(&buf[..n]);
         }
-        let file = std::fs::File::open(path).map_err(|e| err(format!("cannot open: {}", e.kind())))?;
+        let file = std::fs::File::open(path).map_err(io_err(ExitCode::Input, path, "cannot open"))?;
         // The Parquet decoder asserts on some corrupted files: a panic there is a bad input.
         let opened = contain(|| {
             let builder = ParquetRecordBatchReaderBuilder::try_new(file)

@@ -58,16 +58,15 @@ pub(super) fn encode(
     let spill_schema: SchemaRef = Arc::new(Schema::new(spill_fields.clone()));
     let mut spill = match &spill_path {
         Some(p) if !spill_fields.is_empty() => {
-            let f = File::create(p).map_err(|e| output_err(p)(e.to_string()))?;
+            let f = File::create(p).map_err(|e| output_err(p, e))?;
             Some(
                 FileWriter::try_new(BufWriter::with_capacity(1 << 20, f), &spill_schema)
-                    .map_err(|e| output_err(p)(e.to_string()))?,
+                    .map_err(|e| output_err(p, e))?,
             )
         }
         _ => None,
     };
-    let spill_err =
-        |e: arrow::error::ArrowError| output_err(spill_path.as_deref().unwrap_or(job.input.as_path()))(e.to_string());
+    let spill_err = |e: arrow::error::ArrowError| output_err(spill_path.as_deref().unwrap_or(job.input.as_path()), e);
     let mut batch_lens: Vec<usize> = Vec::new();
     let stats = source.stats();
     let encoding_used = source.encoding();

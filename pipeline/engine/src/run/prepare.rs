@@ -3,6 +3,7 @@
 
 use super::{RunError, RunFacts, rfc3339};
 use crate::error::EngineError;
+use crate::error::{ExitCode, io_err};
 use crate::ingest;
 use crate::keys::Key;
 use std::sync::Arc;
@@ -35,8 +36,8 @@ pub fn prepare(job: &Job, now_unix: i64) -> Result<Prepared, RunError> {
 
 fn prepare_with(job: &Job, now_unix: i64, facts: &mut RunFacts) -> Result<Prepared, EngineError> {
     let source = ingest::open(job)?;
-    let rules_src = std::fs::read_to_string(&job.rules)
-        .map_err(|e| EngineError::Config(format!("{}: cannot read rule file: {}", job.rules.display(), e.kind())))?;
+    let rules_src =
+        std::fs::read_to_string(&job.rules).map_err(io_err(ExitCode::Config, &job.rules, "cannot read rule file"))?;
     // A first line naming no rule column is data, not a header: say so without quoting it.
     let named: Vec<String> = tokumei_rules::parse_rules(&job.rules, &rules_src)
         .map(|raw| raw.columns.iter().map(|c| c.name.get_ref().clone()).collect())

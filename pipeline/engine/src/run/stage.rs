@@ -183,7 +183,7 @@ pub(super) fn stage(
     let json = serde_json::to_string_pretty(&report).map_err(|e| EngineError::Internal(e.to_string()))?;
     let write = |name: &str, text: &str| {
         let p = target.release_dir.join(name);
-        std::fs::write(&p, text).map_err(|e| output_err(&p)(e.to_string()))
+        std::fs::write(&p, text).map_err(|e| output_err(&p, e))
     };
     write("report.json", &json)?;
     let (ja, en, dict) = (report.officer(Lang::Ja), report.officer(Lang::En), report.dictionary());
@@ -239,18 +239,14 @@ fn write_parquet(
     progress: &dyn Progress,
 ) -> Result<(), EngineError> {
     let mut writer = parquet_writer(path, out_schema.clone(), metadata)?;
-    let werr = output_err(path);
     // Shuffled output: rows go to random buckets on disk, then each bucket is permuted in memory.
     let mut shuffler = if shuffle { Some(Shuffler::new(tmp_dir, &out_schema, rows_out)?) } else { None };
     let mut spill_reader = if !enc.spilled {
         None
     } else {
         let p = tmp_dir.join("spill.arrow");
-        let f = File::open(&p).map_err(|e| output_err(&p)(e.to_string()))?;
-        Some(
-            FileReader::try_new(BufReader::with_capacity(1 << 20, f), None)
-                .map_err(|e| output_err(&p)(e.to_string()))?,
-        )
+        let f = File::open(&p).map_err(|e| output_err(&p, e))?;
+        Some(FileReader::try_new(BufReader::with_capacity(1 << 20, f), None).map_err(|e| output_err(&p, e))?)
     };
     progress.stage("writing Parquet", Some(enc.keep.len() as u64));
     let mut bound_cache: Vec<rustc_hash::FxHashMap<String, Option<Bounds>>> =
@@ -261,7 +257,7 @@ fn write_parquet(
             Some(r) => Some(
                 r.next()
                     .ok_or_else(|| EngineError::Internal("spill file ended early".into()))?
-                    .map_err(|e| werr(e.to_string()))?,
+                    .map_err(|e| output_err(path, e))?,
             ),
             None => None,
         };
@@ -317,7 +313,7 @@ fn write_parquet(
         if rb.num_rows() > 0 {
             match shuffler.as_mut() {
                 Some(sh) => sh.scatter(&rb)?,
-                None => writer.write(&rb).map_err(|e| werr(e.to_string()))?,
+                None => writer.write(&rb).map_err(|e| output_err(path, e))?,
             }
         }
         start += len;
@@ -326,7 +322,7 @@ fn write_parquet(
     if let Some(sh) = shuffler.take() {
         sh.gather(&mut writer, &out_schema)?;
     }
-    writer.close().map_err(|e| werr(e.to_string()))?;
+    writer.close().map_err(|e| output_err(path, e))?;
     drop(spill_reader);
     let _ = std::fs::remove_file(tmp_dir.join("spill.arrow"));
     progress.finish();
