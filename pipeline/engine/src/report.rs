@@ -2,10 +2,12 @@
 //! Reports hold counts, hashes, column names and generalised category labels, never a
 //! value of an identifier.
 
-use crate::privacy::ClassStats;
-pub use crate::privacy::LDiversity;
+// The types a report is made of, nameable by its readers.
+pub use crate::optimize::SearchReport;
+pub use crate::privacy::{ClassStats, LDiversity, ModelOutcome, SuppressionCause};
 use crate::render::{Block, Doc, Lang};
-use crate::standards::Standard;
+pub use crate::standards::Standard;
+pub use crate::tally::ReleaseRisk;
 use serde::Serialize;
 
 /// One column as the report and data dictionary describe it.
@@ -62,52 +64,6 @@ pub struct TCloseness {
     /// The reference distribution (the input's, over accepted rows): `(value, share)` for the
     /// values in the release; values held only by suppressed records are one summed entry.
     pub reference: Vec<(String, f64)>,
-}
-
-/// One privacy model the rules ask for and what the release achieves under it.
-#[derive(Debug, Clone, Serialize)]
-pub struct ModelOutcome {
-    /// Stable kind, e.g. `k_anonymity`, `entropy_l_diversity`, `t_closeness`, `beta_likeness`,
-    /// `average_risk`.
-    pub model: String,
-    /// The model with its parameters, in English.
-    pub name: String,
-    /// The model with its parameters, in Japanese.
-    pub name_ja: String,
-    /// The sensitive column it reads, if any.
-    pub column: Option<String>,
-    /// The required value of its measure (k, l, c, t, β, the largest average risk).
-    pub required: f64,
-    /// The release's value of the measure: the smallest over its classes when higher is safer,
-    /// the largest when lower is safer (the table's value for table-level models).
-    pub achieved: Option<f64>,
-    /// Which way the measure is safer: `higher` or `lower`.
-    pub safer: String,
-    /// Equivalence classes suppressed because they violated this model first.
-    pub classes_suppressed: u64,
-    /// Records in them.
-    pub rows_suppressed: u64,
-}
-
-impl ModelOutcome {
-    /// Whether the achieved value meets the required one.
-    pub fn met(&self) -> bool {
-        const SLACK: f64 = 1e-9;
-        match (self.achieved, self.safer.as_str()) {
-            (Some(a), "higher") => a + SLACK >= self.required,
-            (Some(a), _) => a <= self.required + SLACK,
-            (None, _) => false,
-        }
-    }
-
-    /// The achieved value for readers: whole numbers as such, others to four places.
-    pub fn achieved_text(&self) -> String {
-        match self.achieved {
-            None => "-".into(),
-            Some(a) if a.fract() == 0.0 && a.abs() < 1e15 => format!("{a:.0}"),
-            Some(a) => format!("{a:.4}"),
-        }
-    }
 }
 
 /// Hashes and paths of the run's inputs.

@@ -35,7 +35,7 @@ pub struct Achieved<'a> {
     /// Required and achieved l per sensitive output column.
     pub l: Vec<crate::privacy::LDiversity>,
     /// Every privacy model with its required and achieved value.
-    pub models: &'a [crate::report::ModelOutcome],
+    pub models: &'a [crate::privacy::ModelOutcome],
     /// Rows suppressed.
     pub suppressed: u64,
     /// Rows out.
