@@ -232,11 +232,8 @@ pub fn run_job(
 
     let dataset = prepared.plan.dataset.clone();
     let release_id = prepared.release_id.clone();
-    let mut paths: Vec<(&str, &Path)> = vec![
-        ("input", job.input.as_path()),
-        ("rule file", job.rules.as_path()),
-        ("audit log", job.audit_log.as_path()),
-    ];
+    let mut paths: Vec<(&str, &Path)> = job.inputs.iter().map(|i| ("input", i.path.as_path())).collect();
+    paths.extend([("rule file", job.rules.as_path()), ("audit log", job.audit_log.as_path())]);
     if let Some(k) = &job.key_file {
         paths.push(("key file", k.as_path()));
     }
@@ -380,5 +377,17 @@ fn details(record: &mut Record, r: &tokumei_engine::report::Report) {
         ("creation_ms", r.timings.total_ms),
     ] {
         record.details.insert(k.into(), v.into());
+    }
+    // A query job: each input's hash and rows, and the query as written.
+    if !r.inputs.is_empty() {
+        let inputs: Vec<serde_json::Value> = r
+            .inputs
+            .iter()
+            .map(|i| serde_json::json!({"name": i.name, "path": i.path, "sha256": i.sha256, "rows": i.rows}))
+            .collect();
+        record.details.insert("inputs".into(), inputs.into());
+    }
+    if let Some(q) = &r.query {
+        record.details.insert("query".into(), q.clone().into());
     }
 }

@@ -94,7 +94,7 @@ enum Command {
         /// Text encoding.
         #[arg(long, value_enum, default_value_t = TextEncoding::Cp932)]
         encoding: TextEncoding,
-        /// Output CSV file (an existing file is kept unless --force).
+        /// Output CSV file, or folder for resident-extracts (existing files are kept unless --force).
         #[arg(long)]
         out: PathBuf,
         /// Replace an existing output file.
@@ -217,6 +217,9 @@ enum AuditCommand {
 enum SampleKind {
     /// 住民基本台帳 + tax + care extract.
     ResidentRegistry,
+    /// The same records as three extracts joined on 宛名番号 (resident.csv, tax.csv, care.csv in
+    /// the folder --out), as the registry, tax and care systems export them.
+    ResidentExtracts,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -413,6 +416,25 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
                     eprintln!("{l}");
                 }
             }
+            Ok(())
+        }
+        Command::Sample { kind: SampleKind::ResidentExtracts, rows, seed, encoding, out, force } => {
+            let enc = match encoding {
+                TextEncoding::Utf8 => tokumei_synth::TextEncoding::Utf8,
+                TextEncoding::Cp932 => tokumei_synth::TextEncoding::Cp932,
+            };
+            for name in tokumei_synth::EXTRACTS {
+                let p = out.join(name);
+                if !force && std::fs::symlink_metadata(&p).is_ok() {
+                    return Err(fail(
+                        ExitCode::Output,
+                        anyhow::anyhow!("{} exists; pass --force to replace it", p.display()),
+                    ));
+                }
+            }
+            tokumei_synth::resident_extracts(&out, rows, seed, enc)
+                .map_err(|e| fail(ExitCode::Output, anyhow::Error::from(e)))?;
+            say!("wrote {rows} residents as {} in {}", tokumei_synth::EXTRACTS.join(", "), out.display());
             Ok(())
         }
         Command::Sample { kind: SampleKind::ResidentRegistry, rows, seed, encoding, out, force } => {

@@ -9,6 +9,7 @@ mod end_to_end;
 mod fail_closed;
 mod formats;
 mod init;
+mod multi_source;
 mod python_clients;
 mod reports;
 mod risk;

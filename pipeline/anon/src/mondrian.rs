@@ -43,6 +43,35 @@ fn cmp_labels(a: &str, b: &str) -> Ordering {
 /// privacy model (table-level models are left to the caller, who enforces every model on the
 /// result).
 pub fn mondrian(p: &Problem) -> MondrianResult {
+    if let Some(counts) = p.counts {
+        // Mondrian cuts between records: an aggregated class table is expanded into them.
+        let expand = |codes: &[u32]| -> Vec<u32> {
+            codes.iter().zip(counts).flat_map(|(c, k)| std::iter::repeat_n(*c, *k as usize)).collect()
+        };
+        let qi: Vec<Vec<u32>> = p.qi.iter().map(|q| expand(q.codes)).collect();
+        let sens: Vec<Vec<u32>> = p.sensitive.iter().map(|s| expand(s.codes)).collect();
+        let records = Problem {
+            qi: p.qi.iter().zip(&qi).map(|(q, codes)| crate::QiColumn { name: q.name.clone(), codes, ..*q }).collect(),
+            sensitive: p
+                .sensitive
+                .iter()
+                .zip(&sens)
+                .map(|(s, codes)| crate::SensitiveColumn {
+                    name: s.name.clone(),
+                    codes,
+                    cardinality: s.cardinality,
+                    rank: s.rank.clone(),
+                    tree: s.tree.clone(),
+                })
+                .collect(),
+            n: p.n,
+            counts: None,
+            models: p.models.clone(),
+            max_suppression: p.max_suppression,
+            quality: p.quality,
+        };
+        return mondrian(&records);
+    }
     let started = std::time::Instant::now();
     let nq = p.qi.len();
     let k = models::min_class_size(&p.models) as usize;

@@ -55,14 +55,25 @@ pub struct Problem<'a> {
     pub qi: Vec<QiColumn<'a>>,
     /// Sensitive columns (referred to by index in models).
     pub sensitive: Vec<SensitiveColumn<'a>>,
-    /// Rows.
+    /// Records: the rows, or the sum of `counts`.
     pub n: usize,
+    /// An aggregated class table: each row stands for `counts[i]` records (a `GROUP BY` of the
+    /// codes with `COUNT(*)`, as a distributed engine would give). `None`: a row per record.
+    /// The search's result is the same either way.
+    pub counts: Option<&'a [u32]>,
     /// Privacy models that every output class (or the table) must satisfy.
     pub models: Vec<Model>,
     /// Largest share of rows that may be suppressed.
     pub max_suppression: f64,
     /// Quality model minimised.
     pub quality: Quality,
+}
+
+impl Problem<'_> {
+    /// Rows of the problem (records, or classes of an aggregated table).
+    pub fn rows(&self) -> usize {
+        self.counts.map_or(self.n, <[u32]>::len)
+    }
 }
 
 /// Search limits.
@@ -117,7 +128,7 @@ pub struct SearchResult {
 /// The quality model's costs over a problem.
 pub fn costs(p: &Problem) -> Costs {
     let attributes: Vec<(&[u32], &Hierarchy, f64)> = p.qi.iter().map(|q| (q.codes, q.hierarchy, q.weight)).collect();
-    Costs::new(p.quality, Context::new(p.n, &attributes))
+    Costs::new(p.quality, Context::new(p.n, &attributes, p.counts))
 }
 
 /// Prepared state shared by the search and single-node evaluation.
@@ -148,17 +159,23 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
     /// Encode the problem (one pass over the rows).
     pub fn new(p: &'p Problem<'a>) -> Result<Self, AnonError> {
         for q in &p.qi {
-            if q.codes.len() != p.n || q.max_level as usize > q.hierarchy.max_level() || q.min_level > q.max_level {
+            if q.codes.len() != p.rows() || q.max_level as usize > q.hierarchy.max_level() || q.min_level > q.max_level
+            {
                 return Err(AnonError::Problem(format!("quasi-identifier {} has inconsistent rows or levels", q.name)));
             }
         }
+        if let Some(counts) = p.counts
+            && counts.iter().map(|c| *c as u64).sum::<u64>() != p.n as u64
+        {
+            return Err(AnonError::Problem("the counts of the class table do not sum to its records".into()));
+        }
         for s in &p.sensitive {
-            if s.codes.len() != p.n {
+            if s.codes.len() != p.rows() {
                 return Err(AnonError::Problem(format!(
                     "sensitive column {} has {} rows, expected {}",
                     s.name,
                     s.codes.len(),
-                    p.n
+                    p.rows()
                 )));
             }
         }
@@ -179,11 +196,11 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
         let globals = p
             .sensitive
             .iter()
-            .map(|s| Global::from_codes(s.codes, s.cardinality, s.rank.clone(), s.tree.clone()))
+            .map(|s| Global::from_counted_codes(s.codes, p.counts, s.cardinality, s.rank.clone(), s.tree.clone()))
             .collect();
         let qi_codes: Vec<&[u32]> = p.qi.iter().map(|q| q.codes).collect();
         let sens_codes: Vec<&[u32]> = p.sensitive.iter().map(|s| s.codes).collect();
-        let base = table::base(&layout, &qi_codes, &sens_codes, p.n);
+        let base = table::base(&layout, &qi_codes, &sens_codes, p.rows(), p.counts);
         let k = models::min_class_size(&p.models);
         let judge_distributions = models::need_distributions(&p.models);
         let limit = (p.max_suppression * p.n as f64 + 1e-9).floor() as u64;
@@ -301,8 +318,9 @@ fn pair_bounds(p: &Problem, lattice: &Lattice, k: u32) -> Vec<(usize, usize, Vec
         for b in a + 1..nq {
             let (ha, hb) = (p.qi[a].hierarchy, p.qi[b].hierarchy);
             let mut pairs: FxHashMap<u64, u32> = FxHashMap::default();
-            for r in 0..p.n {
-                *pairs.entry(((p.qi[a].codes[r] as u64) << 32) | p.qi[b].codes[r] as u64).or_insert(0) += 1;
+            for r in 0..p.rows() {
+                *pairs.entry(((p.qi[a].codes[r] as u64) << 32) | p.qi[b].codes[r] as u64).or_insert(0) +=
+                    p.counts.map_or(1, |k| k[r]);
             }
             let pairs: Vec<(u32, u32, u32)> = pairs.into_iter().map(|(k, c)| ((k >> 32) as u32, k as u32, c)).collect();
             let mut table = Vec::new();

@@ -129,9 +129,15 @@ pub struct ClassTable<K> {
 }
 
 /// Group rows into the level-0 class table.
-pub fn base<K: Key>(layout: &Layout<K>, qi: &[&[u32]], sens: &[&[u32]], n: usize) -> ClassTable<K> {
+pub fn base<K: Key>(
+    layout: &Layout<K>,
+    qi: &[&[u32]],
+    sens: &[&[u32]],
+    rows: usize,
+    counts: Option<&[u32]>,
+) -> ClassTable<K> {
     let mut map: FxHashMap<K, u32> = FxHashMap::default();
-    for row in 0..n {
+    for row in 0..rows {
         let mut key = K::ZERO;
         for (a, codes) in qi.iter().enumerate() {
             key = key | (K::from_code(codes[row]) << layout.qi_offset[a]);
@@ -139,7 +145,7 @@ pub fn base<K: Key>(layout: &Layout<K>, qi: &[&[u32]], sens: &[&[u32]], n: usize
         for (s, codes) in sens.iter().enumerate() {
             key = key | (K::from_code(codes[row]) << layout.sens_offset[s]);
         }
-        *map.entry(key).or_insert(0) += 1;
+        *map.entry(key).or_insert(0) += counts.map_or(1, |k| k[row]);
     }
     let mut entries: Vec<(K, u32)> = map.into_iter().collect();
     if layout.sens_bits > 0 {

@@ -84,6 +84,7 @@ pub fn adult(dir: &Path, repeat: u32) -> anyhow::Result<()> {
                 qi,
                 sensitive: vec![],
                 n: data.n,
+                counts: None,
                 models: vec![Model::k_anonymity(k)],
                 max_suppression: supp,
                 quality: Quality::LOSS,

@@ -169,6 +169,7 @@ pub fn optimize(
             qi,
             sensitive: sensitive_columns,
             n,
+            counts: None,
             models: models.to_vec(),
             max_suppression: plan.privacy.max_suppression,
             quality: plan.privacy.quality,

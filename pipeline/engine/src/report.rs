@@ -69,14 +69,18 @@ pub struct TCloseness {
 /// Hashes and paths of the run's inputs.
 #[derive(Debug, Clone, Serialize)]
 pub struct InputReport {
-    /// Input file.
+    /// Input file (for a query job: the job file with `(query)`).
     pub path: String,
-    /// SHA-256 of its bytes.
+    /// SHA-256 of its bytes (for a query job: of its inputs' SHA-256 hex digests in order).
     pub sha256: String,
-    /// Format.
+    /// Format (`csv`, `parquet`, or `query`).
     pub format: String,
     /// Text encoding used (CSV).
     pub encoding: Option<String>,
+    /// Its table name in the query, for each input of a query job.
+    pub name: Option<String>,
+    /// Data rows read, for each input of a query job.
+    pub rows: Option<u64>,
 }
 
 /// Wall-clock time per stage.
@@ -109,8 +113,12 @@ pub struct Report {
     pub created_at: String,
     /// Date at which ages were computed.
     pub reference_date: String,
-    /// Input.
+    /// Input: the file, or the query's result.
     pub input: InputReport,
+    /// Each input file of a query job, with its hash and rows.
+    pub inputs: Vec<InputReport>,
+    /// The query or filter (`[input] where`) the rules saw the result of, as written.
+    pub query: Option<String>,
     /// Rule file path.
     pub rules: String,
     /// SHA-256 of the rule file.
@@ -350,6 +358,31 @@ impl Report {
         }
         rows.push(vec![t("処理時間", "time taken"), format!("{:.2} s", self.timings.total_ms as f64 / 1000.0)]);
         b.push(Block::Table { head: vec![t("項目", "item"), t("内容", "value")], rows });
+        if !self.inputs.is_empty() {
+            b.push(Block::Sub(t("入力ファイル（問合せで結合）", "Input files (joined by the query)")));
+            b.push(Block::Table {
+                head: vec![t("表", "table"), t("ファイル", "file"), t("行数", "rows"), "SHA-256".into()],
+                rows: self
+                    .inputs
+                    .iter()
+                    .map(|i| {
+                        vec![
+                            i.name.clone().unwrap_or_default(),
+                            format!("{} ({})", i.path, i.format),
+                            i.rows.map(|r| r.to_string()).unwrap_or_default(),
+                            i.sha256.clone(),
+                        ]
+                    })
+                    .collect(),
+            });
+        }
+        if let Some(q) = &self.query {
+            b.push(Block::Para(format!(
+                "{}{}",
+                t("ルールが対象とした問合せ（SQL）：", "The query (SQL) whose result the rules covered: "),
+                q.split_whitespace().collect::<Vec<_>>().join(" ")
+            )));
+        }
 
         b.push(Block::Heading(t("件数", "Rows")));
         b.push(Block::Table {

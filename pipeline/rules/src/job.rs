@@ -11,20 +11,52 @@ struct RawJob {
     version: Spanned<i64>,
     name: Spanned<String>,
     reference_date: Option<Spanned<String>>,
-    input: RawInput,
+    input: Spanned<RawInputs>,
+    query: Option<Spanned<String>>,
     rules: RawRulesRef,
     output: Option<RawOutput>,
     keys: Option<RawKeys>,
     audit: Option<RawAudit>,
 }
 
+/// `[input]` (one file) or `[[input]]` (named tables for `query`).
+#[derive(Debug)]
+enum RawInputs {
+    One(RawInput),
+    Many(Vec<RawInput>),
+}
+
+// By hand rather than `#[serde(untagged)]`, which buffers the value and so loses the positions
+// every error needs.
+impl<'de> Deserialize<'de> for RawInputs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Inputs;
+        impl<'de> serde::de::Visitor<'de> for Inputs {
+            type Value = RawInputs;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an [input] table or [[input]] tables")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawInputs, A::Error> {
+                RawInput::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(RawInputs::One)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<RawInputs, A::Error> {
+                Vec::<RawInput>::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(RawInputs::Many)
+            }
+        }
+        d.deserialize_any(Inputs)
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawInput {
+    name: Option<Spanned<String>>,
     path: String,
     format: Option<Spanned<String>>,
     encoding: Option<Spanned<String>>,
     delimiter: Option<Spanned<String>>,
+    #[serde(rename = "where")]
+    filter: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,6 +103,39 @@ pub enum Encoding {
     Cp932,
 }
 
+/// One input file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    /// Its table name in the job's `query` (`None` for a single input without one).
+    pub name: Option<String>,
+    /// The file.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: InputFormat,
+    /// CSV encoding.
+    pub encoding: Encoding,
+    /// CSV delimiter byte.
+    pub delimiter: u8,
+}
+
+/// What the rules see when it is not the single input as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Query {
+    /// SQL over the named inputs (`query = "..."`): joins, filters, derived columns.
+    Sql(String),
+    /// A filter of the single input (`[input] where = "..."`), an SQL condition.
+    Where(String),
+}
+
+impl Query {
+    /// The SQL as written in the job.
+    pub fn text(&self) -> &str {
+        match self {
+            Query::Sql(s) | Query::Where(s) => s,
+        }
+    }
+}
+
 /// A loaded job with paths resolved against the job file's folder.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -80,14 +145,12 @@ pub struct Job {
     pub name: String,
     /// Date at which ages are computed (ISO); `None` means the run date.
     pub reference_date: Option<String>,
-    /// Input file.
-    pub input: PathBuf,
-    /// Input format.
-    pub format: InputFormat,
-    /// CSV encoding.
-    pub encoding: Encoding,
-    /// CSV delimiter byte.
-    pub delimiter: u8,
+    /// The inputs: one file, or several named tables that `query` joins.
+    pub inputs: Vec<Input>,
+    /// The query or filter whose result the rules see, if any.
+    pub query: Option<Query>,
+    /// Where the query's text starts in the job file: 1-based line and column.
+    pub query_at: Option<(usize, usize)>,
     /// Rule file.
     pub rules: PathBuf,
     /// Output folder: releases go to `<output_dir>/<dataset>/<release id>/`.
@@ -119,43 +182,72 @@ pub fn load_job(path: &Path) -> Result<Job, Diagnostics> {
     let resolve = |p: &str| {
         if Path::new(p).is_absolute() { PathBuf::from(p) } else { base.join(p) }
     };
-    let input = resolve(&raw.input.path);
-    let format = match raw.input.format.as_ref().map(|f| f.get_ref().as_str()) {
-        Some("csv") => InputFormat::Csv,
-        Some("parquet") => InputFormat::Parquet,
-        None if input.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) => InputFormat::Parquet,
-        None => InputFormat::Csv,
-        Some(_) => {
-            let f = raw.input.format.as_ref().unwrap();
-            diags.push(Diagnostic::at(path, &src, f.span(), "format must be `csv` or `parquet`"));
-            InputFormat::Csv
-        }
+    let raw_inputs: Vec<&RawInput> = match raw.input.get_ref() {
+        RawInputs::One(i) => vec![i],
+        RawInputs::Many(v) => v.iter().collect(),
     };
-    let encoding = match raw.input.encoding.as_ref().map(|e| e.get_ref().to_ascii_lowercase()) {
-        None => Encoding::Auto,
-        Some(e) => match e.as_str() {
-            "auto" => Encoding::Auto,
-            "utf-8" | "utf8" => Encoding::Utf8,
-            "cp932" | "shift_jis" | "sjis" | "windows-31j" => Encoding::Cp932,
-            _ => {
-                let s = raw.input.encoding.as_ref().unwrap();
-                diags.push(
-                    Diagnostic::at(path, &src, s.span(), "unknown encoding")
-                        .hint("use `auto`, `utf-8` or `cp932` (Shift_JIS)"),
-                );
-                Encoding::Auto
+    let mut inputs = Vec::with_capacity(raw_inputs.len());
+    for ri in &raw_inputs {
+        inputs.push(input(path, &src, ri, &resolve, &mut diags));
+    }
+    let at = |diags: &mut Diagnostics, span: std::ops::Range<usize>, msg: &str, hint: &str| {
+        diags.push(Diagnostic::at(path, &src, span, msg.to_string()).hint(hint.to_string()));
+    };
+    if inputs.is_empty() {
+        at(&mut diags, raw.input.span(), "a job needs at least one input", "add `[input]` with `path = ...`");
+    }
+    let several = raw_inputs.len() > 1;
+    let filters: Vec<&Spanned<String>> = raw_inputs.iter().filter_map(|i| i.filter.as_ref()).collect();
+    let mut names = std::collections::HashSet::new();
+    for ri in &raw_inputs {
+        match &ri.name {
+            Some(n) if !is_table_name(n.get_ref()) => at(
+                &mut diags,
+                n.span(),
+                "an input's name must be a table name: letters (Japanese too), digits and `_`, not starting with a digit",
+                "e.g. name = \"住基\" or name = \"tax\"",
+            ),
+            Some(n) if !names.insert(n.get_ref().clone()) => {
+                at(&mut diags, n.span(), "two inputs have this name", "give each input its own name")
             }
-        },
-    };
-    let delimiter = match raw.input.delimiter.as_ref() {
-        None => b',',
-        Some(d) if d.get_ref() == "\\t" || d.get_ref() == "\t" => b'\t',
-        Some(d) if d.get_ref().len() == 1 && d.get_ref().is_ascii() => d.get_ref().as_bytes()[0],
-        Some(d) => {
-            diags.push(Diagnostic::at(path, &src, d.span(), "delimiter must be one ASCII character"));
-            b','
+            None if several || raw.query.is_some() => at(
+                &mut diags,
+                raw.input.span(),
+                "every input needs a `name` when the job has several inputs or a `query`",
+                "name each `[[input]]`, e.g. name = \"住基\", and use that name in the query",
+            ),
+            _ => {}
         }
+    }
+    if several && raw.query.is_none() {
+        at(
+            &mut diags,
+            raw.input.span(),
+            "several inputs need a `query` that joins them into the one table the rules cover",
+            "add query = \"SELECT ... FROM 住基 JOIN 税 USING (宛名番号)\"",
+        );
+    }
+    if let Some(f) = filters.first()
+        && (several || raw.query.is_some())
+    {
+        at(
+            &mut diags,
+            f.span(),
+            "`where` applies to a single input without a `query`",
+            "put the condition in the query",
+        );
+    }
+    for text in filters.iter().copied().chain(raw.query.as_ref()) {
+        if text.get_ref().trim().is_empty() {
+            at(&mut diags, text.span(), "empty SQL", "write the query or condition, or remove the key");
+        }
+    }
+    let query = match (&raw.query, filters.first()) {
+        (Some(q), _) => Some(Query::Sql(q.get_ref().clone())),
+        (None, Some(f)) => Some(Query::Where(f.get_ref().clone())),
+        (None, None) => None,
     };
+    let query_at = raw.query.as_ref().or(filters.first().copied()).map(|q| text_start(&src, q.span().start));
     if let Some(r) = &raw.reference_date
         && !is_iso_date(r.get_ref())
     {
@@ -170,10 +262,9 @@ pub fn load_job(path: &Path) -> Result<Job, Diagnostics> {
         path: path.to_path_buf(),
         name: raw.name.into_inner(),
         reference_date: raw.reference_date.map(Spanned::into_inner),
-        input,
-        format,
-        encoding,
-        delimiter,
+        inputs,
+        query,
+        query_at,
         rules: resolve(&raw.rules.path),
         output_dir,
         key_file: raw.keys.and_then(|k| k.pseudonym_key_file).map(|k| resolve(&k)),
@@ -183,6 +274,74 @@ pub fn load_job(path: &Path) -> Result<Job, Diagnostics> {
             .map(|l| resolve(&l))
             .unwrap_or_else(|| base.join("..").join("reports").join("audit.log")),
     })
+}
+
+/// One input's settings.
+fn input(path: &Path, src: &str, raw: &RawInput, resolve: &dyn Fn(&str) -> PathBuf, diags: &mut Diagnostics) -> Input {
+    let file = resolve(&raw.path);
+    let format = match raw.format.as_ref().map(|f| f.get_ref().as_str()) {
+        Some("csv") => InputFormat::Csv,
+        Some("parquet") => InputFormat::Parquet,
+        None if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) => InputFormat::Parquet,
+        None => InputFormat::Csv,
+        Some(_) => {
+            let f = raw.format.as_ref().unwrap();
+            diags.push(Diagnostic::at(path, src, f.span(), "format must be `csv` or `parquet`"));
+            InputFormat::Csv
+        }
+    };
+    let encoding = match raw.encoding.as_ref().map(|e| e.get_ref().to_ascii_lowercase()) {
+        None => Encoding::Auto,
+        Some(e) => match e.as_str() {
+            "auto" => Encoding::Auto,
+            "utf-8" | "utf8" => Encoding::Utf8,
+            "cp932" | "shift_jis" | "sjis" | "windows-31j" => Encoding::Cp932,
+            _ => {
+                let s = raw.encoding.as_ref().unwrap();
+                diags.push(
+                    Diagnostic::at(path, src, s.span(), "unknown encoding")
+                        .hint("use `auto`, `utf-8` or `cp932` (Shift_JIS)"),
+                );
+                Encoding::Auto
+            }
+        },
+    };
+    let delimiter = match raw.delimiter.as_ref() {
+        None => b',',
+        Some(d) if d.get_ref() == "\\t" || d.get_ref() == "\t" => b'\t',
+        Some(d) if d.get_ref().len() == 1 && d.get_ref().is_ascii() => d.get_ref().as_bytes()[0],
+        Some(d) => {
+            diags.push(Diagnostic::at(path, src, d.span(), "delimiter must be one ASCII character"));
+            b','
+        }
+    };
+    Input { name: raw.name.as_ref().map(|n| n.get_ref().clone()), path: file, format, encoding, delimiter }
+}
+
+/// The 1-based line and column where a string value's text starts, given the offset of its
+/// opening quote: after `"""` or `\'\'\'` a newline right after the quotes is not part of the text.
+fn text_start(src: &str, quote: usize) -> (usize, usize) {
+    let rest = &src[quote.min(src.len())..];
+    let open = if rest.starts_with("\"\"\"") || rest.starts_with("'''") { 3 } else { 1 };
+    let mut at = (quote + open).min(src.len());
+    if open == 3 {
+        if src[at..].starts_with("\r\n") {
+            at += 2;
+        } else if src[at..].starts_with('\n') {
+            at += 1;
+        }
+    }
+    let before = &src[..at];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Whether `s` can name a table in a query: letters (any script), digits and `_`, not
+/// starting with a digit.
+fn is_table_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
 fn is_iso_date(s: &str) -> bool {

@@ -229,12 +229,125 @@ pub fn resident_registry(
     result.map_err(io)
 }
 
+/// Where generated records go: one extract, or three joined on 宛名番号.
+trait Emit {
+    /// One record of [`COLUMNS`].
+    fn record(&mut self, fields: [&str; 17]) -> std::io::Result<()>;
+    /// Write out what is buffered when it is large (`force`: always).
+    fn flush(&mut self, force: bool) -> std::io::Result<()>;
+}
+
+/// One extract with every column.
+struct Joined<'a, W: Write> {
+    csv: csv::Writer<Vec<u8>>,
+    sink: &'a mut W,
+    encoding: TextEncoding,
+}
+
+impl<W: Write> Emit for Joined<'_, W> {
+    fn record(&mut self, fields: [&str; 17]) -> std::io::Result<()> {
+        self.csv.write_record(fields)?;
+        Ok(())
+    }
+    fn flush(&mut self, force: bool) -> std::io::Result<()> {
+        if force || self.csv.get_ref().len() > (1 << 20) {
+            flush(&mut self.csv, self.sink, self.encoding)?;
+        }
+        Ok(())
+    }
+}
+
+/// The columns of the resident extract of [`resident_extracts`] (indices into [`COLUMNS`]).
+const RESIDENT: [usize; 15] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 16];
+
+/// Three extracts as three systems export them: the resident registry (everyone), the tax
+/// system (residents with a taxable income), long-term care (certified residents only).
+struct Split<'a, W: Write> {
+    csv: [csv::Writer<Vec<u8>>; 3],
+    sinks: [&'a mut W; 3],
+    encoding: TextEncoding,
+}
+
+impl<W: Write> Emit for Split<'_, W> {
+    fn record(&mut self, f: [&str; 17]) -> std::io::Result<()> {
+        self.csv[0].write_record(RESIDENT.iter().map(|i| f[*i]))?;
+        if f[12] != "0" {
+            self.csv[1].write_record([f[0], f[12]])?;
+        }
+        if f[14] != "なし" {
+            self.csv[2].write_record([f[0], f[14]])?;
+        }
+        Ok(())
+    }
+    fn flush(&mut self, force: bool) -> std::io::Result<()> {
+        for (csv, sink) in self.csv.iter_mut().zip(self.sinks.iter_mut()) {
+            if force || csv.get_ref().len() > (1 << 20) {
+                flush(csv, *sink, self.encoding)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The file names [`resident_extracts`] writes.
+pub const EXTRACTS: [&str; 3] = ["resident.csv", "tax.csv", "care.csv"];
+
+/// Write the records [`resident_registry`] would write for `rows` and `seed` as three extracts
+/// into `dir` ([`EXTRACTS`]): `resident.csv` (every column but 課税所得 and 要介護度), `tax.csv`
+/// (宛名番号, 課税所得, for residents with an income) and `care.csv` (宛名番号, 要介護度, for
+/// certified residents). Joined on 宛名番号 with absent values as 0 and なし they are the single
+/// extract's rows. Each file is made beside its target and renamed into place.
+pub fn resident_extracts(
+    dir: &std::path::Path,
+    rows: u64,
+    seed: u64,
+    encoding: TextEncoding,
+) -> Result<(), SynthError> {
+    let io = |path: &std::path::Path| {
+        let path = path.to_path_buf();
+        move |source| SynthError::Io { path: path.clone(), source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let paths: Vec<std::path::PathBuf> = EXTRACTS.iter().map(|n| dir.join(n)).collect();
+    let tmps: Vec<std::path::PathBuf> = EXTRACTS.iter().map(|n| dir.join(format!(".{n}.tmp"))).collect();
+    let result = (|| {
+        let mut files = Vec::new();
+        for t in &tmps {
+            files.push(std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(t)?));
+        }
+        let [a, b, c] = &mut files[..] else { unreachable!("three files") };
+        let mut header = [new_writer(Vec::new()), new_writer(Vec::new()), new_writer(Vec::new())];
+        header[0].write_record(RESIDENT.iter().map(|i| COLUMNS[*i]))?;
+        header[1].write_record([COLUMNS[0], COLUMNS[12]])?;
+        header[2].write_record([COLUMNS[0], COLUMNS[14]])?;
+        let mut split = Split { csv: header, sinks: [a, b, c], encoding };
+        generate(&mut split, rows, seed)?;
+        for f in files {
+            f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        }
+        for (t, p) in tmps.iter().zip(&paths) {
+            std::fs::rename(t, p)?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        for t in &tmps {
+            let _ = std::fs::remove_file(t);
+        }
+    }
+    result.map_err(io(dir))
+}
+
 fn write_rows(sink: &mut impl Write, rows: u64, seed: u64, encoding: TextEncoding) -> std::io::Result<()> {
+    let mut csv = new_writer(Vec::with_capacity(1 << 21));
+    csv.write_record(COLUMNS)?;
+    generate(&mut Joined { csv, sink, encoding }, rows, seed)
+}
+
+fn generate(out: &mut impl Emit, rows: u64, seed: u64) -> std::io::Result<()> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let munis = places::municipalities();
     let total_weight: f64 = munis.iter().map(|m| m.weight).sum();
-    let mut csv = new_writer(Vec::with_capacity(1 << 21));
-    csv.write_record(COLUMNS)?;
     let mut written = 0u64;
     let mut household_no = 0u64;
     let mut atena = 100_000_000u64 + rng.random_range(0..1_000_000);
@@ -298,7 +411,7 @@ fn write_rows(sink: &mut impl Write, rows: u64, seed: u64, encoding: TextEncodin
                 96..=97 => "世帯分離".into(),
                 _ => "代理人, 要確認\n次回更新時".into(),
             };
-            csv.write_record([
+            out.record([
                 atena.to_string().as_str(),
                 &my_number(&mut rng),
                 &format!("{surname}　{given}"),
@@ -318,12 +431,9 @@ fn write_rows(sink: &mut impl Write, rows: u64, seed: u64, encoding: TextEncodin
                 &note,
             ])?;
         }
-        if csv.get_ref().len() > (1 << 20) {
-            flush(&mut csv, sink, encoding)?;
-        }
+        out.flush(false)?;
     }
-    flush(&mut csv, sink, encoding)?;
-    Ok(())
+    out.flush(true)
 }
 
 fn new_writer(buf: Vec<u8>) -> csv::Writer<Vec<u8>> {
@@ -377,6 +487,35 @@ mod tests {
             n += 1;
         }
         assert_eq!(n, 500);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn extracts_joined_are_the_single_extract() {
+        let dir = std::env::temp_dir().join(format!("tokumei-synth-split-{}", std::process::id()));
+        let single = dir.join("single.csv");
+        resident_registry(&single, 700, 11, TextEncoding::Utf8).unwrap();
+        resident_extracts(&dir, 700, 11, TextEncoding::Utf8).unwrap();
+        let read = |name: &str| -> Vec<csv::StringRecord> {
+            csv::Reader::from_path(dir.join(name)).unwrap().records().map(Result::unwrap).collect()
+        };
+        let by_id = |rows: Vec<csv::StringRecord>| -> std::collections::HashMap<String, String> {
+            rows.into_iter().map(|r| (r[0].to_string(), r[1].to_string())).collect()
+        };
+        let (tax, care) = (by_id(read("tax.csv")), by_id(read("care.csv")));
+        assert!(!tax.is_empty() && !care.is_empty());
+        let resident = read("resident.csv");
+        let expected = read("single.csv");
+        assert_eq!(resident.len(), expected.len());
+        for (r, e) in resident.iter().zip(&expected) {
+            let mut joined: Vec<String> = vec![String::new(); 17];
+            for (field, i) in r.iter().zip(RESIDENT) {
+                joined[i] = field.to_string();
+            }
+            joined[12] = tax.get(&r[0]).cloned().unwrap_or_else(|| "0".into());
+            joined[14] = care.get(&r[0]).cloned().unwrap_or_else(|| "なし".into());
+            assert_eq!(joined, e.iter().collect::<Vec<_>>());
+        }
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -32,11 +32,25 @@ impl Global {
     /// The distribution of `codes` (each below `cardinality`) over the table, with the column's
     /// order or value tree.
     pub fn from_codes(codes: &[u32], cardinality: usize, rank: Option<Vec<u32>>, tree: Option<Tree>) -> Global {
+        Global::from_counted_codes(codes, None, cardinality, rank, tree)
+    }
+
+    /// As [`Global::from_codes`], each row standing for `counts[i]` records when given.
+    pub fn from_counted_codes(
+        codes: &[u32],
+        counts: Option<&[u32]>,
+        cardinality: usize,
+        rank: Option<Vec<u32>>,
+        tree: Option<Tree>,
+    ) -> Global {
         let mut share = vec![0.0; cardinality.max(1)];
-        for c in codes {
-            share[*c as usize] += 1.0;
+        let mut n = 0.0;
+        for (i, c) in codes.iter().enumerate() {
+            let w = counts.map_or(1.0, |k| k[i] as f64);
+            share[*c as usize] += w;
+            n += w;
         }
-        let n = codes.len().max(1) as f64;
+        let n = if n > 0.0 { n } else { 1.0 };
         share.iter_mut().for_each(|x| *x /= n);
         Global::new(share, rank, tree)
     }

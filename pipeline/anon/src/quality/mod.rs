@@ -136,14 +136,15 @@ pub struct Attribute {
 }
 
 impl Context {
-    /// The context of quasi-identifiers given as `(level-0 codes, hierarchy, weight)`.
-    pub fn new(n: usize, attributes: &[(&[u32], &Hierarchy, f64)]) -> Context {
+    /// The context of quasi-identifiers given as `(level-0 codes, hierarchy, weight)` over `n`
+    /// records; each row stands for `counts[i]` records when given.
+    pub fn new(n: usize, attributes: &[(&[u32], &Hierarchy, f64)], counts: Option<&[u32]>) -> Context {
         let attributes = attributes
             .iter()
             .map(|(codes, h, weight)| {
                 let mut freq0 = vec![0u64; h.domain()];
-                for c in *codes {
-                    freq0[*c as usize] += 1;
+                for (i, c) in codes.iter().enumerate() {
+                    freq0[*c as usize] += counts.map_or(1, |k| k[i] as u64);
                 }
                 let log_freq0 =
                     -freq0.iter().map(|f| if *f > 0 { *f as f64 * (*f as f64).log2() } else { 0.0 }).sum::<f64>();
@@ -292,7 +293,7 @@ mod tests {
         let h = Hierarchy::from_rows("a", &[vec!["1".into(), "*".into()], vec!["2".into(), "*".into()]]).unwrap();
         let codes = [0u32, 1, 0, 1];
         for q in Quality::all() {
-            let costs = Costs::new(q, Context::new(4, &[(&codes, &h, 1.0)]));
+            let costs = Costs::new(q, Context::new(4, &[(&codes, &h, 1.0)], None));
             let mut s = costs.sums();
             for c in codes {
                 costs.add_class(&mut s, 1.0, std::iter::once((0, c as usize)));

@@ -3,15 +3,17 @@
 mod csv_source;
 mod decode;
 mod parquet_source;
+mod query;
 
 pub use csv_source::CsvSource;
 pub use parquet_source::ParquetSource;
+pub use query::{InputFacts, QuerySource};
 
 use crate::EngineError;
 use crate::error::Location;
 use arrow::array::{Array, StringArray};
 use std::sync::{Arc, Mutex};
-use tokumei_rules::{InputFormat, Job};
+use tokumei_rules::{Input, InputFormat, Job};
 
 /// Rows per batch.
 pub const BATCH_ROWS: usize = 32 * 1024;
@@ -100,6 +102,10 @@ pub trait Source: Send {
     fn encoding(&self) -> Option<&'static str> {
         None
     }
+    /// What was read of each input file, when the rows come from a query over several.
+    fn inputs(&self) -> Vec<InputFacts> {
+        Vec::new()
+    }
 }
 
 /// Read `source` on its own thread, a few batches ahead of the consumer, so decoding and
@@ -137,12 +143,30 @@ pub fn not_a_header(file: &std::path::Path, fields: usize, expected: &str) -> En
     }
 }
 
-/// Open the job's input.
+/// Open the job's input: the file itself, or the result of the job's query over its inputs.
 pub fn open(job: &Job) -> Result<Box<dyn Source>, EngineError> {
-    Ok(match job.format {
-        InputFormat::Csv => Box::new(CsvSource::open(&job.input, job.encoding, job.delimiter)?),
-        InputFormat::Parquet => Box::new(ParquetSource::open(&job.input)?),
+    match (&job.query, job.inputs.as_slice()) {
+        (None, [input]) => open_input(input),
+        (Some(_), _) => Ok(Box::new(QuerySource::open(job)?)),
+        (None, _) => Err(EngineError::Internal("several inputs without a query".into())),
+    }
+}
+
+/// Open one input file.
+pub fn open_input(input: &Input) -> Result<Box<dyn Source>, EngineError> {
+    Ok(match input.format {
+        InputFormat::Csv => Box::new(CsvSource::open(&input.path, input.encoding, input.delimiter)?),
+        InputFormat::Parquet => Box::new(ParquetSource::open(&input.path)?),
     })
+}
+
+/// The name errors give the rows the rules see: the input file, or the job file with
+/// `(query)` when they come from a query.
+pub fn source_file(job: &Job) -> std::path::PathBuf {
+    match (&job.query, job.inputs.as_slice()) {
+        (None, [input]) => input.path.clone(),
+        _ => query::query_file(job),
+    }
 }
 
 /// Reject duplicate or empty column names.

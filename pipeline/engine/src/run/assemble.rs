@@ -51,15 +51,41 @@ pub(super) fn assemble(an: Anonymized, opts: &RunOptions) -> Result<Assembled, E
         mode: plan.mode.to_string(),
         created_at: rfc3339(opts.now_unix),
         reference_date: reference_date.to_string(),
-        input: InputReport {
-            path: job.input.display().to_string(),
-            sha256: enc.input_sha256.clone(),
-            format: format!("{:?}", job.format).to_lowercase(),
-            encoding: enc.encoding_used.map(|e| {
-                let how = if job.encoding == tokumei_rules::Encoding::Auto { "detected" } else { "as configured" };
-                format!("{e}, {how}")
-            }),
+        input: match job.inputs.as_slice() {
+            [input] if job.query.is_none() => InputReport {
+                path: input.path.display().to_string(),
+                sha256: enc.input_sha256.clone(),
+                format: format!("{:?}", input.format).to_lowercase(),
+                encoding: enc.encoding_used.map(|e| {
+                    let how =
+                        if input.encoding == tokumei_rules::Encoding::Auto { "detected" } else { "as configured" };
+                    format!("{e}, {how}")
+                }),
+                name: None,
+                rows: None,
+            },
+            _ => InputReport {
+                path: job.path.display().to_string(),
+                sha256: enc.input_sha256.clone(),
+                format: "query".into(),
+                encoding: None,
+                name: None,
+                rows: None,
+            },
         },
+        inputs: enc
+            .inputs
+            .iter()
+            .map(|i| InputReport {
+                path: i.path.display().to_string(),
+                sha256: i.sha256.clone(),
+                format: i.format.into(),
+                encoding: i.encoding.map(str::to_string),
+                name: Some(i.name.clone()),
+                rows: Some(i.rows),
+            })
+            .collect(),
+        query: job.query.as_ref().map(|q| q.text().to_string()),
         rules: job.rules.display().to_string(),
         rules_sha256: plan.rules_sha256.clone(),
         key_id: key.as_ref().map(|k| k.id.clone()),

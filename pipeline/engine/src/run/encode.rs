@@ -29,6 +29,8 @@ pub(super) struct Encoded {
     /// (plan column, reason) -> rows.
     pub rejected_reasons: Vec<((usize, String), u64)>,
     pub input_sha256: String,
+    /// What was read of each input file (a query job).
+    pub inputs: Vec<ingest::InputFacts>,
     pub encoding_used: Option<&'static str>,
     /// Names of the file, for scrubbing.
     pub name_set: crate::scrub::NameSet,
@@ -53,6 +55,7 @@ pub(super) fn encode(
     let spill_fields = &*spill_fields;
     let mut name_set = crate::scrub::NameSet::default();
     let spill_path = target.map(|t| t.tmp_dir.join("spill.arrow"));
+    let file = ingest::source_file(job);
 
     // Pass 1: ingest and transform; local columns go to the spill file.
     let spill_schema: SchemaRef = Arc::new(Schema::new(spill_fields.clone()));
@@ -66,10 +69,11 @@ pub(super) fn encode(
         }
         _ => None,
     };
-    let spill_err = |e: arrow::error::ArrowError| output_err(spill_path.as_deref().unwrap_or(job.input.as_path()), e);
+    let spill_err = |e: arrow::error::ArrowError| output_err(spill_path.as_deref().unwrap_or(file.as_path()), e);
     let mut batch_lens: Vec<usize> = Vec::new();
     let stats = source.stats();
     let encoding_used = source.encoding();
+    let inputs = source.inputs();
     opts.progress.stage("reading and transforming", source.size());
     let batches = ingest::read_ahead(source);
     let mut rows_in = 0u64;
@@ -110,7 +114,7 @@ pub(super) fn encode(
                             .unwrap_or_default();
                         return Err(EngineError::Privacy(format!(
                             "{}: {}: column `{}` would release the value of identifier column `{id}` (the value is not shown)\n  hint: drop, mask or scrub `{}`, or check its role",
-                            job.input.display(),
+                            file.display(),
                             batch.location(row),
                             c.name,
                             c.name
@@ -128,7 +132,7 @@ pub(super) fn encode(
                 Err((col, reason)) => {
                     let c = &plan.columns[columns[col].plan];
                     let err = EngineError::Malformed {
-                        file: job.input.clone(),
+                        file: file.clone(),
                         location: batch.location(row),
                         column: c.name.clone(),
                         reason: reason.0.clone(),
@@ -170,7 +174,7 @@ pub(super) fn encode(
         && rejected as f64 > max_rejected * rows_in as f64
     {
         return Err(EngineError::TooManyRejected {
-            file: job.input.clone(),
+            file: file.clone(),
             rejected,
             rows: rows_in,
             max: max_rejected,
@@ -179,7 +183,7 @@ pub(super) fn encode(
     }
     if rows_in == 0 {
         return Err(EngineError::Input {
-            file: job.input.clone(),
+            file: file.clone(),
             message: "has no data rows (a release needs at least one)".into(),
         });
     }
@@ -195,6 +199,7 @@ pub(super) fn encode(
         rejected_reasons,
         input_sha256,
         encoding_used,
+        inputs,
         name_set,
         ingest_ms,
     })

@@ -43,7 +43,7 @@ fn prepare_with(job: &Job, now_unix: i64, facts: &mut RunFacts) -> Result<Prepar
         .map(|raw| raw.columns.iter().map(|c| c.name.get_ref().clone()).collect())
         .unwrap_or_default();
     let named: Vec<&str> = named.iter().map(String::as_str).collect();
-    ingest::check_header(&job.input, source.header(), &named, "a column of the rules")?;
+    ingest::check_header(&ingest::source_file(job), source.header(), &named, "a column of the rules")?;
     let plan = tokumei_rules::validate_rules(&job.rules, &rules_src, source.header())
         .map_err(|d| EngineError::Config(d.to_string()))?;
     facts.dataset = Some(plan.dataset.clone());

@@ -1,0 +1,208 @@
+//! Jobs over several extracts joined by SQL (DataFusion), and filtered single inputs.
+
+use crate::util::*;
+use sha2::Digest;
+
+/// A job over the three bundled extracts of `samples/multi_source`, with `query` and the rules
+/// given, written into `env`.
+fn extracts_job(env: &Env, name: &str, query: &str, rules: &std::path::Path) -> std::path::PathBuf {
+    let dir = repo().join("samples/multi_source");
+    let inputs: String = [("住基", "resident.csv"), ("税", "tax.csv"), ("介護", "care.csv")]
+        .iter()
+        .map(|(n, f)| format!("[[input]]\nname = \"{n}\"\npath = \"{}\"\n", dir.join(f).display()))
+        .collect();
+    env.write(
+        &format!("{name}.job.toml"),
+        &format!(
+            "version = 1\nname = \"{name}\"\nreference_date = \"2026-04-01\"\nquery = \"\"\"\n{query}\n\"\"\"\n{inputs}[rules]\npath = \"{}\"\n[output]\ndir = \"out\"\n[audit]\nlog = \"audit.log\"\n",
+            rules.display()
+        ),
+    )
+}
+
+/// The bundled job's query.
+fn sample_query() -> String {
+    let job = std::fs::read_to_string(repo().join("samples/multi_source/job.toml")).unwrap();
+    let start = job.find("query = \"\"\"").unwrap() + "query = \"\"\"".len();
+    let end = start + job[start..].find("\"\"\"").unwrap();
+    job[start..end].trim().to_string()
+}
+
+/// The release's rows without the columns whose values are keyed per release, sorted.
+fn comparable_rows(env: &Env) -> (Vec<String>, Vec<Vec<Option<String>>>) {
+    let rep = report(&env.latest());
+    let keyed: Vec<String> = rep["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"].as_str().unwrap_or("").starts_with("pseudonymize"))
+        .filter_map(|c| c["output"].as_str().map(str::to_string))
+        .collect();
+    let t = read_parquet(&env.latest().join("resident_registry.parquet"));
+    let keep: Vec<usize> = (0..t.columns.len()).filter(|i| !keyed.contains(&t.columns[*i])).collect();
+    let mut rows: Vec<Vec<Option<String>>> =
+        t.rows.iter().map(|r| keep.iter().map(|i| r[*i].clone()).collect()).collect();
+    rows.sort();
+    (keep.iter().map(|i| t.columns[*i].clone()).collect(), rows)
+}
+
+#[test]
+fn three_extracts_joined_give_the_release_of_the_joined_file() {
+    let joined = Env::new();
+    let job = extracts_job(&joined, "joined", &sample_query(), &sample_rules());
+    let r = joined.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let single = Env::new();
+    let job = single.job("single", &sample_csv(), &sample_rules(), "");
+    let r = single.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (a, b) = (comparable_rows(&joined), comparable_rows(&single));
+    assert_eq!(a.0, b.0, "the same columns");
+    assert!(a.1.len() > 9000);
+    assert!(a.1 == b.1, "the same rows");
+
+    // The report and the audit entry record each input's hash and rows, and the query.
+    let rep = report(&joined.latest());
+    let inputs = rep["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), 3);
+    for (entry, (name, file)) in inputs.iter().zip([("住基", "resident.csv"), ("税", "tax.csv"), ("介護", "care.csv")])
+    {
+        let bytes = std::fs::read(repo().join("samples/multi_source").join(file)).unwrap();
+        assert_eq!(entry["name"], name);
+        assert_eq!(entry["sha256"], hex::encode(sha2::Sha256::digest(&bytes)));
+        let lines = csv_like(&encoding_rs::SHIFT_JIS.decode(&bytes).0).len() as u64 - 1;
+        assert_eq!(entry["rows"], lines, "{file}");
+    }
+    assert_eq!(rep["input"]["format"], "query");
+    assert!(rep["query"].as_str().unwrap().contains("LEFT JOIN 税"));
+    let log = std::fs::read_to_string(joined.path("audit.log")).unwrap();
+    let publishing = log.lines().find(|l| l.contains("\"status\":\"publishing\"")).unwrap();
+    assert!(publishing.contains("\"inputs\":[") && publishing.contains("\"query\":"), "{publishing}");
+    assert!(publishing.contains(inputs[1]["sha256"].as_str().unwrap()));
+}
+
+#[test]
+fn a_where_filter_keeps_only_the_rows_it_names() {
+    let env = Env::new();
+    let job = env.job("women", &sample_csv(), &sample_rules(), "where = \"性別 = '女'\"");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let records = sample_records();
+    let sex = records[0].iter().position(|h| h == "性別").unwrap();
+    let women = records[1..].iter().filter(|r| r[sex] == "女").count() as u64;
+    let rep = report(&env.latest());
+    assert_eq!(rep["rows_in"], women);
+    assert_eq!(rep["query"], "性別 = '女'");
+    let t = read_parquet(&env.latest().join("resident_registry.parquet"));
+    let col = t.col("性別");
+    assert!(t.rows.iter().all(|r| r[col].as_deref() == Some("女")));
+}
+
+#[test]
+fn an_identifier_re_aliased_in_the_query_is_still_uncovered() {
+    let env = Env::new();
+    let query = sample_query().replace("SELECT r.*,", "SELECT r.*, r.個人番号 AS 整理番号,");
+    let job = extracts_job(&env, "alias", &query, &sample_rules());
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("`整理番号` is not covered by any rule"), "{}", r.stderr);
+    assert!(env.out_files().is_empty());
+}
+
+#[test]
+fn sql_errors_are_job_errors_with_their_position() {
+    let env = Env::new();
+    let rules = sample_rules();
+    for (query, expected) in [
+        (
+            "SELECT *\nFROM 住基 WHERE ORDER BY 1",
+            "bad.job.toml:6:21: query: Expected: end of statement, found: BY (line 2, column 21 of the SQL)",
+        ),
+        ("SELECT * FROM 住民", "住民"),
+        ("SELECT r.存在しない列 FROM 住基 r", "存在しない列"),
+        ("CREATE TABLE x AS SELECT * FROM 住基", "only a SELECT query is allowed"),
+        ("COPY 住基 TO '/tmp/leak.csv'", "only a SELECT query is allowed"),
+        ("INSERT INTO 税 VALUES ('1', '2')", "only a SELECT query is allowed"),
+        ("SET datafusion.execution.batch_size = 1", "only a SELECT query is allowed"),
+        ("SELECT * FROM '/etc/passwd'", "/etc/passwd"),
+    ] {
+        let job = extracts_job(&env, "bad", query, &rules);
+        let r = env.tokumei(&["run", job.to_str().unwrap()]);
+        assert_eq!(r.code, 3, "{query}: {}", r.stderr);
+        assert!(r.stderr.contains("bad.job.toml:") && r.stderr.contains(" query: "), "{query}: {}", r.stderr);
+        assert!(
+            r.stderr.to_lowercase().contains(&expected.to_lowercase()),
+            "{query}: expected {expected}: {}",
+            r.stderr
+        );
+        assert!(env.out_files().is_empty());
+    }
+    assert!(!std::path::Path::new("/tmp/leak.csv").exists());
+}
+
+#[test]
+fn a_failure_while_the_query_runs_never_quotes_a_value() {
+    let env = Env::new();
+    // Casting names to numbers fails on the first name; DataFusion's message would quote it.
+    let query = sample_query().replace("SELECT r.*,", "SELECT r.*, CAST(r.氏名 AS BIGINT) AS 数,");
+    let job = extracts_job(&env, "cast", &query, &sample_rules());
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    let names = sample_records();
+    let col = names[0].iter().position(|h| h == "氏名").unwrap();
+    for row in &names[1..50] {
+        for part in row[col].split('　') {
+            assert!(!r.stderr.contains(part), "a name reached the error: {}", r.stderr);
+        }
+    }
+}
+
+#[test]
+fn an_extract_with_a_broken_line_is_named_with_its_line() {
+    let env = Env::new();
+    let dir = repo().join("samples/multi_source");
+    let mut tax = std::fs::read(dir.join("tax.csv")).unwrap();
+    tax.extend_from_slice(b"100000001,1,2\r\n");
+    let lines = tax.iter().filter(|b| **b == b'\n').count();
+    std::fs::write(env.path("tax.csv"), &tax).unwrap();
+    let job = extracts_job(&env, "broken", &sample_query(), &sample_rules());
+    let text = std::fs::read_to_string(&job)
+        .unwrap()
+        .replace(&dir.join("tax.csv").display().to_string(), &env.path("tax.csv").display().to_string());
+    std::fs::write(&job, text).unwrap();
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stderr.contains("tax.csv") && r.stderr.contains(&format!("line {lines}")), "{}", r.stderr);
+}
+
+#[test]
+fn job_files_with_several_inputs_are_checked() {
+    let env = Env::new();
+    let csv = sample_csv();
+    let base = |body: &str| {
+        format!(
+            "version = 1\nname = \"j\"\n{body}\n[rules]\npath = \"{}\"\n[output]\ndir = \"out\"\n[audit]\nlog = \"audit.log\"\n",
+            sample_rules().display()
+        )
+    };
+    let input = |name: &str| format!("[[input]]\nname = \"{name}\"\npath = \"{}\"\n", csv.display());
+    for (body, expected) in [
+        (format!("{}{}", input("a"), input("b")), "several inputs need a `query`"),
+        (format!("query = \"SELECT * FROM a\"\n{}{}", input("a"), input("a")), "two inputs have this name"),
+        (format!("query = \"SELECT * FROM a\"\n{}", input("1x")), "must be a table name"),
+        (
+            format!("query = \"SELECT * FROM a\"\n[[input]]\npath = \"{}\"\n", csv.display()),
+            "every input needs a `name`",
+        ),
+        (
+            format!("query = \"SELECT * FROM a\"\n{}where = \"1 = 1\"\n", input("a")),
+            "`where` applies to a single input",
+        ),
+        (format!("query = \"  \"\n{}", input("a")), "empty SQL"),
+    ] {
+        let job = env.write("j.job.toml", &base(&body));
+        let r = env.tokumei(&["check", job.to_str().unwrap()]);
+        assert_eq!(r.code, 3, "{body}: {}", r.stderr);
+        assert!(r.stderr.contains(expected) && r.stderr.contains("j.job.toml:"), "{body}: {}", r.stderr);
+    }
+}
