@@ -200,7 +200,7 @@ pub fn run_job(
             Err(e) => fail(f.code, f.error.context(format!("(and its audit entry could not be written: {e})"))),
         }
     };
-    let opts = RunOptions { now_unix: clock.run_unix, progress };
+    let opts = RunOptions { now_unix: clock.run_unix, progress, threads: threads() };
     let prepared = match tokumei_engine::prepare(&job, clock.run_unix) {
         Ok(p) => p,
         Err(RunError { error, facts }) => return Err(audit_failure(&mut run_log, &facts, error.into())),
@@ -390,4 +390,9 @@ fn details(record: &mut Record, r: &tokumei_engine::report::Report) {
     if let Some(q) = &r.query {
         record.details.insert("query".into(), q.clone().into());
     }
+}
+
+/// Threads that transform rows: `TOKUMEI_THREADS` (a positive number), else one per core.
+fn threads() -> usize {
+    std::env::var("TOKUMEI_THREADS").ok().and_then(|t| t.trim().parse().ok()).unwrap_or(0)
 }

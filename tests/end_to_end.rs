@@ -489,3 +489,26 @@ fn beta_likeness_at_fixed_levels_names_what_it_would_suppress() {
     assert!(r.stderr.contains("suppressed for enhanced β-likeness of 要介護度, β=2:"), "{}", r.stderr);
     assert!(env.out_files().is_empty());
 }
+
+/// Rows are transformed on several threads; the release is the same, row for row, on one.
+#[test]
+fn the_release_does_not_depend_on_the_number_of_threads() {
+    let env = Env::new();
+    let key = env.path("pseudonym.key");
+    assert_eq!(env.tokumei(&["keygen", "--out", key.to_str().unwrap()]).code, 0);
+    let rules =
+        std::fs::read_to_string(sample_rules()).unwrap().replace("mode = \"anonymized\"", "mode = \"pseudonymized\"");
+    let rules = env.write("pseudo_rules.toml", &rules);
+    let extra = format!("[keys]\npseudonym_key_file = \"{}\"", key.display());
+    let input = write_rows(&env, "gen.csv", &generated_records(&env, 70_000, 9));
+    let job = env.job("threads", &input, &rules, &extra);
+    let mut releases = Vec::new();
+    for threads in ["1", "4"] {
+        let r = env.tokumei_with(&["run", job.to_str().unwrap()], &[("TOKUMEI_THREADS", threads)]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let t = read_parquet(&env.latest().join("resident_registry.parquet"));
+        assert!(t.rows.len() > 60_000);
+        releases.push((t.columns, t.rows));
+    }
+    assert!(releases[0] == releases[1], "one thread and four give different releases");
+}

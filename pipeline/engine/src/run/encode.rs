@@ -84,14 +84,23 @@ pub(super) fn encode(
     let mut first_rejection: Option<String> = None;
     let mut codes = vec![0u32; dicts.len()];
     let mut cells = vec![Cell::Null; spill_fields.len()];
+    // Columns transformed row by row without a dictionary (pseudonyms, kept values, masks):
+    // pure functions of their row, computed on every core before the rows are encoded in order.
+    let locals: Vec<usize> = (0..columns.len()).filter(|c| matches!(columns[*c].slot, Slot::Local(_))).collect();
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
     for batch in batches {
         let batch = batch?;
         let mut builders: Vec<ColumnBuilder> =
             spill_fields.iter().map(|f| ColumnBuilder::new(f.data_type(), batch.len())).collect();
+        let mut precomputed = transform_locals(&batch, columns, &locals, threads);
         let mut accepted = 0usize;
         for row in 0..batch.len() {
             rows_in += 1;
-            match transform_row(&batch, row, columns, dicts, &mut codes, &mut cells) {
+            let row_locals = precomputed.get_mut(row * locals.len()..(row + 1) * locals.len()).unwrap_or_default();
+            match transform_row(&batch, row, columns, dicts, &mut codes, &mut cells, row_locals) {
                 Ok(()) => {
                     for i in name_inputs.iter() {
                         if let Some(v) = batch.value(row, *i) {
@@ -248,6 +257,75 @@ fn residual(
 
 /// Transform one row into `codes` (dictionary columns) and `cells` (spilled columns).
 /// On a malformed value, returns the column index in `columns` and the reason.
+/// A value of `c` in `row`: the input value, or for a composite identifier its parts, in rule
+/// order, joined by a unit separator (in `joined`).
+fn value_of<'a>(batch: &'a RawBatch, row: usize, c: &OutColumn, joined: &'a mut String) -> Option<&'a str> {
+    let v = batch.value(row, c.input);
+    if c.extra.is_empty() {
+        return v;
+    }
+    let parts: Vec<Option<&str>> = std::iter::once(v).chain(c.extra.iter().map(|i| batch.value(row, *i))).collect();
+    if !parts.iter().any(Option::is_some) {
+        return v;
+    }
+    joined.clear();
+    for (k, p) in parts.iter().enumerate() {
+        if k > 0 {
+            joined.push('\u{1F}');
+        }
+        joined.push_str(p.map(str::trim).unwrap_or_default());
+    }
+    Some(joined.as_str())
+}
+
+/// The cells of the columns `locals` for every row of `batch`, row-major, computed on up to
+/// `threads` threads over contiguous row ranges. Each is a pure function of its row, so the
+/// result does not depend on the number of threads.
+fn transform_locals(
+    batch: &RawBatch,
+    columns: &[OutColumn],
+    locals: &[usize],
+    threads: usize,
+) -> Vec<Option<Result<Cell, crate::cell::Malformed>>> {
+    let rows = batch.len();
+    if locals.is_empty() || rows == 0 {
+        return Vec::new();
+    }
+    let run = |range: std::ops::Range<usize>| {
+        let mut out = Vec::with_capacity(range.len() * locals.len());
+        let mut joined = String::new();
+        for row in range {
+            for c in locals {
+                let c = &columns[*c];
+                out.push(Some(c.transform.apply(value_of(batch, row, c, &mut joined))));
+            }
+        }
+        out
+    };
+    // Below a few thousand rows a thread costs more than it saves.
+    let threads = threads.clamp(1, rows.div_ceil(4096));
+    if threads == 1 {
+        return run(0..rows);
+    }
+    let chunk = rows.div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> =
+            (0..threads).map(|t| scope.spawn(move || run(t * chunk..((t + 1) * chunk).min(rows)))).collect();
+        let mut out = Vec::with_capacity(rows * locals.len());
+        for p in parts {
+            match p.join() {
+                Ok(part) => out.extend(part),
+                // A thread that failed leaves every row to be computed again, in order.
+                Err(_) => return Vec::new(),
+            }
+        }
+        out
+    })
+}
+
+/// Encode one row: global columns through their dictionaries (cached by raw value), local
+/// columns from `precomputed` (in the order of the local columns). Stops at the first column
+/// whose value is malformed, in rule order.
 fn transform_row(
     batch: &RawBatch,
     row: usize,
@@ -255,27 +333,14 @@ fn transform_row(
     dicts: &mut [Dictionary],
     codes: &mut [u32],
     cells: &mut [Cell],
+    precomputed: &mut [Option<Result<Cell, crate::cell::Malformed>>],
 ) -> Result<(), (usize, crate::cell::Malformed)> {
     let mut joined = String::new();
+    let mut local = 0;
     for (ci, c) in columns.iter().enumerate() {
-        let mut v = batch.value(row, c.input);
-        if !c.extra.is_empty() {
-            // A composite identifier: its parts, in rule order, joined by a unit separator.
-            let parts: Vec<Option<&str>> =
-                std::iter::once(v).chain(c.extra.iter().map(|i| batch.value(row, *i))).collect();
-            if parts.iter().any(Option::is_some) {
-                joined.clear();
-                for (k, p) in parts.iter().enumerate() {
-                    if k > 0 {
-                        joined.push('\u{1F}');
-                    }
-                    joined.push_str(p.map(str::trim).unwrap_or_default());
-                }
-                v = Some(joined.as_str());
-            }
-        }
         match c.slot {
             Slot::Global(d) => {
+                let v = value_of(batch, row, c, &mut joined);
                 let dict = &mut dicts[d];
                 let cached = v.and_then(|raw| dict.cached(raw));
                 codes[d] = match cached {
@@ -290,7 +355,14 @@ fn transform_row(
                     }
                 };
             }
-            Slot::Local(j) => cells[j] = c.transform.apply(v).map_err(|m| (ci, m))?,
+            Slot::Local(j) => {
+                let result = precomputed.get_mut(local).and_then(Option::take);
+                local += 1;
+                cells[j] = match result {
+                    Some(r) => r.map_err(|m| (ci, m))?,
+                    None => c.transform.apply(value_of(batch, row, c, &mut joined)).map_err(|m| (ci, m))?,
+                };
+            }
         }
     }
     Ok(())

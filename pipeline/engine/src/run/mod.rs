@@ -31,6 +31,8 @@ pub struct RunOptions<'a> {
     pub now_unix: i64,
     /// Progress receiver.
     pub progress: &'a dyn Progress,
+    /// Threads that transform rows (0: one per core). The release does not depend on it.
+    pub threads: usize,
 }
 
 /// Where a run writes its release: files into `release_dir`, temporaries into `tmp_dir` (both
