@@ -18,14 +18,9 @@ pub struct Dictionary {
     pub values: Vec<Cell>,
     /// One code per accepted row.
     pub codes: Vec<u32>,
-    /// Raw input text -> code, so repeated raw values skip parsing and transforming.
-    raw: FxHashMap<Box<str>, u32>,
     /// One raw value per code (when a search needs the value's labels at other levels).
     pub representatives: Option<Vec<Option<Box<str>>>>,
 }
-
-/// Largest raw-value cache per column; beyond it values are transformed every time.
-const RAW_CACHE_LIMIT: usize = 1 << 20;
 
 impl Dictionary {
     /// A dictionary that keeps one raw value per code.
@@ -53,23 +48,6 @@ impl Dictionary {
         self.values.push(cell.clone());
         self.index.insert(cell, code);
         code
-    }
-
-    /// Cached code of a raw value.
-    pub fn cached(&self, raw: &str) -> Option<u32> {
-        self.raw.get(raw).copied()
-    }
-
-    /// Remember the code of a raw value.
-    pub fn remember(&mut self, raw: &str, code: u32) {
-        if self.raw.len() < RAW_CACHE_LIMIT {
-            self.raw.insert(raw.into(), code);
-        }
-    }
-
-    /// Drop the raw cache (it may hold identifying text) once ingest is over.
-    pub fn forget_raw(&mut self) {
-        self.raw = FxHashMap::default();
     }
 
     /// Replace every row's code and the values (local recoding: rows with one old code may get

@@ -43,6 +43,15 @@ impl NameSet {
             }
         }
     }
+
+    /// Add every name of `other`.
+    pub fn merge(&mut self, other: &NameSet) {
+        for w in &other.words {
+            if !self.words.contains(w) {
+                self.words.insert(w.clone());
+            }
+        }
+    }
 }
 
 fn word_ok(w: &str) -> bool {

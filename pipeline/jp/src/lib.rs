@@ -51,7 +51,12 @@ pub fn parse_int(s: &str) -> Result<i64, &'static str> {
 
 /// NFKC-normalise a value; ASCII input is returned borrowed without work.
 pub fn nfkc(value: &str) -> std::borrow::Cow<'_, str> {
-    if value.is_ascii() { std::borrow::Cow::Borrowed(value) } else { std::borrow::Cow::Owned(value.nfkc().collect()) }
+    use unicode_normalization::{IsNormalized, is_nfkc_quick};
+    if value.is_ascii() || is_nfkc_quick(value.chars()) == IsNormalized::Yes {
+        std::borrow::Cow::Borrowed(value)
+    } else {
+        std::borrow::Cow::Owned(value.nfkc().collect())
+    }
 }
 
 #[cfg(test)]

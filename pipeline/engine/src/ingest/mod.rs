@@ -20,10 +20,15 @@ pub const BATCH_ROWS: usize = 32 * 1024;
 
 /// A batch of input rows as text.
 pub enum RawBatch {
-    /// CSV records with the line each starts on.
+    /// CSV records, columnar: every field's text in one string, with the line each record
+    /// starts on.
     Csv {
-        /// Records.
-        records: Vec<csv::StringRecord>,
+        /// The fields' text (UTF-8, cut only at ASCII bytes), one after the other.
+        text: Vec<u8>,
+        /// Field `f` of record `r` is `text[bounds[r * fields + f]..bounds[r * fields + f + 1]]`.
+        bounds: Vec<u32>,
+        /// Fields per record.
+        fields: usize,
         /// Start line of each record.
         lines: Vec<u64>,
     },
@@ -40,7 +45,7 @@ impl RawBatch {
     /// Number of rows.
     pub fn len(&self) -> usize {
         match self {
-            RawBatch::Csv { records, .. } => records.len(),
+            RawBatch::Csv { lines, .. } => lines.len(),
             RawBatch::Arrow { columns, .. } => columns.first().map_or(0, |c| c.len()),
         }
     }
@@ -48,7 +53,14 @@ impl RawBatch {
     /// Value at (row, column); empty text is missing.
     pub fn value(&self, row: usize, col: usize) -> Option<&str> {
         let v = match self {
-            RawBatch::Csv { records, .. } => records[row].get(col),
+            RawBatch::Csv { text, bounds, fields, .. } => {
+                if col >= *fields {
+                    return None;
+                }
+                let i = row * fields + col;
+                let (a, b) = (*bounds.get(i)? as usize, *bounds.get(i + 1)? as usize);
+                std::str::from_utf8(text.get(a..b)?).ok()
+            }
             RawBatch::Arrow { columns, .. } => {
                 let c = &columns[col];
                 if c.is_null(row) { None } else { Some(c.value(row)) }
@@ -88,12 +100,20 @@ impl ReadStats {
     }
 }
 
+/// The rest of the work on a batch (decoding and parsing), run on any thread.
+pub type Task = Box<dyn FnOnce() -> Result<RawBatch, EngineError> + Send>;
+
 /// A stream of input batches.
 pub trait Source: Send {
     /// Column names in input order.
     fn header(&self) -> &[String];
     /// The next batch, `None` at the end.
     fn next_batch(&mut self) -> Result<Option<RawBatch>, EngineError>;
+    /// The next batch as a task that finishes it on any thread, `None` at the end. Tasks must
+    /// be finished in order only when their results are used in order.
+    fn next_task(&mut self) -> Result<Option<Task>, EngineError> {
+        Ok(self.next_batch()?.map(|b| Box::new(move || Ok(b)) as Task))
+    }
     /// Hash and progress of the bytes read.
     fn stats(&self) -> ReadStats;
     /// Total input size in bytes, if known.
@@ -106,29 +126,6 @@ pub trait Source: Send {
     fn inputs(&self) -> Vec<InputFacts> {
         Vec::new()
     }
-}
-
-/// Read `source` on its own thread, a few batches ahead of the consumer, so decoding and
-/// parsing overlap with transforming. Errors arrive in order, after the batches before them.
-pub fn read_ahead(mut source: Box<dyn Source>) -> std::sync::mpsc::Receiver<Result<RawBatch, EngineError>> {
-    let (tx, rx) = std::sync::mpsc::sync_channel(4);
-    std::thread::spawn(move || {
-        loop {
-            match source.next_batch() {
-                Ok(Some(b)) => {
-                    if tx.send(Ok(b)).is_err() {
-                        return; // the consumer stopped
-                    }
-                }
-                Ok(None) => return,
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                    return;
-                }
-            }
-        }
-    });
-    rx
 }
 
 /// The error for a first line that names none of the columns expected: most likely a file without

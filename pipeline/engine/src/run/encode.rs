@@ -37,7 +37,9 @@ pub(super) struct Encoded {
     pub ingest_ms: u64,
 }
 
-/// Read and transform every row.
+/// Read and transform every row. Batches are parsed and transformed on every core; their
+/// results are merged in input order, so the codes, the spill and every count are the same for
+/// any number of threads.
 pub(super) fn encode(
     mut layout: Layout,
     opts: &RunOptions,
@@ -50,12 +52,21 @@ pub(super) fn encode(
         job, plan, columns, dicts, spill_fields, identifier_inputs, name_inputs, row_ids_slot, checked, ..
     } = &mut layout;
     let (job, plan, columns) = (&*job, &*plan, &*columns);
-    let (identifier_inputs, name_inputs, checked) = (&*identifier_inputs, &*name_inputs, &*checked);
-    let row_ids_slot = *row_ids_slot;
     let spill_fields = &*spill_fields;
-    let mut name_set = crate::scrub::NameSet::default();
-    let spill_path = target.map(|t| t.tmp_dir.join("spill.arrow"));
     let file = ingest::source_file(job);
+    let cx = BatchContext {
+        file: &file,
+        plan,
+        columns,
+        spill_fields,
+        identifier_inputs,
+        name_inputs,
+        checked,
+        row_ids_slot: *row_ids_slot,
+        representatives: dicts.iter().map(|d| d.representatives.is_some()).collect(),
+        names: !name_inputs.is_empty(),
+    };
+    let spill_path = target.map(|t| t.tmp_dir.join("spill.arrow"));
 
     // Pass 1: ingest and transform; local columns go to the spill file.
     let spill_schema: SchemaRef = Arc::new(Schema::new(spill_fields.clone()));
@@ -70,114 +81,39 @@ pub(super) fn encode(
         _ => None,
     };
     let spill_err = |e: arrow::error::ArrowError| output_err(spill_path.as_deref().unwrap_or(file.as_path()), e);
-    let mut batch_lens: Vec<usize> = Vec::new();
     let stats = source.stats();
     let encoding_used = source.encoding();
     let inputs = source.inputs();
     opts.progress.stage("reading and transforming", source.size());
-    let batches = ingest::read_ahead(source);
-    let mut rows_in = 0u64;
-    let mut rejected = 0u64;
-    let mut rejected_by_column = vec![0u64; plan.columns.len()];
-    // (plan column, reason) -> rows: why rows were left out, never with a value.
-    let mut rejected_reasons: Vec<((usize, String), u64)> = Vec::new();
-    let mut first_rejection: Option<String> = None;
-    let mut codes = vec![0u32; dicts.len()];
-    let mut cells = vec![Cell::Null; spill_fields.len()];
-    // Columns transformed row by row without a dictionary (pseudonyms, kept values, masks):
-    // pure functions of their row, computed on every core before the rows are encoded in order.
-    let locals: Vec<usize> = (0..columns.len()).filter(|c| matches!(columns[*c].slot, Slot::Local(_))).collect();
     let threads = match opts.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
-    for batch in batches {
-        let batch = batch?;
-        let mut builders: Vec<ColumnBuilder> =
-            spill_fields.iter().map(|f| ColumnBuilder::new(f.data_type(), batch.len())).collect();
-        let mut precomputed = transform_locals(&batch, columns, &locals, threads);
-        let mut accepted = 0usize;
-        for row in 0..batch.len() {
-            rows_in += 1;
-            let row_locals = precomputed.get_mut(row * locals.len()..(row + 1) * locals.len()).unwrap_or_default();
-            match transform_row(&batch, row, columns, dicts, &mut codes, &mut cells, row_locals) {
-                Ok(()) => {
-                    for i in name_inputs.iter() {
-                        if let Some(v) = batch.value(row, *i) {
-                            name_set.add(v);
-                        }
-                    }
-                    if let Some(j) = row_ids_slot {
-                        let ids: Vec<&str> = identifier_inputs.iter().filter_map(|i| batch.value(row, *i)).collect();
-                        cells[j] = Cell::str(ids.join("\u{1F}").as_str());
-                    }
-                    if let Some(found) =
-                        residual(&batch, row, columns, checked, identifier_inputs, dicts, &codes, &cells)
-                    {
-                        let c = &plan.columns[columns[found.0].plan];
-                        let id = &plan
-                            .columns
-                            .iter()
-                            .find(|p| p.input_index == found.1)
-                            .map(|p| p.name.clone())
-                            .unwrap_or_default();
-                        return Err(EngineError::Privacy(format!(
-                            "{}: {}: column `{}` would release the value of identifier column `{id}` (the value is not shown)\n  hint: drop, mask or scrub `{}`, or check its role",
-                            file.display(),
-                            batch.location(row),
-                            c.name,
-                            c.name
-                        )));
-                    }
-                    for (d, code) in dicts.iter_mut().zip(&codes) {
-                        d.codes.push(*code);
-                    }
-                    for (b, cell) in builders.iter_mut().zip(cells.iter_mut()) {
-                        b.append(cell)?;
-                        *cell = Cell::Null;
-                    }
-                    accepted += 1;
-                }
-                Err((col, reason)) => {
-                    let c = &plan.columns[columns[col].plan];
-                    let err = EngineError::Malformed {
-                        file: file.clone(),
-                        location: batch.location(row),
-                        column: c.name.clone(),
-                        reason: reason.0.clone(),
-                    };
-                    match plan.on_malformed {
-                        OnMalformed::Error => return Err(err),
-                        OnMalformed::Reject { .. } => {
-                            rejected += 1;
-                            rejected_by_column[columns[col].plan] += 1;
-                            let key = (columns[col].plan, reason.0);
-                            match rejected_reasons.iter_mut().find(|(k, _)| *k == key) {
-                                Some((_, n)) => *n += 1,
-                                None => rejected_reasons.push((key, 1)),
-                            }
-                            first_rejection.get_or_insert_with(|| err.to_string());
-                        }
-                    }
-                }
-            }
-        }
+    let mut merged = Merged {
+        batch_lens: Vec::new(),
+        rows_in: 0,
+        rejected: 0,
+        rejected_by_column: vec![0u64; plan.columns.len()],
+        rejected_reasons: Vec::new(),
+        first_rejection: None,
+        name_set: crate::scrub::NameSet::default(),
+    };
+    let result = in_parallel(source, threads, &cx, |done| {
+        let done = done?;
+        merged.merge(&done, dicts);
         if let Some(w) = spill.as_mut() {
-            let arrays: Vec<ArrayRef> = builders.iter_mut().map(ColumnBuilder::finish).collect();
-            let rb =
-                RecordBatch::try_new(spill_schema.clone(), arrays).map_err(|e| EngineError::Internal(e.to_string()))?;
-            w.write(&rb).map_err(spill_err)?;
+            w.write(&done.spill).map_err(spill_err)?;
         }
-        batch_lens.push(accepted);
         opts.progress.set(stats.bytes());
-    }
+        Ok(())
+    });
+    result?;
     opts.progress.finish();
     if let Some(mut w) = spill.take() {
         w.finish().map_err(spill_err)?;
     }
-    for d in dicts.iter_mut() {
-        d.forget_raw();
-    }
+    let Merged { batch_lens, rows_in, rejected, rejected_by_column, rejected_reasons, first_rejection, name_set } =
+        merged;
     facts.input_sha256 = Some(stats.sha256());
     if let OnMalformed::Reject { max_rejected } = plan.on_malformed
         && rejected as f64 > max_rejected * rows_in as f64
@@ -214,6 +150,283 @@ pub(super) fn encode(
     })
 }
 
+/// What every batch is transformed with.
+struct BatchContext<'a> {
+    file: &'a std::path::Path,
+    plan: &'a tokumei_rules::Plan,
+    columns: &'a [OutColumn],
+    spill_fields: &'a [arrow::datatypes::Field],
+    identifier_inputs: &'a [usize],
+    name_inputs: &'a [usize],
+    checked: &'a [usize],
+    row_ids_slot: Option<usize>,
+    /// Whether dictionary `d` keeps a raw value per code.
+    representatives: Vec<bool>,
+    names: bool,
+}
+
+/// One batch transformed, before its rows are merged in order.
+struct Done {
+    rows_in: u64,
+    accepted: usize,
+    /// Per dictionary: the batch's distinct cells in order of first row, the first raw value of
+    /// each (when the dictionary keeps them), and each accepted row's index into them.
+    parts: Vec<DictPart>,
+    spill: RecordBatch,
+    rejected_by_column: Vec<(usize, u64)>,
+    rejected_reasons: Vec<((usize, String), u64)>,
+    first_rejection: Option<String>,
+    names: crate::scrub::NameSet,
+}
+
+#[derive(Default)]
+struct DictPart {
+    cells: Vec<Cell>,
+    raws: Vec<Option<Box<str>>>,
+    rows: Vec<u32>,
+}
+
+/// Pass 1's totals, merged batch by batch in input order.
+struct Merged {
+    batch_lens: Vec<usize>,
+    rows_in: u64,
+    rejected: u64,
+    rejected_by_column: Vec<u64>,
+    rejected_reasons: Vec<((usize, String), u64)>,
+    first_rejection: Option<String>,
+    name_set: crate::scrub::NameSet,
+}
+
+impl Merged {
+    fn merge(&mut self, done: &Done, dicts: &mut [Dictionary]) {
+        for (d, part) in dicts.iter_mut().zip(&done.parts) {
+            let codes: Vec<u32> =
+                part.cells.iter().zip(&part.raws).map(|(c, r)| d.intern_raw(c.clone(), r.as_deref())).collect();
+            d.codes.extend(part.rows.iter().map(|i| codes[*i as usize]));
+        }
+        self.rows_in += done.rows_in;
+        self.batch_lens.push(done.accepted);
+        let rejected: u64 = done.rejected_by_column.iter().map(|(_, n)| n).sum();
+        self.rejected += rejected;
+        for (c, n) in &done.rejected_by_column {
+            self.rejected_by_column[*c] += n;
+        }
+        for (key, n) in &done.rejected_reasons {
+            match self.rejected_reasons.iter_mut().find(|(k, _)| k == key) {
+                Some((_, m)) => *m += n,
+                None => self.rejected_reasons.push((key.clone(), *n)),
+            }
+        }
+        if self.first_rejection.is_none() {
+            self.first_rejection.clone_from(&done.first_rejection);
+        }
+        self.name_set.merge(&done.names);
+    }
+}
+
+/// Per worker and dictionary: raw value -> a worker-wide id of its transformed cell, so a value
+/// seen before is not parsed and transformed again.
+#[derive(Default)]
+struct WorkerDict {
+    raw: rustc_hash::FxHashMap<Box<str>, u32>,
+    /// Cache look-ups and hits: a column whose values rarely repeat (addresses) stops caching.
+    lookups: u64,
+    hits: u64,
+    missing: Option<u32>,
+    cells: Vec<Result<Cell, crate::cell::Malformed>>,
+    index: rustc_hash::FxHashMap<Cell, u32>,
+    /// Worker id -> index in the current batch's part (`u32::MAX`: not in it yet).
+    in_batch: Vec<u32>,
+}
+
+/// Largest raw-value cache per worker and dictionary; beyond it values are transformed every
+/// time. Dropped, with any identifying text in it, when pass 1 ends.
+const WORKER_CACHE_LIMIT: usize = 1 << 18;
+
+/// Look-ups before a cache that hits fewer than one in four times is given up.
+const CACHE_TRIAL: u64 = 1 << 15;
+
+impl WorkerDict {
+    /// The worker id of `raw`'s transformed cell.
+    fn id(&mut self, raw: Option<&str>, c: &OutColumn) -> u32 {
+        let caching = self.lookups < CACHE_TRIAL || self.hits * 4 >= self.lookups;
+        if !caching && !self.raw.is_empty() {
+            self.raw = Default::default(); // values that rarely repeat: free the cache
+        }
+        let cached = match raw {
+            None => self.missing,
+            Some(r) if caching => {
+                self.lookups += 1;
+                self.raw.get(r).copied()
+            }
+            Some(_) => None,
+        };
+        if let Some(id) = cached {
+            self.hits += u64::from(raw.is_some());
+            return id;
+        }
+        let result = c.transform.apply(raw);
+        let id = match &result {
+            Ok(cell) => match self.index.get(cell) {
+                Some(id) => *id,
+                None => {
+                    let id = self.cells.len() as u32;
+                    self.index.insert(cell.clone(), id);
+                    self.cells.push(result);
+                    self.in_batch.push(u32::MAX);
+                    id
+                }
+            },
+            Err(_) => {
+                self.cells.push(result);
+                self.in_batch.push(u32::MAX);
+                (self.cells.len() - 1) as u32
+            }
+        };
+        match raw {
+            None => self.missing = Some(id),
+            Some(r) if caching && self.raw.len() < WORKER_CACHE_LIMIT => {
+                self.raw.insert(r.into(), id);
+            }
+            Some(_) => {}
+        }
+        id
+    }
+}
+
+/// Transform one batch: every row's cells, the residual scan, rejections; rows are accepted or
+/// rejected exactly as one thread going row by row would.
+fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict]) -> Result<Done, EngineError> {
+    let (columns, plan) = (cx.columns, cx.plan);
+    let mut builders: Vec<ColumnBuilder> =
+        cx.spill_fields.iter().map(|f| ColumnBuilder::new(f.data_type(), batch.len())).collect();
+    let mut parts: Vec<DictPart> = (0..worker.len()).map(|_| DictPart::default()).collect();
+    let mut ids = vec![0u32; worker.len()];
+    let mut cells = vec![Cell::Null; cx.spill_fields.len()];
+    let mut names = crate::scrub::NameSet::default();
+    let mut joined = String::new();
+    let mut accepted = 0usize;
+    let mut rejected_by_column: Vec<(usize, u64)> = Vec::new();
+    let mut rejected_reasons: Vec<((usize, String), u64)> = Vec::new();
+    let mut first_rejection = None;
+    let mut part_ids: Vec<Vec<u32>> = vec![Vec::new(); worker.len()];
+    // The column of each dictionary.
+    let mut globals: Vec<Option<&OutColumn>> = vec![None; worker.len()];
+    for c in columns {
+        if let Slot::Global(d) = c.slot {
+            globals[d] = Some(c);
+        }
+    }
+    for row in 0..batch.len() {
+        match transform_row(batch, row, columns, worker, &mut ids, &mut cells, &mut joined) {
+            Ok(()) => {
+                if cx.names {
+                    for i in cx.name_inputs {
+                        if let Some(v) = batch.value(row, *i) {
+                            names.add(v);
+                        }
+                    }
+                }
+                if let Some(j) = cx.row_ids_slot {
+                    let ids: Vec<&str> = cx.identifier_inputs.iter().filter_map(|i| batch.value(row, *i)).collect();
+                    cells[j] = Cell::str(ids.join("\u{1F}").as_str());
+                }
+                if let Some(found) =
+                    residual(batch, row, columns, cx.checked, cx.identifier_inputs, worker, &ids, &cells)
+                {
+                    let c = &plan.columns[columns[found.0].plan];
+                    let id = &plan
+                        .columns
+                        .iter()
+                        .find(|p| p.input_index == found.1)
+                        .map(|p| p.name.clone())
+                        .unwrap_or_default();
+                    return Err(EngineError::Privacy(format!(
+                        "{}: {}: column `{}` would release the value of identifier column `{id}` (the value is not shown)\n  hint: drop, mask or scrub `{}`, or check its role",
+                        cx.file.display(),
+                        batch.location(row),
+                        c.name,
+                        c.name
+                    )));
+                }
+                for (d, ((w, part), id)) in worker.iter_mut().zip(parts.iter_mut()).zip(&ids).enumerate() {
+                    let id = *id as usize;
+                    if w.in_batch[id] == u32::MAX {
+                        w.in_batch[id] = part.cells.len() as u32;
+                        let cell =
+                            w.cells[id].as_ref().map_err(|_| EngineError::Internal("malformed cell kept".into()))?;
+                        part.cells.push(cell.clone());
+                        part_ids[d].push(id as u32);
+                        // The dictionary's representative of a new cell: its first raw value.
+                        let raw = match (cx.representatives[d], globals[d]) {
+                            (true, Some(c)) => value_of(batch, row, c, &mut joined).map(Box::<str>::from),
+                            _ => None,
+                        };
+                        part.raws.push(raw);
+                    }
+                    part.rows.push(w.in_batch[id]);
+                }
+                for (b, cell) in builders.iter_mut().zip(cells.iter_mut()) {
+                    b.append(cell)?;
+                    *cell = Cell::Null;
+                }
+                accepted += 1;
+            }
+            Err((col, reason)) => {
+                let c = &plan.columns[columns[col].plan];
+                let err = EngineError::Malformed {
+                    file: cx.file.to_path_buf(),
+                    location: batch.location(row),
+                    column: c.name.clone(),
+                    reason: reason.0.clone(),
+                };
+                match plan.on_malformed {
+                    OnMalformed::Error => return Err(err),
+                    OnMalformed::Reject { .. } => {
+                        let plan_col = columns[col].plan;
+                        match rejected_by_column.iter_mut().find(|(k, _)| *k == plan_col) {
+                            Some((_, n)) => *n += 1,
+                            None => rejected_by_column.push((plan_col, 1)),
+                        }
+                        let key = (plan_col, reason.0);
+                        match rejected_reasons.iter_mut().find(|(k, _)| *k == key) {
+                            Some((_, n)) => *n += 1,
+                            None => rejected_reasons.push((key, 1)),
+                        }
+                        first_rejection.get_or_insert_with(|| err.to_string());
+                    }
+                }
+                for cell in cells.iter_mut() {
+                    *cell = Cell::Null;
+                }
+            }
+        }
+    }
+    // The worker's marks cleared for the next batch.
+    for (w, ids) in worker.iter_mut().zip(&part_ids) {
+        for id in ids {
+            w.in_batch[*id as usize] = u32::MAX;
+        }
+    }
+    let arrays: Vec<ArrayRef> = builders.iter_mut().map(ColumnBuilder::finish).collect();
+    let spill = RecordBatch::try_new_with_options(
+        Arc::new(Schema::new(cx.spill_fields.to_vec())),
+        arrays,
+        &arrow::array::RecordBatchOptions::new().with_row_count(Some(accepted)),
+    )
+    .map_err(|e| EngineError::Internal(e.to_string()))?;
+    Ok(Done {
+        rows_in: batch.len() as u64,
+        accepted,
+        parts,
+        spill,
+        rejected_by_column,
+        rejected_reasons,
+        first_rejection,
+        names,
+    })
+}
+
 /// The residual scan of pass 1: whether a kept or masked text cell of the row holds one of the
 /// row's identifier values (of at least 4 characters). Returns (index in `columns`, input column
 /// of the identifier).
@@ -224,8 +437,8 @@ fn residual(
     columns: &[OutColumn],
     checked: &[usize],
     identifiers: &[usize],
-    dicts: &[Dictionary],
-    codes: &[u32],
+    worker: &[WorkerDict],
+    ids: &[u32],
     cells: &[Cell],
 ) -> Option<(usize, usize)> {
     if checked.is_empty() {
@@ -240,7 +453,10 @@ fn residual(
         let mut long_enough: Option<bool> = None;
         for &ci in checked {
             let cell = match columns[ci].slot {
-                Slot::Global(d) => &dicts[d].values[codes[d] as usize],
+                Slot::Global(d) => match &worker[d].cells[ids[d] as usize] {
+                    Ok(cell) => cell,
+                    Err(_) => continue,
+                },
                 Slot::Local(j) => &cells[j],
             };
             let Cell::Str(text) = cell else { continue };
@@ -278,92 +494,112 @@ fn value_of<'a>(batch: &'a RawBatch, row: usize, c: &OutColumn, joined: &'a mut 
     Some(joined.as_str())
 }
 
-/// The cells of the columns `locals` for every row of `batch`, row-major, computed on up to
-/// `threads` threads over contiguous row ranges. Each is a pure function of its row, so the
-/// result does not depend on the number of threads.
-fn transform_locals(
-    batch: &RawBatch,
-    columns: &[OutColumn],
-    locals: &[usize],
-    threads: usize,
-) -> Vec<Option<Result<Cell, crate::cell::Malformed>>> {
-    let rows = batch.len();
-    if locals.is_empty() || rows == 0 {
-        return Vec::new();
-    }
-    let run = |range: std::ops::Range<usize>| {
-        let mut out = Vec::with_capacity(range.len() * locals.len());
-        let mut joined = String::new();
-        for row in range {
-            for c in locals {
-                let c = &columns[*c];
-                out.push(Some(c.transform.apply(value_of(batch, row, c, &mut joined))));
-            }
-        }
-        out
-    };
-    // Below a few thousand rows a thread costs more than it saves.
-    let threads = threads.clamp(1, rows.div_ceil(4096));
-    if threads == 1 {
-        return run(0..rows);
-    }
-    let chunk = rows.div_ceil(threads);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> =
-            (0..threads).map(|t| scope.spawn(move || run(t * chunk..((t + 1) * chunk).min(rows)))).collect();
-        let mut out = Vec::with_capacity(rows * locals.len());
-        for p in parts {
-            match p.join() {
-                Ok(part) => out.extend(part),
-                // A thread that failed leaves every row to be computed again, in order.
-                Err(_) => return Vec::new(),
-            }
-        }
-        out
-    })
-}
-
-/// Encode one row: global columns through their dictionaries (cached by raw value), local
-/// columns from `precomputed` (in the order of the local columns). Stops at the first column
-/// whose value is malformed, in rule order.
+/// Transform one row into `ids` (dictionary columns, worker ids) and `cells` (spilled columns).
+/// Stops at the first column whose value is malformed, in rule order, and returns its index in
+/// `columns` and the reason.
 fn transform_row(
     batch: &RawBatch,
     row: usize,
     columns: &[OutColumn],
-    dicts: &mut [Dictionary],
-    codes: &mut [u32],
+    worker: &mut [WorkerDict],
+    ids: &mut [u32],
     cells: &mut [Cell],
-    precomputed: &mut [Option<Result<Cell, crate::cell::Malformed>>],
+    joined: &mut String,
 ) -> Result<(), (usize, crate::cell::Malformed)> {
-    let mut joined = String::new();
-    let mut local = 0;
     for (ci, c) in columns.iter().enumerate() {
         match c.slot {
             Slot::Global(d) => {
-                let v = value_of(batch, row, c, &mut joined);
-                let dict = &mut dicts[d];
-                let cached = v.and_then(|raw| dict.cached(raw));
-                codes[d] = match cached {
-                    Some(code) => code,
-                    None => {
-                        let cell = c.transform.apply(v).map_err(|m| (ci, m))?;
-                        let code = dict.intern_raw(cell, v);
-                        if let Some(raw) = v {
-                            dict.remember(raw, code);
-                        }
-                        code
-                    }
-                };
+                let v = value_of(batch, row, c, joined);
+                let w = &mut worker[d];
+                let id = w.id(v, c);
+                if let Err(m) = &w.cells[id as usize] {
+                    return Err((ci, m.clone()));
+                }
+                ids[d] = id;
             }
             Slot::Local(j) => {
-                let result = precomputed.get_mut(local).and_then(Option::take);
-                local += 1;
-                cells[j] = match result {
-                    Some(r) => r.map_err(|m| (ci, m))?,
-                    None => c.transform.apply(value_of(batch, row, c, &mut joined)).map_err(|m| (ci, m))?,
-                };
+                cells[j] = c.transform.apply(value_of(batch, row, c, joined)).map_err(|m| (ci, m))?;
             }
         }
     }
     Ok(())
+}
+
+/// Run `source` through `threads` workers: one thread cuts the input into tasks, the workers
+/// finish (parse) and transform them, and `merge` gets the results on this thread in input
+/// order. At most a few batches per worker are in flight, so memory stays bounded. The first
+/// error in input order ends the run.
+fn in_parallel(
+    mut source: Box<dyn ingest::Source>,
+    threads: usize,
+    cx: &BatchContext,
+    mut merge: impl FnMut(Result<Done, EngineError>) -> Result<(), EngineError>,
+) -> Result<(), EngineError> {
+    use std::sync::mpsc::{Receiver, sync_channel};
+    let threads = threads.max(1);
+    let in_flight = threads * 2 + 2;
+    let dicts = cx.representatives.len();
+    let (task_tx, task_rx) = sync_channel::<(u64, ingest::Task)>(threads);
+    let task_rx = std::sync::Mutex::new(task_rx);
+    std::thread::scope(|scope| {
+        let (done_tx, done_rx) = sync_channel::<(u64, Result<Done, EngineError>)>(in_flight);
+        // A token per batch in flight: the reader takes one before each task, the merge gives it
+        // back once the batch is merged.
+        let (token_tx, token_rx) = sync_channel::<()>(in_flight);
+        for _ in 0..in_flight {
+            let _ = token_tx.send(());
+        }
+        let reader_done = done_tx.clone();
+        scope.spawn(move || {
+            let mut seq = 0u64;
+            while token_rx.recv().is_ok() {
+                match source.next_task() {
+                    Ok(Some(task)) => {
+                        if task_tx.send((seq, task)).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(None) => return,
+                    Err(e) => {
+                        let _ = reader_done.send((seq, Err(e)));
+                        return;
+                    }
+                }
+                seq += 1;
+            }
+        });
+        let task_rx = &task_rx;
+        for _ in 0..threads {
+            let done_tx = done_tx.clone();
+            scope.spawn(move || {
+                let mut worker: Vec<WorkerDict> = (0..dicts).map(|_| WorkerDict::default()).collect();
+                loop {
+                    let next = task_rx
+                        .lock()
+                        .map_err(|_| ())
+                        .and_then(|rx: std::sync::MutexGuard<Receiver<_>>| rx.recv().map_err(|_| ()));
+                    let Ok((seq, task)) = next else { return };
+                    let result = task().and_then(|batch| transform_batch(&batch, cx, &mut worker));
+                    if done_tx.send((seq, result)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        let mut pending = std::collections::BTreeMap::new();
+        let mut next = 0u64;
+        for (seq, result) in done_rx.iter() {
+            pending.insert(seq, result);
+            while let Some(result) = pending.remove(&next) {
+                merge(result)?;
+                next += 1;
+                let _ = token_tx.send(());
+            }
+        }
+        if !pending.is_empty() {
+            return Err(EngineError::Internal("a batch of the input was lost".into()));
+        }
+        Ok(())
+    })
 }

@@ -154,6 +154,10 @@ pub(super) fn stage(
         plan.shuffle,
         rows_out as usize,
         opts.progress,
+        match opts.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        },
     )?;
     let types: Vec<DataType> = out_schema.fields().iter().map(|f| f.data_type().clone()).collect();
     let gens: Vec<Option<&crate::transform::Generalize>> =
@@ -237,18 +241,41 @@ fn write_parquet(
     shuffle: bool,
     rows_out: usize,
     progress: &dyn Progress,
+    threads: usize,
 ) -> Result<(), EngineError> {
-    let mut writer = parquet_writer(path, out_schema.clone(), metadata)?;
+    let mut writer = parquet_writer(path, out_schema.clone(), metadata, threads)?;
+    progress.stage("writing Parquet", Some(enc.keep.len() as u64));
+    // Each dictionary's values as one array (suppressed values null), taken by code per batch.
+    let mut dict_values: Vec<ArrayRef> = Vec::with_capacity(enc.dicts.len());
+    for c in enc.columns {
+        if let Slot::Global(d) = c.slot {
+            let mut b = ColumnBuilder::new(&c.transform.output_type(), enc.dicts[d].values.len());
+            for (v, nulled) in enc.dicts[d].values.iter().zip(&enc.nulled[d]) {
+                b.append(if *nulled { &Cell::Null } else { v })?;
+            }
+            if dict_values.len() != d {
+                return Err(EngineError::Internal("dictionaries out of order".into()));
+            }
+            dict_values.push(b.finish());
+        }
+    }
+    let spill_path = tmp_dir.join("spill.arrow");
+    let spill_size = if enc.spilled { std::fs::metadata(&spill_path).map_or(u64::MAX, |m| m.len()) } else { 0 };
+    if spill_size <= SPILL_IN_MEMORY {
+        write_in_memory(&mut writer, &out_schema, enc, &dict_values, tally, &spill_path, shuffle, progress)?;
+        writer.close()?;
+        let _ = std::fs::remove_file(&spill_path);
+        progress.finish();
+        return Ok(());
+    }
     // Shuffled output: rows go to random buckets on disk, then each bucket is permuted in memory.
     let mut shuffler = if shuffle { Some(Shuffler::new(tmp_dir, &out_schema, rows_out)?) } else { None };
     let mut spill_reader = if !enc.spilled {
         None
     } else {
-        let p = tmp_dir.join("spill.arrow");
-        let f = File::open(&p).map_err(|e| output_err(&p, e))?;
-        Some(FileReader::try_new(BufReader::with_capacity(1 << 20, f), None).map_err(|e| output_err(&p, e))?)
+        let f = File::open(&spill_path).map_err(|e| output_err(&spill_path, e))?;
+        Some(FileReader::try_new(BufReader::with_capacity(1 << 20, f), None).map_err(|e| output_err(&spill_path, e))?)
     };
-    progress.stage("writing Parquet", Some(enc.keep.len() as u64));
     let mut bound_cache: Vec<rustc_hash::FxHashMap<String, Option<Bounds>>> =
         vec![Default::default(); enc.columns.len()];
     let mut start = 0usize;
@@ -284,14 +311,15 @@ fn write_parquet(
                     }
                 }
                 Slot::Global(d) => {
-                    let mut b = ColumnBuilder::new(&c.transform.output_type(), kept);
-                    for (code, k) in enc.dicts[d].codes[start..start + len].iter().zip(keep) {
-                        if *k {
-                            let code = *code as usize;
-                            b.append(if enc.nulled[d][code] { &Cell::Null } else { &enc.dicts[d].values[code] })?;
-                        }
-                    }
-                    arrays.push(b.finish());
+                    let codes: arrow::array::UInt32Array = enc.dicts[d].codes[start..start + len]
+                        .iter()
+                        .zip(keep)
+                        .filter(|(_, k)| **k)
+                        .map(|(code, _)| *code)
+                        .collect();
+                    let col = arrow::compute::take(&dict_values[d], &codes, None)
+                        .map_err(|e| EngineError::Internal(e.to_string()))?;
+                    arrays.push(col);
                 }
             }
             if let (Some(kind), Some(g)) = (enc.bounds[ci], c.transform.generalizer()) {
@@ -313,7 +341,7 @@ fn write_parquet(
         if rb.num_rows() > 0 {
             match shuffler.as_mut() {
                 Some(sh) => sh.scatter(&rb)?,
-                None => writer.write(&rb).map_err(|e| output_err(path, e))?,
+                None => writer.write(&rb)?,
             }
         }
         start += len;
@@ -322,10 +350,115 @@ fn write_parquet(
     if let Some(sh) = shuffler.take() {
         sh.gather(&mut writer, &out_schema)?;
     }
-    writer.close().map_err(|e| output_err(path, e))?;
+    writer.close()?;
     drop(spill_reader);
     let _ = std::fs::remove_file(tmp_dir.join("spill.arrow"));
     progress.finish();
+    Ok(())
+}
+
+/// Spill files up to this size are read into memory, so pass 2 takes rows in a random order
+/// straight from it instead of shuffling through bucket files.
+const SPILL_IN_MEMORY: u64 = 256 << 20;
+
+/// Rows per written batch.
+const WRITE_ROWS: usize = 64 * 1024;
+
+/// Pass 2 with the spill in memory: the kept rows' numbers are permuted (when shuffling) and
+/// each written batch takes its rows by number: dictionary columns and their bounds by code,
+/// spilled columns from the spill's batches.
+#[allow(clippy::too_many_arguments)]
+fn write_in_memory(
+    writer: &mut crate::output::ParquetOut,
+    out_schema: &SchemaRef,
+    enc: &WriteSpec,
+    dict_values: &[ArrayRef],
+    tally: &mut Tally,
+    spill_path: &std::path::Path,
+    shuffle: bool,
+    progress: &dyn Progress,
+) -> Result<(), EngineError> {
+    use arrow::array::UInt32Array;
+    let internal = |e: arrow::error::ArrowError| EngineError::Internal(e.to_string());
+    let spill: Vec<RecordBatch> = if enc.spilled {
+        let f = File::open(spill_path).map_err(|e| output_err(spill_path, e))?;
+        let reader =
+            FileReader::try_new(BufReader::with_capacity(1 << 20, f), None).map_err(|e| output_err(spill_path, e))?;
+        reader.collect::<Result<_, _>>().map_err(|e| output_err(spill_path, e))?
+    } else {
+        Vec::new()
+    };
+    // Accepted row number -> (spill batch, row in it).
+    let mut place: Vec<(u32, u32)> = Vec::with_capacity(enc.keep.len());
+    for (b, &len) in enc.batch_lens.iter().enumerate() {
+        place.extend((0..len as u32).map(|r| (b as u32, r)));
+    }
+    if place.len() != enc.keep.len() {
+        return Err(EngineError::Internal("spill and rows disagree".into()));
+    }
+    let mut kept: Vec<u32> = (0..enc.keep.len() as u32).filter(|i| enc.keep[*i as usize]).collect();
+    if shuffle {
+        use rand::seq::SliceRandom;
+        kept.shuffle(&mut rand::rng());
+    }
+    // Bounds of each dictionary value, taken by code like the labels.
+    let mut dict_bounds: Vec<Option<(ArrayRef, ArrayRef)>> = vec![None; dict_values.len()];
+    for (ci, c) in enc.columns.iter().enumerate() {
+        if let (&Slot::Global(d), Some(kind), Some(g)) = (&c.slot, enc.bounds[ci], c.transform.generalizer()) {
+            let mut cache = Default::default();
+            dict_bounds[d] = Some(bound_arrays(&dict_values[d], kind, g, &mut cache)?);
+        }
+    }
+    let mut bound_cache: Vec<rustc_hash::FxHashMap<String, Option<Bounds>>> =
+        vec![Default::default(); enc.columns.len()];
+    let mut written = 0u64;
+    for rows in kept.chunks(WRITE_ROWS) {
+        let spill_idx: Vec<(usize, usize)> =
+            rows.iter().map(|r| place[*r as usize]).map(|(b, i)| (b as usize, i as usize)).collect();
+        let taken = |j: usize| -> Result<ArrayRef, EngineError> {
+            let parts: Vec<&dyn arrow::array::Array> = spill.iter().map(|b| b.column(j).as_ref()).collect();
+            arrow::compute::interleave(&parts, &spill_idx).map_err(internal)
+        };
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(out_schema.fields().len());
+        for (ci, c) in enc.columns.iter().enumerate() {
+            match c.slot {
+                Slot::Local(j) => {
+                    let col = taken(j)?;
+                    match (c.transform.is_scrub(), enc.scrubber, enc.row_ids) {
+                        (true, Some(scrubber), Some(r)) => {
+                            arrays.push(scrub_array(&col, &taken(r)?, scrubber, tally.scrubbed(ci))?);
+                        }
+                        _ => arrays.push(col),
+                    }
+                    if let (Some(kind), Some(g)) = (enc.bounds[ci], c.transform.generalizer()) {
+                        let labels = arrays.last().expect("just pushed").clone();
+                        let (lo, hi) = bound_arrays(&labels, kind, g, &mut bound_cache[ci])?;
+                        arrays.push(lo);
+                        arrays.push(hi);
+                    }
+                }
+                Slot::Global(d) => {
+                    let codes: UInt32Array = rows.iter().map(|r| enc.dicts[d].codes[*r as usize]).collect();
+                    arrays.push(arrow::compute::take(&dict_values[d], &codes, None).map_err(internal)?);
+                    if let (Some(_), Some((lo, hi))) = (enc.bounds[ci], &dict_bounds[d]) {
+                        arrays.push(arrow::compute::take(lo, &codes, None).map_err(internal)?);
+                        arrays.push(arrow::compute::take(hi, &codes, None).map_err(internal)?);
+                    }
+                }
+            }
+        }
+        let ids: Vec<u32> = rows.iter().map(|r| enc.class_of_row[*r as usize]).collect();
+        tally.add(&arrays, &ids);
+        let rb = RecordBatch::try_new_with_options(
+            out_schema.clone(),
+            arrays,
+            &RecordBatchOptions::new().with_row_count(Some(rows.len())),
+        )
+        .map_err(internal)?;
+        writer.write(&rb)?;
+        written += rows.len() as u64;
+        progress.set(written);
+    }
     Ok(())
 }
 

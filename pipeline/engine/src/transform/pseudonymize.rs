@@ -40,8 +40,9 @@ impl ColumnTransform for Pseudonymize {
         let mut mac = self.keyed.clone();
         mac.update(v.trim().as_bytes());
         let digest = mac.finalize().into_bytes();
-        let mut hex = hex::encode(digest);
-        hex.truncate(self.length);
-        Ok(Cell::str(hex))
+        let mut hex = [0u8; 64];
+        hex::encode_to_slice(digest, &mut hex).map_err(|_| Malformed::new("internal: digest length"))?;
+        let text = std::str::from_utf8(&hex[..self.length.min(64)]).map_err(|_| Malformed::new("internal: hex"))?;
+        Ok(Cell::str(text))
     }
 }
