@@ -200,7 +200,8 @@ pub fn run_job(
             Err(e) => fail(f.code, f.error.context(format!("(and its audit entry could not be written: {e})"))),
         }
     };
-    let opts = RunOptions { now_unix: clock.run_unix, progress, threads: threads() };
+    let spill_memory = std::env::var("TOKUMEI_SPILL_MEMORY").ok().and_then(|t| t.trim().parse().ok());
+    let opts = RunOptions { now_unix: clock.run_unix, progress, threads: threads(), spill_memory };
     let prepared = match tokumei_engine::prepare(&job, clock.run_unix) {
         Ok(p) => p,
         Err(RunError { error, facts }) => return Err(audit_failure(&mut run_log, &facts, error.into())),

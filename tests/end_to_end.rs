@@ -503,12 +503,15 @@ fn the_release_does_not_depend_on_the_number_of_threads() {
     let input = write_rows(&env, "gen.csv", &generated_records(&env, 70_000, 9));
     let job = env.job("threads", &input, &rules, &extra);
     let mut releases = Vec::new();
-    for threads in ["1", "4"] {
-        let r = env.tokumei_with(&["run", job.to_str().unwrap()], &[("TOKUMEI_THREADS", threads)]);
+    // One thread, four, and two with pass 2 streaming the spill instead of holding it.
+    for (threads, spill) in [("1", "268435456"), ("4", "268435456"), ("2", "0")] {
+        let vars = [("TOKUMEI_THREADS", threads), ("TOKUMEI_SPILL_MEMORY", spill)];
+        let r = env.tokumei_with(&["run", job.to_str().unwrap()], &vars);
         assert_eq!(r.code, 0, "{}", r.stderr);
         let t = read_parquet(&env.latest().join("resident_registry.parquet"));
         assert!(t.rows.len() > 60_000);
         releases.push((t.columns, t.rows));
     }
     assert!(releases[0] == releases[1], "one thread and four give different releases");
+    assert!(releases[0] == releases[2], "a streamed pass 2 gives another release than one in memory");
 }

@@ -33,6 +33,9 @@ pub struct RunOptions<'a> {
     pub progress: &'a dyn Progress,
     /// Threads that transform rows (0: one per core). The release does not depend on it.
     pub threads: usize,
+    /// Largest spill (bytes) that pass 2 holds in memory rather than shuffling through bucket
+    /// files (`None`: 256 MiB). The release does not depend on it.
+    pub spill_memory: Option<u64>,
 }
 
 /// Where a run writes its release: files into `release_dir`, temporaries into `tmp_dir` (both

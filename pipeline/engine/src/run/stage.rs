@@ -158,6 +158,7 @@ pub(super) fn stage(
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         },
+        opts.spill_memory.unwrap_or(SPILL_IN_MEMORY),
     )?;
     let types: Vec<DataType> = out_schema.fields().iter().map(|f| f.data_type().clone()).collect();
     let gens: Vec<Option<&crate::transform::Generalize>> =
@@ -242,6 +243,7 @@ fn write_parquet(
     rows_out: usize,
     progress: &dyn Progress,
     threads: usize,
+    spill_memory: u64,
 ) -> Result<(), EngineError> {
     let mut writer = parquet_writer(path, out_schema.clone(), metadata, threads)?;
     progress.stage("writing Parquet", Some(enc.keep.len() as u64));
@@ -261,7 +263,7 @@ fn write_parquet(
     }
     let spill_path = tmp_dir.join("spill.arrow");
     let spill_size = if enc.spilled { std::fs::metadata(&spill_path).map_or(u64::MAX, |m| m.len()) } else { 0 };
-    if spill_size <= SPILL_IN_MEMORY {
+    if spill_size <= spill_memory {
         write_in_memory(&mut writer, &out_schema, enc, &dict_values, tally, &spill_path, shuffle, progress)?;
         writer.close()?;
         let _ = std::fs::remove_file(&spill_path);
@@ -357,7 +359,7 @@ fn write_parquet(
     Ok(())
 }
 
-/// Spill files up to this size are read into memory, so pass 2 takes rows in a random order
+/// By default, spill files up to this size are read into memory, so pass 2 takes rows in a random order
 /// straight from it instead of shuffling through bucket files.
 const SPILL_IN_MEMORY: u64 = 256 << 20;
 
