@@ -331,8 +331,11 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
         Command::Check { job, operator } => job::run_job(&job, None, operator, true, &Bars::new()),
         Command::Init { extract, out, dataset, encoding, delimiter, force } => {
             let encoding = parse_encoding(&encoding)?;
-            if !delimiter.is_ascii() {
-                return Err(fail(ExitCode::Usage, anyhow::anyhow!("--delimiter must be one ASCII character")));
+            if !delimiter.is_ascii() || matches!(delimiter, '"' | '\r' | '\n') {
+                return Err(fail(
+                    ExitCode::Usage,
+                    anyhow::anyhow!("--delimiter must be one ASCII character other than a quote or a line break"),
+                ));
             }
             let dataset = dataset.unwrap_or_else(|| {
                 let stem = extract.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -484,8 +487,11 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
         }
         Command::Risk { file, qi, sensitive, population, threshold, encoding, delimiter, json } => {
             let encoding = parse_encoding(&encoding)?;
-            if !delimiter.is_ascii() {
-                return Err(fail(ExitCode::Usage, anyhow::anyhow!("--delimiter must be one ASCII character")));
+            if !delimiter.is_ascii() || matches!(delimiter, '"' | '\r' | '\n') {
+                return Err(fail(
+                    ExitCode::Usage,
+                    anyhow::anyhow!("--delimiter must be one ASCII character other than a quote or a line break"),
+                ));
             }
             let input =
                 tokumei_engine::risk::TableInput { path: &file, format: None, encoding, delimiter: delimiter as u8 };

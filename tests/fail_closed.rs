@@ -331,3 +331,16 @@ fn sample_never_overwrites_without_force() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_ne!(std::fs::read(&out).unwrap(), b"precious");
 }
+
+#[test]
+fn a_quote_or_line_break_as_delimiter_is_refused_at_its_line() {
+    let env = Env::new();
+    let input = write_rows(&env, "in.csv", &sample_records());
+    for delimiter in ["\\\"", "\\n"] {
+        let job = env.job("delim", &input, &sample_rules(), &format!("delimiter = \"{delimiter}\""));
+        let r = env.tokumei(&["check", job.to_str().unwrap()]);
+        assert_eq!(r.code, 3, "{delimiter}: {}", r.stderr);
+        assert!(r.stderr.contains("delimiter must be one ASCII character other than a quote"), "{}", r.stderr);
+        assert!(r.stderr.contains("delim.job.toml:"), "names the job file and line: {}", r.stderr);
+    }
+}

@@ -92,6 +92,16 @@ pub struct ParquetOut {
     threads: usize,
 }
 
+/// The results of scoped encoding threads; a thread that panicked is an error.
+fn joined<T>(
+    handles: Vec<std::thread::ScopedJoinHandle<'_, Result<T, parquet::errors::ParquetError>>>,
+) -> Vec<Result<T, parquet::errors::ParquetError>> {
+    handles
+        .into_iter()
+        .map(|h| h.join().unwrap_or_else(|_| Err(parquet::errors::ParquetError::General("a thread failed".into()))))
+        .collect()
+}
+
 /// A Parquet writer for `path` with the release's properties and `metadata`.
 pub fn parquet_writer(
     path: &Path,
@@ -173,12 +183,7 @@ impl ParquetOut {
                     })
                 })
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| Err(parquet::errors::ParquetError::General("a thread failed".into())))
-                })
-                .collect()
+            joined(handles)
         });
         for r in results {
             r.map_err(err)?;
@@ -206,12 +211,7 @@ impl ParquetOut {
                 .into_iter()
                 .map(|g| scope.spawn(move || g.into_iter().map(ArrowColumnWriter::close).collect()))
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| Err(parquet::errors::ParquetError::General("a thread failed".into())))
-                })
-                .collect()
+            joined(handles)
         });
         let mut row_group = self.writer.next_row_group().map_err(err)?;
         for chunks in closed {

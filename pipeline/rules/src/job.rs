@@ -309,9 +309,20 @@ fn input(path: &Path, src: &str, raw: &RawInput, resolve: &dyn Fn(&str) -> PathB
     let delimiter = match raw.delimiter.as_ref() {
         None => b',',
         Some(d) if d.get_ref() == "\\t" || d.get_ref() == "\t" => b'\t',
-        Some(d) if d.get_ref().len() == 1 && d.get_ref().is_ascii() => d.get_ref().as_bytes()[0],
+        Some(d)
+            if d.get_ref().len() == 1
+                && d.get_ref().is_ascii()
+                && !matches!(d.get_ref().as_str(), "\"" | "\r" | "\n") =>
+        {
+            d.get_ref().as_bytes()[0]
+        }
         Some(d) => {
-            diags.push(Diagnostic::at(path, src, d.span(), "delimiter must be one ASCII character"));
+            diags.push(Diagnostic::at(
+                path,
+                src,
+                d.span(),
+                "delimiter must be one ASCII character other than a quote or a line break",
+            ));
             b','
         }
     };
