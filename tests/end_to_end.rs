@@ -515,3 +515,37 @@ fn the_release_does_not_depend_on_the_number_of_threads() {
     assert!(releases[0] == releases[1], "one thread and four give different releases");
     assert!(releases[0] == releases[2], "a streamed pass 2 gives another release than one in memory");
 }
+
+/// A shuffled release whose spill is too large to hold streams the spilled columns and row
+/// numbers through bucket files: the same rows come out (in another random order) as when the
+/// spill is held in memory, and every row once.
+#[test]
+fn a_streamed_shuffle_releases_the_same_rows_as_one_in_memory() {
+    let env = Env::new();
+    let input = write_rows(&env, "gen.csv", &generated_records(&env, 70_000, 11));
+    let job = env.job("shuffled", &input, &sample_rules(), "");
+    let mut releases = Vec::new();
+    for spill in ["268435456", "0"] {
+        let r = env.tokumei_with(&["run", job.to_str().unwrap()], &[("TOKUMEI_SPILL_MEMORY", spill)]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let rep = report(&env.latest());
+        assert_eq!(rep["mode"], "anonymized");
+        let t = read_parquet(&env.latest().join("resident_registry.parquet"));
+        let code = t.col("レコードID");
+        let codes: std::collections::HashSet<&Option<String>> = t.rows.iter().map(|r| &r[code]).collect();
+        assert_eq!(codes.len(), t.rows.len(), "record codes are not one per row");
+        // The record codes are random per release: compare the rest.
+        let rows: Vec<Vec<Option<String>>> = t
+            .rows
+            .iter()
+            .map(|r| r.iter().enumerate().filter(|(i, _)| *i != code).map(|(_, v)| v.clone()).collect())
+            .collect();
+        assert!(rows.len() > 60_000);
+        releases.push(rows);
+    }
+    assert_ne!(releases[0], releases[1], "two shuffles gave the same order");
+    for r in &mut releases {
+        r.sort();
+    }
+    assert!(releases[0] == releases[1], "a streamed shuffle released other rows than one in memory");
+}

@@ -45,15 +45,38 @@ impl Lattice {
         levels.iter().zip(&self.min).zip(&self.stride).map(|((l, m), s)| (*l - *m) as usize * s).sum()
     }
 
+    /// Every node's levels, node after node (`size() x attributes` bytes), enumerated in index
+    /// order without a division per node.
+    pub fn all_levels(&self) -> Vec<u8> {
+        let n = self.radix.len();
+        let mut out = Vec::with_capacity(self.size * n);
+        let mut cur = self.min.clone();
+        for _ in 0..self.size {
+            out.extend_from_slice(&cur);
+            // The last attribute has stride 1: count up like an odometer from there.
+            for a in (0..n).rev() {
+                if cur[a] < self.max[a] {
+                    cur[a] += 1;
+                    break;
+                }
+                cur[a] = self.min[a];
+            }
+        }
+        out
+    }
+
     /// Mark node `i` and every node below it (finer in all attributes) in `marks`.
     pub fn mark_down(&self, i: usize, marks: &mut [bool]) {
-        if marks[i] {
-            return;
-        }
-        marks[i] = true;
-        for a in 0..self.radix.len() {
-            if !(i / self.stride[a]).is_multiple_of(self.radix[a]) {
-                self.mark_down(i - self.stride[a], marks);
+        let mut stack = vec![i];
+        while let Some(i) = stack.pop() {
+            if marks[i] {
+                continue;
+            }
+            marks[i] = true;
+            for a in 0..self.radix.len() {
+                if !(i / self.stride[a]).is_multiple_of(self.radix[a]) && !marks[i - self.stride[a]] {
+                    stack.push(i - self.stride[a]);
+                }
             }
         }
     }
@@ -76,5 +99,10 @@ mod tests {
         l.mark_down(l.index(&[1, 2]), &mut marks);
         assert_eq!(marks.iter().filter(|m| **m).count(), 4);
         assert!(Lattice::new(vec![0; 30], vec![3; 30], 100_000).is_none());
+        let all = l.all_levels();
+        for i in 0..l.size() {
+            l.levels(i, &mut lv);
+            assert_eq!(&all[i * 2..i * 2 + 2], &lv);
+        }
     }
 }

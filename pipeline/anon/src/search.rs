@@ -144,7 +144,7 @@ pub struct Engine<'p, 'a, K> {
     judge_distributions: bool,
     limit: u64,
     scratch: Scratch,
-    map: FxHashMap<K, u32>,
+    buffers: table::Buffers<K>,
 }
 
 #[derive(Default)]
@@ -222,7 +222,7 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
             judge_distributions,
             limit,
             scratch,
-            map: FxHashMap::default(),
+            buffers: table::Buffers::default(),
         })
     }
 
@@ -233,7 +233,7 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
 
     /// Roll a class table up to `levels`.
     pub fn rollup(&mut self, src: &ClassTable<K>, levels: &[u8]) -> ClassTable<K> {
-        table::rollup(src, levels, &self.steps, &self.layout, &mut self.map)
+        table::rollup(src, levels, &self.steps, &self.layout, &mut self.buffers)
     }
 
     /// Evaluate a node from its class table: suppress violating classes, check the limit and
@@ -306,37 +306,86 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
     }
 }
 
+/// The pairwise bounds of a search and the suppression limit they are checked against.
+struct PairBounds {
+    /// `(a, b, certainly suppressed by level pair)`, from [`pair_bounds`].
+    tables: Vec<(usize, usize, Vec<Vec<u64>>)>,
+    min: Vec<u8>,
+    limit: u64,
+}
+
+impl PairBounds {
+    /// Whether some pair of attributes alone suppresses more than the limit at `levels` (then
+    /// every finer node does too: classes only split going down).
+    fn rule_out(&self, levels: &[u8]) -> bool {
+        let min = &self.min;
+        self.tables
+            .iter()
+            .any(|(a, b, t)| t[(levels[*a] - min[*a]) as usize][(levels[*b] - min[*b]) as usize] > self.limit)
+    }
+}
+
 /// Records certainly suppressed for k when only attributes a and b are considered, for each
-/// pair of levels: `bound[pair][la - min_a][lb - min_b]`.
-fn pair_bounds(p: &Problem, lattice: &Lattice, k: u32) -> Vec<(usize, usize, Vec<Vec<u64>>)> {
+/// pair of levels: `bound[pair][la - min_a][lb - min_b]`. Counted from the level-0 class table
+/// (not the rows), pair counts in a dense matrix when the two domains are small enough.
+fn pair_bounds<K: Key>(
+    p: &Problem,
+    base: &ClassTable<K>,
+    layout: &Layout<K>,
+    lattice: &Lattice,
+    k: u32,
+) -> Vec<(usize, usize, Vec<Vec<u64>>)> {
     let mut out = Vec::new();
     if k <= 1 {
         return out;
     }
     let nq = p.qi.len();
+    // Level-0 codes of each quasi-identifier per class-table entry.
+    let codes: Vec<Vec<u32>> =
+        (0..nq).map(|a| base.entries.iter().map(|(key, _)| layout.qi(*key, a)).collect()).collect();
+    let counts: Vec<u32> = base.entries.iter().map(|(_, c)| *c).collect();
+    let mut dense: Vec<u32> = Vec::new();
+    let mut sparse: FxHashMap<u64, u32> = FxHashMap::default();
+    let mut pairs: Vec<(u32, u32, u32)> = Vec::new();
     for a in 0..nq {
         for b in a + 1..nq {
             let (ha, hb) = (p.qi[a].hierarchy, p.qi[b].hierarchy);
-            let mut pairs: FxHashMap<u64, u32> = FxHashMap::default();
-            for r in 0..p.rows() {
-                *pairs.entry(((p.qi[a].codes[r] as u64) << 32) | p.qi[b].codes[r] as u64).or_insert(0) +=
-                    p.counts.map_or(1, |k| k[r]);
+            let (da, db) = (ha.domain(), hb.domain());
+            pairs.clear();
+            if da.saturating_mul(db) <= DENSE_CELLS.max(4 * counts.len()) {
+                dense.clear();
+                dense.resize(da * db, 0);
+                for ((ca, cb), c) in codes[a].iter().zip(&codes[b]).zip(&counts) {
+                    dense[*ca as usize * db + *cb as usize] += c;
+                }
+                pairs.extend(
+                    dense
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, c)| **c > 0)
+                        .map(|(i, c)| ((i / db) as u32, (i % db) as u32, *c)),
+                );
+            } else {
+                sparse.clear();
+                for ((ca, cb), c) in codes[a].iter().zip(&codes[b]).zip(&counts) {
+                    *sparse.entry(((*ca as u64) << 32) | *cb as u64).or_insert(0) += c;
+                }
+                pairs.extend(sparse.iter().map(|(key, c)| ((key >> 32) as u32, *key as u32, *c)));
             }
-            let pairs: Vec<(u32, u32, u32)> = pairs.into_iter().map(|(k, c)| ((k >> 32) as u32, k as u32, c)).collect();
             let mut table = Vec::new();
-            let mut dense: Vec<u32> = Vec::new();
             for la in lattice.min[a]..=lattice.max[a] {
                 let mut row = Vec::new();
                 for lb in lattice.min[b]..=lattice.max[b] {
-                    let ua = &ha.up[la as usize];
-                    let ub = &hb.up[lb as usize];
-                    let cb = hb.labels[lb as usize].len();
-                    dense.clear();
-                    dense.resize(ha.labels[la as usize].len() * cb, 0);
-                    for (ca, cbb, c) in &pairs {
-                        dense[ua[*ca as usize] as usize * cb + ub[*cbb as usize] as usize] += c;
-                    }
-                    row.push(dense.iter().filter(|c| **c > 0 && **c < k).map(|c| *c as u64).sum());
+                    row.push(certainly_suppressed(
+                        &pairs,
+                        &ha.up[la as usize],
+                        &hb.up[lb as usize],
+                        hb.labels[lb as usize].len(),
+                        ha.labels[la as usize].len(),
+                        k,
+                        &mut dense,
+                        &mut sparse,
+                    ));
                 }
                 table.push(row);
             }
@@ -344,6 +393,39 @@ fn pair_bounds(p: &Problem, lattice: &Lattice, k: u32) -> Vec<(usize, usize, Vec
         }
     }
     out
+}
+
+/// Largest dense matrix of pair counts (cells) before a hash map is used instead.
+const DENSE_CELLS: usize = 1 << 20;
+
+/// Records in classes smaller than `k` once the pairs `(code a, code b, count)` are mapped up
+/// by `ua` and `ub` (`ca`, `cb`: cardinalities at those levels).
+#[allow(clippy::too_many_arguments)]
+fn certainly_suppressed(
+    pairs: &[(u32, u32, u32)],
+    ua: &[u32],
+    ub: &[u32],
+    cb: usize,
+    ca: usize,
+    k: u32,
+    dense: &mut Vec<u32>,
+    sparse: &mut FxHashMap<u64, u32>,
+) -> u64 {
+    let small = |c: &u32| *c > 0 && *c < k;
+    if ca.saturating_mul(cb) <= DENSE_CELLS.max(4 * pairs.len()) {
+        dense.clear();
+        dense.resize(ca * cb, 0);
+        for (x, y, c) in pairs {
+            dense[ua[*x as usize] as usize * cb + ub[*y as usize] as usize] += c;
+        }
+        dense.iter().filter(|c| small(c)).map(|c| *c as u64).sum()
+    } else {
+        sparse.clear();
+        for (x, y, c) in pairs {
+            *sparse.entry(((ua[*x as usize] as u64) << 32) | ub[*y as usize] as u64).or_insert(0) += c;
+        }
+        sparse.values().filter(|c| small(c)).map(|c| *c as u64).sum()
+    }
 }
 
 /// The key width a problem needs: `u64` when its codes fit, else `u128`.
@@ -376,29 +458,43 @@ fn search_with<K: Key>(p: &Problem, opts: &SearchOptions) -> Result<SearchResult
     };
     let size = lattice.size();
     let mut levels = vec![0u8; nq];
+    let mut sums = crate::quality::Sums::default();
+    let additive = costs.additive_bound(&separable);
+    let all_levels = lattice.all_levels();
+    let node = |i: usize| &all_levels[i * nq..(i + 1) * nq];
     let mut order: Vec<(f64, usize)> = (0..size)
         .map(|i| {
-            lattice.levels(i, &mut levels);
-            (lower(&levels), i)
+            let levels = node(i);
+            let bound = match &additive {
+                Some(add) => add.at(levels),
+                None => costs.lower_bound_in(&separable, levels, &mut sums),
+            };
+            (bound, i)
         })
         .collect();
     order.sort_unstable_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
-    let bounds = pair_bounds(p, &lattice, eng.k);
+    let pairs = PairBounds {
+        tables: pair_bounds(p, &eng.base, &eng.layout, &lattice, eng.k),
+        min: min.clone(),
+        limit: eng.limit,
+    };
     let monotone = p.models.iter().all(Model::monotone);
     let mut inadmissible = vec![false; size];
-    let base_min = {
+    let base_min = if eng.base.levels == min {
+        eng.base.clone()
+    } else {
         let b = eng.base.clone();
         eng.rollup(&b, &min)
     };
-    let mut cache: Vec<ClassTable<K>> = vec![base_min];
+    let mut cache = Cache { tables: vec![base_min], evaluated: FxHashMap::default() };
     let mut best: Option<NodeEval> = None;
     let (mut evaluated, mut pruned) = (0usize, 0usize);
     let mut optimal = true;
-    for (lb, i) in order.iter().copied() {
+    for (step, (lb, i)) in order.iter().copied().enumerate() {
         if best.as_ref().is_some_and(|b| lb >= b.quality) {
             break;
         }
-        if started.elapsed() > opts.time_budget && best.is_some() {
+        if step % 64 == 0 && started.elapsed() > opts.time_budget && best.is_some() {
             optimal = false;
             break;
         }
@@ -406,22 +502,26 @@ fn search_with<K: Key>(p: &Problem, opts: &SearchOptions) -> Result<SearchResult
             pruned += 1;
             continue;
         }
-        lattice.levels(i, &mut levels);
-        let certain = bounds
-            .iter()
-            .map(|(a, b, t)| t[(levels[*a] - min[*a]) as usize][(levels[*b] - min[*b]) as usize])
-            .max()
-            .unwrap_or(0);
-        if certain > eng.limit {
-            lattice.mark_down(i, &mut inadmissible);
+        levels.copy_from_slice(node(i));
+        // No need to mark the nodes below: the pair bounds only grow down the lattice.
+        if pairs.rule_out(&levels) {
             pruned += 1;
             continue;
         }
         if monotone {
             // Find the highest inadmissible node on a greedy path up from this one: if there
             // is one, its whole down-closure (this node included) is inadmissible.
-            let highest =
-                probe_path(&mut eng, &lattice, &levels, &max, &lower, &mut cache, &mut inadmissible, &mut evaluated);
+            let highest = probe_path(
+                &mut eng,
+                &lattice,
+                &levels,
+                &max,
+                &lower,
+                &pairs,
+                &mut cache,
+                &mut inadmissible,
+                &mut evaluated,
+            );
             if let Some(y) = highest {
                 lattice.mark_down(y, &mut inadmissible);
                 if inadmissible[i] {
@@ -430,8 +530,7 @@ fn search_with<K: Key>(p: &Problem, opts: &SearchOptions) -> Result<SearchResult
                 }
             }
         }
-        let ev = evaluate_cached(&mut eng, &levels, &mut cache);
-        evaluated += 1;
+        let ev = evaluate_cached(&mut eng, &levels, &mut cache, &mut evaluated);
         if !ev.admissible {
             if monotone {
                 lattice.mark_down(i, &mut inadmissible);
@@ -458,18 +557,38 @@ fn search_with<K: Key>(p: &Problem, opts: &SearchOptions) -> Result<SearchResult
 /// Largest number of class-table entries kept in the roll-up cache.
 const CACHE_ENTRIES: usize = 32 << 20;
 
-/// Evaluate a node, rolling it up from the smallest cached finer node, and cache its table.
-fn evaluate_cached<K: Key>(eng: &mut Engine<K>, levels: &[u8], cache: &mut Vec<ClassTable<K>>) -> NodeEval {
+/// Class tables kept for roll-ups, and every node evaluated so far.
+struct Cache<K> {
+    /// Class tables, the search's minimum node first.
+    tables: Vec<ClassTable<K>>,
+    /// Evaluations by levels (a node met again on another path is not recomputed).
+    evaluated: FxHashMap<Vec<u8>, NodeEval>,
+}
+
+/// Evaluate a node, rolling it up from the smallest cached finer node, and cache its table;
+/// `evaluated` counts the nodes computed (not those found in the cache).
+fn evaluate_cached<K: Key>(
+    eng: &mut Engine<K>,
+    levels: &[u8],
+    cache: &mut Cache<K>,
+    evaluated: &mut usize,
+) -> NodeEval {
+    if let Some(ev) = cache.evaluated.get(levels) {
+        return ev.clone();
+    }
+    *evaluated += 1;
     let src = cache
+        .tables
         .iter()
         .filter(|t| t.levels.iter().zip(levels).all(|(s, d)| s <= d))
         .min_by_key(|t| t.entries.len())
         .expect("the minimum node is below every node");
-    let t = table::rollup(src, levels, &eng.steps, &eng.layout, &mut eng.map);
+    let t = table::rollup(src, levels, &eng.steps, &eng.layout, &mut eng.buffers);
     let ev = eng.evaluate(&t);
-    let held: usize = cache.iter().map(|t| t.entries.len()).sum();
-    if held + t.entries.len() <= CACHE_ENTRIES && t.entries.len() < cache[0].entries.len() {
-        cache.push(t);
+    cache.evaluated.insert(levels.to_vec(), ev.clone());
+    let held: usize = cache.tables.iter().map(|t| t.entries.len()).sum();
+    if held + t.entries.len() <= CACHE_ENTRIES && t.entries.len() < cache.tables[0].entries.len() {
+        cache.tables.push(t);
     }
     ev
 }
@@ -484,7 +603,8 @@ fn probe_path<K: Key>(
     start: &[u8],
     max: &[u8],
     lower: &dyn Fn(&[u8]) -> f64,
-    cache: &mut Vec<ClassTable<K>>,
+    pairs: &PairBounds,
+    cache: &mut Cache<K>,
     inadmissible: &mut [bool],
     evaluated: &mut usize,
 ) -> Option<usize> {
@@ -512,15 +632,14 @@ fn probe_path<K: Key>(
     while lo < hi {
         let mid = (lo + hi) / 2;
         let idx = lattice.index(&path[mid]);
-        let bad = if inadmissible[idx] {
+        let bad = if inadmissible[idx] || pairs.rule_out(&path[mid]) {
             true
         } else if mid == 0 {
             // Do not evaluate the (expensive) start node here; the caller does if needed.
             hi = 0;
             break;
         } else {
-            let ev = evaluate_cached(eng, &path[mid], cache);
-            *evaluated += 1;
+            let ev = evaluate_cached(eng, &path[mid], cache, evaluated);
             !ev.admissible
         };
         if bad {

@@ -239,16 +239,19 @@ impl ParquetOut {
 /// Rows per shuffle bucket held in memory at once.
 const SHUFFLE_BUCKET_ROWS: usize = 1 << 19;
 
-/// An external shuffle: rows are scattered to random bucket files, then each bucket is read,
-/// permuted at random and written. Memory holds one bucket; the order is made per release by a
-/// cryptographic generator and never stored.
+/// An external shuffle: rows are scattered to random bucket files, then each bucket is read and
+/// handed back in a random order. Memory holds one bucket; the order is made per release by a
+/// cryptographic generator and never stored. (A random bucket per row, then a random order
+/// within each bucket, is a uniformly random order of all rows.)
 pub(crate) struct Shuffler {
     writers: Vec<FileWriter<BufWriter<File>>>,
     paths: Vec<PathBuf>,
+    schema: SchemaRef,
     rng: rand::rngs::ThreadRng,
 }
 
 impl Shuffler {
+    /// Bucket files in `tmp_dir` for about `rows` rows of `schema`.
     pub(crate) fn new(tmp_dir: &Path, schema: &SchemaRef, rows: usize) -> Result<Self, EngineError> {
         let buckets = rows.div_ceil(SHUFFLE_BUCKET_ROWS).max(1);
         let mut writers = Vec::with_capacity(buckets);
@@ -261,25 +264,45 @@ impl Shuffler {
             );
             paths.push(p);
         }
-        Ok(Shuffler { writers, paths, rng: rand::rng() })
+        Ok(Shuffler { writers, paths, schema: schema.clone(), rng: rand::rng() })
     }
 
+    /// Send each row of `rb` to a random bucket (one `take` per batch, then a slice per bucket).
     pub(crate) fn scatter(&mut self, rb: &RecordBatch) -> Result<(), EngineError> {
         use rand::RngExt;
         let n = self.writers.len();
-        let mut ids: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for i in 0..rb.num_rows() {
-            ids[self.rng.random_range(0..n)].push(i as u32);
+        let bucket: Vec<u32> = (0..rb.num_rows()).map(|_| self.rng.random_range(0..n as u32)).collect();
+        let mut starts = vec![0usize; n + 1];
+        for b in &bucket {
+            starts[*b as usize + 1] += 1;
         }
-        for (b, rows) in ids.into_iter().enumerate().filter(|(_, r)| !r.is_empty()) {
-            let idx = arrow::array::UInt32Array::from(rows);
-            let part = arrow::compute::take_record_batch(rb, &idx).map_err(|e| EngineError::Internal(e.to_string()))?;
-            self.writers[b].write(&part).map_err(|e| output_err(&self.paths[b], e))?;
+        for b in 0..n {
+            starts[b + 1] += starts[b];
+        }
+        let mut next = starts.clone();
+        let mut order = vec![0u32; rb.num_rows()];
+        for (i, b) in bucket.iter().enumerate() {
+            order[next[*b as usize]] = i as u32;
+            next[*b as usize] += 1;
+        }
+        let grouped = arrow::compute::take_record_batch(rb, &arrow::array::UInt32Array::from(order))
+            .map_err(|e| EngineError::Internal(e.to_string()))?;
+        for b in 0..n {
+            if starts[b + 1] > starts[b] {
+                let part = grouped.slice(starts[b], starts[b + 1] - starts[b]);
+                self.writers[b].write(&part).map_err(|e| output_err(&self.paths[b], e))?;
+            }
         }
         Ok(())
     }
 
-    pub(crate) fn gather(mut self, out: &mut ParquetOut, schema: &SchemaRef) -> Result<(), EngineError> {
+    /// Read the buckets back one at a time and call `each` with the bucket and a random order of
+    /// its rows, in chunks of at most `chunk` rows.
+    pub(crate) fn gather(
+        mut self,
+        chunk: usize,
+        mut each: impl FnMut(&RecordBatch, &arrow::array::UInt32Array) -> Result<(), EngineError>,
+    ) -> Result<(), EngineError> {
         use rand::seq::SliceRandom;
         for (w, p) in self.writers.iter_mut().zip(&self.paths) {
             w.finish().map_err(|e| output_err(p, e))?;
@@ -289,16 +312,13 @@ impl Shuffler {
             let reader =
                 FileReader::try_new(BufReader::with_capacity(1 << 20, f), None).map_err(|e| output_err(p, e))?;
             let batches: Vec<RecordBatch> = reader.collect::<Result<_, _>>().map_err(|e| output_err(p, e))?;
-            let all =
-                arrow::compute::concat_batches(schema, &batches).map_err(|e| EngineError::Internal(e.to_string()))?;
+            let all = arrow::compute::concat_batches(&self.schema, &batches)
+                .map_err(|e| EngineError::Internal(e.to_string()))?;
             drop(batches);
             let mut order: Vec<u32> = (0..all.num_rows() as u32).collect();
             order.shuffle(&mut self.rng);
-            for chunk in order.chunks(64 * 1024) {
-                let idx = arrow::array::UInt32Array::from(chunk.to_vec());
-                let part =
-                    arrow::compute::take_record_batch(&all, &idx).map_err(|e| EngineError::Internal(e.to_string()))?;
-                out.write(&part)?;
+            for part in order.chunks(chunk.max(1)) {
+                each(&all, &arrow::array::UInt32Array::from(part.to_vec()))?;
             }
             let _ = std::fs::remove_file(p);
         }

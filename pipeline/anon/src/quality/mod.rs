@@ -48,6 +48,42 @@ pub trait Measure: Send + Sync {
     fn lower_bound(&self, separable: &Sums, cx: &Context) -> f64 {
         self.value(separable, cx)
     }
+    /// When [`Measure::lower_bound`] is `finish(sum over a of term(a, sums.cells[a]))`, summed
+    /// in attribute order from 0, those two functions: the search then tabulates each
+    /// attribute's term per level once instead of evaluating the bound at every node.
+    fn additive_bound(&self) -> Option<Additive> {
+        None
+    }
+}
+
+/// An additive lower bound tabulated over one problem ([`Costs::additive_bound`]).
+pub struct AdditiveBound {
+    /// `terms[a][level]`.
+    pub terms: Vec<Vec<f64>>,
+    /// The bound from the sum of a node's terms (summed in attribute order from 0).
+    pub finish: fn(f64) -> f64,
+}
+
+impl AdditiveBound {
+    /// The bound at `levels`.
+    #[inline]
+    pub fn at(&self, levels: &[u8]) -> f64 {
+        let mut sum = 0.0;
+        for (t, l) in self.terms.iter().zip(levels) {
+            sum += t[*l as usize];
+        }
+        (self.finish)(sum)
+    }
+}
+
+/// A lower bound that is a function of a sum of per-attribute terms (see
+/// [`Measure::additive_bound`]).
+#[derive(Clone, Copy)]
+pub struct Additive {
+    /// Attribute `a`'s term for its sum.
+    pub term: fn(&Context, usize, f64) -> f64,
+    /// The bound from the sum of the terms.
+    pub finish: fn(f64) -> f64,
 }
 
 /// A handle on one of the [`MEASURES`].
@@ -260,12 +296,29 @@ impl Costs {
 
     /// The lower bound at `levels` from [`Costs::separable`]'s table.
     pub fn lower_bound(&self, separable: &[Vec<f64>], levels: &[u8]) -> f64 {
-        let sums = Sums {
-            cells: separable.iter().zip(levels).map(|(s, l)| s[*l as usize]).collect(),
-            squares: self.context.n,
-            suppressed: 0,
-        };
-        self.quality.measure().lower_bound(&sums, &self.context)
+        self.lower_bound_in(separable, levels, &mut Sums::default())
+    }
+
+    /// Per attribute and level, the term of an additive lower bound (see
+    /// [`Measure::additive_bound`]) and the function that finishes it; `None` when the measure's
+    /// bound is not additive.
+    pub fn additive_bound(&self, separable: &[Vec<f64>]) -> Option<AdditiveBound> {
+        let add = self.quality.measure().additive_bound()?;
+        let terms = separable
+            .iter()
+            .enumerate()
+            .map(|(a, sums)| sums.iter().map(|s| (add.term)(&self.context, a, *s)).collect())
+            .collect();
+        Some(AdditiveBound { terms, finish: add.finish })
+    }
+
+    /// [`Costs::lower_bound`] with `sums` as scratch space (no allocation per node).
+    pub fn lower_bound_in(&self, separable: &[Vec<f64>], levels: &[u8], sums: &mut Sums) -> f64 {
+        sums.cells.clear();
+        sums.cells.extend(separable.iter().zip(levels).map(|(s, l)| s[*l as usize]));
+        sums.squares = self.context.n;
+        sums.suppressed = 0;
+        self.quality.measure().lower_bound(sums, &self.context)
     }
 }
 
@@ -302,6 +355,13 @@ mod tests {
             let bound0 = costs.lower_bound(&separable, &[0]);
             assert!((costs.value(&s) - bound0).abs() < 1e-12, "{}: {} vs {bound0}", q.name(), costs.value(&s));
             assert!(costs.lower_bound(&separable, &[1]) >= bound0, "{}", q.name());
+            // An additive bound is the bound itself, to the bit (the search orders nodes by it).
+            if let Some(add) = costs.additive_bound(&separable) {
+                for level in 0..2u8 {
+                    let b = add.at(&[level]);
+                    assert_eq!(b.to_bits(), costs.lower_bound(&separable, &[level]).to_bits(), "{}", q.name());
+                }
+            }
             let mut s = costs.sums();
             costs.add_suppressed(&mut s, 4);
             assert!((costs.value(&s) - 1.0).abs() < 1e-12, "{}: {}", q.name(), costs.value(&s));

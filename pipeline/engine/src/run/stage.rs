@@ -14,7 +14,7 @@ use crate::progress::Progress;
 use crate::render::Lang;
 use crate::tally::Tally;
 use crate::transform::{BoundKind, Bounds};
-use arrow::array::{ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
+use arrow::array::{ArrayRef, AsArray, RecordBatch, RecordBatchOptions, UInt32Array};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::ipc::reader::FileReader;
 use std::fs::File;
@@ -229,8 +229,12 @@ struct WriteSpec<'a> {
     spilled: bool,
 }
 
-/// Pass 2: read the spill back batch by batch, keep the rows the privacy models allow, decode the
-/// dictionary columns and write Parquet, through the shuffle when asked.
+/// Pass 2: keep the rows the privacy models allow, in a random order when asked, and write
+/// them as Parquet. Every written batch is built the same way from the accepted row numbers it
+/// holds ([`Builder`]): dictionary columns (and their bounds) taken by code, spilled columns from
+/// the spill. A spill up to `spill_memory` bytes is read into memory and rows are taken from it
+/// by number; a larger one is streamed, in order, or through an external shuffle of the spilled
+/// columns and row numbers only.
 #[allow(clippy::too_many_arguments)]
 fn write_parquet(
     path: &std::path::Path,
@@ -247,116 +251,77 @@ fn write_parquet(
 ) -> Result<(), EngineError> {
     let mut writer = parquet_writer(path, out_schema.clone(), metadata, threads)?;
     progress.stage("writing Parquet", Some(enc.keep.len() as u64));
-    // Each dictionary's values as one array (suppressed values null), taken by code per batch.
-    let mut dict_values: Vec<ArrayRef> = Vec::with_capacity(enc.dicts.len());
-    for c in enc.columns {
-        if let Slot::Global(d) = c.slot {
-            let mut b = ColumnBuilder::new(&c.transform.output_type(), enc.dicts[d].values.len());
-            for (v, nulled) in enc.dicts[d].values.iter().zip(&enc.nulled[d]) {
-                b.append(if *nulled { &Cell::Null } else { v })?;
-            }
-            if dict_values.len() != d {
-                return Err(EngineError::Internal("dictionaries out of order".into()));
-            }
-            dict_values.push(b.finish());
-        }
-    }
+    let mut build = Builder::new(enc, out_schema)?;
     let spill_path = tmp_dir.join("spill.arrow");
     let spill_size = if enc.spilled { std::fs::metadata(&spill_path).map_or(u64::MAX, |m| m.len()) } else { 0 };
+    let mut written = 0u64;
+    let mut write = |rb: RecordBatch, writer: &mut crate::output::ParquetOut| -> Result<(), EngineError> {
+        written += rb.num_rows() as u64;
+        if rb.num_rows() > 0 {
+            writer.write(&rb)?;
+        }
+        progress.set(written);
+        Ok(())
+    };
     if spill_size <= spill_memory {
-        write_in_memory(&mut writer, &out_schema, enc, &dict_values, tally, &spill_path, shuffle, progress)?;
-        writer.close()?;
-        let _ = std::fs::remove_file(&spill_path);
-        progress.finish();
-        return Ok(());
-    }
-    // Shuffled output: rows go to random buckets on disk, then each bucket is permuted in memory.
-    let mut shuffler = if shuffle { Some(Shuffler::new(tmp_dir, &out_schema, rows_out)?) } else { None };
-    let mut spill_reader = if !enc.spilled {
-        None
+        write_in_memory(&mut writer, &mut build, tally, &spill_path, shuffle, &mut write)?;
     } else {
         let f = File::open(&spill_path).map_err(|e| output_err(&spill_path, e))?;
-        Some(FileReader::try_new(BufReader::with_capacity(1 << 20, f), None).map_err(|e| output_err(&spill_path, e))?)
-    };
-    let mut bound_cache: Vec<rustc_hash::FxHashMap<String, Option<Bounds>>> =
-        vec![Default::default(); enc.columns.len()];
-    let mut start = 0usize;
-    for &len in enc.batch_lens {
-        let spilled = match spill_reader.as_mut() {
-            Some(r) => Some(
-                r.next()
-                    .ok_or_else(|| EngineError::Internal("spill file ended early".into()))?
-                    .map_err(|e| output_err(path, e))?,
-            ),
-            None => None,
-        };
-        if len == 0 {
-            continue;
-        }
-        let keep = &enc.keep[start..start + len];
-        let mask = BooleanArray::from(keep.to_vec());
-        let kept = keep.iter().filter(|k| **k).count();
-        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(enc.columns.len());
-        for (ci, c) in enc.columns.iter().enumerate() {
-            match c.slot {
-                Slot::Local(j) => {
-                    let sp = spilled.as_ref().ok_or_else(|| EngineError::Internal("missing spill".into()))?;
-                    let col = arrow::compute::filter(sp.column(j), &mask)
-                        .map_err(|e| EngineError::Internal(e.to_string()))?;
-                    match (c.transform.is_scrub(), enc.scrubber, enc.row_ids) {
-                        (true, Some(scrubber), Some(r)) => {
-                            let ids = arrow::compute::filter(sp.column(r), &mask)
-                                .map_err(|e| EngineError::Internal(e.to_string()))?;
-                            arrays.push(scrub_array(&col, &ids, scrubber, tally.scrubbed(ci))?);
-                        }
-                        _ => arrays.push(col),
-                    }
+        let mut spill =
+            FileReader::try_new(BufReader::with_capacity(1 << 20, f), None).map_err(|e| output_err(&spill_path, e))?;
+        let mut shuffler = None;
+        let mut start = 0usize;
+        for &len in enc.batch_lens {
+            let sp = spill
+                .next()
+                .ok_or_else(|| EngineError::Internal("spill file ended early".into()))?
+                .map_err(|e| output_err(&spill_path, e))?;
+            if sp.num_rows() != len {
+                return Err(EngineError::Internal("spill and rows disagree".into()));
+            }
+            let rows: Vec<u32> = (start as u32..(start + len) as u32).filter(|r| enc.keep[*r as usize]).collect();
+            start += len;
+            if rows.is_empty() {
+                continue;
+            }
+            let local = UInt32Array::from_iter_values(rows.iter().map(|r| r - (start - len) as u32));
+            if shuffle {
+                // Only the spilled columns and the row numbers go through the bucket files.
+                let mut columns = arrow::compute::take_arrays(sp.columns(), &local, None).map_err(internal)?;
+                columns.push(Arc::new(UInt32Array::from(rows)));
+                let mut fields: Vec<Field> = sp.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+                fields.push(Field::new("\u{0}row", DataType::UInt32, false));
+                let rb = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(internal)?;
+                if shuffler.is_none() {
+                    shuffler = Some(Shuffler::new(tmp_dir, &rb.schema(), rows_out)?);
                 }
-                Slot::Global(d) => {
-                    let codes: arrow::array::UInt32Array = enc.dicts[d].codes[start..start + len]
-                        .iter()
-                        .zip(keep)
-                        .filter(|(_, k)| **k)
-                        .map(|(code, _)| *code)
-                        .collect();
-                    let col = arrow::compute::take(&dict_values[d], &codes, None)
-                        .map_err(|e| EngineError::Internal(e.to_string()))?;
-                    arrays.push(col);
-                }
-            }
-            if let (Some(kind), Some(g)) = (enc.bounds[ci], c.transform.generalizer()) {
-                let labels = arrays.last().expect("just pushed").clone();
-                let (lo, hi) = bound_arrays(&labels, kind, g, &mut bound_cache[ci])?;
-                arrays.push(lo);
-                arrays.push(hi);
+                shuffler.as_mut().expect("just made").scatter(&rb)?;
+            } else {
+                let mut taken = |j: usize| arrow::compute::take(sp.column(j), &local, None).map_err(internal);
+                let rb = build.batch(&rows, &mut taken, tally)?;
+                write(rb, &mut writer)?;
             }
         }
-        let ids: Vec<u32> =
-            enc.class_of_row[start..start + len].iter().zip(keep).filter(|(_, k)| **k).map(|(c, _)| *c).collect();
-        tally.add(&arrays, &ids);
-        let rb = RecordBatch::try_new_with_options(
-            out_schema.clone(),
-            arrays,
-            &RecordBatchOptions::new().with_row_count(Some(kept)),
-        )
-        .map_err(|e| EngineError::Internal(e.to_string()))?;
-        if rb.num_rows() > 0 {
-            match shuffler.as_mut() {
-                Some(sh) => sh.scatter(&rb)?,
-                None => writer.write(&rb)?,
-            }
+        drop(spill);
+        if let Some(sh) = shuffler {
+            sh.gather(WRITE_ROWS, |bucket, order| {
+                let row_col = bucket.num_columns() - 1;
+                let rows = arrow::compute::take(bucket.column(row_col), order, None).map_err(internal)?;
+                let rows = rows.as_primitive::<arrow::datatypes::UInt32Type>().values().to_vec();
+                let mut taken = |j: usize| arrow::compute::take(bucket.column(j), order, None).map_err(internal);
+                let rb = build.batch(&rows, &mut taken, tally)?;
+                write(rb, &mut writer)
+            })?;
         }
-        start += len;
-        progress.set(start as u64);
-    }
-    if let Some(sh) = shuffler.take() {
-        sh.gather(&mut writer, &out_schema)?;
     }
     writer.close()?;
-    drop(spill_reader);
-    let _ = std::fs::remove_file(tmp_dir.join("spill.arrow"));
+    let _ = std::fs::remove_file(&spill_path);
     progress.finish();
     Ok(())
+}
+
+fn internal(e: arrow::error::ArrowError) -> EngineError {
+    EngineError::Internal(e.to_string())
 }
 
 /// By default, spill files up to this size are read into memory, so pass 2 takes rows in a random order
@@ -366,22 +331,102 @@ const SPILL_IN_MEMORY: u64 = 256 << 20;
 /// Rows per written batch.
 const WRITE_ROWS: usize = 64 * 1024;
 
-/// Pass 2 with the spill in memory: the kept rows' numbers are permuted (when shuffling) and
-/// each written batch takes its rows by number: dictionary columns and their bounds by code,
-/// spilled columns from the spill's batches.
-#[allow(clippy::too_many_arguments)]
+/// Builds written batches from accepted row numbers.
+struct Builder<'a> {
+    enc: &'a WriteSpec<'a>,
+    schema: SchemaRef,
+    /// Each dictionary's values as one array (suppressed values null), taken by code.
+    dict_values: Vec<ArrayRef>,
+    /// The bounds of each dictionary value, taken by code like the labels.
+    dict_bounds: Vec<Option<(ArrayRef, ArrayRef)>>,
+    /// Bounds of the labels of spilled generalised columns, by label.
+    bound_cache: Vec<rustc_hash::FxHashMap<String, Option<Bounds>>>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(enc: &'a WriteSpec<'a>, schema: SchemaRef) -> Result<Self, EngineError> {
+        let mut dict_values: Vec<ArrayRef> = Vec::with_capacity(enc.dicts.len());
+        for c in enc.columns {
+            if let Slot::Global(d) = c.slot {
+                let mut b = ColumnBuilder::new(&c.transform.output_type(), enc.dicts[d].values.len());
+                for (v, nulled) in enc.dicts[d].values.iter().zip(&enc.nulled[d]) {
+                    b.append(if *nulled { &Cell::Null } else { v })?;
+                }
+                if dict_values.len() != d {
+                    return Err(EngineError::Internal("dictionaries out of order".into()));
+                }
+                dict_values.push(b.finish());
+            }
+        }
+        let mut dict_bounds: Vec<Option<(ArrayRef, ArrayRef)>> = vec![None; dict_values.len()];
+        for (ci, c) in enc.columns.iter().enumerate() {
+            if let (&Slot::Global(d), Some(kind), Some(g)) = (&c.slot, enc.bounds[ci], c.transform.generalizer()) {
+                let mut cache = Default::default();
+                dict_bounds[d] = Some(bound_arrays(&dict_values[d], kind, g, &mut cache)?);
+            }
+        }
+        Ok(Builder { enc, schema, dict_values, dict_bounds, bound_cache: vec![Default::default(); enc.columns.len()] })
+    }
+
+    /// The batch of accepted rows `rows` (in this order); `local(j)` gives spill column `j` of
+    /// those rows. Counted in `tally`.
+    fn batch(
+        &mut self,
+        rows: &[u32],
+        local: &mut dyn FnMut(usize) -> Result<ArrayRef, EngineError>,
+        tally: &mut Tally,
+    ) -> Result<RecordBatch, EngineError> {
+        let enc = self.enc;
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
+        for (ci, c) in enc.columns.iter().enumerate() {
+            match c.slot {
+                Slot::Local(j) => {
+                    let col = local(j)?;
+                    match (c.transform.is_scrub(), enc.scrubber, enc.row_ids) {
+                        (true, Some(scrubber), Some(r)) => {
+                            arrays.push(scrub_array(&col, &local(r)?, scrubber, tally.scrubbed(ci))?);
+                        }
+                        _ => arrays.push(col),
+                    }
+                    if let (Some(kind), Some(g)) = (enc.bounds[ci], c.transform.generalizer()) {
+                        let labels = arrays.last().expect("just pushed").clone();
+                        let (lo, hi) = bound_arrays(&labels, kind, g, &mut self.bound_cache[ci])?;
+                        arrays.push(lo);
+                        arrays.push(hi);
+                    }
+                }
+                Slot::Global(d) => {
+                    let codes = UInt32Array::from_iter_values(rows.iter().map(|r| enc.dicts[d].codes[*r as usize]));
+                    arrays.push(arrow::compute::take(&self.dict_values[d], &codes, None).map_err(internal)?);
+                    if let (Some(_), Some((lo, hi))) = (enc.bounds[ci], &self.dict_bounds[d]) {
+                        arrays.push(arrow::compute::take(lo, &codes, None).map_err(internal)?);
+                        arrays.push(arrow::compute::take(hi, &codes, None).map_err(internal)?);
+                    }
+                }
+            }
+        }
+        let ids: Vec<u32> = rows.iter().map(|r| enc.class_of_row[*r as usize]).collect();
+        tally.add(&arrays, &ids);
+        RecordBatch::try_new_with_options(
+            self.schema.clone(),
+            arrays,
+            &RecordBatchOptions::new().with_row_count(Some(rows.len())),
+        )
+        .map_err(internal)
+    }
+}
+
+/// Pass 2 with the spill (if any) in memory: the kept rows' numbers are permuted (when
+/// shuffling) and each written batch takes its rows by number.
 fn write_in_memory(
     writer: &mut crate::output::ParquetOut,
-    out_schema: &SchemaRef,
-    enc: &WriteSpec,
-    dict_values: &[ArrayRef],
+    build: &mut Builder,
     tally: &mut Tally,
     spill_path: &std::path::Path,
     shuffle: bool,
-    progress: &dyn Progress,
+    write: &mut dyn FnMut(RecordBatch, &mut crate::output::ParquetOut) -> Result<(), EngineError>,
 ) -> Result<(), EngineError> {
-    use arrow::array::UInt32Array;
-    let internal = |e: arrow::error::ArrowError| EngineError::Internal(e.to_string());
+    let enc = build.enc;
     let spill: Vec<RecordBatch> = if enc.spilled {
         let f = File::open(spill_path).map_err(|e| output_err(spill_path, e))?;
         let reader =
@@ -395,7 +440,7 @@ fn write_in_memory(
     for (b, &len) in enc.batch_lens.iter().enumerate() {
         place.extend((0..len as u32).map(|r| (b as u32, r)));
     }
-    if place.len() != enc.keep.len() {
+    if place.len() != enc.keep.len() || (enc.spilled && spill.len() != enc.batch_lens.len()) {
         return Err(EngineError::Internal("spill and rows disagree".into()));
     }
     let mut kept: Vec<u32> = (0..enc.keep.len() as u32).filter(|i| enc.keep[*i as usize]).collect();
@@ -403,63 +448,15 @@ fn write_in_memory(
         use rand::seq::SliceRandom;
         kept.shuffle(&mut rand::rng());
     }
-    // Bounds of each dictionary value, taken by code like the labels.
-    let mut dict_bounds: Vec<Option<(ArrayRef, ArrayRef)>> = vec![None; dict_values.len()];
-    for (ci, c) in enc.columns.iter().enumerate() {
-        if let (&Slot::Global(d), Some(kind), Some(g)) = (&c.slot, enc.bounds[ci], c.transform.generalizer()) {
-            let mut cache = Default::default();
-            dict_bounds[d] = Some(bound_arrays(&dict_values[d], kind, g, &mut cache)?);
-        }
-    }
-    let mut bound_cache: Vec<rustc_hash::FxHashMap<String, Option<Bounds>>> =
-        vec![Default::default(); enc.columns.len()];
-    let mut written = 0u64;
     for rows in kept.chunks(WRITE_ROWS) {
         let spill_idx: Vec<(usize, usize)> =
             rows.iter().map(|r| place[*r as usize]).map(|(b, i)| (b as usize, i as usize)).collect();
-        let taken = |j: usize| -> Result<ArrayRef, EngineError> {
+        let mut taken = |j: usize| -> Result<ArrayRef, EngineError> {
             let parts: Vec<&dyn arrow::array::Array> = spill.iter().map(|b| b.column(j).as_ref()).collect();
             arrow::compute::interleave(&parts, &spill_idx).map_err(internal)
         };
-        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(out_schema.fields().len());
-        for (ci, c) in enc.columns.iter().enumerate() {
-            match c.slot {
-                Slot::Local(j) => {
-                    let col = taken(j)?;
-                    match (c.transform.is_scrub(), enc.scrubber, enc.row_ids) {
-                        (true, Some(scrubber), Some(r)) => {
-                            arrays.push(scrub_array(&col, &taken(r)?, scrubber, tally.scrubbed(ci))?);
-                        }
-                        _ => arrays.push(col),
-                    }
-                    if let (Some(kind), Some(g)) = (enc.bounds[ci], c.transform.generalizer()) {
-                        let labels = arrays.last().expect("just pushed").clone();
-                        let (lo, hi) = bound_arrays(&labels, kind, g, &mut bound_cache[ci])?;
-                        arrays.push(lo);
-                        arrays.push(hi);
-                    }
-                }
-                Slot::Global(d) => {
-                    let codes: UInt32Array = rows.iter().map(|r| enc.dicts[d].codes[*r as usize]).collect();
-                    arrays.push(arrow::compute::take(&dict_values[d], &codes, None).map_err(internal)?);
-                    if let (Some(_), Some((lo, hi))) = (enc.bounds[ci], &dict_bounds[d]) {
-                        arrays.push(arrow::compute::take(lo, &codes, None).map_err(internal)?);
-                        arrays.push(arrow::compute::take(hi, &codes, None).map_err(internal)?);
-                    }
-                }
-            }
-        }
-        let ids: Vec<u32> = rows.iter().map(|r| enc.class_of_row[*r as usize]).collect();
-        tally.add(&arrays, &ids);
-        let rb = RecordBatch::try_new_with_options(
-            out_schema.clone(),
-            arrays,
-            &RecordBatchOptions::new().with_row_count(Some(rows.len())),
-        )
-        .map_err(internal)?;
-        writer.write(&rb)?;
-        written += rows.len() as u64;
-        progress.set(written);
+        let rb = build.batch(rows, &mut taken, tally)?;
+        write(rb, writer)?;
     }
     Ok(())
 }
