@@ -70,7 +70,9 @@ pub fn region_of_prefecture(code: u32) -> Option<&'static str> {
 
 /// Prefecture code (1..=47) of a prefecture name.
 pub fn prefecture_code(name: &str) -> Option<u32> {
-    PREFECTURES.iter().position(|p| *p == name).map(|i| i as u32 + 1)
+    static CODES: std::sync::LazyLock<std::collections::HashMap<&'static str, u32>> =
+        std::sync::LazyLock::new(|| PREFECTURES.iter().enumerate().map(|(i, p)| (*p, i as u32 + 1)).collect());
+    CODES.get(name).copied()
 }
 
 /// Prefecture name for a 2-digit prefecture code (1..=47).
@@ -80,8 +82,18 @@ pub fn prefecture_name(code: u32) -> Option<&'static str> {
 
 /// The prefecture an address starts with, if any.
 pub fn prefecture_of_address(address: &str) -> Option<&'static str> {
+    // The first two characters tell the 47 prefectures apart: one lookup, one comparison.
+    static BY_PREFIX: std::sync::LazyLock<std::collections::HashMap<&'static str, &'static str>> =
+        std::sync::LazyLock::new(|| PREFECTURES.iter().map(|p| (two_chars(p), *p)).collect());
     let a = address.trim_start();
-    PREFECTURES.iter().copied().find(|p| a.starts_with(p))
+    let p = BY_PREFIX.get(two_chars(a))?;
+    a.starts_with(p).then_some(*p)
+}
+
+/// The first two characters of `s` (all of it when shorter).
+fn two_chars(s: &str) -> &str {
+    let end = s.char_indices().nth(2).map_or(s.len(), |(i, _)| i);
+    &s[..end]
 }
 
 /// Municipality names in which 市/町/村 occurs before the final suffix, so the first
@@ -159,6 +171,33 @@ mod tests {
         assert_eq!(prefecture_of_address("横浜市"), None);
         assert_eq!(region_of_prefecture(prefecture_code("香川県").unwrap()), Some("四国地方"));
         assert_eq!(region_of_prefecture(47), Some("九州・沖縄地方"));
+        assert_eq!(prefecture_of_address("　京都府京都市"), Some("京都府"));
+        assert_eq!(prefecture_of_address("東京"), None);
+        for (i, p) in PREFECTURES.iter().enumerate() {
+            assert_eq!(prefecture_code(p), Some(i as u32 + 1));
+            assert_eq!(prefecture_name(i as u32 + 1), Some(*p));
+        }
+        assert_eq!(prefecture_code("東京"), None);
+        assert_eq!(prefecture_of_address("東"), None);
+        assert_eq!(prefecture_of_address(""), None);
+    }
+
+    proptest::proptest! {
+        /// The two-character index finds what a scan of the list finds.
+        #[test]
+        fn the_prefix_index_agrees_with_a_scan(
+            p in 0usize..48,
+            cut in 0usize..5,
+            lead in "[ 　]{0,2}",
+            tail in "[0-9０-９一-龥ｱ-ﾝ県都府道市 -]{0,8}",
+        ) {
+            let name = PREFECTURES.get(p).copied().unwrap_or("横浜市");
+            let prefix: String = name.chars().take(cut.max(1)).collect();
+            for a in [format!("{lead}{name}{tail}"), format!("{lead}{prefix}{tail}"), format!("{prefix}{lead}{tail}")] {
+                let scan = PREFECTURES.iter().copied().find(|q| a.trim_start().starts_with(q));
+                proptest::prop_assert_eq!(prefecture_of_address(&a), scan, "{}", a);
+            }
+        }
     }
 
     #[test]

@@ -137,8 +137,7 @@ impl CsvSource {
                 let fields = bounds.len() - 1;
                 self.header = (0..fields)
                     .map(|i| {
-                        let field = text.get(bounds[i] as usize..bounds[i + 1] as usize).unwrap_or_default();
-                        String::from_utf8_lossy(field).trim().to_string()
+                        text.get(bounds[i] as usize..bounds[i + 1] as usize).unwrap_or_default().trim().to_string()
                     })
                     .collect();
                 // The data's chunks are parsed against the header's field count.
@@ -413,7 +412,11 @@ fn parse_records(text: &[u8], ctx: &ChunkCtx, first: u64) -> Result<RawBatch, En
         }
     }
     out.truncate(out_len);
-    let text = out;
+    // UTF-8 in, only ASCII quotes and delimiters taken out: UTF-8 out, checked once here (not
+    // field by field) so the batch holds a `String`.
+    let text = simdutf8::basic::from_utf8(&out)
+        .map_err(|_| EngineError::Internal("parsed CSV fields are not UTF-8".into()))?
+        .to_owned();
     let fields = if ctx.fields > 0 { ctx.fields } else { bounds.len() - 1 };
     Ok(RawBatch::Csv { text, bounds, fields, lines })
 }
@@ -564,12 +567,7 @@ mod tests {
             let RawBatch::Csv { text, bounds, fields, lines } = &batch else { panic!() };
             for (r, line) in lines.iter().enumerate() {
                 let row = (0..*fields)
-                    .map(|c| {
-                        String::from_utf8(
-                            text[bounds[r * fields + c] as usize..bounds[r * fields + c + 1] as usize].to_vec(),
-                        )
-                        .unwrap()
-                    })
+                    .map(|c| text[bounds[r * fields + c] as usize..bounds[r * fields + c + 1] as usize].to_string())
                     .collect();
                 rows.push((*line, row));
             }
@@ -598,7 +596,11 @@ mod tests {
                 let mut got = got.expect("the sequential reader read it");
                 // The sequential reader's line of a record left open by a quote at the end of
                 // the file lags behind the empty lines before it; the chunked one's does not.
-                if text.matches('"').count() % 2 == 1
+                // (Left open: an odd number of quotes, or a last field that swallowed the final
+                // newline, as `a, ",,"` does: the first quote is text, the last one opens.)
+                let open_at_end = text.matches('"').count() % 2 == 1
+                    || want.1.last().is_some_and(|(_, f)| f.last().is_some_and(|v| v.ends_with('\n')));
+                if open_at_end
                     && let (Some(g), Some(w)) = (got.1.last_mut(), want.1.last())
                 {
                     proptest::prop_assert!(g.0 >= w.0);

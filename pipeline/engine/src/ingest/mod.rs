@@ -23,8 +23,8 @@ pub enum RawBatch {
     /// CSV records, columnar: every field's text in one string, with the line each record
     /// starts on.
     Csv {
-        /// The fields' text (UTF-8, cut only at ASCII bytes), one after the other.
-        text: Vec<u8>,
+        /// The fields' text (cut only at ASCII bytes), one after the other.
+        text: String,
         /// Field `f` of record `r` is `text[bounds[r * fields + f]..bounds[r * fields + f + 1]]`.
         bounds: Vec<u32>,
         /// Fields per record.
@@ -59,7 +59,7 @@ impl RawBatch {
                 }
                 let i = row * fields + col;
                 let (a, b) = (*bounds.get(i)? as usize, *bounds.get(i + 1)? as usize);
-                std::str::from_utf8(text.get(a..b)?).ok()
+                text.get(a..b)
             }
             RawBatch::Arrow { columns, .. } => {
                 let c = &columns[col];

@@ -251,72 +251,103 @@ fn write_parquet(
 ) -> Result<(), EngineError> {
     let mut writer = parquet_writer(path, out_schema.clone(), metadata, threads)?;
     progress.stage("writing Parquet", Some(enc.keep.len() as u64));
-    let mut build = Builder::new(enc, out_schema)?;
     let spill_path = tmp_dir.join("spill.arrow");
-    let spill_size = if enc.spilled { std::fs::metadata(&spill_path).map_or(u64::MAX, |m| m.len()) } else { 0 };
-    let mut written = 0u64;
-    let mut write = |rb: RecordBatch, writer: &mut crate::output::ParquetOut| -> Result<(), EngineError> {
-        written += rb.num_rows() as u64;
-        if rb.num_rows() > 0 {
-            writer.write(&rb)?;
-        }
-        progress.set(written);
-        Ok(())
-    };
-    if spill_size <= spill_memory {
-        write_in_memory(&mut writer, &mut build, tally, &spill_path, shuffle, &mut write)?;
-    } else {
-        let f = File::open(&spill_path).map_err(|e| output_err(&spill_path, e))?;
-        let mut spill =
-            FileReader::try_new(BufReader::with_capacity(1 << 20, f), None).map_err(|e| output_err(&spill_path, e))?;
-        let mut shuffler = None;
-        let mut start = 0usize;
-        for &len in enc.batch_lens {
-            let sp = spill
-                .next()
-                .ok_or_else(|| EngineError::Internal("spill file ended early".into()))?
-                .map_err(|e| output_err(&spill_path, e))?;
-            if sp.num_rows() != len {
-                return Err(EngineError::Internal("spill and rows disagree".into()));
+    // Batches are built on one thread while the writer encodes the previous ones on the others.
+    let (produced, consumed) = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
+        let spill_path = &spill_path;
+        let producer = scope.spawn(move || {
+            let mut emit =
+                |rb: RecordBatch| tx.send(rb).map_err(|_| EngineError::Internal("the Parquet writer stopped".into()));
+            build_batches(enc, out_schema, tally, spill_path, tmp_dir, shuffle, rows_out, spill_memory, &mut emit)
+        });
+        let mut written = 0u64;
+        let mut consumed = Ok(());
+        for rb in rx {
+            written += rb.num_rows() as u64;
+            if rb.num_rows() > 0
+                && let Err(e) = writer.write(&rb)
+            {
+                consumed = Err(e);
+                break; // dropping the receiver stops the producer
             }
-            let rows: Vec<u32> = (start as u32..(start + len) as u32).filter(|r| enc.keep[*r as usize]).collect();
-            start += len;
-            if rows.is_empty() {
-                continue;
-            }
-            let local = UInt32Array::from_iter_values(rows.iter().map(|r| r - (start - len) as u32));
-            if shuffle {
-                // Only the spilled columns and the row numbers go through the bucket files.
-                let mut columns = arrow::compute::take_arrays(sp.columns(), &local, None).map_err(internal)?;
-                columns.push(Arc::new(UInt32Array::from(rows)));
-                let mut fields: Vec<Field> = sp.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
-                fields.push(Field::new("\u{0}row", DataType::UInt32, false));
-                let rb = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(internal)?;
-                if shuffler.is_none() {
-                    shuffler = Some(Shuffler::new(tmp_dir, &rb.schema(), rows_out)?);
-                }
-                shuffler.as_mut().expect("just made").scatter(&rb)?;
-            } else {
-                let mut taken = |j: usize| arrow::compute::take(sp.column(j), &local, None).map_err(internal);
-                let rb = build.batch(&rows, &mut taken, tally)?;
-                write(rb, &mut writer)?;
-            }
+            progress.set(written);
         }
-        drop(spill);
-        if let Some(sh) = shuffler {
-            sh.gather(WRITE_ROWS, |bucket, order| {
-                let row_col = bucket.num_columns() - 1;
-                let rows = arrow::compute::take(bucket.column(row_col), order, None).map_err(internal)?;
-                let rows = rows.as_primitive::<arrow::datatypes::UInt32Type>().values().to_vec();
-                let mut taken = |j: usize| arrow::compute::take(bucket.column(j), order, None).map_err(internal);
-                let rb = build.batch(&rows, &mut taken, tally)?;
-                write(rb, &mut writer)
-            })?;
-        }
-    }
+        let produced = producer.join().unwrap_or_else(|_| Err(EngineError::Internal("pass 2 failed".into())));
+        (produced, consumed)
+    });
+    consumed?;
+    produced?;
     writer.close()?;
     let _ = std::fs::remove_file(&spill_path);
     progress.finish();
+    Ok(())
+}
+
+/// Build the written batches in order and hand each to `emit`: from the spill in memory, or
+/// streamed from it (in order, or through the external shuffle).
+#[allow(clippy::too_many_arguments)]
+fn build_batches(
+    enc: &WriteSpec,
+    out_schema: SchemaRef,
+    tally: &mut Tally,
+    spill_path: &std::path::Path,
+    tmp_dir: &std::path::Path,
+    shuffle: bool,
+    rows_out: usize,
+    spill_memory: u64,
+    emit: &mut dyn FnMut(RecordBatch) -> Result<(), EngineError>,
+) -> Result<(), EngineError> {
+    let mut build = Builder::new(enc, out_schema)?;
+    let spill_size = if enc.spilled { std::fs::metadata(spill_path).map_or(u64::MAX, |m| m.len()) } else { 0 };
+    if spill_size <= spill_memory {
+        return write_in_memory(&mut build, tally, spill_path, shuffle, emit);
+    }
+    let f = File::open(spill_path).map_err(|e| output_err(spill_path, e))?;
+    let mut spill =
+        FileReader::try_new(BufReader::with_capacity(1 << 20, f), None).map_err(|e| output_err(spill_path, e))?;
+    let mut shuffler = None;
+    let mut start = 0usize;
+    for &len in enc.batch_lens {
+        let sp = spill
+            .next()
+            .ok_or_else(|| EngineError::Internal("spill file ended early".into()))?
+            .map_err(|e| output_err(spill_path, e))?;
+        if sp.num_rows() != len {
+            return Err(EngineError::Internal("spill and rows disagree".into()));
+        }
+        let rows: Vec<u32> = (start as u32..(start + len) as u32).filter(|r| enc.keep[*r as usize]).collect();
+        start += len;
+        if rows.is_empty() {
+            continue;
+        }
+        let local = UInt32Array::from_iter_values(rows.iter().map(|r| r - (start - len) as u32));
+        if shuffle {
+            // Only the spilled columns and the row numbers go through the bucket files.
+            let mut columns = arrow::compute::take_arrays(sp.columns(), &local, None).map_err(internal)?;
+            columns.push(Arc::new(UInt32Array::from(rows)));
+            let mut fields: Vec<Field> = sp.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+            fields.push(Field::new("\u{0}row", DataType::UInt32, false));
+            let rb = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(internal)?;
+            if shuffler.is_none() {
+                shuffler = Some(Shuffler::new(tmp_dir, &rb.schema(), rows_out)?);
+            }
+            shuffler.as_mut().expect("just made").scatter(&rb)?;
+        } else {
+            let mut taken = |j: usize| arrow::compute::take(sp.column(j), &local, None).map_err(internal);
+            emit(build.batch(&rows, &mut taken, tally)?)?;
+        }
+    }
+    drop(spill);
+    if let Some(sh) = shuffler {
+        sh.gather(WRITE_ROWS, |bucket, order| {
+            let row_col = bucket.num_columns() - 1;
+            let rows = arrow::compute::take(bucket.column(row_col), order, None).map_err(internal)?;
+            let rows = rows.as_primitive::<arrow::datatypes::UInt32Type>().values().to_vec();
+            let mut taken = |j: usize| arrow::compute::take(bucket.column(j), order, None).map_err(internal);
+            emit(build.batch(&rows, &mut taken, tally)?)
+        })?;
+    }
     Ok(())
 }
 
@@ -419,12 +450,11 @@ impl<'a> Builder<'a> {
 /// Pass 2 with the spill (if any) in memory: the kept rows' numbers are permuted (when
 /// shuffling) and each written batch takes its rows by number.
 fn write_in_memory(
-    writer: &mut crate::output::ParquetOut,
     build: &mut Builder,
     tally: &mut Tally,
     spill_path: &std::path::Path,
     shuffle: bool,
-    write: &mut dyn FnMut(RecordBatch, &mut crate::output::ParquetOut) -> Result<(), EngineError>,
+    emit: &mut dyn FnMut(RecordBatch) -> Result<(), EngineError>,
 ) -> Result<(), EngineError> {
     let enc = build.enc;
     let spill: Vec<RecordBatch> = if enc.spilled {
@@ -455,8 +485,7 @@ fn write_in_memory(
             let parts: Vec<&dyn arrow::array::Array> = spill.iter().map(|b| b.column(j).as_ref()).collect();
             arrow::compute::interleave(&parts, &spill_idx).map_err(internal)
         };
-        let rb = build.batch(rows, &mut taken, tally)?;
-        write(rb, writer)?;
+        emit(build.batch(rows, &mut taken, tally)?)?;
     }
     Ok(())
 }

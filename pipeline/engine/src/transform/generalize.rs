@@ -31,6 +31,11 @@ impl Generalize {
 
     /// The label of `value` at `level`.
     pub fn label_at(&self, value: &str, level: u32) -> Result<String, Malformed> {
+        if self.nfkc
+            && let Some(label) = self.hierarchy.label_unnormalised(value.trim(), level, &self.label_context())
+        {
+            return Ok(label);
+        }
         let v = normalized(self.nfkc, value);
         self.hierarchy.label(v.trim(), level, &self.label_context()).map_err(Malformed::new)
     }

@@ -55,6 +55,13 @@ pub trait Levels {
     /// The label of `value` (normalised and trimmed) at `level`, or why the value is malformed
     /// (never quoting it). A value must be well-formed at every level, `*` included.
     fn label(&self, value: &str, level: u32, cx: &LabelContext) -> Result<String, &'static str>;
+    /// The label at `level` of a value that is trimmed but not NFKC-normalised, when the
+    /// hierarchy can tell that normalising would not change it (e.g. an address's region
+    /// depends only on a prefecture name, which NFKC leaves alone); `None`: normalise, then
+    /// [`Levels::label`]. Never a different label than that path would give.
+    fn label_unnormalised(&self, _value: &str, _level: u32, _cx: &LabelContext) -> Option<String> {
+        None
+    }
     /// The kind of range the labels stand for, if they are ordered.
     fn bound_kind(&self) -> Option<BoundKind> {
         None
@@ -128,6 +135,11 @@ impl Hierarchy {
     /// The label of `value` (normalised and trimmed) at `level`.
     pub fn label(&self, value: &str, level: u32, cx: &LabelContext) -> Result<String, &'static str> {
         self.levels().label(value, level, cx)
+    }
+
+    /// [`Levels::label_unnormalised`]: the label of a trimmed value that needs no NFKC first.
+    pub fn label_unnormalised(&self, value: &str, level: u32, cx: &LabelContext) -> Option<String> {
+        self.levels().label_unnormalised(value, level, cx)
     }
 
     /// The kind of range the labels stand for, if they are ordered.
