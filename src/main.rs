@@ -15,6 +15,11 @@ mod audit_cmd;
 mod job;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+/// mimalloc: pass 1 and 2 allocate and free many buffers of a few MB (chunks, batches) on
+/// several threads, which the system allocator returns to the kernel and faults back in.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
