@@ -34,7 +34,7 @@ pub struct RunOptions<'a> {
     /// Threads that transform rows (0: one per core). The release does not depend on it.
     pub threads: usize,
     /// Largest spill (bytes) that pass 2 holds in memory rather than shuffling through bucket
-    /// files (`None`: 256 MiB). The release does not depend on it.
+    /// files (`None`: 128 MiB). The release does not depend on it.
     pub spill_memory: Option<u64>,
 }
 

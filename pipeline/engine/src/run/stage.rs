@@ -356,8 +356,11 @@ fn internal(e: arrow::error::ArrowError) -> EngineError {
 }
 
 /// By default, spill files up to this size are read into memory, so pass 2 takes rows in a random order
-/// straight from it instead of shuffling through bucket files.
-const SPILL_IN_MEMORY: u64 = 256 << 20;
+/// straight from it instead of shuffling through bucket files. Larger spills go through the
+/// external shuffle: taking rows in a random order from hundreds of MB (the spill and every
+/// dictionary's codes) misses the CPU caches on every row, and at 10M rows the shuffle through
+/// bucket files was faster (8.7 s against 10.8 s) and 250 MB smaller.
+const SPILL_IN_MEMORY: u64 = 128 << 20;
 
 /// Rows per written batch.
 const WRITE_ROWS: usize = 64 * 1024;
