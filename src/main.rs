@@ -13,6 +13,7 @@ macro_rules! say {
 
 mod audit_cmd;
 mod job;
+mod registry_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -30,6 +31,7 @@ use tokumei_engine::{EngineError, ExitCode, Progress};
 const ENVIRONMENT: &str = "\
 Environment:
   TOKUMEI_OPERATOR   operator name recorded in the audit log (default: $USER)
+  TOKUMEI_REGISTRY   the registry file of `registry` and `file` commands (default: reports/registry.sqlite)
   TOKUMEI_NOW        run clock as Unix seconds, for reproducible release ids and reports;
                      audit entries keep the system time and note the override
   TOKUMEI_FAILPOINT  test only: crash or fail a run at a named step (docs/cli.md)";
@@ -110,6 +112,17 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// The registry: the municipality's profile, its personal-information files, recipients,
+    /// contracts and releases (one SQLite file; every change audited).
+    Registry {
+        #[command(subcommand)]
+        command: registry_cmd::RegistryCommand,
+    },
+    /// Personal-information files (個人情報ファイル簿 entries) in the registry.
+    File {
+        #[command(subcommand)]
+        command: registry_cmd::FileCommand,
     },
     /// Re-identification risk of any CSV or Parquet table over chosen quasi-identifiers.
     Risk {
@@ -490,6 +503,8 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
         Command::Audit { command: AuditCommand::Rotate { log, reason, operator: op } } => {
             audit_cmd::rotate(&log.resolve()?.0, &reason, &operator(op))
         }
+        Command::Registry { command } => registry_cmd::registry(command),
+        Command::File { command } => registry_cmd::file(command),
         Command::Risk { file, qi, sensitive, population, threshold, encoding, delimiter, json } => {
             let encoding = parse_encoding(&encoding)?;
             if !delimiter.is_ascii() || matches!(delimiter, '"' | '\r' | '\n') {

@@ -11,6 +11,7 @@ mod formats;
 mod init;
 mod multi_source;
 mod python_clients;
+mod registry;
 mod reports;
 mod risk;
 mod scrub;

@@ -78,7 +78,8 @@ impl Env {
             .current_dir(self.dir.path())
             .env("TOKUMEI_OPERATOR", "tester")
             .env_remove("TOKUMEI_NOW")
-            .env_remove("TOKUMEI_FAILPOINT");
+            .env_remove("TOKUMEI_FAILPOINT")
+            .env_remove("TOKUMEI_REGISTRY");
         c
     }
 

@@ -148,11 +148,13 @@ pub enum ExitCode {
     Audit = 7,
     /// Output could not be written.
     Output = 8,
+    /// The registry refused the change, or is missing, unreadable or fails its checks.
+    Registry = 9,
 }
 
 impl ExitCode {
     /// Every code, in order.
-    pub const ALL: [ExitCode; 9] = [
+    pub const ALL: [ExitCode; 10] = [
         ExitCode::Success,
         ExitCode::Internal,
         ExitCode::Usage,
@@ -162,6 +164,7 @@ impl ExitCode {
         ExitCode::Key,
         ExitCode::Audit,
         ExitCode::Output,
+        ExitCode::Registry,
     ];
 
     /// The number the process exits with.
@@ -181,6 +184,7 @@ impl ExitCode {
             ExitCode::Key => "key file missing or invalid",
             ExitCode::Audit => "audit log broken",
             ExitCode::Output => "output could not be written",
+            ExitCode::Registry => "registry refused or unusable",
         }
     }
 
@@ -204,6 +208,9 @@ impl ExitCode {
                 ", incomplete, emptied or rewritten (an anchor it no longer holds), or its entry could not be written: nothing is published without its entry"
             }
             ExitCode::Output => "",
+            ExitCode::Registry => {
+                "(a change the registry's rules forbid, a missing or unreadable registry, or rows that fail `registry verify`); nothing changed"
+            }
         }
     }
 
@@ -230,6 +237,7 @@ impl ExitCode {
             ExitCode::Key => "key",
             ExitCode::Audit => "audit",
             ExitCode::Output => "output",
+            ExitCode::Registry => "registry",
         }
     }
 }

@@ -1,0 +1,737 @@
+//! The registry: one SQLite file that knows the municipality, its personal-information files
+//! (個人情報ファイル簿), and later its recipients, contracts and releases.
+//!
+//! Every change is one transaction that also writes a journal row ([`Change`]) and appends an
+//! entry to the audit chain before it commits; the journal keeps the SHA-256 of every row the
+//! change left, so [`Registry::verify`] finds a row edited outside tokumei, a change without its
+//! audit entry, and an audit entry whose change never committed (a crash between the two).
+//! The file is created owner-only, in WAL mode with full sync; the schema is versioned
+//! ([`schema`]).
+
+mod files;
+mod profile;
+mod schema;
+
+pub use files::{FileEntry, FileKind, FileRules, StoredFile};
+pub use profile::{Actor, BodyKind, Profile};
+
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use tokumei_audit::{JsonlLog, Record};
+
+/// What can go wrong with the registry.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The registry file is missing.
+    #[error("registry {0}: does not exist (create it with `tokumei registry init`)")]
+    Missing(PathBuf),
+    /// `init` on a file that exists.
+    #[error("registry {0}: already exists (a registry is never replaced)")]
+    Exists(PathBuf),
+    /// SQLite failed (not a registry, locked, disk full...).
+    #[error("registry {path}: {message}")]
+    Db {
+        /// The registry file.
+        path: PathBuf,
+        /// What SQLite said.
+        message: String,
+    },
+    /// The file was made by a newer tokumei.
+    #[error("registry {path}: schema version {found} is newer than this tokumei knows ({known}); use a newer tokumei")]
+    TooNew {
+        /// The registry file.
+        path: PathBuf,
+        /// Its schema version.
+        found: i64,
+        /// The newest this build knows.
+        known: i64,
+    },
+    /// A request the registry refuses (unknown file, duplicate, failed check...).
+    #[error("{0}")]
+    Refused(String),
+    /// An entry file (TOML) could not be read or is invalid.
+    #[error("{path}: {message}")]
+    Entry {
+        /// The entry file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The audit log refused the entry (the change was not made).
+    #[error("audit log: {0}")]
+    Audit(#[from] tokumei_audit::AuditError),
+}
+
+/// Who makes a change, and when (RFC 3339, UTC).
+#[derive(Debug, Clone)]
+pub struct Who {
+    /// Operator recorded in the journal and the audit entry.
+    pub operator: String,
+    /// Time of the change.
+    pub time: String,
+    /// A note on the clock for the audit entry (a test clock), if any.
+    pub clock: Option<String>,
+}
+
+/// A journal row: one change of the registry.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Change {
+    /// Sequence number of the change.
+    pub id: i64,
+    /// When (RFC 3339).
+    pub time: String,
+    /// Who.
+    pub operator: String,
+    /// What kind of change (`init`, `file-add`...).
+    pub action: String,
+    /// What it was about (a file's name...).
+    pub subject: String,
+    /// Audit entry that records it.
+    pub audit_seq: Option<i64>,
+}
+
+/// Counts of the registry's contents and its checks.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Status {
+    /// The registry file.
+    pub path: String,
+    /// Random id of this registry (audit entries name it).
+    pub registry_id: String,
+    /// Schema version.
+    pub schema_version: i64,
+    /// The audit log its changes go to.
+    pub audit_log: String,
+    /// Rows per table.
+    pub tables: Vec<(String, i64)>,
+    /// The last change.
+    pub last_change: Option<Change>,
+}
+
+/// Tables whose rows the journal hashes, with their key columns.
+const TRACKED: &[(&str, &[&str])] =
+    &[("profile", &["id"]), ("files", &["id"]), ("file_rules", &["file_id", "rules_sha256"])];
+
+/// An open registry.
+pub struct Registry {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry").field("path", &self.path).finish()
+    }
+}
+
+impl Registry {
+    /// Create a registry at `path` (never over an existing file), owner-only, with the profile
+    /// and the audit log its changes go to (started if it does not exist). The creation is
+    /// the registry's first change and audit entry.
+    pub fn create(path: &Path, profile: &Profile, audit_log: &Path, who: &Who) -> Result<Registry, RegistryError> {
+        profile.check()?;
+        if path.exists() {
+            return Err(RegistryError::Exists(path.to_path_buf()));
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| db_err(path, e))?;
+        }
+        // Owner-only before SQLite writes anything (its -wal and -shm files take the same mode).
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(|e| {
+                match e.kind() {
+                    std::io::ErrorKind::AlreadyExists => RegistryError::Exists(path.to_path_buf()),
+                    _ => db_err(path, e),
+                }
+            })?;
+        }
+        let made = (|| {
+            let mut reg = Registry::connect(path)?;
+            reg.migrate()?;
+            let log = JsonlLog::new(audit_log);
+            log.start(&who.operator, &who.time, who.clock.clone())?;
+            let registry_id = tokumei_audit::sys::random_tag();
+            let log_text = audit_log.to_string_lossy().into_owned();
+            reg.change(who, "init", &profile.body, |tx| {
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('registry_id', ?1), ('audit_log', ?2)",
+                    params![registry_id, log_text],
+                )
+                .map_err(|e| db_err(path, e))?;
+                profile.insert(tx)?;
+                Ok(((), vec![("profile", "1".to_string())]))
+            })?;
+            Ok(reg)
+        })();
+        if made.is_err() {
+            // Nothing half-made stays behind: the file was ours (create_new).
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        }
+        made
+    }
+
+    /// Open an existing registry, bringing its schema up to date.
+    pub fn open(path: &Path) -> Result<Registry, RegistryError> {
+        if !path.is_file() {
+            return Err(RegistryError::Missing(path.to_path_buf()));
+        }
+        let mut reg = Registry::connect(path)?;
+        reg.migrate()?;
+        reg.meta("registry_id")?.ok_or_else(|| reg.err("is not a tokumei registry (no registry id)"))?;
+        Ok(reg)
+    }
+
+    fn connect(path: &Path) -> Result<Registry, RegistryError> {
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(|e| db_err(path, e))?;
+        let reg = Registry { conn, path: path.to_path_buf() };
+        reg.conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| reg.db(e))?;
+        // Not a database at all shows here, as SQLite reads lazily.
+        let mode: String = reg.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| reg.db(e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(reg.err(&format!("cannot use WAL mode (journal mode {mode})")));
+        }
+        reg.conn
+            .execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF;")
+            .map_err(|e| reg.db(e))?;
+        Ok(reg)
+    }
+
+    /// Apply the migrations this file lacks, each in its own transaction.
+    fn migrate(&mut self) -> Result<(), RegistryError> {
+        let known = schema::MIGRATIONS.len() as i64;
+        loop {
+            let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| self.db(e))?;
+            if version > known {
+                return Err(RegistryError::TooNew { path: self.path.clone(), found: version, known });
+            }
+            if version == known {
+                return Ok(());
+            }
+            let path = self.path.clone();
+            let tx =
+                self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| db_err(&path, e))?;
+            tx.execute_batch(schema::MIGRATIONS[version as usize]).map_err(|e| db_err(&path, e))?;
+            tx.execute_batch(&format!("PRAGMA user_version = {}", version + 1)).map_err(|e| db_err(&path, e))?;
+            tx.commit().map_err(|e| db_err(&path, e))?;
+        }
+    }
+
+    /// The registry file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The audit log the registry's changes go to.
+    pub fn audit_log(&self) -> Result<PathBuf, RegistryError> {
+        self.meta("audit_log")?.map(PathBuf::from).ok_or_else(|| self.err("names no audit log"))
+    }
+
+    /// This registry's random id.
+    pub fn id(&self) -> Result<String, RegistryError> {
+        self.meta("registry_id")?.ok_or_else(|| self.err("has no registry id"))
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>, RegistryError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.db(e))
+    }
+
+    /// Make one change: `apply` writes it inside a transaction and names the rows it left
+    /// (table, key); the journal row and the audit entry are written before the commit. If
+    /// anything fails, nothing of the change remains (an audit entry whose commit was lost is
+    /// reported by [`Registry::verify`]).
+    fn change<T>(
+        &mut self,
+        who: &Who,
+        action: &str,
+        subject: &str,
+        apply: impl FnOnce(&Transaction) -> Result<(T, Vec<(&'static str, String)>), RegistryError>,
+    ) -> Result<T, RegistryError> {
+        let path = self.path.clone();
+        let dberr = |e: rusqlite::Error| db_err(&path, e);
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(dberr)?;
+        record_lost_change(&tx, who).map_err(|e| match e {
+            RegistryError::Db { message, .. } => db_err(&path, message),
+            other => other,
+        })?;
+        let (value, touched) = apply(&tx)?;
+        let mut rows = Vec::with_capacity(touched.len());
+        for (table, key) in &touched {
+            let sha = row_sha256(&tx, table, key).map_err(dberr)?;
+            rows.push(serde_json::json!({ "table": table, "key": key, "sha256": sha }));
+        }
+        let rows = Value::Array(rows);
+        tx.execute(
+            "INSERT INTO changes (time, operator, action, subject, rows) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![who.time, who.operator, action, subject, rows.to_string()],
+        )
+        .map_err(dberr)?;
+        let change_id = tx.last_insert_rowid();
+        let registry_id: String =
+            tx.query_row("SELECT value FROM meta WHERE key = 'registry_id'", [], |r| r.get(0)).map_err(dberr)?;
+        let log_path: String =
+            tx.query_row("SELECT value FROM meta WHERE key = 'audit_log'", [], |r| r.get(0)).map_err(dberr)?;
+        let mut details = Map::new();
+        details.insert("registry".into(), Value::String(registry_id));
+        details.insert("change".into(), Value::from(change_id));
+        details.insert("subject".into(), Value::String(subject.to_string()));
+        details.insert("rows".into(), rows);
+        let entry = JsonlLog::new(&log_path).append(Record {
+            time: who.time.clone(),
+            operator: who.operator.clone(),
+            action: format!("registry-{action}"),
+            status: "ok".into(),
+            details,
+            clock: who.clock.clone(),
+            ..Default::default()
+        })?;
+        tx.execute(
+            "UPDATE changes SET audit_seq = ?1, audit_hash = ?2 WHERE id = ?3",
+            params![entry.seq as i64, entry.hash, change_id],
+        )
+        .map_err(dberr)?;
+        let committed = tokumei_audit::sys::failpoint::hit("registry-commit")
+            .map_err(|e| db_err(&path, e))
+            .and_then(|()| tx.commit().map_err(dberr));
+        if let Err(e) = committed {
+            // The entry is in the log but its change is not in the registry: say so at once
+            // (a crash here is caught by the next change instead).
+            let _ = JsonlLog::new(&log_path).append(lost_record(who, &entry, &e.to_string()));
+            return Err(e);
+        }
+        Ok(value)
+    }
+
+    /// Counts and the last change.
+    pub fn status(&self) -> Result<Status, RegistryError> {
+        let mut tables = Vec::new();
+        for name in self.table_names()? {
+            let n: i64 = self
+                .conn
+                .query_row(&format!("SELECT count(*) FROM \"{name}\""), [], |r| r.get(0))
+                .map_err(|e| self.db(e))?;
+            tables.push((name, n));
+        }
+        let last_change = self
+            .conn
+            .query_row(
+                "SELECT id, time, operator, action, subject, audit_seq FROM changes ORDER BY id DESC LIMIT 1",
+                [],
+                |r| {
+                    Ok(Change {
+                        id: r.get(0)?,
+                        time: r.get(1)?,
+                        operator: r.get(2)?,
+                        action: r.get(3)?,
+                        subject: r.get(4)?,
+                        audit_seq: r.get(5)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.db(e))?;
+        Ok(Status {
+            path: self.path.display().to_string(),
+            registry_id: self.id()?,
+            schema_version: self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| self.db(e))?,
+            audit_log: self.audit_log()?.display().to_string(),
+            tables,
+            last_change,
+        })
+    }
+
+    fn table_names(&self) -> Result<Vec<String>, RegistryError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            .map_err(|e| self.db(e))?;
+        let names = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(|e| self.db(e))?;
+        names.collect::<Result<Vec<_>, _>>().map_err(|e| self.db(e))
+    }
+
+    /// Every row of every table as JSON Lines (`{"table": ..., "row": {...}}`), tables by
+    /// name, rows by their key: the officer's copy of the records. Returns the rows written.
+    pub fn export(&self, out: &mut dyn std::io::Write) -> Result<u64, RegistryError> {
+        let mut n = 0;
+        for table in self.table_names()? {
+            for row in table_rows(&self.conn, &table, None).map_err(|e| self.db(e))? {
+                let line = serde_json::json!({ "table": table, "row": Value::Object(row) });
+                writeln!(out, "{line}").map_err(|e| self.err(&format!("export: {e}")))?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Check the registry against itself and its audit log: SQLite's integrity check; every
+    /// tracked row as the last change that touched it left it (else it was edited outside
+    /// tokumei); every change with its audit entry (same hash); every audit entry of this
+    /// registry with its change (else the change was lost, e.g. a crash before the commit).
+    /// Returns the problems found (empty: all good).
+    pub fn verify(&self, entries: &[tokumei_audit::Entry]) -> Result<Vec<String>, RegistryError> {
+        let mut problems = Vec::new();
+        let integrity: String =
+            self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|e| self.db(e))?;
+        if integrity != "ok" {
+            problems.push(format!("SQLite integrity check: {integrity}"));
+        }
+        // The last recorded hash of every tracked row.
+        let mut recorded: std::collections::BTreeMap<(String, String), (Option<String>, i64)> = Default::default();
+        let mut changes: Vec<(i64, Option<i64>, Option<String>, String)> = Vec::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT id, audit_seq, audit_hash, rows, action FROM changes ORDER BY id")
+                .map_err(|e| self.db(e))?;
+            let mut rows = stmt.query([]).map_err(|e| self.db(e))?;
+            while let Some(r) = rows.next().map_err(|e| self.db(e))? {
+                let id: i64 = r.get(0).map_err(|e| self.db(e))?;
+                let text: String = r.get(3).map_err(|e| self.db(e))?;
+                let list: Vec<Value> = serde_json::from_str(&text).unwrap_or_default();
+                for row in list {
+                    let (Some(t), Some(k)) = (row["table"].as_str(), row["key"].as_str()) else {
+                        problems.push(format!("change {id}: its list of rows is unreadable"));
+                        continue;
+                    };
+                    recorded.insert((t.to_string(), k.to_string()), (row["sha256"].as_str().map(String::from), id));
+                }
+                changes.push((id, r.get(1).map_err(|e| self.db(e))?, r.get(2).map_err(|e| self.db(e))?, text));
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (table, key_cols) in TRACKED {
+            for row in table_rows(&self.conn, table, Some(key_cols)).map_err(|e| self.db(e))? {
+                let key = row_key(&row, key_cols);
+                let sha = sha256_of(&row);
+                match recorded.get(&(table.to_string(), key.clone())) {
+                    None => problems.push(format!("{table} row {key}: no change made it (added outside tokumei)")),
+                    Some((Some(h), _)) if *h == sha => {}
+                    Some((_, id)) => problems.push(format!(
+                        "{table} row {key}: differs from what change {id} left (edited outside tokumei)"
+                    )),
+                }
+                seen.insert((table.to_string(), key));
+            }
+        }
+        for ((table, key), (sha, id)) in &recorded {
+            if sha.is_some() && !seen.contains(&(table.clone(), key.clone())) {
+                problems.push(format!("{table} row {key}: left by change {id}, now missing (deleted outside tokumei)"));
+            }
+        }
+        let me = self.id()?;
+        let by_seq: std::collections::HashMap<u64, &tokumei_audit::Entry> =
+            entries.iter().map(|e| (e.seq, e)).collect();
+        let mut logged = std::collections::BTreeSet::new();
+        for (id, seq, hash, rows) in &changes {
+            let entry = seq.and_then(|s| by_seq.get(&(s as u64)));
+            match entry {
+                None => problems.push(format!("change {id}: its audit entry {} is not in the log", seq.unwrap_or(0))),
+                Some(e) => {
+                    let d = &e.record.details;
+                    let rows_logged = d.get("rows").map(Value::to_string);
+                    if Some(&e.hash) != hash.as_ref()
+                        || d.get("registry").and_then(Value::as_str) != Some(me.as_str())
+                        || d.get("change").and_then(Value::as_i64) != Some(*id)
+                        || rows_logged.as_deref() != Some(rows.as_str())
+                    {
+                        problems.push(format!("change {id}: does not match audit entry {}", e.seq));
+                    }
+                    logged.insert(e.seq);
+                }
+            }
+        }
+        let recorded_lost: std::collections::BTreeSet<u64> = entries
+            .iter()
+            .filter(|e| {
+                e.record.action == LOST && e.record.details.get("registry").and_then(Value::as_str) == Some(&me)
+            })
+            .filter_map(|e| e.record.details.get("lost_entry").and_then(Value::as_u64))
+            .collect();
+        for e in entries {
+            let d = &e.record.details;
+            if e.record.action.starts_with("registry-")
+                && e.record.action != LOST
+                && d.get("registry").and_then(Value::as_str) == Some(me.as_str())
+                && !logged.contains(&e.seq)
+                && !recorded_lost.contains(&e.seq)
+            {
+                problems.push(format!(
+                    "audit entry {} records registry change {} that the registry does not have (lost before its commit, or removed)",
+                    e.seq,
+                    d.get("change").map(Value::to_string).unwrap_or_default()
+                ));
+            }
+        }
+        Ok(problems)
+    }
+
+    fn db(&self, e: impl std::fmt::Display) -> RegistryError {
+        db_err(&self.path, e)
+    }
+
+    fn err(&self, message: &str) -> RegistryError {
+        RegistryError::Db { path: self.path.clone(), message: message.to_string() }
+    }
+}
+
+/// The audit record saying that `entry`'s change never reached the registry.
+fn lost_record(who: &Who, entry: &tokumei_audit::Entry, why: &str) -> Record {
+    let mut details = Map::new();
+    for key in ["registry", "change"] {
+        if let Some(v) = entry.record.details.get(key) {
+            details.insert(key.into(), v.clone());
+        }
+    }
+    details.insert("lost_entry".into(), Value::from(entry.seq));
+    details.insert("lost_action".into(), Value::String(entry.record.action.clone()));
+    Record {
+        time: who.time.clone(),
+        operator: who.operator.clone(),
+        action: LOST.into(),
+        status: "ok".into(),
+        error: Some(format!("the change of entry {} was not committed: {why}", entry.seq)),
+        details,
+        clock: who.clock.clone(),
+        ..Default::default()
+    }
+}
+
+/// Audit action recording a change whose entry was written but whose commit was lost.
+const LOST: &str = "registry-change-lost";
+
+/// Before a change: if this registry's last audit entry records a change the registry does not
+/// have (a crash between the entry and the commit), record that it was lost.
+fn record_lost_change(tx: &Transaction, who: &Who) -> Result<(), RegistryError> {
+    let get = |key: &str| -> Result<Option<String>, RegistryError> {
+        tx.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| RegistryError::Db { path: PathBuf::new(), message: e.to_string() })
+    };
+    // A registry being created has no id yet, and no earlier change to lose.
+    let (Some(me), Some(log)) = (get("registry_id")?, get("audit_log")?) else {
+        return Ok(());
+    };
+    let log = JsonlLog::new(log);
+    let entries = log.entries()?;
+    let Some(last) = entries.iter().rev().find(|e| {
+        e.record.action.starts_with("registry-")
+            && e.record.details.get("registry").and_then(Value::as_str) == Some(&me)
+    }) else {
+        return Ok(());
+    };
+    if last.record.action == LOST {
+        return Ok(());
+    }
+    let have: Option<i64> = tx
+        .query_row("SELECT count(*) FROM changes WHERE audit_seq = ?1", [last.seq as i64], |r| r.get(0))
+        .optional()
+        .map_err(|e| RegistryError::Db { path: PathBuf::new(), message: e.to_string() })?;
+    if have.unwrap_or(0) == 0 {
+        log.append(lost_record(who, last, "the process stopped before the commit"))?;
+    }
+    Ok(())
+}
+
+fn db_err(path: &Path, e: impl std::fmt::Display) -> RegistryError {
+    RegistryError::Db { path: path.to_path_buf(), message: e.to_string() }
+}
+
+/// Rows of `table` as JSON objects (columns in schema order), ordered by `key` (or rowid).
+fn table_rows(conn: &Connection, table: &str, key: Option<&[&str]>) -> rusqlite::Result<Vec<Map<String, Value>>> {
+    let order = key.map(|k| k.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", "));
+    let sql = match order {
+        Some(o) => format!("SELECT * FROM \"{table}\" ORDER BY {o}"),
+        None => format!("SELECT * FROM \"{table}\""),
+    };
+    let mut stmt = conn.prepare(&sql)?;
+    let names: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let mut m = Map::new();
+        for (i, name) in names.iter().enumerate() {
+            let v = match r.get_ref(i)? {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(n) => Value::from(n),
+                ValueRef::Real(x) => Value::from(x),
+                ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
+                ValueRef::Blob(b) => Value::String(hex::encode(b)),
+            };
+            m.insert(name.clone(), v);
+        }
+        out.push(m);
+    }
+    Ok(out)
+}
+
+/// The key of a row: its key columns' values joined by `/`.
+fn row_key(row: &Map<String, Value>, key: &[&str]) -> String {
+    key.iter()
+        .map(|k| match &row[*k] {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn sha256_of(row: &Map<String, Value>) -> String {
+    hex::encode(Sha256::digest(Value::Object(row.clone()).to_string().as_bytes()))
+}
+
+/// SHA-256 of one tracked row as it is in `conn` (`None`: the row is gone).
+fn row_sha256(conn: &Connection, table: &str, key: &str) -> rusqlite::Result<Option<String>> {
+    let cols = TRACKED.iter().find(|(t, _)| *t == table).map(|(_, k)| *k).unwrap_or(&["id"]);
+    let rows = table_rows(conn, table, Some(cols))?;
+    Ok(rows.iter().find(|r| row_key(r, cols) == key).map(sha256_of))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn who() -> Who {
+        Who { operator: "officer".into(), time: "2026-11-27T10:00:00Z".into(), clock: None }
+    }
+
+    fn profile() -> Profile {
+        toml::from_str(
+            "body = \"見本市\"\nbody_code = \"131016\"\nactor = \"public_body\"\nbody_kind = \"municipality\"\n",
+        )
+        .expect("profile")
+    }
+
+    fn entry(name: &str) -> FileEntry {
+        FileEntry {
+            name: name.into(),
+            unit: "市民課".into(),
+            purpose: "住民基本台帳事務".into(),
+            items: vec!["氏名".into(), "生年月日".into()],
+            people_range: "市の住民".into(),
+            collection_method: "届出".into(),
+            sensitive: false,
+            ordinance_sensitive: false,
+            regular_recipients: vec![],
+            request_office: "情報公開課".into(),
+            other_law_procedures: None,
+            kind: FileKind::Computer,
+            people: 120_000,
+            published: true,
+            disclosable: true,
+            processable: true,
+            open_to_proposals: true,
+        }
+    }
+
+    fn setup() -> (tempfile::TempDir, Registry, JsonlLog) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("audit.log");
+        let reg = Registry::create(&dir.path().join("r.sqlite"), &profile(), &log, &who()).expect("create");
+        (dir, reg, JsonlLog::new(log))
+    }
+
+    #[test]
+    fn a_new_registry_is_owner_only_and_verifies_with_its_log() {
+        use std::os::unix::fs::PermissionsExt;
+        let (dir, mut reg, log) = setup();
+        let mode = std::fs::metadata(dir.path().join("r.sqlite")).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o077, 0, "group/other may not read the registry");
+        reg.add_file(
+            &who(),
+            &entry("住民基本台帳ファイル"),
+            &[FileRules { path: "a.toml".into(), sha256: "ab".repeat(32) }],
+        )
+        .expect("add");
+        let entries = log.entries().expect("entries");
+        // start, init, file-add
+        assert_eq!(
+            entries.iter().map(|e| e.record.action.as_str()).collect::<Vec<_>>(),
+            ["audit-start", "registry-init", "registry-file-add"]
+        );
+        assert_eq!(reg.verify(&entries).expect("verify"), Vec::<String>::new());
+        let again = Registry::open(reg.path()).expect("open");
+        assert_eq!(again.profile().expect("profile").body, "見本市");
+        assert!(again.profile().expect("profile").proposals_mandatory == Some(false));
+        assert_eq!(again.files().expect("files")[0].rules.len(), 1);
+        assert!(matches!(Registry::create(reg.path(), &profile(), log.path(), &who()), Err(RegistryError::Exists(_))));
+    }
+
+    #[test]
+    fn rows_edited_outside_tokumei_and_lost_changes_are_found() {
+        let (_dir, mut reg, log) = setup();
+        reg.add_file(&who(), &entry("F"), &[]).expect("add");
+        reg.conn.execute("UPDATE files SET people = 5 WHERE name = 'F'", []).expect("tamper");
+        let problems = reg.verify(&log.entries().expect("entries")).expect("verify");
+        assert!(problems.iter().any(|p| p.contains("files row 1") && p.contains("edited outside")), "{problems:?}");
+        reg.conn.execute("INSERT INTO file_rules VALUES (1, 'x', 'y', 'z')", []).expect("insert");
+        reg.conn.execute("DELETE FROM changes WHERE action = 'file-add'", []).expect("delete");
+        let problems = reg.verify(&log.entries().expect("entries")).expect("verify");
+        assert!(
+            problems.iter().any(|p| p.contains("file_rules row 1/y") && p.contains("added outside")),
+            "{problems:?}"
+        );
+        assert!(problems.iter().any(|p| p.contains("audit entry 3") && p.contains("does not have")), "{problems:?}");
+    }
+
+    #[test]
+    fn a_file_open_to_proposals_must_meet_article_60_3() {
+        let (_dir, mut reg, log) = setup();
+        let before = log.entries().expect("entries").len();
+        for (field, item) in [("published", "1号"), ("disclosable", "2号"), ("processable", "3号")] {
+            let mut e = entry("F");
+            match field {
+                "published" => e.published = false,
+                "disclosable" => e.disclosable = false,
+                _ => e.processable = false,
+            }
+            let err = reg.add_file(&who(), &e, &[]).expect_err("refused").to_string();
+            assert!(err.contains(item), "{err}");
+        }
+        let mut closed = entry("F");
+        closed.published = false;
+        closed.open_to_proposals = false;
+        reg.add_file(&who(), &closed, &[]).expect("a file closed to proposals needs no 法60条3項 checks");
+        assert!(reg.add_file(&who(), &closed, &[]).expect_err("duplicate").to_string().contains("already"));
+        assert_eq!(log.entries().expect("entries").len(), before + 1, "refusals write nothing");
+    }
+
+    #[test]
+    fn a_business_cannot_open_files_to_proposals_and_prefectures_must_call_for_them() {
+        let mut p = profile();
+        p.body_kind = BodyKind::Prefecture;
+        p.proposals_mandatory = Some(false);
+        assert!(p.check().is_err());
+        p.proposals_mandatory = None;
+        assert!(p.proposals_mandatory());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let biz: Profile =
+            toml::from_str("body = \"株式会社例\"\nactor = \"business\"\nbody_kind = \"other\"\n").expect("profile");
+        let mut reg =
+            Registry::create(&dir.path().join("b.sqlite"), &biz, &dir.path().join("a.log"), &who()).expect("create");
+        assert!(reg.add_file(&who(), &entry("F"), &[]).expect_err("refused").to_string().contains("public body"));
+    }
+
+    #[test]
+    fn export_writes_every_row_as_json_lines() {
+        let (_dir, mut reg, _log) = setup();
+        reg.add_file(&who(), &entry("F"), &[]).expect("add");
+        let mut out = Vec::new();
+        let n = reg.export(&mut out).expect("export");
+        let text = String::from_utf8(out).expect("utf8");
+        assert_eq!(text.lines().count() as u64, n);
+        for line in text.lines() {
+            let v: Value = serde_json::from_str(line).expect("json line");
+            assert!(v["table"].is_string() && v["row"].is_object());
+        }
+        assert!(text.contains("\"table\":\"files\"") && text.contains("住民基本台帳事務"));
+    }
+}

@@ -1,0 +1,291 @@
+//! The municipality profile: who keeps the registry (its actor under the APPI) and the
+//! parameters its ordinances set (施行条例, 法108): fees, request periods, 条例要配慮 items, the
+//! people count from which a file needs a ファイル簿 entry. Read from a TOML file at `init`.
+
+use crate::RegistryError;
+use rusqlite::{Transaction, params};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Who the keeper is under the APPI; labels and duties in reports follow it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    /// 行政機関等 (a municipality, prefecture or national body): makes 行政機関等匿名加工情報.
+    PublicBody,
+    /// 個人情報取扱事業者 (a private business operator).
+    Business,
+    /// 法58条法人 (地方独立行政法人, public hospitals and universities), treated like businesses.
+    Article58,
+}
+
+impl Actor {
+    /// The stored word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Actor::PublicBody => "public_body",
+            Actor::Business => "business",
+            Actor::Article58 => "article58",
+        }
+    }
+
+    /// The Japanese term.
+    pub fn label(self) -> &'static str {
+        match self {
+            Actor::PublicBody => "行政機関等",
+            Actor::Business => "個人情報取扱事業者",
+            Actor::Article58 => "法58条法人",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Actor> {
+        [Actor::PublicBody, Actor::Business, Actor::Article58].into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// What kind of body a public body is (calls for proposals are mandatory for prefectures and
+/// designated cities only, 2021 amendment 附則7条).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BodyKind {
+    /// 都道府県.
+    Prefecture,
+    /// 指定都市.
+    DesignatedCity,
+    /// Other 市区町村.
+    Municipality,
+    /// Anything else (a national body, a business).
+    Other,
+}
+
+impl BodyKind {
+    /// The stored word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BodyKind::Prefecture => "prefecture",
+            BodyKind::DesignatedCity => "designated_city",
+            BodyKind::Municipality => "municipality",
+            BodyKind::Other => "other",
+        }
+    }
+
+    fn parse(s: &str) -> Option<BodyKind> {
+        [BodyKind::Prefecture, BodyKind::DesignatedCity, BodyKind::Municipality, BodyKind::Other]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// The profile (one per registry).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Name of the body (e.g. 〇〇市).
+    pub body: String,
+    /// Its local government code (全国地方公共団体コード, 6 digits), if any.
+    #[serde(default)]
+    pub body_code: Option<String>,
+    /// Its actor under the APPI.
+    pub actor: Actor,
+    /// What kind of body.
+    pub body_kind: BodyKind,
+    /// Whether calls for proposals are mandatory (default: for prefectures and designated
+    /// cities; others may choose to hold them).
+    #[serde(default)]
+    pub proposals_mandatory: Option<bool>,
+    /// Fee per contract, yen (法119条3項; the cabinet-order standard is 21,000).
+    #[serde(default = "d_fee_base")]
+    pub fee_base_yen: i64,
+    /// Fee per hour (or part) of creation work, yen (standard 3,950).
+    #[serde(default = "d_fee_hour")]
+    pub fee_per_hour_yen: i64,
+    /// Days to decide a disclosure, correction or suspension request (default 30).
+    #[serde(default = "d_30")]
+    pub request_days: i64,
+    /// Days a decision may be extended by (default 30).
+    #[serde(default = "d_30")]
+    pub extension_days: i64,
+    /// Days after disclosure within which correction or suspension may be requested (90).
+    #[serde(default = "d_90")]
+    pub correction_window_days: i64,
+    /// People count from which a file needs a ファイル簿 entry (1,000; an ordinance may lower it).
+    #[serde(default = "d_1000")]
+    pub file_entry_threshold: i64,
+    /// Fewest people a proposal may ask for (法114条1項, rule minimum 1,000).
+    #[serde(default = "d_1000")]
+    pub proposal_min_people: i64,
+    /// Longest use period a contract may grant, days (the body's rule; default 3 years).
+    #[serde(default = "d_use")]
+    pub use_period_max_days: i64,
+    /// Items the ordinance makes sensitive (条例要配慮個人情報).
+    #[serde(default)]
+    pub ordinance_sensitive: Vec<String>,
+    /// Years records of provision are kept (the body's document rules; default 5).
+    #[serde(default = "d_retention")]
+    pub retention_years: i64,
+    /// Whether a per-subject index of provisions is kept (personal information itself; off).
+    #[serde(default)]
+    pub subject_index: bool,
+}
+
+fn d_fee_base() -> i64 {
+    21_000
+}
+fn d_fee_hour() -> i64 {
+    3_950
+}
+fn d_30() -> i64 {
+    30
+}
+fn d_90() -> i64 {
+    90
+}
+fn d_1000() -> i64 {
+    1_000
+}
+fn d_use() -> i64 {
+    3 * 365
+}
+fn d_retention() -> i64 {
+    5
+}
+
+impl Profile {
+    /// Read a profile file (TOML).
+    pub fn load(path: &Path) -> Result<Profile, RegistryError> {
+        let err = |message: String| RegistryError::Entry { path: path.to_path_buf(), message };
+        let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read ({})", e.kind())))?;
+        let p: Profile = toml::from_str(&text).map_err(|e| err(crate::files::toml_message(&text, &e)))?;
+        p.check().map_err(|e| err(e.to_string()))?;
+        Ok(p)
+    }
+
+    /// Whether calls for proposals are mandatory for this body.
+    pub fn proposals_mandatory(&self) -> bool {
+        self.proposals_mandatory.unwrap_or(matches!(self.body_kind, BodyKind::Prefecture | BodyKind::DesignatedCity))
+    }
+
+    /// Refuse a profile the law or common sense rules out.
+    pub fn check(&self) -> Result<(), RegistryError> {
+        let refuse = |m: &str| Err(RegistryError::Refused(format!("profile: {m}")));
+        if self.body.trim().is_empty() {
+            return refuse("`body` is empty");
+        }
+        if let Some(code) = &self.body_code
+            && !(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return refuse("`body_code` must be the 6-digit local government code");
+        }
+        if self.proposals_mandatory == Some(false)
+            && matches!(self.body_kind, BodyKind::Prefecture | BodyKind::DesignatedCity)
+        {
+            return refuse("calls for proposals are mandatory for prefectures and designated cities");
+        }
+        if self.actor != Actor::PublicBody && self.body_kind != BodyKind::Other {
+            return refuse("a business or 法58条 body has `body_kind = \"other\"`");
+        }
+        for (name, v, min) in [
+            ("fee_base_yen", self.fee_base_yen, 0),
+            ("fee_per_hour_yen", self.fee_per_hour_yen, 0),
+            ("request_days", self.request_days, 1),
+            ("extension_days", self.extension_days, 0),
+            ("correction_window_days", self.correction_window_days, 1),
+            ("file_entry_threshold", self.file_entry_threshold, 1),
+            ("proposal_min_people", self.proposal_min_people, 1),
+            ("use_period_max_days", self.use_period_max_days, 1),
+            ("retention_years", self.retention_years, 1),
+        ] {
+            if v < min {
+                return refuse(&format!("`{name}` must be at least {min}"));
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn insert(&self, tx: &Transaction) -> Result<(), RegistryError> {
+        tx.execute(
+            "INSERT INTO profile (id, body, body_code, actor, body_kind, proposals_mandatory, fee_base_yen,
+                fee_per_hour_yen, request_days, extension_days, correction_window_days, file_entry_threshold,
+                proposal_min_people, use_period_max_days, ordinance_sensitive, retention_years, subject_index)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            params![
+                self.body,
+                self.body_code,
+                self.actor.as_str(),
+                self.body_kind.as_str(),
+                self.proposals_mandatory(),
+                self.fee_base_yen,
+                self.fee_per_hour_yen,
+                self.request_days,
+                self.extension_days,
+                self.correction_window_days,
+                self.file_entry_threshold,
+                self.proposal_min_people,
+                self.use_period_max_days,
+                serde_json::to_string(&self.ordinance_sensitive).unwrap_or_else(|_| "[]".into()),
+                self.retention_years,
+                self.subject_index,
+            ],
+        )
+        .map_err(|e| RegistryError::Refused(format!("profile: {e}")))?;
+        Ok(())
+    }
+}
+
+impl crate::Registry {
+    /// The profile.
+    pub fn profile(&self) -> Result<Profile, RegistryError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT body, body_code, actor, body_kind, proposals_mandatory, fee_base_yen, fee_per_hour_yen,
+                    request_days, extension_days, correction_window_days, file_entry_threshold,
+                    proposal_min_people, use_period_max_days, ordinance_sensitive, retention_years, subject_index
+                 FROM profile WHERE id = 1",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, bool>(4)?,
+                        [r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?, r.get(12)?],
+                        r.get::<_, String>(13)?,
+                        r.get::<_, i64>(14)?,
+                        r.get::<_, bool>(15)?,
+                    ))
+                },
+            )
+            .map_err(|e| self.db(e))?;
+        let (body, body_code, actor, kind, mandatory, n, sensitive, retention_years, subject_index) = row;
+        let [
+            fee_base_yen,
+            fee_per_hour_yen,
+            request_days,
+            extension_days,
+            correction_window_days,
+            file_entry_threshold,
+            proposal_min_people,
+            use_period_max_days,
+        ]: [i64; 8] = n;
+        Ok(Profile {
+            body,
+            body_code,
+            actor: Actor::parse(&actor).ok_or_else(|| self.err("profile: unknown actor"))?,
+            body_kind: BodyKind::parse(&kind).ok_or_else(|| self.err("profile: unknown body kind"))?,
+            proposals_mandatory: Some(mandatory),
+            fee_base_yen,
+            fee_per_hour_yen,
+            request_days,
+            extension_days,
+            correction_window_days,
+            file_entry_threshold,
+            proposal_min_people,
+            use_period_max_days,
+            ordinance_sensitive: serde_json::from_str(&sensitive).map_err(|e| self.db(e))?,
+            retention_years,
+            subject_index,
+        })
+    }
+}

@@ -1,0 +1,81 @@
+//! The registry's schema as numbered migrations. `PRAGMA user_version` holds how many have been
+//! applied; each is applied in its own transaction with the version bump, so a crash leaves the
+//! file at the previous version. Migrations are only ever appended, never edited.
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: the registry itself, the municipality profile, personal-information files and the journal.
+    r#"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT;
+
+    -- One row: who keeps this registry and the parameters of its ordinances.
+    CREATE TABLE profile (
+        id                     INTEGER PRIMARY KEY CHECK (id = 1),
+        body                   TEXT NOT NULL,
+        body_code              TEXT,
+        actor                  TEXT NOT NULL CHECK (actor IN ('public_body', 'business', 'article58')),
+        body_kind              TEXT NOT NULL CHECK (body_kind IN ('prefecture', 'designated_city', 'municipality', 'other')),
+        proposals_mandatory    INTEGER NOT NULL CHECK (proposals_mandatory IN (0, 1)),
+        fee_base_yen           INTEGER NOT NULL CHECK (fee_base_yen >= 0),
+        fee_per_hour_yen       INTEGER NOT NULL CHECK (fee_per_hour_yen >= 0),
+        request_days           INTEGER NOT NULL CHECK (request_days > 0),
+        extension_days         INTEGER NOT NULL CHECK (extension_days >= 0),
+        correction_window_days INTEGER NOT NULL CHECK (correction_window_days > 0),
+        file_entry_threshold   INTEGER NOT NULL CHECK (file_entry_threshold > 0),
+        proposal_min_people    INTEGER NOT NULL CHECK (proposal_min_people > 0),
+        use_period_max_days    INTEGER NOT NULL CHECK (use_period_max_days > 0),
+        ordinance_sensitive    TEXT NOT NULL,
+        retention_years        INTEGER NOT NULL CHECK (retention_years > 0),
+        subject_index          INTEGER NOT NULL CHECK (subject_index IN (0, 1))
+    ) STRICT;
+
+    -- 個人情報ファイル簿 entries (法75, 法74条1項) with the 法60条3項 checks and 法110/117 marks.
+    CREATE TABLE files (
+        id                     INTEGER PRIMARY KEY,
+        name                   TEXT NOT NULL UNIQUE,
+        body                   TEXT NOT NULL,
+        unit                   TEXT NOT NULL,
+        purpose                TEXT NOT NULL,
+        items                  TEXT NOT NULL,
+        people_range           TEXT NOT NULL,
+        collection_method      TEXT NOT NULL,
+        sensitive              INTEGER NOT NULL CHECK (sensitive IN (0, 1)),
+        ordinance_sensitive    INTEGER NOT NULL CHECK (ordinance_sensitive IN (0, 1)),
+        regular_recipients     TEXT NOT NULL,
+        request_office         TEXT NOT NULL,
+        other_law_procedures   TEXT,
+        kind                   TEXT NOT NULL CHECK (kind IN ('computer', 'manual')),
+        people                 INTEGER NOT NULL CHECK (people >= 0),
+        published              INTEGER NOT NULL CHECK (published IN (0, 1)),
+        disclosable            INTEGER NOT NULL CHECK (disclosable IN (0, 1)),
+        processable            INTEGER NOT NULL CHECK (processable IN (0, 1)),
+        open_to_proposals      INTEGER NOT NULL CHECK (open_to_proposals IN (0, 1)),
+        created_anonymised     TEXT NOT NULL,
+        added                  TEXT NOT NULL
+    ) STRICT;
+
+    -- Rule files allowed for a file's releases, by content hash.
+    CREATE TABLE file_rules (
+        file_id      INTEGER NOT NULL REFERENCES files(id),
+        rules_path   TEXT NOT NULL,
+        rules_sha256 TEXT NOT NULL,
+        added        TEXT NOT NULL,
+        PRIMARY KEY (file_id, rules_sha256)
+    ) STRICT;
+
+    -- Every change, with the audit entry that records it and the hash of each row it left.
+    CREATE TABLE changes (
+        id         INTEGER PRIMARY KEY,
+        time       TEXT NOT NULL,
+        operator   TEXT NOT NULL,
+        action     TEXT NOT NULL,
+        subject    TEXT NOT NULL,
+        rows       TEXT NOT NULL,
+        audit_seq  INTEGER,
+        audit_hash TEXT
+    ) STRICT;
+    "#,
+];

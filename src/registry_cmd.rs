@@ -1,0 +1,324 @@
+//! `tokumei registry init|status|export|verify` and `tokumei file add|allow-rules|show|list`.
+
+use crate::job::Clock;
+use crate::{Failure, fail};
+use clap::Subcommand;
+use std::path::{Path, PathBuf};
+use tokumei_engine::ExitCode;
+use tokumei_registry::{FileEntry, FileRules, Profile, Registry, RegistryError, StoredFile, Who};
+
+/// Which registry a command uses.
+#[derive(clap::Args)]
+pub struct RegistryArg {
+    /// Registry file (SQLite).
+    #[arg(long = "registry", env = "TOKUMEI_REGISTRY", default_value = "reports/registry.sqlite")]
+    pub path: PathBuf,
+}
+
+/// Registry commands.
+#[derive(Subcommand)]
+pub enum RegistryCommand {
+    /// Create the registry (owner-only, never over an existing file) with the municipality's
+    /// profile; its changes go to the audit log named here.
+    Init {
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// Profile (TOML): body, actor, body_kind and the ordinance's parameters (docs/registry.md).
+        #[arg(long)]
+        profile: PathBuf,
+        /// Audit log the registry's changes go to (default: audit.log beside the registry).
+        #[arg(long)]
+        audit_log: Option<PathBuf>,
+        /// Operator recorded in the audit log.
+        #[arg(long, env = "TOKUMEI_OPERATOR")]
+        operator: Option<String>,
+    },
+    /// Schema version, rows per table, the last change.
+    Status {
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every row of every table as JSON Lines, for the officer's records.
+    Export {
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// File to write (never overwritten; default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check the registry against itself and its audit log: rows edited outside tokumei, changes
+    /// without their audit entry, audit entries whose change is missing.
+    Verify {
+        #[command(flatten)]
+        registry: RegistryArg,
+    },
+}
+
+/// Personal-information file commands.
+#[derive(Subcommand)]
+pub enum FileCommand {
+    /// Register a 個人情報ファイル簿 entry from an entry file (TOML), with the rule files allowed for
+    /// its releases.
+    Add {
+        /// Entry file (TOML; docs/registry.md lists the fields).
+        entry: PathBuf,
+        /// A rule file allowed for this file's releases (by content). Repeatable.
+        #[arg(long = "rules")]
+        rules: Vec<PathBuf>,
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// Operator recorded in the audit log.
+        #[arg(long, env = "TOKUMEI_OPERATOR")]
+        operator: Option<String>,
+    },
+    /// Allow one more rule file for a registered file's releases.
+    AllowRules {
+        /// The file's name.
+        name: String,
+        /// The rule file.
+        #[arg(long = "rules")]
+        rules: PathBuf,
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// Operator recorded in the audit log.
+        #[arg(long, env = "TOKUMEI_OPERATOR")]
+        operator: Option<String>,
+    },
+    /// Show one registered file.
+    Show {
+        /// The file's name.
+        name: String,
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the registered files.
+    List {
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn reg_fail(e: RegistryError) -> Failure {
+    let code = match &e {
+        RegistryError::Audit(_) => ExitCode::Audit,
+        RegistryError::Entry { .. } => ExitCode::Config,
+        _ => ExitCode::Registry,
+    };
+    fail(code, e.into())
+}
+
+fn who(operator: Option<String>) -> Result<Who, Failure> {
+    let clock = Clock::now()?;
+    Ok(Who { operator: crate::operator(operator), time: clock.entry_time(), clock: clock.note() })
+}
+
+fn json_out(v: &impl serde::Serialize) -> Result<(), Failure> {
+    say!("{}", serde_json::to_string_pretty(v).map_err(|e| fail(ExitCode::Internal, e.into()))?);
+    Ok(())
+}
+
+/// Run a registry command.
+pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
+    match command {
+        RegistryCommand::Init { registry, profile, audit_log, operator } => {
+            let profile = Profile::load(&profile).map_err(reg_fail)?;
+            let log = audit_log.unwrap_or_else(|| tokumei_audit::sys::parent_of(&registry.path).join("audit.log"));
+            // Stored absolute: later commands may run from another folder.
+            let log = std::path::absolute(&log).map_err(|e| fail(ExitCode::Usage, e.into()))?;
+            let who = who(operator)?;
+            let reg = Registry::create(&registry.path, &profile, &log, &who).map_err(reg_fail)?;
+            say!(
+                "created registry {} for {} ({}); its changes are audited in {}",
+                reg.path().display(),
+                profile.body,
+                profile.actor.label(),
+                log.display()
+            );
+            Ok(())
+        }
+        RegistryCommand::Status { registry, json } => {
+            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let status = reg.status().map_err(reg_fail)?;
+            let profile = reg.profile().map_err(reg_fail)?;
+            if json {
+                return json_out(&serde_json::json!({ "status": status, "profile": profile }));
+            }
+            say!("registry        {}", status.path);
+            say!("schema version  {}", status.schema_version);
+            say!("body            {} ({}, {})", profile.body, profile.actor.label(), profile.body_kind.as_str());
+            say!(
+                "proposals       {}",
+                if profile.proposals_mandatory() { "calls mandatory (at least yearly)" } else { "calls optional" }
+            );
+            say!("audit log       {}", status.audit_log);
+            for (table, n) in &status.tables {
+                say!("  {table:<14}{n:>8} rows");
+            }
+            if let Some(c) = &status.last_change {
+                say!(
+                    "last change     #{} {} `{}` by {} at {} (audit entry {})",
+                    c.id,
+                    c.action,
+                    c.subject,
+                    c.operator,
+                    c.time,
+                    c.audit_seq.unwrap_or(0)
+                );
+            }
+            Ok(())
+        }
+        RegistryCommand::Export { registry, out } => {
+            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            match out {
+                None => {
+                    let mut buf = Vec::new();
+                    reg.export(&mut buf).map_err(reg_fail)?;
+                    // A closed stdout (piped into `head`) is not an error.
+                    use std::io::Write as _;
+                    let _ = std::io::stdout().lock().write_all(&buf);
+                }
+                Some(out) => {
+                    let mut buf = Vec::new();
+                    let n = reg.export(&mut buf).map_err(reg_fail)?;
+                    let made = tokumei_audit::sys::create_new_atomic(&out, &buf).map_err(|e| {
+                        fail(ExitCode::Output, anyhow::Error::new(e).context(format!("cannot write {}", out.display())))
+                    })?;
+                    if !made {
+                        return Err(fail(
+                            ExitCode::Output,
+                            anyhow::anyhow!("{} exists (an export is never overwritten)", out.display()),
+                        ));
+                    }
+                    say!("exported {n} rows to {}", out.display());
+                }
+            }
+            Ok(())
+        }
+        RegistryCommand::Verify { registry } => {
+            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let problems = verify(&reg)?;
+            if problems.is_empty() {
+                say!("registry {}: every row and change matches the audit log", reg.path().display());
+                return Ok(());
+            }
+            for p in &problems {
+                eprintln!("problem: {p}");
+            }
+            Err(fail(
+                ExitCode::Registry,
+                anyhow::anyhow!("registry {}: {} problem(s) found", reg.path().display(), problems.len()),
+            ))
+        }
+    }
+}
+
+/// The registry's problems against its audit log (a broken log is an audit failure).
+pub fn verify(reg: &Registry) -> Result<Vec<String>, Failure> {
+    let log = tokumei_audit::JsonlLog::new(reg.audit_log().map_err(reg_fail)?);
+    let scan = log.scan().map_err(|e| fail(ExitCode::Audit, e.into()))?;
+    let mut problems = reg.verify(&scan.entries).map_err(reg_fail)?;
+    if let Some(broken) = scan.broken {
+        problems.push(format!("audit log: {broken}"));
+    }
+    Ok(problems)
+}
+
+fn rules_of(path: &Path) -> Result<FileRules, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        fail(ExitCode::Config, anyhow::anyhow!("--rules {}: cannot read ({})", path.display(), e.kind()))
+    })?;
+    tokumei_rules::parse_rules(path, &text).map_err(|d| fail(ExitCode::Config, anyhow::anyhow!("{d}")))?;
+    let sha = tokumei_audit::sys::sha256_file(path).map_err(|e| fail(ExitCode::Config, e.into()))?;
+    Ok(FileRules { path: path.display().to_string(), sha256: sha })
+}
+
+fn print_file(f: &StoredFile) {
+    let e = &f.entry;
+    let yes = |b: bool| if b { "yes" } else { "no" };
+    say!("{} (#{}, added {})", e.name, f.id, f.added);
+    say!("  unit                 {}", e.unit);
+    say!("  purpose              {}", e.purpose);
+    say!("  items                {}", e.items.join(", "));
+    say!("  people recorded      {} ({})", e.people, e.people_range);
+    say!("  collection           {}", e.collection_method);
+    say!("  要配慮 / 条例要配慮   {} / {}", yes(e.sensitive), yes(e.ordinance_sensitive));
+    say!(
+        "  regular recipients   {}",
+        if e.regular_recipients.is_empty() { "-".into() } else { e.regular_recipients.join(", ") }
+    );
+    say!("  requests to          {}", e.request_office);
+    if let Some(o) = &e.other_law_procedures {
+        say!("  other laws           {o}");
+    }
+    say!(
+        "  法60条3項 1/2/3号     {} / {} / {}; open to proposals: {}",
+        yes(e.published),
+        yes(e.disclosable),
+        yes(e.processable),
+        yes(e.open_to_proposals)
+    );
+    for r in &f.rules {
+        say!("  rules                {} (sha256 {})", r.path, &r.sha256[..16.min(r.sha256.len())]);
+    }
+}
+
+/// Run a file command.
+pub fn file(command: FileCommand) -> Result<(), Failure> {
+    match command {
+        FileCommand::Add { entry, rules, registry, operator } => {
+            let entry = FileEntry::load(&entry).map_err(reg_fail)?;
+            let rules = rules.iter().map(|p| rules_of(p)).collect::<Result<Vec<_>, _>>()?;
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let id = reg.add_file(&who(operator)?, &entry, &rules).map_err(reg_fail)?;
+            say!("registered file `{}` (#{id}) with {} allowed rule file(s)", entry.name, rules.len());
+            Ok(())
+        }
+        FileCommand::AllowRules { name, rules, registry, operator } => {
+            let rules = rules_of(&rules)?;
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            reg.allow_rules(&who(operator)?, &name, &rules).map_err(reg_fail)?;
+            say!("file `{name}`: rules {} allowed", rules.path);
+            Ok(())
+        }
+        FileCommand::Show { name, registry, json } => {
+            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let f = reg
+                .file(&name)
+                .map_err(reg_fail)?
+                .ok_or_else(|| fail(ExitCode::Registry, anyhow::anyhow!("no file `{name}` is registered")))?;
+            if json {
+                return json_out(&f);
+            }
+            print_file(&f);
+            Ok(())
+        }
+        FileCommand::List { registry, json } => {
+            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let files = reg.files().map_err(reg_fail)?;
+            if json {
+                return json_out(&files);
+            }
+            say!("{:<4} {:<28} {:>10}  {:<9} rules", "id", "name", "people", "proposals");
+            for f in &files {
+                say!(
+                    "{:<4} {:<28} {:>10}  {:<9} {}",
+                    f.id,
+                    f.entry.name,
+                    f.entry.people,
+                    if f.entry.open_to_proposals { "open" } else { "closed" },
+                    f.rules.len()
+                );
+            }
+            Ok(())
+        }
+    }
+}

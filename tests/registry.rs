@@ -1,0 +1,167 @@
+//! The registry through the binary: init, files, verify, refusals, tampering and crashes.
+
+use crate::util::*;
+use tokumei_engine::ExitCode;
+
+const REG: &str = "reg/registry.sqlite";
+
+/// A registry made from the bundled sample profile, with the sample resident file registered.
+fn registry_with_file(env: &Env) {
+    let profile = repo().join("samples/registry/profile.toml");
+    let r = env.tokumei(&["registry", "init", "--registry", REG, "--profile", profile.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let entry = repo().join("samples/registry/resident_file.toml");
+    let rules = repo().join("rules/resident_registry.toml");
+    let r =
+        env.tokumei(&["file", "add", entry.to_str().unwrap(), "--rules", rules.to_str().unwrap(), "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+fn audit_actions(env: &Env) -> Vec<(String, String)> {
+    std::fs::read_to_string(env.path("reg/audit.log"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["action"].as_str().unwrap().to_string(), v["operator"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn a_registry_records_files_and_audits_every_change() {
+    let env = Env::new();
+    registry_with_file(&env);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(env.path(REG)).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "the registry is owner-only");
+    assert_eq!(
+        audit_actions(&env),
+        [
+            ("audit-start".to_string(), "tester".to_string()),
+            ("registry-init".into(), "tester".into()),
+            ("registry-file-add".into(), "tester".into())
+        ]
+    );
+    let r = env.tokumei(&["file", "show", "住民基本台帳ファイル", "--registry", REG, "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let f: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(f["people"], 10000);
+    assert_eq!(f["open_to_proposals"], true);
+    assert_eq!(f["items"].as_array().unwrap().len(), 17);
+    let rules_sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(std::fs::read(repo().join("rules/resident_registry.toml")).unwrap()))
+    };
+    assert_eq!(f["rules"][0]["sha256"], rules_sha.as_str());
+    let r = env.tokumei(&["file", "list", "--registry", REG, "--json"]);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap().as_array().unwrap().len(), 1);
+    let r = env.tokumei(&["registry", "verify", "--registry", REG]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = env.tokumei(&["registry", "status", "--registry", REG, "--json"]);
+    let s: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(s["profile"]["actor"], "public_body");
+    assert_eq!(s["profile"]["proposals_mandatory"], false, "a plain municipality may choose");
+    assert_eq!(s["status"]["schema_version"], 1);
+    // The export holds every row of every table.
+    let r = env.tokumei(&["registry", "export", "--registry", REG, "--out", "export.jsonl"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(env.path("export.jsonl")).unwrap();
+    let tables: std::collections::BTreeSet<String> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["table"].as_str().unwrap().to_string())
+        .collect();
+    for t in ["changes", "file_rules", "files", "meta", "profile"] {
+        assert!(tables.contains(t), "export lacks {t}");
+    }
+    let again = env.tokumei(&["registry", "export", "--registry", REG, "--out", "export.jsonl"]);
+    assert_eq!(again.code, ExitCode::Output.code(), "an export is never overwritten");
+}
+
+#[test]
+fn refused_changes_change_nothing_and_exit_with_the_registry_code() {
+    let env = Env::new();
+    registry_with_file(&env);
+    let before = std::fs::read(env.path(REG)).unwrap();
+    let log_before = std::fs::read(env.path("reg/audit.log")).unwrap();
+    let profile = repo().join("samples/registry/profile.toml");
+    let r = env.tokumei(&["registry", "init", "--registry", REG, "--profile", profile.to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("already exists"), "{}", r.stderr);
+    // Open to proposals without 法60条3項's conditions.
+    let text = std::fs::read_to_string(repo().join("samples/registry/resident_file.toml")).unwrap();
+    let bad = env.write(
+        "bad.toml",
+        &text
+            .replace("name = \"住民基本台帳ファイル\"", "name = \"別ファイル\"")
+            .replace("disclosable = true", "disclosable = false"),
+    );
+    let r = env.tokumei(&["file", "add", bad.to_str().unwrap(), "--registry", REG]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("法60条3項2号"), "{}", r.stderr);
+    // The same file twice.
+    let dup = repo().join("samples/registry/resident_file.toml");
+    let r = env.tokumei(&["file", "add", dup.to_str().unwrap(), "--registry", REG]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    // An unknown field in the entry is a config error with its line.
+    let typo = env.write("typo.toml", &text.replace("people = 10000", "peple = 10000"));
+    let r = env.tokumei(&["file", "add", typo.to_str().unwrap(), "--registry", REG]);
+    assert_eq!(r.code, ExitCode::Config.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("typo.toml:") && r.stderr.contains("peple"), "{}", r.stderr);
+    // A missing registry.
+    let r = env.tokumei(&["file", "list", "--registry", "nowhere.sqlite"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(!env.path("nowhere.sqlite").exists(), "reading never creates a registry");
+    assert_eq!(std::fs::read(env.path("reg/audit.log")).unwrap(), log_before, "refusals are not changes");
+    assert_eq!(std::fs::read(env.path(REG)).unwrap(), before);
+}
+
+#[test]
+fn a_row_edited_outside_tokumei_fails_verify() {
+    let env = Env::new();
+    registry_with_file(&env);
+    let conn = rusqlite::Connection::open(env.path(REG)).unwrap();
+    conn.execute("UPDATE files SET people = 999999 WHERE name = '住民基本台帳ファイル'", []).unwrap();
+    drop(conn);
+    let r = env.tokumei(&["registry", "verify", "--registry", REG]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("files row 1") && r.stderr.contains("edited outside tokumei"), "{}", r.stderr);
+}
+
+#[test]
+fn a_crash_between_the_audit_entry_and_the_commit_leaves_the_previous_state_and_is_recorded() {
+    let env = Env::new();
+    registry_with_file(&env);
+    let text = std::fs::read_to_string(repo().join("samples/registry/resident_file.toml")).unwrap();
+    let second = env.write("second.toml", &text.replace("name = \"住民基本台帳ファイル\"", "name = \"国保ファイル\""));
+    let r = env.tokumei_with(
+        &["file", "add", second.to_str().unwrap(), "--registry", REG],
+        &[("TOKUMEI_FAILPOINT", "registry-commit:abort")],
+    );
+    assert_ne!(r.code, 0, "the process was killed");
+    // The previous state: one file.
+    let r = env.tokumei(&["file", "list", "--registry", REG, "--json"]);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap().as_array().unwrap().len(), 1);
+    // The audit entry of the lost change is there, and verify names it.
+    let r = env.tokumei(&["registry", "verify", "--registry", REG]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("does not have"), "{}", r.stderr);
+    // The next change records the loss, after which the registry verifies again.
+    let r = env.tokumei(&["file", "add", second.to_str().unwrap(), "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let actions: Vec<String> = audit_actions(&env).into_iter().map(|(a, _)| a).collect();
+    assert_eq!(actions[3..], ["registry-file-add", "registry-change-lost", "registry-file-add"]);
+    let r = env.tokumei(&["registry", "verify", "--registry", REG]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // A failed commit (full disk) is recorded at once.
+    let third = env.write("third.toml", &text.replace("name = \"住民基本台帳ファイル\"", "name = \"介護ファイル\""));
+    let r = env.tokumei_with(
+        &["file", "add", third.to_str().unwrap(), "--registry", REG],
+        &[("TOKUMEI_FAILPOINT", "registry-commit:enospc")],
+    );
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    let r = env.tokumei(&["registry", "verify", "--registry", REG]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = env.tokumei(&["file", "list", "--registry", REG, "--json"]);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap().as_array().unwrap().len(), 2);
+}
