@@ -124,6 +124,16 @@ enum Command {
         #[command(subcommand)]
         command: registry_cmd::FileCommand,
     },
+    /// Licensed business recipients in the registry.
+    Recipient {
+        #[command(subcommand)]
+        command: registry_cmd::RecipientCommand,
+    },
+    /// Proposals and contracts (法112-120) in the registry, through their checked workflow.
+    Contract {
+        #[command(subcommand)]
+        command: registry_cmd::ContractCommand,
+    },
     /// Re-identification risk of any CSV or Parquet table over chosen quasi-identifiers.
     Risk {
         /// Table (CSV or Parquet).
@@ -505,6 +515,8 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
         }
         Command::Registry { command } => registry_cmd::registry(command),
         Command::File { command } => registry_cmd::file(command),
+        Command::Recipient { command } => registry_cmd::recipient(command),
+        Command::Contract { command } => registry_cmd::contract(command),
         Command::Risk { file, qi, sensitive, population, threshold, encoding, delimiter, json } => {
             let encoding = parse_encoding(&encoding)?;
             if !delimiter.is_ascii() || matches!(delimiter, '"' | '\r' | '\n') {

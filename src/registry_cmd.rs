@@ -322,3 +322,239 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
         }
     }
 }
+
+/// Recipient commands.
+#[derive(Subcommand)]
+pub enum RecipientCommand {
+    /// Register a licensed business from a recipient file (TOML: name, representative, address,
+    /// contact).
+    Add {
+        /// Recipient file (TOML).
+        entry: PathBuf,
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// Operator recorded in the audit log.
+        #[arg(long, env = "TOKUMEI_OPERATOR")]
+        operator: Option<String>,
+    },
+    /// List the recipients (with the end of a 法120 bar).
+    List {
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Proposal and contract commands.
+#[derive(Subcommand)]
+pub enum ContractCommand {
+    /// Record a received proposal (法112条2項 items, from a proposal file).
+    Propose {
+        /// Proposal file (TOML).
+        proposal: PathBuf,
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// Operator recorded in the audit log.
+        #[arg(long, env = "TOKUMEI_OPERATOR")]
+        operator: Option<String>,
+    },
+    /// Record the review of a received proposal (法113, 法114条1項) from a review file.
+    Review {
+        /// Contract id.
+        id: i64,
+        /// Review file (TOML: reviewer and one [[check]] per item).
+        #[arg(long)]
+        review: PathBuf,
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// Operator recorded in the audit log.
+        #[arg(long, env = "TOKUMEI_OPERATOR")]
+        operator: Option<String>,
+    },
+    /// Move a contract to its next state (checked against the workflow).
+    Advance {
+        /// Contract id.
+        id: i64,
+        /// The next state: corrections_requested, received, fit, not_fit, fee_paid, contracted,
+        /// created, provided, register_updated, use_ended, closed, change_of_use, withdrawn.
+        #[arg(long)]
+        to: String,
+        /// Reasons, receipts, references (required for not_fit, withdrawn, change_of_use...).
+        #[arg(long)]
+        note: Option<String>,
+        /// Hours (or part) of creation work, for the fee (with --to fee_paid).
+        #[arg(long)]
+        hours: Option<i64>,
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// Operator recorded in the audit log.
+        #[arg(long, env = "TOKUMEI_OPERATOR")]
+        operator: Option<String>,
+    },
+    /// Cancel a contract (法120: fraud, disqualification, serious breach); bars the business for
+    /// two years.
+    Cancel {
+        /// Contract id.
+        id: i64,
+        /// The ground.
+        #[arg(long)]
+        note: String,
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// Operator recorded in the audit log.
+        #[arg(long, env = "TOKUMEI_OPERATOR")]
+        operator: Option<String>,
+    },
+    /// Show a contract with its review, notice and history.
+    Show {
+        /// Contract id.
+        id: i64,
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List contracts.
+    List {
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Run a recipient command.
+pub fn recipient(command: RecipientCommand) -> Result<(), Failure> {
+    match command {
+        RecipientCommand::Add { entry, registry, operator } => {
+            let r = tokumei_registry::Recipient::load(&entry).map_err(reg_fail)?;
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let id = reg.add_recipient(&who(operator)?, &r).map_err(reg_fail)?;
+            say!("registered recipient `{}` (#{id})", r.name);
+            Ok(())
+        }
+        RecipientCommand::List { registry, json } => {
+            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let list = reg.recipients().map_err(reg_fail)?;
+            if json {
+                let v: Vec<serde_json::Value> = list
+                    .iter()
+                    .map(|(id, r, barred)| serde_json::json!({ "id": id, "recipient": r, "barred_until": barred }))
+                    .collect();
+                return json_out(&v);
+            }
+            for (id, r, barred) in &list {
+                let bar = barred.as_ref().map(|b| format!("  (法120: barred until {b})")).unwrap_or_default();
+                say!("{id:<4} {}  {}{bar}", r.name, r.contact);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn state(s: &str) -> Result<tokumei_registry::State, Failure> {
+    tokumei_registry::State::parse(s)
+        .ok_or_else(|| fail(ExitCode::Usage, anyhow::anyhow!("--to {s}: not a contract state")))
+}
+
+/// Run a contract command.
+pub fn contract(command: ContractCommand) -> Result<(), Failure> {
+    match command {
+        ContractCommand::Propose { proposal, registry, operator } => {
+            let p = tokumei_registry::Proposal::load(&proposal).map_err(reg_fail)?;
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let id = reg.propose(&who(operator)?, &p).map_err(reg_fail)?;
+            say!("recorded proposal {id} of `{}` for file `{}` (received)", p.recipient, p.file);
+            Ok(())
+        }
+        ContractCommand::Review { id, review, registry, operator } => {
+            let r = tokumei_registry::Review::load(&review).map_err(reg_fail)?;
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let passed = reg.review(&who(operator)?, id, &r).map_err(reg_fail)?;
+            say!(
+                "contract {id} reviewed by {}: {}",
+                r.reviewer,
+                if passed {
+                    "every check met (notify fit next)"
+                } else {
+                    "checks failed (notify not_fit with reasons)"
+                }
+            );
+            Ok(())
+        }
+        ContractCommand::Advance { id, to, note, hours, registry, operator } => {
+            let to = state(&to)?;
+            if to == tokumei_registry::State::Cancelled {
+                return Err(fail(
+                    ExitCode::Usage,
+                    anyhow::anyhow!("cancel with `tokumei contract cancel ID --note GROUND`"),
+                ));
+            }
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            reg.advance(&who(operator)?, id, to, note.as_deref(), hours).map_err(reg_fail)?;
+            say!("contract {id}: {}", to.as_str());
+            Ok(())
+        }
+        ContractCommand::Cancel { id, note, registry, operator } => {
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            reg.advance(&who(operator)?, id, tokumei_registry::State::Cancelled, Some(&note), None)
+                .map_err(reg_fail)?;
+            say!("contract {id}: cancelled (法120); the business may not receive data for two years");
+            Ok(())
+        }
+        ContractCommand::Show { id, registry, json } => {
+            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let c = reg
+                .contract(id)
+                .map_err(reg_fail)?
+                .ok_or_else(|| fail(ExitCode::Registry, anyhow::anyhow!("no contract {id}")))?;
+            if json {
+                return json_out(&c);
+            }
+            say!("contract {} — {} / {} — {}", c.id, c.recipient, c.file, c.state.as_str());
+            say!("  people      {}", c.proposal.people);
+            say!("  purpose     {}", c.proposal.purpose);
+            say!("  use period  {} .. {}", c.proposal.use_from, c.proposal.use_until);
+            for col in &c.proposal.columns {
+                say!("  column      {} ({})", col.name, col.granularity);
+            }
+            if let Some(f) = c.fee_yen {
+                say!("  fee         {f} yen");
+            }
+            for t in &c.history {
+                say!(
+                    "  {}  {} -> {}  by {}{}",
+                    t.time,
+                    t.from.as_deref().unwrap_or("-"),
+                    t.to,
+                    t.operator,
+                    t.note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        ContractCommand::List { registry, json } => {
+            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let list = reg.contracts().map_err(reg_fail)?;
+            if json {
+                return json_out(&list);
+            }
+            for c in &list {
+                say!(
+                    "{:<4} {:<18} {} / {}  use {}..{}",
+                    c.id,
+                    c.state.as_str(),
+                    c.recipient,
+                    c.file,
+                    c.proposal.use_from,
+                    c.proposal.use_until
+                );
+            }
+            Ok(())
+        }
+    }
+}

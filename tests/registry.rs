@@ -62,7 +62,7 @@ fn a_registry_records_files_and_audits_every_change() {
     let s: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(s["profile"]["actor"], "public_body");
     assert_eq!(s["profile"]["proposals_mandatory"], false, "a plain municipality may choose");
-    assert_eq!(s["status"]["schema_version"], 1);
+    assert_eq!(s["status"]["schema_version"], 2);
     // The export holds every row of every table.
     let r = env.tokumei(&["registry", "export", "--registry", REG, "--out", "export.jsonl"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -164,4 +164,128 @@ fn a_crash_between_the_audit_entry_and_the_commit_leaves_the_previous_state_and_
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let r = env.tokumei(&["file", "list", "--registry", REG, "--json"]);
     assert_eq!(serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap().as_array().unwrap().len(), 2);
+}
+
+fn sample(name: &str) -> String {
+    repo().join("samples/registry").join(name).to_str().unwrap().to_string()
+}
+
+/// The sample registry with a recipient and a received proposal (contract 1).
+fn proposed(env: &Env) {
+    registry_with_file(env);
+    let r = env.tokumei(&["recipient", "add", &sample("recipient.toml"), "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.tokumei(&["contract", "propose", &sample("proposal.toml"), "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+fn contract_json(env: &Env, id: &str) -> serde_json::Value {
+    let r = env.tokumei(&["contract", "show", id, "--registry", REG, "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    serde_json::from_str(&r.stdout).unwrap()
+}
+
+fn advance(env: &Env, id: &str, to: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["contract", "advance", id, "--to", to, "--registry", REG];
+    args.extend_from_slice(extra);
+    env.tokumei(&args)
+}
+
+#[test]
+fn a_contract_moves_through_the_legal_workflow_and_wrong_steps_are_refused() {
+    let env = Env::new();
+    proposed(&env);
+    // Nothing may skip the review, notice, fee or contract.
+    for to in ["fit", "fee_paid", "contracted", "created", "provided", "closed"] {
+        let r = advance(&env, "1", to, &[]);
+        assert_eq!(r.code, ExitCode::Registry.code(), "received -> {to}: {}", r.stderr);
+        assert!(r.stderr.contains("cannot move to"), "{}", r.stderr);
+    }
+    // A review missing an item is refused.
+    let partial = std::fs::read_to_string(sample("review.toml")).unwrap().replace("法114条1項7号", "法114条1項8号");
+    let partial = env.write("partial.toml", &partial);
+    let r = env.tokumei(&["contract", "review", "1", "--review", partial.to_str().unwrap(), "--registry", REG]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("法114条1項7号"), "{}", r.stderr);
+    let r = env.tokumei(&["contract", "review", "1", "--review", &sample("review.toml"), "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = advance(&env, "1", "not_fit", &[]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "a not-fit notice needs reasons: {}", r.stderr);
+    assert_eq!(advance(&env, "1", "fit", &[]).code, 0);
+    let r = advance(&env, "1", "fee_paid", &[]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "the fee needs the hours: {}", r.stderr);
+    assert_eq!(advance(&env, "1", "fee_paid", &["--hours", "3"]).code, 0);
+    for to in ["contracted", "created", "provided", "register_updated", "use_ended"] {
+        let r = advance(&env, "1", to, &[]);
+        assert_eq!(r.code, 0, "{to}: {}", r.stderr);
+    }
+    let r = advance(&env, "1", "closed", &["--note", "消去証明書 受領"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let c = contract_json(&env, "1");
+    assert_eq!(c["state"], "closed");
+    assert_eq!(c["fee_yen"], 21000 + 3 * 3950, "法119: base + hours");
+    assert_eq!(c["notice"]["article"], "法114条2項");
+    assert_eq!(c["history"].as_array().unwrap().len(), 10, "every step recorded");
+    assert!(c["history"].as_array().unwrap().iter().all(|h| h["operator"] == "tester"));
+    // Final: nothing follows.
+    let r = advance(&env, "1", "contracted", &[]);
+    assert_eq!(r.code, ExitCode::Registry.code());
+    assert!(r.stderr.contains("final"), "{}", r.stderr);
+    // Every step audited, and the registry still verifies.
+    let actions: Vec<String> = audit_actions(&env).into_iter().map(|(a, _)| a).collect();
+    assert!(actions.contains(&"registry-contract-review".to_string()));
+    assert_eq!(actions.iter().filter(|a| a.starts_with("registry-contract-")).count(), 10);
+    let r = env.tokumei(&["registry", "verify", "--registry", REG]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn a_cancelled_contract_bars_the_business_for_two_years() {
+    let env = Env::new();
+    proposed(&env);
+    let r = env.tokumei(&["contract", "cancel", "1", "--note", "x", "--registry", REG]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "only a contract is cancelled, not a proposal: {}", r.stderr);
+    assert_eq!(
+        env.tokumei(&["contract", "review", "1", "--review", &sample("review.toml"), "--registry", REG]).code,
+        0
+    );
+    assert_eq!(advance(&env, "1", "fit", &[]).code, 0);
+    assert_eq!(advance(&env, "1", "fee_paid", &["--hours", "0"]).code, 0);
+    assert_eq!(advance(&env, "1", "contracted", &[]).code, 0);
+    let r = env.tokumei(&["contract", "cancel", "1", "--note", "契約違反 (第三者提供)", "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.tokumei(&["recipient", "list", "--registry", REG, "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(list[0]["barred_until"].is_string(), "{list}");
+    // A new proposal of the same business: its review fails 法113 and it cannot be notified fit.
+    assert_eq!(env.tokumei(&["contract", "propose", &sample("proposal.toml"), "--registry", REG]).code, 0);
+    let r = env.tokumei(&["contract", "review", "2", "--review", &sample("review.toml"), "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("checks failed"), "{}", r.stdout);
+    let c = contract_json(&env, "2");
+    assert_eq!(c["review"]["passed"], false);
+    let r = advance(&env, "2", "fit", &[]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert_eq!(advance(&env, "2", "not_fit", &["--note", "法113条: 法120による解除から2年を経過していない"]).code, 0);
+}
+
+#[test]
+fn a_proposal_must_name_an_open_file_and_a_registered_business() {
+    let env = Env::new();
+    registry_with_file(&env);
+    let r = env.tokumei(&["contract", "propose", &sample("proposal.toml"), "--registry", REG]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("not registered"), "{}", r.stderr);
+    assert_eq!(env.tokumei(&["recipient", "add", &sample("recipient.toml"), "--registry", REG]).code, 0);
+    let text = std::fs::read_to_string(sample("proposal.toml")).unwrap();
+    for (from, to, why) in [
+        ("file = \"住民基本台帳ファイル\"", "file = \"ない\"", "no file"),
+        ("use_until = \"2027-12-31\"", "use_until = \"2026-12-31\"", "ends before"),
+        ("use_until = \"2027-12-31\"", "use_until = \"2027-02-30\"", "YYYY-MM-DD"),
+    ] {
+        let p = env.write("p.toml", &text.replace(from, to));
+        let r = env.tokumei(&["contract", "propose", p.to_str().unwrap(), "--registry", REG]);
+        assert_eq!(r.code, ExitCode::Registry.code(), "{why}: {}", r.stderr);
+        assert!(r.stderr.contains(why), "{why}: {}", r.stderr);
+    }
 }

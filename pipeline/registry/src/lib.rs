@@ -8,10 +8,12 @@
 //! The file is created owner-only, in WAL mode with full sync; the schema is versioned
 //! ([`schema`]).
 
+mod contracts;
 mod files;
 mod profile;
 mod schema;
 
+pub use contracts::{Check, ColumnGrant, Proposal, REVIEW_ITEMS, Recipient, Review, State, StoredContract, Transition};
 pub use files::{FileEntry, FileKind, FileRules, StoredFile};
 pub use profile::{Actor, BodyKind, Profile};
 
@@ -111,8 +113,14 @@ pub struct Status {
 }
 
 /// Tables whose rows the journal hashes, with their key columns.
-const TRACKED: &[(&str, &[&str])] =
-    &[("profile", &["id"]), ("files", &["id"]), ("file_rules", &["file_id", "rules_sha256"])];
+const TRACKED: &[(&str, &[&str])] = &[
+    ("profile", &["id"]),
+    ("files", &["id"]),
+    ("file_rules", &["file_id", "rules_sha256"]),
+    ("recipients", &["id"]),
+    ("contracts", &["id"]),
+    ("contract_events", &["id"]),
+];
 
 /// An open registry.
 pub struct Registry {

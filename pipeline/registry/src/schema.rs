@@ -78,4 +78,47 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         audit_hash TEXT
     ) STRICT;
     "#,
+    // 2: licensed recipients, their proposals and contracts, and each contract's workflow history.
+    r#"
+    CREATE TABLE recipients (
+        id             INTEGER PRIMARY KEY,
+        name           TEXT NOT NULL UNIQUE,
+        representative TEXT NOT NULL,
+        address        TEXT NOT NULL,
+        contact        TEXT NOT NULL,
+        added          TEXT NOT NULL,
+        barred_until   TEXT
+    ) STRICT;
+
+    -- A proposal (法112条2項) and, once fit and paid for, its contract (法115): one row through
+    -- the workflow; `state` is checked against the state machine in code.
+    CREATE TABLE contracts (
+        id              INTEGER PRIMARY KEY,
+        recipient_id    INTEGER NOT NULL REFERENCES recipients(id),
+        file_id         INTEGER NOT NULL REFERENCES files(id),
+        state           TEXT NOT NULL,
+        people          INTEGER NOT NULL CHECK (people > 0),
+        method          TEXT NOT NULL,
+        purpose         TEXT NOT NULL,
+        use_from        TEXT NOT NULL,
+        use_until       TEXT NOT NULL,
+        safety_measures TEXT NOT NULL,
+        columns         TEXT NOT NULL,
+        review          TEXT,
+        notice          TEXT,
+        fee_yen         INTEGER,
+        received        TEXT NOT NULL,
+        updated         TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE contract_events (
+        id          INTEGER PRIMARY KEY,
+        contract_id INTEGER NOT NULL REFERENCES contracts(id),
+        from_state  TEXT,
+        to_state    TEXT NOT NULL,
+        time        TEXT NOT NULL,
+        operator    TEXT NOT NULL,
+        note        TEXT
+    ) STRICT;
+    "#,
 ];
