@@ -147,12 +147,14 @@ pub fn run_job(
     out: Option<PathBuf>,
     operator_name: Option<String>,
     dry_run: bool,
+    contract: Option<(PathBuf, i64)>,
     progress: &dyn Progress,
 ) -> Result<(), Failure> {
     let clock = Clock::now()?;
     let operator = operator(operator_name);
     let action = if dry_run { "check" } else { "run" };
-    let base = Record {
+    // The fields every entry of this run shares (the contract's, once it is known).
+    let base = std::cell::RefCell::new(Record {
         time: String::new(),
         operator: operator.clone(),
         action: action.into(),
@@ -160,14 +162,14 @@ pub fn run_job(
         job: Some(job_path.display().to_string()),
         clock: clock.note(),
         ..Default::default()
-    };
+    });
     let job = match tokumei_rules::load_job(job_path) {
         Ok(j) => j,
         Err(d) => {
             // Record the failure in the default log if that exists and is intact.
             let log = JsonlLog::new(default_audit_log(job_path));
             if log.head().is_ok() {
-                let mut r = base.clone();
+                let mut r = base.borrow().clone();
                 r.time = clock.entry_time();
                 r.error = Some(format!("config: {}", d.to_string().lines().next().unwrap_or_default()));
                 let _ = log.append(r);
@@ -191,7 +193,7 @@ pub fn run_job(
                 );
             }
         };
-        let mut r = base.clone();
+        let mut r = base.borrow().clone();
         r.time = clock.entry_time();
         fill(&mut r, facts);
         r.error = Some(format!("{}: {}", f.code.class(), format!("{:#}", f.error).lines().next().unwrap_or_default()));
@@ -207,6 +209,18 @@ pub fn run_job(
         Err(RunError { error, facts }) => return Err(audit_failure(&mut run_log, &facts, error.into())),
     };
     let mut facts = prepared.facts.clone();
+    // A release for a recipient: the contract must allow it before anything is written.
+    if let Some((registry, id)) = &contract {
+        base.borrow_mut().details.insert("contract".into(), (*id).into());
+        match authorize(registry, *id, &prepared.plan, &clock) {
+            Ok(c) => {
+                let details = &mut base.borrow_mut().details;
+                details.insert("recipient".into(), c.recipient.clone().into());
+                details.insert("file".into(), c.file.clone().into());
+            }
+            Err(f) => return Err(audit_failure(&mut run_log, &facts, f)),
+        }
+    }
 
     if dry_run {
         let outcome = match tokumei_engine::run(prepared, &opts, None) {
@@ -216,7 +230,7 @@ pub fn run_job(
         facts = outcome.facts.clone();
         check_release_anchors(&run_log.log, run_log.entries(), &out_root)?;
         let log = run_log.started(&operator, &clock)?;
-        let mut r = base.clone();
+        let mut r = base.borrow().clone();
         r.time = clock.entry_time();
         r.status = "ok".into();
         fill(&mut r, &facts);
@@ -270,7 +284,7 @@ pub fn run_job(
         }
     };
     facts = outcome.facts.clone();
-    let mut record = base.clone();
+    let mut record = base.borrow().clone();
     record.time = clock.entry_time();
     fill(&mut record, &facts);
     details(&mut record, &outcome.report);
@@ -289,6 +303,37 @@ pub fn run_job(
         eprintln!("warning: {w}");
     }
     Ok(())
+}
+
+/// Check that contract `id` of the registry allows the release the plan would make (today by
+/// the run clock).
+fn authorize(
+    registry: &Path,
+    id: i64,
+    plan: &tokumei_rules::Plan,
+    clock: &Clock,
+) -> Result<tokumei_registry::StoredContract, Failure> {
+    let refused = |e: tokumei_registry::RegistryError| fail(ExitCode::Registry, e.into());
+    let reg = tokumei_registry::Registry::open(registry).map_err(refused)?;
+    let columns: Vec<tokumei_registry::ReleasedColumn> = plan
+        .output_columns()
+        .map(|c| tokumei_registry::ReleasedColumn {
+            name: c.output.clone().unwrap_or_default(),
+            level: match &c.action {
+                tokumei_rules::Action::Generalize { level, .. } => *level,
+                _ => 0,
+            },
+        })
+        .collect();
+    let today = rfc3339(clock.run_unix);
+    reg.authorize(
+        id,
+        &today[..10.min(today.len())],
+        plan.mode == tokumei_rules::Mode::Pseudonymized,
+        &plan.rules_sha256,
+        &columns,
+    )
+    .map_err(refused)
 }
 
 /// A path as a person reads it: `samples/../reports/x` shown as `reports/x` (for display only;

@@ -54,6 +54,12 @@ enum Command {
         /// Output folder (default: the job's [output] dir).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Provide the release under this contract of the registry: refused, writing nothing,
+        /// unless the contract allows it (state, use period, rule file, columns and levels).
+        #[arg(long)]
+        contract: Option<i64>,
+        #[command(flatten)]
+        registry: registry_cmd::RegistryArg,
         /// Operator recorded in the audit log.
         #[arg(long, env = "TOKUMEI_OPERATOR")]
         operator: Option<String>,
@@ -355,8 +361,11 @@ fn parse_encoding(s: &str) -> Result<tokumei_rules::Encoding, Failure> {
 
 fn real_main(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Run { job, out, operator } => job::run_job(&job, out, operator, false, &Bars::new()),
-        Command::Check { job, operator } => job::run_job(&job, None, operator, true, &Bars::new()),
+        Command::Run { job, out, operator, contract, registry } => {
+            let contract = contract.map(|id| (registry.path, id));
+            job::run_job(&job, out, operator, false, contract, &Bars::new())
+        }
+        Command::Check { job, operator } => job::run_job(&job, None, operator, true, None, &Bars::new()),
         Command::Init { extract, out, dataset, encoding, delimiter, force } => {
             let encoding = parse_encoding(&encoding)?;
             if !delimiter.is_ascii() || matches!(delimiter, '"' | '\r' | '\n') {

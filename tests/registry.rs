@@ -8,7 +8,17 @@ const REG: &str = "reg/registry.sqlite";
 /// A registry made from the bundled sample profile, with the sample resident file registered.
 fn registry_with_file(env: &Env) {
     let profile = repo().join("samples/registry/profile.toml");
-    let r = env.tokumei(&["registry", "init", "--registry", REG, "--profile", profile.to_str().unwrap()]);
+    // The registry's changes and the runs share one audit chain.
+    let r = env.tokumei(&[
+        "registry",
+        "init",
+        "--registry",
+        REG,
+        "--profile",
+        profile.to_str().unwrap(),
+        "--audit-log",
+        "audit.log",
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let entry = repo().join("samples/registry/resident_file.toml");
     let rules = repo().join("rules/resident_registry.toml");
@@ -18,7 +28,7 @@ fn registry_with_file(env: &Env) {
 }
 
 fn audit_actions(env: &Env) -> Vec<(String, String)> {
-    std::fs::read_to_string(env.path("reg/audit.log"))
+    std::fs::read_to_string(env.path("audit.log"))
         .unwrap()
         .lines()
         .map(|l| {
@@ -83,7 +93,7 @@ fn refused_changes_change_nothing_and_exit_with_the_registry_code() {
     let env = Env::new();
     registry_with_file(&env);
     let before = std::fs::read(env.path(REG)).unwrap();
-    let log_before = std::fs::read(env.path("reg/audit.log")).unwrap();
+    let log_before = std::fs::read(env.path("audit.log")).unwrap();
     let profile = repo().join("samples/registry/profile.toml");
     let r = env.tokumei(&["registry", "init", "--registry", REG, "--profile", profile.to_str().unwrap()]);
     assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
@@ -112,7 +122,7 @@ fn refused_changes_change_nothing_and_exit_with_the_registry_code() {
     let r = env.tokumei(&["file", "list", "--registry", "nowhere.sqlite"]);
     assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
     assert!(!env.path("nowhere.sqlite").exists(), "reading never creates a registry");
-    assert_eq!(std::fs::read(env.path("reg/audit.log")).unwrap(), log_before, "refusals are not changes");
+    assert_eq!(std::fs::read(env.path("audit.log")).unwrap(), log_before, "refusals are not changes");
     assert_eq!(std::fs::read(env.path(REG)).unwrap(), before);
 }
 
@@ -288,4 +298,147 @@ fn a_proposal_must_name_an_open_file_and_a_registered_business() {
         assert_eq!(r.code, ExitCode::Registry.code(), "{why}: {}", r.stderr);
         assert!(r.stderr.contains(why), "{why}: {}", r.stderr);
     }
+}
+
+/// Contract 1 concluded for the sample proposal (use period 2027-01-01 .. 2027-12-31).
+fn contracted(env: &Env) {
+    proposed(env);
+    assert_eq!(
+        env.tokumei(&["contract", "review", "1", "--review", &sample("review.toml"), "--registry", REG]).code,
+        0
+    );
+    for (to, extra) in [("fit", vec![]), ("fee_paid", vec!["--hours", "2"]), ("contracted", vec![])] {
+        let r = advance(env, "1", to, &extra);
+        assert_eq!(r.code, 0, "{to}: {}", r.stderr);
+    }
+}
+
+/// In the use period (2027-06-01) by the run clock.
+const IN_PERIOD: &str = "1811808000";
+/// After it (2028-06-01).
+const AFTER_PERIOD: &str = "1843430400";
+
+fn run_under(env: &Env, job: &std::path::Path, contract: &str, now: &str) -> Run {
+    env.tokumei_with(
+        &["run", job.to_str().unwrap(), "--contract", contract, "--registry", REG],
+        &[("TOKUMEI_NOW", now)],
+    )
+}
+
+fn last_entry(env: &Env) -> serde_json::Value {
+    let text = std::fs::read_to_string(env.path("audit.log")).unwrap();
+    serde_json::from_str(text.lines().last().unwrap()).unwrap()
+}
+
+#[test]
+fn a_run_provides_data_only_under_a_contract_that_allows_it() {
+    let env = Env::new();
+    contracted(&env);
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    // Outside the use period: refused, nothing written, audited as refused.
+    let r = run_under(&env, &job, "1", AFTER_PERIOD);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("outside its use period"), "{}", r.stderr);
+    assert!(env.out_files().is_empty(), "nothing written");
+    let e = last_entry(&env);
+    assert_eq!((e["action"].as_str(), e["status"].as_str()), (Some("run"), Some("failed")));
+    assert_eq!(e["details"]["contract"], 1);
+    assert!(e["error"].as_str().unwrap().starts_with("registry:"), "{e}");
+    // An unknown contract.
+    let r = run_under(&env, &job, "7", IN_PERIOD);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    // Within it: the release is made and its entry names the contract and the recipient.
+    let r = run_under(&env, &job, "1", IN_PERIOD);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let published = std::fs::read_to_string(env.path("audit.log"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .rfind(|e| e["action"] == "run" && e["status"] == "publishing")
+        .expect("a publishing entry");
+    assert_eq!(published["details"]["contract"], 1);
+    assert_eq!(published["details"]["recipient"], "株式会社見本データ分析");
+    // Cancelled: refused.
+    let r = env.tokumei(&["contract", "cancel", "1", "--note", "重大な契約違反", "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let before = env.out_files().len();
+    let r = run_under(&env, &job, "1", IN_PERIOD);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("cancelled"), "{}", r.stderr);
+    assert_eq!(env.out_files().len(), before, "nothing more written");
+}
+
+#[test]
+fn a_run_is_refused_before_the_contract_is_concluded() {
+    let env = Env::new();
+    proposed(&env);
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    let r = run_under(&env, &job, "1", IN_PERIOD);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("it is received"), "{}", r.stderr);
+    assert!(env.out_files().is_empty());
+}
+
+#[test]
+fn rules_releasing_an_extra_column_a_finer_level_or_pseudonyms_are_refused() {
+    let env = Env::new();
+    contracted(&env);
+    let rules = std::fs::read_to_string(sample_rules()).unwrap();
+    let allow = |name: &str, text: String| {
+        let p = env.write(name, &text);
+        let r = env.tokumei(&[
+            "file",
+            "allow-rules",
+            "住民基本台帳ファイル",
+            "--rules",
+            p.to_str().unwrap(),
+            "--registry",
+            REG,
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        env.job(name.trim_end_matches(".toml"), &sample_csv(), &p, "")
+    };
+    // Rules not allowed for the file at all.
+    let other = env.write("other.toml", &rules.replace("k = 5", "k = 6"));
+    let job = env.job("other", &sample_csv(), &other, "");
+    let r = run_under(&env, &job, "1", IN_PERIOD);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("not one allowed"), "{}", r.stderr);
+    // The address at prefecture level (2) where the contract allows region (3) or coarser.
+    let finer = rules.replace("level = 3\noutput = \"地方\"", "level = 2\noutput = \"地方\"");
+    assert_ne!(finer, rules);
+    let job = allow("finer.toml", finer);
+    let r = run_under(&env, &job, "1", IN_PERIOD);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("`地方` at level 2, finer"), "{}", r.stderr);
+    // A column the contract does not list (the relationship kept).
+    let extra = rules.replace(
+        "name = \"続柄\"\nrole = \"quasi_identifier\"\naction = \"drop\"",
+        "name = \"続柄\"\nrole = \"quasi_identifier\"\naction = \"keep\"",
+    );
+    assert_ne!(extra, rules);
+    let job = allow("extra.toml", extra);
+    let r = run_under(&env, &job, "1", IN_PERIOD);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("`続柄`, which the contract does not list"), "{}", r.stderr);
+    // Pseudonymised output is never provided, even with allowed rules and columns.
+    let key = env.path("pseudonym.key");
+    assert_eq!(env.tokumei(&["keygen", "--out", key.to_str().unwrap()]).code, 0);
+    let pseudo = env.write("pseudo.toml", &rules.replace("mode = \"anonymized\"", "mode = \"pseudonymized\""));
+    let r = env.tokumei(&[
+        "file",
+        "allow-rules",
+        "住民基本台帳ファイル",
+        "--rules",
+        pseudo.to_str().unwrap(),
+        "--registry",
+        REG,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let extra = format!("encoding = \"auto\"\n[keys]\npseudonym_key_file = \"{}\"", key.display());
+    let job = env.job("pseudo", &sample_csv(), &pseudo, &extra);
+    let r = run_under(&env, &job, "1", IN_PERIOD);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("never provided to a recipient"), "{}", r.stderr);
+    assert!(env.out_files().is_empty(), "nothing written");
 }

@@ -27,8 +27,22 @@ pub struct Recipient {
 pub struct ColumnGrant {
     /// Output column of the release.
     pub name: String,
-    /// Granularity (the hierarchy level's name, e.g. `地方`, `10歳階級`), or `as released`.
+    /// Granularity in words (the hierarchy level's name, e.g. `地方`, `10歳階級`).
     pub granularity: String,
+    /// The finest generalisation level the release may use (the rules' `level`; a higher level
+    /// is coarser). Without it the column may be released at any level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<u32>,
+}
+
+/// A released column as a job's rules would write it: its output name and its generalisation
+/// level (0 when not generalised; for a searched column, the lowest level the search may pick).
+#[derive(Debug, Clone)]
+pub struct ReleasedColumn {
+    /// Output column name.
+    pub name: String,
+    /// Generalisation level.
+    pub level: u32,
 }
 
 /// A proposal (法112条2項 items), as written in a proposal file (TOML).
@@ -649,6 +663,73 @@ impl Registry {
             .collect::<Result<_, _>>()
             .map_err(|e| self.db(e))?;
         ids.into_iter().filter_map(|id| self.contract(id).transpose()).collect()
+    }
+}
+
+impl Registry {
+    /// Whether a run may provide data under contract `id` today (`YYYY-MM-DD`): the contract
+    /// is in a state that allows provision (contracted, created, provided, register updated;
+    /// never cancelled or ended), today is within its use period, the job is anonymised (a
+    /// pseudonymised output is still personal information and is never provided), its rule file
+    /// is one allowed for the contract's file, and every released column is one the contract
+    /// lists, at its level or coarser. Returns the contract; the refusal names every problem.
+    pub fn authorize(
+        &self,
+        id: i64,
+        today: &str,
+        pseudonymized: bool,
+        rules_sha256: &str,
+        columns: &[ReleasedColumn],
+    ) -> Result<StoredContract, RegistryError> {
+        let c = self.contract(id)?.ok_or_else(|| refused(format!("no contract {id} in the registry")))?;
+        let mut problems = Vec::new();
+        if !c.state.allows_provision() {
+            problems.push(format!(
+                "it is {} (data are provided only under a concluded contract that is neither cancelled nor ended)",
+                c.state.as_str()
+            ));
+        }
+        if today < c.proposal.use_from.as_str() || today > c.proposal.use_until.as_str() {
+            problems.push(format!(
+                "today ({today}) is outside its use period {} .. {}",
+                c.proposal.use_from, c.proposal.use_until
+            ));
+        }
+        if pseudonymized {
+            problems.push(
+                "the job is pseudonymized: pseudonymised data are still personal information and are never provided to a recipient (internal use only)".into(),
+            );
+        }
+        let file = self.file(&c.file)?.ok_or_else(|| refused(format!("file `{}` is gone", c.file)))?;
+        if !file.rules.iter().any(|r| r.sha256 == rules_sha256) {
+            problems.push(format!(
+                "the job's rule file (sha256 {}) is not one allowed for file `{}` (`tokumei file allow-rules`)",
+                &rules_sha256[..16.min(rules_sha256.len())],
+                c.file
+            ));
+        }
+        for col in columns {
+            match c.proposal.columns.iter().find(|g| g.name == col.name) {
+                None => {
+                    problems.push(format!("the rules release column `{}`, which the contract does not list", col.name))
+                }
+                Some(g) => {
+                    if let Some(min) = g.level
+                        && col.level < min
+                    {
+                        problems.push(format!(
+                            "the rules release `{}` at level {}, finer than the contract allows ({}: level {min} or coarser)",
+                            col.name, col.level, g.granularity
+                        ));
+                    }
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(c)
+        } else {
+            Err(refused(format!("contract {id} does not allow this release: {}", problems.join("; "))))
+        }
     }
 }
 

@@ -13,7 +13,9 @@ mod files;
 mod profile;
 mod schema;
 
-pub use contracts::{Check, ColumnGrant, Proposal, REVIEW_ITEMS, Recipient, Review, State, StoredContract, Transition};
+pub use contracts::{
+    Check, ColumnGrant, Proposal, REVIEW_ITEMS, Recipient, ReleasedColumn, Review, State, StoredContract, Transition,
+};
 pub use files::{FileEntry, FileKind, FileRules, StoredFile};
 pub use profile::{Actor, BodyKind, Profile};
 
