@@ -64,6 +64,7 @@ fn release_failure(e: ReleaseError) -> Failure {
         ReleaseError::Output { .. } => ExitCode::Output,
         ReleaseError::Audit(_) => ExitCode::Audit,
         ReleaseError::Paths(_) => ExitCode::Config,
+        ReleaseError::Register(_) => ExitCode::Registry,
     };
     let error = match e {
         ReleaseError::Audit(a) => {
@@ -147,7 +148,7 @@ pub fn run_job(
     out: Option<PathBuf>,
     operator_name: Option<String>,
     dry_run: bool,
-    contract: Option<(PathBuf, i64)>,
+    contract: Option<ContractRun>,
     progress: &dyn Progress,
 ) -> Result<(), Failure> {
     let clock = Clock::now()?;
@@ -210,7 +211,7 @@ pub fn run_job(
     };
     let mut facts = prepared.facts.clone();
     // A release for a recipient: the contract must allow it before anything is written.
-    if let Some((registry, id)) = &contract {
+    if let Some(ContractRun { registry, id, .. }) = &contract {
         base.borrow_mut().details.insert("contract".into(), (*id).into());
         match authorize(registry, *id, &prepared.plan, &clock) {
             Ok(c) => {
@@ -269,6 +270,10 @@ pub fn run_job(
     if let Err(e) = out_dir.remove_stale(&log, run_log.entries(), &operator, &clock.entry_time(), clock.note()) {
         return Err(audit_failure(&mut run_log, &facts, release_failure(e)));
     }
+    if let Some(c) = &contract {
+        settle_interrupted(&c.registry, out_dir.root(), &operator, &clock)
+            .map_err(|f| audit_failure(&mut run_log, &facts, f))?;
+    }
     let head = log.head().map_err(|e| fail(ExitCode::Audit, e.into()))?;
     let staging = match out_dir.stage(&dataset, &release_id) {
         Ok(s) => s,
@@ -289,18 +294,97 @@ pub fn run_job(
     fill(&mut record, &facts);
     details(&mut record, &outcome.report);
     record.details.insert("audit_head".into(), head.to_string().into());
-    let publication = match tokumei_release::publish(staging, &outcome.files, &log, record) {
+    let who = tokumei_registry::Who { operator: operator.clone(), time: clock.entry_time(), clock: clock.note() };
+    let mut registry = match &contract {
+        Some(c) => Some(
+            tokumei_registry::Registry::open(&c.registry)
+                .map_err(|e| audit_failure(&mut run_log, &facts, fail(ExitCode::Registry, e.into())))?,
+        ),
+        None => None,
+    };
+    // Under a contract the release is registered (`publishing`) between its audit entry and the
+    // rename, so it is never visible without its row.
+    let mut register = |entry: &tokumei_audit::Entry, dest: &Path, files: &[(String, String)]| -> Result<(), String> {
+        let (Some(reg), Some(c)) = (registry.as_mut(), contract.as_ref()) else {
+            return Ok(());
+        };
+        let r = &outcome.report;
+        let release = tokumei_registry::NewRelease {
+            release_id: r.release_id.clone(),
+            contract_id: Some(c.id),
+            dataset: r.dataset.clone(),
+            mode: r.mode.clone(),
+            release_dir: tokumei_release::resolve(dest).display().to_string(),
+            input_sha256: r.input.sha256.clone(),
+            rules_sha256: r.rules_sha256.clone(),
+            outputs: files
+                .iter()
+                .map(|(name, sha256)| tokumei_registry::OutputFile { name: name.clone(), sha256: sha256.clone() })
+                .collect(),
+            rows: r.rows_out,
+            k_achieved: r.k_achieved,
+            l_achieved: r.l_diversity.iter().map(|l| l.achieved).min(),
+            audit_log: tokumei_release::resolve(log.path()).display().to_string(),
+            audit_seq: entry.seq,
+            audit_head: Some(head.to_string()),
+            staff_hours: c.hours,
+        };
+        reg.register_release(&who, &release).map(|_| ()).map_err(|e| format!("registering the release: {e}"))
+    };
+    let publication = match tokumei_release::publish_with(staging, &outcome.files, &log, record, &mut register) {
         Ok(p) => p,
         Err(e) => return Err(audit_failure(&mut run_log, &facts, release_failure(e))),
     };
+    let mut settle_warning = None;
+    if let Some(reg) = registry.as_mut()
+        && let Err(e) = reg.settle_release(&who, &outcome.report.release_id, true)
+    {
+        settle_warning = Some(format!(
+            "the release is published and registered, but still marked publishing in the registry ({e}); the next run on this output folder settles it"
+        ));
+    }
     say!("release {}: {}", outcome.report.release_id, counts(&outcome.report, ""));
     say!("  folder {}", shown(&publication.dir).display());
     for (name, _) in &publication.files {
         say!("  wrote {}", shown(&publication.dir.join(name)).display());
     }
     say!("  audit entry {} (log head before it: {head})", publication.publishing.seq);
-    for w in &publication.warnings {
+    for w in publication.warnings.iter().chain(settle_warning.as_ref()) {
         eprintln!("warning: {w}");
+    }
+    if let Some(c) = &contract {
+        say!("  registered for contract {} in {}", c.id, shown(&c.registry).display());
+    }
+    Ok(())
+}
+
+/// A run bound to a contract of the registry.
+pub struct ContractRun {
+    /// The registry file.
+    pub registry: PathBuf,
+    /// The contract's id.
+    pub id: i64,
+    /// Staff hours of creation work entered by the operator (for the fee).
+    pub hours: Option<f64>,
+}
+
+/// Settle the releases of `root` that a run left `publishing` in the registry (it died between
+/// registering and confirming): `published` if the folder is in place and its files match,
+/// else `abandoned`. Runs under the output folder's lock, so no run is publishing there now.
+fn settle_interrupted(registry: &Path, root: &Path, operator: &str, clock: &Clock) -> Result<(), Failure> {
+    let refused = |e: tokumei_registry::RegistryError| fail(ExitCode::Registry, e.into());
+    let mut reg = tokumei_registry::Registry::open(registry).map_err(refused)?;
+    let root = tokumei_release::resolve(root);
+    for r in reg.unsettled_under(&root).map_err(refused)? {
+        let complete = r.check_files().is_empty();
+        let who =
+            tokumei_registry::Who { operator: operator.to_string(), time: clock.entry_time(), clock: clock.note() };
+        reg.settle_release(&who, &r.release.release_id, complete).map_err(refused)?;
+        eprintln!(
+            "note: release {} was left publishing by an interrupted run; registered now as {}",
+            r.release.release_id,
+            if complete { "published" } else { "abandoned" }
+        );
     }
     Ok(())
 }

@@ -58,6 +58,9 @@ enum Command {
         /// unless the contract allows it (state, use period, rule file, columns and levels).
         #[arg(long)]
         contract: Option<i64>,
+        /// Staff hours of creation work for this release (recorded for the fee, 法119).
+        #[arg(long, requires = "contract")]
+        hours: Option<f64>,
         #[command(flatten)]
         registry: registry_cmd::RegistryArg,
         /// Operator recorded in the audit log.
@@ -140,6 +143,11 @@ enum Command {
         #[command(subcommand)]
         command: registry_cmd::ContractCommand,
     },
+    /// Releases registered in the registry (made under contracts).
+    Release {
+        #[command(subcommand)]
+        command: registry_cmd::ReleaseCommand,
+    },
     /// Re-identification risk of any CSV or Parquet table over chosen quasi-identifiers.
     Risk {
         /// Table (CSV or Parquet).
@@ -220,6 +228,10 @@ enum AuditCommand {
         /// Officer's public key (`keygen --audit` made FILE.pub): signed head files must verify.
         #[arg(long)]
         public_key: Option<PathBuf>,
+        /// Also check this registry: every row and change against the log, every release's row
+        /// against its entry and its files.
+        #[arg(long)]
+        registry: Option<PathBuf>,
     },
     /// Print the log's head (`<entry>:<sha256>`) for an officer to file outside the log.
     Head {
@@ -361,8 +373,11 @@ fn parse_encoding(s: &str) -> Result<tokumei_rules::Encoding, Failure> {
 
 fn real_main(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Run { job, out, operator, contract, registry } => {
-            let contract = contract.map(|id| (registry.path, id));
+        Command::Run { job, out, operator, contract, hours, registry } => {
+            if hours.is_some_and(|h| !(h.is_finite() && h >= 0.0)) {
+                return Err(fail(ExitCode::Usage, anyhow::anyhow!("--hours must be a number of hours, 0 or more")));
+            }
+            let contract = contract.map(|id| job::ContractRun { registry: registry.path, id, hours });
             job::run_job(&job, out, operator, false, contract, &Bars::new())
         }
         Command::Check { job, operator } => job::run_job(&job, None, operator, true, None, &Bars::new()),
@@ -506,7 +521,14 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
             say!("wrote {rows} rows to {}", out.display());
             Ok(())
         }
-        Command::Audit { command: AuditCommand::Verify { log, anchors, mut releases, public_key } } => {
+        Command::Audit { command: AuditCommand::Verify { log, anchors, mut releases, public_key, registry } } => {
+            let registry_problems = match &registry {
+                Some(path) => {
+                    let reg = tokumei_registry::Registry::open(path).map_err(|e| fail(ExitCode::Registry, e.into()))?;
+                    Some((path.clone(), registry_cmd::verify(&reg)?))
+                }
+                None => None,
+            };
             let (path, job) = log.resolve()?;
             if let Some(job) = job
                 && job.output_dir.exists()
@@ -514,7 +536,22 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
             {
                 releases.push(job.output_dir);
             }
-            audit_cmd::verify(&path, &anchors, &releases, public_key.as_deref())
+            let verified = audit_cmd::verify(&path, &anchors, &releases, public_key.as_deref());
+            if let Some((registry, problems)) = registry_problems {
+                for p in &problems {
+                    eprintln!("problem: registry: {p}");
+                }
+                if verified.is_ok() && !problems.is_empty() {
+                    return Err(fail(
+                        ExitCode::Registry,
+                        anyhow::anyhow!("registry {}: {} problem(s) found", registry.display(), problems.len()),
+                    ));
+                }
+                if problems.is_empty() {
+                    say!("registry {}: every row, change and release matches the audit log", registry.display());
+                }
+            }
+            verified
         }
         Command::Audit { command: AuditCommand::Head { log, sign_key, json } } => {
             audit_cmd::head(&log.resolve()?.0, sign_key.as_deref(), json)
@@ -526,6 +563,7 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
         Command::File { command } => registry_cmd::file(command),
         Command::Recipient { command } => registry_cmd::recipient(command),
         Command::Contract { command } => registry_cmd::contract(command),
+        Command::Release { command } => registry_cmd::release(command),
         Command::Risk { file, qi, sensitive, population, threshold, encoding, delimiter, json } => {
             let encoding = parse_encoding(&encoding)?;
             if !delimiter.is_ascii() || matches!(delimiter, '"' | '\r' | '\n') {

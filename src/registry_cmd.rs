@@ -229,6 +229,24 @@ pub fn verify(reg: &Registry) -> Result<Vec<String>, Failure> {
     if let Some(broken) = scan.broken {
         problems.push(format!("audit log: {broken}"));
     }
+    // Each release's row against its run's audit entry, and its files.
+    let mut logs: std::collections::HashMap<String, Vec<tokumei_audit::Entry>> = Default::default();
+    logs.insert(
+        tokumei_release::resolve(log.path()).display().to_string(),
+        log.scan().map(|s| s.entries).unwrap_or_default(),
+    );
+    for r in reg.releases().map_err(reg_fail)? {
+        if r.status == "abandoned" {
+            continue;
+        }
+        let entries = logs.entry(r.release.audit_log.clone()).or_insert_with(|| {
+            tokumei_audit::JsonlLog::new(&r.release.audit_log).scan().map(|s| s.entries).unwrap_or_default()
+        });
+        problems.extend(r.check_entry(entries));
+        if r.status == "published" {
+            problems.extend(r.check_files());
+        }
+    }
     Ok(problems)
 }
 
@@ -555,6 +573,125 @@ pub fn contract(command: ContractCommand) -> Result<(), Failure> {
                 );
             }
             Ok(())
+        }
+    }
+}
+
+/// Release commands.
+#[derive(Subcommand)]
+pub enum ReleaseCommand {
+    /// List the registered releases (recipient, contract, rows, k / l, status).
+    List {
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one release with its files.
+    Show {
+        /// Release id.
+        release_id: String,
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check that every published release's files still match the registry (all, or one).
+    Verify {
+        /// Release id (default: every published release).
+        release_id: Option<String>,
+        #[command(flatten)]
+        registry: RegistryArg,
+    },
+}
+
+/// Run a release command.
+pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
+    match command {
+        ReleaseCommand::List { registry, json } => {
+            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let list = reg.releases().map_err(reg_fail)?;
+            if json {
+                return json_out(&list);
+            }
+            for r in &list {
+                say!(
+                    "{:<46} {:<10} contract {:<4} {:<24} rows {:>9}  k {:>3}  l {}",
+                    r.release.release_id,
+                    r.status,
+                    r.release.contract_id.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+                    r.recipient.as_deref().unwrap_or("(internal)"),
+                    r.release.rows,
+                    r.release.k_achieved,
+                    r.release.l_achieved.map(|l| l.to_string()).unwrap_or_else(|| "-".into())
+                );
+            }
+            Ok(())
+        }
+        ReleaseCommand::Show { release_id, registry, json } => {
+            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let r = reg
+                .release(&release_id)
+                .map_err(reg_fail)?
+                .ok_or_else(|| fail(ExitCode::Registry, anyhow::anyhow!("no release {release_id} in the registry")))?;
+            if json {
+                return json_out(&r);
+            }
+            say!("release {} ({})", r.release.release_id, r.status);
+            say!("  recipient   {}", r.recipient.as_deref().unwrap_or("(internal)"));
+            say!("  contract    {}", r.release.contract_id.map(|c| c.to_string()).unwrap_or_else(|| "-".into()));
+            say!("  file        {}", r.file.as_deref().unwrap_or("-"));
+            say!("  folder      {}", r.release.release_dir);
+            say!(
+                "  rows        {} (k {}, l {})",
+                r.release.rows,
+                r.release.k_achieved,
+                r.release.l_achieved.map(|l| l.to_string()).unwrap_or_else(|| "-".into())
+            );
+            say!("  audit entry {} (head {})", r.release.audit_seq, r.release.audit_head.as_deref().unwrap_or("-"));
+            for f in &r.release.outputs {
+                say!("  file        {}  {}", f.sha256, f.name);
+            }
+            Ok(())
+        }
+        ReleaseCommand::Verify { release_id, registry } => {
+            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let list: Vec<_> = reg
+                .releases()
+                .map_err(reg_fail)?
+                .into_iter()
+                .filter(|r| release_id.as_ref().is_none_or(|id| *id == r.release.release_id))
+                .collect();
+            if let Some(id) = &release_id
+                && list.is_empty()
+            {
+                return Err(fail(ExitCode::Registry, anyhow::anyhow!("no release {id} in the registry")));
+            }
+            let mut problems = Vec::new();
+            let mut checked = 0;
+            for r in &list {
+                match r.status.as_str() {
+                    "published" => {
+                        problems.extend(r.check_files());
+                        checked += 1;
+                    }
+                    "publishing" => problems.push(format!(
+                        "release {}: still publishing (a run in progress, or interrupted: the next run on its output folder settles it)",
+                        r.release.release_id
+                    )),
+                    _ => {}
+                }
+            }
+            if problems.is_empty() {
+                say!("{checked} published release(s): every file matches the registry");
+                return Ok(());
+            }
+            for p in &problems {
+                eprintln!("problem: {p}");
+            }
+            Err(fail(ExitCode::Registry, anyhow::anyhow!("{} problem(s) found", problems.len())))
         }
     }
 }

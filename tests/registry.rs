@@ -72,7 +72,7 @@ fn a_registry_records_files_and_audits_every_change() {
     let s: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(s["profile"]["actor"], "public_body");
     assert_eq!(s["profile"]["proposals_mandatory"], false, "a plain municipality may choose");
-    assert_eq!(s["status"]["schema_version"], 2);
+    assert_eq!(s["status"]["schema_version"], 3);
     // The export holds every row of every table.
     let r = env.tokumei(&["registry", "export", "--registry", REG, "--out", "export.jsonl"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -358,6 +358,30 @@ fn a_run_provides_data_only_under_a_contract_that_allows_it() {
         .expect("a publishing entry");
     assert_eq!(published["details"]["contract"], 1);
     assert_eq!(published["details"]["recipient"], "株式会社見本データ分析");
+    // The release is registered, published, with every file's hash; the contract is `created`.
+    let r = env.tokumei(&["release", "list", "--registry", REG, "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    let rel = &list[0];
+    assert_eq!(rel["status"], "published");
+    assert_eq!(rel["contract_id"], 1);
+    assert_eq!(rel["recipient"], "株式会社見本データ分析");
+    assert_eq!(rel["audit_seq"], published["seq"].as_u64().unwrap_or(rel["audit_seq"].as_u64().unwrap()));
+    let folder = env.latest();
+    assert_eq!(rel["release_id"].as_str().unwrap(), folder.file_name().unwrap().to_str().unwrap());
+    let rep = report(&folder);
+    assert_eq!(rel["rows"], rep["rows_out"]);
+    assert_eq!(rel["k_achieved"], rep["k_achieved"]);
+    for f in rel["outputs"].as_array().unwrap() {
+        use sha2::Digest;
+        let bytes = std::fs::read(folder.join(f["name"].as_str().unwrap())).unwrap();
+        assert_eq!(f["sha256"].as_str().unwrap(), hex::encode(sha2::Sha256::digest(&bytes)));
+    }
+    assert_eq!(contract_json(&env, "1")["state"], "created");
+    assert_eq!(env.tokumei(&["release", "verify", "--registry", REG]).code, 0);
+    assert_eq!(env.tokumei(&["registry", "verify", "--registry", REG]).code, 0);
+    let r = env.tokumei(&["audit", "verify", "--log", "audit.log", "--registry", REG]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     // Cancelled: refused.
     let r = env.tokumei(&["contract", "cancel", "1", "--note", "重大な契約違反", "--registry", REG]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -441,4 +465,70 @@ fn rules_releasing_an_extra_column_a_finer_level_or_pseudonyms_are_refused() {
     assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
     assert!(r.stderr.contains("never provided to a recipient"), "{}", r.stderr);
     assert!(env.out_files().is_empty(), "nothing written");
+}
+
+#[test]
+fn an_interrupted_publication_is_settled_and_a_changed_release_file_is_caught() {
+    let env = Env::new();
+    contracted(&env);
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    let crash = |point: &str| {
+        env.tokumei_with(
+            &["run", job.to_str().unwrap(), "--contract", "1", "--registry", REG],
+            &[("TOKUMEI_NOW", IN_PERIOD), ("TOKUMEI_FAILPOINT", point)],
+        )
+    };
+    let releases = |env: &Env| -> Vec<serde_json::Value> {
+        let r = env.tokumei(&["release", "list", "--registry", REG, "--json"]);
+        serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap().as_array().unwrap().clone()
+    };
+    // Killed after registering, before the rename: no folder, the row says publishing.
+    let r = crash("after-registering:abort");
+    assert_ne!(r.code, 0);
+    assert!(env.releases("resident_registry").is_empty(), "no release folder");
+    let rows = releases(&env);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["status"], "publishing");
+    assert_eq!(env.tokumei(&["release", "verify", "--registry", REG]).code, ExitCode::Registry.code());
+    // Killed after the rename: the folder is complete, the row still publishing.
+    let r = crash("after-rename:abort");
+    assert_ne!(r.code, 0);
+    assert_eq!(env.releases("resident_registry").len(), 1);
+    // The next run settles both: the first abandoned, the second published (its files match).
+    let r = run_under(&env, &job, "1", IN_PERIOD);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows = releases(&env);
+    let status: Vec<&str> = rows.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(status, ["abandoned", "published", "published"]);
+    let folders = env.releases("resident_registry");
+    assert_eq!(folders.len(), 2, "every published row has its folder, and no folder lacks a row");
+    for row in rows.iter().filter(|r| r["status"] == "published") {
+        assert!(folders.iter().any(|f| f.ends_with(row["release_id"].as_str().unwrap())));
+    }
+    assert_eq!(env.tokumei(&["release", "verify", "--registry", REG]).code, 0);
+    assert_eq!(env.tokumei(&["registry", "verify", "--registry", REG]).code, 0);
+    // A release file changed after publication is caught.
+    let parquet = folders[0].join("resident_registry.parquet");
+    let mut perm = std::fs::metadata(&parquet).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perm.set_readonly(false);
+    std::fs::set_permissions(&parquet, perm).unwrap();
+    let mut bytes = std::fs::read(&parquet).unwrap();
+    let n = bytes.len() / 2;
+    bytes[n] ^= 1;
+    std::fs::write(&parquet, bytes).unwrap();
+    let r = env.tokumei(&["release", "verify", "--registry", REG]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("resident_registry.parquet was changed"), "{}", r.stderr);
+    // `audit verify` names it from both sides: the log's entry and the registry's row.
+    let r = env.tokumei(&["audit", "verify", "--log", "audit.log", "--registry", REG]);
+    assert_ne!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("registry: release") && r.stderr.contains("was changed"), "{}", r.stderr);
+    // A release row edited in the registry is caught too.
+    let conn = rusqlite::Connection::open(env.path(REG)).unwrap();
+    conn.execute("UPDATE releases SET rows = rows + 1 WHERE status = 'published'", []).unwrap();
+    drop(conn);
+    let r = env.tokumei(&["registry", "verify", "--registry", REG]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("releases row") && r.stderr.contains("edited outside tokumei"), "{}", r.stderr);
 }

@@ -734,7 +734,7 @@ impl Registry {
 }
 
 /// Record a transition; returns the event's id.
-fn event(
+pub(crate) fn event(
     tx: &Transaction,
     id: i64,
     from: Option<State>,

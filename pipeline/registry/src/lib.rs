@@ -11,6 +11,7 @@
 mod contracts;
 mod files;
 mod profile;
+mod releases;
 mod schema;
 
 pub use contracts::{
@@ -18,6 +19,7 @@ pub use contracts::{
 };
 pub use files::{FileEntry, FileKind, FileRules, StoredFile};
 pub use profile::{Actor, BodyKind, Profile};
+pub use releases::{NewRelease, OutputFile, StoredRelease};
 
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params};
@@ -122,6 +124,7 @@ const TRACKED: &[(&str, &[&str])] = &[
     ("recipients", &["id"]),
     ("contracts", &["id"]),
     ("contract_events", &["id"]),
+    ("releases", &["id"]),
 ];
 
 /// An open registry.

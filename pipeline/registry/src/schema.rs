@@ -121,4 +121,30 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         note        TEXT
     ) STRICT;
     "#,
+    // 3: releases, registered as `publishing` before their folder appears and `published` after.
+    r#"
+    CREATE TABLE releases (
+        id             INTEGER PRIMARY KEY,
+        release_id     TEXT NOT NULL UNIQUE,
+        status         TEXT NOT NULL CHECK (status IN ('publishing', 'published', 'abandoned')),
+        contract_id    INTEGER REFERENCES contracts(id),
+        recipient      TEXT,
+        file           TEXT,
+        dataset        TEXT NOT NULL,
+        mode           TEXT NOT NULL,
+        release_dir    TEXT NOT NULL,
+        input_sha256   TEXT NOT NULL,
+        rules_sha256   TEXT NOT NULL,
+        outputs        TEXT NOT NULL,
+        rows           INTEGER NOT NULL,
+        k_achieved     INTEGER NOT NULL,
+        l_achieved     INTEGER,
+        audit_log      TEXT NOT NULL,
+        audit_seq      INTEGER NOT NULL,
+        audit_head     TEXT,
+        staff_hours    REAL,
+        operator       TEXT NOT NULL,
+        time           TEXT NOT NULL
+    ) STRICT;
+    "#,
 ];

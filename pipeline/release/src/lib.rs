@@ -48,6 +48,9 @@ pub enum ReleaseError {
     /// The job's paths overlap the release folders.
     #[error("{0}")]
     Paths(String),
+    /// The step before the rename (registering the release) refused: nothing was published.
+    #[error("{0}")]
+    Register(String),
 }
 
 fn out_err(path: &Path) -> impl Fn(std::io::Error) -> ReleaseError + '_ {
@@ -402,7 +405,25 @@ pub fn publish(
     staging: Staging<'_>,
     known: &[(String, String)],
     log: &JsonlLog,
+    record: Record,
+) -> Result<Publication, ReleaseError> {
+    publish_with(staging, known, log, record, &mut |_: &Entry, _: &Path, _: &[(String, String)]| Ok(()))
+}
+
+/// What [`publish_with`] calls before the rename: the `publishing` entry, the final folder and
+/// the sealed files (name, SHA-256); an error stops the publication.
+pub type BeforeRename<'a> = dyn FnMut(&Entry, &Path, &[(String, String)]) -> Result<(), String> + 'a;
+
+/// [`publish`], with `before_rename` called once the `publishing` entry is on disk and before
+/// the folder is renamed into place (with that entry, the final folder and the sealed files):
+/// the registry records the release there, so it is never visible without its row. If it
+/// fails, nothing is published.
+pub fn publish_with(
+    staging: Staging<'_>,
+    known: &[(String, String)],
+    log: &JsonlLog,
     mut record: Record,
+    before_rename: &mut BeforeRename<'_>,
 ) -> Result<Publication, ReleaseError> {
     let files = staging.seal(known)?;
     let dataset_dir = staging.out.dataset_dir(&staging.dataset);
@@ -442,6 +463,8 @@ pub fn publish(
     failpoint::hit("before-publishing-entry").map_err(|e| AuditError::Io { path: log.path().into(), cause: e })?;
     let publishing = log.append(record)?;
     failpoint::hit("after-publishing-entry").map_err(out_err(&dest))?;
+    before_rename(&publishing, &dest, &files).map_err(ReleaseError::Register)?;
+    failpoint::hit("after-registering").map_err(out_err(&dest))?;
     if !dataset_dir.is_dir() {
         std::fs::create_dir_all(&dataset_dir).map_err(out_err(&dataset_dir))?;
         sys::sync_dir(staging.out.root()).map_err(out_err(staging.out.root()))?;

@@ -1,0 +1,292 @@
+//! Releases in the registry. A run registers its release as `publishing` (after its audit
+//! entry, before its folder appears) and marks it `published` once the folder is in place, so
+//! no release is ever visible without its row; an interrupted publication is settled by the
+//! next run on the same output folder (`published` if the folder is there and matches, else
+//! `abandoned`), each step audited.
+
+use crate::{Registry, RegistryError, Who};
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// One file of a release.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputFile {
+    /// File name in the release folder.
+    pub name: String,
+    /// Its SHA-256.
+    pub sha256: String,
+}
+
+/// What a run registers about its release.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewRelease {
+    /// Release id (the folder's name).
+    pub release_id: String,
+    /// Contract it is provided under (`None`: internal use).
+    pub contract_id: Option<i64>,
+    /// Dataset.
+    pub dataset: String,
+    /// `anonymized` or `pseudonymized`.
+    pub mode: String,
+    /// Absolute path of the release folder (once published).
+    pub release_dir: String,
+    /// SHA-256 of the input (of the inputs' digests for a query job).
+    pub input_sha256: String,
+    /// SHA-256 of the rule file.
+    pub rules_sha256: String,
+    /// Every file with its SHA-256.
+    pub outputs: Vec<OutputFile>,
+    /// Rows released.
+    pub rows: u64,
+    /// Smallest class achieved.
+    pub k_achieved: u64,
+    /// Smallest distinct l achieved over the sensitive columns, if any.
+    pub l_achieved: Option<u64>,
+    /// The audit log of the run (absolute path).
+    pub audit_log: String,
+    /// The audit entry (`publishing`) that records the release.
+    pub audit_seq: u64,
+    /// The audit log's head the release carries.
+    pub audit_head: Option<String>,
+    /// Staff hours of creation work entered by the operator (for the fee).
+    pub staff_hours: Option<f64>,
+}
+
+/// A registered release.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredRelease {
+    /// Registry id.
+    pub id: i64,
+    /// `publishing`, `published` or `abandoned`.
+    pub status: String,
+    /// Recipient's name, under a contract.
+    pub recipient: Option<String>,
+    /// File's name, under a contract.
+    pub file: Option<String>,
+    /// Who registered it.
+    pub operator: String,
+    /// When.
+    pub time: String,
+    /// What was registered.
+    #[serde(flatten)]
+    pub release: NewRelease,
+}
+
+impl Registry {
+    /// Register a release as `publishing` (call after its audit entry, before its folder is
+    /// renamed into place). Under a contract, the contract moves to `created` if it was
+    /// `contracted` (the data now exist).
+    pub fn register_release(&mut self, who: &Who, r: &NewRelease) -> Result<i64, RegistryError> {
+        let (recipient, file) = match r.contract_id {
+            Some(id) => {
+                let c = self.contract(id)?.ok_or_else(|| RegistryError::Refused(format!("no contract {id}")))?;
+                if !c.state.allows_provision() {
+                    return Err(RegistryError::Refused(format!(
+                        "contract {id} is {}: no release may be registered under it",
+                        c.state.as_str()
+                    )));
+                }
+                (Some(c.recipient), Some(c.file))
+            }
+            None => (None, None),
+        };
+        let outputs = serde_json::to_string(&r.outputs).map_err(|e| self.db(e))?;
+        self.change(who, "release-register", &r.release_id, |tx| {
+            tx.execute(
+                "INSERT INTO releases (release_id, status, contract_id, recipient, file, dataset, mode, release_dir,
+                    input_sha256, rules_sha256, outputs, rows, k_achieved, l_achieved, audit_log, audit_seq,
+                    audit_head, staff_hours, operator, time)
+                 VALUES (?1, 'publishing', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                params![
+                    r.release_id,
+                    r.contract_id,
+                    recipient,
+                    file,
+                    r.dataset,
+                    r.mode,
+                    r.release_dir,
+                    r.input_sha256,
+                    r.rules_sha256,
+                    outputs,
+                    r.rows as i64,
+                    r.k_achieved as i64,
+                    r.l_achieved.map(|l| l as i64),
+                    r.audit_log,
+                    r.audit_seq as i64,
+                    r.audit_head,
+                    r.staff_hours,
+                    who.operator,
+                    who.time
+                ],
+            )
+            .map_err(|e| RegistryError::Refused(format!("release {}: {e}", r.release_id)))?;
+            let id = tx.last_insert_rowid();
+            Ok((id, vec![("releases", id.to_string())]))
+        })
+    }
+
+    /// Settle a registered release: `published` once its folder is in place, `abandoned` when
+    /// it never appeared.
+    pub fn settle_release(&mut self, who: &Who, release_id: &str, published: bool) -> Result<(), RegistryError> {
+        let row: Option<(i64, String, Option<i64>)> = self
+            .conn
+            .query_row("SELECT id, status, contract_id FROM releases WHERE release_id = ?1", [release_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()
+            .map_err(|e| self.db(e))?;
+        let Some((id, status, contract)) = row else {
+            return Err(RegistryError::Refused(format!("no release {release_id} in the registry")));
+        };
+        if status != "publishing" {
+            return Err(RegistryError::Refused(format!("release {release_id} is already {status}")));
+        }
+        let contract_state = match contract {
+            Some(c) if published => self.contract(c)?.map(|c| (c.id, c.state)),
+            _ => None,
+        };
+        let to = if published { "published" } else { "abandoned" };
+        self.change(who, &format!("release-{to}"), release_id, |tx| {
+            tx.execute("UPDATE releases SET status = ?1 WHERE id = ?2", params![to, id])
+                .map_err(|e| RegistryError::Refused(format!("release {release_id}: {e}")))?;
+            let mut touched = vec![("releases", id.to_string())];
+            // The data now exist under the contract (規則: 作成).
+            if let Some((cid, crate::State::Contracted)) = contract_state {
+                tx.execute(
+                    "UPDATE contracts SET state = 'created', updated = ?1 WHERE id = ?2",
+                    params![who.time, cid],
+                )
+                .map_err(|e| RegistryError::Refused(format!("contract {cid}: {e}")))?;
+                let note = format!("release {release_id}");
+                let ev = crate::contracts::event(
+                    tx,
+                    cid,
+                    Some(crate::State::Contracted),
+                    crate::State::Created,
+                    who,
+                    Some(&note),
+                )?;
+                touched.push(("contracts", cid.to_string()));
+                touched.push(("contract_events", ev.to_string()));
+            }
+            Ok(((), touched))
+        })
+    }
+
+    /// Releases still `publishing` whose folder lies under `root` (an interrupted publication
+    /// on that output folder).
+    pub fn unsettled_under(&self, root: &Path) -> Result<Vec<StoredRelease>, RegistryError> {
+        Ok(self
+            .releases()?
+            .into_iter()
+            .filter(|r| r.status == "publishing" && Path::new(&r.release.release_dir).starts_with(root))
+            .collect())
+    }
+
+    /// A release by id.
+    pub fn release(&self, release_id: &str) -> Result<Option<StoredRelease>, RegistryError> {
+        Ok(self.releases()?.into_iter().find(|r| r.release.release_id == release_id))
+    }
+
+    /// Every release, oldest first.
+    pub fn releases(&self) -> Result<Vec<StoredRelease>, RegistryError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, status, contract_id, recipient, file, dataset, mode, release_dir, input_sha256,
+                    rules_sha256, outputs, rows, k_achieved, l_achieved, audit_seq, audit_head, staff_hours,
+                    operator, time, release_id, audit_log FROM releases ORDER BY id",
+            )
+            .map_err(|e| self.db(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                let outputs: String = r.get(10)?;
+                Ok(StoredRelease {
+                    id: r.get(0)?,
+                    status: r.get(1)?,
+                    recipient: r.get(3)?,
+                    file: r.get(4)?,
+                    operator: r.get(17)?,
+                    time: r.get(18)?,
+                    release: NewRelease {
+                        release_id: r.get(19)?,
+                        contract_id: r.get(2)?,
+                        dataset: r.get(5)?,
+                        mode: r.get(6)?,
+                        release_dir: r.get(7)?,
+                        input_sha256: r.get(8)?,
+                        rules_sha256: r.get(9)?,
+                        outputs: serde_json::from_str(&outputs).unwrap_or_default(),
+                        rows: r.get::<_, i64>(11)? as u64,
+                        k_achieved: r.get::<_, i64>(12)? as u64,
+                        l_achieved: r.get::<_, Option<i64>>(13)?.map(|l| l as u64),
+                        audit_log: r.get(20)?,
+                        audit_seq: r.get::<_, i64>(14)? as u64,
+                        audit_head: r.get(15)?,
+                        staff_hours: r.get(16)?,
+                    },
+                })
+            })
+            .map_err(|e| self.db(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.db(e))
+    }
+}
+
+impl StoredRelease {
+    /// Problems of this release's row against its audit entry (`entries`: the run's log): the
+    /// entry must be its `publishing` entry, with the same release, contract and files.
+    pub fn check_entry(&self, entries: &[tokumei_audit::Entry]) -> Vec<String> {
+        let id = &self.release.release_id;
+        let Some(e) = entries.iter().find(|e| e.seq == self.release.audit_seq) else {
+            return vec![format!(
+                "release {id}: its audit entry {} is not in {}",
+                self.release.audit_seq, self.release.audit_log
+            )];
+        };
+        let outputs: Vec<String> = self.release.outputs.iter().map(|f| format!("{}={}", f.name, f.sha256)).collect();
+        let contract = e.record.details.get("contract").and_then(serde_json::Value::as_i64);
+        if e.record.status != "publishing"
+            || e.record.release_id.as_deref() != Some(id.as_str())
+            || e.record.outputs != outputs
+            || contract != self.release.contract_id
+        {
+            return vec![format!(
+                "release {id}: its row does not match audit entry {} (release, files or contract differ)",
+                e.seq
+            )];
+        }
+        Vec::new()
+    }
+
+    /// Problems of a published release's folder against its row: a file missing, changed
+    /// (SHA-256) or added. Empty: the files still match.
+    pub fn check_files(&self) -> Vec<String> {
+        let dir = Path::new(&self.release.release_dir);
+        let mut problems = Vec::new();
+        if !dir.is_dir() {
+            return vec![format!("release {}: its folder {} is missing", self.release.release_id, dir.display())];
+        }
+        for f in &self.release.outputs {
+            match tokumei_audit::sys::sha256_file(&dir.join(&f.name)) {
+                Ok(h) if h == f.sha256 => {}
+                Ok(_) => problems.push(format!("release {}: {} was changed", self.release.release_id, f.name)),
+                Err(e) => problems.push(format!(
+                    "release {}: {} cannot be read ({})",
+                    self.release.release_id,
+                    f.name,
+                    e.kind()
+                )),
+            }
+        }
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if !self.release.outputs.iter().any(|f| f.name == name) {
+                    problems.push(format!("release {}: {name} was added", self.release.release_id));
+                }
+            }
+        }
+        problems
+    }
+}
