@@ -211,6 +211,13 @@ pub fn run_job(
     };
     let mut facts = prepared.facts.clone();
     // A release for a recipient: the contract must allow it before anything is written.
+    // The linking-code (pseudonym) columns, whose code set the registry keeps a keyed digest of.
+    let code_columns: Vec<String> = prepared
+        .plan
+        .output_columns()
+        .filter(|c| matches!(c.action, tokumei_rules::Action::Pseudonymize { .. }))
+        .filter_map(|c| c.output.clone())
+        .collect();
     if let Some(ContractRun { registry, id, .. }) = &contract {
         base.borrow_mut().details.insert("contract".into(), (*id).into());
         match authorize(registry, *id, &prepared.plan, &clock) {
@@ -302,6 +309,17 @@ pub fn run_job(
         ),
         None => None,
     };
+    let digest = match (registry.as_ref(), outcome.files.iter().find(|(n, _)| n.ends_with(".parquet"))) {
+        (Some(reg), Some((parquet, _))) => {
+            let key = reg
+                .code_digest_key()
+                .map_err(|e| audit_failure(&mut run_log, &facts, fail(ExitCode::Registry, e.into())))?;
+            let (codes, d) = tokumei_engine::output::code_digest(&release_dir.join(parquet), &code_columns, &key)
+                .map_err(|e| audit_failure(&mut run_log, &facts, e.into()))?;
+            Some((codes, d))
+        }
+        _ => None,
+    };
     // Under a contract the release is registered (`publishing`) between its audit entry and the
     // rename, so it is never visible without its row.
     let mut register = |entry: &tokumei_audit::Entry, dest: &Path, files: &[(String, String)]| -> Result<(), String> {
@@ -328,6 +346,9 @@ pub fn run_job(
             audit_seq: entry.seq,
             audit_head: Some(head.to_string()),
             staff_hours: c.hours,
+            code_columns: code_columns.clone(),
+            codes: digest.as_ref().map_or(0, |d| d.0),
+            code_digest: digest.as_ref().map(|d| d.1.clone()),
         };
         reg.register_release(&who, &release).map(|_| ()).map_err(|e| format!("registering the release: {e}"))
     };

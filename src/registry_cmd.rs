@@ -598,6 +598,14 @@ pub enum ReleaseCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Which registered release a Parquet file is (a copy found elsewhere, e.g. a leak): its
+    /// code set's keyed digest compared with every release's.
+    Identify {
+        /// The Parquet file.
+        file: PathBuf,
+        #[command(flatten)]
+        registry: RegistryArg,
+    },
     /// Check that every published release's files still match the registry (all, or one).
     Verify {
         /// Release id (default: every published release).
@@ -655,6 +663,33 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
                 say!("  file        {}  {}", f.sha256, f.name);
             }
             Ok(())
+        }
+        ReleaseCommand::Identify { file, registry } => {
+            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let key = reg.code_digest_key().map_err(reg_fail)?;
+            let releases = reg.releases().map_err(reg_fail)?;
+            let mut digests: std::collections::HashMap<Vec<String>, Option<String>> = Default::default();
+            for r in &releases {
+                let (Some(d), false) = (&r.release.code_digest, r.release.code_columns.is_empty()) else { continue };
+                let mine = digests.entry(r.release.code_columns.clone()).or_insert_with(|| {
+                    tokumei_engine::output::code_digest(&file, &r.release.code_columns, &key).ok().map(|x| x.1)
+                });
+                if mine.as_ref() == Some(d) {
+                    say!(
+                        "{} is release {} ({}), provided to {} under contract {}",
+                        file.display(),
+                        r.release.release_id,
+                        r.status,
+                        r.recipient.as_deref().unwrap_or("(internal)"),
+                        r.release.contract_id.map(|c| c.to_string()).unwrap_or_else(|| "-".into())
+                    );
+                    return Ok(());
+                }
+            }
+            Err(fail(
+                ExitCode::Registry,
+                anyhow::anyhow!("{}: its codes match no registered release (whole releases only)", file.display()),
+            ))
         }
         ReleaseCommand::Verify { release_id, registry } => {
             let reg = Registry::open(&registry.path).map_err(reg_fail)?;

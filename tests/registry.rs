@@ -532,3 +532,60 @@ fn an_interrupted_publication_is_settled_and_a_changed_release_file_is_caught() 
     assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
     assert!(r.stderr.contains("releases row") && r.stderr.contains("edited outside tokumei"), "{}", r.stderr);
 }
+
+#[test]
+fn two_recipients_releases_of_the_same_input_share_no_code_and_each_is_recognised() {
+    let env = Env::new();
+    contracted(&env);
+    // A second business with its own contract for the same file.
+    let second = std::fs::read_to_string(sample("recipient.toml"))
+        .unwrap()
+        .replace("株式会社見本データ分析", "合同会社第二分析");
+    let second = env.write("second.toml", &second);
+    assert_eq!(env.tokumei(&["recipient", "add", second.to_str().unwrap(), "--registry", REG]).code, 0);
+    let proposal =
+        std::fs::read_to_string(sample("proposal.toml")).unwrap().replace("株式会社見本データ分析", "合同会社第二分析");
+    let proposal = env.write("p2.toml", &proposal);
+    assert_eq!(env.tokumei(&["contract", "propose", proposal.to_str().unwrap(), "--registry", REG]).code, 0);
+    assert_eq!(
+        env.tokumei(&["contract", "review", "2", "--review", &sample("review.toml"), "--registry", REG]).code,
+        0
+    );
+    for (to, extra) in [("fit", vec![]), ("fee_paid", vec!["--hours", "1"]), ("contracted", vec![])] {
+        assert_eq!(advance(&env, "2", to, &extra).code, 0);
+    }
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    let mut codes = Vec::new();
+    let mut files = Vec::new();
+    for contract in ["1", "2"] {
+        let r = run_under(&env, &job, contract, IN_PERIOD);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let parquet = env.latest().join("resident_registry.parquet");
+        let t = read_parquet(&parquet);
+        let col = t.col("レコードID");
+        let set: std::collections::HashSet<String> = t.rows.iter().filter_map(|r| r[col].clone()).collect();
+        assert!(set.len() > 1000);
+        codes.push(set);
+        let kept = env.path(&format!("release{contract}.parquet"));
+        std::fs::copy(&parquet, &kept).unwrap();
+        files.push(kept);
+    }
+    assert_eq!(codes[0].intersection(&codes[1]).count(), 0, "no code links the two recipients' files");
+    // The registry keeps a keyed digest of each code set, never a code.
+    let r = env.tokumei(&["release", "list", "--registry", REG, "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let digests: Vec<&str> = list.as_array().unwrap().iter().map(|r| r["code_digest"].as_str().unwrap()).collect();
+    assert_eq!(digests.len(), 2);
+    assert_ne!(digests[0], digests[1]);
+    assert_eq!(list[0]["codes"].as_u64().unwrap() as usize, codes[0].len());
+    let r = env.tokumei(&["registry", "export", "--registry", REG]);
+    assert!(codes.iter().flatten().take(200).all(|c| !r.stdout.contains(c.as_str())), "no code in the registry");
+    // A copy of each file found elsewhere is recognised as its release.
+    for (file, who) in files.iter().zip(["株式会社見本データ分析", "合同会社第二分析"]) {
+        let r = env.tokumei(&["release", "identify", file.to_str().unwrap(), "--registry", REG]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.contains(who), "{}", r.stdout);
+    }
+    let r = env.tokumei(&["release", "identify", sample_csv().to_str().unwrap(), "--registry", REG]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+}

@@ -355,3 +355,56 @@ pub fn parquet_key_value(path: &Path, key: &str) -> Result<Option<String>, Engin
         .key_value_metadata()
         .and_then(|kv| kv.iter().find(|k| k.key == key).and_then(|k| k.value.clone())))
 }
+
+/// The keyed digest of the code set of a release's linking-code `columns` in a Parquet file:
+/// HMAC-SHA-256 under `key` of each column's name and its distinct values, sorted. Returns the
+/// number of distinct codes and the digest (hex). The same file, or a copy, gives the same
+/// digest; without the key nothing can be learnt from it.
+pub fn code_digest(path: &Path, columns: &[String], key: &[u8]) -> Result<(u64, String), EngineError> {
+    use arrow::array::{Array, AsArray};
+    use hmac::{KeyInit, Mac};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let input_err = |message: String| EngineError::Input { file: path.to_path_buf(), message };
+    let file = File::open(path).map_err(io_err(ExitCode::Input, path, "cannot open"))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|_| input_err("is not a readable Parquet file".into()))?;
+    let schema = builder.parquet_schema().clone();
+    let mut indices = Vec::new();
+    for c in columns {
+        let i = (0..schema.num_columns())
+            .find(|i| schema.column(*i).name() == c)
+            .ok_or_else(|| input_err(format!("has no column `{c}`")))?;
+        indices.push(i);
+    }
+    let mask = parquet::arrow::ProjectionMask::leaves(&schema, indices.iter().copied());
+    let reader =
+        builder.with_projection(mask).build().map_err(|_| input_err("is not a readable Parquet file".into()))?;
+    let mut sets: Vec<std::collections::BTreeSet<String>> = vec![Default::default(); columns.len()];
+    for batch in reader {
+        let batch = batch.map_err(|_| input_err("cannot be read".into()))?;
+        for (j, name) in columns.iter().enumerate() {
+            let col = batch.column_by_name(name).ok_or_else(|| input_err(format!("has no column `{name}`")))?;
+            let col = arrow::compute::cast(col, &DataType::Utf8).map_err(|e| input_err(e.to_string()))?;
+            let text = col.as_string::<i32>();
+            for i in 0..text.len() {
+                if text.is_valid(i) {
+                    sets[j].insert(text.value(i).to_string());
+                }
+            }
+        }
+    }
+    let mut mac =
+        <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key).map_err(|_| input_err("bad key".into()))?;
+    let mut count = 0u64;
+    for (name, set) in columns.iter().zip(&sets) {
+        mac.update(name.as_bytes());
+        mac.update(&[0]);
+        for v in set {
+            mac.update(v.as_bytes());
+            mac.update(&[0x1e]);
+            count += 1;
+        }
+        mac.update(&[0x1d]);
+    }
+    Ok((count, hex::encode(mac.finalize().into_bytes())))
+}

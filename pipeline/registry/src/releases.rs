@@ -51,6 +51,13 @@ pub struct NewRelease {
     pub audit_head: Option<String>,
     /// Staff hours of creation work entered by the operator (for the fee).
     pub staff_hours: Option<f64>,
+    /// The linking-code columns (pseudonyms) of the release.
+    pub code_columns: Vec<String>,
+    /// Distinct codes in them.
+    pub codes: u64,
+    /// Keyed digest of the code set ([`Registry::code_digest_key`]): recognises the release and
+    /// shows two releases' code sets differ, without keeping a code.
+    pub code_digest: Option<String>,
 }
 
 /// A registered release.
@@ -91,13 +98,22 @@ impl Registry {
             }
             None => (None, None),
         };
+        if let Some(d) = r.code_digest.as_ref().filter(|_| r.codes > 0)
+            && let Some(other) = self.releases()?.into_iter().find(|o| o.release.code_digest.as_ref() == Some(d))
+        {
+            return Err(RegistryError::Refused(format!(
+                "release {} has the same codes as release {}: codes must never link two releases",
+                r.release_id, other.release.release_id
+            )));
+        }
         let outputs = serde_json::to_string(&r.outputs).map_err(|e| self.db(e))?;
         self.change(who, "release-register", &r.release_id, |tx| {
             tx.execute(
                 "INSERT INTO releases (release_id, status, contract_id, recipient, file, dataset, mode, release_dir,
                     input_sha256, rules_sha256, outputs, rows, k_achieved, l_achieved, audit_log, audit_seq,
-                    audit_head, staff_hours, operator, time)
-                 VALUES (?1, 'publishing', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                    audit_head, staff_hours, code_columns, codes, code_digest, operator, time)
+                 VALUES (?1, 'publishing', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                    ?19, ?20, ?21, ?22)",
                 params![
                     r.release_id,
                     r.contract_id,
@@ -116,6 +132,9 @@ impl Registry {
                     r.audit_seq as i64,
                     r.audit_head,
                     r.staff_hours,
+                    serde_json::to_string(&r.code_columns).unwrap_or_default(),
+                    r.codes as i64,
+                    r.code_digest,
                     who.operator,
                     who.time
                 ],
@@ -184,6 +203,12 @@ impl Registry {
             .collect())
     }
 
+    /// The key of the code-set digests (hex), made with the registry.
+    pub fn code_digest_key(&self) -> Result<Vec<u8>, RegistryError> {
+        let hex_key = self.meta("code_digest_key")?.ok_or_else(|| self.err("has no code digest key"))?;
+        hex::decode(hex_key).map_err(|e| self.db(e))
+    }
+
     /// A release by id.
     pub fn release(&self, release_id: &str) -> Result<Option<StoredRelease>, RegistryError> {
         Ok(self.releases()?.into_iter().find(|r| r.release.release_id == release_id))
@@ -196,7 +221,7 @@ impl Registry {
             .prepare(
                 "SELECT id, status, contract_id, recipient, file, dataset, mode, release_dir, input_sha256,
                     rules_sha256, outputs, rows, k_achieved, l_achieved, audit_seq, audit_head, staff_hours,
-                    operator, time, release_id, audit_log FROM releases ORDER BY id",
+                    operator, time, release_id, audit_log, code_columns, codes, code_digest FROM releases ORDER BY id",
             )
             .map_err(|e| self.db(e))?;
         let rows = stmt
@@ -225,6 +250,9 @@ impl Registry {
                         audit_seq: r.get::<_, i64>(14)? as u64,
                         audit_head: r.get(15)?,
                         staff_hours: r.get(16)?,
+                        code_columns: serde_json::from_str(&r.get::<_, String>(21)?).unwrap_or_default(),
+                        codes: r.get::<_, i64>(22)? as u64,
+                        code_digest: r.get(23)?,
                     },
                 })
             })

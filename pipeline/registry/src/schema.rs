@@ -143,8 +143,14 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         audit_seq      INTEGER NOT NULL,
         audit_head     TEXT,
         staff_hours    REAL,
+        code_columns   TEXT NOT NULL,
+        codes          INTEGER NOT NULL,
+        code_digest    TEXT,
         operator       TEXT NOT NULL,
         time           TEXT NOT NULL
     ) STRICT;
+
+    -- The key of the releases' code-set digests (not a pseudonym key: it restores nothing).
+    INSERT OR IGNORE INTO meta (key, value) VALUES ('code_digest_key', lower(hex(randomblob(32))));
     "#,
 ];
