@@ -49,6 +49,18 @@ pub enum RegistryCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Remove the records of contracts whose retention period (the profile's `retention_years`
+    /// from their final step) has ended, each removal audited.
+    PurgeExpired {
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// List what would be removed, remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Operator recorded in the audit log.
+        #[arg(long, env = "TOKUMEI_OPERATOR")]
+        operator: Option<String>,
+    },
     /// Check the registry against itself and its audit log: rows edited outside tokumei, changes
     /// without their audit entry, audit entries whose change is missing.
     Verify {
@@ -119,6 +131,97 @@ fn reg_fail(e: RegistryError) -> Failure {
 fn who(operator: Option<String>) -> Result<Who, Failure> {
     let clock = Clock::now()?;
     Ok(Who { operator: crate::operator(operator), time: clock.entry_time(), clock: clock.note() })
+}
+
+/// Today (YYYY-MM-DD) by the run clock (`TOKUMEI_NOW` in tests).
+fn today() -> Result<String, Failure> {
+    let clock = Clock::now()?;
+    let t = tokumei_engine::run::rfc3339(clock.run_unix);
+    Ok(t[..10.min(t.len())].to_string())
+}
+
+/// A contract's record as a Japanese Markdown document (提供記録).
+fn record_markdown(rec: &serde_json::Value) -> String {
+    let c = &rec["contract"];
+    let s = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "-".into(),
+        other => other.to_string(),
+    };
+    let mut out = String::new();
+    let mut line = |l: String| {
+        out.push_str(&l);
+        out.push('\n');
+    };
+    line(format!("# 行政機関等匿名加工情報の提供記録（契約 {}）", s(&c["id"])));
+    line(String::new());
+    line(format!("- 作成・提供者: {}（{}）", s(&rec["body"]), s(&rec["actor"])));
+    line(format!(
+        "- 提供先: {}（代表者 {}、{}、連絡先 {}）",
+        s(&c["recipient"]),
+        s(&rec["recipient"]["representative"]),
+        s(&rec["recipient"]["address"]),
+        s(&rec["recipient"]["contact"])
+    ));
+    line(format!("- 個人情報ファイル: {}", s(&c["file"])));
+    line(format!("- 状態: {}", s(&c["state"])));
+    line(format!("- 本人の数: {}", s(&c["proposal"]["people"])));
+    line(format!("- 利用目的: {}", s(&c["proposal"]["purpose"])));
+    line(format!("- 加工の方法: {}", s(&c["proposal"]["method"])));
+    line(format!("- 利用期間: {} ～ {}", s(&c["proposal"]["use_from"]), s(&c["proposal"]["use_until"])));
+    line(format!("- 安全管理措置: {}", s(&c["proposal"]["safety_measures"])));
+    line(format!("- 手数料: {} 円", s(&c["fee_yen"])));
+    line(format!("- 保存期間: {} 年", s(&rec["retention_years"])));
+    line(String::new());
+    line("## 提供する項目と粒度".into());
+    line(String::new());
+    for col in c["proposal"]["column"].as_array().into_iter().flatten() {
+        line(format!("- {}: {}", s(&col["name"]), s(&col["granularity"])));
+    }
+    line(String::new());
+    line("## 審査".into());
+    line(String::new());
+    line(format!("審査者: {}", s(&c["review"]["reviewer"])));
+    line(String::new());
+    for ch in c["review"]["checks"].as_array().into_iter().flatten() {
+        let ok = if ch["ok"].as_bool() == Some(true) { "適合" } else { "不適合" };
+        line(format!("- {} — {ok}: {}", s(&ch["item"]), s(&ch["evidence"])));
+    }
+    if !c["notice"].is_null() {
+        line(String::new());
+        line(format!("通知: {}（{}）", s(&c["notice"]["decision"]), s(&c["notice"]["article"])));
+    }
+    line(String::new());
+    line("## 経過".into());
+    line(String::new());
+    for t in c["history"].as_array().into_iter().flatten() {
+        let note = if t["note"].is_null() { String::new() } else { format!(" — {}", s(&t["note"])) };
+        line(format!("- {} {} → {}（{}）{note}", s(&t["time"]), s(&t["from"]), s(&t["to"]), s(&t["operator"])));
+    }
+    line(String::new());
+    line("## 作成した匿名加工情報と提供".into());
+    line(String::new());
+    for r in rec["releases"].as_array().into_iter().flatten() {
+        line(format!(
+            "- {}（{}）: {} 行、k = {}、監査記録 {}",
+            s(&r["release_id"]),
+            s(&r["status"]),
+            s(&r["rows"]),
+            s(&r["k_achieved"]),
+            s(&r["audit_seq"])
+        ));
+    }
+    for p in rec["provisions"].as_array().into_iter().flatten() {
+        line(format!(
+            "- 提供 {}: {} を {} で提供、受領 {}（記録者 {}）",
+            s(&p["date"]),
+            s(&p["release_id"]),
+            s(&p["medium"]),
+            s(&p["receipt"]),
+            s(&p["operator"])
+        ));
+    }
+    out
 }
 
 fn json_out(v: &impl serde::Serialize) -> Result<(), Failure> {
@@ -200,6 +303,26 @@ pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
                     }
                     say!("exported {n} rows to {}", out.display());
                 }
+            }
+            Ok(())
+        }
+        RegistryCommand::PurgeExpired { registry, dry_run, operator } => {
+            let who = who(operator)?;
+            let today = today()?;
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let list = if dry_run { reg.expired(&today) } else { reg.purge_expired(&who, &today) }.map_err(reg_fail)?;
+            for p in &list {
+                say!(
+                    "{} contract {} ({}, retained until {}) with {} release record(s)",
+                    if dry_run { "would remove" } else { "removed" },
+                    p.contract_id,
+                    p.state,
+                    p.retained_until,
+                    p.releases.len()
+                );
+            }
+            if list.is_empty() {
+                say!("no record has reached the end of its retention period");
             }
             Ok(())
         }
@@ -435,6 +558,17 @@ pub enum ContractCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The contract's full record for the officer's files (proposal, review, notice, fee, every
+    /// step, releases and provisions), as Markdown or JSON.
+    Record {
+        /// Contract id.
+        id: i64,
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List contracts.
     List {
         #[command(flatten)]
@@ -555,6 +689,15 @@ pub fn contract(command: ContractCommand) -> Result<(), Failure> {
             }
             Ok(())
         }
+        ContractCommand::Record { id, registry, json } => {
+            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let rec = reg.contract_record(id).map_err(reg_fail)?;
+            if json {
+                return json_out(&rec);
+            }
+            say!("{}", record_markdown(&rec));
+            Ok(())
+        }
         ContractCommand::List { registry, json } => {
             let reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let list = reg.contracts().map_err(reg_fail)?;
@@ -605,6 +748,26 @@ pub enum ReleaseCommand {
         file: PathBuf,
         #[command(flatten)]
         registry: RegistryArg,
+    },
+    /// Record that a published release was provided to its recipient (the contract moves to
+    /// provided): the date, the medium and the recipient's receipt.
+    Provide {
+        /// Release id.
+        release_id: String,
+        /// Medium (e.g. `暗号化USBメモリ`, `手交`).
+        #[arg(long)]
+        medium: String,
+        /// The recipient's receipt (受領書の番号等).
+        #[arg(long)]
+        receipt: String,
+        /// Date of provision (YYYY-MM-DD; default: today by the run clock).
+        #[arg(long)]
+        date: Option<String>,
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// Operator recorded in the audit log.
+        #[arg(long, env = "TOKUMEI_OPERATOR")]
+        operator: Option<String>,
     },
     /// Check that every published release's files still match the registry (all, or one).
     Verify {
@@ -662,6 +825,17 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
             for f in &r.release.outputs {
                 say!("  file        {}  {}", f.sha256, f.name);
             }
+            Ok(())
+        }
+        ReleaseCommand::Provide { release_id, medium, receipt, date, registry, operator } => {
+            let who = who(operator)?;
+            let day = match date {
+                Some(d) => d,
+                None => today()?,
+            };
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            reg.provide(&who, &release_id, &day, &medium, &receipt).map_err(reg_fail)?;
+            say!("recorded the provision of release {release_id} on {day} ({medium})");
             Ok(())
         }
         ReleaseCommand::Identify { file, registry } => {

@@ -72,7 +72,7 @@ fn a_registry_records_files_and_audits_every_change() {
     let s: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(s["profile"]["actor"], "public_body");
     assert_eq!(s["profile"]["proposals_mandatory"], false, "a plain municipality may choose");
-    assert_eq!(s["status"]["schema_version"], 3);
+    assert_eq!(s["status"]["schema_version"], 4);
     // The export holds every row of every table.
     let r = env.tokumei(&["registry", "export", "--registry", REG, "--out", "export.jsonl"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -588,4 +588,63 @@ fn two_recipients_releases_of_the_same_input_share_no_code_and_each_is_recognise
     }
     let r = env.tokumei(&["release", "identify", sample_csv().to_str().unwrap(), "--registry", REG]);
     assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+}
+
+#[test]
+fn provisions_are_recorded_and_records_are_purged_after_their_retention() {
+    let env = Env::new();
+    contracted(&env);
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    assert_eq!(run_under(&env, &job, "1", IN_PERIOD).code, 0);
+    let release = env.latest().file_name().unwrap().to_str().unwrap().to_string();
+    let provide = |extra: &[&str]| {
+        let mut args = vec!["release", "provide", release.as_str(), "--registry", REG];
+        args.extend_from_slice(extra);
+        env.tokumei_with(&args, &[("TOKUMEI_NOW", IN_PERIOD)])
+    };
+    let r = provide(&["--medium", "暗号化USBメモリ", "--receipt", "受領書 第12号", "--date", "2028-02-01"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "outside the use period: {}", r.stderr);
+    let r = provide(&["--medium", "暗号化USBメモリ", "--receipt", "受領書 第12号"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(contract_json(&env, "1")["state"], "provided");
+    let r = env.tokumei(&["contract", "record", "1", "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for needle in [
+        "提供記録",
+        "株式会社見本データ分析",
+        "暗号化USBメモリ",
+        "受領書 第12号",
+        "地方: 地方",
+        "法114条1項7号",
+        &release,
+    ] {
+        assert!(r.stdout.contains(needle), "the record lacks {needle}:\n{}", r.stdout);
+    }
+    for to in ["register_updated", "use_ended"] {
+        assert_eq!(advance(&env, "1", to, &[]).code, 0);
+    }
+    // Not final yet: nothing expires.
+    const LATER: &str = "1988150400"; // 2033-01-01, more than 5 years after every step
+    let purge = |extra: &[&str]| {
+        let mut args = vec!["registry", "purge-expired", "--registry", REG];
+        args.extend_from_slice(extra);
+        env.tokumei_with(&args, &[("TOKUMEI_NOW", LATER)])
+    };
+    assert!(purge(&["--dry-run"]).stdout.contains("no record"));
+    assert_eq!(advance(&env, "1", "closed", &["--note", "消去証明書 受領"]).code, 0);
+    // Within the retention period: kept.
+    let r = env.tokumei_with(&["registry", "purge-expired", "--registry", REG], &[("TOKUMEI_NOW", IN_PERIOD)]);
+    assert!(r.stdout.contains("no record"), "{}", r.stdout);
+    let r = purge(&["--dry-run"]);
+    assert!(r.stdout.contains("would remove contract 1"), "{}", r.stdout);
+    assert_eq!(contract_json(&env, "1")["state"], "closed", "a dry run removes nothing");
+    let r = purge(&[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("removed contract 1"), "{}", r.stdout);
+    assert_eq!(env.tokumei(&["contract", "show", "1", "--registry", REG]).code, ExitCode::Registry.code());
+    let r = env.tokumei(&["release", "list", "--registry", REG, "--json"]);
+    assert_eq!(r.stdout.trim(), "[]");
+    assert!(audit_actions(&env).iter().any(|(a, _)| a == "registry-purge-expired"));
+    let r = env.tokumei(&["registry", "verify", "--registry", REG]);
+    assert_eq!(r.code, 0, "a purge is a recorded change: {}{}", r.stdout, r.stderr);
 }

@@ -279,7 +279,7 @@ impl Review {
 }
 
 /// A calendar date `YYYY-MM-DD` as (year, month, day), checked.
-fn date(s: &str) -> Option<(i32, u32, u32)> {
+pub(crate) fn date(s: &str) -> Option<(i32, u32, u32)> {
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
@@ -294,7 +294,7 @@ fn date(s: &str) -> Option<(i32, u32, u32)> {
 }
 
 /// Days from 1970-01-01 (civil calendar).
-fn day_number((y, m, d): (i32, u32, u32)) -> i64 {
+pub(crate) fn day_number((y, m, d): (i32, u32, u32)) -> i64 {
     let y = i64::from(y) - i64::from(m <= 2);
     let era = y.div_euclid(400);
     let yoe = y - era * 400;

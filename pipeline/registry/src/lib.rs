@@ -11,6 +11,7 @@
 mod contracts;
 mod files;
 mod profile;
+mod provisions;
 mod releases;
 mod schema;
 
@@ -19,6 +20,7 @@ pub use contracts::{
 };
 pub use files::{FileEntry, FileKind, FileRules, StoredFile};
 pub use profile::{Actor, BodyKind, Profile};
+pub use provisions::{Provision, Purged};
 pub use releases::{NewRelease, OutputFile, StoredRelease};
 
 use rusqlite::types::ValueRef;
@@ -125,6 +127,7 @@ const TRACKED: &[(&str, &[&str])] = &[
     ("contracts", &["id"]),
     ("contract_events", &["id"]),
     ("releases", &["id"]),
+    ("provisions", &["id"]),
 ];
 
 /// An open registry.

@@ -153,4 +153,19 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     -- The key of the releases' code-set digests (not a pseudonym key: it restores nothing).
     INSERT OR IGNORE INTO meta (key, value) VALUES ('code_digest_key', lower(hex(randomblob(32))));
     "#,
+    // 4: records of provision: which release went to whom, when, on what medium, with what receipt.
+    r#"
+    CREATE TABLE provisions (
+        id          INTEGER PRIMARY KEY,
+        release_id  TEXT NOT NULL REFERENCES releases(release_id),
+        contract_id INTEGER NOT NULL REFERENCES contracts(id),
+        recipient   TEXT NOT NULL,
+        items       TEXT NOT NULL,
+        date        TEXT NOT NULL,
+        medium      TEXT NOT NULL,
+        receipt     TEXT NOT NULL,
+        operator    TEXT NOT NULL,
+        time        TEXT NOT NULL
+    ) STRICT;
+    "#,
 ];
