@@ -245,7 +245,13 @@ fn privacy_settings_are_checked_at_their_line() {
     // A model key that applies to nothing (no sensitive column has an l) is refused, not ignored.
     let env = Env::new();
     let src = rules_with("l = 2\nmax_suppression = 0.05", "l_model = \"entropy\"\nmax_suppression = 0.05");
-    let rules = env.write("r.toml", &src.replace("\nl = 1\n", "\n"));
+    let without_l: String = src
+        .replace("\nl = 1\n", "\n")
+        .lines()
+        .filter(|l| !l.starts_with("l_reason"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let rules = env.write("r.toml", &without_l);
     let job = env.job("j", &sample_csv(), &rules, "");
     let r = env.tokumei(&["run", job.to_str().unwrap()]);
     assert_eq!(r.code, 3, "{}", r.stderr);

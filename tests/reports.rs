@@ -5,6 +5,7 @@
 
 use crate::util::*;
 use std::collections::HashMap;
+use tokumei_engine::ExitCode;
 
 fn run_sample(env: &Env, rules: &std::path::Path) -> std::path::PathBuf {
     let job = env.job("rep", &sample_csv(), rules, "");
@@ -197,4 +198,75 @@ fn rejected_rows_are_explained_per_column_and_reason() {
     assert!(reasons.iter().all(|r| r[0] == "生年月日" && r[2] == 1));
     let md = std::fs::read_to_string(env.latest().join("report.md")).unwrap();
     assert!(md.contains("除外した理由") && !md.contains("2999-01-01") && !md.contains("not a date"));
+}
+
+#[test]
+fn financial_columns_are_checked_not_assumed() {
+    let env = Env::new();
+    let key = env.path("k.key");
+    assert_eq!(env.tokumei(&["keygen", "--out", key.to_str().unwrap()]).code, 0);
+    let mut csv = String::from("宛名番号,カード番号,性別\n");
+    for i in 0..40 {
+        csv.push_str(&format!("{},4111111111111{:03},{}\n", 100000 + i, i, if i % 2 == 0 { "男" } else { "女" }));
+    }
+    let input = env.write("in.csv", &csv);
+    let rules = |card: &str| {
+        format!(
+            "version = 1\ndataset = \"fin\"\nmode = \"pseudonymized\"\n[privacy]\nk = 1\nmax_suppression = 0.0\n\
+             [[column]]\nname = \"宛名番号\"\nrole = \"linking_code\"\naction = \"pseudonymize\"\n\
+             [[column]]\nname = \"カード番号\"\nrole = \"financial\"\naction = \"{card}\"\n\
+             [[column]]\nname = \"性別\"\nrole = \"quasi_identifier\"\naction = \"keep\"\n"
+        )
+    };
+    let extra = format!("encoding = \"utf-8\"\n[keys]\npseudonym_key_file = \"{}\"", key.display());
+    // Kept: refused by the rules, naming the regulation.
+    let bad = env.write("bad.toml", &rules("keep"));
+    let job = env.job("bad", &input, &bad, &extra);
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::Config.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("規則31条3号"), "{}", r.stderr);
+    // Dropped: standard 3 of pseudonymised data names the column.
+    let good = env.write("good.toml", &rules("drop"));
+    let job = env.job("good", &input, &good, &extra);
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep = report(&env.latest());
+    let s3 =
+        rep["processing_standards"].as_array().unwrap().iter().find(|s| s["legal"] == "規則31条3号").unwrap().clone();
+    assert_eq!(s3["passed"], true);
+    assert!(s3["evidence"].to_string().contains("カード番号"), "{s3}");
+    assert!(!std::fs::read_to_string(env.latest().join("report.json")).unwrap().contains("4111111111111"));
+}
+
+#[test]
+fn a_waived_l_states_its_reason_in_the_report_and_rules_without_one_are_refused() {
+    let env = Env::new();
+    let src = std::fs::read_to_string(sample_rules()).unwrap();
+    let reason_line =
+        src.lines().find(|l| l.starts_with("l_reason = ")).expect("the sample states a reason").to_string();
+    let without = env.write("without.toml", &src.replace(&format!("{reason_line}\n"), ""));
+    let job = env.job("without", &sample_csv(), &without, "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::Config.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("without saying why") && r.stderr.contains("l_reason"), "{}", r.stderr);
+    // A reason where nothing is lowered is refused too.
+    let stray_src = src.replace(
+        "role = \"sensitive\"\naction = \"keep\"\ndescription = \"disability",
+        &format!("role = \"sensitive\"\naction = \"keep\"\n{reason_line}\ndescription = \"disability"),
+    );
+    assert_ne!(stray_src, src);
+    let stray = env.write("stray.toml", &stray_src);
+    let job = env.job("stray", &sample_csv(), &stray, "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::Config.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("applies only where"), "{}", r.stderr);
+    let job = env.job("with", &sample_csv(), &sample_rules(), "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep = report(&env.latest());
+    let s5 = rep["processing_standards"].as_array().unwrap().iter().find(|s| s["id"] == 5).unwrap().clone();
+    let reason = reason_line.trim_start_matches("l_reason = ").trim_matches('"');
+    assert!(s5["evidence_ja"].to_string().contains(reason), "{s5}");
+    assert!(s5["evidence"].to_string().contains("要介護度: l-diversity waived"), "{s5}");
+    assert!(std::fs::read_to_string(env.latest().join("report.md")).unwrap().contains(reason));
 }

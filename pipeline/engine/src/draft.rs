@@ -210,6 +210,15 @@ fn guess(name: &str, p: &Profile) -> Guess {
             false,
         );
     }
+    if name_has(name, &["カード番号", "クレジット", "口座番号", "口座", "暗証", "card", "account", "iban"])
+    {
+        return g(
+            "financial",
+            &["action = \"drop\""],
+            "the name says its misuse could cause financial damage (card or bank account; 規則31条3号)".into(),
+            false,
+        );
+    }
     if most(p.phone) || name_has(name, &["電話", "tel", "携帯", "phone", "fax"]) {
         return g(
             "direct_identifier",

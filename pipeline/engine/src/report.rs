@@ -828,6 +828,7 @@ fn role_ja(role: &str) -> &'static str {
         "linking_code" => "連結符号",
         "quasi_identifier" => "準識別子",
         "sensitive" => "要配慮",
+        "financial" => "財産的被害のおそれ",
         _ => "その他",
     }
 }

@@ -190,20 +190,16 @@ fn deletion_standards(cx: &Ctx, pseudonymized: bool) -> Vec<Standard> {
             "挙げた個人識別符号の列に action = \"drop\" を指定する",
         ),
         if pseudonymized {
-            let mut lines = Lines::default();
-            lines.push(
-                "card and account numbers must be declared as identification codes and are deleted".into(),
-                "クレジットカード番号・口座番号等は個人識別符号として宣言し削除する".into(),
-            );
+            let (lines, ok) = financial_lines(cx);
             standard(
                 3,
                 "規則31条3号",
                 "descriptions whose misuse may cause financial damage deleted",
                 "不正に利用されることにより財産的被害が生じるおそれがある記述等の削除",
-                true,
+                ok,
                 lines,
-                "",
-                "",
+                "set action = \"drop\" on each listed column",
+                "挙げた列に action = \"drop\" を指定する",
             )
         } else {
             standard(
@@ -218,6 +214,30 @@ fn deletion_standards(cx: &Ctx, pseudonymized: bool) -> Vec<Standard> {
             )
         },
     ]
+}
+
+/// The columns marked `financial` (card numbers, bank accounts and logins), each with whether it
+/// is deleted. With none marked, the evidence says so: nothing in the rules is assumed.
+fn financial_lines(cx: &Ctx) -> (Lines, bool) {
+    let mut lines = Lines::default();
+    let mut ok = true;
+    for c in cx.cols(Role::Financial) {
+        let (en, ja) = cx.line(c);
+        if c.action == Action::Drop {
+            lines.push(en, ja);
+        } else {
+            ok = false;
+            lines.push(format!("{en}: NOT deleted ({})", cx.at(c)), format!("{ja}：削除されていない（{}）", cx.at(c)));
+        }
+    }
+    if lines.en.is_empty() {
+        lines.push(
+            "no column is marked `financial` (card numbers, bank accounts and logins): the rule file declares none"
+                .into(),
+            "財産的被害のおそれのある記述等（クレジットカード番号・口座番号等）として指定された列なし".into(),
+        );
+    }
+    (lines, ok)
 }
 
 /// Whether a numeric or date output column has its extremes coded, and how: `Ok((en, ja))`,
@@ -325,6 +345,29 @@ pub fn evaluate(plan: &Plan, achieved: &Achieved) -> Vec<Standard> {
         format!("record suppression: {} records removed", achieved.suppressed),
         format!("レコード秘匿：{}件を削除", achieved.suppressed),
     );
+    // A sensitive column whose l is waived or lowered says why.
+    for c in plan.columns.iter().filter(|c| c.output.is_some()) {
+        if let Some(reason) = &c.l_reason {
+            let l = c.l.unwrap_or(1);
+            let g = plan.privacy.l.unwrap_or(1);
+            s5.push(
+                format!(
+                    "{}: l-diversity {} (l = {l} instead of {g}): {reason}",
+                    c.name,
+                    if l <= 1 { "waived" } else { "lowered" }
+                ),
+                format!(
+                    "{}：l-多様性を{}（l = {l}、既定 {g}）：{reason}",
+                    c.name,
+                    if l <= 1 { "適用除外" } else { "緩和" }
+                ),
+            );
+        }
+    }
+    let (fin, fin_ok) = financial_lines(&cx);
+    for (en, ja) in fin.en.into_iter().zip(fin.ja) {
+        s5.push(format!("financial damage: {en}"), format!("財産的被害：{ja}"));
+    }
     for c in plan.output_columns() {
         if let Action::Generalize { .. } = c.action {
             let (en, ja) = cx.line(c);
@@ -336,7 +379,7 @@ pub fn evaluate(plan: &Plan, achieved: &Achieved) -> Vec<Standard> {
         "規則62条5号",
         "other measures suited to the data: generalisation, suppression, k-anonymity",
         "個人情報ファイルの性質を勘案した適切な措置（一般化・レコード秘匿・k-匿名化等）",
-        k_ok && models_ok && plan.privacy.k >= 2,
+        k_ok && models_ok && fin_ok && plan.privacy.k >= 2,
         s5,
         "set [privacy] k to 2 or more and let the run reach it (generalise quasi-identifiers further or allow more suppression)",
         "[privacy] の k を2以上にし、達成できるようにする（準識別子をさらに一般化する、又は秘匿の上限を上げる）",

@@ -39,6 +39,9 @@ pub enum Role {
     Sensitive,
     /// Other attribute.
     Insensitive,
+    /// A description whose misuse may cause financial damage (credit-card numbers, bank
+    /// accounts with their logins; 規則31条3号): not a 個人識別符号, but always deleted.
+    Financial,
 }
 
 /// All roles with their rule-file names.
@@ -49,6 +52,7 @@ pub const ROLES: &[(&str, Role)] = &[
     ("quasi_identifier", Role::QuasiIdentifier),
     ("sensitive", Role::Sensitive),
     ("insensitive", Role::Insensitive),
+    ("financial", Role::Financial),
 ];
 
 impl Role {
@@ -157,7 +161,8 @@ pub struct ActionDef {
 }
 
 /// Options every column may take, whatever its action (`l` only on sensitive columns).
-pub const COMMON_OPTIONS: &[&str] = &["name", "role", "action", "output", "description", "type", "normalize", "l"];
+pub const COMMON_OPTIONS: &[&str] =
+    &["name", "role", "action", "output", "description", "type", "normalize", "l", "l_reason"];
 
 /// Every action.
 pub const ACTION_DEFS: &[ActionDef] = &[
@@ -310,6 +315,8 @@ pub struct ColumnPlan {
     pub description: Option<String>,
     /// Distinct l-diversity required of this sensitive column (column `l`, else `[privacy] l`).
     pub l: Option<u32>,
+    /// Why the column's `l` waives or lowers `[privacy] l` (the rules must say).
+    pub l_reason: Option<String>,
     /// Weight in the search's quality model.
     pub weight: f64,
     /// Line of the column's rule in the rule file (1-based; 0 when unknown), for messages.

@@ -83,6 +83,8 @@ pub struct RawColumn {
     pub min_count: Option<Spanned<i64>>,
     /// Distinct l-diversity for this sensitive column, overriding `[privacy] l`.
     pub l: Option<Spanned<i64>>,
+    /// Why this column's `l` is lower than `[privacy] l` (required then; shown in the report).
+    pub l_reason: Option<Spanned<String>>,
     /// Lowest level the search may choose (generalize, with `search = "optimal"`).
     pub min_level: Option<Spanned<i64>>,
     /// Highest level the search may choose.

@@ -234,6 +234,9 @@ fn present_options(c: &RawColumn) -> Vec<(&'static str, std::ops::Range<usize>)>
     if let Some(s) = &c.l {
         v.push(("l", s.span()));
     }
+    if let Some(s) = &c.l_reason {
+        v.push(("l_reason", s.span()));
+    }
     v
 }
 
@@ -422,9 +425,14 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: 
         return None;
     }
     for (key, span) in present_options(c) {
-        if key == "l" {
+        if key == "l" || key == "l_reason" {
             if c.role.get_ref() != "sensitive" {
-                cx.diags.push(Diagnostic::at(cx.path, cx.src, span, "option `l` applies only to sensitive columns"));
+                cx.diags.push(Diagnostic::at(
+                    cx.path,
+                    cx.src,
+                    span,
+                    format!("option `{key}` applies only to sensitive columns"),
+                ));
             }
             continue;
         }
@@ -631,6 +639,33 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: 
         (_, Role::Sensitive) => global_l,
         _ => None,
     };
+    // A column that waives or lowers `[privacy] l` says why; a reason for nothing is refused.
+    let lowered = role == Role::Sensitive && c.l.is_some() && global_l.is_some_and(|g| l.unwrap_or(1) < g);
+    let l_reason = c.l_reason.as_ref().map(|r| r.get_ref().trim().to_string());
+    match (lowered, &c.l_reason) {
+        (true, None) => {
+            let at = c.l.as_ref().expect("lowered needs l");
+            cx.push_hint(
+                at,
+                format!(
+                    "`l = {}` waives or lowers `[privacy] l = {}` for this sensitive column without saying why",
+                    at.get_ref(),
+                    global_l.unwrap_or(0)
+                ),
+                Some("add `l_reason = \"...\"` (shown in the report), or remove `l`".into()),
+            );
+            return None;
+        }
+        (true, Some(r)) if r.get_ref().trim().is_empty() => {
+            cx.push(r, "`l_reason` is empty");
+            return None;
+        }
+        (false, Some(r)) if role == Role::Sensitive => {
+            cx.push(r, "`l_reason` applies only where the column's `l` is lower than `[privacy] l`");
+            return None;
+        }
+        _ => {}
+    }
     let weight = match &c.weight {
         Some(w) if !(*w.get_ref() > 0.0 && w.get_ref().is_finite()) => {
             cx.push(w, "weight must be a positive number");
@@ -648,6 +683,7 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: 
         action,
         output,
         description: c.description.clone(),
+        l_reason,
         l,
         weight,
         line: crate::diag::line_col(cx.src, c.name.span().start).0,
@@ -797,6 +833,10 @@ fn check_role_action(cx: &mut Ctx, c: &RawColumn, role: Role, action: &Action, m
     let ok: bool;
     let why: &str;
     match role {
+        Role::Financial => {
+            ok = *action == Action::Drop;
+            why = "descriptions whose misuse may cause financial damage (card numbers, bank accounts and logins; 規則31条3号) must be deleted: use `drop`";
+        }
         Role::IdentificationCode => {
             ok = *action == Action::Drop;
             why = "identification codes (個人識別符号) must be deleted entirely (processing standard 2): use `drop`";

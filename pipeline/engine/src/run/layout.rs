@@ -90,7 +90,7 @@ pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
         .columns
         .iter()
         .filter(|c| {
-            matches!(c.role, Role::DirectIdentifier | Role::IdentificationCode | Role::LinkingCode)
+            matches!(c.role, Role::DirectIdentifier | Role::IdentificationCode | Role::LinkingCode | Role::Financial)
                 && !matches!(c.action, Action::Scrub { .. })
         })
         .map(|c| c.input_index)

@@ -207,6 +207,7 @@ mod tests {
             output: Some("c".into()),
             description: None,
             l: None,
+            l_reason: None,
             weight: 1.0,
             line: 0,
             extra_inputs: Vec::new(),

@@ -71,6 +71,7 @@ mod tests {
             output: Some("x".into()),
             description: None,
             l: None,
+            l_reason: None,
             weight: 1.0,
             line: 0,
             extra_inputs: Vec::new(),
