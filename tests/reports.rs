@@ -109,8 +109,12 @@ fn banded_columns_sort_and_filter_through_their_bounds_and_the_dictionary_is_in_
         let (c, lo, hi) = (t.col(col), t.col(&format!("{col}_min")), t.col(&format!("{col}_max")));
         assert_eq!(t.types[lo], arrow::datatypes::DataType::Int64);
         for r in &t.rows {
-            let label = r[c].as_deref().unwrap();
             let (a, b) = (r[lo].as_deref(), r[hi].as_deref());
+            // A rare value suppressed (standard 4) takes its bounds with it.
+            let Some(label) = r[c].as_deref() else {
+                assert_eq!((a, b), (None, None), "{col}: a null label keeps no bounds");
+                continue;
+            };
             // The label and its bounds agree: "35-39" -> 35..39, "90+" -> 90.., "<0" -> ..-1.
             if let Some((x, y)) = label.split_once('-').filter(|(x, _)| !x.is_empty()) {
                 assert_eq!((a, b), (Some(x), Some(y)), "{col} {label}");
@@ -269,4 +273,36 @@ fn a_waived_l_states_its_reason_in_the_report_and_rules_without_one_are_refused(
     assert!(s5["evidence_ja"].to_string().contains(reason), "{s5}");
     assert!(s5["evidence"].to_string().contains("要介護度: l-diversity waived"), "{s5}");
     assert!(std::fs::read_to_string(env.latest().join("report.md")).unwrap().contains(reason));
+}
+
+#[test]
+fn rare_values_outside_the_key_are_suppressed_and_reported_under_standard_4() {
+    let env = Env::new();
+    let dir = run_sample(&env, &sample_rules());
+    let t = read_parquet(&dir.join("resident_registry.parquet"));
+    let rep = report(&dir);
+    let k = rep["k"].as_u64().unwrap() as usize;
+    // Recomputed from the Parquet: no insensitive categorical value outside the key is held by
+    // fewer than k records.
+    for col in ["課税所得階級", "国保加入"] {
+        let c = t.col(col);
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for r in &t.rows {
+            if let Some(v) = r[c].as_deref() {
+                *counts.entry(v).or_default() += 1;
+            }
+        }
+        for (v, n) in &counts {
+            assert!(*n >= k, "{col}: value {v} held by {n} < {k} records");
+        }
+    }
+    let s4 = rep["processing_standards"].as_array().unwrap().iter().find(|s| s["id"] == 4).unwrap().clone();
+    assert_eq!(s4["passed"], true);
+    let evidence = s4["evidence"].to_string();
+    assert!(evidence.contains("課税所得") && evidence.contains("suppressed"), "{evidence}");
+    assert!(evidence.contains("要介護度"), "sensitive columns are covered too: {evidence}");
+    let nulls = t.rows.iter().filter(|r| r[t.col("課税所得階級")].is_none()).count();
+    let col = rep["columns"].as_array().unwrap().iter().find(|c| c["name"] == "課税所得").unwrap();
+    assert_eq!(col["cells_suppressed"].as_u64().unwrap() as usize, nulls, "the report counts the cells it nulled");
+    assert!(nulls > 0, "the sample has rare high incomes");
 }

@@ -42,6 +42,23 @@ pub struct Achieved<'a> {
     pub rows_out: u64,
     /// Levels chosen by the search, `(plan column, level)`.
     pub chosen: &'a [(usize, u32)],
+    /// Rare values of the output columns outside the k-anonymity key.
+    pub rare: &'a [Rare],
+}
+
+/// Values held by fewer than k released records in one output column outside the key.
+#[derive(Debug, Clone)]
+pub struct Rare {
+    /// Input column name.
+    pub column: String,
+    /// Sensitive (kept, protected by its model) or not (suppressed).
+    pub sensitive: bool,
+    /// Distinct rare values.
+    pub values: u64,
+    /// Cells holding them.
+    pub cells: u64,
+    /// The column's required l, if any.
+    pub l: Option<u32>,
 }
 
 /// Evidence lines in both languages.
@@ -298,6 +315,42 @@ pub fn evaluate(plan: &Plan, achieved: &Achieved) -> Vec<Standard> {
         format!("every combination of quasi-identifiers is shared by at least {} records in the output", achieved.k),
         format!("準識別子の組合せはどれも出力中の{}件以上に共通する", achieved.k),
     );
+    let k = plan.privacy.k;
+    for r in achieved.rare {
+        let (en, ja) = match (r.values, r.sensitive) {
+            (0, _) => (
+                format!("{}: every released value is held by at least {k} records", r.column),
+                format!("{}：出力するどの値も{k}件以上", r.column),
+            ),
+            (n, false) => (
+                format!(
+                    "{}: {n} rare value(s) held by fewer than {k} records suppressed ({} cells set to null)",
+                    r.column, r.cells
+                ),
+                format!("{}：{k}件未満のまれな値{n}種を秘匿（{}セルを空欄に）", r.column, r.cells),
+            ),
+            (n, true) => match r.l {
+                Some(l) => (
+                    format!(
+                        "{}: {n} sensitive value(s) held by fewer than {k} records, each in a class with at least {l} distinct values (l-diversity)",
+                        r.column
+                    ),
+                    format!(
+                        "{}：{k}件未満の要配慮の値{n}種、いずれも{l}種以上の値を持つクラス内（l-多様性）",
+                        r.column
+                    ),
+                ),
+                None => (
+                    format!(
+                        "{}: {n} sensitive value(s) held by fewer than {k} records are released (no l-diversity on this column; see its reason under standard 5)",
+                        r.column
+                    ),
+                    format!("{}：{k}件未満の要配慮の値{n}種を出力（この列のl-多様性なし。理由は基準5）", r.column),
+                ),
+            },
+        };
+        s4.push(en, ja);
+    }
     out.push(standard(
         4,
         "規則62条4号",

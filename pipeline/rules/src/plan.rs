@@ -327,14 +327,14 @@ pub struct ColumnPlan {
 
 impl ColumnPlan {
     /// Whether the column's values are dictionary-encoded over the whole dataset: those that
-    /// must be counted (privacy key, sensitive attribute, rare-value suppression), and
-    /// generalised ones, whose few labels repeat on every row (a code per row instead of the
-    /// label's text in the spill).
+    /// must be counted (privacy key, sensitive attribute, rare-value suppression, and kept
+    /// categories, whose rare values standard 4 suppresses), and generalised ones, whose few
+    /// labels repeat on every row (a code per row instead of the label's text in the spill).
     pub fn is_global(&self) -> bool {
         self.is_privacy_key()
             || (self.output.is_some()
                 && (self.role == Role::Sensitive
-                    || matches!(self.action, Action::SuppressRare { .. } | Action::Generalize { .. })))
+                    || matches!(self.action, Action::SuppressRare { .. } | Action::Generalize { .. } | Action::Keep)))
     }
 
     /// Whether the column is part of the k-anonymity key: a quasi-identifier, or a direct

@@ -38,6 +38,8 @@ pub(super) struct Anonymized {
     pub value_counts: Vec<Vec<u64>>,
     pub nulled: Vec<Vec<bool>>,
     pub cells_suppressed: Vec<u64>,
+    /// Rare values of the non-key output columns (standard 4).
+    pub rare: Vec<crate::standards::Rare>,
     pub searched: Option<(crate::optimize::SearchReport, Vec<(usize, u32)>)>,
     pub privacy_ms: u64,
     pub rows_out: u64,
@@ -291,9 +293,46 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
             }
         }
     }
+    // Rare values (特異な記述等, standard 4) in the output columns outside the k-anonymity key:
+    // an insensitive categorical value held by fewer than k released records is suppressed
+    // (set to null), like the records of a class below k; a sensitive one is reported with
+    // the model that protects it.
+    let mut rare = Vec::new();
+    let k = u64::from(plan.privacy.k);
+    if plan.mode == tokumei_rules::Mode::Anonymized && k >= 2 {
+        for c in columns.iter() {
+            let p = &plan.columns[c.plan];
+            let Slot::Global(d) = c.slot else { continue };
+            if p.output.is_none() || p.is_privacy_key() || c.transform.min_count().is_some() {
+                continue;
+            }
+            let mut values = 0u64;
+            let mut cells = 0u64;
+            for (code, count) in value_counts[d].iter().enumerate() {
+                if *count > 0 && *count < k && dicts[d].values[code] != Cell::Null && !nulled[d][code] {
+                    values += 1;
+                    cells += count;
+                    if p.role != Role::Sensitive {
+                        nulled[d][code] = true;
+                    }
+                }
+            }
+            if p.role != Role::Sensitive {
+                cells_suppressed[d] += cells;
+            }
+            rare.push(crate::standards::Rare {
+                column: p.name.clone(),
+                sensitive: p.role == Role::Sensitive,
+                values,
+                cells,
+                l: p.l,
+            });
+        }
+    }
     let privacy_ms = privacy_started.elapsed().as_millis() as u64;
 
     Ok(Anonymized {
+        rare,
         original,
         before,
         after,

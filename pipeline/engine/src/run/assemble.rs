@@ -37,6 +37,7 @@ pub(super) fn assemble(an: Anonymized, opts: &RunOptions) -> Result<Assembled, E
         suppressed: enforcement.suppressed,
         rows_out,
         chosen,
+        rare: &an.rare,
     };
     let processing_standards = standards::evaluate(plan, &achieved);
 
@@ -221,7 +222,7 @@ fn column_reports(
                 level,
                 description: c.description.clone(),
                 cells_suppressed: global
-                    .filter(|_| matches!(c.action, Action::SuppressRare { .. }))
+                    .filter(|d| matches!(c.action, Action::SuppressRare { .. }) || counts.cells_suppressed[*d] > 0)
                     .map(|d| counts.cells_suppressed[d]),
                 distinct_values: global.map(|d| {
                     counts.counts[d].iter().enumerate().filter(|(code, n)| **n > 0 && !counts.nulled[d][*code]).count()

@@ -125,12 +125,12 @@ pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
         spill_fields.len() - 1
     });
     // Text outputs whose cells are checked for the row's identifier values (residual scan):
-    // kept or masked text that is not counted over the whole dataset (categories are, and
-    // fall under k-anonymity and l-diversity).
+    // kept or masked text outside the k-anonymity key and the sensitive columns (those fall
+    // under k-anonymity and l-diversity), wherever its values go.
     let checked: Vec<usize> = columns
         .iter()
         .enumerate()
-        .filter(|(_, c)| matches!(c.slot, Slot::Local(_)))
+        .filter(|(_, c)| !plan.columns[c.plan].is_privacy_key() && plan.columns[c.plan].role != Role::Sensitive)
         .filter(|(_, c)| {
             let p = &plan.columns[c.plan];
             matches!(p.action, Action::Keep | Action::Mask { .. })
