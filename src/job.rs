@@ -220,7 +220,7 @@ pub fn run_job(
         .collect();
     if let Some(ContractRun { registry, id, .. }) = &contract {
         base.borrow_mut().details.insert("contract".into(), (*id).into());
-        match authorize(registry, *id, &prepared.plan, &clock) {
+        match authorize(registry, *id, &prepared.plan, job.actor, &clock) {
             Ok(c) => {
                 let details = &mut base.borrow_mut().details;
                 details.insert("recipient".into(), c.recipient.clone().into());
@@ -416,6 +416,7 @@ fn authorize(
     registry: &Path,
     id: i64,
     plan: &tokumei_rules::Plan,
+    actor: tokumei_rules::Actor,
     clock: &Clock,
 ) -> Result<tokumei_registry::StoredContract, Failure> {
     let refused = |e: tokumei_registry::RegistryError| fail(ExitCode::Registry, e.into());
@@ -434,6 +435,7 @@ fn authorize(
     reg.authorize(
         id,
         &today[..10.min(today.len())],
+        actor,
         plan.mode == tokumei_rules::Mode::Pseudonymized,
         &plan.rules_sha256,
         &columns,

@@ -648,3 +648,17 @@ fn provisions_are_recorded_and_records_are_purged_after_their_retention() {
     let r = env.tokumei(&["registry", "verify", "--registry", REG]);
     assert_eq!(r.code, 0, "a purge is a recorded change: {}{}", r.stdout, r.stderr);
 }
+
+#[test]
+fn a_job_whose_actor_is_not_the_registry_keepers_is_refused() {
+    let env = Env::new();
+    contracted(&env);
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    let text =
+        std::fs::read_to_string(&job).unwrap().replacen("version = 1\n", "version = 1\nactor = \"business\"\n", 1);
+    std::fs::write(&job, text).unwrap();
+    let r = run_under(&env, &job, "1", IN_PERIOD);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("actor = \"public_body\""), "{}", r.stderr);
+    assert!(env.out_files().is_empty());
+}

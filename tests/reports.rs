@@ -306,3 +306,64 @@ fn rare_values_outside_the_key_are_suppressed_and_reported_under_standard_4() {
     assert_eq!(col["cells_suppressed"].as_u64().unwrap() as usize, nulls, "the report counts the cells it nulled");
     assert!(nulls > 0, "the sample has rare high incomes");
 }
+
+/// A job file with a top-level `actor`.
+fn job_with_actor(env: &Env, name: &str, rules: &std::path::Path, actor: &str, extra: &str) -> std::path::PathBuf {
+    let job = env.job(name, &sample_csv(), rules, extra);
+    let text = std::fs::read_to_string(&job).unwrap().replacen(
+        "version = 1\n",
+        &format!("version = 1\nactor = \"{actor}\"\n"),
+        1,
+    );
+    std::fs::write(&job, text).unwrap();
+    job
+}
+
+#[test]
+fn the_report_names_the_data_and_its_standards_by_who_makes_them() {
+    let env = Env::new();
+    let legal = |rep: &serde_json::Value| -> Vec<String> {
+        rep["processing_standards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["legal"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // A municipality (the default): 行政機関等匿名加工情報, standards numbered by 規則62条.
+    let r = env.tokumei(&["run", env.job("pb", &sample_csv(), &sample_rules(), "").to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep = report(&env.latest());
+    assert_eq!(rep["actor"], "public_body");
+    assert_eq!(rep["regime"]["kind_ja"], "行政機関等匿名加工情報");
+    assert_eq!(legal(&rep), ["規則62条1号", "規則62条2号", "規則62条3号", "規則62条4号", "規則62条5号"]);
+    let md = std::fs::read_to_string(env.latest().join("report.md")).unwrap();
+    assert!(
+        md.contains("行政機関等匿名加工情報 作成報告書") && md.contains("加工基準（法116条1項・規則62条）"),
+        "{md}"
+    );
+    // A business: 匿名加工情報 under 規則34条.
+    let env = Env::new();
+    let r = env.tokumei(&["run", job_with_actor(&env, "biz", &sample_rules(), "business", "").to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep = report(&env.latest());
+    assert_eq!(rep["regime"]["kind_ja"], "匿名加工情報");
+    assert_eq!(legal(&rep), ["規則34条1号", "規則34条2号", "規則34条3号", "規則34条4号", "規則34条5号"]);
+    // A municipality's pseudonymised data is still personal information it holds.
+    let env = Env::new();
+    let key = env.path("k.key");
+    assert_eq!(env.tokumei(&["keygen", "--out", key.to_str().unwrap()]).code, 0);
+    let pseudo =
+        std::fs::read_to_string(sample_rules()).unwrap().replace("mode = \"anonymized\"", "mode = \"pseudonymized\"");
+    let pseudo = env.write("pseudo.toml", &pseudo);
+    let extra = format!("encoding = \"auto\"\n[keys]\npseudonym_key_file = \"{}\"", key.display());
+    let r = env.tokumei(&["run", env.job("ps", &sample_csv(), &pseudo, &extra).to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep = report(&env.latest());
+    assert!(rep["regime"]["kind_ja"].as_str().unwrap().contains("仮名加工情報ではない"), "{}", rep["regime"]);
+    // An unknown actor is a job error at its line.
+    let env = Env::new();
+    let r = env.tokumei(&["run", job_with_actor(&env, "bad", &sample_rules(), "busines", "").to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::Config.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("bad.job.toml:2:") && r.stderr.contains("unknown actor"), "{}", r.stderr);
+}

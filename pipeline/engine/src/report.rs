@@ -109,6 +109,10 @@ pub struct Report {
     pub dataset: String,
     /// `anonymized` or `pseudonymized`.
     pub mode: String,
+    /// Who made it (`public_body`, `business`, `article58`; the job's `actor`).
+    pub actor: String,
+    /// What the release is in law and which rule sets its standards.
+    pub regime: crate::standards::Regime,
     /// When the run started (UTC).
     pub created_at: String,
     /// Date at which ages were computed.
@@ -238,7 +242,11 @@ impl Report {
         let anonymized = self.mode == "anonymized";
         let mut b: Vec<Block> = Vec::new();
         b.push(Block::Title(if anonymized {
-            format!("{}：{}", t("匿名加工情報 作成報告書", "De-identification report"), self.dataset)
+            format!(
+                "{}：{}",
+                t(&format!("{} 作成報告書", self.regime.kind_ja), "De-identification report"),
+                self.dataset
+            )
         } else {
             format!("{}：{}", t("仮名化データ 作成報告書", "Pseudonymisation report"), self.dataset)
         }));
@@ -252,7 +260,7 @@ impl Report {
                 self.rows_out,
                 self.k_achieved,
                 self.k,
-                if anonymized { "法116条1項・規則62条" } else { "規則31条" },
+                self.regime.basis_ja,
                 if failed.is_empty() { "全て適合" } else { "不適合あり" }
             )
         } else {
@@ -264,7 +272,7 @@ impl Report {
                 self.rows_out,
                 self.k_achieved,
                 self.k,
-                if anonymized { "APPI art. 116(1), rule 62" } else { "rule 31" },
+                self.regime.basis_en,
                 if failed.is_empty() { "all met" } else { "NOT all met" }
             )
         }));
@@ -300,9 +308,12 @@ impl Report {
 
         b.push(Block::Heading(t("概要", "Summary")));
         let mode = if anonymized {
-            t("匿名加工（行政機関等匿名加工情報）", "anonymized (行政機関等匿名加工情報)")
+            t(&format!("匿名加工（{}）", self.regime.kind_ja), &format!("anonymized: {}", self.regime.kind_en))
         } else {
-            t("仮名化（鍵を管理する仮名コード）", "pseudonymized (managed-key codes)")
+            t(
+                &format!("仮名化（鍵を管理する仮名コード）：{}", self.regime.kind_ja),
+                &format!("pseudonymized (managed-key codes): {}", self.regime.kind_en),
+            )
         };
         let mut rows = vec![
             vec![t("リリースID", "release id"), self.release_id.clone()],
@@ -471,11 +482,10 @@ impl Report {
             }
         }
 
-        b.push(Block::Heading(if anonymized {
-            t("加工基準（法116条1項・規則62条）", "Processing standards (APPI art. 116(1), rule 62)")
-        } else {
-            t("加工基準（規則31条）", "Processing standards (rule 31)")
-        }));
+        b.push(Block::Heading(t(
+            &format!("加工基準（{}）", self.regime.basis_ja),
+            &format!("Processing standards ({})", self.regime.basis_en),
+        )));
         for s in &self.processing_standards {
             b.push(Block::Check {
                 ok: s.passed,
@@ -730,15 +740,9 @@ impl Report {
     pub fn dictionary(&self) -> Doc {
         let mut b: Vec<Block> = Vec::new();
         b.push(Block::Title(format!("データ辞書 / Data dictionary：{}", self.dataset)));
-        let anonymized = self.mode == "anonymized";
         b.push(Block::Para(format!(
             "リリース {}、{}行、{}。/ Release {}, {} rows, {}.",
-            self.release_id,
-            self.rows_out,
-            if anonymized { "匿名加工情報" } else { "仮名化データ" },
-            self.release_id,
-            self.rows_out,
-            if anonymized { "anonymized data" } else { "pseudonymized data" },
+            self.release_id, self.rows_out, self.regime.kind_ja, self.release_id, self.rows_out, self.regime.kind_en,
         )));
         b.push(Block::Para(format!(
             "準識別子（{}）の組合せはどれも{}件以上に共通します。/ Every combination of the quasi-identifiers ({}) is shared by at least {} records.",

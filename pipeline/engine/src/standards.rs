@@ -28,6 +28,57 @@ pub struct Standard {
     pub fix_ja: Option<String>,
 }
 
+/// What a release is in law, by who makes it and how: the data's name and the rule that sets
+/// its processing standards.
+#[derive(Debug, Clone, Serialize)]
+pub struct Regime {
+    /// The data's name (Japanese), e.g. 行政機関等匿名加工情報.
+    pub kind_ja: &'static str,
+    /// The data's name (English).
+    pub kind_en: &'static str,
+    /// The provisions of its standards (Japanese), e.g. 法116条1項・規則62条.
+    pub basis_ja: &'static str,
+    /// The provisions (English).
+    pub basis_en: &'static str,
+    /// The rule whose items number the standards, e.g. 規則62条.
+    pub rule: &'static str,
+}
+
+/// The regime of a release made by `actor` in `mode`.
+pub fn regime(actor: tokumei_rules::Actor, mode: Mode) -> Regime {
+    use tokumei_rules::Actor;
+    match (actor, mode) {
+        (Actor::PublicBody, Mode::Anonymized) => Regime {
+            kind_ja: "行政機関等匿名加工情報",
+            kind_en: "anonymised data of a public body (行政機関等匿名加工情報)",
+            basis_ja: "法116条1項・規則62条",
+            basis_en: "APPI art. 116(1), rule 62",
+            rule: "規則62条",
+        },
+        (_, Mode::Anonymized) => Regime {
+            kind_ja: "匿名加工情報",
+            kind_en: "anonymised data (匿名加工情報)",
+            basis_ja: "法43条1項・規則34条",
+            basis_en: "APPI art. 43(1), rule 34",
+            rule: "規則34条",
+        },
+        (Actor::PublicBody, Mode::Pseudonymized) => Regime {
+            kind_ja: "仮名化した保有個人情報（内部利用に限る。仮名加工情報ではない）",
+            kind_en: "pseudonymised personal information held by a public body (internal use only; not 仮名加工情報)",
+            basis_ja: "規則31条に準じる",
+            basis_en: "following rule 31",
+            rule: "規則31条",
+        },
+        (_, Mode::Pseudonymized) => Regime {
+            kind_ja: "仮名加工情報",
+            kind_en: "pseudonymised data (仮名加工情報)",
+            basis_ja: "法41条1項・規則31条",
+            basis_en: "APPI art. 41(1), rule 31",
+            rule: "規則31条",
+        },
+    }
+}
+
 /// What the privacy stage achieved, as input to standard 5.
 pub struct Achieved<'a> {
     /// Smallest class in the output.
@@ -84,6 +135,8 @@ impl Lines {
 struct Ctx<'a> {
     plan: &'a Plan,
     chosen: &'a [(usize, u32)],
+    /// The rule whose items number the standards.
+    rule: &'static str,
 }
 
 impl Ctx<'_> {
@@ -133,7 +186,7 @@ fn standard(
 }
 
 /// Standards 1-3: identifying descriptions, identification codes, linking codes.
-fn deletion_standards(cx: &Ctx, pseudonymized: bool) -> Vec<Standard> {
+fn deletion_standards(cx: &Ctx, pseudonymized: bool, rule: &str) -> Vec<Standard> {
     let mut s1 = Lines::default();
     let mut ok1 = true;
     for c in cx.cols(Role::DirectIdentifier) {
@@ -184,7 +237,6 @@ fn deletion_standards(cx: &Ctx, pseudonymized: bool) -> Vec<Standard> {
             "符号はこのリリースのためだけに作られ保存されない乱数の鍵で作られ、元の番号に戻せない".into(),
         );
     }
-    let rule = if pseudonymized { "規則31条" } else { "規則62条" };
     vec![
         standard(
             1,
@@ -210,7 +262,7 @@ fn deletion_standards(cx: &Ctx, pseudonymized: bool) -> Vec<Standard> {
             let (lines, ok) = financial_lines(cx);
             standard(
                 3,
-                "規則31条3号",
+                &format!("{rule}3号"),
                 "descriptions whose misuse may cause financial damage deleted",
                 "不正に利用されることにより財産的被害が生じるおそれがある記述等の削除",
                 ok,
@@ -221,7 +273,7 @@ fn deletion_standards(cx: &Ctx, pseudonymized: bool) -> Vec<Standard> {
         } else {
             standard(
                 3,
-                "規則62条3号",
+                &format!("{rule}3号"),
                 "linking codes deleted or replaced by codes that cannot link back",
                 "保有個人情報と匿名加工情報とを連結する符号（宛名番号等）の削除又は連結できない符号への置換",
                 ok3,
@@ -293,9 +345,9 @@ fn outlier_treatment(cx: &Ctx, c: &ColumnPlan) -> Option<Outlier> {
 }
 
 /// Evaluate the standards for the plan's mode.
-pub fn evaluate(plan: &Plan, achieved: &Achieved) -> Vec<Standard> {
-    let cx = Ctx { plan, chosen: achieved.chosen };
-    let mut out = deletion_standards(&cx, plan.mode == Mode::Pseudonymized);
+pub fn evaluate(plan: &Plan, achieved: &Achieved, actor: tokumei_rules::Actor) -> Vec<Standard> {
+    let cx = Ctx { plan, chosen: achieved.chosen, rule: regime(actor, plan.mode).rule };
+    let mut out = deletion_standards(&cx, plan.mode == Mode::Pseudonymized, cx.rule);
     if plan.mode == Mode::Pseudonymized {
         return out;
     }
@@ -353,7 +405,7 @@ pub fn evaluate(plan: &Plan, achieved: &Achieved) -> Vec<Standard> {
     }
     out.push(standard(
         4,
-        "規則62条4号",
+        &format!("{}4号", cx.rule),
         "outlier descriptions (特異な記述等) deleted or coded",
         "特異な記述等の削除（外れ値のトップ・ボトムコーディング等）",
         ok4,
@@ -429,7 +481,7 @@ pub fn evaluate(plan: &Plan, achieved: &Achieved) -> Vec<Standard> {
     }
     out.push(standard(
         5,
-        "規則62条5号",
+        &format!("{}5号", cx.rule),
         "other measures suited to the data: generalisation, suppression, k-anonymity",
         "個人情報ファイルの性質を勘案した適切な措置（一般化・レコード秘匿・k-匿名化等）",
         k_ok && models_ok && fin_ok && plan.privacy.k >= 2,

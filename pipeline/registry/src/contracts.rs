@@ -677,12 +677,24 @@ impl Registry {
         &self,
         id: i64,
         today: &str,
+        actor: crate::Actor,
         pseudonymized: bool,
         rules_sha256: &str,
         columns: &[ReleasedColumn],
     ) -> Result<StoredContract, RegistryError> {
         let c = self.contract(id)?.ok_or_else(|| refused(format!("no contract {id} in the registry")))?;
         let mut problems = Vec::new();
+        let keeper = self.profile()?.actor;
+        if actor != keeper {
+            problems.push(format!(
+                "the job's actor is {} ({}), the registry's keeper is {} ({}): set `actor = \"{}\"` in the job",
+                actor.as_str(),
+                actor.label(),
+                keeper.as_str(),
+                keeper.label(),
+                keeper.as_str()
+            ));
+        }
         if !c.state.allows_provision() {
             problems.push(format!(
                 "it is {} (data are provided only under a concluded contract that is neither cancelled nor ended)",

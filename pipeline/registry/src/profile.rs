@@ -7,41 +7,8 @@ use rusqlite::{Transaction, params};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// Who the keeper is under the APPI; labels and duties in reports follow it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Actor {
-    /// 行政機関等 (a municipality, prefecture or national body): makes 行政機関等匿名加工情報.
-    PublicBody,
-    /// 個人情報取扱事業者 (a private business operator).
-    Business,
-    /// 法58条法人 (地方独立行政法人, public hospitals and universities), treated like businesses.
-    Article58,
-}
-
-impl Actor {
-    /// The stored word.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Actor::PublicBody => "public_body",
-            Actor::Business => "business",
-            Actor::Article58 => "article58",
-        }
-    }
-
-    /// The Japanese term.
-    pub fn label(self) -> &'static str {
-        match self {
-            Actor::PublicBody => "行政機関等",
-            Actor::Business => "個人情報取扱事業者",
-            Actor::Article58 => "法58条法人",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Actor> {
-        [Actor::PublicBody, Actor::Business, Actor::Article58].into_iter().find(|a| a.as_str() == s)
-    }
-}
+/// Who the keeper is under the APPI (the same word as a job's `actor`).
+pub use tokumei_rules::Actor;
 
 /// What kind of body a public body is (calls for proposals are mandatory for prefectures and
 /// designated cities only, 2021 amendment 附則7条).

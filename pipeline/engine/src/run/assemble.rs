@@ -39,7 +39,7 @@ pub(super) fn assemble(an: Anonymized, opts: &RunOptions) -> Result<Assembled, E
         chosen,
         rare: &an.rare,
     };
-    let processing_standards = standards::evaluate(plan, &achieved);
+    let processing_standards = standards::evaluate(plan, &achieved, job.actor);
 
     let counts = ValueCounts { counts: value_counts, nulled, cells_suppressed };
     let col_reports = column_reports(plan, columns, dicts, &counts, searched.as_ref());
@@ -50,6 +50,8 @@ pub(super) fn assemble(an: Anonymized, opts: &RunOptions) -> Result<Assembled, E
         job: job.name.clone(),
         dataset: plan.dataset.clone(),
         mode: plan.mode.to_string(),
+        actor: job.actor.as_str().into(),
+        regime: standards::regime(job.actor, plan.mode),
         created_at: rfc3339(opts.now_unix),
         reference_date: reference_date.to_string(),
         input: match job.inputs.as_slice() {
