@@ -225,10 +225,31 @@ fn a_contract_moves_through_the_legal_workflow_and_wrong_steps_are_refused() {
     let r = advance(&env, "1", "fee_paid", &[]);
     assert_eq!(r.code, ExitCode::Registry.code(), "the fee needs the hours: {}", r.stderr);
     assert_eq!(advance(&env, "1", "fee_paid", &["--hours", "3"]).code, 0);
-    for to in ["contracted", "created", "provided", "register_updated", "use_ended"] {
+    assert_eq!(advance(&env, "1", "contracted", &[]).code, 0);
+    // The register cannot be updated (法117) before any data exist.
+    for to in ["register_updated", "closed"] {
+        assert_eq!(advance(&env, "1", to, &[]).code, ExitCode::Registry.code(), "{to}");
+    }
+    // The run creates the data (contracted -> created), the provision records the delivery.
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    assert_eq!(run_under(&env, &job, "1", IN_PERIOD).code, 0);
+    let release = env.latest().file_name().unwrap().to_str().unwrap().to_string();
+    let r = env.tokumei_with(
+        &["release", "provide", &release, "--medium", "手交", "--receipt", "受領書 第1号", "--registry", REG],
+        &[("TOKUMEI_NOW", IN_PERIOD)],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for to in ["register_updated", "use_ended"] {
         let r = advance(&env, "1", to, &[]);
         assert_eq!(r.code, 0, "{to}: {}", r.stderr);
     }
+    // 法117: the file's entry lists the anonymised data made from it.
+    let r = env.tokumei(&["file", "show", "住民基本台帳ファイル", "--registry", REG, "--json"]);
+    let f: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let created = &f["created_anonymised"][0];
+    assert_eq!(created["contract"], 1);
+    assert_eq!(created["releases"][0], release.as_str());
+    assert!(created["items"].to_string().contains("地方（地方）"), "{created}");
     let r = advance(&env, "1", "closed", &["--note", "消去証明書 受領"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let c = contract_json(&env, "1");
@@ -244,7 +265,9 @@ fn a_contract_moves_through_the_legal_workflow_and_wrong_steps_are_refused() {
     // Every step audited, and the registry still verifies.
     let actions: Vec<String> = audit_actions(&env).into_iter().map(|(a, _)| a).collect();
     assert!(actions.contains(&"registry-contract-review".to_string()));
-    assert_eq!(actions.iter().filter(|a| a.starts_with("registry-contract-")).count(), 10);
+    assert_eq!(actions.iter().filter(|a| a.starts_with("registry-contract-")).count(), 8);
+    assert!(actions.contains(&"registry-release-published".to_string()));
+    assert!(actions.contains(&"registry-release-provide".to_string()));
     let r = env.tokumei(&["registry", "verify", "--registry", REG]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 }

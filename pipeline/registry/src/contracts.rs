@@ -525,6 +525,30 @@ impl Registry {
         let passed = c.review.as_ref().and_then(|r| r["passed"].as_bool()).unwrap_or(false);
         let mut notice = None;
         let mut fee = None;
+        // 法117: the ファイル簿 entry of the file lists the anonymised data made from it.
+        let mut register: Option<(i64, String)> = None;
+        if to == State::RegisterUpdated {
+            let file = self.file(&c.file)?.ok_or_else(|| refused(format!("file `{}` is gone", c.file)))?;
+            let releases: Vec<_> = self
+                .releases()?
+                .into_iter()
+                .filter(|r| r.release.contract_id == Some(id) && r.status == "published")
+                .collect();
+            if releases.is_empty() {
+                return Err(refused(format!("contract {id} has no published release to enter in the file register")));
+            }
+            let mut created = file.created_anonymised.clone();
+            created.push(serde_json::json!({
+                "contract": id,
+                "recipient": c.recipient,
+                "releases": releases.iter().map(|r| r.release.release_id.clone()).collect::<Vec<_>>(),
+                "people": releases.iter().map(|r| r.release.rows).max(),
+                "items": c.proposal.columns.iter().map(|g| format!("{}（{}）", g.name, g.granularity)).collect::<Vec<_>>(),
+                "use_period": format!("{} .. {}", c.proposal.use_from, c.proposal.use_until),
+                "entered": who.time,
+            }));
+            register = Some((file.id, serde_json::Value::Array(created).to_string()));
+        }
         match to {
             State::Fit if !passed => {
                 return Err(refused(format!(
@@ -572,6 +596,11 @@ impl Registry {
                     .map_err(|e| refused(format!("contract {id}: {e}")))?;
             }
             let mut touched = vec![("contracts", id.to_string())];
+            if let Some((file_id, created)) = &register {
+                tx.execute("UPDATE files SET created_anonymised = ?1 WHERE id = ?2", params![created, file_id])
+                    .map_err(|e| refused(format!("file register: {e}")))?;
+                touched.push(("files", file_id.to_string()));
+            }
             if to == State::Cancelled {
                 let until = two_years_after(&today);
                 tx.execute("UPDATE recipients SET barred_until = ?1 WHERE name = ?2", params![until, c.recipient])
