@@ -148,7 +148,7 @@ pub fn run_job(
     out: Option<PathBuf>,
     operator_name: Option<String>,
     dry_run: bool,
-    contract: Option<ContractRun>,
+    contract: Option<ContractArg>,
     progress: &dyn Progress,
 ) -> Result<(), Failure> {
     let clock = Clock::now()?;
@@ -179,6 +179,11 @@ pub fn run_job(
         }
     };
     let out_root = out.unwrap_or_else(|| job.output_dir.clone());
+    let contract = contract.map(|c| ContractRun {
+        registry: c.registry.unwrap_or_else(|| job.output_dir.join("registry.sqlite")),
+        id: c.id,
+        hours: c.hours,
+    });
     let mut run_log = RunLog::open(&job.audit_log, &out_root)?;
     // Any failure from here on is audited (unless the log itself is what failed).
     let audit_failure = |run_log: &mut RunLog, facts: &RunFacts, f: Failure| -> Failure {
@@ -377,6 +382,16 @@ pub fn run_job(
         say!("  registered for contract {} in {}", c.id, shown(&c.registry).display());
     }
     Ok(())
+}
+
+/// `run --contract`: the contract, its registry if named, and the staff hours.
+pub struct ContractArg {
+    /// The registry file (`None`: `registry.sqlite` in the job's output folder).
+    pub registry: Option<PathBuf>,
+    /// The contract's id.
+    pub id: i64,
+    /// Staff hours of creation work entered by the operator (for the fee).
+    pub hours: Option<f64>,
 }
 
 /// A run bound to a contract of the registry.

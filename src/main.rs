@@ -61,8 +61,10 @@ enum Command {
         /// Staff hours of creation work for this release (recorded for the fee, 法119).
         #[arg(long, requires = "contract")]
         hours: Option<f64>,
-        #[command(flatten)]
-        registry: registry_cmd::RegistryArg,
+        /// The registry (default: registry.sqlite in the job's output folder, beside its
+        /// releases and audit log).
+        #[arg(long, env = "TOKUMEI_REGISTRY")]
+        registry: Option<PathBuf>,
         /// Operator recorded in the audit log.
         #[arg(long, env = "TOKUMEI_OPERATOR")]
         operator: Option<String>,
@@ -377,7 +379,7 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
             if hours.is_some_and(|h| !(h.is_finite() && h >= 0.0)) {
                 return Err(fail(ExitCode::Usage, anyhow::anyhow!("--hours must be a number of hours, 0 or more")));
             }
-            let contract = contract.map(|id| job::ContractRun { registry: registry.path, id, hours });
+            let contract = contract.map(|id| job::ContractArg { registry, id, hours });
             job::run_job(&job, out, operator, false, contract, &Bars::new())
         }
         Command::Check { job, operator } => job::run_job(&job, None, operator, true, None, &Bars::new()),

@@ -685,3 +685,82 @@ fn a_job_whose_actor_is_not_the_registry_keepers_is_refused() {
     assert!(r.stderr.contains("actor = \"public_body\""), "{}", r.stderr);
     assert!(env.out_files().is_empty());
 }
+
+#[test]
+fn a_run_finds_the_registry_beside_its_releases_by_default() {
+    let env = Env::new();
+    let profile = repo().join("samples/registry/profile.toml");
+    let reg = "out/registry.sqlite"; // the job's output folder is out/
+    let steps: Vec<Vec<String>> = vec![
+        vec![
+            "registry".into(),
+            "init".into(),
+            "--profile".into(),
+            profile.display().to_string(),
+            "--audit-log".into(),
+            "audit.log".into(),
+        ],
+        vec![
+            "file".into(),
+            "add".into(),
+            sample("resident_file.toml"),
+            "--rules".into(),
+            sample_rules().display().to_string(),
+        ],
+        vec!["recipient".into(), "add".into(), sample("recipient.toml")],
+        vec!["contract".into(), "propose".into(), sample("proposal.toml")],
+        vec!["contract".into(), "review".into(), "1".into(), "--review".into(), sample("review.toml")],
+        vec!["contract".into(), "advance".into(), "1".into(), "--to".into(), "fit".into()],
+        vec![
+            "contract".into(),
+            "advance".into(),
+            "1".into(),
+            "--to".into(),
+            "fee_paid".into(),
+            "--hours".into(),
+            "1".into(),
+        ],
+        vec!["contract".into(), "advance".into(), "1".into(), "--to".into(), "contracted".into()],
+    ];
+    for step in &steps {
+        let mut args: Vec<&str> = step.iter().map(String::as_str).collect();
+        args.extend(["--registry", reg]);
+        let r = env.tokumei(&args);
+        assert_eq!(r.code, 0, "{step:?}: {}", r.stderr);
+    }
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    let r = env.tokumei_with(&["run", job.to_str().unwrap(), "--contract", "1"], &[("TOKUMEI_NOW", IN_PERIOD)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.tokumei(&["release", "list", "--registry", reg, "--json"]);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap().as_array().unwrap().len(), 1);
+}
+
+/// The README's workflow script runs end to end: registry, file, recipient, proposal, review,
+/// contract, a release for it and its provision, then every check passes.
+#[test]
+fn the_sample_workflow_script_runs_end_to_end() {
+    let env = Env::new();
+    let work = env.path("work");
+    let out = std::process::Command::new("bash")
+        .arg(repo().join("samples/registry/workflow.sh"))
+        .arg(&work)
+        .env("TOKUMEI", env!("CARGO_BIN_EXE_tokumei"))
+        .env("TOKUMEI_OPERATOR", "tester")
+        .env_remove("TOKUMEI_REGISTRY")
+        .env_remove("TOKUMEI_NOW")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("every row, change and release matches the audit log"), "{stdout}");
+    let r = env.tokumei(&[
+        "contract",
+        "show",
+        "1",
+        "--json",
+        "--registry",
+        work.join("reports/registry.sqlite").to_str().unwrap(),
+    ]);
+    let c: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(c["state"], "provided");
+}

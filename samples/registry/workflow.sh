@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The registry workflow end to end on the bundled samples: the municipality's registry, its
+# resident file, a licensed business, its proposal, the review, the contract, the release made
+# for it and its provision. Run from the repository root:
+#
+#   bash samples/registry/workflow.sh [WORK_DIR]
+#
+# WORK_DIR (default: a new temporary folder) receives the registry, the audit log and the release.
+# TOKUMEI names the binary (default: `cargo run --release --quiet --`).
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/../.." && pwd)"
+work="${1:-$(mktemp -d)}"
+mkdir -p "$work"
+t() { ${TOKUMEI:-cargo run --release --quiet --manifest-path "$repo/Cargo.toml" --} "$@"; }
+export TOKUMEI_REGISTRY="$work/reports/registry.sqlite"
+s="$repo/samples/registry"
+
+t registry init --profile "$s/profile.toml"
+t file add "$s/resident_file.toml" --rules "$repo/rules/resident_registry.toml"
+t recipient add "$s/recipient.toml"
+t contract propose "$s/proposal.toml"
+t contract review 1 --review "$s/review.toml"
+t contract advance 1 --to fit
+t contract advance 1 --to fee_paid --hours 3
+t contract advance 1 --to contracted
+
+# The job: the bundled extract, its release beside the registry. The run clock is set inside the
+# sample contract's use period (2027).
+cat > "$work/job.toml" <<JOB
+version = 1
+name = "resident-registry-sample"
+reference_date = "2026-04-01"
+[input]
+path = "$repo/samples/resident_registry.csv"
+[rules]
+path = "$repo/rules/resident_registry.toml"
+[output]
+dir = "$work/reports"
+[audit]
+log = "$work/reports/audit.log"
+JOB
+TOKUMEI_NOW=1811808000 t run "$work/job.toml" --contract 1 --hours 3
+release="$(basename "$(readlink -f "$work/reports/resident_registry/latest")")"
+TOKUMEI_NOW=1811808000 t release provide "$release" --medium 暗号化USBメモリ --receipt "受領書 第1号"
+t release list
+t contract record 1
+t audit verify --log "$work/reports/audit.log" --registry "$TOKUMEI_REGISTRY"
+echo "workflow done in $work"
