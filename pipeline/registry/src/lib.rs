@@ -575,14 +575,7 @@ fn table_rows(conn: &Connection, table: &str, key: Option<&[&str]>) -> rusqlite:
     while let Some(r) = rows.next()? {
         let mut m = Map::new();
         for (i, name) in names.iter().enumerate() {
-            let v = match r.get_ref(i)? {
-                ValueRef::Null => Value::Null,
-                ValueRef::Integer(n) => Value::from(n),
-                ValueRef::Real(x) => Value::from(x),
-                ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
-                ValueRef::Blob(b) => Value::String(hex::encode(b)),
-            };
-            m.insert(name.clone(), v);
+            m.insert(name.clone(), json_value(r.get_ref(i)?));
         }
         out.push(m);
     }
@@ -604,11 +597,38 @@ fn sha256_of(row: &Map<String, Value>) -> String {
     hex::encode(Sha256::digest(Value::Object(row.clone()).to_string().as_bytes()))
 }
 
-/// SHA-256 of one tracked row as it is in `conn` (`None`: the row is gone).
+/// SHA-256 of one tracked row as it is in `conn` (`None`: the row is gone), looked up by its key.
 fn row_sha256(conn: &Connection, table: &str, key: &str) -> rusqlite::Result<Option<String>> {
     let cols = TRACKED.iter().find(|(t, _)| *t == table).map(|(_, k)| *k).unwrap_or(&["id"]);
-    let rows = table_rows(conn, table, Some(cols))?;
-    Ok(rows.iter().find(|r| row_key(r, cols) == key).map(sha256_of))
+    // Keys are joined by `/`; only the last key column may contain one (none does today). The
+    // text of an integer key compares equal to the integer (the column's affinity).
+    let parts: Vec<&str> = key.splitn(cols.len(), '/').collect();
+    if parts.len() != cols.len() {
+        return Ok(None);
+    }
+    let filter =
+        cols.iter().enumerate().map(|(i, c)| format!("\"{c}\" = ?{}", i + 1)).collect::<Vec<_>>();
+    let sql = format!("SELECT * FROM \"{table}\" WHERE {}", filter.join(" AND "));
+    let mut stmt = conn.prepare(&sql)?;
+    let names: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
+    let mut rows = stmt.query(rusqlite::params_from_iter(parts.iter()))?;
+    let Some(r) = rows.next()? else { return Ok(None) };
+    let mut m = Map::new();
+    for (i, name) in names.iter().enumerate() {
+        m.insert(name.clone(), json_value(r.get_ref(i)?));
+    }
+    Ok(Some(sha256_of(&m)))
+}
+
+/// A SQLite value as JSON (blobs as hex).
+fn json_value(v: ValueRef) -> Value {
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(n) => Value::from(n),
+        ValueRef::Real(x) => Value::from(x),
+        ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::String(hex::encode(b)),
+    }
 }
 
 #[cfg(test)]
