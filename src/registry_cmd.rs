@@ -15,6 +15,26 @@ pub struct RegistryArg {
     pub path: PathBuf,
 }
 
+/// The registry a reading command uses, and how it prints.
+#[derive(clap::Args)]
+pub struct ViewArgs {
+    #[command(flatten)]
+    registry: RegistryArg,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The registry a change goes to, and who makes it.
+#[derive(clap::Args)]
+pub struct ChangeArgs {
+    #[command(flatten)]
+    registry: RegistryArg,
+    /// Operator recorded in the audit log.
+    #[arg(long, env = "TOKUMEI_OPERATOR")]
+    operator: Option<String>,
+}
+
 /// Registry commands.
 #[derive(Subcommand)]
 pub enum RegistryCommand {
@@ -36,10 +56,7 @@ pub enum RegistryCommand {
     /// Schema version, rows per table, the last change.
     Status {
         #[command(flatten)]
-        registry: RegistryArg,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
+        view: ViewArgs,
     },
     /// Every row of every table as JSON Lines, for the officer's records.
     Export {
@@ -81,10 +98,7 @@ pub enum FileCommand {
         #[arg(long = "rules")]
         rules: Vec<PathBuf>,
         #[command(flatten)]
-        registry: RegistryArg,
-        /// Operator recorded in the audit log.
-        #[arg(long, env = "TOKUMEI_OPERATOR")]
-        operator: Option<String>,
+        change: ChangeArgs,
     },
     /// Allow one more rule file for a registered file's releases.
     AllowRules {
@@ -94,28 +108,19 @@ pub enum FileCommand {
         #[arg(long = "rules")]
         rules: PathBuf,
         #[command(flatten)]
-        registry: RegistryArg,
-        /// Operator recorded in the audit log.
-        #[arg(long, env = "TOKUMEI_OPERATOR")]
-        operator: Option<String>,
+        change: ChangeArgs,
     },
     /// Show one registered file.
     Show {
         /// The file's name.
         name: String,
         #[command(flatten)]
-        registry: RegistryArg,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
+        view: ViewArgs,
     },
     /// List the registered files.
     List {
         #[command(flatten)]
-        registry: RegistryArg,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
+        view: ViewArgs,
     },
 }
 
@@ -248,7 +253,7 @@ pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
             );
             Ok(())
         }
-        RegistryCommand::Status { registry, json } => {
+        RegistryCommand::Status { view: ViewArgs { registry, json } } => {
             let reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let status = reg.status().map_err(reg_fail)?;
             let profile = reg.profile().map_err(reg_fail)?;
@@ -415,7 +420,7 @@ fn print_file(f: &StoredFile) {
 /// Run a file command.
 pub fn file(command: FileCommand) -> Result<(), Failure> {
     match command {
-        FileCommand::Add { entry, rules, registry, operator } => {
+        FileCommand::Add { entry, rules, change: ChangeArgs { registry, operator } } => {
             let entry = FileEntry::load(&entry).map_err(reg_fail)?;
             let rules = rules.iter().map(|p| rules_of(p)).collect::<Result<Vec<_>, _>>()?;
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
@@ -423,14 +428,14 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
             say!("registered file `{}` (#{id}) with {} allowed rule file(s)", entry.name, rules.len());
             Ok(())
         }
-        FileCommand::AllowRules { name, rules, registry, operator } => {
+        FileCommand::AllowRules { name, rules, change: ChangeArgs { registry, operator } } => {
             let rules = rules_of(&rules)?;
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
             reg.allow_rules(&who(operator)?, &name, &rules).map_err(reg_fail)?;
             say!("file `{name}`: rules {} allowed", rules.path);
             Ok(())
         }
-        FileCommand::Show { name, registry, json } => {
+        FileCommand::Show { name, view: ViewArgs { registry, json } } => {
             let reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let f = reg
                 .file(&name)
@@ -442,7 +447,7 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
             print_file(&f);
             Ok(())
         }
-        FileCommand::List { registry, json } => {
+        FileCommand::List { view: ViewArgs { registry, json } } => {
             let reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let files = reg.files().map_err(reg_fail)?;
             if json {
@@ -473,18 +478,12 @@ pub enum RecipientCommand {
         /// Recipient file (TOML).
         entry: PathBuf,
         #[command(flatten)]
-        registry: RegistryArg,
-        /// Operator recorded in the audit log.
-        #[arg(long, env = "TOKUMEI_OPERATOR")]
-        operator: Option<String>,
+        change: ChangeArgs,
     },
     /// List the recipients (with the end of a 法120 bar).
     List {
         #[command(flatten)]
-        registry: RegistryArg,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
+        view: ViewArgs,
     },
 }
 
@@ -496,10 +495,7 @@ pub enum ContractCommand {
         /// Proposal file (TOML).
         proposal: PathBuf,
         #[command(flatten)]
-        registry: RegistryArg,
-        /// Operator recorded in the audit log.
-        #[arg(long, env = "TOKUMEI_OPERATOR")]
-        operator: Option<String>,
+        change: ChangeArgs,
     },
     /// Record the review of a received proposal (法113, 法114条1項) from a review file.
     Review {
@@ -509,10 +505,7 @@ pub enum ContractCommand {
         #[arg(long)]
         review: PathBuf,
         #[command(flatten)]
-        registry: RegistryArg,
-        /// Operator recorded in the audit log.
-        #[arg(long, env = "TOKUMEI_OPERATOR")]
-        operator: Option<String>,
+        change: ChangeArgs,
     },
     /// Move a contract to its next state (checked against the workflow).
     Advance {
@@ -529,10 +522,7 @@ pub enum ContractCommand {
         #[arg(long)]
         hours: Option<i64>,
         #[command(flatten)]
-        registry: RegistryArg,
-        /// Operator recorded in the audit log.
-        #[arg(long, env = "TOKUMEI_OPERATOR")]
-        operator: Option<String>,
+        change: ChangeArgs,
     },
     /// Cancel a contract (法120: fraud, disqualification, serious breach); bars the business for
     /// two years.
@@ -543,20 +533,14 @@ pub enum ContractCommand {
         #[arg(long)]
         note: String,
         #[command(flatten)]
-        registry: RegistryArg,
-        /// Operator recorded in the audit log.
-        #[arg(long, env = "TOKUMEI_OPERATOR")]
-        operator: Option<String>,
+        change: ChangeArgs,
     },
     /// Show a contract with its review, notice and history.
     Show {
         /// Contract id.
         id: i64,
         #[command(flatten)]
-        registry: RegistryArg,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
+        view: ViewArgs,
     },
     /// The contract's full record for the officer's files (proposal, review, notice, fee, every
     /// step, releases and provisions), as Markdown or JSON.
@@ -564,32 +548,26 @@ pub enum ContractCommand {
         /// Contract id.
         id: i64,
         #[command(flatten)]
-        registry: RegistryArg,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
+        view: ViewArgs,
     },
     /// List contracts.
     List {
         #[command(flatten)]
-        registry: RegistryArg,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
+        view: ViewArgs,
     },
 }
 
 /// Run a recipient command.
 pub fn recipient(command: RecipientCommand) -> Result<(), Failure> {
     match command {
-        RecipientCommand::Add { entry, registry, operator } => {
+        RecipientCommand::Add { entry, change: ChangeArgs { registry, operator } } => {
             let r = tokumei_registry::Recipient::load(&entry).map_err(reg_fail)?;
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let id = reg.add_recipient(&who(operator)?, &r).map_err(reg_fail)?;
             say!("registered recipient `{}` (#{id})", r.name);
             Ok(())
         }
-        RecipientCommand::List { registry, json } => {
+        RecipientCommand::List { view: ViewArgs { registry, json } } => {
             let reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let list = reg.recipients().map_err(reg_fail)?;
             if json {
@@ -616,14 +594,14 @@ fn state(s: &str) -> Result<tokumei_registry::State, Failure> {
 /// Run a contract command.
 pub fn contract(command: ContractCommand) -> Result<(), Failure> {
     match command {
-        ContractCommand::Propose { proposal, registry, operator } => {
+        ContractCommand::Propose { proposal, change: ChangeArgs { registry, operator } } => {
             let p = tokumei_registry::Proposal::load(&proposal).map_err(reg_fail)?;
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let id = reg.propose(&who(operator)?, &p).map_err(reg_fail)?;
             say!("recorded proposal {id} of `{}` for file `{}` (received)", p.recipient, p.file);
             Ok(())
         }
-        ContractCommand::Review { id, review, registry, operator } => {
+        ContractCommand::Review { id, review, change: ChangeArgs { registry, operator } } => {
             let r = tokumei_registry::Review::load(&review).map_err(reg_fail)?;
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let passed = reg.review(&who(operator)?, id, &r).map_err(reg_fail)?;
@@ -638,7 +616,7 @@ pub fn contract(command: ContractCommand) -> Result<(), Failure> {
             );
             Ok(())
         }
-        ContractCommand::Advance { id, to, note, hours, registry, operator } => {
+        ContractCommand::Advance { id, to, note, hours, change: ChangeArgs { registry, operator } } => {
             let to = state(&to)?;
             if to == tokumei_registry::State::Cancelled {
                 return Err(fail(
@@ -651,14 +629,14 @@ pub fn contract(command: ContractCommand) -> Result<(), Failure> {
             say!("contract {id}: {}", to.as_str());
             Ok(())
         }
-        ContractCommand::Cancel { id, note, registry, operator } => {
+        ContractCommand::Cancel { id, note, change: ChangeArgs { registry, operator } } => {
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
             reg.advance(&who(operator)?, id, tokumei_registry::State::Cancelled, Some(&note), None)
                 .map_err(reg_fail)?;
             say!("contract {id}: cancelled (法120); the business may not receive data for two years");
             Ok(())
         }
-        ContractCommand::Show { id, registry, json } => {
+        ContractCommand::Show { id, view: ViewArgs { registry, json } } => {
             let reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let c = reg
                 .contract(id)
@@ -689,7 +667,7 @@ pub fn contract(command: ContractCommand) -> Result<(), Failure> {
             }
             Ok(())
         }
-        ContractCommand::Record { id, registry, json } => {
+        ContractCommand::Record { id, view: ViewArgs { registry, json } } => {
             let reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let rec = reg.contract_record(id).map_err(reg_fail)?;
             if json {
@@ -698,7 +676,7 @@ pub fn contract(command: ContractCommand) -> Result<(), Failure> {
             say!("{}", record_markdown(&rec));
             Ok(())
         }
-        ContractCommand::List { registry, json } => {
+        ContractCommand::List { view: ViewArgs { registry, json } } => {
             let reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let list = reg.contracts().map_err(reg_fail)?;
             if json {
@@ -726,20 +704,14 @@ pub enum ReleaseCommand {
     /// List the registered releases (recipient, contract, rows, k / l, status).
     List {
         #[command(flatten)]
-        registry: RegistryArg,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
+        view: ViewArgs,
     },
     /// Show one release with its files.
     Show {
         /// Release id.
         release_id: String,
         #[command(flatten)]
-        registry: RegistryArg,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
+        view: ViewArgs,
     },
     /// Which registered release a Parquet file is (a copy found elsewhere, e.g. a leak): its
     /// code set's keyed digest compared with every release's.
@@ -764,10 +736,7 @@ pub enum ReleaseCommand {
         #[arg(long)]
         date: Option<String>,
         #[command(flatten)]
-        registry: RegistryArg,
-        /// Operator recorded in the audit log.
-        #[arg(long, env = "TOKUMEI_OPERATOR")]
-        operator: Option<String>,
+        change: ChangeArgs,
     },
     /// Check that every published release's files still match the registry (all, or one).
     Verify {
@@ -781,7 +750,7 @@ pub enum ReleaseCommand {
 /// Run a release command.
 pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
     match command {
-        ReleaseCommand::List { registry, json } => {
+        ReleaseCommand::List { view: ViewArgs { registry, json } } => {
             let reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let list = reg.releases().map_err(reg_fail)?;
             if json {
@@ -801,7 +770,7 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
             }
             Ok(())
         }
-        ReleaseCommand::Show { release_id, registry, json } => {
+        ReleaseCommand::Show { release_id, view: ViewArgs { registry, json } } => {
             let reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let r = reg
                 .release(&release_id)
@@ -827,7 +796,7 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
             }
             Ok(())
         }
-        ReleaseCommand::Provide { release_id, medium, receipt, date, registry, operator } => {
+        ReleaseCommand::Provide { release_id, medium, receipt, date, change: ChangeArgs { registry, operator } } => {
             let who = who(operator)?;
             let day = match date {
                 Some(d) => d,

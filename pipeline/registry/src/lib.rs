@@ -606,8 +606,7 @@ fn row_sha256(conn: &Connection, table: &str, key: &str) -> rusqlite::Result<Opt
     if parts.len() != cols.len() {
         return Ok(None);
     }
-    let filter =
-        cols.iter().enumerate().map(|(i, c)| format!("\"{c}\" = ?{}", i + 1)).collect::<Vec<_>>();
+    let filter = cols.iter().enumerate().map(|(i, c)| format!("\"{c}\" = ?{}", i + 1)).collect::<Vec<_>>();
     let sql = format!("SELECT * FROM \"{table}\" WHERE {}", filter.join(" AND "));
     let mut stmt = conn.prepare(&sql)?;
     let names: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
