@@ -181,7 +181,14 @@ pub fn run_job(
     let out_root = out.unwrap_or_else(|| job.output_dir.clone());
     let contract = contract.map(|c| ContractRun {
         registry: c.registry.unwrap_or_else(|| job.output_dir.join("registry.sqlite")),
-        id: c.id,
+        id: match &c.using {
+            Use::Contract(id) => Some(*id),
+            Use::Internal(_) => None,
+        },
+        purpose: match c.using {
+            Use::Internal(p) => Some(p),
+            Use::Contract(_) => None,
+        },
         hours: c.hours,
     });
     let mut run_log = RunLog::open(&job.audit_log, &out_root)?;
@@ -223,7 +230,19 @@ pub fn run_job(
         .filter(|c| matches!(c.action, tokumei_rules::Action::Pseudonymize { .. }))
         .filter_map(|c| c.output.clone())
         .collect();
-    if let Some(ContractRun { registry, id, .. }) = &contract {
+    // The subject's pseudonym column of a pseudonymised job (the per-subject index).
+    let subject_column: Option<String> = prepared.plan.subject.as_ref().and_then(|s| {
+        prepared
+            .plan
+            .columns
+            .iter()
+            .find(|c| &c.name == s && matches!(c.action, tokumei_rules::Action::Pseudonymize { .. }))
+            .and_then(|c| c.output.clone())
+    });
+    if let Some(purpose) = contract.as_ref().and_then(|c| c.purpose.as_ref()) {
+        base.borrow_mut().details.insert("internal_use".into(), purpose.clone().into());
+    }
+    if let Some(ContractRun { registry, id: Some(id), .. }) = &contract {
         base.borrow_mut().details.insert("contract".into(), (*id).into());
         match authorize(registry, *id, &prepared.plan, job.actor, &clock) {
             Ok(c) => {
@@ -314,8 +333,9 @@ pub fn run_job(
         ),
         None => None,
     };
-    let digest = match (registry.as_ref(), outcome.files.iter().find(|(n, _)| n.ends_with(".parquet"))) {
-        (Some(reg), Some((parquet, _))) => {
+    let parquet_file = outcome.files.iter().find(|(n, _)| n.ends_with(".parquet")).map(|(n, _)| n.clone());
+    let digest = match (registry.as_ref(), parquet_file.as_ref()) {
+        (Some(reg), Some(parquet)) => {
             let key = reg
                 .code_digest_key()
                 .map_err(|e| audit_failure(&mut run_log, &facts, fail(ExitCode::Registry, e.into())))?;
@@ -324,6 +344,21 @@ pub fn run_job(
             Some((codes, d))
         }
         _ => None,
+    };
+    // An internal pseudonymised use, where the profile keeps a per-subject index: the subjects'
+    // pseudonyms (never the identifiers).
+    let subject_codes: Vec<String> = match (&registry, &contract, &subject_column, parquet_file) {
+        (Some(reg), Some(c), Some(col), Some(parquet))
+            if c.id.is_none()
+                && outcome.report.mode == "pseudonymized"
+                && reg.profile().is_ok_and(|p| p.subject_index) =>
+        {
+            tokumei_engine::output::distinct_values(&release_dir.join(parquet), std::slice::from_ref(col))
+                .map_err(|e| audit_failure(&mut run_log, &facts, e.into()))?
+                .pop()
+                .unwrap_or_default()
+        }
+        _ => Vec::new(),
     };
     // Under a contract the release is registered (`publishing`) between its audit entry and the
     // rename, so it is never visible without its row.
@@ -334,7 +369,7 @@ pub fn run_job(
         let r = &outcome.report;
         let release = tokumei_registry::NewRelease {
             release_id: r.release_id.clone(),
-            contract_id: Some(c.id),
+            contract_id: c.id,
             dataset: r.dataset.clone(),
             mode: r.mode.clone(),
             release_dir: tokumei_release::resolve(dest).display().to_string(),
@@ -354,6 +389,8 @@ pub fn run_job(
             code_columns: code_columns.clone(),
             codes: digest.as_ref().map_or(0, |d| d.0),
             code_digest: digest.as_ref().map(|d| d.1.clone()),
+            purpose: c.purpose.clone(),
+            subject_codes: subject_codes.clone(),
         };
         reg.register_release(&who, &release).map(|_| ()).map_err(|e| format!("registering the release: {e}"))
     };
@@ -379,27 +416,41 @@ pub fn run_job(
         eprintln!("warning: {w}");
     }
     if let Some(c) = &contract {
-        say!("  registered for contract {} in {}", c.id, shown(&c.registry).display());
+        match c.id {
+            Some(id) => say!("  registered for contract {id} in {}", shown(&c.registry).display()),
+            None => say!("  registered as an internal use in {}", shown(&c.registry).display()),
+        }
     }
     Ok(())
 }
 
-/// `run --contract`: the contract, its registry if named, and the staff hours.
+/// What a registered release is for: a contract's recipient, or an internal use.
+#[derive(Clone)]
+pub enum Use {
+    /// Provided under this contract.
+    Contract(i64),
+    /// An internal use, with its purpose.
+    Internal(String),
+}
+
+/// `run --contract` / `--internal-use`: the use, its registry if named, and the staff hours.
 pub struct ContractArg {
     /// The registry file (`None`: `registry.sqlite` in the job's output folder).
     pub registry: Option<PathBuf>,
-    /// The contract's id.
-    pub id: i64,
+    /// What the release is for.
+    pub using: Use,
     /// Staff hours of creation work entered by the operator (for the fee).
     pub hours: Option<f64>,
 }
 
-/// A run bound to a contract of the registry.
+/// A run whose release is registered.
 pub struct ContractRun {
     /// The registry file.
     pub registry: PathBuf,
-    /// The contract's id.
-    pub id: i64,
+    /// The contract's id (`None`: an internal use).
+    pub id: Option<i64>,
+    /// The internal use's purpose.
+    pub purpose: Option<String>,
     /// Staff hours of creation work entered by the operator (for the fee).
     pub hours: Option<f64>,
 }

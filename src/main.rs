@@ -56,10 +56,14 @@ enum Command {
         out: Option<PathBuf>,
         /// Provide the release under this contract of the registry: refused, writing nothing,
         /// unless the contract allows it (state, use period, rule file, columns and levels).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "internal_use")]
         contract: Option<i64>,
+        /// Register the release in the registry as an internal use, for this purpose (no
+        /// recipient; pseudonymised data may only ever be used internally).
+        #[arg(long)]
+        internal_use: Option<String>,
         /// Staff hours of creation work for this release (recorded for the fee, 法119).
-        #[arg(long, requires = "contract")]
+        #[arg(long)]
         hours: Option<f64>,
         /// The registry (default: registry.sqlite in the job's output folder, beside its
         /// releases and audit log).
@@ -149,6 +153,11 @@ enum Command {
     Release {
         #[command(subcommand)]
         command: registry_cmd::ReleaseCommand,
+    },
+    /// The per-subject index of pseudonymised internal uses (where the profile keeps one).
+    Subject {
+        #[command(subcommand)]
+        command: registry_cmd::SubjectCommand,
     },
     /// Re-identification risk of any CSV or Parquet table over chosen quasi-identifiers.
     Risk {
@@ -375,11 +384,19 @@ fn parse_encoding(s: &str) -> Result<tokumei_rules::Encoding, Failure> {
 
 fn real_main(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Run { job, out, operator, contract, hours, registry } => {
+        Command::Run { job, out, operator, contract, internal_use, hours, registry } => {
             if hours.is_some_and(|h| !(h.is_finite() && h >= 0.0)) {
                 return Err(fail(ExitCode::Usage, anyhow::anyhow!("--hours must be a number of hours, 0 or more")));
             }
-            let contract = contract.map(|id| job::ContractArg { registry, id, hours });
+            let using = match (contract, internal_use) {
+                (Some(id), _) => Some(job::Use::Contract(id)),
+                (None, Some(purpose)) => Some(job::Use::Internal(purpose)),
+                (None, None) => None,
+            };
+            if hours.is_some() && using.is_none() {
+                return Err(fail(ExitCode::Usage, anyhow::anyhow!("--hours goes with --contract or --internal-use")));
+            }
+            let contract = using.map(|using| job::ContractArg { registry, using, hours });
             job::run_job(&job, out, operator, false, contract, &Bars::new())
         }
         Command::Check { job, operator } => job::run_job(&job, None, operator, true, None, &Bars::new()),
@@ -566,6 +583,7 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
         Command::Recipient { command } => registry_cmd::recipient(command),
         Command::Contract { command } => registry_cmd::contract(command),
         Command::Release { command } => registry_cmd::release(command),
+        Command::Subject { command } => registry_cmd::subject(command),
         Command::Risk { file, qi, sensitive, population, threshold, encoding, delimiter, json } => {
             let encoding = parse_encoding(&encoding)?;
             if !delimiter.is_ascii() || matches!(delimiter, '"' | '\r' | '\n') {

@@ -873,3 +873,88 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
         }
     }
 }
+
+/// Per-subject commands.
+#[derive(Subcommand)]
+pub enum SubjectCommand {
+    /// Which registered releases of a pseudonymised internal use hold this person, from the
+    /// per-subject index (kept only where the profile enables it). The identifier is turned
+    /// into its pseudonym with the job's managed key; the look-up is audited, the identifier is
+    /// not written anywhere.
+    Provisions {
+        /// The subject's identifier (the rules' `subject` column, e.g. 宛名番号; never 個人番号).
+        subject: String,
+        /// The pseudonymised job whose key and rules make the pseudonym.
+        #[arg(long)]
+        job: PathBuf,
+        /// The registry (default: registry.sqlite in the job's output folder).
+        #[arg(long, env = "TOKUMEI_REGISTRY")]
+        registry: Option<PathBuf>,
+        /// Operator recorded in the audit log.
+        #[arg(long, env = "TOKUMEI_OPERATOR")]
+        operator: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Run a subject command.
+pub fn subject(command: SubjectCommand) -> Result<(), Failure> {
+    let SubjectCommand::Provisions { subject, job, registry, operator, json } = command;
+    let job = tokumei_rules::load_job(&job).map_err(|d| fail(ExitCode::Config, anyhow::anyhow!("{d}")))?;
+    let clock = Clock::now()?;
+    let prepared = tokumei_engine::prepare(&job, clock.run_unix).map_err(|e| Failure::from(e.error))?;
+    let (column, code) = prepared.subject_code(subject.trim()).map_err(Failure::from)?.ok_or_else(|| {
+        fail(
+            ExitCode::Registry,
+            anyhow::anyhow!(
+                "the job's subject column is not pseudonymised with a managed key: anonymised releases are not linked to persons, so no index exists"
+            ),
+        )
+    })?;
+    let path = registry.unwrap_or_else(|| job.output_dir.join("registry.sqlite"));
+    let reg = Registry::open(&path).map_err(reg_fail)?;
+    let found = reg.subject_releases(&code).map_err(reg_fail)?.ok_or_else(|| {
+        fail(
+            ExitCode::Registry,
+            anyhow::anyhow!(
+                "registry {}: the profile keeps no per-subject index (`subject_index = false`)",
+                path.display()
+            ),
+        )
+    })?;
+    // The look-up of a person is itself recorded (without the identifier or its pseudonym).
+    let who = who(operator)?;
+    let mut details = serde_json::Map::new();
+    details.insert("registry".into(), reg.id().map_err(reg_fail)?.into());
+    details.insert("column".into(), column.clone().into());
+    details.insert("releases_found".into(), (found.len() as u64).into());
+    tokumei_audit::JsonlLog::new(reg.audit_log().map_err(reg_fail)?)
+        .append(tokumei_audit::Record {
+            time: who.time.clone(),
+            operator: who.operator.clone(),
+            action: "subject-provisions".into(),
+            status: "ok".into(),
+            details,
+            clock: who.clock.clone(),
+            ..Default::default()
+        })
+        .map_err(|e| fail(ExitCode::Audit, e.into()))?;
+    if json {
+        return json_out(&found);
+    }
+    if found.is_empty() {
+        say!("no registered release holds this subject");
+    }
+    for r in &found {
+        say!(
+            "{}  {}  {} rows  purpose: {}",
+            r.release.release_id,
+            r.time,
+            r.release.rows,
+            r.release.purpose.as_deref().unwrap_or("-")
+        );
+    }
+    Ok(())
+}

@@ -764,3 +764,86 @@ fn the_sample_workflow_script_runs_end_to_end() {
     let c: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(c["state"], "provided");
 }
+
+/// A pseudonymised internal use is registered with its purpose; where the profile keeps a
+/// per-subject index, a person's releases are found by their identifier (turned into its
+/// pseudonym with the job's key) and the registry holds no identifier.
+#[test]
+fn a_per_subject_index_of_internal_pseudonymised_uses_when_the_profile_keeps_one() {
+    let env = Env::new();
+    let profile =
+        std::fs::read_to_string(repo().join("samples/registry/profile.toml")).unwrap() + "subject_index = true\n";
+    let profile = env.write("profile.toml", &profile);
+    let r = env.tokumei(&[
+        "registry",
+        "init",
+        "--registry",
+        REG,
+        "--profile",
+        profile.to_str().unwrap(),
+        "--audit-log",
+        "audit.log",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let key = env.path("k.key");
+    assert_eq!(env.tokumei(&["keygen", "--out", key.to_str().unwrap()]).code, 0);
+    let rules =
+        std::fs::read_to_string(sample_rules()).unwrap().replace("mode = \"anonymized\"", "mode = \"pseudonymized\"");
+    let rules = env.write("pseudo.toml", &rules);
+    let extra = format!("encoding = \"auto\"\n[keys]\npseudonym_key_file = \"{}\"", key.display());
+    let job = env.job("internal", &sample_csv(), &rules, &extra);
+    // A pseudonymised job cannot go to a recipient, but may be an internal use.
+    let r =
+        env.tokumei(&["run", job.to_str().unwrap(), "--internal-use", "介護保険事業計画の需要推計", "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.tokumei(&["release", "list", "--registry", REG, "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(list[0]["purpose"], "介護保険事業計画の需要推計");
+    assert!(list[0]["contract_id"].is_null());
+    // A resident of the extract is found; one who is not, is not.
+    let first_id = read_csv_cp932(&sample_csv())[1][0].clone();
+    let r =
+        env.tokumei(&["subject", "provisions", &first_id, "--job", job.to_str().unwrap(), "--registry", REG, "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let found: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
+    let r = env.tokumei(&[
+        "subject",
+        "provisions",
+        "999999999",
+        "--job",
+        job.to_str().unwrap(),
+        "--registry",
+        REG,
+        "--json",
+    ]);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap().as_array().unwrap().len(), 0);
+    // The look-up is audited without the identifier; the registry holds no identifier.
+    let log = std::fs::read_to_string(env.path("audit.log")).unwrap();
+    assert!(log.contains("subject-provisions") && !log.contains(&first_id));
+    let r = env.tokumei(&["registry", "export", "--registry", REG]);
+    assert!(!r.stdout.contains(&first_id));
+    assert_eq!(env.tokumei(&["registry", "verify", "--registry", REG]).code, 0);
+}
+
+#[test]
+fn without_the_profile_s_consent_no_subject_index_is_kept() {
+    let env = Env::new();
+    registry_with_file(&env);
+    let key = env.path("k.key");
+    assert_eq!(env.tokumei(&["keygen", "--out", key.to_str().unwrap()]).code, 0);
+    let rules =
+        std::fs::read_to_string(sample_rules()).unwrap().replace("mode = \"anonymized\"", "mode = \"pseudonymized\"");
+    let rules = env.write("pseudo.toml", &rules);
+    let extra = format!("encoding = \"auto\"\n[keys]\npseudonym_key_file = \"{}\"", key.display());
+    let job = env.job("internal", &sample_csv(), &rules, &extra);
+    let r = env.tokumei(&["run", job.to_str().unwrap(), "--internal-use", "統計", "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let first_id = read_csv_cp932(&sample_csv())[1][0].clone();
+    let r = env.tokumei(&["subject", "provisions", &first_id, "--job", job.to_str().unwrap(), "--registry", REG]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("keeps no per-subject index"), "{}", r.stderr);
+    let conn = rusqlite::Connection::open(env.path(REG)).unwrap();
+    let n: i64 = conn.query_row("SELECT count(*) FROM subject_index", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 0);
+}

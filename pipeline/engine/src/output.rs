@@ -356,13 +356,9 @@ pub fn parquet_key_value(path: &Path, key: &str) -> Result<Option<String>, Engin
         .and_then(|kv| kv.iter().find(|k| k.key == key).and_then(|k| k.value.clone())))
 }
 
-/// The keyed digest of the code set of a release's linking-code `columns` in a Parquet file:
-/// HMAC-SHA-256 under `key` of each column's name and its distinct values, sorted. Returns the
-/// number of distinct codes and the digest (hex). The same file, or a copy, gives the same
-/// digest; without the key nothing can be learnt from it.
-pub fn code_digest(path: &Path, columns: &[String], key: &[u8]) -> Result<(u64, String), EngineError> {
+/// The distinct values of each of `columns` in a Parquet file (nulls left out), sorted.
+pub fn distinct_values(path: &Path, columns: &[String]) -> Result<Vec<Vec<String>>, EngineError> {
     use arrow::array::{Array, AsArray};
-    use hmac::{KeyInit, Mac};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let input_err = |message: String| EngineError::Input { file: path.to_path_buf(), message };
     let file = File::open(path).map_err(io_err(ExitCode::Input, path, "cannot open"))?;
@@ -393,8 +389,18 @@ pub fn code_digest(path: &Path, columns: &[String], key: &[u8]) -> Result<(u64, 
             }
         }
     }
-    let mut mac =
-        <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key).map_err(|_| input_err("bad key".into()))?;
+    Ok(sets.into_iter().map(|s| s.into_iter().collect()).collect())
+}
+
+/// The keyed digest of the code set of a release's linking-code `columns` in a Parquet file:
+/// HMAC-SHA-256 under `key` of each column's name and its distinct values, sorted. Returns the
+/// number of distinct codes and the digest (hex). The same file, or a copy, gives the same
+/// digest; without the key nothing can be learnt from it.
+pub fn code_digest(path: &Path, columns: &[String], key: &[u8]) -> Result<(u64, String), EngineError> {
+    use hmac::{KeyInit, Mac};
+    let sets = distinct_values(path, columns)?;
+    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key)
+        .map_err(|_| EngineError::Internal("digest key".into()))?;
     let mut count = 0u64;
     for (name, set) in columns.iter().zip(&sets) {
         mac.update(name.as_bytes());

@@ -443,6 +443,36 @@ impl Registry {
                 problems.push(format!("{table} row {key}: left by change {id}, now missing (deleted outside tokumei)"));
             }
         }
+        // The per-subject index holds, per release, the entries its registration counted.
+        {
+            let mut stmt = self
+                .conn
+                .prepare(
+                    "SELECT r.release_id, r.subject_entries, (SELECT count(*) FROM subject_index s WHERE s.release_id = r.release_id)
+                     FROM releases r",
+                )
+                .map_err(|e| self.db(e))?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))
+                .map_err(|e| self.db(e))?;
+            for row in rows {
+                let (id, want, have) = row.map_err(|e| self.db(e))?;
+                if want != have {
+                    problems.push(format!("subject index of release {id}: {have} entries, registered with {want}"));
+                }
+            }
+            let orphans: i64 = self
+                .conn
+                .query_row(
+                    "SELECT count(*) FROM subject_index s WHERE NOT EXISTS (SELECT 1 FROM releases r WHERE r.release_id = s.release_id)",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(|e| self.db(e))?;
+            if orphans > 0 {
+                problems.push(format!("subject index: {orphans} entries name no registered release"));
+            }
+        }
         let me = self.id()?;
         let by_seq: std::collections::HashMap<u64, &tokumei_audit::Entry> =
             entries.iter().map(|e| (e.seq, e)).collect();

@@ -58,6 +58,12 @@ pub struct NewRelease {
     /// Keyed digest of the code set ([`Registry::code_digest_key`]): recognises the release and
     /// shows two releases' code sets differ, without keeping a code.
     pub code_digest: Option<String>,
+    /// The purpose of an internal use (no contract).
+    pub purpose: Option<String>,
+    /// The subjects' pseudonyms, for the per-subject index (a pseudonymised internal release
+    /// where the profile enables the index; empty otherwise).
+    #[serde(skip)]
+    pub subject_codes: Vec<String>,
 }
 
 /// A registered release.
@@ -96,8 +102,16 @@ impl Registry {
                 }
                 (Some(c.recipient), Some(c.file))
             }
+            None if r.purpose.as_deref().is_none_or(|p| p.trim().is_empty()) => {
+                return Err(RegistryError::Refused(format!(
+                    "release {}: an internal use states its purpose",
+                    r.release_id
+                )));
+            }
             None => (None, None),
         };
+        let index = r.contract_id.is_none() && r.mode == "pseudonymized" && self.profile()?.subject_index;
+        let subject_codes: &[String] = if index { &r.subject_codes } else { &[] };
         if let Some(d) = r.code_digest.as_ref().filter(|_| r.codes > 0)
             && let Some(other) = self.releases()?.into_iter().find(|o| o.release.code_digest.as_ref() == Some(d))
         {
@@ -111,9 +125,10 @@ impl Registry {
             tx.execute(
                 "INSERT INTO releases (release_id, status, contract_id, recipient, file, dataset, mode, release_dir,
                     input_sha256, rules_sha256, outputs, rows, k_achieved, l_achieved, audit_log, audit_seq,
-                    audit_head, staff_hours, code_columns, codes, code_digest, operator, time)
+                    audit_head, staff_hours, code_columns, codes, code_digest, operator, time, purpose,
+                    subject_entries)
                  VALUES (?1, 'publishing', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                    ?19, ?20, ?21, ?22)",
+                    ?19, ?20, ?21, ?22, ?23, ?24)",
                 params![
                     r.release_id,
                     r.contract_id,
@@ -136,13 +151,40 @@ impl Registry {
                     r.codes as i64,
                     r.code_digest,
                     who.operator,
-                    who.time
+                    who.time,
+                    r.purpose,
+                    subject_codes.len() as i64
                 ],
             )
             .map_err(|e| RegistryError::Refused(format!("release {}: {e}", r.release_id)))?;
             let id = tx.last_insert_rowid();
+            let mut stmt = tx
+                .prepare("INSERT OR IGNORE INTO subject_index (code, release_id) VALUES (?1, ?2)")
+                .map_err(|e| RegistryError::Refused(format!("subject index: {e}")))?;
+            for code in subject_codes {
+                stmt.execute(params![code, r.release_id])
+                    .map_err(|e| RegistryError::Refused(format!("subject index: {e}")))?;
+            }
             Ok((id, vec![("releases", id.to_string())]))
         })
+    }
+
+    /// The releases whose subjects include the pseudonym `code`, from the per-subject index
+    /// (`None` when the profile keeps no index).
+    pub fn subject_releases(&self, code: &str) -> Result<Option<Vec<StoredRelease>>, RegistryError> {
+        if !self.profile()?.subject_index {
+            return Ok(None);
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT release_id FROM subject_index WHERE code = ?1 ORDER BY release_id")
+            .map_err(|e| self.db(e))?;
+        let ids: Vec<String> = stmt
+            .query_map([code], |r| r.get(0))
+            .map_err(|e| self.db(e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.db(e))?;
+        Ok(Some(self.releases()?.into_iter().filter(|r| ids.contains(&r.release.release_id)).collect()))
     }
 
     /// Settle a registered release: `published` once its folder is in place, `abandoned` when
@@ -221,7 +263,8 @@ impl Registry {
             .prepare(
                 "SELECT id, status, contract_id, recipient, file, dataset, mode, release_dir, input_sha256,
                     rules_sha256, outputs, rows, k_achieved, l_achieved, audit_seq, audit_head, staff_hours,
-                    operator, time, release_id, audit_log, code_columns, codes, code_digest FROM releases ORDER BY id",
+                    operator, time, release_id, audit_log, code_columns, codes, code_digest, purpose FROM releases
+                 ORDER BY id",
             )
             .map_err(|e| self.db(e))?;
         let rows = stmt
@@ -253,6 +296,8 @@ impl Registry {
                         code_columns: serde_json::from_str(&r.get::<_, String>(21)?).unwrap_or_default(),
                         codes: r.get::<_, i64>(22)? as u64,
                         code_digest: r.get(23)?,
+                        purpose: r.get(24)?,
+                        subject_codes: Vec::new(),
                     },
                 })
             })

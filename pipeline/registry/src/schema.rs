@@ -167,5 +167,16 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         operator    TEXT NOT NULL,
         time        TEXT NOT NULL
     ) STRICT;
+
+    -- Internal uses (no contract) name their purpose; a per-subject index of pseudonymised
+    -- internal releases (the subject's pseudonym -> release), kept only where the profile
+    -- enables it: it is personal information itself.
+    ALTER TABLE releases ADD COLUMN purpose TEXT;
+    ALTER TABLE releases ADD COLUMN subject_entries INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE subject_index (
+        code       TEXT NOT NULL,
+        release_id TEXT NOT NULL REFERENCES releases(release_id),
+        PRIMARY KEY (code, release_id)
+    ) STRICT, WITHOUT ROWID;
     "#,
 ];

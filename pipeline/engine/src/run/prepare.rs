@@ -80,3 +80,24 @@ fn prepare_with(job: &Job, now_unix: i64, facts: &mut RunFacts) -> Result<Prepar
     facts.release_id = Some(release_id.clone());
     Ok(Prepared { job: job.clone(), source, plan, key, reference_date, release_id, facts: RunFacts::default() })
 }
+
+impl Prepared {
+    /// The pseudonym a pseudonymized job gives `value` in its subject column (`subject` of
+    /// the rules), with the job's managed key: how a person is found in a per-subject index
+    /// without the registry keeping the identifier. `None` when the subject column is not
+    /// pseudonymised or there is no managed key (anonymized mode: keys are never kept).
+    pub fn subject_code(&self, value: &str) -> Result<Option<(String, String)>, EngineError> {
+        if self.plan.mode != Mode::Pseudonymized {
+            return Ok(None);
+        }
+        let Some(subject) = &self.plan.subject else { return Ok(None) };
+        let Some(col) = self.plan.columns.iter().find(|c| &c.name == subject) else { return Ok(None) };
+        if !matches!(col.action, Action::Pseudonymize { .. }) || !col.extra_inputs.is_empty() {
+            return Ok(None);
+        }
+        let cx = crate::transform::Context { reference_date: self.reference_date, key: self.key.clone() };
+        let Some(t) = crate::transform::build(col, &cx) else { return Ok(None) };
+        let cell = t.apply(Some(value)).map_err(|m| EngineError::Config(format!("subject `{subject}`: {}", m.0)))?;
+        Ok(Some((col.output.clone().unwrap_or_default(), cell.label())))
+    }
+}
