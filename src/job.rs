@@ -179,17 +179,38 @@ pub fn run_job(
         }
     };
     let out_root = out.unwrap_or_else(|| job.output_dir.clone());
-    let contract = contract.map(|c| ContractRun {
-        registry: c.registry.unwrap_or_else(|| job.output_dir.join("registry.sqlite")),
-        id: match &c.using {
+    // The command line's use, else the job's `[registry]`.
+    let (cli_registry, cli_use, hours) = match contract {
+        Some(c) => (c.registry, c.using, c.hours),
+        None => (None, None, None),
+    };
+    let using = cli_use.or_else(|| {
+        job.release_use.clone().map(|u| match u {
+            tokumei_rules::JobUse::Contract(id) => Use::Contract(id),
+            tokumei_rules::JobUse::Internal(p) => Use::Internal(p),
+        })
+    });
+    if hours.is_some() && using.is_none() {
+        return Err(fail(
+            ExitCode::Usage,
+            anyhow::anyhow!(
+                "--hours goes with a contract or an internal use (--contract, --internal-use or the job's [registry])"
+            ),
+        ));
+    }
+    let contract = using.map(|using| ContractRun {
+        registry: cli_registry
+            .or_else(|| job.registry.clone())
+            .unwrap_or_else(|| job.output_dir.join("registry.sqlite")),
+        id: match &using {
             Use::Contract(id) => Some(*id),
             Use::Internal(_) => None,
         },
-        purpose: match c.using {
+        purpose: match using {
             Use::Internal(p) => Some(p),
             Use::Contract(_) => None,
         },
-        hours: c.hours,
+        hours,
     });
     let mut run_log = RunLog::open(&job.audit_log, &out_root)?;
     // Any failure from here on is audited (unless the log itself is what failed).
@@ -437,8 +458,8 @@ pub enum Use {
 pub struct ContractArg {
     /// The registry file (`None`: `registry.sqlite` in the job's output folder).
     pub registry: Option<PathBuf>,
-    /// What the release is for.
-    pub using: Use,
+    /// What the release is for (`None`: what the job's `[registry]` says, if anything).
+    pub using: Option<Use>,
     /// Staff hours of creation work entered by the operator (for the fee).
     pub hours: Option<f64>,
 }

@@ -393,10 +393,7 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
                 (None, Some(purpose)) => Some(job::Use::Internal(purpose)),
                 (None, None) => None,
             };
-            if hours.is_some() && using.is_none() {
-                return Err(fail(ExitCode::Usage, anyhow::anyhow!("--hours goes with --contract or --internal-use")));
-            }
-            let contract = using.map(|using| job::ContractArg { registry, using, hours });
+            let contract = Some(job::ContractArg { registry, using, hours });
             job::run_job(&job, out, operator, false, contract, &Bars::new())
         }
         Command::Check { job, operator } => job::run_job(&job, None, operator, true, None, &Bars::new()),

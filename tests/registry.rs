@@ -847,3 +847,28 @@ fn without_the_profile_s_consent_no_subject_index_is_kept() {
     let n: i64 = conn.query_row("SELECT count(*) FROM subject_index", [], |r| r.get(0)).unwrap();
     assert_eq!(n, 0);
 }
+
+#[test]
+fn a_job_may_name_its_contract_and_registry() {
+    let env = Env::new();
+    contracted(&env);
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    let text = std::fs::read_to_string(&job).unwrap()
+        + &format!("[registry]\npath = \"{}\"\ncontract = 1\n", env.path(REG).display());
+    std::fs::write(&job, text).unwrap();
+    // Outside the use period the job's contract refuses it, as --contract would.
+    let r = env.tokumei_with(&["run", job.to_str().unwrap()], &[("TOKUMEI_NOW", AFTER_PERIOD)]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    let r = env.tokumei_with(&["run", job.to_str().unwrap(), "--hours", "2"], &[("TOKUMEI_NOW", IN_PERIOD)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.tokumei(&["release", "list", "--registry", REG, "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(list[0]["contract_id"], 1);
+    assert_eq!(list[0]["staff_hours"], 2.0);
+    // Both a contract and an internal use: a job error at its line.
+    let both = std::fs::read_to_string(&job).unwrap() + "internal_use = \"x\"\n";
+    std::fs::write(&job, both).unwrap();
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::Config.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("either `contract` or `internal_use`"), "{}", r.stderr);
+}

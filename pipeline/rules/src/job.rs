@@ -18,6 +18,7 @@ struct RawJob {
     keys: Option<RawKeys>,
     audit: Option<RawAudit>,
     actor: Option<Spanned<String>>,
+    registry: Option<RawRegistry>,
 }
 
 /// Who makes the data under the APPI; the report's labels, standards and duties follow it.
@@ -126,6 +127,23 @@ struct RawAudit {
     log: Option<String>,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegistry {
+    path: Option<String>,
+    contract: Option<Spanned<i64>>,
+    internal_use: Option<Spanned<String>>,
+}
+
+/// What the job's release is for, when the job names it (`[registry]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobUse {
+    /// Provided under this contract of the registry.
+    Contract(i64),
+    /// An internal use, with its purpose.
+    Internal(String),
+}
+
 /// Input file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputFormat {
@@ -204,6 +222,10 @@ pub struct Job {
     pub audit_log: PathBuf,
     /// Who makes the data (`actor`, default `public_body`).
     pub actor: Actor,
+    /// The registry (`[registry] path`), if the job names one.
+    pub registry: Option<PathBuf>,
+    /// What the release is for (`[registry] contract` or `internal_use`), if the job says.
+    pub release_use: Option<JobUse>,
 }
 
 /// Read and check a job file.
@@ -317,6 +339,23 @@ pub fn load_job(path: &Path) -> Result<Job, Diagnostics> {
             }
         },
     };
+    let release_use = match raw.registry.as_ref().map(|r| (&r.contract, &r.internal_use)) {
+        Some((Some(c), Some(_))) => {
+            diags.push(Diagnostic::at(path, &src, c.span(), "name either `contract` or `internal_use`, not both"));
+            None
+        }
+        Some((Some(c), None)) if *c.get_ref() <= 0 => {
+            diags.push(Diagnostic::at(path, &src, c.span(), "a contract id is a positive number"));
+            None
+        }
+        Some((Some(c), None)) => Some(JobUse::Contract(*c.get_ref())),
+        Some((None, Some(u))) if u.get_ref().trim().is_empty() => {
+            diags.push(Diagnostic::at(path, &src, u.span(), "`internal_use` states the purpose"));
+            None
+        }
+        Some((None, Some(u))) => Some(JobUse::Internal(u.get_ref().trim().to_string())),
+        _ => None,
+    };
     if !diags.is_empty() {
         return Err(diags);
     }
@@ -338,6 +377,8 @@ pub fn load_job(path: &Path) -> Result<Job, Diagnostics> {
             .map(|l| resolve(&l))
             .unwrap_or_else(|| base.join("..").join("reports").join("audit.log")),
         actor,
+        registry: raw.registry.as_ref().and_then(|r| r.path.as_ref()).map(|p| resolve(p.as_str())),
+        release_use,
     })
 }
 
