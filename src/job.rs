@@ -402,7 +402,8 @@ pub fn run_job(
                 .collect(),
             rows: r.rows_out,
             k_achieved: r.k_achieved,
-            l_achieved: r.l_diversity.iter().map(|l| l.achieved).min(),
+            // The l the release had to meet: columns without a requirement do not count.
+            l_achieved: r.l_diversity.iter().filter(|l| l.required.is_some()).map(|l| l.achieved).min(),
             audit_log: tokumei_release::resolve(log.path()).display().to_string(),
             audit_seq: entry.seq,
             audit_head: Some(head.to_string()),

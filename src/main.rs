@@ -385,8 +385,14 @@ fn parse_encoding(s: &str) -> Result<tokumei_rules::Encoding, Failure> {
 fn real_main(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Run { job, out, operator, contract, internal_use, hours, registry } => {
-            if hours.is_some_and(|h| !(h.is_finite() && h >= 0.0)) {
-                return Err(fail(ExitCode::Usage, anyhow::anyhow!("--hours must be a number of hours, 0 or more")));
+            if hours.is_some_and(|h| !(h.is_finite() && (0.0..=100_000.0).contains(&h))) {
+                return Err(fail(
+                    ExitCode::Usage,
+                    anyhow::anyhow!("--hours must be a number of hours from 0 to 100000"),
+                ));
+            }
+            if internal_use.as_ref().is_some_and(|p| p.trim().is_empty() || p.chars().any(char::is_control)) {
+                return Err(fail(ExitCode::Usage, anyhow::anyhow!("--internal-use states the purpose in words")));
             }
             let using = match (contract, internal_use) {
                 (Some(id), _) => Some(job::Use::Contract(id)),

@@ -379,9 +379,12 @@ pub fn verify(reg: &Registry) -> Result<Vec<String>, Failure> {
 }
 
 fn rules_of(path: &Path) -> Result<FileRules, Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        fail(ExitCode::Config, anyhow::anyhow!("--rules {}: cannot read ({})", path.display(), e.kind()))
-    })?;
+    let bad = |m: String| fail(ExitCode::Config, anyhow::anyhow!("--rules {}: {m}", path.display()));
+    let meta = std::fs::metadata(path).map_err(|e| bad(format!("cannot read ({})", e.kind())))?;
+    if !meta.is_file() || meta.len() > 16 << 20 {
+        return Err(bad("is not a rule file (a regular file of at most 16 MiB)".into()));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read ({})", e.kind())))?;
     tokumei_rules::parse_rules(path, &text).map_err(|d| fail(ExitCode::Config, anyhow::anyhow!("{d}")))?;
     let sha = tokumei_audit::sys::sha256_file(path).map_err(|e| fail(ExitCode::Config, e.into()))?;
     Ok(FileRules { path: path.display().to_string(), sha256: sha })
@@ -798,12 +801,10 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
         }
         ReleaseCommand::Provide { release_id, medium, receipt, date, change: ChangeArgs { registry, operator } } => {
             let who = who(operator)?;
-            let day = match date {
-                Some(d) => d,
-                None => today()?,
-            };
+            let today = today()?;
+            let day = date.unwrap_or_else(|| today.clone());
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            reg.provide(&who, &release_id, &day, &medium, &receipt).map_err(reg_fail)?;
+            reg.provide(&who, &release_id, &day, &today, &medium, &receipt).map_err(reg_fail)?;
             say!("recorded the provision of release {release_id} on {day} ({medium})");
             Ok(())
         }

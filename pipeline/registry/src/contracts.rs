@@ -93,6 +93,9 @@ pub struct Review {
     pub checks: Vec<Check>,
 }
 
+/// Most hours of creation work one contract or release may record.
+pub const MAX_HOURS: i64 = 100_000;
+
 /// Review items the reviewer must state, each with its evidence.
 pub const REVIEW_ITEMS: &[&str] = &[
     "法113条",
@@ -253,7 +256,7 @@ pub struct Transition {
 
 pub(crate) fn load_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, RegistryError> {
     let err = |message: String| RegistryError::Entry { path: path.to_path_buf(), message };
-    let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read ({})", e.kind())))?;
+    let text = crate::files::read_small(path).map_err(err)?;
     toml::from_str(&text).map_err(|e| err(crate::files::toml_message(&text, &e)))
 }
 
@@ -329,6 +332,11 @@ impl Registry {
                 return Err(refused(format!("recipient: `{field}` is empty")));
             }
         }
+        for (field, v) in [("name", &r.name), ("representative", &r.representative)] {
+            if let Some(bad) = crate::files::bad_text(v) {
+                return Err(refused(format!("recipient: `{field}` {bad}")));
+            }
+        }
         if self.recipient_id(&r.name)?.is_some() {
             return Err(refused(format!("recipient `{}` is already registered", r.name)));
         }
@@ -396,6 +404,12 @@ impl Registry {
         {
             return Err(refused("proposal: every `[[column]]` needs a `name` and a `granularity`"));
         }
+        let mut seen = std::collections::HashSet::new();
+        for c in &p.columns {
+            if !seen.insert(c.name.as_str()) {
+                return Err(refused(format!("proposal: column `{}` is listed twice", c.name)));
+            }
+        }
         let columns = serde_json::to_string(&p.columns).map_err(|e| self.db(e))?;
         self.change(who, "contract-propose", &format!("{} / {}", p.recipient, p.file), |tx| {
             tx.execute(
@@ -436,6 +450,15 @@ impl Registry {
         }
         if review.reviewer.trim().is_empty() {
             return Err(refused("review: `reviewer` is empty"));
+        }
+        for ch in &review.checks {
+            if !REVIEW_ITEMS.contains(&ch.item.as_str()) {
+                return Err(refused(format!(
+                    "review: unknown item `{}` (the items are {})",
+                    ch.item,
+                    REVIEW_ITEMS.join(", ")
+                )));
+            }
         }
         for item in REVIEW_ITEMS {
             match review.checks.iter().find(|ch| ch.item == *item) {
@@ -511,6 +534,17 @@ impl Registry {
         note: Option<&str>,
         hours: Option<i64>,
     ) -> Result<(), RegistryError> {
+        if matches!(to, State::Created | State::Provided) {
+            return Err(refused(format!(
+                "contract {id}: {} is reached by {}, not by hand",
+                to.as_str(),
+                if to == State::Created {
+                    "a run that publishes a release under the contract (`tokumei run JOB --contract ID`)"
+                } else {
+                    "recording a provision (`tokumei release provide RELEASE --medium ... --receipt ...`)"
+                }
+            )));
+        }
         let c = self.contract(id)?.ok_or_else(|| refused(format!("no contract {id}")))?;
         if !c.state.next().contains(&to) {
             let allowed: Vec<&str> = c.state.next().iter().map(|s| s.as_str()).collect();
@@ -567,11 +601,16 @@ impl Registry {
                 let h = hours.ok_or_else(|| {
                     refused("the fee depends on the hours of creation work: give --hours (法119; 0 if none)")
                 })?;
-                if h < 0 {
-                    return Err(refused("--hours cannot be negative"));
+                if !(0..=MAX_HOURS).contains(&h) {
+                    return Err(refused(format!("--hours must be between 0 and {MAX_HOURS}")));
                 }
                 let p = self.profile()?;
-                fee = Some(p.fee_base_yen + p.fee_per_hour_yen * h);
+                fee = Some(
+                    p.fee_per_hour_yen
+                        .checked_mul(h)
+                        .and_then(|x| x.checked_add(p.fee_base_yen))
+                        .ok_or_else(|| refused("the fee is beyond any reasonable amount"))?,
+                );
             }
             State::Cancelled | State::Withdrawn | State::CorrectionsRequested | State::ChangeOfUse
                 if note.is_none() =>

@@ -99,6 +99,33 @@ pub struct FileRules {
     pub sha256: String,
 }
 
+/// Why a name is unfit to identify a record (surrounding spaces, control or bidirectional
+/// characters that make two names look alike), if it is.
+pub(crate) fn bad_text(s: &str) -> Option<&'static str> {
+    if s.trim() != s {
+        return Some("has spaces around it");
+    }
+    if s.chars().any(|c| {
+        c.is_control()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+    }) {
+        return Some("holds control or invisible characters");
+    }
+    None
+}
+
+/// Read a small regular file (an entry, profile, proposal or review file) as text.
+pub(crate) fn read_small(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read ({})", e.kind()))?;
+    if !meta.is_file() {
+        return Err("is not a regular file".into());
+    }
+    if meta.len() > 1 << 20 {
+        return Err("is larger than 1 MiB".into());
+    }
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read ({})", e.kind()))
+}
+
 /// A TOML error with its line and column.
 pub(crate) fn toml_message(text: &str, e: &toml::de::Error) -> String {
     match e.span() {
@@ -116,7 +143,7 @@ impl FileEntry {
     /// Read an entry file (TOML).
     pub fn load(path: &Path) -> Result<FileEntry, RegistryError> {
         let err = |message: String| RegistryError::Entry { path: path.to_path_buf(), message };
-        let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read ({})", e.kind())))?;
+        let text = read_small(path).map_err(err)?;
         toml::from_str(&text).map_err(|e| err(toml_message(&text, &e)))
     }
 
@@ -134,6 +161,9 @@ impl FileEntry {
             if v.trim().is_empty() {
                 return refuse(format!("`{field}` is empty"));
             }
+        }
+        if let Some(bad) = bad_text(&self.name) {
+            return refuse(format!("`name` {bad}"));
         }
         if self.items.is_empty() || self.items.iter().any(|i| i.trim().is_empty()) {
             return refuse("`items` must list every item recorded, none empty".into());

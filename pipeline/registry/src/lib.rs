@@ -120,6 +120,7 @@ pub struct Status {
 
 /// Tables whose rows the journal hashes, with their key columns.
 const TRACKED: &[(&str, &[&str])] = &[
+    ("meta", &["key"]),
     ("profile", &["id"]),
     ("files", &["id"]),
     ("file_rules", &["file_id", "rules_sha256"]),
@@ -178,7 +179,8 @@ impl Registry {
                 )
                 .map_err(|e| db_err(path, e))?;
                 profile.insert(tx)?;
-                Ok(((), vec![("profile", "1".to_string())]))
+                let touched = ["registry_id", "audit_log", "code_digest_key"].map(|k| ("meta", k.to_string()));
+                Ok(((), [vec![("profile", "1".to_string())], touched.to_vec()].concat()))
             })?;
             Ok(reg)
         })();
@@ -324,6 +326,9 @@ impl Registry {
             let _ = JsonlLog::new(&log_path).append(lost_record(who, &entry, &e.to_string()));
             return Err(e);
         }
+        // The commit confirmed in the log: from now on the change can only be missing because
+        // someone removed it. (If this entry cannot be written, the next change writes it.)
+        let _ = JsonlLog::new(&log_path).append(committed_record(who, &entry));
         Ok(value)
     }
 
@@ -403,10 +408,13 @@ impl Registry {
         // The last recorded hash of every tracked row.
         let mut recorded: std::collections::BTreeMap<(String, String), (Option<String>, i64)> = Default::default();
         let mut changes: Vec<(i64, Option<i64>, Option<String>, String)> = Vec::new();
+        let mut journal: std::collections::HashMap<i64, [String; 4]> = Default::default();
         {
             let mut stmt = self
                 .conn
-                .prepare("SELECT id, audit_seq, audit_hash, rows, action FROM changes ORDER BY id")
+                .prepare(
+                    "SELECT id, audit_seq, audit_hash, rows, action, time, operator, subject FROM changes ORDER BY id",
+                )
                 .map_err(|e| self.db(e))?;
             let mut rows = stmt.query([]).map_err(|e| self.db(e))?;
             while let Some(r) = rows.next().map_err(|e| self.db(e))? {
@@ -420,6 +428,15 @@ impl Registry {
                     };
                     recorded.insert((t.to_string(), k.to_string()), (row["sha256"].as_str().map(String::from), id));
                 }
+                journal.insert(
+                    id,
+                    [
+                        r.get(4).map_err(|e| self.db(e))?,
+                        r.get(5).map_err(|e| self.db(e))?,
+                        r.get(6).map_err(|e| self.db(e))?,
+                        r.get(7).map_err(|e| self.db(e))?,
+                    ],
+                );
                 changes.push((id, r.get(1).map_err(|e| self.db(e))?, r.get(2).map_err(|e| self.db(e))?, text));
             }
         }
@@ -454,11 +471,29 @@ impl Registry {
                 .map_err(|e| self.db(e))?;
             let rows = stmt
                 .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))
+                .map_err(|e| self.db(e))?
+                .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| self.db(e))?;
-            for row in rows {
-                let (id, want, have) = row.map_err(|e| self.db(e))?;
+            for (id, want, have) in rows {
                 if want != have {
                     problems.push(format!("subject index of release {id}: {have} entries, registered with {want}"));
+                    continue;
+                }
+                let registered: Option<String> = self
+                    .conn
+                    .query_row("SELECT subject_digest FROM releases WHERE release_id = ?1", [&id], |r| r.get(0))
+                    .map_err(|e| self.db(e))?;
+                let mut codes = self
+                    .conn
+                    .prepare("SELECT code FROM subject_index WHERE release_id = ?1")
+                    .map_err(|e| self.db(e))?;
+                let codes: Vec<String> = codes
+                    .query_map([&id], |r| r.get(0))
+                    .map_err(|e| self.db(e))?
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| self.db(e))?;
+                if registered.as_deref() != Some(releases::subject_digest(codes.iter().map(String::as_str)).as_str()) {
+                    problems.push(format!("subject index of release {id}: its entries differ from those registered"));
                 }
             }
             let orphans: i64 = self
@@ -484,7 +519,15 @@ impl Registry {
                 Some(e) => {
                     let d = &e.record.details;
                     let rows_logged = d.get("rows").map(Value::to_string);
-                    if Some(&e.hash) != hash.as_ref()
+                    // Who, when and what, as the entry says.
+                    let same_journal = journal.get(id).is_some_and(|[action, time, operator, subject]| {
+                        e.record.action == format!("registry-{action}")
+                            && e.record.time == *time
+                            && e.record.operator == *operator
+                            && d.get("subject").and_then(Value::as_str) == Some(subject.as_str())
+                    });
+                    if !same_journal
+                        || Some(&e.hash) != hash.as_ref()
                         || d.get("registry").and_then(Value::as_str) != Some(me.as_str())
                         || d.get("change").and_then(Value::as_i64) != Some(*id)
                         || rows_logged.as_deref() != Some(rows.as_str())
@@ -495,20 +538,32 @@ impl Registry {
                 }
             }
         }
+        let mine = |e: &&tokumei_audit::Entry| e.record.details.get("registry").and_then(Value::as_str) == Some(&me);
         let recorded_lost: std::collections::BTreeSet<u64> = entries
             .iter()
-            .filter(|e| {
-                e.record.action == LOST && e.record.details.get("registry").and_then(Value::as_str) == Some(&me)
-            })
+            .filter(mine)
+            .filter(|e| e.record.action == LOST)
             .filter_map(|e| e.record.details.get("lost_entry").and_then(Value::as_u64))
             .collect();
+        let confirmed: std::collections::BTreeSet<u64> = entries
+            .iter()
+            .filter(mine)
+            .filter(|e| e.record.action == COMMITTED)
+            .filter_map(|e| e.record.details.get("entry").and_then(Value::as_u64))
+            .collect();
+        for seq in confirmed.intersection(&recorded_lost) {
+            problems.push(format!(
+                "audit entry {seq}: its change was confirmed committed, then recorded as lost: it was removed from the registry"
+            ));
+        }
         for e in entries {
             let d = &e.record.details;
             if e.record.action.starts_with("registry-")
                 && e.record.action != LOST
+                && e.record.action != COMMITTED
                 && d.get("registry").and_then(Value::as_str) == Some(me.as_str())
                 && !logged.contains(&e.seq)
-                && !recorded_lost.contains(&e.seq)
+                && (confirmed.contains(&e.seq) || !recorded_lost.contains(&e.seq))
             {
                 problems.push(format!(
                     "audit entry {} records registry change {} that the registry does not have (lost before its commit, or removed)",
@@ -554,6 +609,29 @@ fn lost_record(who: &Who, entry: &tokumei_audit::Entry, why: &str) -> Record {
 /// Audit action recording a change whose entry was written but whose commit was lost.
 const LOST: &str = "registry-change-lost";
 
+/// Audit action confirming that a change's commit succeeded.
+const COMMITTED: &str = "registry-committed";
+
+/// The audit record confirming that `entry`'s change was committed.
+fn committed_record(who: &Who, entry: &tokumei_audit::Entry) -> Record {
+    let mut details = Map::new();
+    for key in ["registry", "change"] {
+        if let Some(v) = entry.record.details.get(key) {
+            details.insert(key.into(), v.clone());
+        }
+    }
+    details.insert("entry".into(), Value::from(entry.seq));
+    Record {
+        time: who.time.clone(),
+        operator: who.operator.clone(),
+        action: COMMITTED.into(),
+        status: "ok".into(),
+        details,
+        clock: who.clock.clone(),
+        ..Default::default()
+    }
+}
+
 /// Before a change: if this registry's last audit entry records a change the registry does not
 /// have (a crash between the entry and the commit), record that it was lost.
 fn record_lost_change(tx: &Transaction, who: &Who) -> Result<(), RegistryError> {
@@ -574,7 +652,7 @@ fn record_lost_change(tx: &Transaction, who: &Who) -> Result<(), RegistryError> 
     }) else {
         return Ok(());
     };
-    if last.record.action == LOST {
+    if last.record.action == LOST || last.record.action == COMMITTED {
         return Ok(());
     }
     let have: Option<i64> = tx
@@ -583,6 +661,9 @@ fn record_lost_change(tx: &Transaction, who: &Who) -> Result<(), RegistryError> 
         .map_err(|e| RegistryError::Db { path: PathBuf::new(), message: e.to_string() })?;
     if have.unwrap_or(0) == 0 {
         log.append(lost_record(who, last, "the process stopped before the commit"))?;
+    } else {
+        // Committed, but the process stopped before confirming it.
+        log.append(committed_record(who, last))?;
     }
     Ok(())
 }
@@ -717,10 +798,10 @@ mod tests {
         )
         .expect("add");
         let entries = log.entries().expect("entries");
-        // start, init, file-add
+        // start, init, file-add, each change confirmed after its commit
         assert_eq!(
             entries.iter().map(|e| e.record.action.as_str()).collect::<Vec<_>>(),
-            ["audit-start", "registry-init", "registry-file-add"]
+            ["audit-start", "registry-init", "registry-committed", "registry-file-add", "registry-committed"]
         );
         assert_eq!(reg.verify(&entries).expect("verify"), Vec::<String>::new());
         let again = Registry::open(reg.path()).expect("open");
@@ -744,7 +825,11 @@ mod tests {
             problems.iter().any(|p| p.contains("file_rules row 1/y") && p.contains("added outside")),
             "{problems:?}"
         );
-        assert!(problems.iter().any(|p| p.contains("audit entry 3") && p.contains("does not have")), "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("audit entry 4") && p.contains("does not have")), "{problems:?}");
+        // Recording the removed change as lost later does not excuse it: its commit was confirmed.
+        reg.add_file(&who(), &entry("G"), &[]).expect("add");
+        let problems = reg.verify(&log.entries().expect("entries")).expect("verify");
+        assert!(problems.iter().any(|p| p.contains("audit entry 4") && p.contains("does not have")), "{problems:?}");
     }
 
     #[test]
@@ -766,7 +851,7 @@ mod tests {
         closed.open_to_proposals = false;
         reg.add_file(&who(), &closed, &[]).expect("a file closed to proposals needs no 法60条3項 checks");
         assert!(reg.add_file(&who(), &closed, &[]).expect_err("duplicate").to_string().contains("already"));
-        assert_eq!(log.entries().expect("entries").len(), before + 1, "refusals write nothing");
+        assert_eq!(log.entries().expect("entries").len(), before + 2, "refusals write nothing");
     }
 
     #[test]

@@ -121,7 +121,7 @@ impl Profile {
     /// Read a profile file (TOML).
     pub fn load(path: &Path) -> Result<Profile, RegistryError> {
         let err = |message: String| RegistryError::Entry { path: path.to_path_buf(), message };
-        let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read ({})", e.kind())))?;
+        let text = crate::files::read_small(path).map_err(err)?;
         let p: Profile = toml::from_str(&text).map_err(|e| err(crate::files::toml_message(&text, &e)))?;
         p.check().map_err(|e| err(e.to_string()))?;
         Ok(p)
@@ -151,19 +151,22 @@ impl Profile {
         if self.actor != Actor::PublicBody && self.body_kind != BodyKind::Other {
             return refuse("a business or 法58条 body has `body_kind = \"other\"`");
         }
-        for (name, v, min) in [
-            ("fee_base_yen", self.fee_base_yen, 0),
-            ("fee_per_hour_yen", self.fee_per_hour_yen, 0),
-            ("request_days", self.request_days, 1),
-            ("extension_days", self.extension_days, 0),
-            ("correction_window_days", self.correction_window_days, 1),
-            ("file_entry_threshold", self.file_entry_threshold, 1),
-            ("proposal_min_people", self.proposal_min_people, 1),
-            ("use_period_max_days", self.use_period_max_days, 1),
-            ("retention_years", self.retention_years, 1),
+        if let Some(bad) = crate::files::bad_text(&self.body) {
+            return refuse(&format!("`body` {bad}"));
+        }
+        for (name, v, min, max) in [
+            ("fee_base_yen", self.fee_base_yen, 0, 1_000_000_000),
+            ("fee_per_hour_yen", self.fee_per_hour_yen, 0, 10_000_000),
+            ("request_days", self.request_days, 1, 3_650),
+            ("extension_days", self.extension_days, 0, 3_650),
+            ("correction_window_days", self.correction_window_days, 1, 3_650),
+            ("file_entry_threshold", self.file_entry_threshold, 1, 1_000_000_000),
+            ("proposal_min_people", self.proposal_min_people, 1, 1_000_000_000),
+            ("use_period_max_days", self.use_period_max_days, 1, 36_500),
+            ("retention_years", self.retention_years, 1, 100),
         ] {
-            if v < min {
-                return refuse(&format!("`{name}` must be at least {min}"));
+            if !(min..=max).contains(&v) {
+                return refuse(&format!("`{name}` must be between {min} and {max}"));
             }
         }
         Ok(())

@@ -53,6 +53,7 @@ impl Registry {
         who: &Who,
         release_id: &str,
         day: &str,
+        today: &str,
         medium: &str,
         receipt: &str,
     ) -> Result<i64, RegistryError> {
@@ -67,6 +68,15 @@ impl Registry {
         }
         if date(day).is_none() {
             return Err(refused("--date must be a date YYYY-MM-DD"));
+        }
+        let made = r.time.get(..10).unwrap_or_default();
+        if day < made || day > today {
+            return Err(refused(format!("{day} is not between the release's creation ({made}) and today ({today})")));
+        }
+        if self.provisions(Some(cid))?.iter().any(|p| {
+            p.release_id == release_id && p.date == day && p.medium == medium.trim() && p.receipt == receipt.trim()
+        }) {
+            return Err(refused(format!("this provision of release {release_id} is already recorded")));
         }
         if day < c.proposal.use_from.as_str() || day > c.proposal.use_until.as_str() {
             return Err(refused(format!(

@@ -126,9 +126,9 @@ impl Registry {
                 "INSERT INTO releases (release_id, status, contract_id, recipient, file, dataset, mode, release_dir,
                     input_sha256, rules_sha256, outputs, rows, k_achieved, l_achieved, audit_log, audit_seq,
                     audit_head, staff_hours, code_columns, codes, code_digest, operator, time, purpose,
-                    subject_entries)
+                    subject_entries, subject_digest)
                  VALUES (?1, 'publishing', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                    ?19, ?20, ?21, ?22, ?23, ?24)",
+                    ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
                 params![
                     r.release_id,
                     r.contract_id,
@@ -153,7 +153,8 @@ impl Registry {
                     who.operator,
                     who.time,
                     r.purpose,
-                    subject_codes.len() as i64
+                    subject_codes.len() as i64,
+                    subject_digest(subject_codes.iter().map(String::as_str))
                 ],
             )
             .map_err(|e| RegistryError::Refused(format!("release {}: {e}", r.release_id)))?;
@@ -306,6 +307,20 @@ impl Registry {
     }
 }
 
+/// SHA-256 of a release's subject-index codes, sorted, one per line: the registration keeps it
+/// so that an index edited afterwards is found.
+pub(crate) fn subject_digest<'a>(codes: impl Iterator<Item = &'a str>) -> String {
+    use sha2::Digest;
+    let mut sorted: Vec<&str> = codes.collect();
+    sorted.sort_unstable();
+    let mut h = sha2::Sha256::new();
+    for c in sorted {
+        h.update(c.as_bytes());
+        h.update(b"\n");
+    }
+    hex::encode(h.finalize())
+}
+
 impl StoredRelease {
     /// Problems of this release's row against its audit entry (`entries`: the run's log): the
     /// entry must be its `publishing` entry, with the same release, contract and files.
@@ -341,7 +356,12 @@ impl StoredRelease {
             return vec![format!("release {}: its folder {} is missing", self.release.release_id, dir.display())];
         }
         for f in &self.release.outputs {
-            match tokumei_audit::sys::sha256_file(&dir.join(&f.name)) {
+            let path = dir.join(&f.name);
+            if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) {
+                problems.push(format!("release {}: {} is not a regular file", self.release.release_id, f.name));
+                continue;
+            }
+            match tokumei_audit::sys::sha256_file(&path) {
                 Ok(h) if h == f.sha256 => {}
                 Ok(_) => problems.push(format!("release {}: {} was changed", self.release.release_id, f.name)),
                 Err(e) => problems.push(format!(

@@ -173,6 +173,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     -- enables it: it is personal information itself.
     ALTER TABLE releases ADD COLUMN purpose TEXT;
     ALTER TABLE releases ADD COLUMN subject_entries INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE releases ADD COLUMN subject_digest TEXT;
     CREATE TABLE subject_index (
         code       TEXT NOT NULL,
         release_id TEXT NOT NULL REFERENCES releases(release_id),
