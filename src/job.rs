@@ -243,7 +243,6 @@ pub fn run_job(
         Err(RunError { error, facts }) => return Err(audit_failure(&mut run_log, &facts, error.into())),
     };
     let mut facts = prepared.facts.clone();
-    // A release for a recipient: the contract must allow it before anything is written.
     // The linking-code (pseudonym) columns, whose code set the registry keeps a keyed digest of.
     let code_columns: Vec<String> = prepared
         .plan
@@ -262,6 +261,13 @@ pub fn run_job(
     });
     if let Some(purpose) = contract.as_ref().and_then(|c| c.purpose.as_ref()) {
         base.borrow_mut().details.insert("internal_use".into(), purpose.clone().into());
+    }
+    // An internal use needs its registry; a release for a recipient needs a contract that
+    // allows it. Both are checked before anything is read past the header or written.
+    if let Some(ContractRun { registry, id: None, .. }) = &contract
+        && let Err(e) = tokumei_registry::Registry::open(registry)
+    {
+        return Err(audit_failure(&mut run_log, &facts, fail(ExitCode::Registry, e.into())));
     }
     if let Some(ContractRun { registry, id: Some(id), .. }) = &contract {
         base.borrow_mut().details.insert("contract".into(), (*id).into());

@@ -840,6 +840,10 @@ fn without_the_profile_s_consent_no_subject_index_is_kept() {
     let rules = env.write("pseudo.toml", &rules);
     let extra = format!("encoding = \"auto\"\n[keys]\npseudonym_key_file = \"{}\"", key.display());
     let job = env.job("internal", &sample_csv(), &rules, &extra);
+    // An internal use without its registry is refused before anything is written.
+    let r = env.tokumei(&["run", job.to_str().unwrap(), "--internal-use", "統計", "--registry", "missing.sqlite"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(env.out_files().is_empty() && !env.path("missing.sqlite").exists());
     let r = env.tokumei(&["run", job.to_str().unwrap(), "--internal-use", "統計", "--registry", REG]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let first_id = read_csv_cp932(&sample_csv())[1][0].clone();
