@@ -788,13 +788,7 @@ fn a_per_subject_index_of_internal_pseudonymised_uses_when_the_profile_keeps_one
         "audit.log",
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let key = env.path("k.key");
-    assert_eq!(env.tokumei(&["keygen", "--out", key.to_str().unwrap()]).code, 0);
-    let rules =
-        std::fs::read_to_string(sample_rules()).unwrap().replace("mode = \"anonymized\"", "mode = \"pseudonymized\"");
-    let rules = env.write("pseudo.toml", &rules);
-    let extra = format!("encoding = \"auto\"\n[keys]\npseudonym_key_file = \"{}\"", key.display());
-    let job = env.job("internal", &sample_csv(), &rules, &extra);
+    let job = pseudonymized_job(env.path("k.key"), &env);
     // A pseudonymised job cannot go to a recipient, but may be an internal use.
     let r =
         env.tokumei(&["run", job.to_str().unwrap(), "--internal-use", "介護保険事業計画の需要推計", "--registry", REG]);
@@ -833,13 +827,7 @@ fn a_per_subject_index_of_internal_pseudonymised_uses_when_the_profile_keeps_one
 fn without_the_profile_s_consent_no_subject_index_is_kept() {
     let env = Env::new();
     registry_with_file(&env);
-    let key = env.path("k.key");
-    assert_eq!(env.tokumei(&["keygen", "--out", key.to_str().unwrap()]).code, 0);
-    let rules =
-        std::fs::read_to_string(sample_rules()).unwrap().replace("mode = \"anonymized\"", "mode = \"pseudonymized\"");
-    let rules = env.write("pseudo.toml", &rules);
-    let extra = format!("encoding = \"auto\"\n[keys]\npseudonym_key_file = \"{}\"", key.display());
-    let job = env.job("internal", &sample_csv(), &rules, &extra);
+    let job = pseudonymized_job(env.path("k.key"), &env);
     // An internal use without its registry is refused before anything is written.
     let r = env.tokumei(&["run", job.to_str().unwrap(), "--internal-use", "統計", "--registry", "missing.sqlite"]);
     assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
@@ -939,4 +927,14 @@ fn hostile_inputs_are_refused_and_an_undone_change_stays_visible() {
     assert_eq!(env.tokumei(&["recipient", "add", second.to_str().unwrap(), "--registry", REG]).code, 0);
     let r = env.tokumei(&["registry", "verify", "--registry", REG]);
     assert_eq!(r.code, ExitCode::Registry.code(), "an undone change must stay visible: {}", r.stderr);
+}
+
+/// The sample job in pseudonymized mode with a new managed key at `key` (job name `internal`).
+fn pseudonymized_job(key: std::path::PathBuf, env: &Env) -> std::path::PathBuf {
+    assert_eq!(env.tokumei(&["keygen", "--out", key.to_str().unwrap()]).code, 0);
+    let rules =
+        std::fs::read_to_string(sample_rules()).unwrap().replace("mode = \"anonymized\"", "mode = \"pseudonymized\"");
+    let rules = env.write("pseudo.toml", &rules);
+    let extra = format!("encoding = \"auto\"\n[keys]\npseudonym_key_file = \"{}\"", key.display());
+    env.job("internal", &sample_csv(), &rules, &extra)
 }
