@@ -250,15 +250,6 @@ pub fn run_job(
         .filter(|c| matches!(c.action, tokumei_rules::Action::Pseudonymize { .. }))
         .filter_map(|c| c.output.clone())
         .collect();
-    // The subject's pseudonym column of a pseudonymised job (the per-subject index).
-    let subject_column: Option<String> = prepared.plan.subject.as_ref().and_then(|s| {
-        prepared
-            .plan
-            .columns
-            .iter()
-            .find(|c| &c.name == s && matches!(c.action, tokumei_rules::Action::Pseudonymize { .. }))
-            .and_then(|c| c.output.clone())
-    });
     if let Some(purpose) = contract.as_ref().and_then(|c| c.purpose.as_ref()) {
         base.borrow_mut().details.insert("internal_use".into(), purpose.clone().into());
     }
@@ -281,6 +272,21 @@ pub fn run_job(
         }
     }
 
+    // Residents' requests: the registry's exclusions and corrections are the run's first stage.
+    let requests = match requests_stage(&job, contract.as_ref()) {
+        Ok(r) => r,
+        Err(f) => return Err(audit_failure(&mut run_log, &facts, f)),
+    };
+    let prepared = match requests.as_ref() {
+        Some(r) => match prepared.apply_requests(r.stage.clone()) {
+            Ok(p) => p,
+            Err(e) => return Err(audit_failure(&mut run_log, &facts, e.into())),
+        },
+        None => prepared,
+    };
+    if let Some(r) = &requests {
+        base.borrow_mut().details.insert("requests_registry".into(), r.registry.display().to_string().into());
+    }
     if dry_run {
         let outcome = match tokumei_engine::run(prepared, &opts, None) {
             Ok(o) => o,
@@ -372,21 +378,6 @@ pub fn run_job(
         }
         _ => None,
     };
-    // An internal pseudonymised use, where the profile keeps a per-subject index: the subjects'
-    // pseudonyms (never the identifiers).
-    let subject_codes: Vec<String> = match (&registry, &contract, &subject_column, parquet_file) {
-        (Some(reg), Some(c), Some(col), Some(parquet))
-            if c.id.is_none()
-                && outcome.report.mode == "pseudonymized"
-                && reg.profile().is_ok_and(|p| p.subject_index) =>
-        {
-            tokumei_engine::output::distinct_values(&release_dir.join(parquet), std::slice::from_ref(col))
-                .map_err(|e| audit_failure(&mut run_log, &facts, e.into()))?
-                .pop()
-                .unwrap_or_default()
-        }
-        _ => Vec::new(),
-    };
     // Under a contract the release is registered (`publishing`) between its audit entry and the
     // rename, so it is never visible without its row.
     let mut register = |entry: &tokumei_audit::Entry, dest: &Path, files: &[(String, String)]| -> Result<(), String> {
@@ -418,7 +409,10 @@ pub fn run_job(
             codes: digest.as_ref().map_or(0, |d| d.0),
             code_digest: digest.as_ref().map(|d| d.1.clone()),
             purpose: c.purpose.clone(),
-            subject_codes: subject_codes.clone(),
+            subjects: outcome.subjects.clone(),
+            exclusions_upto: requests.as_ref().map_or(0, |q| q.exclusions_upto),
+            corrections_upto: requests.as_ref().map_or(0, |q| q.corrections_upto),
+            excluded_records: r.requests.as_ref().map_or(0, |q| q.excluded_records),
         };
         reg.register_release(&who, &release).map(|_| ()).map_err(|e| format!("registering the release: {e}"))
     };
@@ -450,6 +444,47 @@ pub fn run_job(
         }
     }
     Ok(())
+}
+
+/// The request stage a run applies, and the registry it came from.
+pub struct Requests {
+    /// The registry.
+    pub registry: PathBuf,
+    /// What to apply.
+    pub stage: tokumei_engine::requests::RequestStage,
+    /// The last exclusion in force.
+    pub exclusions_upto: i64,
+    /// The last correction in force.
+    pub corrections_upto: i64,
+}
+
+/// The registry whose requests a run applies: the contract's or internal use's, else the job's
+/// `[registry] path`, else `registry.sqlite` in the job's output folder if it exists (`None`:
+/// there is no registry). Exclusions of scope `provision` apply to releases for a recipient.
+fn requests_stage(job: &tokumei_rules::Job, contract: Option<&ContractRun>) -> Result<Option<Requests>, Failure> {
+    let default = job.output_dir.join("registry.sqlite");
+    let path = match (contract, &job.registry) {
+        (Some(c), _) => c.registry.clone(),
+        (None, Some(p)) => p.clone(),
+        (None, None) if default.exists() => default,
+        (None, None) => return Ok(None),
+    };
+    let refused = |e: tokumei_registry::RegistryError| fail(ExitCode::Registry, e.into());
+    let reg = tokumei_registry::Registry::open(&path).map_err(refused)?;
+    let provision = contract.is_some_and(|c| c.id.is_some());
+    let (exclusions_upto, exclude) = reg.exclusions(provision).map_err(refused)?;
+    let (corrections_upto, corrections) = reg.corrections().map_err(refused)?;
+    let collect_subjects = contract.is_some() && reg.profile().map_err(refused)?.subject_index;
+    Ok(Some(Requests {
+        registry: path,
+        stage: tokumei_engine::requests::RequestStage {
+            exclude: exclude.into_iter().collect(),
+            corrections,
+            collect_subjects,
+        },
+        exclusions_upto,
+        corrections_upto,
+    }))
 }
 
 /// What a registered release is for: a contract's recipient, or an internal use.
@@ -597,8 +632,15 @@ fn check_release_anchors(log: &JsonlLog, entries: &[tokumei_audit::Entry], dir: 
 
 /// `N rows read, N rejected, N [would be ]suppressed, N [would be ]written; k=N achieved (required N)`.
 fn counts(r: &tokumei_engine::report::Report, would: &str) -> String {
+    let excluded = match &r.requests {
+        Some(q) if q.excluded_records > 0 || q.corrected_values > 0 => format!(
+            " ({} more left out and {} values corrected by residents' requests)",
+            q.excluded_records, q.corrected_values
+        ),
+        _ => String::new(),
+    };
     format!(
-        "{} rows read, {} rejected, {} {would}suppressed, {} {would}written; k={} achieved (required {})",
+        "{} rows read{excluded}, {} rejected, {} {would}suppressed, {} {would}written; k={} achieved (required {})",
         r.rows_in, r.rows_rejected, r.suppressed, r.rows_out, r.k_achieved, r.k
     )
 }
@@ -636,6 +678,10 @@ fn details(record: &mut Record, r: &tokumei_engine::report::Report) {
     }
     if let Some(q) = &r.query {
         record.details.insert("query".into(), q.clone().into());
+    }
+    if let Some(q) = &r.requests {
+        record.details.insert("excluded_by_requests".into(), q.excluded_records.into());
+        record.details.insert("corrected_by_requests".into(), q.corrected_values.into());
     }
 }
 

@@ -14,6 +14,7 @@ macro_rules! say {
 mod audit_cmd;
 mod job;
 mod registry_cmd;
+mod request_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -154,7 +155,13 @@ enum Command {
         #[command(subcommand)]
         command: registry_cmd::ReleaseCommand,
     },
-    /// The per-subject index of pseudonymised internal uses (where the profile keeps one).
+    /// Residents' requests: disclosure, correction, suspension of use, opt-out; deadlines,
+    /// decisions, notices and the disclosure package.
+    Request {
+        #[command(subcommand)]
+        command: request_cmd::RequestCommand,
+    },
+    /// The per-subject index (where the profile keeps one) and the exclusions of a person.
     Subject {
         #[command(subcommand)]
         command: registry_cmd::SubjectCommand,
@@ -373,7 +380,7 @@ fn print_risk(r: &tokumei_anon::risk::Risk) {
     }
 }
 
-fn parse_encoding(s: &str) -> Result<tokumei_rules::Encoding, Failure> {
+pub(crate) fn parse_encoding(s: &str) -> Result<tokumei_rules::Encoding, Failure> {
     match s.to_ascii_lowercase().as_str() {
         "auto" => Ok(tokumei_rules::Encoding::Auto),
         "utf-8" | "utf8" => Ok(tokumei_rules::Encoding::Utf8),
@@ -587,6 +594,7 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
         Command::Contract { command } => registry_cmd::contract(command),
         Command::Release { command } => registry_cmd::release(command),
         Command::Subject { command } => registry_cmd::subject(command),
+        Command::Request { command } => request_cmd::request(command),
         Command::Risk { file, qi, sensitive, population, threshold, encoding, delimiter, json } => {
             let encoding = parse_encoding(&encoding)?;
             if !delimiter.is_ascii() || matches!(delimiter, '"' | '\r' | '\n') {

@@ -19,20 +19,20 @@ pub struct RegistryArg {
 #[derive(clap::Args)]
 pub struct ViewArgs {
     #[command(flatten)]
-    registry: RegistryArg,
+    pub(crate) registry: RegistryArg,
     /// Print JSON.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
 }
 
 /// The registry a change goes to, and who makes it.
 #[derive(clap::Args)]
 pub struct ChangeArgs {
     #[command(flatten)]
-    registry: RegistryArg,
+    pub(crate) registry: RegistryArg,
     /// Operator recorded in the audit log.
     #[arg(long, env = "TOKUMEI_OPERATOR")]
-    operator: Option<String>,
+    pub(crate) operator: Option<String>,
 }
 
 /// Registry commands.
@@ -117,6 +117,29 @@ pub enum FileCommand {
         #[command(flatten)]
         view: ViewArgs,
     },
+    /// Record where a registered file's records are kept (a CSV or Parquet extract) and which
+    /// column holds the subject identifier: disclosure requests search it. Repeatable per file.
+    AddSource {
+        /// The file's name.
+        name: String,
+        /// The extract.
+        #[arg(long)]
+        input: PathBuf,
+        /// Its encoding (CSV): auto, utf-8 or cp932.
+        #[arg(long, default_value = "auto")]
+        encoding: String,
+        /// The column holding the subject identifier (e.g. 宛名番号; never 個人番号).
+        #[arg(long)]
+        subject_column: String,
+        /// The column holding the name (to find a person by name and date of birth).
+        #[arg(long)]
+        name_column: Option<String>,
+        /// The column holding the date of birth.
+        #[arg(long)]
+        birth_column: Option<String>,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
     /// List the registered files.
     List {
         #[command(flatten)]
@@ -124,7 +147,7 @@ pub enum FileCommand {
     },
 }
 
-fn reg_fail(e: RegistryError) -> Failure {
+pub(crate) fn reg_fail(e: RegistryError) -> Failure {
     let code = match &e {
         RegistryError::Audit(_) => ExitCode::Audit,
         RegistryError::Entry { .. } => ExitCode::Config,
@@ -133,13 +156,13 @@ fn reg_fail(e: RegistryError) -> Failure {
     fail(code, e.into())
 }
 
-fn who(operator: Option<String>) -> Result<Who, Failure> {
+pub(crate) fn who(operator: Option<String>) -> Result<Who, Failure> {
     let clock = Clock::now()?;
     Ok(Who { operator: crate::operator(operator), time: clock.entry_time(), clock: clock.note() })
 }
 
 /// Today (YYYY-MM-DD) by the run clock (`TOKUMEI_NOW` in tests).
-fn today() -> Result<String, Failure> {
+pub(crate) fn today() -> Result<String, Failure> {
     let clock = Clock::now()?;
     let t = tokumei_engine::run::rfc3339(clock.run_unix);
     Ok(t[..10.min(t.len())].to_string())
@@ -229,7 +252,7 @@ fn record_markdown(rec: &serde_json::Value) -> String {
     out
 }
 
-fn json_out(v: &impl serde::Serialize) -> Result<(), Failure> {
+pub(crate) fn json_out(v: &impl serde::Serialize) -> Result<(), Failure> {
     say!("{}", serde_json::to_string_pretty(v).map_err(|e| fail(ExitCode::Internal, e.into()))?);
     Ok(())
 }
@@ -438,6 +461,50 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
             say!("file `{name}`: rules {} allowed", rules.path);
             Ok(())
         }
+        FileCommand::AddSource {
+            name,
+            input,
+            encoding,
+            subject_column,
+            name_column,
+            birth_column,
+            change: ChangeArgs { registry, operator },
+        } => {
+            crate::parse_encoding(&encoding)?;
+            if name_column.is_some() != birth_column.is_some() {
+                return Err(fail(ExitCode::Usage, anyhow::anyhow!("--name-column and --birth-column go together")));
+            }
+            let format = match input.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+                Some("parquet") => "parquet",
+                _ => "csv",
+            };
+            // Stored absolute: requests are answered from any folder. The header is checked now.
+            let path = std::path::absolute(&input).map_err(|e| fail(ExitCode::Usage, e.into()))?;
+            let place = tokumei_engine::lookup::Place {
+                path: path.clone(),
+                parquet: format == "parquet",
+                encoding: crate::parse_encoding(&encoding)?,
+            };
+            let columns: Vec<&str> = [Some(&subject_column), name_column.as_ref(), birth_column.as_ref()]
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect();
+            tokumei_engine::lookup::check_columns(&place, &columns).map_err(Failure::from)?;
+            let source = tokumei_registry::FileSource {
+                file: name.clone(),
+                path: path.display().to_string(),
+                format: format.into(),
+                encoding,
+                subject_column,
+                name_column,
+                birth_column,
+            };
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            reg.add_source(&who(operator)?, &source).map_err(reg_fail)?;
+            say!("file `{name}`: records kept in {} ({format})", path.display());
+            Ok(())
+        }
         FileCommand::Show { name, view: ViewArgs { registry, json } } => {
             let reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let f = reg
@@ -448,6 +515,9 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
                 return json_out(&f);
             }
             print_file(&f);
+            for s in reg.sources().map_err(reg_fail)?.iter().filter(|s| s.file == f.entry.name) {
+                say!("  records kept in      {} ({}, subject column {})", s.path, s.format, s.subject_column);
+            }
             Ok(())
         }
         FileCommand::List { view: ViewArgs { registry, json } } => {
@@ -878,59 +948,35 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
 /// Per-subject commands.
 #[derive(Subcommand)]
 pub enum SubjectCommand {
-    /// Which registered releases of a pseudonymised internal use hold this person, from the
-    /// per-subject index (kept only where the profile enables it). The identifier is turned
-    /// into its pseudonym with the job's managed key; the look-up is audited, the identifier is
-    /// not written anywhere.
+    /// Which registered releases were made from this person's records, from the per-subject
+    /// index (kept only where the profile enables it: keyed digests of subject identifiers), and
+    /// which requests excluded them from later runs since when. The look-up is audited; the
+    /// identifier is not written anywhere.
     Provisions {
         /// The subject's identifier (the rules' `subject` column, e.g. 宛名番号; never 個人番号).
         subject: String,
-        /// The pseudonymised job whose key and rules make the pseudonym.
-        #[arg(long)]
-        job: PathBuf,
-        /// The registry (default: registry.sqlite in the job's output folder).
-        #[arg(long, env = "TOKUMEI_REGISTRY")]
-        registry: Option<PathBuf>,
+        #[command(flatten)]
+        view: ViewArgs,
         /// Operator recorded in the audit log.
         #[arg(long, env = "TOKUMEI_OPERATOR")]
         operator: Option<String>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
     },
 }
 
 /// Run a subject command.
 pub fn subject(command: SubjectCommand) -> Result<(), Failure> {
-    let SubjectCommand::Provisions { subject, job, registry, operator, json } = command;
-    let job = tokumei_rules::load_job(&job).map_err(|d| fail(ExitCode::Config, anyhow::anyhow!("{d}")))?;
-    let clock = Clock::now()?;
-    let prepared = tokumei_engine::prepare(&job, clock.run_unix).map_err(|e| Failure::from(e.error))?;
-    let (column, code) = prepared.subject_code(subject.trim()).map_err(Failure::from)?.ok_or_else(|| {
-        fail(
-            ExitCode::Registry,
-            anyhow::anyhow!(
-                "the job's subject column is not pseudonymised with a managed key: anonymised releases are not linked to persons, so no index exists"
-            ),
-        )
-    })?;
-    let path = registry.unwrap_or_else(|| job.output_dir.join("registry.sqlite"));
+    let SubjectCommand::Provisions { subject, view: ViewArgs { registry, json }, operator } = command;
+    let path = registry.path;
     let reg = Registry::open(&path).map_err(reg_fail)?;
-    let found = reg.subject_releases(&code).map_err(reg_fail)?.ok_or_else(|| {
-        fail(
-            ExitCode::Registry,
-            anyhow::anyhow!(
-                "registry {}: the profile keeps no per-subject index (`subject_index = false`)",
-                path.display()
-            ),
-        )
-    })?;
-    // The look-up of a person is itself recorded (without the identifier or its pseudonym).
+    let found = reg.subject_releases(&subject).map_err(reg_fail)?;
+    let excluded = reg.exclusion_of(&subject).map_err(reg_fail)?;
+    // The look-up of a person is itself recorded (without the identifier).
     let who = who(operator)?;
     let mut details = serde_json::Map::new();
     details.insert("registry".into(), reg.id().map_err(reg_fail)?.into());
-    details.insert("column".into(), column.clone().into());
-    details.insert("releases_found".into(), (found.len() as u64).into());
+    if let Some(found) = &found {
+        details.insert("releases_found".into(), (found.len() as u64).into());
+    }
     tokumei_audit::JsonlLog::new(reg.audit_log().map_err(reg_fail)?)
         .append(tokumei_audit::Record {
             time: who.time.clone(),
@@ -943,18 +989,36 @@ pub fn subject(command: SubjectCommand) -> Result<(), Failure> {
         })
         .map_err(|e| fail(ExitCode::Audit, e.into()))?;
     if json {
-        return json_out(&found);
+        let excluded: Vec<_> = excluded
+            .iter()
+            .map(|(r, scope, since)| serde_json::json!({"request": r, "scope": scope, "since": since}))
+            .collect();
+        return json_out(&serde_json::json!({"releases": found, "excluded": excluded}));
     }
-    if found.is_empty() {
-        say!("no registered release holds this subject");
+    match &found {
+        None => say!(
+            "registry {}: the profile keeps no per-subject index (`subject_index = false`): which releases hold the person is not recorded",
+            path.display()
+        ),
+        Some(f) if f.is_empty() => say!("no registered release was made from this subject's records"),
+        Some(_) => {}
     }
-    for r in &found {
+    for r in found.iter().flatten() {
         say!(
-            "{}  {}  {} rows  purpose: {}",
+            "{}  {}  {} rows  {}",
             r.release.release_id,
             r.time,
             r.release.rows,
-            r.release.purpose.as_deref().unwrap_or("-")
+            match (&r.recipient, &r.release.purpose) {
+                (Some(rec), _) => format!("provided to {rec}"),
+                (None, p) => format!("internal use: {}", p.as_deref().unwrap_or("-")),
+            }
+        );
+    }
+    for (r, scope, since) in &excluded {
+        say!(
+            "excluded by request {r} since {since} from {}",
+            if scope == "all" { "every later run" } else { "every later release to a recipient" }
         );
     }
     Ok(())

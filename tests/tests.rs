@@ -13,6 +13,7 @@ mod multi_source;
 mod python_clients;
 mod registry;
 mod reports;
+mod requests;
 mod risk;
 mod scrub;
 mod search;

@@ -143,6 +143,9 @@ pub struct Report {
     pub rows_in: u64,
     /// Rows left out for malformed values.
     pub rows_rejected: u64,
+    /// Residents' requests the run applied first (records excluded, values corrected), when it
+    /// ran with a registry; never who.
+    pub requests: Option<crate::requests::RequestCounts>,
     /// Rejected rows per input column.
     pub rejected_by_column: Vec<(String, u64)>,
     /// Rejected rows per input column and reason (`column`, `reason`, rows); never a value.
@@ -413,6 +416,19 @@ impl Report {
                 vec![t("出力", "written"), self.rows_out.to_string(), pct(self.rows_out, self.rows_in)],
             ],
         });
+        if let Some(r) = &self.requests {
+            b.push(Block::Para(if ja {
+                format!(
+                    "住民からの請求（利用停止・オプトアウト、訂正）を最初に適用しました：請求により{}件の記録を入力前に除外し（除外リスト{}件）、訂正{}件（有効な訂正{}件）を反映しました。対象者は記載しません。",
+                    r.excluded_records, r.exclusions_in_force, r.corrected_values, r.corrections_in_force
+                )
+            } else {
+                format!(
+                    "Residents' requests were applied first: {} records were left out by requests (exclusion list of {}) before the rows above were read, and {} values were corrected ({} corrections in force). Who they concern is not stated.",
+                    r.excluded_records, r.exclusions_in_force, r.corrected_values, r.corrections_in_force
+                )
+            }));
+        }
         if !self.rejected_reasons.is_empty() {
             b.push(Block::Sub(t("除外した理由", "Why rows were rejected")));
             b.push(Block::Table {

@@ -9,10 +9,12 @@
 //! ([`schema`]).
 
 mod contracts;
+pub mod deadline;
 mod files;
 mod profile;
 mod provisions;
 mod releases;
+mod requests;
 mod schema;
 
 pub use contracts::{
@@ -22,6 +24,10 @@ pub use files::{FileEntry, FileKind, FileRules, StoredFile};
 pub use profile::{Actor, BodyKind, Profile};
 pub use provisions::{Provision, Purged};
 pub use releases::{NewRelease, OutputFile, StoredRelease};
+pub use requests::{
+    Capacity, CarriedOut, CorrectionAsked, Decision, Draft, Event, Extension, FileSource, GROUNDS, Kind, MatchBy,
+    Matched, Measure, ReleaseBefore, RequestEntry, StoredRequest, Withheld, is_my_number_column, normalize_subject,
+};
 
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params};
@@ -129,6 +135,11 @@ const TRACKED: &[(&str, &[&str])] = &[
     ("contract_events", &["id"]),
     ("releases", &["id"]),
     ("provisions", &["id"]),
+    ("file_sources", &["id"]),
+    ("requests", &["id"]),
+    ("request_events", &["id"]),
+    ("exclusions", &["id"]),
+    ("corrections", &["id"]),
 ];
 
 /// An open registry.
@@ -179,7 +190,8 @@ impl Registry {
                 )
                 .map_err(|e| db_err(path, e))?;
                 profile.insert(tx)?;
-                let touched = ["registry_id", "audit_log", "code_digest_key"].map(|k| ("meta", k.to_string()));
+                let touched =
+                    ["registry_id", "audit_log", "code_digest_key", "subject_key"].map(|k| ("meta", k.to_string()));
                 Ok(((), [vec![("profile", "1".to_string())], touched.to_vec()].concat()))
             })?;
             Ok(reg)

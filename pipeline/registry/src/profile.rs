@@ -93,6 +93,29 @@ pub struct Profile {
     /// Whether a per-subject index of provisions is kept (personal information itself; off).
     #[serde(default)]
     pub subject_index: bool,
+    /// Days between a disclosure decision and the disclosure when a third party objects (法86条2項: 2 weeks).
+    #[serde(default = "d_14")]
+    pub third_party_days: i64,
+    /// Days after the decision notice within which the requester chooses the method (法87条3項: 30).
+    #[serde(default = "d_30")]
+    pub method_days: i64,
+    /// Fee for a disclosure request, yen (法89: set by ordinance; 0 = free). Correction and
+    /// suspension requests are always free.
+    #[serde(default)]
+    pub disclosure_fee_yen: i64,
+    /// Whether the body runs an opt-out policy: a resident's opt-out keeps them out of every
+    /// later release provided to a recipient.
+    #[serde(default)]
+    pub opt_out: bool,
+    /// Days the body is closed besides Saturdays, Sundays and 29 December - 3 January (national
+    /// holidays, the ordinance's own), YYYY-MM-DD: a requester's period that ends on a closed day
+    /// ends on the next open day (地方自治法4条の2第4項).
+    #[serde(default)]
+    pub closed_days: Vec<String>,
+}
+
+fn d_14() -> i64 {
+    14
 }
 
 fn d_fee_base() -> i64 {
@@ -164,10 +187,22 @@ impl Profile {
             ("proposal_min_people", self.proposal_min_people, 1, 1_000_000_000),
             ("use_period_max_days", self.use_period_max_days, 1, 36_500),
             ("retention_years", self.retention_years, 1, 100),
+            ("third_party_days", self.third_party_days, 0, 365),
+            ("method_days", self.method_days, 1, 365),
+            ("disclosure_fee_yen", self.disclosure_fee_yen, 0, 1_000_000),
         ] {
             if !(min..=max).contains(&v) {
                 return refuse(&format!("`{name}` must be between {min} and {max}"));
             }
+        }
+        if self.closed_days.len() > 10_000 {
+            return refuse("`closed_days` lists more than 10,000 days");
+        }
+        if let Some(bad) = self.closed_days.iter().find(|d| crate::contracts::date(d).is_none()) {
+            return refuse(&format!(
+                "`closed_days`: {:?} is not a date YYYY-MM-DD",
+                bad.chars().take(20).collect::<String>()
+            ));
         }
         Ok(())
     }
@@ -176,8 +211,9 @@ impl Profile {
         tx.execute(
             "INSERT INTO profile (id, body, body_code, actor, body_kind, proposals_mandatory, fee_base_yen,
                 fee_per_hour_yen, request_days, extension_days, correction_window_days, file_entry_threshold,
-                proposal_min_people, use_period_max_days, ordinance_sensitive, retention_years, subject_index)
-             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                proposal_min_people, use_period_max_days, ordinance_sensitive, retention_years, subject_index,
+                third_party_days, method_days, disclosure_fee_yen, opt_out, closed_days)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
             params![
                 self.body,
                 self.body_code,
@@ -195,6 +231,11 @@ impl Profile {
                 serde_json::to_string(&self.ordinance_sensitive).unwrap_or_else(|_| "[]".into()),
                 self.retention_years,
                 self.subject_index,
+                self.third_party_days,
+                self.method_days,
+                self.disclosure_fee_yen,
+                self.opt_out,
+                serde_json::to_string(&self.closed_days).unwrap_or_else(|_| "[]".into()),
             ],
         )
         .map_err(|e| RegistryError::Refused(format!("profile: {e}")))?;
@@ -210,7 +251,8 @@ impl crate::Registry {
             .query_row(
                 "SELECT body, body_code, actor, body_kind, proposals_mandatory, fee_base_yen, fee_per_hour_yen,
                     request_days, extension_days, correction_window_days, file_entry_threshold,
-                    proposal_min_people, use_period_max_days, ordinance_sensitive, retention_years, subject_index
+                    proposal_min_people, use_period_max_days, ordinance_sensitive, retention_years, subject_index,
+                    third_party_days, method_days, disclosure_fee_yen, opt_out, closed_days
                  FROM profile WHERE id = 1",
                 [],
                 |r| {
@@ -224,11 +266,16 @@ impl crate::Registry {
                         r.get::<_, String>(13)?,
                         r.get::<_, i64>(14)?,
                         r.get::<_, bool>(15)?,
+                        [r.get::<_, i64>(16)?, r.get(17)?, r.get(18)?],
+                        r.get::<_, bool>(19)?,
+                        r.get::<_, String>(20)?,
                     ))
                 },
             )
             .map_err(|e| self.db(e))?;
-        let (body, body_code, actor, kind, mandatory, n, sensitive, retention_years, subject_index) = row;
+        let (body, body_code, actor, kind, mandatory, n, sensitive, retention_years, subject_index, m, opt_out, closed) =
+            row;
+        let [third_party_days, method_days, disclosure_fee_yen] = m;
         let [
             fee_base_yen,
             fee_per_hour_yen,
@@ -256,6 +303,11 @@ impl crate::Registry {
             ordinance_sensitive: serde_json::from_str(&sensitive).map_err(|e| self.db(e))?,
             retention_years,
             subject_index,
+            third_party_days,
+            method_days,
+            disclosure_fee_yen,
+            opt_out,
+            closed_days: serde_json::from_str(&closed).map_err(|e| self.db(e))?,
         })
     }
 }

@@ -60,10 +60,16 @@ pub struct NewRelease {
     pub code_digest: Option<String>,
     /// The purpose of an internal use (no contract).
     pub purpose: Option<String>,
-    /// The subjects' pseudonyms, for the per-subject index (a pseudonymised internal release
-    /// where the profile enables the index; empty otherwise).
+    /// The subject identifiers of the records the release was made from, for the per-subject
+    /// index (kept, as keyed digests, only where the profile enables it; never stored as given).
     #[serde(skip)]
-    pub subject_codes: Vec<String>,
+    pub subjects: Vec<String>,
+    /// The last exclusion (suspension, opt-out) the run applied.
+    pub exclusions_upto: i64,
+    /// The last correction the run applied.
+    pub corrections_upto: i64,
+    /// Records the run left out because of requests.
+    pub excluded_records: u64,
 }
 
 /// A registered release.
@@ -110,8 +116,14 @@ impl Registry {
             }
             None => (None, None),
         };
-        let index = r.contract_id.is_none() && r.mode == "pseudonymized" && self.profile()?.subject_index;
-        let subject_codes: &[String] = if index { &r.subject_codes } else { &[] };
+        let subject_codes: Vec<String> = if self.profile()?.subject_index {
+            let mut d = r.subjects.iter().map(|s| self.subject_digest(s)).collect::<Result<Vec<_>, _>>()?;
+            d.sort_unstable();
+            d.dedup();
+            d
+        } else {
+            Vec::new()
+        };
         if let Some(d) = r.code_digest.as_ref().filter(|_| r.codes > 0)
             && let Some(other) = self.releases()?.into_iter().find(|o| o.release.code_digest.as_ref() == Some(d))
         {
@@ -126,9 +138,9 @@ impl Registry {
                 "INSERT INTO releases (release_id, status, contract_id, recipient, file, dataset, mode, release_dir,
                     input_sha256, rules_sha256, outputs, rows, k_achieved, l_achieved, audit_log, audit_seq,
                     audit_head, staff_hours, code_columns, codes, code_digest, operator, time, purpose,
-                    subject_entries, subject_digest)
+                    subject_entries, subject_digest, exclusions_upto, corrections_upto, excluded_records)
                  VALUES (?1, 'publishing', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                    ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+                    ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
                 params![
                     r.release_id,
                     r.contract_id,
@@ -154,7 +166,10 @@ impl Registry {
                     who.time,
                     r.purpose,
                     subject_codes.len() as i64,
-                    subject_digest(subject_codes.iter().map(String::as_str))
+                    subject_digest(subject_codes.iter().map(String::as_str)),
+                    r.exclusions_upto,
+                    r.corrections_upto,
+                    r.excluded_records as i64
                 ],
             )
             .map_err(|e| RegistryError::Refused(format!("release {}: {e}", r.release_id)))?;
@@ -162,7 +177,7 @@ impl Registry {
             let mut stmt = tx
                 .prepare("INSERT OR IGNORE INTO subject_index (code, release_id) VALUES (?1, ?2)")
                 .map_err(|e| RegistryError::Refused(format!("subject index: {e}")))?;
-            for code in subject_codes {
+            for code in &subject_codes {
                 stmt.execute(params![code, r.release_id])
                     .map_err(|e| RegistryError::Refused(format!("subject index: {e}")))?;
             }
@@ -170,18 +185,19 @@ impl Registry {
         })
     }
 
-    /// The releases whose subjects include the pseudonym `code`, from the per-subject index
-    /// (`None` when the profile keeps no index).
-    pub fn subject_releases(&self, code: &str) -> Result<Option<Vec<StoredRelease>>, RegistryError> {
+    /// The releases made from records of the subject with identifier `subject`, from the
+    /// per-subject index (`None` when the profile keeps no index).
+    pub fn subject_releases(&self, subject: &str) -> Result<Option<Vec<StoredRelease>>, RegistryError> {
         if !self.profile()?.subject_index {
             return Ok(None);
         }
+        let code = self.subject_digest(subject)?;
         let mut stmt = self
             .conn
             .prepare("SELECT release_id FROM subject_index WHERE code = ?1 ORDER BY release_id")
             .map_err(|e| self.db(e))?;
         let ids: Vec<String> = stmt
-            .query_map([code], |r| r.get(0))
+            .query_map([&code], |r| r.get(0))
             .map_err(|e| self.db(e))?
             .collect::<Result<_, _>>()
             .map_err(|e| self.db(e))?;
@@ -264,7 +280,8 @@ impl Registry {
             .prepare(
                 "SELECT id, status, contract_id, recipient, file, dataset, mode, release_dir, input_sha256,
                     rules_sha256, outputs, rows, k_achieved, l_achieved, audit_seq, audit_head, staff_hours,
-                    operator, time, release_id, audit_log, code_columns, codes, code_digest, purpose FROM releases
+                    operator, time, release_id, audit_log, code_columns, codes, code_digest, purpose, exclusions_upto,
+                    corrections_upto, excluded_records FROM releases
                  ORDER BY id",
             )
             .map_err(|e| self.db(e))?;
@@ -298,7 +315,10 @@ impl Registry {
                         codes: r.get::<_, i64>(22)? as u64,
                         code_digest: r.get(23)?,
                         purpose: r.get(24)?,
-                        subject_codes: Vec::new(),
+                        subjects: Vec::new(),
+                        exclusions_upto: r.get(25)?,
+                        corrections_upto: r.get(26)?,
+                        excluded_records: r.get::<_, i64>(27)? as u64,
                     },
                 })
             })

@@ -180,4 +180,91 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (code, release_id)
     ) STRICT, WITHOUT ROWID;
     "#,
+    // 5: requests from residents (開示 / 訂正 / 利用停止), their timeline, the exclusions and
+    // corrections later runs apply, where each file's records are kept, and the ordinance's
+    // request parameters. The per-subject index now holds keyed digests of subject identifiers
+    // (any release, when the profile keeps one).
+    r#"
+    ALTER TABLE profile ADD COLUMN third_party_days INTEGER NOT NULL DEFAULT 14 CHECK (third_party_days >= 0);
+    ALTER TABLE profile ADD COLUMN method_days INTEGER NOT NULL DEFAULT 30 CHECK (method_days > 0);
+    ALTER TABLE profile ADD COLUMN disclosure_fee_yen INTEGER NOT NULL DEFAULT 0 CHECK (disclosure_fee_yen >= 0);
+    ALTER TABLE profile ADD COLUMN opt_out INTEGER NOT NULL DEFAULT 0 CHECK (opt_out IN (0, 1));
+    ALTER TABLE profile ADD COLUMN closed_days TEXT NOT NULL DEFAULT '[]';
+
+    -- Where a registered file's records are kept, and which column holds the subject identifier.
+    CREATE TABLE file_sources (
+        id             INTEGER PRIMARY KEY,
+        file_id        INTEGER NOT NULL REFERENCES files(id),
+        path           TEXT NOT NULL,
+        format         TEXT NOT NULL CHECK (format IN ('csv', 'parquet')),
+        encoding       TEXT NOT NULL,
+        subject_column TEXT NOT NULL,
+        name_column    TEXT,
+        birth_column   TEXT,
+        added          TEXT NOT NULL,
+        UNIQUE (file_id, path)
+    ) STRICT;
+
+    -- One row per request, its state updated by each step; every step is also an event.
+    CREATE TABLE requests (
+        id             INTEGER PRIMARY KEY,
+        kind           TEXT NOT NULL CHECK (kind IN ('disclosure', 'correction', 'suspension', 'opt_out')),
+        status         TEXT NOT NULL CHECK (status IN ('open', 'decided', 'carried_out', 'closed')),
+        entry          TEXT NOT NULL,
+        subject        TEXT,
+        matched        TEXT,
+        received       TEXT NOT NULL,
+        defect_days    INTEGER NOT NULL DEFAULT 0 CHECK (defect_days >= 0),
+        due            TEXT NOT NULL,
+        extension      TEXT,
+        special        TEXT,
+        fee_yen        INTEGER NOT NULL CHECK (fee_yen >= 0),
+        draft          TEXT,
+        withheld       TEXT NOT NULL DEFAULT '[]',
+        decision       TEXT,
+        decided        TEXT,
+        objection      INTEGER NOT NULL DEFAULT 0 CHECK (objection IN (0, 1)),
+        carried_out    TEXT,
+        closed         TEXT,
+        updated        TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE request_events (
+        id         INTEGER PRIMARY KEY,
+        request_id INTEGER NOT NULL REFERENCES requests(id),
+        time       TEXT NOT NULL,
+        operator   TEXT NOT NULL,
+        event      TEXT NOT NULL,
+        detail     TEXT NOT NULL
+    ) STRICT;
+
+    -- Subjects every later run leaves out (scope `all`: every run; `provision`: runs under a
+    -- contract), with the request that put them there and since when.
+    CREATE TABLE exclusions (
+        id         INTEGER PRIMARY KEY,
+        subject    TEXT NOT NULL,
+        scope      TEXT NOT NULL CHECK (scope IN ('all', 'provision')),
+        request_id INTEGER NOT NULL REFERENCES requests(id),
+        since      TEXT NOT NULL
+    ) STRICT;
+
+    -- Accepted corrections, applied by later runs to the records they read.
+    CREATE TABLE corrections (
+        id          INTEGER PRIMARY KEY,
+        request_id  INTEGER NOT NULL REFERENCES requests(id),
+        file        TEXT NOT NULL,
+        subject     TEXT NOT NULL,
+        column_name TEXT NOT NULL,
+        value       TEXT NOT NULL,
+        since       TEXT NOT NULL
+    ) STRICT;
+
+    -- What each release applied: the last exclusion and correction in force, records left out.
+    ALTER TABLE releases ADD COLUMN exclusions_upto INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE releases ADD COLUMN corrections_upto INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE releases ADD COLUMN excluded_records INTEGER NOT NULL DEFAULT 0;
+
+    -- The key of the subject digests (keyed so that the index cannot be searched without the registry).
+    INSERT OR IGNORE INTO meta (key, value) VALUES ('subject_key', lower(hex(randomblob(32))));
+    "#,
 ];

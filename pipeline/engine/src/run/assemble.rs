@@ -99,6 +99,7 @@ pub(super) fn assemble(an: Anonymized, opts: &RunOptions) -> Result<Assembled, E
         sensitive: plan.sensitive().iter().filter_map(|c| c.output.clone()).collect(),
         rows_in,
         rows_rejected: rejected,
+        requests: None,
         rejected_by_column: plan
             .columns
             .iter()

@@ -78,6 +78,9 @@ pub struct RunOutcome {
     pub files: Vec<(String, String)>,
     /// What is known of the run (for its audit entry).
     pub facts: RunFacts,
+    /// Subject identifiers of the records the release was made from, when the request stage
+    /// collected them (for the registry's per-subject index); never written anywhere by the engine.
+    pub subjects: Vec<String>,
 }
 
 /// A failed run: the error, and what was known of the run when it failed (so a failed run is
@@ -117,15 +120,19 @@ fn stages(
     facts: &mut RunFacts,
 ) -> Result<RunOutcome, EngineError> {
     let started = Instant::now();
+    let requests = prepared.requests.clone();
     let layout = layout::layout(prepared)?;
     let encoded = encode::encode(layout, opts, target, facts, started)?;
     let anonymized = anonymize::anonymize(encoded)?;
     let mut assembled = assemble::assemble(anonymized, opts)?;
+    assembled.report.requests = requests.as_ref().map(|r| r.counts());
+    let subjects = requests.map(|r| r.subjects()).unwrap_or_default();
     let Some(target) = target else {
         assembled.report.timings.total_ms = started.elapsed().as_millis() as u64;
-        return Ok(RunOutcome { report: assembled.report, files: Vec::new(), facts: RunFacts::default() });
+        return Ok(RunOutcome { report: assembled.report, files: Vec::new(), facts: RunFacts::default(), subjects });
     };
-    stage::stage(assembled, opts, target, facts, started)
+    let outcome = stage::stage(assembled, opts, target, facts, started)?;
+    Ok(RunOutcome { subjects, ..outcome })
 }
 
 #[cfg(test)]

@@ -23,6 +23,8 @@ pub struct Prepared {
     pub release_id: String,
     /// What is known of the run so far (for its audit entry).
     pub facts: RunFacts,
+    /// The request stage in front of the input, once applied.
+    pub(super) requests: Option<crate::requests::RequestTally>,
 }
 
 /// Open the input, validate the rules against its header, load the key and choose the release id.
@@ -78,10 +80,47 @@ fn prepare_with(job: &Job, now_unix: i64, facts: &mut RunFacts) -> Result<Prepar
     let stamp: String = rfc3339(now_unix).chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     let release_id = format!("{}-{}-{}", plan.dataset, stamp, hex::encode(rand_tag));
     facts.release_id = Some(release_id.clone());
-    Ok(Prepared { job: job.clone(), source, plan, key, reference_date, release_id, facts: RunFacts::default() })
+    Ok(Prepared {
+        job: job.clone(),
+        source,
+        plan,
+        key,
+        reference_date,
+        release_id,
+        facts: RunFacts::default(),
+        requests: None,
+    })
 }
 
 impl Prepared {
+    /// Put residents' requests in front of the input (the run's first stage): excluded subjects'
+    /// records left out, corrections applied, subjects collected. Exclusions or corrections need
+    /// the rules' `subject` column; without one the run is refused (it could not honour them).
+    pub fn apply_requests(self, stage: crate::requests::RequestStage) -> Result<Prepared, EngineError> {
+        let subject = match &self.plan.subject {
+            Some(s) => s.clone(),
+            None if stage.exclude.is_empty() && stage.corrections.is_empty() => {
+                return Ok(Prepared { requests: Some(crate::requests::RequestTally::nothing()), ..self });
+            }
+            None => {
+                return Err(EngineError::Config(format!(
+                    "{}: the registry holds {} exclusions and {} corrections from residents' requests, but the rules name no `subject` column to apply them by\n  hint: add `subject = \"<the subject identifier column, e.g. 宛名番号>\"` to the rules",
+                    self.plan.rules_path.display(),
+                    stage.exclude.len(),
+                    stage.corrections.len()
+                )));
+            }
+        };
+        let index = self
+            .source
+            .header()
+            .iter()
+            .position(|h| h == &subject)
+            .ok_or_else(|| EngineError::Config(format!("subject column `{subject}` is not in the input")))?;
+        let (source, tally) = crate::requests::filter(self.source, index, stage);
+        Ok(Prepared { source, requests: Some(tally), ..self })
+    }
+
     /// The pseudonym a pseudonymized job gives `value` in its subject column (`subject` of
     /// the rules), with the job's managed key: how a person is found in a per-subject index
     /// without the registry keeping the identifier. `None` when the subject column is not

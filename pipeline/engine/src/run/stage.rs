@@ -209,7 +209,7 @@ pub(super) fn stage(
     }
     files.push((parquet_name, output_sha));
     facts.outputs = files.iter().map(|(n, h)| format!("{n}={h}")).collect();
-    Ok(RunOutcome { report, files, facts: RunFacts::default() })
+    Ok(RunOutcome { report, files, facts: RunFacts::default(), subjects: Vec::new() })
 }
 
 /// The encoded release: what pass 2 needs to write the kept rows.

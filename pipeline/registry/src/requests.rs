@@ -1,0 +1,1299 @@
+//! Requests from residents (法76-103 for public bodies): disclosure (開示), correction (訂正) and
+//! suspension of use, erasure or provision (利用停止), and a body's own opt-out policy. One row per
+//! request carries its state; every step is also an event of its timeline. Deadlines come from
+//! the profile ([`crate::deadline`]). An accepted suspension or opt-out puts the subject on the
+//! exclusion list that every later run applies first; an accepted correction becomes an overlay
+//! later runs apply to the records they read. 個人番号 is never a search key (番号法9条).
+
+use crate::contracts::date;
+use crate::deadline::{add_days, decision_due, window_end};
+use crate::files::{bad_text, read_small, toml_message};
+use crate::{Registry, RegistryError, Who};
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+fn refused(m: impl Into<String>) -> RegistryError {
+    RegistryError::Refused(m.into())
+}
+
+/// What a request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// 開示請求 (法76).
+    Disclosure,
+    /// 訂正請求 (法90).
+    Correction,
+    /// 利用停止請求 (法98): stop of use, erasure or stop of provision.
+    Suspension,
+    /// The body's own opt-out policy (not a request under the Act).
+    OptOut,
+}
+
+impl Kind {
+    /// The stored word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Disclosure => "disclosure",
+            Kind::Correction => "correction",
+            Kind::Suspension => "suspension",
+            Kind::OptOut => "opt_out",
+        }
+    }
+
+    /// Its Japanese name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Disclosure => "開示請求",
+            Kind::Correction => "訂正請求",
+            Kind::Suspension => "利用停止請求",
+            Kind::OptOut => "オプトアウトの申出",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Kind> {
+        [Kind::Disclosure, Kind::Correction, Kind::Suspension, Kind::OptOut].into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The decisions a request of this kind may end in.
+    pub fn decisions(self) -> &'static [&'static str] {
+        match self {
+            Kind::Disclosure => &["full", "partial", "refused", "existence_refused", "not_held"],
+            Kind::Correction | Kind::Suspension => &["accepted", "rejected"],
+            Kind::OptOut => &["accepted"],
+        }
+    }
+}
+
+/// In whose name a request is made (法76条2項).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capacity {
+    /// The person (本人).
+    #[serde(rename = "self")]
+    Person,
+    /// A legal representative of a minor or an adult ward (法定代理人).
+    LegalRepresentative,
+    /// An agent appointed by the person (任意代理人).
+    Agent,
+}
+
+/// What a suspension asks for (法98条1項).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// 利用の停止 (1号).
+    StopUse,
+    /// 消去 (1号).
+    Erase,
+    /// 提供の停止 (2号).
+    StopProvision,
+}
+
+impl Measure {
+    /// Which runs an accepted request keeps the subject out of: `all`, or `provision` (runs
+    /// whose release goes to a recipient under a contract).
+    pub fn scope(self) -> &'static str {
+        match self {
+            Measure::StopUse | Measure::Erase => "all",
+            Measure::StopProvision => "provision",
+        }
+    }
+}
+
+/// A person to find by name and date of birth, when the requester does not know their
+/// subject identifier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchBy {
+    /// 氏名 as written on the identity document.
+    pub name: String,
+    /// 生年月日 (YYYY-MM-DD or 和暦).
+    pub birth_date: String,
+}
+
+/// A correction asked for: the value an item of a file should have.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionAsked {
+    /// The registered file.
+    pub file: String,
+    /// The column (item) of its records.
+    pub column: String,
+    /// The correct value.
+    pub value: String,
+    /// Why (the requester's grounds).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// A request as written in an intake file (TOML).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestEntry {
+    /// What it asks for.
+    pub kind: Kind,
+    /// The day it was received (YYYY-MM-DD).
+    pub received: String,
+    /// Who made it.
+    pub requester: String,
+    /// In what capacity.
+    pub capacity: Capacity,
+    /// How identity (and the capacity) was verified: the documents seen.
+    pub verification: String,
+    /// The records requested, as the requester described them.
+    pub records: String,
+    /// The registered files it concerns (empty: every registered file).
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// The person's subject identifier (e.g. 宛名番号), if known. Never a 個人番号.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// The person's name and date of birth, to find them in the registered files.
+    #[serde(default, rename = "match")]
+    pub match_by: Option<MatchBy>,
+    /// Fee charged, yen (a disclosure: the profile's fee unless given; others: none).
+    #[serde(default)]
+    pub fee_yen: Option<i64>,
+    /// A correction or suspension: the disclosure request it follows.
+    #[serde(default)]
+    pub follows: Option<i64>,
+    /// A correction or suspension after a disclosure not recorded here: the day it was carried out.
+    #[serde(default)]
+    pub disclosed_on: Option<String>,
+    /// A suspension: what it asks for.
+    #[serde(default)]
+    pub measure: Option<Measure>,
+    /// The requester's reasons (a suspension's: which unlawful holding, use or provision).
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// A correction: the values asked for.
+    #[serde(default, rename = "correction")]
+    pub corrections: Vec<CorrectionAsked>,
+}
+
+impl RequestEntry {
+    /// Read an intake file (TOML). A field for a 個人番号 is refused by name.
+    pub fn load(path: &Path) -> Result<RequestEntry, RegistryError> {
+        let err = |message: String| RegistryError::Entry { path: path.to_path_buf(), message };
+        let text = read_small(path).map_err(err)?;
+        toml::from_str(&text).map_err(|e| {
+            let m = toml_message(&text, &e);
+            if ["my_number", "個人番号", "マイナンバー", "kojin_bango"].iter().any(|w| m.contains(w)) {
+                err(format!("{m}\n  hint: 個人番号 is never a search key outside My Number work (番号法9条); give the subject identifier (e.g. 宛名番号) or the name and date of birth"))
+            } else {
+                err(m)
+            }
+        })
+    }
+}
+
+/// The officer's choice of person, and how it was made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Matched {
+    /// `identifier` (given by the requester) or `name_and_birth_date`.
+    pub method: String,
+    /// Candidates shown to the officer.
+    pub candidates: usize,
+    /// Why this one (the officer's note).
+    pub note: String,
+}
+
+/// An extension (法83条2項) or a special extension (法84).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Extension {
+    /// Days added (an extension), or 0 (a special extension).
+    pub days: i64,
+    /// The new deadline (a special extension: for the rest of the records).
+    pub until: String,
+    /// Why.
+    pub reason: String,
+    /// The day the notice (延長通知書 / 特例延長通知書) was sent.
+    pub notice: String,
+}
+
+/// The draft answer to a disclosure: what was found and its digest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    /// SHA-256 of the draft's items (JSON).
+    pub sha256: String,
+    /// Items (numbered from 1).
+    pub items: usize,
+    /// Records found.
+    pub records: usize,
+    /// When it was made.
+    pub made: String,
+}
+
+/// An item the officer withholds, with its ground (法78条1項 N号).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Withheld {
+    /// Item number of the draft.
+    pub item: usize,
+    /// 法78条1項 number (1-7).
+    pub ground: u8,
+    /// The officer's note.
+    pub note: String,
+}
+
+/// The 不開示情報 of 法78条1項, by number.
+pub const GROUNDS: [&str; 7] = [
+    "開示請求者の生命、健康、生活又は財産を害するおそれがある情報",
+    "開示請求者以外の個人に関する情報",
+    "法人等に関する情報",
+    "国の安全等に関する情報",
+    "公共の安全等に関する情報",
+    "審議、検討等に関する情報",
+    "事務又は事業に関する情報",
+];
+
+/// A decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    /// `full`, `partial`, `refused`, `existence_refused`, `not_held`, `accepted` or `rejected`.
+    pub decision: String,
+    /// Its reasons (required unless everything asked for is granted).
+    pub reason: String,
+    /// A suspension accepted: the unlawful holding, use or provision (法98条1項).
+    pub ground: Option<String>,
+    /// The day of the decision.
+    pub date: String,
+    /// Whether it came after the deadline.
+    pub late: bool,
+    /// A suspension: releases made before the decision that may hold the subject, with their
+    /// recipients (anonymised data already provided is not recalled).
+    pub releases_before: Vec<ReleaseBefore>,
+    /// A correction accepted: the file's regular recipients to tell (法97).
+    pub recipients_to_notify: Vec<String>,
+}
+
+/// A release made before a decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseBefore {
+    /// Its id.
+    pub release_id: String,
+    /// When it was made.
+    pub time: String,
+    /// Its recipient (`None`: an internal use).
+    pub recipient: Option<String>,
+    /// `true` when the per-subject index shows the subject in it; `false` when the body keeps no
+    /// index and the release is listed because it may hold them.
+    pub indexed: bool,
+}
+
+/// How a disclosure was carried out (法87).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CarriedOut {
+    /// The day.
+    pub date: String,
+    /// The method (閲覧, 写しの交付, 電磁的記録...).
+    pub method: String,
+    /// The day the requester chose it.
+    pub chosen: String,
+}
+
+/// A request as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredRequest {
+    /// Its number.
+    pub id: i64,
+    /// `open`, `decided`, `carried_out` or `closed`.
+    pub status: String,
+    /// The intake.
+    pub entry: RequestEntry,
+    /// The subject identifier of the person, once matched.
+    pub subject: Option<String>,
+    /// How the person was matched.
+    pub matched: Option<Matched>,
+    /// Days spent fixing a defective request (not counted).
+    pub defect_days: i64,
+    /// The deadline before any extension.
+    pub due: String,
+    /// An extension.
+    pub extension: Option<Extension>,
+    /// A special extension.
+    pub special: Option<Extension>,
+    /// Fee, yen.
+    pub fee_yen: i64,
+    /// The disclosure draft.
+    pub draft: Option<Draft>,
+    /// Items withheld.
+    pub withheld: Vec<Withheld>,
+    /// The decision.
+    pub decision: Option<Decision>,
+    /// A third party objected (法86): disclosure waits the profile's `third_party_days`.
+    pub objection: bool,
+    /// How the disclosure was carried out.
+    pub carried_out: Option<CarriedOut>,
+    /// Why and when it was closed.
+    pub closed: Option<String>,
+    /// Last change.
+    pub updated: String,
+}
+
+impl StoredRequest {
+    /// The deadline in force: a special extension's date, else the due date plus any extension.
+    pub fn deadline(&self) -> String {
+        if let Some(s) = &self.special {
+            return s.until.clone();
+        }
+        self.extension.as_ref().map_or_else(|| self.due.clone(), |e| e.until.clone())
+    }
+
+    /// Whether it still waits for a decision.
+    pub fn pending(&self) -> bool {
+        self.status == "open"
+    }
+
+    /// Whether it waits for a decision past its deadline on `today`.
+    pub fn overdue(&self, today: &str) -> bool {
+        self.pending() && today > self.deadline().as_str()
+    }
+
+    /// Days left to the deadline on `today` (negative when overdue).
+    pub fn days_left(&self, today: &str) -> Option<i64> {
+        crate::deadline::days_between(today, &self.deadline())
+    }
+}
+
+/// An event of a request's timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    /// When.
+    pub time: String,
+    /// Who.
+    pub operator: String,
+    /// What (`opened`, `matched`, `extended`, `decided`, `notice`...).
+    pub event: String,
+    /// Its details.
+    pub detail: serde_json::Value,
+}
+
+/// A correction in force: (subject, column, value).
+pub type InForce = (String, String, String);
+
+/// Where a registered file's records are kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileSource {
+    /// The registered file.
+    pub file: String,
+    /// The extract (CSV or Parquet).
+    pub path: String,
+    /// `csv` or `parquet`.
+    pub format: String,
+    /// CSV encoding (`auto`, `utf-8`, `cp932`).
+    pub encoding: String,
+    /// The column holding the subject identifier.
+    pub subject_column: String,
+    /// The column holding the name, to find a person by name and date of birth.
+    pub name_column: Option<String>,
+    /// The column holding the date of birth.
+    pub birth_column: Option<String>,
+}
+
+/// Whether a column name is a 個人番号 column: never a search key.
+pub fn is_my_number_column(name: &str) -> bool {
+    let n = name.to_lowercase().replace([' ', '_', '-'], "");
+    ["個人番号", "マイナンバー", "mynumber", "kojinbango", "kojinbangou"].iter().any(|w| n.contains(w))
+}
+
+/// The normal form of a subject identifier: NFKC (full-width digits), spaces trimmed.
+pub fn normalize_subject(s: &str) -> String {
+    tokumei_jp::nfkc(s).trim().to_string()
+}
+
+/// Check a day of a request's life: a date, not before `not_before` and not after `today`.
+fn check_day(day: &str, what: &str, not_before: &str, today: &str) -> Result<(), RegistryError> {
+    if date(day).is_none() {
+        return Err(refused(format!("{what} must be a date YYYY-MM-DD")));
+    }
+    if day < not_before || day > today {
+        return Err(refused(format!("{what} {day} is not between {not_before} and today ({today})")));
+    }
+    Ok(())
+}
+
+fn text(field: &str, v: &str) -> Result<(), RegistryError> {
+    if v.trim().is_empty() {
+        return Err(refused(format!("`{field}` is empty")));
+    }
+    if v.chars().count() > 4000 {
+        return Err(refused(format!("`{field}` is longer than 4,000 characters")));
+    }
+    if v.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(refused(format!("`{field}` holds control characters")));
+    }
+    Ok(())
+}
+
+fn check_subject(s: &str) -> Result<(), RegistryError> {
+    let n = normalize_subject(s);
+    if n.is_empty() || n.chars().count() > 64 || bad_text(&n).is_some() {
+        return Err(refused("the subject identifier must be 1-64 characters without control characters"));
+    }
+    Ok(())
+}
+
+impl Registry {
+    /// The keyed digest of a subject identifier (HMAC-SHA-256 with the registry's subject key):
+    /// what the per-subject index stores.
+    pub fn subject_digest(&self, subject: &str) -> Result<String, RegistryError> {
+        use hmac::{KeyInit, Mac};
+        let key = self.meta("subject_key")?.ok_or_else(|| self.err("has no subject key"))?;
+        let key = hex::decode(key).map_err(|e| self.db(e))?;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(|e| self.db(e))?;
+        mac.update(normalize_subject(subject).as_bytes());
+        Ok(hex::encode(mac.finalize().into_bytes()))
+    }
+
+    /// Record where a registered file's records are kept.
+    pub fn add_source(&mut self, who: &Who, s: &FileSource) -> Result<i64, RegistryError> {
+        let f = self.file(&s.file)?.ok_or_else(|| refused(format!("no file `{}` in the registry", s.file)))?;
+        if !["csv", "parquet"].contains(&s.format.as_str()) {
+            return Err(refused("a source is `csv` or `parquet`"));
+        }
+        for (what, c) in
+            [("subject", Some(&s.subject_column)), ("name", s.name_column.as_ref()), ("birth", s.birth_column.as_ref())]
+        {
+            let Some(c) = c else { continue };
+            text(&format!("{what} column"), c)?;
+            if what == "subject" && is_my_number_column(c) {
+                return Err(refused(format!(
+                    "`{c}` holds 個人番号, which is never a search key outside My Number work (番号法9条): name the subject identifier column (e.g. 宛名番号)"
+                )));
+            }
+        }
+        text("path", &s.path)?;
+        if self.sources()?.iter().any(|o| o.file == s.file && o.path == s.path) {
+            return Err(refused(format!("file `{}` already has the source {}", s.file, s.path)));
+        }
+        self.change(who, "file-add-source", &s.file, |tx| {
+            tx.execute(
+                "INSERT INTO file_sources (file_id, path, format, encoding, subject_column, name_column, birth_column, added)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![f.id, s.path, s.format, s.encoding, s.subject_column, s.name_column, s.birth_column, who.time],
+            )
+            .map_err(|e| refused(format!("source: {e}")))?;
+            let id = tx.last_insert_rowid();
+            Ok((id, vec![("file_sources", id.to_string())]))
+        })
+    }
+
+    /// Every registered source, by file.
+    pub fn sources(&self) -> Result<Vec<FileSource>, RegistryError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT f.name, s.path, s.format, s.encoding, s.subject_column, s.name_column, s.birth_column
+                 FROM file_sources s JOIN files f ON f.id = s.file_id ORDER BY f.name, s.id",
+            )
+            .map_err(|e| self.db(e))?;
+        stmt.query_map([], |r| {
+            Ok(FileSource {
+                file: r.get(0)?,
+                path: r.get(1)?,
+                format: r.get(2)?,
+                encoding: r.get(3)?,
+                subject_column: r.get(4)?,
+                name_column: r.get(5)?,
+                birth_column: r.get(6)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(|e| self.db(e))
+    }
+
+    /// Open a request from its intake: checked, its deadline computed from the profile.
+    pub fn open_request(&mut self, who: &Who, e: &RequestEntry, today: &str) -> Result<i64, RegistryError> {
+        let p = self.profile()?;
+        check_day(&e.received, "`received`", "1900-01-01", today)?;
+        for (field, v) in [("requester", &e.requester), ("verification", &e.verification), ("records", &e.records)] {
+            text(field, v)?;
+        }
+        for f in &e.files {
+            if self.file(f)?.is_none() {
+                return Err(refused(format!("`files`: no file `{f}` in the registry")));
+            }
+        }
+        if let Some(s) = &e.subject {
+            check_subject(s)?;
+        }
+        if let Some(m) = &e.match_by {
+            text("match.name", &m.name)?;
+            if tokumei_jp::parse_date(&m.birth_date).is_none() {
+                return Err(refused("`match.birth_date` is not a date"));
+            }
+        }
+        if e.subject.is_none() && e.match_by.is_none() {
+            return Err(refused("give the person's `subject` identifier or `[match]` name and birth_date"));
+        }
+        let fee = match e.kind {
+            Kind::Disclosure => e.fee_yen.unwrap_or(p.disclosure_fee_yen),
+            _ if e.fee_yen.unwrap_or(0) != 0 => {
+                return Err(refused(
+                    "correction, suspension and opt-out requests are free (法89 charges disclosure only)",
+                ));
+            }
+            _ => 0,
+        };
+        if !(0..=1_000_000).contains(&fee) {
+            return Err(refused("`fee_yen` must be between 0 and 1,000,000"));
+        }
+        match e.kind {
+            Kind::Disclosure | Kind::OptOut => {
+                if e.follows.is_some() || e.disclosed_on.is_some() || e.measure.is_some() || !e.corrections.is_empty() {
+                    return Err(refused(format!(
+                        "a {} has no `follows`, `disclosed_on`, `measure` or `[[correction]]`",
+                        e.kind.as_str()
+                    )));
+                }
+                if e.kind == Kind::OptOut && !p.opt_out {
+                    return Err(refused("the profile runs no opt-out policy (`opt_out = false`)"));
+                }
+            }
+            Kind::Correction | Kind::Suspension => {
+                // Within 90 days (the profile's window) of the disclosure carried out (法90条3項, 法98条3項).
+                let disclosed = match (e.follows, &e.disclosed_on) {
+                    (Some(id), None) => {
+                        let d = self.request(id)?.ok_or_else(|| refused(format!("`follows`: no request {id}")))?;
+                        if d.entry.kind != Kind::Disclosure {
+                            return Err(refused(format!("`follows`: request {id} is not a disclosure request")));
+                        }
+                        let c = d.carried_out.ok_or_else(|| {
+                            refused(format!("`follows`: the disclosure of request {id} has not been carried out"))
+                        })?;
+                        if let (Some(a), Some(b)) = (&d.subject, &e.subject)
+                            && normalize_subject(a) != normalize_subject(b)
+                        {
+                            return Err(refused(format!("`follows`: request {id} is about another subject")));
+                        }
+                        c.date
+                    }
+                    (None, Some(day)) => {
+                        check_day(day, "`disclosed_on`", "1900-01-01", &e.received)?;
+                        day.clone()
+                    }
+                    _ => {
+                        return Err(refused(
+                            "a correction or suspension follows a disclosure: give `follows` (its request) or `disclosed_on`",
+                        ));
+                    }
+                };
+                let end = window_end(&disclosed, p.correction_window_days, &p.closed_days)
+                    .ok_or_else(|| refused("the disclosure date is out of range"))?;
+                if e.received > end {
+                    return Err(refused(format!(
+                        "received {} is after {end}, the last day to ask within {} days of the disclosure on {disclosed}",
+                        e.received, p.correction_window_days
+                    )));
+                }
+                if e.kind == Kind::Correction {
+                    if e.corrections.is_empty() || e.measure.is_some() {
+                        return Err(refused(
+                            "a correction lists the values asked for as `[[correction]]`, no `measure`",
+                        ));
+                    }
+                    for c in &e.corrections {
+                        if self.file(&c.file)?.is_none() {
+                            return Err(refused(format!("`[[correction]]`: no file `{}` in the registry", c.file)));
+                        }
+                        text("correction.column", &c.column)?;
+                        if c.value.chars().count() > 4000 || c.value.chars().any(char::is_control) {
+                            return Err(refused("`correction.value` is too long or holds control characters"));
+                        }
+                    }
+                } else if e.measure.is_none() || !e.corrections.is_empty() {
+                    return Err(refused("a suspension names its `measure` (stop_use, erase or stop_provision)"));
+                }
+            }
+        }
+        let due = decision_due(&e.received, p.request_days, 0).ok_or_else(|| refused("`received` is out of range"))?;
+        let entry = serde_json::to_string(e).map_err(|e| self.db(e))?;
+        let subject = e.subject.as_deref().map(normalize_subject);
+        let matched = subject.as_ref().map(|_| Matched {
+            method: "identifier".into(),
+            candidates: 1,
+            note: "given by the requester".into(),
+        });
+        let matched = matched.map(|m| serde_json::to_string(&m).unwrap_or_default());
+        self.change(who, "request-open", e.kind.as_str(), |tx| {
+            tx.execute(
+                "INSERT INTO requests (kind, status, entry, subject, matched, received, due, fee_yen, updated)
+                 VALUES (?1, 'open', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![e.kind.as_str(), entry, subject, matched, e.received, due, fee, who.time],
+            )
+            .map_err(|e| refused(format!("request: {e}")))?;
+            let id = tx.last_insert_rowid();
+            let ev = event(tx, id, who, "opened", serde_json::json!({"kind": e.kind.as_str(), "due": due}))?;
+            Ok((id, vec![("requests", id.to_string()), ("request_events", ev.to_string())]))
+        })
+    }
+
+    /// One request.
+    pub fn request(&self, id: i64) -> Result<Option<StoredRequest>, RegistryError> {
+        Ok(self.requests_where(Some(id))?.pop())
+    }
+
+    /// Every request, oldest first.
+    pub fn requests(&self) -> Result<Vec<StoredRequest>, RegistryError> {
+        self.requests_where(None)
+    }
+
+    fn requests_where(&self, id: Option<i64>) -> Result<Vec<StoredRequest>, RegistryError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, status, entry, subject, matched, defect_days, due, extension, special, fee_yen, draft,
+                    withheld, decision, objection, carried_out, closed, updated, kind
+                 FROM requests WHERE ?1 IS NULL OR id = ?1 ORDER BY id",
+            )
+            .map_err(|e| self.db(e))?;
+        let rows: Vec<_> = stmt
+            .query_map([id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    [r.get::<_, String>(2)?, r.get(6)?, r.get(11)?, r.get(16)?, r.get(17)?],
+                    [
+                        r.get::<_, Option<String>>(3)?,
+                        r.get(4)?,
+                        r.get(7)?,
+                        r.get(8)?,
+                        r.get(10)?,
+                        r.get(12)?,
+                        r.get(14)?,
+                        r.get(15)?,
+                    ],
+                    [r.get::<_, i64>(5)?, r.get(9)?, r.get(13)?],
+                ))
+            })
+            .and_then(|rows| rows.collect::<Result<_, _>>())
+            .map_err(|e| self.db(e))?;
+        fn json<T: serde::de::DeserializeOwned>(s: &Option<String>) -> Option<T> {
+            s.as_deref().and_then(|s| serde_json::from_str(s).ok())
+        }
+        rows.into_iter()
+            .map(|(id, status, [entry, due, withheld, updated, kind], o, [defect_days, fee_yen, objection])| {
+                let entry: RequestEntry = serde_json::from_str(&entry).map_err(|e| self.db(e))?;
+                if Kind::parse(&kind) != Some(entry.kind) {
+                    return Err(self.err(&format!("request {id}: its kind disagrees with its intake")));
+                }
+                let [subject, matched, extension, special, draft, decision, carried_out, closed] = o;
+                Ok(StoredRequest {
+                    id,
+                    status,
+                    entry,
+                    subject,
+                    matched: json(&matched),
+                    defect_days,
+                    due,
+                    extension: json(&extension),
+                    special: json(&special),
+                    fee_yen,
+                    draft: json(&draft),
+                    withheld: serde_json::from_str(&withheld).unwrap_or_default(),
+                    decision: json(&decision),
+                    objection: objection != 0,
+                    carried_out: json(&carried_out),
+                    closed,
+                    updated,
+                })
+            })
+            .collect()
+    }
+
+    /// A request's timeline.
+    pub fn request_events(&self, id: i64) -> Result<Vec<Event>, RegistryError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT time, operator, event, detail FROM request_events WHERE request_id = ?1 ORDER BY id")
+            .map_err(|e| self.db(e))?;
+        stmt.query_map([id], |r| {
+            let detail: String = r.get(3)?;
+            Ok(Event {
+                time: r.get(0)?,
+                operator: r.get(1)?,
+                event: r.get(2)?,
+                detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(|e| self.db(e))
+    }
+
+    fn open_one(&self, id: i64) -> Result<StoredRequest, RegistryError> {
+        let r = self.request(id)?.ok_or_else(|| refused(format!("no request {id} in the registry")))?;
+        if r.status == "closed" {
+            return Err(refused(format!("request {id} is closed")));
+        }
+        Ok(r)
+    }
+
+    fn pending_one(&self, id: i64) -> Result<StoredRequest, RegistryError> {
+        let r = self.open_one(id)?;
+        if !r.pending() {
+            return Err(refused(format!("request {id} is already decided")));
+        }
+        Ok(r)
+    }
+
+    /// Update columns of a request and add an event, as one change.
+    fn step(
+        &mut self,
+        who: &Who,
+        id: i64,
+        action: &str,
+        sets: &[(&str, rusqlite::types::Value)],
+        detail: serde_json::Value,
+    ) -> Result<(), RegistryError> {
+        let mut sql = String::from("UPDATE requests SET updated = ?1");
+        let mut values: Vec<rusqlite::types::Value> = vec![who.time.clone().into()];
+        for (col, v) in sets {
+            values.push(v.clone());
+            sql.push_str(&format!(", {col} = ?{}", values.len()));
+        }
+        values.push(id.into());
+        sql.push_str(&format!(" WHERE id = ?{}", values.len()));
+        let event_name = action.trim_start_matches("request-").to_string();
+        self.change(who, action, &id.to_string(), |tx| {
+            tx.execute(&sql, rusqlite::params_from_iter(values.iter()))
+                .map_err(|e| refused(format!("request {id}: {e}")))?;
+            let ev = event(tx, id, who, &event_name, detail)?;
+            Ok(((), vec![("requests", id.to_string()), ("request_events", ev.to_string())]))
+        })
+    }
+
+    /// Record the officer's choice of person among `candidates` shown (found by name and date of
+    /// birth, or confirming the identifier given).
+    pub fn match_subject(
+        &mut self,
+        who: &Who,
+        id: i64,
+        subject: &str,
+        method: &str,
+        candidates: usize,
+        note: &str,
+    ) -> Result<(), RegistryError> {
+        let r = self.pending_one(id)?;
+        check_subject(subject)?;
+        text("note", note)?;
+        if r.draft.is_some() {
+            return Err(refused(format!("request {id} already has a disclosure draft for its subject")));
+        }
+        let m = Matched { method: method.into(), candidates, note: note.into() };
+        let detail = serde_json::json!({"method": method, "candidates": candidates});
+        self.step(
+            who,
+            id,
+            "request-match",
+            &[
+                ("subject", normalize_subject(subject).into()),
+                ("matched", serde_json::to_string(&m).unwrap_or_default().into()),
+            ],
+            detail,
+        )
+    }
+
+    /// Days spent waiting for the requester to fix a defective request (補正): not counted.
+    pub fn defect(&mut self, who: &Who, id: i64, days: i64, reason: &str) -> Result<String, RegistryError> {
+        let r = self.pending_one(id)?;
+        text("reason", reason)?;
+        if !(1..=3650).contains(&days) {
+            return Err(refused("--days must be between 1 and 3650"));
+        }
+        let p = self.profile()?;
+        let total = r.defect_days + days;
+        let due = decision_due(&r.entry.received, p.request_days, total).ok_or_else(|| refused("out of range"))?;
+        let shift = |e: &Option<Extension>| -> Option<String> {
+            e.as_ref().and_then(|e| {
+                let mut e = e.clone();
+                if e.days > 0 {
+                    e.until = add_days(&due, e.days)?;
+                }
+                serde_json::to_string(&e).ok()
+            })
+        };
+        let extension = shift(&r.extension);
+        self.step(
+            who,
+            id,
+            "request-defect",
+            &[("defect_days", total.into()), ("due", due.clone().into()), ("extension", extension.into())],
+            serde_json::json!({"days": days, "reason": reason, "due": due}),
+        )?;
+        Ok(due)
+    }
+
+    /// Extend the deadline by `days` (up to the profile's `extension_days`, notice sent within the
+    /// period: 法83条2項), or, `special`, set a later date for the rest of a huge request (法84).
+    pub fn extend(
+        &mut self,
+        who: &Who,
+        id: i64,
+        ext: Extension,
+        special: bool,
+        today: &str,
+    ) -> Result<String, RegistryError> {
+        let r = self.pending_one(id)?;
+        let p = self.profile()?;
+        text("reason", &ext.reason)?;
+        check_day(&ext.notice, "the notice date", &r.entry.received, today)?;
+        if ext.notice > r.due {
+            return Err(refused(format!(
+                "the notice of an extension is sent within the period: {} is after the due date {}",
+                ext.notice, r.due
+            )));
+        }
+        if special {
+            if r.entry.kind != Kind::Disclosure {
+                return Err(refused("a special extension (法84) is for a disclosure of very many records"));
+            }
+            if r.special.is_some() {
+                return Err(refused(format!("request {id} already has a special extension")));
+            }
+            if date(&ext.until).is_none() || ext.until <= r.deadline() {
+                return Err(refused(format!("--until must be a date after the deadline {}", r.deadline())));
+            }
+            let e = Extension { days: 0, ..ext };
+            let until = e.until.clone();
+            self.step(
+                who,
+                id,
+                "request-special-extension",
+                &[("special", serde_json::to_string(&e).unwrap_or_default().into())],
+                serde_json::json!({"until": e.until, "reason": e.reason, "notice": e.notice}),
+            )?;
+            return Ok(until);
+        }
+        if r.extension.is_some() || r.special.is_some() {
+            return Err(refused(format!("request {id} was already extended")));
+        }
+        if !(1..=p.extension_days).contains(&ext.days) {
+            return Err(refused(format!(
+                "an extension is 1 to {} days (the profile's `extension_days`)",
+                p.extension_days
+            )));
+        }
+        let until = add_days(&r.due, ext.days).ok_or_else(|| refused("out of range"))?;
+        let e = Extension { until: until.clone(), ..ext };
+        self.step(
+            who,
+            id,
+            "request-extend",
+            &[("extension", serde_json::to_string(&e).unwrap_or_default().into())],
+            serde_json::json!({"days": e.days, "until": until, "reason": e.reason, "notice": e.notice}),
+        )?;
+        Ok(until)
+    }
+
+    /// Record a disclosure draft (its digest and size). A draft with other items than the last
+    /// one clears the items withheld from that one.
+    pub fn record_draft(&mut self, who: &Who, id: i64, draft: &Draft) -> Result<bool, RegistryError> {
+        let r = self.pending_one(id)?;
+        if r.entry.kind != Kind::Disclosure {
+            return Err(refused(format!("request {id} is not a disclosure request")));
+        }
+        if r.subject.is_none() {
+            return Err(refused(format!("request {id}: match the person first (`tokumei request match`)")));
+        }
+        let same = r.draft.as_ref().is_some_and(|d| d.sha256 == draft.sha256);
+        let mut sets: Vec<(&str, rusqlite::types::Value)> =
+            vec![("draft", serde_json::to_string(draft).unwrap_or_default().into())];
+        if !same {
+            sets.push(("withheld", "[]".to_string().into()));
+        }
+        self.step(
+            who,
+            id,
+            "request-draft",
+            &sets,
+            serde_json::json!({"sha256": draft.sha256, "items": draft.items, "records": draft.records, "withheld_cleared": !same && !r.withheld.is_empty()}),
+        )?;
+        Ok(!same && !r.withheld.is_empty())
+    }
+
+    /// Withhold an item of the draft on a ground of 法78条1項 (1-7), or release it again (`None`).
+    pub fn withhold(
+        &mut self,
+        who: &Who,
+        id: i64,
+        item: usize,
+        ground: Option<u8>,
+        note: &str,
+    ) -> Result<(), RegistryError> {
+        let r = self.pending_one(id)?;
+        let d = r
+            .draft
+            .as_ref()
+            .ok_or_else(|| refused(format!("request {id} has no draft (`tokumei request disclose`)")))?;
+        if item == 0 || item > d.items {
+            return Err(refused(format!("the draft has items 1 to {}", d.items)));
+        }
+        let mut withheld: Vec<Withheld> = r.withheld.into_iter().filter(|w| w.item != item).collect();
+        if let Some(g) = ground {
+            if !(1..=7).contains(&g) {
+                return Err(refused("--ground is a number of 法78条1項, 1 to 7"));
+            }
+            text("note", note)?;
+            withheld.push(Withheld { item, ground: g, note: note.into() });
+            withheld.sort_by_key(|w| w.item);
+        }
+        self.step(
+            who,
+            id,
+            "request-withhold",
+            &[("withheld", serde_json::to_string(&withheld).unwrap_or_default().into())],
+            serde_json::json!({"item": item, "ground": ground, "note": note}),
+        )
+    }
+
+    /// Decide a request on `day`. A disclosure decided in full or in part needs its current draft
+    /// (in part: items withheld); an accepted suspension or opt-out puts the subject on the
+    /// exclusion list, an accepted correction its values on the overlay, from this change on.
+    #[allow(clippy::too_many_arguments)]
+    pub fn decide(
+        &mut self,
+        who: &Who,
+        id: i64,
+        decision: &str,
+        reason: &str,
+        ground: Option<&str>,
+        objection: bool,
+        day: &str,
+        today: &str,
+    ) -> Result<Decision, RegistryError> {
+        let r = self.pending_one(id)?;
+        let kind = r.entry.kind;
+        check_day(day, "the decision date", &r.entry.received, today)?;
+        if !kind.decisions().contains(&decision) {
+            return Err(refused(format!("a {} is decided as one of: {}", kind.as_str(), kind.decisions().join(", "))));
+        }
+        let granted = matches!(decision, "full" | "accepted");
+        if !granted || kind == Kind::OptOut {
+            text("reason", reason)?;
+        }
+        if objection && kind != Kind::Disclosure {
+            return Err(refused("--third-party-objection is for a disclosure"));
+        }
+        if matches!(decision, "full" | "partial" | "not_held") {
+            let d = r.draft.as_ref().ok_or_else(|| {
+                refused(format!("request {id}: make the disclosure draft first (`tokumei request disclose {id}`)"))
+            })?;
+            match decision {
+                "full" if !r.withheld.is_empty() => {
+                    return Err(refused(format!("{} items are withheld: the decision is `partial`", r.withheld.len())));
+                }
+                "partial" if r.withheld.is_empty() => {
+                    return Err(refused("no item is withheld (`tokumei request withhold`): the decision is `full`"));
+                }
+                "full" | "partial" if d.items == 0 => {
+                    return Err(refused("the draft found no record of the person: the decision is `not_held`"));
+                }
+                "not_held" if d.items > 0 => {
+                    return Err(refused(format!(
+                        "the draft holds {} items: the person's information is held",
+                        d.items
+                    )));
+                }
+                _ => {}
+            }
+        }
+        let accepted = decision == "accepted";
+        let subject = match (&r.subject, accepted || matches!(decision, "full" | "partial")) {
+            (Some(s), _) => Some(s.clone()),
+            (None, true) => {
+                return Err(refused(format!("request {id}: match the person first (`tokumei request match`)")));
+            }
+            (None, false) => None,
+        };
+        let ground = match (kind, accepted) {
+            (Kind::Suspension, true) => {
+                let g = ground.ok_or_else(|| {
+                    refused("an accepted suspension states its ground (法98条1項): --ground unlawful_holding, unlawful_use or unlawful_provision")
+                })?;
+                let measure = r.entry.measure.unwrap_or(Measure::StopUse);
+                let fits = match g {
+                    "unlawful_holding" | "unlawful_use" => measure != Measure::StopProvision,
+                    "unlawful_provision" => measure == Measure::StopProvision,
+                    _ => return Err(refused("--ground is unlawful_holding, unlawful_use or unlawful_provision")),
+                };
+                if !fits {
+                    return Err(refused(format!(
+                        "ground {g} does not support the measure asked for (法98条1項: 1号 stop of use or erasure for unlawful holding or use, 2号 stop of provision for unlawful provision)"
+                    )));
+                }
+                Some(g.to_string())
+            }
+            (_, _) if ground.is_some() => return Err(refused("--ground is for an accepted suspension")),
+            _ => None,
+        };
+        let p = self.profile()?;
+        let late = day > r.deadline().as_str();
+        // Releases made before the decision that may hold the subject (a suspension or opt-out).
+        let mut releases_before = Vec::new();
+        if matches!(kind, Kind::Suspension | Kind::OptOut)
+            && let Some(s) = &subject
+        {
+            let indexed: Option<Vec<String>> = if p.subject_index {
+                let digest = self.subject_digest(s)?;
+                let mut stmt = self
+                    .conn
+                    .prepare("SELECT release_id FROM subject_index WHERE code = ?1")
+                    .map_err(|e| self.db(e))?;
+                let ids = stmt
+                    .query_map([digest], |r| r.get(0))
+                    .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
+                    .map_err(|e| self.db(e))?;
+                Some(ids)
+            } else {
+                None
+            };
+            for rel in self.releases()? {
+                if rel.status == "abandoned" || rel.time > who.time {
+                    continue;
+                }
+                if let (Some(f), false) = (&rel.file, r.entry.files.is_empty())
+                    && !r.entry.files.contains(f)
+                {
+                    continue;
+                }
+                if indexed.as_ref().is_some_and(|ids| !ids.contains(&rel.release.release_id)) {
+                    continue;
+                }
+                releases_before.push(ReleaseBefore {
+                    release_id: rel.release.release_id.clone(),
+                    time: rel.time.clone(),
+                    recipient: rel.recipient.clone(),
+                    indexed: indexed.is_some(),
+                });
+            }
+        }
+        let mut recipients_to_notify = Vec::new();
+        if kind == Kind::Correction && accepted {
+            for c in &r.entry.corrections {
+                if let Some(f) = self.file(&c.file)? {
+                    for rec in f.entry.regular_recipients {
+                        if !recipients_to_notify.contains(&rec) {
+                            recipients_to_notify.push(rec);
+                        }
+                    }
+                }
+            }
+        }
+        let d = Decision {
+            decision: decision.into(),
+            reason: reason.into(),
+            ground,
+            date: day.into(),
+            late,
+            releases_before,
+            recipients_to_notify,
+        };
+        let decision_json = serde_json::to_string(&d).map_err(|e| self.db(e))?;
+        let scope = match kind {
+            Kind::Suspension => r.entry.measure.map(Measure::scope),
+            Kind::OptOut => Some("provision"),
+            _ => None,
+        };
+        let detail = serde_json::json!({
+            "decision": decision, "date": day, "late": late, "objection": objection,
+            "releases_before": d.releases_before.len(),
+        });
+        self.change(who, "request-decide", &id.to_string(), |tx| {
+            tx.execute(
+                "UPDATE requests SET status = 'decided', decision = ?1, decided = ?2, objection = ?3, updated = ?4 WHERE id = ?5",
+                params![decision_json, day, objection, who.time, id],
+            )
+            .map_err(|e| refused(format!("request {id}: {e}")))?;
+            let mut touched = vec![("requests", id.to_string())];
+            if let (true, Some(scope), Some(s)) = (accepted, scope, &subject) {
+                tx.execute(
+                    "INSERT INTO exclusions (subject, scope, request_id, since) VALUES (?1, ?2, ?3, ?4)",
+                    params![s, scope, id, who.time],
+                )
+                .map_err(|e| refused(format!("exclusion: {e}")))?;
+                touched.push(("exclusions", tx.last_insert_rowid().to_string()));
+            }
+            if let (true, Kind::Correction, Some(s)) = (accepted, kind, &subject) {
+                for c in &r.entry.corrections {
+                    tx.execute(
+                        "INSERT INTO corrections (request_id, file, subject, column_name, value, since) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![id, c.file, s, c.column, c.value, who.time],
+                    )
+                    .map_err(|e| refused(format!("correction: {e}")))?;
+                    touched.push(("corrections", tx.last_insert_rowid().to_string()));
+                }
+            }
+            let ev = event(tx, id, who, "decided", detail)?;
+            touched.push(("request_events", ev.to_string()));
+            Ok(((), touched))
+        })?;
+        Ok(d)
+    }
+
+    /// Record a notice sent (to the requester: `decision`, `extension`, `special_extension`; to a
+    /// recipient of the file: `correction_recipient`, 法97) on `day`.
+    pub fn notice(
+        &mut self,
+        who: &Who,
+        id: i64,
+        kind: &str,
+        to: &str,
+        day: &str,
+        today: &str,
+    ) -> Result<(), RegistryError> {
+        let r = self.request(id)?.ok_or_else(|| refused(format!("no request {id} in the registry")))?;
+        check_day(day, "the notice date", &r.entry.received, today)?;
+        text("to", to)?;
+        match kind {
+            "decision" if r.decision.is_none() => return Err(refused(format!("request {id} is not decided"))),
+            "extension" if r.extension.is_none() => return Err(refused(format!("request {id} was not extended"))),
+            "special_extension" if r.special.is_none() => {
+                return Err(refused(format!("request {id} has no special extension")));
+            }
+            "correction_recipient" => {
+                let d = r.decision.as_ref().filter(|d| d.decision == "accepted" && r.entry.kind == Kind::Correction);
+                let d = d.ok_or_else(|| refused(format!("request {id} is not an accepted correction")))?;
+                if !d.recipients_to_notify.iter().any(|x| x == to) {
+                    return Err(refused(format!(
+                        "`{to}` is not a regular recipient of the corrected files ({})",
+                        d.recipients_to_notify.join(", ")
+                    )));
+                }
+            }
+            "decision" | "extension" | "special_extension" => {}
+            _ => return Err(refused("a notice is decision, extension, special_extension or correction_recipient")),
+        }
+        self.step(who, id, "request-notice", &[], serde_json::json!({"notice": kind, "to": to, "date": day}))
+    }
+
+    /// Record that a disclosure was carried out on `day` by `method`, chosen on `chosen` (within
+    /// the profile's `method_days` of the decision: 法87条3項). After a third party's objection, not
+    /// before `third_party_days` have passed since the decision (法86条2項).
+    pub fn carry_out(
+        &mut self,
+        who: &Who,
+        id: i64,
+        c: &CarriedOut,
+        late_reason: Option<&str>,
+        today: &str,
+    ) -> Result<(), RegistryError> {
+        let r = self.open_one(id)?;
+        let p = self.profile()?;
+        let d = r.decision.as_ref().filter(|d| matches!(d.decision.as_str(), "full" | "partial"));
+        let d = d.ok_or_else(|| refused(format!("request {id} has no decision to disclose (full or partial)")))?;
+        if r.carried_out.is_some() {
+            return Err(refused(format!("request {id} was already carried out")));
+        }
+        text("method", &c.method)?;
+        check_day(&c.chosen, "the day the method was chosen", &d.date, today)?;
+        check_day(&c.date, "the disclosure date", &c.chosen, today)?;
+        let method_end = add_days(&d.date, p.method_days).ok_or_else(|| refused("out of range"))?;
+        if c.chosen > method_end && late_reason.is_none_or(|s| s.trim().is_empty()) {
+            return Err(refused(format!(
+                "the method was chosen after {method_end} ({} days after the notice): give --late-reason (正当な理由, 法87条3項)",
+                p.method_days
+            )));
+        }
+        if r.objection {
+            let wait = add_days(&d.date, p.third_party_days).ok_or_else(|| refused("out of range"))?;
+            if c.date < wait {
+                return Err(refused(format!(
+                    "a third party objected: disclosure waits {} days after the decision (法86条2項), until {wait}",
+                    p.third_party_days
+                )));
+            }
+        }
+        self.step(
+            who,
+            id,
+            "request-carry-out",
+            &[
+                ("status", "carried_out".to_string().into()),
+                ("carried_out", serde_json::to_string(c).unwrap_or_default().into()),
+            ],
+            serde_json::json!({"date": c.date, "method": c.method, "chosen": c.chosen, "late_reason": late_reason}),
+        )
+    }
+
+    /// Close a request: withdrawn before its decision, or done after it.
+    pub fn close_request(
+        &mut self,
+        who: &Who,
+        id: i64,
+        reason: &str,
+        day: &str,
+        today: &str,
+    ) -> Result<(), RegistryError> {
+        let r = self.open_one(id)?;
+        text("reason", reason)?;
+        check_day(day, "the closing date", &r.entry.received, today)?;
+        self.step(
+            who,
+            id,
+            "request-close",
+            &[("status", "closed".to_string().into()), ("closed", format!("{day}: {reason}").into())],
+            serde_json::json!({"date": day, "reason": reason, "was": r.status}),
+        )
+    }
+
+    /// The subjects a run leaves out: scope `all`, and `provision` too when the release goes to
+    /// a recipient. Returns (last exclusion id, subjects).
+    pub fn exclusions(&self, provision: bool) -> Result<(i64, Vec<String>), RegistryError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, subject FROM exclusions WHERE scope = 'all' OR ?1 ORDER BY id")
+            .map_err(|e| self.db(e))?;
+        let rows: Vec<(i64, String)> = stmt
+            .query_map([provision], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.db(e))?;
+        let upto = self
+            .conn
+            .query_row("SELECT coalesce(max(id), 0) FROM exclusions", [], |r| r.get(0))
+            .map_err(|e| self.db(e))?;
+        Ok((upto, rows.into_iter().map(|(_, s)| s).collect()))
+    }
+
+    /// Which request excluded a subject, and since when (the proof the registry keeps).
+    pub fn exclusion_of(&self, subject: &str) -> Result<Vec<(i64, String, String)>, RegistryError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT request_id, scope, since FROM exclusions WHERE subject = ?1 ORDER BY id")
+            .map_err(|e| self.db(e))?;
+        stmt.query_map([normalize_subject(subject)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.db(e))
+    }
+
+    /// The corrections in force: (last correction id, [(subject, column, value)]), later ones
+    /// after earlier ones.
+    pub fn corrections(&self) -> Result<(i64, Vec<InForce>), RegistryError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, subject, column_name, value FROM corrections ORDER BY id")
+            .map_err(|e| self.db(e))?;
+        let rows: Vec<(i64, String, String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.db(e))?;
+        let upto = rows.last().map_or(0, |r| r.0);
+        Ok((upto, rows.into_iter().map(|(_, s, c, v)| (s, c, v)).collect()))
+    }
+}
+
+fn event(
+    tx: &rusqlite::Transaction,
+    id: i64,
+    who: &Who,
+    name: &str,
+    detail: serde_json::Value,
+) -> Result<i64, RegistryError> {
+    tx.execute(
+        "INSERT INTO request_events (request_id, time, operator, event, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, who.time, who.operator, name, detail.to_string()],
+    )
+    .map_err(|e| refused(format!("request {id}: {e}")))?;
+    Ok(tx.last_insert_rowid())
+}

@@ -1,0 +1,1069 @@
+//! `tokumei request ...`: residents' requests from intake to decision, notice and disclosure.
+//! The registry keeps the request and its timeline (every step audited); this module finds the
+//! person's records and writes the documents: the disclosure package (JSON, CSV, a Japanese
+//! HTML page that prints as the paper answer) and the notice drafts (開示決定通知書, 延長通知書,
+//! 特例延長通知書...), each stating the appeal rights. Documents hold the person's data: they are
+//! written owner-only, atomically, under the registry's `requests/` folder unless `--out` says.
+
+use crate::registry_cmd::{ChangeArgs, ViewArgs, json_out, reg_fail, today, who};
+use crate::{Failure, fail};
+use clap::Subcommand;
+use std::path::{Path, PathBuf};
+use tokumei_engine::ExitCode;
+use tokumei_engine::lookup::{Found, Place};
+use tokumei_registry::{CarriedOut, Decision, Draft, Extension, GROUNDS, Kind, Registry, RequestEntry, StoredRequest};
+
+/// Request commands.
+#[derive(Subcommand)]
+pub enum RequestCommand {
+    /// Open a request from its intake file (TOML: kind, received, requester, capacity,
+    /// verification, records, subject or [match]...; docs/requests.md). Prints its number and due date.
+    Open {
+        /// The intake file.
+        entry: PathBuf,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Requests with their deadlines: open ones (all with --all), overdue ones flagged.
+    List {
+        #[command(flatten)]
+        view: ViewArgs,
+        /// Only those due within this many days (e.g. `7d` or `7`), overdue ones included.
+        #[arg(long)]
+        due_within: Option<String>,
+        /// Only overdue ones.
+        #[arg(long)]
+        overdue: bool,
+        /// Decided and closed requests too.
+        #[arg(long)]
+        all: bool,
+    },
+    /// One request with its timeline.
+    Show {
+        /// The request's number.
+        id: i64,
+        #[command(flatten)]
+        view: ViewArgs,
+    },
+    /// Find the person in the registered files (by the identifier given, or by name and date of
+    /// birth): every candidate is shown; `--choose` records the officer's choice.
+    Match {
+        /// The request's number.
+        id: i64,
+        /// The subject identifier of the candidate chosen.
+        #[arg(long)]
+        choose: Option<String>,
+        /// Why this candidate (the officer's note).
+        #[arg(long, default_value = "identity documents match the record")]
+        note: String,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Record days spent waiting for the requester to fix a defective request (補正): they are
+    /// not counted, the due date moves.
+    Defect {
+        /// The request's number.
+        id: i64,
+        /// Days spent.
+        #[arg(long)]
+        days: i64,
+        /// What was missing.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Extend the deadline (法83条2項, up to the profile's extension_days) or, with --special and
+    /// --until, set a later date for the rest of a very large disclosure (法84); writes the notice.
+    Extend {
+        /// The request's number.
+        id: i64,
+        /// Days added.
+        #[arg(long, conflicts_with_all = ["until", "special"])]
+        days: Option<i64>,
+        /// A special extension's date for the rest.
+        #[arg(long, requires = "special")]
+        until: Option<String>,
+        /// A special extension (法84).
+        #[arg(long)]
+        special: bool,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// The day the notice is sent (default: today).
+        #[arg(long)]
+        notice_date: Option<String>,
+        /// Folder for the notice (default: requests/<id> beside the registry).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Build the disclosure draft: every record of the person in the registered files and the
+    /// pseudonymised outputs (anonymised releases are not personal information and are not part
+    /// of it), with each file's purposes and regular recipients; items withheld so far are shown
+    /// withheld. Written as JSON, CSV and a Japanese HTML document; its digest is registered.
+    Disclose {
+        /// The request's number.
+        id: i64,
+        /// A pseudonymised job whose registered releases are searched with its key (repeatable).
+        #[arg(long)]
+        job: Vec<PathBuf>,
+        /// Folder for the package (default: requests/<id> beside the registry).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Withhold an item of the draft with its 法78条1項 ground (1-7), or `--release` it again.
+    Withhold {
+        /// The request's number.
+        id: i64,
+        /// The item's number in the draft.
+        #[arg(long)]
+        item: usize,
+        /// 法78条1項 number: 1 life/health of the requester, 2 another individual, 3 a
+        /// corporation, 4 national security, 5 public safety, 6 deliberations, 7 the body's work.
+        #[arg(long, required_unless_present = "release")]
+        ground: Option<u8>,
+        /// Disclose the item after all.
+        #[arg(long)]
+        release: bool,
+        /// The officer's note (why the ground applies).
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Decide: a disclosure `full`, `partial`, `refused`, `existence_refused` or `not_held`; a
+    /// correction or suspension `accepted` or `rejected`; an opt-out `accepted`. Writes the
+    /// decision notice draft. An accepted suspension or opt-out excludes the subject from every
+    /// later run (a stop of provision or opt-out: from every later release to a recipient).
+    Decide {
+        /// The request's number.
+        id: i64,
+        /// The decision.
+        #[arg(long)]
+        decision: String,
+        /// Its reasons (required unless everything asked for is granted).
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// An accepted suspension: unlawful_holding, unlawful_use or unlawful_provision (法98条1項).
+        #[arg(long)]
+        ground: Option<String>,
+        /// A third party objected to the disclosure (法86): it waits the profile's third_party_days.
+        #[arg(long)]
+        third_party_objection: bool,
+        /// The day of the decision (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        /// Folder for the notice (default: requests/<id> beside the registry).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Record a notice sent: `decision`, `extension` or `special_extension` to the requester, or
+    /// `correction_recipient` to a regular recipient of a corrected file (法97).
+    Notice {
+        /// The request's number.
+        id: i64,
+        /// The notice.
+        #[arg(long)]
+        kind: String,
+        /// To whom.
+        #[arg(long)]
+        to: String,
+        /// The day it was sent (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Record that the disclosure was carried out (the day starts the 90 days for correction
+    /// and suspension).
+    CarryOut {
+        /// The request's number.
+        id: i64,
+        /// The day (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        /// The method (閲覧, 写しの交付, 電磁的記録の提供...).
+        #[arg(long)]
+        method: String,
+        /// The day the requester chose the method.
+        #[arg(long)]
+        chosen: String,
+        /// Why a method chosen after the period is accepted (正当な理由).
+        #[arg(long)]
+        late_reason: Option<String>,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Close a request (withdrawn, or done).
+    Close {
+        /// The request's number.
+        id: i64,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// The day (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+}
+
+fn usage(m: impl std::fmt::Display) -> Failure {
+    fail(ExitCode::Usage, anyhow::anyhow!("{m}"))
+}
+
+fn refused(m: impl std::fmt::Display) -> Failure {
+    fail(ExitCode::Registry, anyhow::anyhow!("{m}"))
+}
+
+fn get(reg: &Registry, id: i64) -> Result<StoredRequest, Failure> {
+    reg.request(id).map_err(reg_fail)?.ok_or_else(|| refused(format!("no request {id} in the registry")))
+}
+
+/// The folder a request's documents go to.
+fn out_dir(reg: &Registry, id: i64, out: Option<PathBuf>) -> PathBuf {
+    out.unwrap_or_else(|| tokumei_audit::sys::parent_of(reg.path()).join("requests").join(id.to_string()))
+}
+
+/// Write a document holding personal data: owner-only, atomically (a temporary file renamed).
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let err = |e: std::io::Error| {
+        fail(ExitCode::Output, anyhow::Error::new(e).context(format!("cannot write {}", path.display())))
+    };
+    let dir = tokumei_audit::sys::parent_of(path);
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let tmp = tokumei_audit::sys::temp_beside(path);
+    let written = (|| {
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        tokumei_audit::sys::sync_dir(dir)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map_err(err)
+}
+
+/// HTML-escape.
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// A Japanese A4 document page with a print stylesheet.
+fn page(title: &str, body: &str) -> String {
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="ja"><head><meta charset="utf-8"><title>{t}</title>
+<style>
+body {{ font-family: "Hiragino Mincho ProN", "Yu Mincho", "Noto Serif CJK JP", serif; max-width: 46em; margin: 2em auto; line-height: 1.7; color: #000; }}
+h1 {{ font-size: 1.35em; text-align: center; margin: 1.5em 0; }}
+h2 {{ font-size: 1.1em; border-bottom: 1px solid #000; margin-top: 1.6em; }}
+table {{ border-collapse: collapse; width: 100%; margin: .6em 0; }}
+th, td {{ border: 1px solid #000; padding: .25em .5em; vertical-align: top; text-align: left; }}
+th {{ background: #eee; white-space: nowrap; }}
+.right {{ text-align: right; }} .withheld {{ background: #ddd; }} .note {{ font-size: .9em; }}
+@page {{ size: A4; margin: 20mm; }}
+@media print {{ body {{ margin: 0; max-width: none; }} h2 {{ break-after: avoid; }} tr {{ break-inside: avoid; }} }}
+</style></head><body>
+<h1>{t}</h1>
+{body}
+</body></html>
+"#,
+        t = esc(title)
+    )
+}
+
+/// 教示: appeal rights every decision notice states.
+fn appeal_rights(body: &str) -> String {
+    format!(
+        "<h2>教示</h2><p class=\"note\">1 この決定に不服がある場合は、行政不服審査法の規定により、この決定があったことを知った日の翌日から起算して3か月以内に、{b}の長に対して審査請求をすることができます。<br>\
+         2 この決定の取消しを求める訴訟は、行政事件訴訟法の規定により、この決定があったことを知った日から6か月以内に、{b}を被告として提起することができます（審査請求をした場合は、その裁決があったことを知った日から6か月以内）。</p>",
+        b = esc(body)
+    )
+}
+
+fn kv_table(rows: &[(&str, String)]) -> String {
+    let mut o = String::from("<table>");
+    for (k, v) in rows {
+        o.push_str(&format!("<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v)));
+    }
+    o.push_str("</table>");
+    o
+}
+
+fn capacity_ja(r: &StoredRequest) -> &'static str {
+    match r.entry.capacity {
+        tokumei_registry::Capacity::Person => "本人",
+        tokumei_registry::Capacity::LegalRepresentative => "法定代理人",
+        tokumei_registry::Capacity::Agent => "任意代理人",
+    }
+}
+
+fn decision_ja(kind: Kind, d: &str) -> &'static str {
+    match (kind, d) {
+        (Kind::Disclosure, "full") => "全部を開示する",
+        (Kind::Disclosure, "partial") => "一部を開示する",
+        (Kind::Disclosure, "refused") => "全部を開示しない",
+        (Kind::Disclosure, "existence_refused") => "保有個人情報の存否を明らかにしないで、開示請求を拒否する（法81条）",
+        (Kind::Disclosure, "not_held") => "請求に係る保有個人情報を保有していないため、開示しない",
+        (Kind::Correction, "accepted") => "訂正をする",
+        (Kind::Correction, _) => "訂正をしない",
+        (Kind::Suspension, "accepted") => "利用停止をする",
+        (Kind::Suspension, _) => "利用停止をしない",
+        (Kind::OptOut, _) => "以後の提供から除外する",
+        _ => "-",
+    }
+}
+
+fn notice_title(kind: Kind, d: &str) -> &'static str {
+    match (kind, d) {
+        (Kind::Disclosure, "full" | "partial") => "保有個人情報開示決定通知書",
+        (Kind::Disclosure, _) => "保有個人情報の開示をしない旨の決定通知書",
+        (Kind::Correction, "accepted") => "保有個人情報の訂正をする旨の決定通知書",
+        (Kind::Correction, _) => "保有個人情報の訂正をしない旨の決定通知書",
+        (Kind::Suspension, "accepted") => "保有個人情報の利用停止をする旨の決定通知書",
+        (Kind::Suspension, _) => "保有個人情報の利用停止をしない旨の決定通知書",
+        (Kind::OptOut, _) => "オプトアウトの申出の受付について（通知）",
+    }
+}
+
+/// The decision notice draft.
+fn decision_notice(
+    body: &str,
+    r: &StoredRequest,
+    d: &Decision,
+    method_days: i64,
+    grounds: &[(usize, String)],
+) -> String {
+    let kind = r.entry.kind;
+    let mut rows = vec![
+        ("請求者", format!("{}（{}）", r.entry.requester, capacity_ja(r))),
+        ("請求の種類", kind.label().to_string()),
+        ("請求を受け付けた日", r.entry.received.clone()),
+        ("請求に係る保有個人情報", r.entry.records.clone()),
+        ("決定", decision_ja(kind, &d.decision).to_string()),
+        ("決定日", d.date.clone()),
+    ];
+    if !d.reason.is_empty() {
+        rows.push(("理由", d.reason.clone()));
+    }
+    if let Some(g) = &d.ground {
+        rows.push((
+            "根拠（法98条1項）",
+            match g.as_str() {
+                "unlawful_holding" => "法61条2項の規定に違反して保有されている（1号）".into(),
+                "unlawful_use" => "法63条・64条・69条1項及び2項の規定に違反して取り扱われている（1号）".into(),
+                _ => "法69条1項及び2項又は71条1項の規定に違反して提供されている（2号）".into(),
+            },
+        ));
+    }
+    let mut html =
+        format!("<p class=\"right\">{}<br>{} 長</p><p>{} 様</p>", esc(&d.date), esc(body), esc(&r.entry.requester));
+    html.push_str(&format!(
+        "<p>{}付けで受け付けた{}について、次のとおり決定したので通知します。</p>",
+        esc(&r.entry.received),
+        kind.label()
+    ));
+    html.push_str(&kv_table(&rows));
+    if !grounds.is_empty() {
+        html.push_str("<h2>開示しない部分とその理由（法78条1項）</h2><table><tr><th>項目</th><th>根拠</th></tr>");
+        for (item, g) in grounds {
+            html.push_str(&format!("<tr><td>{item}</td><td>{}</td></tr>", esc(g)));
+        }
+        html.push_str("</table>");
+    }
+    if kind == Kind::Disclosure && matches!(d.decision.as_str(), "full" | "partial") {
+        html.push_str(&format!(
+            "<h2>開示の実施</h2><p>開示の実施方法（閲覧、写しの交付、電磁的記録の提供等）を、この通知があった日から{method_days}日以内に申し出てください（法87条3項）。手数料 {} 円。</p>",
+            r.fee_yen
+        ));
+        if r.objection {
+            html.push_str("<p>第三者から反対の意思が表示されたため、開示はこの決定の日から2週間以上を経過した後に実施します（法86条2項）。</p>");
+        }
+    }
+    if kind == Kind::Correction && d.decision == "accepted" && !d.recipients_to_notify.is_empty() {
+        html.push_str(&format!(
+            "<p>訂正の内容は、当該保有個人情報の提供先（{}）に通知します（法97条）。</p>",
+            esc(&d.recipients_to_notify.join("、"))
+        ));
+    }
+    if matches!(kind, Kind::Suspension | Kind::OptOut) && !d.releases_before.is_empty() {
+        html.push_str("<h2>決定前に作成された加工情報</h2><p class=\"note\">決定前に作成・提供された匿名加工情報は個人情報ではなく、回収はしません。提供先は次のとおりです。</p><table><tr><th>作成物</th><th>作成日時</th><th>提供先</th></tr>");
+        for rel in &d.releases_before {
+            html.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&rel.release_id),
+                esc(&rel.time),
+                esc(rel.recipient.as_deref().unwrap_or("（内部利用）"))
+            ));
+        }
+        html.push_str("</table>");
+    }
+    if kind != Kind::OptOut {
+        html.push_str(&appeal_rights(body));
+    }
+    page(notice_title(kind, &d.decision), &html)
+}
+
+/// 延長通知書 / 特例延長通知書.
+fn extension_notice(body: &str, r: &StoredRequest, e: &Extension, special: bool) -> String {
+    let title = if special {
+        "開示決定等の期限の特例規定の適用について（通知）"
+    } else {
+        "開示決定等の期限の延長について（通知）"
+    };
+    let mut html =
+        format!("<p class=\"right\">{}<br>{} 長</p><p>{} 様</p>", esc(&e.notice), esc(body), esc(&r.entry.requester));
+    html.push_str(&format!(
+        "<p>{}付けで受け付けた{}について、{}。</p>",
+        esc(&r.entry.received),
+        r.entry.kind.label(),
+        if special {
+            "開示請求に係る保有個人情報が著しく大量であるため、法84条の規定により、次のとおり開示決定等を行います"
+        } else {
+            "法83条2項の規定により、開示決定等の期限を次のとおり延長します"
+        }
+    ));
+    let rows: Vec<(&str, String)> = if special {
+        vec![
+            ("当初の期限までに開示決定等をする部分", "相当の部分（当初の期限まで）".into()),
+            ("残りの部分について開示決定等をする期限", e.until.clone()),
+            ("本条を適用する理由", e.reason.clone()),
+        ]
+    } else {
+        vec![("延長前の期限", r.due.clone()), ("延長後の期限", e.until.clone()), ("延長の理由", e.reason.clone())]
+    };
+    html.push_str(&kv_table(&rows));
+    page(title, &html)
+}
+
+/// One item of a disclosure draft: a value of one record.
+#[derive(serde::Serialize)]
+struct Item {
+    item: usize,
+    file: String,
+    source: String,
+    location: String,
+    column: String,
+    value: String,
+}
+
+/// The person's records: in the registered sources and the pseudonymised outputs.
+struct Search {
+    items: Vec<Item>,
+    records: usize,
+    searched: Vec<serde_json::Value>,
+}
+
+fn place_of(s: &tokumei_registry::FileSource) -> Result<Place, Failure> {
+    Ok(Place {
+        path: PathBuf::from(&s.path),
+        parquet: s.format == "parquet",
+        encoding: crate::parse_encoding(&s.encoding)?,
+    })
+}
+
+fn add_found(items: &mut Vec<Item>, file: &str, source: &str, found: &[Found]) {
+    for f in found {
+        for (column, value) in &f.fields {
+            if value.trim().is_empty() {
+                continue;
+            }
+            items.push(Item {
+                item: items.len() + 1,
+                file: file.to_string(),
+                source: source.to_string(),
+                location: f.location.clone(),
+                column: column.clone(),
+                value: value.clone(),
+            });
+        }
+    }
+}
+
+fn search(reg: &Registry, r: &StoredRequest, subject: &str, jobs: &[PathBuf]) -> Result<Search, Failure> {
+    let mut items = Vec::new();
+    let mut records = 0;
+    let mut searched = Vec::new();
+    let sources = reg.sources().map_err(reg_fail)?;
+    let in_scope = |f: &str| r.entry.files.is_empty() || r.entry.files.iter().any(|x| x == f);
+    let files: Vec<String> =
+        reg.files().map_err(reg_fail)?.into_iter().map(|f| f.entry.name).filter(|n| in_scope(n)).collect();
+    for f in &files {
+        if !sources.iter().any(|s| &s.file == f) {
+            return Err(refused(format!(
+                "file `{f}` has no registered source: record where its records are kept (`tokumei file add-source`) before answering, or narrow the request's `files`"
+            )));
+        }
+    }
+    for s in sources.iter().filter(|s| in_scope(&s.file)) {
+        let found =
+            tokumei_engine::lookup::by_identifier(&place_of(s)?, &s.subject_column, subject).map_err(Failure::from)?;
+        records += found.len();
+        searched.push(serde_json::json!({"file": s.file, "source": s.path, "records": found.len()}));
+        add_found(&mut items, &s.file, &s.path, &found);
+    }
+    // Pseudonymised outputs (personal information still): searched by the person's pseudonym,
+    // made with the job's managed key; every such release must be searched.
+    let pseudonymised: Vec<_> = reg
+        .releases()
+        .map_err(reg_fail)?
+        .into_iter()
+        .filter(|x| x.status == "published" && x.release.mode == "pseudonymized")
+        .collect();
+    let clock = crate::job::Clock::now()?;
+    let mut covered = std::collections::HashSet::new();
+    for job in jobs {
+        let job = tokumei_rules::load_job(job).map_err(|d| fail(ExitCode::Config, anyhow::anyhow!("{d}")))?;
+        let prepared = tokumei_engine::prepare(&job, clock.run_unix).map_err(|e| Failure::from(e.error))?;
+        let key_id = prepared.facts.key_id.clone();
+        let Some((column, code)) = prepared.subject_code(subject).map_err(Failure::from)? else {
+            return Err(usage(format!(
+                "{}: its subject column is not pseudonymised with a managed key",
+                job.path.display()
+            )));
+        };
+        for rel in pseudonymised.iter().filter(|x| x.release.rules_sha256 == prepared.plan.rules_sha256) {
+            let dir = PathBuf::from(&rel.release.release_dir);
+            // The release's own report names the key it was made with.
+            let report = rel.release.outputs.iter().find(|o| o.name.ends_with("report.json"));
+            let made_with = report
+                .and_then(|o| std::fs::read_to_string(dir.join(&o.name)).ok())
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .and_then(|v| v["key_id"].as_str().map(String::from));
+            if made_with != key_id {
+                continue;
+            }
+            for o in rel.release.outputs.iter().filter(|o| o.name.ends_with(".parquet")) {
+                let place = Place { path: dir.join(&o.name), parquet: true, encoding: tokumei_rules::Encoding::Auto };
+                let found = tokumei_engine::lookup::by_identifier(&place, &column, &code).map_err(Failure::from)?;
+                records += found.len();
+                let what = format!(
+                    "仮名加工した情報 {}（内部利用: {}）",
+                    rel.release.release_id,
+                    rel.release.purpose.as_deref().unwrap_or("-")
+                );
+                searched.push(serde_json::json!({"release": rel.release.release_id, "records": found.len()}));
+                add_found(&mut items, &what, &o.name, &found);
+            }
+            covered.insert(rel.release.release_id.clone());
+        }
+    }
+    let missing: Vec<&str> =
+        pseudonymised.iter().map(|x| x.release.release_id.as_str()).filter(|id| !covered.contains(*id)).collect();
+    if !missing.is_empty() {
+        return Err(refused(format!(
+            "{} pseudonymised release(s) could not be searched without the job that made them: {}\n  hint: give each pseudonymised job with --job (its managed key makes the person's pseudonym)",
+            missing.len(),
+            missing.join(", ")
+        )));
+    }
+    Ok(Search { items, records, searched })
+}
+
+fn package_html(
+    body: &str,
+    r: &StoredRequest,
+    files: &[tokumei_registry::StoredFile],
+    items: &[Item],
+    today: &str,
+) -> String {
+    let withheld = |n: usize| r.withheld.iter().find(|w| w.item == n);
+    let mut html = format!(
+        "<p class=\"right\">{}<br>{}</p><p>{} 様</p><p>{}付けの開示請求について、{}が保有するあなたの個人情報を次のとおり開示します。匿名加工情報（行政機関等匿名加工情報）は個人情報ではないため、含まれません。</p>",
+        esc(today),
+        esc(body),
+        esc(&r.entry.requester),
+        esc(&r.entry.received),
+        esc(body)
+    );
+    html.push_str("<h2>個人情報ファイル（利用目的と経常的提供先）</h2><table><tr><th>ファイル</th><th>利用目的</th><th>経常的提供先</th></tr>");
+    for f in files {
+        html.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&f.entry.name),
+            esc(&f.entry.purpose),
+            esc(&if f.entry.regular_recipients.is_empty() {
+                "なし".into()
+            } else {
+                f.entry.regular_recipients.join("、")
+            })
+        ));
+    }
+    html.push_str("</table><h2>記録されている情報</h2>");
+    if items.is_empty() {
+        html.push_str("<p>請求に係る保有個人情報は見つかりませんでした。</p>");
+    }
+    let mut last = (String::new(), String::new());
+    for it in items {
+        if (it.file.clone(), it.location.clone()) != last {
+            if !last.0.is_empty() {
+                html.push_str("</table>");
+            }
+            html.push_str(&format!(
+                "<h3>{}（{}）</h3><table><tr><th>番号</th><th>項目</th><th>内容</th></tr>",
+                esc(&it.file),
+                esc(&it.location)
+            ));
+            last = (it.file.clone(), it.location.clone());
+        }
+        match withheld(it.item) {
+            Some(w) => html.push_str(&format!(
+                "<tr class=\"withheld\"><td>{}</td><td>{}</td><td>不開示（法78条1項{}号：{}）</td></tr>",
+                it.item,
+                esc(&it.column),
+                w.ground,
+                esc(GROUNDS[usize::from(w.ground.clamp(1, 7)) - 1])
+            )),
+            None => html.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                it.item,
+                esc(&it.column),
+                esc(&it.value)
+            )),
+        }
+    }
+    if !last.0.is_empty() {
+        html.push_str("</table>");
+    }
+    page("保有個人情報の開示", &html)
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+/// Run a request command.
+pub fn request(command: RequestCommand) -> Result<(), Failure> {
+    match command {
+        RequestCommand::Open { entry, change: ChangeArgs { registry, operator } } => {
+            let entry = RequestEntry::load(&entry).map_err(reg_fail)?;
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let id = reg.open_request(&who(operator)?, &entry, &today()?).map_err(reg_fail)?;
+            let r = get(&reg, id)?;
+            say!("opened request {id} ({}), received {}, decision due {}", entry.kind.label(), r.entry.received, r.due);
+            if r.subject.is_none() {
+                say!("  next: find the person with `tokumei request match {id}`");
+            }
+            Ok(())
+        }
+        RequestCommand::List { view: ViewArgs { registry, json }, due_within, overdue, all } => {
+            let within = match due_within {
+                None => None,
+                Some(s) => Some(
+                    s.trim()
+                        .trim_end_matches('d')
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|d| (0..=3650).contains(d))
+                        .ok_or_else(|| usage("--due-within is a number of days, e.g. 7d"))?,
+                ),
+            };
+            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let today = today()?;
+            let list: Vec<StoredRequest> = reg
+                .requests()
+                .map_err(reg_fail)?
+                .into_iter()
+                .filter(|r| all || r.pending())
+                .filter(|r| !overdue || r.overdue(&today))
+                .filter(|r| within.is_none_or(|w| r.pending() && r.days_left(&today).is_some_and(|d| d <= w)))
+                .collect();
+            if json {
+                let rows: Vec<_> = list
+                    .iter()
+                    .map(|r| {
+                        serde_json::json!({
+                            "id": r.id, "kind": r.entry.kind.as_str(), "status": r.status, "received": r.entry.received,
+                            "deadline": r.deadline(), "days_left": r.days_left(&today), "overdue": r.overdue(&today),
+                            "extended": r.extension.is_some() || r.special.is_some(),
+                        })
+                    })
+                    .collect();
+                return json_out(&rows);
+            }
+            say!(
+                "{:<4} {:<11} {:<12} {:<10} {:<10} {:>5}  flag",
+                "id",
+                "kind",
+                "status",
+                "received",
+                "deadline",
+                "left"
+            );
+            for r in &list {
+                let left = r.days_left(&today).unwrap_or(0);
+                let flag = if r.overdue(&today) {
+                    "OVERDUE"
+                } else if r.pending() && left <= 7 {
+                    "due soon"
+                } else {
+                    ""
+                };
+                say!(
+                    "{:<4} {:<11} {:<12} {:<10} {:<10} {:>5}  {flag}{}",
+                    r.id,
+                    r.entry.kind.as_str(),
+                    r.status,
+                    r.entry.received,
+                    r.deadline(),
+                    if r.pending() { left.to_string() } else { "-".into() },
+                    if r.extension.is_some() || r.special.is_some() { " (extended)" } else { "" }
+                );
+            }
+            if list.is_empty() {
+                say!("no request matches");
+            }
+            Ok(())
+        }
+        RequestCommand::Show { id, view: ViewArgs { registry, json } } => {
+            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let r = get(&reg, id)?;
+            let events = reg.request_events(id).map_err(reg_fail)?;
+            let today = today()?;
+            if json {
+                return json_out(
+                    &serde_json::json!({"request": r, "deadline": r.deadline(), "overdue": r.overdue(&today), "events": events}),
+                );
+            }
+            say!("request {id}: {} ({}), {}", r.entry.kind.label(), r.entry.kind.as_str(), r.status);
+            say!("  requester      {} ({})", r.entry.requester, capacity_ja(&r));
+            say!("  verified by    {}", r.entry.verification);
+            say!("  records asked  {}", r.entry.records);
+            say!(
+                "  person         {}",
+                match (&r.subject, &r.matched) {
+                    (Some(_), Some(m)) => format!("matched ({}, {} candidate(s))", m.method, m.candidates),
+                    _ => "not matched yet".into(),
+                }
+            );
+            say!("  received       {} (defect days {})", r.entry.received, r.defect_days);
+            say!("  deadline       {}{}", r.deadline(), if r.overdue(&today) { "  OVERDUE" } else { "" });
+            if let Some(d) = &r.decision {
+                say!("  decision       {} on {}{}", d.decision, d.date, if d.late { " (late)" } else { "" });
+            }
+            if let Some(c) = &r.carried_out {
+                say!("  carried out    {} by {}", c.date, c.method);
+            }
+            say!("  timeline:");
+            for e in &events {
+                say!("    {} {:<22} {}", e.time, e.event, e.operator);
+            }
+            Ok(())
+        }
+        RequestCommand::Match { id, choose, note, change: ChangeArgs { registry, operator } } => {
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let r = get(&reg, id)?;
+            // Every candidate from every source: by the identifier given, or by name and birth date.
+            let mut candidates: Vec<(String, Found, String)> = Vec::new();
+            for s in reg.sources().map_err(reg_fail)? {
+                let place = place_of(&s)?;
+                let found = match (&r.entry.subject, &r.entry.match_by, &s.name_column, &s.birth_column) {
+                    (Some(id), _, _, _) => tokumei_engine::lookup::by_identifier(&place, &s.subject_column, id),
+                    (None, Some(m), Some(n), Some(b)) => {
+                        tokumei_engine::lookup::by_name_and_birth(&place, n, b, &m.name, &m.birth_date)
+                    }
+                    _ => continue,
+                }
+                .map_err(Failure::from)?;
+                for f in found {
+                    let sid = f
+                        .fields
+                        .iter()
+                        .find(|(c, _)| c == &s.subject_column)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default();
+                    candidates.push((sid, f, s.file.clone()));
+                }
+            }
+            let mut ids: Vec<String> = candidates.iter().map(|c| tokumei_registry::normalize_subject(&c.0)).collect();
+            ids.sort();
+            ids.dedup();
+            match choose {
+                None => {
+                    say!("{} candidate record(s), {} person(s):", candidates.len(), ids.len());
+                    for (sid, f, file) in &candidates {
+                        say!("  subject {sid}  {file} {}", f.location);
+                        for (c, v) in f.fields.iter().filter(|(c, _)| !tokumei_registry::is_my_number_column(c)) {
+                            say!("      {c}: {v}");
+                        }
+                    }
+                    if !ids.is_empty() {
+                        say!("record the person with `tokumei request match {id} --choose <subject> --note ...`");
+                    }
+                    Ok(())
+                }
+                Some(chosen) => {
+                    let chosen = tokumei_registry::normalize_subject(&chosen);
+                    if !ids.contains(&chosen) {
+                        return Err(refused(format!(
+                            "request {id}: `{chosen}` is not among the {} candidate(s) found",
+                            ids.len()
+                        )));
+                    }
+                    let method = if r.entry.subject.is_some() { "identifier" } else { "name_and_birth_date" };
+                    reg.match_subject(&who(operator)?, id, &chosen, method, ids.len(), &note).map_err(reg_fail)?;
+                    say!("request {id}: person recorded ({} candidate(s) shown)", ids.len());
+                    Ok(())
+                }
+            }
+        }
+        RequestCommand::Defect { id, days, reason, change: ChangeArgs { registry, operator } } => {
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let due = reg.defect(&who(operator)?, id, days, &reason).map_err(reg_fail)?;
+            say!("request {id}: {days} day(s) not counted; decision now due {due}");
+            Ok(())
+        }
+        RequestCommand::Extend {
+            id,
+            days,
+            until,
+            special,
+            reason,
+            notice_date,
+            out,
+            change: ChangeArgs { registry, operator },
+        } => {
+            let today = today()?;
+            let notice = notice_date.unwrap_or_else(|| today.clone());
+            let ext = match (days, until, special) {
+                (Some(days), None, false) => Extension { days, until: String::new(), reason, notice },
+                (None, Some(until), true) => Extension { days: 0, until, reason, notice },
+                _ => return Err(usage("give --days N, or --special --until DATE")),
+            };
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let until = reg.extend(&who(operator)?, id, ext, special, &today).map_err(reg_fail)?;
+            let r = get(&reg, id)?;
+            let body = reg.profile().map_err(reg_fail)?.body;
+            let e = if special { r.special.clone() } else { r.extension.clone() };
+            let e = e.ok_or_else(|| refused("the extension was not recorded"))?;
+            let dir = out_dir(&reg, id, out);
+            let name = if special { "notice-special-extension.html" } else { "notice-extension.html" };
+            write_private(&dir.join(name), extension_notice(&body, &r, &e, special).as_bytes())?;
+            say!("request {id}: deadline now {until}; notice draft {}", dir.join(name).display());
+            Ok(())
+        }
+        RequestCommand::Disclose { id, job, out, change: ChangeArgs { registry, operator } } => {
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let r = get(&reg, id)?;
+            if r.entry.kind != Kind::Disclosure {
+                return Err(refused(format!("request {id} is not a disclosure request")));
+            }
+            let subject = r.subject.clone().ok_or_else(|| {
+                refused(format!("request {id}: match the person first (`tokumei request match {id}`)"))
+            })?;
+            let found = search(&reg, &r, &subject, &job)?;
+            let items_json = serde_json::to_vec(&found.items).map_err(|e| fail(ExitCode::Internal, e.into()))?;
+            let sha256 = {
+                use sha2::Digest;
+                hex::encode(sha2::Sha256::digest(&items_json))
+            };
+            let who = who(operator)?;
+            let draft = Draft {
+                sha256: sha256.clone(),
+                items: found.items.len(),
+                records: found.records,
+                made: who.time.clone(),
+            };
+            if r.pending() {
+                let cleared = reg.record_draft(&who, id, &draft).map_err(reg_fail)?;
+                if cleared {
+                    eprintln!(
+                        "warning: the records changed since the last draft: the items withheld from it were cleared; withhold again"
+                    );
+                }
+            } else if r.draft.as_ref().is_none_or(|d| d.sha256 != sha256) {
+                return Err(refused(format!(
+                    "request {id} is decided and the records differ from its decided draft: the package is not rewritten"
+                )));
+            }
+            let r = get(&reg, id)?;
+            let profile = reg.profile().map_err(reg_fail)?;
+            let in_scope = |f: &str| r.entry.files.is_empty() || r.entry.files.iter().any(|x| x == f);
+            let files: Vec<_> =
+                reg.files().map_err(reg_fail)?.into_iter().filter(|f| in_scope(&f.entry.name)).collect();
+            let withheld = |n: usize| r.withheld.iter().find(|w| w.item == n);
+            let items: Vec<serde_json::Value> = found
+                .items
+                .iter()
+                .map(|it| match withheld(it.item) {
+                    Some(w) => serde_json::json!({"item": it.item, "file": it.file, "source": it.source, "location": it.location,
+                        "column": it.column, "withheld": format!("法78条1項{}号", w.ground)}),
+                    None => serde_json::json!({"item": it.item, "file": it.file, "source": it.source, "location": it.location,
+                        "column": it.column, "value": it.value}),
+                })
+                .collect();
+            let doc = serde_json::json!({
+                "request": id, "body": profile.body, "made": who.time, "draft_sha256": sha256,
+                "status": r.status, "decision": r.decision.as_ref().map(|d| d.decision.clone()),
+                "files": files.iter().map(|f| serde_json::json!({"name": f.entry.name, "purpose": f.entry.purpose,
+                    "regular_recipients": f.entry.regular_recipients, "request_office": f.entry.request_office})).collect::<Vec<_>>(),
+                "searched": found.searched,
+                "records": found.records,
+                "items": items,
+                "withheld": r.withheld,
+                "note": "Anonymised releases (行政機関等匿名加工情報) are not personal information and are not part of the answer.",
+            });
+            let dir = out_dir(&reg, id, out);
+            let json = serde_json::to_vec_pretty(&doc).map_err(|e| fail(ExitCode::Internal, e.into()))?;
+            write_private(&dir.join("disclosure.json"), &json)?;
+            let mut csv = String::from("item,file,source,location,column,value,withheld\n");
+            for it in &found.items {
+                let (v, w) = match withheld(it.item) {
+                    Some(w) => (String::new(), format!("法78条1項{}号", w.ground)),
+                    None => (it.value.clone(), String::new()),
+                };
+                csv.push_str(&format!(
+                    "{},{},{},{},{},{},{}\n",
+                    it.item,
+                    csv_field(&it.file),
+                    csv_field(&it.source),
+                    csv_field(&it.location),
+                    csv_field(&it.column),
+                    csv_field(&v),
+                    csv_field(&w)
+                ));
+            }
+            write_private(&dir.join("disclosure.csv"), csv.as_bytes())?;
+            let today = today()?;
+            write_private(
+                &dir.join("disclosure.html"),
+                package_html(&profile.body, &r, &files, &found.items, &today).as_bytes(),
+            )?;
+            say!(
+                "request {id}: {} record(s), {} item(s), {} withheld; draft {} written to {}",
+                found.records,
+                found.items.len(),
+                r.withheld.len(),
+                &sha256[..12],
+                dir.display()
+            );
+            Ok(())
+        }
+        RequestCommand::Withhold { id, item, ground, release, note, change: ChangeArgs { registry, operator } } => {
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let ground = if release { None } else { ground };
+            reg.withhold(&who(operator)?, id, item, ground, &note).map_err(reg_fail)?;
+            match ground {
+                Some(g) => say!(
+                    "request {id}: item {item} withheld (法78条1項{g}号); rebuild the package with `tokumei request disclose {id}`"
+                ),
+                None => say!("request {id}: item {item} disclosed"),
+            }
+            Ok(())
+        }
+        RequestCommand::Decide {
+            id,
+            decision,
+            reason,
+            ground,
+            third_party_objection,
+            date,
+            out,
+            change: ChangeArgs { registry, operator },
+        } => {
+            let today = today()?;
+            let day = date.unwrap_or_else(|| today.clone());
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let d = reg
+                .decide(&who(operator)?, id, &decision, &reason, ground.as_deref(), third_party_objection, &day, &today)
+                .map_err(reg_fail)?;
+            let r = get(&reg, id)?;
+            let profile = reg.profile().map_err(reg_fail)?;
+            let grounds: Vec<(usize, String)> = r
+                .withheld
+                .iter()
+                .map(|w| {
+                    (
+                        w.item,
+                        format!(
+                            "法78条1項{}号（{}）{}",
+                            w.ground,
+                            GROUNDS[usize::from(w.ground.clamp(1, 7)) - 1],
+                            if w.note.is_empty() { String::new() } else { format!("：{}", w.note) }
+                        ),
+                    )
+                })
+                .collect();
+            let dir = out_dir(&reg, id, out);
+            let path = dir.join("notice-decision.html");
+            write_private(&path, decision_notice(&profile.body, &r, &d, profile.method_days, &grounds).as_bytes())?;
+            say!(
+                "request {id}: decided `{}` on {}{}",
+                d.decision,
+                d.date,
+                if d.late { " (after the deadline)" } else { "" }
+            );
+            say!("  notice draft {}", path.display());
+            if !d.releases_before.is_empty() {
+                say!("  {} release(s) made before the decision (listed in the notice)", d.releases_before.len());
+            }
+            for rec in &d.recipients_to_notify {
+                say!(
+                    "  tell {rec} of the correction (法97), then record it: tokumei request notice {id} --kind correction_recipient --to {rec}"
+                );
+            }
+            Ok(())
+        }
+        RequestCommand::Notice { id, kind, to, date, change: ChangeArgs { registry, operator } } => {
+            let today = today()?;
+            let day = date.unwrap_or_else(|| today.clone());
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            reg.notice(&who(operator)?, id, &kind, &to, &day, &today).map_err(reg_fail)?;
+            say!("request {id}: {kind} notice to {to} recorded ({day})");
+            Ok(())
+        }
+        RequestCommand::CarryOut {
+            id,
+            date,
+            method,
+            chosen,
+            late_reason,
+            change: ChangeArgs { registry, operator },
+        } => {
+            let today = today()?;
+            let c = CarriedOut { date: date.unwrap_or_else(|| today.clone()), method, chosen };
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            reg.carry_out(&who(operator)?, id, &c, late_reason.as_deref(), &today).map_err(reg_fail)?;
+            let p = reg.profile().map_err(reg_fail)?;
+            let end = tokumei_registry::deadline::window_end(&c.date, p.correction_window_days, &p.closed_days)
+                .unwrap_or_default();
+            say!(
+                "request {id}: disclosed on {} by {}; correction or suspension may be asked until {end}",
+                c.date,
+                c.method
+            );
+            Ok(())
+        }
+        RequestCommand::Close { id, reason, date, change: ChangeArgs { registry, operator } } => {
+            let today = today()?;
+            let day = date.unwrap_or_else(|| today.clone());
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            reg.close_request(&who(operator)?, id, &reason, &day, &today).map_err(reg_fail)?;
+            say!("request {id}: closed");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,592 @@
+//! Residents' requests through the binary: intake, matching, deadlines, the disclosure package,
+//! decisions and notices, corrections and suspensions applied by later runs.
+
+use crate::util::*;
+use tokumei_engine::ExitCode;
+
+const REG: &str = "reg/registry.sqlite";
+/// 2026-11-27T00:00:00Z: "today" of these tests.
+const TODAY: &str = "1795737600";
+
+fn t(env: &Env, args: &[&str]) -> Run {
+    let mut a = args.to_vec();
+    a.extend(["--registry", REG]);
+    env.tokumei_with(&a, &[("TOKUMEI_NOW", TODAY)])
+}
+
+fn ok(env: &Env, args: &[&str]) -> Run {
+    let r = t(env, args);
+    assert_eq!(r.code, 0, "{args:?}: {}{}", r.stdout, r.stderr);
+    r
+}
+
+/// A registry (the sample profile plus `profile_extra`) with the sample resident file and its
+/// extract registered as the file's source.
+fn registry(env: &Env, profile_extra: &str) {
+    let profile = std::fs::read_to_string(repo().join("samples/registry/profile.toml")).unwrap() + profile_extra;
+    let profile = env.write("profile.toml", &profile);
+    let r = env.tokumei(&[
+        "registry",
+        "init",
+        "--registry",
+        REG,
+        "--profile",
+        profile.to_str().unwrap(),
+        "--audit-log",
+        "audit.log",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let entry = repo().join("samples/registry/resident_file.toml");
+    let rules = repo().join("rules/resident_registry.toml");
+    ok(env, &["file", "add", entry.to_str().unwrap(), "--rules", rules.to_str().unwrap()]);
+    let csv = sample_csv();
+    ok(
+        env,
+        &[
+            "file",
+            "add-source",
+            "住民基本台帳ファイル",
+            "--input",
+            csv.to_str().unwrap(),
+            "--subject-column",
+            "宛名番号",
+            "--name-column",
+            "氏名",
+            "--birth-column",
+            "生年月日",
+        ],
+    );
+}
+
+fn open(env: &Env, name: &str, toml: &str) -> i64 {
+    let path = env.write(name, toml);
+    let r = ok(env, &["request", "open", path.to_str().unwrap()]);
+    r.stdout.split_whitespace().nth(2).unwrap().parse().unwrap()
+}
+
+fn show(env: &Env, id: i64) -> serde_json::Value {
+    let r = ok(env, &["request", "show", &id.to_string(), "--json"]);
+    serde_json::from_str(&r.stdout).unwrap()
+}
+
+/// The sample's records, and a person who shares a household with others and whose name or
+/// birth date someone else also has, if the sample has one (it does).
+fn target() -> (Vec<Vec<String>>, usize) {
+    let rows = read_csv_cp932(&sample_csv());
+    let h = &rows[0];
+    let (hh, birth) = (col(h, "世帯番号"), col(h, "生年月日"));
+    let i = (1..rows.len())
+        .find(|&i| {
+            let shares = |c: usize| (1..rows.len()).any(|j| j != i && rows[j][c] == rows[i][c]);
+            shares(hh) && shares(birth) && rows[i][birth].starts_with("19")
+        })
+        .expect("a person sharing a household and a birth date");
+    (rows, i)
+}
+
+fn col(header: &[String], name: &str) -> usize {
+    header.iter().position(|c| c == name).unwrap()
+}
+
+/// Everyone in the sample who is not `i` but shares their household, name or birth date.
+fn look_alikes(rows: &[Vec<String>], i: usize) -> Vec<usize> {
+    let h = &rows[0];
+    let cs = [col(h, "世帯番号"), col(h, "氏名"), col(h, "生年月日")];
+    (1..rows.len()).filter(|&j| j != i && cs.iter().any(|&c| rows[j][c] == rows[i][c])).collect()
+}
+
+#[test]
+fn a_disclosure_package_holds_exactly_the_persons_records() {
+    let env = Env::new();
+    registry(&env, "disclosure_fee_yen = 300\n");
+    let (rows, i) = target();
+    let h = &rows[0];
+    let (id_c, name_c, birth_c) = (col(h, "宛名番号"), col(h, "氏名"), col(h, "生年月日"));
+    let me = &rows[i];
+    // The requester gives a name with a half-width space and the birth date in 和暦.
+    let birth = tokumei_jp::parse_date(&me[birth_c]).unwrap();
+    let wareki = if birth.year >= 1989 {
+        format!("平成{}年{}月{}日", birth.year - 1988, birth.month, birth.day)
+    } else {
+        format!("昭和{}年{}月{}日", birth.year - 1925, birth.month, birth.day)
+    };
+    let name = me[name_c].replace('　', " ");
+    let id = open(
+        &env,
+        "r.toml",
+        &format!(
+            "kind = \"disclosure\"\nreceived = \"2026-11-02\"\nrequester = \"{name}\"\ncapacity = \"self\"\nverification = \"運転免許証\"\nrecords = \"住民基本台帳ファイルの本人の記録\"\n[match]\nname = \"{name}\"\nbirth_date = \"{wareki}\"\n"
+        ),
+    );
+    let r = show(&env, id);
+    assert_eq!(r["request"]["due"], "2026-12-02");
+    assert_eq!(r["request"]["fee_yen"], 300);
+    // Every candidate is shown; the officer's choice is recorded.
+    let r = ok(&env, &["request", "match", &id.to_string()]);
+    assert!(r.stdout.contains(&me[id_c]), "{}", r.stdout);
+    assert!(!r.stdout.contains(&me[col(h, "個人番号")]), "a 個人番号 is never shown to match");
+    let r = t(&env, &["request", "match", &id.to_string(), "--choose", "999999999"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "not a candidate: {}", r.stderr);
+    ok(&env, &["request", "match", &id.to_string(), "--choose", &me[id_c]]);
+    // A decision before the draft is refused.
+    let r = t(&env, &["request", "decide", &id.to_string(), "--decision", "full"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    ok(&env, &["request", "disclose", &id.to_string(), "--out", "pkg"]);
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path("pkg/disclosure.json")).unwrap()).unwrap();
+    // Exactly the person's records: the items are the non-empty values of their rows.
+    let mine: Vec<&Vec<String>> = rows[1..].iter().filter(|r| r[id_c] == me[id_c]).collect();
+    let expected: usize = mine.iter().map(|r| r.iter().filter(|v| !v.trim().is_empty()).count()).sum();
+    let items = doc["items"].as_array().unwrap();
+    assert_eq!(items.len(), expected);
+    assert_eq!(doc["records"], mine.len());
+    for it in items {
+        let column = it["column"].as_str().unwrap();
+        let value = it["value"].as_str().unwrap();
+        assert!(mine.iter().any(|r| r[col(h, column)] == value), "{column} = {value} is not the person's");
+    }
+    assert_eq!(doc["files"][0]["regular_recipients"][0], "県 (住民基本台帳ネットワーク)");
+    // Nobody sharing their household, name or birth date appears in any file of the package.
+    let others = look_alikes(&rows, i);
+    assert!(!others.is_empty());
+    for f in ["disclosure.json", "disclosure.csv", "disclosure.html"] {
+        let text = std::fs::read_to_string(env.path("pkg").join(f)).unwrap();
+        for &j in &others {
+            assert!(!text.contains(&rows[j][id_c]), "{f} holds another person's 宛名番号");
+            if rows[j][name_c] != me[name_c] {
+                assert!(!text.contains(&rows[j][name_c]), "{f} holds another person's name");
+            }
+        }
+    }
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(env.path("pkg/disclosure.html")).unwrap().permissions().mode() & 0o077, 0);
+    // The officer withholds the household number (another person's information).
+    let hh_item = items.iter().find(|it| it["column"] == "世帯番号").unwrap()["item"].as_u64().unwrap();
+    ok(
+        &env,
+        &[
+            "request",
+            "withhold",
+            &id.to_string(),
+            "--item",
+            &hh_item.to_string(),
+            "--ground",
+            "2",
+            "--note",
+            "世帯員の情報",
+        ],
+    );
+    let r = t(&env, &["request", "decide", &id.to_string(), "--decision", "full"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "an item is withheld: {}", r.stderr);
+    ok(&env, &["request", "disclose", &id.to_string(), "--out", "pkg"]);
+    let csv = std::fs::read_to_string(env.path("pkg/disclosure.csv")).unwrap();
+    assert!(!csv.contains(&me[col(h, "世帯番号")]) && csv.contains("法78条1項2号"), "{csv}");
+    ok(
+        &env,
+        &[
+            "request",
+            "decide",
+            &id.to_string(),
+            "--decision",
+            "partial",
+            "--reason",
+            "世帯員の情報を含む",
+            "--date",
+            "2026-11-20",
+            "--out",
+            "pkg",
+        ],
+    );
+    let notice = std::fs::read_to_string(env.path("pkg/notice-decision.html")).unwrap();
+    assert!(
+        notice.contains("保有個人情報開示決定通知書") && notice.contains("審査請求") && notice.contains("法78条1項2号")
+    );
+    // Carried out; the 90 days for correction and suspension start.
+    let r = t(
+        &env,
+        &[
+            "request",
+            "carry-out",
+            &id.to_string(),
+            "--date",
+            "2026-11-26",
+            "--method",
+            "写しの交付",
+            "--chosen",
+            "2026-11-25",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("until 2027-02-24"), "{}", r.stdout);
+    // Every step is in the timeline and audited, without the person's data.
+    let events: Vec<String> =
+        show(&env, id)["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_string()).collect();
+    assert_eq!(events, ["opened", "match", "draft", "withhold", "draft", "decided", "carry-out"]);
+    let log = std::fs::read_to_string(env.path("audit.log")).unwrap();
+    assert!(log.contains("registry-request-decide"));
+    for v in [&me[id_c], &me[name_c], &name] {
+        assert!(!log.contains(v.as_str()), "the audit log holds a value of the person");
+    }
+    assert_eq!(t(&env, &["registry", "verify"]).code, 0);
+}
+
+#[test]
+fn deadlines_count_from_the_day_after_receipt_with_defects_and_extensions() {
+    let env = Env::new();
+    registry(&env, "");
+    let intake = |received: &str| {
+        format!(
+            "kind = \"disclosure\"\nreceived = \"{received}\"\nrequester = \"申請者\"\ncapacity = \"agent\"\nverification = \"委任状と本人確認書類\"\nrecords = \"本人の記録\"\nsubject = \"100599658\"\n"
+        )
+    };
+    // Received on 31 October: due 30 November; 5 days of 補正 move it to 5 December.
+    let a = open(&env, "a.toml", &intake("2026-10-31"));
+    assert_eq!(show(&env, a)["request"]["due"], "2026-11-30");
+    let r = ok(&env, &["request", "defect", &a.to_string(), "--days", "5", "--reason", "請求書の記載漏れ"]);
+    assert!(r.stdout.contains("2026-12-05"), "{}", r.stdout);
+    // An extension beyond the profile's 30 days, or noticed after the deadline, is refused.
+    let r = t(&env, &["request", "extend", &a.to_string(), "--days", "31", "--reason", "大量"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    let r = ok(&env, &["request", "extend", &a.to_string(), "--days", "30", "--reason", "事務の繁忙", "--out", "n"]);
+    assert!(r.stdout.contains("2027-01-04"), "{}", r.stdout);
+    let notice = std::fs::read_to_string(env.path("n/notice-extension.html")).unwrap();
+    assert!(notice.contains("開示決定等の期限の延長について") && notice.contains("2027-01-04"));
+    let r = t(&env, &["request", "extend", &a.to_string(), "--days", "1", "--reason", "again"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "only one extension: {}", r.stderr);
+    // Received on 30 September: overdue today; one received today is not due within 7 days.
+    let b = open(&env, "b.toml", &intake("2026-09-30"));
+    let c = open(&env, "c.toml", &intake("2026-11-27"));
+    let d = open(&env, "d.toml", &intake("2026-11-01"));
+    let list = |extra: &[&str]| -> Vec<(i64, bool)> {
+        let mut args = vec!["request", "list", "--json"];
+        args.extend(extra);
+        let v: serde_json::Value = serde_json::from_str(&ok(&env, &args).stdout).unwrap();
+        v.as_array().unwrap().iter().map(|r| (r["id"].as_i64().unwrap(), r["overdue"].as_bool().unwrap())).collect()
+    };
+    assert_eq!(list(&["--overdue"]), [(b, true)]);
+    assert_eq!(list(&["--due-within", "7d"]), [(b, true), (d, false)]);
+    assert_eq!(list(&[]).len(), 4);
+    let _ = c;
+    // A special extension (法84) sets a later date; its notice is the 特例延長通知書.
+    ok(
+        &env,
+        &[
+            "request",
+            "extend",
+            &d.to_string(),
+            "--special",
+            "--until",
+            "2027-03-31",
+            "--reason",
+            "著しく大量",
+            "--out",
+            "n",
+        ],
+    );
+    assert_eq!(show(&env, d)["deadline"], "2027-03-31");
+    assert!(std::fs::read_to_string(env.path("n/notice-special-extension.html")).unwrap().contains("特例"));
+    // A decision after the deadline is recorded as late.
+    ok(&env, &["request", "disclose", &b.to_string(), "--out", "nb"]);
+    ok(&env, &["request", "decide", &b.to_string(), "--decision", "full", "--out", "nb"]);
+    assert_eq!(show(&env, b)["request"]["decision"]["late"], true);
+}
+
+#[test]
+fn bad_requests_are_refused_with_the_reason() {
+    let env = Env::new();
+    registry(&env, "");
+    let base = "received = \"2026-11-02\"\nrequester = \"申請者\"\ncapacity = \"self\"\nverification = \"旅券\"\nrecords = \"本人の記録\"\n";
+    for (name, body, want) in [
+        ("mn", "kind = \"disclosure\"\nmy_number = \"123456789018\"\n", "番号法9条"),
+        ("none", "kind = \"disclosure\"\n", "subject"),
+        (
+            "fee",
+            "kind = \"correction\"\nsubject = \"1\"\nfee_yen = 300\ndisclosed_on = \"2026-10-01\"\n[[correction]]\nfile = \"住民基本台帳ファイル\"\ncolumn = \"住所\"\nvalue = \"x\"\n",
+            "free",
+        ),
+        (
+            "late",
+            "kind = \"correction\"\nsubject = \"1\"\ndisclosed_on = \"2026-07-01\"\n[[correction]]\nfile = \"住民基本台帳ファイル\"\ncolumn = \"住所\"\nvalue = \"x\"\n",
+            "90 days",
+        ),
+        ("optout", "kind = \"opt_out\"\nsubject = \"1\"\n", "opt-out policy"),
+        ("nomeasure", "kind = \"suspension\"\nsubject = \"1\"\ndisclosed_on = \"2026-10-01\"\n", "measure"),
+        ("future", "kind = \"disclosure\"\nsubject = \"1\"\nreceived = \"2027-01-01\"\n", ""),
+    ] {
+        let text = match name {
+            "future" => format!("{}{body}", base.replace("received = \"2026-11-02\"\n", "")),
+            _ => format!("{base}{body}"),
+        };
+        let p = env.write(&format!("{name}.toml"), &text);
+        let r = t(&env, &["request", "open", p.to_str().unwrap()]);
+        assert_ne!(r.code, 0, "{name} was accepted");
+        assert!(r.stderr.contains(want), "{name}: {}", r.stderr);
+    }
+    // A 個人番号 column is never a search key.
+    let r = t(
+        &env,
+        &[
+            "file",
+            "add-source",
+            "住民基本台帳ファイル",
+            "--input",
+            sample_csv().to_str().unwrap(),
+            "--subject-column",
+            "個人番号",
+        ],
+    );
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("番号法9条"), "{}", r.stderr);
+    assert_eq!(t(&env, &["requests", "list"]).code, ExitCode::Usage.code());
+    assert_eq!(t(&env, &["request", "show", "99"]).code, ExitCode::Registry.code());
+}
+
+/// A suspension accepted: no later release holds the person. Pseudonymised: their pseudonym
+/// (found through the disclosure package) is gone from the new release. Anonymised: the
+/// registry's subject set of the new release does not hold them, and the decision lists the
+/// releases made before it.
+#[test]
+fn a_suspended_person_never_reappears_in_a_release() {
+    let env = Env::new();
+    registry(&env, "subject_index = true\n");
+    let rows = read_csv_cp932(&sample_csv());
+    let id_c = col(&rows[0], "宛名番号");
+    // Pseudonymised internal use and anonymised internal use, before the request.
+    let key = env.path("k.key");
+    assert_eq!(env.tokumei(&["keygen", "--out", key.to_str().unwrap()]).code, 0);
+    let pseudo_rules =
+        std::fs::read_to_string(sample_rules()).unwrap().replace("mode = \"anonymized\"", "mode = \"pseudonymized\"");
+    let pseudo_rules = env.write("pseudo.toml", &pseudo_rules);
+    let extra = format!("encoding = \"auto\"\n[keys]\npseudonym_key_file = \"{}\"", key.display());
+    let pjob = env.job("internal", &sample_csv(), &pseudo_rules, &extra);
+    let ajob = env.job("anon", &sample_csv(), &sample_rules(), "");
+    ok(&env, &["run", pjob.to_str().unwrap(), "--internal-use", "需要推計"]);
+    ok(&env, &["run", ajob.to_str().unwrap(), "--internal-use", "統計"]);
+    let first = env.releases("resident_registry");
+    assert_eq!(first.len(), 2);
+    // A person asks for disclosure: the package includes their pseudonymised records (the
+    // first person of the extract whose records were not suppressed there).
+    let mut found = None;
+    for row in &rows[1..40] {
+        let person = row[id_c].clone();
+        let intake = format!(
+            "kind = \"disclosure\"\nreceived = \"2026-11-02\"\nrequester = \"本人\"\ncapacity = \"self\"\nverification = \"運転免許証\"\nrecords = \"全て\"\nsubject = \"{person}\"\n"
+        );
+        let d = open(&env, &format!("d{person}.toml"), &intake);
+        if found.is_none() {
+            let r = t(&env, &["request", "disclose", &d.to_string(), "--out", "pkg"]);
+            assert_eq!(r.code, ExitCode::Registry.code(), "a pseudonymised release left unsearched: {}", r.stderr);
+        }
+        ok(&env, &["request", "disclose", &d.to_string(), "--out", "pkg", "--job", pjob.to_str().unwrap()]);
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(env.path("pkg/disclosure.json")).unwrap()).unwrap();
+        let code = doc["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["column"] == "レコードID")
+            .and_then(|i| i["value"].as_str())
+            .map(String::from);
+        if let Some(code) = code {
+            found = Some((person, d, code));
+            break;
+        }
+        ok(&env, &["request", "close", &d.to_string(), "--reason", "取下げ"]);
+    }
+    let (person, d, code) = found.expect("someone's pseudonymised records");
+    let records = rows[1..].iter().filter(|r| r[id_c] == person).count() as u64;
+    ok(&env, &["request", "decide", &d.to_string(), "--decision", "full", "--date", "2026-11-10"]);
+    ok(
+        &env,
+        &["request", "carry-out", &d.to_string(), "--date", "2026-11-12", "--method", "閲覧", "--chosen", "2026-11-11"],
+    );
+    // Suspension: an objection to anonymisation alone would be refused; this one is unlawful use.
+    let s = open(
+        &env,
+        "s.toml",
+        &format!(
+            "kind = \"suspension\"\nreceived = \"2026-11-20\"\nrequester = \"本人\"\ncapacity = \"self\"\nverification = \"運転免許証\"\nrecords = \"全て\"\nsubject = \"{person}\"\nfollows = {d}\nmeasure = \"stop_use\"\nreason = \"目的外利用\"\n"
+        ),
+    );
+    let r = t(&env, &["request", "decide", &s.to_string(), "--decision", "accepted"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "an accepted suspension states its ground: {}", r.stderr);
+    ok(
+        &env,
+        &[
+            "request",
+            "decide",
+            &s.to_string(),
+            "--decision",
+            "accepted",
+            "--ground",
+            "unlawful_use",
+            "--reason",
+            "目的外利用を確認",
+            "--out",
+            "ns",
+        ],
+    );
+    let decision = &show(&env, s)["request"]["decision"];
+    assert_eq!(decision["releases_before"].as_array().unwrap().len(), 2, "{decision}");
+    assert!(std::fs::read_to_string(env.path("ns/notice-decision.html")).unwrap().contains("利用停止をする"));
+    // Later runs: the person is out of both, and the reports say how many records (not who).
+    ok(&env, &["run", pjob.to_str().unwrap(), "--internal-use", "需要推計"]);
+    ok(&env, &["run", ajob.to_str().unwrap(), "--internal-use", "統計"]);
+    let all = env.releases("resident_registry");
+    let new: Vec<_> = all.iter().filter(|r| !first.contains(r)).collect();
+    assert_eq!(new.len(), 2);
+    let old_pseudo = first.iter().find(|r| report(r)["mode"] == "pseudonymized").unwrap();
+    let new_pseudo = new.iter().find(|r| report(r)["mode"] == "pseudonymized").unwrap();
+    let codes = |dir: &std::path::Path| {
+        let t = read_parquet(&dir.join("resident_registry.parquet"));
+        let c = t.col("レコードID");
+        t.rows.iter().filter(|r| r[c].as_deref() == Some(code.as_str())).count() as u64
+    };
+    assert!(codes(old_pseudo) > 0);
+    assert_eq!(codes(new_pseudo), 0);
+    for r in &new {
+        let rep = report(r);
+        assert_eq!(rep["requests"]["excluded_records"], records);
+        assert_eq!(rep["rows_in"].as_u64().unwrap(), rows.len() as u64 - 1 - records);
+        let md = std::fs::read_to_string(r.join("report.md")).unwrap();
+        assert!(!md.contains(&person));
+    }
+    // The registry's subject sets: both earlier releases hold the person, neither new one.
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(&env, &["subject", "provisions", &person, "--json"]).stdout).unwrap();
+    let found: Vec<String> =
+        v["releases"].as_array().unwrap().iter().map(|r| r["release_id"].as_str().unwrap().to_string()).collect();
+    let names = |dirs: &[&std::path::PathBuf]| -> Vec<String> {
+        let mut v: Vec<String> = dirs.iter().map(|d| d.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    };
+    let mut found_sorted = found.clone();
+    found_sorted.sort();
+    assert_eq!(found_sorted, names(&first.iter().collect::<Vec<_>>()));
+    assert_eq!(v["excluded"][0]["request"], s);
+    // The registry proves which request excluded the subject since when, and each release what it applied.
+    let list: serde_json::Value = serde_json::from_str(&ok(&env, &["release", "list", "--json"]).stdout).unwrap();
+    let applied: Vec<i64> = list.as_array().unwrap().iter().map(|r| r["exclusions_upto"].as_i64().unwrap()).collect();
+    assert_eq!(applied, [0, 0, 1, 1]);
+    assert_eq!(t(&env, &["registry", "verify"]).code, 0);
+}
+
+/// A stop of provision keeps the person out of releases for recipients only; a run whose
+/// rules name no subject column is refused while exclusions exist.
+#[test]
+fn exclusions_apply_by_scope_and_need_a_subject_column() {
+    let env = Env::new();
+    registry(&env, "opt_out = true\n");
+    let rows = read_csv_cp932(&sample_csv());
+    let person = rows[3][0].clone();
+    let o = open(
+        &env,
+        "o.toml",
+        &format!(
+            "kind = \"opt_out\"\nreceived = \"2026-11-20\"\nrequester = \"本人\"\ncapacity = \"self\"\nverification = \"窓口で確認\"\nrecords = \"匿名加工情報の作成\"\nsubject = \"{person}\"\n"
+        ),
+    );
+    ok(&env, &["request", "decide", &o.to_string(), "--decision", "accepted", "--reason", "オプトアウト方針による"]);
+    let job = env.job("anon", &sample_csv(), &sample_rules(), "");
+    // An internal use is not a provision: the opt-out does not apply.
+    ok(&env, &["run", job.to_str().unwrap(), "--internal-use", "統計"]);
+    assert_eq!(report(&env.latest())["requests"]["excluded_records"], 0);
+    // An erasure (scope all) applies to every run; rules without a subject column cannot honour it.
+    let d = open(
+        &env,
+        "d.toml",
+        &format!(
+            "kind = \"suspension\"\nreceived = \"2026-11-21\"\nrequester = \"本人\"\ncapacity = \"self\"\nverification = \"窓口で確認\"\nrecords = \"全て\"\nsubject = \"{person}\"\ndisclosed_on = \"2026-11-01\"\nmeasure = \"erase\"\n"
+        ),
+    );
+    ok(
+        &env,
+        &[
+            "request",
+            "decide",
+            &d.to_string(),
+            "--decision",
+            "accepted",
+            "--ground",
+            "unlawful_holding",
+            "--reason",
+            "保有の必要なし",
+        ],
+    );
+    let no_subject = std::fs::read_to_string(sample_rules()).unwrap().replace("subject = \"宛名番号\"\n", "");
+    let no_subject = env.write("nosubject.toml", &no_subject);
+    let job2 = env.job("anon2", &sample_csv(), &no_subject, "");
+    let before = env.releases("resident_registry").len();
+    let r = t(&env, &["run", job2.to_str().unwrap(), "--internal-use", "統計"]);
+    assert_eq!(r.code, ExitCode::Config.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("subject"), "{}", r.stderr);
+    assert_eq!(env.releases("resident_registry").len(), before);
+    ok(&env, &["run", job.to_str().unwrap(), "--internal-use", "統計"]);
+    assert_eq!(report(&env.latest())["requests"]["excluded_records"], 1);
+}
+
+/// An accepted correction is an overlay later runs apply; the file's regular recipients are told.
+#[test]
+fn an_accepted_correction_is_applied_by_later_runs() {
+    let env = Env::new();
+    registry(&env, "");
+    let rows = read_csv_cp932(&sample_csv());
+    let h = &rows[0];
+    let person = rows[1][col(h, "宛名番号")].clone();
+    let c = open(
+        &env,
+        "c.toml",
+        &format!(
+            "kind = \"correction\"\nreceived = \"2026-11-20\"\nrequester = \"本人\"\ncapacity = \"self\"\nverification = \"運転免許証\"\nrecords = \"住所\"\nsubject = \"{person}\"\ndisclosed_on = \"2026-11-01\"\n[[correction]]\nfile = \"住民基本台帳ファイル\"\ncolumn = \"性別\"\nvalue = \"{}\"\nreason = \"届出の誤り\"\n",
+            if rows[1][col(h, "性別")] == "男" { "女" } else { "男" }
+        ),
+    );
+    let r = ok(&env, &["request", "decide", &c.to_string(), "--decision", "accepted", "--reason", "確認した"]);
+    assert!(r.stdout.contains("県 (住民基本台帳ネットワーク)"), "{}", r.stdout);
+    let r = t(&env, &["request", "notice", &c.to_string(), "--kind", "correction_recipient", "--to", "知らない先"]);
+    assert_eq!(r.code, ExitCode::Registry.code());
+    ok(
+        &env,
+        &[
+            "request",
+            "notice",
+            &c.to_string(),
+            "--kind",
+            "correction_recipient",
+            "--to",
+            "県 (住民基本台帳ネットワーク)",
+        ],
+    );
+    let job = env.job("anon", &sample_csv(), &sample_rules(), "");
+    ok(&env, &["run", job.to_str().unwrap(), "--internal-use", "統計"]);
+    let rep = report(&env.latest());
+    assert_eq!(rep["requests"]["corrected_values"], 1);
+    assert_eq!(rep["requests"]["excluded_records"], 0);
+}
+
+/// A crash while a decision commits leaves no exclusion behind, and the registry says so.
+#[test]
+fn a_decision_that_did_not_commit_leaves_nothing() {
+    let env = Env::new();
+    registry(&env, "");
+    let s = open(
+        &env,
+        "s.toml",
+        "kind = \"suspension\"\nreceived = \"2026-11-20\"\nrequester = \"本人\"\ncapacity = \"self\"\nverification = \"運転免許証\"\nrecords = \"全て\"\nsubject = \"100599658\"\ndisclosed_on = \"2026-11-01\"\nmeasure = \"stop_use\"\n",
+    );
+    let r = env.tokumei_with(
+        &["request", "decide", &s.to_string(), "--decision", "accepted", "--ground", "unlawful_use", "--registry", REG],
+        &[("TOKUMEI_NOW", TODAY), ("TOKUMEI_FAILPOINT", "registry-commit:abort")],
+    );
+    assert_ne!(r.code, 0);
+    assert_eq!(show(&env, s)["request"]["status"], "open");
+    let conn = rusqlite::Connection::open(env.path(REG)).unwrap();
+    let n: i64 = conn.query_row("SELECT count(*) FROM exclusions", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 0);
+    // Decided again: now it holds, and the lost attempt stays visible in the log.
+    ok(&env, &["request", "decide", &s.to_string(), "--decision", "accepted", "--ground", "unlawful_use"]);
+    let log = std::fs::read_to_string(env.path("audit.log")).unwrap();
+    assert!(log.contains("registry-change-lost"));
+    assert_eq!(t(&env, &["registry", "verify"]).code, 0);
+}
