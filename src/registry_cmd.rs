@@ -137,6 +137,10 @@ pub enum FileCommand {
         /// The column holding the date of birth.
         #[arg(long)]
         birth_column: Option<String>,
+        /// A column of a person's record holding other people's information (e.g. 世帯主氏名):
+        /// withheld from disclosure drafts until the officer releases it. Repeatable.
+        #[arg(long = "others-column")]
+        others_columns: Vec<String>,
         #[command(flatten)]
         change: ChangeArgs,
     },
@@ -468,6 +472,7 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
             subject_column,
             name_column,
             birth_column,
+            others_columns,
             change: ChangeArgs { registry, operator },
         } => {
             crate::parse_encoding(&encoding)?;
@@ -499,6 +504,7 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
                 subject_column,
                 name_column,
                 birth_column,
+                others_columns,
             };
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
             reg.add_source(&who(operator)?, &source).map_err(reg_fail)?;

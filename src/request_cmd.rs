@@ -473,6 +473,8 @@ struct Item {
 /// The person's records: in the registered sources and the pseudonymised outputs.
 struct Search {
     items: Vec<Item>,
+    /// Items withheld at first: other people's information in the person's records.
+    others: Vec<usize>,
     records: usize,
     searched: Vec<serde_json::Value>,
 }
@@ -485,11 +487,29 @@ fn place_of(s: &tokumei_registry::FileSource) -> Result<Place, Failure> {
     })
 }
 
-fn add_found(items: &mut Vec<Item>, file: &str, source: &str, found: &[Found]) {
+/// Add the values of the records found as items; values a correction replaced are shown
+/// corrected; items of `others` columns are listed in `withheld`.
+fn add_found(
+    items: &mut Vec<Item>,
+    file: &str,
+    source: &str,
+    found: &[Found],
+    corrections: &[(String, String)],
+    others: &[String],
+    withheld: &mut Vec<usize>,
+) {
     for f in found {
         for (column, value) in &f.fields {
+            let corrected = corrections.iter().rev().find(|(c, _)| c == column).map(|(_, v)| v);
+            let value = match corrected {
+                Some(v) => &format!("{v}（訂正済み。訂正前: {value}）"),
+                None => value,
+            };
             if value.trim().is_empty() {
                 continue;
+            }
+            if others.contains(column) {
+                withheld.push(items.len() + 1);
             }
             items.push(Item {
                 item: items.len() + 1,
@@ -505,9 +525,21 @@ fn add_found(items: &mut Vec<Item>, file: &str, source: &str, found: &[Found]) {
 
 fn search(reg: &Registry, r: &StoredRequest, subject: &str, jobs: &[PathBuf]) -> Result<Search, Failure> {
     let mut items = Vec::new();
+    let mut others = Vec::new();
     let mut records = 0;
     let mut searched = Vec::new();
     let sources = reg.sources().map_err(reg_fail)?;
+    // Accepted corrections of this person: what the body holds now.
+    let (_, in_force) = reg.corrections().map_err(reg_fail)?;
+    let fixes = |file: &str| -> Vec<(String, String)> {
+        let all = reg.correction_files().unwrap_or_default();
+        in_force
+            .iter()
+            .zip(all)
+            .filter(|((s, _, _), f)| s == subject && f == file)
+            .map(|((_, c, v), _)| (c.clone(), v.clone()))
+            .collect()
+    };
     let in_scope = |f: &str| r.entry.files.is_empty() || r.entry.files.iter().any(|x| x == f);
     let files: Vec<String> =
         reg.files().map_err(reg_fail)?.into_iter().map(|f| f.entry.name).filter(|n| in_scope(n)).collect();
@@ -523,7 +555,7 @@ fn search(reg: &Registry, r: &StoredRequest, subject: &str, jobs: &[PathBuf]) ->
             tokumei_engine::lookup::by_identifier(&place_of(s)?, &s.subject_column, subject).map_err(Failure::from)?;
         records += found.len();
         searched.push(serde_json::json!({"file": s.file, "source": s.path, "records": found.len()}));
-        add_found(&mut items, &s.file, &s.path, &found);
+        add_found(&mut items, &s.file, &s.path, &found, &fixes(&s.file), &s.others_columns, &mut others);
     }
     // Pseudonymised outputs (personal information still): searched by the person's pseudonym,
     // made with the job's managed key; every such release must be searched.
@@ -566,7 +598,7 @@ fn search(reg: &Registry, r: &StoredRequest, subject: &str, jobs: &[PathBuf]) ->
                     rel.release.purpose.as_deref().unwrap_or("-")
                 );
                 searched.push(serde_json::json!({"release": rel.release.release_id, "records": found.len()}));
-                add_found(&mut items, &what, &o.name, &found);
+                add_found(&mut items, &what, &o.name, &found, &[], &[], &mut others);
             }
             covered.insert(rel.release.release_id.clone());
         }
@@ -580,7 +612,7 @@ fn search(reg: &Registry, r: &StoredRequest, subject: &str, jobs: &[PathBuf]) ->
             missing.join(", ")
         )));
     }
-    Ok(Search { items, records, searched })
+    Ok(Search { items, others, records, searched })
 }
 
 fn package_html(
@@ -875,7 +907,9 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
                 refused(format!("request {id}: match the person first (`tokumei request match {id}`)"))
             })?;
             let found = search(&reg, &r, &subject, &job)?;
-            let items_json = serde_json::to_vec(&found.items).map_err(|e| fail(ExitCode::Internal, e.into()))?;
+            // The digest covers the items and which of them start withheld.
+            let items_json =
+                serde_json::to_vec(&(&found.items, &found.others)).map_err(|e| fail(ExitCode::Internal, e.into()))?;
             let sha256 = {
                 use sha2::Digest;
                 hex::encode(sha2::Sha256::digest(&items_json))
@@ -886,6 +920,7 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
                 items: found.items.len(),
                 records: found.records,
                 made: who.time.clone(),
+                withheld_first: found.others.clone(),
             };
             if r.pending() {
                 let cleared = reg.record_draft(&who, id, &draft).map_err(reg_fail)?;

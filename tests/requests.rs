@@ -54,6 +54,8 @@ fn registry(env: &Env, profile_extra: &str) {
             "氏名",
             "--birth-column",
             "生年月日",
+            "--others-column",
+            "世帯番号",
         ],
     );
 }
@@ -140,7 +142,7 @@ fn a_disclosure_package_holds_exactly_the_persons_records() {
     let items = doc["items"].as_array().unwrap();
     assert_eq!(items.len(), expected);
     assert_eq!(doc["records"], mine.len());
-    for it in items {
+    for it in items.iter().filter(|it| it["withheld"].is_null()) {
         let column = it["column"].as_str().unwrap();
         let value = it["value"].as_str().unwrap();
         assert!(mine.iter().any(|r| r[col(h, column)] == value), "{column} = {value} is not the person's");
@@ -160,8 +162,17 @@ fn a_disclosure_package_holds_exactly_the_persons_records() {
     }
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(std::fs::metadata(env.path("pkg/disclosure.html")).unwrap().permissions().mode() & 0o077, 0);
-    // The officer withholds the household number (another person's information).
-    let hh_item = items.iter().find(|it| it["column"] == "世帯番号").unwrap()["item"].as_u64().unwrap();
+    // The household number links the other members: it starts withheld (法78条1項2号), so a
+    // full disclosure is refused until the officer decides on it.
+    let hh_item = items.iter().find(|it| it["column"] == "世帯番号").unwrap();
+    assert!(hh_item["value"].is_null() && hh_item["withheld"] == "法78条1項2号", "{hh_item}");
+    let csv = std::fs::read_to_string(env.path("pkg/disclosure.csv")).unwrap();
+    assert!(!csv.contains(&me[col(h, "世帯番号")]) && csv.contains("法78条1項2号"), "{csv}");
+    let r = t(&env, &["request", "decide", &id.to_string(), "--decision", "full"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "an item is withheld: {}", r.stderr);
+    // The officer discloses it after all, and withholds the relationship instead.
+    let item_of = |c: &str| items.iter().find(|it| it["column"] == c).unwrap()["item"].as_u64().unwrap().to_string();
+    ok(&env, &["request", "withhold", &id.to_string(), "--item", &item_of("世帯番号"), "--release"]);
     ok(
         &env,
         &[
@@ -169,18 +180,16 @@ fn a_disclosure_package_holds_exactly_the_persons_records() {
             "withhold",
             &id.to_string(),
             "--item",
-            &hh_item.to_string(),
+            &item_of("続柄"),
             "--ground",
             "2",
             "--note",
-            "世帯員の情報",
+            "世帯主との関係",
         ],
     );
-    let r = t(&env, &["request", "decide", &id.to_string(), "--decision", "full"]);
-    assert_eq!(r.code, ExitCode::Registry.code(), "an item is withheld: {}", r.stderr);
     ok(&env, &["request", "disclose", &id.to_string(), "--out", "pkg"]);
     let csv = std::fs::read_to_string(env.path("pkg/disclosure.csv")).unwrap();
-    assert!(!csv.contains(&me[col(h, "世帯番号")]) && csv.contains("法78条1項2号"), "{csv}");
+    assert!(csv.contains(&me[col(h, "世帯番号")]) && csv.contains("法78条1項2号"), "{csv}");
     ok(
         &env,
         &[
@@ -221,7 +230,7 @@ fn a_disclosure_package_holds_exactly_the_persons_records() {
     // Every step is in the timeline and audited, without the person's data.
     let events: Vec<String> =
         show(&env, id)["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_string()).collect();
-    assert_eq!(events, ["opened", "match", "draft", "withhold", "draft", "decided", "carry-out"]);
+    assert_eq!(events, ["opened", "match", "draft", "withhold", "withhold", "draft", "decided", "carry-out"]);
     let log = std::fs::read_to_string(env.path("audit.log")).unwrap();
     assert!(log.contains("registry-request-decide"));
     for v in [&me[id_c], &me[name_c], &name] {
@@ -287,7 +296,7 @@ fn deadlines_count_from_the_day_after_receipt_with_defects_and_extensions() {
     assert!(std::fs::read_to_string(env.path("n/notice-special-extension.html")).unwrap().contains("特例"));
     // A decision after the deadline is recorded as late.
     ok(&env, &["request", "disclose", &b.to_string(), "--out", "nb"]);
-    ok(&env, &["request", "decide", &b.to_string(), "--decision", "full", "--out", "nb"]);
+    ok(&env, &["request", "decide", &b.to_string(), "--decision", "partial", "--reason", "世帯番号", "--out", "nb"]);
     assert_eq!(show(&env, b)["request"]["decision"]["late"], true);
 }
 
@@ -395,7 +404,10 @@ fn a_suspended_person_never_reappears_in_a_release() {
     }
     let (person, d, code) = found.expect("someone's pseudonymised records");
     let records = rows[1..].iter().filter(|r| r[id_c] == person).count() as u64;
-    ok(&env, &["request", "decide", &d.to_string(), "--decision", "full", "--date", "2026-11-10"]);
+    ok(
+        &env,
+        &["request", "decide", &d.to_string(), "--decision", "partial", "--reason", "世帯番号", "--date", "2026-11-10"],
+    );
     ok(
         &env,
         &["request", "carry-out", &d.to_string(), "--date", "2026-11-12", "--method", "閲覧", "--chosen", "2026-11-11"],
@@ -563,6 +575,16 @@ fn an_accepted_correction_is_applied_by_later_runs() {
     let rep = report(&env.latest());
     assert_eq!(rep["requests"]["corrected_values"], 1);
     assert_eq!(rep["requests"]["excluded_records"], 0);
+    // A later disclosure answers with what the body holds now: the corrected value.
+    let d = open(
+        &env,
+        "d.toml",
+        &format!(
+            "kind = \"disclosure\"\nreceived = \"2026-11-25\"\nrequester = \"本人\"\ncapacity = \"self\"\nverification = \"運転免許証\"\nrecords = \"全て\"\nsubject = \"{person}\"\n"
+        ),
+    );
+    ok(&env, &["request", "disclose", &d.to_string(), "--out", "pkg"]);
+    assert!(std::fs::read_to_string(env.path("pkg/disclosure.csv")).unwrap().contains("訂正済み"));
 }
 
 /// A crash while a decision commits leaves no exclusion behind, and the registry says so.

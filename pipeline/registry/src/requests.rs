@@ -224,6 +224,10 @@ pub struct Draft {
     pub records: usize,
     /// When it was made.
     pub made: String,
+    /// Items withheld when the draft is made (other people's information in the person's
+    /// records), until the officer releases them.
+    #[serde(default)]
+    pub withheld_first: Vec<usize>,
 }
 
 /// An item the officer withholds, with its ground (法78条1項 N号).
@@ -390,6 +394,10 @@ pub struct FileSource {
     pub name_column: Option<String>,
     /// The column holding the date of birth.
     pub birth_column: Option<String>,
+    /// Columns of a person's record that hold other people's information (e.g. 世帯主氏名): their
+    /// items start withheld (法78条1項2号) in a disclosure draft until the officer releases them.
+    #[serde(default)]
+    pub others_columns: Vec<String>,
 }
 
 /// Whether a column name is a 個人番号 column: never a search key.
@@ -465,14 +473,28 @@ impl Registry {
             }
         }
         text("path", &s.path)?;
+        for c in &s.others_columns {
+            text("others column", c)?;
+        }
         if self.sources()?.iter().any(|o| o.file == s.file && o.path == s.path) {
             return Err(refused(format!("file `{}` already has the source {}", s.file, s.path)));
         }
         self.change(who, "file-add-source", &s.file, |tx| {
             tx.execute(
-                "INSERT INTO file_sources (file_id, path, format, encoding, subject_column, name_column, birth_column, added)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![f.id, s.path, s.format, s.encoding, s.subject_column, s.name_column, s.birth_column, who.time],
+                "INSERT INTO file_sources (file_id, path, format, encoding, subject_column, name_column, birth_column,
+                    others_columns, added)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    f.id,
+                    s.path,
+                    s.format,
+                    s.encoding,
+                    s.subject_column,
+                    s.name_column,
+                    s.birth_column,
+                    serde_json::to_string(&s.others_columns).unwrap_or_else(|_| "[]".into()),
+                    who.time
+                ],
             )
             .map_err(|e| refused(format!("source: {e}")))?;
             let id = tx.last_insert_rowid();
@@ -485,7 +507,8 @@ impl Registry {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT f.name, s.path, s.format, s.encoding, s.subject_column, s.name_column, s.birth_column
+                "SELECT f.name, s.path, s.format, s.encoding, s.subject_column, s.name_column, s.birth_column,
+                    s.others_columns
                  FROM file_sources s JOIN files f ON f.id = s.file_id ORDER BY f.name, s.id",
             )
             .map_err(|e| self.db(e))?;
@@ -498,6 +521,7 @@ impl Registry {
                 subject_column: r.get(4)?,
                 name_column: r.get(5)?,
                 birth_column: r.get(6)?,
+                others_columns: serde_json::from_str(&r.get::<_, String>(7)?).unwrap_or_default(),
             })
         })
         .and_then(|rows| rows.collect())
@@ -901,7 +925,13 @@ impl Registry {
         let mut sets: Vec<(&str, rusqlite::types::Value)> =
             vec![("draft", serde_json::to_string(draft).unwrap_or_default().into())];
         if !same {
-            sets.push(("withheld", "[]".to_string().into()));
+            let first: Vec<Withheld> = draft
+                .withheld_first
+                .iter()
+                .filter(|i| (1..=draft.items).contains(*i))
+                .map(|&item| Withheld { item, ground: 2, note: "another person's information in the record".into() })
+                .collect();
+            sets.push(("withheld", serde_json::to_string(&first).unwrap_or_default().into()));
         }
         self.step(
             who,
@@ -1265,6 +1295,12 @@ impl Registry {
         stmt.query_map([normalize_subject(subject)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .and_then(|rows| rows.collect())
             .map_err(|e| self.db(e))
+    }
+
+    /// The file of each correction in force, in the order of [`Registry::corrections`].
+    pub fn correction_files(&self) -> Result<Vec<String>, RegistryError> {
+        let mut stmt = self.conn.prepare("SELECT file FROM corrections ORDER BY id").map_err(|e| self.db(e))?;
+        stmt.query_map([], |r| r.get(0)).and_then(|rows| rows.collect()).map_err(|e| self.db(e))
     }
 
     /// The corrections in force: (last correction id, [(subject, column, value)]), later ones

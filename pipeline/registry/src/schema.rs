@@ -201,6 +201,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         subject_column TEXT NOT NULL,
         name_column    TEXT,
         birth_column   TEXT,
+        others_columns TEXT NOT NULL DEFAULT '[]',
         added          TEXT NOT NULL,
         UNIQUE (file_id, path)
     ) STRICT;
