@@ -612,3 +612,28 @@ fn a_decision_that_did_not_commit_leaves_nothing() {
     assert!(log.contains("registry-change-lost"));
     assert_eq!(t(&env, &["registry", "verify"]).code, 0);
 }
+
+/// The README's requests workflow runs end to end: a disclosure from intake to carrying out,
+/// then a suspension that the next release applies, and every check passes.
+#[test]
+fn the_sample_requests_workflow_runs_end_to_end() {
+    let env = Env::new();
+    let work = env.path("work");
+    let out = std::process::Command::new("bash")
+        .arg(repo().join("samples/requests/workflow.sh"))
+        .arg(&work)
+        .env("TOKUMEI", env!("CARGO_BIN_EXE_tokumei"))
+        .env("TOKUMEI_OPERATOR", "tester")
+        .env_remove("TOKUMEI_REGISTRY")
+        .env_remove("TOKUMEI_NOW")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("every row, change and release matches the audit log"), "{stdout}");
+    assert!(stdout.contains("1 more left out"), "{stdout}");
+    assert!(stdout.contains("excluded by request 2"), "{stdout}");
+    for f in ["disclosure.json", "disclosure.csv", "disclosure.html", "notice-decision.html"] {
+        assert!(work.join("reports/requests/1").join(f).is_file(), "{f}");
+    }
+}

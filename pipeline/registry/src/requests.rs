@@ -929,7 +929,7 @@ impl Registry {
                 .withheld_first
                 .iter()
                 .filter(|i| (1..=draft.items).contains(*i))
-                .map(|&item| Withheld { item, ground: 2, note: "another person's information in the record".into() })
+                .map(|&item| Withheld { item, ground: 2, note: "他の個人の情報を含む項目".into() })
                 .collect();
             sets.push(("withheld", serde_json::to_string(&first).unwrap_or_default().into()));
         }
