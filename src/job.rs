@@ -273,7 +273,7 @@ pub fn run_job(
     }
 
     // Residents' requests: the registry's exclusions and corrections are the run's first stage.
-    let requests = match requests_stage(&job, contract.as_ref()) {
+    let requests = match requests_stage(&job, contract.as_ref(), &out_root) {
         Ok(r) => r,
         Err(f) => return Err(audit_failure(&mut run_log, &facts, f)),
     };
@@ -459,15 +459,21 @@ pub struct Requests {
 }
 
 /// The registry whose requests a run applies: the contract's or internal use's, else the job's
-/// `[registry] path`, else `registry.sqlite` in the job's output folder if it exists (`None`:
-/// there is no registry). Exclusions of scope `provision` apply to releases for a recipient.
-fn requests_stage(job: &tokumei_rules::Job, contract: Option<&ContractRun>) -> Result<Option<Requests>, Failure> {
-    let default = job.output_dir.join("registry.sqlite");
-    let path = match (contract, &job.registry) {
-        (Some(c), _) => c.registry.clone(),
-        (None, Some(p)) => p.clone(),
-        (None, None) if default.exists() => default,
-        (None, None) => return Ok(None),
+/// `[registry] path`, else `registry.sqlite` in the run's output folder (`--out`) or the job's,
+/// if one exists (`None`: there is no registry). Exclusions of scope `provision` apply to
+/// releases for a recipient.
+fn requests_stage(
+    job: &tokumei_rules::Job,
+    contract: Option<&ContractRun>,
+    out_root: &Path,
+) -> Result<Option<Requests>, Failure> {
+    let found =
+        [out_root, job.output_dir.as_path()].map(|d| d.join("registry.sqlite")).into_iter().find(|p| p.exists());
+    let path = match (contract, &job.registry, found) {
+        (Some(c), _, _) => c.registry.clone(),
+        (None, Some(p), _) => p.clone(),
+        (None, None, Some(p)) => p,
+        (None, None, None) => return Ok(None),
     };
     let refused = |e: tokumei_registry::RegistryError| fail(ExitCode::Registry, e.into());
     let reg = tokumei_registry::Registry::open(&path).map_err(refused)?;

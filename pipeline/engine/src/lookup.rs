@@ -46,7 +46,7 @@ fn name_form(s: &str) -> String {
 }
 
 fn id_form(s: &str) -> String {
-    tokumei_jp::nfkc(s).trim().to_string()
+    tokumei_jp::identifier_key(s).into_owned()
 }
 
 impl Want<'_> {
@@ -60,7 +60,7 @@ impl Want<'_> {
     /// Whether a row matches, given the values of [`Want::columns`].
     fn matches(&self, values: &[Option<&str>]) -> bool {
         match self {
-            Want::Id { value, .. } => values[0].is_some_and(|v| id_form(v) == *value),
+            Want::Id { value, .. } => values[0].is_some_and(|v| tokumei_jp::identifier_key(v) == value.as_str()),
             Want::NameBirth { name, birth, .. } => {
                 values[0].is_some_and(|v| name_form(v) == *name)
                     && values[1].and_then(tokumei_jp::parse_date).is_some_and(|d| d == *birth)

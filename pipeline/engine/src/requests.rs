@@ -43,7 +43,7 @@ pub struct RequestCounts {
 
 /// The normal form of a subject identifier (as the registry keeps it).
 pub fn normalize_subject(s: &str) -> String {
-    tokumei_jp::nfkc(s).trim().to_string()
+    tokumei_jp::identifier_key(s).into_owned()
 }
 
 struct Shared {
@@ -166,12 +166,8 @@ fn apply(s: &Shared, batch: RawBatch) -> Result<RawBatch, EngineError> {
         if quick && !s.collect {
             break;
         }
-        // Identifiers are mostly ASCII already in normal form: normalise only when needed.
-        let id: std::borrow::Cow<str> = if raw.is_ascii() && raw.trim() == raw {
-            std::borrow::Cow::Borrowed(raw)
-        } else {
-            std::borrow::Cow::Owned(normalize_subject(raw))
-        };
+        // Identifiers are mostly ASCII already in normal form: borrowed without work.
+        let id = tokumei_jp::identifier_key(raw);
         if s.exclude.contains(id.as_ref()) {
             *k = false;
             excluded += 1;

@@ -59,6 +59,40 @@ pub fn nfkc(value: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The form in which two writings of one identifier (宛名番号, a code) compare equal: NFKC
+/// (full-width digits and letters), without spaces or invisible format characters (zero-width
+/// spaces, joiners, BOM, bidirectional marks), ASCII letters upper-cased. Identifiers already in
+/// that form are returned borrowed without work.
+pub fn identifier_key(value: &str) -> std::borrow::Cow<'_, str> {
+    let plain = |c: char| !c.is_whitespace() && !c.is_ascii_lowercase() && !is_format(c);
+    if value.is_ascii() && value.chars().all(plain) {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    let n = nfkc(value);
+    std::borrow::Cow::Owned(
+        n.chars().filter(|c| !c.is_whitespace() && !is_format(*c)).map(|c| c.to_ascii_uppercase()).collect(),
+    )
+}
+
+/// Invisible format characters (Unicode category Cf in common use).
+fn is_format(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+#[cfg(test)]
+mod identifier_tests {
+    #[test]
+    fn writings_of_one_identifier_compare_equal() {
+        for v in ["100599658", " 100599658 ", "１００５９９６５８", "100599658\u{200B}", "\u{FEFF}100 599 658"]
+        {
+            assert_eq!(super::identifier_key(v), "100599658", "{v:?}");
+        }
+        assert_eq!(super::identifier_key("ab-12"), "AB-12");
+        assert_eq!(super::identifier_key("ＡＢ－１２"), "AB-12");
+        assert!(matches!(super::identifier_key("AB12"), std::borrow::Cow::Borrowed(_)));
+    }
+}
+
 #[cfg(test)]
 mod fuzz {
     use proptest::prelude::*;

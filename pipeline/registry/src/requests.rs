@@ -334,6 +334,9 @@ pub struct StoredRequest {
     pub closed: Option<String>,
     /// Last change.
     pub updated: String,
+    /// Steps so far (events of its timeline): a step made on what was read refuses to apply if
+    /// another step came in between.
+    pub steps: i64,
 }
 
 impl StoredRequest {
@@ -406,9 +409,10 @@ pub fn is_my_number_column(name: &str) -> bool {
     ["個人番号", "マイナンバー", "mynumber", "kojinbango", "kojinbangou"].iter().any(|w| n.contains(w))
 }
 
-/// The normal form of a subject identifier: NFKC (full-width digits), spaces trimmed.
+/// The normal form of a subject identifier ([`tokumei_jp::identifier_key`]: NFKC, no spaces or
+/// invisible characters, ASCII letters upper-cased), as runs and look-ups compare it.
 pub fn normalize_subject(s: &str) -> String {
-    tokumei_jp::nfkc(s).trim().to_string()
+    tokumei_jp::identifier_key(s).into_owned()
 }
 
 /// Check a day of a request's life: a date, not before `not_before` and not after `today`.
@@ -637,8 +641,8 @@ impl Registry {
         let subject = e.subject.as_deref().map(normalize_subject);
         let matched = subject.as_ref().map(|_| Matched {
             method: "identifier".into(),
-            candidates: 1,
-            note: "given by the requester".into(),
+            candidates: 0,
+            note: "given by the requester; not yet confirmed against the files".into(),
         });
         let matched = matched.map(|m| serde_json::to_string(&m).unwrap_or_default());
         self.change(who, "request-open", e.kind.as_str(), |tx| {
@@ -669,7 +673,8 @@ impl Registry {
             .conn
             .prepare(
                 "SELECT id, status, entry, subject, matched, defect_days, due, extension, special, fee_yen, draft,
-                    withheld, decision, objection, carried_out, closed, updated, kind
+                    withheld, decision, objection, carried_out, closed, updated, kind,
+                    (SELECT count(*) FROM request_events e WHERE e.request_id = requests.id)
                  FROM requests WHERE ?1 IS NULL OR id = ?1 ORDER BY id",
             )
             .map_err(|e| self.db(e))?;
@@ -689,7 +694,7 @@ impl Registry {
                         r.get(14)?,
                         r.get(15)?,
                     ],
-                    [r.get::<_, i64>(5)?, r.get(9)?, r.get(13)?],
+                    [r.get::<_, i64>(5)?, r.get(9)?, r.get(13)?, r.get(18)?],
                 ))
             })
             .and_then(|rows| rows.collect::<Result<_, _>>())
@@ -698,7 +703,7 @@ impl Registry {
             s.as_deref().and_then(|s| serde_json::from_str(s).ok())
         }
         rows.into_iter()
-            .map(|(id, status, [entry, due, withheld, updated, kind], o, [defect_days, fee_yen, objection])| {
+            .map(|(id, status, [entry, due, withheld, updated, kind], o, [defect_days, fee_yen, objection, steps])| {
                 let entry: RequestEntry = serde_json::from_str(&entry).map_err(|e| self.db(e))?;
                 if Kind::parse(&kind) != Some(entry.kind) {
                     return Err(self.err(&format!("request {id}: its kind disagrees with its intake")));
@@ -722,6 +727,7 @@ impl Registry {
                     carried_out: json(&carried_out),
                     closed,
                     updated,
+                    steps,
                 })
             })
             .collect()
@@ -766,7 +772,7 @@ impl Registry {
     fn step(
         &mut self,
         who: &Who,
-        id: i64,
+        (id, seen): (i64, i64),
         action: &str,
         sets: &[(&str, rusqlite::types::Value)],
         detail: serde_json::Value,
@@ -781,6 +787,7 @@ impl Registry {
         sql.push_str(&format!(" WHERE id = ?{}", values.len()));
         let event_name = action.trim_start_matches("request-").to_string();
         self.change(who, action, &id.to_string(), |tx| {
+            unchanged(tx, id, seen)?;
             tx.execute(&sql, rusqlite::params_from_iter(values.iter()))
                 .map_err(|e| refused(format!("request {id}: {e}")))?;
             let ev = event(tx, id, who, &event_name, detail)?;
@@ -809,7 +816,7 @@ impl Registry {
         let detail = serde_json::json!({"method": method, "candidates": candidates});
         self.step(
             who,
-            id,
+            (id, r.steps),
             "request-match",
             &[
                 ("subject", normalize_subject(subject).into()),
@@ -841,7 +848,7 @@ impl Registry {
         let extension = shift(&r.extension);
         self.step(
             who,
-            id,
+            (id, r.steps),
             "request-defect",
             &[("defect_days", total.into()), ("due", due.clone().into()), ("extension", extension.into())],
             serde_json::json!({"days": days, "reason": reason, "due": due}),
@@ -883,7 +890,7 @@ impl Registry {
             let until = e.until.clone();
             self.step(
                 who,
-                id,
+                (id, r.steps),
                 "request-special-extension",
                 &[("special", serde_json::to_string(&e).unwrap_or_default().into())],
                 serde_json::json!({"until": e.until, "reason": e.reason, "notice": e.notice}),
@@ -903,7 +910,7 @@ impl Registry {
         let e = Extension { until: until.clone(), ..ext };
         self.step(
             who,
-            id,
+            (id, r.steps),
             "request-extend",
             &[("extension", serde_json::to_string(&e).unwrap_or_default().into())],
             serde_json::json!({"days": e.days, "until": until, "reason": e.reason, "notice": e.notice}),
@@ -933,9 +940,7 @@ impl Registry {
                 .collect();
             sets.push(("withheld", serde_json::to_string(&first).unwrap_or_default().into()));
         }
-        self.step(
-            who,
-            id,
+        self.step(who, (id, r.steps),
             "request-draft",
             &sets,
             serde_json::json!({"sha256": draft.sha256, "items": draft.items, "records": draft.records, "withheld_cleared": !same && !r.withheld.is_empty()}),
@@ -971,7 +976,7 @@ impl Registry {
         }
         self.step(
             who,
-            id,
+            (id, r.steps),
             "request-withhold",
             &[("withheld", serde_json::to_string(&withheld).unwrap_or_default().into())],
             serde_json::json!({"item": item, "ground": ground, "note": note}),
@@ -1131,6 +1136,7 @@ impl Registry {
             "releases_before": d.releases_before.len(),
         });
         self.change(who, "request-decide", &id.to_string(), |tx| {
+            unchanged(tx, id, r.steps)?;
             tx.execute(
                 "UPDATE requests SET status = 'decided', decision = ?1, decided = ?2, objection = ?3, updated = ?4 WHERE id = ?5",
                 params![decision_json, day, objection, who.time, id],
@@ -1195,7 +1201,7 @@ impl Registry {
             "decision" | "extension" | "special_extension" => {}
             _ => return Err(refused("a notice is decision, extension, special_extension or correction_recipient")),
         }
-        self.step(who, id, "request-notice", &[], serde_json::json!({"notice": kind, "to": to, "date": day}))
+        self.step(who, (id, r.steps), "request-notice", &[], serde_json::json!({"notice": kind, "to": to, "date": day}))
     }
 
     /// Record that a disclosure was carried out on `day` by `method`, chosen on `chosen` (within
@@ -1237,7 +1243,7 @@ impl Registry {
         }
         self.step(
             who,
-            id,
+            (id, r.steps),
             "request-carry-out",
             &[
                 ("status", "carried_out".to_string().into()),
@@ -1261,7 +1267,7 @@ impl Registry {
         check_day(day, "the closing date", &r.entry.received, today)?;
         self.step(
             who,
-            id,
+            (id, r.steps),
             "request-close",
             &[("status", "closed".to_string().into()), ("closed", format!("{day}: {reason}").into())],
             serde_json::json!({"date": day, "reason": reason, "was": r.status}),
@@ -1319,6 +1325,19 @@ impl Registry {
     }
 }
 
+/// Refuse a step made on a request read before another step (another officer, another tab).
+fn unchanged(tx: &rusqlite::Transaction, id: i64, seen: i64) -> Result<(), RegistryError> {
+    let now: i64 = tx
+        .query_row("SELECT count(*) FROM request_events WHERE request_id = ?1", [id], |r| r.get(0))
+        .map_err(|e| refused(format!("request {id}: {e}")))?;
+    if now != seen {
+        return Err(refused(format!(
+            "request {id} changed while this step was prepared (another step was recorded): look at it again (`tokumei request show {id}`)"
+        )));
+    }
+    Ok(())
+}
+
 fn event(
     tx: &rusqlite::Transaction,
     id: i64,
@@ -1332,4 +1351,75 @@ fn event(
     )
     .map_err(|e| refused(format!("request {id}: {e}")))?;
     Ok(tx.last_insert_rowid())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn who() -> Who {
+        Who { operator: "officer".into(), time: "2026-11-27T10:00:00Z".into(), clock: None }
+    }
+
+    fn setup() -> (tempfile::TempDir, Registry) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let profile: crate::Profile = toml::from_str(
+            "body = \"見本市\"\nactor = \"public_body\"\nbody_kind = \"municipality\"\nopt_out = true\n",
+        )
+        .expect("profile");
+        let reg = Registry::create(&dir.path().join("r.sqlite"), &profile, &dir.path().join("audit.log"), &who())
+            .expect("create");
+        (dir, reg)
+    }
+
+    fn entry(kind: Kind, subject: &str) -> RequestEntry {
+        RequestEntry {
+            kind,
+            received: "2026-11-20".into(),
+            requester: "本人".into(),
+            capacity: Capacity::Person,
+            verification: "運転免許証".into(),
+            records: "全て".into(),
+            files: vec![],
+            subject: Some(subject.into()),
+            match_by: None,
+            fee_yen: None,
+            follows: None,
+            disclosed_on: (kind == Kind::Suspension).then(|| "2026-11-01".into()),
+            measure: (kind == Kind::Suspension).then_some(Measure::StopProvision),
+            reason: None,
+            corrections: vec![],
+        }
+    }
+
+    #[test]
+    fn a_step_on_a_stale_read_is_refused() {
+        let (_d, mut reg) = setup();
+        let id = reg.open_request(&who(), &entry(Kind::Disclosure, "1"), "2026-11-27").unwrap();
+        let stale = reg.request(id).unwrap().unwrap();
+        reg.defect(&who(), id, 3, "記載漏れ").unwrap();
+        // Another officer's step came in between: a step prepared on the old read is refused.
+        let e = reg.step(&who(), (id, stale.steps), "request-close", &[], serde_json::json!({})).unwrap_err();
+        assert!(e.to_string().contains("changed while"), "{e}");
+        assert_eq!(reg.request(id).unwrap().unwrap().due, "2026-12-23");
+    }
+
+    #[test]
+    fn exclusions_by_scope_and_identifier_writing() {
+        let (_d, mut reg) = setup();
+        // A stop of provision (scope provision) and an opt-out of another subject, written full-width.
+        let s = reg.open_request(&who(), &entry(Kind::Suspension, "１２３"), "2026-11-27").unwrap();
+        reg.decide(&who(), s, "accepted", "", Some("unlawful_provision"), false, "2026-11-27", "2026-11-27").unwrap();
+        let o = reg.open_request(&who(), &entry(Kind::OptOut, " 456\u{200B}"), "2026-11-27").unwrap();
+        reg.decide(&who(), o, "accepted", "方針", None, false, "2026-11-27", "2026-11-27").unwrap();
+        assert_eq!(reg.exclusions(false).unwrap(), (2, vec![]));
+        assert_eq!(reg.exclusions(true).unwrap(), (2, vec!["123".to_string(), "456".to_string()]));
+        assert_eq!(reg.exclusion_of("123").unwrap()[0].0, s);
+        // Decided once only; a stop of provision is not an unlawful use.
+        assert!(reg.decide(&who(), s, "rejected", "x", None, false, "2026-11-27", "2026-11-27").is_err());
+        let t = reg.open_request(&who(), &entry(Kind::Suspension, "789"), "2026-11-27").unwrap();
+        assert!(
+            reg.decide(&who(), t, "accepted", "", Some("unlawful_use"), false, "2026-11-27", "2026-11-27").is_err()
+        );
+    }
 }
