@@ -477,6 +477,18 @@ fn requests_stage(
     };
     let refused = |e: tokumei_registry::RegistryError| fail(ExitCode::Registry, e.into());
     let reg = tokumei_registry::Registry::open(&path).map_err(refused)?;
+    // The lists a run honours must be as the registry's own changes left them.
+    let problems = reg.tables_intact(&["requests", "exclusions", "corrections"]).map_err(refused)?;
+    if let Some(first) = problems.first() {
+        return Err(fail(
+            ExitCode::Registry,
+            anyhow::anyhow!(
+                "registry {}: the residents' requests were changed outside tokumei ({first}; {} problem(s)): the run does not start\n  hint: `tokumei registry verify` lists them; restore the registry from its backup",
+                path.display(),
+                problems.len()
+            ),
+        ));
+    }
     let provision = contract.is_some_and(|c| c.id.is_some());
     let (exclusions_upto, exclude) = reg.exclusions(provision).map_err(refused)?;
     let (corrections_upto, corrections) = reg.corrections().map_err(refused)?;

@@ -637,3 +637,43 @@ fn the_sample_requests_workflow_runs_end_to_end() {
         assert!(work.join("reports/requests/1").join(f).is_file(), "{f}");
     }
 }
+
+/// An exclusion deleted outside tokumei: runs refuse to start, `registry verify` names it.
+#[test]
+fn a_run_refuses_an_exclusion_list_changed_outside_tokumei() {
+    let env = Env::new();
+    registry(&env, "");
+    let person = read_csv_cp932(&sample_csv())[1][0].clone();
+    let s = open(
+        &env,
+        "s.toml",
+        &format!(
+            "kind = \"suspension\"\nreceived = \"2026-11-20\"\nrequester = \"本人\"\ncapacity = \"self\"\nverification = \"運転免許証\"\nrecords = \"全て\"\nsubject = \"{person}\"\ndisclosed_on = \"2026-11-01\"\nmeasure = \"erase\"\n"
+        ),
+    );
+    ok(
+        &env,
+        &[
+            "request",
+            "decide",
+            &s.to_string(),
+            "--decision",
+            "accepted",
+            "--ground",
+            "unlawful_holding",
+            "--reason",
+            "保有の必要なし",
+        ],
+    );
+    let conn = rusqlite::Connection::open(env.path(REG)).unwrap();
+    assert_eq!(conn.execute("DELETE FROM exclusions", []).unwrap(), 1);
+    drop(conn);
+    let job = env.job("anon", &sample_csv(), &sample_rules(), "");
+    let r = t(&env, &["run", job.to_str().unwrap(), "--internal-use", "統計"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("changed outside tokumei") && !r.stderr.contains(&person), "{}", r.stderr);
+    assert!(env.releases("resident_registry").is_empty());
+    let r = t(&env, &["registry", "verify"]);
+    assert_eq!(r.code, ExitCode::Registry.code());
+    assert!(r.stderr.contains("exclusions row"), "{}", r.stderr);
+}

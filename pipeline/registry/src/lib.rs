@@ -142,6 +142,9 @@ const TRACKED: &[(&str, &[&str])] = &[
     ("corrections", &["id"]),
 ];
 
+/// The last recorded hash of each tracked row, by (table, key), with the change that left it.
+type Recorded = std::collections::BTreeMap<(String, String), (Option<String>, i64)>;
+
 /// An open registry.
 pub struct Registry {
     conn: Connection,
@@ -405,6 +408,55 @@ impl Registry {
         Ok(n)
     }
 
+    /// Rows of `tables` that differ from what the last change touching them left (edited, added
+    /// or deleted outside tokumei), without the audit log: the check a run makes of the
+    /// exclusion list and the corrections before applying them. Empty: intact.
+    pub fn tables_intact(&self, tables: &[&str]) -> Result<Vec<String>, RegistryError> {
+        let mut recorded: Recorded = Default::default();
+        let mut stmt = self.conn.prepare("SELECT id, rows FROM changes ORDER BY id").map_err(|e| self.db(e))?;
+        let rows: Vec<(i64, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.db(e))?;
+        for (id, text) in rows {
+            let list: Vec<Value> = serde_json::from_str(&text).unwrap_or_default();
+            for row in list {
+                if let (Some(t), Some(k)) = (row["table"].as_str(), row["key"].as_str())
+                    && tables.contains(&t)
+                {
+                    recorded.insert((t.to_string(), k.to_string()), (row["sha256"].as_str().map(String::from), id));
+                }
+            }
+        }
+        self.row_problems(&recorded, |t| tables.contains(&t))
+    }
+
+    /// Tracked rows (of the tables `which` selects) against the hashes the journal recorded.
+    fn row_problems(&self, recorded: &Recorded, which: impl Fn(&str) -> bool) -> Result<Vec<String>, RegistryError> {
+        let mut problems = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for (table, key_cols) in TRACKED.iter().filter(|(t, _)| which(t)) {
+            for row in table_rows(&self.conn, table, Some(key_cols)).map_err(|e| self.db(e))? {
+                let key = row_key(&row, key_cols);
+                let sha = sha256_of(&row);
+                match recorded.get(&(table.to_string(), key.clone())) {
+                    None => problems.push(format!("{table} row {key}: no change made it (added outside tokumei)")),
+                    Some((Some(h), _)) if *h == sha => {}
+                    Some((_, id)) => problems.push(format!(
+                        "{table} row {key}: differs from what change {id} left (edited outside tokumei)"
+                    )),
+                }
+                seen.insert((table.to_string(), key));
+            }
+        }
+        for ((table, key), (sha, id)) in recorded {
+            if which(table) && sha.is_some() && !seen.contains(&(table.clone(), key.clone())) {
+                problems.push(format!("{table} row {key}: left by change {id}, now missing (deleted outside tokumei)"));
+            }
+        }
+        Ok(problems)
+    }
+
     /// Check the registry against itself and its audit log: SQLite's integrity check; every
     /// tracked row as the last change that touched it left it (else it was edited outside
     /// tokumei); every change with its audit entry (same hash); every audit entry of this
@@ -418,7 +470,7 @@ impl Registry {
             problems.push(format!("SQLite integrity check: {integrity}"));
         }
         // The last recorded hash of every tracked row.
-        let mut recorded: std::collections::BTreeMap<(String, String), (Option<String>, i64)> = Default::default();
+        let mut recorded: Recorded = Default::default();
         let mut changes: Vec<(i64, Option<i64>, Option<String>, String)> = Vec::new();
         let mut journal: std::collections::HashMap<i64, [String; 4]> = Default::default();
         {
@@ -452,26 +504,7 @@ impl Registry {
                 changes.push((id, r.get(1).map_err(|e| self.db(e))?, r.get(2).map_err(|e| self.db(e))?, text));
             }
         }
-        let mut seen = std::collections::BTreeSet::new();
-        for (table, key_cols) in TRACKED {
-            for row in table_rows(&self.conn, table, Some(key_cols)).map_err(|e| self.db(e))? {
-                let key = row_key(&row, key_cols);
-                let sha = sha256_of(&row);
-                match recorded.get(&(table.to_string(), key.clone())) {
-                    None => problems.push(format!("{table} row {key}: no change made it (added outside tokumei)")),
-                    Some((Some(h), _)) if *h == sha => {}
-                    Some((_, id)) => problems.push(format!(
-                        "{table} row {key}: differs from what change {id} left (edited outside tokumei)"
-                    )),
-                }
-                seen.insert((table.to_string(), key));
-            }
-        }
-        for ((table, key), (sha, id)) in &recorded {
-            if sha.is_some() && !seen.contains(&(table.clone(), key.clone())) {
-                problems.push(format!("{table} row {key}: left by change {id}, now missing (deleted outside tokumei)"));
-            }
-        }
+        problems.extend(self.row_problems(&recorded, |_| true)?);
         // The per-subject index holds, per release, the entries its registration counted.
         {
             let mut stmt = self
