@@ -184,6 +184,7 @@ pub fn run_job(
         Some(c) => (c.registry, c.using, c.hours),
         None => (None, None, None),
     };
+    let named_registry = cli_registry.clone();
     let using = cli_use.or_else(|| {
         job.release_use.clone().map(|u| match u {
             tokumei_rules::JobUse::Contract(id) => Use::Contract(id),
@@ -273,7 +274,7 @@ pub fn run_job(
     }
 
     // Residents' requests: the registry's exclusions and corrections are the run's first stage.
-    let requests = match requests_stage(&job, contract.as_ref(), &out_root) {
+    let requests = match requests_stage(&job, contract.as_ref(), named_registry.as_deref(), &out_root) {
         Ok(r) => r,
         Err(f) => return Err(audit_failure(&mut run_log, &facts, f)),
     };
@@ -458,22 +459,30 @@ pub struct Requests {
     pub corrections_upto: i64,
 }
 
-/// The registry whose requests a run applies: the contract's or internal use's, else the job's
-/// `[registry] path`, else `registry.sqlite` in the run's output folder (`--out`) or the job's,
-/// if one exists (`None`: there is no registry). Exclusions of scope `provision` apply to
-/// releases for a recipient.
+/// The registry whose requests a run applies: the contract's or internal use's, else the one
+/// named (`--registry`, `TOKUMEI_REGISTRY`), else the job's `[registry] path`, else
+/// `registry.sqlite` in the run's output folder (`--out`) or the job's, if one exists (`None`,
+/// with a note: there is no registry). Exclusions of scope `provision` apply to releases for a
+/// recipient.
 fn requests_stage(
     job: &tokumei_rules::Job,
     contract: Option<&ContractRun>,
+    named: Option<&Path>,
     out_root: &Path,
 ) -> Result<Option<Requests>, Failure> {
     let found =
         [out_root, job.output_dir.as_path()].map(|d| d.join("registry.sqlite")).into_iter().find(|p| p.exists());
-    let path = match (contract, &job.registry, found) {
-        (Some(c), _, _) => c.registry.clone(),
-        (None, Some(p), _) => p.clone(),
-        (None, None, Some(p)) => p,
-        (None, None, None) => return Ok(None),
+    let path = match (contract, named, &job.registry, found) {
+        (Some(c), _, _, _) => c.registry.clone(),
+        (None, Some(p), _, _) => p.to_path_buf(),
+        (None, None, Some(p), _) => p.clone(),
+        (None, None, None, Some(p)) => p,
+        (None, None, None, None) => {
+            eprintln!(
+                "note: no registry (--registry, the job's [registry] or registry.sqlite in the output folder): residents' requests (suspensions, opt-outs, corrections) are not applied to this run"
+            );
+            return Ok(None);
+        }
     };
     let refused = |e: tokumei_registry::RegistryError| fail(ExitCode::Registry, e.into());
     let reg = tokumei_registry::Registry::open(&path).map_err(refused)?;

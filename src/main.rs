@@ -78,6 +78,10 @@ enum Command {
     Check {
         /// Job file (TOML).
         job: PathBuf,
+        /// The registry whose residents' requests the check applies (default: the job's, or
+        /// registry.sqlite in its output folder).
+        #[arg(long, env = "TOKUMEI_REGISTRY")]
+        registry: Option<PathBuf>,
         /// Operator recorded in the audit log.
         #[arg(long, env = "TOKUMEI_OPERATOR")]
         operator: Option<String>,
@@ -409,7 +413,10 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
             let contract = Some(job::ContractArg { registry, using, hours });
             job::run_job(&job, out, operator, false, contract, &Bars::new())
         }
-        Command::Check { job, operator } => job::run_job(&job, None, operator, true, None, &Bars::new()),
+        Command::Check { job, registry, operator } => {
+            let registry = registry.map(|r| job::ContractArg { registry: Some(r), using: None, hours: None });
+            job::run_job(&job, None, operator, true, registry, &Bars::new())
+        }
         Command::Init { extract, out, dataset, encoding, delimiter, force } => {
             let encoding = parse_encoding(&encoding)?;
             if !delimiter.is_ascii() || matches!(delimiter, '"' | '\r' | '\n') {

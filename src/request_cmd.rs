@@ -810,7 +810,8 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
             let r = get(&reg, id)?;
             // Every candidate from every source: by the identifier given, or by name and birth date.
             let mut candidates: Vec<(String, Found, String)> = Vec::new();
-            for s in reg.sources().map_err(reg_fail)? {
+            let in_scope = |f: &str| r.entry.files.is_empty() || r.entry.files.iter().any(|x| x == f);
+            for s in reg.sources().map_err(reg_fail)?.into_iter().filter(|s| in_scope(&s.file)) {
                 let place = place_of(&s)?;
                 let found = match (&r.entry.subject, &r.entry.match_by, &s.name_column, &s.birth_column) {
                     (Some(id), _, _, _) => tokumei_engine::lookup::by_identifier(&place, &s.subject_column, id),
@@ -921,6 +922,7 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
                 records: found.records,
                 made: who.time.clone(),
                 withheld_first: found.others.clone(),
+                package: None,
             };
             if r.pending() {
                 let cleared = reg.record_draft(&who, id, &draft).map_err(reg_fail)?;
@@ -987,6 +989,8 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
                 &dir.join("disclosure.html"),
                 package_html(&profile.body, &r, &files, &found.items, &today).as_bytes(),
             )?;
+            // The package on file now: the draft with the items withheld as read above.
+            reg.record_package(&who, id, r.steps).map_err(reg_fail)?;
             say!(
                 "request {id}: {} record(s), {} item(s), {} withheld; draft {} written to {}",
                 found.records,

@@ -187,6 +187,10 @@ fn a_disclosure_package_holds_exactly_the_persons_records() {
             "世帯主との関係",
         ],
     );
+    // The package on file still shows the relationship: no decision on it.
+    let r = t(&env, &["request", "decide", &id.to_string(), "--decision", "partial", "--reason", "x"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "a stale package: {}", r.stderr);
+    assert!(r.stderr.contains("rebuild"), "{}", r.stderr);
     ok(&env, &["request", "disclose", &id.to_string(), "--out", "pkg"]);
     let csv = std::fs::read_to_string(env.path("pkg/disclosure.csv")).unwrap();
     assert!(csv.contains(&me[col(h, "世帯番号")]) && csv.contains("法78条1項2号"), "{csv}");
@@ -230,7 +234,10 @@ fn a_disclosure_package_holds_exactly_the_persons_records() {
     // Every step is in the timeline and audited, without the person's data.
     let events: Vec<String> =
         show(&env, id)["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_string()).collect();
-    assert_eq!(events, ["opened", "match", "draft", "withhold", "withhold", "draft", "decided", "carry-out"]);
+    assert_eq!(
+        events,
+        ["opened", "match", "draft", "package", "withhold", "withhold", "draft", "package", "decided", "carry-out"]
+    );
     let log = std::fs::read_to_string(env.path("audit.log")).unwrap();
     assert!(log.contains("registry-request-decide"));
     for v in [&me[id_c], &me[name_c], &name] {

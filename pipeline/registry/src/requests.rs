@@ -228,6 +228,29 @@ pub struct Draft {
     /// records), until the officer releases them.
     #[serde(default)]
     pub withheld_first: Vec<usize>,
+    /// The package last written from this draft ([`package_digest`] of the draft and the items
+    /// withheld then): a decision and a disclosure need it current.
+    #[serde(default)]
+    pub package: Option<String>,
+}
+
+/// The digest of a disclosure package: its draft and the items withheld from it.
+pub fn package_digest(draft_sha256: &str, withheld: &[Withheld]) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(draft_sha256.as_bytes());
+    h.update(b"\n");
+    h.update(serde_json::to_string(withheld).unwrap_or_default().as_bytes());
+    hex::encode(h.finalize())
+}
+
+impl StoredRequest {
+    /// Whether the package written last is the draft with the items withheld now.
+    pub fn package_current(&self) -> bool {
+        self.draft
+            .as_ref()
+            .is_some_and(|d| d.package.as_deref() == Some(package_digest(&d.sha256, &self.withheld).as_str()))
+    }
 }
 
 /// An item the officer withholds, with its ground (法78条1項 N号).
@@ -549,8 +572,12 @@ impl Registry {
         }
         if let Some(m) = &e.match_by {
             text("match.name", &m.name)?;
-            if tokumei_jp::parse_date(&m.birth_date).is_none() {
-                return Err(refused("`match.birth_date` is not a date"));
+            match tokumei_jp::parse_date(&m.birth_date) {
+                None => return Err(refused("`match.birth_date` is not a date")),
+                Some(b) if b.to_string() > e.received => {
+                    return Err(refused("`match.birth_date` is after the request was received"));
+                }
+                Some(_) => {}
             }
         }
         if e.subject.is_none() && e.match_by.is_none() {
@@ -610,6 +637,12 @@ impl Registry {
                 };
                 let end = window_end(&disclosed, p.correction_window_days, &p.closed_days)
                     .ok_or_else(|| refused("the disclosure date is out of range"))?;
+                if e.received < disclosed {
+                    return Err(refused(format!(
+                        "received {} is before the disclosure it follows ({disclosed})",
+                        e.received
+                    )));
+                }
                 if e.received > end {
                     return Err(refused(format!(
                         "received {} is after {end}, the last day to ask within {} days of the disclosure on {disclosed}",
@@ -622,11 +655,28 @@ impl Registry {
                             "a correction lists the values asked for as `[[correction]]`, no `measure`",
                         ));
                     }
+                    let sources = self.sources()?;
                     for c in &e.corrections {
-                        if self.file(&c.file)?.is_none() {
-                            return Err(refused(format!("`[[correction]]`: no file `{}` in the registry", c.file)));
-                        }
+                        let f = self.file(&c.file)?.ok_or_else(|| {
+                            refused(format!("`[[correction]]`: no file `{}` in the registry", c.file))
+                        })?;
                         text("correction.column", &c.column)?;
+                        if !f.entry.items.contains(&c.column) {
+                            return Err(refused(format!(
+                                "`[[correction]]`: `{}` is not an item of file `{}` (its ファイル簿 items: {})",
+                                c.column,
+                                c.file,
+                                f.entry.items.join(", ")
+                            )));
+                        }
+                        if sources.iter().any(|s| s.file == c.file && s.subject_column == c.column)
+                            || is_my_number_column(&c.column)
+                        {
+                            return Err(refused(format!(
+                                "`[[correction]]`: `{}` identifies the person; an identifier is not corrected by a request",
+                                c.column
+                            )));
+                        }
                         if c.value.chars().count() > 4000 || c.value.chars().any(char::is_control) {
                             return Err(refused("`correction.value` is too long or holds control characters"));
                         }
@@ -809,6 +859,7 @@ impl Registry {
         let r = self.pending_one(id)?;
         check_subject(subject)?;
         text("note", note)?;
+        self.same_subject_as_followed(&r, subject)?;
         if r.draft.is_some() {
             return Err(refused(format!("request {id} already has a disclosure draft for its subject")));
         }
@@ -826,6 +877,20 @@ impl Registry {
         )
     }
 
+    /// A correction or suspension that follows a disclosure is about the person that disclosure
+    /// was about.
+    fn same_subject_as_followed(&self, r: &StoredRequest, subject: &str) -> Result<(), RegistryError> {
+        let Some(f) = r.entry.follows else { return Ok(()) };
+        let d = self.request(f)?.ok_or_else(|| refused(format!("`follows`: no request {f}")))?;
+        if d.subject.as_deref().map(normalize_subject) != Some(normalize_subject(subject)) {
+            return Err(refused(format!(
+                "request {}: follows the disclosure of request {f}, which is about another person",
+                r.id
+            )));
+        }
+        Ok(())
+    }
+
     /// Days spent waiting for the requester to fix a defective request (補正): not counted.
     pub fn defect(&mut self, who: &Who, id: i64, days: i64, reason: &str) -> Result<String, RegistryError> {
         let r = self.pending_one(id)?;
@@ -835,6 +900,9 @@ impl Registry {
         }
         let p = self.profile()?;
         let total = r.defect_days + days;
+        if total > 3650 {
+            return Err(refused("days spent fixing a request add up to more than 3650: close it instead"));
+        }
         let due = decision_due(&r.entry.received, p.request_days, total).ok_or_else(|| refused("out of range"))?;
         let shift = |e: &Option<Extension>| -> Option<String> {
             e.as_ref().and_then(|e| {
@@ -883,8 +951,12 @@ impl Registry {
             if r.special.is_some() {
                 return Err(refused(format!("request {id} already has a special extension")));
             }
-            if date(&ext.until).is_none() || ext.until <= r.deadline() {
-                return Err(refused(format!("--until must be a date after the deadline {}", r.deadline())));
+            let latest = add_days(&r.deadline(), 366).ok_or_else(|| refused("out of range"))?;
+            if date(&ext.until).is_none() || ext.until <= r.deadline() || ext.until > latest {
+                return Err(refused(format!(
+                    "--until must be a date after the deadline {} and within a year of it ({latest})",
+                    r.deadline()
+                )));
             }
             let e = Extension { days: 0, ..ext };
             let until = e.until.clone();
@@ -929,8 +1001,11 @@ impl Registry {
             return Err(refused(format!("request {id}: match the person first (`tokumei request match`)")));
         }
         let same = r.draft.as_ref().is_some_and(|d| d.sha256 == draft.sha256);
+        let mut draft = draft.clone();
+        // The same items: the package written from them stays what it was.
+        draft.package = if same { r.draft.as_ref().and_then(|d| d.package.clone()) } else { None };
         let mut sets: Vec<(&str, rusqlite::types::Value)> =
-            vec![("draft", serde_json::to_string(draft).unwrap_or_default().into())];
+            vec![("draft", serde_json::to_string(&draft).unwrap_or_default().into())];
         if !same {
             let first: Vec<Withheld> = draft
                 .withheld_first
@@ -946,6 +1021,25 @@ impl Registry {
             serde_json::json!({"sha256": draft.sha256, "items": draft.items, "records": draft.records, "withheld_cleared": !same && !r.withheld.is_empty()}),
         )?;
         Ok(!same && !r.withheld.is_empty())
+    }
+
+    /// Record that the package was written from the draft and the items withheld as read in
+    /// `seen` (the request's steps then).
+    pub fn record_package(&mut self, who: &Who, id: i64, seen: i64) -> Result<(), RegistryError> {
+        let r = self.open_one(id)?;
+        let mut d = r.draft.clone().ok_or_else(|| refused(format!("request {id} has no draft")))?;
+        let digest = package_digest(&d.sha256, &r.withheld);
+        if d.package.as_deref() == Some(digest.as_str()) && r.steps == seen {
+            return Ok(());
+        }
+        d.package = Some(digest.clone());
+        self.step(
+            who,
+            (id, seen),
+            "request-package",
+            &[("draft", serde_json::to_string(&d).unwrap_or_default().into())],
+            serde_json::json!({"package": digest, "withheld": r.withheld.len()}),
+        )
     }
 
     /// Withhold an item of the draft on a ground of 法78条1項 (1-7), or release it again (`None`).
@@ -1015,6 +1109,11 @@ impl Registry {
             let d = r.draft.as_ref().ok_or_else(|| {
                 refused(format!("request {id}: make the disclosure draft first (`tokumei request disclose {id}`)"))
             })?;
+            if decision != "not_held" && !r.package_current() {
+                return Err(refused(format!(
+                    "request {id}: the package was not written since the items withheld last changed: rebuild it (`tokumei request disclose {id}`) and review it first"
+                )));
+            }
             match decision {
                 "full" if !r.withheld.is_empty() => {
                     return Err(refused(format!("{} items are withheld: the decision is `partial`", r.withheld.len())));
@@ -1035,6 +1134,9 @@ impl Registry {
             }
         }
         let accepted = decision == "accepted";
+        if let Some(s) = &r.subject {
+            self.same_subject_as_followed(&r, s)?;
+        }
         let subject = match (&r.subject, accepted || matches!(decision, "full" | "partial")) {
             (Some(s), _) => Some(s.clone()),
             (None, true) => {
@@ -1222,6 +1324,11 @@ impl Registry {
         if r.carried_out.is_some() {
             return Err(refused(format!("request {id} was already carried out")));
         }
+        if !r.package_current() {
+            return Err(refused(format!(
+                "request {id}: the package on file is not the one decided: rebuild it (`tokumei request disclose {id}`)"
+            )));
+        }
         text("method", &c.method)?;
         check_day(&c.chosen, "the day the method was chosen", &d.date, today)?;
         check_day(&c.date, "the disclosure date", &c.chosen, today)?;
@@ -1233,10 +1340,11 @@ impl Registry {
             )));
         }
         if r.objection {
-            let wait = add_days(&d.date, p.third_party_days).ok_or_else(|| refused("out of range"))?;
-            if c.date < wait {
+            // At least N full days between the decision and the disclosure (法86条2項: 間に少なくとも2週間).
+            let earliest = add_days(&d.date, p.third_party_days + 1).ok_or_else(|| refused("out of range"))?;
+            if c.date < earliest {
                 return Err(refused(format!(
-                    "a third party objected: disclosure waits {} days after the decision (法86条2項), until {wait}",
+                    "a third party objected: at least {} days lie between the decision and the disclosure (法86条2項): not before {earliest}",
                     p.third_party_days
                 )));
             }
