@@ -683,4 +683,32 @@ fn a_run_refuses_an_exclusion_list_changed_outside_tokumei() {
     let r = t(&env, &["registry", "verify"]);
     assert_eq!(r.code, ExitCode::Registry.code());
     assert!(r.stderr.contains("exclusions row"), "{}", r.stderr);
+    // A later exclusion does not take the deleted one's place: both checks still fail.
+    let other = read_csv_cp932(&sample_csv())[2][0].clone();
+    let s2 = open(
+        &env,
+        "s2.toml",
+        &format!(
+            "kind = \"suspension\"\nreceived = \"2026-11-20\"\nrequester = \"本人\"\ncapacity = \"self\"\nverification = \"運転免許証\"\nrecords = \"全て\"\nsubject = \"{other}\"\ndisclosed_on = \"2026-11-01\"\nmeasure = \"erase\"\n"
+        ),
+    );
+    ok(
+        &env,
+        &[
+            "request",
+            "decide",
+            &s2.to_string(),
+            "--decision",
+            "accepted",
+            "--ground",
+            "unlawful_holding",
+            "--reason",
+            "保有の必要なし",
+        ],
+    );
+    let r = t(&env, &["registry", "verify"]);
+    assert_eq!(r.code, ExitCode::Registry.code());
+    assert!(r.stderr.contains(&format!("request {s}: accepted, but its exclusion is missing")), "{}", r.stderr);
+    let r = t(&env, &["run", job.to_str().unwrap(), "--internal-use", "統計"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
 }

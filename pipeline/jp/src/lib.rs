@@ -64,14 +64,23 @@ pub fn nfkc(value: &str) -> std::borrow::Cow<'_, str> {
 /// spaces, joiners, BOM, bidirectional marks), ASCII letters upper-cased. Identifiers already in
 /// that form are returned borrowed without work.
 pub fn identifier_key(value: &str) -> std::borrow::Cow<'_, str> {
-    let plain = |c: char| !c.is_whitespace() && !c.is_ascii_lowercase() && !is_format(c);
+    let plain = |c: char| !c.is_whitespace() && !c.is_ascii_lowercase() && !is_format(c) && c != '.';
     if value.is_ascii() && value.chars().all(plain) {
         return std::borrow::Cow::Borrowed(value);
     }
     let n = nfkc(value);
-    std::borrow::Cow::Owned(
-        n.chars().filter(|c| !c.is_whitespace() && !is_format(*c)).map(|c| c.to_ascii_uppercase()).collect(),
-    )
+    let mut key: String =
+        n.chars().filter(|c| !c.is_whitespace() && !is_format(*c)).map(|c| c.to_ascii_uppercase()).collect();
+    // A number identifier stored in a float column reads `100599657.0`.
+    if let Some((whole, frac)) = key.split_once('.')
+        && !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && !frac.is_empty()
+        && frac.bytes().all(|b| b == b'0')
+    {
+        key.truncate(whole.len());
+    }
+    std::borrow::Cow::Owned(key)
 }
 
 /// Invisible format characters (Unicode category Cf in common use).
@@ -88,6 +97,9 @@ mod identifier_tests {
             assert_eq!(super::identifier_key(v), "100599658", "{v:?}");
         }
         assert_eq!(super::identifier_key("ab-12"), "AB-12");
+        assert_eq!(super::identifier_key("100599658.0"), "100599658");
+        assert_eq!(super::identifier_key("100599658.5"), "100599658.5");
+        assert_eq!(super::identifier_key("A.00"), "A.00");
         assert_eq!(super::identifier_key("ＡＢ－１２"), "AB-12");
         assert!(matches!(super::identifier_key("AB12"), std::borrow::Cow::Borrowed(_)));
     }

@@ -429,7 +429,38 @@ impl Registry {
                 }
             }
         }
-        self.row_problems(&recorded, |t| tables.contains(&t))
+        let mut problems = self.row_problems(&recorded, |t| tables.contains(&t))?;
+        problems.extend(self.sequence_problems(&recorded)?);
+        if tables.contains(&"exclusions") || tables.contains(&"corrections") {
+            problems.extend(self.request_problems()?);
+        }
+        Ok(problems)
+    }
+
+    /// Tables whose ids are never reused: SQLite's counter must not have been set back below an
+    /// id a change recorded (which would let a new row take a deleted row's place).
+    fn sequence_problems(&self, recorded: &Recorded) -> Result<Vec<String>, RegistryError> {
+        let mut problems = Vec::new();
+        let mut stmt = self.conn.prepare("SELECT name, seq FROM sqlite_sequence").map_err(|e| self.db(e))?;
+        let seqs: Vec<(String, i64)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.db(e))?;
+        for table in ["file_sources", "requests", "request_events", "exclusions", "corrections"] {
+            let max = recorded
+                .keys()
+                .filter(|(t, _)| t == table)
+                .filter_map(|(_, k)| k.parse::<i64>().ok())
+                .max()
+                .unwrap_or(0);
+            let seq = seqs.iter().find(|(n, _)| n == table).map_or(0, |(_, s)| *s);
+            if seq < max {
+                problems.push(format!(
+                    "{table}: its id counter ({seq}) is below id {max} a change recorded (set back outside tokumei)"
+                ));
+            }
+        }
+        Ok(problems)
     }
 
     /// Tracked rows (of the tables `which` selects) against the hashes the journal recorded.
@@ -506,6 +537,8 @@ impl Registry {
             }
         }
         problems.extend(self.row_problems(&recorded, |_| true)?);
+        problems.extend(self.sequence_problems(&recorded)?);
+        problems.extend(self.request_problems()?);
         // The per-subject index holds, per release, the entries its registration counted.
         {
             let mut stmt = self

@@ -1433,6 +1433,76 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// Requests against what their decisions put in force: every accepted suspension or opt-out
+    /// has its exclusion of its subject, every accepted correction its values, and every
+    /// exclusion and correction an accepted request that made it.
+    pub(crate) fn request_problems(&self) -> Result<Vec<String>, RegistryError> {
+        let mut problems = Vec::new();
+        let mut stmt =
+            self.conn.prepare("SELECT request_id, subject FROM exclusions ORDER BY id").map_err(|e| self.db(e))?;
+        let exclusions: Vec<(i64, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.db(e))?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT request_id, subject, column_name, value FROM corrections ORDER BY id")
+            .map_err(|e| self.db(e))?;
+        let corrections: Vec<(i64, String, String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.db(e))?;
+        let requests = self.requests()?;
+        for r in &requests {
+            let accepted = r.decision.as_ref().is_some_and(|d| d.decision == "accepted");
+            let subject = r.subject.clone().unwrap_or_default();
+            match r.entry.kind {
+                Kind::Suspension | Kind::OptOut if accepted => {
+                    if !exclusions.iter().any(|(id, s)| *id == r.id && *s == subject) {
+                        problems.push(format!("request {}: accepted, but its exclusion is missing", r.id));
+                    }
+                }
+                Kind::Correction if accepted => {
+                    let made = corrections.iter().filter(|c| c.0 == r.id && c.1 == subject).count();
+                    let asked = r.entry.corrections.len();
+                    let same = r
+                        .entry
+                        .corrections
+                        .iter()
+                        .all(|a| corrections.iter().any(|c| c.0 == r.id && c.2 == a.column && c.3 == a.value));
+                    if made != asked || !same {
+                        problems.push(format!("request {}: accepted, but its corrections differ from it", r.id));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let accepted_by = |id: i64| {
+            requests
+                .iter()
+                .find(|r| r.id == id)
+                .filter(|r| r.decision.as_ref().is_some_and(|d| d.decision == "accepted"))
+        };
+        for (id, s) in &exclusions {
+            let ok = accepted_by(*id).is_some_and(|r| {
+                matches!(r.entry.kind, Kind::Suspension | Kind::OptOut) && r.subject.as_deref() == Some(s.as_str())
+            });
+            if !ok {
+                problems.push(format!("an exclusion names request {id}, which did not accept it"));
+            }
+        }
+        for (id, s, _, _) in &corrections {
+            let ok = accepted_by(*id)
+                .is_some_and(|r| r.entry.kind == Kind::Correction && r.subject.as_deref() == Some(s.as_str()));
+            if !ok {
+                problems.push(format!("a correction names request {id}, which did not accept it"));
+            }
+        }
+        Ok(problems)
+    }
+}
+
 /// Refuse a step made on a request read before another step (another officer, another tab).
 fn unchanged(tx: &rusqlite::Transaction, id: i64, seen: i64) -> Result<(), RegistryError> {
     let now: i64 = tx

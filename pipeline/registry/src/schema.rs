@@ -181,7 +181,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) STRICT, WITHOUT ROWID;
     "#,
     // 5: requests from residents (開示 / 訂正 / 利用停止), their timeline, the exclusions and
-    // corrections later runs apply, where each file's records are kept, and the ordinance's
+    // corrections later runs apply (their ids are never reused: a row deleted outside tokumei
+    // stays missing), where each file's records are kept, and the ordinance's
     // request parameters. The per-subject index now holds keyed digests of subject identifiers
     // (any release, when the profile keeps one).
     r#"
@@ -193,7 +194,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
 
     -- Where a registered file's records are kept, and which column holds the subject identifier.
     CREATE TABLE file_sources (
-        id             INTEGER PRIMARY KEY,
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
         file_id        INTEGER NOT NULL REFERENCES files(id),
         path           TEXT NOT NULL,
         format         TEXT NOT NULL CHECK (format IN ('csv', 'parquet')),
@@ -208,7 +209,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
 
     -- One row per request, its state updated by each step; every step is also an event.
     CREATE TABLE requests (
-        id             INTEGER PRIMARY KEY,
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
         kind           TEXT NOT NULL CHECK (kind IN ('disclosure', 'correction', 'suspension', 'opt_out')),
         status         TEXT NOT NULL CHECK (status IN ('open', 'decided', 'carried_out', 'closed')),
         entry          TEXT NOT NULL,
@@ -231,7 +232,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) STRICT;
 
     CREATE TABLE request_events (
-        id         INTEGER PRIMARY KEY,
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
         request_id INTEGER NOT NULL REFERENCES requests(id),
         time       TEXT NOT NULL,
         operator   TEXT NOT NULL,
@@ -242,7 +243,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     -- Subjects every later run leaves out (scope `all`: every run; `provision`: runs under a
     -- contract), with the request that put them there and since when.
     CREATE TABLE exclusions (
-        id         INTEGER PRIMARY KEY,
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
         subject    TEXT NOT NULL,
         scope      TEXT NOT NULL CHECK (scope IN ('all', 'provision')),
         request_id INTEGER NOT NULL REFERENCES requests(id),
@@ -251,7 +252,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
 
     -- Accepted corrections, applied by later runs to the records they read.
     CREATE TABLE corrections (
-        id          INTEGER PRIMARY KEY,
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
         request_id  INTEGER NOT NULL REFERENCES requests(id),
         file        TEXT NOT NULL,
         subject     TEXT NOT NULL,
