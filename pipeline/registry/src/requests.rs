@@ -1458,10 +1458,10 @@ impl Registry {
             let accepted = r.decision.as_ref().is_some_and(|d| d.decision == "accepted");
             let subject = r.subject.clone().unwrap_or_default();
             match r.entry.kind {
-                Kind::Suspension | Kind::OptOut if accepted => {
-                    if !exclusions.iter().any(|(id, s)| *id == r.id && *s == subject) {
-                        problems.push(format!("request {}: accepted, but its exclusion is missing", r.id));
-                    }
+                Kind::Suspension | Kind::OptOut
+                    if accepted && !exclusions.iter().any(|(id, s)| *id == r.id && *s == subject) =>
+                {
+                    problems.push(format!("request {}: accepted, but its exclusion is missing", r.id));
                 }
                 Kind::Correction if accepted => {
                     let made = corrections.iter().filter(|c| c.0 == r.id && c.1 == subject).count();
