@@ -239,10 +239,16 @@ pub fn run_job(
     };
     let spill_memory = std::env::var("TOKUMEI_SPILL_MEMORY").ok().and_then(|t| t.trim().parse().ok());
     let opts = RunOptions { now_unix: clock.run_unix, progress, threads: threads(), spill_memory };
-    let prepared = match tokumei_engine::prepare(&job, clock.run_unix) {
-        Ok(p) => p,
-        Err(RunError { error, facts }) => return Err(audit_failure(&mut run_log, &facts, error.into())),
+    // Residents' requests: the registry's exclusions and corrections are the run's first stage.
+    let requests = match requests_stage(&job, contract.as_ref(), named_registry.as_deref(), &out_root) {
+        Ok(r) => r,
+        Err(f) => return Err(audit_failure(&mut run_log, &RunFacts::default(), f)),
     };
+    let prepared =
+        match tokumei_engine::prepare_with_requests(&job, clock.run_unix, requests.as_ref().map(|r| r.stage.clone())) {
+            Ok(p) => p,
+            Err(RunError { error, facts }) => return Err(audit_failure(&mut run_log, &facts, error.into())),
+        };
     let mut facts = prepared.facts.clone();
     // The linking-code (pseudonym) columns, whose code set the registry keeps a keyed digest of.
     let code_columns: Vec<String> = prepared
@@ -273,18 +279,6 @@ pub fn run_job(
         }
     }
 
-    // Residents' requests: the registry's exclusions and corrections are the run's first stage.
-    let requests = match requests_stage(&job, contract.as_ref(), named_registry.as_deref(), &out_root) {
-        Ok(r) => r,
-        Err(f) => return Err(audit_failure(&mut run_log, &facts, f)),
-    };
-    let prepared = match requests.as_ref() {
-        Some(r) => match prepared.apply_requests(r.stage.clone()) {
-            Ok(p) => p,
-            Err(e) => return Err(audit_failure(&mut run_log, &facts, e.into())),
-        },
-        None => prepared,
-    };
     if let Some(r) = &requests {
         base.borrow_mut().details.insert("requests_registry".into(), r.registry.display().to_string().into());
     }
@@ -499,15 +493,60 @@ fn requests_stage(
         ));
     }
     let provision = contract.is_some_and(|c| c.id.is_some());
-    let (exclusions_upto, exclude) = reg.exclusions(provision).map_err(refused)?;
-    let (corrections_upto, corrections) = reg.corrections().map_err(refused)?;
-    let collect_subjects = contract.is_some() && reg.profile().map_err(refused)?.subject_index;
+    // The registered files this run reads: those whose sources are its inputs, and a contract's.
+    let sources = reg.sources().map_err(refused)?;
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    let files_of = |input: &Path| -> Vec<String> {
+        sources.iter().filter(|s| same(Path::new(&s.path), input)).map(|s| s.file.clone()).collect()
+    };
+    let mut run_files: Vec<String> = job.inputs.iter().flat_map(|i| files_of(&i.path)).collect();
+    let contract_file = match contract.and_then(|c| c.id) {
+        Some(id) => reg.contract(id).map_err(refused)?.map(|c| c.file),
+        None => None,
+    };
+    run_files.extend(contract_file);
+    // Unknown files (inputs registered nowhere): every exclusion applies.
+    let known = job.inputs.iter().all(|i| !i.persons || !files_of(&i.path).is_empty());
+    let (exclusions_upto, exclude) =
+        reg.exclusions(provision, known.then_some(run_files.as_slice())).map_err(refused)?;
+    // Corrections apply to the inputs that are sources of the file they correct.
+    let (corrections_upto, in_force) = reg.corrections().map_err(refused)?;
+    let corrections = job
+        .inputs
+        .iter()
+        .map(|i| {
+            let files = files_of(&i.path);
+            let list = in_force
+                .iter()
+                .filter(|c| files.contains(&c.file))
+                .map(|c| (c.subject.clone(), c.column.clone(), c.value.clone()))
+                .collect();
+            (i.path.clone(), list)
+        })
+        .collect();
+    let profile = reg.profile().map_err(refused)?;
+    let collect_subjects = contract.is_some() && profile.subject_index;
+    let input_subjects = job
+        .inputs
+        .iter()
+        .filter_map(|i| {
+            sources
+                .iter()
+                .find(|s| same(Path::new(&s.path), &i.path))
+                .map(|s| (i.path.clone(), s.subject_column.clone()))
+        })
+        .collect();
     Ok(Some(Requests {
         registry: path,
         stage: tokumei_engine::requests::RequestStage {
+            identifier: profile.subject_identifier,
             exclude: exclude.into_iter().collect(),
             corrections,
             collect_subjects,
+            input_subjects,
         },
         exclusions_upto,
         corrections_upto,

@@ -141,6 +141,10 @@ pub enum FileCommand {
         /// withheld from disclosure drafts until the officer releases it. Repeatable.
         #[arg(long = "others-column")]
         others_columns: Vec<String>,
+        /// Confirm that a subject column named otherwise holds the profile's subject identifier
+        /// (宛名番号 by default).
+        #[arg(long)]
+        holds_subject_identifier: bool,
         #[command(flatten)]
         change: ChangeArgs,
     },
@@ -473,6 +477,7 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
             name_column,
             birth_column,
             others_columns,
+            holds_subject_identifier,
             change: ChangeArgs { registry, operator },
         } => {
             crate::parse_encoding(&encoding)?;
@@ -507,7 +512,7 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
                 others_columns,
             };
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            reg.add_source(&who(operator)?, &source).map_err(reg_fail)?;
+            reg.add_source(&who(operator)?, &source, holds_subject_identifier).map_err(reg_fail)?;
             say!("file `{name}`: records kept in {} ({format})", path.display());
             Ok(())
         }

@@ -532,12 +532,10 @@ fn search(reg: &Registry, r: &StoredRequest, subject: &str, jobs: &[PathBuf]) ->
     // Accepted corrections of this person: what the body holds now.
     let (_, in_force) = reg.corrections().map_err(reg_fail)?;
     let fixes = |file: &str| -> Vec<(String, String)> {
-        let all = reg.correction_files().unwrap_or_default();
         in_force
             .iter()
-            .zip(all)
-            .filter(|((s, _, _), f)| s == subject && f == file)
-            .map(|((_, c, v), _)| (c.clone(), v.clone()))
+            .filter(|c| c.subject == subject && c.file == file)
+            .map(|c| (c.column.clone(), c.value.clone()))
             .collect()
     };
     let in_scope = |f: &str| r.entry.files.is_empty() || r.entry.files.iter().any(|x| x == f);

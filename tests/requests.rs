@@ -712,3 +712,152 @@ fn a_run_refuses_an_exclusion_list_changed_outside_tokumei() {
     let r = t(&env, &["run", job.to_str().unwrap(), "--internal-use", "統計"]);
     assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
 }
+
+/// A suspension intake about `person`, decided and accepted (scope: every run).
+fn suspend(env: &Env, name: &str, person: &str, files: &str) -> i64 {
+    let s = open(
+        env,
+        name,
+        &format!(
+            "kind = \"suspension\"\nreceived = \"2026-11-20\"\nrequester = \"本人\"\ncapacity = \"self\"\nverification = \"運転免許証\"\nrecords = \"全て\"\nsubject = \"{person}\"\ndisclosed_on = \"2026-11-01\"\nmeasure = \"stop_use\"\nfiles = [{files}]\n"
+        ),
+    );
+    ok(
+        env,
+        &[
+            "request",
+            "decide",
+            &s.to_string(),
+            "--decision",
+            "accepted",
+            "--ground",
+            "unlawful_use",
+            "--reason",
+            "目的外利用",
+        ],
+    );
+    s
+}
+
+/// In a query job the excluded person is left out of every input before the query runs: an
+/// aggregate over an input (here the highest income, kept as a column) never sees them.
+#[test]
+fn a_query_job_never_sees_an_excluded_person_even_in_an_aggregate() {
+    let env = Env::new();
+    registry(&env, "");
+    let ms = repo().join("samples/multi_source");
+    let tax = read_csv_cp932(&ms.join("tax.csv"));
+    let (top, top_income) =
+        tax[1..].iter().map(|r| (r[0].clone(), r[1].parse::<i64>().unwrap())).max_by_key(|(_, i)| *i).unwrap();
+    let second = tax[1..].iter().map(|r| r[1].parse::<i64>().unwrap()).filter(|i| *i < top_income).max().unwrap();
+    suspend(&env, "s.toml", &top, "");
+    let rules = std::fs::read_to_string(sample_rules()).unwrap()
+        + "\n[[column]]\nname = \"最高所得\"\nrole = \"insensitive\"\naction = \"keep\"\n";
+    let rules = env.write("rules.toml", &rules);
+    let job = env.write(
+        "q.job.toml",
+        &format!(
+            "version = 1\nname = \"q\"\nreference_date = \"2026-04-01\"\nquery = \"\"\"\nSELECT r.*, COALESCE(t.課税所得, '0') AS 課税所得, COALESCE(c.要介護度, 'なし') AS 要介護度,\n  (SELECT CAST(MAX(CAST(課税所得 AS BIGINT)) AS VARCHAR) FROM 税) AS 最高所得\nFROM 住基 r LEFT JOIN 税 t ON t.宛名番号 = r.宛名番号 LEFT JOIN 介護 c ON c.宛名番号 = r.宛名番号\n\"\"\"\n[[input]]\nname = \"住基\"\npath = \"{0}/resident.csv\"\n[[input]]\nname = \"税\"\npath = \"{0}/tax.csv\"\n[[input]]\nname = \"介護\"\npath = \"{0}/care.csv\"\n[rules]\npath = \"{1}\"\n[output]\ndir = \"out\"\n[audit]\nlog = \"audit.log\"\n",
+            ms.display(),
+            rules.display()
+        ),
+    );
+    ok(&env, &["run", job.to_str().unwrap()]);
+    let t = read_parquet(&env.latest().join("resident_registry.parquet"));
+    let c = t.col("最高所得");
+    let values: std::collections::BTreeSet<_> = t.rows.iter().filter_map(|r| r[c].clone()).collect();
+    assert_eq!(values.into_iter().collect::<Vec<_>>(), [second.to_string()], "the excluded person's income leaked");
+    // Each input's rows from the person were left out (resident and tax at least).
+    assert!(report(&env.latest())["requests"]["excluded_records"].as_u64().unwrap() >= 2);
+}
+
+/// Identifiers are one namespace: a source whose subject column holds another number is refused
+/// unless confirmed; a correction applies only to runs reading that file's sources; a registry
+/// named on the command line applies to a plain run.
+#[test]
+fn requests_apply_to_the_files_they_concern() {
+    let env = Env::new();
+    registry(&env, "");
+    // A second file (care), its extract with 宛名番号 renamed.
+    let entry = std::fs::read_to_string(repo().join("samples/registry/resident_file.toml"))
+        .unwrap()
+        .replace("住民基本台帳ファイル", "介護保険ファイル");
+    let entry = env.write("care_file.toml", &entry);
+    ok(&env, &["file", "add", entry.to_str().unwrap()]);
+    let rows = read_csv_cp932(&sample_csv());
+    let mut renamed = rows.clone();
+    renamed[0][0] = "被保険者番号".into();
+    let care = write_rows(&env, "care.csv", &renamed);
+    let args = [
+        "file",
+        "add-source",
+        "介護保険ファイル",
+        "--input",
+        care.to_str().unwrap(),
+        "--subject-column",
+        "被保険者番号",
+    ];
+    let r = t(&env, &args);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("--holds-subject-identifier"), "{}", r.stderr);
+    let mut confirmed = args.to_vec();
+    confirmed.push("--holds-subject-identifier");
+    ok(&env, &confirmed);
+    // A correction of the resident file: not applied to a run over the care extract.
+    let person = rows[1][0].clone();
+    let sex = if rows[1][col(&rows[0], "性別")] == "男" { "女" } else { "男" };
+    let c = open(
+        &env,
+        "c.toml",
+        &format!(
+            "kind = \"correction\"\nreceived = \"2026-11-20\"\nrequester = \"本人\"\ncapacity = \"self\"\nverification = \"運転免許証\"\nrecords = \"性別\"\nsubject = \"{person}\"\ndisclosed_on = \"2026-11-01\"\n[[correction]]\nfile = \"住民基本台帳ファイル\"\ncolumn = \"性別\"\nvalue = \"{sex}\"\n"
+        ),
+    );
+    ok(&env, &["request", "decide", &c.to_string(), "--decision", "accepted"]);
+    // A suspension about the care file only.
+    suspend(&env, "s.toml", &rows[2][0], "\"介護保険ファイル\"");
+    // The resident extract: the correction applies, the care-only suspension does not.
+    let job = env.job("res", &sample_csv(), &sample_rules(), "");
+    ok(&env, &["run", job.to_str().unwrap(), "--internal-use", "統計"]);
+    let rep = report(&env.latest());
+    assert_eq!(
+        (rep["requests"]["corrected_values"].as_u64(), rep["requests"]["excluded_records"].as_u64()),
+        (Some(1), Some(0))
+    );
+    // The care extract, through a query that names the identifier: the suspension applies, the
+    // correction does not. The registry is named on the command line of a plain run.
+    let care_rules = std::fs::read_to_string(sample_rules()).unwrap();
+    let care_rules = env.write("care_rules.toml", &care_rules);
+    let care_job = env.write(
+        "care.job.toml",
+        &format!(
+            "version = 1\nname = \"care\"\nreference_date = \"2026-04-01\"\nquery = \"SELECT 被保険者番号 AS 宛名番号, 個人番号, 氏名, 氏名カナ, 生年月日, 性別, 郵便番号, 住所, 市区町村コード, 世帯番号, 続柄, 電話番号, 課税所得, 国保加入, 要介護度, 障害者手帳, 備考 FROM 介護\"\n[[input]]\nname = \"介護\"\npath = \"{}\"\n[rules]\npath = \"{}\"\n[output]\ndir = \"out2\"\n[audit]\nlog = \"audit.log\"\n",
+            care.display(),
+            care_rules.display()
+        ),
+    );
+    // Without a registry anywhere, the run says the requests were not applied.
+    let r = env.tokumei_with(&["run", care_job.to_str().unwrap()], &[("TOKUMEI_NOW", TODAY)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("not applied"), "{}", r.stderr);
+    let r = env.tokumei_with(&["run", care_job.to_str().unwrap(), "--registry", REG], &[("TOKUMEI_NOW", TODAY)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep = report(&std::fs::canonicalize(env.path("out2/resident_registry/latest")).unwrap());
+    assert_eq!(
+        (rep["requests"]["corrected_values"].as_u64(), rep["requests"]["excluded_records"].as_u64()),
+        (Some(0), Some(1))
+    );
+    // An input the registry does not know, without the identifier column, cannot be filtered.
+    let unknown = write_rows(&env, "unknown.csv", &renamed);
+    let bad_job =
+        std::fs::read_to_string(&care_job).unwrap().replace(care.to_str().unwrap(), unknown.to_str().unwrap());
+    let bad_job = env.write("bad.job.toml", &bad_job);
+    let r = env.tokumei_with(&["run", bad_job.to_str().unwrap(), "--registry", REG], &[("TOKUMEI_NOW", TODAY)]);
+    assert_eq!(r.code, ExitCode::Config.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("has no column `宛名番号`"), "{}", r.stderr);
+    let plain = env.job("plain", &sample_csv(), &sample_rules(), "");
+    // Named on the command line, the registry applies to a plain run and a check.
+    let r = env.tokumei(&["check", plain.to_str().unwrap(), "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("values corrected"), "{}", r.stdout);
+}

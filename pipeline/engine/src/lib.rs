@@ -31,7 +31,7 @@ pub(crate) mod transform;
 
 pub use error::{EngineError, ExitCode, Location};
 pub use progress::{NoProgress, Progress};
-pub use run::{Prepared, RunError, RunOptions, RunOutcome, Target, prepare, run};
+pub use run::{Prepared, RunError, RunOptions, RunOutcome, Target, prepare, prepare_with_requests, run};
 
 #[cfg(test)]
 mod architecture {

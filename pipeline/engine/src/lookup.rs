@@ -106,6 +106,7 @@ pub fn check_columns(place: &Place, columns: &[&str]) -> Result<(), EngineError>
             format: tokumei_rules::InputFormat::Csv,
             encoding: place.encoding,
             delimiter: b',',
+            persons: true,
         };
         ingest::open_input(&input)?.header().to_vec()
     };
@@ -130,6 +131,7 @@ fn find_csv(place: &Place, want: &Want) -> Result<Vec<Found>, EngineError> {
         format: tokumei_rules::InputFormat::Csv,
         encoding: place.encoding,
         delimiter: b',',
+        persons: true,
     };
     let mut source = ingest::open_input(&input)?;
     let header = source.header().to_vec();

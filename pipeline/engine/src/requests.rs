@@ -1,32 +1,49 @@
-//! The first stage of every run: residents' requests. Records of subjects excluded by an accepted
-//! suspension of use or an opt-out are left out before anything else sees them, and accepted
+//! Residents' requests as a run applies them, first: records of subjects excluded by an accepted
+//! suspension of use or an opt-out are left out before anything else reads them, and accepted
 //! corrections are applied to the records read (an overlay: the source files are not changed).
 //! The stage counts what it did (never who) and, when asked, collects the subject identifiers of
-//! the records it passed on, for the registry's per-subject index.
+//! the records it passed on, for the registry's per-subject index. The filtering itself is a
+//! source in front of each input (`ingest::requests`).
 
-use crate::EngineError;
-use crate::ingest::{RawBatch, ReadStats, Source, Task};
-use arrow::array::{Array, BooleanArray, StringArray};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 /// What the registry asks a run to apply.
 #[derive(Debug, Default, Clone)]
 pub struct RequestStage {
-    /// Subject identifiers whose records are left out (normalised: NFKC, trimmed).
+    /// The column name of the municipality's subject identifier (the profile's, e.g. 宛名番号):
+    /// the rules' `subject` column, and the column of each input of a query job.
+    pub identifier: String,
+    /// Subject identifiers whose records are left out.
     pub exclude: FxHashSet<String>,
-    /// Accepted corrections in order: (subject, column, value); a later one wins.
-    pub corrections: Vec<(String, String, String)>,
+    /// Accepted corrections per input file, in order; a later one wins.
+    pub corrections: Vec<(PathBuf, Vec<Correction>)>,
     /// Collect the subject identifiers of the records passed on.
     pub collect_subjects: bool,
+    /// Inputs registered as a file's source whose identifier column has another name.
+    pub input_subjects: Vec<(PathBuf, String)>,
 }
 
 impl RequestStage {
-    /// Whether the stage has anything to do.
-    pub fn is_empty(&self) -> bool {
-        self.exclude.is_empty() && self.corrections.is_empty() && !self.collect_subjects
+    /// Whether there is anything to honour (exclusions or corrections).
+    pub fn binding(&self) -> bool {
+        !self.exclude.is_empty() || self.corrections.iter().any(|(_, l)| !l.is_empty())
+    }
+
+    /// The column of the input file `path` that holds the subject identifier.
+    pub fn subject_column_for(&self, path: &std::path::Path) -> &str {
+        self.input_subjects.iter().find(|(p, _)| p == path).map_or(self.identifier.as_str(), |(_, c)| c.as_str())
+    }
+
+    /// The corrections for the input file `path`.
+    pub fn corrections_for(&self, path: &std::path::Path) -> Vec<Correction> {
+        self.corrections.iter().filter(|(p, _)| p == path).flat_map(|(_, l)| l.iter().cloned()).collect()
     }
 }
+
+/// A correction: (subject, column, value).
+pub type Correction = (String, String, String);
 
 /// What the stage did.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
@@ -35,7 +52,7 @@ pub struct RequestCounts {
     pub exclusions_in_force: u64,
     /// Records left out because of requests.
     pub excluded_records: u64,
-    /// Corrections in force.
+    /// Corrections in force for the run's inputs.
     pub corrections_in_force: u64,
     /// Values replaced by corrections.
     pub corrected_values: u64,
@@ -46,257 +63,28 @@ pub fn normalize_subject(s: &str) -> String {
     tokumei_jp::identifier_key(s).into_owned()
 }
 
-struct Shared {
-    subject: usize,
-    exclude: FxHashSet<String>,
-    /// subject -> [(input column, value)].
-    corrections: FxHashMap<String, Vec<(usize, String)>>,
-    collect: bool,
-    tally: Mutex<(RequestCounts, FxHashSet<String>)>,
-}
-
-/// The stage's results, readable after the run.
-#[derive(Clone)]
-pub struct RequestTally(Arc<Shared>);
+/// What the stage did, shared by the filters of a run's inputs and read after the run.
+#[derive(Clone, Default)]
+pub struct RequestTally(Arc<Mutex<(RequestCounts, FxHashSet<String>)>>);
 
 impl RequestTally {
-    /// The tally of a run that had nothing to apply.
-    pub fn nothing() -> RequestTally {
-        RequestTally(Arc::new(Shared {
-            subject: 0,
-            exclude: FxHashSet::default(),
-            corrections: FxHashMap::default(),
-            collect: false,
-            tally: Mutex::new(Default::default()),
-        }))
+    /// Add to the counts and the subjects seen.
+    pub(crate) fn add(&self, f: impl FnOnce(&mut RequestCounts, &mut FxHashSet<String>)) {
+        if let Ok(mut t) = self.0.lock() {
+            let (c, s) = &mut *t;
+            f(c, s);
+        }
     }
 
     /// The counts.
     pub fn counts(&self) -> RequestCounts {
-        self.0.tally.lock().map(|t| t.0.clone()).unwrap_or_default()
+        self.0.lock().map(|t| t.0.clone()).unwrap_or_default()
     }
 
     /// The distinct subject identifiers passed on (when collected), sorted.
     pub fn subjects(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.0.tally.lock().map(|t| t.1.iter().cloned().collect()).unwrap_or_default();
+        let mut v: Vec<String> = self.0.lock().map(|t| t.1.iter().cloned().collect()).unwrap_or_default();
         v.sort_unstable();
         v
-    }
-}
-
-/// A source whose batches have passed the request stage.
-pub struct Filtered {
-    inner: Box<dyn Source>,
-    shared: Arc<Shared>,
-}
-
-/// Put the stage in front of `source`, whose column `subject` holds the subject identifier.
-pub fn filter(source: Box<dyn Source>, subject: usize, stage: RequestStage) -> (Box<dyn Source>, RequestTally) {
-    let header = source.header().to_vec();
-    let mut corrections: FxHashMap<String, Vec<(usize, String)>> = FxHashMap::default();
-    let mut in_force = 0;
-    for (s, column, value) in stage.corrections {
-        // A correction of a column this input does not have is not for it.
-        let Some(i) = header.iter().position(|h| h == &column) else { continue };
-        in_force += 1;
-        let list = corrections.entry(normalize_subject(&s)).or_default();
-        list.retain(|(c, _)| *c != i);
-        list.push((i, value));
-    }
-    let counts = RequestCounts {
-        exclusions_in_force: stage.exclude.len() as u64,
-        corrections_in_force: in_force,
-        ..Default::default()
-    };
-    let shared = Arc::new(Shared {
-        subject,
-        exclude: stage.exclude.iter().map(|s| normalize_subject(s)).collect(),
-        corrections,
-        collect: stage.collect_subjects,
-        tally: Mutex::new((counts, FxHashSet::default())),
-    });
-    (Box::new(Filtered { inner: source, shared: shared.clone() }), RequestTally(shared))
-}
-
-impl Source for Filtered {
-    fn header(&self) -> &[String] {
-        self.inner.header()
-    }
-
-    fn next_batch(&mut self) -> Result<Option<RawBatch>, EngineError> {
-        match self.inner.next_batch()? {
-            Some(b) => apply(&self.shared, b).map(Some),
-            None => Ok(None),
-        }
-    }
-
-    fn next_task(&mut self) -> Result<Option<Task>, EngineError> {
-        let Some(task) = self.inner.next_task()? else { return Ok(None) };
-        let shared = self.shared.clone();
-        Ok(Some(Box::new(move || apply(&shared, task()?))))
-    }
-
-    fn stats(&self) -> ReadStats {
-        self.inner.stats()
-    }
-
-    fn size(&self) -> Option<u64> {
-        self.inner.size()
-    }
-
-    fn encoding(&self) -> Option<&'static str> {
-        self.inner.encoding()
-    }
-
-    fn inputs(&self) -> Vec<crate::ingest::InputFacts> {
-        self.inner.inputs()
-    }
-}
-
-/// Leave out excluded records and apply corrections in one batch.
-fn apply(s: &Shared, batch: RawBatch) -> Result<RawBatch, EngineError> {
-    let n = batch.len();
-    let mut keep = vec![true; n];
-    let mut fixes: Vec<(usize, usize, &str)> = Vec::new();
-    let mut excluded = 0u64;
-    let mut seen: FxHashSet<String> = FxHashSet::default();
-    let quick = s.exclude.is_empty() && s.corrections.is_empty();
-    for (row, k) in keep.iter_mut().enumerate() {
-        let Some(raw) = batch.value(row, s.subject) else { continue };
-        if quick && !s.collect {
-            break;
-        }
-        // Identifiers are mostly ASCII already in normal form: borrowed without work.
-        let id = tokumei_jp::identifier_key(raw);
-        if s.exclude.contains(id.as_ref()) {
-            *k = false;
-            excluded += 1;
-            continue;
-        }
-        if let Some(list) = s.corrections.get(id.as_ref()) {
-            fixes.extend(list.iter().map(|(c, v)| (row, *c, v.as_str())));
-        }
-        if s.collect && !seen.contains(id.as_ref()) {
-            seen.insert(id.into_owned());
-        }
-    }
-    {
-        let mut t = s.tally.lock().map_err(|_| EngineError::Internal("request tally lock".into()))?;
-        t.0.excluded_records += excluded;
-        t.0.corrected_values += fixes.len() as u64;
-        t.1.extend(seen);
-    }
-    if excluded == 0 && fixes.is_empty() {
-        return Ok(batch);
-    }
-    Ok(rebuild(batch, &keep, &fixes))
-}
-
-/// The batch with only the kept rows and the corrected values.
-fn rebuild(batch: RawBatch, keep: &[bool], fixes: &[(usize, usize, &str)]) -> RawBatch {
-    let fix = |row: usize, col: usize| fixes.iter().rev().find(|(r, c, _)| *r == row && *c == col).map(|f| f.2);
-    match batch {
-        RawBatch::Csv { ref text, ref bounds, fields, ref lines } => {
-            let mut out = String::with_capacity(text.len());
-            let mut new_bounds = Vec::with_capacity(bounds.len());
-            let mut new_lines = Vec::with_capacity(lines.len());
-            for (row, line) in lines.iter().enumerate() {
-                if !keep[row] {
-                    continue;
-                }
-                new_lines.push(*line);
-                for col in 0..fields {
-                    let i = row * fields + col;
-                    new_bounds.push(out.len() as u32);
-                    match fix(row, col) {
-                        Some(v) => out.push_str(v),
-                        None => {
-                            let (a, b) = (bounds[i] as usize, bounds[i + 1] as usize);
-                            out.push_str(&text[a..b]);
-                        }
-                    }
-                }
-            }
-            new_bounds.push(out.len() as u32);
-            RawBatch::Csv { text: out, bounds: new_bounds, fields, lines: new_lines }
-        }
-        RawBatch::Arrow { columns, first_row } => {
-            let mask = BooleanArray::from(keep.to_vec());
-            let columns = columns
-                .into_iter()
-                .enumerate()
-                .map(|(col, a)| {
-                    let a = if fixes.iter().any(|f| f.1 == col) {
-                        (0..a.len())
-                            .map(|row| fix(row, col).or_else(|| (!a.is_null(row)).then(|| a.value(row))))
-                            .collect::<StringArray>()
-                    } else {
-                        a
-                    };
-                    match arrow::compute::filter(&a, &mask) {
-                        Ok(f) => f.as_any().downcast_ref::<StringArray>().cloned().unwrap_or(a),
-                        Err(_) => a,
-                    }
-                })
-                .collect();
-            RawBatch::Arrow { columns, first_row }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn csv(rows: &[[&str; 3]]) -> RawBatch {
-        let mut text = String::new();
-        let mut bounds = vec![];
-        for r in rows {
-            for f in r {
-                bounds.push(text.len() as u32);
-                text.push_str(f);
-            }
-        }
-        bounds.push(text.len() as u32);
-        RawBatch::Csv { text, bounds, fields: 3, lines: (2..2 + rows.len() as u64).collect() }
-    }
-
-    fn shared(exclude: &[&str], corrections: &[(&str, usize, &str)], collect: bool) -> Shared {
-        let mut map: FxHashMap<String, Vec<(usize, String)>> = FxHashMap::default();
-        for (s, c, v) in corrections {
-            map.entry(s.to_string()).or_default().push((*c, v.to_string()));
-        }
-        Shared {
-            subject: 0,
-            exclude: exclude.iter().map(|s| s.to_string()).collect(),
-            corrections: map,
-            collect,
-            tally: Mutex::new(Default::default()),
-        }
-    }
-
-    #[test]
-    fn excluded_records_are_left_out_and_corrections_applied() {
-        let s = shared(&["002"], &[("003", 2, "新住所")], true);
-        // A full-width identifier is the same subject.
-        let b =
-            apply(&s, csv(&[["001", "a", "x"], ["００２", "b", "y"], ["003", "c", "z"], ["002", "d", "w"]])).unwrap();
-        assert_eq!(b.len(), 2);
-        assert_eq!((b.value(0, 0), b.value(1, 0), b.value(1, 2)), (Some("001"), Some("003"), Some("新住所")));
-        assert_eq!(b.location(1).to_string(), crate::error::Location::Line(4).to_string());
-        let t = s.tally.lock().unwrap();
-        assert_eq!((t.0.excluded_records, t.0.corrected_values), (2, 1));
-        let mut subjects: Vec<_> = t.1.iter().cloned().collect();
-        subjects.sort();
-        assert_eq!(subjects, ["001", "003"]);
-    }
-
-    #[test]
-    fn arrow_batches_too() {
-        let s = shared(&["2"], &[("1", 1, "fixed")], false);
-        let cols = vec![StringArray::from(vec!["1", "2", "3"]), StringArray::from(vec![Some("p"), None, Some("r")])];
-        let b = apply(&s, RawBatch::Arrow { columns: cols, first_row: 1 }).unwrap();
-        assert_eq!(b.len(), 2);
-        assert_eq!((b.value(0, 1), b.value(1, 1)), (Some("fixed"), Some("r")));
     }
 }

@@ -25,9 +25,9 @@ pub use profile::{Actor, BodyKind, Profile};
 pub use provisions::{Provision, Purged};
 pub use releases::{NewRelease, OutputFile, StoredRelease};
 pub use requests::{
-    Capacity, CarriedOut, CorrectionAsked, Decision, Draft, Event, Extension, FileSource, GROUNDS, Kind, MatchBy,
-    Matched, Measure, ReleaseBefore, RequestEntry, StoredRequest, Withheld, is_my_number_column, normalize_subject,
-    package_digest,
+    Capacity, CarriedOut, CorrectionAsked, Decision, Draft, Event, Extension, FileSource, GROUNDS, InForce, Kind,
+    MatchBy, Matched, Measure, ReleaseBefore, RequestEntry, StoredRequest, Withheld, is_my_number_column,
+    normalize_subject, package_digest,
 };
 
 use rusqlite::types::ValueRef;

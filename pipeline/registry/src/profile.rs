@@ -112,6 +112,15 @@ pub struct Profile {
     /// ends on the next open day (地方自治法4条の2第4項).
     #[serde(default)]
     pub closed_days: Vec<String>,
+    /// The municipality-wide subject identifier (its column name, default 宛名番号) that every
+    /// registered source's subject column and every run's `subject` column hold: requests name
+    /// people by it. Never 個人番号.
+    #[serde(default = "d_identifier")]
+    pub subject_identifier: String,
+}
+
+fn d_identifier() -> String {
+    "宛名番号".into()
 }
 
 fn d_14() -> i64 {
@@ -195,6 +204,14 @@ impl Profile {
                 return refuse(&format!("`{name}` must be between {min} and {max}"));
             }
         }
+        if self.subject_identifier.trim().is_empty()
+            || crate::files::bad_text(&self.subject_identifier).is_some()
+            || crate::requests::is_my_number_column(&self.subject_identifier)
+        {
+            return refuse(
+                "`subject_identifier` names the column of the municipality's subject identifier (e.g. 宛名番号), never 個人番号",
+            );
+        }
         if self.closed_days.len() > 10_000 {
             return refuse("`closed_days` lists more than 10,000 days");
         }
@@ -212,8 +229,8 @@ impl Profile {
             "INSERT INTO profile (id, body, body_code, actor, body_kind, proposals_mandatory, fee_base_yen,
                 fee_per_hour_yen, request_days, extension_days, correction_window_days, file_entry_threshold,
                 proposal_min_people, use_period_max_days, ordinance_sensitive, retention_years, subject_index,
-                third_party_days, method_days, disclosure_fee_yen, opt_out, closed_days)
-             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+                third_party_days, method_days, disclosure_fee_yen, opt_out, closed_days, subject_identifier)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
             params![
                 self.body,
                 self.body_code,
@@ -236,6 +253,7 @@ impl Profile {
                 self.disclosure_fee_yen,
                 self.opt_out,
                 serde_json::to_string(&self.closed_days).unwrap_or_else(|_| "[]".into()),
+                self.subject_identifier,
             ],
         )
         .map_err(|e| RegistryError::Refused(format!("profile: {e}")))?;
@@ -252,7 +270,7 @@ impl crate::Registry {
                 "SELECT body, body_code, actor, body_kind, proposals_mandatory, fee_base_yen, fee_per_hour_yen,
                     request_days, extension_days, correction_window_days, file_entry_threshold,
                     proposal_min_people, use_period_max_days, ordinance_sensitive, retention_years, subject_index,
-                    third_party_days, method_days, disclosure_fee_yen, opt_out, closed_days
+                    third_party_days, method_days, disclosure_fee_yen, opt_out, closed_days, subject_identifier
                  FROM profile WHERE id = 1",
                 [],
                 |r| {
@@ -268,13 +286,14 @@ impl crate::Registry {
                         r.get::<_, bool>(15)?,
                         [r.get::<_, i64>(16)?, r.get(17)?, r.get(18)?],
                         r.get::<_, bool>(19)?,
-                        r.get::<_, String>(20)?,
+                        [r.get::<_, String>(20)?, r.get(21)?],
                     ))
                 },
             )
             .map_err(|e| self.db(e))?;
-        let (body, body_code, actor, kind, mandatory, n, sensitive, retention_years, subject_index, m, opt_out, closed) =
+        let (body, body_code, actor, kind, mandatory, n, sensitive, retention_years, subject_index, m, opt_out, texts) =
             row;
+        let [closed, subject_identifier] = texts;
         let [third_party_days, method_days, disclosure_fee_yen] = m;
         let [
             fee_base_yen,
@@ -308,6 +327,7 @@ impl crate::Registry {
             disclosure_fee_yen,
             opt_out,
             closed_days: serde_json::from_str(&closed).map_err(|e| self.db(e))?,
+            subject_identifier,
         })
     }
 }

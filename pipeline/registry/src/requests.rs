@@ -400,8 +400,18 @@ pub struct Event {
     pub detail: serde_json::Value,
 }
 
-/// A correction in force: (subject, column, value).
-pub type InForce = (String, String, String);
+/// A correction in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InForce {
+    /// The registered file it corrects.
+    pub file: String,
+    /// Whose record.
+    pub subject: String,
+    /// The column.
+    pub column: String,
+    /// The correct value.
+    pub value: String,
+}
 
 /// Where a registered file's records are kept.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -483,7 +493,9 @@ impl Registry {
     }
 
     /// Record where a registered file's records are kept.
-    pub fn add_source(&mut self, who: &Who, s: &FileSource) -> Result<i64, RegistryError> {
+    /// `holds_identifier` confirms that a subject column named otherwise than the profile's
+    /// `subject_identifier` holds that identifier (requests find people by it in every file).
+    pub fn add_source(&mut self, who: &Who, s: &FileSource, holds_identifier: bool) -> Result<i64, RegistryError> {
         let f = self.file(&s.file)?.ok_or_else(|| refused(format!("no file `{}` in the registry", s.file)))?;
         if !["csv", "parquet"].contains(&s.format.as_str()) {
             return Err(refused("a source is `csv` or `parquet`"));
@@ -498,6 +510,13 @@ impl Registry {
                     "`{c}` holds 個人番号, which is never a search key outside My Number work (番号法9条): name the subject identifier column (e.g. 宛名番号)"
                 )));
             }
+        }
+        let identifier = self.profile()?.subject_identifier;
+        if s.subject_column != identifier && !holds_identifier {
+            return Err(refused(format!(
+                "subject column `{}` is not named `{identifier}`, the municipality's subject identifier by which requests find people in every file; if it holds {identifier}, confirm with --holds-subject-identifier (a column holding another number, such as a 被保険者番号, cannot be a source's subject column)",
+                s.subject_column
+            )));
         }
         text("path", &s.path)?;
         for c in &s.others_columns {
@@ -1383,21 +1402,34 @@ impl Registry {
     }
 
     /// The subjects a run leaves out: scope `all`, and `provision` too when the release goes to
-    /// a recipient. Returns (last exclusion id, subjects).
-    pub fn exclusions(&self, provision: bool) -> Result<(i64, Vec<String>), RegistryError> {
+    /// a recipient; of requests about every file, or about one of `files` (the registered files
+    /// the run reads; `None`: not known, every exclusion applies). Returns (last exclusion id,
+    /// subjects).
+    pub fn exclusions(&self, provision: bool, files: Option<&[String]>) -> Result<(i64, Vec<String>), RegistryError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT id, subject FROM exclusions WHERE scope = 'all' OR ?1 ORDER BY id")
+            .prepare(
+                "SELECT e.subject, q.entry FROM exclusions e JOIN requests q ON q.id = e.request_id
+                 WHERE e.scope = 'all' OR ?1 ORDER BY e.id",
+            )
             .map_err(|e| self.db(e))?;
-        let rows: Vec<(i64, String)> = stmt
+        let rows: Vec<(String, String)> = stmt
             .query_map([provision], |r| Ok((r.get(0)?, r.get(1)?)))
             .and_then(|rows| rows.collect())
             .map_err(|e| self.db(e))?;
+        let mut subjects = Vec::new();
+        for (subject, entry) in rows {
+            let entry: RequestEntry = serde_json::from_str(&entry).map_err(|e| self.db(e))?;
+            let applies = entry.files.is_empty() || files.is_none_or(|run| entry.files.iter().any(|f| run.contains(f)));
+            if applies {
+                subjects.push(subject);
+            }
+        }
         let upto = self
             .conn
             .query_row("SELECT coalesce(max(id), 0) FROM exclusions", [], |r| r.get(0))
             .map_err(|e| self.db(e))?;
-        Ok((upto, rows.into_iter().map(|(_, s)| s).collect()))
+        Ok((upto, subjects))
     }
 
     /// Which request excluded a subject, and since when (the proof the registry keeps).
@@ -1411,25 +1443,20 @@ impl Registry {
             .map_err(|e| self.db(e))
     }
 
-    /// The file of each correction in force, in the order of [`Registry::corrections`].
-    pub fn correction_files(&self) -> Result<Vec<String>, RegistryError> {
-        let mut stmt = self.conn.prepare("SELECT file FROM corrections ORDER BY id").map_err(|e| self.db(e))?;
-        stmt.query_map([], |r| r.get(0)).and_then(|rows| rows.collect()).map_err(|e| self.db(e))
-    }
-
-    /// The corrections in force: (last correction id, [(subject, column, value)]), later ones
-    /// after earlier ones.
+    /// The corrections in force, oldest first (a later one wins), and the last one's id.
     pub fn corrections(&self) -> Result<(i64, Vec<InForce>), RegistryError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT id, subject, column_name, value FROM corrections ORDER BY id")
+            .prepare("SELECT id, file, subject, column_name, value FROM corrections ORDER BY id")
             .map_err(|e| self.db(e))?;
-        let rows: Vec<(i64, String, String, String)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        let rows: Vec<(i64, InForce)> = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, InForce { file: r.get(1)?, subject: r.get(2)?, column: r.get(3)?, value: r.get(4)? }))
+            })
             .and_then(|rows| rows.collect())
             .map_err(|e| self.db(e))?;
         let upto = rows.last().map_or(0, |r| r.0);
-        Ok((upto, rows.into_iter().map(|(_, s, c, v)| (s, c, v)).collect()))
+        Ok((upto, rows.into_iter().map(|(_, c)| c).collect()))
     }
 }
 
@@ -1590,8 +1617,8 @@ mod tests {
         reg.decide(&who(), s, "accepted", "", Some("unlawful_provision"), false, "2026-11-27", "2026-11-27").unwrap();
         let o = reg.open_request(&who(), &entry(Kind::OptOut, " 456\u{200B}"), "2026-11-27").unwrap();
         reg.decide(&who(), o, "accepted", "方針", None, false, "2026-11-27", "2026-11-27").unwrap();
-        assert_eq!(reg.exclusions(false).unwrap(), (2, vec![]));
-        assert_eq!(reg.exclusions(true).unwrap(), (2, vec!["123".to_string(), "456".to_string()]));
+        assert_eq!(reg.exclusions(false, None).unwrap(), (2, vec![]));
+        assert_eq!(reg.exclusions(true, None).unwrap(), (2, vec!["123".to_string(), "456".to_string()]));
         assert_eq!(reg.exclusion_of("123").unwrap()[0].0, s);
         // Decided once only; a stop of provision is not an unlawful use.
         assert!(reg.decide(&who(), s, "rejected", "x", None, false, "2026-11-27", "2026-11-27").is_err());

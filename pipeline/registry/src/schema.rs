@@ -191,6 +191,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE profile ADD COLUMN disclosure_fee_yen INTEGER NOT NULL DEFAULT 0 CHECK (disclosure_fee_yen >= 0);
     ALTER TABLE profile ADD COLUMN opt_out INTEGER NOT NULL DEFAULT 0 CHECK (opt_out IN (0, 1));
     ALTER TABLE profile ADD COLUMN closed_days TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE profile ADD COLUMN subject_identifier TEXT NOT NULL DEFAULT '宛名番号';
 
     -- Where a registered file's records are kept, and which column holds the subject identifier.
     CREATE TABLE file_sources (

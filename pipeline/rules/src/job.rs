@@ -66,7 +66,7 @@ impl Actor {
 /// `[input]` (one file) or `[[input]]` (named tables for `query`).
 #[derive(Debug)]
 enum RawInputs {
-    One(RawInput),
+    One(Box<RawInput>),
     Many(Vec<RawInput>),
 }
 
@@ -81,7 +81,8 @@ impl<'de> Deserialize<'de> for RawInputs {
                 f.write_str("an [input] table or [[input]] tables")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawInputs, A::Error> {
-                RawInput::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(RawInputs::One)
+                RawInput::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(|i| RawInputs::One(Box::new(i)))
             }
             fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<RawInputs, A::Error> {
                 Vec::<RawInput>::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(RawInputs::Many)
@@ -101,6 +102,7 @@ struct RawInput {
     delimiter: Option<Spanned<String>>,
     #[serde(rename = "where")]
     filter: Option<Spanned<String>>,
+    persons: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -177,6 +179,9 @@ pub struct Input {
     pub encoding: Encoding,
     /// CSV delimiter byte.
     pub delimiter: u8,
+    /// Whether its rows are people's records (`persons = false`: a reference table such as a
+    /// code list, which residents' requests do not filter).
+    pub persons: bool,
 }
 
 /// What the rules see when it is not the single input as it is.
@@ -250,7 +255,7 @@ pub fn load_job(path: &Path) -> Result<Job, Diagnostics> {
         if Path::new(p).is_absolute() { PathBuf::from(p) } else { base.join(p) }
     };
     let raw_inputs: Vec<&RawInput> = match raw.input.get_ref() {
-        RawInputs::One(i) => vec![i],
+        RawInputs::One(i) => vec![&**i],
         RawInputs::Many(v) => v.iter().collect(),
     };
     let mut inputs = Vec::with_capacity(raw_inputs.len());
@@ -432,7 +437,14 @@ fn input(path: &Path, src: &str, raw: &RawInput, resolve: &dyn Fn(&str) -> PathB
             b','
         }
     };
-    Input { name: raw.name.as_ref().map(|n| n.get_ref().clone()), path: file, format, encoding, delimiter }
+    Input {
+        name: raw.name.as_ref().map(|n| n.get_ref().clone()),
+        path: file,
+        format,
+        encoding,
+        delimiter,
+        persons: raw.persons.unwrap_or(true),
+    }
 }
 
 /// The 1-based line and column where a string value's text starts, given the offset of its

@@ -4,6 +4,7 @@ mod csv_source;
 mod decode;
 mod parquet_source;
 mod query;
+pub(crate) mod requests;
 
 pub use csv_source::CsvSource;
 pub use parquet_source::ParquetSource;
@@ -140,11 +141,15 @@ pub fn not_a_header(file: &std::path::Path, fields: usize, expected: &str) -> En
     }
 }
 
-/// Open the job's input: the file itself, or the result of the job's query over its inputs.
-pub fn open(job: &Job) -> Result<Box<dyn Source>, EngineError> {
+/// Open the job's input: the file itself, or the result of the job's query over its inputs
+/// (each input of a query behind the request stage, when one binds the run).
+pub fn open(
+    job: &Job,
+    requests: Option<(&crate::requests::RequestStage, &crate::requests::RequestTally)>,
+) -> Result<Box<dyn Source>, EngineError> {
     match (&job.query, job.inputs.as_slice()) {
         (None, [input]) => open_input(input),
-        (Some(_), _) => Ok(Box::new(QuerySource::open(job)?)),
+        (Some(_), _) => Ok(Box::new(QuerySource::open(job, requests)?)),
         (None, _) => Err(EngineError::Internal("several inputs without a query".into())),
     }
 }

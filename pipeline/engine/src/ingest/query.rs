@@ -89,7 +89,15 @@ fn planning_message(e: &DataFusionError) -> String {
 
 impl QuerySource {
     /// Read every input and plan the job's query over them.
-    pub fn open(job: &Job) -> Result<QuerySource, EngineError> {
+    pub fn open(
+        job: &Job,
+        requests: Option<(&crate::requests::RequestStage, &crate::requests::RequestTally)>,
+    ) -> Result<QuerySource, EngineError> {
+        let exclude = requests.map(|(r, _)| {
+            std::sync::Arc::new(
+                r.exclude.iter().map(|s| crate::requests::normalize_subject(s)).collect::<rustc_hash::FxHashSet<_>>(),
+            )
+        });
         let query = job.query.as_ref().ok_or_else(|| EngineError::Internal("a query source without a query".into()))?;
         let stats = ReadStats::default();
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -100,6 +108,27 @@ impl QuerySource {
             let name = input.name.clone().unwrap_or_else(|| "input".into());
             let mut source = super::open_input(input)?;
             super::check_header(&input.path, source.header(), &[], "")?;
+            // Residents' requests apply to each table of people before the query reads it (an
+            // aggregate over an input must not see an excluded person either).
+            if let (Some((stage, tally)), Some(exclude)) = (requests.filter(|(s, _)| s.binding()), &exclude)
+                && input.persons
+            {
+                let subject = stage.subject_column_for(&input.path);
+                let Some(col) = source.header().iter().position(|h| h == subject) else {
+                    return Err(EngineError::Config(format!(
+                        "{}: input `{name}` has no column `{subject}` (the subject identifier): residents' requests cannot be applied to it\n  hint: register the extract as its file's source (`tokumei file add-source`) naming its identifier column, add the column, or declare `persons = false` for a table that holds no one's records (a code list)",
+                        job.path.display(),
+                    )));
+                };
+                source = super::requests::filter(
+                    source,
+                    col,
+                    exclude.clone(),
+                    stage.corrections_for(&input.path),
+                    false,
+                    tally.clone(),
+                );
+            }
             let schema = Arc::new(Schema::new(
                 source.header().iter().map(|h| Field::new(h, DataType::Utf8, true)).collect::<Vec<_>>(),
             ));

@@ -17,7 +17,7 @@ mod layout;
 mod prepare;
 mod stage;
 
-pub use prepare::{Prepared, prepare};
+pub use prepare::{Prepared, prepare, prepare_with_requests};
 
 use crate::error::EngineError;
 use crate::progress::Progress;

@@ -6,6 +6,7 @@ use crate::error::EngineError;
 use crate::error::{ExitCode, io_err};
 use crate::ingest;
 use crate::keys::Key;
+use crate::requests::{RequestStage, RequestTally, normalize_subject};
 use std::sync::Arc;
 use tokumei_jp::Date;
 use tokumei_rules::{Action, Job, Mode};
@@ -29,15 +30,33 @@ pub struct Prepared {
 
 /// Open the input, validate the rules against its header, load the key and choose the release id.
 pub fn prepare(job: &Job, now_unix: i64) -> Result<Prepared, RunError> {
+    prepare_with_requests(job, now_unix, None)
+}
+
+/// [`prepare`], with residents' requests as the run's first stage: excluded subjects' records
+/// left out and corrections applied, on each input of a query job (by the identifier column) and
+/// on the rows the rules see (by their `subject` column, which must be that identifier while
+/// exclusions or corrections are in force).
+pub fn prepare_with_requests(job: &Job, now_unix: i64, requests: Option<RequestStage>) -> Result<Prepared, RunError> {
     let mut facts = RunFacts::default();
-    match prepare_with(job, now_unix, &mut facts) {
+    match prepare_with(job, now_unix, requests, &mut facts) {
         Ok(p) => Ok(Prepared { facts, ..p }),
         Err(error) => Err(RunError { error, facts: Box::new(facts) }),
     }
 }
 
-fn prepare_with(job: &Job, now_unix: i64, facts: &mut RunFacts) -> Result<Prepared, EngineError> {
-    let source = ingest::open(job)?;
+fn prepare_with(
+    job: &Job,
+    now_unix: i64,
+    requests: Option<RequestStage>,
+    facts: &mut RunFacts,
+) -> Result<Prepared, EngineError> {
+    let tally = requests.as_ref().map(|r| {
+        let t = RequestTally::default();
+        t.add(|c, _| c.exclusions_in_force = r.exclude.len() as u64);
+        t
+    });
+    let source = ingest::open(job, requests.as_ref().zip(tally.as_ref()))?;
     let rules_src =
         std::fs::read_to_string(&job.rules).map_err(io_err(ExitCode::Config, &job.rules, "cannot read rule file"))?;
     // A first line naming no rule column is data, not a header: say so without quoting it.
@@ -80,6 +99,10 @@ fn prepare_with(job: &Job, now_unix: i64, facts: &mut RunFacts) -> Result<Prepar
     let stamp: String = rfc3339(now_unix).chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     let release_id = format!("{}-{}-{}", plan.dataset, stamp, hex::encode(rand_tag));
     facts.release_id = Some(release_id.clone());
+    let source = match (requests, &tally) {
+        (Some(stage), Some(tally)) => request_stage(job, &plan, source, stage, tally.clone())?,
+        _ => source,
+    };
     Ok(Prepared {
         job: job.clone(),
         source,
@@ -88,39 +111,58 @@ fn prepare_with(job: &Job, now_unix: i64, facts: &mut RunFacts) -> Result<Prepar
         reference_date,
         release_id,
         facts: RunFacts::default(),
-        requests: None,
+        requests: tally,
     })
 }
 
-impl Prepared {
-    /// Put residents' requests in front of the input (the run's first stage): excluded subjects'
-    /// records left out, corrections applied, subjects collected. Exclusions or corrections need
-    /// the rules' `subject` column; without one the run is refused (it could not honour them).
-    pub fn apply_requests(self, stage: crate::requests::RequestStage) -> Result<Prepared, EngineError> {
-        let subject = match &self.plan.subject {
-            Some(s) => s.clone(),
-            None if stage.exclude.is_empty() && stage.corrections.is_empty() => {
-                return Ok(Prepared { requests: Some(crate::requests::RequestTally::nothing()), ..self });
-            }
-            None => {
-                return Err(EngineError::Config(format!(
-                    "{}: the registry holds {} exclusions and {} corrections from residents' requests, but the rules name no `subject` column to apply them by\n  hint: add `subject = \"<the subject identifier column, e.g. 宛名番号>\"` to the rules",
-                    self.plan.rules_path.display(),
-                    stage.exclude.len(),
-                    stage.corrections.len()
-                )));
-            }
-        };
-        let index = self
-            .source
-            .header()
-            .iter()
-            .position(|h| h == &subject)
-            .ok_or_else(|| EngineError::Config(format!("subject column `{subject}` is not in the input")))?;
-        let (source, tally) = crate::requests::filter(self.source, index, stage);
-        Ok(Prepared { source, requests: Some(tally), ..self })
+/// The request stage on the rows the rules see: by the rules' `subject` column, which must be
+/// the identifier the registry's requests name while any exclusion or correction is in force.
+/// A single input gets its corrections here; a query's inputs got theirs before the query.
+fn request_stage(
+    job: &Job,
+    plan: &tokumei_rules::Plan,
+    source: Box<dyn ingest::Source>,
+    stage: RequestStage,
+    tally: RequestTally,
+) -> Result<Box<dyn ingest::Source>, EngineError> {
+    let Some(subject) = plan.subject.as_ref() else {
+        if !stage.binding() {
+            return Ok(source);
+        }
+        return Err(EngineError::Config(format!(
+            "{}: the registry holds {} exclusions and corrections from residents' requests, but the rules name no `subject` column to apply them by\n  hint: add `subject = \"{}\"` to the rules",
+            plan.rules_path.display(),
+            stage.exclude.len() + stage.corrections.iter().map(|(_, l)| l.len()).sum::<usize>(),
+            stage.identifier
+        )));
+    };
+    let own = match (&job.query, job.inputs.as_slice()) {
+        (None, [input]) => stage.subject_column_for(&input.path) == subject,
+        _ => false,
+    };
+    if stage.binding() && subject != &stage.identifier && !own {
+        return Err(EngineError::Config(format!(
+            "{}: the rules' subject column `{subject}` is not the municipality's subject identifier `{}`, by which residents' requests (exclusions, corrections) are applied\n  hint: name the column `{}` in the extract or in the job's query (`... AS {}`), or set the registry profile's `subject_identifier`",
+            plan.rules_path.display(),
+            stage.identifier,
+            stage.identifier,
+            stage.identifier
+        )));
     }
+    let index = source
+        .header()
+        .iter()
+        .position(|h| h == subject)
+        .ok_or_else(|| EngineError::Config(format!("subject column `{subject}` is not in the input")))?;
+    let corrections = match (&job.query, job.inputs.as_slice()) {
+        (None, [input]) => stage.corrections_for(&input.path),
+        _ => Vec::new(),
+    };
+    let exclude = std::sync::Arc::new(stage.exclude.iter().map(|s| normalize_subject(s)).collect());
+    Ok(ingest::requests::filter(source, index, exclude, corrections, stage.collect_subjects, tally))
+}
 
+impl Prepared {
     /// The pseudonym a pseudonymized job gives `value` in its subject column (`subject` of
     /// the rules), with the job's managed key: how a person is found in a per-subject index
     /// without the registry keeping the identifier. `None` when the subject column is not
