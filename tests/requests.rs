@@ -60,6 +60,14 @@ fn registry(env: &Env, profile_extra: &str) {
     );
 }
 
+/// An intake file's text: a request of `kind` received on `received` from the person `subject`
+/// themselves, with `rest` (more fields).
+fn intake(kind: &str, received: &str, subject: &str, rest: &str) -> String {
+    format!(
+        "kind = \"{kind}\"\nreceived = \"{received}\"\nrequester = \"本人\"\ncapacity = \"self\"\nverification = \"運転免許証\"\nrecords = \"全て\"\nsubject = \"{subject}\"\n{rest}"
+    )
+}
+
 fn open(env: &Env, name: &str, toml: &str) -> i64 {
     let path = env.write(name, toml);
     let r = ok(env, &["request", "open", path.to_str().unwrap()]);
@@ -423,8 +431,11 @@ fn a_suspended_person_never_reappears_in_a_release() {
     let s = open(
         &env,
         "s.toml",
-        &format!(
-            "kind = \"suspension\"\nreceived = \"2026-11-20\"\nrequester = \"本人\"\ncapacity = \"self\"\nverification = \"運転免許証\"\nrecords = \"全て\"\nsubject = \"{person}\"\nfollows = {d}\nmeasure = \"stop_use\"\nreason = \"目的外利用\"\n"
+        &intake(
+            "suspension",
+            "2026-11-20",
+            &person,
+            &format!("follows = {d}\nmeasure = \"stop_use\"\nreason = \"目的外利用\"\n"),
         ),
     );
     let r = t(&env, &["request", "decide", &s.to_string(), "--decision", "accepted"]);
@@ -499,13 +510,7 @@ fn exclusions_apply_by_scope_and_need_a_subject_column() {
     registry(&env, "opt_out = true\n");
     let rows = read_csv_cp932(&sample_csv());
     let person = rows[3][0].clone();
-    let o = open(
-        &env,
-        "o.toml",
-        &format!(
-            "kind = \"opt_out\"\nreceived = \"2026-11-20\"\nrequester = \"本人\"\ncapacity = \"self\"\nverification = \"窓口で確認\"\nrecords = \"匿名加工情報の作成\"\nsubject = \"{person}\"\n"
-        ),
-    );
+    let o = open(&env, "o.toml", &intake("opt_out", "2026-11-20", &person, ""));
     ok(&env, &["request", "decide", &o.to_string(), "--decision", "accepted", "--reason", "オプトアウト方針による"]);
     let job = env.job("anon", &sample_csv(), &sample_rules(), "");
     // An internal use is not a provision: the opt-out does not apply.
@@ -515,9 +520,7 @@ fn exclusions_apply_by_scope_and_need_a_subject_column() {
     let d = open(
         &env,
         "d.toml",
-        &format!(
-            "kind = \"suspension\"\nreceived = \"2026-11-21\"\nrequester = \"本人\"\ncapacity = \"self\"\nverification = \"窓口で確認\"\nrecords = \"全て\"\nsubject = \"{person}\"\ndisclosed_on = \"2026-11-01\"\nmeasure = \"erase\"\n"
-        ),
+        &intake("suspension", "2026-11-21", &person, "disclosed_on = \"2026-11-01\"\nmeasure = \"erase\"\n"),
     );
     ok(
         &env,
@@ -556,9 +559,14 @@ fn an_accepted_correction_is_applied_by_later_runs() {
     let c = open(
         &env,
         "c.toml",
-        &format!(
-            "kind = \"correction\"\nreceived = \"2026-11-20\"\nrequester = \"本人\"\ncapacity = \"self\"\nverification = \"運転免許証\"\nrecords = \"住所\"\nsubject = \"{person}\"\ndisclosed_on = \"2026-11-01\"\n[[correction]]\nfile = \"住民基本台帳ファイル\"\ncolumn = \"性別\"\nvalue = \"{}\"\nreason = \"届出の誤り\"\n",
-            if rows[1][col(h, "性別")] == "男" { "女" } else { "男" }
+        &intake(
+            "correction",
+            "2026-11-20",
+            &person,
+            &format!(
+                "disclosed_on = \"2026-11-01\"\n[[correction]]\nfile = \"住民基本台帳ファイル\"\ncolumn = \"性別\"\nvalue = \"{}\"\nreason = \"届出の誤り\"\n",
+                if rows[1][col(h, "性別")] == "男" { "女" } else { "男" }
+            ),
         ),
     );
     let r = ok(&env, &["request", "decide", &c.to_string(), "--decision", "accepted", "--reason", "確認した"]);
@@ -583,13 +591,7 @@ fn an_accepted_correction_is_applied_by_later_runs() {
     assert_eq!(rep["requests"]["corrected_values"], 1);
     assert_eq!(rep["requests"]["excluded_records"], 0);
     // A later disclosure answers with what the body holds now: the corrected value.
-    let d = open(
-        &env,
-        "d.toml",
-        &format!(
-            "kind = \"disclosure\"\nreceived = \"2026-11-25\"\nrequester = \"本人\"\ncapacity = \"self\"\nverification = \"運転免許証\"\nrecords = \"全て\"\nsubject = \"{person}\"\n"
-        ),
-    );
+    let d = open(&env, "d.toml", &intake("disclosure", "2026-11-25", &person, ""));
     ok(&env, &["request", "disclose", &d.to_string(), "--out", "pkg"]);
     assert!(std::fs::read_to_string(env.path("pkg/disclosure.csv")).unwrap().contains("訂正済み"));
 }
@@ -602,7 +604,7 @@ fn a_decision_that_did_not_commit_leaves_nothing() {
     let s = open(
         &env,
         "s.toml",
-        "kind = \"suspension\"\nreceived = \"2026-11-20\"\nrequester = \"本人\"\ncapacity = \"self\"\nverification = \"運転免許証\"\nrecords = \"全て\"\nsubject = \"100599658\"\ndisclosed_on = \"2026-11-01\"\nmeasure = \"stop_use\"\n",
+        &intake("suspension", "2026-11-20", "100599658", "disclosed_on = \"2026-11-01\"\nmeasure = \"stop_use\"\n"),
     );
     let r = env.tokumei_with(
         &["request", "decide", &s.to_string(), "--decision", "accepted", "--ground", "unlawful_use", "--registry", REG],
@@ -626,18 +628,7 @@ fn a_decision_that_did_not_commit_leaves_nothing() {
 fn the_sample_requests_workflow_runs_end_to_end() {
     let env = Env::new();
     let work = env.path("work");
-    let out = std::process::Command::new("bash")
-        .arg(repo().join("samples/requests/workflow.sh"))
-        .arg(&work)
-        .env("TOKUMEI", env!("CARGO_BIN_EXE_tokumei"))
-        .env("TOKUMEI_OPERATOR", "tester")
-        .env_remove("TOKUMEI_REGISTRY")
-        .env_remove("TOKUMEI_NOW")
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("every row, change and release matches the audit log"), "{stdout}");
+    let stdout = run_workflow("samples/requests/workflow.sh", &work);
     assert!(stdout.contains("1 more left out"), "{stdout}");
     assert!(stdout.contains("excluded by request 2"), "{stdout}");
     for f in ["disclosure.json", "disclosure.csv", "disclosure.html", "notice-decision.html"] {
@@ -654,9 +645,7 @@ fn a_run_refuses_an_exclusion_list_changed_outside_tokumei() {
     let s = open(
         &env,
         "s.toml",
-        &format!(
-            "kind = \"suspension\"\nreceived = \"2026-11-20\"\nrequester = \"本人\"\ncapacity = \"self\"\nverification = \"運転免許証\"\nrecords = \"全て\"\nsubject = \"{person}\"\ndisclosed_on = \"2026-11-01\"\nmeasure = \"erase\"\n"
-        ),
+        &intake("suspension", "2026-11-20", &person, "disclosed_on = \"2026-11-01\"\nmeasure = \"erase\"\n"),
     );
     ok(
         &env,
@@ -688,9 +677,7 @@ fn a_run_refuses_an_exclusion_list_changed_outside_tokumei() {
     let s2 = open(
         &env,
         "s2.toml",
-        &format!(
-            "kind = \"suspension\"\nreceived = \"2026-11-20\"\nrequester = \"本人\"\ncapacity = \"self\"\nverification = \"運転免許証\"\nrecords = \"全て\"\nsubject = \"{other}\"\ndisclosed_on = \"2026-11-01\"\nmeasure = \"erase\"\n"
-        ),
+        &intake("suspension", "2026-11-20", &other, "disclosed_on = \"2026-11-01\"\nmeasure = \"erase\"\n"),
     );
     ok(
         &env,
@@ -718,8 +705,11 @@ fn suspend(env: &Env, name: &str, person: &str, files: &str) -> i64 {
     let s = open(
         env,
         name,
-        &format!(
-            "kind = \"suspension\"\nreceived = \"2026-11-20\"\nrequester = \"本人\"\ncapacity = \"self\"\nverification = \"運転免許証\"\nrecords = \"全て\"\nsubject = \"{person}\"\ndisclosed_on = \"2026-11-01\"\nmeasure = \"stop_use\"\nfiles = [{files}]\n"
+        &intake(
+            "suspension",
+            "2026-11-20",
+            &person,
+            &format!("disclosed_on = \"2026-11-01\"\nmeasure = \"stop_use\"\nfiles = [{files}]\n"),
         ),
     );
     ok(
@@ -809,8 +799,13 @@ fn requests_apply_to_the_files_they_concern() {
     let c = open(
         &env,
         "c.toml",
-        &format!(
-            "kind = \"correction\"\nreceived = \"2026-11-20\"\nrequester = \"本人\"\ncapacity = \"self\"\nverification = \"運転免許証\"\nrecords = \"性別\"\nsubject = \"{person}\"\ndisclosed_on = \"2026-11-01\"\n[[correction]]\nfile = \"住民基本台帳ファイル\"\ncolumn = \"性別\"\nvalue = \"{sex}\"\n"
+        &intake(
+            "correction",
+            "2026-11-20",
+            &person,
+            &format!(
+                "disclosed_on = \"2026-11-01\"\n[[correction]]\nfile = \"住民基本台帳ファイル\"\ncolumn = \"性別\"\nvalue = \"{sex}\"\n"
+            ),
         ),
     );
     ok(&env, &["request", "decide", &c.to_string(), "--decision", "accepted"]);

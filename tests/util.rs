@@ -273,3 +273,21 @@ pub fn classes(t: &Table, qi: &[String]) -> HashMap<Vec<Option<String>>, Vec<usi
 pub fn report(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap()
 }
+
+/// Run a sample workflow script (`samples/.../workflow.sh`) into `work` with the test binary;
+/// returns its stdout after asserting it succeeded.
+pub fn run_workflow(script: &str, work: &Path) -> String {
+    let out = std::process::Command::new("bash")
+        .arg(repo().join(script))
+        .arg(work)
+        .env("TOKUMEI", env!("CARGO_BIN_EXE_tokumei"))
+        .env("TOKUMEI_OPERATOR", "tester")
+        .env_remove("TOKUMEI_REGISTRY")
+        .env_remove("TOKUMEI_NOW")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("every row, change and release matches the audit log"), "{stdout}");
+    stdout.into_owned()
+}

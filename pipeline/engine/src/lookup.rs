@@ -100,19 +100,23 @@ pub fn check_columns(place: &Place, columns: &[&str]) -> Result<(), EngineError>
             })?;
         b.schema().fields().iter().map(|f| f.name().clone()).collect()
     } else {
-        let input = tokumei_rules::Input {
-            name: None,
-            path: place.path.clone(),
-            format: tokumei_rules::InputFormat::Csv,
-            encoding: place.encoding,
-            delimiter: b',',
-            persons: true,
-        };
-        ingest::open_input(&input)?.header().to_vec()
+        ingest::open_input(&csv_input(place))?.header().to_vec()
     };
     match columns.iter().find(|c| !header.iter().any(|h| h == *c)) {
         Some(c) => Err(missing_column(&place.path, c)),
         None => Ok(()),
+    }
+}
+
+/// A CSV place as an input tokumei's reader opens.
+fn csv_input(place: &Place) -> tokumei_rules::Input {
+    tokumei_rules::Input {
+        name: None,
+        path: place.path.clone(),
+        format: tokumei_rules::InputFormat::Csv,
+        encoding: place.encoding,
+        delimiter: b',',
+        persons: true,
     }
 }
 
@@ -125,15 +129,7 @@ fn find(place: &Place, want: &Want) -> Result<Vec<Found>, EngineError> {
 }
 
 fn find_csv(place: &Place, want: &Want) -> Result<Vec<Found>, EngineError> {
-    let input = tokumei_rules::Input {
-        name: None,
-        path: place.path.clone(),
-        format: tokumei_rules::InputFormat::Csv,
-        encoding: place.encoding,
-        delimiter: b',',
-        persons: true,
-    };
-    let mut source = ingest::open_input(&input)?;
+    let mut source = ingest::open_input(&csv_input(place))?;
     let header = source.header().to_vec();
     let cols: Vec<usize> = want
         .columns()
