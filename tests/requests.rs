@@ -708,7 +708,7 @@ fn suspend(env: &Env, name: &str, person: &str, files: &str) -> i64 {
         &intake(
             "suspension",
             "2026-11-20",
-            &person,
+            person,
             &format!("disclosed_on = \"2026-11-01\"\nmeasure = \"stop_use\"\nfiles = [{files}]\n"),
         ),
     );
