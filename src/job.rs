@@ -377,6 +377,18 @@ pub fn run_job(
     // rename, so it is never visible without its row.
     let mut register = |entry: &tokumei_audit::Entry, dest: &Path, files: &[(String, String)]| -> Result<(), String> {
         let (Some(reg), Some(c)) = (registry.as_mut(), contract.as_ref()) else {
+            // Not registered: still, no release that missed a request decided during the run.
+            if let Some(q) = &requests {
+                let reg = tokumei_registry::Registry::open(&q.registry).map_err(|e| e.to_string())?;
+                let (exclusions, _) = reg.exclusions(true, None).map_err(|e| e.to_string())?;
+                let (corrections, _) = reg.corrections().map_err(|e| e.to_string())?;
+                if exclusions > q.exclusions_upto || corrections > q.corrections_upto {
+                    return Err(
+                        "a resident's request was decided while the run read its input: the release is not published; run again"
+                            .into(),
+                    );
+                }
+            }
             return Ok(());
         };
         let r = &outcome.report;
@@ -479,9 +491,26 @@ fn requests_stage(
         }
     };
     let refused = |e: tokumei_registry::RegistryError| fail(ExitCode::Registry, e.into());
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    if let Some(other) = [out_root, job.output_dir.as_path()]
+        .map(|d| d.join("registry.sqlite"))
+        .into_iter()
+        .find(|p| p.exists() && canonical(p) != canonical(&path))
+    {
+        return Err(fail(
+            ExitCode::Registry,
+            anyhow::anyhow!(
+                "the run uses registry {}, but the output folder holds another, {}: its residents' requests would not be applied to releases published beside it\n  hint: use the registry of the output folder, or another output folder",
+                path.display(),
+                other.display()
+            ),
+        ));
+    }
     let reg = tokumei_registry::Registry::open(&path).map_err(refused)?;
     // The lists a run honours must be as the registry's own changes left them.
-    let problems = reg.tables_intact(&["requests", "exclusions", "corrections"]).map_err(refused)?;
+    let problems = reg
+        .tables_intact(&["requests", "request_events", "exclusions", "corrections", "file_sources"])
+        .map_err(refused)?;
     if let Some(first) = problems.first() {
         return Err(fail(
             ExitCode::Registry,
@@ -509,7 +538,7 @@ fn requests_stage(
     };
     run_files.extend(contract_file);
     // Unknown files (inputs registered nowhere): every exclusion applies.
-    let known = job.inputs.iter().all(|i| !i.persons || !files_of(&i.path).is_empty());
+    let known = job.inputs.iter().all(|i| !files_of(&i.path).is_empty());
     let (exclusions_upto, exclude) =
         reg.exclusions(provision, known.then_some(run_files.as_slice())).map_err(refused)?;
     // Corrections apply to the inputs that are sources of the file they correct.

@@ -529,6 +529,7 @@ fn search(reg: &Registry, r: &StoredRequest, subject: &str, jobs: &[PathBuf]) ->
     let mut records = 0;
     let mut searched = Vec::new();
     let sources = reg.sources().map_err(reg_fail)?;
+    let mut raw_ids: std::collections::BTreeSet<String> = std::collections::BTreeSet::from([subject.to_string()]);
     // Accepted corrections of this person: what the body holds now.
     let (_, in_force) = reg.corrections().map_err(reg_fail)?;
     let fixes = |file: &str| -> Vec<(String, String)> {
@@ -553,6 +554,11 @@ fn search(reg: &Registry, r: &StoredRequest, subject: &str, jobs: &[PathBuf]) ->
             tokumei_engine::lookup::by_identifier(&place_of(s)?, &s.subject_column, subject).map_err(Failure::from)?;
         records += found.len();
         searched.push(serde_json::json!({"file": s.file, "source": s.path, "records": found.len()}));
+        // The identifier as the sources write it (`100599657.0` in a float column): a pseudonym
+        // is made from the value as read, so each writing is looked for.
+        for f in &found {
+            raw_ids.extend(f.fields.iter().filter(|(c, _)| c == &s.subject_column).map(|(_, v)| v.clone()));
+        }
         add_found(&mut items, &s.file, &s.path, &found, &fixes(&s.file), &s.others_columns, &mut others);
     }
     // Pseudonymised outputs (personal information still): searched by the person's pseudonym,
@@ -569,12 +575,19 @@ fn search(reg: &Registry, r: &StoredRequest, subject: &str, jobs: &[PathBuf]) ->
         let job = tokumei_rules::load_job(job).map_err(|d| fail(ExitCode::Config, anyhow::anyhow!("{d}")))?;
         let prepared = tokumei_engine::prepare(&job, clock.run_unix).map_err(|e| Failure::from(e.error))?;
         let key_id = prepared.facts.key_id.clone();
-        let Some((column, code)) = prepared.subject_code(subject).map_err(Failure::from)? else {
-            return Err(usage(format!(
-                "{}: its subject column is not pseudonymised with a managed key",
-                job.path.display()
-            )));
-        };
+        let mut codes: Vec<(String, String)> = Vec::new();
+        for raw in &raw_ids {
+            match prepared.subject_code(raw).map_err(Failure::from)? {
+                Some(c) if !codes.contains(&c) => codes.push(c),
+                Some(_) => {}
+                None => {
+                    return Err(usage(format!(
+                        "{}: its subject column is not pseudonymised with a managed key",
+                        job.path.display()
+                    )));
+                }
+            }
+        }
         for rel in pseudonymised.iter().filter(|x| x.release.rules_sha256 == prepared.plan.rules_sha256) {
             let dir = PathBuf::from(&rel.release.release_dir);
             // The release's own report names the key it was made with.
@@ -588,7 +601,10 @@ fn search(reg: &Registry, r: &StoredRequest, subject: &str, jobs: &[PathBuf]) ->
             }
             for o in rel.release.outputs.iter().filter(|o| o.name.ends_with(".parquet")) {
                 let place = Place { path: dir.join(&o.name), parquet: true, encoding: tokumei_rules::Encoding::Auto };
-                let found = tokumei_engine::lookup::by_identifier(&place, &column, &code).map_err(Failure::from)?;
+                let mut found = Vec::new();
+                for (column, code) in &codes {
+                    found.extend(tokumei_engine::lookup::by_identifier(&place, column, code).map_err(Failure::from)?);
+                }
                 records += found.len();
                 let what = format!(
                     "仮名加工した情報 {}（内部利用: {}）",
@@ -918,7 +934,7 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
                 sha256: sha256.clone(),
                 items: found.items.len(),
                 records: found.records,
-                made: who.time.clone(),
+                made: today()?,
                 withheld_first: found.others.clone(),
                 package: None,
             };

@@ -202,6 +202,12 @@ fn a_disclosure_package_holds_exactly_the_persons_records() {
     ok(&env, &["request", "disclose", &id.to_string(), "--out", "pkg"]);
     let csv = std::fs::read_to_string(env.path("pkg/disclosure.csv")).unwrap();
     assert!(csv.contains(&me[col(h, "世帯番号")]) && csv.contains("法78条1項2号"), "{csv}");
+    // A decision is not dated before the draft it decides on (made today).
+    let r = t(
+        &env,
+        &["request", "decide", &id.to_string(), "--decision", "partial", "--reason", "x", "--date", "2026-11-20"],
+    );
+    assert_eq!(r.code, ExitCode::Registry.code(), "backdated: {}", r.stderr);
     ok(
         &env,
         &[
@@ -212,8 +218,6 @@ fn a_disclosure_package_holds_exactly_the_persons_records() {
             "partial",
             "--reason",
             "世帯員の情報を含む",
-            "--date",
-            "2026-11-20",
             "--out",
             "pkg",
         ],
@@ -230,15 +234,15 @@ fn a_disclosure_package_holds_exactly_the_persons_records() {
             "carry-out",
             &id.to_string(),
             "--date",
-            "2026-11-26",
+            "2026-11-27",
             "--method",
             "写しの交付",
             "--chosen",
-            "2026-11-25",
+            "2026-11-27",
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("until 2027-02-24"), "{}", r.stdout);
+    assert!(r.stdout.contains("until 2027-02-25"), "{}", r.stdout);
     // Every step is in the timeline and audited, without the person's data.
     let events: Vec<String> =
         show(&env, id)["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_string()).collect();
@@ -419,13 +423,10 @@ fn a_suspended_person_never_reappears_in_a_release() {
     }
     let (person, d, code) = found.expect("someone's pseudonymised records");
     let records = rows[1..].iter().filter(|r| r[id_c] == person).count() as u64;
+    ok(&env, &["request", "decide", &d.to_string(), "--decision", "partial", "--reason", "世帯番号"]);
     ok(
         &env,
-        &["request", "decide", &d.to_string(), "--decision", "partial", "--reason", "世帯番号", "--date", "2026-11-10"],
-    );
-    ok(
-        &env,
-        &["request", "carry-out", &d.to_string(), "--date", "2026-11-12", "--method", "閲覧", "--chosen", "2026-11-11"],
+        &["request", "carry-out", &d.to_string(), "--date", "2026-11-27", "--method", "閲覧", "--chosen", "2026-11-27"],
     );
     // Suspension: an objection to anonymisation alone would be refused; this one is unlawful use.
     let s = open(
@@ -433,7 +434,7 @@ fn a_suspended_person_never_reappears_in_a_release() {
         "s.toml",
         &intake(
             "suspension",
-            "2026-11-20",
+            "2026-11-27",
             &person,
             &format!("follows = {d}\nmeasure = \"stop_use\"\nreason = \"目的外利用\"\n"),
         ),
@@ -855,4 +856,47 @@ fn requests_apply_to_the_files_they_concern() {
     let r = env.tokumei(&["check", plain.to_str().unwrap(), "--registry", REG]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("values corrected"), "{}", r.stdout);
+}
+
+/// A suspension decided while a run reads its input: the release that missed it is not published.
+#[test]
+fn a_release_that_missed_a_suspension_decided_during_its_run_is_not_published() {
+    let env = Env::new();
+    registry(&env, "");
+    let person = read_csv_cp932(&sample_csv())[1][0].clone();
+    let job = env.job("anon", &sample_csv(), &sample_rules(), "");
+    for internal in [true, false] {
+        let go = env.path(&format!("go-{internal}"));
+        let mut args = vec!["run", job.to_str().unwrap(), "--registry", REG];
+        if internal {
+            args.extend(["--internal-use", "統計"]);
+        }
+        let run = env
+            .command(&args)
+            .env("TOKUMEI_NOW", TODAY)
+            .env("TOKUMEI_FAILPOINT", "before-publishing-entry:wait")
+            .env("TOKUMEI_FAILPOINT_GO", &go)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Once its staging folder exists the run has read the registry.
+        let root = env.path("out");
+        for _ in 0..600 {
+            if std::fs::read_dir(&root)
+                .is_ok_and(|d| d.flatten().any(|e| e.file_name().to_string_lossy().starts_with(".staging")))
+            {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        suspend(&env, &format!("s-{internal}.toml"), &person, "");
+        std::fs::write(&go, "").unwrap();
+        let out = run.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(ExitCode::Registry.code()), "{stderr}");
+        assert!(stderr.contains("decided while the run read its input"), "{stderr}");
+        assert!(env.releases("resident_registry").is_empty());
+    }
+    assert_eq!(t(&env, &["registry", "verify"]).code, 0);
 }

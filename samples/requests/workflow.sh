@@ -26,10 +26,10 @@ t request open "$s/disclosure.toml"
 t request match 1
 t request match 1 --choose 100599658 --note "運転免許証の氏名・生年月日・住所が記録と一致"
 t request disclose 1
-t request decide 1 --decision partial --reason "世帯番号は他の世帯員の情報を含むため（法78条1項2号）" --date 2026-11-10
-t request notice 1 --kind decision --to "石井 悠真" --date 2026-11-10
+t request decide 1 --decision partial --reason "世帯番号は他の世帯員の情報を含むため（法78条1項2号）"
+t request notice 1 --kind decision --to "石井 悠真"
 t request disclose 1                 # the package as decided
-t request carry-out 1 --method 写しの交付 --chosen 2026-11-12 --date 2026-11-13
+t request carry-out 1 --method 写しの交付 --chosen 2026-11-27
 
 # 2. Suspension of use: accepted on its ground; the next release leaves the person out.
 t request open "$s/suspension.toml"

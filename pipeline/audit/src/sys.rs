@@ -200,6 +200,9 @@ pub mod failpoint {
         NoSpace,
         /// Fail with "read-only file system".
         ReadOnly,
+        /// Wait (up to a minute) until the file `TOKUMEI_FAILPOINT_GO` names exists, then go on:
+        /// lets a test act while a run stands at this point.
+        Wait,
     }
 
     /// The action set for `point`, if any.
@@ -214,6 +217,7 @@ pub mod failpoint {
                 "abort" => Some(Action::Abort),
                 "enospc" => Some(Action::NoSpace),
                 "erofs" => Some(Action::ReadOnly),
+                "wait" => Some(Action::Wait),
                 _ => None,
             }
         })
@@ -232,6 +236,16 @@ pub mod failpoint {
         match action(point) {
             None => Ok(()),
             Some(Action::Abort) => std::process::abort(),
+            Some(Action::Wait) => {
+                let go = std::env::var_os("TOKUMEI_FAILPOINT_GO").map(std::path::PathBuf::from);
+                for _ in 0..1200 {
+                    if go.as_ref().is_none_or(|g| g.exists()) {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Ok(())
+            }
             Some(a) => Err(error(a)),
         }
     }

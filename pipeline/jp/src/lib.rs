@@ -60,32 +60,34 @@ pub fn nfkc(value: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The form in which two writings of one identifier (宛名番号, a code) compare equal: NFKC
-/// (full-width digits and letters), without spaces or invisible format characters (zero-width
-/// spaces, joiners, BOM, bidirectional marks), ASCII letters upper-cased. Identifiers already in
-/// that form are returned borrowed without work.
+/// (full-width digits and letters), a number stored as a float (`123.0`) as its digits, then only
+/// its letters and digits (spaces, hyphens, invisible and combining characters, fillers dropped),
+/// ASCII letters upper-cased. Identifiers already in that form are returned borrowed.
 pub fn identifier_key(value: &str) -> std::borrow::Cow<'_, str> {
-    let plain = |c: char| !c.is_whitespace() && !c.is_ascii_lowercase() && !is_format(c) && c != '.';
-    if value.is_ascii() && value.chars().all(plain) {
+    if value.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()) {
         return std::borrow::Cow::Borrowed(value);
     }
     let n = nfkc(value);
-    let mut key: String =
-        n.chars().filter(|c| !c.is_whitespace() && !is_format(*c)).map(|c| c.to_ascii_uppercase()).collect();
+    let n = n.trim();
     // A number identifier stored in a float column reads `100599657.0`.
-    if let Some((whole, frac)) = key.split_once('.')
-        && !whole.is_empty()
-        && whole.bytes().all(|b| b.is_ascii_digit())
-        && !frac.is_empty()
-        && frac.bytes().all(|b| b == b'0')
-    {
-        key.truncate(whole.len());
-    }
-    std::borrow::Cow::Owned(key)
+    let n = match n.split_once('.') {
+        Some((whole, frac))
+            if !whole.is_empty()
+                && whole.bytes().all(|b| b.is_ascii_digit())
+                && !frac.is_empty()
+                && frac.bytes().all(|b| b == b'0') =>
+        {
+            whole
+        }
+        _ => n,
+    };
+    std::borrow::Cow::Owned(n.chars().filter(|c| kept(*c)).map(|c| c.to_ascii_uppercase()).collect())
 }
 
-/// Invisible format characters (Unicode category Cf in common use).
-fn is_format(c: char) -> bool {
-    matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+/// Whether a character counts in an identifier: a letter or digit, not a filler that looks blank
+/// (Hangul fillers are letters to Unicode).
+fn kept(c: char) -> bool {
+    c.is_alphanumeric() && !matches!(c, '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}')
 }
 
 #[cfg(test)]
@@ -96,11 +98,23 @@ mod identifier_tests {
         {
             assert_eq!(super::identifier_key(v), "100599658", "{v:?}");
         }
-        assert_eq!(super::identifier_key("ab-12"), "AB-12");
+        assert_eq!(super::identifier_key("ab-12"), "AB12");
         assert_eq!(super::identifier_key("100599658.0"), "100599658");
-        assert_eq!(super::identifier_key("100599658.5"), "100599658.5");
-        assert_eq!(super::identifier_key("A.00"), "A.00");
-        assert_eq!(super::identifier_key("ＡＢ－１２"), "AB-12");
+        assert_eq!(super::identifier_key("ＡＢ－１２"), "AB12");
+        // Invisible, combining, variation, tag and filler characters do not count.
+        for c in [
+            '\u{180E}',
+            '\u{034F}',
+            '\u{FE0F}',
+            '\u{061C}',
+            '\u{E0001}',
+            '\u{115F}',
+            '\u{3164}',
+            '\u{2800}',
+            '\u{FFF9}',
+        ] {
+            assert_eq!(super::identifier_key(&format!("100599658{c}")), "100599658", "{:?}", c);
+        }
         assert!(matches!(super::identifier_key("AB12"), std::borrow::Cow::Borrowed(_)));
     }
 }

@@ -328,9 +328,11 @@ impl Registry {
             clock: who.clock.clone(),
             ..Default::default()
         })?;
+        // The log raises an entry's time to its predecessor's when this clock is behind (another
+        // process appended meanwhile): the journal keeps the time the entry carries.
         tx.execute(
-            "UPDATE changes SET audit_seq = ?1, audit_hash = ?2 WHERE id = ?3",
-            params![entry.seq as i64, entry.hash, change_id],
+            "UPDATE changes SET audit_seq = ?1, audit_hash = ?2, time = ?3 WHERE id = ?4",
+            params![entry.seq as i64, entry.hash, entry.record.time, change_id],
         )
         .map_err(dberr)?;
         let committed = tokumei_audit::sys::failpoint::hit("registry-commit")

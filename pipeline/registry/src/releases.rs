@@ -134,6 +134,20 @@ impl Registry {
         }
         let outputs = serde_json::to_string(&r.outputs).map_err(|e| self.db(e))?;
         self.change(who, "release-register", &r.release_id, |tx| {
+            // A request decided while the run read its input: the release did not honour it.
+            let (exclusions, corrections): (i64, i64) = tx
+                .query_row(
+                    "SELECT (SELECT coalesce(max(id), 0) FROM exclusions), (SELECT coalesce(max(id), 0) FROM corrections)",
+                    [],
+                    |q| Ok((q.get(0)?, q.get(1)?)),
+                )
+                .map_err(|e| RegistryError::Refused(format!("release {}: {e}", r.release_id)))?;
+            if exclusions > r.exclusions_upto || corrections > r.corrections_upto {
+                return Err(RegistryError::Refused(format!(
+                    "release {}: a resident's request was decided while the run read its input (exclusion {exclusions}, correction {corrections}; the run applied up to {} and {}): it is not published; run again",
+                    r.release_id, r.exclusions_upto, r.corrections_upto
+                )));
+            }
             tx.execute(
                 "INSERT INTO releases (release_id, status, contract_id, recipient, file, dataset, mode, release_dir,
                     input_sha256, rules_sha256, outputs, rows, k_achieved, l_achieved, audit_log, audit_seq,

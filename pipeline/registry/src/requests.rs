@@ -674,32 +674,7 @@ impl Registry {
                             "a correction lists the values asked for as `[[correction]]`, no `measure`",
                         ));
                     }
-                    let sources = self.sources()?;
-                    for c in &e.corrections {
-                        let f = self.file(&c.file)?.ok_or_else(|| {
-                            refused(format!("`[[correction]]`: no file `{}` in the registry", c.file))
-                        })?;
-                        text("correction.column", &c.column)?;
-                        if !f.entry.items.contains(&c.column) {
-                            return Err(refused(format!(
-                                "`[[correction]]`: `{}` is not an item of file `{}` (its ファイル簿 items: {})",
-                                c.column,
-                                c.file,
-                                f.entry.items.join(", ")
-                            )));
-                        }
-                        if sources.iter().any(|s| s.file == c.file && s.subject_column == c.column)
-                            || is_my_number_column(&c.column)
-                        {
-                            return Err(refused(format!(
-                                "`[[correction]]`: `{}` identifies the person; an identifier is not corrected by a request",
-                                c.column
-                            )));
-                        }
-                        if c.value.chars().count() > 4000 || c.value.chars().any(char::is_control) {
-                            return Err(refused("`correction.value` is too long or holds control characters"));
-                        }
-                    }
+                    self.check_corrections(&e.corrections)?;
                 } else if e.measure.is_none() || !e.corrections.is_empty() {
                     return Err(refused("a suspension names its `measure` (stop_use, erase or stop_provision)"));
                 }
@@ -894,6 +869,40 @@ impl Registry {
             ],
             detail,
         )
+    }
+
+    /// The values a correction asks for: items of the file's entry, never an identifier (the
+    /// sources' subject columns as registered now, the profile's identifier, a 個人番号).
+    fn check_corrections(&self, corrections: &[CorrectionAsked]) -> Result<(), RegistryError> {
+        let identifier = self.profile()?.subject_identifier;
+        let sources = self.sources()?;
+        for c in corrections {
+            let f = self
+                .file(&c.file)?
+                .ok_or_else(|| refused(format!("`[[correction]]`: no file `{}` in the registry", c.file)))?;
+            text("correction.column", &c.column)?;
+            if !f.entry.items.contains(&c.column) {
+                return Err(refused(format!(
+                    "`[[correction]]`: `{}` is not an item of file `{}` (its ファイル簿 items: {})",
+                    c.column,
+                    c.file,
+                    f.entry.items.join(", ")
+                )));
+            }
+            if c.column == identifier
+                || sources.iter().any(|s| s.subject_column == c.column)
+                || is_my_number_column(&c.column)
+            {
+                return Err(refused(format!(
+                    "`[[correction]]`: `{}` identifies the person; an identifier is not corrected by a request",
+                    c.column
+                )));
+            }
+            if c.value.chars().count() > 4000 || c.value.chars().any(char::is_control) {
+                return Err(refused("`correction.value` is too long or holds control characters"));
+            }
+        }
+        Ok(())
     }
 
     /// A correction or suspension that follows a disclosure is about the person that disclosure
@@ -1155,6 +1164,18 @@ impl Registry {
         let accepted = decision == "accepted";
         if let Some(s) = &r.subject {
             self.same_subject_as_followed(&r, s)?;
+        }
+        if kind == Kind::Correction && accepted {
+            self.check_corrections(&r.entry.corrections)?;
+        }
+        // A decision is not dated before the draft it decides on, nor before the last step.
+        if let Some(d) = &r.draft
+            && day < d.made.get(..10).unwrap_or_default()
+        {
+            return Err(refused(format!(
+                "the decision date {day} is before the draft it decides on ({})",
+                &d.made[..10.min(d.made.len())]
+            )));
         }
         let subject = match (&r.subject, accepted || matches!(decision, "full" | "partial")) {
             (Some(s), _) => Some(s.clone()),

@@ -110,6 +110,16 @@ impl QuerySource {
             super::check_header(&input.path, source.header(), &[], "")?;
             // Residents' requests apply to each table of people before the query reads it (an
             // aggregate over an input must not see an excluded person either).
+            if let Some((stage, _)) = requests.filter(|(s, _)| s.binding())
+                && !input.persons
+                && (source.header().iter().any(|h| h == stage.subject_column_for(&input.path))
+                    || stage.input_subjects.iter().any(|(p, _)| p == &input.path))
+            {
+                return Err(EngineError::Config(format!(
+                    "{}: input `{name}` is declared `persons = false` but holds people's records (it has the subject identifier column, or is a registered source): residents' requests apply to it",
+                    job.path.display()
+                )));
+            }
             if let (Some((stage, tally)), Some(exclude)) = (requests.filter(|(s, _)| s.binding()), &exclude)
                 && input.persons
             {

@@ -38,8 +38,9 @@ pub fn filter(
     let mut corrections: FxHashMap<String, Vec<(usize, String)>> = FxHashMap::default();
     let mut in_force = 0;
     for (s, column, value) in corrections_asked {
-        // A correction of a column this input does not have is not for it.
-        let Some(i) = header.iter().position(|h| h == &column) else { continue };
+        // A correction of a column this input does not have is not for it; the identifier itself
+        // is never rewritten (it would move a record to another person).
+        let Some(i) = header.iter().position(|h| h == &column).filter(|i| *i != subject) else { continue };
         in_force += 1;
         let list = corrections.entry(normalize_subject(&s)).or_default();
         list.retain(|(c, _)| *c != i);
