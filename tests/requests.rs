@@ -643,25 +643,7 @@ fn a_run_refuses_an_exclusion_list_changed_outside_tokumei() {
     let env = Env::new();
     registry(&env, "");
     let person = read_csv_cp932(&sample_csv())[1][0].clone();
-    let s = open(
-        &env,
-        "s.toml",
-        &intake("suspension", "2026-11-20", &person, "disclosed_on = \"2026-11-01\"\nmeasure = \"erase\"\n"),
-    );
-    ok(
-        &env,
-        &[
-            "request",
-            "decide",
-            &s.to_string(),
-            "--decision",
-            "accepted",
-            "--ground",
-            "unlawful_holding",
-            "--reason",
-            "保有の必要なし",
-        ],
-    );
+    let s = suspend_with(&env, "s.toml", &person, "erase", "unlawful_holding", "");
     let conn = rusqlite::Connection::open(env.path(REG)).unwrap();
     assert_eq!(conn.execute("DELETE FROM exclusions", []).unwrap(), 1);
     drop(conn);
@@ -675,25 +657,7 @@ fn a_run_refuses_an_exclusion_list_changed_outside_tokumei() {
     assert!(r.stderr.contains("exclusions row"), "{}", r.stderr);
     // A later exclusion does not take the deleted one's place: both checks still fail.
     let other = read_csv_cp932(&sample_csv())[2][0].clone();
-    let s2 = open(
-        &env,
-        "s2.toml",
-        &intake("suspension", "2026-11-20", &other, "disclosed_on = \"2026-11-01\"\nmeasure = \"erase\"\n"),
-    );
-    ok(
-        &env,
-        &[
-            "request",
-            "decide",
-            &s2.to_string(),
-            "--decision",
-            "accepted",
-            "--ground",
-            "unlawful_holding",
-            "--reason",
-            "保有の必要なし",
-        ],
-    );
+    suspend_with(&env, "s2.toml", &other, "erase", "unlawful_holding", "");
     let r = t(&env, &["registry", "verify"]);
     assert_eq!(r.code, ExitCode::Registry.code());
     assert!(r.stderr.contains(&format!("request {s}: accepted, but its exclusion is missing")), "{}", r.stderr);
@@ -703,30 +667,16 @@ fn a_run_refuses_an_exclusion_list_changed_outside_tokumei() {
 
 /// A suspension intake about `person`, decided and accepted (scope: every run).
 fn suspend(env: &Env, name: &str, person: &str, files: &str) -> i64 {
-    let s = open(
-        env,
-        name,
-        &intake(
-            "suspension",
-            "2026-11-20",
-            person,
-            &format!("disclosed_on = \"2026-11-01\"\nmeasure = \"stop_use\"\nfiles = [{files}]\n"),
-        ),
-    );
-    ok(
-        env,
-        &[
-            "request",
-            "decide",
-            &s.to_string(),
-            "--decision",
-            "accepted",
-            "--ground",
-            "unlawful_use",
-            "--reason",
-            "目的外利用",
-        ],
-    );
+    suspend_with(env, name, person, "stop_use", "unlawful_use", files)
+}
+
+/// A suspension with its measure, accepted on `ground`.
+fn suspend_with(env: &Env, name: &str, person: &str, measure: &str, ground: &str, files: &str) -> i64 {
+    let rest = format!("disclosed_on = \"2026-11-01\"\nmeasure = \"{measure}\"\nfiles = [{files}]\n");
+    let s = open(env, name, &intake("suspension", "2026-11-20", person, &rest));
+    let decide =
+        ["request", "decide", &s.to_string(), "--decision", "accepted", "--ground", ground, "--reason", "理由"];
+    ok(env, &decide);
     s
 }
 
