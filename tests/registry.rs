@@ -7,24 +7,7 @@ const REG: &str = "reg/registry.sqlite";
 
 /// A registry made from the bundled sample profile, with the sample resident file registered.
 fn registry_with_file(env: &Env) {
-    let profile = repo().join("samples/registry/profile.toml");
-    // The registry's changes and the runs share one audit chain.
-    let r = env.tokumei(&[
-        "registry",
-        "init",
-        "--registry",
-        REG,
-        "--profile",
-        profile.to_str().unwrap(),
-        "--audit-log",
-        "audit.log",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let entry = repo().join("samples/registry/resident_file.toml");
-    let rules = repo().join("rules/resident_registry.toml");
-    let r =
-        env.tokumei(&["file", "add", entry.to_str().unwrap(), "--rules", rules.to_str().unwrap(), "--registry", REG]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    sample_registry(env, REG, "");
 }
 
 /// The audit log's actions and operators, without the confirmations of committed registry

@@ -23,22 +23,7 @@ fn ok(env: &Env, args: &[&str]) -> Run {
 /// A registry (the sample profile plus `profile_extra`) with the sample resident file and its
 /// extract registered as the file's source.
 fn registry(env: &Env, profile_extra: &str) {
-    let profile = std::fs::read_to_string(repo().join("samples/registry/profile.toml")).unwrap() + profile_extra;
-    let profile = env.write("profile.toml", &profile);
-    let r = env.tokumei(&[
-        "registry",
-        "init",
-        "--registry",
-        REG,
-        "--profile",
-        profile.to_str().unwrap(),
-        "--audit-log",
-        "audit.log",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let entry = repo().join("samples/registry/resident_file.toml");
-    let rules = repo().join("rules/resident_registry.toml");
-    ok(env, &["file", "add", entry.to_str().unwrap(), "--rules", rules.to_str().unwrap()]);
+    sample_registry(env, REG, profile_extra);
     let csv = sample_csv();
     ok(
         env,

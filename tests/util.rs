@@ -291,3 +291,26 @@ pub fn run_workflow(script: &str, work: &Path) -> String {
     assert!(stdout.contains("every row, change and release matches the audit log"), "{stdout}");
     stdout.into_owned()
 }
+
+/// A registry at `reg` from the bundled sample profile plus `profile_extra`, its changes audited in
+/// `audit.log` (shared with the runs), with the sample resident file registered.
+pub fn sample_registry(env: &Env, reg: &str, profile_extra: &str) {
+    let profile = std::fs::read_to_string(repo().join("samples/registry/profile.toml")).unwrap() + profile_extra;
+    let profile = env.write("profile.toml", &profile);
+    let r = env.tokumei(&[
+        "registry",
+        "init",
+        "--registry",
+        reg,
+        "--profile",
+        profile.to_str().unwrap(),
+        "--audit-log",
+        "audit.log",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let entry = repo().join("samples/registry/resident_file.toml");
+    let rules = repo().join("rules/resident_registry.toml");
+    let r =
+        env.tokumei(&["file", "add", entry.to_str().unwrap(), "--rules", rules.to_str().unwrap(), "--registry", reg]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
