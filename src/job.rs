@@ -238,7 +238,8 @@ pub fn run_job(
         }
     };
     let spill_memory = std::env::var("TOKUMEI_SPILL_MEMORY").ok().and_then(|t| t.trim().parse().ok());
-    let opts = RunOptions { now_unix: clock.run_unix, progress, threads: threads(), spill_memory };
+    let provided = contract.as_ref().is_some_and(|c| c.id.is_some());
+    let opts = RunOptions { now_unix: clock.run_unix, progress, threads: threads(), spill_memory, provided };
     // Residents' requests: the registry's exclusions and corrections are the run's first stage.
     let requests = match requests_stage(&job, contract.as_ref(), named_registry.as_deref(), &out_root) {
         Ok(r) => r,
@@ -369,7 +370,27 @@ pub fn run_job(
                 .map_err(|e| audit_failure(&mut run_log, &facts, fail(ExitCode::Registry, e.into())))?;
             let (codes, d) = tokumei_engine::output::code_digest(&release_dir.join(parquet), &code_columns, &key)
                 .map_err(|e| audit_failure(&mut run_log, &facts, e.into()))?;
-            Some((codes, d))
+            // What the release is recognised by when a copy turns up (leak tracing).
+            let bounds: Vec<String> =
+                outcome.report.columns.iter().filter_map(|c| c.bounds.clone()).flatten().collect();
+            let marks = tokumei_engine::trace::release_marks(
+                &release_dir.join(parquet),
+                &code_columns,
+                &bounds,
+                outcome.report.fingerprint.as_ref(),
+                &tokumei_engine::trace::TraceKey::derive(&key),
+            )
+            .map_err(|e| audit_failure(&mut run_log, &facts, e.into()))?;
+            let marks: Vec<tokumei_registry::ReleaseMark> = marks
+                .into_iter()
+                .map(|m| tokumei_registry::ReleaseMark {
+                    digests: m.blob(),
+                    kind: m.kind,
+                    columns: m.columns,
+                    sample: m.sample,
+                })
+                .collect();
+            Some((codes, d, marks))
         }
         _ => None,
     };
@@ -420,6 +441,8 @@ pub fn run_job(
             exclusions_upto: requests.as_ref().map_or(0, |q| q.exclusions_upto),
             corrections_upto: requests.as_ref().map_or(0, |q| q.corrections_upto),
             excluded_records: r.requests.as_ref().map_or(0, |q| q.excluded_records),
+            fingerprint: r.fingerprint.as_ref().and_then(|f| serde_json::to_value(f).ok()),
+            marks: digest.as_ref().map(|d| d.2.clone()).unwrap_or_default(),
         };
         reg.register_release(&who, &release).map(|_| ()).map_err(|e| format!("registering the release: {e}"))
     };

@@ -15,6 +15,7 @@ mod audit_cmd;
 mod job;
 mod registry_cmd;
 mod request_cmd;
+mod trace_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -165,6 +166,10 @@ enum Command {
         #[command(subcommand)]
         command: request_cmd::RequestCommand,
     },
+    /// Name the registered release (and recipient) a file that turned up came from: a whole
+    /// release or any part of it, re-encoded or with its rows and columns in any order. Exit 10
+    /// when it cannot be traced to a single release.
+    Trace(trace_cmd::TraceArgs),
     /// The per-subject index (where the profile keeps one) and the exclusions of a person.
     Subject {
         #[command(subcommand)]
@@ -602,6 +607,7 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
         Command::Release { command } => registry_cmd::release(command),
         Command::Subject { command } => registry_cmd::subject(command),
         Command::Request { command } => request_cmd::request(command),
+        Command::Trace(args) => trace_cmd::trace(args),
         Command::Risk { file, qi, sensitive, population, threshold, encoding, delimiter, json } => {
             let encoding = parse_encoding(&encoding)?;
             if !delimiter.is_ascii() || matches!(delimiter, '"' | '\r' | '\n') {

@@ -150,11 +150,13 @@ pub enum ExitCode {
     Output = 8,
     /// The registry refused the change, or is missing, unreadable or fails its checks.
     Registry = 9,
+    /// `trace`: the file could not be traced to a single release.
+    NotTraced = 10,
 }
 
 impl ExitCode {
     /// Every code, in order.
-    pub const ALL: [ExitCode; 10] = [
+    pub const ALL: [ExitCode; 11] = [
         ExitCode::Success,
         ExitCode::Internal,
         ExitCode::Usage,
@@ -165,6 +167,7 @@ impl ExitCode {
         ExitCode::Audit,
         ExitCode::Output,
         ExitCode::Registry,
+        ExitCode::NotTraced,
     ];
 
     /// The number the process exits with.
@@ -185,6 +188,7 @@ impl ExitCode {
             ExitCode::Audit => "audit log broken",
             ExitCode::Output => "output could not be written",
             ExitCode::Registry => "registry refused or unusable",
+            ExitCode::NotTraced => "not traced",
         }
     }
 
@@ -211,6 +215,7 @@ impl ExitCode {
             ExitCode::Registry => {
                 "(a change the registry's rules forbid, a missing or unreadable registry, or rows that fail `registry verify`); nothing changed"
             }
+            ExitCode::NotTraced => ": `trace` found no single release the file comes from (none, or several it cannot tell apart)",
         }
     }
 
@@ -238,6 +243,7 @@ impl ExitCode {
             ExitCode::Audit => "audit",
             ExitCode::Output => "output",
             ExitCode::Registry => "registry",
+            ExitCode::NotTraced => "not-traced",
         }
     }
 }

@@ -23,6 +23,7 @@ pub(crate) mod render;
 pub mod report;
 pub mod requests;
 pub mod risk;
+pub mod trace;
 pub mod run;
 pub(crate) mod scrub;
 pub(crate) mod standards;

@@ -181,6 +181,10 @@ pub struct Report {
     pub processing_standards: Vec<Standard>,
     /// Order of the output rows: `random per release` or `input order`.
     pub row_order: String,
+    /// The release's fingerprint for leak tracing: the column whose values were put in a
+    /// random order within each class, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<crate::trace::Fingerprint>,
     /// The generalisation search, when the rules ask for one.
     pub search: Option<crate::optimize::SearchReport>,
     /// How re-identifiable the release is for an attacker who knows every released column
@@ -358,6 +362,15 @@ impl Report {
                 },
             ],
         ];
+        if let Some(f) = &self.fingerprint {
+            rows.push(vec![
+                t("追跡用の指紋", "fingerprint for leak tracing"),
+                t(
+                    &format!("「{}」の値を等価クラス内で無作為に並べ替え（クラスごとの値の構成は不変）", f.column),
+                    &format!("values of `{}` put in a random order within each class (each class keeps its values)", f.column),
+                ),
+            ]);
+        }
         if let Some(h) = &self.audit_head {
             rows.push(vec![
                 t("作成時の監査ログの先頭", "audit log head at creation"),
@@ -772,6 +785,12 @@ impl Report {
         } else {
             "行はこのリリースのために作った無作為な順序です。/ Rows are in a random order made for this release.".into()
         }));
+        if let Some(f) = &self.fingerprint {
+            b.push(Block::Para(format!(
+                "このリリースには追跡用の指紋があります：準識別子が同じ行（等価クラス）の中で「{c}」の値を無作為に並べ替えています。クラスごとの「{c}」の値の構成、件数、k・l・t は変わりませんが、同じクラス内での「{c}」と他の列との行単位の組合せは分析に使えません。/ This release carries a fingerprint for leak tracing: within each class (rows sharing the quasi-identifiers) the values of `{c}` are in a random order. Each class keeps exactly its values of `{c}` (counts, k, l and t are unchanged), but within a class the pairing of `{c}` with the other columns row by row is not meaningful.",
+                c = f.column
+            )));
+        }
         b.push(Block::Para(
             "帯や範囲の列には、並べ替えと絞込みのための下限（_min）と上限（_max）の数値列があります（空欄は上限・下限なし）。/ Banded and range columns come with numeric lower (_min) and upper (_max) bound columns for sorting and filtering (empty where a band is open).".into(),
         ));

@@ -23,7 +23,7 @@ pub use contracts::{
 pub use files::{FileEntry, FileKind, FileRules, StoredFile};
 pub use profile::{Actor, BodyKind, Profile};
 pub use provisions::{Provision, Purged};
-pub use releases::{NewRelease, OutputFile, StoredRelease};
+pub use releases::{NewRelease, OutputFile, ReleaseMark, StoredRelease};
 pub use requests::{
     Capacity, CarriedOut, CorrectionAsked, Decision, Draft, Event, Extension, FileSource, GROUNDS, InForce, Kind,
     MatchBy, Matched, Measure, ReleaseBefore, RequestEntry, StoredRequest, Withheld, is_my_number_column,
@@ -141,6 +141,10 @@ const TRACKED: &[(&str, &[&str])] = &[
     ("request_events", &["id"]),
     ("exclusions", &["id"]),
     ("corrections", &["id"]),
+    ("incidents", &["id"]),
+    ("incident_events", &["id"]),
+    ("incident_people", &["incident_id", "subject"]),
+    ("release_marks", &["release_id", "kind", "columns"]),
 ];
 
 /// The last recorded hash of each tracked row, by (table, key), with the change that left it.
@@ -448,7 +452,7 @@ impl Registry {
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .and_then(|rows| rows.collect())
             .map_err(|e| self.db(e))?;
-        for table in ["file_sources", "requests", "request_events", "exclusions", "corrections"] {
+        for table in ["file_sources", "requests", "request_events", "exclusions", "corrections", "incidents", "incident_events"] {
             let max = recorded
                 .keys()
                 .filter(|(t, _)| t == table)

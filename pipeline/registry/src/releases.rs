@@ -70,6 +70,24 @@ pub struct NewRelease {
     pub corrections_upto: i64,
     /// Records the run left out because of requests.
     pub excluded_records: u64,
+    /// The fingerprint the run gave the release (JSON: the column reordered within classes).
+    pub fingerprint: Option<serde_json::Value>,
+    /// What the release is recognised by when a copy turns up (keyed digests; never a value).
+    #[serde(skip)]
+    pub marks: Vec<ReleaseMark>,
+}
+
+/// One set of a release's marks (see `tokumei_engine::trace`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseMark {
+    /// `codes`, `rows` or `decoy`.
+    pub kind: String,
+    /// The columns covered (JSON list).
+    pub columns: Vec<String>,
+    /// Digests kept are 0 modulo this.
+    pub sample: u64,
+    /// Sorted digests with their counts, 12 bytes each (digest, count), big-endian.
+    pub digests: Vec<u8>,
 }
 
 /// A registered release.
@@ -152,9 +170,9 @@ impl Registry {
                 "INSERT INTO releases (release_id, status, contract_id, recipient, file, dataset, mode, release_dir,
                     input_sha256, rules_sha256, outputs, rows, k_achieved, l_achieved, audit_log, audit_seq,
                     audit_head, staff_hours, code_columns, codes, code_digest, operator, time, purpose,
-                    subject_entries, subject_digest, exclusions_upto, corrections_upto, excluded_records)
+                    subject_entries, subject_digest, exclusions_upto, corrections_upto, excluded_records, fingerprint)
                  VALUES (?1, 'publishing', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                    ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
+                    ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)",
                 params![
                     r.release_id,
                     r.contract_id,
@@ -183,7 +201,8 @@ impl Registry {
                     subject_digest(subject_codes.iter().map(String::as_str)),
                     r.exclusions_upto,
                     r.corrections_upto,
-                    r.excluded_records as i64
+                    r.excluded_records as i64,
+                    r.fingerprint.as_ref().map(|f| f.to_string())
                 ],
             )
             .map_err(|e| RegistryError::Refused(format!("release {}: {e}", r.release_id)))?;
@@ -195,8 +214,42 @@ impl Registry {
                 stmt.execute(params![code, r.release_id])
                     .map_err(|e| RegistryError::Refused(format!("subject index: {e}")))?;
             }
-            Ok((id, vec![("releases", id.to_string())]))
+            let mut touched = vec![("releases", id.to_string())];
+            for m in &r.marks {
+                let columns = serde_json::to_string(&m.columns).unwrap_or_default();
+                tx.execute(
+                    "INSERT INTO release_marks (release_id, kind, columns, sample, entries, digests) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![r.release_id, m.kind, columns, m.sample as i64, (m.digests.len() / 12) as i64, m.digests],
+                )
+                .map_err(|e| RegistryError::Refused(format!("release marks: {e}")))?;
+                touched.push(("release_marks", format!("{}/{}/{columns}", r.release_id, m.kind)));
+            }
+            Ok((id, touched))
         })
+    }
+
+    /// The marks of a release (empty for a release made before tokumei kept them).
+    pub fn release_marks(&self, release_id: &str) -> Result<Vec<ReleaseMark>, RegistryError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT kind, columns, sample, digests FROM release_marks WHERE release_id = ?1 ORDER BY kind, columns")
+            .map_err(|e| self.db(e))?;
+        let rows = stmt
+            .query_map([release_id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, Vec<u8>>(3)?))
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.db(e))?;
+        rows.into_iter()
+            .map(|(kind, columns, sample, digests)| {
+                Ok(ReleaseMark {
+                    kind,
+                    columns: serde_json::from_str(&columns).map_err(|e| self.db(e))?,
+                    sample: sample.max(1) as u64,
+                    digests,
+                })
+            })
+            .collect()
     }
 
     /// The releases made from records of the subject with identifier `subject`, from the
@@ -295,7 +348,7 @@ impl Registry {
                 "SELECT id, status, contract_id, recipient, file, dataset, mode, release_dir, input_sha256,
                     rules_sha256, outputs, rows, k_achieved, l_achieved, audit_seq, audit_head, staff_hours,
                     operator, time, release_id, audit_log, code_columns, codes, code_digest, purpose, exclusions_upto,
-                    corrections_upto, excluded_records FROM releases
+                    corrections_upto, excluded_records, fingerprint FROM releases
                  ORDER BY id",
             )
             .map_err(|e| self.db(e))?;
@@ -333,6 +386,10 @@ impl Registry {
                         exclusions_upto: r.get(25)?,
                         corrections_upto: r.get(26)?,
                         excluded_records: r.get::<_, i64>(27)? as u64,
+                        fingerprint: r
+                            .get::<_, Option<String>>(28)?
+                            .and_then(|f| serde_json::from_str(&f).ok()),
+                        marks: Vec::new(),
                     },
                 })
             })

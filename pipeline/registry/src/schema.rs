@@ -270,4 +270,66 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     -- The key of the subject digests (keyed so that the index cannot be searched without the registry).
     INSERT OR IGNORE INTO meta (key, value) VALUES ('subject_key', lower(hex(randomblob(32))));
     "#,
+    // 6: leak incidents (漏えい等, 法68 / 法26; a leaked anonymised release is a contract incident
+    // under 法120/121 instead), the people each affects, their notices, and what each release
+    // is recognised by when a copy turns up (digests of its codes and rows keyed by a key derived
+    // from `code_digest_key`: no pseudonym key, no code).
+    r#"
+    ALTER TABLE profile ADD COLUMN incident_preliminary_days INTEGER NOT NULL DEFAULT 5 CHECK (incident_preliminary_days BETWEEN 1 AND 30);
+    ALTER TABLE profile ADD COLUMN incident_final_days INTEGER NOT NULL DEFAULT 30 CHECK (incident_final_days BETWEEN 1 AND 365);
+    ALTER TABLE profile ADD COLUMN incident_final_unlawful_days INTEGER NOT NULL DEFAULT 60 CHECK (incident_final_unlawful_days BETWEEN 1 AND 365);
+    ALTER TABLE profile ADD COLUMN leak_threshold INTEGER CHECK (leak_threshold IS NULL OR leak_threshold > 0);
+
+    -- One row per incident, its facts and assessment updated by each step; every step (and
+    -- every version of the facts) is also an event.
+    CREATE TABLE incidents (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        regime       TEXT NOT NULL CHECK (regime IN ('article68', 'article26', 'contract')),
+        status       TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+        facts        TEXT NOT NULL,
+        scope        TEXT NOT NULL,
+        people       INTEGER NOT NULL CHECK (people >= 0),
+        assessment   TEXT NOT NULL,
+        discovered   TEXT NOT NULL,
+        preliminary_due TEXT,
+        final_due    TEXT,
+        preliminary_filed TEXT,
+        final_filed  TEXT,
+        closed       TEXT,
+        updated      TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE incident_events (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        incident_id INTEGER NOT NULL REFERENCES incidents(id),
+        time        TEXT NOT NULL,
+        operator    TEXT NOT NULL,
+        event       TEXT NOT NULL,
+        detail      TEXT NOT NULL
+    ) STRICT;
+
+    -- The people an incident affects (their subject identifiers) and each one's notice: sent
+    -- (method, time) or an exception with its ground.
+    CREATE TABLE incident_people (
+        incident_id INTEGER NOT NULL REFERENCES incidents(id),
+        subject     TEXT NOT NULL,
+        notice      TEXT,
+        PRIMARY KEY (incident_id, subject)
+    ) STRICT;
+
+    -- What a release is recognised by: sorted keyed 64-bit digests, each with its count, of its
+    -- record codes and of its rows (whole, and each without one column), and of the rows of a
+    -- decoy of the same data (a within-class order the release did not use), sampled to a
+    -- bounded size (12 bytes per digest).
+    CREATE TABLE release_marks (
+        release_id TEXT NOT NULL REFERENCES releases(release_id),
+        kind       TEXT NOT NULL CHECK (kind IN ('codes', 'rows', 'decoy')),
+        columns    TEXT NOT NULL,
+        sample     INTEGER NOT NULL CHECK (sample > 0),
+        entries    INTEGER NOT NULL CHECK (entries >= 0),
+        digests    BLOB NOT NULL CHECK (length(digests) = 12 * entries),
+        PRIMARY KEY (release_id, kind, columns)
+    ) STRICT;
+    ALTER TABLE releases ADD COLUMN fingerprint TEXT;
+    "#,
 ];

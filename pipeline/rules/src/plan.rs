@@ -162,7 +162,7 @@ pub struct ActionDef {
 
 /// Options every column may take, whatever its action (`l` only on sensitive columns).
 pub const COMMON_OPTIONS: &[&str] =
-    &["name", "role", "action", "output", "description", "type", "normalize", "l", "l_reason"];
+    &["name", "role", "action", "output", "description", "type", "normalize", "l", "l_reason", "special_care"];
 
 /// Every action.
 pub const ACTION_DEFS: &[ActionDef] = &[
@@ -323,6 +323,38 @@ pub struct ColumnPlan {
     pub line: usize,
     /// Further input columns read with this one (`with` of a composite pseudonym), by position.
     pub extra_inputs: Vec<usize>,
+    /// The item's legal category for leak incidents (要配慮 / 条例要配慮), if the rules mark one.
+    pub special_care: Option<SpecialCare>,
+}
+
+/// A legal category of personal information that makes a leak reportable whatever its size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum SpecialCare {
+    /// 要配慮個人情報 (法2条3項: race, creed, social status, medical history, criminal record...).
+    #[serde(rename = "要配慮")]
+    Sensitive,
+    /// 条例要配慮個人情報 (法60条5項: defined by the municipality's ordinance).
+    #[serde(rename = "条例要配慮")]
+    Ordinance,
+}
+
+impl SpecialCare {
+    /// Parse the rule-file word (`要配慮`, `条例要配慮`, or `sensitive`, `ordinance`).
+    pub fn parse(s: &str) -> Option<SpecialCare> {
+        match s.trim() {
+            "要配慮" | "要配慮個人情報" | "sensitive" => Some(SpecialCare::Sensitive),
+            "条例要配慮" | "条例要配慮個人情報" | "ordinance" => Some(SpecialCare::Ordinance),
+            _ => None,
+        }
+    }
+
+    /// Its Japanese name.
+    pub fn label(self) -> &'static str {
+        match self {
+            SpecialCare::Sensitive => "要配慮個人情報",
+            SpecialCare::Ordinance => "条例要配慮個人情報",
+        }
+    }
 }
 
 impl ColumnPlan {
@@ -499,6 +531,11 @@ pub struct Plan {
     /// Write rows in a random order per release, so row order links nothing (neighbours in the
     /// input, e.g. one household, are not neighbours in the output).
     pub shuffle: bool,
+    /// Fingerprint the release (a column reordered within classes, for leak tracing): `None`
+    /// leaves it to the run (releases under a contract, anonymized mode).
+    pub fingerprint: Option<bool>,
+    /// The output column the fingerprint reorders (default: chosen by the run).
+    pub fingerprint_column: Option<String>,
     /// Privacy models.
     pub privacy: Privacy,
     /// Columns in rule-file order (also the output order).

@@ -24,6 +24,9 @@ pub struct RawRules {
     pub max_rejected: Option<Spanned<f64>>,
     /// Write rows in a random order made per release (default: true when anonymized).
     pub shuffle: Option<Spanned<bool>>,
+    /// Fingerprint the release for leak tracing: `true`, `false`, or the output column to
+    /// reorder within classes (default: releases under a contract, anonymized mode).
+    pub fingerprint: Option<Spanned<toml::Value>>,
     /// Privacy models enforced on the output.
     pub privacy: Option<Spanned<RawPrivacy>>,
     /// One entry per input column.
@@ -97,4 +100,7 @@ pub struct RawColumn {
     pub names_from: Option<Spanned<Vec<String>>>,
     /// A file of further names or words to remove, one per line, relative to the rule file (scrub).
     pub dictionary: Option<Spanned<String>>,
+    /// The item's legal category, for leak incidents: `要配慮` (要配慮個人情報, 法2条3項) or
+    /// `条例要配慮` (条例要配慮個人情報, 法60条5項).
+    pub special_care: Option<Spanned<String>>,
 }

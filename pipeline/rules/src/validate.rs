@@ -178,6 +178,32 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
         }
     });
 
+    let (fingerprint, fingerprint_column) = match raw.fingerprint.as_ref() {
+        None => (None, None),
+        Some(v) => match v.get_ref() {
+            toml::Value::Boolean(b) => (Some(*b), None),
+            toml::Value::String(name) => {
+                let ok = columns.iter().any(|c| {
+                    c.output.as_deref() == Some(name.as_str())
+                        && !c.is_privacy_key()
+                        && c.is_global()
+                        && !matches!(c.role, Role::LinkingCode | Role::IdentificationCode | Role::DirectIdentifier)
+                });
+                if !ok {
+                    cx.push_hint(
+                        v,
+                        format!("`fingerprint` names `{name}`, which is not an output column outside the k-anonymity key that the run can reorder"),
+                        Some("name a sensitive or insensitive output column (kept, generalised or rare-suppressed), or write `fingerprint = true` to let the run choose".into()),
+                    );
+                }
+                (Some(true), Some(name.clone()))
+            }
+            _ => {
+                cx.push(v, "`fingerprint` is true, false or the name of the output column to reorder");
+                (None, None)
+            }
+        },
+    };
     if !cx.diags.is_empty() {
         return Err(cx.diags);
     }
@@ -188,6 +214,8 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
         description: raw.description,
         mode: mode.expect("mode validated"),
         shuffle: raw.shuffle.as_ref().map_or(mode == Some(Mode::Anonymized), |s| *s.get_ref()),
+        fingerprint,
+        fingerprint_column,
         subject,
         on_malformed,
         privacy,
@@ -674,6 +702,20 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: 
         Some(w) => *w.get_ref(),
         None => 1.0,
     };
+    let special_care = match &c.special_care {
+        None => None,
+        Some(v) => match crate::plan::SpecialCare::parse(v.get_ref()) {
+            Some(k) => Some(k),
+            None => {
+                cx.push_hint(
+                    v,
+                    "unknown `special_care`",
+                    Some("use \"要配慮\" (要配慮個人情報) or \"条例要配慮\" (条例要配慮個人情報)".into()),
+                );
+                return None;
+            }
+        },
+    };
     Some(ColumnPlan {
         name: c.name.get_ref().clone(),
         input_index,
@@ -688,6 +730,7 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: 
         weight,
         line: crate::diag::line_col(cx.src, c.name.span().start).0,
         extra_inputs: Vec::new(),
+        special_care,
     })
 }
 

@@ -126,6 +126,7 @@ pub(super) fn assemble(an: Anonymized, opts: &RunOptions) -> Result<Assembled, E
         columns: col_reports,
         processing_standards,
         search: searched.as_ref().map(|(r, _)| r.clone()),
+        fingerprint: None,
         row_order: if plan.shuffle { "random per release".into() } else { "input order".into() },
         release_risk: None,
         models: an.models.clone(),

@@ -13,6 +13,7 @@
 mod anonymize;
 mod assemble;
 mod encode;
+mod fingerprint;
 mod layout;
 mod prepare;
 mod stage;
@@ -36,6 +37,9 @@ pub struct RunOptions<'a> {
     /// Largest spill (bytes) that pass 2 holds in memory rather than shuffling through bucket
     /// files (`None`: 128 MiB). The release does not depend on it.
     pub spill_memory: Option<u64>,
+    /// Whether the release goes to a recipient: in anonymized mode it is then fingerprinted for
+    /// leak tracing unless the rules say `fingerprint = false`.
+    pub provided: bool,
 }
 
 /// Where a run writes its release: files into `release_dir`, temporaries into `tmp_dir` (both
@@ -131,6 +135,7 @@ fn stages(
         assembled.report.timings.total_ms = started.elapsed().as_millis() as u64;
         return Ok(RunOutcome { report: assembled.report, files: Vec::new(), facts: RunFacts::default(), subjects });
     };
+    assembled.report.fingerprint = fingerprint::fingerprint(&mut assembled.an, opts.provided);
     let outcome = stage::stage(assembled, opts, target, facts, started)?;
     Ok(RunOutcome { subjects, ..outcome })
 }

@@ -211,6 +211,7 @@ mod tests {
             weight: 1.0,
             line: 0,
             extra_inputs: Vec::new(),
+            special_care: None,
         };
         let cx = Context { reference_date: Date::new(2026, 1, 1).unwrap(), key: None };
         let t = Generalize::new(&col, Hierarchy::Custom(h), 1, &cx);

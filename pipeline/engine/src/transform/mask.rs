@@ -75,6 +75,7 @@ mod tests {
             weight: 1.0,
             line: 0,
             extra_inputs: Vec::new(),
+            special_care: None,
         };
         let m = Mask::new(&col);
         assert_eq!(m.apply(Some("090-1234-5678")), Ok(Cell::str("090-****-****")));
