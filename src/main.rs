@@ -12,6 +12,7 @@ macro_rules! say {
 }
 
 mod audit_cmd;
+mod incident_cmd;
 mod job;
 mod registry_cmd;
 mod request_cmd;
@@ -165,6 +166,12 @@ enum Command {
     Request {
         #[command(subcommand)]
         command: request_cmd::RequestCommand,
+    },
+    /// Leak incidents (漏えい・滅失・毀損): triggers, report deadlines, the Commission report,
+    /// notices to the people; a leaked anonymised release as a contract incident.
+    Incident {
+        #[command(subcommand)]
+        command: incident_cmd::IncidentCommand,
     },
     /// Name the registered release (and recipient) a file that turned up came from: a whole
     /// release or any part of it, re-encoded or with its rows and columns in any order. Exit 10
@@ -608,6 +615,7 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
         Command::Subject { command } => registry_cmd::subject(command),
         Command::Request { command } => request_cmd::request(command),
         Command::Trace(args) => trace_cmd::trace(args),
+        Command::Incident { command } => incident_cmd::incident(command),
         Command::Risk { file, qi, sensitive, population, threshold, encoding, delimiter, json } => {
             let encoding = parse_encoding(&encoding)?;
             if !delimiter.is_ascii() || matches!(delimiter, '"' | '\r' | '\n') {

@@ -215,11 +215,11 @@ pub enum RequestCommand {
     },
 }
 
-fn usage(m: impl std::fmt::Display) -> Failure {
+pub(crate) fn usage(m: impl std::fmt::Display) -> Failure {
     fail(ExitCode::Usage, anyhow::anyhow!("{m}"))
 }
 
-fn refused(m: impl std::fmt::Display) -> Failure {
+pub(crate) fn refused(m: impl std::fmt::Display) -> Failure {
     fail(ExitCode::Registry, anyhow::anyhow!("{m}"))
 }
 
@@ -233,7 +233,7 @@ fn out_dir(reg: &Registry, id: i64, out: Option<PathBuf>) -> PathBuf {
 }
 
 /// Write a document holding personal data: owner-only, atomically (a temporary file renamed).
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let err = |e: std::io::Error| {
@@ -256,7 +256,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
 }
 
 /// HTML-escape.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -272,7 +272,7 @@ fn esc(s: &str) -> String {
 }
 
 /// A Japanese A4 document page with a print stylesheet.
-fn page(title: &str, body: &str) -> String {
+pub(crate) fn page(title: &str, body: &str) -> String {
     format!(
         r#"<!DOCTYPE html>
 <html lang="ja"><head><meta charset="utf-8"><title>{t}</title>
@@ -304,7 +304,7 @@ fn appeal_rights(body: &str) -> String {
     )
 }
 
-fn kv_table(rows: &[(&str, String)]) -> String {
+pub(crate) fn kv_table(rows: &[(&str, String)]) -> String {
     let mut o = String::from("<table>");
     for (k, v) in rows {
         o.push_str(&format!("<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v)));
@@ -479,7 +479,7 @@ struct Search {
     searched: Vec<serde_json::Value>,
 }
 
-fn place_of(s: &tokumei_registry::FileSource) -> Result<Place, Failure> {
+pub(crate) fn place_of(s: &tokumei_registry::FileSource) -> Result<Place, Failure> {
     Ok(Place {
         path: PathBuf::from(&s.path),
         parquet: s.format == "parquet",
@@ -697,7 +697,7 @@ fn package_html(
     page("保有個人情報の開示", &html)
 }
 
-fn csv_field(s: &str) -> String {
+pub(crate) fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
 

@@ -12,6 +12,7 @@
 pub(crate) mod cell;
 pub mod draft;
 pub mod error;
+pub mod incident;
 pub(crate) mod ingest;
 pub mod keys;
 pub mod lookup;

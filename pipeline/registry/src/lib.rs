@@ -11,6 +11,7 @@
 mod contracts;
 pub mod deadline;
 mod files;
+mod incidents;
 mod profile;
 mod provisions;
 mod releases;
@@ -21,6 +22,10 @@ pub use contracts::{
     Check, ColumnGrant, Proposal, REVIEW_ITEMS, Recipient, ReleasedColumn, Review, State, StoredContract, Transition,
 };
 pub use files::{FileEntry, FileKind, FileRules, StoredFile};
+pub use incidents::{
+    Assessment, EventKind, IncidentEntry, Item, Notice, NoticeCounts, ReportText, ScopeEntry, ScopeFound, StoredIncident,
+    Trigger, assess, due_dates,
+};
 pub use profile::{Actor, BodyKind, Profile};
 pub use provisions::{Provision, Purged};
 pub use releases::{NewRelease, OutputFile, ReleaseMark, StoredRelease};

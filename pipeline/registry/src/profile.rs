@@ -117,6 +117,27 @@ pub struct Profile {
     /// people by it. Never 個人番号.
     #[serde(default = "d_identifier")]
     pub subject_identifier: String,
+    /// Days after discovery by which a leak's preliminary report (速報) is due (guidance: 3-5;
+    /// default 5).
+    #[serde(default = "d_5")]
+    pub incident_preliminary_days: i64,
+    /// Days after discovery by which the final report (確報) is due (規則: 30).
+    #[serde(default = "d_30")]
+    pub incident_final_days: i64,
+    /// The same when an unlawful purpose is suspected (規則: 60).
+    #[serde(default = "d_60")]
+    pub incident_final_unlawful_days: i64,
+    /// People count above which a leak is reportable (default: 100 for a public body, 1,000
+    /// for a business or 法58条 body).
+    #[serde(default)]
+    pub leak_threshold: Option<i64>,
+}
+
+fn d_5() -> i64 {
+    5
+}
+fn d_60() -> i64 {
+    60
 }
 
 fn d_identifier() -> String {
@@ -199,6 +220,10 @@ impl Profile {
             ("third_party_days", self.third_party_days, 0, 365),
             ("method_days", self.method_days, 1, 365),
             ("disclosure_fee_yen", self.disclosure_fee_yen, 0, 1_000_000),
+            ("incident_preliminary_days", self.incident_preliminary_days, 1, 30),
+            ("incident_final_days", self.incident_final_days, 1, 365),
+            ("incident_final_unlawful_days", self.incident_final_unlawful_days, 1, 365),
+            ("leak_threshold", self.leak_threshold.unwrap_or(1), 1, 1_000_000_000),
         ] {
             if !(min..=max).contains(&v) {
                 return refuse(&format!("`{name}` must be between {min} and {max}"));
@@ -257,6 +282,17 @@ impl Profile {
             ],
         )
         .map_err(|e| RegistryError::Refused(format!("profile: {e}")))?;
+        tx.execute(
+            "UPDATE profile SET incident_preliminary_days = ?1, incident_final_days = ?2,
+                incident_final_unlawful_days = ?3, leak_threshold = ?4 WHERE id = 1",
+            params![
+                self.incident_preliminary_days,
+                self.incident_final_days,
+                self.incident_final_unlawful_days,
+                self.leak_threshold
+            ],
+        )
+        .map_err(|e| RegistryError::Refused(format!("profile: {e}")))?;
         Ok(())
     }
 }
@@ -294,6 +330,15 @@ impl crate::Registry {
         let (body, body_code, actor, kind, mandatory, n, sensitive, retention_years, subject_index, m, opt_out, texts) =
             row;
         let [closed, subject_identifier] = texts;
+        let (incident_preliminary_days, incident_final_days, incident_final_unlawful_days, leak_threshold) = self
+            .conn
+            .query_row(
+                "SELECT incident_preliminary_days, incident_final_days, incident_final_unlawful_days, leak_threshold
+                 FROM profile WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .map_err(|e| self.db(e))?;
         let [third_party_days, method_days, disclosure_fee_yen] = m;
         let [
             fee_base_yen,
@@ -328,6 +373,10 @@ impl crate::Registry {
             opt_out,
             closed_days: serde_json::from_str(&closed).map_err(|e| self.db(e))?,
             subject_identifier,
+            incident_preliminary_days,
+            incident_final_days,
+            incident_final_unlawful_days,
+            leak_threshold,
         })
     }
 }

@@ -271,6 +271,17 @@ impl Registry {
         Ok(Some(self.releases()?.into_iter().filter(|r| ids.contains(&r.release.release_id)).collect()))
     }
 
+    /// The per-subject index's digests of a release's subjects ([`Registry::subject_digest`]).
+    pub fn release_subject_codes(&self, release_id: &str) -> Result<std::collections::BTreeSet<String>, RegistryError> {
+        let mut stmt = self.conn.prepare("SELECT code FROM subject_index WHERE release_id = ?1").map_err(|e| self.db(e))?;
+        let codes = stmt
+            .query_map([release_id], |r| r.get(0))
+            .map_err(|e| self.db(e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.db(e))?;
+        Ok(codes)
+    }
+
     /// Settle a registered release: `published` once its folder is in place, `abandoned` when
     /// it never appeared.
     pub fn settle_release(&mut self, who: &Who, release_id: &str, published: bool) -> Result<(), RegistryError> {

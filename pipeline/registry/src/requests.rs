@@ -449,7 +449,7 @@ pub fn normalize_subject(s: &str) -> String {
 }
 
 /// Check a day of a request's life: a date, not before `not_before` and not after `today`.
-fn check_day(day: &str, what: &str, not_before: &str, today: &str) -> Result<(), RegistryError> {
+pub(crate) fn check_day(day: &str, what: &str, not_before: &str, today: &str) -> Result<(), RegistryError> {
     if date(day).is_none() {
         return Err(refused(format!("{what} must be a date YYYY-MM-DD")));
     }
@@ -459,7 +459,7 @@ fn check_day(day: &str, what: &str, not_before: &str, today: &str) -> Result<(),
     Ok(())
 }
 
-fn text(field: &str, v: &str) -> Result<(), RegistryError> {
+pub(crate) fn text(field: &str, v: &str) -> Result<(), RegistryError> {
     if v.trim().is_empty() {
         return Err(refused(format!("`{field}` is empty")));
     }
@@ -472,7 +472,7 @@ fn text(field: &str, v: &str) -> Result<(), RegistryError> {
     Ok(())
 }
 
-fn check_subject(s: &str) -> Result<(), RegistryError> {
+pub(crate) fn check_subject(s: &str) -> Result<(), RegistryError> {
     let n = normalize_subject(s);
     if n.is_empty() || n.chars().count() > 64 || bad_text(&n).is_some() {
         return Err(refused("the subject identifier must be 1-64 characters without control characters"));

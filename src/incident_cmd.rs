@@ -1,0 +1,804 @@
+//! `tokumei incident ...`: leak incidents from discovery to the Commission reports and the
+//! notices to the people. The registry keeps the facts (every version), the assessment and the
+//! timeline, every step audited; this module finds what the scope holds (the items, with what the
+//! rules say of them, and the people, read from the registered source extracts, a filter run by
+//! DataFusion) and writes the documents: the report (JSON and a Japanese document) and the
+//! notices (a CSV for mail merge and one letter per person), owner-only, atomically, under the
+//! registry's `incidents/<id>/` folder unless `--out` says.
+
+use crate::registry_cmd::{ChangeArgs, ViewArgs, json_out, reg_fail, today, who};
+use crate::request_cmd::{csv_field, esc, kv_table, page, place_of, refused, usage, write_private};
+use crate::{Failure, fail};
+use clap::Subcommand;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use tokumei_engine::ExitCode;
+use tokumei_registry::{IncidentEntry, Item, Notice, Registry, ScopeFound, StoredIncident};
+
+/// Incident commands.
+#[derive(Subcommand)]
+pub enum IncidentCommand {
+    /// Open an incident from its intake file (TOML: title, discovered, discovered_by, kind,
+    /// suspected, cause, unauthorised_access, unlawful_purpose, encrypted, my_number,
+    /// contractor, [scope] release | file (+ where, columns, deleted_items), [report]; see
+    /// docs/incidents.md). The people are counted from the scope; the triggers, the regime and
+    /// the report due dates are printed.
+    Open {
+        /// The intake file.
+        entry: PathBuf,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Record new facts (a TOML file with the keys that changed): the scope is read again and
+    /// the assessment and due dates follow; earlier facts stay in the timeline.
+    Update {
+        /// The incident's number.
+        id: i64,
+        /// The file of changed facts.
+        entry: PathBuf,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Incidents with what is due: the next report and its date, overdue ones flagged, people
+    /// still to notify.
+    List {
+        #[command(flatten)]
+        view: ViewArgs,
+        /// Closed incidents too.
+        #[arg(long)]
+        all: bool,
+        /// Only those with a report overdue.
+        #[arg(long)]
+        overdue: bool,
+    },
+    /// One incident: facts, scope, triggers, due dates, notices, timeline.
+    Show {
+        /// The incident's number.
+        id: i64,
+        #[command(flatten)]
+        view: ViewArgs,
+    },
+    /// Write the Commission report draft (every field of 規則44条 / 8条) as JSON and as a
+    /// Japanese document; for a contract incident (an anonymised release), its record instead.
+    Report {
+        /// The incident's number.
+        id: i64,
+        /// `preliminary` (速報) or `final` (確報).
+        #[arg(long)]
+        stage: String,
+        /// Folder for the documents (default: incidents/<id> beside the registry).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Record a report's filing with the Commission.
+    Filed {
+        /// The incident's number.
+        id: i64,
+        /// `preliminary` or `final`.
+        #[arg(long)]
+        stage: String,
+        /// The day it was filed (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        /// The Commission's reference (受付番号) or how it was filed.
+        #[arg(long)]
+        reference: String,
+        /// The document filed (its SHA-256 is recorded).
+        #[arg(long)]
+        document: Option<PathBuf>,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Write the notices to the people affected: a CSV for mail merge and one letter per person
+    /// (規則45条 / 10条 items), from the registered sources' records.
+    Notices {
+        /// The incident's number.
+        id: i64,
+        /// Source column with the person's name (default: the source's registered name column).
+        #[arg(long)]
+        name_column: Option<String>,
+        /// Source column with the postal address.
+        #[arg(long)]
+        address_column: Option<String>,
+        /// Folder for the notices (default: incidents/<id>/notices beside the registry).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Record notices sent: to the people given, or `--all` still waiting.
+    Notify {
+        /// The incident's number.
+        id: i64,
+        /// Subject identifiers (repeatable).
+        #[arg(long = "subject", required_unless_present = "all")]
+        subjects: Vec<String>,
+        /// Everyone without a notice or exception yet.
+        #[arg(long, conflicts_with = "subjects")]
+        all: bool,
+        /// `mail`, `phone`, `email`, `hand` or `other`.
+        #[arg(long)]
+        method: String,
+        /// When (YYYY-MM-DD, or YYYY-MM-DDTHH:MM; a phone call records the time).
+        #[arg(long)]
+        at: String,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Record that people are not notified, with the ground (法68条2項ただし書): `impossible`
+    /// (a substitute measure: public announcement and enquiry desk, both in --note) or
+    /// `nondisclosable` (the data contain 不開示情報, 法78条1項).
+    Except {
+        /// The incident's number.
+        id: i64,
+        /// Subject identifiers (repeatable).
+        #[arg(long = "subject", required_unless_present = "all")]
+        subjects: Vec<String>,
+        /// Everyone without a notice or exception yet.
+        #[arg(long, conflicts_with = "subjects")]
+        all: bool,
+        /// `impossible` or `nondisclosable`.
+        #[arg(long)]
+        ground: String,
+        /// The substitute measure taken, or why the ground applies.
+        #[arg(long)]
+        note: String,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Close an incident: its reports filed and every person notified or excepted.
+    Close {
+        /// The incident's number.
+        id: i64,
+        /// Why (e.g. 確報提出済み、全員に通知済み).
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+}
+
+fn get(reg: &Registry, id: i64) -> Result<StoredIncident, Failure> {
+    reg.incident(id).map_err(reg_fail)?.ok_or_else(|| refused(format!("no incident {id} in the registry")))
+}
+
+fn out_dir(reg: &Registry, id: i64, out: Option<PathBuf>) -> PathBuf {
+    out.unwrap_or_else(|| tokumei_audit::sys::parent_of(reg.path()).join("incidents").join(id.to_string()))
+}
+
+/// What the rules allowed for a file say of its columns (input and output names): legal
+/// category, financial role, identification code. Rule files changed since they were allowed
+/// are not read.
+fn rule_marks(reg: &Registry, file: &str) -> Result<(BTreeMap<String, Item>, BTreeSet<String>), Failure> {
+    let mut marks = BTreeMap::new();
+    let mut removed = BTreeSet::new();
+    let Some(f) = reg.file(file).map_err(reg_fail)? else { return Ok((marks, removed)) };
+    for r in &f.rules {
+        let path = Path::new(&r.path);
+        // Rules that cannot be read, or changed since they were allowed, are not used.
+        let Ok(src) = std::fs::read_to_string(path) else { continue };
+        if sha(src.as_bytes()) != r.sha256 {
+            continue;
+        }
+        let Ok(raw) = tokumei_rules::validate::parse_rules(path, &src) else { continue };
+        for c in &raw.columns {
+            let care = c
+                .special_care
+                .as_ref()
+                .and_then(|s| tokumei_rules::SpecialCare::parse(s.get_ref()))
+                .map(|k| match k {
+                    tokumei_rules::SpecialCare::Sensitive => "要配慮".to_string(),
+                    tokumei_rules::SpecialCare::Ordinance => "条例要配慮".to_string(),
+                });
+            let role = c.role.get_ref().as_str();
+            let name = c.name.get_ref().clone();
+            if matches!(c.action.get_ref().as_str(), "drop" | "pseudonymize" | "mask" | "scrub") {
+                removed.insert(name.clone());
+            }
+            let item = Item {
+                name: name.clone(),
+                special_care: care,
+                financial: role == "financial",
+                my_number: tokumei_registry::is_my_number_column(&name),
+            };
+            for n in [Some(name), c.output.as_ref().map(|o| o.get_ref().clone())].into_iter().flatten() {
+                let e = marks.entry(n.clone()).or_insert_with(|| Item { name: n.clone(), ..item.clone() });
+                e.special_care = e.special_care.clone().or(item.special_care.clone());
+                e.financial |= item.financial;
+                e.my_number |= item.my_number;
+            }
+        }
+    }
+    Ok((marks, removed))
+}
+
+fn item(marks: &BTreeMap<String, Item>, name: &str) -> Item {
+    marks.get(name).cloned().map(|i| Item { name: name.to_string(), ..i }).unwrap_or_else(|| Item {
+        name: name.to_string(),
+        special_care: None,
+        financial: false,
+        my_number: tokumei_registry::is_my_number_column(name),
+    })
+}
+
+/// Find what the scope holds: items, records, people (and their identifiers when known).
+fn find_scope(reg: &Registry, e: &IncidentEntry) -> Result<(ScopeFound, Vec<String>), Failure> {
+    let s = &e.scope;
+    if let Some(release_id) = &s.release {
+        let r = reg
+            .release(release_id)
+            .map_err(reg_fail)?
+            .ok_or_else(|| refused(format!("`[scope] release`: no release {release_id} in the registry")))?;
+        let provisions: Vec<serde_json::Value> = reg
+            .provisions(None)
+            .map_err(reg_fail)?
+            .into_iter()
+            .filter(|p| p.release_id == *release_id)
+            .map(|p| serde_json::json!({"recipient": p.recipient, "contract_id": p.contract_id, "date": p.date, "medium": p.medium, "receipt": p.receipt}))
+            .collect();
+        // The release's columns, from its Parquet file's schema.
+        let dir = PathBuf::from(&r.release.release_dir);
+        let mut columns: Vec<String> = Vec::new();
+        for o in r.release.outputs.iter().filter(|o| o.name.ends_with(".parquet")) {
+            if let Ok(h) = tokumei_engine::incident::columns_of(&dir.join(&o.name)) {
+                columns = h;
+            }
+        }
+        let (marks, _removed) = match &r.file {
+            Some(f) => rule_marks(reg, f)?,
+            None => Default::default(),
+        };
+        let chosen: Vec<String> = if s.columns.is_empty() { columns.clone() } else { s.columns.clone() };
+        if let Some(bad) = chosen.iter().find(|c| !columns.is_empty() && !columns.contains(c)) {
+            return Err(refused(format!("`[scope] columns`: the release has no column `{bad}`")));
+        }
+        let items = chosen.iter().map(|c| item(&marks, c)).collect();
+        let anonymised = r.release.mode == "anonymized";
+        let (people, basis) = if !anonymised && r.release.codes > 0 {
+            (r.release.codes, "仮名（符号）の異なり数".to_string())
+        } else {
+            (r.release.rows, if anonymised { "提供した記録の件数（匿名加工情報: 個人は特定されない）" } else { "記録の件数" }.to_string())
+        };
+        // The people, when the per-subject index knows the release's subjects.
+        let mut subjects = Vec::new();
+        let codes = reg.release_subject_codes(release_id).map_err(reg_fail)?;
+        if !anonymised && !codes.is_empty() {
+            for src in reg.sources().map_err(reg_fail)? {
+                let found = tokumei_engine::incident::scope_records(&place_of(&src)?, &src.subject_column, None)?;
+                for subject in found.subjects {
+                    if codes.contains(&reg.subject_digest(&subject).map_err(reg_fail)?) {
+                        subjects.push(subject);
+                    }
+                }
+            }
+            subjects.sort();
+            subjects.dedup();
+        }
+        let scope = ScopeFound {
+            kind: "release".into(),
+            release_id: Some(release_id.clone()),
+            release_mode: Some(r.release.mode.clone()),
+            contract_id: r.release.contract_id,
+            recipient: r.recipient.clone(),
+            provisions,
+            file: r.file.clone(),
+            items,
+            records: r.release.rows,
+            people: if subjects.is_empty() { people } else { subjects.len() as u64 },
+            basis: if subjects.is_empty() { basis } else { "個人別索引で特定した本人".into() },
+            ..Default::default()
+        };
+        return Ok((scope, subjects));
+    }
+    let file = s.file.as_deref().ok_or_else(|| usage("`[scope]` names a release or a file"))?;
+    if reg.file(file).map_err(reg_fail)?.is_none() {
+        return Err(refused(format!("`[scope] file`: no file `{file}` in the registry")));
+    }
+    let sources: Vec<_> = reg.sources().map_err(reg_fail)?.into_iter().filter(|x| x.file == file).collect();
+    if sources.is_empty() {
+        return Err(refused(format!(
+            "file `{file}` has no registered source extract: register it with `tokumei file add-source` so the people can be counted"
+        )));
+    }
+    let (marks, removed) = rule_marks(reg, file)?;
+    let mut subjects = BTreeSet::new();
+    let mut records = 0;
+    let mut header: Vec<String> = Vec::new();
+    let mut found_sources = Vec::new();
+    for src in &sources {
+        let found = tokumei_engine::incident::scope_records(&place_of(src)?, &src.subject_column, s.filter.as_deref())?;
+        records += found.records;
+        subjects.extend(found.subjects);
+        for h in found.header {
+            if !header.contains(&h) {
+                header.push(h);
+            }
+        }
+        found_sources.push(serde_json::json!({"path": src.path, "sha256": found.sha256, "records": found.records}));
+    }
+    let chosen: Vec<String> = if !s.columns.is_empty() {
+        if let Some(bad) = s.columns.iter().find(|c| !header.contains(c)) {
+            return Err(refused(format!("`[scope] columns`: the file's sources have no column `{bad}`")));
+        }
+        s.columns.clone()
+    } else if s.deleted_items {
+        // 削除情報等: the items the rules delete or replace (identifiers, codes and their keys).
+        let deleted: Vec<String> = header.iter().filter(|h| removed.contains(*h)).cloned().collect();
+        if deleted.is_empty() { header.clone() } else { deleted }
+    } else {
+        header.clone()
+    };
+    let items = chosen.iter().map(|c| item(&marks, c)).collect();
+    let subjects: Vec<String> = subjects.into_iter().collect();
+    let scope = ScopeFound {
+        kind: if s.deleted_items { "deleted_items".into() } else { "file".into() },
+        file: Some(file.to_string()),
+        filter: s.filter.clone(),
+        sources: found_sources,
+        items,
+        records,
+        people: subjects.len() as u64,
+        // The filter is not repeated here: it may name a person's values.
+        basis: format!(
+            "登録された抽出ファイルの{}の異なり数{}",
+            sources[0].subject_column,
+            if s.filter.is_some() { "（条件で絞り込んだ記録）" } else { "" }
+        ),
+        ..Default::default()
+    };
+    Ok((scope, subjects))
+}
+
+fn print_assessment(i: &StoredIncident) {
+    let a = &i.assessment;
+    say!("  regime         {}", a.regime_label);
+    say!("  people         {} ({})", i.scope.people, i.scope.basis);
+    for t in &a.triggers {
+        say!("  trigger {}      {} {} — {}", t.code, if t.fired { "FIRED" } else { "no   " }, t.name, t.why);
+    }
+    if let Some(x) = &a.exemption {
+        say!("  exempt         {x}");
+    }
+    if a.report_required {
+        say!(
+            "  reports due    速報 {} / 確報 {}{}",
+            i.preliminary_due.as_deref().unwrap_or("-"),
+            i.final_due.as_deref().unwrap_or("-"),
+            if i.facts.unlawful_purpose { " (60 days: unlawful purpose)" } else { "" }
+        );
+        say!("  notices        {} people to notify (法68条2項)", i.notices.people);
+    } else if a.regime == "contract" {
+        say!("  no report to the Commission: a contract incident. To consider:");
+        for m in &a.contract_measures {
+            say!("    - {m}");
+        }
+    } else {
+        say!("  no report to the Commission is required (no trigger fired, or exempt): keep this record");
+    }
+    if a.my_number_report {
+        say!("  My Number      特定個人情報: the report under 番号法29条の4 (its own form) is due as well");
+    }
+}
+
+/// The report draft as JSON (every field of 規則44条 / 8条).
+fn report_json(reg: &Registry, i: &StoredIncident, stage: &str) -> Result<serde_json::Value, Failure> {
+    let p = reg.profile().map_err(reg_fail)?;
+    let f = &i.facts;
+    let items: Vec<String> = i
+        .scope
+        .items
+        .iter()
+        .map(|it| {
+            let mut s = it.name.clone();
+            if let Some(c) = &it.special_care {
+                s.push_str(&format!("（{c}）"));
+            }
+            if it.financial {
+                s.push_str("（財産的被害のおそれ）");
+            }
+            if it.my_number {
+                s.push_str("（個人番号）");
+            }
+            s
+        })
+        .collect();
+    let notified = format!(
+        "本人{}人のうち通知済み{}人、通知の例外{}人、未通知{}人",
+        i.notices.people,
+        i.notices.sent,
+        i.notices.excepted,
+        i.notices.pending()
+    );
+    Ok(serde_json::json!({
+        "stage": stage,
+        "stage_ja": if stage == "preliminary" { "速報" } else { "確報" },
+        "reporter": {"body": p.body, "body_code": p.body_code, "actor": match p.actor {
+            tokumei_registry::Actor::PublicBody => "行政機関等（地方公共団体）",
+            tokumei_registry::Actor::Business => "個人情報取扱事業者",
+            tokumei_registry::Actor::Article58 => "法58条の法人",
+        }},
+        "incident": i.id,
+        "regime": i.assessment.regime_label,
+        "title": f.title,
+        "known": {"discovered": f.discovered, "discovered_by": f.discovered_by},
+        "outline": {
+            "summary": f.report.summary,
+            "kind": format!("{}{}", f.kind.label(), if f.suspected { "のおそれ" } else { "" }),
+            "unauthorised_access": f.unauthorised_access,
+            "contractor": f.contractor,
+        },
+        "items": items,
+        "people": i.scope.people,
+        "people_basis": i.scope.basis,
+        "records": i.scope.records,
+        "cause": f.cause,
+        "secondary_harm": f.report.secondary_harm,
+        "actions_towards_people": if f.report.actions.is_empty() { notified.clone() } else { format!("{}（{notified}）", f.report.actions) },
+        "public_announcement": f.report.announcement,
+        "prevention": f.report.prevention,
+        "other": f.report.other,
+        "triggers": i.assessment.triggers.iter().filter(|t| t.fired).map(|t| serde_json::json!({"code": t.code, "name": t.name, "why": t.why})).collect::<Vec<_>>(),
+        "exemption": i.assessment.exemption,
+        "my_number_report": i.assessment.my_number_report,
+        "due": if stage == "preliminary" { &i.preliminary_due } else { &i.final_due },
+        "filed": {"preliminary": i.preliminary_filed, "final": i.final_filed},
+        "scope": {"kind": i.scope.kind, "file": i.scope.file, "release_id": i.scope.release_id, "filtered": i.scope.filter.is_some(), "sources": i.scope.sources},
+    }))
+}
+
+fn report_html(v: &serde_json::Value) -> String {
+    let s = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) if s.is_empty() => "（未記入）".to_string(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "（なし）".into(),
+        serde_json::Value::Array(a) => a.iter().map(|x| x.as_str().map(String::from).unwrap_or_else(|| x.to_string())).collect::<Vec<_>>().join("、"),
+        other => other.to_string(),
+    };
+    let triggers: Vec<String> = v["triggers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| format!("{}号 {}（{}）", s(&t["code"]), s(&t["name"]), s(&t["why"])))
+        .collect();
+    let rows = [
+        ("報告者", format!("{}（{}）", s(&v["reporter"]["body"]), s(&v["reporter"]["actor"]))),
+        ("区分", s(&v["regime"])),
+        ("報告の種別", s(&v["stage_ja"])),
+        ("発覚日（職員が知った日時）", format!("{}（{}）", s(&v["known"]["discovered"]), s(&v["known"]["discovered_by"]))),
+        ("1 概要", format!("{} — {}。{}", s(&v["title"]), s(&v["outline"]["kind"]), s(&v["outline"]["summary"]))),
+        ("2 漏えい等が発生し、又は発生したおそれがある保有個人情報の項目", s(&v["items"])),
+        ("3 漏えい等が発生し、又は発生したおそれがある保有個人情報に係る本人の数", format!("{} 人（{}）", s(&v["people"]), s(&v["people_basis"]))),
+        ("4 原因", format!("{}{}", s(&v["cause"]), if v["outline"]["unauthorised_access"] == true { "（不正アクセス）" } else { "" })),
+        ("5 二次被害又はそのおそれの有無及びその内容", s(&v["secondary_harm"])),
+        ("6 本人への対応の実施状況", s(&v["actions_towards_people"])),
+        ("7 公表の実施状況", s(&v["public_announcement"])),
+        ("8 再発防止のための措置", s(&v["prevention"])),
+        ("9 その他参考となる事項", s(&v["other"])),
+        ("報告対象となる事態", if triggers.is_empty() { "（該当なし）".into() } else { triggers.join(" / ") }),
+        ("委託先", s(&v["outline"]["contractor"])),
+    ];
+    let rows: Vec<(&str, String)> = rows.iter().map(|(k, v)| (*k, v.clone())).collect();
+    let mut body = kv_table(&rows);
+    if v["my_number_report"] == true {
+        body.push_str("<p class=\"note\">特定個人情報を含むため、番号法第29条の4に基づく報告（別様式）も必要です。</p>");
+    }
+    body.push_str(&format!(
+        "<p class=\"note\">報告期限: {}。この文書は tokumei が登録簿の記録から作成した下書きです。提出前に内容を確認してください。</p>",
+        esc(&s(&v["due"]))
+    ));
+    page(&format!("漏えい等報告書（{}）", s(&v["stage_ja"])), &body)
+}
+
+fn contract_record_html(i: &StoredIncident) -> String {
+    let rows: Vec<(&str, String)> = vec![
+        ("区分", i.assessment.regime_label.clone()),
+        ("事案", i.facts.title.clone()),
+        ("発覚日", format!("{}（{}）", i.facts.discovered, i.facts.discovered_by)),
+        ("リリース", i.scope.release_id.clone().unwrap_or_default()),
+        ("提供先", i.scope.recipient.clone().unwrap_or_default()),
+        ("契約", i.scope.contract_id.map(|c| c.to_string()).unwrap_or_default()),
+        ("提供記録", i.scope.provisions.iter().map(|p| format!("{} {} {}", p["date"].as_str().unwrap_or(""), p["medium"].as_str().unwrap_or(""), p["receipt"].as_str().unwrap_or(""))).collect::<Vec<_>>().join(" / ")),
+        ("記録の件数", i.scope.records.to_string()),
+        ("原因", i.facts.cause.clone()),
+        ("検討すべき措置", i.assessment.contract_measures.join(" / ")),
+    ];
+    page("匿名加工情報の漏えい事案の記録（契約事案）", &kv_table(&rows))
+}
+
+/// The letter to one person (規則45条 / 10条: outline, items, cause, secondary harm, other).
+fn notice_letter(body: &str, i: &StoredIncident, name: &str) -> String {
+    let f = &i.facts;
+    let items: Vec<&str> = i.scope.items.iter().map(|it| it.name.as_str()).collect();
+    let rows: Vec<(&str, String)> = vec![
+        ("概要", format!("{}（{}{}）{}", f.title, f.kind.label(), if f.suspected { "のおそれ" } else { "" }, if f.report.summary.is_empty() { String::new() } else { format!("。{}", f.report.summary) })),
+        ("漏えい等が発生し、又は発生したおそれがある個人情報の項目", items.join("、")),
+        ("原因", f.cause.clone()),
+        ("二次被害又はそのおそれの有無及びその内容", if f.report.secondary_harm.is_empty() { "現在確認中です".into() } else { f.report.secondary_harm.clone() }),
+        ("その他参考となる事項", if f.report.other.is_empty() { "ご不明な点は下記の窓口までお問い合わせください".into() } else { f.report.other.clone() }),
+    ];
+    page(
+        "個人情報の漏えい等に関するお知らせ",
+        &format!(
+            "<p>{} 様</p><p>{}が取り扱う個人情報について、次のとおり{}が{}ことをお知らせします。ご迷惑とご心配をおかけし、深くお詫び申し上げます。</p>{}<p class=\"right\">{}</p>",
+            esc(name),
+            esc(body),
+            f.kind.label(),
+            if f.suspected { "発生したおそれがある" } else { "発生した" },
+            kv_table(&rows),
+            esc(body)
+        ),
+    )
+}
+
+fn safe_csv(s: &str) -> String {
+    // A spreadsheet would run a value that starts like a formula.
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
+    csv_field(&s)
+}
+
+/// Run an incident command.
+pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
+    match command {
+        IncidentCommand::Open { entry, change: ChangeArgs { registry, operator } } => {
+            let e = IncidentEntry::load(&entry).map_err(reg_fail)?;
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let (scope, subjects) = find_scope(&reg, &e)?;
+            let id = reg.open_incident(&who(operator)?, &e, &scope, &subjects, &today()?).map_err(reg_fail)?;
+            let i = get(&reg, id)?;
+            say!("opened incident {id}: {} ({}{}), discovered {}", e.title, e.kind.label(), if e.suspected { "のおそれ" } else { "" }, e.discovered);
+            print_assessment(&i);
+            Ok(())
+        }
+        IncidentCommand::Update { id, entry, change: ChangeArgs { registry, operator } } => {
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let old = get(&reg, id)?;
+            let e = old.facts.updated(&entry).map_err(reg_fail)?;
+            let (scope, subjects) = find_scope(&reg, &e)?;
+            reg.update_incident(&who(operator)?, id, old.steps, &e, &scope, &subjects, &today()?).map_err(reg_fail)?;
+            let i = get(&reg, id)?;
+            say!("updated incident {id}");
+            print_assessment(&i);
+            Ok(())
+        }
+        IncidentCommand::List { view: ViewArgs { registry, json }, all, overdue } => {
+            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let today = today()?;
+            let list: Vec<StoredIncident> = reg
+                .incidents()
+                .map_err(reg_fail)?
+                .into_iter()
+                .filter(|i| all || i.status == "open")
+                .filter(|i| !overdue || i.overdue(&today))
+                .collect();
+            if json {
+                let rows: Vec<_> = list
+                    .iter()
+                    .map(|i| {
+                        let next = i.next_due();
+                        serde_json::json!({
+                            "id": i.id, "status": i.status, "title": i.facts.title, "regime": i.assessment.regime,
+                            "discovered": i.facts.discovered_day(), "people": i.scope.people,
+                            "report_required": i.assessment.report_required,
+                            "triggers": i.assessment.triggers.iter().filter(|t| t.fired).map(|t| &t.code).collect::<Vec<_>>(),
+                            "preliminary_due": i.preliminary_due, "final_due": i.final_due,
+                            "preliminary_filed": i.preliminary_filed, "final_filed": i.final_filed,
+                            "next_due": next.as_ref().map(|n| n.0), "next_due_date": next.as_ref().map(|n| n.1.clone()),
+                            "days_left": next.as_ref().and_then(|n| tokumei_registry::deadline::days_between(&today, &n.1)),
+                            "overdue": i.overdue(&today), "notices_pending": if i.assessment.report_required { i.notices.pending() } else { 0 },
+                        })
+                    })
+                    .collect();
+                return json_out(&rows);
+            }
+            say!("{:<4} {:<10} {:<10} {:>7}  {:<22} {:>5}  flag", "id", "regime", "found", "people", "next due", "left");
+            for i in &list {
+                let next = i.next_due();
+                let left = next.as_ref().and_then(|n| tokumei_registry::deadline::days_between(&today, &n.1));
+                let flag = if i.overdue(&today) {
+                    "OVERDUE"
+                } else if left.is_some_and(|l| l <= 2) {
+                    "due soon"
+                } else {
+                    ""
+                };
+                let pending = if i.assessment.report_required && i.notices.pending() > 0 {
+                    format!(" ({} to notify)", i.notices.pending())
+                } else {
+                    String::new()
+                };
+                say!(
+                    "{:<4} {:<10} {:<10} {:>7}  {:<22} {:>5}  {flag}{pending}",
+                    i.id,
+                    i.assessment.regime,
+                    i.facts.discovered_day(),
+                    i.scope.people,
+                    next.as_ref().map(|n| format!("{} {}", n.0, n.1)).unwrap_or_else(|| if i.status == "open" { "-".into() } else { "closed".into() }),
+                    left.map(|l| l.to_string()).unwrap_or_else(|| "-".into()),
+                );
+            }
+            if list.is_empty() {
+                say!("no incident matches");
+            }
+            Ok(())
+        }
+        IncidentCommand::Show { id, view: ViewArgs { registry, json } } => {
+            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let i = get(&reg, id)?;
+            let events = reg.incident_events(id).map_err(reg_fail)?;
+            if json {
+                return json_out(&serde_json::json!({"incident": i, "overdue": i.overdue(&today()?), "events": events}));
+            }
+            say!("incident {id}: {} — {}{} ({})", i.facts.title, i.facts.kind.label(), if i.facts.suspected { "のおそれ" } else { "" }, i.status);
+            say!("  discovered     {} by {}", i.facts.discovered, i.facts.discovered_by);
+            say!("  cause          {}", i.facts.cause);
+            say!("  scope          {}", match (&i.scope.release_id, &i.scope.file) {
+                (Some(r), _) => format!("release {r}{}", i.scope.recipient.as_ref().map(|x| format!(" (provided to {x})")).unwrap_or_default()),
+                (None, Some(f)) => format!("file {f}{}", if i.scope.filter.is_some() { " (narrowed by the intake's `where`)" } else { "" }),
+                _ => "-".into(),
+            });
+            say!("  items          {}", i.scope.items.iter().map(|x| x.name.as_str()).collect::<Vec<_>>().join(", "));
+            print_assessment(&i);
+            say!("  filed          速報 {} / 確報 {}", i.preliminary_filed.as_deref().unwrap_or("-"), i.final_filed.as_deref().unwrap_or("-"));
+            say!("  notices        {} sent, {} excepted, {} pending", i.notices.sent, i.notices.excepted, i.notices.pending());
+            say!("  timeline");
+            for ev in events {
+                say!("    {} {:<18} {}", ev.time, ev.event, ev.operator);
+            }
+            Ok(())
+        }
+        IncidentCommand::Report { id, stage, out, change: ChangeArgs { registry, operator } } => {
+            if !["preliminary", "final"].contains(&stage.as_str()) {
+                return Err(usage("--stage is preliminary or final"));
+            }
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let i = get(&reg, id)?;
+            let dir = out_dir(&reg, id, out);
+            if i.assessment.regime == "contract" {
+                let html = contract_record_html(&i);
+                let path = dir.join("contract_incident.html");
+                write_private(&path, html.as_bytes())?;
+                let json = serde_json::to_vec_pretty(&i).map_err(|e| fail(ExitCode::Internal, e.into()))?;
+                write_private(&dir.join("contract_incident.json"), &json)?;
+                reg.incident_drafted(&who(operator)?, id, "contract-record", serde_json::json!({"sha256": sha(html.as_bytes())}))
+                    .map_err(reg_fail)?;
+                say!("incident {id} is a contract incident (a leaked anonymised release): no report to the Commission");
+                say!("  record written to {}", path.display());
+                return Ok(());
+            }
+            if !i.assessment.report_required {
+                say!("note: no report is required for incident {id} (no trigger fired, or exempt); the draft is for a voluntary report");
+            }
+            let v = report_json(&reg, &i, &stage)?;
+            let json = serde_json::to_vec_pretty(&v).map_err(|e| fail(ExitCode::Internal, e.into()))?;
+            let html = report_html(&v);
+            let (jp, hp) = (dir.join(format!("report_{stage}.json")), dir.join(format!("report_{stage}.html")));
+            write_private(&jp, &json)?;
+            write_private(&hp, html.as_bytes())?;
+            reg.incident_drafted(
+                &who(operator)?,
+                id,
+                &format!("report-{stage}"),
+                serde_json::json!({"json_sha256": sha(&json), "html_sha256": sha(html.as_bytes())}),
+            )
+            .map_err(reg_fail)?;
+            say!("report ({stage}) for incident {id}: {} and {}", jp.display(), hp.display());
+            if let Some(d) = v["due"].as_str() {
+                say!("  due {d}; record the filing with `tokumei incident filed {id} --stage {stage} --reference ...`");
+            }
+            Ok(())
+        }
+        IncidentCommand::Filed { id, stage, date, reference, document, change: ChangeArgs { registry, operator } } => {
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let today = today()?;
+            let date = date.unwrap_or_else(|| today.clone());
+            let doc = match &document {
+                Some(p) => Some(sha(&std::fs::read(p).map_err(|e| fail(ExitCode::Input, anyhow::Error::new(e).context(format!("cannot read {}", p.display()))))?)),
+                None => None,
+            };
+            reg.file_report(&who(operator)?, id, &stage, &date, &reference, doc.as_deref(), &today).map_err(reg_fail)?;
+            let i = get(&reg, id)?;
+            let due = if stage == "preliminary" { &i.preliminary_due } else { &i.final_due };
+            let late = due.as_deref().is_some_and(|d| date.as_str() > d);
+            say!("incident {id}: {stage} report filed on {date}{}", if late { " (after its due date)" } else { "" });
+            Ok(())
+        }
+        IncidentCommand::Notices { id, name_column, address_column, out, change: ChangeArgs { registry, operator } } => {
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let i = get(&reg, id)?;
+            if i.assessment.regime == "contract" {
+                return Err(refused(format!("incident {id} is a contract incident: no one is notified under 法68条2項")));
+            }
+            let people = reg.incident_people(id).map_err(reg_fail)?;
+            if people.is_empty() {
+                return Err(refused(format!(
+                    "incident {id}: the people are not known by identifier (a release without a per-subject index): narrow the scope to a registered file to write their notices"
+                )));
+            }
+            let body = reg.profile().map_err(reg_fail)?.body;
+            let wanted: BTreeSet<String> = people.iter().map(|(s, _)| s.clone()).collect();
+            let file = i.scope.file.clone().unwrap_or_default();
+            let sources: Vec<_> = reg.sources().map_err(reg_fail)?.into_iter().filter(|s| file.is_empty() || s.file == file).collect();
+            let mut details: BTreeMap<String, (String, String)> = BTreeMap::new();
+            for src in &sources {
+                let name_col = name_column.clone().or_else(|| src.name_column.clone());
+                let cols: Vec<String> = [name_col.clone(), address_column.clone()].into_iter().flatten().collect();
+                if cols.is_empty() {
+                    continue;
+                }
+                let place = place_of(src)?;
+                let header_ok = tokumei_engine::lookup::check_columns(&place, &cols.iter().map(String::as_str).collect::<Vec<_>>()).is_ok();
+                if !header_ok {
+                    continue;
+                }
+                let found = tokumei_engine::incident::people_columns(&place, &src.subject_column, &wanted, &cols)?;
+                for (s, v) in found {
+                    let mut it = v.into_iter();
+                    let name = if name_col.is_some() { it.next().unwrap_or_default() } else { String::new() };
+                    let addr = if address_column.is_some() { it.next().unwrap_or_default() } else { String::new() };
+                    details.entry(s).or_insert((name, addr));
+                }
+            }
+            let dir = out.unwrap_or_else(|| out_dir(&reg, id, None).join("notices"));
+            let mut csv = String::from("\u{feff}subject,name,address,status,letter\n");
+            let mut hashes = Vec::new();
+            for (n, (subject, notice)) in people.iter().enumerate() {
+                let (name, addr) = details.get(subject).cloned().unwrap_or_default();
+                let letter = format!("{:06}.html", n + 1);
+                let html = notice_letter(&body, &i, if name.is_empty() { "（氏名）" } else { &name });
+                write_private(&dir.join(&letter), html.as_bytes())?;
+                hashes.push(sha(html.as_bytes()));
+                let status = match notice {
+                    None => "pending",
+                    Some(Notice::Sent { .. }) => "sent",
+                    Some(Notice::Exception { .. }) => "exception",
+                };
+                csv.push_str(&format!("{},{},{},{status},{letter}\n", safe_csv(subject), safe_csv(&name), safe_csv(&addr)));
+            }
+            write_private(&dir.join("notices.csv"), csv.as_bytes())?;
+            reg.incident_drafted(
+                &who(operator)?,
+                id,
+                "notices",
+                serde_json::json!({"letters": people.len(), "csv_sha256": sha(csv.as_bytes())}),
+            )
+            .map_err(reg_fail)?;
+            say!("notices for incident {id}: {} letters and notices.csv in {}", people.len(), dir.display());
+            let missing = people.len() - details.len();
+            if missing > 0 && !details.is_empty() {
+                say!("  {missing} people not found in the sources' name/address columns: check the letters marked （氏名）");
+            }
+            Ok(())
+        }
+        IncidentCommand::Notify { id, subjects, all, method, at, change: ChangeArgs { registry, operator } } => {
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let n = reg
+                .record_notices(&who(operator)?, id, (!all).then_some(subjects.as_slice()), &Notice::Sent { method, at }, &today()?)
+                .map_err(reg_fail)?;
+            let i = get(&reg, id)?;
+            say!("incident {id}: {n} notice(s) recorded; {} people still to notify", i.notices.pending());
+            Ok(())
+        }
+        IncidentCommand::Except { id, subjects, all, ground, note, change: ChangeArgs { registry, operator } } => {
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let n = reg
+                .record_notices(&who(operator)?, id, (!all).then_some(subjects.as_slice()), &Notice::Exception { ground, note }, &today()?)
+                .map_err(reg_fail)?;
+            let i = get(&reg, id)?;
+            say!("incident {id}: {n} exception(s) recorded; {} people still to notify", i.notices.pending());
+            Ok(())
+        }
+        IncidentCommand::Close { id, reason, change: ChangeArgs { registry, operator } } => {
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            reg.close_incident(&who(operator)?, id, &reason, &today()?).map_err(reg_fail)?;
+            say!("incident {id} closed");
+            Ok(())
+        }
+    }
+}
+
+fn sha(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
