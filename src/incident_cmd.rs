@@ -184,11 +184,8 @@ fn rule_marks(reg: &Registry, file: &str) -> Result<(BTreeMap<String, Item>, BTr
         }
         let Ok(raw) = tokumei_rules::validate::parse_rules(path, &src) else { continue };
         for c in &raw.columns {
-            let care = c
-                .special_care
-                .as_ref()
-                .and_then(|s| tokumei_rules::SpecialCare::parse(s.get_ref()))
-                .map(|k| match k {
+            let care =
+                c.special_care.as_ref().and_then(|s| tokumei_rules::SpecialCare::parse(s.get_ref())).map(|k| match k {
                     tokumei_rules::SpecialCare::Sensitive => "要配慮".to_string(),
                     tokumei_rules::SpecialCare::Ordinance => "条例要配慮".to_string(),
                 });
@@ -259,7 +256,15 @@ fn find_scope(reg: &Registry, e: &IncidentEntry) -> Result<(ScopeFound, Vec<Stri
         let (people, basis) = if !anonymised && r.release.codes > 0 {
             (r.release.codes, "仮名（符号）の異なり数".to_string())
         } else {
-            (r.release.rows, if anonymised { "提供した記録の件数（匿名加工情報: 個人は特定されない）" } else { "記録の件数" }.to_string())
+            (
+                r.release.rows,
+                if anonymised {
+                    "提供した記録の件数（匿名加工情報: 個人は特定されない）"
+                } else {
+                    "記録の件数"
+                }
+                .to_string(),
+            )
         };
         // The people, when the per-subject index knows the release's subjects.
         let mut subjects = Vec::new();
@@ -453,7 +458,11 @@ fn report_html(v: &serde_json::Value) -> String {
         serde_json::Value::String(s) if s.is_empty() => "（未記入）".to_string(),
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Null => "（なし）".into(),
-        serde_json::Value::Array(a) => a.iter().map(|x| x.as_str().map(String::from).unwrap_or_else(|| x.to_string())).collect::<Vec<_>>().join("、"),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .map(|x| x.as_str().map(String::from).unwrap_or_else(|| x.to_string()))
+            .collect::<Vec<_>>()
+            .join("、"),
         other => other.to_string(),
     };
     let triggers: Vec<String> = v["triggers"]
@@ -466,11 +475,24 @@ fn report_html(v: &serde_json::Value) -> String {
         ("報告者", format!("{}（{}）", s(&v["reporter"]["body"]), s(&v["reporter"]["actor"]))),
         ("区分", s(&v["regime"])),
         ("報告の種別", s(&v["stage_ja"])),
-        ("発覚日（職員が知った日時）", format!("{}（{}）", s(&v["known"]["discovered"]), s(&v["known"]["discovered_by"]))),
+        (
+            "発覚日（職員が知った日時）",
+            format!("{}（{}）", s(&v["known"]["discovered"]), s(&v["known"]["discovered_by"])),
+        ),
         ("1 概要", format!("{} — {}。{}", s(&v["title"]), s(&v["outline"]["kind"]), s(&v["outline"]["summary"]))),
         ("2 漏えい等が発生し、又は発生したおそれがある保有個人情報の項目", s(&v["items"])),
-        ("3 漏えい等が発生し、又は発生したおそれがある保有個人情報に係る本人の数", format!("{} 人（{}）", s(&v["people"]), s(&v["people_basis"]))),
-        ("4 原因", format!("{}{}", s(&v["cause"]), if v["outline"]["unauthorised_access"] == true { "（不正アクセス）" } else { "" })),
+        (
+            "3 漏えい等が発生し、又は発生したおそれがある保有個人情報に係る本人の数",
+            format!("{} 人（{}）", s(&v["people"]), s(&v["people_basis"])),
+        ),
+        (
+            "4 原因",
+            format!(
+                "{}{}",
+                s(&v["cause"]),
+                if v["outline"]["unauthorised_access"] == true { "（不正アクセス）" } else { "" }
+            ),
+        ),
         ("5 二次被害又はそのおそれの有無及びその内容", s(&v["secondary_harm"])),
         ("6 本人への対応の実施状況", s(&v["actions_towards_people"])),
         ("7 公表の実施状況", s(&v["public_announcement"])),
@@ -482,7 +504,9 @@ fn report_html(v: &serde_json::Value) -> String {
     let rows: Vec<(&str, String)> = rows.iter().map(|(k, v)| (*k, v.clone())).collect();
     let mut body = kv_table(&rows);
     if v["my_number_report"] == true {
-        body.push_str("<p class=\"note\">特定個人情報を含むため、番号法第29条の4に基づく報告（別様式）も必要です。</p>");
+        body.push_str(
+            "<p class=\"note\">特定個人情報を含むため、番号法第29条の4に基づく報告（別様式）も必要です。</p>",
+        );
     }
     body.push_str(&format!(
         "<p class=\"note\">報告期限: {}。この文書は tokumei が登録簿の記録から作成した下書きです。提出前に内容を確認してください。</p>",
@@ -499,7 +523,22 @@ fn contract_record_html(i: &StoredIncident) -> String {
         ("リリース", i.scope.release_id.clone().unwrap_or_default()),
         ("提供先", i.scope.recipient.clone().unwrap_or_default()),
         ("契約", i.scope.contract_id.map(|c| c.to_string()).unwrap_or_default()),
-        ("提供記録", i.scope.provisions.iter().map(|p| format!("{} {} {}", p["date"].as_str().unwrap_or(""), p["medium"].as_str().unwrap_or(""), p["receipt"].as_str().unwrap_or(""))).collect::<Vec<_>>().join(" / ")),
+        (
+            "提供記録",
+            i.scope
+                .provisions
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{} {} {}",
+                        p["date"].as_str().unwrap_or(""),
+                        p["medium"].as_str().unwrap_or(""),
+                        p["receipt"].as_str().unwrap_or("")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" / "),
+        ),
         ("記録の件数", i.scope.records.to_string()),
         ("原因", i.facts.cause.clone()),
         ("検討すべき措置", i.assessment.contract_measures.join(" / ")),
@@ -512,11 +551,34 @@ fn notice_letter(body: &str, i: &StoredIncident, name: &str) -> String {
     let f = &i.facts;
     let items: Vec<&str> = i.scope.items.iter().map(|it| it.name.as_str()).collect();
     let rows: Vec<(&str, String)> = vec![
-        ("概要", format!("{}（{}{}）{}", f.title, f.kind.label(), if f.suspected { "のおそれ" } else { "" }, if f.report.summary.is_empty() { String::new() } else { format!("。{}", f.report.summary) })),
+        (
+            "概要",
+            format!(
+                "{}（{}{}）{}",
+                f.title,
+                f.kind.label(),
+                if f.suspected { "のおそれ" } else { "" },
+                if f.report.summary.is_empty() { String::new() } else { format!("。{}", f.report.summary) }
+            ),
+        ),
         ("漏えい等が発生し、又は発生したおそれがある個人情報の項目", items.join("、")),
         ("原因", f.cause.clone()),
-        ("二次被害又はそのおそれの有無及びその内容", if f.report.secondary_harm.is_empty() { "現在確認中です".into() } else { f.report.secondary_harm.clone() }),
-        ("その他参考となる事項", if f.report.other.is_empty() { "ご不明な点は下記の窓口までお問い合わせください".into() } else { f.report.other.clone() }),
+        (
+            "二次被害又はそのおそれの有無及びその内容",
+            if f.report.secondary_harm.is_empty() {
+                "現在確認中です".into()
+            } else {
+                f.report.secondary_harm.clone()
+            },
+        ),
+        (
+            "その他参考となる事項",
+            if f.report.other.is_empty() {
+                "ご不明な点は下記の窓口までお問い合わせください".into()
+            } else {
+                f.report.other.clone()
+            },
+        ),
     ];
     page(
         "個人情報の漏えい等に関するお知らせ",
@@ -547,7 +609,13 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
             let (scope, subjects) = find_scope(&reg, &e)?;
             let id = reg.open_incident(&who(operator)?, &e, &scope, &subjects, &today()?).map_err(reg_fail)?;
             let i = get(&reg, id)?;
-            say!("opened incident {id}: {} ({}{}), discovered {}", e.title, e.kind.label(), if e.suspected { "のおそれ" } else { "" }, e.discovered);
+            say!(
+                "opened incident {id}: {} ({}{}), discovered {}",
+                e.title,
+                e.kind.label(),
+                if e.suspected { "のおそれ" } else { "" },
+                e.discovered
+            );
             print_assessment(&i);
             Ok(())
         }
@@ -592,7 +660,15 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
                     .collect();
                 return json_out(&rows);
             }
-            say!("{:<4} {:<10} {:<10} {:>7}  {:<22} {:>5}  flag", "id", "regime", "found", "people", "next due", "left");
+            say!(
+                "{:<4} {:<10} {:<10} {:>7}  {:<22} {:>5}  flag",
+                "id",
+                "regime",
+                "found",
+                "people",
+                "next due",
+                "left"
+            );
             for i in &list {
                 let next = i.next_due();
                 let left = next.as_ref().and_then(|n| tokumei_registry::deadline::days_between(&today, &n.1));
@@ -614,7 +690,11 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
                     i.assessment.regime,
                     i.facts.discovered_day(),
                     i.scope.people,
-                    next.as_ref().map(|n| format!("{} {}", n.0, n.1)).unwrap_or_else(|| if i.status == "open" { "-".into() } else { "closed".into() }),
+                    next.as_ref().map(|n| format!("{} {}", n.0, n.1)).unwrap_or_else(|| if i.status == "open" {
+                        "-".into()
+                    } else {
+                        "closed".into()
+                    }),
                     left.map(|l| l.to_string()).unwrap_or_else(|| "-".into()),
                 );
             }
@@ -628,20 +708,46 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
             let i = get(&reg, id)?;
             let events = reg.incident_events(id).map_err(reg_fail)?;
             if json {
-                return json_out(&serde_json::json!({"incident": i, "overdue": i.overdue(&today()?), "events": events}));
+                return json_out(
+                    &serde_json::json!({"incident": i, "overdue": i.overdue(&today()?), "events": events}),
+                );
             }
-            say!("incident {id}: {} — {}{} ({})", i.facts.title, i.facts.kind.label(), if i.facts.suspected { "のおそれ" } else { "" }, i.status);
+            say!(
+                "incident {id}: {} — {}{} ({})",
+                i.facts.title,
+                i.facts.kind.label(),
+                if i.facts.suspected { "のおそれ" } else { "" },
+                i.status
+            );
             say!("  discovered     {} by {}", i.facts.discovered, i.facts.discovered_by);
             say!("  cause          {}", i.facts.cause);
-            say!("  scope          {}", match (&i.scope.release_id, &i.scope.file) {
-                (Some(r), _) => format!("release {r}{}", i.scope.recipient.as_ref().map(|x| format!(" (provided to {x})")).unwrap_or_default()),
-                (None, Some(f)) => format!("file {f}{}", if i.scope.filter.is_some() { " (narrowed by the intake's `where`)" } else { "" }),
-                _ => "-".into(),
-            });
+            say!(
+                "  scope          {}",
+                match (&i.scope.release_id, &i.scope.file) {
+                    (Some(r), _) => format!(
+                        "release {r}{}",
+                        i.scope.recipient.as_ref().map(|x| format!(" (provided to {x})")).unwrap_or_default()
+                    ),
+                    (None, Some(f)) => format!(
+                        "file {f}{}",
+                        if i.scope.filter.is_some() { " (narrowed by the intake's `where`)" } else { "" }
+                    ),
+                    _ => "-".into(),
+                }
+            );
             say!("  items          {}", i.scope.items.iter().map(|x| x.name.as_str()).collect::<Vec<_>>().join(", "));
             print_assessment(&i);
-            say!("  filed          速報 {} / 確報 {}", i.preliminary_filed.as_deref().unwrap_or("-"), i.final_filed.as_deref().unwrap_or("-"));
-            say!("  notices        {} sent, {} excepted, {} pending", i.notices.sent, i.notices.excepted, i.notices.pending());
+            say!(
+                "  filed          速報 {} / 確報 {}",
+                i.preliminary_filed.as_deref().unwrap_or("-"),
+                i.final_filed.as_deref().unwrap_or("-")
+            );
+            say!(
+                "  notices        {} sent, {} excepted, {} pending",
+                i.notices.sent,
+                i.notices.excepted,
+                i.notices.pending()
+            );
             say!("  timeline");
             for ev in events {
                 say!("    {} {:<18} {}", ev.time, ev.event, ev.operator);
@@ -661,14 +767,21 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
                 write_private(&path, html.as_bytes())?;
                 let json = serde_json::to_vec_pretty(&i).map_err(|e| fail(ExitCode::Internal, e.into()))?;
                 write_private(&dir.join("contract_incident.json"), &json)?;
-                reg.incident_drafted(&who(operator)?, id, "contract-record", serde_json::json!({"sha256": sha(html.as_bytes())}))
-                    .map_err(reg_fail)?;
+                reg.incident_drafted(
+                    &who(operator)?,
+                    id,
+                    "contract-record",
+                    serde_json::json!({"sha256": sha(html.as_bytes())}),
+                )
+                .map_err(reg_fail)?;
                 say!("incident {id} is a contract incident (a leaked anonymised release): no report to the Commission");
                 say!("  record written to {}", path.display());
                 return Ok(());
             }
             if !i.assessment.report_required {
-                say!("note: no report is required for incident {id} (no trigger fired, or exempt); the draft is for a voluntary report");
+                say!(
+                    "note: no report is required for incident {id} (no trigger fired, or exempt); the draft is for a voluntary report"
+                );
             }
             let v = report_json(&reg, &i, &stage)?;
             let json = serde_json::to_vec_pretty(&v).map_err(|e| fail(ExitCode::Internal, e.into()))?;
@@ -694,21 +807,32 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
             let today = today()?;
             let date = date.unwrap_or_else(|| today.clone());
             let doc = match &document {
-                Some(p) => Some(sha(&std::fs::read(p).map_err(|e| fail(ExitCode::Input, anyhow::Error::new(e).context(format!("cannot read {}", p.display()))))?)),
+                Some(p) => Some(sha(&std::fs::read(p).map_err(|e| {
+                    fail(ExitCode::Input, anyhow::Error::new(e).context(format!("cannot read {}", p.display())))
+                })?)),
                 None => None,
             };
-            reg.file_report(&who(operator)?, id, &stage, &date, &reference, doc.as_deref(), &today).map_err(reg_fail)?;
+            reg.file_report(&who(operator)?, id, &stage, &date, &reference, doc.as_deref(), &today)
+                .map_err(reg_fail)?;
             let i = get(&reg, id)?;
             let due = if stage == "preliminary" { &i.preliminary_due } else { &i.final_due };
             let late = due.as_deref().is_some_and(|d| date.as_str() > d);
             say!("incident {id}: {stage} report filed on {date}{}", if late { " (after its due date)" } else { "" });
             Ok(())
         }
-        IncidentCommand::Notices { id, name_column, address_column, out, change: ChangeArgs { registry, operator } } => {
+        IncidentCommand::Notices {
+            id,
+            name_column,
+            address_column,
+            out,
+            change: ChangeArgs { registry, operator },
+        } => {
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let i = get(&reg, id)?;
             if i.assessment.regime == "contract" {
-                return Err(refused(format!("incident {id} is a contract incident: no one is notified under 法68条2項")));
+                return Err(refused(format!(
+                    "incident {id} is a contract incident: no one is notified under 法68条2項"
+                )));
             }
             let people = reg.incident_people(id).map_err(reg_fail)?;
             if people.is_empty() {
@@ -719,7 +843,8 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
             let body = reg.profile().map_err(reg_fail)?.body;
             let wanted: BTreeSet<String> = people.iter().map(|(s, _)| s.clone()).collect();
             let file = i.scope.file.clone().unwrap_or_default();
-            let sources: Vec<_> = reg.sources().map_err(reg_fail)?.into_iter().filter(|s| file.is_empty() || s.file == file).collect();
+            let sources: Vec<_> =
+                reg.sources().map_err(reg_fail)?.into_iter().filter(|s| file.is_empty() || s.file == file).collect();
             let mut details: BTreeMap<String, (String, String)> = BTreeMap::new();
             for src in &sources {
                 let name_col = name_column.clone().or_else(|| src.name_column.clone());
@@ -728,7 +853,9 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
                     continue;
                 }
                 let place = place_of(src)?;
-                let header_ok = tokumei_engine::lookup::check_columns(&place, &cols.iter().map(String::as_str).collect::<Vec<_>>()).is_ok();
+                let header_ok =
+                    tokumei_engine::lookup::check_columns(&place, &cols.iter().map(String::as_str).collect::<Vec<_>>())
+                        .is_ok();
                 if !header_ok {
                     continue;
                 }
@@ -754,7 +881,12 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
                     Some(Notice::Sent { .. }) => "sent",
                     Some(Notice::Exception { .. }) => "exception",
                 };
-                csv.push_str(&format!("{},{},{},{status},{letter}\n", safe_csv(subject), safe_csv(&name), safe_csv(&addr)));
+                csv.push_str(&format!(
+                    "{},{},{},{status},{letter}\n",
+                    safe_csv(subject),
+                    safe_csv(&name),
+                    safe_csv(&addr)
+                ));
             }
             write_private(&dir.join("notices.csv"), csv.as_bytes())?;
             reg.incident_drafted(
@@ -767,14 +899,22 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
             say!("notices for incident {id}: {} letters and notices.csv in {}", people.len(), dir.display());
             let missing = people.len() - details.len();
             if missing > 0 && !details.is_empty() {
-                say!("  {missing} people not found in the sources' name/address columns: check the letters marked （氏名）");
+                say!(
+                    "  {missing} people not found in the sources' name/address columns: check the letters marked （氏名）"
+                );
             }
             Ok(())
         }
         IncidentCommand::Notify { id, subjects, all, method, at, change: ChangeArgs { registry, operator } } => {
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let n = reg
-                .record_notices(&who(operator)?, id, (!all).then_some(subjects.as_slice()), &Notice::Sent { method, at }, &today()?)
+                .record_notices(
+                    &who(operator)?,
+                    id,
+                    (!all).then_some(subjects.as_slice()),
+                    &Notice::Sent { method, at },
+                    &today()?,
+                )
                 .map_err(reg_fail)?;
             let i = get(&reg, id)?;
             say!("incident {id}: {n} notice(s) recorded; {} people still to notify", i.notices.pending());
@@ -783,7 +923,13 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
         IncidentCommand::Except { id, subjects, all, ground, note, change: ChangeArgs { registry, operator } } => {
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let n = reg
-                .record_notices(&who(operator)?, id, (!all).then_some(subjects.as_slice()), &Notice::Exception { ground, note }, &today()?)
+                .record_notices(
+                    &who(operator)?,
+                    id,
+                    (!all).then_some(subjects.as_slice()),
+                    &Notice::Exception { ground, note },
+                    &today()?,
+                )
                 .map_err(reg_fail)?;
             let i = get(&reg, id)?;
             say!("incident {id}: {n} exception(s) recorded; {} people still to notify", i.notices.pending());

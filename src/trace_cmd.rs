@@ -1,6 +1,6 @@
 //! `tokumei trace FILE`: which registered release a file that turned up came from, and so which
 //! recipient it was provided to, from what the registry keeps about each release (keyed digests
-//! of its record codes and rows, and of a decoy: `tokumei_engine::trace`), never from keys.
+//! of its record codes and rows, and the counts its fingerprint test needs: `tokumei_engine::trace`), never from keys.
 
 use crate::registry_cmd::{RegistryArg, json_out, reg_fail};
 use crate::{Failure, fail};
@@ -44,7 +44,8 @@ pub fn trace(args: TraceArgs) -> Result<(), Failure> {
     let encoding = crate::parse_encoding(&args.encoding)?;
     let reg = Registry::open(&args.registry.path).map_err(reg_fail)?;
     let key = TraceKey::derive(&reg.code_digest_key().map_err(reg_fail)?);
-    let leaked = tokumei_engine::trace::read_leaked(&args.file, encoding, &key).map_err(|e| fail(e.exit_code(), e.into()))?;
+    let leaked =
+        tokumei_engine::trace::read_leaked(&args.file, encoding, &key).map_err(|e| fail(e.exit_code(), e.into()))?;
     let provisions = reg.provisions(None).map_err(reg_fail)?;
     let mut candidates = Vec::new();
     let mut unmarked = 0usize;
@@ -87,29 +88,75 @@ pub fn trace(args: TraceArgs) -> Result<(), Failure> {
     let matching: Vec<&Candidate> = candidates.iter().filter(|c| c.evidence.matches).collect();
     let resembling: Vec<&Candidate> = candidates
         .iter()
-        .filter(|c| !c.evidence.matches && c.evidence.rows_tested >= 5 && c.evidence.rows_found * 5 >= c.evidence.rows_tested * 4)
+        .filter(|c| {
+            !c.evidence.matches
+                && c.evidence.rows_tested >= 5
+                && c.evidence.rows_found * 5 >= c.evidence.rows_tested * 4
+        })
         .collect();
-    let (verdict, conclusion) = match matching.as_slice() {
+    // Short of proof, the fingerprint may still point to one release: named as the likely
+    // source, not as traced, when its score is clear of chance (1 in 1,000) and of the others.
+    let z_of = |c: &Candidate| c.evidence.fingerprint_z.unwrap_or(f64::NEG_INFINITY);
+    let mut by_z: Vec<&Candidate> = candidates
+        .iter()
+        .filter(|c| c.evidence.fingerprint_z.is_some() && c.evidence.rows_found * 5 >= c.evidence.rows_tested * 4)
+        .collect();
+    by_z.sort_by(|a, b| z_of(b).partial_cmp(&z_of(a)).unwrap_or(std::cmp::Ordering::Equal));
+    let likely = match by_z.as_slice() {
+        [first, rest @ ..]
+            if z_of(first) >= 3.09 && rest.first().is_none_or(|second| z_of(first) - z_of(second) >= 2.0) =>
+        {
+            Some(*first)
+        }
+        _ => None,
+    };
+    let to_whom = |c: &Candidate| {
+        c.recipient.as_ref().map(|r| format!(", provided to {r}")).unwrap_or_else(|| " (internal use)".into())
+    };
+    let (verdict, named, log10_p, conclusion): (&str, Option<&Candidate>, Option<f64>, String) = match matching
+        .as_slice()
+    {
         [one] => (
             "traced",
+            Some(*one),
+            Some(one.evidence.log10_p),
             format!(
-                "the file comes from release {}{} (confidence {}; chance of such evidence from any other file: 1 in 10^{:.0})",
+                "the file comes from release {}{} (confidence {}; chance of such evidence from a file not made from it: below 1 in 10^{:.0})",
                 one.release_id,
-                one.recipient.as_ref().map(|r| format!(", provided to {r}")).unwrap_or_else(|| " (internal use)".into()),
+                to_whom(one),
                 confidence(one.evidence.log10_p),
-                -one.evidence.log10_p
+                (-one.evidence.log10_p).min(300.0).floor()
             ),
         ),
+        [] if likely.is_some() => {
+            let c = likely.expect("checked");
+            let p = -(z_of(c).powi(2) / 2.0) / std::f64::consts::LN_10;
+            (
+                "likely",
+                Some(c),
+                Some(p),
+                format!(
+                    "not conclusive: the file most likely comes from release {}{} (confidence {}, short of the 1 in 10,000 that tracing requires); more of the file's rows, or its record codes, would decide",
+                    c.release_id,
+                    to_whom(c),
+                    confidence(p)
+                ),
+            )
+        }
         [] if !resembling.is_empty() => (
             "undetermined",
+            None,
+            None,
             format!(
                 "not traced: most rows also occur in release(s) {}, but nothing singles one out (no record code of any, no release's fingerprint order: common combinations of values, another copy of the same data made without a fingerprint, or too few rows)",
                 resembling.iter().map(|c| c.release_id.as_str()).collect::<Vec<_>>().join(", ")
             ),
         ),
-        [] => ("not_traced", "not traced: the file matches no release of this registry".into()),
+        [] => ("not_traced", None, None, "not traced: the file matches no release of this registry".into()),
         many => (
             "ambiguous",
+            None,
+            None,
             format!(
                 "cannot tell between releases {}: each matches (the same record codes, or the same rows and fingerprint)",
                 many.iter().map(|c| c.release_id.as_str()).collect::<Vec<_>>().join(", ")
@@ -118,7 +165,7 @@ pub fn trace(args: TraceArgs) -> Result<(), Failure> {
     };
     let claim = leaked.claims_release.clone();
     if args.json {
-        return json_out(&serde_json::json!({
+        json_out(&serde_json::json!({
             "file": args.file.display().to_string(),
             "format": leaked.format,
             "encoding": leaked.encoding,
@@ -126,32 +173,40 @@ pub fn trace(args: TraceArgs) -> Result<(), Failure> {
             "columns": leaked.columns.len(),
             "metadata_release_id": claim,
             "verdict": verdict,
-            "release_id": (verdict == "traced").then(|| matching[0].release_id.clone()),
-            "recipient": if verdict == "traced" { matching[0].recipient.clone() } else { None },
-            "confidence": (verdict == "traced").then(|| 1.0 - 10f64.powf(matching[0].evidence.log10_p)),
-            "log10_p": (verdict == "traced").then(|| matching[0].evidence.log10_p),
+            "release_id": named.map(|c| c.release_id.clone()),
+            "recipient": named.and_then(|c| c.recipient.clone()),
+            "confidence": log10_p.map(|p| 1.0 - 10f64.powf(p)),
+            "log10_p": log10_p,
             "conclusion": conclusion,
             "releases_without_marks": unmarked,
             "candidates": candidates,
-        }));
-    }
-    say!("{}: {} rows, {} columns ({}{})", args.file.display(), leaked.rows, leaked.columns.len(), leaked.format, leaked.encoding.map(|e| format!(", {e}")).unwrap_or_default());
-    if let Some(c) = &claim {
-        say!("  its Parquet metadata names release {c} (a claim only: checked against the content below)");
-    }
-    say!("{conclusion}");
-    for c in candidates.iter().filter(|c| c.evidence.codes_found + c.evidence.rows_found > 0).take(10) {
+        }))?;
+    } else {
         say!(
-            "  {} {:<10} {}{}: {}",
-            if c.evidence.matches { "*" } else { " " },
-            c.status,
-            c.release_id,
-            c.recipient.as_ref().map(|r| format!(" → {r}")).unwrap_or_default(),
-            c.evidence.summary
+            "{}: {} rows, {} columns ({}{})",
+            args.file.display(),
+            leaked.rows,
+            leaked.columns.len(),
+            leaked.format,
+            leaked.encoding.map(|e| format!(", {e}")).unwrap_or_default()
         );
-    }
-    if unmarked > 0 {
-        say!("  ({unmarked} release(s) registered before tokumei kept release marks could not be compared)");
+        if let Some(c) = &claim {
+            say!("  its Parquet metadata names release {c} (a claim only: checked against the content below)");
+        }
+        say!("{conclusion}");
+        for c in candidates.iter().filter(|c| c.evidence.codes_found + c.evidence.rows_found > 0).take(10) {
+            say!(
+                "  {} {:<10} {}{}: {}",
+                if c.evidence.matches { "*" } else { " " },
+                c.status,
+                c.release_id,
+                c.recipient.as_ref().map(|r| format!(" → {r}")).unwrap_or_default(),
+                c.evidence.summary
+            );
+        }
+        if unmarked > 0 {
+            say!("  ({unmarked} release(s) registered before tokumei kept release marks could not be compared)");
+        }
     }
     if verdict == "traced" {
         return Ok(());
@@ -160,5 +215,9 @@ pub fn trace(args: TraceArgs) -> Result<(), Failure> {
 }
 
 fn confidence(log10_p: f64) -> String {
-    if log10_p < -6.0 { format!("> 1 - 10^{:.0}", log10_p.ceil()) } else { format!("{:.6}", 1.0 - 10f64.powf(log10_p)) }
+    if log10_p < -6.0 {
+        format!("> 1 - 10^{:.0}", log10_p.max(-300.0).ceil())
+    } else {
+        format!("{:.6}", 1.0 - 10f64.powf(log10_p))
+    }
 }

@@ -8,6 +8,7 @@ mod cli;
 mod end_to_end;
 mod fail_closed;
 mod formats;
+mod incidents;
 mod init;
 mod multi_source;
 mod python_clients;

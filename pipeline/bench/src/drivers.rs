@@ -42,7 +42,13 @@ pub fn run(rows: &[u64], dir: &Path, rules: &Path) -> anyhow::Result<()> {
         let bytes = std::fs::metadata(&input)?.len();
         reset_peak();
         let t = Instant::now();
-        let opts = RunOptions { now_unix: 1_795_000_000, progress: &NoProgress, threads: 0, spill_memory: None, provided: false };
+        let opts = RunOptions {
+            now_unix: 1_795_000_000,
+            progress: &NoProgress,
+            threads: 0,
+            spill_memory: None,
+            provided: false,
+        };
         let out = dir.join(format!("out_{stem}_{n}"));
         let _ = std::fs::remove_dir_all(&out);
         let (release_dir, tmp_dir) = (out.join("release"), out.join("tmp"));

@@ -215,7 +215,9 @@ impl ExitCode {
             ExitCode::Registry => {
                 "(a change the registry's rules forbid, a missing or unreadable registry, or rows that fail `registry verify`); nothing changed"
             }
-            ExitCode::NotTraced => ": `trace` found no single release the file comes from (none, or several it cannot tell apart)",
+            ExitCode::NotTraced => {
+                ": `trace` found no single release the file comes from (none, or several it cannot tell apart)"
+            }
         }
     }
 

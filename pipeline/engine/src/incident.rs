@@ -93,10 +93,10 @@ pub fn people_columns(
     let mut source = open(place, None)?;
     let header = source.header().to_vec();
     let find = |c: &str| {
-        header.iter().position(|h| h == c).ok_or_else(|| EngineError::Input {
-            file: place.path.clone(),
-            message: format!("has no column `{c}`"),
-        })
+        header
+            .iter()
+            .position(|h| h == c)
+            .ok_or_else(|| EngineError::Input { file: place.path.clone(), message: format!("has no column `{c}`") })
     };
     let id = find(subject_column)?;
     let cols: Vec<usize> = columns.iter().map(|c| find(c)).collect::<Result<_, _>>()?;

@@ -24,11 +24,11 @@ pub(crate) mod render;
 pub mod report;
 pub mod requests;
 pub mod risk;
-pub mod trace;
 pub mod run;
 pub(crate) mod scrub;
 pub(crate) mod standards;
 pub(crate) mod tally;
+pub mod trace;
 pub(crate) mod transform;
 
 pub use error::{EngineError, ExitCode, Location};

@@ -367,7 +367,10 @@ impl Report {
                 t("追跡用の指紋", "fingerprint for leak tracing"),
                 t(
                     &format!("「{}」の値を等価クラス内で無作為に並べ替え（クラスごとの値の構成は不変）", f.column),
-                    &format!("values of `{}` put in a random order within each class (each class keeps its values)", f.column),
+                    &format!(
+                        "values of `{}` put in a random order within each class (each class keeps its values)",
+                        f.column
+                    ),
                 ),
             ]);
         }

@@ -7,15 +7,16 @@
 //!   value, whatever column they sit in;
 //! - its **rows**: each row's multiset of values outside the code and bound columns, whole and
 //!   without each one column (a copy with one column dropped still matches);
-//! - the rows of a **decoy**: the same data with the fingerprint column's values put in another
-//!   random order within each class (an order the release did not use).
+//! - when it was **fingerprinted**, the counts of its rows, classes, classes with each value of
+//!   the fingerprint column, and classes with each rest of a row.
 //!
-//! A fingerprinted release ([`crate::run`] orders one column's values randomly within each
-//! k-anonymity class: every class keeps the same values, so k, l, t and every statistic per
-//! class are unchanged) is recognised by its rows even without its code column: a copy of it
-//! matches its rows and misses its decoy; a file that only resembles it (the same people
-//! de-identified another time, or the same population elsewhere) has no reason to prefer the
-//! release over the decoy. The test is a sign test on the rows that tell the two apart.
+//! A fingerprinted release ([`crate::run`] puts one column's values in a random order within
+//! each k-anonymity class: every class keeps the same values, so k, l, t and every statistic per
+//! class are unchanged) is recognised by its rows even without its code column: each row of a
+//! copy is in the release by construction, while for a file not made from it (another release of
+//! the same data, the same people de-identified elsewhere) how many of the release's rows equal
+//! one of its rows is a draw from the hypergeometric law the random order defines, with a known
+//! mean and variance. The test scores the file's rows against that law ([`compare`]).
 //!
 //! Digests are sampled by value (a digest is kept when it is 0 modulo the set's `sample`), so a
 //! set holds at most about [`CAP`] of them whatever the release's size, and a copy is tested
@@ -33,6 +34,10 @@ use std::path::Path;
 
 /// Most digests kept per set (sampling keeps about this many).
 pub const CAP: u64 = 50_000;
+
+/// The fingerprint test's threshold: a file is taken to come from a release when a file not
+/// made from it would show such evidence with probability at most 10^this.
+pub const MIN_LOG10_P: f64 = -4.0;
 
 /// The key of the digests, derived from the registry's code-digest key.
 #[derive(Clone)]
@@ -130,11 +135,7 @@ fn number(t: &str) -> Option<String> {
     if !x.is_finite() {
         return None;
     }
-    if x.fract() == 0.0 && x.abs() < 1e15 {
-        Some(format!("{}", x as i64))
-    } else {
-        Some(format!("{x}"))
-    }
+    if x.fract() == 0.0 && x.abs() < 1e15 { Some(format!("{}", x as i64)) } else { Some(format!("{x}")) }
 }
 
 fn date(t: &str) -> Option<String> {
@@ -156,9 +157,9 @@ pub fn column_name(name: &str) -> String {
 /// One set of a release's marks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MarkSet {
-    /// `codes`, `rows` or `decoy`.
+    /// `codes`, `rows`, or a fingerprint set (`fp_class`, `fp_class_value`, `fp_tuple`, `fp_class_rest`).
     pub kind: String,
-    /// The columns the digests cover: codes, the code columns; rows and decoy, the row columns,
+    /// The columns the digests cover: codes, the code columns; rows and fingerprint sets, the row columns,
     /// followed by `-` and the column left out for a set without one.
     pub columns: Vec<String>,
     /// Digests kept are those 0 modulo this.
@@ -185,14 +186,20 @@ impl MarkSet {
     /// The columns whose values make up the digests.
     pub fn used_columns(&self) -> Vec<&str> {
         match self.left_out() {
-            Some(out) => self.columns[..self.columns.len() - 2].iter().map(String::as_str).filter(|c| *c != out).collect(),
+            Some(out) => {
+                self.columns[..self.columns.len() - 2].iter().map(String::as_str).filter(|c| *c != out).collect()
+            }
             None => self.columns.iter().map(String::as_str).collect(),
         }
     }
 
     /// The digests and counts as stored (12 bytes each: the digest, then the count, big-endian).
     pub fn blob(&self) -> Vec<u8> {
-        self.digests.iter().zip(&self.counts).flat_map(|(d, c)| d.to_be_bytes().into_iter().chain(c.to_be_bytes())).collect()
+        self.digests
+            .iter()
+            .zip(&self.counts)
+            .flat_map(|(d, c)| d.to_be_bytes().into_iter().chain(c.to_be_bytes()))
+            .collect()
     }
 
     /// A set from its stored form.
@@ -200,7 +207,10 @@ impl MarkSet {
         let (digests, counts) = blob
             .chunks_exact(12)
             .map(|c| {
-                (u64::from_be_bytes(c[..8].try_into().expect("8 bytes")), u32::from_be_bytes(c[8..].try_into().expect("4 bytes")))
+                (
+                    u64::from_be_bytes(c[..8].try_into().expect("8 bytes")),
+                    u32::from_be_bytes(c[8..].try_into().expect("4 bytes")),
+                )
             })
             .unzip();
         MarkSet { kind, columns, sample: sample.max(1), digests, counts }
@@ -261,12 +271,29 @@ fn sniff_delimiter(path: &Path) -> u8 {
     let mut buf = vec![0u8; 64 * 1024];
     let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut buf)).unwrap_or(0);
     let line = buf[..n].split(|b| *b == b'\n').next().unwrap_or(&[]);
-    [b',', b'\t', b';', b'|'].into_iter().max_by_key(|d| (line.iter().filter(|b| *b == d).count(), *d == b',')).unwrap_or(b',')
+    [b',', b'\t', b';', b'|']
+        .into_iter()
+        .max_by_key(|d| (line.iter().filter(|b| *b == d).count(), *d == b','))
+        .unwrap_or(b',')
+}
+
+/// Domain tags of the fingerprint digests (so a class's digest never equals a row's).
+const CLASS: u64 = 0x9e37_79b9_7f4a_7c15;
+const CLASS_VALUE: u64 = 0xc2b2_ae3d_27d4_eb4f;
+const CLASS_REST: u64 = 0x1656_67b1_9e37_79f9;
+
+/// The columns of a row set: all row columns, or all but one (`…, "-", left out`).
+fn set_columns(row_names: &[String], left_out: Option<usize>) -> Vec<String> {
+    match left_out {
+        None => row_names.to_vec(),
+        Some(j) => [row_names.to_vec(), vec!["-".into(), row_names[j].clone()]].concat(),
+    }
 }
 
 /// Compute the marks of a release from its Parquet file: its record codes (`code_columns`), its
 /// rows over every other column but `skip` (bounds, which only repeat labels), whole and without
-/// each one column, and, when it was fingerprinted, the rows of a decoy.
+/// each one column, and, when it was fingerprinted, the counts the fingerprint test needs: of
+/// each row, each class, each class and fingerprint value, each class and rest of the row.
 pub fn release_marks(
     parquet: &Path,
     code_columns: &[String],
@@ -277,65 +304,40 @@ pub fn release_marks(
     let open = || open_table(parquet, tokumei_rules::Encoding::Auto);
     let mut source = open()?;
     let header: Vec<String> = source.header().iter().map(|h| column_name(h)).collect();
-    let codes: Vec<usize> = (0..header.len()).filter(|i| code_columns.iter().any(|c| column_name(c) == header[*i])).collect();
+    let codes: Vec<usize> =
+        (0..header.len()).filter(|i| code_columns.iter().any(|c| column_name(c) == header[*i])).collect();
     let rows_cols: Vec<usize> = (0..header.len())
         .filter(|i| !codes.contains(i) && !skip.iter().any(|c| column_name(c) == header[*i]))
         .collect();
-    let find = |name: &str| header.iter().position(|h| *h == column_name(name));
-    let fp = fingerprint.and_then(|f| {
-        let carrier = find(&f.column)?;
-        let keys: Vec<usize> = f.key_columns.iter().map(|k| find(k)).collect::<Option<_>>()?;
-        rows_cols.contains(&carrier).then_some((carrier, keys))
+    let row_names: Vec<String> = rows_cols.iter().map(|i| header[*i].clone()).collect();
+    // The fingerprint's columns as positions among the row columns.
+    let fp: Option<(usize, Vec<usize>)> = fingerprint.and_then(|f| {
+        let at = |name: &str| row_names.iter().position(|h| *h == column_name(name));
+        let carrier = at(&f.column)?;
+        let keys: Vec<usize> = f.key_columns.iter().map(|k| at(k)).collect::<Option<_>>()?;
+        (!keys.contains(&carrier)).then_some((carrier, keys))
     });
-    // Pass 1: count the rows; with a fingerprint, each row's class and fingerprint share.
     let mut n = 0u64;
-    let mut classes: Vec<u64> = Vec::new();
-    let mut carrier: Vec<u64> = Vec::new();
     while let Some(batch) = source.next_batch()? {
         n += batch.len() as u64;
-        if let Some((c, keys)) = &fp {
-            for r in 0..batch.len() {
-                let mut class = 0u64;
-                for (j, k) in keys.iter().enumerate() {
-                    class = class.wrapping_add(mix(key.cell(batch.value(r, *k)) ^ (j as u64)));
-                }
-                classes.push(class);
-                carrier.push(key.cell(batch.value(r, *c)));
-            }
-        }
     }
-    // The decoy: the fingerprint column's shares in another random order within each class.
-    let decoy: Vec<u64> = if fp.is_some() {
-        use rand::seq::SliceRandom;
-        let mut by_class: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
-        for (i, c) in classes.iter().enumerate() {
-            by_class.entry(*c).or_default().push(i);
-        }
-        let mut out = carrier.clone();
-        let mut rng = rand::rng();
-        for rows in by_class.values() {
-            let mut vals: Vec<u64> = rows.iter().map(|i| carrier[*i]).collect();
-            vals.shuffle(&mut rng);
-            for (i, v) in rows.iter().zip(vals) {
-                out[*i] = v;
-            }
-        }
-        out
-    } else {
-        Vec::new()
-    };
-    drop(classes);
-    let row_names: Vec<String> = rows_cols.iter().map(|i| header[*i].clone()).collect();
     let loo = rows_cols.len() >= 3;
     let s_rows = sample_for(n);
     let s_codes = sample_for(n * codes.len() as u64);
-    let sets_per = 1 + if loo { rows_cols.len() } else { 0 };
-    let mut real: Vec<Vec<u64>> = vec![Vec::new(); sets_per];
-    let mut fake: Vec<Vec<u64>> = vec![Vec::new(); if fp.is_some() { sets_per } else { 0 }];
+    let mut rows: Vec<Vec<u64>> = vec![Vec::new(); 1 + if loo { rows_cols.len() } else { 0 }];
     let mut code_set: Vec<u64> = Vec::new();
-    // Pass 2: the digests.
+    // Fingerprint variants: the whole row, and without each column outside the key and the
+    // fingerprint column; kept for the classes whose digest the sampling keeps.
+    let variants: Vec<Option<usize>> = match &fp {
+        None => Vec::new(),
+        Some((c, keys)) => std::iter::once(None)
+            .chain((0..rows_cols.len()).filter(|j| j != c && !keys.contains(j)).map(Some))
+            .collect(),
+    };
+    let mut fp_tuple: Vec<Vec<u64>> = vec![Vec::new(); variants.len()];
+    let mut fp_rest: Vec<Vec<u64>> = vec![Vec::new(); variants.len()];
+    let (mut fp_class, mut fp_value) = (Vec::new(), Vec::new());
     let mut source = open()?;
-    let mut row = 0usize;
     let mut shares = vec![0u64; rows_cols.len()];
     let keep = |d: u64, s: u64| d % s == 0;
     while let Some(batch) = source.next_batch()? {
@@ -349,7 +351,6 @@ pub fn release_marks(
                 }
             }
             if rows_cols.is_empty() {
-                row += 1;
                 continue;
             }
             let mut sum = 0u64;
@@ -357,29 +358,32 @@ pub fn release_marks(
                 shares[j] = key.cell(batch.value(r, *c));
                 sum = sum.wrapping_add(shares[j]);
             }
-            let push = |sets: &mut [Vec<u64>], sum: u64, shares: &[u64]| {
-                let d = mix(sum);
-                if keep(d, s_rows) {
-                    sets[0].push(d);
-                }
-                if loo {
-                    for (j, s) in shares.iter().enumerate() {
-                        let d = mix(sum.wrapping_sub(*s));
-                        if keep(d, s_rows) {
-                            sets[1 + j].push(d);
-                        }
+            let d = mix(sum);
+            if keep(d, s_rows) {
+                rows[0].push(d);
+            }
+            if loo {
+                for (j, sh) in shares.iter().enumerate() {
+                    let d = mix(sum.wrapping_sub(*sh));
+                    if keep(d, s_rows) {
+                        rows[1 + j].push(d);
                     }
                 }
-            };
-            push(&mut real, sum, &shares);
-            if let Some((c, _)) = &fp {
-                let j = rows_cols.iter().position(|x| x == c).expect("carrier is a row column");
-                let mut alt = shares.clone();
-                alt[j] = decoy[row];
-                let alt_sum = sum.wrapping_sub(shares[j]).wrapping_add(alt[j]);
-                push(&mut fake, alt_sum, &alt);
             }
-            row += 1;
+            if let Some((c, keys)) = &fp {
+                let class_sum = keys.iter().fold(0u64, |a, k| a.wrapping_add(shares[*k]));
+                let class = mix(class_sum ^ CLASS);
+                if !keep(class, s_rows) {
+                    continue;
+                }
+                fp_class.push(class);
+                fp_value.push(mix(class_sum.wrapping_add(shares[*c]) ^ CLASS_VALUE));
+                for (v, left_out) in variants.iter().enumerate() {
+                    let out = left_out.map_or(0, |j| shares[j]);
+                    fp_tuple[v].push(mix(sum.wrapping_sub(out)));
+                    fp_rest[v].push(mix(sum.wrapping_sub(out).wrapping_sub(shares[*c]) ^ CLASS_REST));
+                }
+            }
         }
     }
     let mut marks = Vec::new();
@@ -387,14 +391,21 @@ pub fn release_marks(
         let columns = codes.iter().map(|i| header[*i].clone()).collect();
         marks.push(MarkSet::from_digests("codes", columns, s_codes, code_set));
     }
-    let names = |j: usize| -> Vec<String> {
-        if j == 0 { row_names.clone() } else { [row_names.clone(), vec!["-".into(), row_names[j - 1].clone()]].concat() }
-    };
     if !rows_cols.is_empty() {
-        for (kind, sets) in [("rows", real), ("decoy", fake)] {
-            for (j, set) in sets.into_iter().enumerate() {
-                marks.push(MarkSet::from_digests(kind, names(j), s_rows, set));
-            }
+        for (j, set) in rows.into_iter().enumerate() {
+            marks.push(MarkSet::from_digests("rows", set_columns(&row_names, j.checked_sub(1)), s_rows, set));
+        }
+    }
+    if let Some((c, keys)) = &fp {
+        // The class columns, then `|`, then the fingerprint column.
+        let fp_cols: Vec<String> =
+            keys.iter().map(|k| row_names[*k].clone()).chain(["|".to_string(), row_names[*c].clone()]).collect();
+        marks.push(MarkSet::from_digests("fp_class", fp_cols.clone(), s_rows, fp_class));
+        marks.push(MarkSet::from_digests("fp_class_value", fp_cols, s_rows, fp_value));
+        for ((left_out, t), r) in variants.iter().zip(fp_tuple).zip(fp_rest) {
+            let cols = set_columns(&row_names, *left_out);
+            marks.push(MarkSet::from_digests("fp_tuple", cols.clone(), s_rows, t));
+            marks.push(MarkSet::from_digests("fp_class_rest", cols, s_rows, r));
         }
     }
     Ok(marks)
@@ -469,12 +480,11 @@ pub struct Evidence {
     pub rows_tested: u64,
     /// Rows found in the release.
     pub rows_found: u64,
-    /// Rows more frequent in the release than in its decoy.
-    pub rows_favour_release: u64,
-    /// Rows more frequent in the decoy than in the release.
-    pub rows_favour_decoy: u64,
-    /// The fingerprint test's statistic: the log-likelihood ratio of release over decoy,
-    /// self-normalised (about normal with mean 0 for a file not made from the release).
+    /// Rows (sampled) the fingerprint test used.
+    pub fingerprint_rows: u64,
+    /// The fingerprint test's standard score: how much more often the file's rows are in the
+    /// release than a random order within each class would put them there (about standard
+    /// normal for a file not made from the release).
     pub fingerprint_z: Option<f64>,
     /// Probability of evidence this strong from a file not made from this release (smaller is
     /// stronger), log10.
@@ -528,49 +538,32 @@ pub fn compare(leaked: &Leaked, marks: &[MarkSet]) -> Evidence {
                 .find(|m| m.left_out().is_none() && m.used_columns().len() == rest.len() && !rest.is_empty())
                 .map(|m| (*m, rest.clone(), "by values (column names differ)"))
         });
-    let mut z = None;
-    match choice {
+    match &choice {
         None => ev.rows_compared = "not compared: the file lacks more than one of the release's columns".into(),
         Some((set, cols, how)) => {
-            let decoy = marks.iter().find(|m| m.kind == "decoy" && m.columns == set.columns);
             ev.rows_compared = format!(
                 "{} columns {how}{}",
                 cols.len(),
                 set.left_out().map(|c| format!(", without `{c}`")).unwrap_or_default()
             );
-            let (mut sum, mut squares) = (0f64, 0f64);
             for row in &leaked.shares {
                 let d = mix(cols.iter().fold(0u64, |a, c| a.wrapping_add(row[*c])));
-                if d % set.sample != 0 {
-                    continue;
+                if d % set.sample == 0 {
+                    ev.rows_tested += 1;
+                    ev.rows_found += (set.count(d) > 0) as u64;
                 }
-                ev.rows_tested += 1;
-                let r = set.count(d);
-                ev.rows_found += (r > 0) as u64;
-                if let Some(decoy) = decoy {
-                    // How much likelier the row is under the release's order than the decoy's.
-                    let f = decoy.count(d);
-                    let x = ((r as f64 + 0.5) / (f as f64 + 0.5)).ln();
-                    sum += x;
-                    squares += x * x;
-                    ev.rows_favour_release += (r > f) as u64;
-                    ev.rows_favour_decoy += (f > r) as u64;
-                }
-            }
-            if decoy.is_some() {
-                z = Some(if squares > 0.0 { sum / squares.sqrt() } else { 0.0 });
             }
         }
     }
+    let z = fingerprint_test(leaked, marks, &mut ev);
     ev.fingerprint_z = z;
     let coverage = if ev.rows_tested > 0 { ev.rows_found as f64 / ev.rows_tested as f64 } else { 0.0 };
-    // Under "not made from this release", the release and its decoy are two random orders alike:
-    // each row's log-ratio is as likely negative as positive, and P(z >= u) <= exp(-u^2 / 2).
+    // A standard score; P(z >= u) is taken as exp(-u^2 / 2), the normal tail's bound.
     let rows_p = z.map(|z| if z > 0.0 { -(z * z / 2.0) / std::f64::consts::LN_10 } else { 0.0 });
     if let Some(p) = rows_p
-        && ev.rows_tested >= 5
-        && coverage >= 0.8
-        && p <= -6.0
+        && ev.fingerprint_rows >= 5
+        && (ev.rows_tested == 0 || coverage >= 0.8)
+        && p <= MIN_LOG10_P
     {
         ev.matches = true;
         ev.log10_p = ev.log10_p.min(p);
@@ -592,9 +585,17 @@ pub fn compare(leaked: &Leaked, marks: &[MarkSet]) -> Evidence {
             coverage * 100.0,
             match z {
                 Some(z) => format!(
-                    "; fingerprint: {} rows likelier in its order, {} in its decoy's (z = {z:.1})",
-                    ev.rows_favour_release, ev.rows_favour_decoy
+                    "; fingerprint: {} rows compared, {} (z = {z:.1})",
+                    ev.fingerprint_rows,
+                    if ev.matches && ev.codes_found == 0 || z >= (-MIN_LOG10_P * 2.0 * std::f64::consts::LN_10).sqrt() {
+                        "in the release far more often than its random order would put them"
+                    } else {
+                        "no more often in the release than its random order would put them"
+                    }
                 ),
+                None if marks.iter().any(|m| m.kind == "fp_class") => {
+                    " (its fingerprint could not be compared: the file lacks the class columns, the fingerprint column or more than one other)".into()
+                }
                 None => " (the release has no fingerprint: its rows cannot be told from another copy of the same data)".into(),
             }
         ));
@@ -609,7 +610,14 @@ mod tests {
 
     #[test]
     fn canonical_forms_agree_across_writers() {
-        for (a, b) in [("1.50", "1.5"), ("+3", "3.0"), ("1e2", "100"), (" ＡＢＣ ", "ABC"), ("TRUE", "true"), ("2020/1/2", "2020-01-02")] {
+        for (a, b) in [
+            ("1.50", "1.5"),
+            ("+3", "3.0"),
+            ("1e2", "100"),
+            (" ＡＢＣ ", "ABC"),
+            ("TRUE", "true"),
+            ("2020/1/2", "2020-01-02"),
+        ] {
             assert_eq!(canonical(a), canonical(b), "{a} vs {b}");
         }
         for (a, b) in [("35-39", "35-40"), ("0x10", "16"), ("1.2.3", "123"), ("abc", "ABC")] {
@@ -627,9 +635,125 @@ mod tests {
     }
 
     #[test]
+    fn hypergeometric_moments() {
+        let mut lf = LogFactorials::default();
+        // n = 4, a = 2, b = 2: c = 0, 1, 2 with 1/6, 4/6, 1/6.
+        let (m, v) = lf.log_count_moments(4, 2, 2).unwrap();
+        let xs = [0.5f64.ln(), 1.5f64.ln(), 2.5f64.ln()];
+        let want = (xs[0] + 4.0 * xs[1] + xs[2]) / 6.0;
+        assert!((m - want).abs() < 1e-12);
+        let want_v = (xs[0].powi(2) + 4.0 * xs[1].powi(2) + xs[2].powi(2)) / 6.0 - want * want;
+        assert!((v - want_v).abs() < 1e-12);
+        // Every row has the value: c is b for sure, no variance.
+        assert_eq!(lf.log_count_moments(5, 5, 3).unwrap().1, 0.0);
+    }
+
+    #[test]
     fn left_out_columns() {
         let m = MarkSet::from_digests("rows", ["a", "b", "c", "-", "b"].map(String::from).to_vec(), 1, vec![]);
         assert_eq!(m.left_out(), Some("b"));
         assert_eq!(m.used_columns(), vec!["a", "c"]);
+    }
+}
+
+/// The fingerprint test. Within each class the release put its fingerprint column's values in
+/// a random order, so for a file not made from it the number of the release's rows equal to a
+/// row of the file, c, is a hypergeometric draw: the class's n rows, of which a have the row's
+/// fingerprint value and b the rest of its values, c of the b getting one of the a values. For
+/// a file made from it, each of its rows is there by construction. The score sums, over the
+/// file's distinct rows, ln(c + 1/2) against its exact mean and variance under that draw.
+fn fingerprint_test(leaked: &Leaked, marks: &[MarkSet], ev: &mut Evidence) -> Option<f64> {
+    let class = marks.iter().find(|m| m.kind == "fp_class")?;
+    let value = marks.iter().find(|m| m.kind == "fp_class_value")?;
+    let split = class.columns.iter().position(|c| c == "|")?;
+    let find = |n: &String| leaked.columns.iter().position(|c| c == n);
+    let keys: Vec<usize> = class.columns[..split].iter().map(find).collect::<Option<_>>()?;
+    let carrier = find(class.columns.get(split + 1)?)?;
+    // The whole row, or the row without one column outside the key and the fingerprint column.
+    let (tuple, rest, cols) = marks
+        .iter()
+        .filter(|m| m.kind == "fp_tuple")
+        .filter_map(|m| {
+            let cols: Vec<usize> =
+                m.used_columns().iter().map(|n| leaked.columns.iter().position(|c| c == n)).collect::<Option<_>>()?;
+            let rest = marks.iter().find(|r| r.kind == "fp_class_rest" && r.columns == m.columns)?;
+            Some((m, rest, cols))
+        })
+        .max_by_key(|(m, _, _)| m.left_out().is_none())?;
+    let mut seen: FxHashMap<u64, (u64, u64, u64, u64)> = FxHashMap::default();
+    for row in &leaked.shares {
+        let class_sum = keys.iter().fold(0u64, |a, k| a.wrapping_add(row[*k]));
+        let k = mix(class_sum ^ CLASS);
+        if k % class.sample != 0 {
+            continue;
+        }
+        let sum = cols.iter().fold(0u64, |a, c| a.wrapping_add(row[*c]));
+        let t = mix(sum);
+        let e = seen.entry(t).or_insert((
+            k,
+            mix(class_sum.wrapping_add(row[carrier]) ^ CLASS_VALUE),
+            mix(sum.wrapping_sub(row[carrier]) ^ CLASS_REST),
+            0,
+        ));
+        e.3 += 1;
+    }
+    let mut lf = LogFactorials::default();
+    let (mut score, mut variance) = (0f64, 0f64);
+    for (t, (k, kv, kr, m)) in seen {
+        let (n, a, b) = (class.count(k) as u64, value.count(kv) as u64, rest.count(kr) as u64);
+        if n == 0 || a == 0 || b == 0 {
+            continue; // not a class, value or rest of this release: coverage says so
+        }
+        let Some((mean, var)) = lf.log_count_moments(n, a, b) else { continue };
+        ev.fingerprint_rows += m;
+        let c = tuple.count(t) as f64;
+        score += m as f64 * ((c + 0.5).ln() - mean);
+        variance += (m * m) as f64 * var;
+    }
+    Some(if variance > 0.0 { score / variance.sqrt() } else { 0.0 })
+}
+
+/// ln k! for k up to what was asked.
+#[derive(Default)]
+struct LogFactorials(Vec<f64>);
+
+impl LogFactorials {
+    fn get(&mut self, k: u64) -> f64 {
+        let k = k as usize;
+        if self.0.is_empty() {
+            self.0.push(0.0);
+        }
+        while self.0.len() <= k {
+            let i = self.0.len();
+            let next = self.0[i - 1] + (i as f64).ln();
+            self.0.push(next);
+        }
+        self.0[k]
+    }
+
+    fn ln_choose(&mut self, n: u64, k: u64) -> f64 {
+        self.get(n) - self.get(k) - self.get(n - k)
+    }
+
+    /// Mean and variance of ln(c + 1/2) for c hypergeometric: b draws from n of which a marked.
+    fn log_count_moments(&mut self, n: u64, a: u64, b: u64) -> Option<(f64, f64)> {
+        if a > n || b > n || n > 50_000_000 {
+            return None;
+        }
+        let (lo, hi) = ((a + b).saturating_sub(n), a.min(b));
+        let total = self.ln_choose(n, b);
+        let (mut m1, mut m2, mut mass) = (0f64, 0f64, 0f64);
+        for c in lo..=hi {
+            let p = (self.ln_choose(a, c) + self.ln_choose(n - a, b - c) - total).exp();
+            let x = (c as f64 + 0.5).ln();
+            mass += p;
+            m1 += p * x;
+            m2 += p * x * x;
+        }
+        if mass <= 0.0 {
+            return None;
+        }
+        let (m1, m2) = (m1 / mass, m2 / mass);
+        Some((m1, (m2 - m1 * m1).max(0.0)))
     }
 }

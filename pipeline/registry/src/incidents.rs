@@ -620,9 +620,13 @@ impl Registry {
                     "incident {id}: file the preliminary report first (the same day is fine, when everything is known)"
                 )));
             }
-            "final" if i.final_filed.is_some() => return Err(refused(format!("incident {id}: the final report was filed already"))),
+            "final" if i.final_filed.is_some() => {
+                return Err(refused(format!("incident {id}: the final report was filed already")));
+            }
             "final" if i.preliminary_filed.as_deref().is_some_and(|p| date < p) => {
-                return Err(refused(format!("incident {id}: the final report cannot be filed before the preliminary one")));
+                return Err(refused(format!(
+                    "incident {id}: the final report cannot be filed before the preliminary one"
+                )));
             }
             "final" => "final_filed",
             other => return Err(refused(format!("--stage is preliminary or final, not {other}"))),
@@ -649,7 +653,13 @@ impl Registry {
         detail: serde_json::Value,
     ) -> Result<(), RegistryError> {
         let i = self.incident(id)?.ok_or_else(|| refused(format!("no incident {id}")))?;
-        self.incident_step(who, (id, i.steps), "incident-drafted", &[], serde_json::json!({"what": what, "detail": detail}))
+        self.incident_step(
+            who,
+            (id, i.steps),
+            "incident-drafted",
+            &[],
+            serde_json::json!({"what": what, "detail": detail}),
+        )
     }
 
     /// Record a notice sent to each of `subjects`, or an exception with its ground.
@@ -684,7 +694,10 @@ impl Registry {
             Notice::Exception { ground, note } => {
                 text("--note", note)?;
                 match ground.as_str() {
-                    "impossible" if !(note.contains("公表") || note.contains("announce")) || !(note.contains("窓口") || note.contains("desk")) => {
+                    "impossible"
+                        if !(note.contains("公表") || note.contains("announce"))
+                            || !(note.contains("窓口") || note.contains("desk")) =>
+                    {
                         return Err(refused(
                             "notice impossible: the substitute measure is a public announcement and an enquiry desk (法68条2項ただし書): say both in --note (公表 ... 問合せ窓口 ...)",
                         ));
@@ -702,8 +715,17 @@ impl Registry {
                 for s in list {
                     let n = normalize_subject(s);
                     match people.iter().find(|(p, _)| *p == n) {
-                        None => return Err(refused(format!("incident {id}: subject {} is not among the people affected", n.chars().take(4).collect::<String>() + "…"))),
-                        Some((_, Some(_))) => return Err(refused(format!("incident {id}: a notice or exception is already recorded for one of the subjects given"))),
+                        None => {
+                            return Err(refused(format!(
+                                "incident {id}: subject {} is not among the people affected",
+                                n.chars().take(4).collect::<String>() + "…"
+                            )));
+                        }
+                        Some((_, Some(_))) => {
+                            return Err(refused(format!(
+                                "incident {id}: a notice or exception is already recorded for one of the subjects given"
+                            )));
+                        }
                         Some((p, None)) => out.push(p.clone()),
                     }
                 }
@@ -841,22 +863,30 @@ impl Registry {
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(|e| self.db(e))?;
         rows.into_iter()
-            .map(|(id, status, [facts, scope, assessment], [pd, fd, pf, ff, closed], [steps, people, sent, excepted])| {
-                Ok(StoredIncident {
+            .map(
+                |(
                     id,
                     status,
-                    facts: serde_json::from_str(&facts).map_err(|e| self.db(e))?,
-                    scope: serde_json::from_str(&scope).map_err(|e| self.db(e))?,
-                    assessment: serde_json::from_str(&assessment).map_err(|e| self.db(e))?,
-                    preliminary_due: pd,
-                    final_due: fd,
-                    preliminary_filed: pf,
-                    final_filed: ff,
-                    closed,
-                    notices: NoticeCounts { people: people as u64, sent: sent as u64, excepted: excepted as u64 },
-                    steps,
-                })
-            })
+                    [facts, scope, assessment],
+                    [pd, fd, pf, ff, closed],
+                    [steps, people, sent, excepted],
+                )| {
+                    Ok(StoredIncident {
+                        id,
+                        status,
+                        facts: serde_json::from_str(&facts).map_err(|e| self.db(e))?,
+                        scope: serde_json::from_str(&scope).map_err(|e| self.db(e))?,
+                        assessment: serde_json::from_str(&assessment).map_err(|e| self.db(e))?,
+                        preliminary_due: pd,
+                        final_due: fd,
+                        preliminary_filed: pf,
+                        final_filed: ff,
+                        closed,
+                        notices: NoticeCounts { people: people as u64, sent: sent as u64, excepted: excepted as u64 },
+                        steps,
+                    })
+                },
+            )
             .collect()
     }
 
@@ -879,7 +909,8 @@ impl Registry {
         let name = action.trim_start_matches("incident-").to_string();
         self.change(who, action, &id.to_string(), |tx| {
             unchanged(tx, id, seen)?;
-            tx.execute(&sql, rusqlite::params_from_iter(values.iter())).map_err(|e| refused(format!("incident {id}: {e}")))?;
+            tx.execute(&sql, rusqlite::params_from_iter(values.iter()))
+                .map_err(|e| refused(format!("incident {id}: {e}")))?;
             let ev = event(tx, id, who, &name, detail)?;
             Ok(((), vec![("incidents", id.to_string()), ("incident_events", ev.to_string())]))
         })
@@ -923,7 +954,9 @@ fn check_facts(e: &IncidentEntry, today: &str) -> Result<(), RegistryError> {
     let s = &e.scope;
     let scopes = [s.release.is_some(), s.file.is_some()].iter().filter(|b| **b).count();
     if scopes != 1 {
-        return Err(refused("`[scope]` names one `release` or one `file` (with `where`, `columns`, `deleted_items` as needed)"));
+        return Err(refused(
+            "`[scope]` names one `release` or one `file` (with `where`, `columns`, `deleted_items` as needed)",
+        ));
     }
     if s.release.is_some() && (s.filter.is_some() || s.deleted_items) {
         return Err(refused("`[scope]`: `where` and `deleted_items` go with a `file`, not a `release`"));
@@ -950,12 +983,20 @@ fn unchanged(tx: &rusqlite::Transaction, id: i64, seen: i64) -> Result<(), Regis
         .map_err(|e| refused(format!("incident {id}: {e}")))?
         .unwrap_or(0);
     if now != seen {
-        return Err(refused(format!("incident {id} changed while this step was prepared (another officer?): look again and retry")));
+        return Err(refused(format!(
+            "incident {id} changed while this step was prepared (another officer?): look again and retry"
+        )));
     }
     Ok(())
 }
 
-fn event(tx: &rusqlite::Transaction, id: i64, who: &Who, name: &str, detail: serde_json::Value) -> Result<i64, RegistryError> {
+fn event(
+    tx: &rusqlite::Transaction,
+    id: i64,
+    who: &Who,
+    name: &str,
+    detail: serde_json::Value,
+) -> Result<i64, RegistryError> {
     tx.execute(
         "INSERT INTO incident_events (incident_id, time, operator, event, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![id, who.time, who.operator, name, detail.to_string()],
@@ -985,7 +1026,12 @@ mod tests {
             kind: "file".into(),
             items: items
                 .iter()
-                .map(|(n, c, f)| Item { name: n.to_string(), special_care: c.map(String::from), financial: *f, my_number: false })
+                .map(|(n, c, f)| Item {
+                    name: n.to_string(),
+                    special_care: c.map(String::from),
+                    financial: *f,
+                    my_number: false,
+                })
                 .collect(),
             records: people,
             people,

@@ -23,8 +23,8 @@ pub use contracts::{
 };
 pub use files::{FileEntry, FileKind, FileRules, StoredFile};
 pub use incidents::{
-    Assessment, EventKind, IncidentEntry, Item, Notice, NoticeCounts, ReportText, ScopeEntry, ScopeFound, StoredIncident,
-    Trigger, assess, due_dates,
+    Assessment, EventKind, IncidentEntry, Item, Notice, NoticeCounts, ReportText, ScopeEntry, ScopeFound,
+    StoredIncident, Trigger, assess, due_dates,
 };
 pub use profile::{Actor, BodyKind, Profile};
 pub use provisions::{Provision, Purged};
@@ -457,7 +457,9 @@ impl Registry {
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .and_then(|rows| rows.collect())
             .map_err(|e| self.db(e))?;
-        for table in ["file_sources", "requests", "request_events", "exclusions", "corrections", "incidents", "incident_events"] {
+        for table in
+            ["file_sources", "requests", "request_events", "exclusions", "corrections", "incidents", "incident_events"]
+        {
             let max = recorded
                 .keys()
                 .filter(|(t, _)| t == table)

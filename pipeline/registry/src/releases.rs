@@ -80,7 +80,7 @@ pub struct NewRelease {
 /// One set of a release's marks (see `tokumei_engine::trace`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReleaseMark {
-    /// `codes`, `rows` or `decoy`.
+    /// `codes`, `rows`, or a fingerprint set (`fp_class`, `fp_class_value`, `fp_tuple`, `fp_class_rest`).
     pub kind: String,
     /// The columns covered (JSON list).
     pub columns: Vec<String>,
@@ -232,7 +232,9 @@ impl Registry {
     pub fn release_marks(&self, release_id: &str) -> Result<Vec<ReleaseMark>, RegistryError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT kind, columns, sample, digests FROM release_marks WHERE release_id = ?1 ORDER BY kind, columns")
+            .prepare(
+                "SELECT kind, columns, sample, digests FROM release_marks WHERE release_id = ?1 ORDER BY kind, columns",
+            )
             .map_err(|e| self.db(e))?;
         let rows = stmt
             .query_map([release_id], |r| {
@@ -273,7 +275,8 @@ impl Registry {
 
     /// The per-subject index's digests of a release's subjects ([`Registry::subject_digest`]).
     pub fn release_subject_codes(&self, release_id: &str) -> Result<std::collections::BTreeSet<String>, RegistryError> {
-        let mut stmt = self.conn.prepare("SELECT code FROM subject_index WHERE release_id = ?1").map_err(|e| self.db(e))?;
+        let mut stmt =
+            self.conn.prepare("SELECT code FROM subject_index WHERE release_id = ?1").map_err(|e| self.db(e))?;
         let codes = stmt
             .query_map([release_id], |r| r.get(0))
             .map_err(|e| self.db(e))?
@@ -397,9 +400,7 @@ impl Registry {
                         exclusions_upto: r.get(25)?,
                         corrections_upto: r.get(26)?,
                         excluded_records: r.get::<_, i64>(27)? as u64,
-                        fingerprint: r
-                            .get::<_, Option<String>>(28)?
-                            .and_then(|f| serde_json::from_str(&f).ok()),
+                        fingerprint: r.get::<_, Option<String>>(28)?.and_then(|f| serde_json::from_str(&f).ok()),
                         marks: Vec::new(),
                     },
                 })

@@ -318,12 +318,12 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) STRICT;
 
     -- What a release is recognised by: sorted keyed 64-bit digests, each with its count, of its
-    -- record codes and of its rows (whole, and each without one column), and of the rows of a
-    -- decoy of the same data (a within-class order the release did not use), sampled to a
-    -- bounded size (12 bytes per digest).
+    -- record codes and of its rows (whole, and each without one column), and, for its
+    -- fingerprint, of its classes, classes with a fingerprint value, rows and classes with the
+    -- rest of a row, sampled to a bounded size (12 bytes per digest).
     CREATE TABLE release_marks (
         release_id TEXT NOT NULL REFERENCES releases(release_id),
-        kind       TEXT NOT NULL CHECK (kind IN ('codes', 'rows', 'decoy')),
+        kind       TEXT NOT NULL CHECK (kind IN ('codes', 'rows', 'fp_class', 'fp_class_value', 'fp_tuple', 'fp_class_rest')),
         columns    TEXT NOT NULL,
         sample     INTEGER NOT NULL CHECK (sample > 0),
         entries    INTEGER NOT NULL CHECK (entries >= 0),

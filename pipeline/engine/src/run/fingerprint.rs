@@ -49,7 +49,9 @@ pub(super) fn fingerprint(an: &mut Anonymized, provided: bool) -> Option<Fingerp
         // the most of a fingerprint; sensitive ones first among equals (reordering them changes
         // no combination of the columns an attacker may know).
         .max_by(|(a, da), (b, db)| {
-            let key = |ci: usize, d: usize| (entropy(&an.value_counts[d]), plan.columns[columns[ci].plan].role == Role::Sensitive);
+            let key = |ci: usize, d: usize| {
+                (entropy(&an.value_counts[d]), plan.columns[columns[ci].plan].role == Role::Sensitive)
+            };
             key(*a, *da).partial_cmp(&key(*b, *db)).unwrap_or(std::cmp::Ordering::Equal)
         })?;
     let (carrier_ci, carrier) = chosen;

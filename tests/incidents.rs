@@ -1,0 +1,544 @@
+//! Leak incidents and leak tracing through the real binary: triggers at their thresholds, the
+//! exemptions, deadlines, reports, notices, contract incidents, and a leaked subset of one of five
+//! releases traced to its recipient (an unrelated file is not).
+
+use crate::util::*;
+use std::collections::{BTreeMap, BTreeSet};
+use tokumei_engine::ExitCode;
+
+const REG: &str = "registry.sqlite";
+/// 2027-06-01T00:00:00Z: inside the sample contract's use period.
+const NOW: &str = "1811808000";
+
+fn t(env: &Env, args: &[&str]) -> Run {
+    t_at(env, NOW, args)
+}
+
+fn t_at(env: &Env, now: &str, args: &[&str]) -> Run {
+    let mut a = args.to_vec();
+    a.extend(["--registry", REG]);
+    env.tokumei_with(&a, &[("TOKUMEI_NOW", now)])
+}
+
+fn ok(r: Run) -> Run {
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    r
+}
+
+fn json(r: Run) -> serde_json::Value {
+    serde_json::from_str(&ok(r).stdout).unwrap()
+}
+
+/// The sample registry with the resident file's extract registered as its source.
+fn registry(env: &Env, profile_extra: &str, source: &std::path::Path) {
+    sample_registry(env, REG, profile_extra);
+    ok(t(
+        env,
+        &[
+            "file",
+            "add-source",
+            "住民基本台帳ファイル",
+            "--input",
+            source.to_str().unwrap(),
+            "--subject-column",
+            "宛名番号",
+            "--name-column",
+            "氏名",
+            "--birth-column",
+            "生年月日",
+        ],
+    ));
+}
+
+fn incident_toml(scope: &str, extra: &str) -> String {
+    format!(
+        "title = \"誤送付\"\ndiscovered = \"2027-05-28\"\ndiscovered_by = \"介護保険課\"\nkind = \"leak\"\ncause = \"封入誤り\"\n{extra}\n[scope]\nfile = \"住民基本台帳ファイル\"\n{scope}\n"
+    )
+}
+
+fn open(env: &Env, name: &str, text: &str) -> (i64, serde_json::Value) {
+    let f = env.write(name, text);
+    let r = ok(t(env, &["incident", "open", f.to_str().unwrap()]));
+    let id: i64 = r.stdout.split_whitespace().nth(2).unwrap().trim_end_matches(':').parse().unwrap();
+    (id, json(t(env, &["incident", "show", &id.to_string(), "--json"])))
+}
+
+fn fired(show: &serde_json::Value) -> Vec<String> {
+    show["incident"]["assessment"]["triggers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["fired"] == true)
+        .map(|t| t["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The first `n` distinct identifiers of the extract, as a SQL condition.
+fn first_people(records: &[Vec<String>], n: usize) -> (String, BTreeSet<String>) {
+    let ids: BTreeSet<String> = records[1..].iter().map(|r| r[0].clone()).take(n).collect();
+    assert_eq!(ids.len(), n);
+    let list: Vec<String> = ids.iter().map(|i| format!("'{i}'")).collect();
+    (format!("where = \"宛名番号 IN ({})\"", list.join(", ")), ids)
+}
+
+#[test]
+fn head_count_trigger_at_100_and_101_people_and_items_that_fire_alone() {
+    let env = Env::new();
+    let records = generated_records(&env, 1500, 11);
+    let source = write_rows(&env, "extract.csv", &records);
+    registry(&env, "", &source);
+    // Names and addresses only: only the number of people can make it reportable.
+    let cols = "columns = [\"氏名\", \"住所\"]";
+    let (w100, ids) = first_people(&records, 100);
+    let (_, s) = open(&env, "a.toml", &incident_toml(&format!("{w100}\n{cols}"), ""));
+    assert_eq!(s["incident"]["scope"]["people"], 100);
+    assert_eq!(fired(&s), Vec::<String>::new());
+    assert_eq!(s["incident"]["assessment"]["report_required"], false);
+    assert!(s["incident"]["preliminary_due"].is_null());
+    let (w101, _) = first_people(&records, 101);
+    let (id, s) = open(&env, "b.toml", &incident_toml(&format!("{w101}\n{cols}"), ""));
+    assert_eq!(s["incident"]["scope"]["people"], 101);
+    assert_eq!(fired(&s), vec!["4"]);
+    // The people recorded are exactly those the condition selects.
+    let people = env.path(&format!("n{id}"));
+    ok(t(&env, &["incident", "notices", &id.to_string(), "--out", people.to_str().unwrap()]));
+    let csv = std::fs::read_to_string(people.join("notices.csv")).unwrap();
+    let listed: BTreeSet<String> = csv.lines().skip(1).map(|l| l.split(',').next().unwrap().to_string()).collect();
+    let mut expect = ids.clone();
+    expect.insert(records[1..].iter().map(|r| r[0].clone()).nth(100).unwrap());
+    assert_eq!(listed, expect);
+    // A 要配慮 item (the rules mark 要介護度) fires with 3 people; so does the ordinance's item
+    // (the profile lists it) and a finding that the data allow financial damage.
+    let (w3, _) = first_people(&records, 3);
+    let (_, s) = open(&env, "c.toml", &incident_toml(&format!("{w3}\ncolumns = [\"氏名\", \"要介護度\"]"), ""));
+    assert_eq!(fired(&s), vec!["1"]);
+    let (_, s) = open(&env, "d.toml", &incident_toml(&format!("{w3}\n{cols}"), "financial = true"));
+    assert_eq!(fired(&s), vec!["2"]);
+    let (_, s) = open(&env, "e.toml", &incident_toml(&format!("{w3}\n{cols}"), "unlawful_purpose = true"));
+    assert_eq!(fired(&s), vec!["3"]);
+    assert_eq!(s["incident"]["final_due"], "2027-07-27", "60 days with an unlawful purpose");
+    // Strong encryption exempts, whatever fired.
+    let (_, s) = open(&env, "f.toml", &incident_toml(&format!("{w101}\n{cols}"), "encrypted = true"));
+    assert_eq!(fired(&s), vec!["4"]);
+    assert_eq!(s["incident"]["assessment"]["report_required"], false);
+    assert!(s["incident"]["assessment"]["exemption"].as_str().unwrap().contains("暗号化"));
+}
+
+#[test]
+fn ordinance_items_and_the_business_threshold() {
+    let env = Env::new();
+    let records = generated_records(&env, 1200, 12);
+    let source = write_rows(&env, "extract.csv", &records);
+    // The ordinance makes 備考 (here) 条例要配慮: a leak of it is reportable for a municipality.
+    let profile = std::fs::read_to_string(repo().join("samples/registry/profile.toml"))
+        .unwrap()
+        .replace("ordinance_sensitive = [\"生活保護の受給\"]", "ordinance_sensitive = [\"備考\"]");
+    let p = env.write("profile.toml", &profile);
+    ok(env.tokumei(&[
+        "registry",
+        "init",
+        "--registry",
+        REG,
+        "--profile",
+        p.to_str().unwrap(),
+        "--audit-log",
+        "audit.log",
+    ]));
+    let entry = repo().join("samples/registry/resident_file.toml");
+    ok(env.tokumei(&[
+        "file",
+        "add",
+        entry.to_str().unwrap(),
+        "--rules",
+        sample_rules().to_str().unwrap(),
+        "--registry",
+        REG,
+    ]));
+    ok(t(
+        &env,
+        &[
+            "file",
+            "add-source",
+            "住民基本台帳ファイル",
+            "--input",
+            source.to_str().unwrap(),
+            "--subject-column",
+            "宛名番号",
+        ],
+    ));
+    let (w3, _) = first_people(&records, 3);
+    let (_, s) = open(&env, "a.toml", &incident_toml(&format!("{w3}\ncolumns = [\"備考\"]"), ""));
+    assert_eq!(fired(&s), vec!["5"]);
+    let (_, s) = open(&env, "b.toml", &incident_toml(&format!("{w3}\ncolumns = [\"氏名\"]"), ""));
+    assert_eq!(fired(&s), Vec::<String>::new());
+    // A business: more than 1,000 people, no ordinance trigger.
+    let env = Env::new();
+    let records = generated_records(&env, 1200, 13);
+    let source = write_rows(&env, "extract.csv", &records);
+    let profile = std::fs::read_to_string(repo().join("samples/registry/profile.toml"))
+        .unwrap()
+        .replace("actor = \"public_body\"", "actor = \"business\"")
+        .replace("body_kind = \"municipality\"", "body_kind = \"other\"");
+    let p = env.write("profile.toml", &profile);
+    ok(env.tokumei(&[
+        "registry",
+        "init",
+        "--registry",
+        REG,
+        "--profile",
+        p.to_str().unwrap(),
+        "--audit-log",
+        "audit.log",
+    ]));
+    let entry = std::fs::read_to_string(repo().join("samples/registry/resident_file.toml"))
+        .unwrap()
+        .replace("open_to_proposals = true", "open_to_proposals = false");
+    let entry = env.write("file.toml", &entry);
+    ok(env.tokumei(&[
+        "file",
+        "add",
+        entry.to_str().unwrap(),
+        "--rules",
+        sample_rules().to_str().unwrap(),
+        "--registry",
+        REG,
+    ]));
+    ok(t(
+        &env,
+        &[
+            "file",
+            "add-source",
+            "住民基本台帳ファイル",
+            "--input",
+            source.to_str().unwrap(),
+            "--subject-column",
+            "宛名番号",
+        ],
+    ));
+    let cols = "columns = [\"氏名\"]";
+    let (w1000, _) = first_people(&records, 1000);
+    let (_, s) = open(&env, "b.toml", &incident_toml(&format!("{w1000}\n{cols}"), ""));
+    assert_eq!(s["incident"]["assessment"]["regime"], "article26");
+    assert_eq!(fired(&s), Vec::<String>::new());
+    assert!(s["incident"]["assessment"]["triggers"].as_array().unwrap().iter().all(|t| t["code"] != "5"));
+    let (w1001, _) = first_people(&records, 1001);
+    let (_, s) = open(&env, "c.toml", &incident_toml(&format!("{w1001}\n{cols}"), ""));
+    assert_eq!(fired(&s), vec!["4"]);
+}
+
+#[test]
+fn deadlines_reports_notices_and_closing() {
+    let env = Env::new();
+    registry(&env, "", &sample_csv());
+    let records = sample_records();
+    let (w, ids) = first_people(&records, 120);
+    let (id, s) = open(&env, "a.toml", &incident_toml(&format!("{w}\ncolumns = [\"氏名\", \"住所\"]"), ""));
+    let id = id.to_string();
+    // Discovered 2027-05-28 (Friday): 速報 +5 days = 06-02; 確報 +30 = 06-27, a Sunday -> 06-28.
+    assert_eq!(s["incident"]["preliminary_due"], "2027-06-02");
+    assert_eq!(s["incident"]["final_due"], "2027-06-28");
+    let list = json(t(&env, &["incident", "list", "--json"]));
+    assert_eq!(list[0]["next_due"], "preliminary");
+    assert_eq!(list[0]["days_left"], 1);
+    assert_eq!(list[0]["notices_pending"], 120);
+    // An unlawful purpose found later: 60 days.
+    let u = env.write("u.toml", "unlawful_purpose = true\n[report]\nprevention = \"封入の二重確認\"\n");
+    ok(t(&env, &["incident", "update", &id, u.to_str().unwrap()]));
+    let s = json(t(&env, &["incident", "show", &id, "--json"]));
+    assert_eq!(s["incident"]["final_due"], "2027-07-27");
+    assert_eq!(fired(&s), vec!["3", "4"]);
+    let events: Vec<&str> = s["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!(events, vec!["opened", "updated"]);
+    assert_eq!(s["events"][0]["detail"]["facts"]["unlawful_purpose"], false, "the first facts are kept");
+    // The report: every field, JSON and the Japanese document.
+    ok(t(&env, &["incident", "report", &id, "--stage", "preliminary"]));
+    let dir = env.path(&format!("incidents/{id}"));
+    let rep: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report_preliminary.json")).unwrap()).unwrap();
+    for k in [
+        "outline",
+        "items",
+        "people",
+        "cause",
+        "secondary_harm",
+        "actions_towards_people",
+        "public_announcement",
+        "prevention",
+        "other",
+    ] {
+        assert!(!rep[k].is_null(), "{k}");
+    }
+    assert_eq!(rep["people"], 120);
+    assert_eq!(rep["prevention"], "封入の二重確認");
+    let html = std::fs::read_to_string(dir.join("report_preliminary.html")).unwrap();
+    for field in ["概要", "項目", "本人の数", "原因", "二次被害", "本人への対応", "公表", "再発防止", "その他"]
+    {
+        assert!(html.contains(field), "{field}");
+    }
+    // No identifier of a person in the report (the condition that named them is not repeated).
+    for i in &ids {
+        assert!(!html.contains(i.as_str()) && !rep.to_string().contains(i.as_str()));
+    }
+    // Filing: the final report needs the preliminary one first.
+    let r = t(&env, &["incident", "filed", &id, "--stage", "final", "--reference", "x"]);
+    assert_eq!(r.code, ExitCode::Registry.code());
+    // 2027-06-10: the preliminary report filed a day late.
+    ok(t_at(
+        &env,
+        "1812585600",
+        &["incident", "filed", &id, "--stage", "preliminary", "--date", "2027-06-03", "--reference", "PPC-1"],
+    ));
+    let s = json(t(&env, &["incident", "show", &id, "--json"]));
+    let filed = s["events"].as_array().unwrap().iter().find(|e| e["event"] == "filed").unwrap();
+    assert_eq!(filed["detail"]["late"], true, "filed after 06-02");
+    // Notices: one letter per person and the mail-merge CSV with names and addresses.
+    ok(t(&env, &["incident", "notices", &id, "--address-column", "住所"]));
+    let csv = std::fs::read_to_string(dir.join("notices/notices.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 121);
+    let by_id: BTreeMap<&str, &Vec<String>> = records[1..].iter().map(|r| (r[0].as_str(), r)).collect();
+    for line in csv.lines().skip(1).take(5) {
+        let f: Vec<&str> = line.split(',').collect();
+        let rec = by_id[f[0].trim_start_matches('\u{feff}')];
+        assert_eq!(f[1], rec[2], "name");
+        assert_eq!(f[2], rec[7], "address");
+        let letter = std::fs::read_to_string(dir.join("notices").join(f[4])).unwrap();
+        assert!(letter.contains(&rec[2]) && letter.contains("原因") && letter.contains("項目"));
+    }
+    // Closing needs the final report and every person notified or excepted.
+    let first: Vec<&String> = ids.iter().take(2).collect();
+    ok(t(
+        &env,
+        &[
+            "incident",
+            "notify",
+            &id,
+            "--subject",
+            first[0],
+            "--subject",
+            first[1],
+            "--method",
+            "mail",
+            "--at",
+            "2027-06-01",
+        ],
+    ));
+    let r = t(&env, &["incident", "notify", &id, "--subject", first[0], "--method", "mail", "--at", "2027-06-01"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "a second notice for the same person");
+    let r = t(&env, &["incident", "notify", &id, "--all", "--method", "phone", "--at", "2027-06-01"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "a phone call records its time");
+    let r = t(&env, &["incident", "except", &id, "--all", "--ground", "impossible", "--note", "住所不明"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "a substitute measure names the announcement and the desk");
+    ok(t(
+        &env,
+        &[
+            "incident",
+            "except",
+            &id,
+            "--subject",
+            &ids.iter().nth(2).unwrap().clone(),
+            "--ground",
+            "nondisclosable",
+            "--note",
+            "不開示情報を含む",
+        ],
+    ));
+    let r = t(&env, &["incident", "close", &id, "--reason", "done"]);
+    assert_eq!(r.code, ExitCode::Registry.code());
+    ok(t(&env, &["incident", "notify", &id, "--all", "--method", "phone", "--at", "2027-06-01T10:30"]));
+    ok(t_at(
+        &env,
+        "1812585600",
+        &["incident", "filed", &id, "--stage", "final", "--date", "2027-06-10", "--reference", "PPC-2"],
+    ));
+    ok(t(&env, &["incident", "close", &id, "--reason", "完了"]));
+    let s = json(t(&env, &["incident", "show", &id, "--json"]));
+    assert_eq!(s["incident"]["status"], "closed");
+    assert_eq!(
+        (s["incident"]["notices"]["sent"].as_u64(), s["incident"]["notices"]["excepted"].as_u64()),
+        (Some(119), Some(1))
+    );
+    // Every step is in the registry's journal and the audit log.
+    let r = ok(env.tokumei(&["audit", "verify", "--log", "audit.log", "--registry", REG]));
+    assert!(r.stdout.contains("every row, change and release matches the audit log"), "{}", r.stdout);
+}
+
+/// `n` recipients with fitting, paid contracts for the sample file.
+fn recipients(env: &Env, n: usize) {
+    let s = |f: &str| repo().join("samples/registry").join(f);
+    for i in 1..=n {
+        let name = format!("株式会社見本{i}");
+        let rec = std::fs::read_to_string(s("recipient.toml")).unwrap().replace("株式会社見本データ分析", &name);
+        let prop = std::fs::read_to_string(s("proposal.toml")).unwrap().replace("株式会社見本データ分析", &name);
+        let (rf, pf) = (env.write(&format!("rec{i}.toml"), &rec), env.write(&format!("prop{i}.toml"), &prop));
+        ok(t(env, &["recipient", "add", rf.to_str().unwrap()]));
+        ok(t(env, &["contract", "propose", pf.to_str().unwrap()]));
+        let id = i.to_string();
+        ok(t(env, &["contract", "review", &id, "--review", s("review.toml").to_str().unwrap()]));
+        ok(t(env, &["contract", "advance", &id, "--to", "fit"]));
+        ok(t(env, &["contract", "advance", &id, "--to", "fee_paid", "--hours", "1"]));
+        ok(t(env, &["contract", "advance", &id, "--to", "contracted"]));
+    }
+}
+
+/// A 1% sample of `rows` (header first), its columns in another order, without `drop` columns.
+fn subset(t: &Table, fraction: usize, seed: u64, drop: &[&str]) -> Vec<Vec<String>> {
+    let keep: Vec<usize> = (0..t.columns.len())
+        .filter(|c| {
+            !drop
+                .iter()
+                .any(|d| t.columns[*c] == *d || t.columns[*c].ends_with("_min") || t.columns[*c].ends_with("_max"))
+        })
+        .collect();
+    let mut order = keep.clone();
+    order.reverse();
+    order.rotate_left(1);
+    let mut out = vec![order.iter().map(|c| t.columns[*c].clone()).collect::<Vec<_>>()];
+    let mut x = seed;
+    for row in &t.rows {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        if (x >> 33) % 100 < fraction as u64 {
+            out.push(order.iter().map(|c| row[*c].clone().unwrap_or_default()).collect());
+        }
+    }
+    out
+}
+
+#[test]
+fn a_one_percent_subset_is_traced_to_its_recipient_among_five() {
+    let env = Env::new();
+    let records = generated_records(&env, 50_000, 21);
+    let extract = write_rows(&env, "extract.csv", &records);
+    registry(&env, "", &extract);
+    recipients(&env, 5);
+    let job = env.job("five", &extract, &sample_rules(), "");
+    for c in 1..=5 {
+        let now = (1_811_808_000 + c).to_string();
+        let r = env.tokumei_with(
+            &["run", job.to_str().unwrap(), "--contract", &c.to_string(), "--registry", REG],
+            &[("TOKUMEI_NOW", &now)],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let releases = env.releases("resident_registry");
+    assert_eq!(releases.len(), 5);
+    let tables: Vec<Table> = releases.iter().map(|r| read_parquet(&r.join("resident_registry.parquet"))).collect();
+    // The fingerprint keeps every class's values (so k, l and every count per class), and still
+    // makes the five releases' rows differ.
+    let fp = report(&releases[0])["fingerprint"].clone();
+    let column = fp["column"].as_str().unwrap().to_string();
+    let keys: Vec<String> =
+        fp["key_columns"].as_array().unwrap().iter().map(|k| k.as_str().unwrap().to_string()).collect();
+    let per_class = |t: &Table| -> BTreeMap<Vec<Option<String>>, Vec<Option<String>>> {
+        let mut m: BTreeMap<Vec<Option<String>>, Vec<Option<String>>> = BTreeMap::new();
+        for row in &t.rows {
+            m.entry(keys.iter().map(|k| row[t.col(k)].clone()).collect())
+                .or_default()
+                .push(row[t.col(&column)].clone());
+        }
+        m.values_mut().for_each(|v| v.sort());
+        m
+    };
+    let rows_of = |t: &Table| -> Vec<Vec<Option<String>>> {
+        let mut v: Vec<Vec<Option<String>>> = t
+            .rows
+            .iter()
+            .map(|r| (0..t.columns.len()).filter(|c| t.columns[*c] != "レコードID").map(|c| r[c].clone()).collect())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(per_class(&tables[0]), per_class(&tables[1]));
+    assert_ne!(rows_of(&tables[0]), rows_of(&tables[1]));
+    let recipient_of = |i: usize| format!("株式会社見本{}", i + 1);
+    // 1% of release 3, columns reordered, as CP932 CSV: found by its record codes (and rows).
+    let part = subset(&tables[2], 1, 7, &[]);
+    let text: String = part.iter().map(|r| r.join(",") + "\n").collect();
+    let (cp932, _, _) = encoding_rs::SHIFT_JIS.encode(&text);
+    std::fs::write(env.path("leak.csv"), &cp932).unwrap();
+    let v = json(t(&env, &["trace", "leak.csv", "--json"]));
+    assert_eq!(v["verdict"], "traced");
+    assert_eq!(v["recipient"], recipient_of(2));
+    assert_eq!(v["release_id"], releases[2].file_name().unwrap().to_str().unwrap());
+    // Without the record codes (and the bound columns): found by the fingerprint alone, given
+    // enough rows (5%); 1% may fall short of proof, but never names another recipient.
+    for (i, seed) in [(1usize, 3u64), (4, 5)] {
+        let part = subset(&tables[i], 5, seed, &["レコードID"]);
+        let f = write_rows(&env, &format!("nocode{i}.csv"), &part);
+        let v = json(t(&env, &["trace", f.to_str().unwrap(), "--json"]));
+        assert_eq!(v["verdict"], "traced", "{v:#}");
+        assert_eq!(v["recipient"], recipient_of(i));
+        assert!(v["confidence"].as_f64().unwrap() > 0.9999);
+        let part = subset(&tables[i], 1, seed, &["レコードID"]);
+        let f = write_rows(&env, &format!("small{i}.csv"), &part);
+        let r = t(&env, &["trace", f.to_str().unwrap(), "--json"]);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        match v["verdict"].as_str().unwrap() {
+            "traced" => assert_eq!(r.code, 0),
+            "likely" => assert_eq!(r.code, ExitCode::NotTraced.code()),
+            other => assert_eq!((other, r.code), ("undetermined", ExitCode::NotTraced.code())),
+        }
+        if !v["recipient"].is_null() {
+            assert_eq!(v["recipient"], recipient_of(i));
+        }
+    }
+    // An unrelated file of the same shape: another municipality's extract de-identified by the
+    // same rules (not a release of this registry) is not traced, nor is the Adult table.
+    let other = write_rows(&env, "other.csv", &generated_records(&env, 50_000, 99));
+    let job = env.job("other", &other, &sample_rules(), "");
+    let job_text = std::fs::read_to_string(&job).unwrap().replace("dir = \"out\"", "dir = \"elsewhere\"");
+    std::fs::write(&job, job_text).unwrap();
+    ok(env.tokumei(&["run", job.to_str().unwrap()]));
+    let dir = std::fs::read_dir(env.path("elsewhere/resident_registry"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| !p.is_symlink())
+        .unwrap();
+    let elsewhere = read_parquet(&dir.join("resident_registry.parquet"));
+    for drop in [&[][..], &["レコードID"][..]] {
+        let f = write_rows(&env, "unrelated.csv", &subset(&elsewhere, 1, 9, drop));
+        let r = t(&env, &["trace", f.to_str().unwrap(), "--json"]);
+        assert_eq!(r.code, ExitCode::NotTraced.code(), "{}", r.stdout);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert!(["undetermined", "not_traced"].contains(&v["verdict"].as_str().unwrap()), "{v:#}");
+        assert!(v["recipient"].is_null());
+    }
+    let r = t(&env, &["trace", repo().join("samples/adult/adult.csv").to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::NotTraced.code(), "{}", r.stdout);
+    assert!(r.stdout.contains("not traced"), "{}", r.stdout);
+}
+
+#[test]
+fn a_leaked_anonymised_release_is_a_contract_incident_and_the_sample_workflow_runs() {
+    let work = tempfile::tempdir().unwrap();
+    let out = run_workflow("samples/incidents/workflow.sh", work.path());
+    assert!(out.contains("the file comes from release"), "{out}");
+    assert!(out.contains("provided to 株式会社見本データ分析"), "{out}");
+    assert!(out.contains("contract incident"), "{out}");
+    let env = Env { dir: work };
+    let show = json(env.tokumei(&["incident", "show", "2", "--json", "--registry", "reports/registry.sqlite"]));
+    let a = &show["incident"]["assessment"];
+    assert_eq!(a["regime"], "contract");
+    assert_eq!(a["report_required"], false);
+    assert!(show["incident"]["preliminary_due"].is_null());
+    assert_eq!(show["incident"]["scope"]["recipient"], "株式会社見本データ分析");
+    let r = env.tokumei(&[
+        "incident",
+        "notify",
+        "2",
+        "--all",
+        "--method",
+        "mail",
+        "--at",
+        "2027-05-31",
+        "--registry",
+        "reports/registry.sqlite",
+    ]);
+    assert_eq!(r.code, ExitCode::Registry.code());
+    // The lost USB memory: the people are those of the extract the condition selects.
+    let one = json(env.tokumei(&["incident", "show", "1", "--json", "--registry", "reports/registry.sqlite"]));
+    let expect: BTreeSet<String> =
+        sample_records()[1..].iter().filter(|r| r[7].starts_with("大阪府")).map(|r| r[0].clone()).collect();
+    assert_eq!(one["incident"]["scope"]["people"].as_u64(), Some(expect.len() as u64));
+    assert_eq!(one["incident"]["status"], "closed");
+    assert_eq!(fired(&one), vec!["1", "4"]);
+}
