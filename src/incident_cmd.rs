@@ -624,7 +624,8 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
             let old = get(&reg, id)?;
             let e = old.facts.updated(&entry).map_err(reg_fail)?;
             let (scope, subjects) = find_scope(&reg, &e)?;
-            reg.update_incident(&who(operator)?, id, old.steps, &e, &scope, &subjects, &today()?).map_err(reg_fail)?;
+            reg.update_incident(&who(operator)?, (id, old.steps), &e, &scope, &subjects, &today()?)
+                .map_err(reg_fail)?;
             let i = get(&reg, id)?;
             say!("updated incident {id}");
             print_assessment(&i);
@@ -812,8 +813,9 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
                 })?)),
                 None => None,
             };
-            reg.file_report(&who(operator)?, id, &stage, &date, &reference, doc.as_deref(), &today)
-                .map_err(reg_fail)?;
+            let filing =
+                tokumei_registry::Filing { stage: stage.clone(), date: date.clone(), reference, document_sha256: doc };
+            reg.file_report(&who(operator)?, id, &filing, &today).map_err(reg_fail)?;
             let i = get(&reg, id)?;
             let due = if stage == "preliminary" { &i.preliminary_due } else { &i.final_due };
             let late = due.as_deref().is_some_and(|d| date.as_str() > d);

@@ -339,7 +339,7 @@ pub fn release_marks(
     let (mut fp_class, mut fp_value) = (Vec::new(), Vec::new());
     let mut source = open()?;
     let mut shares = vec![0u64; rows_cols.len()];
-    let keep = |d: u64, s: u64| d % s == 0;
+    let keep = |d: u64, s: u64| d.is_multiple_of(s);
     while let Some(batch) = source.next_batch()? {
         for r in 0..batch.len() {
             for c in &codes {
@@ -502,7 +502,7 @@ pub fn compare(leaked: &Leaked, marks: &[MarkSet]) -> Evidence {
     // Codes: a column most of whose (sampled) values are the release's codes.
     if let Some(codes) = marks.iter().find(|m| m.kind == "codes") {
         for (c, set) in leaked.code_digests.iter().enumerate() {
-            let tested: Vec<&u64> = set.iter().filter(|d| *d % codes.sample == 0).collect();
+            let tested: Vec<&u64> = set.iter().filter(|d| d.is_multiple_of(codes.sample)).collect();
             let found = tested.iter().filter(|d| codes.count(***d) > 0).count() as u64;
             if found >= 3 && found * 2 >= tested.len() as u64 {
                 code_cols.push(c);
@@ -548,7 +548,7 @@ pub fn compare(leaked: &Leaked, marks: &[MarkSet]) -> Evidence {
             );
             for row in &leaked.shares {
                 let d = mix(cols.iter().fold(0u64, |a, c| a.wrapping_add(row[*c])));
-                if d % set.sample == 0 {
+                if d.is_multiple_of(set.sample) {
                     ev.rows_tested += 1;
                     ev.rows_found += (set.count(d) > 0) as u64;
                 }
@@ -684,7 +684,7 @@ fn fingerprint_test(leaked: &Leaked, marks: &[MarkSet], ev: &mut Evidence) -> Op
     for row in &leaked.shares {
         let class_sum = keys.iter().fold(0u64, |a, k| a.wrapping_add(row[*k]));
         let k = mix(class_sum ^ CLASS);
-        if k % class.sample != 0 {
+        if !k.is_multiple_of(class.sample) {
             continue;
         }
         let sum = cols.iter().fold(0u64, |a, c| a.wrapping_add(row[*c]));

@@ -294,9 +294,8 @@ pub fn assess(profile: &Profile, e: &IncidentEntry, scope: &ScopeFound) -> Asses
         scope.items.iter().filter(|i| f(i)).map(|i| i.name.clone()).collect()
     };
     let sensitive = names(&|i| i.special_care.as_deref() == Some("要配慮"));
-    let ordinance = names(&|i| {
-        i.special_care.as_deref() == Some("条例要配慮") || profile.ordinance_sensitive.iter().any(|o| *o == i.name)
-    });
+    let ordinance =
+        names(&|i| i.special_care.as_deref() == Some("条例要配慮") || profile.ordinance_sensitive.contains(&i.name));
     let financial = names(&|i| i.financial);
     let my_number_items = names(&|i| i.my_number);
     let deleted = scope.kind == "deleted_items";
@@ -399,6 +398,19 @@ pub fn due_dates(profile: &Profile, discovered: &str, a: &Assessment) -> (Option
     let pre = a.preliminary_days.and_then(|d| add_days(discovered, d));
     let fin = a.final_days.and_then(|d| add_days(discovered, d)).and_then(|d| next_open_day(&d, &profile.closed_days));
     (pre, fin)
+}
+
+/// A report filed with the Commission.
+#[derive(Debug, Clone)]
+pub struct Filing {
+    /// `preliminary` or `final`.
+    pub stage: String,
+    /// The day it was filed.
+    pub date: String,
+    /// The Commission's reference or how it was filed.
+    pub reference: String,
+    /// SHA-256 of the document filed, if given.
+    pub document_sha256: Option<String>,
 }
 
 /// How a person was (or could not be) notified.
@@ -505,7 +517,7 @@ impl Registry {
         let (pre, fin) = due_dates(&p, e.discovered_day(), &a);
         let subjects = checked_subjects(subjects)?;
         let (facts, scope_json, a_json) = (json(e)?, json(scope)?, json(&a)?);
-        self.change(who, "incident-open", &e.kind.label().to_string(), |tx| {
+        self.change(who, "incident-open", e.kind.label(), |tx| {
             tx.execute(
                 "INSERT INTO incidents (regime, status, facts, scope, people, assessment, discovered, preliminary_due,
                     final_due, updated) VALUES (?1, 'open', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -538,8 +550,7 @@ impl Registry {
     pub fn update_incident(
         &mut self,
         who: &Who,
-        id: i64,
-        seen: i64,
+        (id, seen): (i64, i64),
         e: &IncidentEntry,
         scope: &ScopeFound,
         subjects: &[String],
@@ -589,18 +600,10 @@ impl Registry {
         })
     }
 
-    /// Record a report's filing with the Commission (`preliminary` or `final`) on `date`, with
-    /// the digest of the report document filed.
-    pub fn file_report(
-        &mut self,
-        who: &Who,
-        id: i64,
-        stage: &str,
-        date: &str,
-        reference: &str,
-        document_sha256: Option<&str>,
-        today: &str,
-    ) -> Result<(), RegistryError> {
+    /// Record a report's filing with the Commission.
+    pub fn file_report(&mut self, who: &Who, id: i64, f: &Filing, today: &str) -> Result<(), RegistryError> {
+        let (stage, date, reference, document_sha256) =
+            (f.stage.as_str(), f.date.as_str(), f.reference.as_str(), f.document_sha256.as_deref());
         let i = self.open_incident_one(id)?;
         if !i.assessment.report_required {
             return Err(refused(format!(

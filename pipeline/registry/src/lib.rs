@@ -23,7 +23,7 @@ pub use contracts::{
 };
 pub use files::{FileEntry, FileKind, FileRules, StoredFile};
 pub use incidents::{
-    Assessment, EventKind, IncidentEntry, Item, Notice, NoticeCounts, ReportText, ScopeEntry, ScopeFound,
+    Assessment, EventKind, Filing, IncidentEntry, Item, Notice, NoticeCounts, ReportText, ScopeEntry, ScopeFound,
     StoredIncident, Trigger, assess, due_dates,
 };
 pub use profile::{Actor, BodyKind, Profile};

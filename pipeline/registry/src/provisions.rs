@@ -195,6 +195,17 @@ impl Registry {
             let provisions = ids("SELECT id FROM provisions WHERE contract_id = ?1")?;
             let releases = ids("SELECT id FROM releases WHERE contract_id = ?1")?;
             let events = ids("SELECT id FROM contract_events WHERE contract_id = ?1")?;
+            let marks: Vec<String> = {
+                let mut stmt = self
+                    .conn
+                    .prepare(
+                        "SELECT m.release_id || '/' || m.kind || '/' || m.columns FROM release_marks m
+                         JOIN releases r ON r.release_id = m.release_id WHERE r.contract_id = ?1",
+                    )
+                    .map_err(|e| self.db(e))?;
+                let rows = stmt.query_map([cid], |r| r.get(0)).map_err(|e| self.db(e))?;
+                rows.collect::<Result<Vec<String>, _>>().map_err(|e| self.db(e))?
+            };
             self.change(
                 who,
                 "purge-expired",
@@ -202,12 +213,15 @@ impl Registry {
                 |tx| {
                     let del = |sql: &str| tx.execute(sql, [cid]).map_err(|e| refused(format!("purge: {e}")));
                     del("DELETE FROM provisions WHERE contract_id = ?1")?;
+                    // A purged release can no longer be traced: its marks go with it.
+                    del("DELETE FROM release_marks WHERE release_id IN (SELECT release_id FROM releases WHERE contract_id = ?1)")?;
                     del("DELETE FROM releases WHERE contract_id = ?1")?;
                     del("DELETE FROM contract_events WHERE contract_id = ?1")?;
                     del("DELETE FROM contracts WHERE id = ?1")?;
                     let mut touched: Vec<(&'static str, String)> = Vec::new();
                     touched.extend(provisions.iter().map(|i| ("provisions", i.to_string())));
                     touched.extend(releases.iter().map(|i| ("releases", i.to_string())));
+                    touched.extend(marks.iter().map(|k| ("release_marks", k.clone())));
                     touched.extend(events.iter().map(|i| ("contract_events", i.to_string())));
                     touched.push(("contracts", cid.to_string()));
                     Ok(((), touched))
