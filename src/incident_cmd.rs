@@ -26,6 +26,11 @@ pub enum IncidentCommand {
     Open {
         /// The intake file.
         entry: PathBuf,
+        /// For a pseudonymised release: the job that made it, whose managed key finds exactly
+        /// the people in it (repeatable). Without it, the per-subject index's people (those the
+        /// release was made from, suppressed records included) or a count of pseudonyms.
+        #[arg(long)]
+        job: Vec<PathBuf>,
         #[command(flatten)]
         change: ChangeArgs,
     },
@@ -36,6 +41,9 @@ pub enum IncidentCommand {
         id: i64,
         /// The file of changed facts.
         entry: PathBuf,
+        /// For a pseudonymised release: the job that made it (as for `open`).
+        #[arg(long)]
+        job: Vec<PathBuf>,
         #[command(flatten)]
         change: ChangeArgs,
     },
@@ -221,7 +229,7 @@ fn item(marks: &BTreeMap<String, Item>, name: &str) -> Item {
 }
 
 /// Find what the scope holds: items, records, people (and their identifiers when known).
-fn find_scope(reg: &Registry, e: &IncidentEntry) -> Result<(ScopeFound, Vec<String>), Failure> {
+fn find_scope(reg: &Registry, e: &IncidentEntry, jobs: &[PathBuf]) -> Result<(ScopeFound, Vec<String>), Failure> {
     let s = &e.scope;
     if let Some(release_id) = &s.release {
         let r = reg
@@ -243,10 +251,26 @@ fn find_scope(reg: &Registry, e: &IncidentEntry) -> Result<(ScopeFound, Vec<Stri
                 columns = h;
             }
         }
-        let (marks, _removed) = match &r.file {
+        let (mut marks, _removed) = match &r.file {
             Some(f) => rule_marks(reg, f)?,
             None => Default::default(),
         };
+        // The release's own report says what its rules marked (any release, internal ones too).
+        let report = r
+            .release
+            .outputs
+            .iter()
+            .find(|o| o.name == "report.json")
+            .and_then(|o| std::fs::read_to_string(dir.join(&o.name)).ok())
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+        for c in report.as_ref().and_then(|v| v["columns"].as_array()).into_iter().flatten() {
+            let Some(out) = c["output"].as_str() else { continue };
+            let e = marks.entry(out.to_string()).or_insert_with(|| item(&BTreeMap::new(), out));
+            if let Some(k) = c["special_care"].as_str() {
+                e.special_care = Some(k.to_string());
+            }
+            e.financial |= c["role"] == "financial";
+        }
         let chosen: Vec<String> = if s.columns.is_empty() { columns.clone() } else { s.columns.clone() };
         if let Some(bad) = chosen.iter().find(|c| !columns.is_empty() && !columns.contains(c)) {
             return Err(refused(format!("`[scope] columns`: the release has no column `{bad}`")));
@@ -266,20 +290,35 @@ fn find_scope(reg: &Registry, e: &IncidentEntry) -> Result<(ScopeFound, Vec<Stri
                 .to_string(),
             )
         };
-        // The people, when the per-subject index knows the release's subjects.
+        // The people: exactly, by their pseudonyms made with the job's managed key; else those
+        // the per-subject index says the release was made from (suppressed records included).
         let mut subjects = Vec::new();
-        let codes = reg.release_subject_codes(release_id).map_err(reg_fail)?;
-        if !anonymised && !codes.is_empty() {
-            for src in reg.sources().map_err(reg_fail)? {
-                let found = tokumei_engine::incident::scope_records(&place_of(&src)?, &src.subject_column, None)?;
-                for subject in found.subjects {
-                    if codes.contains(&reg.subject_digest(&subject).map_err(reg_fail)?) {
-                        subjects.push(subject);
+        let mut basis_found = None;
+        if !anonymised {
+            let exact = pseudonymised_people(reg, &r, jobs)?;
+            if let Some(found) = exact {
+                subjects = found;
+                basis_found = Some("仮名（管理された鍵で照合）で特定した本人".to_string());
+            } else {
+                let codes = reg.release_subject_codes(release_id).map_err(reg_fail)?;
+                if !codes.is_empty() {
+                    for src in reg.sources().map_err(reg_fail)? {
+                        let found =
+                            tokumei_engine::incident::scope_records(&place_of(&src)?, &src.subject_column, None)?;
+                        for subject in found.subjects {
+                            if codes.contains(&reg.subject_digest(&subject).map_err(reg_fail)?) {
+                                subjects.push(subject);
+                            }
+                        }
                     }
+                    subjects.sort();
+                    subjects.dedup();
+                    basis_found = Some(
+                        "個人別索引で特定した本人（リリースの作成に使った記録の本人: 抑制された記録の本人を含む上限。--job で正確に特定できる）"
+                            .to_string(),
+                    );
                 }
             }
-            subjects.sort();
-            subjects.dedup();
         }
         let scope = ScopeFound {
             kind: "release".into(),
@@ -291,8 +330,8 @@ fn find_scope(reg: &Registry, e: &IncidentEntry) -> Result<(ScopeFound, Vec<Stri
             file: r.file.clone(),
             items,
             records: r.release.rows,
-            people: if subjects.is_empty() { people } else { subjects.len() as u64 },
-            basis: if subjects.is_empty() { basis } else { "個人別索引で特定した本人".into() },
+            people: if basis_found.is_none() { people } else { subjects.len() as u64 },
+            basis: basis_found.unwrap_or(basis),
             ..Default::default()
         };
         return Ok((scope, subjects));
@@ -354,6 +393,61 @@ fn find_scope(reg: &Registry, e: &IncidentEntry) -> Result<(ScopeFound, Vec<Stri
         ..Default::default()
     };
     Ok((scope, subjects))
+}
+
+/// The people of a pseudonymised release, found exactly: every registered source's subjects
+/// pseudonymised with a given job's managed key and looked for among the release's codes. `None`
+/// when no job given made the release (same rules and key).
+fn pseudonymised_people(
+    reg: &Registry,
+    r: &tokumei_registry::StoredRelease,
+    jobs: &[PathBuf],
+) -> Result<Option<Vec<String>>, Failure> {
+    let dir = PathBuf::from(&r.release.release_dir);
+    let made_with = r
+        .release
+        .outputs
+        .iter()
+        .find(|o| o.name.ends_with("report.json"))
+        .and_then(|o| std::fs::read_to_string(dir.join(&o.name)).ok())
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["key_id"].as_str().map(String::from));
+    let clock = crate::job::Clock::now()?;
+    for job in jobs {
+        let job = tokumei_rules::load_job(job).map_err(|d| fail(ExitCode::Config, anyhow::anyhow!("{d}")))?;
+        let prepared = tokumei_engine::prepare(&job, clock.run_unix).map_err(|e| Failure::from(e.error))?;
+        if prepared.plan.rules_sha256 != r.release.rules_sha256 || prepared.facts.key_id != made_with {
+            continue;
+        }
+        let Some(parquet) = r.release.outputs.iter().find(|o| o.name.ends_with(".parquet")) else { continue };
+        let mut people = Vec::new();
+        let mut in_release: Option<(String, std::collections::HashSet<String>)> = None;
+        for src in reg.sources().map_err(reg_fail)? {
+            let found = tokumei_engine::incident::scope_records(&place_of(&src)?, &src.subject_column, None)?;
+            for subject in found.subjects {
+                let Some((column, code)) = prepared.subject_code(&subject).map_err(Failure::from)? else {
+                    return Err(usage(format!(
+                        "{}: its subject column is not pseudonymised with a managed key",
+                        job.path.display()
+                    )));
+                };
+                if in_release.as_ref().is_none_or(|(c, _)| *c != column) {
+                    let values = tokumei_engine::output::distinct_values(
+                        &dir.join(&parquet.name),
+                        std::slice::from_ref(&column),
+                    )?;
+                    in_release = Some((column.clone(), values.into_iter().flatten().collect()));
+                }
+                if in_release.as_ref().is_some_and(|(_, set)| set.contains(&code)) {
+                    people.push(subject);
+                }
+            }
+        }
+        people.sort();
+        people.dedup();
+        return Ok(Some(people));
+    }
+    Ok(None)
 }
 
 fn print_assessment(i: &StoredIncident) {
@@ -546,11 +640,11 @@ fn contract_record_html(i: &StoredIncident) -> String {
     page("匿名加工情報の漏えい事案の記録（契約事案）", &kv_table(&rows))
 }
 
-/// The letter to one person (規則45条 / 10条: outline, items, cause, secondary harm, other).
-fn notice_letter(body: &str, i: &StoredIncident, name: &str) -> String {
+/// What each person is told (規則45条 / 10条: outline, items, cause, secondary harm, other).
+fn notice_fields(i: &StoredIncident) -> [(&'static str, String); 5] {
     let f = &i.facts;
     let items: Vec<&str> = i.scope.items.iter().map(|it| it.name.as_str()).collect();
-    let rows: Vec<(&str, String)> = vec![
+    [
         (
             "概要",
             format!(
@@ -579,7 +673,14 @@ fn notice_letter(body: &str, i: &StoredIncident, name: &str) -> String {
                 f.report.other.clone()
             },
         ),
-    ];
+    ]
+}
+
+/// The letter to one person.
+fn notice_letter(body: &str, i: &StoredIncident, name: &str) -> String {
+    let f = &i.facts;
+    let fields = notice_fields(i);
+    let rows: Vec<(&str, String)> = fields.iter().map(|(k, v)| (*k, v.clone())).collect();
     page(
         "個人情報の漏えい等に関するお知らせ",
         &format!(
@@ -603,10 +704,10 @@ fn safe_csv(s: &str) -> String {
 /// Run an incident command.
 pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
     match command {
-        IncidentCommand::Open { entry, change: ChangeArgs { registry, operator } } => {
+        IncidentCommand::Open { entry, job, change: ChangeArgs { registry, operator } } => {
             let e = IncidentEntry::load(&entry).map_err(reg_fail)?;
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            let (scope, subjects) = find_scope(&reg, &e)?;
+            let (scope, subjects) = find_scope(&reg, &e, &job)?;
             let id = reg.open_incident(&who(operator)?, &e, &scope, &subjects, &today()?).map_err(reg_fail)?;
             let i = get(&reg, id)?;
             say!(
@@ -619,11 +720,11 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
             print_assessment(&i);
             Ok(())
         }
-        IncidentCommand::Update { id, entry, change: ChangeArgs { registry, operator } } => {
+        IncidentCommand::Update { id, entry, job, change: ChangeArgs { registry, operator } } => {
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let old = get(&reg, id)?;
             let e = old.facts.updated(&entry).map_err(reg_fail)?;
-            let (scope, subjects) = find_scope(&reg, &e)?;
+            let (scope, subjects) = find_scope(&reg, &e, &job)?;
             reg.update_incident(&who(operator)?, (id, old.steps), &e, &scope, &subjects, &today()?)
                 .map_err(reg_fail)?;
             let i = get(&reg, id)?;
@@ -870,7 +971,11 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
                 }
             }
             let dir = out.unwrap_or_else(|| out_dir(&reg, id, None).join("notices"));
-            let mut csv = String::from("\u{feff}subject,name,address,status,letter\n");
+            // One line per person with every field of the notice, for mail merge.
+            let fields = notice_fields(&i);
+            let mut csv =
+                String::from("\u{feff}subject,name,address,status,letter,outline,items,cause,secondary_harm,other\n");
+            let common: Vec<String> = fields.iter().map(|(_, v)| safe_csv(v)).collect();
             let mut hashes = Vec::new();
             for (n, (subject, notice)) in people.iter().enumerate() {
                 let (name, addr) = details.get(subject).cloned().unwrap_or_default();
@@ -884,10 +989,11 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
                     Some(Notice::Exception { .. }) => "exception",
                 };
                 csv.push_str(&format!(
-                    "{},{},{},{status},{letter}\n",
+                    "{},{},{},{status},{letter},{}\n",
                     safe_csv(subject),
                     safe_csv(&name),
-                    safe_csv(&addr)
+                    safe_csv(&addr),
+                    common.join(",")
                 ));
             }
             write_private(&dir.join("notices.csv"), csv.as_bytes())?;

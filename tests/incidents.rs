@@ -295,6 +295,8 @@ fn deadlines_reports_notices_and_closing() {
     ok(t(&env, &["incident", "notices", &id, "--address-column", "住所"]));
     let csv = std::fs::read_to_string(dir.join("notices/notices.csv")).unwrap();
     assert_eq!(csv.lines().count(), 121);
+    assert!(csv.lines().next().unwrap().ends_with("outline,items,cause,secondary_harm,other"));
+    assert!(csv.lines().nth(1).unwrap().contains("封入誤り"), "every line carries the notice's fields");
     let by_id: BTreeMap<&str, &Vec<String>> = records[1..].iter().map(|r| (r[0].as_str(), r)).collect();
     for line in csv.lines().skip(1).take(5) {
         let f: Vec<&str> = line.split(',').collect();
@@ -360,6 +362,25 @@ fn deadlines_reports_notices_and_closing() {
     // Every step is in the registry's journal and the audit log.
     let r = ok(env.tokumei(&["audit", "verify", "--log", "audit.log", "--registry", REG]));
     assert!(r.stdout.contains("every row, change and release matches the audit log"), "{}", r.stdout);
+    // A person's notice, or a person, changed outside tokumei is found (a copy untouched is fine).
+    rusqlite::Connection::open(env.path(REG)).unwrap().execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+    for sql in [
+        "SELECT 1",
+        "UPDATE incident_people SET notice = NULL WHERE subject = (SELECT min(subject) FROM incident_people)",
+        "DELETE FROM incident_people WHERE subject = (SELECT max(subject) FROM incident_people)",
+        "UPDATE incidents SET final_due = '2099-01-01'",
+    ] {
+        let copy = env.path("tampered.sqlite");
+        std::fs::copy(env.path(REG), &copy).unwrap();
+        rusqlite::Connection::open(&copy).unwrap().execute_batch(sql).unwrap();
+        let r = env.tokumei(&["registry", "verify", "--registry", copy.to_str().unwrap()]);
+        if sql == "SELECT 1" {
+            assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+            continue;
+        }
+        assert_eq!(r.code, ExitCode::Registry.code(), "{sql}: {}", r.stdout);
+        assert!(r.stdout.contains("incident") || r.stderr.contains("incident"), "{sql}: {}{}", r.stdout, r.stderr);
+    }
 }
 
 /// `n` recipients with fitting, paid contracts for the sample file.
@@ -449,6 +470,14 @@ fn a_one_percent_subset_is_traced_to_its_recipient_among_five() {
     };
     assert_eq!(per_class(&tables[0]), per_class(&tables[1]));
     assert_ne!(rows_of(&tables[0]), rows_of(&tables[1]));
+    // k and l, recomputed from the fingerprinted Parquet, hold as the rules ask (k = 5; l = 2 of
+    // 障害者手帳).
+    for t in &tables {
+        let classes = classes(t, &keys);
+        assert!(classes.values().all(|rows| rows.len() >= 5));
+        let l = t.col("障害者手帳");
+        assert!(classes.values().all(|rows| rows.iter().map(|r| &t.rows[*r][l]).collect::<BTreeSet<_>>().len() >= 2));
+    }
     let recipient_of = |i: usize| format!("株式会社見本{}", i + 1);
     // 1% of release 3, columns reordered, as CP932 CSV: found by its record codes (and rows).
     let part = subset(&tables[2], 1, 7, &[]);
@@ -541,4 +570,40 @@ fn a_leaked_anonymised_release_is_a_contract_incident_and_the_sample_workflow_ru
     assert_eq!(one["incident"]["scope"]["people"].as_u64(), Some(expect.len() as u64));
     assert_eq!(one["incident"]["status"], "closed");
     assert_eq!(fired(&one), vec!["1", "4"]);
+}
+
+#[test]
+fn a_public_body_s_pseudonymised_release_is_never_exempt_and_its_people_come_from_the_index() {
+    let env = Env::new();
+    registry(&env, "subject_index = true\n", &sample_csv());
+    let job = crate::registry::pseudonymized_job(env.path("k.key"), &env);
+    ok(t(&env, &["run", job.to_str().unwrap(), "--internal-use", "介護保険事業計画の需要推計"]));
+    let list = json(t(&env, &["release", "list", "--json"]));
+    let release = list[0]["release_id"].as_str().unwrap().to_string();
+    let text = format!(
+        "title = \"仮名加工データの誤送信\"\ndiscovered = \"2027-05-28\"\ndiscovered_by = \"介護保険課\"\nkind = \"leak\"\ncause = \"メール誤送信\"\n[scope]\nrelease = \"{release}\"\n"
+    );
+    let (_, s) = open(&env, "p.toml", &text);
+    let i = &s["incident"];
+    assert_eq!(i["assessment"]["regime"], "article68");
+    assert!(i["assessment"]["exemption"].is_null(), "no exemption for a public body's pseudonymised data");
+    assert_eq!(i["assessment"]["report_required"], true);
+    // Through the per-subject index: everyone the release was made from (an upper bound).
+    let subjects: BTreeSet<String> = sample_records()[1..].iter().map(|r| r[0].clone()).collect();
+    assert_eq!(i["scope"]["people"].as_u64().unwrap() as usize, subjects.len());
+    assert!(i["scope"]["basis"].as_str().unwrap().contains("上限"));
+    // With the job's managed key: exactly the people whose records are in the release.
+    let release_table = read_parquet(
+        &std::path::PathBuf::from(list[0]["release_dir"].as_str().unwrap()).join("resident_registry.parquet"),
+    );
+    let f = env.write("p2.toml", &text);
+    let r = ok(t(&env, &["incident", "open", f.to_str().unwrap(), "--job", job.to_str().unwrap()]));
+    let id = r.stdout.split_whitespace().nth(2).unwrap().trim_end_matches(':').to_string();
+    let s = json(t(&env, &["incident", "show", &id, "--json"]));
+    assert_eq!(s["incident"]["scope"]["people"].as_u64().unwrap() as usize, release_table.rows.len());
+    assert!(release_table.rows.len() < subjects.len(), "some records were suppressed");
+    assert_eq!(fired(&s), vec!["1", "4"]);
+    // The audit log names the incident, never a person.
+    let log = std::fs::read_to_string(env.path("audit.log")).unwrap();
+    assert!(subjects.iter().take(50).all(|id| !log.contains(id.as_str())));
 }

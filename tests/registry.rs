@@ -893,7 +893,7 @@ fn hostile_inputs_are_refused_and_an_undone_change_stays_visible() {
 }
 
 /// The sample job in pseudonymized mode with a new managed key at `key` (job name `internal`).
-fn pseudonymized_job(key: std::path::PathBuf, env: &Env) -> std::path::PathBuf {
+pub(crate) fn pseudonymized_job(key: std::path::PathBuf, env: &Env) -> std::path::PathBuf {
     assert_eq!(env.tokumei(&["keygen", "--out", key.to_str().unwrap()]).code, 0);
     let rules =
         std::fs::read_to_string(sample_rules()).unwrap().replace("mode = \"anonymized\"", "mode = \"pseudonymized\"");

@@ -37,6 +37,10 @@ pub struct ColumnReport {
     pub level: Option<u32>,
     /// Description from the rules.
     pub description: Option<String>,
+    /// The item's legal category (`要配慮` / `条例要配慮`) when the rules mark one: a leak of a
+    /// file holding it is reportable whatever its size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub special_care: Option<String>,
     /// Cells set to null by rare-value suppression.
     pub cells_suppressed: Option<u64>,
     /// Distinct output values.

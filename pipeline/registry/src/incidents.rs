@@ -520,17 +520,19 @@ impl Registry {
         self.change(who, "incident-open", e.kind.label(), |tx| {
             tx.execute(
                 "INSERT INTO incidents (regime, status, facts, scope, people, assessment, discovered, preliminary_due,
-                    final_due, updated) VALUES (?1, 'open', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    final_due, people_digest, updated) VALUES (?1, 'open', ?2, ?3, ?4, ?5, ?6, ?7, ?8, '', ?9)",
                 params![a.regime, facts, scope_json, scope.people as i64, a_json, e.discovered_day(), pre, fin, who.time],
             )
             .map_err(|e| refused(format!("incident: {e}")))?;
             let id = tx.last_insert_rowid();
-            let mut touched = vec![("incidents", id.to_string())];
+            let mut stmt = tx
+                .prepare("INSERT INTO incident_people (incident_id, subject) VALUES (?1, ?2)")
+                .map_err(|e| refused(format!("incident people: {e}")))?;
             for s in &subjects {
-                tx.execute("INSERT INTO incident_people (incident_id, subject) VALUES (?1, ?2)", params![id, s])
-                    .map_err(|e| refused(format!("incident people: {e}")))?;
-                touched.push(("incident_people", format!("{id}/{s}")));
+                stmt.execute(params![id, s]).map_err(|e| refused(format!("incident people: {e}")))?;
             }
+            seal_people(tx, id)?;
+            let mut touched = vec![("incidents", id.to_string())];
             let ev = event(
                 tx,
                 id,
@@ -577,15 +579,14 @@ impl Registry {
                 params![a.regime, facts, scope_json, scope.people as i64, a_json, e.discovered_day(), pre, fin, who.time, id],
             )
             .map_err(|e| refused(format!("incident {id}: {e}")))?;
-            let mut touched = vec![("incidents", id.to_string())];
+            let mut stmt = tx
+                .prepare("INSERT OR IGNORE INTO incident_people (incident_id, subject) VALUES (?1, ?2)")
+                .map_err(|e| refused(format!("incident people: {e}")))?;
             for s in &subjects {
-                let n = tx
-                    .execute("INSERT OR IGNORE INTO incident_people (incident_id, subject) VALUES (?1, ?2)", params![id, s])
-                    .map_err(|e| refused(format!("incident people: {e}")))?;
-                if n > 0 {
-                    touched.push(("incident_people", format!("{id}/{s}")));
-                }
+                stmt.execute(params![id, s]).map_err(|e| refused(format!("incident people: {e}")))?;
             }
+            seal_people(tx, id)?;
+            let mut touched = vec![("incidents", id.to_string())];
             let ev = event(
                 tx,
                 id,
@@ -747,16 +748,15 @@ impl Registry {
         self.change(who, &format!("incident-{kind}"), &id.to_string(), |tx| {
             unchanged(tx, id, i.steps)?;
             let mut touched = Vec::new();
-            for s in &chosen {
-                tx.execute(
-                    "UPDATE incident_people SET notice = ?1 WHERE incident_id = ?2 AND subject = ?3",
-                    params![text_json, id, s],
-                )
+            let mut stmt = tx
+                .prepare("UPDATE incident_people SET notice = ?1 WHERE incident_id = ?2 AND subject = ?3")
                 .map_err(|e| refused(format!("incident {id}: {e}")))?;
-                touched.push(("incident_people", format!("{id}/{s}")));
+            for s in &chosen {
+                stmt.execute(params![text_json, id, s]).map_err(|e| refused(format!("incident {id}: {e}")))?;
             }
             tx.execute("UPDATE incidents SET updated = ?1 WHERE id = ?2", params![who.time, id])
                 .map_err(|e| refused(format!("incident {id}: {e}")))?;
+            seal_people(tx, id)?;
             touched.push(("incidents", id.to_string()));
             let ev = event(tx, id, who, kind, serde_json::json!({"people": n, "notice": notice}))?;
             touched.push(("incident_events", ev.to_string()));
@@ -917,6 +917,63 @@ impl Registry {
             let ev = event(tx, id, who, &name, detail)?;
             Ok(((), vec![("incidents", id.to_string()), ("incident_events", ev.to_string())]))
         })
+    }
+}
+
+/// SHA-256 of an incident's people and their notices, in subject order.
+fn people_digest(conn: &rusqlite::Connection, id: i64) -> rusqlite::Result<String> {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    let mut stmt =
+        conn.prepare("SELECT subject, notice FROM incident_people WHERE incident_id = ?1 ORDER BY subject")?;
+    let mut rows = stmt.query([id])?;
+    while let Some(r) = rows.next()? {
+        h.update(r.get::<_, String>(0)?.as_bytes());
+        h.update(b"\t");
+        h.update(r.get::<_, Option<String>>(1)?.unwrap_or_default().as_bytes());
+        h.update(b"\n");
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Record the digest of an incident's people in its (journaled) row.
+fn seal_people(tx: &rusqlite::Transaction, id: i64) -> Result<(), RegistryError> {
+    let d = people_digest(tx, id).map_err(|e| refused(format!("incident {id}: {e}")))?;
+    tx.execute("UPDATE incidents SET people_digest = ?1 WHERE id = ?2", params![d, id])
+        .map_err(|e| refused(format!("incident {id}: {e}")))?;
+    Ok(())
+}
+
+impl Registry {
+    /// Incidents whose people (or notices) differ from the digest their row carries, and people
+    /// of no incident: rows added, edited or deleted outside tokumei.
+    pub(crate) fn incident_problems(&self) -> Result<Vec<String>, RegistryError> {
+        let mut problems = Vec::new();
+        let mut stmt =
+            self.conn.prepare("SELECT id, people_digest FROM incidents ORDER BY id").map_err(|e| self.db(e))?;
+        let rows: Vec<(i64, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.db(e))?;
+        for (id, recorded) in rows {
+            if people_digest(&self.conn, id).map_err(|e| self.db(e))? != recorded {
+                problems.push(format!(
+                    "incident {id}: its people or their notices differ from what its last change recorded (edited outside tokumei)"
+                ));
+            }
+        }
+        let orphans: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM incident_people p WHERE NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = p.incident_id)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.db(e))?;
+        if orphans > 0 {
+            problems.push(format!("incident_people: {orphans} rows of no incident (added outside tokumei)"));
+        }
+        Ok(problems)
     }
 }
 

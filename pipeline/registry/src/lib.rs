@@ -148,7 +148,6 @@ const TRACKED: &[(&str, &[&str])] = &[
     ("corrections", &["id"]),
     ("incidents", &["id"]),
     ("incident_events", &["id"]),
-    ("incident_people", &["incident_id", "subject"]),
     ("release_marks", &["release_id", "kind", "columns"]),
 ];
 
@@ -444,6 +443,7 @@ impl Registry {
         problems.extend(self.sequence_problems(&recorded)?);
         if tables.contains(&"exclusions") || tables.contains(&"corrections") {
             problems.extend(self.request_problems()?);
+            problems.extend(self.incident_problems()?);
         }
         Ok(problems)
     }
@@ -552,6 +552,7 @@ impl Registry {
         problems.extend(self.row_problems(&recorded, |_| true)?);
         problems.extend(self.sequence_problems(&recorded)?);
         problems.extend(self.request_problems()?);
+        problems.extend(self.incident_problems()?);
         // The per-subject index holds, per release, the entries its registration counted.
         {
             let mut stmt = self

@@ -296,6 +296,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         preliminary_filed TEXT,
         final_filed  TEXT,
         closed       TEXT,
+        people_digest TEXT NOT NULL,
         updated      TEXT NOT NULL
     ) STRICT;
 
@@ -309,7 +310,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) STRICT;
 
     -- The people an incident affects (their subject identifiers) and each one's notice: sent
-    -- (method, time) or an exception with its ground.
+    -- (method, time) or an exception with its ground. Too many rows to journal one by one: the
+    -- incident's row carries the digest of its people, which verify recomputes.
     CREATE TABLE incident_people (
         incident_id INTEGER NOT NULL REFERENCES incidents(id),
         subject     TEXT NOT NULL,

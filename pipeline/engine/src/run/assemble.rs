@@ -225,6 +225,10 @@ fn column_reports(
                 detail_ja,
                 level,
                 description: c.description.clone(),
+                special_care: c.special_care.map(|k| match k {
+                    tokumei_rules::SpecialCare::Sensitive => "要配慮".to_string(),
+                    tokumei_rules::SpecialCare::Ordinance => "条例要配慮".to_string(),
+                }),
                 cells_suppressed: global
                     .filter(|d| matches!(c.action, Action::SuppressRare { .. }) || counts.cells_suppressed[*d] > 0)
                     .map(|d| counts.cells_suppressed[d]),
