@@ -23,6 +23,13 @@ pub struct TraceArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// Record the result in this incident's timeline (the file's SHA-256, the verdict, the
+    /// release and recipient named).
+    #[arg(long)]
+    incident: Option<i64>,
+    /// Operator recorded in the audit log (with --incident).
+    #[arg(long, env = "TOKUMEI_OPERATOR")]
+    operator: Option<String>,
 }
 
 /// One release compared.
@@ -164,6 +171,19 @@ pub fn trace(args: TraceArgs) -> Result<(), Failure> {
         ),
     };
     let claim = leaked.claims_release.clone();
+    if let Some(id) = args.incident {
+        let mut reg = reg;
+        let detail = serde_json::json!({
+            "file_sha256": leaked.sha256,
+            "rows": leaked.rows,
+            "verdict": verdict,
+            "release_id": named.map(|c| c.release_id.clone()),
+            "recipient": named.and_then(|c| c.recipient.clone()),
+            "log10_p": log10_p,
+        });
+        reg.incident_drafted(&crate::registry_cmd::who(args.operator.clone())?, id, "trace", detail)
+            .map_err(reg_fail)?;
+    }
     if args.json {
         json_out(&serde_json::json!({
             "file": args.file.display().to_string(),

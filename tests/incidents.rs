@@ -550,6 +550,9 @@ fn a_leaked_anonymised_release_is_a_contract_incident_and_the_sample_workflow_ru
     assert_eq!(a["report_required"], false);
     assert!(show["incident"]["preliminary_due"].is_null());
     assert_eq!(show["incident"]["scope"]["recipient"], "株式会社見本データ分析");
+    let traced = show["events"].as_array().unwrap().iter().find(|e| e["event"] == "traced").unwrap();
+    assert_eq!(traced["detail"]["detail"]["verdict"], "traced");
+    assert_eq!(traced["detail"]["detail"]["recipient"], "株式会社見本データ分析");
     let r = env.tokumei(&[
         "incident",
         "notify",

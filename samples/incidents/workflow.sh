@@ -38,9 +38,9 @@ t incident close 1 --reason "確報提出済み、対象者全員に通知済み
 release="$(readlink -f "$work/reports/resident_registry/latest")"
 mkdir -p "$work/found"
 cp "$release/resident_registry.parquet" "$work/found/copy.parquet"
-t trace "$work/found/copy.parquet"
 sed "s/RELEASE/$(basename "$release")/" "$s/leaked_release.toml" > "$work/found/incident.toml"
 t incident open "$work/found/incident.toml"
+t trace "$work/found/copy.parquet" --incident 2      # the result goes into the incident's timeline
 t incident report 2 --stage preliminary
 t incident list --all
 t audit verify --log "$work/reports/audit.log" --registry "$TOKUMEI_REGISTRY"

@@ -423,6 +423,8 @@ pub struct Leaked {
     pub encoding: Option<&'static str>,
     /// The release id its Parquet metadata names, if any (a claim, not evidence by itself).
     pub claims_release: Option<String>,
+    /// SHA-256 of the file's bytes.
+    pub sha256: String,
     /// Each column's distinct values as code digests.
     code_digests: Vec<FxHashSet<u64>>,
     /// Each row's cell shares.
@@ -452,7 +454,8 @@ pub fn read_leaked(path: &Path, encoding: tokumei_rules::Encoding, key: &TraceKe
     }
     let format = if source.encoding().is_some() { "csv" } else { "parquet" };
     let claims_release = (format == "parquet").then(|| parquet_release_id(path)).flatten();
-    Ok(Leaked { columns, rows, format, encoding: source.encoding(), claims_release, code_digests, shares })
+    let sha256 = source.stats().sha256();
+    Ok(Leaked { columns, rows, format, encoding: source.encoding(), claims_release, sha256, code_digests, shares })
 }
 
 fn parquet_release_id(path: &Path) -> Option<String> {

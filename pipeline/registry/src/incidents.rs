@@ -648,7 +648,8 @@ impl Registry {
         )
     }
 
-    /// Record that a report or notice document was drafted (its digest), for the timeline.
+    /// Record in the timeline that a report or notice document was drafted (`what`, with its
+    /// digests), or, `what = "trace"`, what tracing a file found.
     pub fn incident_drafted(
         &mut self,
         who: &Who,
@@ -657,13 +658,8 @@ impl Registry {
         detail: serde_json::Value,
     ) -> Result<(), RegistryError> {
         let i = self.incident(id)?.ok_or_else(|| refused(format!("no incident {id}")))?;
-        self.incident_step(
-            who,
-            (id, i.steps),
-            "incident-drafted",
-            &[],
-            serde_json::json!({"what": what, "detail": detail}),
-        )
+        let action = if what == "trace" { "incident-traced" } else { "incident-drafted" };
+        self.incident_step(who, (id, i.steps), action, &[], serde_json::json!({"what": what, "detail": detail}))
     }
 
     /// Record a notice sent to each of `subjects`, or an exception with its ground.
