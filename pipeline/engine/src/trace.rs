@@ -10,7 +10,7 @@
 //! - when it was **fingerprinted**, the counts of its rows, classes, classes with each value of
 //!   the fingerprint column, and classes with each rest of a row.
 //!
-//! A fingerprinted release ([`crate::run`] puts one column's values in a random order within
+//! A fingerprinted release (the run's fingerprint stage, `run/fingerprint.rs`, puts one column's values in a random order within
 //! each k-anonymity class: every class keeps the same values, so k, l, t and every statistic per
 //! class are unchanged) is recognised by its rows even without its code column: each row of a
 //! copy is in the release by construction, while for a file not made from it (another release of

@@ -27,10 +27,13 @@ fn refused(m: impl Into<String>) -> RegistryError {
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// 漏えい: the data went to someone not entitled to it.
+    #[serde(alias = "漏えい", alias = "漏洩")]
     Leak,
     /// 滅失: the data were lost.
+    #[serde(alias = "滅失")]
     Loss,
     /// 毀損: the data were damaged (altered, encrypted by ransomware...).
+    #[serde(alias = "毀損")]
     Damage,
 }
 
@@ -1167,6 +1170,20 @@ mod tests {
         // No report, no dates.
         e.unlawful_purpose = false;
         assert_eq!(due_dates(&p, "2026-04-01", &assess(&p, &e, &scope(1, &[]))), (None, None));
+    }
+
+    #[test]
+    fn japanese_kinds_and_the_preliminary_days_range() {
+        let e: IncidentEntry = toml::from_str(
+            "title = \"t\"\ndiscovered = \"2026-04-01\"\ndiscovered_by = \"x\"\nkind = \"滅失\"\ncause = \"c\"\n[scope]\nfile = \"f\"\n",
+        )
+        .unwrap();
+        assert_eq!(e.kind, EventKind::Loss);
+        let mut p = profile(Actor::PublicBody);
+        for (days, ok) in [(2, false), (3, true), (5, true), (6, false)] {
+            p.incident_preliminary_days = days;
+            assert_eq!(p.check().is_ok(), ok, "{days}");
+        }
     }
 
     #[test]

@@ -220,7 +220,7 @@ impl Profile {
             ("third_party_days", self.third_party_days, 0, 365),
             ("method_days", self.method_days, 1, 365),
             ("disclosure_fee_yen", self.disclosure_fee_yen, 0, 1_000_000),
-            ("incident_preliminary_days", self.incident_preliminary_days, 1, 30),
+            ("incident_preliminary_days", self.incident_preliminary_days, 3, 5),
             ("incident_final_days", self.incident_final_days, 1, 365),
             ("incident_final_unlawful_days", self.incident_final_unlawful_days, 1, 365),
             ("leak_threshold", self.leak_threshold.unwrap_or(1), 1, 1_000_000_000),

@@ -275,7 +275,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     // is recognised by when a copy turns up (digests of its codes and rows keyed by a key derived
     // from `code_digest_key`: no pseudonym key, no code).
     r#"
-    ALTER TABLE profile ADD COLUMN incident_preliminary_days INTEGER NOT NULL DEFAULT 5 CHECK (incident_preliminary_days BETWEEN 1 AND 30);
+    ALTER TABLE profile ADD COLUMN incident_preliminary_days INTEGER NOT NULL DEFAULT 5 CHECK (incident_preliminary_days BETWEEN 3 AND 5);
     ALTER TABLE profile ADD COLUMN incident_final_days INTEGER NOT NULL DEFAULT 30 CHECK (incident_final_days BETWEEN 1 AND 365);
     ALTER TABLE profile ADD COLUMN incident_final_unlawful_days INTEGER NOT NULL DEFAULT 60 CHECK (incident_final_unlawful_days BETWEEN 1 AND 365);
     ALTER TABLE profile ADD COLUMN leak_threshold INTEGER CHECK (leak_threshold IS NULL OR leak_threshold > 0);
