@@ -136,8 +136,8 @@ pub enum IncidentCommand {
         change: ChangeArgs,
     },
     /// Record that people are not notified, with the ground (法68条2項ただし書): `impossible`
-    /// (a substitute measure: public announcement and enquiry desk, both in --note) or
-    /// `nondisclosable` (the data contain 不開示情報, 法78条1項).
+    /// (with the substitute measure: --announcement and --desk) or `nondisclosable` (the data
+    /// contain 不開示情報, 法78条1項).
     Except {
         /// The incident's number.
         id: i64,
@@ -150,9 +150,15 @@ pub enum IncidentCommand {
         /// `impossible` or `nondisclosable`.
         #[arg(long)]
         ground: String,
-        /// The substitute measure taken, or why the ground applies.
+        /// Why the ground applies.
         #[arg(long)]
         note: String,
+        /// `impossible`: the public announcement made (e.g. 市ホームページ 2027-06-01 掲載).
+        #[arg(long)]
+        announcement: Option<String>,
+        /// `impossible`: the enquiry desk set up (e.g. 市民課 03-0000-0000).
+        #[arg(long)]
+        desk: Option<String>,
         #[command(flatten)]
         change: ChangeArgs,
     },
@@ -1028,14 +1034,23 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
             say!("incident {id}: {n} notice(s) recorded; {} people still to notify", i.notices.pending());
             Ok(())
         }
-        IncidentCommand::Except { id, subjects, all, ground, note, change: ChangeArgs { registry, operator } } => {
+        IncidentCommand::Except {
+            id,
+            subjects,
+            all,
+            ground,
+            note,
+            announcement,
+            desk,
+            change: ChangeArgs { registry, operator },
+        } => {
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let n = reg
                 .record_notices(
                     &who(operator)?,
                     id,
                     (!all).then_some(subjects.as_slice()),
-                    &Notice::Exception { ground, note },
+                    &Notice::Exception { ground, note, announcement, desk },
                     &today()?,
                 )
                 .map_err(reg_fail)?;

@@ -328,8 +328,11 @@ fn deadlines_reports_notices_and_closing() {
     assert_eq!(r.code, ExitCode::Registry.code(), "a second notice for the same person");
     let r = t(&env, &["incident", "notify", &id, "--all", "--method", "phone", "--at", "2027-06-01"]);
     assert_eq!(r.code, ExitCode::Registry.code(), "a phone call records its time");
-    let r = t(&env, &["incident", "except", &id, "--all", "--ground", "impossible", "--note", "住所不明"]);
-    assert_eq!(r.code, ExitCode::Registry.code(), "a substitute measure names the announcement and the desk");
+    let r = t(
+        &env,
+        &["incident", "except", &id, "--all", "--ground", "impossible", "--note", "住所不明", "--desk", "市民課"],
+    );
+    assert_eq!(r.code, ExitCode::Registry.code(), "a substitute measure is an announcement and a desk");
     ok(t(
         &env,
         &[

@@ -432,8 +432,14 @@ pub enum Notice {
         /// `impossible` (notice impossible, a substitute measure taken) or `nondisclosable`
         /// (the data contain 不開示情報, 法78条1項).
         ground: String,
-        /// The substitute measure (public announcement and enquiry desk), or why.
+        /// Why the ground applies.
         note: String,
+        /// `impossible`: the public announcement made (where, when).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        announcement: Option<String>,
+        /// `impossible`: the enquiry desk set up (who, how to reach it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        desk: Option<String>,
     },
 }
 
@@ -694,16 +700,21 @@ impl Registry {
                     return Err(refused("a notice by phone records the time too: --at YYYY-MM-DDTHH:MM"));
                 }
             }
-            Notice::Exception { ground, note } => {
+            Notice::Exception { ground, note, announcement, desk } => {
                 text("--note", note)?;
+                for (field, v) in [("--announcement", announcement), ("--desk", desk)] {
+                    if let Some(v) = v {
+                        text(field, v)?;
+                    }
+                }
                 match ground.as_str() {
-                    "impossible"
-                        if !(note.contains("公表") || note.contains("announce"))
-                            || !(note.contains("窓口") || note.contains("desk")) =>
-                    {
+                    "impossible" if announcement.is_none() || desk.is_none() => {
                         return Err(refused(
-                            "notice impossible: the substitute measure is a public announcement and an enquiry desk (法68条2項ただし書): say both in --note (公表 ... 問合せ窓口 ...)",
+                            "notice impossible: the substitute measure is a public announcement and an enquiry desk (法68条2項ただし書): give both, --announcement and --desk",
                         ));
+                    }
+                    "nondisclosable" if announcement.is_some() || desk.is_some() => {
+                        return Err(refused("--announcement and --desk go with --ground impossible"));
                     }
                     "impossible" | "nondisclosable" => {}
                     other => return Err(refused(format!("--ground is impossible or nondisclosable, not {other}"))),
