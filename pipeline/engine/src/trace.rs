@@ -427,8 +427,14 @@ pub struct Leaked {
     pub sha256: String,
     /// Each column's distinct values as code digests.
     code_digests: Vec<FxHashSet<u64>>,
-    /// Each row's cell shares.
-    shares: Vec<Vec<u64>>,
+    /// Each row's cell shares, row after row (8 bytes per cell).
+    shares: Vec<u64>,
+}
+
+impl Leaked {
+    fn rows(&self) -> impl Iterator<Item = &[u64]> {
+        self.shares.chunks_exact(self.columns.len().max(1))
+    }
 }
 
 /// Read a file that turned up (Parquet, or CSV in UTF-8 or CP932 with `,`, tab, `;` or `|`).
@@ -440,15 +446,13 @@ pub fn read_leaked(path: &Path, encoding: tokumei_rules::Encoding, key: &TraceKe
     let mut rows = 0u64;
     while let Some(batch) = source.next_batch()? {
         for r in 0..batch.len() {
-            let mut row = Vec::with_capacity(columns.len());
             for (c, set) in code_digests.iter_mut().enumerate() {
                 let v = batch.value(r, c);
                 if let Some(v) = v {
                     set.insert(key.code(v));
                 }
-                row.push(key.cell(v));
+                shares.push(key.cell(v));
             }
-            shares.push(row);
             rows += 1;
         }
     }
@@ -549,7 +553,7 @@ pub fn compare(leaked: &Leaked, marks: &[MarkSet]) -> Evidence {
                 cols.len(),
                 set.left_out().map(|c| format!(", without `{c}`")).unwrap_or_default()
             );
-            for row in &leaked.shares {
+            for row in leaked.rows() {
                 let d = mix(cols.iter().fold(0u64, |a, c| a.wrapping_add(row[*c])));
                 if d.is_multiple_of(set.sample) {
                     ev.rows_tested += 1;
@@ -684,7 +688,7 @@ fn fingerprint_test(leaked: &Leaked, marks: &[MarkSet], ev: &mut Evidence) -> Op
         })
         .max_by_key(|(m, _, _)| m.left_out().is_none())?;
     let mut seen: FxHashMap<u64, (u64, u64, u64, u64)> = FxHashMap::default();
-    for row in &leaked.shares {
+    for row in leaked.rows() {
         let class_sum = keys.iter().fold(0u64, |a, k| a.wrapping_add(row[*k]));
         let k = mix(class_sum ^ CLASS);
         if !k.is_multiple_of(class.sample) {
