@@ -189,11 +189,27 @@ fn rule_marks(reg: &Registry, file: &str) -> Result<(BTreeMap<String, Item>, BTr
     let mut marks = BTreeMap::new();
     let mut removed = BTreeSet::new();
     let Some(f) = reg.file(file).map_err(reg_fail)? else { return Ok((marks, removed)) };
+    if f.rules.is_empty() {
+        eprintln!(
+            "warning: file `{file}` has no rule file allowed: its items cannot be classified (taken as possibly 要配慮)"
+        );
+    }
     for r in &f.rules {
         let path = Path::new(&r.path);
-        // Rules that cannot be read, or changed since they were allowed, are not used.
-        let Ok(src) = std::fs::read_to_string(path) else { continue };
+        // Rules that cannot be read, or changed since they were allowed, are not used: their
+        // items stay unclassified (taken as possibly 要配慮), and the officer is told.
+        let Ok(src) = std::fs::read_to_string(path) else {
+            eprintln!(
+                "warning: rules {} (allowed for `{file}`) cannot be read: the items they would classify are taken as possibly 要配慮",
+                r.path
+            );
+            continue;
+        };
         if sha(src.as_bytes()) != r.sha256 {
+            eprintln!(
+                "warning: rules {} changed since they were allowed for `{file}`: not used; the items they would classify are taken as possibly 要配慮 (allow the current rules with `tokumei file allow-rules`)",
+                r.path
+            );
             continue;
         }
         let Ok(raw) = tokumei_rules::validate::parse_rules(path, &src) else { continue };
@@ -225,13 +241,21 @@ fn rule_marks(reg: &Registry, file: &str) -> Result<(BTreeMap<String, Item>, BTr
     Ok((marks, removed))
 }
 
+/// Whether a column's name says it holds what allows financial damage (accounts, cards, PINs).
+fn financial_name(name: &str) -> bool {
+    let n = name.to_lowercase();
+    ["口座", "カード", "クレジット", "暗証", "account", "card", "iban", "pin"].iter().any(|w| n.contains(w))
+}
+
 fn item(marks: &BTreeMap<String, Item>, name: &str) -> Item {
-    marks.get(name).cloned().map(|i| Item { name: name.to_string(), ..i }).unwrap_or_else(|| Item {
+    let mut i = marks.get(name).cloned().map(|i| Item { name: name.to_string(), ..i }).unwrap_or_else(|| Item {
         name: name.to_string(),
         special_care: None,
         financial: false,
         my_number: tokumei_registry::is_my_number_column(name),
-    })
+    });
+    i.financial |= financial_name(name);
+    i
 }
 
 /// Find what the scope holds: items, records, people (and their identifiers when known).
@@ -357,9 +381,11 @@ fn find_scope(reg: &Registry, e: &IncidentEntry, jobs: &[PathBuf]) -> Result<(Sc
     let mut records = 0;
     let mut header: Vec<String> = Vec::new();
     let mut found_sources = Vec::new();
+    let mut blank = 0;
     for src in &sources {
         let found = tokumei_engine::incident::scope_records(&place_of(src)?, &src.subject_column, s.filter.as_deref())?;
         records += found.records;
+        blank += found.blank;
         subjects.extend(found.subjects);
         for h in found.header {
             if !header.contains(&h) {
@@ -380,8 +406,20 @@ fn find_scope(reg: &Registry, e: &IncidentEntry, jobs: &[PathBuf]) -> Result<(Sc
     } else {
         header.clone()
     };
-    let items = chosen.iter().map(|c| item(&marks, c)).collect();
+    if records == 0 {
+        return Err(refused(format!(
+            "`[scope]`: no record of file `{file}` is selected{}: check the condition (a typo selects no one; SQL's NOT LIKE and <> also leave out blank values)",
+            if s.filter.is_some() { " by `where`" } else { "" }
+        )));
+    }
+    let items: Vec<Item> = chosen.iter().map(|c| item(&marks, c)).collect();
+    let unclassified: Vec<String> = chosen.iter().filter(|c| !marks.contains_key(*c)).cloned().collect();
     let subjects: Vec<String> = subjects.into_iter().collect();
+    if blank > 0 {
+        eprintln!(
+            "warning: {blank} selected records have no subject identifier: each is counted as a person, and none can be sent a notice"
+        );
+    }
     let scope = ScopeFound {
         kind: if s.deleted_items { "deleted_items".into() } else { "file".into() },
         file: Some(file.to_string()),
@@ -389,12 +427,19 @@ fn find_scope(reg: &Registry, e: &IncidentEntry, jobs: &[PathBuf]) -> Result<(Sc
         sources: found_sources,
         items,
         records,
-        people: subjects.len() as u64,
+        people: subjects.len() as u64 + blank,
+        unclassified,
+        blank_subjects: blank,
         // The filter is not repeated here: it may name a person's values.
         basis: format!(
-            "登録された抽出ファイルの{}の異なり数{}",
+            "登録された抽出ファイルの{}の異なり数{}{}",
             sources[0].subject_column,
-            if s.filter.is_some() { "（条件で絞り込んだ記録）" } else { "" }
+            if s.filter.is_some() { "（条件で絞り込んだ記録）" } else { "" },
+            if blank > 0 {
+                format!("、識別番号のない記録{blank}件を各1人として加算")
+            } else {
+                String::new()
+            }
         ),
         ..Default::default()
     };
@@ -526,6 +571,7 @@ fn report_json(reg: &Registry, i: &StoredIncident, stage: &str) -> Result<serde_
         }},
         "incident": i.id,
         "regime": i.assessment.regime_label,
+        "regime_code": i.assessment.regime,
         "title": f.title,
         "known": {"discovered": f.discovered, "discovered_by": f.discovered_by},
         "outline": {
@@ -554,6 +600,12 @@ fn report_json(reg: &Registry, i: &StoredIncident, stage: &str) -> Result<serde_
 }
 
 fn report_html(v: &serde_json::Value) -> String {
+    // 法68 speaks of 保有個人情報, 法26 of 個人データ.
+    let data = if v["regime_code"] == "article68" { "保有個人情報" } else { "個人データ" };
+    let (item_label, people_label) = (
+        format!("2 漏えい等が発生し、又は発生したおそれがある{data}の項目"),
+        format!("3 漏えい等が発生し、又は発生したおそれがある{data}に係る本人の数"),
+    );
     let s = |v: &serde_json::Value| match v {
         serde_json::Value::String(s) if s.is_empty() => "（未記入）".to_string(),
         serde_json::Value::String(s) => s.clone(),
@@ -580,11 +632,8 @@ fn report_html(v: &serde_json::Value) -> String {
             format!("{}（{}）", s(&v["known"]["discovered"]), s(&v["known"]["discovered_by"])),
         ),
         ("1 概要", format!("{} — {}。{}", s(&v["title"]), s(&v["outline"]["kind"]), s(&v["outline"]["summary"]))),
-        ("2 漏えい等が発生し、又は発生したおそれがある保有個人情報の項目", s(&v["items"])),
-        (
-            "3 漏えい等が発生し、又は発生したおそれがある保有個人情報に係る本人の数",
-            format!("{} 人（{}）", s(&v["people"]), s(&v["people_basis"])),
-        ),
+        (item_label.as_str(), s(&v["items"])),
+        (people_label.as_str(), format!("{} 人（{}）", s(&v["people"]), s(&v["people_basis"]))),
         (
             "4 原因",
             format!(
@@ -954,6 +1003,11 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
             let file = i.scope.file.clone().unwrap_or_default();
             let sources: Vec<_> =
                 reg.sources().map_err(reg_fail)?.into_iter().filter(|s| file.is_empty() || s.file == file).collect();
+            if name_column.is_none() && sources.iter().all(|s| s.name_column.is_none()) {
+                eprintln!(
+                    "warning: no name column (the sources register none, and --name-column is not given): the letters are addressed to （氏名）"
+                );
+            }
             let mut details: BTreeMap<String, (String, String)> = BTreeMap::new();
             for src in &sources {
                 let name_col = name_column.clone().or_else(|| src.name_column.clone());

@@ -513,6 +513,18 @@ fn a_one_percent_subset_is_traced_to_its_recipient_among_five() {
             assert_eq!(v["recipient"], recipient_of(i));
         }
     }
+    // Headers renamed (found by their values), an index column added, a boolean written 1/0.
+    let mut part = subset(&tables[4], 5, 11, &["レコードID"]);
+    for (i, h) in part[0].iter_mut().enumerate() {
+        *h = format!("col{i}");
+    }
+    for (n, row) in part.iter_mut().enumerate() {
+        row.insert(0, if n == 0 { "index".into() } else { n.to_string() });
+    }
+    let f = write_rows(&env, "renamed.csv", &part);
+    let v = json(t(&env, &["trace", f.to_str().unwrap(), "--json"]));
+    assert_eq!(v["verdict"], "traced", "{v:#}");
+    assert_eq!(v["recipient"], recipient_of(4));
     // An unrelated file of the same shape: another municipality's extract de-identified by the
     // same rules (not a release of this registry) is not traced, nor is the Adult table.
     let other = write_rows(&env, "other.csv", &generated_records(&env, 50_000, 99));
@@ -612,4 +624,112 @@ fn a_public_body_s_pseudonymised_release_is_never_exempt_and_its_people_come_fro
     // The audit log names the incident, never a person.
     let log = std::fs::read_to_string(env.path("audit.log")).unwrap();
     assert!(subjects.iter().take(50).all(|id| !log.contains(id.as_str())));
+}
+
+#[test]
+fn odd_intakes_unclassified_items_narrowed_scopes_and_filed_reports_fail_closed() {
+    let env = Env::new();
+    let records = generated_records(&env, 400, 31);
+    let mut rows = records.clone();
+    rows[5][0] = String::new(); // a record without its identifier
+    let source = write_rows(&env, "extract.csv", &rows);
+    // The rules allowed for the file are a copy, edited later.
+    let rules = env.write("rules.toml", &std::fs::read_to_string(sample_rules()).unwrap());
+    let profile =
+        env.write("profile.toml", &std::fs::read_to_string(repo().join("samples/registry/profile.toml")).unwrap());
+    ok(env.tokumei(&[
+        "registry",
+        "init",
+        "--registry",
+        REG,
+        "--profile",
+        profile.to_str().unwrap(),
+        "--audit-log",
+        "audit.log",
+    ]));
+    let entry = repo().join("samples/registry/resident_file.toml");
+    ok(env.tokumei(&["file", "add", entry.to_str().unwrap(), "--rules", rules.to_str().unwrap(), "--registry", REG]));
+    ok(t(
+        &env,
+        &[
+            "file",
+            "add-source",
+            "住民基本台帳ファイル",
+            "--input",
+            source.to_str().unwrap(),
+            "--subject-column",
+            "宛名番号",
+        ],
+    ));
+    // A date that is not ISO is refused, never a crash.
+    for bad in ["２０２７-05-28", "2027年5月28日", "2027-05-28T9時"] {
+        let f = env.write("bad.toml", &incident_toml("columns = [\"氏名\"]", "").replace("2027-05-28", bad));
+        let r = t(&env, &["incident", "open", f.to_str().unwrap()]);
+        assert_eq!(r.code, ExitCode::Registry.code(), "{bad}: {}", r.stderr);
+    }
+    // A condition that selects no one is refused (a typo).
+    let f = env.write("none.toml", &incident_toml("where = \"住所 LIKE '大坂府%'\"", ""));
+    assert_eq!(t(&env, &["incident", "open", f.to_str().unwrap()]).code, ExitCode::Registry.code());
+    // Every record counts, one without an identifier as a person of its own: 399 + 1.
+    let (id, s) = open(&env, "all.toml", &incident_toml("columns = [\"氏名\", \"住所\"]", ""));
+    assert_eq!(s["incident"]["scope"]["people"], 400);
+    assert_eq!(s["incident"]["scope"]["blank_subjects"], 1);
+    assert_eq!(fired(&s), vec!["4"]);
+    // Narrowed to 3 people: the others, not yet notified, are no longer the incident's people.
+    let (w3, _) = first_people(&records, 3);
+    let u = env.write("narrow.toml", &format!("[scope]\n{w3}\n"));
+    ok(t(&env, &["incident", "update", &id.to_string(), u.to_str().unwrap()]));
+    let s = json(t(&env, &["incident", "show", &id.to_string(), "--json"]));
+    assert_eq!(s["incident"]["notices"]["people"], 3);
+    assert_eq!(fired(&s), Vec::<String>::new());
+    // Rules changed since they were allowed: their items cannot be classified, so they count as
+    // possibly 要配慮 until the officer says otherwise.
+    std::fs::write(&rules, std::fs::read_to_string(&rules).unwrap() + "\n# edited\n").unwrap();
+    let (w2, _) = first_people(&records, 2);
+    let (id2, s) = open(&env, "unclassified.toml", &incident_toml(&format!("{w2}\ncolumns = [\"氏名\"]"), ""));
+    assert_eq!(fired(&s), vec!["1"]);
+    assert_eq!(s["incident"]["scope"]["unclassified"][0], "氏名");
+    let u = env.write("reviewed.toml", "sensitive = false\n");
+    ok(t(&env, &["incident", "update", &id2.to_string(), u.to_str().unwrap()]));
+    let s = json(t(&env, &["incident", "show", &id2.to_string(), "--json"]));
+    assert_eq!(fired(&s), Vec::<String>::new());
+    // A preliminary report filed binds a final one, even when the case turns out exempt.
+    let (w150, _) = first_people(&records, 150);
+    let (id3, _) =
+        open(&env, "filed.toml", &incident_toml(&format!("{w150}\ncolumns = [\"氏名\"]"), "sensitive = false"));
+    let id3 = id3.to_string();
+    ok(t(&env, &["incident", "filed", &id3, "--stage", "preliminary", "--date", "2027-05-30", "--reference", "x"]));
+    let u = env.write("enc.toml", "encrypted = true\n");
+    ok(t(&env, &["incident", "update", &id3, u.to_str().unwrap()]));
+    assert_eq!(t(&env, &["incident", "close", &id3, "--reason", "exempt"]).code, ExitCode::Registry.code());
+    ok(t(&env, &["incident", "filed", &id3, "--stage", "final", "--date", "2027-06-01", "--reference", "y"]));
+    ok(t(&env, &["incident", "close", &id3, "--reason", "暗号化が確認され報告対象外と判明（確報で報告）"]));
+    // The profile may tighten the statute's numbers, never loosen them.
+    let env2 = Env::new();
+    for extra in [
+        "leak_threshold = 101\n",
+        "incident_final_days = 31\n",
+        "incident_final_unlawful_days = 61\n",
+        "incident_preliminary_days = 6\n",
+    ] {
+        let p = env2
+            .write("p.toml", &(std::fs::read_to_string(repo().join("samples/registry/profile.toml")).unwrap() + extra));
+        let r = env2.tokumei(&["registry", "init", "--registry", "r.sqlite", "--profile", p.to_str().unwrap()]);
+        assert_ne!(r.code, 0, "{extra}");
+    }
+}
+
+#[test]
+fn an_internal_anonymised_release_is_personal_information_to_the_body() {
+    let env = Env::new();
+    registry(&env, "", &sample_csv());
+    let job = env.job("internal", &sample_csv(), &sample_rules(), "");
+    ok(t(&env, &["run", job.to_str().unwrap(), "--internal-use", "庁内統計"]));
+    let release = json(t(&env, &["release", "list", "--json"]))[0]["release_id"].as_str().unwrap().to_string();
+    let text = format!(
+        "title = \"庁内統計の誤送信\"\ndiscovered = \"2027-05-28\"\ndiscovered_by = \"企画課\"\nkind = \"leak\"\ncause = \"誤送信\"\n[scope]\nrelease = \"{release}\"\n"
+    );
+    let (_, s) = open(&env, "i.toml", &text);
+    assert_eq!(s["incident"]["assessment"]["regime"], "article68");
+    assert!(fired(&s).contains(&"1".to_string()), "its 要配慮 items (from its report) count");
 }

@@ -17,6 +17,8 @@ pub struct ScopeRecords {
     pub records: u64,
     /// Distinct subject identifiers (normal form) of those records.
     pub subjects: BTreeSet<String>,
+    /// Records selected whose subject identifier is blank.
+    pub blank: u64,
     /// SHA-256 of the source's bytes.
     pub sha256: String,
 }
@@ -67,12 +69,15 @@ pub fn scope_records(place: &Place, subject_column: &str, filter: Option<&str>) 
         message: format!("has no column `{subject_column}` (the subject identifier)"),
     })?;
     let mut subjects = BTreeSet::new();
-    let mut records = 0u64;
+    let (mut records, mut blank) = (0u64, 0u64);
     while let Some(batch) = source.next_batch()? {
         for r in 0..batch.len() {
             records += 1;
-            if let Some(v) = batch.value(r, col) {
-                subjects.insert(crate::requests::normalize_subject(v));
+            match batch.value(r, col).map(crate::requests::normalize_subject).filter(|s| !s.is_empty()) {
+                Some(s) => {
+                    subjects.insert(s);
+                }
+                None => blank += 1,
             }
         }
     }
@@ -80,7 +85,7 @@ pub fn scope_records(place: &Place, subject_column: &str, filter: Option<&str>) 
         Some(i) => i.sha256.clone(),
         None => source.stats().sha256(),
     };
-    Ok(ScopeRecords { header, records, subjects, sha256 })
+    Ok(ScopeRecords { header, records, subjects, blank, sha256 })
 }
 
 /// For each of `subjects` found in `place`, the values of `columns` on its first record.

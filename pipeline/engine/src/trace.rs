@@ -91,14 +91,18 @@ fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-/// A value in the form compared: NFKC, trimmed; `true`/`false` in lower case; a number in one
+/// A value in the form compared: NFKC, trimmed; `true`/`false` as `1`/`0`; a number in one
 /// notation (`1.50`, `+1.5` and `1.5e0` are `1.5`; `3.0` is `3`); a date `YYYY/M/D` as
 /// `YYYY-MM-DD`.
 pub fn canonical(value: &str) -> Cow<'_, str> {
     let n = tokumei_jp::nfkc(value);
     let t = n.trim();
-    if t.eq_ignore_ascii_case("true") || t.eq_ignore_ascii_case("false") {
-        return Cow::Owned(t.to_ascii_lowercase());
+    // Booleans as the numbers other programs write them with (R, Stata, pandas `astype(int)`).
+    if t.eq_ignore_ascii_case("true") {
+        return Cow::Borrowed("1");
+    }
+    if t.eq_ignore_ascii_case("false") {
+        return Cow::Borrowed("0");
     }
     if let Some(num) = number(t) {
         return Cow::Owned(num);
@@ -334,6 +338,9 @@ pub fn release_marks(
             .chain((0..rows_cols.len()).filter(|j| j != c && !keys.contains(j)).map(Some))
             .collect(),
     };
+    // Each row column's values (as code digests), to match a copy's renamed columns by value.
+    let mut column_values: Vec<FxHashSet<u64>> = vec![FxHashSet::default(); rows_cols.len()];
+    let s_values = sample_for(n / 8);
     let mut fp_tuple: Vec<Vec<u64>> = vec![Vec::new(); variants.len()];
     let mut fp_rest: Vec<Vec<u64>> = vec![Vec::new(); variants.len()];
     let (mut fp_class, mut fp_value) = (Vec::new(), Vec::new());
@@ -355,8 +362,15 @@ pub fn release_marks(
             }
             let mut sum = 0u64;
             for (j, c) in rows_cols.iter().enumerate() {
-                shares[j] = key.cell(batch.value(r, *c));
+                let v = batch.value(r, *c);
+                shares[j] = key.cell(v);
                 sum = sum.wrapping_add(shares[j]);
+                if let Some(v) = v {
+                    let d = key.code(v);
+                    if keep(d, s_values) && column_values[j].len() < CAP as usize {
+                        column_values[j].insert(d);
+                    }
+                }
             }
             let d = mix(sum);
             if keep(d, s_rows) {
@@ -394,6 +408,9 @@ pub fn release_marks(
     if !rows_cols.is_empty() {
         for (j, set) in rows.into_iter().enumerate() {
             marks.push(MarkSet::from_digests("rows", set_columns(&row_names, j.checked_sub(1)), s_rows, set));
+        }
+        for (name, values) in row_names.iter().zip(column_values) {
+            marks.push(MarkSet::from_digests("column", vec![name.clone()], s_values, values.into_iter().collect()));
         }
     }
     if let Some((c, keys)) = &fp {
@@ -528,41 +545,48 @@ pub fn compare(leaked: &Leaked, marks: &[MarkSet]) -> Evidence {
             ev.matches = true;
         }
     }
-    // Rows: the release's columns by name (all, or all but one); else, names changed, the
-    // file's columns but its code columns, by their values alone.
+    // Rows: each of the release's row columns is found in the file by name, else by its values
+    // (a renamed column); the projection compared is the one (whole, or without one column)
+    // in which most of the file's rows are found (a column reformatted is left out).
+    let mapping = map_columns(leaked, marks, &code_cols);
     let row_sets: Vec<&MarkSet> = marks.iter().filter(|m| m.kind == "rows").collect();
-    let by_name = |names: &[&str]| -> Option<Vec<usize>> {
-        names.iter().map(|n| leaked.columns.iter().position(|c| c == n)).collect()
-    };
-    let rest: Vec<usize> = (0..leaked.columns.len()).filter(|c| !code_cols.contains(c)).collect();
-    let choice = row_sets
-        .iter()
-        .filter_map(|m| by_name(&m.used_columns()).map(|cols| (*m, cols, "by name")))
-        .max_by_key(|(m, _, _)| m.left_out().is_none())
-        .or_else(|| {
-            row_sets
-                .iter()
-                .find(|m| m.left_out().is_none() && m.used_columns().len() == rest.len() && !rest.is_empty())
-                .map(|m| (*m, rest.clone(), "by values (column names differ)"))
-        });
-    match &choice {
-        None => ev.rows_compared = "not compared: the file lacks more than one of the release's columns".into(),
-        Some((set, cols, how)) => {
-            ev.rows_compared = format!(
-                "{} columns {how}{}",
-                cols.len(),
-                set.left_out().map(|c| format!(", without `{c}`")).unwrap_or_default()
-            );
-            for row in leaked.rows() {
-                let d = mix(cols.iter().fold(0u64, |a, c| a.wrapping_add(row[*c])));
-                if d.is_multiple_of(set.sample) {
-                    ev.rows_tested += 1;
-                    ev.rows_found += (set.count(d) > 0) as u64;
-                }
+    let mut best: Option<(&MarkSet, u64, u64, String)> = None;
+    for set in &row_sets {
+        let Some(cols) = set.used_columns().iter().map(|n| mapping.get(*n).copied()).collect::<Option<Vec<usize>>>()
+        else {
+            continue;
+        };
+        let (mut tested, mut found) = (0u64, 0u64);
+        for row in leaked.rows() {
+            let d = mix(cols.iter().fold(0u64, |a, c| a.wrapping_add(row[*c])));
+            if d.is_multiple_of(set.sample) {
+                tested += 1;
+                found += (set.count(d) > 0) as u64;
             }
         }
+        let rate = |f: u64, t: u64| if t == 0 { 0.0 } else { f as f64 / t as f64 };
+        let better = best.as_ref().is_none_or(|(b, bt, bf, _)| {
+            (rate(found, tested), set.left_out().is_none()) > (rate(*bf, *bt), b.left_out().is_none())
+        });
+        if better && tested > 0 {
+            let renamed = cols.iter().zip(set.used_columns()).filter(|(c, n)| leaked.columns[**c] != **n).count();
+            let how = if renamed > 0 { format!(" ({renamed} found by their values)") } else { String::new() };
+            best = Some((set, tested, found, how));
+        }
     }
-    let z = fingerprint_test(leaked, marks, &mut ev);
+    match &best {
+        None => ev.rows_compared = "not compared: the file lacks more than one of the release's columns".into(),
+        Some((set, tested, found, how)) => {
+            ev.rows_compared = format!(
+                "{} columns{how}{}",
+                set.used_columns().len(),
+                set.left_out().map(|c| format!(", without `{c}`")).unwrap_or_default()
+            );
+            ev.rows_tested = *tested;
+            ev.rows_found = *found;
+        }
+    }
+    let z = fingerprint_test(leaked, marks, &mapping, &mut ev);
     ev.fingerprint_z = z;
     let coverage = if ev.rows_tested > 0 { ev.rows_found as f64 / ev.rows_tested as f64 } else { 0.0 };
     // A standard score; P(z >= u) is taken as exp(-u^2 / 2), the normal tail's bound.
@@ -622,7 +646,8 @@ mod tests {
             ("+3", "3.0"),
             ("1e2", "100"),
             (" ＡＢＣ ", "ABC"),
-            ("TRUE", "true"),
+            ("TRUE", "1"),
+            ("false", "0.0"),
             ("2020/1/2", "2020-01-02"),
         ] {
             assert_eq!(canonical(a), canonical(b), "{a} vs {b}");
@@ -663,30 +688,84 @@ mod tests {
     }
 }
 
+/// Where each of the release's row columns is in the file: by name, else, for the columns
+/// whose name is not there, the file's column (not a code column, not taken) most of whose
+/// (sampled) values are that column's values in the release.
+fn map_columns(leaked: &Leaked, marks: &[MarkSet], code_cols: &[usize]) -> FxHashMap<String, usize> {
+    let mut mapping: FxHashMap<String, usize> = FxHashMap::default();
+    let columns: Vec<&MarkSet> = marks.iter().filter(|m| m.kind == "column").collect();
+    let mut taken: FxHashSet<usize> = code_cols.iter().copied().collect();
+    for m in &columns {
+        if let Some(i) = leaked.columns.iter().position(|c| *c == m.columns[0]) {
+            mapping.insert(m.columns[0].clone(), i);
+            taken.insert(i);
+        }
+    }
+    // By values: best overlap first, each file column used once.
+    let mut candidates: Vec<(f64, String, usize)> = Vec::new();
+    for m in columns.iter().filter(|m| !mapping.contains_key(&m.columns[0])) {
+        for (i, set) in leaked.code_digests.iter().enumerate().filter(|(i, _)| !taken.contains(i)) {
+            let tested: Vec<&u64> = set.iter().filter(|d| d.is_multiple_of(m.sample)).collect();
+            if tested.is_empty() {
+                continue;
+            }
+            let found = tested.iter().filter(|d| m.count(***d) > 0).count();
+            let score = found as f64 / tested.len() as f64;
+            if score >= 0.8 {
+                candidates.push((score, m.columns[0].clone(), i));
+            }
+        }
+    }
+    candidates.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
+    for (_, name, i) in candidates {
+        if !mapping.contains_key(&name) && taken.insert(i) {
+            mapping.insert(name, i);
+        }
+    }
+    mapping
+}
+
 /// The fingerprint test. Within each class the release put its fingerprint column's values in
 /// a random order, so for a file not made from it the number of the release's rows equal to a
 /// row of the file, c, is a hypergeometric draw: the class's n rows, of which a have the row's
 /// fingerprint value and b the rest of its values, c of the b getting one of the a values. For
 /// a file made from it, each of its rows is there by construction. The score sums, over the
 /// file's distinct rows, ln(c + 1/2) against its exact mean and variance under that draw.
-fn fingerprint_test(leaked: &Leaked, marks: &[MarkSet], ev: &mut Evidence) -> Option<f64> {
+fn fingerprint_test(
+    leaked: &Leaked,
+    marks: &[MarkSet],
+    mapping: &FxHashMap<String, usize>,
+    ev: &mut Evidence,
+) -> Option<f64> {
     let class = marks.iter().find(|m| m.kind == "fp_class")?;
     let value = marks.iter().find(|m| m.kind == "fp_class_value")?;
     let split = class.columns.iter().position(|c| c == "|")?;
-    let find = |n: &String| leaked.columns.iter().position(|c| c == n);
+    let find = |n: &String| mapping.get(n).copied();
     let keys: Vec<usize> = class.columns[..split].iter().map(find).collect::<Option<_>>()?;
     let carrier = find(class.columns.get(split + 1)?)?;
-    // The whole row, or the row without one column outside the key and the fingerprint column.
-    let (tuple, rest, cols) = marks
-        .iter()
-        .filter(|m| m.kind == "fp_tuple")
-        .filter_map(|m| {
-            let cols: Vec<usize> =
-                m.used_columns().iter().map(|n| leaked.columns.iter().position(|c| c == n)).collect::<Option<_>>()?;
-            let rest = marks.iter().find(|r| r.kind == "fp_class_rest" && r.columns == m.columns)?;
-            Some((m, rest, cols))
-        })
-        .max_by_key(|(m, _, _)| m.left_out().is_none())?;
+    // The whole row, or the row without one column outside the key and the fingerprint
+    // column: the one in which most of the file's rows are found.
+    let mut variants: Vec<(&MarkSet, &MarkSet, Vec<usize>, f64)> = Vec::new();
+    for m in marks.iter().filter(|m| m.kind == "fp_tuple") {
+        let Some(cols) = m.used_columns().iter().map(|n| mapping.get(*n).copied()).collect::<Option<Vec<usize>>>()
+        else {
+            continue;
+        };
+        let Some(rest) = marks.iter().find(|r| r.kind == "fp_class_rest" && r.columns == m.columns) else { continue };
+        let (mut tested, mut found) = (0u64, 0u64);
+        for row in leaked.rows() {
+            let k = mix(keys.iter().fold(0u64, |a, k| a.wrapping_add(row[*k])) ^ CLASS);
+            if k.is_multiple_of(class.sample) {
+                tested += 1;
+                found += (m.count(mix(cols.iter().fold(0u64, |a, c| a.wrapping_add(row[*c])))) > 0) as u64;
+            }
+        }
+        let whole = if m.left_out().is_none() { 1e-9 } else { 0.0 };
+        let rate = if tested == 0 { 0.0 } else { found as f64 / tested as f64 } + whole;
+        variants.push((m, rest, cols, rate));
+    }
+    let (tuple, rest, cols, _) =
+        variants.into_iter().max_by(|a, b| a.3.partial_cmp(&b.3).unwrap_or(std::cmp::Ordering::Equal))?;
     let mut seen: FxHashMap<u64, (u64, u64, u64, u64)> = FxHashMap::default();
     for row in leaked.rows() {
         let class_sum = keys.iter().fold(0u64, |a, k| a.wrapping_add(row[*k]));

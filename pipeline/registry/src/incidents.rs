@@ -126,12 +126,13 @@ pub struct IncidentEntry {
     /// A contractor (委託先) involved, by name.
     #[serde(default)]
     pub contractor: Option<String>,
-    /// The officer's finding that the data hold 要配慮個人情報 where the items cannot show it.
+    /// The officer's finding on 要配慮個人情報: `true` where the items cannot show it (paper files),
+    /// `false` once items the rules could not classify have been reviewed and hold none.
     #[serde(default)]
-    pub sensitive: bool,
+    pub sensitive: Option<bool>,
     /// The officer's finding that misuse may cause financial damage, where the items cannot show it.
     #[serde(default)]
-    pub financial: bool,
+    pub financial: Option<bool>,
     /// Which data.
     #[serde(default)]
     pub scope: ScopeEntry,
@@ -167,7 +168,7 @@ impl IncidentEntry {
 
     /// The day of discovery (YYYY-MM-DD).
     pub fn discovered_day(&self) -> &str {
-        &self.discovered[..self.discovered.len().min(10)]
+        day_part(&self.discovered)
     }
 }
 
@@ -224,6 +225,13 @@ pub struct ScopeFound {
     pub people: u64,
     /// How the people were counted.
     pub basis: String,
+    /// Items no rule file could classify (missing, changed since allowed, or not covering them):
+    /// taken as possibly 要配慮 until the officer reviews them.
+    #[serde(default)]
+    pub unclassified: Vec<String>,
+    /// Records whose subject identifier is blank: each counted as a person.
+    #[serde(default)]
+    pub blank_subjects: u64,
 }
 
 /// One trigger of a report (規則43条 for public bodies, 7条 for businesses).
@@ -266,8 +274,12 @@ pub struct Assessment {
 pub fn assess(profile: &Profile, e: &IncidentEntry, scope: &ScopeFound) -> Assessment {
     let public = profile.actor == Actor::PublicBody;
     let threshold = profile.leak_threshold.unwrap_or(if public { 100 } else { 1000 });
-    let anonymised_release = scope.kind == "release" && scope.release_mode.as_deref() == Some("anonymized");
-    if anonymised_release {
+    // Only data provided to a recipient under a contract (法115) is a contract incident: an
+    // anonymised file the body keeps for itself can be matched back to its sources, so it is
+    // still personal information to the body.
+    let provided_anonymised =
+        scope.kind == "release" && scope.release_mode.as_deref() == Some("anonymized") && scope.contract_id.is_some();
+    if provided_anonymised {
         return Assessment {
             regime: "contract".into(),
             regime_label: if public {
@@ -307,21 +319,31 @@ pub fn assess(profile: &Profile, e: &IncidentEntry, scope: &ScopeFound) -> Asses
         Trigger {
             code: "1".into(),
             name: "要配慮個人情報が含まれる".into(),
-            fired: !sensitive.is_empty() || e.sensitive,
+            // Items no rule file classifies count as possibly 要配慮 until reviewed (fail closed).
+            fired: !sensitive.is_empty()
+                || e.sensitive == Some(true)
+                || (!scope.unclassified.is_empty() && e.sensitive != Some(false)),
             why: match (sensitive.is_empty(), e.sensitive) {
                 (false, _) => format!("要配慮の項目: {}", listed(&sensitive)),
-                (true, true) => "担当者の認定（項目からは判別できない要配慮個人情報）".into(),
-                (true, false) => "要配慮と記された項目なし".into(),
+                (true, Some(true)) => "担当者の認定（項目からは判別できない要配慮個人情報）".into(),
+                (true, None) if !scope.unclassified.is_empty() => format!(
+                    "区分を確認できない項目（許可されたルールがない、変更された、又は項目を含まない）: {}。要配慮として扱う（確認後、sensitive = false で更新）",
+                    listed(&scope.unclassified)
+                ),
+                (true, Some(false)) if !scope.unclassified.is_empty() => {
+                    format!("担当者が確認: 区分不明の項目（{}）に要配慮個人情報なし", listed(&scope.unclassified))
+                }
+                _ => "要配慮と記された項目なし".into(),
             },
         },
         Trigger {
             code: "2".into(),
             name: "不正に利用されることにより財産的被害が生じるおそれ".into(),
-            fired: !financial.is_empty() || e.financial,
+            fired: !financial.is_empty() || e.financial == Some(true),
             why: match (financial.is_empty(), e.financial) {
                 (false, _) => format!("財産的被害のおそれのある項目: {}", listed(&financial)),
-                (true, true) => "担当者の認定".into(),
-                (true, false) => "該当する項目なし".into(),
+                (true, Some(true)) => "担当者の認定".into(),
+                _ => "該当する項目なし".into(),
             },
         },
         Trigger {
@@ -577,7 +599,13 @@ impl Registry {
         }
         let p = self.profile()?;
         let a = assess(&p, e, scope);
-        let (pre, fin) = due_dates(&p, e.discovered_day(), &a);
+        let (pre, mut fin) = due_dates(&p, e.discovered_day(), &a);
+        // Once a preliminary report is filed, the Commission is owed a final one, even when the
+        // facts later show the case was not reportable (it says so).
+        if old.preliminary_filed.is_some() && fin.is_none() {
+            fin = old.final_due.clone();
+        }
+        let pre = if old.preliminary_filed.is_some() { old.preliminary_due.clone() } else { pre };
         let subjects = checked_subjects(subjects)?;
         let (facts, scope_json, a_json) = (json(e)?, json(scope)?, json(&a)?);
         self.change(who, "incident-update", &id.to_string(), |tx| {
@@ -588,20 +616,48 @@ impl Registry {
                 params![a.regime, facts, scope_json, scope.people as i64, a_json, e.discovered_day(), pre, fin, who.time, id],
             )
             .map_err(|e| refused(format!("incident {id}: {e}")))?;
+            // People the scope no longer holds and not yet notified are not affected after all;
+            // those notified or excepted stay (what was done stays on record).
+            let before: i64 = tx
+                .query_row("SELECT count(*) FROM incident_people WHERE incident_id = ?1", [id], |r| r.get(0))
+                .map_err(|e| refused(format!("incident people: {e}")))?;
+            tx.execute("CREATE TEMP TABLE IF NOT EXISTS scope_now (subject TEXT PRIMARY KEY)", [])
+                .and_then(|_| tx.execute("DELETE FROM scope_now", []))
+                .map_err(|e| refused(format!("incident people: {e}")))?;
+            {
+                let mut now = tx
+                    .prepare("INSERT OR IGNORE INTO scope_now (subject) VALUES (?1)")
+                    .map_err(|e| refused(format!("incident people: {e}")))?;
+                for s in &subjects {
+                    now.execute([s]).map_err(|e| refused(format!("incident people: {e}")))?;
+                }
+            }
+            let dropped = tx
+                .execute(
+                    "DELETE FROM incident_people WHERE incident_id = ?1 AND notice IS NULL
+                     AND subject NOT IN (SELECT subject FROM scope_now)",
+                    [id],
+                )
+                .map_err(|e| refused(format!("incident people: {e}")))?;
             let mut stmt = tx
                 .prepare("INSERT OR IGNORE INTO incident_people (incident_id, subject) VALUES (?1, ?2)")
                 .map_err(|e| refused(format!("incident people: {e}")))?;
             for s in &subjects {
                 stmt.execute(params![id, s]).map_err(|e| refused(format!("incident people: {e}")))?;
             }
+            tx.execute("DROP TABLE IF EXISTS scope_now", []).map_err(|e| refused(format!("incident people: {e}")))?;
             seal_people(tx, id)?;
+            let after: i64 = tx
+                .query_row("SELECT count(*) FROM incident_people WHERE incident_id = ?1", [id], |r| r.get(0))
+                .map_err(|e| refused(format!("incident people: {e}")))?;
             let mut touched = vec![("incidents", id.to_string())];
             let ev = event(
                 tx,
                 id,
                 who,
                 "updated",
-                serde_json::json!({"facts": e, "people": scope.people, "regime": a.regime, "report_required": a.report_required,
+                serde_json::json!({"facts": e, "people": scope.people, "people_recorded": {"before": before, "after": after, "no_longer_affected": dropped},
+                    "regime": a.regime, "report_required": a.report_required,
                     "triggers": a.triggers.iter().filter(|t| t.fired).map(|t| &t.code).collect::<Vec<_>>(),
                     "preliminary_due": pre, "final_due": fin}),
             )?;
@@ -615,7 +671,8 @@ impl Registry {
         let (stage, date, reference, document_sha256) =
             (f.stage.as_str(), f.date.as_str(), f.reference.as_str(), f.document_sha256.as_deref());
         let i = self.open_incident_one(id)?;
-        if !i.assessment.report_required {
+        let final_owed = f.stage == "final" && i.preliminary_filed.is_some();
+        if !(i.assessment.report_required || final_owed) {
             return Err(refused(format!(
                 "incident {id}: no report to the Commission is required ({}); record a voluntary report as an update's note",
                 if i.assessment.regime == "contract" { "a contract incident" } else { "no trigger fired, or exempt" }
@@ -691,9 +748,9 @@ impl Registry {
                 if !["mail", "phone", "email", "hand", "other"].contains(&method.as_str()) {
                     return Err(refused("--method is mail, phone, email, hand or other"));
                 }
-                let day = &at[..at.len().min(10)];
+                let day = day_part(at);
                 crate::requests::check_day(day, "--at", i.facts.discovered_day(), today)?;
-                if at.len() > 10 && !valid_time(&at[10..]) {
+                if at.len() > 10 && !at.get(10..).is_some_and(valid_time) {
                     return Err(refused("--at is YYYY-MM-DD or YYYY-MM-DDTHH:MM"));
                 }
                 if method == "phone" && at.len() <= 10 {
@@ -711,6 +768,11 @@ impl Registry {
                     "impossible" if announcement.is_none() || desk.is_none() => {
                         return Err(refused(
                             "notice impossible: the substitute measure is a public announcement and an enquiry desk (法68条2項ただし書): give both, --announcement and --desk",
+                        ));
+                    }
+                    "nondisclosable" if i.assessment.regime != "article68" => {
+                        return Err(refused(
+                            "the 不開示情報 ground (法68条2項2号) is a public body's: a business may only use `impossible` with substitute measures (法26条2項ただし書)",
                         ));
                     }
                     "nondisclosable" if announcement.is_some() || desk.is_some() => {
@@ -778,6 +840,11 @@ impl Registry {
     pub fn close_incident(&mut self, who: &Who, id: i64, reason: &str, today: &str) -> Result<(), RegistryError> {
         let i = self.open_incident_one(id)?;
         text("--reason", reason)?;
+        if i.preliminary_filed.is_some() && i.final_filed.is_none() {
+            return Err(refused(format!(
+                "incident {id}: the preliminary report was filed: file the final report (stating the outcome) before closing"
+            )));
+        }
         if i.assessment.report_required {
             if i.final_filed.is_none() {
                 return Err(refused(format!("incident {id}: the final report has not been filed")));
@@ -991,6 +1058,12 @@ fn json(v: &impl Serialize) -> Result<String, RegistryError> {
     serde_json::to_string(v).map_err(|e| refused(e.to_string()))
 }
 
+/// The `YYYY-MM-DD` of `YYYY-MM-DD[THH:MM]` (the whole text when it has no ASCII date: then it
+/// fails the date check rather than being cut inside a character).
+fn day_part(s: &str) -> &str {
+    s.get(..10).filter(|d| d.is_ascii()).unwrap_or(s)
+}
+
 fn valid_time(t: &str) -> bool {
     let b = t.as_bytes();
     b.len() == 6
@@ -1006,7 +1079,7 @@ fn check_facts(e: &IncidentEntry, today: &str) -> Result<(), RegistryError> {
     }
     let day = e.discovered_day();
     crate::requests::check_day(day, "`discovered`", "1900-01-01", today)?;
-    if e.discovered.len() > 10 && !valid_time(&e.discovered[10..]) {
+    if e.discovered.len() > 10 && !e.discovered.get(10..).is_some_and(valid_time) {
         return Err(refused("`discovered` is YYYY-MM-DD or YYYY-MM-DDTHH:MM"));
     }
     for (field, v) in [

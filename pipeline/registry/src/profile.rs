@@ -221,9 +221,15 @@ impl Profile {
             ("method_days", self.method_days, 1, 365),
             ("disclosure_fee_yen", self.disclosure_fee_yen, 0, 1_000_000),
             ("incident_preliminary_days", self.incident_preliminary_days, 3, 5),
-            ("incident_final_days", self.incident_final_days, 1, 365),
-            ("incident_final_unlawful_days", self.incident_final_unlawful_days, 1, 365),
-            ("leak_threshold", self.leak_threshold.unwrap_or(1), 1, 1_000_000_000),
+            // The statute's numbers may be tightened by the body, never loosened.
+            ("incident_final_days", self.incident_final_days, 1, 30),
+            ("incident_final_unlawful_days", self.incident_final_unlawful_days, 1, 60),
+            (
+                "leak_threshold",
+                self.leak_threshold.unwrap_or(1),
+                1,
+                if self.actor == Actor::PublicBody { 100 } else { 1_000 },
+            ),
         ] {
             if !(min..=max).contains(&v) {
                 return refuse(&format!("`{name}` must be between {min} and {max}"));

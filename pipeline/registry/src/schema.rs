@@ -325,7 +325,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     -- rest of a row, sampled to a bounded size (12 bytes per digest).
     CREATE TABLE release_marks (
         release_id TEXT NOT NULL REFERENCES releases(release_id),
-        kind       TEXT NOT NULL CHECK (kind IN ('codes', 'rows', 'fp_class', 'fp_class_value', 'fp_tuple', 'fp_class_rest')),
+        kind       TEXT NOT NULL CHECK (kind IN ('codes', 'rows', 'column', 'fp_class', 'fp_class_value', 'fp_tuple', 'fp_class_rest')),
         columns    TEXT NOT NULL,
         sample     INTEGER NOT NULL CHECK (sample > 0),
         entries    INTEGER NOT NULL CHECK (entries >= 0),
