@@ -1231,8 +1231,12 @@ mod tests {
         assert!(a.report_required && a.exemption.is_none() && a.regime == "article68");
         let b = assess(&profile(Actor::Business), &e, &ScopeFound { people: 5000, ..pseudo.clone() });
         assert!(!b.report_required && b.exemption.is_some() && b.regime == "article26");
-        // A leaked anonymised release is a contract incident.
+        // A leaked anonymised release provided under a contract is a contract incident; one the
+        // body kept for itself is still personal information to it.
         pseudo.release_mode = Some("anonymized".into());
+        let internal = assess(&p, &e, &ScopeFound { people: 5000, ..pseudo.clone() });
+        assert_eq!(internal.regime, "article68");
+        pseudo.contract_id = Some(1);
         let c = assess(&p, &e, &ScopeFound { people: 5000, ..pseudo });
         assert_eq!(c.regime, "contract");
         assert!(!c.report_required && c.triggers.is_empty() && !c.contract_measures.is_empty());
