@@ -14,7 +14,7 @@ use crate::deadline::{add_days, next_open_day};
 use crate::files::{read_small, toml_message};
 use crate::requests::{check_subject, normalize_subject, text};
 use crate::{Actor, Profile, Registry, RegistryError, Who};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -973,27 +973,12 @@ impl Registry {
     fn incident_step(
         &mut self,
         who: &Who,
-        (id, seen): (i64, i64),
+        step: (i64, i64),
         action: &str,
         sets: &[(&str, rusqlite::types::Value)],
         detail: serde_json::Value,
     ) -> Result<(), RegistryError> {
-        let mut sql = String::from("UPDATE incidents SET updated = ?1");
-        let mut values: Vec<rusqlite::types::Value> = vec![who.time.clone().into()];
-        for (col, v) in sets {
-            values.push(v.clone());
-            sql.push_str(&format!(", {col} = ?{}", values.len()));
-        }
-        values.push(id.into());
-        sql.push_str(&format!(" WHERE id = ?{}", values.len()));
-        let name = action.trim_start_matches("incident-").to_string();
-        self.change(who, action, &id.to_string(), |tx| {
-            unchanged(tx, id, seen)?;
-            tx.execute(&sql, rusqlite::params_from_iter(values.iter()))
-                .map_err(|e| refused(format!("incident {id}: {e}")))?;
-            let ev = event(tx, id, who, &name, detail)?;
-            Ok(((), vec![("incidents", id.to_string()), ("incident_events", ev.to_string())]))
-        })
+        self.timeline_step(&crate::timeline::INCIDENTS, who, step, action, sets, detail)
     }
 }
 
@@ -1118,19 +1103,8 @@ fn checked_subjects(subjects: &[String]) -> Result<Vec<String>, RegistryError> {
     Ok(out)
 }
 
-/// Refuse a step prepared on a read of the incident that another step has since changed.
 fn unchanged(tx: &rusqlite::Transaction, id: i64, seen: i64) -> Result<(), RegistryError> {
-    let now: i64 = tx
-        .query_row("SELECT count(*) FROM incident_events WHERE incident_id = ?1", [id], |r| r.get(0))
-        .optional()
-        .map_err(|e| refused(format!("incident {id}: {e}")))?
-        .unwrap_or(0);
-    if now != seen {
-        return Err(refused(format!(
-            "incident {id} changed while this step was prepared (another officer?): look again and retry"
-        )));
-    }
-    Ok(())
+    crate::timeline::INCIDENTS.unchanged(tx, id, seen)
 }
 
 fn event(
@@ -1140,12 +1114,7 @@ fn event(
     name: &str,
     detail: serde_json::Value,
 ) -> Result<i64, RegistryError> {
-    tx.execute(
-        "INSERT INTO incident_events (incident_id, time, operator, event, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![id, who.time, who.operator, name, detail.to_string()],
-    )
-    .map_err(|e| refused(format!("incident {id}: {e}")))?;
-    Ok(tx.last_insert_rowid())
+    crate::timeline::INCIDENTS.event(tx, id, who, name, detail)
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ mod provisions;
 mod releases;
 mod requests;
 mod schema;
+mod timeline;
 
 pub use contracts::{
     Check, ColumnGrant, Proposal, REVIEW_ITEMS, Recipient, ReleasedColumn, Review, State, StoredContract, Transition,

@@ -816,27 +816,12 @@ impl Registry {
     fn step(
         &mut self,
         who: &Who,
-        (id, seen): (i64, i64),
+        step: (i64, i64),
         action: &str,
         sets: &[(&str, rusqlite::types::Value)],
         detail: serde_json::Value,
     ) -> Result<(), RegistryError> {
-        let mut sql = String::from("UPDATE requests SET updated = ?1");
-        let mut values: Vec<rusqlite::types::Value> = vec![who.time.clone().into()];
-        for (col, v) in sets {
-            values.push(v.clone());
-            sql.push_str(&format!(", {col} = ?{}", values.len()));
-        }
-        values.push(id.into());
-        sql.push_str(&format!(" WHERE id = ?{}", values.len()));
-        let event_name = action.trim_start_matches("request-").to_string();
-        self.change(who, action, &id.to_string(), |tx| {
-            unchanged(tx, id, seen)?;
-            tx.execute(&sql, rusqlite::params_from_iter(values.iter()))
-                .map_err(|e| refused(format!("request {id}: {e}")))?;
-            let ev = event(tx, id, who, &event_name, detail)?;
-            Ok(((), vec![("requests", id.to_string()), ("request_events", ev.to_string())]))
-        })
+        self.timeline_step(&crate::timeline::REQUESTS, who, step, action, sets, detail)
     }
 
     /// Record the officer's choice of person among `candidates` shown (found by name and date of
@@ -1551,17 +1536,8 @@ impl Registry {
     }
 }
 
-/// Refuse a step made on a request read before another step (another officer, another tab).
 fn unchanged(tx: &rusqlite::Transaction, id: i64, seen: i64) -> Result<(), RegistryError> {
-    let now: i64 = tx
-        .query_row("SELECT count(*) FROM request_events WHERE request_id = ?1", [id], |r| r.get(0))
-        .map_err(|e| refused(format!("request {id}: {e}")))?;
-    if now != seen {
-        return Err(refused(format!(
-            "request {id} changed while this step was prepared (another step was recorded): look at it again (`tokumei request show {id}`)"
-        )));
-    }
-    Ok(())
+    crate::timeline::REQUESTS.unchanged(tx, id, seen)
 }
 
 fn event(
@@ -1571,12 +1547,7 @@ fn event(
     name: &str,
     detail: serde_json::Value,
 ) -> Result<i64, RegistryError> {
-    tx.execute(
-        "INSERT INTO request_events (request_id, time, operator, event, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![id, who.time, who.operator, name, detail.to_string()],
-    )
-    .map_err(|e| refused(format!("request {id}: {e}")))?;
-    Ok(tx.last_insert_rowid())
+    crate::timeline::REQUESTS.event(tx, id, who, name, detail)
 }
 
 #[cfg(test)]
