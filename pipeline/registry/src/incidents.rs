@@ -13,6 +13,7 @@
 use crate::deadline::{add_days, next_open_day};
 use crate::files::{read_small, toml_message};
 use crate::requests::{check_subject, normalize_subject, text};
+use crate::timeline::INCIDENTS;
 use crate::{Actor, Profile, Registry, RegistryError, Who};
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
@@ -564,8 +565,7 @@ impl Registry {
             }
             seal_people(tx, id)?;
             let mut touched = vec![("incidents", id.to_string())];
-            let ev = event(
-                tx,
+            let ev = INCIDENTS.event(tx,
                 id,
                 who,
                 "opened",
@@ -609,7 +609,7 @@ impl Registry {
         let subjects = checked_subjects(subjects)?;
         let (facts, scope_json, a_json) = (json(e)?, json(scope)?, json(&a)?);
         self.change(who, "incident-update", &id.to_string(), |tx| {
-            unchanged(tx, id, seen)?;
+            INCIDENTS.unchanged(tx, id, seen)?;
             tx.execute(
                 "UPDATE incidents SET regime = ?1, facts = ?2, scope = ?3, people = ?4, assessment = ?5, discovered = ?6,
                     preliminary_due = ?7, final_due = ?8, updated = ?9 WHERE id = ?10",
@@ -651,8 +651,7 @@ impl Registry {
                 .query_row("SELECT count(*) FROM incident_people WHERE incident_id = ?1", [id], |r| r.get(0))
                 .map_err(|e| refused(format!("incident people: {e}")))?;
             let mut touched = vec![("incidents", id.to_string())];
-            let ev = event(
-                tx,
+            let ev = INCIDENTS.event(tx,
                 id,
                 who,
                 "updated",
@@ -818,7 +817,7 @@ impl Registry {
             Notice::Exception { .. } => "notice-exception",
         };
         self.change(who, &format!("incident-{kind}"), &id.to_string(), |tx| {
-            unchanged(tx, id, i.steps)?;
+            INCIDENTS.unchanged(tx, id, i.steps)?;
             let mut touched = Vec::new();
             let mut stmt = tx
                 .prepare("UPDATE incident_people SET notice = ?1 WHERE incident_id = ?2 AND subject = ?3")
@@ -830,7 +829,7 @@ impl Registry {
                 .map_err(|e| refused(format!("incident {id}: {e}")))?;
             seal_people(tx, id)?;
             touched.push(("incidents", id.to_string()));
-            let ev = event(tx, id, who, kind, serde_json::json!({"people": n, "notice": notice}))?;
+            let ev = INCIDENTS.event(tx, id, who, kind, serde_json::json!({"people": n, "notice": notice}))?;
             touched.push(("incident_events", ev.to_string()));
             Ok((n, touched))
         })
@@ -1101,20 +1100,6 @@ fn checked_subjects(subjects: &[String]) -> Result<Vec<String>, RegistryError> {
     out.sort_unstable();
     out.dedup();
     Ok(out)
-}
-
-fn unchanged(tx: &rusqlite::Transaction, id: i64, seen: i64) -> Result<(), RegistryError> {
-    crate::timeline::INCIDENTS.unchanged(tx, id, seen)
-}
-
-fn event(
-    tx: &rusqlite::Transaction,
-    id: i64,
-    who: &Who,
-    name: &str,
-    detail: serde_json::Value,
-) -> Result<i64, RegistryError> {
-    crate::timeline::INCIDENTS.event(tx, id, who, name, detail)
 }
 
 #[cfg(test)]

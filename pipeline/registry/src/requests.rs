@@ -8,6 +8,7 @@
 use crate::contracts::date;
 use crate::deadline::{add_days, decision_due, window_end};
 use crate::files::{bad_text, read_small, toml_message};
+use crate::timeline::REQUESTS;
 use crate::{Registry, RegistryError, Who};
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
@@ -697,7 +698,7 @@ impl Registry {
             )
             .map_err(|e| refused(format!("request: {e}")))?;
             let id = tx.last_insert_rowid();
-            let ev = event(tx, id, who, "opened", serde_json::json!({"kind": e.kind.as_str(), "due": due}))?;
+            let ev = REQUESTS.event(tx, id, who, "opened", serde_json::json!({"kind": e.kind.as_str(), "due": due}))?;
             Ok((id, vec![("requests", id.to_string()), ("request_events", ev.to_string())]))
         })
     }
@@ -1263,7 +1264,7 @@ impl Registry {
             "releases_before": d.releases_before.len(),
         });
         self.change(who, "request-decide", &id.to_string(), |tx| {
-            unchanged(tx, id, r.steps)?;
+            REQUESTS.unchanged(tx, id, r.steps)?;
             tx.execute(
                 "UPDATE requests SET status = 'decided', decision = ?1, decided = ?2, objection = ?3, updated = ?4 WHERE id = ?5",
                 params![decision_json, day, objection, who.time, id],
@@ -1288,7 +1289,7 @@ impl Registry {
                     touched.push(("corrections", tx.last_insert_rowid().to_string()));
                 }
             }
-            let ev = event(tx, id, who, "decided", detail)?;
+            let ev = REQUESTS.event(tx, id, who, "decided", detail)?;
             touched.push(("request_events", ev.to_string()));
             Ok(((), touched))
         })?;
@@ -1534,20 +1535,6 @@ impl Registry {
         }
         Ok(problems)
     }
-}
-
-fn unchanged(tx: &rusqlite::Transaction, id: i64, seen: i64) -> Result<(), RegistryError> {
-    crate::timeline::REQUESTS.unchanged(tx, id, seen)
-}
-
-fn event(
-    tx: &rusqlite::Transaction,
-    id: i64,
-    who: &Who,
-    name: &str,
-    detail: serde_json::Value,
-) -> Result<i64, RegistryError> {
-    crate::timeline::REQUESTS.event(tx, id, who, name, detail)
 }
 
 #[cfg(test)]
