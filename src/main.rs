@@ -16,6 +16,7 @@ mod incident_cmd;
 mod job;
 mod registry_cmd;
 mod request_cmd;
+mod serve_cmd;
 mod trace_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -177,6 +178,10 @@ enum Command {
     /// release or any part of it, re-encoded or with its rows and columns in any order. Exit 10
     /// when it cannot be traced to a single release.
     Trace(trace_cmd::TraceArgs),
+    /// The officer console: a local web page over the registry (what is due, releases,
+    /// contracts, requests, incidents, the audit log), on 127.0.0.1 only, with a one-time
+    /// login address printed at start.
+    Serve(serve_cmd::ServeArgs),
     /// The per-subject index (where the profile keeps one) and the exclusions of a person.
     Subject {
         #[command(subcommand)]
@@ -360,6 +365,12 @@ pub(crate) fn operator(given: Option<String>) -> String {
 pub struct Failure {
     code: ExitCode,
     error: anyhow::Error,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.error)
+    }
 }
 
 impl From<EngineError> for Failure {
@@ -615,6 +626,7 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
         Command::Subject { command } => registry_cmd::subject(command),
         Command::Request { command } => request_cmd::request(command),
         Command::Trace(args) => trace_cmd::trace(args),
+        Command::Serve(args) => serve_cmd::serve(args),
         Command::Incident { command } => incident_cmd::incident(command),
         Command::Risk { file, qi, sensitive, population, threshold, encoding, delimiter, json } => {
             let encoding = parse_encoding(&encoding)?;

@@ -382,31 +382,7 @@ pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
 
 /// The registry's problems against its audit log (a broken log is an audit failure).
 pub fn verify(reg: &Registry) -> Result<Vec<String>, Failure> {
-    let log = tokumei_audit::JsonlLog::new(reg.audit_log().map_err(reg_fail)?);
-    let scan = log.scan().map_err(|e| fail(ExitCode::Audit, e.into()))?;
-    let mut problems = reg.verify(&scan.entries).map_err(reg_fail)?;
-    if let Some(broken) = scan.broken {
-        problems.push(format!("audit log: {broken}"));
-    }
-    // Each release's row against its run's audit entry, and its files.
-    let mut logs: std::collections::HashMap<String, Vec<tokumei_audit::Entry>> = Default::default();
-    logs.insert(
-        tokumei_release::resolve(log.path()).display().to_string(),
-        log.scan().map(|s| s.entries).unwrap_or_default(),
-    );
-    for r in reg.releases().map_err(reg_fail)? {
-        if r.status == "abandoned" {
-            continue;
-        }
-        let entries = logs.entry(r.release.audit_log.clone()).or_insert_with(|| {
-            tokumei_audit::JsonlLog::new(&r.release.audit_log).scan().map(|s| s.entries).unwrap_or_default()
-        });
-        problems.extend(r.check_entry(entries));
-        if r.status == "published" {
-            problems.extend(r.check_files());
-        }
-    }
-    Ok(problems)
+    reg.check_all().map_err(reg_fail)
 }
 
 fn rules_of(path: &Path) -> Result<FileRules, Failure> {

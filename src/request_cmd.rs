@@ -697,6 +697,53 @@ fn package_html(
     page("保有個人情報の開示", &html)
 }
 
+/// After a decision (the CLI's and the console's): the decision notice draft written beside the
+/// registry (or in `out`); what to tell the officer.
+pub(crate) fn decision_documents(
+    reg: &Registry,
+    id: i64,
+    d: &tokumei_registry::Decision,
+    out: Option<PathBuf>,
+) -> Result<Vec<String>, Failure> {
+    let r = get(reg, id)?;
+    let profile = reg.profile().map_err(reg_fail)?;
+    let grounds: Vec<(usize, String)> = r
+        .withheld
+        .iter()
+        .map(|w| {
+            (
+                w.item,
+                format!(
+                    "法78条1項{}号（{}）{}",
+                    w.ground,
+                    GROUNDS[usize::from(w.ground.clamp(1, 7)) - 1],
+                    if w.note.is_empty() { String::new() } else { format!("：{}", w.note) }
+                ),
+            )
+        })
+        .collect();
+    let path = out_dir(reg, id, out).join("notice-decision.html");
+    write_private(&path, decision_notice(&profile.body, &r, d, profile.method_days, &grounds).as_bytes())?;
+    let mut lines = vec![
+        format!(
+            "request {id}: decided `{}` on {}{}",
+            d.decision,
+            d.date,
+            if d.late { " (after the deadline)" } else { "" }
+        ),
+        format!("  notice draft {}", path.display()),
+    ];
+    if !d.releases_before.is_empty() {
+        lines.push(format!("  {} release(s) made before the decision (listed in the notice)", d.releases_before.len()));
+    }
+    for rec in &d.recipients_to_notify {
+        lines.push(format!(
+            "  tell {rec} of the correction (法97), then record it: tokumei request notice {id} --kind correction_recipient --to {rec}"
+        ));
+    }
+    Ok(lines)
+}
+
 pub(crate) fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
@@ -1043,40 +1090,8 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
             let d = reg
                 .decide(&who(operator)?, id, &decision, &reason, ground.as_deref(), third_party_objection, &day, &today)
                 .map_err(reg_fail)?;
-            let r = get(&reg, id)?;
-            let profile = reg.profile().map_err(reg_fail)?;
-            let grounds: Vec<(usize, String)> = r
-                .withheld
-                .iter()
-                .map(|w| {
-                    (
-                        w.item,
-                        format!(
-                            "法78条1項{}号（{}）{}",
-                            w.ground,
-                            GROUNDS[usize::from(w.ground.clamp(1, 7)) - 1],
-                            if w.note.is_empty() { String::new() } else { format!("：{}", w.note) }
-                        ),
-                    )
-                })
-                .collect();
-            let dir = out_dir(&reg, id, out);
-            let path = dir.join("notice-decision.html");
-            write_private(&path, decision_notice(&profile.body, &r, &d, profile.method_days, &grounds).as_bytes())?;
-            say!(
-                "request {id}: decided `{}` on {}{}",
-                d.decision,
-                d.date,
-                if d.late { " (after the deadline)" } else { "" }
-            );
-            say!("  notice draft {}", path.display());
-            if !d.releases_before.is_empty() {
-                say!("  {} release(s) made before the decision (listed in the notice)", d.releases_before.len());
-            }
-            for rec in &d.recipients_to_notify {
-                say!(
-                    "  tell {rec} of the correction (法97), then record it: tokumei request notice {id} --kind correction_recipient --to {rec}"
-                );
+            for line in decision_documents(&reg, id, &d, out)? {
+                say!("{line}");
             }
             Ok(())
         }

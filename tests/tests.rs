@@ -5,6 +5,7 @@ mod util;
 mod audit;
 mod bad_input;
 mod cli;
+mod console;
 mod end_to_end;
 mod fail_closed;
 mod formats;

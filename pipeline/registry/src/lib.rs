@@ -159,6 +159,40 @@ type Recorded = std::collections::BTreeMap<(String, String), (Option<String>, i6
 pub struct Registry {
     conn: Connection,
     path: PathBuf,
+    /// The version the next change must find (a step prepared on a page read earlier).
+    expect: Option<Seen>,
+}
+
+/// A record's version as it was read (the number of events of its timeline): a change made
+/// on that read is refused if another change came in between (a second browser tab, another
+/// officer at the CLI).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// Contract `id` with this many workflow steps.
+    Contract(i64, i64),
+    /// Request `id` with this many steps.
+    Request(i64, i64),
+    /// Incident `id` with this many steps.
+    Incident(i64, i64),
+}
+
+impl Seen {
+    fn check(self, conn: &Connection) -> Result<(), RegistryError> {
+        let (table, key, noun, id, seen) = match self {
+            Seen::Contract(id, n) => ("contract_events", "contract_id", "contract", id, n),
+            Seen::Request(id, n) => ("request_events", "request_id", "request", id, n),
+            Seen::Incident(id, n) => ("incident_events", "incident_id", "incident", id, n),
+        };
+        let now: i64 = conn
+            .query_row(&format!("SELECT count(*) FROM {table} WHERE {key} = ?1"), [id], |r| r.get(0))
+            .map_err(|e| RegistryError::Refused(format!("{noun} {id}: {e}")))?;
+        if now != seen {
+            return Err(RegistryError::Refused(format!(
+                "{noun} {id} changed since it was shown ({seen} step(s) then, {now} now): look at it again before acting"
+            )));
+        }
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for Registry {
@@ -233,7 +267,7 @@ impl Registry {
         let conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
                 .map_err(|e| db_err(path, e))?;
-        let reg = Registry { conn, path: path.to_path_buf() };
+        let reg = Registry { conn, path: path.to_path_buf(), expect: None };
         reg.conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| reg.db(e))?;
         // Not a database at all shows here, as SQLite reads lazily.
         let mode: String = reg.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| reg.db(e))?;
@@ -301,7 +335,11 @@ impl Registry {
     ) -> Result<T, RegistryError> {
         let path = self.path.clone();
         let dberr = |e: rusqlite::Error| db_err(&path, e);
+        let expect = self.expect.take();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(dberr)?;
+        if let Some(seen) = expect {
+            seen.check(&tx)?;
+        }
         record_lost_change(&tx, who).map_err(|e| match e {
             RegistryError::Db { message, .. } => db_err(&path, message),
             other => other,
@@ -357,6 +395,42 @@ impl Registry {
         // someone removed it. (If this entry cannot be written, the next change writes it.)
         let _ = JsonlLog::new(&log_path).append(committed_record(who, &entry));
         Ok(value)
+    }
+
+    /// Refuse now, and make the next change refuse in its own transaction, unless the record
+    /// is still as `seen`. For one change only: open a registry per action.
+    pub fn expect(&mut self, seen: Seen) -> Result<(), RegistryError> {
+        seen.check(&self.conn)?;
+        self.expect = Some(seen);
+        Ok(())
+    }
+
+    /// [`Registry::verify`] against the registry's own audit log, plus each release against
+    /// its run's audit entry and each published release's files: every problem found (empty:
+    /// all good). A log that cannot be read is an error.
+    pub fn check_all(&self) -> Result<Vec<String>, RegistryError> {
+        let log = JsonlLog::new(self.audit_log()?);
+        let scan = log.scan()?;
+        let mut problems = self.verify(&scan.entries)?;
+        if let Some(broken) = &scan.broken {
+            problems.push(format!("audit log: {broken}"));
+        }
+        let key = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let mut logs: std::collections::HashMap<PathBuf, Vec<tokumei_audit::Entry>> = Default::default();
+        logs.insert(key(log.path()), scan.entries);
+        for r in self.releases()? {
+            if r.status == "abandoned" {
+                continue;
+            }
+            let entries = logs
+                .entry(key(Path::new(&r.release.audit_log)))
+                .or_insert_with(|| JsonlLog::new(&r.release.audit_log).scan().map(|s| s.entries).unwrap_or_default());
+            problems.extend(r.check_entry(entries));
+            if r.status == "published" {
+                problems.extend(r.check_files());
+            }
+        }
+        Ok(problems)
     }
 
     /// Counts and the last change.

@@ -1,0 +1,930 @@
+//! The pages, rendered from the registry (maud: compile-time checked, every value escaped).
+//! No page names a person except a request's and an incident's people page, which the server
+//! audits before it renders them.
+
+use crate::svg::{self, Series};
+use crate::text::Lang;
+use crate::web::Ctx;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use maud::{DOCTYPE, Markup, html};
+use std::collections::BTreeMap;
+use tokumei_audit::JsonlLog;
+use tokumei_registry::deadline::days_between;
+use tokumei_registry::{Registry, State, StoredContract, StoredIncident, StoredRelease, StoredRequest};
+
+type Page = Result<Markup, String>;
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+const NAV: [(&str, &str, &str); 6] = [
+    ("/", "期限と状況", "Due"),
+    ("/releases", "リリース", "Releases"),
+    ("/contracts", "提案者・契約", "Contracts"),
+    ("/requests", "開示等請求", "Requests"),
+    ("/incidents", "漏えい等事案", "Incidents"),
+    ("/audit", "監査ログ", "Audit"),
+];
+
+fn head(lang: Lang, title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) " — tokumei" }
+            link rel="stylesheet" href="/static/console.css";
+            meta name="description" content=(lang.t("tokumei 担当者コンソール", "tokumei officer console"));
+        }
+    }
+}
+
+/// The frame of every signed-in page.
+fn layout(ctx: &Ctx, title: &str, body: Markup) -> Markup {
+    let l = ctx.lang;
+    let section =
+        NAV.iter().rev().find(|(p, _, _)| *p == "/" && ctx.path == "/" || *p != "/" && ctx.path.starts_with(p));
+    html! {
+        (DOCTYPE)
+        html lang=(l.code()) {
+            (head(l, title))
+            body {
+                header {
+                    a.brand href="/" { "tokumei " span { "匿名" } }
+                    nav {
+                        @for (path, ja, en) in NAV {
+                            @let here = section.is_some_and(|(p, _, _)| *p == path);
+                            a href=(path) aria-current=[here.then_some("page")] { (l.t(ja, en)) }
+                        }
+                    }
+                    div.who {
+                        a href=(format!("/lang?to={}&back={}", l.t("en", "ja"), ctx.path)) lang=(l.t("en", "ja")) { (l.t("English", "日本語")) }
+                        span { (ctx.operator) }
+                        form method="post" action="/logout" {
+                            input type="hidden" name="csrf" value=(ctx.csrf);
+                            button.link type="submit" { (l.t("終了", "Sign out")) }
+                        }
+                    }
+                }
+                main {
+                    @if let Some(f) = &ctx.flash {
+                        div class=(if f.ok { "flash ok" } else { "flash bad" }) role="status" id="flash" {
+                            @for line in &f.lines { p { (line) } }
+                        }
+                    }
+                    h1 { (title) }
+                    (body)
+                }
+                footer { (l.t("本日", "Today")) " " (ctx.today) " · " (l.t("127.0.0.1 のみで待ち受け", "listening on 127.0.0.1 only")) }
+            }
+        }
+    }
+}
+
+fn bare(lang: Lang, title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            (head(lang, title))
+            body { main.narrow { h1 { (title) } (body) } }
+        }
+    }
+}
+
+/// No session (or it ended).
+pub(crate) fn signed_out(lang: Lang, status: StatusCode) -> Response {
+    let page = bare(
+        lang,
+        lang.t("ログインしてください", "Sign in"),
+        html! {
+            p { (lang.t(
+                "`tokumei serve` が起動時に表示したログイン用アドレスを開いてください（一度だけ使えます）。新しいアドレスが必要なときは tokumei serve を起動し直してください。",
+                "Open the login address `tokumei serve` printed when it started (it works once). For a new one, start tokumei serve again."
+            )) }
+        },
+    );
+    (status, page).into_response()
+}
+
+/// A wrong or used login token.
+pub(crate) fn login_refused(lang: Lang) -> Response {
+    let page = bare(
+        lang,
+        lang.t("ログインできません", "Cannot sign in"),
+        html! {
+            p { (lang.t(
+                "このログイン用アドレスは使用済みか、正しくありません。tokumei serve を起動し直すと新しいアドレスが表示されます。",
+                "This login address was already used or is wrong. Start tokumei serve again for a new one."
+            )) }
+        },
+    );
+    (StatusCode::FORBIDDEN, page).into_response()
+}
+
+/// Nothing here.
+pub(crate) fn not_found(ctx: &Ctx) -> Markup {
+    layout(
+        ctx,
+        ctx.lang.t("見つかりません", "Not found"),
+        html! { p { a href="/" { (ctx.lang.t("期限と状況へ", "Back to what is due")) } } },
+    )
+}
+
+/// A page that could not be made.
+pub(crate) fn failed(ctx: &Ctx, e: &str) -> Markup {
+    layout(ctx, ctx.lang.t("表示できません", "Cannot show this page"), html! { div.flash.bad { p { (e) } } })
+}
+
+/// A contract state in words.
+pub(crate) fn state_label(l: Lang, s: State) -> &'static str {
+    match s {
+        State::Received => l.t("提案受付", "proposal received"),
+        State::CorrectionsRequested => l.t("補正依頼中", "corrections requested"),
+        State::Reviewed => l.t("審査済み", "reviewed"),
+        State::Fit => l.t("適合通知済み", "notified fit"),
+        State::NotFit => l.t("不適合通知済み", "notified not fit"),
+        State::FeePaid => l.t("手数料納付済み", "fee paid"),
+        State::Contracted => l.t("契約締結済み", "contracted"),
+        State::Created => l.t("作成済み", "created"),
+        State::Provided => l.t("提供済み", "provided"),
+        State::RegisterUpdated => l.t("ファイル簿更新済み", "register updated"),
+        State::UseEnded => l.t("利用期間終了", "use ended"),
+        State::Closed => l.t("返還・消去確認済み", "closed"),
+        State::ChangeOfUse => l.t("変更の申出審査中", "change of use"),
+        State::Cancelled => l.t("契約解除", "cancelled"),
+        State::Withdrawn => l.t("取下げ", "withdrawn"),
+    }
+}
+
+/// An incident report's stage in words.
+pub(crate) fn stage_label(l: Lang, stage: &str) -> &'static str {
+    match stage {
+        "preliminary" => l.t("速報", "preliminary report"),
+        "final" => l.t("確報", "final report"),
+        _ => l.t("報告", "report"),
+    }
+}
+
+fn mode_label(l: Lang, mode: &str) -> &'static str {
+    match mode {
+        "anonymized" => l.t("匿名加工情報", "anonymised"),
+        "pseudonymized" => l.t("仮名加工情報", "pseudonymised"),
+        _ => l.t("その他", "other"),
+    }
+}
+
+fn request_kind(l: Lang, r: &StoredRequest) -> &'static str {
+    use tokumei_registry::Kind as K;
+    match (l, r.entry.kind) {
+        (Lang::Ja, k) => k.label(),
+        (Lang::En, K::Disclosure) => "disclosure",
+        (Lang::En, K::Correction) => "correction",
+        (Lang::En, K::Suspension) => "suspension of use",
+        (Lang::En, K::OptOut) => "opt-out",
+    }
+}
+
+fn status_label(l: Lang, s: &str) -> &'static str {
+    match s {
+        "open" => l.t("対応中", "open"),
+        "decided" => l.t("決定済み", "decided"),
+        "carried_out" => l.t("実施済み", "carried out"),
+        "closed" => l.t("終了", "closed"),
+        "published" => l.t("公開済み", "published"),
+        "publishing" => l.t("作成中（未確定）", "publishing (unsettled)"),
+        "abandoned" => l.t("中止", "abandoned"),
+        _ => l.t("不明", "unknown"),
+    }
+}
+
+/// How far a date is: overdue, due soon, or later.
+fn urgency(today: &str, due: &str) -> (&'static str, i64) {
+    let days = days_between(today, due).unwrap_or(0);
+    (
+        if days < 0 {
+            "overdue"
+        } else if days <= 7 {
+            "soon"
+        } else {
+            "later"
+        },
+        days,
+    )
+}
+
+fn days_text(l: Lang, days: i64) -> String {
+    match (l, days) {
+        (Lang::Ja, d) if d < 0 => format!("{}日超過", -d),
+        (Lang::Ja, 0) => "本日".into(),
+        (Lang::Ja, d) => format!("あと{d}日"),
+        (Lang::En, d) if d < 0 => format!("{} days overdue", -d),
+        (Lang::En, 0) => "today".into(),
+        (Lang::En, d) => format!("{d} days left"),
+    }
+}
+
+/// One thing due.
+struct Due {
+    what: String,
+    link: String,
+    date: String,
+}
+
+fn due_items(reg: &Registry, ctx: &Ctx) -> Result<(Vec<Due>, [u64; 8]), String> {
+    let l = ctx.lang;
+    let today = ctx.today.as_str();
+    let mut due = Vec::new();
+    let requests = reg.requests().map_err(err)?;
+    let open_requests = requests.iter().filter(|r| r.pending()).count() as u64;
+    for r in requests.iter().filter(|r| r.pending()) {
+        due.push(Due {
+            what: format!("{} {} · {}", l.t("請求", "Request"), r.id, request_kind(l, r)),
+            link: format!("/requests/{}", r.id),
+            date: r.deadline(),
+        });
+    }
+    let incidents = reg.incidents().map_err(err)?;
+    let open_incidents = incidents.iter().filter(|i| i.status == "open").count() as u64;
+    let mut to_notify = 0;
+    for i in incidents.iter().filter(|i| i.status == "open") {
+        to_notify += i.notices.pending();
+        if let Some((stage, date)) = i.next_due() {
+            due.push(Due {
+                what: format!("{} {} · {}", l.t("事案", "Incident"), i.id, stage_label(l, stage)),
+                link: format!("/incidents/{}", i.id),
+                date,
+            });
+        }
+    }
+    let contracts = reg.contracts().map_err(err)?;
+    let mut in_use = 0;
+    for c in &contracts {
+        if c.state.allows_provision() {
+            in_use += 1;
+            if days_between(today, &c.proposal.use_until).is_some_and(|d| d <= 60) {
+                due.push(Due {
+                    what: format!(
+                        "{} {} · {} ({})",
+                        l.t("契約", "Contract"),
+                        c.id,
+                        l.t("利用期間の終了", "use period ends"),
+                        c.recipient
+                    ),
+                    link: format!("/contracts/{}", c.id),
+                    date: c.proposal.use_until.clone(),
+                });
+            }
+        }
+    }
+    let purges = reg.expired(today).map_err(err)?;
+    for p in &purges {
+        due.push(Due {
+            what: format!(
+                "{} {} · {}",
+                l.t("契約", "Contract"),
+                p.contract_id,
+                l.t(
+                    "保存期間満了：記録の削除（tokumei release purge）",
+                    "retention ended: purge its records (tokumei release purge)"
+                )
+            ),
+            link: format!("/contracts/{}", p.contract_id),
+            date: p.retained_until.clone(),
+        });
+    }
+    due.sort_by(|a, b| a.date.cmp(&b.date).then(a.what.cmp(&b.what)));
+    let overdue = due.iter().filter(|d| d.date.as_str() < today).count() as u64;
+    let releases = reg.releases().map_err(err)?.iter().filter(|r| r.status == "published").count() as u64;
+    Ok((
+        due,
+        [
+            overdue,
+            open_requests,
+            open_incidents,
+            to_notify,
+            in_use,
+            purges.len() as u64,
+            releases,
+            contracts.len() as u64,
+        ],
+    ))
+}
+
+/// The dashboard: what is due and overdue, with counts.
+pub(crate) fn dashboard(reg: &Registry, ctx: &Ctx) -> Page {
+    let l = ctx.lang;
+    let (due, [overdue, requests, incidents, to_notify, in_use, purges, releases, _]) = due_items(reg, ctx)?;
+    let profile = reg.profile().map_err(err)?;
+    let body = html! {
+        p.lead { (profile.body) " · " (l.t("登録簿", "registry")) " " code { (reg.path().display()) } }
+        div.cards {
+            a.card.bad[overdue > 0] href="#due" { strong #count-overdue { (overdue) } span { (l.t("期限超過", "overdue")) } }
+            a.card href="/requests" { strong #count-requests { (requests) } span { (l.t("対応中の請求", "open requests")) } }
+            a.card href="/incidents" { strong #count-incidents { (incidents) } span { (l.t("対応中の事案", "open incidents")) } }
+            a.card href="/incidents" { strong { (to_notify) } span { (l.t("未通知の本人", "people to notify")) } }
+            a.card href="/contracts" { strong { (in_use) } span { (l.t("利用中の契約", "contracts in use")) } }
+            a.card href="#due" { strong { (purges) } span { (l.t("削除すべき記録", "records to purge")) } }
+            a.card href="/releases" { strong { (releases) } span { (l.t("公開済みリリース", "published releases")) } }
+        }
+        h2 #due { (l.t("期限", "What is due")) }
+        @if due.is_empty() {
+            p.empty { (l.t("期限のあるものはありません。", "Nothing is due.")) }
+        } @else {
+            table.due {
+                thead { tr { th { (l.t("期限", "Due")) } th { (l.t("残り", "When")) } th { (l.t("内容", "What")) } } }
+                tbody {
+                    @for d in &due {
+                        @let (class, days) = urgency(&ctx.today, &d.date);
+                        tr class=(class) {
+                            td { (d.date) }
+                            td { (days_text(l, days)) }
+                            td { a href=(d.link) { (d.what) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout(ctx, l.t("期限と状況", "What is due"), body))
+}
+
+fn release_row(l: Lang, r: &StoredRelease) -> Markup {
+    html! {
+        tr {
+            td { a href=(format!("/releases/{}", r.id)) { (r.release.release_id) } }
+            td { (mode_label(l, &r.release.mode)) }
+            td { @match &r.recipient { Some(n) => (n), None => (l.t("内部利用", "internal use")) } }
+            td { @if let Some(c) = r.release.contract_id { a href=(format!("/contracts/{c}")) { (c) } } }
+            td { (r.time.get(..10).unwrap_or(&r.time)) }
+            td.num { (r.release.rows) }
+            td.num { (r.release.k_achieved) }
+            td.num { @if let Some(lv) = r.release.l_achieved { (lv) } @else { "—" } }
+            td { (status_label(l, &r.status)) }
+        }
+    }
+}
+
+fn release_head(l: Lang) -> Markup {
+    html! {
+        thead { tr {
+            th { (l.t("リリース", "Release")) } th { (l.t("種類", "Kind")) } th { (l.t("提供先", "Recipient")) }
+            th { (l.t("契約", "Contract")) } th { (l.t("作成日", "Date")) } th { (l.t("行数", "Rows")) }
+            th { "k" } th { "l" } th { (l.t("状態", "Status")) }
+        } }
+    }
+}
+
+/// Every release.
+pub(crate) fn releases(reg: &Registry, ctx: &Ctx) -> Page {
+    let l = ctx.lang;
+    let mut all = reg.releases().map_err(err)?;
+    all.sort_by(|a, b| b.time.cmp(&a.time));
+    let body = html! {
+        @if all.is_empty() { p.empty { (l.t("リリースはまだありません。", "No release yet.")) } }
+        @else {
+            table { (release_head(l)) tbody { @for r in &all { (release_row(l, r)) } } }
+        }
+    };
+    Ok(layout(ctx, l.t("リリース", "Releases"), body))
+}
+
+fn kv(rows: Vec<(&str, Markup)>) -> Markup {
+    html! { table.kv { tbody { @for (k, v) in rows { tr { th { (k) } td { (v) } } } } } }
+}
+
+/// The report.json of a published release, if readable.
+fn report_of(r: &StoredRelease) -> Option<serde_json::Value> {
+    let path = std::path::Path::new(&r.release.release_dir).join("report.json");
+    let meta = std::fs::metadata(&path).ok()?;
+    if !meta.is_file() || meta.len() > 64 << 20 {
+        return None;
+    }
+    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+}
+
+fn histogram(l: Lang, report: &serde_json::Value) -> Option<Markup> {
+    let bands = |key: &str| -> Option<Vec<(String, u64)>> {
+        report.get(key)?.get("histogram")?.as_array().map(|a| {
+            a.iter()
+                .map(|b| {
+                    (
+                        b.get("sizes").and_then(|s| s.as_str()).unwrap_or("?").to_string(),
+                        b.get("records").and_then(|s| s.as_u64()).unwrap_or(0),
+                    )
+                })
+                .collect()
+        })
+    };
+    let after = bands("after")?;
+    let before = bands("before").unwrap_or_default();
+    let labels: Vec<String> = after.iter().map(|(s, _)| s.clone()).collect();
+    let value = |set: &[(String, u64)], label: &str| set.iter().find(|(s, _)| s == label).map_or(0, |(_, v)| *v);
+    Some(svg::bars(
+        l.t("同値クラスの大きさ別のレコード数", "Records by the size of their class"),
+        &labels,
+        &[
+            Series {
+                name: l.t("加工前", "before"),
+                class: "a",
+                values: labels.iter().map(|s| value(&before, s)).collect(),
+            },
+            Series {
+                name: l.t("リリース", "released"), class: "b", values: after.iter().map(|(_, v)| *v).collect()
+            },
+        ],
+    ))
+}
+
+/// One release: what it is, its checks against the audit log and its files, its class sizes
+/// and privacy models, and its full report.
+pub(crate) fn release(reg: &Registry, ctx: &Ctx, id: i64) -> Result<Option<Markup>, String> {
+    let l = ctx.lang;
+    let Some(r) = reg.releases().map_err(err)?.into_iter().find(|r| r.id == id) else {
+        return Ok(None);
+    };
+    let mut problems = Vec::new();
+    if r.status != "abandoned" {
+        match JsonlLog::new(&r.release.audit_log).scan() {
+            Ok(scan) => problems.extend(r.check_entry(&scan.entries)),
+            Err(e) => problems.push(format!("audit log: {e}")),
+        }
+        if r.status == "published" {
+            problems.extend(r.check_files());
+        }
+    }
+    let report = (r.status == "published").then(|| report_of(&r)).flatten();
+    let rel = &r.release;
+    let body = html! {
+        @if problems.is_empty() {
+            p.verdict.ok #verify { (l.t("検証：監査ログの記録とファイルのハッシュが一致しています。", "Verified: its audit entry and its files' hashes match.")) }
+        } @else {
+            div.verdict.bad #verify {
+                p { (l.t("検証で問題が見つかりました：", "Verification found problems:")) }
+                ul { @for p in &problems { li { (p) } } }
+            }
+        }
+        (kv(vec![
+            (l.t("リリースID", "Release id"), html! { code { (rel.release_id) } }),
+            (l.t("種類", "Kind"), html! { (mode_label(l, &rel.mode)) }),
+            (l.t("データセット", "Dataset"), html! { (rel.dataset) }),
+            (l.t("提供先", "Recipient"), html! { @match &r.recipient { Some(n) => (n), None => (l.t("内部利用", "internal use")) } }),
+            (l.t("契約", "Contract"), html! { @if let Some(c) = rel.contract_id { a href=(format!("/contracts/{c}")) { (c) } } @else { "—" } }),
+            (l.t("作成", "Made"), html! { (r.time) " · " (r.operator) }),
+            (l.t("行数", "Rows"), html! { (rel.rows) }),
+            (l.t("達成した k", "k achieved"), html! { (rel.k_achieved) }),
+            (l.t("達成した l", "l achieved"), html! { @if let Some(v) = rel.l_achieved { (v) } @else { "—" } }),
+            (l.t("状態", "Status"), html! { (status_label(l, &r.status)) }),
+            (l.t("監査ログ", "Audit entry"), html! { (rel.audit_seq) " · " code { (rel.audit_log) } }),
+            (l.t("ファイル", "Files"), html! { @for f in &rel.outputs { code { (f.name) } " " small { (f.sha256.get(..16).unwrap_or(&f.sha256)) "…" } br; } }),
+        ]))
+        @if let Some(rep) = &report {
+            h2 { (l.t("同値クラスの大きさ", "Class sizes")) }
+            @if let Some(chart) = histogram(l, rep) { figure #histogram { (chart) figcaption { (l.t(
+                "準識別子の組合せが同じレコードの集まり（同値クラス）の大きさ別に、レコード数を示します。小さいクラスほど再識別のリスクが高くなります。",
+                "Records by the size of the class (records sharing every quasi-identifier) they fall in: the smaller the class, the higher the risk of re-identification."
+            )) } } }
+            @if let Some(models) = rep.get("models").and_then(|m| m.as_array()) {
+                h2 { (l.t("プライバシーモデル", "Privacy models")) }
+                table {
+                    thead { tr { th { (l.t("モデル", "Model")) } th { (l.t("要件", "Required")) } th { (l.t("達成", "Achieved")) } th { (l.t("抑制した行", "Rows suppressed")) } } }
+                    tbody { @for m in models {
+                        tr {
+                            td { (m.get(l.t("name_ja", "name")).and_then(|v| v.as_str()).unwrap_or("")) }
+                            td.num { (m.get("required").map(|v| v.to_string()).unwrap_or_default()) }
+                            td.num { (m.get("achieved").map(|v| v.to_string()).unwrap_or_default()) }
+                            td.num { (m.get("rows_suppressed").map(|v| v.to_string()).unwrap_or_default()) }
+                        }
+                    } }
+                }
+            }
+            p { a.button href=(format!("/releases/{id}/report")) { (l.t("作成報告書の全文", "The full report")) } }
+        }
+    };
+    Ok(Some(layout(ctx, &format!("{} {}", l.t("リリース", "Release"), rel.release_id), body)))
+}
+
+/// Recipients and their contracts.
+pub(crate) fn contracts(reg: &Registry, ctx: &Ctx) -> Page {
+    let l = ctx.lang;
+    let recipients = reg.recipients().map_err(err)?;
+    let contracts = reg.contracts().map_err(err)?;
+    let body = html! {
+        h2 { (l.t("提案者（事業者）", "Recipients")) }
+        @if recipients.is_empty() { p.empty { (l.t("登録された事業者はありません。", "No recipient registered.")) } }
+        @else {
+            table {
+                thead { tr { th { (l.t("名称", "Name")) } th { (l.t("契約", "Contracts")) } th { (l.t("欠格", "Barred")) } } }
+                tbody { @for (_, r, barred) in &recipients {
+                    tr {
+                        td { (r.name) }
+                        td.num { (contracts.iter().filter(|c| c.recipient == r.name).count()) }
+                        td { @match barred { Some(d) if d.as_str() >= ctx.today.as_str() => span.badge.bad { (l.t("解除により ", "until ")) (d) (l.t(" まで", "")) }, _ => "—" } }
+                    }
+                } }
+            }
+        }
+        h2 { (l.t("提案と契約", "Proposals and contracts")) }
+        @if contracts.is_empty() { p.empty { (l.t("提案はまだありません。", "No proposal yet.")) } }
+        @else {
+            table {
+                thead { tr { th { "ID" } th { (l.t("提案者", "Recipient")) } th { (l.t("ファイル", "File")) } th { (l.t("状態", "State")) } th { (l.t("利用期間", "Use period")) } th { (l.t("手数料", "Fee")) } } }
+                tbody { @for c in &contracts {
+                    tr {
+                        td { a href=(format!("/contracts/{}", c.id)) { (c.id) } }
+                        td { (c.recipient) }
+                        td { (c.file) }
+                        td { (state_label(l, c.state)) }
+                        td { (c.proposal.use_from) " – " (c.proposal.use_until) }
+                        td.num { @if let Some(f) = c.fee_yen { (f) (l.t("円", " yen")) } @else { "—" } }
+                    }
+                } }
+            }
+        }
+    };
+    Ok(layout(ctx, l.t("提案者・契約", "Recipients and contracts"), body))
+}
+
+fn version_field(n: i64) -> Markup {
+    html! { input type="hidden" name="version" value=(n); }
+}
+
+fn csrf_field(ctx: &Ctx) -> Markup {
+    html! { input type="hidden" name="csrf" value=(ctx.csrf); }
+}
+
+/// A contract with its workflow history, provisions and releases, and the next step.
+pub(crate) fn contract(reg: &Registry, ctx: &Ctx, id: i64) -> Result<Option<Markup>, String> {
+    let l = ctx.lang;
+    let Some(c): Option<StoredContract> = reg.contract(id).map_err(err)? else {
+        return Ok(None);
+    };
+    let provisions = reg.provisions(Some(id)).map_err(err)?;
+    let releases: Vec<StoredRelease> =
+        reg.releases().map_err(err)?.into_iter().filter(|r| r.release.contract_id == Some(id)).collect();
+    let next: Vec<State> = c.state.next().iter().copied().filter(|s| *s != State::Cancelled).collect();
+    let p = &c.proposal;
+    let body = html! {
+        p.lead { span.badge { (state_label(l, c.state)) } }
+        (kv(vec![
+            (l.t("提案者", "Recipient"), html! { (c.recipient) }),
+            (l.t("ファイル", "File"), html! { (c.file) }),
+            (l.t("人数", "People"), html! { (p.people) }),
+            (l.t("利用目的", "Purpose"), html! { (p.purpose) }),
+            (l.t("加工の方法", "Processing"), html! { (p.method) }),
+            (l.t("利用期間", "Use period"), html! { (p.use_from) " – " (p.use_until) }),
+            (l.t("安全管理措置", "Safety measures"), html! { (p.safety_measures) }),
+            (l.t("項目", "Columns"), html! { @for g in &p.columns { (g.name) "（" (g.granularity) "） " } }),
+            (l.t("手数料", "Fee"), html! { @if let Some(f) = c.fee_yen { (f) (l.t("円", " yen")) } @else { "—" } }),
+        ]))
+        @if !next.is_empty() {
+            h2 { (l.t("次の手続", "Next step")) }
+            form.action method="post" action=(format!("/contracts/{id}/advance")) #advance {
+                (csrf_field(ctx)) (version_field(c.history.len() as i64))
+                label { (l.t("次の状態", "Move to")) " "
+                    select name="to" { @for s in &next { option value=(s.as_str()) { (state_label(l, *s)) } } }
+                }
+                @if next.contains(&State::FeePaid) {
+                    label { (l.t("作成作業時間（手数料の計算）", "Hours of work (for the fee)")) " " input type="number" name="hours" min="0"; }
+                }
+                label.wide { (l.t("メモ（理由・受領番号など）", "Note (reasons, receipts, references)")) " " input type="text" name="note"; }
+                button type="submit" { (l.t("記録する", "Record")) }
+            }
+            p.hint { (l.t("審査・通知・解除はコマンドで行います（tokumei contract review / cancel）。", "Review, notices and cancellation are made with the CLI (tokumei contract review / cancel).")) }
+        }
+        h2 { (l.t("経過", "History")) }
+        ol.timeline {
+            @for t in &c.history {
+                li {
+                    time { (t.time) } " "
+                    strong { (State::parse(&t.to).map_or(t.to.as_str(), |s| state_label(l, s))) }
+                    " · " (t.operator)
+                    @if let Some(n) = &t.note { " · " (n) }
+                }
+            }
+        }
+        h2 { (l.t("提供の記録", "Records of provision")) }
+        @if provisions.is_empty() { p.empty { (l.t("提供の記録はありません。", "Nothing provided yet.")) } }
+        @else {
+            table {
+                thead { tr { th { (l.t("リリース", "Release")) } th { (l.t("提供日", "Date")) } th { (l.t("媒体", "Medium")) } th { (l.t("受領", "Receipt")) } } }
+                tbody { @for pr in &provisions { tr { td { (pr.release_id) } td { (pr.date) } td { (pr.medium) } td { (pr.receipt) } } } }
+            }
+        }
+        @if !releases.is_empty() {
+            h2 { (l.t("この契約のリリース", "Releases under this contract")) }
+            table { (release_head(l)) tbody { @for r in &releases { (release_row(l, r)) } } }
+        }
+    };
+    Ok(Some(layout(ctx, &format!("{} {id}", l.t("契約", "Contract")), body)))
+}
+
+/// The last twelve months up to `today` (YYYY-MM), oldest first.
+fn months(today: &str) -> Vec<String> {
+    let (y, m) =
+        (today.get(..4).and_then(|y| y.parse::<i32>().ok()), today.get(5..7).and_then(|m| m.parse::<i32>().ok()));
+    let (Some(y), Some(m)) = (y, m) else { return Vec::new() };
+    let now = y * 12 + (m - 1);
+    (0..12).rev().map(|back| now - back).map(|n| format!("{:04}-{:02}", n / 12, n % 12 + 1)).collect()
+}
+
+/// Requests: a chart per month and the list (no names: those are on a request's own page).
+pub(crate) fn requests(reg: &Registry, ctx: &Ctx) -> Page {
+    let l = ctx.lang;
+    let mut all = reg.requests().map_err(err)?;
+    all.sort_by_key(|r| std::cmp::Reverse(r.id));
+    let labels = months(&ctx.today);
+    let mut per: BTreeMap<&str, [u64; 2]> = BTreeMap::new();
+    for r in &all {
+        if let Some(m) = r.entry.received.get(..7) {
+            per.entry(m).or_default()[usize::from(r.entry.kind != tokumei_registry::Kind::Disclosure)] += 1;
+        }
+    }
+    let series = [
+        Series {
+            name: l.t("開示請求", "disclosure"),
+            class: "a",
+            values: labels.iter().map(|m| per.get(m.as_str()).map_or(0, |v| v[0])).collect(),
+        },
+        Series {
+            name: l.t("訂正・利用停止等", "correction, suspension"),
+            class: "b",
+            values: labels.iter().map(|m| per.get(m.as_str()).map_or(0, |v| v[1])).collect(),
+        },
+    ];
+    let short: Vec<String> = labels.iter().map(|m| m.get(2..).unwrap_or(m).to_string()).collect();
+    let body = html! {
+        figure #per-month {
+            (svg::bars(l.t("月別の受付件数（直近12か月）", "Requests received per month (last 12 months)"), &short, &series))
+            figcaption { (l.t("月別の受付件数（直近12か月）", "Requests received per month (last 12 months)")) }
+        }
+        @if all.is_empty() { p.empty { (l.t("請求はまだありません。", "No request yet.")) } }
+        @else {
+            table {
+                thead { tr { th { "ID" } th { (l.t("種類", "Kind")) } th { (l.t("受付日", "Received")) } th { (l.t("状態", "Status")) } th { (l.t("決定期限", "Deadline")) } th { (l.t("残り", "When")) } } }
+                tbody { @for r in &all {
+                    @let (class, days) = urgency(&ctx.today, &r.deadline());
+                    tr class=[r.pending().then_some(class)] {
+                        td { a href=(format!("/requests/{}", r.id)) { (r.id) } }
+                        td { (request_kind(l, r)) }
+                        td { (r.entry.received) }
+                        td { (status_label(l, &r.status)) }
+                        td { (r.deadline()) }
+                        td { @if r.pending() { (days_text(l, days)) } @else { "—" } }
+                    }
+                } }
+            }
+        }
+    };
+    Ok(layout(ctx, l.t("開示等請求", "Requests"), body))
+}
+
+fn events(evs: &[tokumei_registry::Event]) -> Markup {
+    html! {
+        ol.timeline {
+            @for e in evs {
+                li {
+                    time { (e.time) } " " strong { (e.event) } " · " (e.operator)
+                    @if e.detail.as_object().is_some_and(|o| !o.is_empty()) { br; small.detail { (e.detail.to_string()) } }
+                }
+            }
+        }
+    }
+}
+
+/// One request, with the requester and the person (an audited view), its timeline and the
+/// decision form.
+pub(crate) fn request(reg: &Registry, ctx: &Ctx, id: i64) -> Result<Option<Markup>, String> {
+    let l = ctx.lang;
+    let Some(r) = reg.request(id).map_err(err)? else { return Ok(None) };
+    let evs = reg.request_events(id).map_err(err)?;
+    let e = &r.entry;
+    let (class, days) = urgency(&ctx.today, &r.deadline());
+    let word = |v: serde_json::Value| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+    let body = html! {
+        p.notice { (l.t("このページは本人を特定できる情報を含みます。表示は監査ログに記録されました。", "This page names a person: this view was recorded in the audit log.")) }
+        p.lead {
+            span.badge { (status_label(l, &r.status)) } " "
+            @if r.pending() { span class=(format!("badge {class}")) { (l.t("決定期限 ", "deadline ")) (r.deadline()) " · " (days_text(l, days)) } }
+        }
+        (kv(vec![
+            (l.t("種類", "Kind"), html! { (request_kind(l, &r)) }),
+            (l.t("受付日", "Received"), html! { (e.received) }),
+            (l.t("請求者", "Requester"), html! { (e.requester) }),
+            (l.t("資格", "Capacity"), html! { (word(serde_json::to_value(e.capacity).unwrap_or_default())) }),
+            (l.t("本人確認", "Identity verified by"), html! { (e.verification) }),
+            (l.t("請求の内容", "Records asked for"), html! { (e.records) }),
+            (l.t("対象ファイル", "Files"), html! { @if e.files.is_empty() { (l.t("登録された全ファイル", "every registered file")) } @else { (e.files.join(", ")) } }),
+            (l.t("本人の識別子", "Subject"), html! { @if let Some(s) = &r.subject { code { (s) } } @else { "—" } }),
+            (l.t("手数料", "Fee"), html! { (r.fee_yen) (l.t("円", " yen")) }),
+            (l.t("決定", "Decision"), html! { @if let Some(d) = &r.decision { (d.decision) " (" (d.date) ") " (d.reason) } @else { "—" } }),
+        ]))
+        @if r.pending() {
+            h2 { (l.t("決定", "Decide")) }
+            form.action method="post" action=(format!("/requests/{id}/decide")) #decide {
+                (csrf_field(ctx)) (version_field(r.steps))
+                label { (l.t("決定", "Decision")) " "
+                    select name="decision" { @for d in e.kind.decisions() { option value=(d) { (d) } } }
+                }
+                label { (l.t("決定日", "Date")) " " input type="date" name="date" value=(ctx.today); }
+                @if e.kind == tokumei_registry::Kind::Suspension {
+                    label { (l.t("理由（利用停止を認める場合）", "Ground (an accepted suspension)")) " "
+                        select name="ground" {
+                            option value="" { "—" }
+                            option value="unlawful_holding" { (l.t("違法な保有", "unlawful holding")) }
+                            option value="unlawful_use" { (l.t("違法な利用", "unlawful use")) }
+                            option value="unlawful_provision" { (l.t("違法な提供", "unlawful provision")) }
+                        }
+                    }
+                }
+                @if e.kind == tokumei_registry::Kind::Disclosure {
+                    label { input type="checkbox" name="objection" value="1"; " " (l.t("第三者の反対意見書あり（法86条）", "a third party objected (art. 86)")) }
+                }
+                label.wide { (l.t("理由（全部を認める場合を除き必須）", "Reasons (required unless all is granted)")) " " textarea name="reason" rows="3" {} }
+                button type="submit" { (l.t("決定を記録する", "Record the decision")) }
+            }
+        }
+        h2 { (l.t("経過", "Timeline")) }
+        (events(&evs))
+    };
+    Ok(Some(layout(ctx, &format!("{} {id}", l.t("請求", "Request")), body)))
+}
+
+fn incident_due(l: Lang, i: &StoredIncident) -> Markup {
+    html! {
+        @match i.next_due() {
+            Some((stage, date)) => { (stage_label(l, stage)) " " (date) }
+            None => { "—" }
+        }
+    }
+}
+
+/// Incidents.
+pub(crate) fn incidents(reg: &Registry, ctx: &Ctx) -> Page {
+    let l = ctx.lang;
+    let mut all = reg.incidents().map_err(err)?;
+    all.sort_by_key(|r| std::cmp::Reverse(r.id));
+    let body = html! {
+        @if all.is_empty() { p.empty { (l.t("事案はありません。", "No incident.")) } }
+        @else {
+            table {
+                thead { tr { th { "ID" } th { (l.t("件名", "Title")) } th { (l.t("発覚日", "Discovered")) } th { (l.t("区分", "Regime")) } th { (l.t("人数", "People")) } th { (l.t("次の期限", "Next due")) } th { (l.t("状態", "Status")) } } }
+                tbody { @for i in &all {
+                    tr class=[i.overdue(&ctx.today).then_some("overdue")] {
+                        td { a href=(format!("/incidents/{}", i.id)) { (i.id) } }
+                        td { (i.facts.title) }
+                        td { (i.facts.discovered) }
+                        td { (i.assessment.regime_label) }
+                        td.num { (i.scope.people) }
+                        td { (incident_due(l, i)) }
+                        td { (status_label(l, &i.status)) }
+                    }
+                } }
+            }
+        }
+    };
+    Ok(layout(ctx, l.t("漏えい等事案", "Incidents"), body))
+}
+
+/// One incident: facts, assessment, deadlines, notices, timeline and the filing form (no
+/// person named: the people are on their own, audited page).
+pub(crate) fn incident(reg: &Registry, ctx: &Ctx, id: i64) -> Result<Option<Markup>, String> {
+    let l = ctx.lang;
+    let Some(i) = reg.incident(id).map_err(err)? else { return Ok(None) };
+    let evs = reg.incident_events(id).map_err(err)?;
+    let f = &i.facts;
+    let a = &i.assessment;
+    let stages: Vec<&str> =
+        [("preliminary", &i.preliminary_due, &i.preliminary_filed), ("final", &i.final_due, &i.final_filed)]
+            .into_iter()
+            .filter(|(_, due, filed)| due.is_some() && filed.is_none())
+            .map(|(s, _, _)| s)
+            .collect();
+    let body = html! {
+        p.lead {
+            span.badge { (status_label(l, &i.status)) } " "
+            @if a.report_required { span.badge.bad { (l.t("個人情報保護委員会への報告と本人通知が必要", "report to the Commission and notices to the people required")) } }
+            @else { span.badge { (l.t("報告義務なし", "no report required")) } }
+        }
+        (kv(vec![
+            (l.t("件名", "Title"), html! { (f.title) }),
+            (l.t("発覚", "Discovered"), html! { (f.discovered) " · " (f.discovered_by) }),
+            (l.t("事態", "Event"), html! { (f.kind.label()) @if f.suspected { (l.t("（おそれ）", " (suspected)")) } }),
+            (l.t("原因", "Cause"), html! { (f.cause) }),
+            (l.t("区分", "Regime"), html! { (a.regime_label) }),
+            (l.t("範囲", "Scope"), html! { (i.scope.kind) @if let Some(r) = &i.scope.release_id { " · " (r) } @if let Some(file) = &i.scope.file { " · " (file) } }),
+            (l.t("項目", "Items"), html! { @for it in &i.scope.items { (it.name) @if let Some(s) = &it.special_care { "（" (s) "）" } " " } }),
+            (l.t("件数・人数", "Records, people"), html! { (i.scope.records) " / " (i.scope.people) " (" (i.scope.basis) ")" }),
+            (l.t("速報期限", "Preliminary due"), html! { (i.preliminary_due.as_deref().unwrap_or("—")) @if let Some(d) = &i.preliminary_filed { " · " (l.t("提出 ", "filed ")) (d) } }),
+            (l.t("確報期限", "Final due"), html! { (i.final_due.as_deref().unwrap_or("—")) @if let Some(d) = &i.final_filed { " · " (l.t("提出 ", "filed ")) (d) } }),
+            (l.t("本人への通知", "Notices"), html! {
+                (i.notices.sent) (l.t(" 通知済み / ", " sent / ")) (i.notices.excepted) (l.t(" 例外 / ", " excepted / ")) (i.notices.pending()) (l.t(" 未通知", " to notify"))
+                " · " a href=(format!("/incidents/{id}/people")) { (l.t("本人の一覧（閲覧は記録されます）", "the people (the view is recorded)")) }
+            }),
+        ]))
+        h2 { (l.t("報告の要否", "Triggers")) }
+        table {
+            thead { tr { th { (l.t("号", "No.")) } th { (l.t("事由", "Trigger")) } th { (l.t("該当", "Holds")) } th { (l.t("理由", "Why")) } } }
+            tbody { @for t in &a.triggers {
+                tr class=[t.fired.then_some("fired")] { td { (t.code) } td { (t.name) } td { (if t.fired { "✔" } else { "—" }) } td { (t.why) } }
+            } }
+        }
+        @if let Some(x) = &a.exemption { p { strong { (l.t("適用除外：", "Exemption: ")) } (x) } }
+        @if a.my_number_report { p.notice { (l.t("番号法29条の4による報告も必要です。", "The My Number Act's own report (art. 29-4) is also due.")) } }
+        @if !a.contract_measures.is_empty() { ul { @for m in &a.contract_measures { li { (m) } } } }
+        @if i.status == "open" && !stages.is_empty() {
+            h2 { (l.t("報告の提出を記録", "Record a report's filing")) }
+            form.action method="post" action=(format!("/incidents/{id}/filed")) #filed {
+                (csrf_field(ctx)) (version_field(i.steps))
+                label { (l.t("報告", "Report")) " " select name="stage" { @for s in &stages { option value=(s) { (stage_label(l, s)) } } } }
+                label { (l.t("提出日", "Date")) " " input type="date" name="date" value=(ctx.today); }
+                label.wide { (l.t("受付番号・提出方法", "The Commission's reference or how it was filed")) " " input type="text" name="reference" required; }
+                button type="submit" { (l.t("提出を記録する", "Record the filing")) }
+            }
+        }
+        h2 { (l.t("経過", "Timeline")) }
+        (events(&evs))
+    };
+    Ok(Some(layout(ctx, &format!("{} {id}", l.t("事案", "Incident")), body)))
+}
+
+/// The people of an incident with their notice (an audited view).
+pub(crate) fn incident_people(reg: &Registry, ctx: &Ctx, id: i64) -> Result<Option<Markup>, String> {
+    let l = ctx.lang;
+    let people = reg.incident_people(id).map_err(err)?;
+    let body = html! {
+        p.notice { (l.t("このページは本人の識別子を含みます。表示は監査ログに記録されました。", "This page names people: this view was recorded in the audit log.")) }
+        p { a href=(format!("/incidents/{id}")) { (l.t("事案へ戻る", "Back to the incident")) } }
+        table {
+            thead { tr { th { (l.t("本人の識別子", "Subject")) } th { (l.t("通知", "Notice")) } } }
+            tbody { @for (subject, notice) in &people {
+                tr {
+                    td { code { (subject) } }
+                    td { @match notice {
+                        Some(tokumei_registry::Notice::Sent { method, at }) => { (l.t("通知済み ", "sent ")) (method) " " (at) }
+                        Some(tokumei_registry::Notice::Exception { ground, .. }) => { (l.t("例外 ", "exception ")) (ground) }
+                        None => { (l.t("未通知", "to notify")) }
+                    } }
+                }
+            } }
+        }
+    };
+    Ok(Some(layout(ctx, &format!("{} {id} · {}", l.t("事案", "Incident"), l.t("本人", "people")), body)))
+}
+
+/// The audit log: its head, its check against the registry, and its latest entries.
+pub(crate) fn audit(reg: &Registry, ctx: &Ctx) -> Page {
+    let l = ctx.lang;
+    let log = JsonlLog::new(reg.audit_log().map_err(err)?);
+    let scan = log.scan().map_err(err)?;
+    let problems = reg.check_all().map_err(err)?;
+    let head = scan.entries.last().map(|e| e.head().to_string());
+    let body = html! {
+        @if problems.is_empty() {
+            p.verdict.ok #verify { (l.t("検証：登録簿の全ての行・変更・リリースが監査ログと一致しています。", "Verified: every row, change and release of the registry matches the audit log.")) }
+        } @else {
+            div.verdict.bad #verify {
+                p { (l.t("検証で問題が見つかりました：", "Verification found problems:")) }
+                ul { @for p in &problems { li { (p) } } }
+            }
+        }
+        (kv(vec![
+            (l.t("監査ログ", "Log"), html! { code { (log.path().display()) } }),
+            (l.t("記録数", "Entries"), html! { (scan.entries.len()) }),
+            (l.t("先頭（ヘッド）", "Head"), html! { code #head { (head.unwrap_or_default()) } }),
+        ]))
+        p.hint { (l.t(
+            "ヘッドを外部に控えておくと、後からログ全体が差し替えられても検出できます（tokumei audit head）。",
+            "Keep the head somewhere else: a log replaced as a whole is then detected (tokumei audit head)."
+        )) }
+        h2 { (l.t("最近の記録", "Latest entries")) }
+        table {
+            thead { tr { th { "#" } th { (l.t("時刻", "Time")) } th { (l.t("担当者", "Operator")) } th { (l.t("操作", "Action")) } th { (l.t("結果", "Status")) } } }
+            tbody { @for e in scan.entries.iter().rev().take(40) {
+                tr { td.num { (e.seq) } td { (e.record.time) } td { (e.record.operator) } td { code { (e.record.action) } } td { (e.record.status) } }
+            } }
+        }
+    };
+    Ok(layout(ctx, l.t("監査ログ", "Audit log"), body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn twelve_months_end_this_month() {
+        let m = months("2027-02-15");
+        assert_eq!(m.len(), 12);
+        assert_eq!(m.first().map(String::as_str), Some("2026-03"));
+        assert_eq!(m.last().map(String::as_str), Some("2027-02"));
+        assert!(months("bad").is_empty());
+    }
+
+    #[test]
+    fn urgency_by_days() {
+        assert_eq!(urgency("2027-01-10", "2027-01-09"), ("overdue", -1));
+        assert_eq!(urgency("2027-01-10", "2027-01-17"), ("soon", 7));
+        assert_eq!(urgency("2027-01-10", "2027-02-17").0, "later");
+    }
+}

@@ -1,0 +1,60 @@
+//! `tokumei serve`: the officer console over the registry, on 127.0.0.1 only.
+
+use crate::registry_cmd::{RegistryArg, reg_fail};
+use crate::request_cmd::decision_documents;
+use crate::{Failure, fail};
+use std::sync::Arc;
+use tokumei_console::{Config, ConsoleError, Hooks, Lang};
+use tokumei_engine::ExitCode;
+use tokumei_registry::{Decision, Registry, Who};
+
+/// Arguments of `tokumei serve`.
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    registry: RegistryArg,
+    /// Port on 127.0.0.1 (0: any free port). Nothing is served to other machines.
+    #[arg(long, default_value_t = 8470)]
+    port: u16,
+    /// Language the pages start in: `ja` or `en` (each session may switch).
+    #[arg(long, default_value = "ja")]
+    lang: String,
+    /// Operator recorded in the audit log for the console's actions and views.
+    #[arg(long, env = "TOKUMEI_OPERATOR")]
+    operator: Option<String>,
+}
+
+/// The CLI's clock and documents, for the console.
+struct Cli;
+
+impl Hooks for Cli {
+    fn who(&self, operator: &str) -> Result<Who, String> {
+        crate::registry_cmd::who(Some(operator.to_string())).map_err(|f| f.to_string())
+    }
+
+    fn today(&self) -> Result<String, String> {
+        crate::registry_cmd::today().map_err(|f| f.to_string())
+    }
+
+    fn decided(&self, reg: &Registry, id: i64, decision: &Decision) -> Result<Vec<String>, String> {
+        decision_documents(reg, id, decision, None).map_err(|f| f.to_string())
+    }
+}
+
+/// Run the console until Ctrl-C.
+pub fn serve(args: ServeArgs) -> Result<(), Failure> {
+    let lang = Lang::parse(&args.lang)
+        .ok_or_else(|| fail(ExitCode::Usage, anyhow::anyhow!("--lang {}: `ja` or `en`", args.lang)))?;
+    let config =
+        Config { registry: args.registry.path, port: args.port, lang, operator: crate::operator(args.operator) };
+    tokumei_console::serve(config, Arc::new(Cli), |started| {
+        say!("tokumei console on http://{} (loopback only; Ctrl-C stops it)", started.addr);
+        say!("open this address once to sign in (it works once):");
+        say!("  {}", started.login_url);
+    })
+    .map_err(|e| match e {
+        ConsoleError::Registry(r) => reg_fail(r),
+        ConsoleError::Bind { .. } => fail(ExitCode::Usage, e.into()),
+        ConsoleError::Server(_) => fail(ExitCode::Registry, e.into()),
+    })
+}
