@@ -127,6 +127,15 @@ fn console_is_loopback_only_logs_in_once_and_acts_through_the_registry() {
     let env = Env::new();
     let reg = sample(&env);
     let regs = reg.to_str().unwrap();
+    // An incident whose records were found by a condition naming the person.
+    let loss = std::fs::read_to_string(repo().join("samples/incidents/loss.toml"))
+        .unwrap()
+        .replace("住所 LIKE '大阪府%'", "宛名番号 = '100599658'");
+    let loss = env.write("named.toml", &loss);
+    let r =
+        env.tokumei_with(&["incident", "open", loss.to_str().unwrap(), "--registry", regs], &[("TOKUMEI_NOW", NOW)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let named = r.stdout.split_whitespace().find_map(|w| w.trim_end_matches([',', ':']).parse::<u32>().ok()).unwrap();
     let c = serve(&env, &reg);
     assert!(c.addr.starts_with("127.0.0.1:"), "{}", c.addr);
     let login_path = &c.login[c.login.find("/login").unwrap()..];
@@ -167,6 +176,19 @@ fn console_is_loopback_only_logs_in_once_and_acts_through_the_registry() {
         let (_, _, page) = http(&c.addr, "GET", path, &me, "");
         assert!(!page.contains("石井") && !page.contains("100599658"), "{path} names a person");
     }
+
+    // The incident page names no one (not even through the condition in its facts); its
+    // people page does, and is audited.
+    let (status, _, page) = http(&c.addr, "GET", &format!("/incidents/{named}"), &me, "");
+    assert_eq!(status, 200);
+    assert!(!page.contains("100599658"), "{page}");
+    let (status, _, page) = http(&c.addr, "GET", &format!("/incidents/{named}/people"), &me, "");
+    assert!(status == 200 && page.contains("100599658"));
+    let last = audit_entries(&env.path("reports/audit.log")).pop().unwrap();
+    assert_eq!(
+        (last["action"].as_str(), last["details"]["what"].as_str()),
+        (Some("console-view"), Some(format!("incident {named} people").as_str()))
+    );
 
     // A request's page names the person: the view is audited.
     let log = env.path("reports/audit.log");
@@ -267,6 +289,15 @@ fn console_refuses_a_missing_registry_and_a_bad_language() {
     assert!(r.stderr.contains("does not exist"), "{}", r.stderr);
     let r = env.tokumei(&["serve", "--registry", "nope.sqlite", "--lang", "fr"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
+    // A port already taken is a usage error, not a second console on it.
+    let other = Env::new();
+    sample_registry(&other, "reg.sqlite", "");
+    let reg = other.path("reg.sqlite");
+    let first = serve(&other, &reg);
+    let port = first.addr.rsplit(':').next().unwrap();
+    let r = other.tokumei(&["serve", "--registry", reg.to_str().unwrap(), "--port", port]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("127.0.0.1:{port}")), "{}", r.stderr);
 }
 
 /// Needs Debian's chromium and chromium-driver and Python selenium: ignored by a plain `cargo

@@ -679,13 +679,60 @@ pub(crate) fn requests(reg: &Registry, ctx: &Ctx) -> Page {
     Ok(layout(ctx, l.t("開示等請求", "Requests"), body))
 }
 
-fn events(evs: &[tokumei_registry::Event]) -> Markup {
+/// What a timeline shows of an event's details: everything (a page audited as a view), or only
+/// the plain values under these keys (an incident's facts can name a person, e.g. in the `where`
+/// that found its records).
+#[derive(Clone, Copy)]
+enum Details {
+    All,
+    Only(&'static [&'static str]),
+}
+
+/// An incident's event details safe to show without naming anyone.
+const INCIDENT_DETAILS: Details = Details::Only(&[
+    "stage",
+    "date",
+    "reference",
+    "late",
+    "people",
+    "regime",
+    "report_required",
+    "reason",
+    "what",
+    "notice",
+]);
+
+fn detail_text(detail: &serde_json::Value, show: Details) -> String {
+    match show {
+        Details::All => detail.to_string(),
+        Details::Only(keys) => detail
+            .as_object()
+            .map(|o| {
+                keys.iter()
+                    .filter_map(|k| {
+                        let v = o.get(*k)?;
+                        let text = match v {
+                            serde_json::Value::String(s) => s.clone(),
+                            serde_json::Value::Number(_) | serde_json::Value::Bool(_) => v.to_string(),
+                            _ => return None,
+                        };
+                        Some(format!("{k}: {text}"))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            })
+            .unwrap_or_default(),
+    }
+}
+
+fn events(evs: &[tokumei_registry::Event], show: Details) -> Markup {
     html! {
         ol.timeline {
             @for e in evs {
+                @let detail = detail_text(&e.detail, show);
                 li {
                     time { (e.time) } " " strong { (e.event) } " · " (e.operator)
-                    @if e.detail.as_object().is_some_and(|o| !o.is_empty()) { br; small.detail { (e.detail.to_string()) } }
+                    @if !detail.is_empty() && detail != "{}" { br; small.detail { (detail) } }
                 }
             }
         }
@@ -745,7 +792,7 @@ pub(crate) fn request(reg: &Registry, ctx: &Ctx, id: i64) -> Result<Option<Marku
             }
         }
         h2 { (l.t("経過", "Timeline")) }
-        (events(&evs))
+        (events(&evs, Details::All))
     };
     Ok(Some(layout(ctx, &format!("{} {id}", l.t("請求", "Request")), body)))
 }
@@ -843,7 +890,7 @@ pub(crate) fn incident(reg: &Registry, ctx: &Ctx, id: i64) -> Result<Option<Mark
             }
         }
         h2 { (l.t("経過", "Timeline")) }
-        (events(&evs))
+        (events(&evs, INCIDENT_DETAILS))
     };
     Ok(Some(layout(ctx, &format!("{} {id}", l.t("事案", "Incident")), body)))
 }
@@ -919,6 +966,14 @@ mod tests {
         assert_eq!(m.first().map(String::as_str), Some("2026-03"));
         assert_eq!(m.last().map(String::as_str), Some("2027-02"));
         assert!(months("bad").is_empty());
+    }
+
+    #[test]
+    fn an_incident_timeline_shows_plain_values_of_known_keys_only() {
+        let d = serde_json::json!({"facts": {"scope": {"where": "宛名番号 = '100599658'"}}, "people": 3, "stage": "final", "what": {"x": 1}});
+        let t = detail_text(&d, INCIDENT_DETAILS);
+        assert_eq!(t, "stage: final · people: 3");
+        assert!(detail_text(&d, Details::All).contains("100599658"));
     }
 
     #[test]
