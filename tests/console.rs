@@ -190,6 +190,20 @@ fn console_is_loopback_only_logs_in_once_and_acts_through_the_registry() {
         (Some("console-view"), Some(format!("incident {named} people").as_str()))
     );
 
+    // A page of another site, or of another port here (the same site to a browser), cannot
+    // even make the console record a view.
+    let before = audit_entries(&env.path("reports/audit.log")).len();
+    for site in ["cross-site", "same-site"] {
+        assert_eq!(http(&c.addr, "GET", "/requests/1", &[me[0], ("Sec-Fetch-Site", site)], "").0, 403);
+    }
+    assert_eq!(audit_entries(&env.path("reports/audit.log")).len(), before);
+    // The language switch goes back to this console only.
+    for back in ["/%09/evil.example/", "//evil.example/", "https://evil.example/"] {
+        let (status, head, _) = http(&c.addr, "GET", &format!("/lang?to=en&back={back}"), &me, "");
+        assert!(status == 303 && head.lines().any(|l| l.eq_ignore_ascii_case("location: /")), "{back}: {head}");
+    }
+    http(&c.addr, "GET", "/lang?to=ja&back=/", &me, "");
+
     // A request's page names the person: the view is audited.
     let log = env.path("reports/audit.log");
     let (status, _, page) = http(&c.addr, "GET", "/requests/1", &me, "");
@@ -216,6 +230,13 @@ fn console_is_loopback_only_logs_in_once_and_acts_through_the_registry() {
     assert_eq!(http(&c.addr, "POST", "/contracts/1/advance", &cross, &form).0, 403);
     let forged = form.replace(&csrf, "0000");
     assert_eq!(http(&c.addr, "POST", "/contracts/1/advance", &me, &forged).0, 403);
+    assert_eq!(json(&env, &["contract", "show", "1", "--json", "--registry", regs])["state"], "provided");
+
+    // A note the command line would refuse (control characters) is refused here too.
+    let bad = form.replace(&encode("ファイル簿を更新"), "%1B%5B31m%07");
+    assert_eq!(http(&c.addr, "POST", "/contracts/1/advance", &me, &bad).0, 303);
+    let (_, _, page) = http(&c.addr, "GET", "/contracts/1", &me, "");
+    assert!(page.contains("flash bad") && page.contains("control characters"), "{page}");
     assert_eq!(json(&env, &["contract", "show", "1", "--json", "--registry", regs])["state"], "provided");
 
     // Done: the registry shows it, with the operator, and its audit entry.
@@ -279,6 +300,20 @@ fn console_is_loopback_only_logs_in_once_and_acts_through_the_registry() {
     drop(c);
     let r = env.tokumei(&["audit", "verify", "--log", log.to_str().unwrap(), "--registry", regs]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    // A row edited outside tokumei: the dashboard says what it cannot read and still shows the
+    // rest; the audit page names the edit.
+    rusqlite::Connection::open(&reg).unwrap().execute("UPDATE contracts SET state = 'bogus' WHERE id = 1", []).unwrap();
+    let c = serve(&env, &reg);
+    let (_, head, _) = http(&c.addr, "GET", &c.login[c.login.find("/login").unwrap()..], &[], "");
+    let set = head.lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie:")).unwrap();
+    let cookie = set.split_once(':').unwrap().1.trim().split(';').next().unwrap().to_string();
+    let me = [("Cookie", cookie.as_str())];
+    let (status, _, page) = http(&c.addr, "GET", "/", &me, "");
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"unreadable\"") && page.contains("/requests/1"), "{page}");
+    let (_, _, page) = http(&c.addr, "GET", "/audit", &me, "");
+    assert!(page.contains("verdict bad"), "{page}");
 }
 
 #[test]
@@ -298,6 +333,15 @@ fn console_refuses_a_missing_registry_and_a_bad_language() {
     let r = other.tokumei(&["serve", "--registry", reg.to_str().unwrap(), "--port", port]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains(&format!("127.0.0.1:{port}")), "{}", r.stderr);
+    // A client that trickles a request's head is dropped, and the console goes on serving.
+    let mut slow = std::net::TcpStream::connect(&first.addr).unwrap();
+    slow.write_all(format!("GET / HTTP/1.1\r\nHost: {}\r\n", first.addr).as_bytes()).unwrap();
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = [0u8; 64];
+    let closed = matches!(slow.read(&mut buf), Ok(0) | Err(_));
+    assert!(closed && started.elapsed().as_secs() < 25, "held {:?}", started.elapsed());
+    assert_eq!(http(&first.addr, "GET", "/", &[], "").0, 401);
 }
 
 /// Needs Debian's chromium and chromium-driver and Python selenium: ignored by a plain `cargo

@@ -80,6 +80,7 @@ pub fn serve(config: Config, hooks: Arc<dyn Hooks>, ready: impl FnOnce(&Started)
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_io()
+        .enable_time()
         .build()
         .map_err(ConsoleError::Server)?;
     runtime.block_on(web::run(config, hooks, ready))

@@ -231,11 +231,20 @@ struct Due {
     date: String,
 }
 
-fn due_items(reg: &Registry, ctx: &Ctx) -> Result<(Vec<Due>, [u64; 8]), String> {
+/// A part of the registry, or nothing and a problem said (a row edited outside tokumei must
+/// not hide everything else that is due).
+fn read<T>(problems: &mut Vec<String>, what: &str, r: Result<Vec<T>, tokumei_registry::RegistryError>) -> Vec<T> {
+    r.unwrap_or_else(|e| {
+        problems.push(format!("{what}: {e}"));
+        Vec::new()
+    })
+}
+
+fn due_items(reg: &Registry, ctx: &Ctx, problems: &mut Vec<String>) -> Result<(Vec<Due>, [u64; 8]), String> {
     let l = ctx.lang;
     let today = ctx.today.as_str();
     let mut due = Vec::new();
-    let requests = reg.requests().map_err(err)?;
+    let requests = read(problems, l.t("請求", "requests"), reg.requests());
     let open_requests = requests.iter().filter(|r| r.pending()).count() as u64;
     for r in requests.iter().filter(|r| r.pending()) {
         due.push(Due {
@@ -244,7 +253,7 @@ fn due_items(reg: &Registry, ctx: &Ctx) -> Result<(Vec<Due>, [u64; 8]), String> 
             date: r.deadline(),
         });
     }
-    let incidents = reg.incidents().map_err(err)?;
+    let incidents = read(problems, l.t("事案", "incidents"), reg.incidents());
     let open_incidents = incidents.iter().filter(|i| i.status == "open").count() as u64;
     let mut to_notify = 0;
     for i in incidents.iter().filter(|i| i.status == "open") {
@@ -257,7 +266,7 @@ fn due_items(reg: &Registry, ctx: &Ctx) -> Result<(Vec<Due>, [u64; 8]), String> 
             });
         }
     }
-    let contracts = reg.contracts().map_err(err)?;
+    let contracts = read(problems, l.t("契約", "contracts"), reg.contracts());
     let mut in_use = 0;
     for c in &contracts {
         if c.state.allows_provision() {
@@ -277,7 +286,7 @@ fn due_items(reg: &Registry, ctx: &Ctx) -> Result<(Vec<Due>, [u64; 8]), String> 
             }
         }
     }
-    let purges = reg.expired(today).map_err(err)?;
+    let purges = read(problems, l.t("保存期間", "retention"), reg.expired(today));
     for p in &purges {
         due.push(Due {
             what: format!(
@@ -295,7 +304,9 @@ fn due_items(reg: &Registry, ctx: &Ctx) -> Result<(Vec<Due>, [u64; 8]), String> 
     }
     due.sort_by(|a, b| a.date.cmp(&b.date).then(a.what.cmp(&b.what)));
     let overdue = due.iter().filter(|d| d.date.as_str() < today).count() as u64;
-    let releases = reg.releases().map_err(err)?.iter().filter(|r| r.status == "published").count() as u64;
+    let releases =
+        read(problems, l.t("リリース", "releases"), reg.releases()).iter().filter(|r| r.status == "published").count()
+            as u64;
     Ok((
         due,
         [
@@ -314,10 +325,18 @@ fn due_items(reg: &Registry, ctx: &Ctx) -> Result<(Vec<Due>, [u64; 8]), String> 
 /// The dashboard: what is due and overdue, with counts.
 pub(crate) fn dashboard(reg: &Registry, ctx: &Ctx) -> Page {
     let l = ctx.lang;
-    let (due, [overdue, requests, incidents, to_notify, in_use, purges, releases, _]) = due_items(reg, ctx)?;
+    let mut problems = Vec::new();
+    let (due, [overdue, requests, incidents, to_notify, in_use, purges, releases, _]) =
+        due_items(reg, ctx, &mut problems)?;
     let profile = reg.profile().map_err(err)?;
     let body = html! {
         p.lead { (profile.body) " · " (l.t("登録簿", "registry")) " " code { (reg.path().display()) } }
+        @if !problems.is_empty() {
+            div.verdict.bad #unreadable {
+                p { (l.t("登録簿の一部を読めません（tokumei の外で変更された可能性があります。監査ログのページで検証してください）：", "Part of the registry cannot be read (it may have been edited outside tokumei; check it on the audit page):")) }
+                ul { @for p in &problems { li { (p) } } }
+            }
+        }
         div.cards {
             a.card.bad[overdue > 0] href="#due" { strong #count-overdue { (overdue) } span { (l.t("期限超過", "overdue")) } }
             a.card href="/requests" { strong #count-requests { (requests) } span { (l.t("対応中の請求", "open requests")) } }

@@ -164,12 +164,48 @@ pub(crate) async fn run(
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(app.clone(), guard))
         .with_state(app);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(ConsoleError::Server)
+    accept(listener, router).await
+}
+
+/// Connections served at once; more wait to be accepted.
+const CONNECTIONS: usize = 64;
+/// A request's head must arrive within this (a client that trickles it is dropped).
+const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// No connection lives longer than this (a browser opens a new one).
+const CONNECTION_LIFE: Duration = Duration::from_secs(300);
+
+/// Serve connections until Ctrl-C: HTTP/1.1 by hyper, each connection bounded in time and their
+/// number bounded, so that a local client holding sockets open cannot exhaust the console.
+async fn accept(listener: tokio::net::TcpListener, router: Router) -> Result<(), ConsoleError> {
+    let slots = Arc::new(tokio::sync::Semaphore::new(CONNECTIONS));
+    let stop = tokio::signal::ctrl_c();
+    tokio::pin!(stop);
+    loop {
+        let permit = tokio::select! {
+            _ = &mut stop => return Ok(()),
+            p = slots.clone().acquire_owned() => p.map_err(|e| ConsoleError::Server(std::io::Error::other(e)))?,
+        };
+        let (stream, _) = tokio::select! {
+            _ = &mut stop => return Ok(()),
+            s = listener.accept() => match s {
+                Ok(s) => s,
+                // A failed accept (e.g. out of file descriptors) is not the end of the console.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        tokio::spawn(async move {
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEAD_TIMEOUT)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let _ = tokio::time::timeout(CONNECTION_LIFE, conn).await;
+            drop(permit);
+        });
+    }
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -211,6 +247,13 @@ async fn guard(State(app): State<Arc<App>>, mut req: Request, next: Next) -> Res
         if origin.is_some_and(|o| !app.origins.iter().any(|x| x == o)) {
             return secure(plain(StatusCode::FORBIDDEN, "cross-site request refused"));
         }
+    }
+    // A page of another site — or of another port on this machine, which browsers count as the
+    // same site and send the cookie to — may not make the console do anything, not even record
+    // a view: only this origin's own pages, or the officer typing or clicking an address.
+    let fetched_from = req.headers().get("sec-fetch-site").and_then(|h| h.to_str().ok());
+    if fetched_from.is_some_and(|f| f != "same-origin" && f != "none") {
+        return secure(plain(StatusCode::FORBIDDEN, "requests from other sites are refused"));
     }
     let path = req.uri().path().to_string();
     if path == "/login" || path == "/static/console.css" {
@@ -427,7 +470,12 @@ struct LangQuery {
 
 /// A path of this console to go back to (never another site).
 fn local(back: &str) -> &str {
-    let ok = back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') && !back.contains("://");
+    // Printable ASCII only: a browser drops tabs and line breaks from a URL, so `/\t/host`
+    // would become `//host`.
+    let ok = back.starts_with('/')
+        && !back.starts_with("//")
+        && back.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+        && !back.contains("://");
     if ok { back } else { "/" }
 }
 
@@ -561,7 +609,18 @@ async fn request_decide(
             d.date,
             if d.late { lang.t("（期限後）", " (after the deadline)") } else { "" }
         )];
-        lines.extend(app.hooks.decided(reg, id, &d)?);
+        // The decision is committed: a notice that cannot be written is said, not turned into a
+        // failure of the step.
+        match app.hooks.decided(reg, id, &d) {
+            Ok(more) => lines.extend(more),
+            Err(e) => lines.push(format!(
+                "{}{e}",
+                lang.t(
+                    "決定は記録されましたが、決定通知書の案を書けませんでした：",
+                    "The decision is recorded, but its notice draft could not be written: "
+                )
+            )),
+        }
         Ok(lines)
     })
     .await
@@ -605,7 +664,9 @@ mod tests {
     #[test]
     fn back_links_stay_on_this_console() {
         assert_eq!(local("/requests/3"), "/requests/3");
-        for bad in ["//evil.example/", "https://evil.example/", "/\\evil", "", "requests"] {
+        for bad in
+            ["//evil.example/", "https://evil.example/", "/\\evil", "", "requests", "/\t/evil.example", "/\n", "/ /x"]
+        {
             assert_eq!(local(bad), "/", "{bad}");
         }
     }

@@ -387,9 +387,7 @@ impl Registry {
             return Err(refused(format!("file `{}` is not open to proposals (法110)", p.file)));
         }
         for (field, v) in [("method", &p.method), ("purpose", &p.purpose), ("safety_measures", &p.safety_measures)] {
-            if v.trim().is_empty() {
-                return Err(refused(format!("proposal: `{field}` is empty")));
-            }
+            crate::requests::text(field, v).map_err(|e| refused(format!("proposal: {e}")))?;
         }
         let (Some(from), Some(until)) = (date(&p.use_from), date(&p.use_until)) else {
             return Err(refused("proposal: `use_from` and `use_until` must be dates YYYY-MM-DD"));
@@ -556,6 +554,9 @@ impl Registry {
             )));
         }
         let note = note.map(str::trim).filter(|n| !n.is_empty());
+        if let Some(n) = note {
+            crate::requests::text("note", n)?;
+        }
         let passed = c.review.as_ref().and_then(|r| r["passed"].as_bool()).unwrap_or(false);
         let mut notice = None;
         let mut fee = None;

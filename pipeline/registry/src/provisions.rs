@@ -69,6 +69,7 @@ impl Registry {
         if date(day).is_none() {
             return Err(refused("--date must be a date YYYY-MM-DD"));
         }
+
         let made = r.time.get(..10).unwrap_or_default();
         if day < made || day > today {
             return Err(refused(format!("{day} is not between the release's creation ({made}) and today ({today})")));
@@ -87,6 +88,8 @@ impl Registry {
         if medium.trim().is_empty() || receipt.trim().is_empty() {
             return Err(refused("a provision states its medium and the recipient's receipt"));
         }
+        crate::requests::text("medium", medium)?;
+        crate::requests::text("receipt", receipt)?;
         let items = serde_json::to_string(&c.proposal.columns).map_err(|e| self.db(e))?;
         self.change(who, "release-provide", release_id, |tx| {
             tx.execute(
