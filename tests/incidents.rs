@@ -130,20 +130,9 @@ fn ordinance_items_and_the_business_threshold() {
     let records = generated_records(&env, 1200, 12);
     let source = write_rows(&env, "extract.csv", &records);
     // The ordinance makes 備考 (here) 条例要配慮: a leak of it is reportable for a municipality.
-    let profile = std::fs::read_to_string(repo().join("samples/registry/profile.toml"))
-        .unwrap()
-        .replace("ordinance_sensitive = [\"生活保護の受給\"]", "ordinance_sensitive = [\"備考\"]");
-    let p = env.write("profile.toml", &profile);
-    ok(env.tokumei(&[
-        "registry",
-        "init",
-        "--registry",
-        REG,
-        "--profile",
-        p.to_str().unwrap(),
-        "--audit-log",
-        "audit.log",
-    ]));
+    let profile =
+        sample_profile().replace("ordinance_sensitive = [\"生活保護の受給\"]", "ordinance_sensitive = [\"備考\"]");
+    init_registry(&env, REG, &profile);
     let entry = repo().join("samples/registry/resident_file.toml");
     ok(env.tokumei(&[
         "file",
@@ -175,21 +164,10 @@ fn ordinance_items_and_the_business_threshold() {
     let env = Env::new();
     let records = generated_records(&env, 1200, 13);
     let source = write_rows(&env, "extract.csv", &records);
-    let profile = std::fs::read_to_string(repo().join("samples/registry/profile.toml"))
-        .unwrap()
+    let profile = sample_profile()
         .replace("actor = \"public_body\"", "actor = \"business\"")
         .replace("body_kind = \"municipality\"", "body_kind = \"other\"");
-    let p = env.write("profile.toml", &profile);
-    ok(env.tokumei(&[
-        "registry",
-        "init",
-        "--registry",
-        REG,
-        "--profile",
-        p.to_str().unwrap(),
-        "--audit-log",
-        "audit.log",
-    ]));
+    init_registry(&env, REG, &profile);
     let entry = std::fs::read_to_string(repo().join("samples/registry/resident_file.toml"))
         .unwrap()
         .replace("open_to_proposals = true", "open_to_proposals = false");
@@ -635,18 +613,7 @@ fn odd_intakes_unclassified_items_narrowed_scopes_and_filed_reports_fail_closed(
     let source = write_rows(&env, "extract.csv", &rows);
     // The rules allowed for the file are a copy, edited later.
     let rules = env.write("rules.toml", &std::fs::read_to_string(sample_rules()).unwrap());
-    let profile =
-        env.write("profile.toml", &std::fs::read_to_string(repo().join("samples/registry/profile.toml")).unwrap());
-    ok(env.tokumei(&[
-        "registry",
-        "init",
-        "--registry",
-        REG,
-        "--profile",
-        profile.to_str().unwrap(),
-        "--audit-log",
-        "audit.log",
-    ]));
+    init_registry(&env, REG, &sample_profile());
     let entry = repo().join("samples/registry/resident_file.toml");
     ok(env.tokumei(&["file", "add", entry.to_str().unwrap(), "--rules", rules.to_str().unwrap(), "--registry", REG]));
     ok(t(

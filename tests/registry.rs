@@ -746,20 +746,7 @@ fn the_sample_workflow_script_runs_end_to_end() {
 #[test]
 fn a_per_subject_index_of_internal_pseudonymised_uses_when_the_profile_keeps_one() {
     let env = Env::new();
-    let profile =
-        std::fs::read_to_string(repo().join("samples/registry/profile.toml")).unwrap() + "subject_index = true\n";
-    let profile = env.write("profile.toml", &profile);
-    let r = env.tokumei(&[
-        "registry",
-        "init",
-        "--registry",
-        REG,
-        "--profile",
-        profile.to_str().unwrap(),
-        "--audit-log",
-        "audit.log",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    init_registry(&env, REG, &(sample_profile() + "subject_index = true\n"));
     let job = pseudonymized_job(env.path("k.key"), &env);
     // A pseudonymised job cannot go to a recipient, but may be an internal use.
     let r =

@@ -292,11 +292,15 @@ pub fn run_workflow(script: &str, work: &Path) -> String {
     stdout.into_owned()
 }
 
-/// A registry at `reg` from the bundled sample profile plus `profile_extra`, its changes audited in
-/// `audit.log` (shared with the runs), with the sample resident file registered.
-pub fn sample_registry(env: &Env, reg: &str, profile_extra: &str) {
-    let profile = std::fs::read_to_string(repo().join("samples/registry/profile.toml")).unwrap() + profile_extra;
-    let profile = env.write("profile.toml", &profile);
+/// The bundled sample profile's text.
+pub fn sample_profile() -> String {
+    std::fs::read_to_string(repo().join("samples/registry/profile.toml")).unwrap()
+}
+
+/// A registry at `reg` with this profile (written to `profile.toml`), its changes audited in
+/// `audit.log`; asserts it was created.
+pub fn init_registry(env: &Env, reg: &str, profile: &str) {
+    let profile = env.write("profile.toml", profile);
     let r = env.tokumei(&[
         "registry",
         "init",
@@ -308,6 +312,12 @@ pub fn sample_registry(env: &Env, reg: &str, profile_extra: &str) {
         "audit.log",
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// A registry at `reg` from the bundled sample profile plus `profile_extra`, its changes audited in
+/// `audit.log` (shared with the runs), with the sample resident file registered.
+pub fn sample_registry(env: &Env, reg: &str, profile_extra: &str) {
+    init_registry(env, reg, &(sample_profile() + profile_extra));
     let entry = repo().join("samples/registry/resident_file.toml");
     let rules = repo().join("rules/resident_registry.toml");
     let r =
