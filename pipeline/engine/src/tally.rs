@@ -35,6 +35,9 @@ pub struct ValueSummary {
 #[derive(Default)]
 struct ColumnTally {
     counts: FxHashMap<String, u64>,
+    /// Numbers (and dates, as days) counted by value, labelled once at the end: a label per
+    /// row would cost a string per row.
+    numbers: FxHashMap<i64, u64>,
     more: bool,
     nulls: u64,
     min: Option<i64>,
@@ -89,17 +92,13 @@ impl ColumnTally {
             DataType::Int64 => {
                 for v in a.as_primitive::<Int64Type>().iter().flatten() {
                     self.note_range(v);
-                    if !self.more {
-                        self.count(&v.to_string());
-                    }
+                    self.count_number(v);
                 }
             }
             DataType::Date32 => {
                 for v in a.as_primitive::<Date32Type>().iter().flatten() {
                     self.note_range(i64::from(v));
-                    if !self.more {
-                        self.count(&date_text(i64::from(v)));
-                    }
+                    self.count_number(i64::from(v));
                 }
             }
             DataType::Boolean => {
@@ -121,6 +120,16 @@ impl ColumnTally {
         }
     }
 
+    fn count_number(&mut self, v: i64) {
+        if let Some(n) = self.numbers.get_mut(&v) {
+            *n += 1;
+        } else if self.numbers.len() < MAX_CATEGORIES {
+            self.numbers.insert(v, 1);
+        } else {
+            self.more = true;
+        }
+    }
+
     fn count(&mut self, v: &str) {
         if let Some(n) = self.counts.get_mut(v) {
             *n += 1;
@@ -132,7 +141,9 @@ impl ColumnTally {
     }
 
     fn finish(self, ty: &DataType, g: Option<&Generalize>) -> ValueSummary {
-        let mut cats: Vec<(String, u64)> = self.counts.into_iter().collect();
+        let label = |v: i64| if *ty == DataType::Date32 { date_text(v) } else { v.to_string() };
+        let mut cats: Vec<(String, u64)> =
+            self.counts.into_iter().chain(self.numbers.into_iter().map(|(v, n)| (label(v), n))).collect();
         // Natural order: by the range a label stands for, by number, by date, else by text.
         let key = |l: &str| -> (u8, i64, i64) {
             match g.and_then(|g| g.bounds_of(l)) {
@@ -227,15 +238,16 @@ fn hash_value(a: &ArrayRef, i: usize) -> u64 {
 }
 
 impl Tally {
-    /// A tally of `n` written columns; `outside` are the attacker-known ones outside the key.
-    pub fn new(n: usize, outside: Vec<usize>) -> Tally {
-        let hashes = outside.iter().map(|_| Vec::new()).collect();
+    /// A tally of `n` written columns; `outside` are the attacker-known ones outside the key;
+    /// `rows` the rows to be written (room is made for them at once).
+    pub fn new(n: usize, outside: Vec<usize>, rows: usize) -> Tally {
+        let hashes = outside.iter().map(|_| Vec::with_capacity(rows)).collect();
         Tally {
             columns: (0..n).map(|_| ColumnTally::default()).collect(),
             preset: vec![false; n],
             scrubbed: Vec::new(),
             outside,
-            class_ids: Vec::new(),
+            class_ids: Vec::with_capacity(rows),
             hashes,
         }
     }

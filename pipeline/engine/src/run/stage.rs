@@ -14,8 +14,8 @@ use crate::progress::Progress;
 use crate::render::Lang;
 use crate::tally::Tally;
 use crate::transform::{BoundKind, Bounds};
-use arrow::array::{ArrayRef, AsArray, RecordBatch, RecordBatchOptions, UInt32Array};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions, UInt32Array};
+use arrow::datatypes::{DataType, Date32Type, Field, Int64Type, Schema, SchemaRef};
 use arrow::ipc::reader::FileReader;
 use std::fs::File;
 use std::io::BufReader;
@@ -124,7 +124,7 @@ pub(super) fn stage(
     let known_names: Vec<String> =
         written.iter().filter(|(ci, bound)| !bound && known(*ci)).map(|(ci, _)| out_name(*ci)).collect();
     let outside_names: Vec<String> = outside.iter().map(|w| out_name(written[*w].0)).collect();
-    let mut tally = Tally::new(written.len(), outside);
+    let mut tally = Tally::new(written.len(), outside, rows_out as usize);
     // Dictionary columns are tallied from their value counts, not row by row.
     for (w, (ci, bound)) in written.iter().enumerate() {
         if let (false, Slot::Global(d)) = (bound, &columns[*ci].slot) {
@@ -138,6 +138,7 @@ pub(super) fn stage(
         columns,
         bounds: &bound_kinds,
         dicts,
+        value_counts: &an.value_counts,
         nulled,
         keep: &enforcement.keep,
         class_of_row: &classes.of_row,
@@ -223,6 +224,8 @@ struct WriteSpec<'a> {
     /// The kind of bounds written after each column, if any.
     bounds: &'a [Option<BoundKind>],
     dicts: &'a [Dictionary],
+    /// Per dictionary: each code's rows in the release (before nulling).
+    value_counts: &'a [Vec<u64>],
     nulled: &'a [Vec<bool>],
     keep: &'a [bool],
     batch_lens: &'a [usize],
@@ -299,6 +302,7 @@ fn build_batches(
     emit: &mut dyn FnMut(RecordBatch) -> Result<(), EngineError>,
 ) -> Result<(), EngineError> {
     let mut build = Builder::new(enc, out_schema)?;
+    build.preset_bounds(tally);
     let spill_size = if enc.spilled { std::fs::metadata(spill_path).map_or(u64::MAX, |m| m.len()) } else { 0 };
     if spill_size <= spill_memory {
         return write_in_memory(&mut build, tally, spill_path, shuffle, emit);
@@ -404,6 +408,39 @@ impl<'a> Builder<'a> {
 
     /// The batch of accepted rows `rows` (in this order); `local(j)` gives spill column `j` of
     /// those rows. Counted in `tally`.
+    /// Tally the bounds of dictionary columns from their codes' counts, as their labels are,
+    /// instead of row by row. Written columns are counted as [`Builder::batch`] lays them out.
+    fn preset_bounds(&self, tally: &mut Tally) {
+        let enc = self.enc;
+        let cells = |a: &ArrayRef| -> Vec<Cell> {
+            (0..a.len())
+                .map(|i| match a.data_type() {
+                    _ if a.is_null(i) => Cell::Null,
+                    DataType::Date32 => Cell::Date(a.as_primitive::<Date32Type>().value(i)),
+                    _ => Cell::Int(a.as_primitive::<Int64Type>().value(i)),
+                })
+                .collect()
+        };
+        let mut w = 0;
+        for (ci, c) in enc.columns.iter().enumerate() {
+            w += 1;
+            match c.slot {
+                Slot::Local(_) => {
+                    if let (Some(_), Some(_)) = (enc.bounds[ci], c.transform.generalizer()) {
+                        w += 2;
+                    }
+                }
+                Slot::Global(d) => {
+                    if let (Some(_), Some((lo, hi))) = (enc.bounds[ci], &self.dict_bounds[d]) {
+                        tally.preset(w, &cells(lo), &enc.value_counts[d], &enc.nulled[d]);
+                        tally.preset(w + 1, &cells(hi), &enc.value_counts[d], &enc.nulled[d]);
+                        w += 2;
+                    }
+                }
+            }
+        }
+    }
+
     fn batch(
         &mut self,
         rows: &[u32],
