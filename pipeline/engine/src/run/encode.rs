@@ -300,6 +300,11 @@ fn iso_date_slot(b: &[u8]) -> Option<usize> {
 /// time. Dropped, with any identifying text in it, when pass 1 ends.
 const WORKER_CACHE_LIMIT: usize = 1 << 18;
 
+/// Largest cache of longer values (addresses, text) per worker and dictionary: beyond it a
+/// look-up misses the CPU's caches twice (the table, then the text) and costs more than most
+/// transforms of the value.
+const LONG_CACHE_LIMIT: usize = 1 << 14;
+
 /// Look-ups over which a cache must hit at least one in eight to be kept.
 const CACHE_TRIAL: u64 = 1 << 16;
 
@@ -310,7 +315,8 @@ impl WorkerDict {
     /// about one in four over the trial and almost always later.)
     fn caching(&mut self) -> bool {
         let trial_failed = self.lookups == CACHE_TRIAL && self.hits * 8 < self.lookups;
-        let full_and_cold = self.cached() >= WORKER_CACHE_LIMIT && self.hits * 4 < self.lookups;
+        let full = self.cached() >= WORKER_CACHE_LIMIT || self.raw.len() >= LONG_CACHE_LIMIT;
+        let full_and_cold = full && self.hits * 4 < self.lookups;
         if !self.given_up && (trial_failed || full_and_cold) {
             self.given_up = true;
             self.raw = Default::default(); // values that rarely repeat: free the cache
@@ -359,9 +365,10 @@ impl WorkerDict {
             Key::Short(key) => {
                 self.short.insert(key, id);
             }
-            Key::Long => {
+            Key::Long if self.raw.len() < LONG_CACHE_LIMIT => {
                 self.raw.insert(raw.into(), id);
             }
+            Key::Long => {}
         }
     }
 
