@@ -218,7 +218,11 @@ pub struct Tally {
     scrubbed: Vec<(usize, crate::scrub::Counts)>,
     /// Indices (in the written columns) of attacker-known columns outside the key.
     outside: Vec<usize>,
-    class_ids: Vec<u32>,
+    /// Which of them are known by their dictionary code (nothing kept per row).
+    by_code: Vec<bool>,
+    /// The written rows' numbers, in written order.
+    rows: Vec<u32>,
+    /// Per outside column not known by code: each written row's value hash.
     hashes: Vec<Vec<u64>>,
 }
 
@@ -238,16 +242,18 @@ fn hash_value(a: &ArrayRef, i: usize) -> u64 {
 }
 
 impl Tally {
-    /// A tally of `n` written columns; `outside` are the attacker-known ones outside the key;
-    /// `rows` the rows to be written (room is made for them at once).
-    pub fn new(n: usize, outside: Vec<usize>, rows: usize) -> Tally {
-        let hashes = outside.iter().map(|_| Vec::with_capacity(rows)).collect();
+    /// A tally of `n` written columns; `outside` are the attacker-known ones outside the key,
+    /// `by_code` which of them [`Tally::risk`] reads by dictionary code instead of a hash per
+    /// row; `rows` the rows to be written (room is made for them at once).
+    pub fn new(n: usize, outside: Vec<usize>, by_code: Vec<bool>, rows: usize) -> Tally {
+        let hashes = by_code.iter().map(|c| if *c { Vec::new() } else { Vec::with_capacity(rows) }).collect();
         Tally {
             columns: (0..n).map(|_| ColumnTally::default()).collect(),
             preset: vec![false; n],
             scrubbed: Vec::new(),
             outside,
-            class_ids: Vec::with_capacity(rows),
+            by_code,
+            rows: Vec::with_capacity(rows),
             hashes,
         }
     }
@@ -276,18 +282,20 @@ impl Tally {
         self.preset[col] = true;
     }
 
-    /// Count one batch of written rows: `arrays[i]` is written column i, `class_ids` the
-    /// k-anonymity class of each row.
-    pub fn add(&mut self, arrays: &[ArrayRef], class_ids: &[u32]) {
+    /// Count one batch of written rows: `arrays[i]` is written column i, `rows` the number of
+    /// each row (as [`Tally::risk`] is given them).
+    pub fn add(&mut self, arrays: &[ArrayRef], rows: &[u32]) {
         for ((t, a), preset) in self.columns.iter_mut().zip(arrays).zip(&self.preset) {
             if !preset {
                 t.add(a);
             }
         }
-        self.class_ids.extend_from_slice(class_ids);
-        for (h, j) in self.hashes.iter_mut().zip(&self.outside) {
-            let a = &arrays[*j];
-            h.extend((0..a.len()).map(|i| hash_value(a, i)));
+        self.rows.extend_from_slice(rows);
+        for ((h, j), by_code) in self.hashes.iter_mut().zip(&self.outside).zip(&self.by_code) {
+            if !by_code {
+                let a = &arrays[*j];
+                h.extend((0..a.len()).map(|i| hash_value(a, i)));
+            }
         }
     }
 
@@ -301,24 +309,31 @@ impl Tally {
     }
 
     /// The release risk; `names` of all written attacker-known columns, `outside_names` of
-    /// those outside the key (in the order given to [`Tally::new`]).
+    /// those outside the key (in the order given to [`Tally::new`]); `class_of_row` each row's
+    /// k-anonymity class and `code_of(c, row)` the value of outside column `c` known by code
+    /// (equal for equal written values, nulls included).
     pub fn risk(
         &self,
         names: Vec<String>,
         outside_names: Vec<String>,
         k_required: u32,
+        class_of_row: &[u32],
+        code_of: &dyn Fn(usize, u32) -> u64,
     ) -> Result<ReleaseRisk, EngineError> {
-        let n = self.class_ids.len();
-        if self.hashes.iter().any(|h| h.len() != n) {
+        let n = self.rows.len();
+        let out_of_step = self.hashes.iter().zip(&self.by_code).any(|(h, c)| !c && h.len() != n);
+        if out_of_step || self.rows.iter().any(|r| *r as usize >= class_of_row.len()) {
             return Err(EngineError::Internal("release-risk tally out of step".into()));
         }
         let classes_of = |cols: &[usize]| -> (u64, u64, u64, u64) {
             let mut keys: Vec<u64> = (0..n)
                 .map(|i| {
+                    let row = self.rows[i];
                     let mut h = FxHasher::default();
-                    self.class_ids[i].hash(&mut h);
-                    for c in cols {
-                        self.hashes[*c][i].hash(&mut h);
+                    class_of_row[row as usize].hash(&mut h);
+                    for &c in cols {
+                        let v = if self.by_code[c] { code_of(c, row) } else { self.hashes[c][i] };
+                        v.hash(&mut h);
                     }
                     h.finish()
                 })

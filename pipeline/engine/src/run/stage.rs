@@ -124,7 +124,15 @@ pub(super) fn stage(
     let known_names: Vec<String> =
         written.iter().filter(|(ci, bound)| !bound && known(*ci)).map(|(ci, _)| out_name(*ci)).collect();
     let outside_names: Vec<String> = outside.iter().map(|w| out_name(written[*w].0)).collect();
-    let mut tally = Tally::new(written.len(), outside, rows_out as usize);
+    // Outside columns with a dictionary are read by code when the risk is computed; the code
+    // of a value written as null (missing, or nulled by suppression) is one code for all.
+    let dict_of = |w: usize| match columns[written[w].0].slot {
+        Slot::Global(d) => Some(d),
+        Slot::Local(_) => None,
+    };
+    let outside_dicts: Vec<Option<usize>> = outside.iter().map(|w| dict_of(*w)).collect();
+    let by_code = outside_dicts.iter().map(Option::is_some).collect();
+    let mut tally = Tally::new(written.len(), outside, by_code, rows_out as usize);
     // Dictionary columns are tallied from their value counts, not row by row.
     for (w, (ci, bound)) in written.iter().enumerate() {
         if let (false, Slot::Global(d)) = (bound, &columns[*ci].slot) {
@@ -141,7 +149,6 @@ pub(super) fn stage(
         value_counts: &an.value_counts,
         nulled,
         keep: &enforcement.keep,
-        class_of_row: &classes.of_row,
         batch_lens,
         spilled: !spill_fields.is_empty(),
     };
@@ -169,7 +176,29 @@ pub(super) fn stage(
             report.columns[columns[*ci].plan].values = Some(summary);
         }
     }
-    report.release_risk = Some(tally.risk(known_names, outside_names, plan.privacy.k)?);
+    // Per outside dictionary column: each code's first code with the same written value (a
+    // recoded dictionary may hold a value twice), u64::MAX for a value written as null.
+    let canon: Vec<Vec<u64>> = outside_dicts
+        .iter()
+        .map(|d| {
+            let Some(d) = *d else { return Vec::new() };
+            let mut first: rustc_hash::FxHashMap<&Cell, u64> = Default::default();
+            let values = dicts[d].values.iter().zip(&nulled[d]).enumerate();
+            values
+                .map(|(code, (v, gone))| match (gone, v) {
+                    (true, _) | (_, Cell::Null) => u64::MAX,
+                    _ => *first.entry(v).or_insert(code as u64),
+                })
+                .collect()
+        })
+        .collect();
+    let code_of = |c: usize, row: u32| -> u64 {
+        match outside_dicts[c] {
+            Some(d) => canon[c][dicts[d].codes[row as usize] as usize],
+            None => u64::MAX,
+        }
+    };
+    report.release_risk = Some(tally.risk(known_names, outside_names, plan.privacy.k, &classes.of_row, &code_of)?);
     for (ci, counts) in tally.scrub_counts() {
         report.columns[columns[ci].plan].scrubbed = Some(
             crate::scrub::KINDS
@@ -218,8 +247,6 @@ struct WriteSpec<'a> {
     /// The scrubber of free-text columns, and the spill column of each row's identifiers.
     scrubber: Option<&'a crate::scrub::Scrubber>,
     row_ids: Option<usize>,
-    /// The k-anonymity class of each accepted row.
-    class_of_row: &'a [u32],
     columns: &'a [OutColumn],
     /// The kind of bounds written after each column, if any.
     bounds: &'a [Option<BoundKind>],
@@ -476,8 +503,7 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        let ids: Vec<u32> = rows.iter().map(|r| enc.class_of_row[*r as usize]).collect();
-        tally.add(&arrays, &ids);
+        tally.add(&arrays, rows);
         RecordBatch::try_new_with_options(
             self.schema.clone(),
             arrays,
