@@ -325,10 +325,23 @@ impl Tally {
         if out_of_step || self.rows.iter().any(|r| *r as usize >= class_of_row.len()) {
             return Err(EngineError::Internal("release-risk tally out of step".into()));
         }
+        // The written rows by row number (their written order is random): the class and the
+        // codes are then read in order, not one cache miss per row and column.
+        let mut position = vec![u32::MAX; class_of_row.len()];
+        for (i, row) in self.rows.iter().enumerate() {
+            position[*row as usize] = i as u32;
+        }
+        let in_order: Vec<(u32, u32)> =
+            position.iter().enumerate().filter(|(_, i)| **i != u32::MAX).map(|(row, i)| (row as u32, *i)).collect();
+        drop(position);
+        if in_order.len() != n {
+            return Err(EngineError::Internal("a row written twice".into()));
+        }
         let classes_of = |cols: &[usize]| -> (u64, u64, u64, u64) {
-            let mut keys: Vec<u64> = (0..n)
-                .map(|i| {
-                    let row = self.rows[i];
+            let mut keys: Vec<u64> = in_order
+                .iter()
+                .map(|&(row, i)| {
+                    let i = i as usize;
                     let mut h = FxHasher::default();
                     class_of_row[row as usize].hash(&mut h);
                     for &c in cols {
