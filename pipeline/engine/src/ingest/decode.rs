@@ -183,7 +183,9 @@ fn normalize_newlines(src: &[u8], dst: &mut [u8], carry_cr: &mut bool, last: boo
     }
     if pending {
         if last {
-            dst[n] = b'\r';
+            // A CR that ends the file ends its last line: written as LF, so the text holds no
+            // CRLF once the reader terminates the last record.
+            dst[n] = b'\n';
             n += 1;
         } else {
             *carry_cr = true;
@@ -267,6 +269,7 @@ mod tests {
         let n = normalize_newlines(b"\nc\rd", &mut out, &mut carry, true);
         assert_eq!(&out[..n], b"\nc\rd");
         assert_eq!(decode_all(b"x\r\ny\r\n", UTF_8).unwrap(), "x\ny\n");
+        assert_eq!(decode_all(b"x\ry\r", UTF_8).unwrap(), "x\ry\n", "a CR ending the file ends its line");
     }
 
     #[test]

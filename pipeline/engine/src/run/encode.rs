@@ -212,7 +212,9 @@ impl Merged {
         for (d, part) in dicts.iter_mut().zip(&done.parts) {
             let needed = d.codes.len() + part.rows.len();
             if needed > d.codes.capacity() {
-                d.codes.reserve_exact(expected_rows.max(needed + needed / 2) - d.codes.len());
+                // A guess, so bounded: at most 16 times the rows so far.
+                let room = expected_rows.min(needed.saturating_mul(16)).max(needed + needed / 2);
+                d.codes.reserve_exact(room - d.codes.len());
             }
             let codes: Vec<u32> =
                 part.cells.iter().zip(&part.raws).map(|(c, r)| d.intern_raw(c.clone(), r.as_deref())).collect();
