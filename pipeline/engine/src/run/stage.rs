@@ -433,8 +433,6 @@ impl<'a> Builder<'a> {
         Ok(Builder { enc, schema, dict_values, dict_bounds, bound_cache: vec![Default::default(); enc.columns.len()] })
     }
 
-    /// The batch of accepted rows `rows` (in this order); `local(j)` gives spill column `j` of
-    /// those rows. Counted in `tally`.
     /// Tally the bounds of dictionary columns from their codes' counts, as their labels are,
     /// instead of row by row. Written columns are counted as [`Builder::batch`] lays them out.
     fn preset_bounds(&self, tally: &mut Tally) {
@@ -468,6 +466,8 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// The batch of accepted rows `rows` (in this order); `local(j)` gives spill column `j` of
+    /// those rows. Counted in `tally`.
     fn batch(
         &mut self,
         rows: &[u32],
