@@ -24,9 +24,11 @@ pub enum RawBatch {
     /// CSV records, columnar: every field's text in one string, with the line each record
     /// starts on.
     Csv {
-        /// The fields' text (cut only at ASCII bytes), one after the other.
+        /// The fields' text (cut only at ASCII bytes), one after the other, each followed by one
+        /// separator byte (so a record without quotes is its line as it was read).
         text: String,
-        /// Field `f` of record `r` is `text[bounds[r * fields + f]..bounds[r * fields + f + 1]]`.
+        /// Field `f` of record `r` starts at `bounds[i]` (`i = r * fields + f`) and ends one byte
+        /// before `bounds[i + 1]`.
         bounds: Vec<u32>,
         /// Fields per record.
         fields: usize,
@@ -60,7 +62,7 @@ impl RawBatch {
                 }
                 let i = row * fields + col;
                 let (a, b) = (*bounds.get(i)? as usize, *bounds.get(i + 1)? as usize);
-                text.get(a..b)
+                text.get(a..b.checked_sub(1)?)
             }
             RawBatch::Arrow { columns, .. } => {
                 let c = &columns[col];

@@ -143,10 +143,11 @@ fn rebuild(batch: RawBatch, keep: &[bool], fixes: &[(usize, usize, &str)]) -> Ra
                     match fix(row, col) {
                         Some(v) => out.push_str(v),
                         None => {
-                            let (a, b) = (bounds[i] as usize, bounds[i + 1] as usize);
+                            let (a, b) = (bounds[i] as usize, bounds[i + 1] as usize - 1);
                             out.push_str(&text[a..b]);
                         }
                     }
+                    out.push(','); // the separator after each field
                 }
             }
             new_bounds.push(out.len() as u32);
@@ -187,6 +188,7 @@ mod tests {
             for f in r {
                 bounds.push(text.len() as u32);
                 text.push_str(f);
+                text.push(',');
             }
         }
         bounds.push(text.len() as u32);

@@ -248,9 +248,10 @@ struct WorkerDict {
     /// The same for values of at most 15 bytes (dates, codes, amounts, categories), packed
     /// with their length into one integer: hashed and compared without touching memory.
     short: rustc_hash::FxHashMap<u128, u32>,
-    /// ISO dates (`YYYY-MM-DD`, years 1800 to 2199) by their place in a dense table of worker
-    /// id + 1 (0: not seen): 650 KB that stay in the CPU's cache, where a hash table of 100,000
-    /// birth dates missed it on every row.
+    /// Numeric dates (`YYYY-MM-DD`, `YYYY/M/D`, ..., years 1800 to 2199) by their place in a
+    /// dense table of worker id + 1 (0: not seen): 650 KB per layout (only the pages of the
+    /// layouts and years a column uses are ever touched) that stay in the CPU's cache, where a
+    /// hash table of 100,000 birth dates missed it on every row.
     dates: Vec<u32>,
     /// Cache look-ups and hits: a column whose values rarely repeat (addresses) stops caching.
     lookups: u64,
@@ -265,7 +266,7 @@ struct WorkerDict {
 
 /// Where a worker's cache keeps a raw value.
 enum Key {
-    /// An ISO date's place in the dense table.
+    /// A numeric date's place in the dense table.
     Date(usize),
     /// At most 15 bytes, packed with the length into one integer.
     Short(u128),
@@ -273,29 +274,55 @@ enum Key {
     Long,
 }
 
-/// Places in the dense table of ISO dates: years 1800 to 2199, months 0 to 12, days 0 to 31.
-const DATE_SLOTS: usize = 400 * 13 * 32;
+/// Places per layout in the dense table of dates: years 1800 to 2199, months 0 to 12, days 0
+/// to 31.
+const YMD_SLOTS: usize = 400 * 13 * 32;
 
-/// The place of `YYYY-MM-DD` (years 1800 to 2199, months up to 12, days up to 31) in the dense
-/// table of dates: one place per such text, whether or not it is a real date.
-fn iso_date_slot(b: &[u8]) -> Option<usize> {
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+/// Layouts of numeric dates in the dense table: separator `-`, `/` or `.`, month of one or two
+/// digits, day of one or two digits (`2024-01-05`, `2024/1/5`, `2024.01.5`, ...).
+const DATE_LAYOUTS: usize = 3 * 2 * 2;
+
+/// Places in the dense table of dates.
+const DATE_SLOTS: usize = DATE_LAYOUTS * YMD_SLOTS;
+
+/// The place of a numeric date `YYYY{sep}M{sep}D` (separator `-`, `/` or `.`, the same twice;
+/// month and day of one or two digits; years 1800 to 2199, months up to 12, days up to 31) in
+/// the dense table of dates: one place per such text (the layout is part of the place, so
+/// `2024/1/5` and `2024/01/05` have their own), whether or not it is a real date.
+fn date_slot(b: &[u8]) -> Option<usize> {
+    if !(8..=10).contains(&b.len()) {
         return None;
     }
-    let mut n = [0usize; 8];
-    for (k, &i) in [0, 1, 2, 3, 5, 6, 8, 9].iter().enumerate() {
-        let d = b[i].wrapping_sub(b'0');
-        if d > 9 {
-            return None;
-        }
-        n[k] = usize::from(d);
+    let sep = b[4];
+    let layout = match sep {
+        b'-' => 0,
+        b'/' => 1,
+        b'.' => 2,
+        _ => return None,
+    };
+    let digit = |i: usize| -> Option<usize> {
+        let d = b.get(i)?.wrapping_sub(b'0');
+        (d <= 9).then_some(usize::from(d))
+    };
+    let year = digit(0)? * 1000 + digit(1)? * 100 + digit(2)? * 10 + digit(3)?;
+    // Month: one or two digits after the separator, then the separator again.
+    let (month, month_wide, at) = match (digit(5)?, digit(6)) {
+        (m, Some(m2)) => (m * 10 + m2, 1, 7),
+        (m, None) => (m, 0, 6),
+    };
+    if b.get(at) != Some(&sep) {
+        return None;
     }
-    let year = n[0] * 1000 + n[1] * 100 + n[2] * 10 + n[3];
-    let (month, day) = (n[4] * 10 + n[5], n[6] * 10 + n[7]);
+    let (day, day_wide) = match b.len() - at - 1 {
+        1 => (digit(at + 1)?, 0),
+        2 => (digit(at + 1)? * 10 + digit(at + 2)?, 1),
+        _ => return None,
+    };
     if !(1800..2200).contains(&year) || month > 12 || day > 31 {
         return None;
     }
-    Some(((year - 1800) * 13 + month) * 32 + day)
+    let layout = (layout * 2 + month_wide) * 2 + day_wide;
+    Some(layout * YMD_SLOTS + ((year - 1800) * 13 + month) * 32 + day)
 }
 
 /// Largest raw-value cache per worker and dictionary; beyond it values are transformed every
@@ -336,7 +363,7 @@ impl WorkerDict {
     /// Where the cache keeps `raw`.
     fn key(raw: &str) -> Key {
         let b = raw.as_bytes();
-        if let Some(slot) = iso_date_slot(b) {
+        if let Some(slot) = date_slot(b) {
             return Key::Date(slot);
         }
         if b.len() > 15 {
@@ -731,15 +758,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn iso_date_slots_are_one_per_text_and_in_the_table() {
+    fn date_slots_are_one_per_text_and_in_the_table() {
         let mut seen = std::collections::HashSet::new();
-        for year in 1800..2200 {
-            for month in 0..=12 {
-                for day in 0..=31 {
-                    let text = format!("{year:04}-{month:02}-{day:02}");
-                    let slot = iso_date_slot(text.as_bytes()).expect("in range");
-                    assert!(slot < DATE_SLOTS);
-                    assert!(seen.insert(slot), "{text} shares a slot");
+        for sep in ['-', '/', '.'] {
+            for year in (1800..2200).step_by(7).chain([2198]) {
+                for month in 0..=12 {
+                    for day in 0..=31 {
+                        let mut texts = vec![format!("{year:04}{sep}{month:02}{sep}{day:02}")];
+                        if month < 10 {
+                            texts.push(format!("{year:04}{sep}{month}{sep}{day:02}"));
+                        }
+                        if day < 10 {
+                            texts.push(format!("{year:04}{sep}{month:02}{sep}{day}"));
+                        }
+                        if month < 10 && day < 10 {
+                            texts.push(format!("{year:04}{sep}{month}{sep}{day}"));
+                        }
+                        for text in texts {
+                            let slot = date_slot(text.as_bytes()).expect("in range");
+                            assert!(slot < DATE_SLOTS);
+                            assert!(seen.insert(slot), "{text} shares a slot");
+                        }
+                    }
                 }
             }
         }
@@ -748,13 +788,21 @@ mod tests {
             "2200-01-01",
             "2024-13-01",
             "2024-01-32",
-            "2024/01/01",
-            "2024-1-01",
+            "2024/01-01",
+            "2024-1/01",
+            "2024-001-01",
+            "2024-01-001",
+            "2024-01-",
+            "2024--1-1",
+            "2024-1--1",
+            "2024-123",
+            "2024_01_01",
             "２０２４-01-01",
             "2024-01-0a",
             "2024-01-011",
+            "24-01-01",
         ] {
-            assert_eq!(iso_date_slot(text.as_bytes()), None, "{text}");
+            assert_eq!(date_slot(text.as_bytes()), None, "{text}");
         }
     }
 
@@ -764,6 +812,9 @@ mod tests {
         let values = [
             "1974-08-31",
             "1974-08-30",
+            "1974/8/30",
+            "1974/08/30",
+            "1974.8.3",
             "女",
             "",
             "2104000",
