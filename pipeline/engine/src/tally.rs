@@ -290,7 +290,9 @@ impl Tally {
                 t.add(a);
             }
         }
-        self.rows.extend_from_slice(rows);
+        if !self.outside.is_empty() {
+            self.rows.extend_from_slice(rows); // only the release risk reads them
+        }
         for ((h, j), by_code) in self.hashes.iter_mut().zip(&self.outside).zip(&self.by_code) {
             if !by_code {
                 let a = &arrays[*j];
@@ -318,7 +320,7 @@ impl Tally {
         outside_names: Vec<String>,
         k_required: u32,
         class_of_row: &[u32],
-        code_of: &dyn Fn(usize, u32) -> u64,
+        code_of: &(dyn Fn(usize, u32) -> u64 + Sync),
     ) -> Result<ReleaseRisk, EngineError> {
         let n = self.rows.len();
         let out_of_step = self.hashes.iter().zip(&self.by_code).any(|(h, c)| !c && h.len() != n);
@@ -331,66 +333,72 @@ impl Tally {
         for (i, row) in self.rows.iter().enumerate() {
             position[*row as usize] = i as u32;
         }
-        let in_order: Vec<(u32, u32)> =
-            position.iter().enumerate().filter(|(_, i)| **i != u32::MAX).map(|(row, i)| (row as u32, *i)).collect();
+        let mut in_order: Vec<(u32, u32)> = Vec::with_capacity(n);
+        in_order.extend(position.iter().enumerate().filter(|(_, i)| **i != u32::MAX).map(|(row, i)| (row as u32, *i)));
         drop(position);
         if in_order.len() != n {
             return Err(EngineError::Internal("a row written twice".into()));
         }
-        let classes_of = |cols: &[usize]| -> (u64, u64, u64, u64) {
-            let mut keys: Vec<u64> = in_order
-                .iter()
-                .map(|&(row, i)| {
-                    let i = i as usize;
-                    let mut h = FxHasher::default();
-                    class_of_row[row as usize].hash(&mut h);
-                    for &c in cols {
-                        let v = if self.by_code[c] { code_of(c, row) } else { self.hashes[c][i] };
-                        v.hash(&mut h);
-                    }
-                    h.finish()
-                })
-                .collect();
-            keys.sort_unstable();
-            let (mut k, mut classes, mut uniques, mut below) = (u64::MAX, 0u64, 0u64, 0u64);
-            let mut i = 0;
-            while i < keys.len() {
-                let mut j = i + 1;
-                while j < keys.len() && keys[j] == keys[i] {
-                    j += 1;
-                }
-                let size = (j - i) as u64;
-                k = k.min(size);
-                classes += 1;
-                if size == 1 {
-                    uniques += 1;
-                }
-                if size < u64::from(k_required) {
-                    below += size;
-                }
-                i = j;
-            }
-            (if classes == 0 { 0 } else { k }, classes, uniques, below)
+        let value_of = |c: usize, row: u32, i: u32| -> u64 {
+            if self.by_code[c] { code_of(c, row) } else { self.hashes[c][i as usize] }
         };
-        let all: Vec<usize> = (0..self.hashes.len()).collect();
-        let (k, classes, unique_records, records_below_k) = classes_of(&all);
-        let mut by_column: Vec<AddedColumn> = outside_names
-            .iter()
-            .enumerate()
-            .map(|(c, name)| {
-                let (k, _, u, b) = classes_of(&[c]);
-                AddedColumn { column: name.clone(), k, unique_records: u, records_below_k: b }
-            })
-            .collect();
-        by_column.sort_by(|a, b| b.records_below_k.cmp(&a.records_below_k).then(a.column.cmp(&b.column)));
-        Ok(ReleaseRisk {
-            columns: names,
-            outside_key: outside_names,
-            k,
-            classes,
-            unique_records,
-            records_below_k,
-            by_column,
-        })
+        Ok(release_risk(names, outside_names, k_required, class_of_row, &in_order, &value_of))
     }
+}
+
+/// The release risk over the written rows `rows` (row number and place in the written order,
+/// in row order): classes over each row's k-anonymity class (`class_of_row`) and the known
+/// values of the columns outside the key (`value_of(c, row, place)`: equal for equal written
+/// values), all of them and each one alone. Classes are counted in one pass over the rows (a
+/// hash table per grouping; there are far fewer classes than rows).
+pub fn release_risk(
+    names: Vec<String>,
+    outside_names: Vec<String>,
+    k_required: u32,
+    class_of_row: &[u32],
+    rows: &[(u32, u32)],
+    value_of: &dyn Fn(usize, u32, u32) -> u64,
+) -> ReleaseRisk {
+    let outside = outside_names.len();
+    // Grouping 0: the class and every outside column; grouping 1 + c: the class and column c.
+    let mut counts: Vec<FxHashMap<u64, u32>> = vec![FxHashMap::default(); 1 + outside];
+    for &(row, i) in rows {
+        let class = class_of_row[row as usize];
+        let mut all = FxHasher::default();
+        class.hash(&mut all);
+        for (c, count) in counts[1..].iter_mut().enumerate() {
+            let v = value_of(c, row, i);
+            v.hash(&mut all);
+            let mut one = FxHasher::default();
+            class.hash(&mut one);
+            v.hash(&mut one);
+            *count.entry(one.finish()).or_insert(0) += 1;
+        }
+        *counts[0].entry(all.finish()).or_insert(0) += 1;
+    }
+    // The smallest class, the classes, the records alone in theirs, the records in classes
+    // smaller than k.
+    let summary = |m: &FxHashMap<u64, u32>| -> (u64, u64, u64, u64) {
+        let (mut k, mut uniques, mut below) = (u64::MAX, 0u64, 0u64);
+        for &size in m.values() {
+            let size = u64::from(size);
+            k = k.min(size);
+            uniques += u64::from(size == 1);
+            if size < u64::from(k_required) {
+                below += size;
+            }
+        }
+        (if m.is_empty() { 0 } else { k }, m.len() as u64, uniques, below)
+    };
+    let (k, classes, unique_records, records_below_k) = summary(&counts[0]);
+    let mut by_column: Vec<AddedColumn> = outside_names
+        .iter()
+        .zip(&counts[1..])
+        .map(|(name, m)| {
+            let (k, _, u, b) = summary(m);
+            AddedColumn { column: name.clone(), k, unique_records: u, records_below_k: b }
+        })
+        .collect();
+    by_column.sort_by(|a, b| b.records_below_k.cmp(&a.records_below_k).then(a.column.cmp(&b.column)));
+    ReleaseRisk { columns: names, outside_key: outside_names, k, classes, unique_records, records_below_k, by_column }
 }

@@ -131,51 +131,15 @@ pub(super) fn stage(
         Slot::Local(_) => None,
     };
     let outside_dicts: Vec<Option<usize>> = outside.iter().map(|w| dict_of(*w)).collect();
-    let by_code = outside_dicts.iter().map(Option::is_some).collect();
-    let mut tally = Tally::new(written.len(), outside, by_code, rows_out as usize);
-    // Dictionary columns are tallied from their value counts, not row by row.
-    for (w, (ci, bound)) in written.iter().enumerate() {
-        if let (false, Slot::Global(d)) = (bound, &columns[*ci].slot) {
-            tally.preset(w, &dicts[*d].values, &an.value_counts[*d], &nulled[*d]);
-        }
-    }
-    let scrubber = scrubbing.then(|| crate::scrub::Scrubber::new(std::mem::take(&mut name_set), dictionary));
-    let encoded = WriteSpec {
-        scrubber: scrubber.as_ref(),
-        row_ids: row_ids_slot,
-        columns,
-        bounds: &bound_kinds,
-        dicts,
-        value_counts: &an.value_counts,
-        nulled,
-        keep: &enforcement.keep,
-        batch_lens,
-        spilled: !spill_fields.is_empty(),
+    let by_code: Vec<bool> = outside_dicts.iter().map(Option::is_some).collect();
+    // With every outside column known by code, the release risk needs nothing that is written:
+    // it is counted from the kept rows while the file is written. Otherwise the tally keeps
+    // each written row's hashes of the other columns.
+    let early = by_code.iter().all(|c| *c);
+    let mut tally = match early {
+        true => Tally::new(written.len(), Vec::new(), Vec::new(), 0),
+        false => Tally::new(written.len(), outside, by_code, rows_out as usize),
     };
-    write_parquet(
-        &parquet_path,
-        out_schema.clone(),
-        metadata,
-        &encoded,
-        &mut tally,
-        target.tmp_dir,
-        plan.shuffle,
-        rows_out as usize,
-        opts.progress,
-        match opts.threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n,
-        },
-        opts.spill_memory.unwrap_or(SPILL_IN_MEMORY),
-    )?;
-    let types: Vec<DataType> = out_schema.fields().iter().map(|f| f.data_type().clone()).collect();
-    let gens: Vec<Option<&crate::transform::Generalize>> =
-        written.iter().map(|(ci, bound)| if *bound { None } else { columns[*ci].transform.generalizer() }).collect();
-    for ((ci, bound), summary) in written.iter().zip(tally.summaries(&types, &gens)) {
-        if !bound {
-            report.columns[columns[*ci].plan].values = Some(summary);
-        }
-    }
     // Per outside dictionary column: each code's first code with the same written value (a
     // recoded dictionary may hold a value twice), u64::MAX for a value written as null.
     let canon: Vec<Vec<u64>> = outside_dicts
@@ -198,7 +162,69 @@ pub(super) fn stage(
             None => u64::MAX,
         }
     };
-    report.release_risk = Some(tally.risk(known_names, outside_names, plan.privacy.k, &classes.of_row, &code_of)?);
+
+    // Dictionary columns are tallied from their value counts, not row by row.
+    for (w, (ci, bound)) in written.iter().enumerate() {
+        if let (false, Slot::Global(d)) = (bound, &columns[*ci].slot) {
+            tally.preset(w, &dicts[*d].values, &an.value_counts[*d], &nulled[*d]);
+        }
+    }
+    let scrubber = scrubbing.then(|| crate::scrub::Scrubber::new(std::mem::take(&mut name_set), dictionary));
+    let encoded = WriteSpec {
+        scrubber: scrubber.as_ref(),
+        row_ids: row_ids_slot,
+        columns,
+        bounds: &bound_kinds,
+        dicts,
+        value_counts: &an.value_counts,
+        nulled,
+        keep: &enforcement.keep,
+        batch_lens,
+        spilled: !spill_fields.is_empty(),
+    };
+    let (written_file, early_risk) = std::thread::scope(|scope| {
+        let risk = early.then(|| {
+            let (names, outside_names) = (known_names.clone(), outside_names.clone());
+            let (keep, of_row, code_of, k) = (&enforcement.keep, &classes.of_row, &code_of, plan.privacy.k);
+            scope.spawn(move || {
+                let rows: Vec<(u32, u32)> =
+                    (0..keep.len() as u32).filter(|r| keep[*r as usize]).map(|r| (r, 0)).collect();
+                crate::tally::release_risk(names, outside_names, k, of_row, &rows, &|c, row, _| code_of(c, row))
+            })
+        });
+        let written = write_parquet(
+            &parquet_path,
+            out_schema.clone(),
+            metadata,
+            &encoded,
+            &mut tally,
+            target.tmp_dir,
+            plan.shuffle,
+            rows_out as usize,
+            opts.progress,
+            match opts.threads {
+                0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+                n => n,
+            },
+            opts.spill_memory.unwrap_or(SPILL_IN_MEMORY),
+        );
+        let risk = risk.map(|h| h.join().map_err(|_| EngineError::Internal("the release risk failed".into())));
+        (written, risk)
+    });
+    written_file?;
+    let early_risk = early_risk.transpose()?;
+    let types: Vec<DataType> = out_schema.fields().iter().map(|f| f.data_type().clone()).collect();
+    let gens: Vec<Option<&crate::transform::Generalize>> =
+        written.iter().map(|(ci, bound)| if *bound { None } else { columns[*ci].transform.generalizer() }).collect();
+    for ((ci, bound), summary) in written.iter().zip(tally.summaries(&types, &gens)) {
+        if !bound {
+            report.columns[columns[*ci].plan].values = Some(summary);
+        }
+    }
+    report.release_risk = Some(match early_risk {
+        Some(risk) => risk,
+        None => tally.risk(known_names, outside_names, plan.privacy.k, &classes.of_row, &code_of)?,
+    });
     for (ci, counts) in tally.scrub_counts() {
         report.columns[columns[ci].plan].scrubbed = Some(
             crate::scrub::KINDS
