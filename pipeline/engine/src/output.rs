@@ -102,20 +102,30 @@ fn joined<T>(
         .collect()
 }
 
-/// A Parquet writer for `path` with the release's properties and `metadata`.
+/// A Parquet writer for `path` with the release's properties and `metadata`. `codes` are the
+/// columns of codes that are all but unique (pseudonyms): they are written plain, without a
+/// dictionary (which could never hold them) or minimum and maximum (meaningless for random
+/// codes, and a comparison per row to keep).
 pub fn parquet_writer(
     path: &Path,
     schema: SchemaRef,
     metadata: Vec<(String, String)>,
     threads: usize,
+    codes: &[String],
 ) -> Result<ParquetOut, EngineError> {
     let file = File::create(path).map_err(|e| output_err(path, e))?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid zstd level")))
+    let mut props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid zstd level")))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_key_value_metadata(Some(metadata.into_iter().map(|(k, v)| KeyValue::new(k, v)).collect()))
-        .set_created_by(format!("tokumei {}", env!("CARGO_PKG_VERSION")))
-        .build();
+        .set_created_by(format!("tokumei {}", env!("CARGO_PKG_VERSION")));
+    for c in codes {
+        let col = parquet::schema::types::ColumnPath::from(c.as_str());
+        props = props
+            .set_column_dictionary_enabled(col.clone(), false)
+            .set_column_statistics_enabled(col, parquet::file::properties::EnabledStatistics::None);
+    }
+    let props = props.build();
     let arrow = ArrowWriter::try_new(BufWriter::with_capacity(1 << 20, file), schema.clone(), Some(props))
         .map_err(|e| output_err(path, e))?;
     let (writer, factory) = arrow.into_serialized_writer().map_err(|e| output_err(path, e))?;

@@ -181,6 +181,11 @@ pub(super) fn stage(
         keep: &enforcement.keep,
         batch_lens,
         spilled: !spill_fields.is_empty(),
+        codes: columns
+            .iter()
+            .filter(|c| matches!(plan.columns[c.plan].action, tokumei_rules::Action::Pseudonymize { .. }))
+            .map(|c| plan.columns[c.plan].output.clone().unwrap_or_default())
+            .collect(),
     };
     let (written_file, early_risk) = std::thread::scope(|scope| {
         let risk = early.then(|| {
@@ -283,6 +288,8 @@ struct WriteSpec<'a> {
     keep: &'a [bool],
     batch_lens: &'a [usize],
     spilled: bool,
+    /// Written columns of pseudonym codes (all but unique): written plain.
+    codes: Vec<String>,
 }
 
 /// Pass 2: keep the rows the privacy models allow, in a random order when asked, and write
@@ -305,7 +312,7 @@ fn write_parquet(
     threads: usize,
     spill_memory: u64,
 ) -> Result<(), EngineError> {
-    let mut writer = parquet_writer(path, out_schema.clone(), metadata, threads)?;
+    let mut writer = parquet_writer(path, out_schema.clone(), metadata, threads, &enc.codes)?;
     progress.stage("writing Parquet", Some(enc.keep.len() as u64));
     let spill_path = tmp_dir.join("spill.arrow");
     // Batches are built on one thread while the writer encodes the previous ones on the others.
@@ -432,6 +439,55 @@ struct Builder<'a> {
     dict_bounds: Vec<Option<(ArrayRef, ArrayRef)>>,
     /// Bounds of the labels of spilled generalised columns, by label.
     bound_cache: Vec<rustc_hash::FxHashMap<String, Option<Bounds>>>,
+    /// Each dictionary's codes of every row packed into one word, when they fit.
+    packed: Option<PackedCodes>,
+    /// The schema of the written batches (the release's, with the arrays' own types).
+    batch_schema: Option<SchemaRef>,
+}
+
+/// Every dictionary's code of each row in one 64-bit word: a row written in a random order is
+/// then one read from memory instead of one per dictionary (each a miss of the CPU's caches).
+struct PackedCodes {
+    words: Vec<u64>,
+    /// Per dictionary: where its code starts in a word, and its mask.
+    fields: Vec<(u32, u64)>,
+}
+
+impl PackedCodes {
+    /// The packed codes of `dicts` (`None` when they need more than 64 bits), packed on up to
+    /// `threads` threads.
+    fn new(dicts: &[Dictionary], threads: usize) -> Option<PackedCodes> {
+        let rows = dicts.first()?.codes.len();
+        let mut fields = Vec::with_capacity(dicts.len());
+        let mut shift = 0u32;
+        for d in dicts {
+            if d.codes.len() != rows {
+                return None;
+            }
+            let bits = (u32::BITS - (d.values.len().max(2) as u32 - 1).leading_zeros()).max(1);
+            if shift + bits > 64 {
+                return None;
+            }
+            fields.push((shift, (1u64 << bits) - 1));
+            shift += bits;
+        }
+        let mut words = vec![0u64; rows];
+        let per = rows.div_ceil(threads.max(1)).max(1 << 16);
+        std::thread::scope(|scope| {
+            for (part, chunk) in words.chunks_mut(per).enumerate() {
+                let fields = &fields;
+                scope.spawn(move || {
+                    let start = part * per;
+                    for (d, (shift, _)) in dicts.iter().zip(fields) {
+                        for (w, c) in chunk.iter_mut().zip(&d.codes[start..]) {
+                            *w |= u64::from(*c) << shift;
+                        }
+                    }
+                });
+            }
+        });
+        Some(PackedCodes { words, fields })
+    }
 }
 
 impl<'a> Builder<'a> {
@@ -456,7 +512,37 @@ impl<'a> Builder<'a> {
                 dict_bounds[d] = Some(bound_arrays(&dict_values[d], kind, g, &mut cache)?);
             }
         }
-        Ok(Builder { enc, schema, dict_values, dict_bounds, bound_cache: vec![Default::default(); enc.columns.len()] })
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Ok(Builder {
+            enc,
+            schema,
+            dict_values,
+            dict_bounds,
+            bound_cache: vec![Default::default(); enc.columns.len()],
+            packed: PackedCodes::new(enc.dicts, threads),
+            batch_schema: None,
+        })
+    }
+
+    /// Dictionary `d`'s values of the rows with `codes`: text as a dictionary array over the
+    /// values (the Parquet writer reads each row's text through it, so no text is copied; a
+    /// key is null where its value is), other types taken by code.
+    fn labels(&self, d: usize, codes: &UInt32Array) -> Result<ArrayRef, EngineError> {
+        let values = &self.dict_values[d];
+        if values.data_type() != &DataType::Utf8 {
+            return arrow::compute::take(values, codes, None).map_err(internal);
+        }
+        let keys = match values.logical_nulls() {
+            Some(nulls) if nulls.null_count() > 0 => {
+                let valid =
+                    arrow::buffer::NullBuffer::from_iter(codes.values().iter().map(|c| nulls.is_valid(*c as usize)));
+                UInt32Array::new(codes.values().clone(), Some(valid))
+            }
+            _ => codes.clone(),
+        };
+        let dict = arrow::array::DictionaryArray::<arrow::datatypes::UInt32Type>::try_new(keys, values.clone())
+            .map_err(internal)?;
+        Ok(Arc::new(dict))
     }
 
     /// Tally the bounds of dictionary columns from their codes' counts, as their labels are,
@@ -502,6 +588,8 @@ impl<'a> Builder<'a> {
     ) -> Result<RecordBatch, EngineError> {
         let enc = self.enc;
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
+        // The rows' packed codes, read once for all dictionaries.
+        let words: Option<Vec<u64>> = self.packed.as_ref().map(|p| rows.iter().map(|r| p.words[*r as usize]).collect());
         for (ci, c) in enc.columns.iter().enumerate() {
             match c.slot {
                 Slot::Local(j) => {
@@ -520,8 +608,14 @@ impl<'a> Builder<'a> {
                     }
                 }
                 Slot::Global(d) => {
-                    let codes = UInt32Array::from_iter_values(rows.iter().map(|r| enc.dicts[d].codes[*r as usize]));
-                    arrays.push(arrow::compute::take(&self.dict_values[d], &codes, None).map_err(internal)?);
+                    let codes = match (&self.packed, &words) {
+                        (Some(p), Some(words)) => {
+                            let (shift, mask) = p.fields[d];
+                            UInt32Array::from_iter_values(words.iter().map(|w| ((w >> shift) & mask) as u32))
+                        }
+                        _ => UInt32Array::from_iter_values(rows.iter().map(|r| enc.dicts[d].codes[*r as usize])),
+                    };
+                    arrays.push(self.labels(d, &codes)?);
                     if let (Some(_), Some((lo, hi))) = (enc.bounds[ci], &self.dict_bounds[d]) {
                         arrays.push(arrow::compute::take(lo, &codes, None).map_err(internal)?);
                         arrays.push(arrow::compute::take(hi, &codes, None).map_err(internal)?);
@@ -530,8 +624,21 @@ impl<'a> Builder<'a> {
             }
         }
         tally.add(&arrays, rows);
+        // The release's schema with the arrays' own types (text of dictionaries as dictionary
+        // arrays); the Parquet file has the release's.
+        let same = |s: &SchemaRef| s.fields().iter().zip(&arrays).all(|(f, a)| f.data_type() == a.data_type());
+        if !self.batch_schema.as_ref().is_some_and(same) {
+            let fields: Vec<Field> = self
+                .schema
+                .fields()
+                .iter()
+                .zip(&arrays)
+                .map(|(f, a)| f.as_ref().clone().with_data_type(a.data_type().clone()))
+                .collect();
+            self.batch_schema = Some(Arc::new(Schema::new(fields)));
+        }
         RecordBatch::try_new_with_options(
-            self.schema.clone(),
+            self.batch_schema.clone().unwrap_or_else(|| self.schema.clone()),
             arrays,
             &RecordBatchOptions::new().with_row_count(Some(rows.len())),
         )
@@ -666,4 +773,45 @@ fn bound_arrays(
             (Arc::new(lo.finish()) as ArrayRef, Arc::new(hi.finish()) as ArrayRef)
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dictionary(values: usize, codes: impl Iterator<Item = u32>) -> Dictionary {
+        let mut d = Dictionary::default();
+        for v in 0..values {
+            d.intern(Cell::Int(v as i64));
+        }
+        d.codes = codes.collect();
+        d
+    }
+
+    #[test]
+    fn packed_codes_give_back_every_dictionary_code_of_every_row() {
+        let rows = 200_003u32;
+        let sizes = [1usize, 2, 3, 255, 256, 70_000];
+        let dicts: Vec<Dictionary> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                dictionary(
+                    *n,
+                    (0..rows).map(move |r| (r.wrapping_mul(2_654_435_761).rotate_left(i as u32)) % *n as u32),
+                )
+            })
+            .collect();
+        for threads in [1, 2, 3] {
+            let p = PackedCodes::new(&dicts, threads).expect("fits in 64 bits");
+            for (d, (shift, mask)) in dicts.iter().zip(&p.fields) {
+                for r in 0..rows as usize {
+                    assert_eq!(((p.words[r] >> shift) & mask) as u32, d.codes[r]);
+                }
+            }
+        }
+        // Four dictionaries of 2^20 values need 80 bits: not packed.
+        let big: Vec<Dictionary> = (0..4).map(|_| dictionary(1 << 20, (0..10).map(|r| r * 1000))).collect();
+        assert!(PackedCodes::new(&big, 2).is_none());
+    }
 }
