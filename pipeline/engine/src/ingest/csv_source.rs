@@ -365,16 +365,26 @@ fn parse_chunk(mut chunk: Vec<u8>, ctx: &ChunkCtx, first: u64, last: bool) -> Re
         let (out, bounds, lines) = parse_records(text, ctx, first)?;
         return Ok(batch(out.unwrap_or_else(|| text.to_owned()), bounds, lines));
     }
-    let mut decoder = ctx.enc.new_decoder_without_bom_handling();
-    let cap = decoder.max_utf8_buffer_length_without_replacement(chunk.len()).unwrap_or(chunk.len() * 3 + 16);
-    let mut text = String::with_capacity(cap);
-    let (res, _) = decoder.decode_to_string_without_replacement(&chunk, &mut text, true);
-    if res != DecoderResult::InputEmpty {
-        return Err(bad(first + count_newlines(text.as_bytes())));
-    }
-    drop(chunk);
-    let (out, bounds, lines) = parse_records(&text, ctx, first)?;
-    Ok(batch(out.unwrap_or(text), bounds, lines))
+    // Decoded into this thread's scratch text, sized for the worst case once, then copied at
+    // its own size: a fresh buffer per chunk of the worst-case size touched new memory (the
+    // kernel clearing its pages) every time.
+    DECODED.with_borrow_mut(|text| {
+        text.clear();
+        let mut decoder = ctx.enc.new_decoder_without_bom_handling();
+        let cap = decoder.max_utf8_buffer_length_without_replacement(chunk.len()).unwrap_or(chunk.len() * 3 + 16);
+        text.reserve(cap);
+        let (res, _) = decoder.decode_to_string_without_replacement(&chunk, text, true);
+        if res != DecoderResult::InputEmpty {
+            return Err(bad(first + count_newlines(text.as_bytes())));
+        }
+        let (out, bounds, lines) = parse_records(text, ctx, first)?;
+        Ok(batch(out.unwrap_or_else(|| text.as_str().to_owned()), bounds, lines))
+    })
+}
+
+thread_local! {
+    /// A thread's text decoded from CP932, reused chunk after chunk.
+    static DECODED: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
 /// Turn every CRLF into LF in place, so line numbers count one way for every file. The text
