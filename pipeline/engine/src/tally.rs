@@ -342,7 +342,7 @@ impl Tally {
         let value_of = |c: usize, row: u32, i: u32| -> u64 {
             if self.by_code[c] { code_of(c, row) } else { self.hashes[c][i as usize] }
         };
-        Ok(release_risk(names, outside_names, k_required, class_of_row, &in_order, &value_of))
+        Ok(release_risk(names, outside_names, k_required, class_of_row, in_order.into_iter(), &value_of))
     }
 }
 
@@ -356,13 +356,13 @@ pub fn release_risk(
     outside_names: Vec<String>,
     k_required: u32,
     class_of_row: &[u32],
-    rows: &[(u32, u32)],
+    rows: impl Iterator<Item = (u32, u32)>,
     value_of: &dyn Fn(usize, u32, u32) -> u64,
 ) -> ReleaseRisk {
     let outside = outside_names.len();
     // Grouping 0: the class and every outside column; grouping 1 + c: the class and column c.
     let mut counts: Vec<FxHashMap<u64, u32>> = vec![FxHashMap::default(); 1 + outside];
-    for &(row, i) in rows {
+    for (row, i) in rows {
         let class = class_of_row[row as usize];
         let mut all = FxHasher::default();
         class.hash(&mut all);

@@ -192,9 +192,8 @@ pub(super) fn stage(
             let (names, outside_names) = (known_names.clone(), outside_names.clone());
             let (keep, of_row, code_of, k) = (&enforcement.keep, &classes.of_row, &code_of, plan.privacy.k);
             scope.spawn(move || {
-                let rows: Vec<(u32, u32)> =
-                    (0..keep.len() as u32).filter(|r| keep[*r as usize]).map(|r| (r, 0)).collect();
-                crate::tally::release_risk(names, outside_names, k, of_row, &rows, &|c, row, _| code_of(c, row))
+                let rows = (0..keep.len() as u32).filter(|r| keep[*r as usize]).map(|r| (r, 0));
+                crate::tally::release_risk(names, outside_names, k, of_row, rows, &|c, row, _| code_of(c, row))
             })
         });
         let written = write_parquet(
