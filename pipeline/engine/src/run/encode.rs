@@ -245,8 +245,12 @@ impl Merged {
 #[derive(Default)]
 struct WorkerDict {
     raw: rustc_hash::FxHashMap<Box<str>, u32>,
-    /// The same for values of at most 15 bytes (dates, codes, amounts, categories), packed
-    /// with their length into one integer: hashed and compared without touching memory.
+    /// The same for values of at most 7 bytes (amounts, flags, short categories), packed with
+    /// their length into one 64-bit integer: hashed and compared without touching memory, in
+    /// a table half the size of `short`'s (it stays in the CPU's cache longer).
+    tiny: rustc_hash::FxHashMap<u64, u32>,
+    /// The same for values of 8 to 15 bytes (codes, categories), packed with their length
+    /// into one 128-bit integer.
     short: rustc_hash::FxHashMap<u128, u32>,
     /// Numeric dates (`YYYY-MM-DD`, `YYYY/M/D`, ..., years 1800 to 2199) by their place in a
     /// dense table of worker id + 1 (0: not seen): 650 KB per layout (only the pages of the
@@ -268,7 +272,9 @@ struct WorkerDict {
 enum Key {
     /// A numeric date's place in the dense table.
     Date(usize),
-    /// At most 15 bytes, packed with the length into one integer.
+    /// At most 7 bytes, packed with the length into one integer.
+    Tiny(u64),
+    /// 8 to 15 bytes, packed with the length into one integer.
     Short(u128),
     /// Longer text.
     Long,
@@ -349,6 +355,7 @@ impl WorkerDict {
         if !self.given_up && (trial_failed || full_and_cold) {
             self.given_up = true;
             self.raw = Default::default(); // values that rarely repeat: free the cache
+            self.tiny = Default::default();
             self.short = Default::default();
             self.dates = Vec::new();
         }
@@ -357,7 +364,7 @@ impl WorkerDict {
 
     /// Values in the cache.
     fn cached(&self) -> usize {
-        self.raw.len() + self.short.len()
+        self.raw.len() + self.tiny.len() + self.short.len()
     }
 
     /// Where the cache keeps `raw`.
@@ -369,6 +376,12 @@ impl WorkerDict {
         if b.len() > 15 {
             return Key::Long;
         }
+        if b.len() <= 7 {
+            let mut key = [0u8; 8];
+            key[..b.len()].copy_from_slice(b);
+            key[7] = b.len() as u8;
+            return Key::Tiny(u64::from_le_bytes(key));
+        }
         let mut key = [0u8; 16];
         key[..b.len()].copy_from_slice(b);
         key[15] = b.len() as u8;
@@ -378,6 +391,7 @@ impl WorkerDict {
     fn get(&self, raw: &str) -> Option<u32> {
         match Self::key(raw) {
             Key::Date(slot) => self.dates.get(slot).and_then(|id| id.checked_sub(1)),
+            Key::Tiny(key) => self.tiny.get(&key).copied(),
             Key::Short(key) => self.short.get(&key).copied(),
             Key::Long => self.raw.get(raw).copied(),
         }
@@ -390,6 +404,9 @@ impl WorkerDict {
                     self.dates = vec![0; DATE_SLOTS];
                 }
                 self.dates[slot] = id + 1;
+            }
+            Key::Tiny(key) => {
+                self.tiny.insert(key, id);
             }
             Key::Short(key) => {
                 self.short.insert(key, id);
@@ -818,6 +835,9 @@ mod tests {
             "女",
             "",
             "2104000",
+            "1234567",
+            "12345678",
+            "\0",
             "要介護１",
             "岐阜県岐阜市港町4丁目23番16号",
             "123456789012345",
