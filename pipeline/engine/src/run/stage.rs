@@ -186,6 +186,10 @@ pub(super) fn stage(
             .filter(|c| matches!(plan.columns[c.plan].action, tokumei_rules::Action::Pseudonymize { .. }))
             .map(|c| plan.columns[c.plan].output.clone().unwrap_or_default())
             .collect(),
+        threads: match opts.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        },
     };
     let (written_file, early_risk) = std::thread::scope(|scope| {
         let risk = early.then(|| {
@@ -206,10 +210,6 @@ pub(super) fn stage(
             plan.shuffle,
             rows_out as usize,
             opts.progress,
-            match opts.threads {
-                0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-                n => n,
-            },
             opts.spill_memory.unwrap_or(SPILL_IN_MEMORY),
         );
         let risk = risk.map(|h| h.join().map_err(|_| EngineError::Internal("the release risk failed".into())));
@@ -289,6 +289,8 @@ struct WriteSpec<'a> {
     spilled: bool,
     /// Written columns of pseudonym codes (all but unique): written plain.
     codes: Vec<String>,
+    /// Threads that pack codes and encode Parquet columns.
+    threads: usize,
 }
 
 /// Pass 2: keep the rows the privacy models allow, in a random order when asked, and write
@@ -308,10 +310,9 @@ fn write_parquet(
     shuffle: bool,
     rows_out: usize,
     progress: &dyn Progress,
-    threads: usize,
     spill_memory: u64,
 ) -> Result<(), EngineError> {
-    let mut writer = parquet_writer(path, out_schema.clone(), metadata, threads, &enc.codes)?;
+    let mut writer = parquet_writer(path, out_schema.clone(), metadata, enc.threads, &enc.codes)?;
     progress.stage("writing Parquet", Some(enc.keep.len() as u64));
     let spill_path = tmp_dir.join("spill.arrow");
     // Batches are built on one thread while the writer encodes the previous ones on the others.
@@ -511,14 +512,13 @@ impl<'a> Builder<'a> {
                 dict_bounds[d] = Some(bound_arrays(&dict_values[d], kind, g, &mut cache)?);
             }
         }
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         Ok(Builder {
             enc,
             schema,
             dict_values,
             dict_bounds,
             bound_cache: vec![Default::default(); enc.columns.len()],
-            packed: PackedCodes::new(enc.dicts, threads),
+            packed: PackedCodes::new(enc.dicts, enc.threads),
             batch_schema: None,
         })
     }
