@@ -49,8 +49,28 @@ pub fn judge(of_row: &[u32], sizes: &[u32], sensitive: &[&[u32]], globals: &[Glo
     Verdict { violated: verdicts, achieved, kept, table_failures }
 }
 
-/// Per class, the `(code, count)` distribution of `codes` (by code).
+/// Per class, the `(code, count)` distribution of `codes` (by code). Counted in a table of
+/// classes by codes when that is small next to the rows, else by sorting (class, code) pairs.
 pub fn distributions(of_row: &[u32], classes: usize, codes: &[u32]) -> Vec<Vec<(u32, u32)>> {
+    let values = codes.iter().copied().max().map_or(0, |m| m as usize + 1);
+    let cells = classes.saturating_mul(values);
+    if cells <= (of_row.len() / 2).max(1 << 16) && of_row.iter().all(|c| (*c as usize) < classes) {
+        let mut counts = vec![0u32; cells];
+        for (c, v) in of_row.iter().zip(codes) {
+            counts[*c as usize * values + *v as usize] += 1;
+        }
+        return counts
+            .chunks(values.max(1))
+            .take(classes)
+            .map(|row| row.iter().enumerate().filter(|(_, n)| **n > 0).map(|(v, n)| (v as u32, *n)).collect())
+            .chain(std::iter::repeat_with(Vec::new))
+            .take(classes)
+            .collect();
+    }
+    sorted_distributions(of_row, classes, codes)
+}
+
+fn sorted_distributions(of_row: &[u32], classes: usize, codes: &[u32]) -> Vec<Vec<(u32, u32)>> {
     let mut pairs: Vec<u64> = of_row.iter().zip(codes).map(|(c, v)| ((*c as u64) << 32) | *v as u64).collect();
     pairs.sort_unstable();
     let mut out: Vec<Vec<(u32, u32)>> = vec![Vec::new(); classes];
@@ -69,6 +89,24 @@ pub fn distributions(of_row: &[u32], classes: usize, codes: &[u32]) -> Vec<Vec<(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Counting in a table and sorting pairs give the same distributions.
+        #[test]
+        fn counted_and_sorted_distributions_agree(
+            rows in proptest::collection::vec((0u32..20, 0u32..12), 0..500),
+            extra in 0usize..3,
+        ) {
+            let of_row: Vec<u32> = rows.iter().map(|r| r.0).collect();
+            let codes: Vec<u32> = rows.iter().map(|r| r.1).collect();
+            let classes = of_row.iter().max().map_or(0, |m| *m as usize + 1) + extra;
+            prop_assert_eq!(
+                distributions(&of_row, classes, &codes),
+                sorted_distributions(&of_row, classes, &codes)
+            );
+        }
+    }
     use crate::models::{DistinctL, TCloseness};
 
     #[test]

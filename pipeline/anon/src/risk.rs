@@ -97,7 +97,22 @@ pub fn histogram(sizes: impl Iterator<Item = u64>) -> Vec<Bucket> {
     out
 }
 
-fn compact(ids: &mut [u64]) -> u64 {
+/// Replace each id by a dense one, in order of first appearance; returns how many there are.
+/// Ids below `radix` (every id) are looked up in a table when it is small, else hashed.
+fn compact(ids: &mut [u64], radix: u64) -> u64 {
+    if radix <= DENSE_IDS.max(ids.len() as u64 / 4) && ids.iter().all(|id| *id < radix) {
+        let mut table = vec![u32::MAX; radix as usize];
+        let mut next = 0u32;
+        for id in ids.iter_mut() {
+            let slot = &mut table[*id as usize];
+            if *slot == u32::MAX {
+                *slot = next;
+                next += 1;
+            }
+            *id = *slot as u64;
+        }
+        return next as u64;
+    }
     let mut map: FxHashMap<u64, u32> = FxHashMap::default();
     for id in ids.iter_mut() {
         let next = map.len() as u32;
@@ -105,6 +120,9 @@ fn compact(ids: &mut [u64]) -> u64 {
     }
     map.len() as u64
 }
+
+/// Mixed-radix ids up to this many are compacted through a table instead of a hash map.
+const DENSE_IDS: u64 = 1 << 16;
 
 /// Group `n` rows by the tuple of their codes in `columns` (each `(codes, cardinality)`):
 /// a dense class id per row and each class's size. Codes are combined in mixed radix and
@@ -115,14 +133,14 @@ pub fn classes(columns: &[(&[u32], usize)], n: usize) -> (Vec<u32>, Vec<u32>) {
     for (codes, card) in columns {
         let card = (*card).max(1) as u64;
         if radix.checked_mul(card).is_none_or(|r| r > (1 << 62)) {
-            radix = compact(&mut ids).max(1);
+            radix = compact(&mut ids, radix).max(1);
         }
         for (id, c) in ids.iter_mut().zip(codes.iter()) {
             *id = *id * card + *c as u64;
         }
         radix *= card;
     }
-    let count = compact(&mut ids) as usize;
+    let count = compact(&mut ids, radix) as usize;
     let mut sizes = vec![0u32; count];
     let of_row: Vec<u32> = ids
         .into_iter()
@@ -218,6 +236,25 @@ pub fn analyze(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The table and the hash map number ids alike: in order of first appearance.
+        #[test]
+        fn dense_and_hashed_compaction_agree(ids in proptest::collection::vec(0u64..300, 0..400)) {
+            let radix = 300;
+            let (mut dense, mut hashed) = (ids.clone(), ids.clone());
+            let n = compact(&mut dense, radix);
+            let m = compact(&mut hashed, u64::MAX);
+            prop_assert_eq!(n, m);
+            prop_assert_eq!(&dense, &hashed);
+            // And an id the radix does not cover is hashed, not indexed out of the table.
+            let mut wild = ids.clone();
+            wild.push(10_000);
+            let k = compact(&mut wild, radix);
+            prop_assert_eq!(k, n + u64::from(!ids.contains(&10_000)));
+        }
+    }
 
     #[test]
     fn small_table() {

@@ -70,7 +70,7 @@ pub fn region_of_prefecture(code: u32) -> Option<&'static str> {
 
 /// Prefecture code (1..=47) of a prefecture name.
 pub fn prefecture_code(name: &str) -> Option<u32> {
-    static CODES: std::sync::LazyLock<std::collections::HashMap<&'static str, u32>> =
+    static CODES: std::sync::LazyLock<rustc_hash::FxHashMap<&'static str, u32>> =
         std::sync::LazyLock::new(|| PREFECTURES.iter().enumerate().map(|(i, p)| (*p, i as u32 + 1)).collect());
     CODES.get(name).copied()
 }
@@ -83,7 +83,7 @@ pub fn prefecture_name(code: u32) -> Option<&'static str> {
 /// The prefecture an address starts with, if any.
 pub fn prefecture_of_address(address: &str) -> Option<&'static str> {
     // The first two characters tell the 47 prefectures apart: one lookup, one comparison.
-    static BY_PREFIX: std::sync::LazyLock<std::collections::HashMap<&'static str, &'static str>> =
+    static BY_PREFIX: std::sync::LazyLock<rustc_hash::FxHashMap<&'static str, &'static str>> =
         std::sync::LazyLock::new(|| PREFECTURES.iter().map(|p| (two_chars(p), *p)).collect());
     let a = address.trim_start();
     let p = BY_PREFIX.get(two_chars(a))?;

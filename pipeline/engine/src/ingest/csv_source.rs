@@ -183,7 +183,10 @@ impl CsvSource {
         let (chunk, last, newlines) = match end {
             // At the end of the file the data's last chunk takes the rest, cut or not.
             Some(e) if !(self.eof && records == usize::MAX) => {
-                let rest = self.buf.split_off(e);
+                // The rest goes to a buffer with room for the next read, so it is copied once.
+                let mut rest = Vec::with_capacity(self.buf.len() - e + self.chunk_bytes);
+                rest.extend_from_slice(&self.buf[e..]);
+                self.buf.truncate(e);
                 let newlines = self.scanner.newlines_at_end;
                 self.scanner.cut(e);
                 (std::mem::replace(&mut self.buf, rest), false, newlines)
@@ -634,6 +637,10 @@ struct Parser<'a> {
 impl Parser<'_> {
     /// Copy `text[pending..to]` to the output.
     fn flush(&mut self, to: usize) {
+        if self.out.capacity() == 0 {
+            // The output is never longer than the text and its final newline: one allocation.
+            self.out.reserve(self.text.len() + 1);
+        }
         if to > self.pending {
             self.out.push_str(&self.text[self.pending..to]);
             self.pending = to;

@@ -64,17 +64,21 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
             Slot::Local(_) => None,
         })
     };
-    let original = {
-        let keys: Vec<(&[u32], usize)> = columns
+    // The classes over the key before the search recodes anything (the same classes as below
+    // when nothing is searched, so then counted once).
+    let key_classes = |dicts: &[Dictionary]| {
+        let qi_cols: Vec<(&[u32], usize)> = plan
+            .columns
             .iter()
-            .filter(|c| plan.columns[c.plan].is_privacy_key())
-            .filter_map(|c| match c.slot {
-                Slot::Global(d) => Some((dicts[d].codes.as_slice(), dicts[d].len())),
-                Slot::Local(_) => None,
-            })
+            .enumerate()
+            .filter(|(_, c)| c.is_privacy_key())
+            .filter_map(|(i, _)| dict_of(i))
+            .map(|d| (dicts[d].codes.as_slice(), dicts[d].len()))
             .collect();
-        privacy::stats(privacy::classes(&keys, n).sizes.iter().map(|s| *s as u64))
+        privacy::classes(&qi_cols, n)
     };
+    let mut unsearched = Some(key_classes(dicts));
+    let original = privacy::stats(unsearched.as_ref().map_or(&[][..], |c| &c.sizes[..]).iter().map(|s| *s as u64));
     // The sensitive columns, in the order the models refer to them (`Plan::sensitive`).
     let mut sensitive: Vec<Sensitive> = Vec::new();
     for (i, c) in plan.columns.iter().enumerate().filter(|(_, c)| c.role == Role::Sensitive && c.output.is_some()) {
@@ -108,10 +112,10 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
     } else {
         None
     };
-    let qi: Vec<usize> =
-        plan.columns.iter().enumerate().filter(|(_, c)| c.is_privacy_key()).filter_map(|(i, _)| dict_of(i)).collect();
-    let qi_cols: Vec<(&[u32], usize)> = qi.iter().map(|d| (dicts[*d].codes.as_slice(), dicts[*d].len())).collect();
-    let classes = privacy::classes(&qi_cols, n);
+    let classes = match unsearched.take() {
+        Some(c) if searched.is_none() => c,
+        _ => key_classes(dicts),
+    };
     let before = privacy::stats(classes.sizes.iter().map(|s| *s as u64));
     let sensitive_names: Vec<String> = sensitive.iter().map(|s| s.name.clone()).collect();
     // Each sensitive column's distribution over the accepted rows: the reference of t-closeness

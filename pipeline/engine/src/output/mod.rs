@@ -1,6 +1,10 @@
 //! Output: Arrow builders for transformed cells, the Parquet writer and the row shuffle. Where the
 //! files go and how they are published is the caller's (the `tokumei-release` crate).
 
+mod parquet_out;
+
+pub use parquet_out::{ParquetOut, parquet_writer};
+
 use crate::cell::Cell;
 use crate::error::{EngineError, ExitCode, io_err, output_err};
 use arrow::array::RecordBatch;
@@ -8,17 +12,8 @@ use arrow::array::{ArrayRef, BooleanBuilder, Date32Builder, Int64Builder, String
 use arrow::datatypes::{DataType, SchemaRef};
 use arrow::ipc::reader::FileReader;
 use arrow::ipc::writer::FileWriter;
-use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_writer::{
-    ArrowColumnChunk, ArrowColumnWriter, ArrowLeafColumn, ArrowRowGroupWriterFactory, compute_leaves,
-};
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
-use parquet::file::writer::SerializedFileWriter;
 use std::fs::File;
-use std::io::BufReader;
-use std::io::BufWriter;
+use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -71,178 +66,6 @@ impl ColumnBuilder {
             ColumnBuilder::Bool(b) => Arc::new(b.finish()),
             ColumnBuilder::Date(b) => Arc::new(b.finish()),
         }
-    }
-}
-
-/// Rows per row group of a release.
-const ROW_GROUP_ROWS: usize = 1 << 20;
-
-/// A Parquet writer that encodes and compresses the columns of each batch on several threads
-/// (Parquet column chunks are independent), writing the same file as a one-thread writer: zstd,
-/// row groups of `ROW_GROUP_ROWS` rows, the Arrow schema with its field metadata, and the
-/// release's key-value metadata.
-pub struct ParquetOut {
-    path: PathBuf,
-    writer: SerializedFileWriter<BufWriter<File>>,
-    factory: ArrowRowGroupWriterFactory,
-    schema: SchemaRef,
-    columns: Option<Vec<ArrowColumnWriter>>,
-    row_groups: usize,
-    rows: usize,
-    threads: usize,
-}
-
-/// The results of scoped encoding threads; a thread that panicked is an error.
-fn joined<T>(
-    handles: Vec<std::thread::ScopedJoinHandle<'_, Result<T, parquet::errors::ParquetError>>>,
-) -> Vec<Result<T, parquet::errors::ParquetError>> {
-    handles
-        .into_iter()
-        .map(|h| h.join().unwrap_or_else(|_| Err(parquet::errors::ParquetError::General("a thread failed".into()))))
-        .collect()
-}
-
-/// A Parquet writer for `path` with the release's properties and `metadata`. `codes` are the
-/// columns of codes that are all but unique (pseudonyms): they are written plain, without a
-/// dictionary (which could never hold them) or minimum and maximum (meaningless for random
-/// codes, and a comparison per row to keep).
-pub fn parquet_writer(
-    path: &Path,
-    schema: SchemaRef,
-    metadata: Vec<(String, String)>,
-    threads: usize,
-    codes: &[String],
-) -> Result<ParquetOut, EngineError> {
-    let file = File::create(path).map_err(|e| output_err(path, e))?;
-    let mut props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid zstd level")))
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .set_key_value_metadata(Some(metadata.into_iter().map(|(k, v)| KeyValue::new(k, v)).collect()))
-        .set_created_by(format!("tokumei {}", env!("CARGO_PKG_VERSION")));
-    for c in codes {
-        let col = parquet::schema::types::ColumnPath::from(c.as_str());
-        props = props
-            .set_column_dictionary_enabled(col.clone(), false)
-            .set_column_statistics_enabled(col, parquet::file::properties::EnabledStatistics::None);
-    }
-    let props = props.build();
-    let arrow = ArrowWriter::try_new(BufWriter::with_capacity(1 << 20, file), schema.clone(), Some(props))
-        .map_err(|e| output_err(path, e))?;
-    let (writer, factory) = arrow.into_serialized_writer().map_err(|e| output_err(path, e))?;
-    Ok(ParquetOut {
-        path: path.to_path_buf(),
-        writer,
-        factory,
-        schema,
-        columns: None,
-        row_groups: 0,
-        rows: 0,
-        threads: threads.max(1),
-    })
-}
-
-impl ParquetOut {
-    /// Write a batch (split across row groups as needed).
-    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), EngineError> {
-        let mut offset = 0;
-        while offset < batch.num_rows() {
-            let n = (ROW_GROUP_ROWS - self.rows).min(batch.num_rows() - offset);
-            self.encode(&batch.slice(offset, n))?;
-            offset += n;
-            if self.rows == ROW_GROUP_ROWS {
-                self.flush()?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Encode the columns of `batch` into the current row group, on up to `threads` threads,
-    /// the largest columns first.
-    fn encode(&mut self, batch: &RecordBatch) -> Result<(), EngineError> {
-        let path = self.path.clone();
-        let err = |e: parquet::errors::ParquetError| output_err(&path, e);
-        if self.columns.is_none() {
-            self.columns = Some(self.factory.create_column_writers(self.row_groups).map_err(err)?);
-        }
-        let writers = self.columns.as_mut().expect("just made");
-        let mut leaves = Vec::with_capacity(writers.len());
-        for (field, array) in self.schema.fields().iter().zip(batch.columns()) {
-            leaves.extend(compute_leaves(field, array).map_err(err)?);
-        }
-        let mut work: Vec<(usize, &mut ArrowColumnWriter, ArrowLeafColumn)> = writers
-            .iter_mut()
-            .zip(leaves)
-            .zip(batch.columns())
-            .map(|((w, l), a)| (a.get_array_memory_size(), w, l))
-            .collect();
-        work.sort_by_key(|(size, _, _)| *size);
-        let queue = std::sync::Mutex::new(work);
-        let threads = self.threads.min(batch.num_columns()).max(1);
-        let results: Vec<Result<(), parquet::errors::ParquetError>> = std::thread::scope(|scope| {
-            let queue = &queue;
-            let handles: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(move || {
-                        loop {
-                            let next = queue.lock().map(|mut q| q.pop());
-                            match next {
-                                Ok(Some((_, w, leaf))) => w.write(&leaf)?,
-                                _ => return Ok(()),
-                            }
-                        }
-                    })
-                })
-                .collect();
-            joined(handles)
-        });
-        for r in results {
-            r.map_err(err)?;
-        }
-        self.rows += batch.num_rows();
-        Ok(())
-    }
-
-    /// Close the current row group's column chunks (compressing their last pages in parallel)
-    /// and append them to the file.
-    fn flush(&mut self) -> Result<(), EngineError> {
-        let Some(writers) = self.columns.take() else { return Ok(()) };
-        let path = self.path.clone();
-        let err = |e: parquet::errors::ParquetError| output_err(&path, e);
-        let threads = self.threads;
-        let per = writers.len().div_ceil(threads).max(1);
-        let mut writers = writers;
-        let mut groups = Vec::new();
-        while !writers.is_empty() {
-            let rest = writers.split_off(per.min(writers.len()));
-            groups.push(std::mem::replace(&mut writers, rest));
-        }
-        let closed: Vec<Result<Vec<ArrowColumnChunk>, parquet::errors::ParquetError>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = groups
-                .into_iter()
-                .map(|g| scope.spawn(move || g.into_iter().map(ArrowColumnWriter::close).collect()))
-                .collect();
-            joined(handles)
-        });
-        let mut row_group = self.writer.next_row_group().map_err(err)?;
-        for chunks in closed {
-            for chunk in chunks.map_err(err)? {
-                chunk.append_to_row_group(&mut row_group).map_err(err)?;
-            }
-        }
-        row_group.close().map_err(err)?;
-        self.row_groups += 1;
-        self.rows = 0;
-        Ok(())
-    }
-
-    /// Write the last row group and the footer.
-    pub fn close(mut self) -> Result<(), EngineError> {
-        if self.rows > 0 {
-            self.flush()?;
-        }
-        let path = self.path.clone();
-        self.writer.close().map_err(|e| output_err(&path, e))?;
-        Ok(())
     }
 }
 
