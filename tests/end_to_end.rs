@@ -524,8 +524,13 @@ fn a_streamed_shuffle_releases_the_same_rows_as_one_in_memory() {
     let env = Env::new();
     let input = write_rows(&env, "gen.csv", &generated_records(&env, 70_000, 11));
     let job = env.job("shuffled", &input, &sample_rules(), "");
+    // The same release in input order: its spill is a file read back in order, not buckets.
+    let rules = std::fs::read_to_string(sample_rules())
+        .unwrap()
+        .replace("mode = \"anonymized\"", "mode = \"anonymized\"\nshuffle = false");
+    let in_order = env.job("in_order", &input, &env.write("in_order.toml", &rules), "");
     let mut releases = Vec::new();
-    for spill in ["268435456", "0"] {
+    for (job, spill) in [(&job, "268435456"), (&job, "0"), (&in_order, "0")] {
         let r = env.tokumei_with(&["run", job.to_str().unwrap()], &[("TOKUMEI_SPILL_MEMORY", spill)]);
         assert_eq!(r.code, 0, "{}", r.stderr);
         let rep = report(&env.latest());
@@ -548,4 +553,36 @@ fn a_streamed_shuffle_releases_the_same_rows_as_one_in_memory() {
         r.sort();
     }
     assert!(releases[0] == releases[1], "a streamed shuffle released other rows than one in memory");
+    assert!(releases[0] == releases[2], "a shuffled release has other rows than one in input order");
+}
+
+/// Spilled values stay with their rows through the shuffle: with a managed key (the same code
+/// for the same person in every run), a shuffled release, held in memory or streamed through
+/// the bucket files, holds exactly the rows, codes included, of the release in input order.
+#[test]
+fn shuffled_spilled_columns_stay_with_their_rows() {
+    let env = Env::new();
+    let key = env.path("pseudonym.key");
+    assert_eq!(env.tokumei(&["keygen", "--out", key.to_str().unwrap()]).code, 0);
+    let extra = format!("[keys]\npseudonym_key_file = \"{}\"", key.display());
+    let input = write_rows(&env, "gen.csv", &generated_records(&env, 40_000, 5));
+    let base = std::fs::read_to_string(sample_rules()).unwrap();
+    let mut releases = Vec::new();
+    for (name, shuffle, spill) in [("ordered", "false", "0"), ("held", "true", "268435456"), ("streamed", "true", "0")]
+    {
+        let rules = base.replace("mode = \"anonymized\"", &format!("mode = \"pseudonymized\"\nshuffle = {shuffle}"));
+        let job = env.job(name, &input, &env.write(&format!("{name}.toml"), &rules), &extra);
+        let r = env.tokumei_with(&["run", job.to_str().unwrap()], &[("TOKUMEI_SPILL_MEMORY", spill)]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let t = read_parquet(&env.latest().join("resident_registry.parquet"));
+        assert!(t.rows.len() > 30_000);
+        releases.push(t.rows);
+    }
+    assert_ne!(releases[0], releases[1], "the shuffled release is in input order");
+    assert_ne!(releases[1], releases[2], "two shuffles gave the same order");
+    for r in &mut releases {
+        r.sort();
+    }
+    assert!(releases[0] == releases[1], "a shuffle held in memory moved values between rows");
+    assert!(releases[0] == releases[2], "a streamed shuffle moved values between rows");
 }

@@ -80,7 +80,7 @@ pub(crate) struct Shuffler {
     writers: Vec<FileWriter<BufWriter<File>>>,
     paths: Vec<PathBuf>,
     schema: SchemaRef,
-    rng: rand::rngs::ThreadRng,
+    rng: rand::rngs::StdRng,
 }
 
 impl Shuffler {
@@ -97,7 +97,7 @@ impl Shuffler {
             );
             paths.push(p);
         }
-        Ok(Shuffler { writers, paths, schema: schema.clone(), rng: rand::rng() })
+        Ok(Shuffler { writers, paths, schema: schema.clone(), rng: rand::make_rng() })
     }
 
     /// Send each row of `rb` to a random bucket (one `take` per batch, then a slice per bucket).
@@ -137,17 +137,10 @@ impl Shuffler {
         mut each: impl FnMut(&RecordBatch, &arrow::array::UInt32Array) -> Result<(), EngineError>,
     ) -> Result<(), EngineError> {
         use rand::seq::SliceRandom;
-        for (w, p) in self.writers.iter_mut().zip(&self.paths) {
-            w.finish().map_err(|e| output_err(p, e))?;
-        }
+        self.finish()?;
         for p in &self.paths {
-            let f = File::open(p).map_err(|e| output_err(p, e))?;
-            let reader =
-                FileReader::try_new(BufReader::with_capacity(1 << 20, f), None).map_err(|e| output_err(p, e))?;
-            let batches: Vec<RecordBatch> = reader.collect::<Result<_, _>>().map_err(|e| output_err(p, e))?;
-            let all = arrow::compute::concat_batches(&self.schema, &batches)
+            let all = arrow::compute::concat_batches(&self.schema, &read_ipc(p)?)
                 .map_err(|e| EngineError::Internal(e.to_string()))?;
-            drop(batches);
             let mut order: Vec<u32> = (0..all.num_rows() as u32).collect();
             order.shuffle(&mut self.rng);
             for part in order.chunks(chunk.max(1)) {
@@ -157,6 +150,37 @@ impl Shuffler {
         }
         Ok(())
     }
+
+    /// Close the bucket files; returns their size in bytes.
+    pub(crate) fn finish(&mut self) -> Result<u64, EngineError> {
+        for (w, p) in self.writers.iter_mut().zip(&self.paths) {
+            w.finish().map_err(|e| output_err(p, e))?;
+        }
+        self.writers.clear();
+        let mut bytes = 0;
+        for p in &self.paths {
+            bytes += std::fs::metadata(p).map_err(|e| output_err(p, e))?.len();
+        }
+        Ok(bytes)
+    }
+
+    /// Every bucket's batches, read back into memory (the buckets' order is the scatter's).
+    pub(crate) fn into_batches(mut self) -> Result<Vec<RecordBatch>, EngineError> {
+        self.finish()?;
+        let mut out = Vec::new();
+        for p in &self.paths {
+            out.extend(read_ipc(p)?);
+            let _ = std::fs::remove_file(p);
+        }
+        Ok(out)
+    }
+}
+
+/// The batches of an Arrow IPC file.
+fn read_ipc(p: &Path) -> Result<Vec<RecordBatch>, EngineError> {
+    let f = File::open(p).map_err(|e| output_err(p, e))?;
+    let reader = FileReader::try_new(BufReader::with_capacity(1 << 20, f), None).map_err(|e| output_err(p, e))?;
+    reader.collect::<Result<_, _>>().map_err(|e| output_err(p, e))
 }
 
 /// SHA-256 (hex) of a file.

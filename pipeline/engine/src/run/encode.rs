@@ -35,6 +35,9 @@ pub(super) struct Encoded {
     /// Names of the file, for scrubbing.
     pub name_set: crate::scrub::NameSet,
     pub ingest_ms: u64,
+    /// The spilled columns and each row's number, already scattered to the buckets of the
+    /// external shuffle (a shuffled release of a file of known size), instead of a spill file.
+    pub scattered: Option<crate::output::Shuffler>,
 }
 
 /// Read and transform every row. Batches are parsed and transformed on every core; their
@@ -68,10 +71,15 @@ pub(super) fn encode(
     };
     let spill_path = target.map(|t| t.tmp_dir.join("spill.arrow"));
 
-    // Pass 1: ingest and transform; local columns go to the spill file.
+    // Pass 1: ingest and transform; local columns go to the spill file, or, when the release
+    // is shuffled, with each row's number straight to the shuffle's buckets (written once
+    // instead of written, read back and scattered in pass 2).
     let spill_schema: SchemaRef = Arc::new(Schema::new(spill_fields.clone()));
+    let scatter = plan.shuffle && !spill_fields.is_empty() && source.size().is_some();
+    let mut scattered: Option<crate::output::Shuffler> = None;
+    let mut waiting: Vec<RecordBatch> = Vec::new();
     let mut spill = match &spill_path {
-        Some(p) if !spill_fields.is_empty() => {
+        Some(p) if !spill_fields.is_empty() && !scatter => {
             let f = File::create(p).map_err(|e| output_err(p, e))?;
             Some(
                 FileWriter::try_new(BufWriter::with_capacity(1 << 20, f), &spill_schema)
@@ -110,9 +118,37 @@ pub(super) fn encode(
             }
             _ => 0,
         };
+        let first_row = merged.batch_lens.iter().sum::<usize>();
         merged.merge(&done, dicts, expected);
         if let Some(w) = spill.as_mut() {
             w.write(&done.spill).map_err(spill_err)?;
+        }
+        if let (true, Some(t)) = (scatter, target)
+            && done.spill.num_rows() > 0
+        {
+            let rows = arrow::array::UInt32Array::from_iter_values(
+                (first_row..first_row + done.spill.num_rows()).map(|r| r as u32),
+            );
+            let mut columns = done.spill.columns().to_vec();
+            columns.push(Arc::new(rows));
+            let schema = row_numbered(&spill_schema);
+            let rb = RecordBatch::try_new(schema.clone(), columns).map_err(|e| EngineError::Internal(e.to_string()))?;
+            // The buckets are made once the row count can be told from the bytes read (the
+            // reader runs ahead of the merge by the batches in flight); batches wait till then.
+            match scattered.as_mut() {
+                Some(sh) => sh.scatter(&rb)?,
+                None => {
+                    waiting.push(rb);
+                    if size.is_some_and(|total| stats.bytes() >= total.min(SCATTER_AFTER)) {
+                        let rows = expected.max(first_row + done.spill.num_rows());
+                        let mut sh = crate::output::Shuffler::new(t.tmp_dir, &schema, rows)?;
+                        for rb in waiting.drain(..) {
+                            sh.scatter(&rb)?;
+                        }
+                        scattered = Some(sh);
+                    }
+                }
+            }
         }
         opts.progress.set(stats.bytes());
         Ok(())
@@ -124,6 +160,14 @@ pub(super) fn encode(
     }
     let Merged { batch_lens, rows_in, rejected, rejected_by_column, rejected_reasons, first_rejection, name_set } =
         merged;
+    if let (false, Some(t)) = (waiting.is_empty(), target) {
+        let rows: usize = batch_lens.iter().sum();
+        let mut sh = crate::output::Shuffler::new(t.tmp_dir, &waiting[0].schema(), rows)?;
+        for rb in waiting.drain(..) {
+            sh.scatter(&rb)?;
+        }
+        scattered = Some(sh);
+    }
     facts.input_sha256 = Some(stats.sha256());
     if let OnMalformed::Reject { max_rejected } = plan.on_malformed
         && rejected as f64 > max_rejected * rows_in as f64
@@ -157,7 +201,18 @@ pub(super) fn encode(
         inputs,
         name_set,
         ingest_ms,
+        scattered,
     })
+}
+
+/// Input bytes read before pass 1 makes the shuffle's buckets (sized from the rows expected).
+const SCATTER_AFTER: u64 = 256 << 20;
+
+/// The schema of spilled columns with each row's number after them (a shuffle bucket's).
+pub(super) fn row_numbered(spill: &SchemaRef) -> SchemaRef {
+    let mut fields: Vec<arrow::datatypes::Field> = spill.fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.push(arrow::datatypes::Field::new("\u{0}row", arrow::datatypes::DataType::UInt32, false));
+    Arc::new(Schema::new(fields))
 }
 
 /// What every batch is transformed with.

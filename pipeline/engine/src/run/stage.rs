@@ -33,6 +33,7 @@ pub(super) fn stage(
 ) -> Result<RunOutcome, EngineError> {
     let Assembled { mut an, mut report } = asm;
     let mut name_set = std::mem::take(&mut an.enc.name_set);
+    let scattered = an.enc.scattered.take();
     let enc = &an.enc;
     let layout = &enc.layout;
     let (plan, columns, dicts, release_id) = (&layout.plan, &layout.columns, &layout.dicts, &layout.release_id);
@@ -211,6 +212,7 @@ pub(super) fn stage(
             rows_out as usize,
             opts.progress,
             opts.spill_memory.unwrap_or(SPILL_IN_MEMORY),
+            scattered,
         );
         let risk = risk.map(|h| h.join().map_err(|_| EngineError::Internal("the release risk failed".into())));
         (written, risk)
@@ -311,6 +313,7 @@ fn write_parquet(
     rows_out: usize,
     progress: &dyn Progress,
     spill_memory: u64,
+    scattered: Option<Shuffler>,
 ) -> Result<(), EngineError> {
     let mut writer = parquet_writer(path, out_schema.clone(), metadata, enc.threads, &enc.codes)?;
     progress.stage("writing Parquet", Some(enc.keep.len() as u64));
@@ -322,7 +325,15 @@ fn write_parquet(
         let producer = scope.spawn(move || {
             let mut emit =
                 |rb: RecordBatch| tx.send(rb).map_err(|_| EngineError::Internal("the Parquet writer stopped".into()));
-            build_batches(enc, out_schema, tally, spill_path, tmp_dir, shuffle, rows_out, spill_memory, &mut emit)
+            build_batches(
+                enc,
+                out_schema,
+                tally,
+                Spill { path: spill_path, tmp_dir, scattered, memory: spill_memory },
+                shuffle,
+                rows_out,
+                &mut emit,
+            )
         });
         let mut written = 0u64;
         let mut consumed = Ok(());
@@ -347,22 +358,68 @@ fn write_parquet(
     Ok(())
 }
 
+/// Where pass 1 left the spilled columns.
+struct Spill<'a> {
+    /// The spill file (in input order), when they were not scattered.
+    path: &'a std::path::Path,
+    /// Where temporary files go.
+    tmp_dir: &'a std::path::Path,
+    /// The shuffle's buckets, when pass 1 scattered them there with each row's number.
+    scattered: Option<Shuffler>,
+    /// Spills up to this size are read into memory.
+    memory: u64,
+}
+
 /// Build the written batches in order and hand each to `emit`: from the spill in memory, or
 /// streamed from it (in order, or through the external shuffle).
-#[allow(clippy::too_many_arguments)]
 fn build_batches(
     enc: &WriteSpec,
     out_schema: SchemaRef,
     tally: &mut Tally,
-    spill_path: &std::path::Path,
-    tmp_dir: &std::path::Path,
+    spill: Spill,
     shuffle: bool,
     rows_out: usize,
-    spill_memory: u64,
     emit: &mut dyn FnMut(RecordBatch) -> Result<(), EngineError>,
 ) -> Result<(), EngineError> {
     let mut build = Builder::new(enc, out_schema)?;
     build.preset_bounds(tally);
+    let Spill { path: spill_path, tmp_dir, scattered, memory: spill_memory } = spill;
+    if let Some(mut buckets) = scattered {
+        if buckets.finish()? <= spill_memory {
+            // Small enough to hold: every bucket in memory, each accepted row found by its number.
+            let spill = buckets.into_batches()?;
+            let mut place = vec![(u32::MAX, 0u32); enc.keep.len()];
+            for (b, rb) in spill.iter().enumerate() {
+                let rows = rb.column(rb.num_columns() - 1).as_primitive::<arrow::datatypes::UInt32Type>();
+                for (i, r) in rows.values().iter().enumerate() {
+                    let slot = place
+                        .get_mut(*r as usize)
+                        .ok_or_else(|| EngineError::Internal("spill and rows disagree".into()))?;
+                    *slot = (b as u32, i as u32);
+                }
+            }
+            if place.iter().any(|p| p.0 == u32::MAX) {
+                return Err(EngineError::Internal("spill and rows disagree".into()));
+            }
+            return take_in_memory(&mut build, tally, &spill, &place, shuffle, emit);
+        }
+        // Bucket by bucket, in a random order within each, the rows the models keep.
+        return buckets.gather(WRITE_ROWS, |bucket, order| {
+            let row_col = bucket.column(bucket.num_columns() - 1).as_primitive::<arrow::datatypes::UInt32Type>();
+            let (rows, order): (Vec<u32>, Vec<u32>) = order
+                .values()
+                .iter()
+                .map(|i| (row_col.value(*i as usize), *i))
+                .filter(|(r, _)| enc.keep.get(*r as usize).copied().unwrap_or(false))
+                .unzip();
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let order = UInt32Array::from(order);
+            let mut taken = |j: usize| arrow::compute::take(bucket.column(j), &order, None).map_err(internal);
+            emit(build.batch(&rows, &mut taken, tally)?)
+        });
+    }
     let spill_size = if enc.spilled { std::fs::metadata(spill_path).map_or(u64::MAX, |m| m.len()) } else { 0 };
     if spill_size <= spill_memory {
         return write_in_memory(&mut build, tally, spill_path, shuffle, emit);
@@ -671,6 +728,21 @@ fn write_in_memory(
     if place.len() != enc.keep.len() || (enc.spilled && spill.len() != enc.batch_lens.len()) {
         return Err(EngineError::Internal("spill and rows disagree".into()));
     }
+    take_in_memory(build, tally, &spill, &place, shuffle, emit)
+}
+
+/// Pass 2 from spilled batches in memory, `place` giving each accepted row's batch and row in
+/// it: the kept rows' numbers are permuted (when shuffling) and each written batch takes its
+/// rows by number.
+fn take_in_memory(
+    build: &mut Builder,
+    tally: &mut Tally,
+    spill: &[RecordBatch],
+    place: &[(u32, u32)],
+    shuffle: bool,
+    emit: &mut dyn FnMut(RecordBatch) -> Result<(), EngineError>,
+) -> Result<(), EngineError> {
+    let enc = build.enc;
     let mut kept: Vec<u32> = (0..enc.keep.len() as u32).filter(|i| enc.keep[*i as usize]).collect();
     if shuffle {
         use rand::seq::SliceRandom;
