@@ -3,7 +3,7 @@
 
 mod parquet_out;
 
-pub use parquet_out::{ParquetOut, parquet_writer};
+pub use parquet_out::{ColumnKinds, ParquetOut, parquet_writer};
 
 use crate::cell::Cell;
 use crate::error::{EngineError, ExitCode, io_err, output_err};

@@ -43,6 +43,10 @@ pub struct ParquetOut {
     /// Row groups begun, and rows queued in the current one.
     row_groups: usize,
     group_rows: usize,
+    /// Per column: the current row group's statistics, counted here (label columns).
+    group_stats: Vec<Option<LabelStats>>,
+    /// Those of the row groups ended and not yet appended, oldest first.
+    stats: VecDeque<Vec<Option<LabelStats>>>,
     rows: usize,
 }
 
@@ -95,18 +99,29 @@ impl Shared {
     }
 }
 
+/// What the writer is told about some columns.
+#[derive(Default, Clone, Copy)]
+pub struct ColumnKinds<'a> {
+    /// Columns of codes that are all but unique (pseudonyms): written plain, without a
+    /// dictionary (which could never hold them) or minimum and maximum (meaningless for random
+    /// codes, and a comparison per row to keep).
+    pub codes: &'a [String],
+    /// Text columns given as dictionary arrays of few values (labels): their minimum, maximum
+    /// and nulls are counted from the keys, a few values per batch, instead of the Parquet
+    /// encoder comparing the text of every row (chunk statistics only, no page index).
+    pub labels: &'a [String],
+}
+
 /// A Parquet writer for `path` with the release's properties and `metadata`, encoding on
-/// `threads` threads. `codes` are the columns of codes that are all but unique (pseudonyms):
-/// they are written plain, without a dictionary (which could never hold them) or minimum and
-/// maximum (meaningless for random codes, and a comparison per row to keep).
+/// `threads` threads.
 pub fn parquet_writer(
     path: &Path,
     schema: SchemaRef,
     metadata: Vec<(String, String)>,
     threads: usize,
-    codes: &[String],
+    kinds: ColumnKinds,
 ) -> Result<ParquetOut, EngineError> {
-    writer_with_groups(path, schema, metadata, threads, codes, ROW_GROUP_ROWS)
+    writer_with_groups(path, schema, metadata, threads, kinds, ROW_GROUP_ROWS)
 }
 
 fn writer_with_groups(
@@ -114,7 +129,7 @@ fn writer_with_groups(
     schema: SchemaRef,
     metadata: Vec<(String, String)>,
     threads: usize,
-    codes: &[String],
+    kinds: ColumnKinds,
     group_rows: usize,
 ) -> Result<ParquetOut, EngineError> {
     let file = File::create(path).map_err(|e| output_err(path, e))?;
@@ -123,11 +138,15 @@ fn writer_with_groups(
         .set_max_row_group_row_count(Some(group_rows))
         .set_key_value_metadata(Some(metadata.into_iter().map(|(k, v)| KeyValue::new(k, v)).collect()))
         .set_created_by(format!("tokumei {}", env!("CARGO_PKG_VERSION")));
-    for c in codes {
+    for c in kinds.codes {
         let col = parquet::schema::types::ColumnPath::from(c.as_str());
         props = props
             .set_column_dictionary_enabled(col.clone(), false)
             .set_column_statistics_enabled(col, EnabledStatistics::None);
+    }
+    let labels: Vec<bool> = schema.fields().iter().map(|f| kinds.labels.contains(f.name())).collect();
+    for f in schema.fields().iter().filter(|f| kinds.labels.contains(f.name())) {
+        props = props.set_column_statistics_enabled(f.name().as_str().into(), EnabledStatistics::None);
     }
     let props = props.build();
     let arrow = ArrowWriter::try_new(BufWriter::with_capacity(1 << 20, file), schema.clone(), Some(props))
@@ -162,6 +181,8 @@ fn writer_with_groups(
         row_groups: 0,
         group_rows,
         rows: 0,
+        group_stats: labels.iter().map(|l| l.then(LabelStats::default)).collect(),
+        stats: VecDeque::new(),
     })
 }
 
@@ -237,6 +258,77 @@ fn run(job: Job, writer: Option<Box<ArrowColumnWriter>>) -> Result<Done, Parquet
     }
 }
 
+/// The minimum, maximum and nulls of a text column of one row group, counted batch by batch:
+/// for a dictionary array from the keys (each distinct key's value compared once), for plain
+/// text row by row. A column of another type gets no statistics.
+#[derive(Default)]
+struct LabelStats {
+    min: Option<Vec<u8>>,
+    max: Option<Vec<u8>>,
+    nulls: u64,
+    unknown: bool,
+}
+
+impl LabelStats {
+    fn add(&mut self, array: &arrow::array::ArrayRef) {
+        use arrow::array::{Array, DictionaryArray, StringArray};
+        use arrow::datatypes::UInt32Type;
+        if let Some(dict) = array.as_any().downcast_ref::<DictionaryArray<UInt32Type>>()
+            && let Some(values) = dict.values().as_any().downcast_ref::<StringArray>()
+        {
+            let keys = dict.keys();
+            let mut counts = vec![0u64; values.len()];
+            for (i, k) in keys.values().iter().enumerate() {
+                if keys.is_valid(i) {
+                    match counts.get_mut(*k as usize) {
+                        Some(n) => *n += 1,
+                        None => self.unknown = true, // not a valid array: no statistics
+                    }
+                } else {
+                    self.nulls += 1;
+                }
+            }
+            for (k, n) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+                match values.is_valid(k) {
+                    true => self.value(values.value(k).as_bytes()),
+                    false => self.nulls += n,
+                }
+            }
+        } else if let Some(text) = array.as_any().downcast_ref::<StringArray>() {
+            self.nulls += text.null_count() as u64;
+            for v in text.iter().flatten() {
+                self.value(v.as_bytes());
+            }
+        } else {
+            self.unknown = true;
+        }
+    }
+
+    fn value(&mut self, v: &[u8]) {
+        if self.min.as_deref().is_none_or(|m| v < m) {
+            self.min = Some(v.to_vec());
+        }
+        if self.max.as_deref().is_none_or(|m| v > m) {
+            self.max = Some(v.to_vec());
+        }
+    }
+
+    /// The chunk's statistics, as the Parquet encoder writes them for text (none when a batch
+    /// was of another type).
+    fn statistics(&self) -> Option<parquet::file::statistics::Statistics> {
+        let bytes = |v: &Option<Vec<u8>>| v.clone().map(parquet::data_type::ByteArray::from);
+        (!self.unknown).then(|| {
+            parquet::file::statistics::Statistics::byte_array(
+                bytes(&self.min),
+                bytes(&self.max),
+                None,
+                Some(self.nulls),
+                false,
+            )
+        })
+    }
+}
+
 impl ParquetOut {
     /// Queue a batch (split across row groups as needed); waits while the workers are
     /// `QUEUED_BATCHES` batches behind.
@@ -263,6 +355,11 @@ impl ParquetOut {
         let mut begin = Vec::new();
         if self.rows == 0 {
             begin = self.factory.create_column_writers(self.row_groups).map_err(|e| self.err(e))?;
+        }
+        for (st, array) in self.group_stats.iter_mut().zip(batch.columns()) {
+            if let Some(st) = st {
+                st.add(array);
+            }
         }
         let mut leaves = Vec::with_capacity(batch.num_columns());
         for (field, array) in self.schema.fields().iter().zip(batch.columns()) {
@@ -308,6 +405,8 @@ impl ParquetOut {
         shared.changed.notify_all();
         self.row_groups += 1;
         self.rows = 0;
+        let fresh = self.group_stats.iter().map(|s| s.as_ref().map(|_| LabelStats::default())).collect();
+        self.stats.push_back(std::mem::replace(&mut self.group_stats, fresh));
         Ok(())
     }
 
@@ -328,9 +427,20 @@ impl ParquetOut {
                 let chunks = st.closed.pop_front().expect("checked");
                 st.appended += 1;
                 drop(st);
+                let stats = self.stats.pop_front().unwrap_or_default();
                 let path = &self.path;
                 let mut row_group = self.writer.next_row_group().map_err(|e| output_err(path, e))?;
-                for chunk in chunks.into_iter().flatten() {
+                for (i, mut chunk) in chunks.into_iter().flatten().enumerate() {
+                    if let Some(statistics) = stats.get(i).and_then(|s| s.as_ref()).and_then(LabelStats::statistics) {
+                        let close = chunk.close_mut();
+                        close.metadata = close
+                            .metadata
+                            .clone()
+                            .into_builder()
+                            .set_statistics(statistics)
+                            .build()
+                            .map_err(|e| output_err(path, e))?;
+                    }
                     chunk.append_to_row_group(&mut row_group).map_err(|e| output_err(path, e))?;
                 }
                 row_group.close().map_err(|e| output_err(path, e))?;
@@ -416,11 +526,21 @@ mod tests {
     }
 
     fn write(dir: &Path, name: &str, threads: usize, group_rows: usize, seed: u64) -> PathBuf {
+        write_with(
+            dir,
+            name,
+            threads,
+            group_rows,
+            seed,
+            ColumnKinds { codes: &["code".into()], labels: &["label".into()] },
+        )
+    }
+
+    fn write_with(dir: &Path, name: &str, threads: usize, group_rows: usize, seed: u64, kinds: ColumnKinds) -> PathBuf {
         let (schema, batches) = batches(seed);
         let path = dir.join(name);
         let mut w =
-            writer_with_groups(&path, schema, vec![("k".into(), "v".into())], threads, &["code".into()], group_rows)
-                .unwrap();
+            writer_with_groups(&path, schema, vec![("k".into(), "v".into())], threads, kinds, group_rows).unwrap();
         for b in &batches {
             w.write(b).unwrap();
         }
@@ -455,6 +575,16 @@ mod tests {
                 .collect();
             let expected = arrow::compute::concat_batches(&schema, &cast).unwrap();
             assert_eq!(read.columns(), expected.columns());
+            // The label column's statistics, counted from its keys, are the encoder's.
+            let kinds = ColumnKinds { codes: &["code".into()], labels: &[] };
+            let encoder = write_with(dir.path(), "encoder.parquet", 2, 1000, seed, kinds);
+            let stats = |p: &Path| -> Vec<Option<parquet::file::statistics::Statistics>> {
+                let r = ParquetRecordBatchReaderBuilder::try_new(File::open(p).unwrap()).unwrap();
+                r.metadata().row_groups().iter().map(|g| g.column(0).statistics().cloned()).collect()
+            };
+            let ours = stats(&one);
+            assert!(ours.iter().all(|s| s.as_ref().is_some_and(|s| s.null_count_opt().is_some_and(|n| n > 0))));
+            assert_eq!(ours, stats(&encoder));
             for threads in [2, 3, 8] {
                 let many = write(dir.path(), "many.parquet", threads, 1000, seed);
                 assert_eq!(std::fs::read(&one).unwrap(), std::fs::read(&many).unwrap(), "{threads} threads");
@@ -468,7 +598,8 @@ mod tests {
     fn a_bad_batch_is_an_error_and_a_dropped_writer_stops() {
         let dir = tempfile::tempdir().unwrap();
         let (schema, batches) = batches(3);
-        let mut w = writer_with_groups(&dir.path().join("x.parquet"), schema, vec![], 2, &[], 100).unwrap();
+        let mut w =
+            writer_with_groups(&dir.path().join("x.parquet"), schema, vec![], 2, ColumnKinds::default(), 100).unwrap();
         w.write(&batches[0]).unwrap();
         let other = RecordBatch::try_new(
             Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)])),

@@ -187,6 +187,11 @@ pub(super) fn stage(
             .filter(|c| matches!(plan.columns[c.plan].action, tokumei_rules::Action::Pseudonymize { .. }))
             .map(|c| plan.columns[c.plan].output.clone().unwrap_or_default())
             .collect(),
+        labels: columns
+            .iter()
+            .filter(|c| matches!(c.slot, Slot::Global(_)) && c.transform.output_type() == DataType::Utf8)
+            .map(|c| plan.columns[c.plan].output.clone().unwrap_or_default())
+            .collect(),
         threads: match opts.threads {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
@@ -291,6 +296,8 @@ struct WriteSpec<'a> {
     spilled: bool,
     /// Written columns of pseudonym codes (all but unique): written plain.
     codes: Vec<String>,
+    /// Written text columns of dictionary labels (given to the writer as dictionary arrays).
+    labels: Vec<String>,
     /// Threads that pack codes and encode Parquet columns.
     threads: usize,
 }
@@ -315,7 +322,13 @@ fn write_parquet(
     spill_memory: u64,
     scattered: Option<Shuffler>,
 ) -> Result<(), EngineError> {
-    let mut writer = parquet_writer(path, out_schema.clone(), metadata, enc.threads, &enc.codes)?;
+    let mut writer = parquet_writer(
+        path,
+        out_schema.clone(),
+        metadata,
+        enc.threads,
+        crate::output::ColumnKinds { codes: &enc.codes, labels: &enc.labels },
+    )?;
     progress.stage("writing Parquet", Some(enc.keep.len() as u64));
     let spill_path = tmp_dir.join("spill.arrow");
     // Batches are built on one thread while the writer encodes the previous ones on the others.
