@@ -81,29 +81,47 @@ pub(crate) struct Shuffler {
     paths: Vec<PathBuf>,
     schema: SchemaRef,
     rng: rand::rngs::StdRng,
+    dir: PathBuf,
+    /// The bucket files' names start with this.
+    prefix: String,
+    /// Rows scattered.
+    rows: usize,
 }
 
 impl Shuffler {
     /// Bucket files in `tmp_dir` for about `rows` rows of `schema`.
     pub(crate) fn new(tmp_dir: &Path, schema: &SchemaRef, rows: usize) -> Result<Self, EngineError> {
+        Self::named(tmp_dir, schema, rows, "shuffle-".into())
+    }
+
+    fn named(tmp_dir: &Path, schema: &SchemaRef, rows: usize, prefix: String) -> Result<Self, EngineError> {
         let buckets = rows.div_ceil(SHUFFLE_BUCKET_ROWS).max(1);
         let mut writers = Vec::with_capacity(buckets);
         let mut paths = Vec::with_capacity(buckets);
         for b in 0..buckets {
-            let p = tmp_dir.join(format!("shuffle-{b}.arrow"));
+            let p = tmp_dir.join(format!("{prefix}{b}.arrow"));
             let f = File::create(&p).map_err(|e| output_err(&p, e))?;
             writers.push(
                 FileWriter::try_new(BufWriter::with_capacity(1 << 20, f), schema).map_err(|e| output_err(&p, e))?,
             );
             paths.push(p);
         }
-        Ok(Shuffler { writers, paths, schema: schema.clone(), rng: rand::make_rng() })
+        Ok(Shuffler {
+            writers,
+            paths,
+            schema: schema.clone(),
+            rng: rand::make_rng(),
+            dir: tmp_dir.to_path_buf(),
+            prefix,
+            rows: 0,
+        })
     }
 
     /// Send each row of `rb` to a random bucket (one `take` per batch, then a slice per bucket).
     pub(crate) fn scatter(&mut self, rb: &RecordBatch) -> Result<(), EngineError> {
         use rand::RngExt;
         let n = self.writers.len();
+        self.rows += rb.num_rows();
         let bucket: Vec<u32> = (0..rb.num_rows()).map(|_| self.rng.random_range(0..n as u32)).collect();
         let mut starts = vec![0usize; n + 1];
         for b in &bucket {
@@ -132,13 +150,39 @@ impl Shuffler {
     /// Read the buckets back one at a time and call `each` with the bucket and a random order of
     /// its rows, in chunks of at most `chunk` rows.
     pub(crate) fn gather(
-        mut self,
+        self,
         chunk: usize,
         mut each: impl FnMut(&RecordBatch, &arrow::array::UInt32Array) -> Result<(), EngineError>,
     ) -> Result<(), EngineError> {
+        self.gather_with(chunk, &mut each)
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn gather_with(
+        mut self,
+        chunk: usize,
+        each: &mut dyn FnMut(&RecordBatch, &arrow::array::UInt32Array) -> Result<(), EngineError>,
+    ) -> Result<(), EngineError> {
         use rand::seq::SliceRandom;
-        self.finish()?;
-        for p in &self.paths {
+        let bytes = self.finish()?;
+        let row_bytes = (bytes / self.rows.max(1) as u64).max(1);
+        for (b, p) in self.paths.iter().enumerate() {
+            // A bucket far above its share (the rows were more than expected when the buckets
+            // were made) is scattered again, streamed, into buckets of its own: memory holds one
+            // bucket of about the intended size, whatever the estimate was.
+            let rows = std::fs::metadata(p).map_err(|e| output_err(p, e))?.len() / row_bytes;
+            if rows > 2 * SHUFFLE_BUCKET_ROWS as u64 {
+                let mut sub = Shuffler::named(&self.dir, &self.schema, rows as usize, format!("{}{b}-", self.prefix))?;
+                let f = File::open(p).map_err(|e| output_err(p, e))?;
+                let reader =
+                    FileReader::try_new(BufReader::with_capacity(1 << 20, f), None).map_err(|e| output_err(p, e))?;
+                for rb in reader {
+                    sub.scatter(&rb.map_err(|e| output_err(p, e))?)?;
+                }
+                let _ = std::fs::remove_file(p);
+                sub.gather_with(chunk, each)?;
+                continue;
+            }
             let all = arrow::compute::concat_batches(&self.schema, &read_ipc(p)?)
                 .map_err(|e| EngineError::Internal(e.to_string()))?;
             let mut order: Vec<u32> = (0..all.num_rows() as u32).collect();
@@ -270,4 +314,41 @@ pub fn code_digest(path: &Path, columns: &[String], key: &[u8]) -> Result<(u64, 
         mac.update(&[0x1d]);
     }
     Ok((count, hex::encode(mac.finalize().into_bytes())))
+}
+
+#[cfg(test)]
+mod shuffle_tests {
+    use super::*;
+    use arrow::array::{AsArray, UInt32Array};
+    use arrow::datatypes::{Field, Schema, UInt32Type};
+
+    /// Buckets made for far fewer rows than come are scattered again when gathered: every row
+    /// comes back once, and no bucket handed out is much above its intended size.
+    #[test]
+    fn an_underestimated_shuffle_splits_its_buckets_and_keeps_every_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let schema = Arc::new(Schema::new(vec![Field::new("row", DataType::UInt32, false)]));
+        let mut sh = Shuffler::new(dir.path(), &schema, 1).unwrap();
+        let rows = 3 * SHUFFLE_BUCKET_ROWS as u32 + 17;
+        for start in (0..rows).step_by(100_000) {
+            let col = UInt32Array::from_iter_values(start..(start + 100_000).min(rows));
+            sh.scatter(&RecordBatch::try_new(schema.clone(), vec![Arc::new(col)]).unwrap()).unwrap();
+        }
+        let mut seen = vec![false; rows as usize];
+        let mut largest = 0;
+        sh.gather(1000, |bucket, order| {
+            largest = largest.max(bucket.num_rows());
+            let col = bucket.column(0).as_primitive::<UInt32Type>();
+            for i in order.values() {
+                let r = col.value(*i as usize) as usize;
+                assert!(!seen[r], "row {r} twice");
+                seen[r] = true;
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert!(seen.iter().all(|s| *s), "a row was lost");
+        assert!(largest <= 2 * SHUFFLE_BUCKET_ROWS, "a bucket of {largest} rows was held");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "bucket files left behind");
+    }
 }

@@ -64,8 +64,6 @@ struct State {
     closed: VecDeque<Vec<Option<Box<ArrowColumnChunk>>>>,
     /// Row groups appended to the file (the first entry of `closed` is the next).
     appended: usize,
-    /// Batch leaves queued and not yet encoded.
-    queued: usize,
     /// The first error of a worker (until the writer reports it), and whether there was one:
     /// no more work is done.
     failed: Option<ParquetError>,
@@ -79,6 +77,8 @@ struct Column {
     /// The writer of the column's current row group (taken by the worker encoding it).
     writer: Option<Box<ArrowColumnWriter>>,
     busy: bool,
+    /// Batch leaves queued and not yet encoded.
+    leaves: usize,
 }
 
 enum Job {
@@ -155,10 +155,11 @@ fn writer_with_groups(
     let columns = writer.schema_descr().num_columns();
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
-            columns: (0..columns).map(|_| Column { jobs: VecDeque::new(), writer: None, busy: false }).collect(),
+            columns: (0..columns)
+                .map(|_| Column { jobs: VecDeque::new(), writer: None, busy: false, leaves: 0 })
+                .collect(),
             closed: VecDeque::new(),
             appended: 0,
-            queued: 0,
             failed: None,
             halted: false,
             stop: false,
@@ -220,7 +221,7 @@ fn work(shared: &Shared) {
         match done {
             Ok(Done::Written(w)) => {
                 st.columns[i].writer = Some(w);
-                st.queued -= 1;
+                st.columns[i].leaves -= 1;
             }
             Ok(Done::Closed(group, chunk)) => {
                 let at = group.checked_sub(st.appended);
@@ -277,6 +278,18 @@ impl LabelStats {
             && let Some(values) = dict.values().as_any().downcast_ref::<StringArray>()
         {
             let keys = dict.keys();
+            if values.len() > keys.len() {
+                // A dictionary larger than the batch (values that rarely repeat): each row's value.
+                for (i, k) in keys.values().iter().enumerate() {
+                    match (keys.is_valid(i), (*k as usize) < values.len()) {
+                        (false, _) => self.nulls += 1,
+                        (true, false) => self.unknown = true,
+                        (true, true) if values.is_null(*k as usize) => self.nulls += 1,
+                        (true, true) => self.value(values.value(*k as usize).as_bytes()),
+                    }
+                }
+                return;
+            }
             let mut counts = vec![0u64; values.len()];
             for (i, k) in keys.values().iter().enumerate() {
                 if keys.is_valid(i) {
@@ -352,6 +365,15 @@ impl ParquetOut {
 
     /// Queue the leaves of `batch` (within one row group), beginning the row group if need be.
     fn queue(&mut self, batch: &RecordBatch) -> Result<(), EngineError> {
+        // Everything checked before anything is queued, so a bad batch leaves no half-begun row
+        // group behind.
+        let mut leaves = Vec::with_capacity(batch.num_columns());
+        for (field, array) in self.schema.fields().iter().zip(batch.columns()) {
+            leaves.extend(compute_leaves(field, array).map_err(|e| self.err(e))?);
+        }
+        if batch.num_columns() != self.schema.fields().len() || leaves.is_empty() {
+            return Err(EngineError::Internal("a batch's columns do not match the file's".into()));
+        }
         let mut begin = Vec::new();
         if self.rows == 0 {
             begin = self.factory.create_column_writers(self.row_groups).map_err(|e| self.err(e))?;
@@ -361,12 +383,11 @@ impl ParquetOut {
                 st.add(array);
             }
         }
-        let mut leaves = Vec::with_capacity(batch.num_columns());
-        for (field, array) in self.schema.fields().iter().zip(batch.columns()) {
-            leaves.extend(compute_leaves(field, array).map_err(|e| self.err(e))?);
-        }
         let shared = self.shared.clone();
         let mut st = shared.lock();
+        if leaves.len() != st.columns.len() || (!begin.is_empty() && begin.len() != leaves.len()) {
+            return Err(EngineError::Internal("a batch's columns do not match the file's".into()));
+        }
         if !begin.is_empty() {
             let columns = st.columns.len();
             st.closed.push_back((0..columns).map(|_| None).collect());
@@ -374,7 +395,9 @@ impl ParquetOut {
                 c.jobs.push_back(Job::Begin(Box::new(w)));
             }
         }
-        while st.queued >= QUEUED_BATCHES * leaves.len() && !st.halted {
+        // Each column at most `QUEUED_BATCHES` behind: a slow column holds the others back
+        // instead of their chunks piling up.
+        while st.columns.iter().any(|c| c.leaves >= QUEUED_BATCHES) && !st.halted {
             st = shared.wait(st);
         }
         if st.halted {
@@ -382,12 +405,9 @@ impl ParquetOut {
                 st.failed.take().unwrap_or_else(|| ParquetError::General("the Parquet writer failed earlier".into()));
             return Err(self.err(e));
         }
-        if leaves.len() != st.columns.len() {
-            return Err(EngineError::Internal("a batch's columns do not match the file's".into()));
-        }
-        st.queued += leaves.len();
         for (c, leaf) in st.columns.iter_mut().zip(leaves) {
             c.jobs.push_back(Job::Leaf(leaf));
+            c.leaves += 1;
         }
         shared.changed.notify_all();
         drop(st);
@@ -427,7 +447,10 @@ impl ParquetOut {
                 let chunks = st.closed.pop_front().expect("checked");
                 st.appended += 1;
                 drop(st);
-                let stats = self.stats.pop_front().unwrap_or_default();
+                let mut stats = self.stats.pop_front().unwrap_or_default();
+                if stats.len() != chunks.len() {
+                    stats.clear(); // a nested schema: fields and leaf columns differ (labels are flat text)
+                }
                 let path = &self.path;
                 let mut row_group = self.writer.next_row_group().map_err(|e| output_err(path, e))?;
                 for (i, mut chunk) in chunks.into_iter().flatten().enumerate() {
@@ -589,6 +612,24 @@ mod tests {
                 let many = write(dir.path(), "many.parquet", threads, 1000, seed);
                 assert_eq!(std::fs::read(&one).unwrap(), std::fs::read(&many).unwrap(), "{threads} threads");
             }
+        }
+    }
+
+    /// A dictionary larger or smaller than the batch, or plain text: the same statistics.
+    #[test]
+    fn label_statistics_do_not_depend_on_the_arrays_shape() {
+        let values: Vec<Option<String>> =
+            (0..1000).map(|i| if i % 7 == 3 { None } else { Some(format!("v{:03}", (i * 37) % 1000)) }).collect();
+        let values: ArrayRef = Arc::new(StringArray::from(values));
+        for keys in [vec![Some(5u32), None, Some(3), Some(999), Some(5)], (0..3000).map(|i| Some(i % 1000)).collect()] {
+            let keys = UInt32Array::from(keys);
+            let dict: ArrayRef = Arc::new(DictionaryArray::<UInt32Type>::try_new(keys, values.clone()).unwrap());
+            let plain = arrow::compute::cast(&dict, &DataType::Utf8).unwrap();
+            let (mut a, mut b) = (LabelStats::default(), LabelStats::default());
+            a.add(&dict);
+            b.add(&plain);
+            assert_eq!(a.statistics(), b.statistics());
+            assert!(a.statistics().is_some_and(|s| s.null_count_opt().is_some_and(|n| n > 0)));
         }
     }
 
