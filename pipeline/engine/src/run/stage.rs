@@ -460,9 +460,7 @@ fn build_batches(
             // Only the spilled columns and the row numbers go through the bucket files.
             let mut columns = arrow::compute::take_arrays(sp.columns(), &local, None).map_err(internal)?;
             columns.push(Arc::new(UInt32Array::from(rows)));
-            let mut fields: Vec<Field> = sp.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
-            fields.push(Field::new("\u{0}row", DataType::UInt32, false));
-            let rb = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(internal)?;
+            let rb = RecordBatch::try_new(super::encode::row_numbered(&sp.schema()), columns).map_err(internal)?;
             if shuffler.is_none() {
                 shuffler = Some(Shuffler::new(tmp_dir, &rb.schema(), rows_out)?);
             }
