@@ -748,7 +748,7 @@ fn check_release_anchors(log: &JsonlLog, entries: &[tokumei_audit::Entry], dir: 
     Ok(())
 }
 
-/// `N rows read, N rejected, N [would be ]suppressed, N [would be ]written; k=N achieved (required N)`.
+/// `N rows read, N rejected, N [would be ]suppressed, N [would be ]written (people ...); k=N achieved (required N)`.
 fn counts(r: &tokumei_engine::report::Report, would: &str) -> String {
     let excluded = match &r.requests {
         Some(q) if q.excluded_records > 0 || q.corrected_values > 0 => format!(
@@ -757,8 +757,15 @@ fn counts(r: &tokumei_engine::report::Report, would: &str) -> String {
         ),
         _ => String::new(),
     };
+    let people = match &r.people.subject {
+        Some(_) => format!(
+            " (people, by which k counts: {} accepted, {} {would}suppressed, {} {would}written)",
+            r.people.people_in, r.people.people_suppressed, r.people.people_out
+        ),
+        None => String::new(),
+    };
     format!(
-        "{} rows read{excluded}, {} rejected, {} {would}suppressed, {} {would}written; k={} achieved (required {})",
+        "{} rows read{excluded}, {} rejected, {} {would}suppressed, {} {would}written{people}; k={} achieved (required {})",
         r.rows_in, r.rows_rejected, r.suppressed, r.rows_out, r.k_achieved, r.k
     )
 }

@@ -12,6 +12,7 @@ mod formats;
 mod incidents;
 mod init;
 mod multi_source;
+mod people;
 mod python_clients;
 mod registry;
 mod reports;

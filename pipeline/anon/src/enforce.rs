@@ -34,7 +34,11 @@ pub fn judge(of_row: &[u32], sizes: &[u32], sensitive: &[&[u32]], globals: &[Glo
     let mut class_dists: Vec<ClassDistribution> = Vec::with_capacity(dists.len());
     for (c, size) in sizes.iter().enumerate() {
         class_dists.clear();
-        class_dists.extend(dists.iter().map(|per| ClassDistribution { counts: &per[c], size: *size }));
+        // A distribution's size is what it counts: the class's rows, or, when a class counts
+        // people with several rows each, each person's distinct values.
+        class_dists.extend(
+            dists.iter().map(|per| ClassDistribution { counts: &per[c], size: per[c].iter().map(|(_, n)| n).sum() }),
+        );
         let class = Class { size: *size, dists: &class_dists, globals };
         let v = if *size == 0 { None } else { violated(models, &class, &mut scratch) };
         if v.is_none() && *size > 0 {

@@ -6,7 +6,7 @@
 //! dataset (quasi-identifiers, sensitive attributes, rare-value suppression) are
 //! dictionary-encoded into compact integer codes ([`privacy::Dictionary`]) while the other
 //! columns are spilled to a temporary Arrow IPC file; [`privacy`] finds the equivalence
-//! classes and enforces k-anonymity and l-diversity; [`output`] writes Parquet into the folder
+//! classes and enforces k-anonymity and l-diversity, counting people, not rows ([`people`]); [`output`] writes Parquet into the folder
 //! the caller stages, and [`report`] says what was done. Publishing is the caller's.
 
 pub(crate) mod cell;
@@ -18,6 +18,7 @@ pub mod keys;
 pub mod lookup;
 pub(crate) mod optimize;
 pub mod output;
+pub(crate) mod people;
 pub(crate) mod privacy;
 pub mod progress;
 pub(crate) mod render;

@@ -73,7 +73,9 @@ fn cell_of(label: &str) -> Cell {
 }
 
 /// Search the levels and recode the quasi-identifier dictionaries to them. Returns the report
-/// and each plan column's chosen level.
+/// and each plan column's chosen level. With `standing`, the search counts only those rows
+/// (one per person and class of key values: the search then counts people), and every row is
+/// recoded to the levels it picks.
 pub fn optimize(
     plan: &Plan,
     cols: &[SearchColumn],
@@ -81,7 +83,15 @@ pub fn optimize(
     sensitive: &[SearchSensitive],
     models: &[Model],
     n: usize,
+    standing: Option<&[u32]>,
 ) -> Result<(SearchReport, Vec<(usize, u32)>), EngineError> {
+    // The codes the search counts: every row's, or the standing rows' only.
+    let owned: Vec<Vec<u32>> = match standing {
+        Some(rows) => dicts.iter().map(|d| rows.iter().map(|r| d.codes[*r as usize]).collect()).collect(),
+        None => Vec::new(),
+    };
+    let n = standing.map_or(n, <[u32]>::len);
+    let codes_of = |d: usize| -> &[u32] { if standing.is_some() { &owned[d] } else { &dicts[d].codes } };
     let internal = |e: tokumei_anon::AnonError| match e {
         // A limit of the rules as written (too many distinct values to search at once): the
         // rule writer's to change.
@@ -143,7 +153,7 @@ pub fn optimize(
             if s.read {
                 SensitiveColumn {
                     name: String::new(),
-                    codes: &d.codes,
+                    codes: codes_of(s.dict),
                     cardinality: d.len().max(1),
                     rank: crate::privacy::rank_of(&d.values),
                     tree: s.tree.clone(),
@@ -158,7 +168,7 @@ pub fn optimize(
             .iter()
             .map(|q| QiColumn {
                 name: plan.columns[q.plan].name.clone(),
-                codes: &dicts[q.dict].codes,
+                codes: codes_of(q.dict),
                 hierarchy: &q.hierarchy,
                 min_level: 0,
                 max_level: (q.max - q.min) as u8,

@@ -109,13 +109,16 @@ pub struct Enforcement {
     pub keep: Vec<bool>,
     /// Rows suppressed.
     pub suppressed: u64,
+    /// What the suppressed classes held by their sizes: people (rows, when each row is a
+    /// person).
+    pub people_suppressed: u64,
     /// Classes suppressed for k-anonymity (their first violated model).
     pub classes_below_k: u64,
     /// Classes suppressed for another per-class model (l-diversity, t-closeness, ...).
     pub classes_below_l: u64,
     /// Why classes were suppressed: the first model each violated, in the models' order.
     pub causes: Vec<SuppressionCause>,
-    /// Per model, the classes and rows suppressed for it.
+    /// Per model, the classes and the people (rows, when each row is a person) suppressed for it.
     pub per_model: Vec<(u64, u64)>,
 }
 
@@ -124,11 +127,12 @@ impl Enforcement {
     pub fn new(classes: &Classes, verdict: &Verdict, models: &[Model], sensitive: &[String]) -> Enforcement {
         let mut per_model = vec![(0u64, 0u64); models.len()];
         let mut causes: Vec<SuppressionCause> = Vec::new();
-        let (mut below_k, mut below_other) = (0, 0);
+        let (mut below_k, mut below_other, mut people_suppressed) = (0, 0, 0u64);
         for (v, size) in verdict.violated.iter().zip(&classes.sizes) {
             let Some(m) = v else { continue };
             per_model[*m].0 += 1;
             per_model[*m].1 += *size as u64;
+            people_suppressed += *size as u64;
             if models[*m].kind() == tokumei_anon::models::KAnonymity::KIND {
                 below_k += 1;
             } else {
@@ -143,7 +147,15 @@ impl Enforcement {
         }
         let keep: Vec<bool> = classes.of_row.iter().map(|c| verdict.violated[*c as usize].is_none()).collect();
         let suppressed = keep.iter().filter(|k| !**k).count() as u64;
-        Enforcement { keep, suppressed, classes_below_k: below_k, classes_below_l: below_other, causes, per_model }
+        Enforcement {
+            keep,
+            suppressed,
+            people_suppressed,
+            classes_below_k: below_k,
+            classes_below_l: below_other,
+            causes,
+            per_model,
+        }
     }
 }
 
@@ -156,7 +168,7 @@ pub struct SuppressionCause {
     pub model_ja: String,
     /// Classes suppressed for it.
     pub classes: u64,
-    /// Rows in them.
+    /// People in them (rows, when each row is a person).
     pub rows: u64,
 }
 

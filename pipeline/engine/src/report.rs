@@ -100,6 +100,8 @@ pub struct Timings {
     pub total_ms: u64,
 }
 
+pub use crate::people::PeopleCounts;
+
 /// Everything the report says.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -162,6 +164,8 @@ pub struct Report {
     pub classes_below_l: u64,
     /// Rows written.
     pub rows_out: u64,
+    /// People and rows: what the privacy models counted (classes count people).
+    pub people: PeopleCounts,
     /// Smallest class in the output.
     pub k_achieved: u64,
     /// Required and achieved distinct l-diversity per sensitive column.
@@ -262,26 +266,40 @@ impl Report {
             format!("{}：{}", t("仮名化データ 作成報告書", "Pseudonymisation report"), self.dataset)
         }));
         let failed: Vec<&Standard> = self.processing_standards.iter().filter(|s| !s.passed).collect();
+        let p = &self.people;
+        let counted_people = p.subject.is_some();
         b.push(Block::Para(if ja {
             format!(
-                "入力{}件のうち、不正な値の{}件を除外し、プライバシー保護のため{}件を秘匿して、{}件を出力しました。準識別子の組合せはどれも{}件以上に共通します（要求 k={}）。加工基準（{}）：{}。",
+                "入力{}件のうち、不正な値の{}件を除外し、プライバシー保護のため{}件を秘匿して、{}件を出力しました{}。準識別子の組合せはどれも{}{}以上に共通します（要求 k={}）。加工基準（{}）：{}。",
                 self.rows_in,
                 self.rows_rejected,
                 self.suppressed,
                 self.rows_out,
+                if counted_people {
+                    format!("（人数では{}人のうち{}人を秘匿、{}人を出力）", p.people_in, p.people_suppressed, p.people_out)
+                } else {
+                    String::new()
+                },
                 self.k_achieved,
+                if counted_people { "人" } else { "件" },
                 self.k,
                 self.regime.basis_ja,
                 if failed.is_empty() { "全て適合" } else { "不適合あり" }
             )
         } else {
             format!(
-                "Of {} input rows, {} were left out for malformed values and {} suppressed for privacy; {} were written. Every combination of the quasi-identifiers is shared by at least {} records (k={} required). Processing standards ({}): {}.",
+                "Of {} input rows, {} were left out for malformed values and {} suppressed for privacy; {} were written{}. Every combination of the quasi-identifiers is shared by at least {} {} (k={} required). Processing standards ({}): {}.",
                 self.rows_in,
                 self.rows_rejected,
                 self.suppressed,
                 self.rows_out,
+                if counted_people {
+                    format!(" (of {} people, {} suppressed and {} written)", p.people_in, p.people_suppressed, p.people_out)
+                } else {
+                    String::new()
+                },
                 self.k_achieved,
+                if counted_people { "people" } else { "records" },
                 self.k,
                 self.regime.basis_en,
                 if failed.is_empty() { "all met" } else { "NOT all met" }
@@ -436,6 +454,37 @@ impl Report {
                 vec![t("出力", "written"), self.rows_out.to_string(), pct(self.rows_out, self.rows_in)],
             ],
         });
+        let p = &self.people;
+        b.push(Block::Table {
+            head: vec![t("", ""), t("人数", "people"), t("件数", "rows"), t("割合（人数）", "share (people)")],
+            rows: vec![
+                vec![t("入力（除外後）", "accepted"), p.people_in.to_string(), p.rows_in.to_string(), "100%".into()],
+                vec![
+                    t("プライバシー保護のため秘匿", "suppressed (privacy)"),
+                    p.people_suppressed.to_string(),
+                    p.rows_suppressed.to_string(),
+                    pct(p.people_suppressed, p.people_in),
+                ],
+                vec![
+                    t("出力", "written"),
+                    p.people_out.to_string(),
+                    p.rows_out.to_string(),
+                    pct(p.people_out, p.people_in),
+                ],
+            ],
+        });
+        b.push(Block::Para(match (&p.subject, ja) {
+            (Some(s), true) => format!(
+                "同値クラスの大きさ（k）、l、t、平均リスク、希少値、公開リスクはレコード数ではなく人数（`{s}` の異なる値）で数えています。1人あたり最大{}件、複数のクラスにまたがる{}人はその人の準識別子の値の組の集合で判定し、秘匿は人単位（その人の全レコード）で行いました。",
+                p.max_rows_per_person, p.people_in_several_classes
+            ),
+            (Some(s), false) => format!(
+                "Class sizes (k), l, t, the average risk, rare values and the release risk count people (distinct values of `{s}`), not rows. A person has at most {} rows; people whose rows fall in several classes ({} here) are judged by the set of their key values, and suppression removes people (all of their rows).",
+                p.max_rows_per_person, p.people_in_several_classes
+            ),
+            (None, true) => "規則に `subject`（本人を示す列）の宣言がないため、1行を1人として数えています（本人を示す識別符号・連結符号の列に重複がないことを確認済み）。".into(),
+            (None, false) => "The rules declare no `subject` (the column that names a person), so each row counts as one person (the columns that name people repeat no value).".into(),
+        }));
         if let Some(r) = &self.requests {
             b.push(Block::Para(if ja {
                 format!(
@@ -465,7 +514,11 @@ impl Report {
                 "Each suppressed class is counted under the first privacy model it failed (k-anonymity first, then each sensitive column's models).",
             )));
             b.push(Block::Table {
-                head: vec![t("モデル", "model"), t("クラス数", "classes"), t("レコード数", "records")],
+                head: vec![
+                    t("モデル", "model"),
+                    t("クラス数", "classes"),
+                    if self.people.subject.is_some() { t("人数", "people") } else { t("レコード数", "records") },
+                ],
                 rows: self
                     .suppression_causes
                     .iter()
@@ -780,13 +833,26 @@ impl Report {
             "リリース {}、{}行、{}。/ Release {}, {} rows, {}.",
             self.release_id, self.rows_out, self.regime.kind_ja, self.release_id, self.rows_out, self.regime.kind_en,
         )));
-        b.push(Block::Para(format!(
-            "準識別子（{}）の組合せはどれも{}件以上に共通します。/ Every combination of the quasi-identifiers ({}) is shared by at least {} records.",
-            self.quasi_identifiers.join("、"),
-            self.k_achieved,
-            self.quasi_identifiers.join(", "),
-            self.k_achieved
-        )));
+        b.push(Block::Para(match self.people.subject.is_some() {
+            true => format!(
+                "1人が複数の行を持ちます（{}人、{}行）。準識別子（{}）の組合せはどれも{}人以上に共通します（行数ではなく人数）。/ A person may have several rows ({} people, {} rows). Every combination of the quasi-identifiers ({}) is shared by at least {} people (people, not rows).",
+                self.people.people_out,
+                self.rows_out,
+                self.quasi_identifiers.join("、"),
+                self.k_achieved,
+                self.people.people_out,
+                self.rows_out,
+                self.quasi_identifiers.join(", "),
+                self.k_achieved
+            ),
+            false => format!(
+                "準識別子（{}）の組合せはどれも{}件以上に共通します。/ Every combination of the quasi-identifiers ({}) is shared by at least {} records.",
+                self.quasi_identifiers.join("、"),
+                self.k_achieved,
+                self.quasi_identifiers.join(", "),
+                self.k_achieved
+            ),
+        }));
         b.push(Block::Para(if self.row_order == "input order" {
             "行は入力の順序です。/ Rows are in the input's order.".into()
         } else {

@@ -91,6 +91,8 @@ pub struct Achieved<'a> {
     pub suppressed: u64,
     /// Rows out.
     pub rows_out: u64,
+    /// People and rows, when the models count people by the rules' `subject`.
+    pub people: Option<&'a crate::people::PeopleCounts>,
     /// Levels chosen by the search, `(plan column, level)`.
     pub chosen: &'a [(usize, u32)],
     /// Rare values of the output columns outside the k-anonymity key.
@@ -363,41 +365,60 @@ pub fn evaluate(plan: &Plan, achieved: &Achieved, actor: tokumei_rules::Actor) -
             None => {}
         }
     }
-    s4.push(
-        format!("every combination of quasi-identifiers is shared by at least {} records in the output", achieved.k),
-        format!("準識別子の組合せはどれも出力中の{}件以上に共通する", achieved.k),
-    );
+    match achieved.people.and_then(|p| p.subject.as_deref().map(|s| (s, p))) {
+        Some((subject, p)) => s4.push(
+            format!(
+                "every combination of quasi-identifiers is shared by at least {} people in the output (distinct `{subject}`, not rows; at most {} rows per person)",
+                achieved.k, p.max_rows_per_person
+            ),
+            format!(
+                "準識別子の組合せはどれも出力中の{}人以上に共通する（件数ではなく `{subject}` の人数。1人最大{}件）",
+                achieved.k, p.max_rows_per_person
+            ),
+        ),
+        None => s4.push(
+            format!("every combination of quasi-identifiers is shared by at least {} records in the output", achieved.k),
+            format!("準識別子の組合せはどれも出力中の{}件以上に共通する", achieved.k),
+        ),
+    }
     let k = plan.privacy.k;
+    let (unit, unit_ja) = match achieved.people.is_some_and(|p| p.subject.is_some()) {
+        true => ("people", "人"),
+        false => ("records", "件"),
+    };
     for r in achieved.rare {
         let (en, ja) = match (r.values, r.sensitive) {
             (0, _) => (
-                format!("{}: every released value is held by at least {k} records", r.column),
-                format!("{}：出力するどの値も{k}件以上", r.column),
+                format!("{}: every released value is held by at least {k} {unit}", r.column),
+                format!("{}：出力するどの値も{k}{unit_ja}以上", r.column),
             ),
             (n, false) => (
                 format!(
-                    "{}: {n} rare value(s) held by fewer than {k} records suppressed ({} cells set to null)",
+                    "{}: {n} rare value(s) held by fewer than {k} {unit} suppressed ({} cells set to null)",
                     r.column, r.cells
                 ),
-                format!("{}：{k}件未満のまれな値{n}種を秘匿（{}セルを空欄に）", r.column, r.cells),
+                format!("{}：{k}{unit_ja}未満のまれな値{n}種を秘匿（{}セルを空欄に）", r.column, r.cells),
             ),
             (n, true) => match r.l {
                 Some(l) => (
                     format!(
-                        "{}: {n} sensitive value(s) held by fewer than {k} records, each in a class with at least {l} distinct values (l-diversity)",
+                        "{}: {n} sensitive value(s) held by fewer than {k} {unit}, each in a class with at least {l} distinct values (l-diversity)",
                         r.column
                     ),
                     format!(
-                        "{}：{k}件未満の要配慮の値{n}種、いずれも{l}種以上の値を持つクラス内（l-多様性）",
+                        "{}：{k}{unit_ja}未満の要配慮の値{n}種、いずれも{l}種以上の値を持つクラス内（l-多様性）",
                         r.column
                     ),
                 ),
                 None => (
                     format!(
-                        "{}: {n} sensitive value(s) held by fewer than {k} records are released (no l-diversity on this column; see its reason under standard 5)",
+                        "{}: {n} sensitive value(s) held by fewer than {k} {unit} are released (no l-diversity on this column; see its reason under standard 5)",
                         r.column
                     ),
-                    format!("{}：{k}件未満の要配慮の値{n}種を出力（この列のl-多様性なし。理由は基準5）", r.column),
+                    format!(
+                        "{}：{k}{unit_ja}未満の要配慮の値{n}種を出力（この列のl-多様性なし。理由は基準5）",
+                        r.column
+                    ),
                 ),
             },
         };
@@ -446,10 +467,19 @@ pub fn evaluate(plan: &Plan, achieved: &Achieved, actor: tokumei_rules::Actor) -
             format!("{}：要配慮の列、これを見るプライバシーモデルなし（達成 l={}）", l.column, l.achieved),
         );
     }
-    s5.push(
-        format!("record suppression: {} records removed", achieved.suppressed),
-        format!("レコード秘匿：{}件を削除", achieved.suppressed),
-    );
+    match achieved.people.filter(|p| p.subject.is_some()) {
+        Some(p) => s5.push(
+            format!(
+                "record suppression: {} people removed with all their records ({} records)",
+                p.people_suppressed, achieved.suppressed
+            ),
+            format!("レコード秘匿：{}人をその全レコード（{}件）ごと削除", p.people_suppressed, achieved.suppressed),
+        ),
+        None => s5.push(
+            format!("record suppression: {} records removed", achieved.suppressed),
+            format!("レコード秘匿：{}件を削除", achieved.suppressed),
+        ),
+    }
     // A sensitive column whose l is waived or lowered says why.
     for c in plan.columns.iter().filter(|c| c.output.is_some()) {
         if let Some(reason) = &c.l_reason {

@@ -321,6 +321,7 @@ impl Tally {
         k_required: u32,
         class_of_row: &[u32],
         code_of: &(dyn Fn(usize, u32) -> u64 + Sync),
+        person_of_row: Option<&[u32]>,
     ) -> Result<ReleaseRisk, EngineError> {
         let n = self.rows.len();
         let out_of_step = self.hashes.iter().zip(&self.by_code).any(|(h, c)| !c && h.len() != n);
@@ -342,7 +343,7 @@ impl Tally {
         let value_of = |c: usize, row: u32, i: u32| -> u64 {
             if self.by_code[c] { code_of(c, row) } else { self.hashes[c][i as usize] }
         };
-        Ok(release_risk(names, outside_names, k_required, class_of_row, in_order.into_iter(), &value_of))
+        Ok(release_risk(names, outside_names, k_required, class_of_row, in_order.into_iter(), &value_of, person_of_row))
     }
 }
 
@@ -350,7 +351,9 @@ impl Tally {
 /// in row order): classes over each row's k-anonymity class (`class_of_row`) and the known
 /// values of the columns outside the key (`value_of(c, row, place)`: equal for equal written
 /// values), all of them and each one alone. Classes are counted in one pass over the rows (a
-/// hash table per grouping; there are far fewer classes than rows).
+/// hash table per grouping; there are far fewer classes than rows). With `person_of_row`
+/// (several rows per person), classes count people: each person is known by the set of the
+/// combinations their rows have.
 pub fn release_risk(
     names: Vec<String>,
     outside_names: Vec<String>,
@@ -358,12 +361,16 @@ pub fn release_risk(
     class_of_row: &[u32],
     rows: impl Iterator<Item = (u32, u32)>,
     value_of: &dyn Fn(usize, u32, u32) -> u64,
+    person_of_row: Option<&[u32]>,
 ) -> ReleaseRisk {
     let outside = outside_names.len();
     // Grouping 0: the class and every outside column; grouping 1 + c: the class and column c.
     let mut counts: Vec<FxHashMap<u64, u32>> = vec![FxHashMap::default(); 1 + outside];
+    // With people: (person, combination) per grouping, counted by person below.
+    let mut pairs: Vec<Vec<(u32, u64)>> = vec![Vec::new(); if person_of_row.is_some() { 1 + outside } else { 0 }];
     for (row, i) in rows {
         let class = class_of_row[row as usize];
+        let person = person_of_row.map(|p| p[row as usize]);
         let mut all = FxHasher::default();
         class.hash(&mut all);
         for (c, count) in counts[1..].iter_mut().enumerate() {
@@ -372,9 +379,30 @@ pub fn release_risk(
             let mut one = FxHasher::default();
             class.hash(&mut one);
             v.hash(&mut one);
-            *count.entry(one.finish()).or_insert(0) += 1;
+            match person {
+                Some(p) => pairs[1 + c].push((p, one.finish())),
+                None => *count.entry(one.finish()).or_insert(0) += 1,
+            }
         }
-        *counts[0].entry(all.finish()).or_insert(0) += 1;
+        match person {
+            Some(p) => pairs[0].push((p, all.finish())),
+            None => *counts[0].entry(all.finish()).or_insert(0) += 1,
+        }
+    }
+    for (count, mut pairs) in counts.iter_mut().zip(pairs) {
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut i = 0;
+        while i < pairs.len() {
+            let mut signature = FxHasher::default();
+            let mut j = i;
+            while j < pairs.len() && pairs[j].0 == pairs[i].0 {
+                pairs[j].1.hash(&mut signature);
+                j += 1;
+            }
+            *count.entry(signature.finish()).or_insert(0) += 1;
+            i = j;
+        }
     }
     // The smallest class, the classes, the records alone in theirs, the records in classes
     // smaller than k.

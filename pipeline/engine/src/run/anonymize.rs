@@ -43,17 +43,31 @@ pub(super) struct Anonymized {
     pub searched: Option<(crate::optimize::SearchReport, Vec<(usize, u32)>)>,
     pub privacy_ms: u64,
     pub rows_out: u64,
+    /// Who the rows are, when some person has several (else every row is a person).
+    pub people: Option<crate::people::People>,
+    /// What was counted: people and rows, in, suppressed and out.
+    pub counted: crate::people::PeopleCounts,
 }
 
 /// Apply the privacy models.
 pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
     let (rows_in, rejected) = (enc.rows_in, enc.rejected);
-    let plan = &enc.layout.plan;
-    let columns = &enc.layout.columns;
-    let dicts = &mut enc.layout.dicts;
     // Privacy.
     let privacy_started = Instant::now();
     let n = (rows_in - rejected) as usize;
+    let people = people_of(&enc.subjects, &enc.layout)?;
+    let plan = &enc.layout.plan;
+    let columns = &enc.layout.columns;
+    let dicts = &mut enc.layout.dicts;
+    let n_people = people.as_ref().map_or(n, |p| p.count as usize);
+    // Classes of people: a person's rows all go to the class of the set of key values the
+    // person has (rows are people when no one has several).
+    let of_people = |rows: Classes| -> (Classes, u64) {
+        match &people {
+            Some(p) => crate::people::classes(&rows, p),
+            None => (rows, 0),
+        }
+    };
     let models = plan.models().map_err(|errors| {
         let what: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.key, e.message)).collect();
         EngineError::Internal(format!("privacy models of a validated plan: {}", what.join("; ")))
@@ -77,8 +91,8 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
             .collect();
         privacy::classes(&qi_cols, n)
     };
-    let mut unsearched = Some(key_classes(dicts));
-    let original = privacy::stats(unsearched.as_ref().map_or(&[][..], |c| &c.sizes[..]).iter().map(|s| *s as u64));
+    let mut unsearched = Some(of_people(key_classes(dicts)));
+    let original = privacy::stats(unsearched.as_ref().map_or(&[][..], |c| &c.0.sizes[..]).iter().map(|s| *s as u64));
     // The sensitive columns, in the order the models refer to them (`Plan::sensitive`).
     let mut sensitive: Vec<Sensitive> = Vec::new();
     for (i, c) in plan.columns.iter().enumerate().filter(|(_, c)| c.role == Role::Sensitive && c.output.is_some()) {
@@ -108,30 +122,66 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
             .iter()
             .map(|s| crate::optimize::SearchSensitive { dict: s.dict, read: s.read, tree: s.tree.clone() })
             .collect();
-        Some(crate::optimize::optimize(plan, &cols, dicts, &sens, &models, n)?)
+        // With several rows per person, the search counts each person once in each class of
+        // key values they have (one row stands for each); the levels it picks are then judged
+        // below by people, as every fixed level is.
+        let standing = match &people {
+            Some(p) => {
+                if plan.privacy.local_recoding != tokumei_rules::LocalRecoding::None {
+                    return Err(EngineError::Config(format!(
+                        "{}: local recoding (Mondrian) counts records, and {} people here have several rows each (at most {}): it cannot count people\n  hint: remove `local_recoding`; the global search counts people",
+                        plan.rules_path.display(),
+                        p.count,
+                        p.max_rows
+                    )));
+                }
+                let key: Vec<&[u32]> = cols
+                    .iter()
+                    .filter(|c| plan.columns[c.plan].is_privacy_key())
+                    .map(|c| dicts[c.dict].codes.as_slice())
+                    .collect();
+                Some(crate::people::distinct_rows(p, &key))
+            }
+            None => None,
+        };
+        Some(crate::optimize::optimize(plan, &cols, dicts, &sens, &models, n, standing.as_deref())?)
     } else {
         None
     };
-    let classes = match unsearched.take() {
+    let (classes, spread) = match unsearched.take() {
         Some(c) if searched.is_none() => c,
-        _ => key_classes(dicts),
+        _ => of_people(key_classes(dicts)),
     };
     let before = privacy::stats(classes.sizes.iter().map(|s| *s as u64));
     let sensitive_names: Vec<String> = sensitive.iter().map(|s| s.name.clone()).collect();
     // Each sensitive column's distribution over the accepted rows: the reference of t-closeness
     // and β-likeness.
+    // With several rows per person, each of a person's distinct sensitive values counts once.
+    let all_codes: Vec<&[u32]> = sensitive.iter().map(|s| dicts[s.dict].codes.as_slice()).collect();
+    let distinct: Option<(Vec<u32>, Vec<Vec<u32>>)> = people.as_ref().map(|p| {
+        let rows = crate::people::distinct_rows(p, &all_codes);
+        let of_row = rows.iter().map(|r| classes.of_row[*r as usize]).collect();
+        let codes = all_codes.iter().map(|c| rows.iter().map(|r| c[*r as usize]).collect()).collect();
+        (of_row, codes)
+    });
+    let (judged_rows, codes): (&[u32], Vec<&[u32]>) = match &distinct {
+        Some((of_row, codes)) => (of_row, codes.iter().map(Vec::as_slice).collect()),
+        None => (&classes.of_row, all_codes),
+    };
     let globals: Vec<Global> = sensitive
         .iter()
-        .map(|s| {
+        .zip(&codes)
+        .map(|(s, codes)| {
             let d = &dicts[s.dict];
-            Global::from_codes(&d.codes, d.len().max(1), privacy::rank_of(&d.values), s.tree.clone())
+            Global::from_codes(codes, d.len().max(1), privacy::rank_of(&d.values), s.tree.clone())
         })
         .collect();
-    let codes: Vec<&[u32]> = sensitive.iter().map(|s| dicts[s.dict].codes.as_slice()).collect();
-    let verdict = tokumei_anon::enforce::judge(&classes.of_row, &classes.sizes, &codes, &globals, &models);
+    let verdict = tokumei_anon::enforce::judge(judged_rows, &classes.sizes, &codes, &globals, &models);
+    drop(distinct);
     let enforcement = Enforcement::new(&classes, &verdict, &models, &sensitive_names);
-    let allowed = (plan.privacy.max_suppression * n as f64).floor() as u64;
-    if enforcement.suppressed > allowed {
+    // The limit is a share of the people (of the rows, when each is one person).
+    let allowed = (plan.privacy.max_suppression * n_people as f64).floor() as u64;
+    if enforcement.people_suppressed > allowed {
         let mut goals = vec![format!("k={}", plan.privacy.k)];
         goals.extend(
             models
@@ -139,18 +189,28 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
                 .filter(|m| !m.is_table_level() && m.kind() != tokumei_anon::models::KAnonymity::KIND)
                 .map(|m| m.names(&sensitive_names).en),
         );
+        let unit = if people.is_some() { "people" } else { "rows" };
         let mut msg = format!(
-            "privacy requirement not met: reaching {} needs suppressing {} of {} rows ({:.2}%), above max_suppression {:.2}% ({} rows); {} classes are smaller than k",
+            "privacy requirement not met: reaching {} needs suppressing {} of {} {unit} ({:.2}%), above max_suppression {:.2}% ({} {unit}); {} classes are smaller than k",
             goals.join(" and "),
-            enforcement.suppressed,
-            n,
-            enforcement.suppressed as f64 * 100.0 / n.max(1) as f64,
+            enforcement.people_suppressed,
+            n_people,
+            enforcement.people_suppressed as f64 * 100.0 / n_people.max(1) as f64,
             plan.privacy.max_suppression * 100.0,
             allowed,
             enforcement.classes_below_k
         );
+        if let Some(p) = &people {
+            msg.push_str(&format!(
+                "\n  classes count people, not rows: {} rows are {} people (at most {} rows each, by `{}`); {spread} people have rows in more than one class and are judged by the set of their key values",
+                n,
+                p.count,
+                p.max_rows,
+                plan.subject.as_deref().unwrap_or("?")
+            ));
+        }
         for c in &enforcement.causes {
-            msg.push_str(&format!("\n  suppressed for {}: {} rows in {} classes", c.model, c.rows, c.classes));
+            msg.push_str(&format!("\n  suppressed for {}: {} {unit} in {} classes", c.model, c.rows, c.classes));
         }
         // The quasi-identifier with the most distinct values is the first to generalise.
         let mut widest: Vec<(usize, &tokumei_rules::ColumnPlan)> = plan
@@ -173,12 +233,13 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
         msg.push_str("\n  hint: generalise the quasi-identifier with the most distinct values further (raise its `level`, or use search = \"optimal\"), declare fewer quasi-identifiers, or raise max_suppression if policy allows");
         return Err(EngineError::Privacy(msg));
     }
-    let mut kept_sizes = vec![0u64; classes.sizes.len()];
-    for (c, keep) in classes.of_row.iter().zip(&enforcement.keep) {
-        if *keep {
-            kept_sizes[*c as usize] += 1;
-        }
-    }
+    // Each kept class's size: its people (its rows, when each is one person).
+    let kept_sizes: Vec<u64> = classes
+        .sizes
+        .iter()
+        .zip(&verdict.violated)
+        .map(|(size, v)| if v.is_none() { u64::from(*size) } else { 0 })
+        .collect();
     let after = privacy::stats(kept_sizes.iter().copied());
     let l_diversity: Vec<LDiversity> = plan
         .sensitive()
@@ -191,7 +252,7 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
             LDiversity { column: s.name.clone(), required: c.l, achieved: min }
         })
         .collect();
-    let rows_out = after.records;
+    let rows_out = n as u64 - enforcement.suppressed;
     if rows_out == 0 {
         return Err(EngineError::Privacy(format!(
             "privacy requirement not met: every one of the {n} accepted rows would be suppressed, and a release needs at least one row\n  hint: generalise the quasi-identifiers further or lower k (k={} for {n} rows)",
@@ -285,14 +346,20 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
             }
         }
     }
+    // What rare values are judged by: the people holding each value (its rows, when each is
+    // one person).
+    let holders: Vec<Vec<u64>> = match &people {
+        Some(p) => dicts.iter().map(|d| crate::people::value_people(p, &d.codes, &enforcement.keep, d.len())).collect(),
+        None => value_counts.clone(),
+    };
     let mut nulled: Vec<Vec<bool>> = dicts.iter().map(|d| vec![false; d.len()]).collect();
     let mut cells_suppressed = vec![0u64; dicts.len()];
     for c in columns.iter() {
         if let (Slot::Global(d), Some(min)) = (&c.slot, c.transform.min_count()) {
-            for (code, count) in value_counts[*d].iter().enumerate() {
+            for (code, count) in holders[*d].iter().enumerate() {
                 if *count > 0 && *count < min as u64 && dicts[*d].values[code] != Cell::Null {
                     nulled[*d][code] = true;
-                    cells_suppressed[*d] += count;
+                    cells_suppressed[*d] += value_counts[*d][code];
                 }
             }
         }
@@ -312,10 +379,10 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
             }
             let mut values = 0u64;
             let mut cells = 0u64;
-            for (code, count) in value_counts[d].iter().enumerate() {
+            for (code, count) in holders[d].iter().enumerate() {
                 if *count > 0 && *count < k && dicts[d].values[code] != Cell::Null && !nulled[d][code] {
                     values += 1;
-                    cells += count;
+                    cells += value_counts[d][code];
                     if p.role != Role::Sensitive {
                         nulled[d][code] = true;
                     }
@@ -334,6 +401,21 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
         }
     }
     let privacy_ms = privacy_started.elapsed().as_millis() as u64;
+    let people_out = match &people {
+        Some(p) => crate::people::kept(p, &enforcement.keep),
+        None => rows_out,
+    };
+    let counted = crate::people::PeopleCounts {
+        subject: plan.subject.clone(),
+        rows_in: n as u64,
+        people_in: n_people as u64,
+        max_rows_per_person: people.as_ref().map_or(1, |p| u64::from(p.max_rows)),
+        people_in_several_classes: spread,
+        rows_suppressed: enforcement.suppressed,
+        people_suppressed: enforcement.people_suppressed,
+        rows_out,
+        people_out,
+    };
 
     Ok(Anonymized {
         rare,
@@ -351,8 +433,38 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
         searched,
         privacy_ms,
         rows_out,
+        people,
+        counted,
         enc,
     })
+}
+
+/// Who the rows are: `None` when every row is a different person. Data with several rows for
+/// one person and no declared `subject` are refused: the models would count rows.
+fn people_of(subjects: &[u64], layout: &super::layout::Layout) -> Result<Option<crate::people::People>, EngineError> {
+    let Some(person) = &layout.person else { return Ok(None) };
+    if subjects.is_empty() {
+        return Ok(None);
+    }
+    if !person.declared {
+        let (people, max_rows) = crate::people::census(subjects);
+        if people < subjects.len() as u64 {
+            let c = &layout.plan.columns[person.plan];
+            return Err(EngineError::Config(format!(
+                "{}:{}: `{}` ({}) repeats: {} rows are {} people (at most {} rows each), but the rules declare no `subject`, so the privacy models would count rows, not people\n  hint: add `subject = \"{}\"` (or the column that names a person) to the rules, so that k and every other model count people",
+                layout.plan.rules_path.display(),
+                c.line,
+                c.name,
+                c.role.as_str(),
+                subjects.len(),
+                people,
+                max_rows,
+                c.name
+            )));
+        }
+        return Ok(None);
+    }
+    Ok(crate::people::from_hashes(subjects))
 }
 
 /// The hierarchy above a generalised column's values: each code's labels at the levels above

@@ -36,6 +36,7 @@ pub(super) fn assemble(an: Anonymized, opts: &RunOptions) -> Result<Assembled, E
         models: &an.models,
         suppressed: enforcement.suppressed,
         rows_out,
+        people: Some(&an.counted),
         chosen,
         rare: &an.rare,
     };
@@ -115,6 +116,7 @@ pub(super) fn assemble(an: Anonymized, opts: &RunOptions) -> Result<Assembled, E
         classes_below_k: enforcement.classes_below_k,
         classes_below_l: enforcement.classes_below_l,
         rows_out,
+        people: an.counted.clone(),
         k_achieved: after.min_class_size,
         l_diversity: l_diversity.clone(),
         l_model: plan.privacy.l_model(),

@@ -38,6 +38,9 @@ pub(super) struct Encoded {
     /// The spilled columns and each row's number, already scattered to the buckets of the
     /// external shuffle (a shuffled release of a file of known size), instead of a spill file.
     pub scattered: Option<crate::output::Shuffler>,
+    /// Each accepted row's subject hash ([`crate::people::subject_hash`]), when a column names
+    /// a person ([`crate::people::NO_SUBJECT`] for a row without one); empty otherwise.
+    pub subjects: Vec<u64>,
 }
 
 /// Read and transform every row. Batches are parsed and transformed on every core; their
@@ -52,7 +55,17 @@ pub(super) fn encode(
 ) -> Result<Encoded, EngineError> {
     let source = layout.source.take().ok_or_else(|| EngineError::Internal("input already read".into()))?;
     let Layout {
-        job, plan, columns, dicts, spill_fields, identifier_inputs, name_inputs, row_ids_slot, checked, ..
+        job,
+        plan,
+        columns,
+        dicts,
+        spill_fields,
+        identifier_inputs,
+        name_inputs,
+        row_ids_slot,
+        checked,
+        person,
+        ..
     } = &mut layout;
     let (job, plan, columns) = (&*job, &*plan, &*columns);
     let spill_fields = &*spill_fields;
@@ -68,6 +81,7 @@ pub(super) fn encode(
         row_ids_slot: *row_ids_slot,
         representatives: dicts.iter().map(|d| d.representatives.is_some()).collect(),
         names: !name_inputs.is_empty(),
+        person: person.as_ref().map(|p| (p.inputs.as_slice(), p.plan, p.declared)),
     };
     let spill_path = target.map(|t| t.tmp_dir.join("spill.arrow"));
 
@@ -106,6 +120,7 @@ pub(super) fn encode(
         rejected_reasons: Vec::new(),
         first_rejection: None,
         name_set: crate::scrub::NameSet::default(),
+        subjects: Vec::new(),
     };
     let result = in_parallel(source, threads, &cx, |done| {
         let done = done?;
@@ -158,8 +173,16 @@ pub(super) fn encode(
     if let Some(mut w) = spill.take() {
         w.finish().map_err(spill_err)?;
     }
-    let Merged { batch_lens, rows_in, rejected, rejected_by_column, rejected_reasons, first_rejection, name_set } =
-        merged;
+    let Merged {
+        batch_lens,
+        rows_in,
+        rejected,
+        rejected_by_column,
+        rejected_reasons,
+        first_rejection,
+        name_set,
+        subjects,
+    } = merged;
     if let (false, Some(t)) = (waiting.is_empty(), target) {
         let rows: usize = batch_lens.iter().sum();
         let mut sh = crate::output::Shuffler::new(t.tmp_dir, &waiting[0].schema(), rows)?;
@@ -202,6 +225,7 @@ pub(super) fn encode(
         name_set,
         ingest_ms,
         scattered,
+        subjects,
     })
 }
 
@@ -228,6 +252,8 @@ struct BatchContext<'a> {
     /// Whether dictionary `d` keeps a raw value per code.
     representatives: Vec<bool>,
     names: bool,
+    /// The input columns naming a person, their plan column, and whether the rules declare them.
+    person: Option<(&'a [usize], usize, bool)>,
 }
 
 /// One batch transformed, before its rows are merged in order.
@@ -242,6 +268,8 @@ struct Done {
     rejected_reasons: Vec<((usize, String), u64)>,
     first_rejection: Option<String>,
     names: crate::scrub::NameSet,
+    /// Each accepted row's subject hash (when a column names a person).
+    subjects: Vec<u64>,
 }
 
 #[derive(Default)]
@@ -260,6 +288,7 @@ struct Merged {
     rejected_reasons: Vec<((usize, String), u64)>,
     first_rejection: Option<String>,
     name_set: crate::scrub::NameSet,
+    subjects: Vec<u64>,
 }
 
 impl Merged {
@@ -292,6 +321,7 @@ impl Merged {
             self.first_rejection.clone_from(&done.first_rejection);
         }
         self.name_set.merge(&done.names);
+        self.subjects.extend_from_slice(&done.subjects);
     }
 }
 
@@ -531,6 +561,7 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
     let mut rejected_reasons: Vec<((usize, String), u64)> = Vec::new();
     let mut first_rejection = None;
     let mut part_ids: Vec<Vec<u32>> = vec![Vec::new(); worker.len()];
+    let mut subjects: Vec<u64> = Vec::with_capacity(if cx.person.is_some() { batch.len() } else { 0 });
     // The column of each dictionary.
     let mut globals: Vec<Option<&OutColumn>> = vec![None; worker.len()];
     for c in columns {
@@ -539,7 +570,28 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
         }
     }
     for row in 0..batch.len() {
-        match transform_row(batch, row, columns, worker, &mut ids, &mut cells, &mut joined) {
+        let transformed = transform_row(batch, row, columns, worker, &mut ids, &mut cells, &mut joined)
+            .map_err(|(ci, m)| (columns[ci].plan, m))
+            .and_then(|()| match cx.person {
+                Some((inputs, plan_col, declared)) => match subject_of(batch, row, inputs, &mut joined) {
+                    Some(h) => {
+                        subjects.push(h);
+                        Ok(())
+                    }
+                    None if declared => Err((
+                        plan_col,
+                        crate::cell::Malformed(
+                            "no subject identifier (the rules' `subject`): the row's person cannot be counted".into(),
+                        ),
+                    )),
+                    None => {
+                        subjects.push(crate::people::NO_SUBJECT);
+                        Ok(())
+                    }
+                },
+                None => Ok(()),
+            });
+        match transformed {
             Ok(()) => {
                 if cx.names {
                     for i in cx.name_inputs {
@@ -593,8 +645,8 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
                 }
                 accepted += 1;
             }
-            Err((col, reason)) => {
-                let c = &plan.columns[columns[col].plan];
+            Err((plan_col, reason)) => {
+                let c = &plan.columns[plan_col];
                 let err = EngineError::Malformed {
                     file: cx.file.to_path_buf(),
                     location: batch.location(row),
@@ -604,7 +656,6 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
                 match plan.on_malformed {
                     OnMalformed::Error => return Err(err),
                     OnMalformed::Reject { .. } => {
-                        let plan_col = columns[col].plan;
                         match rejected_by_column.iter_mut().find(|(k, _)| *k == plan_col) {
                             Some((_, n)) => *n += 1,
                             None => rejected_by_column.push((plan_col, 1)),
@@ -645,7 +696,25 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
         rejected_reasons,
         first_rejection,
         names,
+        subjects,
     })
+}
+
+/// The subject hash of a row: its person's identifier (the parts of a composite one joined),
+/// normalised as the registry keeps it; `None` when the row has none.
+fn subject_of(batch: &RawBatch, row: usize, inputs: &[usize], joined: &mut String) -> Option<u64> {
+    joined.clear();
+    let mut any = false;
+    for (k, i) in inputs.iter().enumerate() {
+        if k > 0 {
+            joined.push('\u{1F}');
+        }
+        if let Some(v) = batch.value(row, *i).map(str::trim).filter(|v| !v.is_empty()) {
+            any = true;
+            joined.push_str(&crate::requests::normalize_subject(v));
+        }
+    }
+    any.then(|| crate::people::subject_hash(joined))
 }
 
 /// The residual scan of pass 1: whether a kept or masked text cell of the row holds one of the

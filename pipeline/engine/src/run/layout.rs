@@ -53,6 +53,56 @@ pub(super) struct Layout {
     pub row_ids_slot: Option<usize>,
     /// Output columns whose text is scanned for the row's identifiers.
     pub checked: Vec<usize>,
+    /// The column that names a person, by which the privacy models count people.
+    pub person: Option<PersonColumn>,
+}
+
+/// The input column that names a person: the rules' `subject`, or, when the rules declare
+/// none, the identification code or personal linking code that stands for one (then only to
+/// refuse data with several rows per person).
+pub(super) struct PersonColumn {
+    /// Input columns (more than one for a composite identifier), joined in this order.
+    pub inputs: Vec<usize>,
+    /// Plan column.
+    pub plan: usize,
+    /// Whether the rules declare it (`subject`).
+    pub declared: bool,
+}
+
+/// The column that names a person: the declared subject, else the first identification code
+/// or linking code named like a person's number (個人番号, 宛名番号, 被保険者番号, ...): a
+/// household's or an insurer's number is shared by several people and names no one.
+fn person_column(plan: &Plan) -> Option<PersonColumn> {
+    if let Some(subject) = &plan.subject {
+        let i = plan.columns.iter().position(|c| &c.name == subject)?;
+        let c = &plan.columns[i];
+        let inputs = std::iter::once(c.input_index).chain(c.extra_inputs.iter().copied()).collect();
+        return Some(PersonColumn { inputs, plan: i, declared: true });
+    }
+    const PERSONAL: [&str; 14] = [
+        "個人番号",
+        "マイナンバー",
+        "宛名",
+        "住民票コード",
+        "被保険者番号",
+        "住民番号",
+        "個人id",
+        "個人コード",
+        "person",
+        "resident",
+        "subject",
+        "mynumber",
+        "my_number",
+        "patient",
+    ];
+    let personal = |name: &str| {
+        let name = name.to_lowercase();
+        PERSONAL.iter().any(|w| name.contains(w)) && !["世帯", "household"].iter().any(|w| name.contains(w))
+    };
+    let pick =
+        |role: Role| plan.columns.iter().position(|c| c.role == role && c.extra_inputs.is_empty() && personal(&c.name));
+    let i = pick(Role::IdentificationCode).or_else(|| pick(Role::LinkingCode))?;
+    Some(PersonColumn { inputs: vec![plan.columns[i].input_index], plan: i, declared: false })
 }
 
 /// Lay out the prepared job's columns.
@@ -156,7 +206,9 @@ pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
             }
         }
     }
+    let person = person_column(&plan);
     Ok(Layout {
+        person,
         job,
         plan,
         key,

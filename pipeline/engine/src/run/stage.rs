@@ -201,9 +201,10 @@ pub(super) fn stage(
         let risk = early.then(|| {
             let (names, outside_names) = (known_names.clone(), outside_names.clone());
             let (keep, of_row, code_of, k) = (&enforcement.keep, &classes.of_row, &code_of, plan.privacy.k);
+            let people = an.people.as_ref().map(|p| p.of_row.as_slice());
             scope.spawn(move || {
                 let rows = (0..keep.len() as u32).filter(|r| keep[*r as usize]).map(|r| (r, 0));
-                crate::tally::release_risk(names, outside_names, k, of_row, rows, &|c, row, _| code_of(c, row))
+                crate::tally::release_risk(names, outside_names, k, of_row, rows, &|c, row, _| code_of(c, row), people)
             })
         });
         let written = write_parquet(
@@ -234,7 +235,14 @@ pub(super) fn stage(
     }
     report.release_risk = Some(match early_risk {
         Some(risk) => risk,
-        None => tally.risk(known_names, outside_names, plan.privacy.k, &classes.of_row, &code_of)?,
+        None => tally.risk(
+            known_names,
+            outside_names,
+            plan.privacy.k,
+            &classes.of_row,
+            &code_of,
+            an.people.as_ref().map(|p| p.of_row.as_slice()),
+        )?,
     });
     for (ci, counts) in tally.scrub_counts() {
         report.columns[columns[ci].plan].scrubbed = Some(
