@@ -232,7 +232,8 @@ pub struct LDiversity {
 /// Class-size statistics and re-identification risk of a table.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ClassStats {
-    /// Rows counted.
+    /// What the classes hold: people, counted by the rules' `subject` (rows, when each person
+    /// has one).
     pub records: u64,
     /// Equivalence classes.
     pub classes: u64,
@@ -242,7 +243,7 @@ pub struct ClassStats {
     pub max_class_size: u64,
     /// Mean class size.
     pub mean_class_size: f64,
-    /// Records alone in their class (sample uniques).
+    /// Records (people) alone in their class (sample uniques).
     pub unique_records: u64,
     /// Highest prosecutor re-identification risk, 1 / smallest class.
     pub prosecutor_risk_max: f64,

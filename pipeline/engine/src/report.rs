@@ -217,20 +217,32 @@ fn pct(n: u64, d: u64) -> String {
     if d == 0 { "0%".into() } else { format!("{:.2}%", n as f64 * 100.0 / d as f64) }
 }
 
-fn stats_blocks(lang: Lang, title: &str, s: &ClassStats, out: &mut Vec<Block>) {
+/// A table of class statistics and its chart; `people` when classes count people.
+fn stats_blocks(lang: Lang, title: &str, s: &ClassStats, people: bool, out: &mut Vec<Block>) {
     let t = |ja: &str, en: &str| lang.pick(ja, en).to_string();
+    let (records, unique, by_size, unit) = match people {
+        true => (
+            t("人数", "people"),
+            t("準識別子で一意な人", "people unique on the quasi-identifiers"),
+            t("クラスの大きさ別の人数", "people by class size"),
+            t("人", "people"),
+        ),
+        false => (
+            t("レコード数", "records"),
+            t("準識別子で一意なレコード", "records unique on the quasi-identifiers"),
+            t("クラスの大きさ別のレコード数", "records by class size"),
+            t("レコード", "records"),
+        ),
+    };
     out.push(Block::Sub(title.to_string()));
     out.push(Block::Table {
         head: vec![t("指標", "measure"), t("値", "value")],
         rows: vec![
-            vec![t("レコード数", "records"), s.records.to_string()],
+            vec![records, s.records.to_string()],
             vec![t("同値クラス数", "equivalence classes"), s.classes.to_string()],
             vec![t("最小クラスの大きさ（k）", "smallest class (k)"), s.min_class_size.to_string()],
             vec![t("平均クラスの大きさ", "mean class size"), format!("{:.2}", s.mean_class_size)],
-            vec![
-                t("準識別子で一意なレコード", "records unique on the quasi-identifiers"),
-                s.unique_records.to_string(),
-            ],
+            vec![unique, s.unique_records.to_string()],
             vec![
                 t("最大再識別リスク（検察官モデル）", "highest re-identification risk (prosecutor)"),
                 format!("{:.4}", s.prosecutor_risk_max),
@@ -242,9 +254,9 @@ fn stats_blocks(lang: Lang, title: &str, s: &ClassStats, out: &mut Vec<Block>) {
         ],
     });
     out.push(Block::Bars {
-        title: format!("{}: {title}", t("クラスの大きさ別のレコード数", "records by class size")),
+        title: format!("{by_size}: {title}"),
         bars: s.histogram.iter().map(|b| (b.sizes.clone(), b.records)).collect(),
-        unit: t("レコード", "records"),
+        unit,
     });
 }
 
@@ -762,11 +774,18 @@ impl Report {
                 lang,
                 &t("入力（ルールが許す最も細かいレベル）", "Input, at the lowest levels the rules allow"),
                 &self.original,
+                counted_people,
                 &mut b,
             );
         }
-        stats_blocks(lang, &t("一般化後・秘匿前", "Generalised, before suppression"), &self.before, &mut b);
-        stats_blocks(lang, &t("出力", "Output"), &self.after, &mut b);
+        stats_blocks(
+            lang,
+            &t("一般化後・秘匿前", "Generalised, before suppression"),
+            &self.before,
+            counted_people,
+            &mut b,
+        );
+        stats_blocks(lang, &t("出力", "Output"), &self.after, counted_people, &mut b);
         if let Some(r) = &self.release_risk {
             b.push(Block::Sub(t(
                 "公開される全ての列を知る者に対するリスク",

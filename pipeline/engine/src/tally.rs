@@ -430,3 +430,44 @@ pub fn release_risk(
     by_column.sort_by(|a, b| b.records_below_k.cmp(&a.records_below_k).then(a.column.cmp(&b.column)));
     ReleaseRisk { columns: names, outside_key: outside_names, k, classes, unique_records, records_below_k, by_column }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows of (class, outside value); the release risk over them, by rows or by `people`.
+    fn risk(rows: &[(u32, u64)], people: Option<&[u32]>) -> ReleaseRisk {
+        let class_of_row: Vec<u32> = rows.iter().map(|r| r.0).collect();
+        let value = |_: usize, row: u32, _: u32| rows[row as usize].1;
+        release_risk(
+            vec!["q".into(), "v".into()],
+            vec!["v".into()],
+            2,
+            &class_of_row,
+            (0..rows.len() as u32).map(|r| (r, r)),
+            &value,
+            people,
+        )
+    }
+
+    #[test]
+    fn the_release_risk_counts_people_by_the_set_of_their_combinations() {
+        // Person 0 has three rows of (0, 7); person 1 one row of (0, 7); person 2 rows (0, 7)
+        // and (0, 8): alone in the set {(0,7), (0,8)}.
+        let rows = [(0, 7), (0, 7), (0, 7), (0, 7), (0, 7), (0, 8)];
+        let by_rows = risk(&rows, None);
+        assert_eq!((by_rows.k, by_rows.unique_records), (1, 1));
+        assert_eq!(by_rows.records_below_k, 1);
+        let people = [0, 0, 0, 1, 2, 2];
+        let by_people = risk(&rows, Some(&people));
+        // {(0,7)}: persons 0 and 1; {(0,7),(0,8)}: person 2.
+        assert_eq!((by_people.k, by_people.classes, by_people.unique_records), (1, 2, 1));
+        assert_eq!(by_people.records_below_k, 1);
+        // The (0, 7) combination of four rows is two people, not five.
+        let same = [(0, 7), (0, 7), (0, 7), (0, 7), (0, 7)];
+        let r = risk(&same, Some(&[0, 0, 0, 0, 1]));
+        assert_eq!((r.k, r.classes), (2, 1));
+        let r = risk(&same, Some(&[0, 0, 0, 0, 0]));
+        assert_eq!((r.k, r.unique_records, r.records_below_k), (1, 1, 1));
+    }
+}

@@ -573,7 +573,7 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
         let transformed = transform_row(batch, row, columns, worker, &mut ids, &mut cells, &mut joined)
             .map_err(|(ci, m)| (columns[ci].plan, m))
             .and_then(|()| match cx.person {
-                Some((inputs, plan_col, declared)) => match subject_of(batch, row, inputs, &mut joined) {
+                Some((inputs, plan_col, declared)) => match subject_of(batch, row, inputs) {
                     Some(h) => {
                         subjects.push(h);
                         Ok(())
@@ -700,21 +700,18 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
     })
 }
 
-/// The subject hash of a row: its person's identifier (the parts of a composite one joined),
-/// normalised as the registry keeps it; `None` when the row has none.
-fn subject_of(batch: &RawBatch, row: usize, inputs: &[usize], joined: &mut String) -> Option<u64> {
-    joined.clear();
-    let mut any = false;
-    for (k, i) in inputs.iter().enumerate() {
-        if k > 0 {
-            joined.push('\u{1F}');
-        }
-        if let Some(v) = batch.value(row, *i).map(str::trim).filter(|v| !v.is_empty()) {
-            any = true;
-            joined.push_str(&crate::requests::normalize_subject(v));
+/// The subject hash of a row: its person's identifier (the parts of a composite one in order),
+/// normalised as the registry keeps it; `None` when the row has none (or only characters that
+/// are no part of an identifier).
+fn subject_of(batch: &RawBatch, row: usize, inputs: &[usize]) -> Option<u64> {
+    let mut parts = inputs.iter().map(|i| batch.value(row, *i).map(tokumei_jp::identifier_key).unwrap_or_default());
+    match inputs.len() {
+        1 => parts.next().filter(|k| !k.is_empty()).map(|k| crate::people::subject_hash(&k)),
+        _ => {
+            let parts: Vec<_> = parts.collect();
+            parts.iter().any(|k| !k.is_empty()).then(|| crate::people::subject_hash(&parts.join("\u{1F}")))
         }
     }
-    any.then(|| crate::people::subject_hash(joined))
 }
 
 /// The residual scan of pass 1: whether a kept or masked text cell of the row holds one of the
