@@ -139,7 +139,11 @@ fn init_with_no_header_names_columns_by_position_and_reads_the_first_line_as_dat
     assert_eq!(r.code, 0, "{}", r.stderr);
     let draft = std::fs::read_to_string(env.path("draft.toml")).unwrap();
     let rows = csv_like(&encoding_rs::SHIFT_JIS.decode(&std::fs::read(&input).unwrap()).0).len();
-    assert!(draft.contains(&format!("({rows} rows, no header line")), "every line is a row: {}", draft.lines().next().unwrap());
+    assert!(
+        draft.contains(&format!("({rows} rows, no header line")),
+        "every line is a row: {}",
+        draft.lines().next().unwrap()
+    );
     for i in 1..=15 {
         assert!(draft.contains(&format!("name = \"column_{i}\"")), "column_{i}");
     }

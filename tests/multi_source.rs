@@ -353,3 +353,35 @@ fn a_headerless_input_filtered_by_where_is_refused_without_its_values() {
         assert_no_value(&values, &entry, "the audit entry");
     }
 }
+
+#[test]
+fn a_sort_beyond_memory_spills_up_to_its_limit_and_leaves_no_spill_file() {
+    let env = Env::new();
+    let tmp = env.path("tmp");
+    // What a killed run left (its process is gone), and a running process's folder.
+    let stale = tmp.join("tokumei-spill-999999999-abc");
+    let running = tmp.join(format!("tokumei-spill-{}-abc", std::process::id()));
+    for dir in [&stale, &running] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("spill"), "rows").unwrap();
+    }
+    let query =
+        format!("{}\nORDER BY x.氏名, r.住所", sample_query().replace("FROM 住基 r", "FROM 住基 r CROSS JOIN 住基 x"));
+    let limits = "[query_limits]\nmemory = \"256MiB\"\nspill = \"64MiB\"\n";
+    let job = extracts_job_with(&env, "spill", &query, &sample_rules(), None, limits);
+    let r = env.tokumei_with(&["run", job.to_str().unwrap()], &[("TMPDIR", tmp.to_str().unwrap())]);
+    let entry = failed_closed(&env, &r, 4);
+    assert!(
+        r.stderr.contains("the query exceeded its spill limit (disk for sorts and aggregates beyond the memory limit) of 64 MiB (`[query_limits] spill` at "),
+        "{}",
+        r.stderr
+    );
+    assert!(entry.contains("spill limit"), "{entry}");
+    let left: Vec<String> =
+        std::fs::read_dir(&tmp).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(
+        left,
+        [running.file_name().unwrap().to_string_lossy().into_owned()],
+        "its own and the stale spill folder are removed"
+    );
+}

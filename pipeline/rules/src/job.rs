@@ -237,8 +237,8 @@ pub struct QueryLimits {
 impl QueryLimits {
     /// Default memory: 2 GiB.
     pub const DEFAULT_MEMORY: u64 = 2 << 30;
-    /// Default spill files: 20 GiB.
-    pub const DEFAULT_SPILL: u64 = 20 << 30;
+    /// Default spill files: 10 GiB.
+    pub const DEFAULT_SPILL: u64 = 10 << 30;
     /// Default time: 30 minutes.
     pub const DEFAULT_TIME: std::time::Duration = std::time::Duration::from_secs(30 * 60);
     /// The default row limit is never below this.

@@ -22,7 +22,7 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
-use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use futures::StreamExt;
 use std::path::PathBuf;
@@ -58,6 +58,8 @@ pub struct QuerySource {
     inputs: Vec<InputFacts>,
     file: PathBuf,
     bounds: Bounds,
+    /// The query's spill files (removed with the source, whatever DataFusion's tasks still hold).
+    _spill: Option<tempfile::TempDir>,
 }
 
 /// The limits a running query is held to, and what it has used.
@@ -154,24 +156,62 @@ fn size(bytes: u64) -> String {
     format!("{bytes} bytes")
 }
 
-/// DataFusion's runtime for a job's query: a memory pool of the job's size (fair between the
-/// operators that can spill, sorts and aggregates among them), spill files in a temporary
-/// folder (`TMPDIR`) up to the spill limit, or none when it is 0.
-fn runtime_env(limits: &QueryLimits) -> Result<Arc<datafusion::execution::runtime_env::RuntimeEnv>, EngineError> {
+/// The prefix of a query's spill folder in the temporary folder, before the process id.
+const SPILL_PREFIX: &str = "tokumei-spill-";
+
+/// DataFusion's runtime for a job's query, and its spill folder: a memory pool of the job's
+/// size (fair between the operators that can spill, sorts and aggregates among them), and spill
+/// files up to the spill limit in a folder of the temporary folder (`TMPDIR`) that the source
+/// owns and removes, or none when the limit is 0.
+fn runtime_env(limits: &QueryLimits) -> Result<(Arc<RuntimeEnv>, Option<tempfile::TempDir>), EngineError> {
     let memory = usize::try_from(limits.memory).unwrap_or(usize::MAX);
     let pool = TrackConsumersPool::new(FairSpillPool::new(memory), std::num::NonZeroUsize::new(5).expect("5 > 0"));
-    let disk = if limits.spill == 0 {
-        DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled)
+    let (disk, dir) = if limits.spill == 0 {
+        (DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled), None)
     } else {
-        DiskManagerBuilder::default()
-            .with_mode(DiskManagerMode::OsTmpDirectory)
-            .with_max_temp_directory_size(limits.spill)
+        remove_stale_spill_folders();
+        // Owner-only (spill files hold people's records); the process id lets a later run
+        // remove what a killed one left.
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{SPILL_PREFIX}{}-", std::process::id()))
+            .tempdir()
+            .map_err(|e| EngineError::Internal(format!("cannot make the query's spill folder: {e}")))?;
+        let builder = DiskManagerBuilder::default()
+            .with_mode(DiskManagerMode::Directories(vec![dir.path().to_path_buf()]))
+            .with_max_temp_directory_size(limits.spill);
+        (builder, Some(dir))
     };
-    RuntimeEnvBuilder::new()
+    let env = RuntimeEnvBuilder::new()
         .with_memory_pool(Arc::new(pool))
         .with_disk_manager_builder(disk)
         .build_arc()
-        .map_err(|e| EngineError::Internal(format!("query runtime: {e}")))
+        .map_err(|e| EngineError::Internal(format!("query runtime: {e}")))?;
+    Ok((env, dir))
+}
+
+/// Remove the spill folders of queries whose process no longer runs (killed before it could
+/// remove them): on Linux, where `/proc` tells. Folders of running processes are left alone.
+fn remove_stale_spill_folders() {
+    if !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(SPILL_PREFIX))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        // `DirEntry::metadata` does not follow a symbolic link.
+        let folder = entry.metadata().is_ok_and(|m| m.is_dir());
+        if folder && pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Input header names that look like data, and what messages say instead of each.
@@ -290,7 +330,8 @@ impl QuerySource {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut session = SessionConfig::new().with_batch_size(BATCH_ROWS).with_target_partitions(cores);
         session.options_mut().execution.enable_recursive_ctes = limits.allow_recursive;
-        let ctx = SessionContext::new_with_config_rt(session, runtime_env(limits)?);
+        let (env, spill) = runtime_env(limits)?;
+        let ctx = SessionContext::new_with_config_rt(session, env);
         let mut inputs = Vec::with_capacity(job.inputs.len());
         let mut hidden: Hidden = Vec::new();
         for input in &job.inputs {
@@ -425,13 +466,24 @@ impl QuerySource {
             }
         };
         let header: Vec<String> = stream.schema().fields().iter().map(|f| f.name().clone()).collect();
-        Ok(QuerySource { header, runtime: Some(runtime), stream, stats, next_row: 1, inputs, file, bounds })
+        Ok(QuerySource {
+            header,
+            runtime: Some(runtime),
+            stream,
+            stats,
+            next_row: 1,
+            inputs,
+            file,
+            bounds,
+            _spill: spill,
+        })
     }
 }
 
 impl Drop for QuerySource {
     /// A query stopped early (an error, an exceeded limit) may still have tasks running: they are
-    /// left to end with the process rather than waited for.
+    /// left to end with the process rather than waited for. The spill folder is removed next
+    /// (a field, dropped after this), even while their files are still open.
     fn drop(&mut self) {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
