@@ -112,6 +112,10 @@ enum Command {
         /// Replace an existing rules file.
         #[arg(long)]
         force: bool,
+        /// The CSV has no header line: name the columns column_1, column_2, ... and read the
+        /// first line as data (without it, a first line that looks like data is refused).
+        #[arg(long)]
+        no_header: bool,
     },
     /// Generate synthetic sample data.
     Sample {
@@ -442,7 +446,7 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
             let registry = registry.map(|r| job::ContractArg { registry: Some(r), using: None, hours: None });
             job::run_job(&job, None, operator, true, registry, &Bars::new())
         }
-        Command::Init { extract, out, dataset, encoding, delimiter, force } => {
+        Command::Init { extract, out, dataset, encoding, delimiter, force, no_header } => {
             let encoding = parse_encoding(&encoding)?;
             if !delimiter.is_ascii() || matches!(delimiter, '"' | '\r' | '\n') {
                 return Err(fail(
@@ -474,7 +478,7 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
             }
             let input =
                 tokumei_engine::risk::TableInput { path: &extract, format: None, encoding, delimiter: delimiter as u8 };
-            let draft = tokumei_engine::draft::draft(&input, &dataset)?;
+            let draft = tokumei_engine::draft::draft(&input, &dataset, no_header)?;
             // The summary goes where the draft does not.
             let mut lines = Vec::new();
             match &out {

@@ -95,3 +95,65 @@ fn init_without_out_prints_the_draft_and_summarises_on_stderr() {
     let job = env.job("p", &sample_csv(), &rules, "");
     assert_eq!(env.tokumei(&["check", job.to_str().unwrap()]).code, 0);
 }
+
+/// The bundled multi-source resident extract without its header line (CP932), and the values
+/// of its first record long enough to be recognised.
+fn headerless(env: &Env) -> (std::path::PathBuf, Vec<String>) {
+    let bytes = std::fs::read(repo().join("samples/multi_source/resident.csv")).unwrap();
+    let body = &bytes[bytes.iter().position(|b| *b == b'\n').unwrap() + 1..];
+    let path = env.path("headerless.csv");
+    std::fs::write(&path, body).unwrap();
+    let first = csv_like(&encoding_rs::SHIFT_JIS.decode(body).0).remove(0);
+    let values: Vec<String> = first.into_iter().filter(|v| v.chars().count() >= 3).collect();
+    assert!(values.len() >= 8, "{values:?}");
+    (path, values)
+}
+
+#[test]
+fn init_refuses_a_first_line_that_looks_like_a_record_and_prints_no_value() {
+    let env = Env::new();
+    let (input, values) = headerless(&env);
+    for out in [Some("draft.toml"), None] {
+        let mut args = vec!["init", input.to_str().unwrap()];
+        args.extend(out.map(|o| ["--out", o]).into_iter().flatten());
+        let r = env.tokumei(&args);
+        assert_eq!(r.code, 4, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("columns 1, 2, 5, 7, 8, 9, 10 and 12 of 15 look like data")
+                && r.stderr.contains("--no-header"),
+            "{}",
+            r.stderr
+        );
+        for v in &values {
+            assert!(!r.stderr.contains(v.as_str()) && !r.stdout.contains(v.as_str()), "a value was printed: {v}");
+        }
+        assert!(!env.path("draft.toml").exists());
+    }
+}
+
+#[test]
+fn init_with_no_header_names_columns_by_position_and_reads_the_first_line_as_data() {
+    let env = Env::new();
+    let (input, values) = headerless(&env);
+    let r = env.tokumei(&["init", input.to_str().unwrap(), "--no-header", "--out", "draft.toml"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let draft = std::fs::read_to_string(env.path("draft.toml")).unwrap();
+    let rows = csv_like(&encoding_rs::SHIFT_JIS.decode(&std::fs::read(&input).unwrap()).0).len();
+    assert!(
+        draft.contains(&format!("({rows} rows, no header line")),
+        "every line is a row: {}",
+        draft.lines().next().unwrap()
+    );
+    for i in 1..=15 {
+        assert!(draft.contains(&format!("name = \"column_{i}\"")), "column_{i}");
+    }
+    let role = |col: &str| {
+        let at = draft.find(&format!("name = \"{col}\"\n")).unwrap();
+        draft[at..].lines().nth(1).unwrap().to_string()
+    };
+    assert_eq!(role("column_2"), "role = \"identification_code\"", "個人番号 by its check digit");
+    assert_eq!(role("column_12"), "role = \"direct_identifier\"", "phone numbers");
+    for v in &values {
+        assert!(!draft.contains(v.as_str()) && !r.stdout.contains(v.as_str()), "a value was written: {v}");
+    }
+}

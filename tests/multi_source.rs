@@ -6,15 +6,34 @@ use sha2::Digest;
 /// A job over the three bundled extracts of `samples/multi_source`, with `query` and the rules
 /// given, written into `env`.
 fn extracts_job(env: &Env, name: &str, query: &str, rules: &std::path::Path) -> std::path::PathBuf {
+    extracts_job_with(env, name, query, rules, None, "")
+}
+
+/// [`extracts_job`] with the resident extract replaced by `resident` when given, and `extra`
+/// (e.g. a `[query_limits]` table) at the end of the job file.
+fn extracts_job_with(
+    env: &Env,
+    name: &str,
+    query: &str,
+    rules: &std::path::Path,
+    resident: Option<&std::path::Path>,
+    extra: &str,
+) -> std::path::PathBuf {
     let dir = repo().join("samples/multi_source");
     let inputs: String = [("住基", "resident.csv"), ("税", "tax.csv"), ("介護", "care.csv")]
         .iter()
-        .map(|(n, f)| format!("[[input]]\nname = \"{n}\"\npath = \"{}\"\n", dir.join(f).display()))
+        .map(|(n, f)| {
+            let path = match resident {
+                Some(r) if *n == "住基" => r.to_path_buf(),
+                _ => dir.join(f),
+            };
+            format!("[[input]]\nname = \"{n}\"\npath = \"{}\"\n", path.display())
+        })
         .collect();
     env.write(
         &format!("{name}.job.toml"),
         &format!(
-            "version = 1\nname = \"{name}\"\nreference_date = \"2026-04-01\"\nquery = \"\"\"\n{query}\n\"\"\"\n{inputs}[rules]\npath = \"{}\"\n[output]\ndir = \"out\"\n[audit]\nlog = \"audit.log\"\n",
+            "version = 1\nname = \"{name}\"\nreference_date = \"2026-04-01\"\nquery = \"\"\"\n{query}\n\"\"\"\n{inputs}[rules]\npath = \"{}\"\n[output]\ndir = \"out\"\n[audit]\nlog = \"audit.log\"\n{extra}",
             rules.display()
         ),
     )
@@ -205,4 +224,164 @@ fn job_files_with_several_inputs_are_checked() {
         assert_eq!(r.code, 3, "{body}: {}", r.stderr);
         assert!(r.stderr.contains(expected) && r.stderr.contains("j.job.toml:"), "{body}: {}", r.stderr);
     }
+}
+
+/// A failed run: its exit code, nothing under out/, and the failure as the audit log's last
+/// entry (returned).
+fn failed_closed(env: &Env, r: &Run, code: i32) -> String {
+    assert_eq!(r.code, code, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    assert!(env.out_files().is_empty(), "a failed run left files: {:?}", env.out_files());
+    let log = std::fs::read_to_string(env.path("audit.log")).unwrap();
+    let last = log.lines().last().unwrap().to_string();
+    assert!(last.contains("\"status\":\"failed\""), "the failure is audited: {last}");
+    last
+}
+
+#[test]
+fn a_cross_join_hits_the_memory_limit_and_writes_nothing() {
+    let env = Env::new();
+    let query = format!(
+        "{}\nORDER BY x.氏名, y.住所",
+        sample_query().replace("FROM 住基 r", "FROM 住基 r CROSS JOIN 住基 x CROSS JOIN 住基 y")
+    );
+    let limits = "[query_limits]\nmemory = \"64MiB\"\ntime = \"2m\"\n";
+    let job = extracts_job_with(&env, "cross", &query, &sample_rules(), None, limits);
+    let started = std::time::Instant::now();
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    let entry = failed_closed(&env, &r, 4);
+    assert!(
+        r.stderr.contains("the query exceeded its memory limit of 64 MiB")
+            && r.stderr.contains("`[query_limits] memory` at ")
+            && r.stderr.contains("cross.job.toml:"),
+        "{}",
+        r.stderr
+    );
+    assert!(entry.contains("memory limit of 64 MiB"), "{entry}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "stopped at the limit, not by the time limit");
+}
+
+#[test]
+fn a_query_giving_too_many_rows_is_stopped_at_its_row_limit() {
+    let env = Env::new();
+    let query = sample_query().replace("FROM 住基 r", "FROM 住基 r CROSS JOIN 介護 x");
+    let job = extracts_job_with(&env, "rows", &query, &sample_rules(), None, "[query_limits]\nrows = 50000\n");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    let entry = failed_closed(&env, &r, 4);
+    assert!(r.stderr.contains("exceeded its row limit of 50000 rows"), "{}", r.stderr);
+    assert!(entry.contains("row limit"), "{entry}");
+}
+
+#[test]
+fn recursive_queries_are_refused_unless_allowed_and_then_bounded_by_time() {
+    let env = Env::new();
+    // A recursion without end: the semi join waits for all of `n`.
+    let query = format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n)\n{}\nWHERE r.宛名番号 IN (SELECT CAST(i AS VARCHAR) FROM n)",
+        sample_query()
+    );
+    let job = extracts_job(&env, "rec", &query, &sample_rules());
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("rec.job.toml:5:6: query: `WITH RECURSIVE` is not allowed")
+            && r.stderr.contains("allow_recursive = true"),
+        "{}",
+        r.stderr
+    );
+    assert!(env.out_files().is_empty());
+
+    let limits = "[query_limits]\nallow_recursive = true\ntime = 2\n";
+    let job = extracts_job_with(&env, "rec", &query, &sample_rules(), None, limits);
+    let started = std::time::Instant::now();
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    let entry = failed_closed(&env, &r, 4);
+    assert!(r.stderr.contains("the query exceeded its time limit of 2 s"), "{}", r.stderr);
+    assert!(entry.contains("time limit"), "{entry}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "{:?}", started.elapsed());
+}
+
+/// The bundled resident extract without its header line, written into `env`, and the values of
+/// its first record (now read as the header) that are long enough to be recognised.
+fn headerless_resident(env: &Env) -> (std::path::PathBuf, Vec<String>) {
+    let bytes = std::fs::read(repo().join("samples/multi_source/resident.csv")).unwrap();
+    let body = &bytes[bytes.iter().position(|b| *b == b'\n').unwrap() + 1..];
+    let path = env.path("headerless.csv");
+    std::fs::write(&path, body).unwrap();
+    let text = encoding_rs::SHIFT_JIS.decode(body).0.into_owned();
+    let first = csv_like(&text).remove(0);
+    let values: Vec<String> = first.into_iter().filter(|v| v.chars().count() >= 3).collect();
+    assert!(values.len() >= 8, "{values:?}");
+    (path, values)
+}
+
+fn assert_no_value(values: &[String], text: &str, what: &str) {
+    for v in values {
+        assert!(!text.contains(v.as_str()), "{what} holds a value of the first record: {text}");
+    }
+}
+
+#[test]
+fn a_headerless_input_of_a_query_is_refused_without_its_values() {
+    let env = Env::new();
+    let (headerless, values) = headerless_resident(&env);
+    // The query names columns the file does not have: DataFusion's error would list the
+    // first record's values as the valid fields.
+    let job = extracts_job_with(&env, "hq", &sample_query(), &sample_rules(), Some(&headerless), "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    let entry = failed_closed(&env, &r, 4);
+    assert!(
+        r.stderr.contains("headerless.csv: the first line does not look like a header")
+            && r.stderr.contains("columns 1, 2, 5, 7, 8, 9, 10 and 12 of 15 look like data"),
+        "{}",
+        r.stderr
+    );
+    assert_no_value(&values, &r.stderr, "stderr");
+    assert_no_value(&values, &entry, "the audit entry");
+    assert_no_value(&values, &r.stdout, "stdout");
+}
+
+#[test]
+fn a_headerless_input_filtered_by_where_is_refused_without_its_values() {
+    let env = Env::new();
+    let (headerless, values) = headerless_resident(&env);
+    let job = env.job("hw", &headerless, &sample_rules(), "where = \"性別 = '女'\"");
+    for command in ["run", "check"] {
+        let r = env.tokumei(&[command, job.to_str().unwrap()]);
+        let entry = failed_closed(&env, &r, 4);
+        assert!(r.stderr.contains("does not look like a header"), "{}", r.stderr);
+        assert_no_value(&values, &r.stderr, "stderr");
+        assert_no_value(&values, &entry, "the audit entry");
+    }
+}
+
+#[test]
+fn a_sort_beyond_memory_spills_up_to_its_limit_and_leaves_no_spill_file() {
+    let env = Env::new();
+    let tmp = env.path("tmp");
+    // What a killed run left (its process is gone), and a running process's folder.
+    let stale = tmp.join("tokumei-spill-999999999-abc");
+    let running = tmp.join(format!("tokumei-spill-{}-abc", std::process::id()));
+    for dir in [&stale, &running] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("spill"), "rows").unwrap();
+    }
+    let query =
+        format!("{}\nORDER BY x.氏名, r.住所", sample_query().replace("FROM 住基 r", "FROM 住基 r CROSS JOIN 住基 x"));
+    let limits = "[query_limits]\nmemory = \"256MiB\"\nspill = \"64MiB\"\n";
+    let job = extracts_job_with(&env, "spill", &query, &sample_rules(), None, limits);
+    let r = env.tokumei_with(&["run", job.to_str().unwrap()], &[("TMPDIR", tmp.to_str().unwrap())]);
+    let entry = failed_closed(&env, &r, 4);
+    assert!(
+        r.stderr.contains("the query exceeded its spill limit (disk for sorts and aggregates beyond the memory limit) of 64 MiB (`[query_limits] spill` at "),
+        "{}",
+        r.stderr
+    );
+    assert!(entry.contains("spill limit"), "{entry}");
+    let left: Vec<String> =
+        std::fs::read_dir(&tmp).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(
+        left,
+        [running.file_name().unwrap().to_string_lossy().into_owned()],
+        "its own and the stale spill folder are removed"
+    );
 }

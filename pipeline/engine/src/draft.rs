@@ -400,8 +400,10 @@ fn guess(name: &str, p: &Profile) -> Guess {
     )
 }
 
-/// Draft a rules file for the table at `input`.
-pub fn draft(input: &TableInput, dataset: &str) -> Result<Draft, EngineError> {
+/// Draft a rules file for the table at `input`. Its first line must name the columns (a line
+/// whose names look like data is refused, naming their positions only), unless `no_header`:
+/// then the columns are named `column_1`, `column_2`, ... and the first line is data.
+pub fn draft(input: &TableInput, dataset: &str, no_header: bool) -> Result<Draft, EngineError> {
     let format = input.format.unwrap_or(if input.path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) {
         InputFormat::Parquet
     } else {
@@ -413,11 +415,36 @@ pub fn draft(input: &TableInput, dataset: &str) -> Result<Draft, EngineError> {
             InputFormat::Parquet => Box::new(ParquetSource::open(input.path)?),
         })
     };
+    if no_header && format == InputFormat::Parquet {
+        return Err(EngineError::Input {
+            file: input.path.to_path_buf(),
+            message: "is a Parquet file, whose columns have names: --no-header is for CSV files".into(),
+        });
+    }
     let mut source = open()?;
-    let header = source.header().to_vec();
+    // Without a header line, the "names" the source read are the first record.
+    let (header, first): (Vec<String>, Option<Vec<String>>) = if no_header {
+        let first = source.header().to_vec();
+        ((1..=first.len()).map(|i| format!("column_{i}")).collect(), Some(first))
+    } else {
+        (source.header().to_vec(), None)
+    };
+    if first.is_none() {
+        crate::ingest::refuse_data_like_header(
+            input.path,
+            &header,
+            "the file seems to have no header line: add a first line naming the columns, or pass --no-header to name them column_1, column_2, ... and read the first line as data",
+        )?;
+    }
     crate::ingest::check_header(input.path, &header, &[], "")?;
     let mut profiles: Vec<Profile> = header.iter().map(|_| Profile::default()).collect();
     let mut rows = 0u64;
+    if let Some(first) = &first {
+        rows += 1;
+        for (p, v) in profiles.iter_mut().zip(first) {
+            p.add(Some(v.as_str()));
+        }
+    }
     while let Some(batch) = source.next_batch()? {
         for row in 0..batch.len() {
             rows += 1;
@@ -439,6 +466,16 @@ pub fn draft(input: &TableInput, dataset: &str) -> Result<Draft, EngineError> {
     } else {
         use std::hash::{Hash, Hasher};
         let mut counts: FxHashMap<u64, u32> = FxHashMap::default();
+        if let Some(first) = &first {
+            let mut h = rustc_hash::FxHasher::default();
+            for q in &quasi {
+                Some(first[*q].as_str())
+                    .filter(|v| !v.is_empty())
+                    .map(|s| tokumei_jp::nfkc(s.trim()).into_owned())
+                    .hash(&mut h);
+            }
+            *counts.entry(h.finish()).or_insert(0) += 1;
+        }
         let mut source = open()?;
         while let Some(batch) = source.next_batch()? {
             for row in 0..batch.len() {
@@ -455,8 +492,14 @@ pub fn draft(input: &TableInput, dataset: &str) -> Result<Draft, EngineError> {
     let mut t = String::new();
     let _ = writeln!(
         t,
-        "# DRAFT rules made by `tokumei init` from {} ({rows} rows).",
-        input.path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default()
+        "# DRAFT rules made by `tokumei init` from {} ({rows} rows{}).",
+        // A comment ends at a line break: none may come from the file's name.
+        input
+            .path
+            .file_name()
+            .map(|f| f.to_string_lossy().chars().map(|c| if c.is_control() { '?' } else { c }).collect::<String>())
+            .unwrap_or_default(),
+        if no_header { ", no header line: columns named by position" } else { "" }
     );
     let _ = writeln!(t, "# Every role and action below is a guess from the column's name and values: REVIEW each one.");
     let _ =
@@ -518,7 +561,76 @@ pub fn draft(input: &TableInput, dataset: &str) -> Result<Draft, EngineError> {
     Ok(Draft { toml: t, guesses, rows, unique_on_quasi })
 }
 
-/// A string for inside TOML double quotes.
+/// A string for inside TOML double quotes (a basic string): backslashes, quotes and control
+/// characters escaped, so any header name gives valid TOML.
 fn toml_str(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Header names with quotes, backslashes, line breaks and other control characters still
+    /// give a draft that is valid TOML and names each column exactly.
+    #[test]
+    fn any_header_name_gives_valid_toml() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("odd\nname.csv");
+        let names = ["we\"ird", "back\\slash", "new\nline", "bell\u{7}", "tab\there", "del\u{7f}", "'single'", "住所"];
+        let mut csv = names.iter().map(|n| format!("\"{}\"", n.replace('"', "\"\""))).collect::<Vec<_>>().join(",");
+        csv.push('\n');
+        for i in 0..50 {
+            csv.push_str(&format!("a{i},b,c,d,e,f,g,東京都新宿区西新宿{i}\n"));
+        }
+        std::fs::write(&path, csv).unwrap();
+        let input = TableInput { path: &path, format: None, encoding: tokumei_rules::Encoding::Utf8, delimiter: b',' };
+        let d = draft(&input, "odd", false).unwrap();
+        let parsed: toml::Table = toml::from_str(&d.toml).unwrap_or_else(|e| panic!("{e}\n{}", d.toml));
+        let columns: Vec<&str> =
+            parsed["column"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+        assert_eq!(columns, names);
+        let outputs: Vec<&str> =
+            parsed["column"].as_array().unwrap().iter().filter_map(|c| c.get("output")?.as_str()).collect();
+        assert_eq!(outputs, ["住所_地域"]);
+        assert_eq!(toml_str("a\u{1}\u{1f}b"), "a\\u0001\\u001Fb");
+    }
+
+    /// A first line that looks like a record is refused by position; with `no_header` it is
+    /// the first row of data and the columns are named by position.
+    #[test]
+    fn a_record_as_header_is_refused_or_read_as_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.csv");
+        let mut csv = String::new();
+        for i in 0..40 {
+            csv.push_str(&format!("{},佐藤　{i},090-1234-{:04},女\n", 123_456 + i, i));
+        }
+        std::fs::write(&path, &csv).unwrap();
+        let input = TableInput { path: &path, format: None, encoding: tokumei_rules::Encoding::Utf8, delimiter: b',' };
+        let e = draft(&input, "x", false).err().unwrap().to_string();
+        assert!(e.contains("columns 1 and 3 of 4 look like data") && e.contains("--no-header"), "{e}");
+        assert!(!e.contains("123456") && !e.contains("佐藤") && !e.contains("090"), "{e}");
+        let d = draft(&input, "x", true).unwrap();
+        assert_eq!(d.rows, 40);
+        let names: Vec<&str> = d.guesses.iter().map(|g| g.column.as_str()).collect();
+        assert_eq!(names, ["column_1", "column_2", "column_3", "column_4"]);
+        assert_eq!(d.guesses[2].role, "direct_identifier", "phone numbers, the first line's included");
+        // (An amount column's cap is a rounded percentile, not a value.)
+        assert!(!d.toml.contains("123456") && !d.toml.contains("佐藤") && !d.toml.contains("090-1234"), "{}", d.toml);
+    }
 }

@@ -202,7 +202,7 @@ impl ExitCode {
                 "(every problem listed with file:line:col), or its input, rules, key or audit log lie inside the folder its releases go to"
             }
             ExitCode::Input => {
-                ": unreadable file, wrong encoding, malformed value, too many rejected rows, no data rows"
+                ": unreadable file, wrong encoding, malformed value, too many rejected rows, no data rows, a query over its [query_limits]"
             }
             ExitCode::Privacy => {
                 "(k / l / t / suppression limit, processing standard, residual identifier); nothing written"

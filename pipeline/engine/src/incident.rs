@@ -53,6 +53,7 @@ fn open(place: &Place, filter: Option<&str>) -> Result<Box<dyn Source>, EngineEr
                 actor: Default::default(),
                 registry: None,
                 release_use: None,
+                query_limits: Default::default(),
             };
             Ok(Box::new(ingest::QuerySource::open(&job, None)?))
         }

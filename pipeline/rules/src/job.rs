@@ -19,6 +19,7 @@ struct RawJob {
     audit: Option<RawAudit>,
     actor: Option<Spanned<String>>,
     registry: Option<RawRegistry>,
+    query_limits: Option<Spanned<RawQueryLimits>>,
 }
 
 /// Who makes the data under the APPI; the report's labels, standards and duties follow it.
@@ -131,6 +132,16 @@ struct RawAudit {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawQueryLimits {
+    memory: Option<Spanned<String>>,
+    spill: Option<Spanned<String>>,
+    time: Option<Spanned<toml::Value>>,
+    rows: Option<Spanned<i64>>,
+    allow_recursive: Option<Spanned<bool>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawRegistry {
     path: Option<String>,
     contract: Option<Spanned<i64>>,
@@ -202,6 +213,95 @@ impl Query {
     }
 }
 
+/// What a job's query may use (`[query_limits]`): DataFusion's memory and spill files, the time
+/// it may take and the rows it may give, and whether `WITH RECURSIVE` is allowed. Exceeding a
+/// limit fails the run (input error) with nothing written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryLimits {
+    /// Bytes DataFusion's operators may hold in memory (joins, sorts, aggregates); sorts and
+    /// aggregates spill to disk beyond it, other operators fail.
+    pub memory: u64,
+    /// Bytes of spill files the query may write (0: never spill).
+    pub spill: u64,
+    /// How long the query may take: planning it and waiting for its rows.
+    pub time: std::time::Duration,
+    /// Rows the query may give; `None`: 10 times the largest input's rows, at least
+    /// [`QueryLimits::MIN_DEFAULT_ROWS`].
+    pub rows: Option<u64>,
+    /// Whether recursive common table expressions (`WITH RECURSIVE`) may run.
+    pub allow_recursive: bool,
+    /// Where each key is set in the job file (1-based line and column), by key name.
+    pub set_at: Vec<(&'static str, (usize, usize))>,
+}
+
+impl QueryLimits {
+    /// Default memory: 2 GiB.
+    pub const DEFAULT_MEMORY: u64 = 2 << 30;
+    /// Default spill files: 10 GiB.
+    pub const DEFAULT_SPILL: u64 = 10 << 30;
+    /// Default time: 30 minutes.
+    pub const DEFAULT_TIME: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+    /// The default row limit is never below this.
+    pub const MIN_DEFAULT_ROWS: u64 = 1_000_000;
+
+    /// Where `key` is set in the job file, if it is.
+    pub fn at(&self, key: &str) -> Option<(usize, usize)> {
+        self.set_at.iter().find(|(k, _)| *k == key).map(|(_, at)| *at)
+    }
+
+    /// The row limit for inputs of which the largest has `largest_input` rows.
+    pub fn row_limit(&self, largest_input: u64) -> u64 {
+        self.rows.unwrap_or_else(|| largest_input.saturating_mul(10).max(Self::MIN_DEFAULT_ROWS))
+    }
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        QueryLimits {
+            memory: Self::DEFAULT_MEMORY,
+            spill: Self::DEFAULT_SPILL,
+            time: Self::DEFAULT_TIME,
+            rows: None,
+            allow_recursive: false,
+            set_at: Vec::new(),
+        }
+    }
+}
+
+/// A byte size as the job file writes it: a whole number with an optional unit `B`, `KiB`,
+/// `MiB`, `GiB`, `TiB` (or `KB`, `MB`, `GB`, `TB`, also powers of 1024), e.g. `"2GiB"`.
+pub fn parse_bytes(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = (&s[..split], s[split..].trim());
+    let n: u64 = n.parse().ok()?;
+    let shift = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => return None,
+    };
+    n.checked_mul(1u64 << shift)
+}
+
+/// A duration as the job file writes it: whole seconds, or a whole number with a unit `s`,
+/// `m`, `h` (e.g. `"90s"`, `"10m"`, `"1h"`).
+pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = (&s[..split], s[split..].trim());
+    let n: u64 = n.parse().ok()?;
+    let secs = match unit {
+        "" | "s" | "sec" => n,
+        "m" | "min" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        _ => return None,
+    };
+    Some(std::time::Duration::from_secs(secs))
+}
+
 /// A loaded job with paths resolved against the job file's folder.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -231,6 +331,8 @@ pub struct Job {
     pub registry: Option<PathBuf>,
     /// What the release is for (`[registry] contract` or `internal_use`), if the job says.
     pub release_use: Option<JobUse>,
+    /// What the job's query may use (`[query_limits]`).
+    pub query_limits: QueryLimits,
 }
 
 /// Read and check a job file.
@@ -361,6 +463,23 @@ pub fn load_job(path: &Path) -> Result<Job, Diagnostics> {
         Some((None, Some(u))) => Some(JobUse::Internal(u.get_ref().trim().to_string())),
         _ => None,
     };
+    let query_limits = match &raw.query_limits {
+        None => QueryLimits::default(),
+        Some(l) => {
+            if query.is_none() {
+                diags.push(
+                    Diagnostic::at(
+                        path,
+                        &src,
+                        l.span(),
+                        "`[query_limits]` bound a job's `query` or `[input] where`, and this job has neither",
+                    )
+                    .hint("remove the table, or add the query"),
+                );
+            }
+            query_limits(path, &src, l.get_ref(), &mut diags)
+        }
+    };
     if !diags.is_empty() {
         return Err(diags);
     }
@@ -384,7 +503,85 @@ pub fn load_job(path: &Path) -> Result<Job, Diagnostics> {
         actor,
         registry: raw.registry.as_ref().and_then(|r| r.path.as_ref()).map(|p| resolve(p.as_str())),
         release_use,
+        query_limits,
     })
+}
+
+/// The `[query_limits]` table's settings, each checked at its position.
+fn query_limits(path: &Path, src: &str, raw: &RawQueryLimits, diags: &mut Diagnostics) -> QueryLimits {
+    let mut set_at = Vec::new();
+    let mut at = |key: &'static str, span: std::ops::Range<usize>| {
+        set_at.push((key, crate::diag::line_col(src, span.start)));
+    };
+    let bytes =
+        |value: &Spanned<String>, diags: &mut Diagnostics, key: &str, min: u64| match parse_bytes(value.get_ref()) {
+            Some(n) if n >= min => Some(n),
+            Some(_) => {
+                diags.push(Diagnostic::at(path, src, value.span(), format!("`{key}` is too small: at least 1MiB")));
+                None
+            }
+            None => {
+                diags.push(
+                    Diagnostic::at(path, src, value.span(), format!("`{key}` is a size: a whole number with a unit"))
+                        .hint("e.g. \"512MiB\" or \"2GiB\""),
+                );
+                None
+            }
+        };
+    let mut memory = None;
+    if let Some(m) = &raw.memory {
+        at("memory", m.span());
+        memory = bytes(m, diags, "memory", 1 << 20);
+    }
+    let mut spill = None;
+    if let Some(s) = &raw.spill {
+        at("spill", s.span());
+        // 0 is allowed: never spill.
+        spill = match parse_bytes(s.get_ref()) {
+            Some(0) => Some(0),
+            _ => bytes(s, diags, "spill", 1 << 20),
+        };
+    }
+    let mut time = None;
+    if let Some(t) = &raw.time {
+        at("time", t.span());
+        let parsed = match t.get_ref() {
+            toml::Value::Integer(n) => u64::try_from(*n).ok().map(std::time::Duration::from_secs),
+            toml::Value::String(s) => parse_duration(s),
+            _ => None,
+        };
+        match parsed {
+            Some(d) if !d.is_zero() => time = Some(d),
+            _ => diags.push(
+                Diagnostic::at(
+                    path,
+                    src,
+                    t.span(),
+                    "`time` is a positive number of seconds, or a number with a unit `s`, `m` or `h`",
+                )
+                .hint("e.g. time = 600 or time = \"10m\""),
+            ),
+        }
+    }
+    let mut rows = None;
+    if let Some(r) = &raw.rows {
+        at("rows", r.span());
+        match u64::try_from(*r.get_ref()) {
+            Ok(n) if n > 0 => rows = Some(n),
+            _ => diags.push(Diagnostic::at(path, src, r.span(), "`rows` is a positive number of rows")),
+        }
+    }
+    if let Some(a) = &raw.allow_recursive {
+        at("allow_recursive", a.span());
+    }
+    QueryLimits {
+        memory: memory.unwrap_or(QueryLimits::DEFAULT_MEMORY),
+        spill: spill.unwrap_or(QueryLimits::DEFAULT_SPILL),
+        time: time.unwrap_or(QueryLimits::DEFAULT_TIME),
+        rows,
+        allow_recursive: raw.allow_recursive.as_ref().is_some_and(|a| *a.get_ref()),
+        set_at,
+    }
 }
 
 /// One input's settings.
@@ -479,4 +676,74 @@ fn is_iso_date(s: &str) -> bool {
         && b[4] == b'-'
         && b[7] == b'-'
         && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_durations_parse_with_their_units() {
+        assert_eq!(parse_bytes("2GiB"), Some(2 << 30));
+        assert_eq!(parse_bytes("512 MiB"), Some(512 << 20));
+        assert_eq!(parse_bytes("64mb"), Some(64 << 20));
+        assert_eq!(parse_bytes("1048576"), Some(1 << 20));
+        assert_eq!(parse_bytes("0"), Some(0));
+        for bad in ["", "GiB", "-1GiB", "1.5GiB", "2 GB extra", "99999999999TiB"] {
+            assert_eq!(parse_bytes(bad), None, "{bad}");
+        }
+        assert_eq!(parse_duration("90"), Some(std::time::Duration::from_secs(90)));
+        assert_eq!(parse_duration("10m"), Some(std::time::Duration::from_secs(600)));
+        assert_eq!(parse_duration("2h"), Some(std::time::Duration::from_secs(7200)));
+        for bad in ["", "m", "1.5m", "10d", "-3s"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+
+    fn load(text: &str) -> Result<Job, Diagnostics> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j.job.toml");
+        std::fs::write(&p, text).unwrap();
+        load_job(&p)
+    }
+
+    const HEAD: &str = "version = 1\nname = \"j\"\nquery = \"SELECT * FROM a\"\n[[input]]\nname = \"a\"\npath = \"a.csv\"\n[rules]\npath = \"r.toml\"\n";
+
+    #[test]
+    fn query_limits_default_and_are_read_with_their_positions() {
+        let job = load(HEAD).unwrap();
+        assert_eq!(job.query_limits, QueryLimits::default());
+        assert_eq!(job.query_limits.row_limit(10), QueryLimits::MIN_DEFAULT_ROWS);
+        assert_eq!(job.query_limits.row_limit(1_000_000), 10_000_000);
+        let job = load(&format!(
+            "{HEAD}[query_limits]\nmemory = \"64MiB\"\nspill = \"0\"\ntime = \"2m\"\nrows = 5000\nallow_recursive = true\n"
+        ))
+        .unwrap();
+        let l = &job.query_limits;
+        assert_eq!(
+            (l.memory, l.spill, l.time.as_secs(), l.rows, l.allow_recursive),
+            (64 << 20, 0, 120, Some(5000), true)
+        );
+        assert_eq!(l.at("memory"), Some((10, 10)));
+        assert_eq!(l.at("time"), Some((12, 8)));
+        assert_eq!(load(&format!("{HEAD}[query_limits]\ntime = 5\n")).unwrap().query_limits.time.as_secs(), 5);
+    }
+
+    #[test]
+    fn bad_query_limits_are_job_errors_at_their_key() {
+        for (table, expected) in [
+            ("memory = \"lots\"", "j.job.toml:10:10: `memory` is a size"),
+            ("memory = \"1KiB\"", "j.job.toml:10:10: `memory` is too small"),
+            ("time = 0", "j.job.toml:10:8: `time` is a positive number of seconds"),
+            ("time = \"1 fortnight\"", "j.job.toml:10:8: `time` is a positive number"),
+            ("rows = -1", "j.job.toml:10:8: `rows` is a positive number"),
+            ("memroy = \"1GiB\"", "memroy"),
+        ] {
+            let e = load(&format!("{HEAD}[query_limits]\n{table}\n")).unwrap_err().to_string();
+            assert!(e.contains(expected), "{table}: {e}");
+        }
+        let single = "version = 1\nname = \"j\"\n[input]\npath = \"a.csv\"\n[rules]\npath = \"r.toml\"\n[query_limits]\ntime = 5\n";
+        let e = load(single).unwrap_err().to_string();
+        assert!(e.contains("`[query_limits]` bound a job's `query`"), "{e}");
+    }
 }

@@ -14,6 +14,6 @@ pub mod validate;
 
 pub use diag::{Diagnostic, Diagnostics};
 pub use hierarchy::{CustomHierarchy, Hierarchy};
-pub use job::{Actor, Encoding, Input, InputFormat, Job, JobUse, Query, load_job};
+pub use job::{Actor, Encoding, Input, InputFormat, Job, JobUse, Query, QueryLimits, load_job};
 pub use plan::*;
 pub use validate::{parse_rules, validate_rules};

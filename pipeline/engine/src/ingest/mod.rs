@@ -143,6 +143,61 @@ pub fn not_a_header(file: &std::path::Path, fields: usize, expected: &str) -> En
     }
 }
 
+/// Whether a header name looks like a person's data rather than a column's name: a number, code
+/// or date (at least 4 digits and nothing but digits and separators, such as 宛名番号, a 個人番号, a
+/// phone number, a postal code or `2003-11-10`), a date in any form tokumei reads (`H15.11.10`,
+/// `平成15年11月10日`), a name with 7 or more digits, an e-mail address, or an address (a
+/// prefecture and a number). A year heading like `2024年度` is a name. Such a name means the
+/// file has no header line (its first record was read as one) and is never shown.
+pub fn looks_like_data(name: &str) -> bool {
+    let v = tokumei_jp::nfkc(name.trim());
+    let v = v.as_ref();
+    let digits = v.chars().filter(char::is_ascii_digit).count();
+    let separators_only = v.chars().all(|c| c.is_ascii_digit() || " -/.:,+()ー－―‐".contains(c));
+    (digits >= 4 && separators_only)
+        || digits >= 7
+        || (digits > 0 && tokumei_jp::parse_date(v).is_some())
+        || (v.contains('@') && v.contains('.') && !v.contains(' '))
+        || (digits > 0 && tokumei_jp::prefecture_of_address(v).is_some())
+        || tokumei_jp::is_valid_my_number(v)
+}
+
+/// The 1-based positions of the header names that [`looks_like_data`].
+pub fn data_like_columns(header: &[String]) -> Vec<usize> {
+    header.iter().enumerate().filter(|(_, n)| looks_like_data(n)).map(|(i, _)| i + 1).collect()
+}
+
+/// Positions as text: `3`, `1 and 4`, `1, 2 and 5` (at most ten listed).
+pub fn positions(cols: &[usize]) -> String {
+    let shown: Vec<String> = cols.iter().take(10).map(usize::to_string).collect();
+    let more = if cols.len() > 10 { format!(" (and {} more)", cols.len() - 10) } else { String::new() };
+    match shown.as_slice() {
+        [] => String::new(),
+        [one] => format!("{one}{more}"),
+        [rest @ .., last] if more.is_empty() => format!("{} and {last}", rest.join(", ")),
+        all => format!("{}{more}", all.join(", ")),
+    }
+}
+
+/// Refuse a header with names that look like data (its first record read as a header): the
+/// error names the positions, never the names. `hint` says what to do.
+pub fn refuse_data_like_header(path: &std::path::Path, header: &[String], hint: &str) -> Result<(), EngineError> {
+    let cols = data_like_columns(header);
+    if cols.is_empty() {
+        return Ok(());
+    }
+    Err(EngineError::Input {
+        file: path.to_path_buf(),
+        message: format!(
+            "the first line does not look like a header: column{} {} of {} look{} like data, not names (not shown: they may be a person's data); the file seems to have no header line, so its first record was read as one\n  hint: {hint}",
+            if cols.len() == 1 { "" } else { "s" },
+            positions(&cols),
+            header.len(),
+            if cols.len() == 1 { "s" } else { "" },
+        ),
+    })
+}
+
 /// Open the job's input: the file itself, or the result of the job's query over its inputs
 /// (each input of a query behind the request stage, when one binds the run).
 pub fn open(
@@ -205,4 +260,42 @@ pub fn check_header(
         return Err(EngineError::Input { file: path.into(), message: "has no header row".into() });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod header_tests {
+    use super::*;
+
+    #[test]
+    fn data_like_names_are_told_from_column_names() {
+        for data in [
+            "100599657",
+            "486970362258",
+            "２００３－１１－１０",
+            "2003/11/10",
+            "H15.11.10",
+            "平成15年11月10日",
+            "06-300-5675",
+            "090 1234 5678",
+            "537-1336",
+            "1,234,567",
+            "a@example.jp",
+            "大阪府大阪市新町1丁目3番9号",
+            "TEL09012345678",
+        ] {
+            assert!(looks_like_data(data), "{data}");
+        }
+        for name in ["宛名番号", "個人番号", "生年月日", "2024年度", "R6課税所得", "col1", "住所", "東京都", "", "123"]
+        {
+            assert!(!looks_like_data(name), "{name}");
+        }
+        let header: Vec<String> = ["宛名番号", "100599657", "石井　葵", "2003-11-10"].map(String::from).to_vec();
+        assert_eq!(data_like_columns(&header), [2, 4]);
+        assert_eq!(positions(&[3]), "3");
+        assert_eq!(positions(&[1, 2, 5]), "1, 2 and 5");
+        assert_eq!(positions(&(1..=12).collect::<Vec<_>>()), "1, 2, 3, 4, 5, 6, 7, 8, 9, 10 (and 2 more)");
+        let e = refuse_data_like_header(std::path::Path::new("r.csv"), &header, "add one").unwrap_err().to_string();
+        assert!(e.starts_with("r.csv: ") && e.contains("columns 2 and 4 of 4 look like data"), "{e}");
+        assert!(!e.contains("100599657") && !e.contains("2003") && !e.contains("石井"), "{e}");
+    }
 }

@@ -6,6 +6,13 @@
 //! job's inputs (URL tables are off), so a query can neither write nor read anything else.
 //! Errors while planning name the query and the position; errors while running are reported
 //! without DataFusion's message, which can quote a value.
+//!
+//! The query is bounded by the job's `[query_limits]`: DataFusion's memory pool (sorts and
+//! aggregates spill to disk beyond it, up to the spill limit; other operators fail), the time
+//! spent planning it and waiting for its rows, and the rows it may give (what tokumei holds of
+//! them is outside DataFusion's pool: a join without a condition is stopped by the row limit).
+//! `WITH RECURSIVE` is refused unless the job allows it. An input whose header names look like
+//! data (a file without a header line) is refused before any SQL sees its names.
 
 use super::{BATCH_ROWS, RawBatch, ReadStats, Source};
 use crate::EngineError;
@@ -13,11 +20,15 @@ use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema};
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use futures::StreamExt;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tokumei_rules::{Job, Query};
+use std::time::{Duration, Instant};
+use tokumei_rules::{Job, Query, QueryLimits};
 
 /// What was read of one input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,12 +50,205 @@ pub struct InputFacts {
 /// The result of a job's query, streamed as text batches.
 pub struct QuerySource {
     header: Vec<String>,
-    runtime: tokio::runtime::Runtime,
+    /// Taken when the source is dropped, and shut down without waiting for its tasks.
+    runtime: Option<tokio::runtime::Runtime>,
     stream: SendableRecordBatchStream,
     stats: ReadStats,
     next_row: u64,
     inputs: Vec<InputFacts>,
     file: PathBuf,
+    bounds: Bounds,
+    /// The query's spill files (removed with the source, whatever DataFusion's tasks still hold).
+    _spill: Option<tempfile::TempDir>,
+}
+
+/// The limits a running query is held to, and what it has used.
+struct Bounds {
+    limits: QueryLimits,
+    /// The job file (limits are named with it).
+    job: PathBuf,
+    /// Rows it may give.
+    rows: u64,
+    /// Time spent planning and waiting for rows so far.
+    spent: Duration,
+}
+
+/// Which limit a query exceeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Limit {
+    Memory,
+    Spill,
+    Time,
+    Rows,
+}
+
+impl Bounds {
+    /// The time left.
+    fn left(&self) -> Duration {
+        self.limits.time.saturating_sub(self.spent)
+    }
+
+    /// The error for an exceeded limit (an input error: the data made the query too large for
+    /// its bounds), naming the limit and the job key that sets it.
+    fn exceeded(&self, file: &std::path::Path, limit: Limit) -> EngineError {
+        let l = &self.limits;
+        let (key, what, value, hint) = match limit {
+            Limit::Memory => (
+                "memory",
+                "memory limit",
+                size(l.memory),
+                "a join without a condition (CROSS JOIN, or ON that matches most pairs) multiplies rows: join on a key, or raise `memory`",
+            ),
+            Limit::Spill => (
+                "spill",
+                "spill limit (disk for sorts and aggregates beyond the memory limit)",
+                size(l.spill),
+                "sort or group fewer rows, or raise `spill` (or `memory`)",
+            ),
+            Limit::Time => (
+                "time",
+                "time limit",
+                format!("{} s", l.time.as_secs()),
+                "a join without a condition, or a recursive query, can run for ever: join on a key, or raise `time`",
+            ),
+            Limit::Rows => (
+                "rows",
+                "row limit",
+                format!("{} rows", self.rows),
+                "a join without a condition multiplies rows: join on a key, or raise `rows`",
+            ),
+        };
+        let set = match l.at(key) {
+            Some((line, col)) => format!("`[query_limits] {key}` at {}:{line}:{col}", self.job.display()),
+            None => format!("the default; set `{key}` in the job's `[query_limits]`"),
+        };
+        EngineError::Input {
+            file: file.to_path_buf(),
+            message: format!(
+                "the query exceeded its {what} of {value} ({set}) and was stopped; nothing is written\n  hint: {hint}"
+            ),
+        }
+    }
+
+    /// The limit an error of DataFusion's reports having exceeded, if any (its message is
+    /// read, never shown).
+    fn limit_of(e: &DataFusionError) -> Option<Limit> {
+        let text = e.to_string();
+        if text.contains("spilling process has exceeded the allowable limit") {
+            Some(Limit::Spill)
+        } else if matches!(e.find_root(), DataFusionError::ResourcesExhausted(_))
+            || text.contains("Resources exhausted")
+        {
+            Some(Limit::Memory)
+        } else {
+            None
+        }
+    }
+}
+
+/// Bytes as `64 MiB`, `2 GiB` (whole units when exact), else in bytes.
+fn size(bytes: u64) -> String {
+    for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
+        if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
+            return format!("{} {unit}", bytes >> shift);
+        }
+    }
+    format!("{bytes} bytes")
+}
+
+/// The prefix of a query's spill folder in the temporary folder, before the process id.
+const SPILL_PREFIX: &str = "tokumei-spill-";
+
+/// DataFusion's runtime for a job's query, and its spill folder: a memory pool of the job's
+/// size (fair between the operators that can spill, sorts and aggregates among them), and spill
+/// files up to the spill limit in a folder of the temporary folder (`TMPDIR`) that the source
+/// owns and removes, or none when the limit is 0.
+fn runtime_env(limits: &QueryLimits) -> Result<(Arc<RuntimeEnv>, Option<tempfile::TempDir>), EngineError> {
+    let memory = usize::try_from(limits.memory).unwrap_or(usize::MAX);
+    let pool = TrackConsumersPool::new(FairSpillPool::new(memory), std::num::NonZeroUsize::new(5).expect("5 > 0"));
+    let (disk, dir) = if limits.spill == 0 {
+        (DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled), None)
+    } else {
+        remove_stale_spill_folders();
+        // Owner-only (spill files hold people's records); the process id lets a later run
+        // remove what a killed one left.
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{SPILL_PREFIX}{}-", std::process::id()))
+            .tempdir()
+            .map_err(|e| EngineError::Internal(format!("cannot make the query's spill folder: {e}")))?;
+        let builder = DiskManagerBuilder::default()
+            .with_mode(DiskManagerMode::Directories(vec![dir.path().to_path_buf()]))
+            .with_max_temp_directory_size(limits.spill);
+        (builder, Some(dir))
+    };
+    let env = RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(pool))
+        .with_disk_manager_builder(disk)
+        .build_arc()
+        .map_err(|e| EngineError::Internal(format!("query runtime: {e}")))?;
+    Ok((env, dir))
+}
+
+/// Remove the spill folders of queries whose process no longer runs (killed before it could
+/// remove them): on Linux, where `/proc` tells. Folders of running processes are left alone.
+fn remove_stale_spill_folders() {
+    if !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(SPILL_PREFIX))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        // `DirEntry::metadata` does not follow a symbolic link.
+        let folder = entry.metadata().is_ok_and(|m| m.is_dir());
+        if folder && pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Input header names that look like data, and what messages say instead of each.
+type Hidden = Vec<(String, String)>;
+
+/// `message` with every header name of `hidden` (as DataFusion quotes it, or bare) replaced by
+/// its position: DataFusion's schema errors list and suggest column names, which for a file
+/// without a header line are a person's values.
+fn sanitize(message: &str, hidden: &Hidden) -> String {
+    let mut hidden: Vec<&(String, String)> = hidden.iter().filter(|(n, _)| !n.is_empty()).collect();
+    hidden.sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
+    let mut out = message.to_string();
+    for (name, instead) in hidden {
+        let quoted = name.replace('"', "\"\"");
+        for form in [format!("\"{quoted}\""), format!("'{name}'"), name.clone()] {
+            out = out.replace(&form, instead);
+        }
+    }
+    out
+}
+
+/// Where the keyword `RECURSIVE` is in `sql`, as DataFusion writes positions (`at Line: L,
+/// Column: C`), when it follows `WITH`.
+fn recursive_at(sql: &str) -> Option<String> {
+    let upper = sql.to_ascii_uppercase();
+    let mut from = 0;
+    while let Some(i) = upper[from..].find("RECURSIVE").map(|i| i + from) {
+        let before = upper[..i].trim_end();
+        let word_ends = !upper[i + 9..].starts_with(|c: char| c.is_alphanumeric() || c == '_');
+        if before.ends_with("WITH") && word_ends {
+            let line = sql[..i].matches('\n').count() + 1;
+            let col = sql[..i].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            return Some(format!(" at Line: {line}, Column: {col}"));
+        }
+        from = i + 9;
+    }
+    None
 }
 
 /// The name errors give the query's result: the job file with `(query)`.
@@ -87,6 +291,28 @@ fn planning_message(e: &DataFusionError) -> String {
     }
 }
 
+/// The job error for a planning error: names that look like data hidden, and a recursive query
+/// the job does not allow refused with tokumei's own message.
+fn plan_error(job: &Job, what: &str, e: &DataFusionError, hidden: &Hidden) -> EngineError {
+    let message = sanitize(&planning_message(e), hidden);
+    if message.contains("Recursive CTEs are not enabled") {
+        let at = recursive_at(job.query.as_ref().map_or("", |q| q.text())).unwrap_or_default();
+        let e =
+            config(job, what, format!("`WITH RECURSIVE` is not allowed: a recursive query can run without end{at}"));
+        return EngineError::Config(format!(
+            "{e}\n  hint: set `allow_recursive = true` in the job's `[query_limits]` if the query needs it (its time, memory and row limits still bound it)"
+        ));
+    }
+    if ["DDL not supported", "DML not supported", "Statement not supported"].iter().any(|m| message.contains(m)) {
+        return config(
+            job,
+            what,
+            format!("only a SELECT query is allowed: it may not create, change or write tables or files ({message})"),
+        );
+    }
+    config(job, what, message)
+}
+
 impl QuerySource {
     /// Read every input and plan the job's query over them.
     pub fn open(
@@ -100,14 +326,33 @@ impl QuerySource {
         });
         let query = job.query.as_ref().ok_or_else(|| EngineError::Internal("a query source without a query".into()))?;
         let stats = ReadStats::default();
+        let limits = &job.query_limits;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let session = SessionConfig::new().with_batch_size(BATCH_ROWS).with_target_partitions(cores);
-        let ctx = SessionContext::new_with_config(session);
+        let mut session = SessionConfig::new().with_batch_size(BATCH_ROWS).with_target_partitions(cores);
+        session.options_mut().execution.enable_recursive_ctes = limits.allow_recursive;
+        let (env, spill) = runtime_env(limits)?;
+        let ctx = SessionContext::new_with_config_rt(session, env);
         let mut inputs = Vec::with_capacity(job.inputs.len());
+        let mut hidden: Hidden = Vec::new();
         for input in &job.inputs {
             let name = input.name.clone().unwrap_or_else(|| "input".into());
             let mut source = super::open_input(input)?;
+            // A file without a header line: its first record would be the columns' names, which
+            // SQL errors quote. Refused before any SQL sees them.
+            super::refuse_data_like_header(
+                &input.path,
+                source.header(),
+                "a query needs each input's first line to name its columns: add that line to the file (or check the delimiter and encoding)",
+            )?;
             super::check_header(&input.path, source.header(), &[], "")?;
+            for (i, n) in source.header().iter().enumerate() {
+                if super::looks_like_data(n) {
+                    hidden.push((
+                        n.clone(),
+                        format!("column {} of input {name} (its header looks like data, not shown)", i + 1),
+                    ));
+                }
+            }
             // Residents' requests apply to each table of people before the query reads it (an
             // aggregate over an input must not see an excluded person either).
             if let Some((stage, _)) = requests.filter(|(s, _)| s.binding())
@@ -172,28 +417,77 @@ impl QuerySource {
             .build()
             .map_err(|e| EngineError::Internal(format!("query runtime: {e}")))?;
         let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
-        let stream = runtime.block_on(async {
-            let frame = match query {
-                Query::Sql(sql) => ctx.sql_with_options(sql, options).await.map_err(|e| {
-                    let message = planning_message(&e);
-                    if ["DDL not supported", "DML not supported", "Statement not supported"].iter().any(|m| message.contains(m)) {
-                        config(job, "query", format!("only a SELECT query is allowed: it may not create, change or write tables or files ({message})"))
-                    } else {
-                        config(job, "query", message)
+        let largest = inputs.iter().map(|i| i.rows).max().unwrap_or(0);
+        let mut bounds = Bounds {
+            limits: limits.clone(),
+            job: job.path.clone(),
+            rows: limits.row_limit(largest),
+            spent: Duration::ZERO,
+        };
+        let file = query_file(job);
+        let started = Instant::now();
+        let left = bounds.left();
+        let planned = runtime.block_on(async {
+            tokio::time::timeout(left, async {
+                let frame = match query {
+                    Query::Sql(sql) => {
+                        ctx.sql_with_options(sql, options).await.map_err(|e| plan_error(job, "query", &e, &hidden))?
                     }
-                })?,
-                Query::Where(cond) => {
-                    let frame = ctx.table(inputs[0].name.as_str()).await.map_err(|e| config(job, "input", e))?;
-                    let expr = frame
-                        .parse_sql_expr(cond)
-                        .map_err(|e| config(job, "[input] where", planning_message(&e)))?;
-                    frame.filter(expr).map_err(|e| config(job, "[input] where", planning_message(&e)))?
-                }
-            };
-            frame.execute_stream().await.map_err(|e| config(job, "query", planning_message(&e)))
-        })?;
+                    Query::Where(cond) => {
+                        let frame = ctx
+                            .table(inputs[0].name.as_str())
+                            .await
+                            .map_err(|e| plan_error(job, "input", &e, &hidden))?;
+                        let expr =
+                            frame.parse_sql_expr(cond).map_err(|e| plan_error(job, "[input] where", &e, &hidden))?;
+                        frame.filter(expr).map_err(|e| plan_error(job, "[input] where", &e, &hidden))?
+                    }
+                };
+                frame.execute_stream().await.map_err(|e| match Bounds::limit_of(&e) {
+                    Some(limit) => bounds.exceeded(&file, limit),
+                    None => plan_error(job, "query", &e, &hidden),
+                })
+            })
+            .await
+        });
+        bounds.spent += started.elapsed();
+        let stream = match planned {
+            Ok(stream) => stream,
+            Err(_) => {
+                runtime.shutdown_background();
+                return Err(bounds.exceeded(&file, Limit::Time));
+            }
+        };
+        let stream = match stream {
+            Ok(stream) => stream,
+            Err(e) => {
+                runtime.shutdown_background();
+                return Err(e);
+            }
+        };
         let header: Vec<String> = stream.schema().fields().iter().map(|f| f.name().clone()).collect();
-        Ok(QuerySource { header, runtime, stream, stats, next_row: 1, inputs, file: query_file(job) })
+        Ok(QuerySource {
+            header,
+            runtime: Some(runtime),
+            stream,
+            stats,
+            next_row: 1,
+            inputs,
+            file,
+            bounds,
+            _spill: spill,
+        })
+    }
+}
+
+impl Drop for QuerySource {
+    /// A query stopped early (an error, an exceeded limit) may still have tasks running: they are
+    /// left to end with the process rather than waited for. The spill folder is removed next
+    /// (a field, dropped after this), even while their files are still open.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 
@@ -218,17 +512,30 @@ impl Source for QuerySource {
     }
 
     fn next_batch(&mut self) -> Result<Option<RawBatch>, EngineError> {
-        let next = self.runtime.block_on(self.stream.next());
+        let runtime =
+            self.runtime.as_ref().ok_or_else(|| EngineError::Internal("a query source without its runtime".into()))?;
+        let started = Instant::now();
+        let (left, stream) = (self.bounds.left(), &mut self.stream);
+        // The timer is made inside the runtime, which drives it.
+        let next = runtime.block_on(async move { tokio::time::timeout(left, stream.next()).await });
+        self.bounds.spent += started.elapsed();
+        let Ok(next) = next else { return Err(self.bounds.exceeded(&self.file, Limit::Time)) };
         let Some(batch) = next else { return Ok(None) };
         // DataFusion's message may quote a value (a failed cast, say): it is withheld.
-        let batch = batch.map_err(|e| EngineError::Input {
-            file: self.file.clone(),
-            message: format!(
-                "the query failed while running, near output row {} ({}; its message is withheld because it may quote a value)\n  hint: check the casts and functions in the query",
-                self.next_row,
-                kind(&e)
-            ),
+        let batch = batch.map_err(|e| match Bounds::limit_of(&e) {
+            Some(limit) => self.bounds.exceeded(&self.file, limit),
+            None => EngineError::Input {
+                file: self.file.clone(),
+                message: format!(
+                    "the query failed while running, near output row {} ({}; its message is withheld because it may quote a value)\n  hint: check the casts and functions in the query",
+                    self.next_row,
+                    kind(&e)
+                ),
+            },
         })?;
+        if (self.next_row - 1).saturating_add(batch.num_rows() as u64) > self.bounds.rows {
+            return Err(self.bounds.exceeded(&self.file, Limit::Rows));
+        }
         let mut columns: Vec<StringArray> = Vec::with_capacity(batch.num_columns());
         for (i, col) in batch.columns().iter().enumerate() {
             let text = match col.data_type() {
@@ -270,5 +577,43 @@ fn kind(e: &DataFusionError) -> &'static str {
         DataFusionError::Execution(_) => "an execution error",
         DataFusionError::External(_) => "an external error",
         _ => "an error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_look_like_data_are_replaced_in_messages() {
+        let hidden: Hidden = vec![
+            ("100599657".into(), "column 1 of input 住基 (hidden)".into()),
+            ("2003-11-10".into(), "column 5 of input 住基 (hidden)".into()),
+        ];
+        let m = "Schema error: No field named r.\"宛名番号\". Did you mean 'r.\"100599657\"'?\nValid fields are r.\"100599657\", r.\"2003-11-10\", r.性別.";
+        let s = sanitize(m, &hidden);
+        assert!(!s.contains("100599657") && !s.contains("2003-11-10"), "{s}");
+        assert!(
+            s.contains("r.column 1 of input 住基 (hidden)") && s.contains("r.性別") && s.contains("宛名番号"),
+            "{s}"
+        );
+        assert_eq!(sanitize("No field named 2003-11-10", &hidden), "No field named column 5 of input 住基 (hidden)");
+    }
+
+    #[test]
+    fn recursive_is_found_where_it_is_written() {
+        assert_eq!(recursive_at("WITH RECURSIVE t AS (SELECT 1)").as_deref(), Some(" at Line: 1, Column: 6"));
+        assert_eq!(
+            recursive_at("SELECT 'recursive' AS x\nwith\n  recursive n(i) AS (SELECT 1)").as_deref(),
+            Some(" at Line: 3, Column: 3")
+        );
+        assert_eq!(recursive_at("SELECT recursive_flag FROM t"), None);
+    }
+
+    #[test]
+    fn sizes_are_written_in_whole_units() {
+        assert_eq!(size(64 << 20), "64 MiB");
+        assert_eq!(size(2 << 30), "2 GiB");
+        assert_eq!(size(1536), "1536 bytes");
     }
 }
