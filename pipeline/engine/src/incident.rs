@@ -54,7 +54,7 @@ fn open(place: &Place, filter: Option<&str>) -> Result<Box<dyn Source>, EngineEr
                 registry: None,
                 release_use: None,
             };
-            Ok(Box::new(ingest::QuerySource::open(&job, None)?))
+            Ok(Box::new(ingest::QuerySource::open(&job, None, None)?))
         }
     }
 }

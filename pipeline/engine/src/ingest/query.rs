@@ -7,6 +7,7 @@
 //! Errors while planning name the query and the position; errors while running are reported
 //! without DataFusion's message, which can quote a value.
 
+use super::lineage::{self, Identifiers, IdentifierValues, QueryLineage, SourceColumn};
 use super::{BATCH_ROWS, RawBatch, ReadStats, Source};
 use crate::EngineError;
 use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray, StringBuilder};
@@ -45,6 +46,8 @@ pub struct QuerySource {
     next_row: u64,
     inputs: Vec<InputFacts>,
     file: PathBuf,
+    lineage: QueryLineage,
+    values: Arc<IdentifierValues>,
 }
 
 /// The name errors give the query's result: the job file with `(query)`.
@@ -88,11 +91,15 @@ fn planning_message(e: &DataFusionError) -> String {
 }
 
 impl QuerySource {
-    /// Read every input and plan the job's query over them.
+    /// Read every input and plan the job's query over them, with the lineage of its result's
+    /// columns. With `identifiers`, the values of the inputs' identifier columns are kept as
+    /// keyed hashes for the residual scan ([`Source::identifier_values`]).
     pub fn open(
         job: &Job,
         requests: Option<(&crate::requests::RequestStage, &crate::requests::RequestTally)>,
+        identifiers: Option<&Identifiers>,
     ) -> Result<QuerySource, EngineError> {
+        let mut values = IdentifierValues::default();
         let exclude = requests.map(|(r, _)| {
             std::sync::Arc::new(
                 r.exclude.iter().map(|s| crate::requests::normalize_subject(s)).collect::<rustc_hash::FxHashSet<_>>(),
@@ -142,10 +149,30 @@ impl QuerySource {
             let schema = Arc::new(Schema::new(
                 source.header().iter().map(|h| Field::new(h, DataType::Utf8, true)).collect::<Vec<_>>(),
             ));
+            // The input's identifier columns, numbered among all inputs'.
+            let id_columns: Vec<(usize, usize)> = match identifiers {
+                Some(ids) => source
+                    .header()
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, h)| {
+                        let (role, _) = ids.role(h)?;
+                        Some((i, values.add_source(SourceColumn { table: name.clone(), column: h.clone() }, role)))
+                    })
+                    .collect(),
+                None => Vec::new(),
+            };
             let mut batches = Vec::new();
             let mut rows = 0u64;
             while let Some(raw) = source.next_batch()? {
                 rows += raw.len() as u64;
+                for &(col, id) in &id_columns {
+                    for row in 0..raw.len() {
+                        if let Some(v) = raw.value(row, col) {
+                            values.add(id, v);
+                        }
+                    }
+                }
                 batches.push(to_record_batch(&raw, &schema)?);
             }
             let table = datafusion::datasource::MemTable::try_new(schema, vec![batches])
@@ -190,10 +217,24 @@ impl QuerySource {
                     frame.filter(expr).map_err(|e| config(job, "[input] where", planning_message(&e)))?
                 }
             };
-            frame.execute_stream().await.map_err(|e| config(job, "query", planning_message(&e)))
+            let lineage = lineage::lineage(frame.logical_plan());
+            let stream = frame.execute_stream().await.map_err(|e| config(job, "query", planning_message(&e)))?;
+            Ok::<_, EngineError>((lineage, stream))
         })?;
+        let (lineage, stream) = stream;
+        values.finish();
         let header: Vec<String> = stream.schema().fields().iter().map(|f| f.name().clone()).collect();
-        Ok(QuerySource { header, runtime, stream, stats, next_row: 1, inputs, file: query_file(job) })
+        Ok(QuerySource {
+            header,
+            runtime,
+            stream,
+            stats,
+            next_row: 1,
+            inputs,
+            file: query_file(job),
+            lineage,
+            values: Arc::new(values),
+        })
     }
 }
 
@@ -259,6 +300,14 @@ impl Source for QuerySource {
 
     fn inputs(&self) -> Vec<InputFacts> {
         self.inputs.clone()
+    }
+
+    fn lineage(&self) -> Option<&QueryLineage> {
+        Some(&self.lineage)
+    }
+
+    fn identifier_values(&self) -> Option<Arc<IdentifierValues>> {
+        Some(self.values.clone())
     }
 }
 
