@@ -261,11 +261,16 @@ fn an_identifier_renamed_by_the_query_keeps_its_role_and_is_refused() {
         assert_eq!(r.code, 3, "{command}: {}", r.stderr);
         // Line 5 of the job is the query's first; `r.氏名 AS 障害者手帳` is its 15th line.
         assert!(
-            r.stderr.contains("alias.job.toml:19:") && r.stderr.contains("column `障害者手帳` takes the values of `住基.氏名`, which has role `direct_identifier`"),
+            r.stderr.contains("alias.job.toml:19:")
+                && r.stderr.contains(
+                    "column `障害者手帳` takes the values of `住基.氏名`, which has role `direct_identifier`"
+                ),
             "{command}: {}",
             r.stderr
         );
-        assert!(r.stderr.contains("role `sensitive` with action `keep`") && r.stderr.contains("hint: drop `障害者手帳`"));
+        assert!(
+            r.stderr.contains("role `sensitive` with action `keep`") && r.stderr.contains("hint: drop `障害者手帳`")
+        );
         assert_no_name(&r.stderr);
         assert!(env.out_files().is_empty(), "{command} wrote {:?}", env.out_files());
     }
@@ -284,14 +289,14 @@ fn an_identifier_renamed_by_the_query_keeps_its_role_and_is_refused() {
 fn every_expression_that_copies_an_identifier_passes_its_role() {
     let env = Env::new();
     for (expr, source, why) in [
-        ("substr(r.氏名, 1, 2)", "住基.氏名", "the rules' column `氏名` ("),
+        ("substr(r.氏名, 1, 2)", "住基.氏名", "the rules' column `氏名` at "),
         ("concat(r.氏名カナ, '')", "住基.氏名カナ", "direct_identifier"),
         ("coalesce(r.電話番号, r.障害者手帳)", "住基.電話番号", "role `direct_identifier`"),
         ("CAST(r.個人番号 AS VARCHAR)", "住基.個人番号", "role `identification_code`"),
         ("CASE WHEN r.性別 = '男' THEN r.氏名 ELSE r.障害者手帳 END", "住基.氏名", "direct_identifier"),
         ("upper(r.住所)", "住基.住所", "direct_identifier"),
         // Only the rules say 備考 (free text) is an identifier.
-        ("trim(r.備考)", "住基.備考", "the rules' column `備考` ("),
+        ("trim(r.備考)", "住基.備考", "the rules' column `備考` at "),
         // A code of another input, through a subquery.
         ("(SELECT max(t.宛名番号) FROM 税 t WHERE t.宛名番号 = r.宛名番号)", "税.宛名番号", "role `linking_code`"),
     ] {
@@ -313,8 +318,10 @@ fn tests_of_an_identifier_pass_no_values() {
     let env = Env::new();
     // A CASE that only tests the name, a WHERE and a join on the code: the sample's columns and
     // rows otherwise, which pass every check.
-    let query = query_making(&[("障害者手帳", "CASE WHEN r.氏名 IS NULL THEN 'なし' ELSE r.障害者手帳 END")])
-        .replace("LEFT JOIN 介護 c ON c.宛名番号 = r.宛名番号", "LEFT JOIN 介護 c ON c.宛名番号 = r.宛名番号\nWHERE r.氏名 <> ''");
+    let query = query_making(&[("障害者手帳", "CASE WHEN r.氏名 IS NULL THEN 'なし' ELSE r.障害者手帳 END")]).replace(
+        "LEFT JOIN 介護 c ON c.宛名番号 = r.宛名番号",
+        "LEFT JOIN 介護 c ON c.宛名番号 = r.宛名番号\nWHERE r.氏名 <> ''",
+    );
     let job = extracts_job(&env, "tests", &query, &sample_rules());
     let r = env.tokumei(&["check", job.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -357,7 +364,8 @@ fn a_value_of_an_input_identifier_released_by_a_query_lineage_misses_is_refused(
     let r = env.tokumei(&["check", job.to_str().unwrap()]);
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(
-        r.stderr.contains(": row ") && r.stderr.contains("column `備考` would release a value of identifier column `住基.氏名`"),
+        r.stderr.contains(": row ")
+            && r.stderr.contains("column `備考` would release a value of identifier column `住基.氏名`"),
         "{}",
         r.stderr
     );

@@ -201,8 +201,7 @@ fn guess(name: &str, p: &Profile) -> Guess {
             false,
         );
     }
-    if name_has(name, names::IDENTIFICATION_CODE_NAMES)
-    {
+    if name_has(name, names::IDENTIFICATION_CODE_NAMES) {
         return g(
             "identification_code",
             &["action = \"drop\""],

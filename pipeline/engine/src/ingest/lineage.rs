@@ -131,9 +131,8 @@ impl Identifiers {
 
     /// The identifier role of an input column named `column`, and why; `None` when it is none.
     pub fn role(&self, column: &str) -> Option<(Role, Why)> {
-        let by_name = IDENTIFIER_NAMES
-            .iter()
-            .find_map(|(role, words)| name_has(column, words).map(|w| (*role, Why::Name(w))));
+        let by_name =
+            IDENTIFIER_NAMES.iter().find_map(|(role, words)| name_has(column, words).map(|w| (*role, Why::Name(w))));
         let by_rule = self.rules.get(column).map(|(r, line)| (*r, Why::Rule(*line)));
         match (by_rule, by_name) {
             (Some(r), Some(n)) if rank(n.0) > rank(r.0) => Some(n),
@@ -163,7 +162,7 @@ pub fn check(job: &Job, plan: &Plan, lineage: &QueryLineage, ids: &Identifiers) 
                 continue;
             }
             let why = match why {
-                Why::Rule(line) => format!("the rules' column `{}` ({rules}:{line})", source.column),
+                Why::Rule(line) => format!("the rules' column `{}` at {rules}:{line}", source.column),
                 Why::Name(word) => format!("its name holds `{word}`"),
             };
             let (line, col) = job_position(job, sql_position(sql, output).unwrap_or((1, 1)));
@@ -204,9 +203,7 @@ fn job_position(job: &Job, (l, c): (usize, usize)) -> (usize, usize) {
 /// The lineage of `plan`'s result columns.
 pub fn lineage(plan: &LogicalPlan) -> QueryLineage {
     let sources = Walker::default().plan(plan, &[]);
-    QueryLineage {
-        columns: plan.schema().fields().iter().map(|f| f.name().clone()).zip(sources).collect(),
-    }
+    QueryLineage { columns: plan.schema().fields().iter().map(|f| f.name().clone()).zip(sources).collect() }
 }
 
 /// The schema and lineage of an enclosing query, where a subquery's outer references point.
@@ -233,17 +230,8 @@ const TESTING_FUNCTIONS: &[&str] = &[
 ];
 
 /// Aggregate and window functions that count rows or number them.
-const COUNTING_FUNCTIONS: &[&str] = &[
-    "count",
-    "approx_distinct",
-    "grouping",
-    "row_number",
-    "rank",
-    "dense_rank",
-    "percent_rank",
-    "cume_dist",
-    "ntile",
-];
+const COUNTING_FUNCTIONS: &[&str] =
+    &["count", "approx_distinct", "grouping", "row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile"];
 
 fn union(sets: impl IntoIterator<Item = Sources>) -> Sources {
     sets.into_iter().flatten().collect()
@@ -580,7 +568,8 @@ mod tests {
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         rt.block_on(async {
             let ctx = SessionContext::new();
-            for (name, cols) in [("r", vec!["宛名番号", "氏名", "性別"]), ("t", vec!["宛名番号", "所得"])] {
+            for (name, cols) in [("r", vec!["宛名番号", "氏名", "性別"]), ("t", vec!["宛名番号", "所得"])]
+            {
                 let schema = Arc::new(Schema::new(
                     cols.iter().map(|c| Field::new(*c, DataType::Utf8, true)).collect::<Vec<_>>(),
                 ));
@@ -666,10 +655,7 @@ mod tests {
         );
         assert_eq!(lineage_of("SELECT first_value(氏名) OVER (PARTITION BY 性別) AS x FROM r"), ["x: r.氏名"]);
         // A self-join passes the joined side's values like any other.
-        assert_eq!(
-            lineage_of("SELECT b.氏名 AS x FROM r a JOIN r b ON a.宛名番号 = b.宛名番号"),
-            ["x: r.氏名"]
-        );
+        assert_eq!(lineage_of("SELECT b.氏名 AS x FROM r a JOIN r b ON a.宛名番号 = b.宛名番号"), ["x: r.氏名"]);
         assert_eq!(
             lineage_of(
                 "WITH RECURSIVE c(n, x, y) AS (SELECT 1, '' AS a, '' AS b UNION ALL SELECT c.n + 1, c.y, r.氏名 FROM c JOIN r ON c.n < 3) SELECT x FROM c"

@@ -7,7 +7,7 @@
 //! Errors while planning name the query and the position; errors while running are reported
 //! without DataFusion's message, which can quote a value.
 
-use super::lineage::{self, Identifiers, IdentifierValues, QueryLineage, SourceColumn};
+use super::lineage::{self, IdentifierValues, Identifiers, QueryLineage, SourceColumn};
 use super::{BATCH_ROWS, RawBatch, ReadStats, Source};
 use crate::EngineError;
 use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray, StringBuilder};

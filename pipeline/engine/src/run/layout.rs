@@ -158,7 +158,10 @@ pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
             .filter(|(_, c)| {
                 matches!(
                     plan.columns[c.plan].action,
-                    Action::Keep | Action::Mask { .. } | Action::SuppressRare { .. } | Action::Generalize { level: 0, .. }
+                    Action::Keep
+                        | Action::Mask { .. }
+                        | Action::SuppressRare { .. }
+                        | Action::Generalize { level: 0, .. }
                 )
             })
             .map(|(i, c)| (i, values.exempt(&plan.columns[c.plan].name)))
