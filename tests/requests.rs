@@ -712,7 +712,10 @@ fn requests_apply_to_the_files_they_concern() {
     ok(&env, &["file", "add", entry.to_str().unwrap()]);
     let rows = read_csv_cp932(&sample_csv());
     let mut renamed = rows.clone();
-    renamed[0][0] = "被保険者番号".into();
+    // (A name that says linking code: one that says identification code, like 被保険者番号, would
+    // make the query's `AS 宛名番号` carry an identification code into a pseudonym, which lineage
+    // refuses.)
+    renamed[0][0] = "介護宛名番号".into();
     let care = write_rows(&env, "care.csv", &renamed);
     let args = [
         "file",
@@ -721,7 +724,7 @@ fn requests_apply_to_the_files_they_concern() {
         "--input",
         care.to_str().unwrap(),
         "--subject-column",
-        "被保険者番号",
+        "介護宛名番号",
     ];
     let r = t(&env, &args);
     assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
@@ -762,7 +765,7 @@ fn requests_apply_to_the_files_they_concern() {
     let care_job = env.write(
         "care.job.toml",
         &format!(
-            "version = 1\nname = \"care\"\nreference_date = \"2026-04-01\"\nquery = \"SELECT 被保険者番号 AS 宛名番号, 個人番号, 氏名, 氏名カナ, 生年月日, 性別, 郵便番号, 住所, 市区町村コード, 世帯番号, 続柄, 電話番号, 課税所得, 国保加入, 要介護度, 障害者手帳, 備考 FROM 介護\"\n[[input]]\nname = \"介護\"\npath = \"{}\"\n[rules]\npath = \"{}\"\n[output]\ndir = \"out2\"\n[audit]\nlog = \"audit.log\"\n",
+            "version = 1\nname = \"care\"\nreference_date = \"2026-04-01\"\nquery = \"SELECT 介護宛名番号 AS 宛名番号, 個人番号, 氏名, 氏名カナ, 生年月日, 性別, 郵便番号, 住所, 市区町村コード, 世帯番号, 続柄, 電話番号, 課税所得, 国保加入, 要介護度, 障害者手帳, 備考 FROM 介護\"\n[[input]]\nname = \"介護\"\npath = \"{}\"\n[rules]\npath = \"{}\"\n[output]\ndir = \"out2\"\n[audit]\nlog = \"audit.log\"\n",
             care.display(),
             care_rules.display()
         ),

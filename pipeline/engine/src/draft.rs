@@ -5,6 +5,7 @@
 //! review. The draft never contains a value of the data: only column names, counts and shares.
 
 use crate::EngineError;
+use crate::ingest::lineage as names;
 use crate::ingest::{CsvSource, ParquetSource, Source};
 use crate::risk::TableInput;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -177,8 +178,7 @@ pub struct Draft {
 }
 
 fn name_has(name: &str, words: &[&str]) -> bool {
-    let lower = name.to_lowercase();
-    words.iter().any(|w| lower.contains(&w.to_lowercase()))
+    names::name_has(name, words).is_some()
 }
 
 fn guess(name: &str, p: &Profile) -> Guess {
@@ -193,7 +193,7 @@ fn guess(name: &str, p: &Profile) -> Guess {
         unique_share: p.unique_ratio(),
         quasi,
     };
-    if most(p.my_number) || name_has(name, &["個人番号", "マイナンバー", "mynumber"]) {
+    if most(p.my_number) || name_has(name, names::MY_NUMBER_NAMES) {
         return g(
             "identification_code",
             &["action = \"drop\""],
@@ -201,8 +201,7 @@ fn guess(name: &str, p: &Profile) -> Guess {
             false,
         );
     }
-    if name_has(name, &["被保険者番号", "保険者番号", "被保険者記号", "住民票コード", "旅券", "免許", "基礎年金番号"])
-    {
+    if name_has(name, names::IDENTIFICATION_CODE_NAMES) {
         return g(
             "identification_code",
             &["action = \"drop\""],
@@ -219,7 +218,7 @@ fn guess(name: &str, p: &Profile) -> Guess {
             false,
         );
     }
-    if most(p.phone) || name_has(name, &["電話", "tel", "携帯", "phone", "fax"]) {
+    if most(p.phone) || name_has(name, names::PHONE_NAMES) {
         return g(
             "direct_identifier",
             &["action = \"drop\""],
@@ -227,7 +226,7 @@ fn guess(name: &str, p: &Profile) -> Guess {
             false,
         );
     }
-    if most(p.email) || name_has(name, &["メール", "mail"]) {
+    if most(p.email) || name_has(name, names::MAIL_NAMES) {
         return g(
             "direct_identifier",
             &["action = \"drop\""],
@@ -235,10 +234,10 @@ fn guess(name: &str, p: &Profile) -> Guess {
             false,
         );
     }
-    if name_has(name, &["氏名", "名前", "カナ", "かな", "name"]) {
+    if name_has(name, names::PERSON_NAME_NAMES) {
         return g("direct_identifier", &["action = \"drop\""], "the name says it holds names".into(), false);
     }
-    if most(p.address) || name_has(name, &["住所", "所在地", "address"]) {
+    if most(p.address) || name_has(name, names::ADDRESS_NAMES) {
         return g(
             "direct_identifier",
             &["action = \"generalize\"", "hierarchy = \"address\"", "level = 1", &format!("output = \"{name}_地域\"")],

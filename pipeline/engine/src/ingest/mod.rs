@@ -2,6 +2,7 @@
 
 mod csv_source;
 mod decode;
+pub(crate) mod lineage;
 mod parquet_source;
 mod query;
 pub(crate) mod requests;
@@ -129,6 +130,15 @@ pub trait Source: Send {
     fn inputs(&self) -> Vec<InputFacts> {
         Vec::new()
     }
+    /// The lineage of the columns, when the rows come from a query.
+    fn lineage(&self) -> Option<&lineage::QueryLineage> {
+        None
+    }
+    /// Keyed hashes of the values of the inputs' identifier columns, when the rows come from a
+    /// query opened with the rules' identifiers (the residual scan compares released values).
+    fn identifier_values(&self) -> Option<Arc<lineage::IdentifierValues>> {
+        None
+    }
 }
 
 /// The error for a first line that names none of the columns expected: most likely a file without
@@ -199,14 +209,16 @@ pub fn refuse_data_like_header(path: &std::path::Path, header: &[String], hint: 
 }
 
 /// Open the job's input: the file itself, or the result of the job's query over its inputs
-/// (each input of a query behind the request stage, when one binds the run).
+/// (each input of a query behind the request stage, when one binds the run), with the values of
+/// the inputs' `identifiers` kept as hashes for the residual scan.
 pub fn open(
     job: &Job,
     requests: Option<(&crate::requests::RequestStage, &crate::requests::RequestTally)>,
+    identifiers: &lineage::Identifiers,
 ) -> Result<Box<dyn Source>, EngineError> {
     match (&job.query, job.inputs.as_slice()) {
         (None, [input]) => open_input(input),
-        (Some(_), _) => Ok(Box::new(QuerySource::open(job, requests)?)),
+        (Some(_), _) => Ok(Box::new(QuerySource::open(job, requests, Some(identifiers))?)),
         (None, _) => Err(EngineError::Internal("several inputs without a query".into())),
     }
 }

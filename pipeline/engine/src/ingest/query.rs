@@ -14,6 +14,7 @@
 //! `WITH RECURSIVE` is refused unless the job allows it. An input whose header names look like
 //! data (a file without a header line) is refused before any SQL sees its names.
 
+use super::lineage::{self, IdentifierValues, Identifiers, QueryLineage, SourceColumn};
 use super::{BATCH_ROWS, RawBatch, ReadStats, Source};
 use crate::EngineError;
 use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray, StringBuilder};
@@ -60,6 +61,10 @@ pub struct QuerySource {
     bounds: Bounds,
     /// The query's spill files (removed with the source, whatever DataFusion's tasks still hold).
     _spill: Option<tempfile::TempDir>,
+    /// Where each result column's values come from.
+    lineage: QueryLineage,
+    /// The inputs' identifier values (keyed hashes), for the residual scan.
+    values: Arc<IdentifierValues>,
 }
 
 /// The limits a running query is held to, and what it has used.
@@ -314,11 +319,15 @@ fn plan_error(job: &Job, what: &str, e: &DataFusionError, hidden: &Hidden) -> En
 }
 
 impl QuerySource {
-    /// Read every input and plan the job's query over them.
+    /// Read every input and plan the job's query over them, with the lineage of its result's
+    /// columns. With `identifiers`, the values of the inputs' identifier columns are kept as
+    /// keyed hashes for the residual scan ([`Source::identifier_values`]).
     pub fn open(
         job: &Job,
         requests: Option<(&crate::requests::RequestStage, &crate::requests::RequestTally)>,
+        identifiers: Option<&Identifiers>,
     ) -> Result<QuerySource, EngineError> {
+        let mut values = IdentifierValues::default();
         let exclude = requests.map(|(r, _)| {
             std::sync::Arc::new(
                 r.exclude.iter().map(|s| crate::requests::normalize_subject(s)).collect::<rustc_hash::FxHashSet<_>>(),
@@ -387,10 +396,30 @@ impl QuerySource {
             let schema = Arc::new(Schema::new(
                 source.header().iter().map(|h| Field::new(h, DataType::Utf8, true)).collect::<Vec<_>>(),
             ));
+            // The input's identifier columns, numbered among all inputs'.
+            let id_columns: Vec<(usize, usize)> = match identifiers {
+                Some(ids) => source
+                    .header()
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, h)| {
+                        let (role, _) = ids.role(h)?;
+                        Some((i, values.add_source(SourceColumn { table: name.clone(), column: h.clone() }, role)))
+                    })
+                    .collect(),
+                None => Vec::new(),
+            };
             let mut batches = Vec::new();
             let mut rows = 0u64;
             while let Some(raw) = source.next_batch()? {
                 rows += raw.len() as u64;
+                for &(col, id) in &id_columns {
+                    for row in 0..raw.len() {
+                        if let Some(v) = raw.value(row, col) {
+                            values.add(id, v);
+                        }
+                    }
+                }
                 batches.push(to_record_batch(&raw, &schema)?);
             }
             let table = datafusion::datasource::MemTable::try_new(schema, vec![batches])
@@ -443,10 +472,12 @@ impl QuerySource {
                         frame.filter(expr).map_err(|e| plan_error(job, "[input] where", &e, &hidden))?
                     }
                 };
-                frame.execute_stream().await.map_err(|e| match Bounds::limit_of(&e) {
+                let lineage = lineage::lineage(frame.logical_plan());
+                let stream = frame.execute_stream().await.map_err(|e| match Bounds::limit_of(&e) {
                     Some(limit) => bounds.exceeded(&file, limit),
                     None => plan_error(job, "query", &e, &hidden),
-                })
+                })?;
+                Ok::<_, EngineError>((lineage, stream))
             })
             .await
         });
@@ -458,13 +489,14 @@ impl QuerySource {
                 return Err(bounds.exceeded(&file, Limit::Time));
             }
         };
-        let stream = match stream {
-            Ok(stream) => stream,
+        let (lineage, stream) = match stream {
+            Ok(planned) => planned,
             Err(e) => {
                 runtime.shutdown_background();
                 return Err(e);
             }
         };
+        values.finish();
         let header: Vec<String> = stream.schema().fields().iter().map(|f| f.name().clone()).collect();
         Ok(QuerySource {
             header,
@@ -476,6 +508,8 @@ impl QuerySource {
             file,
             bounds,
             _spill: spill,
+            lineage,
+            values: Arc::new(values),
         })
     }
 }
@@ -566,6 +600,14 @@ impl Source for QuerySource {
 
     fn inputs(&self) -> Vec<InputFacts> {
         self.inputs.clone()
+    }
+
+    fn lineage(&self) -> Option<&QueryLineage> {
+        Some(&self.lineage)
+    }
+
+    fn identifier_values(&self) -> Option<Arc<IdentifierValues>> {
+        Some(self.values.clone())
     }
 }
 

@@ -84,6 +84,14 @@ impl Source for Filtered {
     fn inputs(&self) -> Vec<super::InputFacts> {
         self.inner.inputs()
     }
+
+    fn lineage(&self) -> Option<&super::lineage::QueryLineage> {
+        self.inner.lineage()
+    }
+
+    fn identifier_values(&self) -> Option<Arc<super::lineage::IdentifierValues>> {
+        self.inner.identifier_values()
+    }
 }
 
 /// Leave out excluded records and apply corrections in one batch.

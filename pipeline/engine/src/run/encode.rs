@@ -65,6 +65,8 @@ pub(super) fn encode(
         row_ids_slot,
         checked,
         person,
+        identifier_values,
+        released,
         ..
     } = &mut layout;
     let (job, plan, columns) = (&*job, &*plan, &*columns);
@@ -78,6 +80,8 @@ pub(super) fn encode(
         identifier_inputs,
         name_inputs,
         checked,
+        identifier_values: identifier_values.as_deref(),
+        released,
         row_ids_slot: *row_ids_slot,
         representatives: dicts.iter().map(|d| d.representatives.is_some()).collect(),
         names: !name_inputs.is_empty(),
@@ -169,6 +173,16 @@ pub(super) fn encode(
         Ok(())
     });
     result?;
+    // The dictionary columns' released values, each distinct value once (the spilled ones were
+    // compared row by row).
+    if let Some(values) = identifier_values.as_deref() {
+        for &(ci, exempt) in released.iter() {
+            let Slot::Global(d) = columns[ci].slot else { continue };
+            if let Some(source) = dicts[d].values.iter().find_map(|cell| released_identifier(values, cell, exempt)) {
+                return Err(released_error(&file, None, &plan.columns[columns[ci].plan].name, source));
+            }
+        }
+    }
     opts.progress.finish();
     if let Some(mut w) = spill.take() {
         w.finish().map_err(spill_err)?;
@@ -248,6 +262,8 @@ struct BatchContext<'a> {
     identifier_inputs: &'a [usize],
     name_inputs: &'a [usize],
     checked: &'a [usize],
+    identifier_values: Option<&'a crate::ingest::lineage::IdentifierValues>,
+    released: &'a [(usize, u64)],
     row_ids_slot: Option<usize>,
     /// Whether dictionary `d` keeps a raw value per code.
     representatives: Vec<bool>,
@@ -622,6 +638,16 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
                         c.name
                     )));
                 }
+                if let Some(values) = cx.identifier_values {
+                    for &(ci, exempt) in cx.released {
+                        let Slot::Local(j) = columns[ci].slot else { continue };
+                        if let Some(source) = released_identifier(values, &cells[j], exempt) {
+                            let location = batch.location(row);
+                            let name = &plan.columns[columns[ci].plan].name;
+                            return Err(released_error(cx.file, Some(location), name, source));
+                        }
+                    }
+                }
                 for (d, ((w, part), id)) in worker.iter_mut().zip(parts.iter_mut()).zip(&ids).enumerate() {
                     let id = *id as usize;
                     if w.in_batch[id] == u32::MAX {
@@ -756,6 +782,33 @@ fn residual(
         }
     }
     None
+}
+
+/// The identifier input column (of a query job) that holds a released text `cell`'s value,
+/// other than those in `exempt`. (Whole numbers are amounts and counts: not compared.)
+fn released_identifier<'a>(
+    values: &'a crate::ingest::lineage::IdentifierValues,
+    cell: &Cell,
+    exempt: u64,
+) -> Option<&'a crate::ingest::lineage::SourceColumn> {
+    match cell {
+        Cell::Str(text) => values.find(text, exempt),
+        _ => None,
+    }
+}
+
+/// The error for a released value equal to an input identifier's (never quoting it).
+fn released_error(
+    file: &std::path::Path,
+    location: Option<crate::error::Location>,
+    column: &str,
+    source: &crate::ingest::lineage::SourceColumn,
+) -> EngineError {
+    let at = location.map(|l| format!("{l}: ")).unwrap_or_default();
+    EngineError::Privacy(format!(
+        "{}: {at}column `{column}` would release a value of identifier column `{source}` of the inputs (residual identifier scan; the value is not shown)\n  hint: the query carries the identifier's values into `{column}` in a way its lineage does not show: drop or mask `{column}`, or change the query",
+        file.display()
+    ))
 }
 
 /// Transform one row into `codes` (dictionary columns) and `cells` (spilled columns).

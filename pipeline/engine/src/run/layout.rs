@@ -55,6 +55,11 @@ pub(super) struct Layout {
     pub checked: Vec<usize>,
     /// The column that names a person, by which the privacy models count people.
     pub person: Option<PersonColumn>,
+    /// A query job's identifier input values (hashed), which no released value may equal.
+    pub identifier_values: Option<Arc<crate::ingest::lineage::IdentifierValues>>,
+    /// Output columns compared with `identifier_values` (index in `columns`), each with the
+    /// identifier columns it is not compared with (those of its own name, which its rule covers).
+    pub released: Vec<(usize, u64)>,
 }
 
 /// The input column that names a person: the rules' `subject`, or, when the rules declare
@@ -107,7 +112,7 @@ fn person_column(plan: &Plan) -> Option<PersonColumn> {
 
 /// Lay out the prepared job's columns.
 pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
-    let Prepared { job, source, plan, key, reference_date, release_id, .. } = prepared;
+    let Prepared { job, source, plan, key, reference_date, release_id, identifier_values, .. } = prepared;
     let cx = Context { reference_date, key: key.clone() };
     let mut columns: Vec<OutColumn> = Vec::new();
     let mut dicts: Vec<Dictionary> = Vec::new();
@@ -157,7 +162,8 @@ pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
                         .iter()
                         .filter(|d| d.role == Role::DirectIdentifier && !matches!(d.action, Action::Scrub { .. }))
                         .filter(|d| {
-                            ["氏名", "名前", "カナ", "かな", "name", "Name", "NAME"].iter().any(|n| d.name.contains(n))
+                            crate::ingest::lineage::name_has(&d.name, crate::ingest::lineage::PERSON_NAME_NAMES)
+                                .is_some()
                         })
                         .map(|d| d.input_index),
                 );
@@ -189,6 +195,29 @@ pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
         })
         .map(|(i, _)| i)
         .collect();
+
+    // A query job's released values, whatever the query did, are compared with every value of
+    // the inputs' identifier columns: the columns that release input values as they are or in
+    // part (kept, masked, rare values kept, generalised at level 0). Pseudonyms are keyed codes,
+    // labels of higher levels are the hierarchy's, and scrubbed text has its own residual scan.
+    let identifier_values = identifier_values.filter(|v| !v.is_empty());
+    let released: Vec<(usize, u64)> = match &identifier_values {
+        Some(values) => columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                matches!(
+                    plan.columns[c.plan].action,
+                    Action::Keep
+                        | Action::Mask { .. }
+                        | Action::SuppressRare { .. }
+                        | Action::Generalize { level: 0, .. }
+                )
+            })
+            .map(|(i, c)| (i, values.exempt(&plan.columns[c.plan].name)))
+            .collect(),
+        None => Vec::new(),
+    };
 
     // Bound columns (`<output>_min`, `<output>_max`) must not collide with another output.
     let mut names: std::collections::HashSet<String> = plan.output_columns().filter_map(|c| c.output.clone()).collect();
@@ -224,5 +253,7 @@ pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
         scrubbing,
         row_ids_slot,
         checked,
+        identifier_values,
+        released,
     })
 }

@@ -26,6 +26,8 @@ pub struct Prepared {
     pub facts: RunFacts,
     /// The request stage in front of the input, once applied.
     pub(super) requests: Option<crate::requests::RequestTally>,
+    /// Hashes of the values of a query's identifier input columns (the residual scan).
+    pub(super) identifier_values: Option<Arc<ingest::lineage::IdentifierValues>>,
 }
 
 /// Open the input, validate the rules against its header, load the key and choose the release id.
@@ -56,7 +58,12 @@ fn prepare_with(
         t.add(|c, _| c.exclusions_in_force = r.exclude.len() as u64);
         t
     });
-    let source = ingest::open(job, requests.as_ref().zip(tally.as_ref()))?;
+    // The rules' identifier roles by name, for a query's lineage and residual scan (rules that
+    // cannot be read or parsed give none here: their validation below reports them).
+    let identifiers = std::fs::read_to_string(&job.rules)
+        .map(|src| ingest::lineage::Identifiers::from_rules(&job.rules, &src))
+        .unwrap_or_default();
+    let source = ingest::open(job, requests.as_ref().zip(tally.as_ref()), &identifiers)?;
     let rules_src =
         std::fs::read_to_string(&job.rules).map_err(io_err(ExitCode::Config, &job.rules, "cannot read rule file"))?;
     // A first line naming no rule column is data, not a header: say so without quoting it.
@@ -67,6 +74,11 @@ fn prepare_with(
     ingest::check_header(&ingest::source_file(job), source.header(), &named, "a column of the rules")?;
     let plan = tokumei_rules::validate_rules(&job.rules, &rules_src, source.header())
         .map_err(|d| EngineError::Config(d.to_string()))?;
+    // A query's result columns keep the identifier roles of the input columns they copy.
+    if let Some(lineage) = source.lineage() {
+        ingest::lineage::check(job, &plan, lineage, &identifiers)?;
+    }
+    let identifier_values = source.identifier_values();
     facts.dataset = Some(plan.dataset.clone());
     facts.mode = Some(plan.mode.to_string());
     facts.rules_sha256 = Some(plan.rules_sha256.clone());
@@ -112,6 +124,7 @@ fn prepare_with(
         release_id,
         facts: RunFacts::default(),
         requests: tally,
+        identifier_values,
     })
 }
 
