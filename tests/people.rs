@@ -276,3 +276,133 @@ max_level = 2
     assert_eq!(rep["people"]["rows_suppressed"], 6);
     assert_eq!(rep["k_achieved"], 10);
 }
+
+/// Rules over `columns` (name, role, action and extra lines) with `privacy` settings.
+fn rules_of(
+    env: &Env,
+    subject: Option<&str>,
+    mode: &str,
+    privacy: &str,
+    columns: &[(&str, &str, &str)],
+) -> std::path::PathBuf {
+    let mut text = format!("version = 1\ndataset = \"d\"\nmode = \"{mode}\"\n");
+    if let Some(s) = subject {
+        text.push_str(&format!("subject = \"{s}\"\n"));
+    }
+    text.push_str(&format!("[privacy]\n{privacy}\n"));
+    for (name, role, rest) in columns {
+        text.push_str(&format!("[[column]]\nname = \"{name}\"\nrole = \"{role}\"\n{rest}\n"));
+    }
+    env.write("rules.toml", &text)
+}
+
+/// People per class of the release by record code: the smallest.
+fn smallest_class(t: &Table, key: &[&str], code: &str) -> usize {
+    people_classes(t, key, code).values().min().copied().unwrap_or(usize::MAX)
+}
+
+#[test]
+fn people_are_what_the_release_links_even_when_one_is_written_two_ways() {
+    let env = Env::new();
+    // `A1` and `A-1` are one person to the registry but two codes in the release; B1 has a row
+    // in each area, alone in that set of areas; C1 and C2 share one.
+    let input = env.write("in.csv", "宛名番号,地区\nA1,北\nA-1,南\nB1,北\nB1,南\nC1,東\nC2,東\n");
+    let rules = rules_of(
+        &env,
+        Some("宛名番号"),
+        "anonymized",
+        "k = 2\nmax_suppression = 0.6",
+        &[
+            ("宛名番号", "linking_code", "action = \"pseudonymize\"\noutput = \"レコードID\""),
+            ("地区", "quasi_identifier", "action = \"keep\""),
+        ],
+    );
+    let job = env.job("d", &input, &rules, "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let t = read_parquet(&env.latest().join("d.parquet"));
+    assert!(smallest_class(&t, &["地区"], "レコードID") >= 2, "a code alone in its set of areas");
+    assert_eq!(t.rows.len(), 2, "only C1 and C2 are released");
+    assert_eq!(report(&env.latest())["people"]["people_in"], 4, "A1 and A-1 are one person");
+}
+
+#[test]
+fn without_a_subject_every_code_that_may_name_a_person_is_checked() {
+    let env = Env::new();
+    // A released user number that repeats, whatever its name; a blank My Number column.
+    let input = env.write("in.csv", "利用者番号,個人番号,地区\nA1,,北\nA1,,南\nB1,,北\nC1,,南\n");
+    let rules = rules_of(
+        &env,
+        None,
+        "anonymized",
+        "k = 2\nmax_suppression = 0.9",
+        &[
+            ("利用者番号", "linking_code", "action = \"pseudonymize\"\noutput = \"ID\""),
+            ("個人番号", "identification_code", "action = \"drop\""),
+            ("地区", "quasi_identifier", "action = \"keep\""),
+        ],
+    );
+    let job = env.job("d", &input, &rules, "");
+    let r = env.tokumei(&["check", job.to_str().unwrap()]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("`利用者番号` (linking_code) repeats"), "{}", r.stderr);
+    // No model counts in pseudonymized mode without k: nothing to refuse.
+    let rules = rules_of(
+        &env,
+        None,
+        "pseudonymized",
+        "k = 1\nmax_suppression = 0",
+        &[
+            ("利用者番号", "linking_code", "action = \"pseudonymize\"\noutput = \"ID\""),
+            ("個人番号", "identification_code", "action = \"drop\""),
+            ("地区", "quasi_identifier", "action = \"keep\""),
+        ],
+    );
+    let r = env.tokumei(&["keygen", "--out", env.path("k.key").to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let extra = format!("[keys]\npseudonym_key_file = \"{}\"", env.path("k.key").display());
+    let job = env.job("p", &input, &rules, &extra);
+    let r = env.tokumei(&["check", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("repeats"), "{}", r.stderr);
+    // A household's number repeats by nature and names no one.
+    let input = env.write("hh.csv", "世帯番号,地区\nH1,北\nH1,北\nH2,南\nH2,南\n");
+    let rules = rules_of(
+        &env,
+        None,
+        "anonymized",
+        "k = 2\nmax_suppression = 0.1",
+        &[
+            ("世帯番号", "linking_code", "action = \"pseudonymize\"\noutput = \"世帯ID\""),
+            ("地区", "quasi_identifier", "action = \"keep\""),
+        ],
+    );
+    let job = env.job("h", &input, &rules, "");
+    let r = env.tokumei(&["check", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
+fn a_sensitive_value_every_person_of_a_class_holds_fails_l_diversity() {
+    let env = Env::new();
+    // 北: P1 (HIV, flu) and P2 (HIV): two distinct values, but both people have HIV.
+    // 南: Q1 (HIV) and Q2 (flu).
+    let input = env.write("in.csv", "宛名番号,地区,病名\nP1,北,HIV\nP1,北,flu\nP2,北,HIV\nQ1,南,HIV\nQ2,南,flu\n");
+    let rules = rules_of(
+        &env,
+        Some("宛名番号"),
+        "anonymized",
+        "k = 2\nl = 2\nmax_suppression = 0.6",
+        &[
+            ("宛名番号", "linking_code", "action = \"pseudonymize\"\noutput = \"レコードID\""),
+            ("地区", "quasi_identifier", "action = \"keep\""),
+            ("病名", "sensitive", "action = \"keep\""),
+        ],
+    );
+    let job = env.job("d", &input, &rules, "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let t = read_parquet(&env.latest().join("d.parquet"));
+    let areas: BTreeSet<Option<String>> = t.rows.iter().map(|r| r[t.col("地区")].clone()).collect();
+    assert_eq!(areas, BTreeSet::from([Some("南".to_string())]), "the class where everyone has HIV is suppressed");
+}

@@ -22,8 +22,16 @@ pub struct Verdict {
 /// with `sensitive[i]` the codes per row of sensitive column `i` and `globals[i]` its table-wide
 /// distribution.
 pub fn judge(of_row: &[u32], sizes: &[u32], sensitive: &[&[u32]], globals: &[Global], models: &[Model]) -> Verdict {
+    let columns: Vec<(&[u32], &[u32])> = sensitive.iter().map(|codes| (of_row, *codes)).collect();
+    judge_columns(sizes, &columns, globals, models)
+}
+
+/// [`judge`] with each sensitive column counted over its own rows: `sensitive[i]` is (the class
+/// of each row, the code of each row) of column `i` (when a class counts people with several
+/// rows each, each person's distinct values of that column).
+pub fn judge_columns(sizes: &[u32], sensitive: &[(&[u32], &[u32])], globals: &[Global], models: &[Model]) -> Verdict {
     let dists: Vec<Vec<Vec<(u32, u32)>>> = if need_distributions(models) {
-        sensitive.iter().map(|codes| distributions(of_row, sizes.len(), codes)).collect()
+        sensitive.iter().map(|(of_row, codes)| distributions(of_row, sizes.len(), codes)).collect()
     } else {
         Vec::new()
     };

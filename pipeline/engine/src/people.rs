@@ -42,6 +42,8 @@ pub struct PeopleCounts {
     pub rows_out: u64,
     /// People written.
     pub people_out: u64,
+    /// Without a `subject`: the columns that may name a person, checked to repeat no value.
+    pub checked: Vec<String>,
 }
 
 /// The subject hash of a row with no subject value (never the hash of a value).
@@ -57,14 +59,30 @@ pub fn subject_hash(normalized: &str) -> u64 {
 }
 
 /// Each row's person.
+///
+/// What links rows in the release (a released code, else the subject itself) is the *unit* an
+/// attacker can follow: classes are made of units by the set of key values each has. What a
+/// class counts is people: units whose subjects are one person (`A1` and `Ａ１`, one person
+/// written two ways, released under two codes) count once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct People {
-    /// Dense person id of each row.
+    /// Dense unit id of each row.
     pub of_row: Vec<u32>,
+    /// Number of units.
+    pub units: u32,
+    /// The person of each unit, when a person can have several units.
+    pub person_of_unit: Option<Vec<u32>>,
     /// Number of people.
     pub count: u32,
     /// Most rows any one person has.
     pub max_rows: u32,
+}
+
+impl People {
+    /// The person of unit `u`.
+    fn person(&self, u: u32) -> u32 {
+        self.person_of_unit.as_ref().map_or(u, |p| p[u as usize])
+    }
 }
 
 /// How many people the rows are, and how many rows the busiest person has, from each row's
@@ -85,15 +103,10 @@ pub fn census(hashes: &[u64]) -> (u64, u64) {
     (people + blank, max_run.max(u64::from(blank > 0)))
 }
 
-/// The people of the rows, or `None` when every row is a different person (then rows are
-/// people and nothing changes).
-pub fn from_hashes(hashes: &[u64]) -> Option<People> {
-    let (count, max_rows) = census(hashes);
-    if count == hashes.len() as u64 {
-        return None;
-    }
+/// Dense ids of hashes in order of first appearance; [`NO_SUBJECT`] rows each get their own.
+fn dense(hashes: &[u64], expected: usize) -> (Vec<u32>, u32) {
     let mut ids: FxHashMap<u64, u32> = FxHashMap::default();
-    ids.reserve(count as usize);
+    ids.reserve(expected);
     let mut next = 0u32;
     let of_row = hashes
         .iter()
@@ -108,7 +121,40 @@ pub fn from_hashes(hashes: &[u64]) -> Option<People> {
             })
         })
         .collect();
-    Some(People { of_row, count: next, max_rows: max_rows as u32 })
+    (of_row, next)
+}
+
+/// The people of the rows from each row's subject hash and, when the subject is released as a
+/// code, each row's hash of the code's value (`units`, else empty); `None` when every row is a
+/// different person and a different unit (then rows are people and nothing changes).
+pub fn from_hashes(hashes: &[u64], units: &[u64]) -> Option<People> {
+    let (count, max_rows) = census(hashes);
+    let unit_count = if units.is_empty() { count } else { census(units).0 };
+    if count == hashes.len() as u64 && unit_count == hashes.len() as u64 {
+        return None;
+    }
+    let (person_of_row, count) = dense(hashes, count as usize);
+    if units.is_empty() {
+        return Some(People {
+            of_row: person_of_row,
+            units: count,
+            person_of_unit: None,
+            count,
+            max_rows: max_rows as u32,
+        });
+    }
+    // A unit's rows have one code value, so one subject: its person is any row's.
+    let (of_row, n_units) = dense(units, unit_count as usize);
+    let mut person_of_unit = vec![u32::MAX; n_units as usize];
+    for (u, p) in of_row.iter().zip(&person_of_row) {
+        let slot = &mut person_of_unit[*u as usize];
+        // Two people under one code (a code's normalisation is coarser than the subject's):
+        // the code links them, so they count as one (the first), which is safer.
+        if *slot == u32::MAX {
+            *slot = *p;
+        }
+    }
+    Some(People { of_row, units: n_units, person_of_unit: Some(person_of_unit), count, max_rows: max_rows as u32 })
 }
 
 /// The classes of people: every row takes the class of its person's signature (the set of
@@ -123,7 +169,7 @@ pub fn classes(rows: &Classes, people: &People) -> (Classes, u64) {
     let mut single: Vec<u32> = vec![u32::MAX; rows.sizes.len()];
     let mut several: FxHashMap<Vec<u32>, u32> = FxHashMap::default();
     let mut sizes: Vec<u32> = Vec::new();
-    let mut class_of_person = vec![u32::MAX; people.count as usize];
+    let mut class_of_person = vec![u32::MAX; people.units as usize];
     let mut spread = 0u64;
     let mut i = 0;
     while i < pairs.len() {
@@ -153,6 +199,18 @@ pub fn classes(rows: &Classes, people: &People) -> (Classes, u64) {
         class_of_person[person as usize] = id;
         i = j;
     }
+    // A class counts people: units of one person count once.
+    if people.person_of_unit.is_some() {
+        let mut pairs: Vec<u64> = (0..people.units)
+            .map(|u| (u64::from(class_of_person[u as usize]) << 32) | u64::from(people.person(u)))
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        sizes.iter_mut().for_each(|s| *s = 0);
+        for p in pairs {
+            sizes[(p >> 32) as usize] += 1;
+        }
+    }
     let of_row = people.of_row.iter().map(|p| class_of_person[*p as usize]).collect();
     (Classes { of_row, sizes }, spread)
 }
@@ -179,7 +237,7 @@ pub fn value_people(people: &People, codes: &[u32], keep: &[bool], cardinality: 
         .zip(codes)
         .zip(keep)
         .filter(|(_, k)| **k)
-        .map(|((p, c), _)| (u64::from(*c) << 32) | u64::from(*p))
+        .map(|((u, c), _)| (u64::from(*c) << 32) | u64::from(people.person(*u)))
         .collect();
     pairs.sort_unstable();
     pairs.dedup();
@@ -190,12 +248,37 @@ pub fn value_people(people: &People, codes: &[u32], keep: &[bool], cardinality: 
     counts
 }
 
+/// The classes in which one value is held by every person of the class (an attacker who knows
+/// someone is in the class learns it, however many other values some of them hold): from each
+/// distinct (unit, value) row's class, value and unit, and each class's people.
+pub fn disclosed(people: &People, of_row: &[u32], codes: &[u32], units: &[u32], sizes: &[u32]) -> Vec<u32> {
+    let mut triples: Vec<(u32, u32, u32)> =
+        of_row.iter().zip(codes).zip(units).map(|((c, v), u)| (*c, *v, people.person(*u))).collect();
+    triples.sort_unstable();
+    triples.dedup();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < triples.len() {
+        let (class, value, _) = triples[i];
+        let mut j = i;
+        while j < triples.len() && triples[j].0 == class && triples[j].1 == value {
+            j += 1;
+        }
+        let size = sizes[class as usize] as usize;
+        if size > 0 && j - i == size && out.last() != Some(&class) {
+            out.push(class);
+        }
+        i = j;
+    }
+    out
+}
+
 /// Distinct people among the kept rows.
 pub fn kept(people: &People, keep: &[bool]) -> u64 {
     let mut seen = vec![false; people.count as usize];
     let mut n = 0u64;
-    for (p, k) in people.of_row.iter().zip(keep) {
-        if *k && !std::mem::replace(&mut seen[*p as usize], true) {
+    for (u, k) in people.of_row.iter().zip(keep) {
+        if *k && !std::mem::replace(&mut seen[people.person(*u) as usize], true) {
             n += 1;
         }
     }
@@ -206,13 +289,37 @@ pub fn kept(people: &People, keep: &[bool]) -> u64 {
 mod tests {
     use super::*;
 
+    #[test]
+    fn units_are_what_the_release_links_and_classes_count_their_people() {
+        // Person 1 written two ways (two codes, one in each class); person 2 one code in both
+        // classes; persons 3, 4 in class 2.
+        let subjects = [1, 1, 2, 2, 3, 4];
+        let units = [10, 11, 20, 20, 30, 40];
+        let p = from_hashes(&subjects, &units).expect("units differ from rows");
+        assert_eq!((p.units, p.count), (5, 4));
+        let rows = Classes { of_row: vec![0, 1, 0, 1, 2, 2], sizes: vec![2, 2, 2] };
+        let (c, spread) = classes(&rows, &p);
+        // Units: 10 {0}, 11 {1}, 20 {0,1}, 30 {2}, 40 {2}: person 2 alone in {0,1}, person 1's
+        // units alone in {0} and {1}, persons 3 and 4 in {2}.
+        assert_eq!(spread, 1);
+        let size_of_row: Vec<u32> = c.of_row.iter().map(|k| c.sizes[*k as usize]).collect();
+        assert_eq!(size_of_row, vec![1, 1, 1, 1, 2, 2]);
+        // Two units of one person in one class count once.
+        let rows = Classes { of_row: vec![0, 0, 1, 1, 1, 1], sizes: vec![2, 4] };
+        let (c, _) = classes(&rows, &p);
+        assert_eq!(c.sizes[c.of_row[0] as usize], 1, "units 10 and 11 are one person");
+        assert_eq!(kept(&p, &[true; 6]), 4);
+        assert_eq!(value_people(&p, &[0, 0, 0, 0, 1, 1], &[true; 6], 2), vec![2, 2]);
+    }
+
     fn people(of: &[u64]) -> People {
-        from_hashes(&of.iter().map(|h| h + 1).collect::<Vec<_>>()).expect("several rows per person")
+        from_hashes(&of.iter().map(|h| h + 1).collect::<Vec<_>>(), &[]).expect("several rows per person")
     }
 
     #[test]
     fn one_row_per_person_changes_nothing() {
-        assert_eq!(from_hashes(&[5, 6, 7, NO_SUBJECT, NO_SUBJECT]), None);
+        assert_eq!(from_hashes(&[5, 6, 7, NO_SUBJECT, NO_SUBJECT], &[]), None);
+        assert_eq!(from_hashes(&[5, 6, 7], &[15, 16, 17]), None);
         assert_eq!(census(&[5, 6, 5, NO_SUBJECT]), (3, 2));
     }
 
@@ -245,5 +352,17 @@ mod tests {
         assert_eq!(value_people(&p, &codes, &[false, false, false, true, true], 2), vec![1, 1]);
         assert_eq!(kept(&p, &[true, true, false, false, true]), 2);
         assert_eq!(distinct_rows(&p, &[&codes]), vec![0, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_value_every_person_of_a_class_holds_is_disclosed() {
+        // Class 0: person 0 (HIV, flu), person 1 (HIV): both hold HIV. Class 1: person 2 (HIV),
+        // person 3 (flu).
+        let p = people(&[0, 0, 1, 2, 3]);
+        let rows = [0u32, 1, 2, 3, 4];
+        let of_row: Vec<u32> = vec![0, 0, 0, 1, 1];
+        let codes = [7u32, 8, 7, 7, 8];
+        let units: Vec<u32> = rows.iter().map(|r| p.of_row[*r as usize]).collect();
+        assert_eq!(disclosed(&p, &of_row, &codes, &units, &[2, 2]), vec![0]);
     }
 }

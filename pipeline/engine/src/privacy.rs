@@ -193,7 +193,7 @@ pub struct ModelOutcome {
     pub safer: String,
     /// Equivalence classes suppressed because they violated this model first.
     pub classes_suppressed: u64,
-    /// Records in them.
+    /// Records in them: people, when the rules' `subject` counts people.
     pub rows_suppressed: u64,
 }
 

@@ -494,8 +494,10 @@ impl Report {
                 "Class sizes (k), l, t, the average risk, rare values and the release risk count people (distinct values of `{s}`), not rows. A person has at most {} rows; people whose rows fall in several classes ({} here) are judged by the set of their key values, and suppression removes people (all of their rows).",
                 p.max_rows_per_person, p.people_in_several_classes
             ),
-            (None, true) => "規則に `subject`（本人を示す列）の宣言がないため、1行を1人として数えています（本人を示す識別符号・連結符号の列に重複がないことを確認済み）。".into(),
-            (None, false) => "The rules declare no `subject` (the column that names a person), so each row counts as one person (the columns that name people repeat no value).".into(),
+            (None, true) if p.checked.is_empty() => "規則に `subject`（本人を示す列）の宣言がないため、1行を1人として数えています。本人を示す列がなく、1人が複数の行を持たないことは確認できません。".into(),
+            (None, false) if p.checked.is_empty() => "The rules declare no `subject` (the column that names a person), so each row counts as one person. No column names a person, so that each person has one row could not be checked.".into(),
+            (None, true) => format!("規則に `subject`（本人を示す列）の宣言がないため、1行を1人として数えています（本人を示しうる列 {} に重複がないことを確認済み）。", p.checked.join("、")),
+            (None, false) => format!("The rules declare no `subject` (the column that names a person), so each row counts as one person (the columns that may name a person, {}, repeat no value).", p.checked.join(", ")),
         }));
         if let Some(r) = &self.requests {
             b.push(Block::Para(if ja {
@@ -648,10 +650,17 @@ impl Report {
                 }),
                 _ => None,
             };
-            let suppressed = (m.classes_suppressed > 0).then(|| {
-                if ja {
+            let suppressed = (m.classes_suppressed > 0).then(|| match (ja, counted_people) {
+                (true, true) => {
+                    format!("、これにより秘匿したクラス {}（{}人）", m.classes_suppressed, m.rows_suppressed)
+                }
+                (true, false) => {
                     format!("、これにより秘匿したクラス {}（{}件）", m.classes_suppressed, m.rows_suppressed)
-                } else {
+                }
+                (false, true) => {
+                    format!("; {} classes ({} people) suppressed for it", m.classes_suppressed, m.rows_suppressed)
+                }
+                (false, false) => {
                     format!("; {} classes ({} records) suppressed for it", m.classes_suppressed, m.rows_suppressed)
                 }
             });
@@ -688,13 +697,21 @@ impl Report {
             format!(
                 "秘匿の上限：{}、使用 {}",
                 pct((self.max_suppression * 10000.0) as u64, 10000),
-                pct(self.suppressed, self.rows_in)
+                if counted_people {
+                    format!("{}（人数）", pct(p.people_suppressed, p.people_in))
+                } else {
+                    pct(self.suppressed, self.rows_in)
+                }
             )
         } else {
             format!(
                 "suppression limit: {}; used {}",
                 pct((self.max_suppression * 10000.0) as u64, 10000),
-                pct(self.suppressed, self.rows_in)
+                if counted_people {
+                    format!("{} (of the people)", pct(p.people_suppressed, p.people_in))
+                } else {
+                    pct(self.suppressed, self.rows_in)
+                }
             )
         });
         b.push(Block::List(models));

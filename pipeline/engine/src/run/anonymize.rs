@@ -55,7 +55,13 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
     // Privacy.
     let privacy_started = Instant::now();
     let n = (rows_in - rejected) as usize;
-    let people = people_of(&enc.subjects, &enc.layout)?;
+    let models = enc.layout.plan.models().map_err(|errors| {
+        let what: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.key, e.message)).collect();
+        EngineError::Internal(format!("privacy models of a validated plan: {}", what.join("; ")))
+    })?;
+    // Whether any model counts (k >= 2, or any other model).
+    let counting = models.iter().any(|m| m.kind() != tokumei_anon::models::KAnonymity::KIND || m.required() >= 2.0);
+    let people = people_of(&enc, counting)?;
     let plan = &enc.layout.plan;
     let columns = &enc.layout.columns;
     let dicts = &mut enc.layout.dicts;
@@ -68,10 +74,6 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
             None => (rows, 0),
         }
     };
-    let models = plan.models().map_err(|errors| {
-        let what: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.key, e.message)).collect();
-        EngineError::Internal(format!("privacy models of a validated plan: {}", what.join("; ")))
-    })?;
     let dict_of = |plan_idx: usize| {
         columns.iter().find(|c| c.plan == plan_idx).and_then(|c| match c.slot {
             Slot::Global(d) => Some(d),
@@ -158,27 +160,54 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
     // and β-likeness.
     // With several rows per person, each of a person's distinct sensitive values counts once.
     let all_codes: Vec<&[u32]> = sensitive.iter().map(|s| dicts[s.dict].codes.as_slice()).collect();
-    let distinct: Option<(Vec<u32>, Vec<Vec<u32>>)> = people.as_ref().map(|p| {
-        let rows = crate::people::distinct_rows(p, &all_codes);
-        let of_row = rows.iter().map(|r| classes.of_row[*r as usize]).collect();
-        let codes = all_codes.iter().map(|c| rows.iter().map(|r| c[*r as usize]).collect()).collect();
-        (of_row, codes)
+    // (Each column on its own: a person's value of one column counts once whatever the others.)
+    let distinct: Option<Vec<(Vec<u32>, Vec<u32>, Vec<u32>)>> = people.as_ref().map(|p| {
+        all_codes
+            .iter()
+            .map(|c| {
+                let rows = crate::people::distinct_rows(p, &[c]);
+                let of_row = rows.iter().map(|r| classes.of_row[*r as usize]).collect();
+                let codes = rows.iter().map(|r| c[*r as usize]).collect();
+                let units = rows.iter().map(|r| p.of_row[*r as usize]).collect();
+                (of_row, codes, units)
+            })
+            .collect()
     });
-    let (judged_rows, codes): (&[u32], Vec<&[u32]>) = match &distinct {
-        Some((of_row, codes)) => (of_row, codes.iter().map(Vec::as_slice).collect()),
-        None => (&classes.of_row, all_codes),
+    let judged: Vec<(&[u32], &[u32])> = match &distinct {
+        Some(columns) => columns.iter().map(|(of_row, codes, _)| (of_row.as_slice(), codes.as_slice())).collect(),
+        None => all_codes.iter().map(|c| (classes.of_row.as_slice(), *c)).collect(),
     };
     let globals: Vec<Global> = sensitive
         .iter()
-        .zip(&codes)
+        .zip(judged.iter().map(|(_, codes)| *codes))
         .map(|(s, codes)| {
             let d = &dicts[s.dict];
             Global::from_codes(codes, d.len().max(1), privacy::rank_of(&d.values), s.tree.clone())
         })
         .collect();
-    let verdict = tokumei_anon::enforce::judge(judged_rows, &classes.sizes, &codes, &globals, &models);
+    let mut verdict = tokumei_anon::enforce::judge_columns(&classes.sizes, &judged, &globals, &models);
+    // With several rows per person, a class in which every person holds one value of a
+    // sensitive column discloses it, however many other values some of them hold: such a class
+    // fails that column's l-diversity (distinct values count people's values, not rows').
+    if let (Some(p), Some(columns)) = (&people, &distinct) {
+        for (i, m) in models.iter().enumerate() {
+            let (Some(col), true) = (m.column(), m.kind().contains("l_diversity") && m.required() >= 2.0) else {
+                continue;
+            };
+            let (of_row, codes, units) = &columns[col];
+            for class in crate::people::disclosed(p, of_row, codes, units, &classes.sizes) {
+                if verdict.violated[class as usize].is_none() {
+                    verdict.violated[class as usize] = Some(i);
+                }
+            }
+        }
+    }
     drop(distinct);
-    let enforcement = Enforcement::new(&classes, &verdict, &models, &sensitive_names);
+    let mut enforcement = Enforcement::new(&classes, &verdict, &models, &sensitive_names);
+    // People removed: a person written two ways (two released codes) may be in two classes.
+    if let Some(p) = &people {
+        enforcement.people_suppressed = u64::from(p.count) - crate::people::kept(p, &enforcement.keep);
+    }
     // The limit is a share of the people (of the rows, when each is one person).
     let allowed = (plan.privacy.max_suppression * n_people as f64).floor() as u64;
     if enforcement.people_suppressed > allowed {
@@ -230,7 +259,11 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
                 c.action.describe()
             ));
         }
-        msg.push_str("\n  hint: generalise the quasi-identifier with the most distinct values further (raise its `level`, or use search = \"optimal\"), declare fewer quasi-identifiers, or raise max_suppression if policy allows");
+        msg.push_str(if searched.is_some() {
+            "\n  hint: the search's levels were judged by people and suppress too many: allow higher `max_level` values, declare fewer quasi-identifiers, or raise max_suppression if policy allows"
+        } else {
+            "\n  hint: generalise the quasi-identifier with the most distinct values further (raise its `level`, or use search = \"optimal\"), declare fewer quasi-identifiers, or raise max_suppression if policy allows"
+        });
         return Err(EngineError::Privacy(msg));
     }
     // Each kept class's size: its people (its rows, when each is one person).
@@ -415,6 +448,10 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
         people_suppressed: enforcement.people_suppressed,
         rows_out,
         people_out,
+        checked: match counting {
+            true => enc.layout.implied.iter().map(|(_, c)| plan.columns[*c].name.clone()).collect(),
+            false => Vec::new(),
+        },
     };
 
     Ok(Anonymized {
@@ -439,32 +476,35 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
     })
 }
 
-/// Who the rows are: `None` when every row is a different person. Data with several rows for
-/// one person and no declared `subject` are refused: the models would count rows.
-fn people_of(subjects: &[u64], layout: &super::layout::Layout) -> Result<Option<crate::people::People>, EngineError> {
-    let Some(person) = &layout.person else { return Ok(None) };
-    if subjects.is_empty() {
+/// Who the rows are: `None` when every row is a different person. When the rules declare no
+/// `subject` and a model counts, data in which a column that may name a person repeats a value
+/// are refused: the models would count rows.
+fn people_of(enc: &Encoded, counting: bool) -> Result<Option<crate::people::People>, EngineError> {
+    let layout = &enc.layout;
+    if layout.person.is_some() {
+        return Ok(crate::people::from_hashes(&enc.subjects, &enc.units));
+    }
+    if !counting {
         return Ok(None);
     }
-    if !person.declared {
-        let (people, max_rows) = crate::people::census(subjects);
-        if people < subjects.len() as u64 {
-            let c = &layout.plan.columns[person.plan];
+    for ((_, plan_col), hashes) in layout.implied.iter().zip(&enc.implied) {
+        let (people, max_rows) = crate::people::census(hashes);
+        if people < hashes.len() as u64 {
+            let c = &layout.plan.columns[*plan_col];
             return Err(EngineError::Config(format!(
                 "{}:{}: `{}` ({}) repeats: {} rows are {} people (at most {} rows each), but the rules declare no `subject`, so the privacy models would count rows, not people\n  hint: add `subject = \"{}\"` (or the column that names a person) to the rules, so that k and every other model count people",
                 layout.plan.rules_path.display(),
                 c.line,
                 c.name,
                 c.role.as_str(),
-                subjects.len(),
+                hashes.len(),
                 people,
                 max_rows,
                 c.name
             )));
         }
-        return Ok(None);
     }
-    Ok(crate::people::from_hashes(subjects))
+    Ok(None)
 }
 
 /// The hierarchy above a generalised column's values: each code's labels at the levels above

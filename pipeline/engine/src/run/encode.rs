@@ -41,6 +41,12 @@ pub(super) struct Encoded {
     /// Each accepted row's subject hash ([`crate::people::subject_hash`]), when a column names
     /// a person ([`crate::people::NO_SUBJECT`] for a row without one); empty otherwise.
     pub subjects: Vec<u64>,
+    /// When the column is released as a code: each row's hash of the value as the code is made
+    /// from it (the rows one released code links); empty otherwise.
+    pub units: Vec<u64>,
+    /// Without a declared subject: each row's hash of each column that may name a person
+    /// ([`super::layout::Layout::implied`]).
+    pub implied: Vec<Vec<u64>>,
 }
 
 /// Read and transform every row. Batches are parsed and transformed on every core; their
@@ -65,6 +71,7 @@ pub(super) fn encode(
         row_ids_slot,
         checked,
         person,
+        implied,
         identifier_values,
         released,
         ..
@@ -85,7 +92,8 @@ pub(super) fn encode(
         row_ids_slot: *row_ids_slot,
         representatives: dicts.iter().map(|d| d.representatives.is_some()).collect(),
         names: !name_inputs.is_empty(),
-        person: person.as_ref().map(|p| (p.inputs.as_slice(), p.plan, p.declared)),
+        person: person.as_ref().map(|p| (p.inputs.as_slice(), p.plan, p.declared, p.coded)),
+        implied: implied.iter().map(|(input, _)| *input).collect(),
     };
     let spill_path = target.map(|t| t.tmp_dir.join("spill.arrow"));
 
@@ -125,6 +133,8 @@ pub(super) fn encode(
         first_rejection: None,
         name_set: crate::scrub::NameSet::default(),
         subjects: Vec::new(),
+        units: Vec::new(),
+        implied: vec![Vec::new(); implied.len()],
     };
     let result = in_parallel(source, threads, &cx, |done| {
         let done = done?;
@@ -196,6 +206,8 @@ pub(super) fn encode(
         first_rejection,
         name_set,
         subjects,
+        units,
+        implied,
     } = merged;
     if let (false, Some(t)) = (waiting.is_empty(), target) {
         let rows: usize = batch_lens.iter().sum();
@@ -240,6 +252,8 @@ pub(super) fn encode(
         ingest_ms,
         scattered,
         subjects,
+        units,
+        implied,
     })
 }
 
@@ -268,8 +282,11 @@ struct BatchContext<'a> {
     /// Whether dictionary `d` keeps a raw value per code.
     representatives: Vec<bool>,
     names: bool,
-    /// The input columns naming a person, their plan column, and whether the rules declare them.
-    person: Option<(&'a [usize], usize, bool)>,
+    /// The input columns naming a person, their plan column, whether the rules declare them,
+    /// and, when they are released as a code, whether it is made from the NFKC form.
+    person: Option<(&'a [usize], usize, bool, Option<bool>)>,
+    /// Without a declared subject, the input columns that may name a person.
+    implied: Vec<usize>,
 }
 
 /// One batch transformed, before its rows are merged in order.
@@ -286,6 +303,10 @@ struct Done {
     names: crate::scrub::NameSet,
     /// Each accepted row's subject hash (when a column names a person).
     subjects: Vec<u64>,
+    /// Each accepted row's hash of its released code's value (when the column is released).
+    units: Vec<u64>,
+    /// Each accepted row's hash of each column that may name a person.
+    implied: Vec<Vec<u64>>,
 }
 
 #[derive(Default)]
@@ -305,6 +326,8 @@ struct Merged {
     first_rejection: Option<String>,
     name_set: crate::scrub::NameSet,
     subjects: Vec<u64>,
+    units: Vec<u64>,
+    implied: Vec<Vec<u64>>,
 }
 
 impl Merged {
@@ -338,6 +361,10 @@ impl Merged {
         }
         self.name_set.merge(&done.names);
         self.subjects.extend_from_slice(&done.subjects);
+        self.units.extend_from_slice(&done.units);
+        for (all, part) in self.implied.iter_mut().zip(&done.implied) {
+            all.extend_from_slice(part);
+        }
     }
 }
 
@@ -578,6 +605,8 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
     let mut first_rejection = None;
     let mut part_ids: Vec<Vec<u32>> = vec![Vec::new(); worker.len()];
     let mut subjects: Vec<u64> = Vec::with_capacity(if cx.person.is_some() { batch.len() } else { 0 });
+    let mut units: Vec<u64> = Vec::new();
+    let mut implied: Vec<Vec<u64>> = vec![Vec::with_capacity(batch.len()); cx.implied.len()];
     // The column of each dictionary.
     let mut globals: Vec<Option<&OutColumn>> = vec![None; worker.len()];
     for c in columns {
@@ -589,9 +618,12 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
         let transformed = transform_row(batch, row, columns, worker, &mut ids, &mut cells, &mut joined)
             .map_err(|(ci, m)| (columns[ci].plan, m))
             .and_then(|()| match cx.person {
-                Some((inputs, plan_col, declared)) => match subject_of(batch, row, inputs) {
+                Some((inputs, plan_col, declared, coded)) => match subject_of(batch, row, inputs) {
                     Some(h) => {
                         subjects.push(h);
+                        if let Some(nfkc) = coded {
+                            units.push(unit_of(batch, row, inputs, nfkc, &mut joined));
+                        }
                         Ok(())
                     }
                     None if declared => Err((
@@ -602,10 +634,20 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
                     )),
                     None => {
                         subjects.push(crate::people::NO_SUBJECT);
+                        if coded.is_some() {
+                            units.push(crate::people::NO_SUBJECT);
+                        }
                         Ok(())
                     }
                 },
-                None => Ok(()),
+                None => {
+                    for (hashes, input) in implied.iter_mut().zip(&cx.implied) {
+                        hashes.push(
+                            subject_of(batch, row, std::slice::from_ref(input)).unwrap_or(crate::people::NO_SUBJECT),
+                        );
+                    }
+                    Ok(())
+                }
             });
         match transformed {
             Ok(()) => {
@@ -723,7 +765,24 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
         first_rejection,
         names,
         subjects,
+        units,
+        implied,
     })
+}
+
+/// The hash of the value a released code of the row is made from, normalised as the code's
+/// transform normalises it (so rows with one code have one hash).
+fn unit_of(batch: &RawBatch, row: usize, inputs: &[usize], nfkc: bool, joined: &mut String) -> u64 {
+    joined.clear();
+    for (k, i) in inputs.iter().enumerate() {
+        if k > 0 {
+            joined.push('\u{1F}');
+        }
+        let v = batch.value(row, *i).unwrap_or_default();
+        joined.push_str(if inputs.len() > 1 { v.trim() } else { v });
+    }
+    let v = crate::transform::normalized(nfkc, joined);
+    crate::people::subject_hash(v.trim())
 }
 
 /// The subject hash of a row: its person's identifier (the parts of a composite one in order),

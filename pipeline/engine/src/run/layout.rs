@@ -55,6 +55,9 @@ pub(super) struct Layout {
     pub checked: Vec<usize>,
     /// The column that names a person, by which the privacy models count people.
     pub person: Option<PersonColumn>,
+    /// Without a declared subject: the columns that may name a person (input, plan column),
+    /// checked to repeat no value.
+    pub implied: Vec<(usize, usize)>,
     /// A query job's identifier input values (hashed), which no released value may equal.
     pub identifier_values: Option<Arc<crate::ingest::lineage::IdentifierValues>>,
     /// Output columns compared with `identifier_values` (index in `columns`), each with the
@@ -72,17 +75,32 @@ pub(super) struct PersonColumn {
     pub plan: usize,
     /// Whether the rules declare it (`subject`).
     pub declared: bool,
+    /// When the column is released as a keyed code: whether the code is made from the NFKC
+    /// form (the rows one code links are then told by the code's own normalisation).
+    pub coded: Option<bool>,
 }
 
-/// The column that names a person: the declared subject, else the first identification code
-/// or linking code named like a person's number (個人番号, 宛名番号, 被保険者番号, ...): a
-/// household's or an insurer's number is shared by several people and names no one.
+/// The column that names a person: the declared subject (the composite code it is part of,
+/// if it is a part of one).
 fn person_column(plan: &Plan) -> Option<PersonColumn> {
-    if let Some(subject) = &plan.subject {
-        let i = plan.columns.iter().position(|c| &c.name == subject)?;
-        let c = &plan.columns[i];
-        let inputs = std::iter::once(c.input_index).chain(c.extra_inputs.iter().copied()).collect();
-        return Some(PersonColumn { inputs, plan: i, declared: true });
+    let coded = |c: &tokumei_rules::ColumnPlan| matches!(c.action, Action::Pseudonymize { .. }).then_some(c.nfkc);
+    let subject = plan.subject.as_ref()?;
+    let i = plan.columns.iter().position(|c| &c.name == subject)?;
+    // A part of a composite code (`with`) names no one alone: the composite does.
+    let input = plan.columns[i].input_index;
+    let i = plan.columns.iter().position(|c| c.extra_inputs.contains(&input)).unwrap_or(i);
+    let c = &plan.columns[i];
+    let inputs = std::iter::once(c.input_index).chain(c.extra_inputs.iter().copied()).collect();
+    Some(PersonColumn { inputs, plan: i, declared: true, coded: coded(c) })
+}
+
+/// Without a declared subject, the columns that may name a person: every identification code
+/// or linking code that the release carries as a code or that is named like a person's number
+/// (個人番号, 宛名番号, 被保険者番号, ...), but not a household's (世帯), a family's or an
+/// insurer's number or symbol (shared by several people), nor a part of a composite code.
+fn implied_columns(plan: &Plan) -> Vec<(usize, usize)> {
+    if plan.subject.is_some() {
+        return Vec::new();
     }
     const PERSONAL: [&str; 14] = [
         "個人番号",
@@ -100,14 +118,23 @@ fn person_column(plan: &Plan) -> Option<PersonColumn> {
         "my_number",
         "patient",
     ];
-    let personal = |name: &str| {
-        let name = name.to_lowercase();
-        PERSONAL.iter().any(|w| name.contains(w)) && !["世帯", "household"].iter().any(|w| name.contains(w))
+    let shared = |name: &str| {
+        ["世帯", "household", "family", "家族", "記号"].iter().any(|w| name.contains(w))
+            || (name.contains("保険者") && !name.contains("被保険者"))
     };
-    let pick =
-        |role: Role| plan.columns.iter().position(|c| c.role == role && c.extra_inputs.is_empty() && personal(&c.name));
-    let i = pick(Role::IdentificationCode).or_else(|| pick(Role::LinkingCode))?;
-    Some(PersonColumn { inputs: vec![plan.columns[i].input_index], plan: i, declared: false })
+    let parts: Vec<usize> = plan.columns.iter().flat_map(|c| c.extra_inputs.iter().copied()).collect();
+    plan.columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| matches!(c.role, Role::IdentificationCode | Role::LinkingCode))
+        .filter(|(_, c)| c.extra_inputs.is_empty() && !parts.contains(&c.input_index))
+        .filter(|(_, c)| {
+            let name = c.name.to_lowercase();
+            !shared(&name)
+                && (matches!(c.action, Action::Pseudonymize { .. }) || PERSONAL.iter().any(|w| name.contains(w)))
+        })
+        .map(|(i, c)| (c.input_index, i))
+        .collect()
 }
 
 /// Lay out the prepared job's columns.
@@ -236,8 +263,10 @@ pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
         }
     }
     let person = person_column(&plan);
+    let implied = implied_columns(&plan);
     Ok(Layout {
         person,
+        implied,
         job,
         plan,
         key,
