@@ -24,6 +24,9 @@ struct Sensitive {
     tree: Option<tokumei_anon::models::Tree>,
 }
 
+/// One sensitive column's distinct (unit, value) rows: each row's class, value and unit.
+type PersonValues = (Vec<u32>, Vec<u32>, Vec<u32>);
+
 /// What the privacy stage decided.
 pub(super) struct Anonymized {
     pub enc: Encoded,
@@ -129,7 +132,7 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
         // below by people, as every fixed level is.
         let standing = match &people {
             Some(p) => {
-                if plan.privacy.local_recoding != tokumei_rules::LocalRecoding::None {
+                if plan.privacy.local_recoding == tokumei_rules::LocalRecoding::Apply {
                     return Err(EngineError::Config(format!(
                         "{}: local recoding (Mondrian) counts records, and {} people here have several rows each (at most {}): it cannot count people\n  hint: remove `local_recoding`; the global search counts people",
                         plan.rules_path.display(),
@@ -161,7 +164,7 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
     // With several rows per person, each of a person's distinct sensitive values counts once.
     let all_codes: Vec<&[u32]> = sensitive.iter().map(|s| dicts[s.dict].codes.as_slice()).collect();
     // (Each column on its own: a person's value of one column counts once whatever the others.)
-    let distinct: Option<Vec<(Vec<u32>, Vec<u32>, Vec<u32>)>> = people.as_ref().map(|p| {
+    let distinct: Option<Vec<PersonValues>> = people.as_ref().map(|p| {
         all_codes
             .iter()
             .map(|c| {
