@@ -86,16 +86,37 @@ impl People {
 }
 
 /// How many people the rows are, and how many rows the busiest person has, from each row's
-/// subject hash; rows without a subject ([`NO_SUBJECT`]) are each a person of their own.
+/// subject hash; rows without a subject ([`NO_SUBJECT`]) are each a person of their own. The
+/// hashes are sorted in two halves on two threads and walked in merged order.
 pub fn census(hashes: &[u64]) -> (u64, u64) {
     let mut sorted: Vec<u64> = hashes.iter().copied().filter(|h| *h != NO_SUBJECT).collect();
     let blank = (hashes.len() - sorted.len()) as u64;
-    sorted.sort_unstable();
-    let (mut people, mut max_run, mut run) = (0u64, 0u64, 0u64);
-    for (i, h) in sorted.iter().enumerate() {
-        if i == 0 || sorted[i - 1] != *h {
+    let mid = sorted.len() / 2;
+    let (a, b) = sorted.split_at_mut(mid);
+    if a.len() >= 1 << 16 {
+        std::thread::scope(|scope| {
+            scope.spawn(|| a.sort_unstable());
+            b.sort_unstable();
+        });
+    } else {
+        a.sort_unstable();
+        b.sort_unstable();
+    }
+    let (a, b) = sorted.split_at(mid);
+    let (mut i, mut j) = (0, 0);
+    let (mut people, mut max_run, mut run, mut last) = (0u64, 0u64, 0u64, None);
+    while i < a.len() || j < b.len() {
+        let h = if j >= b.len() || (i < a.len() && a[i] <= b[j]) {
+            i += 1;
+            a[i - 1]
+        } else {
+            j += 1;
+            b[j - 1]
+        };
+        if last != Some(h) {
             people += 1;
             run = 0;
+            last = Some(h);
         }
         run += 1;
         max_run = max_run.max(run);
@@ -129,10 +150,12 @@ fn dense(hashes: &[u64], expected: usize) -> (Vec<u32>, u32) {
 /// different person and a different unit (then rows are people and nothing changes).
 pub fn from_hashes(hashes: &[u64], units: &[u64]) -> Option<People> {
     let (count, max_rows) = census(hashes);
-    let unit_count = if units.is_empty() { count } else { census(units).0 };
-    if count == hashes.len() as u64 && unit_count == hashes.len() as u64 {
+    // Rows with one code value have one subject (the code's normalisation is never coarser
+    // than the subject's), so when the subjects are all different the codes are too.
+    if count == hashes.len() as u64 {
         return None;
     }
+    let unit_count = if units.is_empty() { count } else { census(units).0 };
     let (person_of_row, count) = dense(hashes, count as usize);
     if units.is_empty() {
         return Some(People {
@@ -321,6 +344,12 @@ mod tests {
         assert_eq!(from_hashes(&[5, 6, 7, NO_SUBJECT, NO_SUBJECT], &[]), None);
         assert_eq!(from_hashes(&[5, 6, 7], &[15, 16, 17]), None);
         assert_eq!(census(&[5, 6, 5, NO_SUBJECT]), (3, 2));
+        // The two-thread path agrees with a plain count.
+        let many: Vec<u64> = (0..200_000u64).map(|i| (i * 7919) % 150_001 + 1).collect();
+        let mut plain = many.clone();
+        plain.sort_unstable();
+        plain.dedup();
+        assert_eq!(census(&many).0, plain.len() as u64);
     }
 
     #[test]

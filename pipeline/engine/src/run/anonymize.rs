@@ -65,6 +65,8 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
     // Whether any model counts (k >= 2, or any other model).
     let counting = models.iter().any(|m| m.kind() != tokumei_anon::models::KAnonymity::KIND || m.required() >= 2.0);
     let people = people_of(&enc, counting)?;
+    // The hashes are not needed again: freed before pass 2.
+    (enc.subjects, enc.units, enc.implied) = (Vec::new(), Vec::new(), Vec::new());
     let plan = &enc.layout.plan;
     let columns = &enc.layout.columns;
     let dicts = &mut enc.layout.dicts;

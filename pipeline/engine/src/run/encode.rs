@@ -360,10 +360,20 @@ impl Merged {
             self.first_rejection.clone_from(&done.first_rejection);
         }
         self.name_set.merge(&done.names);
-        self.subjects.extend_from_slice(&done.subjects);
-        self.units.extend_from_slice(&done.units);
-        for (all, part) in self.implied.iter_mut().zip(&done.implied) {
+        // Room for the rows to come at once, as for the codes (a vector that doubles holds up
+        // to three times its size while it copies itself).
+        let grow = |all: &mut Vec<u64>, part: &[u64]| {
+            let needed = all.len() + part.len();
+            if needed > all.capacity() {
+                let room = expected_rows.min(needed.saturating_mul(16)).max(needed + needed / 2);
+                all.reserve_exact(room - all.len());
+            }
             all.extend_from_slice(part);
+        };
+        grow(&mut self.subjects, &done.subjects);
+        grow(&mut self.units, &done.units);
+        for (all, part) in self.implied.iter_mut().zip(&done.implied) {
+            grow(all, part);
         }
     }
 }
