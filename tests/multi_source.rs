@@ -386,31 +386,17 @@ fn a_sort_beyond_memory_spills_up_to_its_limit_and_leaves_no_spill_file() {
     );
 }
 
-/// The columns of the bundled resident extract, in order.
-const RESIDENT_COLUMNS: &[&str] = &[
-    "宛名番号",
-    "個人番号",
-    "氏名",
-    "氏名カナ",
-    "生年月日",
-    "性別",
-    "郵便番号",
-    "住所",
-    "市区町村コード",
-    "世帯番号",
-    "続柄",
-    "電話番号",
-    "国保加入",
-    "障害者手帳",
-    "備考",
-];
+/// The columns of the bundled resident extract, in order: the registry's without the tax and
+/// care extracts' columns.
+fn resident_columns() -> impl Iterator<Item = &'static str> {
+    tokumei_synth::COLUMNS.into_iter().filter(|c| !["課税所得", "要介護度"].contains(c))
+}
 
 /// The bundled query with the resident extract's columns listed one per line (`r.<column>`),
 /// those in `made` made by the expression given instead.
 fn query_making(made: &[(&str, &str)]) -> String {
-    let columns: Vec<String> = RESIDENT_COLUMNS
-        .iter()
-        .map(|c| match made.iter().find(|(m, _)| m == c) {
+    let columns: Vec<String> = resident_columns()
+        .map(|c| match made.iter().find(|(m, _)| *m == c) {
             Some((_, expr)) => format!("       {expr} AS {c},"),
             None => format!("       r.{c},"),
         })

@@ -147,8 +147,10 @@ fn several_rows_per_person_without_a_subject_are_refused() {
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(r.stderr.contains("`宛名番号` (linking_code) repeats"), "{}", r.stderr);
     assert!(r.stderr.contains("subject = \"宛名番号\""), "{}", r.stderr);
+    // (The temporary folder's random name may hold such letters: it is taken out first.)
+    let said = r.stderr.replace(env.dir.path().to_str().unwrap(), "");
     for id in ["A1", "A2", "C1", "D1"] {
-        assert!(!r.stderr.contains(id), "the error quotes a value: {id}");
+        assert!(!said.contains(id), "the error quotes a value: {id}");
     }
     // A person's missing identifier is a malformed value, named by line and column.
     let text = std::fs::read_to_string(&input).unwrap() + ",女,南,訪問介護\n";

@@ -79,6 +79,25 @@ pub const ADDRESS_NAMES: &[&str] = &["住所", "所在地", "address"];
 /// Names of linking codes (only used for lineage: `tokumei init` tells them by their values).
 pub const LINKING_CODE_NAMES: &[&str] = &["宛名番号", "宛名コード", "世帯番号"];
 
+/// Names of the numbers that stand for one person (a person's 個人番号, 宛名番号, 被保険者番号,
+/// a resident or patient id): without a `subject`, such a column must not repeat a value.
+pub const PERSON_NUMBER_NAMES: &[&str] = &[
+    "個人番号",
+    "マイナンバー",
+    "宛名",
+    "住民票コード",
+    "被保険者番号",
+    "住民番号",
+    "個人id",
+    "個人コード",
+    "person",
+    "resident",
+    "subject",
+    "mynumber",
+    "my_number",
+    "patient",
+];
+
 /// The first word of `words` that `name` holds (case-insensitively).
 pub fn name_has<'a>(name: &str, words: &[&'a str]) -> Option<&'a str> {
     let lower = name.to_lowercase();

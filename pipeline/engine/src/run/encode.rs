@@ -38,8 +38,8 @@ pub(super) struct Encoded {
     /// The spilled columns and each row's number, already scattered to the buckets of the
     /// external shuffle (a shuffled release of a file of known size), instead of a spill file.
     pub scattered: Option<crate::output::Shuffler>,
-    /// Each accepted row's subject hash ([`crate::people::subject_hash`]), when a column names
-    /// a person ([`crate::people::NO_SUBJECT`] for a row without one); empty otherwise.
+    /// Each accepted row's subject hash ([`crate::people::subject_hash`]), when the rules
+    /// declare a `subject` (a row without one is malformed); empty otherwise.
     pub subjects: Vec<u64>,
     /// When the column is released as a code: each row's hash of the value as the code is made
     /// from it (the rows one released code links); empty otherwise.
@@ -92,7 +92,7 @@ pub(super) fn encode(
         row_ids_slot: *row_ids_slot,
         representatives: dicts.iter().map(|d| d.representatives.is_some()).collect(),
         names: !name_inputs.is_empty(),
-        person: person.as_ref().map(|p| (p.inputs.as_slice(), p.plan, p.declared, p.coded)),
+        person: person.as_ref().map(|p| (p.inputs.as_slice(), p.plan, p.code.map(|i| &columns[i]))),
         implied: implied.iter().map(|(input, _)| *input).collect(),
     };
     let spill_path = target.map(|t| t.tmp_dir.join("spill.arrow"));
@@ -282,9 +282,9 @@ struct BatchContext<'a> {
     /// Whether dictionary `d` keeps a raw value per code.
     representatives: Vec<bool>,
     names: bool,
-    /// The input columns naming a person, their plan column, whether the rules declare them,
-    /// and, when they are released as a code, whether it is made from the NFKC form.
-    person: Option<(&'a [usize], usize, bool, Option<bool>)>,
+    /// The input columns naming a person (the rules' `subject`), their plan column, and the
+    /// column of the code they are released as, if they are.
+    person: Option<(&'a [usize], usize, Option<&'a OutColumn>)>,
     /// Without a declared subject, the input columns that may name a person.
     implied: Vec<usize>,
 }
@@ -628,27 +628,20 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
         let transformed = transform_row(batch, row, columns, worker, &mut ids, &mut cells, &mut joined)
             .map_err(|(ci, m)| (columns[ci].plan, m))
             .and_then(|()| match cx.person {
-                Some((inputs, plan_col, declared, coded)) => match subject_of(batch, row, inputs) {
+                Some((inputs, plan_col, code)) => match subject_of(batch, row, inputs) {
                     Some(h) => {
                         subjects.push(h);
-                        if let Some(nfkc) = coded {
-                            units.push(unit_of(batch, row, inputs, nfkc, &mut joined));
+                        if let Some(c) = code {
+                            units.push(unit_of(batch, row, c, plan.columns[c.plan].nfkc, &mut joined));
                         }
                         Ok(())
                     }
-                    None if declared => Err((
+                    None => Err((
                         plan_col,
                         crate::cell::Malformed(
                             "no subject identifier (the rules' `subject`): the row's person cannot be counted".into(),
                         ),
                     )),
-                    None => {
-                        subjects.push(crate::people::NO_SUBJECT);
-                        if coded.is_some() {
-                            units.push(crate::people::NO_SUBJECT);
-                        }
-                        Ok(())
-                    }
                 },
                 None => {
                     for (hashes, input) in implied.iter_mut().zip(&cx.implied) {
@@ -780,19 +773,11 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
     })
 }
 
-/// The hash of the value a released code of the row is made from, normalised as the code's
-/// transform normalises it (so rows with one code have one hash).
-fn unit_of(batch: &RawBatch, row: usize, inputs: &[usize], nfkc: bool, joined: &mut String) -> u64 {
-    joined.clear();
-    for (k, i) in inputs.iter().enumerate() {
-        if k > 0 {
-            joined.push('\u{1F}');
-        }
-        let v = batch.value(row, *i).unwrap_or_default();
-        joined.push_str(if inputs.len() > 1 { v.trim() } else { v });
-    }
-    let v = crate::transform::normalized(nfkc, joined);
-    crate::people::subject_hash(v.trim())
+/// The hash of the value the row's released code `c` is made from, read and normalised as the
+/// code's transform reads it (so the rows of one code have one hash).
+fn unit_of(batch: &RawBatch, row: usize, c: &OutColumn, nfkc: bool, joined: &mut String) -> u64 {
+    let v = value_of(batch, row, c, joined).unwrap_or_default();
+    crate::people::subject_hash(crate::transform::normalized(nfkc, v).trim())
 }
 
 /// The subject hash of a row: its person's identifier (the parts of a composite one in order),

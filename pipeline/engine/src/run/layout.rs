@@ -65,25 +65,20 @@ pub(super) struct Layout {
     pub released: Vec<(usize, u64)>,
 }
 
-/// The input column that names a person: the rules' `subject`, or, when the rules declare
-/// none, the identification code or personal linking code that stands for one (then only to
-/// refuse data with several rows per person).
+/// The input column that names a person: the rules' `subject`.
 pub(super) struct PersonColumn {
     /// Input columns (more than one for a composite identifier), joined in this order.
     pub inputs: Vec<usize>,
     /// Plan column.
     pub plan: usize,
-    /// Whether the rules declare it (`subject`).
-    pub declared: bool,
-    /// When the column is released as a keyed code: whether the code is made from the NFKC
-    /// form (the rows one code links are then told by the code's own normalisation).
-    pub coded: Option<bool>,
+    /// When the column is released as a keyed code: its output column (index in the layout's
+    /// columns), whose own input and normalisation tell the rows one code links.
+    pub code: Option<usize>,
 }
 
 /// The column that names a person: the declared subject (the composite code it is part of,
 /// if it is a part of one).
-fn person_column(plan: &Plan) -> Option<PersonColumn> {
-    let coded = |c: &tokumei_rules::ColumnPlan| matches!(c.action, Action::Pseudonymize { .. }).then_some(c.nfkc);
+fn person_column(plan: &Plan, columns: &[OutColumn]) -> Option<PersonColumn> {
     let subject = plan.subject.as_ref()?;
     let i = plan.columns.iter().position(|c| &c.name == subject)?;
     // A part of a composite code (`with`) names no one alone: the composite does.
@@ -91,7 +86,11 @@ fn person_column(plan: &Plan) -> Option<PersonColumn> {
     let i = plan.columns.iter().position(|c| c.extra_inputs.contains(&input)).unwrap_or(i);
     let c = &plan.columns[i];
     let inputs = std::iter::once(c.input_index).chain(c.extra_inputs.iter().copied()).collect();
-    Some(PersonColumn { inputs, plan: i, declared: true, coded: coded(c) })
+    let code = match c.action {
+        Action::Pseudonymize { .. } => columns.iter().position(|o| o.plan == i),
+        _ => None,
+    };
+    Some(PersonColumn { inputs, plan: i, code })
 }
 
 /// Without a declared subject, the columns that may name a person: every identification code
@@ -102,22 +101,6 @@ fn implied_columns(plan: &Plan) -> Vec<(usize, usize)> {
     if plan.subject.is_some() {
         return Vec::new();
     }
-    const PERSONAL: [&str; 14] = [
-        "個人番号",
-        "マイナンバー",
-        "宛名",
-        "住民票コード",
-        "被保険者番号",
-        "住民番号",
-        "個人id",
-        "個人コード",
-        "person",
-        "resident",
-        "subject",
-        "mynumber",
-        "my_number",
-        "patient",
-    ];
     let shared = |name: &str| {
         ["世帯", "household", "family", "家族", "記号"].iter().any(|w| name.contains(w))
             || (name.contains("保険者") && !name.contains("被保険者"))
@@ -131,7 +114,8 @@ fn implied_columns(plan: &Plan) -> Vec<(usize, usize)> {
         .filter(|(_, c)| {
             let name = c.name.to_lowercase();
             !shared(&name)
-                && (matches!(c.action, Action::Pseudonymize { .. }) || PERSONAL.iter().any(|w| name.contains(w)))
+                && (matches!(c.action, Action::Pseudonymize { .. })
+                    || crate::ingest::lineage::name_has(&name, crate::ingest::lineage::PERSON_NUMBER_NAMES).is_some())
         })
         .map(|(i, c)| (c.input_index, i))
         .collect()
@@ -262,7 +246,7 @@ pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
             }
         }
     }
-    let person = person_column(&plan);
+    let person = person_column(&plan, &columns);
     let implied = implied_columns(&plan);
     Ok(Layout {
         person,
