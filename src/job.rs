@@ -281,7 +281,8 @@ pub fn run_job(
     }
 
     if let Some(r) = &requests {
-        base.borrow_mut().details.insert("requests_registry".into(), r.registry.display().to_string().into());
+        let at = std::fs::canonicalize(&r.registry).unwrap_or_else(|_| r.registry.clone());
+        base.borrow_mut().details.insert("requests_registry".into(), at.display().to_string().into());
     }
     if dry_run {
         let outcome = match tokumei_engine::run(prepared, &opts, None) {
@@ -507,6 +508,16 @@ fn requests_stage(
         (None, None, Some(p), _) => p.clone(),
         (None, None, None, Some(p)) => p,
         (None, None, None, None) => {
+            // A registry this output's runs or this log relied on is gone: nothing runs until
+            // it is restored or an officer records its retirement (`registry reset`).
+            if let Some(missing) = missing_registry(&job.audit_log)? {
+                return Err(fail(
+                    ExitCode::Registry,
+                    anyhow::anyhow!(
+                        "{missing}, but no registry is found: the run would apply no resident's request (suspensions, erasures, corrections); nothing was done\n  hint: restore the registry (with its audit log) from a backup, or record why it is gone with `tokumei registry reset --registry PATH --reason ...`"
+                    ),
+                ));
+            }
             eprintln!(
                 "note: no registry (--registry, the job's [registry] or registry.sqlite in the output folder): residents' requests (suspensions, opt-outs, corrections) are not applied to this run"
             );
@@ -529,21 +540,8 @@ fn requests_stage(
             ),
         ));
     }
+    // Opening proves the registry: every list a run honours is as tokumei's changes left it.
     let reg = tokumei_registry::Registry::open(&path).map_err(refused)?;
-    // The lists a run honours must be as the registry's own changes left them.
-    let problems = reg
-        .tables_intact(&["requests", "request_events", "exclusions", "corrections", "file_sources"])
-        .map_err(refused)?;
-    if let Some(first) = problems.first() {
-        return Err(fail(
-            ExitCode::Registry,
-            anyhow::anyhow!(
-                "registry {}: the residents' requests were changed outside tokumei ({first}; {} problem(s)): the run does not start\n  hint: `tokumei registry verify` lists them; restore the registry from its backup",
-                path.display(),
-                problems.len()
-            ),
-        ));
-    }
     let provision = contract.is_some_and(|c| c.id.is_some());
     // The registered files this run reads: those whose sources are its inputs, and a contract's.
     let sources = reg.sources().map_err(refused)?;
@@ -603,6 +601,42 @@ fn requests_stage(
         exclusions_upto,
         corrections_upto,
     }))
+}
+
+/// A registry the audit log says this output relies on, now missing and not retired: one
+/// created with this log (its path recorded), or one an earlier run applied requests from.
+fn missing_registry(log: &Path) -> Result<Option<String>, Failure> {
+    let log = JsonlLog::new(log);
+    if !log.exists().map_err(|e| fail(ExitCode::Audit, e.into()))? {
+        return Ok(None);
+    }
+    let entries = log.entries().map_err(|e| fail(ExitCode::Audit, e.into()))?;
+    let text = |e: &tokumei_audit::Entry, k: &str| e.record.details.get(k).and_then(|v| v.as_str()).map(String::from);
+    let retired: std::collections::BTreeSet<String> = entries
+        .iter()
+        .filter(|e| e.record.action == tokumei_registry::RETIRED)
+        .flat_map(|e| [text(e, "registry"), text(e, "path")])
+        .flatten()
+        .collect();
+    for e in entries.iter().rev() {
+        let (path, what) = match (text(e, "requests_registry"), e.record.action.as_str()) {
+            (Some(p), _) => (p, "applied the residents' requests of"),
+            (None, "registry-committed") => match text(e, "path") {
+                Some(p) => (p, "records the creation of"),
+                None => continue,
+            },
+            _ => continue,
+        };
+        let id = text(e, "registry").unwrap_or_default();
+        if Path::new(&path).is_absolute()
+            && !retired.contains(&path)
+            && !retired.contains(&id)
+            && !Path::new(&path).exists()
+        {
+            return Ok(Some(format!("audit entry {} {what} registry {path}", e.seq)));
+        }
+    }
+    Ok(None)
 }
 
 /// What a registered release is for: a contract's recipient, or an internal use.

@@ -589,7 +589,8 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
         Command::Audit { command: AuditCommand::Verify { log, anchors, mut releases, public_key, registry } } => {
             let registry_problems = match &registry {
                 Some(path) => {
-                    let reg = tokumei_registry::Registry::open(path).map_err(|e| fail(ExitCode::Registry, e.into()))?;
+                    let reg = tokumei_registry::Registry::open_unproved(path)
+                        .map_err(|e| fail(ExitCode::Registry, e.into()))?;
                     Some((path.clone(), registry_cmd::verify(&reg)?))
                 }
                 None => None,

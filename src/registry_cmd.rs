@@ -84,6 +84,24 @@ pub enum RegistryCommand {
         #[command(flatten)]
         registry: RegistryArg,
     },
+    /// Accept, with its reason, a registry that fails its check (restored from a backup older
+    /// than its audit log, rows edited outside tokumei that an officer reviewed): one audited
+    /// change that records every row as it is now and every problem it accepts. Until then
+    /// nothing acts on the registry (exit 9).
+    Reset {
+        #[command(flatten)]
+        registry: RegistryArg,
+        /// Why (what happened, what was checked, who decided): recorded in the audit log.
+        #[arg(long)]
+        reason: String,
+        /// For a registry that is gone: the audit log that records it (default: `audit.log`
+        /// beside where the registry was).
+        #[arg(long)]
+        audit_log: Option<PathBuf>,
+        /// Operator recorded in the audit log.
+        #[arg(long, env = "TOKUMEI_OPERATOR")]
+        operator: Option<String>,
+    },
 }
 
 /// Personal-information file commands.
@@ -285,7 +303,7 @@ pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
             Ok(())
         }
         RegistryCommand::Status { view: ViewArgs { registry, json } } => {
-            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let reg = Registry::open_unproved(&registry.path).map_err(reg_fail)?;
             let status = reg.status().map_err(reg_fail)?;
             let profile = reg.profile().map_err(reg_fail)?;
             if json {
@@ -316,7 +334,7 @@ pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
             Ok(())
         }
         RegistryCommand::Export { registry, out } => {
-            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let reg = Registry::open_unproved(&registry.path).map_err(reg_fail)?;
             match out {
                 None => {
                     let mut buf = Vec::new();
@@ -362,8 +380,34 @@ pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
             }
             Ok(())
         }
+        RegistryCommand::Reset { registry, reason, audit_log, operator } => {
+            let who = who(operator)?;
+            if !registry.path.exists() {
+                // Gone for good: its retirement is recorded in the log beside where it was.
+                let log = audit_log.unwrap_or_else(|| tokumei_audit::sys::parent_of(&registry.path).join("audit.log"));
+                let ids = tokumei_registry::retire(&log, &registry.path, &who, &reason).map_err(reg_fail)?;
+                say!(
+                    "registry {}: recorded as gone in {} ({} registry id(s) retired); runs may run without it",
+                    registry.path.display(),
+                    log.display(),
+                    ids.len()
+                );
+                return Ok(());
+            }
+            let mut reg = Registry::open_unproved(&registry.path).map_err(reg_fail)?;
+            let accepted = reg.reset(&who, &reason).map_err(reg_fail)?;
+            for p in &accepted {
+                eprintln!("accepted: {p}");
+            }
+            say!(
+                "registry {}: reset recorded in its audit log ({} problem(s) accepted); the registry is in use again",
+                reg.path().display(),
+                accepted.len()
+            );
+            Ok(())
+        }
         RegistryCommand::Verify { registry } => {
-            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let reg = Registry::open_unproved(&registry.path).map_err(reg_fail)?;
             let problems = verify(&reg)?;
             if problems.is_empty() {
                 say!("registry {}: every row and change matches the audit log", reg.path().display());

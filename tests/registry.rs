@@ -11,7 +11,7 @@ fn registry_with_file(env: &Env) {
 }
 
 /// The audit log's actions and operators, without the confirmations of committed registry
-/// changes (`registry-committed`, one after each).
+/// changes (`registry-committed`, one after each) and the seals of full checks.
 fn audit_actions(env: &Env) -> Vec<(String, String)> {
     std::fs::read_to_string(env.path("audit.log"))
         .unwrap()
@@ -20,7 +20,7 @@ fn audit_actions(env: &Env) -> Vec<(String, String)> {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
             (v["action"].as_str().unwrap().to_string(), v["operator"].as_str().unwrap().to_string())
         })
-        .filter(|(a, _)| a != "registry-committed")
+        .filter(|(a, _)| a != "registry-committed" && a != "registry-verified")
         .collect()
 }
 
@@ -135,14 +135,15 @@ fn a_crash_between_the_audit_entry_and_the_commit_leaves_the_previous_state_and_
         &[("TOKUMEI_FAILPOINT", "registry-commit:abort")],
     );
     assert_ne!(r.code, 0, "the process was killed");
-    // The previous state: one file.
-    let r = env.tokumei(&["file", "list", "--registry", REG, "--json"]);
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap().as_array().unwrap().len(), 1);
     // The audit entry of the lost change is there, and verify names it.
     let r = env.tokumei(&["registry", "verify", "--registry", REG]);
     assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
     assert!(r.stderr.contains("does not have"), "{}", r.stderr);
-    // The next change records the loss, after which the registry verifies again.
+    // The next act records the loss (the newest change of the log, never committed) and finds
+    // the previous state: one file. The registry verifies again.
+    let r = env.tokumei(&["file", "list", "--registry", REG, "--json"]);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap().as_array().unwrap().len(), 1);
+    assert_eq!(env.tokumei(&["registry", "verify", "--registry", REG]).code, 0);
     let r = env.tokumei(&["file", "add", second.to_str().unwrap(), "--registry", REG]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let actions: Vec<String> = audit_actions(&env).into_iter().map(|(a, _)| a).collect();
@@ -865,8 +866,8 @@ fn hostile_inputs_are_refused_and_an_undone_change_stays_visible() {
     let entry = env.write("alike.toml", &entry);
     let r = env.tokumei(&["file", "add", entry.to_str().unwrap(), "--registry", REG]);
     assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
-    // Undo a committed cancellation by restoring the database, then let a change record it as
-    // lost: verify still names it.
+    // Undo a committed cancellation by restoring the database: no change is made on it (the
+    // undone change stays visible), and verify names it.
     std::fs::copy(env.path(REG), env.path("before.sqlite")).unwrap();
     assert_eq!(env.tokumei(&["contract", "cancel", "1", "--note", "不正", "--registry", REG]).code, 0);
     std::fs::copy(env.path("before.sqlite"), env.path(REG)).unwrap();
@@ -874,7 +875,8 @@ fn hostile_inputs_are_refused_and_an_undone_change_stays_visible() {
     let _ = std::fs::remove_file(env.path(&format!("{REG}-shm")));
     let second = std::fs::read_to_string(sample("recipient.toml")).unwrap().replace("株式会社見本データ分析", "別会社");
     let second = env.write("r2.toml", &second);
-    assert_eq!(env.tokumei(&["recipient", "add", second.to_str().unwrap(), "--registry", REG]).code, 0);
+    let r = env.tokumei(&["recipient", "add", second.to_str().unwrap(), "--registry", REG]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
     let r = env.tokumei(&["registry", "verify", "--registry", REG]);
     assert_eq!(r.code, ExitCode::Registry.code(), "an undone change must stay visible: {}", r.stderr);
 }
@@ -887,4 +889,125 @@ pub(crate) fn pseudonymized_job(key: std::path::PathBuf, env: &Env) -> std::path
     let rules = env.write("pseudo.toml", &rules);
     let extra = format!("encoding = \"auto\"\n[keys]\npseudonym_key_file = \"{}\"", key.display());
     env.job("internal", &sample_csv(), &rules, &extra)
+}
+
+/// The registry file and its audit log as they are now, to put back between attacks.
+struct Snapshot {
+    registry: Vec<u8>,
+    log: Vec<u8>,
+}
+
+fn snapshot(env: &Env) -> Snapshot {
+    // Fold the write-ahead log in, so the file alone is the registry.
+    let conn = rusqlite::Connection::open(env.path(REG)).unwrap();
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+    drop(conn);
+    Snapshot { registry: std::fs::read(env.path(REG)).unwrap(), log: std::fs::read(env.path("audit.log")).unwrap() }
+}
+
+fn restore(env: &Env, s: &Snapshot, log_too: bool) {
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", env.path(REG).display()));
+    }
+    std::fs::write(env.path(REG), &s.registry).unwrap();
+    if log_too {
+        std::fs::write(env.path("audit.log"), &s.log).unwrap();
+    }
+}
+
+fn sql(env: &Env, text: &str) {
+    let conn = rusqlite::Connection::open(env.path(REG)).unwrap();
+    conn.execute_batch(text).unwrap();
+}
+
+/// Each way a registry row decides who gets data, edited with `sqlite3`: every act that relies
+/// on the registry refuses (exit 9) naming the row, and nothing is published or provided.
+#[test]
+fn an_edited_registry_decides_nothing() {
+    let env = Env::new();
+    contracted(&env);
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    let contracted_state = snapshot(&env);
+    assert_eq!(env.tokumei(&["contract", "cancel", "1", "--note", "契約違反", "--registry", REG]).code, 0);
+    let cancelled = snapshot(&env);
+    let refused = |r: &Run, row: &str, what: &str| {
+        assert_eq!(r.code, ExitCode::Registry.code(), "{what}: {}{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains(row), "{what}: {}", r.stderr);
+        assert!(r.stderr.contains("nothing was done"), "{what}: {}", r.stderr);
+        assert!(env.releases("resident_registry").is_empty(), "{what}: nothing published");
+    };
+    // The cancelled contract set back to provided.
+    sql(&env, "UPDATE contracts SET state = 'provided' WHERE id = 1");
+    refused(&run_under(&env, &job, "1", IN_PERIOD), "contracts row 1", "cancelled contract revived");
+    restore(&env, &cancelled, true);
+    // The 2-year bar lifted: the barred business cannot even propose.
+    sql(&env, "UPDATE recipients SET barred_until = NULL");
+    let r = env.tokumei(&["contract", "propose", &sample("proposal.toml"), "--registry", REG]);
+    refused(&r, "recipients row 1", "bar lifted");
+    restore(&env, &cancelled, true);
+    // A recipient inserted by hand.
+    sql(
+        &env,
+        "INSERT INTO recipients (name, representative, address, contact, added) VALUES ('株式会社手入力', '代表', '住所', '連絡先', '2026-11-27')",
+    );
+    let r = env.tokumei(&["contract", "record", "1", "--registry", REG]);
+    refused(&r, "recipients row 2", "recipient added by hand");
+    restore(&env, &contracted_state, true);
+    // The use period stretched, a run after its real end.
+    sql(&env, "UPDATE contracts SET use_until = '2099-12-31' WHERE id = 1");
+    refused(&run_under(&env, &job, "1", AFTER_PERIOD), "contracts row 1", "use period stretched");
+    restore(&env, &contracted_state, true);
+    // The registry replaced by an earlier copy of itself (before the cancellation), the audit
+    // log kept: the log has a change the registry lacks.
+    assert_eq!(env.tokumei(&["contract", "cancel", "1", "--note", "契約違反", "--registry", REG]).code, 0);
+    restore(&env, &contracted_state, false);
+    let r = run_under(&env, &job, "1", IN_PERIOD);
+    refused(&r, "does not have", "older copy");
+    let r = env.tokumei(&["registry", "verify", "--registry", REG]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    // The officer records a reasoned reset (audited); the registry is usable again.
+    let r = env.tokumei(&["registry", "reset", "--registry", REG, "--reason", "短い"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "a reset needs its reason: {}", r.stderr);
+    let r = env.tokumei(&[
+        "registry",
+        "reset",
+        "--registry",
+        REG,
+        "--reason",
+        "11-27 backup restored after disk failure; the cancellation of contract 1 is recorded again",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(audit_actions(&env).iter().any(|(a, _)| a == "registry-reset"));
+    assert_eq!(env.tokumei(&["registry", "verify", "--registry", REG]).code, 0);
+    assert_eq!(env.tokumei(&["contract", "cancel", "1", "--note", "契約違反", "--registry", REG]).code, 0);
+    let r = run_under(&env, &job, "1", IN_PERIOD);
+    assert_eq!(r.code, ExitCode::Registry.code(), "cancelled again: {}", r.stderr);
+}
+
+/// A registry deleted while its audit log and earlier runs rely on it: runs refuse rather
+/// than run without applying any resident's request, until an officer records why it is gone.
+#[test]
+fn a_deleted_registry_stops_the_runs_that_relied_on_it() {
+    let env = Env::new();
+    registry_with_file(&env);
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    let r = env.tokumei(&["run", job.to_str().unwrap(), "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", env.path(REG).display()));
+    }
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("no registry is found"), "{}", r.stderr);
+    assert_eq!(env.releases("resident_registry").len(), 1, "nothing published");
+    // An officer records why it is gone, in the log: the runs go on, saying there is none.
+    let reset = ["registry", "reset", "--registry", REG, "--audit-log", "audit.log", "--reason"];
+    let r = env.tokumei(&[&reset[..], &["短い"]].concat());
+    assert_eq!(r.code, ExitCode::Registry.code(), "a reset needs its reason: {}", r.stderr);
+    let r = env.tokumei(&[&reset[..], &["ディスク障害で消失、バックアップなし (課長決裁)"]].concat());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(audit_actions(&env).iter().any(|(a, _)| a == "registry-retired"));
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("note: no registry"), "{}", r.stderr);
 }

@@ -622,32 +622,60 @@ fn the_sample_requests_workflow_runs_end_to_end() {
     }
 }
 
-/// An exclusion deleted outside tokumei: runs refuse to start, `registry verify` names it.
+/// An exclusion deleted outside tokumei: runs refuse to start, `registry verify` names it, and
+/// no act on the registry goes on until it is restored or reset.
 #[test]
 fn a_run_refuses_an_exclusion_list_changed_outside_tokumei() {
     let env = Env::new();
     registry(&env, "");
     let person = read_csv_cp932(&sample_csv())[1][0].clone();
-    let s = suspend_with(&env, "s.toml", &person, "erase", "unlawful_holding", "");
+    suspend_with(&env, "s.toml", &person, "erase", "unlawful_holding", "");
     let conn = rusqlite::Connection::open(env.path(REG)).unwrap();
     assert_eq!(conn.execute("DELETE FROM exclusions", []).unwrap(), 1);
     drop(conn);
     let job = env.job("anon", &sample_csv(), &sample_rules(), "");
     let r = t(&env, &["run", job.to_str().unwrap(), "--internal-use", "統計"]);
     assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
-    assert!(r.stderr.contains("changed outside tokumei") && !r.stderr.contains(&person), "{}", r.stderr);
+    assert!(r.stderr.contains("outside tokumei") && !r.stderr.contains(&person), "{}", r.stderr);
+    assert!(r.stderr.contains("exclusions row"), "{}", r.stderr);
     assert!(env.releases("resident_registry").is_empty());
     let r = t(&env, &["registry", "verify"]);
     assert_eq!(r.code, ExitCode::Registry.code());
     assert!(r.stderr.contains("exclusions row"), "{}", r.stderr);
-    // A later exclusion does not take the deleted one's place: both checks still fail.
+    // No other act goes on on such a registry: a new request is refused, nothing written.
+    let log = std::fs::read(env.path("audit.log")).unwrap();
     let other = read_csv_cp932(&sample_csv())[2][0].clone();
-    suspend_with(&env, "s2.toml", &other, "erase", "unlawful_holding", "");
-    let r = t(&env, &["registry", "verify"]);
-    assert_eq!(r.code, ExitCode::Registry.code());
-    assert!(r.stderr.contains(&format!("request {s}: accepted, but its exclusion is missing")), "{}", r.stderr);
-    let r = t(&env, &["run", job.to_str().unwrap(), "--internal-use", "統計"]);
+    let rest = "disclosed_on = \"2026-11-01\"\nmeasure = \"erase\"\nfiles = []\n";
+    let p = env.write("s2.toml", &intake("suspension", "2026-11-20", &other, rest));
+    let r = t(&env, &["request", "open", p.to_str().unwrap()]);
     assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert_eq!(std::fs::read(env.path("audit.log")).unwrap(), log, "a refused act writes nothing");
+}
+
+/// The whole erasure removed outside tokumei (the request, its steps, its exclusion and the
+/// journal rows of its changes): the audit log still has the changes, so every run refuses
+/// rather than put the erased person back into a release.
+#[test]
+fn an_erasure_removed_with_its_journal_rows_is_found_from_the_audit_log() {
+    let env = Env::new();
+    registry(&env, "");
+    let person = read_csv_cp932(&sample_csv())[1][0].clone();
+    let s = suspend_with(&env, "s.toml", &person, "erase", "unlawful_holding", "");
+    let conn = rusqlite::Connection::open(env.path(REG)).unwrap();
+    conn.execute_batch(&format!(
+        "DELETE FROM exclusions; DELETE FROM request_events WHERE request_id = {s}; DELETE FROM requests WHERE id = {s};
+         DELETE FROM changes WHERE action LIKE 'request%';"
+    ))
+    .unwrap();
+    drop(conn);
+    let job = env.job("anon", &sample_csv(), &sample_rules(), "");
+    for args in [vec!["run", job.to_str().unwrap(), "--internal-use", "統計"], vec!["run", job.to_str().unwrap()]] {
+        let r = t(&env, &args);
+        assert_eq!(r.code, ExitCode::Registry.code(), "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains("does not have"), "{}", r.stderr);
+        assert!(!r.stderr.contains(&person), "{}", r.stderr);
+    }
+    assert!(env.releases("resident_registry").is_empty(), "the erased person is in no release");
 }
 
 /// A suspension intake about `person`, decided and accepted (scope: every run).

@@ -41,6 +41,37 @@ fn seal(seq: u64, prev: &str, record: Record) -> (Entry, String) {
     (Entry { seq, prev: body.prev, record: body.record, hash }, line)
 }
 
+/// One line (without its newline) as a sealed entry: JSON, its hash over its body, and nothing
+/// outside the hashed content. Its place in the chain is checked by the caller.
+fn sealed_line(buf: &[u8]) -> Result<Entry, String> {
+    let line = std::str::from_utf8(buf).map_err(|_| "not UTF-8 text".to_string())?;
+    let mut value: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("not a JSON entry ({e})"))?;
+    let hash = value
+        .as_object_mut()
+        .and_then(|o| o.remove("hash"))
+        .and_then(|h| h.as_str().map(str::to_string))
+        .ok_or("has no hash")?;
+    let body: Body = serde_json::from_value(value).map_err(|e| format!("malformed entry ({e})"))?;
+    if body_hash(&body) != hash {
+        return Err("content does not match its hash".into());
+    }
+    if line_of(&body, &hash) != line {
+        return Err("holds text outside its hashed content".into());
+    }
+    Ok(Entry { seq: body.seq, prev: body.prev, record: body.record, hash })
+}
+
+/// An entry's time is never before the previous entry's.
+fn in_time(last: Option<&Entry>, entry: &Entry) -> Result<(), String> {
+    if let (Some(last), Some(now)) =
+        (last.and_then(|l| comparable_time(&l.record.time)), comparable_time(&entry.record.time))
+        && now < last
+    {
+        return Err(format!("its time {now} is before the previous entry's {last}"));
+    }
+    Ok(())
+}
+
 /// `YYYY-MM-DDTHH:MM:SSZ` times compare as text; anything else is not compared.
 fn comparable_time(t: &str) -> Option<&str> {
     let b = t.as_bytes();
@@ -136,33 +167,108 @@ impl JsonlLog {
             });
         }
         buf.pop();
-        let line = std::str::from_utf8(buf).map_err(|_| "not UTF-8 text".to_string())?;
-        let mut value: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("not a JSON entry ({e})"))?;
-        let hash = value
-            .as_object_mut()
-            .and_then(|o| o.remove("hash"))
-            .and_then(|h| h.as_str().map(str::to_string))
-            .ok_or("has no hash")?;
-        let body: Body = serde_json::from_value(value).map_err(|e| format!("malformed entry ({e})"))?;
-        if body.seq != seq {
-            return Err(format!("sequence number is {}, expected {seq}", body.seq));
+        let entry = sealed_line(buf)?;
+        if entry.seq != seq {
+            return Err(format!("sequence number is {}, expected {seq}", entry.seq));
         }
-        if body.prev != prev {
+        if entry.prev != prev {
             return Err("does not point to the entry before it".into());
         }
-        if body_hash(&body) != hash {
-            return Err("content does not match its hash".into());
+        in_time(last, &entry)?;
+        Ok(entry)
+    }
+
+    /// The newest entries, read back from the end of the log until `stop` accepts one (that
+    /// one included; the whole log when none does), oldest first. Each line read is checked
+    /// as [`JsonlLog::scan`] checks it (its hash, its place in the chain, its time), so a
+    /// torn or edited tail is found; the part of the log before the entries read is not
+    /// read (a full check is [`JsonlLog::verify`]). The cost is that of the entries read,
+    /// whatever the length of the log. A missing or empty log, or a break among the entries
+    /// read, is an error (the break as [`JsonlLog::scan`] reports it).
+    pub fn tail_until(&self, stop: impl FnMut(&Entry) -> bool) -> Result<Vec<Entry>, AuditError> {
+        if !self.exists()? {
+            return Err(self.invalid("does not exist"));
         }
-        if line_of(&body, &hash) != line {
-            return Err("holds text outside its hashed content".into());
+        let file = File::open(&self.path).map_err(|e| self.io(e))?;
+        self.tail_of(&file, stop)
+    }
+
+    fn tail_of(&self, file: &File, mut stop: impl FnMut(&Entry) -> bool) -> Result<Vec<Entry>, AuditError> {
+        use std::os::unix::fs::FileExt;
+        let len = file.metadata().map_err(|e| self.io(e))?.len();
+        if len == 0 {
+            return Err(self.empty());
         }
-        if let (Some(last), Some(now)) =
-            (last.and_then(|l| comparable_time(&l.record.time)), comparable_time(&body.record.time))
-            && now < last
-        {
-            return Err(format!("its time {now} is before the previous entry's {last}"));
+        // Any problem: the full scan names it exactly (line and reason).
+        let exact = |file: &File| -> AuditError {
+            let mut f = file;
+            let scanned = f.seek(SeekFrom::Start(0)).map_err(|e| self.io(e)).and_then(|_| self.scan_from(f));
+            match scanned {
+                Ok(Scan { broken: Some(b), .. }) => b,
+                Ok(Scan { broken: None, .. }) => self.invalid("changed while it was read"),
+                Err(e) => e,
+            }
+        };
+        let mut newest_first: Vec<Entry> = Vec::new();
+        // Bytes before `end` not yet taken into lines; `pending` holds the bytes of the line
+        // being assembled (read back to front, in chunks).
+        let mut end = len;
+        let mut pending: Vec<u8> = Vec::new();
+        let mut last_byte = [0u8; 1];
+        file.read_exact_at(&mut last_byte, len - 1).map_err(|e| self.io(e))?;
+        if last_byte[0] != b'\n' {
+            return Err(exact(file));
         }
-        Ok(Entry { seq, prev: body.prev, record: body.record, hash })
+        end -= 1;
+        const CHUNK: u64 = 1 << 16;
+        loop {
+            // Find the start of the line that ends at `end` (exclusive).
+            let start = loop {
+                if let Some(pos) = pending.iter().rposition(|&b| b == b'\n') {
+                    break Some(pos);
+                }
+                if end == 0 {
+                    break None;
+                }
+                if pending.len() as u64 > MAX_LINE {
+                    return Err(exact(file));
+                }
+                let take = CHUNK.min(end);
+                let mut chunk = vec![0u8; take as usize];
+                file.read_exact_at(&mut chunk, end - take).map_err(|e| self.io(e))?;
+                end -= take;
+                chunk.extend_from_slice(&pending);
+                pending = chunk;
+            };
+            let line: Vec<u8> = match start {
+                Some(pos) => {
+                    let line = pending[pos + 1..].to_vec();
+                    pending.truncate(pos);
+                    line
+                }
+                None => std::mem::take(&mut pending),
+            };
+            let entry = match sealed_line(&line) {
+                Ok(e) => e,
+                Err(_) => return Err(exact(file)),
+            };
+            if let Some(newer) = newest_first.last()
+                && (newer.seq != entry.seq + 1 || newer.prev != entry.hash || in_time(Some(&entry), newer).is_err())
+            {
+                return Err(exact(file));
+            }
+            let first = start.is_none() && end == 0;
+            if first && (entry.seq != 1 || entry.prev != GENESIS) {
+                return Err(exact(file));
+            }
+            let done = stop(&entry) || first;
+            newest_first.push(entry);
+            if done {
+                break;
+            }
+        }
+        newest_first.reverse();
+        Ok(newest_first)
     }
 
     /// Read and check every entry; the first broken one is an error. A missing log has none.
@@ -219,8 +325,9 @@ impl JsonlLog {
     }
 
     /// Append a record after the last entry, under an exclusive lock, and sync it to disk. The
-    /// log must exist and be intact: nothing is ever appended after a broken or incomplete entry
-    /// (the break stays as evidence). A failed write is cut back off, so the log stays intact.
+    /// log must exist and its last entry be whole and sealed: nothing is ever glued to a torn or
+    /// edited last line (the break stays as evidence). Only the end of the log is read, so an
+    /// append costs the same at any length; the whole chain is checked where it is relied on. A failed write is cut back off, so the log stays intact.
     /// The entry's time is never before the previous entry's: a clock behind it is raised and
     /// noted in [`Record::clock`].
     pub fn append(&self, mut record: Record) -> Result<Entry, AuditError> {
@@ -229,12 +336,11 @@ impl JsonlLog {
         }
         let lock = sys::lock_exclusive(&self.path, false, &mut || {}).map_err(|e| self.io(e))?;
         let mut file = lock.file();
-        file.seek(SeekFrom::Start(0)).map_err(|e| self.io(e))?;
-        let scan = self.scan_from(file)?;
-        if let Some(broken) = scan.broken {
-            return Err(broken);
-        }
-        let last = scan.entries.last().ok_or_else(|| self.empty())?;
+        // The last entry, checked with its line ending: nothing is glued to a torn line. (The
+        // whole chain is checked where it is relied on: at every run, `audit verify`, the
+        // registry's full check.)
+        let tail = self.tail_of(file, |_| true)?;
+        let last = tail.last().ok_or_else(|| self.empty())?;
         if let (Some(then), Some(now)) = (comparable_time(&last.record.time), comparable_time(&record.time))
             && now < then
         {
@@ -500,5 +606,41 @@ mod fuzz {
                 prop_assert!(log.verify().is_err());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tail_tests {
+    use super::*;
+    use crate::test_record as rec;
+
+    #[test]
+    fn the_tail_is_read_back_to_the_entry_asked_for_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = JsonlLog::new(dir.path().join("audit.log"));
+        log.start("op", "2026-11-26T00:00:00Z", None).unwrap();
+        for i in 0..300 {
+            // Long lines: the reader crosses its chunks.
+            let mut r = rec(i);
+            r.details.insert("pad".into(), "x".repeat((i as usize * 37) % 900).into());
+            log.append(r).unwrap();
+        }
+        let all = log.entries().unwrap();
+        let tail = log.tail_until(|e| e.seq == 250).unwrap();
+        assert_eq!(tail, all[249..].to_vec());
+        assert_eq!(log.tail_until(|_| false).unwrap(), all, "no stop: the whole log, from its start");
+        assert_eq!(log.tail_until(|_| true).unwrap(), all[300..].to_vec());
+        // An edited entry among those read is found, with its line, as the scan finds it.
+        let text = std::fs::read_to_string(log.path()).unwrap();
+        let edited = text.replacen("\"seq\":290", "\"seq\":291", 1);
+        std::fs::write(log.path(), &edited).unwrap();
+        match log.tail_until(|e| e.seq == 280) {
+            Err(AuditError::Broken { line: 290, .. }) => {}
+            other => panic!("{other:?}"),
+        }
+        // Not read (before the stop), not found: that is the full check's job.
+        std::fs::write(log.path(), text.replacen("\"seq\":20,", "\"seq\":21,", 1)).unwrap();
+        assert_eq!(log.tail_until(|e| e.seq == 280).unwrap().len(), 22);
+        assert!(log.verify().is_err());
     }
 }

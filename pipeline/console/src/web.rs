@@ -111,8 +111,14 @@ impl App {
             .map_err(|e| e.to_string())
     }
 
+    /// The registry, proved before anything is shown or done with it.
     fn open(&self) -> Result<Registry, String> {
         Registry::open(&self.config.registry).map_err(|e| e.to_string())
+    }
+
+    /// The registry unproved: only for the audit page, which shows what its check finds.
+    fn open_to_check(&self) -> Result<Registry, String> {
+        Registry::open_unproved(&self.config.registry).map_err(|e| e.to_string())
     }
 }
 
@@ -121,8 +127,9 @@ pub(crate) async fn run(
     hooks: Arc<dyn Hooks>,
     ready: impl FnOnce(&Started),
 ) -> Result<(), ConsoleError> {
-    // The registry must open (and the start is audited) before anything listens.
-    let reg = Registry::open(&config.registry)?;
+    // The registry must open (and the start is audited) before anything listens. It is proved
+    // before each page and action; a registry that fails its proof still opens its audit page.
+    let reg = Registry::open_unproved(&config.registry)?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
         .await
         .map_err(|cause| ConsoleError::Bind { port: config.port, cause })?;
@@ -317,10 +324,11 @@ async fn login_page(State(app): State<Arc<App>>, Query(q): Query<LoginQuery>) ->
         .unwrap_or_else(|p| p.into_inner())
         .insert(id.clone(), Session { csrf: token(), lang: app.config.lang, last: Instant::now(), flash: None });
     let a = app.clone();
-    let audited =
-        tokio::task::spawn_blocking(move || a.open().and_then(|reg| a.audit(&reg, "console-login", "session opened")))
-            .await
-            .unwrap_or_else(|e| Err(e.to_string()));
+    let audited = tokio::task::spawn_blocking(move || {
+        a.open_to_check().and_then(|reg| a.audit(&reg, "console-login", "session opened"))
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()));
     if let Err(e) = audited {
         app.sessions.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
         return plain(StatusCode::INTERNAL_SERVER_ERROR, &format!("the login could not be audited: {e}"));
@@ -346,9 +354,19 @@ async fn page(
     ctx: Ctx,
     render: impl FnOnce(&App, &Registry, &Ctx) -> Result<Option<Markup>, String> + Send + 'static,
 ) -> Response {
+    render_page(app, ctx, false, render).await
+}
+
+/// [`page`], on a registry proved first unless `to_check` (the audit page).
+async fn render_page(
+    app: Arc<App>,
+    ctx: Ctx,
+    to_check: bool,
+    render: impl FnOnce(&App, &Registry, &Ctx) -> Result<Option<Markup>, String> + Send + 'static,
+) -> Response {
     let c = ctx.clone();
     let out = tokio::task::spawn_blocking(move || {
-        let reg = app.open()?;
+        let reg = if to_check { app.open_to_check()? } else { app.open()? };
         render(&app, &reg, &c)
     })
     .await
@@ -458,7 +476,7 @@ async fn incident_people(State(app): State<Arc<App>>, Extension(ctx): Extension<
 }
 
 async fn audit(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>) -> Response {
-    page(app, ctx, |_, reg, ctx| pages::audit(reg, ctx).map(Some)).await
+    render_page(app, ctx, true, |_, reg, ctx| pages::audit(reg, ctx).map(Some)).await
 }
 
 #[derive(Deserialize)]

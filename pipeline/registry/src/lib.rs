@@ -17,6 +17,7 @@ mod provisions;
 mod releases;
 mod requests;
 mod schema;
+mod seal;
 mod timeline;
 
 pub use contracts::{
@@ -35,6 +36,7 @@ pub use requests::{
     MatchBy, Matched, Measure, ReleaseBefore, RequestEntry, StoredRequest, Withheld, is_my_number_column,
     normalize_subject, package_digest,
 };
+pub use seal::{Proof, RETIRED, retire};
 
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params};
@@ -80,6 +82,16 @@ pub enum RegistryError {
         path: PathBuf,
         /// What is wrong.
         message: String,
+    },
+    /// The registry is not what tokumei's changes and the audit log say (rows edited, added or
+    /// deleted outside tokumei, an older copy, a missing log): it is not used until restored
+    /// or reset by an officer (`tokumei registry reset`).
+    #[error("registry {path}: {} problem(s) found before acting, nothing was done: {}\n  hint: `tokumei registry verify` lists them; restore the registry (and its audit log) from a backup, or record a reasoned reset with `tokumei registry reset --reason ...`", problems.len(), problems.iter().take(5).cloned().collect::<Vec<_>>().join("; "))]
+    Tampered {
+        /// The registry file.
+        path: PathBuf,
+        /// What was found.
+        problems: Vec<String>,
     },
     /// The audit log refused the entry (the change was not made).
     #[error("audit log: {0}")]
@@ -161,6 +173,13 @@ pub struct Registry {
     path: PathBuf,
     /// The version the next change must find (a step prepared on a page read earlier).
     expect: Option<Seen>,
+    /// The file's hash as this connection last proved or sealed it.
+    proved: Option<String>,
+    /// Whether commits are sealed with the file's hash (off only to build benchmark registries).
+    seals: bool,
+    /// A reset is being recorded (it does not prove the registry first: it is the answer to
+    /// a registry that fails its proof).
+    resetting: bool,
 }
 
 /// A record's version as it was read (the number of events of its timeline): a change made
@@ -229,7 +248,7 @@ impl Registry {
             let log = JsonlLog::new(audit_log);
             log.start(&who.operator, &who.time, who.clock.clone())?;
             let registry_id = tokumei_audit::sys::random_tag();
-            let log_text = audit_log.to_string_lossy().into_owned();
+            let log_text = relative_log(path, audit_log);
             reg.change(who, "init", &profile.body, |tx| {
                 tx.execute(
                     "INSERT INTO meta (key, value) VALUES ('registry_id', ?1), ('audit_log', ?2)",
@@ -252,8 +271,18 @@ impl Registry {
         made
     }
 
-    /// Open an existing registry, bringing its schema up to date.
+    /// Open an existing registry to act on it: brought up to date, then proved to be what
+    /// tokumei's changes and the audit log say ([`Registry::prove`]); refused otherwise
+    /// ([`RegistryError::Tampered`]).
     pub fn open(path: &Path) -> Result<Registry, RegistryError> {
+        let mut reg = Registry::open_unproved(path)?;
+        reg.prove()?;
+        Ok(reg)
+    }
+
+    /// Open an existing registry without proving it: only to look for its problems
+    /// (`registry verify`, `status`, `export`) or to record a reset.
+    pub fn open_unproved(path: &Path) -> Result<Registry, RegistryError> {
         if !path.is_file() {
             return Err(RegistryError::Missing(path.to_path_buf()));
         }
@@ -267,7 +296,8 @@ impl Registry {
         let conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
                 .map_err(|e| db_err(path, e))?;
-        let reg = Registry { conn, path: path.to_path_buf(), expect: None };
+        let reg =
+            Registry { conn, path: path.to_path_buf(), expect: None, proved: None, seals: true, resetting: false };
         reg.conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| reg.db(e))?;
         // Not a database at all shows here, as SQLite reads lazily.
         let mode: String = reg.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| reg.db(e))?;
@@ -305,9 +335,18 @@ impl Registry {
         &self.path
     }
 
-    /// The audit log the registry's changes go to.
+    /// The audit log the registry's changes go to. A relative path is relative to the
+    /// registry's folder (a copied registry never writes into the original's log).
     pub fn audit_log(&self) -> Result<PathBuf, RegistryError> {
-        self.meta("audit_log")?.map(PathBuf::from).ok_or_else(|| self.err("names no audit log"))
+        let stored = self.meta("audit_log")?.ok_or_else(|| self.err("names no audit log"))?;
+        Ok(log_beside(&self.path, &stored))
+    }
+
+    /// Build benchmark registries quickly: commits are not sealed (every act then runs the
+    /// full check until one seals the registry). Not for use on real registries.
+    #[doc(hidden)]
+    pub fn without_seals(&mut self) {
+        self.seals = false;
     }
 
     /// This registry's random id.
@@ -333,6 +372,14 @@ impl Registry {
         subject: &str,
         apply: impl FnOnce(&Transaction) -> Result<(T, Vec<(&'static str, String)>), RegistryError>,
     ) -> Result<T, RegistryError> {
+        // Prove the registry just before the change (a long run may have held it open while
+        // someone edited it): the change must not seal what it did not make.
+        if action != "init" && !self.resetting {
+            let now = self.file_sha256()?;
+            if now.is_none() || now != self.proved {
+                self.prove()?;
+            }
+        }
         let path = self.path.clone();
         let dberr = |e: rusqlite::Error| db_err(&path, e);
         let expect = self.expect.take();
@@ -361,6 +408,7 @@ impl Registry {
             tx.query_row("SELECT value FROM meta WHERE key = 'registry_id'", [], |r| r.get(0)).map_err(dberr)?;
         let log_path: String =
             tx.query_row("SELECT value FROM meta WHERE key = 'audit_log'", [], |r| r.get(0)).map_err(dberr)?;
+        let log_path = log_beside(&path, &log_path);
         let mut details = Map::new();
         details.insert("registry".into(), Value::String(registry_id));
         details.insert("change".into(), Value::from(change_id));
@@ -391,9 +439,20 @@ impl Registry {
             let _ = JsonlLog::new(&log_path).append(lost_record(who, &entry, &e.to_string()));
             return Err(e);
         }
-        // The commit confirmed in the log: from now on the change can only be missing because
-        // someone removed it. (If this entry cannot be written, the next change writes it.)
-        let _ = JsonlLog::new(&log_path).append(committed_record(who, &entry));
+        // The commit confirmed in the log, with the registry's seal: from now on the change can
+        // only be missing because someone removed it. (If this entry cannot be written, the
+        // next change writes it.)
+        let mut confirmed = committed_record(who, &entry);
+        if action == "init" {
+            // Where the registry lives: a run that finds none there while the log knows it refuses.
+            let at = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+            confirmed.details.insert("path".into(), Value::String(at.display().to_string()));
+        }
+        if let Ok(sealed) = self.write_seal(&JsonlLog::new(&log_path), COMMITTED, Some((who, confirmed.details)))
+            && let Some(sha) = sealed.record.details.get("file_sha256").and_then(Value::as_str)
+        {
+            self.proved = Some(sha.to_string());
+        }
         Ok(value)
     }
 
@@ -719,7 +778,15 @@ impl Registry {
             .filter(|e| e.record.action == COMMITTED)
             .filter_map(|e| e.record.details.get("entry").and_then(Value::as_u64))
             .collect();
-        for seq in confirmed.intersection(&recorded_lost) {
+        // An officer's reset accepts the changes lost before it.
+        let reset_at: u64 = self
+            .conn
+            .query_row("SELECT max(audit_seq) FROM changes WHERE action = ?1", [seal::RESET_ACTION], |r| {
+                r.get::<_, Option<i64>>(0)
+            })
+            .map_err(|e| self.db(e))?
+            .map_or(0, |s| s as u64);
+        for seq in confirmed.intersection(&recorded_lost).filter(|s| **s >= reset_at) {
             problems.push(format!(
                 "audit entry {seq}: its change was confirmed committed, then recorded as lost: it was removed from the registry"
             ));
@@ -727,10 +794,10 @@ impl Registry {
         for e in entries {
             let d = &e.record.details;
             if e.record.action.starts_with("registry-")
-                && e.record.action != LOST
-                && e.record.action != COMMITTED
+                && !seal::bookkeeping(&e.record.action)
                 && d.get("registry").and_then(Value::as_str) == Some(me.as_str())
                 && !logged.contains(&e.seq)
+                && e.seq >= reset_at
                 && (confirmed.contains(&e.seq) || !recorded_lost.contains(&e.seq))
             {
                 problems.push(format!(
@@ -802,7 +869,7 @@ fn committed_record(who: &Who, entry: &tokumei_audit::Entry) -> Record {
 
 /// Before a change: if this registry's last audit entry records a change the registry does not
 /// have (a crash between the entry and the commit), record that it was lost.
-fn record_lost_change(tx: &Transaction, who: &Who) -> Result<(), RegistryError> {
+pub(crate) fn record_lost_change(tx: &Connection, who: &Who) -> Result<(), RegistryError> {
     let get = |key: &str| -> Result<Option<String>, RegistryError> {
         tx.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()
@@ -812,12 +879,14 @@ fn record_lost_change(tx: &Transaction, who: &Who) -> Result<(), RegistryError> 
     let (Some(me), Some(log)) = (get("registry_id")?, get("audit_log")?) else {
         return Ok(());
     };
+    let log = match tx.path() {
+        Some(p) => log_beside(Path::new(p), &log),
+        None => PathBuf::from(log),
+    };
     let log = JsonlLog::new(log);
-    let entries = log.entries()?;
-    let Some(last) = entries.iter().rev().find(|e| {
-        e.record.action.starts_with("registry-")
-            && e.record.details.get("registry").and_then(Value::as_str) == Some(&me)
-    }) else {
+    // The newest entry of this registry that is not a seal of a check: read back from the end.
+    let entries = log.tail_until(|e| seal::mine(e, &me) && e.record.action != seal::VERIFIED)?;
+    let Some(last) = entries.first().filter(|e| seal::mine(e, &me) && e.record.action != seal::VERIFIED) else {
         return Ok(());
     };
     if last.record.action == LOST || last.record.action == COMMITTED {
@@ -834,6 +903,41 @@ fn record_lost_change(tx: &Transaction, who: &Who) -> Result<(), RegistryError> 
         log.append(committed_record(who, last))?;
     }
     Ok(())
+}
+
+/// The audit log path stored in a registry, read from the registry's place: relative paths
+/// are relative to the registry's folder.
+fn log_beside(registry: &Path, stored: &str) -> PathBuf {
+    let p = Path::new(stored);
+    if p.is_absolute() { p.to_path_buf() } else { tokumei_audit::sys::parent_of(registry).join(p) }
+}
+
+/// The audit log path to store: relative to the registry's folder when the log is inside it
+/// (so the pair can be moved or restored together), else absolute.
+fn relative_log(registry: &Path, log: &Path) -> String {
+    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let log = abs(log);
+    let dir = abs(tokumei_audit::sys::parent_of(registry));
+    match log.strip_prefix(&dir) {
+        Ok(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy().into_owned(),
+        _ => log.to_string_lossy().into_owned(),
+    }
+}
+
+/// The last recorded hash of every tracked row (by the journal), with the change that left it.
+fn recorded_rows(conn: &Connection) -> rusqlite::Result<Recorded> {
+    let mut recorded: Recorded = Default::default();
+    let mut stmt = conn.prepare("SELECT id, rows FROM changes ORDER BY id")?;
+    let rows: Vec<(i64, String)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    for (id, text) in rows {
+        let list: Vec<Value> = serde_json::from_str(&text).unwrap_or_default();
+        for row in list {
+            if let (Some(t), Some(k)) = (row["table"].as_str(), row["key"].as_str()) {
+                recorded.insert((t.to_string(), k.to_string()), (row["sha256"].as_str().map(String::from), id));
+            }
+        }
+    }
+    Ok(recorded)
 }
 
 fn db_err(path: &Path, e: impl std::fmt::Display) -> RegistryError {
@@ -994,10 +1098,76 @@ mod tests {
             "{problems:?}"
         );
         assert!(problems.iter().any(|p| p.contains("audit entry 4") && p.contains("does not have")), "{problems:?}");
-        // Recording the removed change as lost later does not excuse it: its commit was confirmed.
+        // No change is made on such a registry, and opening it to act is refused.
+        let before = std::fs::read(log.path()).expect("log");
+        match reg.add_file(&who(), &entry("G"), &[]) {
+            Err(RegistryError::Tampered { problems, .. }) => {
+                assert!(problems.iter().any(|p| p.contains("files row 1")), "{problems:?}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(std::fs::read(log.path()).expect("log"), before, "a refusal writes nothing");
+        assert!(matches!(Registry::open(reg.path()), Err(RegistryError::Tampered { .. })));
+        Registry::open_unproved(reg.path()).expect("open to look at it");
+    }
+
+    #[test]
+    fn a_registry_is_proved_by_its_seal_and_by_the_full_check_when_the_seal_does_not_match() {
+        let (_dir, mut reg, log) = setup();
+        reg.add_file(&who(), &entry("F"), &[]).expect("add");
+        // Committed changes carry the file's seal: the next act needs no full check.
+        assert_eq!(Registry::open_unproved(reg.path()).expect("open").prove().expect("prove"), Proof::Sealed);
+        // A change that leaves every row as it was (VACUUM) is proved by the full check, and sealed.
+        reg.conn.execute_batch("VACUUM").expect("vacuum");
+        let mut again = Registry::open_unproved(reg.path()).expect("open");
+        assert_eq!(again.prove().expect("prove"), Proof::Full);
+        assert_eq!(log.entries().expect("entries").last().expect("last").record.action, "registry-verified");
+        assert_eq!(again.prove().expect("prove"), Proof::Sealed);
+        // An edit is refused; undone exactly, the registry is proved again (the same bytes).
+        reg.conn.execute("UPDATE files SET people = 5 WHERE name = 'F'", []).expect("tamper");
+        assert!(matches!(again.prove(), Err(RegistryError::Tampered { .. })));
+        reg.conn.execute("UPDATE files SET people = 120000 WHERE name = 'F'", []).expect("undo");
+        again.prove().expect("proved once undone");
+        // An older copy of the file put back: the audit log has changes it lacks.
+        let copy = std::fs::read(reg.path()).expect("copy");
         reg.add_file(&who(), &entry("G"), &[]).expect("add");
-        let problems = reg.verify(&log.entries().expect("entries")).expect("verify");
-        assert!(problems.iter().any(|p| p.contains("audit entry 4") && p.contains("does not have")), "{problems:?}");
+        drop(again);
+        let path = reg.path().to_path_buf();
+        drop(reg);
+        let _ = std::fs::remove_file(format!("{}-wal", path.display()));
+        let _ = std::fs::remove_file(format!("{}-shm", path.display()));
+        std::fs::write(&path, copy).expect("restore old copy");
+        match Registry::open(&path) {
+            Err(RegistryError::Tampered { problems, .. }) => {
+                assert!(problems.iter().any(|p| p.contains("does not have")), "{problems:?}")
+            }
+            other => panic!("{other:?}"),
+        }
+        // An officer's reasoned reset accepts it, audited, and the registry is usable again.
+        let mut reg = Registry::open_unproved(&path).expect("open");
+        assert!(reg.reset(&who(), "short").is_err(), "a reset needs its reason");
+        let accepted = reg.reset(&who(), "restored from the 11-27 backup; file G to be added again").expect("reset");
+        assert!(accepted.iter().any(|p| p.contains("does not have")), "{accepted:?}");
+        assert_eq!(reg.verify(&log.entries().expect("entries")).expect("verify"), Vec::<String>::new());
+        Registry::open(&path).expect("usable after the reset");
+        assert!(reg.reset(&who(), "nothing is wrong with it now").is_err(), "nothing to reset");
+    }
+
+    #[test]
+    fn the_audit_log_is_found_beside_a_moved_registry() {
+        let (dir, reg, _log) = setup();
+        assert_eq!(reg.meta("audit_log").expect("meta").as_deref(), Some("audit.log"));
+        let moved = dir.path().join("moved");
+        std::fs::create_dir(&moved).expect("mkdir");
+        drop(reg);
+        std::fs::copy(dir.path().join("r.sqlite"), moved.join("r.sqlite")).expect("copy");
+        // Alone, the copy has no log: it cannot be proved, and writes nowhere.
+        assert!(matches!(Registry::open(&moved.join("r.sqlite")), Err(RegistryError::Tampered { .. })));
+        std::fs::copy(dir.path().join("audit.log"), moved.join("audit.log")).expect("copy log");
+        let mut copy = Registry::open(&moved.join("r.sqlite")).expect("copy with its log");
+        copy.add_file(&who(), &entry("F"), &[]).expect("add");
+        let original = JsonlLog::new(dir.path().join("audit.log")).entries().expect("entries");
+        assert!(!original.iter().any(|e| e.record.action == "registry-file-add"), "the original's log is untouched");
     }
 
     #[test]

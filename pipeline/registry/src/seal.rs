@@ -1,0 +1,292 @@
+//! The registry is checked before every act: a registry is used only once it is proved to be
+//! what tokumei's own changes and the audit log say.
+//!
+//! The proof is cheap when nothing happened outside tokumei. After every change commits, the
+//! change's confirmation in the audit log (`registry-committed`) carries the SHA-256 of the
+//! whole registry file as the change left it (its write-ahead log folded in first): the
+//! registry's *seal*. Before an act the registry folds its write-ahead log in, hashes the file
+//! and reads the audit log back from its end to this registry's newest seal: equal, the file is
+//! byte for byte what tokumei last left and proved, so no row can have been edited, added,
+//! deleted or the file replaced by an older copy. Anything else (an edit with `sqlite3`, a
+//! restored backup, a crash between a commit and its confirmation, a `VACUUM`) leads to the full
+//! check ([`Registry::verify`] against the whole audit log, under the write lock so no change is
+//! half-way): every row against the hash its last change recorded, every change against its
+//! audit entry, every audit entry of this registry against its change. A registry that passes
+//! it is sealed again (`registry-verified`); one that does not is refused with its problems
+//! named ([`RegistryError::Tampered`], exit 9) until it is restored, or an officer records a
+//! reasoned reset ([`Registry::reset`]), itself a registry change in the audit log.
+//!
+//! Every change also proves the registry first, just before its own transaction, so a change
+//! never seals what someone else edited while a long run held the registry open.
+
+use crate::{COMMITTED, LOST, Registry, RegistryError, Who, db_err};
+use serde_json::{Map, Value};
+use tokumei_audit::{Entry, JsonlLog, Record};
+
+/// Audit action sealing a registry that passed the full check.
+pub(crate) const VERIFIED: &str = "registry-verified";
+
+/// Audit action recording that a registry is gone for good (deleted, lost), with its reason:
+/// runs that relied on it may run without it again.
+pub const RETIRED: &str = "registry-retired";
+
+/// Record in `log`, with its reason, that the registry once at `path` is gone (the place is
+/// retired, and every registry the log says was created there). Returns the ids retired.
+pub fn retire(
+    log: &std::path::Path,
+    path: &std::path::Path,
+    who: &Who,
+    reason: &str,
+) -> Result<Vec<String>, RegistryError> {
+    let reason = reason.trim();
+    if reason.chars().count() < 10 {
+        return Err(RegistryError::Refused(
+            "a reset needs its reason (at least 10 characters: what happened, what was checked, who decided)".into(),
+        ));
+    }
+    if path.exists() {
+        return Err(RegistryError::Refused(format!("registry {} exists: reset it, do not retire it", path.display())));
+    }
+    let log = JsonlLog::new(log);
+    let entries = log.entries()?;
+    let id_of = |e: &Entry| e.record.details.get("registry").and_then(Value::as_str).map(String::from);
+    let retired: std::collections::BTreeSet<String> =
+        entries.iter().filter(|e| e.record.action == RETIRED).filter_map(id_of).collect();
+    let at = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    // The registries created at that place (their creation records it).
+    let ids: std::collections::BTreeSet<String> = entries
+        .iter()
+        .filter(|e| e.record.action == COMMITTED)
+        .filter(|e| e.record.details.get("path").and_then(Value::as_str) == Some(&at.display().to_string()))
+        .filter_map(id_of)
+        .filter(|id| !retired.contains(id))
+        .collect();
+    let mut details = Map::new();
+    details.insert("path".into(), Value::String(at.display().to_string()));
+    details.insert("reason".into(), Value::String(reason.to_string()));
+    let mut records = Vec::new();
+    for id in ids.iter().map(Some).chain(ids.is_empty().then_some(None)) {
+        let mut d = details.clone();
+        if let Some(id) = id {
+            d.insert("registry".into(), Value::String(id.clone()));
+        }
+        records.push(Record {
+            time: who.time.clone(),
+            operator: who.operator.clone(),
+            action: RETIRED.into(),
+            status: "ok".into(),
+            details: d,
+            clock: who.clock.clone(),
+            ..Default::default()
+        });
+    }
+    for r in records {
+        log.append(r)?;
+    }
+    Ok(ids.into_iter().collect())
+}
+
+/// Audit action of an officer's reasoned reset (its journal action is `reset`).
+pub(crate) const RESET_ACTION: &str = "reset";
+
+/// How a registry was proved before an act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof {
+    /// The file is exactly as tokumei last sealed it.
+    Sealed,
+    /// The full check ran (the seal did not match, or there was none) and passed; the registry
+    /// is sealed again.
+    Full,
+}
+
+impl Registry {
+    /// Prove the registry before acting on it (the module's doc says how). `Err(Tampered)`
+    /// names every problem found; the registry must not be used then.
+    pub fn prove(&mut self) -> Result<Proof, RegistryError> {
+        let log = JsonlLog::new(self.audit_log()?);
+        if !log.exists()? {
+            return Err(RegistryError::Tampered {
+                path: self.path.clone(),
+                problems: vec![format!(
+                    "its audit log {} does not exist: the registry cannot be proved (restore the log)",
+                    log.path().display()
+                )],
+            });
+        }
+        let me = self.id()?;
+        if let Some(sha) = self.seal_matches(&log, &me)? {
+            self.proved = Some(sha);
+            return Ok(Proof::Sealed);
+        }
+        self.full_check(&log)?;
+        Ok(Proof::Full)
+    }
+
+    /// The file's hash when it is what this registry's newest seal in `log` says.
+    fn seal_matches(&self, log: &JsonlLog, me: &str) -> Result<Option<String>, RegistryError> {
+        let Some(file) = self.file_sha256()? else { return Ok(None) };
+        let tail = log.tail_until(|e| mine(e, me))?;
+        let newest = tail.first().filter(|e| mine(e, me));
+        let sealed = newest.is_some_and(|e| {
+            (e.record.action == COMMITTED || e.record.action == VERIFIED)
+                && e.record.details.get("file_sha256").and_then(Value::as_str) == Some(file.as_str())
+        });
+        Ok(sealed.then_some(file))
+    }
+
+    /// The full check under the write lock (no change is half-way meanwhile); sealed when it
+    /// passes.
+    fn full_check(&mut self, log: &JsonlLog) -> Result<(), RegistryError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| self.db(e))?;
+        let checked = (|| {
+            // A change whose process died before its commit is recorded as lost first (the
+            // previous state is intact: that is not a problem).
+            crate::record_lost_change(&self.conn, &system_who())?;
+            let scan = log.scan()?;
+            let mut problems = verify_on(self, &scan.entries)?;
+            if let Some(broken) = &scan.broken {
+                problems.push(format!("audit log: {broken}"));
+            }
+            Ok::<_, RegistryError>(problems)
+        })();
+        // Nothing was written: the transaction only held the write lock.
+        self.conn.execute_batch("ROLLBACK").map_err(|e| self.db(e))?;
+        let problems = checked?;
+        if !problems.is_empty() {
+            return Err(RegistryError::Tampered { path: self.path.clone(), problems });
+        }
+        let sealed = self.write_seal(log, VERIFIED, None)?;
+        self.proved = sealed.record.details.get("file_sha256").and_then(Value::as_str).map(String::from);
+        Ok(())
+    }
+
+    /// Append a seal of the file as it is now (`action`: a confirmed commit or a passed full
+    /// check), with `details` beside it. Without a file hash (another connection held the
+    /// write-ahead log) the entry carries none and the next act runs the full check.
+    pub(crate) fn write_seal(
+        &self,
+        log: &JsonlLog,
+        action: &str,
+        base: Option<(&Who, Map<String, Value>)>,
+    ) -> Result<Entry, RegistryError> {
+        let (who, mut details) = match base {
+            Some((w, d)) => (w.clone(), d),
+            None => (system_who(), Map::new()),
+        };
+        details.insert("registry".into(), Value::String(self.id()?));
+        let last_change: Option<i64> =
+            self.conn.query_row("SELECT max(id) FROM changes", [], |r| r.get(0)).map_err(|e| self.db(e))?;
+        details.entry("change").or_insert(Value::from(last_change.unwrap_or(0)));
+        if self.seals
+            && let Some(sha) = self.file_sha256()?
+        {
+            details.insert("file_sha256".into(), Value::String(sha));
+        }
+        Ok(log.append(Record {
+            time: who.time.clone(),
+            operator: who.operator.clone(),
+            action: action.into(),
+            status: "ok".into(),
+            details,
+            clock: who.clock.clone(),
+            ..Default::default()
+        })?)
+    }
+
+    /// SHA-256 of the registry file with its write-ahead log folded in (`None`: another
+    /// connection is reading, so the file alone is not the registry's state now).
+    pub(crate) fn file_sha256(&self) -> Result<Option<String>, RegistryError> {
+        let busy: i64 =
+            self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0)).map_err(|e| self.db(e))?;
+        if busy != 0 {
+            return Ok(None);
+        }
+        let wal = std::path::PathBuf::from(format!("{}-wal", self.path.display()));
+        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+            return Ok(None);
+        }
+        tokumei_audit::sys::sha256_file(&self.path).map(Some).map_err(|e| db_err(&self.path, e))
+    }
+
+    /// An officer's reasoned reset of a registry that fails its check (restored from a backup
+    /// older than the audit log, rows edited outside tokumei that the officer has reviewed):
+    /// one registry change, audited with the reason and every problem it accepts, that
+    /// records the hash of every row as it is now. Audit entries of this registry's changes
+    /// that the registry no longer has, before the reset, are accepted as lost from then on.
+    /// Refused when there is nothing to reset, or without a reason.
+    pub fn reset(&mut self, who: &Who, reason: &str) -> Result<Vec<String>, RegistryError> {
+        let reason = reason.trim();
+        if reason.chars().count() < 10 {
+            return Err(RegistryError::Refused(
+                "a reset needs its reason (at least 10 characters: what happened, what was checked, who decided)"
+                    .into(),
+            ));
+        }
+        let log = JsonlLog::new(self.audit_log()?);
+        let scan = log.scan()?;
+        if let Some(broken) = scan.broken {
+            return Err(RegistryError::Audit(broken));
+        }
+        let problems = verify_on(self, &scan.entries)?;
+        if problems.is_empty() {
+            return Err(RegistryError::Refused("the registry passes its check: there is nothing to reset".into()));
+        }
+        let accepted = problems.clone();
+        self.resetting = true;
+        let shown: Vec<String> = accepted.iter().take(20).cloned().collect();
+        let more = if accepted.len() > 20 { format!("; and {} more", accepted.len() - 20) } else { String::new() };
+        let subject = format!("{reason} (accepts {} problem(s): {}{more})", accepted.len(), shown.join("; "));
+        let done = self.change(who, RESET_ACTION, &subject, |tx| {
+            let mut touched: Vec<(&'static str, String)> = Vec::new();
+            for (table, key_cols) in crate::TRACKED {
+                for row in
+                    crate::table_rows(tx, table, Some(key_cols)).map_err(|e| db_err(std::path::Path::new(""), e))?
+                {
+                    touched.push((table, crate::row_key(&row, key_cols)));
+                }
+            }
+            // Rows recorded by earlier changes and gone now are recorded as gone.
+            let recorded = crate::recorded_rows(tx).map_err(|e| db_err(std::path::Path::new(""), e))?;
+            for ((table, key), (sha, _)) in recorded {
+                if sha.is_some()
+                    && let Some((t, _)) = crate::TRACKED.iter().find(|(t, _)| *t == table)
+                    && !touched.iter().any(|(tt, k)| tt == t && *k == key)
+                {
+                    touched.push((t, key));
+                }
+            }
+            Ok(((), touched))
+        });
+        self.resetting = false;
+        done?;
+        Ok(accepted)
+    }
+}
+
+/// [`Registry::verify`] (kept beside the seal so the proof and the reset read the same way).
+fn verify_on(reg: &Registry, entries: &[Entry]) -> Result<Vec<String>, RegistryError> {
+    reg.verify(entries)
+}
+
+/// Whether `e` is a registry entry of registry `me` (a change, its confirmation or loss, a seal).
+pub(crate) fn mine(e: &Entry, me: &str) -> bool {
+    e.record.action.starts_with("registry-") && e.record.details.get("registry").and_then(Value::as_str) == Some(me)
+}
+
+/// Whether a registry entry is one of the bookkeeping entries (not a change).
+pub(crate) fn bookkeeping(action: &str) -> bool {
+    action == COMMITTED || action == LOST || action == VERIFIED
+}
+
+/// The process itself, for a seal written by a check (no officer acted).
+pub(crate) fn system_who() -> Who {
+    let unix =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let day = crate::deadline::from_day_number(unix.div_euclid(86_400));
+    let s = unix.rem_euclid(86_400);
+    Who {
+        operator: "tokumei".into(),
+        time: format!("{day}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60),
+        clock: None,
+    }
+}
