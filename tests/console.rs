@@ -301,8 +301,8 @@ fn console_is_loopback_only_logs_in_once_and_acts_through_the_registry() {
     let r = env.tokumei(&["audit", "verify", "--log", log.to_str().unwrap(), "--registry", regs]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 
-    // A row edited outside tokumei: the dashboard says what it cannot read and still shows the
-    // rest; the audit page names the edit.
+    // A row edited outside tokumei: no page shows or acts on the registry (409, the row
+    // named); the audit page names the edit.
     rusqlite::Connection::open(&reg).unwrap().execute("UPDATE contracts SET state = 'bogus' WHERE id = 1", []).unwrap();
     let c = serve(&env, &reg);
     let (_, head, _) = http(&c.addr, "GET", &c.login[c.login.find("/login").unwrap()..], &[], "");
@@ -310,8 +310,8 @@ fn console_is_loopback_only_logs_in_once_and_acts_through_the_registry() {
     let cookie = set.split_once(':').unwrap().1.trim().split(';').next().unwrap().to_string();
     let me = [("Cookie", cookie.as_str())];
     let (status, _, page) = http(&c.addr, "GET", "/", &me, "");
-    assert_eq!(status, 200);
-    assert!(page.contains("id=\"unreadable\"") && page.contains("/requests/1"), "{page}");
+    assert_eq!(status, 409, "{page}");
+    assert!(page.contains("contracts row 1") && page.contains("edited outside tokumei"), "{page}");
     let (_, _, page) = http(&c.addr, "GET", "/audit", &me, "");
     assert!(page.contains("verdict bad"), "{page}");
 }

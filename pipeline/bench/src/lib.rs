@@ -12,3 +12,4 @@ macro_rules! say {
 
 pub mod arx;
 pub mod drivers;
+pub mod registry;

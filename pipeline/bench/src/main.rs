@@ -35,11 +35,26 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         repeat: u32,
     },
+    /// What proving the registry before every act costs, on registries of many changes.
+    Registry {
+        /// Changes to build the registry with, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [1_000u64, 10_000, 100_000])]
+        changes: Vec<u64>,
+        /// Working folder (a RAM disk makes building quick; the timings are of the checks).
+        #[arg(long, default_value = "target/bench/registry")]
+        dir: PathBuf,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Resident { rows, dir, rules } => tokumei_bench::drivers::run(&rows, &dir, &rules),
         Command::Adult { data, repeat } => tokumei_bench::drivers::adult(&data, repeat),
+        Command::Registry { changes, dir } => {
+            for n in changes {
+                tokumei_bench::registry::run(n, &dir, std::path::Path::new("samples/registry"))?;
+            }
+            Ok(())
+        }
     }
 }

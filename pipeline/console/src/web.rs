@@ -365,16 +365,25 @@ async fn render_page(
     render: impl FnOnce(&App, &Registry, &Ctx) -> Result<Option<Markup>, String> + Send + 'static,
 ) -> Response {
     let c = ctx.clone();
+    // A registry that fails its proof shows nothing of its contents: 409, with what was found
+    // (the audit page, opened unproved, lists it all).
     let out = tokio::task::spawn_blocking(move || {
-        let reg = if to_check { app.open_to_check()? } else { app.open()? };
-        render(&app, &reg, &c)
+        let reg = if to_check {
+            app.open_to_check().map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e))?
+        } else {
+            Registry::open(&app.config.registry).map_err(|e| match e {
+                tokumei_registry::RegistryError::Tampered { .. } => (StatusCode::CONFLICT, e.to_string()),
+                other => (StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
+            })?
+        };
+        render(&app, &reg, &c).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e))
     })
     .await
-    .unwrap_or_else(|e| Err(e.to_string()));
+    .unwrap_or_else(|e| Err((StatusCode::INTERNAL_SERVER_ERROR, e.to_string())));
     match out {
         Ok(Some(m)) => m.into_response(),
         Ok(None) => (StatusCode::NOT_FOUND, pages::not_found(&ctx)).into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, pages::failed(&ctx, &e)).into_response(),
+        Err((status, e)) => (status, pages::failed(&ctx, &e)).into_response(),
     }
 }
 
