@@ -750,7 +750,6 @@ fn notice_letter(body: &str, i: &StoredIncident, name: &str) -> String {
     )
 }
 
-
 /// Run an incident command.
 pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
     match command {

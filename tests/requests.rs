@@ -846,10 +846,10 @@ fn a_formula_in_a_record_is_written_to_disclosure_csv_as_text() {
     let env = Env::new();
     sample_registry(&env, REG, "");
     let mut rows = read_csv_cp932(&sample_csv());
-    let note = col(&rows[0], "備考");
+    let (note, phone) = (col(&rows[0], "備考"), col(&rows[0], "電話番号"));
     let person = rows[1][col(&rows[0], "宛名番号")].clone();
     rows[1][note] = "=HYPERLINK(\"http://x\")".into();
-    rows[1][col(&rows[0], "電話番号")] = "＋81-6-300-5675".into();
+    rows[1][phone] = "＋81-6-300-5675".into();
     let source = write_rows(&env, "resident.csv", &rows);
     ok(
         &env,

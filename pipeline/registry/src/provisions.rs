@@ -216,7 +216,8 @@ impl Registry {
                 let rows = stmt.query_map([cid], |r| r.get(0)).map_err(|e| self.db(e))?;
                 rows.collect::<Result<Vec<String>, _>>().map_err(|e| self.db(e))?
             };
-            let state = crate::State::parse(&p.state).ok_or_else(|| refused(format!("contract {cid}: unknown state")))?;
+            let state =
+                crate::State::parse(&p.state).ok_or_else(|| refused(format!("contract {cid}: unknown state")))?;
             let guard = [Guard::Contract { id: cid, state, steps: events.len() as i64 }];
             self.change_from(
                 &guard,
