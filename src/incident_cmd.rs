@@ -7,7 +7,7 @@
 //! registry's `incidents/<id>/` folder unless `--out` says.
 
 use crate::registry_cmd::{ChangeArgs, ViewArgs, json_out, reg_fail, today, who};
-use crate::request_cmd::{csv_field, esc, kv_table, page, place_of, refused, usage, write_private};
+use crate::request_cmd::{esc, kv_table, page, place_of, refused, usage, write_private};
 use crate::{Failure, fail};
 use clap::Subcommand;
 use std::collections::{BTreeMap, BTreeSet};
@@ -750,12 +750,6 @@ fn notice_letter(body: &str, i: &StoredIncident, name: &str) -> String {
     )
 }
 
-fn safe_csv(s: &str) -> String {
-    // A spreadsheet would run a value that starts like a formula.
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
-    csv_field(&s)
-}
-
 /// Run an incident command.
 pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
     match command {
@@ -1035,7 +1029,7 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
             let fields = notice_fields(&i);
             let mut csv =
                 String::from("\u{feff}subject,name,address,status,letter,outline,items,cause,secondary_harm,other\n");
-            let common: Vec<String> = fields.iter().map(|(_, v)| safe_csv(v)).collect();
+            let common: Vec<String> = fields.iter().map(|(_, v)| tokumei_jp::csv_cell(v)).collect();
             let mut hashes = Vec::new();
             for (n, (subject, notice)) in people.iter().enumerate() {
                 let (name, addr) = details.get(subject).cloned().unwrap_or_default();
@@ -1050,9 +1044,9 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
                 };
                 csv.push_str(&format!(
                     "{},{},{},{status},{letter},{}\n",
-                    safe_csv(subject),
-                    safe_csv(&name),
-                    safe_csv(&addr),
+                    tokumei_jp::csv_cell(subject),
+                    tokumei_jp::csv_cell(&name),
+                    tokumei_jp::csv_cell(&addr),
                     common.join(",")
                 ));
             }

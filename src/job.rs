@@ -290,6 +290,8 @@ pub fn run_job(
             Err(RunError { error, facts }) => return Err(audit_failure(&mut run_log, &facts, error.into())),
         };
         facts = outcome.facts.clone();
+        // The entries as they are now (a run may have published meanwhile).
+        run_log.refresh()?;
         check_release_anchors(&run_log.log, run_log.entries(), &out_root)?;
         let log = run_log.started(&operator, &clock)?;
         let mut r = base.borrow().clone();
@@ -762,7 +764,7 @@ fn check_release_anchors(log: &JsonlLog, entries: &[tokumei_audit::Entry], dir: 
             .context("the run did not start"),
         ));
     }
-    for release in releases {
+    for release in &releases {
         let Some(head) = release.report.as_ref().and_then(tokumei_audit::anchor::from_json) else { continue };
         if let Err(reason) = tokumei_audit::anchor::check(log, entries, &head) {
             return Err(fail(
@@ -779,7 +781,56 @@ fn check_release_anchors(log: &JsonlLog, entries: &[tokumei_audit::Entry], dir: 
             ));
         }
     }
+    // A release's head is the log's head before its own entries: the newest entries cut off the
+    // end of the log (the chain still consistent) leave every head in place. Each release
+    // folder must also have its `publishing` entry, as `audit verify --releases` requires.
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let logged = logged_releases(log, entries).map_err(|reason| {
+        fail(
+            ExitCode::Audit,
+            anyhow::anyhow!("audit log {}: {reason}", log.path().display()).context("the run did not start"),
+        )
+    })?;
+    for release in tokumei_release::find_releases(dir) {
+        if !logged.contains(&release.release_id) {
+            return Err(fail(
+                ExitCode::Audit,
+                anyhow::anyhow!(
+                    "audit log {} has no `publishing` entry for release {} ({}): its entries were removed from the log (cut off its end, or the log was replaced), or the release was not made by a run recorded there\n  hint: the log is kept as it is; investigate with `tokumei audit verify --log {} --releases {}`",
+                    log.path().display(),
+                    release.release_id,
+                    release.dir.display(),
+                    log.path().display(),
+                    dataset_dir.display()
+                )
+                .context("the run did not start"),
+            ));
+        }
+    }
     Ok(())
+}
+
+/// The release ids of every `publishing` entry in the log and in the logs it continues
+/// (`tokumei audit rotate`, each archive checked against its recorded SHA-256).
+fn logged_releases(
+    log: &JsonlLog,
+    entries: &[tokumei_audit::Entry],
+) -> Result<std::collections::HashSet<String>, String> {
+    let publishing = |es: &[tokumei_audit::Entry]| -> Vec<String> {
+        es.iter().filter(|e| e.record.status == "publishing").filter_map(|e| e.record.release_id.clone()).collect()
+    };
+    let mut ids: std::collections::HashSet<String> = publishing(entries).into_iter().collect();
+    let (mut current, mut current_entries) = (log.clone(), entries.to_vec());
+    for _ in 0..1000 {
+        let Some(previous) = tokumei_audit::anchor::previous(&current, &current_entries) else { return Ok(ids) };
+        let previous = previous?;
+        let scan = previous.scan().map_err(|e| e.to_string())?;
+        ids.extend(publishing(&scan.entries));
+        (current, current_entries) = (previous, scan.entries);
+    }
+    Err("the chain of rotated logs is longer than 1000".into())
 }
 
 /// `N rows read, N rejected, N [would be ]suppressed, N [would be ]written (people ...); k=N achieved (required N)`.

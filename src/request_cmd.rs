@@ -744,10 +744,6 @@ pub(crate) fn decision_documents(
     Ok(lines)
 }
 
-pub(crate) fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
-}
-
 /// Run a request command.
 pub fn request(command: RequestCommand) -> Result<(), Failure> {
     match command {
@@ -1036,12 +1032,12 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
                 csv.push_str(&format!(
                     "{},{},{},{},{},{},{}\n",
                     it.item,
-                    csv_field(&it.file),
-                    csv_field(&it.source),
-                    csv_field(&it.location),
-                    csv_field(&it.column),
-                    csv_field(&v),
-                    csv_field(&w)
+                    tokumei_jp::csv_cell(&it.file),
+                    tokumei_jp::csv_cell(&it.source),
+                    tokumei_jp::csv_cell(&it.location),
+                    tokumei_jp::csv_cell(&it.column),
+                    tokumei_jp::csv_cell(&v),
+                    tokumei_jp::csv_cell(&w)
                 ));
             }
             write_private(&dir.join("disclosure.csv"), csv.as_bytes())?;

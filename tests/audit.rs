@@ -380,18 +380,31 @@ fn crash_at(point: &str, expect_release: bool) {
     let staged = std::fs::read_dir(env.path("out"))
         .map(|rd| rd.filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with(".staging-")).count())
         .unwrap_or(0);
+    // A temporary `latest` link left by a run killed while replacing it.
+    let stray = std::fs::read_dir(env.path("out/resident_registry"))
+        .map(|rd| rd.filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with(".latest.new-")).count())
+        .unwrap_or(0);
+    assert_eq!(stray, (point == "latest-link") as usize, "{point}");
     let r = env.tokumei(&["run", &job]);
     assert_eq!(r.code, 0, "{point}: the run after the crash failed: {}", r.stderr);
     assert_eq!(assert_releases_complete_and_recorded(&env, "resident_registry"), visible + 1, "{point}");
     let lines = log_lines(&env);
     let cleanups = lines.iter().filter(|e| e["action"] == "cleanup").count();
-    assert_eq!(cleanups, (staged > 0) as usize, "{point}: stale staging removal must be audited once");
-    let leftovers: Vec<_> = std::fs::read_dir(env.path("out"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
-        .collect();
-    assert!(leftovers.is_empty(), "{point}: {leftovers:?}");
+    assert_eq!(cleanups, (staged > 0 || stray > 0) as usize, "{point}: stale staging removal must be audited once");
+    if stray > 0 {
+        let cleanup = lines.iter().find(|e| e["action"] == "cleanup").unwrap();
+        assert_eq!(cleanup["details"]["removed_temporaries"].as_array().map(Vec::len), Some(stray), "{point}");
+    }
+    // Nothing hidden is left in the output folder or the dataset folder (no staging folder, no
+    // temporary `latest` link).
+    for dir in [env.path("out"), env.path("out/resident_registry")] {
+        let leftovers: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(leftovers.is_empty(), "{point}: {leftovers:?} in {dir:?}");
+    }
     let r = env.tokumei(&["audit", "verify", "--log", "audit.log", "--releases", "out"]);
     assert_eq!(r.code, 0, "{point}: {}\n{}", r.stdout, r.stderr);
     if point == "after-publishing-entry" {
@@ -413,6 +426,7 @@ fn a_crash_at_any_step_of_publication_leaves_no_release_or_a_complete_recorded_o
         ("after-rename", true),
         ("after-published-entry", true),
         ("latest", true),
+        ("latest-link", true),
         ("after-latest", true),
     ] {
         crash_at(point, visible);
@@ -740,6 +754,42 @@ fn the_release_folder_is_resolved_before_overlaps_are_checked() {
     let r = env.tokumei(&["run", &job, "--out", "out/resident_registry/latest"]);
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert_eq!(snapshot(&env, "resident_registry"), before);
+}
+
+/// The newest entries cut off the end of the log (the chain still consistent, every release's
+/// head still in it: a release's head is the log's head before its own entries): a run refuses
+/// while the output folder holds a release whose entry the log no longer has, as
+/// `audit verify --releases` does.
+#[test]
+fn a_log_cut_after_a_release_stops_every_run_naming_the_release() {
+    let env = Env::new();
+    let job = sample_job(&env);
+    for _ in 0..3 {
+        assert_eq!(env.tokumei(&["run", &job]).code, 0);
+    }
+    let real = std::fs::read_to_string(env.path("audit.log")).unwrap();
+    let lines = log_lines(&env);
+    let newest = releases_in_log_order(&env).pop().unwrap();
+    let newest_id = newest.file_name().unwrap().to_str().unwrap().to_string();
+    let cut_at = lines.iter().position(|e| e["status"] == "publishing" && e["release_id"] == newest_id).unwrap();
+    let cut: String = real.lines().take(cut_at).map(|l| format!("{l}\n")).collect();
+    std::fs::write(env.path("audit.log"), &cut).unwrap();
+    // The chain alone, and the newest release's own head, still verify ...
+    assert_eq!(env.tokumei(&["audit", "verify", "--log", "audit.log"]).code, 0);
+    let anchor = env.tokumei(&["audit", "verify", "--log", "audit.log", "--anchor", newest.to_str().unwrap()]);
+    assert_eq!(anchor.code, 0, "{}", anchor.stderr);
+    // ... the releases do not, and no run or check goes on (the log is left as it is).
+    assert_eq!(env.tokumei(&["audit", "verify", "--log", "audit.log", "--releases", "out"]).code, 7);
+    for cmd in ["run", "check"] {
+        let r = env.tokumei(&[cmd, &job]);
+        assert_eq!(r.code, 7, "{cmd}: {}", r.stderr);
+        assert!(r.stderr.contains(&newest_id) && r.stderr.contains("no `publishing` entry"), "{cmd}: {}", r.stderr);
+    }
+    assert_eq!(std::fs::read_to_string(env.path("audit.log")).unwrap(), cut, "the cut log is kept as it is");
+    assert_eq!(env.releases("resident_registry").len(), 3);
+    // The whole log restored: runs go on.
+    std::fs::write(env.path("audit.log"), &real).unwrap();
+    assert_eq!(env.tokumei(&["run", &job]).code, 0);
 }
 
 #[test]

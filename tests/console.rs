@@ -443,3 +443,54 @@ fn console_in_a_real_browser() {
     let r = env.tokumei(&["audit", "verify", "--log", log.to_str().unwrap(), "--registry", regs]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 }
+
+/// Every `tokumei <command> <subcommand>` the console shows (its sources) or the docs name is a
+/// real command: `tokumei <command> <subcommand> --help` succeeds. A word after `tokumei` that is
+/// no command is prose ("tokumei officer console") and is skipped; after a command without
+/// subcommands (`tokumei serve again`) the second word is prose too.
+#[test]
+fn every_command_the_console_and_the_docs_name_exists() {
+    let env = Env::new();
+    let mut texts = Vec::new();
+    for dir in ["pipeline/console/src", "docs"] {
+        for e in std::fs::read_dir(repo().join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "rs" || x == "md") {
+                texts.push((p.clone(), std::fs::read_to_string(&p).unwrap()));
+            }
+        }
+    }
+    let word = |s: &str| -> Option<String> {
+        let w: String = s.chars().take_while(|c| c.is_ascii_lowercase() || *c == '-').collect();
+        (!w.is_empty()).then_some(w)
+    };
+    let mut pairs = std::collections::BTreeMap::<(String, Option<String>), String>::new();
+    for (path, text) in &texts {
+        for (i, _) in text.match_indices("tokumei ") {
+            let rest = &text[i + "tokumei ".len()..];
+            let Some(first) = word(rest) else { continue };
+            let after = &rest[first.len()..];
+            let second = after.strip_prefix(' ').and_then(word);
+            pairs.entry((first, second)).or_insert_with(|| path.display().to_string());
+        }
+    }
+    let mut checked = 0;
+    for ((first, second), path) in &pairs {
+        let top = env.tokumei(&[first, "--help"]);
+        if top.code != 0 {
+            continue; // prose: "tokumei officer console", "tokumei must ..."
+        }
+        let Some(second) = second else { continue };
+        if !top.stdout.contains("\nCommands:") {
+            continue; // a command without subcommands, then prose: "tokumei serve again"
+        }
+        let r = env.tokumei(&[first, second, "--help"]);
+        assert_eq!(r.code, 0, "{path} names `tokumei {first} {second}`, which is no command: {}", r.stderr);
+        checked += 1;
+    }
+    assert!(checked > 20, "only {checked} commands found: the scan is broken");
+    assert!(
+        pairs.contains_key(&("registry".to_string(), Some("purge-expired".to_string()))),
+        "the console names the purge command"
+    );
+}

@@ -1010,4 +1010,100 @@ fn a_deleted_registry_stops_the_runs_that_relied_on_it() {
     let r = env.tokumei(&["run", job.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("note: no registry"), "{}", r.stderr);
+
+/// Two processes making the same step at once: the first is held between its reads and its
+/// transaction (failpoint `registry-before-change`), the second makes the step meanwhile; the
+/// first, let go, re-reads inside its transaction and is refused. Returns (first, second).
+fn race(env: &Env, args: &[&str], now: Option<&str>) -> (Run, Run) {
+    let (at, go) = (env.path("race-at"), env.path("race-go"));
+    let _ = (std::fs::remove_file(&at), std::fs::remove_file(&go));
+    let mut first = env.command(args);
+    first
+        .env("TOKUMEI_FAILPOINT", "registry-before-change:wait")
+        .env("TOKUMEI_FAILPOINT_AT", &at)
+        .env("TOKUMEI_FAILPOINT_GO", &go)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if let Some(n) = now {
+        first.env("TOKUMEI_NOW", n);
+    }
+    let first = first.spawn().unwrap();
+    for _ in 0..1200 {
+        if at.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(at.exists(), "the first process never reached its step");
+    let second = env.tokumei_with(args, &now.map(|n| vec![("TOKUMEI_NOW", n)]).unwrap_or_default());
+    std::fs::write(&go, "").unwrap();
+    let out = first.wait_with_output().unwrap();
+    let first = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    (first, second)
+}
+
+#[test]
+fn two_contract_advances_at_once_end_with_one_step_and_one_refusal() {
+    let env = Env::new();
+    proposed(&env);
+    let r = env.tokumei(&["contract", "review", "1", "--review", &sample("review.toml"), "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (first, second) = race(&env, &["contract", "advance", "1", "--to", "fit", "--registry", REG], None);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert_eq!(first.code, ExitCode::Registry.code(), "{}{}", first.stdout, first.stderr);
+    assert!(first.stderr.contains("changed while this step was prepared"), "{}", first.stderr);
+    let c = contract_json(&env, "1");
+    assert_eq!(c["state"], "fit");
+    let fits = c["history"].as_array().unwrap().iter().filter(|t| t["to"] == "fit").count();
+    assert_eq!(fits, 1, "one history row: {}", c["history"]);
+    // The same for a cancellation racing a step: one of them, never both.
+    let (first, second) =
+        race(&env, &["contract", "advance", "1", "--to", "withdrawn", "--note", "取下げ", "--registry", REG], None);
+    assert_eq!((second.code, first.code), (0, ExitCode::Registry.code()), "{}", first.stderr);
+    assert_eq!(contract_json(&env, "1")["history"].as_array().unwrap().len(), 4);
+    let r = env.tokumei(&["registry", "verify", "--registry", REG]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(audit_actions(&env).iter().filter(|(a, _)| a == "registry-contract-fit").count(), 1);
+}
+
+#[test]
+fn two_provisions_of_a_release_at_once_end_with_one_record_and_one_refusal() {
+    let env = Env::new();
+    contracted(&env);
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    assert_eq!(run_under(&env, &job, "1", IN_PERIOD).code, 0);
+    let release = env.latest().file_name().unwrap().to_str().unwrap().to_string();
+    let args = [
+        "release",
+        "provide",
+        release.as_str(),
+        "--medium",
+        "暗号化USBメモリ",
+        "--receipt",
+        "受領書 第1号",
+        "--registry",
+        REG,
+    ];
+    let (first, second) = race(&env, &args, Some(IN_PERIOD));
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert_eq!(first.code, ExitCode::Registry.code(), "{}{}", first.stdout, first.stderr);
+    assert!(first.stderr.contains("changed while this step was prepared"), "{}", first.stderr);
+    let c = contract_json(&env, "1");
+    assert_eq!(c["state"], "provided");
+    let provided = c["history"].as_array().unwrap().iter().filter(|t| t["to"] == "provided").count();
+    assert_eq!(provided, 1, "one history row: {}", c["history"]);
+    let r = env.tokumei(&["contract", "record", "1", "--registry", REG, "--json"]);
+    let rec: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(rec["provisions"].as_array().unwrap().len(), 1, "{}", rec["provisions"]);
+    // A second provision of the same release, on another receipt and no longer at once, is its own record.
+    let mut later = args.to_vec();
+    later[6] = "受領書 第2号";
+    let r = env.tokumei_with(&later, &[("TOKUMEI_NOW", IN_PERIOD)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.tokumei(&["audit", "verify", "--log", "audit.log", "--registry", REG]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 }

@@ -866,3 +866,45 @@ fn a_release_that_missed_a_suspension_decided_during_its_run_is_not_published() 
     }
     assert_eq!(t(&env, &["registry", "verify"]).code, 0);
 }
+
+/// A value that a spreadsheet would run (`=HYPERLINK(...)`) comes out of disclosure.csv as text:
+/// every CSV tokumei writes neutralises formula cells, as notices.csv does.
+#[test]
+fn a_formula_in_a_record_is_written_to_disclosure_csv_as_text() {
+    let env = Env::new();
+    sample_registry(&env, REG, "");
+    let mut rows = read_csv_cp932(&sample_csv());
+    let (note, phone) = (col(&rows[0], "備考"), col(&rows[0], "電話番号"));
+    let person = rows[1][col(&rows[0], "宛名番号")].clone();
+    rows[1][note] = "=HYPERLINK(\"http://x\")".into();
+    rows[1][phone] = "＋81-6-300-5675".into();
+    let source = write_rows(&env, "resident.csv", &rows);
+    ok(
+        &env,
+        &[
+            "file",
+            "add-source",
+            "住民基本台帳ファイル",
+            "--input",
+            source.to_str().unwrap(),
+            "--subject-column",
+            "宛名番号",
+            "--encoding",
+            "utf-8",
+        ],
+    );
+    let id = open(&env, "r.toml", &intake("disclosure", "2026-11-02", &person, ""));
+    ok(&env, &["request", "disclose", &id.to_string(), "--out", "pkg"]);
+    let csv = std::fs::read_to_string(env.path("pkg/disclosure.csv")).unwrap();
+    assert!(csv.contains("\"'=HYPERLINK(\"\"http://x\"\")\""), "{csv}");
+    assert!(csv.contains(",'＋81-6-300-5675,"), "{csv}");
+    // No cell of any line starts a formula.
+    for record in csv_like(&csv) {
+        for cell in record {
+            assert!(!cell.starts_with(tokumei_jp::csv::FORMULA_STARTS), "a live formula: {cell}");
+        }
+    }
+    // The JSON keeps the value as it is (it is no spreadsheet).
+    let json = std::fs::read_to_string(env.path("pkg/disclosure.json")).unwrap();
+    assert!(json.contains("=HYPERLINK(\\\"http://x\\\")"), "{json}");
+}

@@ -201,7 +201,8 @@ pub mod failpoint {
         /// Fail with "read-only file system".
         ReadOnly,
         /// Wait (up to a minute) until the file `TOKUMEI_FAILPOINT_GO` names exists, then go on:
-        /// lets a test act while a run stands at this point.
+        /// lets a test act while a run stands at this point. The file `TOKUMEI_FAILPOINT_AT`
+        /// names, if set, is created when the point is reached (the test knows when to act).
         Wait,
     }
 
@@ -237,6 +238,9 @@ pub mod failpoint {
             None => Ok(()),
             Some(Action::Abort) => std::process::abort(),
             Some(Action::Wait) => {
+                if let Some(at) = std::env::var_os("TOKUMEI_FAILPOINT_AT") {
+                    std::fs::write(at, b"")?;
+                }
                 let go = std::env::var_os("TOKUMEI_FAILPOINT_GO").map(std::path::PathBuf::from);
                 for _ in 0..1200 {
                     if go.as_ref().is_none_or(|g| g.exists()) {

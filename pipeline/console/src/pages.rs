@@ -294,8 +294,8 @@ fn due_items(reg: &Registry, ctx: &Ctx, problems: &mut Vec<String>) -> Result<(V
                 l.t("契約", "Contract"),
                 p.contract_id,
                 l.t(
-                    "保存期間満了：記録の削除（tokumei release purge）",
-                    "retention ended: purge its records (tokumei release purge)"
+                    "保存期間満了：記録の削除（tokumei registry purge-expired）",
+                    "retention ended: purge its records (tokumei registry purge-expired)"
                 )
             ),
             link: format!("/contracts/{}", p.contract_id),

@@ -2,12 +2,14 @@
 //!
 //! Pure functions with no I/O: 和暦 and Gregorian date parsing, マイナンバー and
 //! 地方公共団体コード check digits, 郵便番号 normalisation, prefecture look-ups and
-//! NFKC normalisation. Every parser returns `None` on malformed input and never panics.
+//! NFKC normalisation; the neutralised cells of the CSV files tokumei writes. Every parser returns `None` on malformed input and never panics.
 
+pub mod csv;
 pub mod date;
 pub mod ids;
 pub mod place;
 
+pub use csv::{csv_cell, defuse_formula};
 pub use date::{Date, parse_date};
 pub use ids::{
     is_valid_municipality_code, is_valid_my_number, municipality_check_digit, my_number_check_digit,

@@ -2,7 +2,7 @@
 //! workflow as a checked state machine: every transition is one audited change with who and
 //! when, and a wrong one is refused.
 
-use crate::{Registry, RegistryError, Who};
+use crate::{Guard, Registry, RegistryError, Who};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -504,7 +504,9 @@ impl Registry {
         computed.extend(review.checks.iter().cloned());
         let passed = computed.iter().all(|ch| ch.ok);
         let record = serde_json::json!({ "reviewer": review.reviewer, "checks": computed, "passed": passed });
-        self.change(who, "contract-review", &format!("contract {id}"), |tx| {
+        // Re-read inside the transaction: still the received proposal this review was made on.
+        let guard = [Guard::contract(&c)];
+        self.change_from(&guard, who, "contract-review", &format!("contract {id}"), |tx| {
             tx.execute(
                 "UPDATE contracts SET state = 'reviewed', review = ?1, updated = ?2 WHERE id = ?3",
                 params![record.to_string(), who.time, id],
@@ -621,7 +623,11 @@ impl Registry {
             _ => {}
         }
         let today = who.time.get(..10).unwrap_or_default().to_string();
-        self.change(who, &format!("contract-{}", to.as_str().replace('_', "-")), &format!("contract {id}"), |tx| {
+        // Re-read inside the transaction: the step starts from the state (and version) read above,
+        // so two steps at once (two officers, two processes) end with one done and one refused.
+        let guard = [Guard::contract(&c)];
+        let action = format!("contract-{}", to.as_str().replace('_', "-"));
+        self.change_from(&guard, who, &action, &format!("contract {id}"), |tx| {
             tx.execute(
                 "UPDATE contracts SET state = ?1, updated = ?2 WHERE id = ?3",
                 params![to.as_str(), who.time, id],

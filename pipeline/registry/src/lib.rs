@@ -214,6 +214,95 @@ impl Seen {
     }
 }
 
+/// What a step read before its transaction and starts from, checked again inside it (see
+/// [`Registry::change_from`]). Every state change of a contract or a release carries its guards;
+/// requests and incidents carry theirs as the number of their steps (`timeline`).
+#[derive(Debug, Clone)]
+pub(crate) enum Guard {
+    /// Contract `id` was in `state` after `steps` transitions.
+    Contract {
+        /// The contract.
+        id: i64,
+        /// The state the step starts from.
+        state: State,
+        /// Its transitions when read (its version).
+        steps: i64,
+    },
+    /// Contract `id` is in a state that allows provision (a release registered under it).
+    Provision(i64),
+    /// Release `release_id` had `status` and `provisions` records of provision.
+    Release {
+        /// The release.
+        release_id: String,
+        /// The status the step starts from.
+        status: String,
+        /// Its records of provision when read.
+        provisions: i64,
+    },
+}
+
+impl Guard {
+    /// The guard of a contract as read.
+    pub(crate) fn contract(c: &StoredContract) -> Guard {
+        Guard::Contract { id: c.id, state: c.state, steps: c.history.len() as i64 }
+    }
+
+    fn check(&self, tx: &Transaction) -> Result<(), RegistryError> {
+        let refused = |m: String| RegistryError::Refused(m);
+        match self {
+            Guard::Contract { id, state, steps } => {
+                let now: Option<(String, i64)> = tx
+                    .query_row(
+                        "SELECT state, (SELECT count(*) FROM contract_events WHERE contract_id = ?1) FROM contracts WHERE id = ?1",
+                        [id],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(|e| refused(format!("contract {id}: {e}")))?;
+                match now {
+                    None => Err(refused(format!("contract {id} is gone (purged while this step was prepared)"))),
+                    Some((s, n)) if s == state.as_str() && n == *steps => Ok(()),
+                    Some((s, n)) => Err(refused(format!(
+                        "contract {id} changed while this step was prepared: it is now {s} after {n} step(s), the step starts from {} after {steps}; nothing was changed: look at it again (`tokumei contract show {id}`)",
+                        state.as_str()
+                    ))),
+                }
+            }
+            Guard::Provision(id) => {
+                let now: Option<String> = tx
+                    .query_row("SELECT state FROM contracts WHERE id = ?1", [id], |r| r.get(0))
+                    .optional()
+                    .map_err(|e| refused(format!("contract {id}: {e}")))?;
+                match now.as_deref().and_then(State::parse) {
+                    Some(s) if s.allows_provision() => Ok(()),
+                    Some(s) => Err(refused(format!(
+                        "contract {id} is {} (changed while this step was prepared): no release may be registered under it",
+                        s.as_str()
+                    ))),
+                    None => Err(refused(format!("contract {id} is gone or unreadable"))),
+                }
+            }
+            Guard::Release { release_id, status, provisions } => {
+                let now: Option<(String, i64)> = tx
+                    .query_row(
+                        "SELECT status, (SELECT count(*) FROM provisions WHERE release_id = ?1) FROM releases WHERE release_id = ?1",
+                        [release_id],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(|e| refused(format!("release {release_id}: {e}")))?;
+                match now {
+                    None => Err(refused(format!("release {release_id} is gone (purged while this step was prepared)"))),
+                    Some((s, n)) if s == *status && n == *provisions => Ok(()),
+                    Some((s, n)) => Err(refused(format!(
+                        "release {release_id} changed while this step was prepared: it is now {s} with {n} record(s) of provision, the step starts from {status} with {provisions}; nothing was changed: look at it again (`tokumei release show {release_id}`)"
+                    ))),
+                }
+            }
+        }
+    }
+}
+
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Registry").field("path", &self.path).finish()
@@ -373,6 +462,22 @@ impl Registry {
         subject: &str,
         apply: impl FnOnce(&Transaction) -> Result<(T, Vec<(&'static str, String)>), RegistryError>,
     ) -> Result<T, RegistryError> {
+        self.change_from(&[], who, action, subject, apply)
+    }
+
+    /// [`Registry::change`] of a step prepared on rows read before its transaction: each of
+    /// `guards` (what the step read and starts from) is checked again inside the IMMEDIATE
+    /// transaction, before anything is written or audited, and the step is refused if another
+    /// change came in between (two officers, two processes acting on the same record at once:
+    /// one succeeds, the other is refused and changes nothing).
+    fn change_from<T>(
+        &mut self,
+        guards: &[Guard],
+        who: &Who,
+        action: &str,
+        subject: &str,
+        apply: impl FnOnce(&Transaction) -> Result<(T, Vec<(&'static str, String)>), RegistryError>,
+    ) -> Result<T, RegistryError> {
         // Prove the registry just before the change (a long run may have held it open while
         // someone edited it): the change must not seal what it did not make.
         if action != "init" && !self.resetting && self.seals {
@@ -384,9 +489,15 @@ impl Registry {
         let path = self.path.clone();
         let dberr = |e: rusqlite::Error| db_err(&path, e);
         let expect = self.expect.take();
+        // Test-only: hold a step between its reads and its transaction (the window two
+        // processes race in).
+        tokumei_audit::sys::failpoint::hit("registry-before-change").map_err(|e| db_err(&path, e))?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(dberr)?;
         if let Some(seen) = expect {
             seen.check(&tx)?;
+        }
+        for g in guards {
+            g.check(&tx)?;
         }
         record_lost_change(&tx, who).map_err(|e| match e {
             RegistryError::Db { message, .. } => db_err(&path, message),
@@ -1207,6 +1318,67 @@ mod tests {
         let mut reg =
             Registry::create(&dir.path().join("b.sqlite"), &biz, &dir.path().join("a.log"), &who()).expect("create");
         assert!(reg.add_file(&who(), &entry("F"), &[]).expect_err("refused").to_string().contains("public body"));
+    }
+
+    /// Two handles on one registry (two processes): a step prepared on a read that another
+    /// step has since changed is refused inside its transaction and writes nothing.
+    #[test]
+    fn a_step_prepared_on_a_stale_read_is_refused_inside_its_transaction() {
+        let (_dir, mut reg, log) = setup();
+        reg.add_file(&who(), &entry("F"), &[]).expect("add");
+        let recipient = Recipient {
+            name: "株式会社例".into(),
+            representative: "代表".into(),
+            address: "東京都".into(),
+            contact: "担当".into(),
+        };
+        reg.add_recipient(&who(), &recipient).expect("recipient");
+        let proposal = Proposal {
+            recipient: "株式会社例".into(),
+            file: "F".into(),
+            people: 1000,
+            method: "加工".into(),
+            purpose: "統計".into(),
+            use_from: "2027-01-01".into(),
+            use_until: "2027-12-31".into(),
+            safety_measures: "施錠".into(),
+            columns: vec![ColumnGrant { name: "地方".into(), granularity: "地方".into(), level: None }],
+        };
+        let id = reg.propose(&who(), &proposal).expect("propose");
+        let mut other = Registry::open(reg.path()).expect("open");
+        // This handle reads the contract (received, one step) and prepares its step ...
+        let read = reg.contract(id).expect("read").expect("contract");
+        // ... the other handle makes a step meanwhile ...
+        other.advance(&who(), id, State::CorrectionsRequested, Some("補正"), None).expect("advance");
+        let before = log.entries().expect("entries").len();
+        // ... and the first step, checked inside its transaction, is refused.
+        let err = reg
+            .change_from(&[Guard::contract(&read)], &who(), "contract-withdrawn", "contract 1", |tx| {
+                tx.execute("UPDATE contracts SET state = 'withdrawn' WHERE id = ?1", [id]).map_err(reg_err)?;
+                Ok(((), vec![("contracts", id.to_string())]))
+            })
+            .expect_err("stale");
+        assert!(err.to_string().contains("changed while this step was prepared"), "{err}");
+        assert_eq!(log.entries().expect("entries").len(), before, "a refused step is not audited");
+        let now = other.contract(id).expect("read").expect("contract");
+        assert_eq!((now.state, now.history.len()), (State::CorrectionsRequested, 2));
+        // The same for a release: registered under the contract once it allows provision is
+        // covered by the run; here a guard on a release that does not exist refuses.
+        let err = reg
+            .change_from(
+                &[Guard::Release { release_id: "r-1".into(), status: "published".into(), provisions: 0 }],
+                &who(),
+                "release-provide",
+                "r-1",
+                |_| Ok(((), vec![])),
+            )
+            .expect_err("no release");
+        assert!(err.to_string().contains("release r-1 is gone"), "{err}");
+        assert_eq!(reg.verify(&log.entries().expect("entries")).expect("verify"), Vec::<String>::new());
+    }
+
+    fn reg_err(e: rusqlite::Error) -> RegistryError {
+        RegistryError::Refused(e.to_string())
     }
 
     #[test]

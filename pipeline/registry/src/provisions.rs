@@ -3,7 +3,7 @@
 //! records whose retention period has ended.
 
 use crate::contracts::{date, day_number};
-use crate::{Registry, RegistryError, State, Who};
+use crate::{Guard, Registry, RegistryError, State, Who};
 use rusqlite::params;
 use serde::Serialize;
 
@@ -91,7 +91,14 @@ impl Registry {
         crate::requests::text("medium", medium)?;
         crate::requests::text("receipt", receipt)?;
         let items = serde_json::to_string(&c.proposal.columns).map_err(|e| self.db(e))?;
-        self.change(who, "release-provide", release_id, |tx| {
+        // Re-read inside the transaction: the release and its contract as read above (two
+        // provisions of one release at once: one is recorded, the other refused).
+        let provided = self.provisions(Some(cid))?.iter().filter(|p| p.release_id == release_id).count() as i64;
+        let guards = [
+            Guard::contract(&c),
+            Guard::Release { release_id: release_id.to_string(), status: r.status.clone(), provisions: provided },
+        ];
+        self.change_from(&guards, who, "release-provide", release_id, |tx| {
             tx.execute(
                 "INSERT INTO provisions (release_id, contract_id, recipient, items, date, medium, receipt, operator, time)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -209,7 +216,11 @@ impl Registry {
                 let rows = stmt.query_map([cid], |r| r.get(0)).map_err(|e| self.db(e))?;
                 rows.collect::<Result<Vec<String>, _>>().map_err(|e| self.db(e))?
             };
-            self.change(
+            let state =
+                crate::State::parse(&p.state).ok_or_else(|| refused(format!("contract {cid}: unknown state")))?;
+            let guard = [Guard::Contract { id: cid, state, steps: events.len() as i64 }];
+            self.change_from(
+                &guard,
                 who,
                 "purge-expired",
                 &format!("contract {cid} (retained until {})", p.retained_until),

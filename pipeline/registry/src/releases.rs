@@ -4,7 +4,7 @@
 //! next run on the same output folder (`published` if the folder is there and matches, else
 //! `abandoned`), each step audited.
 
-use crate::{Registry, RegistryError, Who};
+use crate::{Guard, Registry, RegistryError, Who};
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -151,7 +151,10 @@ impl Registry {
             )));
         }
         let outputs = serde_json::to_string(&r.outputs).map_err(|e| self.db(e))?;
-        self.change(who, "release-register", &r.release_id, |tx| {
+        // Re-read inside the transaction: the contract still allows provision (not cancelled or
+        // ended while the run made its release).
+        let guards: Vec<Guard> = r.contract_id.map(Guard::Provision).into_iter().collect();
+        self.change_from(&guards, who, "release-register", &r.release_id, |tx| {
             // A request decided while the run read its input: the release did not honour it.
             let (exclusions, corrections): (i64, i64) = tx
                 .query_row(
@@ -301,15 +304,23 @@ impl Registry {
         if status != "publishing" {
             return Err(RegistryError::Refused(format!("release {release_id} is already {status}")));
         }
-        let contract_state = match contract {
-            Some(c) if published => self.contract(c)?.map(|c| (c.id, c.state)),
-            _ => None,
-        };
         let to = if published { "published" } else { "abandoned" };
-        self.change(who, &format!("release-{to}"), release_id, |tx| {
+        // Re-read inside the transaction: still publishing (settled once).
+        let guard = [Guard::Release { release_id: release_id.to_string(), status, provisions: 0 }];
+        self.change_from(&guard, who, &format!("release-{to}"), release_id, |tx| {
             tx.execute("UPDATE releases SET status = ?1 WHERE id = ?2", params![to, id])
                 .map_err(|e| RegistryError::Refused(format!("release {release_id}: {e}")))?;
             let mut touched = vec![("releases", id.to_string())];
+            // The contract's state as it is now, inside the transaction.
+            let contract_state = match contract {
+                Some(cid) if published => tx
+                    .query_row("SELECT state FROM contracts WHERE id = ?1", [cid], |q| q.get::<_, String>(0))
+                    .optional()
+                    .map_err(|e| RegistryError::Refused(format!("contract {cid}: {e}")))?
+                    .and_then(|s| crate::State::parse(&s))
+                    .map(|s| (cid, s)),
+                _ => None,
+            };
             // The data now exist under the contract (規則: 作成).
             if let Some((cid, crate::State::Contracted)) = contract_state {
                 tx.execute(

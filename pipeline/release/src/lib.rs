@@ -218,9 +218,37 @@ impl OutputDir {
         Ok(v)
     }
 
-    /// Remove stale staging folders, auditing it first (`cleanup` entry naming each folder and
-    /// whether the log holds a `publishing` entry for its release, which was then never
-    /// published). Returns the entry, or `None` when there was nothing to remove.
+    /// Temporary `latest` links left in the dataset folders by a run killed while it replaced
+    /// one (`<dataset>/.latest.new-<tag>`, made then renamed over `latest`; `.latest.txt.new-<tag>`
+    /// where there are no links). Only entries of exactly that name (a 12-digit hex tag) that are
+    /// a link or a file are taken: never a folder, so never a release.
+    pub fn stray_temporaries(&self) -> Result<Vec<PathBuf>, ReleaseError> {
+        let mut v = Vec::new();
+        for d in std::fs::read_dir(&self.root).map_err(out_err(&self.root))? {
+            let d = d.map_err(out_err(&self.root))?;
+            let name = d.file_name().to_string_lossy().into_owned();
+            // Dataset folders (a link to a folder writes where it points, so it is followed).
+            if name.starts_with('.') || !d.path().is_dir() {
+                continue;
+            }
+            let dir = d.path();
+            for e in std::fs::read_dir(&dir).map_err(out_err(&dir))? {
+                let e = e.map_err(out_err(&dir))?;
+                let ours = is_latest_temp(&e.file_name().to_string_lossy())
+                    && e.file_type().is_ok_and(|t| t.is_symlink() || t.is_file());
+                if ours {
+                    v.push(e.path());
+                }
+            }
+        }
+        v.sort();
+        Ok(v)
+    }
+
+    /// Remove stale staging folders and stray temporary `latest` links, auditing it first
+    /// (`cleanup` entry naming each staging folder and whether the log holds a `publishing`
+    /// entry for its release, which was then never published, and each link). Returns the
+    /// entry, or `None` when there was nothing to remove.
     pub fn remove_stale(
         &self,
         log: &JsonlLog,
@@ -230,7 +258,8 @@ impl OutputDir {
         clock: Option<String>,
     ) -> Result<Option<Entry>, ReleaseError> {
         let stale = self.stale_staging()?;
-        if stale.is_empty() {
+        let links = self.stray_temporaries()?;
+        if stale.is_empty() && links.is_empty() {
             return Ok(None);
         }
         let mut removed = Vec::new();
@@ -258,6 +287,11 @@ impl OutputDir {
         let mut details = serde_json::Map::new();
         details.insert("output_dir".into(), self.root.display().to_string().into());
         details.insert("removed_staging".into(), removed.into());
+        if !links.is_empty() {
+            let names: Vec<String> =
+                links.iter().map(|l| l.strip_prefix(&self.root).unwrap_or(l).display().to_string()).collect();
+            details.insert("removed_temporaries".into(), names.into());
+        }
         let entry = log.append(Record {
             time: time.into(),
             operator: operator.into(),
@@ -269,6 +303,10 @@ impl OutputDir {
         })?;
         for dir in &stale {
             std::fs::remove_dir_all(dir).map_err(out_err(dir))?;
+        }
+        for link in &links {
+            std::fs::remove_file(link).map_err(out_err(link))?;
+            sys::sync_dir(sys::parent_of(link)).map_err(out_err(link))?;
         }
         sys::sync_dir(&self.root).map_err(out_err(&self.root))?;
         Ok(Some(entry))
@@ -499,14 +537,25 @@ pub fn publish_with(
     Ok(Publication { dir: dest, files, publishing, published, warnings })
 }
 
-/// Point `<dataset dir>/latest` at `release_id`, atomically.
+/// Whether `name` is one of the temporary names [`point_latest`] uses: `.latest.new-<tag>` or
+/// `.latest.txt.new-<tag>`, the tag 12 lowercase hex digits ([`sys::random_tag`]).
+fn is_latest_temp(name: &str) -> bool {
+    [format!(".{LATEST}.new-"), format!(".{LATEST}.txt.new-")].iter().any(|prefix| {
+        name.strip_prefix(prefix.as_str())
+            .is_some_and(|tag| tag.len() == 12 && tag.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    })
+}
+
+/// Point `<dataset dir>/latest` at `release_id`, atomically. A run killed between the link and
+/// the rename leaves a `.latest.new-<tag>` link: the next run removes it under the output
+/// folder's lock ([`OutputDir::remove_stale`]).
 fn point_latest(dataset_dir: &Path, release_id: &str) -> std::io::Result<()> {
     failpoint::hit("latest")?;
     #[cfg(unix)]
     {
         let tmp = dataset_dir.join(format!(".{LATEST}.new-{}", sys::random_tag()));
         std::os::unix::fs::symlink(release_id, &tmp)?;
-        if let Err(e) = std::fs::rename(&tmp, dataset_dir.join(LATEST)) {
+        if let Err(e) = failpoint::hit("latest-link").and_then(|()| std::fs::rename(&tmp, dataset_dir.join(LATEST))) {
             let _ = std::fs::remove_file(&tmp);
             return Err(e);
         }
@@ -536,6 +585,30 @@ mod tests {
             status: "ok".into(),
             ..Default::default()
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn stray_latest_links_are_removed_under_the_lock_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = log_in(dir.path());
+        let root = dir.path().join("out");
+        let ds = root.join("ds");
+        std::fs::create_dir_all(ds.join("ds-1")).unwrap();
+        std::fs::create_dir_all(ds.join(".latest.new-0123456789ab")).unwrap(); // a folder: never ours
+        std::os::unix::fs::symlink("ds-1", ds.join(".latest.new-a1b2c3d4e5f6")).unwrap();
+        std::os::unix::fs::symlink("ds-1", ds.join(".latest.new-nothex")).unwrap();
+        std::fs::write(ds.join("notes.txt"), b"x").unwrap();
+        let out = OutputDir::lock(&root, &mut || {}).unwrap();
+        assert_eq!(out.stray_temporaries().unwrap(), vec![ds.join(".latest.new-a1b2c3d4e5f6")]);
+        let entry = out.remove_stale(&log, &log.entries().unwrap(), "op", "2026-11-26T00:00:02Z", None).unwrap();
+        let entry = entry.expect("a cleanup entry");
+        assert_eq!(entry.record.details["removed_temporaries"], serde_json::json!(["ds/.latest.new-a1b2c3d4e5f6"]));
+        assert!(std::fs::symlink_metadata(ds.join(".latest.new-a1b2c3d4e5f6")).is_err());
+        for kept in ["ds-1", ".latest.new-0123456789ab", ".latest.new-nothex", "notes.txt"] {
+            assert!(std::fs::symlink_metadata(ds.join(kept)).is_ok(), "{kept}");
+        }
+        assert!(out.remove_stale(&log, &log.entries().unwrap(), "op", "2026-11-26T00:00:03Z", None).unwrap().is_none());
     }
 
     #[test]

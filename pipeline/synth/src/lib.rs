@@ -246,7 +246,7 @@ struct Joined<'a, W: Write> {
 
 impl<W: Write> Emit for Joined<'_, W> {
     fn record(&mut self, fields: [&str; 17]) -> std::io::Result<()> {
-        self.csv.write_record(fields)?;
+        self.csv.write_record(fields.map(tokumei_jp::defuse_formula).iter().map(|c| c.as_bytes()))?;
         Ok(())
     }
     fn flush(&mut self, force: bool) -> std::io::Result<()> {
@@ -270,6 +270,9 @@ struct Split<'a, W: Write> {
 
 impl<W: Write> Emit for Split<'_, W> {
     fn record(&mut self, f: [&str; 17]) -> std::io::Result<()> {
+        // A spreadsheet shows every cell, never runs one (as every CSV tokumei writes).
+        let f = f.map(tokumei_jp::defuse_formula);
+        let f: [&str; 17] = std::array::from_fn(|i| f[i].as_ref());
         self.csv[0].write_record(RESIDENT.iter().map(|i| f[*i]))?;
         if f[12] != "0" {
             self.csv[1].write_record([f[0], f[12]])?;
