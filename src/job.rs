@@ -700,15 +700,8 @@ fn authorize(
         .collect();
     // The use period is in Japan's dates: the run's date is today in Japan.
     let today = clock.today_in_japan()?;
-    reg.authorize(
-        id,
-        &today,
-        actor,
-        plan.mode == tokumei_rules::Mode::Pseudonymized,
-        &plan.rules_sha256,
-        &columns,
-    )
-    .map_err(refused)
+    reg.authorize(id, &today, actor, plan.mode == tokumei_rules::Mode::Pseudonymized, &plan.rules_sha256, &columns)
+        .map_err(refused)
 }
 
 /// A path as a person reads it: `samples/../reports/x` shown as `reports/x` (for display only;

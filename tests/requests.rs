@@ -880,7 +880,11 @@ fn a_request_received_at_00_30_jst_counts_from_that_day_in_japan() {
         serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap()[0].clone()
     };
     let r = list(D_0030_JST);
-    assert_eq!((r["deadline"].as_str(), r["days_left"].as_i64(), r["overdue"].as_bool()), (Some("2026-12-27"), Some(30), Some(false)), "{r}");
+    assert_eq!(
+        (r["deadline"].as_str(), r["days_left"].as_i64(), r["overdue"].as_bool()),
+        (Some("2026-12-27"), Some(30), Some(false)),
+        "{r}"
+    );
     // The last day at 23:30 JST: due today, not overdue.
     let r = list(DUE_2330_JST);
     assert_eq!((r["days_left"].as_i64(), r["overdue"].as_bool()), (Some(0), Some(false)), "{r}");

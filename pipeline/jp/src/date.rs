@@ -101,7 +101,8 @@ pub fn unix_of_rfc3339(s: &str) -> Option<i64> {
     if b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    let date = Date::new(i32::try_from(num(0..4)?).ok()?, u32::try_from(num(5..7)?).ok()?, u32::try_from(num(8..10)?).ok()?)?;
+    let date =
+        Date::new(i32::try_from(num(0..4)?).ok()?, u32::try_from(num(5..7)?).ok()?, u32::try_from(num(8..10)?).ok()?)?;
     let (h, m, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
     if h > 23 || m > 59 || sec > 60 {
         return None;
