@@ -945,7 +945,8 @@ fn a_run_under_a_contract_works_on_japan_s_date_at_midnight_jst() {
 
 /// Domain rule: the 2-year bar (法120) ends on a date in Japan; the day a contract is cancelled
 /// is the date in Japan of the change, so a cancellation at 00:30 JST bars the business until
-/// that day two years later (not the day before, its UTC date).
+/// that day two years later (not the day before, its UTC date); its records' retention counts
+/// from that day too.
 #[test]
 fn a_cancellation_at_midnight_jst_bars_from_japan_s_date() {
     let env = Env::new();
@@ -958,4 +959,16 @@ fn a_cancellation_at_midnight_jst_bars_from_japan_s_date() {
     let r = env.tokumei(&["recipient", "list", "--registry", REG, "--json"]);
     let list: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(list[0]["barred_until"], "2029-01-01", "{list}");
+    // Retention (5 years) counts from the cancellation's date in Japan, 2027-01-01: on
+    // 2032-01-01 the records are kept, the day after they have expired.
+    let purge = |now: &str| {
+        let r =
+            env.tokumei_with(&["registry", "purge-expired", "--dry-run", "--registry", REG], &[("TOKUMEI_NOW", now)]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.stdout
+    };
+    let out = purge("1956538800"); // 2032-01-01T03:00:00Z, 12:00 JST
+    assert!(out.contains("no record"), "{out}");
+    let out = purge("1956625200"); // 2032-01-02T03:00:00Z
+    assert!(out.contains("would remove contract 1") && out.contains("2032-01-01"), "{out}");
 }
