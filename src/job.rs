@@ -37,10 +37,31 @@ impl Clock {
         }
     }
 
-    /// The time for an audit entry: always the system clock (the log raises it to the previous
-    /// entry's time if the clock is behind).
+    /// The time for a run's audit entry: always the system clock (the log raises it to the
+    /// previous entry's time if the clock is behind).
     pub fn entry_time(&self) -> String {
         rfc3339(system_unix())
+    }
+
+    /// The time of a registry change (its journal row, its audit entry and the rows it writes):
+    /// `TOKUMEI_NOW` when set, so a test clock sets every clock the registry uses; else the
+    /// system clock now.
+    pub fn registry_time(&self) -> String {
+        if self.overridden { rfc3339(self.run_unix) } else { rfc3339(system_unix()) }
+    }
+
+    /// Who makes a registry change, and when (by [`Clock::registry_time`]).
+    pub fn who(&self, operator: String) -> tokumei_registry::Who {
+        tokumei_registry::Who { operator, time: self.registry_time(), clock: self.note() }
+    }
+
+    /// Today by the run clock, as a date in Japan (`YYYY-MM-DD`): deadlines, use periods, bars
+    /// and "today" are Japan's dates (Asia/Tokyo), so from 00:00 to 08:59 JST it is the day
+    /// after the UTC date.
+    pub fn today_in_japan(&self) -> Result<String, Failure> {
+        tokumei_registry::deadline::japan_today(self.run_unix).ok_or_else(|| {
+            fail(ExitCode::Usage, anyhow::anyhow!("the run clock is past the end of 9999 in Japan (TOKUMEI_NOW)"))
+        })
     }
 
     /// What an entry notes about the clock.
@@ -357,7 +378,7 @@ pub fn run_job(
     fill(&mut record, &facts);
     details(&mut record, &outcome.report);
     record.details.insert("audit_head".into(), head.to_string().into());
-    let who = tokumei_registry::Who { operator: operator.clone(), time: clock.entry_time(), clock: clock.note() };
+    let who = clock.who(operator.clone());
     let mut registry = match &contract {
         Some(c) => Some(
             tokumei_registry::Registry::open(&c.registry)
@@ -681,8 +702,7 @@ fn settle_interrupted(registry: &Path, root: &Path, operator: &str, clock: &Cloc
     let root = tokumei_release::resolve(root);
     for r in reg.unsettled_under(&root).map_err(refused)? {
         let complete = r.check_files().is_empty();
-        let who =
-            tokumei_registry::Who { operator: operator.to_string(), time: clock.entry_time(), clock: clock.note() };
+        let who = clock.who(operator.to_string());
         reg.settle_release(&who, &r.release.release_id, complete).map_err(refused)?;
         eprintln!(
             "note: release {} was left publishing by an interrupted run; registered now as {}",
@@ -693,8 +713,8 @@ fn settle_interrupted(registry: &Path, root: &Path, operator: &str, clock: &Cloc
     Ok(())
 }
 
-/// Check that contract `id` of the registry allows the release the plan would make (today by
-/// the run clock).
+/// Check that contract `id` of the registry allows the release the plan would make (today in
+/// Japan by the run clock).
 fn authorize(
     registry: &Path,
     id: i64,
@@ -714,16 +734,10 @@ fn authorize(
             },
         })
         .collect();
-    let today = rfc3339(clock.run_unix);
-    reg.authorize(
-        id,
-        &today[..10.min(today.len())],
-        actor,
-        plan.mode == tokumei_rules::Mode::Pseudonymized,
-        &plan.rules_sha256,
-        &columns,
-    )
-    .map_err(refused)
+    // The use period is in Japan's dates: the run's date is today in Japan.
+    let today = clock.today_in_japan()?;
+    reg.authorize(id, &today, actor, plan.mode == tokumei_rules::Mode::Pseudonymized, &plan.rules_sha256, &columns)
+        .map_err(refused)
 }
 
 /// A path as a person reads it: `samples/../reports/x` shown as `reports/x` (for display only;

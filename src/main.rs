@@ -39,7 +39,8 @@ Environment:
   TOKUMEI_OPERATOR   operator name recorded in the audit log (default: $USER)
   TOKUMEI_REGISTRY   the registry file of `registry` and `file` commands (default: reports/registry.sqlite)
   TOKUMEI_NOW        run clock as Unix seconds, for reproducible release ids and reports;
-                     audit entries keep the system time and note the override
+                     also today's date (in Japan) and the time of every registry change;
+                     a run's audit entries keep the system time and note the override
   TOKUMEI_FAILPOINT  test only: crash or fail a run at a named step (docs/cli.md)";
 
 /// De-identify municipal personal data (匿名加工情報 / 仮名加工情報) into Parquet, with a

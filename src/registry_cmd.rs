@@ -182,16 +182,15 @@ pub(crate) fn reg_fail(e: RegistryError) -> Failure {
     fail(code, e.into())
 }
 
+/// Who makes a registry change, and when: the run clock (`TOKUMEI_NOW` when set, so a test clock
+/// sets the journal times too).
 pub(crate) fn who(operator: Option<String>) -> Result<Who, Failure> {
-    let clock = Clock::now()?;
-    Ok(Who { operator: crate::operator(operator), time: clock.entry_time(), clock: clock.note() })
+    Ok(Clock::now()?.who(crate::operator(operator)))
 }
 
-/// Today (YYYY-MM-DD) by the run clock (`TOKUMEI_NOW` in tests).
+/// Today (YYYY-MM-DD) by the run clock (`TOKUMEI_NOW` in tests), as a date in Japan.
 pub(crate) fn today() -> Result<String, Failure> {
-    let clock = Clock::now()?;
-    let t = tokumei_engine::run::rfc3339(clock.run_unix);
-    Ok(t[..10.min(t.len())].to_string())
+    Clock::now()?.today_in_japan()
 }
 
 /// A contract's record as a Japanese Markdown document (提供記録).

@@ -26,9 +26,14 @@ impl Drop for Console {
 }
 
 fn serve(env: &Env, registry: &Path) -> Console {
+    serve_at(env, registry, NOW)
+}
+
+/// A console whose clock is `now` (Unix seconds).
+fn serve_at(env: &Env, registry: &Path, now: &str) -> Console {
     let mut child = env
         .command(&["serve", "--registry", registry.to_str().unwrap(), "--port", "0"])
-        .env("TOKUMEI_NOW", NOW)
+        .env("TOKUMEI_NOW", now)
         .env("TOKUMEI_OPERATOR", "officer")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -493,4 +498,23 @@ fn every_command_the_console_and_the_docs_name_exists() {
         pairs.contains_key(&("registry".to_string(), Some("purge-expired".to_string()))),
         "the console names the purge command"
     );
+}
+
+/// Domain rule: the console's "today" is Japan's date, by the CLI's clock: at 00:30 JST on
+/// 1 June 2027 (still 31 May in UTC) it shows and proposes 1 June.
+#[test]
+fn the_console_s_today_is_japan_s_date_at_midnight_jst() {
+    let env = Env::new();
+    sample_registry(&env, "reg.sqlite", "");
+    // 2027-05-31T15:30:00Z.
+    let c = serve_at(&env, &env.path("reg.sqlite"), "1811777400");
+    let login_path = &c.login[c.login.find("/login").unwrap()..];
+    let (status, head, _) = http(&c.addr, "GET", login_path, &[], "");
+    assert_eq!(status, 303, "{head}");
+    let set = head.lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie:")).expect("a session cookie");
+    let cookie = set.split_once(':').unwrap().1.trim().split(';').next().unwrap().to_string();
+    let (status, _, page) = http(&c.addr, "GET", "/", &[("Cookie", cookie.as_str())], "");
+    assert_eq!(status, 200);
+    assert!(page.contains("本日 2027-06-01"), "{page}");
+    assert!(!page.contains("2027-05-31"), "{page}");
 }

@@ -700,3 +700,54 @@ fn an_internal_anonymised_release_is_personal_information_to_the_body() {
     assert_eq!(s["incident"]["assessment"]["regime"], "article68");
     assert!(fired(&s).contains(&"1".to_string()), "its 要配慮 items (from its report) count");
 }
+
+/// 00:30 JST on 2027-05-28 (15:30 UTC on the 27th).
+const KNOWN_0030_JST: &str = "1811431800";
+/// 23:30 JST on 2027-06-02, the 速報's last day for an incident known on 2027-05-28.
+const PRELIMINARY_DUE_2330_JST: &str = "1811946600";
+/// 00:30 JST on 2027-06-03, the day after it (still 2027-06-02 in UTC).
+const PRELIMINARY_NEXT_0030_JST: &str = "1811950200";
+
+/// Domain rule: the report deadlines (規則43条: 速報 promptly, 確報 within 30 days) run from the
+/// day the unit knew, a date in Japan: an incident known at 00:30 JST is known that day, not the
+/// UTC date before it, and a report is overdue from 00:00 JST after its last day. Fail safe:
+/// Japan's date is never later than the UTC date's deadline would allow.
+#[test]
+fn an_incident_known_at_00_30_jst_counts_its_deadlines_from_japan_s_date() {
+    let env = Env::new();
+    registry(&env, "", &sample_csv());
+    let (w, _) = first_people(&sample_records(), 120);
+    let text = incident_toml(&format!("{w}\ncolumns = [\"氏名\", \"住所\"]"), "")
+        .replace("discovered = \"2027-05-28\"", "discovered = \"2027-05-28T00:30\"");
+    let f = env.write("a.toml", &text);
+    // Known at 00:30 JST on the 28th, while UTC still says the 27th: accepted (not "in the future").
+    let r = ok(t_at(&env, KNOWN_0030_JST, &["incident", "open", f.to_str().unwrap()]));
+    let id: String = r.stdout.split_whitespace().nth(2).unwrap().trim_end_matches(':').to_string();
+    let s = json(t_at(&env, KNOWN_0030_JST, &["incident", "show", &id, "--json"]));
+    // 速報 +5 days from the 28th = 2 June; 確報 +30 = 27 June, a Sunday -> 28 June.
+    assert_eq!(s["incident"]["facts"]["discovered"], "2027-05-28T00:30", "{s}");
+    assert_eq!(s["incident"]["preliminary_due"], "2027-06-02");
+    assert_eq!(s["incident"]["final_due"], "2027-06-28");
+    let next = |now: &str| {
+        let list = json(t_at(&env, now, &["incident", "list", "--json"]));
+        (list[0]["next_due"].as_str().map(String::from), list[0]["days_left"].as_i64(), list[0]["overdue"].as_bool())
+    };
+    assert_eq!(next(KNOWN_0030_JST), (Some("preliminary".into()), Some(5), Some(false)));
+    // The 速報's last day at 23:30 JST: due today, not overdue.
+    assert_eq!(next(PRELIMINARY_DUE_2330_JST), (Some("preliminary".into()), Some(0), Some(false)));
+    // 00:30 JST the day after (UTC still says the last day): overdue.
+    assert_eq!(next(PRELIMINARY_NEXT_0030_JST), (Some("preliminary".into()), Some(-1), Some(true)));
+    // Filed that day in Japan: the date is today, not tomorrow, and the filing is recorded as late.
+    let r = t_at(
+        &env,
+        PRELIMINARY_NEXT_0030_JST,
+        &["incident", "filed", &id, "--stage", "preliminary", "--date", "2027-06-04", "--reference", "x"],
+    );
+    assert_eq!(r.code, ExitCode::Registry.code(), "a day after today in Japan: {}", r.stderr);
+    ok(t_at(
+        &env,
+        PRELIMINARY_NEXT_0030_JST,
+        &["incident", "filed", &id, "--stage", "preliminary", "--date", "2027-06-03", "--reference", "PPC-1"],
+    ));
+    assert_eq!(ok(t_at(&env, PRELIMINARY_NEXT_0030_JST, &["registry", "verify"])).code, 0);
+}

@@ -1107,3 +1107,87 @@ fn two_provisions_of_a_release_at_once_end_with_one_record_and_one_refusal() {
     let r = env.tokumei(&["audit", "verify", "--log", "audit.log", "--registry", REG]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 }
+
+/// 00:30 JST on 2027-01-01, the first day of the sample contract's use period (still 2026-12-31
+/// in UTC).
+const FIRST_DAY_0030_JST: &str = "1798731000";
+/// 23:30 JST on 2027-12-31, its last day (14:30 UTC).
+const LAST_DAY_2330_JST: &str = "1830263400";
+/// 00:30 JST on 2028-01-01, the day after it (still 2027-12-31 in UTC).
+const DAY_AFTER_0030_JST: &str = "1830267000";
+
+/// Domain rule: a contract's use period is a span of Japan's dates (Asia/Tokyo), so a run at
+/// 00:30 JST works on that Japanese day, not on the UTC date (the day before). Fail safe: the
+/// period ends at midnight JST, the earlier of the two ends.
+#[test]
+fn a_run_under_a_contract_works_on_japan_s_date_at_midnight_jst() {
+    let env = Env::new();
+    contracted(&env);
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    // The day after the period in Japan, while UTC still says its last day: refused, nothing out.
+    let r = run_under(&env, &job, "1", DAY_AFTER_0030_JST);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("today (2028-01-01) is outside its use period 2027-01-01 .. 2027-12-31"), "{}", r.stderr);
+    assert!(env.out_files().is_empty(), "nothing written");
+    // The period's first day in Japan, while UTC still says the day before: allowed.
+    let r = run_under(&env, &job, "1", FIRST_DAY_0030_JST);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The last day at 23:30 JST: allowed.
+    let r = run_under(&env, &job, "1", LAST_DAY_2330_JST);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // TOKUMEI_NOW set the time of the registry's change too (the journal and its audit entry).
+    let r = env.tokumei(&["registry", "status", "--registry", REG, "--json"]);
+    let status: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(status["status"]["last_change"]["time"], "2027-12-31T14:30:00Z", "{status}");
+    let r = env.tokumei(&["release", "list", "--registry", REG, "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let times: Vec<&str> = list.as_array().unwrap().iter().map(|r| r["time"].as_str().unwrap()).collect();
+    assert_eq!(times.len(), 2, "{list}");
+    assert!(times.contains(&"2026-12-31T15:30:00Z") && times.contains(&"2027-12-31T14:30:00Z"), "{list}");
+    // A provision is dated in Japan: on 1 January 2027 (the first release's day in Japan), not
+    // on 31 December 2026 (its UTC date, outside the period).
+    let first = list.as_array().unwrap().iter().find(|r| r["time"] == "2026-12-31T15:30:00Z").unwrap();
+    let id = first["release_id"].as_str().unwrap();
+    let provide = |day: &str| {
+        env.tokumei_with(
+            &["release", "provide", id, "--date", day, "--medium", "USB", "--receipt", "受領書", "--registry", REG],
+            &[("TOKUMEI_NOW", FIRST_DAY_0030_JST)],
+        )
+    };
+    let r = provide("2026-12-31");
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("release's creation (2027-01-01)"), "{}", r.stderr);
+    let r = provide("2027-01-01");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(env.tokumei(&["registry", "verify", "--registry", REG]).code, 0);
+}
+
+/// Domain rule: the 2-year bar (法120) ends on a date in Japan; the day a contract is cancelled
+/// is the date in Japan of the change, so a cancellation at 00:30 JST bars the business until
+/// that day two years later (not the day before, its UTC date); its records' retention counts
+/// from that day too.
+#[test]
+fn a_cancellation_at_midnight_jst_bars_from_japan_s_date() {
+    let env = Env::new();
+    contracted(&env);
+    let r = env.tokumei_with(
+        &["contract", "cancel", "1", "--note", "契約違反", "--registry", REG],
+        &[("TOKUMEI_NOW", FIRST_DAY_0030_JST)],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.tokumei(&["recipient", "list", "--registry", REG, "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(list[0]["barred_until"], "2029-01-01", "{list}");
+    // Retention (5 years) counts from the cancellation's date in Japan, 2027-01-01: on
+    // 2032-01-01 the records are kept, the day after they have expired.
+    let purge = |now: &str| {
+        let r =
+            env.tokumei_with(&["registry", "purge-expired", "--dry-run", "--registry", REG], &[("TOKUMEI_NOW", now)]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.stdout
+    };
+    let out = purge("1956538800"); // 2032-01-01T03:00:00Z, 12:00 JST
+    assert!(out.contains("no record"), "{out}");
+    let out = purge("1956625200"); // 2032-01-02T03:00:00Z
+    assert!(out.contains("would remove contract 1") && out.contains("2032-01-01"), "{out}");
+}

@@ -908,3 +908,59 @@ fn a_formula_in_a_record_is_written_to_disclosure_csv_as_text() {
     let json = std::fs::read_to_string(env.path("pkg/disclosure.json")).unwrap();
     assert!(json.contains("=HYPERLINK(\\\"http://x\\\")"), "{json}");
 }
+
+/// 00:30 JST on 2026-11-27 (15:30 UTC on the 26th).
+const D_0030_JST: &str = "1795707000";
+/// 23:30 JST on 2026-12-27, the decision's last day for a request received on 2026-11-27.
+const DUE_2330_JST: &str = "1798381800";
+/// 00:30 JST on 2026-12-28, the day after it (still 2026-12-27 in UTC).
+const DUE_NEXT_0030_JST: &str = "1798385400";
+
+/// Domain rule: a request's days are Japan's dates (民法140条 counted in Japan's calendar): a
+/// request received at 00:30 JST on day D is received on D, its 30 days run from D+1 and it is
+/// overdue from 00:00 JST after its last day. Fail safe: taking Japan's date never makes a
+/// deadline later than the UTC date would.
+#[test]
+fn a_request_received_at_00_30_jst_counts_from_that_day_in_japan() {
+    let env = Env::new();
+    registry(&env, "");
+    let at = |now: &str, args: &[&str]| {
+        let mut a = args.to_vec();
+        a.extend(["--registry", REG]);
+        env.tokumei_with(&a, &[("TOKUMEI_NOW", now)])
+    };
+    let intake = |received: &str| {
+        format!(
+            "kind = \"disclosure\"\nreceived = \"{received}\"\nrequester = \"本人\"\ncapacity = \"self\"\nverification = \"運転免許証\"\nrecords = \"本人の記録\"\nsubject = \"100599658\"\n"
+        )
+    };
+    // Tomorrow in Japan is refused: at 00:30 JST on the 27th, the 28th has not come.
+    let f = env.write("tomorrow.toml", &intake("2026-11-28"));
+    let r = at(D_0030_JST, &["request", "open", f.to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("today (2026-11-27)"), "{}", r.stderr);
+    // Received today in Japan (yesterday in UTC): accepted, due 30 days after, on 27 December.
+    let f = env.write("today.toml", &intake("2026-11-27"));
+    let r = at(D_0030_JST, &["request", "open", f.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("received 2026-11-27, decision due 2026-12-27"), "{}", r.stdout);
+    let list = |now: &str| -> serde_json::Value {
+        let r = at(now, &["request", "list", "--json"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap()[0].clone()
+    };
+    let r = list(D_0030_JST);
+    assert_eq!(
+        (r["deadline"].as_str(), r["days_left"].as_i64(), r["overdue"].as_bool()),
+        (Some("2026-12-27"), Some(30), Some(false)),
+        "{r}"
+    );
+    // The last day at 23:30 JST: due today, not overdue.
+    let r = list(DUE_2330_JST);
+    assert_eq!((r["days_left"].as_i64(), r["overdue"].as_bool()), (Some(0), Some(false)), "{r}");
+    // 00:30 JST the day after (UTC still says the last day): overdue.
+    let r = list(DUE_NEXT_0030_JST);
+    assert_eq!((r["days_left"].as_i64(), r["overdue"].as_bool()), (Some(-1), Some(true)), "{r}");
+    let r = at(DUE_NEXT_0030_JST, &["request", "list", "--overdue", "--json"]);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap().as_array().unwrap().len(), 1);
+}

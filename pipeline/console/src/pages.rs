@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 use std::collections::BTreeMap;
 use tokumei_audit::JsonlLog;
-use tokumei_registry::deadline::days_between;
+use tokumei_registry::deadline::{days_between, japan_day};
 use tokumei_registry::{Registry, State, StoredContract, StoredIncident, StoredRelease, StoredRequest};
 
 type Page = Result<Markup, String>;
@@ -375,7 +375,8 @@ fn release_row(l: Lang, r: &StoredRelease) -> Markup {
             td { (mode_label(l, &r.release.mode)) }
             td { @match &r.recipient { Some(n) => (n), None => (l.t("内部利用", "internal use")) } }
             td { @if let Some(c) = r.release.contract_id { a href=(format!("/contracts/{c}")) { (c) } } }
-            td { (r.time.get(..10).unwrap_or(&r.time)) }
+            // Made on: the date in Japan of the release's time (the registry's dates are Japan's).
+            td { (japan_day(&r.time).unwrap_or_else(|| r.time.clone())) }
             td.num { (r.release.rows) }
             td.num { (r.release.k_achieved) }
             td.num { @if let Some(lv) = r.release.l_achieved { (lv) } @else { "—" } }

@@ -1,5 +1,9 @@
 //! Dates: ISO (`1985-03-12`), slash (`1985/3/12`), compact (`19850312`) and 和暦
 //! (`昭和60年3月12日`, `令和元年5月1日`, `S60.3.12`), with full-width digits accepted.
+//!
+//! And the date in Japan: deadlines, use periods, bars and "today" are Japan's civil dates
+//! (Asia/Tokyo), never UTC dates. [`japan_date`] is the one place a date is taken from a clock
+//! (Unix seconds) and [`japan_date_of_rfc3339`] the one place it is taken from a stored time.
 
 /// A calendar date (proleptic Gregorian).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -64,6 +68,79 @@ impl Date {
         }
         age
     }
+}
+
+/// Japan's offset from UTC in seconds. Japan Standard Time (Asia/Tokyo) is UTC+9 and has had no
+/// daylight saving time since 1951, so this fixed offset gives Japan's civil time for every
+/// clock tokumei accepts (1970 onwards).
+pub const JAPAN_UTC_OFFSET_SECONDS: i64 = 9 * 3600;
+
+/// The civil date in Japan at `unix` seconds since 1970-01-01T00:00:00Z. From 00:00 to 08:59
+/// JST it is the day after the UTC date (e.g. 2027-12-31T15:30:00Z is 2028-01-01 in Japan).
+/// `None` only for a clock millions of years away.
+pub fn japan_date(unix: i64) -> Option<Date> {
+    let days = unix.checked_add(JAPAN_UTC_OFFSET_SECONDS)?.div_euclid(86_400);
+    Some(Date::from_days_since_epoch(i32::try_from(days).ok()?))
+}
+
+/// Unix seconds of an RFC 3339 time: `YYYY-MM-DDTHH:MM:SS`, optional fraction, then `Z` or an
+/// offset `+HH:MM` / `-HH:MM` (`t`, `z` and a space for `T` accepted). `None` for anything else,
+/// a time without a zone included (its instant is unknown).
+pub fn unix_of_rfc3339(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || !b.is_ascii() || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = s.get(r)?;
+        if t.is_empty() || !t.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        t.parse().ok()
+    };
+    if b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let date =
+        Date::new(i32::try_from(num(0..4)?).ok()?, u32::try_from(num(5..7)?).ok()?, u32::try_from(num(8..10)?).ok()?)?;
+    let (h, m, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    let mut rest = &s[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        rest = &frac[digits..];
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ => {
+            let o = rest.as_bytes();
+            if o.len() != 6 || o[3] != b':' {
+                return None;
+            }
+            let sign = match o[0] {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let (oh, om) = (num(s.len() - 5..s.len() - 3)?, num(s.len() - 2..s.len())?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            sign * (oh * 3600 + om * 60)
+        }
+    };
+    Some(i64::from(date.days_since_epoch()) * 86_400 + h * 3600 + m * 60 + sec - offset)
+}
+
+/// The civil date in Japan of an RFC 3339 time (a journal time `2026-11-26T15:30:00Z` is
+/// 2026-11-27 in Japan). `None` if it is not an RFC 3339 time with a zone.
+pub fn japan_date_of_rfc3339(s: &str) -> Option<Date> {
+    japan_date(unix_of_rfc3339(s)?)
 }
 
 impl std::fmt::Display for Date {
@@ -279,5 +356,51 @@ mod tests {
         let born = Date::new(1985, 3, 12).unwrap();
         assert_eq!(born.age_on(Date::new(2026, 3, 11).unwrap()), 40);
         assert_eq!(born.age_on(Date::new(2026, 3, 12).unwrap()), 41);
+    }
+
+    #[test]
+    fn the_date_in_japan_turns_at_midnight_jst_not_utc() {
+        // 2027-12-31T14:30:00Z is 23:30 JST on the 31st; an hour later it is 00:30 JST on the 1st,
+        // while the UTC date is still the 31st.
+        let d = |s: &str| parse_date(s);
+        assert_eq!(japan_date(1_830_263_400), d("2027-12-31"));
+        assert_eq!(japan_date(1_830_267_000), d("2028-01-01"));
+        // The turn is at 15:00 UTC exactly.
+        assert_eq!(japan_date(1_830_265_199), d("2027-12-31"));
+        assert_eq!(japan_date(1_830_265_200), d("2028-01-01"));
+        // From 09:00 JST the dates agree; the epoch is 09:00 JST on 1970-01-01.
+        assert_eq!(japan_date(0), d("1970-01-01"));
+        assert_eq!(japan_date(-32_400), d("1970-01-01"));
+        assert_eq!(japan_date(-32_401), d("1969-12-31"));
+        // A leap day and the last second tokumei's clock accepts.
+        assert_eq!(japan_date(1_835_362_800), d("2028-02-29"));
+        assert_eq!(japan_date(253_402_300_799), Date::new(10_000, 1, 1));
+        assert_eq!(japan_date(i64::MAX), None);
+        assert_eq!(japan_date(i64::MIN), None);
+    }
+
+    #[test]
+    fn stored_times_give_their_japanese_date() {
+        assert_eq!(unix_of_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(unix_of_rfc3339("2027-12-31T15:30:00Z"), Some(1_830_267_000));
+        assert_eq!(unix_of_rfc3339("2028-01-01T00:30:00+09:00"), Some(1_830_267_000));
+        assert_eq!(unix_of_rfc3339("2027-12-31t10:30:00.123-05:00"), Some(1_830_267_000));
+        assert_eq!(japan_date_of_rfc3339("2027-12-31T15:30:00Z"), Date::new(2028, 1, 1));
+        assert_eq!(japan_date_of_rfc3339("2027-12-31T14:59:59Z"), Date::new(2027, 12, 31));
+        assert_eq!(japan_date_of_rfc3339("2028-01-01T00:30:00+09:00"), Date::new(2028, 1, 1));
+        for bad in [
+            "",
+            "2027-12-31",
+            "2027-12-31T15:30:00",
+            "2027-12-31T15:30Z",
+            "2027-02-30T00:00:00Z",
+            "2027-12-31T24:00:00Z",
+            "2027-12-31T15:30:00+0900",
+            "2027-12-31T15:30:00.Z",
+            "２０２７-12-31T15:30:00Z",
+            "2027-12-31T15:30:00Zx",
+        ] {
+            assert_eq!(unix_of_rfc3339(bad), None, "{bad}");
+        }
     }
 }

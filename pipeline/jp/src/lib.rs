@@ -10,7 +10,7 @@ pub mod ids;
 pub mod place;
 
 pub use csv::{csv_cell, defuse_formula};
-pub use date::{Date, parse_date};
+pub use date::{Date, japan_date, japan_date_of_rfc3339, parse_date};
 pub use ids::{
     is_valid_municipality_code, is_valid_my_number, municipality_check_digit, my_number_check_digit,
     normalize_postal_code,

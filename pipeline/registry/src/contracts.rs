@@ -469,7 +469,8 @@ impl Registry {
         }
         let profile = self.profile()?;
         let file = self.file(&c.file)?.ok_or_else(|| refused(format!("file `{}` is gone", c.file)))?;
-        let today = who.time.get(..10).unwrap_or_default().to_string();
+        // "Today" is the date in Japan of the change (deadline.rs: deadlines are Japan's dates).
+        let today = crate::deadline::today_of(who)?;
         let barred: Option<String> = self
             .conn
             .query_row("SELECT barred_until FROM recipients WHERE name = ?1", [&c.recipient], |r| r.get(0))
@@ -622,7 +623,8 @@ impl Registry {
             }
             _ => {}
         }
-        let today = who.time.get(..10).unwrap_or_default().to_string();
+        // "Today" is the date in Japan of the change (deadline.rs: deadlines are Japan's dates).
+        let today = crate::deadline::today_of(who)?;
         // Re-read inside the transaction: the step starts from the state (and version) read above,
         // so two steps at once (two officers, two processes) end with one done and one refused.
         let guard = [Guard::contract(&c)];

@@ -8,8 +8,42 @@
 //! correction or suspension after a disclosure) that end on a day the body is closed end on its next
 //! open day (地方自治法4条の2第4項): closed are Saturdays, Sundays, 29 December - 3 January and the
 //! profile's `closed_days`.
+//!
+//! Every date here is a date in Japan (Asia/Tokyo, UTC+9; the profile names no other zone): a
+//! municipality's deadlines, use periods, bars and "today" are Japan's civil dates, so from 00:00
+//! to 08:59 JST "today" is the day after the UTC date. "Today" comes from the clock through
+//! [`japan_today`] and a day taken from a stored RFC 3339 time (a change, a release) through
+//! [`japan_day`]; both use `tokumei_jp::japan_date`, the one conversion of a clock to a date.
+//! Where the zone of a date is unclear, the earlier deadline is the safe one.
 
 use crate::contracts::{date, day_number};
+use crate::{RegistryError, Who};
+
+/// Today in Japan (`YYYY-MM-DD`) at `unix` seconds (the run clock: `TOKUMEI_NOW` or the system
+/// clock). `None` for a clock outside the years 1-9999 in Japan.
+pub fn japan_today(unix: i64) -> Option<String> {
+    let d = tokumei_jp::japan_date(unix)?.to_string();
+    date(&d).is_some().then_some(d)
+}
+
+/// The date in Japan (`YYYY-MM-DD`) of an RFC 3339 time such as a change's or a release's time
+/// (`2026-11-26T15:30:00Z` is 2026-11-27). `None` if it is not such a time.
+pub fn japan_day(time: &str) -> Option<String> {
+    let d = tokumei_jp::japan_date_of_rfc3339(time)?.to_string();
+    date(&d).is_some().then_some(d)
+}
+
+/// "Today" of a change: the date in Japan of its time (refused if the time is not RFC 3339).
+pub(crate) fn today_of(who: &Who) -> Result<String, RegistryError> {
+    japan_day(&who.time)
+        .ok_or_else(|| RegistryError::Refused(format!("the time of the change ({}) is not an RFC 3339 time", who.time)))
+}
+
+/// The date in Japan of a stored time, for a check: refused (never guessed) if it is not an
+/// RFC 3339 time.
+pub(crate) fn stored_day(time: &str, what: &str) -> Result<String, RegistryError> {
+    japan_day(time).ok_or_else(|| RegistryError::Refused(format!("{what}: its time ({time}) is not an RFC 3339 time")))
+}
 
 /// The date of day number `n` (days since 1970-01-01).
 pub fn from_day_number(n: i64) -> String {
@@ -76,6 +110,25 @@ pub fn window_end(disclosed: &str, window_days: i64, closed_days: &[String]) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn today_and_stored_days_are_japans_dates() {
+        // 2027-12-31T15:30:00Z is 00:30 JST on 1 January 2028; 14:30Z is 23:30 JST on the 31st.
+        assert_eq!(japan_today(1_830_267_000).unwrap(), "2028-01-01");
+        assert_eq!(japan_today(1_830_263_400).unwrap(), "2027-12-31");
+        assert_eq!(japan_day("2027-12-31T15:30:00Z").unwrap(), "2028-01-01");
+        assert_eq!(japan_day("2027-12-31T14:30:00Z").unwrap(), "2027-12-31");
+        assert_eq!(japan_day("2028-01-01T00:30:00+09:00").unwrap(), "2028-01-01");
+        assert_eq!(japan_day("2027-12-31"), None);
+        // The end of 9999 in UTC is already 10000 in Japan: no date the registry holds.
+        assert_eq!(japan_today(253_402_300_799), None);
+        assert_eq!(japan_today(253_402_268_399).unwrap(), "9999-12-31");
+        let who = |t: &str| Who { operator: "o".into(), time: t.into(), clock: None };
+        assert_eq!(today_of(&who("2026-11-26T15:00:00Z")).unwrap(), "2026-11-27");
+        assert!(today_of(&who("yesterday")).is_err());
+        // A request received at 00:30 JST counts from that day.
+        assert_eq!(decision_due(&japan_day("2026-11-26T15:30:00Z").unwrap(), 30, 0).unwrap(), "2026-12-27");
+    }
 
     #[test]
     fn day_numbers_round_trip() {

@@ -70,8 +70,9 @@ impl Registry {
             return Err(refused("--date must be a date YYYY-MM-DD"));
         }
 
-        let made = r.time.get(..10).unwrap_or_default();
-        if day < made || day > today {
+        // The release's creation as a date in Japan, as `day` and `today` are.
+        let made = crate::deadline::stored_day(&r.time, &format!("release {release_id}"))?;
+        if day < made.as_str() || day > today {
             return Err(refused(format!("{day} is not between the release's creation ({made}) and today ({today})")));
         }
         if self.provisions(Some(cid))?.iter().any(|p| {
@@ -172,7 +173,8 @@ impl Registry {
             if !c.state.next().is_empty() {
                 continue;
             }
-            let Some(last) = c.history.last().map(|t| t.time.get(..10).unwrap_or_default().to_string()) else {
+            // The last step's date in Japan; a time that is no RFC 3339 time purges nothing.
+            let Some(last) = c.history.last().and_then(|t| crate::deadline::japan_day(&t.time)) else {
                 continue;
             };
             let Some((y, m, d)) = date(&last) else { continue };

@@ -83,11 +83,13 @@ fn prepare_with(
     facts.mode = Some(plan.mode.to_string());
     facts.rules_sha256 = Some(plan.rules_sha256.clone());
 
-    let today = Date::from_days_since_epoch(now_unix.div_euclid(86_400) as i32);
+    // Ages are counted on the run's date in Japan (a resident turns a year older at midnight
+    // JST, not at 09:00), unless the job names its reference date.
     let reference_date = match &job.reference_date {
         Some(s) => tokumei_jp::parse_date(s)
             .ok_or_else(|| EngineError::Config(format!("{}: reference_date is not a date", job.path.display())))?,
-        None => today,
+        None => tokumei_jp::japan_date(now_unix)
+            .ok_or_else(|| EngineError::Config("the run clock is out of range".to_string()))?,
     };
 
     let needs_key = plan.columns.iter().any(|c| matches!(c.action, Action::Pseudonymize { .. }));
