@@ -18,6 +18,9 @@ fn refused(m: impl Into<String>) -> RegistryError {
     RegistryError::Refused(m.into())
 }
 
+/// The version of the corrections: the last correction's id plus the last revocation's id.
+pub(crate) const CORRECTIONS_VERSION: &str = "SELECT (SELECT coalesce(max(id), 0) FROM corrections) + (SELECT coalesce(max(id), 0) FROM correction_revocations)";
+
 /// What a request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -437,10 +440,37 @@ pub struct FileSource {
     pub others_columns: Vec<String>,
 }
 
-/// Whether a column name is a 個人番号 column: never a search key.
+/// Whether a column name is a 個人番号 column: never a search key. Compared in any width and
+/// case, with spaces of any width, underscores, hyphens, middle dots and invisible characters
+/// ignored (`マイナンバー`, `ﾏｲﾅﾝﾊﾞｰ`, `個 人 番 号`, `ｍｙ＿ｎｕｍｂｅｒ`, `My Number`).
 pub fn is_my_number_column(name: &str) -> bool {
-    let n = name.to_lowercase().replace([' ', '_', '-'], "");
-    ["個人番号", "マイナンバー", "mynumber", "kojinbango", "kojinbangou"].iter().any(|w| n.contains(w))
+    let n: String = tokumei_jp::nfkc(name)
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() && !matches!(c, '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}'))
+        .collect();
+    [
+        "個人番号",
+        "マイナンバー",
+        "まいなんばー",
+        "mynumber",
+        "kojinbango",
+        "kojinbangō",
+        "individualnumber",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}
+
+/// Refuse a request's subject that is written as a 個人番号 (12 digits of any width, spaced or
+/// hyphenated, with a valid check digit): never a search key (番号法9条). The value is not quoted.
+pub(crate) fn not_a_my_number(subject: &str) -> Result<(), RegistryError> {
+    if tokumei_jp::looks_like_my_number(subject) {
+        return Err(refused(
+            "the subject is written as a 個人番号 (12 digits with a valid check digit): 個人番号 is never a search key outside My Number work (番号法9条); give the subject identifier (e.g. 宛名番号) or `[match]` name and birth_date",
+        ));
+    }
+    Ok(())
 }
 
 /// The normal form of a subject identifier ([`tokumei_jp::identifier_key`]: NFKC, no spaces or
@@ -589,6 +619,7 @@ impl Registry {
         }
         if let Some(s) = &e.subject {
             check_subject(s)?;
+            not_a_my_number(s)?;
         }
         if let Some(m) = &e.match_by {
             text("match.name", &m.name)?;
@@ -838,6 +869,7 @@ impl Registry {
     ) -> Result<(), RegistryError> {
         let r = self.pending_one(id)?;
         check_subject(subject)?;
+        not_a_my_number(subject)?;
         text("note", note)?;
         self.same_subject_as_followed(&r, subject)?;
         if r.draft.is_some() {
@@ -886,6 +918,44 @@ impl Registry {
             }
             if c.value.chars().count() > 4000 || c.value.chars().any(char::is_control) {
                 return Err(refused("`correction.value` is too long or holds control characters"));
+            }
+            self.check_value_type(&f, &c.column, &c.value)?;
+        }
+        Ok(())
+    }
+
+    /// A corrected value must be one a run can read as the column's type in every rule file
+    /// allowed for the file (a `生年月日` of `不明` on a date column would stop every later run of
+    /// the file). A rule file that cannot be read, has changed since it was allowed or is not
+    /// valid refuses the correction (its type cannot be known). The value is never quoted.
+    fn check_value_type(&self, f: &crate::StoredFile, column: &str, value: &str) -> Result<(), RegistryError> {
+        for r in &f.rules {
+            let path = Path::new(&r.path);
+            let cannot = |why: &str| {
+                refused(format!(
+                    "`[[correction]]`: the value for `{column}` cannot be checked against the rules {} allowed for file `{}`: they {why}\n  hint: restore the rule file, or allow the current one (`tokumei file allow-rules`)",
+                    r.path, f.entry.name
+                ))
+            };
+            let text = std::fs::metadata(path)
+                .ok()
+                .filter(|m| m.is_file() && m.len() <= 16 << 20)
+                .and_then(|_| std::fs::read(path).ok())
+                .ok_or_else(|| cannot("cannot be read"))?;
+            let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&text));
+            if sha != r.sha256 {
+                return Err(cannot("have changed since they were allowed (another SHA-256)"));
+            }
+            let text = String::from_utf8(text).map_err(|_| cannot("are not UTF-8 text"))?;
+            let types = tokumei_rules::column_types(path, &text).map_err(|_| cannot("are not valid rules"))?;
+            let Some((_, ty)) = types.iter().find(|(n, _)| n == column) else { continue };
+            if let Err(why) = ty.check(value) {
+                return Err(refused(format!(
+                    "`[[correction]]`: the value for `{column}` of file `{}` {why}: the rules {} read `{column}` as {}, and a run could not read the corrected record",
+                    f.entry.name,
+                    r.path,
+                    ty.as_str()
+                )));
             }
         }
         Ok(())
@@ -1450,11 +1520,18 @@ impl Registry {
             .map_err(|e| self.db(e))
     }
 
-    /// The corrections in force, oldest first (a later one wins), and the last one's id.
+    /// The corrections in force (accepted and not revoked), oldest first (a later one wins), and
+    /// the version of the corrections: the last correction's id plus the last revocation's id
+    /// (it grows with every correction and every revocation, so a run can tell that one came in
+    /// while it read its input).
     pub fn corrections(&self) -> Result<(i64, Vec<InForce>), RegistryError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT id, file, subject, column_name, value FROM corrections ORDER BY id")
+            .prepare(
+                "SELECT c.id, c.file, c.subject, c.column_name, c.value FROM corrections c
+                 WHERE NOT EXISTS (SELECT 1 FROM correction_revocations v WHERE v.correction_id = c.id)
+                 ORDER BY c.id",
+            )
             .map_err(|e| self.db(e))?;
         let rows: Vec<(i64, InForce)> = stmt
             .query_map([], |r| {
@@ -1462,8 +1539,67 @@ impl Registry {
             })
             .and_then(|rows| rows.collect())
             .map_err(|e| self.db(e))?;
-        let upto = rows.last().map_or(0, |r| r.0);
-        Ok((upto, rows.into_iter().map(|(_, c)| c).collect()))
+        let version = self.conn.query_row(CORRECTIONS_VERSION, [], |r| r.get(0)).map_err(|e| self.db(e))?;
+        Ok((version, rows.into_iter().map(|(_, c)| c).collect()))
+    }
+
+    /// Revoke what an accepted correction request put in force (every value, or only that of
+    /// `column`), with its reason, as one audited change that is also a step of the request's
+    /// timeline: later runs no longer apply the values revoked (a release made before keeps
+    /// them), and a later disclosure shows what the source holds. The correction rows stay,
+    /// each with its revocation. Returns the columns revoked.
+    pub fn revoke_correction(
+        &mut self,
+        who: &Who,
+        id: i64,
+        column: Option<&str>,
+        reason: &str,
+    ) -> Result<Vec<String>, RegistryError> {
+        let r = self.request(id)?.ok_or_else(|| refused(format!("no request {id} in the registry")))?;
+        if r.entry.kind != Kind::Correction || r.decision.as_ref().is_none_or(|d| d.decision != "accepted") {
+            return Err(refused(format!("request {id} is not an accepted correction: there is nothing to revoke")));
+        }
+        text("reason", reason)?;
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT c.id, c.column_name FROM corrections c WHERE c.request_id = ?1
+                 AND NOT EXISTS (SELECT 1 FROM correction_revocations v WHERE v.correction_id = c.id) ORDER BY c.id",
+            )
+            .map_err(|e| self.db(e))?;
+        let in_force: Vec<(i64, String)> = stmt
+            .query_map([id], |q| Ok((q.get(0)?, q.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.db(e))?;
+        drop(stmt);
+        let revoked: Vec<(i64, String)> = in_force.into_iter().filter(|(_, c)| column.is_none_or(|w| w == c)).collect();
+        if revoked.is_empty() {
+            return Err(refused(match column {
+                Some(c) => format!("request {id} has no correction of `{c}` in force (revoked already, or never asked)"),
+                None => format!("request {id} has no correction in force (revoked already)"),
+            }));
+        }
+        let columns: Vec<String> = revoked.iter().map(|(_, c)| c.clone()).collect();
+        let detail = serde_json::json!({"columns": columns, "reason": reason});
+        self.change(who, "request-revoke-correction", &id.to_string(), |tx| {
+            REQUESTS.unchanged(tx, id, r.steps)?;
+            let mut touched = vec![("requests", id.to_string())];
+            for (cid, _) in &revoked {
+                tx.execute(
+                    "INSERT INTO correction_revocations (correction_id, request_id, reason, time, operator)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![cid, id, reason, who.time, who.operator],
+                )
+                .map_err(|e| refused(format!("request {id}: {e}")))?;
+                touched.push(("correction_revocations", tx.last_insert_rowid().to_string()));
+            }
+            tx.execute("UPDATE requests SET updated = ?1 WHERE id = ?2", params![who.time, id])
+                .map_err(|e| refused(format!("request {id}: {e}")))?;
+            let ev = REQUESTS.event(tx, id, who, "correction-revoked", detail)?;
+            touched.push(("request_events", ev.to_string()));
+            Ok(((), touched))
+        })?;
+        Ok(columns)
     }
 }
 
@@ -1531,6 +1667,26 @@ impl Registry {
                 .is_some_and(|r| r.entry.kind == Kind::Correction && r.subject.as_deref() == Some(s.as_str()));
             if !ok {
                 problems.push(format!("a correction names request {id}, which did not accept it"));
+            }
+        }
+        // Every revocation revokes a correction of the accepted request it names.
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT v.id, v.request_id, c.request_id FROM correction_revocations v
+                 LEFT JOIN corrections c ON c.id = v.correction_id ORDER BY v.id",
+            )
+            .map_err(|e| self.db(e))?;
+        let revocations: Vec<(i64, i64, Option<i64>)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.db(e))?;
+        for (v, request, of) in revocations {
+            let ok = of == Some(request) && accepted_by(request).is_some_and(|r| r.entry.kind == Kind::Correction);
+            if !ok {
+                problems.push(format!(
+                    "revocation {v} names request {request}, whose accepted correction it does not revoke"
+                ));
             }
         }
         Ok(problems)

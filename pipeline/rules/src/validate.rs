@@ -35,6 +35,25 @@ impl Ctx<'_> {
     }
 }
 
+/// The type each input column of rule file `path` (text `source`) is read as (its `type`, else
+/// the one its action or hierarchy implies), by input column name: the rules validated against
+/// the columns they name themselves.
+pub fn column_types(path: &Path, source: &str) -> Result<Vec<(String, ValueType)>, Diagnostics> {
+    let raw = parse_rules(path, source)?;
+    let mut header: Vec<String> = Vec::new();
+    for c in &raw.columns {
+        let names = std::iter::once(c.name.get_ref().clone())
+            .chain(c.with.as_ref().map(|w| w.get_ref().clone()).unwrap_or_default());
+        for n in names {
+            if !header.contains(&n) {
+                header.push(n);
+            }
+        }
+    }
+    let plan = validate_rules(path, source, &header)?;
+    Ok(plan.columns.iter().map(|c| (c.name.clone(), c.ty)).collect())
+}
+
 /// Validate `source` (the text of rule file `path`) against the input `header` and build
 /// the plan. Every problem is reported, each with its position.
 pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Plan, Diagnostics> {
