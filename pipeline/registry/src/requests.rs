@@ -1732,6 +1732,129 @@ mod tests {
         }
     }
 
+    /// The bundled rules copied to the temporary folder (edited by `edit`), allowed for a new
+    /// file `F` whose items include 生年月日, 性別 and 住所.
+    fn with_file(dir: &tempfile::TempDir, reg: &mut Registry, edit: impl Fn(String) -> String) -> FileRules {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules/resident_registry.toml"))
+            .expect("rules");
+        let rules = rules_file(dir, "rules.toml", &edit(text));
+        let mut file: crate::FileEntry = toml::from_str(
+            "name = \"F\"\nunit = \"市民課\"\npurpose = \"p\"\nitems = [\"生年月日\", \"性別\", \"住所\"]\npeople_range = \"r\"\ncollection_method = \"c\"\nsensitive = false\nordinance_sensitive = false\nregular_recipients = []\nrequest_office = \"o\"\nkind = \"computer\"\npeople = 100\npublished = true\ndisclosable = true\nprocessable = true\nopen_to_proposals = false\n",
+        )
+        .expect("file");
+        file.open_to_proposals = false;
+        reg.add_file(&who(), &file, std::slice::from_ref(&rules)).expect("file");
+        rules
+    }
+
+    fn rules_file(dir: &tempfile::TempDir, name: &str, text: &str) -> FileRules {
+        use sha2::Digest;
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        FileRules { path: path.display().to_string(), sha256: hex::encode(sha2::Sha256::digest(text.as_bytes())) }
+    }
+
+    fn correction(subject: &str, column: &str, value: &str) -> RequestEntry {
+        RequestEntry {
+            disclosed_on: Some("2026-11-01".into()),
+            corrections: vec![CorrectionAsked {
+                file: "F".into(),
+                column: column.into(),
+                value: value.into(),
+                reason: "届出の誤り".into(),
+            }],
+            ..entry(Kind::Correction, subject)
+        }
+    }
+
+    use crate::FileRules;
+
+    #[test]
+    fn a_correction_s_value_must_be_readable_as_its_column_s_type() {
+        let (d, mut reg) = setup();
+        let rules = with_file(&d, &mut reg, |t| t);
+        // 生年月日 is a date in the rules (age hierarchy): 不明 would stop every later run.
+        for bad in ["不明", "1980-02-30", "S55.13.01"] {
+            let e = reg.open_request(&who(), &correction("1", "生年月日", bad), "2026-11-27").expect_err(bad).to_string();
+            assert!(e.contains("`生年月日`") && e.contains("date"), "{e}");
+            assert!(!e.contains(bad), "the value is never quoted: {e}");
+        }
+        for good in ["1980-02-29", "昭和55年1月2日", "１９８０／０１／０２", ""] {
+            reg.open_request(&who(), &correction("1", "生年月日", good), "2026-11-27").expect(good);
+        }
+        // At the decision, against the rules allowed then: 性別 read as a yes/no now.
+        let id = reg.open_request(&who(), &correction("2", "性別", "不明"), "2026-11-27").expect("string column");
+        let text = std::fs::read_to_string(&rules.path).expect("rules");
+        let strict = rules_file(&d, "strict.toml", &text.replace("name = \"性別\"\n", "name = \"性別\"\ntype = \"boolean\"\n"));
+        reg.allow_rules(&who(), "F", &strict).expect("allow");
+        let e = reg.decide(&who(), id, "accepted", "", None, false, "2026-11-27", "2026-11-27").expect_err("decide");
+        assert!(e.to_string().contains("`性別`") && e.to_string().contains("boolean"), "{e}");
+        assert!(reg.corrections().expect("corrections").1.is_empty());
+        // A rule file changed since it was allowed: its types cannot be known, the decision waits.
+        let id = reg.open_request(&who(), &correction("3", "住所", "見本市1-1"), "2026-11-27").expect("open");
+        std::fs::write(&rules.path, text + "\n# edited\n").expect("edit");
+        let e = reg.decide(&who(), id, "accepted", "", None, false, "2026-11-27", "2026-11-27").expect_err("changed");
+        assert!(e.to_string().contains("have changed since they were allowed"), "{e}");
+    }
+
+    #[test]
+    fn an_accepted_correction_is_revoked_with_its_reason_and_no_longer_applied() {
+        let (d, mut reg) = setup();
+        with_file(&d, &mut reg, |t| t);
+        let mut e = correction("1", "住所", "見本市1-1");
+        e.corrections.push(CorrectionAsked {
+            file: "F".into(),
+            column: "性別".into(),
+            value: "女".into(),
+            reason: String::new(),
+        });
+        let id = reg.open_request(&who(), &e, "2026-11-27").expect("open");
+        let o = reg.open_request(&who(), &entry(Kind::Disclosure, "9"), "2026-11-27").expect("open");
+        let e = reg.revoke_correction(&who(), id, None, "誤り").expect_err("not decided").to_string();
+        assert!(e.contains("not an accepted correction"), "{e}");
+        reg.decide(&who(), id, "accepted", "", None, false, "2026-11-27", "2026-11-27").expect("decide");
+        let (v1, in_force) = reg.corrections().expect("corrections");
+        assert_eq!(in_force.len(), 2);
+        assert!(reg.revoke_correction(&who(), o, None, "誤り").is_err(), "a disclosure has no correction");
+        assert!(reg.revoke_correction(&who(), id, None, " ").is_err(), "a revocation states its reason");
+        assert_eq!(reg.revoke_correction(&who(), id, Some("性別"), "本人確認の誤り").expect("revoke"), ["性別"]);
+        let (v2, in_force) = reg.corrections().expect("corrections");
+        assert!(v2 > v1, "a revocation moves the corrections' version");
+        assert_eq!(in_force.iter().map(|c| c.column.as_str()).collect::<Vec<_>>(), ["住所"]);
+        assert!(reg.revoke_correction(&who(), id, Some("性別"), "再度").is_err(), "revoked once");
+        assert_eq!(reg.revoke_correction(&who(), id, None, "申出の撤回").expect("revoke"), ["住所"]);
+        assert!(reg.corrections().expect("corrections").1.is_empty());
+        let events = reg.request_events(id).expect("events");
+        let revoked: Vec<_> = events.iter().filter(|e| e.event == "correction-revoked").collect();
+        assert_eq!(revoked.len(), 2);
+        assert_eq!(revoked[0].detail["reason"], "本人確認の誤り");
+        assert_eq!(reg.check_all().expect("check"), Vec::<String>::new(), "audited changes");
+        // A revocation deleted by hand brings the correction back: the run's check sees it.
+        reg.conn.execute("DELETE FROM correction_revocations WHERE id = 2", []).expect("tamper");
+        let problems = reg.tables_intact(&["corrections"]).expect("intact");
+        assert!(problems.iter().any(|p| p.contains("correction_revocations row 2")), "{problems:?}");
+    }
+
+    #[test]
+    fn a_subject_written_as_a_my_number_is_refused_and_my_number_columns_are_known_in_any_width() {
+        let (_d, mut reg) = setup();
+        for mn in ["123456789018", "１２３４５６７８９０１８", "1234 5678 9018", "1234-5678-9018", "１２３４　５６７８　９０１８"] {
+            let e = reg.open_request(&who(), &entry(Kind::Disclosure, mn), "2026-11-27").expect_err(mn).to_string();
+            assert!(e.contains("個人番号") && e.contains("番号法9条"), "{e}");
+            assert!(!e.contains("9018"), "the value is never quoted: {e}");
+        }
+        // Twelve digits without a valid check digit are a subject identifier like any other.
+        let id = reg.open_request(&who(), &entry(Kind::Disclosure, "123456789010"), "2026-11-27").expect("open");
+        let e = reg.match_subject(&who(), id, "1234 5678 9018", "identifier", 1, "本人確認").expect_err("match");
+        assert!(e.to_string().contains("番号法9条"), "{e}");
+        for name in ["個人番号", "マイナンバー", "ﾏｲﾅﾝﾊﾞｰ", "個 人 番 号", "個　人　番　号", "ｍｙ＿ｎｕｍｂｅｒ", "My Number", "MY-NUMBER", "本人の個人番号", "マイ・ナンバー", "kojin_bango", "個\u{200B}人番号"] {
+            assert!(is_my_number_column(name), "{name}");
+        }
+        for name in ["宛名番号", "世帯番号", "被保険者番号", "番号"] {
+            assert!(!is_my_number_column(name), "{name}");
+        }
+    }
+
     #[test]
     fn a_step_on_a_stale_read_is_refused() {
         let (_d, mut reg) = setup();
