@@ -1149,8 +1149,7 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
         }
         RequestCommand::RevokeCorrection { id, column, reason, change: ChangeArgs { registry, operator } } => {
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            let columns =
-                reg.revoke_correction(&who(operator)?, id, column.as_deref(), &reason).map_err(reg_fail)?;
+            let columns = reg.revoke_correction(&who(operator)?, id, column.as_deref(), &reason).map_err(reg_fail)?;
             say!("request {id}: correction of {} revoked; later runs no longer apply it", columns.join(", "));
             Ok(())
         }

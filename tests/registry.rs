@@ -315,8 +315,16 @@ fn a_barred_business_cannot_come_back_under_another_spelling_or_its_corporate_nu
     for (name, extra, want) in [
         ("（株）見本データ分析", "", "`株式会社見本データ分析` (id 1, the same name once normalised), barred until"),
         ("見本データ分析㈱", "", "`株式会社見本データ分析` (id 1, the same name once normalised), barred until"),
-        ("見本　データ分析 株式会社", "", "`株式会社見本データ分析` (id 1, the same name once normalised), barred until"),
-        ("ｍｉｈｏｎ合同会社", "corporate_number = \"７０１０００１ ８８８８８８\"", "`株式会社別会社` (id 2, the same 法人番号)"),
+        (
+            "見本　データ分析 株式会社",
+            "",
+            "`株式会社見本データ分析` (id 1, the same name once normalised), barred until",
+        ),
+        (
+            "ｍｉｈｏｎ合同会社",
+            "corporate_number = \"７０１０００１ ８８８８８８\"",
+            "`株式会社別会社` (id 2, the same 法人番号)",
+        ),
     ] {
         let file = recipient_as(&env, "again.toml", name, extra);
         let r = env.tokumei(&["recipient", "add", &file, "--registry", REG]);

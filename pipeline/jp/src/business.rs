@@ -114,7 +114,9 @@ pub fn business_name_key(name: &str) -> String {
 
 /// Letters and digits only (fillers that Unicode counts as letters dropped).
 fn alnum(s: &str) -> String {
-    s.chars().filter(|c| c.is_alphanumeric() && !matches!(c, '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}')).collect()
+    s.chars()
+        .filter(|c| c.is_alphanumeric() && !matches!(c, '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}'))
+        .collect()
 }
 
 /// Characters that show nothing (format characters, variation selectors, the Braille blank).
@@ -137,7 +139,16 @@ mod tests {
         assert_eq!(corporate_number("7-0000-1205-0002").as_deref(), Some("7000012050002"));
         assert_eq!(corporate_number("\u{200B}7000012050002 ").as_deref(), Some("7000012050002"));
         // One digit wrong, two swapped, too short or long, letters, a 0 check digit.
-        for bad in ["7000012050003", "6000012050002", "7000021050002", "700001205000", "70000120500021", "7000O12050002", "0000000000000", ""] {
+        for bad in [
+            "7000012050003",
+            "6000012050002",
+            "7000021050002",
+            "700001205000",
+            "70000120500021",
+            "7000O12050002",
+            "0000000000000",
+            "",
+        ] {
             assert!(corporate_number(bad).is_none(), "{bad}");
         }
     }

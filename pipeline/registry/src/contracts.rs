@@ -465,9 +465,10 @@ impl Registry {
             )));
         }
         let barred = self.recipient_matches(name, me.corporate_number.as_deref(), Some(*id), today)?;
-        Ok(barred.into_iter().find(|m| m.barred_until.is_some()).map(|m| {
-            format!("recipient `{name}` (id {id}) is the business of {}", m.describe())
-        }))
+        Ok(barred
+            .into_iter()
+            .find(|m| m.barred_until.is_some())
+            .map(|m| format!("recipient `{name}` (id {id}) is the business of {}", m.describe())))
     }
 
     /// Every recipient with the day its bar ends, if barred (法120: two years from a cancellation).
@@ -1006,10 +1007,11 @@ mod tests {
     fn contracted() -> (tempfile::TempDir, Registry) {
         let dir = tempfile::tempdir().expect("tempdir");
         let profile: crate::Profile =
-            toml::from_str("body = \"見本市\"\nactor = \"public_body\"\nbody_kind = \"municipality\"\n").expect("profile");
+            toml::from_str("body = \"見本市\"\nactor = \"public_body\"\nbody_kind = \"municipality\"\n")
+                .expect("profile");
         let w = who("2026-11-27T10:00:00Z");
-        let mut reg =
-            Registry::create(&dir.path().join("r.sqlite"), &profile, &dir.path().join("audit.log"), &w).expect("create");
+        let mut reg = Registry::create(&dir.path().join("r.sqlite"), &profile, &dir.path().join("audit.log"), &w)
+            .expect("create");
         let file: crate::FileEntry = toml::from_str(
             "name = \"F\"\nunit = \"市民課\"\npurpose = \"p\"\nitems = [\"性別\"]\npeople_range = \"r\"\ncollection_method = \"c\"\nsensitive = false\nordinance_sensitive = false\nregular_recipients = []\nrequest_office = \"o\"\nkind = \"computer\"\npeople = 120000\npublished = true\ndisclosable = true\nprocessable = true\nopen_to_proposals = true\n",
         )
@@ -1019,7 +1021,10 @@ mod tests {
         let id = reg.propose(&w, &proposal("株式会社見本データ分析")).expect("propose");
         let review = Review {
             reviewer: "審査員".into(),
-            checks: REVIEW_ITEMS.iter().map(|i| Check { item: i.to_string(), ok: true, evidence: "確認".into() }).collect(),
+            checks: REVIEW_ITEMS
+                .iter()
+                .map(|i| Check { item: i.to_string(), ok: true, evidence: "確認".into() })
+                .collect(),
         };
         assert!(reg.review(&w, id, &review).expect("review"));
         reg.advance(&w, id, State::Fit, None, None).expect("fit");
@@ -1064,7 +1069,10 @@ mod tests {
         reg.add_recipient(&w, &recipient("株式会社別会社", Some("4011001098993"))).expect("another business");
         reg.add_recipient(&w, &recipient("見本解析合同会社", None)).expect("another business");
         let list = reg.recipients().expect("list");
-        assert_eq!(list.iter().find(|(id, _, _)| *id == 2).and_then(|(_, r, _)| r.corporate_number.clone()).as_deref(), Some("4011001098993"));
+        assert_eq!(
+            list.iter().find(|(id, _, _)| *id == 2).and_then(|(_, r, _)| r.corporate_number.clone()).as_deref(),
+            Some("4011001098993")
+        );
         // A proposal names a business as registered: another spelling names the registered one.
         let e = reg.propose(&w, &proposal("㈱見本データ分析")).expect_err("spelling").to_string();
         assert!(e.contains("not registered under that name") && e.contains("`株式会社見本データ分析` (id 1"), "{e}");
@@ -1085,7 +1093,8 @@ mod tests {
         let early = reg.propose(&w, &proposal("見本データ分析 株式会社")).expect("propose");
         reg.advance(&w, 1, State::Cancelled, Some("契約違反"), None).expect("cancel");
         let later = who("2027-03-01T10:00:00Z");
-        for (name, number) in [("見本データ分析（株）", None), ("株式会社ミホン", Some("7000012050002"))] {
+        for (name, number) in [("見本データ分析（株）", None), ("株式会社ミホン", Some("7000012050002"))]
+        {
             let e = reg.add_recipient(&later, &recipient(name, number)).expect_err(name).to_string();
             assert!(e.contains("(id 1") && e.contains("barred until 2028-11-28"), "{name}: {e}");
         }
@@ -1097,7 +1106,10 @@ mod tests {
         // The proposal received before fails its review's 法113 check, and is never fit.
         let review = Review {
             reviewer: "審査員".into(),
-            checks: REVIEW_ITEMS.iter().map(|i| Check { item: i.to_string(), ok: true, evidence: "確認".into() }).collect(),
+            checks: REVIEW_ITEMS
+                .iter()
+                .map(|i| Check { item: i.to_string(), ok: true, evidence: "確認".into() })
+                .collect(),
         };
         assert!(!reg.review(&later, early, &review).expect("review"));
         assert!(reg.advance(&later, early, State::Fit, None, None).is_err());

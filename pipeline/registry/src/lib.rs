@@ -542,8 +542,7 @@ impl Registry {
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .and_then(|rows| rows.collect())
             .map_err(|e| self.db(e))?;
-        for table in
-            [
+        for table in [
             "file_sources",
             "requests",
             "request_events",
@@ -552,8 +551,7 @@ impl Registry {
             "correction_revocations",
             "incidents",
             "incident_events",
-        ]
-        {
+        ] {
             let max = recorded
                 .keys()
                 .filter(|(t, _)| t == table)

@@ -19,7 +19,8 @@ fn refused(m: impl Into<String>) -> RegistryError {
 }
 
 /// The version of the corrections: the last correction's id plus the last revocation's id.
-pub(crate) const CORRECTIONS_VERSION: &str = "SELECT (SELECT coalesce(max(id), 0) FROM corrections) + (SELECT coalesce(max(id), 0) FROM correction_revocations)";
+pub(crate) const CORRECTIONS_VERSION: &str =
+    "SELECT (SELECT coalesce(max(id), 0) FROM corrections) + (SELECT coalesce(max(id), 0) FROM correction_revocations)";
 
 /// What a request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -449,17 +450,36 @@ pub fn is_my_number_column(name: &str) -> bool {
         .chars()
         .filter(|c| c.is_alphanumeric() && !matches!(c, '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}'))
         .collect();
-    [
-        "個人番号",
-        "マイナンバー",
-        "まいなんばー",
-        "mynumber",
-        "kojinbango",
-        "kojinbangō",
-        "individualnumber",
-    ]
-    .iter()
-    .any(|w| n.contains(w))
+    ["個人番号", "マイナンバー", "まいなんばー", "mynumber", "kojinbango", "kojinbangō", "individualnumber"]
+        .iter()
+        .any(|w| n.contains(w))
+}
+
+/// The type each input column of an allowed rule file is read as; the error says why the file
+/// cannot tell (unreadable, changed since it was allowed, not valid rules).
+fn rule_types(r: &crate::FileRules) -> Result<Vec<(String, tokumei_rules::ValueType)>, &'static str> {
+    let path = Path::new(&r.path);
+    let text = std::fs::metadata(path)
+        .ok()
+        .filter(|m| m.is_file() && m.len() <= 16 << 20)
+        .and_then(|_| std::fs::read(path).ok())
+        .ok_or("cannot be read")?;
+    if hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&text)) != r.sha256 {
+        return Err("have changed since they were allowed (another SHA-256)");
+    }
+    let text = String::from_utf8(text).map_err(|_| "are not UTF-8 text")?;
+    tokumei_rules::column_types(path, &text).map_err(|_| "are not valid rules")
+}
+
+/// Why `value` does not fit `column` under these types (the reason and the type's name), if it
+/// does not; a column the rules do not name fits anything.
+fn misfit(
+    types: &[(String, tokumei_rules::ValueType)],
+    column: &str,
+    value: &str,
+) -> Option<(&'static str, &'static str)> {
+    let (_, ty) = types.iter().find(|(n, _)| n == column)?;
+    ty.check(value).err().map(|why| (why, ty.as_str()))
 }
 
 /// Refuse a request's subject that is written as a 個人番号 (12 digits of any width, spaced or
@@ -930,31 +950,53 @@ impl Registry {
     /// valid refuses the correction (its type cannot be known). The value is never quoted.
     fn check_value_type(&self, f: &crate::StoredFile, column: &str, value: &str) -> Result<(), RegistryError> {
         for r in &f.rules {
-            let path = Path::new(&r.path);
             let cannot = |why: &str| {
                 refused(format!(
                     "`[[correction]]`: the value for `{column}` cannot be checked against the rules {} allowed for file `{}`: they {why}\n  hint: restore the rule file, or allow the current one (`tokumei file allow-rules`)",
                     r.path, f.entry.name
                 ))
             };
-            let text = std::fs::metadata(path)
-                .ok()
-                .filter(|m| m.is_file() && m.len() <= 16 << 20)
-                .and_then(|_| std::fs::read(path).ok())
-                .ok_or_else(|| cannot("cannot be read"))?;
-            let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&text));
-            if sha != r.sha256 {
-                return Err(cannot("have changed since they were allowed (another SHA-256)"));
-            }
-            let text = String::from_utf8(text).map_err(|_| cannot("are not UTF-8 text"))?;
-            let types = tokumei_rules::column_types(path, &text).map_err(|_| cannot("are not valid rules"))?;
-            let Some((_, ty)) = types.iter().find(|(n, _)| n == column) else { continue };
-            if let Err(why) = ty.check(value) {
+            let types = rule_types(r).map_err(cannot)?;
+            if let Some((why, ty)) = misfit(&types, column, value) {
                 return Err(refused(format!(
-                    "`[[correction]]`: the value for `{column}` of file `{}` {why}: the rules {} read `{column}` as {}, and a run could not read the corrected record",
-                    f.entry.name,
-                    r.path,
-                    ty.as_str()
+                    "`[[correction]]`: the value for `{column}` of file `{}` {why}: the rules {} read `{column}` as {ty}, and a run could not read the corrected record",
+                    f.entry.name, r.path
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Before rule file `rules` is allowed for file `file`: every correction in force for the
+    /// file must fit the types those rules read its column as, else every later run under them
+    /// would stop at the corrected record. The refusal names the request and the column (revoke
+    /// the correction first), never the value.
+    pub(crate) fn corrections_fit(&self, file: &str, rules: &crate::FileRules) -> Result<(), RegistryError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT c.request_id, c.column_name, c.value FROM corrections c WHERE c.file = ?1
+                 AND NOT EXISTS (SELECT 1 FROM correction_revocations v WHERE v.correction_id = c.id) ORDER BY c.id",
+            )
+            .map_err(|e| self.db(e))?;
+        let in_force: Vec<(i64, String, String)> = stmt
+            .query_map([file], |q| Ok((q.get(0)?, q.get(1)?, q.get(2)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.db(e))?;
+        if in_force.is_empty() {
+            return Ok(());
+        }
+        let types = rule_types(rules).map_err(|why| {
+            refused(format!(
+                "file `{file}`: the rules {} cannot be checked against the corrections in force: they {why}",
+                rules.path
+            ))
+        })?;
+        for (request, column, value) in &in_force {
+            if let Some((why, ty)) = misfit(&types, column, value) {
+                return Err(refused(format!(
+                    "file `{file}`: the rules {} read `{column}` as {ty}, and the correction of `{column}` in force from request {request} {why}: a run under them could not read the corrected record\n  hint: revoke it first if it is wrong (`tokumei request revoke-correction {request} --column {column} --reason ...`)",
+                    rules.path
                 )));
             }
         }
@@ -1575,7 +1617,9 @@ impl Registry {
         let revoked: Vec<(i64, String)> = in_force.into_iter().filter(|(_, c)| column.is_none_or(|w| w == c)).collect();
         if revoked.is_empty() {
             return Err(refused(match column {
-                Some(c) => format!("request {id} has no correction of `{c}` in force (revoked already, or never asked)"),
+                Some(c) => {
+                    format!("request {id} has no correction of `{c}` in force (revoked already, or never asked)")
+                }
                 None => format!("request {id} has no correction in force (revoked already)"),
             }));
         }
@@ -1775,7 +1819,8 @@ mod tests {
         let rules = with_file(&d, &mut reg, |t| t);
         // 生年月日 is a date in the rules (age hierarchy): 不明 would stop every later run.
         for bad in ["不明", "1980-02-30", "S55.13.01"] {
-            let e = reg.open_request(&who(), &correction("1", "生年月日", bad), "2026-11-27").expect_err(bad).to_string();
+            let e =
+                reg.open_request(&who(), &correction("1", "生年月日", bad), "2026-11-27").expect_err(bad).to_string();
             assert!(e.contains("`生年月日`") && e.contains("date"), "{e}");
             assert!(!e.contains(bad), "the value is never quoted: {e}");
         }
@@ -1785,7 +1830,8 @@ mod tests {
         // At the decision, against the rules allowed then: 性別 read as a yes/no now.
         let id = reg.open_request(&who(), &correction("2", "性別", "不明"), "2026-11-27").expect("string column");
         let text = std::fs::read_to_string(&rules.path).expect("rules");
-        let strict = rules_file(&d, "strict.toml", &text.replace("name = \"性別\"\n", "name = \"性別\"\ntype = \"boolean\"\n"));
+        let strict =
+            rules_file(&d, "strict.toml", &text.replace("name = \"性別\"\n", "name = \"性別\"\ntype = \"boolean\"\n"));
         reg.allow_rules(&who(), "F", &strict).expect("allow");
         let e = reg.decide(&who(), id, "accepted", "", None, false, "2026-11-27", "2026-11-27").expect_err("decide");
         assert!(e.to_string().contains("`性別`") && e.to_string().contains("boolean"), "{e}");
@@ -1800,7 +1846,10 @@ mod tests {
     #[test]
     fn an_accepted_correction_is_revoked_with_its_reason_and_no_longer_applied() {
         let (d, mut reg) = setup();
-        with_file(&d, &mut reg, |t| t);
+        let rules = with_file(&d, &mut reg, |t| t);
+        let text = std::fs::read_to_string(&rules.path).expect("rules");
+        let strict =
+            rules_file(&d, "strict.toml", &text.replace("name = \"性別\"\n", "name = \"性別\"\ntype = \"boolean\"\n"));
         let mut e = correction("1", "住所", "見本市1-1");
         e.corrections.push(CorrectionAsked {
             file: "F".into(),
@@ -1815,12 +1864,17 @@ mod tests {
         reg.decide(&who(), id, "accepted", "", None, false, "2026-11-27", "2026-11-27").expect("decide");
         let (v1, in_force) = reg.corrections().expect("corrections");
         assert_eq!(in_force.len(), 2);
+        // Rules that would read a correction in force as another type are not allowed while it is.
+        let e = reg.allow_rules(&who(), "F", &strict).expect_err("misfit").to_string();
+        assert!(e.contains(&format!("request {id}")) && e.contains("`性別`") && e.contains("boolean"), "{e}");
+        assert!(!e.contains('女'), "the value is never quoted: {e}");
         assert!(reg.revoke_correction(&who(), o, None, "誤り").is_err(), "a disclosure has no correction");
         assert!(reg.revoke_correction(&who(), id, None, " ").is_err(), "a revocation states its reason");
         assert_eq!(reg.revoke_correction(&who(), id, Some("性別"), "本人確認の誤り").expect("revoke"), ["性別"]);
         let (v2, in_force) = reg.corrections().expect("corrections");
         assert!(v2 > v1, "a revocation moves the corrections' version");
         assert_eq!(in_force.iter().map(|c| c.column.as_str()).collect::<Vec<_>>(), ["住所"]);
+        reg.allow_rules(&who(), "F", &strict).expect("the revoked value no longer counts");
         assert!(reg.revoke_correction(&who(), id, Some("性別"), "再度").is_err(), "revoked once");
         assert_eq!(reg.revoke_correction(&who(), id, None, "申出の撤回").expect("revoke"), ["住所"]);
         assert!(reg.corrections().expect("corrections").1.is_empty());
@@ -1838,7 +1892,13 @@ mod tests {
     #[test]
     fn a_subject_written_as_a_my_number_is_refused_and_my_number_columns_are_known_in_any_width() {
         let (_d, mut reg) = setup();
-        for mn in ["123456789018", "１２３４５６７８９０１８", "1234 5678 9018", "1234-5678-9018", "１２３４　５６７８　９０１８"] {
+        for mn in [
+            "123456789018",
+            "１２３４５６７８９０１８",
+            "1234 5678 9018",
+            "1234-5678-9018",
+            "１２３４　５６７８　９０１８",
+        ] {
             let e = reg.open_request(&who(), &entry(Kind::Disclosure, mn), "2026-11-27").expect_err(mn).to_string();
             assert!(e.contains("個人番号") && e.contains("番号法9条"), "{e}");
             assert!(!e.contains("9018"), "the value is never quoted: {e}");
@@ -1847,7 +1907,20 @@ mod tests {
         let id = reg.open_request(&who(), &entry(Kind::Disclosure, "123456789010"), "2026-11-27").expect("open");
         let e = reg.match_subject(&who(), id, "1234 5678 9018", "identifier", 1, "本人確認").expect_err("match");
         assert!(e.to_string().contains("番号法9条"), "{e}");
-        for name in ["個人番号", "マイナンバー", "ﾏｲﾅﾝﾊﾞｰ", "個 人 番 号", "個　人　番　号", "ｍｙ＿ｎｕｍｂｅｒ", "My Number", "MY-NUMBER", "本人の個人番号", "マイ・ナンバー", "kojin_bango", "個\u{200B}人番号"] {
+        for name in [
+            "個人番号",
+            "マイナンバー",
+            "ﾏｲﾅﾝﾊﾞｰ",
+            "個 人 番 号",
+            "個　人　番　号",
+            "ｍｙ＿ｎｕｍｂｅｒ",
+            "My Number",
+            "MY-NUMBER",
+            "本人の個人番号",
+            "マイ・ナンバー",
+            "kojin_bango",
+            "個\u{200B}人番号",
+        ] {
             assert!(is_my_number_column(name), "{name}");
         }
         for name in ["宛名番号", "世帯番号", "被保険者番号", "番号"] {
