@@ -682,7 +682,8 @@ pub fn recipient(command: RecipientCommand) -> Result<(), Failure> {
             }
             for (id, r, barred) in &list {
                 let bar = barred.as_ref().map(|b| format!("  (法120: barred until {b})")).unwrap_or_default();
-                say!("{id:<4} {}  {}{bar}", r.name, r.contact);
+                let number = r.corporate_number.as_ref().map(|n| format!("  法人番号 {n}")).unwrap_or_default();
+                say!("{id:<4} {}{number}  {}{bar}", r.name, r.contact);
             }
             Ok(())
         }

@@ -213,6 +213,20 @@ pub enum RequestCommand {
         #[command(flatten)]
         change: ChangeArgs,
     },
+    /// Revoke an accepted correction (every value it put in force, or one column's), with its
+    /// reason: later runs no longer apply it. Audited; the request's timeline records it.
+    RevokeCorrection {
+        /// The correction request's number.
+        id: i64,
+        /// Only the value of this column (default: every value of the request).
+        #[arg(long)]
+        column: Option<String>,
+        /// Why (kept with the revocation).
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
 }
 
 pub(crate) fn usage(m: impl std::fmt::Display) -> Failure {
@@ -1127,6 +1141,12 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
             reg.close_request(&who(operator)?, id, &reason, &day, &today).map_err(reg_fail)?;
             say!("request {id}: closed");
+            Ok(())
+        }
+        RequestCommand::RevokeCorrection { id, column, reason, change: ChangeArgs { registry, operator } } => {
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let columns = reg.revoke_correction(&who(operator)?, id, column.as_deref(), &reason).map_err(reg_fail)?;
+            say!("request {id}: correction of {} revoked; later runs no longer apply it", columns.join(", "));
             Ok(())
         }
     }

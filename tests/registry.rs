@@ -58,7 +58,7 @@ fn a_registry_records_files_and_audits_every_change() {
     let s: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(s["profile"]["actor"], "public_body");
     assert_eq!(s["profile"]["proposals_mandatory"], false, "a plain municipality may choose");
-    assert_eq!(s["status"]["schema_version"], 6);
+    assert_eq!(s["status"]["schema_version"], 7);
     // The export holds every row of every table.
     let r = env.tokumei(&["registry", "export", "--registry", REG, "--out", "export.jsonl"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -272,13 +272,18 @@ fn a_cancelled_contract_bars_the_business_for_two_years() {
     assert_eq!(advance(&env, "1", "fit", &[]).code, 0);
     assert_eq!(advance(&env, "1", "fee_paid", &["--hours", "0"]).code, 0);
     assert_eq!(advance(&env, "1", "contracted", &[]).code, 0);
+    // A second proposal of the business, received before the cancellation.
+    assert_eq!(env.tokumei(&["contract", "propose", &sample("proposal.toml"), "--registry", REG]).code, 0);
     let r = env.tokumei(&["contract", "cancel", "1", "--note", "契約違反 (第三者提供)", "--registry", REG]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = env.tokumei(&["recipient", "list", "--registry", REG, "--json"]);
     let list: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert!(list[0]["barred_until"].is_string(), "{list}");
-    // A new proposal of the same business: its review fails 法113 and it cannot be notified fit.
-    assert_eq!(env.tokumei(&["contract", "propose", &sample("proposal.toml"), "--registry", REG]).code, 0);
+    // A new proposal of the business is refused, naming the bar.
+    let r = env.tokumei(&["contract", "propose", &sample("proposal.toml"), "--registry", REG]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("barred until") && r.stderr.contains("法120"), "{}", r.stderr);
+    // The one received before: its review fails 法113 and it cannot be notified fit.
     let r = env.tokumei(&["contract", "review", "2", "--review", &sample("review.toml"), "--registry", REG]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("checks failed"), "{}", r.stdout);
@@ -287,6 +292,68 @@ fn a_cancelled_contract_bars_the_business_for_two_years() {
     let r = advance(&env, "2", "fit", &[]);
     assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
     assert_eq!(advance(&env, "2", "not_fit", &["--note", "法113条: 法120による解除から2年を経過していない"]).code, 0);
+    let r = env.tokumei(&["registry", "verify", "--registry", REG]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
+
+/// The sample recipient's entry renamed `name`, with `extra` lines.
+fn recipient_as(env: &Env, file: &str, name: &str, extra: &str) -> String {
+    let text = std::fs::read_to_string(sample("recipient.toml")).unwrap();
+    let text = text.replace("name = \"株式会社見本データ分析\"", &format!("name = \"{name}\""));
+    let text = text.lines().filter(|l| !l.starts_with("corporate_number")).collect::<Vec<_>>().join("\n");
+    env.write(file, &format!("{text}\n{extra}")).to_str().unwrap().to_string()
+}
+
+#[test]
+fn a_barred_business_cannot_come_back_under_another_spelling_or_its_corporate_number() {
+    let env = Env::new();
+    contracted(&env);
+    let r = env.tokumei(&["contract", "cancel", "1", "--note", "契約違反", "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let file = recipient_as(&env, "other.toml", "株式会社別会社", "corporate_number = \"7010001888888\"");
+    assert_eq!(env.tokumei(&["recipient", "add", &file, "--registry", REG]).code, 0);
+    let before = std::fs::read_to_string(env.path("audit.log")).unwrap();
+    for (name, extra, want) in [
+        ("（株）見本データ分析", "", "`株式会社見本データ分析` (id 1, the same name once normalised), barred until"),
+        ("見本データ分析㈱", "", "`株式会社見本データ分析` (id 1, the same name once normalised), barred until"),
+        (
+            "見本　データ分析 株式会社",
+            "",
+            "`株式会社見本データ分析` (id 1, the same name once normalised), barred until",
+        ),
+        (
+            "ｍｉｈｏｎ合同会社",
+            "corporate_number = \"７０１０００１ ８８８８８８\"",
+            "`株式会社別会社` (id 2, the same 法人番号)",
+        ),
+    ] {
+        let file = recipient_as(&env, "again.toml", name, extra);
+        let r = env.tokumei(&["recipient", "add", &file, "--registry", REG]);
+        assert_eq!(r.code, ExitCode::Registry.code(), "{name}: {}", r.stderr);
+        assert!(r.stderr.contains(want), "{name}: {}", r.stderr);
+        if extra.is_empty() {
+            // A proposal under that spelling is refused, naming the registered business.
+            let proposal =
+                std::fs::read_to_string(sample("proposal.toml")).unwrap().replace("株式会社見本データ分析", name);
+            let proposal = env.write("p.toml", &proposal);
+            let r = env.tokumei(&["contract", "propose", proposal.to_str().unwrap(), "--registry", REG]);
+            assert_eq!(r.code, ExitCode::Registry.code(), "{name}: {}", r.stderr);
+            assert!(r.stderr.contains(want), "{name}: {}", r.stderr);
+        }
+    }
+    // A 法人番号 with a wrong check digit is refused.
+    let file = recipient_as(&env, "bad.toml", "株式会社第三", "corporate_number = \"7010001777778\"");
+    let r = env.tokumei(&["recipient", "add", &file, "--registry", REG]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("check digit"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(env.path("audit.log")).unwrap(), before, "refusals write nothing");
+    let r = env.tokumei(&["recipient", "list", "--registry", REG, "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let numbers: Vec<&str> =
+        list.as_array().unwrap().iter().filter_map(|r| r["recipient"]["corporate_number"].as_str()).collect();
+    assert_eq!(numbers, ["7010001888888"], "{list}");
+    let r = env.tokumei(&["registry", "verify", "--registry", REG]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 }
 
 #[test]

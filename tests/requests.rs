@@ -582,6 +582,89 @@ fn an_accepted_correction_is_applied_by_later_runs() {
     assert!(std::fs::read_to_string(env.path("pkg/disclosure.csv")).unwrap().contains("訂正済み"));
 }
 
+/// A correction whose value a run could not read as its column's type is refused at intake,
+/// naming the column and never the value; an accepted one is revoked with its reason (audited)
+/// and later runs no longer apply it.
+#[test]
+fn a_correction_is_checked_against_its_column_s_type_and_can_be_revoked() {
+    let env = Env::new();
+    registry(&env, "");
+    let rows = read_csv_cp932(&sample_csv());
+    let h = &rows[0];
+    let person = rows[1][col(h, "宛名番号")].clone();
+    let ask = |column: &str, value: &str| {
+        intake(
+            "correction",
+            "2026-11-20",
+            &person,
+            &format!(
+                "disclosed_on = \"2026-11-01\"\n[[correction]]\nfile = \"住民基本台帳ファイル\"\ncolumn = \"{column}\"\nvalue = \"{value}\"\nreason = \"届出の誤り\"\n"
+            ),
+        )
+    };
+    let bad = env.write("bad.toml", &ask("生年月日", "不明"));
+    let r = t(&env, &["request", "open", bad.to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("`生年月日`") && r.stderr.contains("date"), "{}", r.stderr);
+    assert!(!r.stderr.contains("不明") && !r.stderr.contains(&person), "no value of the person: {}", r.stderr);
+    let sex = if rows[1][col(h, "性別")] == "男" { "女" } else { "男" };
+    let c = open(&env, "c.toml", &ask("性別", sex));
+    ok(&env, &["request", "decide", &c.to_string(), "--decision", "accepted", "--reason", "確認した"]);
+    let job = env.job("anon", &sample_csv(), &sample_rules(), "");
+    ok(&env, &["run", job.to_str().unwrap(), "--internal-use", "統計"]);
+    assert_eq!(report(&env.latest())["requests"]["corrected_values"], 1);
+    // Revoked: with its reason, as an audited step of the request.
+    let r = t(&env, &["request", "revoke-correction", &c.to_string()]);
+    assert_eq!(r.code, ExitCode::Usage.code(), "a revocation states its reason: {}", r.stderr);
+    let r = ok(&env, &["request", "revoke-correction", &c.to_string(), "--reason", "本人確認の誤りが判明"]);
+    assert!(r.stdout.contains("性別"), "{}", r.stdout);
+    let r = t(&env, &["request", "revoke-correction", &c.to_string(), "--reason", "再度"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "revoked once: {}", r.stderr);
+    let events = show(&env, c)["events"].as_array().unwrap().clone();
+    let revoked = events.iter().find(|e| e["event"] == "correction-revoked").expect("event");
+    assert_eq!(revoked["detail"]["reason"], "本人確認の誤りが判明");
+    let log = std::fs::read_to_string(env.path("audit.log")).unwrap();
+    assert!(log.contains("\"registry-request-revoke-correction\""), "audited");
+    ok(&env, &["run", job.to_str().unwrap(), "--internal-use", "統計"]);
+    let rep = report(&env.latest());
+    assert_eq!(rep["requests"]["corrected_values"], 0, "{}", rep["requests"]);
+    assert_eq!(rep["requests"]["corrections_in_force"], 0, "{}", rep["requests"]);
+    ok(&env, &["registry", "verify"]);
+}
+
+/// A request's subject is never a 個人番号, however it is written, and no column named like one
+/// is a subject column.
+#[test]
+fn a_my_number_is_never_a_request_s_subject() {
+    let env = Env::new();
+    registry(&env, "");
+    for (i, mn) in ["123456789018", "１２３４－５６７８－９０１８", "1234 5678 9018"].iter().enumerate() {
+        let p = env.write(&format!("mn{i}.toml"), &intake("disclosure", "2026-11-20", mn, ""));
+        let r = t(&env, &["request", "open", p.to_str().unwrap()]);
+        assert_eq!(r.code, ExitCode::Registry.code(), "{mn}: {}", r.stderr);
+        assert!(r.stderr.contains("番号法9条"), "{}", r.stderr);
+        assert!(!r.stderr.contains("9018") && !r.stderr.contains("９０１８"), "the number is not echoed: {}", r.stderr);
+    }
+    let csv = env.write("odd.csv", "ﾏｲﾅﾝﾊﾞｰ,個 人 番 号,ｍｙ＿ｎｕｍｂｅｒ,My Number\n1,2,3,4\n");
+    for column in ["ﾏｲﾅﾝﾊﾞｰ", "個 人 番 号", "ｍｙ＿ｎｕｍｂｅｒ", "My Number"] {
+        let r = t(
+            &env,
+            &[
+                "file",
+                "add-source",
+                "住民基本台帳ファイル",
+                "--input",
+                csv.to_str().unwrap(),
+                "--subject-column",
+                column,
+                "--holds-subject-identifier",
+            ],
+        );
+        assert_eq!(r.code, ExitCode::Registry.code(), "{column}: {}", r.stderr);
+        assert!(r.stderr.contains("番号法9条"), "{column}: {}", r.stderr);
+    }
+}
+
 /// A crash while a decision commits leaves no exclusion behind, and the registry says so.
 #[test]
 fn a_decision_that_did_not_commit_leaves_nothing() {

@@ -53,11 +53,7 @@ pub fn parse_int(s: &str) -> Result<i64, Malformed> {
 
 /// Parse yes/no: 1/0, true/false, yes/no, はい/いいえ, 有/無, あり/なし.
 pub fn parse_bool(s: &str) -> Result<bool, Malformed> {
-    match tokumei_jp::nfkc(s.trim()).to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "y" | "はい" | "有" | "あり" | "加入" => Ok(true),
-        "0" | "false" | "no" | "n" | "いいえ" | "無" | "なし" | "未加入" => Ok(false),
-        _ => Err(Malformed::new("is not a yes/no value")),
-    }
+    tokumei_jp::parse_yes_no(s).map_err(Malformed::new)
 }
 
 /// Parse a date (ISO, slash, compact, 和暦).

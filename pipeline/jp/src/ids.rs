@@ -22,6 +22,14 @@ pub fn is_valid_my_number(s: &str) -> bool {
     my_number_check_digit(&first) == b[11] - b'0'
 }
 
+/// Check digit of a 法人番号 (its first digit) from its 12-digit base number (基礎番号), as the
+/// 法人番号の指定等に関する省令 第2条 sets it: 9 - ((Σ Pn × Qn) mod 9), Pn the n-th digit counted
+/// from the lowest, Qn 1 when n is odd and 2 when n is even. Always 1 to 9.
+pub fn corporate_check_digit(base: &[u8; 12]) -> u8 {
+    let sum: u32 = base.iter().rev().enumerate().map(|(i, d)| *d as u32 * if i % 2 == 0 { 1 } else { 2 }).sum();
+    (9 - sum % 9) as u8
+}
+
 /// Check digit of a 6-digit 地方公共団体コード (JIS X 0402) from its first 5 digits:
 /// weights 6,5,4,3,2; the last digit of 11 - (sum mod 11).
 pub fn municipality_check_digit(first5: &[u8; 5]) -> u8 {

@@ -4,16 +4,18 @@
 //! 地方公共団体コード check digits, 郵便番号 normalisation, prefecture look-ups and
 //! NFKC normalisation; the neutralised cells of the CSV files tokumei writes. Every parser returns `None` on malformed input and never panics.
 
+pub mod business;
 pub mod csv;
 pub mod date;
 pub mod ids;
 pub mod place;
 
+pub use business::{business_name_key, corporate_number, is_valid_corporate_number};
 pub use csv::{csv_cell, defuse_formula};
 pub use date::{Date, japan_date, japan_date_of_rfc3339, parse_date};
 pub use ids::{
-    is_valid_municipality_code, is_valid_my_number, municipality_check_digit, my_number_check_digit,
-    normalize_postal_code,
+    corporate_check_digit, is_valid_municipality_code, is_valid_my_number, municipality_check_digit,
+    my_number_check_digit, normalize_postal_code,
 };
 pub use place::{PREFECTURES, municipality_of_address, prefecture_name, prefecture_of_address};
 
@@ -86,6 +88,23 @@ pub fn identifier_key(value: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(n.chars().filter(|c| kept(*c)).map(|c| c.to_ascii_uppercase()).collect())
 }
 
+/// Whether `value` is a マイナンバー (個人番号) however it is written: 12 digits of any width, with
+/// spaces, hyphens or invisible characters between them (or as a float, `123456789018.0`), whose
+/// last digit is the check digit of the others.
+pub fn looks_like_my_number(value: &str) -> bool {
+    is_valid_my_number(&identifier_key(value))
+}
+
+/// Yes/no as data write it: 1/0, true/false, yes/no, y/n, はい/いいえ, 有/無, あり/なし, 加入/未加入
+/// (any width, any case, surrounding spaces ignored). The error says why, never quoting the value.
+pub fn parse_yes_no(s: &str) -> Result<bool, &'static str> {
+    match nfkc(s.trim()).to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "y" | "はい" | "有" | "あり" | "加入" => Ok(true),
+        "0" | "false" | "no" | "n" | "いいえ" | "無" | "なし" | "未加入" => Ok(false),
+        _ => Err("is not a yes/no value"),
+    }
+}
+
 /// Whether a character counts in an identifier: a letter or digit, not a filler that looks blank
 /// (Hangul fillers are letters to Unicode).
 fn kept(c: char) -> bool {
@@ -119,6 +138,24 @@ mod identifier_tests {
         }
         assert!(matches!(super::identifier_key("AB12"), std::borrow::Cow::Borrowed(_)));
     }
+
+    #[test]
+    fn a_my_number_is_known_however_written() {
+        for v in [
+            "123456789018",
+            "１２３４５６７８９０１８",
+            "1234 5678 9018",
+            "1234-5678-9018",
+            "１２３４－５６７８－９０１８",
+            "1234\u{3000}5678\u{200B}9018",
+            "123456789018.0",
+        ] {
+            assert!(super::looks_like_my_number(v), "{v}");
+        }
+        for v in ["123456789010", "12345678901", "1234567890180", "A1234", ""] {
+            assert!(!super::looks_like_my_number(v), "{v}");
+        }
+    }
 }
 
 #[cfg(test)]
@@ -141,6 +178,10 @@ mod fuzz {
                 let _ = crate::is_valid_municipality_code(input);
                 let _ = crate::is_valid_my_number(input);
                 let _ = crate::nfkc(input);
+                let _ = crate::looks_like_my_number(input);
+                let _ = crate::corporate_number(input);
+                let _ = crate::business_name_key(input);
+                let _ = crate::parse_yes_no(input);
             }
         }
     }

@@ -19,6 +19,39 @@ pub struct Recipient {
     pub address: String,
     /// Contact (person, telephone, mail).
     pub contact: String,
+    /// 法人番号 (13 digits, any width or spacing; its check digit is verified), when the business
+    /// has one: the same number is the same business whatever the name it is registered under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corporate_number: Option<String>,
+}
+
+/// A registered recipient that a name or a 法人番号 matches: the same business.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecipientMatch {
+    /// Its registry id.
+    pub id: i64,
+    /// Its registered name.
+    pub name: String,
+    /// `name` (the same normalised name) or `corporate_number` (the same 法人番号).
+    pub by: &'static str,
+    /// The day its 法120 bar ends, when it is barred on the day asked about.
+    pub barred_until: Option<String>,
+}
+
+impl RecipientMatch {
+    /// How the match reads in a refusal: the recipient's name and id, how it matched, its bar.
+    pub fn describe(&self) -> String {
+        format!(
+            "registered recipient `{}` (id {}, the same {}){}",
+            self.name,
+            self.id,
+            if self.by == "name" { "name once normalised" } else { "法人番号" },
+            self.barred_until
+                .as_ref()
+                .map(|u| format!(", barred until {u} (法120: a contract of the business was cancelled)"))
+                .unwrap_or_default()
+        )
+    }
 }
 
 /// One output column of a proposal and the granularity asked for (e.g. address "地方").
@@ -323,7 +356,11 @@ fn refused(m: impl Into<String>) -> RegistryError {
 }
 
 impl Registry {
-    /// Register a licensed business.
+    /// Register a licensed business. Refused when it is already registered under another
+    /// spelling: the same name once normalised ([`tokumei_jp::business_name_key`]: width, spaces,
+    /// legal forms such as 株式会社 / （株） / ㈱ before or after the name) or the same 法人番号,
+    /// naming the recipient it matches (and its 法120 bar, if barred). A 法人番号 must have its
+    /// check digit.
     pub fn add_recipient(&mut self, who: &Who, r: &Recipient) -> Result<i64, RegistryError> {
         for (field, v) in
             [("name", &r.name), ("representative", &r.representative), ("address", &r.address), ("contact", &r.contact)]
@@ -337,8 +374,24 @@ impl Registry {
                 return Err(refused(format!("recipient: `{field}` {bad}")));
             }
         }
+        let number = match r.corporate_number.as_deref() {
+            None => None,
+            Some(n) => Some(tokumei_jp::corporate_number(n).ok_or_else(|| {
+                refused(
+                    "recipient: `corporate_number` is not a 法人番号 (13 digits whose first is the check digit of the other 12)",
+                )
+            })?),
+        };
         if self.recipient_id(&r.name)?.is_some() {
             return Err(refused(format!("recipient `{}` is already registered", r.name)));
+        }
+        let today = crate::deadline::today_of(who)?;
+        if let Some(m) = self.recipient_matches(&r.name, number.as_deref(), None, &today)?.first() {
+            return Err(refused(format!(
+                "recipient `{}` matches {}: a business is registered once (propose under its registered name)",
+                r.name,
+                m.describe()
+            )));
         }
         self.change(who, "recipient-add", &r.name, |tx| {
             tx.execute(
@@ -347,7 +400,16 @@ impl Registry {
             )
             .map_err(|e| refused(format!("recipient `{}`: {e}", r.name)))?;
             let id = tx.last_insert_rowid();
-            Ok((id, vec![("recipients", id.to_string())]))
+            let mut touched = vec![("recipients", id.to_string())];
+            if let Some(n) = &number {
+                tx.execute(
+                    "INSERT INTO recipient_numbers (recipient_id, corporate_number) VALUES (?1, ?2)",
+                    params![id, n],
+                )
+                .map_err(|e| refused(format!("recipient `{}`: 法人番号: {e}", r.name)))?;
+                touched.push(("recipient_numbers", id.to_string()));
+            }
+            Ok((id, touched))
         })
     }
 
@@ -358,17 +420,77 @@ impl Registry {
             .map_err(|e| self.db(e))
     }
 
+    /// The registered recipients that `name` or the 法人番号 `number` (its 13 digits) match, other
+    /// than recipient `except`: the same name once normalised ([`tokumei_jp::business_name_key`])
+    /// or the same 法人番号. Each says whether it is barred on `today` (YYYY-MM-DD). Barred ones
+    /// first.
+    pub fn recipient_matches(
+        &self,
+        name: &str,
+        number: Option<&str>,
+        except: Option<i64>,
+        today: &str,
+    ) -> Result<Vec<RecipientMatch>, RegistryError> {
+        let key = tokumei_jp::business_name_key(name);
+        let mut found = Vec::new();
+        for (id, r, barred) in self.recipients()? {
+            if Some(id) == except {
+                continue;
+            }
+            let by = if number.is_some() && r.corporate_number.as_deref() == number {
+                "corporate_number"
+            } else if !key.is_empty() && tokumei_jp::business_name_key(&r.name) == key {
+                "name"
+            } else {
+                continue;
+            };
+            let barred_until = barred.filter(|u| u.as_str() > today);
+            found.push(RecipientMatch { id, name: r.name, by, barred_until });
+        }
+        found.sort_by_key(|m| m.barred_until.is_none());
+        Ok(found)
+    }
+
+    /// The 法120 bar that keeps registered recipient `name` from a new proposal on `today`: its
+    /// own, or that of a recipient it matches (the same business under another spelling or the
+    /// same 法人番号). `None`: not barred.
+    pub fn bar_of(&self, name: &str, today: &str) -> Result<Option<String>, RegistryError> {
+        let list = self.recipients()?;
+        let Some((id, me, own)) = list.iter().find(|(_, r, _)| r.name == name) else {
+            return Ok(None);
+        };
+        if let Some(u) = own.as_ref().filter(|u| u.as_str() > today) {
+            return Ok(Some(format!(
+                "recipient `{name}` (id {id}) is barred until {u} (法120: a contract of the business was cancelled)"
+            )));
+        }
+        let barred = self.recipient_matches(name, me.corporate_number.as_deref(), Some(*id), today)?;
+        Ok(barred
+            .into_iter()
+            .find(|m| m.barred_until.is_some())
+            .map(|m| format!("recipient `{name}` (id {id}) is the business of {}", m.describe())))
+    }
+
     /// Every recipient with the day its bar ends, if barred (法120: two years from a cancellation).
     pub fn recipients(&self) -> Result<Vec<(i64, Recipient, Option<String>)>, RegistryError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT id, name, representative, address, contact, barred_until FROM recipients ORDER BY name")
+            .prepare(
+                "SELECT r.id, r.name, r.representative, r.address, r.contact, r.barred_until, n.corporate_number
+                 FROM recipients r LEFT JOIN recipient_numbers n ON n.recipient_id = r.id ORDER BY r.name",
+            )
             .map_err(|e| self.db(e))?;
         let rows = stmt
             .query_map([], |r| {
                 Ok((
                     r.get(0)?,
-                    Recipient { name: r.get(1)?, representative: r.get(2)?, address: r.get(3)?, contact: r.get(4)? },
+                    Recipient {
+                        name: r.get(1)?,
+                        representative: r.get(2)?,
+                        address: r.get(3)?,
+                        contact: r.get(4)?,
+                        corporate_number: r.get(6)?,
+                    },
                     r.get(5)?,
                 ))
             })
@@ -379,9 +501,26 @@ impl Registry {
     /// Record a received proposal (state `received`). Refused when the file is not open to
     /// proposals, the recipient is unknown, or an item is missing or malformed.
     pub fn propose(&mut self, who: &Who, p: &Proposal) -> Result<i64, RegistryError> {
-        let recipient = self.recipient_id(&p.recipient)?.ok_or_else(|| {
-            refused(format!("recipient `{}` is not registered (add it with `tokumei recipient add`)", p.recipient))
-        })?;
+        let today = crate::deadline::today_of(who)?;
+        let recipient = match self.recipient_id(&p.recipient)? {
+            Some(id) => id,
+            None => {
+                return Err(match self.recipient_matches(&p.recipient, None, None, &today)?.first() {
+                    Some(m) => refused(format!(
+                        "recipient `{}` is not registered under that name; it matches {}: name the business as registered",
+                        p.recipient,
+                        m.describe()
+                    )),
+                    None => refused(format!(
+                        "recipient `{}` is not registered (add it with `tokumei recipient add`)",
+                        p.recipient
+                    )),
+                });
+            }
+        };
+        if let Some(bar) = self.bar_of(&p.recipient, &today)? {
+            return Err(refused(format!("proposal refused (法113, 法120): {bar}")));
+        }
         let file = self.file(&p.file)?.ok_or_else(|| refused(format!("no file `{}` is registered", p.file)))?;
         if !file.entry.open_to_proposals {
             return Err(refused(format!("file `{}` is not open to proposals (法110)", p.file)));
@@ -471,10 +610,8 @@ impl Registry {
         let file = self.file(&c.file)?.ok_or_else(|| refused(format!("file `{}` is gone", c.file)))?;
         // "Today" is the date in Japan of the change (deadline.rs: deadlines are Japan's dates).
         let today = crate::deadline::today_of(who)?;
-        let barred: Option<String> = self
-            .conn
-            .query_row("SELECT barred_until FROM recipients WHERE name = ?1", [&c.recipient], |r| r.get(0))
-            .map_err(|e| self.db(e))?;
+        // Its own bar, or that of the same business registered under another spelling.
+        let barred = self.bar_of(&c.recipient, &today)?;
         let days = match (date(&c.proposal.use_from), date(&c.proposal.use_until)) {
             (Some(a), Some(b)) => day_number(b) - day_number(a) + 1,
             _ => i64::MAX,
@@ -482,10 +619,10 @@ impl Registry {
         let mut computed = vec![
             Check {
                 item: "法113条 (法120: no cancellation within 2 years)".into(),
-                ok: barred.as_deref().is_none_or(|until| until <= today.as_str()),
+                ok: barred.is_none(),
                 evidence: match &barred {
-                    Some(u) => format!("a contract of the business was cancelled; barred until {u}"),
-                    None => "no cancelled contract of the business in the registry".into(),
+                    Some(b) => format!("a contract of the business was cancelled: {b}"),
+                    None => "no cancelled contract of the business (under any spelling of its name, or its 法人番号) within 2 years in the registry".into(),
                 },
             },
             Check {
@@ -561,6 +698,12 @@ impl Registry {
             crate::requests::text("note", n)?;
         }
         let passed = c.review.as_ref().and_then(|r| r["passed"].as_bool()).unwrap_or(false);
+        // A bar that came after the review (the same business's contract cancelled meanwhile).
+        if matches!(to, State::Fit | State::Contracted)
+            && let Some(bar) = self.bar_of(&c.recipient, &crate::deadline::today_of(who)?)?
+        {
+            return Err(refused(format!("contract {id} cannot move to {} (法113, 法120): {bar}", to.as_str())));
+        }
         let mut notice = None;
         let mut fee = None;
         // 法117: the ファイル簿 entry of the file lists the anonymised data made from it.
@@ -851,6 +994,137 @@ mod tests {
         assert!(date("2027-02-29").is_none() && date("2028-02-29").is_some() && date("2027-13-01").is_none());
         assert_eq!(two_years_after("2028-02-29"), "2030-02-28");
         assert_eq!(two_years_after("2026-11-27"), "2028-11-27");
+    }
+
+    fn who(time: &str) -> Who {
+        Who { operator: "officer".into(), time: time.into(), clock: None }
+    }
+
+    fn recipient(name: &str, number: Option<&str>) -> Recipient {
+        Recipient {
+            name: name.into(),
+            representative: "代表取締役 見本 太郎".into(),
+            address: "東京都千代田区見本町1-2-3".into(),
+            contact: "03-0000-0000".into(),
+            corporate_number: number.map(Into::into),
+        }
+    }
+
+    /// A registry with an open file, recipient `株式会社見本データ分析` (法人番号 7000012050002)
+    /// under contract 1, concluded.
+    fn contracted() -> (tempfile::TempDir, Registry) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let profile: crate::Profile =
+            toml::from_str("body = \"見本市\"\nactor = \"public_body\"\nbody_kind = \"municipality\"\n")
+                .expect("profile");
+        let w = who("2026-11-27T10:00:00Z");
+        let mut reg = Registry::create(&dir.path().join("r.sqlite"), &profile, &dir.path().join("audit.log"), &w)
+            .expect("create");
+        let file: crate::FileEntry = toml::from_str(
+            "name = \"F\"\nunit = \"市民課\"\npurpose = \"p\"\nitems = [\"性別\"]\npeople_range = \"r\"\ncollection_method = \"c\"\nsensitive = false\nordinance_sensitive = false\nregular_recipients = []\nrequest_office = \"o\"\nkind = \"computer\"\npeople = 120000\npublished = true\ndisclosable = true\nprocessable = true\nopen_to_proposals = true\n",
+        )
+        .expect("file");
+        reg.add_file(&w, &file, &[]).expect("file");
+        reg.add_recipient(&w, &recipient("株式会社見本データ分析", Some("7000012050002"))).expect("recipient");
+        let id = reg.propose(&w, &proposal("株式会社見本データ分析")).expect("propose");
+        let review = Review {
+            reviewer: "審査員".into(),
+            checks: REVIEW_ITEMS
+                .iter()
+                .map(|i| Check { item: i.to_string(), ok: true, evidence: "確認".into() })
+                .collect(),
+        };
+        assert!(reg.review(&w, id, &review).expect("review"));
+        reg.advance(&w, id, State::Fit, None, None).expect("fit");
+        reg.advance(&w, id, State::FeePaid, None, Some(0)).expect("fee");
+        reg.advance(&w, id, State::Contracted, None, None).expect("contracted");
+        (dir, reg)
+    }
+
+    fn proposal(recipient: &str) -> Proposal {
+        Proposal {
+            recipient: recipient.into(),
+            file: "F".into(),
+            people: 5000,
+            method: "k-匿名化".into(),
+            purpose: "統計".into(),
+            use_from: "2027-01-01".into(),
+            use_until: "2027-12-31".into(),
+            safety_measures: "施錠".into(),
+            columns: vec![ColumnGrant { name: "性別".into(), granularity: "そのまま".into(), level: None }],
+        }
+    }
+
+    #[test]
+    fn a_business_registered_again_under_another_spelling_is_refused_with_the_match_named() {
+        let (_d, mut reg) = contracted();
+        let w = who("2026-11-28T10:00:00Z");
+        for (name, number, by) in [
+            ("（株）見本データ分析", None, "name once normalised"),
+            ("見本データ分析㈱", None, "name once normalised"),
+            ("見本　データ　分析　株式会社", None, "name once normalised"),
+            ("有限会社見本データ分析", None, "name once normalised"),
+            ("株式会社ミホン", Some("７０００－０１２０－５０００２"), "法人番号"),
+        ] {
+            let e = reg.add_recipient(&w, &recipient(name, number)).expect_err(name).to_string();
+            assert!(e.contains("`株式会社見本データ分析` (id 1") && e.contains(by), "{name}: {e}");
+            assert!(!e.contains("barred"), "{e}");
+        }
+        // A 法人番号 with a wrong check digit, in any width.
+        let e = reg.add_recipient(&w, &recipient("株式会社別会社", Some("8000012050002"))).expect_err("check digit");
+        assert!(e.to_string().contains("check digit"), "{e}");
+        // Another business is registered, with or without its number.
+        reg.add_recipient(&w, &recipient("株式会社別会社", Some("4011001098993"))).expect("another business");
+        reg.add_recipient(&w, &recipient("見本解析合同会社", None)).expect("another business");
+        let list = reg.recipients().expect("list");
+        assert_eq!(
+            list.iter().find(|(id, _, _)| *id == 2).and_then(|(_, r, _)| r.corporate_number.clone()).as_deref(),
+            Some("4011001098993")
+        );
+        // A proposal names a business as registered: another spelling names the registered one.
+        let e = reg.propose(&w, &proposal("㈱見本データ分析")).expect_err("spelling").to_string();
+        assert!(e.contains("not registered under that name") && e.contains("`株式会社見本データ分析` (id 1"), "{e}");
+    }
+
+    #[test]
+    fn a_barred_business_cannot_come_back_under_another_name_or_its_number() {
+        let (_d, mut reg) = contracted();
+        // A proposal received before the cancellation, from the same business registered (in an
+        // older registry) under another spelling: inserted as an older tokumei could have.
+        let w = who("2026-11-28T10:00:00Z");
+        reg.conn
+            .execute(
+                "INSERT INTO recipients (name, representative, address, contact, added) VALUES ('見本データ分析 株式会社', 'r', 'a', 'c', 'x')",
+                [],
+            )
+            .expect("legacy row");
+        let early = reg.propose(&w, &proposal("見本データ分析 株式会社")).expect("propose");
+        reg.advance(&w, 1, State::Cancelled, Some("契約違反"), None).expect("cancel");
+        let later = who("2027-03-01T10:00:00Z");
+        for (name, number) in [("見本データ分析（株）", None), ("株式会社ミホン", Some("7000012050002"))]
+        {
+            let e = reg.add_recipient(&later, &recipient(name, number)).expect_err(name).to_string();
+            assert!(e.contains("(id 1") && e.contains("barred until 2028-11-28"), "{name}: {e}");
+        }
+        // The business itself and its other spelling are refused a new proposal.
+        for name in ["株式会社見本データ分析", "見本データ分析 株式会社"] {
+            let e = reg.propose(&later, &proposal(name)).expect_err(name).to_string();
+            assert!(e.contains("法120") && e.contains("barred until 2028-11-28"), "{name}: {e}");
+        }
+        // The proposal received before fails its review's 法113 check, and is never fit.
+        let review = Review {
+            reviewer: "審査員".into(),
+            checks: REVIEW_ITEMS
+                .iter()
+                .map(|i| Check { item: i.to_string(), ok: true, evidence: "確認".into() })
+                .collect(),
+        };
+        assert!(!reg.review(&later, early, &review).expect("review"));
+        assert!(reg.advance(&later, early, State::Fit, None, None).is_err());
+        // Two years on, the bar is over.
+        let free = who("2028-11-28T10:00:00Z");
+        assert!(reg.bar_of("株式会社見本データ分析", "2028-11-28").expect("bar").is_none());
+        reg.propose(&free, &proposal("株式会社見本データ分析")).expect("proposal after the bar");
     }
 
     #[test]

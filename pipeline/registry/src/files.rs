@@ -252,7 +252,8 @@ impl Registry {
         })
     }
 
-    /// Allow one more rule file for a registered file's releases.
+    /// Allow one more rule file for a registered file's releases. Refused while a correction in
+    /// force for the file has a value those rules could not read as its column's type.
     pub fn allow_rules(&mut self, who: &Who, file: &str, rules: &FileRules) -> Result<(), RegistryError> {
         let stored =
             self.file(file)?.ok_or_else(|| RegistryError::Refused(format!("no file `{file}` is registered")))?;
@@ -262,6 +263,7 @@ impl Registry {
                 rules.path
             )));
         }
+        self.corrections_fit(file, rules)?;
         self.change(who, "file-allow-rules", file, |tx| {
             tx.execute(
                 "INSERT INTO file_rules (file_id, rules_path, rules_sha256, added) VALUES (?1, ?2, ?3, ?4)",

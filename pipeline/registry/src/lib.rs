@@ -21,7 +21,8 @@ mod seal;
 mod timeline;
 
 pub use contracts::{
-    Check, ColumnGrant, Proposal, REVIEW_ITEMS, Recipient, ReleasedColumn, Review, State, StoredContract, Transition,
+    Check, ColumnGrant, Proposal, REVIEW_ITEMS, Recipient, RecipientMatch, ReleasedColumn, Review, State,
+    StoredContract, Transition,
 };
 pub use files::{FileEntry, FileKind, FileRules, StoredFile};
 pub use incidents::{
@@ -162,6 +163,8 @@ const TRACKED: &[(&str, &[&str])] = &[
     ("incidents", &["id"]),
     ("incident_events", &["id"]),
     ("release_marks", &["release_id", "kind", "columns"]),
+    ("recipient_numbers", &["recipient_id"]),
+    ("correction_revocations", &["id"]),
 ];
 
 /// The last recorded hash of each tracked row, by (table, key), with the change that left it.
@@ -668,7 +671,14 @@ impl Registry {
     /// Rows of `tables` that differ from what the last change touching them left (edited, added
     /// or deleted outside tokumei), without the audit log: the check a run makes of the
     /// exclusion list and the corrections before applying them. Empty: intact.
+    /// Asking for `corrections` checks their revocations too (a revocation removed by hand would
+    /// bring a revoked correction back).
     pub fn tables_intact(&self, tables: &[&str]) -> Result<Vec<String>, RegistryError> {
+        let mut tables = tables.to_vec();
+        if tables.contains(&"corrections") && !tables.contains(&"correction_revocations") {
+            tables.push("correction_revocations");
+        }
+        let tables = tables.as_slice();
         let mut recorded: Recorded = Default::default();
         let mut stmt = self.conn.prepare("SELECT id, rows FROM changes ORDER BY id").map_err(|e| self.db(e))?;
         let rows: Vec<(i64, String)> = stmt
@@ -703,9 +713,16 @@ impl Registry {
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .and_then(|rows| rows.collect())
             .map_err(|e| self.db(e))?;
-        for table in
-            ["file_sources", "requests", "request_events", "exclusions", "corrections", "incidents", "incident_events"]
-        {
+        for table in [
+            "file_sources",
+            "requests",
+            "request_events",
+            "exclusions",
+            "corrections",
+            "correction_revocations",
+            "incidents",
+            "incident_events",
+        ] {
             let max = recorded
                 .keys()
                 .filter(|(t, _)| t == table)

@@ -158,7 +158,7 @@ impl Registry {
             // A request decided while the run read its input: the release did not honour it.
             let (exclusions, corrections): (i64, i64) = tx
                 .query_row(
-                    "SELECT (SELECT coalesce(max(id), 0) FROM exclusions), (SELECT coalesce(max(id), 0) FROM corrections)",
+                    &format!("SELECT (SELECT coalesce(max(id), 0) FROM exclusions), ({})", crate::requests::CORRECTIONS_VERSION),
                     [],
                     |q| Ok((q.get(0)?, q.get(1)?)),
                 )

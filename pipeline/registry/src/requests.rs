@@ -18,6 +18,10 @@ fn refused(m: impl Into<String>) -> RegistryError {
     RegistryError::Refused(m.into())
 }
 
+/// The version of the corrections: the last correction's id plus the last revocation's id.
+pub(crate) const CORRECTIONS_VERSION: &str =
+    "SELECT (SELECT coalesce(max(id), 0) FROM corrections) + (SELECT coalesce(max(id), 0) FROM correction_revocations)";
+
 /// What a request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -437,10 +441,56 @@ pub struct FileSource {
     pub others_columns: Vec<String>,
 }
 
-/// Whether a column name is a 個人番号 column: never a search key.
+/// Whether a column name is a 個人番号 column: never a search key. Compared in any width and
+/// case, with spaces of any width, underscores, hyphens, middle dots and invisible characters
+/// ignored (`マイナンバー`, `ﾏｲﾅﾝﾊﾞｰ`, `個 人 番 号`, `ｍｙ＿ｎｕｍｂｅｒ`, `My Number`).
 pub fn is_my_number_column(name: &str) -> bool {
-    let n = name.to_lowercase().replace([' ', '_', '-'], "");
-    ["個人番号", "マイナンバー", "mynumber", "kojinbango", "kojinbangou"].iter().any(|w| n.contains(w))
+    let n: String = tokumei_jp::nfkc(name)
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() && !matches!(c, '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}'))
+        .collect();
+    ["個人番号", "マイナンバー", "まいなんばー", "mynumber", "kojinbango", "kojinbangō", "individualnumber"]
+        .iter()
+        .any(|w| n.contains(w))
+}
+
+/// The type each input column of an allowed rule file is read as; the error says why the file
+/// cannot tell (unreadable, changed since it was allowed, not valid rules).
+fn rule_types(r: &crate::FileRules) -> Result<Vec<(String, tokumei_rules::ValueType)>, &'static str> {
+    let path = Path::new(&r.path);
+    let text = std::fs::metadata(path)
+        .ok()
+        .filter(|m| m.is_file() && m.len() <= 16 << 20)
+        .and_then(|_| std::fs::read(path).ok())
+        .ok_or("cannot be read")?;
+    if hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&text)) != r.sha256 {
+        return Err("have changed since they were allowed (another SHA-256)");
+    }
+    let text = String::from_utf8(text).map_err(|_| "are not UTF-8 text")?;
+    tokumei_rules::column_types(path, &text).map_err(|_| "are not valid rules")
+}
+
+/// Why `value` does not fit `column` under these types (the reason and the type's name), if it
+/// does not; a column the rules do not name fits anything.
+fn misfit(
+    types: &[(String, tokumei_rules::ValueType)],
+    column: &str,
+    value: &str,
+) -> Option<(&'static str, &'static str)> {
+    let (_, ty) = types.iter().find(|(n, _)| n == column)?;
+    ty.check(value).err().map(|why| (why, ty.as_str()))
+}
+
+/// Refuse a request's subject that is written as a 個人番号 (12 digits of any width, spaced or
+/// hyphenated, with a valid check digit): never a search key (番号法9条). The value is not quoted.
+pub(crate) fn not_a_my_number(subject: &str) -> Result<(), RegistryError> {
+    if tokumei_jp::looks_like_my_number(subject) {
+        return Err(refused(
+            "the subject is written as a 個人番号 (12 digits with a valid check digit): 個人番号 is never a search key outside My Number work (番号法9条); give the subject identifier (e.g. 宛名番号) or `[match]` name and birth_date",
+        ));
+    }
+    Ok(())
 }
 
 /// The normal form of a subject identifier ([`tokumei_jp::identifier_key`]: NFKC, no spaces or
@@ -589,6 +639,7 @@ impl Registry {
         }
         if let Some(s) = &e.subject {
             check_subject(s)?;
+            not_a_my_number(s)?;
         }
         if let Some(m) = &e.match_by {
             text("match.name", &m.name)?;
@@ -838,6 +889,7 @@ impl Registry {
     ) -> Result<(), RegistryError> {
         let r = self.pending_one(id)?;
         check_subject(subject)?;
+        not_a_my_number(subject)?;
         text("note", note)?;
         self.same_subject_as_followed(&r, subject)?;
         if r.draft.is_some() {
@@ -886,6 +938,66 @@ impl Registry {
             }
             if c.value.chars().count() > 4000 || c.value.chars().any(char::is_control) {
                 return Err(refused("`correction.value` is too long or holds control characters"));
+            }
+            self.check_value_type(&f, &c.column, &c.value)?;
+        }
+        Ok(())
+    }
+
+    /// A corrected value must be one a run can read as the column's type in every rule file
+    /// allowed for the file (a `生年月日` of `不明` on a date column would stop every later run of
+    /// the file). A rule file that cannot be read, has changed since it was allowed or is not
+    /// valid refuses the correction (its type cannot be known). The value is never quoted.
+    fn check_value_type(&self, f: &crate::StoredFile, column: &str, value: &str) -> Result<(), RegistryError> {
+        for r in &f.rules {
+            let cannot = |why: &str| {
+                refused(format!(
+                    "`[[correction]]`: the value for `{column}` cannot be checked against the rules {} allowed for file `{}`: they {why}\n  hint: restore the rule file, or allow the current one (`tokumei file allow-rules`)",
+                    r.path, f.entry.name
+                ))
+            };
+            let types = rule_types(r).map_err(cannot)?;
+            if let Some((why, ty)) = misfit(&types, column, value) {
+                return Err(refused(format!(
+                    "`[[correction]]`: the value for `{column}` of file `{}` {why}: the rules {} read `{column}` as {ty}, and a run could not read the corrected record",
+                    f.entry.name, r.path
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Before rule file `rules` is allowed for file `file`: every correction in force for the
+    /// file must fit the types those rules read its column as, else every later run under them
+    /// would stop at the corrected record. The refusal names the request and the column (revoke
+    /// the correction first), never the value.
+    pub(crate) fn corrections_fit(&self, file: &str, rules: &crate::FileRules) -> Result<(), RegistryError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT c.request_id, c.column_name, c.value FROM corrections c WHERE c.file = ?1
+                 AND NOT EXISTS (SELECT 1 FROM correction_revocations v WHERE v.correction_id = c.id) ORDER BY c.id",
+            )
+            .map_err(|e| self.db(e))?;
+        let in_force: Vec<(i64, String, String)> = stmt
+            .query_map([file], |q| Ok((q.get(0)?, q.get(1)?, q.get(2)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.db(e))?;
+        if in_force.is_empty() {
+            return Ok(());
+        }
+        let types = rule_types(rules).map_err(|why| {
+            refused(format!(
+                "file `{file}`: the rules {} cannot be checked against the corrections in force: they {why}",
+                rules.path
+            ))
+        })?;
+        for (request, column, value) in &in_force {
+            if let Some((why, ty)) = misfit(&types, column, value) {
+                return Err(refused(format!(
+                    "file `{file}`: the rules {} read `{column}` as {ty}, and the correction of `{column}` in force from request {request} {why}: a run under them could not read the corrected record\n  hint: revoke it first if it is wrong (`tokumei request revoke-correction {request} --column {column} --reason ...`)",
+                    rules.path
+                )));
             }
         }
         Ok(())
@@ -1450,11 +1562,18 @@ impl Registry {
             .map_err(|e| self.db(e))
     }
 
-    /// The corrections in force, oldest first (a later one wins), and the last one's id.
+    /// The corrections in force (accepted and not revoked), oldest first (a later one wins), and
+    /// the version of the corrections: the last correction's id plus the last revocation's id
+    /// (it grows with every correction and every revocation, so a run can tell that one came in
+    /// while it read its input).
     pub fn corrections(&self) -> Result<(i64, Vec<InForce>), RegistryError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT id, file, subject, column_name, value FROM corrections ORDER BY id")
+            .prepare(
+                "SELECT c.id, c.file, c.subject, c.column_name, c.value FROM corrections c
+                 WHERE NOT EXISTS (SELECT 1 FROM correction_revocations v WHERE v.correction_id = c.id)
+                 ORDER BY c.id",
+            )
             .map_err(|e| self.db(e))?;
         let rows: Vec<(i64, InForce)> = stmt
             .query_map([], |r| {
@@ -1462,8 +1581,69 @@ impl Registry {
             })
             .and_then(|rows| rows.collect())
             .map_err(|e| self.db(e))?;
-        let upto = rows.last().map_or(0, |r| r.0);
-        Ok((upto, rows.into_iter().map(|(_, c)| c).collect()))
+        let version = self.conn.query_row(CORRECTIONS_VERSION, [], |r| r.get(0)).map_err(|e| self.db(e))?;
+        Ok((version, rows.into_iter().map(|(_, c)| c).collect()))
+    }
+
+    /// Revoke what an accepted correction request put in force (every value, or only that of
+    /// `column`), with its reason, as one audited change that is also a step of the request's
+    /// timeline: later runs no longer apply the values revoked (a release made before keeps
+    /// them), and a later disclosure shows what the source holds. The correction rows stay,
+    /// each with its revocation. Returns the columns revoked.
+    pub fn revoke_correction(
+        &mut self,
+        who: &Who,
+        id: i64,
+        column: Option<&str>,
+        reason: &str,
+    ) -> Result<Vec<String>, RegistryError> {
+        let r = self.request(id)?.ok_or_else(|| refused(format!("no request {id} in the registry")))?;
+        if r.entry.kind != Kind::Correction || r.decision.as_ref().is_none_or(|d| d.decision != "accepted") {
+            return Err(refused(format!("request {id} is not an accepted correction: there is nothing to revoke")));
+        }
+        text("reason", reason)?;
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT c.id, c.column_name FROM corrections c WHERE c.request_id = ?1
+                 AND NOT EXISTS (SELECT 1 FROM correction_revocations v WHERE v.correction_id = c.id) ORDER BY c.id",
+            )
+            .map_err(|e| self.db(e))?;
+        let in_force: Vec<(i64, String)> = stmt
+            .query_map([id], |q| Ok((q.get(0)?, q.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.db(e))?;
+        drop(stmt);
+        let revoked: Vec<(i64, String)> = in_force.into_iter().filter(|(_, c)| column.is_none_or(|w| w == c)).collect();
+        if revoked.is_empty() {
+            return Err(refused(match column {
+                Some(c) => {
+                    format!("request {id} has no correction of `{c}` in force (revoked already, or never asked)")
+                }
+                None => format!("request {id} has no correction in force (revoked already)"),
+            }));
+        }
+        let columns: Vec<String> = revoked.iter().map(|(_, c)| c.clone()).collect();
+        let detail = serde_json::json!({"columns": columns, "reason": reason});
+        self.change(who, "request-revoke-correction", &id.to_string(), |tx| {
+            REQUESTS.unchanged(tx, id, r.steps)?;
+            let mut touched = vec![("requests", id.to_string())];
+            for (cid, _) in &revoked {
+                tx.execute(
+                    "INSERT INTO correction_revocations (correction_id, request_id, reason, time, operator)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![cid, id, reason, who.time, who.operator],
+                )
+                .map_err(|e| refused(format!("request {id}: {e}")))?;
+                touched.push(("correction_revocations", tx.last_insert_rowid().to_string()));
+            }
+            tx.execute("UPDATE requests SET updated = ?1 WHERE id = ?2", params![who.time, id])
+                .map_err(|e| refused(format!("request {id}: {e}")))?;
+            let ev = REQUESTS.event(tx, id, who, "correction-revoked", detail)?;
+            touched.push(("request_events", ev.to_string()));
+            Ok(((), touched))
+        })?;
+        Ok(columns)
     }
 }
 
@@ -1533,6 +1713,26 @@ impl Registry {
                 problems.push(format!("a correction names request {id}, which did not accept it"));
             }
         }
+        // Every revocation revokes a correction of the accepted request it names.
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT v.id, v.request_id, c.request_id FROM correction_revocations v
+                 LEFT JOIN corrections c ON c.id = v.correction_id ORDER BY v.id",
+            )
+            .map_err(|e| self.db(e))?;
+        let revocations: Vec<(i64, i64, Option<i64>)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.db(e))?;
+        for (v, request, of) in revocations {
+            let ok = of == Some(request) && accepted_by(request).is_some_and(|r| r.entry.kind == Kind::Correction);
+            if !ok {
+                problems.push(format!(
+                    "revocation {v} names request {request}, whose accepted correction it does not revoke"
+                ));
+            }
+        }
         Ok(problems)
     }
 }
@@ -1573,6 +1773,158 @@ mod tests {
             measure: (kind == Kind::Suspension).then_some(Measure::StopProvision),
             reason: None,
             corrections: vec![],
+        }
+    }
+
+    /// The bundled rules copied to the temporary folder (edited by `edit`), allowed for a new
+    /// file `F` whose items include 生年月日, 性別 and 住所.
+    fn with_file(dir: &tempfile::TempDir, reg: &mut Registry, edit: impl Fn(String) -> String) -> FileRules {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules/resident_registry.toml"))
+            .expect("rules");
+        let rules = rules_file(dir, "rules.toml", &edit(text));
+        let mut file: crate::FileEntry = toml::from_str(
+            "name = \"F\"\nunit = \"市民課\"\npurpose = \"p\"\nitems = [\"生年月日\", \"性別\", \"住所\"]\npeople_range = \"r\"\ncollection_method = \"c\"\nsensitive = false\nordinance_sensitive = false\nregular_recipients = []\nrequest_office = \"o\"\nkind = \"computer\"\npeople = 100\npublished = true\ndisclosable = true\nprocessable = true\nopen_to_proposals = false\n",
+        )
+        .expect("file");
+        file.open_to_proposals = false;
+        reg.add_file(&who(), &file, std::slice::from_ref(&rules)).expect("file");
+        rules
+    }
+
+    fn rules_file(dir: &tempfile::TempDir, name: &str, text: &str) -> FileRules {
+        use sha2::Digest;
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        FileRules { path: path.display().to_string(), sha256: hex::encode(sha2::Sha256::digest(text.as_bytes())) }
+    }
+
+    fn correction(subject: &str, column: &str, value: &str) -> RequestEntry {
+        RequestEntry {
+            disclosed_on: Some("2026-11-01".into()),
+            corrections: vec![CorrectionAsked {
+                file: "F".into(),
+                column: column.into(),
+                value: value.into(),
+                reason: "届出の誤り".into(),
+            }],
+            ..entry(Kind::Correction, subject)
+        }
+    }
+
+    use crate::FileRules;
+
+    #[test]
+    fn a_correction_s_value_must_be_readable_as_its_column_s_type() {
+        let (d, mut reg) = setup();
+        let rules = with_file(&d, &mut reg, |t| t);
+        // 生年月日 is a date in the rules (age hierarchy): 不明 would stop every later run.
+        for bad in ["不明", "1980-02-30", "S55.13.01"] {
+            let e =
+                reg.open_request(&who(), &correction("1", "生年月日", bad), "2026-11-27").expect_err(bad).to_string();
+            assert!(e.contains("`生年月日`") && e.contains("date"), "{e}");
+            assert!(!e.contains(bad), "the value is never quoted: {e}");
+        }
+        for good in ["1980-02-29", "昭和55年1月2日", "１９８０／０１／０２", ""] {
+            reg.open_request(&who(), &correction("1", "生年月日", good), "2026-11-27").expect(good);
+        }
+        // At the decision, against the rules allowed then: 性別 read as a yes/no now.
+        let id = reg.open_request(&who(), &correction("2", "性別", "不明"), "2026-11-27").expect("string column");
+        let text = std::fs::read_to_string(&rules.path).expect("rules");
+        let strict =
+            rules_file(&d, "strict.toml", &text.replace("name = \"性別\"\n", "name = \"性別\"\ntype = \"boolean\"\n"));
+        reg.allow_rules(&who(), "F", &strict).expect("allow");
+        let e = reg.decide(&who(), id, "accepted", "", None, false, "2026-11-27", "2026-11-27").expect_err("decide");
+        assert!(e.to_string().contains("`性別`") && e.to_string().contains("boolean"), "{e}");
+        assert!(reg.corrections().expect("corrections").1.is_empty());
+        // A rule file changed since it was allowed: its types cannot be known, the decision waits.
+        let id = reg.open_request(&who(), &correction("3", "住所", "見本市1-1"), "2026-11-27").expect("open");
+        std::fs::write(&rules.path, text + "\n# edited\n").expect("edit");
+        let e = reg.decide(&who(), id, "accepted", "", None, false, "2026-11-27", "2026-11-27").expect_err("changed");
+        assert!(e.to_string().contains("have changed since they were allowed"), "{e}");
+    }
+
+    #[test]
+    fn an_accepted_correction_is_revoked_with_its_reason_and_no_longer_applied() {
+        let (d, mut reg) = setup();
+        let rules = with_file(&d, &mut reg, |t| t);
+        let text = std::fs::read_to_string(&rules.path).expect("rules");
+        let strict =
+            rules_file(&d, "strict.toml", &text.replace("name = \"性別\"\n", "name = \"性別\"\ntype = \"boolean\"\n"));
+        let mut e = correction("1", "住所", "見本市1-1");
+        e.corrections.push(CorrectionAsked {
+            file: "F".into(),
+            column: "性別".into(),
+            value: "女".into(),
+            reason: String::new(),
+        });
+        let id = reg.open_request(&who(), &e, "2026-11-27").expect("open");
+        let o = reg.open_request(&who(), &entry(Kind::Disclosure, "9"), "2026-11-27").expect("open");
+        let e = reg.revoke_correction(&who(), id, None, "誤り").expect_err("not decided").to_string();
+        assert!(e.contains("not an accepted correction"), "{e}");
+        reg.decide(&who(), id, "accepted", "", None, false, "2026-11-27", "2026-11-27").expect("decide");
+        let (v1, in_force) = reg.corrections().expect("corrections");
+        assert_eq!(in_force.len(), 2);
+        // Rules that would read a correction in force as another type are not allowed while it is.
+        let e = reg.allow_rules(&who(), "F", &strict).expect_err("misfit").to_string();
+        assert!(e.contains(&format!("request {id}")) && e.contains("`性別`") && e.contains("boolean"), "{e}");
+        assert!(!e.contains('女'), "the value is never quoted: {e}");
+        assert!(reg.revoke_correction(&who(), o, None, "誤り").is_err(), "a disclosure has no correction");
+        assert!(reg.revoke_correction(&who(), id, None, " ").is_err(), "a revocation states its reason");
+        assert_eq!(reg.revoke_correction(&who(), id, Some("性別"), "本人確認の誤り").expect("revoke"), ["性別"]);
+        let (v2, in_force) = reg.corrections().expect("corrections");
+        assert!(v2 > v1, "a revocation moves the corrections' version");
+        assert_eq!(in_force.iter().map(|c| c.column.as_str()).collect::<Vec<_>>(), ["住所"]);
+        reg.allow_rules(&who(), "F", &strict).expect("the revoked value no longer counts");
+        assert!(reg.revoke_correction(&who(), id, Some("性別"), "再度").is_err(), "revoked once");
+        assert_eq!(reg.revoke_correction(&who(), id, None, "申出の撤回").expect("revoke"), ["住所"]);
+        assert!(reg.corrections().expect("corrections").1.is_empty());
+        let events = reg.request_events(id).expect("events");
+        let revoked: Vec<_> = events.iter().filter(|e| e.event == "correction-revoked").collect();
+        assert_eq!(revoked.len(), 2);
+        assert_eq!(revoked[0].detail["reason"], "本人確認の誤り");
+        assert_eq!(reg.check_all().expect("check"), Vec::<String>::new(), "audited changes");
+        // A revocation deleted by hand brings the correction back: the run's check sees it.
+        reg.conn.execute("DELETE FROM correction_revocations WHERE id = 2", []).expect("tamper");
+        let problems = reg.tables_intact(&["corrections"]).expect("intact");
+        assert!(problems.iter().any(|p| p.contains("correction_revocations row 2")), "{problems:?}");
+    }
+
+    #[test]
+    fn a_subject_written_as_a_my_number_is_refused_and_my_number_columns_are_known_in_any_width() {
+        let (_d, mut reg) = setup();
+        for mn in [
+            "123456789018",
+            "１２３４５６７８９０１８",
+            "1234 5678 9018",
+            "1234-5678-9018",
+            "１２３４　５６７８　９０１８",
+        ] {
+            let e = reg.open_request(&who(), &entry(Kind::Disclosure, mn), "2026-11-27").expect_err(mn).to_string();
+            assert!(e.contains("個人番号") && e.contains("番号法9条"), "{e}");
+            assert!(!e.contains("9018"), "the value is never quoted: {e}");
+        }
+        // Twelve digits without a valid check digit are a subject identifier like any other.
+        let id = reg.open_request(&who(), &entry(Kind::Disclosure, "123456789010"), "2026-11-27").expect("open");
+        let e = reg.match_subject(&who(), id, "1234 5678 9018", "identifier", 1, "本人確認").expect_err("match");
+        assert!(e.to_string().contains("番号法9条"), "{e}");
+        for name in [
+            "個人番号",
+            "マイナンバー",
+            "ﾏｲﾅﾝﾊﾞｰ",
+            "個 人 番 号",
+            "個　人　番　号",
+            "ｍｙ＿ｎｕｍｂｅｒ",
+            "My Number",
+            "MY-NUMBER",
+            "本人の個人番号",
+            "マイ・ナンバー",
+            "kojin_bango",
+            "個\u{200B}人番号",
+        ] {
+            assert!(is_my_number_column(name), "{name}");
+        }
+        for name in ["宛名番号", "世帯番号", "被保険者番号", "番号"] {
+            assert!(!is_my_number_column(name), "{name}");
         }
     }
 

@@ -334,4 +334,22 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) STRICT;
     ALTER TABLE releases ADD COLUMN fingerprint TEXT;
     "#,
+    // 7: recipients' 法人番号 (beside the recipient, so that the rows of recipients registered
+    // before keep the hashes their changes recorded), and the revocations of accepted corrections
+    // (a correction row is never edited or deleted: a revoked one stays, with its revocation).
+    r#"
+    CREATE TABLE recipient_numbers (
+        recipient_id     INTEGER PRIMARY KEY REFERENCES recipients(id),
+        corporate_number TEXT NOT NULL UNIQUE CHECK (length(corporate_number) = 13)
+    ) STRICT;
+
+    CREATE TABLE correction_revocations (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        correction_id INTEGER NOT NULL UNIQUE REFERENCES corrections(id),
+        request_id    INTEGER NOT NULL REFERENCES requests(id),
+        reason        TEXT NOT NULL,
+        time          TEXT NOT NULL,
+        operator      TEXT NOT NULL
+    ) STRICT;
+    "#,
 ];

@@ -88,6 +88,23 @@ impl ValueType {
     pub fn as_str(&self) -> &'static str {
         VALUE_TYPES.iter().find(|(_, t)| t == self).map(|(n, _)| *n).unwrap_or("?")
     }
+
+    /// Whether a run reads `value` as a value of this type, as it reads an input cell: a blank is
+    /// a missing value (any type); an integer or a date must parse, a yes/no be one. The error
+    /// says what the type expects, never quoting the value.
+    pub fn check(&self, value: &str) -> Result<(), &'static str> {
+        if value.trim().is_empty() {
+            return Ok(());
+        }
+        match self {
+            ValueType::String => Ok(()),
+            ValueType::Integer => tokumei_jp::parse_int(value).map(|_| ()),
+            ValueType::Date => {
+                tokumei_jp::parse_date(value).map(|_| ()).ok_or("is not a valid date (ISO, slash or 和暦)")
+            }
+            ValueType::Boolean => tokumei_jp::parse_yes_no(value).map(|_| ()),
+        }
+    }
 }
 
 /// What is done to a column.

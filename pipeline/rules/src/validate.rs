@@ -35,6 +35,25 @@ impl Ctx<'_> {
     }
 }
 
+/// The type each input column of rule file `path` (text `source`) is read as (its `type`, else
+/// the one its action or hierarchy implies), by input column name: the rules validated against
+/// the columns they name themselves.
+pub fn column_types(path: &Path, source: &str) -> Result<Vec<(String, ValueType)>, Diagnostics> {
+    let raw = parse_rules(path, source)?;
+    let mut header: Vec<String> = Vec::new();
+    for c in &raw.columns {
+        let names = std::iter::once(c.name.get_ref().clone())
+            .chain(c.with.as_ref().map(|w| w.get_ref().clone()).unwrap_or_default());
+        for n in names {
+            if !header.contains(&n) {
+                header.push(n);
+            }
+        }
+    }
+    let plan = validate_rules(path, source, &header)?;
+    Ok(plan.columns.iter().map(|c| (c.name.clone(), c.ty)).collect())
+}
+
 /// Validate `source` (the text of rule file `path`) against the input `header` and build
 /// the plan. Every problem is reported, each with its position.
 pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Plan, Diagnostics> {
@@ -926,6 +945,22 @@ mod tests {
 
     fn header() -> Vec<String> {
         ["宛名番号", "個人番号", "生年月日", "性別", "要介護度"].iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_types_a_rule_file_reads_its_columns_as() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules/resident_registry.toml"));
+        let text = std::fs::read_to_string(path).unwrap();
+        let types = column_types(path, &text).unwrap();
+        let ty = |n: &str| types.iter().find(|(c, _)| c == n).map(|(_, t)| *t);
+        assert_eq!(ty("生年月日"), Some(ValueType::Date), "an age hierarchy reads dates");
+        assert_eq!(ty("性別"), Some(ValueType::String));
+        assert!(column_types(path, "version = 1\n").is_err());
+        assert!(ValueType::Date.check("不明").is_err());
+        assert!(ValueType::Date.check("令和元年5月1日").is_ok() && ValueType::Date.check("  ").is_ok());
+        assert!(ValueType::Integer.check("１，２３４").is_ok() && ValueType::Integer.check("約10").is_err());
+        assert!(ValueType::Boolean.check("有").is_ok() && ValueType::Boolean.check("不明").is_err());
+        assert!(ValueType::String.check("不明").is_ok());
     }
 
     const GOOD: &str = r#"
