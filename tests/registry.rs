@@ -1077,6 +1077,7 @@ fn a_deleted_registry_stops_the_runs_that_relied_on_it() {
     let r = env.tokumei(&["run", job.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("note: no registry"), "{}", r.stderr);
+}
 
 /// Two processes making the same step at once: the first is held between its reads and its
 /// transaction (failpoint `registry-before-change`), the second makes the step meanwhile; the

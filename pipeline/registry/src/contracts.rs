@@ -1092,12 +1092,15 @@ mod tests {
         // A proposal received before the cancellation, from the same business registered (in an
         // older registry) under another spelling: inserted as an older tokumei could have.
         let w = who("2026-11-28T10:00:00Z");
-        reg.conn
-            .execute(
+        reg.change(&w, "recipient-add", "legacy", |tx| {
+            tx.execute(
                 "INSERT INTO recipients (name, representative, address, contact, added) VALUES ('見本データ分析 株式会社', 'r', 'a', 'c', 'x')",
                 [],
             )
             .expect("legacy row");
+            Ok(((), vec![("recipients", tx.last_insert_rowid().to_string())]))
+        })
+        .expect("legacy change");
         let early = reg.propose(&w, &proposal("見本データ分析 株式会社")).expect("propose");
         reg.advance(&w, 1, State::Cancelled, Some("契約違反"), None).expect("cancel");
         let later = who("2027-03-01T10:00:00Z");

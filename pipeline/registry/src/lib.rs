@@ -750,6 +750,7 @@ impl Registry {
                 match recorded.get(&(table.to_string(), key.clone())) {
                     None => problems.push(format!("{table} row {key}: no change made it (added outside tokumei)")),
                     Some((Some(h), _)) if *h == sha => {}
+                    Some((Some(h), _)) if recorded_before_migration(table, &row, h) => {}
                     Some((_, id)) => problems.push(format!(
                         "{table} row {key}: differs from what change {id} left (edited outside tokumei)"
                     )),
@@ -1094,6 +1095,55 @@ fn table_rows(conn: &Connection, table: &str, key: Option<&[&str]>) -> rusqlite:
     Ok(out)
 }
 
+/// Whether `row` is the row hashed `recorded` before one or more migrations added columns to
+/// it, those columns holding their defaults (as the migration left them).
+fn recorded_before_migration(table: &str, row: &Map<String, Value>, recorded: &str) -> bool {
+    let added = added_by_migrations(table);
+    let mut versions: Vec<u32> = added.iter().map(|(_, m, _)| *m).collect();
+    versions.sort_unstable();
+    versions.dedup();
+    // The row as it was before migration `v` (and every later one).
+    versions.iter().any(|&v| {
+        let mut old = row.clone();
+        for (col, m, default) in &added {
+            if *m >= v {
+                match old.remove(*col) {
+                    Some(value) if value == *default => {}
+                    Some(_) => return false,
+                    None => {}
+                }
+            }
+        }
+        sha256_of(&old) == recorded
+    })
+}
+
+/// The columns migrations added to tables whose rows may already exist (schema.rs), with the
+/// migration's number and the column's default.
+fn added_by_migrations(table: &str) -> Vec<(&'static str, u32, Value)> {
+    let n = |i: i64| Value::from(i);
+    let all: Vec<(&str, &'static str, u32, Value)> = vec![
+        ("releases", "purpose", 4, Value::Null),
+        ("releases", "subject_entries", 4, n(0)),
+        ("releases", "subject_digest", 4, Value::Null),
+        ("profile", "third_party_days", 5, n(14)),
+        ("profile", "method_days", 5, n(30)),
+        ("profile", "disclosure_fee_yen", 5, n(0)),
+        ("profile", "opt_out", 5, n(0)),
+        ("profile", "closed_days", 5, Value::String("[]".into())),
+        ("profile", "subject_identifier", 5, Value::String("宛名番号".into())),
+        ("releases", "exclusions_upto", 5, n(0)),
+        ("releases", "corrections_upto", 5, n(0)),
+        ("releases", "excluded_records", 5, n(0)),
+        ("profile", "incident_preliminary_days", 6, n(5)),
+        ("profile", "incident_final_days", 6, n(30)),
+        ("profile", "incident_final_unlawful_days", 6, n(60)),
+        ("profile", "leak_threshold", 6, Value::Null),
+        ("releases", "fingerprint", 6, Value::Null),
+    ];
+    all.into_iter().filter(|(t, ..)| *t == table).map(|(_, c, m, d)| (c, m, d)).collect()
+}
+
 /// The key of a row: its key columns' values joined by `/`.
 fn row_key(row: &Map<String, Value>, key: &[&str]) -> String {
     key.iter()
@@ -1283,6 +1333,22 @@ mod tests {
     }
 
     #[test]
+    fn a_row_recorded_before_a_migration_added_columns_still_proves() {
+        let mut row = Map::new();
+        row.insert("id".into(), Value::from(1));
+        row.insert("body".into(), Value::from("見本市"));
+        let old = sha256_of(&row);
+        for (col, _, default) in added_by_migrations("profile") {
+            row.insert(col.into(), default);
+        }
+        assert!(recorded_before_migration("profile", &row, &old));
+        // A column a migration added, holding another value than its default: edited.
+        row.insert("opt_out".into(), Value::from(1));
+        assert!(!recorded_before_migration("profile", &row, &old));
+        assert!(!recorded_before_migration("files", &row, &old));
+    }
+
+    #[test]
     fn the_audit_log_is_found_beside_a_moved_registry() {
         let (dir, reg, _log) = setup();
         assert_eq!(reg.meta("audit_log").expect("meta").as_deref(), Some("audit.log"));
@@ -1348,6 +1414,7 @@ mod tests {
             representative: "代表".into(),
             address: "東京都".into(),
             contact: "担当".into(),
+            corporate_number: None,
         };
         reg.add_recipient(&who(), &recipient).expect("recipient");
         let proposal = Proposal {
