@@ -527,6 +527,22 @@ fn a_one_percent_subset_is_traced_to_its_recipient_among_five() {
     let r = t(&env, &["trace", repo().join("samples/adult/adult.csv").to_str().unwrap()]);
     assert_eq!(r.code, ExitCode::NotTraced.code(), "{}", r.stdout);
     assert!(r.stdout.contains("not traced"), "{}", r.stdout);
+    // Two release rows swapped outside tokumei would make the trace name another recipient with
+    // full confidence: the trace refuses instead (exit 9), naming the rows, and names no one.
+    let conn = rusqlite::Connection::open(env.path(REG)).unwrap();
+    let (a, b) = (recipient_of(2), recipient_of(3));
+    let swapped = conn
+        .execute(
+            "UPDATE releases SET recipient = CASE recipient WHEN ?1 THEN ?2 ELSE ?1 END WHERE recipient IN (?1, ?2)",
+            [&a, &b],
+        )
+        .unwrap();
+    assert_eq!(swapped, 2);
+    drop(conn);
+    let r = t(&env, &["trace", "leak.csv", "--json"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("releases row") && r.stderr.contains("edited outside tokumei"), "{}", r.stderr);
+    assert!(!r.stdout.contains(&a) && !r.stdout.contains(&b), "{}", r.stdout);
 }
 
 #[test]
