@@ -176,8 +176,8 @@ pub struct Registry {
     path: PathBuf,
     /// The version the next change must find (a step prepared on a page read earlier).
     expect: Option<Seen>,
-    /// The file's hash as this connection last proved or sealed it.
-    proved: Option<String>,
+    /// The file's hash as this connection last proved or sealed it, and the file's stamp then.
+    proved: Option<(String, seal::Stamp)>,
     /// Whether commits are sealed with the file's hash (off only to build benchmark registries).
     seals: bool,
     /// A reset is being recorded (it does not prove the registry first: it is the answer to
@@ -484,9 +484,15 @@ impl Registry {
         // Prove the registry just before the change (a long run may have held it open while
         // someone edited it): the change must not seal what it did not make.
         if action != "init" && !self.resetting && self.seals {
-            let now = self.file_sha256()?;
-            if now.is_none() || now != self.proved {
-                self.prove()?;
+            // Untouched since it was proved (same inode, size, times, empty write-ahead log: the
+            // change time cannot be set back by a user), or the same bytes: no proof again.
+            let untouched =
+                self.proved.as_ref().is_some_and(|(_, st)| Some(st) == seal::Stamp::of(&self.path).as_ref());
+            if !untouched {
+                let now = self.hashed()?;
+                if now.is_none() || now.as_ref().map(|(h, _)| h) != self.proved.as_ref().map(|(h, _)| h) {
+                    self.prove()?;
+                }
             }
         }
         let path = self.path.clone();
@@ -565,8 +571,11 @@ impl Registry {
         }
         if let Ok(sealed) = self.write_seal(&JsonlLog::new(&log_path), COMMITTED, Some((who, confirmed.details)))
             && let Some(sha) = sealed.record.details.get("file_sha256").and_then(Value::as_str)
+            && let Some(stamp) = seal::Stamp::of(&self.path)
         {
-            self.proved = Some(sha.to_string());
+            self.proved = Some((sha.to_string(), stamp));
+        } else {
+            self.proved = None;
         }
         Ok(value)
     }
@@ -1330,6 +1339,24 @@ mod tests {
         assert_eq!(reg.verify(&log.entries().expect("entries")).expect("verify"), Vec::<String>::new());
         Registry::open(&path).expect("usable after the reset");
         assert!(reg.reset(&who(), "nothing is wrong with it now").is_err(), "nothing to reset");
+    }
+
+    /// A registry held open (a long run) and edited meanwhile by another program, its
+    /// write-ahead log folded back in: the next change is refused, never sealing the edit.
+    #[test]
+    fn an_edit_while_the_registry_is_held_open_is_caught_by_the_next_change() {
+        let (_dir, mut reg, _log) = setup();
+        reg.add_file(&who(), &entry("F"), &[]).expect("add");
+        let other = Connection::open(reg.path()).expect("other");
+        other.execute("UPDATE files SET people = 7 WHERE name = 'F'", []).expect("tamper");
+        other.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).expect("checkpoint");
+        drop(other);
+        assert!(matches!(reg.add_file(&who(), &entry("G"), &[]), Err(RegistryError::Tampered { .. })));
+        // Untouched, a held registry changes without hashing again, and stays proved.
+        let (_dir, mut reg, _log) = setup();
+        reg.add_file(&who(), &entry("F"), &[]).expect("add");
+        reg.add_file(&who(), &entry("G"), &[]).expect("add");
+        assert_eq!(Registry::open_unproved(reg.path()).expect("open").prove().expect("prove"), Proof::Sealed);
     }
 
     #[test]

@@ -89,6 +89,37 @@ pub fn retire(
 /// Audit action of an officer's reasoned reset (its journal action is `reset`).
 pub(crate) const RESET_ACTION: &str = "reset";
 
+/// What the file system says of a registry file: any write moves it (the change time is set by
+/// the kernel and cannot be set back by a user), so an unchanged stamp with an empty write-ahead
+/// log means unchanged bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Stamp {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl Stamp {
+    /// The stamp of `path` (`None`: unreadable, or its write-ahead log holds pages).
+    pub(crate) fn of(path: &std::path::Path) -> Option<Stamp> {
+        use std::os::unix::fs::MetadataExt;
+        let wal = std::path::PathBuf::from(format!("{}-wal", path.display()));
+        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+            return None;
+        }
+        let m = std::fs::metadata(path).ok()?;
+        Some(Stamp {
+            dev: m.dev(),
+            ino: m.ino(),
+            len: m.len(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+        })
+    }
+}
+
 /// How a registry was proved before an act.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Proof {
@@ -114,24 +145,24 @@ impl Registry {
             });
         }
         let me = self.id()?;
-        if let Some(sha) = self.seal_matches(&log, &me)? {
-            self.proved = Some(sha);
+        if let Some(proved) = self.seal_matches(&log, &me)? {
+            self.proved = Some(proved);
             return Ok(Proof::Sealed);
         }
         self.full_check(&log)?;
         Ok(Proof::Full)
     }
 
-    /// The file's hash when it is what this registry's newest seal in `log` says.
-    fn seal_matches(&self, log: &JsonlLog, me: &str) -> Result<Option<String>, RegistryError> {
-        let Some(file) = self.file_sha256()? else { return Ok(None) };
+    /// The file's hash (and stamp) when it is what this registry's newest seal in `log` says.
+    fn seal_matches(&self, log: &JsonlLog, me: &str) -> Result<Option<(String, Stamp)>, RegistryError> {
+        let Some((file, stamp)) = self.hashed()? else { return Ok(None) };
         let tail = log.tail_until(|e| mine(e, me))?;
         let newest = tail.first().filter(|e| mine(e, me));
         let sealed = newest.is_some_and(|e| {
             (e.record.action == COMMITTED || e.record.action == VERIFIED)
                 && e.record.details.get("file_sha256").and_then(Value::as_str) == Some(file.as_str())
         });
-        Ok(sealed.then_some(file))
+        Ok(sealed.then_some((file, stamp)))
     }
 
     /// The full check under the write lock (no change is half-way meanwhile); sealed when it
@@ -156,7 +187,13 @@ impl Registry {
             return Err(RegistryError::Tampered { path: self.path.clone(), problems });
         }
         let sealed = self.write_seal(log, VERIFIED, None)?;
-        self.proved = sealed.record.details.get("file_sha256").and_then(Value::as_str).map(String::from);
+        self.proved = sealed
+            .record
+            .details
+            .get("file_sha256")
+            .and_then(Value::as_str)
+            .zip(Stamp::of(&self.path))
+            .map(|(h, st)| (h.to_string(), st));
         Ok(())
     }
 
@@ -196,6 +233,11 @@ impl Registry {
     /// SHA-256 of the registry file with its write-ahead log folded in (`None`: another
     /// connection is reading, so the file alone is not the registry's state now).
     pub(crate) fn file_sha256(&self) -> Result<Option<String>, RegistryError> {
+        Ok(self.hashed()?.map(|(h, _)| h))
+    }
+
+    /// [`Registry::file_sha256`] with the file's stamp taken before it was read.
+    pub(crate) fn hashed(&self) -> Result<Option<(String, Stamp)>, RegistryError> {
         let busy: i64 =
             self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0)).map_err(|e| self.db(e))?;
         if busy != 0 {
@@ -205,7 +247,9 @@ impl Registry {
         if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
             return Ok(None);
         }
-        tokumei_audit::sys::sha256_file(&self.path).map(Some).map_err(|e| db_err(&self.path, e))
+        let Some(stamp) = Stamp::of(&self.path) else { return Ok(None) };
+        let sha = tokumei_audit::sys::sha256_file(&self.path).map_err(|e| db_err(&self.path, e))?;
+        Ok(Some((sha, stamp)))
     }
 
     /// An officer's reasoned reset of a registry that fails its check (restored from a backup
