@@ -3,10 +3,12 @@
 //!
 //! The proof is cheap when nothing happened outside tokumei. After every change commits, the
 //! change's confirmation in the audit log (`registry-committed`) carries the SHA-256 of the
-//! whole registry file as the change left it (its write-ahead log folded in first): the
-//! registry's *seal*. Before an act the registry folds its write-ahead log in, hashes the file
-//! and reads the audit log back from its end to this registry's newest seal: equal, the file is
-//! byte for byte what tokumei last left and proved, so no row can have been edited, added,
+//! whole registry file as the change left it (its write-ahead log folded in first) and the
+//! file's stamp (device, inode, size, modification and change times): the registry's *seal*.
+//! Before an act the registry reads the audit log back from its end to this registry's newest
+//! seal; the same stamp (the kernel sets the change time on every write; no user can set it
+//! back) or, failing that, the same hash of the file with its write-ahead log folded in, and
+//! the file is byte for byte what tokumei last left and proved, so no row can have been edited, added,
 //! deleted or the file replaced by an older copy. Anything else (an edit with `sqlite3`, a
 //! restored backup, a crash between a commit and its confirmation, a `VACUUM`) leads to the full
 //! check ([`Registry::verify`] against the whole audit log, under the write lock so no change is
@@ -101,7 +103,23 @@ pub(crate) struct Stamp {
     ctime: (i64, i64),
 }
 
+impl std::fmt::Display for Stamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}:{}.{:09}:{}.{:09}",
+            self.dev, self.ino, self.len, self.mtime.0, self.mtime.1, self.ctime.0, self.ctime.1
+        )
+    }
+}
+
 impl Stamp {
+    /// Whether the file system keeps times finer than seconds (else a write within the same
+    /// second could keep the stamp, and only the file's hash proves it).
+    pub(crate) fn fine(&self) -> bool {
+        self.ctime.1 != 0 || self.mtime.1 != 0
+    }
+
     /// The stamp of `path` (`None`: unreadable, or its write-ahead log holds pages).
     pub(crate) fn of(path: &std::path::Path) -> Option<Stamp> {
         use std::os::unix::fs::MetadataExt;
@@ -155,10 +173,23 @@ impl Registry {
 
     /// The file's hash (and stamp) when it is what this registry's newest seal in `log` says.
     fn seal_matches(&self, log: &JsonlLog, me: &str) -> Result<Option<(String, Stamp)>, RegistryError> {
-        let Some((file, stamp)) = self.hashed()? else { return Ok(None) };
         let tail = log.tail_until(|e| mine(e, me))?;
         let newest = tail.first().filter(|e| mine(e, me));
-        let sealed = newest.is_some_and(|e| {
+        let seal = newest.filter(|e| e.record.action == COMMITTED || e.record.action == VERIFIED);
+        // Not written since it was sealed (its stamp, set by the kernel, is the same): the
+        // bytes are the sealed ones, without reading them.
+        if let Some(e) = seal
+            && let (Some(sha), Some(then)) = (
+                e.record.details.get("file_sha256").and_then(Value::as_str),
+                e.record.details.get("file_stamp").and_then(Value::as_str),
+            )
+            && let Some(now) = Stamp::of(&self.path).filter(Stamp::fine)
+            && now.to_string() == then
+        {
+            return Ok(Some((sha.to_string(), now)));
+        }
+        let Some((file, stamp)) = self.hashed()? else { return Ok(None) };
+        let sealed = seal.is_some_and(|e| {
             (e.record.action == COMMITTED || e.record.action == VERIFIED)
                 && e.record.details.get("file_sha256").and_then(Value::as_str) == Some(file.as_str())
         });
@@ -215,9 +246,12 @@ impl Registry {
             self.conn.query_row("SELECT max(id) FROM changes", [], |r| r.get(0)).map_err(|e| self.db(e))?;
         details.entry("change").or_insert(Value::from(last_change.unwrap_or(0)));
         if self.seals
-            && let Some(sha) = self.file_sha256()?
+            && let Some((sha, stamp)) = self.hashed()?
         {
             details.insert("file_sha256".into(), Value::String(sha));
+            if stamp.fine() {
+                details.insert("file_stamp".into(), Value::String(stamp.to_string()));
+            }
         }
         Ok(log.append(Record {
             time: who.time.clone(),
@@ -230,13 +264,9 @@ impl Registry {
         })?)
     }
 
-    /// SHA-256 of the registry file with its write-ahead log folded in (`None`: another
-    /// connection is reading, so the file alone is not the registry's state now).
-    pub(crate) fn file_sha256(&self) -> Result<Option<String>, RegistryError> {
-        Ok(self.hashed()?.map(|(h, _)| h))
-    }
-
-    /// [`Registry::file_sha256`] with the file's stamp taken before it was read.
+    /// SHA-256 of the registry file with its write-ahead log folded in, and the file's stamp
+    /// taken before it was read (`None`: another connection is reading, so the file alone is
+    /// not the registry's state now).
     pub(crate) fn hashed(&self) -> Result<Option<(String, Stamp)>, RegistryError> {
         let busy: i64 =
             self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0)).map_err(|e| self.db(e))?;
