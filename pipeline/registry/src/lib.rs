@@ -677,42 +677,6 @@ impl Registry {
         Ok(n)
     }
 
-    /// Rows of `tables` that differ from what the last change touching them left (edited, added
-    /// or deleted outside tokumei), without the audit log: the check a run makes of the
-    /// exclusion list and the corrections before applying them. Empty: intact.
-    /// Asking for `corrections` checks their revocations too (a revocation removed by hand would
-    /// bring a revoked correction back).
-    pub fn tables_intact(&self, tables: &[&str]) -> Result<Vec<String>, RegistryError> {
-        let mut tables = tables.to_vec();
-        if tables.contains(&"corrections") && !tables.contains(&"correction_revocations") {
-            tables.push("correction_revocations");
-        }
-        let tables = tables.as_slice();
-        let mut recorded: Recorded = Default::default();
-        let mut stmt = self.conn.prepare("SELECT id, rows FROM changes ORDER BY id").map_err(|e| self.db(e))?;
-        let rows: Vec<(i64, String)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.db(e))?;
-        for (id, text) in rows {
-            let list: Vec<Value> = serde_json::from_str(&text).unwrap_or_default();
-            for row in list {
-                if let (Some(t), Some(k)) = (row["table"].as_str(), row["key"].as_str())
-                    && tables.contains(&t)
-                {
-                    recorded.insert((t.to_string(), k.to_string()), (row["sha256"].as_str().map(String::from), id));
-                }
-            }
-        }
-        let mut problems = self.row_problems(&recorded, |t| tables.contains(&t))?;
-        problems.extend(self.sequence_problems(&recorded)?);
-        if tables.contains(&"exclusions") || tables.contains(&"corrections") {
-            problems.extend(self.request_problems()?);
-            problems.extend(self.incident_problems()?);
-        }
-        Ok(problems)
-    }
-
     /// Tables whose ids are never reused: SQLite's counter must not have been set back below an
     /// id a change recorded (which would let a new row take a deleted row's place).
     fn sequence_problems(&self, recorded: &Recorded) -> Result<Vec<String>, RegistryError> {
