@@ -183,6 +183,9 @@ pub struct Registry {
     /// A reset is being recorded (it does not prove the registry first: it is the answer to
     /// a registry that fails its proof).
     resetting: bool,
+    /// The file this connection opened (device, inode): a seal hashes that file, never another
+    /// one put at its path since.
+    file_id: Option<(u64, u64)>,
 }
 
 /// A record's version as it was read (the number of events of its timeline): a change made
@@ -388,11 +391,20 @@ impl Registry {
         let conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
                 .map_err(|e| db_err(path, e))?;
-        let reg =
-            Registry { conn, path: path.to_path_buf(), expect: None, proved: None, seals: true, resetting: false };
+        let mut reg = Registry {
+            conn,
+            path: path.to_path_buf(),
+            expect: None,
+            proved: None,
+            seals: true,
+            resetting: false,
+            file_id: None,
+        };
         reg.conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| reg.db(e))?;
         // Not a database at all shows here, as SQLite reads lazily.
         let mode: String = reg.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| reg.db(e))?;
+        // SQLite has opened the file now: the one every seal of this connection hashes.
+        reg.file_id = Some(seal::file_id(&std::fs::metadata(path).map_err(|e| reg.db(e))?));
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(reg.err(&format!("cannot use WAL mode (journal mode {mode})")));
         }
@@ -545,6 +557,8 @@ impl Registry {
             params![entry.seq as i64, entry.hash, entry.record.time, change_id],
         )
         .map_err(dberr)?;
+        // What the seal after the commit vouches for: nothing another connection commits later.
+        let version: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(dberr)?;
         let committed = tokumei_audit::sys::failpoint::hit("registry-commit")
             .map_err(|e| db_err(&path, e))
             .and_then(|()| tx.commit().map_err(dberr));
@@ -563,7 +577,8 @@ impl Registry {
             let at = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
             confirmed.details.insert("path".into(), Value::String(at.display().to_string()));
         }
-        if let Ok(sealed) = self.write_seal(&JsonlLog::new(&log_path), COMMITTED, Some((who, confirmed.details)))
+        if let Ok(sealed) =
+            self.write_seal(&JsonlLog::new(&log_path), COMMITTED, Some((who, confirmed.details)), Some(version))
             && let Some(sha) = sealed.record.details.get("file_sha256").and_then(Value::as_str)
         {
             self.proved = Some(sha.to_string());
@@ -777,6 +792,21 @@ impl Registry {
             self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|e| self.db(e))?;
         if integrity != "ok" {
             problems.push(format!("SQLite integrity check: {integrity}"));
+        }
+        // The schema has no trigger and no view: one added outside tokumei changes no row, but
+        // would rewrite the rows of every later change before their hashes are taken.
+        {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT type, name FROM sqlite_schema WHERE type IN ('trigger', 'view') ORDER BY type, name")
+                .map_err(|e| self.db(e))?;
+            let extra = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| self.db(e))?;
+            for (kind, name) in extra {
+                problems.push(format!("schema: {kind} {name} was added outside tokumei (the registry has none)"));
+            }
         }
         // The last recorded hash of every tracked row.
         let mut recorded: Recorded = Default::default();
@@ -1478,5 +1508,90 @@ mod tests {
             assert!(v["table"].is_string() && v["row"].is_object());
         }
         assert!(text.contains("\"table\":\"files\"") && text.contains("住民基本台帳事務"));
+    }
+
+    fn people_of(path: &Path, name: &str) -> i64 {
+        let c = Connection::open(path).expect("open");
+        c.query_row("SELECT people FROM files WHERE name = ?1", [name], |r| r.get(0)).expect("people")
+    }
+
+    /// Review (issue 28): a trigger added with `sqlite3` changes no row, so the full check passed
+    /// and sealed the registry; the trigger then rewrote every later change's rows before their
+    /// hashes were taken, and those changes were sealed as tokumei's own.
+    #[test]
+    fn a_trigger_or_view_added_outside_tokumei_is_refused() {
+        let (_dir, mut reg, _log) = setup();
+        reg.add_file(&who(), &entry("F"), &[]).expect("add");
+        let path = reg.path().to_path_buf();
+        drop(reg);
+        let evil = Connection::open(&path).expect("open");
+        evil.execute_batch(
+            "CREATE TRIGGER evil AFTER INSERT ON files BEGIN UPDATE files SET people = 1 WHERE id = NEW.id; END",
+        )
+        .expect("trigger");
+        drop(evil);
+        match Registry::open(&path) {
+            Err(RegistryError::Tampered { problems, .. }) => {
+                assert!(problems.iter().any(|p| p.contains("trigger evil")), "{problems:?}")
+            }
+            Ok(mut reg) => {
+                let _ = reg.add_file(&who(), &entry("G"), &[]);
+                panic!(
+                    "a registry with a trigger was proved; file G was recorded with {} people",
+                    people_of(&path, "G")
+                );
+            }
+            Err(other) => panic!("{other:?}"),
+        }
+        let evil = Connection::open(&path).expect("open");
+        evil.execute_batch("DROP TRIGGER evil; CREATE VIEW v AS SELECT 1").expect("view");
+        drop(evil);
+        assert!(matches!(Registry::open(&path), Err(RegistryError::Tampered { .. })), "a view is refused too");
+    }
+
+    /// Review (issue 28): the seal hashed the file *by its path*, while the connection kept the
+    /// file it had opened. A registry file replaced (rename over it) while tokumei held the
+    /// registry open was fully checked through the old file and sealed with the new file's hash:
+    /// the next act found the replacement "sealed".
+    #[test]
+    fn a_registry_file_replaced_while_open_is_never_sealed() {
+        let (dir, mut reg, _log) = setup();
+        reg.add_file(&who(), &entry("F"), &[]).expect("add");
+        let path = reg.path().to_path_buf();
+        // A copy of the file as sealed, edited, put in place of the registry.
+        let forged = dir.path().join("forged.sqlite");
+        std::fs::copy(&path, &forged).expect("copy");
+        let c = Connection::open(&forged).expect("open");
+        c.execute("UPDATE files SET people = 5 WHERE name = 'F'", []).expect("edit");
+        drop(c);
+        std::fs::rename(&forged, &path).expect("replace");
+        // The handle still open acts (a long run registering its release).
+        let acted = reg.add_file(&who(), &entry("G"), &[]);
+        drop(reg);
+        assert!(acted.is_err(), "a change on a registry whose file was replaced is refused");
+        match Registry::open(&path) {
+            Err(RegistryError::Tampered { .. }) => {}
+            Ok(_) => panic!("the replaced file was proved (sealed) with {} people in F", people_of(&path, "F")),
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+
+    /// Review (issue 28): between a change's commit (or the full check's end) and its seal,
+    /// another connection could commit an edit; the seal then hashed the file with that edit in
+    /// it, and the next act found it "sealed".
+    #[test]
+    fn an_edit_committed_between_a_commit_and_its_seal_is_not_sealed() {
+        let (_dir, mut reg, log) = setup();
+        reg.add_file(&who(), &entry("F"), &[]).expect("add");
+        let path = reg.path().to_path_buf();
+        // What the change read just before its commit.
+        let version = reg.data_version().expect("version");
+        let other = Connection::open(&path).expect("open");
+        other.execute("UPDATE files SET people = 5 WHERE name = 'F'", []).expect("edit");
+        drop(other);
+        let sealed = reg.write_seal(&log, COMMITTED, None, Some(version)).expect("seal");
+        assert!(sealed.record.details.get("file_sha256").is_none(), "{:?}", sealed.record.details);
+        drop(reg);
+        assert!(matches!(Registry::open(&path), Err(RegistryError::Tampered { .. })));
     }
 }

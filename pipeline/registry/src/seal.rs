@@ -138,6 +138,8 @@ impl Registry {
     /// passes.
     fn full_check(&mut self, log: &JsonlLog) -> Result<(), RegistryError> {
         self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| self.db(e))?;
+        // The state checked: the seal must not cover a commit of another connection after it.
+        let version = self.data_version();
         let checked = (|| {
             // A change whose process died before its commit is recorded as lost first (the
             // previous state is intact: that is not a problem).
@@ -155,7 +157,7 @@ impl Registry {
         if !problems.is_empty() {
             return Err(RegistryError::Tampered { path: self.path.clone(), problems });
         }
-        let sealed = self.write_seal(log, VERIFIED, None)?;
+        let sealed = self.write_seal(log, VERIFIED, None, Some(version?))?;
         self.proved = sealed.record.details.get("file_sha256").and_then(Value::as_str).map(String::from);
         Ok(())
     }
@@ -168,6 +170,7 @@ impl Registry {
         log: &JsonlLog,
         action: &str,
         base: Option<(&Who, Map<String, Value>)>,
+        since: Option<i64>,
     ) -> Result<Entry, RegistryError> {
         let (who, mut details) = match base {
             Some((w, d)) => (w.clone(), d),
@@ -179,6 +182,10 @@ impl Registry {
         details.entry("change").or_insert(Value::from(last_change.unwrap_or(0)));
         if self.seals
             && let Some(sha) = self.file_sha256()?
+            // Another connection committed since the state this seal vouches for was made or
+            // checked (`since`, read inside that transaction): its edit is in the file now, and
+            // no seal may cover it (the next act runs the full check).
+            && since.is_none_or(|v| self.data_version().is_ok_and(|now| now == v))
         {
             details.insert("file_sha256".into(), Value::String(sha));
         }
@@ -193,6 +200,12 @@ impl Registry {
         })?)
     }
 
+    /// SQLite's `data_version`: it changes when another connection commits (never for this
+    /// connection's own commits).
+    pub(crate) fn data_version(&self) -> Result<i64, RegistryError> {
+        self.conn.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(|e| self.db(e))
+    }
+
     /// SHA-256 of the registry file with its write-ahead log folded in (`None`: another
     /// connection is reading, so the file alone is not the registry's state now).
     pub(crate) fn file_sha256(&self) -> Result<Option<String>, RegistryError> {
@@ -205,7 +218,29 @@ impl Registry {
         if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
             return Ok(None);
         }
-        tokumei_audit::sys::sha256_file(&self.path).map(Some).map_err(|e| db_err(&self.path, e))
+        // The file at the path must be the one this connection reads and writes: a file put in
+        // its place (renamed over it) while it was open is not the registry that was checked.
+        let mut file = std::fs::File::open(&self.path).map_err(|e| db_err(&self.path, e))?;
+        let opened = file.metadata().map_err(|e| db_err(&self.path, e))?;
+        if self.file_id != Some(file_id(&opened)) {
+            return Err(RegistryError::Tampered {
+                path: self.path.clone(),
+                problems: vec![
+                    "the registry file was replaced (another file put at its path) while tokumei had it open".into(),
+                ],
+            });
+        }
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = std::io::Read::read(&mut file, &mut buf).map_err(|e| db_err(&self.path, e))?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+        }
+        Ok(Some(hex::encode(h.finalize())))
     }
 
     /// An officer's reasoned reset of a registry that fails its check (restored from a backup
@@ -230,6 +265,12 @@ impl Registry {
         let problems = verify_on(self, &scan.entries)?;
         if problems.is_empty() {
             return Err(RegistryError::Refused("the registry passes its check: there is nothing to reset".into()));
+        }
+        // A trigger or view keeps acting after a reset: it must be removed, never accepted.
+        if let Some(schema) = problems.iter().find(|p| p.starts_with("schema:")) {
+            return Err(RegistryError::Refused(format!(
+                "{schema}: remove it (or restore the registry) before a reset; a reset never accepts a trigger or a view"
+            )));
         }
         let accepted = problems.clone();
         self.resetting = true;
@@ -261,6 +302,12 @@ impl Registry {
         done?;
         Ok(accepted)
     }
+}
+
+/// A file's identity (device, inode).
+pub(crate) fn file_id(m: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (m.dev(), m.ino())
 }
 
 /// [`Registry::verify`] (kept beside the seal so the proof and the reset read the same way).
