@@ -633,7 +633,10 @@ fn missing_registry(log: &Path) -> Result<Option<String>, Failure> {
     if !log.exists().map_err(|e| fail(ExitCode::Audit, e.into()))? {
         return Ok(None);
     }
-    let entries = log.entries().map_err(|e| fail(ExitCode::Audit, e.into()))?;
+    // The log and the logs it continues (`tokumei audit rotate`): a rotation does not make the
+    // output forget the registry it relied on. (Breaks are the run's anchor check's to report.)
+    let (logs, _) = tokumei_registry::log_chain(&log).map_err(|e| fail(ExitCode::Registry, e.into()))?;
+    let entries: Vec<tokumei_audit::Entry> = logs.into_iter().flatten().collect();
     let text = |e: &tokumei_audit::Entry, k: &str| e.record.details.get(k).and_then(|v| v.as_str()).map(String::from);
     let retired: std::collections::BTreeSet<String> = entries
         .iter()

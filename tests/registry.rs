@@ -1259,3 +1259,30 @@ fn a_cancellation_at_midnight_jst_bars_from_japan_s_date() {
     let out = purge("1956625200"); // 2032-01-02T03:00:00Z
     assert!(out.contains("would remove contract 1") && out.contains("2032-01-01"), "{out}");
 }
+
+/// Review (issue 28): `tokumei audit rotate` moves the registry's entries into an archive the
+/// new log continues. The registry is still proved (its changes are found in the archive), and
+/// a registry deleted after a rotation still stops the runs that relied on it.
+#[test]
+fn a_rotated_audit_log_neither_blocks_the_registry_nor_hides_a_deleted_one() {
+    let env = Env::new();
+    registry_with_file(&env);
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    let r = env.tokumei(&["run", job.to_str().unwrap(), "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.tokumei(&["audit", "rotate", "--log", "audit.log", "--reason", "年度替わり"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.tokumei(&["registry", "verify", "--registry", REG]);
+    assert_eq!(r.code, 0, "verify after a rotation: {}{}", r.stdout, r.stderr);
+    let r = env.tokumei(&["run", job.to_str().unwrap(), "--registry", REG]);
+    assert_eq!(r.code, 0, "a run after a rotation: {}", r.stderr);
+    // Rotated again, then the registry deleted: the runs still refuse.
+    let r = env.tokumei(&["audit", "rotate", "--log", "audit.log", "--reason", "臨時"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", env.path(REG).display()));
+    }
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("no registry is found"), "{}", r.stderr);
+}

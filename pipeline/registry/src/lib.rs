@@ -37,7 +37,7 @@ pub use requests::{
     MatchBy, Matched, Measure, ReleaseBefore, RequestEntry, StoredRequest, Withheld, is_my_number_column,
     normalize_subject, package_digest,
 };
-pub use seal::{Proof, RETIRED, retire};
+pub use seal::{Proof, RETIRED, log_chain, retire};
 
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params};
@@ -600,10 +600,9 @@ impl Registry {
     pub fn check_all(&self) -> Result<Vec<String>, RegistryError> {
         let log = JsonlLog::new(self.audit_log()?);
         let scan = log.scan()?;
-        let mut problems = self.verify(&scan.entries)?;
-        if let Some(broken) = &scan.broken {
-            problems.push(format!("audit log: {broken}"));
-        }
+        let (logs, mut problems) = seal::log_chain(&log)?;
+        let chain: Vec<&[tokumei_audit::Entry]> = logs.iter().map(Vec::as_slice).collect();
+        problems.extend(self.verify_logs(&chain)?);
         let key = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
         let mut logs: std::collections::HashMap<PathBuf, Vec<tokumei_audit::Entry>> = Default::default();
         logs.insert(key(log.path()), scan.entries);
@@ -787,6 +786,12 @@ impl Registry {
     /// registry with its change (else the change was lost, e.g. a crash before the commit).
     /// Returns the problems found (empty: all good).
     pub fn verify(&self, entries: &[tokumei_audit::Entry]) -> Result<Vec<String>, RegistryError> {
+        self.verify_logs(&[entries])
+    }
+
+    /// [`Registry::verify`] against a log and the logs it continues (`tokumei audit rotate`),
+    /// oldest first ([`log_chain`]).
+    pub fn verify_logs(&self, logs: &[&[tokumei_audit::Entry]]) -> Result<Vec<String>, RegistryError> {
         let mut problems = Vec::new();
         let integrity: String =
             self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|e| self.db(e))?;
@@ -896,14 +901,26 @@ impl Registry {
             }
         }
         let me = self.id()?;
-        let by_seq: std::collections::HashMap<u64, &tokumei_audit::Entry> =
-            entries.iter().map(|e| (e.seq, e)).collect();
+        // Entries are placed by (log, seq): the logs a rotated log continues come first, and
+        // sequence numbers start again in each log. A change's entry is found by its hash.
+        let placed: Vec<(usize, &tokumei_audit::Entry)> =
+            logs.iter().enumerate().flat_map(|(i, l)| l.iter().map(move |e| (i, e))).collect();
+        let newest = logs.len().saturating_sub(1);
+        let by_hash: std::collections::HashMap<&str, (usize, &tokumei_audit::Entry)> =
+            placed.iter().map(|(i, e)| (e.hash.as_str(), (*i, *e))).collect();
+        let by_seq: std::collections::HashMap<(usize, u64), &tokumei_audit::Entry> =
+            placed.iter().map(|(i, e)| ((*i, e.seq), *e)).collect();
         let mut logged = std::collections::BTreeSet::new();
         for (id, seq, hash, rows) in &changes {
-            let entry = seq.and_then(|s| by_seq.get(&(s as u64)));
-            match entry {
+            let found = hash
+                .as_deref()
+                .and_then(|h| by_hash.get(h))
+                .filter(|(_, e)| Some(e.seq as i64) == *seq)
+                .copied()
+                .or_else(|| seq.and_then(|s| by_seq.get(&(newest, s as u64)).map(|e| (newest, *e))));
+            match found {
                 None => problems.push(format!("change {id}: its audit entry {} is not in the log", seq.unwrap_or(0))),
-                Some(e) => {
+                Some((at, e)) => {
                     let d = &e.record.details;
                     let rows_logged = d.get("rows").map(Value::to_string);
                     // Who, when and what, as the entry says.
@@ -921,47 +938,60 @@ impl Registry {
                     {
                         problems.push(format!("change {id}: does not match audit entry {}", e.seq));
                     }
-                    logged.insert(e.seq);
+                    logged.insert((at, e.seq));
                 }
             }
         }
-        let mine = |e: &&tokumei_audit::Entry| e.record.details.get("registry").and_then(Value::as_str) == Some(&me);
-        let recorded_lost: std::collections::BTreeSet<u64> = entries
-            .iter()
-            .filter(mine)
-            .filter(|e| e.record.action == LOST)
-            .filter_map(|e| e.record.details.get("lost_entry").and_then(Value::as_u64))
-            .collect();
-        let confirmed: std::collections::BTreeSet<u64> = entries
-            .iter()
-            .filter(mine)
-            .filter(|e| e.record.action == COMMITTED)
-            .filter_map(|e| e.record.details.get("entry").and_then(Value::as_u64))
-            .collect();
+        let is_mine = |e: &tokumei_audit::Entry| e.record.details.get("registry").and_then(Value::as_str) == Some(&me);
+        // A confirmation or a loss names an entry of its own log, or of the log before it when
+        // the log was rotated between the change and its confirmation.
+        let refer = |at: usize, seq: u64| -> (usize, u64) {
+            let change_here = by_seq.get(&(at, seq)).is_some_and(|e| {
+                is_mine(e) && e.record.action.starts_with("registry-") && !seal::bookkeeping(&e.record.action)
+            });
+            if change_here || at == 0 { (at, seq) } else { (at - 1, seq) }
+        };
+        let referred = |action: &str, key: &str| -> std::collections::BTreeSet<(usize, u64)> {
+            placed
+                .iter()
+                .filter(|(_, e)| is_mine(e) && e.record.action == action)
+                .filter_map(|(i, e)| e.record.details.get(key).and_then(Value::as_u64).map(|s| refer(*i, s)))
+                .collect()
+        };
+        let recorded_lost = referred(LOST, "lost_entry");
+        let confirmed = referred(COMMITTED, "entry");
         // An officer's reset accepts the changes lost before it.
-        let reset_at: u64 = self
+        let reset_hash: Option<String> = self
             .conn
-            .query_row("SELECT max(audit_seq) FROM changes WHERE action = ?1", [seal::RESET_ACTION], |r| {
-                r.get::<_, Option<i64>>(0)
-            })
+            .query_row(
+                "SELECT audit_hash FROM changes WHERE action = ?1 ORDER BY id DESC LIMIT 1",
+                [seal::RESET_ACTION],
+                |r| r.get(0),
+            )
+            .optional()
             .map_err(|e| self.db(e))?
-            .map_or(0, |s| s as u64);
-        for seq in confirmed.intersection(&recorded_lost).filter(|s| **s >= reset_at) {
+            .flatten();
+        let reset_at: (usize, u64) =
+            reset_hash.as_deref().and_then(|h| by_hash.get(h)).map_or((0, 0), |(i, e)| (*i, e.seq));
+        for (at, seq) in confirmed.intersection(&recorded_lost).filter(|p| **p >= reset_at) {
+            let log = if *at == newest { String::new() } else { " (in a log rotated since)".to_string() };
             problems.push(format!(
-                "audit entry {seq}: its change was confirmed committed, then recorded as lost: it was removed from the registry"
+                "audit entry {seq}{log}: its change was confirmed committed, then recorded as lost: it was removed from the registry"
             ));
         }
-        for e in entries {
+        for (at, e) in &placed {
             let d = &e.record.details;
+            let here = (*at, e.seq);
             if e.record.action.starts_with("registry-")
                 && !seal::bookkeeping(&e.record.action)
-                && d.get("registry").and_then(Value::as_str) == Some(me.as_str())
-                && !logged.contains(&e.seq)
-                && e.seq >= reset_at
-                && (confirmed.contains(&e.seq) || !recorded_lost.contains(&e.seq))
+                && is_mine(e)
+                && !logged.contains(&here)
+                && here >= reset_at
+                && (confirmed.contains(&here) || !recorded_lost.contains(&here))
             {
+                let log = if *at == newest { String::new() } else { " (in a log rotated since)".to_string() };
                 problems.push(format!(
-                    "audit entry {} records registry change {} that the registry does not have (lost before its commit, or removed)",
+                    "audit entry {}{log} records registry change {} that the registry does not have (lost before its commit, or removed)",
                     e.seq,
                     d.get("change").map(Value::to_string).unwrap_or_default()
                 ));
@@ -1593,5 +1623,24 @@ mod tests {
         assert!(sealed.record.details.get("file_sha256").is_none(), "{:?}", sealed.record.details);
         drop(reg);
         assert!(matches!(Registry::open(&path), Err(RegistryError::Tampered { .. })));
+    }
+
+    /// Review (issue 28): `tokumei audit rotate` starts a new log that continues the old one;
+    /// the registry's changes and seals are in the archive, and every act must not be refused.
+    #[test]
+    fn a_registry_is_usable_after_its_audit_log_is_rotated() {
+        let (_dir, mut reg, log) = setup();
+        reg.add_file(&who(), &entry("F"), &[]).expect("add");
+        let path = reg.path().to_path_buf();
+        drop(reg);
+        log.rotate("officer", "2026-11-28T00:00:00Z", "yearly").expect("rotate");
+        let mut reg = Registry::open(&path).expect("proved after a rotation");
+        reg.add_file(&who(), &entry("G"), &[]).expect("a change after a rotation");
+        drop(reg);
+        // The seal is in the new log now; a VACUUM makes the full check run across both logs.
+        Connection::open(&path).expect("open").execute_batch("VACUUM").expect("vacuum");
+        let mut reg = Registry::open(&path).expect("full check across the rotation");
+        reg.add_file(&who(), &entry("H"), &[]).expect("a change");
+        assert_eq!(reg.check_all().expect("check"), Vec::<String>::new());
     }
 }

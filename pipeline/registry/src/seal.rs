@@ -48,7 +48,9 @@ pub fn retire(
         return Err(RegistryError::Refused(format!("registry {} exists: reset it, do not retire it", path.display())));
     }
     let log = JsonlLog::new(log);
-    let entries = log.entries()?;
+    // The log and the logs it continues: a registry created before a rotation is known too.
+    let (logs, _) = log_chain(&log)?;
+    let entries: Vec<Entry> = logs.into_iter().flatten().collect();
     let id_of = |e: &Entry| e.record.details.get("registry").and_then(Value::as_str).map(String::from);
     let retired: std::collections::BTreeSet<String> =
         entries.iter().filter(|e| e.record.action == RETIRED).filter_map(id_of).collect();
@@ -144,11 +146,8 @@ impl Registry {
             // A change whose process died before its commit is recorded as lost first (the
             // previous state is intact: that is not a problem).
             crate::record_lost_change(&self.conn, &system_who())?;
-            let scan = log.scan()?;
-            let mut problems = verify_on(self, &scan.entries)?;
-            if let Some(broken) = &scan.broken {
-                problems.push(format!("audit log: {broken}"));
-            }
+            let (logs, mut problems) = log_chain(log)?;
+            problems.extend(verify_on(self, &logs)?);
             Ok::<_, RegistryError>(problems)
         })();
         // Nothing was written: the transaction only held the write lock.
@@ -262,7 +261,11 @@ impl Registry {
         if let Some(broken) = scan.broken {
             return Err(RegistryError::Audit(broken));
         }
-        let problems = verify_on(self, &scan.entries)?;
+        let (logs, chain) = log_chain(&log)?;
+        if let Some(first) = chain.first() {
+            return Err(RegistryError::Refused(format!("{first}: a reset needs an intact audit log")));
+        }
+        let problems = verify_on(self, &logs)?;
         if problems.is_empty() {
             return Err(RegistryError::Refused("the registry passes its check: there is nothing to reset".into()));
         }
@@ -304,6 +307,50 @@ impl Registry {
     }
 }
 
+/// The entries of `log` and of the logs it continues (`tokumei audit rotate`: each archive
+/// named by the first entry of the log after it and checked against its recorded SHA-256),
+/// oldest log first, with the problems found on the way (a break in a log, an archive missing
+/// or changed). A break that the rotation itself recorded is not found again.
+pub fn log_chain(log: &JsonlLog) -> Result<(Vec<Vec<Entry>>, Vec<String>), RegistryError> {
+    let mut problems = Vec::new();
+    let scan = log.scan()?;
+    if let Some(broken) = &scan.broken {
+        problems.push(format!("audit log: {broken}"));
+    }
+    let mut logs = vec![scan.entries];
+    let mut current = log.clone();
+    // A bound on the chain (a loop of archives naming each other).
+    for _ in 0..1000 {
+        let first = logs.last().and_then(|l| l.first()).cloned();
+        let Some(previous) = tokumei_audit::anchor::previous(&current, logs.last().map_or(&[][..], |l| l.as_slice()))
+        else {
+            break;
+        };
+        let previous = match previous {
+            Ok(p) => p,
+            Err(e) => {
+                problems.push(format!("audit log: {e}"));
+                break;
+            }
+        };
+        let scan = previous.scan()?;
+        let recorded_intact = first
+            .as_ref()
+            .and_then(|f| f.record.details.get("previous_state"))
+            .and_then(Value::as_str)
+            .is_none_or(|s| s == "intact");
+        if let Some(broken) = &scan.broken
+            && recorded_intact
+        {
+            problems.push(format!("audit log {}: {broken}", previous.path().display()));
+        }
+        logs.push(scan.entries);
+        current = previous;
+    }
+    logs.reverse();
+    Ok((logs, problems))
+}
+
 /// A file's identity (device, inode).
 pub(crate) fn file_id(m: &std::fs::Metadata) -> (u64, u64) {
     use std::os::unix::fs::MetadataExt;
@@ -311,8 +358,9 @@ pub(crate) fn file_id(m: &std::fs::Metadata) -> (u64, u64) {
 }
 
 /// [`Registry::verify`] (kept beside the seal so the proof and the reset read the same way).
-fn verify_on(reg: &Registry, entries: &[Entry]) -> Result<Vec<String>, RegistryError> {
-    reg.verify(entries)
+fn verify_on(reg: &Registry, logs: &[Vec<Entry>]) -> Result<Vec<String>, RegistryError> {
+    let logs: Vec<&[Entry]> = logs.iter().map(Vec::as_slice).collect();
+    reg.verify_logs(&logs)
 }
 
 /// Whether `e` is a registry entry of registry `me` (a change, its confirmation or loss, a seal).
