@@ -304,6 +304,7 @@ pub fn run_job(
     if let Some(r) = &requests {
         let at = std::fs::canonicalize(&r.registry).unwrap_or_else(|_| r.registry.clone());
         base.borrow_mut().details.insert("requests_registry".into(), at.display().to_string().into());
+        base.borrow_mut().details.insert("requests_registry_id".into(), r.registry_id.clone().into());
     }
     if dry_run {
         let outcome = match tokumei_engine::run(prepared, &opts, None) {
@@ -504,6 +505,8 @@ pub fn run_job(
 pub struct Requests {
     /// The registry.
     pub registry: PathBuf,
+    /// Its id.
+    pub registry_id: String,
     /// What to apply.
     pub stage: tokumei_engine::requests::RequestStage,
     /// The last exclusion in force.
@@ -565,6 +568,18 @@ fn requests_stage(
     }
     // Opening proves the registry: every list a run honours is as tokumei's changes left it.
     let reg = tokumei_registry::Registry::open(&path).map_err(refused)?;
+    // It must be the registry the run's log records at that place, not another one put there
+    // (a registry proves against its own audit log, which may be kept anywhere).
+    let registry_id = reg.id().map_err(refused)?;
+    if let Some(other) = registry_recorded_at(&job.audit_log, &path, &registry_id)? {
+        return Err(fail(
+            ExitCode::Registry,
+            anyhow::anyhow!(
+                "registry {}: {other}, but the file there is another registry ({registry_id}): nothing was done\n  hint: put the registry back (with its audit log), or record why it is gone with `tokumei registry reset --registry PATH --reason ...` before using another one there",
+                path.display()
+            ),
+        ));
+    }
     let provision = contract.is_some_and(|c| c.id.is_some());
     // The registered files this run reads: those whose sources are its inputs, and a contract's.
     let sources = reg.sources().map_err(refused)?;
@@ -614,6 +629,7 @@ fn requests_stage(
         .collect();
     Ok(Some(Requests {
         registry: path,
+        registry_id,
         stage: tokumei_engine::requests::RequestStage {
             identifier: profile.subject_identifier,
             exclude: exclude.into_iter().collect(),
@@ -624,6 +640,52 @@ fn requests_stage(
         exclusions_upto,
         corrections_upto,
     }))
+}
+
+/// When the run's audit log (and the logs it continues) records another registry than `id` at
+/// `path` (created there, or applied there by an earlier run) that was not retired since: what
+/// it records.
+fn registry_recorded_at(log: &Path, path: &Path, id: &str) -> Result<Option<String>, Failure> {
+    let log = JsonlLog::new(log);
+    if !log.exists().map_err(|e| fail(ExitCode::Audit, e.into()))? {
+        return Ok(None);
+    }
+    let (logs, _) = tokumei_registry::log_chain(&log).map_err(|e| fail(ExitCode::Registry, e.into()))?;
+    let entries: Vec<tokumei_audit::Entry> = logs.into_iter().flatten().collect();
+    let text = |e: &tokumei_audit::Entry, k: &str| e.record.details.get(k).and_then(|v| v.as_str()).map(String::from);
+    let places: Vec<String> = [std::path::absolute(path).ok(), std::fs::canonicalize(path).ok()]
+        .into_iter()
+        .flatten()
+        .map(|p| p.display().to_string())
+        .collect();
+    let retired: std::collections::BTreeSet<String> = entries
+        .iter()
+        .filter(|e| e.record.action == tokumei_registry::RETIRED)
+        .filter_map(|e| text(e, "registry"))
+        .collect();
+    for e in entries.iter().rev() {
+        // The place retired after every record of it: whatever is there now is new.
+        if e.record.action == tokumei_registry::RETIRED && text(e, "path").is_some_and(|p| places.contains(&p)) {
+            return Ok(None);
+        }
+        let (at, was, what) = match (text(e, "requests_registry"), e.record.action.as_str()) {
+            (Some(p), _) => match text(e, "requests_registry_id") {
+                Some(r) => (p, r, "applied the residents' requests of"),
+                None => continue,
+            },
+            (None, "registry-committed") => match (text(e, "path"), text(e, "registry")) {
+                (Some(p), Some(r)) => (p, r, "records the creation of"),
+                _ => continue,
+            },
+            _ => continue,
+        };
+        if !places.contains(&at) || retired.contains(&was) {
+            continue;
+        }
+        // The newest record of that place decides.
+        return Ok((was != id).then(|| format!("audit entry {} {what} registry {was} there", e.seq)));
+    }
+    Ok(None)
 }
 
 /// A registry the audit log says this output relies on, now missing and not retired: one
