@@ -700,25 +700,25 @@ fn missing_registry(log: &Path) -> Result<Option<String>, Failure> {
     let (logs, _) = tokumei_registry::log_chain(&log).map_err(|e| fail(ExitCode::Registry, e.into()))?;
     let entries: Vec<tokumei_audit::Entry> = logs.into_iter().flatten().collect();
     let text = |e: &tokumei_audit::Entry, k: &str| e.record.details.get(k).and_then(|v| v.as_str()).map(String::from);
-    let retired: std::collections::BTreeSet<String> = entries
-        .iter()
-        .filter(|e| e.record.action == tokumei_registry::RETIRED)
-        .flat_map(|e| [text(e, "registry"), text(e, "path")])
-        .flatten()
-        .collect();
+    // Retirements seen so far, reading back from the newest entry: a retirement covers the
+    // registries recorded before it, never one created or used at the same place afterwards.
+    let mut retired_since: std::collections::BTreeSet<String> = Default::default();
     for e in entries.iter().rev() {
-        let (path, what) = match (text(e, "requests_registry"), e.record.action.as_str()) {
-            (Some(p), _) => (p, "applied the residents' requests of"),
+        if e.record.action == tokumei_registry::RETIRED {
+            retired_since.extend([text(e, "registry"), text(e, "path")].into_iter().flatten());
+            continue;
+        }
+        let (path, id, what) = match (text(e, "requests_registry"), e.record.action.as_str()) {
+            (Some(p), _) => (p, text(e, "requests_registry_id"), "applied the residents' requests of"),
             (None, "registry-committed") => match text(e, "path") {
-                Some(p) => (p, "records the creation of"),
+                Some(p) => (p, text(e, "registry"), "records the creation of"),
                 None => continue,
             },
             _ => continue,
         };
-        let id = text(e, "registry").unwrap_or_default();
         if Path::new(&path).is_absolute()
-            && !retired.contains(&path)
-            && !retired.contains(&id)
+            && !retired_since.contains(&path)
+            && !id.is_some_and(|id| retired_since.contains(&id))
             && !Path::new(&path).exists()
         {
             return Ok(Some(format!("audit entry {} {what} registry {path}", e.seq)));

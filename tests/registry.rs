@@ -1286,3 +1286,32 @@ fn a_rotated_audit_log_neither_blocks_the_registry_nor_hides_a_deleted_one() {
     assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
     assert!(r.stderr.contains("no registry is found"), "{}", r.stderr);
 }
+
+/// Review (issue 28): a retirement covers the registry that was gone then, not every later
+/// registry at the same place: a registry created there afterwards and deleted stops the runs.
+#[test]
+fn a_retirement_does_not_excuse_a_later_registry_at_the_same_place() {
+    let env = Env::new();
+    registry_with_file(&env);
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    let delete = |env: &Env| {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", env.path(REG).display()));
+        }
+    };
+    assert_eq!(env.tokumei(&["run", job.to_str().unwrap(), "--registry", REG]).code, 0);
+    delete(&env);
+    let reset = ["registry", "reset", "--registry", REG, "--audit-log", "audit.log", "--reason"];
+    let r = env.tokumei(&[&reset[..], &["ディスク障害で消失、バックアップなし (課長決裁)"]].concat());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // A new registry at the same place, used by a run, then deleted.
+    registry_with_file(&env);
+    let r = env.tokumei(&["run", job.to_str().unwrap(), "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    delete(&env);
+    let before = env.releases("resident_registry").len();
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("no registry is found"), "{}", r.stderr);
+    assert_eq!(env.releases("resident_registry").len(), before, "nothing published");
+}
