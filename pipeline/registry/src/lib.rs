@@ -167,6 +167,10 @@ const TRACKED: &[(&str, &[&str])] = &[
     ("correction_revocations", &["id"]),
 ];
 
+/// Meta rows that migrations add to a registry made before them (schema.rs): no change made
+/// them, so the first act after the upgrade records them ([`Registry::prove`]).
+const MIGRATION_META: &[&str] = &["code_digest_key", "subject_key"];
+
 /// The last recorded hash of each tracked row, by (table, key), with the change that left it.
 type Recorded = std::collections::BTreeMap<(String, String), (Option<String>, i64)>;
 
@@ -183,6 +187,9 @@ pub struct Registry {
     /// A reset is being recorded (it does not prove the registry first: it is the answer to
     /// a registry that fails its proof).
     resetting: bool,
+    /// The rows migrations added are being recorded, right after a full check that left the
+    /// registry at this `data_version` (checked again inside the change's transaction).
+    upgrading: Option<i64>,
     /// The file this connection opened (device, inode): a seal hashes that file, never another
     /// one put at its path since.
     file_id: Option<(u64, u64)>,
@@ -398,6 +405,7 @@ impl Registry {
             proved: None,
             seals: true,
             resetting: false,
+            upgrading: None,
             file_id: None,
         };
         reg.conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| reg.db(e))?;
@@ -495,7 +503,7 @@ impl Registry {
     ) -> Result<T, RegistryError> {
         // Prove the registry just before the change (a long run may have held it open while
         // someone edited it): the change must not seal what it did not make.
-        if action != "init" && !self.resetting && self.seals {
+        if action != "init" && !self.resetting && self.upgrading.is_none() && self.seals {
             let now = self.file_sha256()?;
             if now.is_none() || now != self.proved {
                 self.prove()?;
@@ -510,6 +518,14 @@ impl Registry {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(dberr)?;
         if let Some(seen) = expect {
             seen.check(&tx)?;
+        }
+        if let Some(checked) = self.upgrading {
+            let now: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(dberr)?;
+            if now != checked {
+                return Err(RegistryError::Refused(
+                    "the registry changed while its upgrade was being recorded: nothing was done; act again".into(),
+                ));
+            }
         }
         for g in guards {
             g.check(&tx)?;
@@ -762,6 +778,8 @@ impl Registry {
                 let key = row_key(&row, key_cols);
                 let sha = sha256_of(&row);
                 match recorded.get(&(table.to_string(), key.clone())) {
+                    // Added by a migration to a registry made before it: recorded by the next act.
+                    None if *table == "meta" && MIGRATION_META.contains(&key.as_str()) => {}
                     None => problems.push(format!("{table} row {key}: no change made it (added outside tokumei)")),
                     Some((Some(h), _)) if *h == sha => {}
                     Some((Some(h), _)) if recorded_before_migration(table, &row, h) => {}
@@ -1641,6 +1659,35 @@ mod tests {
         Connection::open(&path).expect("open").execute_batch("VACUUM").expect("vacuum");
         let mut reg = Registry::open(&path).expect("full check across the rotation");
         reg.add_file(&who(), &entry("H"), &[]).expect("a change");
+        assert_eq!(reg.check_all().expect("check"), Vec::<String>::new());
+    }
+
+    /// Review (issue 28): a registry made by a tokumei whose schema was at version 1 gets the
+    /// meta keys of migrations 3 and 5 (`code_digest_key`, `subject_key`) from the migrations,
+    /// not from a change: the upgraded registry must still prove (and act).
+    #[test]
+    fn a_registry_made_at_schema_version_1_proves_after_its_upgrade() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("old.sqlite");
+        let log = dir.path().join("audit.log");
+        std::fs::File::create(&path).expect("file");
+        {
+            let mut reg = Registry::connect(&path).expect("connect");
+            reg.conn.execute_batch(schema::MIGRATIONS[0]).expect("v1");
+            reg.conn.execute_batch("PRAGMA user_version = 1").expect("version");
+            JsonlLog::new(&log).start("officer", "2026-11-27T10:00:00Z", None).expect("log");
+            reg.change(&who(), "init", "見本市", |tx| {
+                tx.execute_batch(
+                    "INSERT INTO meta (key, value) VALUES ('registry_id', 'old1'), ('audit_log', 'audit.log');
+                     INSERT INTO profile VALUES (1, '見本市', '131016', 'public_body', 'municipality', 0, 0, 0, 30, 30, 90, 1000, 1000, 365, '[]', 5, 0);",
+                )
+                .expect("init");
+                Ok(((), vec![("profile", "1".into()), ("meta", "registry_id".into()), ("meta", "audit_log".into())]))
+            })
+            .expect("init change");
+        }
+        let mut reg = Registry::open(&path).expect("an upgraded registry proves");
+        reg.add_file(&who(), &entry("F"), &[]).expect("and acts");
         assert_eq!(reg.check_all().expect("check"), Vec::<String>::new());
     }
 }

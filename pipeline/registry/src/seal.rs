@@ -156,7 +156,19 @@ impl Registry {
         if !problems.is_empty() {
             return Err(RegistryError::Tampered { path: self.path.clone(), problems });
         }
-        let sealed = self.write_seal(log, VERIFIED, None, Some(version?))?;
+        let version = version?;
+        // Rows that migrations added to a registry made before them: recorded now, by one change
+        // made on the state just checked (its seal then proves the registry).
+        let unrecorded = self.unrecorded_migration_rows()?;
+        if !unrecorded.is_empty() {
+            self.upgrading = Some(version);
+            let done = self.change(&system_who(), "schema-upgrade", "rows added by schema migrations", |_| {
+                Ok(((), unrecorded.iter().map(|k| ("meta", k.clone())).collect()))
+            });
+            self.upgrading = None;
+            return done;
+        }
+        let sealed = self.write_seal(log, VERIFIED, None, Some(version))?;
         self.proved = sealed.record.details.get("file_sha256").and_then(Value::as_str).map(String::from);
         Ok(())
     }
@@ -349,6 +361,24 @@ pub fn log_chain(log: &JsonlLog) -> Result<(Vec<Vec<Entry>>, Vec<String>), Regis
     }
     logs.reverse();
     Ok((logs, problems))
+}
+
+impl Registry {
+    /// Meta rows a migration added that no change recorded yet.
+    fn unrecorded_migration_rows(&self) -> Result<Vec<String>, RegistryError> {
+        let recorded = crate::recorded_rows(&self.conn).map_err(|e| db_err(&self.path, e))?;
+        let mut out = Vec::new();
+        for key in crate::MIGRATION_META {
+            let exists: i64 = self
+                .conn
+                .query_row("SELECT count(*) FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .map_err(|e| db_err(&self.path, e))?;
+            if exists > 0 && !recorded.contains_key(&("meta".to_string(), key.to_string())) {
+                out.push(key.to_string());
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// A file's identity (device, inode).
