@@ -305,6 +305,7 @@ pub fn run_job(
         let at = std::fs::canonicalize(&r.registry).unwrap_or_else(|_| r.registry.clone());
         base.borrow_mut().details.insert("requests_registry".into(), at.display().to_string().into());
         base.borrow_mut().details.insert("requests_registry_id".into(), r.registry_id.clone().into());
+        base.borrow_mut().details.insert("requests_registry_head".into(), r.registry_head.clone().into());
     }
     if dry_run {
         let outcome = match tokumei_engine::run(prepared, &opts, None) {
@@ -507,6 +508,9 @@ pub struct Requests {
     pub registry: PathBuf,
     /// Its id.
     pub registry_id: String,
+    /// The head of its audit log when the run proved it (`seq:hash`): later runs check that
+    /// the registry's log still holds it.
+    pub registry_head: String,
     /// What to apply.
     pub stage: tokumei_engine::requests::RequestStage,
     /// The last exclusion in force.
@@ -580,6 +584,31 @@ fn requests_stage(
             ),
         ));
     }
+    // Its audit log must still hold the head an earlier run relied on: a registry restored
+    // with its own log from a backup proves against that log, but lacks what came since (an
+    // erasure decided after the backup).
+    let registry_log = JsonlLog::new(reg.audit_log().map_err(refused)?);
+    let registry_head = registry_log
+        .tail_until(|_| true)
+        .map_err(|e| fail(ExitCode::Registry, e.into()))?
+        .last()
+        .map(|e| e.head().to_string())
+        .unwrap_or_default();
+    if let Some((seq, head)) = registry_head_relied_on(&job.audit_log, &registry_id)? {
+        let scan = registry_log.scan().map_err(|e| fail(ExitCode::Registry, e.into()))?;
+        if let Err(reason) = tokumei_audit::anchor::check(&registry_log, &scan.entries, &head) {
+            return Err(fail(
+                ExitCode::Registry,
+                anyhow::anyhow!(
+                    "registry {}: audit entry {seq} of {} records that a run relied on entry {} of the registry's audit log {}, which no longer holds it ({reason}): the registry and its log were put back to an earlier state (changes made since, such as an erasure, would not be applied); nothing was done\n  hint: restore the registry's audit log (and the registry) as they were, or investigate with `tokumei registry verify`",
+                    path.display(),
+                    job.audit_log.display(),
+                    head.seq,
+                    registry_log.path().display()
+                ),
+            ));
+        }
+    }
     let provision = contract.is_some_and(|c| c.id.is_some());
     // The registered files this run reads: those whose sources are its inputs, and a contract's.
     let sources = reg.sources().map_err(refused)?;
@@ -630,6 +659,7 @@ fn requests_stage(
     Ok(Some(Requests {
         registry: path,
         registry_id,
+        registry_head,
         stage: tokumei_engine::requests::RequestStage {
             identifier: profile.subject_identifier,
             exclude: exclude.into_iter().collect(),
@@ -686,6 +716,23 @@ fn registry_recorded_at(log: &Path, path: &Path, id: &str) -> Result<Option<Stri
         return Ok((was != id).then(|| format!("audit entry {} {what} registry {was} there", e.seq)));
     }
     Ok(None)
+}
+
+/// The newest head of registry `id`'s audit log that a run recorded in `log` (and the logs it
+/// continues) when it applied that registry's requests, with the run's entry.
+fn registry_head_relied_on(log: &Path, id: &str) -> Result<Option<(u64, tokumei_audit::Head)>, Failure> {
+    let log = JsonlLog::new(log);
+    if !log.exists().map_err(|e| fail(ExitCode::Audit, e.into()))? {
+        return Ok(None);
+    }
+    let (logs, _) = tokumei_registry::log_chain(&log).map_err(|e| fail(ExitCode::Registry, e.into()))?;
+    let text = |e: &tokumei_audit::Entry, k: &str| e.record.details.get(k).and_then(|v| v.as_str()).map(String::from);
+    Ok(logs.iter().flatten().rev().find_map(|e| {
+        if text(e, "requests_registry_id").as_deref() != Some(id) {
+            return None;
+        }
+        text(e, "requests_registry_head").and_then(|h| h.parse().ok()).map(|h| (e.seq, h))
+    }))
 }
 
 /// A registry the audit log says this output relies on, now missing and not retired: one

@@ -1084,3 +1084,62 @@ fn a_registry_swapped_for_another_registry_is_refused() {
     assert!(r.stderr.contains("another registry"), "{}", r.stderr);
     assert_eq!(env.releases("resident_registry").len(), before, "nothing published");
 }
+
+/// Review (issue 28): a registry whose audit log is its own (beside it, not the runs' log),
+/// restored together with that log from a backup older than an erasure: it proves against the
+/// old log. The runs' log records the registry's log head each run relied on; a run on a
+/// registry whose log no longer holds it is refused.
+#[test]
+fn a_registry_rolled_back_with_its_own_audit_log_is_refused() {
+    let env = Env::new();
+    let profile = env.write("profile.toml", &sample_profile());
+    let r = env.tokumei(&[
+        "registry",
+        "init",
+        "--registry",
+        REG,
+        "--profile",
+        profile.to_str().unwrap(),
+        "--audit-log",
+        "reg/audit.log",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let entry = repo().join("samples/registry/resident_file.toml");
+    let rules = repo().join("rules/resident_registry.toml");
+    ok(&env, &["file", "add", entry.to_str().unwrap(), "--rules", rules.to_str().unwrap()]);
+    let csv = sample_csv();
+    ok(
+        &env,
+        &[
+            "file",
+            "add-source",
+            "住民基本台帳ファイル",
+            "--input",
+            csv.to_str().unwrap(),
+            "--subject-column",
+            "宛名番号",
+        ],
+    );
+    let job = env.job("anon", &sample_csv(), &sample_rules(), "");
+    ok(&env, &["run", job.to_str().unwrap(), "--internal-use", "統計"]);
+    // The officer's backup of the registry folder (the registry and its log).
+    std::fs::create_dir_all(env.path("backup")).unwrap();
+    for f in ["registry.sqlite", "audit.log"] {
+        std::fs::copy(env.path(&format!("reg/{f}")), env.path(&format!("backup/{f}"))).unwrap();
+    }
+    let person = read_csv_cp932(&sample_csv())[1][0].clone();
+    suspend_with(&env, "s.toml", &person, "erase", "unlawful_holding", "");
+    ok(&env, &["run", job.to_str().unwrap(), "--internal-use", "統計"]);
+    assert_eq!(report(&env.latest())["requests"]["excluded_records"], 1);
+    // Both put back.
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", env.path(REG).display()));
+    }
+    for f in ["registry.sqlite", "audit.log"] {
+        std::fs::copy(env.path(&format!("backup/{f}")), env.path(&format!("reg/{f}"))).unwrap();
+    }
+    let before = env.releases("resident_registry").len();
+    let r = t(&env, &["run", job.to_str().unwrap(), "--internal-use", "統計"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert_eq!(env.releases("resident_registry").len(), before, "nothing published");
+}
