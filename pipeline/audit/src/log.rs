@@ -643,4 +643,58 @@ mod tail_tests {
         assert_eq!(log.tail_until(|e| e.seq == 280).unwrap().len(), 22);
         assert!(log.verify().is_err());
     }
+
+    /// Review (issue 28): hostile logs give the scan's exact break, never a panic nor "changed
+    /// while it was read".
+    #[test]
+    fn hostile_tails_are_reported_as_the_scan_reports_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = JsonlLog::new(dir.path().join("audit.log"));
+        log.start("op", "2026-11-26T00:00:00Z", None).unwrap();
+        log.append(rec(1)).unwrap();
+        let good = std::fs::read(log.path()).unwrap();
+        let one_line = good[..good.iter().position(|&b| b == b'\n').unwrap() + 1].to_vec();
+        let crlf: Vec<u8> = String::from_utf8(good.clone()).unwrap().replace('\n', "\r\n").into_bytes();
+        let mut long = good.clone();
+        long.extend(vec![b'x'; (MAX_LINE as usize) + 10]);
+        long.push(b'\n');
+        let mut long_valid_prefix = vec![b'{'; (MAX_LINE as usize) * 2];
+        long_valid_prefix.push(b'\n');
+        long_valid_prefix.extend(&good);
+        let cases: Vec<(&str, Vec<u8>, bool)> = vec![
+            ("one line", one_line, true),
+            ("empty line at the end", [good.clone(), b"\n".to_vec()].concat(), false),
+            ("empty line in the middle", [one_line_of(&good), b"\n".to_vec(), rest_of(&good)].concat(), false),
+            ("only a newline", b"\n".to_vec(), false),
+            ("CRLF", crlf, false),
+            ("a line over the limit", long, false),
+            ("a long garbage line before the entries", long_valid_prefix, false),
+            ("garbage", b"\xff\xfe garbage \x00\n".to_vec(), false),
+            ("no final newline", good[..good.len() - 1].to_vec(), false),
+        ];
+        for (what, bytes, ok) in cases {
+            std::fs::write(log.path(), &bytes).unwrap();
+            let tail = log.tail_until(|_| false);
+            let scan = log.scan().unwrap();
+            match (&tail, ok) {
+                (Ok(t), true) => assert_eq!(t, &scan.entries, "{what}"),
+                (Err(AuditError::Broken { .. }), false) => assert!(scan.broken.is_some(), "{what}"),
+                (Err(AuditError::Invalid { reason, .. }), false) => {
+                    assert!(!reason.contains("changed while"), "{what}: {reason}")
+                }
+                other => panic!("{what}: {other:?}"),
+            }
+            // The stop at the newest entry reads only the last line: the same verdict on it.
+            let last = log.tail_until(|_| true);
+            assert_eq!(last.is_ok(), ok || what.contains("middle") || what.contains("before the entries"), "{what}: {last:?}");
+        }
+    }
+
+    fn one_line_of(b: &[u8]) -> Vec<u8> {
+        b[..b.iter().position(|&c| c == b'\n').unwrap() + 1].to_vec()
+    }
+
+    fn rest_of(b: &[u8]) -> Vec<u8> {
+        b[b.iter().position(|&c| c == b'\n').unwrap() + 1..].to_vec()
+    }
 }
