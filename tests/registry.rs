@@ -1315,3 +1315,34 @@ fn a_retirement_does_not_excuse_a_later_registry_at_the_same_place() {
     assert!(r.stderr.contains("no registry is found"), "{}", r.stderr);
     assert_eq!(env.releases("resident_registry").len(), before, "nothing published");
 }
+
+/// Review (issue 28): an edit committed with `sqlite3` after a change proved the registry and
+/// before its transaction began (a held step, as two processes race) must not be sealed by that
+/// change's confirmation: the next act still finds it.
+#[test]
+fn an_edit_between_a_change_s_proof_and_its_transaction_is_not_sealed() {
+    let env = Env::new();
+    registry_with_file(&env);
+    let (at, go) = (env.path("race-at"), env.path("race-go"));
+    let mut held = env.command(&["recipient", "add", &sample("recipient.toml"), "--registry", REG]);
+    held.env("TOKUMEI_FAILPOINT", "registry-before-change:wait")
+        .env("TOKUMEI_FAILPOINT_AT", &at)
+        .env("TOKUMEI_FAILPOINT_GO", &go)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let held = held.spawn().unwrap();
+    for _ in 0..1200 {
+        if at.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(at.exists(), "the change never reached its transaction");
+    sql(&env, "UPDATE files SET people = 5");
+    std::fs::write(&go, "").unwrap();
+    let out = held.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let r = env.tokumei(&["file", "list", "--registry", REG]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "the edit was sealed (held change: {stderr}): {}", r.stdout);
+    assert_eq!(out.status.code(), Some(ExitCode::Registry.code()), "the held change is refused: {stderr}");
+}

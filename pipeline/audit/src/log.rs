@@ -686,7 +686,11 @@ mod tail_tests {
             }
             // The stop at the newest entry reads only the last line: the same verdict on it.
             let last = log.tail_until(|_| true);
-            assert_eq!(last.is_ok(), ok || what.contains("middle") || what.contains("before the entries"), "{what}: {last:?}");
+            assert_eq!(
+                last.is_ok(),
+                ok || what.contains("middle") || what.contains("before the entries"),
+                "{what}: {last:?}"
+            );
         }
     }
 

@@ -182,6 +182,9 @@ pub struct Registry {
     expect: Option<Seen>,
     /// The file's hash as this connection last proved or sealed it.
     proved: Option<String>,
+    /// SQLite's `data_version` of the state this connection last proved (or made since): a
+    /// change finding another inside its transaction checks the registry again there.
+    proved_version: Option<i64>,
     /// Whether commits are sealed with the file's hash (off only to build benchmark registries).
     seals: bool,
     /// A reset is being recorded (it does not prove the registry first: it is the answer to
@@ -403,6 +406,7 @@ impl Registry {
             path: path.to_path_buf(),
             expect: None,
             proved: None,
+            proved_version: None,
             seals: true,
             resetting: false,
             upgrading: None,
@@ -515,9 +519,27 @@ impl Registry {
         // Test-only: hold a step between its reads and its transaction (the window two
         // processes race in).
         tokumei_audit::sys::failpoint::hit("registry-before-change").map_err(|e| db_err(&path, e))?;
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(dberr)?;
+        // (Borrowed shared: the registry is checked through `self` inside it when needed.)
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(dberr)?;
         if let Some(seen) = expect {
             seen.check(&tx)?;
+        }
+        // Another connection committed since the proof (between it and this transaction): the
+        // registry is checked again here, under the write lock, before anything is written, so
+        // this change's seal never covers an edit made meanwhile.
+        let version: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(dberr)?;
+        if action != "init"
+            && !self.resetting
+            && self.upgrading.is_none()
+            && self.seals
+            && Some(version) != self.proved_version
+        {
+            let (logs, mut problems) = seal::log_chain(&JsonlLog::new(self.audit_log()?))?;
+            let chain: Vec<&[tokumei_audit::Entry]> = logs.iter().map(Vec::as_slice).collect();
+            problems.extend(self.verify_logs(&chain)?);
+            if !problems.is_empty() {
+                return Err(RegistryError::Tampered { path: path.clone(), problems });
+            }
         }
         if let Some(checked) = self.upgrading {
             let now: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(dberr)?;
@@ -573,8 +595,6 @@ impl Registry {
             params![entry.seq as i64, entry.hash, entry.record.time, change_id],
         )
         .map_err(dberr)?;
-        // What the seal after the commit vouches for: nothing another connection commits later.
-        let version: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(dberr)?;
         let committed = tokumei_audit::sys::failpoint::hit("registry-commit")
             .map_err(|e| db_err(&path, e))
             .and_then(|()| tx.commit().map_err(dberr));
@@ -599,6 +619,8 @@ impl Registry {
         {
             self.proved = Some(sha.to_string());
         }
+        // The state proved (or checked inside the transaction), with this change made on it.
+        self.proved_version = Some(version);
         Ok(value)
     }
 

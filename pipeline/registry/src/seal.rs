@@ -116,8 +116,12 @@ impl Registry {
             });
         }
         let me = self.id()?;
+        // Read before the file is hashed: a commit of another connection after it is seen by
+        // the next change's transaction (which then checks the registry again).
+        let version = self.data_version()?;
         if let Some(sha) = self.seal_matches(&log, &me)? {
             self.proved = Some(sha);
+            self.proved_version = Some(version);
             return Ok(Proof::Sealed);
         }
         self.full_check(&log)?;
@@ -170,6 +174,7 @@ impl Registry {
         }
         let sealed = self.write_seal(log, VERIFIED, None, Some(version))?;
         self.proved = sealed.record.details.get("file_sha256").and_then(Value::as_str).map(String::from);
+        self.proved_version = Some(version);
         Ok(())
     }
 
