@@ -1744,4 +1744,28 @@ mod tests {
         .expect("forged");
         assert!(matches!(Registry::open(&path), Err(RegistryError::Tampered { .. })));
     }
+
+    /// Review (issue 28): a reset that reports success must leave a registry that proves: the
+    /// problems it accepted (here a journal row edited outside tokumei) are not found again.
+    #[test]
+    fn a_reset_accepting_an_edited_journal_row_leaves_a_usable_registry() {
+        let (_dir, mut reg, _log) = setup();
+        reg.add_file(&who(), &entry("F"), &[]).expect("add");
+        let path = reg.path().to_path_buf();
+        drop(reg);
+        Connection::open(&path)
+            .expect("open")
+            .execute("UPDATE changes SET subject = 'X' WHERE id = 2", [])
+            .expect("edit");
+        assert!(matches!(Registry::open(&path), Err(RegistryError::Tampered { .. })));
+        let mut reg = Registry::open_unproved(&path).expect("open");
+        match reg.reset(&who(), "journal row 2 reviewed by the officer; contents confirmed") {
+            Ok(_) => {
+                drop(reg);
+                let reg = Registry::open(&path).expect("a reset that succeeded leaves a usable registry");
+                assert_eq!(reg.check_all().expect("check"), Vec::<String>::new(), "and one that verifies");
+            }
+            Err(e) => assert!(matches!(e, RegistryError::Refused(_)), "{e:?}"),
+        }
+    }
 }

@@ -292,6 +292,19 @@ impl Registry {
                 "{schema}: remove it (or restore the registry) before a reset; a reset never accepts a trigger or a view"
             )));
         }
+        // A reset records rows as they are and accepts changes lost before it; anything else (a
+        // journal row unlike its audit entry, an id counter set back, requests or incidents
+        // unlike what they put in force, the subject index, SQLite's own check) would still be
+        // found after it, while its seal let acts go on: refused, naming what remains.
+        let remains: Vec<&String> = problems.iter().filter(|p| !reset_cures(p)).collect();
+        if !remains.is_empty() {
+            let shown: Vec<&str> = remains.iter().take(5).map(|p| p.as_str()).collect();
+            return Err(RegistryError::Refused(format!(
+                "a reset cannot accept {} problem(s) (restore the registry and its audit log from a backup instead): {}",
+                remains.len(),
+                shown.join("; ")
+            )));
+        }
         let accepted = problems.clone();
         self.resetting = true;
         let shown: Vec<String> = accepted.iter().take(20).cloned().collect();
@@ -384,6 +397,16 @@ impl Registry {
         }
         Ok(out)
     }
+}
+
+/// Whether a problem [`Registry::verify`] reports is one that a reset makes good: a row as it is
+/// now (recorded by the reset), or an audit entry of a change lost before the reset.
+fn reset_cures(problem: &str) -> bool {
+    let row = problem.contains(" row ")
+        && (problem.ends_with(": no change made it (added outside tokumei)")
+            || problem.ends_with("(edited outside tokumei)")
+            || problem.ends_with("now missing (deleted outside tokumei)"));
+    row || problem.starts_with("audit entry ")
 }
 
 /// A file's identity (device, inode).
