@@ -695,7 +695,9 @@ fn registry_recorded_at(log: &Path, path: &Path, id: &str) -> Result<Option<Stri
         .collect();
     for e in entries.iter().rev() {
         // The place retired after every record of it: whatever is there now is new.
-        if e.record.action == tokumei_registry::RETIRED && text(e, "path").is_some_and(|p| places.contains(&p)) {
+        if e.record.action == tokumei_registry::RETIRED
+            && [text(e, "path"), text(e, "canonical_path")].into_iter().flatten().any(|p| places.contains(&p))
+        {
             return Ok(None);
         }
         let (at, was, what) = match (text(e, "requests_registry"), e.record.action.as_str()) {
@@ -752,7 +754,8 @@ fn missing_registry(log: &Path) -> Result<Option<String>, Failure> {
     let mut retired_since: std::collections::BTreeSet<String> = Default::default();
     for e in entries.iter().rev() {
         if e.record.action == tokumei_registry::RETIRED {
-            retired_since.extend([text(e, "registry"), text(e, "path")].into_iter().flatten());
+            retired_since
+                .extend([text(e, "registry"), text(e, "path"), text(e, "canonical_path")].into_iter().flatten());
             continue;
         }
         let (path, id, what) = match (text(e, "requests_registry"), e.record.action.as_str()) {

@@ -1346,3 +1346,33 @@ fn an_edit_between_a_change_s_proof_and_its_transaction_is_not_sealed() {
     assert_eq!(r.code, ExitCode::Registry.code(), "the edit was sealed (held change: {stderr}): {}", r.stdout);
     assert_eq!(out.status.code(), Some(ExitCode::Registry.code()), "the held change is refused: {stderr}");
 }
+
+/// Review (issue 28): runs record where a registry lives with symbolic links resolved; a
+/// retirement named through a linked folder must cover it (else the runs refuse for ever).
+#[test]
+fn a_registry_retired_through_a_linked_folder_is_retired() {
+    let env = Env::new();
+    registry_with_file(&env);
+    std::os::unix::fs::symlink(env.path("reg"), env.path("link")).unwrap();
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    let r = env.tokumei(&["run", job.to_str().unwrap(), "--registry", "link/registry.sqlite"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", env.path(REG).display()));
+    }
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    let r = env.tokumei(&[
+        "registry",
+        "reset",
+        "--registry",
+        "link/registry.sqlite",
+        "--audit-log",
+        "audit.log",
+        "--reason",
+        "ディスク障害で消失、バックアップなし (課長決裁)",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "retired: {}", r.stderr);
+}

@@ -55,16 +55,33 @@ pub fn retire(
     let retired: std::collections::BTreeSet<String> =
         entries.iter().filter(|e| e.record.action == RETIRED).filter_map(id_of).collect();
     let at = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    // The registries created at that place (their creation records it).
+    // The place as runs record it (symbolic links resolved: the file is gone, its folder not).
+    let canonical = path
+        .file_name()
+        .and_then(|name| std::fs::canonicalize(tokumei_audit::sys::parent_of(path)).ok().map(|d| d.join(name)))
+        .unwrap_or_else(|| at.clone());
+    let places = [at.display().to_string(), canonical.display().to_string()];
+    let text = |e: &Entry, k: &str| e.record.details.get(k).and_then(Value::as_str).map(String::from);
+    // The registries created at that place (their creation records it), or whose requests a
+    // run applied there.
     let ids: std::collections::BTreeSet<String> = entries
         .iter()
-        .filter(|e| e.record.action == COMMITTED)
-        .filter(|e| e.record.details.get("path").and_then(Value::as_str) == Some(&at.display().to_string()))
-        .filter_map(id_of)
+        .filter_map(|e| {
+            if e.record.action == COMMITTED && text(e, "path").is_some_and(|p| places.contains(&p)) {
+                id_of(e)
+            } else if text(e, "requests_registry").is_some_and(|p| places.contains(&p)) {
+                text(e, "requests_registry_id")
+            } else {
+                None
+            }
+        })
         .filter(|id| !retired.contains(id))
         .collect();
     let mut details = Map::new();
     details.insert("path".into(), Value::String(at.display().to_string()));
+    if canonical != at {
+        details.insert("canonical_path".into(), Value::String(canonical.display().to_string()));
+    }
     details.insert("reason".into(), Value::String(reason.to_string()));
     let mut records = Vec::new();
     for id in ids.iter().map(Some).chain(ids.is_empty().then_some(None)) {
