@@ -1376,3 +1376,41 @@ fn a_registry_retired_through_a_linked_folder_is_retired() {
     let r = env.tokumei(&["run", job.to_str().unwrap()]);
     assert_eq!(r.code, 0, "retired: {}", r.stderr);
 }
+
+/// Review (issue 28): a reset records every row as it is inside its transaction; an edit
+/// committed after the reset listed the problems it accepts, before its transaction, would be
+/// accepted unlisted. It is refused instead.
+#[test]
+fn an_edit_during_a_reset_is_not_accepted_unlisted() {
+    let env = Env::new();
+    registry_with_file(&env);
+    sql(&env, "UPDATE files SET people = 7");
+    let (at, go) = (env.path("race-at"), env.path("race-go"));
+    let mut held = env.command(&[
+        "registry",
+        "reset",
+        "--registry",
+        REG,
+        "--reason",
+        "people of file 1 corrected by hand, reviewed by the officer",
+    ]);
+    held.env("TOKUMEI_FAILPOINT", "registry-before-change:wait")
+        .env("TOKUMEI_FAILPOINT_AT", &at)
+        .env("TOKUMEI_FAILPOINT_GO", &go)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let held = held.spawn().unwrap();
+    for _ in 0..1200 {
+        if at.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(at.exists(), "the reset never reached its transaction");
+    sql(&env, "UPDATE files SET open_to_proposals = 0");
+    std::fs::write(&go, "").unwrap();
+    let out = held.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(ExitCode::Registry.code()), "{stderr}");
+    assert!(stderr.contains("changed after it was checked"), "{stderr}");
+}

@@ -190,9 +190,10 @@ pub struct Registry {
     /// A reset is being recorded (it does not prove the registry first: it is the answer to
     /// a registry that fails its proof).
     resetting: bool,
-    /// The rows migrations added are being recorded, right after a full check that left the
-    /// registry at this `data_version` (checked again inside the change's transaction).
-    upgrading: Option<i64>,
+    /// A change made on what a check just found (a reset, the rows migrations added): the
+    /// registry's `data_version` then, checked again inside the change's transaction (another
+    /// connection's commit in between is refused, never recorded unseen).
+    checked_version: Option<i64>,
     /// The file this connection opened (device, inode): a seal hashes that file, never another
     /// one put at its path since.
     file_id: Option<(u64, u64)>,
@@ -409,7 +410,7 @@ impl Registry {
             proved_version: None,
             seals: true,
             resetting: false,
-            upgrading: None,
+            checked_version: None,
             file_id: None,
         };
         reg.conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| reg.db(e))?;
@@ -507,7 +508,7 @@ impl Registry {
     ) -> Result<T, RegistryError> {
         // Prove the registry just before the change (a long run may have held it open while
         // someone edited it): the change must not seal what it did not make.
-        if action != "init" && !self.resetting && self.upgrading.is_none() && self.seals {
+        if action != "init" && !self.resetting && self.checked_version.is_none() && self.seals {
             let now = self.file_sha256()?;
             if now.is_none() || now != self.proved {
                 self.prove()?;
@@ -530,7 +531,7 @@ impl Registry {
         let version: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(dberr)?;
         if action != "init"
             && !self.resetting
-            && self.upgrading.is_none()
+            && self.checked_version.is_none()
             && self.seals
             && Some(version) != self.proved_version
         {
@@ -541,11 +542,11 @@ impl Registry {
                 return Err(RegistryError::Tampered { path: path.clone(), problems });
             }
         }
-        if let Some(checked) = self.upgrading {
+        if let Some(checked) = self.checked_version {
             let now: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(dberr)?;
             if now != checked {
                 return Err(RegistryError::Refused(
-                    "the registry changed while its upgrade was being recorded: nothing was done; act again".into(),
+                    "the registry changed after it was checked for this change (another process committed): nothing was done; check it and act again".into(),
                 ));
             }
         }

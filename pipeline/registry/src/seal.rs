@@ -182,11 +182,11 @@ impl Registry {
         // made on the state just checked (its seal then proves the registry).
         let unrecorded = self.unrecorded_migration_rows()?;
         if !unrecorded.is_empty() {
-            self.upgrading = Some(version);
+            self.checked_version = Some(version);
             let done = self.change(&system_who(), "schema-upgrade", "rows added by schema migrations", |_| {
                 Ok(((), unrecorded.iter().map(|k| ("meta", k.clone())).collect()))
             });
-            self.upgrading = None;
+            self.checked_version = None;
             return done;
         }
         let sealed = self.write_seal(log, VERIFIED, None, Some(version))?;
@@ -291,6 +291,9 @@ impl Registry {
             ));
         }
         let log = JsonlLog::new(self.audit_log()?);
+        // The state the problems are found on: the reset is refused if another connection
+        // commits before its transaction (its edit would be recorded without being listed).
+        let version = self.data_version()?;
         let scan = log.scan()?;
         if let Some(broken) = scan.broken {
             return Err(RegistryError::Audit(broken));
@@ -324,6 +327,7 @@ impl Registry {
         }
         let accepted = problems.clone();
         self.resetting = true;
+        self.checked_version = Some(version);
         let shown: Vec<String> = accepted.iter().take(20).cloned().collect();
         let more = if accepted.len() > 20 { format!("; and {} more", accepted.len() - 20) } else { String::new() };
         let subject = format!("{reason} (accepts {} problem(s): {}{more})", accepted.len(), shown.join("; "));
@@ -349,6 +353,7 @@ impl Registry {
             Ok(((), touched))
         });
         self.resetting = false;
+        self.checked_version = None;
         done?;
         Ok(accepted)
     }
