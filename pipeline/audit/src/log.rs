@@ -253,7 +253,9 @@ impl JsonlLog {
                 Err(_) => return Err(exact(file)),
             };
             if let Some(newer) = newest_first.last()
-                && (newer.seq != entry.seq + 1 || newer.prev != entry.hash || in_time(Some(&entry), newer).is_err())
+                && (entry.seq.checked_add(1) != Some(newer.seq)
+                    || newer.prev != entry.hash
+                    || in_time(Some(&entry), newer).is_err())
             {
                 return Err(exact(file));
             }
@@ -351,7 +353,8 @@ impl JsonlLog {
             });
             record.time = then.to_string();
         }
-        let (entry, line) = seal(last.seq + 1, &last.hash, record);
+        let next = last.seq.checked_add(1).ok_or_else(|| self.invalid("its last entry's number cannot be followed"))?;
+        let (entry, line) = seal(next, &last.hash, record);
         let len = file.seek(SeekFrom::End(0)).map_err(|e| self.io(e))?;
         let write = |mut file: &File| -> std::io::Result<()> {
             if let Some(action) = failpoint::action("audit-append") {
@@ -700,5 +703,23 @@ mod tail_tests {
 
     fn rest_of(b: &[u8]) -> Vec<u8> {
         b[b.iter().position(|&c| c == b'\n').unwrap() + 1..].to_vec()
+    }
+
+    /// Review (issue 28): a well-formed line numbered u64::MAX (its hash recomputed) neither
+    /// panics the tail reader nor an append.
+    #[test]
+    fn the_largest_sequence_number_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = JsonlLog::new(dir.path().join("audit.log"));
+        let first = log.start("op", "2026-11-26T00:00:00Z", None).unwrap().unwrap();
+        let (max, line2) = seal(u64::MAX, &first.hash, rec(1));
+        let (_, line3) = seal(5, &max.hash, rec(2));
+        let mut text = std::fs::read_to_string(log.path()).unwrap();
+        text.push_str(&line2);
+        std::fs::write(log.path(), &text).unwrap();
+        assert!(log.append(rec(3)).is_err(), "nothing follows entry u64::MAX");
+        text.push_str(&line3);
+        std::fs::write(log.path(), &text).unwrap();
+        assert!(log.tail_until(|_| false).is_err());
     }
 }
