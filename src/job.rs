@@ -304,6 +304,8 @@ pub fn run_job(
     if let Some(r) = &requests {
         let at = std::fs::canonicalize(&r.registry).unwrap_or_else(|_| r.registry.clone());
         base.borrow_mut().details.insert("requests_registry".into(), at.display().to_string().into());
+        base.borrow_mut().details.insert("requests_registry_id".into(), r.registry_id.clone().into());
+        base.borrow_mut().details.insert("requests_registry_head".into(), r.registry_head.clone().into());
     }
     if dry_run {
         let outcome = match tokumei_engine::run(prepared, &opts, None) {
@@ -504,6 +506,11 @@ pub fn run_job(
 pub struct Requests {
     /// The registry.
     pub registry: PathBuf,
+    /// Its id.
+    pub registry_id: String,
+    /// The head of its audit log when the run proved it (`seq:hash`): later runs check that
+    /// the registry's log still holds it.
+    pub registry_head: String,
     /// What to apply.
     pub stage: tokumei_engine::requests::RequestStage,
     /// The last exclusion in force.
@@ -565,6 +572,43 @@ fn requests_stage(
     }
     // Opening proves the registry: every list a run honours is as tokumei's changes left it.
     let reg = tokumei_registry::Registry::open(&path).map_err(refused)?;
+    // It must be the registry the run's log records at that place, not another one put there
+    // (a registry proves against its own audit log, which may be kept anywhere).
+    let registry_id = reg.id().map_err(refused)?;
+    if let Some(other) = registry_recorded_at(&job.audit_log, &path, &registry_id)? {
+        return Err(fail(
+            ExitCode::Registry,
+            anyhow::anyhow!(
+                "registry {}: {other}, but the file there is another registry ({registry_id}): nothing was done\n  hint: put the registry back (with its audit log), or record why it is gone with `tokumei registry reset --registry PATH --reason ...` before using another one there",
+                path.display()
+            ),
+        ));
+    }
+    // Its audit log must still hold the head an earlier run relied on: a registry restored
+    // with its own log from a backup proves against that log, but lacks what came since (an
+    // erasure decided after the backup).
+    let registry_log = JsonlLog::new(reg.audit_log().map_err(refused)?);
+    let registry_head = registry_log
+        .tail_until(|_| true)
+        .map_err(|e| fail(ExitCode::Registry, e.into()))?
+        .last()
+        .map(|e| e.head().to_string())
+        .unwrap_or_default();
+    if let Some((seq, head)) = registry_head_relied_on(&job.audit_log, &registry_id)? {
+        let scan = registry_log.scan().map_err(|e| fail(ExitCode::Registry, e.into()))?;
+        if let Err(reason) = tokumei_audit::anchor::check(&registry_log, &scan.entries, &head) {
+            return Err(fail(
+                ExitCode::Registry,
+                anyhow::anyhow!(
+                    "registry {}: audit entry {seq} of {} records that a run relied on entry {} of the registry's audit log {}, which no longer holds it ({reason}): the registry and its log were put back to an earlier state (changes made since, such as an erasure, would not be applied); nothing was done\n  hint: restore the registry's audit log (and the registry) as they were, or investigate with `tokumei registry verify`",
+                    path.display(),
+                    job.audit_log.display(),
+                    head.seq,
+                    registry_log.path().display()
+                ),
+            ));
+        }
+    }
     let provision = contract.is_some_and(|c| c.id.is_some());
     // The registered files this run reads: those whose sources are its inputs, and a contract's.
     let sources = reg.sources().map_err(refused)?;
@@ -614,6 +658,8 @@ fn requests_stage(
         .collect();
     Ok(Some(Requests {
         registry: path,
+        registry_id,
+        registry_head,
         stage: tokumei_engine::requests::RequestStage {
             identifier: profile.subject_identifier,
             exclude: exclude.into_iter().collect(),
@@ -626,6 +672,71 @@ fn requests_stage(
     }))
 }
 
+/// When the run's audit log (and the logs it continues) records another registry than `id` at
+/// `path` (created there, or applied there by an earlier run) that was not retired since: what
+/// it records.
+fn registry_recorded_at(log: &Path, path: &Path, id: &str) -> Result<Option<String>, Failure> {
+    let log = JsonlLog::new(log);
+    if !log.exists().map_err(|e| fail(ExitCode::Audit, e.into()))? {
+        return Ok(None);
+    }
+    let (logs, _) = tokumei_registry::log_chain(&log).map_err(|e| fail(ExitCode::Registry, e.into()))?;
+    let entries: Vec<tokumei_audit::Entry> = logs.into_iter().flatten().collect();
+    let text = |e: &tokumei_audit::Entry, k: &str| e.record.details.get(k).and_then(|v| v.as_str()).map(String::from);
+    let places: Vec<String> = [std::path::absolute(path).ok(), std::fs::canonicalize(path).ok()]
+        .into_iter()
+        .flatten()
+        .map(|p| p.display().to_string())
+        .collect();
+    let retired: std::collections::BTreeSet<String> = entries
+        .iter()
+        .filter(|e| e.record.action == tokumei_registry::RETIRED)
+        .filter_map(|e| text(e, "registry"))
+        .collect();
+    for e in entries.iter().rev() {
+        // The place retired after every record of it: whatever is there now is new.
+        if e.record.action == tokumei_registry::RETIRED
+            && [text(e, "path"), text(e, "canonical_path")].into_iter().flatten().any(|p| places.contains(&p))
+        {
+            return Ok(None);
+        }
+        let (at, was, what) = match (text(e, "requests_registry"), e.record.action.as_str()) {
+            (Some(p), _) => match text(e, "requests_registry_id") {
+                Some(r) => (p, r, "applied the residents' requests of"),
+                None => continue,
+            },
+            (None, "registry-committed") => match (text(e, "path"), text(e, "registry")) {
+                (Some(p), Some(r)) => (p, r, "records the creation of"),
+                _ => continue,
+            },
+            _ => continue,
+        };
+        if !places.contains(&at) || retired.contains(&was) {
+            continue;
+        }
+        // The newest record of that place decides.
+        return Ok((was != id).then(|| format!("audit entry {} {what} registry {was} there", e.seq)));
+    }
+    Ok(None)
+}
+
+/// The newest head of registry `id`'s audit log that a run recorded in `log` (and the logs it
+/// continues) when it applied that registry's requests, with the run's entry.
+fn registry_head_relied_on(log: &Path, id: &str) -> Result<Option<(u64, tokumei_audit::Head)>, Failure> {
+    let log = JsonlLog::new(log);
+    if !log.exists().map_err(|e| fail(ExitCode::Audit, e.into()))? {
+        return Ok(None);
+    }
+    let (logs, _) = tokumei_registry::log_chain(&log).map_err(|e| fail(ExitCode::Registry, e.into()))?;
+    let text = |e: &tokumei_audit::Entry, k: &str| e.record.details.get(k).and_then(|v| v.as_str()).map(String::from);
+    Ok(logs.iter().flatten().rev().find_map(|e| {
+        if text(e, "requests_registry_id").as_deref() != Some(id) {
+            return None;
+        }
+        text(e, "requests_registry_head").and_then(|h| h.parse().ok()).map(|h| (e.seq, h))
+    }))
+}
+
 /// A registry the audit log says this output relies on, now missing and not retired: one
 /// created with this log (its path recorded), or one an earlier run applied requests from.
 fn missing_registry(log: &Path) -> Result<Option<String>, Failure> {
@@ -633,27 +744,31 @@ fn missing_registry(log: &Path) -> Result<Option<String>, Failure> {
     if !log.exists().map_err(|e| fail(ExitCode::Audit, e.into()))? {
         return Ok(None);
     }
-    let entries = log.entries().map_err(|e| fail(ExitCode::Audit, e.into()))?;
+    // The log and the logs it continues (`tokumei audit rotate`): a rotation does not make the
+    // output forget the registry it relied on. (Breaks are the run's anchor check's to report.)
+    let (logs, _) = tokumei_registry::log_chain(&log).map_err(|e| fail(ExitCode::Registry, e.into()))?;
+    let entries: Vec<tokumei_audit::Entry> = logs.into_iter().flatten().collect();
     let text = |e: &tokumei_audit::Entry, k: &str| e.record.details.get(k).and_then(|v| v.as_str()).map(String::from);
-    let retired: std::collections::BTreeSet<String> = entries
-        .iter()
-        .filter(|e| e.record.action == tokumei_registry::RETIRED)
-        .flat_map(|e| [text(e, "registry"), text(e, "path")])
-        .flatten()
-        .collect();
+    // Retirements seen so far, reading back from the newest entry: a retirement covers the
+    // registries recorded before it, never one created or used at the same place afterwards.
+    let mut retired_since: std::collections::BTreeSet<String> = Default::default();
     for e in entries.iter().rev() {
-        let (path, what) = match (text(e, "requests_registry"), e.record.action.as_str()) {
-            (Some(p), _) => (p, "applied the residents' requests of"),
+        if e.record.action == tokumei_registry::RETIRED {
+            retired_since
+                .extend([text(e, "registry"), text(e, "path"), text(e, "canonical_path")].into_iter().flatten());
+            continue;
+        }
+        let (path, id, what) = match (text(e, "requests_registry"), e.record.action.as_str()) {
+            (Some(p), _) => (p, text(e, "requests_registry_id"), "applied the residents' requests of"),
             (None, "registry-committed") => match text(e, "path") {
-                Some(p) => (p, "records the creation of"),
+                Some(p) => (p, text(e, "registry"), "records the creation of"),
                 None => continue,
             },
             _ => continue,
         };
-        let id = text(e, "registry").unwrap_or_default();
         if Path::new(&path).is_absolute()
-            && !retired.contains(&path)
-            && !retired.contains(&id)
+            && !retired_since.contains(&path)
+            && !id.is_some_and(|id| retired_since.contains(&id))
             && !Path::new(&path).exists()
         {
             return Ok(Some(format!("audit entry {} {what} registry {path}", e.seq)));

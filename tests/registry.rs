@@ -1259,3 +1259,158 @@ fn a_cancellation_at_midnight_jst_bars_from_japan_s_date() {
     let out = purge("1956625200"); // 2032-01-02T03:00:00Z
     assert!(out.contains("would remove contract 1") && out.contains("2032-01-01"), "{out}");
 }
+
+/// Review (issue 28): `tokumei audit rotate` moves the registry's entries into an archive the
+/// new log continues. The registry is still proved (its changes are found in the archive), and
+/// a registry deleted after a rotation still stops the runs that relied on it.
+#[test]
+fn a_rotated_audit_log_neither_blocks_the_registry_nor_hides_a_deleted_one() {
+    let env = Env::new();
+    registry_with_file(&env);
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    let r = env.tokumei(&["run", job.to_str().unwrap(), "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.tokumei(&["audit", "rotate", "--log", "audit.log", "--reason", "年度替わり"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.tokumei(&["registry", "verify", "--registry", REG]);
+    assert_eq!(r.code, 0, "verify after a rotation: {}{}", r.stdout, r.stderr);
+    let r = env.tokumei(&["run", job.to_str().unwrap(), "--registry", REG]);
+    assert_eq!(r.code, 0, "a run after a rotation: {}", r.stderr);
+    // Rotated again, then the registry deleted: the runs still refuse.
+    let r = env.tokumei(&["audit", "rotate", "--log", "audit.log", "--reason", "臨時"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", env.path(REG).display()));
+    }
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("no registry is found"), "{}", r.stderr);
+}
+
+/// Review (issue 28): a retirement covers the registry that was gone then, not every later
+/// registry at the same place: a registry created there afterwards and deleted stops the runs.
+#[test]
+fn a_retirement_does_not_excuse_a_later_registry_at_the_same_place() {
+    let env = Env::new();
+    registry_with_file(&env);
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    let delete = |env: &Env| {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", env.path(REG).display()));
+        }
+    };
+    assert_eq!(env.tokumei(&["run", job.to_str().unwrap(), "--registry", REG]).code, 0);
+    delete(&env);
+    let reset = ["registry", "reset", "--registry", REG, "--audit-log", "audit.log", "--reason"];
+    let r = env.tokumei(&[&reset[..], &["ディスク障害で消失、バックアップなし (課長決裁)"]].concat());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // A new registry at the same place, used by a run, then deleted.
+    registry_with_file(&env);
+    let r = env.tokumei(&["run", job.to_str().unwrap(), "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    delete(&env);
+    let before = env.releases("resident_registry").len();
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("no registry is found"), "{}", r.stderr);
+    assert_eq!(env.releases("resident_registry").len(), before, "nothing published");
+}
+
+/// Review (issue 28): an edit committed with `sqlite3` after a change proved the registry and
+/// before its transaction began (a held step, as two processes race) must not be sealed by that
+/// change's confirmation: the next act still finds it.
+#[test]
+fn an_edit_between_a_change_s_proof_and_its_transaction_is_not_sealed() {
+    let env = Env::new();
+    registry_with_file(&env);
+    let (at, go) = (env.path("race-at"), env.path("race-go"));
+    let mut held = env.command(&["recipient", "add", &sample("recipient.toml"), "--registry", REG]);
+    held.env("TOKUMEI_FAILPOINT", "registry-before-change:wait")
+        .env("TOKUMEI_FAILPOINT_AT", &at)
+        .env("TOKUMEI_FAILPOINT_GO", &go)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let held = held.spawn().unwrap();
+    for _ in 0..1200 {
+        if at.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(at.exists(), "the change never reached its transaction");
+    sql(&env, "UPDATE files SET people = 5");
+    std::fs::write(&go, "").unwrap();
+    let out = held.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let r = env.tokumei(&["file", "list", "--registry", REG]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "the edit was sealed (held change: {stderr}): {}", r.stdout);
+    assert_eq!(out.status.code(), Some(ExitCode::Registry.code()), "the held change is refused: {stderr}");
+}
+
+/// Review (issue 28): runs record where a registry lives with symbolic links resolved; a
+/// retirement named through a linked folder must cover it (else the runs refuse for ever).
+#[test]
+fn a_registry_retired_through_a_linked_folder_is_retired() {
+    let env = Env::new();
+    registry_with_file(&env);
+    std::os::unix::fs::symlink(env.path("reg"), env.path("link")).unwrap();
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    let r = env.tokumei(&["run", job.to_str().unwrap(), "--registry", "link/registry.sqlite"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", env.path(REG).display()));
+    }
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    let r = env.tokumei(&[
+        "registry",
+        "reset",
+        "--registry",
+        "link/registry.sqlite",
+        "--audit-log",
+        "audit.log",
+        "--reason",
+        "ディスク障害で消失、バックアップなし (課長決裁)",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "retired: {}", r.stderr);
+}
+
+/// Review (issue 28): a reset records every row as it is inside its transaction; an edit
+/// committed after the reset listed the problems it accepts, before its transaction, would be
+/// accepted unlisted. It is refused instead.
+#[test]
+fn an_edit_during_a_reset_is_not_accepted_unlisted() {
+    let env = Env::new();
+    registry_with_file(&env);
+    sql(&env, "UPDATE files SET people = 7");
+    let (at, go) = (env.path("race-at"), env.path("race-go"));
+    let mut held = env.command(&[
+        "registry",
+        "reset",
+        "--registry",
+        REG,
+        "--reason",
+        "people of file 1 corrected by hand, reviewed by the officer",
+    ]);
+    held.env("TOKUMEI_FAILPOINT", "registry-before-change:wait")
+        .env("TOKUMEI_FAILPOINT_AT", &at)
+        .env("TOKUMEI_FAILPOINT_GO", &go)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let held = held.spawn().unwrap();
+    for _ in 0..1200 {
+        if at.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(at.exists(), "the reset never reached its transaction");
+    sql(&env, "UPDATE files SET open_to_proposals = 0");
+    std::fs::write(&go, "").unwrap();
+    let out = held.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(ExitCode::Registry.code()), "{stderr}");
+    assert!(stderr.contains("changed after it was checked"), "{stderr}");
+}

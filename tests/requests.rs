@@ -1047,3 +1047,99 @@ fn a_request_received_at_00_30_jst_counts_from_that_day_in_japan() {
     let r = at(DUE_NEXT_0030_JST, &["request", "list", "--overdue", "--json"]);
     assert_eq!(serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap().as_array().unwrap().len(), 1);
 }
+
+/// Review (issue 28): the output folder's registry replaced by another registry (a fresh one,
+/// whose audit log is kept elsewhere): it proves against its own log, and has no exclusion.
+/// The run's log records which registry lives there; a run on another one is refused.
+#[test]
+fn a_registry_swapped_for_another_registry_is_refused() {
+    let env = Env::new();
+    registry(&env, "");
+    let person = read_csv_cp932(&sample_csv())[1][0].clone();
+    suspend_with(&env, "s.toml", &person, "erase", "unlawful_holding", "");
+    let job = env.job("anon", &sample_csv(), &sample_rules(), "");
+    ok(&env, &["run", job.to_str().unwrap(), "--internal-use", "統計"]);
+    assert_eq!(report(&env.latest())["requests"]["excluded_records"], 1);
+    // Another registry, its log outside its folder (kept as an absolute path).
+    std::fs::create_dir_all(env.path("elsewhere")).unwrap();
+    let profile = env.write("profile2.toml", &sample_profile());
+    let r = env.tokumei(&[
+        "registry",
+        "init",
+        "--registry",
+        "other/registry.sqlite",
+        "--profile",
+        profile.to_str().unwrap(),
+        "--audit-log",
+        "elsewhere/audit.log",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", env.path(REG).display()));
+    }
+    std::fs::copy(env.path("other/registry.sqlite"), env.path(REG)).unwrap();
+    let before = env.releases("resident_registry").len();
+    let r = t(&env, &["run", job.to_str().unwrap(), "--internal-use", "統計"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("another registry"), "{}", r.stderr);
+    assert_eq!(env.releases("resident_registry").len(), before, "nothing published");
+}
+
+/// Review (issue 28): a registry whose audit log is its own (beside it, not the runs' log),
+/// restored together with that log from a backup older than an erasure: it proves against the
+/// old log. The runs' log records the registry's log head each run relied on; a run on a
+/// registry whose log no longer holds it is refused.
+#[test]
+fn a_registry_rolled_back_with_its_own_audit_log_is_refused() {
+    let env = Env::new();
+    let profile = env.write("profile.toml", &sample_profile());
+    let r = env.tokumei(&[
+        "registry",
+        "init",
+        "--registry",
+        REG,
+        "--profile",
+        profile.to_str().unwrap(),
+        "--audit-log",
+        "reg/audit.log",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let entry = repo().join("samples/registry/resident_file.toml");
+    let rules = repo().join("rules/resident_registry.toml");
+    ok(&env, &["file", "add", entry.to_str().unwrap(), "--rules", rules.to_str().unwrap()]);
+    let csv = sample_csv();
+    ok(
+        &env,
+        &[
+            "file",
+            "add-source",
+            "住民基本台帳ファイル",
+            "--input",
+            csv.to_str().unwrap(),
+            "--subject-column",
+            "宛名番号",
+        ],
+    );
+    let job = env.job("anon", &sample_csv(), &sample_rules(), "");
+    ok(&env, &["run", job.to_str().unwrap(), "--internal-use", "統計"]);
+    // The officer's backup of the registry folder (the registry and its log).
+    std::fs::create_dir_all(env.path("backup")).unwrap();
+    for f in ["registry.sqlite", "audit.log"] {
+        std::fs::copy(env.path(&format!("reg/{f}")), env.path(&format!("backup/{f}"))).unwrap();
+    }
+    let person = read_csv_cp932(&sample_csv())[1][0].clone();
+    suspend_with(&env, "s.toml", &person, "erase", "unlawful_holding", "");
+    ok(&env, &["run", job.to_str().unwrap(), "--internal-use", "統計"]);
+    assert_eq!(report(&env.latest())["requests"]["excluded_records"], 1);
+    // Both put back.
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", env.path(REG).display()));
+    }
+    for f in ["registry.sqlite", "audit.log"] {
+        std::fs::copy(env.path(&format!("backup/{f}")), env.path(&format!("reg/{f}"))).unwrap();
+    }
+    let before = env.releases("resident_registry").len();
+    let r = t(&env, &["run", job.to_str().unwrap(), "--internal-use", "統計"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert_eq!(env.releases("resident_registry").len(), before, "nothing published");
+}

@@ -253,7 +253,9 @@ impl JsonlLog {
                 Err(_) => return Err(exact(file)),
             };
             if let Some(newer) = newest_first.last()
-                && (newer.seq != entry.seq + 1 || newer.prev != entry.hash || in_time(Some(&entry), newer).is_err())
+                && (entry.seq.checked_add(1) != Some(newer.seq)
+                    || newer.prev != entry.hash
+                    || in_time(Some(&entry), newer).is_err())
             {
                 return Err(exact(file));
             }
@@ -351,7 +353,8 @@ impl JsonlLog {
             });
             record.time = then.to_string();
         }
-        let (entry, line) = seal(last.seq + 1, &last.hash, record);
+        let next = last.seq.checked_add(1).ok_or_else(|| self.invalid("its last entry's number cannot be followed"))?;
+        let (entry, line) = seal(next, &last.hash, record);
         let len = file.seek(SeekFrom::End(0)).map_err(|e| self.io(e))?;
         let write = |mut file: &File| -> std::io::Result<()> {
             if let Some(action) = failpoint::action("audit-append") {
@@ -642,5 +645,81 @@ mod tail_tests {
         std::fs::write(log.path(), text.replacen("\"seq\":20,", "\"seq\":21,", 1)).unwrap();
         assert_eq!(log.tail_until(|e| e.seq == 280).unwrap().len(), 22);
         assert!(log.verify().is_err());
+    }
+
+    /// Review (issue 28): hostile logs give the scan's exact break, never a panic nor "changed
+    /// while it was read".
+    #[test]
+    fn hostile_tails_are_reported_as_the_scan_reports_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = JsonlLog::new(dir.path().join("audit.log"));
+        log.start("op", "2026-11-26T00:00:00Z", None).unwrap();
+        log.append(rec(1)).unwrap();
+        let good = std::fs::read(log.path()).unwrap();
+        let one_line = good[..good.iter().position(|&b| b == b'\n').unwrap() + 1].to_vec();
+        let crlf: Vec<u8> = String::from_utf8(good.clone()).unwrap().replace('\n', "\r\n").into_bytes();
+        let mut long = good.clone();
+        long.extend(vec![b'x'; (MAX_LINE as usize) + 10]);
+        long.push(b'\n');
+        let mut long_valid_prefix = vec![b'{'; (MAX_LINE as usize) * 2];
+        long_valid_prefix.push(b'\n');
+        long_valid_prefix.extend(&good);
+        let cases: Vec<(&str, Vec<u8>, bool)> = vec![
+            ("one line", one_line, true),
+            ("empty line at the end", [good.clone(), b"\n".to_vec()].concat(), false),
+            ("empty line in the middle", [one_line_of(&good), b"\n".to_vec(), rest_of(&good)].concat(), false),
+            ("only a newline", b"\n".to_vec(), false),
+            ("CRLF", crlf, false),
+            ("a line over the limit", long, false),
+            ("a long garbage line before the entries", long_valid_prefix, false),
+            ("garbage", b"\xff\xfe garbage \x00\n".to_vec(), false),
+            ("no final newline", good[..good.len() - 1].to_vec(), false),
+        ];
+        for (what, bytes, ok) in cases {
+            std::fs::write(log.path(), &bytes).unwrap();
+            let tail = log.tail_until(|_| false);
+            let scan = log.scan().unwrap();
+            match (&tail, ok) {
+                (Ok(t), true) => assert_eq!(t, &scan.entries, "{what}"),
+                (Err(AuditError::Broken { .. }), false) => assert!(scan.broken.is_some(), "{what}"),
+                (Err(AuditError::Invalid { reason, .. }), false) => {
+                    assert!(!reason.contains("changed while"), "{what}: {reason}")
+                }
+                other => panic!("{what}: {other:?}"),
+            }
+            // The stop at the newest entry reads only the last line: the same verdict on it.
+            let last = log.tail_until(|_| true);
+            assert_eq!(
+                last.is_ok(),
+                ok || what.contains("middle") || what.contains("before the entries"),
+                "{what}: {last:?}"
+            );
+        }
+    }
+
+    fn one_line_of(b: &[u8]) -> Vec<u8> {
+        b[..b.iter().position(|&c| c == b'\n').unwrap() + 1].to_vec()
+    }
+
+    fn rest_of(b: &[u8]) -> Vec<u8> {
+        b[b.iter().position(|&c| c == b'\n').unwrap() + 1..].to_vec()
+    }
+
+    /// Review (issue 28): a well-formed line numbered u64::MAX (its hash recomputed) neither
+    /// panics the tail reader nor an append.
+    #[test]
+    fn the_largest_sequence_number_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = JsonlLog::new(dir.path().join("audit.log"));
+        let first = log.start("op", "2026-11-26T00:00:00Z", None).unwrap().unwrap();
+        let (max, line2) = seal(u64::MAX, &first.hash, rec(1));
+        let (_, line3) = seal(5, &max.hash, rec(2));
+        let mut text = std::fs::read_to_string(log.path()).unwrap();
+        text.push_str(&line2);
+        std::fs::write(log.path(), &text).unwrap();
+        assert!(log.append(rec(3)).is_err(), "nothing follows entry u64::MAX");
+        text.push_str(&line3);
+        std::fs::write(log.path(), &text).unwrap();
+        assert!(log.tail_until(|_| false).is_err());
     }
 }

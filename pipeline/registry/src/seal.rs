@@ -50,21 +50,40 @@ pub fn retire(
         return Err(RegistryError::Refused(format!("registry {} exists: reset it, do not retire it", path.display())));
     }
     let log = JsonlLog::new(log);
-    let entries = log.entries()?;
+    // The log and the logs it continues: a registry created before a rotation is known too.
+    let (logs, _) = log_chain(&log)?;
+    let entries: Vec<Entry> = logs.into_iter().flatten().collect();
     let id_of = |e: &Entry| e.record.details.get("registry").and_then(Value::as_str).map(String::from);
     let retired: std::collections::BTreeSet<String> =
         entries.iter().filter(|e| e.record.action == RETIRED).filter_map(id_of).collect();
     let at = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    // The registries created at that place (their creation records it).
+    // The place as runs record it (symbolic links resolved: the file is gone, its folder not).
+    let canonical = path
+        .file_name()
+        .and_then(|name| std::fs::canonicalize(tokumei_audit::sys::parent_of(path)).ok().map(|d| d.join(name)))
+        .unwrap_or_else(|| at.clone());
+    let places = [at.display().to_string(), canonical.display().to_string()];
+    let text = |e: &Entry, k: &str| e.record.details.get(k).and_then(Value::as_str).map(String::from);
+    // The registries created at that place (their creation records it), or whose requests a
+    // run applied there.
     let ids: std::collections::BTreeSet<String> = entries
         .iter()
-        .filter(|e| e.record.action == COMMITTED)
-        .filter(|e| e.record.details.get("path").and_then(Value::as_str) == Some(&at.display().to_string()))
-        .filter_map(id_of)
+        .filter_map(|e| {
+            if e.record.action == COMMITTED && text(e, "path").is_some_and(|p| places.contains(&p)) {
+                id_of(e)
+            } else if text(e, "requests_registry").is_some_and(|p| places.contains(&p)) {
+                text(e, "requests_registry_id")
+            } else {
+                None
+            }
+        })
         .filter(|id| !retired.contains(id))
         .collect();
     let mut details = Map::new();
     details.insert("path".into(), Value::String(at.display().to_string()));
+    if canonical != at {
+        details.insert("canonical_path".into(), Value::String(canonical.display().to_string()));
+    }
     details.insert("reason".into(), Value::String(reason.to_string()));
     let mut records = Vec::new();
     for id in ids.iter().map(Some).chain(ids.is_empty().then_some(None)) {
@@ -122,19 +141,23 @@ impl Stamp {
 
     /// The stamp of `path` (`None`: unreadable, or its write-ahead log holds pages).
     pub(crate) fn of(path: &std::path::Path) -> Option<Stamp> {
-        use std::os::unix::fs::MetadataExt;
         let wal = std::path::PathBuf::from(format!("{}-wal", path.display()));
         if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
             return None;
         }
-        let m = std::fs::metadata(path).ok()?;
-        Some(Stamp {
+        std::fs::metadata(path).ok().map(|m| Stamp::from_meta(&m))
+    }
+
+    /// The stamp of an opened file's metadata.
+    pub(crate) fn from_meta(m: &std::fs::Metadata) -> Stamp {
+        use std::os::unix::fs::MetadataExt;
+        Stamp {
             dev: m.dev(),
             ino: m.ino(),
             len: m.len(),
             mtime: (m.mtime(), m.mtime_nsec()),
             ctime: (m.ctime(), m.ctime_nsec()),
-        })
+        }
     }
 }
 
@@ -163,8 +186,12 @@ impl Registry {
             });
         }
         let me = self.id()?;
+        // Read before the file is hashed: a commit of another connection after it is seen by
+        // the next change's transaction (which then checks the registry again).
+        let version = self.data_version()?;
         if let Some(proved) = self.seal_matches(&log, &me)? {
             self.proved = Some(proved);
+            self.proved_version = Some(version);
             return Ok(Proof::Sealed);
         }
         self.full_check(&log)?;
@@ -185,6 +212,8 @@ impl Registry {
             )
             && let Some(now) = Stamp::of(&self.path).filter(Stamp::fine)
             && now.to_string() == then
+            // ... and it is the file this connection opened.
+            && self.file_id == Some((now.dev, now.ino))
         {
             return Ok(Some((sha.to_string(), now)));
         }
@@ -200,15 +229,14 @@ impl Registry {
     /// passes.
     fn full_check(&mut self, log: &JsonlLog) -> Result<(), RegistryError> {
         self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| self.db(e))?;
+        // The state checked: the seal must not cover a commit of another connection after it.
+        let version = self.data_version();
         let checked = (|| {
             // A change whose process died before its commit is recorded as lost first (the
             // previous state is intact: that is not a problem).
             crate::record_lost_change(&self.conn, &system_who())?;
-            let scan = log.scan()?;
-            let mut problems = verify_on(self, &scan.entries)?;
-            if let Some(broken) = &scan.broken {
-                problems.push(format!("audit log: {broken}"));
-            }
+            let (logs, mut problems) = log_chain(log)?;
+            problems.extend(verify_on(self, &logs)?);
             Ok::<_, RegistryError>(problems)
         })();
         // Nothing was written: the transaction only held the write lock.
@@ -217,7 +245,19 @@ impl Registry {
         if !problems.is_empty() {
             return Err(RegistryError::Tampered { path: self.path.clone(), problems });
         }
-        let sealed = self.write_seal(log, VERIFIED, None)?;
+        let version = version?;
+        // Rows that migrations added to a registry made before them: recorded now, by one change
+        // made on the state just checked (its seal then proves the registry).
+        let unrecorded = self.unrecorded_migration_rows()?;
+        if !unrecorded.is_empty() {
+            self.checked_version = Some(version);
+            let done = self.change(&system_who(), "schema-upgrade", "rows added by schema migrations", |_| {
+                Ok(((), unrecorded.iter().map(|k| ("meta", k.clone())).collect()))
+            });
+            self.checked_version = None;
+            return done;
+        }
+        let sealed = self.write_seal(log, VERIFIED, None, Some(version))?;
         self.proved = sealed
             .record
             .details
@@ -225,6 +265,7 @@ impl Registry {
             .and_then(Value::as_str)
             .zip(Stamp::of(&self.path))
             .map(|(h, st)| (h.to_string(), st));
+        self.proved_version = Some(version);
         Ok(())
     }
 
@@ -236,6 +277,7 @@ impl Registry {
         log: &JsonlLog,
         action: &str,
         base: Option<(&Who, Map<String, Value>)>,
+        since: Option<i64>,
     ) -> Result<Entry, RegistryError> {
         let (who, mut details) = match base {
             Some((w, d)) => (w.clone(), d),
@@ -247,6 +289,10 @@ impl Registry {
         details.entry("change").or_insert(Value::from(last_change.unwrap_or(0)));
         if self.seals
             && let Some((sha, stamp)) = self.hashed()?
+            // Another connection committed since the state this seal vouches for was made or
+            // checked (`since`, read inside that transaction): its edit is in the file now, and
+            // no seal may cover it (the next act runs the full check).
+            && since.is_none_or(|v| self.data_version().is_ok_and(|now| now == v))
         {
             details.insert("file_sha256".into(), Value::String(sha));
             if stamp.fine() {
@@ -264,6 +310,12 @@ impl Registry {
         })?)
     }
 
+    /// SQLite's `data_version`: it changes when another connection commits (never for this
+    /// connection's own commits).
+    pub(crate) fn data_version(&self) -> Result<i64, RegistryError> {
+        self.conn.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(|e| self.db(e))
+    }
+
     /// SHA-256 of the registry file with its write-ahead log folded in, and the file's stamp
     /// taken before it was read (`None`: another connection is reading, so the file alone is
     /// not the registry's state now).
@@ -277,9 +329,30 @@ impl Registry {
         if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
             return Ok(None);
         }
-        let Some(stamp) = Stamp::of(&self.path) else { return Ok(None) };
-        let sha = tokumei_audit::sys::sha256_file(&self.path).map_err(|e| db_err(&self.path, e))?;
-        Ok(Some((sha, stamp)))
+        // The file at the path must be the one this connection reads and writes: a file put in
+        // its place (renamed over it) while it was open is not the registry that was checked.
+        let mut file = std::fs::File::open(&self.path).map_err(|e| db_err(&self.path, e))?;
+        let opened = file.metadata().map_err(|e| db_err(&self.path, e))?;
+        if self.file_id != Some(file_id(&opened)) {
+            return Err(RegistryError::Tampered {
+                path: self.path.clone(),
+                problems: vec![
+                    "the registry file was replaced (another file put at its path) while tokumei had it open".into(),
+                ],
+            });
+        }
+        let stamp = Stamp::from_meta(&opened);
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = std::io::Read::read(&mut file, &mut buf).map_err(|e| db_err(&self.path, e))?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+        }
+        Ok(Some((hex::encode(h.finalize()), stamp)))
     }
 
     /// An officer's reasoned reset of a registry that fails its check (restored from a backup
@@ -297,16 +370,43 @@ impl Registry {
             ));
         }
         let log = JsonlLog::new(self.audit_log()?);
+        // The state the problems are found on: the reset is refused if another connection
+        // commits before its transaction (its edit would be recorded without being listed).
+        let version = self.data_version()?;
         let scan = log.scan()?;
         if let Some(broken) = scan.broken {
             return Err(RegistryError::Audit(broken));
         }
-        let problems = verify_on(self, &scan.entries)?;
+        let (logs, chain) = log_chain(&log)?;
+        if let Some(first) = chain.first() {
+            return Err(RegistryError::Refused(format!("{first}: a reset needs an intact audit log")));
+        }
+        let problems = verify_on(self, &logs)?;
         if problems.is_empty() {
             return Err(RegistryError::Refused("the registry passes its check: there is nothing to reset".into()));
         }
+        // A trigger or view keeps acting after a reset: it must be removed, never accepted.
+        if let Some(schema) = problems.iter().find(|p| p.starts_with("schema:")) {
+            return Err(RegistryError::Refused(format!(
+                "{schema}: remove it (or restore the registry) before a reset; a reset never accepts a trigger or a view"
+            )));
+        }
+        // A reset records rows as they are and accepts changes lost before it; anything else (a
+        // journal row unlike its audit entry, an id counter set back, requests or incidents
+        // unlike what they put in force, the subject index, SQLite's own check) would still be
+        // found after it, while its seal let acts go on: refused, naming what remains.
+        let remains: Vec<&String> = problems.iter().filter(|p| !reset_cures(p)).collect();
+        if !remains.is_empty() {
+            let shown: Vec<&str> = remains.iter().take(5).map(|p| p.as_str()).collect();
+            return Err(RegistryError::Refused(format!(
+                "a reset cannot accept {} problem(s) (restore the registry and its audit log from a backup instead): {}",
+                remains.len(),
+                shown.join("; ")
+            )));
+        }
         let accepted = problems.clone();
         self.resetting = true;
+        self.checked_version = Some(version);
         let shown: Vec<String> = accepted.iter().take(20).cloned().collect();
         let more = if accepted.len() > 20 { format!("; and {} more", accepted.len() - 20) } else { String::new() };
         let subject = format!("{reason} (accepts {} problem(s): {}{more})", accepted.len(), shown.join("; "));
@@ -332,14 +432,94 @@ impl Registry {
             Ok(((), touched))
         });
         self.resetting = false;
+        self.checked_version = None;
         done?;
         Ok(accepted)
     }
 }
 
+/// The entries of `log` and of the logs it continues (`tokumei audit rotate`: each archive
+/// named by the first entry of the log after it and checked against its recorded SHA-256),
+/// oldest log first, with the problems found on the way (a break in a log, an archive missing
+/// or changed). A break that the rotation itself recorded is not found again.
+pub fn log_chain(log: &JsonlLog) -> Result<(Vec<Vec<Entry>>, Vec<String>), RegistryError> {
+    let mut problems = Vec::new();
+    let scan = log.scan()?;
+    if let Some(broken) = &scan.broken {
+        problems.push(format!("audit log: {broken}"));
+    }
+    let mut logs = vec![scan.entries];
+    let mut current = log.clone();
+    // A bound on the chain (a loop of archives naming each other).
+    for _ in 0..1000 {
+        let first = logs.last().and_then(|l| l.first()).cloned();
+        let Some(previous) = tokumei_audit::anchor::previous(&current, logs.last().map_or(&[][..], |l| l.as_slice()))
+        else {
+            break;
+        };
+        let previous = match previous {
+            Ok(p) => p,
+            Err(e) => {
+                problems.push(format!("audit log: {e}"));
+                break;
+            }
+        };
+        let scan = previous.scan()?;
+        let recorded_intact = first
+            .as_ref()
+            .and_then(|f| f.record.details.get("previous_state"))
+            .and_then(Value::as_str)
+            .is_none_or(|s| s == "intact");
+        if let Some(broken) = &scan.broken
+            && recorded_intact
+        {
+            problems.push(format!("audit log {}: {broken}", previous.path().display()));
+        }
+        logs.push(scan.entries);
+        current = previous;
+    }
+    logs.reverse();
+    Ok((logs, problems))
+}
+
+impl Registry {
+    /// Meta rows a migration added that no change recorded yet.
+    fn unrecorded_migration_rows(&self) -> Result<Vec<String>, RegistryError> {
+        let recorded = crate::recorded_rows(&self.conn).map_err(|e| db_err(&self.path, e))?;
+        let mut out = Vec::new();
+        for key in crate::MIGRATION_META {
+            let exists: i64 = self
+                .conn
+                .query_row("SELECT count(*) FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .map_err(|e| db_err(&self.path, e))?;
+            if exists > 0 && !recorded.contains_key(&("meta".to_string(), key.to_string())) {
+                out.push(key.to_string());
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Whether a problem [`Registry::verify`] reports is one that a reset makes good: a row as it is
+/// now (recorded by the reset), or an audit entry of a change lost before the reset.
+fn reset_cures(problem: &str) -> bool {
+    let row = problem.contains(" row ")
+        && (problem.ends_with(": no change made it (added outside tokumei)")
+            || problem.ends_with("(edited outside tokumei)")
+            || problem.ends_with("now missing (deleted outside tokumei)"));
+    row || problem.starts_with("audit entry ")
+}
+
+/// A file's identity (device, inode).
+pub(crate) fn file_id(m: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (m.dev(), m.ino())
+}
+
 /// [`Registry::verify`] (kept beside the seal so the proof and the reset read the same way).
-fn verify_on(reg: &Registry, entries: &[Entry]) -> Result<Vec<String>, RegistryError> {
-    reg.verify(entries)
+fn verify_on(reg: &Registry, logs: &[Vec<Entry>]) -> Result<Vec<String>, RegistryError> {
+    let logs: Vec<&[Entry]> = logs.iter().map(Vec::as_slice).collect();
+    reg.verify_logs(&logs)
 }
 
 /// Whether `e` is a registry entry of registry `me` (a change, its confirmation or loss, a seal).
