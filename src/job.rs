@@ -201,9 +201,9 @@ pub fn run_job(
     };
     let out_root = out.unwrap_or_else(|| job.output_dir.clone());
     // The command line's use, else the job's `[registry]`.
-    let (cli_registry, cli_use, hours) = match contract {
-        Some(c) => (c.registry, c.using, c.hours),
-        None => (None, None, None),
+    let (cli_registry, cli_use, hours, replaces) = match contract {
+        Some(c) => (c.registry, c.using, c.hours, c.replaces),
+        None => (None, None, None, None),
     };
     let named_registry = cli_registry.clone();
     let using = cli_use.or_else(|| {
@@ -233,6 +233,7 @@ pub fn run_job(
             Use::Contract(_) => None,
         },
         hours,
+        replaces,
     });
     let mut run_log = RunLog::open(&job.audit_log, &out_root)?;
     // Any failure from here on is audited (unless the log itself is what failed).
@@ -281,6 +282,13 @@ pub fn run_job(
         .collect();
     if let Some(purpose) = contract.as_ref().and_then(|c| c.purpose.as_ref()) {
         base.borrow_mut().details.insert("internal_use".into(), purpose.clone().into());
+    }
+    // A replacement: of a replaceable internal release, by its rule file (and managed key).
+    if let Some(ContractRun { registry, replaces: Some(rep), .. }) = &contract {
+        base.borrow_mut().details.insert("replaces".into(), rep.release_id.clone().into());
+        if let Err(f) = check_replacement(registry, &rep.release_id, &prepared) {
+            return Err(audit_failure(&mut run_log, &facts, f));
+        }
     }
     // An internal use needs its registry; a release for a recipient needs a contract that
     // allows it. Both are checked before anything is read past the header or written.
@@ -469,6 +477,8 @@ pub fn run_job(
             excluded_records: r.requests.as_ref().map_or(0, |q| q.excluded_records),
             fingerprint: r.fingerprint.as_ref().and_then(|f| serde_json::to_value(f).ok()),
             marks: digest.as_ref().map(|d| d.2.clone()).unwrap_or_default(),
+            replaces: c.replaces.as_ref().map(|x| x.release_id.clone()),
+            replacement_note: c.replaces.as_ref().and_then(|x| x.input_changed.clone()),
         };
         reg.register_release(&who, &release).map(|_| ()).map_err(|e| format!("registering the release: {e}"))
     };
@@ -497,6 +507,12 @@ pub fn run_job(
         match c.id {
             Some(id) => say!("  registered for contract {id} in {}", shown(&c.registry).display()),
             None => say!("  registered as an internal use in {}", shown(&c.registry).display()),
+        }
+        if let Some(rep) = &c.replaces {
+            say!(
+                "  replaces release {old} (without every person residents' requests excluded); destroy release {old} and every copy of it, then record it: tokumei release destroyed {old} --how ...",
+                old = rep.release_id
+            );
         }
     }
     Ok(())
@@ -625,8 +641,10 @@ fn requests_stage(
         None => None,
     };
     run_files.extend(contract_file);
-    // Unknown files (inputs registered nowhere): every exclusion applies.
-    let known = job.inputs.iter().all(|i| !files_of(&i.path).is_empty());
+    // Unknown files (inputs registered nowhere): every exclusion applies; and to a replacement
+    // of an internal copy, which an erasure listed whatever files its request named.
+    let known =
+        contract.is_none_or(|c| c.replaces.is_none()) && job.inputs.iter().all(|i| !files_of(&i.path).is_empty());
     let (exclusions_upto, exclude) =
         reg.exclusions(provision, known.then_some(run_files.as_slice())).map_err(refused)?;
     // Corrections apply to the inputs that are sources of the file they correct.
@@ -794,6 +812,18 @@ pub struct ContractArg {
     pub using: Option<Use>,
     /// Staff hours of creation work entered by the operator (for the fee).
     pub hours: Option<f64>,
+    /// `release replace`: the internal release this run's release replaces.
+    pub replaces: Option<Replacing>,
+}
+
+/// The internal release a run replaces without the people residents' requests excluded
+/// (`tokumei release replace`), and why its input may differ.
+#[derive(Clone)]
+pub struct Replacing {
+    /// The release replaced.
+    pub release_id: String,
+    /// Why a changed input replaces it (the records as they are now).
+    pub input_changed: Option<String>,
 }
 
 /// A run whose release is registered.
@@ -806,6 +836,51 @@ pub struct ContractRun {
     pub purpose: Option<String>,
     /// Staff hours of creation work entered by the operator (for the fee).
     pub hours: Option<f64>,
+    /// The internal release it replaces.
+    pub replaces: Option<Replacing>,
+}
+
+/// Refuse a replacement before anything is read past the header or written: the release is a
+/// replaceable internal release (published, neither replaced nor destroyed) made by this job's
+/// rule file in its mode, and pseudonymised data with this job's managed key (its people keep
+/// their pseudonyms). The registry checks it again when the replacement is registered.
+fn check_replacement(registry: &Path, old: &str, prepared: &tokumei_engine::Prepared) -> Result<(), Failure> {
+    let refused = |m: String| fail(ExitCode::Registry, anyhow::anyhow!("{m}"));
+    let reg = tokumei_registry::Registry::open(registry).map_err(|e| fail(ExitCode::Registry, e.into()))?;
+    let o = reg.replaceable(old).map_err(|e| fail(ExitCode::Registry, e.into()))?;
+    if o.release.rules_sha256 != prepared.plan.rules_sha256 || o.release.mode != prepared.plan.mode.as_str() {
+        return Err(refused(format!(
+            "release {old} was made by another rule file or mode ({}, rules {}): replace it with the job that made it",
+            o.release.mode,
+            o.release.rules_sha256.get(..12).unwrap_or_default()
+        )));
+    }
+    if o.release.mode == "pseudonymized" {
+        let dir = Path::new(&o.release.release_dir);
+        let made_with = o
+            .release
+            .outputs
+            .iter()
+            .find(|f| f.name == "report.json")
+            .and_then(|f| std::fs::read_to_string(dir.join(&f.name)).ok())
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|v| v["key_id"].as_str().map(String::from));
+        match made_with {
+            None => {
+                return Err(refused(format!(
+                    "release {old}: its report (report.json in {}) cannot be read, so the key it was made with is not known: nothing was done",
+                    dir.display()
+                )));
+            }
+            Some(k) if Some(&k) != prepared.facts.key_id.as_ref() => {
+                return Err(refused(format!(
+                    "release {old} was made with another managed key: its replacement would give its people other pseudonyms; use the job and key that made it"
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// Settle the releases of `root` that a run left `publishing` in the registry (it died between

@@ -43,8 +43,9 @@ Environment:
                      a run's audit entries keep the system time and note the override
   TOKUMEI_FAILPOINT  test only: crash or fail a run at a named step (docs/cli.md)";
 
-/// De-identify municipal personal data (匿名加工情報 / 仮名加工情報) into Parquet, with a
-/// report and a tamper-evident audit trail. Runs fully offline.
+/// De-identify municipal personal data into Parquet (anonymised: 行政機関等匿名加工情報 /
+/// 匿名加工情報; pseudonymised: 仮名化した保有個人情報 for a public body, 仮名加工情報 for a business),
+/// with a report and a tamper-evident audit trail. Runs fully offline.
 #[derive(Parser)]
 #[command(name = "tokumei", version)]
 struct Cli {
@@ -164,7 +165,9 @@ enum Command {
         #[command(subcommand)]
         command: registry_cmd::ContractCommand,
     },
-    /// Releases registered in the registry (made under contracts).
+    /// Releases registered in the registry (under contracts, and internal uses): list, show,
+    /// provide, verify; replace an internal release without the people erased and record the
+    /// destruction of the old one.
     Release {
         #[command(subcommand)]
         command: registry_cmd::ReleaseCommand,
@@ -440,11 +443,12 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
                 (None, Some(purpose)) => Some(job::Use::Internal(purpose)),
                 (None, None) => None,
             };
-            let contract = Some(job::ContractArg { registry, using, hours });
+            let contract = Some(job::ContractArg { registry, using, hours, replaces: None });
             job::run_job(&job, out, operator, false, contract, &Bars::new())
         }
         Command::Check { job, registry, operator } => {
-            let registry = registry.map(|r| job::ContractArg { registry: Some(r), using: None, hours: None });
+            let registry =
+                registry.map(|r| job::ContractArg { registry: Some(r), using: None, hours: None, replaces: None });
             job::run_job(&job, None, operator, true, registry, &Bars::new())
         }
         Command::Init { extract, out, dataset, encoding, delimiter, force, no_header } => {

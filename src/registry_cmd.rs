@@ -305,8 +305,13 @@ pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
             let reg = Registry::open_unproved(&registry.path).map_err(reg_fail)?;
             let status = reg.status().map_err(reg_fail)?;
             let profile = reg.profile().map_err(reg_fail)?;
+            // Accepted erasures whose internal copies are not all destroyed (read as the file is:
+            // `status` shows a registry that fails its proof too).
+            let erasures = reg.erasures_to_do().map_err(reg_fail)?;
             if json {
-                return json_out(&serde_json::json!({ "status": status, "profile": profile }));
+                return json_out(
+                    &serde_json::json!({ "status": status, "profile": profile, "erasures_to_do": erasures }),
+                );
             }
             say!("registry        {}", status.path);
             say!("schema version  {}", status.schema_version);
@@ -328,6 +333,17 @@ pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
                     c.operator,
                     c.time,
                     c.audit_seq.unwrap_or(0)
+                );
+            }
+            let today = today()?;
+            for t in &erasures {
+                say!(
+                    "warning: request {}: {} internal copy(ies) holding a person whose erasure or stop of use was accepted are not destroyed ({}), due {}{}",
+                    t.request_id,
+                    t.outstanding.len(),
+                    t.outstanding.join(", "),
+                    t.due,
+                    if t.overdue(&today) { " OVERDUE" } else { "" }
                 );
             }
             Ok(())
@@ -849,6 +865,45 @@ pub enum ReleaseCommand {
         #[command(flatten)]
         registry: RegistryArg,
     },
+    /// Replace an internal release (`run --internal-use`) without every person residents'
+    /// requests excluded from every run (an accepted erasure or stop of use): the job that made
+    /// it runs again (same rule file; pseudonymised: same managed key) into a new release folder
+    /// beside it (the old one is never overwritten), published complete or not at all, and
+    /// registered as replacing it. Then destroy the old one and record it (`release destroyed`).
+    Replace {
+        /// The internal release to replace.
+        release_id: String,
+        /// The job that made it.
+        #[arg(long)]
+        job: PathBuf,
+        /// Output folder (default: the one that holds the release replaced).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Staff hours of the work (recorded with the release).
+        #[arg(long)]
+        hours: Option<f64>,
+        /// The input is no longer the one the release was made from (e.g. the extract was
+        /// updated): why the records as they are now replace it. Without it such a replacement
+        /// is refused.
+        #[arg(long)]
+        input_changed: Option<String>,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Record that an internal release was destroyed (its folder, and every copy of it, is
+    /// gone): when and how, audited. An accepted erasure that listed it is done with it.
+    Destroyed {
+        /// The internal release.
+        release_id: String,
+        /// How it was destroyed (e.g. `フォルダを完全消去し、複製がないことを確認`).
+        #[arg(long)]
+        how: String,
+        /// The day (YYYY-MM-DD; default: today by the run clock).
+        #[arg(long)]
+        date: Option<String>,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
 }
 
 /// Run a release command.
@@ -862,14 +917,15 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
             }
             for r in &list {
                 say!(
-                    "{:<46} {:<10} contract {:<4} {:<24} rows {:>9}  k {:>3}  l {}",
+                    "{:<46} {:<10} contract {:<4} {:<24} rows {:>9}  k {:>3}  l {}{}",
                     r.release.release_id,
                     r.status,
                     r.release.contract_id.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
                     r.recipient.as_deref().unwrap_or("(internal)"),
                     r.release.rows,
                     r.release.k_achieved,
-                    r.release.l_achieved.map(|l| l.to_string()).unwrap_or_else(|| "-".into())
+                    r.release.l_achieved.map(|l| l.to_string()).unwrap_or_else(|| "-".into()),
+                    copy_note(r)
                 );
             }
             Ok(())
@@ -895,8 +951,73 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
                 r.release.l_achieved.map(|l| l.to_string()).unwrap_or_else(|| "-".into())
             );
             say!("  audit entry {} (head {})", r.release.audit_seq, r.release.audit_head.as_deref().unwrap_or("-"));
+            if let Some(p) = &r.release.purpose {
+                say!("  internal    {p}");
+            }
+            if let Some(old) = &r.release.replaces {
+                say!(
+                    "  replaces    {old}{}",
+                    r.release.replacement_note.as_ref().map(|n| format!(" (another input: {n})")).unwrap_or_default()
+                );
+            }
+            if let Some(by) = &r.replaced_by {
+                say!("  replaced by {by}");
+            }
+            if let Some(d) = &r.destroyed {
+                say!("  destroyed   {} by {} ({}), recorded {}", d.date, d.operator, d.how, d.time);
+            }
             for f in &r.release.outputs {
                 say!("  file        {}  {}", f.sha256, f.name);
+            }
+            Ok(())
+        }
+        ReleaseCommand::Replace {
+            release_id,
+            job,
+            out,
+            hours,
+            input_changed,
+            change: ChangeArgs { registry, operator },
+        } => {
+            if hours.is_some_and(|h| !(h.is_finite() && (0.0..=100_000.0).contains(&h))) {
+                return Err(fail(
+                    ExitCode::Usage,
+                    anyhow::anyhow!("--hours must be a number of hours from 0 to 100000"),
+                ));
+            }
+            if input_changed.as_ref().is_some_and(|p| p.trim().is_empty() || p.chars().any(char::is_control)) {
+                return Err(fail(ExitCode::Usage, anyhow::anyhow!("--input-changed states the reason in words")));
+            }
+            let old = {
+                let reg = Registry::open(&registry.path).map_err(reg_fail)?;
+                reg.replaceable(&release_id).map_err(reg_fail)?
+            };
+            // Beside the release it replaces: <out>/<dataset>/<release id>.
+            let out = out
+                .or_else(|| Path::new(&old.release.release_dir).parent().and_then(Path::parent).map(Path::to_path_buf));
+            let purpose = old.release.purpose.clone().unwrap_or_else(|| "内部利用".into());
+            let arg = crate::job::ContractArg {
+                registry: Some(registry.path),
+                using: Some(crate::job::Use::Internal(purpose)),
+                hours,
+                replaces: Some(crate::job::Replacing { release_id, input_changed }),
+            };
+            crate::job::run_job(&job, out, operator, false, Some(arg), &crate::Bars::new())
+        }
+        ReleaseCommand::Destroyed { release_id, how, date, change: ChangeArgs { registry, operator } } => {
+            let who = who(operator)?;
+            let today = today()?;
+            let day = date.unwrap_or_else(|| today.clone());
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            reg.record_destruction(&who, &release_id, &day, &today, &how).map_err(reg_fail)?;
+            say!("recorded the destruction of release {release_id} on {day} ({how})");
+            for t in reg.erasures_to_do().map_err(reg_fail)? {
+                say!(
+                    "  request {}: {} internal copy(ies) still to destroy: {}",
+                    t.request_id,
+                    t.outstanding.len(),
+                    t.outstanding.join(", ")
+                );
             }
             Ok(())
         }
@@ -953,6 +1074,8 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
             let mut checked = 0;
             for r in &list {
                 match r.status.as_str() {
+                    // Its folder is gone on purpose (`release destroyed`).
+                    "published" if r.destroyed.is_some() => {}
                     "published" => {
                         problems.extend(r.check_files());
                         checked += 1;
@@ -973,6 +1096,15 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
             }
             Err(fail(ExitCode::Registry, anyhow::anyhow!("{} problem(s) found", problems.len())))
         }
+    }
+}
+
+/// What `release list` adds to a release's line: what replaced it, its destruction.
+fn copy_note(r: &tokumei_registry::StoredRelease) -> String {
+    match (&r.destroyed, &r.replaced_by) {
+        (Some(d), _) => format!("  destroyed {}", d.date),
+        (None, Some(by)) => format!("  replaced by {by} (destruction not recorded)"),
+        _ => String::new(),
     }
 }
 
@@ -1036,14 +1168,15 @@ pub fn subject(command: SubjectCommand) -> Result<(), Failure> {
     }
     for r in found.iter().flatten() {
         say!(
-            "{}  {}  {} rows  {}",
+            "{}  {}  {} rows  {}{}",
             r.release.release_id,
             r.time,
             r.release.rows,
             match (&r.recipient, &r.release.purpose) {
                 (Some(rec), _) => format!("provided to {rec}"),
                 (None, p) => format!("internal use: {}", p.as_deref().unwrap_or("-")),
-            }
+            },
+            copy_note(r)
         );
     }
     for (r, scope, since) in &excluded {

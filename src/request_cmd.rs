@@ -423,14 +423,20 @@ fn decision_notice(
             esc(&d.recipients_to_notify.join("、"))
         ));
     }
-    if matches!(kind, Kind::Suspension | Kind::OptOut) && !d.releases_before.is_empty() {
-        html.push_str("<h2>決定前に作成された加工情報</h2><p class=\"note\">決定前に作成・提供された匿名加工情報は個人情報ではなく、回収はしません。提供先は次のとおりです。</p><table><tr><th>作成物</th><th>作成日時</th><th>提供先</th></tr>");
-        for rel in &d.releases_before {
+    if !d.internal_copies.is_empty() {
+        html.push_str(&internal_copies_section(body, d));
+    }
+    // Only what went to recipients is 行政機関等匿名加工情報 (a body's internal releases are its
+    // own 保有個人情報, listed above when the decision reaches them).
+    let provided: Vec<_> = d.releases_before.iter().filter(|rel| rel.recipient.is_some()).collect();
+    if matches!(kind, Kind::Suspension | Kind::OptOut) && !provided.is_empty() {
+        html.push_str("<h2>決定前に提供された行政機関等匿名加工情報</h2><p class=\"note\">決定前に作成・提供された行政機関等匿名加工情報は個人情報ではなく、回収はしません。提供先は次のとおりです。</p><table><tr><th>作成物</th><th>作成日時</th><th>提供先</th></tr>");
+        for rel in provided {
             html.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&rel.release_id),
                 esc(&rel.time),
-                esc(rel.recipient.as_deref().unwrap_or("（内部利用）"))
+                esc(rel.recipient.as_deref().unwrap_or_default())
             ));
         }
         html.push_str("</table>");
@@ -439,6 +445,37 @@ fn decision_notice(
         html.push_str(&appeal_rights(body));
     }
     page(notice_title(kind, &d.decision), &html)
+}
+
+/// The name of an internal copy's kind in a notice: a public body's pseudonymised data are
+/// 仮名化した保有個人情報 (仮名加工情報 is a business's, 法41).
+pub(crate) fn copy_kind_ja(mode: &str) -> &'static str {
+    if mode == "pseudonymized" {
+        "仮名化した保有個人情報"
+    } else {
+        "内部で保有する匿名化した情報（保有個人情報として扱う）"
+    }
+}
+
+/// The notice's list of the body's internal copies that an accepted erasure or stop of use
+/// reaches, and what is done with them.
+fn internal_copies_section(body: &str, d: &Decision) -> String {
+    let mut html = format!(
+        "<h2>消去・利用停止の対象となる内部利用の情報</h2><p class=\"note\">{}が内部利用のために作成した次の情報は、仮名化等をしていても保有個人情報です。あなたの情報を除いたものに置き換え、元の情報を消去します（消去したときは記録します）。</p><table><tr><th>作成物</th><th>種類</th><th>利用目的</th><th>作成日時</th><th>あなたの情報</th></tr>",
+        esc(body)
+    );
+    for c in &d.internal_copies {
+        html.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&c.release_id),
+            copy_kind_ja(&c.mode),
+            esc(c.purpose.as_deref().unwrap_or("-")),
+            esc(&c.time),
+            if c.indexed { "含まれています" } else { "含まれている可能性があります" }
+        ));
+    }
+    html.push_str("</table>");
+    html
 }
 
 /// 延長通知書 / 特例延長通知書.
@@ -581,7 +618,7 @@ fn search(reg: &Registry, r: &StoredRequest, subject: &str, jobs: &[PathBuf]) ->
         .releases()
         .map_err(reg_fail)?
         .into_iter()
-        .filter(|x| x.status == "published" && x.release.mode == "pseudonymized")
+        .filter(|x| x.status == "published" && x.release.mode == "pseudonymized" && x.destroyed.is_none())
         .collect();
     let clock = crate::job::Clock::now()?;
     let mut covered = std::collections::HashSet::new();
@@ -621,7 +658,7 @@ fn search(reg: &Registry, r: &StoredRequest, subject: &str, jobs: &[PathBuf]) ->
                 }
                 records += found.len();
                 let what = format!(
-                    "仮名加工した情報 {}（内部利用: {}）",
+                    "仮名化した保有個人情報 {}（内部利用: {}）",
                     rel.release.release_id,
                     rel.release.purpose.as_deref().unwrap_or("-")
                 );
@@ -750,6 +787,23 @@ pub(crate) fn decision_documents(
     if !d.releases_before.is_empty() {
         lines.push(format!("  {} release(s) made before the decision (listed in the notice)", d.releases_before.len()));
     }
+    if !d.internal_copies.is_empty() {
+        lines.push(format!(
+            "  {} internal release(s) hold the person (still 保有個人情報) and are to erase or stop: replace each without the person and destroy it, by {}:",
+            d.internal_copies.len(),
+            r.deadline()
+        ));
+        for c in &d.internal_copies {
+            lines.push(format!(
+                "    {} ({}{}): tokumei release replace {} --job JOB; then tokumei release destroyed {} --how ...",
+                c.release_id,
+                copy_kind_ja(&c.mode),
+                if c.indexed { "" } else { "; may hold the person: no per-subject index" },
+                c.release_id,
+                c.release_id
+            ));
+        }
+    }
     for rec in &d.recipients_to_notify {
         lines.push(format!(
             "  tell {rec} of the correction (法97), then record it: tokumei request notice {id} --kind correction_recipient --to {rec}"
@@ -786,13 +840,19 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
             };
             let reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let today = today()?;
+            // Accepted erasures whose internal copies are not all destroyed are still to do.
+            let todo = reg.erasures_to_do().map_err(reg_fail)?;
+            let copies =
+                |r: &StoredRequest| todo.iter().find(|t| t.request_id == r.id).map_or(0, |t| t.outstanding.len());
+            let to_do = |r: &StoredRequest| r.pending() || copies(r) > 0;
+            let late = |r: &StoredRequest| r.overdue(&today) || copies(r) > 0 && today > r.deadline();
             let list: Vec<StoredRequest> = reg
                 .requests()
                 .map_err(reg_fail)?
                 .into_iter()
-                .filter(|r| all || r.pending())
-                .filter(|r| !overdue || r.overdue(&today))
-                .filter(|r| within.is_none_or(|w| r.pending() && r.days_left(&today).is_some_and(|d| d <= w)))
+                .filter(|r| all || to_do(r))
+                .filter(|r| !overdue || late(r))
+                .filter(|r| within.is_none_or(|w| to_do(r) && r.days_left(&today).is_some_and(|d| d <= w)))
                 .collect();
             if json {
                 let rows: Vec<_> = list
@@ -800,8 +860,9 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
                     .map(|r| {
                         serde_json::json!({
                             "id": r.id, "kind": r.entry.kind.as_str(), "status": r.status, "received": r.entry.received,
-                            "deadline": r.deadline(), "days_left": r.days_left(&today), "overdue": r.overdue(&today),
+                            "deadline": r.deadline(), "days_left": r.days_left(&today), "overdue": late(r),
                             "extended": r.extension.is_some() || r.special.is_some(),
+                            "copies_to_destroy": copies(r),
                         })
                     })
                     .collect();
@@ -818,22 +879,24 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
             );
             for r in &list {
                 let left = r.days_left(&today).unwrap_or(0);
-                let flag = if r.overdue(&today) {
+                let flag = if late(r) {
                     "OVERDUE"
-                } else if r.pending() && left <= 7 {
+                } else if to_do(r) && left <= 7 {
                     "due soon"
                 } else {
                     ""
                 };
+                let n = copies(r);
                 say!(
-                    "{:<4} {:<11} {:<12} {:<10} {:<10} {:>5}  {flag}{}",
+                    "{:<4} {:<11} {:<12} {:<10} {:<10} {:>5}  {flag}{}{}",
                     r.id,
                     r.entry.kind.as_str(),
                     r.status,
                     r.entry.received,
                     r.deadline(),
-                    if r.pending() { left.to_string() } else { "-".into() },
-                    if r.extension.is_some() || r.special.is_some() { " (extended)" } else { "" }
+                    if to_do(r) { left.to_string() } else { "-".into() },
+                    if r.extension.is_some() || r.special.is_some() { " (extended)" } else { "" },
+                    if n > 0 { format!(" ({n} internal copy(ies) to destroy)") } else { String::new() }
                 );
             }
             if list.is_empty() {
@@ -846,10 +909,14 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
             let r = get(&reg, id)?;
             let events = reg.request_events(id).map_err(reg_fail)?;
             let today = today()?;
+            let copies = reg.copies_of(&r).map_err(reg_fail)?;
+            let outstanding = copies.iter().filter(|c| !c.done).count();
             if json {
-                return json_out(
-                    &serde_json::json!({"request": r, "deadline": r.deadline(), "overdue": r.overdue(&today), "events": events}),
-                );
+                return json_out(&serde_json::json!({
+                    "request": r, "deadline": r.deadline(),
+                    "overdue": r.overdue(&today) || outstanding > 0 && today > r.deadline(),
+                    "internal_copies": copies, "copies_to_destroy": outstanding, "events": events,
+                }));
             }
             say!("request {id}: {} ({}), {}", r.entry.kind.label(), r.entry.kind.as_str(), r.status);
             say!("  requester      {} ({})", r.entry.requester, capacity_ja(&r));
@@ -869,6 +936,28 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
             }
             if let Some(c) = &r.carried_out {
                 say!("  carried out    {} by {}", c.date, c.method);
+            }
+            if !copies.is_empty() {
+                say!(
+                    "  internal copies to erase or stop (保有個人情報): {} of {} still to destroy{}",
+                    outstanding,
+                    copies.len(),
+                    if outstanding > 0 && today > r.deadline() { "  OVERDUE" } else { "" }
+                );
+                for c in &copies {
+                    let state = match (&c.destroyed, &c.replaced_by, c.abandoned) {
+                        (Some(d), _, _) => format!("destroyed {} by {} ({})", d.date, d.operator, d.how),
+                        (None, _, true) => "never published (abandoned)".into(),
+                        (None, Some(by), _) => format!("replaced by {by}; destruction not recorded"),
+                        (None, None, _) => "to replace and destroy".into(),
+                    };
+                    say!(
+                        "    {} ({}{}): {state}",
+                        c.copy.release_id,
+                        copy_kind_ja(&c.copy.mode),
+                        if c.copy.indexed { "" } else { ", may hold the person" }
+                    );
+                }
             }
             say!("  timeline:");
             for e in &events {

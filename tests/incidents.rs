@@ -593,7 +593,7 @@ fn a_public_body_s_pseudonymised_release_is_never_exempt_and_its_people_come_fro
     let list = json(t(&env, &["release", "list", "--json"]));
     let release = list[0]["release_id"].as_str().unwrap().to_string();
     let text = format!(
-        "title = \"仮名加工データの誤送信\"\ndiscovered = \"2027-05-28\"\ndiscovered_by = \"介護保険課\"\nkind = \"leak\"\ncause = \"メール誤送信\"\n[scope]\nrelease = \"{release}\"\n"
+        "title = \"仮名化データの誤送信\"\ndiscovered = \"2027-05-28\"\ndiscovered_by = \"介護保険課\"\nkind = \"leak\"\ncause = \"メール誤送信\"\n[scope]\nrelease = \"{release}\"\n"
     );
     let (_, s) = open(&env, "p.toml", &text);
     let i = &s["incident"];

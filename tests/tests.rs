@@ -7,6 +7,7 @@ mod bad_input;
 mod cli;
 mod console;
 mod end_to_end;
+mod erasure;
 mod fail_closed;
 mod formats;
 mod incidents;

@@ -11,7 +11,7 @@ use maud::{DOCTYPE, Markup, html};
 use std::collections::BTreeMap;
 use tokumei_audit::JsonlLog;
 use tokumei_registry::deadline::{days_between, japan_day};
-use tokumei_registry::{Registry, State, StoredContract, StoredIncident, StoredRelease, StoredRequest};
+use tokumei_registry::{Actor, Registry, State, StoredContract, StoredIncident, StoredRelease, StoredRequest};
 
 type Page = Result<Markup, String>;
 
@@ -166,10 +166,15 @@ pub(crate) fn stage_label(l: Lang, stage: &str) -> &'static str {
     }
 }
 
-fn mode_label(l: Lang, mode: &str) -> &'static str {
-    match mode {
-        "anonymized" => l.t("匿名加工情報", "anonymised"),
-        "pseudonymized" => l.t("仮名加工情報", "pseudonymised"),
+/// A release's kind in words. A public body's pseudonymised output is still personal
+/// information it holds (仮名化した保有個人情報): 仮名加工情報 is a business's (法41).
+fn mode_label(l: Lang, mode: &str, actor: Actor) -> &'static str {
+    match (mode, actor) {
+        ("anonymized", _) => l.t("匿名加工情報", "anonymised"),
+        ("pseudonymized", Actor::PublicBody) => {
+            l.t("仮名化した保有個人情報", "pseudonymised personal information (held by the body)")
+        }
+        ("pseudonymized", _) => l.t("仮名加工情報", "pseudonymised (仮名加工情報)"),
         _ => l.t("その他", "other"),
     }
 }
@@ -251,6 +256,20 @@ fn due_items(reg: &Registry, ctx: &Ctx, problems: &mut Vec<String>) -> Result<(V
             what: format!("{} {} · {}", l.t("請求", "Request"), r.id, request_kind(l, r)),
             link: format!("/requests/{}", r.id),
             date: r.deadline(),
+        });
+    }
+    // Accepted erasures and stops of use whose internal copies are not all destroyed.
+    for t in read(problems, l.t("内部利用の情報の消去", "internal copies to erase"), reg.erasures_to_do()) {
+        due.push(Due {
+            what: format!(
+                "{} {} · {} ({})",
+                l.t("請求", "Request"),
+                t.request_id,
+                l.t("内部利用の保有個人情報の置換え・消去", "replace and destroy internal copies"),
+                t.outstanding.len()
+            ),
+            link: format!("/requests/{}", t.request_id),
+            date: t.due,
         });
     }
     let incidents = read(problems, l.t("事案", "incidents"), reg.incidents());
@@ -368,11 +387,11 @@ pub(crate) fn dashboard(reg: &Registry, ctx: &Ctx) -> Page {
     Ok(layout(ctx, l.t("期限と状況", "What is due"), body))
 }
 
-fn release_row(l: Lang, r: &StoredRelease) -> Markup {
+fn release_row(l: Lang, r: &StoredRelease, actor: Actor) -> Markup {
     html! {
         tr {
             td { a href=(format!("/releases/{}", r.id)) { (r.release.release_id) } }
-            td { (mode_label(l, &r.release.mode)) }
+            td { (mode_label(l, &r.release.mode, actor)) }
             td { @match &r.recipient { Some(n) => (n), None => (l.t("内部利用", "internal use")) } }
             td { @if let Some(c) = r.release.contract_id { a href=(format!("/contracts/{c}")) { (c) } } }
             // Made on: the date in Japan of the release's time (the registry's dates are Japan's).
@@ -380,7 +399,7 @@ fn release_row(l: Lang, r: &StoredRelease) -> Markup {
             td.num { (r.release.rows) }
             td.num { (r.release.k_achieved) }
             td.num { @if let Some(lv) = r.release.l_achieved { (lv) } @else { "—" } }
-            td { (status_label(l, &r.status)) }
+            td { (status_label(l, &r.status)) @if r.destroyed.is_some() { " · " (l.t("消去済み", "destroyed")) } }
         }
     }
 }
@@ -399,11 +418,12 @@ fn release_head(l: Lang) -> Markup {
 pub(crate) fn releases(reg: &Registry, ctx: &Ctx) -> Page {
     let l = ctx.lang;
     let mut all = reg.releases().map_err(err)?;
+    let actor = reg.profile().map_err(err)?.actor;
     all.sort_by(|a, b| b.time.cmp(&a.time));
     let body = html! {
         @if all.is_empty() { p.empty { (l.t("リリースはまだありません。", "No release yet.")) } }
         @else {
-            table { (release_head(l)) tbody { @for r in &all { (release_row(l, r)) } } }
+            table { (release_head(l)) tbody { @for r in &all { (release_row(l, r, actor)) } } }
         }
     };
     Ok(layout(ctx, l.t("リリース", "Releases"), body))
@@ -474,6 +494,7 @@ pub(crate) fn release(reg: &Registry, ctx: &Ctx, id: i64) -> Result<Option<Marku
         }
     }
     let report = (r.status == "published").then(|| report_of(&r)).flatten();
+    let actor = reg.profile().map_err(err)?.actor;
     let rel = &r.release;
     let body = html! {
         @if problems.is_empty() {
@@ -486,7 +507,7 @@ pub(crate) fn release(reg: &Registry, ctx: &Ctx, id: i64) -> Result<Option<Marku
         }
         (kv(vec![
             (l.t("リリースID", "Release id"), html! { code { (rel.release_id) } }),
-            (l.t("種類", "Kind"), html! { (mode_label(l, &rel.mode)) }),
+            (l.t("種類", "Kind"), html! { (mode_label(l, &rel.mode, actor)) }),
             (l.t("データセット", "Dataset"), html! { (rel.dataset) }),
             (l.t("提供先", "Recipient"), html! { @match &r.recipient { Some(n) => (n), None => (l.t("内部利用", "internal use")) } }),
             (l.t("契約", "Contract"), html! { @if let Some(c) = rel.contract_id { a href=(format!("/contracts/{c}")) { (c) } } @else { "—" } }),
@@ -495,6 +516,12 @@ pub(crate) fn release(reg: &Registry, ctx: &Ctx, id: i64) -> Result<Option<Marku
             (l.t("達成した k", "k achieved"), html! { (rel.k_achieved) }),
             (l.t("達成した l", "l achieved"), html! { @if let Some(v) = rel.l_achieved { (v) } @else { "—" } }),
             (l.t("状態", "Status"), html! { (status_label(l, &r.status)) }),
+            (l.t("置換え", "Replacement"), html! {
+                @if let Some(old) = &rel.replaces { (l.t("次を置き換え：", "replaces ")) code { (old) } br; }
+                @if let Some(by) = &r.replaced_by { (l.t("次に置き換えられた：", "replaced by ")) code { (by) } }
+                @if rel.replaces.is_none() && r.replaced_by.is_none() { "—" }
+            }),
+            (l.t("消去", "Destroyed"), html! { @if let Some(d) = &r.destroyed { (d.date) " · " (d.how) " · " (d.operator) } @else { "—" } }),
             (l.t("監査ログ", "Audit entry"), html! { (rel.audit_seq) " · " code { (rel.audit_log) } }),
             (l.t("ファイル", "Files"), html! { @for f in &rel.outputs { code { (f.name) } " " small { (f.sha256.get(..16).unwrap_or(&f.sha256)) "…" } br; } }),
         ]))
@@ -633,7 +660,8 @@ pub(crate) fn contract(reg: &Registry, ctx: &Ctx, id: i64) -> Result<Option<Mark
         }
         @if !releases.is_empty() {
             h2 { (l.t("この契約のリリース", "Releases under this contract")) }
-            table { (release_head(l)) tbody { @for r in &releases { (release_row(l, r)) } } }
+            @let actor = reg.profile().map(|p| p.actor).unwrap_or_default();
+            table { (release_head(l)) tbody { @for r in &releases { (release_row(l, r, actor)) } } }
         }
     };
     Ok(Some(layout(ctx, &format!("{} {id}", l.t("契約", "Contract")), body)))
@@ -765,6 +793,8 @@ pub(crate) fn request(reg: &Registry, ctx: &Ctx, id: i64) -> Result<Option<Marku
     let l = ctx.lang;
     let Some(r) = reg.request(id).map_err(err)? else { return Ok(None) };
     let evs = reg.request_events(id).map_err(err)?;
+    let copies = reg.copies_of(&r).map_err(err)?;
+    let actor = reg.profile().map_err(err)?.actor;
     let e = &r.entry;
     let (class, days) = urgency(&ctx.today, &r.deadline());
     let word = |v: serde_json::Value| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
@@ -786,6 +816,29 @@ pub(crate) fn request(reg: &Registry, ctx: &Ctx, id: i64) -> Result<Option<Marku
             (l.t("手数料", "Fee"), html! { (r.fee_yen) (l.t("円", " yen")) }),
             (l.t("決定", "Decision"), html! { @if let Some(d) = &r.decision { (d.decision) " (" (d.date) ") " (d.reason) } @else { "—" } }),
         ]))
+        @if !copies.is_empty() {
+            h2 #copies { (l.t("消去・利用停止の対象となる内部利用の情報", "Internal copies to erase or stop")) }
+            p.hint { (l.t(
+                "内部利用のために作成した情報（仮名化した保有個人情報等）は保有個人情報です。本人を除いたものに置き換え（tokumei release replace）、元の情報を消去して記録する（tokumei release destroyed）まで、この請求は完了しません。",
+                "Releases made for the body's own use (pseudonymised: still personal information it holds) are replaced without the person (tokumei release replace) and destroyed (tokumei release destroyed); the request is not done until each is destroyed."
+            )) }
+            table {
+                thead { tr { th { (l.t("リリース", "Release")) } th { (l.t("種類", "Kind")) } th { (l.t("本人の情報", "The person")) } th { (l.t("状況", "State")) } } }
+                tbody { @for c in &copies {
+                    tr class=[(!c.done).then_some(class)] {
+                        td { code { (c.copy.release_id) } }
+                        td { (mode_label(l, &c.copy.mode, actor)) }
+                        td { @if c.copy.indexed { (l.t("含まれている（索引で確認）", "held (per-subject index)")) } @else { (l.t("含まれている可能性（索引なし）", "may be held (no index)")) } }
+                        td {
+                            @if let Some(d) = &c.destroyed { (l.t("消去済み ", "destroyed ")) (d.date) " · " (d.how) }
+                            @else if c.abandoned { (l.t("作成中止（存在しない）", "never published")) }
+                            @else if let Some(by) = &c.replaced_by { (l.t("置換え済み（", "replaced by ")) code { (by) } (l.t("）・消去の記録待ち", "; destruction not recorded")) }
+                            @else { (l.t("置換え・消去が必要", "to replace and destroy")) " · " (l.t("期限 ", "due ")) (r.deadline()) }
+                        }
+                    }
+                } }
+            }
+        }
         @if r.pending() {
             h2 { (l.t("決定", "Decide")) }
             form.action method="post" action=(format!("/requests/{id}/decide")) #decide {

@@ -10,6 +10,7 @@
 
 mod contracts;
 pub mod deadline;
+mod erasure;
 mod files;
 mod incidents;
 mod profile;
@@ -24,6 +25,7 @@ pub use contracts::{
     Check, ColumnGrant, Proposal, REVIEW_ITEMS, Recipient, RecipientMatch, ReleasedColumn, Review, State,
     StoredContract, Transition,
 };
+pub use erasure::{CopyStatus, ErasureToDo, InternalCopy};
 pub use files::{FileEntry, FileKind, FileRules, StoredFile};
 pub use incidents::{
     Assessment, EventKind, Filing, IncidentEntry, Item, Notice, NoticeCounts, ReportText, ScopeEntry, ScopeFound,
@@ -31,7 +33,7 @@ pub use incidents::{
 };
 pub use profile::{Actor, BodyKind, Profile};
 pub use provisions::{Provision, Purged};
-pub use releases::{NewRelease, OutputFile, ReleaseMark, StoredRelease};
+pub use releases::{Destruction, NewRelease, OutputFile, ReleaseMark, StoredRelease};
 pub use requests::{
     Capacity, CarriedOut, CorrectionAsked, Decision, Draft, Event, Extension, FileSource, GROUNDS, InForce, Kind,
     MatchBy, Matched, Measure, ReleaseBefore, RequestEntry, StoredRequest, Withheld, is_my_number_column,
@@ -165,6 +167,8 @@ const TRACKED: &[(&str, &[&str])] = &[
     ("release_marks", &["release_id", "kind", "columns"]),
     ("recipient_numbers", &["recipient_id"]),
     ("correction_revocations", &["id"]),
+    ("release_replacements", &["id"]),
+    ("release_destructions", &["id"]),
 ];
 
 /// Meta rows that migrations add to a registry made before them (schema.rs): no change made
@@ -746,6 +750,8 @@ impl Registry {
             "exclusions",
             "corrections",
             "correction_revocations",
+            "release_replacements",
+            "release_destructions",
             "incidents",
             "incident_events",
         ] {
@@ -865,6 +871,7 @@ impl Registry {
         problems.extend(self.row_problems(&recorded, |_| true)?);
         problems.extend(self.sequence_problems(&recorded)?);
         problems.extend(self.request_problems()?);
+        problems.extend(self.copy_problems()?);
         problems.extend(self.incident_problems()?);
         // The per-subject index holds, per release, the entries its registration counted.
         {

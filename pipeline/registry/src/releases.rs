@@ -75,6 +75,24 @@ pub struct NewRelease {
     /// What the release is recognised by when a copy turns up (keyed digests; never a value).
     #[serde(skip)]
     pub marks: Vec<ReleaseMark>,
+    /// The internal release this one replaces without the people residents' requests excluded
+    /// (`tokumei release replace`).
+    pub replaces: Option<String>,
+    /// A replacement made from another input than the release it replaces: why.
+    pub replacement_note: Option<String>,
+}
+
+/// The recorded destruction of an internal release (who, when, how).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Destruction {
+    /// The day it was destroyed (YYYY-MM-DD, Japan).
+    pub date: String,
+    /// How (e.g. `フォルダを完全消去し、複製がないことを確認`).
+    pub how: String,
+    /// Who recorded it.
+    pub operator: String,
+    /// When it was recorded.
+    pub time: String,
 }
 
 /// One set of a release's marks (see `tokumei_engine::trace`).
@@ -108,6 +126,10 @@ pub struct StoredRelease {
     /// What was registered.
     #[serde(flatten)]
     pub release: NewRelease,
+    /// The release that replaces this one (published or still publishing), if any.
+    pub replaced_by: Option<String>,
+    /// Its destruction, once recorded: its folder is gone and its files are no longer checked.
+    pub destroyed: Option<Destruction>,
 }
 
 impl Registry {
@@ -134,6 +156,11 @@ impl Registry {
             }
             None => (None, None),
         };
+        // A replacement of an internal release: what it replaces, and whether from the same input.
+        let replacing = match &r.replaces {
+            Some(old) => Some(self.check_replacement(r, old)?),
+            None => None,
+        };
         let subject_codes: Vec<String> = if self.profile()?.subject_index {
             let mut d = r.subjects.iter().map(|s| self.subject_digest(s)).collect::<Result<Vec<_>, _>>()?;
             d.sort_unstable();
@@ -142,8 +169,38 @@ impl Registry {
         } else {
             Vec::new()
         };
+        // A replacement holds no one excluded from every run: with the per-subject index, this is
+        // proved from what the run recorded (the run applied every such exclusion, whatever files
+        // its request named).
+        if r.replaces.is_some() && !subject_codes.is_empty() {
+            let (_, excluded) = self.exclusions(false, None)?;
+            for subject in excluded {
+                if subject_codes.binary_search(&self.subject_digest(&subject)?).is_ok() {
+                    return Err(RegistryError::Refused(format!(
+                        "release {}: it holds a person excluded by a resident's request, so it replaces nothing: run `tokumei release replace` again",
+                        r.release_id
+                    )));
+                }
+            }
+        }
+        // A replacement made with the managed key of the release it replaces keeps its people's
+        // pseudonyms: the releases it replaces (and those they replaced) may share its codes, and
+        // so may the body's other pseudonymised internal releases made with that key (one code
+        // per person across them, by design).
+        let lineage = match &r.replaces {
+            Some(old) => self.lineage(old)?,
+            None => Vec::new(),
+        };
+        let same_key_allowed = |o: &StoredRelease| {
+            lineage.contains(&o.release.release_id)
+                || (r.replaces.is_some()
+                    && r.mode == "pseudonymized"
+                    && o.release.mode == "pseudonymized"
+                    && o.release.contract_id.is_none())
+        };
         if let Some(d) = r.code_digest.as_ref().filter(|_| r.codes > 0)
-            && let Some(other) = self.releases()?.into_iter().find(|o| o.release.code_digest.as_ref() == Some(d))
+            && let Some(other) =
+                self.releases()?.into_iter().find(|o| o.release.code_digest.as_ref() == Some(d) && !same_key_allowed(o))
         {
             return Err(RegistryError::Refused(format!(
                 "release {} has the same codes as release {}: codes must never link two releases",
@@ -218,6 +275,31 @@ impl Registry {
                     .map_err(|e| RegistryError::Refused(format!("subject index: {e}")))?;
             }
             let mut touched = vec![("releases", id.to_string())];
+            if let (Some(old), Some(same_input)) = (&r.replaces, replacing) {
+                // Inside the transaction: not replaced or destroyed meanwhile.
+                let (others, destroyed, status): (i64, i64, Option<String>) = tx
+                    .query_row(
+                        "SELECT (SELECT count(*) FROM release_replacements p JOIN releases n ON n.release_id = p.new_release
+                                 WHERE p.old_release = ?1 AND n.status != 'abandoned' AND n.release_id != ?2),
+                                (SELECT count(*) FROM release_destructions WHERE release_id = ?1),
+                                (SELECT status FROM releases WHERE release_id = ?1)",
+                        params![old, r.release_id],
+                        |q| Ok((q.get(0)?, q.get(1)?, q.get(2)?)),
+                    )
+                    .map_err(|e| RegistryError::Refused(format!("release {old}: {e}")))?;
+                if others > 0 || destroyed > 0 || status.as_deref() != Some("published") {
+                    return Err(RegistryError::Refused(format!(
+                        "release {old} was replaced, destroyed or settled otherwise while this replacement was made: it is not published; look at it again (`tokumei release show {old}`)"
+                    )));
+                }
+                tx.execute(
+                    "INSERT INTO release_replacements (old_release, new_release, same_input, note, time, operator)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![old, r.release_id, same_input, r.replacement_note, who.time, who.operator],
+                )
+                .map_err(|e| RegistryError::Refused(format!("replacement of release {old}: {e}")))?;
+                touched.push(("release_replacements", tx.last_insert_rowid().to_string()));
+            }
             for m in &r.marks {
                 let columns = serde_json::to_string(&m.columns).unwrap_or_default();
                 tx.execute(
@@ -229,6 +311,185 @@ impl Registry {
             }
             Ok((id, touched))
         })
+    }
+
+    /// An internal release that a replacement may replace: registered, published, for no
+    /// recipient (a recipient's copy is returned or deleted under its contract), neither replaced
+    /// (by a release not abandoned) nor destroyed.
+    pub fn replaceable(&self, release_id: &str) -> Result<StoredRelease, RegistryError> {
+        let refused = |m: String| RegistryError::Refused(m);
+        let old =
+            self.release(release_id)?.ok_or_else(|| refused(format!("no release {release_id} in the registry")))?;
+        if let Some(c) = old.release.contract_id {
+            return Err(refused(format!(
+                "release {release_id} was made under contract {c}: only an internal release is replaced (a recipient's copy is returned or deleted under its contract, 法115・120)"
+            )));
+        }
+        if old.status != "published" {
+            return Err(refused(format!(
+                "release {release_id} is {}: only a published release is replaced",
+                old.status
+            )));
+        }
+        if let Some(d) = &old.destroyed {
+            return Err(refused(format!(
+                "release {release_id} was destroyed on {}: there is nothing to replace",
+                d.date
+            )));
+        }
+        if let Some(by) = &old.replaced_by {
+            return Err(refused(format!(
+                "release {release_id} is already replaced by release {by}: replace that one, or record the destruction of {release_id} (`tokumei release destroyed {release_id} --how ...`)"
+            )));
+        }
+        Ok(old)
+    }
+
+    /// Check a release registered as the replacement of `old`: the same kind of internal release
+    /// made with the same rule file. Returns whether it was made from the same input (another
+    /// input needs its reason, `replacement_note`).
+    fn check_replacement(&self, r: &NewRelease, old: &str) -> Result<bool, RegistryError> {
+        let refused = |m: String| RegistryError::Refused(m);
+        let o = self.replaceable(old)?;
+        if r.contract_id.is_some() {
+            return Err(refused(format!(
+                "release {}: a replacement of an internal release is internal too",
+                r.release_id
+            )));
+        }
+        if r.mode != o.release.mode || r.rules_sha256 != o.release.rules_sha256 {
+            return Err(refused(format!(
+                "release {}: a replacement of release {old} is made by the same rule file in the same mode ({}, rules {}), this one by {} rules {}",
+                r.release_id,
+                o.release.mode,
+                &o.release.rules_sha256[..12.min(o.release.rules_sha256.len())],
+                r.mode,
+                &r.rules_sha256[..12.min(r.rules_sha256.len())]
+            )));
+        }
+        let same_input = r.input_sha256 == o.release.input_sha256;
+        match r.replacement_note.as_deref() {
+            Some(note) => crate::requests::text("the reason for another input", note)?,
+            None if !same_input => {
+                return Err(refused(format!(
+                    "release {}: its input differs from the one release {old} was made from (SHA-256 {} then, {} now): a replacement holds the same records without the people excluded; give the reason with --input-changed to replace it with the records as they are now",
+                    r.release_id,
+                    &o.release.input_sha256[..12.min(o.release.input_sha256.len())],
+                    &r.input_sha256[..12.min(r.input_sha256.len())]
+                )));
+            }
+            None => {}
+        }
+        Ok(same_input)
+    }
+
+    /// A release and the releases it replaced, back to the first.
+    fn lineage(&self, release_id: &str) -> Result<Vec<String>, RegistryError> {
+        let mut chain = vec![release_id.to_string()];
+        while chain.len() < 10_000 {
+            let before: Option<String> = self
+                .conn
+                .query_row(
+                    "SELECT old_release FROM release_replacements WHERE new_release = ?1",
+                    [chain.last().map(String::as_str).unwrap_or_default()],
+                    |q| q.get(0),
+                )
+                .optional()
+                .map_err(|e| self.db(e))?;
+            match before {
+                Some(b) if !chain.contains(&b) => chain.push(b),
+                _ => break,
+            }
+        }
+        Ok(chain)
+    }
+
+    /// Record that an internal release was destroyed on `day` (between its creation and
+    /// `today`), and how, once its folder is gone: audited as `release-destroyed`. A destroyed
+    /// release's files are no longer checked; an accepted erasure that listed it is done with it.
+    pub fn record_destruction(
+        &mut self,
+        who: &Who,
+        release_id: &str,
+        day: &str,
+        today: &str,
+        how: &str,
+    ) -> Result<(), RegistryError> {
+        let refused = |m: String| RegistryError::Refused(m);
+        let r = self.release(release_id)?.ok_or_else(|| refused(format!("no release {release_id} in the registry")))?;
+        if let Some(c) = r.release.contract_id {
+            return Err(refused(format!(
+                "release {release_id} was made under contract {c}: a recipient's copy is returned or deleted under its contract (法115・120), not recorded here"
+            )));
+        }
+        if r.status != "published" {
+            return Err(refused(format!(
+                "release {release_id} is {}: only a published release is destroyed",
+                r.status
+            )));
+        }
+        if let Some(d) = &r.destroyed {
+            return Err(refused(format!("release {release_id}: its destruction was recorded already ({})", d.date)));
+        }
+        crate::requests::text("how", how)?;
+        let made = crate::deadline::stored_day(&r.time, &format!("release {release_id}"))?;
+        crate::requests::check_day(day, "the day of destruction", &made, today)?;
+        let dir = Path::new(&r.release.release_dir);
+        if std::fs::symlink_metadata(dir).is_ok() {
+            return Err(refused(format!(
+                "release {release_id}: its folder {} is still there: destroy it (and every copy of it) first, then record how",
+                dir.display()
+            )));
+        }
+        let guard = [Guard::Release { release_id: release_id.to_string(), status: r.status.clone(), provisions: 0 }];
+        self.change_from(&guard, who, "release-destroyed", release_id, |tx| {
+            tx.execute(
+                "INSERT INTO release_destructions (release_id, date, how, time, operator) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![release_id, day, how, who.time, who.operator],
+            )
+            .map_err(|e| refused(format!("release {release_id}: {e}")))?;
+            Ok(((), vec![("release_destructions", tx.last_insert_rowid().to_string())]))
+        })
+    }
+
+    /// Replacements and destructions against the releases they name: each names registered
+    /// internal releases (a replacement: the same kind, made after the release it replaces).
+    pub(crate) fn copy_problems(&self) -> Result<Vec<String>, RegistryError> {
+        let mut problems = Vec::new();
+        let releases = self.releases()?;
+        let find = |id: &str| releases.iter().find(|r| r.release.release_id == id);
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, old_release, new_release FROM release_replacements ORDER BY id")
+            .map_err(|e| self.db(e))?;
+        let rows: Vec<(i64, String, String)> = stmt
+            .query_map([], |q| Ok((q.get(0)?, q.get(1)?, q.get(2)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.db(e))?;
+        for (id, old, new) in rows {
+            match (find(&old), find(&new)) {
+                (Some(o), Some(n))
+                    if o.release.contract_id.is_none()
+                        && n.release.contract_id.is_none()
+                        && o.release.rules_sha256 == n.release.rules_sha256
+                        && o.time <= n.time => {}
+                _ => problems.push(format!(
+                    "replacement {id}: release {new} replacing {old} is not an internal release made after it by the same rules"
+                )),
+            }
+        }
+        let mut stmt =
+            self.conn.prepare("SELECT id, release_id FROM release_destructions ORDER BY id").map_err(|e| self.db(e))?;
+        let rows: Vec<(i64, String)> = stmt
+            .query_map([], |q| Ok((q.get(0)?, q.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.db(e))?;
+        for (id, release) in rows {
+            if find(&release).is_none_or(|r| r.release.contract_id.is_some()) {
+                problems.push(format!("destruction {id}: names release {release}, which is not an internal release"));
+            }
+        }
+        Ok(problems)
     }
 
     /// The marks of a release (empty for a release made before tokumei kept them).
@@ -370,11 +631,17 @@ impl Registry {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT id, status, contract_id, recipient, file, dataset, mode, release_dir, input_sha256,
+                "SELECT releases.id, status, contract_id, recipient, file, dataset, mode, release_dir, input_sha256,
                     rules_sha256, outputs, rows, k_achieved, l_achieved, audit_seq, audit_head, staff_hours,
-                    operator, time, release_id, audit_log, code_columns, codes, code_digest, purpose, exclusions_upto,
-                    corrections_upto, excluded_records, fingerprint FROM releases
-                 ORDER BY id",
+                    releases.operator, releases.time, releases.release_id, audit_log, code_columns, codes, code_digest,
+                    purpose, exclusions_upto, corrections_upto, excluded_records, fingerprint,
+                    (SELECT p.old_release FROM release_replacements p WHERE p.new_release = releases.release_id),
+                    (SELECT p.note FROM release_replacements p WHERE p.new_release = releases.release_id),
+                    (SELECT p.new_release FROM release_replacements p JOIN releases n ON n.release_id = p.new_release
+                     WHERE p.old_release = releases.release_id AND n.status != 'abandoned' ORDER BY p.id DESC LIMIT 1),
+                    d.date, d.how, d.operator, d.time
+                 FROM releases LEFT JOIN release_destructions d ON d.release_id = releases.release_id
+                 ORDER BY releases.id",
             )
             .map_err(|e| self.db(e))?;
         let rows = stmt
@@ -413,6 +680,15 @@ impl Registry {
                         excluded_records: r.get::<_, i64>(27)? as u64,
                         fingerprint: r.get::<_, Option<String>>(28)?.and_then(|f| serde_json::from_str(&f).ok()),
                         marks: Vec::new(),
+                        replaces: r.get(29)?,
+                        replacement_note: r.get(30)?,
+                    },
+                    replaced_by: r.get(31)?,
+                    destroyed: match r.get::<_, Option<String>>(32)? {
+                        Some(date) => {
+                            Some(Destruction { date, how: r.get(33)?, operator: r.get(34)?, time: r.get(35)? })
+                        }
+                        None => None,
                     },
                 })
             })
@@ -463,7 +739,11 @@ impl StoredRelease {
 
     /// Problems of a published release's folder against its row: a file missing, changed
     /// (SHA-256) or added. Empty: the files still match.
+    /// A release whose destruction is recorded has no files to check.
     pub fn check_files(&self) -> Vec<String> {
+        if self.destroyed.is_some() {
+            return Vec::new();
+        }
         let dir = Path::new(&self.release.release_dir);
         let mut problems = Vec::new();
         if !dir.is_dir() {

@@ -298,6 +298,11 @@ pub struct Decision {
     pub releases_before: Vec<ReleaseBefore>,
     /// A correction accepted: the file's regular recipients to tell (法97).
     pub recipients_to_notify: Vec<String>,
+    /// An erasure or stop of use accepted: the body's internal releases made before it that
+    /// hold the person (still 保有個人情報), each to replace without them and destroy
+    /// ([`crate::erasure`]).
+    #[serde(default)]
+    pub internal_copies: Vec<crate::InternalCopy>,
 }
 
 /// A release made before a decision.
@@ -1344,6 +1349,13 @@ impl Registry {
                 });
             }
         }
+        // Internal copies an accepted erasure or stop of use reaches (法98条1項1号).
+        let internal_copies = match &subject {
+            Some(s) if accepted && crate::erasure::reaches_internal_copies(kind, r.entry.measure) => {
+                self.internal_copies_holding(s, &who.time)?
+            }
+            _ => Vec::new(),
+        };
         let mut recipients_to_notify = Vec::new();
         if kind == Kind::Correction && accepted {
             for c in &r.entry.corrections {
@@ -1364,6 +1376,7 @@ impl Registry {
             late,
             releases_before,
             recipients_to_notify,
+            internal_copies,
         };
         let decision_json = serde_json::to_string(&d).map_err(|e| self.db(e))?;
         let scope = match kind {
@@ -1373,7 +1386,7 @@ impl Registry {
         };
         let detail = serde_json::json!({
             "decision": decision, "date": day, "late": late, "objection": objection,
-            "releases_before": d.releases_before.len(),
+            "releases_before": d.releases_before.len(), "internal_copies": d.internal_copies.len(),
         });
         self.change(who, "request-decide", &id.to_string(), |tx| {
             REQUESTS.unchanged(tx, id, r.steps)?;
@@ -1511,6 +1524,7 @@ impl Registry {
         let r = self.open_one(id)?;
         text("reason", reason)?;
         check_day(day, "the closing date", &r.entry.received, today)?;
+        self.copies_done(&r)?;
         self.step(
             who,
             (id, r.steps),

@@ -352,4 +352,28 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         operator      TEXT NOT NULL
     ) STRICT;
     "#,
+    // 8: internal copies an accepted erasure or stop of use reaches (法98条1項1号: an internal
+    // release is still 保有個人情報): a release that replaces an internal one without the people
+    // excluded, and the destruction of an internal release (who, when, how). A release row is
+    // never edited: both are rows of their own.
+    r#"
+    CREATE TABLE release_replacements (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        old_release TEXT NOT NULL REFERENCES releases(release_id),
+        new_release TEXT NOT NULL UNIQUE REFERENCES releases(release_id),
+        same_input  INTEGER NOT NULL CHECK (same_input IN (0, 1)),
+        note        TEXT,
+        time        TEXT NOT NULL,
+        operator    TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE release_destructions (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        release_id TEXT NOT NULL UNIQUE REFERENCES releases(release_id),
+        date       TEXT NOT NULL,
+        how        TEXT NOT NULL,
+        time       TEXT NOT NULL,
+        operator   TEXT NOT NULL
+    ) STRICT;
+    "#,
 ];

@@ -10,7 +10,9 @@ use std::path::PathBuf;
 pub enum Mode {
     /// 行政機関等匿名加工情報 / 匿名加工情報: no linkable code survives; per-release random keys.
     Anonymized,
-    /// 仮名加工情報: keyed HMAC pseudonyms with a managed key; internal use only.
+    /// Pseudonymised: keyed HMAC pseudonyms with a managed key; internal use only. A public
+    /// body's is 仮名化した保有個人情報 (still personal information it holds); 仮名加工情報 is a
+    /// business's (法41).
     Pseudonymized,
 }
 

@@ -13,7 +13,8 @@ pub struct RawRules {
     pub dataset: Spanned<String>,
     /// Free-text description for the report.
     pub description: Option<String>,
-    /// `anonymized` (匿名加工情報) or `pseudonymized` (仮名加工情報).
+    /// `anonymized` (匿名加工情報) or `pseudonymized` (a public body's 仮名化した保有個人情報, a
+    /// business's 仮名加工情報).
     pub mode: Spanned<String>,
     /// Column holding the subject identifier (e.g. 宛名番号): the seam for requests and
     /// provision records. Never output as is.
