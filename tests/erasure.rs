@@ -226,7 +226,7 @@ fn an_erasure_reaches_internal_copies_until_replaced_and_destroyed_art98() {
     assert!(text.contains(&old_id) && text.contains("to replace and destroy"), "{text}");
     // The console: the request's page lists the copy, the dashboard has it due, and the
     // releases say what they are (a municipality's: 仮名化した保有個人情報).
-    let pages = console_pages(&env, &[&format!("/requests/{s}"), "/", "/releases"]);
+    let pages = console_pages(&env, &[&format!("/requests/{s}"), "/", "/releases", "/requests"]);
     assert!(
         pages[0].contains("消去・利用停止の対象となる内部利用の情報") && pages[0].contains(&old_id),
         "{}",
@@ -235,6 +235,7 @@ fn an_erasure_reaches_internal_copies_until_replaced_and_destroyed_art98() {
     assert!(pages[0].contains("含まれている（索引で確認）") && pages[0].contains("置換え・消去が必要"), "{}", pages[0]);
     assert!(pages[1].contains(&format!("href=\"/requests/{s}\"")) && pages[1].contains("置換え・消去"), "{}", pages[1]);
     assert!(pages[2].contains("仮名化した保有個人情報") && !pages[2].contains("仮名加工情報"), "{}", pages[2]);
+    assert!(pages[3].contains("内部利用の情報の置換え・消去待ち"), "{}", pages[3]);
 
     // Still to do: listed, flagged overdue after the deadline, not closable; the status warns.
     let list = ok(&env, &["request", "list"]).stdout;

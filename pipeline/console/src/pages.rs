@@ -681,6 +681,8 @@ pub(crate) fn requests(reg: &Registry, ctx: &Ctx) -> Page {
     let l = ctx.lang;
     let mut all = reg.requests().map_err(err)?;
     all.sort_by_key(|r| std::cmp::Reverse(r.id));
+    // Decided, but internal copies still to replace and destroy: still to do by the deadline.
+    let copies: Vec<i64> = reg.erasures_to_do().map_err(err)?.iter().map(|t| t.request_id).collect();
     let labels = months(&ctx.today);
     let mut per: BTreeMap<&str, [u64; 2]> = BTreeMap::new();
     for r in &all {
@@ -712,13 +714,17 @@ pub(crate) fn requests(reg: &Registry, ctx: &Ctx) -> Page {
                 thead { tr { th { "ID" } th { (l.t("種類", "Kind")) } th { (l.t("受付日", "Received")) } th { (l.t("状態", "Status")) } th { (l.t("決定期限", "Deadline")) } th { (l.t("残り", "When")) } } }
                 tbody { @for r in &all {
                     @let (class, days) = urgency(&ctx.today, &r.deadline());
-                    tr class=[r.pending().then_some(class)] {
+                    @let to_do = r.pending() || copies.contains(&r.id);
+                    tr class=[to_do.then_some(class)] {
                         td { a href=(format!("/requests/{}", r.id)) { (r.id) } }
                         td { (request_kind(l, r)) }
                         td { (r.entry.received) }
-                        td { (status_label(l, &r.status)) }
+                        td {
+                            (status_label(l, &r.status))
+                            @if copies.contains(&r.id) { " · " (l.t("内部利用の情報の置換え・消去待ち", "internal copies to destroy")) }
+                        }
                         td { (r.deadline()) }
-                        td { @if r.pending() { (days_text(l, days)) } @else { "—" } }
+                        td { @if to_do { (days_text(l, days)) } @else { "—" } }
                     }
                 } }
             }
