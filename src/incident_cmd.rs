@@ -19,10 +19,11 @@ use tokumei_registry::{IncidentEntry, Item, Notice, Registry, ScopeFound, Stored
 #[derive(Subcommand)]
 pub enum IncidentCommand {
     /// Open an incident from its intake file (TOML: title, discovered, discovered_by, kind,
-    /// suspected, cause, unauthorised_access, unlawful_purpose, encrypted, my_number,
-    /// contractor, [scope] release | file (+ where, columns, deleted_items), [report]; see
-    /// docs/incidents.md). The people are counted from the scope; the triggers, the regime and
-    /// the report due dates are printed.
+    /// suspected, cause, causes, unauthorised_access, unlawful_purpose,
+    /// no_unlawful_purpose_reason, encrypted, my_number, contractor, [scope] release | file (+
+    /// where, columns, deleted_items), [report]; see docs/incidents.md). The people are counted
+    /// from the scope; the triggers (法68/26 and 番号法), the regime and the report due dates are
+    /// printed.
     Open {
         /// The intake file.
         entry: PathBuf,
@@ -67,7 +68,9 @@ pub enum IncidentCommand {
         view: ViewArgs,
     },
     /// Write the Commission report draft (every field of 規則44条 / 8条) as JSON and as a
-    /// Japanese document; for a contract incident (an anonymised release), its record instead.
+    /// Japanese document, and, when 特定個人情報 make it due, the My Number report draft
+    /// (番号法29条の4, its own items) beside it; for a contract incident (an anonymised
+    /// release), its record instead.
     Report {
         /// The incident's number.
         id: i64,
@@ -504,21 +507,48 @@ fn pseudonymised_people(
 fn print_assessment(i: &StoredIncident) {
     let a = &i.assessment;
     say!("  regime         {}", a.regime_label);
+    if let Some(n) = &a.event_note {
+        say!("  event          {} — {n}", a.event);
+    }
     say!("  people         {} ({})", i.scope.people, i.scope.basis);
     for t in &a.triggers {
         say!("  trigger {}      {} {} — {}", t.code, if t.fired { "FIRED" } else { "no   " }, t.name, t.why);
     }
+    for t in &a.my_number_triggers {
+        say!("  番号法 2条{}号  {} {} — {}", t.code, if t.fired { "FIRED" } else { "no   " }, t.name, t.why);
+    }
     if let Some(x) = &a.exemption {
         say!("  exempt         {x}");
     }
-    if a.report_required {
+    let law = if a.regime == "article26" { "法26条" } else { "法68条" };
+    if a.reports_due() {
+        if !a.report_required {
+            say!("  {law}          no trigger of {law} fired: its report is not required (the My Number report is)");
+        }
+        if a.my_number_report {
+            say!(
+                "  My Number      特定個人情報: the report under 番号法29条の4第1項 is required{} (its own draft: `incident report`)",
+                if a.report_required { " as well" } else { "" }
+            );
+        }
         say!(
             "  reports due    速報 {} / 確報 {}{}",
             i.preliminary_due.as_deref().unwrap_or("-"),
             i.final_due.as_deref().unwrap_or("-"),
-            if i.facts.unlawful_purpose { " (60 days: unlawful purpose)" } else { "" }
+            if a.unlawful_purpose() { " (60 days: unlawful purpose)" } else { "" }
         );
-        say!("  notices        {} people to notify (法68条2項)", i.notices.people);
+        if let Some(c) = &a.counting {
+            say!("  counting       {} ({})", c.describe(), c.code);
+        }
+        say!(
+            "  notices        {} people to notify ({})",
+            i.notices.people,
+            match (a.report_required, a.my_number_report) {
+                (true, true) => format!("{law}2項, 番号法29条の4第2項"),
+                (true, false) => format!("{law}2項"),
+                _ => "番号法29条の4第2項".into(),
+            }
+        );
     } else if a.regime == "contract" {
         say!("  no report to the Commission: a contract incident. To consider:");
         for m in &a.contract_measures {
@@ -527,76 +557,6 @@ fn print_assessment(i: &StoredIncident) {
     } else {
         say!("  no report to the Commission is required (no trigger fired, or exempt): keep this record");
     }
-    if a.my_number_report {
-        say!("  My Number      特定個人情報: the report under 番号法29条の4 (its own form) is due as well");
-    }
-}
-
-/// The report draft as JSON (every field of 規則44条 / 8条).
-fn report_json(reg: &Registry, i: &StoredIncident, stage: &str) -> Result<serde_json::Value, Failure> {
-    let p = reg.profile().map_err(reg_fail)?;
-    let f = &i.facts;
-    let items: Vec<String> = i
-        .scope
-        .items
-        .iter()
-        .map(|it| {
-            let mut s = it.name.clone();
-            if let Some(c) = &it.special_care {
-                s.push_str(&format!("（{c}）"));
-            }
-            if it.financial {
-                s.push_str("（財産的被害のおそれ）");
-            }
-            if it.my_number {
-                s.push_str("（個人番号）");
-            }
-            s
-        })
-        .collect();
-    let notified = format!(
-        "本人{}人のうち通知済み{}人、通知の例外{}人、未通知{}人",
-        i.notices.people,
-        i.notices.sent,
-        i.notices.excepted,
-        i.notices.pending()
-    );
-    Ok(serde_json::json!({
-        "stage": stage,
-        "stage_ja": if stage == "preliminary" { "速報" } else { "確報" },
-        "reporter": {"body": p.body, "body_code": p.body_code, "actor": match p.actor {
-            tokumei_registry::Actor::PublicBody => "行政機関等（地方公共団体）",
-            tokumei_registry::Actor::Business => "個人情報取扱事業者",
-            tokumei_registry::Actor::Article58 => "法58条の法人",
-        }},
-        "incident": i.id,
-        "regime": i.assessment.regime_label,
-        "regime_code": i.assessment.regime,
-        "title": f.title,
-        "known": {"discovered": f.discovered, "discovered_by": f.discovered_by},
-        "outline": {
-            "summary": f.report.summary,
-            "kind": format!("{}{}", f.kind.label(), if f.suspected { "のおそれ" } else { "" }),
-            "unauthorised_access": f.unauthorised_access,
-            "contractor": f.contractor,
-        },
-        "items": items,
-        "people": i.scope.people,
-        "people_basis": i.scope.basis,
-        "records": i.scope.records,
-        "cause": f.cause,
-        "secondary_harm": f.report.secondary_harm,
-        "actions_towards_people": if f.report.actions.is_empty() { notified.clone() } else { format!("{}（{notified}）", f.report.actions) },
-        "public_announcement": f.report.announcement,
-        "prevention": f.report.prevention,
-        "other": f.report.other,
-        "triggers": i.assessment.triggers.iter().filter(|t| t.fired).map(|t| serde_json::json!({"code": t.code, "name": t.name, "why": t.why})).collect::<Vec<_>>(),
-        "exemption": i.assessment.exemption,
-        "my_number_report": i.assessment.my_number_report,
-        "due": if stage == "preliminary" { &i.preliminary_due } else { &i.final_due },
-        "filed": {"preliminary": i.preliminary_filed, "final": i.final_filed},
-        "scope": {"kind": i.scope.kind, "file": i.scope.file, "release_id": i.scope.release_id, "filtered": i.scope.filter.is_some(), "sources": i.scope.sources},
-    }))
 }
 
 fn report_html(v: &serde_json::Value) -> String {
@@ -606,7 +566,59 @@ fn report_html(v: &serde_json::Value) -> String {
         format!("2 漏えい等が発生し、又は発生したおそれがある{data}の項目"),
         format!("3 漏えい等が発生し、又は発生したおそれがある{data}に係る本人の数"),
     );
-    let s = |v: &serde_json::Value| match v {
+    let s = words;
+    let triggers: Vec<String> = v["triggers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| format!("{}号 {}（{}）", s(&t["code"]), s(&t["name"]), s(&t["why"])))
+        .collect();
+    let rows = [
+        ("報告者", format!("{}（{}）", s(&v["reporter"]["body"]), s(&v["reporter"]["actor"]))),
+        (
+            "区分",
+            format!(
+                "{}{}",
+                s(&v["regime"]),
+                if v["required"] == false { "（報告対象事態に該当しない: 任意の報告）" } else { "" }
+            ),
+        ),
+        ("報告の種別", s(&v["stage_ja"])),
+        (
+            "発覚日（職員が知った日時）",
+            format!("{}（{}）", s(&v["known"]["discovered"]), s(&v["known"]["discovered_by"])),
+        ),
+        ("1 概要", outline(v)),
+        (item_label.as_str(), s(&v["items"])),
+        (people_label.as_str(), format!("{} 人（{}）", s(&v["people"]), s(&v["people_basis"]))),
+        ("4 原因", cause(v)),
+        ("5 二次被害又はそのおそれの有無及びその内容", s(&v["secondary_harm"])),
+        ("6 本人への対応の実施状況", s(&v["actions_towards_people"])),
+        ("7 公表の実施状況", s(&v["public_announcement"])),
+        ("8 再発防止のための措置", s(&v["prevention"])),
+        ("9 その他参考となる事項", s(&v["other"])),
+        ("報告対象となる事態", if triggers.is_empty() { "（該当なし）".into() } else { triggers.join(" / ") }),
+        ("委託先", s(&v["outline"]["contractor"])),
+        ("報告期限の計算", s(&v["counting"])),
+    ];
+    let rows: Vec<(&str, String)> = rows.iter().map(|(k, v)| (*k, v.clone())).collect();
+    let mut body = kv_table(&rows);
+    if v["my_number_report"] == true {
+        body.push_str(&format!(
+            "<p class=\"note\">特定個人情報を含むため、番号法第29条の4第1項に基づく報告も必要です（下書き: mynumber_report_{}.html）。</p>",
+            esc(&s(&v["stage"]))
+        ));
+    }
+    body.push_str(&format!(
+        "<p class=\"note\">報告期限: {}。この文書は tokumei が登録簿の記録から作成した下書きです。提出前に内容を確認してください。</p>",
+        esc(&s(&v["due"]))
+    ));
+    page(&format!("漏えい等報告書（{}）", s(&v["stage_ja"])), &body)
+}
+
+/// A draft's value in words (empty text: 未記入, null: なし, a list joined).
+fn words(v: &serde_json::Value) -> String {
+    match v {
         serde_json::Value::String(s) if s.is_empty() => "（未記入）".to_string(),
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Null => "（なし）".into(),
@@ -616,52 +628,68 @@ fn report_html(v: &serde_json::Value) -> String {
             .collect::<Vec<_>>()
             .join("、"),
         other => other.to_string(),
-    };
-    let triggers: Vec<String> = v["triggers"]
+    }
+}
+
+/// Item 1 (概要): title, the event as the law names it (and why, when it differs from the
+/// intake's kind), the summary.
+fn outline(v: &serde_json::Value) -> String {
+    let note = v["outline"]["event_note"].as_str().map(|n| format!("（{n}）")).unwrap_or_default();
+    format!("{} — {}{note}。{}", words(&v["title"]), words(&v["outline"]["kind"]), words(&v["outline"]["summary"]))
+}
+
+/// Item 4 (原因): the text, the causes classified, the officer's reason why no unlawful purpose is
+/// suspected when one was recorded.
+fn cause(v: &serde_json::Value) -> String {
+    let causes = v["outline"]["causes"].as_array().filter(|a| !a.is_empty()).map(|_| words(&v["outline"]["causes"]));
+    format!(
+        "{}{}{}",
+        words(&v["cause"]),
+        causes.map(|c| format!("（分類: {c}）")).unwrap_or_default(),
+        v["no_unlawful_purpose_reason"]
+            .as_str()
+            .map(|r| format!("。不正の目的が疑われない理由（担当者の記録）: {r}"))
+            .unwrap_or_default()
+    )
+}
+
+/// The My Number report draft as a Japanese document (番号法29条の4第1項, 報告規則3条の項目).
+fn my_number_html(v: &serde_json::Value) -> String {
+    let s = words;
+    let events: Vec<String> = v["events"]
         .as_array()
         .into_iter()
         .flatten()
-        .map(|t| format!("{}号 {}（{}）", s(&t["code"]), s(&t["name"]), s(&t["why"])))
+        .map(|t| format!("第2条第{}号 {}（{}）", s(&t["code"]), s(&t["name"]), s(&t["why"])))
         .collect();
-    let rows = [
-        ("報告者", format!("{}（{}）", s(&v["reporter"]["body"]), s(&v["reporter"]["actor"]))),
-        ("区分", s(&v["regime"])),
+    let rows: Vec<(&str, String)> = vec![
+        ("報告者", format!("{}（{}）", s(&v["reporter"]["body"]), s(&v["reporter"]["role"]))),
+        ("根拠", format!("{}、{}", s(&v["law"]), s(&v["rule"]))),
         ("報告の種別", s(&v["stage_ja"])),
         (
             "発覚日（職員が知った日時）",
             format!("{}（{}）", s(&v["known"]["discovered"]), s(&v["known"]["discovered_by"])),
         ),
-        ("1 概要", format!("{} — {}。{}", s(&v["title"]), s(&v["outline"]["kind"]), s(&v["outline"]["summary"]))),
-        (item_label.as_str(), s(&v["items"])),
-        (people_label.as_str(), format!("{} 人（{}）", s(&v["people"]), s(&v["people_basis"]))),
-        (
-            "4 原因",
-            format!(
-                "{}{}",
-                s(&v["cause"]),
-                if v["outline"]["unauthorised_access"] == true { "（不正アクセス）" } else { "" }
-            ),
-        ),
+        ("1 概要", outline(v)),
+        ("2 特定個人情報の項目", s(&v["items"])),
+        ("3 特定個人情報に係る本人の数", format!("{} 人（{}）", s(&v["people"]), s(&v["people_basis"]))),
+        ("4 原因", cause(v)),
         ("5 二次被害又はそのおそれの有無及びその内容", s(&v["secondary_harm"])),
         ("6 本人への対応の実施状況", s(&v["actions_towards_people"])),
         ("7 公表の実施状況", s(&v["public_announcement"])),
         ("8 再発防止のための措置", s(&v["prevention"])),
         ("9 その他参考となる事項", s(&v["other"])),
-        ("報告対象となる事態", if triggers.is_empty() { "（該当なし）".into() } else { triggers.join(" / ") }),
+        ("報告対象となる事態（規則第2条）", if events.is_empty() { "（該当なし）".into() } else { events.join(" / ") }),
+        ("個人情報保護法による報告", format!("{}（{}）", s(&v["appi_report"]["note"]), s(&v["appi_report"]["regime"]))),
         ("委託先", s(&v["outline"]["contractor"])),
+        ("報告期限の計算", s(&v["counting"])),
     ];
-    let rows: Vec<(&str, String)> = rows.iter().map(|(k, v)| (*k, v.clone())).collect();
     let mut body = kv_table(&rows);
-    if v["my_number_report"] == true {
-        body.push_str(
-            "<p class=\"note\">特定個人情報を含むため、番号法第29条の4に基づく報告（別様式）も必要です。</p>",
-        );
-    }
     body.push_str(&format!(
-        "<p class=\"note\">報告期限: {}。この文書は tokumei が登録簿の記録から作成した下書きです。提出前に内容を確認してください。</p>",
+        "<p class=\"note\">報告期限: {}。本人への通知も必要です（番号法第29条の4第2項）。この文書は tokumei が登録簿の記録から作成した下書きです。提出前に内容を確認してください。</p>",
         esc(&s(&v["due"]))
     ));
-    page(&format!("漏えい等報告書（{}）", s(&v["stage_ja"])), &body)
+    page(&format!("特定個人情報の漏えい等に関する報告書（{}）", s(&v["stage_ja"])), &body)
 }
 
 fn contract_record_html(i: &StoredIncident) -> String {
@@ -703,10 +731,9 @@ fn notice_fields(i: &StoredIncident) -> [(&'static str, String); 5] {
         (
             "概要",
             format!(
-                "{}（{}{}）{}",
+                "{}（{}）{}",
                 f.title,
-                f.kind.label(),
-                if f.suspected { "のおそれ" } else { "" },
+                i.event(),
                 if f.report.summary.is_empty() { String::new() } else { format!("。{}", f.report.summary) }
             ),
         ),
@@ -733,7 +760,7 @@ fn notice_fields(i: &StoredIncident) -> [(&'static str, String); 5] {
 
 /// The letter to one person.
 fn notice_letter(body: &str, i: &StoredIncident, name: &str) -> String {
-    let f = &i.facts;
+    let event = i.event();
     let fields = notice_fields(i);
     let rows: Vec<(&str, String)> = fields.iter().map(|(k, v)| (*k, v.clone())).collect();
     page(
@@ -742,8 +769,8 @@ fn notice_letter(body: &str, i: &StoredIncident, name: &str) -> String {
             "<p>{} 様</p><p>{}が取り扱う個人情報について、次のとおり{}が{}ことをお知らせします。ご迷惑とご心配をおかけし、深くお詫び申し上げます。</p>{}<p class=\"right\">{}</p>",
             esc(name),
             esc(body),
-            f.kind.label(),
-            if f.suspected { "発生したおそれがある" } else { "発生した" },
+            event.trim_end_matches("のおそれ"),
+            if event.ends_with("のおそれ") { "発生したおそれがある" } else { "発生した" },
             kv_table(&rows),
             esc(body)
         ),
@@ -759,13 +786,7 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
             let (scope, subjects) = find_scope(&reg, &e, &job)?;
             let id = reg.open_incident(&who(operator)?, &e, &scope, &subjects, &today()?).map_err(reg_fail)?;
             let i = get(&reg, id)?;
-            say!(
-                "opened incident {id}: {} ({}{}), discovered {}",
-                e.title,
-                e.kind.label(),
-                if e.suspected { "のおそれ" } else { "" },
-                e.discovered
-            );
+            say!("opened incident {id}: {} ({}), discovered {}", e.title, i.event(), e.discovered);
             print_assessment(&i);
             Ok(())
         }
@@ -805,7 +826,8 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
                             "preliminary_filed": i.preliminary_filed, "final_filed": i.final_filed,
                             "next_due": next.as_ref().map(|n| n.0), "next_due_date": next.as_ref().map(|n| n.1.clone()),
                             "days_left": next.as_ref().and_then(|n| tokumei_registry::deadline::days_between(&today, &n.1)),
-                            "overdue": i.overdue(&today), "notices_pending": if i.assessment.report_required { i.notices.pending() } else { 0 },
+                            "my_number_report": i.assessment.my_number_report,
+                            "overdue": i.overdue(&today), "notices_pending": if i.assessment.reports_due() { i.notices.pending() } else { 0 },
                         })
                     })
                     .collect();
@@ -830,7 +852,7 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
                 } else {
                     ""
                 };
-                let pending = if i.assessment.report_required && i.notices.pending() > 0 {
+                let pending = if i.assessment.reports_due() && i.notices.pending() > 0 {
                     format!(" ({} to notify)", i.notices.pending())
                 } else {
                     String::new()
@@ -863,15 +885,16 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
                     &serde_json::json!({"incident": i, "overdue": i.overdue(&today()?), "events": events}),
                 );
             }
-            say!(
-                "incident {id}: {} — {}{} ({})",
-                i.facts.title,
-                i.facts.kind.label(),
-                if i.facts.suspected { "のおそれ" } else { "" },
-                i.status
-            );
+            say!("incident {id}: {} — {} ({})", i.facts.title, i.event(), i.status);
             say!("  discovered     {} by {}", i.facts.discovered, i.facts.discovered_by);
             say!("  cause          {}", i.facts.cause);
+            let causes = i.facts.all_causes();
+            if !causes.is_empty() {
+                say!("  causes         {}", causes.iter().map(|c| c.label()).collect::<Vec<_>>().join("、"));
+            }
+            if let Some(r) = &i.facts.no_unlawful_purpose_reason {
+                say!("  no unlawful purpose suspected: {r}");
+            }
             say!(
                 "  scope          {}",
                 match (&i.scope.release_id, &i.scope.file) {
@@ -929,27 +952,57 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
                 say!("  record written to {}", path.display());
                 return Ok(());
             }
-            if !i.assessment.report_required {
+            let a = &i.assessment;
+            if !a.report_required {
                 say!(
-                    "note: no report is required for incident {id} (no trigger fired, or exempt); the draft is for a voluntary report"
+                    "note: {} for incident {id}; the {} draft is for a voluntary report",
+                    if a.my_number_report {
+                        "no trigger of 法68/法26 fired, but the My Number report (番号法29条の4) is required"
+                    } else {
+                        "no report is required (no trigger fired, or exempt)"
+                    },
+                    if a.regime == "article26" { "法26" } else { "法68" },
                 );
             }
-            let v = report_json(&reg, &i, &stage)?;
+            let p = reg.profile().map_err(reg_fail)?;
+            let v = tokumei_registry::report_draft(&p, &i, &stage);
             let json = serde_json::to_vec_pretty(&v).map_err(|e| fail(ExitCode::Internal, e.into()))?;
             let html = report_html(&v);
             let (jp, hp) = (dir.join(format!("report_{stage}.json")), dir.join(format!("report_{stage}.html")));
             write_private(&jp, &json)?;
             write_private(&hp, html.as_bytes())?;
-            reg.incident_drafted(
-                &who(operator)?,
-                id,
-                &format!("report-{stage}"),
-                serde_json::json!({"json_sha256": sha(&json), "html_sha256": sha(html.as_bytes())}),
-            )
-            .map_err(reg_fail)?;
+            let mut digests = serde_json::json!({"json_sha256": sha(&json), "html_sha256": sha(html.as_bytes())});
+            // The My Number report (番号法29条の4第1項), its own items, beside the 法68 one.
+            let my_number = match tokumei_registry::my_number_draft(&p, &i, &stage) {
+                Some(m) => {
+                    let json = serde_json::to_vec_pretty(&m).map_err(|e| fail(ExitCode::Internal, e.into()))?;
+                    let html = my_number_html(&m);
+                    let paths = (
+                        dir.join(format!("mynumber_report_{stage}.json")),
+                        dir.join(format!("mynumber_report_{stage}.html")),
+                    );
+                    write_private(&paths.0, &json)?;
+                    write_private(&paths.1, html.as_bytes())?;
+                    digests["my_number"] =
+                        serde_json::json!({"json_sha256": sha(&json), "html_sha256": sha(html.as_bytes())});
+                    Some(paths)
+                }
+                None => None,
+            };
+            reg.incident_drafted(&who(operator)?, id, &format!("report-{stage}"), digests).map_err(reg_fail)?;
             say!("report ({stage}) for incident {id}: {} and {}", jp.display(), hp.display());
+            if let Some((mj, mh)) = &my_number {
+                say!(
+                    "My Number report ({stage}, 番号法29条の4) for incident {id}: {} and {}",
+                    mj.display(),
+                    mh.display()
+                );
+            }
             if let Some(d) = v["due"].as_str() {
-                say!("  due {d}; record the filing with `tokumei incident filed {id} --stage {stage} --reference ...`");
+                say!(
+                    "  due {d} ({}); record the filing with `tokumei incident filed {id} --stage {stage} --reference ...`",
+                    v["counting"].as_str().unwrap_or("-")
+                );
             }
             Ok(())
         }

@@ -518,3 +518,39 @@ fn the_console_s_today_is_japan_s_date_at_midnight_jst() {
     assert!(page.contains("本日 2027-06-01"), "{page}");
     assert!(!page.contains("2027-05-31"), "{page}");
 }
+
+/// The incident page shows the My Number Act report (番号法29条の4; 報告規則2条 each subparagraph),
+/// the event as the law names it (a USB memory lost outside the office: 漏えいのおそれ) and how the
+/// due dates were counted (the day of learning as day 1), naming no one.
+#[test]
+fn the_incident_page_shows_the_my_number_report_and_the_counting() {
+    let env = Env::new();
+    let reg = sample(&env);
+    let regs = reg.to_str().unwrap();
+    let text = std::fs::read_to_string(repo().join("samples/incidents/loss.toml"))
+        .unwrap()
+        .replace("\"要介護度\"]", "\"要介護度\", \"個人番号\"]");
+    let f = env.write("mn.toml", &text);
+    let r = env.tokumei_with(&["incident", "open", f.to_str().unwrap(), "--registry", regs], &[("TOKUMEI_NOW", NOW)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let id = r.stdout.split_whitespace().find_map(|w| w.trim_end_matches([',', ':']).parse::<u32>().ok()).unwrap();
+    let c = serve(&env, &reg);
+    let login_path = &c.login[c.login.find("/login").unwrap()..];
+    let (_, head, _) = http(&c.addr, "GET", login_path, &[], "");
+    let set = head.lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie:")).expect("a session cookie");
+    let cookie = set.split_once(':').unwrap().1.trim().split(';').next().unwrap().to_string();
+    let (status, _, page) = http(&c.addr, "GET", &format!("/incidents/{id}"), &[("Cookie", cookie.as_str())], "");
+    assert_eq!(status, 200);
+    for want in [
+        "番号法29条の4による報告（特定個人情報）",
+        "mynumber_report",
+        "漏えいのおそれ",
+        "期限の計算",
+        "知った日を1日目",
+    ] {
+        assert!(page.contains(want), "{want}: {page}");
+    }
+    for r in &sample_records()[1..] {
+        assert!(!page.contains(r[1].as_str()), "the page names no one's number");
+    }
+}

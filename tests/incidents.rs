@@ -116,7 +116,8 @@ fn head_count_trigger_at_100_and_101_people_and_items_that_fire_alone() {
     assert_eq!(fired(&s), vec!["2"]);
     let (_, s) = open(&env, "e.toml", &incident_toml(&format!("{w3}\n{cols}"), "unlawful_purpose = true"));
     assert_eq!(fired(&s), vec!["3"]);
-    assert_eq!(s["incident"]["final_due"], "2027-07-27", "60 days with an unlawful purpose");
+    // 60 days with an unlawful purpose, 28 May being day 1 (規則44条; the earliest reading).
+    assert_eq!(s["incident"]["final_due"], "2027-07-26", "60 days with an unlawful purpose");
     // Strong encryption exempts, whatever fired.
     let (_, s) = open(&env, "f.toml", &incident_toml(&format!("{w101}\n{cols}"), "encrypted = true"));
     assert_eq!(fired(&s), vec!["4"]);
@@ -212,18 +213,19 @@ fn deadlines_reports_notices_and_closing() {
     let (w, ids) = first_people(&records, 120);
     let (id, s) = open(&env, "a.toml", &incident_toml(&format!("{w}\ncolumns = [\"氏名\", \"住所\"]"), ""));
     let id = id.to_string();
-    // Discovered 2027-05-28 (Friday): 速報 +5 days = 06-02; 確報 +30 = 06-27, a Sunday -> 06-28.
-    assert_eq!(s["incident"]["preliminary_due"], "2027-06-02");
-    assert_eq!(s["incident"]["final_due"], "2027-06-28");
+    // Discovered 2027-05-28 (Friday), day 1 (the earliest reading, 規則44条): 速報 day 5 = 06-01;
+    // 確報 day 30 = 06-26, a Saturday, not moved later.
+    assert_eq!(s["incident"]["preliminary_due"], "2027-06-01");
+    assert_eq!(s["incident"]["final_due"], "2027-06-26");
     let list = json(t(&env, &["incident", "list", "--json"]));
     assert_eq!(list[0]["next_due"], "preliminary");
-    assert_eq!(list[0]["days_left"], 1);
+    assert_eq!(list[0]["days_left"], 0);
     assert_eq!(list[0]["notices_pending"], 120);
     // An unlawful purpose found later: 60 days.
     let u = env.write("u.toml", "unlawful_purpose = true\n[report]\nprevention = \"封入の二重確認\"\n");
     ok(t(&env, &["incident", "update", &id, u.to_str().unwrap()]));
     let s = json(t(&env, &["incident", "show", &id, "--json"]));
-    assert_eq!(s["incident"]["final_due"], "2027-07-27");
+    assert_eq!(s["incident"]["final_due"], "2027-07-26");
     assert_eq!(fired(&s), vec!["3", "4"]);
     let events: Vec<&str> = s["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
     assert_eq!(events, vec!["opened", "updated"]);
@@ -260,7 +262,7 @@ fn deadlines_reports_notices_and_closing() {
     // Filing: the final report needs the preliminary one first.
     let r = t(&env, &["incident", "filed", &id, "--stage", "final", "--reference", "x"]);
     assert_eq!(r.code, ExitCode::Registry.code());
-    // 2027-06-10: the preliminary report filed a day late.
+    // 2027-06-10: the preliminary report filed late (due 06-01).
     ok(t_at(
         &env,
         "1812585600",
@@ -268,7 +270,7 @@ fn deadlines_reports_notices_and_closing() {
     ));
     let s = json(t(&env, &["incident", "show", &id, "--json"]));
     let filed = s["events"].as_array().unwrap().iter().find(|e| e["event"] == "filed").unwrap();
-    assert_eq!(filed["detail"]["late"], true, "filed after 06-02");
+    assert_eq!(filed["detail"]["late"], true, "filed after 06-01");
     // Notices: one letter per person and the mail-merge CSV with names and addresses.
     ok(t(&env, &["incident", "notices", &id, "--address-column", "住所"]));
     let csv = std::fs::read_to_string(dir.join("notices/notices.csv")).unwrap();
@@ -582,6 +584,24 @@ fn a_leaked_anonymised_release_is_a_contract_incident_and_the_sample_workflow_ru
     assert_eq!(one["incident"]["scope"]["people"].as_u64(), Some(expect.len() as u64));
     assert_eq!(one["incident"]["status"], "closed");
     assert_eq!(fired(&one), vec!["1", "4"]);
+    // A USB memory lost outside the office is a suspected leak, not a 滅失 (規則43条: 漏えい…の
+    // おそれ), and its letters say so.
+    assert_eq!(one["incident"]["facts"]["kind"], "leak");
+    assert_eq!(one["incident"]["assessment"]["event"], "漏えいのおそれ");
+    let letter = std::fs::read_to_string(env.path("reports/incidents/1/notices/000001.html")).unwrap();
+    assert!(letter.contains("漏えいが発生したおそれがある") && !letter.contains("滅失"), "{letter}");
+    // Stated as a 滅失, the same loss is still assessed as a suspected leak (fail safe).
+    let lost = std::fs::read_to_string(repo().join("samples/incidents/loss.toml"))
+        .unwrap()
+        .replace("kind = \"leak\"", "kind = \"loss\"")
+        .replace("suspected = true", "suspected = false");
+    let f = env.write("lost.toml", &lost);
+    let r = env.tokumei_with(
+        &["incident", "open", f.to_str().unwrap(), "--registry", "reports/registry.sqlite"],
+        &[("TOKUMEI_NOW", NOW)],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("漏えいのおそれ") && r.stdout.contains("保有個人情報の漏えい等"), "{}", r.stdout);
 }
 
 #[test]
@@ -719,10 +739,10 @@ fn an_internal_anonymised_release_is_personal_information_to_the_body() {
 
 /// 00:30 JST on 2027-05-28 (15:30 UTC on the 27th).
 const KNOWN_0030_JST: &str = "1811431800";
-/// 23:30 JST on 2027-06-02, the 速報's last day for an incident known on 2027-05-28.
-const PRELIMINARY_DUE_2330_JST: &str = "1811946600";
-/// 00:30 JST on 2027-06-03, the day after it (still 2027-06-02 in UTC).
-const PRELIMINARY_NEXT_0030_JST: &str = "1811950200";
+/// 23:30 JST on 2027-06-01, the 速報's last day (day 5) for an incident known on 2027-05-28.
+const PRELIMINARY_DUE_2330_JST: &str = "1811860200";
+/// 00:30 JST on 2027-06-02, the day after it (still 2027-06-01 in UTC).
+const PRELIMINARY_NEXT_0030_JST: &str = "1811863800";
 
 /// Domain rule: the report deadlines (規則43条: 速報 promptly, 確報 within 30 days) run from the
 /// day the unit knew, a date in Japan: an incident known at 00:30 JST is known that day, not the
@@ -740,15 +760,15 @@ fn an_incident_known_at_00_30_jst_counts_its_deadlines_from_japan_s_date() {
     let r = ok(t_at(&env, KNOWN_0030_JST, &["incident", "open", f.to_str().unwrap()]));
     let id: String = r.stdout.split_whitespace().nth(2).unwrap().trim_end_matches(':').to_string();
     let s = json(t_at(&env, KNOWN_0030_JST, &["incident", "show", &id, "--json"]));
-    // 速報 +5 days from the 28th = 2 June; 確報 +30 = 27 June, a Sunday -> 28 June.
+    // The 28th is day 1: 速報 day 5 = 1 June; 確報 day 30 = 26 June (a Saturday, kept).
     assert_eq!(s["incident"]["facts"]["discovered"], "2027-05-28T00:30", "{s}");
-    assert_eq!(s["incident"]["preliminary_due"], "2027-06-02");
-    assert_eq!(s["incident"]["final_due"], "2027-06-28");
+    assert_eq!(s["incident"]["preliminary_due"], "2027-06-01");
+    assert_eq!(s["incident"]["final_due"], "2027-06-26");
     let next = |now: &str| {
         let list = json(t_at(&env, now, &["incident", "list", "--json"]));
         (list[0]["next_due"].as_str().map(String::from), list[0]["days_left"].as_i64(), list[0]["overdue"].as_bool())
     };
-    assert_eq!(next(KNOWN_0030_JST), (Some("preliminary".into()), Some(5), Some(false)));
+    assert_eq!(next(KNOWN_0030_JST), (Some("preliminary".into()), Some(4), Some(false)));
     // The 速報's last day at 23:30 JST: due today, not overdue.
     assert_eq!(next(PRELIMINARY_DUE_2330_JST), (Some("preliminary".into()), Some(0), Some(false)));
     // 00:30 JST the day after (UTC still says the last day): overdue.
@@ -757,13 +777,196 @@ fn an_incident_known_at_00_30_jst_counts_its_deadlines_from_japan_s_date() {
     let r = t_at(
         &env,
         PRELIMINARY_NEXT_0030_JST,
-        &["incident", "filed", &id, "--stage", "preliminary", "--date", "2027-06-04", "--reference", "x"],
+        &["incident", "filed", &id, "--stage", "preliminary", "--date", "2027-06-03", "--reference", "x"],
     );
     assert_eq!(r.code, ExitCode::Registry.code(), "a day after today in Japan: {}", r.stderr);
     ok(t_at(
         &env,
         PRELIMINARY_NEXT_0030_JST,
-        &["incident", "filed", &id, "--stage", "preliminary", "--date", "2027-06-03", "--reference", "PPC-1"],
+        &["incident", "filed", &id, "--stage", "preliminary", "--date", "2027-06-02", "--reference", "PPC-1"],
     ));
     assert_eq!(ok(t_at(&env, PRELIMINARY_NEXT_0030_JST, &["registry", "verify"])).code, 0);
+}
+
+/// 番号法29条の4第1項 and 特定個人情報の漏えい等に関する報告等に関する規則2条1号: 個人番号 of 15
+/// people sent to a wrong address is reportable to the Commission whatever the number of people
+/// (no 法68 trigger fires), with its own report drafted beside the 法68 one and notices (同条2項).
+#[test]
+fn fifteen_people_s_my_numbers_sent_to_a_wrong_address_are_reportable_bangou_29_4() {
+    let env = Env::new();
+    registry(&env, "", &sample_csv());
+    let (w15, ids) = first_people(&sample_records(), 15);
+    let text = incident_toml(&format!("{w15}\ncolumns = [\"氏名\", \"住所\", \"個人番号\"]"), "causes = [\"誤送付\"]");
+    let f = env.write("mn.toml", &text);
+    let opened = ok(t(&env, &["incident", "open", f.to_str().unwrap()]));
+    assert!(!opened.stdout.contains("no report to the Commission is required"), "{}", opened.stdout);
+    assert!(opened.stdout.contains("番号法29条の4"), "{}", opened.stdout);
+    let id = opened.stdout.split_whitespace().nth(2).unwrap().trim_end_matches(':').to_string();
+    let s = json(t(&env, &["incident", "show", &id, "--json"]));
+    let a = &s["incident"]["assessment"];
+    assert_eq!(a["my_number_report"], true, "{a}");
+    assert_eq!(a["report_required"], false, "no 法68 trigger: 15 people, no 要配慮 item");
+    assert_eq!(fired(&s), Vec::<String>::new());
+    let mn: Vec<&str> = a["my_number_triggers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["fired"] == true)
+        .map(|t| t["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(mn, vec!["1"]);
+    // Its reports are due (day 1 = 28 May) and its people are to be notified.
+    assert_eq!(
+        (s["incident"]["preliminary_due"].as_str(), s["incident"]["final_due"].as_str()),
+        (Some("2027-06-01"), Some("2027-06-26"))
+    );
+    let list = json(t(&env, &["incident", "list", "--json"]));
+    assert_eq!((list[0]["my_number_report"].as_bool(), list[0]["notices_pending"].as_u64()), (Some(true), Some(15)));
+    let shown = ok(t(&env, &["incident", "show", &id]));
+    assert!(!shown.stdout.contains("no report to the Commission is required"), "{}", shown.stdout);
+    assert!(shown.stdout.contains("番号法29条の4第1項 is required"), "{}", shown.stdout);
+    // Both drafts, named.
+    let r = ok(t(&env, &["incident", "report", &id, "--stage", "preliminary"]));
+    assert!(r.stdout.contains("report_preliminary.html"), "{}", r.stdout);
+    assert!(r.stdout.contains("mynumber_report_preliminary.html"), "{}", r.stdout);
+    let dir = env.path(&format!("incidents/{id}"));
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("mynumber_report_preliminary.json")).unwrap()).unwrap();
+    assert_eq!(m["people"], 15);
+    assert_eq!(m["events"][0]["code"], "1");
+    assert_eq!(m["appi_report"]["required"], false);
+    assert!(m["law"].as_str().unwrap().contains("第29条の4第1項"));
+    let html = std::fs::read_to_string(dir.join("mynumber_report_preliminary.html")).unwrap();
+    for field in [
+        "特定個人情報の漏えい等に関する報告書",
+        "2 特定個人情報の項目",
+        "3 特定個人情報に係る本人の数",
+        "4 原因",
+        "5 二次被害",
+        "6 本人への対応",
+        "7 公表",
+        "8 再発防止",
+        "9 その他",
+        "第2条第1号",
+        "個人番号",
+    ] {
+        assert!(html.contains(field), "{field}");
+    }
+    let appi = std::fs::read_to_string(dir.join("report_preliminary.html")).unwrap();
+    assert!(appi.contains("mynumber_report_preliminary.html") && appi.contains("任意の報告"));
+    // No one's identifier or number in either draft.
+    let numbers: Vec<String> =
+        sample_records()[1..].iter().filter(|r| ids.contains(&r[0])).map(|r| r[1].clone()).collect();
+    for x in ids.iter().chain(&numbers) {
+        assert!(!html.contains(x.as_str()) && !appi.contains(x.as_str()) && !m.to_string().contains(x.as_str()));
+    }
+    // The filing is accepted (it covers the My Number report), and closing needs the notices.
+    ok(t(&env, &["incident", "filed", &id, "--stage", "preliminary", "--date", "2027-06-01", "--reference", "PPC-1"]));
+    ok(t(&env, &["incident", "filed", &id, "--stage", "final", "--date", "2027-06-01", "--reference", "PPC-2"]));
+    let s = json(t(&env, &["incident", "show", &id, "--json"]));
+    let filed = s["events"].as_array().unwrap().iter().find(|e| e["event"] == "filed").unwrap();
+    assert_eq!(filed["detail"]["reports"], serde_json::json!(["my_number"]));
+    assert_eq!(t(&env, &["incident", "close", &id, "--reason", "x"]).code, ExitCode::Registry.code());
+    ok(t(&env, &["incident", "notify", &id, "--all", "--method", "mail", "--at", "2027-06-01"]));
+    ok(t(&env, &["incident", "close", &id, "--reason", "報告・通知済み"]));
+    // Encrypted (the key did not leak): no My Number report either.
+    let f = env.write("enc.toml", &text.replace("causes =", "encrypted = true\ncauses ="));
+    let r = ok(t(&env, &["incident", "open", f.to_str().unwrap()]));
+    assert!(r.stdout.contains("no report to the Commission is required"), "{}", r.stdout);
+}
+
+/// 規則43条3号 (不正の目的): unauthorised access, theft and staff taking data out are the guidance's
+/// examples. A hacked system with 15 people's names and addresses is reportable, trigger 3, the
+/// final report in 60 days; the officer's recorded reason why no unlawful purpose is suspected
+/// turns it off, and the reason is kept in the timeline and printed in the draft.
+#[test]
+fn a_hacked_system_is_trigger_3_with_60_days_unless_the_officer_records_why_not_rule_43_3() {
+    let env = Env::new();
+    registry(&env, "", &sample_csv());
+    let (w15, _) = first_people(&sample_records(), 15);
+    let scope = format!("{w15}\ncolumns = [\"氏名\", \"住所\"]");
+    let text = incident_toml(&scope, "causes = [\"不正アクセス\"]")
+        .replace("封入誤り", "外部からの侵入により住民情報システムが閲覧された");
+    let (id, s) = open(&env, "hack.toml", &text);
+    let id = id.to_string();
+    assert_eq!(s["incident"]["assessment"]["report_required"], true);
+    assert_eq!(fired(&s), vec!["3"]);
+    assert_eq!(s["incident"]["final_due"], "2027-07-26", "60 days, 28 May being day 1");
+    let shown = ok(t(&env, &["incident", "show", &id]));
+    assert!(shown.stdout.contains("60 days: unlawful purpose"), "{}", shown.stdout);
+    // Theft and staff taking data out, in either language; an unknown cause is an error.
+    for cause in ["盗難", "theft", "従業者による不正な持出し", "taking_out"] {
+        let (_, s) = open(&env, "c.toml", &incident_toml(&scope, &format!("causes = [\"{cause}\"]")));
+        assert_eq!(fired(&s), vec!["3"], "{cause}");
+    }
+    let f = env.write("bad.toml", &incident_toml(&scope, "causes = [\"いたずら\"]"));
+    let r = t(&env, &["incident", "open", f.to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::Config.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("causes") || r.stderr.contains("unknown variant"), "{}", r.stderr);
+    // A cause only described in words fires too.
+    let (_, s) = open(&env, "w.toml", &incident_toml(&scope, "").replace("封入誤り", "USBメモリの盗難"));
+    assert_eq!(fired(&s), vec!["3"]);
+    // The officer records why no unlawful purpose is suspected: not trigger 3, no report.
+    let reason = "権限設定の誤りで他課職員が閲覧できた状態であり、外部への持出し・送信はログで否定された";
+    let u = env.write("reason.toml", &format!("no_unlawful_purpose_reason = \"{reason}\"\n"));
+    ok(t(&env, &["incident", "update", &id, u.to_str().unwrap()]));
+    let s = json(t(&env, &["incident", "show", &id, "--json"]));
+    assert_eq!(fired(&s), Vec::<String>::new());
+    assert_eq!(s["incident"]["assessment"]["report_required"], false);
+    let t3 = s["incident"]["assessment"]["triggers"].as_array().unwrap().iter().find(|t| t["code"] == "3").unwrap();
+    assert!(t3["why"].as_str().unwrap().contains(reason), "{t3}");
+    let updated = s["events"].as_array().unwrap().iter().find(|e| e["event"] == "updated").unwrap();
+    assert_eq!(updated["detail"]["no_unlawful_purpose_reason"], reason, "in the timeline (journaled)");
+    assert!(ok(t(&env, &["incident", "show", &id])).stdout.contains(reason));
+    ok(t(&env, &["incident", "report", &id, "--stage", "preliminary"]));
+    let html = std::fs::read_to_string(env.path(&format!("incidents/{id}/report_preliminary.html"))).unwrap();
+    assert!(html.contains(reason) && html.contains("不正の目的が疑われない理由"), "in the draft");
+    // A reason beside a suspected unlawful purpose is refused; an empty one withdraws it.
+    let u = env.write("both.toml", "unlawful_purpose = true\n");
+    assert_eq!(t(&env, &["incident", "update", &id, u.to_str().unwrap()]).code, ExitCode::Registry.code());
+    let u = env.write("withdraw.toml", "no_unlawful_purpose_reason = \"\"\n");
+    ok(t(&env, &["incident", "update", &id, u.to_str().unwrap()]));
+    assert_eq!(fired(&json(t(&env, &["incident", "show", &id, "--json"]))), vec!["3"]);
+    let r = ok(env.tokumei(&["audit", "verify", "--log", "audit.log", "--registry", REG]));
+    assert!(r.stdout.contains("every row, change and release matches the audit log"), "{}", r.stdout);
+}
+
+/// 規則44条 (8条) "知った日から": by default the day of learning is day 1 and a last day on a closed
+/// day stays (the earliest date); another reading is the profile's only with its source recorded,
+/// and `incident show` and the draft say which counting gave the dates.
+#[test]
+fn the_report_dates_state_their_counting_and_another_one_needs_its_source_rule_44() {
+    let env = Env::new();
+    for extra in ["incident_counting = \"day_after\"\n", "incident_counting_source = \"Q&A\"\n"] {
+        let p = env.write("p.toml", &(sample_profile() + extra));
+        let r = env.tokumei(&["registry", "init", "--registry", "x.sqlite", "--profile", p.to_str().unwrap()]);
+        assert_ne!(r.code, 0, "{extra}");
+        assert!(r.stderr.contains("incident_counting"), "{}", r.stderr);
+    }
+    let source = "見本市法務課の見解（民法140条・142条、2027年4月1日）";
+    registry(
+        &env,
+        &format!("incident_counting = \"day_after_next_open_day\"\nincident_counting_source = \"{source}\"\n"),
+        &sample_csv(),
+    );
+    let (w, _) = first_people(&sample_records(), 120);
+    let (id, s) = open(&env, "a.toml", &incident_toml(&format!("{w}\ncolumns = [\"氏名\", \"住所\"]"), ""));
+    // From the day after 28 May: 速報 +5 = 2 June; 確報 +30 = 27 June, a Sunday -> 28 June.
+    assert_eq!(
+        (s["incident"]["preliminary_due"].as_str(), s["incident"]["final_due"].as_str()),
+        (Some("2027-06-02"), Some("2027-06-28"))
+    );
+    let c = &s["incident"]["assessment"]["counting"];
+    assert_eq!((c["code"].as_str(), c["source"].as_str()), (Some("day_after_next_open_day"), Some(source)));
+    let shown = ok(t(&env, &["incident", "show", &id.to_string()]));
+    assert!(shown.stdout.contains("翌日から起算") && shown.stdout.contains(source), "{}", shown.stdout);
+    ok(t(&env, &["incident", "report", &id.to_string(), "--stage", "final"]));
+    let html = std::fs::read_to_string(env.path(&format!("incidents/{id}/report_final.html"))).unwrap();
+    assert!(html.contains("報告期限の計算") && html.contains(source));
+    // The default: the earliest reading, stated.
+    let env = Env::new();
+    registry(&env, "", &sample_csv());
+    let (id, _) = open(&env, "a.toml", &incident_toml(&format!("{w}\ncolumns = [\"氏名\", \"住所\"]"), ""));
+    let shown = ok(t(&env, &["incident", "show", &id.to_string()]));
+    assert!(shown.stdout.contains("知った日を1日目") && shown.stdout.contains("learned_day_one"), "{}", shown.stdout);
 }

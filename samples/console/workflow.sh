@@ -38,7 +38,7 @@ value = "090-0000-0000"
 reason = "転居に伴い変更したため"
 TOML
 t request open "$work/correction.toml"
-# A second loss, found the day before: its preliminary report is due within days.
+# A second lost USB memory (漏えいのおそれ), found the day before: its preliminary report is due within days.
 t incident open "$repo/samples/incidents/loss.toml"
 t request list
 t incident list

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Leak incidents end to end on the bundled samples: a lost USB memory with resident records
-# (a 法68 event), its preliminary and final reports, the notices to the people and their sending;
+# Leak incidents end to end on the bundled samples: a USB memory with resident records lost outside
+# the office (a 法68 event: a suspected leak, 漏えいのおそれ), its preliminary and final reports, the
+# notices to the people and their sending;
 # then a copy of an anonymised release found online, traced to its recipient and recorded as a
 # contract incident. Run from the repository root:
 #
@@ -22,7 +23,7 @@ export TOKUMEI_REGISTRY="$work/reports/registry.sqlite" TOKUMEI_NOW=1811808000  
 t file add-source 住民基本台帳ファイル --input "$repo/samples/resident_registry.csv" \
   --subject-column 宛名番号 --name-column 氏名 --birth-column 生年月日
 
-# 1. The lost USB memory: triggers, due dates, reports, notices.
+# 1. The USB memory lost outside the office (漏えいのおそれ): triggers, due dates, reports, notices.
 t incident open "$s/loss.toml"
 t incident report 1 --stage preliminary
 t incident filed 1 --stage preliminary --date 2027-06-01 --reference "速報 受付番号 2027-0001" \

@@ -751,6 +751,7 @@ const INCIDENT_DETAILS: Details = Details::Only(&[
     "people",
     "regime",
     "report_required",
+    "my_number_report",
     "reason",
     "what",
     "notice",
@@ -930,19 +931,26 @@ pub(crate) fn incident(reg: &Registry, ctx: &Ctx, id: i64) -> Result<Option<Mark
         p.lead {
             span.badge { (status_label(l, &i.status)) } " "
             @if a.report_required { span.badge.bad { (l.t("個人情報保護委員会への報告と本人通知が必要", "report to the Commission and notices to the people required")) } }
-            @else { span.badge { (l.t("報告義務なし", "no report required")) } }
+            @if a.my_number_report { " " span.badge.bad { (l.t("番号法29条の4による報告と本人通知が必要", "My Number Act report (art. 29-4) and notices required")) } }
+            @if !a.reports_due() { span.badge { (l.t("報告義務なし", "no report required")) } }
         }
         (kv(vec![
             (l.t("件名", "Title"), html! { (f.title) }),
             (l.t("発覚", "Discovered"), html! { (f.discovered) " · " (f.discovered_by) }),
-            (l.t("事態", "Event"), html! { (f.kind.label()) @if f.suspected { (l.t("（おそれ）", " (suspected)")) } }),
-            (l.t("原因", "Cause"), html! { (f.cause) }),
+            (l.t("事態", "Event"), html! { (i.event()) @if let Some(n) = &a.event_note { br; small { (n) } } }),
+            (l.t("原因", "Cause"), html! {
+                (f.cause)
+                @let causes = f.all_causes();
+                @if !causes.is_empty() { " (" @for (n, c) in causes.iter().enumerate() { @if n > 0 { "、" } (c.label()) } ")" }
+                @if let Some(r) = &f.no_unlawful_purpose_reason { br; small { (l.t("不正の目的が疑われない理由（記録）: ", "Why no unlawful purpose is suspected (recorded): ")) (r) } }
+            }),
             (l.t("区分", "Regime"), html! { (a.regime_label) }),
             (l.t("範囲", "Scope"), html! { (i.scope.kind) @if let Some(r) = &i.scope.release_id { " · " (r) } @if let Some(file) = &i.scope.file { " · " (file) } }),
             (l.t("項目", "Items"), html! { @for it in &i.scope.items { (it.name) @if let Some(s) = &it.special_care { "（" (s) "）" } " " } }),
             (l.t("件数・人数", "Records, people"), html! { (i.scope.records) " / " (i.scope.people) " (" (i.scope.basis) ")" }),
             (l.t("速報期限", "Preliminary due"), html! { (i.preliminary_due.as_deref().unwrap_or("—")) @if let Some(d) = &i.preliminary_filed { " · " (l.t("提出 ", "filed ")) (d) } }),
             (l.t("確報期限", "Final due"), html! { (i.final_due.as_deref().unwrap_or("—")) @if let Some(d) = &i.final_filed { " · " (l.t("提出 ", "filed ")) (d) } }),
+            (l.t("期限の計算", "Counting"), html! { @if let Some(c) = &a.counting { (c.describe()) } @else { "—" } }),
             (l.t("本人への通知", "Notices"), html! {
                 (i.notices.sent) (l.t(" 通知済み / ", " sent / ")) (i.notices.excepted) (l.t(" 例外 / ", " excepted / ")) (i.notices.pending()) (l.t(" 未通知", " to notify"))
                 " · " a href=(format!("/incidents/{id}/people")) { (l.t("本人の一覧（閲覧は記録されます）", "the people (the view is recorded)")) }
@@ -956,7 +964,21 @@ pub(crate) fn incident(reg: &Registry, ctx: &Ctx, id: i64) -> Result<Option<Mark
             } }
         }
         @if let Some(x) = &a.exemption { p { strong { (l.t("適用除外：", "Exemption: ")) } (x) } }
-        @if a.my_number_report { p.notice { (l.t("番号法29条の4による報告も必要です。", "The My Number Act's own report (art. 29-4) is also due.")) } }
+        @if !a.my_number_triggers.is_empty() {
+            h2 { (l.t("番号法29条の4による報告（特定個人情報）", "My Number Act report (art. 29-4, 特定個人情報)")) }
+            @if a.my_number_report {
+                p.notice { (l.t(
+                    "個人情報保護委員会への報告（番号法29条の4第1項）と本人への通知（同条2項）が必要です。報告書の下書き（mynumber_report_速報・確報）は tokumei incident report が法68条の報告書と並べて作成します。",
+                    "A report to the Commission (art. 29-4(1)) and notices to the people (art. 29-4(2)) are required. `tokumei incident report` drafts it (mynumber_report_<stage>) beside the art. 68 report."
+                )) }
+            }
+            table {
+                thead { tr { th { (l.t("規則2条", "Rule art. 2")) } th { (l.t("事態", "Event")) } th { (l.t("該当", "Holds")) } th { (l.t("理由", "Why")) } } }
+                tbody { @for t in &a.my_number_triggers {
+                    tr class=[t.fired.then_some("fired")] { td { (t.code) (l.t("号", "")) } td { (t.name) } td { (if t.fired { "✔" } else { "—" }) } td { (t.why) } }
+                } }
+            }
+        }
         @if !a.contract_measures.is_empty() { ul { @for m in &a.contract_measures { li { (m) } } } }
         @if i.status == "open" && !stages.is_empty() {
             h2 { (l.t("報告の提出を記録", "Record a report's filing")) }

@@ -1,14 +1,22 @@
 //! Leak incidents (漏えい等): a personal-data leak, loss or damage, confirmed or suspected, from
 //! discovery to the reports to the Personal Information Protection Commission and the notices
-//! to the people affected (法68 for public bodies, 法26 for businesses), or, for a leaked
-//! anonymised release, a contract incident (法120/121: not personal information, no report).
+//! to the people affected (法68 for public bodies, 法26 for businesses; for 特定個人情報 also
+//! 番号法29条の4 with its own report), or, for a leaked anonymised release, a contract incident
+//! (法120/121: not personal information, no report).
 //!
 //! The officer states the facts (an intake file, updated as they change: every version is an
 //! event, none is overwritten); the scope (a release, a registered file narrowed by a filter, or
 //! a file's deleted items) gives the items and the people, computed from the data by the caller.
-//! [`assess`] decides from both which triggers fire (規則43条 / 7条), whether an exemption
-//! applies and so whether a report and notices are due, and when (速報 within the profile's 3-5
-//! days, 確報 within 30 days, 60 with an unlawful purpose, from discovery).
+//! [`assess`] decides from both which triggers fire (規則43条 / 7条, and 番号法の報告規則2条), whether
+//! an exemption applies and so whether reports and notices are due, and when (速報 within the
+//! profile's 3-5 days, 確報 within 30 days, 60 with an unlawful purpose, the day of learning
+//! counted as day 1 unless the profile records another reading with its source).
+//!
+//! Where the law or the guidance leaves a reading open, the one that protects the person is
+//! taken: a cause that is the guidance's example of an unlawful purpose (unauthorised access,
+//! theft, staff taking data out) fires trigger 3 unless the officer records why none is suspected;
+//! a medium lost outside the body's control is a 漏えいのおそれ, not only a 滅失; any unencrypted
+//! 特定個人情報 is taken as handled in a 個人番号利用事務 system (報告規則2条1号).
 
 use crate::deadline::{add_days, next_open_day};
 use crate::files::{read_small, toml_message};
@@ -48,6 +56,123 @@ impl EventKind {
         }
     }
 }
+
+/// What caused the event, as the officer classifies it (`causes = [...]` in the intake; English
+/// or Japanese words; an unknown word is an error). The free-text `cause` describes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// 不正アクセス (hacking, an intrusion into a system): the guidance's example of trigger 3.
+    #[serde(alias = "不正アクセス", alias = "hacking", alias = "ハッキング", alias = "unauthorized_access")]
+    UnauthorisedAccess,
+    /// マルウェア・ランサムウェア (an attack by malicious software): trigger 3.
+    #[serde(alias = "マルウェア", alias = "ランサムウェア", alias = "ウイルス感染", alias = "ransomware")]
+    Malware,
+    /// 盗難 (a device, medium or document stolen): trigger 3, and the data left the body's control.
+    #[serde(alias = "盗難", alias = "窃取", alias = "stolen")]
+    Theft,
+    /// 持ち出し (従業者による不正な持出し: staff took data out): trigger 3, data outside control.
+    #[serde(
+        alias = "持ち出し",
+        alias = "持出し",
+        alias = "不正な持出し",
+        alias = "不正な持ち出し",
+        alias = "従業者による不正な持出し",
+        alias = "従業者による不正な持ち出し",
+        alias = "taking_data_out",
+        alias = "insider"
+    )]
+    TakingOut,
+    /// 詐欺・なりすまし (data handed to someone posing as entitled): trigger 3.
+    #[serde(alias = "詐欺", alias = "なりすまし", alias = "impersonation")]
+    Fraud,
+    /// 紛失・置き忘れ (a medium or document lost where others may find it: outside the office,
+    /// or anywhere not known to be under the body's control): a 漏えいのおそれ.
+    #[serde(alias = "紛失", alias = "置き忘れ", alias = "庁外での紛失", alias = "lost", alias = "lost_outside")]
+    Lost,
+    /// 庁内での紛失 (lost inside premises no outsider can enter): a 滅失 when no copy remains.
+    #[serde(alias = "庁内での紛失", alias = "lost_inside")]
+    LostOnPremises,
+    /// 誤送付・誤送信・誤交付 (sent or handed to the wrong person).
+    #[serde(alias = "誤送付", alias = "誤送信", alias = "誤交付", alias = "誤配布", alias = "misaddressed")]
+    Misdelivery,
+    /// 誤公開・設定誤り (made viewable by mistake: a web page, a shared folder, a setting).
+    #[serde(alias = "誤公開", alias = "誤掲載", alias = "設定誤り", alias = "misconfiguration")]
+    Exposure,
+    /// 誤廃棄・誤消去 (destroyed or erased by mistake).
+    #[serde(alias = "誤廃棄", alias = "誤消去", alias = "disposal")]
+    MistakenDisposal,
+    /// システム障害 (a failure of a system or medium).
+    #[serde(alias = "システム障害", alias = "障害", alias = "failure")]
+    SystemFailure,
+    /// その他.
+    #[serde(alias = "その他")]
+    Other,
+}
+
+impl Cause {
+    /// Its Japanese name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Cause::UnauthorisedAccess => "不正アクセス",
+            Cause::Malware => "マルウェア・ランサムウェア",
+            Cause::Theft => "盗難",
+            Cause::TakingOut => "従業者等による持ち出し",
+            Cause::Fraud => "詐欺・なりすまし",
+            Cause::Lost => "紛失・置き忘れ",
+            Cause::LostOnPremises => "庁内での紛失",
+            Cause::Misdelivery => "誤送付・誤送信",
+            Cause::Exposure => "誤公開・設定誤り",
+            Cause::MistakenDisposal => "誤廃棄・誤消去",
+            Cause::SystemFailure => "システム障害",
+            Cause::Other => "その他",
+        }
+    }
+
+    /// Whether the guidance gives this cause as an example of an event made with an unlawful
+    /// purpose (規則43条3号 / 7条3号: 不正アクセス, 盗難, 従業者による持出し, ransomware, fraud).
+    pub fn suggests_unlawful_purpose(self) -> bool {
+        matches!(self, Cause::UnauthorisedAccess | Cause::Malware | Cause::Theft | Cause::TakingOut | Cause::Fraud)
+    }
+
+    /// Whether the data left the body's control (a lost, stolen or taken-out medium): the event is
+    /// a leak, suspected at least, whatever else it is.
+    pub fn outside_control(self) -> bool {
+        matches!(self, Cause::Lost | Cause::Theft | Cause::TakingOut)
+    }
+}
+
+/// Words of a free-text cause that the guidance's examples of an unlawful purpose use
+/// (不正アクセス, 盗難, 持出し, ransomware...): a cause described so fires trigger 3 even when
+/// `causes` does not classify it (fail safe), unless the officer records why none is suspected.
+const UNLAWFUL_WORDS: &[&str] = &[
+    "不正アクセス",
+    "不正ログイン",
+    "ハッキング",
+    "盗難",
+    "盗まれ",
+    "窃取",
+    "窃盗",
+    "持ち出",
+    "持出",
+    "ランサムウェア",
+    "マルウェア",
+    "ウイルス",
+    "ウィルス",
+    "なりすまし",
+    "詐欺",
+    "hack",
+    "theft",
+    "stolen",
+    "ransomware",
+    "malware",
+    "unauthorised access",
+    "unauthorized access",
+    "exfiltrat",
+];
+
+/// Words of a free-text cause that say a medium was lost or left somewhere (紛失, 置き忘れ...).
+const LOST_WORDS: &[&str] = &["紛失", "置き忘れ", "置忘れ", "所在不明", "行方不明", "lost", "misplaced"];
 
 /// Which data an incident concerns, as the officer states it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -112,12 +237,20 @@ pub struct IncidentEntry {
     pub suspected: bool,
     /// The cause as known (unauthorised access, a lost medium, a misaddressed mail...).
     pub cause: String,
-    /// Caused by unauthorised access (不正アクセス).
+    /// The causes, classified (`causes = ["theft"]`; see [`Cause`]).
+    #[serde(default)]
+    pub causes: Vec<Cause>,
+    /// Caused by unauthorised access (不正アクセス): the same as `causes = ["unauthorised_access"]`.
     #[serde(default)]
     pub unauthorised_access: bool,
     /// An unlawful purpose is suspected (不正の目的: theft, skimming, an insider selling data).
     #[serde(default)]
     pub unlawful_purpose: bool,
+    /// The officer's recorded reason why no unlawful purpose is suspected although the cause is
+    /// one the guidance gives as its example (unauthorised access, theft, staff taking data out):
+    /// without it such a cause fires trigger 3. Kept in the facts (journaled) and printed in the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_unlawful_purpose_reason: Option<String>,
     /// The data were protected by strong encryption (高度な暗号化等) and the key did not leak.
     #[serde(default)]
     pub encrypted: bool,
@@ -164,7 +297,52 @@ impl IncidentEntry {
                 }
             }
         }
-        toml::Value::Table(base).try_into().map_err(|e: toml::de::Error| err(e.message().to_string()))
+        let mut e: IncidentEntry =
+            toml::Value::Table(base).try_into().map_err(|e: toml::de::Error| err(e.message().to_string()))?;
+        // `no_unlawful_purpose_reason = ""` withdraws a reason recorded before.
+        if e.no_unlawful_purpose_reason.as_deref().is_some_and(|r| r.trim().is_empty()) {
+            e.no_unlawful_purpose_reason = None;
+        }
+        Ok(e)
+    }
+
+    /// Every cause classified: `causes`, and `unauthorised_access = true`.
+    pub fn all_causes(&self) -> Vec<Cause> {
+        let mut out = self.causes.clone();
+        if self.unauthorised_access && !out.contains(&Cause::UnauthorisedAccess) {
+            out.insert(0, Cause::UnauthorisedAccess);
+        }
+        out
+    }
+
+    /// What in the causes is the guidance's example of an unlawful purpose (classified causes,
+    /// and words of the free-text cause such as 不正アクセス, 盗難, 持出し), in words.
+    pub fn unlawful_signs(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .all_causes()
+            .into_iter()
+            .filter(|c| c.suggests_unlawful_purpose())
+            .map(|c| c.label().to_string())
+            .collect();
+        let text = self.cause.to_lowercase();
+        for w in UNLAWFUL_WORDS.iter().filter(|w| text.contains(*w)) {
+            out.push(format!("原因の記述「{w}」"));
+        }
+        out
+    }
+
+    /// Whether the data may have left the body's control: a classified cause says so (lost,
+    /// stolen, taken out), or the free-text cause speaks of a lost medium and no cause says it was
+    /// lost on the premises.
+    pub fn outside_control(&self) -> bool {
+        let causes = self.all_causes();
+        if causes.iter().any(|c| c.outside_control()) {
+            return true;
+        }
+        let text = self.cause.to_lowercase();
+        !causes.contains(&Cause::LostOnPremises)
+            && (LOST_WORDS.iter().any(|w| text.contains(*w))
+                || ["盗難", "盗まれ", "持ち出", "持出"].iter().any(|w| text.contains(*w)))
     }
 
     /// The day of discovery (YYYY-MM-DD).
@@ -261,14 +439,166 @@ pub struct Assessment {
     pub exemption: Option<String>,
     /// Whether a report to the Commission and notices to the people are required.
     pub report_required: bool,
-    /// Whether the My Number Act's own report (番号法29条の4) is also due.
+    /// Whether the My Number Act's own report (番号法29条の4第1項) is due, beside or without the
+    /// 法68 / 法26 one, with its notices to the people (同条2項).
     pub my_number_report: bool,
+    /// The subparagraphs of the My Number report rule (特定個人情報の漏えい等に関する報告等に関する
+    /// 規則2条) and whether each holds; empty when no 特定個人情報 is involved.
+    #[serde(default)]
+    pub my_number_triggers: Vec<Trigger>,
+    /// The event as the law names it (漏えい, 滅失, 毀損, with のおそれ): a medium lost outside the
+    /// body's control is a 漏えいのおそれ whatever kind the intake says.
+    #[serde(default)]
+    pub event: String,
+    /// Why the event differs from the intake's kind, if it does.
+    #[serde(default)]
+    pub event_note: Option<String>,
+    /// How the report due dates were counted (the profile's reading, with its source).
+    #[serde(default)]
+    pub counting: Option<CountingUsed>,
     /// Days to the preliminary and final reports, counted from discovery.
     pub preliminary_days: Option<i64>,
     /// Days to the final report.
     pub final_days: Option<i64>,
     /// For a contract incident: what the officer must consider.
     pub contract_measures: Vec<String>,
+}
+
+impl Assessment {
+    /// Whether any report to the Commission (and notices to the people) is due: the 法68 / 法26
+    /// report, the My Number report (番号法29条の4), or both.
+    pub fn reports_due(&self) -> bool {
+        self.report_required || self.my_number_report
+    }
+
+    /// Whether trigger 3 (an unlawful purpose) holds: the final report is due in 60 days.
+    pub fn unlawful_purpose(&self) -> bool {
+        self.triggers.iter().any(|t| t.code == "3" && t.fired)
+    }
+}
+
+/// How the days to a report are counted from the day the unit learned of the incident (profile
+/// `incident_counting`). The Rules say "知った日から30日以内"; readings of the guidance count the day
+/// of learning as day 1 with weekends and holidays included, so the default is that, the earliest
+/// date. Another reading needs its source recorded in the profile (`incident_counting_source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentCounting {
+    /// The day of learning is day 1, every calendar day counts, a last day on a closed day stays:
+    /// due = learned + N - 1 (the default, the earliest reading).
+    #[default]
+    LearnedDayOne,
+    /// The day of learning is day 1; a last day on a closed day moves to the next open day.
+    LearnedDayOneNextOpenDay,
+    /// Counted from the day after learning (民法140条, 初日不算入): due = learned + N.
+    DayAfter,
+    /// From the day after learning, a last day on a closed day moved to the next open day.
+    DayAfterNextOpenDay,
+}
+
+impl IncidentCounting {
+    /// The stored word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentCounting::LearnedDayOne => "learned_day_one",
+            IncidentCounting::LearnedDayOneNextOpenDay => "learned_day_one_next_open_day",
+            IncidentCounting::DayAfter => "day_after",
+            IncidentCounting::DayAfterNextOpenDay => "day_after_next_open_day",
+        }
+    }
+
+    /// The counting a stored word names.
+    pub fn parse(s: &str) -> Option<IncidentCounting> {
+        [
+            IncidentCounting::LearnedDayOne,
+            IncidentCounting::LearnedDayOneNextOpenDay,
+            IncidentCounting::DayAfter,
+            IncidentCounting::DayAfterNextOpenDay,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+    }
+
+    /// The counting in words (Japanese, for the reports).
+    pub fn label(self) -> &'static str {
+        match self {
+            IncidentCounting::LearnedDayOne => {
+                "知った日を1日目として暦日で数え（土日・祝日・閉庁日を含む）、期限が閉庁日でも繰り下げない（最も早い読み方）"
+            }
+            IncidentCounting::LearnedDayOneNextOpenDay => {
+                "知った日を1日目として暦日で数え、期限が閉庁日に当たるときは翌開庁日"
+            }
+            IncidentCounting::DayAfter => "知った日の翌日から起算し（初日不算入）、期限が閉庁日でも繰り下げない",
+            IncidentCounting::DayAfterNextOpenDay => {
+                "知った日の翌日から起算し（初日不算入）、期限が閉庁日に当たるときは翌開庁日"
+            }
+        }
+    }
+
+    /// The last day of `days` days from `learned` (`None` outside the calendar).
+    pub fn due(self, learned: &str, days: i64, closed_days: &[String]) -> Option<String> {
+        let last = match self {
+            IncidentCounting::LearnedDayOne | IncidentCounting::LearnedDayOneNextOpenDay => {
+                add_days(learned, days.checked_sub(1)?)?
+            }
+            IncidentCounting::DayAfter | IncidentCounting::DayAfterNextOpenDay => add_days(learned, days)?,
+        };
+        match self {
+            IncidentCounting::LearnedDayOneNextOpenDay | IncidentCounting::DayAfterNextOpenDay => {
+                next_open_day(&last, closed_days)
+            }
+            _ => Some(last),
+        }
+    }
+}
+
+/// The counting an incident's due dates were computed with, as recorded in its assessment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CountingUsed {
+    /// The profile's word (`learned_day_one`...).
+    pub code: String,
+    /// In words.
+    pub label: String,
+    /// The source the profile records for a reading other than the default.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+impl CountingUsed {
+    /// The profile's counting.
+    pub fn of(profile: &Profile) -> CountingUsed {
+        let c = profile.incident_counting;
+        CountingUsed {
+            code: c.as_str().into(),
+            label: c.label().into(),
+            source: profile.incident_counting_source.clone(),
+        }
+    }
+
+    /// One line for a report: the reading and its source.
+    pub fn describe(&self) -> String {
+        match &self.source {
+            Some(s) => format!("{}（出典: {s}）", self.label),
+            None => self.label.clone(),
+        }
+    }
+}
+
+/// The event as the law names it, and why it differs from the intake's kind: a medium lost,
+/// stolen or taken out is outside the body's control, so its data may be seen by others: a
+/// 漏えいのおそれ, not (only) a 滅失 (fail safe; the guidance's 滅失 is data lost within the body).
+fn assessed_event(e: &IncidentEntry) -> (String, Option<String>) {
+    let plain = format!("{}{}", e.kind.label(), if e.suspected { "のおそれ" } else { "" });
+    if e.kind == EventKind::Loss && e.outside_control() {
+        return (
+            "漏えいのおそれ".into(),
+            Some(format!(
+                "{}と記載されたが、媒体等が本機関の管理の及ばない場所で紛失・盗難・持出しにあったため、第三者に閲覧されるおそれがある漏えい（おそれ）として扱う（庁内での紛失に限る場合は causes = [\"lost_on_premises\"]）",
+                e.kind.label()
+            )),
+        );
+    }
+    (plain, None)
 }
 
 /// Decide the triggers, exemptions and deadlines (pure: the same facts, the same answer).
@@ -292,6 +622,10 @@ pub fn assess(profile: &Profile, e: &IncidentEntry, scope: &ScopeFound) -> Asses
             exemption: None,
             report_required: false,
             my_number_report: false,
+            my_number_triggers: Vec::new(),
+            event: assessed_event(e).0,
+            event_note: None,
+            counting: None,
             preliminary_days: None,
             final_days: None,
             contract_measures: vec![
@@ -314,8 +648,8 @@ pub fn assess(profile: &Profile, e: &IncidentEntry, scope: &ScopeFound) -> Asses
         names(&|i| i.special_care.as_deref() == Some("条例要配慮") || profile.ordinance_sensitive.contains(&i.name));
     let financial = names(&|i| i.financial);
     let my_number_items = names(&|i| i.my_number);
-    let deleted = scope.kind == "deleted_items";
     let listed = |v: &[String]| v.join("、");
+    let signs = e.unlawful_signs();
     let mut triggers = vec![
         Trigger {
             code: "1".into(),
@@ -350,13 +684,19 @@ pub fn assess(profile: &Profile, e: &IncidentEntry, scope: &ScopeFound) -> Asses
         Trigger {
             code: "3".into(),
             name: "不正の目的をもって行われたおそれがある".into(),
-            fired: e.unlawful_purpose,
-            why: if e.unlawful_purpose {
-                format!("不正の目的が疑われる（原因: {}）", e.cause)
-            } else if e.unauthorised_access {
-                "不正アクセスによるが、不正の目的は認定されていない（認定すれば該当）".into()
-            } else {
-                "不正の目的は疑われていない".into()
+            // Unauthorised access, theft and staff taking data out are the guidance's examples of
+            // an unlawful purpose: they fire unless the officer records why none is suspected.
+            fired: e.unlawful_purpose || (!signs.is_empty() && e.no_unlawful_purpose_reason.is_none()),
+            why: match (&e.no_unlawful_purpose_reason, signs.is_empty()) {
+                _ if e.unlawful_purpose => format!("不正の目的が疑われる（担当者の認定。原因: {}）", e.cause),
+                (None, false) => format!(
+                    "{}: 個人情報保護委員会のガイドラインが不正の目的のおそれの例とする原因のため該当として扱う（不正の目的が疑われない理由を no_unlawful_purpose_reason に記録すれば非該当）",
+                    listed(&signs)
+                ),
+                (Some(r), false) => {
+                    format!("{}によるが、不正の目的は疑われない（担当者が記録した理由: {r}）", listed(&signs))
+                }
+                _ => "不正の目的は疑われていない".into(),
             },
         },
         Trigger {
@@ -387,28 +727,35 @@ pub fn assess(profile: &Profile, e: &IncidentEntry, scope: &ScopeFound) -> Asses
     } else {
         None
     };
-    let my_number = e.my_number || !my_number_items.is_empty();
-    let my_number_report = my_number
-        && !e.encrypted
-        && (e.unlawful_purpose || e.unauthorised_access || scope.people > 100 || e.kind == EventKind::Leak && deleted);
+    let unlawful = triggers.iter().any(|t| t.code == "3" && t.fired);
+    let my_number_triggers = my_number_triggers(e, scope, &my_number_items, unlawful);
+    // 報告規則2条: the encryption exemption (1号's parenthesis, "以下同じ") covers every subparagraph.
+    let my_number_report = !e.encrypted && my_number_triggers.iter().any(|t| t.fired);
     let report_required = fired && exemption.is_none();
+    let due = report_required || my_number_report;
+    let (event, event_note) = assessed_event(e);
     Assessment {
         regime: if public { "article68".into() } else { "article26".into() },
         regime_label: if public {
             format!(
                 "保有個人情報の{}等（法68条）{}",
-                e.kind.label(),
+                event.trim_end_matches("のおそれ"),
                 if pseudonymised { "。仮名化した保有個人情報にも報告の免除はない" } else { "" }
             )
         } else {
-            format!("個人データの{}等（法26条）", e.kind.label())
+            format!("個人データの{}等（法26条）", event.trim_end_matches("のおそれ"))
         },
         triggers,
         exemption,
         report_required,
         my_number_report,
-        preliminary_days: report_required.then_some(profile.incident_preliminary_days),
-        final_days: report_required.then_some(if e.unlawful_purpose {
+        my_number_triggers,
+        event,
+        event_note,
+        counting: due.then(|| CountingUsed::of(profile)),
+        preliminary_days: due.then_some(profile.incident_preliminary_days),
+        // 60 days with an unlawful purpose (規則8条2項 / 番号法の報告規則: its 2号 events).
+        final_days: due.then_some(if unlawful {
             profile.incident_final_unlawful_days
         } else {
             profile.incident_final_days
@@ -417,13 +764,181 @@ pub fn assess(profile: &Profile, e: &IncidentEntry, scope: &ScopeFound) -> Asses
     }
 }
 
-/// The report due dates from discovery: the preliminary one the profile's days after (calendar
-/// days: 速報 is due "promptly"), the final one after 30 (60) days counted from the day after
-/// discovery, moved to the next open day (weekends, 29 Dec - 3 Jan, the profile's closed days).
+/// The subparagraphs of the My Number report rule (特定個人情報の漏えい等に関する報告等に関する
+/// 規則2条) for an incident involving 特定個人情報 (empty otherwise). Fail safe: the tool cannot see
+/// in which system the data were handled, so 1号 (特定個人情報 in the 情報提供ネットワークシステム, a
+/// 個人番号利用事務 system, a public body's 個人番号関係事務 system or its contractor's: イ-ニ) is
+/// taken to hold for every 漏えい, 滅失 or 毀損 of them, whatever the number of people.
+fn my_number_triggers(e: &IncidentEntry, scope: &ScopeFound, items: &[String], unlawful: bool) -> Vec<Trigger> {
+    if !e.my_number && items.is_empty() {
+        return Vec::new();
+    }
+    let found = if items.is_empty() {
+        "担当者の認定（my_number = true）".to_string()
+    } else {
+        format!("個人番号の項目: {}", items.join("、"))
+    };
+    vec![
+        Trigger {
+            code: "1".into(),
+            name: "個人番号利用事務等の情報システムで管理される特定個人情報の漏えい等（本人の数を問わない）".into(),
+            fired: true,
+            why: format!(
+                "{found}。情報提供ネットワークシステム・個人番号利用事務の情報システム等（規則2条1号イ～ニ）で管理される特定個人情報として扱う（紙媒体への出力等を含め、安全側の読み方）"
+            ),
+        },
+        Trigger {
+            code: "2".into(),
+            name: "不正の目的をもって行われたおそれがある特定個人情報の漏えい等".into(),
+            fired: unlawful,
+            why: if unlawful {
+                "個人情報保護法の報告対象事態3号（不正の目的）と同じ事実".into()
+            } else {
+                "不正の目的のおそれなし".into()
+            },
+        },
+        Trigger {
+            code: "4".into(),
+            name: "漏えい等が発生した特定個人情報に係る本人の数が100人を超える".into(),
+            fired: scope.people > 100,
+            why: format!("本人の数 {} 人（{}）", scope.people, scope.basis),
+        },
+    ]
+}
+
+/// The report due dates from discovery, counted as the profile says ([`IncidentCounting`]; by
+/// default the day of learning is day 1 and a last day on a closed day is not moved): the
+/// preliminary one after the profile's 3-5 days (速報 is due "promptly"), the final one after 30
+/// (60) days. The same dates serve the 法68 / 法26 report and the My Number report.
 pub fn due_dates(profile: &Profile, discovered: &str, a: &Assessment) -> (Option<String>, Option<String>) {
-    let pre = a.preliminary_days.and_then(|d| add_days(discovered, d));
-    let fin = a.final_days.and_then(|d| add_days(discovered, d)).and_then(|d| next_open_day(&d, &profile.closed_days));
+    let c = profile.incident_counting;
+    let pre = a.preliminary_days.and_then(|d| c.due(discovered, d, &profile.closed_days));
+    let fin = a.final_days.and_then(|d| c.due(discovered, d, &profile.closed_days));
     (pre, fin)
+}
+
+/// The items of a scope in words, each with what marks it (要配慮, financial, 個人番号).
+fn item_words(i: &StoredIncident) -> Vec<String> {
+    i.scope
+        .items
+        .iter()
+        .map(|it| {
+            let mut s = it.name.clone();
+            if let Some(c) = &it.special_care {
+                s.push_str(&format!("（{c}）"));
+            }
+            if it.financial {
+                s.push_str("（財産的被害のおそれ）");
+            }
+            if it.my_number {
+                s.push_str("（個人番号）");
+            }
+            s
+        })
+        .collect()
+}
+
+/// The fields both report drafts share (the nine items of 規則44条 / 8条 and of the My Number
+/// report rule's 3条 are the same in substance): reporter, when known, outline, items, people,
+/// cause, secondary harm, actions towards the people, announcement, prevention, other, due dates.
+fn common_draft(p: &Profile, i: &StoredIncident, stage: &str) -> serde_json::Value {
+    let f = &i.facts;
+    let notified = format!(
+        "本人{}人のうち通知済み{}人、通知の例外{}人、未通知{}人",
+        i.notices.people,
+        i.notices.sent,
+        i.notices.excepted,
+        i.notices.pending()
+    );
+    serde_json::json!({
+        "stage": stage,
+        "stage_ja": if stage == "preliminary" { "速報" } else { "確報" },
+        "incident": i.id,
+        "title": f.title,
+        "known": {"discovered": f.discovered, "discovered_by": f.discovered_by},
+        "outline": {
+            "summary": f.report.summary,
+            "kind": i.event(),
+            "event_note": i.assessment.event_note,
+            "unauthorised_access": f.all_causes().contains(&Cause::UnauthorisedAccess),
+            "causes": f.all_causes().iter().map(|c| c.label()).collect::<Vec<_>>(),
+            "contractor": f.contractor,
+        },
+        "items": item_words(i),
+        "people": i.scope.people,
+        "people_basis": i.scope.basis,
+        "records": i.scope.records,
+        "cause": f.cause,
+        "no_unlawful_purpose_reason": f.no_unlawful_purpose_reason,
+        "secondary_harm": f.report.secondary_harm,
+        "actions_towards_people": if f.report.actions.is_empty() { notified.clone() } else { format!("{}（{notified}）", f.report.actions) },
+        "public_announcement": f.report.announcement,
+        "prevention": f.report.prevention,
+        "other": f.report.other,
+        "exemption": i.assessment.exemption,
+        "due": if stage == "preliminary" { &i.preliminary_due } else { &i.final_due },
+        "counting": i.assessment.counting.as_ref().map(|c| c.describe()),
+        "filed": {"preliminary": i.preliminary_filed, "final": i.final_filed},
+        "scope": {"kind": i.scope.kind, "file": i.scope.file, "release_id": i.scope.release_id, "filtered": i.scope.filter.is_some(), "sources": i.scope.sources},
+        "body": p.body,
+    })
+}
+
+/// The Commission report draft under 法68 (public body) or 法26 (business): every field of
+/// 規則44条 / 8条, the triggers that fired, the due date and how it was counted. `required` says
+/// whether the report is due (a draft of one not due is a voluntary report). The condition that
+/// selected the records is not repeated (it may name a person's values).
+pub fn report_draft(p: &Profile, i: &StoredIncident, stage: &str) -> serde_json::Value {
+    let mut v = common_draft(p, i, stage);
+    let extra = serde_json::json!({
+        "reporter": {"body": p.body, "body_code": p.body_code, "actor": match p.actor {
+            Actor::PublicBody => "行政機関等（地方公共団体）",
+            Actor::Business => "個人情報取扱事業者",
+            Actor::Article58 => "法58条の法人",
+        }},
+        "regime": i.assessment.regime_label,
+        "regime_code": i.assessment.regime,
+        "required": i.assessment.report_required,
+        "triggers": i.assessment.triggers.iter().filter(|t| t.fired).map(|t| serde_json::json!({"code": t.code, "name": t.name, "why": t.why})).collect::<Vec<_>>(),
+        "my_number_report": i.assessment.my_number_report,
+    });
+    if let (Some(o), serde_json::Value::Object(x)) = (v.as_object_mut(), extra) {
+        o.extend(x);
+    }
+    v
+}
+
+/// The My Number report draft (番号法29条の4第1項, 特定個人情報の漏えい等に関する報告等に関する規則):
+/// its own items (3条1項: 概要, 特定個人情報の項目, 本人の数, 原因, 二次被害, 本人への対応, 公表,
+/// 再発防止, その他), the subparagraphs of 2条 that hold, the due date (3条2項: 30 days, 60 for
+/// 2号) and how it was counted. `None` when no My Number report is due.
+pub fn my_number_draft(p: &Profile, i: &StoredIncident, stage: &str) -> Option<serde_json::Value> {
+    if !i.assessment.my_number_report {
+        return None;
+    }
+    let mut v = common_draft(p, i, stage);
+    let extra = serde_json::json!({
+        "law": "行政手続における特定の個人を識別するための番号の利用等に関する法律第29条の4第1項",
+        "rule": "特定個人情報の漏えい等に関する報告等に関する規則",
+        "reporter": {"body": p.body, "body_code": p.body_code, "role": match p.actor {
+            Actor::PublicBody => "個人番号利用事務等実施者（地方公共団体）",
+            _ => "個人番号利用事務等実施者",
+        }},
+        "events": i.assessment.my_number_triggers.iter().filter(|t| t.fired).map(|t| serde_json::json!({"code": t.code, "name": t.name, "why": t.why})).collect::<Vec<_>>(),
+        "appi_report": {
+            "required": i.assessment.report_required,
+            "regime": i.assessment.regime_label,
+            "note": if i.assessment.report_required {
+                "個人情報保護法による報告（別紙）と併せて提出する"
+            } else {
+                "個人情報保護法による報告の対象事態には該当しない（番号法による報告のみ）"
+            },
+        },
+    });
+    if let (Some(o), serde_json::Value::Object(x)) = (v.as_object_mut(), extra) {
+        o.extend(x);
+    }
+    Some(v)
 }
 
 /// A report filed with the Commission.
@@ -514,6 +1029,17 @@ impl NoticeCounts {
 }
 
 impl StoredIncident {
+    /// The event as the law names it (漏えい, 滅失, 毀損, with のおそれ), as assessed: a medium lost
+    /// outside the body's control is a 漏えいのおそれ. An incident assessed before the assessment
+    /// recorded it: the intake's kind.
+    pub fn event(&self) -> String {
+        if self.assessment.event.is_empty() {
+            format!("{}{}", self.facts.kind.label(), if self.facts.suspected { "のおそれ" } else { "" })
+        } else {
+            self.assessment.event.clone()
+        }
+    }
+
     /// What is due next and when: (`preliminary` or `final`, the date), if anything.
     pub fn next_due(&self) -> Option<(&'static str, String)> {
         if self.status != "open" {
@@ -569,7 +1095,8 @@ impl Registry {
                 id,
                 who,
                 "opened",
-                serde_json::json!({"facts": e, "people": scope.people, "regime": a.regime, "report_required": a.report_required,
+                serde_json::json!({"facts": e, "people": scope.people, "regime": a.regime, "report_required": a.report_required, "my_number_report": a.my_number_report,
+                    "no_unlawful_purpose_reason": e.no_unlawful_purpose_reason, "counting": a.counting,
                     "triggers": a.triggers.iter().filter(|t| t.fired).map(|t| &t.code).collect::<Vec<_>>(),
                     "preliminary_due": pre, "final_due": fin}),
             )?;
@@ -656,7 +1183,8 @@ impl Registry {
                 who,
                 "updated",
                 serde_json::json!({"facts": e, "people": scope.people, "people_recorded": {"before": before, "after": after, "no_longer_affected": dropped},
-                    "regime": a.regime, "report_required": a.report_required,
+                    "regime": a.regime, "report_required": a.report_required, "my_number_report": a.my_number_report,
+                    "no_unlawful_purpose_reason": e.no_unlawful_purpose_reason, "counting": a.counting,
                     "triggers": a.triggers.iter().filter(|t| t.fired).map(|t| &t.code).collect::<Vec<_>>(),
                     "preliminary_due": pre, "final_due": fin}),
             )?;
@@ -671,12 +1199,22 @@ impl Registry {
             (f.stage.as_str(), f.date.as_str(), f.reference.as_str(), f.document_sha256.as_deref());
         let i = self.open_incident_one(id)?;
         let final_owed = f.stage == "final" && i.preliminary_filed.is_some();
-        if !(i.assessment.report_required || final_owed) {
+        if !(i.assessment.reports_due() || final_owed) {
             return Err(refused(format!(
                 "incident {id}: no report to the Commission is required ({}); record a voluntary report as an update's note",
                 if i.assessment.regime == "contract" { "a contract incident" } else { "no trigger fired, or exempt" }
             )));
         }
+        // One filing covers the reports due: the Commission receives the 法68 / 法26 report and
+        // the My Number report (番号法29条の4) together; the event names which.
+        let reports: Vec<&str> = [
+            (i.assessment.report_required || !i.assessment.my_number_report, i.assessment.regime.as_str()),
+            (i.assessment.my_number_report, "my_number"),
+        ]
+        .into_iter()
+        .filter(|(due, _)| *due)
+        .map(|(_, r)| r)
+        .collect();
         crate::requests::check_day(date, "--date", i.facts.discovered_day(), today)?;
         text("--reference", reference)?;
         let col = match stage {
@@ -709,7 +1247,7 @@ impl Registry {
             (id, i.steps),
             "incident-filed",
             &[(col, date.to_string().into())],
-            serde_json::json!({"stage": stage, "date": date, "reference": reference, "late": late, "document_sha256": document_sha256}),
+            serde_json::json!({"stage": stage, "date": date, "reference": reference, "late": late, "document_sha256": document_sha256, "reports": reports}),
         )
     }
 
@@ -844,7 +1382,7 @@ impl Registry {
                 "incident {id}: the preliminary report was filed: file the final report (stating the outcome) before closing"
             )));
         }
-        if i.assessment.report_required {
+        if i.assessment.reports_due() {
             if i.final_filed.is_none() {
                 return Err(refused(format!("incident {id}: the final report has not been filed")));
             }
@@ -1078,6 +1616,14 @@ fn check_facts(e: &IncidentEntry, today: &str) -> Result<(), RegistryError> {
             text(field, v)?;
         }
     }
+    if let Some(r) = &e.no_unlawful_purpose_reason {
+        text("no_unlawful_purpose_reason", r)?;
+        if e.unlawful_purpose {
+            return Err(refused(
+                "`unlawful_purpose = true` and `no_unlawful_purpose_reason` contradict each other: withdraw the reason with `no_unlawful_purpose_reason = \"\"`",
+            ));
+        }
+    }
     let s = &e.scope;
     let scopes = [s.release.is_some(), s.file.is_some()].iter().filter(|b| **b).count();
     if scopes != 1 {
@@ -1171,8 +1717,15 @@ mod tests {
         assert_eq!(fired(&a), vec!["3"]);
         assert_eq!((a.preliminary_days, a.final_days), (Some(5), Some(60)));
         e.unlawful_purpose = false;
+        // Unauthorised access is the guidance's example of an unlawful purpose (規則43条3号):
+        // trigger 3 and 60 days, unless the officer records why none is suspected.
         e.unauthorised_access = true;
+        let a = assess(&p, &e, &scope(3, &[]));
+        assert_eq!((fired(&a), a.final_days), (vec!["3"], Some(60)));
+        e.no_unlawful_purpose_reason = Some("職員の誤操作によるアクセス権限外の閲覧で、外部への送信はない".into());
         assert!(!assess(&p, &e, &scope(3, &[])).report_required);
+        e.unauthorised_access = false;
+        e.no_unlawful_purpose_reason = None;
         // Strong encryption exempts; a public body's pseudonymised data never are.
         e.encrypted = true;
         let a = assess(&p, &e, &scope(500, &[]));
@@ -1196,22 +1749,166 @@ mod tests {
         assert!(!c.report_required && c.triggers.is_empty() && !c.contract_measures.is_empty());
     }
 
+    /// 規則44条 (8条): 速報 promptly (guidance 3-5 days), 確報 "知った日から30日以内" (60). The
+    /// earliest reading counts the day of learning as day 1 with weekends and holidays, and never
+    /// moves a last day later: due = learned + N - 1.
     #[test]
-    fn deadlines_from_discovery() {
+    fn deadlines_count_the_day_of_learning_as_day_one_rule_44() {
         let p = profile(Actor::PublicBody);
         let mut e = entry();
-        // 2026-04-01 (Wednesday): 速報 +5 = 04-06; 確報 +30 = 05-01 (Friday).
+        // 2026-04-01 (Wednesday): 速報 day 5 = 04-05 (a Sunday: not moved); 確報 day 30 = 04-30.
         let a = assess(&p, &e, &scope(101, &[]));
-        assert_eq!(due_dates(&p, "2026-04-01", &a), (Some("2026-04-06".into()), Some("2026-05-01".into())));
-        // +30 lands on Saturday 2026-05-02 -> Monday 05-04 (no national holidays unless listed).
-        assert_eq!(due_dates(&p, "2026-04-02", &a).1.as_deref(), Some("2026-05-04"));
-        // 60 days with an unlawful purpose; over the new year.
+        assert_eq!(due_dates(&p, "2026-04-01", &a), (Some("2026-04-05".into()), Some("2026-04-30".into())));
+        assert_eq!(a.counting.as_ref().map(|c| c.code.as_str()), Some("learned_day_one"));
+        // Day 30 on Saturday 2026-05-02 stays Saturday (never moved later).
+        assert_eq!(due_dates(&p, "2026-04-03", &a).1.as_deref(), Some("2026-05-02"));
+        // 60 days with an unlawful purpose: day 60 is 2026-12-30, inside the new-year closure: kept.
         e.unlawful_purpose = true;
         let a = assess(&p, &e, &scope(1, &[]));
-        assert_eq!(due_dates(&p, "2026-11-01", &a).1.as_deref(), Some("2027-01-04"));
-        // No report, no dates.
+        assert_eq!(due_dates(&p, "2026-11-01", &a).1.as_deref(), Some("2026-12-30"));
+        // No report, no dates, no counting.
         e.unlawful_purpose = false;
-        assert_eq!(due_dates(&p, "2026-04-01", &assess(&p, &e, &scope(1, &[]))), (None, None));
+        let none = assess(&p, &e, &scope(1, &[]));
+        assert_eq!((due_dates(&p, "2026-04-01", &none), none.counting), ((None, None), None));
+    }
+
+    /// A profile may take another reading of the deadlines (e.g. 民法140条's 初日不算入, or a last
+    /// day moved to the next open day) only with its source recorded, and the assessment says
+    /// which reading gave the dates.
+    #[test]
+    fn another_counting_needs_its_source_and_is_recorded() {
+        let mut p = profile(Actor::PublicBody);
+        let e = entry();
+        p.incident_counting = IncidentCounting::DayAfterNextOpenDay;
+        assert!(p.check().is_err(), "a counting without its source");
+        p.incident_counting_source = Some("  ".into());
+        assert!(p.check().is_err(), "an empty source");
+        p.incident_counting_source = Some("法務担当課の見解（2027年4月）".into());
+        p.check().unwrap();
+        let a = assess(&p, &e, &scope(101, &[]));
+        // The old counting: from the day after, day 30 on Saturday 05-02 -> Monday 05-04.
+        assert_eq!(due_dates(&p, "2026-04-02", &a), (Some("2026-04-07".into()), Some("2026-05-04".into())));
+        let c = a.counting.clone().unwrap();
+        assert_eq!(c.code, "day_after_next_open_day");
+        assert!(c.describe().contains("法務担当課の見解"), "{}", c.describe());
+        p.incident_counting = IncidentCounting::LearnedDayOneNextOpenDay;
+        assert_eq!(due_dates(&p, "2026-04-03", &a).1.as_deref(), Some("2026-05-04"));
+        p.incident_counting = IncidentCounting::DayAfter;
+        assert_eq!(due_dates(&p, "2026-04-02", &a).1.as_deref(), Some("2026-05-02"));
+        // A source without another counting is refused too.
+        p.incident_counting = IncidentCounting::LearnedDayOne;
+        assert!(p.check().is_err(), "a source for the default reading");
+        let parsed: Result<Profile, _> = toml::from_str(
+            "body = \"見本市\"\nactor = \"public_body\"\nbody_kind = \"municipality\"\nincident_counting = \"someday\"\n",
+        );
+        assert!(parsed.is_err(), "an unknown counting");
+    }
+
+    fn my_number_scope(people: u64) -> ScopeFound {
+        let mut s = scope(people, &[("氏名", None, false), ("住所", None, false), ("個人番号", None, false)]);
+        s.items[2].my_number = true;
+        s
+    }
+
+    /// 番号法29条の4 and 特定個人情報の漏えい等に関する報告等に関する規則2条1号: any unencrypted leak
+    /// of 特定個人情報 is reportable whatever the number of people; 2号 (unlawful purpose) and 4号
+    /// (more than 100 people) are listed too; the encryption exemption covers them all.
+    #[test]
+    fn my_number_leaks_are_reportable_whatever_the_head_count_bangou_29_4() {
+        let p = profile(Actor::PublicBody);
+        let mut e = entry();
+        e.kind = EventKind::Leak;
+        let a = assess(&p, &e, &my_number_scope(15));
+        assert!(a.my_number_report && !a.report_required && a.reports_due());
+        let codes: Vec<&str> = a.my_number_triggers.iter().filter(|t| t.fired).map(|t| t.code.as_str()).collect();
+        assert_eq!(codes, vec!["1"]);
+        assert_eq!((a.preliminary_days, a.final_days), (Some(5), Some(30)));
+        assert_eq!(due_dates(&p, "2026-04-01", &a), (Some("2026-04-05".into()), Some("2026-04-30".into())));
+        // Also a loss or damage, and one found by the officer's statement alone.
+        e.kind = EventKind::Damage;
+        e.my_number = true;
+        assert!(assess(&p, &e, &scope(1, &[])).my_number_report);
+        // 2号 with an unlawful purpose (60 days), 4号 above 100 people.
+        e.causes = vec![Cause::Theft];
+        let a = assess(&p, &e, &my_number_scope(101));
+        let codes: Vec<&str> = a.my_number_triggers.iter().filter(|t| t.fired).map(|t| t.code.as_str()).collect();
+        assert_eq!((codes, a.final_days), (vec!["1", "2", "4"], Some(60)));
+        // Strong encryption (key not leaked) exempts every subparagraph.
+        e.encrypted = true;
+        let a = assess(&p, &e, &my_number_scope(500));
+        assert!(!a.my_number_report && !a.reports_due());
+        // No 個人番号: no My Number assessment at all.
+        e.encrypted = false;
+        e.my_number = false;
+        assert!(assess(&p, &e, &scope(15, &[])).my_number_triggers.is_empty());
+    }
+
+    /// 規則43条3号 (7条3号): unauthorised access, theft and staff taking data out are the
+    /// guidance's examples of an unlawful purpose; Japanese and English words; unknown ones refused.
+    #[test]
+    fn hacking_theft_and_taking_out_fire_trigger_3_rule_43_3() {
+        let p = profile(Actor::PublicBody);
+        for word in [
+            "不正アクセス",
+            "unauthorised_access",
+            "盗難",
+            "theft",
+            "持ち出し",
+            "従業者による不正な持出し",
+            "taking_out",
+            "ランサムウェア",
+        ] {
+            let e: IncidentEntry = toml::from_str(&format!(
+                "title = \"t\"\ndiscovered = \"2026-04-01\"\ndiscovered_by = \"x\"\nkind = \"漏えい\"\ncause = \"c\"\ncauses = [\"{word}\"]\n[scope]\nfile = \"f\"\n"
+            ))
+            .unwrap_or_else(|err| panic!("{word}: {err}"));
+            let a = assess(&p, &e, &scope(15, &[]));
+            assert_eq!((fired(&a), a.final_days), (vec!["3"], Some(60)), "{word}");
+        }
+        let bad: Result<IncidentEntry, _> = toml::from_str(
+            "title = \"t\"\ndiscovered = \"2026-04-01\"\ndiscovered_by = \"x\"\nkind = \"leak\"\ncause = \"c\"\ncauses = [\"宇宙線\"]\n[scope]\nfile = \"f\"\n",
+        );
+        assert!(bad.is_err(), "an unknown cause");
+        // A cause only described in words fires too (fail safe).
+        let mut e = entry();
+        e.kind = EventKind::Leak;
+        e.cause = "外部からの不正アクセスにより住民情報が閲覧された".into();
+        let a = assess(&p, &e, &scope(15, &[]));
+        assert_eq!(fired(&a), vec!["3"]);
+        assert!(a.triggers[2].why.contains("不正アクセス"), "{}", a.triggers[2].why);
+        // Misaddressed mail is not.
+        e.cause = "封入誤り".into();
+        e.causes = vec![Cause::Misdelivery];
+        assert!(fired(&assess(&p, &e, &scope(15, &[]))).is_empty());
+        // The officer's reason: not trigger 3, and the reason is in the assessment.
+        e.causes = vec![Cause::Theft];
+        e.no_unlawful_purpose_reason = Some("車上荒らしで鞄ごと盗まれ、翌日に未開封で発見された".into());
+        let a = assess(&p, &e, &scope(15, &[]));
+        assert!(fired(&a).is_empty() && a.triggers[2].why.contains("未開封で発見"));
+        // The reason and a suspected unlawful purpose contradict each other.
+        e.unlawful_purpose = true;
+        assert!(check_facts(&e, "2026-04-02").is_err());
+        e.unlawful_purpose = false;
+        check_facts(&e, "2026-04-02").unwrap();
+    }
+
+    /// A medium lost outside the body's control is a 漏えい (おそれ), not a 滅失 (the guidance's
+    /// 滅失 is data lost inside the body); one lost on the premises stays a 滅失.
+    #[test]
+    fn a_medium_lost_outside_the_office_is_a_suspected_leak() {
+        let p = profile(Actor::PublicBody);
+        let mut e = entry();
+        e.cause = "職員が庁外の会議に持参したUSBメモリを紛失した".into();
+        let a = assess(&p, &e, &scope(3, &[]));
+        assert_eq!(a.event, "漏えいのおそれ");
+        assert!(a.event_note.is_some() && a.regime_label.contains("漏えい"), "{}", a.regime_label);
+        e.causes = vec![Cause::LostOnPremises];
+        assert_eq!(assess(&p, &e, &scope(3, &[])).event, "滅失");
+        e.causes = vec![Cause::Lost, Cause::LostOnPremises];
+        assert_eq!(assess(&p, &e, &scope(3, &[])).event, "漏えいのおそれ");
+        e.cause = "誤って廃棄".into();
+        e.causes = vec![Cause::MistakenDisposal];
+        assert_eq!(assess(&p, &e, &scope(3, &[])).event, "滅失");
     }
 
     #[test]
@@ -1241,5 +1938,11 @@ mod tests {
         assert_eq!(u.scope, e.scope);
         std::fs::write(&f, "colour = 1\n").unwrap();
         assert!(e.updated(&f).is_err());
+        // A reason recorded, then withdrawn with an empty one.
+        std::fs::write(&f, "no_unlawful_purpose_reason = \"理由\"\ncauses = [\"盗難\"]\n").unwrap();
+        let u = e.updated(&f).unwrap();
+        assert_eq!((u.no_unlawful_purpose_reason.as_deref(), u.causes.as_slice()), (Some("理由"), &[Cause::Theft][..]));
+        std::fs::write(&f, "no_unlawful_purpose_reason = \"\"\n").unwrap();
+        assert_eq!(u.updated(&f).unwrap().no_unlawful_purpose_reason, None);
     }
 }

@@ -28,8 +28,8 @@ pub use contracts::{
 pub use erasure::{CopyStatus, ErasureToDo, InternalCopy};
 pub use files::{FileEntry, FileKind, FileRules, StoredFile};
 pub use incidents::{
-    Assessment, EventKind, Filing, IncidentEntry, Item, Notice, NoticeCounts, ReportText, ScopeEntry, ScopeFound,
-    StoredIncident, Trigger, assess, due_dates,
+    Assessment, Cause, CountingUsed, EventKind, Filing, IncidentCounting, IncidentEntry, Item, Notice, NoticeCounts,
+    ReportText, ScopeEntry, ScopeFound, StoredIncident, Trigger, assess, due_dates, my_number_draft, report_draft,
 };
 pub use profile::{Actor, BodyKind, Profile};
 pub use provisions::{Provision, Purged};
@@ -1221,6 +1221,8 @@ fn added_by_migrations(table: &str) -> Vec<(&'static str, u32, Value)> {
         ("profile", "incident_final_unlawful_days", 6, n(60)),
         ("profile", "leak_threshold", 6, Value::Null),
         ("releases", "fingerprint", 6, Value::Null),
+        ("profile", "incident_counting", 9, Value::String("learned_day_one".into())),
+        ("profile", "incident_counting_source", 9, Value::Null),
     ];
     all.into_iter().filter(|(t, ..)| *t == table).map(|(_, c, m, d)| (c, m, d)).collect()
 }

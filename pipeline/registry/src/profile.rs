@@ -131,6 +131,14 @@ pub struct Profile {
     /// for a business or 法58条 body).
     #[serde(default)]
     pub leak_threshold: Option<i64>,
+    /// How the days to a leak report are counted from the day the unit learned of it (default:
+    /// that day is day 1, every calendar day counts, never moved later: the earliest reading).
+    #[serde(default)]
+    pub incident_counting: crate::IncidentCounting,
+    /// The source of another counting (guidance, Q&A, the body's legal advice): required with
+    /// one, refused without.
+    #[serde(default)]
+    pub incident_counting_source: Option<String>,
 }
 
 fn d_5() -> i64 {
@@ -243,6 +251,24 @@ impl Profile {
                 "`subject_identifier` names the column of the municipality's subject identifier (e.g. 宛名番号), never 個人番号",
             );
         }
+        // A reading of the leak report deadlines other than the earliest needs its source.
+        match (self.incident_counting == crate::IncidentCounting::default(), &self.incident_counting_source) {
+            (false, None) => {
+                return refuse(&format!(
+                    "`incident_counting = \"{}\"` needs `incident_counting_source`: where that reading of the deadlines comes from",
+                    self.incident_counting.as_str()
+                ));
+            }
+            (true, Some(_)) => {
+                return refuse(
+                    "`incident_counting_source` goes with an `incident_counting` other than the default (learned_day_one)",
+                );
+            }
+            (false, Some(src)) if src.trim().is_empty() || crate::files::bad_text(src).is_some() => {
+                return refuse("`incident_counting_source` is empty or holds control characters");
+            }
+            _ => {}
+        }
         if self.closed_days.len() > 10_000 {
             return refuse("`closed_days` lists more than 10,000 days");
         }
@@ -299,6 +325,11 @@ impl Profile {
             ],
         )
         .map_err(|e| RegistryError::Refused(format!("profile: {e}")))?;
+        tx.execute(
+            "UPDATE profile SET incident_counting = ?1, incident_counting_source = ?2 WHERE id = 1",
+            params![self.incident_counting.as_str(), self.incident_counting_source],
+        )
+        .map_err(|e| RegistryError::Refused(format!("profile: {e}")))?;
         Ok(())
     }
 }
@@ -345,6 +376,14 @@ impl crate::Registry {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .map_err(|e| self.db(e))?;
+        let (counting, incident_counting_source): (String, Option<String>) = self
+            .conn
+            .query_row("SELECT incident_counting, incident_counting_source FROM profile WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(|e| self.db(e))?;
+        let incident_counting =
+            crate::IncidentCounting::parse(&counting).ok_or_else(|| self.err("profile: unknown incident_counting"))?;
         let [third_party_days, method_days, disclosure_fee_yen] = m;
         let [
             fee_base_yen,
@@ -383,6 +422,8 @@ impl crate::Registry {
             incident_final_days,
             incident_final_unlawful_days,
             leak_threshold,
+            incident_counting,
+            incident_counting_source,
         })
     }
 }

@@ -376,4 +376,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         operator   TEXT NOT NULL
     ) STRICT;
     "#,
+    // 9: how a leak report's days are counted (default: the day of learning is day 1, never moved
+    // later), and the source a profile records for another reading.
+    r#"
+    ALTER TABLE profile ADD COLUMN incident_counting TEXT NOT NULL DEFAULT 'learned_day_one'
+        CHECK (incident_counting IN ('learned_day_one', 'learned_day_one_next_open_day', 'day_after', 'day_after_next_open_day'));
+    ALTER TABLE profile ADD COLUMN incident_counting_source TEXT;
+    "#,
 ];
