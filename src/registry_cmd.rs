@@ -305,8 +305,9 @@ pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
             let reg = Registry::open_unproved(&registry.path).map_err(reg_fail)?;
             let status = reg.status().map_err(reg_fail)?;
             let profile = reg.profile().map_err(reg_fail)?;
+            let warnings = request_warnings(&reg)?;
             if json {
-                return json_out(&serde_json::json!({ "status": status, "profile": profile }));
+                return json_out(&serde_json::json!({ "status": status, "profile": profile, "warnings": warnings }));
             }
             say!("registry        {}", status.path);
             say!("schema version  {}", status.schema_version);
@@ -329,6 +330,9 @@ pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
                     c.time,
                     c.audit_seq.unwrap_or(0)
                 );
+            }
+            for w in &warnings {
+                say!("warning: {w}");
             }
             Ok(())
         }
@@ -1053,4 +1057,21 @@ pub fn subject(command: SubjectCommand) -> Result<(), Failure> {
         );
     }
     Ok(())
+}
+
+/// What `registry status` warns of for requests: stored profile values beyond the Act's limits
+/// (used at the limit), and a national-holiday list that ends before next year.
+fn request_warnings(reg: &Registry) -> Result<Vec<String>, Failure> {
+    let mut out: Vec<String> = reg
+        .profile_law_problems()
+        .map_err(reg_fail)?
+        .into_iter()
+        .map(|p| format!("the stored profile sets {p}; the limit is used"))
+        .collect();
+    let today = today()?;
+    let next = tokumei_registry::deadline::add_days(&today, 366).unwrap_or_else(|| today.clone());
+    if let Some(note) = tokumei_registry::deadline::holiday_note(&today, &next) {
+        out.push(note);
+    }
+    Ok(out)
 }

@@ -1203,8 +1203,8 @@ mod tests {
         // 2026-04-01 (Wednesday): 速報 +5 = 04-06; 確報 +30 = 05-01 (Friday).
         let a = assess(&p, &e, &scope(101, &[]));
         assert_eq!(due_dates(&p, "2026-04-01", &a), (Some("2026-04-06".into()), Some("2026-05-01".into())));
-        // +30 lands on Saturday 2026-05-02 -> Monday 05-04 (no national holidays unless listed).
-        assert_eq!(due_dates(&p, "2026-04-02", &a).1.as_deref(), Some("2026-05-04"));
+        // +30 lands on Saturday 2026-05-02 -> past the national holidays of 3-6 May -> 05-07.
+        assert_eq!(due_dates(&p, "2026-04-02", &a).1.as_deref(), Some("2026-05-07"));
         // 60 days with an unlawful purpose; over the new year.
         e.unlawful_purpose = true;
         let a = assess(&p, &e, &scope(1, &[]));

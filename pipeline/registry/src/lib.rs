@@ -29,7 +29,7 @@ pub use incidents::{
     Assessment, EventKind, Filing, IncidentEntry, Item, Notice, NoticeCounts, ReportText, ScopeEntry, ScopeFound,
     StoredIncident, Trigger, assess, due_dates,
 };
-pub use profile::{Actor, BodyKind, Profile};
+pub use profile::{Actor, BodyKind, OrdinanceGround, Profile};
 pub use provisions::{Provision, Purged};
 pub use releases::{NewRelease, OutputFile, ReleaseMark, StoredRelease};
 pub use requests::{
@@ -1214,6 +1214,8 @@ fn added_by_migrations(table: &str) -> Vec<(&'static str, u32, Value)> {
         ("profile", "incident_final_unlawful_days", 6, n(60)),
         ("profile", "leak_threshold", 6, Value::Null),
         ("releases", "fingerprint", 6, Value::Null),
+        ("profile", "count_receipt_day", 8, n(0)),
+        ("profile", "ordinance_grounds", 8, Value::String("[]".into())),
     ];
     all.into_iter().filter(|(t, ..)| *t == table).map(|(_, c, m, d)| (c, m, d)).collect()
 }
