@@ -308,10 +308,11 @@ pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
             // Accepted erasures whose internal copies are not all destroyed (read as the file is:
             // `status` shows a registry that fails its proof too).
             let erasures = reg.erasures_to_do().map_err(reg_fail)?;
+            let warnings = request_warnings(&reg)?;
             if json {
-                return json_out(
-                    &serde_json::json!({ "status": status, "profile": profile, "erasures_to_do": erasures }),
-                );
+                return json_out(&serde_json::json!({
+                    "status": status, "profile": profile, "erasures_to_do": erasures, "warnings": warnings
+                }));
             }
             say!("registry        {}", status.path);
             say!("schema version  {}", status.schema_version);
@@ -345,6 +346,9 @@ pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
                     t.due,
                     if t.overdue(&today) { " OVERDUE" } else { "" }
                 );
+            }
+            for w in &warnings {
+                say!("warning: {w}");
             }
             Ok(())
         }
@@ -1186,4 +1190,21 @@ pub fn subject(command: SubjectCommand) -> Result<(), Failure> {
         );
     }
     Ok(())
+}
+
+/// What `registry status` warns of for requests: stored profile values beyond the Act's limits
+/// (used at the limit), and a national-holiday list that ends before next year.
+fn request_warnings(reg: &Registry) -> Result<Vec<String>, Failure> {
+    let mut out: Vec<String> = reg
+        .profile_law_problems()
+        .map_err(reg_fail)?
+        .into_iter()
+        .map(|p| format!("the stored profile sets {p}; the limit is used"))
+        .collect();
+    let today = today()?;
+    let next = tokumei_registry::deadline::add_days(&today, 366).unwrap_or_else(|| today.clone());
+    if let Some(note) = tokumei_registry::deadline::holiday_note(&today, &next) {
+        out.push(note);
+    }
+    Ok(out)
 }

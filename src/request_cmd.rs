@@ -11,7 +11,7 @@ use clap::Subcommand;
 use std::path::{Path, PathBuf};
 use tokumei_engine::ExitCode;
 use tokumei_engine::lookup::{Found, Place};
-use tokumei_registry::{CarriedOut, Decision, Draft, Extension, GROUNDS, Kind, Registry, RequestEntry, StoredRequest};
+use tokumei_registry::{CarriedOut, Decision, Draft, Extension, Kind, Registry, RequestEntry, StoredRequest};
 
 /// Request commands.
 #[derive(Subcommand)]
@@ -73,8 +73,10 @@ pub enum RequestCommand {
         #[command(flatten)]
         change: ChangeArgs,
     },
-    /// Extend the deadline (法83条2項, up to the profile's extension_days) or, with --special and
-    /// --until, set a later date for the rest of a very large disclosure (法84); writes the notice.
+    /// Extend the deadline (法83条2項, 94条2項, 102条2項: up to the profile's extension_days) or,
+    /// with --special and --until, set a later date: for the rest of a very large disclosure
+    /// (法84; the 相当の部分 is still due within the normal period), or for a correction (法95) or
+    /// suspension (法103) that needs especially long; writes the notice.
     Extend {
         /// The request's number.
         id: i64,
@@ -84,7 +86,7 @@ pub enum RequestCommand {
         /// A special extension's date for the rest.
         #[arg(long, requires = "special")]
         until: Option<String>,
-        /// A special extension (法84).
+        /// A special extension (法84, 95, 103).
         #[arg(long)]
         special: bool,
         /// Why.
@@ -115,7 +117,44 @@ pub enum RequestCommand {
         #[command(flatten)]
         change: ChangeArgs,
     },
-    /// Withhold an item of the draft with its 法78条1項 ground (1-7), or `--release` it again.
+    /// Record that the 相当の部分 of a disclosure under a 法84 special extension was decided (it is
+    /// due within the normal period; until recorded, its date is the request's deadline).
+    PartDecided {
+        /// The request's number.
+        id: i64,
+        /// What was decided (which records, with what result, the notice sent).
+        #[arg(long)]
+        note: String,
+        /// The day (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Attest the person's records outside the registered sources (paper files, other systems):
+    /// `--held` they are kept there (a disclosure, correction or suspension may then be decided on
+    /// them though the registered extracts hold nothing), or `--none` the other files were
+    /// searched and hold none (needed for `not_held`, 法82条2項).
+    Attest {
+        /// The request's number.
+        id: i64,
+        /// Records of the person are kept outside the registered sources.
+        #[arg(long, conflicts_with = "none", required_unless_present = "none")]
+        held: bool,
+        /// The body's other files were searched and hold none.
+        #[arg(long)]
+        none: bool,
+        /// What and where (held), or what was searched (none), e.g. 市民課保管の紙の届出書綴り.
+        #[arg(long)]
+        description: String,
+        /// The day (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Withhold an item of the draft with its 法78条1項 ground (1-7) or a ground of the ordinance
+    /// (法78条2項: the id of one of the profile's ordinance_grounds), or `--release` it again.
     Withhold {
         /// The request's number.
         id: i64,
@@ -123,9 +162,10 @@ pub enum RequestCommand {
         #[arg(long)]
         item: usize,
         /// 法78条1項 number: 1 life/health of the requester, 2 another individual, 3 a
-        /// corporation, 4 national security, 5 public safety, 6 deliberations, 7 the body's work.
+        /// corporation, 4 national security, 5 public safety, 6 deliberations, 7 the body's work;
+        /// or the id of a ground of the ordinance (法78条2項, the profile's ordinance_grounds).
         #[arg(long, required_unless_present = "release")]
-        ground: Option<u8>,
+        ground: Option<String>,
         /// Disclose the item after all.
         #[arg(long)]
         release: bool,
@@ -163,8 +203,10 @@ pub enum RequestCommand {
         #[command(flatten)]
         change: ChangeArgs,
     },
-    /// Record a notice sent: `decision`, `extension` or `special_extension` to the requester, or
-    /// `correction_recipient` to a regular recipient of a corrected file (法97).
+    /// Record a notice sent: `decision`, `extension` or `special_extension` to the requester,
+    /// `correction_recipient` to a regular recipient of a corrected file (法97), or `third_party`
+    /// to a third party who objected (法86条3項). A decision notice's day starts the requester's
+    /// 30 days to choose the method (法87条4項).
     Notice {
         /// The request's number.
         id: i64,
@@ -174,7 +216,7 @@ pub enum RequestCommand {
         /// To whom.
         #[arg(long)]
         to: String,
-        /// The day it was sent (default: today).
+        /// The day it was given (delivered or handed over; default: today).
         #[arg(long)]
         date: Option<String>,
         #[command(flatten)]
@@ -401,8 +443,22 @@ fn decision_notice(
         kind.label()
     ));
     html.push_str(&kv_table(&rows));
+    if !d.outside_records.is_empty() {
+        html.push_str("<h2>登録された抽出データ以外で保有する記録</h2><p class=\"note\">紙の文書その他の電子計算機処理以外の方法で保有する記録を含みます（職員の確認による）。</p><ul>");
+        for o in &d.outside_records {
+            html.push_str(&format!("<li>{}</li>", esc(o)));
+        }
+        html.push_str("</ul>");
+    }
+    if kind == Kind::Disclosure && d.decision == "not_held" {
+        html.push_str("<h2>探索の範囲</h2><p class=\"note\">登録された抽出データを検索したほか、紙の文書その他の保有する文書・システムについても次のとおり確認し、請求に係る保有個人情報を保有していないことを確認しました（法82条2項）。</p><ul>");
+        for a in r.attestations.iter().filter(|a| !a.held) {
+            html.push_str(&format!("<li>{}（{}）</li>", esc(&a.description), esc(&a.date)));
+        }
+        html.push_str("</ul>");
+    }
     if !grounds.is_empty() {
-        html.push_str("<h2>開示しない部分とその理由（法78条1項）</h2><table><tr><th>項目</th><th>根拠</th></tr>");
+        html.push_str("<h2>開示しない部分とその理由（法78条）</h2><table><tr><th>項目</th><th>根拠</th></tr>");
         for (item, g) in grounds {
             html.push_str(&format!("<tr><td>{item}</td><td>{}</td></tr>", esc(g)));
         }
@@ -410,11 +466,11 @@ fn decision_notice(
     }
     if kind == Kind::Disclosure && matches!(d.decision.as_str(), "full" | "partial") {
         html.push_str(&format!(
-            "<h2>開示の実施</h2><p>開示の実施方法（閲覧、写しの交付、電磁的記録の提供等）を、この通知があった日から{method_days}日以内に申し出てください（法87条3項）。手数料 {} 円。</p>",
+            "<h2>開示の実施</h2><p>開示の実施方法（閲覧、写しの交付、電磁的記録の提供等）を、この通知があった日から{method_days}日以内に申し出てください（法87条3項・4項）。期間の末日が休日に当たるときは、その翌日（休日でない日）までとなります。手数料 {} 円。</p>",
             r.fee_yen
         ));
         if r.objection {
-            html.push_str("<p>第三者から反対の意思が表示されたため、開示はこの決定の日から2週間以上を経過した後に実施します（法86条2項）。</p>");
+            html.push_str("<p>第三者から反対の意思が表示されたため、開示はこの決定の日との間に少なくとも2週間を置いて実施します（法86条3項）。</p>");
         }
     }
     if kind == Kind::Correction && d.decision == "accepted" && !d.recipients_to_notify.is_empty() {
@@ -478,12 +534,18 @@ fn internal_copies_section(body: &str, d: &Decision) -> String {
     html
 }
 
-/// 延長通知書 / 特例延長通知書.
+/// 延長通知書 / 特例延長通知書: of a disclosure (法83条2項 / 法84), a correction (法94条2項 / 法95)
+/// or a suspension (法102条2項 / 法103).
 fn extension_notice(body: &str, r: &StoredRequest, e: &Extension, special: bool) -> String {
+    let (what, extension_article, special_article) = match r.entry.kind {
+        Kind::Correction => ("訂正決定等", "法94条2項", "法95条"),
+        Kind::Suspension => ("利用停止決定等", "法102条2項", "法103条"),
+        _ => ("開示決定等", "法83条2項", "法84条"),
+    };
     let title = if special {
-        "開示決定等の期限の特例規定の適用について（通知）"
+        format!("{what}の期限の特例規定の適用について（通知）")
     } else {
-        "開示決定等の期限の延長について（通知）"
+        format!("{what}の期限の延長について（通知）")
     };
     let mut html =
         format!("<p class=\"right\">{}<br>{} 長</p><p>{} 様</p>", esc(&e.notice), esc(body), esc(&r.entry.requester));
@@ -491,23 +553,29 @@ fn extension_notice(body: &str, r: &StoredRequest, e: &Extension, special: bool)
         "<p>{}付けで受け付けた{}について、{}。</p>",
         esc(&r.entry.received),
         r.entry.kind.label(),
-        if special {
-            "開示請求に係る保有個人情報が著しく大量であるため、法84条の規定により、次のとおり開示決定等を行います"
-        } else {
-            "法83条2項の規定により、開示決定等の期限を次のとおり延長します"
+        match (special, r.entry.kind) {
+            (true, Kind::Disclosure) => format!(
+                "開示請求に係る保有個人情報が著しく大量であるため、{special_article}の規定により、次のとおり開示決定等を行います"
+            ),
+            (true, _) => format!(
+                "{what}に特に長期間を要すると認められるため、{special_article}の規定により、次の期限までに{what}を行います"
+            ),
+            (false, _) => format!("{extension_article}の規定により、{what}の期限を次のとおり延長します"),
         }
     ));
-    let rows: Vec<(&str, String)> = if special {
-        vec![
-            ("当初の期限までに開示決定等をする部分", "相当の部分（当初の期限まで）".into()),
-            ("残りの部分について開示決定等をする期限", e.until.clone()),
+    let rows: Vec<(&str, String)> = match (special, &e.part_by) {
+        (true, Some(part_by)) => vec![
             ("本条を適用する理由", e.reason.clone()),
-        ]
-    } else {
-        vec![("延長前の期限", r.due.clone()), ("延長後の期限", e.until.clone()), ("延長の理由", e.reason.clone())]
+            ("相当の部分について開示決定等をする期限", part_by.clone()),
+            ("残りの保有個人情報について開示決定等をする期限", e.until.clone()),
+        ],
+        (true, None) => vec![("本条を適用する理由", e.reason.clone()), ("決定等をする期限", e.until.clone())],
+        (false, _) => {
+            vec![("延長前の期限", r.due.clone()), ("延長後の期限", e.until.clone()), ("延長の理由", e.reason.clone())]
+        }
     };
     html.push_str(&kv_table(&rows));
-    page(title, &html)
+    page(&title, &html)
 }
 
 /// One item of a disclosure draft: a value of one record.
@@ -681,6 +749,7 @@ fn search(reg: &Registry, r: &StoredRequest, subject: &str, jobs: &[PathBuf]) ->
 }
 
 fn package_html(
+    profile: &tokumei_registry::Profile,
     body: &str,
     r: &StoredRequest,
     files: &[tokumei_registry::StoredFile],
@@ -711,7 +780,17 @@ fn package_html(
     }
     html.push_str("</table><h2>記録されている情報</h2>");
     if items.is_empty() {
-        html.push_str("<p>請求に係る保有個人情報は見つかりませんでした。</p>");
+        html.push_str("<p>登録された抽出データ（下記の探索範囲）には、請求に係る保有個人情報は見つかりませんでした。この探索は登録された抽出データに限られ、紙の文書その他のシステムで保有する記録は含みません（それらについての確認は決定通知書に記載します）。</p>");
+    } else {
+        html.push_str("<p class=\"note\">次の記録は、登録された抽出データから検索したものです。紙の文書その他のシステムで保有する記録は、職員が確認した場合に下記に記載します。</p>");
+    }
+    let outside: Vec<_> = r.attestations.iter().filter(|a| a.held).collect();
+    if !outside.is_empty() {
+        html.push_str("<h3>登録された抽出データ以外で保有する記録（職員の確認による）</h3><ul>");
+        for a in outside {
+            html.push_str(&format!("<li>{}</li>", esc(&a.description)));
+        }
+        html.push_str("</ul>");
     }
     let mut last = (String::new(), String::new());
     for it in items {
@@ -728,11 +807,10 @@ fn package_html(
         }
         match withheld(it.item) {
             Some(w) => html.push_str(&format!(
-                "<tr class=\"withheld\"><td>{}</td><td>{}</td><td>不開示（法78条1項{}号：{}）</td></tr>",
+                "<tr class=\"withheld\"><td>{}</td><td>{}</td><td>不開示（{}）</td></tr>",
                 it.item,
                 esc(&it.column),
-                w.ground,
-                esc(GROUNDS[usize::from(w.ground.clamp(1, 7)) - 1])
+                esc(&w.ground_text(profile))
             )),
             None => html.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -765,9 +843,8 @@ pub(crate) fn decision_documents(
             (
                 w.item,
                 format!(
-                    "法78条1項{}号（{}）{}",
-                    w.ground,
-                    GROUNDS[usize::from(w.ground.clamp(1, 7)) - 1],
+                    "{}{}",
+                    w.ground_text(&profile),
                     if w.note.is_empty() { String::new() } else { format!("：{}", w.note) }
                 ),
             )
@@ -803,6 +880,17 @@ pub(crate) fn decision_documents(
                 c.release_id
             ));
         }
+    }
+    if r.objection && matches!(d.decision.as_str(), "full" | "partial") {
+        lines.push(format!(
+            "  tell the third party who objected at once, in writing: the decision, its reasons and the day of disclosure (法86条3項), then record it: tokumei request notice {id} --kind third_party --to NAME"
+        ));
+    }
+    if !d.outside_records.is_empty() {
+        lines.push(format!(
+            "  {} record(s) outside the registered sources are covered (as attested; listed in the notice)",
+            d.outside_records.len()
+        ));
     }
     for rec in &d.recipients_to_notify {
         lines.push(format!(
@@ -863,6 +951,8 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
                             "deadline": r.deadline(), "days_left": r.days_left(&today), "overdue": late(r),
                             "extended": r.extension.is_some() || r.special.is_some(),
                             "copies_to_destroy": copies(r),
+                            "part_by": r.special.as_ref().and_then(|e| e.part_by.clone()),
+                            "part_decided": r.special.as_ref().and_then(|e| e.part_decided.clone()),
                         })
                     })
                     .collect();
@@ -895,7 +985,12 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
                     r.entry.received,
                     r.deadline(),
                     if to_do(r) { left.to_string() } else { "-".into() },
-                    if r.extension.is_some() || r.special.is_some() { " (extended)" } else { "" },
+                    match &r.special {
+                        Some(e) if e.part_by.is_some() && e.part_decided.is_none() => " (法84: 相当の部分)",
+                        Some(_) => " (special extension)",
+                        None if r.extension.is_some() => " (extended)",
+                        None => "",
+                    },
                     if n > 0 { format!(" ({n} internal copy(ies) to destroy)") } else { String::new() }
                 );
             }
@@ -931,6 +1026,29 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
             );
             say!("  received       {} (defect days {})", r.entry.received, r.defect_days);
             say!("  deadline       {}{}", r.deadline(), if r.overdue(&today) { "  OVERDUE" } else { "" });
+            if let Some(e) = &r.extension {
+                say!("  extended       to {} ({} days)", e.until, e.days);
+            }
+            if let Some(e) = &r.special {
+                match (&e.part_by, &e.part_decided) {
+                    (Some(by), None) => {
+                        say!("  special ext.   相当の部分 due {by} (not yet recorded), the rest by {}", e.until)
+                    }
+                    (Some(by), Some(done)) => {
+                        say!("  special ext.   相当の部分 due {by}, decided {done}; the rest by {}", e.until)
+                    }
+                    _ => say!("  special ext.   decision by {}", e.until),
+                }
+            }
+            for a in &r.attestations {
+                say!(
+                    "  attested       {} outside the registered sources: {} ({}, {})",
+                    if a.held { "records held" } else { "none held" },
+                    a.description,
+                    a.date,
+                    a.operator
+                );
+            }
             if let Some(d) = &r.decision {
                 say!("  decision       {} on {}{}", d.decision, d.date, if d.late { " (late)" } else { "" });
             }
@@ -1010,13 +1128,22 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
                 }
                 Some(chosen) => {
                     let chosen = tokumei_registry::normalize_subject(&chosen);
-                    if !ids.contains(&chosen) {
+                    // A person whose records are kept only outside the registered sources (paper
+                    // files, other systems) is identified from those records, as attested.
+                    let attested = !ids.contains(&chosen) && r.held_outside();
+                    if !ids.contains(&chosen) && !attested {
                         return Err(refused(format!(
-                            "request {id}: `{chosen}` is not among the {} candidate(s) found",
+                            "request {id}: `{chosen}` is not among the {} candidate(s) found in the registered sources\n  hint: if the person's records are kept outside them (paper files, other systems), attest them first (`tokumei request attest {id} --held --description ...`)",
                             ids.len()
                         )));
                     }
-                    let method = if r.entry.subject.is_some() { "identifier" } else { "name_and_birth_date" };
+                    let method = if attested {
+                        "attested_outside"
+                    } else if r.entry.subject.is_some() {
+                        "identifier"
+                    } else {
+                        "name_and_birth_date"
+                    };
                     reg.match_subject(&who(operator)?, id, &chosen, method, ids.len(), &note).map_err(reg_fail)?;
                     say!("request {id}: person recorded ({} candidate(s) shown)", ids.len());
                     Ok(())
@@ -1042,8 +1169,12 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
             let today = today()?;
             let notice = notice_date.unwrap_or_else(|| today.clone());
             let ext = match (days, until, special) {
-                (Some(days), None, false) => Extension { days, until: String::new(), reason, notice },
-                (None, Some(until), true) => Extension { days: 0, until, reason, notice },
+                (Some(days), None, false) => {
+                    Extension { days, until: String::new(), reason, notice, part_by: None, part_decided: None }
+                }
+                (None, Some(until), true) => {
+                    Extension { days: 0, until, reason, notice, part_by: None, part_decided: None }
+                }
                 _ => return Err(usage("give --days N, or --special --until DATE")),
             };
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
@@ -1055,7 +1186,13 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
             let dir = out_dir(&reg, id, out);
             let name = if special { "notice-special-extension.html" } else { "notice-extension.html" };
             write_private(&dir.join(name), extension_notice(&body, &r, &e, special).as_bytes())?;
-            say!("request {id}: deadline now {until}; notice draft {}", dir.join(name).display());
+            match &e.part_by {
+                Some(by) => say!(
+                    "request {id}: the 相当の部分 is due by {by} (法84: within the normal period), the rest by {until}; notice draft {}",
+                    dir.join(name).display()
+                ),
+                None => say!("request {id}: deadline now {until}; notice draft {}", dir.join(name).display()),
+            }
             Ok(())
         }
         RequestCommand::Disclose { id, job, out, change: ChangeArgs { registry, operator } } => {
@@ -1107,7 +1244,7 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
                 .iter()
                 .map(|it| match withheld(it.item) {
                     Some(w) => serde_json::json!({"item": it.item, "file": it.file, "source": it.source, "location": it.location,
-                        "column": it.column, "withheld": format!("法78条1項{}号", w.ground)}),
+                        "column": it.column, "withheld": w.citation()}),
                     None => serde_json::json!({"item": it.item, "file": it.file, "source": it.source, "location": it.location,
                         "column": it.column, "value": it.value}),
                 })
@@ -1118,6 +1255,8 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
                 "files": files.iter().map(|f| serde_json::json!({"name": f.entry.name, "purpose": f.entry.purpose,
                     "regular_recipients": f.entry.regular_recipients, "request_office": f.entry.request_office})).collect::<Vec<_>>(),
                 "searched": found.searched,
+                "search_scope": "registered sources only: records the body keeps elsewhere (paper files, other systems) are those the officer attested",
+                "attested_outside": r.attestations,
                 "records": found.records,
                 "items": items,
                 "withheld": r.withheld,
@@ -1129,7 +1268,7 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
             let mut csv = String::from("item,file,source,location,column,value,withheld\n");
             for it in &found.items {
                 let (v, w) = match withheld(it.item) {
-                    Some(w) => (String::new(), format!("法78条1項{}号", w.ground)),
+                    Some(w) => (String::new(), w.citation()),
                     None => (it.value.clone(), String::new()),
                 };
                 csv.push_str(&format!(
@@ -1147,7 +1286,7 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
             let today = today()?;
             write_private(
                 &dir.join("disclosure.html"),
-                package_html(&profile.body, &r, &files, &found.items, &today).as_bytes(),
+                package_html(&profile, &profile.body, &r, &files, &found.items, &today).as_bytes(),
             )?;
             // The package on file now: the draft with the items withheld as read above.
             reg.record_package(&who, id, r.steps).map_err(reg_fail)?;
@@ -1161,13 +1300,45 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
             );
             Ok(())
         }
+        RequestCommand::PartDecided { id, note, date, change: ChangeArgs { registry, operator } } => {
+            let today = today()?;
+            let day = date.unwrap_or_else(|| today.clone());
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let late = reg.decide_part(&who(operator)?, id, &note, &day, &today).map_err(reg_fail)?;
+            let r = get(&reg, id)?;
+            say!(
+                "request {id}: the 相当の部分 decided on {day}{}; the rest is due by {}",
+                if late { " (after its date, 法84)" } else { "" },
+                r.deadline()
+            );
+            Ok(())
+        }
+        RequestCommand::Attest { id, held, none: _, description, date, change: ChangeArgs { registry, operator } } => {
+            let today = today()?;
+            let day = date.unwrap_or_else(|| today.clone());
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            reg.attest(&who(operator)?, id, held, &description, &day, &today).map_err(reg_fail)?;
+            let disclosure = get(&reg, id)?.entry.kind == Kind::Disclosure;
+            if held && disclosure {
+                say!(
+                    "request {id}: records outside the registered sources attested; rebuild the package (`tokumei request disclose {id}`) before deciding"
+                );
+            } else if held {
+                say!("request {id}: records outside the registered sources attested");
+            } else {
+                say!("request {id}: the files outside the registered sources were searched and hold none (attested)");
+            }
+            Ok(())
+        }
         RequestCommand::Withhold { id, item, ground, release, note, change: ChangeArgs { registry, operator } } => {
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let ground = if release { None } else { ground };
-            reg.withhold(&who(operator)?, id, item, ground, &note).map_err(reg_fail)?;
-            match ground {
-                Some(g) => say!(
-                    "request {id}: item {item} withheld (法78条1項{g}号); rebuild the package with `tokumei request disclose {id}`"
+            reg.withhold(&who(operator)?, id, item, ground.as_deref(), &note).map_err(reg_fail)?;
+            let r = get(&reg, id)?;
+            match r.withheld.iter().find(|w| w.item == item) {
+                Some(w) => say!(
+                    "request {id}: item {item} withheld ({}); rebuild the package with `tokumei request disclose {id}`",
+                    w.citation()
                 ),
                 None => say!("request {id}: item {item} disclosed"),
             }
@@ -1222,6 +1393,9 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
                 c.date,
                 c.method
             );
+            if let Some(note) = tokumei_registry::deadline::holiday_note(&c.date, &end) {
+                eprintln!("note: {note}");
+            }
             Ok(())
         }
         RequestCommand::Close { id, reason, date, change: ChangeArgs { registry, operator } } => {

@@ -58,7 +58,7 @@ fn a_registry_records_files_and_audits_every_change() {
     let s: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(s["profile"]["actor"], "public_body");
     assert_eq!(s["profile"]["proposals_mandatory"], false, "a plain municipality may choose");
-    assert_eq!(s["status"]["schema_version"], 9);
+    assert_eq!(s["status"]["schema_version"], 10);
     // The export holds every row of every table.
     let r = env.tokumei(&["registry", "export", "--registry", REG, "--out", "export.jsonl"]);
     assert_eq!(r.code, 0, "{}", r.stderr);

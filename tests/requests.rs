@@ -280,7 +280,9 @@ fn deadlines_count_from_the_day_after_receipt_with_defects_and_extensions() {
     assert_eq!(list(&["--due-within", "7d"]), [(b, true), (d, false)]);
     assert_eq!(list(&[]).len(), 4);
     let _ = c;
-    // A special extension (法84) sets a later date; its notice is the 特例延長通知書.
+    // A special extension (法84) sets a later date for the rest; the 相当の部分 is still due within
+    // the normal period (received 2026-11-01 + 60 days): that is the deadline until it is decided.
+    // Its notice is the 特例延長通知書.
     ok(
         &env,
         &[
@@ -296,7 +298,7 @@ fn deadlines_count_from_the_day_after_receipt_with_defects_and_extensions() {
             "n",
         ],
     );
-    assert_eq!(show(&env, d)["deadline"], "2027-03-31");
+    assert_eq!(show(&env, d)["deadline"], "2026-12-31");
     assert!(std::fs::read_to_string(env.path("n/notice-special-extension.html")).unwrap().contains("特例"));
     // A decision after the deadline is recorded as late.
     ok(&env, &["request", "disclose", &b.to_string(), "--out", "nb"]);
@@ -1142,4 +1144,236 @@ fn a_registry_rolled_back_with_its_own_audit_log_is_refused() {
     let r = t(&env, &["run", job.to_str().unwrap(), "--internal-use", "統計"]);
     assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
     assert_eq!(env.releases("resident_registry").len(), before, "nothing published");
+}
+
+/// Issue 29, item 5: a profile that loosens the Act's limits is refused at `registry init`, naming
+/// the field and the article (法83条1項・2項, 86条3項, 87条4項, 90条3項, 114条1項2号).
+#[test]
+fn a_profile_beyond_the_acts_limits_is_refused_naming_field_and_article() {
+    let env = Env::new();
+    let all = sample_profile()
+        .replace("request_days = 30", "request_days = 45")
+        .replace("extension_days = 30", "extension_days = 60")
+        + "third_party_days = 0\nmethod_days = 10\ncorrection_window_days = 30\nproposal_min_people = 10\n";
+    let p = env.write("all.toml", &all);
+    let r = env.tokumei(&["registry", "init", "--registry", REG, "--profile", p.to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::Config.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("`request_days` = 45") && r.stderr.contains("法83条1項"), "{}", r.stderr);
+    assert!(!env.path(REG).exists());
+    for (extra, field, article) in [
+        ("extension_days = 31", "extension_days", "法83条2項"),
+        ("third_party_days = 0", "third_party_days", "法86条3項"),
+        ("method_days = 10", "method_days", "法87条4項"),
+        ("correction_window_days = 30", "correction_window_days", "法90条3項"),
+        ("proposal_min_people = 10", "proposal_min_people", "法114条1項2号"),
+        ("file_entry_threshold = 1001", "file_entry_threshold", "法75条"),
+    ] {
+        let key = extra.split(' ').next().unwrap();
+        let base: String =
+            sample_profile().lines().filter(|l| !l.starts_with(&format!("{key} "))).map(|l| format!("{l}\n")).collect();
+        let p = env.write("one.toml", &format!("{base}{extra}\n"));
+        let r = env.tokumei(&["registry", "init", "--registry", REG, "--profile", p.to_str().unwrap()]);
+        assert_eq!(r.code, ExitCode::Config.code(), "{extra}: {}", r.stderr);
+        assert!(r.stderr.contains(&format!("`{field}`")) && r.stderr.contains(article), "{extra}: {}", r.stderr);
+        assert!(!env.path(REG).exists());
+    }
+    // Shorter periods for the body and a lower ファイル簿 threshold are the ordinance's to set.
+    let shorter = sample_profile()
+        .replace("request_days = 30", "request_days = 14")
+        .replace("file_entry_threshold = 1000", "file_entry_threshold = 100");
+    init_registry(&env, REG, &shorter);
+    let rules = repo().join("rules/resident_registry.toml");
+    let entry = repo().join("samples/registry/resident_file.toml");
+    ok(&env, &["file", "add", entry.to_str().unwrap(), "--rules", rules.to_str().unwrap()]);
+    let id = open(&env, "r.toml", &intake("disclosure", "2026-11-02", "100599658", ""));
+    assert_eq!(show(&env, id)["request"]["due"], "2026-11-16");
+}
+
+/// 地方自治法4条の2第4項 with the national holidays bundled as data: the 90 days after a disclosure
+/// on 2026-08-25 end on 勤労感謝の日 (2026-11-23), so a correction received on the 24th is in time
+/// (法90条3項), one received on the 25th is not.
+#[test]
+fn a_requesters_window_ending_on_a_national_holiday_ends_on_the_next_open_day() {
+    let env = Env::new();
+    registry(&env, "");
+    let fix = "disclosed_on = \"2026-08-25\"\n[[correction]]\nfile = \"住民基本台帳ファイル\"\ncolumn = \"住所\"\nvalue = \"見本市1-1\"\n";
+    open(&env, "in.toml", &intake("correction", "2026-11-24", "100599658", fix));
+    let p = env.write("late.toml", &intake("correction", "2026-11-25", "100599658", fix));
+    let r = t(&env, &["request", "open", p.to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("after 2026-11-24"), "{}", r.stderr);
+}
+
+/// 民法140条 by default; an ordinance that counts the day of receipt (「起算して」) is due a day
+/// earlier.
+#[test]
+fn an_ordinance_counting_the_receipt_day_makes_the_decision_due_a_day_earlier() {
+    let env = Env::new();
+    registry(&env, "count_receipt_day = true\n");
+    let id = open(&env, "r.toml", &intake("disclosure", "2026-11-02", "100599658", ""));
+    assert_eq!(show(&env, id)["request"]["due"], "2026-12-01");
+}
+
+/// Issue 29, item 3 (法82条2項): the registered extracts finding nothing no longer force
+/// `not_held`. Records kept on paper or in other systems are attested (audited), the package and
+/// the notice say that "not found" covers the registered sources only, and `not_held` needs the
+/// other files searched.
+#[test]
+fn not_found_covers_the_registered_sources_only_and_attested_records_are_disclosed() {
+    let env = Env::new();
+    registry(&env, "");
+    // Nobody in the registered extract has this identifier: the package says the search covers
+    // the registered extracts only.
+    let b = open(&env, "b.toml", &intake("disclosure", "2026-11-20", "900000002", "")).to_string();
+    ok(&env, &["request", "disclose", &b, "--out", "b"]);
+    let html = std::fs::read_to_string(env.path("b/disclosure.html")).unwrap();
+    assert!(
+        html.contains("登録された抽出データ") && html.contains("見つかりませんでした") && html.contains("紙の文書"),
+        "{html}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path("b/disclosure.json")).unwrap()).unwrap();
+    assert!(json["search_scope"].as_str().unwrap().contains("registered sources only"));
+    // Deciding `full` on nothing is refused with the way out; so is `not_held` on the extracts alone.
+    let r = t(&env, &["request", "decide", &b, "--decision", "full", "--out", "b"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("attest"), "{}", r.stderr);
+    let r = t(&env, &["request", "decide", &b, "--decision", "not_held", "--reason", "不存在", "--out", "b"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("法82条2項"), "{}", r.stderr);
+    // Another person: the officer finds their paper file; they are chosen from it.
+    let id = open(&env, "a.toml", &intake("disclosure", "2026-11-20", "900000001", ""));
+    let ids = id.to_string();
+    let r = t(&env, &["request", "match", &ids, "--choose", "900000001"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("attest"), "{}", r.stderr);
+    let paper = "市民課保管の紙の転入届（2019年受付）";
+    ok(&env, &["request", "attest", &ids, "--held", "--description", paper]);
+    ok(&env, &["request", "match", &ids, "--choose", "900000001", "--note", "紙の届出書で本人確認"]);
+    ok(&env, &["request", "disclose", &ids, "--out", "a"]);
+    assert!(std::fs::read_to_string(env.path("a/disclosure.html")).unwrap().contains(paper));
+    ok(&env, &["request", "decide", &ids, "--decision", "full", "--out", "a"]);
+    let notice = std::fs::read_to_string(env.path("a/notice-decision.html")).unwrap();
+    assert!(notice.contains("保有個人情報開示決定通知書") && notice.contains(paper), "{notice}");
+    let events: Vec<String> =
+        show(&env, id)["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_string()).collect();
+    assert!(events.contains(&"attest".to_string()), "{events:?}");
+    assert!(std::fs::read_to_string(env.path("audit.log")).unwrap().contains("registry-request-attest"));
+    // The first request: the other files searched, nothing there: `not_held`, saying what was
+    // searched.
+    let searched = "紙の届出書綴り・税務システムを確認";
+    ok(&env, &["request", "attest", &b, "--none", "--description", searched]);
+    ok(&env, &["request", "decide", &b, "--decision", "not_held", "--reason", "保有していない", "--out", "b"]);
+    let notice = std::fs::read_to_string(env.path("b/notice-decision.html")).unwrap();
+    assert!(notice.contains("探索の範囲") && notice.contains(searched) && notice.contains("法82条2項"), "{notice}");
+    assert_eq!(t(&env, &["registry", "verify"]).code, 0);
+}
+
+/// Issue 29, item 10: special extensions for a correction (法95) and a suspension (法103) with
+/// their notice; under 法84 the 相当の部分 is due within the normal period and its date is the
+/// request's deadline (overdue after it) until it is recorded as decided.
+#[test]
+fn special_extensions_95_103_and_the_substantial_part_under_84() {
+    let env = Env::new();
+    registry(&env, "");
+    let fix = "disclosed_on = \"2026-11-01\"\n[[correction]]\nfile = \"住民基本台帳ファイル\"\ncolumn = \"住所\"\nvalue = \"見本市1-1\"\n";
+    let c = open(&env, "c.toml", &intake("correction", "2026-11-20", "100599658", fix)).to_string();
+    let s = open(
+        &env,
+        "s.toml",
+        &intake("suspension", "2026-11-20", "100599658", "disclosed_on = \"2026-11-01\"\nmeasure = \"erase\"\n"),
+    )
+    .to_string();
+    for (id, title, article) in [
+        (&c, "訂正決定等の期限の特例規定の適用について", "法95条"),
+        (&s, "利用停止決定等の期限の特例規定の適用について", "法103条"),
+    ] {
+        let r = ok(
+            &env,
+            &[
+                "request",
+                "extend",
+                id,
+                "--special",
+                "--until",
+                "2027-03-31",
+                "--reason",
+                "調査に長期間を要する",
+                "--out",
+                "n",
+            ],
+        );
+        assert!(r.stdout.contains("2027-03-31"), "{}", r.stdout);
+        let notice = std::fs::read_to_string(env.path("n/notice-special-extension.html")).unwrap();
+        assert!(notice.contains(title) && notice.contains(article) && notice.contains("2027-03-31"), "{notice}");
+        assert_eq!(show(&env, id.parse().unwrap())["deadline"], "2027-03-31");
+    }
+    // The ordinary extension of a correction cites 法94条2項, not 法83条2項.
+    let c2 = open(&env, "c2.toml", &intake("correction", "2026-11-20", "100599658", fix)).to_string();
+    ok(&env, &["request", "extend", &c2, "--days", "10", "--reason", "確認中", "--out", "n2"]);
+    let notice = std::fs::read_to_string(env.path("n2/notice-extension.html")).unwrap();
+    assert!(notice.contains("法94条2項") && notice.contains("訂正決定等の期限の延長"), "{notice}");
+    // 法84: received 2026-11-02, the 相当の部分 is due 60 days on, 2027-01-01.
+    let d = open(&env, "d.toml", &intake("disclosure", "2026-11-02", "100599658", "")).to_string();
+    let r = ok(
+        &env,
+        &["request", "extend", &d, "--special", "--until", "2027-03-31", "--reason", "著しく大量", "--out", "n3"],
+    );
+    assert!(r.stdout.contains("2027-01-01"), "{}", r.stdout);
+    let notice = std::fs::read_to_string(env.path("n3/notice-special-extension.html")).unwrap();
+    assert!(notice.contains("法84条") && notice.contains("相当の部分") && notice.contains("2027-01-01"), "{notice}");
+    assert_eq!(show(&env, d.parse().unwrap())["deadline"], "2027-01-01");
+    // On 2027-01-05 the 相当の部分 is overdue, until recorded.
+    let jan5 = "1799107200";
+    let list = |env: &Env| -> serde_json::Value {
+        let r =
+            env.tokumei_with(&["request", "list", "--overdue", "--json", "--registry", REG], &[("TOKUMEI_NOW", jan5)]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        serde_json::from_str(&r.stdout).unwrap()
+    };
+    let overdue = list(&env);
+    let row = overdue.as_array().unwrap().iter().find(|r| r["id"].as_i64() == d.parse().ok()).expect("overdue");
+    assert_eq!(row["part_by"], "2027-01-01");
+    let r = env.tokumei_with(
+        &[
+            "request",
+            "part-decided",
+            &d,
+            "--note",
+            "住民基本台帳ファイル分を開示決定",
+            "--date",
+            "2027-01-04",
+            "--registry",
+            REG,
+        ],
+        &[("TOKUMEI_NOW", jan5)],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("after its date") && r.stdout.contains("2027-03-31"), "{}", r.stdout);
+    assert!(!list(&env).as_array().unwrap().iter().any(|r| r["id"].as_i64() == d.parse().ok()));
+    assert_eq!(t(&env, &["registry", "verify"]).code, 0);
+}
+
+/// 法78条2項: an item withheld on a ground the ordinance adds, cited with the ordinance's article
+/// in the package and the notice.
+#[test]
+fn an_item_withheld_on_an_ordinance_ground_is_cited_with_its_article() {
+    let env = Env::new();
+    registry(&env, "");
+    let (rows, i) = target();
+    let subject = rows[i][col(&rows[0], "宛名番号")].clone();
+    let id = open(&env, "r.toml", &intake("disclosure", "2026-11-20", &subject, "")).to_string();
+    ok(&env, &["request", "match", &id, "--choose", &subject]);
+    ok(&env, &["request", "disclose", &id, "--out", "p"]);
+    let r = t(&env, &["request", "withhold", &id, "--item", "1", "--ground", "条例9条", "--note", "x"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("条例5条1号"), "{}", r.stderr);
+    let r = ok(&env, &["request", "withhold", &id, "--item", "1", "--ground", "条例5条1号", "--note", "監査情報"]);
+    assert!(r.stdout.contains("法78条2項（条例5条1号）"), "{}", r.stdout);
+    ok(&env, &["request", "disclose", &id, "--out", "p"]);
+    let csv = std::fs::read_to_string(env.path("p/disclosure.csv")).unwrap();
+    assert!(csv.contains("法78条2項（条例5条1号）"), "{csv}");
+    ok(&env, &["request", "decide", &id, "--decision", "partial", "--reason", "条例の不開示情報", "--out", "p"]);
+    let notice = std::fs::read_to_string(env.path("p/notice-decision.html")).unwrap();
+    assert!(notice.contains("見本市個人情報保護法施行条例第5条第1号") && notice.contains("法78条"), "{notice}");
 }

@@ -822,6 +822,26 @@ pub(crate) fn request(reg: &Registry, ctx: &Ctx, id: i64) -> Result<Option<Marku
             (l.t("本人の識別子", "Subject"), html! { @if let Some(s) = &r.subject { code { (s) } } @else { "—" } }),
             (l.t("手数料", "Fee"), html! { (r.fee_yen) (l.t("円", " yen")) }),
             (l.t("決定", "Decision"), html! { @if let Some(d) = &r.decision { (d.decision) " (" (d.date) ") " (d.reason) } @else { "—" } }),
+            (l.t("特例延長", "Special extension"), html! {
+                @match &r.special {
+                    Some(x) => {
+                        @if let Some(by) = &x.part_by {
+                            (l.t("相当の部分 ", "the 相当の部分 by ")) (by)
+                            @if let Some(done) = &x.part_decided { (l.t("（決定済み ", " (decided ")) (done) (l.t("）", ")")) }
+                            (l.t("、残り ", "; the rest by ")) (x.until) " (法84)"
+                        } @else {
+                            (x.until) @if e.kind == tokumei_registry::Kind::Correction { " (法95)" } @else { " (法103)" }
+                        }
+                    }
+                    None => { "—" }
+                }
+            }),
+            (l.t("抽出データ以外の記録", "Records outside the registered sources"), html! {
+                @if r.attestations.is_empty() { "—" }
+                @for a in &r.attestations {
+                    (if a.held { l.t("保有: ", "held: ") } else { l.t("なし（確認済み）: ", "none (searched): ") }) (a.description) " (" (a.date) ") "
+                }
+            }),
         ]))
         @if !copies.is_empty() {
             h2 #copies { (l.t("消去・利用停止の対象となる内部利用の情報", "Internal copies to erase or stop")) }

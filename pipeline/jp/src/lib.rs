@@ -2,17 +2,19 @@
 //!
 //! Pure functions with no I/O: 和暦 and Gregorian date parsing, マイナンバー and
 //! 地方公共団体コード check digits, 郵便番号 normalisation, prefecture look-ups and
-//! NFKC normalisation; the neutralised cells of the CSV files tokumei writes. Every parser returns `None` on malformed input and never panics.
+//! NFKC normalisation; Japan's national holidays (bundled data, [`holidays`]); the neutralised cells of the CSV files tokumei writes. Every parser returns `None` on malformed input and never panics.
 
 pub mod business;
 pub mod csv;
 pub mod date;
+pub mod holidays;
 pub mod ids;
 pub mod place;
 
 pub use business::{business_name_key, corporate_number, is_valid_corporate_number};
 pub use csv::{csv_cell, defuse_formula};
 pub use date::{Date, japan_date, japan_date_of_rfc3339, parse_date};
+pub use holidays::{Holiday, holiday, holiday_years, holidays_published};
 pub use ids::{
     corporate_check_digit, is_valid_municipality_code, is_valid_my_number, municipality_check_digit,
     my_number_check_digit, normalize_postal_code,

@@ -1786,13 +1786,13 @@ mod tests {
         p.incident_counting_source = Some("法務担当課の見解（2027年4月）".into());
         p.check().unwrap();
         let a = assess(&p, &e, &scope(101, &[]));
-        // The old counting: from the day after, day 30 on Saturday 05-02 -> Monday 05-04.
-        assert_eq!(due_dates(&p, "2026-04-02", &a), (Some("2026-04-07".into()), Some("2026-05-04".into())));
+        // The old counting: from the day after, day 30 on Saturday 05-02 -> past the holidays of 3-6 May -> 05-07.
+        assert_eq!(due_dates(&p, "2026-04-02", &a), (Some("2026-04-07".into()), Some("2026-05-07".into())));
         let c = a.counting.clone().unwrap();
         assert_eq!(c.code, "day_after_next_open_day");
         assert!(c.describe().contains("法務担当課の見解"), "{}", c.describe());
         p.incident_counting = IncidentCounting::LearnedDayOneNextOpenDay;
-        assert_eq!(due_dates(&p, "2026-04-03", &a).1.as_deref(), Some("2026-05-04"));
+        assert_eq!(due_dates(&p, "2026-04-03", &a).1.as_deref(), Some("2026-05-07"));
         p.incident_counting = IncidentCounting::DayAfter;
         assert_eq!(due_dates(&p, "2026-04-02", &a).1.as_deref(), Some("2026-05-02"));
         // A source without another counting is refused too.

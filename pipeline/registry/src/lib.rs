@@ -31,7 +31,7 @@ pub use incidents::{
     Assessment, Cause, CountingUsed, EventKind, Filing, IncidentCounting, IncidentEntry, Item, Notice, NoticeCounts,
     ReportText, ScopeEntry, ScopeFound, StoredIncident, Trigger, assess, due_dates, my_number_draft, report_draft,
 };
-pub use profile::{Actor, BodyKind, Profile};
+pub use profile::{Actor, BodyKind, OrdinanceGround, Profile};
 pub use provisions::{Provision, Purged};
 pub use releases::{Destruction, NewRelease, OutputFile, ReleaseMark, StoredRelease};
 pub use requests::{
@@ -1223,6 +1223,8 @@ fn added_by_migrations(table: &str) -> Vec<(&'static str, u32, Value)> {
         ("releases", "fingerprint", 6, Value::Null),
         ("profile", "incident_counting", 9, Value::String("learned_day_one".into())),
         ("profile", "incident_counting_source", 9, Value::Null),
+        ("profile", "count_receipt_day", 10, n(0)),
+        ("profile", "ordinance_grounds", 10, Value::String("[]".into())),
     ];
     all.into_iter().filter(|(t, ..)| *t == table).map(|(_, c, m, d)| (c, m, d)).collect()
 }

@@ -6,7 +6,7 @@
 //! later runs apply to the records they read. 個人番号 is never a search key (番号法9条).
 
 use crate::contracts::date;
-use crate::deadline::{add_days, decision_due, window_end};
+use crate::deadline::{add_days, decision_due, method_end, window_end};
 use crate::files::{bad_text, read_small, toml_message};
 use crate::timeline::REQUESTS;
 use crate::{Registry, RegistryError, Who};
@@ -131,6 +131,11 @@ pub struct CorrectionAsked {
     /// Why (the requester's grounds).
     #[serde(default)]
     pub reason: String,
+    /// The record is held outside the registered sources (a paper file, another system; `file`
+    /// and `column` name it as kept there): accepted, it is corrected where it is kept, on an
+    /// officer's attestation of the record ([`Registry::attest`]); later runs have nothing to apply.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub outside: bool,
 }
 
 /// A request as written in an intake file (TOML).
@@ -205,17 +210,41 @@ pub struct Matched {
     pub note: String,
 }
 
-/// An extension (法83条2項) or a special extension (法84).
+/// An extension (法83条2項, 94条2項, 102条2項) or a special extension (法84 disclosure, 95
+/// correction, 103 suspension).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Extension {
     /// Days added (an extension), or 0 (a special extension).
     pub days: i64,
-    /// The new deadline (a special extension: for the rest of the records).
+    /// The new deadline (a special extension: for the rest of the records, 法84; for the
+    /// decision, 法95/103).
     pub until: String,
     /// Why.
     pub reason: String,
     /// The day the notice (延長通知書 / 特例延長通知書) was sent.
     pub notice: String,
+    /// A 法84 special extension: the last day to decide the 相当の部分 (the normal period of 法83:
+    /// the profile's `request_days` + `extension_days` from receipt, days of 補正 not counted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part_by: Option<String>,
+    /// A 法84 special extension: the day the 相当の部分 was decided, once recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part_decided: Option<String>,
+}
+
+/// An officer's attestation about the person's records outside the registered sources (paper
+/// files, other systems): the registered extracts are not everything a body holds (法82条2項).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attestation {
+    /// `true`: records of the person are held there (described); `false`: the body's other files
+    /// were searched and hold none (what was searched, described).
+    pub held: bool,
+    /// What and where, or what was searched.
+    pub description: String,
+    /// The day of the attestation.
+    pub date: String,
+    /// The officer.
+    pub operator: String,
 }
 
 /// The draft answer to a disclosure: what was found and its digest.
@@ -258,15 +287,41 @@ impl StoredRequest {
     }
 }
 
-/// An item the officer withholds, with its ground (法78条1項 N号).
+/// An item the officer withholds, with its ground (法78条1項 N号, or a ground of the ordinance,
+/// 法78条2項).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Withheld {
     /// Item number of the draft.
     pub item: usize,
-    /// 法78条1項 number (1-7).
+    /// 法78条1項 number (1-7), or 0 for a ground of the ordinance.
     pub ground: u8,
+    /// A ground of the ordinance (法78条2項): its `id` in the profile's `ordinance_grounds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordinance: Option<String>,
     /// The officer's note.
     pub note: String,
+}
+
+impl Withheld {
+    /// Its ground as cited in the documents: `法78条1項2号`, or `法78条2項（ID）`.
+    pub fn citation(&self) -> String {
+        match &self.ordinance {
+            Some(id) => format!("法78条2項（{id}）"),
+            None => format!("法78条1項{}号", self.ground),
+        }
+    }
+
+    /// Its ground with what it covers: a 法78条1項 ground with its words, an ordinance ground with
+    /// its article and description (from `profile`).
+    pub fn ground_text(&self, profile: &crate::Profile) -> String {
+        match &self.ordinance {
+            Some(id) => match profile.ordinance_ground(id) {
+                Some(g) => format!("法78条2項・{}（{}）", g.article, g.description),
+                None => format!("法78条2項（{id}）"),
+            },
+            None => format!("法78条1項{}号（{}）", self.ground, GROUNDS[usize::from(self.ground.clamp(1, 7)) - 1]),
+        }
+    }
 }
 
 /// The 不開示情報 of 法78条1項, by number.
@@ -303,6 +358,10 @@ pub struct Decision {
     /// ([`crate::erasure`]).
     #[serde(default)]
     pub internal_copies: Vec<crate::InternalCopy>,
+    /// Records of the person outside the registered sources that the decision covers, as the
+    /// officer attested them (paper files, other systems).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outside_records: Vec<String>,
 }
 
 /// A release made before a decision.
@@ -370,15 +429,27 @@ pub struct StoredRequest {
     /// Steps so far (events of its timeline): a step made on what was read refuses to apply if
     /// another step came in between.
     pub steps: i64,
+    /// The officer's attestations about records outside the registered sources.
+    pub attestations: Vec<Attestation>,
 }
 
 impl StoredRequest {
-    /// The deadline in force: a special extension's date, else the due date plus any extension.
+    /// The deadline in force: under a 法84 special extension, the last day to decide the 相当の部分
+    /// until it is recorded as decided, then the date for the rest; under a 法95/103 special
+    /// extension its date; else the due date plus any extension.
     pub fn deadline(&self) -> String {
         if let Some(s) = &self.special {
+            if let (Some(by), None) = (&s.part_by, &s.part_decided) {
+                return by.clone();
+            }
             return s.until.clone();
         }
         self.extension.as_ref().map_or_else(|| self.due.clone(), |e| e.until.clone())
+    }
+
+    /// Whether records of the person outside the registered sources are attested.
+    pub fn held_outside(&self) -> bool {
+        self.attestations.iter().any(|a| a.held)
     }
 
     /// Whether it still waits for a decision.
@@ -737,7 +808,8 @@ impl Registry {
                 }
             }
         }
-        let due = decision_due(&e.received, p.request_days, 0).ok_or_else(|| refused("`received` is out of range"))?;
+        let due = decision_due(&e.received, p.request_days, 0, p.count_receipt_day)
+            .ok_or_else(|| refused("`received` is out of range"))?;
         let entry = serde_json::to_string(e).map_err(|e| self.db(e))?;
         let subject = e.subject.as_deref().map(normalize_subject);
         let matched = subject.as_ref().map(|_| Matched {
@@ -803,6 +875,7 @@ impl Registry {
         fn json<T: serde::de::DeserializeOwned>(s: &Option<String>) -> Option<T> {
             s.as_deref().and_then(|s| serde_json::from_str(s).ok())
         }
+        let mut attested = self.attestations_of(id)?;
         rows.into_iter()
             .map(|(id, status, [entry, due, withheld, updated, kind], o, [defect_days, fee_yen, objection, steps])| {
                 let entry: RequestEntry = serde_json::from_str(&entry).map_err(|e| self.db(e))?;
@@ -829,9 +902,44 @@ impl Registry {
                     closed,
                     updated,
                     steps,
+                    attestations: attested.remove(&id).unwrap_or_default(),
                 })
             })
             .collect()
+    }
+
+    /// The attestations of request `id` (or of every request), from their timeline events.
+    fn attestations_of(
+        &self,
+        id: Option<i64>,
+    ) -> Result<std::collections::HashMap<i64, Vec<Attestation>>, RegistryError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT request_id, operator, detail FROM request_events
+                 WHERE event = 'attest' AND (?1 IS NULL OR request_id = ?1) ORDER BY id",
+            )
+            .map_err(|e| self.db(e))?;
+        let rows: Vec<(i64, String, String)> = stmt
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.db(e))?;
+        let mut out: std::collections::HashMap<i64, Vec<Attestation>> = std::collections::HashMap::new();
+        for (request, operator, detail) in rows {
+            let d: serde_json::Value = serde_json::from_str(&detail).map_err(|e| self.db(e))?;
+            let (Some(held), Some(description), Some(date)) =
+                (d["held"].as_bool(), d["description"].as_str(), d["date"].as_str())
+            else {
+                return Err(self.err(&format!("request {request}: an attestation event is not readable")));
+            };
+            out.entry(request).or_default().push(Attestation {
+                held,
+                description: description.into(),
+                date: date.into(),
+                operator,
+            });
+        }
+        Ok(out)
     }
 
     /// A request's timeline.
@@ -920,6 +1028,21 @@ impl Registry {
         let identifier = self.profile()?.subject_identifier;
         let sources = self.sources()?;
         for c in corrections {
+            if c.outside {
+                // Kept outside the registered sources: named as kept there, corrected there.
+                text("correction.file", &c.file)?;
+                text("correction.column", &c.column)?;
+                if is_my_number_column(&c.column) || c.column == identifier {
+                    return Err(refused(format!(
+                        "`[[correction]]`: `{}` identifies the person; an identifier is not corrected by a request",
+                        c.column
+                    )));
+                }
+                if c.value.chars().count() > 4000 || c.value.chars().any(char::is_control) {
+                    return Err(refused("`correction.value` is too long or holds control characters"));
+                }
+                continue;
+            }
             let f = self
                 .file(&c.file)?
                 .ok_or_else(|| refused(format!("`[[correction]]`: no file `{}` in the registry", c.file)))?;
@@ -1034,7 +1157,8 @@ impl Registry {
         if total > 3650 {
             return Err(refused("days spent fixing a request add up to more than 3650: close it instead"));
         }
-        let due = decision_due(&r.entry.received, p.request_days, total).ok_or_else(|| refused("out of range"))?;
+        let due = decision_due(&r.entry.received, p.request_days, total, p.count_receipt_day)
+            .ok_or_else(|| refused("out of range"))?;
         let shift = |e: &Option<Extension>| -> Option<String> {
             e.as_ref().and_then(|e| {
                 let mut e = e.clone();
@@ -1045,18 +1169,34 @@ impl Registry {
             })
         };
         let extension = shift(&r.extension);
+        // A 法84 special extension's 相当の部分 date moves with the days not counted.
+        let special = r.special.as_ref().and_then(|e| {
+            let mut e = e.clone();
+            if e.part_by.is_some() {
+                e.part_by = Some(self.part_by(&r.entry.received, total).ok()?);
+            }
+            serde_json::to_string(&e).ok()
+        });
         self.step(
             who,
             (id, r.steps),
             "request-defect",
-            &[("defect_days", total.into()), ("due", due.clone().into()), ("extension", extension.into())],
+            &[
+                ("defect_days", total.into()),
+                ("due", due.clone().into()),
+                ("extension", extension.into()),
+                ("special", special.into()),
+            ],
             serde_json::json!({"days": days, "reason": reason, "due": due}),
         )?;
         Ok(due)
     }
 
     /// Extend the deadline by `days` (up to the profile's `extension_days`, notice sent within the
-    /// period: 法83条2項), or, `special`, set a later date for the rest of a huge request (法84).
+    /// period: 法83条2項, 94条2項, 102条2項), or, `special`, set a later date: for the rest of a
+    /// huge disclosure (法84: the 相当の部分 is still decided within the normal period, tracked as
+    /// [`Extension::part_by`]), or for a correction or suspension that needs especially long
+    /// (法95, 法103).
     pub fn extend(
         &mut self,
         who: &Who,
@@ -1076,27 +1216,39 @@ impl Registry {
             )));
         }
         if special {
-            if r.entry.kind != Kind::Disclosure {
-                return Err(refused("a special extension (法84) is for a disclosure of very many records"));
+            if r.entry.kind == Kind::OptOut {
+                return Err(refused(
+                    "a special extension is for a disclosure of very many records (法84), or a correction (法95) or suspension (法103) that needs especially long",
+                ));
             }
             if r.special.is_some() {
                 return Err(refused(format!("request {id} already has a special extension")));
             }
-            let latest = add_days(&r.deadline(), 366).ok_or_else(|| refused("out of range"))?;
-            if date(&ext.until).is_none() || ext.until <= r.deadline() || ext.until > latest {
+            // 法84: the 相当の部分 within the normal period (30 + 30 days), the rest by --until.
+            let part_by = match r.entry.kind {
+                Kind::Disclosure => Some(self.part_by(&r.entry.received, r.defect_days)?),
+                _ => None,
+            };
+            let after = part_by.iter().fold(r.deadline(), |a, b| a.max(b.clone()));
+            let latest = add_days(&after, 366).ok_or_else(|| refused("out of range"))?;
+            if date(&ext.until).is_none() || ext.until <= after || ext.until > latest {
                 return Err(refused(format!(
-                    "--until must be a date after the deadline {} and within a year of it ({latest})",
-                    r.deadline()
+                    "--until must be a date after {after}{} and within a year of it ({latest})",
+                    if part_by.is_some() {
+                        ", the last day to decide the 相当の部分 (法84: within the normal period)"
+                    } else {
+                        ", the deadline"
+                    }
                 )));
             }
-            let e = Extension { days: 0, ..ext };
+            let e = Extension { days: 0, part_by, part_decided: None, ..ext };
             let until = e.until.clone();
             self.step(
                 who,
                 (id, r.steps),
                 "request-special-extension",
                 &[("special", serde_json::to_string(&e).unwrap_or_default().into())],
-                serde_json::json!({"until": e.until, "reason": e.reason, "notice": e.notice}),
+                serde_json::json!({"until": e.until, "reason": e.reason, "notice": e.notice, "part_by": e.part_by}),
             )?;
             return Ok(until);
         }
@@ -1110,7 +1262,7 @@ impl Registry {
             )));
         }
         let until = add_days(&r.due, ext.days).ok_or_else(|| refused("out of range"))?;
-        let e = Extension { until: until.clone(), ..ext };
+        let e = Extension { until: until.clone(), part_by: None, part_decided: None, ..ext };
         self.step(
             who,
             (id, r.steps),
@@ -1119,6 +1271,90 @@ impl Registry {
             serde_json::json!({"days": e.days, "until": until, "reason": e.reason, "notice": e.notice}),
         )?;
         Ok(until)
+    }
+
+    /// The last day to decide the 相当の部分 of a disclosure under 法84: the normal period of 法83
+    /// (the profile's `request_days` + `extension_days`, 60 days at most) from receipt, days of
+    /// 補正 not counted.
+    fn part_by(&self, received: &str, defect_days: i64) -> Result<String, RegistryError> {
+        let p = self.profile()?;
+        decision_due(received, p.request_days + p.extension_days, defect_days, p.count_receipt_day)
+            .ok_or_else(|| refused("out of range"))
+    }
+
+    /// Record that the 相当の部分 of a disclosure under a 法84 special extension was decided on
+    /// `day` (what was decided: `note`); until then its date is the request's deadline.
+    pub fn decide_part(
+        &mut self,
+        who: &Who,
+        id: i64,
+        note: &str,
+        day: &str,
+        today: &str,
+    ) -> Result<bool, RegistryError> {
+        let r = self.pending_one(id)?;
+        text("note", note)?;
+        check_day(day, "the day the 相当の部分 was decided", &r.entry.received, today)?;
+        let mut e = r
+            .special
+            .clone()
+            .filter(|e| e.part_by.is_some())
+            .ok_or_else(|| refused(format!("request {id} has no special extension under 法84")))?;
+        if e.part_decided.is_some() {
+            return Err(refused(format!("request {id}: the 相当の部分 is already recorded as decided")));
+        }
+        let late = e.part_by.as_deref().is_some_and(|by| day > by);
+        e.part_decided = Some(day.to_string());
+        self.step(
+            who,
+            (id, r.steps),
+            "request-part-decided",
+            &[("special", serde_json::to_string(&e).unwrap_or_default().into())],
+            serde_json::json!({"date": day, "note": note, "part_by": e.part_by, "late": late}),
+        )?;
+        Ok(late)
+    }
+
+    /// Record an officer's attestation about the person's records outside the registered
+    /// sources (paper files, other systems), as a step of the request: `held`, the records kept
+    /// there (described; a disclosure, correction or suspension may then be decided on them though
+    /// the registered extracts hold nothing), or not `held`, the other files searched and holding
+    /// none (needed for `not_held`: 法82条2項 means the body holds nothing at all). The package
+    /// must be written again (it lists them).
+    pub fn attest(
+        &mut self,
+        who: &Who,
+        id: i64,
+        held: bool,
+        description: &str,
+        day: &str,
+        today: &str,
+    ) -> Result<(), RegistryError> {
+        let r = self.pending_one(id)?;
+        if r.entry.kind == Kind::OptOut {
+            return Err(refused("an opt-out has no records to attest"));
+        }
+        text("description", description)?;
+        check_day(day, "the attestation date", &r.entry.received, today)?;
+        if held && r.attestations.iter().any(|a| !a.held) || !held && r.held_outside() {
+            return Err(refused(format!(
+                "request {id}: records outside the registered sources are attested {} already; an attestation is not withdrawn: close the request and open it again if it was wrong",
+                if held { "as none" } else { "as held" }
+            )));
+        }
+        let mut sets: Vec<(&str, rusqlite::types::Value)> = Vec::new();
+        if let Some(d) = &r.draft {
+            let mut d = d.clone();
+            d.package = None;
+            sets.push(("draft", serde_json::to_string(&d).unwrap_or_default().into()));
+        }
+        self.step(
+            who,
+            (id, r.steps),
+            "request-attest",
+            &sets,
+            serde_json::json!({"held": held, "description": description, "date": day}),
+        )
     }
 
     /// Record a disclosure draft (its digest and size). A draft with other items than the last
@@ -1142,7 +1378,9 @@ impl Registry {
                 .withheld_first
                 .iter()
                 .filter(|i| (1..=draft.items).contains(*i))
-                .map(|&item| Withheld { item, ground: 2, note: "他の個人の情報を含む項目".into() })
+                .map(|&item| Withheld {
+                    item, ground: 2, ordinance: None, note: "他の個人の情報を含む項目".into()
+                })
                 .collect();
             sets.push(("withheld", serde_json::to_string(&first).unwrap_or_default().into()));
         }
@@ -1173,13 +1411,15 @@ impl Registry {
         )
     }
 
-    /// Withhold an item of the draft on a ground of 法78条1項 (1-7), or release it again (`None`).
+    /// Withhold an item of the draft on a ground of 法78条1項 (`1` to `7`) or of the ordinance
+    /// (法78条2項: the `id` of one of the profile's `ordinance_grounds`), or release it again
+    /// (`None`).
     pub fn withhold(
         &mut self,
         who: &Who,
         id: i64,
         item: usize,
-        ground: Option<u8>,
+        ground: Option<&str>,
         note: &str,
     ) -> Result<(), RegistryError> {
         let r = self.pending_one(id)?;
@@ -1191,12 +1431,28 @@ impl Registry {
             return Err(refused(format!("the draft has items 1 to {}", d.items)));
         }
         let mut withheld: Vec<Withheld> = r.withheld.into_iter().filter(|w| w.item != item).collect();
+        let mut cited = None;
         if let Some(g) = ground {
-            if !(1..=7).contains(&g) {
-                return Err(refused("--ground is a number of 法78条1項, 1 to 7"));
-            }
+            let w = match g.trim().parse::<u8>() {
+                Ok(n) if (1..=7).contains(&n) => Withheld { item, ground: n, ordinance: None, note: note.into() },
+                Ok(_) => {
+                    return Err(refused("--ground is a number of 法78条1項, 1 to 7, or a ground of the ordinance"));
+                }
+                Err(_) => {
+                    let p = self.profile()?;
+                    let o = p.ordinance_ground(g.trim()).ok_or_else(|| {
+                        let known: Vec<&str> = p.ordinance_grounds.iter().map(|o| o.id.as_str()).collect();
+                        refused(format!(
+                            "--ground {g:?} is neither a number of 法78条1項 (1 to 7) nor a ground of the ordinance (法78条2項) in the profile's `ordinance_grounds`{}",
+                            if known.is_empty() { " (it lists none)".to_string() } else { format!(": {}", known.join(", ")) }
+                        ))
+                    })?;
+                    Withheld { item, ground: 0, ordinance: Some(o.id.clone()), note: note.into() }
+                }
+            };
             text("note", note)?;
-            withheld.push(Withheld { item, ground: g, note: note.into() });
+            cited = Some(w.citation());
+            withheld.push(w);
             withheld.sort_by_key(|w| w.item);
         }
         self.step(
@@ -1204,13 +1460,16 @@ impl Registry {
             (id, r.steps),
             "request-withhold",
             &[("withheld", serde_json::to_string(&withheld).unwrap_or_default().into())],
-            serde_json::json!({"item": item, "ground": ground, "note": note}),
+            serde_json::json!({"item": item, "ground": cited, "note": note}),
         )
     }
 
     /// Decide a request on `day`. A disclosure decided in full or in part needs its current draft
-    /// (in part: items withheld); an accepted suspension or opt-out puts the subject on the
-    /// exclusion list, an accepted correction its values on the overlay, from this change on.
+    /// (in part: items withheld) and records: in the registered sources, or attested outside them
+    /// ([`Registry::attest`]); `not_held` needs a draft that found nothing and an attestation that
+    /// the body's other files hold nothing either (法82条2項). An accepted suspension or opt-out
+    /// puts the subject on the exclusion list, an accepted correction its values on the overlay,
+    /// from this change on.
     #[allow(clippy::too_many_arguments)]
     pub fn decide(
         &mut self,
@@ -1236,29 +1495,45 @@ impl Registry {
         if objection && kind != Kind::Disclosure {
             return Err(refused("--third-party-objection is for a disclosure"));
         }
+        let outside = r.held_outside();
         if matches!(decision, "full" | "partial" | "not_held") {
             let d = r.draft.as_ref().ok_or_else(|| {
                 refused(format!("request {id}: make the disclosure draft first (`tokumei request disclose {id}`)"))
             })?;
             if decision != "not_held" && !r.package_current() {
                 return Err(refused(format!(
-                    "request {id}: the package was not written since the items withheld last changed: rebuild it (`tokumei request disclose {id}`) and review it first"
+                    "request {id}: the package was not written since the items withheld or the records attested last changed: rebuild it (`tokumei request disclose {id}`) and review it first"
                 )));
             }
             match decision {
                 "full" if !r.withheld.is_empty() => {
                     return Err(refused(format!("{} items are withheld: the decision is `partial`", r.withheld.len())));
                 }
-                "partial" if r.withheld.is_empty() => {
+                // Records attested outside the registered sources may be withheld in part: the
+                // reasons say which parts, on which grounds.
+                "partial" if r.withheld.is_empty() && !outside => {
                     return Err(refused("no item is withheld (`tokumei request withhold`): the decision is `full`"));
                 }
-                "full" | "partial" if d.items == 0 => {
-                    return Err(refused("the draft found no record of the person: the decision is `not_held`"));
+                "full" | "partial" if d.items == 0 && !outside => {
+                    return Err(refused(format!(
+                        "the draft found no record of the person in the registered sources; if the body holds records of them elsewhere (paper files, other systems), attest them (`tokumei request attest {id} --held --description ...`) and decide on them; else the decision is `not_held`"
+                    )));
                 }
                 "not_held" if d.items > 0 => {
                     return Err(refused(format!(
                         "the draft holds {} items: the person's information is held",
                         d.items
+                    )));
+                }
+                "not_held" if outside => {
+                    return Err(refused(
+                        "records of the person are attested outside the registered sources: the information is held",
+                    ));
+                }
+                // 法82条2項: "not held" is the body's whole holding, not the registered extracts.
+                "not_held" if r.attestations.is_empty() => {
+                    return Err(refused(format!(
+                        "the draft searched the registered sources only; `not_held` means the body holds nothing, paper files and other systems included (法82条2項): attest that they were searched (`tokumei request attest {id} --none --description ...`), or attest the records found there (`--held`)"
                     )));
                 }
                 _ => {}
@@ -1270,6 +1545,11 @@ impl Registry {
         }
         if kind == Kind::Correction && accepted {
             self.check_corrections(&r.entry.corrections)?;
+            if r.entry.corrections.iter().any(|c| c.outside) && !outside {
+                return Err(refused(format!(
+                    "request {id}: a correction of a record outside the registered sources is accepted on an officer's attestation of the record (`tokumei request attest {id} --held --description ...`)"
+                )));
+            }
         }
         // A decision is not dated before the draft it decides on, nor before the last step.
         if let Some(d) = &r.draft
@@ -1280,8 +1560,17 @@ impl Registry {
                 &d.made[..10.min(d.made.len())]
             )));
         }
+        // Without a subject identifier, only a decision on records attested outside the
+        // registered sources (and, for a correction, only values kept there) can be granted.
+        let on_outside_only = outside
+            && match kind {
+                Kind::Correction => r.entry.corrections.iter().all(|c| c.outside),
+                Kind::Suspension | Kind::Disclosure => true,
+                Kind::OptOut => false,
+            };
         let subject = match (&r.subject, accepted || matches!(decision, "full" | "partial")) {
             (Some(s), _) => Some(s.clone()),
+            (None, true) if on_outside_only => None,
             (None, true) => {
                 return Err(refused(format!("request {id}: match the person first (`tokumei request match`)")));
             }
@@ -1368,6 +1657,11 @@ impl Registry {
                 }
             }
         }
+        let outside_records = if accepted || matches!(decision, "full" | "partial") {
+            r.attestations.iter().filter(|a| a.held).map(|a| a.description.clone()).collect()
+        } else {
+            Vec::new()
+        };
         let d = Decision {
             decision: decision.into(),
             reason: reason.into(),
@@ -1377,6 +1671,7 @@ impl Registry {
             releases_before,
             recipients_to_notify,
             internal_copies,
+            outside_records,
         };
         let decision_json = serde_json::to_string(&d).map_err(|e| self.db(e))?;
         let scope = match kind {
@@ -1405,7 +1700,7 @@ impl Registry {
                 touched.push(("exclusions", tx.last_insert_rowid().to_string()));
             }
             if let (true, Kind::Correction, Some(s)) = (accepted, kind, &subject) {
-                for c in &r.entry.corrections {
+                for c in r.entry.corrections.iter().filter(|c| !c.outside) {
                     tx.execute(
                         "INSERT INTO corrections (request_id, file, subject, column_name, value, since) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                         params![id, c.file, s, c.column, c.value, who.time],
@@ -1422,7 +1717,9 @@ impl Registry {
     }
 
     /// Record a notice sent (to the requester: `decision`, `extension`, `special_extension`; to a
-    /// recipient of the file: `correction_recipient`, 法97) on `day`.
+    /// recipient of the file: `correction_recipient`, 法97; to a third party who objected:
+    /// `third_party`, 法86条3項) on `day`. A decision notice's day starts the requester's 30 days
+    /// to choose the method (法87条4項): record the day it was given (delivered or handed over).
     pub fn notice(
         &mut self,
         who: &Who,
@@ -1441,6 +1738,11 @@ impl Registry {
             "special_extension" if r.special.is_none() => {
                 return Err(refused(format!("request {id} has no special extension")));
             }
+            "third_party" if !r.objection || r.decision.is_none() => {
+                return Err(refused(format!(
+                    "request {id}: the third-party notice (法86条3項) follows a disclosure decided over a third party's objection"
+                )));
+            }
             "correction_recipient" => {
                 let d = r.decision.as_ref().filter(|d| d.decision == "accepted" && r.entry.kind == Kind::Correction);
                 let d = d.ok_or_else(|| refused(format!("request {id} is not an accepted correction")))?;
@@ -1451,15 +1753,21 @@ impl Registry {
                     )));
                 }
             }
-            "decision" | "extension" | "special_extension" => {}
-            _ => return Err(refused("a notice is decision, extension, special_extension or correction_recipient")),
+            "decision" | "extension" | "special_extension" | "third_party" => {}
+            _ => {
+                return Err(refused(
+                    "a notice is decision, extension, special_extension, correction_recipient or third_party",
+                ));
+            }
         }
         self.step(who, (id, r.steps), "request-notice", &[], serde_json::json!({"notice": kind, "to": to, "date": day}))
     }
 
     /// Record that a disclosure was carried out on `day` by `method`, chosen on `chosen` (within
-    /// the profile's `method_days` of the decision: 法87条3項). After a third party's objection, not
-    /// before `third_party_days` have passed since the decision (法86条2項).
+    /// the profile's `method_days` of the decision notice, 法87条4項: counted from the day after
+    /// the notice recorded last, moved to the next open day; no notice recorded: the period has
+    /// not started). After a third party's objection, not before `third_party_days` full days
+    /// have passed since the decision (法86条3項).
     pub fn carry_out(
         &mut self,
         who: &Who,
@@ -1483,19 +1791,21 @@ impl Registry {
         text("method", &c.method)?;
         check_day(&c.chosen, "the day the method was chosen", &d.date, today)?;
         check_day(&c.date, "the disclosure date", &c.chosen, today)?;
-        let method_end = add_days(&d.date, p.method_days).ok_or_else(|| refused("out of range"))?;
-        if c.chosen > method_end && late_reason.is_none_or(|s| s.trim().is_empty()) {
-            return Err(refused(format!(
-                "the method was chosen after {method_end} ({} days after the notice): give --late-reason (正当な理由, 法87条3項)",
-                p.method_days
-            )));
+        if let Some(notice) = self.decision_notice_day(id)? {
+            let end = method_end(&notice, p.method_days, &p.closed_days).ok_or_else(|| refused("out of range"))?;
+            if c.chosen > end && late_reason.is_none_or(|s| s.trim().is_empty()) {
+                return Err(refused(format!(
+                    "the method was chosen after {end}, the last day of the {} days from the decision notice of {notice} (法87条4項): give --late-reason (正当な理由)",
+                    p.method_days
+                )));
+            }
         }
         if r.objection {
-            // At least N full days between the decision and the disclosure (法86条2項: 間に少なくとも2週間).
+            // At least N full days between the decision and the disclosure (法86条3項: 間に少なくとも2週間).
             let earliest = add_days(&d.date, p.third_party_days + 1).ok_or_else(|| refused("out of range"))?;
             if c.date < earliest {
                 return Err(refused(format!(
-                    "a third party objected: at least {} days lie between the decision and the disclosure (法86条2項): not before {earliest}",
+                    "a third party objected: at least {} days lie between the decision and the disclosure (法86条3項): not before {earliest}",
                     p.third_party_days
                 )));
             }
@@ -1510,6 +1820,16 @@ impl Registry {
             ],
             serde_json::json!({"date": c.date, "method": c.method, "chosen": c.chosen, "late_reason": late_reason}),
         )
+    }
+
+    /// The day of the last decision notice recorded for request `id` (法87条4項 counts from it).
+    pub fn decision_notice_day(&self, id: i64) -> Result<Option<String>, RegistryError> {
+        Ok(self
+            .request_events(id)?
+            .iter()
+            .filter(|e| e.event == "notice" && e.detail["notice"] == "decision")
+            .filter_map(|e| e.detail["date"].as_str().map(String::from))
+            .max())
     }
 
     /// Close a request: withdrawn before its decision, or done after it.
@@ -1686,18 +2006,24 @@ impl Registry {
             let accepted = r.decision.as_ref().is_some_and(|d| d.decision == "accepted");
             let subject = r.subject.clone().unwrap_or_default();
             match r.entry.kind {
+                // (A suspension accepted on records attested outside the registered sources, without
+                // a subject identifier, has no exclusion.)
                 Kind::Suspension | Kind::OptOut
-                    if accepted && !exclusions.iter().any(|(id, s)| *id == r.id && *s == subject) =>
+                    if accepted
+                        && r.subject.is_some()
+                        && !exclusions.iter().any(|(id, s)| *id == r.id && *s == subject) =>
                 {
                     problems.push(format!("request {}: accepted, but its exclusion is missing", r.id));
                 }
                 Kind::Correction if accepted => {
                     let made = corrections.iter().filter(|c| c.0 == r.id && c.1 == subject).count();
-                    let asked = r.entry.corrections.len();
+                    // Values kept outside the registered sources are corrected where they are kept.
+                    let asked = r.entry.corrections.iter().filter(|a| !a.outside).count();
                     let same = r
                         .entry
                         .corrections
                         .iter()
+                        .filter(|a| !a.outside)
                         .all(|a| corrections.iter().any(|c| c.0 == r.id && c.2 == a.column && c.3 == a.value));
                     if made != asked || !same {
                         problems.push(format!("request {}: accepted, but its corrections differ from it", r.id));
@@ -1820,6 +2146,7 @@ mod tests {
                 column: column.into(),
                 value: value.into(),
                 reason: "届出の誤り".into(),
+                outside: false,
             }],
             ..entry(Kind::Correction, subject)
         }
@@ -1870,6 +2197,7 @@ mod tests {
             column: "性別".into(),
             value: "女".into(),
             reason: String::new(),
+            outside: false,
         });
         let id = reg.open_request(&who(), &e, "2026-11-27").expect("open");
         let o = reg.open_request(&who(), &entry(Kind::Disclosure, "9"), "2026-11-27").expect("open");
@@ -1976,5 +2304,246 @@ mod tests {
         assert!(
             reg.decide(&who(), t, "accepted", "", Some("unlawful_use"), false, "2026-11-27", "2026-11-27").is_err()
         );
+    }
+
+    fn setup_with(extra: &str) -> (tempfile::TempDir, Registry) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let profile: crate::Profile = toml::from_str(&format!(
+            "body = \"見本市\"\nactor = \"public_body\"\nbody_kind = \"municipality\"\n{extra}"
+        ))
+        .expect("profile");
+        let reg = Registry::create(&dir.path().join("r.sqlite"), &profile, &dir.path().join("audit.log"), &who())
+            .expect("create");
+        (dir, reg)
+    }
+
+    /// A disclosure with its draft of `items` items and the package written from it.
+    fn drafted(reg: &mut Registry, items: usize) -> i64 {
+        let id = reg.open_request(&who(), &entry(Kind::Disclosure, "100"), "2026-11-27").expect("open");
+        let draft = Draft {
+            sha256: format!("draft-{items}"),
+            items,
+            records: items.min(1),
+            made: "2026-11-27".into(),
+            withheld_first: vec![],
+            package: None,
+        };
+        reg.record_draft(&who(), id, &draft).expect("draft");
+        packaged(reg, id);
+        id
+    }
+
+    fn packaged(reg: &mut Registry, id: i64) {
+        let steps = reg.request(id).expect("read").expect("request").steps;
+        reg.record_package(&who(), id, steps).expect("package");
+    }
+
+    fn decide(reg: &mut Registry, id: i64, decision: &str, ground: Option<&str>) -> Result<Decision, RegistryError> {
+        reg.decide(&who(), id, decision, "理由", ground, false, "2026-11-27", "2026-11-27")
+    }
+
+    /// 法82条2項: "not held" is the body's whole holding. The registered extracts finding nothing
+    /// do not force it: the officer attests what else was searched, or the records found there.
+    #[test]
+    fn not_held_needs_the_other_files_searched_82_2() {
+        let (_d, mut reg) = setup();
+        let id = drafted(&mut reg, 0);
+        let e = decide(&mut reg, id, "not_held", None).expect_err("registered sources only").to_string();
+        assert!(e.contains("法82条2項") && e.contains("attest"), "{e}");
+        let e = decide(&mut reg, id, "full", None).expect_err("nothing attested").to_string();
+        assert!(e.contains("registered sources") && e.contains("--held"), "{e}");
+        reg.attest(&who(), id, false, "市民課の紙の届出書綴り及び税務システムを確認", "2026-11-27", "2026-11-27")
+            .expect("attest");
+        let e = reg.attest(&who(), id, true, "x", "2026-11-27", "2026-11-27").expect_err("contradiction");
+        assert!(e.to_string().contains("already"), "{e}");
+        assert_eq!(decide(&mut reg, id, "not_held", None).expect("not held").decision, "not_held");
+        assert_eq!(reg.request_events(id).expect("events").iter().filter(|e| e.event == "attest").count(), 1);
+        assert_eq!(reg.check_all().expect("check"), Vec::<String>::new());
+    }
+
+    /// Item 3 of issue 29: a full or partial disclosure on records kept outside the registered
+    /// sources (paper files, other systems), as the officer attests them.
+    #[test]
+    fn a_disclosure_may_be_decided_on_records_attested_outside_the_registered_sources() {
+        let (_d, mut reg) = setup();
+        let id = drafted(&mut reg, 0);
+        reg.attest(&who(), id, true, "市民課保管の紙の転入届（2019年）", "2026-11-27", "2026-11-27").expect("attest");
+        // The package must list them: written again first.
+        let e = decide(&mut reg, id, "full", None).expect_err("stale package").to_string();
+        assert!(e.contains("rebuild"), "{e}");
+        packaged(&mut reg, id);
+        let e = decide(&mut reg, id, "not_held", None).expect_err("held").to_string();
+        assert!(e.contains("held"), "{e}");
+        let d = decide(&mut reg, id, "partial", None).expect("partial on the attested records");
+        assert_eq!(d.outside_records, ["市民課保管の紙の転入届（2019年）"]);
+        let r = reg.request(id).expect("read").expect("request");
+        assert!(r.held_outside() && r.attestations[0].operator == "officer");
+        assert_eq!(reg.check_all().expect("check"), Vec::<String>::new());
+    }
+
+    /// A suspension or a correction of records kept only outside the registered sources: accepted
+    /// on the attestation, without a subject identifier to exclude; nothing for runs to apply.
+    #[test]
+    fn a_suspension_or_correction_of_records_kept_outside_is_accepted_on_the_attestation() {
+        let (_d, mut reg) = setup();
+        let mut e = entry(Kind::Suspension, "1");
+        e.subject = None;
+        e.match_by = Some(MatchBy { name: "見本太郎".into(), birth_date: "1980-01-02".into() });
+        let id = reg.open_request(&who(), &e, "2026-11-27").expect("open");
+        let err = decide(&mut reg, id, "accepted", Some("unlawful_provision")).expect_err("no subject").to_string();
+        assert!(err.contains("match the person"), "{err}");
+        reg.attest(&who(), id, true, "福祉課の紙台帳", "2026-11-27", "2026-11-27").expect("attest");
+        let d = decide(&mut reg, id, "accepted", Some("unlawful_provision")).expect("accepted");
+        assert_eq!(d.outside_records, ["福祉課の紙台帳"]);
+        assert!(reg.exclusions(true, None).expect("exclusions").1.is_empty());
+        // A correction of a value kept on paper: on the attestation only.
+        let mut c = correction("2", "住所", "見本市2-2");
+        c.corrections[0].file = "紙の住民票綴り".into();
+        c.corrections[0].outside = true;
+        let id = reg.open_request(&who(), &c, "2026-11-27").expect("open");
+        let err = decide(&mut reg, id, "accepted", None).expect_err("not attested").to_string();
+        assert!(err.contains("attest"), "{err}");
+        reg.attest(&who(), id, true, "市民課の紙の住民票綴り", "2026-11-27", "2026-11-27").expect("attest");
+        decide(&mut reg, id, "accepted", None).expect("accepted");
+        assert!(reg.corrections().expect("corrections").1.is_empty(), "corrected where it is kept");
+        assert_eq!(reg.check_all().expect("check"), Vec::<String>::new());
+    }
+
+    /// 法84: the 相当の部分 is decided within the normal period (30 + 30 days): its date is the
+    /// deadline (and makes the request overdue) until it is recorded as decided.
+    #[test]
+    fn a_special_extension_under_84_tracks_the_date_of_the_substantial_part() {
+        let (_d, mut reg) = setup();
+        let id = reg.open_request(&who(), &entry(Kind::Disclosure, "1"), "2026-11-27").expect("open");
+        let ext = |until: &str| Extension {
+            days: 0,
+            until: until.into(),
+            reason: "著しく大量".into(),
+            notice: "2026-11-27".into(),
+            part_by: None,
+            part_decided: None,
+        };
+        // Received 2026-11-20: the normal period ends 2027-01-19; the rest must come after it.
+        let e = reg.extend(&who(), id, ext("2027-01-10"), true, "2026-11-27").expect_err("too early").to_string();
+        assert!(e.contains("2027-01-19") && e.contains("相当の部分"), "{e}");
+        reg.extend(&who(), id, ext("2027-03-31"), true, "2026-11-27").expect("special");
+        let r = reg.request(id).expect("read").expect("request");
+        assert_eq!(r.special.as_ref().and_then(|s| s.part_by.as_deref()), Some("2027-01-19"));
+        assert_eq!(r.deadline(), "2027-01-19");
+        assert!(r.overdue("2027-01-20") && !r.overdue("2027-01-19"));
+        assert!(
+            !reg.decide_part(&who(), id, "住民基本台帳ファイル分を開示決定", "2027-01-18", "2027-01-18").expect("part")
+        );
+        let r = reg.request(id).expect("read").expect("request");
+        assert_eq!(r.deadline(), "2027-03-31");
+        assert!(!r.overdue("2027-01-20"));
+        assert!(reg.decide_part(&who(), id, "again", "2027-01-18", "2027-01-18").is_err(), "recorded once");
+        // Days of 補正 move the 相当の部分's date with the due date.
+        let id = reg.open_request(&who(), &entry(Kind::Disclosure, "2"), "2026-11-27").expect("open");
+        reg.extend(&who(), id, ext("2027-03-31"), true, "2026-11-27").expect("special");
+        reg.defect(&who(), id, 5, "記載漏れ").expect("defect");
+        assert_eq!(reg.request(id).expect("read").expect("request").deadline(), "2027-01-24");
+    }
+
+    /// 法95 (correction) and 法103 (suspension): special extensions with their date, notice
+    /// within the normal period; an opt-out has none.
+    #[test]
+    fn corrections_and_suspensions_have_special_extensions_95_103() {
+        let (_d, mut reg) = setup();
+        let ext = Extension {
+            days: 0,
+            until: "2027-02-26".into(),
+            reason: "調査に特に長期間を要する".into(),
+            notice: "2026-11-27".into(),
+            part_by: None,
+            part_decided: None,
+        };
+        for kind in [Kind::Correction, Kind::Suspension] {
+            let e = if kind == Kind::Correction {
+                let mut c = correction("1", "住所", "x");
+                c.corrections[0].outside = true;
+                c
+            } else {
+                entry(kind, "1")
+            };
+            let id = reg.open_request(&who(), &e, "2026-11-27").unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+            reg.extend(&who(), id, ext.clone(), true, "2026-11-27").expect("special");
+            let r = reg.request(id).expect("read").expect("request");
+            assert_eq!((r.deadline(), r.special.and_then(|s| s.part_by)), ("2027-02-26".to_string(), None));
+        }
+        let o = reg.open_request(&who(), &entry(Kind::OptOut, "1"), "2026-11-27").expect("open");
+        assert!(reg.extend(&who(), o, ext.clone(), true, "2026-11-27").is_err());
+        // The notice is sent within the normal period (法95: 法94条1項の期間内).
+        let id = reg.open_request(&who(), &entry(Kind::Suspension, "3"), "2026-11-27").expect("open");
+        let late = Extension { notice: "2026-12-21".into(), ..ext };
+        assert!(
+            reg.extend(&who(), id, late, true, "2026-12-21")
+                .expect_err("late")
+                .to_string()
+                .contains("within the period")
+        );
+    }
+
+    /// 法78条2項: an item withheld on a ground the ordinance adds, cited with its article.
+    #[test]
+    fn an_item_is_withheld_on_a_ground_of_the_ordinance_78_2() {
+        let (_d, mut reg) = setup_with(
+            "[[ordinance_grounds]]\nid = \"条例5条1号\"\narticle = \"見本市個人情報保護法施行条例第5条第1号\"\ndescription = \"情報公開条例第7条第6号に規定する情報\"\n",
+        );
+        let id = drafted(&mut reg, 2);
+        reg.withhold(&who(), id, 1, Some("条例5条1号"), "監査に関する情報").expect("ordinance ground");
+        reg.withhold(&who(), id, 2, Some("2"), "世帯員").expect("法78条1項2号");
+        let e = reg.withhold(&who(), id, 2, Some("条例9条"), "x").expect_err("unknown").to_string();
+        assert!(e.contains("条例5条1号") && e.contains("法78条2項"), "{e}");
+        assert!(reg.withhold(&who(), id, 2, Some("8"), "x").is_err());
+        let r = reg.request(id).expect("read").expect("request");
+        assert_eq!(r.withheld[0].citation(), "法78条2項（条例5条1号）");
+        assert_eq!(r.withheld[1].citation(), "法78条1項2号");
+        let p = reg.profile().expect("profile");
+        assert!(r.withheld[0].ground_text(&p).contains("見本市個人情報保護法施行条例第5条第1号"));
+        packaged(&mut reg, id);
+        decide(&mut reg, id, "partial", None).expect("partial");
+    }
+
+    /// 法87条4項: the 30 days to choose the method run from the decision notice (the day after
+    /// it), not from the decision, and end on an open day.
+    #[test]
+    fn the_method_period_runs_from_the_decision_notice_87_4() {
+        let (_d, mut reg) = setup();
+        let id = drafted(&mut reg, 1);
+        decide(&mut reg, id, "full", None).expect("full");
+        // Decided 2026-11-27, the notice given on 2026-12-01: 30 days end on 2026-12-31, closed
+        // (年末年始): the last day is 2027-01-04.
+        reg.notice(&who(), id, "decision", "本人", "2026-12-01", "2026-12-01").expect("notice");
+        assert_eq!(reg.decision_notice_day(id).expect("day").as_deref(), Some("2026-12-01"));
+        let carried =
+            |chosen: &str| CarriedOut { date: chosen.into(), method: "写しの交付".into(), chosen: chosen.into() };
+        let e = reg.carry_out(&who(), id, &carried("2027-01-05"), None, "2027-01-05").expect_err("late").to_string();
+        assert!(e.contains("2027-01-04") && e.contains("法87条4項"), "{e}");
+        reg.carry_out(&who(), id, &carried("2027-01-04"), None, "2027-01-04").expect("within the period");
+    }
+
+    /// 法86条3項: a third party who objected is told at once; the notice needs the objection.
+    #[test]
+    fn the_third_party_notice_follows_a_decision_over_an_objection_86_3() {
+        let (_d, mut reg) = setup();
+        let id = drafted(&mut reg, 1);
+        reg.decide(&who(), id, "full", "", None, true, "2026-11-27", "2026-11-27").expect("decide");
+        reg.notice(&who(), id, "third_party", "株式会社例", "2026-11-27", "2026-11-27").expect("third party");
+        let other = drafted(&mut reg, 1);
+        decide(&mut reg, other, "full", None).expect("decide");
+        assert!(reg.notice(&who(), other, "third_party", "株式会社例", "2026-11-27", "2026-11-27").is_err());
+    }
+
+    /// A profile whose ordinance counts the day of receipt (「起算して」) makes every request due a
+    /// day earlier.
+    #[test]
+    fn the_receipt_day_is_day_one_where_the_ordinance_says_so() {
+        let (_d, mut reg) = setup_with("count_receipt_day = true\n");
+        let id = reg.open_request(&who(), &entry(Kind::Disclosure, "1"), "2026-11-27").expect("open");
+        assert_eq!(reg.request(id).expect("read").expect("request").due, "2026-12-19");
+        let (_d, mut reg) = setup();
+        let id = reg.open_request(&who(), &entry(Kind::Disclosure, "1"), "2026-11-27").expect("open");
+        assert_eq!(reg.request(id).expect("read").expect("request").due, "2026-12-20");
     }
 }

@@ -383,4 +383,10 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         CHECK (incident_counting IN ('learned_day_one', 'learned_day_one_next_open_day', 'day_after', 'day_after_next_open_day'));
     ALTER TABLE profile ADD COLUMN incident_counting_source TEXT;
     "#,
+    // 10: the ordinance's day counting (the day of receipt counted as day 1, 「起算して」) and the
+    // 不開示情報 it adds (法78条2項), in the profile.
+    r#"
+    ALTER TABLE profile ADD COLUMN count_receipt_day INTEGER NOT NULL DEFAULT 0 CHECK (count_receipt_day IN (0, 1));
+    ALTER TABLE profile ADD COLUMN ordinance_grounds TEXT NOT NULL DEFAULT '[]';
+    "#,
 ];
