@@ -8,6 +8,8 @@
 //! The file is created owner-only, in WAL mode with full sync; the schema is versioned
 //! ([`schema`]).
 
+mod book;
+mod calls;
 mod contracts;
 pub mod deadline;
 mod files;
@@ -20,11 +22,13 @@ mod schema;
 mod seal;
 mod timeline;
 
+pub use book::{FileBook, file_book};
+pub use calls::{Call, MIN_CALL_DAYS, fiscal_year};
 pub use contracts::{
-    Check, ColumnGrant, Proposal, REVIEW_ITEMS, Recipient, RecipientMatch, ReleasedColumn, Review, State,
-    StoredContract, Transition,
+    Check, ColumnGrant, FeeBasis, Proposal, ProposalKind, REUSE_REVIEW_ITEMS, REVIEW_ITEMS, Recipient, RecipientMatch,
+    ReleasedColumn, Review, State, StoredContract, Transition, parse_hours,
 };
-pub use files::{FileEntry, FileKind, FileRules, StoredFile};
+pub use files::{ELIGIBLE_PEOPLE, FileEntry, FileKind, FileRules, StoredFile};
 pub use incidents::{
     Assessment, EventKind, Filing, IncidentEntry, Item, Notice, NoticeCounts, ReportText, ScopeEntry, ScopeFound,
     StoredIncident, Trigger, assess, due_dates,
@@ -165,6 +169,7 @@ const TRACKED: &[(&str, &[&str])] = &[
     ("release_marks", &["release_id", "kind", "columns"]),
     ("recipient_numbers", &["recipient_id"]),
     ("correction_revocations", &["id"]),
+    ("calls", &["id"]),
 ];
 
 /// Meta rows that migrations add to a registry made before them (schema.rs): no change made
@@ -748,6 +753,7 @@ impl Registry {
             "correction_revocations",
             "incidents",
             "incident_events",
+            "calls",
         ] {
             let max = recorded
                 .keys()
@@ -1214,6 +1220,16 @@ fn added_by_migrations(table: &str) -> Vec<(&'static str, u32, Value)> {
         ("profile", "incident_final_unlawful_days", 6, n(60)),
         ("profile", "leak_threshold", 6, Value::Null),
         ("releases", "fingerprint", 6, Value::Null),
+        ("contracts", "kind", 8, Value::String("article112".into())),
+        ("contracts", "parent_id", 8, Value::Null),
+        ("contracts", "release_id", 8, Value::Null),
+        ("contracts", "call_id", 8, Value::Null),
+        ("contracts", "fee_basis", 8, Value::Null),
+        ("files", "proposal_office", 8, Value::Null),
+        ("files", "reuse_period_days", 8, Value::Null),
+        ("releases", "people", 8, Value::Null),
+        ("profile", "fee_reuse_yen", 8, Value::Null),
+        ("profile", "fee_change_of_use_yen", 8, Value::Null),
     ];
     all.into_iter().filter(|(t, ..)| *t == table).map(|(_, c, m, d)| (c, m, d)).collect()
 }
@@ -1300,6 +1316,8 @@ mod tests {
             disclosable: true,
             processable: true,
             open_to_proposals: true,
+            proposal_office: Some("企画課（見本市役所2階）".into()),
+            reuse_period_days: None,
         }
     }
 
@@ -1519,13 +1537,15 @@ mod tests {
             use_until: "2027-12-31".into(),
             safety_measures: "施錠".into(),
             columns: vec![ColumnGrant { name: "地方".into(), granularity: "地方".into(), level: None }],
+            ..Default::default()
         };
+        reg.open_call(&who(), "2026-11-27", "2026-12-31", &[], None).expect("call");
         let id = reg.propose(&who(), &proposal).expect("propose");
         let mut other = Registry::open(reg.path()).expect("open");
         // This handle reads the contract (received, one step) and prepares its step ...
         let read = reg.contract(id).expect("read").expect("contract");
         // ... the other handle makes a step meanwhile ...
-        other.advance(&who(), id, State::CorrectionsRequested, Some("補正"), None).expect("advance");
+        other.advance(&who(), id, State::CorrectionsRequested, Some("補正"), &FeeBasis::default()).expect("advance");
         let before = log.entries().expect("entries").len();
         // ... and the first step, checked inside its transaction, is refused.
         let err = reg
