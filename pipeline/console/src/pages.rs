@@ -286,6 +286,24 @@ fn due_items(reg: &Registry, ctx: &Ctx, problems: &mut Vec<String>) -> Result<(V
             }
         }
     }
+    // 法111, 規則53: a body that must call for proposals calls every fiscal year (by 31 March).
+    let calls = read(problems, l.t("提案の募集", "calls for proposals"), reg.call_warnings(today));
+    if !calls.is_empty()
+        && let Some((_, _, last)) = tokumei_registry::fiscal_year(today)
+    {
+        due.push(Due {
+            what: format!(
+                "{} ({})",
+                l.t(
+                    "提案の募集（法111条・規則53条）：今年度の募集がまだありません（tokumei call open）",
+                    "call for proposals (法111, 規則53): none opened this fiscal year yet (tokumei call open)"
+                ),
+                calls.len()
+            ),
+            link: "/contracts".into(),
+            date: last,
+        });
+    }
     let purges = read(problems, l.t("保存期間", "retention"), reg.expired(today));
     for p in &purges {
         due.push(Due {
@@ -529,6 +547,8 @@ pub(crate) fn contracts(reg: &Registry, ctx: &Ctx) -> Page {
     let l = ctx.lang;
     let recipients = reg.recipients().map_err(err)?;
     let contracts = reg.contracts().map_err(err)?;
+    let calls = reg.calls().map_err(err)?;
+    let call_warnings = reg.call_warnings(&ctx.today).map_err(err)?;
     let body = html! {
         h2 { (l.t("提案者（事業者）", "Recipients")) }
         @if recipients.is_empty() { p.empty { (l.t("登録された事業者はありません。", "No recipient registered.")) } }
@@ -544,6 +564,28 @@ pub(crate) fn contracts(reg: &Registry, ctx: &Ctx) -> Page {
                 } }
             }
         }
+        h2 { (l.t("提案の募集（法111条）", "Calls for proposals (法111)")) }
+        @for w in &call_warnings { div.flash.bad { p { (w) } } }
+        @if calls.is_empty() { p.empty { (l.t("募集の記録はありません（tokumei call open）。", "No call recorded (tokumei call open).")) } }
+        @else {
+            table {
+                thead { tr { th { "ID" } th { (l.t("期間", "Period")) } th { (l.t("状態", "Status")) } th { (l.t("ファイル", "Files")) } th { (l.t("備考", "Note")) } } }
+                tbody { @for c in &calls {
+                    tr {
+                        td { (c.id) }
+                        td { (c.open_from) " – " (c.open_until) @if let Some(d) = &c.closed_on { " (" (l.t("終了 ", "closed ")) (d) ")" } }
+                        td { (match c.status(&ctx.today) {
+                            "open" => l.t("募集中", "open"),
+                            "announced" => l.t("開始前", "not yet open"),
+                            "ended" => l.t("終了", "ended"),
+                            _ => l.t("打切り", "closed"),
+                        }) }
+                        td { (c.files.join("、")) }
+                        td { (c.note.as_deref().unwrap_or("—")) }
+                    }
+                } }
+            }
+        }
         h2 { (l.t("提案と契約", "Proposals and contracts")) }
         @if contracts.is_empty() { p.empty { (l.t("提案はまだありません。", "No proposal yet.")) } }
         @else {
@@ -551,7 +593,7 @@ pub(crate) fn contracts(reg: &Registry, ctx: &Ctx) -> Page {
                 thead { tr { th { "ID" } th { (l.t("提案者", "Recipient")) } th { (l.t("ファイル", "File")) } th { (l.t("状態", "State")) } th { (l.t("利用期間", "Use period")) } th { (l.t("手数料", "Fee")) } } }
                 tbody { @for c in &contracts {
                     tr {
-                        td { a href=(format!("/contracts/{}", c.id)) { (c.id) } }
+                        td { a href=(format!("/contracts/{}", c.id)) { (c.id) } @if c.kind != tokumei_registry::ProposalKind::Article112 { " " span.badge { "法118" } } }
                         td { (c.recipient) }
                         td { (c.file) }
                         td { (state_label(l, c.state)) }
