@@ -774,10 +774,31 @@ impl Registry {
                 // period for 法118 proposals entered there (法117条3号).
                 let file =
                     self.file(&base.file)?.ok_or_else(|| refused(format!("proposal: file `{}` is gone", base.file)))?;
-                let entered: Vec<&serde_json::Value> = file
+                // Entries made on creation name their `release`; those an older registry made by hand
+                // (`register_updated`) list `releases` and record no period: theirs is counted from
+                // the day they were entered, for the file's period (docs/registry.md).
+                let named = |e: &serde_json::Value, r: &str| {
+                    e["release"].as_str() == Some(r)
+                        || e["releases"].as_array().is_some_and(|a| a.iter().any(|x| x.as_str() == Some(r)))
+                };
+                let days = file.entry.reuse_days();
+                let entered: Vec<(&serde_json::Value, String, String)> = file
                     .created_anonymised
                     .iter()
-                    .filter(|e| e["release"].as_str().is_some_and(|r| entries.iter().any(|x| x == r)))
+                    .filter(|e| entries.iter().any(|r| named(e, r)))
+                    .map(|e| {
+                        let from = e["proposals_from"]
+                            .as_str()
+                            .map(String::from)
+                            .or_else(|| e["entered"].as_str().and_then(crate::deadline::japan_day))
+                            .unwrap_or_default();
+                        let until = e["proposals_until"]
+                            .as_str()
+                            .map(String::from)
+                            .or_else(|| crate::deadline::add_days(&from, days - 1))
+                            .unwrap_or_default();
+                        (e, from, until)
+                    })
                     .collect();
                 if entered.is_empty() {
                     return Err(refused(format!(
@@ -791,21 +812,12 @@ impl Registry {
                         }
                     )));
                 }
-                let open = entered.iter().find(|e| {
-                    e["proposals_from"].as_str().is_some_and(|f| f <= today.as_str())
-                        && e["proposals_until"].as_str().is_some_and(|u| today.as_str() <= u)
+                let open = entered.iter().find(|(_, from, until)| {
+                    !from.is_empty() && from.as_str() <= today.as_str() && today.as_str() <= until.as_str()
                 });
-                let Some(open) = open else {
-                    let periods: Vec<String> = entered
-                        .iter()
-                        .map(|e| {
-                            format!(
-                                "{} .. {}",
-                                e["proposals_from"].as_str().unwrap_or("?"),
-                                e["proposals_until"].as_str().unwrap_or("?")
-                            )
-                        })
-                        .collect();
+                let Some((open, _, _)) = open else {
+                    let periods: Vec<String> =
+                        entered.iter().map(|(_, from, until)| format!("{from} .. {until}")).collect();
                     return Err(refused(format!(
                         "proposal: today ({today}) is outside the period for 法118 proposals entered in the ファイル簿 (法117条3号: {})",
                         periods.join(", ")

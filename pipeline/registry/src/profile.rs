@@ -86,7 +86,8 @@ pub struct Profile {
     /// People count from which a file needs a ファイル簿 entry (1,000; an ordinance may lower it).
     #[serde(default = "d_1000")]
     pub file_entry_threshold: i64,
-    /// Fewest people a proposal may ask for (法114条1項, rule minimum 1,000).
+    /// Fewest people a proposal may ask for (法114条1項2号; the Rules fix 1,000 and a review never
+    /// uses less).
     #[serde(default = "d_1000")]
     pub proposal_min_people: i64,
     /// Longest use period a contract may grant, days (the body's rule; default 3 years).

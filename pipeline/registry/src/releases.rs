@@ -128,6 +128,11 @@ impl Registry {
                         c.state.as_str()
                     )));
                 }
+                if c.kind != crate::ProposalKind::Article112 {
+                    return Err(RegistryError::Refused(format!(
+                        "contract {id} is a 法118 contract: it covers anonymised data already made, nothing is made under it"
+                    )));
+                }
                 (Some(c.recipient), Some(c.file))
             }
             None if r.purpose.as_deref().is_none_or(|p| p.trim().is_empty()) => {
