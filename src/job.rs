@@ -460,6 +460,8 @@ pub fn run_job(
                 .map(|(name, sha256)| tokumei_registry::OutputFile { name: name.clone(), sha256: sha256.clone() })
                 .collect(),
             rows: r.rows_out,
+            // People by the rules' subject (法117条1号's summary), when the rules name one.
+            people: r.people.subject.as_ref().map(|_| r.people.people_out),
             k_achieved: r.k_achieved,
             // The l the release had to meet: columns without a requirement do not count.
             l_achieved: r.l_diversity.iter().filter(|l| l.required.is_some()).map(|l| l.achieved).min(),

@@ -12,6 +12,7 @@ macro_rules! say {
 }
 
 mod audit_cmd;
+mod call_cmd;
 mod incident_cmd;
 mod job;
 mod registry_cmd;
@@ -164,6 +165,11 @@ enum Command {
     Contract {
         #[command(subcommand)]
         command: registry_cmd::ContractCommand,
+    },
+    /// Calls for proposals (法111, 規則53): open, close, list; 法112 proposals answer an open call.
+    Call {
+        #[command(subcommand)]
+        command: call_cmd::CallCommand,
     },
     /// Releases registered in the registry (under contracts, and internal uses): list, show,
     /// provide, verify; replace an internal release without the people erased and record the
@@ -634,6 +640,7 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
         Command::File { command } => registry_cmd::file(command),
         Command::Recipient { command } => registry_cmd::recipient(command),
         Command::Contract { command } => registry_cmd::contract(command),
+        Command::Call { command } => call_cmd::call(command),
         Command::Release { command } => registry_cmd::release(command),
         Command::Subject { command } => registry_cmd::subject(command),
         Command::Request { command } => request_cmd::request(command),

@@ -171,6 +171,32 @@ pub enum FileCommand {
         #[command(flatten)]
         view: ViewArgs,
     },
+    /// Set the office (name and address) that receives proposals for a file (法110条2号) and for
+    /// the anonymised data made from it (法117条2号), and the days from creation during which
+    /// 法118 proposals for those data may be made (法117条3号).
+    SetProposals {
+        /// The file's name.
+        name: String,
+        /// The office receiving proposals: its name and address.
+        #[arg(long)]
+        office: String,
+        /// Days from the creation of anonymised data during which 法118 proposals may be made
+        /// (default 365).
+        #[arg(long)]
+        reuse_period_days: Option<i64>,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Write the publishable 個人情報ファイル簿 (法75): the items of 法74条1項, 法110 and 法117 of
+    /// every file whose entry is published, as `file-book.html` and `file-book.csv` in a folder
+    /// (never overwritten).
+    Book {
+        /// The folder to write to (made if missing).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        registry: RegistryArg,
+    },
 }
 
 pub(crate) fn reg_fail(e: RegistryError) -> Failure {
@@ -216,6 +242,18 @@ fn record_markdown(rec: &serde_json::Value) -> String {
         s(&rec["recipient"]["address"]),
         s(&rec["recipient"]["contact"])
     ));
+    line(format!("- 提案の種別: {}", s(&rec["kind"])));
+    if !rec["call"].is_null() {
+        line(format!(
+            "- 提案の募集（法111条）: 募集 {}（{} ～ {}）",
+            s(&rec["call"]["id"]),
+            s(&rec["call"]["open_from"]),
+            s(&rec["call"]["open_until"])
+        ));
+    }
+    if !c["parent_id"].is_null() {
+        line(format!("- 元の契約: {}", s(&c["parent_id"])));
+    }
     line(format!("- 個人情報ファイル: {}", s(&c["file"])));
     line(format!("- 状態: {}", s(&c["state"])));
     line(format!("- 本人の数: {}", s(&c["proposal"]["people"])));
@@ -223,7 +261,7 @@ fn record_markdown(rec: &serde_json::Value) -> String {
     line(format!("- 加工の方法: {}", s(&c["proposal"]["method"])));
     line(format!("- 利用期間: {} ～ {}", s(&c["proposal"]["use_from"]), s(&c["proposal"]["use_until"])));
     line(format!("- 安全管理措置: {}", s(&c["proposal"]["safety_measures"])));
-    line(format!("- 手数料: {} 円", s(&c["fee_yen"])));
+    line(format!("- 手数料: {} 円（{}）", s(&c["fee_yen"]), fee_words(Some(&c["fee_basis"]).filter(|b| !b.is_null()))));
     line(format!("- 保存期間: {} 年", s(&rec["retention_years"])));
     line(String::new());
     line("## 提供する項目と粒度".into());
@@ -277,6 +315,28 @@ fn record_markdown(rec: &serde_json::Value) -> String {
     out
 }
 
+/// What a fee was computed from, in words (法119).
+fn fee_words(basis: Option<&serde_json::Value>) -> String {
+    let Some(b) = basis else { return "-".into() };
+    let n = |k: &str| b[k].as_i64().unwrap_or(0);
+    match b["article"].as_str() {
+        Some("法119条3項") => format!(
+            "法119条3項: {} + {} × {} 時間（{} 時間の作業、1時間未満の端数は1時間） + 委託費 {}",
+            n("base_yen"),
+            n("per_hour_yen"),
+            n("hours_billed"),
+            b["hours"],
+            n("contractor_cost_yen")
+        ),
+        Some("法119条4項") => format!(
+            "法119条4項: {}（{}）",
+            n("amount_yen"),
+            if b["source"] == "profile" { "条例の額（プロファイル）" } else { "条例の額（入力）" }
+        ),
+        _ => "-".into(),
+    }
+}
+
 pub(crate) fn json_out(v: &impl serde::Serialize) -> Result<(), Failure> {
     say!("{}", serde_json::to_string_pretty(v).map_err(|e| fail(ExitCode::Internal, e.into()))?);
     Ok(())
@@ -308,7 +368,12 @@ pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
             // Accepted erasures whose internal copies are not all destroyed (read as the file is:
             // `status` shows a registry that fails its proof too).
             let erasures = reg.erasures_to_do().map_err(reg_fail)?;
-            let warnings = request_warnings(&reg)?;
+            let mut warnings = request_warnings(&reg)?;
+            // 法111, 規則53: a body for which calls are mandatory calls every fiscal year.
+            warnings.extend(reg.call_warnings(&today()?).map_err(reg_fail)?);
+            for f in reg.files().map_err(reg_fail)? {
+                warnings.extend(f.entry.warnings());
+            }
             if json {
                 return json_out(&serde_json::json!({
                     "status": status, "profile": profile, "erasures_to_do": erasures, "warnings": warnings
@@ -485,8 +550,43 @@ fn print_file(f: &StoredFile) {
         yes(e.processable),
         yes(e.open_to_proposals)
     );
+    if e.open_to_proposals {
+        say!(
+            "  proposals to         {} (法110条2号)",
+            e.proposal_office.as_deref().unwrap_or("(not set: `tokumei file set-proposals`)")
+        );
+        say!("  法118 proposals      {} days from creation (法117条3号)", e.reuse_days());
+    }
     for r in &f.rules {
         say!("  rules                {} (sha256 {})", r.path, &r.sha256[..16.min(r.sha256.len())]);
+    }
+    // 法117: the anonymised data made from the file, entered on creation.
+    for c in &f.created_anonymised {
+        let s = |k: &str| c[k].as_str().unwrap_or("-").to_string();
+        let items: Vec<&str> =
+            c["items"].as_array().map(|a| a.iter().filter_map(|x| x.as_str()).collect()).unwrap_or_default();
+        say!(
+            "  anonymised data      {} (contract {}, created {}): {} people{}; items {}",
+            c["release"].as_str().or_else(|| c["releases"][0].as_str()).unwrap_or("-"),
+            c["contract"],
+            c["created"]
+                .as_str()
+                .map(String::from)
+                .or_else(|| c["entered"].as_str().map(String::from))
+                .unwrap_or_default(),
+            c["people"],
+            if s("people_counted_by").starts_with("rows") { " (counted as rows)" } else { "" },
+            items.join(", ")
+        );
+        say!(
+            "                       法118 proposals to {} from {} to {} (法117条2号・3号)",
+            s("proposal_office"),
+            s("proposals_from"),
+            s("proposals_until")
+        );
+    }
+    for w in e.warnings() {
+        say!("  warning              {w}");
     }
 }
 
@@ -499,6 +599,9 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let id = reg.add_file(&who(operator)?, &entry, &rules).map_err(reg_fail)?;
             say!("registered file `{}` (#{id}) with {} allowed rule file(s)", entry.name, rules.len());
+            for w in entry.warnings() {
+                eprintln!("warning: {w}");
+            }
             Ok(())
         }
         FileCommand::AllowRules { name, rules, change: ChangeArgs { registry, operator } } => {
@@ -570,6 +673,50 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
             }
             Ok(())
         }
+        FileCommand::SetProposals { name, office, reuse_period_days, change: ChangeArgs { registry, operator } } => {
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            reg.set_proposals(&who(operator)?, &name, &office, reuse_period_days).map_err(reg_fail)?;
+            say!("file `{name}`: proposals to {} (法110条2号, 法117条2号)", office.trim());
+            Ok(())
+        }
+        FileCommand::Book { out, registry } => {
+            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let book = reg.file_book(&today()?).map_err(reg_fail)?;
+            let (html, csv) = (out.join("file-book.html"), out.join("file-book.csv"));
+            let output = |e: anyhow::Error| fail(ExitCode::Output, e);
+            for p in [&html, &csv] {
+                if p.exists() {
+                    return Err(output(anyhow::anyhow!(
+                        "{} exists (the ファイル簿 is never overwritten)",
+                        p.display()
+                    )));
+                }
+            }
+            std::fs::create_dir_all(&out)
+                .map_err(|e| output(anyhow::Error::new(e).context(format!("cannot make {}", out.display()))))?;
+            for (p, text) in [(&html, &book.html), (&csv, &book.csv)] {
+                let made = tokumei_audit::sys::create_new_atomic(p, text.as_bytes())
+                    .map_err(|e| output(anyhow::Error::new(e).context(format!("cannot write {}", p.display()))))?;
+                if !made {
+                    return Err(output(anyhow::anyhow!(
+                        "{} exists (the ファイル簿 is never overwritten)",
+                        p.display()
+                    )));
+                }
+            }
+            say!(
+                "wrote the ファイル簿 of {} file(s) to {} and {}{}",
+                book.files,
+                html.display(),
+                csv.display(),
+                if book.withheld > 0 {
+                    format!(" ({} file(s) whose entry is withheld under 法75条3項 left out)", book.withheld)
+                } else {
+                    String::new()
+                }
+            );
+            Ok(())
+        }
         FileCommand::List { view: ViewArgs { registry, json } } => {
             let reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let files = reg.files().map_err(reg_fail)?;
@@ -613,7 +760,9 @@ pub enum RecipientCommand {
 /// Proposal and contract commands.
 #[derive(Subcommand)]
 pub enum ContractCommand {
-    /// Record a received proposal (法112条2項 items, from a proposal file).
+    /// Record a received proposal (法112条2項 items, from a proposal file): a 法112 proposal in
+    /// response to an open call (法111), or a 法118 proposal (kind = "article118" for created data,
+    /// "change_of_use" for a contractor's change of business).
     Propose {
         /// Proposal file (TOML).
         proposal: PathBuf,
@@ -635,15 +784,25 @@ pub enum ContractCommand {
         /// Contract id.
         id: i64,
         /// The next state: corrections_requested, received, fit, not_fit, fee_paid, contracted,
-        /// created, provided, register_updated, use_ended, closed, change_of_use, withdrawn.
+        /// use_ended, closed, withdrawn (a change of use is proposed: `contract propose`).
         #[arg(long)]
         to: String,
-        /// Reasons, receipts, references (required for not_fit, withdrawn, change_of_use...).
+        /// Reasons, receipts, references (required for not_fit, withdrawn, corrections_requested,
+        /// cancelled).
         #[arg(long)]
         note: Option<String>,
-        /// Hours (or part) of creation work, for the fee (with --to fee_paid).
+        /// Staff hours of creation work, for the fee of a 法112 contract (with --to fee_paid; e.g.
+        /// 2.5: every hour or part of an hour is billed, 法119条3項).
         #[arg(long)]
-        hours: Option<i64>,
+        hours: Option<String>,
+        /// What the body pays a contractor it entrusts the creation to, yen: added to the fee of a
+        /// 法112 contract (with --to fee_paid).
+        #[arg(long)]
+        contractor_cost: Option<i64>,
+        /// The fee of a 法118 contract, yen (法119条4項: the ordinance's amount), where the profile
+        /// sets none (with --to fee_paid).
+        #[arg(long)]
+        fee_yen: Option<i64>,
         #[command(flatten)]
         change: ChangeArgs,
     },
@@ -722,7 +881,20 @@ pub fn contract(command: ContractCommand) -> Result<(), Failure> {
             let p = tokumei_registry::Proposal::load(&proposal).map_err(reg_fail)?;
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let id = reg.propose(&who(operator)?, &p).map_err(reg_fail)?;
-            say!("recorded proposal {id} of `{}` for file `{}` (received)", p.recipient, p.file);
+            let c = reg.contract(id).map_err(reg_fail)?;
+            say!(
+                "recorded proposal {id} of `{}` for file `{}` (received; {}{})",
+                p.recipient,
+                c.as_ref().map_or(p.file.as_str(), |c| c.file.as_str()),
+                p.kind.label(),
+                c.as_ref().and_then(|c| c.call_id).map(|n| format!(", in response to call {n}")).unwrap_or_default()
+            );
+            if p.kind == tokumei_registry::ProposalKind::ChangeOfUse {
+                say!(
+                    "  contract {} is under review for the change of use until this proposal is decided",
+                    p.contract.unwrap_or(0)
+                );
+            }
             Ok(())
         }
         ContractCommand::Review { id, review, change: ChangeArgs { registry, operator } } => {
@@ -740,8 +912,21 @@ pub fn contract(command: ContractCommand) -> Result<(), Failure> {
             );
             Ok(())
         }
-        ContractCommand::Advance { id, to, note, hours, change: ChangeArgs { registry, operator } } => {
+        ContractCommand::Advance {
+            id,
+            to,
+            note,
+            hours,
+            contractor_cost,
+            fee_yen,
+            change: ChangeArgs { registry, operator },
+        } => {
             let to = state(&to)?;
+            let fee = tokumei_registry::FeeBasis {
+                hours: hours.as_deref().map(tokumei_registry::parse_hours).transpose().map_err(reg_fail)?,
+                contractor_cost_yen: contractor_cost,
+                fee_yen,
+            };
             if to == tokumei_registry::State::Cancelled {
                 return Err(fail(
                     ExitCode::Usage,
@@ -749,13 +934,18 @@ pub fn contract(command: ContractCommand) -> Result<(), Failure> {
                 ));
             }
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            reg.advance(&who(operator)?, id, to, note.as_deref(), hours).map_err(reg_fail)?;
+            reg.advance(&who(operator)?, id, to, note.as_deref(), &fee).map_err(reg_fail)?;
             say!("contract {id}: {}", to.as_str());
+            if to == tokumei_registry::State::FeePaid
+                && let Some(c) = reg.contract(id).map_err(reg_fail)?
+            {
+                say!("  fee {} yen ({})", c.fee_yen.unwrap_or(0), fee_words(c.fee_basis.as_ref()));
+            }
             Ok(())
         }
         ContractCommand::Cancel { id, note, change: ChangeArgs { registry, operator } } => {
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            reg.advance(&who(operator)?, id, tokumei_registry::State::Cancelled, Some(&note), None)
+            reg.advance(&who(operator)?, id, tokumei_registry::State::Cancelled, Some(&note), &Default::default())
                 .map_err(reg_fail)?;
             say!("contract {id}: cancelled (法120); the business may not receive data for two years");
             Ok(())
@@ -770,6 +960,15 @@ pub fn contract(command: ContractCommand) -> Result<(), Failure> {
                 return json_out(&c);
             }
             say!("contract {} — {} / {} — {}", c.id, c.recipient, c.file, c.state.as_str());
+            say!("  kind        {}", c.kind.label());
+            if let Some(r) = &c.proposal.release {
+                say!("  data        release {r} (made under contract {})", c.parent_id.unwrap_or(0));
+            } else if let Some(p) = c.parent_id {
+                say!("  changes     contract {p} (its business)");
+            }
+            if let Some(call) = c.call_id {
+                say!("  call        {call} (法111)");
+            }
             say!("  people      {}", c.proposal.people);
             say!("  purpose     {}", c.proposal.purpose);
             say!("  use period  {} .. {}", c.proposal.use_from, c.proposal.use_until);
@@ -777,7 +976,7 @@ pub fn contract(command: ContractCommand) -> Result<(), Failure> {
                 say!("  column      {} ({})", col.name, col.granularity);
             }
             if let Some(f) = c.fee_yen {
-                say!("  fee         {f} yen");
+                say!("  fee         {f} yen ({})", fee_words(c.fee_basis.as_ref()));
             }
             for t in &c.history {
                 say!(
@@ -808,9 +1007,10 @@ pub fn contract(command: ContractCommand) -> Result<(), Failure> {
             }
             for c in &list {
                 say!(
-                    "{:<4} {:<18} {} / {}  use {}..{}",
+                    "{:<4} {:<18} {:<13} {} / {}  use {}..{}",
                     c.id,
                     c.state.as_str(),
+                    c.kind.as_str(),
                     c.recipient,
                     c.file,
                     c.proposal.use_from,
@@ -859,6 +1059,9 @@ pub enum ReleaseCommand {
         /// Date of provision (YYYY-MM-DD; default: today by the run clock).
         #[arg(long)]
         date: Option<String>,
+        /// A 法118 contract covering the release (default: the contract it was made under).
+        #[arg(long)]
+        contract: Option<i64>,
         #[command(flatten)]
         change: ChangeArgs,
     },
@@ -1025,12 +1228,19 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
             }
             Ok(())
         }
-        ReleaseCommand::Provide { release_id, medium, receipt, date, change: ChangeArgs { registry, operator } } => {
+        ReleaseCommand::Provide {
+            release_id,
+            medium,
+            receipt,
+            date,
+            contract,
+            change: ChangeArgs { registry, operator },
+        } => {
             let who = who(operator)?;
             let today = today()?;
             let day = date.unwrap_or_else(|| today.clone());
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            reg.provide(&who, &release_id, &day, &today, &medium, &receipt).map_err(reg_fail)?;
+            reg.provide_under(&who, &release_id, contract, &day, &today, &medium, &receipt).map_err(reg_fail)?;
             say!("recorded the provision of release {release_id} on {day} ({medium})");
             Ok(())
         }

@@ -228,7 +228,7 @@ fn console_is_loopback_only_logs_in_once_and_acts_through_the_registry() {
     let version = field(&page, "version");
     let before = json(&env, &["contract", "show", "1", "--json", "--registry", regs]);
     assert_eq!(before["state"], "provided");
-    let form = format!("csrf={csrf}&version={version}&to=register_updated&note={}", encode("ファイル簿を更新"));
+    let form = format!("csrf={csrf}&version={version}&to=use_ended&note={}", encode("利用期間の終了を確認"));
 
     // Refused: a form from another site, a form without this session's token.
     let cross = [me[0], ("Origin", "http://evil.example")];
@@ -238,7 +238,7 @@ fn console_is_loopback_only_logs_in_once_and_acts_through_the_registry() {
     assert_eq!(json(&env, &["contract", "show", "1", "--json", "--registry", regs])["state"], "provided");
 
     // A note the command line would refuse (control characters) is refused here too.
-    let bad = form.replace(&encode("ファイル簿を更新"), "%1B%5B31m%07");
+    let bad = form.replace(&encode("利用期間の終了を確認"), "%1B%5B31m%07");
     assert_eq!(http(&c.addr, "POST", "/contracts/1/advance", &me, &bad).0, 303);
     let (_, _, page) = http(&c.addr, "GET", "/contracts/1", &me, "");
     assert!(page.contains("flash bad") && page.contains("control characters"), "{page}");
@@ -250,20 +250,18 @@ fn console_is_loopback_only_logs_in_once_and_acts_through_the_registry() {
     let (_, _, page) = http(&c.addr, "GET", "/contracts/1", &me, "");
     assert!(page.contains("flash ok"), "{page}");
     let after = json(&env, &["contract", "show", "1", "--json", "--registry", regs]);
-    assert_eq!(after["state"], "register_updated");
+    assert_eq!(after["state"], "use_ended");
     let step = after["history"].as_array().unwrap().last().unwrap().clone();
-    assert_eq!((step["operator"].as_str(), step["note"].as_str()), (Some("officer"), Some("ファイル簿を更新")));
+    assert_eq!((step["operator"].as_str(), step["note"].as_str()), (Some("officer"), Some("利用期間の終了を確認")));
     assert!(
-        audit_entries(&log)
-            .iter()
-            .any(|e| e["action"] == "registry-contract-register-updated" && e["operator"] == "officer")
+        audit_entries(&log).iter().any(|e| e["action"] == "registry-contract-use-ended" && e["operator"] == "officer")
     );
 
     // The same form again (a second tab drawn before the step): refused as stale, nothing done.
-    http(&c.addr, "POST", "/contracts/1/advance", &me, &form.replace("register_updated", "use_ended"));
+    http(&c.addr, "POST", "/contracts/1/advance", &me, &form.replace("use_ended", "closed"));
     let (_, _, page) = http(&c.addr, "GET", "/contracts/1", &me, "");
     assert!(page.contains("flash bad") && page.contains("changed since it was shown"), "{page}");
-    assert_eq!(json(&env, &["contract", "show", "1", "--json", "--registry", regs])["state"], "register_updated");
+    assert_eq!(json(&env, &["contract", "show", "1", "--json", "--registry", regs])["state"], "use_ended");
 
     // A request's decision, as `tokumei request decide`: recorded, and its notice written.
     let (_, _, page) = http(&c.addr, "GET", "/requests/2", &me, "");
@@ -424,15 +422,15 @@ fn console_in_a_real_browser() {
     assert_eq!(v["english_title"], "Recipients and contracts");
 
     // The action: done from the first tab (the registry shows it), refused from the stale one.
-    assert_eq!(v["advance_to"], "register_updated");
+    assert_eq!(v["advance_to"], "use_ended");
     assert_eq!(v["advance_flash"], "flash ok");
     assert_eq!(v["stale_flash"], "flash bad");
     assert!(v["stale_text"].as_str().unwrap().contains("changed since it was shown"), "{}", v["stale_text"]);
     let contract = json(&env, &["contract", "show", "1", "--json", "--registry", regs]);
-    assert_eq!(contract["state"], "register_updated");
+    assert_eq!(contract["state"], "use_ended");
     let step = contract["history"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(step["operator"], "officer");
-    assert_eq!(step["note"], "ファイル簿を更新（コンソールから）");
+    assert_eq!(step["note"], "利用期間の終了を確認（コンソールから）");
     assert_eq!(
         (v["cross_site"].as_u64(), v["bad_token"].as_u64(), v["other_host"].as_u64()),
         (Some(403), Some(403), Some(421))

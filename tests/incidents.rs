@@ -369,6 +369,8 @@ fn deadlines_reports_notices_and_closing() {
 /// `n` recipients with fitting, paid contracts for the sample file.
 fn recipients(env: &Env, n: usize) {
     let s = |f: &str| repo().join("samples/registry").join(f);
+    // 法112条1項: proposals answer a call for proposals (法111).
+    ok(t(env, &["call", "open", "--to", "2099-12-31"]));
     for i in 1..=n {
         let name = format!("株式会社見本{i}");
         let rec = std::fs::read_to_string(s("recipient.toml")).unwrap().replace("株式会社見本データ分析", &name);

@@ -58,7 +58,7 @@ fn a_registry_records_files_and_audits_every_change() {
     let s: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(s["profile"]["actor"], "public_body");
     assert_eq!(s["profile"]["proposals_mandatory"], false, "a plain municipality may choose");
-    assert_eq!(s["status"]["schema_version"], 10);
+    assert_eq!(s["status"]["schema_version"], 11);
     // The export holds every row of every table.
     let r = env.tokumei(&["registry", "export", "--registry", REG, "--out", "export.jsonl"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -167,11 +167,18 @@ fn sample(name: &str) -> String {
     repo().join("samples/registry").join(name).to_str().unwrap().to_string()
 }
 
+/// A call for proposals open from today until 2099 (法111: a 法112 proposal answers a call).
+fn call_open(env: &Env) {
+    let r = env.tokumei(&["call", "open", "--to", "2099-12-31", "--note", "公示第1号", "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
 /// The sample registry with a recipient and a received proposal (contract 1).
 fn proposed(env: &Env) {
     registry_with_file(env);
     let r = env.tokumei(&["recipient", "add", &sample("recipient.toml"), "--registry", REG]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    call_open(env);
     let r = env.tokumei(&["contract", "propose", &sample("proposal.toml"), "--registry", REG]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
@@ -226,16 +233,16 @@ fn a_contract_moves_through_the_legal_workflow_and_wrong_steps_are_refused() {
         &[("TOKUMEI_NOW", IN_PERIOD)],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    for to in ["register_updated", "use_ended"] {
-        let r = advance(&env, "1", to, &[]);
-        assert_eq!(r.code, 0, "{to}: {}", r.stderr);
-    }
-    // 法117: the file's entry lists the anonymised data made from it.
+    // 法117: the ファイル簿 was updated when the release was published, not by hand.
+    let r = advance(&env, "1", "register_updated", &[]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("on creation (法117)"), "{}", r.stderr);
+    assert_eq!(advance(&env, "1", "use_ended", &[]).code, 0);
     let r = env.tokumei(&["file", "show", "住民基本台帳ファイル", "--registry", REG, "--json"]);
     let f: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let created = &f["created_anonymised"][0];
     assert_eq!(created["contract"], 1);
-    assert_eq!(created["releases"][0], release.as_str());
+    assert_eq!(created["release"], release.as_str());
     assert!(created["items"].to_string().contains("地方（地方）"), "{created}");
     let r = advance(&env, "1", "closed", &["--note", "消去証明書 受領"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -243,7 +250,7 @@ fn a_contract_moves_through_the_legal_workflow_and_wrong_steps_are_refused() {
     assert_eq!(c["state"], "closed");
     assert_eq!(c["fee_yen"], 21000 + 3 * 3950, "法119: base + hours");
     assert_eq!(c["notice"]["article"], "法114条2項");
-    assert_eq!(c["history"].as_array().unwrap().len(), 10, "every step recorded");
+    assert_eq!(c["history"].as_array().unwrap().len(), 9, "every step recorded");
     assert!(c["history"].as_array().unwrap().iter().all(|h| h["operator"] == "tester"));
     // Final: nothing follows.
     let r = advance(&env, "1", "contracted", &[]);
@@ -252,7 +259,7 @@ fn a_contract_moves_through_the_legal_workflow_and_wrong_steps_are_refused() {
     // Every step audited, and the registry still verifies.
     let actions: Vec<String> = audit_actions(&env).into_iter().map(|(a, _)| a).collect();
     assert!(actions.contains(&"registry-contract-review".to_string()));
-    assert_eq!(actions.iter().filter(|a| a.starts_with("registry-contract-")).count(), 8);
+    assert_eq!(actions.iter().filter(|a| a.starts_with("registry-contract-")).count(), 7);
     assert!(actions.contains(&"registry-release-published".to_string()));
     assert!(actions.contains(&"registry-release-provide".to_string()));
     let r = env.tokumei(&["registry", "verify", "--registry", REG]);
@@ -364,6 +371,7 @@ fn a_proposal_must_name_an_open_file_and_a_registered_business() {
     assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
     assert!(r.stderr.contains("not registered"), "{}", r.stderr);
     assert_eq!(env.tokumei(&["recipient", "add", &sample("recipient.toml"), "--registry", REG]).code, 0);
+    call_open(&env);
     let text = std::fs::read_to_string(sample("proposal.toml")).unwrap();
     for (from, to, why) in [
         ("file = \"住民基本台帳ファイル\"", "file = \"ない\"", "no file"),
@@ -697,9 +705,7 @@ fn provisions_are_recorded_and_records_are_purged_after_their_retention() {
     ] {
         assert!(r.stdout.contains(needle), "the record lacks {needle}:\n{}", r.stdout);
     }
-    for to in ["register_updated", "use_ended"] {
-        assert_eq!(advance(&env, "1", to, &[]).code, 0);
-    }
+    assert_eq!(advance(&env, "1", "use_ended", &[]).code, 0);
     // Not final yet: nothing expires.
     const LATER: &str = "1988150400"; // 2033-01-01, more than 5 years after every step
     let purge = |extra: &[&str]| {
@@ -762,6 +768,7 @@ fn a_run_finds_the_registry_beside_its_releases_by_default() {
             sample_rules().display().to_string(),
         ],
         vec!["recipient".into(), "add".into(), sample("recipient.toml")],
+        vec!["call".into(), "open".into(), "--to".into(), "2099-12-31".into()],
         vec!["contract".into(), "propose".into(), sample("proposal.toml")],
         vec!["contract".into(), "review".into(), "1".into(), "--review".into(), sample("review.toml")],
         vec!["contract".into(), "advance".into(), "1".into(), "--to".into(), "fit".into()],
@@ -1413,4 +1420,238 @@ fn an_edit_during_a_reset_is_not_accepted_unlisted() {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(ExitCode::Registry.code()), "{stderr}");
     assert!(stderr.contains("changed after it was checked"), "{stderr}");
+}
+
+/// 2027-07-01 (10:00 JST) by the run clock.
+const JULY: &str = "1814403600";
+/// 2028-06-02 (10:00 JST): after the year for 法118 proposals on data made on 2027-06-01.
+const NEXT_JUNE: &str = "1843520400";
+
+fn at(env: &Env, now: &str, args: &[&str]) -> Run {
+    let mut a = args.to_vec();
+    a.extend(["--registry", REG]);
+    env.tokumei_with(&a, &[("TOKUMEI_NOW", now)])
+}
+
+/// 法111 and 規則53: a call runs 30 days or more (its last day at least 30 days after its first)
+/// and is never back-dated; 法112条1項「募集に応じて」: a proposal is received only while a call
+/// for its file is open; a body that must call (a prefecture, 附則7条) is warned by `registry
+/// status` when no call opened this fiscal year; calls are journaled and verified like every row.
+#[test]
+fn calls_for_proposals_run_30_days_and_a_112_proposal_answers_one_article_111_112_rule_53() {
+    let env = Env::new();
+    let profile = sample_profile().replace("body_kind = \"municipality\"", "body_kind = \"prefecture\"");
+    init_registry(&env, REG, &profile);
+    let entry = repo().join("samples/registry/resident_file.toml");
+    let r = env.tokumei(&[
+        "file",
+        "add",
+        entry.to_str().unwrap(),
+        "--rules",
+        sample_rules().to_str().unwrap(),
+        "--registry",
+        REG,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(at(&env, IN_PERIOD, &["recipient", "add", &sample("recipient.toml")]).code, 0);
+    // No call yet: the prefecture is warned, and a proposal is refused.
+    let r = at(&env, IN_PERIOD, &["registry", "status", "--json"]);
+    let s: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let warnings = s["warnings"].to_string();
+    assert!(warnings.contains("fiscal year 2027") && warnings.contains("法111"), "{warnings}");
+    let r = at(&env, IN_PERIOD, &["contract", "propose", &sample("proposal.toml")]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("募集に応じて") && r.stderr.contains("2027-06-01"), "{}", r.stderr);
+    // 29 days after the first day, a back-dated call, an unknown file: refused, nothing written.
+    let log_before = std::fs::read(env.path("audit.log")).unwrap();
+    for (args, why) in [
+        (vec!["--from", "2027-06-01", "--to", "2027-06-30"], "2027-07-01 or later"),
+        (vec!["--from", "2027-05-31", "--to", "2027-07-31"], "before today"),
+        (vec!["--to", "2027-07-31", "--file", "ない"], "not registered as open to proposals"),
+    ] {
+        let mut a = vec!["call", "open"];
+        a.extend(args);
+        let r = at(&env, IN_PERIOD, &a);
+        assert_eq!(r.code, ExitCode::Registry.code(), "{why}: {}", r.stderr);
+        assert!(r.stderr.contains(why), "{why}: {}", r.stderr);
+    }
+    assert_eq!(std::fs::read(env.path("audit.log")).unwrap(), log_before, "refusals write nothing");
+    // A call of 30 days counted without its first day.
+    let r = at(&env, IN_PERIOD, &["call", "open", "--to", "2027-07-01", "--note", "見本県告示第1号"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = at(&env, IN_PERIOD, &["registry", "status", "--json"]);
+    let s: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(s["warnings"], serde_json::json!([]), "called this fiscal year");
+    let r = at(&env, IN_PERIOD, &["contract", "propose", &sample("proposal.toml")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("in response to call 1"), "{}", r.stdout);
+    assert_eq!(contract_json(&env, "1")["call_id"], 1);
+    // Closed: no more proposals.
+    assert_eq!(at(&env, IN_PERIOD, &["call", "close", "1", "--note", "募集の取消し"]).code, 0);
+    let r = at(&env, IN_PERIOD, &["contract", "propose", &sample("proposal.toml")]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    let r = at(&env, IN_PERIOD, &["call", "list", "--json"]);
+    let l: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (l["calls"][0]["status"].as_str(), l["calls"][0]["ran_full_period"].as_bool()),
+        (Some("closed"), Some(false))
+    );
+    assert!(l["warnings"].to_string().contains("fiscal year 2027"), "a call closed early does not count: {l}");
+    // Journaled and proved like every row: a call edited outside tokumei is named.
+    assert_eq!(env.tokumei(&["registry", "verify", "--registry", REG]).code, 0);
+    sql(&env, "UPDATE calls SET open_until = '2027-12-31' WHERE id = 1");
+    let r = env.tokumei(&["registry", "verify", "--registry", REG]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("calls row 1") && r.stderr.contains("edited outside tokumei"), "{}", r.stderr);
+}
+
+/// 法117: the ファイル簿 entry of the data made (people by the subject identifier, items, the office
+/// receiving 法118 proposals and their period) is made in the change that publishes the release;
+/// `file book` writes the book to publish (法75) as HTML and CSV, never over an earlier one; 法119条3項:
+/// every part of an hour is billed, the contractor's cost added.
+#[test]
+fn the_file_book_is_entered_on_creation_and_written_to_publish_article_117_75() {
+    let env = Env::new();
+    proposed(&env);
+    let r = env.tokumei(&["contract", "review", "1", "--review", &sample("review.toml"), "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(advance(&env, "1", "fit", &[]).code, 0);
+    let r = advance(&env, "1", "fee_paid", &["--hours", "2.5", "--contractor-cost", "100000"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let c = contract_json(&env, "1");
+    assert_eq!(c["fee_yen"], 21_000 + 3 * 3_950 + 100_000, "2.5 hours billed as 3, plus the contractor's cost");
+    assert_eq!(c["fee_basis"]["hours_billed"], 3);
+    assert_eq!(advance(&env, "1", "contracted", &[]).code, 0);
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    assert_eq!(run_under(&env, &job, "1", IN_PERIOD).code, 0);
+    let release = env.latest();
+    let people = report(&release)["people"]["people_out"].as_u64().unwrap();
+    let release = release.file_name().unwrap().to_str().unwrap().to_string();
+    // The entry was made by the publishing change itself.
+    let entries: Vec<serde_json::Value> = std::fs::read_to_string(env.path("audit.log"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let published = entries.iter().find(|e| e["action"] == "registry-release-published").expect("published");
+    assert!(published["details"]["rows"].to_string().contains("\"files\""), "{published}");
+    let r = env.tokumei(&["file", "show", "住民基本台帳ファイル", "--registry", REG, "--json"]);
+    let f: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let e = &f["created_anonymised"][0];
+    assert_eq!(e["release"], release.as_str());
+    assert_eq!(e["people"], people, "people counted by the subject identifier, not rows");
+    assert!(e["people_counted_by"].as_str().unwrap().contains("宛名番号"), "{e}");
+    assert_eq!((e["proposals_from"].as_str(), e["proposals_until"].as_str()), (Some("2027-06-01"), Some("2028-05-30")));
+    assert!(e["proposal_office"].as_str().unwrap().contains("企画政策課"), "{e}");
+    let r = env.tokumei(&["file", "show", "住民基本台帳ファイル", "--registry", REG]);
+    assert!(r.stdout.contains("法118 proposals to") && r.stdout.contains("2028-05-30"), "{}", r.stdout);
+    // The book to publish.
+    let r = env.tokumei(&["file", "book", "--out", "book", "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let html = std::fs::read_to_string(env.path("book/file-book.html")).unwrap();
+    let csv = std::fs::read_to_string(env.path("book/file-book.csv")).unwrap();
+    for text in [&html, &csv] {
+        assert!(text.contains("住民基本台帳ファイル") && text.contains("企画政策課"), "{text}");
+        assert!(text.contains(&format!("本人の数 {people}人")) && text.contains("2028-05-30まで"), "{text}");
+        assert!(text.contains("法117条"), "{text}");
+    }
+    let again = env.tokumei(&["file", "book", "--out", "book", "--registry", REG]);
+    assert_eq!(again.code, ExitCode::Output.code(), "the book is never overwritten: {}", again.stderr);
+    // A file open to proposals without the office receiving them is refused (法110条2号); one of
+    // fewer than 1,000 people is warned about.
+    let text = std::fs::read_to_string(repo().join("samples/registry/resident_file.toml")).unwrap();
+    let no_office: String = text
+        .replace("name = \"住民基本台帳ファイル\"", "name = \"国保ファイル\"")
+        .lines()
+        .filter(|l| !l.starts_with("proposal_office"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let p = env.write("no_office.toml", &no_office);
+    let r = env.tokumei(&["file", "add", p.to_str().unwrap(), "--registry", REG]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("法110条2号"), "{}", r.stderr);
+    let small = text
+        .replace("name = \"住民基本台帳ファイル\"", "name = \"小ファイル\"")
+        .replace("people = 10000", "people = 800");
+    let p = env.write("small.toml", &small);
+    let r = env.tokumei(&["file", "add", p.to_str().unwrap(), "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("warning") && r.stderr.contains("fewer than 1000"), "{}", r.stderr);
+    assert_eq!(env.tokumei(&["registry", "verify", "--registry", REG]).code, 0);
+}
+
+/// 法118: a third party proposes on the data made (no call, within the period entered under
+/// 法117条3号), and a contractor's change of business is a proposal of its own; both are reviewed
+/// under 法114条1項1号 and 4号-7号 (法118条2項), notified, paid for under 法119条4項 and concluded as
+/// new contracts. The old shortcut (`change_of_use` then `contracted` with a note) is refused.
+#[test]
+fn article_118_proposals_and_a_change_of_use_are_reviewed_paid_and_contracted_article_118_119() {
+    let env = Env::new();
+    contracted(&env);
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    assert_eq!(run_under(&env, &job, "1", IN_PERIOD).code, 0);
+    let release = env.latest().file_name().unwrap().to_str().unwrap().to_string();
+    let ok = |r: Run| assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // The old shortcut.
+    let r = at(&env, IN_PERIOD, &["contract", "advance", "1", "--to", "change_of_use", "--note", "事業の変更"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("contract propose") && r.stderr.contains("法119条4項"), "{}", r.stderr);
+    // A third party's proposal on the release: no call is needed (the call is closed).
+    ok(at(&env, IN_PERIOD, &["call", "close", "1", "--note", "募集期間の終了"]));
+    let other = recipient_as(&env, "other.toml", "見本リサーチ合同会社", "");
+    ok(at(&env, IN_PERIOD, &["recipient", "add", &other]));
+    let text = std::fs::read_to_string(sample("proposal_118.toml")).unwrap().replace("RELEASE_ID", &release);
+    let p118 = env.write("p118.toml", &text);
+    // Outside the period entered in the ファイル簿 (法117条3号): refused.
+    let r = at(&env, NEXT_JUNE, &["contract", "propose", p118.to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("法117条3号"), "{}", r.stderr);
+    ok(at(&env, IN_PERIOD, &["contract", "propose", p118.to_str().unwrap()]));
+    let c = contract_json(&env, "2");
+    assert_eq!((c["kind"].as_str(), c["parent_id"].as_i64()), (Some("article118"), Some(1)));
+    assert_eq!(c["file"], "住民基本台帳ファイル");
+    // Its review has 1号 and 4号-7号 only.
+    let r = at(&env, IN_PERIOD, &["contract", "review", "2", "--review", &sample("review.toml")]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("does not apply to a 法118 proposal"), "{}", r.stderr);
+    ok(at(&env, IN_PERIOD, &["contract", "review", "2", "--review", &sample("review_118.toml")]));
+    ok(at(&env, IN_PERIOD, &["contract", "advance", "2", "--to", "fit"]));
+    let r = at(&env, IN_PERIOD, &["contract", "advance", "2", "--to", "fee_paid", "--hours", "1"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "no hours for data already made: {}", r.stderr);
+    ok(at(&env, IN_PERIOD, &["contract", "advance", "2", "--to", "fee_paid", "--fee-yen", "21000"]));
+    assert_eq!(contract_json(&env, "2")["fee_basis"]["article"], "法119条4項");
+    ok(at(&env, IN_PERIOD, &["contract", "advance", "2", "--to", "contracted"]));
+    // Nothing is made under it; the data made are provided.
+    let r = run_under(&env, &job, "2", JULY);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("法118 contract"), "{}", r.stderr);
+    ok(at(
+        &env,
+        JULY,
+        &["release", "provide", &release, "--contract", "2", "--medium", "手交", "--receipt", "受領書 第2号"],
+    ));
+    assert_eq!(contract_json(&env, "2")["state"], "provided");
+    // The contractor changes its business: a proposal of its own.
+    ok(at(&env, JULY, &["contract", "propose", &sample("change_of_use.toml")]));
+    assert_eq!(contract_json(&env, "1")["state"], "change_of_use");
+    let r = at(&env, JULY, &["contract", "advance", "1", "--to", "contracted", "--note", "変更を承認"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("contract 3"), "{}", r.stderr);
+    ok(at(&env, JULY, &["contract", "review", "3", "--review", &sample("review_118.toml")]));
+    ok(at(&env, JULY, &["contract", "advance", "3", "--to", "fit"]));
+    ok(at(&env, JULY, &["contract", "advance", "3", "--to", "fee_paid", "--fee-yen", "12600"]));
+    ok(at(&env, JULY, &["contract", "advance", "3", "--to", "contracted"]));
+    assert_eq!(contract_json(&env, "1")["state"], "use_ended", "the old business ended with the new contract");
+    let c = contract_json(&env, "3");
+    assert_eq!(
+        (c["kind"].as_str(), c["parent_id"].as_i64(), c["fee_yen"].as_i64()),
+        (Some("change_of_use"), Some(1), Some(12_600))
+    );
+    let r = at(&env, JULY, &["contract", "record", "3"]);
+    assert!(
+        r.stdout.contains("法118条1項後段") && r.stdout.contains("法119条4項") && r.stdout.contains(&release),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(env.tokumei(&["registry", "verify", "--registry", REG]).code, 0);
 }

@@ -15,14 +15,20 @@ t() { ${TOKUMEI:-cargo run --release --quiet --manifest-path "$repo/Cargo.toml" 
 export TOKUMEI_REGISTRY="$work/reports/registry.sqlite"
 s="$repo/samples/registry"
 
+# The registry and the proposal's steps are dated 1 October 2026 (10:00 JST) by the run clock.
+export TOKUMEI_NOW=1790816400
 t registry init --profile "$s/profile.toml"
 t file add "$s/resident_file.toml" --rules "$repo/rules/resident_registry.toml"
 t recipient add "$s/recipient.toml"
+# A call for proposals (法111, 規則53: at least once a fiscal year, 30 days or more): a 法112
+# proposal is received only while a call for its file is open.
+t call open --from 2026-10-01 --to 2026-11-30 --note "見本市告示第100号 (令和8年度 行政機関等匿名加工情報の提案の募集)"
 t contract propose "$s/proposal.toml"
 t contract review 1 --review "$s/review.toml"
 t contract advance 1 --to fit
-t contract advance 1 --to fee_paid --hours 3
+t contract advance 1 --to fee_paid --hours 2.5     # 法119条3項: 2.5 hours are billed as 3
 t contract advance 1 --to contracted
+unset TOKUMEI_NOW
 
 # The job: the bundled extract, its release beside the registry. The run clock is set inside the
 # sample contract's use period (2027).
@@ -44,5 +50,8 @@ release="$(basename "$(readlink -f "$work/reports/resident_registry/latest")")"
 TOKUMEI_NOW=1811808000 t release provide "$release" --medium 暗号化USBメモリ --receipt "受領書 第1号"
 t release list
 t contract record 1
+# 法117: the release is in the file's ファイル簿 since it was published; the book to publish (法75).
+t file show 住民基本台帳ファイル
+TOKUMEI_NOW=1811808000 t file book --out "$work/file-book"
 t audit verify --log "$work/reports/audit.log" --registry "$TOKUMEI_REGISTRY"
 echo "workflow done in $work"

@@ -143,7 +143,7 @@ try:
     driver.switch_to.window(first)
     to = Select(driver.find_element(By.NAME, "to"))
     out["advance_to"] = to.first_selected_option.get_attribute("value")
-    driver.find_element(By.NAME, "note").send_keys("ファイル簿を更新（コンソールから）")
+    driver.find_element(By.NAME, "note").send_keys("利用期間の終了を確認（コンソールから）")
     driver.find_element(By.CSS_SELECTOR, "#advance button").click()
     out["advance_flash"], out["advance_text"] = flash()
     shot("contract")

@@ -148,10 +148,10 @@ pub(crate) fn state_label(l: Lang, s: State) -> &'static str {
         State::Contracted => l.t("契約締結済み", "contracted"),
         State::Created => l.t("作成済み", "created"),
         State::Provided => l.t("提供済み", "provided"),
-        State::RegisterUpdated => l.t("ファイル簿更新済み", "register updated"),
+        State::RegisterUpdated => l.t("ファイル簿更新済み（旧）", "register updated (older registries)"),
         State::UseEnded => l.t("利用期間終了", "use ended"),
         State::Closed => l.t("返還・消去確認済み", "closed"),
-        State::ChangeOfUse => l.t("変更の申出審査中", "change of use"),
+        State::ChangeOfUse => l.t("事業の変更を審査中（法118条）", "change of business under review (法118)"),
         State::Cancelled => l.t("契約解除", "cancelled"),
         State::Withdrawn => l.t("取下げ", "withdrawn"),
     }
@@ -304,6 +304,24 @@ fn due_items(reg: &Registry, ctx: &Ctx, problems: &mut Vec<String>) -> Result<(V
                 });
             }
         }
+    }
+    // 法111, 規則53: a body that must call for proposals calls every fiscal year (by 31 March).
+    let calls = read(problems, l.t("提案の募集", "calls for proposals"), reg.call_warnings(today));
+    if !calls.is_empty()
+        && let Some((_, _, last)) = tokumei_registry::fiscal_year(today)
+    {
+        due.push(Due {
+            what: format!(
+                "{} ({})",
+                l.t(
+                    "提案の募集（法111条・規則53条）：今年度の募集がまだありません（tokumei call open）",
+                    "call for proposals (法111, 規則53): none opened this fiscal year yet (tokumei call open)"
+                ),
+                calls.len()
+            ),
+            link: "/contracts".into(),
+            date: last,
+        });
     }
     let purges = read(problems, l.t("保存期間", "retention"), reg.expired(today));
     for p in &purges {
@@ -556,6 +574,8 @@ pub(crate) fn contracts(reg: &Registry, ctx: &Ctx) -> Page {
     let l = ctx.lang;
     let recipients = reg.recipients().map_err(err)?;
     let contracts = reg.contracts().map_err(err)?;
+    let calls = reg.calls().map_err(err)?;
+    let call_warnings = reg.call_warnings(&ctx.today).map_err(err)?;
     let body = html! {
         h2 { (l.t("提案者（事業者）", "Recipients")) }
         @if recipients.is_empty() { p.empty { (l.t("登録された事業者はありません。", "No recipient registered.")) } }
@@ -571,6 +591,28 @@ pub(crate) fn contracts(reg: &Registry, ctx: &Ctx) -> Page {
                 } }
             }
         }
+        h2 { (l.t("提案の募集（法111条）", "Calls for proposals (法111)")) }
+        @for w in &call_warnings { div.flash.bad { p { (w) } } }
+        @if calls.is_empty() { p.empty { (l.t("募集の記録はありません（tokumei call open）。", "No call recorded (tokumei call open).")) } }
+        @else {
+            table {
+                thead { tr { th { "ID" } th { (l.t("期間", "Period")) } th { (l.t("状態", "Status")) } th { (l.t("ファイル", "Files")) } th { (l.t("備考", "Note")) } } }
+                tbody { @for c in &calls {
+                    tr {
+                        td { (c.id) }
+                        td { (c.open_from) " – " (c.open_until) @if let Some(d) = &c.closed_on { " (" (l.t("終了 ", "closed ")) (d) ")" } }
+                        td { (match c.status(&ctx.today) {
+                            "open" => l.t("募集中", "open"),
+                            "announced" => l.t("開始前", "not yet open"),
+                            "ended" => l.t("終了", "ended"),
+                            _ => l.t("打切り", "closed"),
+                        }) }
+                        td { (c.files.join("、")) }
+                        td { (c.note.as_deref().unwrap_or("—")) }
+                    }
+                } }
+            }
+        }
         h2 { (l.t("提案と契約", "Proposals and contracts")) }
         @if contracts.is_empty() { p.empty { (l.t("提案はまだありません。", "No proposal yet.")) } }
         @else {
@@ -578,7 +620,7 @@ pub(crate) fn contracts(reg: &Registry, ctx: &Ctx) -> Page {
                 thead { tr { th { "ID" } th { (l.t("提案者", "Recipient")) } th { (l.t("ファイル", "File")) } th { (l.t("状態", "State")) } th { (l.t("利用期間", "Use period")) } th { (l.t("手数料", "Fee")) } } }
                 tbody { @for c in &contracts {
                     tr {
-                        td { a href=(format!("/contracts/{}", c.id)) { (c.id) } }
+                        td { a href=(format!("/contracts/{}", c.id)) { (c.id) } @if c.kind != tokumei_registry::ProposalKind::Article112 { " " span.badge { "法118" } } }
                         td { (c.recipient) }
                         td { (c.file) }
                         td { (state_label(l, c.state)) }
@@ -611,9 +653,32 @@ pub(crate) fn contract(reg: &Registry, ctx: &Ctx, id: i64) -> Result<Option<Mark
         reg.releases().map_err(err)?.into_iter().filter(|r| r.release.contract_id == Some(id)).collect();
     let next: Vec<State> = c.state.next().iter().copied().filter(|s| *s != State::Cancelled).collect();
     let p = &c.proposal;
+    let kind = match c.kind {
+        tokumei_registry::ProposalKind::Article112 => l.t("法112条の提案（作成）", "法112 proposal (creation)"),
+        tokumei_registry::ProposalKind::Article118 => {
+            l.t("法118条の提案（作成済みの情報の利用）", "法118 proposal (data already made)")
+        }
+        tokumei_registry::ProposalKind::ChangeOfUse => {
+            l.t("法118条の提案（契約者の事業の変更）", "法118 proposal (the contractor's change of business)")
+        }
+    };
+    let fee_basis = c.fee_basis.as_ref().map(|b| match b["article"].as_str() {
+        Some("法119条3項") => format!(
+            "法119条3項: {} + {} × {} ({} h) + {}",
+            b["base_yen"], b["per_hour_yen"], b["hours_billed"], b["hours"], b["contractor_cost_yen"]
+        ),
+        Some(a) => format!("{a}: {}", b["amount_yen"]),
+        None => String::new(),
+    });
     let body = html! {
         p.lead { span.badge { (state_label(l, c.state)) } }
         (kv(vec![
+            (l.t("種別", "Kind"), html! {
+                (kind)
+                @if let Some(r) = &p.release { " · " (l.t("リリース ", "release ")) (r) }
+                @if let Some(pid) = c.parent_id { " · " a href=(format!("/contracts/{pid}")) { (l.t("元の契約 ", "contract ")) (pid) } }
+                @if let Some(call) = c.call_id { " · " (l.t("募集 ", "call ")) (call) }
+            }),
             (l.t("提案者", "Recipient"), html! { (c.recipient) }),
             (l.t("ファイル", "File"), html! { (c.file) }),
             (l.t("人数", "People"), html! { (p.people) }),
@@ -622,7 +687,9 @@ pub(crate) fn contract(reg: &Registry, ctx: &Ctx, id: i64) -> Result<Option<Mark
             (l.t("利用期間", "Use period"), html! { (p.use_from) " – " (p.use_until) }),
             (l.t("安全管理措置", "Safety measures"), html! { (p.safety_measures) }),
             (l.t("項目", "Columns"), html! { @for g in &p.columns { (g.name) "（" (g.granularity) "） " } }),
-            (l.t("手数料", "Fee"), html! { @if let Some(f) = c.fee_yen { (f) (l.t("円", " yen")) } @else { "—" } }),
+            (l.t("手数料", "Fee"), html! {
+                @if let Some(f) = c.fee_yen { (f) (l.t("円", " yen")) @if let Some(b) = &fee_basis { " （" (b) "）" } } @else { "—" }
+            }),
         ]))
         @if !next.is_empty() {
             h2 { (l.t("次の手続", "Next step")) }
@@ -631,8 +698,12 @@ pub(crate) fn contract(reg: &Registry, ctx: &Ctx, id: i64) -> Result<Option<Mark
                 label { (l.t("次の状態", "Move to")) " "
                     select name="to" { @for s in &next { option value=(s.as_str()) { (state_label(l, *s)) } } }
                 }
-                @if next.contains(&State::FeePaid) {
-                    label { (l.t("作成作業時間（手数料の計算）", "Hours of work (for the fee)")) " " input type="number" name="hours" min="0"; }
+                @if next.contains(&State::FeePaid) && c.kind == tokumei_registry::ProposalKind::Article112 {
+                    label { (l.t("作成作業時間（1時間未満の端数は1時間、法119条3項）", "Hours of work (a part of an hour counts as an hour, 法119条3項)")) " " input type="number" name="hours" min="0" step="0.25"; }
+                    label { (l.t("作成の委託費（円）", "Contractor's cost (yen)")) " " input type="number" name="contractor_cost" min="0"; }
+                }
+                @if next.contains(&State::FeePaid) && c.kind != tokumei_registry::ProposalKind::Article112 {
+                    label { (l.t("手数料（円、法119条4項: プロファイルに額がない場合）", "Fee (yen, 法119条4項: where the profile sets none)")) " " input type="number" name="fee_yen" min="0"; }
                 }
                 label.wide { (l.t("メモ（理由・受領番号など）", "Note (reasons, receipts, references)")) " " input type="text" name="note"; }
                 button type="submit" { (l.t("記録する", "Record")) }

@@ -576,6 +576,10 @@ struct AdvanceForm {
     note: String,
     #[serde(default)]
     hours: String,
+    #[serde(default)]
+    contractor_cost: String,
+    #[serde(default)]
+    fee_yen: String,
 }
 
 async fn contract_advance(
@@ -589,12 +593,22 @@ async fn contract_advance(
         let to = tokumei_registry::State::parse(&f.to)
             .filter(|s| *s != tokumei_registry::State::Cancelled)
             .ok_or_else(|| format!("unknown state `{}`", f.to))?;
-        let hours = match f.hours.trim() {
-            "" => None,
-            h => Some(h.parse::<i64>().map_err(|_| format!("hours `{h}` is not a whole number"))?),
+        let yen = |what: &str, v: &str| -> Result<Option<i64>, String> {
+            match v.trim() {
+                "" => Ok(None),
+                y => y.parse::<i64>().map(Some).map_err(|_| format!("{what} `{y}` is not a whole number of yen")),
+            }
+        };
+        let fee = tokumei_registry::FeeBasis {
+            hours: match f.hours.trim() {
+                "" => None,
+                h => Some(tokumei_registry::parse_hours(h).map_err(|e| e.to_string())?),
+            },
+            contractor_cost_yen: yen("contractor cost", &f.contractor_cost)?,
+            fee_yen: yen("fee", &f.fee_yen)?,
         };
         let note = Some(f.note.trim()).filter(|n| !n.is_empty());
-        reg.advance(who, id, to, note, hours).map_err(|e| e.to_string())?;
+        reg.advance(who, id, to, note, &fee).map_err(|e| e.to_string())?;
         Ok(vec![format!("{} {id}: {}", lang.t("契約", "contract"), pages::state_label(lang, to))])
     })
     .await

@@ -78,17 +78,74 @@ pub struct ReleasedColumn {
     pub level: u32,
 }
 
-/// A proposal (法112条2項 items), as written in a proposal file (TOML).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What a proposal asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProposalKind {
+    /// 法112: anonymised data to be made from a file open to proposals, in response to a call
+    /// (法111).
+    #[default]
+    Article112,
+    /// 法118条1項前段: a business's proposal to use anonymised data already made (a release
+    /// entered in the ファイル簿 under 法117), within the period for such proposals.
+    Article118,
+    /// 法118条1項後段: a contractor changing the business it uses its anonymised data for.
+    ChangeOfUse,
+}
+
+impl ProposalKind {
+    /// The stored word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProposalKind::Article112 => "article112",
+            ProposalKind::Article118 => "article118",
+            ProposalKind::ChangeOfUse => "change_of_use",
+        }
+    }
+
+    fn parse(s: &str) -> Option<ProposalKind> {
+        [ProposalKind::Article112, ProposalKind::Article118, ProposalKind::ChangeOfUse]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+
+    /// The article the proposal is made under, in words.
+    pub fn label(self) -> &'static str {
+        match self {
+            ProposalKind::Article112 => "法112条 (作成の提案)",
+            ProposalKind::Article118 => "法118条1項前段 (作成済みの匿名加工情報の利用の提案)",
+            ProposalKind::ChangeOfUse => "法118条1項後段 (契約者の事業の変更)",
+        }
+    }
+
+    /// The review items (法114条1項) the reviewer states for this kind.
+    pub fn review_items(self) -> &'static [&'static str] {
+        match self {
+            ProposalKind::Article112 => REVIEW_ITEMS,
+            _ => REUSE_REVIEW_ITEMS,
+        }
+    }
+}
+
+/// A proposal (法112条2項 items), as written in a proposal file (TOML). A 法118 proposal (kind
+/// `article118`, naming the created `release`; or `change_of_use`, naming the `contract` whose
+/// business changes) takes the file, people, method and columns of the data already made.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Proposal {
+    /// What is proposed (default `article112`).
+    #[serde(default)]
+    pub kind: ProposalKind,
     /// The proposing business (a registered recipient's name).
     pub recipient: String,
-    /// The personal-information file asked for.
+    /// The personal-information file asked for (a 法118 proposal: that of the data made).
+    #[serde(default)]
     pub file: String,
-    /// Number of people asked for.
+    /// Number of people asked for (a 法118 proposal: those of the data made).
+    #[serde(default)]
     pub people: i64,
-    /// Processing method (加工の方法).
+    /// Processing method (加工の方法; a 法118 proposal: that of the data made).
+    #[serde(default)]
     pub method: String,
     /// Purpose and business the data are used for.
     pub purpose: String,
@@ -98,9 +155,15 @@ pub struct Proposal {
     pub use_until: String,
     /// Safety measures (安全管理措置).
     pub safety_measures: String,
-    /// The columns and their granularity.
-    #[serde(rename = "column")]
+    /// The columns and their granularity (a 法118 proposal: those of the data made).
+    #[serde(rename = "column", default)]
     pub columns: Vec<ColumnGrant>,
+    /// `article118`: the release (created anonymised data) the proposal is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
+    /// `change_of_use`: the contract whose business changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<i64>,
 }
 
 /// One check of a review, with its evidence.
@@ -129,9 +192,12 @@ pub struct Review {
 /// Most hours of creation work one contract or release may record.
 pub const MAX_HOURS: i64 = 100_000;
 
-/// Review items the reviewer must state, each with its evidence.
+/// Review items the reviewer must state for a 法112 proposal, each with its evidence, in the
+/// statute's order (法114条1項): 1号 the proposer is not disqualified (法113: 欠格事由), 2号 the
+/// people (at least 1,000 by the Rules, at most the file's), 3号 the processing method meets
+/// 法116条1項, 4号 new industry or a vital economy or rich life, 5号 the use period, 6号 purpose,
+/// method and safety measures adequate, 7号 other criteria.
 pub const REVIEW_ITEMS: &[&str] = &[
-    "法113条",
     "法114条1項1号",
     "法114条1項2号",
     "法114条1項3号",
@@ -140,6 +206,43 @@ pub const REVIEW_ITEMS: &[&str] = &[
     "法114条1項6号",
     "法114条1項7号",
 ];
+
+/// Review items of a 法118 proposal (a third party's, or a contractor's change of use): 法118条2項
+/// applies 法114条1項 with only 1号 and 4号 to 7号 (the data, their people and method, exist).
+pub const REUSE_REVIEW_ITEMS: &[&str] =
+    &["法114条1項1号", "法114条1項4号", "法114条1項5号", "法114条1項6号", "法114条1項7号"];
+
+/// What the fee of a contract is computed from, given at `fee_paid` (法119).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FeeBasis {
+    /// 法112 contract: staff hours of creation work; a part of an hour counts as an hour (the
+    /// cabinet order's "1時間までごとに").
+    pub hours: Option<f64>,
+    /// 法112 contract: what the body pays a contractor it entrusts the creation to (yen; the
+    /// cabinet order's 委託を受けた者に対して支払う額), added to the fee.
+    pub contractor_cost_yen: Option<i64>,
+    /// 法118 contract: the fee (yen; 法119条4項, the ordinance's amount) when the profile sets none.
+    pub fee_yen: Option<i64>,
+}
+
+/// Most yen a contractor's cost or an entered fee may be.
+pub const MAX_YEN: i64 = 10_000_000_000;
+
+/// Hours of creation work as typed (`3`, `2.5`): a non-negative number of at most [`MAX_HOURS`].
+pub fn parse_hours(s: &str) -> Result<f64, RegistryError> {
+    let t = s.trim();
+    let h: f64 = t
+        .parse()
+        .ok()
+        .filter(|h: &f64| h.is_finite() && t.chars().all(|c| c.is_ascii_digit() || c == '.'))
+        .ok_or_else(|| {
+            refused(format!("hours `{}` is not a number such as 3 or 2.5", t.chars().take(20).collect::<String>()))
+        })?;
+    if !(0.0..=MAX_HOURS as f64).contains(&h) {
+        return Err(refused(format!("hours must be between 0 and {MAX_HOURS}")));
+    }
+    Ok(h)
+}
 
 /// Where a proposal or contract stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,13 +266,16 @@ pub enum State {
     Created,
     /// Provided to the recipient.
     Provided,
-    /// ファイル簿 updated (法117).
+    /// ファイル簿 updated (法117), by hand, as older registries recorded it: the entry is now made
+    /// when a release is published (no contract reaches this state any more).
     RegisterUpdated,
     /// Use period ended.
     UseEnded,
     /// Return or deletion confirmed. Final.
     Closed,
-    /// A change of use asked for, under review (法118).
+    /// The contractor proposed a change of its business (法118条1項後段): under review as its own
+    /// proposal; back to where it was when that is not fit or withdrawn, use ended when the new
+    /// contract is concluded.
     ChangeOfUse,
     /// Contract cancelled (法120): the business is barred for two years. Final.
     Cancelled,
@@ -224,7 +330,8 @@ impl State {
     }
 
     /// The states this one may move to. Review and notices have their own commands (they
-    /// carry checks and reasons); cancellation too (it bars the business).
+    /// carry checks and reasons); cancellation too (it bars the business). A change of use is a
+    /// proposal of its own (法118): the contract enters and leaves `change_of_use` with it.
     pub fn next(self) -> &'static [State] {
         use State::*;
         match self {
@@ -233,12 +340,12 @@ impl State {
             Reviewed => &[Fit, NotFit, Withdrawn],
             Fit => &[FeePaid, Withdrawn],
             FeePaid => &[Contracted],
-            Contracted => &[Created, ChangeOfUse, Cancelled],
-            Created => &[Provided, ChangeOfUse, Cancelled],
-            Provided => &[RegisterUpdated, ChangeOfUse, Cancelled],
-            RegisterUpdated => &[UseEnded, ChangeOfUse, Cancelled],
+            Contracted => &[Created, Provided, UseEnded, Cancelled],
+            Created => &[Provided, UseEnded, Cancelled],
+            Provided => &[UseEnded, Cancelled],
+            RegisterUpdated => &[UseEnded, Cancelled],
             UseEnded => &[Closed, Cancelled],
-            ChangeOfUse => &[Contracted, Cancelled],
+            ChangeOfUse => &[Cancelled],
             NotFit | Closed | Cancelled | Withdrawn => &[],
         }
     }
@@ -268,6 +375,16 @@ pub struct StoredContract {
     pub notice: Option<serde_json::Value>,
     /// Fee (yen), when computed at payment.
     pub fee_yen: Option<i64>,
+    /// What the fee was computed from (法119): the article, hours given and billed, the
+    /// contractor's cost, or a 法118 contract's amount and where it came from.
+    pub fee_basis: Option<serde_json::Value>,
+    /// What was proposed (法112, 法118, change of use).
+    pub kind: ProposalKind,
+    /// A 法118 proposal: the contract the data were made under (`article118`) or whose business
+    /// changes (`change_of_use`).
+    pub parent_id: Option<i64>,
+    /// A 法112 proposal: the call (法111) it answered.
+    pub call_id: Option<i64>,
     /// Every transition, in order.
     pub history: Vec<Transition>,
 }
@@ -498,8 +615,16 @@ impl Registry {
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.db(e))
     }
 
-    /// Record a received proposal (state `received`). Refused when the file is not open to
-    /// proposals, the recipient is unknown, or an item is missing or malformed.
+    /// Record a received proposal (state `received`). Refused when the recipient is unknown or
+    /// barred (法113, 法120), or an item is missing or malformed; and by kind:
+    /// - `article112`: when the file is not open to proposals (法110) or no call for proposals
+    ///   for it is open today (法112条1項: a proposal is made in response to a call, 法111);
+    /// - `article118`: when the release is not anonymised data published under a contract and
+    ///   entered in the ファイル簿 (法117), or today is outside the period for 法118 proposals
+    ///   entered there (法117条3号); the proposal takes the data as they are;
+    /// - `change_of_use`: when the contract is not the recipient's, has no data entered in the
+    ///   ファイル簿, is not in use, or already has a change under way. The contract moves to
+    ///   `change_of_use` in the same change.
     pub fn propose(&mut self, who: &Who, p: &Proposal) -> Result<i64, RegistryError> {
         let today = crate::deadline::today_of(who)?;
         let recipient = match self.recipient_id(&p.recipient)? {
@@ -521,11 +646,197 @@ impl Registry {
         if let Some(bar) = self.bar_of(&p.recipient, &today)? {
             return Err(refused(format!("proposal refused (法113, 法120): {bar}")));
         }
-        let file = self.file(&p.file)?.ok_or_else(|| refused(format!("no file `{}` is registered", p.file)))?;
-        if !file.entry.open_to_proposals {
-            return Err(refused(format!("file `{}` is not open to proposals (法110)", p.file)));
+        let mut p = p.clone();
+        let mut call_id = None;
+        let mut parent: Option<StoredContract> = None;
+        let mut release_id = None;
+        match p.kind {
+            ProposalKind::Article112 => {
+                if p.release.is_some() || p.contract.is_some() {
+                    return Err(refused(
+                        "proposal: `release` and `contract` belong to a 法118 proposal (kind = \"article118\" or \"change_of_use\")",
+                    ));
+                }
+                let file = self.file(&p.file)?.ok_or_else(|| refused(format!("no file `{}` is registered", p.file)))?;
+                if !file.entry.open_to_proposals {
+                    return Err(refused(format!("file `{}` is not open to proposals (法110)", p.file)));
+                }
+                // 法112条1項「募集に応じて」: only in response to a call open today for the file.
+                let call = self.call_receiving(&p.file, &today)?.ok_or_else(|| {
+                    refused(format!(
+                        "no call for proposals for file `{}` is open today ({today}): a 法112 proposal is made only in response to a call (法112条1項「募集に応じて」, 法111, 規則53); `tokumei call list` shows the calls, `tokumei call open` opens one",
+                        p.file
+                    ))
+                })?;
+                call_id = Some(call.id);
+                crate::requests::text("method", &p.method).map_err(|e| refused(format!("proposal: {e}")))?;
+                if p.people <= 0 {
+                    return Err(refused("proposal: `people` must be positive"));
+                }
+                if p.columns.is_empty()
+                    || p.columns.iter().any(|c| c.name.trim().is_empty() || c.granularity.trim().is_empty())
+                {
+                    return Err(refused("proposal: every `[[column]]` needs a `name` and a `granularity`"));
+                }
+                let mut seen = std::collections::HashSet::new();
+                for c in &p.columns {
+                    if !seen.insert(c.name.as_str()) {
+                        return Err(refused(format!("proposal: column `{}` is listed twice", c.name)));
+                    }
+                }
+            }
+            ProposalKind::Article118 | ProposalKind::ChangeOfUse => {
+                if !p.method.is_empty() || p.people != 0 || !p.columns.is_empty() {
+                    return Err(refused(
+                        "proposal: a 法118 proposal takes the anonymised data as they were made: leave out `method`, `people` and `[[column]]`",
+                    ));
+                }
+                let (base, entries) = if p.kind == ProposalKind::Article118 {
+                    if p.contract.is_some() {
+                        return Err(refused("proposal: kind = \"article118\" names the `release`, not a `contract`"));
+                    }
+                    let rid = p.release.clone().ok_or_else(|| {
+                        refused(
+                            "proposal: kind = \"article118\" names the `release` (the anonymised data made) it is for",
+                        )
+                    })?;
+                    let r = self
+                        .release(&rid)?
+                        .ok_or_else(|| refused(format!("proposal: no release {rid} in the registry")))?;
+                    let cid = match (r.status.as_str(), r.release.contract_id, r.release.mode.as_str()) {
+                        ("published", Some(c), "anonymized") => c,
+                        _ => {
+                            return Err(refused(format!(
+                                "proposal: release {rid} is not anonymised data published under a contract (行政機関等匿名加工情報): no 法118 proposal for it"
+                            )));
+                        }
+                    };
+                    let base = self
+                        .contract(cid)?
+                        .ok_or_else(|| refused(format!("proposal: release {rid}'s contract {cid} is gone")))?;
+                    if base.recipient == p.recipient {
+                        return Err(refused(format!(
+                            "proposal: `{}` holds release {rid} under contract {cid}: a change of its business is proposed with kind = \"change_of_use\" and contract = {cid}",
+                            p.recipient
+                        )));
+                    }
+                    release_id = Some(rid.clone());
+                    (base, vec![rid])
+                } else {
+                    if p.release.is_some() {
+                        return Err(refused(
+                            "proposal: kind = \"change_of_use\" names the `contract` whose business changes, not a `release`",
+                        ));
+                    }
+                    let cid = p.contract.ok_or_else(|| {
+                        refused("proposal: kind = \"change_of_use\" names the `contract` whose business changes")
+                    })?;
+                    let base = self.contract(cid)?.ok_or_else(|| refused(format!("proposal: no contract {cid}")))?;
+                    if base.recipient != p.recipient {
+                        return Err(refused(format!(
+                            "proposal: contract {cid} is `{}`'s: only its contractor proposes a change of its business (法118条1項後段)",
+                            base.recipient
+                        )));
+                    }
+                    if !(base.state.allows_provision() || base.state == State::ChangeOfUse) {
+                        return Err(refused(format!(
+                            "proposal: contract {cid} is {}: a change of use is proposed under a contract in use",
+                            base.state.as_str()
+                        )));
+                    }
+                    if let Some(open) = self.contracts()?.into_iter().find(|o| {
+                        o.kind == ProposalKind::ChangeOfUse
+                            && o.parent_id == Some(cid)
+                            && matches!(
+                                o.state,
+                                State::Received
+                                    | State::CorrectionsRequested
+                                    | State::Reviewed
+                                    | State::Fit
+                                    | State::FeePaid
+                            )
+                    }) {
+                        return Err(refused(format!(
+                            "proposal: a change of use of contract {cid} is already under way (contract {}, {})",
+                            open.id,
+                            open.state.as_str()
+                        )));
+                    }
+                    let releases: Vec<String> = self
+                        .releases()?
+                        .into_iter()
+                        .filter(|r| r.release.contract_id == Some(cid) && r.status == "published")
+                        .map(|r| r.release.release_id)
+                        .collect();
+                    (base, releases)
+                };
+                // 法117: the data are entered in the file's ファイル簿, and today is within the
+                // period for 法118 proposals entered there (法117条3号).
+                let file =
+                    self.file(&base.file)?.ok_or_else(|| refused(format!("proposal: file `{}` is gone", base.file)))?;
+                // Entries made on creation name their `release`; those an older registry made by hand
+                // (`register_updated`) list `releases` and record no period: theirs is counted from
+                // the day they were entered, for the file's period (docs/registry.md).
+                let named = |e: &serde_json::Value, r: &str| {
+                    e["release"].as_str() == Some(r)
+                        || e["releases"].as_array().is_some_and(|a| a.iter().any(|x| x.as_str() == Some(r)))
+                };
+                let days = file.entry.reuse_days();
+                let entered: Vec<(&serde_json::Value, String, String)> = file
+                    .created_anonymised
+                    .iter()
+                    .filter(|e| entries.iter().any(|r| named(e, r)))
+                    .map(|e| {
+                        let from = e["proposals_from"]
+                            .as_str()
+                            .map(String::from)
+                            .or_else(|| e["entered"].as_str().and_then(crate::deadline::japan_day))
+                            .unwrap_or_default();
+                        let until = e["proposals_until"]
+                            .as_str()
+                            .map(String::from)
+                            .or_else(|| crate::deadline::add_days(&from, days - 1))
+                            .unwrap_or_default();
+                        (e, from, until)
+                    })
+                    .collect();
+                if entered.is_empty() {
+                    return Err(refused(format!(
+                        "proposal: no anonymised data of contract {} are entered in the ファイル簿 of `{}` (法117): a 法118 proposal is for data already made{}",
+                        base.id,
+                        base.file,
+                        if p.kind == ProposalKind::ChangeOfUse {
+                            "; a change of business before any data are made is a new 法112 proposal"
+                        } else {
+                            ""
+                        }
+                    )));
+                }
+                let open = entered.iter().find(|(_, from, until)| {
+                    !from.is_empty() && from.as_str() <= today.as_str() && today.as_str() <= until.as_str()
+                });
+                let Some((open, _, _)) = open else {
+                    let periods: Vec<String> =
+                        entered.iter().map(|(_, from, until)| format!("{from} .. {until}")).collect();
+                    return Err(refused(format!(
+                        "proposal: today ({today}) is outside the period for 法118 proposals entered in the ファイル簿 (法117条3号: {})",
+                        periods.join(", ")
+                    )));
+                };
+                if !p.file.is_empty() && p.file != base.file {
+                    return Err(refused(format!(
+                        "proposal: the data were made from file `{}`, not `{}`",
+                        base.file, p.file
+                    )));
+                }
+                p.file = base.file.clone();
+                p.people = open["people"].as_i64().filter(|n| *n > 0).unwrap_or(base.proposal.people);
+                p.method = base.proposal.method.clone();
+                p.columns = base.proposal.columns.clone();
+                parent = Some(base);
+            }
         }
-        for (field, v) in [("method", &p.method), ("purpose", &p.purpose), ("safety_measures", &p.safety_measures)] {
+        for (field, v) in [("purpose", &p.purpose), ("safety_measures", &p.safety_measures)] {
             crate::requests::text(field, v).map_err(|e| refused(format!("proposal: {e}")))?;
         }
         let (Some(from), Some(until)) = (date(&p.use_from), date(&p.use_until)) else {
@@ -534,25 +845,21 @@ impl Registry {
         if day_number(until) < day_number(from) {
             return Err(refused("proposal: the use period ends before it starts"));
         }
-        if p.people <= 0 {
-            return Err(refused("proposal: `people` must be positive"));
-        }
-        if p.columns.is_empty() || p.columns.iter().any(|c| c.name.trim().is_empty() || c.granularity.trim().is_empty())
-        {
-            return Err(refused("proposal: every `[[column]]` needs a `name` and a `granularity`"));
-        }
-        let mut seen = std::collections::HashSet::new();
-        for c in &p.columns {
-            if !seen.insert(c.name.as_str()) {
-                return Err(refused(format!("proposal: column `{}` is listed twice", c.name)));
-            }
-        }
+        let file = self.file(&p.file)?.ok_or_else(|| refused(format!("no file `{}` is registered", p.file)))?;
         let columns = serde_json::to_string(&p.columns).map_err(|e| self.db(e))?;
-        self.change(who, "contract-propose", &format!("{} / {}", p.recipient, p.file), |tx| {
+        let guards: Vec<Guard> =
+            parent.iter().filter(|_| p.kind == ProposalKind::ChangeOfUse).map(Guard::contract).collect();
+        let parent_id = parent.as_ref().map(|c| c.id);
+        let subject = match (p.kind, parent_id) {
+            (ProposalKind::Article112, _) => format!("{} / {}", p.recipient, p.file),
+            (kind, Some(cid)) => format!("{} / {} ({} of contract {cid})", p.recipient, p.file, kind.as_str()),
+            (kind, None) => format!("{} / {} ({})", p.recipient, p.file, kind.as_str()),
+        };
+        self.change_from(&guards, who, "contract-propose", &subject, |tx| {
             tx.execute(
                 "INSERT INTO contracts (recipient_id, file_id, state, people, method, purpose, use_from, use_until,
-                    safety_measures, columns, received, updated)
-                 VALUES (?1, ?2, 'received', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+                    safety_measures, columns, received, updated, kind, parent_id, release_id, call_id)
+                 VALUES (?1, ?2, 'received', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14)",
                 params![
                     recipient,
                     file.id,
@@ -563,20 +870,41 @@ impl Registry {
                     p.use_until,
                     p.safety_measures,
                     columns,
-                    who.time
+                    who.time,
+                    p.kind.as_str(),
+                    parent_id,
+                    release_id,
+                    call_id
                 ],
             )
             .map_err(|e| refused(format!("proposal: {e}")))?;
             let id = tx.last_insert_rowid();
-            let ev = event(tx, id, None, State::Received, who, None)?;
-            Ok((id, vec![("contracts", id.to_string()), ("contract_events", ev.to_string())]))
+            let note = call_id.map(|c| format!("in response to call {c} (法111)"));
+            let ev = event(tx, id, None, State::Received, who, note.as_deref())?;
+            let mut touched = vec![("contracts", id.to_string()), ("contract_events", ev.to_string())];
+            // 法118条1項後段: the contract whose business changes is under review with it.
+            if let Some(base) = parent.as_ref().filter(|_| p.kind == ProposalKind::ChangeOfUse)
+                && base.state != State::ChangeOfUse
+            {
+                tx.execute(
+                    "UPDATE contracts SET state = 'change_of_use', updated = ?1 WHERE id = ?2",
+                    params![who.time, base.id],
+                )
+                .map_err(|e| refused(format!("contract {}: {e}", base.id)))?;
+                let note = format!("change of business proposed: contract {id} (法118条1項後段)");
+                let ev = event(tx, base.id, Some(base.state), State::ChangeOfUse, who, Some(&note))?;
+                touched.push(("contracts", base.id.to_string()));
+                touched.push(("contract_events", ev.to_string()));
+            }
+            Ok((id, touched))
         })
     }
 
     /// Record the review of a received proposal: the reviewer's checks of every item of
-    /// [`REVIEW_ITEMS`], plus the checks the registry computes itself (法113 with 法120: a
-    /// cancellation within two years; 法114条1項: people within the rule minimum and the
-    /// file's count, use period within the rule maximum). Returns whether every check passed.
+    /// [`REVIEW_ITEMS`] (a 法118 proposal: [`REUSE_REVIEW_ITEMS`], 法118条2項), plus the checks the
+    /// registry computes itself (1号 with 法113条5号 and 法120: no cancellation within two years;
+    /// 2号 (法112 only): people at least 1,000 and at most the file's count; 5号: use period within
+    /// the body's maximum). Returns whether every check passed.
     pub fn review(&mut self, who: &Who, id: i64, review: &Review) -> Result<bool, RegistryError> {
         let c = self.contract(id)?.ok_or_else(|| refused(format!("no contract {id}")))?;
         if c.state != State::Received {
@@ -588,16 +916,33 @@ impl Registry {
         if review.reviewer.trim().is_empty() {
             return Err(refused("review: `reviewer` is empty"));
         }
+        let items = c.kind.review_items();
         for ch in &review.checks {
-            if !REVIEW_ITEMS.contains(&ch.item.as_str()) {
+            if ch.item.starts_with("法113") {
+                return Err(refused(format!(
+                    "review: item `{}`: the disqualifications of 法113条 are reviewed as 法114条1項1号; number the items as the statute does (1号 欠格事由, 2号 people, 3号 method, 4号 new industry, 5号 use period, 6号 purpose, method and safety measures, 7号 other)",
+                    ch.item
+                )));
+            }
+            if REVIEW_ITEMS.contains(&ch.item.as_str()) && !items.contains(&ch.item.as_str()) {
+                return Err(refused(format!(
+                    "review: item `{}` does not apply to a 法118 proposal (法118条2項 applies 法114条1項1号 and 4号 to 7号 only: the data, their people and method, exist): the items are {}",
+                    ch.item,
+                    items.join(", ")
+                )));
+            }
+            if !items.contains(&ch.item.as_str()) {
                 return Err(refused(format!(
                     "review: unknown item `{}` (the items are {})",
                     ch.item,
-                    REVIEW_ITEMS.join(", ")
+                    items.join(", ")
                 )));
             }
+            if review.checks.iter().filter(|o| o.item == ch.item).count() > 1 {
+                return Err(refused(format!("review: item `{}` is checked twice", ch.item)));
+            }
         }
-        for item in REVIEW_ITEMS {
+        for item in items {
             match review.checks.iter().find(|ch| ch.item == *item) {
                 None => return Err(refused(format!("review: no check of {item} (every item needs one)"))),
                 Some(ch) if ch.evidence.trim().is_empty() => {
@@ -616,29 +961,31 @@ impl Registry {
             (Some(a), Some(b)) => day_number(b) - day_number(a) + 1,
             _ => i64::MAX,
         };
-        let mut computed = vec![
-            Check {
-                item: "法113条 (法120: no cancellation within 2 years)".into(),
-                ok: barred.is_none(),
-                evidence: match &barred {
-                    Some(b) => format!("a contract of the business was cancelled: {b}"),
-                    None => "no cancelled contract of the business (under any spelling of its name, or its 法人番号) within 2 years in the registry".into(),
-                },
+        // The Rules fix the minimum at 1,000 people: a profile never lowers it.
+        let min_people = profile.proposal_min_people.max(crate::files::ELIGIBLE_PEOPLE);
+        let mut computed = vec![Check {
+            item: "法114条1項1号 (法113条5号, 法120: no cancellation within 2 years)".into(),
+            ok: barred.is_none(),
+            evidence: match &barred {
+                Some(b) => format!("a contract of the business was cancelled: {b}"),
+                None => "no cancelled contract of the business (under any spelling of its name, or its 法人番号) within 2 years in the registry".into(),
             },
-            Check {
-                item: "法114条1項 (people within the rule minimum and the file)".into(),
-                ok: c.proposal.people >= profile.proposal_min_people && c.proposal.people <= file.entry.people,
+        }];
+        if c.kind == ProposalKind::Article112 {
+            computed.push(Check {
+                item: "法114条1項2号 (people: at least the Rules' minimum, at most the file's)".into(),
+                ok: c.proposal.people >= min_people && c.proposal.people <= file.entry.people,
                 evidence: format!(
-                    "{} people asked; the rule minimum is {}, the file records {}",
-                    c.proposal.people, profile.proposal_min_people, file.entry.people
+                    "{} people asked; the Rules' minimum is {min_people}, the file records {}",
+                    c.proposal.people, file.entry.people
                 ),
-            },
-            Check {
-                item: "法114条1項 (use period within the rule maximum)".into(),
-                ok: days <= profile.use_period_max_days,
-                evidence: format!("{days} days asked; the maximum is {}", profile.use_period_max_days),
-            },
-        ];
+            });
+        }
+        computed.push(Check {
+            item: "法114条1項5号 (use period within the body's maximum)".into(),
+            ok: days <= profile.use_period_max_days,
+            evidence: format!("{days} days asked; the maximum is {}", profile.use_period_max_days),
+        });
         computed.extend(review.checks.iter().cloned());
         let passed = computed.iter().all(|ch| ch.ok);
         let record = serde_json::json!({ "reviewer": review.reviewer, "checks": computed, "passed": passed });
@@ -662,15 +1009,21 @@ impl Registry {
 
     /// Move a contract to `to`, checked against the state machine and the law: a fit notice
     /// only after a review whose every check passed, a not-fit notice with reasons, the fee at
-    /// payment (法119: base + hours of creation work), cancellation (法120) barring the
+    /// payment (法119: `fee` gives what it is computed from), cancellation (法120) barring the
     /// business for two years. `note` is kept with the transition (reasons, receipts...).
+    ///
+    /// A change of use (法118条1項後段) is never a step of its own: it is proposed
+    /// ([`Registry::propose`], kind `change_of_use`) and goes through review, notice, fee and a new
+    /// contract. When that proposal is notified not fit or withdrawn, the contract it changes goes
+    /// back to where it was; when it is concluded, the contract it changes ends its use (both in
+    /// the same change).
     pub fn advance(
         &mut self,
         who: &Who,
         id: i64,
         to: State,
         note: Option<&str>,
-        hours: Option<i64>,
+        fee: &FeeBasis,
     ) -> Result<(), RegistryError> {
         if matches!(to, State::Created | State::Provided) {
             return Err(refused(format!(
@@ -683,11 +1036,35 @@ impl Registry {
                 }
             )));
         }
+        if to == State::ChangeOfUse {
+            return Err(refused(format!(
+                "contract {id}: a change of use is a proposal of its own (法118条1項後段: review of 法114条1項1号 and 4号-7号, notice, fee under 法119条4項, a new contract): record it with `tokumei contract propose FILE` (kind = \"change_of_use\", contract = {id})"
+            )));
+        }
+        if to == State::RegisterUpdated {
+            return Err(refused(format!(
+                "contract {id}: the ファイル簿 is updated on creation (法117), in the change that publishes a release under the contract; there is no step to take by hand (`tokumei file show FILE` shows the entry)"
+            )));
+        }
         let c = self.contract(id)?.ok_or_else(|| refused(format!("no contract {id}")))?;
         if !c.state.next().contains(&to) {
             let allowed: Vec<&str> = c.state.next().iter().map(|s| s.as_str()).collect();
+            let why = if c.state == State::ChangeOfUse {
+                let child = self
+                    .contracts()?
+                    .into_iter()
+                    .filter(|o| o.kind == ProposalKind::ChangeOfUse && o.parent_id == Some(id))
+                    .map(|o| o.id)
+                    .max();
+                format!(
+                    " (a change of business is under review{}: it comes back from change_of_use when that proposal is notified not fit or withdrawn, and ends its use when the new contract is concluded)",
+                    child.map(|c| format!(" as contract {c}")).unwrap_or_default()
+                )
+            } else {
+                String::new()
+            };
             return Err(refused(format!(
-                "contract {id} is {}: it cannot move to {} (allowed: {})",
+                "contract {id} is {}: it cannot move to {} (allowed: {}){why}",
                 c.state.as_str(),
                 to.as_str(),
                 if allowed.is_empty() { "none, it is final".to_string() } else { allowed.join(", ") }
@@ -697,6 +1074,11 @@ impl Registry {
         if let Some(n) = note {
             crate::requests::text("note", n)?;
         }
+        if to != State::FeePaid && *fee != FeeBasis::default() {
+            return Err(refused(
+                "the fee's basis (--hours, --contractor-cost, --fee-yen) goes with the step to fee_paid",
+            ));
+        }
         let passed = c.review.as_ref().and_then(|r| r["passed"].as_bool()).unwrap_or(false);
         // A bar that came after the review (the same business's contract cancelled meanwhile).
         if matches!(to, State::Fit | State::Contracted)
@@ -705,31 +1087,8 @@ impl Registry {
             return Err(refused(format!("contract {id} cannot move to {} (法113, 法120): {bar}", to.as_str())));
         }
         let mut notice = None;
-        let mut fee = None;
-        // 法117: the ファイル簿 entry of the file lists the anonymised data made from it.
-        let mut register: Option<(i64, String)> = None;
-        if to == State::RegisterUpdated {
-            let file = self.file(&c.file)?.ok_or_else(|| refused(format!("file `{}` is gone", c.file)))?;
-            let releases: Vec<_> = self
-                .releases()?
-                .into_iter()
-                .filter(|r| r.release.contract_id == Some(id) && r.status == "published")
-                .collect();
-            if releases.is_empty() {
-                return Err(refused(format!("contract {id} has no published release to enter in the file register")));
-            }
-            let mut created = file.created_anonymised.clone();
-            created.push(serde_json::json!({
-                "contract": id,
-                "recipient": c.recipient,
-                "releases": releases.iter().map(|r| r.release.release_id.clone()).collect::<Vec<_>>(),
-                "people": releases.iter().map(|r| r.release.rows).max(),
-                "items": c.proposal.columns.iter().map(|g| format!("{}（{}）", g.name, g.granularity)).collect::<Vec<_>>(),
-                "use_period": format!("{} .. {}", c.proposal.use_from, c.proposal.use_until),
-                "entered": who.time,
-            }));
-            register = Some((file.id, serde_json::Value::Array(created).to_string()));
-        }
+        let mut fee_yen = None;
+        let mut basis = None;
         match to {
             State::Fit if !passed => {
                 return Err(refused(format!(
@@ -745,34 +1104,57 @@ impl Registry {
                     Some(serde_json::json!({ "decision": "not_fit", "article": "法114条3項", "reasons": reasons }));
             }
             State::FeePaid => {
-                let h = hours.ok_or_else(|| {
-                    refused("the fee depends on the hours of creation work: give --hours (法119; 0 if none)")
-                })?;
-                if !(0..=MAX_HOURS).contains(&h) {
-                    return Err(refused(format!("--hours must be between 0 and {MAX_HOURS}")));
-                }
-                let p = self.profile()?;
-                fee = Some(
-                    p.fee_per_hour_yen
-                        .checked_mul(h)
-                        .and_then(|x| x.checked_add(p.fee_base_yen))
-                        .ok_or_else(|| refused("the fee is beyond any reasonable amount"))?,
-                );
+                let (amount, b) = self.fee(&c, fee)?;
+                fee_yen = Some(amount);
+                basis = Some(b);
             }
-            State::Cancelled | State::Withdrawn | State::CorrectionsRequested | State::ChangeOfUse
-                if note.is_none() =>
-            {
+            State::Cancelled | State::Withdrawn | State::CorrectionsRequested if note.is_none() => {
                 return Err(refused(format!("moving to {} needs its reason (--note)", to.as_str())));
             }
             _ => {}
+        }
+        // The contract whose business a change-of-use proposal changes: back where it was when
+        // the change is not fit or withdrawn, its use ended when the new contract is concluded.
+        let mut parent_step: Option<(StoredContract, State, String)> = None;
+        if c.kind == ProposalKind::ChangeOfUse
+            && matches!(to, State::NotFit | State::Withdrawn | State::Contracted)
+            && let Some(pid) = c.parent_id
+            && let Some(parent) = self.contract(pid)?
+            && parent.state == State::ChangeOfUse
+        {
+            let (back, why) = if to == State::Contracted {
+                (
+                    State::UseEnded,
+                    format!("the business changed: the data are used under contract {id} from now on (法118条1項後段)"),
+                )
+            } else {
+                let before = parent
+                    .history
+                    .iter()
+                    .rev()
+                    .find(|t| t.to == State::ChangeOfUse.as_str())
+                    .and_then(|t| t.from.as_deref())
+                    .and_then(State::parse)
+                    .filter(|s| s.allows_provision())
+                    .unwrap_or(State::Contracted);
+                (
+                    before,
+                    format!(
+                        "the change of business (contract {id}) was {}: the contract continues as before",
+                        if to == State::NotFit { "notified not fit" } else { "withdrawn" }
+                    ),
+                )
+            };
+            parent_step = Some((parent, back, why));
         }
         // "Today" is the date in Japan of the change (deadline.rs: deadlines are Japan's dates).
         let today = crate::deadline::today_of(who)?;
         // Re-read inside the transaction: the step starts from the state (and version) read above,
         // so two steps at once (two officers, two processes) end with one done and one refused.
-        let guard = [Guard::contract(&c)];
+        let mut guards = vec![Guard::contract(&c)];
+        guards.extend(parent_step.iter().map(|(p, _, _)| Guard::contract(p)));
         let action = format!("contract-{}", to.as_str().replace('_', "-"));
-        self.change_from(&guard, who, &action, &format!("contract {id}"), |tx| {
+        self.change_from(&guards, who, &action, &format!("contract {id}"), |tx| {
             tx.execute(
                 "UPDATE contracts SET state = ?1, updated = ?2 WHERE id = ?3",
                 params![to.as_str(), who.time, id],
@@ -782,16 +1164,14 @@ impl Registry {
                 tx.execute("UPDATE contracts SET notice = ?1 WHERE id = ?2", params![n.to_string(), id])
                     .map_err(|e| refused(format!("contract {id}: {e}")))?;
             }
-            if let Some(f) = fee {
-                tx.execute("UPDATE contracts SET fee_yen = ?1 WHERE id = ?2", params![f, id])
-                    .map_err(|e| refused(format!("contract {id}: {e}")))?;
+            if let (Some(f), Some(b)) = (fee_yen, &basis) {
+                tx.execute(
+                    "UPDATE contracts SET fee_yen = ?1, fee_basis = ?2 WHERE id = ?3",
+                    params![f, b.to_string(), id],
+                )
+                .map_err(|e| refused(format!("contract {id}: {e}")))?;
             }
             let mut touched = vec![("contracts", id.to_string())];
-            if let Some((file_id, created)) = &register {
-                tx.execute("UPDATE files SET created_anonymised = ?1 WHERE id = ?2", params![created, file_id])
-                    .map_err(|e| refused(format!("file register: {e}")))?;
-                touched.push(("files", file_id.to_string()));
-            }
             if to == State::Cancelled {
                 let until = two_years_after(&today);
                 tx.execute("UPDATE recipients SET barred_until = ?1 WHERE name = ?2", params![until, c.recipient])
@@ -803,8 +1183,100 @@ impl Registry {
             }
             let ev = event(tx, id, Some(c.state), to, who, note)?;
             touched.push(("contract_events", ev.to_string()));
+            if let Some((parent, back, why)) = &parent_step {
+                tx.execute(
+                    "UPDATE contracts SET state = ?1, updated = ?2 WHERE id = ?3",
+                    params![back.as_str(), who.time, parent.id],
+                )
+                .map_err(|e| refused(format!("contract {}: {e}", parent.id)))?;
+                let ev = event(tx, parent.id, Some(State::ChangeOfUse), *back, who, Some(why))?;
+                touched.push(("contracts", parent.id.to_string()));
+                touched.push(("contract_events", ev.to_string()));
+            }
             Ok(((), touched))
         })
+    }
+
+    /// The fee of contract `c` at payment (法119) and what it was computed from:
+    /// - a 法112 contract (法119条3項, the ordinance's amounts with the cabinet order's as the
+    ///   standard): `fee_base_yen` + `fee_per_hour_yen` for every hour or part of an hour of
+    ///   creation work (hours rounded up) + what the body pays a contractor it entrusts the
+    ///   creation to;
+    /// - a 法118 contract (法119条4項): the profile's `fee_reuse_yen` (a third party's) or
+    ///   `fee_change_of_use_yen` (a contractor's change of use), or, where the profile sets none,
+    ///   the amount the officer enters (the ordinance's).
+    fn fee(&self, c: &StoredContract, fee: &FeeBasis) -> Result<(i64, serde_json::Value), RegistryError> {
+        let p = self.profile()?;
+        let yen = |what: &str, v: Option<i64>| -> Result<Option<i64>, RegistryError> {
+            match v {
+                Some(y) if !(0..=MAX_YEN).contains(&y) => {
+                    Err(refused(format!("{what} must be between 0 and {MAX_YEN} yen")))
+                }
+                other => Ok(other),
+            }
+        };
+        if c.kind == ProposalKind::Article112 {
+            if fee.fee_yen.is_some() {
+                return Err(refused(
+                    "the fee of a 法112 contract is computed (法119条3項): give --hours and, if the creation is entrusted, --contractor-cost",
+                ));
+            }
+            let h = fee.hours.ok_or_else(|| {
+                refused("the fee depends on the hours of creation work: give --hours (法119条3項; 0 if none)")
+            })?;
+            if !h.is_finite() || !(0.0..=MAX_HOURS as f64).contains(&h) {
+                return Err(refused(format!("--hours must be between 0 and {MAX_HOURS}")));
+            }
+            // "1時間までごとに": every hour or part of an hour is billed as an hour.
+            let billed = h.ceil() as i64;
+            let contractor = yen("--contractor-cost", fee.contractor_cost_yen)?.unwrap_or(0);
+            let amount = p
+                .fee_per_hour_yen
+                .checked_mul(billed)
+                .and_then(|x| x.checked_add(p.fee_base_yen))
+                .and_then(|x| x.checked_add(contractor))
+                .ok_or_else(|| refused("the fee is beyond any reasonable amount"))?;
+            return Ok((
+                amount,
+                serde_json::json!({
+                    "article": "法119条3項",
+                    "base_yen": p.fee_base_yen,
+                    "hours": h,
+                    "hours_billed": billed,
+                    "per_hour_yen": p.fee_per_hour_yen,
+                    "contractor_cost_yen": contractor,
+                }),
+            ));
+        }
+        if fee.hours.is_some() || fee.contractor_cost_yen.is_some() {
+            return Err(refused(
+                "a 法118 contract's fee is the ordinance's amount (法119条4項): the data exist, so no --hours or --contractor-cost",
+            ));
+        }
+        let (field, set) = match c.kind {
+            ProposalKind::ChangeOfUse => ("fee_change_of_use_yen", p.fee_change_of_use_yen),
+            _ => ("fee_reuse_yen", p.fee_reuse_yen),
+        };
+        let entered = yen("--fee-yen", fee.fee_yen)?;
+        let (amount, source) = match (set, entered) {
+            (Some(a), None) => (a, "profile"),
+            (Some(a), Some(e)) if a == e => (a, "profile"),
+            (Some(a), Some(e)) => {
+                return Err(refused(format!(
+                    "the profile sets this fee at {a} yen (`{field}`, 法119条4項): --fee-yen {e} differs"
+                )));
+            }
+            (None, Some(e)) => (e, "entered"),
+            (None, None) => {
+                return Err(refused(format!(
+                    "the profile sets no fee for this 法118 contract (`{field}`, 法119条4項): give the ordinance's amount with --fee-yen"
+                )));
+            }
+        };
+        Ok((
+            amount,
+            serde_json::json!({ "article": "法119条4項", "kind": c.kind.as_str(), "amount_yen": amount, "source": source }),
+        ))
     }
 
     /// A contract with its proposal, review, notice and history.
@@ -813,7 +1285,8 @@ impl Registry {
             .conn
             .query_row(
                 "SELECT r.name, f.name, c.state, c.people, c.method, c.purpose, c.use_from, c.use_until,
-                    c.safety_measures, c.columns, c.review, c.notice, c.fee_yen
+                    c.safety_measures, c.columns, c.review, c.notice, c.fee_yen, c.kind, c.parent_id, c.release_id,
+                    c.call_id, c.fee_basis
                  FROM contracts c JOIN recipients r ON r.id = c.recipient_id JOIN files f ON f.id = c.file_id
                  WHERE c.id = ?1",
                 [id],
@@ -824,6 +1297,8 @@ impl Registry {
                         [r.get::<_, String>(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?],
                         [r.get::<_, Option<String>>(10)?, r.get(11)?],
                         r.get::<_, Option<i64>>(12)?,
+                        (r.get::<_, String>(13)?, r.get::<_, Option<i64>>(14)?, r.get::<_, Option<String>>(15)?),
+                        (r.get::<_, Option<i64>>(16)?, r.get::<_, Option<String>>(17)?),
                     ))
                 },
             )
@@ -835,6 +1310,8 @@ impl Registry {
             [method, purpose, use_from, use_until, safety, columns],
             [review, notice],
             fee_yen,
+            (kind, parent_id, release_id),
+            (call_id, fee_basis),
         )) = row
         else {
             return Ok(None);
@@ -851,10 +1328,15 @@ impl Registry {
             .map_err(|e| self.db(e))?
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.db(e))?;
+        let kind =
+            ProposalKind::parse(&kind).ok_or_else(|| self.err(&format!("contract {id}: unknown kind {kind}")))?;
         Ok(Some(StoredContract {
             id,
             state: State::parse(&state).ok_or_else(|| self.err(&format!("contract {id}: unknown state {state}")))?,
             proposal: Proposal {
+                kind,
+                release: release_id,
+                contract: parent_id.filter(|_| kind == ProposalKind::ChangeOfUse),
                 recipient: recipient.clone(),
                 file: file.clone(),
                 people,
@@ -870,6 +1352,10 @@ impl Registry {
             review: json(review),
             notice: json(notice),
             fee_yen,
+            fee_basis: json(fee_basis),
+            kind,
+            parent_id,
+            call_id,
             history,
         }))
     }
@@ -888,8 +1374,9 @@ impl Registry {
 
 impl Registry {
     /// Whether a run may provide data under contract `id` today (`YYYY-MM-DD`): the contract
-    /// is in a state that allows provision (contracted, created, provided, register updated;
-    /// never cancelled or ended), today is within its use period, the job is anonymised (a
+    /// is a 法112 contract in a state that allows provision (contracted, created, provided,
+    /// register updated; never cancelled or ended), its file names the office that receives
+    /// proposals (法117条2号), today is within its use period, the job is anonymised (a
     /// pseudonymised output is still personal information and is never provided), its rule file
     /// is one allowed for the contract's file, and every released column is one the contract
     /// lists, at its level or coarser. Returns the contract; the refusal names every problem.
@@ -933,6 +1420,25 @@ impl Registry {
             );
         }
         let file = self.file(&c.file)?.ok_or_else(|| refused(format!("file `{}` is gone", c.file)))?;
+        if c.kind != ProposalKind::Article112 {
+            problems.push(format!(
+                "it is a 法118 contract ({}): it covers anonymised data already made, nothing is made under it; provide {} with `tokumei release provide RELEASE --contract {id}`",
+                c.kind.as_str(),
+                c.proposal
+                    .release
+                    .as_deref()
+                    .map(|r| format!("release {r}"))
+                    .unwrap_or_else(|| format!("the releases of contract {}", c.parent_id.unwrap_or(0)))
+            ));
+        }
+        // 法117: the release is entered in the file's ファイル簿 on creation, with the office that
+        // receives 法118 proposals for it; without one the entry cannot be made.
+        if file.entry.proposal_office.as_deref().is_none_or(|o| o.trim().is_empty()) {
+            problems.push(format!(
+                "file `{}` names no office receiving proposals (法110条2号, 法117条2号), which its ファイル簿 entry of the data made must state: set it with `tokumei file set-proposals`",
+                c.file
+            ));
+        }
         if !file.rules.iter().any(|r| r.sha256 == rules_sha256) {
             problems.push(format!(
                 "the job's rule file (sha256 {}) is not one allowed for file `{}` (`tokumei file allow-rules`)",
@@ -1021,11 +1527,12 @@ mod tests {
         let mut reg = Registry::create(&dir.path().join("r.sqlite"), &profile, &dir.path().join("audit.log"), &w)
             .expect("create");
         let file: crate::FileEntry = toml::from_str(
-            "name = \"F\"\nunit = \"市民課\"\npurpose = \"p\"\nitems = [\"性別\"]\npeople_range = \"r\"\ncollection_method = \"c\"\nsensitive = false\nordinance_sensitive = false\nregular_recipients = []\nrequest_office = \"o\"\nkind = \"computer\"\npeople = 120000\npublished = true\ndisclosable = true\nprocessable = true\nopen_to_proposals = true\n",
+            "name = \"F\"\nunit = \"市民課\"\npurpose = \"p\"\nitems = [\"性別\"]\npeople_range = \"r\"\ncollection_method = \"c\"\nsensitive = false\nordinance_sensitive = false\nregular_recipients = []\nrequest_office = \"o\"\nkind = \"computer\"\npeople = 120000\npublished = true\ndisclosable = true\nprocessable = true\nopen_to_proposals = true\nproposal_office = \"企画課\"\n",
         )
         .expect("file");
         reg.add_file(&w, &file, &[]).expect("file");
         reg.add_recipient(&w, &recipient("株式会社見本データ分析", Some("7000012050002"))).expect("recipient");
+        reg.open_call(&w, "2026-11-27", "2099-12-31", &[], Some("公示第1号")).expect("call");
         let id = reg.propose(&w, &proposal("株式会社見本データ分析")).expect("propose");
         let review = Review {
             reviewer: "審査員".into(),
@@ -1035,9 +1542,9 @@ mod tests {
                 .collect(),
         };
         assert!(reg.review(&w, id, &review).expect("review"));
-        reg.advance(&w, id, State::Fit, None, None).expect("fit");
-        reg.advance(&w, id, State::FeePaid, None, Some(0)).expect("fee");
-        reg.advance(&w, id, State::Contracted, None, None).expect("contracted");
+        reg.advance(&w, id, State::Fit, None, &FeeBasis::default()).expect("fit");
+        reg.advance(&w, id, State::FeePaid, None, &FeeBasis { hours: Some(0.0), ..Default::default() }).expect("fee");
+        reg.advance(&w, id, State::Contracted, None, &FeeBasis::default()).expect("contracted");
         (dir, reg)
     }
 
@@ -1052,6 +1559,7 @@ mod tests {
             use_until: "2027-12-31".into(),
             safety_measures: "施錠".into(),
             columns: vec![ColumnGrant { name: "性別".into(), granularity: "そのまま".into(), level: None }],
+            ..Default::default()
         }
     }
 
@@ -1102,7 +1610,7 @@ mod tests {
         })
         .expect("legacy change");
         let early = reg.propose(&w, &proposal("見本データ分析 株式会社")).expect("propose");
-        reg.advance(&w, 1, State::Cancelled, Some("契約違反"), None).expect("cancel");
+        reg.advance(&w, 1, State::Cancelled, Some("契約違反"), &FeeBasis::default()).expect("cancel");
         let later = who("2027-03-01T10:00:00Z");
         for (name, number) in [("見本データ分析（株）", None), ("株式会社ミホン", Some("7000012050002"))]
         {
@@ -1123,7 +1631,7 @@ mod tests {
                 .collect(),
         };
         assert!(!reg.review(&later, early, &review).expect("review"));
-        assert!(reg.advance(&later, early, State::Fit, None, None).is_err());
+        assert!(reg.advance(&later, early, State::Fit, None, &FeeBasis::default()).is_err());
         // Two years on, the bar is over.
         let free = who("2028-11-28T10:00:00Z");
         assert!(reg.bar_of("株式会社見本データ分析", "2028-11-28").expect("bar").is_none());
@@ -1135,7 +1643,9 @@ mod tests {
         for s in [State::NotFit, State::Closed, State::Cancelled, State::Withdrawn] {
             assert!(s.next().is_empty());
         }
-        let mut seen = vec![State::Received, State::Reviewed]; // review has its own command
+        // Review has its own command; a change of use is entered by its proposal (法118);
+        // register_updated is kept for contracts that older registries moved there by hand.
+        let mut seen = vec![State::Received, State::Reviewed, State::ChangeOfUse, State::RegisterUpdated];
         let mut i = 0;
         while i < seen.len() {
             for n in seen[i].next() {
@@ -1149,5 +1659,329 @@ mod tests {
         for s in ALL {
             assert_eq!(State::parse(s.as_str()), Some(s));
         }
+    }
+
+    fn none() -> FeeBasis {
+        FeeBasis::default()
+    }
+
+    fn passing(items: &[&str]) -> Review {
+        Review {
+            reviewer: "審査員".into(),
+            checks: items.iter().map(|i| Check { item: i.to_string(), ok: true, evidence: "確認".into() }).collect(),
+        }
+    }
+
+    /// Publish release `id` under contract `cid` as a run would (registered, then settled).
+    fn publish(reg: &mut Registry, w: &Who, cid: i64, id: &str, people: Option<u64>) {
+        let r = crate::NewRelease {
+            release_id: id.into(),
+            contract_id: Some(cid),
+            dataset: "d".into(),
+            mode: "anonymized".into(),
+            release_dir: format!("/nowhere/{id}"),
+            input_sha256: "00".repeat(32),
+            rules_sha256: "11".repeat(32),
+            outputs: vec![],
+            rows: 5200,
+            people,
+            k_achieved: 5,
+            l_achieved: None,
+            audit_log: "/nowhere/audit.log".into(),
+            audit_seq: 1,
+            audit_head: None,
+            staff_hours: Some(2.5),
+            code_columns: vec![],
+            codes: 0,
+            code_digest: None,
+            purpose: None,
+            subjects: vec![],
+            exclusions_upto: 0,
+            corrections_upto: 0,
+            excluded_records: 0,
+            fingerprint: None,
+            marks: vec![],
+            replaces: None,
+            replacement_note: None,
+        };
+        reg.register_release(w, &r).expect("register");
+        reg.settle_release(w, id, true).expect("settle");
+    }
+
+    /// 法112条1項「募集に応じて」: no proposal without a call open for its file that day; 規則53: a
+    /// call of fewer than 30 days (the last day at least 30 days after the first) is refused, and
+    /// a call is never back-dated.
+    #[test]
+    fn a_112_proposal_answers_an_open_call_of_30_days_or_more_article_111_rule_53() {
+        let (_d, mut reg) = contracted();
+        let w = who("2026-11-28T10:00:00Z");
+        // Today is 2026-11-28 in Japan.
+        let e = reg.open_call(&w, "2026-11-27", "2027-01-31", &[], None).expect_err("back-dated").to_string();
+        assert!(e.contains("cannot start before today"), "{e}");
+        let e = reg.open_call(&w, "2026-12-01", "2026-12-30", &[], None).expect_err("29 days").to_string();
+        assert!(e.contains("規則53") && e.contains("2026-12-31 or later"), "{e}");
+        let e = reg.open_call(&w, "2026-12-01", "2027-01-31", &["G".into()], None).expect_err("file").to_string();
+        assert!(e.contains("not registered as open to proposals"), "{e}");
+        // The contract helper's call (2026-11-27 .. 2099) closed: proposals are refused.
+        reg.close_call(&w, 1, "公示の誤りのため取消し").expect("close");
+        let e = reg.propose(&w, &proposal("株式会社見本データ分析")).expect_err("no call").to_string();
+        assert!(e.contains("募集に応じて") && e.contains("2026-11-28"), "{e}");
+        // A call that opens later: not yet open.
+        let id = reg.open_call(&w, "2026-12-01", "2026-12-31", &[], Some("公示第2号")).expect("call of 30 days");
+        assert!(reg.propose(&w, &proposal("株式会社見本データ分析")).is_err(), "the call is not open yet");
+        let later = who("2026-12-31T14:00:00Z"); // 2026-12-31 23:00 JST: the last day
+        let c = reg.propose(&later, &proposal("株式会社見本データ分析")).expect("in response to the call");
+        assert_eq!(reg.contract(c).expect("read").expect("contract").call_id, Some(id));
+        let after = who("2026-12-31T15:00:00Z"); // 2027-01-01 00:00 JST
+        assert!(reg.propose(&after, &proposal("株式会社見本データ分析")).is_err(), "the call has ended");
+        assert_eq!(reg.check_all().expect("check").iter().filter(|p| !p.contains("release")).count(), 0);
+    }
+
+    /// 法111 with 附則7条 and 規則53「毎年度」: a prefecture is warned for every file open to
+    /// proposals without a call of 30 days or more opened in the current fiscal year.
+    #[test]
+    fn a_body_that_must_call_is_warned_without_a_call_this_fiscal_year_article_111() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let profile: crate::Profile =
+            toml::from_str("body = \"見本県\"\nactor = \"public_body\"\nbody_kind = \"prefecture\"\n")
+                .expect("profile");
+        let w = who("2027-03-01T01:00:00Z");
+        let mut reg =
+            Registry::create(&dir.path().join("r.sqlite"), &profile, &dir.path().join("a.log"), &w).expect("create");
+        let file: crate::FileEntry = toml::from_str(
+            "name = \"F\"\nunit = \"u\"\npurpose = \"p\"\nitems = [\"性別\"]\npeople_range = \"r\"\ncollection_method = \"c\"\nsensitive = false\nrequest_office = \"o\"\nkind = \"computer\"\npeople = 5000\npublished = true\ndisclosable = true\nprocessable = true\nopen_to_proposals = true\nproposal_office = \"企画課\"\n",
+        )
+        .expect("file");
+        reg.add_file(&w, &file, &[]).expect("file");
+        assert_eq!(reg.call_warnings("2027-03-01").expect("warn").len(), 1);
+        reg.open_call(&w, "2027-03-01", "2027-03-31", &[], None).expect("call");
+        assert!(reg.call_warnings("2027-03-15").expect("warn").is_empty(), "called in fiscal year 2026");
+        // April: a new fiscal year, and the March call does not count for it.
+        let w = reg.call_warnings("2027-04-01").expect("warn");
+        assert!(w.len() == 1 && w[0].contains("fiscal year 2027"), "{w:?}");
+        // A call closed before its 30 days does not count either.
+        let april = who("2027-04-01T01:00:00Z");
+        let id = reg.open_call(&april, "2027-04-01", "2027-05-31", &[], None).expect("call");
+        assert!(reg.call_warnings("2027-04-02").expect("warn").is_empty());
+        let soon = who("2027-04-10T01:00:00Z");
+        reg.close_call(&soon, id, "対象ファイルの誤り").expect("close");
+        assert_eq!(reg.call_warnings("2027-04-10").expect("warn").len(), 1);
+        // A municipality that need not call is not warned.
+        let (_d, reg) = contracted();
+        assert!(reg.call_warnings("2030-01-01").expect("warn").is_empty());
+    }
+
+    /// 法114条1項 in the statute's order: 1号 is the disqualifications of 法113 (no separate
+    /// 法113 item), and a 法118 review has only 1号 and 4号-7号 (法118条2項).
+    #[test]
+    fn review_items_follow_article_114_1_and_article_118_2() {
+        let (_d, mut reg) = contracted();
+        let w = who("2026-11-28T10:00:00Z");
+        let id = reg.propose(&w, &proposal("株式会社見本データ分析")).expect("propose");
+        let mut old = passing(REVIEW_ITEMS);
+        old.checks.insert(0, Check { item: "法113条".into(), ok: true, evidence: "確認".into() });
+        let e = reg.review(&w, id, &old).expect_err("old numbering").to_string();
+        assert!(e.contains("法114条1項1号") && e.contains("1号 欠格事由"), "{e}");
+        assert!(reg.review(&w, id, &passing(REUSE_REVIEW_ITEMS)).is_err(), "2号 and 3号 are missing");
+        assert!(reg.review(&w, id, &passing(REVIEW_ITEMS)).expect("review"));
+        let c = reg.contract(id).expect("read").expect("contract");
+        let items: Vec<&str> = c.review.as_ref().expect("review")["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .filter_map(|ch| ch["item"].as_str())
+            .collect();
+        assert!(items[0].starts_with("法114条1項1号") && items[1].starts_with("法114条1項2号"), "{items:?}");
+        assert!(items[2].starts_with("法114条1項5号"), "{items:?}");
+    }
+
+    /// 法119条3項 (令: 1時間までごとに): a part of an hour is billed as an hour, and what the body
+    /// pays a contractor it entrusts the creation to is added.
+    #[test]
+    fn the_fee_bills_every_part_of_an_hour_and_adds_the_contractors_cost_article_119_3() {
+        let (_d, mut reg) = contracted();
+        let w = who("2026-11-28T10:00:00Z");
+        let id = reg.propose(&w, &proposal("株式会社見本データ分析")).expect("propose");
+        assert!(reg.review(&w, id, &passing(REVIEW_ITEMS)).expect("review"));
+        reg.advance(&w, id, State::Fit, None, &none()).expect("fit");
+        for bad in ["-1", "abc", "NaN", "inf", "1e3", "100001"] {
+            assert!(parse_hours(bad).is_err(), "{bad}");
+        }
+        let fee = FeeBasis {
+            hours: Some(parse_hours("2.25").expect("hours")),
+            contractor_cost_yen: Some(50_000),
+            fee_yen: None,
+        };
+        let e = reg.advance(&w, id, State::FeePaid, None, &FeeBasis { fee_yen: Some(1), ..fee }).expect_err("fee_yen");
+        assert!(e.to_string().contains("computed"), "{e}");
+        assert!(reg.advance(&w, id, State::FeePaid, None, &FeeBasis { contractor_cost_yen: Some(-1), ..fee }).is_err());
+        reg.advance(&w, id, State::FeePaid, None, &fee).expect("fee");
+        let c = reg.contract(id).expect("read").expect("contract");
+        assert_eq!(c.fee_yen, Some(21_000 + 3 * 3_950 + 50_000));
+        let b = c.fee_basis.expect("basis");
+        assert_eq!((b["hours_billed"].as_i64(), b["contractor_cost_yen"].as_i64()), (Some(3), Some(50_000)));
+        assert_eq!(b["article"], "法119条3項");
+        // The fee's basis goes with the payment only.
+        assert!(reg.advance(&w, id, State::Contracted, None, &fee).is_err());
+    }
+
+    /// 法118条1項後段: a contractor's change of business is a proposal of its own, reviewed under
+    /// 1号 and 4号-7号, notified, paid for (法119条4項) and concluded as a new contract; the
+    /// contract it changes cannot simply go back to `contracted` with a note.
+    #[test]
+    fn a_change_of_use_goes_through_review_notice_fee_and_a_new_contract_article_118() {
+        let (_d, mut reg) = contracted();
+        let w = who("2027-01-10T01:00:00Z");
+        // The old shortcut is refused.
+        let e = reg.advance(&w, 1, State::ChangeOfUse, Some("事業変更"), &none()).expect_err("by hand").to_string();
+        assert!(e.contains("contract propose") && e.contains("change_of_use"), "{e}");
+        let change = Proposal {
+            kind: ProposalKind::ChangeOfUse,
+            recipient: "株式会社見本データ分析".into(),
+            contract: Some(1),
+            purpose: "別事業".into(),
+            use_from: "2027-02-01".into(),
+            use_until: "2027-12-31".into(),
+            safety_measures: "施錠".into(),
+            ..Default::default()
+        };
+        // Before any data are made, a change of business is a new 法112 proposal.
+        let e = reg.propose(&w, &change).expect_err("no data").to_string();
+        assert!(e.contains("法117") && e.contains("new 法112 proposal"), "{e}");
+        publish(&mut reg, &w, 1, "r-1", Some(4800));
+        let c1 = reg.contract(1).expect("read").expect("contract");
+        assert_eq!(c1.state, State::Created);
+        // Another business cannot change this contract's use.
+        reg.add_recipient(&w, &recipient("見本リサーチ合同会社", None)).expect("recipient");
+        let e = reg
+            .propose(&w, &Proposal { recipient: "見本リサーチ合同会社".into(), ..change.clone() })
+            .expect_err("not its contract")
+            .to_string();
+        assert!(e.contains("only its contractor"), "{e}");
+        let child = reg.propose(&w, &change).expect("change of use proposed");
+        let c = reg.contract(child).expect("read").expect("contract");
+        assert_eq!((c.kind, c.parent_id, c.proposal.people), (ProposalKind::ChangeOfUse, Some(1), 4800));
+        assert_eq!(c.proposal.columns, proposal("x").columns, "the data's columns");
+        assert_eq!(reg.contract(1).expect("read").expect("contract").state, State::ChangeOfUse);
+        assert!(reg.propose(&w, &change).expect_err("twice").to_string().contains("already under way"));
+        // The contract under change cannot go back by hand.
+        let e = reg.advance(&w, 1, State::Contracted, Some("変更なし"), &none()).expect_err("shortcut").to_string();
+        assert!(e.contains(&format!("contract {child}")), "{e}");
+        // Review: 1号, 4号-7号 only.
+        let e = reg.review(&w, child, &passing(REVIEW_ITEMS)).expect_err("2号").to_string();
+        assert!(e.contains("does not apply to a 法118 proposal"), "{e}");
+        assert!(reg.review(&w, child, &passing(REUSE_REVIEW_ITEMS)).expect("review"));
+        // Not fit: the contract continues as it was.
+        reg.advance(&w, child, State::NotFit, Some("法114条1項4号に適合しない"), &none()).expect("not fit");
+        let c1 = reg.contract(1).expect("read").expect("contract");
+        assert_eq!(c1.state, State::Created, "back where it was");
+        // Proposed again, fit, paid under 法119条4項 and concluded: the old contract's use ends.
+        let child = reg.propose(&w, &change).expect("again");
+        assert!(reg.review(&w, child, &passing(REUSE_REVIEW_ITEMS)).expect("review"));
+        reg.advance(&w, child, State::Fit, None, &none()).expect("fit");
+        let e = reg.advance(&w, child, State::FeePaid, None, &none()).expect_err("no amount").to_string();
+        assert!(e.contains("fee_change_of_use_yen") && e.contains("法119条4項"), "{e}");
+        let hours = FeeBasis { hours: Some(1.0), ..none() };
+        assert!(reg.advance(&w, child, State::FeePaid, None, &hours).is_err(), "no hours for data already made");
+        reg.advance(&w, child, State::FeePaid, None, &FeeBasis { fee_yen: Some(12_600), ..none() }).expect("fee");
+        let c = reg.contract(child).expect("read").expect("contract");
+        assert_eq!(
+            (c.fee_yen, c.fee_basis.as_ref().map(|b| b["article"].clone())),
+            (Some(12_600), Some("法119条4項".into()))
+        );
+        reg.advance(&w, child, State::Contracted, None, &none()).expect("contracted");
+        assert_eq!(reg.contract(1).expect("read").expect("contract").state, State::UseEnded);
+        // Nothing is made under a 法118 contract.
+        let e = reg
+            .authorize(child, "2027-03-01", crate::Actor::PublicBody, false, &"11".repeat(32), &[])
+            .expect_err("no run")
+            .to_string();
+        assert!(e.contains("法118 contract"), "{e}");
+        // The old contract stays until the new one's records go.
+        assert_eq!(reg.check_all().expect("check").iter().filter(|p| !p.contains("release r-1")).count(), 0);
+    }
+
+    /// 法117: a release published under a contract is entered in the file's ファイル簿 in the
+    /// change that publishes it (people by the subject identifier, items, the office and the
+    /// period for 法118 proposals); 法118条1項前段: a third party proposes on it within that period,
+    /// without a call.
+    #[test]
+    fn creation_enters_the_file_book_and_a_third_party_proposes_within_its_period_article_117_118() {
+        let (_d, mut reg) = contracted();
+        let w = who("2027-01-10T01:00:00Z");
+        publish(&mut reg, &w, 1, "r-1", Some(4800));
+        publish(&mut reg, &w, 1, "r-2", None);
+        let f = reg.file("F").expect("read").expect("file");
+        assert_eq!(f.created_anonymised.len(), 2);
+        let e = &f.created_anonymised[0];
+        assert_eq!((e["release"].as_str(), e["people"].as_i64()), (Some("r-1"), Some(4800)));
+        assert!(e["people_counted_by"].as_str().unwrap_or("").contains("宛名番号"), "{e}");
+        assert_eq!(
+            (e["proposals_from"].as_str(), e["proposals_until"].as_str()),
+            (Some("2027-01-10"), Some("2028-01-09"))
+        );
+        assert_eq!(e["proposal_office"], "企画課");
+        assert_eq!(e["items"][0], "性別（そのまま）");
+        assert!(f.created_anonymised[1]["people_counted_by"].as_str().unwrap_or("").starts_with("rows"));
+        // The entry was made in the publishing change: the journal's row of the file is its.
+        let changes: i64 = reg
+            .conn
+            .query_row(
+                "SELECT count(*) FROM changes WHERE action = 'release-published' AND rows LIKE '%\"files\"%'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("changes");
+        assert_eq!(changes, 2);
+        // Not by hand any more.
+        let e = reg.advance(&w, 1, State::RegisterUpdated, None, &none()).expect_err("by hand").to_string();
+        assert!(e.contains("on creation"), "{e}");
+        // A third party's 法118 proposal: no call needed (the helper's call is closed).
+        reg.close_call(&w, 1, "募集期間の終了").expect("close");
+        reg.add_recipient(&w, &recipient("見本リサーチ合同会社", None)).expect("recipient");
+        let reuse = Proposal {
+            kind: ProposalKind::Article118,
+            recipient: "見本リサーチ合同会社".into(),
+            release: Some("r-1".into()),
+            purpose: "需要分析".into(),
+            use_from: "2027-02-01".into(),
+            use_until: "2027-07-31".into(),
+            safety_measures: "施錠".into(),
+            ..Default::default()
+        };
+        let e = reg
+            .propose(&w, &Proposal { columns: proposal("x").columns, ..reuse.clone() })
+            .expect_err("columns")
+            .to_string();
+        assert!(e.contains("as they were made"), "{e}");
+        let e = reg
+            .propose(&w, &Proposal { recipient: "株式会社見本データ分析".into(), ..reuse.clone() })
+            .expect_err("its own")
+            .to_string();
+        assert!(e.contains("change_of_use"), "{e}");
+        let id = reg.propose(&w, &reuse).expect("法118 proposal");
+        let c = reg.contract(id).expect("read").expect("contract");
+        assert_eq!(
+            (c.kind, c.parent_id, c.file.as_str(), c.proposal.people),
+            (ProposalKind::Article118, Some(1), "F", 4800)
+        );
+        // Outside the period entered (法117条3号): refused.
+        let late = who("2028-01-10T01:00:00Z");
+        let e = reg.propose(&late, &reuse).expect_err("period").to_string();
+        assert!(e.contains("法117条3号") && e.contains("2027-01-10 .. 2028-01-09"), "{e}");
+        // Reviewed, paid under 法119条4項, concluded and provided the data made.
+        assert!(reg.review(&w, id, &passing(REUSE_REVIEW_ITEMS)).expect("review"));
+        reg.advance(&w, id, State::Fit, None, &none()).expect("fit");
+        reg.advance(&w, id, State::FeePaid, None, &FeeBasis { fee_yen: Some(21_000), ..none() }).expect("fee");
+        reg.advance(&w, id, State::Contracted, None, &none()).expect("contracted");
+        let p = who("2027-02-01T01:00:00Z");
+        assert!(
+            reg.provide_under(&p, "r-2", Some(id), "2027-02-01", "2027-02-01", "手交", "受領書").is_err(),
+            "r-2 is not its"
+        );
+        reg.provide_under(&p, "r-1", Some(id), "2027-02-01", "2027-02-01", "手交", "受領書 第2号").expect("provide");
+        assert_eq!(reg.contract(id).expect("read").expect("contract").state, State::Provided);
+        let rec = reg.contract_record(id).expect("record");
+        assert_eq!(rec["releases"][0]["release_id"], "r-1");
     }
 }

@@ -214,6 +214,7 @@ mod tests {
             rules_sha256: "rules".into(),
             outputs: vec![],
             rows: subjects.len() as u64,
+            people: Some(subjects.len() as u64),
             k_achieved: 1,
             l_achieved: None,
             audit_log: dir.path().join("audit.log").display().to_string(),

@@ -52,7 +52,24 @@ pub struct FileEntry {
     /// 法110: open to proposals (shown in the ファイル簿 as a file proposals may name).
     #[serde(default)]
     pub open_to_proposals: bool,
+    /// 法110条2号 and 法117条2号: the office (name and address) that receives proposals for the
+    /// file and for the anonymised data made from it. Required when the file is open to proposals.
+    #[serde(default)]
+    pub proposal_office: Option<String>,
+    /// 法117条3号: the days, from the creation of anonymised data from the file, during which
+    /// 法118 proposals for them may be made (default [`DEFAULT_REUSE_DAYS`]).
+    #[serde(default)]
+    pub reuse_period_days: Option<i64>,
 }
+
+/// People from which a file has a ファイル簿 entry under the statute (法74条2項9号, 法75) and so
+/// may be open to proposals (法60条3項1号); an ordinance's ledger of smaller files (法75条5項) does
+/// not make them eligible. Fixed by the statute, not by the profile.
+pub const ELIGIBLE_PEOPLE: i64 = 1_000;
+
+/// Days from a release's creation during which 法118 proposals for it may be made, when the
+/// file's entry sets none (the tool's default; docs/registry.md).
+pub const DEFAULT_REUSE_DAYS: i64 = 365;
 
 /// How a file is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -171,6 +188,15 @@ impl FileEntry {
         if self.people < 0 {
             return refuse("`people` cannot be negative".into());
         }
+        if let Some(o) = &self.proposal_office {
+            crate::requests::text("proposal_office", o)
+                .map_err(|e| RegistryError::Refused(format!("file `{}`: {e}", self.name)))?;
+        }
+        if let Some(d) = self.reuse_period_days
+            && !(1..=36_500).contains(&d)
+        {
+            return refuse("`reuse_period_days` must be between 1 and 36500".into());
+        }
         if self.open_to_proposals {
             if profile.actor != crate::Actor::PublicBody {
                 return refuse(format!(
@@ -195,8 +221,32 @@ impl FileEntry {
                     return refuse(format!("cannot be open to proposals: 法60条3項{item}号 requires that {what}"));
                 }
             }
+            if self.proposal_office.as_deref().is_none_or(|o| o.trim().is_empty()) {
+                return refuse(
+                    "is open to proposals: its ファイル簿 entry names the office (name and address) that receives them (法110条2号): set `proposal_office`".into(),
+                );
+            }
         }
         Ok(())
+    }
+
+    /// What the officer should know about the entry (never a refusal): a file of fewer than
+    /// 1,000 people opened to proposals has no statutory ファイル簿 entry (法74条2項9号) and no
+    /// proposal for it can meet 法114条1項2号.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.open_to_proposals && self.people < ELIGIBLE_PEOPLE {
+            out.push(format!(
+                "file `{}` is open to proposals but records {} people, fewer than {ELIGIBLE_PEOPLE}: a file that small has no ファイル簿 entry under the statute (法74条2項9号, 法75; an ordinance's ledger does not count), so it does not meet 法60条3項1号, and no proposal for it can meet 法114条1項2号 (at least {ELIGIBLE_PEOPLE} people)",
+                self.name, self.people
+            ));
+        }
+        out
+    }
+
+    /// The period for 法118 proposals (法117条3号), in days from creation.
+    pub fn reuse_days(&self) -> i64 {
+        self.reuse_period_days.unwrap_or(DEFAULT_REUSE_DAYS)
     }
 }
 
@@ -213,8 +263,9 @@ impl Registry {
             tx.execute(
                 "INSERT INTO files (name, body, unit, purpose, items, people_range, collection_method, sensitive,
                     ordinance_sensitive, regular_recipients, request_office, other_law_procedures, kind, people,
-                    published, disclosable, processable, open_to_proposals, created_anonymised, added)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, '[]', ?19)",
+                    published, disclosable, processable, open_to_proposals, created_anonymised, added,
+                    proposal_office, reuse_period_days)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, '[]', ?19, ?20, ?21)",
                 params![
                     entry.name,
                     profile.body,
@@ -235,6 +286,8 @@ impl Registry {
                     entry.processable,
                     entry.open_to_proposals,
                     who.time,
+                    entry.proposal_office.as_deref().map(str::trim),
+                    entry.reuse_period_days,
                 ],
             )
             .map_err(|e| RegistryError::Refused(format!("file `{}`: {e}", entry.name)))?;
@@ -274,6 +327,37 @@ impl Registry {
         })
     }
 
+    /// Set the office receiving proposals for a registered file (法110条2号, 法117条2号) and, if
+    /// given, the days during which 法118 proposals for anonymised data made from it may be made
+    /// (法117条3号). One audited change; the file's entry is otherwise unchanged.
+    pub fn set_proposals(
+        &mut self,
+        who: &Who,
+        file: &str,
+        office: &str,
+        reuse_period_days: Option<i64>,
+    ) -> Result<(), RegistryError> {
+        let stored =
+            self.file(file)?.ok_or_else(|| RegistryError::Refused(format!("no file `{file}` is registered")))?;
+        let mut entry = stored.entry.clone();
+        entry.proposal_office = Some(office.trim().to_string());
+        if reuse_period_days.is_some() {
+            entry.reuse_period_days = reuse_period_days;
+        }
+        entry.check(&self.profile()?)?;
+        if entry.proposal_office.as_deref().is_none_or(str::is_empty) {
+            return Err(RegistryError::Refused(format!("file `{file}`: --office is empty")));
+        }
+        self.change(who, "file-set-proposals", file, |tx| {
+            tx.execute(
+                "UPDATE files SET proposal_office = ?1, reuse_period_days = ?2 WHERE id = ?3",
+                params![entry.proposal_office, entry.reuse_period_days, stored.id],
+            )
+            .map_err(|e| RegistryError::Refused(format!("file `{file}`: {e}")))?;
+            Ok(((), vec![("files", stored.id.to_string())]))
+        })
+    }
+
     /// A registered file by name.
     pub fn file(&self, name: &str) -> Result<Option<StoredFile>, RegistryError> {
         let id: Option<i64> = self
@@ -308,7 +392,8 @@ impl Registry {
             .query_row(
                 "SELECT name, unit, purpose, items, people_range, collection_method, sensitive, ordinance_sensitive,
                     regular_recipients, request_office, other_law_procedures, kind, people, published, disclosable,
-                    processable, open_to_proposals, created_anonymised, added FROM files WHERE id = ?1",
+                    processable, open_to_proposals, created_anonymised, added, proposal_office, reuse_period_days
+                 FROM files WHERE id = ?1",
                 [id],
                 |r| {
                     let kind: String = r.get(11)?;
@@ -331,6 +416,8 @@ impl Registry {
                             disclosable: r.get(14)?,
                             processable: r.get(15)?,
                             open_to_proposals: r.get(16)?,
+                            proposal_office: r.get(19)?,
+                            reuse_period_days: r.get(20)?,
                         },
                         json(r.get(17)?),
                         r.get::<_, String>(18)?,

@@ -8,6 +8,8 @@
 //! The file is created owner-only, in WAL mode with full sync; the schema is versioned
 //! ([`schema`]).
 
+mod book;
+mod calls;
 mod contracts;
 pub mod deadline;
 mod erasure;
@@ -21,12 +23,14 @@ mod schema;
 mod seal;
 mod timeline;
 
+pub use book::{FileBook, file_book};
+pub use calls::{Call, MIN_CALL_DAYS, fiscal_year};
 pub use contracts::{
-    Check, ColumnGrant, Proposal, REVIEW_ITEMS, Recipient, RecipientMatch, ReleasedColumn, Review, State,
-    StoredContract, Transition,
+    Check, ColumnGrant, FeeBasis, Proposal, ProposalKind, REUSE_REVIEW_ITEMS, REVIEW_ITEMS, Recipient, RecipientMatch,
+    ReleasedColumn, Review, State, StoredContract, Transition, parse_hours,
 };
 pub use erasure::{CopyStatus, ErasureToDo, InternalCopy};
-pub use files::{FileEntry, FileKind, FileRules, StoredFile};
+pub use files::{ELIGIBLE_PEOPLE, FileEntry, FileKind, FileRules, StoredFile};
 pub use incidents::{
     Assessment, Cause, CountingUsed, EventKind, Filing, IncidentCounting, IncidentEntry, Item, Notice, NoticeCounts,
     ReportText, ScopeEntry, ScopeFound, StoredIncident, Trigger, assess, due_dates, my_number_draft, report_draft,
@@ -169,6 +173,7 @@ const TRACKED: &[(&str, &[&str])] = &[
     ("correction_revocations", &["id"]),
     ("release_replacements", &["id"]),
     ("release_destructions", &["id"]),
+    ("calls", &["id"]),
 ];
 
 /// Meta rows that migrations add to a registry made before them (schema.rs): no change made
@@ -754,6 +759,7 @@ impl Registry {
             "release_destructions",
             "incidents",
             "incident_events",
+            "calls",
         ] {
             let max = recorded
                 .keys()
@@ -1225,6 +1231,16 @@ fn added_by_migrations(table: &str) -> Vec<(&'static str, u32, Value)> {
         ("profile", "incident_counting_source", 9, Value::Null),
         ("profile", "count_receipt_day", 10, n(0)),
         ("profile", "ordinance_grounds", 10, Value::String("[]".into())),
+        ("contracts", "kind", 11, Value::String("article112".into())),
+        ("contracts", "parent_id", 11, Value::Null),
+        ("contracts", "release_id", 11, Value::Null),
+        ("contracts", "call_id", 11, Value::Null),
+        ("contracts", "fee_basis", 11, Value::Null),
+        ("files", "proposal_office", 11, Value::Null),
+        ("files", "reuse_period_days", 11, Value::Null),
+        ("releases", "people", 11, Value::Null),
+        ("profile", "fee_reuse_yen", 11, Value::Null),
+        ("profile", "fee_change_of_use_yen", 11, Value::Null),
     ];
     all.into_iter().filter(|(t, ..)| *t == table).map(|(_, c, m, d)| (c, m, d)).collect()
 }
@@ -1311,6 +1327,8 @@ mod tests {
             disclosable: true,
             processable: true,
             open_to_proposals: true,
+            proposal_office: Some("企画課（見本市役所2階）".into()),
+            reuse_period_days: None,
         }
     }
 
@@ -1530,13 +1548,15 @@ mod tests {
             use_until: "2027-12-31".into(),
             safety_measures: "施錠".into(),
             columns: vec![ColumnGrant { name: "地方".into(), granularity: "地方".into(), level: None }],
+            ..Default::default()
         };
+        reg.open_call(&who(), "2026-11-27", "2026-12-31", &[], None).expect("call");
         let id = reg.propose(&who(), &proposal).expect("propose");
         let mut other = Registry::open(reg.path()).expect("open");
         // This handle reads the contract (received, one step) and prepares its step ...
         let read = reg.contract(id).expect("read").expect("contract");
         // ... the other handle makes a step meanwhile ...
-        other.advance(&who(), id, State::CorrectionsRequested, Some("補正"), None).expect("advance");
+        other.advance(&who(), id, State::CorrectionsRequested, Some("補正"), &FeeBasis::default()).expect("advance");
         let before = log.entries().expect("entries").len();
         // ... and the first step, checked inside its transaction, is refused.
         let err = reg

@@ -80,6 +80,14 @@ pub struct Profile {
     /// Fee per hour (or part) of creation work, yen (standard 3,950).
     #[serde(default = "d_fee_hour")]
     pub fee_per_hour_yen: i64,
+    /// Fee of a contract on a third party's 法118 proposal (anonymised data already made), yen
+    /// (法119条4項: the ordinance's amount). None: entered at payment.
+    #[serde(default)]
+    pub fee_reuse_yen: Option<i64>,
+    /// Fee of a contract on a contractor's change of use (法118条1項後段), yen (法119条4項: the
+    /// ordinance's amount). None: entered at payment.
+    #[serde(default)]
+    pub fee_change_of_use_yen: Option<i64>,
     /// Days to decide a disclosure, correction or suspension request (法83条1項, 94条1項, 102条1項:
     /// 30; an ordinance may shorten them, never lengthen them).
     #[serde(default = "d_30")]
@@ -247,6 +255,8 @@ impl Profile {
         for (name, v, min, max) in [
             ("fee_base_yen", self.fee_base_yen, 0, 1_000_000_000),
             ("fee_per_hour_yen", self.fee_per_hour_yen, 0, 10_000_000),
+            ("fee_reuse_yen", self.fee_reuse_yen.unwrap_or(0), 0, 1_000_000_000),
+            ("fee_change_of_use_yen", self.fee_change_of_use_yen.unwrap_or(0), 0, 1_000_000_000),
             ("request_days", self.request_days, 1, 3_650),
             ("extension_days", self.extension_days, 0, 3_650),
             ("correction_window_days", self.correction_window_days, 1, 3_650),
@@ -481,6 +491,11 @@ impl Profile {
             params![self.incident_counting.as_str(), self.incident_counting_source],
         )
         .map_err(|e| RegistryError::Refused(format!("profile: {e}")))?;
+        tx.execute(
+            "UPDATE profile SET fee_reuse_yen = ?1, fee_change_of_use_yen = ?2 WHERE id = 1",
+            params![self.fee_reuse_yen, self.fee_change_of_use_yen],
+        )
+        .map_err(|e| RegistryError::Refused(format!("profile: {e}")))?;
         Ok(())
     }
 }
@@ -554,6 +569,12 @@ impl crate::Registry {
             })
             .map_err(|e| self.db(e))?;
         let [third_party_days, method_days, disclosure_fee_yen] = m;
+        let (fee_reuse_yen, fee_change_of_use_yen) = self
+            .conn
+            .query_row("SELECT fee_reuse_yen, fee_change_of_use_yen FROM profile WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(|e| self.db(e))?;
         let [
             fee_base_yen,
             fee_per_hour_yen,
@@ -572,6 +593,8 @@ impl crate::Registry {
             proposals_mandatory: Some(mandatory),
             fee_base_yen,
             fee_per_hour_yen,
+            fee_reuse_yen,
+            fee_change_of_use_yen,
             request_days,
             extension_days,
             correction_window_days,

@@ -57,12 +57,44 @@ impl Registry {
         medium: &str,
         receipt: &str,
     ) -> Result<i64, RegistryError> {
+        self.provide_under(who, release_id, None, day, today, medium, receipt)
+    }
+
+    /// [`Registry::provide`] under contract `contract` (default: the one the release was made
+    /// under): a 法118 contract provides the data already made that it covers (its `release`, or
+    /// the releases of the contract whose business changed) and moves from `contracted` to
+    /// `provided`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn provide_under(
+        &mut self,
+        who: &Who,
+        release_id: &str,
+        contract: Option<i64>,
+        day: &str,
+        today: &str,
+        medium: &str,
+        receipt: &str,
+    ) -> Result<i64, RegistryError> {
         let r = self.release(release_id)?.ok_or_else(|| refused(format!("no release {release_id} in the registry")))?;
         if r.status != "published" {
             return Err(refused(format!("release {release_id} is {}; only a published release is provided", r.status)));
         }
-        let cid = r.release.contract_id.ok_or_else(|| refused(format!("release {release_id} has no contract")))?;
+        let made_under =
+            r.release.contract_id.ok_or_else(|| refused(format!("release {release_id} has no contract")))?;
+        let cid = contract.unwrap_or(made_under);
         let c = self.contract(cid)?.ok_or_else(|| refused(format!("no contract {cid}")))?;
+        if cid != made_under {
+            let covers = match c.kind {
+                crate::ProposalKind::Article118 => c.proposal.release.as_deref() == Some(release_id),
+                crate::ProposalKind::ChangeOfUse => c.parent_id == Some(made_under),
+                crate::ProposalKind::Article112 => false,
+            };
+            if !covers {
+                return Err(refused(format!(
+                    "release {release_id} was made under contract {made_under}; contract {cid} does not cover it (only a 法118 contract for these data does)"
+                )));
+            }
+        }
         if !c.state.allows_provision() {
             return Err(refused(format!("contract {cid} is {}: nothing may be provided under it", c.state.as_str())));
         }
@@ -94,7 +126,7 @@ impl Registry {
         let items = serde_json::to_string(&c.proposal.columns).map_err(|e| self.db(e))?;
         // Re-read inside the transaction: the release and its contract as read above (two
         // provisions of one release at once: one is recorded, the other refused).
-        let provided = self.provisions(Some(cid))?.iter().filter(|p| p.release_id == release_id).count() as i64;
+        let provided = self.provisions(None)?.iter().filter(|p| p.release_id == release_id).count() as i64;
         let guards = [
             Guard::contract(&c),
             Guard::Release { release_id: release_id.to_string(), status: r.status.clone(), provisions: provided },
@@ -108,11 +140,14 @@ impl Registry {
             .map_err(|e| refused(format!("provision: {e}")))?;
             let id = tx.last_insert_rowid();
             let mut touched = vec![("provisions", id.to_string())];
-            if c.state == State::Created {
+            // A 法118 contract's data exist when it is concluded: provided from `contracted`.
+            if c.state == State::Created
+                || (c.state == State::Contracted && c.kind != crate::ProposalKind::Article112)
+            {
                 tx.execute("UPDATE contracts SET state = 'provided', updated = ?1 WHERE id = ?2", params![who.time, cid])
                     .map_err(|e| refused(format!("contract {cid}: {e}")))?;
                 let note = format!("release {release_id} on {day} ({medium}; receipt {receipt})");
-                let ev = crate::contracts::event(tx, cid, Some(State::Created), State::Provided, who, Some(&note))?;
+                let ev = crate::contracts::event(tx, cid, Some(c.state), State::Provided, who, Some(&note))?;
                 touched.push(("contracts", cid.to_string()));
                 touched.push(("contract_events", ev.to_string()));
             }
@@ -151,12 +186,29 @@ impl Registry {
     pub fn contract_record(&self, id: i64) -> Result<serde_json::Value, RegistryError> {
         let c = self.contract(id)?.ok_or_else(|| refused(format!("no contract {id}")))?;
         let recipient = self.recipients()?.into_iter().find(|(_, r, _)| r.name == c.recipient).map(|(_, r, _)| r);
-        let releases: Vec<_> = self.releases()?.into_iter().filter(|r| r.release.contract_id == Some(id)).collect();
+        // Its own releases, or (a 法118 contract) the data already made that it covers.
+        let releases: Vec<_> = self
+            .releases()?
+            .into_iter()
+            .filter(|r| match c.kind {
+                crate::ProposalKind::Article112 => r.release.contract_id == Some(id),
+                crate::ProposalKind::Article118 => c.proposal.release.as_deref() == Some(r.release.release_id.as_str()),
+                crate::ProposalKind::ChangeOfUse => {
+                    r.release.contract_id.is_some() && r.release.contract_id == c.parent_id
+                }
+            })
+            .collect();
+        let call = match c.call_id {
+            Some(n) => self.call(n)?,
+            None => None,
+        };
         let profile = self.profile()?;
         Ok(serde_json::json!({
             "body": profile.body,
             "actor": profile.actor.label(),
             "contract": c,
+            "kind": c.kind.label(),
+            "call": call,
             "recipient": recipient,
             "releases": releases,
             "provisions": self.provisions(Some(id))?,
@@ -169,8 +221,14 @@ impl Registry {
     pub fn expired(&self, today: &str) -> Result<Vec<Purged>, RegistryError> {
         let years = self.profile()?.retention_years;
         let mut out = Vec::new();
-        for c in self.contracts()? {
+        let all = self.contracts()?;
+        for c in all.iter().cloned() {
             if !c.state.next().is_empty() {
+                continue;
+            }
+            // A 法118 contract still names this one (its data, or its change of business):
+            // kept until that one's records go.
+            if all.iter().any(|o| o.parent_id == Some(c.id)) {
                 continue;
             }
             // The last step's date in Japan; a time that is no RFC 3339 time purges nothing.

@@ -39,6 +39,10 @@ pub struct NewRelease {
     pub outputs: Vec<OutputFile>,
     /// Rows released.
     pub rows: u64,
+    /// People released, counted by the subject identifier (the rules' `subject`) when the run
+    /// knows it; `None`: not counted (the ファイル簿 then counts rows, and says so).
+    #[serde(default)]
+    pub people: Option<u64>,
     /// Smallest class achieved.
     pub k_achieved: u64,
     /// Smallest distinct l achieved over the sensitive columns, if any.
@@ -146,6 +150,11 @@ impl Registry {
                         c.state.as_str()
                     )));
                 }
+                if c.kind != crate::ProposalKind::Article112 {
+                    return Err(RegistryError::Refused(format!(
+                        "contract {id} is a 法118 contract: it covers anonymised data already made, nothing is made under it"
+                    )));
+                }
                 (Some(c.recipient), Some(c.file))
             }
             None if r.purpose.as_deref().is_none_or(|p| p.trim().is_empty()) => {
@@ -208,6 +217,14 @@ impl Registry {
             )));
         }
         let outputs = serde_json::to_string(&r.outputs).map_err(|e| self.db(e))?;
+        // People, by the subject identifier: as the run counted them, else the distinct subjects
+        // it collected; never guessed from rows.
+        let people = r.people.or_else(|| {
+            (!r.subjects.is_empty()).then(|| {
+                r.subjects.iter().map(|s| crate::normalize_subject(s)).collect::<std::collections::HashSet<_>>().len()
+                    as u64
+            })
+        });
         // Re-read inside the transaction: the contract still allows provision (not cancelled or
         // ended while the run made its release).
         let guards: Vec<Guard> = r.contract_id.map(Guard::Provision).into_iter().collect();
@@ -230,9 +247,10 @@ impl Registry {
                 "INSERT INTO releases (release_id, status, contract_id, recipient, file, dataset, mode, release_dir,
                     input_sha256, rules_sha256, outputs, rows, k_achieved, l_achieved, audit_log, audit_seq,
                     audit_head, staff_hours, code_columns, codes, code_digest, operator, time, purpose,
-                    subject_entries, subject_digest, exclusions_upto, corrections_upto, excluded_records, fingerprint)
+                    subject_entries, subject_digest, exclusions_upto, corrections_upto, excluded_records, fingerprint,
+                    people)
                  VALUES (?1, 'publishing', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                    ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)",
+                    ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)",
                 params![
                     r.release_id,
                     r.contract_id,
@@ -262,7 +280,8 @@ impl Registry {
                     r.exclusions_upto,
                     r.corrections_upto,
                     r.excluded_records as i64,
-                    r.fingerprint.as_ref().map(|f| f.to_string())
+                    r.fingerprint.as_ref().map(|f| f.to_string()),
+                    people.map(|p| p as i64)
                 ],
             )
             .map_err(|e| RegistryError::Refused(format!("release {}: {e}", r.release_id)))?;
@@ -550,7 +569,9 @@ impl Registry {
     }
 
     /// Settle a registered release: `published` once its folder is in place, `abandoned` when
-    /// it never appeared.
+    /// it never appeared. A release published under a contract is entered in its file's
+    /// ファイル簿 in the same change (法117: its summary — people and items —, the office receiving
+    /// 法118 proposals and the period for them).
     pub fn settle_release(&mut self, who: &Who, release_id: &str, published: bool) -> Result<(), RegistryError> {
         let row: Option<(i64, String, Option<i64>)> = self
             .conn
@@ -582,6 +603,10 @@ impl Registry {
                     .map(|s| (cid, s)),
                 _ => None,
             };
+            // 法117: the file's ファイル簿 entry lists the anonymised data, on creation.
+            if let Some((cid, _)) = contract_state {
+                touched.push(("files", enter_created(tx, cid, release_id, who)?.to_string()));
+            }
             // The data now exist under the contract (規則: 作成).
             if let Some((cid, crate::State::Contracted)) = contract_state {
                 tx.execute(
@@ -639,7 +664,7 @@ impl Registry {
                     (SELECT p.note FROM release_replacements p WHERE p.new_release = releases.release_id),
                     (SELECT p.new_release FROM release_replacements p JOIN releases n ON n.release_id = p.new_release
                      WHERE p.old_release = releases.release_id AND n.status != 'abandoned' ORDER BY p.id DESC LIMIT 1),
-                    d.date, d.how, d.operator, d.time
+                    d.date, d.how, d.operator, d.time, releases.people
                  FROM releases LEFT JOIN release_destructions d ON d.release_id = releases.release_id
                  ORDER BY releases.id",
             )
@@ -664,6 +689,7 @@ impl Registry {
                         rules_sha256: r.get(9)?,
                         outputs: serde_json::from_str(&outputs).unwrap_or_default(),
                         rows: r.get::<_, i64>(11)? as u64,
+                        people: r.get::<_, Option<i64>>(36)?.map(|p| p as u64),
                         k_achieved: r.get::<_, i64>(12)? as u64,
                         l_achieved: r.get::<_, Option<i64>>(13)?.map(|l| l as u64),
                         audit_log: r.get(20)?,
@@ -695,6 +721,63 @@ impl Registry {
             .map_err(|e| self.db(e))?;
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.db(e))
     }
+}
+
+/// Enter release `release_id`, published under contract `cid`, in its file's ファイル簿 (法117),
+/// inside the change that publishes it: 1号 the summary (規則: the people and the items of the
+/// anonymised data), 2号 the office receiving 法118 proposals (the file's proposal office, 法110条2号)
+/// and 3号 the period for them (from the day of creation, the file's `reuse_period_days`, the
+/// creation day counted as the first). Returns the file's id. An entry already made for the
+/// release is kept as it is.
+fn enter_created(tx: &rusqlite::Transaction, cid: i64, release_id: &str, who: &Who) -> Result<i64, RegistryError> {
+    let refused = |m: String| RegistryError::Refused(format!("ファイル簿 (法117): {m}"));
+    let (file_id, columns): (i64, String) = tx
+        .query_row("SELECT file_id, columns FROM contracts WHERE id = ?1", [cid], |q| Ok((q.get(0)?, q.get(1)?)))
+        .map_err(|e| refused(format!("contract {cid}: {e}")))?;
+    let (created, office, days): (String, Option<String>, Option<i64>) = tx
+        .query_row(
+            "SELECT created_anonymised, proposal_office, reuse_period_days FROM files WHERE id = ?1",
+            [file_id],
+            |q| Ok((q.get(0)?, q.get(1)?, q.get(2)?)),
+        )
+        .map_err(|e| refused(format!("file {file_id}: {e}")))?;
+    let (rows, people): (i64, Option<i64>) = tx
+        .query_row("SELECT rows, people FROM releases WHERE release_id = ?1", [release_id], |q| {
+            Ok((q.get(0)?, q.get(1)?))
+        })
+        .map_err(|e| refused(format!("release {release_id}: {e}")))?;
+    let identifier: String = tx
+        .query_row("SELECT subject_identifier FROM profile WHERE id = 1", [], |q| q.get(0))
+        .map_err(|e| refused(format!("profile: {e}")))?;
+    let mut list: Vec<serde_json::Value> = serde_json::from_str(&created).unwrap_or_default();
+    if list.iter().any(|e| e["release"].as_str() == Some(release_id)) {
+        return Ok(file_id);
+    }
+    let grants: Vec<crate::ColumnGrant> = serde_json::from_str(&columns).unwrap_or_default();
+    let day = crate::deadline::today_of(who)?;
+    let days = days.unwrap_or(crate::files::DEFAULT_REUSE_DAYS);
+    let until = crate::deadline::add_days(&day, days - 1).unwrap_or_else(|| day.clone());
+    list.push(serde_json::json!({
+        "release": release_id,
+        "contract": cid,
+        "created": day,
+        "people": people.unwrap_or(rows),
+        "people_counted_by": match people {
+            Some(_) => format!("subject identifier ({identifier})"),
+            None => "rows (the rules declare no subject column: each row counted as one person)".to_string(),
+        },
+        "items": grants.iter().map(|g| format!("{}（{}）", g.name, g.granularity)).collect::<Vec<_>>(),
+        "proposal_office": office,
+        "proposals_from": day,
+        "proposals_until": until,
+        "entered": who.time,
+    }));
+    tx.execute(
+        "UPDATE files SET created_anonymised = ?1 WHERE id = ?2",
+        params![serde_json::Value::Array(list).to_string(), file_id],
+    )
+    .map_err(|e| refused(format!("file {file_id}: {e}")))?;
+    Ok(file_id)
 }
 
 /// SHA-256 of a release's subject-index codes, sorted, one per line: the registration keeps it

@@ -389,4 +389,40 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE profile ADD COLUMN count_receipt_day INTEGER NOT NULL DEFAULT 0 CHECK (count_receipt_day IN (0, 1));
     ALTER TABLE profile ADD COLUMN ordinance_grounds TEXT NOT NULL DEFAULT '[]';
     "#,
+    // 11: calls for proposals (法111, 規則53: at least once a fiscal year, open 30 days or more),
+    // proposal kinds (法112; 法118: a third party's proposal on created data, a contractor's change
+    // of use) with the call a 法112 proposal answered and the fee's basis (法119), the office
+    // receiving proposals (法110条2号, 法117条2号) and the period for 法118 proposals (法117条3号) of
+    // each file, the people of a release counted by the subject identifier (法117条1号), and the
+    // ordinance's 法118 fees (法119条4項).
+    r#"
+    CREATE TABLE calls (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        open_from   TEXT NOT NULL,
+        open_until  TEXT NOT NULL,
+        files       TEXT NOT NULL,
+        note        TEXT,
+        opened      TEXT NOT NULL,
+        operator    TEXT NOT NULL,
+        closed      TEXT,
+        closed_on   TEXT,
+        close_note  TEXT,
+        CHECK (open_until >= open_from)
+    ) STRICT;
+
+    ALTER TABLE contracts ADD COLUMN kind TEXT NOT NULL DEFAULT 'article112'
+        CHECK (kind IN ('article112', 'article118', 'change_of_use'));
+    ALTER TABLE contracts ADD COLUMN parent_id INTEGER;
+    ALTER TABLE contracts ADD COLUMN release_id TEXT;
+    ALTER TABLE contracts ADD COLUMN call_id INTEGER;
+    ALTER TABLE contracts ADD COLUMN fee_basis TEXT;
+
+    ALTER TABLE files ADD COLUMN proposal_office TEXT;
+    ALTER TABLE files ADD COLUMN reuse_period_days INTEGER CHECK (reuse_period_days IS NULL OR reuse_period_days > 0);
+
+    ALTER TABLE releases ADD COLUMN people INTEGER CHECK (people IS NULL OR people >= 0);
+
+    ALTER TABLE profile ADD COLUMN fee_reuse_yen INTEGER CHECK (fee_reuse_yen IS NULL OR fee_reuse_yen >= 0);
+    ALTER TABLE profile ADD COLUMN fee_change_of_use_yen INTEGER CHECK (fee_change_of_use_yen IS NULL OR fee_change_of_use_yen >= 0);
+    "#,
 ];

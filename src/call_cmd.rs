@@ -1,0 +1,120 @@
+//! `tokumei call open|close|list`: calls for proposals (法111, 規則53).
+
+use crate::registry_cmd::{ChangeArgs, ViewArgs, json_out, reg_fail, today, who};
+use crate::{Failure, fail};
+use clap::Subcommand;
+use tokumei_engine::ExitCode;
+use tokumei_registry::Registry;
+
+/// Call-for-proposals commands.
+#[derive(Subcommand)]
+pub enum CallCommand {
+    /// Open a call for proposals (法111): from --from (default today) to --to, 30 days or more
+    /// (規則53: the last day at least 30 days after the first), for the files named with --file
+    /// (default: every file open to proposals). 法112 proposals are accepted only while a call
+    /// for their file is open.
+    Open {
+        /// First day proposals are received (YYYY-MM-DD, Japan; default today, never earlier).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day proposals are received (YYYY-MM-DD).
+        #[arg(long)]
+        to: String,
+        /// A file the call is for (repeatable; default: every file open to proposals).
+        #[arg(long = "file")]
+        files: Vec<String>,
+        /// The public notice's reference (公示) or other note.
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Close a call: it receives no proposal from now on. A call closed before it ran 30 days
+    /// does not count as the fiscal year's call.
+    Close {
+        /// Call id.
+        id: i64,
+        /// Why it is closed.
+        #[arg(long)]
+        note: String,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// List the calls, and whether this fiscal year's call is missing where calls are mandatory.
+    List {
+        #[command(flatten)]
+        view: ViewArgs,
+    },
+}
+
+/// Run a call command.
+pub fn call(command: CallCommand) -> Result<(), Failure> {
+    match command {
+        CallCommand::Open { from, to, files, note, change: ChangeArgs { registry, operator } } => {
+            let who = who(operator)?;
+            let from = match from {
+                Some(f) => f,
+                None => today()?,
+            };
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let id = reg.open_call(&who, &from, &to, &files, note.as_deref()).map_err(reg_fail)?;
+            let c = reg
+                .call(id)
+                .map_err(reg_fail)?
+                .ok_or_else(|| fail(ExitCode::Registry, anyhow::anyhow!("call {id} is gone")))?;
+            say!("opened call {id} for proposals from {} to {} for {}", c.open_from, c.open_until, c.files.join(", "));
+            Ok(())
+        }
+        CallCommand::Close { id, note, change: ChangeArgs { registry, operator } } => {
+            let who = who(operator)?;
+            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let c = reg.close_call(&who, id, &note).map_err(reg_fail)?;
+            say!("closed call {id} on {}", c.closed_on.as_deref().unwrap_or("-"));
+            if !c.ran_full_period() {
+                eprintln!(
+                    "warning: call {id} ran less than {} days: it does not count as the fiscal year's call (規則53)",
+                    tokumei_registry::MIN_CALL_DAYS
+                );
+            }
+            Ok(())
+        }
+        CallCommand::List { view: ViewArgs { registry, json } } => {
+            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
+            let today = today()?;
+            let calls = reg.calls().map_err(reg_fail)?;
+            let warnings = reg.call_warnings(&today).map_err(reg_fail)?;
+            if json {
+                let list: Vec<serde_json::Value> = calls
+                    .iter()
+                    .map(|c| {
+                        serde_json::json!({
+                            "call": c,
+                            "status": c.status(&today),
+                            "ran_full_period": c.ran_full_period(),
+                        })
+                    })
+                    .collect();
+                return json_out(&serde_json::json!({ "calls": list, "warnings": warnings }));
+            }
+            if calls.is_empty() {
+                say!("no call for proposals recorded");
+            }
+            for c in &calls {
+                say!(
+                    "{:<4} {:<9} {} .. {}{}  {}{}",
+                    c.id,
+                    c.status(&today),
+                    c.open_from,
+                    c.open_until,
+                    c.closed_on.as_ref().map(|d| format!(" (closed {d})")).unwrap_or_default(),
+                    c.files.join(", "),
+                    c.note.as_ref().map(|n| format!("  — {n}")).unwrap_or_default()
+                );
+            }
+            for w in &warnings {
+                eprintln!("warning: {w}");
+            }
+            Ok(())
+        }
+    }
+}
