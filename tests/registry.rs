@@ -1481,7 +1481,10 @@ fn calls_for_proposals_run_30_days_and_a_112_proposal_answers_one_article_111_11
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = at(&env, IN_PERIOD, &["registry", "status", "--json"]);
     let s: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(s["warnings"], serde_json::json!([]), "called this fiscal year");
+    // Other warnings (e.g. next year's holidays past the bundled list) may stand; none of a call.
+    let calls: Vec<&serde_json::Value> =
+        s["warnings"].as_array().unwrap().iter().filter(|w| w.as_str().unwrap().contains("call")).collect();
+    assert!(calls.is_empty(), "called this fiscal year: {calls:?}");
     let r = at(&env, IN_PERIOD, &["contract", "propose", &sample("proposal.toml")]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("in response to call 1"), "{}", r.stdout);
