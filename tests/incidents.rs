@@ -972,3 +972,36 @@ fn the_report_dates_state_their_counting_and_another_one_needs_its_source_rule_4
     let shown = ok(t(&env, &["incident", "show", &id.to_string()]));
     assert!(shown.stdout.contains("知った日を1日目") && shown.stdout.contains("learned_day_one"), "{}", shown.stdout);
 }
+
+/// 番号法2条8項: a code that stands for a 個人番号 (a pseudonym made from it) is itself a 個人番号,
+/// so a leak of a municipality's pseudonymised internal release that kept 個人番号 as a code under
+/// another name is a My Number leak (番号法29条の4, 報告規則2条1号): the item is known from the
+/// release's own report (its input column), not from the output column's name.
+#[test]
+fn a_pseudonymised_my_number_under_another_name_is_still_a_my_number_leak_bangou_2_8_and_29_4() {
+    let env = Env::new();
+    registry(&env, "", &sample_csv());
+    assert_eq!(env.tokumei(&["keygen", "--out", env.path("k.key").to_str().unwrap()]).code, 0);
+    let rules = std::fs::read_to_string(sample_rules())
+        .unwrap()
+        .replace("mode = \"anonymized\"", "mode = \"pseudonymized\"")
+        .replace(
+            "name = \"個人番号\"\nrole = \"identification_code\"\naction = \"drop\"",
+            "name = \"個人番号\"\nrole = \"linking_code\"\naction = \"pseudonymize\"\noutput = \"pid\"\nlength = 16",
+        );
+    assert!(rules.contains("output = \"pid\""));
+    let rules = env.write("pseudo_mn.toml", &rules);
+    let extra = format!("encoding = \"auto\"\n[keys]\npseudonym_key_file = \"{}\"", env.path("k.key").display());
+    let job = env.job("internal", &sample_csv(), &rules, &extra);
+    ok(t(&env, &["run", job.to_str().unwrap(), "--internal-use", "介護保険事業計画の需要推計"]));
+    let list = json(t(&env, &["release", "list", "--json"]));
+    let release = list[0]["release_id"].as_str().unwrap().to_string();
+    let text = format!(
+        "title = \"仮名化データの誤送信\"\ndiscovered = \"2027-05-28\"\ndiscovered_by = \"介護保険課\"\nkind = \"leak\"\ncause = \"メール誤送信\"\n[scope]\nrelease = \"{release}\"\ncolumns = [\"pid\"]\n"
+    );
+    let (_, s) = open(&env, "mn.toml", &text);
+    let a = &s["incident"]["assessment"];
+    assert_eq!(a["my_number_report"], true, "{a}");
+    let items = s["incident"]["scope"]["items"].to_string();
+    assert!(items.contains("\"my_number\":true"), "{items}");
+}
