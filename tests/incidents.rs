@@ -908,6 +908,20 @@ fn a_hacked_system_is_trigger_3_with_60_days_unless_the_officer_records_why_not_
     // A cause only described in words fires too.
     let (_, s) = open(&env, "w.toml", &incident_toml(&scope, "").replace("封入誤り", "USBメモリの盗難"));
     assert_eq!(fired(&s), vec!["3"]);
+    // A reason that says nothing (a zero-width space, punctuation only) switches nothing off,
+    // at intake or by update (規則43条3号).
+    for blank in ["\\u200b", "。", " \\u3000-"] {
+        let f = env.write(
+            "blank.toml",
+            &incident_toml(&scope, &format!("causes = [\"不正アクセス\"]\nno_unlawful_purpose_reason = \"{blank}\"")),
+        );
+        let r = t(&env, &["incident", "open", f.to_str().unwrap()]);
+        assert_eq!(r.code, ExitCode::Registry.code(), "{blank:?}: {}", r.stderr);
+        assert!(r.stderr.contains("no_unlawful_purpose_reason"), "{}", r.stderr);
+        let u = env.write("blank_u.toml", &format!("no_unlawful_purpose_reason = \"{blank}\"\n"));
+        assert_eq!(t(&env, &["incident", "update", &id, u.to_str().unwrap()]).code, ExitCode::Registry.code());
+        assert_eq!(fired(&json(t(&env, &["incident", "show", &id, "--json"]))), vec!["3"], "{blank:?}");
+    }
     // The officer records why no unlawful purpose is suspected: not trigger 3, no report.
     let reason = "権限設定の誤りで他課職員が閲覧できた状態であり、外部への持出し・送信はログで否定された";
     let u = env.write("reason.toml", &format!("no_unlawful_purpose_reason = \"{reason}\"\n"));

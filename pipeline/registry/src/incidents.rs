@@ -1618,6 +1618,13 @@ fn check_facts(e: &IncidentEntry, today: &str) -> Result<(), RegistryError> {
     }
     if let Some(r) = &e.no_unlawful_purpose_reason {
         text("no_unlawful_purpose_reason", r)?;
+        // A reason turns trigger 3 off (規則43条3号): one that says nothing (zero-width or
+        // formatting characters, punctuation only) is no reason.
+        if !r.chars().any(char::is_alphanumeric) {
+            return Err(refused(
+                "`no_unlawful_purpose_reason` states no reason (no letter or digit): write why no unlawful purpose is suspected, or leave it out",
+            ));
+        }
         if e.unlawful_purpose {
             return Err(refused(
                 "`unlawful_purpose = true` and `no_unlawful_purpose_reason` contradict each other: withdraw the reason with `no_unlawful_purpose_reason = \"\"`",
