@@ -1019,3 +1019,34 @@ fn a_pseudonymised_my_number_under_another_name_is_still_a_my_number_leak_bangou
     let items = s["incident"]["scope"]["items"].to_string();
     assert!(items.contains("\"my_number\":true"), "{items}");
 }
+
+/// 規則44条「知った日から」: under the default counting the due dates never move later. An update
+/// may find the unit learned earlier (the dates move earlier), never later, even before the
+/// preliminary report is filed.
+#[test]
+fn an_update_never_moves_the_day_of_learning_later_rule_44() {
+    let env = Env::new();
+    registry(&env, "", &sample_csv());
+    let (w, _) = first_people(&sample_records(), 120);
+    let (id, s) = open(&env, "a.toml", &incident_toml(&format!("{w}\ncolumns = [\"氏名\", \"住所\"]"), ""));
+    let id = id.to_string();
+    let due = |s: &serde_json::Value| {
+        (
+            s["incident"]["preliminary_due"].as_str().map(String::from),
+            s["incident"]["final_due"].as_str().map(String::from),
+        )
+    };
+    let before = due(&s);
+    assert_eq!(before, (Some("2027-06-01".into()), Some("2027-06-26".into())));
+    let u = env.write("later.toml", "discovered = \"2027-05-31\"\n");
+    let r = t(&env, &["incident", "update", &id, u.to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("never a later one"), "{}", r.stderr);
+    assert_eq!(due(&json(t(&env, &["incident", "show", &id, "--json"]))), before);
+    let u = env.write("earlier.toml", "discovered = \"2027-05-26\"\n");
+    ok(t(&env, &["incident", "update", &id, u.to_str().unwrap()]));
+    assert_eq!(
+        due(&json(t(&env, &["incident", "show", &id, "--json"]))),
+        (Some("2027-05-30".into()), Some("2027-06-24".into()))
+    );
+}

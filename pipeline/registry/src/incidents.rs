@@ -1124,6 +1124,15 @@ impl Registry {
                 old.facts.discovered_day()
             )));
         }
+        // The report days run from the day the unit learned of it (規則44条「知った日から」): an
+        // update may find that day was earlier, never move it later (the due dates would move
+        // later with it).
+        if e.discovered_day() > old.facts.discovered_day() {
+            return Err(refused(format!(
+                "incident {id}: it was recorded as learned on {}; an update may set an earlier day, never a later one (the report due dates count from it and would move later)",
+                old.facts.discovered_day()
+            )));
+        }
         let p = self.profile()?;
         let a = assess(&p, e, scope);
         let (pre, mut fin) = due_dates(&p, e.discovered_day(), &a);
