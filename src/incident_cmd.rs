@@ -20,7 +20,7 @@ use tokumei_registry::{IncidentEntry, Item, Notice, Registry, ScopeFound, Stored
 pub enum IncidentCommand {
     /// Open an incident from its intake file (TOML: title, discovered, discovered_by, kind,
     /// suspected, cause, causes, unauthorised_access, unlawful_purpose,
-    /// no_unlawful_purpose_reason, encrypted, my_number, contractor, [scope] release | file (+
+    /// no_unlawful_purpose_reason, encrypted (with encryption_basis), my_number, contractor, [scope] release | file (+
     /// where, columns, deleted_items), [report]; see docs/incidents.md). The people are counted
     /// from the scope; the triggers (法68/26 and 番号法), the regime and the report due dates are
     /// printed.

@@ -118,11 +118,24 @@ fn head_count_trigger_at_100_and_101_people_and_items_that_fire_alone() {
     assert_eq!(fired(&s), vec!["3"]);
     // 60 days with an unlawful purpose, 28 May being day 1 (規則44条; the earliest reading).
     assert_eq!(s["incident"]["final_due"], "2027-07-26", "60 days with an unlawful purpose");
-    // Strong encryption exempts, whatever fired.
-    let (_, s) = open(&env, "f.toml", &incident_toml(&format!("{w101}\n{cols}"), "encrypted = true"));
+    // Strong encryption exempts, whatever fired, claimed with its basis (printed with it); a
+    // claim without one exempts nothing (it is refused).
+    let f = env.write("nobasis.toml", &incident_toml(&format!("{w101}\n{cols}"), "encrypted = true"));
+    let r = t(&env, &["incident", "open", f.to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("encryption_basis"), "{}", r.stderr);
+    let (_, s) = open(
+        &env,
+        "f.toml",
+        &incident_toml(
+            &format!("{w101}\n{cols}"),
+            "encrypted = true\nencryption_basis = \"AES-256で暗号化、鍵は別送せず庁内の鍵管理簿で管理（漏えいなし）\"",
+        ),
+    );
     assert_eq!(fired(&s), vec!["4"]);
     assert_eq!(s["incident"]["assessment"]["report_required"], false);
-    assert!(s["incident"]["assessment"]["exemption"].as_str().unwrap().contains("暗号化"));
+    let exemption = s["incident"]["assessment"]["exemption"].as_str().unwrap();
+    assert!(exemption.contains("暗号化") && exemption.contains("鍵管理簿"), "{exemption}");
 }
 
 #[test]
@@ -704,7 +717,10 @@ fn odd_intakes_unclassified_items_narrowed_scopes_and_filed_reports_fail_closed(
         open(&env, "filed.toml", &incident_toml(&format!("{w150}\ncolumns = [\"氏名\"]"), "sensitive = false"));
     let id3 = id3.to_string();
     ok(t(&env, &["incident", "filed", &id3, "--stage", "preliminary", "--date", "2027-05-30", "--reference", "x"]));
-    let u = env.write("enc.toml", "encrypted = true\n");
+    let u = env.write(
+        "enc.toml",
+        "encrypted = true\nencryption_basis = \"AES-256で暗号化、鍵は別送せず庁内の鍵管理簿で管理（漏えいなし）\"\n",
+    );
     ok(t(&env, &["incident", "update", &id3, u.to_str().unwrap()]));
     assert_eq!(t(&env, &["incident", "close", &id3, "--reason", "exempt"]).code, ExitCode::Registry.code());
     ok(t(&env, &["incident", "filed", &id3, "--stage", "final", "--date", "2027-06-01", "--reference", "y"]));
@@ -872,7 +888,7 @@ fn fifteen_people_s_my_numbers_sent_to_a_wrong_address_are_reportable_bangou_29_
     ok(t(&env, &["incident", "notify", &id, "--all", "--method", "mail", "--at", "2027-06-01"]));
     ok(t(&env, &["incident", "close", &id, "--reason", "報告・通知済み"]));
     // Encrypted (the key did not leak): no My Number report either.
-    let f = env.write("enc.toml", &text.replace("causes =", "encrypted = true\ncauses ="));
+    let f = env.write("enc.toml", &text.replace("causes =", "encrypted = true\nencryption_basis = \"AES-256で暗号化、鍵は別送せず庁内の鍵管理簿で管理（漏えいなし）\"\ncauses ="));
     let r = ok(t(&env, &["incident", "open", f.to_str().unwrap()]));
     assert!(r.stdout.contains("no report to the Commission is required"), "{}", r.stdout);
 }
