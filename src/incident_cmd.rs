@@ -20,7 +20,7 @@ use tokumei_registry::{IncidentEntry, Item, Notice, Registry, ScopeFound, Stored
 pub enum IncidentCommand {
     /// Open an incident from its intake file (TOML: title, discovered, discovered_by, kind,
     /// suspected, cause, causes, unauthorised_access, unlawful_purpose,
-    /// no_unlawful_purpose_reason, encrypted, my_number, contractor, [scope] release | file (+
+    /// no_unlawful_purpose_reason, encrypted (with encryption_basis), my_number, contractor, [scope] release | file (+
     /// where, columns, deleted_items), [report]; see docs/incidents.md). The people are counted
     /// from the scope; the triggers (法68/26 and 番号法), the regime and the report due dates are
     /// printed.
@@ -303,6 +303,9 @@ fn find_scope(reg: &Registry, e: &IncidentEntry, jobs: &[PathBuf]) -> Result<(Sc
                 e.special_care = Some(k.to_string());
             }
             e.financial |= c["role"] == "financial";
+            // 番号法2条8項: a code that stands for a 個人番号 (its pseudonym) is a 個人番号 too, so
+            // an output made from a 個人番号 column is one whatever it is named.
+            e.my_number |= c["name"].as_str().is_some_and(tokumei_registry::is_my_number_column);
         }
         let chosen: Vec<String> = if s.columns.is_empty() { columns.clone() } else { s.columns.clone() };
         if let Some(bad) = chosen.iter().find(|c| !columns.is_empty() && !columns.contains(c)) {

@@ -118,11 +118,24 @@ fn head_count_trigger_at_100_and_101_people_and_items_that_fire_alone() {
     assert_eq!(fired(&s), vec!["3"]);
     // 60 days with an unlawful purpose, 28 May being day 1 (規則44条; the earliest reading).
     assert_eq!(s["incident"]["final_due"], "2027-07-26", "60 days with an unlawful purpose");
-    // Strong encryption exempts, whatever fired.
-    let (_, s) = open(&env, "f.toml", &incident_toml(&format!("{w101}\n{cols}"), "encrypted = true"));
+    // Strong encryption exempts, whatever fired, claimed with its basis (printed with it); a
+    // claim without one exempts nothing (it is refused).
+    let f = env.write("nobasis.toml", &incident_toml(&format!("{w101}\n{cols}"), "encrypted = true"));
+    let r = t(&env, &["incident", "open", f.to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("encryption_basis"), "{}", r.stderr);
+    let (_, s) = open(
+        &env,
+        "f.toml",
+        &incident_toml(
+            &format!("{w101}\n{cols}"),
+            "encrypted = true\nencryption_basis = \"AES-256で暗号化、鍵は別送せず庁内の鍵管理簿で管理（漏えいなし）\"",
+        ),
+    );
     assert_eq!(fired(&s), vec!["4"]);
     assert_eq!(s["incident"]["assessment"]["report_required"], false);
-    assert!(s["incident"]["assessment"]["exemption"].as_str().unwrap().contains("暗号化"));
+    let exemption = s["incident"]["assessment"]["exemption"].as_str().unwrap();
+    assert!(exemption.contains("暗号化") && exemption.contains("鍵管理簿"), "{exemption}");
 }
 
 #[test]
@@ -704,7 +717,10 @@ fn odd_intakes_unclassified_items_narrowed_scopes_and_filed_reports_fail_closed(
         open(&env, "filed.toml", &incident_toml(&format!("{w150}\ncolumns = [\"氏名\"]"), "sensitive = false"));
     let id3 = id3.to_string();
     ok(t(&env, &["incident", "filed", &id3, "--stage", "preliminary", "--date", "2027-05-30", "--reference", "x"]));
-    let u = env.write("enc.toml", "encrypted = true\n");
+    let u = env.write(
+        "enc.toml",
+        "encrypted = true\nencryption_basis = \"AES-256で暗号化、鍵は別送せず庁内の鍵管理簿で管理（漏えいなし）\"\n",
+    );
     ok(t(&env, &["incident", "update", &id3, u.to_str().unwrap()]));
     assert_eq!(t(&env, &["incident", "close", &id3, "--reason", "exempt"]).code, ExitCode::Registry.code());
     ok(t(&env, &["incident", "filed", &id3, "--stage", "final", "--date", "2027-06-01", "--reference", "y"]));
@@ -872,7 +888,7 @@ fn fifteen_people_s_my_numbers_sent_to_a_wrong_address_are_reportable_bangou_29_
     ok(t(&env, &["incident", "notify", &id, "--all", "--method", "mail", "--at", "2027-06-01"]));
     ok(t(&env, &["incident", "close", &id, "--reason", "報告・通知済み"]));
     // Encrypted (the key did not leak): no My Number report either.
-    let f = env.write("enc.toml", &text.replace("causes =", "encrypted = true\ncauses ="));
+    let f = env.write("enc.toml", &text.replace("causes =", "encrypted = true\nencryption_basis = \"AES-256で暗号化、鍵は別送せず庁内の鍵管理簿で管理（漏えいなし）\"\ncauses ="));
     let r = ok(t(&env, &["incident", "open", f.to_str().unwrap()]));
     assert!(r.stdout.contains("no report to the Commission is required"), "{}", r.stdout);
 }
@@ -908,6 +924,20 @@ fn a_hacked_system_is_trigger_3_with_60_days_unless_the_officer_records_why_not_
     // A cause only described in words fires too.
     let (_, s) = open(&env, "w.toml", &incident_toml(&scope, "").replace("封入誤り", "USBメモリの盗難"));
     assert_eq!(fired(&s), vec!["3"]);
+    // A reason that says nothing (a zero-width space, punctuation only) switches nothing off,
+    // at intake or by update (規則43条3号).
+    for blank in ["\\u200b", "。", " \\u3000-"] {
+        let f = env.write(
+            "blank.toml",
+            &incident_toml(&scope, &format!("causes = [\"不正アクセス\"]\nno_unlawful_purpose_reason = \"{blank}\"")),
+        );
+        let r = t(&env, &["incident", "open", f.to_str().unwrap()]);
+        assert_eq!(r.code, ExitCode::Registry.code(), "{blank:?}: {}", r.stderr);
+        assert!(r.stderr.contains("no_unlawful_purpose_reason"), "{}", r.stderr);
+        let u = env.write("blank_u.toml", &format!("no_unlawful_purpose_reason = \"{blank}\"\n"));
+        assert_eq!(t(&env, &["incident", "update", &id, u.to_str().unwrap()]).code, ExitCode::Registry.code());
+        assert_eq!(fired(&json(t(&env, &["incident", "show", &id, "--json"]))), vec!["3"], "{blank:?}");
+    }
     // The officer records why no unlawful purpose is suspected: not trigger 3, no report.
     let reason = "権限設定の誤りで他課職員が閲覧できた状態であり、外部への持出し・送信はログで否定された";
     let u = env.write("reason.toml", &format!("no_unlawful_purpose_reason = \"{reason}\"\n"));
@@ -971,4 +1001,68 @@ fn the_report_dates_state_their_counting_and_another_one_needs_its_source_rule_4
     let (id, _) = open(&env, "a.toml", &incident_toml(&format!("{w}\ncolumns = [\"氏名\", \"住所\"]"), ""));
     let shown = ok(t(&env, &["incident", "show", &id.to_string()]));
     assert!(shown.stdout.contains("知った日を1日目") && shown.stdout.contains("learned_day_one"), "{}", shown.stdout);
+}
+
+/// 番号法2条8項: a code that stands for a 個人番号 (a pseudonym made from it) is itself a 個人番号,
+/// so a leak of a municipality's pseudonymised internal release that kept 個人番号 as a code under
+/// another name is a My Number leak (番号法29条の4, 報告規則2条1号): the item is known from the
+/// release's own report (its input column), not from the output column's name.
+#[test]
+fn a_pseudonymised_my_number_under_another_name_is_still_a_my_number_leak_bangou_2_8_and_29_4() {
+    let env = Env::new();
+    registry(&env, "", &sample_csv());
+    assert_eq!(env.tokumei(&["keygen", "--out", env.path("k.key").to_str().unwrap()]).code, 0);
+    let rules = std::fs::read_to_string(sample_rules())
+        .unwrap()
+        .replace("mode = \"anonymized\"", "mode = \"pseudonymized\"")
+        .replace(
+            "name = \"個人番号\"\nrole = \"identification_code\"\naction = \"drop\"",
+            "name = \"個人番号\"\nrole = \"linking_code\"\naction = \"pseudonymize\"\noutput = \"pid\"\nlength = 16",
+        );
+    assert!(rules.contains("output = \"pid\""));
+    let rules = env.write("pseudo_mn.toml", &rules);
+    let extra = format!("encoding = \"auto\"\n[keys]\npseudonym_key_file = \"{}\"", env.path("k.key").display());
+    let job = env.job("internal", &sample_csv(), &rules, &extra);
+    ok(t(&env, &["run", job.to_str().unwrap(), "--internal-use", "介護保険事業計画の需要推計"]));
+    let list = json(t(&env, &["release", "list", "--json"]));
+    let release = list[0]["release_id"].as_str().unwrap().to_string();
+    let text = format!(
+        "title = \"仮名化データの誤送信\"\ndiscovered = \"2027-05-28\"\ndiscovered_by = \"介護保険課\"\nkind = \"leak\"\ncause = \"メール誤送信\"\n[scope]\nrelease = \"{release}\"\ncolumns = [\"pid\"]\n"
+    );
+    let (_, s) = open(&env, "mn.toml", &text);
+    let a = &s["incident"]["assessment"];
+    assert_eq!(a["my_number_report"], true, "{a}");
+    let items = s["incident"]["scope"]["items"].to_string();
+    assert!(items.contains("\"my_number\":true"), "{items}");
+}
+
+/// 規則44条「知った日から」: under the default counting the due dates never move later. An update
+/// may find the unit learned earlier (the dates move earlier), never later, even before the
+/// preliminary report is filed.
+#[test]
+fn an_update_never_moves_the_day_of_learning_later_rule_44() {
+    let env = Env::new();
+    registry(&env, "", &sample_csv());
+    let (w, _) = first_people(&sample_records(), 120);
+    let (id, s) = open(&env, "a.toml", &incident_toml(&format!("{w}\ncolumns = [\"氏名\", \"住所\"]"), ""));
+    let id = id.to_string();
+    let due = |s: &serde_json::Value| {
+        (
+            s["incident"]["preliminary_due"].as_str().map(String::from),
+            s["incident"]["final_due"].as_str().map(String::from),
+        )
+    };
+    let before = due(&s);
+    assert_eq!(before, (Some("2027-06-01".into()), Some("2027-06-26".into())));
+    let u = env.write("later.toml", "discovered = \"2027-05-31\"\n");
+    let r = t(&env, &["incident", "update", &id, u.to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("never a later one"), "{}", r.stderr);
+    assert_eq!(due(&json(t(&env, &["incident", "show", &id, "--json"]))), before);
+    let u = env.write("earlier.toml", "discovered = \"2027-05-26\"\n");
+    ok(t(&env, &["incident", "update", &id, u.to_str().unwrap()]));
+    assert_eq!(
+        due(&json(t(&env, &["incident", "show", &id, "--json"]))),
+        (Some("2027-05-30".into()), Some("2027-06-24".into()))
+    );
 }

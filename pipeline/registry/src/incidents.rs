@@ -254,6 +254,10 @@ pub struct IncidentEntry {
     /// The data were protected by strong encryption (高度な暗号化等) and the key did not leak.
     #[serde(default)]
     pub encrypted: bool,
+    /// What the encryption was and why its key did not leak: required with `encrypted = true`,
+    /// which exempts from every report and notice (kept in the facts and printed with the exemption).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption_basis: Option<String>,
     /// My Number data (特定個人情報) are involved (also found from the items).
     #[serde(default)]
     pub my_number: bool,
@@ -302,6 +306,10 @@ impl IncidentEntry {
         // `no_unlawful_purpose_reason = ""` withdraws a reason recorded before.
         if e.no_unlawful_purpose_reason.as_deref().is_some_and(|r| r.trim().is_empty()) {
             e.no_unlawful_purpose_reason = None;
+        }
+        // `encryption_basis = ""` withdraws a basis (with `encrypted = false`).
+        if e.encryption_basis.as_deref().is_some_and(|r| r.trim().is_empty()) {
+            e.encryption_basis = None;
         }
         Ok(e)
     }
@@ -721,7 +729,10 @@ pub fn assess(profile: &Profile, e: &IncidentEntry, scope: &ScopeFound) -> Asses
     let fired = triggers.iter().any(|t| t.fired);
     let pseudonymised = scope.kind == "release" && scope.release_mode.as_deref() == Some("pseudonymized");
     let exemption = if e.encrypted {
-        Some("高度な暗号化その他の個人の権利利益を保護するために必要な措置が講じられている（報告・通知の対象外。鍵も漏えいした場合は対象）".into())
+        Some(format!(
+            "高度な暗号化その他の個人の権利利益を保護するために必要な措置が講じられている（報告・通知の対象外。鍵も漏えいした場合は対象）{}",
+            e.encryption_basis.as_deref().map(|b| format!("。担当者が記録した根拠: {b}")).unwrap_or_default()
+        ))
     } else if pseudonymised && profile.actor == Actor::Business {
         Some("仮名加工情報である個人データ（法41条9項により法26条は適用されない）".into())
     } else {
@@ -1121,6 +1132,15 @@ impl Registry {
         if old.preliminary_filed.is_some() && e.discovered_day() != old.facts.discovered_day() {
             return Err(refused(format!(
                 "incident {id}: the preliminary report was filed with discovery on {}; a different date is a correction to report to the Commission, not an update",
+                old.facts.discovered_day()
+            )));
+        }
+        // The report days run from the day the unit learned of it (規則44条「知った日から」): an
+        // update may find that day was earlier, never move it later (the due dates would move
+        // later with it).
+        if e.discovered_day() > old.facts.discovered_day() {
+            return Err(refused(format!(
+                "incident {id}: it was recorded as learned on {}; an update may set an earlier day, never a later one (the report due dates count from it and would move later)",
                 old.facts.discovered_day()
             )));
         }
@@ -1618,11 +1638,37 @@ fn check_facts(e: &IncidentEntry, today: &str) -> Result<(), RegistryError> {
     }
     if let Some(r) = &e.no_unlawful_purpose_reason {
         text("no_unlawful_purpose_reason", r)?;
+        // A reason turns trigger 3 off (規則43条3号): one that says nothing (zero-width or
+        // formatting characters, punctuation only) is no reason.
+        if !r.chars().any(char::is_alphanumeric) {
+            return Err(refused(
+                "`no_unlawful_purpose_reason` states no reason (no letter or digit): write why no unlawful purpose is suspected, or leave it out",
+            ));
+        }
         if e.unlawful_purpose {
             return Err(refused(
                 "`unlawful_purpose = true` and `no_unlawful_purpose_reason` contradict each other: withdraw the reason with `no_unlawful_purpose_reason = \"\"`",
             ));
         }
+    }
+    // The encryption exemption lifts every report and notice (規則43条1号's parenthesis; 報告規則
+    // 2条1号): it is claimed with its basis (the encryption, where the key was, why it did not leak).
+    match (&e.encrypted, &e.encryption_basis) {
+        (true, None) => {
+            return Err(refused(
+                "`encrypted = true` exempts from every report and notice: state its basis in `encryption_basis` (the encryption used, where the key was kept, why the key did not leak)",
+            ));
+        }
+        (true, Some(b)) => {
+            text("encryption_basis", b)?;
+            if !b.chars().any(char::is_alphanumeric) {
+                return Err(refused("`encryption_basis` states no basis (no letter or digit)"));
+            }
+        }
+        (false, Some(_)) => {
+            return Err(refused("`encryption_basis` goes with `encrypted = true`"));
+        }
+        (false, None) => {}
     }
     let s = &e.scope;
     let scopes = [s.release.is_some(), s.file.is_some()].iter().filter(|b| **b).count();
