@@ -629,7 +629,8 @@ mod tests {
         assert_eq!(columns, names);
         let outputs: Vec<&str> =
             parsed["column"].as_array().unwrap().iter().filter_map(|c| c.get("output")?.as_str()).collect();
-        assert_eq!(outputs, ["住所_地域"]);
+        // Every address is in one municipality: drafted at 町字 level (hierarchy address_town).
+        assert_eq!(outputs, ["住所_町字"]);
         assert_eq!(toml_str("a\u{1}\u{1f}b"), "a\\u0001\\u001Fb");
     }
 
