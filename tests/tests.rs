@@ -14,6 +14,7 @@ mod incidents;
 mod init;
 mod multi_source;
 mod people;
+mod places;
 mod python_clients;
 mod registry;
 mod reports;

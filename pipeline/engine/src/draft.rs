@@ -31,6 +31,8 @@ struct Profile {
     integer: u64,
     boolean: u64,
     address: u64,
+    /// Municipalities of the addresses (two at most: one says the extract is of one city).
+    municipalities: FxHashSet<String>,
     email: u64,
     long_text: u64,
     chars: u64,
@@ -99,6 +101,11 @@ impl Profile {
         }
         if tokumei_jp::prefecture_of_address(v).is_some() && v.chars().count() > 4 {
             self.address += 1;
+            if self.municipalities.len() < 2
+                && let Ok(m) = tokumei_jp::address::parse_municipality(v)
+            {
+                self.municipalities.insert(m.label());
+            }
         }
         if v.contains('@') && v.contains('.') && !v.contains(' ') {
             self.email += 1;
@@ -236,6 +243,23 @@ fn guess(name: &str, p: &Profile) -> Guess {
     }
     if name_has(name, names::PERSON_NAME_NAMES) {
         return g("direct_identifier", &["action = \"drop\""], "the name says it holds names".into(), false);
+    }
+    if most(p.address) && p.municipalities.len() == 1 {
+        // One city: every level of `address` would be one value; keep the area inside it.
+        return g(
+            "direct_identifier",
+            &[
+                "action = \"generalize\"",
+                "hierarchy = \"address_town\"",
+                &format!("level = {}", tokumei_rules::hierarchy::ADDRESS_TOWN_LEVEL),
+                &format!("output = \"{name}_町字\""),
+            ],
+            format!(
+                "{} of values start with a prefecture, all in one municipality: generalised below it (level 1 丁目, 2 町字, 3 区, 4 市区町村), the search picks the level",
+                pct(p.share(p.address))
+            ),
+            true,
+        );
     }
     if most(p.address) || name_has(name, names::ADDRESS_NAMES) {
         return g(
@@ -605,7 +629,8 @@ mod tests {
         assert_eq!(columns, names);
         let outputs: Vec<&str> =
             parsed["column"].as_array().unwrap().iter().filter_map(|c| c.get("output")?.as_str()).collect();
-        assert_eq!(outputs, ["住所_地域"]);
+        // Every address is in one municipality: drafted at 町字 level (hierarchy address_town).
+        assert_eq!(outputs, ["住所_町字"]);
         assert_eq!(toml_str("a\u{1}\u{1f}b"), "a\\u0001\\u001Fb");
     }
 

@@ -1,9 +1,13 @@
 //! Japanese identifier, date and place-name helpers for tokumei.
 //!
 //! Pure functions with no I/O: 和暦 and Gregorian date parsing, マイナンバー and
-//! 地方公共団体コード check digits, 郵便番号 normalisation, prefecture look-ups and
-//! NFKC normalisation; Japan's national holidays (bundled data, [`holidays`]); the neutralised cells of the CSV files tokumei writes. Every parser returns `None` on malformed input and never panics.
+//! 地方公共団体コード check digits, 郵便番号 normalisation, prefecture look-ups, addresses read
+//! into prefecture, municipality, 町字, 丁目 and 番地 (with a built-in list of municipalities) and
+//! NFKC normalisation; Japan's national holidays (bundled data, [`holidays`]); the neutralised
+//! cells of the CSV files tokumei writes. Every parser returns `None` on malformed input and never
+//! panics.
 
+pub mod address;
 pub mod business;
 pub mod csv;
 pub mod date;
@@ -11,6 +15,7 @@ pub mod holidays;
 pub mod ids;
 pub mod place;
 
+pub use address::{AddressError, Municipality, ParsedAddress, parse_address};
 pub use business::{business_name_key, corporate_number, is_valid_corporate_number};
 pub use csv::{csv_cell, defuse_formula};
 pub use date::{Date, japan_date, japan_date_of_rfc3339, parse_date};
@@ -177,6 +182,7 @@ mod fuzz {
                     prop_assert_eq!(p.len(), 7);
                 }
                 let _ = crate::municipality_of_address(input);
+                let _ = crate::parse_address(input);
                 let _ = crate::is_valid_municipality_code(input);
                 let _ = crate::is_valid_my_number(input);
                 let _ = crate::nfkc(input);

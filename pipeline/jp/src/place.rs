@@ -128,9 +128,15 @@ const INNER_SUFFIX_NAMES: &[&str] = &[
 ];
 
 /// `都道府県` + `市区町村` prefix of an address (e.g. `東京都千代田区`, `北海道余市郡余市町`,
-/// `神奈川県横浜市` for a ward of a designated city). `None` when no prefecture or
-/// municipality suffix is found.
+/// `神奈川県横浜市` for a ward of a designated city): the municipality of the built-in list,
+/// spelled as the list spells it (with its 郡 even where the address leaves it out), else, for a
+/// name the list does not hold (a municipality since merged away), the address up to the first
+/// 市/区/町/村 after the prefecture (and its 郡). `None` when no prefecture or municipality
+/// suffix is found.
 pub fn municipality_of_address(address: &str) -> Option<String> {
+    if let Ok(m) = crate::address::parse_municipality(address) {
+        return Some(m.label());
+    }
     let a = address.trim_start();
     let pref = prefecture_of_address(a)?;
     let rest = &a[pref.len()..];
@@ -208,5 +214,11 @@ mod tests {
         assert_eq!(municipality_of_address("北海道余市郡余市町黒川町").as_deref(), Some("北海道余市郡余市町"));
         assert_eq!(municipality_of_address("東京都町田市森野2-2").as_deref(), Some("東京都町田市"));
         assert_eq!(municipality_of_address("長野県").as_deref(), None);
+        // From the list: the 郡 added, names with 郡 or 市 inside kept whole.
+        assert_eq!(municipality_of_address("北海道余市町黒川町").as_deref(), Some("北海道余市郡余市町"));
+        assert_eq!(municipality_of_address("福岡県小郡市小郡255").as_deref(), Some("福岡県小郡市"));
+        assert_eq!(municipality_of_address("奈良県大和郡山市北郡山町").as_deref(), Some("奈良県大和郡山市"));
+        // A name the list does not hold (merged in 2003) is still cut at its suffix.
+        assert_eq!(municipality_of_address("静岡県清水市旭町6-8").as_deref(), Some("静岡県清水市"));
     }
 }

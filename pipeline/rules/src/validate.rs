@@ -846,7 +846,7 @@ fn hierarchy(cx: &mut Ctx, c: &RawColumn) -> Option<Hierarchy> {
                     let bands = bands.into_iter().map(|b| b.clamp(1, 150) as u32).collect();
                     Some(Hierarchy::Age(Age { bands, top: top as u32 }))
                 }
-                "date" | "postal_code" | "municipality_code" | "address" => {
+                "date" | "postal_code" | "municipality_code" | "address" | "address_town" => {
                     for (k, s) in [
                         ("bands", c.bands.as_ref().map(|s| s.span())),
                         ("top", c.top.as_ref().map(|s| s.span())),

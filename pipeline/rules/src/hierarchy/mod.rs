@@ -7,6 +7,7 @@
 //! Level 0 is the (canonical) original value; the highest level is `*` (everything suppressed).
 
 mod address;
+mod address_town;
 mod age;
 mod bands;
 mod bounds;
@@ -15,6 +16,7 @@ mod file;
 mod municipality_code;
 mod postal_code;
 
+pub use address_town::TOWN_LEVEL as ADDRESS_TOWN_LEVEL;
 pub use age::Age;
 pub use bands::Bands;
 pub use bounds::{BoundKind, Bounds};
@@ -23,7 +25,7 @@ pub use file::CustomHierarchy;
 use crate::plan::ValueType;
 
 /// The built-in hierarchies' names in rule files.
-pub const BUILT_IN: &[&str] = &["age", "date", "postal_code", "municipality_code", "address", "bands"];
+pub const BUILT_IN: &[&str] = &["age", "date", "postal_code", "municipality_code", "address", "address_town", "bands"];
 
 /// What labelling a value may depend on besides the value.
 #[derive(Debug, Clone, Copy)]
@@ -81,6 +83,8 @@ pub enum Hierarchy {
     MunicipalityCode,
     /// 住所: full, 都道府県+市区町村, 都道府県, region (地方), `*`.
     Address,
+    /// 住所 below the municipality: full, 丁目, 町字, ward, 市区町村, 都道府県, region, `*`.
+    AddressTown,
     /// Integers: exact (top/bottom coded), then bands, then `*`.
     Bands(Bands),
     /// ARX-format hierarchy file.
@@ -96,6 +100,7 @@ impl Hierarchy {
             Hierarchy::PostalCode => &postal_code::PostalCode,
             Hierarchy::MunicipalityCode => &municipality_code::MunicipalityCode,
             Hierarchy::Address => &address::Address,
+            Hierarchy::AddressTown => &address_town::AddressTown,
             Hierarchy::Bands(h) => h,
             Hierarchy::Custom(h) => h,
         }
@@ -108,6 +113,7 @@ impl Hierarchy {
             "postal_code" => Some(Hierarchy::PostalCode),
             "municipality_code" => Some(Hierarchy::MunicipalityCode),
             "address" => Some(Hierarchy::Address),
+            "address_town" => Some(Hierarchy::AddressTown),
             _ => None,
         }
     }
@@ -197,6 +203,20 @@ mod tests {
             (Hierarchy::PostalCode, ValueType::String, vec!["100-0001", "1000002", "7600001"]),
             (Hierarchy::MunicipalityCode, ValueType::String, vec!["13101", "131016", "37201"]),
             (Hierarchy::Address, ValueType::String, vec!["東京都千代田区千代田1-1", "香川県高松市番町1-1"]),
+            (
+                Hierarchy::AddressTown,
+                ValueType::String,
+                vec![
+                    "東京都千代田区永田町1-7-1",
+                    "東京都千代田区永田町二丁目3",
+                    "東京都千代田区千代田1-1",
+                    "北海道札幌市中央区北一条西二丁目",
+                    "北海道札幌市北区北七条西5丁目",
+                    "京都府京都市中京区寺町通御池上る上本能寺前町488",
+                    "茨城県つくば市大字上ノ室123番地",
+                    "香川県高松市番町1-1",
+                ],
+            ),
             (
                 Hierarchy::Bands(Bands { widths: vec![10, 100], top: Some(500), bottom: Some(0) }),
                 ValueType::Integer,
