@@ -520,8 +520,9 @@ fn rules_of(path: &Path) -> Result<FileRules, Failure> {
         return Err(bad("is not a rule file (a regular file of at most 16 MiB)".into()));
     }
     let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read ({})", e.kind())))?;
-    tokumei_rules::parse_rules(path, &text).map_err(|d| fail(ExitCode::Config, anyhow::anyhow!("{d}")))?;
-    let sha = tokumei_audit::sys::sha256_file(path).map_err(|e| fail(ExitCode::Config, e.into()))?;
+    // The digest a run records: the rule file's bytes and the hierarchy files and dictionaries it
+    // names, so that allowing the rules allows exactly those files' contents.
+    let sha = tokumei_rules::rules_digest(path, &text).map_err(|d| fail(ExitCode::Config, anyhow::anyhow!("{d}")))?;
     Ok(FileRules { path: path.display().to_string(), sha256: sha })
 }
 

@@ -1658,3 +1658,51 @@ fn article_118_proposals_and_a_change_of_use_are_reviewed_paid_and_contracted_ar
     );
     assert_eq!(env.tokumei(&["registry", "verify", "--registry", REG]).code, 0);
 }
+
+/// Allowing a rule file for a file (法114条1項3号: the method reviewed) allows the hierarchy files
+/// it names as they were: a hierarchy file changed afterwards (finer groups under the same level
+/// number) makes the rules not the allowed ones, and the run is refused before anything is read.
+#[test]
+fn a_hierarchy_file_changed_after_its_rules_were_allowed_is_not_allowed() {
+    let env = Env::new();
+    contracted(&env);
+    let rules = std::fs::read_to_string(sample_rules()).unwrap();
+    let generalised = rules.replace(
+        "name = \"性別\"\nrole = \"quasi_identifier\"\naction = \"keep\"",
+        "name = \"性別\"\nrole = \"quasi_identifier\"\naction = \"generalize\"\nhierarchy_file = \"sex.csv\"\nlevel = 1\noutput = \"性別\"",
+    );
+    assert_ne!(generalised, rules);
+    env.write("sex.csv", "男;*\n女;*\n");
+    let p = env.write("sex_rules.toml", &generalised);
+    let r = env.tokumei(&[
+        "file",
+        "allow-rules",
+        "住民基本台帳ファイル",
+        "--rules",
+        p.to_str().unwrap(),
+        "--registry",
+        REG,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let job = env.job("sex_rules", &sample_csv(), &p, "");
+    // As allowed: published, and the release records the digest the registry allowed.
+    let r = run_under(&env, &job, "1", IN_PERIOD);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let allowed = report(&env.latest())["rules_sha256"].as_str().unwrap().to_string();
+    use sha2::Digest;
+    assert_ne!(
+        allowed,
+        hex::encode(sha2::Sha256::digest(generalised.as_bytes())),
+        "the digest covers the hierarchy file, not the rule file alone"
+    );
+    // The hierarchy file edited (the same rule file byte for byte): refused, nothing written.
+    let before = env.out_files().len();
+    env.write("sex.csv", "男;男\n女;女\n");
+    let r = run_under(&env, &job, "1", IN_PERIOD);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("not one allowed"), "{}", r.stderr);
+    assert_eq!(env.out_files().len(), before, "nothing written");
+    // Put back as it was: allowed again.
+    env.write("sex.csv", "男;*\n女;*\n");
+    assert_eq!(run_under(&env, &job, "1", IN_PERIOD).code, 0);
+}

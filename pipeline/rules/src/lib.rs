@@ -16,4 +16,4 @@ pub use diag::{Diagnostic, Diagnostics};
 pub use hierarchy::{CustomHierarchy, Hierarchy};
 pub use job::{Actor, Encoding, Input, InputFormat, Job, JobUse, Query, QueryLimits, load_job};
 pub use plan::*;
-pub use validate::{column_types, parse_rules, validate_rules};
+pub use validate::{column_types, parse_rules, rules_digest, validate_rules};

@@ -535,7 +535,8 @@ pub enum LocalRecoding {
 pub struct Plan {
     /// Rule file.
     pub rules_path: PathBuf,
-    /// SHA-256 of the rule file's bytes.
+    /// SHA-256 of the rule file's bytes, or, when it names files (hierarchy files,
+    /// dictionaries), of its bytes and theirs ([`crate::rules_digest`]).
     pub rules_sha256: String,
     /// Dataset name.
     pub dataset: String,

@@ -18,6 +18,9 @@ struct Ctx<'a> {
     path: &'a Path,
     src: &'a str,
     diags: Diagnostics,
+    /// The files the rules name (hierarchy files, dictionaries) as written and the bytes read:
+    /// part of the rules' digest.
+    files: Vec<(String, Vec<u8>)>,
 }
 
 impl Ctx<'_> {
@@ -39,6 +42,44 @@ impl Ctx<'_> {
 /// the one its action or hierarchy implies), by input column name: the rules validated against
 /// the columns they name themselves.
 pub fn column_types(path: &Path, source: &str) -> Result<Vec<(String, ValueType)>, Diagnostics> {
+    let plan = self_bound(path, source)?;
+    Ok(plan.columns.iter().map(|c| (c.name.clone(), c.ty)).collect())
+}
+
+/// The digest of rule file `path` (text `source`) as a run records it ([`Plan::rules_sha256`]):
+/// the SHA-256 of the rule file's bytes, and of the files it names (hierarchy files,
+/// dictionaries) when it names any, so that a registry allowing the rules allows those files'
+/// contents too.
+pub fn rules_digest(path: &Path, source: &str) -> Result<String, Diagnostics> {
+    Ok(self_bound(path, source)?.rules_sha256)
+}
+
+/// The digest of a rule file's text and the files it names (written name, bytes): the plain
+/// SHA-256 of the text when it names none (the digest rule files have always had), else a
+/// SHA-256 over the text and each file, length-prefixed, in name order.
+fn digest_of(source: &str, files: &[(String, Vec<u8>)]) -> String {
+    if files.is_empty() {
+        return hex::encode(Sha256::digest(source.as_bytes()));
+    }
+    let mut files: Vec<&(String, Vec<u8>)> = files.iter().collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    files.dedup();
+    let mut h = Sha256::new();
+    h.update(b"tokumei-rules-digest-1\n");
+    let mut part = |bytes: &[u8]| {
+        h.update((bytes.len() as u64).to_be_bytes());
+        h.update(bytes);
+    };
+    part(source.as_bytes());
+    for (name, bytes) in files {
+        part(name.as_bytes());
+        part(bytes);
+    }
+    hex::encode(h.finalize())
+}
+
+/// The rules validated against the input columns they name themselves.
+fn self_bound(path: &Path, source: &str) -> Result<Plan, Diagnostics> {
     let raw = parse_rules(path, source)?;
     let mut header: Vec<String> = Vec::new();
     for c in &raw.columns {
@@ -50,15 +91,14 @@ pub fn column_types(path: &Path, source: &str) -> Result<Vec<(String, ValueType)
             }
         }
     }
-    let plan = validate_rules(path, source, &header)?;
-    Ok(plan.columns.iter().map(|c| (c.name.clone(), c.ty)).collect())
+    validate_rules(path, source, &header)
 }
 
 /// Validate `source` (the text of rule file `path`) against the input `header` and build
 /// the plan. Every problem is reported, each with its position.
 pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Plan, Diagnostics> {
     let raw = parse_rules(path, source)?;
-    let mut cx = Ctx { path, src: source, diags: Diagnostics::default() };
+    let mut cx = Ctx { path, src: source, diags: Diagnostics::default(), files: Vec::new() };
 
     if *raw.version.get_ref() != 1 {
         cx.push(&raw.version, "unsupported rule-file version (this tokumei reads version 1)");
@@ -228,7 +268,7 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
     }
     let plan = Plan {
         rules_path: path.to_path_buf(),
-        rules_sha256: hex::encode(Sha256::digest(source.as_bytes())),
+        rules_sha256: digest_of(source, &cx.files),
         dataset: raw.dataset.into_inner(),
         description: raw.description,
         mode: mode.expect("mode validated"),
@@ -534,11 +574,17 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: 
                     let base = cx.path.parent().unwrap_or(Path::new("."));
                     let file = base.join(d.get_ref());
                     match std::fs::metadata(&file) {
-                        Ok(m) if m.is_file() && m.len() <= 64 << 20 => match std::fs::read_to_string(&file) {
-                            Ok(text) => {
-                                text.lines().map(|l| tokumei_jp_nfkc(l.trim())).filter(|l| !l.is_empty()).collect()
+                        Ok(m) if m.is_file() && m.len() <= 64 << 20 => match std::fs::read(&file)
+                            .ok()
+                            .and_then(|b| String::from_utf8(b).ok())
+                        {
+                            Some(text) => {
+                                let words =
+                                    text.lines().map(|l| tokumei_jp_nfkc(l.trim())).filter(|l| !l.is_empty()).collect();
+                                cx.files.push((d.get_ref().clone(), text.into_bytes()));
+                                words
                             }
-                            Err(_) => {
+                            None => {
                                 cx.push(d, "the dictionary must be a UTF-8 text file, one word per line");
                                 Vec::new()
                             }
@@ -800,13 +846,18 @@ fn hierarchy(cx: &mut Ctx, c: &RawColumn) -> Option<Hierarchy> {
             };
             let base = cx.path.parent().unwrap_or(Path::new("."));
             let file = base.join(f.get_ref());
-            let text = match std::fs::read_to_string(&file) {
-                Ok(t) => t,
+            let text = match std::fs::read(&file).map(String::from_utf8) {
+                Ok(Ok(t)) => t,
+                Ok(Err(_)) => {
+                    cx.push(f, format!("hierarchy file {} is not UTF-8 text", file.display()));
+                    return None;
+                }
                 Err(e) => {
                     cx.push(f, format!("cannot read hierarchy file {}: {e}", file.display()));
                     return None;
                 }
             };
+            cx.files.push((f.get_ref().clone(), text.clone().into_bytes()));
             match CustomHierarchy::parse(&file, &text, sep) {
                 Ok(h) => Some(Hierarchy::Custom(h)),
                 Err((line, msg)) => {
