@@ -8,7 +8,9 @@ pub mod business;
 pub mod csv;
 pub mod date;
 pub mod ids;
+pub mod names;
 pub mod place;
+pub mod text;
 
 pub use business::{business_name_key, corporate_number, is_valid_corporate_number};
 pub use csv::{csv_cell, defuse_formula};
