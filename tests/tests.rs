@@ -12,6 +12,7 @@ mod formats;
 mod incidents;
 mod init;
 mod multi_source;
+mod notes;
 mod people;
 mod python_clients;
 mod registry;
