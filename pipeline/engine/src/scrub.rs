@@ -453,8 +453,7 @@ impl Scrubber {
             |i: usize| i + mark.len() <= cs.len() && cs[i..i + mark.len()].iter().map(|c| c.1).eq(mark.iter().copied());
         let free_before = |i: usize| i == 0 || !at(i - 1).is_some_and(jn::is_name_char);
         let free_after = |i: usize| !at(i).is_some_and(jn::is_kanji);
-        for i in 0..cs.len() {
-            let c = cs[i].1;
+        for (i, &(_, c)) in cs.iter().enumerate() {
             if self.single_surnames.contains(&c) && free_before(i) {
                 if mark_at(i + 1) || (at(i + 1) == Some(' ') && mark_at(i + 2)) {
                     spans.push((i, i + 1, NAME_PART));
