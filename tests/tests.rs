@@ -13,6 +13,7 @@ mod formats;
 mod incidents;
 mod init;
 mod multi_source;
+mod notes;
 mod people;
 mod places;
 mod python_clients;

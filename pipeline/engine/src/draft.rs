@@ -244,6 +244,9 @@ fn guess(name: &str, p: &Profile) -> Guess {
     if name_has(name, names::PERSON_NAME_NAMES) {
         return g("direct_identifier", &["action = \"drop\""], "the name says it holds names".into(), false);
     }
+    if let Some(evidence) = person_names(name, p) {
+        return g("direct_identifier", &["action = \"drop\""], evidence, false);
+    }
     if most(p.address) && p.municipalities.len() == 1 {
         // One city: every level of `address` would be one value; keep the area inside it.
         return g(
@@ -421,6 +424,28 @@ fn guess(name: &str, p: &Profile) -> Guess {
         format!("{} distinct values; if an attacker could know it, make it a quasi_identifier", p.distinct()),
         false,
     )
+}
+
+/// Why a column holds person names, if it does: its name says it is one part of a split name
+/// (氏, 名, 姓), or its values look like person names ([`crate::scrub::person_name_column`]: a
+/// column of doctors' full names is one of identifying descriptions however it is named).
+fn person_names(name: &str, p: &Profile) -> Option<String> {
+    use crate::scrub::NameColumn;
+    if crate::scrub::is_split_name_column(name) {
+        return Some(
+            "the name says it holds one part of a split name (氏・姓・名): with the other part it is a full name"
+                .into(),
+        );
+    }
+    let kind = crate::scrub::person_name_column(p.counts.iter().map(|(v, n)| (v.as_str(), u64::from(*n))))?;
+    let what = match kind {
+        NameColumn::FullNames => "full names",
+        NameColumn::Surnames => "surnames",
+        NameColumn::GivenNames => "given names",
+    };
+    Some(format!(
+        "its values look like person names ({what}, by the shipped name list): an identifying description whatever the column is called"
+    ))
 }
 
 /// Draft a rules file for the table at `input`. Its first line must name the columns (a line

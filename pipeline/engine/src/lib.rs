@@ -26,7 +26,7 @@ pub mod report;
 pub mod requests;
 pub mod risk;
 pub mod run;
-pub(crate) mod scrub;
+pub mod scrub;
 pub(crate) mod standards;
 pub(crate) mod tally;
 pub mod trace;

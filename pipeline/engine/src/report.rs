@@ -567,7 +567,7 @@ impl Report {
                     let label = crate::scrub::KINDS
                         .iter()
                         .find(|k| k.0 == kind)
-                        .map(|k| if ja { k.1.to_string() } else { k.2.to_string() })
+                        .map(|k| if ja { k.3.to_string() } else { k.2.to_string() })
                         .unwrap_or_else(|| kind.clone());
                     vec![c.name.clone(), label, n.to_string()]
                 })

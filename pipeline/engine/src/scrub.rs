@@ -1,56 +1,172 @@
-//! Scrubbing free text: identifying descriptions inside a note or comment are replaced by a
-//! placeholder naming what was there (［氏名］, ［電話番号］...), never kept. What is removed:
-//! names from the file's own name columns (every row's, so family members named in a note go too)
-//! and a dictionary, the row's own identifier values, e-mail addresses, マイナンバー and other long
-//! numbers, phone numbers, postal codes, addresses from a prefecture on, and dates (Western and
-//! 和暦). Text is NFKC-normalised first, so full-width digits are caught. The counts of what was
-//! replaced go to the report; the values never do.
+//! Free text judged by what is released.
+//!
+//! [`Scrubber`]: identifying descriptions inside a note or comment are replaced by a placeholder
+//! naming what was there (［氏名］, ［電話番号］...), never kept. What is removed:
+//! - the extract's own names (every row's, so family members named in a note go too): whole
+//!   names with or without a space (林修, 林 修), every surname and given name of two characters
+//!   or more wherever it stands, and one-character parts where the text says a name stands
+//!   (林さん, 長男 修, 林［氏名］) or where a one-character surname meets a one-character given
+//!   name (林修 of two people);
+//! - names the extract does not hold, told by their context: a surname or given name of the
+//!   shipped list ([`tokumei_jp::names`], IPADIC's 人名 entries) right before an honorific
+//!   (様, さん, 氏, 先生 ...) or right after a kinship or role word (長男, 妻, 主治医 ...);
+//! - the row's own identifier values, e-mail addresses, dates (Western and 和暦), postal codes,
+//!   addresses from a prefecture on, and every number of 4 digits or more, replaced whole, in
+//!   any width, with any separator (hyphens, ー, spaces) and in kanji numerals (五〇二二…).
+//!
+//! Text is NFKC-normalised first. The counts of what was replaced go to the report; the values
+//! never do.
+//!
+//! [`Scanner`]: the residual scan of every released text column (kept, scrubbed or free) for the
+//! extract's own identifier values: whole names of its name columns (kanji and kana) and the
+//! numbers of its identifier columns (個人番号, 被保険者番号, 宛名番号, 電話 ...) in any width and
+//! with any separators. A hit fails the run; the scan's findings are what standard 1 reports.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::Regex;
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
+use tokumei_jp::names as jn;
 
-/// The kinds of identifying descriptions, in the order they are looked for.
-pub const KINDS: [(&str, &str, &str); 8] = [
-    ("identifier", "［識別子］", "the row's own identifier values"),
-    ("name", "［氏名］", "names"),
-    ("email", "［メール］", "e-mail addresses"),
-    ("date", "［日付］", "dates"),
-    ("postal_code", "［郵便番号］", "postal codes"),
-    ("phone", "［電話番号］", "phone numbers"),
-    ("number", "［番号］", "long numbers (マイナンバー, card, account)"),
-    ("address", "［住所］", "addresses"),
+/// The name detector `tokumei init` drafts with: whether a column's values are person names
+/// (full names, or the surnames or given names of a split name), and whether a column's name
+/// says it holds one part of a split name (氏, 姓, 名).
+pub use tokumei_jp::names::{NameColumn, is_split_name_column, person_name_column};
+
+/// The kinds of identifying descriptions: (key, placeholder, English label, Japanese label).
+pub const KINDS: [(&str, &str, &str, &str); 10] = [
+    ("identifier", "［識別子］", "the row's own identifier values", "その行の識別子の値"),
+    ("name", "［氏名］", "full names of the extract", "抽出データの氏名（姓名）"),
+    ("name_part", "［氏名］", "surnames and given names of the extract", "抽出データの姓・名"),
+    (
+        "name_context",
+        "［氏名］",
+        "names told by an honorific or kinship word (shipped name list)",
+        "敬称・続柄から判断した人名（同梱の人名リスト）",
+    ),
+    ("email", "［メール］", "e-mail addresses", "メールアドレス"),
+    ("date", "［日付］", "dates", "日付"),
+    ("postal_code", "［郵便番号］", "postal codes", "郵便番号"),
+    ("phone", "［電話番号］", "phone numbers", "電話番号"),
+    ("number", "［番号］", "numbers of 4 digits or more (マイナンバー, 被保険者番号, card, account)", "4桁以上の番号"),
+    ("address", "［住所］", "addresses", "住所"),
 ];
 
-/// Words shorter than this (in characters) are not names to scrub when they are all ASCII (a
-/// two-letter code is too common in text); Japanese names of two characters are kept.
+const IDENTIFIER: usize = 0;
+const NAME: usize = 1;
+const NAME_PART: usize = 2;
+const NAME_CONTEXT: usize = 3;
+const EMAIL: usize = 4;
+const DATE: usize = 5;
+const POSTAL: usize = 6;
+const PHONE: usize = 7;
+const NUMBER: usize = 8;
+const ADDRESS: usize = 9;
+
+/// ASCII words shorter than this (in characters) are not names to scrub on their own (a
+/// two-letter code is too common in text); Japanese name parts of two characters are.
 const MIN_ASCII_WORD: usize = 4;
 
-/// Collects the names of a file while it is read.
-#[derive(Default)]
+/// Digits from which a number in free text is replaced.
+const MIN_DIGITS: usize = 4;
+
+/// Digits from which an identifier value is a number the residual scan looks for (shorter
+/// ones are years, amounts and counts in any text).
+pub const MIN_IDENTIFIER_DIGITS: usize = 6;
+
+/// Digits from which an identifier number is also looked for inside a longer number.
+const MIN_INNER_DIGITS: usize = 8;
+
+/// The names of a file, collected while it is read: whole names (their parts in order) and
+/// each part on its own.
+#[derive(Default, Clone)]
 pub struct NameSet {
-    words: FxHashSet<String>,
+    /// Whole names, parts joined by U+001F.
+    whole: FxHashSet<String>,
+    /// Surnames (the first part of a full name, or a 氏・姓 column's value).
+    surnames: FxHashSet<String>,
+    /// Given names (the last part of a full name, or a 名 column's value).
+    given: FxHashSet<String>,
+}
+
+fn norm(v: &str) -> String {
+    tokumei_jp::nfkc(v.trim()).trim().to_string()
 }
 
 impl NameSet {
-    /// Add a name value: the whole value and each of its space-separated words.
+    /// Add a full-name value: the whole name and each of its space-separated parts (the first a
+    /// surname, the last a given name). A name written without a space (林修) is split where the
+    /// shipped lists see a surname and a given name.
     pub fn add(&mut self, value: &str) {
-        let v = tokumei_jp::nfkc(value.trim());
-        for w in std::iter::once(v.as_ref()).chain(v.split(char::is_whitespace)) {
-            let w = w.trim();
-            if word_ok(w) && !self.words.contains(w) {
-                self.words.insert(w.to_string());
+        let v = norm(value);
+        let words: Vec<&str> = v.split(char::is_whitespace).filter(|w| !w.is_empty()).collect();
+        match words.as_slice() {
+            [] => {}
+            [w] => {
+                if w.chars().count() >= 2 {
+                    self.whole.insert(w.to_string());
+                }
+                let idx: Vec<usize> = w.char_indices().map(|(i, _)| i).skip(1).collect();
+                if w.chars().all(jn::is_kanji)
+                    && let Some(&i) = idx.iter().find(|&&i| jn::is_surname(&w[..i]) && jn::is_given_name(&w[i..]))
+                {
+                    self.surnames.insert(w[..i].to_string());
+                    self.given.insert(w[i..].to_string());
+                }
             }
+            [first, .., last] => {
+                self.whole.insert(words.join("\u{1F}"));
+                self.surnames.insert(first.to_string());
+                self.given.insert(last.to_string());
+            }
+        }
+    }
+
+    /// Add one row's split name: a surname and a given name from their own columns.
+    pub fn add_split(&mut self, surname: Option<&str>, given: Option<&str>) {
+        let s = surname.map(norm).filter(|s| !s.is_empty());
+        let g = given.map(norm).filter(|g| !g.is_empty());
+        if let (Some(s), Some(g)) = (&s, &g) {
+            self.whole.insert(format!("{s}\u{1F}{g}"));
+        }
+        if let Some(s) = s {
+            self.surnames.insert(s);
+        }
+        if let Some(g) = g {
+            self.given.insert(g);
         }
     }
 
     /// Add every name of `other`.
     pub fn merge(&mut self, other: &NameSet) {
-        for w in &other.words {
-            if !self.words.contains(w) {
-                self.words.insert(w.clone());
+        for (mine, theirs) in
+            [(&mut self.whole, &other.whole), (&mut self.surnames, &other.surnames), (&mut self.given, &other.given)]
+        {
+            for w in theirs {
+                if !mine.contains(w) {
+                    mine.insert(w.clone());
+                }
             }
         }
+    }
+
+    /// Whole names known.
+    pub fn whole_names(&self) -> usize {
+        self.whole.len()
+    }
+
+    /// Whether no name is known.
+    pub fn is_empty(&self) -> bool {
+        self.whole.is_empty() && self.surnames.is_empty() && self.given.is_empty()
+    }
+
+    /// The spellings of each whole name a text may hold: parts joined with nothing and with one
+    /// space.
+    fn whole_variants(&self) -> impl Iterator<Item = String> + '_ {
+        self.whole.iter().flat_map(|w| {
+            let joined = w.replace('\u{1F}', "");
+            let spaced = w.contains('\u{1F}').then(|| w.replace('\u{1F}', " "));
+            std::iter::once(joined).chain(spaced)
+        })
     }
 }
 
@@ -59,39 +175,141 @@ fn word_ok(w: &str) -> bool {
     n >= 2 && (n >= MIN_ASCII_WORD || !w.is_ascii())
 }
 
+/// The identifier numbers of a file (個人番号, 被保険者番号, 宛名番号, phone numbers...), each
+/// with the column it came from, collected while the file is read.
+#[derive(Default, Clone)]
+pub struct NumberSet {
+    numbers: FxHashMap<u128, u32>,
+}
+
+/// A number's key: its length and value packed (numbers of more than 36 digits have none).
+fn number_key(digits: &str) -> Option<u128> {
+    if digits.len() > 36 {
+        return None;
+    }
+    let v: u128 = digits.parse().ok()?;
+    Some(((digits.len() as u128) << 120) | v)
+}
+
+impl NumberSet {
+    /// Add the numbers of an identifier value of column `source` (an index the caller names):
+    /// when the value is a number (its digits at least 60% of its characters besides spaces and
+    /// separators), each run of at least [`MIN_IDENTIFIER_DIGITS`] digits.
+    pub fn add(&mut self, value: &str, source: u32) {
+        let v = tokumei_jp::nfkc(value.trim());
+        let runs = tokumei_jp::text::digit_runs(&v);
+        let digits: usize = runs.iter().map(|r| r.digits.len()).sum();
+        let others = v.chars().filter(|c| !c.is_whitespace() && !tokumei_jp::text::is_number_separator(*c)).count();
+        if digits == 0 || digits * 10 < others * 6 {
+            return;
+        }
+        for r in runs.iter().filter(|r| r.digits.len() >= MIN_IDENTIFIER_DIGITS) {
+            if let Some(k) = number_key(&r.digits) {
+                self.numbers.entry(k).or_insert(source);
+            }
+        }
+    }
+
+    /// Add every number of `other`.
+    pub fn merge(&mut self, other: &NumberSet) {
+        for (k, s) in &other.numbers {
+            self.numbers.entry(*k).or_insert(*s);
+        }
+    }
+
+    /// Numbers known.
+    pub fn len(&self) -> usize {
+        self.numbers.len()
+    }
+
+    /// Whether no number is known.
+    pub fn is_empty(&self) -> bool {
+        self.numbers.is_empty()
+    }
+}
+
 /// What was replaced in one text: counts per kind (indices of [`KINDS`]).
 pub type Counts = [u64; KINDS.len()];
+
+/// How a name pattern matched.
+#[derive(Clone, Copy, PartialEq)]
+enum Pat {
+    Whole,
+    Part,
+    /// A part in katakana: matched only where no other katakana touches it (アイ is no name
+    /// inside アイロン).
+    KanaPart,
+}
 
 /// The scrubber of one job.
 pub struct Scrubber {
     names: Option<AhoCorasick>,
-    patterns: Vec<(usize, Regex)>,
+    pats: Vec<Pat>,
+    /// Parts of the extract's names (every length), for the context rules.
+    parts: FxHashSet<String>,
+    single_surnames: FxHashSet<char>,
+    single_given: FxHashSet<char>,
+    email: Regex,
+    date: Regex,
+    postal: Regex,
+    address: Regex,
 }
 
+/// Placeholder of a name.
+const NAME_MARK: &str = "［氏名］";
+
+/// Two-character words of the shipped lists that follow a kinship word as words, not names.
+const NOT_NAMES_AFTER_KINSHIP: &[&str] = &["健康", "民生", "一人", "二人", "方"];
+
 impl Scrubber {
-    /// A scrubber removing `names` (and the built-in patterns).
-    pub fn new(names: NameSet, dictionary: &[String]) -> Scrubber {
-        let mut words: Vec<String> = names.words.into_iter().collect();
-        words.extend(dictionary.iter().map(|w| tokumei_jp::nfkc(w.trim()).into_owned()).filter(|w| word_ok(w)));
-        words.sort_unstable();
-        words.dedup();
-        let names = (!words.is_empty()).then(|| {
-            AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostLongest).build(&words).expect("names build")
+    /// A scrubber removing the extract's `names`, the rules' `dictionary` words (and the
+    /// built-in patterns).
+    pub fn new(names: &NameSet, dictionary: &[String]) -> Scrubber {
+        let mut pats: FxHashMap<String, Pat> = FxHashMap::default();
+        for w in names.whole_variants() {
+            if w.chars().count() >= 2 {
+                pats.insert(w, Pat::Whole);
+            }
+        }
+        for p in names.surnames.iter().chain(&names.given).chain(dictionary) {
+            let p = norm(p);
+            if !word_ok(&p) || pats.contains_key(&p) {
+                continue;
+            }
+            let kana = p.chars().all(jn::is_katakana);
+            pats.insert(p, if kana { Pat::KanaPart } else { Pat::Part });
+        }
+        let mut list: Vec<(String, Pat)> = pats.into_iter().collect();
+        list.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let ac = (!list.is_empty()).then(|| {
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(list.iter().map(|(w, _)| w))
+                .expect("names build")
         });
+        let single = |set: &FxHashSet<String>| -> FxHashSet<char> {
+            set.iter()
+                .filter(|p| p.chars().count() == 1)
+                .filter_map(|p| p.chars().next())
+                .filter(|c| jn::is_kanji(*c))
+                .collect()
+        };
         let prefectures = tokumei_jp::PREFECTURES.join("|");
-        let patterns = [
-            (2, r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+".to_string()),
-            (
-                3,
-                r"(?:(?:令和|平成|昭和|大正|明治)(?:元|\d{1,2})年(?:\d{1,2}月(?:\d{1,2}日)?)?|[RHSTMrhstm]\d{1,2}[./]\d{1,2}[./]\d{1,2}|\d{4}年\d{1,2}月(?:\d{1,2}日)?|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})".to_string(),
-            ),
-            (5, r"\(?0\d{1,4}[-(). ]{0,2}\d{1,4}[-). ]{0,2}\d{3,4}\b|\b0\d{9,10}\b".to_string()),
-            (4, r"〒\s*\d{3}-?\d{4}|\b\d{3}-\d{4}\b".to_string()),
-            (6, r"\d(?:[- ]?\d){7,}".to_string()),
-            (7, format!(r"(?:{prefectures})[^\s、。,;:（）()「」\[\]]{{0,40}}")),
-        ];
-        let patterns = patterns.into_iter().map(|(k, p)| (k, Regex::new(&p).expect("scrub pattern"))).collect();
-        Scrubber { names, patterns }
+        Scrubber {
+            names: ac,
+            pats: list.into_iter().map(|(_, p)| p).collect(),
+            parts: names.surnames.iter().chain(&names.given).cloned().collect(),
+            single_surnames: single(&names.surnames),
+            single_given: single(&names.given),
+            email: Regex::new(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+").expect("email pattern"),
+            date: Regex::new(
+                r"(?:(?:令和|平成|昭和|大正|明治)(?:元|\d{1,2})年(?:\d{1,2}月(?:\d{1,2}日)?)?|[RHSTMrhstm]\d{1,2}[./]\d{1,2}[./]\d{1,2}|\d{4}年\d{1,2}月(?:\d{1,2}日)?|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})",
+            )
+            .expect("date pattern"),
+            postal: Regex::new(r"〒\s*\d{3}\s*[-ー−‐]?\s*\d{4}").expect("postal pattern"),
+            address: Regex::new(&format!(r"(?:{prefectures})[^\s、。,;:（）()「」\[\]]{{0,40}}"))
+                .expect("address pattern"),
+        }
     }
 
     /// Scrub `text`; `row_ids` are the row's own identifier values. Returns the text and what
@@ -102,46 +320,327 @@ impl Scrubber {
         for id in row_ids.iter().map(|i| tokumei_jp::nfkc(i.trim())).filter(|i| i.chars().count() >= 3) {
             let n = s.matches(id.as_ref()).count() as u64;
             if n > 0 {
-                s = s.replace(id.as_ref(), KINDS[0].1);
-                counts[0] += n;
+                s = s.replace(id.as_ref(), KINDS[IDENTIFIER].1);
+                counts[IDENTIFIER] += n;
             }
         }
-        if let Some(ac) = &self.names {
-            let mut out = String::with_capacity(s.len());
-            let mut last = 0;
-            for m in ac.find_iter(&s) {
-                out.push_str(&s[last..m.start()]);
-                out.push_str(KINDS[1].1);
-                counts[1] += 1;
-                last = m.end();
-            }
-            out.push_str(&s[last..]);
-            s = out;
-        }
-        for (k, re) in &self.patterns {
+        for (kind, re) in [(EMAIL, &self.email), (DATE, &self.date), (POSTAL, &self.postal)] {
             let n = re.find_iter(&s).count() as u64;
             if n > 0 {
-                s = re.replace_all(&s, KINDS[*k].1).into_owned();
-                counts[*k] += n;
+                s = re.replace_all(&s, KINDS[kind].1).into_owned();
+                counts[kind] += n;
             }
+        }
+        s = self.extract_names(&s, &mut counts);
+        s = self.context_names(&s, &mut counts);
+        s = numbers(&s, &mut counts);
+        let n = self.address.find_iter(&s).count() as u64;
+        if n > 0 {
+            s = self.address.replace_all(&s, KINDS[ADDRESS].1).into_owned();
+            counts[ADDRESS] += n;
         }
         (s, counts)
     }
 
-    /// Whether `text` (already scrubbed) still holds a row identifier or a name: the residual
-    /// check that fails a run rather than release one.
-    pub fn residual(&self, text: &str, row_ids: &[&str]) -> Option<&'static str> {
+    /// The extract's whole names and name parts of two characters or more.
+    fn extract_names(&self, s: &str, counts: &mut Counts) -> String {
+        let Some(ac) = &self.names else { return s.to_string() };
+        let mut out = String::with_capacity(s.len());
+        let mut last = 0;
+        for m in ac.find_iter(s) {
+            let pat = self.pats[m.pattern().as_usize()];
+            if pat == Pat::KanaPart {
+                let before = s[..m.start()].chars().next_back();
+                let after = s[m.end()..].chars().next();
+                if before.is_some_and(jn::is_katakana) || after.is_some_and(jn::is_katakana) {
+                    continue;
+                }
+            }
+            out.push_str(&s[last..m.start()]);
+            out.push_str(NAME_MARK);
+            counts[if pat == Pat::Whole { NAME } else { NAME_PART }] += 1;
+            last = m.end();
+        }
+        out.push_str(&s[last..]);
+        out
+    }
+
+    /// Whether `w` may be a name where the context says a name stands: a part of the extract's
+    /// names, a name of the shipped lists (one character only as a run of its own, and from the
+    /// lists only before an honorific), or a surname and a given name written together.
+    fn name_like(&self, w: &str, whole_run: bool, lists_single: bool) -> bool {
+        let n = w.chars().count();
+        if n == 0 {
+            return false;
+        }
+        if n == 1 {
+            let c = w.chars().next().unwrap_or(' ');
+            let extract = self.single_surnames.contains(&c) || self.single_given.contains(&c);
+            return whole_run && (extract || (lists_single && (jn::is_surname(w) || jn::is_given_name(w))));
+        }
+        if jn::KINSHIP.contains(&w) || NOT_NAMES_AFTER_KINSHIP.contains(&w) {
+            return false;
+        }
+        self.parts.contains(w)
+            || jn::is_surname(w)
+            || jn::is_given_name(w)
+            || (w.chars().all(jn::is_kanji) && jn::splits_into_full_name(w, &|p| self.parts.contains(p)))
+    }
+
+    /// Names told by their context: before an honorific, after a kinship or role word, next to
+    /// a name already removed, and a one-character surname meeting a one-character given name.
+    fn context_names(&self, s: &str, counts: &mut Counts) -> String {
+        let cs: Vec<(usize, char)> = s.char_indices().collect();
+        let at = |i: usize| cs.get(i).map(|c| c.1);
+        let byte = |i: usize| cs.get(i).map_or(s.len(), |c| c.0);
+        let starts = |i: usize, w: &str| s[byte(i)..].starts_with(w);
+        // Spans (char start, char end, kind) to replace.
+        let mut spans: Vec<(usize, usize, usize)> = Vec::new();
+        let mut i = 0;
+        while i < cs.len() {
+            // Before an honorific: the longest name-like end of the run of name characters.
+            if let Some(h) = jn::HONORIFICS.iter().find(|h| starts(i, h)) {
+                let next = at(i + h.chars().count());
+                let word = (*h == "様" && next.is_some_and(|c| "子式態相々".contains(c)))
+                    || (*h == "氏" && next == Some('名'));
+                let mut end = i;
+                if end > 0 && at(end - 1) == Some(' ') {
+                    end -= 1;
+                }
+                let mut start = end;
+                while start > 0 && end - start < 10 && at(start - 1).is_some_and(jn::is_name_char) {
+                    start -= 1;
+                }
+                let run: String = cs[start..end].iter().map(|c| c.1).collect();
+                let stop = jn::NOT_NAMES_BEFORE_HONORIFIC.iter().any(|w| run.ends_with(w));
+                if !word && !stop && !run.is_empty() {
+                    let len = end - start;
+                    if let Some(k) = (1..=len.min(8)).rev().find(|k| {
+                        let w: String = cs[end - k..end].iter().map(|c| c.1).collect();
+                        self.name_like(&w, *k == len, true)
+                    }) {
+                        spans.push((end - k, end, NAME_CONTEXT));
+                    }
+                }
+            }
+            // After a kinship or role word: the longest name-like start of the next run.
+            if let Some(k) = jn::KINSHIP.iter().filter(|k| starts(i, k)).max_by_key(|k| k.len()) {
+                let mut start = i + k.chars().count();
+                let mut seps = 0;
+                while seps < 2 && at(start).is_some_and(|c| " ・:：「(（、の".contains(c)) {
+                    start += 1;
+                    seps += 1;
+                }
+                let mut end = start;
+                while end < cs.len() && end - start < 10 && at(end).is_some_and(jn::is_name_char) {
+                    end += 1;
+                }
+                let len = end - start;
+                if let Some(n) = (1..=len.min(8)).rev().find(|n| {
+                    let w: String = cs[start..start + n].iter().map(|c| c.1).collect();
+                    self.name_like(&w, *n == len, false)
+                }) {
+                    spans.push((start, start + n, NAME_CONTEXT));
+                }
+                i += k.chars().count();
+                continue;
+            }
+            i += 1;
+        }
+        // One-character parts of the extract next to a removed name, or meeting each other.
+        let mark: Vec<char> = NAME_MARK.chars().collect();
+        let mark_at =
+            |i: usize| i + mark.len() <= cs.len() && cs[i..i + mark.len()].iter().map(|c| c.1).eq(mark.iter().copied());
+        let free_before = |i: usize| i == 0 || !at(i - 1).is_some_and(jn::is_name_char);
+        let free_after = |i: usize| !at(i).is_some_and(jn::is_kanji);
+        for (i, &(_, c)) in cs.iter().enumerate() {
+            if self.single_surnames.contains(&c) && free_before(i) {
+                if mark_at(i + 1) || (at(i + 1) == Some(' ') && mark_at(i + 2)) {
+                    spans.push((i, i + 1, NAME_PART));
+                    continue;
+                }
+                let j = if at(i + 1) == Some(' ') { i + 2 } else { i + 1 };
+                if at(j).is_some_and(|g| self.single_given.contains(&g)) && free_after(j + 1) {
+                    spans.push((i, j + 1, NAME));
+                    continue;
+                }
+            }
+            if self.single_given.contains(&c) && free_after(i + 1) && i > 0 {
+                let before_mark = |e: usize| e >= mark.len() && mark_at(e - mark.len());
+                if before_mark(i) || (at(i - 1) == Some(' ') && before_mark(i - 1)) {
+                    spans.push((i, i + 1, NAME_PART));
+                }
+            }
+        }
+        if spans.is_empty() {
+            return s.to_string();
+        }
+        spans.sort_unstable();
+        let mut out = String::with_capacity(s.len());
+        let mut last = 0; // char index
+        for (a, b, kind) in spans {
+            if a < last {
+                continue; // overlaps a span already replaced
+            }
+            out.push_str(&s[byte(last)..byte(a)]);
+            out.push_str(NAME_MARK);
+            counts[kind] += 1;
+            last = b;
+        }
+        out.push_str(&s[byte(last)..]);
+        out
+    }
+}
+
+/// Every number of [`MIN_DIGITS`] digits or more replaced whole: a phone number (0 and 10 or
+/// 11 digits) by ［電話番号］, a postal code written `NNN-NNNN` by ［郵便番号］, any other by
+/// ［番号］. (A postal pattern of its own would take `123-4567` out of `090-123-4567` and leave
+/// `090`.)
+fn numbers(s: &str, counts: &mut Counts) -> String {
+    let runs: Vec<_> = tokumei_jp::text::digit_runs(s).into_iter().filter(|r| r.digits.len() >= MIN_DIGITS).collect();
+    if runs.is_empty() {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut last = 0;
+    for r in runs {
+        out.push_str(&s[last..r.start]);
+        let phone = r.digits.starts_with('0') && (10..=11).contains(&r.digits.len());
+        let postal = r.digits.len() == 7 && s[r.start..r.end].len() == 8 && s.as_bytes()[r.start + 3] == b'-';
+        let kind = if phone {
+            PHONE
+        } else if postal {
+            POSTAL
+        } else {
+            NUMBER
+        };
+        out.push_str(KINDS[kind].1);
+        counts[kind] += 1;
+        last = r.end;
+    }
+    out.push_str(&s[last..]);
+    out
+}
+
+/// What the residual scan found in one released column: rows holding each kind of the
+/// extract's identifier values. Never a value.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Found {
+    /// Released texts scanned.
+    pub scanned: u64,
+    /// Rows holding a whole name of the extract's name columns.
+    pub full_names: u64,
+    /// Rows holding a number of an identifier column.
+    pub numbers: u64,
+    /// Rows holding one of their own identifier values.
+    pub row_ids: u64,
+    /// The identifier columns whose numbers were found (indices the caller named).
+    pub sources: Vec<u32>,
+}
+
+impl Found {
+    /// Whether anything was found.
+    pub fn any(&self) -> bool {
+        self.full_names + self.numbers + self.row_ids > 0
+    }
+
+    /// Add `other`, each of its rows counted `times`.
+    pub fn add(&mut self, other: &Found, times: u64) {
+        self.scanned += other.scanned * times;
+        self.full_names += other.full_names * times;
+        self.numbers += other.numbers * times;
+        self.row_ids += other.row_ids * times;
+        for s in &other.sources {
+            if !self.sources.contains(s) {
+                self.sources.push(*s);
+            }
+        }
+    }
+}
+
+/// The residual scan: every released text is looked through for the extract's whole names and
+/// identifier numbers.
+pub struct Scanner {
+    names: Option<AhoCorasick>,
+    kana: Vec<bool>,
+    numbers: FxHashMap<u128, u32>,
+    /// Lengths of the known numbers of [`MIN_INNER_DIGITS`] digits or more.
+    inner_lens: Vec<usize>,
+}
+
+impl Scanner {
+    /// A scanner for the extract's `names` and `numbers`.
+    pub fn new(names: &NameSet, numbers: &NumberSet) -> Scanner {
+        let mut whole: Vec<String> = names.whole_variants().filter(|w| w.chars().count() >= 2).collect();
+        whole.sort_unstable();
+        whole.dedup();
+        let kana = whole.iter().map(|w| w.chars().all(|c| jn::is_katakana(c) || c == ' ')).collect();
+        let names = (!whole.is_empty()).then(|| {
+            AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostLongest).build(&whole).expect("names build")
+        });
+        let mut inner_lens: Vec<usize> = numbers
+            .numbers
+            .keys()
+            .map(|k| (k >> 120) as usize)
+            .filter(|l| *l >= MIN_INNER_DIGITS)
+            .collect::<FxHashSet<_>>()
+            .into_iter()
+            .collect();
+        inner_lens.sort_unstable();
+        Scanner { names, kana, numbers: numbers.numbers.clone(), inner_lens }
+    }
+
+    /// Scan one released text (`row_ids`: the row's own identifier values, when known); the
+    /// findings are added to `found`.
+    pub fn scan(&self, text: &str, row_ids: &[&str], found: &mut Found) {
+        found.scanned += 1;
+        let t = tokumei_jp::nfkc(text);
+        if let Some(ac) = &self.names {
+            let hit = ac.find_iter(t.as_ref()).any(|m| {
+                !self.kana[m.pattern().as_usize()] || {
+                    let before = t[..m.start()].chars().next_back();
+                    let after = t[m.end()..].chars().next();
+                    !before.is_some_and(jn::is_katakana) && !after.is_some_and(jn::is_katakana)
+                }
+            });
+            if hit {
+                found.full_names += 1;
+            }
+        }
+        if !self.numbers.is_empty() {
+            let mut source = None;
+            for r in tokumei_jp::text::digit_runs(&t) {
+                let d = &r.digits;
+                if d.len() < MIN_IDENTIFIER_DIGITS {
+                    continue;
+                }
+                let hit = number_key(d).and_then(|k| self.numbers.get(&k).copied()).or_else(|| {
+                    self.inner_lens.iter().filter(|l| **l < d.len()).find_map(|&l| {
+                        (0..=d.len() - l)
+                            .find_map(|a| number_key(&d[a..a + l]).and_then(|k| self.numbers.get(&k).copied()))
+                    })
+                });
+                if hit.is_some() {
+                    source = hit;
+                }
+                if source.is_some() {
+                    break;
+                }
+            }
+            if let Some(s) = source {
+                found.numbers += 1;
+                if !found.sources.contains(&s) {
+                    found.sources.push(s);
+                }
+            }
+        }
         if row_ids
             .iter()
             .map(|i| tokumei_jp::nfkc(i.trim()))
-            .any(|i| i.chars().count() >= 3 && text.contains(i.as_ref()))
+            .any(|i| i.chars().count() >= MIN_DIGITS && t.contains(i.as_ref()))
         {
-            return Some("an identifier value of its row");
+            found.row_ids += 1;
         }
-        if self.names.as_ref().is_some_and(|ac| ac.is_match(text)) {
-            return Some("a name");
-        }
-        None
     }
 }
 
@@ -149,12 +648,17 @@ impl Scrubber {
 mod tests {
     use super::*;
 
-    fn scrubber() -> Scrubber {
+    fn names() -> NameSet {
         let mut names = NameSet::default();
-        names.add("山田 太郎");
-        names.add("鈴木　花子");
-        names.add("Li Wei");
-        Scrubber::new(names, &["佐藤".to_string()])
+        for n in ["山田 太郎", "鈴木　花子", "Li Wei", "林 修", "森 光", "ハヤシ オサム", "佐藤 アイ"]
+        {
+            names.add(n);
+        }
+        names
+    }
+
+    fn scrubber() -> Scrubber {
+        Scrubber::new(&names(), &["佐藤".to_string()])
     }
 
     #[test]
@@ -183,18 +687,121 @@ mod tests {
         }
         assert!(out.contains("［電話番号］") && out.contains("［住所］") && out.contains("［日付］"), "{out}");
         assert!(counts.iter().sum::<u64>() >= 8, "{counts:?}");
-        assert_eq!(s.residual(&out, &["00012345"]), None);
-        assert_eq!(s.residual("鈴木です", &[]), Some("a name"));
         // Ordinary text stays.
         let (out, counts) = s.scrub("要介護2、週3回の訪問", &[]);
         assert_eq!(out, "要介護2、週3回の訪問");
         assert_eq!(counts.iter().sum::<u64>(), 0);
     }
 
+    /// Point 1 of issue 30: one-character surname and given name written together, and
+    /// one-character parts where the text says a name stands.
     #[test]
-    fn short_ascii_words_are_not_names() {
-        let mut names = NameSet::default();
-        names.add("Li Wei");
-        assert!(names.words.contains("Li Wei") && !names.words.contains("Li"));
+    fn one_character_names_go_where_a_name_stands() {
+        let s = scrubber();
+        for (text, gone) in [
+            ("長男 林修 様と同居", "林修"),
+            ("林修様と同居", "林修"),
+            ("林さんが来所", "林"),
+            ("長男 修 が来所", "修"),
+            ("長男修が来所", "修"),
+            ("森光と面会", "森光"),
+        ] {
+            let (out, _) = s.scrub(text, &[]);
+            assert!(!out.contains(gone), "{gone} left in {out}");
+            assert!(out.contains(NAME_MARK), "{out}");
+        }
+        // A one-character name part alone in ordinary words stays.
+        for text in ["林業の仕事", "修理を依頼", "光熱費の相談", "森林公園に散歩", "父親と同居"]
+        {
+            assert_eq!(s.scrub(text, &[]).0, text);
+        }
+        // Katakana parts only as words of their own.
+        assert_eq!(s.scrub("アイロンがけ", &[]).0, "アイロンがけ");
+        assert!(!s.scrub("アイさんに連絡", &[]).0.contains("アイ"));
+        assert!(!s.scrub("ハヤシ オサム様", &[]).0.contains("ハヤシ"));
+    }
+
+    #[test]
+    fn names_the_extract_does_not_hold_go_by_their_context() {
+        let s = Scrubber::new(&NameSet::default(), &[]);
+        for (text, gone) in [
+            ("主治医 田中一郎先生より", "田中"),
+            ("隣人の高橋様が通報", "高橋"),
+            ("妻 恵子が介護", "恵子"),
+            ("長女の明美さん", "明美"),
+            ("渡辺さんより電話", "渡辺"),
+        ] {
+            let (out, c) = s.scrub(text, &[]);
+            assert!(!out.contains(gone), "{gone} left in {out}");
+            assert!(c[NAME_CONTEXT] > 0);
+        }
+        for text in ["お客様対応", "奥さんと同居", "ヘルパーさん訪問", "同様の状態", "様子見", "妻が同居", "本人様子見"]
+        {
+            assert_eq!(s.scrub(text, &[]).0, text);
+        }
+    }
+
+    /// Point 1 of issue 30: a 12-digit number is replaced whole, not its tail as a phone number.
+    #[test]
+    fn numbers_are_replaced_whole_in_any_form() {
+        let s = scrubber();
+        for text in [
+            "旧個人番号 599431234567 電話",
+            "番号五〇二二三〇九二四三〇四",
+            "070ー8502ー3722",
+            "被保険者 0001 2345 67",
+            "ＴＥＬ０３－１２３４－５６７８",
+        ] {
+            let (out, _) = s.scrub(text, &[]);
+            assert!(!out.chars().any(|c| c.is_ascii_digit()), "{out}");
+            assert!(!out.contains('〇') && !out.contains('五'), "{out}");
+        }
+        let (out, c) = s.scrub("旧個人番号 599431234567", &[]);
+        assert_eq!(out, "旧個人番号 ［番号］");
+        assert_eq!(c[NUMBER], 1);
+        let (out, c) = s.scrub("070ー8502ー3722", &[]);
+        assert_eq!(out, "［電話番号］");
+        assert_eq!(c[PHONE], 1);
+    }
+
+    #[test]
+    fn the_scan_finds_whole_names_and_numbers_of_the_extract() {
+        let mut numbers = NumberSet::default();
+        numbers.add("599431234567", 3);
+        numbers.add("03-1234-5678", 7);
+        numbers.add("1234", 9); // too short to look for
+        numbers.add("東京都千代田区千代田1-1", 8); // not a number
+        assert_eq!(numbers.len(), 2);
+        let scan = Scanner::new(&names(), &numbers);
+        let found = |t: &str| {
+            let mut f = Found::default();
+            scan.scan(t, &[], &mut f);
+            f
+        };
+        assert_eq!(found("長男 林修 様と同居").full_names, 1);
+        assert_eq!(found("山田 太郎").full_names, 1);
+        assert_eq!(found("ハヤシ オサム").full_names, 1);
+        assert_eq!(found("林業の仕事").full_names, 0);
+        assert_eq!(found("番号五九九四三一二三四五六七").numbers, 1);
+        assert_eq!(found("旧番号 5994-3123-4567 あり").sources, vec![3]);
+        assert_eq!(found("（０３）１２３４ー５６７８").sources, vec![7]);
+        assert_eq!(found("x99599431234567").numbers, 1);
+        assert_eq!(found("1234 2024").numbers, 0);
+        assert!(!found("［氏名］［番号］").any());
+    }
+
+    #[test]
+    fn split_names_make_whole_names() {
+        let mut n = NameSet::default();
+        n.add_split(Some("林"), Some("修"));
+        n.add("田中一郎");
+        let scan = Scanner::new(&n, &NumberSet::default());
+        let mut f = Found::default();
+        scan.scan("林 修", &[], &mut f);
+        scan.scan("田中一郎", &[], &mut f);
+        assert_eq!(f.full_names, 2);
+        let s = Scrubber::new(&n, &[]);
+        assert!(!s.scrub("田中さんと一郎", &[]).0.contains("田中"));
+        assert!(!s.scrub("一郎が来所", &[]).0.contains("一郎"));
     }
 }

@@ -216,6 +216,8 @@ pub struct Tally {
     preset: Vec<bool>,
     /// What scrubbing replaced, per column (index in the engine's columns).
     scrubbed: Vec<(usize, crate::scrub::Counts)>,
+    /// What the residual scan found, per column (index in the engine's columns).
+    found: Vec<(usize, crate::scrub::Found)>,
     /// Indices (in the written columns) of attacker-known columns outside the key.
     outside: Vec<usize>,
     /// Which of them are known by their dictionary code (nothing kept per row).
@@ -251,6 +253,7 @@ impl Tally {
             columns: (0..n).map(|_| ColumnTally::default()).collect(),
             preset: vec![false; n],
             scrubbed: Vec::new(),
+            found: Vec::new(),
             outside,
             by_code,
             rows: Vec::with_capacity(rows),
@@ -268,6 +271,25 @@ impl Tally {
             }
         };
         &mut self.scrubbed[at].1
+    }
+
+    /// What the residual scan found in engine column `ci`, to add to.
+    pub fn found(&mut self, ci: usize) -> &mut crate::scrub::Found {
+        let at = match self.found.iter().position(|(c, _)| *c == ci) {
+            Some(i) => i,
+            None => {
+                self.found.push((ci, Default::default()));
+                self.found.len() - 1
+            }
+        };
+        &mut self.found[at].1
+    }
+
+    /// What the residual scan found, per engine column, in column order.
+    pub fn found_counts(&self) -> Vec<(usize, crate::scrub::Found)> {
+        let mut f = self.found.clone();
+        f.sort_by_key(|(c, _)| *c);
+        f
     }
 
     /// What scrubbing replaced, per engine column.

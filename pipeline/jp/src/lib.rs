@@ -13,7 +13,9 @@ pub mod csv;
 pub mod date;
 pub mod holidays;
 pub mod ids;
+pub mod names;
 pub mod place;
+pub mod text;
 
 pub use address::{AddressError, Municipality, ParsedAddress, parse_address};
 pub use business::{business_name_key, corporate_number, is_valid_corporate_number};

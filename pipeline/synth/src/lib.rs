@@ -6,6 +6,7 @@
 //! a phone number. The same seed always gives the same bytes.
 
 mod names;
+pub mod notes;
 mod places;
 
 use rand::{RngExt, SeedableRng};

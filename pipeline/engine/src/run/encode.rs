@@ -32,8 +32,13 @@ pub(super) struct Encoded {
     /// What was read of each input file (a query job).
     pub inputs: Vec<ingest::InputFacts>,
     pub encoding_used: Option<&'static str>,
-    /// Names of the file, for scrubbing.
+    /// Names of the file, for scrubbing (the columns of the scrub rules' `names_from`).
     pub name_set: crate::scrub::NameSet,
+    /// Names of every name column of the file, for the residual scan (`None`: the same as
+    /// `name_set`).
+    pub scan_names: Option<crate::scrub::NameSet>,
+    /// Numbers of the file's identifier columns, for the residual scan.
+    pub numbers: crate::scrub::NumberSet,
     pub ingest_ms: u64,
     /// The spilled columns and each row's number, already scattered to the buckets of the
     /// external shuffle (a shuffled release of a file of known size), instead of a spill file.
@@ -68,6 +73,9 @@ pub(super) fn encode(
         spill_fields,
         identifier_inputs,
         name_inputs,
+        number_inputs,
+        scanned,
+        scrubbing,
         row_ids_slot,
         checked,
         person,
@@ -91,7 +99,9 @@ pub(super) fn encode(
         released,
         row_ids_slot: *row_ids_slot,
         representatives: dicts.iter().map(|d| d.representatives.is_some()).collect(),
-        names: !name_inputs.is_empty(),
+        names: !name_inputs.is_empty() && (*scrubbing || !scanned.is_empty()),
+        number_inputs: if scanned.is_empty() { &[] } else { number_inputs },
+        scan_apart: name_inputs.iter().any(|n| !n.scrub),
         person: person.as_ref().map(|p| (p.inputs.as_slice(), p.plan, p.code.map(|i| &columns[i]))),
         implied: implied.iter().map(|(input, _)| *input).collect(),
     };
@@ -132,6 +142,8 @@ pub(super) fn encode(
         rejected_reasons: Vec::new(),
         first_rejection: None,
         name_set: crate::scrub::NameSet::default(),
+        scan_names: crate::scrub::NameSet::default(),
+        numbers: crate::scrub::NumberSet::default(),
         subjects: Vec::new(),
         units: Vec::new(),
         implied: vec![Vec::new(); implied.len()],
@@ -205,10 +217,13 @@ pub(super) fn encode(
         rejected_reasons,
         first_rejection,
         name_set,
+        scan_names,
+        numbers,
         subjects,
         units,
         implied,
     } = merged;
+    let scan_names = cx.scan_apart.then_some(scan_names);
     if let (false, Some(t)) = (waiting.is_empty(), target) {
         let rows: usize = batch_lens.iter().sum();
         let mut sh = crate::output::Shuffler::new(t.tmp_dir, &waiting[0].schema(), rows)?;
@@ -249,6 +264,8 @@ pub(super) fn encode(
         encoding_used,
         inputs,
         name_set,
+        scan_names,
+        numbers,
         ingest_ms,
         scattered,
         subjects,
@@ -274,7 +291,12 @@ struct BatchContext<'a> {
     columns: &'a [OutColumn],
     spill_fields: &'a [arrow::datatypes::Field],
     identifier_inputs: &'a [usize],
-    name_inputs: &'a [usize],
+    name_inputs: &'a [super::layout::NameInput],
+    /// Identifier input columns whose numbers are collected, with their plan column.
+    number_inputs: &'a [(usize, u32)],
+    /// Whether the residual scan's names are collected apart (some name column is not the
+    /// scrubber's).
+    scan_apart: bool,
     checked: &'a [usize],
     identifier_values: Option<&'a crate::ingest::lineage::IdentifierValues>,
     released: &'a [(usize, u64)],
@@ -301,6 +323,8 @@ struct Done {
     rejected_reasons: Vec<((usize, String), u64)>,
     first_rejection: Option<String>,
     names: crate::scrub::NameSet,
+    scan_names: crate::scrub::NameSet,
+    numbers: crate::scrub::NumberSet,
     /// Each accepted row's subject hash (when a column names a person).
     subjects: Vec<u64>,
     /// Each accepted row's hash of its released code's value (when the column is released).
@@ -325,6 +349,8 @@ struct Merged {
     rejected_reasons: Vec<((usize, String), u64)>,
     first_rejection: Option<String>,
     name_set: crate::scrub::NameSet,
+    scan_names: crate::scrub::NameSet,
+    numbers: crate::scrub::NumberSet,
     subjects: Vec<u64>,
     units: Vec<u64>,
     implied: Vec<Vec<u64>>,
@@ -360,6 +386,8 @@ impl Merged {
             self.first_rejection.clone_from(&done.first_rejection);
         }
         self.name_set.merge(&done.names);
+        self.scan_names.merge(&done.scan_names);
+        self.numbers.merge(&done.numbers);
         // Room for the rows to come at once, as for the codes (a vector that doubles holds up
         // to three times its size while it copies itself).
         let grow = |all: &mut Vec<u64>, part: &[u64]| {
@@ -608,6 +636,8 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
     let mut ids = vec![0u32; worker.len()];
     let mut cells = vec![Cell::Null; cx.spill_fields.len()];
     let mut names = crate::scrub::NameSet::default();
+    let mut scan_names = crate::scrub::NameSet::default();
+    let mut numbers = crate::scrub::NumberSet::default();
     let mut joined = String::new();
     let mut accepted = 0usize;
     let mut rejected_by_column: Vec<(usize, u64)> = Vec::new();
@@ -655,10 +685,14 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
         match transformed {
             Ok(()) => {
                 if cx.names {
-                    for i in cx.name_inputs {
-                        if let Some(v) = batch.value(row, *i) {
-                            names.add(v);
-                        }
+                    add_names(batch, row, cx.name_inputs, true, &mut names);
+                    if cx.scan_apart {
+                        add_names(batch, row, cx.name_inputs, false, &mut scan_names);
+                    }
+                }
+                for &(i, source) in cx.number_inputs {
+                    if let Some(v) = batch.value(row, i) {
+                        numbers.add(v, source);
                     }
                 }
                 if let Some(j) = cx.row_ids_slot {
@@ -767,10 +801,40 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
         rejected_reasons,
         first_rejection,
         names,
+        scan_names,
+        numbers,
         subjects,
         units,
         implied,
     })
+}
+
+/// Add one row's names to `set`: each full-name column's value, and each split name (a
+/// surname column with the given-name column of the same script). `scrub`: only the
+/// scrubber's columns, else all.
+fn add_names(
+    batch: &RawBatch,
+    row: usize,
+    inputs: &[super::layout::NameInput],
+    scrub: bool,
+    set: &mut crate::scrub::NameSet,
+) {
+    use tokumei_jp::names::NameColumn;
+    let inputs = || inputs.iter().filter(|n| n.scrub || !scrub);
+    for n in inputs().filter(|n| n.part.is_none()) {
+        if let Some(v) = batch.value(row, n.input) {
+            set.add(v);
+        }
+    }
+    for kana in [false, true] {
+        let part = |p: NameColumn| {
+            inputs().find(|n| n.part == Some(p) && n.kana == kana).and_then(|n| batch.value(row, n.input))
+        };
+        let (s, g) = (part(NameColumn::Surnames), part(NameColumn::GivenNames));
+        if s.is_some() || g.is_some() {
+            set.add_split(s, g);
+        }
+    }
 }
 
 /// The hash of the value the row's released code `c` is made from, read and normalised as the

@@ -44,8 +44,13 @@ pub(super) struct Layout {
     pub spill_fields: Vec<Field>,
     /// Input columns of the identifier roles (the residual scan and scrubbing use their values).
     pub identifier_inputs: Vec<usize>,
-    /// Input columns whose values are names to scrub from free text.
-    pub name_inputs: Vec<usize>,
+    /// Input columns whose values are person names: the residual scan looks for them in every
+    /// released text, the scrubber removes those of its `names_from`.
+    pub name_inputs: Vec<NameInput>,
+    /// Input columns whose numbers the residual scan looks for, each with its plan column.
+    pub number_inputs: Vec<(usize, u32)>,
+    /// Output columns whose released text the residual scan reads (index in `columns`).
+    pub scanned: Vec<usize>,
     /// Dictionary words to scrub.
     pub dictionary: Vec<String>,
     pub scrubbing: bool,
@@ -63,6 +68,58 @@ pub(super) struct Layout {
     /// Output columns compared with `identifier_values` (index in `columns`), each with the
     /// identifier columns it is not compared with (those of its own name, which its rule covers).
     pub released: Vec<(usize, u64)>,
+}
+
+/// An input column of person names.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct NameInput {
+    pub input: usize,
+    /// Which part of a split name it holds (`None`: full names).
+    pub part: Option<tokumei_jp::names::NameColumn>,
+    /// Whether it holds the names in kana (a split kana surname pairs with a kana given name).
+    pub kana: bool,
+    /// Whether the scrubber removes its names (all of them unless a `names_from` says which).
+    pub scrub: bool,
+}
+
+/// The input columns of person names: the direct identifiers named like names (氏名, 名前,
+/// カナ, name) or like one part of a split name (氏, 姓, 名), and every scrub rule's
+/// `names_from` column.
+fn name_inputs(plan: &Plan) -> Vec<NameInput> {
+    use crate::ingest::lineage::{PERSON_NAME_NAMES, name_has};
+    use tokumei_jp::names::{NameColumn, is_split_name_column};
+    let named_from: Vec<&String> = plan
+        .columns
+        .iter()
+        .flat_map(|c| match &c.action {
+            Action::Scrub { names_from, .. } => names_from.iter().collect::<Vec<_>>(),
+            _ => Vec::new(),
+        })
+        .collect();
+    // Unless a scrub rule names its columns, the scrubber takes every name column.
+    let scrub_all =
+        plan.columns.iter().any(|c| matches!(&c.action, Action::Scrub { names_from, .. } if names_from.is_empty()));
+    let mut out: Vec<NameInput> = Vec::new();
+    for c in plan.columns.iter().filter(|c| !matches!(c.action, Action::Scrub { .. })) {
+        let split = is_split_name_column(&c.name);
+        let default = c.role == Role::DirectIdentifier && (split || name_has(&c.name, PERSON_NAME_NAMES).is_some());
+        let listed = named_from.contains(&&c.name);
+        if !default && !listed {
+            continue;
+        }
+        let n = tokumei_jp::nfkc(&c.name).to_lowercase();
+        let kana = ["カナ", "かな", "フリガナ", "ふりがな", "kana"].iter().any(|w| n.contains(w));
+        let part =
+            split.then(|| match ["氏", "姓", "苗字", "名字", "セイ", "ミョウジ"].iter().any(|w| n.contains(w))
+            {
+                true => NameColumn::Surnames,
+                false => NameColumn::GivenNames,
+            });
+        if !out.iter().any(|o| o.input == c.input_index) {
+            out.push(NameInput { input: c.input_index, part, kana, scrub: listed || scrub_all });
+        }
+    }
+    out
 }
 
 /// The input column that names a person: the rules' `subject`.
@@ -161,32 +218,48 @@ pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
         })
         .map(|c| c.input_index)
         .collect();
-    let mut name_inputs: Vec<usize> = Vec::new();
     let mut dictionary: Vec<String> = Vec::new();
     let scrubbing = plan.columns.iter().any(|c| matches!(c.action, Action::Scrub { .. }));
     for c in &plan.columns {
-        if let Action::Scrub { names_from, dictionary: words } = &c.action {
+        if let Action::Scrub { dictionary: words, .. } = &c.action {
             dictionary.extend(words.iter().cloned());
-            if names_from.is_empty() {
-                name_inputs.extend(
-                    plan.columns
-                        .iter()
-                        .filter(|d| d.role == Role::DirectIdentifier && !matches!(d.action, Action::Scrub { .. }))
-                        .filter(|d| {
-                            crate::ingest::lineage::name_has(&d.name, crate::ingest::lineage::PERSON_NAME_NAMES)
-                                .is_some()
-                        })
-                        .map(|d| d.input_index),
-                );
-            } else {
-                name_inputs.extend(
-                    names_from.iter().filter_map(|n| plan.columns.iter().find(|d| &d.name == n).map(|d| d.input_index)),
-                );
-            }
         }
     }
-    name_inputs.sort_unstable();
-    name_inputs.dedup();
+    let name_inputs = name_inputs(&plan);
+    // The numbers of the identifier columns that are not released as they are (a kept one
+    // is judged by its own standard, and its values are in the release anyway).
+    let number_inputs: Vec<(usize, u32)> = plan
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            matches!(c.role, Role::DirectIdentifier | Role::IdentificationCode | Role::LinkingCode | Role::Financial)
+                && !matches!(c.action, Action::Scrub { .. } | Action::Keep)
+        })
+        .flat_map(|(i, c)| {
+            std::iter::once(c.input_index).chain(c.extra_inputs.iter().copied()).map(move |x| (x, i as u32))
+        })
+        .collect();
+    // The residual scan reads every released text: kept, scrubbed, masked or generalised text
+    // (labels of a text hierarchy included); not keyed codes, numbers or dates, nor a column of
+    // an identifier role released as it is (judged by standards 1-3; its own values would be
+    // found in it).
+    let scanned: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            let p = &plan.columns[c.plan];
+            let identifier = matches!(
+                p.role,
+                Role::DirectIdentifier | Role::IdentificationCode | Role::LinkingCode | Role::Financial
+            );
+            c.transform.output_type() == DataType::Utf8
+                && p.ty == tokumei_rules::ValueType::String
+                && !matches!(p.action, Action::Pseudonymize { .. })
+                && (!identifier || matches!(p.action, Action::Scrub { .. } | Action::Generalize { .. }))
+        })
+        .map(|(i, _)| i)
+        .collect();
     let row_ids_slot = scrubbing.then(|| {
         spill_fields.push(Field::new("\u{0}row_ids", DataType::Utf8, true));
         spill_fields.len() - 1
@@ -262,6 +335,8 @@ pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
         spill_fields,
         identifier_inputs,
         name_inputs,
+        number_inputs,
+        scanned,
         dictionary,
         scrubbing,
         row_ids_slot,

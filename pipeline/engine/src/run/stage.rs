@@ -32,7 +32,9 @@ pub(super) fn stage(
     started: Instant,
 ) -> Result<RunOutcome, EngineError> {
     let Assembled { mut an, mut report } = asm;
-    let mut name_set = std::mem::take(&mut an.enc.name_set);
+    let name_set = std::mem::take(&mut an.enc.name_set);
+    let scan_names = an.enc.scan_names.take();
+    let numbers = std::mem::take(&mut an.enc.numbers);
     let scattered = an.enc.scattered.take();
     let enc = &an.enc;
     let layout = &enc.layout;
@@ -170,8 +172,35 @@ pub(super) fn stage(
             tally.preset(w, &dicts[*d].values, &an.value_counts[*d], &nulled[*d]);
         }
     }
-    let scrubber = scrubbing.then(|| crate::scrub::Scrubber::new(std::mem::take(&mut name_set), dictionary));
+    let scrubber = scrubbing.then(|| crate::scrub::Scrubber::new(&name_set, dictionary));
+    // The residual scan of every released text, for the extract's whole names and identifier
+    // numbers: dictionary columns value by value (each counted for its rows), the others row
+    // by row as they are written.
+    let scanner = (!layout.scanned.is_empty())
+        .then(|| crate::scrub::Scanner::new(scan_names.as_ref().unwrap_or(&name_set), &numbers));
+    drop(name_set);
+    drop(scan_names);
+    let mut scanned = vec![false; columns.len()];
+    for &ci in &layout.scanned {
+        scanned[ci] = true;
+    }
+    if let Some(scanner) = &scanner {
+        for &ci in &layout.scanned {
+            let Slot::Global(d) = columns[ci].slot else { continue };
+            let found = tally.found(ci);
+            for (code, v) in dicts[d].values.iter().enumerate() {
+                let rows = an.value_counts[d].get(code).copied().unwrap_or(0);
+                if let (Cell::Str(text), false, true) = (v, nulled[d][code], rows > 0) {
+                    let mut f = crate::scrub::Found::default();
+                    scanner.scan(text, &[], &mut f);
+                    found.add(&f, rows);
+                }
+            }
+        }
+    }
     let encoded = WriteSpec {
+        scanner: scanner.as_ref(),
+        scanned,
         scrubber: scrubber.as_ref(),
         row_ids: row_ids_slot,
         columns,
@@ -225,6 +254,7 @@ pub(super) fn stage(
     });
     written_file?;
     let early_risk = early_risk.transpose()?;
+    residual_verdict(&tally, columns, plan, &mut report)?;
     let types: Vec<DataType> = out_schema.fields().iter().map(|f| f.data_type().clone()).collect();
     let gens: Vec<Option<&crate::transform::Generalize>> =
         written.iter().map(|(ci, bound)| if *bound { None } else { columns[*ci].transform.generalizer() }).collect();
@@ -250,7 +280,7 @@ pub(super) fn stage(
                 .iter()
                 .zip(counts)
                 .filter(|(_, n)| *n > 0)
-                .map(|((k, _, _), n)| (k.to_string(), n))
+                .map(|((k, _, _, _), n)| (k.to_string(), n))
                 .collect(),
         );
     }
@@ -287,8 +317,78 @@ pub(super) fn stage(
     Ok(RunOutcome { report, files, facts: RunFacts::default(), subjects: Vec::new() })
 }
 
+/// Judge the released text by what the residual scan found: a whole name of the extract's name
+/// columns, one of its identifier numbers or a row's own identifier value in any released text
+/// fails the run (nothing is published), naming the column and the rows, never the value.
+/// Otherwise standard 1 gets what the scan read and found, and what scrubbing removed.
+fn residual_verdict(
+    tally: &Tally,
+    columns: &[OutColumn],
+    plan: &tokumei_rules::Plan,
+    report: &mut crate::report::Report,
+) -> Result<(), EngineError> {
+    let found = tally.found_counts();
+    let name = |ci: usize| plan.columns[columns[ci].plan].name.clone();
+    let source = |s: &u32| plan.columns.get(*s as usize).map(|c| format!("`{}`", c.name)).unwrap_or_default();
+    let mut failures: Vec<String> = Vec::new();
+    for (ci, f) in found.iter().filter(|(_, f)| f.any()) {
+        let mut what = Vec::new();
+        if f.full_names > 0 {
+            what.push(format!("{} row(s) hold a full name of the extract's name columns", f.full_names));
+        }
+        if f.numbers > 0 {
+            let from: Vec<String> = f.sources.iter().map(source).collect();
+            what.push(format!("{} row(s) hold a number of identifier column {}", f.numbers, from.join(", ")));
+        }
+        if f.row_ids > 0 {
+            what.push(format!("{} row(s) hold one of their own identifier values", f.row_ids));
+        }
+        failures.push(format!("column `{}`: {}", name(*ci), what.join("; ")));
+    }
+    if !failures.is_empty() {
+        return Err(EngineError::Privacy(format!(
+            "residual identifier scan of the released text: {}; nothing was written (no value is shown)\n  hint: scrub the column (action = \"scrub\", with `names_from` naming every name column), or drop it; a name or number written where the scrubber cannot tell it must not be released",
+            failures.join("; ")
+        )));
+    }
+    let Some(s1) = report.processing_standards.iter_mut().find(|s| s.id == 1) else { return Ok(()) };
+    for (ci, f) in &found {
+        s1.evidence.push(format!(
+            "{}: residual scan of {} released text(s): no full name, identifier number or row identifier of the extract found",
+            name(*ci),
+            f.scanned
+        ));
+        s1.evidence_ja.push(format!(
+            "{}：出力する{}件の記述を検査し、抽出データの氏名・識別番号・その行の識別子は見つからなかった",
+            name(*ci),
+            f.scanned
+        ));
+    }
+    for (ci, counts) in tally.scrub_counts() {
+        let removed = |ja: bool| -> String {
+            let parts: Vec<String> = crate::scrub::KINDS
+                .iter()
+                .zip(counts)
+                .filter(|(_, n)| *n > 0)
+                .map(|((_, _, en, jl), n)| if ja { format!("{jl} {n}件") } else { format!("{en}: {n}") })
+                .collect();
+            match (parts.is_empty(), ja) {
+                (true, false) => "nothing".into(),
+                (true, true) => "なし".into(),
+                (false, _) => parts.join(if ja { "、" } else { "; " }),
+            }
+        };
+        s1.evidence.push(format!("{}: scrubbing removed {}", name(ci), removed(false)));
+        s1.evidence_ja.push(format!("{}：自由記述から除去したもの：{}", name(ci), removed(true)));
+    }
+    Ok(())
+}
+
 /// The encoded release: what pass 2 needs to write the kept rows.
 struct WriteSpec<'a> {
+    /// The residual scan, and which columns it reads.
+    scanner: Option<&'a crate::scrub::Scanner>,
+    scanned: Vec<bool>,
     /// The scrubber of free-text columns, and the spill column of each row's identifiers.
     scrubber: Option<&'a crate::scrub::Scrubber>,
     row_ids: Option<usize>,
@@ -669,12 +769,18 @@ impl<'a> Builder<'a> {
             match c.slot {
                 Slot::Local(j) => {
                     let col = local(j)?;
-                    match (c.transform.is_scrub(), enc.scrubber, enc.row_ids) {
-                        (true, Some(scrubber), Some(r)) => {
-                            arrays.push(scrub_array(&col, &local(r)?, scrubber, tally.scrubbed(ci))?);
-                        }
-                        _ => arrays.push(col),
+                    let ids = match (c.transform.is_scrub(), enc.row_ids) {
+                        (true, Some(r)) => Some(local(r)?),
+                        _ => None,
+                    };
+                    let col = match (enc.scrubber, &ids) {
+                        (Some(scrubber), Some(ids)) => scrub_array(&col, ids, scrubber, tally.scrubbed(ci))?,
+                        _ => col,
+                    };
+                    if let (true, Some(scanner)) = (enc.scanned[ci], enc.scanner) {
+                        scan_array(&col, ids.as_ref(), scanner, tally.found(ci));
                     }
+                    arrays.push(col);
                     if let (Some(kind), Some(g)) = (enc.bounds[ci], c.transform.generalizer()) {
                         let labels = arrays.last().expect("just pushed").clone();
                         let (lo, hi) = bound_arrays(&labels, kind, g, &mut self.bound_cache[ci])?;
@@ -779,8 +885,8 @@ fn take_in_memory(
     Ok(())
 }
 
-/// Scrub a column of free text, row by row with the row's identifiers; a residual identifier
-/// fails the run.
+/// Scrub a column of free text, row by row with the row's identifiers (the residual scan reads
+/// what it gives).
 fn scrub_array(
     texts: &ArrayRef,
     ids: &ArrayRef,
@@ -797,17 +903,35 @@ fn scrub_array(
         }
         let row_ids: Vec<&str> = if ids.is_null(i) { Vec::new() } else { ids.value(i).split('\u{1F}').collect() };
         let (out, n) = scrubber.scrub(texts.value(i), &row_ids);
-        if let Some(what) = scrubber.residual(&out, &row_ids) {
-            return Err(EngineError::Privacy(format!(
-                "a scrubbed text still holds {what}: nothing was written (the text is not shown)"
-            )));
-        }
         for (c, k) in counts.iter_mut().zip(n) {
             *c += k;
         }
         b.append_value(out);
     }
     Ok(Arc::new(b.finish()))
+}
+
+/// The residual scan of a column of released text, row by row (`ids`: each row's own
+/// identifier values joined by U+001F, when the column is scrubbed).
+fn scan_array(
+    texts: &ArrayRef,
+    ids: Option<&ArrayRef>,
+    scanner: &crate::scrub::Scanner,
+    found: &mut crate::scrub::Found,
+) {
+    use arrow::array::{Array, AsArray};
+    let Some(texts) = texts.as_string_opt::<i32>() else { return };
+    let ids = ids.and_then(|a| a.as_string_opt::<i32>());
+    for i in 0..texts.len() {
+        if texts.is_null(i) {
+            continue;
+        }
+        let row_ids: Vec<&str> = match ids {
+            Some(ids) if !ids.is_null(i) => ids.value(i).split('\u{1F}').collect(),
+            _ => Vec::new(),
+        };
+        scanner.scan(texts.value(i), &row_ids, found);
+    }
 }
 
 /// The lower and upper bound columns of a column of labels (null where a bound is open or the

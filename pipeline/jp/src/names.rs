@@ -1,0 +1,354 @@
+//! Person names in Japanese text: a shipped list of surnames and given names, the words that
+//! stand around a name in a note (honorifics such as 様・さん・氏, kinship and role words such as
+//! 長男・妻・主治医), and a detector of columns whose values are person names.
+//!
+//! The lists are the 人名 entries (名詞,固有名詞,人名,姓 / 名) of IPADIC 2.7.0 (NAIST, BSD-style
+//! licence with the ICOT terms: `data/IPADIC-NOTICE.txt`), shipped as data in the crate: nothing
+//! is downloaded at build or run time. They hold common words too (東, 中, 光, 正 are names),
+//! so they are only trusted where the text's context says a name stands there.
+
+use rustc_hash::FxHashSet;
+use std::sync::OnceLock;
+
+const SURNAMES: &str = include_str!("../data/ipadic-surnames.txt");
+const GIVEN_NAMES: &str = include_str!("../data/ipadic-given-names.txt");
+
+struct Lists {
+    surnames: FxHashSet<&'static str>,
+    given: FxHashSet<&'static str>,
+}
+
+fn lists() -> &'static Lists {
+    static LISTS: OnceLock<Lists> = OnceLock::new();
+    LISTS.get_or_init(|| Lists {
+        surnames: SURNAMES.lines().map(str::trim).filter(|l| !l.is_empty()).collect(),
+        given: GIVEN_NAMES.lines().map(str::trim).filter(|l| !l.is_empty()).collect(),
+    })
+}
+
+/// Whether `word` is a surname of the shipped list (IPADIC's 人名・姓).
+pub fn is_surname(word: &str) -> bool {
+    lists().surnames.contains(word)
+}
+
+/// Whether `word` is a given name of the shipped list (IPADIC's 人名・名).
+pub fn is_given_name(word: &str) -> bool {
+    lists().given.contains(word)
+}
+
+/// Words written right after a person's name (様, さん, 氏, 先生 ...), longest first.
+pub const HONORIFICS: &[&str] =
+    &["ちゃん", "先生", "医師", "さま", "さん", "サン", "くん", "様", "氏", "君", "殿", "師"];
+
+/// Kinship and role words after which a note names a person (長男 林修, 妻 光子, 主治医 田中),
+/// longest first within each shared start.
+pub const KINSHIP: &[&str] = &[
+    "キーパーソン",
+    "担当ケアマネ",
+    "ケアマネジャー",
+    "ケアマネ",
+    "民生委員",
+    "成年後見人",
+    "後見人",
+    "保佐人",
+    "補助人",
+    "主治医",
+    "担当医",
+    "配偶者",
+    "長男嫁",
+    "次男嫁",
+    "長男",
+    "次男",
+    "三男",
+    "長女",
+    "次女",
+    "三女",
+    "息子",
+    "祖母",
+    "祖父",
+    "義母",
+    "義父",
+    "義姉",
+    "義兄",
+    "叔父",
+    "叔母",
+    "伯父",
+    "伯母",
+    "友人",
+    "知人",
+    "内縁",
+    "本人",
+    "利用者",
+    "娘",
+    "妻",
+    "夫",
+    "孫",
+    "兄",
+    "姉",
+    "弟",
+    "妹",
+    "母",
+    "父",
+    "嫁",
+    "婿",
+    "甥",
+    "姪",
+];
+
+/// Words that end right before an honorific but name no one (お客様, 奥さん, ヘルパーさん, 同様).
+pub const NOT_NAMES_BEFORE_HONORIFIC: &[&str] = &[
+    "ヘルパー",
+    "ケアマネ",
+    "ドクター",
+    "看護師",
+    "担当者",
+    "相談員",
+    "民生委員",
+    "利用者",
+    "相談者",
+    "申請者",
+    "家族",
+    "本人",
+    "患者",
+    "職員",
+    "業者",
+    "大家",
+    "子供",
+    "息子",
+    "主治医",
+    "先生",
+    "両親",
+    "お客",
+    "お子",
+    "お母",
+    "お父",
+    "お兄",
+    "お姉",
+    "皆",
+    "奥",
+    "客",
+    "同",
+    "模",
+    "仕",
+    "多",
+    "異",
+    "王",
+    "神",
+    "仏",
+    "各",
+    "貴",
+    "母",
+    "父",
+    "娘",
+    "嫁",
+    "孫",
+    "兄",
+    "姉",
+    "弟",
+    "妹",
+    "隣",
+    "今",
+];
+
+/// Whether `c` is a character a Japanese name is written in (kanji, katakana, 々, ヶ, ー).
+pub fn is_name_char(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '々' | '〆' | 'ヶ' | 'ヵ')
+        || is_katakana(c)
+}
+
+/// Whether `c` is a kanji (CJK ideograph, or 々).
+pub fn is_kanji(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '々' | '〆')
+}
+
+/// Whether `c` is a full-width katakana letter or the long-vowel mark.
+pub fn is_katakana(c: char) -> bool {
+    matches!(c, '\u{30A1}'..='\u{30FA}' | 'ー')
+}
+
+/// Whether `w` (of kanji) reads as a surname and a given name written together (山田太郎, 林修):
+/// some split gives a surname and a given name of the shipped list or of `extra`.
+pub fn splits_into_full_name(w: &str, extra: &dyn Fn(&str) -> bool) -> bool {
+    let idx: Vec<usize> = w.char_indices().map(|(i, _)| i).skip(1).collect();
+    idx.iter().any(|&i| {
+        let (a, b) = w.split_at(i);
+        (is_surname(a) || extra(a)) && (is_given_name(b) || extra(b))
+    })
+}
+
+/// What a column of values holds, as person names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameColumn {
+    /// Full names (surname and given name, with or without a space; kanji or kana).
+    FullNames,
+    /// Surnames alone (a split 氏・姓 column).
+    Surnames,
+    /// Given names alone (a split 名 column).
+    GivenNames,
+}
+
+/// The shape of one value as a person name, if it has one.
+pub fn name_shape(value: &str) -> Option<NameColumn> {
+    let v = crate::nfkc(value.trim());
+    let v = v.trim();
+    if v.is_empty() || v.chars().count() > 12 {
+        return None;
+    }
+    let parts: Vec<&str> = v.split(char::is_whitespace).filter(|p| !p.is_empty()).collect();
+    let all_name = |p: &str| p.chars().all(is_name_char);
+    match parts.as_slice() {
+        [a, b] if all_name(a) && all_name(b) => {
+            let kana = a.chars().all(is_katakana) && b.chars().all(is_katakana);
+            (kana || is_surname(a) || is_given_name(b)).then_some(NameColumn::FullNames)
+        }
+        [w] if all_name(w) => {
+            let n = w.chars().count();
+            if (2..=6).contains(&n) && w.chars().all(is_kanji) && splits_into_full_name(w, &|_| false) {
+                Some(NameColumn::FullNames)
+            } else if is_surname(w) {
+                Some(NameColumn::Surnames)
+            } else if is_given_name(w) {
+                Some(NameColumn::GivenNames)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether a column's values look like person names, and which: `values` are the distinct
+/// values with their counts. A column is one of names when at least 60% of its present values
+/// and of its distinct values have one shape, and it has at least 10 distinct values (a column
+/// of 東・西・南・北 is a category, not surnames). Full names are told before surnames and given
+/// names; a value that is a surname and a given name (和, 東) counts for both.
+pub fn person_name_column<'a>(values: impl IntoIterator<Item = (&'a str, u64)>) -> Option<NameColumn> {
+    let (mut rows, mut distinct) = (0u64, 0u64);
+    let mut full = (0u64, 0u64);
+    let mut sur = (0u64, 0u64);
+    let mut given = (0u64, 0u64);
+    for (v, n) in values {
+        if v.trim().is_empty() {
+            continue;
+        }
+        rows += n;
+        distinct += 1;
+        let add = |t: &mut (u64, u64)| {
+            t.0 += n;
+            t.1 += 1;
+        };
+        match name_shape(v) {
+            Some(NameColumn::FullNames) => add(&mut full),
+            Some(NameColumn::Surnames) => {
+                add(&mut sur);
+                let w = crate::nfkc(v.trim());
+                if is_given_name(w.trim()) {
+                    add(&mut given);
+                }
+            }
+            Some(NameColumn::GivenNames) => add(&mut given),
+            None => {}
+        }
+    }
+    if distinct < 10 {
+        return None;
+    }
+    let most = |t: (u64, u64)| t.0 * 10 >= rows * 6 && t.1 * 10 >= distinct * 6;
+    if most(full) {
+        Some(NameColumn::FullNames)
+    } else if most(sur) && sur.0 >= given.0 {
+        Some(NameColumn::Surnames)
+    } else if most(given) {
+        Some(NameColumn::GivenNames)
+    } else if most((full.0 + sur.0 + given.0, full.1 + sur.1 + given.1)) {
+        Some(NameColumn::FullNames)
+    } else {
+        None
+    }
+}
+
+/// Whether a column's name says it holds one part of a split name: 氏, 姓, 名, 苗字 or 名字, with
+/// decorations (カナ, フリガナ, 漢字, brackets, a number) around it.
+pub fn is_split_name_column(name: &str) -> bool {
+    let n = crate::nfkc(name.trim()).to_lowercase();
+    let mut core = n.clone();
+    for w in ["フリガナ", "ふりがな", "カナ", "かな", "漢字", "kana", "(", ")", "（", "）", "_", "-", " ", "・"]
+    {
+        core = core.replace(w, "");
+    }
+    let core: String = core.chars().filter(|c| !c.is_ascii_digit()).collect();
+    matches!(core.as_str(), "氏" | "姓" | "名" | "苗字" | "名字" | "みょうじ" | "ミョウジ" | "セイ" | "メイ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_lists_hold_common_names() {
+        for s in ["佐藤", "鈴木", "林", "森", "田中", "佐々木"] {
+            assert!(is_surname(s), "{s}");
+        }
+        for g in ["太郎", "花子", "修", "光", "由美"] {
+            assert!(is_given_name(g), "{g}");
+        }
+        assert!(!is_surname("介護") && !is_given_name("訪問"));
+    }
+
+    #[test]
+    fn full_names_with_and_without_a_space_are_told() {
+        assert_eq!(name_shape("林修"), Some(NameColumn::FullNames));
+        assert_eq!(name_shape("山田　太郎"), Some(NameColumn::FullNames));
+        assert_eq!(name_shape("ﾔﾏﾀﾞ ﾀﾛｳ"), Some(NameColumn::FullNames));
+        assert_eq!(name_shape("佐藤"), Some(NameColumn::Surnames));
+        assert_eq!(name_shape("要介護１"), None);
+        assert_eq!(name_shape("訪問介護"), None);
+    }
+
+    #[test]
+    fn a_column_of_doctors_names_is_a_column_of_names() {
+        let doctors = [
+            "田中 一郎",
+            "鈴木花子",
+            "佐藤 健",
+            "高橋 誠",
+            "伊藤 由美",
+            "渡辺 修",
+            "山本 光",
+            "中村 清",
+            "小林 茂",
+            "加藤 実",
+        ];
+        assert_eq!(person_name_column(doctors.iter().map(|d| (*d, 3))), Some(NameColumn::FullNames));
+        let surnames = ["田中", "鈴木", "佐藤", "高橋", "伊藤", "渡辺", "山本", "中村", "小林", "加藤", "林"];
+        assert_eq!(person_name_column(surnames.iter().map(|d| (*d, 2))), Some(NameColumn::Surnames));
+        let given = ["太郎", "花子", "健", "誠", "由美", "修", "光子", "清", "茂", "実", "美咲"];
+        assert_eq!(person_name_column(given.iter().map(|d| (*d, 2))), Some(NameColumn::GivenNames));
+        let categories = ["東", "西", "南", "北"];
+        assert_eq!(person_name_column(categories.iter().map(|d| (*d, 50))), None);
+        let services = [
+            "訪問介護",
+            "通所介護",
+            "短期入所",
+            "福祉用具貸与",
+            "居宅療養管理指導",
+            "訪問看護",
+            "訪問入浴",
+            "通所リハ",
+            "小規模多機能",
+            "認知症対応型",
+            "夜間対応型",
+        ];
+        assert_eq!(person_name_column(services.iter().map(|d| (*d, 9))), None);
+    }
+
+    #[test]
+    fn split_name_columns_are_told_by_their_name() {
+        for n in ["氏", "名", "姓", "姓（カナ）", "名_カナ", "氏(漢字)", "名1"] {
+            assert!(is_split_name_column(n), "{n}");
+        }
+        for n in ["氏名", "事業所名", "名称", "サービス名", "姓名判断"] {
+            assert!(!is_split_name_column(n), "{n}");
+        }
+    }
+}
