@@ -10,6 +10,7 @@
 //! the caller stages, and [`report`] says what was done. Publishing is the caller's.
 
 pub(crate) mod cell;
+pub mod decisions;
 pub mod draft;
 pub mod error;
 pub mod incident;
@@ -28,6 +29,7 @@ pub mod risk;
 pub mod run;
 pub(crate) mod scrub;
 pub(crate) mod standards;
+pub mod tails;
 pub(crate) mod tally;
 pub mod trace;
 pub(crate) mod transform;
