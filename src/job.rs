@@ -982,8 +982,11 @@ fn counts(r: &tokumei_engine::report::Report, would: &str) -> String {
     };
     let people = match &r.people.subject {
         Some(_) => format!(
-            " (people, by which k counts: {} accepted, {} {would}suppressed, {} {would}written)",
-            r.people.people_in, r.people.people_suppressed, r.people.people_out
+            " (people{}: {} accepted, {} {would}suppressed, {} {would}written)",
+            if r.k > 1 { ", by which k counts" } else { "" },
+            r.people.people_in,
+            r.people.people_suppressed,
+            r.people.people_out
         ),
         None => String::new(),
     };

@@ -20,3 +20,4 @@ mod requests;
 mod risk;
 mod scrub;
 mod search;
+mod standards;

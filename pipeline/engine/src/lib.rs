@@ -17,6 +17,7 @@ pub mod incident;
 pub(crate) mod ingest;
 pub mod keys;
 pub mod lookup;
+pub(crate) mod natural;
 pub(crate) mod optimize;
 pub mod output;
 pub(crate) mod people;

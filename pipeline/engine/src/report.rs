@@ -670,7 +670,8 @@ impl Report {
 
         b.push(Block::Heading(t("プライバシーモデル", "Privacy models")));
         let mut models: Vec<String> = Vec::new();
-        for m in &self.models {
+        // No k-anonymity line where no k is required (k = 1: pseudonymised data).
+        for m in self.models.iter().filter(|m| m.model != "k_anonymity" || self.k > 1) {
             let detail = match m.model.as_str() {
                 "k_anonymity" => Some(if ja {
                     format!("準識別子：{}", self.quasi_identifiers.join("、"))
@@ -849,15 +850,20 @@ impl Report {
                 "公開される全ての列を知る者に対するリスク",
                 "Risk for an attacker who knows every released column",
             )));
+            let below = match (self.k > 1, ja) {
+                (false, _) => String::new(),
+                (true, true) => format!("、k={}未満のクラスのレコード {}", self.k, r.records_below_k),
+                (true, false) => format!(", {} records in classes below k={}", r.records_below_k, self.k),
+            };
             b.push(Block::Para(if ja {
                 format!(
-                    "要配慮の列とレコード符号を除く公開列（{}）を全て知る者を想定：最小クラス {}、同値クラス {}、一意なレコード {}、k={}未満のクラスのレコード {}。",
-                    r.columns.join("、"), r.k, r.classes, r.unique_records, self.k, r.records_below_k
+                    "要配慮の列とレコード符号を除く公開列（{}）を全て知る者を想定：最小クラス {}、同値クラス {}、一意なレコード {}{below}。",
+                    r.columns.join("、"), r.k, r.classes, r.unique_records
                 )
             } else {
                 format!(
-                    "Assuming an attacker knows every released column except the sensitive ones and record codes ({}): smallest class {}, {} classes, {} unique records, {} records in classes below k={}.",
-                    r.columns.join(", "), r.k, r.classes, r.unique_records, r.records_below_k, self.k
+                    "Assuming an attacker knows every released column except the sensitive ones and record codes ({}): smallest class {}, {} classes, {} unique records{below}.",
+                    r.columns.join(", "), r.k, r.classes, r.unique_records
                 )
             }));
             if r.by_column.is_empty() {

@@ -212,7 +212,7 @@ fn column_reports(
                     .filter(|(code, v)| counts.counts[d][*code] > 0 && !counts.nulled[d][*code] && **v != Cell::Null)
                     .map(|(_, v)| v.label())
                     .collect();
-                present.sort();
+                present.sort_by(|a, b| crate::natural::cmp(a, b));
                 (present.len() <= 60).then_some(present)
             });
             let chosen = searched.and_then(|(_, levels)| levels.iter().find(|(p, _)| *p == i).map(|(_, l)| *l));
