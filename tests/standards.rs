@@ -360,3 +360,33 @@ fn the_default_fingerprint_is_never_a_sensitive_column() {
     let fp = &report(&env.latest())["fingerprint"];
     assert_eq!(fp["column"], "課税所得階級", "{fp:#}");
 }
+
+/// An `"auto"` code on a sensitive column is made before l-diversity judges the column, so the
+/// coding cannot merge the values that make a class diverse: every class of the release holds at
+/// least l distinct released values (l = 2 of `[privacy]`; 法116条1項 / 規則62条5号 with 4号).
+#[test]
+fn an_auto_code_of_a_sensitive_column_keeps_l_diversity_rule_62_4_5() {
+    let env = Env::new();
+    let rules = std::fs::read_to_string(sample_rules()).unwrap().replace(
+        &format!("name = \"課税所得\"\nrole = \"insensitive\"\n{INCOME_BANDS}"),
+        "name = \"課税所得\"\nrole = \"sensitive\"\naction = \"top_bottom_code\"\ntop = \"auto\"\nbottom = 0",
+    );
+    assert!(rules.contains("role = \"sensitive\"\naction = \"top_bottom_code\""), "{rules}");
+    // (Classes of children hold only incomes of 0: l = 2 of incomes suppresses them.)
+    let rules = rules.replace("max_suppression = 0.05", "max_suppression = 0.15");
+    let path = env.write("sens.toml", &rules);
+    let job = env.job("sens", &sample_csv(), &path, "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let t = read_parquet(&env.latest().join("resident_registry.parquet"));
+    let rep = report(&env.latest());
+    let keys: Vec<String> =
+        rep["quasi_identifiers"].as_array().unwrap().iter().map(|k| k.as_str().unwrap().to_string()).collect();
+    let income = t.col("課税所得");
+    for rows in classes(&t, &keys).values() {
+        let distinct: std::collections::HashSet<_> = rows.iter().map(|r| &t.rows[*r][income]).collect();
+        assert!(distinct.len() >= 2, "a class of {} rows holds {} incomes", rows.len(), distinct.len());
+    }
+    let max = *numbers(&env, "課税所得").iter().max().unwrap();
+    assert!(numbers(&env, "課税所得").iter().filter(|v| **v == max).count() >= 5);
+}

@@ -100,9 +100,11 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
             .collect();
         privacy::classes(&qi_cols, n)
     };
-    // `"auto"` codes of the key's top/bottom-coded columns: over every accepted row, before
-    // the classes are made of them.
-    let mut autos = super::outliers::auto_caps(plan, columns, dicts, |c| c.is_privacy_key(), None, people.as_ref())?;
+    // `"auto"` codes of the key's and the sensitive top/bottom-coded columns: over every
+    // accepted row, before the classes are made of them and the models judge them (a code
+    // applied after l-diversity could merge the values that make a class diverse).
+    let before_models = |c: &tokumei_rules::ColumnPlan| c.is_privacy_key() || c.role == Role::Sensitive;
+    let mut autos = super::outliers::auto_caps(plan, columns, dicts, before_models, None, people.as_ref())?;
     let mut unsearched = Some(of_people(key_classes(dicts)));
     let original = privacy::stats(unsearched.as_ref().map_or(&[][..], |c| &c.0.sizes[..]).iter().map(|s| *s as u64));
     // The sensitive columns, in the order the models refer to them (`Plan::sensitive`).
@@ -385,7 +387,7 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
         plan,
         columns,
         dicts,
-        |c| !c.is_privacy_key(),
+        |c| !before_models(c),
         Some(&enforcement.keep),
         people.as_ref(),
     )?);

@@ -64,10 +64,8 @@ pub(super) fn assemble(an: Anonymized, opts: &RunOptions) -> Result<Assembled, E
         let k = plan.privacy.k;
         col_reports[i].detail =
             format!("{} (\"auto\": computed so that at least {k} people share each coded end)", coded.describe());
-        col_reports[i].detail_ja = format!(
-            "{}（\"auto\"：コード化した両端をそれぞれ{k}人以上が共有するよう自動で決定）",
-            coded.describe_ja(None)
-        );
+        col_reports[i].detail_ja =
+            format!("{}（自動で決定した値：コード化した両端をそれぞれ{k}人以上が共有する）", coded.describe_ja(None));
     }
 
     let report = Report {

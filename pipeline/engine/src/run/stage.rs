@@ -353,7 +353,8 @@ fn write_parquet(
         )?),
         None => None,
     };
-    progress.stage("writing Parquet", Some(enc.keep.len() as u64));
+    progress
+        .stage(if path.is_some() { "writing Parquet" } else { "pass 2 (check: no file)" }, Some(enc.keep.len() as u64));
     let spill_path = tmp_dir.join("spill.arrow");
     // Batches are built on one thread while the writer encodes the previous ones on the others.
     let (produced, consumed) = std::thread::scope(|scope| {
