@@ -390,3 +390,47 @@ fn an_auto_code_of_a_sensitive_column_keeps_l_diversity_rule_62_4_5() {
     let max = *numbers(&env, "課税所得").iter().max().unwrap();
     assert!(numbers(&env, "課税所得").iter().filter(|v| **v == max).count() >= 5);
 }
+
+/// The officer's Japanese report is in Japanese (issue 30, finding 6): no English word but the
+/// names of things (file paths, hashes, ids, SHA-256, HMAC, CSV, CP932, the command to run).
+#[test]
+fn the_japanese_report_is_in_japanese() {
+    let env = Env::new();
+    let rules = searched_rules(&env, "");
+    let job = env.job("ja", &sample_csv(), &rules, "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let dir = env.latest();
+    let ja = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    let rep = report(&dir);
+    let mut text = ja.replace('\\', "");
+    let names = [
+        rep["output_file"].as_str().unwrap(),
+        rep["release_id"].as_str().unwrap(),
+        rep["input"]["path"].as_str().unwrap(),
+        rep["rules"].as_str().unwrap(),
+        rep["dataset"].as_str().unwrap(),
+        rep["job"].as_str().unwrap(),
+        rep["input"]["sha256"].as_str().unwrap(),
+        rep["rules_sha256"].as_str().unwrap(),
+        rep["output_sha256"].as_str().unwrap(),
+        rep["audit_head"].as_str().unwrap(),
+    ];
+    for name in names {
+        text = text.replace(name, "");
+    }
+    for allowed in ["HMAC-SHA-256", "SHA-256", "Shift_JIS", "CP932", "CSV", "tokumei audit verify --anchor", "UTC"] {
+        text = text.replace(allowed, "");
+    }
+    // Hierarchy files are named by their paths; the l_reason is the rule writer's text.
+    let words: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.contains("hierarchies/") && !l.contains("distinct l が成立しない"))
+        .flat_map(|l| l.split(|c: char| !c.is_ascii_alphabetic()))
+        .filter(|w| w.len() >= 3)
+        .collect();
+    assert!(words.is_empty(), "English in report.md: {words:?}");
+    for word in ["一般化", "符号に置換", "削除", "情報損失", "異なり値", "自動判定"] {
+        assert!(ja.contains(word), "report.md lacks {word}");
+    }
+}
