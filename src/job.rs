@@ -321,6 +321,14 @@ pub fn run_job(
             Err(RunError { error, facts }) => return Err(audit_failure(&mut run_log, &facts, error.into())),
         };
         facts = outcome.facts.clone();
+        // What the run would decide, whether or not it would release: on stdout.
+        for line in tokumei_engine::decisions::lines(&outcome.report) {
+            say!("{line}");
+        }
+        if let Some(refused) = outcome.refused {
+            say!("check failed: `tokumei run` would refuse this release; nothing was written");
+            return Err(audit_failure(&mut run_log, &facts, refused.into()));
+        }
         // The entries as they are now (a run may have published meanwhile).
         run_log.refresh()?;
         check_release_anchors(&run_log.log, run_log.entries(), &out_root)?;
@@ -336,7 +344,7 @@ pub fn run_job(
                 anyhow::Error::new(e).context("the check passed but its audit entry could not be written"),
             )
         })?;
-        say!("check passed: {}", counts(&outcome.report, "would be "));
+        say!("check passed: {}; nothing was written", counts(&outcome.report, "would be "));
         return Ok(());
     }
 
@@ -1039,7 +1047,8 @@ fn logged_releases(
     Err("the chain of rotated logs is longer than 1000".into())
 }
 
-/// `N rows read, N rejected, N [would be ]suppressed, N [would be ]written (people ...); k=N achieved (required N)`.
+/// `N rows read, N rejected, N [would be ]suppressed, N [would be ]written (people ...); k=N achieved
+/// (required N)` (the k part only where a k is required).
 fn counts(r: &tokumei_engine::report::Report, would: &str) -> String {
     let excluded = match &r.requests {
         Some(q) if q.excluded_records > 0 || q.corrected_values > 0 => format!(
@@ -1050,14 +1059,22 @@ fn counts(r: &tokumei_engine::report::Report, would: &str) -> String {
     };
     let people = match &r.people.subject {
         Some(_) => format!(
-            " (people, by which k counts: {} accepted, {} {would}suppressed, {} {would}written)",
-            r.people.people_in, r.people.people_suppressed, r.people.people_out
+            " (people{}: {} accepted, {} {would}suppressed, {} {would}written)",
+            if r.k > 1 { ", by which k counts" } else { "" },
+            r.people.people_in,
+            r.people.people_suppressed,
+            r.people.people_out
         ),
         None => String::new(),
     };
+    // No k is required of pseudonymised data (k = 1): no line claims one.
+    let k = match r.k {
+        0 | 1 => String::new(),
+        k => format!("; k={} achieved (required {k})", r.k_achieved),
+    };
     format!(
-        "{} rows read{excluded}, {} rejected, {} {would}suppressed, {} {would}written{people}; k={} achieved (required {})",
-        r.rows_in, r.rows_rejected, r.suppressed, r.rows_out, r.k_achieved, r.k
+        "{} rows read{excluded}, {} rejected, {} {would}suppressed, {} {would}written{people}{k}",
+        r.rows_in, r.rows_rejected, r.suppressed, r.rows_out
     )
 }
 

@@ -530,6 +530,17 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
                     g.evidence
                 ));
             }
+            lines.push(match &draft.subject {
+                Some(s) => format!("subject (the models count people by it): {s}"),
+                None => {
+                    "subject: no column recognised as one person's number; name one if a person may have several rows"
+                        .into()
+                }
+            });
+            lines.push(match &draft.fingerprint {
+                Some(f) => format!("fingerprint for leak tracing (its values reordered within classes): {f}"),
+                None => "fingerprint for leak tracing: none drafted (no insensitive column outside the key)".into(),
+            });
             if let Some(u) = draft.unique_on_quasi {
                 lines.push(format!(
                     "suggested quasi-identifiers: {}; {:.1}% of records unique on them at raw values (the drafted generalisation lowers it)",

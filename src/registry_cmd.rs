@@ -219,7 +219,160 @@ pub(crate) fn today() -> Result<String, Failure> {
     Clock::now()?.today_in_japan()
 }
 
-/// A contract's record as a Japanese Markdown document (提供記録).
+/// A contract state in Japanese (the record's words; the registry keeps its own).
+fn state_ja(state: &str) -> String {
+    match state {
+        "received" => "提案受付",
+        "corrections_requested" => "補正依頼",
+        "reviewed" => "審査済み",
+        "fit" => "適合の通知",
+        "not_fit" => "不適合の通知",
+        "fee_paid" => "手数料納付",
+        "contracted" => "契約締結",
+        "created" => "作成",
+        "provided" => "提供",
+        "register_updated" => "ファイル簿更新",
+        "use_ended" => "利用終了",
+        "closed" => "完了",
+        "change_of_use" => "利用の変更",
+        "cancelled" => "契約解除",
+        "withdrawn" => "取下げ",
+        "-" => "-",
+        other => return format!("その他の状態（{other}）"),
+    }
+    .to_string()
+}
+
+/// A release's status in Japanese.
+fn release_status_ja(status: &str) -> String {
+    match status {
+        "publishing" => "公開処理中",
+        "published" => "作成済み",
+        "abandoned" => "中断（未公開）",
+        other => return format!("その他の状態（{other}）"),
+    }
+    .to_string()
+}
+
+/// The numbers in `text`, in order.
+fn numbers(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_ascii_digit()).filter(|n| !n.is_empty()).map(String::from).collect()
+}
+
+/// The item and evidence of a check the registry computed, in Japanese (the reviewer's own
+/// checks are the reviewer's words).
+fn check_ja(item: &str, evidence: &str) -> (String, String) {
+    let n = numbers(evidence);
+    match item {
+        "法114条1項1号 (法113条5号, 法120: no cancellation within 2 years)" => (
+            "法114条1項1号（法113条5号: 法120条により契約を解除されて2年を経過しない者でないこと）".into(),
+            match evidence.strip_prefix("a contract of the business was cancelled: ") {
+                Some(why) => format!("当該事業者の契約が解除されている（{}）", barred_ja(why)),
+                None => "過去2年以内に解除された当該事業者の契約は登録簿にない（名称の表記違い・法人番号による同一事業者を含む）".into(),
+            },
+        ),
+        "法114条1項2号 (people: at least the Rules' minimum, at most the file's)" => (
+            "法114条1項2号（提案に係る本人の数が規則の下限以上かつファイルの記録人数以下）".into(),
+            match n.as_slice() {
+                [asked, min, file] => format!("提案の本人の数 {asked}人、規則の下限 {min}人、ファイルの記録人数 {file}人"),
+                _ => evidence.to_string(),
+            },
+        ),
+        "法114条1項5号 (use period within the body's maximum)" => (
+            "法114条1項5号（利用期間が本市の定める上限以内）".into(),
+            match n.as_slice() {
+                [asked, max] => format!("提案の利用期間 {asked}日、上限 {max}日"),
+                _ => evidence.to_string(),
+            },
+        ),
+        // The words of registries made before the review items followed the statute's numbering.
+        "法113条 (法120: no cancellation within 2 years)" => (
+            "法113条（法120条により契約を解除されて2年を経過しない者でないこと）".into(),
+            match evidence.strip_prefix("a contract of the business was cancelled: ") {
+                Some(why) => format!("当該事業者の契約が解除されている（{}）", barred_ja(why)),
+                None => "過去2年以内に解除された当該事業者の契約は登録簿にない（名称の表記違い・法人番号による同一事業者を含む）".into(),
+            },
+        ),
+        "法114条1項 (people within the rule minimum and the file)" => (
+            "法114条1項（提案に係る本人の数が規則の下限以上かつファイルの記録人数以下）".into(),
+            match n.as_slice() {
+                [asked, min, file] => format!("提案の本人の数 {asked}人、規則の下限 {min}人、ファイルの記録人数 {file}人"),
+                _ => evidence.to_string(),
+            },
+        ),
+        "法114条1項 (use period within the rule maximum)" => (
+            "法114条1項（利用期間が規則の上限以内）".into(),
+            match n.as_slice() {
+                [asked, max] => format!("提案の利用期間 {asked}日、上限 {max}日"),
+                _ => evidence.to_string(),
+            },
+        ),
+        _ => (item.to_string(), evidence.to_string()),
+    }
+}
+
+/// A bar (法120) as the registry words it, in Japanese.
+fn barred_ja(why: &str) -> String {
+    // `recipient `NAME` (id N) is barred until DATE (法120: ...)`
+    match (why.split_once(" is barred until "), why.find('`'), why.rfind('`')) {
+        (Some((_, rest)), Some(a), Some(b)) if b > a => {
+            let until = rest.split(' ').next().unwrap_or_default();
+            format!("提供先「{}」は{until}まで提案できない（法120条による解除）", &why[a + 1..b])
+        }
+        _ => "法120条による解除".into(),
+    }
+}
+
+/// A transition's note as the registry words it, in Japanese (an officer's own note as it is).
+fn note_ja(note: &str) -> String {
+    if let Some(rest) = note.strip_prefix("reviewed by ") {
+        return match rest.rsplit_once(": ") {
+            Some((who, "every check met")) => format!("審査者 {who}：全ての項目に適合"),
+            Some((who, _)) => format!("審査者 {who}：適合しない項目あり"),
+            None => format!("審査者 {rest}"),
+        };
+    }
+    // The notes of proposals answering a call and of a contractor's change of business.
+    if let Some(call) = note.strip_prefix("in response to call ").and_then(|r| r.strip_suffix(" (法111)")) {
+        return format!("提案の募集 {call} に応じた提案（法111条）");
+    }
+    if let Some(id) =
+        note.strip_prefix("change of business proposed: contract ").and_then(|r| r.strip_suffix(" (法118条1項後段)"))
+    {
+        return format!("事業の変更の提案（契約 {id}、法118条1項後段）");
+    }
+    if let Some(id) = note
+        .strip_prefix("the business changed: the data are used under contract ")
+        .and_then(|r| r.strip_suffix(" from now on (法118条1項後段)"))
+    {
+        return format!("事業の変更により、以後は契約 {id} により利用（法118条1項後段）");
+    }
+    if let Some(rest) = note.strip_prefix("the change of business (contract ") {
+        if let Some(id) = rest.strip_suffix(") was notified not fit: the contract continues as before") {
+            return format!("事業の変更の提案（契約 {id}）は不適合と通知された：従前の契約が継続");
+        }
+        if let Some(id) = rest.strip_suffix(") was withdrawn: the contract continues as before") {
+            return format!("事業の変更の提案（契約 {id}）は取り下げられた：従前の契約が継続");
+        }
+    }
+    if let Some(rest) = note.strip_prefix("release ") {
+        // `release ID on DAY (MEDIUM; receipt RECEIPT)`, or `release ID`.
+        return match rest.split_once(" on ") {
+            Some((id, rest)) => match rest.split_once(" (").and_then(|(day, r)| Some((day, r.strip_suffix(')')?))) {
+                Some((day, inner)) => match inner.rsplit_once("; receipt ") {
+                    Some((medium, receipt)) => format!("リリース {id} を {day} に{medium}で提供（受領 {receipt}）"),
+                    None => format!("リリース {id} を {day} に提供（{inner}）"),
+                },
+                None => format!("リリース {id}（{rest}）"),
+            },
+            None => format!("リリース {rest}"),
+        };
+    }
+    note.to_string()
+}
+
+/// A contract's record as a Japanese Markdown document (提供記録): every word the tool adds is
+/// Japanese (states, statuses, the checks it computed, its notes); what people wrote is theirs.
 fn record_markdown(rec: &serde_json::Value) -> String {
     let c = &rec["contract"];
     let s = |v: &serde_json::Value| match v {
@@ -255,7 +408,7 @@ fn record_markdown(rec: &serde_json::Value) -> String {
         line(format!("- 元の契約: {}", s(&c["parent_id"])));
     }
     line(format!("- 個人情報ファイル: {}", s(&c["file"])));
-    line(format!("- 状態: {}", s(&c["state"])));
+    line(format!("- 状態: {}", state_ja(&s(&c["state"]))));
     line(format!("- 本人の数: {}", s(&c["proposal"]["people"])));
     line(format!("- 利用目的: {}", s(&c["proposal"]["purpose"])));
     line(format!("- 加工の方法: {}", s(&c["proposal"]["method"])));
@@ -276,18 +429,30 @@ fn record_markdown(rec: &serde_json::Value) -> String {
     line(String::new());
     for ch in c["review"]["checks"].as_array().into_iter().flatten() {
         let ok = if ch["ok"].as_bool() == Some(true) { "適合" } else { "不適合" };
-        line(format!("- {} — {ok}: {}", s(&ch["item"]), s(&ch["evidence"])));
+        let (item, evidence) = check_ja(&s(&ch["item"]), &s(&ch["evidence"]));
+        line(format!("- {item} — {ok}: {evidence}"));
     }
     if !c["notice"].is_null() {
         line(String::new());
-        line(format!("通知: {}（{}）", s(&c["notice"]["decision"]), s(&c["notice"]["article"])));
+        let decision = match s(&c["notice"]["decision"]).as_str() {
+            "fit" => "適合".to_string(),
+            "not_fit" => "不適合".to_string(),
+            other => other.to_string(),
+        };
+        line(format!("通知: {decision}（{}）", s(&c["notice"]["article"])));
     }
     line(String::new());
     line("## 経過".into());
     line(String::new());
     for t in c["history"].as_array().into_iter().flatten() {
-        let note = if t["note"].is_null() { String::new() } else { format!(" — {}", s(&t["note"])) };
-        line(format!("- {} {} → {}（{}）{note}", s(&t["time"]), s(&t["from"]), s(&t["to"]), s(&t["operator"])));
+        let note = if t["note"].is_null() { String::new() } else { format!(" — {}", note_ja(&s(&t["note"]))) };
+        line(format!(
+            "- {} {} → {}（{}）{note}",
+            s(&t["time"]),
+            state_ja(&s(&t["from"])),
+            state_ja(&s(&t["to"])),
+            s(&t["operator"])
+        ));
     }
     line(String::new());
     line("## 作成した匿名加工情報と提供".into());
@@ -296,7 +461,7 @@ fn record_markdown(rec: &serde_json::Value) -> String {
         line(format!(
             "- {}（{}）: {} 行、k = {}、監査記録 {}",
             s(&r["release_id"]),
-            s(&r["status"]),
+            release_status_ja(&s(&r["status"])),
             s(&r["rows"]),
             s(&r["k_achieved"]),
             s(&r["audit_seq"])

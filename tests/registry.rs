@@ -1706,3 +1706,46 @@ fn a_hierarchy_file_changed_after_its_rules_were_allowed_is_not_allowed() {
     env.write("sex.csv", "男;*\n女;*\n");
     assert_eq!(run_under(&env, &job, "1", IN_PERIOD).code, 0);
 }
+
+/// The contract's record (提供記録) is a Japanese document: no English line, no English state,
+/// status or check in it (the JSON form keeps the registry's own words).
+#[test]
+fn the_contract_record_is_entirely_in_japanese() {
+    let env = Env::new();
+    contracted(&env);
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    assert_eq!(run_under(&env, &job, "1", IN_PERIOD).code, 0);
+    let release = env.latest().file_name().unwrap().to_str().unwrap().to_string();
+    let r = env.tokumei_with(
+        &[
+            "release",
+            "provide",
+            &release,
+            "--registry",
+            REG,
+            "--medium",
+            "暗号化USBメモリ",
+            "--receipt",
+            "受領書 第12号",
+        ],
+        &[("TOKUMEI_NOW", IN_PERIOD)],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.tokumei(&["contract", "record", "1", "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // What may be Latin is what people wrote (the contact's e-mail, the rule file's path in the
+    // method, the medium, the operator's name), the release id and UTC times.
+    let mut text = r.stdout.replace(&release, "");
+    for theirs in ["data@example.invalid", "rules/resident_registry.toml", "USB", "tester", "レコードID"] {
+        text = text.replace(theirs, "");
+    }
+    for line in text.lines() {
+        let words: Vec<&str> =
+            line.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| w.len() >= 2 && *w != "T" && *w != "Z").collect();
+        let words: Vec<&&str> = words.iter().filter(|w| !w.chars().all(|c| c == 'T' || c == 'Z')).collect();
+        assert!(words.is_empty(), "English in the Japanese record: {words:?} in `{line}`\n{}", r.stdout);
+    }
+    for needle in ["契約締結", "審査", "適合", "法113条", "株式会社見本データ分析"] {
+        assert!(r.stdout.contains(needle), "the record lacks {needle}:\n{}", r.stdout);
+    }
+}

@@ -95,13 +95,13 @@ fn the_release_risk_counts_missing_values_of_columns_outside_the_key_as_one_valu
 
 #[test]
 fn the_release_risk_counts_columns_outside_the_key_written_row_by_row() {
-    // A top-coded income is written from pass 1's spill, not from a dictionary: the release
-    // risk then hashes its written values row by row (the other path of the count).
+    // A masked income is written from pass 1's spill, not from a dictionary: the release risk
+    // then hashes its written values row by row (the other path of the count).
     let env = Env::new();
     let rules = std::fs::read_to_string(sample_rules()).unwrap();
     let coded = rules.replace(
         "action = \"generalize\"\nhierarchy = \"bands\"\nbands = [1000000, 5000000]\ntop = 20000000\nbottom = 0\nlevel = 1\n",
-        "action = \"top_bottom_code\"\ntop = 20000000\nbottom = 0\n",
+        "action = \"mask\"\nkeep_first = 4\n",
     );
     assert_ne!(coded, rules);
     let path = env.write("coded.toml", &coded);

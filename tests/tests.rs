@@ -23,3 +23,4 @@ mod requests;
 mod risk;
 mod scrub;
 mod search;
+mod standards;

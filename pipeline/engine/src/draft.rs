@@ -36,7 +36,39 @@ struct Profile {
     email: u64,
     long_text: u64,
     chars: u64,
+    /// The whole numbers seen (every one up to [`SAMPLE`], beyond that a uniform sample).
     ints: Vec<i64>,
+    /// Whole numbers seen in all.
+    ints_seen: u64,
+    /// The sample's random state (fixed seed: the same file gives the same draft).
+    rng: u64,
+}
+
+/// Whole numbers kept per column for percentiles: all of them up to this many, else a uniform
+/// sample of this many (reservoir sampling).
+const SAMPLE: usize = 2_000_000;
+
+/// A percentile of a column's whole numbers, as the draft states it.
+#[derive(Debug, Clone, PartialEq)]
+struct Percentile {
+    /// The cap drafted: the 99th percentile rounded up to two significant figures.
+    cap: i64,
+    /// Share of the values below the cap (what a `top` of this value leaves uncoded).
+    below: f64,
+    /// Values counted.
+    values: u64,
+    /// Whether the values are a uniform sample of them (a file of more than [`SAMPLE`]).
+    sampled: bool,
+}
+
+/// `n` rounded up to two significant figures (39482 -> 40000, 30000 -> 30000, 7 -> 7).
+fn round_up_2(n: i64) -> i64 {
+    if n < 100 {
+        return n;
+    }
+    let digits = n.ilog10() + 1;
+    let mag = 10i64.pow(digits - 2);
+    ((n - 1) / mag + 1).saturating_mul(mag)
 }
 
 fn is_phone(v: &str) -> bool {
@@ -92,9 +124,7 @@ impl Profile {
         }
         if let Ok(n) = crate::cell::parse_int(v) {
             self.integer += 1;
-            if self.ints.len() < CAP {
-                self.ints.push(n);
-            }
+            self.note_int(n);
         }
         if crate::cell::parse_bool(v).is_ok() {
             self.boolean += 1;
@@ -112,6 +142,25 @@ impl Profile {
         }
         if v.chars().count() > 20 {
             self.long_text += 1;
+        }
+    }
+
+    /// Keep a whole number for the percentiles: every one up to [`SAMPLE`], then a uniform
+    /// sample (reservoir sampling: every value seen so far is kept with the same chance).
+    fn note_int(&mut self, n: i64) {
+        self.ints_seen += 1;
+        if self.ints.len() < SAMPLE {
+            self.ints.push(n);
+            return;
+        }
+        if self.rng == 0 {
+            self.rng = 0x9E37_79B9_7F4A_7C15;
+        }
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        if let Some(s) = self.ints.get_mut((self.rng % self.ints_seen) as usize) {
+            *s = n;
         }
     }
 
@@ -140,16 +189,20 @@ impl Profile {
         }
     }
 
-    /// A round cap at about the 99th percentile of the integers.
-    fn cap(&self) -> Option<i64> {
+    /// The 99th percentile of the whole numbers (nearest rank: the smallest value that at least
+    /// 99% of the values are at or below), rounded up to two significant figures, with the share
+    /// of the values below that cap.
+    fn cap(&self) -> Option<Percentile> {
         if self.ints.is_empty() {
             return None;
         }
         let mut v = self.ints.clone();
         v.sort_unstable();
-        let p99 = v[(v.len() - 1) * 99 / 100];
-        let mag = 10i64.pow((p99.max(1) as f64).log10().floor() as u32);
-        Some((p99 / mag) * mag)
+        let rank = (v.len() * 99).div_ceil(100).max(1);
+        let p99 = v[rank - 1];
+        let cap = round_up_2(p99.max(1));
+        let below = v.partition_point(|x| *x < cap) as f64 / v.len() as f64;
+        Some(Percentile { cap, below, values: self.ints_seen, sampled: self.ints_seen > v.len() as u64 })
     }
 }
 
@@ -182,10 +235,23 @@ pub struct Draft {
     pub rows: u64,
     /// Share of records unique on the suggested quasi-identifiers taken together (raw values).
     pub unique_on_quasi: Option<f64>,
+    /// The column drafted as the rules' `subject` (one person's number, never a household's).
+    pub subject: Option<String>,
+    /// The column drafted as the fingerprint for leak tracing (an insensitive column outside
+    /// the key), for the officer to review.
+    pub fingerprint: Option<String>,
 }
 
 fn name_has(name: &str, words: &[&str]) -> bool {
     names::name_has(name, words).is_some()
+}
+
+/// Whether a number names several people (a household's, a family's, an insurer's number or a
+/// symbol shared by a family): never the subject, never coded as a person's code.
+fn shared_number(name: &str) -> bool {
+    let name = name.to_lowercase();
+    ["世帯", "household", "family", "家族", "記号"].iter().any(|w| name.contains(w))
+        || (name.contains("保険者") && !name.contains("被保険者"))
 }
 
 fn guess(name: &str, p: &Profile) -> Guess {
@@ -306,11 +372,11 @@ fn guess(name: &str, p: &Profile) -> Guess {
                     "hierarchy = \"age\"",
                     "bands = [5, 10, 20]",
                     "top = 90",
-                    "level = 0",
+                    "level = 1",
                     &format!("output = \"{name}_年齢\""),
                 ],
                 format!(
-                    "{} of values are dates and the name says birth date: age (5, 10, 20-year bands, 90+), the search picks the level",
+                    "{} of values are dates and the name says birth date: age in 5-year bands at the finest (exact ages are not drafted; 10, 20-year bands, 90+), the search picks the level",
                     pct(p.share(p.date))
                 ),
                 true,
@@ -327,7 +393,8 @@ fn guess(name: &str, p: &Profile) -> Guess {
         );
     }
     let unique = p.unique_ratio();
-    if unique >= 0.95 && name_has(name, &["番号", "id", "コード", "no", "宛名", "世帯"]) {
+    // A household's number is never a person's code (nor the rules' subject): it is dropped below.
+    if unique >= 0.95 && !shared_number(name) && name_has(name, &["番号", "id", "コード", "no", "宛名"]) {
         return g(
             "linking_code",
             &["action = \"pseudonymize\"", "length = 16"],
@@ -361,15 +428,16 @@ fn guess(name: &str, p: &Profile) -> Guess {
         );
     }
     if most(p.integer) && !most(p.boolean) {
-        let cap = p.cap().unwrap_or(0).max(1);
         if name_has(name, &["年齢", "age"]) {
             return g(
                 "quasi_identifier",
-                &["type = \"integer\"", "action = \"generalize\"", "hierarchy = \"age\"", "level = 0"],
-                "whole numbers and the name says age: bands, 90+, the search picks the level".into(),
+                &["type = \"integer\"", "action = \"generalize\"", "hierarchy = \"age\"", "level = 1"],
+                "whole numbers and the name says age: 5-year bands at the finest (exact ages are not drafted; 10, 20-year bands, 90+), the search picks the level".into(),
                 true,
             );
         }
+        let pc = p.cap().unwrap_or(Percentile { cap: 1, below: 0.0, values: 0, sampled: false });
+        let cap = pc.cap;
         let band = (cap / 10).max(1);
         return g(
             "insensitive",
@@ -383,7 +451,10 @@ fn guess(name: &str, p: &Profile) -> Guess {
                 "level = 1",
             ],
             format!(
-                "whole numbers: banded, capped near the 99th percentile ({cap}) so outliers are coded (standard 4)"
+                "whole numbers: bands of {band}, top-coded at {cap}, the 99th percentile of {} values{} rounded up to two significant figures: {:.1}% of the values are below it, so outliers are coded (standard 4; `tokumei check` counts the released ends, or write top = \"auto\" with action = \"top_bottom_code\")",
+                pc.values,
+                if pc.sampled { format!(" (estimated from a uniform sample of {SAMPLE})") } else { String::new() },
+                pc.below * 100.0
             ),
             false,
         );
@@ -505,6 +576,8 @@ pub fn draft(input: &TableInput, dataset: &str, no_header: bool) -> Result<Draft
         return Err(EngineError::Input { file: input.path.to_path_buf(), message: "has no data rows".into() });
     }
     let guesses: Vec<Guess> = header.iter().zip(&profiles).map(|(n, p)| guess(n, p)).collect();
+    let subject = subject_of(&guesses);
+    let fingerprint = fingerprint_of(&guesses, &profiles);
     drop(profiles);
     // Uniqueness on the suggested quasi-identifiers together, at their raw values (the draft's
     // generalisation lowers it; `tokumei check` measures that): a second pass, one hash per row.
@@ -563,8 +636,35 @@ pub fn draft(input: &TableInput, dataset: &str, no_header: bool) -> Result<Draft
         );
     }
     let _ = writeln!(t, "version = 1\ndataset = \"{dataset}\"\nmode = \"anonymized\"");
-    if let Some(link) = guesses.iter().find(|g| g.role == "linking_code") {
-        let _ = writeln!(t, "subject = \"{}\"", toml_str(&link.column));
+    match &subject {
+        Some(s) => {
+            let _ = writeln!(
+                t,
+                "# REVIEW: the column that names one person (k and every model count people by it); never a household's number"
+            );
+            let _ = writeln!(t, "subject = \"{}\"", toml_str(s));
+        }
+        None => {
+            let _ = writeln!(
+                t,
+                "# REVIEW: no column was recognised as one person's number: if a person may have several rows, add\n# subject = \"COLUMN\" naming it (a person's number such as 宛名番号, never a household's such as 世帯番号)"
+            );
+        }
+    }
+    match &fingerprint {
+        Some(f) => {
+            let _ = writeln!(
+                t,
+                "# REVIEW: releases are fingerprinted for leak tracing by putting this column's values in a random order within\n# each class (each class keeps its values; the row-by-row pairing of this column with the others is lost).\n# Drafted among the insensitive columns outside the key: name another, or write fingerprint = false (then\n# releases are told apart by their record codes only)."
+            );
+            let _ = writeln!(t, "fingerprint = \"{}\"", toml_str(f));
+        }
+        None => {
+            let _ = writeln!(
+                t,
+                "# REVIEW: no insensitive column outside the key to fingerprint releases with (leak tracing): the run reorders\n# none unless you name one with fingerprint = \"COLUMN\""
+            );
+        }
     }
     let _ = writeln!(
         t,
@@ -606,7 +706,43 @@ pub fn draft(input: &TableInput, dataset: &str, no_header: bool) -> Result<Draft
             let _ = writeln!(t, "{line}");
         }
     }
-    Ok(Draft { toml: t, guesses, rows, unique_on_quasi })
+    Ok(Draft { toml: t, guesses, rows, unique_on_quasi, subject, fingerprint })
+}
+
+/// The subject drafted: a person's number, never a number several people share (a household's,
+/// a family's, an insurer's); a linking code before an identification code, and one named like
+/// a person's number (宛名番号, 被保険者番号, ...) before others.
+fn subject_of(guesses: &[Guess]) -> Option<String> {
+    guesses
+        .iter()
+        .filter(|g| matches!(g.role, "linking_code" | "identification_code") && !shared_number(&g.column))
+        .filter(|g| g.role == "linking_code" || name_has(&g.column, names::PERSON_NUMBER_NAMES))
+        .min_by_key(|g| (!name_has(&g.column, names::PERSON_NUMBER_NAMES), g.role != "linking_code"))
+        .map(|g| g.column.clone())
+}
+
+/// The fingerprint drafted: among the insensitive columns outside the key that the run keeps
+/// whole (kept or banded: its own name is its output), the one whose values say the most.
+fn fingerprint_of(guesses: &[Guess], profiles: &[Profile]) -> Option<String> {
+    let entropy = |p: &Profile| -> f64 {
+        if p.overflow {
+            return f64::INFINITY;
+        }
+        let n: u64 = p.counts.values().map(|c| u64::from(*c)).sum();
+        p.counts.values().map(|c| f64::from(*c) / n.max(1) as f64).map(|q| -q * q.log2()).sum()
+    };
+    guesses
+        .iter()
+        .zip(profiles)
+        .filter(|(g, p)| {
+            g.role == "insensitive"
+                && !g.quasi
+                && !g.rule.iter().any(|l| l.starts_with("output"))
+                && g.rule.iter().any(|l| l == "action = \"keep\"" || l == "action = \"generalize\"")
+                && p.counts.len() >= 2
+        })
+        .max_by(|(_, a), (_, b)| entropy(a).partial_cmp(&entropy(b)).unwrap_or(std::cmp::Ordering::Equal))
+        .map(|(g, _)| g.column.clone())
 }
 
 /// A string for inside TOML double quotes (a basic string): backslashes, quotes and control
@@ -657,6 +793,108 @@ mod tests {
         // Every address is in one municipality: drafted at 町字 level (hierarchy address_town).
         assert_eq!(outputs, ["住所_町字"]);
         assert_eq!(toml_str("a\u{1}\u{1f}b"), "a\\u0001\\u001Fb");
+    }
+
+    #[test]
+    fn caps_round_up_to_two_significant_figures() {
+        for (n, up) in [(39_482, 40_000), (30_000, 30_000), (1_509_855, 1_600_000), (7, 7), (100, 100), (101, 110)] {
+            assert_eq!(round_up_2(n), up, "{n}");
+        }
+    }
+
+    /// The drafted cap is the 99th percentile (nearest rank) rounded up, and the share of values
+    /// below it is what it is: not a rounded-down value that 12.5% of the records exceed.
+    #[test]
+    fn the_cap_is_the_99th_percentile_rounded_up_and_its_share_is_stated() {
+        let mut p = Profile::default();
+        // 1..=1000 plus 8 large values: p99 (nearest rank of 1008) is 998.
+        for v in (1..=1000).chain([39_482, 50_000, 60_000, 70_000, 80_000, 90_000, 95_000, 99_000]) {
+            p.add(Some(&v.to_string()));
+        }
+        let pc = p.cap().unwrap();
+        assert_eq!((pc.cap, pc.values, pc.sampled), (1000, 1008, false));
+        assert!((pc.below - 999.0 / 1008.0).abs() < 1e-9, "{}", pc.below);
+        // 87.5% at 10000 and the rest above 30000: the cap is above them all but 1%.
+        let mut p = Profile::default();
+        for i in 0..8000 {
+            p.add(Some(if i % 8 == 7 { "39482" } else { "10000" }));
+        }
+        let pc = p.cap().unwrap();
+        assert_eq!(pc.cap, 40_000);
+        assert_eq!(pc.below, 1.0);
+    }
+
+    /// A file of more whole numbers than the sample holds is sampled uniformly, and says so.
+    #[test]
+    fn large_columns_are_sampled_uniformly() {
+        let mut p = Profile::default();
+        let n = SAMPLE as u64 + 500_000;
+        for i in 0..n {
+            p.note_int(i as i64);
+        }
+        let pc = p.cap().unwrap();
+        assert!(pc.sampled && pc.values == n);
+        // The true 99th percentile is about 0.99 n: the sample's is within 1%.
+        let truth = (n as f64 * 0.99) as i64;
+        assert!((pc.cap - round_up_2(truth)).abs() <= round_up_2(truth) / 100, "{} vs {truth}", pc.cap);
+    }
+
+    /// 法 (the brief's 3.): the models count people by the subject, so a household's number is
+    /// never drafted as the subject, nor coded as a person's code; ages are drafted in bands, the
+    /// fingerprint among insensitive columns outside the key, each marked for review.
+    #[test]
+    fn the_draft_never_takes_a_household_as_the_subject_nor_exact_ages() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("care.csv");
+        let mut csv = String::from("世帯番号,宛名番号,年齢,生年月日,保険料段階,給付額,要介護度\n");
+        for i in 0..400 {
+            csv.push_str(&format!(
+                "{},{},{},19{:02}-0{}-1{},第{}段階,{},要介護{}\n",
+                900_000 + i,
+                100_000 + i,
+                40 + i % 50,
+                30 + i % 60,
+                1 + i % 9,
+                i % 9,
+                1 + i % 13,
+                (i * 7919) % 100_000,
+                1 + i % 5
+            ));
+        }
+        std::fs::write(&path, csv).unwrap();
+        let input = TableInput { path: &path, format: None, encoding: tokumei_rules::Encoding::Utf8, delimiter: b',' };
+        let d = draft(&input, "care", false).unwrap();
+        assert_eq!(d.subject.as_deref(), Some("宛名番号"), "{}", d.toml);
+        let household = d.guesses.iter().find(|g| g.column == "世帯番号").unwrap();
+        assert_eq!(
+            (household.role, household.rule.as_slice()),
+            ("linking_code", &["action = \"drop\"".to_string()][..])
+        );
+        assert!(d.toml.contains("subject = \"宛名番号\""), "{}", d.toml);
+        for age in ["年齢", "生年月日"] {
+            let g = d.guesses.iter().find(|g| g.column == age).unwrap();
+            assert!(g.rule.contains(&"level = 1".to_string()), "{age}: {:?}", g.rule);
+        }
+        assert!(!d.toml.contains("min_level = 0"), "no exact age is drafted:\n{}", d.toml);
+        assert_eq!(d.fingerprint.as_deref(), Some("給付額"), "{}", d.toml);
+        assert!(d.toml.contains("fingerprint = \"給付額\""), "{}", d.toml);
+        let amount = d.guesses.iter().find(|g| g.column == "給付額").unwrap();
+        assert!(amount.evidence.contains("99th percentile of 400 values"), "{}", amount.evidence);
+        // The draft is valid rules for this extract.
+        let header: Vec<String> =
+            ["世帯番号", "宛名番号", "年齢", "生年月日", "保険料段階", "給付額", "要介護度"].map(String::from).to_vec();
+        tokumei_rules::validate_rules(&dir.path().join("r.toml"), &d.toml, &header).unwrap();
+        // Only a household number: no subject, and the draft says how to name one.
+        let path = dir.path().join("h.csv");
+        let mut csv = String::from("世帯番号,性別\n");
+        for i in 0..100 {
+            csv.push_str(&format!("{},{}\n", 500 + i, if i % 2 == 0 { "男" } else { "女" }));
+        }
+        std::fs::write(&path, csv).unwrap();
+        let input = TableInput { path: &path, format: None, encoding: tokumei_rules::Encoding::Utf8, delimiter: b',' };
+        let d = draft(&input, "h", false).unwrap();
+        assert_eq!(d.subject, None);
+        assert!(!d.toml.contains("\nsubject =") && d.toml.contains("# subject = \"COLUMN\""), "{}", d.toml);
     }
 
     /// A first line that looks like a record is refused by position; with `no_header` it is

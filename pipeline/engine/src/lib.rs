@@ -10,12 +10,14 @@
 //! the caller stages, and [`report`] says what was done. Publishing is the caller's.
 
 pub(crate) mod cell;
+pub mod decisions;
 pub mod draft;
 pub mod error;
 pub mod incident;
 pub(crate) mod ingest;
 pub mod keys;
 pub mod lookup;
+pub(crate) mod natural;
 pub(crate) mod optimize;
 pub mod output;
 pub(crate) mod people;
@@ -28,6 +30,7 @@ pub mod risk;
 pub mod run;
 pub mod scrub;
 pub(crate) mod standards;
+pub mod tails;
 pub(crate) mod tally;
 pub mod trace;
 pub(crate) mod transform;

@@ -271,6 +271,35 @@ pub fn value_people(people: &People, codes: &[u32], keep: &[bool], cardinality: 
     counts
 }
 
+/// For an ordered column: per rank, the people whose largest ranked value among the kept rows
+/// has that rank, and those whose smallest has it (`rank[code]`, `u32::MAX` for a code that is
+/// no value: null or suppressed). A person's rows count once at each end.
+pub fn extremes(people: &People, codes: &[u32], keep: &[bool], rank: &[u32], ranks: usize) -> (Vec<u64>, Vec<u64>) {
+    let mut largest = vec![u32::MAX; people.count as usize];
+    let mut smallest = vec![u32::MAX; people.count as usize];
+    for ((u, c), k) in people.of_row.iter().zip(codes).zip(keep) {
+        let r = rank[*c as usize];
+        if !*k || r == u32::MAX {
+            continue;
+        }
+        let p = people.person(*u) as usize;
+        if largest[p] == u32::MAX || r > largest[p] {
+            largest[p] = r;
+        }
+        if r < smallest[p] {
+            smallest[p] = r;
+        }
+    }
+    let count = |of: &[u32]| {
+        let mut n = vec![0u64; ranks];
+        for r in of.iter().filter(|r| **r != u32::MAX) {
+            n[*r as usize] += 1;
+        }
+        n
+    };
+    (count(&largest), count(&smallest))
+}
+
 /// The classes in which one value is held by every person of the class (an attacker who knows
 /// someone is in the class learns it, however many other values some of them hold): from each
 /// distinct (unit, value) row's class, value and unit, and each class's people.
@@ -337,6 +366,21 @@ mod tests {
 
     fn people(of: &[u64]) -> People {
         from_hashes(&of.iter().map(|h| h + 1).collect::<Vec<_>>(), &[]).expect("several rows per person")
+    }
+
+    /// A person's rows count once at each end of an ordered column: at their largest value for
+    /// the top, at their smallest for the bottom; suppressed rows and unranked codes not at all.
+    #[test]
+    fn each_person_counts_once_at_each_end() {
+        // Person 0: ranks 0 and 2; person 1: rank 2 twice; person 2: rank 1 (and a suppressed
+        // row at rank 0); person 3: only a null (code 3, unranked).
+        let p = people(&[0, 0, 1, 1, 2, 2, 3]);
+        let codes = [0, 2, 2, 2, 1, 0, 3];
+        let keep = [true, true, true, true, true, false, true];
+        let rank = [0, 1, 2, u32::MAX];
+        let (top, bottom) = extremes(&p, &codes, &keep, &rank, 3);
+        assert_eq!(top, vec![0, 1, 2]);
+        assert_eq!(bottom, vec![1, 1, 1]);
     }
 
     #[test]

@@ -261,6 +261,39 @@ fn stats_blocks(lang: Lang, title: &str, s: &ClassStats, people: bool, out: &mut
 }
 
 impl Report {
+    /// The warning when an attacker who knows every released column but the sensitive ones
+    /// finds people in classes below k (the release risk), in `lang`; `None` otherwise.
+    pub fn release_risk_warning(&self, lang: Lang) -> Option<String> {
+        let r = self.release_risk.as_ref()?;
+        if r.k >= u64::from(self.k) || r.k == 0 {
+            return None;
+        }
+        let worst: Vec<String> = r
+            .by_column
+            .iter()
+            .filter(|c| c.records_below_k > 0)
+            .take(5)
+            .map(|c| format!("{} ({})", c.column, c.records_below_k))
+            .collect();
+        Some(if lang == Lang::Ja {
+            format!(
+                "公開される列（要配慮の列を除く）を全て知る者に対しては、{}人が一意になり、{}人がk={}未満のクラスに入ります。原因となる列：{}。これらの列を一般化するか準識別子として扱うことを検討してください。",
+                r.unique_records,
+                r.records_below_k,
+                self.k,
+                worst.join("、")
+            )
+        } else {
+            format!(
+                "An attacker who knows every released column except the sensitive ones finds {} people unique and {} in classes below k={}. Columns that cause it: {}. Generalise them or declare them quasi-identifiers.",
+                r.unique_records,
+                r.records_below_k,
+                self.k,
+                worst.join(", ")
+            )
+        })
+    }
+
     /// The report for the compliance officer, in `lang`: what was done, why records were
     /// suppressed, each processing standard with its legal provision, and the risk that remains.
     pub fn officer(&self, lang: Lang) -> Doc {
@@ -280,9 +313,25 @@ impl Report {
         let failed: Vec<&Standard> = self.processing_standards.iter().filter(|s| !s.passed).collect();
         let p = &self.people;
         let counted_people = p.subject.is_some();
+        // Where no k is required (pseudonymised data, k = 1) no sentence claims one.
+        let shared = match (self.k > 1, ja) {
+            (false, _) => String::new(),
+            (true, true) => format!(
+                "準識別子の組合せはどれも{}{}以上に共通します（要求 k={}）。",
+                self.k_achieved,
+                if counted_people { "人" } else { "件" },
+                self.k
+            ),
+            (true, false) => format!(
+                " Every combination of the quasi-identifiers is shared by at least {} {} (k={} required).",
+                self.k_achieved,
+                if counted_people { "people" } else { "records" },
+                self.k
+            ),
+        };
         b.push(Block::Para(if ja {
             format!(
-                "入力{}件のうち、不正な値の{}件を除外し、プライバシー保護のため{}件を秘匿して、{}件を出力しました{}。準識別子の組合せはどれも{}{}以上に共通します（要求 k={}）。加工基準（{}）：{}。",
+                "入力{}件のうち、不正な値の{}件を除外し、プライバシー保護のため{}件を秘匿して、{}件を出力しました{}。{shared}加工基準（{}）：{}。",
                 self.rows_in,
                 self.rows_rejected,
                 self.suppressed,
@@ -292,15 +341,12 @@ impl Report {
                 } else {
                     String::new()
                 },
-                self.k_achieved,
-                if counted_people { "人" } else { "件" },
-                self.k,
                 self.regime.basis_ja,
                 if failed.is_empty() { "全て適合" } else { "不適合あり" }
             )
         } else {
             format!(
-                "Of {} input rows, {} were left out for malformed values and {} suppressed for privacy; {} were written{}. Every combination of the quasi-identifiers is shared by at least {} {} (k={} required). Processing standards ({}): {}.",
+                "Of {} input rows, {} were left out for malformed values and {} suppressed for privacy; {} were written{}.{shared} Processing standards ({}): {}.",
                 self.rows_in,
                 self.rows_rejected,
                 self.suppressed,
@@ -310,41 +356,12 @@ impl Report {
                 } else {
                     String::new()
                 },
-                self.k_achieved,
-                if counted_people { "people" } else { "records" },
-                self.k,
                 self.regime.basis_en,
                 if failed.is_empty() { "all met" } else { "NOT all met" }
             )
         }));
-        if let Some(r) = &self.release_risk
-            && r.k < u64::from(self.k)
-            && r.k > 0
-        {
-            let worst: Vec<String> = r
-                .by_column
-                .iter()
-                .filter(|c| c.records_below_k > 0)
-                .take(5)
-                .map(|c| format!("{} ({})", c.column, c.records_below_k))
-                .collect();
-            b.push(Block::Warn(if ja {
-                format!(
-                    "公開される列（要配慮の列を除く）を全て知る者に対しては、{}人が一意になり、{}人がk={}未満のクラスに入ります。原因となる列：{}。これらの列を一般化するか準識別子として扱うことを検討してください。",
-                    r.unique_records,
-                    r.records_below_k,
-                    self.k,
-                    worst.join("、")
-                )
-            } else {
-                format!(
-                    "An attacker who knows every released column except the sensitive ones finds {} people unique and {} in classes below k={}. Columns that cause it: {}. Generalise them or declare them quasi-identifiers.",
-                    r.unique_records,
-                    r.records_below_k,
-                    self.k,
-                    worst.join(", ")
-                )
-            }));
+        if let Some(w) = self.release_risk_warning(lang) {
+            b.push(Block::Warn(w));
         }
 
         b.push(Block::Heading(t("概要", "Summary")));
@@ -364,12 +381,33 @@ impl Report {
             vec![t("年齢の基準日", "reference date for ages"), self.reference_date.clone()],
             vec![
                 t("入力", "input"),
-                format!(
-                    "{} ({}{})",
-                    self.input.path,
-                    self.input.format,
-                    self.input.encoding.as_ref().map(|e| format!(", {e}")).unwrap_or_default()
-                ),
+                if ja {
+                    format!(
+                        "{}（{}{}）",
+                        self.input.path,
+                        match self.input.format.as_str() {
+                            "csv" => "CSV",
+                            "parquet" => "Parquet",
+                            "query" => "問合せ",
+                            other => other,
+                        },
+                        self.input
+                            .encoding
+                            .as_ref()
+                            .map(|e| format!(
+                                "、{}",
+                                e.replace(", detected", "、自動判定").replace(", as configured", "、設定による")
+                            ))
+                            .unwrap_or_default()
+                    )
+                } else {
+                    format!(
+                        "{} ({}{})",
+                        self.input.path,
+                        self.input.format,
+                        self.input.encoding.as_ref().map(|e| format!(", {e}")).unwrap_or_default()
+                    )
+                },
             ],
             vec![t("入力のSHA-256", "input SHA-256"), self.input.sha256.clone()],
             vec![t("ルール", "rules"), self.rules.clone()],
@@ -420,7 +458,10 @@ impl Report {
                 ),
             ]);
         }
-        rows.push(vec![t("処理時間", "time taken"), format!("{:.2} s", self.timings.total_ms as f64 / 1000.0)]);
+        rows.push(vec![
+            t("処理時間", "time taken"),
+            format!("{:.2} {}", self.timings.total_ms as f64 / 1000.0, t("秒", "s")),
+        ]);
         b.push(Block::Table { head: vec![t("項目", "item"), t("内容", "value")], rows });
         if !self.inputs.is_empty() {
             b.push(Block::Sub(t("入力ファイル（問合せで結合）", "Input files (joined by the query)")));
@@ -619,7 +660,7 @@ impl Report {
                     vec![
                         c.name.clone(),
                         if ja { role_ja(&c.role).to_string() } else { c.role.clone() },
-                        c.action.clone(),
+                        if ja { action_ja(&c.action).to_string() } else { c.action.clone() },
                         c.output.clone().unwrap_or_else(|| t("（削除）", "(deleted)")),
                         if ja { c.detail_ja.clone() } else { c.detail.clone() },
                     ]
@@ -629,7 +670,8 @@ impl Report {
 
         b.push(Block::Heading(t("プライバシーモデル", "Privacy models")));
         let mut models: Vec<String> = Vec::new();
-        for m in &self.models {
+        // No k-anonymity line where no k is required (k = 1: pseudonymised data).
+        for m in self.models.iter().filter(|m| m.model != "k_anonymity" || self.k > 1) {
             let detail = match m.model.as_str() {
                 "k_anonymity" => Some(if ja {
                     format!("準識別子：{}", self.quasi_identifiers.join("、"))
@@ -719,9 +761,9 @@ impl Report {
             b.push(Block::Sub(t("一般化レベルの探索", "Generalisation search")));
             b.push(Block::Para(if ja {
                 format!(
-                    "{}：{}を最小化（{:.6}、下界 {:.6}）。格子の{}ノード中{}を評価、{}を枝刈り、{:.1} ms。",
+                    "{}：{}を最小化（{:.6}、下界 {:.6}）。格子の{}ノード中{}を評価、{}を枝刈り、{:.1}ミリ秒。",
                     if sr.optimal { "最適解" } else { "最善努力（最適性は未証明）" },
-                    sr.quality_model,
+                    quality_ja(&sr.quality_model),
                     sr.quality,
                     sr.lower_bound,
                     sr.nodes,
@@ -749,16 +791,16 @@ impl Report {
             if let Some(m) = &sr.local_recoding {
                 b.push(Block::Para(if ja {
                     format!(
-                        "{}：{}区画、最小 {}、秘匿 {}、{} {:.6}（全域最適 {:.6}）、{:.1} ms。",
+                        "{}：{}区画、最小 {}、秘匿 {}、{} {:.6}（全域最適 {:.6}）、{:.1}ミリ秒。",
                         if sr.applied == "local" {
-                            "出力に適用：Mondrian 局所再符号化"
+                            "出力に適用：モンドリアン法による局所再符号化"
                         } else {
-                            "比較のみ：Mondrian 局所再符号化"
+                            "比較のみ：モンドリアン法による局所再符号化"
                         },
                         m.partitions,
                         m.min_size,
                         m.suppressed,
-                        sr.quality_model,
+                        quality_ja(&sr.quality_model),
                         m.quality,
                         sr.quality,
                         m.ms
@@ -808,15 +850,20 @@ impl Report {
                 "公開される全ての列を知る者に対するリスク",
                 "Risk for an attacker who knows every released column",
             )));
+            let below = match (self.k > 1, ja) {
+                (false, _) => String::new(),
+                (true, true) => format!("、k={}未満のクラスのレコード {}", self.k, r.records_below_k),
+                (true, false) => format!(", {} records in classes below k={}", r.records_below_k, self.k),
+            };
             b.push(Block::Para(if ja {
                 format!(
-                    "要配慮の列とレコード符号を除く公開列（{}）を全て知る者を想定：最小クラス {}、同値クラス {}、一意なレコード {}、k={}未満のクラスのレコード {}。",
-                    r.columns.join("、"), r.k, r.classes, r.unique_records, self.k, r.records_below_k
+                    "要配慮の列とレコード符号を除く公開列（{}）を全て知る者を想定：最小クラス {}、同値クラス {}、一意なレコード {}{below}。",
+                    r.columns.join("、"), r.k, r.classes, r.unique_records
                 )
             } else {
                 format!(
-                    "Assuming an attacker knows every released column except the sensitive ones and record codes ({}): smallest class {}, {} classes, {} unique records, {} records in classes below k={}.",
-                    r.columns.join(", "), r.k, r.classes, r.unique_records, r.records_below_k, self.k
+                    "Assuming an attacker knows every released column except the sensitive ones and record codes ({}): smallest class {}, {} classes, {} unique records{below}.",
+                    r.columns.join(", "), r.k, r.classes, r.unique_records
                 )
             }));
             if r.by_column.is_empty() {
@@ -849,7 +896,7 @@ impl Report {
         }
         b.push(Block::Heading(t("処理時間", "Timings")));
         b.push(Block::Table {
-            head: vec![t("段階", "stage"), "ms".into()],
+            head: vec![t("段階", "stage"), t("ミリ秒", "ms")],
             rows: vec![
                 vec![t("読込と変換", "ingest and transform"), self.timings.ingest_ms.to_string()],
                 vec![t("プライバシー", "privacy"), self.timings.privacy_ms.to_string()],
@@ -869,8 +916,14 @@ impl Report {
             "リリース {}、{}行、{}。/ Release {}, {} rows, {}.",
             self.release_id, self.rows_out, self.regime.kind_ja, self.release_id, self.rows_out, self.regime.kind_en,
         )));
-        b.push(Block::Para(match self.people.subject.is_some() {
-            true => format!(
+        let people = match (self.people.subject.is_some(), self.k > 1) {
+            (true, false) => Some(format!(
+                "1人が複数の行を持ちます（{}人、{}行）。/ A person may have several rows ({} people, {} rows).",
+                self.people.people_out, self.rows_out, self.people.people_out, self.rows_out
+            )),
+            // No k is required (pseudonymised data): no sentence claims one.
+            (false, false) => None,
+            (true, true) => Some(format!(
                 "1人が複数の行を持ちます（{}人、{}行）。準識別子（{}）の組合せはどれも{}人以上に共通します（行数ではなく人数）。/ A person may have several rows ({} people, {} rows). Every combination of the quasi-identifiers ({}) is shared by at least {} people (people, not rows).",
                 self.people.people_out,
                 self.rows_out,
@@ -880,15 +933,18 @@ impl Report {
                 self.rows_out,
                 self.quasi_identifiers.join(", "),
                 self.k_achieved
-            ),
-            false => format!(
+            )),
+            (false, true) => Some(format!(
                 "準識別子（{}）の組合せはどれも{}件以上に共通します。/ Every combination of the quasi-identifiers ({}) is shared by at least {} records.",
                 self.quasi_identifiers.join("、"),
                 self.k_achieved,
                 self.quasi_identifiers.join(", "),
                 self.k_achieved
-            ),
-        }));
+            )),
+        };
+        if let Some(p) = people {
+            b.push(Block::Para(p));
+        }
         b.push(Block::Para(if self.row_order == "input order" {
             "行は入力の順序です。/ Rows are in the input's order.".into()
         } else {
@@ -967,6 +1023,32 @@ fn describe_values(c: &ColumnReport) -> String {
         s.push_str(&format!("; 空欄 / empty: {}", v.nulls));
     }
     s
+}
+
+/// A rule file's action, in Japanese (the Japanese report names no rule keyword).
+fn action_ja(action: &str) -> &'static str {
+    match action {
+        "drop" => "削除",
+        "keep" => "そのまま出力",
+        "pseudonymize" => "符号に置換",
+        "generalize" => "一般化",
+        "mask" => "マスキング",
+        "top_bottom_code" => "トップ・ボトムコーディング",
+        "suppress_rare" => "まれな値の秘匿",
+        "scrub" => "自由記述から識別情報を除去",
+        _ => "その他の処理",
+    }
+}
+
+/// A quality model of the search, in Japanese.
+fn quality_ja(model: &str) -> &'static str {
+    match model {
+        "loss" => "情報損失",
+        "discernibility" => "識別性",
+        "entropy" => "非一様エントロピー",
+        "precision" => "精度損失",
+        _ => "情報損失の指標",
+    }
 }
 
 fn role_ja(role: &str) -> &'static str {

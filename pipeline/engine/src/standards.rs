@@ -97,6 +97,8 @@ pub struct Achieved<'a> {
     pub chosen: &'a [(usize, u32)],
     /// Rare values of the output columns outside the k-anonymity key.
     pub rare: &'a [Rare],
+    /// The ends of the released ordered columns, counted over the released values.
+    pub ends: &'a [crate::tails::EndsCheck],
 }
 
 /// Values held by fewer than k released records in one output column outside the key.
@@ -209,11 +211,49 @@ fn deletion_standards(cx: &Ctx, pseudonymized: bool, rule: &str) -> Vec<Standard
     let mut ok2 = true;
     for c in cx.cols(Role::IdentificationCode) {
         let (en, ja) = cx.line(c);
-        if c.action == Action::Drop {
-            s2.push(en, ja);
-        } else {
-            ok2 = false;
-            s2.push(format!("{en}: NOT deleted ({})", cx.at(c)), format!("{ja}：削除されていない（{}）", cx.at(c)));
+        match &c.action {
+            Action::Drop => s2.push(en, ja),
+            // 規則31条2号: replaced by a method with no regularity that restores it (a keyed
+            // code whose key is kept apart as 削除情報等): pseudonymised internal data only.
+            Action::Pseudonymize { .. } if pseudonymized => s2.push(
+                format!(
+                    "{en}: replaced by a keyed code of the managed key (kept apart from the data as removed information, 削除情報等); internal use only, never in an anonymised release"
+                ),
+                format!("{ja}：管理する鍵による符号に置換（鍵は削除情報等としてデータと分けて管理）。内部利用に限り、匿名加工情報には含めない"),
+            ),
+            _ => {
+                ok2 = false;
+                s2.push(
+                    format!("{en}: NOT deleted ({})", cx.at(c)),
+                    format!("{ja}：削除されていない（{}）", cx.at(c)),
+                );
+            }
+        }
+    }
+    // A column named like an identification code but declared under another role (e.g. a
+    // 被保険者番号 relabelled `linking_code`) is one for standard 2 all the same.
+    for c in cx.plan.columns.iter().filter(|c| c.role != Role::IdentificationCode && c.output.is_some()) {
+        let Some(word) = identification_code_name(&c.name) else { continue };
+        let (en, ja) = cx.line(c);
+        let role = c.role.as_str();
+        match &c.action {
+            Action::Pseudonymize { .. } if pseudonymized => s2.push(
+                format!("{en}: named like an identification code ({word}) though declared `{role}`: replaced by a keyed code of the managed key"),
+                format!("{ja}：個人識別符号（{word}）の名前の列（`{role}` と宣言）：管理する鍵による符号に置換"),
+            ),
+            _ => {
+                ok2 = false;
+                s2.push(
+                    format!(
+                        "{en}: named like an identification code ({word}) but declared `{role}` and released: NOT deleted ({})",
+                        cx.at(c)
+                    ),
+                    format!(
+                        "{ja}：個人識別符号（{word}）の名前の列が `{role}` と宣言され出力される：削除されていない（{}）",
+                        cx.at(c)
+                    ),
+                );
+            }
         }
     }
     let mut s3 = Lines::default();
@@ -257,8 +297,16 @@ fn deletion_standards(cx: &Ctx, pseudonymized: bool, rule: &str) -> Vec<Standard
             "個人識別符号（マイナンバー、被保険者番号等）の全部の削除",
             ok2,
             s2.or_none(),
-            "set action = \"drop\" on each listed identification code",
-            "挙げた個人識別符号の列に action = \"drop\" を指定する",
+            if pseudonymized {
+                "declare each listed column role = \"identification_code\" and set action = \"drop\", or \"pseudonymize\" with the managed key"
+            } else {
+                "declare each listed column role = \"identification_code\" and set action = \"drop\" (an anonymised release carries no identification code, not even as a code)"
+            },
+            if pseudonymized {
+                "挙げた列を role = \"identification_code\" とし、action = \"drop\"、又は管理する鍵で \"pseudonymize\" を指定する"
+            } else {
+                "挙げた列を role = \"identification_code\" とし、action = \"drop\" を指定する（匿名加工情報には符号にしても個人識別符号を含めない）"
+            },
         ),
         if pseudonymized {
             let (lines, ok) = financial_lines(cx);
@@ -285,6 +333,19 @@ fn deletion_standards(cx: &Ctx, pseudonymized: bool, rule: &str) -> Vec<Standard
             )
         },
     ]
+}
+
+/// The identification-code word (個人番号, 被保険者番号, ...) a column's name holds, if any.
+fn identification_code_name(name: &str) -> Option<&'static str> {
+    use crate::ingest::lineage::{IDENTIFICATION_CODE_NAMES, MY_NUMBER_NAMES, name_has};
+    // Numbers and codes only: a yes/no 免許 or 旅券 column is no code.
+    let codes: Vec<&'static str> = IDENTIFICATION_CODE_NAMES
+        .iter()
+        .copied()
+        .filter(|w| w.contains("番号") || w.contains("コード") || w.contains("記号"))
+        .chain(MY_NUMBER_NAMES.iter().copied())
+        .collect();
+    name_has(name, &codes)
 }
 
 /// The columns marked `financial` (card numbers, bank accounts and logins), each with whether it
@@ -346,6 +407,97 @@ fn outlier_treatment(cx: &Ctx, c: &ColumnPlan) -> Option<Outlier> {
     })
 }
 
+/// `2nd`, `3rd`, `5th`, `11th`, `21st`.
+fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+/// Standard 4's lines for the ends of the released ordered columns; whether every end holds k.
+fn ends_lines(ends: &[crate::tails::EndsCheck], k: u32, (unit, unit_ja): (&str, &str), out: &mut Lines) -> bool {
+    use crate::tails::End;
+    let mut ok = true;
+    for e in ends {
+        for (end, code) in &e.auto {
+            let (en, ja) = match end {
+                End::Top => ("top", "上限"),
+                End::Bottom => ("bottom", "下限"),
+            };
+            let (nth, nth_ja) = match end {
+                End::Top => ("largest", "大きい"),
+                End::Bottom => ("smallest", "小さい"),
+            };
+            out.push(
+                format!(
+                    "{}: {en} = \"auto\" computed as {code}: the {} {nth} released value, so that at least {k} {unit} share the {en} code",
+                    e.column,
+                    ordinal(k)
+                ),
+                format!(
+                    "{}：{ja}を自動で{code}に決定（出力する値のうち{nth_ja}方から{k}番目の値。{ja}の値を{k}{unit_ja}以上が共有する）",
+                    e.column
+                ),
+            );
+        }
+        if e.tails.is_empty() {
+            out.push(
+                format!(
+                    "{} ({}): the largest and the smallest released values are each shared by at least {k} {unit} ({} and {})",
+                    e.column, e.output, e.top_held, e.bottom_held
+                ),
+                format!(
+                    "{}（{}）：出力する最大の値と最小の値をそれぞれ{k}{unit_ja}以上が共有する（{}{unit_ja}、{}{unit_ja}）",
+                    e.column, e.output, e.top_held, e.bottom_held
+                ),
+            );
+        }
+        for t in &e.tails {
+            ok = false;
+            let (end_en, end_ja, beyond, beyond_ja) = match t.end {
+                End::Top => ("largest", "大きい", "above", "より大きい"),
+                End::Bottom => ("smallest", "小さい", "below", "より小さい"),
+            };
+            let (code, code_ja) = match (&t.kth, &t.fix) {
+                (Some(kth), Some(fix)) => (
+                    format!(
+                        "the {} {end_en} released value is {kth}: code the values {beyond} it as it ({fix})",
+                        ordinal(k)
+                    ),
+                    format!("{end_ja}方から{k}番目の値は{kth}：これ{beyond_ja}値をこの値にまとめる（{fix}）"),
+                ),
+                (Some(kth), None) => (
+                    format!(
+                        "the {} {end_en} released value is {kth}: code the values {beyond} it together",
+                        ordinal(k)
+                    ),
+                    format!("{end_ja}方から{k}番目の値は{kth}：これ{beyond_ja}値をまとめる"),
+                ),
+                (None, _) => (
+                    format!("fewer than {k} {unit} hold any value of it: drop or generalise the column"),
+                    format!("値を持つのが{k}{unit_ja}未満：列を削除するか一般化する"),
+                ),
+            };
+            out.push(
+                format!(
+                    "{} ({}): the {} {end_en} released value(s) are held by {} {unit} ({} records), fewer than k={k}: outliers (特異な記述等); {code}",
+                    e.column, e.output, t.values, t.people, t.records
+                ),
+                format!(
+                    "{}（{}）：出力する{end_ja}方の値{}種を{}{unit_ja}（{}件）しか持たず、k={k}未満（特異な記述等）。{code_ja}",
+                    e.column, e.output, t.values, t.people, t.records
+                ),
+            );
+        }
+    }
+    ok
+}
+
 /// Evaluate the standards for the plan's mode.
 pub fn evaluate(plan: &Plan, achieved: &Achieved, actor: tokumei_rules::Actor) -> Vec<Standard> {
     let cx = Ctx { plan, chosen: achieved.chosen, rule: regime(actor, plan.mode).rule };
@@ -365,6 +517,11 @@ pub fn evaluate(plan: &Plan, achieved: &Achieved, actor: tokumei_rules::Actor) -
             None => {}
         }
     }
+    let (unit, unit_ja) = match achieved.people.is_some_and(|p| p.subject.is_some()) {
+        true => ("people", "人"),
+        false => ("records", "件"),
+    };
+    ok4 &= ends_lines(achieved.ends, plan.privacy.k, (unit, unit_ja), &mut s4);
     match achieved.people.and_then(|p| p.subject.as_deref().map(|s| (s, p))) {
         Some((subject, p)) => s4.push(
             format!(
@@ -382,10 +539,6 @@ pub fn evaluate(plan: &Plan, achieved: &Achieved, actor: tokumei_rules::Actor) -
         ),
     }
     let k = plan.privacy.k;
-    let (unit, unit_ja) = match achieved.people.is_some_and(|p| p.subject.is_some()) {
-        true => ("people", "人"),
-        false => ("records", "件"),
-    };
     for r in achieved.rare {
         let (en, ja) = match (r.values, r.sensitive) {
             (0, _) => (
@@ -431,8 +584,8 @@ pub fn evaluate(plan: &Plan, achieved: &Achieved, actor: tokumei_rules::Actor) -
         "特異な記述等の削除（外れ値のトップ・ボトムコーディング等）",
         ok4,
         s4,
-        "every kept number or date needs its extremes coded: give each listed column action = \"top_bottom_code\" with top/bottom, or hierarchy = \"bands\" with top/bottom, or make it a quasi-identifier under k >= 2",
-        "出力する数値・日付は極端な値の処理が必要：挙げた列に action = \"top_bottom_code\"（top/bottom）、hierarchy = \"bands\"（top/bottom付き）を指定するか、k >= 2 の準識別子にする",
+        "every kept number or date needs its extremes coded so that at least k people share each end of the released values: give each listed column the code it names (top/bottom of action = \"top_bottom_code\", or top = \"auto\"), or hierarchy = \"bands\" with top/bottom, or make it a quasi-identifier under k >= 2",
+        "出力する数値・日付は、出力する値の両端をそれぞれk人以上が共有するよう極端な値の処理が必要：挙げた列に示した値を指定する（action = \"top_bottom_code\" の top/bottom、又は top = \"auto\"）か、hierarchy = \"bands\"（top/bottom付き）を指定するか、k >= 2 の準識別子にする",
     ));
     // An empty output holds no class at all: k-anonymity is not shown by it.
     let k_ok = achieved.rows_out > 0 && achieved.k >= plan.privacy.k as u64;

@@ -144,7 +144,8 @@ impl ColumnTally {
         let label = |v: i64| if *ty == DataType::Date32 { date_text(v) } else { v.to_string() };
         let mut cats: Vec<(String, u64)> =
             self.counts.into_iter().chain(self.numbers.into_iter().map(|(v, n)| (label(v), n))).collect();
-        // Natural order: by the range a label stands for, by number, by date, else by text.
+        // Natural order: by the range a label stands for, by number, by date, else by text in
+        // natural order.
         let key = |l: &str| -> (u8, i64, i64) {
             match g.and_then(|g| g.bounds_of(l)) {
                 Some(Bounds::Int(lo, hi)) => (0, lo.unwrap_or(i64::MIN), hi.unwrap_or(i64::MAX)),
@@ -155,7 +156,8 @@ impl ColumnTally {
                 },
             }
         };
-        cats.sort_by(|a, b| key(&a.0).cmp(&key(&b.0)).then_with(|| a.0.cmp(&b.0)));
+        // Text by its numbers' values (第1段階 … 第13段階, 1割 … 3割), not character by character.
+        cats.sort_by(|a, b| key(&a.0).cmp(&key(&b.0)).then_with(|| crate::natural::cmp(&a.0, &b.0)));
         let (min, max) = match (ty, g.and_then(Generalize::bound_kind)) {
             (DataType::Int64, _) => (self.min.map(|v| v.to_string()), self.max.map(|v| v.to_string())),
             (DataType::Date32, _) => (self.min.map(date_text), self.max.map(date_text)),

@@ -146,9 +146,9 @@ pub enum Action {
     /// Integers capped to `[bottom, top]`.
     TopBottomCode {
         /// Upper cap.
-        top: Option<i64>,
+        top: Option<Cap>,
         /// Lower cap.
-        bottom: Option<i64>,
+        bottom: Option<Cap>,
     },
     /// Values seen fewer than `min_count` times in the input become null.
     SuppressRare {
@@ -164,6 +164,34 @@ pub enum Action {
         /// Further words to remove (from the rule's `dictionary` file).
         dictionary: Vec<String>,
     },
+}
+
+/// A top or bottom code of `top_bottom_code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cap {
+    /// This value.
+    At(i64),
+    /// Computed by the run from the released records: the k-th largest (top) or smallest
+    /// (bottom) value, so that at least k people share each end (processing standard 4).
+    Auto,
+}
+
+impl Cap {
+    /// The value, when given.
+    pub fn value(self) -> Option<i64> {
+        match self {
+            Cap::At(v) => Some(v),
+            Cap::Auto => None,
+        }
+    }
+
+    /// As written in rule files.
+    pub fn text(self) -> String {
+        match self {
+            Cap::At(v) => v.to_string(),
+            Cap::Auto => "auto".into(),
+        }
+    }
 }
 
 /// One action as rule files write it: its name, the options only it takes, and what it does.
@@ -258,9 +286,12 @@ impl Action {
                 format!("マスキング（先頭{keep_first}文字と末尾{keep_last}文字以外を伏せ字）")
             }
             Action::TopBottomCode { top, bottom } => {
-                let t = top.map_or("なし".into(), |t| t.to_string());
-                let b = bottom.map_or("なし".into(), |b| b.to_string());
-                format!("トップ・ボトムコーディング（上限{t}、下限{b}）")
+                let ja = |c: &Option<Cap>| match c {
+                    None => "なし".to_string(),
+                    Some(Cap::Auto) => "自動（k人以上が共有する値）".into(),
+                    Some(Cap::At(v)) => v.to_string(),
+                };
+                format!("トップ・ボトムコーディング（上限{}、下限{}）", ja(top), ja(bottom))
             }
             Action::SuppressRare { min_count } => format!("出現数が{min_count}未満の値を欠損に（セル秘匿）"),
             Action::Scrub { .. } => {
@@ -299,9 +330,12 @@ impl Action {
                 format!("masked except first {keep_first} and last {keep_last} characters")
             }
             Action::TopBottomCode { top, bottom } => {
-                let t = top.map_or("none".into(), |t| t.to_string());
-                let b = bottom.map_or("none".into(), |b| b.to_string());
-                format!("top code {t}, bottom code {b}")
+                let en = |c: &Option<Cap>| match c {
+                    None => "none".to_string(),
+                    Some(Cap::Auto) => "auto (a value k people share)".into(),
+                    Some(Cap::At(v)) => v.to_string(),
+                };
+                format!("top code {}, bottom code {}", en(top), en(bottom))
             }
             Action::SuppressRare { min_count } => {
                 format!("values seen fewer than {min_count} times suppressed")
@@ -379,13 +413,20 @@ impl SpecialCare {
 impl ColumnPlan {
     /// Whether the column's values are dictionary-encoded over the whole dataset: those that
     /// must be counted (privacy key, sensitive attribute, rare-value suppression, and kept
-    /// categories, whose rare values standard 4 suppresses), and generalised ones, whose few
-    /// labels repeat on every row (a code per row instead of the label's text in the spill).
+    /// categories, whose rare values standard 4 suppresses, and top/bottom-coded numbers, whose
+    /// ends standard 4 counts in the release), and generalised ones, whose few labels repeat on
+    /// every row (a code per row instead of the label's text in the spill).
     pub fn is_global(&self) -> bool {
         self.is_privacy_key()
             || (self.output.is_some()
                 && (self.role == Role::Sensitive
-                    || matches!(self.action, Action::SuppressRare { .. } | Action::Generalize { .. } | Action::Keep)))
+                    || matches!(
+                        self.action,
+                        Action::SuppressRare { .. }
+                            | Action::Generalize { .. }
+                            | Action::Keep
+                            | Action::TopBottomCode { .. }
+                    )))
     }
 
     /// Whether the column is part of the k-anonymity key: a quasi-identifier, or a direct

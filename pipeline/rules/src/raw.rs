@@ -40,6 +40,17 @@ pub struct RawRules {
 /// ([`tokumei_anon::models::MODELS`]) during validation.
 pub type RawPrivacy = std::collections::BTreeMap<Spanned<String>, Spanned<toml::Value>>;
 
+/// A top or bottom code as written: a whole number, or a word (only `"auto"` is valid, and
+/// only for `top_bottom_code`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum RawCap {
+    /// A whole number.
+    Int(i64),
+    /// A word, e.g. `"auto"`.
+    Word(String),
+}
+
 /// `[[column]]` entry.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -69,10 +80,11 @@ pub struct RawColumn {
     pub level: Option<Spanned<i64>>,
     /// Band widths, one per level above 0 (age and numeric bands).
     pub bands: Option<Spanned<Vec<i64>>>,
-    /// Top code: values at or above it are coded as it (age `90+`, numeric caps).
-    pub top: Option<Spanned<i64>>,
-    /// Bottom code: values at or below it are coded as it.
-    pub bottom: Option<Spanned<i64>>,
+    /// Top code: values at or above it are coded as it (age `90+`, numeric caps); `"auto"`
+    /// for `top_bottom_code` (computed from the data so that k people share the top value).
+    pub top: Option<Spanned<RawCap>>,
+    /// Bottom code: values at or below it are coded as it (`"auto"` as for `top`).
+    pub bottom: Option<Spanned<RawCap>>,
     /// Pseudonym length in hex characters (pseudonymize).
     pub length: Option<Spanned<i64>>,
     /// Characters left visible at the start (mask).

@@ -3,7 +3,7 @@
 use crate::diag::{Diagnostic, Diagnostics, from_toml_error, suggest};
 use crate::hierarchy::{Age, Bands, CustomHierarchy, Hierarchy};
 use crate::plan::*;
-use crate::raw::{RawColumn, RawRules};
+use crate::raw::{RawCap, RawColumn, RawRules};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::Path;
@@ -630,15 +630,27 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: 
                 cx.push(c.ty.as_ref().unwrap(), "top_bottom_code works on integer columns");
             }
             ty = ValueType::Integer;
-            let top = c.top.as_ref().map(|t| *t.get_ref());
-            let bottom = c.bottom.as_ref().map(|b| *b.get_ref());
-            if top.is_none() && bottom.is_none() {
+            let top = c.top.as_ref().and_then(|t| cap(cx, t, "top"));
+            let bottom = c.bottom.as_ref().and_then(|b| cap(cx, b, "bottom"));
+            if c.top.is_none() && c.bottom.is_none() {
                 cx.push(&c.action, "top_bottom_code needs `top`, `bottom` or both");
             }
-            if let (Some(t), Some(b)) = (top, bottom)
+            if let (Some(Cap::At(t)), Some(Cap::At(b))) = (top, bottom)
                 && b > t
             {
                 cx.push(c.bottom.as_ref().unwrap(), "bottom must not be above top");
+            }
+            // "auto" keeps k people at each end: without k there is nothing to compute.
+            for (given, s) in [(top, &c.top), (bottom, &c.bottom)] {
+                if let (Some(Cap::Auto), Some(s)) = (given, s)
+                    && (mode != Mode::Anonymized || privacy.k < 2)
+                {
+                    cx.push_hint(
+                        s,
+                        "\"auto\" computes the code so that at least k people share each end, and needs an anonymized release with [privacy] k of 2 or more",
+                        Some("give the code as a whole number".into()),
+                    );
+                }
             }
             Action::TopBottomCode { top, bottom }
         }
@@ -887,11 +899,14 @@ fn hierarchy(cx: &mut Ctx, c: &RawColumn) -> Option<Hierarchy> {
                     not_here(cx, "bottom", c.bottom.as_ref().map(|s| s.span()));
                     let bands = bands(cx).unwrap_or_else(|| vec![5, 10, 20]);
                     let top = match &c.top {
-                        Some(t) if !(1..=150).contains(t.get_ref()) => {
-                            cx.push(t, "age top code must be between 1 and 150");
-                            90
-                        }
-                        Some(t) => *t.get_ref(),
+                        Some(t) => match whole(cx, t, "top") {
+                            Some(n) if !(1..=150).contains(&n) => {
+                                cx.push(t, "age top code must be between 1 and 150");
+                                90
+                            }
+                            Some(n) => n,
+                            None => 90,
+                        },
                         None => 90,
                     };
                     let bands = bands.into_iter().map(|b| b.clamp(1, 150) as u32).collect();
@@ -912,8 +927,8 @@ fn hierarchy(cx: &mut Ctx, c: &RawColumn) -> Option<Hierarchy> {
                         cx.push(h, "hierarchy `bands` needs `bands = [width, ...]`");
                         return None;
                     };
-                    let top = c.top.as_ref().map(|t| *t.get_ref());
-                    let bottom = c.bottom.as_ref().map(|b| *b.get_ref());
+                    let top = c.top.as_ref().and_then(|t| whole(cx, t, "top"));
+                    let bottom = c.bottom.as_ref().and_then(|b| whole(cx, b, "bottom"));
                     Some(Hierarchy::Bands(Bands { widths, top, bottom }))
                 }
                 other => {
@@ -923,6 +938,36 @@ fn hierarchy(cx: &mut Ctx, c: &RawColumn) -> Option<Hierarchy> {
                     None
                 }
             }
+        }
+    }
+}
+
+/// A top or bottom code of `top_bottom_code`: a whole number or `"auto"`.
+fn cap(cx: &mut Ctx, s: &Spanned<RawCap>, what: &str) -> Option<Cap> {
+    match s.get_ref() {
+        RawCap::Int(n) => Some(Cap::At(*n)),
+        RawCap::Word(w) if w.trim().eq_ignore_ascii_case("auto") => Some(Cap::Auto),
+        RawCap::Word(_) => {
+            cx.push(s, format!("{what} must be a whole number or \"auto\""));
+            None
+        }
+    }
+}
+
+/// A top or bottom code of a hierarchy (age, bands): a whole number only.
+fn whole(cx: &mut Ctx, s: &Spanned<RawCap>, what: &str) -> Option<i64> {
+    match s.get_ref() {
+        RawCap::Int(n) => Some(*n),
+        RawCap::Word(_) => {
+            cx.push_hint(
+                s,
+                format!("{what} of a hierarchy must be a whole number"),
+                Some(
+                    "`\"auto\"` is for action = \"top_bottom_code\"; a failed standard 4 names the value to give here"
+                        .into(),
+                ),
+            );
+            None
         }
     }
 }
@@ -951,8 +996,21 @@ fn check_role_action(cx: &mut Ctx, c: &RawColumn, role: Role, action: &Action, m
             why = "descriptions whose misuse may cause financial damage (card numbers, bank accounts and logins; 規則31条3号) must be deleted: use `drop`";
         }
         Role::IdentificationCode => {
-            ok = *action == Action::Drop;
-            why = "identification codes (個人識別符号) must be deleted entirely (processing standard 2): use `drop`";
+            // Pseudonymised data for internal use may carry a person's identification code as
+            // a keyed code whose managed key is kept apart (規則31条2号: replacement by a method
+            // with no regularity that restores it); an anonymised release never carries one.
+            ok = match mode {
+                Mode::Pseudonymized => matches!(action, Action::Drop | Action::Pseudonymize { .. }),
+                Mode::Anonymized => *action == Action::Drop,
+            };
+            why = match mode {
+                Mode::Pseudonymized => {
+                    "identification codes (個人識別符号) must be deleted or replaced by a keyed code of the managed key (processing standard 2): use `drop` or `pseudonymize`"
+                }
+                Mode::Anonymized => {
+                    "identification codes (個人識別符号) must be deleted entirely in an anonymised release (processing standard 2): use `drop` (a keyed code of the identification code is for pseudonymised internal data only)"
+                }
+            };
         }
         Role::LinkingCode => {
             ok = matches!(action, Action::Drop | Action::Pseudonymize { .. });
@@ -1091,6 +1149,55 @@ action = "keep"
             "role = \"identification_code\"\naction = \"keep\"",
         );
         assert!(errors(&src).contains("processing standard 2"));
+    }
+
+    /// 規則31条2号 (pseudonymised data: identification codes deleted or replaced by a method with
+    /// no regularity that restores them) and 規則62条2号 / 法116条1項 (anonymised data: deleted):
+    /// a keyed code of a 個人識別符号 is allowed in pseudonymised internal data only.
+    #[test]
+    fn identification_codes_may_be_keyed_codes_in_pseudonymized_data_only_rule_31_2() {
+        let coded = GOOD.replace(
+            "role = \"identification_code\"\naction = \"drop\"",
+            "role = \"identification_code\"\naction = \"pseudonymize\"",
+        );
+        let e = errors(&coded);
+        assert!(e.contains("processing standard 2") && e.contains("anonymised release"), "{e}");
+        let internal = coded.replace("mode = \"anonymized\"", "mode = \"pseudonymized\"");
+        let plan = validate_rules(Path::new("r.toml"), &internal, &header()).unwrap();
+        assert!(matches!(plan.columns[1].action, Action::Pseudonymize { .. }));
+        // Kept as it is: refused in both modes.
+        let kept = internal.replace(
+            "role = \"identification_code\"\naction = \"pseudonymize\"",
+            "role = \"identification_code\"\naction = \"keep\"",
+        );
+        assert!(errors(&kept).contains("keyed code of the managed key"), "{}", errors(&kept));
+    }
+
+    /// `top`/`bottom = "auto"` (processing standard 4, 規則62条4号): for top_bottom_code in an
+    /// anonymized release with k >= 2; other words, and "auto" on a hierarchy, are refused.
+    #[test]
+    fn auto_top_and_bottom_codes_are_for_top_bottom_code_under_k() {
+        let with = |action: &str| {
+            GOOD.replace(
+                "name = \"要介護度\"\nrole = \"sensitive\"\naction = \"keep\"",
+                &format!("name = \"要介護度\"\nrole = \"insensitive\"\n{action}"),
+            )
+        };
+        let plan = validate_rules(
+            Path::new("r.toml"),
+            &with("action = \"top_bottom_code\"\ntop = \"auto\"\nbottom = 0"),
+            &header(),
+        )
+        .unwrap();
+        assert_eq!(plan.columns[4].action, Action::TopBottomCode { top: Some(Cap::Auto), bottom: Some(Cap::At(0)) });
+        assert!(plan.columns[4].is_global(), "counted over the release");
+        let e = errors(&with("action = \"top_bottom_code\"\ntop = \"max\""));
+        assert!(e.contains("top must be a whole number or \"auto\""), "{e}");
+        let e =
+            errors(&with("action = \"generalize\"\nhierarchy = \"bands\"\nbands = [10]\ntop = \"auto\"\nlevel = 1"));
+        assert!(e.contains("top of a hierarchy must be a whole number"), "{e}");
+        let e = errors(&with("action = \"top_bottom_code\"\ntop = \"auto\"").replace("k = 5", "k = 1"));
+        assert!(e.contains("needs an anonymized release with [privacy] k of 2 or more"), "{e}");
     }
 
     #[test]

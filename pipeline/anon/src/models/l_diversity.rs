@@ -63,7 +63,7 @@ impl ClassModel for DistinctL {
         let col = column_name(sensitive, self.column);
         Names {
             en: format!("distinct l-diversity of {col}, l={}", self.l),
-            ja: format!("{col}のl-多様性（distinct、l={}）", self.l),
+            ja: format!("{col}のl-多様性（異なり値、l={}）", self.l),
         }
     }
     fn column(&self) -> Option<usize> {

@@ -37,7 +37,7 @@ pub const MODELS: &[ModelDef] =
 pub struct Names {
     /// English, e.g. `distinct l-diversity of 障害者手帳, l=2`.
     pub en: String,
-    /// Japanese, e.g. `障害者手帳のl-多様性（distinct、l=2）`.
+    /// Japanese, e.g. `障害者手帳のl-多様性（異なり値、l=2）`.
     pub ja: String,
 }
 

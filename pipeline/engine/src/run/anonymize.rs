@@ -43,6 +43,8 @@ pub(super) struct Anonymized {
     pub cells_suppressed: Vec<u64>,
     /// Rare values of the non-key output columns (standard 4).
     pub rare: Vec<crate::standards::Rare>,
+    /// The ends of the released ordered columns, with their `"auto"` codes (standard 4).
+    pub ends: Vec<crate::tails::EndsCheck>,
     pub searched: Option<(crate::optimize::SearchReport, Vec<(usize, u32)>)>,
     pub privacy_ms: u64,
     pub rows_out: u64,
@@ -98,6 +100,11 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
             .collect();
         privacy::classes(&qi_cols, n)
     };
+    // `"auto"` codes of the key's and the sensitive top/bottom-coded columns: over every
+    // accepted row, before the classes are made of them and the models judge them (a code
+    // applied after l-diversity could merge the values that make a class diverse).
+    let before_models = |c: &tokumei_rules::ColumnPlan| c.is_privacy_key() || c.role == Role::Sensitive;
+    let mut autos = super::outliers::auto_caps(plan, columns, dicts, before_models, None, people.as_ref())?;
     let mut unsearched = Some(of_people(key_classes(dicts)));
     let original = privacy::stats(unsearched.as_ref().map_or(&[][..], |c| &c.0.sizes[..]).iter().map(|s| *s as u64));
     // The sensitive columns, in the order the models refer to them (`Plan::sensitive`).
@@ -375,6 +382,15 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
         })
         .collect();
 
+    // `"auto"` codes of the other top/bottom-coded columns: over the released rows.
+    autos.extend(super::outliers::auto_caps(
+        plan,
+        columns,
+        dicts,
+        |c| !before_models(c),
+        Some(&enforcement.keep),
+        people.as_ref(),
+    )?);
     // Rare-value suppression and per-column value counts over the kept rows.
     let mut value_counts: Vec<Vec<u64>> = dicts.iter().map(|d| vec![0u64; d.len()]).collect();
     for (d, counts) in dicts.iter().zip(value_counts.iter_mut()) {
@@ -412,7 +428,13 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
         for c in columns.iter() {
             let p = &plan.columns[c.plan];
             let Slot::Global(d) = c.slot else { continue };
-            if p.output.is_none() || p.is_privacy_key() || c.transform.min_count().is_some() {
+            // Top/bottom-coded numbers keep their exact middle values: their ends are judged
+            // below, over the released values.
+            if p.output.is_none()
+                || p.is_privacy_key()
+                || c.transform.min_count().is_some()
+                || matches!(p.action, tokumei_rules::Action::TopBottomCode { .. })
+            {
                 continue;
             }
             let mut values = 0u64;
@@ -438,6 +460,14 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
             });
         }
     }
+    // The ends of every released ordered column (standard 4 from the data).
+    let released = super::outliers::Released {
+        value_counts: &value_counts,
+        nulled: &nulled,
+        keep: &enforcement.keep,
+        people: people.as_ref(),
+    };
+    let ends = super::outliers::ends(plan, columns, dicts, &released, &autos);
     let privacy_ms = privacy_started.elapsed().as_millis() as u64;
     let people_out = match &people {
         Some(p) => crate::people::kept(p, &enforcement.keep),
@@ -461,6 +491,7 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
 
     Ok(Anonymized {
         rare,
+        ends,
         original,
         before,
         after,

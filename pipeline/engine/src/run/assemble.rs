@@ -16,6 +16,8 @@ use tokumei_rules::{Action, Mode, Role};
 pub(super) struct Assembled {
     pub an: Anonymized,
     pub report: Report,
+    /// The failed processing standard that refuses an anonymized release, if any.
+    pub refused: Option<EngineError>,
 }
 
 /// Build the report and check the processing standards.
@@ -39,11 +41,32 @@ pub(super) fn assemble(an: Anonymized, opts: &RunOptions) -> Result<Assembled, E
         people: Some(&an.counted),
         chosen,
         rare: &an.rare,
+        ends: &an.ends,
     };
     let processing_standards = standards::evaluate(plan, &achieved, job.actor);
 
     let counts = ValueCounts { counts: value_counts, nulled, cells_suppressed };
-    let col_reports = column_reports(plan, columns, dicts, &counts, searched.as_ref());
+    let mut col_reports = column_reports(plan, columns, dicts, &counts, searched.as_ref());
+    // `"auto"` codes are stated with the values the run computed.
+    for e in an.ends.iter().filter(|e| !e.auto.is_empty()) {
+        let Some(i) = plan.columns.iter().position(|c| c.name == e.column) else { continue };
+        let Action::TopBottomCode { top, bottom } = plan.columns[i].action else { continue };
+        let computed = |cap: Option<tokumei_rules::Cap>, end: crate::tails::End| match cap {
+            Some(tokumei_rules::Cap::Auto) => {
+                e.auto.iter().find(|(x, _)| *x == end).map(|(_, v)| tokumei_rules::Cap::At(*v))
+            }
+            other => other,
+        };
+        let coded = Action::TopBottomCode {
+            top: computed(top, crate::tails::End::Top),
+            bottom: computed(bottom, crate::tails::End::Bottom),
+        };
+        let k = plan.privacy.k;
+        col_reports[i].detail =
+            format!("{} (\"auto\": computed so that at least {k} people share each coded end)", coded.describe());
+        col_reports[i].detail_ja =
+            format!("{}（自動で決定した値：コード化した両端をそれぞれ{k}人以上が共有する）", coded.describe_ja(None));
+    }
 
     let report = Report {
         tokumei_version: env!("CARGO_PKG_VERSION").into(),
@@ -138,20 +161,19 @@ pub(super) fn assemble(an: Anonymized, opts: &RunOptions) -> Result<Assembled, E
         output_sha256: None,
         timings: Timings { ingest_ms: enc.ingest_ms, privacy_ms: an.privacy_ms, write_ms: 0, total_ms: 0 },
     };
-    if let Some(failed) = report.processing_standards.iter().find(|s| !s.passed)
-        && plan.mode == Mode::Anonymized
-    {
-        return Err(EngineError::Privacy(format!(
+    let refused = match report.processing_standards.iter().find(|s| !s.passed) {
+        Some(failed) if plan.mode == Mode::Anonymized => Some(EngineError::Privacy(format!(
             "processing standard {} ({}) not met: {}\n  {}\n  hint: {}",
             failed.id,
             failed.legal,
             failed.title,
             failed.evidence.join("\n  "),
             failed.fix.as_deref().unwrap_or_default()
-        )));
-    }
+        ))),
+        _ => None,
+    };
 
-    Ok(Assembled { an, report })
+    Ok(Assembled { an, report, refused })
 }
 
 /// Value counts over the output rows of each dictionary-encoded column.
@@ -188,7 +210,7 @@ fn column_reports(
                     .filter(|(code, v)| counts.counts[d][*code] > 0 && !counts.nulled[d][*code] && **v != Cell::Null)
                     .map(|(_, v)| v.label())
                     .collect();
-                present.sort();
+                present.sort_by(|a, b| crate::natural::cmp(a, b));
                 (present.len() <= 60).then_some(present)
             });
             let chosen = searched.and_then(|(_, levels)| levels.iter().find(|(p, _)| *p == i).map(|(_, l)| *l));

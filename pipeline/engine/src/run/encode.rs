@@ -853,7 +853,12 @@ fn subject_of(batch: &RawBatch, row: usize, inputs: &[usize]) -> Option<u64> {
         1 => parts.next().filter(|k| !k.is_empty()).map(|k| crate::people::subject_hash(&k)),
         _ => {
             let parts: Vec<_> = parts.collect();
-            parts.iter().any(|k| !k.is_empty()).then(|| crate::people::subject_hash(&parts.join("\u{1F}")))
+            parts.iter().any(|k| !k.is_empty()).then(|| {
+                let mut joined = String::new();
+                let parts: Vec<Option<&str>> = parts.iter().map(|p| Some(&p[..])).collect();
+                composite(&parts, false, &mut joined);
+                crate::people::subject_hash(&joined)
+            })
         }
     }
 }
@@ -932,7 +937,8 @@ fn released_error(
 /// Transform one row into `codes` (dictionary columns) and `cells` (spilled columns).
 /// On a malformed value, returns the column index in `columns` and the reason.
 /// A value of `c` in `row`: the input value, or for a composite identifier its parts, in rule
-/// order, joined by a unit separator (in `joined`).
+/// order, each normalised as the rule says, trimmed and length-prefixed (in `joined`), so that
+/// no two different tuples of parts give one value whatever characters the parts hold.
 fn value_of<'a>(batch: &'a RawBatch, row: usize, c: &OutColumn, joined: &'a mut String) -> Option<&'a str> {
     let v = batch.value(row, c.input);
     if c.extra.is_empty() {
@@ -942,14 +948,22 @@ fn value_of<'a>(batch: &'a RawBatch, row: usize, c: &OutColumn, joined: &'a mut 
     if !parts.iter().any(Option::is_some) {
         return v;
     }
-    joined.clear();
-    for (k, p) in parts.iter().enumerate() {
-        if k > 0 {
-            joined.push('\u{1F}');
-        }
-        joined.push_str(p.map(str::trim).unwrap_or_default());
-    }
+    composite(&parts, c.nfkc, joined);
     Some(joined.as_str())
+}
+
+/// The parts of a composite value joined into `out`: each part (a missing one is empty)
+/// normalised when `nfkc`, trimmed, and written as `<its length in bytes>:<part>`. Decoding reads
+/// a length, a colon and that many bytes, so the joined value gives back the parts: two tuples
+/// never share a value (parts joined by a separator did when a part held the separator).
+pub(crate) fn composite(parts: &[Option<&str>], nfkc: bool, out: &mut String) {
+    use std::fmt::Write as _;
+    out.clear();
+    for p in parts {
+        let n = crate::transform::normalized(nfkc, p.unwrap_or_default());
+        let n = n.trim();
+        let _ = write!(out, "{}:{n}", n.len());
+    }
 }
 
 /// Transform one row into `ids` (dictionary columns, worker ids) and `cells` (spilled columns).
@@ -1065,6 +1079,26 @@ fn in_parallel(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A composite value gives back its parts: ('X\u{1F}Y', 'Z') and ('X', 'Y\u{1F}Z'), which
+    /// parts joined by U+001F made one value (and one code), are two; a part written in full
+    /// width is the same part when the rule normalises.
+    #[test]
+    fn composite_values_never_collide() {
+        let joined = |parts: &[Option<&str>], nfkc: bool| {
+            let mut s = String::new();
+            composite(parts, nfkc, &mut s);
+            s
+        };
+        let a = joined(&[Some("X\u{1F}Y"), Some("Z")], true);
+        let b = joined(&[Some("X"), Some("Y\u{1F}Z")], true);
+        assert_ne!(a, b);
+        assert_ne!(joined(&[Some("1:2"), Some("")], true), joined(&[Some("1"), Some("1:")], true));
+        assert_ne!(joined(&[Some("a"), None], true), joined(&[None, Some("a")], true));
+        assert_eq!(joined(&[Some(" ＡＢ１ "), Some("2")], true), joined(&[Some("AB1"), Some("2")], true));
+        assert_ne!(joined(&[Some("ＡＢ"), Some("2")], false), joined(&[Some("AB"), Some("2")], false));
+        assert_eq!(joined(&[Some("被保険者"), Some("12")], true), "12:被保険者2:12");
+    }
 
     #[test]
     fn date_slots_are_one_per_text_and_in_the_table() {

@@ -50,15 +50,19 @@ pub(super) fn fingerprint(an: &mut Anonymized, provided: bool) -> Option<Fingerp
             Slot::Global(d) if eligible(ci, d) => Some((ci, d)),
             _ => None,
         })
-        .filter(|(ci, _)| plan.fingerprint_column.as_ref().is_none_or(|name| *name == output(*ci)))
+        // The column the rules name; else an insensitive one: reordering a sensitive column
+        // would cut the tie of the values an analysis is made for to the rest of each row, and
+        // only an officer may decide that (`fingerprint = "COLUMN"`; `tokumei init` drafts one).
+        .filter(|(ci, _)| match &plan.fingerprint_column {
+            Some(name) => *name == output(*ci),
+            None => plan.columns[columns[*ci].plan].role == Role::Insensitive,
+        })
         // The column whose values say the most (entropy over the kept rows): its order carries
-        // the most of a fingerprint; sensitive ones first among equals (reordering them changes
-        // no combination of the columns an attacker may know).
-        .max_by(|(a, da), (b, db)| {
-            let key = |ci: usize, d: usize| {
-                (entropy(&an.value_counts[d]), plan.columns[columns[ci].plan].role == Role::Sensitive)
-            };
-            key(*a, *da).partial_cmp(&key(*b, *db)).unwrap_or(std::cmp::Ordering::Equal)
+        // the most of a fingerprint.
+        .max_by(|(_, da), (_, db)| {
+            entropy(&an.value_counts[*da])
+                .partial_cmp(&entropy(&an.value_counts[*db]))
+                .unwrap_or(std::cmp::Ordering::Equal)
         })?;
     let (carrier_ci, carrier) = chosen;
     let n = layout.dicts[carrier].codes.len();

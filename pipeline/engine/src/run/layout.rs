@@ -27,6 +27,9 @@ pub(super) struct OutColumn {
     pub input: usize,
     /// Further inputs coded together with `input` (a composite pseudonym).
     pub extra: Vec<usize>,
+    /// Whether the rule normalises values (NFKC): the parts of a composite value are normalised
+    /// one by one before they are joined.
+    pub nfkc: bool,
     pub transform: Box<dyn ColumnTransform>,
     pub slot: Slot,
 }
@@ -203,7 +206,14 @@ pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
             spill_fields.push(Field::new(c.output.clone().unwrap_or_default(), t.output_type(), true));
             Slot::Local(spill_fields.len() - 1)
         };
-        columns.push(OutColumn { plan: i, input: c.input_index, extra: c.extra_inputs.clone(), transform: t, slot });
+        columns.push(OutColumn {
+            plan: i,
+            input: c.input_index,
+            extra: c.extra_inputs.clone(),
+            nfkc: c.nfkc,
+            transform: t,
+            slot,
+        });
     }
 
     // Free text to scrub: the names of the whole file are collected in pass 1 (from each scrub

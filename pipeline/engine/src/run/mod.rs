@@ -15,6 +15,7 @@ mod assemble;
 mod encode;
 mod fingerprint;
 mod layout;
+mod outliers;
 mod prepare;
 mod stage;
 
@@ -85,6 +86,10 @@ pub struct RunOutcome {
     /// Subject identifiers of the records the release was made from, when the request stage
     /// collected them (for the registry's per-subject index); never written anywhere by the engine.
     pub subjects: Vec<String>,
+    /// Without a target (`tokumei check`): why a run would refuse this release (a processing
+    /// standard not met), with the report of everything it would have decided. A run with a
+    /// target returns this as its error instead, before anything is written.
+    pub refused: Option<EngineError>,
 }
 
 /// A failed run: the error, and what was known of the run when it failed (so a failed run is
@@ -106,8 +111,11 @@ pub fn rfc3339(unix: i64) -> String {
 }
 
 /// Run a prepared job: read and transform every row, enforce the privacy models, and, with a
-/// target, write the release's files into it. Without a target (`tokumei check`) nothing is
-/// written.
+/// target, write the release's files into it. Without a target (`tokumei check`) the same
+/// stages run and decide the same (levels, suppression, standards, the release risk, the
+/// residual scans of pass 2), but no release, report or data dictionary is written: the spill of
+/// pass 1 goes to a private temporary folder (owner-only, under `TMPDIR`) removed at the end,
+/// and a failed processing standard is returned in [`RunOutcome::refused`] with the report.
 pub fn run(prepared: Prepared, opts: &RunOptions, target: Option<&Target>) -> Result<RunOutcome, RunError> {
     let mut facts = prepared.facts.clone();
     match stages(prepared, opts, target, &mut facts) {
@@ -125,19 +133,37 @@ fn stages(
 ) -> Result<RunOutcome, EngineError> {
     let started = Instant::now();
     let requests = prepared.requests.clone();
+    // A check's pass 1 spills where no one else looks, and nothing of it is kept.
+    let scratch = match target {
+        Some(_) => None,
+        None => Some(
+            tempfile::Builder::new()
+                .prefix("tokumei-check-")
+                .tempdir()
+                .map_err(|e| crate::error::output_err(&std::env::temp_dir(), e))?,
+        ),
+    };
+    let checked = scratch.as_ref().map(|d| Target { release_dir: d.path(), tmp_dir: d.path(), audit_head: None });
+    let (target, dry) = match (target, &checked) {
+        (Some(t), _) => (t, false),
+        (None, Some(t)) => (t, true),
+        (None, None) => return Err(EngineError::Internal("a check without its temporary folder".into())),
+    };
     let layout = layout::layout(prepared)?;
-    let encoded = encode::encode(layout, opts, target, facts, started)?;
+    let encoded = encode::encode(layout, opts, Some(target), facts, started)?;
     let anonymized = anonymize::anonymize(encoded)?;
     let mut assembled = assemble::assemble(anonymized, opts)?;
+    // A run stops here, before anything is written; a check goes on to show the rest.
+    let refused = match (assembled.refused.take(), dry) {
+        (Some(e), false) => return Err(e),
+        (refused, _) => refused,
+    };
     assembled.report.requests = requests.as_ref().map(|r| r.counts());
     let subjects = requests.map(|r| r.subjects()).unwrap_or_default();
-    let Some(target) = target else {
-        assembled.report.timings.total_ms = started.elapsed().as_millis() as u64;
-        return Ok(RunOutcome { report: assembled.report, files: Vec::new(), facts: RunFacts::default(), subjects });
-    };
     assembled.report.fingerprint = fingerprint::fingerprint(&mut assembled.an, opts.provided);
-    let outcome = stage::stage(assembled, opts, target, facts, started)?;
-    Ok(RunOutcome { subjects, ..outcome })
+    let outcome = stage::stage(assembled, opts, target, facts, started, dry)?;
+    drop(scratch);
+    Ok(RunOutcome { subjects, refused, ..outcome })
 }
 
 #[cfg(test)]

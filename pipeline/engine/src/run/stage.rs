@@ -23,15 +23,17 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokumei_rules::Role;
 
-/// Write the release into `target`.
+/// Write the release into `target`; `dry` (a check): go through pass 2 the same way, counting
+/// and scanning what would be written, but write no file.
 pub(super) fn stage(
     asm: Assembled,
     opts: &RunOptions,
     target: &Target,
     facts: &mut RunFacts,
     started: Instant,
+    dry: bool,
 ) -> Result<RunOutcome, EngineError> {
-    let Assembled { mut an, mut report } = asm;
+    let Assembled { mut an, mut report, .. } = asm;
     let name_set = std::mem::take(&mut an.enc.name_set);
     let scan_names = an.enc.scan_names.take();
     let numbers = std::mem::take(&mut an.enc.numbers);
@@ -237,7 +239,7 @@ pub(super) fn stage(
             })
         });
         let written = write_parquet(
-            &parquet_path,
+            (!dry).then_some(parquet_path.as_path()),
             out_schema.clone(),
             metadata,
             &encoded,
@@ -284,6 +286,16 @@ pub(super) fn stage(
                 .collect(),
         );
     }
+    if dry {
+        report.timings.total_ms = started.elapsed().as_millis() as u64;
+        return Ok(RunOutcome {
+            report,
+            files: Vec::new(),
+            facts: RunFacts::default(),
+            subjects: Vec::new(),
+            refused: None,
+        });
+    }
     let output_sha = sha256_file(&parquet_path)?;
     report.output_file = Some(parquet_name.clone());
     report.output_sha256 = Some(output_sha.clone());
@@ -314,7 +326,7 @@ pub(super) fn stage(
     }
     files.push((parquet_name, output_sha));
     facts.outputs = files.iter().map(|(n, h)| format!("{n}={h}")).collect();
-    Ok(RunOutcome { report, files, facts: RunFacts::default(), subjects: Vec::new() })
+    Ok(RunOutcome { report, files, facts: RunFacts::default(), subjects: Vec::new(), refused: None })
 }
 
 /// Judge the released text by what the residual scan found: a whole name of the extract's name
@@ -416,9 +428,10 @@ struct WriteSpec<'a> {
 /// the spill. A spill up to `spill_memory` bytes is read into memory and rows are taken from it
 /// by number; a larger one is streamed, in order, or through an external shuffle of the spilled
 /// columns and row numbers only.
+/// `path` `None`: every batch is built (and counted) as for the file, and none is written.
 #[allow(clippy::too_many_arguments)]
 fn write_parquet(
-    path: &std::path::Path,
+    path: Option<&std::path::Path>,
     out_schema: SchemaRef,
     metadata: Vec<(String, String)>,
     enc: &WriteSpec,
@@ -430,14 +443,18 @@ fn write_parquet(
     spill_memory: u64,
     scattered: Option<Shuffler>,
 ) -> Result<(), EngineError> {
-    let mut writer = parquet_writer(
-        path,
-        out_schema.clone(),
-        metadata,
-        enc.threads,
-        crate::output::ColumnKinds { codes: &enc.codes, labels: &enc.labels },
-    )?;
-    progress.stage("writing Parquet", Some(enc.keep.len() as u64));
+    let mut writer = match path {
+        Some(path) => Some(parquet_writer(
+            path,
+            out_schema.clone(),
+            metadata,
+            enc.threads,
+            crate::output::ColumnKinds { codes: &enc.codes, labels: &enc.labels },
+        )?),
+        None => None,
+    };
+    progress
+        .stage(if path.is_some() { "writing Parquet" } else { "pass 2 (check: no file)" }, Some(enc.keep.len() as u64));
     let spill_path = tmp_dir.join("spill.arrow");
     // Batches are built on one thread while the writer encodes the previous ones on the others.
     let (produced, consumed) = std::thread::scope(|scope| {
@@ -461,6 +478,7 @@ fn write_parquet(
         for rb in rx {
             written += rb.num_rows() as u64;
             if rb.num_rows() > 0
+                && let Some(writer) = writer.as_mut()
                 && let Err(e) = writer.write(&rb)
             {
                 consumed = Err(e);
@@ -473,7 +491,9 @@ fn write_parquet(
     });
     consumed?;
     produced?;
-    writer.close()?;
+    if let Some(writer) = writer {
+        writer.close()?;
+    }
     let _ = std::fs::remove_file(&spill_path);
     progress.finish();
     Ok(())

@@ -54,7 +54,10 @@ pub fn build(col: &ColumnPlan, cx: &Context) -> Option<Box<dyn ColumnTransform>>
         Action::Pseudonymize { length } => Box::new(pseudonymize::Pseudonymize::new(col, *length, cx)),
         Action::Generalize { hierarchy, level, .. } => Box::new(Generalize::new(col, hierarchy.clone(), *level, cx)),
         Action::Mask { .. } => Box::new(mask::Mask::new(col)),
-        Action::TopBottomCode { top, bottom } => Box::new(top_bottom_code::TopBottomCode::new(*top, *bottom)),
+        Action::TopBottomCode { top, bottom } => {
+            // `"auto"` codes are computed from the records and applied in the privacy stage.
+            Box::new(top_bottom_code::TopBottomCode::new(top.and_then(|c| c.value()), bottom.and_then(|c| c.value())))
+        }
         Action::SuppressRare { min_count } => Box::new(suppress_rare::SuppressRare::new(col, *min_count)),
         Action::Scrub { .. } => Box::new(scrub::Scrub),
     })

@@ -1,7 +1,10 @@
 //! `pseudonymize`: fixed-length HMAC-SHA-256 code of the (NFKC-normalised) value.
 //! In anonymized mode the key is random per release and never stored, so codes link
 //! records within one release only; in pseudonymized mode the managed key keeps one code
-//! per person across releases.
+//! per person across releases. A composite code (`with`) codes its parts length-prefixed
+//! (`<bytes>:<part>` each, normalised part by part): parts joined by a separator, as earlier
+//! releases of tokumei did, gave ('X\u{1F}Y', 'Z') and ('X', 'Y\u{1F}Z') one code, so composite
+//! codes of a managed key made by those releases differ from the codes made now (docs/rules.md).
 
 use super::{ColumnTransform, Context, normalized};
 use crate::cell::{Cell, Malformed};
@@ -24,7 +27,9 @@ impl Pseudonymize {
         // Domain separation per column: the same value in two columns gets unrelated codes.
         keyed.update(col.name.as_bytes());
         keyed.update(&[0]);
-        Pseudonymize { keyed, length: length as usize, nfkc: col.nfkc }
+        // A composite value (`with`) arrives with each part already normalised and
+        // length-prefixed: it is coded as it is.
+        Pseudonymize { keyed, length: length as usize, nfkc: col.nfkc && col.extra_inputs.is_empty() }
     }
 }
 
