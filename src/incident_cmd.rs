@@ -75,7 +75,7 @@ pub enum IncidentCommand {
         /// The incident's number.
         id: i64,
         /// `preliminary` (速報) or `final` (確報).
-        #[arg(long)]
+        #[arg(long, value_parser = ["preliminary", "final"])]
         stage: String,
         /// Folder for the documents (default: incidents/<id> beside the registry).
         #[arg(long)]
@@ -932,9 +932,6 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
             Ok(())
         }
         IncidentCommand::Report { id, stage, out, change: ChangeArgs { registry, operator } } => {
-            if !["preliminary", "final"].contains(&stage.as_str()) {
-                return Err(usage("--stage is preliminary or final"));
-            }
             let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let i = get(&reg, id)?;
             let dir = out_dir(&reg, id, out);

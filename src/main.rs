@@ -11,6 +11,7 @@ macro_rules! say {
     }};
 }
 
+mod args;
 mod audit_cmd;
 mod call_cmd;
 mod incident_cmd;
@@ -69,10 +70,11 @@ enum Command {
         contract: Option<i64>,
         /// Register the release in the registry as an internal use, for this purpose (no
         /// recipient; pseudonymised data may only ever be used internally).
-        #[arg(long)]
+        #[arg(long, value_parser = args::words)]
         internal_use: Option<String>,
-        /// Staff hours of creation work for this release (recorded for the fee, 法119).
-        #[arg(long)]
+        /// Staff hours of creation work for this release (recorded for the fee, 法119; 0 to
+        /// 100000).
+        #[arg(long, value_parser = args::hours)]
         hours: Option<f64>,
         /// The registry (default: registry.sqlite in the job's output folder, beside its
         /// releases and audit log).
@@ -106,12 +108,12 @@ enum Command {
         /// Dataset name (default: the extract's file name).
         #[arg(long)]
         dataset: Option<String>,
-        /// CSV encoding: auto, utf-8, cp932.
-        #[arg(long, default_value = "auto")]
-        encoding: String,
-        /// CSV delimiter.
-        #[arg(long, default_value = ",")]
-        delimiter: char,
+        /// CSV encoding (any case; `utf8`, `shift_jis` and `sjis` too).
+        #[arg(long, value_enum, ignore_case = true, default_value = "auto")]
+        encoding: args::EncodingArg,
+        /// CSV delimiter: one ASCII character other than a quote or a line break.
+        #[arg(long, default_value = ",", value_parser = args::delimiter)]
+        delimiter: u8,
         /// Replace an existing rules file.
         #[arg(long)]
         force: bool,
@@ -219,12 +221,12 @@ enum Command {
         /// Prosecutor risk above which a record counts as at risk.
         #[arg(long, default_value_t = 0.2)]
         threshold: f64,
-        /// CSV encoding: auto, utf-8, cp932.
-        #[arg(long, default_value = "auto")]
-        encoding: String,
-        /// CSV delimiter.
-        #[arg(long, default_value = ",")]
-        delimiter: char,
+        /// CSV encoding (any case; `utf8`, `shift_jis` and `sjis` too).
+        #[arg(long, value_enum, ignore_case = true, default_value = "auto")]
+        encoding: args::EncodingArg,
+        /// CSV delimiter: one ASCII character other than a quote or a line break.
+        #[arg(long, default_value = ",", value_parser = args::delimiter)]
+        delimiter: u8,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -423,27 +425,9 @@ fn print_risk(r: &tokumei_anon::risk::Risk) {
     }
 }
 
-pub(crate) fn parse_encoding(s: &str) -> Result<tokumei_rules::Encoding, Failure> {
-    match s.to_ascii_lowercase().as_str() {
-        "auto" => Ok(tokumei_rules::Encoding::Auto),
-        "utf-8" | "utf8" => Ok(tokumei_rules::Encoding::Utf8),
-        "cp932" | "shift_jis" | "sjis" => Ok(tokumei_rules::Encoding::Cp932),
-        _ => Err(fail(ExitCode::Usage, anyhow::anyhow!("--encoding must be auto, utf-8 or cp932"))),
-    }
-}
-
 fn real_main(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Run { job, out, operator, contract, internal_use, hours, registry } => {
-            if hours.is_some_and(|h| !(h.is_finite() && (0.0..=100_000.0).contains(&h))) {
-                return Err(fail(
-                    ExitCode::Usage,
-                    anyhow::anyhow!("--hours must be a number of hours from 0 to 100000"),
-                ));
-            }
-            if internal_use.as_ref().is_some_and(|p| p.trim().is_empty() || p.chars().any(char::is_control)) {
-                return Err(fail(ExitCode::Usage, anyhow::anyhow!("--internal-use states the purpose in words")));
-            }
             let using = match (contract, internal_use) {
                 (Some(id), _) => Some(job::Use::Contract(id)),
                 (None, Some(purpose)) => Some(job::Use::Internal(purpose)),
@@ -458,13 +442,6 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
             job::run_job(&job, None, operator, true, registry, &Bars::new())
         }
         Command::Init { extract, out, dataset, encoding, delimiter, force, no_header } => {
-            let encoding = parse_encoding(&encoding)?;
-            if !delimiter.is_ascii() || matches!(delimiter, '"' | '\r' | '\n') {
-                return Err(fail(
-                    ExitCode::Usage,
-                    anyhow::anyhow!("--delimiter must be one ASCII character other than a quote or a line break"),
-                ));
-            }
             let dataset = dataset.unwrap_or_else(|| {
                 let stem = extract.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
                 let clean: String =
@@ -487,8 +464,12 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
                     anyhow::anyhow!("{} exists; pass --force to replace it", out.display()),
                 ));
             }
-            let input =
-                tokumei_engine::risk::TableInput { path: &extract, format: None, encoding, delimiter: delimiter as u8 };
+            let input = tokumei_engine::risk::TableInput {
+                path: &extract,
+                format: None,
+                encoding: encoding.encoding(),
+                delimiter,
+            };
             let draft = tokumei_engine::draft::draft(&input, &dataset, no_header)?;
             // The summary goes where the draft does not.
             let mut lines = Vec::new();
@@ -659,15 +640,12 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
         Command::Serve(args) => serve_cmd::serve(args),
         Command::Incident { command } => incident_cmd::incident(command),
         Command::Risk { file, qi, sensitive, population, threshold, encoding, delimiter, json } => {
-            let encoding = parse_encoding(&encoding)?;
-            if !delimiter.is_ascii() || matches!(delimiter, '"' | '\r' | '\n') {
-                return Err(fail(
-                    ExitCode::Usage,
-                    anyhow::anyhow!("--delimiter must be one ASCII character other than a quote or a line break"),
-                ));
-            }
-            let input =
-                tokumei_engine::risk::TableInput { path: &file, format: None, encoding, delimiter: delimiter as u8 };
+            let input = tokumei_engine::risk::TableInput {
+                path: &file,
+                format: None,
+                encoding: encoding.encoding(),
+                delimiter,
+            };
             let r = tokumei_engine::risk::risk_of_file(&input, &qi, &sensitive, population, threshold)?;
             if json {
                 say!("{}", serde_json::to_string_pretty(&r).map_err(|e| fail(ExitCode::Internal, e.into()))?);

@@ -143,9 +143,10 @@ pub enum FileCommand {
         /// The extract.
         #[arg(long)]
         input: PathBuf,
-        /// Its encoding (CSV): auto, utf-8 or cp932.
-        #[arg(long, default_value = "auto")]
-        encoding: String,
+        /// Its encoding (CSV; any case, `utf8`, `shift_jis` and `sjis` too; recorded as
+        /// auto, utf-8 or cp932).
+        #[arg(long, value_enum, ignore_case = true, default_value = "auto")]
+        encoding: crate::args::EncodingArg,
         /// The column holding the subject identifier (e.g. 宛名番号; never 個人番号).
         #[arg(long)]
         subject_column: String,
@@ -788,7 +789,6 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
             holds_subject_identifier,
             change: ChangeArgs { registry, operator },
         } => {
-            crate::parse_encoding(&encoding)?;
             if name_column.is_some() != birth_column.is_some() {
                 return Err(fail(ExitCode::Usage, anyhow::anyhow!("--name-column and --birth-column go together")));
             }
@@ -801,7 +801,7 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
             let place = tokumei_engine::lookup::Place {
                 path: path.clone(),
                 parquet: format == "parquet",
-                encoding: crate::parse_encoding(&encoding)?,
+                encoding: encoding.encoding(),
             };
             let columns: Vec<&str> = [Some(&subject_column), name_column.as_ref(), birth_column.as_ref()]
                 .into_iter()
@@ -813,7 +813,7 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
                 file: name.clone(),
                 path: path.display().to_string(),
                 format: format.into(),
-                encoding,
+                encoding: encoding.as_str().into(),
                 subject_column,
                 name_column,
                 birth_column,
@@ -949,10 +949,10 @@ pub enum ContractCommand {
     Advance {
         /// Contract id.
         id: i64,
-        /// The next state: corrections_requested, received, fit, not_fit, fee_paid, contracted,
-        /// use_ended, closed, withdrawn (a change of use is proposed: `contract propose`).
-        #[arg(long)]
-        to: String,
+        /// The next state, `-` and `_` alike (review, cancellation and a change of use have
+        /// their own commands: `contract review`, `contract cancel`, `contract propose`).
+        #[arg(long, value_parser = crate::args::state())]
+        to: tokumei_registry::State,
         /// Reasons, receipts, references (required for not_fit, withdrawn, corrections_requested,
         /// cancelled).
         #[arg(long)]
@@ -1035,11 +1035,6 @@ pub fn recipient(command: RecipientCommand) -> Result<(), Failure> {
     }
 }
 
-fn state(s: &str) -> Result<tokumei_registry::State, Failure> {
-    tokumei_registry::State::parse(s)
-        .ok_or_else(|| fail(ExitCode::Usage, anyhow::anyhow!("--to {s}: not a contract state")))
-}
-
 /// Run a contract command.
 pub fn contract(command: ContractCommand) -> Result<(), Failure> {
     match command {
@@ -1087,7 +1082,6 @@ pub fn contract(command: ContractCommand) -> Result<(), Failure> {
             fee_yen,
             change: ChangeArgs { registry, operator },
         } => {
-            let to = state(&to)?;
             let fee = tokumei_registry::FeeBasis {
                 hours: hours.as_deref().map(tokumei_registry::parse_hours).transpose().map_err(reg_fail)?,
                 contractor_cost_yen: contractor_cost,
@@ -1252,13 +1246,13 @@ pub enum ReleaseCommand {
         /// Output folder (default: the one that holds the release replaced).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Staff hours of the work (recorded with the release).
-        #[arg(long)]
+        /// Staff hours of the work (recorded with the release; 0 to 100000).
+        #[arg(long, value_parser = crate::args::hours)]
         hours: Option<f64>,
         /// The input is no longer the one the release was made from (e.g. the extract was
         /// updated): why the records as they are now replace it. Without it such a replacement
         /// is refused.
-        #[arg(long)]
+        #[arg(long, value_parser = crate::args::words)]
         input_changed: Option<String>,
         #[command(flatten)]
         change: ChangeArgs,
@@ -1352,15 +1346,6 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
             input_changed,
             change: ChangeArgs { registry, operator },
         } => {
-            if hours.is_some_and(|h| !(h.is_finite() && (0.0..=100_000.0).contains(&h))) {
-                return Err(fail(
-                    ExitCode::Usage,
-                    anyhow::anyhow!("--hours must be a number of hours from 0 to 100000"),
-                ));
-            }
-            if input_changed.as_ref().is_some_and(|p| p.trim().is_empty() || p.chars().any(char::is_control)) {
-                return Err(fail(ExitCode::Usage, anyhow::anyhow!("--input-changed states the reason in words")));
-            }
             let old = {
                 let reg = Registry::open(&registry.path).map_err(reg_fail)?;
                 reg.replaceable(&release_id).map_err(reg_fail)?

@@ -28,9 +28,10 @@ pub enum RequestCommand {
     List {
         #[command(flatten)]
         view: ViewArgs,
-        /// Only those due within this many days (e.g. `7d` or `7`), overdue ones included.
-        #[arg(long)]
-        due_within: Option<String>,
+        /// Only those due within this many days (e.g. `7d` or `7`; up to 3650), overdue ones
+        /// included.
+        #[arg(long, value_parser = crate::args::days_within)]
+        due_within: Option<i64>,
         /// Only overdue ones.
         #[arg(long)]
         overdue: bool,
@@ -602,7 +603,9 @@ pub(crate) fn place_of(s: &tokumei_registry::FileSource) -> Result<Place, Failur
     Ok(Place {
         path: PathBuf::from(&s.path),
         parquet: s.format == "parquet",
-        encoding: crate::parse_encoding(&s.encoding)?,
+        encoding: crate::args::EncodingArg::parse(&s.encoding)
+            .map(crate::args::EncodingArg::encoding)
+            .ok_or_else(|| usage("--encoding must be auto, utf-8 or cp932"))?,
     })
 }
 
@@ -915,17 +918,7 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
             Ok(())
         }
         RequestCommand::List { view: ViewArgs { registry, json }, due_within, overdue, all } => {
-            let within = match due_within {
-                None => None,
-                Some(s) => Some(
-                    s.trim()
-                        .trim_end_matches('d')
-                        .parse::<i64>()
-                        .ok()
-                        .filter(|d| (0..=3650).contains(d))
-                        .ok_or_else(|| usage("--due-within is a number of days, e.g. 7d"))?,
-                ),
-            };
+            let within = due_within;
             let reg = Registry::open(&registry.path).map_err(reg_fail)?;
             let today = today()?;
             // Accepted erasures whose internal copies are not all destroyed are still to do.

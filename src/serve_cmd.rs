@@ -17,8 +17,8 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 8470)]
     port: u16,
     /// Language the pages start in: `ja` or `en` (each session may switch).
-    #[arg(long, default_value = "ja")]
-    lang: String,
+    #[arg(long, default_value = "ja", value_parser = crate::args::lang())]
+    lang: Lang,
     /// Operator recorded in the audit log for the console's actions and views.
     #[arg(long, env = "TOKUMEI_OPERATOR")]
     operator: Option<String>,
@@ -43,10 +43,12 @@ impl Hooks for Cli {
 
 /// Run the console until Ctrl-C.
 pub fn serve(args: ServeArgs) -> Result<(), Failure> {
-    let lang = Lang::parse(&args.lang)
-        .ok_or_else(|| fail(ExitCode::Usage, anyhow::anyhow!("--lang {}: `ja` or `en`", args.lang)))?;
-    let config =
-        Config { registry: args.registry.path, port: args.port, lang, operator: crate::operator(args.operator) };
+    let config = Config {
+        registry: args.registry.path,
+        port: args.port,
+        lang: args.lang,
+        operator: crate::operator(args.operator),
+    };
     tokumei_console::serve(config, Arc::new(Cli), |started| {
         say!("tokumei console on http://{} (loopback only; Ctrl-C stops it)", started.addr);
         say!("open this address once to sign in (it works once):");

@@ -17,9 +17,9 @@ pub struct TraceArgs {
     file: PathBuf,
     #[command(flatten)]
     registry: RegistryArg,
-    /// CSV encoding: auto, utf-8, cp932.
+    /// CSV encoding (any case; `utf8`, `shift_jis` and `sjis` too).
     #[arg(long, default_value = "auto")]
-    encoding: String,
+    encoding: crate::args::EncodingArg,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -48,7 +48,7 @@ struct Candidate {
 
 /// Run `tokumei trace`.
 pub fn trace(args: TraceArgs) -> Result<(), Failure> {
-    let encoding = crate::parse_encoding(&args.encoding)?;
+    let encoding = args.encoding.encoding();
     let reg = Registry::open(&args.registry.path).map_err(reg_fail)?;
     let key = TraceKey::derive(&reg.code_digest_key().map_err(reg_fail)?);
     let leaked =

@@ -302,6 +302,9 @@ const ALL: [State; 15] = [
 ];
 
 impl State {
+    /// Every state, in workflow order (the CLI lists them as `--to`'s choices).
+    pub const ALL: [State; 15] = ALL;
+
     /// The stored word (also the CLI's).
     pub fn as_str(self) -> &'static str {
         match self {

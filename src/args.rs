@@ -1,0 +1,152 @@
+//! Command-line values parsed where they are declared: clap rejects a bad value before any
+//! command runs (exit 2, usage) and `--help` lists the choices. Where a library owns the words
+//! (contract states, console languages), the parser lists and parses them through the library.
+
+use clap::ValueEnum;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+
+/// A CSV's text encoding, as typed (any case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "kebab-case")]
+pub enum EncodingArg {
+    /// Detect: UTF-8 (BOM or valid UTF-8) else CP932.
+    Auto,
+    /// UTF-8, with or without BOM.
+    #[value(name = "utf-8", alias = "utf8")]
+    Utf8,
+    /// CP932 / Shift_JIS.
+    #[value(alias = "shift_jis", alias = "sjis")]
+    Cp932,
+}
+
+impl EncodingArg {
+    /// The reader's encoding.
+    pub fn encoding(self) -> tokumei_rules::Encoding {
+        match self {
+            EncodingArg::Auto => tokumei_rules::Encoding::Auto,
+            EncodingArg::Utf8 => tokumei_rules::Encoding::Utf8,
+            EncodingArg::Cp932 => tokumei_rules::Encoding::Cp932,
+        }
+    }
+
+    /// The word recorded (the registry keeps a source's encoding as text).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EncodingArg::Auto => "auto",
+            EncodingArg::Utf8 => "utf-8",
+            EncodingArg::Cp932 => "cp932",
+        }
+    }
+
+    /// A recorded or typed word (any case), through the same words as `--encoding`.
+    pub fn parse(s: &str) -> Option<EncodingArg> {
+        <EncodingArg as ValueEnum>::from_str(s, true).ok()
+    }
+}
+
+/// `--delimiter`: one ASCII character other than a quote or a line break.
+pub fn delimiter(s: &str) -> Result<u8, String> {
+    let mut chars = s.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) if c.is_ascii() && !matches!(c, '"' | '\r' | '\n') => Ok(c as u8),
+        _ => Err("--delimiter must be one ASCII character other than a quote or a line break".into()),
+    }
+}
+
+/// `--hours` of staff work: a number from 0 to 100000.
+pub fn hours(s: &str) -> Result<f64, String> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|h| h.is_finite() && (0.0..=100_000.0).contains(h))
+        .ok_or_else(|| "--hours must be a number of hours from 0 to 100000".into())
+}
+
+/// A purpose or reason stated in words: not blank, no control characters.
+pub fn words(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() || s.chars().any(char::is_control) {
+        Err("state it in words".into())
+    } else {
+        Ok(s.to_string())
+    }
+}
+
+/// `--due-within`: a number of days from 0 to 3650, e.g. `7d` or `7`.
+pub fn days_within(s: &str) -> Result<i64, String> {
+    s.trim()
+        .trim_end_matches('d')
+        .parse::<i64>()
+        .ok()
+        .filter(|d| (0..=3650).contains(d))
+        .ok_or_else(|| "--due-within is a number of days, e.g. 7d".into())
+}
+
+/// A contract state (`--to`): the registry's words, `-` or `_` alike.
+pub fn state() -> impl TypedValueParser<Value = tokumei_registry::State> {
+    let words = tokumei_registry::State::ALL.map(|s| {
+        let word = s.as_str();
+        let dashed = word.replace('_', "-");
+        let value = PossibleValue::new(word);
+        // Built once per process (clap takes `'static` words without its `string` feature).
+        if dashed == word { value } else { value.alias(&*Box::leak(dashed.into_boxed_str())) }
+    });
+    PossibleValuesParser::new(words).map(|s| tokumei_registry::State::parse(&s).expect("a listed state parses"))
+}
+
+/// A console language (`--lang`): the console's codes.
+pub fn lang() -> impl TypedValueParser<Value = tokumei_console::Lang> {
+    use tokumei_console::Lang;
+    PossibleValuesParser::new([Lang::Ja, Lang::En].map(Lang::code))
+        .map(|s| Lang::parse(&s).expect("a listed language parses"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings_take_the_words_typed_before() {
+        for (typed, word) in [
+            ("auto", "auto"),
+            ("AUTO", "auto"),
+            ("utf-8", "utf-8"),
+            ("UTF8", "utf-8"),
+            ("cp932", "cp932"),
+            ("Shift_JIS", "cp932"),
+            ("sjis", "cp932"),
+        ] {
+            assert_eq!(EncodingArg::parse(typed).map(EncodingArg::as_str), Some(word), "{typed}");
+        }
+        assert_eq!(EncodingArg::parse("latin1"), None);
+    }
+
+    #[test]
+    fn delimiters_hours_and_days() {
+        assert_eq!(delimiter(";"), Ok(b';'));
+        assert_eq!(delimiter("\t"), Ok(b'\t'));
+        for bad in ["\"", "\n", "\r", "、", ";;", ""] {
+            assert!(delimiter(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(hours("2.5"), Ok(2.5));
+        for bad in ["-1", "100001", "NaN", "inf", "x"] {
+            assert!(hours(bad).is_err(), "{bad}");
+        }
+        assert_eq!(days_within("7d"), Ok(7));
+        assert_eq!(days_within(" 7 "), Ok(7));
+        assert!(days_within("3651").is_err());
+        assert!(words(" ").is_err() && words("a\nb").is_err() && words("統計").is_ok());
+    }
+
+    #[test]
+    fn every_contract_state_is_a_choice_in_either_spelling() {
+        let cmd = clap::Command::new("t");
+        let arg = clap::Arg::new("to");
+        let parser = state();
+        for s in tokumei_registry::State::ALL {
+            let dashed = s.as_str().replace('_', "-");
+            for typed in [s.as_str(), dashed.as_str()] {
+                assert_eq!(parser.parse_ref(&cmd, Some(&arg), typed.as_ref()).ok(), Some(s), "{typed}");
+            }
+        }
+        assert!(parser.parse_ref(&cmd, Some(&arg), "nope".as_ref()).is_err());
+    }
+}
