@@ -9,6 +9,7 @@
 //! sheet is embedded). Actions call the same registry methods as the CLI and are audited with
 //! the operator; a page that shows a person's identifiers is audited as a view.
 
+mod ctx;
 mod pages;
 mod svg;
 mod text;

@@ -10,6 +10,7 @@
 
 mod book;
 mod calls;
+mod check;
 mod contracts;
 pub mod deadline;
 mod erasure;
