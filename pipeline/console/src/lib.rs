@@ -86,3 +86,13 @@ pub fn serve(config: Config, hooks: Arc<dyn Hooks>, ready: impl FnOnce(&Started)
         .map_err(ConsoleError::Server)?;
     runtime.block_on(web::run(config, hooks, ready))
 }
+
+/// House rules ([`tokumei_house`], docs/design.md): no module of this crate names one that names
+/// it back, at any distance.
+#[cfg(test)]
+mod architecture {
+    #[test]
+    fn no_circle() {
+        tokumei_house::assert_no_circle(env!("CARGO_MANIFEST_DIR"), &[]);
+    }
+}
