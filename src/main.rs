@@ -695,3 +695,13 @@ fn main() {
         std::process::exit(f.code.code());
     }
 }
+
+/// House rules ([`tokumei_house`], docs/design.md): no module of the binary names one that names
+/// it back, at any distance.
+#[cfg(test)]
+mod architecture {
+    #[test]
+    fn no_circle() {
+        tokumei_house::assert_no_circle(env!("CARGO_MANIFEST_DIR"), &[]);
+    }
+}

@@ -168,3 +168,13 @@ pub(crate) fn test_record(i: u32) -> Record {
         ..Default::default()
     }
 }
+
+/// House rules ([`tokumei_house`], docs/design.md): no module of this crate names one that names
+/// it back, at any distance.
+#[cfg(test)]
+mod architecture {
+    #[test]
+    fn no_circle() {
+        tokumei_house::assert_no_circle(env!("CARGO_MANIFEST_DIR"), &[]);
+    }
+}

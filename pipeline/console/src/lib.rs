@@ -9,6 +9,7 @@
 //! sheet is embedded). Actions call the same registry methods as the CLI and are audited with
 //! the operator; a page that shows a person's identifiers is audited as a view.
 
+mod ctx;
 mod pages;
 mod svg;
 mod text;
@@ -84,4 +85,14 @@ pub fn serve(config: Config, hooks: Arc<dyn Hooks>, ready: impl FnOnce(&Started)
         .build()
         .map_err(ConsoleError::Server)?;
     runtime.block_on(web::run(config, hooks, ready))
+}
+
+/// House rules ([`tokumei_house`], docs/design.md): no module of this crate names one that names
+/// it back, at any distance.
+#[cfg(test)]
+mod architecture {
+    #[test]
+    fn no_circle() {
+        tokumei_house::assert_no_circle(env!("CARGO_MANIFEST_DIR"), &[]);
+    }
 }

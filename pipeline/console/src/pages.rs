@@ -2,9 +2,9 @@
 //! No page names a person except a request's and an incident's people page, which the server
 //! audits before it renders them.
 
+use crate::ctx::Ctx;
 use crate::svg::{self, Series};
 use crate::text::Lang;
-use crate::web::Ctx;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};

@@ -1,6 +1,7 @@
 //! The server: loopback listener, one-time login, sessions, cross-site and stale-tab guards,
 //! security headers, and the routes.
 
+use crate::ctx::{Ctx, Flash};
 use crate::pages;
 use crate::text::Lang;
 use crate::{Config, ConsoleError, Hooks, Started};
@@ -31,38 +32,11 @@ const CSS: &str = include_str!("console.css");
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
                    frame-ancestors 'none'; base-uri 'none'";
 
-/// A message for the next page (the outcome of an action).
-#[derive(Debug, Clone)]
-pub(crate) struct Flash {
-    /// Whether the action was done.
-    pub ok: bool,
-    /// What to say.
-    pub lines: Vec<String>,
-}
-
 struct Session {
     csrf: String,
     lang: Lang,
     last: Instant,
     flash: Option<Flash>,
-}
-
-/// What a page knows of its request.
-#[derive(Debug, Clone)]
-pub(crate) struct Ctx {
-    /// The session's language.
-    pub lang: Lang,
-    /// The session's token for forms.
-    pub csrf: String,
-    /// The operator.
-    pub operator: String,
-    /// Today by the program's clock.
-    pub today: String,
-    /// The outcome of the last action, shown once.
-    pub flash: Option<Flash>,
-    /// The page's own path (for the language switch).
-    pub path: String,
-    session: String,
 }
 
 pub(crate) struct App {

@@ -39,42 +39,12 @@ pub use error::{EngineError, ExitCode, Location};
 pub use progress::{NoProgress, Progress};
 pub use run::{Prepared, RunError, RunOptions, RunOutcome, Target, prepare, prepare_with_requests, run};
 
+/// House rules ([`tokumei_house`], docs/design.md): no module of this crate names one that names
+/// it back, at any distance.
 #[cfg(test)]
 mod architecture {
-    use std::collections::{BTreeMap, BTreeSet};
-    use std::path::Path;
-
-    /// The top-level modules each top-level module of the engine names (`crate::x`).
-    fn imports(dir: &Path, top: Option<&str>, out: &mut BTreeMap<String, BTreeSet<String>>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            let stem = path.file_stem().unwrap().to_string_lossy().to_string();
-            let module = top.map_or(stem.clone(), str::to_string);
-            if path.is_dir() {
-                imports(&path, Some(&module), out);
-            } else if path.extension().is_some_and(|e| e == "rs") && module != "lib" {
-                let text = std::fs::read_to_string(&path).unwrap();
-                let named = out.entry(module.clone()).or_default();
-                for part in text.split("crate::").skip(1) {
-                    let name: String = part.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
-                    if !name.is_empty() && name != module {
-                        named.insert(name);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Data flows one way: no module imports a module that imports it back.
     #[test]
-    fn no_module_imports_one_that_imports_it_back() {
-        let mut graph = BTreeMap::new();
-        imports(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), None, &mut graph);
-        assert!(graph.len() > 10, "{graph:?}");
-        for (a, named) in &graph {
-            for b in named {
-                assert!(!graph.get(b).is_some_and(|n| n.contains(a)), "{a} and {b} import each other");
-            }
-        }
+    fn no_circle() {
+        tokumei_house::assert_no_circle(env!("CARGO_MANIFEST_DIR"), &[]);
     }
 }

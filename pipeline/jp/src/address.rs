@@ -547,6 +547,74 @@ fn number_end(a: &[char], mut i: usize) -> usize {
     i
 }
 
+/// Municipality names in which 市/町/村 occurs before the final suffix, so the first
+/// suffix is not the end of the name.
+const INNER_SUFFIX_NAMES: &[&str] = &[
+    "四日市市",
+    "廿日市市",
+    "野々市市",
+    "大町市",
+    "十日町市",
+    "羽村市",
+    "東村山市",
+    "武蔵村山市",
+    "田村市",
+    "村山市",
+    "村上市",
+    "大村市",
+    "町田市",
+    "市川市",
+    "市原市",
+    "上市町",
+    "市貝町",
+    "八日市場市",
+    "余市町",
+    "大和村",
+    "東村",
+    "西村",
+    "中村",
+    "北村",
+    "玉村町",
+    "木曽町",
+];
+
+/// `都道府県` + `市区町村` prefix of an address (e.g. `東京都千代田区`, `北海道余市郡余市町`,
+/// `神奈川県横浜市` for a ward of a designated city): the municipality of the built-in list,
+/// spelled as the list spells it (with its 郡 even where the address leaves it out), else, for a
+/// name the list does not hold (a municipality since merged away), the address up to the first
+/// 市/区/町/村 after the prefecture (and its 郡). `None` when no prefecture or municipality
+/// suffix is found.
+pub fn municipality_of_address(address: &str) -> Option<String> {
+    if let Ok(m) = parse_municipality(address) {
+        return Some(m.label());
+    }
+    let a = address.trim_start();
+    let pref = crate::place::prefecture_of_address(a)?;
+    let rest = &a[pref.len()..];
+    // Optional 郡 (district) before a 町/村.
+    let (gun, rest) = match rest.find('郡') {
+        Some(i) if rest[..i].chars().count() <= 4 && i > 0 => rest.split_at(i + '郡'.len_utf8()),
+        _ => ("", rest),
+    };
+    for name in INNER_SUFFIX_NAMES {
+        if rest.starts_with(name) {
+            return Some(format!("{pref}{gun}{name}"));
+        }
+    }
+    let mut seen = 0;
+    for (i, c) in rest.char_indices() {
+        if seen >= 1 && matches!(c, '市' | '区' | '町' | '村') {
+            let end = i + c.len_utf8();
+            return Some(format!("{pref}{gun}{}", &rest[..end]));
+        }
+        seen += 1;
+        if seen > 8 {
+            break;
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -971,5 +1039,21 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn municipality_of_an_address() {
+        assert_eq!(municipality_of_address("東京都千代田区千代田1-1").as_deref(), Some("東京都千代田区"));
+        assert_eq!(municipality_of_address("神奈川県横浜市中区山下町1").as_deref(), Some("神奈川県横浜市"));
+        assert_eq!(municipality_of_address("三重県四日市市諏訪町1-5").as_deref(), Some("三重県四日市市"));
+        assert_eq!(municipality_of_address("北海道余市郡余市町黒川町").as_deref(), Some("北海道余市郡余市町"));
+        assert_eq!(municipality_of_address("東京都町田市森野2-2").as_deref(), Some("東京都町田市"));
+        assert_eq!(municipality_of_address("長野県").as_deref(), None);
+        // From the list: the 郡 added, names with 郡 or 市 inside kept whole.
+        assert_eq!(municipality_of_address("北海道余市町黒川町").as_deref(), Some("北海道余市郡余市町"));
+        assert_eq!(municipality_of_address("福岡県小郡市小郡255").as_deref(), Some("福岡県小郡市"));
+        assert_eq!(municipality_of_address("奈良県大和郡山市北郡山町").as_deref(), Some("奈良県大和郡山市"));
+        // A name the list does not hold (merged in 2003) is still cut at its suffix.
+        assert_eq!(municipality_of_address("静岡県清水市旭町6-8").as_deref(), Some("静岡県清水市"));
     }
 }

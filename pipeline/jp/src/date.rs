@@ -34,6 +34,18 @@ impl Date {
         Some(Date { year, month, day })
     }
 
+    /// The date written exactly `YYYY-MM-DD` (four-digit year 0000-9999), as the registry
+    /// stores dates; `None` for any other form or a day not in the calendar. Wider input
+    /// (slashes, 和暦, full-width digits) is [`parse_date`]'s.
+    pub fn from_iso(s: &str) -> Option<Date> {
+        let b = s.as_bytes();
+        let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !digits(0..4) || !digits(5..7) || !digits(8..10) {
+            return None;
+        }
+        Date::new(s[0..4].parse().ok()?, s[5..7].parse().ok()?, s[8..10].parse().ok()?)
+    }
+
     /// Days since 1970-01-01 (negative before), as Arrow `Date32` stores them.
     pub fn days_since_epoch(&self) -> i32 {
         // Howard Hinnant's days_from_civil.
@@ -300,6 +312,27 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> Option<Date> {
         Date::new(y, m, day)
+    }
+
+    #[test]
+    fn iso_dates_exactly() {
+        assert_eq!(Date::from_iso("2028-02-29"), d(2028, 2, 29));
+        assert_eq!(Date::from_iso("0000-01-01"), d(0, 1, 1));
+        for bad in [
+            "2027-02-29",
+            "2027-13-01",
+            "2027-1-01",
+            "2027/01/01",
+            "+202-01-01",
+            "2027-+1-01",
+            " 2027-01-01",
+            "２０２７-01-01",
+        ] {
+            assert_eq!(Date::from_iso(bad), None, "{bad}");
+        }
+        for n in [-719_468, -1, 0, 59, 60, 2_932_896] {
+            assert_eq!(Date::from_days_since_epoch(n).days_since_epoch(), n);
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub mod names;
 pub mod place;
 pub mod text;
 
-pub use address::{AddressError, Municipality, ParsedAddress, parse_address};
+pub use address::{AddressError, Municipality, ParsedAddress, municipality_of_address, parse_address};
 pub use business::{business_name_key, corporate_number, is_valid_corporate_number};
 pub use csv::{csv_cell, defuse_formula};
 pub use date::{Date, japan_date, japan_date_of_rfc3339, parse_date};
@@ -26,7 +26,7 @@ pub use ids::{
     corporate_check_digit, is_valid_municipality_code, is_valid_my_number, municipality_check_digit,
     my_number_check_digit, normalize_postal_code,
 };
-pub use place::{PREFECTURES, municipality_of_address, prefecture_name, prefecture_of_address};
+pub use place::{PREFECTURES, prefecture_name, prefecture_of_address};
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -194,5 +194,15 @@ mod fuzz {
                 let _ = crate::parse_yes_no(input);
             }
         }
+    }
+}
+
+/// House rules ([`tokumei_house`], docs/design.md): no module of this crate names one that names
+/// it back, at any distance.
+#[cfg(test)]
+mod architecture {
+    #[test]
+    fn no_circle() {
+        tokumei_house::assert_no_circle(env!("CARGO_MANIFEST_DIR"), &[]);
     }
 }

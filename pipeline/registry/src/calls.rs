@@ -9,7 +9,7 @@
 //! 規則53「毎年度」), counted by the day a call opens. A call closed early counts as the year's
 //! call only if it was still open 30 days.
 
-use crate::contracts::date;
+use crate::deadline::date;
 use crate::{Registry, RegistryError, Who};
 use rusqlite::params;
 use serde::Serialize;
@@ -79,7 +79,7 @@ impl Call {
 /// The fiscal year (年度, April to March) of a day: `2027-03-31` is in fiscal year 2026, with its
 /// first and last day.
 pub fn fiscal_year(day: &str) -> Option<(i32, String, String)> {
-    let (y, m, _) = date(day)?;
+    let tokumei_jp::Date { year: y, month: m, .. } = date(day)?;
     let fy = if m >= 4 { y } else { y - 1 };
     Some((fy, format!("{fy:04}-04-01"), format!("{:04}-03-31", fy + 1)))
 }
@@ -120,7 +120,7 @@ impl Registry {
         }
         let note = note.map(str::trim).filter(|n| !n.is_empty());
         if let Some(n) = note {
-            crate::requests::text("note", n)?;
+            crate::check::text("note", n)?;
         }
         let open: Vec<crate::StoredFile> = self.files()?.into_iter().filter(|f| f.entry.open_to_proposals).collect();
         let chosen: Vec<&crate::StoredFile> = if files.is_empty() {
@@ -164,7 +164,7 @@ impl Registry {
     /// Close call `id` (it receives no proposal from now on). A call closed before it ran 30 days
     /// does not count as the year's call (規則53); the reason is recorded.
     pub fn close_call(&mut self, who: &Who, id: i64, note: &str) -> Result<Call, RegistryError> {
-        crate::requests::text("note", note)?;
+        crate::check::text("note", note)?;
         let call = self.call(id)?.ok_or_else(|| refused(format!("no call {id} in the registry")))?;
         if call.closed.is_some() {
             return Err(refused(format!("call {id} is already closed")));

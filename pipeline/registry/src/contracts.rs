@@ -2,10 +2,12 @@
 //! workflow as a checked state machine: every transition is one audited change with who and
 //! when, and a wrong one is refused.
 
+use crate::deadline::{date, day_number};
 use crate::{Guard, Registry, RegistryError, Who};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use tokumei_jp::Date;
 
 /// A licensed business that may propose and receive anonymised data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -434,36 +436,10 @@ impl Review {
     }
 }
 
-/// A calendar date `YYYY-MM-DD` as (year, month, day), checked.
-pub(crate) fn date(s: &str) -> Option<(i32, u32, u32)> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let y: i32 = s[0..4].parse().ok()?;
-    let m: u32 = s[5..7].parse().ok()?;
-    let d: u32 = s[8..10].parse().ok()?;
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    (1..=12).contains(&m).then_some(())?;
-    (1..=days[m as usize - 1]).contains(&d).then_some((y, m, d))
-}
-
-/// Days from 1970-01-01 (civil calendar).
-pub(crate) fn day_number((y, m, d): (i32, u32, u32)) -> i64 {
-    let y = i64::from(y) - i64::from(m <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// The day two years after `today` (a 29 February becomes the 28th).
 fn two_years_after(today: &str) -> String {
     match date(today) {
-        Some((y, m, d)) => {
+        Some(Date { year: y, month: m, day: d }) => {
             let d = if m == 2 && d == 29 { 28 } else { d };
             format!("{:04}-{m:02}-{d:02}", y + 2)
         }
@@ -490,7 +466,7 @@ impl Registry {
             }
         }
         for (field, v) in [("name", &r.name), ("representative", &r.representative)] {
-            if let Some(bad) = crate::files::bad_text(v) {
+            if let Some(bad) = crate::check::bad_text(v) {
                 return Err(refused(format!("recipient: `{field}` {bad}")));
             }
         }
@@ -672,7 +648,7 @@ impl Registry {
                     ))
                 })?;
                 call_id = Some(call.id);
-                crate::requests::text("method", &p.method).map_err(|e| refused(format!("proposal: {e}")))?;
+                crate::check::text("method", &p.method).map_err(|e| refused(format!("proposal: {e}")))?;
                 if p.people <= 0 {
                     return Err(refused("proposal: `people` must be positive"));
                 }
@@ -840,7 +816,7 @@ impl Registry {
             }
         }
         for (field, v) in [("purpose", &p.purpose), ("safety_measures", &p.safety_measures)] {
-            crate::requests::text(field, v).map_err(|e| refused(format!("proposal: {e}")))?;
+            crate::check::text(field, v).map_err(|e| refused(format!("proposal: {e}")))?;
         }
         let (Some(from), Some(until)) = (date(&p.use_from), date(&p.use_until)) else {
             return Err(refused("proposal: `use_from` and `use_until` must be dates YYYY-MM-DD"));
@@ -1075,7 +1051,7 @@ impl Registry {
         }
         let note = note.map(str::trim).filter(|n| !n.is_empty());
         if let Some(n) = note {
-            crate::requests::text("note", n)?;
+            crate::check::text("note", n)?;
         }
         if to != State::FeePaid && *fee != FeeBasis::default() {
             return Err(refused(

@@ -23,8 +23,18 @@
 //! [`japan_day`]; both use `tokumei_jp::japan_date`, the one conversion of a clock to a date.
 //! Where the zone of a date is unclear, the earlier deadline is the safe one.
 
-use crate::contracts::{date, day_number};
 use crate::{RegistryError, Who};
+use tokumei_jp::Date;
+
+/// A date as the registry stores it, exactly `YYYY-MM-DD` ([`Date::from_iso`]).
+pub(crate) fn date(s: &str) -> Option<Date> {
+    Date::from_iso(s)
+}
+
+/// Days from 1970-01-01 (civil calendar).
+pub(crate) fn day_number(d: Date) -> i64 {
+    i64::from(d.days_since_epoch())
+}
 
 /// Today in Japan (`YYYY-MM-DD`) at `unix` seconds (the run clock: `TOKUMEI_NOW` or the system
 /// clock). `None` for a clock outside the years 1-9999 in Japan.
@@ -52,18 +62,11 @@ pub(crate) fn stored_day(time: &str, what: &str) -> Result<String, RegistryError
     japan_day(time).ok_or_else(|| RegistryError::Refused(format!("{what}: its time ({time}) is not an RFC 3339 time")))
 }
 
-/// The date of day number `n` (days since 1970-01-01).
+/// The date of day number `n` (days since 1970-01-01), `YYYY-MM-DD` for years 0-9999.
 pub fn from_day_number(n: i64) -> String {
-    let z = n + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    // Beyond i32 days (±5.8 million years) saturates; no such date is `YYYY-MM-DD`.
+    let n = i32::try_from(n).unwrap_or(if n < 0 { i32::MIN } else { i32::MAX });
+    Date::from_days_since_epoch(n).to_string()
 }
 
 /// `day` + `n` days (`None` if `day` is not a date YYYY-MM-DD or the result leaves years 1-9999).
@@ -86,21 +89,20 @@ pub fn period_end(start: &str, days: i64) -> Option<String> {
 /// Whether the body is closed on `day`: Saturday, Sunday, a national holiday (with 振替休日 and
 /// 国民の休日), 29 December - 3 January, or listed in the profile's `closed_days`.
 pub fn is_closed(day: &str, closed_days: &[String]) -> bool {
-    let Some(ymd @ (y, m, d)) = date(day) else { return false };
+    let Some(ymd @ Date { month: m, day: d, .. }) = date(day) else { return false };
     // 1970-01-01 was a Thursday (0 = Sunday).
     let weekday = (day_number(ymd) + 4).rem_euclid(7);
     weekday == 0
         || weekday == 6
         || (m == 12 && d >= 29)
         || (m == 1 && d <= 3)
-        || tokumei_jp::Date::new(y, m, d).is_some_and(|d| tokumei_jp::holiday(d).is_some())
+        || tokumei_jp::holiday(ymd).is_some()
         || closed_days.iter().any(|c| c == day)
 }
 
 /// The national holiday on `day`, if any (its name as the Cabinet Office writes it).
 pub fn holiday_name(day: &str) -> Option<String> {
-    let (y, m, d) = date(day)?;
-    tokumei_jp::holiday(tokumei_jp::Date::new(y, m, d)?).map(|h| h.name)
+    tokumei_jp::holiday(date(day)?).map(|h| h.name)
 }
 
 /// A note when the national holidays between `from` and `to` (inclusive) are not all from the
@@ -108,7 +110,7 @@ pub fn holiday_name(day: &str) -> Option<String> {
 /// years): a date resting on them should be checked, and the list extended.
 pub fn holiday_note(from: &str, to: &str) -> Option<String> {
     let (first, last) = tokumei_jp::holiday_years();
-    let year = |s: &str| date(s).map(|(y, _, _)| y);
+    let year = |s: &str| date(s).map(|d| d.year);
     let (a, b) = (year(from)?, year(to)?);
     let outside: Vec<i32> = (a..=b).filter(|y| !(first..=last).contains(y)).collect();
     let (x, y) = (outside.first()?, outside.last()?);

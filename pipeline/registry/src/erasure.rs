@@ -11,7 +11,10 @@
 //! do, and cannot be closed, until every listed copy is destroyed (or never appeared).
 
 use crate::releases::Destruction;
-use crate::requests::{Kind, Measure, StoredRequest};
+use crate::requests::StoredRequest;
+// Which requests reach internal copies is the requests' word; its test lives with the copies.
+#[cfg(test)]
+use crate::requests::reaches_internal_copies;
 use crate::{Registry, RegistryError};
 use serde::{Deserialize, Serialize};
 
@@ -64,12 +67,6 @@ impl ErasureToDo {
     pub fn overdue(&self, today: &str) -> bool {
         today > self.due.as_str()
     }
-}
-
-/// Whether an accepted request of this kind and measure reaches the body's internal copies:
-/// a suspension asking for erasure or a stop of use (法98条1項1号), not a stop of provision.
-pub(crate) fn reaches_internal_copies(kind: Kind, measure: Option<Measure>) -> bool {
-    kind == Kind::Suspension && measure.unwrap_or(Measure::StopUse) != Measure::StopProvision
 }
 
 impl Registry {

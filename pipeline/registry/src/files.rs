@@ -2,6 +2,7 @@
 //! is open to proposals (法110) with the three conditions of 法60条3項, and the rule files
 //! allowed for its releases.
 
+use crate::check::bad_text;
 use crate::{Registry, RegistryError, Who};
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -116,21 +117,6 @@ pub struct FileRules {
     pub sha256: String,
 }
 
-/// Why a name is unfit to identify a record (surrounding spaces, control or bidirectional
-/// characters that make two names look alike), if it is.
-pub(crate) fn bad_text(s: &str) -> Option<&'static str> {
-    if s.trim() != s {
-        return Some("has spaces around it");
-    }
-    if s.chars().any(|c| {
-        c.is_control()
-            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
-    }) {
-        return Some("holds control or invisible characters");
-    }
-    None
-}
-
 /// Read a small regular file (an entry, profile, proposal or review file) as text.
 pub(crate) fn read_small(path: &Path) -> Result<String, String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read ({})", e.kind()))?;
@@ -189,7 +175,7 @@ impl FileEntry {
             return refuse("`people` cannot be negative".into());
         }
         if let Some(o) = &self.proposal_office {
-            crate::requests::text("proposal_office", o)
+            crate::check::text("proposal_office", o)
                 .map_err(|e| RegistryError::Refused(format!("file `{}`: {e}", self.name)))?;
         }
         if let Some(d) = self.reuse_period_days

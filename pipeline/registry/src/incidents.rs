@@ -18,9 +18,10 @@
 //! a medium lost outside the body's control is a 漏えいのおそれ, not only a 滅失; any unencrypted
 //! 特定個人情報 is taken as handled in a 個人番号利用事務 system (報告規則2条1号).
 
+use crate::check::text;
 use crate::deadline::{add_days, next_open_day};
 use crate::files::{read_small, toml_message};
-use crate::requests::{check_subject, normalize_subject, text};
+use crate::requests::{check_subject, normalize_subject};
 use crate::timeline::INCIDENTS;
 use crate::{Actor, Profile, Registry, RegistryError, Who};
 use rusqlite::params;
@@ -1235,7 +1236,7 @@ impl Registry {
         .filter(|(due, _)| *due)
         .map(|(_, r)| r)
         .collect();
-        crate::requests::check_day(date, "--date", i.facts.discovered_day(), today)?;
+        crate::check::check_day(date, "--date", i.facts.discovered_day(), today)?;
         text("--reference", reference)?;
         let col = match stage {
             "preliminary" if i.preliminary_filed.is_some() => {
@@ -1306,7 +1307,7 @@ impl Registry {
                     return Err(refused("--method is mail, phone, email, hand or other"));
                 }
                 let day = day_part(at);
-                crate::requests::check_day(day, "--at", i.facts.discovered_day(), today)?;
+                crate::check::check_day(day, "--at", i.facts.discovered_day(), today)?;
                 if at.len() > 10 && !at.get(10..).is_some_and(valid_time) {
                     return Err(refused("--at is YYYY-MM-DD or YYYY-MM-DDTHH:MM"));
                 }
@@ -1620,7 +1621,7 @@ fn check_facts(e: &IncidentEntry, today: &str) -> Result<(), RegistryError> {
         text(field, v)?;
     }
     let day = e.discovered_day();
-    crate::requests::check_day(day, "`discovered`", "1900-01-01", today)?;
+    crate::check::check_day(day, "`discovered`", "1900-01-01", today)?;
     if e.discovered.len() > 10 && !e.discovered.get(10..).is_some_and(valid_time) {
         return Err(refused("`discovered` is YYYY-MM-DD or YYYY-MM-DDTHH:MM"));
     }

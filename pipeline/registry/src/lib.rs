@@ -10,6 +10,7 @@
 
 mod book;
 mod calls;
+mod check;
 mod contracts;
 pub mod deadline;
 mod erasure;
@@ -1790,5 +1791,15 @@ mod tests {
             }
             Err(e) => assert!(matches!(e, RegistryError::Refused(_)), "{e:?}"),
         }
+    }
+}
+
+/// House rules ([`tokumei_house`], docs/design.md): no module of this crate names one that names
+/// it back, at any distance.
+#[cfg(test)]
+mod architecture {
+    #[test]
+    fn no_circle() {
+        tokumei_house::assert_no_circle(env!("CARGO_MANIFEST_DIR"), &[]);
     }
 }

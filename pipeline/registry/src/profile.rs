@@ -248,7 +248,7 @@ impl Profile {
         if self.actor != Actor::PublicBody && self.body_kind != BodyKind::Other {
             return refuse("a business or 法58条 body has `body_kind = \"other\"`");
         }
-        if let Some(bad) = crate::files::bad_text(&self.body) {
+        if let Some(bad) = crate::check::bad_text(&self.body) {
             return refuse(&format!("`body` {bad}"));
         }
         self.statutory_limits()?;
@@ -283,7 +283,7 @@ impl Profile {
             }
         }
         if self.subject_identifier.trim().is_empty()
-            || crate::files::bad_text(&self.subject_identifier).is_some()
+            || crate::check::bad_text(&self.subject_identifier).is_some()
             || crate::requests::is_my_number_column(&self.subject_identifier)
         {
             return refuse(
@@ -303,7 +303,7 @@ impl Profile {
                     "`incident_counting_source` goes with an `incident_counting` other than the default (learned_day_one)",
                 );
             }
-            (false, Some(src)) if src.trim().is_empty() || crate::files::bad_text(src).is_some() => {
+            (false, Some(src)) if src.trim().is_empty() || crate::check::bad_text(src).is_some() => {
                 return refuse("`incident_counting_source` is empty or holds control characters");
             }
             _ => {}
@@ -311,7 +311,7 @@ impl Profile {
         if self.closed_days.len() > 10_000 {
             return refuse("`closed_days` lists more than 10,000 days");
         }
-        if let Some(bad) = self.closed_days.iter().find(|d| crate::contracts::date(d).is_none()) {
+        if let Some(bad) = self.closed_days.iter().find(|d| crate::deadline::date(d).is_none()) {
             return refuse(&format!(
                 "`closed_days`: {:?} is not a date YYYY-MM-DD",
                 bad.chars().take(20).collect::<String>()
@@ -325,7 +325,7 @@ impl Profile {
             for (field, v, max) in
                 [("id", &g.id, 40), ("article", &g.article, 200), ("description", &g.description, 1000)]
             {
-                if v.trim().is_empty() || v.chars().count() > max || crate::files::bad_text(v).is_some() {
+                if v.trim().is_empty() || v.chars().count() > max || crate::check::bad_text(v).is_some() {
                     return refuse(&format!(
                         "{at}: `{field}` must be 1 to {max} characters without control characters"
                     ));

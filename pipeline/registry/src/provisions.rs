@@ -2,7 +2,7 @@
 //! what receipt), the full record of a contract for the officer's files, and the purge of
 //! records whose retention period has ended.
 
-use crate::contracts::{date, day_number};
+use crate::deadline::{date, day_number};
 use crate::{Guard, Registry, RegistryError, State, Who};
 use rusqlite::params;
 use serde::Serialize;
@@ -121,8 +121,8 @@ impl Registry {
         if medium.trim().is_empty() || receipt.trim().is_empty() {
             return Err(refused("a provision states its medium and the recipient's receipt"));
         }
-        crate::requests::text("medium", medium)?;
-        crate::requests::text("receipt", receipt)?;
+        crate::check::text("medium", medium)?;
+        crate::check::text("receipt", receipt)?;
         let items = serde_json::to_string(&c.proposal.columns).map_err(|e| self.db(e))?;
         // Re-read inside the transaction: the release and its contract as read above (two
         // provisions of one release at once: one is recorded, the other refused).
@@ -235,7 +235,7 @@ impl Registry {
             let Some(last) = c.history.last().and_then(|t| crate::deadline::japan_day(&t.time)) else {
                 continue;
             };
-            let Some((y, m, d)) = date(&last) else { continue };
+            let Some(tokumei_jp::Date { year: y, month: m, day: d }) = date(&last) else { continue };
             let d = if m == 2 && d == 29 { 28 } else { d };
             let until = format!("{:04}-{m:02}-{d:02}", i64::from(y) + years);
             if date(&until).is_some_and(|u| day_number(u) < date(today).map_or(i64::MIN, day_number)) {

@@ -388,7 +388,7 @@ impl Registry {
         }
         let same_input = r.input_sha256 == o.release.input_sha256;
         match r.replacement_note.as_deref() {
-            Some(note) => crate::requests::text("the reason for another input", note)?,
+            Some(note) => crate::check::text("the reason for another input", note)?,
             None if !same_input => {
                 return Err(refused(format!(
                     "release {}: its input differs from the one release {old} was made from (SHA-256 {} then, {} now): a replacement holds the same records without the people excluded; give the reason with --input-changed to replace it with the records as they are now",
@@ -450,9 +450,9 @@ impl Registry {
         if let Some(d) = &r.destroyed {
             return Err(refused(format!("release {release_id}: its destruction was recorded already ({})", d.date)));
         }
-        crate::requests::text("how", how)?;
+        crate::check::text("how", how)?;
         let made = crate::deadline::stored_day(&r.time, &format!("release {release_id}"))?;
-        crate::requests::check_day(day, "the day of destruction", &made, today)?;
+        crate::check::check_day(day, "the day of destruction", &made, today)?;
         let dir = Path::new(&r.release.release_dir);
         if std::fs::symlink_metadata(dir).is_ok() {
             return Err(refused(format!(

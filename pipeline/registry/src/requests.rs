@@ -5,9 +5,9 @@
 //! exclusion list that every later run applies first; an accepted correction becomes an overlay
 //! later runs apply to the records they read. 個人番号 is never a search key (番号法9条).
 
-use crate::contracts::date;
-use crate::deadline::{add_days, decision_due, method_end, window_end};
-use crate::files::{bad_text, read_small, toml_message};
+use crate::check::{bad_text, check_day, text};
+use crate::deadline::{add_days, date, decision_due, method_end, window_end};
+use crate::files::{read_small, toml_message};
 use crate::timeline::REQUESTS;
 use crate::{Registry, RegistryError, Who};
 use rusqlite::params;
@@ -575,28 +575,10 @@ pub fn normalize_subject(s: &str) -> String {
     tokumei_jp::identifier_key(s).into_owned()
 }
 
-/// Check a day of a request's life: a date, not before `not_before` and not after `today`.
-pub(crate) fn check_day(day: &str, what: &str, not_before: &str, today: &str) -> Result<(), RegistryError> {
-    if date(day).is_none() {
-        return Err(refused(format!("{what} must be a date YYYY-MM-DD")));
-    }
-    if day < not_before || day > today {
-        return Err(refused(format!("{what} {day} is not between {not_before} and today ({today})")));
-    }
-    Ok(())
-}
-
-pub(crate) fn text(field: &str, v: &str) -> Result<(), RegistryError> {
-    if v.trim().is_empty() {
-        return Err(refused(format!("`{field}` is empty")));
-    }
-    if v.chars().count() > 4000 {
-        return Err(refused(format!("`{field}` is longer than 4,000 characters")));
-    }
-    if v.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(refused(format!("`{field}` holds control characters")));
-    }
-    Ok(())
+/// Whether an accepted request of this kind and measure reaches the body's internal copies:
+/// a suspension asking for erasure or a stop of use (法98条1項1号), not a stop of provision.
+pub(crate) fn reaches_internal_copies(kind: Kind, measure: Option<Measure>) -> bool {
+    kind == Kind::Suspension && measure.unwrap_or(Measure::StopUse) != Measure::StopProvision
 }
 
 pub(crate) fn check_subject(s: &str) -> Result<(), RegistryError> {
@@ -1640,7 +1622,7 @@ impl Registry {
         }
         // Internal copies an accepted erasure or stop of use reaches (法98条1項1号).
         let internal_copies = match &subject {
-            Some(s) if accepted && crate::erasure::reaches_internal_copies(kind, r.entry.measure) => {
+            Some(s) if accepted && reaches_internal_copies(kind, r.entry.measure) => {
                 self.internal_copies_holding(s, &who.time)?
             }
             _ => Vec::new(),

@@ -17,3 +17,13 @@ pub use hierarchy::{CustomHierarchy, Hierarchy};
 pub use job::{Actor, Encoding, Input, InputFormat, Job, JobUse, Query, QueryLimits, load_job};
 pub use plan::*;
 pub use validate::{column_types, parse_rules, rules_digest, validate_rules};
+
+/// House rules ([`tokumei_house`], docs/design.md): no module of this crate names one that names
+/// it back, at any distance.
+#[cfg(test)]
+mod architecture {
+    #[test]
+    fn no_circle() {
+        tokumei_house::assert_no_circle(env!("CARGO_MANIFEST_DIR"), &[]);
+    }
+}
