@@ -127,6 +127,7 @@ fn expected_due(env: &Env, reg: &str) -> Vec<(String, String)> {
     due
 }
 
+#[cfg(feature = "query")] // SQL (a `where` or a `query`)
 #[test]
 fn console_is_loopback_only_logs_in_once_and_acts_through_the_registry() {
     let env = Env::new();
@@ -520,6 +521,7 @@ fn the_console_s_today_is_japan_s_date_at_midnight_jst() {
 /// The incident page shows the My Number Act report (番号法29条の4; 報告規則2条 each subparagraph),
 /// the event as the law names it (a USB memory lost outside the office: 漏えいのおそれ) and how the
 /// due dates were counted (the day of learning as day 1), naming no one.
+#[cfg(feature = "query")] // SQL (a `where` or a `query`)
 #[test]
 fn the_incident_page_shows_the_my_number_report_and_the_counting() {
     let env = Env::new();

@@ -178,6 +178,7 @@ fn tax_by_year(env: &Env) -> std::path::PathBuf {
     env.write("tax_by_year.csv", &out)
 }
 
+#[cfg(feature = "query")] // SQL (a `where` or a `query`)
 #[test]
 fn a_one_to_many_join_is_judged_by_people() {
     let env = Env::new();
