@@ -77,6 +77,7 @@ fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &s
     (status, head.to_string(), body.to_string())
 }
 
+#[cfg(feature = "query")]
 /// A form field's value in a page (`name="csrf" value="..."`).
 fn field(page: &str, name: &str) -> String {
     let at = page.find(&format!("name=\"{name}\" value=\"")).unwrap_or_else(|| panic!("no field {name}"));
@@ -84,6 +85,7 @@ fn field(page: &str, name: &str) -> String {
     rest[..rest.find('"').unwrap()].to_string()
 }
 
+#[cfg(feature = "query")]
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| {

@@ -50,6 +50,7 @@ fn registry(env: &Env, profile_extra: &str, source: &std::path::Path) {
     ));
 }
 
+#[cfg(feature = "query")]
 fn incident_toml(scope: &str, extra: &str) -> String {
     format!(
         "title = \"誤送付\"\ndiscovered = \"2027-05-28\"\ndiscovered_by = \"介護保険課\"\nkind = \"leak\"\ncause = \"封入誤り\"\n{extra}\n[scope]\nfile = \"住民基本台帳ファイル\"\n{scope}\n"
@@ -73,6 +74,7 @@ fn fired(show: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+#[cfg(feature = "query")]
 /// The first `n` distinct identifiers of the extract, as a SQL condition.
 fn first_people(records: &[Vec<String>], n: usize) -> (String, BTreeSet<String>) {
     let ids: BTreeSet<String> = records[1..].iter().map(|r| r[0].clone()).take(n).collect();
@@ -760,10 +762,13 @@ fn an_internal_anonymised_release_is_personal_information_to_the_body() {
     assert!(fired(&s).contains(&"1".to_string()), "its 要配慮 items (from its report) count");
 }
 
+#[cfg(feature = "query")]
 /// 00:30 JST on 2027-05-28 (15:30 UTC on the 27th).
 const KNOWN_0030_JST: &str = "1811431800";
+#[cfg(feature = "query")]
 /// 23:30 JST on 2027-06-01, the 速報's last day (day 5) for an incident known on 2027-05-28.
 const PRELIMINARY_DUE_2330_JST: &str = "1811860200";
+#[cfg(feature = "query")]
 /// 00:30 JST on 2027-06-02, the day after it (still 2027-06-01 in UTC).
 const PRELIMINARY_NEXT_0030_JST: &str = "1811863800";
 

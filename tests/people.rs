@@ -162,6 +162,7 @@ fn several_rows_per_person_without_a_subject_are_refused() {
     assert!(r.stderr.contains("no subject identifier"), "{}", r.stderr);
 }
 
+#[cfg(feature = "query")]
 /// The tax extract as tax systems export it: one row per person and year (five years).
 fn tax_by_year(env: &Env) -> std::path::PathBuf {
     let dir = repo().join("samples/multi_source");
