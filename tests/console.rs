@@ -77,6 +77,7 @@ fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &s
     (status, head.to_string(), body.to_string())
 }
 
+#[cfg(feature = "query")]
 /// A form field's value in a page (`name="csrf" value="..."`).
 fn field(page: &str, name: &str) -> String {
     let at = page.find(&format!("name=\"{name}\" value=\"")).unwrap_or_else(|| panic!("no field {name}"));
@@ -84,6 +85,7 @@ fn field(page: &str, name: &str) -> String {
     rest[..rest.find('"').unwrap()].to_string()
 }
 
+#[cfg(feature = "query")]
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| {
@@ -127,6 +129,7 @@ fn expected_due(env: &Env, reg: &str) -> Vec<(String, String)> {
     due
 }
 
+#[cfg(feature = "query")] // SQL (a `where` or a `query`)
 #[test]
 fn console_is_loopback_only_logs_in_once_and_acts_through_the_registry() {
     let env = Env::new();
@@ -520,6 +523,7 @@ fn the_console_s_today_is_japan_s_date_at_midnight_jst() {
 /// The incident page shows the My Number Act report (番号法29条の4; 報告規則2条 each subparagraph),
 /// the event as the law names it (a USB memory lost outside the office: 漏えいのおそれ) and how the
 /// due dates were counted (the day of learning as day 1), naming no one.
+#[cfg(feature = "query")] // SQL (a `where` or a `query`)
 #[test]
 fn the_incident_page_shows_the_my_number_report_and_the_counting() {
     let env = Env::new();

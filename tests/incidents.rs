@@ -50,6 +50,7 @@ fn registry(env: &Env, profile_extra: &str, source: &std::path::Path) {
     ));
 }
 
+#[cfg(feature = "query")]
 fn incident_toml(scope: &str, extra: &str) -> String {
     format!(
         "title = \"誤送付\"\ndiscovered = \"2027-05-28\"\ndiscovered_by = \"介護保険課\"\nkind = \"leak\"\ncause = \"封入誤り\"\n{extra}\n[scope]\nfile = \"住民基本台帳ファイル\"\n{scope}\n"
@@ -73,6 +74,7 @@ fn fired(show: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+#[cfg(feature = "query")]
 /// The first `n` distinct identifiers of the extract, as a SQL condition.
 fn first_people(records: &[Vec<String>], n: usize) -> (String, BTreeSet<String>) {
     let ids: BTreeSet<String> = records[1..].iter().map(|r| r[0].clone()).take(n).collect();
@@ -81,6 +83,7 @@ fn first_people(records: &[Vec<String>], n: usize) -> (String, BTreeSet<String>)
     (format!("where = \"宛名番号 IN ({})\"", list.join(", ")), ids)
 }
 
+#[cfg(feature = "query")] // SQL (a `where` or a `query`)
 #[test]
 fn head_count_trigger_at_100_and_101_people_and_items_that_fire_alone() {
     let env = Env::new();
@@ -138,6 +141,7 @@ fn head_count_trigger_at_100_and_101_people_and_items_that_fire_alone() {
     assert!(exemption.contains("暗号化") && exemption.contains("鍵管理簿"), "{exemption}");
 }
 
+#[cfg(feature = "query")] // SQL (a `where` or a `query`)
 #[test]
 fn ordinance_items_and_the_business_threshold() {
     let env = Env::new();
@@ -218,6 +222,7 @@ fn ordinance_items_and_the_business_threshold() {
     assert_eq!(fired(&s), vec!["4"]);
 }
 
+#[cfg(feature = "query")] // SQL (a `where` or a `query`)
 #[test]
 fn deadlines_reports_notices_and_closing() {
     let env = Env::new();
@@ -562,6 +567,7 @@ fn a_one_percent_subset_is_traced_to_its_recipient_among_five() {
     assert!(!r.stdout.contains(&a) && !r.stdout.contains(&b), "{}", r.stdout);
 }
 
+#[cfg(feature = "query")] // SQL (a `where` or a `query`)
 #[test]
 fn a_leaked_anonymised_release_is_a_contract_incident_and_the_sample_workflow_runs() {
     let work = tempfile::tempdir().unwrap();
@@ -655,6 +661,7 @@ fn a_public_body_s_pseudonymised_release_is_never_exempt_and_its_people_come_fro
     assert!(subjects.iter().take(50).all(|id| !log.contains(id.as_str())));
 }
 
+#[cfg(feature = "query")] // SQL (a `where` or a `query`)
 #[test]
 fn odd_intakes_unclassified_items_narrowed_scopes_and_filed_reports_fail_closed() {
     let env = Env::new();
@@ -755,10 +762,13 @@ fn an_internal_anonymised_release_is_personal_information_to_the_body() {
     assert!(fired(&s).contains(&"1".to_string()), "its 要配慮 items (from its report) count");
 }
 
+#[cfg(feature = "query")]
 /// 00:30 JST on 2027-05-28 (15:30 UTC on the 27th).
 const KNOWN_0030_JST: &str = "1811431800";
+#[cfg(feature = "query")]
 /// 23:30 JST on 2027-06-01, the 速報's last day (day 5) for an incident known on 2027-05-28.
 const PRELIMINARY_DUE_2330_JST: &str = "1811860200";
+#[cfg(feature = "query")]
 /// 00:30 JST on 2027-06-02, the day after it (still 2027-06-01 in UTC).
 const PRELIMINARY_NEXT_0030_JST: &str = "1811863800";
 
@@ -766,6 +776,7 @@ const PRELIMINARY_NEXT_0030_JST: &str = "1811863800";
 /// day the unit knew, a date in Japan: an incident known at 00:30 JST is known that day, not the
 /// UTC date before it, and a report is overdue from 00:00 JST after its last day. Fail safe:
 /// Japan's date is never later than the UTC date's deadline would allow.
+#[cfg(feature = "query")] // SQL (a `where` or a `query`)
 #[test]
 fn an_incident_known_at_00_30_jst_counts_its_deadlines_from_japan_s_date() {
     let env = Env::new();
@@ -809,6 +820,7 @@ fn an_incident_known_at_00_30_jst_counts_its_deadlines_from_japan_s_date() {
 /// 番号法29条の4第1項 and 特定個人情報の漏えい等に関する報告等に関する規則2条1号: 個人番号 of 15
 /// people sent to a wrong address is reportable to the Commission whatever the number of people
 /// (no 法68 trigger fires), with its own report drafted beside the 法68 one and notices (同条2項).
+#[cfg(feature = "query")] // SQL (a `where` or a `query`)
 #[test]
 fn fifteen_people_s_my_numbers_sent_to_a_wrong_address_are_reportable_bangou_29_4() {
     let env = Env::new();
@@ -897,6 +909,7 @@ fn fifteen_people_s_my_numbers_sent_to_a_wrong_address_are_reportable_bangou_29_
 /// examples. A hacked system with 15 people's names and addresses is reportable, trigger 3, the
 /// final report in 60 days; the officer's recorded reason why no unlawful purpose is suspected
 /// turns it off, and the reason is kept in the timeline and printed in the draft.
+#[cfg(feature = "query")] // SQL (a `where` or a `query`)
 #[test]
 fn a_hacked_system_is_trigger_3_with_60_days_unless_the_officer_records_why_not_rule_43_3() {
     let env = Env::new();
@@ -966,6 +979,7 @@ fn a_hacked_system_is_trigger_3_with_60_days_unless_the_officer_records_why_not_
 /// 規則44条 (8条) "知った日から": by default the day of learning is day 1 and a last day on a closed
 /// day stays (the earliest date); another reading is the profile's only with its source recorded,
 /// and `incident show` and the draft say which counting gave the dates.
+#[cfg(feature = "query")] // SQL (a `where` or a `query`)
 #[test]
 fn the_report_dates_state_their_counting_and_another_one_needs_its_source_rule_44() {
     let env = Env::new();
@@ -1039,6 +1053,7 @@ fn a_pseudonymised_my_number_under_another_name_is_still_a_my_number_leak_bangou
 /// 規則44条「知った日から」: under the default counting the due dates never move later. An update
 /// may find the unit learned earlier (the dates move earlier), never later, even before the
 /// preliminary report is filed.
+#[cfg(feature = "query")] // SQL (a `where` or a `query`)
 #[test]
 fn an_update_never_moves_the_day_of_learning_later_rule_44() {
     let env = Env::new();

@@ -162,6 +162,7 @@ fn several_rows_per_person_without_a_subject_are_refused() {
     assert!(r.stderr.contains("no subject identifier"), "{}", r.stderr);
 }
 
+#[cfg(feature = "query")]
 /// The tax extract as tax systems export it: one row per person and year (five years).
 fn tax_by_year(env: &Env) -> std::path::PathBuf {
     let dir = repo().join("samples/multi_source");
@@ -178,6 +179,7 @@ fn tax_by_year(env: &Env) -> std::path::PathBuf {
     env.write("tax_by_year.csv", &out)
 }
 
+#[cfg(feature = "query")] // SQL (a `where` or a `query`)
 #[test]
 fn a_one_to_many_join_is_judged_by_people() {
     let env = Env::new();

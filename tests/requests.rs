@@ -780,6 +780,7 @@ fn suspend_with(env: &Env, name: &str, person: &str, measure: &str, ground: &str
 
 /// In a query job the excluded person is left out of every input before the query runs: an
 /// aggregate over an input (here the highest income, kept as a column) never sees them.
+#[cfg(feature = "query")] // SQL (a `where` or a `query`)
 #[test]
 fn a_query_job_never_sees_an_excluded_person_even_in_an_aggregate() {
     let env = Env::new();

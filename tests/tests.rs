@@ -12,7 +12,10 @@ mod fail_closed;
 mod formats;
 mod incidents;
 mod init;
+#[cfg(feature = "query")]
 mod multi_source;
+#[cfg(not(feature = "query"))]
+mod no_query;
 mod notes;
 mod people;
 mod places;

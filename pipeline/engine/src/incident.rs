@@ -55,7 +55,7 @@ fn open(place: &Place, filter: Option<&str>) -> Result<Box<dyn Source>, EngineEr
                 release_use: None,
                 query_limits: Default::default(),
             };
-            Ok(Box::new(ingest::QuerySource::open(&job, None, None)?))
+            ingest::open_query(&job, None, None)
         }
     }
 }

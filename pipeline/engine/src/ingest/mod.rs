@@ -4,18 +4,37 @@ mod csv_source;
 mod decode;
 pub(crate) mod lineage;
 mod parquet_source;
+#[cfg(feature = "query")]
 mod query;
 pub(crate) mod requests;
 
 pub use csv_source::CsvSource;
 pub use parquet_source::ParquetSource;
-pub use query::{InputFacts, QuerySource};
+#[cfg(feature = "query")]
+pub use query::QuerySource;
 
 use crate::EngineError;
 use crate::error::Location;
 use arrow::array::{Array, StringArray};
 use std::sync::{Arc, Mutex};
 use tokumei_rules::{Input, InputFormat, Job};
+
+/// What was read of one input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFacts {
+    /// Its table name (`input` for a single unnamed input).
+    pub name: String,
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// SHA-256 of its bytes.
+    pub sha256: String,
+    /// `csv` or `parquet`.
+    pub format: &'static str,
+    /// The text encoding used (CSV).
+    pub encoding: Option<&'static str>,
+    /// Data rows read.
+    pub rows: u64,
+}
 
 /// Rows per batch.
 pub const BATCH_ROWS: usize = 32 * 1024;
@@ -218,7 +237,7 @@ pub fn open(
 ) -> Result<Box<dyn Source>, EngineError> {
     match (&job.query, job.inputs.as_slice()) {
         (None, [input]) => open_input(input),
-        (Some(_), _) => Ok(Box::new(QuerySource::open(job, requests, Some(identifiers))?)),
+        (Some(_), _) => open_query(job, requests, Some(identifiers)),
         (None, _) => Err(EngineError::Internal("several inputs without a query".into())),
     }
 }
@@ -236,8 +255,49 @@ pub fn open_input(input: &Input) -> Result<Box<dyn Source>, EngineError> {
 pub fn source_file(job: &Job) -> std::path::PathBuf {
     match (&job.query, job.inputs.as_slice()) {
         (None, [input]) => input.path.clone(),
-        _ => query::query_file(job),
+        _ => query_file(job),
     }
+}
+
+/// The name errors give the query's result: the job file with `(query)`.
+pub fn query_file(job: &Job) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("{} (query)", job.path.display()))
+}
+
+/// Open the result of the job's query (or `where` filter) over its inputs, with the values of
+/// the inputs' `identifiers` kept as hashes for the residual scan when given.
+#[cfg(feature = "query")]
+pub fn open_query(
+    job: &Job,
+    requests: Option<(&crate::requests::RequestStage, &crate::requests::RequestTally)>,
+    identifiers: Option<&lineage::Identifiers>,
+) -> Result<Box<dyn Source>, EngineError> {
+    Ok(Box::new(QuerySource::open(job, requests, identifiers)?))
+}
+
+/// Without the `query` feature (DataFusion) no SQL runs: a job with a `query` or a `where`
+/// filter is refused (exit 3), naming the feature.
+#[cfg(not(feature = "query"))]
+pub fn open_query(
+    job: &Job,
+    _requests: Option<(&crate::requests::RequestStage, &crate::requests::RequestTally)>,
+    _identifiers: Option<&lineage::Identifiers>,
+) -> Result<Box<dyn Source>, EngineError> {
+    Err(EngineError::Config(no_query_feature(job)))
+}
+
+/// The refusal of a job's SQL by a build without the `query` feature.
+#[cfg(not(feature = "query"))]
+fn no_query_feature(job: &Job) -> String {
+    let (what, key) = match job.query {
+        Some(tokumei_rules::Query::Where(_)) => ("a `where` filter", "where"),
+        _ => ("a `query`", "query"),
+    };
+    let at = job.query_at.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default();
+    format!(
+        "{}{at}: {key}: {what} is SQL, and this tokumei was built without the `query` feature (DataFusion), so it runs no SQL\n  hint: use a tokumei built with default features (or `--features query`)",
+        job.path.display()
+    )
 }
 
 /// Reject duplicate or empty column names.

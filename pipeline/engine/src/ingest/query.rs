@@ -15,7 +15,7 @@
 //! data (a file without a header line) is refused before any SQL sees its names.
 
 use super::lineage::{self, IdentifierValues, Identifiers, QueryLineage, SourceColumn};
-use super::{BATCH_ROWS, RawBatch, ReadStats, Source};
+use super::{BATCH_ROWS, InputFacts, RawBatch, ReadStats, Source, query_file};
 use crate::EngineError;
 use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema};
@@ -30,23 +30,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokumei_rules::{Job, Query, QueryLimits};
-
-/// What was read of one input.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InputFacts {
-    /// Its table name (`input` for a single unnamed input).
-    pub name: String,
-    /// The file.
-    pub path: PathBuf,
-    /// SHA-256 of its bytes.
-    pub sha256: String,
-    /// `csv` or `parquet`.
-    pub format: &'static str,
-    /// The text encoding used (CSV).
-    pub encoding: Option<&'static str>,
-    /// Data rows read.
-    pub rows: u64,
-}
 
 /// The result of a job's query, streamed as text batches.
 pub struct QuerySource {
@@ -254,11 +237,6 @@ fn recursive_at(sql: &str) -> Option<String> {
         from = i + 9;
     }
     None
-}
-
-/// The name errors give the query's result: the job file with `(query)`.
-pub fn query_file(job: &Job) -> PathBuf {
-    PathBuf::from(format!("{} (query)", job.path.display()))
 }
 
 /// A job error about the query (exit 3), at the position in the job file of the query's own
