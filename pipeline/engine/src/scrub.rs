@@ -600,7 +600,12 @@ fn numbers(s: &str, counts: &mut Counts) -> String {
         tokumei_jp::text::digit_runs_wide(s).into_iter().filter(|r| r.digits.len() >= MIN_GROUPED_DIGITS).collect();
     let mut runs: Vec<_> = tokumei_jp::text::digit_runs(s)
         .into_iter()
-        .filter(|r| r.digits.len() >= MIN_DIGITS && !wide.iter().any(|w| w.start <= r.start && r.end <= w.end))
+        .filter(|r| {
+            // Inside a wide run already (the wide runs are in order and apart): one look-up, so a
+            // note of many numbers costs no more than its length.
+            let at = wide.partition_point(|w| w.end < r.end);
+            r.digits.len() >= MIN_DIGITS && !wide.get(at).is_some_and(|w| w.start <= r.start && r.end <= w.end)
+        })
         .collect();
     runs.extend(wide);
     if runs.is_empty() {
