@@ -184,3 +184,53 @@ fn init_drafts_town_level_for_an_extract_of_one_city() {
     let many = std::fs::read_to_string(env.path("many.toml")).unwrap();
     assert!(many.contains("hierarchy = \"address\"") && !many.contains("address_town"), "{many}");
 }
+
+/// Hostile review of issue 30: an address whose 町字 is a number in kanji numerals (a phone number
+/// typed into the address, `〇九〇…`) or a person's name before 方 (`山田太郎方`, care of) was read
+/// as a 町字, and with five records sharing it (one household, same age band and sex) the label
+/// reached the release at 町字 level, k = 5 holding. Such an address is now one that cannot be
+/// read: the run fails closed naming the line and column, never the value.
+#[test]
+fn a_number_or_a_name_where_the_town_should_be_never_becomes_a_label() {
+    for (planted, secret) in [
+        ("北海道札幌市中央区〇九〇一二三四五六七八", "〇九〇一二三四五六七八"),
+        ("北海道札幌市中央区山田太郎方1-2", "山田太郎"),
+        ("北海道札幌市中央区北1条西字一二三四五六七八九〇一八", "一二三四五六七八九〇一八"),
+    ] {
+        let env = Env::new();
+        let (mut rows, rules) = one_city(&env, 2);
+        let h = rows[0].clone();
+        let col = |n: &str| h.iter().position(|c| c == n).unwrap();
+        let (addr, birth, sex) = (col("住所"), col("生年月日"), col("性別"));
+        // One household of five: same birth year and sex, the same address.
+        for i in 50..55 {
+            rows[i][addr] = planted.into();
+            rows[i][birth] = rows[50][birth].clone();
+            rows[i][sex] = rows[50][sex].clone();
+        }
+        let input = write_rows(&env, "sapporo.csv", &rows);
+        let job = env.job("t", &input, &rules, "");
+        let r = env.tokumei(&["run", job.to_str().unwrap()]);
+        assert_eq!(r.code, 4, "{planted}: {}", r.stderr);
+        assert!(r.stderr.contains("column `住所`: address's 町字 cannot be read"), "{}", r.stderr);
+        assert!(!r.stderr.contains(secret), "the message must not quote the value");
+        assert!(env.out_files().iter().all(|p| p.extension().is_none_or(|e| e != "parquet")), "nothing is released");
+        // With `reject`, the five rows are left out; what is released holds no such label,
+        // read back from the file.
+        let reject = std::fs::read_to_string(&rules)
+            .unwrap()
+            .replace("on_malformed = \"error\"", "on_malformed = \"reject\"\nmax_rejected = 0.01");
+        let reject = env.write("reject.toml", &reject);
+        let job = env.job("r", &input, &reject, "");
+        let r = env.tokumei(&["run", job.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let t = read_parquet(&env.latest().join("resident_registry.parquet"));
+        let c = t.col("町字");
+        for row in &t.rows {
+            let v = row[c].as_deref().unwrap_or("");
+            assert!(!v.contains(secret) && !v.contains('方'), "released label {v}");
+            assert!(!tokumei_jp::text::digit_runs(v).iter().any(|r| r.digits.len() >= 4), "released label {v}");
+        }
+        assert_eq!(report(&env.latest())["rows_rejected"], 5);
+    }
+}

@@ -69,6 +69,10 @@ const MIN_ASCII_WORD: usize = 4;
 /// Digits from which a number in free text is replaced.
 const MIN_DIGITS: usize = 4;
 
+/// Digits from which a number written in groups (over commas, line breaks, spaced hyphens) is
+/// replaced whole: no amount in a note reaches it, a phone number and a マイナンバー do.
+const MIN_GROUPED_DIGITS: usize = 10;
+
 /// Digits from which an identifier value is a number the residual scan looks for (shorter
 /// ones are years, amounts and counts in any text).
 pub const MIN_IDENTIFIER_DIGITS: usize = 6;
@@ -88,8 +92,70 @@ pub struct NameSet {
     given: FxHashSet<String>,
 }
 
+/// A name as it is compared: NFKC, old and variant kanji as their common form (髙 as 高, 佐佐木
+/// as 佐々木), hiragana as katakana (a kana name matches however a note spells it).
 fn norm(v: &str) -> String {
-    tokumei_jp::nfkc(v.trim()).trim().to_string()
+    let v = tokumei_jp::nfkc(v.trim());
+    jn::fold_variants(v.trim()).chars().map(jn::to_katakana).collect()
+}
+
+/// A text as the scrubber reads and releases it: NFKC, old and variant kanji as their common form.
+fn text_norm(t: &str) -> String {
+    let t = tokumei_jp::nfkc(t);
+    jn::fold_variants(&t).into_owned()
+}
+
+/// `t` with hiragana as katakana: same byte offsets as `t`.
+fn kana_copy(t: &str) -> String {
+    t.chars().map(jn::to_katakana).collect()
+}
+
+/// Characters that may stand between the parts of a name in a note (林・修, 山田、太郎, a line
+/// break, several spaces).
+fn is_name_gap(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '・' | '、' | ',' | '.' | '-' | '‐' | '−' | '/' | '_' | '=' | '＝')
+}
+
+/// Hiragana words that follow a name written in hiragana (さくらが, はなこさん).
+const AFTER_KANA_NAME: &[&str] = &[
+    "さん",
+    "ちゃん",
+    "さま",
+    "くん",
+    "から",
+    "より",
+    "が",
+    "は",
+    "を",
+    "に",
+    "の",
+    "と",
+    "も",
+    "へ",
+    "で",
+    "や",
+    "よ",
+    "ね",
+];
+
+/// Whether a kana name matched at `text[start..end]` stands as a word of its own: no letter of
+/// its own script touches it (アイ is no name inside アイロン, さくら none inside さくらんぼ), but
+/// a particle or honorific may follow a hiragana name (さくらが来所).
+fn kana_word_alone(text: &str, start: usize, end: usize) -> bool {
+    let (Some(first), Some(last)) = (text[start..end].chars().next(), text[start..end].chars().next_back()) else {
+        return false;
+    };
+    let before = text[..start].chars().next_back();
+    let after = &text[end..];
+    let same =
+        |a: char, b: char| (jn::is_katakana(a) && jn::is_katakana(b)) || (jn::is_hiragana(a) && jn::is_hiragana(b));
+    if before.is_some_and(|b| same(b, first)) {
+        return false;
+    }
+    match after.chars().next() {
+        Some(a) if same(a, last) => jn::is_hiragana(a) && AFTER_KANA_NAME.iter().any(|p| after.starts_with(p)),
+        _ => true,
+    }
 }
 
 impl NameSet {
@@ -102,15 +168,15 @@ impl NameSet {
         match words.as_slice() {
             [] => {}
             [w] => {
-                if w.chars().count() >= 2 {
-                    self.whole.insert(w.to_string());
-                }
                 let idx: Vec<usize> = w.char_indices().map(|(i, _)| i).skip(1).collect();
                 if w.chars().all(jn::is_kanji)
                     && let Some(&i) = idx.iter().find(|&&i| jn::is_surname(&w[..i]) && jn::is_given_name(&w[i..]))
                 {
+                    self.whole.insert(format!("{}\u{1F}{}", &w[..i], &w[i..]));
                     self.surnames.insert(w[..i].to_string());
                     self.given.insert(w[i..].to_string());
+                } else if w.chars().count() >= 2 {
+                    self.whole.insert(w.to_string());
                 }
             }
             [first, .., last] => {
@@ -236,9 +302,11 @@ pub type Counts = [u64; KINDS.len()];
 enum Pat {
     Whole,
     Part,
-    /// A part in katakana: matched only where no other katakana touches it (アイ is no name
-    /// inside アイロン).
+    /// A part in kana (a whole name of less than 5 kana too): matched only as a word of its own
+    /// ([`kana_word_alone`]).
     KanaPart,
+    /// A whole name in kana of less than 5 letters, matched as [`Pat::KanaPart`].
+    KanaWhole,
 }
 
 /// The scrubber of one job.
@@ -267,8 +335,10 @@ impl Scrubber {
     pub fn new(names: &NameSet, dictionary: &[String]) -> Scrubber {
         let mut pats: FxHashMap<String, Pat> = FxHashMap::default();
         for w in names.whole_variants() {
-            if w.chars().count() >= 2 {
-                pats.insert(w, Pat::Whole);
+            let n = w.chars().count();
+            if n >= 2 {
+                let kana = n < 5 && w.chars().all(|c| jn::is_katakana(c) || c == ' ');
+                pats.insert(w, if kana { Pat::KanaWhole } else { Pat::Whole });
             }
         }
         for p in names.surnames.iter().chain(&names.given).chain(dictionary) {
@@ -316,7 +386,7 @@ impl Scrubber {
     /// was replaced.
     pub fn scrub(&self, text: &str, row_ids: &[&str]) -> (String, Counts) {
         let mut counts: Counts = [0; KINDS.len()];
-        let mut s = tokumei_jp::nfkc(text).into_owned();
+        let mut s = text_norm(text);
         for id in row_ids.iter().map(|i| tokumei_jp::nfkc(i.trim())).filter(|i| i.chars().count() >= 3) {
             let n = s.matches(id.as_ref()).count() as u64;
             if n > 0 {
@@ -325,10 +395,25 @@ impl Scrubber {
             }
         }
         for (kind, re) in [(EMAIL, &self.email), (DATE, &self.date), (POSTAL, &self.postal)] {
-            let n = re.find_iter(&s).count() as u64;
-            if n > 0 {
-                s = re.replace_all(&s, KINDS[kind].1).into_owned();
-                counts[kind] += n;
+            // A date or postal code is no part of a longer number (`0000-12-3456` is a
+            // 被保険者番号, not the date 0000-12-34 and 56).
+            let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
+            let found: Vec<(usize, usize)> = re
+                .find_iter(&s)
+                .filter(|m| !digit(s[..m.start()].chars().next_back()) && !digit(s[m.end()..].chars().next()))
+                .map(|m| (m.start(), m.end()))
+                .collect();
+            if !found.is_empty() {
+                let mut out = String::with_capacity(s.len());
+                let mut last = 0;
+                for (a, b) in &found {
+                    out.push_str(&s[last..*a]);
+                    out.push_str(KINDS[kind].1);
+                    last = *b;
+                }
+                out.push_str(&s[last..]);
+                s = out;
+                counts[kind] += found.len() as u64;
             }
         }
         s = self.extract_names(&s, &mut counts);
@@ -342,23 +427,22 @@ impl Scrubber {
         (s, counts)
     }
 
-    /// The extract's whole names and name parts of two characters or more.
+    /// The extract's whole names and name parts of two characters or more (kana names in
+    /// either script: the names are kept in katakana and looked for in a katakana copy of the
+    /// text, which has the text's byte offsets).
     fn extract_names(&self, s: &str, counts: &mut Counts) -> String {
         let Some(ac) = &self.names else { return s.to_string() };
+        let k = kana_copy(s);
         let mut out = String::with_capacity(s.len());
         let mut last = 0;
-        for m in ac.find_iter(s) {
+        for m in ac.find_iter(&k) {
             let pat = self.pats[m.pattern().as_usize()];
-            if pat == Pat::KanaPart {
-                let before = s[..m.start()].chars().next_back();
-                let after = s[m.end()..].chars().next();
-                if before.is_some_and(jn::is_katakana) || after.is_some_and(jn::is_katakana) {
-                    continue;
-                }
+            if matches!(pat, Pat::KanaPart | Pat::KanaWhole) && !kana_word_alone(s, m.start(), m.end()) {
+                continue;
             }
             out.push_str(&s[last..m.start()]);
             out.push_str(NAME_MARK);
-            counts[if pat == Pat::Whole { NAME } else { NAME_PART }] += 1;
+            counts[if matches!(pat, Pat::Whole | Pat::KanaWhole) { NAME } else { NAME_PART }] += 1;
             last = m.end();
         }
         out.push_str(&s[last..]);
@@ -381,10 +465,10 @@ impl Scrubber {
         if jn::KINSHIP.contains(&w) || NOT_NAMES_AFTER_KINSHIP.contains(&w) {
             return false;
         }
-        self.parts.contains(w)
+        self.parts.contains(&norm(w))
             || jn::is_surname(w)
             || jn::is_given_name(w)
-            || (w.chars().all(jn::is_kanji) && jn::splits_into_full_name(w, &|p| self.parts.contains(p)))
+            || (w.chars().all(jn::is_kanji) && jn::splits_into_full_name(w, &|p| self.parts.contains(&norm(p))))
     }
 
     /// Names told by their context: before an honorific, after a kinship or role word, next to
@@ -453,21 +537,33 @@ impl Scrubber {
             |i: usize| i + mark.len() <= cs.len() && cs[i..i + mark.len()].iter().map(|c| c.1).eq(mark.iter().copied());
         let free_before = |i: usize| i == 0 || !at(i - 1).is_some_and(jn::is_name_char);
         let free_after = |i: usize| !at(i).is_some_and(jn::is_kanji);
+        // Up to two characters between the parts of a name (林 修, 林・修, 林、修, a line break).
+        let skip_gap = |i: usize| {
+            let mut j = i;
+            while j < i + 2 && at(j).is_some_and(is_name_gap) {
+                j += 1;
+            }
+            j
+        };
+        let before_mark = |e: usize| e >= mark.len() && mark_at(e - mark.len());
         for (i, &(_, c)) in cs.iter().enumerate() {
             if self.single_surnames.contains(&c) && free_before(i) {
-                if mark_at(i + 1) || (at(i + 1) == Some(' ') && mark_at(i + 2)) {
+                let j = skip_gap(i + 1);
+                if mark_at(j) {
                     spans.push((i, i + 1, NAME_PART));
                     continue;
                 }
-                let j = if at(i + 1) == Some(' ') { i + 2 } else { i + 1 };
                 if at(j).is_some_and(|g| self.single_given.contains(&g)) && free_after(j + 1) {
                     spans.push((i, j + 1, NAME));
                     continue;
                 }
             }
             if self.single_given.contains(&c) && free_after(i + 1) && i > 0 {
-                let before_mark = |e: usize| e >= mark.len() && mark_at(e - mark.len());
-                if before_mark(i) || (at(i - 1) == Some(' ') && before_mark(i - 1)) {
+                let mut e = i;
+                while e > 0 && i - e < 2 && at(e - 1).is_some_and(is_name_gap) {
+                    e -= 1;
+                }
+                if before_mark(e) {
                     spans.push((i, i + 1, NAME_PART));
                 }
             }
@@ -497,13 +593,31 @@ impl Scrubber {
 /// ［番号］. (A postal pattern of its own would take `123-4567` out of `090-123-4567` and leave
 /// `090`.)
 fn numbers(s: &str, counts: &mut Counts) -> String {
-    let runs: Vec<_> = tokumei_jp::text::digit_runs(s).into_iter().filter(|r| r.digits.len() >= MIN_DIGITS).collect();
+    // A number written in groups over commas, a line break or spaced hyphens (`123,456,789,018`,
+    // `03 - 1234 - 5678`) is one number when it has [`MIN_GROUPED_DIGITS`] digits or more (an
+    // amount such as `12,000` stays); the rest as read plainly.
+    let wide: Vec<_> =
+        tokumei_jp::text::digit_runs_wide(s).into_iter().filter(|r| r.digits.len() >= MIN_GROUPED_DIGITS).collect();
+    let mut runs: Vec<_> = tokumei_jp::text::digit_runs(s)
+        .into_iter()
+        .filter(|r| {
+            // Inside a wide run already (the wide runs are in order and apart): one look-up, so a
+            // note of many numbers costs no more than its length.
+            let at = wide.partition_point(|w| w.end < r.end);
+            r.digits.len() >= MIN_DIGITS && !wide.get(at).is_some_and(|w| w.start <= r.start && r.end <= w.end)
+        })
+        .collect();
+    runs.extend(wide);
     if runs.is_empty() {
         return s.to_string();
     }
+    runs.sort_unstable_by_key(|r| r.start);
     let mut out = String::with_capacity(s.len());
     let mut last = 0;
     for r in runs {
+        if r.start < last {
+            continue;
+        }
         out.push_str(&s[last..r.start]);
         let phone = r.digits.starts_with('0') && (10..=11).contains(&r.digits.len());
         let postal = r.digits.len() == 7 && s[r.start..r.end].len() == 8 && s.as_bytes()[r.start + 3] == b'-';
@@ -562,21 +676,84 @@ impl Found {
 /// identifier numbers.
 pub struct Scanner {
     names: Option<AhoCorasick>,
-    kana: Vec<bool>,
+    /// For each whole name (its parts joined with nothing): where its parts meet (char offsets),
+    /// whether a part is one character, and whether it is a short kana name.
+    shapes: Vec<Shape>,
     numbers: FxHashMap<u128, u32>,
     /// Lengths of the known numbers of [`MIN_INNER_DIGITS`] digits or more.
     inner_lens: Vec<usize>,
 }
 
+struct Shape {
+    joins: Vec<usize>,
+    one_char_part: bool,
+    short_kana: bool,
+}
+
+/// A text as the scan reads it: [`text_norm`], hiragana as katakana, and the characters that may
+/// stand between the parts of a name ([`is_name_gap`]) taken out, each character remembering
+/// whether some stood before it and what it was.
+struct Compact {
+    text: String,
+    /// For each character of `text`: its byte offset, whether a gap was taken out before it, and
+    /// the character as written (hiragana stays hiragana).
+    chars: Vec<(usize, bool, char)>,
+}
+
+impl Compact {
+    fn new(t: &str) -> Compact {
+        let mut text = String::with_capacity(t.len());
+        let mut chars = Vec::with_capacity(t.len() / 2);
+        let mut gap = false;
+        for c in t.chars() {
+            if is_name_gap(c) {
+                gap = true;
+                continue;
+            }
+            chars.push((text.len(), gap, c));
+            text.push(jn::to_katakana(c));
+            gap = false;
+        }
+        Compact { text, chars }
+    }
+
+    fn index(&self, byte: usize) -> usize {
+        self.chars.partition_point(|c| c.0 < byte)
+    }
+}
+
 impl Scanner {
     /// A scanner for the extract's `names` and `numbers`.
     pub fn new(names: &NameSet, numbers: &NumberSet) -> Scanner {
-        let mut whole: Vec<String> = names.whole_variants().filter(|w| w.chars().count() >= 2).collect();
-        whole.sort_unstable();
-        whole.dedup();
-        let kana = whole.iter().map(|w| w.chars().all(|c| jn::is_katakana(c) || c == ' ')).collect();
+        let mut whole: Vec<(String, Shape)> = names
+            .whole
+            .iter()
+            .filter(|w| w.chars().count() >= 2)
+            .map(|w| {
+                let parts: Vec<&str> = w.split('\u{1F}').collect();
+                let joined = parts.concat();
+                let mut joins = Vec::new();
+                let mut at = 0;
+                for p in &parts[..parts.len() - 1] {
+                    at += p.chars().count();
+                    joins.push(at);
+                }
+                let n = joined.chars().count();
+                let shape = Shape {
+                    joins,
+                    one_char_part: parts.iter().any(|p| p.chars().count() == 1),
+                    short_kana: n < 5 && joined.chars().all(jn::is_katakana),
+                };
+                (joined, shape)
+            })
+            .collect();
+        whole.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        whole.dedup_by(|a, b| a.0 == b.0);
         let names = (!whole.is_empty()).then(|| {
-            AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostLongest).build(&whole).expect("names build")
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .build(whole.iter().map(|w| &w.0))
+                .expect("names build")
         });
         let mut inner_lens: Vec<usize> = numbers
             .numbers
@@ -587,21 +764,58 @@ impl Scanner {
             .into_iter()
             .collect();
         inner_lens.sort_unstable();
-        Scanner { names, kana, numbers: numbers.numbers.clone(), inner_lens }
+        Scanner {
+            names,
+            shapes: whole.into_iter().map(|w| w.1).collect(),
+            numbers: numbers.numbers.clone(),
+            inner_lens,
+        }
+    }
+
+    /// Whether the match of whole name `p` at chars `a..b` of `c` is the name: separators
+    /// taken out only where its parts meet; a name with a one-character part written apart
+    /// touches no other kanji (林・修 is a name, 竹林、修繕 is not); a short kana name touches
+    /// no letter of its own script.
+    fn is_name(&self, c: &Compact, p: usize, a: usize, b: usize) -> bool {
+        let shape = &self.shapes[p];
+        let apart = (a + 1..b).any(|q| c.chars[q].1);
+        if (a + 1..b).any(|q| c.chars[q].1 && !shape.joins.contains(&(q - a))) {
+            return false;
+        }
+        let kanji_at = |q: usize| c.chars.get(q).is_some_and(|x| jn::is_kanji(x.2));
+        if apart
+            && shape.one_char_part
+            && ((a > 0 && !c.chars[a].1 && kanji_at(a - 1)) || (b < c.chars.len() && !c.chars[b].1 && kanji_at(b)))
+        {
+            return false;
+        }
+        if shape.short_kana {
+            let same = |x: char, y: char| {
+                (jn::is_katakana(x) && jn::is_katakana(y)) || (jn::is_hiragana(x) && jn::is_hiragana(y))
+            };
+            if a > 0 && !c.chars[a].1 && same(c.chars[a - 1].2, c.chars[a].2) {
+                return false;
+            }
+            if b < c.chars.len() && !c.chars[b].1 && same(c.chars[b].2, c.chars[b - 1].2) {
+                let rest: String = c.chars[b..].iter().take(3).map(|x| x.2).collect();
+                return jn::is_hiragana(c.chars[b].2) && AFTER_KANA_NAME.iter().any(|w| rest.starts_with(w));
+            }
+        }
+        true
     }
 
     /// Scan one released text (`row_ids`: the row's own identifier values, when known); the
-    /// findings are added to `found`.
+    /// findings are added to `found`. Names are looked for however their parts are set apart
+    /// (a space, several, ・, 、, a line break) and in either kana script; numbers however their
+    /// groups are set apart (commas, line breaks, spaced hyphens).
     pub fn scan(&self, text: &str, row_ids: &[&str], found: &mut Found) {
         found.scanned += 1;
-        let t = tokumei_jp::nfkc(text);
+        let t = text_norm(text);
         if let Some(ac) = &self.names {
-            let hit = ac.find_iter(t.as_ref()).any(|m| {
-                !self.kana[m.pattern().as_usize()] || {
-                    let before = t[..m.start()].chars().next_back();
-                    let after = t[m.end()..].chars().next();
-                    !before.is_some_and(jn::is_katakana) && !after.is_some_and(jn::is_katakana)
-                }
+            let c = Compact::new(&t);
+            let hit = ac.find_overlapping_iter(c.text.as_str()).any(|m| {
+                let (a, b) = (c.index(m.start()), c.index(m.end()));
+                self.is_name(&c, m.pattern().as_usize(), a, b)
             });
             if hit {
                 found.full_names += 1;
@@ -609,7 +823,8 @@ impl Scanner {
         }
         if !self.numbers.is_empty() {
             let mut source = None;
-            for r in tokumei_jp::text::digit_runs(&t) {
+            let runs = tokumei_jp::text::digit_runs(&t);
+            for r in runs.iter().chain(&tokumei_jp::text::digit_runs_wide(&t)) {
                 let d = &r.digits;
                 if d.len() < MIN_IDENTIFIER_DIGITS {
                     continue;
@@ -622,8 +837,6 @@ impl Scanner {
                 });
                 if hit.is_some() {
                     source = hit;
-                }
-                if source.is_some() {
                     break;
                 }
             }

@@ -65,9 +65,13 @@ pub enum AddressError {
     /// No municipality of the built-in list after the prefecture.
     #[error("address has no municipality (市区町村) of that prefecture after it")]
     UnknownMunicipality,
-    /// A 町字 or 小字 longer than [`MAX_TOWN_CHARS`] before any number, or one holding `様`
-    /// (`山田様方` written where the 町字 should be).
-    #[error("address's 町字 cannot be read (more than 20 characters before any number, or a name with 様)")]
+    /// A 町字 or 小字 longer than [`MAX_TOWN_CHARS`] before any number, one holding `様`
+    /// (`山田様方` written where the 町字 should be) or a full name before `方` (`山田太郎方`), or
+    /// one holding a number of four kanji numerals or more (`〇九〇一二三四五六七八`, a phone
+    /// number where the 町字 should be): a label is no place for a person's name or number.
+    #[error(
+        "address's 町字 cannot be read (more than 20 characters before any number, a name with 様 or 方, or a number in kanji numerals)"
+    )]
     UnreadableTown,
 }
 
@@ -78,7 +82,7 @@ impl AddressError {
             AddressError::NoPrefecture => "address does not start with a prefecture",
             AddressError::UnknownMunicipality => "address has no municipality (市区町村) of that prefecture after it",
             AddressError::UnreadableTown => {
-                "address's 町字 cannot be read (more than 20 characters before any number, or a name with 様)"
+                "address's 町字 cannot be read (more than 20 characters before any number, a name with 様 or 方, or a number in kanji numerals)"
             }
         }
     }
@@ -220,8 +224,10 @@ pub fn parse_address(address: &str) -> Result<ParsedAddress, AddressError> {
     let rest: String = a[n..].iter().collect();
     let rest = rest.trim_matches(|c: char| c.is_whitespace() || matches!(c, ',' | '、' | '，' | '.' | '。'));
     let town_chars = town.chars().count();
-    // `山田様方`: a person's name where the 町字 should be is no place name.
-    if town_chars > MAX_TOWN_CHARS || town.contains('様') {
+    // `山田様方`, `山田太郎方`, `〇九〇一二三四五六七八`: a person's name or number where the 町字
+    // or 小字 should be is no place name, and the labels would release it.
+    if town_chars > MAX_TOWN_CHARS || town.contains('様') || no_place(&town) || block.as_deref().is_some_and(no_place)
+    {
         return Err(AddressError::UnreadableTown);
     }
     Ok(ParsedAddress {
@@ -231,6 +237,26 @@ pub fn parse_address(address: &str) -> Result<ParsedAddress, AddressError> {
         block,
         number,
         building: (!rest.is_empty()).then(|| rest.to_string()),
+    })
+}
+
+/// Whether a 町字 or 小字 read holds what is no place name: a number of four kanji numerals or
+/// more in a row (no place is named so; 九十九里 and 一番町 are not such runs), or a full name
+/// of three characters or more of the shipped name lists before `方` (山田太郎方; 北方, 緒方,
+/// 野方 are places).
+fn no_place(label: &str) -> bool {
+    let mut run = 0;
+    for c in label.chars() {
+        run = if "〇一二三四五六七八九".contains(c) { run + 1 } else { 0 };
+        if run >= 4 {
+            return true;
+        }
+    }
+    let label = label.trim_start_matches('字');
+    label.strip_suffix('方').is_some_and(|who| {
+        who.chars().count() >= 3
+            && who.chars().all(crate::names::is_kanji)
+            && crate::names::splits_into_full_name(who, &|_| false)
     })
 }
 
@@ -948,6 +974,22 @@ mod tests {
         let long = format!("岩手県二戸市石切所字{}1-1", "あ".repeat(MAX_TOWN_CHARS + 1));
         assert_eq!(parse_address(&long), Err(AddressError::UnreadableTown));
         assert_eq!(parse_address("東京都千代田区永田町山田様方"), Err(AddressError::UnreadableTown));
+        // A number or a person's name where the 町字 or 小字 should be.
+        for a in [
+            "東京都千代田区〇九〇一二三四五六七八",
+            "東京都千代田区大字一二三四五六",
+            "東京都千代田区永田町字一二三四五六七八九〇一八",
+            "東京都千代田区北一二三四五六七八九〇一八条西",
+            "東京都千代田区山田太郎方1-2",
+            "東京都千代田区永田町字佐藤花子方",
+        ] {
+            assert_eq!(parse_address(a), Err(AddressError::UnreadableTown), "{a}");
+        }
+        for a in
+            ["千葉県山武郡九十九里町片貝1", "東京都中野区野方1-2-3", "宮崎県延岡市北方町1", "東京都千代田区一番町1"]
+        {
+            assert!(parse_address(a).is_ok(), "{a}");
+        }
         let ok = format!("東京都千代田区{}1-1", "あ".repeat(MAX_TOWN_CHARS));
         assert!(parse_address(&ok).is_ok());
         for e in [AddressError::NoPrefecture, AddressError::UnknownMunicipality, AddressError::UnreadableTown] {

@@ -166,6 +166,102 @@ pub fn is_katakana(c: char) -> bool {
     matches!(c, '\u{30A1}'..='\u{30FA}' | 'ー')
 }
 
+/// Old and variant forms of kanji written in names (旧字体・異体字), each with the common form a
+/// note is likely to use instead (髙橋 written 高橋, 渡邊 written 渡辺, 𠮷田 written 吉田).
+const VARIANTS: &[(char, char)] = &[
+    ('髙', '高'),
+    ('﨑', '崎'),
+    ('嵜', '崎'),
+    ('碕', '崎'),
+    ('邊', '辺'),
+    ('邉', '辺'),
+    ('齋', '斎'),
+    ('齊', '斉'),
+    ('澤', '沢'),
+    ('濱', '浜'),
+    ('櫻', '桜'),
+    ('廣', '広'),
+    ('國', '国'),
+    ('實', '実'),
+    ('惠', '恵'),
+    ('榮', '栄'),
+    ('壽', '寿'),
+    ('眞', '真'),
+    ('德', '徳'),
+    ('彌', '弥'),
+    ('龍', '竜'),
+    ('淺', '浅'),
+    ('藏', '蔵'),
+    ('瀧', '滝'),
+    ('嶋', '島'),
+    ('嶌', '島'),
+    ('冨', '富'),
+    ('峯', '峰'),
+    ('舘', '館'),
+    ('槇', '槙'),
+    ('桒', '桑'),
+    ('栁', '柳'),
+    ('曾', '曽'),
+    ('穗', '穂'),
+    ('與', '与'),
+    ('鐵', '鉄'),
+    ('黑', '黒'),
+    ('靜', '静'),
+    ('禮', '礼'),
+    ('圓', '円'),
+    ('團', '団'),
+    ('會', '会'),
+    ('將', '将'),
+    ('傳', '伝'),
+    ('條', '条'),
+    ('學', '学'),
+    ('聰', '聡'),
+    ('讓', '譲'),
+    ('萬', '万'),
+    ('寳', '宝'),
+    ('寶', '宝'),
+    ('嶽', '岳'),
+    ('邨', '村'),
+    ('桧', '檜'),
+    ('𠮷', '吉'),
+    ('𡈽', '土'),
+    ('拔', '抜'),
+    ('兒', '児'),
+    ('增', '増'),
+    ('豐', '豊'),
+];
+
+/// One spelling of a name for comparison: the old and variant kanji of [`VARIANTS`] as their
+/// common form, and a kanji written twice as the kanji and `々` (佐佐木 as 佐々木; kanji numerals
+/// are left alone, `一一〇` is a number). Apply after NFKC.
+pub fn fold_variants(s: &str) -> std::borrow::Cow<'_, str> {
+    static MAP: OnceLock<rustc_hash::FxHashMap<char, char>> = OnceLock::new();
+    if s.is_ascii() {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let map = MAP.get_or_init(|| VARIANTS.iter().copied().collect());
+    let variant = |c: char| if (c as u32) < 0x3400 { c } else { map.get(&c).copied().unwrap_or(c) };
+    let mut prev: Option<char> = None;
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars().map(variant) {
+        let repeat = prev == Some(c) && is_kanji(c) && c != '々' && crate::text::digit_value(c).is_none();
+        out.push(if repeat { '々' } else { c });
+        prev = Some(c);
+    }
+    if out == s { std::borrow::Cow::Borrowed(s) } else { std::borrow::Cow::Owned(out) }
+}
+
+/// Whether `c` is a hiragana letter.
+pub fn is_hiragana(c: char) -> bool {
+    matches!(c, '\u{3041}'..='\u{3096}')
+}
+
+/// `c` in katakana when it is a hiragana letter (さ as サ), else itself: one character for one, of
+/// the same UTF-8 length, so a text and its katakana copy share their byte offsets.
+pub fn to_katakana(c: char) -> char {
+    if is_hiragana(c) { char::from_u32(c as u32 + 0x60).unwrap_or(c) } else { c }
+}
+
 /// Whether `w` (of kanji) reads as a surname and a given name written together (山田太郎, 林修):
 /// some split gives a surname and a given name of the shipped list or of `extra`.
 pub fn splits_into_full_name(w: &str, extra: &dyn Fn(&str) -> bool) -> bool {
@@ -340,6 +436,20 @@ mod tests {
             "夜間対応型",
         ];
         assert_eq!(person_name_column(services.iter().map(|d| (*d, 9))), None);
+    }
+
+    #[test]
+    fn variant_kanji_and_repeats_are_folded_and_kana_is_one_script() {
+        assert_eq!(fold_variants("髙橋"), "高橋");
+        assert_eq!(fold_variants("渡邊"), "渡辺");
+        assert_eq!(fold_variants("𠮷田"), "吉田");
+        assert_eq!(fold_variants("佐佐木"), "佐々木");
+        assert_eq!(fold_variants("佐々木"), "佐々木");
+        assert_eq!(fold_variants("一一〇番"), "一一〇番");
+        assert!(matches!(fold_variants("訪問介護"), std::borrow::Cow::Borrowed(_)));
+        let k: String = "はやし おさむ".chars().map(to_katakana).collect();
+        assert_eq!(k, "ハヤシ オサム");
+        assert_eq!(to_katakana('ー'), 'ー');
     }
 
     #[test]

@@ -69,6 +69,24 @@ pub struct DigitRun {
 /// separators ([`is_number_separator`]) stand between two digits. A run of kanji numerals
 /// alone counts only from two numerals on (一 alone is a word: 一人, 一度).
 pub fn digit_runs(text: &str) -> Vec<DigitRun> {
+    runs_with(text, 2, &is_number_separator)
+}
+
+/// Whether `c` may stand between the groups of a number written as a list or across lines
+/// (`123,456,789,018`, `1234、5678`, a line break, `03_1234_5678`), besides
+/// [`is_number_separator`].
+pub fn is_group_separator(c: char) -> bool {
+    is_number_separator(c) || matches!(c, ',' | '，' | '、' | '\n' | '\r' | '_' | '＿')
+}
+
+/// Every number of `text` read wide: as [`digit_runs`], with up to three separators between two
+/// digits (`03 - 1234 - 5678`) and the group separators of [`is_group_separator`]. A number
+/// split into groups this way is still one number (a マイナンバー written `123,456,789,018`).
+pub fn digit_runs_wide(text: &str) -> Vec<DigitRun> {
+    runs_with(text, 3, &is_group_separator)
+}
+
+fn runs_with(text: &str, max_separators: usize, separator: &dyn Fn(char) -> bool) -> Vec<DigitRun> {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -91,9 +109,9 @@ pub fn digit_runs(text: &str) -> Vec<DigitRun> {
                 j += 1;
                 continue;
             }
-            // Up to two separators, then a digit.
+            // Up to `max_separators` separators, then a digit.
             let mut k = j;
-            while k < chars.len() && k - j < 2 && is_number_separator(chars[k].1) {
+            while k < chars.len() && k - j < max_separators && separator(chars[k].1) {
                 k += 1;
             }
             if k > j && k < chars.len() && digit_value(chars[k].1).is_some() {
@@ -128,6 +146,12 @@ mod tests {
         assert_eq!(runs("(03)1234‐5678"), ["0312345678"]);
         assert_eq!(runs("一人暮らし、週3回"), ["3"]);
         assert_eq!(runs("a 1 ,2"), ["1", "2"]);
+        let wide = |t: &str| digit_runs_wide(t).into_iter().map(|r| r.digits).collect::<Vec<_>>();
+        assert_eq!(wide("番号 123,456,789,018 です"), ["123456789018"]);
+        assert_eq!(wide("１２３、４５６、７８９、０１８"), ["123456789018"]);
+        assert_eq!(wide("03 - 1234 - 5678"), ["0312345678"]);
+        assert_eq!(wide("1234\n5678\r\n9018"), ["123456789018"]);
+        assert_eq!(wide("a 1 , , , 2"), ["1", "2"]);
         let r = &digit_runs("被保険者 0001234567 の件")[0];
         assert_eq!(&"被保険者 0001234567 の件"[r.start..r.end], "0001234567");
     }
