@@ -570,12 +570,7 @@ fn report_html(v: &serde_json::Value) -> String {
         format!("3 漏えい等が発生し、又は発生したおそれがある{data}に係る本人の数"),
     );
     let s = words;
-    let triggers: Vec<String> = v["triggers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|t| format!("{}号 {}（{}）", s(&t["code"]), s(&t["name"]), s(&t["why"])))
-        .collect();
+    let triggers = numbered(&v["triggers"], "");
     let rows = [
         ("報告者", format!("{}（{}）", s(&v["reporter"]["body"]), s(&v["reporter"]["actor"]))),
         (
@@ -656,15 +651,20 @@ fn cause(v: &serde_json::Value) -> String {
     )
 }
 
+/// The fired items of a draft's list (`code`, `name`, `why` each) as `{prefix}N号 name（why）`.
+fn numbered(list: &serde_json::Value, prefix: &str) -> Vec<String> {
+    let s = words;
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| format!("{prefix}{}号 {}（{}）", s(&t["code"]), s(&t["name"]), s(&t["why"])))
+        .collect()
+}
+
 /// The My Number report draft as a Japanese document (番号法29条の4第1項, 報告規則3条の項目).
 fn my_number_html(v: &serde_json::Value) -> String {
     let s = words;
-    let events: Vec<String> = v["events"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|t| format!("第2条第{}号 {}（{}）", s(&t["code"]), s(&t["name"]), s(&t["why"])))
-        .collect();
+    let events = numbered(&v["events"], "第2条第");
     let rows: Vec<(&str, String)> = vec![
         ("報告者", format!("{}（{}）", s(&v["reporter"]["body"]), s(&v["reporter"]["role"]))),
         ("根拠", format!("{}、{}", s(&v["law"]), s(&v["rule"]))),
