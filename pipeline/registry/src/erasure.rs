@@ -180,7 +180,7 @@ impl Registry {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Capacity, Measure, NewRelease, Registry, RequestEntry, Who};
+    use crate::{Measure, NewRelease, Registry, RequestEntry, Who};
 
     fn who() -> Who {
         Who { operator: "officer".into(), time: "2026-11-27T10:00:00Z".into(), clock: None }
@@ -241,21 +241,9 @@ mod tests {
     /// An erasure (消去, 法98条1項1号) of `subject`, accepted.
     fn erase(reg: &mut Registry, subject: &str) -> i64 {
         let e = RequestEntry {
-            kind: crate::Kind::Suspension,
-            received: "2026-11-20".into(),
-            requester: "本人".into(),
-            capacity: Capacity::Person,
-            verification: "運転免許証".into(),
-            records: "全て".into(),
-            files: vec![],
-            subject: Some(subject.into()),
-            match_by: None,
-            fee_yen: None,
-            follows: None,
-            disclosed_on: Some("2026-11-01".into()),
             measure: Some(Measure::Erase),
             reason: Some("目的外の保有".into()),
-            corrections: vec![],
+            ..crate::requests::tests::entry(crate::Kind::Suspension, subject)
         };
         let id = reg.open_request(&who(), &e, "2026-11-27").expect("open");
         reg.decide(&who(), id, "accepted", "", Some("unlawful_holding"), false, "2026-11-27", "2026-11-27")

@@ -2060,7 +2060,7 @@ impl Registry {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn who() -> Who {
@@ -2078,7 +2078,7 @@ mod tests {
         (dir, reg)
     }
 
-    fn entry(kind: Kind, subject: &str) -> RequestEntry {
+    pub(crate) fn entry(kind: Kind, subject: &str) -> RequestEntry {
         RequestEntry {
             kind,
             received: "2026-11-20".into(),
