@@ -7,11 +7,12 @@
 //! registry's `incidents/<id>/` folder unless `--out` says.
 
 use crate::registry_cmd::{ChangeArgs, ViewArgs, json_out, reg_fail, today, who};
-use crate::request_cmd::{esc, kv_table, page, place_of, refused, usage, write_private};
+use crate::request_cmd::{esc, place_of, refused, usage, write_private};
 use crate::{Failure, fail};
 use clap::Subcommand;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use tokumei_documents::html::{kv_table, page};
 use tokumei_engine::ExitCode;
 use tokumei_registry::{IncidentEntry, Item, Notice, Registry, ScopeFound, StoredIncident};
 

@@ -217,7 +217,7 @@ pub(crate) fn who(operator: Option<String>) -> Result<Who, Failure> {
 
 /// Today (YYYY-MM-DD) by the run clock (`TOKUMEI_NOW` in tests), as a date in Japan.
 pub(crate) fn today() -> Result<String, Failure> {
-    Clock::now()?.today_in_japan()
+    Ok(Clock::now()?.today_in_japan()?)
 }
 
 /// A contract state in Japanese (the record's words; the registry keeps its own).

@@ -8,7 +8,8 @@
 use crate::registry_cmd::{ChangeArgs, ViewArgs, json_out, reg_fail, today, who};
 use crate::{Failure, fail};
 use clap::Subcommand;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use tokumei_documents::html::{kv_table, page};
 use tokumei_engine::ExitCode;
 use tokumei_engine::lookup::{Found, Place};
 use tokumei_registry::{CarriedOut, Decision, Draft, Extension, Kind, Registry, RequestEntry, StoredRequest};
@@ -289,67 +290,11 @@ fn out_dir(reg: &Registry, id: i64, out: Option<PathBuf>) -> PathBuf {
     out.unwrap_or_else(|| tokumei_audit::sys::parent_of(reg.path()).join("requests").join(id.to_string()))
 }
 
-/// Write a document holding personal data: owner-only, atomically (a temporary file renamed).
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let err = |e: std::io::Error| {
-        fail(ExitCode::Output, anyhow::Error::new(e).context(format!("cannot write {}", path.display())))
-    };
-    let dir = tokumei_audit::sys::parent_of(path);
-    std::fs::create_dir_all(dir).map_err(err)?;
-    let tmp = tokumei_audit::sys::temp_beside(path);
-    let written = (|| {
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        tokumei_audit::sys::sync_dir(dir)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written.map_err(err)
-}
+pub(crate) use tokumei_office::files::write_private;
 
-/// HTML-escape.
+/// HTML-escape (the one escaper: [`tokumei_words::escape`]).
 pub(crate) fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
-
-/// A Japanese A4 document page with a print stylesheet.
-pub(crate) fn page(title: &str, body: &str) -> String {
-    format!(
-        r#"<!DOCTYPE html>
-<html lang="ja"><head><meta charset="utf-8"><title>{t}</title>
-<style>
-body {{ font-family: "Hiragino Mincho ProN", "Yu Mincho", "Noto Serif CJK JP", serif; max-width: 46em; margin: 2em auto; line-height: 1.7; color: #000; }}
-h1 {{ font-size: 1.35em; text-align: center; margin: 1.5em 0; }}
-h2 {{ font-size: 1.1em; border-bottom: 1px solid #000; margin-top: 1.6em; }}
-table {{ border-collapse: collapse; width: 100%; margin: .6em 0; }}
-th, td {{ border: 1px solid #000; padding: .25em .5em; vertical-align: top; text-align: left; }}
-th {{ background: #eee; white-space: nowrap; }}
-.right {{ text-align: right; }} .withheld {{ background: #ddd; }} .note {{ font-size: .9em; }}
-@page {{ size: A4; margin: 20mm; }}
-@media print {{ body {{ margin: 0; max-width: none; }} h2 {{ break-after: avoid; }} tr {{ break-inside: avoid; }} }}
-</style></head><body>
-<h1>{t}</h1>
-{body}
-</body></html>
-"#,
-        t = esc(title)
-    )
+    tokumei_words::escape(s)
 }
 
 /// 教示: appeal rights every decision notice states.
@@ -359,15 +304,6 @@ fn appeal_rights(body: &str) -> String {
          2 この決定の取消しを求める訴訟は、行政事件訴訟法の規定により、この決定があったことを知った日から6か月以内に、{b}を被告として提起することができます（審査請求をした場合は、その裁決があったことを知った日から6か月以内）。</p>",
         b = esc(body)
     )
-}
-
-pub(crate) fn kv_table(rows: &[(&str, String)]) -> String {
-    let mut o = String::from("<table>");
-    for (k, v) in rows {
-        o.push_str(&format!("<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v)));
-    }
-    o.push_str("</table>");
-    o
 }
 
 fn capacity_ja(r: &StoredRequest) -> &'static str {

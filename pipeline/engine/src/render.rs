@@ -4,32 +4,7 @@
 
 use std::fmt::Write;
 
-/// Report language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    /// Japanese.
-    Ja,
-    /// English.
-    En,
-}
-
-impl Lang {
-    /// `ja` or `en`.
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Ja => "ja",
-            Lang::En => "en",
-        }
-    }
-
-    /// Pick the text of this language.
-    pub fn pick<'a>(self, ja: &'a str, en: &'a str) -> &'a str {
-        match self {
-            Lang::Ja => ja,
-            Lang::En => en,
-        }
-    }
-}
+pub use tokumei_words::Lang;
 
 /// One block of a document.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,22 +89,9 @@ pub fn md(s: &str) -> String {
     o
 }
 
-/// `s` as text in HTML (element content or a quoted attribute).
+/// `s` as one line of text in HTML (element content or a quoted attribute).
 pub fn html(s: &str) -> String {
-    let mut o = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '&' => o.push_str("&amp;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            '\n' | '\r' => o.push('↵'),
-            c if c.is_control() => o.push('\u{FFFD}'),
-            c => o.push(c),
-        }
-    }
-    o
+    tokumei_words::escape_line(s)
 }
 
 const CSS: &str = "body{font-family:system-ui,'Hiragino Sans','Noto Sans JP',sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.6;color:#1b1b1b}\

@@ -1,0 +1,21 @@
+//! The use-cases of tokumei's compliance half, each a function over typed inputs that returns
+//! what it did (the binary parses arguments and prints; the console calls the same functions):
+//! the run around the engine under a contract or for internal use, residents' requests,
+//! leak incidents, tracing a leaked file, and the registry's records. Errors are
+//! [`OfficeError`]s that say whose fault they are; the binary decides the exit code.
+
+pub mod clock;
+pub mod error;
+pub mod files;
+
+pub use clock::Clock;
+pub use error::OfficeError;
+
+/// House rules (docs/design.md): no module names one that names it back.
+#[cfg(test)]
+mod architecture {
+    #[test]
+    fn no_circle() {
+        tokumei_house::assert_no_circle(env!("CARGO_MANIFEST_DIR"), &[]);
+    }
+}
