@@ -413,7 +413,7 @@ fn office_code(e: &tokumei_office::OfficeError) -> ExitCode {
         E::Registry(RegistryError::Audit(_)) | E::Audit(_) => ExitCode::Audit,
         E::Registry(RegistryError::Entry { .. }) | E::Config(_) => ExitCode::Config,
         E::Registry(_) | E::Refused(_) => ExitCode::Registry,
-        E::Release(ReleaseError::Output { .. }) | E::Write { .. } => ExitCode::Output,
+        E::Release(ReleaseError::Output { .. }) | E::Write { .. } | E::Output(_) => ExitCode::Output,
         E::Release(ReleaseError::Audit(_)) => ExitCode::Audit,
         E::Release(ReleaseError::Paths(_)) => ExitCode::Config,
         E::Release(ReleaseError::Register(_)) => ExitCode::Registry,

@@ -1,11 +1,12 @@
-//! `tokumei registry init|status|export|verify` and `tokumei file add|allow-rules|show|list`.
+//! `tokumei registry`, `file`, `recipient`, `contract`, `release` and `subject`: the arguments,
+//! one call per subcommand into `tokumei_office::records`, and what is printed.
 
-use crate::job::Clock;
 use crate::{Failure, fail};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
 use tokumei_engine::ExitCode;
-use tokumei_registry::{FileEntry, FileRules, Profile, Registry, RegistryError, StoredFile, Who};
+use tokumei_office::records::{self, contracts, files, recipients, releases, subjects};
+use tokumei_registry::{RegistryError, StoredContract, StoredFile, StoredRelease, Who};
 
 /// Which registry a command uses.
 #[derive(clap::Args)]
@@ -200,309 +201,23 @@ pub enum FileCommand {
     },
 }
 
+/// A registry error with its exit code: a broken audit log, a bad entry file, else the registry.
 pub(crate) fn reg_fail(e: RegistryError) -> Failure {
-    let code = match &e {
-        RegistryError::Audit(_) => ExitCode::Audit,
-        RegistryError::Entry { .. } => ExitCode::Config,
-        _ => ExitCode::Registry,
-    };
-    fail(code, e.into())
+    tokumei_office::OfficeError::Registry(e).into()
 }
 
 /// Who makes a registry change, and when: the run clock (`TOKUMEI_NOW` when set, so a test clock
 /// sets the journal times too).
 pub(crate) fn who(operator: Option<String>) -> Result<Who, Failure> {
-    Ok(Clock::now()?.who(crate::operator(operator)))
+    Ok(records::who(&crate::operator(operator))?)
 }
 
 /// Today (YYYY-MM-DD) by the run clock (`TOKUMEI_NOW` in tests), as a date in Japan.
 pub(crate) fn today() -> Result<String, Failure> {
-    Ok(Clock::now()?.today_in_japan()?)
+    Ok(records::today()?)
 }
 
-/// A contract state in Japanese (the record's words; the registry keeps its own).
-fn state_ja(state: &str) -> String {
-    match state {
-        "received" => "提案受付",
-        "corrections_requested" => "補正依頼",
-        "reviewed" => "審査済み",
-        "fit" => "適合の通知",
-        "not_fit" => "不適合の通知",
-        "fee_paid" => "手数料納付",
-        "contracted" => "契約締結",
-        "created" => "作成",
-        "provided" => "提供",
-        "register_updated" => "ファイル簿更新",
-        "use_ended" => "利用終了",
-        "closed" => "完了",
-        "change_of_use" => "利用の変更",
-        "cancelled" => "契約解除",
-        "withdrawn" => "取下げ",
-        "-" => "-",
-        other => return format!("その他の状態（{other}）"),
-    }
-    .to_string()
-}
-
-/// A release's status in Japanese.
-fn release_status_ja(status: &str) -> String {
-    match status {
-        "publishing" => "公開処理中",
-        "published" => "作成済み",
-        "abandoned" => "中断（未公開）",
-        other => return format!("その他の状態（{other}）"),
-    }
-    .to_string()
-}
-
-/// The numbers in `text`, in order.
-fn numbers(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_ascii_digit()).filter(|n| !n.is_empty()).map(String::from).collect()
-}
-
-/// The item and evidence of a check the registry computed, in Japanese (the reviewer's own
-/// checks are the reviewer's words).
-fn check_ja(item: &str, evidence: &str) -> (String, String) {
-    let n = numbers(evidence);
-    match item {
-        "法114条1項1号 (法113条5号, 法120: no cancellation within 2 years)" => (
-            "法114条1項1号（法113条5号: 法120条により契約を解除されて2年を経過しない者でないこと）".into(),
-            match evidence.strip_prefix("a contract of the business was cancelled: ") {
-                Some(why) => format!("当該事業者の契約が解除されている（{}）", barred_ja(why)),
-                None => "過去2年以内に解除された当該事業者の契約は登録簿にない（名称の表記違い・法人番号による同一事業者を含む）".into(),
-            },
-        ),
-        "法114条1項2号 (people: at least the Rules' minimum, at most the file's)" => (
-            "法114条1項2号（提案に係る本人の数が規則の下限以上かつファイルの記録人数以下）".into(),
-            match n.as_slice() {
-                [asked, min, file] => format!("提案の本人の数 {asked}人、規則の下限 {min}人、ファイルの記録人数 {file}人"),
-                _ => evidence.to_string(),
-            },
-        ),
-        "法114条1項5号 (use period within the body's maximum)" => (
-            "法114条1項5号（利用期間が本市の定める上限以内）".into(),
-            match n.as_slice() {
-                [asked, max] => format!("提案の利用期間 {asked}日、上限 {max}日"),
-                _ => evidence.to_string(),
-            },
-        ),
-        // The words of registries made before the review items followed the statute's numbering.
-        "法113条 (法120: no cancellation within 2 years)" => (
-            "法113条（法120条により契約を解除されて2年を経過しない者でないこと）".into(),
-            match evidence.strip_prefix("a contract of the business was cancelled: ") {
-                Some(why) => format!("当該事業者の契約が解除されている（{}）", barred_ja(why)),
-                None => "過去2年以内に解除された当該事業者の契約は登録簿にない（名称の表記違い・法人番号による同一事業者を含む）".into(),
-            },
-        ),
-        "法114条1項 (people within the rule minimum and the file)" => (
-            "法114条1項（提案に係る本人の数が規則の下限以上かつファイルの記録人数以下）".into(),
-            match n.as_slice() {
-                [asked, min, file] => format!("提案の本人の数 {asked}人、規則の下限 {min}人、ファイルの記録人数 {file}人"),
-                _ => evidence.to_string(),
-            },
-        ),
-        "法114条1項 (use period within the rule maximum)" => (
-            "法114条1項（利用期間が規則の上限以内）".into(),
-            match n.as_slice() {
-                [asked, max] => format!("提案の利用期間 {asked}日、上限 {max}日"),
-                _ => evidence.to_string(),
-            },
-        ),
-        _ => (item.to_string(), evidence.to_string()),
-    }
-}
-
-/// A bar (法120) as the registry words it, in Japanese.
-fn barred_ja(why: &str) -> String {
-    // `recipient `NAME` (id N) is barred until DATE (法120: ...)`
-    match (why.split_once(" is barred until "), why.find('`'), why.rfind('`')) {
-        (Some((_, rest)), Some(a), Some(b)) if b > a => {
-            let until = rest.split(' ').next().unwrap_or_default();
-            format!("提供先「{}」は{until}まで提案できない（法120条による解除）", &why[a + 1..b])
-        }
-        _ => "法120条による解除".into(),
-    }
-}
-
-/// A transition's note as the registry words it, in Japanese (an officer's own note as it is).
-fn note_ja(note: &str) -> String {
-    if let Some(rest) = note.strip_prefix("reviewed by ") {
-        return match rest.rsplit_once(": ") {
-            Some((who, "every check met")) => format!("審査者 {who}：全ての項目に適合"),
-            Some((who, _)) => format!("審査者 {who}：適合しない項目あり"),
-            None => format!("審査者 {rest}"),
-        };
-    }
-    // The notes of proposals answering a call and of a contractor's change of business.
-    if let Some(call) = note.strip_prefix("in response to call ").and_then(|r| r.strip_suffix(" (法111)")) {
-        return format!("提案の募集 {call} に応じた提案（法111条）");
-    }
-    if let Some(id) =
-        note.strip_prefix("change of business proposed: contract ").and_then(|r| r.strip_suffix(" (法118条1項後段)"))
-    {
-        return format!("事業の変更の提案（契約 {id}、法118条1項後段）");
-    }
-    if let Some(id) = note
-        .strip_prefix("the business changed: the data are used under contract ")
-        .and_then(|r| r.strip_suffix(" from now on (法118条1項後段)"))
-    {
-        return format!("事業の変更により、以後は契約 {id} により利用（法118条1項後段）");
-    }
-    if let Some(rest) = note.strip_prefix("the change of business (contract ") {
-        if let Some(id) = rest.strip_suffix(") was notified not fit: the contract continues as before") {
-            return format!("事業の変更の提案（契約 {id}）は不適合と通知された：従前の契約が継続");
-        }
-        if let Some(id) = rest.strip_suffix(") was withdrawn: the contract continues as before") {
-            return format!("事業の変更の提案（契約 {id}）は取り下げられた：従前の契約が継続");
-        }
-    }
-    if let Some(rest) = note.strip_prefix("release ") {
-        // `release ID on DAY (MEDIUM; receipt RECEIPT)`, or `release ID`.
-        return match rest.split_once(" on ") {
-            Some((id, rest)) => match rest.split_once(" (").and_then(|(day, r)| Some((day, r.strip_suffix(')')?))) {
-                Some((day, inner)) => match inner.rsplit_once("; receipt ") {
-                    Some((medium, receipt)) => format!("リリース {id} を {day} に{medium}で提供（受領 {receipt}）"),
-                    None => format!("リリース {id} を {day} に提供（{inner}）"),
-                },
-                None => format!("リリース {id}（{rest}）"),
-            },
-            None => format!("リリース {rest}"),
-        };
-    }
-    note.to_string()
-}
-
-/// A contract's record as a Japanese Markdown document (提供記録): every word the tool adds is
-/// Japanese (states, statuses, the checks it computed, its notes); what people wrote is theirs.
-fn record_markdown(rec: &serde_json::Value) -> String {
-    let c = &rec["contract"];
-    let s = |v: &serde_json::Value| match v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => "-".into(),
-        other => other.to_string(),
-    };
-    let mut out = String::new();
-    let mut line = |l: String| {
-        out.push_str(&l);
-        out.push('\n');
-    };
-    line(format!("# 行政機関等匿名加工情報の提供記録（契約 {}）", s(&c["id"])));
-    line(String::new());
-    line(format!("- 作成・提供者: {}（{}）", s(&rec["body"]), s(&rec["actor"])));
-    line(format!(
-        "- 提供先: {}（代表者 {}、{}、連絡先 {}）",
-        s(&c["recipient"]),
-        s(&rec["recipient"]["representative"]),
-        s(&rec["recipient"]["address"]),
-        s(&rec["recipient"]["contact"])
-    ));
-    line(format!("- 提案の種別: {}", s(&rec["kind"])));
-    if !rec["call"].is_null() {
-        line(format!(
-            "- 提案の募集（法111条）: 募集 {}（{} ～ {}）",
-            s(&rec["call"]["id"]),
-            s(&rec["call"]["open_from"]),
-            s(&rec["call"]["open_until"])
-        ));
-    }
-    if !c["parent_id"].is_null() {
-        line(format!("- 元の契約: {}", s(&c["parent_id"])));
-    }
-    line(format!("- 個人情報ファイル: {}", s(&c["file"])));
-    line(format!("- 状態: {}", state_ja(&s(&c["state"]))));
-    line(format!("- 本人の数: {}", s(&c["proposal"]["people"])));
-    line(format!("- 利用目的: {}", s(&c["proposal"]["purpose"])));
-    line(format!("- 加工の方法: {}", s(&c["proposal"]["method"])));
-    line(format!("- 利用期間: {} ～ {}", s(&c["proposal"]["use_from"]), s(&c["proposal"]["use_until"])));
-    line(format!("- 安全管理措置: {}", s(&c["proposal"]["safety_measures"])));
-    line(format!("- 手数料: {} 円（{}）", s(&c["fee_yen"]), fee_words(Some(&c["fee_basis"]).filter(|b| !b.is_null()))));
-    line(format!("- 保存期間: {} 年", s(&rec["retention_years"])));
-    line(String::new());
-    line("## 提供する項目と粒度".into());
-    line(String::new());
-    for col in c["proposal"]["column"].as_array().into_iter().flatten() {
-        line(format!("- {}: {}", s(&col["name"]), s(&col["granularity"])));
-    }
-    line(String::new());
-    line("## 審査".into());
-    line(String::new());
-    line(format!("審査者: {}", s(&c["review"]["reviewer"])));
-    line(String::new());
-    for ch in c["review"]["checks"].as_array().into_iter().flatten() {
-        let ok = if ch["ok"].as_bool() == Some(true) { "適合" } else { "不適合" };
-        let (item, evidence) = check_ja(&s(&ch["item"]), &s(&ch["evidence"]));
-        line(format!("- {item} — {ok}: {evidence}"));
-    }
-    if !c["notice"].is_null() {
-        line(String::new());
-        let decision = match s(&c["notice"]["decision"]).as_str() {
-            "fit" => "適合".to_string(),
-            "not_fit" => "不適合".to_string(),
-            other => other.to_string(),
-        };
-        line(format!("通知: {decision}（{}）", s(&c["notice"]["article"])));
-    }
-    line(String::new());
-    line("## 経過".into());
-    line(String::new());
-    for t in c["history"].as_array().into_iter().flatten() {
-        let note = if t["note"].is_null() { String::new() } else { format!(" — {}", note_ja(&s(&t["note"]))) };
-        line(format!(
-            "- {} {} → {}（{}）{note}",
-            s(&t["time"]),
-            state_ja(&s(&t["from"])),
-            state_ja(&s(&t["to"])),
-            s(&t["operator"])
-        ));
-    }
-    line(String::new());
-    line("## 作成した匿名加工情報と提供".into());
-    line(String::new());
-    for r in rec["releases"].as_array().into_iter().flatten() {
-        line(format!(
-            "- {}（{}）: {} 行、k = {}、監査記録 {}",
-            s(&r["release_id"]),
-            release_status_ja(&s(&r["status"])),
-            s(&r["rows"]),
-            s(&r["k_achieved"]),
-            s(&r["audit_seq"])
-        ));
-    }
-    for p in rec["provisions"].as_array().into_iter().flatten() {
-        line(format!(
-            "- 提供 {}: {} を {} で提供、受領 {}（記録者 {}）",
-            s(&p["date"]),
-            s(&p["release_id"]),
-            s(&p["medium"]),
-            s(&p["receipt"]),
-            s(&p["operator"])
-        ));
-    }
-    out
-}
-
-/// What a fee was computed from, in words (法119).
-fn fee_words(basis: Option<&serde_json::Value>) -> String {
-    let Some(b) = basis else { return "-".into() };
-    let n = |k: &str| b[k].as_i64().unwrap_or(0);
-    match b["article"].as_str() {
-        Some("法119条3項") => format!(
-            "法119条3項: {} + {} × {} 時間（{} 時間の作業、1時間未満の端数は1時間） + 委託費 {}",
-            n("base_yen"),
-            n("per_hour_yen"),
-            n("hours_billed"),
-            b["hours"],
-            n("contractor_cost_yen")
-        ),
-        Some("法119条4項") => format!(
-            "法119条4項: {}（{}）",
-            n("amount_yen"),
-            if b["source"] == "profile" { "条例の額（プロファイル）" } else { "条例の額（入力）" }
-        ),
-        _ => "-".into(),
-    }
-}
-
+/// Print a value as pretty JSON.
 pub(crate) fn json_out(v: &impl serde::Serialize) -> Result<(), Failure> {
     say!("{}", serde_json::to_string_pretty(v).map_err(|e| fail(ExitCode::Internal, e.into()))?);
     Ok(())
@@ -512,109 +227,36 @@ pub(crate) fn json_out(v: &impl serde::Serialize) -> Result<(), Failure> {
 pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
     match command {
         RegistryCommand::Init { registry, profile, audit_log, operator } => {
-            let profile = Profile::load(&profile).map_err(reg_fail)?;
-            let log = audit_log.unwrap_or_else(|| tokumei_audit::sys::parent_of(&registry.path).join("audit.log"));
-            // Stored absolute: later commands may run from another folder.
-            let log = std::path::absolute(&log).map_err(|e| fail(ExitCode::Usage, e.into()))?;
-            let who = who(operator)?;
-            let reg = Registry::create(&registry.path, &profile, &log, &who).map_err(reg_fail)?;
+            let made = records::registry::init(&registry.path, &profile, audit_log, &crate::operator(operator))?;
             say!(
                 "created registry {} for {} ({}); its changes are audited in {}",
-                reg.path().display(),
-                profile.body,
-                profile.actor.label(),
-                log.display()
+                made.path.display(),
+                made.body,
+                made.actor,
+                made.audit_log.display()
             );
-            Ok(())
         }
         RegistryCommand::Status { view: ViewArgs { registry, json } } => {
-            let reg = Registry::open_unproved(&registry.path).map_err(reg_fail)?;
-            let status = reg.status().map_err(reg_fail)?;
-            let profile = reg.profile().map_err(reg_fail)?;
-            // Accepted erasures whose internal copies are not all destroyed (read as the file is:
-            // `status` shows a registry that fails its proof too).
-            let erasures = reg.erasures_to_do().map_err(reg_fail)?;
-            let mut warnings = request_warnings(&reg)?;
-            // 法111, 規則53: a body for which calls are mandatory calls every fiscal year.
-            warnings.extend(reg.call_warnings(&today()?).map_err(reg_fail)?);
-            for f in reg.files().map_err(reg_fail)? {
-                warnings.extend(f.entry.warnings());
-            }
+            let s = records::registry::status(&registry.path)?;
             if json {
                 return json_out(&serde_json::json!({
-                    "status": status, "profile": profile, "erasures_to_do": erasures, "warnings": warnings
+                    "status": s.status, "profile": s.profile, "erasures_to_do": s.erasures_to_do, "warnings": s.warnings
                 }));
             }
-            say!("registry        {}", status.path);
-            say!("schema version  {}", status.schema_version);
-            say!("body            {} ({}, {})", profile.body, profile.actor.label(), profile.body_kind.as_str());
-            say!(
-                "proposals       {}",
-                if profile.proposals_mandatory() { "calls mandatory (at least yearly)" } else { "calls optional" }
-            );
-            say!("audit log       {}", status.audit_log);
-            for (table, n) in &status.tables {
-                say!("  {table:<14}{n:>8} rows");
-            }
-            if let Some(c) = &status.last_change {
-                say!(
-                    "last change     #{} {} `{}` by {} at {} (audit entry {})",
-                    c.id,
-                    c.action,
-                    c.subject,
-                    c.operator,
-                    c.time,
-                    c.audit_seq.unwrap_or(0)
-                );
-            }
-            let today = today()?;
-            for t in &erasures {
-                say!(
-                    "warning: request {}: {} internal copy(ies) holding a person whose erasure or stop of use was accepted are not destroyed ({}), due {}{}",
-                    t.request_id,
-                    t.outstanding.len(),
-                    t.outstanding.join(", "),
-                    t.due,
-                    if t.overdue(&today) { " OVERDUE" } else { "" }
-                );
-            }
-            for w in &warnings {
-                say!("warning: {w}");
-            }
-            Ok(())
+            print_status(&s);
         }
-        RegistryCommand::Export { registry, out } => {
-            let reg = Registry::open_unproved(&registry.path).map_err(reg_fail)?;
-            match out {
-                None => {
-                    let mut buf = Vec::new();
-                    reg.export(&mut buf).map_err(reg_fail)?;
-                    // A closed stdout (piped into `head`) is not an error.
-                    use std::io::Write as _;
-                    let _ = std::io::stdout().lock().write_all(&buf);
-                }
-                Some(out) => {
-                    let mut buf = Vec::new();
-                    let n = reg.export(&mut buf).map_err(reg_fail)?;
-                    let made = tokumei_audit::sys::create_new_atomic(&out, &buf).map_err(|e| {
-                        fail(ExitCode::Output, anyhow::Error::new(e).context(format!("cannot write {}", out.display())))
-                    })?;
-                    if !made {
-                        return Err(fail(
-                            ExitCode::Output,
-                            anyhow::anyhow!("{} exists (an export is never overwritten)", out.display()),
-                        ));
-                    }
-                    say!("exported {n} rows to {}", out.display());
-                }
-            }
-            Ok(())
+        RegistryCommand::Export { registry, out: None } => {
+            let buf = records::registry::export(&registry.path)?;
+            // A closed stdout (piped into `head`) is not an error.
+            use std::io::Write as _;
+            let _ = std::io::stdout().lock().write_all(&buf);
+        }
+        RegistryCommand::Export { registry, out: Some(out) } => {
+            let n = records::registry::export_to(&registry.path, &out)?;
+            say!("exported {n} rows to {}", out.display());
         }
         RegistryCommand::PurgeExpired { registry, dry_run, operator } => {
-            let who = who(operator)?;
-            let today = today()?;
-            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            let list = if dry_run { reg.expired(&today) } else { reg.purge_expired(&who, &today) }.map_err(reg_fail)?;
+            let list = records::registry::purge_expired(&registry.path, dry_run, &crate::operator(operator))?;
             for p in &list {
                 say!(
                     "{} contract {} ({}, retained until {}) with {} release record(s)",
@@ -628,70 +270,92 @@ pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
             if list.is_empty() {
                 say!("no record has reached the end of its retention period");
             }
-            Ok(())
         }
         RegistryCommand::Reset { registry, reason, audit_log, operator } => {
-            let who = who(operator)?;
-            if !registry.path.exists() {
-                // Gone for good: its retirement is recorded in the log beside where it was.
-                let log = audit_log.unwrap_or_else(|| tokumei_audit::sys::parent_of(&registry.path).join("audit.log"));
-                let ids = tokumei_registry::retire(&log, &registry.path, &who, &reason).map_err(reg_fail)?;
-                say!(
+            use records::registry::Reset;
+            match records::registry::reset(&registry.path, &reason, audit_log, &crate::operator(operator))? {
+                Reset::Retired { audit_log, ids } => say!(
                     "registry {}: recorded as gone in {} ({} registry id(s) retired); runs may run without it",
                     registry.path.display(),
-                    log.display(),
+                    audit_log.display(),
                     ids.len()
-                );
-                return Ok(());
+                ),
+                Reset::Accepted { path, problems } => {
+                    for p in &problems {
+                        eprintln!("accepted: {p}");
+                    }
+                    say!(
+                        "registry {}: reset recorded in its audit log ({} problem(s) accepted); the registry is in use again",
+                        path.display(),
+                        problems.len()
+                    );
+                }
             }
-            let mut reg = Registry::open_unproved(&registry.path).map_err(reg_fail)?;
-            let accepted = reg.reset(&who, &reason).map_err(reg_fail)?;
-            for p in &accepted {
-                eprintln!("accepted: {p}");
-            }
-            say!(
-                "registry {}: reset recorded in its audit log ({} problem(s) accepted); the registry is in use again",
-                reg.path().display(),
-                accepted.len()
-            );
-            Ok(())
         }
         RegistryCommand::Verify { registry } => {
-            let reg = Registry::open_unproved(&registry.path).map_err(reg_fail)?;
-            let problems = verify(&reg)?;
+            let (path, problems) = records::registry::verify_at(&registry.path)?;
             if problems.is_empty() {
-                say!("registry {}: every row and change matches the audit log", reg.path().display());
+                say!("registry {}: every row and change matches the audit log", path.display());
                 return Ok(());
             }
             for p in &problems {
                 eprintln!("problem: {p}");
             }
-            Err(fail(
+            return Err(fail(
                 ExitCode::Registry,
-                anyhow::anyhow!("registry {}: {} problem(s) found", reg.path().display(), problems.len()),
-            ))
+                anyhow::anyhow!("registry {}: {} problem(s) found", path.display(), problems.len()),
+            ));
         }
+    }
+    Ok(())
+}
+
+/// What `registry status` prints.
+fn print_status(s: &records::registry::Status) {
+    let (status, profile) = (&s.status, &s.profile);
+    say!("registry        {}", status.path);
+    say!("schema version  {}", status.schema_version);
+    say!("body            {} ({}, {})", profile.body, profile.actor.label(), profile.body_kind.as_str());
+    say!(
+        "proposals       {}",
+        if profile.proposals_mandatory() { "calls mandatory (at least yearly)" } else { "calls optional" }
+    );
+    say!("audit log       {}", status.audit_log);
+    for (table, n) in &status.tables {
+        say!("  {table:<14}{n:>8} rows");
+    }
+    if let Some(c) = &status.last_change {
+        say!(
+            "last change     #{} {} `{}` by {} at {} (audit entry {})",
+            c.id,
+            c.action,
+            c.subject,
+            c.operator,
+            c.time,
+            c.audit_seq.unwrap_or(0)
+        );
+    }
+    for t in &s.erasures_to_do {
+        say!(
+            "warning: request {}: {} internal copy(ies) holding a person whose erasure or stop of use was accepted are not destroyed ({}), due {}{}",
+            t.request_id,
+            t.outstanding.len(),
+            t.outstanding.join(", "),
+            t.due,
+            if t.overdue(&s.today) { " OVERDUE" } else { "" }
+        );
+    }
+    for w in &s.warnings {
+        say!("warning: {w}");
     }
 }
 
 /// The registry's problems against its audit log (a broken log is an audit failure).
-pub fn verify(reg: &Registry) -> Result<Vec<String>, Failure> {
-    reg.check_all().map_err(reg_fail)
+pub fn verify(reg: &tokumei_registry::Registry) -> Result<Vec<String>, Failure> {
+    Ok(records::registry::verify(reg)?)
 }
 
-fn rules_of(path: &Path) -> Result<FileRules, Failure> {
-    let bad = |m: String| fail(ExitCode::Config, anyhow::anyhow!("--rules {}: {m}", path.display()));
-    let meta = std::fs::metadata(path).map_err(|e| bad(format!("cannot read ({})", e.kind())))?;
-    if !meta.is_file() || meta.len() > 16 << 20 {
-        return Err(bad("is not a rule file (a regular file of at most 16 MiB)".into()));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read ({})", e.kind())))?;
-    // The digest a run records: the rule file's bytes and the hierarchy files and dictionaries it
-    // names, so that allowing the rules allows exactly those files' contents.
-    let sha = tokumei_rules::rules_digest(path, &text).map_err(|d| fail(ExitCode::Config, anyhow::anyhow!("{d}")))?;
-    Ok(FileRules { path: path.display().to_string(), sha256: sha })
-}
-
+/// What `file show` prints of a file.
 fn print_file(f: &StoredFile) {
     let e = &f.entry;
     let yes = |b: bool| if b { "yes" } else { "no" };
@@ -761,22 +425,15 @@ fn print_file(f: &StoredFile) {
 pub fn file(command: FileCommand) -> Result<(), Failure> {
     match command {
         FileCommand::Add { entry, rules, change: ChangeArgs { registry, operator } } => {
-            let entry = FileEntry::load(&entry).map_err(reg_fail)?;
-            let rules = rules.iter().map(|p| rules_of(p)).collect::<Result<Vec<_>, _>>()?;
-            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            let id = reg.add_file(&who(operator)?, &entry, &rules).map_err(reg_fail)?;
-            say!("registered file `{}` (#{id}) with {} allowed rule file(s)", entry.name, rules.len());
-            for w in entry.warnings() {
+            let added = files::add(&registry.path, &entry, &rules, &crate::operator(operator))?;
+            say!("registered file `{}` (#{}) with {} allowed rule file(s)", added.entry.name, added.id, added.rules);
+            for w in added.entry.warnings() {
                 eprintln!("warning: {w}");
             }
-            Ok(())
         }
         FileCommand::AllowRules { name, rules, change: ChangeArgs { registry, operator } } => {
-            let rules = rules_of(&rules)?;
-            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            reg.allow_rules(&who(operator)?, &name, &rules).map_err(reg_fail)?;
+            let rules = files::allow_rules(&registry.path, &name, &rules, &crate::operator(operator))?;
             say!("file `{name}`: rules {} allowed", rules.path);
-            Ok(())
         }
         FileCommand::AddSource {
             name,
@@ -789,103 +446,50 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
             holds_subject_identifier,
             change: ChangeArgs { registry, operator },
         } => {
-            if name_column.is_some() != birth_column.is_some() {
-                return Err(fail(ExitCode::Usage, anyhow::anyhow!("--name-column and --birth-column go together")));
-            }
-            let format = match input.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-                Some("parquet") => "parquet",
-                _ => "csv",
-            };
-            // Stored absolute: requests are answered from any folder. The header is checked now.
-            let path = std::path::absolute(&input).map_err(|e| fail(ExitCode::Usage, e.into()))?;
-            let place = tokumei_engine::lookup::Place {
-                path: path.clone(),
-                parquet: format == "parquet",
-                encoding: encoding.encoding(),
-            };
-            let columns: Vec<&str> = [Some(&subject_column), name_column.as_ref(), birth_column.as_ref()]
-                .into_iter()
-                .flatten()
-                .map(String::as_str)
-                .collect();
-            tokumei_engine::lookup::check_columns(&place, &columns).map_err(Failure::from)?;
-            let source = tokumei_registry::FileSource {
+            let given = files::NewSource {
                 file: name.clone(),
-                path: path.display().to_string(),
-                format: format.into(),
-                encoding: encoding.as_str().into(),
+                input,
+                encoding: encoding.encoding(),
+                encoding_word: encoding.as_str(),
                 subject_column,
                 name_column,
                 birth_column,
                 others_columns,
+                holds_subject_identifier,
             };
-            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            reg.add_source(&who(operator)?, &source, holds_subject_identifier).map_err(reg_fail)?;
-            say!("file `{name}`: records kept in {} ({format})", path.display());
-            Ok(())
+            let source = files::add_source(&registry.path, given, &crate::operator(operator))?;
+            say!("file `{name}`: records kept in {} ({})", source.path, source.format);
         }
         FileCommand::Show { name, view: ViewArgs { registry, json } } => {
-            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            let f = reg
-                .file(&name)
-                .map_err(reg_fail)?
-                .ok_or_else(|| fail(ExitCode::Registry, anyhow::anyhow!("no file `{name}` is registered")))?;
+            let (f, sources) = files::show(&registry.path, &name)?;
             if json {
                 return json_out(&f);
             }
             print_file(&f);
-            for s in reg.sources().map_err(reg_fail)?.iter().filter(|s| s.file == f.entry.name) {
+            for s in &sources {
                 say!("  records kept in      {} ({}, subject column {})", s.path, s.format, s.subject_column);
             }
-            Ok(())
         }
         FileCommand::SetProposals { name, office, reuse_period_days, change: ChangeArgs { registry, operator } } => {
-            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            reg.set_proposals(&who(operator)?, &name, &office, reuse_period_days).map_err(reg_fail)?;
+            files::set_proposals(&registry.path, &name, &office, reuse_period_days, &crate::operator(operator))?;
             say!("file `{name}`: proposals to {} (法110条2号, 法117条2号)", office.trim());
-            Ok(())
         }
         FileCommand::Book { out, registry } => {
-            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            let book = reg.file_book(&today()?).map_err(reg_fail)?;
-            let (html, csv) = (out.join("file-book.html"), out.join("file-book.csv"));
-            let output = |e: anyhow::Error| fail(ExitCode::Output, e);
-            for p in [&html, &csv] {
-                if p.exists() {
-                    return Err(output(anyhow::anyhow!(
-                        "{} exists (the ファイル簿 is never overwritten)",
-                        p.display()
-                    )));
-                }
-            }
-            std::fs::create_dir_all(&out)
-                .map_err(|e| output(anyhow::Error::new(e).context(format!("cannot make {}", out.display()))))?;
-            for (p, text) in [(&html, &book.html), (&csv, &book.csv)] {
-                let made = tokumei_audit::sys::create_new_atomic(p, text.as_bytes())
-                    .map_err(|e| output(anyhow::Error::new(e).context(format!("cannot write {}", p.display()))))?;
-                if !made {
-                    return Err(output(anyhow::anyhow!(
-                        "{} exists (the ファイル簿 is never overwritten)",
-                        p.display()
-                    )));
-                }
-            }
+            let book = files::book(&registry.path, &out)?;
             say!(
                 "wrote the ファイル簿 of {} file(s) to {} and {}{}",
                 book.files,
-                html.display(),
-                csv.display(),
+                book.html.display(),
+                book.csv.display(),
                 if book.withheld > 0 {
                     format!(" ({} file(s) whose entry is withheld under 法75条3項 left out)", book.withheld)
                 } else {
                     String::new()
                 }
             );
-            Ok(())
         }
         FileCommand::List { view: ViewArgs { registry, json } } => {
-            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            let files = reg.files().map_err(reg_fail)?;
+            let files = files::list(&registry.path)?;
             if json {
                 return json_out(&files);
             }
@@ -900,9 +504,9 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
                     f.rules.len()
                 );
             }
-            Ok(())
         }
     }
+    Ok(())
 }
 
 /// Recipient commands.
@@ -1009,15 +613,11 @@ pub enum ContractCommand {
 pub fn recipient(command: RecipientCommand) -> Result<(), Failure> {
     match command {
         RecipientCommand::Add { entry, change: ChangeArgs { registry, operator } } => {
-            let r = tokumei_registry::Recipient::load(&entry).map_err(reg_fail)?;
-            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            let id = reg.add_recipient(&who(operator)?, &r).map_err(reg_fail)?;
+            let (r, id) = recipients::add(&registry.path, &entry, &crate::operator(operator))?;
             say!("registered recipient `{}` (#{id})", r.name);
-            Ok(())
         }
         RecipientCommand::List { view: ViewArgs { registry, json } } => {
-            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            let list = reg.recipients().map_err(reg_fail)?;
+            let list = recipients::list(&registry.path)?;
             if json {
                 let v: Vec<serde_json::Value> = list
                     .iter()
@@ -1030,19 +630,18 @@ pub fn recipient(command: RecipientCommand) -> Result<(), Failure> {
                 let number = r.corporate_number.as_ref().map(|n| format!("  法人番号 {n}")).unwrap_or_default();
                 say!("{id:<4} {}{number}  {}{bar}", r.name, r.contact);
             }
-            Ok(())
         }
     }
+    Ok(())
 }
 
 /// Run a contract command.
 pub fn contract(command: ContractCommand) -> Result<(), Failure> {
+    use tokumei_documents::register::fee_words;
     match command {
         ContractCommand::Propose { proposal, change: ChangeArgs { registry, operator } } => {
-            let p = tokumei_registry::Proposal::load(&proposal).map_err(reg_fail)?;
-            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            let id = reg.propose(&who(operator)?, &p).map_err(reg_fail)?;
-            let c = reg.contract(id).map_err(reg_fail)?;
+            let contracts::Proposed { proposal: p, id, contract: c } =
+                contracts::propose(&registry.path, &proposal, &crate::operator(operator))?;
             say!(
                 "recorded proposal {id} of `{}` for file `{}` (received; {}{})",
                 p.recipient,
@@ -1056,12 +655,9 @@ pub fn contract(command: ContractCommand) -> Result<(), Failure> {
                     p.contract.unwrap_or(0)
                 );
             }
-            Ok(())
         }
         ContractCommand::Review { id, review, change: ChangeArgs { registry, operator } } => {
-            let r = tokumei_registry::Review::load(&review).map_err(reg_fail)?;
-            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            let passed = reg.review(&who(operator)?, id, &r).map_err(reg_fail)?;
+            let (r, passed) = contracts::review(&registry.path, id, &review, &crate::operator(operator))?;
             say!(
                 "contract {id} reviewed by {}: {}",
                 r.reviewer,
@@ -1071,7 +667,6 @@ pub fn contract(command: ContractCommand) -> Result<(), Failure> {
                     "checks failed (notify not_fit with reasons)"
                 }
             );
-            Ok(())
         }
         ContractCommand::Advance {
             id,
@@ -1082,86 +677,34 @@ pub fn contract(command: ContractCommand) -> Result<(), Failure> {
             fee_yen,
             change: ChangeArgs { registry, operator },
         } => {
-            let fee = tokumei_registry::FeeBasis {
-                hours: hours.as_deref().map(tokumei_registry::parse_hours).transpose().map_err(reg_fail)?,
-                contractor_cost_yen: contractor_cost,
-                fee_yen,
-            };
-            if to == tokumei_registry::State::Cancelled {
-                return Err(fail(
-                    ExitCode::Usage,
-                    anyhow::anyhow!("cancel with `tokumei contract cancel ID --note GROUND`"),
-                ));
-            }
-            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            reg.advance(&who(operator)?, id, to, note.as_deref(), &fee).map_err(reg_fail)?;
+            let step =
+                contracts::Step { id, to, note: note.as_deref(), hours: hours.as_deref(), contractor_cost, fee_yen };
+            let paid = contracts::advance(&registry.path, &step, &crate::operator(operator))?;
             say!("contract {id}: {}", to.as_str());
-            if to == tokumei_registry::State::FeePaid
-                && let Some(c) = reg.contract(id).map_err(reg_fail)?
-            {
+            if let Some(c) = paid {
                 say!("  fee {} yen ({})", c.fee_yen.unwrap_or(0), fee_words(c.fee_basis.as_ref()));
             }
-            Ok(())
         }
         ContractCommand::Cancel { id, note, change: ChangeArgs { registry, operator } } => {
-            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            reg.advance(&who(operator)?, id, tokumei_registry::State::Cancelled, Some(&note), &Default::default())
-                .map_err(reg_fail)?;
+            contracts::cancel(&registry.path, id, &note, &crate::operator(operator))?;
             say!("contract {id}: cancelled (法120); the business may not receive data for two years");
-            Ok(())
         }
         ContractCommand::Show { id, view: ViewArgs { registry, json } } => {
-            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            let c = reg
-                .contract(id)
-                .map_err(reg_fail)?
-                .ok_or_else(|| fail(ExitCode::Registry, anyhow::anyhow!("no contract {id}")))?;
+            let c = contracts::show(&registry.path, id)?;
             if json {
                 return json_out(&c);
             }
-            say!("contract {} — {} / {} — {}", c.id, c.recipient, c.file, c.state.as_str());
-            say!("  kind        {}", c.kind.label());
-            if let Some(r) = &c.proposal.release {
-                say!("  data        release {r} (made under contract {})", c.parent_id.unwrap_or(0));
-            } else if let Some(p) = c.parent_id {
-                say!("  changes     contract {p} (its business)");
-            }
-            if let Some(call) = c.call_id {
-                say!("  call        {call} (法111)");
-            }
-            say!("  people      {}", c.proposal.people);
-            say!("  purpose     {}", c.proposal.purpose);
-            say!("  use period  {} .. {}", c.proposal.use_from, c.proposal.use_until);
-            for col in &c.proposal.columns {
-                say!("  column      {} ({})", col.name, col.granularity);
-            }
-            if let Some(f) = c.fee_yen {
-                say!("  fee         {f} yen ({})", fee_words(c.fee_basis.as_ref()));
-            }
-            for t in &c.history {
-                say!(
-                    "  {}  {} -> {}  by {}{}",
-                    t.time,
-                    t.from.as_deref().unwrap_or("-"),
-                    t.to,
-                    t.operator,
-                    t.note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
-                );
-            }
-            Ok(())
+            print_contract(&c);
         }
         ContractCommand::Record { id, view: ViewArgs { registry, json } } => {
-            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            let rec = reg.contract_record(id).map_err(reg_fail)?;
+            let rec = contracts::record(&registry.path, id)?;
             if json {
                 return json_out(&rec);
             }
-            say!("{}", record_markdown(&rec));
-            Ok(())
+            say!("{}", tokumei_documents::register::record_markdown(&rec));
         }
         ContractCommand::List { view: ViewArgs { registry, json } } => {
-            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            let list = reg.contracts().map_err(reg_fail)?;
+            let list = contracts::list(&registry.path)?;
             if json {
                 return json_out(&list);
             }
@@ -1177,8 +720,41 @@ pub fn contract(command: ContractCommand) -> Result<(), Failure> {
                     c.proposal.use_until
                 );
             }
-            Ok(())
         }
+    }
+    Ok(())
+}
+
+/// What `contract show` prints.
+fn print_contract(c: &StoredContract) {
+    say!("contract {} — {} / {} — {}", c.id, c.recipient, c.file, c.state.as_str());
+    say!("  kind        {}", c.kind.label());
+    if let Some(r) = &c.proposal.release {
+        say!("  data        release {r} (made under contract {})", c.parent_id.unwrap_or(0));
+    } else if let Some(p) = c.parent_id {
+        say!("  changes     contract {p} (its business)");
+    }
+    if let Some(call) = c.call_id {
+        say!("  call        {call} (法111)");
+    }
+    say!("  people      {}", c.proposal.people);
+    say!("  purpose     {}", c.proposal.purpose);
+    say!("  use period  {} .. {}", c.proposal.use_from, c.proposal.use_until);
+    for col in &c.proposal.columns {
+        say!("  column      {} ({})", col.name, col.granularity);
+    }
+    if let Some(f) = c.fee_yen {
+        say!("  fee         {f} yen ({})", tokumei_documents::register::fee_words(c.fee_basis.as_ref()));
+    }
+    for t in &c.history {
+        say!(
+            "  {}  {} -> {}  by {}{}",
+            t.time,
+            t.from.as_deref().unwrap_or("-"),
+            t.to,
+            t.operator,
+            t.note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
+        );
     }
 }
 
@@ -1277,8 +853,7 @@ pub enum ReleaseCommand {
 pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
     match command {
         ReleaseCommand::List { view: ViewArgs { registry, json } } => {
-            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            let list = reg.releases().map_err(reg_fail)?;
+            let list = releases::list(&registry.path)?;
             if json {
                 return json_out(&list);
             }
@@ -1295,48 +870,13 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
                     copy_note(r)
                 );
             }
-            Ok(())
         }
         ReleaseCommand::Show { release_id, view: ViewArgs { registry, json } } => {
-            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            let r = reg
-                .release(&release_id)
-                .map_err(reg_fail)?
-                .ok_or_else(|| fail(ExitCode::Registry, anyhow::anyhow!("no release {release_id} in the registry")))?;
+            let r = releases::show(&registry.path, &release_id)?;
             if json {
                 return json_out(&r);
             }
-            say!("release {} ({})", r.release.release_id, r.status);
-            say!("  recipient   {}", r.recipient.as_deref().unwrap_or("(internal)"));
-            say!("  contract    {}", r.release.contract_id.map(|c| c.to_string()).unwrap_or_else(|| "-".into()));
-            say!("  file        {}", r.file.as_deref().unwrap_or("-"));
-            say!("  folder      {}", r.release.release_dir);
-            say!(
-                "  rows        {} (k {}, l {})",
-                r.release.rows,
-                r.release.k_achieved,
-                r.release.l_achieved.map(|l| l.to_string()).unwrap_or_else(|| "-".into())
-            );
-            say!("  audit entry {} (head {})", r.release.audit_seq, r.release.audit_head.as_deref().unwrap_or("-"));
-            if let Some(p) = &r.release.purpose {
-                say!("  internal    {p}");
-            }
-            if let Some(old) = &r.release.replaces {
-                say!(
-                    "  replaces    {old}{}",
-                    r.release.replacement_note.as_ref().map(|n| format!(" (another input: {n})")).unwrap_or_default()
-                );
-            }
-            if let Some(by) = &r.replaced_by {
-                say!("  replaced by {by}");
-            }
-            if let Some(d) = &r.destroyed {
-                say!("  destroyed   {} by {} ({}), recorded {}", d.date, d.operator, d.how, d.time);
-            }
-            for f in &r.release.outputs {
-                say!("  file        {}  {}", f.sha256, f.name);
-            }
-            Ok(())
+            print_release(&r);
         }
         ReleaseCommand::Replace {
             release_id,
@@ -1346,10 +886,7 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
             input_changed,
             change: ChangeArgs { registry, operator },
         } => {
-            let old = {
-                let reg = Registry::open(&registry.path).map_err(reg_fail)?;
-                reg.replaceable(&release_id).map_err(reg_fail)?
-            };
+            let old = releases::replaceable(&registry.path, &release_id)?;
             // Beside the release it replaces: <out>/<dataset>/<release id>.
             let out = out
                 .or_else(|| Path::new(&old.release.release_dir).parent().and_then(Path::parent).map(Path::to_path_buf));
@@ -1360,16 +897,13 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
                 hours,
                 replaces: Some(crate::job::Replacing { release_id, input_changed }),
             };
-            crate::job::run_job(&job, out, operator, false, Some(arg), &crate::Bars::new())
+            return crate::job::run_job(&job, out, operator, false, Some(arg), &crate::Bars::new());
         }
         ReleaseCommand::Destroyed { release_id, how, date, change: ChangeArgs { registry, operator } } => {
-            let who = who(operator)?;
-            let today = today()?;
-            let day = date.unwrap_or_else(|| today.clone());
-            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            reg.record_destruction(&who, &release_id, &day, &today, &how).map_err(reg_fail)?;
+            let (day, to_do) =
+                releases::destroyed(&registry.path, &release_id, &how, date, &crate::operator(operator))?;
             say!("recorded the destruction of release {release_id} on {day} ({how})");
-            for t in reg.erasures_to_do().map_err(reg_fail)? {
+            for t in to_do {
                 say!(
                     "  request {}: {} internal copy(ies) still to destroy: {}",
                     t.request_id,
@@ -1377,7 +911,6 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
                     t.outstanding.join(", ")
                 );
             }
-            Ok(())
         }
         ReleaseCommand::Provide {
             release_id,
@@ -1387,85 +920,73 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
             contract,
             change: ChangeArgs { registry, operator },
         } => {
-            let who = who(operator)?;
-            let today = today()?;
-            let day = date.unwrap_or_else(|| today.clone());
-            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            reg.provide_under(&who, &release_id, contract, &day, &today, &medium, &receipt).map_err(reg_fail)?;
+            let given =
+                releases::Provision { release_id: &release_id, medium: &medium, receipt: &receipt, date, contract };
+            let day = releases::provide(&registry.path, given, &crate::operator(operator))?;
             say!("recorded the provision of release {release_id} on {day} ({medium})");
-            Ok(())
         }
         ReleaseCommand::Identify { file, registry } => {
-            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            let key = reg.code_digest_key().map_err(reg_fail)?;
-            let releases = reg.releases().map_err(reg_fail)?;
-            let mut digests: std::collections::HashMap<Vec<String>, Option<String>> = Default::default();
-            for r in &releases {
-                let (Some(d), false) = (&r.release.code_digest, r.release.code_columns.is_empty()) else { continue };
-                let mine = digests.entry(r.release.code_columns.clone()).or_insert_with(|| {
-                    tokumei_engine::output::code_digest(&file, &r.release.code_columns, &key).ok().map(|x| x.1)
-                });
-                if mine.as_ref() == Some(d) {
-                    say!(
-                        "{} is release {} ({}), provided to {} under contract {}",
-                        file.display(),
-                        r.release.release_id,
-                        r.status,
-                        r.recipient.as_deref().unwrap_or("(internal)"),
-                        r.release.contract_id.map(|c| c.to_string()).unwrap_or_else(|| "-".into())
-                    );
-                    return Ok(());
-                }
-            }
-            Err(fail(
-                ExitCode::Registry,
-                anyhow::anyhow!("{}: its codes match no registered release (whole releases only)", file.display()),
-            ))
+            let r = releases::identify(&registry.path, &file)?;
+            say!(
+                "{} is release {} ({}), provided to {} under contract {}",
+                file.display(),
+                r.release.release_id,
+                r.status,
+                r.recipient.as_deref().unwrap_or("(internal)"),
+                r.release.contract_id.map(|c| c.to_string()).unwrap_or_else(|| "-".into())
+            );
         }
         ReleaseCommand::Verify { release_id, registry } => {
-            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            let list: Vec<_> = reg
-                .releases()
-                .map_err(reg_fail)?
-                .into_iter()
-                .filter(|r| release_id.as_ref().is_none_or(|id| *id == r.release.release_id))
-                .collect();
-            if let Some(id) = &release_id
-                && list.is_empty()
-            {
-                return Err(fail(ExitCode::Registry, anyhow::anyhow!("no release {id} in the registry")));
-            }
-            let mut problems = Vec::new();
-            let mut checked = 0;
-            for r in &list {
-                match r.status.as_str() {
-                    // Its folder is gone on purpose (`release destroyed`).
-                    "published" if r.destroyed.is_some() => {}
-                    "published" => {
-                        problems.extend(r.check_files());
-                        checked += 1;
-                    }
-                    "publishing" => problems.push(format!(
-                        "release {}: still publishing (a run in progress, or interrupted: the next run on its output folder settles it)",
-                        r.release.release_id
-                    )),
-                    _ => {}
-                }
-            }
-            if problems.is_empty() {
-                say!("{checked} published release(s): every file matches the registry");
+            let v = releases::verify(&registry.path, release_id.as_deref())?;
+            if v.problems.is_empty() {
+                say!("{} published release(s): every file matches the registry", v.checked);
                 return Ok(());
             }
-            for p in &problems {
+            for p in &v.problems {
                 eprintln!("problem: {p}");
             }
-            Err(fail(ExitCode::Registry, anyhow::anyhow!("{} problem(s) found", problems.len())))
+            return Err(fail(ExitCode::Registry, anyhow::anyhow!("{} problem(s) found", v.problems.len())));
         }
+    }
+    Ok(())
+}
+
+/// What `release show` prints.
+fn print_release(r: &StoredRelease) {
+    say!("release {} ({})", r.release.release_id, r.status);
+    say!("  recipient   {}", r.recipient.as_deref().unwrap_or("(internal)"));
+    say!("  contract    {}", r.release.contract_id.map(|c| c.to_string()).unwrap_or_else(|| "-".into()));
+    say!("  file        {}", r.file.as_deref().unwrap_or("-"));
+    say!("  folder      {}", r.release.release_dir);
+    say!(
+        "  rows        {} (k {}, l {})",
+        r.release.rows,
+        r.release.k_achieved,
+        r.release.l_achieved.map(|l| l.to_string()).unwrap_or_else(|| "-".into())
+    );
+    say!("  audit entry {} (head {})", r.release.audit_seq, r.release.audit_head.as_deref().unwrap_or("-"));
+    if let Some(p) = &r.release.purpose {
+        say!("  internal    {p}");
+    }
+    if let Some(old) = &r.release.replaces {
+        say!(
+            "  replaces    {old}{}",
+            r.release.replacement_note.as_ref().map(|n| format!(" (another input: {n})")).unwrap_or_default()
+        );
+    }
+    if let Some(by) = &r.replaced_by {
+        say!("  replaced by {by}");
+    }
+    if let Some(d) = &r.destroyed {
+        say!("  destroyed   {} by {} ({}), recorded {}", d.date, d.operator, d.how, d.time);
+    }
+    for f in &r.release.outputs {
+        say!("  file        {}  {}", f.sha256, f.name);
     }
 }
 
 /// What `release list` adds to a release's line: what replaced it, its destruction.
-fn copy_note(r: &tokumei_registry::StoredRelease) -> String {
+fn copy_note(r: &StoredRelease) -> String {
     match (&r.destroyed, &r.replaced_by) {
         (Some(d), _) => format!("  destroyed {}", d.date),
         (None, Some(by)) => format!("  replaced by {by} (destruction not recorded)"),
@@ -1494,44 +1015,24 @@ pub enum SubjectCommand {
 /// Run a subject command.
 pub fn subject(command: SubjectCommand) -> Result<(), Failure> {
     let SubjectCommand::Provisions { subject, view: ViewArgs { registry, json }, operator } = command;
-    let path = registry.path;
-    let reg = Registry::open(&path).map_err(reg_fail)?;
-    let found = reg.subject_releases(&subject).map_err(reg_fail)?;
-    let excluded = reg.exclusion_of(&subject).map_err(reg_fail)?;
-    // The look-up of a person is itself recorded (without the identifier).
-    let who = who(operator)?;
-    let mut details = serde_json::Map::new();
-    details.insert("registry".into(), reg.id().map_err(reg_fail)?.into());
-    if let Some(found) = &found {
-        details.insert("releases_found".into(), (found.len() as u64).into());
-    }
-    tokumei_audit::JsonlLog::new(reg.audit_log().map_err(reg_fail)?)
-        .append(tokumei_audit::Record {
-            time: who.time.clone(),
-            operator: who.operator.clone(),
-            action: "subject-provisions".into(),
-            status: "ok".into(),
-            details,
-            clock: who.clock.clone(),
-            ..Default::default()
-        })
-        .map_err(|e| fail(ExitCode::Audit, e.into()))?;
+    let found = subjects::provisions(&registry.path, &subject, &crate::operator(operator))?;
     if json {
-        let excluded: Vec<_> = excluded
+        let excluded: Vec<_> = found
+            .excluded
             .iter()
             .map(|(r, scope, since)| serde_json::json!({"request": r, "scope": scope, "since": since}))
             .collect();
-        return json_out(&serde_json::json!({"releases": found, "excluded": excluded}));
+        return json_out(&serde_json::json!({"releases": found.releases, "excluded": excluded}));
     }
-    match &found {
+    match &found.releases {
         None => say!(
             "registry {}: the profile keeps no per-subject index (`subject_index = false`): which releases hold the person is not recorded",
-            path.display()
+            registry.path.display()
         ),
         Some(f) if f.is_empty() => say!("no registered release was made from this subject's records"),
         Some(_) => {}
     }
-    for r in found.iter().flatten() {
+    for r in found.releases.iter().flatten() {
         say!(
             "{}  {}  {} rows  {}{}",
             r.release.release_id,
@@ -1544,28 +1045,11 @@ pub fn subject(command: SubjectCommand) -> Result<(), Failure> {
             copy_note(r)
         );
     }
-    for (r, scope, since) in &excluded {
+    for (r, scope, since) in &found.excluded {
         say!(
             "excluded by request {r} since {since} from {}",
             if scope == "all" { "every later run" } else { "every later release to a recipient" }
         );
     }
     Ok(())
-}
-
-/// What `registry status` warns of for requests: stored profile values beyond the Act's limits
-/// (used at the limit), and a national-holiday list that ends before next year.
-fn request_warnings(reg: &Registry) -> Result<Vec<String>, Failure> {
-    let mut out: Vec<String> = reg
-        .profile_law_problems()
-        .map_err(reg_fail)?
-        .into_iter()
-        .map(|p| format!("the stored profile sets {p}; the limit is used"))
-        .collect();
-    let today = today()?;
-    let next = tokumei_registry::deadline::add_days(&today, 366).unwrap_or_else(|| today.clone());
-    if let Some(note) = tokumei_registry::deadline::holiday_note(&today, &next) {
-        out.push(note);
-    }
-    Ok(out)
 }

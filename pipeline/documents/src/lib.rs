@@ -6,6 +6,7 @@
 //! print the same words.
 
 pub mod html;
+pub mod register;
 
 /// House rules (docs/design.md): no module names one that names it back.
 #[cfg(test)]

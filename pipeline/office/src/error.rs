@@ -35,6 +35,9 @@ pub enum OfficeError {
     /// The act is refused by the registry's rules (a legal refusal, not a broken registry).
     #[error("{0}")]
     Refused(String),
+    /// An output is refused (it exists and is never overwritten, its folder cannot be made).
+    #[error("{0}")]
+    Output(String),
     /// A file or folder could not be written.
     #[error("cannot write {}", path.display())]
     Write {

@@ -1,0 +1,26 @@
+//! The registry's records as use-cases: the registry itself (create, status, export, purge,
+//! reset, verify), personal-information files, recipients, proposals and contracts, releases,
+//! and the per-subject look-up. Each opens the registry it is given, acts through
+//! `tokumei_registry`, and returns what it did for the caller to print; a change is made by
+//! the operator named, at the run clock's time.
+
+pub mod contracts;
+pub mod files;
+pub mod recipients;
+pub mod registry;
+pub mod releases;
+pub mod subjects;
+
+use crate::{Clock, OfficeError};
+use tokumei_registry::Who;
+
+/// Who makes a registry change, and when: the run clock (`TOKUMEI_NOW` when set, so a test clock
+/// sets the journal times too).
+pub fn who(operator: &str) -> Result<Who, OfficeError> {
+    Ok(Clock::now()?.who(operator.to_string()))
+}
+
+/// Today (YYYY-MM-DD) by the run clock (`TOKUMEI_NOW` in tests), as a date in Japan.
+pub fn today() -> Result<String, OfficeError> {
+    Clock::now()?.today_in_japan()
+}

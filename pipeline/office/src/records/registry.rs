@@ -1,0 +1,154 @@
+//! The registry itself: create it, its status and warnings, export, purge what has reached the
+//! end of its retention, accept a registry that fails its check, verify it against its log.
+
+use super::{today, who};
+use crate::OfficeError;
+use std::path::{Path, PathBuf};
+use tokumei_registry::{ErasureToDo, Profile, Purged, Registry};
+
+/// A registry made by [`init`].
+pub struct Created {
+    /// The registry file.
+    pub path: PathBuf,
+    /// The body it is for.
+    pub body: String,
+    /// The body's kind under the APPI, in words.
+    pub actor: String,
+    /// The audit log its changes go to (absolute).
+    pub audit_log: PathBuf,
+}
+
+/// Create the registry (owner-only, never over an existing file) with the profile read from
+/// `profile`; its changes go to `audit_log` (default: `audit.log` beside the registry).
+pub fn init(path: &Path, profile: &Path, audit_log: Option<PathBuf>, operator: &str) -> Result<Created, OfficeError> {
+    let profile = Profile::load(profile)?;
+    let log = audit_log.unwrap_or_else(|| tokumei_audit::sys::parent_of(path).join("audit.log"));
+    // Stored absolute: later commands may run from another folder.
+    let log = std::path::absolute(&log).map_err(|e| OfficeError::Usage(e.to_string()))?;
+    let who = who(operator)?;
+    let reg = Registry::create(path, &profile, &log, &who)?;
+    Ok(Created {
+        path: reg.path().to_path_buf(),
+        body: profile.body.clone(),
+        actor: profile.actor.label().to_string(),
+        audit_log: log,
+    })
+}
+
+/// What `registry status` shows.
+pub struct Status {
+    /// Schema version, rows per table, the last change.
+    pub status: tokumei_registry::Status,
+    /// The municipality's profile.
+    pub profile: Profile,
+    /// Accepted erasures whose internal copies are not all destroyed.
+    pub erasures_to_do: Vec<ErasureToDo>,
+    /// What the officer should look at (profile limits, holidays, calls, file entries).
+    pub warnings: Vec<String>,
+    /// Today in Japan by the run clock (what is overdue is judged on it).
+    pub today: String,
+}
+
+/// The registry's status, read as the file is (a registry that fails its proof shows too).
+pub fn status(path: &Path) -> Result<Status, OfficeError> {
+    let reg = Registry::open_unproved(path)?;
+    let status = reg.status()?;
+    let profile = reg.profile()?;
+    let erasures_to_do = reg.erasures_to_do()?;
+    let today = today()?;
+    let mut warnings = request_warnings(&reg, &today)?;
+    // 法111, 規則53: a body for which calls are mandatory calls every fiscal year.
+    warnings.extend(reg.call_warnings(&today)?);
+    for f in reg.files()? {
+        warnings.extend(f.entry.warnings());
+    }
+    Ok(Status { status, profile, erasures_to_do, warnings, today })
+}
+
+/// What `registry status` warns of for requests: stored profile values beyond the Act's limits
+/// (used at the limit), and a national-holiday list that ends before next year.
+pub fn request_warnings(reg: &Registry, today: &str) -> Result<Vec<String>, OfficeError> {
+    let mut out: Vec<String> = reg
+        .profile_law_problems()?
+        .into_iter()
+        .map(|p| format!("the stored profile sets {p}; the limit is used"))
+        .collect();
+    let next = tokumei_registry::deadline::add_days(today, 366).unwrap_or_else(|| today.to_string());
+    if let Some(note) = tokumei_registry::deadline::holiday_note(today, &next) {
+        out.push(note);
+    }
+    Ok(out)
+}
+
+/// Every row of every table as JSON Lines.
+pub fn export(path: &Path) -> Result<Vec<u8>, OfficeError> {
+    let reg = Registry::open_unproved(path)?;
+    let mut buf = Vec::new();
+    reg.export(&mut buf)?;
+    Ok(buf)
+}
+
+/// Export to a new file (never overwritten); the number of rows.
+pub fn export_to(path: &Path, out: &Path) -> Result<u64, OfficeError> {
+    let reg = Registry::open_unproved(path)?;
+    let mut buf = Vec::new();
+    let n = reg.export(&mut buf)?;
+    let made = tokumei_audit::sys::create_new_atomic(out, &buf)
+        .map_err(|cause| OfficeError::Write { path: out.to_path_buf(), cause })?;
+    if !made {
+        return Err(OfficeError::Output(format!("{} exists (an export is never overwritten)", out.display())));
+    }
+    Ok(n)
+}
+
+/// The contracts whose retention period has ended: listed (`dry_run`) or removed, each removal
+/// audited.
+pub fn purge_expired(path: &Path, dry_run: bool, operator: &str) -> Result<Vec<Purged>, OfficeError> {
+    let who = who(operator)?;
+    let today = today()?;
+    let mut reg = Registry::open(path)?;
+    Ok(if dry_run { reg.expired(&today) } else { reg.purge_expired(&who, &today) }?)
+}
+
+/// What [`reset`] did.
+pub enum Reset {
+    /// The registry is gone: its retirement is recorded in the log beside where it was.
+    Retired {
+        /// The audit log that records it.
+        audit_log: PathBuf,
+        /// The registry ids retired.
+        ids: Vec<String>,
+    },
+    /// The registry is accepted as it is now.
+    Accepted {
+        /// The registry file.
+        path: PathBuf,
+        /// The problems accepted.
+        problems: Vec<String>,
+    },
+}
+
+/// Accept, with its reason, a registry that fails its check; or, for a registry that is gone,
+/// record it as gone in its audit log (default: `audit.log` beside where it was).
+pub fn reset(path: &Path, reason: &str, audit_log: Option<PathBuf>, operator: &str) -> Result<Reset, OfficeError> {
+    let who = who(operator)?;
+    if !path.exists() {
+        let log = audit_log.unwrap_or_else(|| tokumei_audit::sys::parent_of(path).join("audit.log"));
+        let ids = tokumei_registry::retire(&log, path, &who, reason)?;
+        return Ok(Reset::Retired { audit_log: log, ids });
+    }
+    let mut reg = Registry::open_unproved(path)?;
+    let problems = reg.reset(&who, reason)?;
+    Ok(Reset::Accepted { path: reg.path().to_path_buf(), problems })
+}
+
+/// The registry's problems against its audit log (a broken log is an audit failure).
+pub fn verify(reg: &Registry) -> Result<Vec<String>, OfficeError> {
+    Ok(reg.check_all()?)
+}
+
+/// Open the registry as the file is and check it against its audit log: its path and problems.
+pub fn verify_at(path: &Path) -> Result<(PathBuf, Vec<String>), OfficeError> {
+    let reg = Registry::open_unproved(path)?;
+    Ok((reg.path().to_path_buf(), verify(&reg)?))
+}
