@@ -857,19 +857,7 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
             if json {
                 return json_out(&list);
             }
-            for r in &list {
-                say!(
-                    "{:<46} {:<10} contract {:<4} {:<24} rows {:>9}  k {:>3}  l {}{}",
-                    r.release.release_id,
-                    r.status,
-                    r.release.contract_id.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
-                    r.recipient.as_deref().unwrap_or("(internal)"),
-                    r.release.rows,
-                    r.release.k_achieved,
-                    r.release.l_achieved.map(|l| l.to_string()).unwrap_or_else(|| "-".into()),
-                    copy_note(r)
-                );
-            }
+            print_release_list(&list);
         }
         ReleaseCommand::Show { release_id, view: ViewArgs { registry, json } } => {
             let r = releases::show(&registry.path, &release_id)?;
@@ -949,6 +937,23 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// What `release list` prints: a line per release.
+fn print_release_list(list: &[StoredRelease]) {
+    for r in list {
+        say!(
+            "{:<46} {:<10} contract {:<4} {:<24} rows {:>9}  k {:>3}  l {}{}",
+            r.release.release_id,
+            r.status,
+            r.release.contract_id.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+            r.recipient.as_deref().unwrap_or("(internal)"),
+            r.release.rows,
+            r.release.k_achieved,
+            r.release.l_achieved.map(|l| l.to_string()).unwrap_or_else(|| "-".into()),
+            copy_note(r)
+        );
+    }
 }
 
 /// What `release show` prints.

@@ -89,3 +89,17 @@ pub fn record(path: &Path, id: i64) -> Result<serde_json::Value, OfficeError> {
 pub fn list(path: &Path) -> Result<Vec<StoredContract>, OfficeError> {
     Ok(Registry::open(path)?.contracts()?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cancellation_has_its_own_command_and_bad_hours_are_refused_first() {
+        let step = |to, hours| Step { id: 1, to, note: None, hours, contractor_cost: None, fee_yen: None };
+        let e = advance(Path::new("none.sqlite"), &step(State::Cancelled, None), "tester").unwrap_err();
+        assert!(matches!(e, OfficeError::Usage(_)), "{e}");
+        let e = advance(Path::new("none.sqlite"), &step(State::Cancelled, Some("many")), "tester").unwrap_err();
+        assert!(matches!(e, OfficeError::Registry(_)), "{e}");
+    }
+}

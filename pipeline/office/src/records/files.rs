@@ -167,3 +167,35 @@ pub fn book(path: &Path, out: &Path) -> Result<Book, OfficeError> {
     }
     Ok(Book { files: book.files, withheld: book.withheld, html, csv })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rule_file_that_is_missing_or_a_folder_is_a_config_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        for p in [dir.path().join("none.toml"), dir.path().to_path_buf()] {
+            let e = rules_of(&p).unwrap_err();
+            assert!(matches!(e, OfficeError::Config(_)), "{e}");
+            assert!(e.to_string().starts_with(&format!("--rules {}: ", p.display())), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_name_column_goes_with_a_birth_column() {
+        let s = NewSource {
+            file: "f".into(),
+            input: "x.csv".into(),
+            encoding: tokumei_rules::Encoding::Auto,
+            encoding_word: "auto",
+            subject_column: "宛名番号".into(),
+            name_column: Some("氏名".into()),
+            birth_column: None,
+            others_columns: vec![],
+            holds_subject_identifier: false,
+        };
+        let e = add_source(Path::new("none.sqlite"), s, "tester").unwrap_err();
+        assert!(matches!(e, OfficeError::Usage(_)), "{e}");
+    }
+}

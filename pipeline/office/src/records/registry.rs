@@ -152,3 +152,36 @@ pub fn verify_at(path: &Path) -> Result<(PathBuf, Vec<String>), OfficeError> {
     let reg = Registry::open_unproved(path)?;
     Ok((reg.path().to_path_buf(), verify(&reg)?))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PROFILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../samples/registry/profile.toml");
+
+    #[test]
+    fn a_registry_made_shows_its_status_exports_and_never_overwrites_an_export() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("registry.sqlite");
+        let made = init(&path, Path::new(PROFILE), None, "tester").unwrap();
+        assert_eq!(made.audit_log, std::path::absolute(dir.path().join("audit.log")).unwrap());
+        assert!(init(&path, Path::new(PROFILE), None, "tester").is_err(), "never over an existing registry");
+        let s = status(&path).unwrap();
+        assert_eq!(s.profile.body, made.body);
+        assert_eq!(s.today.len(), 10);
+        let out = dir.path().join("export.jsonl");
+        let n = export_to(&path, &out).unwrap();
+        assert!(n > 0);
+        assert_eq!(std::fs::read(&out).unwrap(), export(&path).unwrap());
+        let again = export_to(&path, &out).unwrap_err();
+        assert!(matches!(again, OfficeError::Output(_)), "{again}");
+        assert!(verify_at(&path).unwrap().1.is_empty());
+    }
+
+    #[test]
+    fn a_missing_registry_is_a_registry_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = status(&dir.path().join("none.sqlite")).err().unwrap();
+        assert!(matches!(e, OfficeError::Registry(_)), "{e}");
+    }
+}
