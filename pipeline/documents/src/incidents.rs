@@ -338,3 +338,31 @@ pub struct NoticeLine<'a> {
     /// The letter's file name.
     pub letter: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_draft_s_values_in_words() {
+        assert_eq!(words(&json!("")), "（未記入）");
+        assert_eq!(words(&json!(null)), "（なし）");
+        assert_eq!(words(&json!(["氏名", 3])), "氏名、3");
+        assert_eq!(
+            numbered(&json!([{"code": "1", "name": "要配慮", "why": "病歴"}]), "第2条第"),
+            vec!["第2条第1号 要配慮（病歴）".to_string()]
+        );
+    }
+
+    #[test]
+    fn a_report_not_required_says_it_is_voluntary_and_escapes_what_it_quotes() {
+        let v = json!({"regime_code": "article68", "required": false, "stage_ja": "速報", "stage": "preliminary",
+            "title": "<b>", "due": "2026-01-05", "my_number_report": true});
+        let html = report_html(&v);
+        assert!(html.contains("報告対象事態に該当しない: 任意の報告"));
+        assert!(html.contains("保有個人情報の項目"));
+        assert!(html.contains("mynumber_report_preliminary.html"));
+        assert!(html.contains("&lt;b&gt;") && !html.contains("<b>"), "{html}");
+    }
+}

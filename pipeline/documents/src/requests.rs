@@ -323,3 +323,30 @@ pub fn decision_documents(profile: &Profile, r: &StoredRequest, d: &Decision, di
     }
     DecisionDocuments { path, html, lines }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_decision_is_named_by_its_kind_and_the_notice_titled_by_it() {
+        assert_eq!(decision_ja(Kind::Disclosure, "partial"), "一部を開示する");
+        assert_eq!(decision_ja(Kind::Correction, "rejected"), "訂正をしない");
+        assert_eq!(decision_ja(Kind::Disclosure, "accepted"), "-");
+        assert_eq!(notice_title(Kind::Disclosure, "not_held"), "保有個人情報の開示をしない旨の決定通知書");
+        assert_eq!(notice_title(Kind::OptOut, "accepted"), "オプトアウトの申出の受付について（通知）");
+    }
+
+    #[test]
+    fn the_appeal_rights_name_the_body_escaped() {
+        let html = appeal_rights("<市>");
+        assert!(html.contains("&lt;市&gt;の長に対して審査請求"), "{html}");
+        assert!(!html.contains("<市>"));
+    }
+
+    #[test]
+    fn a_request_s_documents_go_beside_the_registry() {
+        assert_eq!(default_dir(Path::new("reports/registry.sqlite"), 7), Path::new("reports/requests/7"));
+        assert_eq!(default_dir(Path::new("registry.sqlite"), 7), Path::new("./requests/7"));
+    }
+}
