@@ -1,10 +1,11 @@
 //! `tokumei incident ...`: leak incidents from discovery to the Commission reports and the
 //! notices to the people. The registry keeps the facts (every version), the assessment and the
-//! timeline, every step audited; `tokumei_office::incidents` finds what the scope holds (the items, with what the
-//! rules say of them, and the people, read from the registered source extracts, a filter run by
-//! DataFusion) and writes the documents: the report (JSON and a Japanese document) and the
-//! notices (a CSV for mail merge and one letter per person), owner-only, atomically, under the
-//! registry's `incidents/<id>/` folder unless `--out` says.
+//! timeline, every step audited; `tokumei_office::incidents` finds what the scope holds (the
+//! items, with what the rules say of them, and the people, read from the registered source
+//! extracts, a filter run by DataFusion) and writes the documents of `tokumei_documents`: the
+//! report (JSON and a Japanese document) and the notices (a CSV for mail merge and one letter per
+//! person), owner-only, atomically, under the registry's `incidents/<id>/` folder unless `--out`
+//! says. This module parses the arguments and prints.
 
 use crate::Failure;
 use crate::registry_cmd::{ChangeArgs, ViewArgs, json_out, reg_fail, today, who};

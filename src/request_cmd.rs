@@ -1,9 +1,10 @@
 //! `tokumei request ...`: residents' requests from intake to decision, notice and disclosure.
 //! The registry keeps the request and its timeline (every step audited); `tokumei_office::requests`
-//! finds the person's records and writes the documents (`tokumei_documents::requests`): the disclosure package (JSON, CSV, a Japanese
-//! HTML page that prints as the paper answer) and the notice drafts (開示決定通知書, 延長通知書,
-//! 特例延長通知書...), each stating the appeal rights. Documents hold the person's data: they are
-//! written owner-only, atomically, under the registry's `requests/` folder unless `--out` says.
+//! finds the person's records and writes the documents of `tokumei_documents`: the disclosure
+//! package (JSON, CSV, a Japanese HTML page that prints as the paper answer) and the notice drafts
+//! (開示決定通知書, 延長通知書, 特例延長通知書...), each stating the appeal rights. Documents hold
+//! the person's data: they are written owner-only, atomically, under the registry's `requests/`
+//! folder unless `--out` says. This module parses the arguments and prints.
 
 use crate::Failure;
 use crate::registry_cmd::{ChangeArgs, ViewArgs, json_out, reg_fail, today, who};
