@@ -185,61 +185,20 @@ fn open(reg_path: &Path) -> Result<Registry, Failure> {
 pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
     use IncidentCommand as C;
     match command {
-        C::Open { entry, job, change: ChangeArgs { registry, operator } } => {
-            let e = IncidentEntry::load(&entry).map_err(reg_fail)?;
-            let mut reg = open(&registry.path)?;
-            let scope = scope(&reg, &e, &job)?;
-            let id =
-                reg.open_incident(&who(operator)?, &e, &scope.found, &scope.subjects, &today()?).map_err(reg_fail)?;
-            let i = incidents::get(&reg, id)?;
-            say!("opened incident {id}: {} ({}), discovered {}", e.title, i.event(), e.discovered);
-            print_assessment(&i);
-            Ok(())
-        }
-        C::Update { id, entry, job, change: ChangeArgs { registry, operator } } => {
-            let mut reg = open(&registry.path)?;
-            let old = incidents::get(&reg, id)?;
-            let e = old.facts.updated(&entry).map_err(reg_fail)?;
-            let scope = scope(&reg, &e, &job)?;
-            reg.update_incident(&who(operator)?, (id, old.steps), &e, &scope.found, &scope.subjects, &today()?)
-                .map_err(reg_fail)?;
-            let i = incidents::get(&reg, id)?;
-            say!("updated incident {id}");
-            print_assessment(&i);
-            Ok(())
-        }
+        C::Open { entry, job, change } => open_incident(&entry, &job, change),
+        C::Update { id, entry, job, change } => update(id, &entry, &job, change),
         C::List { view, all, overdue } => list(view, all, overdue),
         C::Show { id, view } => show(id, view),
         C::Report { id, stage, out, change } => report(id, &stage, out, change),
-        C::Filed { id, stage, date, reference, document, change: ChangeArgs { registry, operator } } => {
-            let mut reg = open(&registry.path)?;
-            let today = today()?;
-            let date = date.unwrap_or_else(|| today.clone());
-            let doc = document.as_deref().map(incidents::document_digest).transpose()?;
-            let filing =
-                tokumei_registry::Filing { stage: stage.clone(), date: date.clone(), reference, document_sha256: doc };
-            let late = incidents::filed(&mut reg, &who(operator)?, id, &filing, &today)?;
-            say!("incident {id}: {stage} report filed on {date}{}", if late { " (after its due date)" } else { "" });
-            Ok(())
+        C::Filed { id, stage, date, reference, document, change } => {
+            filed(id, (stage, date, reference), document.as_deref(), change)
         }
-        C::Notices { id, name_column, address_column, out, change: ChangeArgs { registry, operator } } => {
-            let mut reg = open(&registry.path)?;
-            let l = incidents::notices(&mut reg, &who(operator)?, id, (name_column, address_column), out)?;
-            for w in &l.warnings {
-                eprintln!("warning: {w}");
-            }
-            say!("notices for incident {id}: {} letters and notices.csv in {}", l.letters, l.dir.display());
-            let missing = l.letters - l.found;
-            if missing > 0 && l.found > 0 {
-                say!(
-                    "  {missing} people not found in the sources' name/address columns: check the letters marked （氏名）"
-                );
-            }
-            Ok(())
+        C::Notices { id, name_column, address_column, out, change } => {
+            notices(id, (name_column, address_column), out, change)
         }
         C::Notify { id, subjects, all, method, at, change } => {
-            let (n, pending) =
-                record_notices(id, (!all).then_some(subjects.as_slice()), &Notice::Sent { method, at }, change)?;
+            let subjects = (!all).then_some(subjects.as_slice());
+            let (n, pending) = record_notices(id, subjects, &Notice::Sent { method, at }, change)?;
             say!("incident {id}: {n} notice(s) recorded; {pending} people still to notify");
             Ok(())
         }
@@ -255,6 +214,72 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+fn open_incident(entry: &Path, jobs: &[PathBuf], ChangeArgs { registry, operator }: ChangeArgs) -> Result<(), Failure> {
+    let e = IncidentEntry::load(entry).map_err(reg_fail)?;
+    let mut reg = open(&registry.path)?;
+    let scope = scope(&reg, &e, jobs)?;
+    let id = reg.open_incident(&who(operator)?, &e, &scope.found, &scope.subjects, &today()?).map_err(reg_fail)?;
+    let i = incidents::get(&reg, id)?;
+    say!("opened incident {id}: {} ({}), discovered {}", e.title, i.event(), e.discovered);
+    print_assessment(&i);
+    Ok(())
+}
+
+fn update(
+    id: i64,
+    entry: &Path,
+    jobs: &[PathBuf],
+    ChangeArgs { registry, operator }: ChangeArgs,
+) -> Result<(), Failure> {
+    let mut reg = open(&registry.path)?;
+    let old = incidents::get(&reg, id)?;
+    let e = old.facts.updated(entry).map_err(reg_fail)?;
+    let scope = scope(&reg, &e, jobs)?;
+    reg.update_incident(&who(operator)?, (id, old.steps), &e, &scope.found, &scope.subjects, &today()?)
+        .map_err(reg_fail)?;
+    let i = incidents::get(&reg, id)?;
+    say!("updated incident {id}");
+    print_assessment(&i);
+    Ok(())
+}
+
+/// Record a report filed (stage, date, the Commission's reference), with the digest of the
+/// document filed.
+fn filed(
+    id: i64,
+    (stage, date, reference): (String, Option<String>, String),
+    document: Option<&Path>,
+    ChangeArgs { registry, operator }: ChangeArgs,
+) -> Result<(), Failure> {
+    let mut reg = open(&registry.path)?;
+    let today = today()?;
+    let date = date.unwrap_or_else(|| today.clone());
+    let doc = document.map(incidents::document_digest).transpose()?;
+    let filing = tokumei_registry::Filing { stage: stage.clone(), date: date.clone(), reference, document_sha256: doc };
+    let late = incidents::filed(&mut reg, &who(operator)?, id, &filing, &today)?;
+    say!("incident {id}: {stage} report filed on {date}{}", if late { " (after its due date)" } else { "" });
+    Ok(())
+}
+
+fn notices(
+    id: i64,
+    columns: (Option<String>, Option<String>),
+    out: Option<PathBuf>,
+    ChangeArgs { registry, operator }: ChangeArgs,
+) -> Result<(), Failure> {
+    let mut reg = open(&registry.path)?;
+    let l = incidents::notices(&mut reg, &who(operator)?, id, columns, out)?;
+    for w in &l.warnings {
+        eprintln!("warning: {w}");
+    }
+    say!("notices for incident {id}: {} letters and notices.csv in {}", l.letters, l.dir.display());
+    let missing = l.letters - l.found;
+    if missing > 0 && l.found > 0 {
+        say!("  {missing} people not found in the sources' name/address columns: check the letters marked （氏名）");
+    }
+    Ok(())
 }
 
 /// What the scope holds, its warnings printed.

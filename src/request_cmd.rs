@@ -285,80 +285,128 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
         C::List { view, due_within, overdue, all } => list(view, due_within, overdue, all),
         C::Show { id, view } => show(id, view),
         C::Match { id, choose, note, change } => match_person(id, choose, &note, change),
-        C::Defect { id, days, reason, change: ChangeArgs { registry, operator } } => {
-            let due = open(&registry.path)?.defect(&who(operator)?, id, days, &reason).map_err(reg_fail)?;
-            say!("request {id}: {days} day(s) not counted; decision now due {due}");
-            Ok(())
-        }
+        C::Defect { id, days, reason, change } => defect(id, days, &reason, change),
         C::Extend { id, days, until, special, reason, notice_date, out, change } => {
             extend(id, (days, until, special), reason, notice_date, out, change)
         }
         C::Disclose { id, job, out, change } => disclose(id, &job, out, change),
-        C::PartDecided { id, note, date, change: ChangeArgs { registry, operator } } => {
-            let today = today()?;
-            let day = date.unwrap_or_else(|| today.clone());
-            let mut reg = open(&registry.path)?;
-            let late = reg.decide_part(&who(operator)?, id, &note, &day, &today).map_err(reg_fail)?;
-            let r = requests::get(&reg, id)?;
-            say!(
-                "request {id}: the 相当の部分 decided on {day}{}; the rest is due by {}",
-                if late { " (after its date, 法84)" } else { "" },
-                r.deadline()
-            );
-            Ok(())
-        }
+        C::PartDecided { id, note, date, change } => part_decided(id, &note, date, change),
         C::Attest { id, held, none: _, description, date, change } => attest(id, held, &description, date, change),
-        C::Withhold { id, item, ground, release, note, change: ChangeArgs { registry, operator } } => {
-            let mut reg = open(&registry.path)?;
-            let ground = if release { None } else { ground };
-            reg.withhold(&who(operator)?, id, item, ground.as_deref(), &note).map_err(reg_fail)?;
-            match requests::get(&reg, id)?.withheld.iter().find(|w| w.item == item) {
-                Some(w) => say!(
-                    "request {id}: item {item} withheld ({}); rebuild the package with `tokumei request disclose {id}`",
-                    w.citation()
-                ),
-                None => say!("request {id}: item {item} disclosed"),
-            }
-            Ok(())
+        C::Withhold { id, item, ground, release, note, change } => {
+            withhold(id, item, if release { None } else { ground }, &note, change)
         }
         C::Decide { id, decision, reason, ground, third_party_objection, date, out, change } => {
-            let today = today()?;
-            let day = date.unwrap_or_else(|| today.clone());
-            let mut reg = open(&change.registry.path)?;
-            let (decided, objection) = (&decision, third_party_objection);
-            let d = reg
-                .decide(&who(change.operator)?, id, decided, &reason, ground.as_deref(), objection, &day, &today)
-                .map_err(reg_fail)?;
-            for line in requests::decided(&reg, id, &d, out)? {
-                say!("{line}");
-            }
-            Ok(())
+            decide(id, (&decision, &reason, ground.as_deref(), third_party_objection), date, out, change)
         }
-        C::Notice { id, kind, to, date, change: ChangeArgs { registry, operator } } => {
-            let today = today()?;
-            let day = date.unwrap_or_else(|| today.clone());
-            open(&registry.path)?.notice(&who(operator)?, id, &kind, &to, &day, &today).map_err(reg_fail)?;
-            say!("request {id}: {kind} notice to {to} recorded ({day})");
-            Ok(())
-        }
+        C::Notice { id, kind, to, date, change } => notice(id, &kind, &to, date, change),
         C::CarryOut { id, date, method, chosen, late_reason, change } => {
             carry_out(id, date, method, chosen, late_reason, change)
         }
-        C::Close { id, reason, date, change: ChangeArgs { registry, operator } } => {
-            let today = today()?;
-            let day = date.unwrap_or_else(|| today.clone());
-            open(&registry.path)?.close_request(&who(operator)?, id, &reason, &day, &today).map_err(reg_fail)?;
-            say!("request {id}: closed");
-            Ok(())
-        }
-        C::RevokeCorrection { id, column, reason, change: ChangeArgs { registry, operator } } => {
-            let columns = open(&registry.path)?
-                .revoke_correction(&who(operator)?, id, column.as_deref(), &reason)
-                .map_err(reg_fail)?;
-            say!("request {id}: correction of {} revoked; later runs no longer apply it", columns.join(", "));
-            Ok(())
-        }
+        C::Close { id, reason, date, change } => close(id, &reason, date, change),
+        C::RevokeCorrection { id, column, reason, change } => revoke_correction(id, column, &reason, change),
     }
+}
+
+fn defect(id: i64, days: i64, reason: &str, ChangeArgs { registry, operator }: ChangeArgs) -> Result<(), Failure> {
+    let due = open(&registry.path)?.defect(&who(operator)?, id, days, reason).map_err(reg_fail)?;
+    say!("request {id}: {days} day(s) not counted; decision now due {due}");
+    Ok(())
+}
+
+fn part_decided(
+    id: i64,
+    note: &str,
+    date: Option<String>,
+    ChangeArgs { registry, operator }: ChangeArgs,
+) -> Result<(), Failure> {
+    let today = today()?;
+    let day = date.unwrap_or_else(|| today.clone());
+    let mut reg = open(&registry.path)?;
+    let late = reg.decide_part(&who(operator)?, id, note, &day, &today).map_err(reg_fail)?;
+    let r = requests::get(&reg, id)?;
+    say!(
+        "request {id}: the 相当の部分 decided on {day}{}; the rest is due by {}",
+        if late { " (after its date, 法84)" } else { "" },
+        r.deadline()
+    );
+    Ok(())
+}
+
+fn withhold(
+    id: i64,
+    item: usize,
+    ground: Option<String>,
+    note: &str,
+    ChangeArgs { registry, operator }: ChangeArgs,
+) -> Result<(), Failure> {
+    let mut reg = open(&registry.path)?;
+    reg.withhold(&who(operator)?, id, item, ground.as_deref(), note).map_err(reg_fail)?;
+    match requests::get(&reg, id)?.withheld.iter().find(|w| w.item == item) {
+        Some(w) => say!(
+            "request {id}: item {item} withheld ({}); rebuild the package with `tokumei request disclose {id}`",
+            w.citation()
+        ),
+        None => say!("request {id}: item {item} disclosed"),
+    }
+    Ok(())
+}
+
+/// Decide (decision, reason, a suspension's ground, a third party's objection) and write the
+/// decision notice.
+fn decide(
+    id: i64,
+    (decision, reason, ground, objection): (&str, &str, Option<&str>, bool),
+    date: Option<String>,
+    out: Option<PathBuf>,
+    ChangeArgs { registry, operator }: ChangeArgs,
+) -> Result<(), Failure> {
+    let today = today()?;
+    let day = date.unwrap_or_else(|| today.clone());
+    let mut reg = open(&registry.path)?;
+    let d = reg.decide(&who(operator)?, id, decision, reason, ground, objection, &day, &today).map_err(reg_fail)?;
+    for line in requests::decided(&reg, id, &d, out)? {
+        say!("{line}");
+    }
+    Ok(())
+}
+
+fn notice(
+    id: i64,
+    kind: &str,
+    to: &str,
+    date: Option<String>,
+    ChangeArgs { registry, operator }: ChangeArgs,
+) -> Result<(), Failure> {
+    let today = today()?;
+    let day = date.unwrap_or_else(|| today.clone());
+    open(&registry.path)?.notice(&who(operator)?, id, kind, to, &day, &today).map_err(reg_fail)?;
+    say!("request {id}: {kind} notice to {to} recorded ({day})");
+    Ok(())
+}
+
+fn close(
+    id: i64,
+    reason: &str,
+    date: Option<String>,
+    ChangeArgs { registry, operator }: ChangeArgs,
+) -> Result<(), Failure> {
+    let today = today()?;
+    let day = date.unwrap_or_else(|| today.clone());
+    open(&registry.path)?.close_request(&who(operator)?, id, reason, &day, &today).map_err(reg_fail)?;
+    say!("request {id}: closed");
+    Ok(())
+}
+
+fn revoke_correction(
+    id: i64,
+    column: Option<String>,
+    reason: &str,
+    ChangeArgs { registry, operator }: ChangeArgs,
+) -> Result<(), Failure> {
+    let columns =
+        open(&registry.path)?.revoke_correction(&who(operator)?, id, column.as_deref(), reason).map_err(reg_fail)?;
+    say!("request {id}: correction of {} revoked; later runs no longer apply it", columns.join(", "));
+    Ok(())
 }
 
 fn open_request(entry: &Path, ChangeArgs { registry, operator }: ChangeArgs) -> Result<(), Failure> {
