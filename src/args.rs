@@ -38,7 +38,10 @@ impl EncodingArg {
         }
     }
 
-    /// A recorded or typed word (any case), through the same words as `--encoding`.
+    /// A recorded or typed word (any case), through the same words as `--encoding` (the
+    /// registry's recorded words are read by `tokumei_office::sources::encoding`, held to these
+    /// by a test).
+    #[cfg(test)]
     pub fn parse(s: &str) -> Option<EncodingArg> {
         <EncodingArg as ValueEnum>::from_str(s, true).ok()
     }
@@ -117,6 +120,14 @@ mod tests {
             assert_eq!(EncodingArg::parse(typed).map(EncodingArg::as_str), Some(word), "{typed}");
         }
         assert_eq!(EncodingArg::parse("latin1"), None);
+    }
+
+    #[test]
+    fn a_recorded_encoding_is_read_by_the_words_of_the_option() {
+        for typed in ["auto", "AUTO", "utf-8", "UTF8", "cp932", "Shift_JIS", "sjis", "latin1", ""] {
+            let office = tokumei_office::sources::encoding(typed);
+            assert_eq!(EncodingArg::parse(typed).map(EncodingArg::encoding), office, "{typed}");
+        }
     }
 
     #[test]

@@ -1,12 +1,11 @@
 //! `tokumei serve`: the officer console over the registry, on 127.0.0.1 only.
 
 use crate::registry_cmd::{RegistryArg, reg_fail};
-use crate::request_cmd::decision_documents;
 use crate::{Failure, fail};
 use std::sync::Arc;
 use tokumei_console::{Config, ConsoleError, Hooks, Lang};
 use tokumei_engine::ExitCode;
-use tokumei_registry::{Decision, Registry, Who};
+use tokumei_registry::Who;
 
 /// Arguments of `tokumei serve`.
 #[derive(clap::Args)]
@@ -24,7 +23,7 @@ pub struct ServeArgs {
     operator: Option<String>,
 }
 
-/// The CLI's clock and documents, for the console.
+/// The CLI's clock, for the console.
 struct Cli;
 
 impl Hooks for Cli {
@@ -34,10 +33,6 @@ impl Hooks for Cli {
 
     fn today(&self) -> Result<String, String> {
         crate::registry_cmd::today().map_err(|f| f.to_string())
-    }
-
-    fn decided(&self, reg: &Registry, id: i64, decision: &Decision) -> Result<Vec<String>, String> {
-        decision_documents(reg, id, decision, None).map_err(|f| f.to_string())
     }
 }
 

@@ -149,6 +149,27 @@ pub fn replace_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     result
 }
 
+/// Write a document holding personal data: its folder created, the file owner-only (0600),
+/// atomically (a temporary file, synced, renamed over).
+pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = parent_of(path);
+    std::fs::create_dir_all(dir)?;
+    let tmp = temp_beside(path);
+    let written = (|| {
+        let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        sync_dir(dir)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
 /// A short random hex tag for temporary names (from the process id, the time and a counter:
 /// unique enough for names that are also created exclusively).
 pub fn random_tag() -> String {

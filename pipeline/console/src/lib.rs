@@ -10,6 +10,7 @@
 //! the operator; a page that shows a person's identifiers is audited as a view.
 
 mod ctx;
+mod documents;
 mod pages;
 mod svg;
 mod text;
@@ -20,7 +21,7 @@ pub use text::Lang;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tokumei_registry::{Decision, Registry, Who};
+use tokumei_registry::Who;
 
 /// What can stop the console.
 #[derive(Debug, thiserror::Error)]
@@ -54,16 +55,13 @@ pub struct Config {
     pub operator: String,
 }
 
-/// What the console needs from the program that embeds it: the clock, and the documents the
-/// CLI writes after a step (the same code for both).
+/// What the console needs from the program that embeds it: the clock (the documents a step
+/// writes come from `tokumei-documents`, as the CLI's do).
 pub trait Hooks: Send + Sync + 'static {
     /// The operator and the time of a change (the CLI's clock, a test clock in tests).
     fn who(&self, operator: &str) -> Result<Who, String>;
     /// Today (YYYY-MM-DD) by the same clock.
     fn today(&self) -> Result<String, String>;
-    /// After a request's decision: write the decision notice as the CLI does; what to tell the
-    /// officer (where the notice is, who else must be told).
-    fn decided(&self, reg: &Registry, id: i64, decision: &Decision) -> Result<Vec<String>, String>;
 }
 
 /// The console, once listening.

@@ -610,7 +610,7 @@ async fn request_decide(
     Form(f): Form<DecideForm>,
 ) -> Response {
     let lang = ctx.lang;
-    act(app, ctx, &f.csrf, format!("/requests/{id}"), Seen::Request(id, f.version), move |app, reg, who, today| {
+    act(app, ctx, &f.csrf, format!("/requests/{id}"), Seen::Request(id, f.version), move |_app, reg, who, today| {
         let day = if f.date.trim().is_empty() { today.to_string() } else { f.date.trim().to_string() };
         let ground = Some(f.ground.trim()).filter(|g| !g.is_empty());
         let d = reg
@@ -626,7 +626,7 @@ async fn request_decide(
         )];
         // The decision is committed: a notice that cannot be written is said, not turned into a
         // failure of the step.
-        match app.hooks.decided(reg, id, &d) {
+        match crate::documents::decided(reg, id, &d) {
             Ok(more) => lines.extend(more),
             Err(e) => lines.push(format!(
                 "{}{e}",

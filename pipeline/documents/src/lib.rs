@@ -5,8 +5,11 @@
 //! writes none (the callers, `tokumei-office` and the console, do), so the CLI and the console
 //! print the same words.
 
+pub mod disclosure;
 pub mod html;
+pub mod incidents;
 pub mod register;
+pub mod requests;
 
 /// House rules (docs/design.md): no module names one that names it back.
 #[cfg(test)]

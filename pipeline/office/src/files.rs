@@ -3,25 +3,11 @@
 use crate::OfficeError;
 use std::path::Path;
 
-/// Write a document holding personal data: owner-only, atomically (a temporary file renamed).
+/// Write a document holding personal data: owner-only, atomically (a temporary file renamed;
+/// [`tokumei_audit::sys::write_private`]).
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), OfficeError> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let err = |cause: std::io::Error| OfficeError::Write { path: path.to_path_buf(), cause };
-    let dir = tokumei_audit::sys::parent_of(path);
-    std::fs::create_dir_all(dir).map_err(err)?;
-    let tmp = tokumei_audit::sys::temp_beside(path);
-    let written = (|| {
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        tokumei_audit::sys::sync_dir(dir)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written.map_err(err)
+    tokumei_audit::sys::write_private(path, bytes)
+        .map_err(|cause| OfficeError::Write { path: path.to_path_buf(), cause })
 }
 
 #[cfg(test)]

@@ -7,7 +7,11 @@
 pub mod clock;
 pub mod error;
 pub mod files;
+pub mod incidents;
 pub mod records;
+pub mod requests;
+pub mod sources;
+pub mod trace;
 
 pub use clock::Clock;
 pub use error::OfficeError;
