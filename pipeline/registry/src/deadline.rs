@@ -23,6 +23,7 @@
 //! [`japan_day`]; both use `tokumei_jp::japan_date`, the one conversion of a clock to a date.
 //! Where the zone of a date is unclear, the earlier deadline is the safe one.
 
+use crate::refuse;
 use crate::{RegistryError, Who};
 use tokumei_jp::Date;
 
@@ -53,13 +54,13 @@ pub fn japan_day(time: &str) -> Option<String> {
 /// "Today" of a change: the date in Japan of its time (refused if the time is not RFC 3339).
 pub(crate) fn today_of(who: &Who) -> Result<String, RegistryError> {
     japan_day(&who.time)
-        .ok_or_else(|| RegistryError::Refused(format!("the time of the change ({}) is not an RFC 3339 time", who.time)))
+        .ok_or_else(|| refuse::value(format!("the time of the change ({}) is not an RFC 3339 time", who.time)))
 }
 
 /// The date in Japan of a stored time, for a check: refused (never guessed) if it is not an
 /// RFC 3339 time.
 pub(crate) fn stored_day(time: &str, what: &str) -> Result<String, RegistryError> {
-    japan_day(time).ok_or_else(|| RegistryError::Refused(format!("{what}: its time ({time}) is not an RFC 3339 time")))
+    japan_day(time).ok_or_else(|| refuse::value(format!("{what}: its time ({time}) is not an RFC 3339 time")))
 }
 
 /// The date of day number `n` (days since 1970-01-01), `YYYY-MM-DD` for years 0-9999.

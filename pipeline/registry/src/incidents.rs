@@ -21,16 +21,13 @@
 use crate::check::text;
 use crate::deadline::{add_days, next_open_day};
 use crate::files::{read_small, toml_message};
+use crate::refuse;
 use crate::requests::{check_subject, normalize_subject};
 use crate::timeline::INCIDENTS;
 use crate::{Actor, Profile, Registry, RegistryError, Who};
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-
-fn refused(m: impl Into<String>) -> RegistryError {
-    RegistryError::Refused(m.into())
-}
 
 /// What happened to the data (規則43条 / 7条).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -1093,13 +1090,13 @@ impl Registry {
                     final_due, people_digest, updated) VALUES (?1, 'open', ?2, ?3, ?4, ?5, ?6, ?7, ?8, '', ?9)",
                 params![a.regime, facts, scope_json, scope.people as i64, a_json, e.discovered_day(), pre, fin, who.time],
             )
-            .map_err(|e| refused(format!("incident: {e}")))?;
+            .map_err(|e| refuse::storage(format!("incident: {e}")))?;
             let id = tx.last_insert_rowid();
             let mut stmt = tx
                 .prepare("INSERT INTO incident_people (incident_id, subject) VALUES (?1, ?2)")
-                .map_err(|e| refused(format!("incident people: {e}")))?;
+                .map_err(|e| refuse::storage(format!("incident people: {e}")))?;
             for s in &subjects {
-                stmt.execute(params![id, s]).map_err(|e| refused(format!("incident people: {e}")))?;
+                stmt.execute(params![id, s]).map_err(|e| refuse::storage(format!("incident people: {e}")))?;
             }
             seal_people(tx, id)?;
             let mut touched = vec![("incidents", id.to_string())];
@@ -1131,7 +1128,7 @@ impl Registry {
         let old = self.open_incident_one(id)?;
         check_facts(e, today)?;
         if old.preliminary_filed.is_some() && e.discovered_day() != old.facts.discovered_day() {
-            return Err(refused(format!(
+            return Err(refuse::state(format!(
                 "incident {id}: the preliminary report was filed with discovery on {}; a different date is a correction to report to the Commission, not an update",
                 old.facts.discovered_day()
             )));
@@ -1140,7 +1137,7 @@ impl Registry {
         // update may find that day was earlier, never move it later (the due dates would move
         // later with it).
         if e.discovered_day() > old.facts.discovered_day() {
-            return Err(refused(format!(
+            return Err(refuse::law(format!(
                 "incident {id}: it was recorded as learned on {}; an update may set an earlier day, never a later one (the report due dates count from it and would move later)",
                 old.facts.discovered_day()
             )));
@@ -1163,21 +1160,21 @@ impl Registry {
                     preliminary_due = ?7, final_due = ?8, updated = ?9 WHERE id = ?10",
                 params![a.regime, facts, scope_json, scope.people as i64, a_json, e.discovered_day(), pre, fin, who.time, id],
             )
-            .map_err(|e| refused(format!("incident {id}: {e}")))?;
+            .map_err(|e| refuse::storage(format!("incident {id}: {e}")))?;
             // People the scope no longer holds and not yet notified are not affected after all;
             // those notified or excepted stay (what was done stays on record).
             let before: i64 = tx
                 .query_row("SELECT count(*) FROM incident_people WHERE incident_id = ?1", [id], |r| r.get(0))
-                .map_err(|e| refused(format!("incident people: {e}")))?;
+                .map_err(|e| refuse::storage(format!("incident people: {e}")))?;
             tx.execute("CREATE TEMP TABLE IF NOT EXISTS scope_now (subject TEXT PRIMARY KEY)", [])
                 .and_then(|_| tx.execute("DELETE FROM scope_now", []))
-                .map_err(|e| refused(format!("incident people: {e}")))?;
+                .map_err(|e| refuse::storage(format!("incident people: {e}")))?;
             {
                 let mut now = tx
                     .prepare("INSERT OR IGNORE INTO scope_now (subject) VALUES (?1)")
-                    .map_err(|e| refused(format!("incident people: {e}")))?;
+                    .map_err(|e| refuse::storage(format!("incident people: {e}")))?;
                 for s in &subjects {
-                    now.execute([s]).map_err(|e| refused(format!("incident people: {e}")))?;
+                    now.execute([s]).map_err(|e| refuse::storage(format!("incident people: {e}")))?;
                 }
             }
             let dropped = tx
@@ -1186,18 +1183,18 @@ impl Registry {
                      AND subject NOT IN (SELECT subject FROM scope_now)",
                     [id],
                 )
-                .map_err(|e| refused(format!("incident people: {e}")))?;
+                .map_err(|e| refuse::storage(format!("incident people: {e}")))?;
             let mut stmt = tx
                 .prepare("INSERT OR IGNORE INTO incident_people (incident_id, subject) VALUES (?1, ?2)")
-                .map_err(|e| refused(format!("incident people: {e}")))?;
+                .map_err(|e| refuse::storage(format!("incident people: {e}")))?;
             for s in &subjects {
-                stmt.execute(params![id, s]).map_err(|e| refused(format!("incident people: {e}")))?;
+                stmt.execute(params![id, s]).map_err(|e| refuse::storage(format!("incident people: {e}")))?;
             }
-            tx.execute("DROP TABLE IF EXISTS scope_now", []).map_err(|e| refused(format!("incident people: {e}")))?;
+            tx.execute("DROP TABLE IF EXISTS scope_now", []).map_err(|e| refuse::storage(format!("incident people: {e}")))?;
             seal_people(tx, id)?;
             let after: i64 = tx
                 .query_row("SELECT count(*) FROM incident_people WHERE incident_id = ?1", [id], |r| r.get(0))
-                .map_err(|e| refused(format!("incident people: {e}")))?;
+                .map_err(|e| refuse::storage(format!("incident people: {e}")))?;
             let mut touched = vec![("incidents", id.to_string())];
             let ev = INCIDENTS.event(tx,
                 id,
@@ -1221,7 +1218,7 @@ impl Registry {
         let i = self.open_incident_one(id)?;
         let final_owed = f.stage == "final" && i.preliminary_filed.is_some();
         if !(i.assessment.reports_due() || final_owed) {
-            return Err(refused(format!(
+            return Err(refuse::law(format!(
                 "incident {id}: no report to the Commission is required ({}); record a voluntary report as an update's note",
                 if i.assessment.regime == "contract" { "a contract incident" } else { "no trigger fired, or exempt" }
             )));
@@ -1240,24 +1237,24 @@ impl Registry {
         text("--reference", reference)?;
         let col = match stage {
             "preliminary" if i.preliminary_filed.is_some() => {
-                return Err(refused(format!("incident {id}: the preliminary report was filed already")));
+                return Err(refuse::state(format!("incident {id}: the preliminary report was filed already")));
             }
             "preliminary" => "preliminary_filed",
             "final" if i.preliminary_filed.is_none() => {
-                return Err(refused(format!(
+                return Err(refuse::state(format!(
                     "incident {id}: file the preliminary report first (the same day is fine, when everything is known)"
                 )));
             }
             "final" if i.final_filed.is_some() => {
-                return Err(refused(format!("incident {id}: the final report was filed already")));
+                return Err(refuse::state(format!("incident {id}: the final report was filed already")));
             }
             "final" if i.preliminary_filed.as_deref().is_some_and(|p| date < p) => {
-                return Err(refused(format!(
+                return Err(refuse::state(format!(
                     "incident {id}: the final report cannot be filed before the preliminary one"
                 )));
             }
             "final" => "final_filed",
-            other => return Err(refused(format!("--stage is preliminary or final, not {other}"))),
+            other => return Err(refuse::value(format!("--stage is preliminary or final, not {other}"))),
         };
         let late = match stage {
             "preliminary" => i.preliminary_due.as_deref().is_some_and(|d| date > d),
@@ -1281,7 +1278,7 @@ impl Registry {
         what: &str,
         detail: serde_json::Value,
     ) -> Result<(), RegistryError> {
-        let i = self.incident(id)?.ok_or_else(|| refused(format!("no incident {id}")))?;
+        let i = self.incident(id)?.ok_or_else(|| refuse::not_found(format!("no incident {id}")))?;
         let action = if what == "trace" { "incident-traced" } else { "incident-drafted" };
         self.incident_step(who, (id, i.steps), action, &[], serde_json::json!({"what": what, "detail": detail}))
     }
@@ -1297,22 +1294,22 @@ impl Registry {
     ) -> Result<u64, RegistryError> {
         let i = self.open_incident_one(id)?;
         if i.assessment.regime == "contract" {
-            return Err(refused(format!(
+            return Err(refuse::law(format!(
                 "incident {id} is a contract incident (an anonymised release): no one is notified under 法68条2項"
             )));
         }
         match notice {
             Notice::Sent { method, at } => {
                 if !["mail", "phone", "email", "hand", "other"].contains(&method.as_str()) {
-                    return Err(refused("--method is mail, phone, email, hand or other"));
+                    return Err(refuse::value("--method is mail, phone, email, hand or other"));
                 }
                 let day = day_part(at);
                 crate::check::check_day(day, "--at", i.facts.discovered_day(), today)?;
                 if at.len() > 10 && !at.get(10..).is_some_and(valid_time) {
-                    return Err(refused("--at is YYYY-MM-DD or YYYY-MM-DDTHH:MM"));
+                    return Err(refuse::value("--at is YYYY-MM-DD or YYYY-MM-DDTHH:MM"));
                 }
                 if method == "phone" && at.len() <= 10 {
-                    return Err(refused("a notice by phone records the time too: --at YYYY-MM-DDTHH:MM"));
+                    return Err(refuse::value("a notice by phone records the time too: --at YYYY-MM-DDTHH:MM"));
                 }
             }
             Notice::Exception { ground, note, announcement, desk } => {
@@ -1324,20 +1321,22 @@ impl Registry {
                 }
                 match ground.as_str() {
                     "impossible" if announcement.is_none() || desk.is_none() => {
-                        return Err(refused(
+                        return Err(refuse::value(
                             "notice impossible: the substitute measure is a public announcement and an enquiry desk (法68条2項ただし書): give both, --announcement and --desk",
                         ));
                     }
                     "nondisclosable" if i.assessment.regime != "article68" => {
-                        return Err(refused(
+                        return Err(refuse::law(
                             "the 不開示情報 ground (法68条2項2号) is a public body's: a business may only use `impossible` with substitute measures (法26条2項ただし書)",
                         ));
                     }
                     "nondisclosable" if announcement.is_some() || desk.is_some() => {
-                        return Err(refused("--announcement and --desk go with --ground impossible"));
+                        return Err(refuse::value("--announcement and --desk go with --ground impossible"));
                     }
                     "impossible" | "nondisclosable" => {}
-                    other => return Err(refused(format!("--ground is impossible or nondisclosable, not {other}"))),
+                    other => {
+                        return Err(refuse::value(format!("--ground is impossible or nondisclosable, not {other}")));
+                    }
                 }
             }
         }
@@ -1350,13 +1349,13 @@ impl Registry {
                     let n = normalize_subject(s);
                     match people.iter().find(|(p, _)| *p == n) {
                         None => {
-                            return Err(refused(format!(
+                            return Err(refuse::not_found(format!(
                                 "incident {id}: subject {} is not among the people affected",
                                 n.chars().take(4).collect::<String>() + "…"
                             )));
                         }
                         Some((_, Some(_))) => {
-                            return Err(refused(format!(
+                            return Err(refuse::duplicate(format!(
                                 "incident {id}: a notice or exception is already recorded for one of the subjects given"
                             )));
                         }
@@ -1367,7 +1366,7 @@ impl Registry {
             }
         };
         if chosen.is_empty() {
-            return Err(refused(format!("incident {id}: no one left to record a notice for")));
+            return Err(refuse::state(format!("incident {id}: no one left to record a notice for")));
         }
         let text_json = serde_json::to_string(notice).map_err(|e| self.db(e))?;
         let n = chosen.len() as u64;
@@ -1380,12 +1379,12 @@ impl Registry {
             let mut touched = Vec::new();
             let mut stmt = tx
                 .prepare("UPDATE incident_people SET notice = ?1 WHERE incident_id = ?2 AND subject = ?3")
-                .map_err(|e| refused(format!("incident {id}: {e}")))?;
+                .map_err(|e| refuse::storage(format!("incident {id}: {e}")))?;
             for s in &chosen {
-                stmt.execute(params![text_json, id, s]).map_err(|e| refused(format!("incident {id}: {e}")))?;
+                stmt.execute(params![text_json, id, s]).map_err(|e| refuse::storage(format!("incident {id}: {e}")))?;
             }
             tx.execute("UPDATE incidents SET updated = ?1 WHERE id = ?2", params![who.time, id])
-                .map_err(|e| refused(format!("incident {id}: {e}")))?;
+                .map_err(|e| refuse::storage(format!("incident {id}: {e}")))?;
             seal_people(tx, id)?;
             touched.push(("incidents", id.to_string()));
             let ev = INCIDENTS.event(tx, id, who, kind, serde_json::json!({"people": n, "notice": notice}))?;
@@ -1399,16 +1398,16 @@ impl Registry {
         let i = self.open_incident_one(id)?;
         text("--reason", reason)?;
         if i.preliminary_filed.is_some() && i.final_filed.is_none() {
-            return Err(refused(format!(
+            return Err(refuse::state(format!(
                 "incident {id}: the preliminary report was filed: file the final report (stating the outcome) before closing"
             )));
         }
         if i.assessment.reports_due() {
             if i.final_filed.is_none() {
-                return Err(refused(format!("incident {id}: the final report has not been filed")));
+                return Err(refuse::state(format!("incident {id}: the final report has not been filed")));
             }
             if i.notices.pending() > 0 {
-                return Err(refused(format!(
+                return Err(refuse::state(format!(
                     "incident {id}: {} people have neither a notice nor an exception recorded",
                     i.notices.pending()
                 )));
@@ -1468,9 +1467,9 @@ impl Registry {
     }
 
     fn open_incident_one(&self, id: i64) -> Result<StoredIncident, RegistryError> {
-        let i = self.incident(id)?.ok_or_else(|| refused(format!("no incident {id}")))?;
+        let i = self.incident(id)?.ok_or_else(|| refuse::not_found(format!("no incident {id}")))?;
         if i.status != "open" {
-            return Err(refused(format!("incident {id} is closed")));
+            return Err(refuse::state(format!("incident {id} is closed")));
         }
         Ok(i)
     }
@@ -1558,9 +1557,9 @@ fn people_digest(conn: &rusqlite::Connection, id: i64) -> rusqlite::Result<Strin
 
 /// Record the digest of an incident's people in its (journaled) row.
 fn seal_people(tx: &rusqlite::Transaction, id: i64) -> Result<(), RegistryError> {
-    let d = people_digest(tx, id).map_err(|e| refused(format!("incident {id}: {e}")))?;
+    let d = people_digest(tx, id).map_err(|e| refuse::storage(format!("incident {id}: {e}")))?;
     tx.execute("UPDATE incidents SET people_digest = ?1 WHERE id = ?2", params![d, id])
-        .map_err(|e| refused(format!("incident {id}: {e}")))?;
+        .map_err(|e| refuse::storage(format!("incident {id}: {e}")))?;
     Ok(())
 }
 
@@ -1598,7 +1597,7 @@ impl Registry {
 }
 
 fn json(v: &impl Serialize) -> Result<String, RegistryError> {
-    serde_json::to_string(v).map_err(|e| refused(e.to_string()))
+    serde_json::to_string(v).map_err(|e| refuse::storage(e.to_string()))
 }
 
 /// The `YYYY-MM-DD` of `YYYY-MM-DD[THH:MM]` (the whole text when it has no ASCII date: then it
@@ -1623,7 +1622,7 @@ fn check_facts(e: &IncidentEntry, today: &str) -> Result<(), RegistryError> {
     let day = e.discovered_day();
     crate::check::check_day(day, "`discovered`", "1900-01-01", today)?;
     if e.discovered.len() > 10 && !e.discovered.get(10..).is_some_and(valid_time) {
-        return Err(refused("`discovered` is YYYY-MM-DD or YYYY-MM-DDTHH:MM"));
+        return Err(refuse::value("`discovered` is YYYY-MM-DD or YYYY-MM-DDTHH:MM"));
     }
     for (field, v) in [
         ("report.summary", &e.report.summary),
@@ -1642,12 +1641,12 @@ fn check_facts(e: &IncidentEntry, today: &str) -> Result<(), RegistryError> {
         // A reason turns trigger 3 off (規則43条3号): one that says nothing (zero-width or
         // formatting characters, punctuation only) is no reason.
         if !r.chars().any(char::is_alphanumeric) {
-            return Err(refused(
+            return Err(refuse::value(
                 "`no_unlawful_purpose_reason` states no reason (no letter or digit): write why no unlawful purpose is suspected, or leave it out",
             ));
         }
         if e.unlawful_purpose {
-            return Err(refused(
+            return Err(refuse::value(
                 "`unlawful_purpose = true` and `no_unlawful_purpose_reason` contradict each other: withdraw the reason with `no_unlawful_purpose_reason = \"\"`",
             ));
         }
@@ -1656,30 +1655,30 @@ fn check_facts(e: &IncidentEntry, today: &str) -> Result<(), RegistryError> {
     // 2条1号): it is claimed with its basis (the encryption, where the key was, why it did not leak).
     match (&e.encrypted, &e.encryption_basis) {
         (true, None) => {
-            return Err(refused(
+            return Err(refuse::value(
                 "`encrypted = true` exempts from every report and notice: state its basis in `encryption_basis` (the encryption used, where the key was kept, why the key did not leak)",
             ));
         }
         (true, Some(b)) => {
             text("encryption_basis", b)?;
             if !b.chars().any(char::is_alphanumeric) {
-                return Err(refused("`encryption_basis` states no basis (no letter or digit)"));
+                return Err(refuse::value("`encryption_basis` states no basis (no letter or digit)"));
             }
         }
         (false, Some(_)) => {
-            return Err(refused("`encryption_basis` goes with `encrypted = true`"));
+            return Err(refuse::value("`encryption_basis` goes with `encrypted = true`"));
         }
         (false, None) => {}
     }
     let s = &e.scope;
     let scopes = [s.release.is_some(), s.file.is_some()].iter().filter(|b| **b).count();
     if scopes != 1 {
-        return Err(refused(
+        return Err(refuse::value(
             "`[scope]` names one `release` or one `file` (with `where`, `columns`, `deleted_items` as needed)",
         ));
     }
     if s.release.is_some() && (s.filter.is_some() || s.deleted_items) {
-        return Err(refused("`[scope]`: `where` and `deleted_items` go with a `file`, not a `release`"));
+        return Err(refuse::value("`[scope]`: `where` and `deleted_items` go with a `file`, not a `release`"));
     }
     Ok(())
 }

@@ -18,6 +18,7 @@ mod files;
 mod incidents;
 mod profile;
 mod provisions;
+mod refuse;
 mod releases;
 mod requests;
 mod schema;
@@ -38,6 +39,7 @@ pub use incidents::{
 };
 pub use profile::{Actor, BodyKind, OrdinanceGround, Profile};
 pub use provisions::{Provision, Purged};
+pub use refuse::{Refusal, RefusalKind};
 pub use releases::{Destruction, NewRelease, OutputFile, ReleaseMark, StoredRelease};
 pub use requests::{
     Capacity, CarriedOut, CorrectionAsked, Decision, Draft, Event, Extension, FileSource, GROUNDS, InForce, Kind,
@@ -80,9 +82,10 @@ pub enum RegistryError {
         /// The newest this build knows.
         known: i64,
     },
-    /// A request the registry refuses (unknown file, duplicate, failed check...).
+    /// A request the registry refuses (unknown file, duplicate, failed check...), typed by
+    /// kind ([`RefusalKind`]).
     #[error("{0}")]
-    Refused(String),
+    Refused(Refusal),
     /// An entry file (TOML) could not be read or is invalid.
     #[error("{path}: {message}")]
     Entry {
@@ -104,6 +107,21 @@ pub enum RegistryError {
     /// The audit log refused the entry (the change was not made).
     #[error("audit log: {0}")]
     Audit(#[from] tokumei_audit::AuditError),
+}
+
+impl RegistryError {
+    /// The refusal, when the registry refused the request (not when it failed).
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match self {
+            RegistryError::Refused(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The kind of refusal, when the registry refused the request.
+    pub fn kind(&self) -> Option<RefusalKind> {
+        self.refusal().map(|r| r.kind)
+    }
 }
 
 /// Who makes a change, and when (RFC 3339, UTC).
@@ -231,9 +249,9 @@ impl Seen {
         };
         let now: i64 = conn
             .query_row(&format!("SELECT count(*) FROM {table} WHERE {key} = ?1"), [id], |r| r.get(0))
-            .map_err(|e| RegistryError::Refused(format!("{noun} {id}: {e}")))?;
+            .map_err(|e| refuse::storage(format!("{noun} {id}: {e}")))?;
         if now != seen {
-            return Err(RegistryError::Refused(format!(
+            return Err(refuse::stale(format!(
                 "{noun} {id} changed since it was shown ({seen} step(s) then, {now} now): look at it again before acting"
             )));
         }
@@ -275,7 +293,6 @@ impl Guard {
     }
 
     fn check(&self, tx: &Transaction) -> Result<(), RegistryError> {
-        let refused = |m: String| RegistryError::Refused(m);
         match self {
             Guard::Contract { id, state, steps } => {
                 let now: Option<(String, i64)> = tx
@@ -285,11 +302,11 @@ impl Guard {
                         |r| Ok((r.get(0)?, r.get(1)?)),
                     )
                     .optional()
-                    .map_err(|e| refused(format!("contract {id}: {e}")))?;
+                    .map_err(|e| refuse::storage(format!("contract {id}: {e}")))?;
                 match now {
-                    None => Err(refused(format!("contract {id} is gone (purged while this step was prepared)"))),
+                    None => Err(refuse::stale(format!("contract {id} is gone (purged while this step was prepared)"))),
                     Some((s, n)) if s == state.as_str() && n == *steps => Ok(()),
-                    Some((s, n)) => Err(refused(format!(
+                    Some((s, n)) => Err(refuse::stale(format!(
                         "contract {id} changed while this step was prepared: it is now {s} after {n} step(s), the step starts from {} after {steps}; nothing was changed: look at it again (`tokumei contract show {id}`)",
                         state.as_str()
                     ))),
@@ -299,14 +316,14 @@ impl Guard {
                 let now: Option<String> = tx
                     .query_row("SELECT state FROM contracts WHERE id = ?1", [id], |r| r.get(0))
                     .optional()
-                    .map_err(|e| refused(format!("contract {id}: {e}")))?;
+                    .map_err(|e| refuse::storage(format!("contract {id}: {e}")))?;
                 match now.as_deref().and_then(State::parse) {
                     Some(s) if s.allows_provision() => Ok(()),
-                    Some(s) => Err(refused(format!(
+                    Some(s) => Err(refuse::stale(format!(
                         "contract {id} is {} (changed while this step was prepared): no release may be registered under it",
                         s.as_str()
                     ))),
-                    None => Err(refused(format!("contract {id} is gone or unreadable"))),
+                    None => Err(refuse::stale(format!("contract {id} is gone or unreadable"))),
                 }
             }
             Guard::Release { release_id, status, provisions } => {
@@ -317,11 +334,13 @@ impl Guard {
                         |r| Ok((r.get(0)?, r.get(1)?)),
                     )
                     .optional()
-                    .map_err(|e| refused(format!("release {release_id}: {e}")))?;
+                    .map_err(|e| refuse::storage(format!("release {release_id}: {e}")))?;
                 match now {
-                    None => Err(refused(format!("release {release_id} is gone (purged while this step was prepared)"))),
+                    None => Err(refuse::stale(format!(
+                        "release {release_id} is gone (purged while this step was prepared)"
+                    ))),
                     Some((s, n)) if s == *status && n == *provisions => Ok(()),
-                    Some((s, n)) => Err(refused(format!(
+                    Some((s, n)) => Err(refuse::stale(format!(
                         "release {release_id} changed while this step was prepared: it is now {s} with {n} record(s) of provision, the step starts from {status} with {provisions}; nothing was changed: look at it again (`tokumei release show {release_id}`)"
                     ))),
                 }
@@ -561,8 +580,8 @@ impl Registry {
         if let Some(checked) = self.checked_version {
             let now: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(dberr)?;
             if now != checked {
-                return Err(RegistryError::Refused(
-                    "the registry changed after it was checked for this change (another process committed): nothing was done; check it and act again".into(),
+                return Err(refuse::stale(
+                    "the registry changed after it was checked for this change (another process committed): nothing was done; check it and act again",
                 ));
             }
         }
@@ -1586,7 +1605,7 @@ mod tests {
     }
 
     fn reg_err(e: rusqlite::Error) -> RegistryError {
-        RegistryError::Refused(e.to_string())
+        refuse::storage(e.to_string())
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! next run on the same output folder (`published` if the folder is there and matches, else
 //! `abandoned`), each step audited.
 
+use crate::refuse;
 use crate::{Guard, Registry, RegistryError, Who};
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -143,25 +144,22 @@ impl Registry {
     pub fn register_release(&mut self, who: &Who, r: &NewRelease) -> Result<i64, RegistryError> {
         let (recipient, file) = match r.contract_id {
             Some(id) => {
-                let c = self.contract(id)?.ok_or_else(|| RegistryError::Refused(format!("no contract {id}")))?;
+                let c = self.contract(id)?.ok_or_else(|| refuse::not_found(format!("no contract {id}")))?;
                 if !c.state.allows_provision() {
-                    return Err(RegistryError::Refused(format!(
+                    return Err(refuse::state(format!(
                         "contract {id} is {}: no release may be registered under it",
                         c.state.as_str()
                     )));
                 }
                 if c.kind != crate::ProposalKind::Article112 {
-                    return Err(RegistryError::Refused(format!(
+                    return Err(refuse::state(format!(
                         "contract {id} is a 法118 contract: it covers anonymised data already made, nothing is made under it"
                     )));
                 }
                 (Some(c.recipient), Some(c.file))
             }
             None if r.purpose.as_deref().is_none_or(|p| p.trim().is_empty()) => {
-                return Err(RegistryError::Refused(format!(
-                    "release {}: an internal use states its purpose",
-                    r.release_id
-                )));
+                return Err(refuse::value(format!("release {}: an internal use states its purpose", r.release_id)));
             }
             None => (None, None),
         };
@@ -185,7 +183,7 @@ impl Registry {
             let (_, excluded) = self.exclusions(false, None)?;
             for subject in excluded {
                 if subject_codes.binary_search(&self.subject_digest(&subject)?).is_ok() {
-                    return Err(RegistryError::Refused(format!(
+                    return Err(refuse::value(format!(
                         "release {}: it holds a person excluded by a resident's request, so it replaces nothing: run `tokumei release replace` again",
                         r.release_id
                     )));
@@ -211,7 +209,7 @@ impl Registry {
             && let Some(other) =
                 self.releases()?.into_iter().find(|o| o.release.code_digest.as_ref() == Some(d) && !same_key_allowed(o))
         {
-            return Err(RegistryError::Refused(format!(
+            return Err(refuse::duplicate(format!(
                 "release {} has the same codes as release {}: codes must never link two releases",
                 r.release_id, other.release.release_id
             )));
@@ -236,9 +234,9 @@ impl Registry {
                     [],
                     |q| Ok((q.get(0)?, q.get(1)?)),
                 )
-                .map_err(|e| RegistryError::Refused(format!("release {}: {e}", r.release_id)))?;
+                .map_err(|e| refuse::storage(format!("release {}: {e}", r.release_id)))?;
             if exclusions > r.exclusions_upto || corrections > r.corrections_upto {
-                return Err(RegistryError::Refused(format!(
+                return Err(refuse::stale(format!(
                     "release {}: a resident's request was decided while the run read its input (exclusion {exclusions}, correction {corrections}; the run applied up to {} and {}): it is not published; run again",
                     r.release_id, r.exclusions_upto, r.corrections_upto
                 )));
@@ -284,14 +282,14 @@ impl Registry {
                     people.map(|p| p as i64)
                 ],
             )
-            .map_err(|e| RegistryError::Refused(format!("release {}: {e}", r.release_id)))?;
+            .map_err(|e| refuse::storage(format!("release {}: {e}", r.release_id)))?;
             let id = tx.last_insert_rowid();
             let mut stmt = tx
                 .prepare("INSERT OR IGNORE INTO subject_index (code, release_id) VALUES (?1, ?2)")
-                .map_err(|e| RegistryError::Refused(format!("subject index: {e}")))?;
+                .map_err(|e| refuse::storage(format!("subject index: {e}")))?;
             for code in &subject_codes {
                 stmt.execute(params![code, r.release_id])
-                    .map_err(|e| RegistryError::Refused(format!("subject index: {e}")))?;
+                    .map_err(|e| refuse::storage(format!("subject index: {e}")))?;
             }
             let mut touched = vec![("releases", id.to_string())];
             if let (Some(old), Some(same_input)) = (&r.replaces, replacing) {
@@ -305,9 +303,9 @@ impl Registry {
                         params![old, r.release_id],
                         |q| Ok((q.get(0)?, q.get(1)?, q.get(2)?)),
                     )
-                    .map_err(|e| RegistryError::Refused(format!("release {old}: {e}")))?;
+                    .map_err(|e| refuse::storage(format!("release {old}: {e}")))?;
                 if others > 0 || destroyed > 0 || status.as_deref() != Some("published") {
-                    return Err(RegistryError::Refused(format!(
+                    return Err(refuse::stale(format!(
                         "release {old} was replaced, destroyed or settled otherwise while this replacement was made: it is not published; look at it again (`tokumei release show {old}`)"
                     )));
                 }
@@ -316,7 +314,7 @@ impl Registry {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     params![old, r.release_id, same_input, r.replacement_note, who.time, who.operator],
                 )
-                .map_err(|e| RegistryError::Refused(format!("replacement of release {old}: {e}")))?;
+                .map_err(|e| refuse::storage(format!("replacement of release {old}: {e}")))?;
                 touched.push(("release_replacements", tx.last_insert_rowid().to_string()));
             }
             for m in &r.marks {
@@ -325,7 +323,7 @@ impl Registry {
                     "INSERT INTO release_marks (release_id, kind, columns, sample, entries, digests) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     params![r.release_id, m.kind, columns, m.sample as i64, (m.digests.len() / 12) as i64, m.digests],
                 )
-                .map_err(|e| RegistryError::Refused(format!("release marks: {e}")))?;
+                .map_err(|e| refuse::storage(format!("release marks: {e}")))?;
                 touched.push(("release_marks", format!("{}/{}/{columns}", r.release_id, m.kind)));
             }
             Ok((id, touched))
@@ -336,28 +334,28 @@ impl Registry {
     /// recipient (a recipient's copy is returned or deleted under its contract), neither replaced
     /// (by a release not abandoned) nor destroyed.
     pub fn replaceable(&self, release_id: &str) -> Result<StoredRelease, RegistryError> {
-        let refused = |m: String| RegistryError::Refused(m);
-        let old =
-            self.release(release_id)?.ok_or_else(|| refused(format!("no release {release_id} in the registry")))?;
+        let old = self
+            .release(release_id)?
+            .ok_or_else(|| refuse::not_found(format!("no release {release_id} in the registry")))?;
         if let Some(c) = old.release.contract_id {
-            return Err(refused(format!(
+            return Err(refuse::law(format!(
                 "release {release_id} was made under contract {c}: only an internal release is replaced (a recipient's copy is returned or deleted under its contract, 法115・120)"
             )));
         }
         if old.status != "published" {
-            return Err(refused(format!(
+            return Err(refuse::state(format!(
                 "release {release_id} is {}: only a published release is replaced",
                 old.status
             )));
         }
         if let Some(d) = &old.destroyed {
-            return Err(refused(format!(
+            return Err(refuse::state(format!(
                 "release {release_id} was destroyed on {}: there is nothing to replace",
                 d.date
             )));
         }
         if let Some(by) = &old.replaced_by {
-            return Err(refused(format!(
+            return Err(refuse::state(format!(
                 "release {release_id} is already replaced by release {by}: replace that one, or record the destruction of {release_id} (`tokumei release destroyed {release_id} --how ...`)"
             )));
         }
@@ -368,16 +366,15 @@ impl Registry {
     /// made with the same rule file. Returns whether it was made from the same input (another
     /// input needs its reason, `replacement_note`).
     fn check_replacement(&self, r: &NewRelease, old: &str) -> Result<bool, RegistryError> {
-        let refused = |m: String| RegistryError::Refused(m);
         let o = self.replaceable(old)?;
         if r.contract_id.is_some() {
-            return Err(refused(format!(
+            return Err(refuse::value(format!(
                 "release {}: a replacement of an internal release is internal too",
                 r.release_id
             )));
         }
         if r.mode != o.release.mode || r.rules_sha256 != o.release.rules_sha256 {
-            return Err(refused(format!(
+            return Err(refuse::value(format!(
                 "release {}: a replacement of release {old} is made by the same rule file in the same mode ({}, rules {}), this one by {} rules {}",
                 r.release_id,
                 o.release.mode,
@@ -390,7 +387,7 @@ impl Registry {
         match r.replacement_note.as_deref() {
             Some(note) => crate::check::text("the reason for another input", note)?,
             None if !same_input => {
-                return Err(refused(format!(
+                return Err(refuse::value(format!(
                     "release {}: its input differs from the one release {old} was made from (SHA-256 {} then, {} now): a replacement holds the same records without the people excluded; give the reason with --input-changed to replace it with the records as they are now",
                     r.release_id,
                     &o.release.input_sha256[..12.min(o.release.input_sha256.len())],
@@ -434,28 +431,32 @@ impl Registry {
         today: &str,
         how: &str,
     ) -> Result<(), RegistryError> {
-        let refused = |m: String| RegistryError::Refused(m);
-        let r = self.release(release_id)?.ok_or_else(|| refused(format!("no release {release_id} in the registry")))?;
+        let r = self
+            .release(release_id)?
+            .ok_or_else(|| refuse::not_found(format!("no release {release_id} in the registry")))?;
         if let Some(c) = r.release.contract_id {
-            return Err(refused(format!(
+            return Err(refuse::law(format!(
                 "release {release_id} was made under contract {c}: a recipient's copy is returned or deleted under its contract (法115・120), not recorded here"
             )));
         }
         if r.status != "published" {
-            return Err(refused(format!(
+            return Err(refuse::state(format!(
                 "release {release_id} is {}: only a published release is destroyed",
                 r.status
             )));
         }
         if let Some(d) = &r.destroyed {
-            return Err(refused(format!("release {release_id}: its destruction was recorded already ({})", d.date)));
+            return Err(refuse::duplicate(format!(
+                "release {release_id}: its destruction was recorded already ({})",
+                d.date
+            )));
         }
         crate::check::text("how", how)?;
         let made = crate::deadline::stored_day(&r.time, &format!("release {release_id}"))?;
         crate::check::check_day(day, "the day of destruction", &made, today)?;
         let dir = Path::new(&r.release.release_dir);
         if std::fs::symlink_metadata(dir).is_ok() {
-            return Err(refused(format!(
+            return Err(refuse::state(format!(
                 "release {release_id}: its folder {} is still there: destroy it (and every copy of it) first, then record how",
                 dir.display()
             )));
@@ -466,7 +467,7 @@ impl Registry {
                 "INSERT INTO release_destructions (release_id, date, how, time, operator) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![release_id, day, how, who.time, who.operator],
             )
-            .map_err(|e| refused(format!("release {release_id}: {e}")))?;
+            .map_err(|e| refuse::storage(format!("release {release_id}: {e}")))?;
             Ok(((), vec![("release_destructions", tx.last_insert_rowid().to_string())]))
         })
     }
@@ -581,24 +582,24 @@ impl Registry {
             .optional()
             .map_err(|e| self.db(e))?;
         let Some((id, status, contract)) = row else {
-            return Err(RegistryError::Refused(format!("no release {release_id} in the registry")));
+            return Err(refuse::not_found(format!("no release {release_id} in the registry")));
         };
         if status != "publishing" {
-            return Err(RegistryError::Refused(format!("release {release_id} is already {status}")));
+            return Err(refuse::state(format!("release {release_id} is already {status}")));
         }
         let to = if published { "published" } else { "abandoned" };
         // Re-read inside the transaction: still publishing (settled once).
         let guard = [Guard::Release { release_id: release_id.to_string(), status, provisions: 0 }];
         self.change_from(&guard, who, &format!("release-{to}"), release_id, |tx| {
             tx.execute("UPDATE releases SET status = ?1 WHERE id = ?2", params![to, id])
-                .map_err(|e| RegistryError::Refused(format!("release {release_id}: {e}")))?;
+                .map_err(|e| refuse::storage(format!("release {release_id}: {e}")))?;
             let mut touched = vec![("releases", id.to_string())];
             // The contract's state as it is now, inside the transaction.
             let contract_state = match contract {
                 Some(cid) if published => tx
                     .query_row("SELECT state FROM contracts WHERE id = ?1", [cid], |q| q.get::<_, String>(0))
                     .optional()
-                    .map_err(|e| RegistryError::Refused(format!("contract {cid}: {e}")))?
+                    .map_err(|e| refuse::storage(format!("contract {cid}: {e}")))?
                     .and_then(|s| crate::State::parse(&s))
                     .map(|s| (cid, s)),
                 _ => None,
@@ -613,7 +614,7 @@ impl Registry {
                     "UPDATE contracts SET state = 'created', updated = ?1 WHERE id = ?2",
                     params![who.time, cid],
                 )
-                .map_err(|e| RegistryError::Refused(format!("contract {cid}: {e}")))?;
+                .map_err(|e| refuse::storage(format!("contract {cid}: {e}")))?;
                 let note = format!("release {release_id}");
                 let ev = crate::contracts::event(
                     tx,
@@ -730,7 +731,7 @@ impl Registry {
 /// creation day counted as the first). Returns the file's id. An entry already made for the
 /// release is kept as it is.
 fn enter_created(tx: &rusqlite::Transaction, cid: i64, release_id: &str, who: &Who) -> Result<i64, RegistryError> {
-    let refused = |m: String| RegistryError::Refused(format!("ファイル簿 (法117): {m}"));
+    let refused = |m: String| refuse::storage(format!("ファイル簿 (法117): {m}"));
     let (file_id, columns): (i64, String) = tx
         .query_row("SELECT file_id, columns FROM contracts WHERE id = ?1", [cid], |q| Ok((q.get(0)?, q.get(1)?)))
         .map_err(|e| refused(format!("contract {cid}: {e}")))?;
