@@ -17,6 +17,7 @@ mod erasure;
 mod files;
 mod incidents;
 mod profile;
+mod propose;
 mod provisions;
 mod refuse;
 mod releases;
