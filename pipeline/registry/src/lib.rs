@@ -13,6 +13,7 @@ mod calls;
 mod check;
 mod contracts;
 pub mod deadline;
+mod decide;
 mod erasure;
 mod files;
 mod incidents;
