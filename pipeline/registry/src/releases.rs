@@ -142,78 +142,15 @@ impl Registry {
     /// renamed into place). Under a contract, the contract moves to `created` if it was
     /// `contracted` (the data now exist).
     pub fn register_release(&mut self, who: &Who, r: &NewRelease) -> Result<i64, RegistryError> {
-        let (recipient, file) = match r.contract_id {
-            Some(id) => {
-                let c = self.contract(id)?.ok_or_else(|| refuse::not_found(format!("no contract {id}")))?;
-                if !c.state.allows_provision() {
-                    return Err(refuse::state(format!(
-                        "contract {id} is {}: no release may be registered under it",
-                        c.state.as_str()
-                    )));
-                }
-                if c.kind != crate::ProposalKind::Article112 {
-                    return Err(refuse::state(format!(
-                        "contract {id} is a 法118 contract: it covers anonymised data already made, nothing is made under it"
-                    )));
-                }
-                (Some(c.recipient), Some(c.file))
-            }
-            None if r.purpose.as_deref().is_none_or(|p| p.trim().is_empty()) => {
-                return Err(refuse::value(format!("release {}: an internal use states its purpose", r.release_id)));
-            }
-            None => (None, None),
-        };
+        let (recipient, file) = self.release_holder(r)?;
         // A replacement of an internal release: what it replaces, and whether from the same input.
         let replacing = match &r.replaces {
             Some(old) => Some(self.check_replacement(r, old)?),
             None => None,
         };
-        let subject_codes: Vec<String> = if self.profile()?.subject_index {
-            let mut d = r.subjects.iter().map(|s| self.subject_digest(s)).collect::<Result<Vec<_>, _>>()?;
-            d.sort_unstable();
-            d.dedup();
-            d
-        } else {
-            Vec::new()
-        };
-        // A replacement holds no one excluded from every run: with the per-subject index, this is
-        // proved from what the run recorded (the run applied every such exclusion, whatever files
-        // its request named).
-        if r.replaces.is_some() && !subject_codes.is_empty() {
-            let (_, excluded) = self.exclusions(false, None)?;
-            for subject in excluded {
-                if subject_codes.binary_search(&self.subject_digest(&subject)?).is_ok() {
-                    return Err(refuse::value(format!(
-                        "release {}: it holds a person excluded by a resident's request, so it replaces nothing: run `tokumei release replace` again",
-                        r.release_id
-                    )));
-                }
-            }
-        }
-        // A replacement made with the managed key of the release it replaces keeps its people's
-        // pseudonyms: the releases it replaces (and those they replaced) may share its codes, and
-        // so may the body's other pseudonymised internal releases made with that key (one code
-        // per person across them, by design).
-        let lineage = match &r.replaces {
-            Some(old) => self.lineage(old)?,
-            None => Vec::new(),
-        };
-        let same_key_allowed = |o: &StoredRelease| {
-            lineage.contains(&o.release.release_id)
-                || (r.replaces.is_some()
-                    && r.mode == "pseudonymized"
-                    && o.release.mode == "pseudonymized"
-                    && o.release.contract_id.is_none())
-        };
-        if let Some(d) = r.code_digest.as_ref().filter(|_| r.codes > 0)
-            && let Some(other) =
-                self.releases()?.into_iter().find(|o| o.release.code_digest.as_ref() == Some(d) && !same_key_allowed(o))
-        {
-            return Err(refuse::duplicate(format!(
-                "release {} has the same codes as release {}: codes must never link two releases",
-                r.release_id, other.release.release_id
-            )));
-        }
+        let subject_codes = self.subject_codes(r)?;
+        self.check_no_one_excluded(r, &subject_codes)?;
+        self.check_codes_unlinked(r)?;
         let outputs = serde_json::to_string(&r.outputs).map_err(|e| self.db(e))?;
         // People, by the subject identifier: as the run counted them, else the distinct subjects
         // it collected; never guessed from rows.
@@ -228,19 +165,7 @@ impl Registry {
         let guards: Vec<Guard> = r.contract_id.map(Guard::Provision).into_iter().collect();
         self.change_from(&guards, who, "release-register", &r.release_id, |tx| {
             // A request decided while the run read its input: the release did not honour it.
-            let (exclusions, corrections): (i64, i64) = tx
-                .query_row(
-                    &format!("SELECT (SELECT coalesce(max(id), 0) FROM exclusions), ({})", crate::requests::CORRECTIONS_VERSION),
-                    [],
-                    |q| Ok((q.get(0)?, q.get(1)?)),
-                )
-                .map_err(|e| refuse::storage(format!("release {}: {e}", r.release_id)))?;
-            if exclusions > r.exclusions_upto || corrections > r.corrections_upto {
-                return Err(refuse::stale(format!(
-                    "release {}: a resident's request was decided while the run read its input (exclusion {exclusions}, correction {corrections}; the run applied up to {} and {}): it is not published; run again",
-                    r.release_id, r.exclusions_upto, r.corrections_upto
-                )));
-            }
+            requests_honoured(tx, r)?;
             tx.execute(
                 "INSERT INTO releases (release_id, status, contract_id, recipient, file, dataset, mode, release_dir,
                     input_sha256, rules_sha256, outputs, rows, k_achieved, l_achieved, audit_log, audit_seq,
@@ -293,41 +218,97 @@ impl Registry {
             }
             let mut touched = vec![("releases", id.to_string())];
             if let (Some(old), Some(same_input)) = (&r.replaces, replacing) {
-                // Inside the transaction: not replaced or destroyed meanwhile.
-                let (others, destroyed, status): (i64, i64, Option<String>) = tx
-                    .query_row(
-                        "SELECT (SELECT count(*) FROM release_replacements p JOIN releases n ON n.release_id = p.new_release
-                                 WHERE p.old_release = ?1 AND n.status != 'abandoned' AND n.release_id != ?2),
-                                (SELECT count(*) FROM release_destructions WHERE release_id = ?1),
-                                (SELECT status FROM releases WHERE release_id = ?1)",
-                        params![old, r.release_id],
-                        |q| Ok((q.get(0)?, q.get(1)?, q.get(2)?)),
-                    )
-                    .map_err(|e| refuse::storage(format!("release {old}: {e}")))?;
-                if others > 0 || destroyed > 0 || status.as_deref() != Some("published") {
-                    return Err(refuse::stale(format!(
-                        "release {old} was replaced, destroyed or settled otherwise while this replacement was made: it is not published; look at it again (`tokumei release show {old}`)"
-                    )));
-                }
-                tx.execute(
-                    "INSERT INTO release_replacements (old_release, new_release, same_input, note, time, operator)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![old, r.release_id, same_input, r.replacement_note, who.time, who.operator],
-                )
-                .map_err(|e| refuse::storage(format!("replacement of release {old}: {e}")))?;
-                touched.push(("release_replacements", tx.last_insert_rowid().to_string()));
+                touched.push(("release_replacements", record_replacement(tx, who, r, old, same_input)?));
             }
-            for m in &r.marks {
-                let columns = serde_json::to_string(&m.columns).unwrap_or_default();
-                tx.execute(
-                    "INSERT INTO release_marks (release_id, kind, columns, sample, entries, digests) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![r.release_id, m.kind, columns, m.sample as i64, (m.digests.len() / 12) as i64, m.digests],
-                )
-                .map_err(|e| refuse::storage(format!("release marks: {e}")))?;
-                touched.push(("release_marks", format!("{}/{}/{columns}", r.release_id, m.kind)));
-            }
+            touched.extend(record_marks(tx, r)?);
             Ok((id, touched))
         })
+    }
+
+    /// The recipient and file of a release: those of its contract, which allows provision and
+    /// is a 法112 contract (a 法118 contract covers data already made); an internal release
+    /// states its purpose instead.
+    fn release_holder(&self, r: &NewRelease) -> Result<(Option<String>, Option<String>), RegistryError> {
+        Ok(match r.contract_id {
+            Some(id) => {
+                let c = self.contract(id)?.ok_or_else(|| refuse::not_found(format!("no contract {id}")))?;
+                if !c.state.allows_provision() {
+                    return Err(refuse::state(format!(
+                        "contract {id} is {}: no release may be registered under it",
+                        c.state.as_str()
+                    )));
+                }
+                if c.kind != crate::ProposalKind::Article112 {
+                    return Err(refuse::state(format!(
+                        "contract {id} is a 法118 contract: it covers anonymised data already made, nothing is made under it"
+                    )));
+                }
+                (Some(c.recipient), Some(c.file))
+            }
+            None if r.purpose.as_deref().is_none_or(|p| p.trim().is_empty()) => {
+                return Err(refuse::value(format!("release {}: an internal use states its purpose", r.release_id)));
+            }
+            None => (None, None),
+        })
+    }
+
+    /// The release's people as codes of the per-subject index (sorted, once each), when the
+    /// profile keeps the index.
+    fn subject_codes(&self, r: &NewRelease) -> Result<Vec<String>, RegistryError> {
+        Ok(if self.profile()?.subject_index {
+            let mut d = r.subjects.iter().map(|s| self.subject_digest(s)).collect::<Result<Vec<_>, _>>()?;
+            d.sort_unstable();
+            d.dedup();
+            d
+        } else {
+            Vec::new()
+        })
+    }
+
+    /// A replacement holds no one excluded from every run: with the per-subject index, this is
+    /// proved from what the run recorded (the run applied every such exclusion, whatever files
+    /// its request named).
+    fn check_no_one_excluded(&self, r: &NewRelease, subject_codes: &[String]) -> Result<(), RegistryError> {
+        if r.replaces.is_some() && !subject_codes.is_empty() {
+            let (_, excluded) = self.exclusions(false, None)?;
+            for subject in excluded {
+                if subject_codes.binary_search(&self.subject_digest(&subject)?).is_ok() {
+                    return Err(refuse::value(format!(
+                        "release {}: it holds a person excluded by a resident's request, so it replaces nothing: run `tokumei release replace` again",
+                        r.release_id
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Codes never link two releases: a release whose codes digest is another's is refused,
+    /// unless it replaces that one (or what it replaced) with its managed key, or both are the
+    /// body's pseudonymised internal releases made with that key (one code per person across
+    /// them, by design).
+    fn check_codes_unlinked(&self, r: &NewRelease) -> Result<(), RegistryError> {
+        let lineage = match &r.replaces {
+            Some(old) => self.lineage(old)?,
+            None => Vec::new(),
+        };
+        let same_key_allowed = |o: &StoredRelease| {
+            lineage.contains(&o.release.release_id)
+                || (r.replaces.is_some()
+                    && r.mode == "pseudonymized"
+                    && o.release.mode == "pseudonymized"
+                    && o.release.contract_id.is_none())
+        };
+        if let Some(d) = r.code_digest.as_ref().filter(|_| r.codes > 0)
+            && let Some(other) =
+                self.releases()?.into_iter().find(|o| o.release.code_digest.as_ref() == Some(d) && !same_key_allowed(o))
+        {
+            return Err(refuse::duplicate(format!(
+                "release {} has the same codes as release {}: codes must never link two releases",
+                r.release_id, other.release.release_id
+            )));
+        }
+        Ok(())
     }
 
     /// An internal release that a replacement may replace: registered, published, for no
@@ -860,4 +841,75 @@ impl StoredRelease {
         }
         problems
     }
+}
+
+/// Inside the registration: no resident's request was decided while the run read its input
+/// (the release would not honour it).
+fn requests_honoured(tx: &rusqlite::Transaction, r: &NewRelease) -> Result<(), RegistryError> {
+    let (exclusions, corrections): (i64, i64) = tx
+        .query_row(
+            &format!(
+                "SELECT (SELECT coalesce(max(id), 0) FROM exclusions), ({})",
+                crate::requests::CORRECTIONS_VERSION
+            ),
+            [],
+            |q| Ok((q.get(0)?, q.get(1)?)),
+        )
+        .map_err(|e| refuse::storage(format!("release {}: {e}", r.release_id)))?;
+    if exclusions > r.exclusions_upto || corrections > r.corrections_upto {
+        return Err(refuse::stale(format!(
+            "release {}: a resident's request was decided while the run read its input (exclusion {exclusions}, correction {corrections}; the run applied up to {} and {}): it is not published; run again",
+            r.release_id, r.exclusions_upto, r.corrections_upto
+        )));
+    }
+    Ok(())
+}
+
+/// Inside the registration of a replacement: the release it replaces is still published, not
+/// replaced or destroyed meanwhile; the replacement is recorded (its row's key returned).
+fn record_replacement(
+    tx: &rusqlite::Transaction,
+    who: &Who,
+    r: &NewRelease,
+    old: &str,
+    same_input: bool,
+) -> Result<String, RegistryError> {
+    // Inside the transaction: not replaced or destroyed meanwhile.
+    let (others, destroyed, status): (i64, i64, Option<String>) = tx
+        .query_row(
+            "SELECT (SELECT count(*) FROM release_replacements p JOIN releases n ON n.release_id = p.new_release
+                     WHERE p.old_release = ?1 AND n.status != 'abandoned' AND n.release_id != ?2),
+                    (SELECT count(*) FROM release_destructions WHERE release_id = ?1),
+                    (SELECT status FROM releases WHERE release_id = ?1)",
+            params![old, r.release_id],
+            |q| Ok((q.get(0)?, q.get(1)?, q.get(2)?)),
+        )
+        .map_err(|e| refuse::storage(format!("release {old}: {e}")))?;
+    if others > 0 || destroyed > 0 || status.as_deref() != Some("published") {
+        return Err(refuse::stale(format!(
+            "release {old} was replaced, destroyed or settled otherwise while this replacement was made: it is not published; look at it again (`tokumei release show {old}`)"
+        )));
+    }
+    tx.execute(
+        "INSERT INTO release_replacements (old_release, new_release, same_input, note, time, operator)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![old, r.release_id, same_input, r.replacement_note, who.time, who.operator],
+    )
+    .map_err(|e| refuse::storage(format!("replacement of release {old}: {e}")))?;
+    Ok(tx.last_insert_rowid().to_string())
+}
+
+/// The release's marks, recorded; returns the rows touched.
+fn record_marks(tx: &rusqlite::Transaction, r: &NewRelease) -> Result<Vec<(&'static str, String)>, RegistryError> {
+    let mut touched = Vec::new();
+    for m in &r.marks {
+        let columns = serde_json::to_string(&m.columns).unwrap_or_default();
+        tx.execute(
+            "INSERT INTO release_marks (release_id, kind, columns, sample, entries, digests) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![r.release_id, m.kind, columns, m.sample as i64, (m.digests.len() / 12) as i64, m.digests],
+        )
+        .map_err(|e| refuse::storage(format!("release marks: {e}")))?;
+        touched.push(("release_marks", format!("{}/{}/{columns}", r.release_id, m.kind)));
+    }
+    Ok(touched)
 }
