@@ -719,128 +719,15 @@ impl Registry {
         note: Option<&str>,
         fee: &FeeBasis,
     ) -> Result<(), RegistryError> {
-        if matches!(to, State::Created | State::Provided) {
-            return Err(refuse::state(format!(
-                "contract {id}: {} is reached by {}, not by hand",
-                to.as_str(),
-                if to == State::Created {
-                    "a run that publishes a release under the contract (`tokumei run JOB --contract ID`)"
-                } else {
-                    "recording a provision (`tokumei release provide RELEASE --medium ... --receipt ...`)"
-                }
-            )));
-        }
-        if to == State::ChangeOfUse {
-            return Err(refuse::law(format!(
-                "contract {id}: a change of use is a proposal of its own (法118条1項後段: review of 法114条1項1号 and 4号-7号, notice, fee under 法119条4項, a new contract): record it with `tokumei contract propose FILE` (kind = \"change_of_use\", contract = {id})"
-            )));
-        }
-        if to == State::RegisterUpdated {
-            return Err(refuse::law(format!(
-                "contract {id}: the ファイル簿 is updated on creation (法117), in the change that publishes a release under the contract; there is no step to take by hand (`tokumei file show FILE` shows the entry)"
-            )));
-        }
+        not_by_hand(id, to)?;
         let c = self.contract(id)?.ok_or_else(|| refuse::not_found(format!("no contract {id}")))?;
-        if !c.state.next().contains(&to) {
-            let allowed: Vec<&str> = c.state.next().iter().map(|s| s.as_str()).collect();
-            let why = if c.state == State::ChangeOfUse {
-                let child = self
-                    .contracts()?
-                    .into_iter()
-                    .filter(|o| o.kind == ProposalKind::ChangeOfUse && o.parent_id == Some(id))
-                    .map(|o| o.id)
-                    .max();
-                format!(
-                    " (a change of business is under review{}: it comes back from change_of_use when that proposal is notified not fit or withdrawn, and ends its use when the new contract is concluded)",
-                    child.map(|c| format!(" as contract {c}")).unwrap_or_default()
-                )
-            } else {
-                String::new()
-            };
-            return Err(refuse::state(format!(
-                "contract {id} is {}: it cannot move to {} (allowed: {}){why}",
-                c.state.as_str(),
-                to.as_str(),
-                if allowed.is_empty() { "none, it is final".to_string() } else { allowed.join(", ") }
-            )));
-        }
+        self.check_transition(&c, to)?;
         let note = note.map(str::trim).filter(|n| !n.is_empty());
         if let Some(n) = note {
             crate::check::text("note", n)?;
         }
-        if to != State::FeePaid && *fee != FeeBasis::default() {
-            return Err(refuse::value(
-                "the fee's basis (--hours, --contractor-cost, --fee-yen) goes with the step to fee_paid",
-            ));
-        }
-        let passed = c.review.as_ref().and_then(|r| r["passed"].as_bool()).unwrap_or(false);
-        // A bar that came after the review (the same business's contract cancelled meanwhile).
-        if matches!(to, State::Fit | State::Contracted)
-            && let Some(bar) = self.bar_of(&c.recipient, &crate::deadline::today_of(who)?)?
-        {
-            return Err(refuse::law(format!("contract {id} cannot move to {} (法113, 法120): {bar}", to.as_str())));
-        }
-        let mut notice = None;
-        let mut fee_yen = None;
-        let mut basis = None;
-        match to {
-            State::Fit if !passed => {
-                return Err(refuse::law(format!(
-                    "contract {id}: its review did not pass every check; notify not_fit with reasons"
-                )));
-            }
-            State::Fit => {
-                notice = Some(serde_json::json!({ "decision": "fit", "article": "法114条2項", "note": note }))
-            }
-            State::NotFit => {
-                let reasons = note.ok_or_else(|| refuse::value("a not-fit notice states its reasons (--note)"))?;
-                notice =
-                    Some(serde_json::json!({ "decision": "not_fit", "article": "法114条3項", "reasons": reasons }));
-            }
-            State::FeePaid => {
-                let (amount, b) = self.fee(&c, fee)?;
-                fee_yen = Some(amount);
-                basis = Some(b);
-            }
-            State::Cancelled | State::Withdrawn | State::CorrectionsRequested if note.is_none() => {
-                return Err(refuse::value(format!("moving to {} needs its reason (--note)", to.as_str())));
-            }
-            _ => {}
-        }
-        // The contract whose business a change-of-use proposal changes: back where it was when
-        // the change is not fit or withdrawn, its use ended when the new contract is concluded.
-        let mut parent_step: Option<(StoredContract, State, String)> = None;
-        if c.kind == ProposalKind::ChangeOfUse
-            && matches!(to, State::NotFit | State::Withdrawn | State::Contracted)
-            && let Some(pid) = c.parent_id
-            && let Some(parent) = self.contract(pid)?
-            && parent.state == State::ChangeOfUse
-        {
-            let (back, why) = if to == State::Contracted {
-                (
-                    State::UseEnded,
-                    format!("the business changed: the data are used under contract {id} from now on (法118条1項後段)"),
-                )
-            } else {
-                let before = parent
-                    .history
-                    .iter()
-                    .rev()
-                    .find(|t| t.to == State::ChangeOfUse.as_str())
-                    .and_then(|t| t.from.as_deref())
-                    .and_then(State::parse)
-                    .filter(|s| s.allows_provision())
-                    .unwrap_or(State::Contracted);
-                (
-                    before,
-                    format!(
-                        "the change of business (contract {id}) was {}: the contract continues as before",
-                        if to == State::NotFit { "notified not fit" } else { "withdrawn" }
-                    ),
-                )
-            };
-            parent_step = Some((parent, back, why));
-        }
+        let StepTerms { notice, fee_yen, basis } = self.step_terms(who, &c, to, note, fee)?;
+        let parent_step = self.parent_step(&c, to)?;
         // "Today" is the date in Japan of the change (deadline.rs: deadlines are Japan's dates).
         let today = crate::deadline::today_of(who)?;
         // Re-read inside the transaction: the step starts from the state (and version) read above,
@@ -889,6 +776,136 @@ impl Registry {
             }
             Ok(((), touched))
         })
+    }
+
+    /// The state machine: `to` is a next state of the contract's, else refused with the states
+    /// allowed (and, under a change of business, how it comes back).
+    fn check_transition(&self, c: &StoredContract, to: State) -> Result<(), RegistryError> {
+        let id = c.id;
+        if !c.state.next().contains(&to) {
+            let allowed: Vec<&str> = c.state.next().iter().map(|s| s.as_str()).collect();
+            let why = if c.state == State::ChangeOfUse {
+                let child = self
+                    .contracts()?
+                    .into_iter()
+                    .filter(|o| o.kind == ProposalKind::ChangeOfUse && o.parent_id == Some(id))
+                    .map(|o| o.id)
+                    .max();
+                format!(
+                    " (a change of business is under review{}: it comes back from change_of_use when that proposal is notified not fit or withdrawn, and ends its use when the new contract is concluded)",
+                    child.map(|c| format!(" as contract {c}")).unwrap_or_default()
+                )
+            } else {
+                String::new()
+            };
+            return Err(refuse::state(format!(
+                "contract {id} is {}: it cannot move to {} (allowed: {}){why}",
+                c.state.as_str(),
+                to.as_str(),
+                if allowed.is_empty() { "none, it is final".to_string() } else { allowed.join(", ") }
+            )));
+        }
+        Ok(())
+    }
+
+    /// What a step records besides the state: a fit notice only after a review whose every check
+    /// passed (法114条2項), a not-fit notice with its reasons (法114条3項), the fee at payment
+    /// (法119) with its basis; a reason for a cancellation, withdrawal or request for
+    /// corrections; and no fit notice or contract for a business barred since its review (法113,
+    /// 法120).
+    fn step_terms(
+        &self,
+        who: &Who,
+        c: &StoredContract,
+        to: State,
+        note: Option<&str>,
+        fee: &FeeBasis,
+    ) -> Result<StepTerms, RegistryError> {
+        let id = c.id;
+        if to != State::FeePaid && *fee != FeeBasis::default() {
+            return Err(refuse::value(
+                "the fee's basis (--hours, --contractor-cost, --fee-yen) goes with the step to fee_paid",
+            ));
+        }
+        let passed = c.review.as_ref().and_then(|r| r["passed"].as_bool()).unwrap_or(false);
+        // A bar that came after the review (the same business's contract cancelled meanwhile).
+        if matches!(to, State::Fit | State::Contracted)
+            && let Some(bar) = self.bar_of(&c.recipient, &crate::deadline::today_of(who)?)?
+        {
+            return Err(refuse::law(format!("contract {id} cannot move to {} (法113, 法120): {bar}", to.as_str())));
+        }
+        let mut notice = None;
+        let mut fee_yen = None;
+        let mut basis = None;
+        match to {
+            State::Fit if !passed => {
+                return Err(refuse::law(format!(
+                    "contract {id}: its review did not pass every check; notify not_fit with reasons"
+                )));
+            }
+            State::Fit => {
+                notice = Some(serde_json::json!({ "decision": "fit", "article": "法114条2項", "note": note }))
+            }
+            State::NotFit => {
+                let reasons = note.ok_or_else(|| refuse::value("a not-fit notice states its reasons (--note)"))?;
+                notice =
+                    Some(serde_json::json!({ "decision": "not_fit", "article": "法114条3項", "reasons": reasons }));
+            }
+            State::FeePaid => {
+                let (amount, b) = self.fee(c, fee)?;
+                fee_yen = Some(amount);
+                basis = Some(b);
+            }
+            State::Cancelled | State::Withdrawn | State::CorrectionsRequested if note.is_none() => {
+                return Err(refuse::value(format!("moving to {} needs its reason (--note)", to.as_str())));
+            }
+            _ => {}
+        }
+        Ok(StepTerms { notice, fee_yen, basis })
+    }
+
+    /// The contract whose business a change-of-use proposal changes, the state it moves to and
+    /// why: back where it was when the change is notified not fit or withdrawn, its use ended
+    /// when the new contract is concluded (法118条1項後段).
+    fn parent_step(
+        &self,
+        c: &StoredContract,
+        to: State,
+    ) -> Result<Option<(StoredContract, State, String)>, RegistryError> {
+        let id = c.id;
+        let mut parent_step: Option<(StoredContract, State, String)> = None;
+        if c.kind == ProposalKind::ChangeOfUse
+            && matches!(to, State::NotFit | State::Withdrawn | State::Contracted)
+            && let Some(pid) = c.parent_id
+            && let Some(parent) = self.contract(pid)?
+            && parent.state == State::ChangeOfUse
+        {
+            let (back, why) = if to == State::Contracted {
+                (
+                    State::UseEnded,
+                    format!("the business changed: the data are used under contract {id} from now on (法118条1項後段)"),
+                )
+            } else {
+                let before = parent
+                    .history
+                    .iter()
+                    .rev()
+                    .find(|t| t.to == State::ChangeOfUse.as_str())
+                    .and_then(|t| t.from.as_deref())
+                    .and_then(State::parse)
+                    .filter(|s| s.allows_provision())
+                    .unwrap_or(State::Contracted);
+                (
+                    before,
+                    format!(
+                        "the change of business (contract {id}) was {}: the contract continues as before",
+                        if to == State::NotFit { "notified not fit" } else { "withdrawn" }
+                    ),
+                )
+            };
+            parent_step = Some((parent, back, why));
+        }
+        Ok(parent_step)
     }
 
     /// The fee of contract `c` at payment (法119) and what it was computed from:
@@ -1180,6 +1197,44 @@ pub(crate) fn event(
     )
     .map_err(|e| refuse::storage(format!("contract {id}: {e}")))?;
     Ok(tx.last_insert_rowid())
+}
+
+/// What a contract's step records besides its state.
+struct StepTerms {
+    /// The notice of a review's outcome (法114条2項, 3項).
+    notice: Option<serde_json::Value>,
+    /// The fee at payment (法119).
+    fee_yen: Option<i64>,
+    /// What the fee was computed from.
+    basis: Option<serde_json::Value>,
+}
+
+/// States no officer moves a contract to: `created` and `provided` are reached by a run and a
+/// provision, a change of use is a proposal of its own (法118条1項後段), and the ファイル簿 is
+/// updated on creation (法117).
+fn not_by_hand(id: i64, to: State) -> Result<(), RegistryError> {
+    if matches!(to, State::Created | State::Provided) {
+        return Err(refuse::state(format!(
+            "contract {id}: {} is reached by {}, not by hand",
+            to.as_str(),
+            if to == State::Created {
+                "a run that publishes a release under the contract (`tokumei run JOB --contract ID`)"
+            } else {
+                "recording a provision (`tokumei release provide RELEASE --medium ... --receipt ...`)"
+            }
+        )));
+    }
+    if to == State::ChangeOfUse {
+        return Err(refuse::law(format!(
+            "contract {id}: a change of use is a proposal of its own (法118条1項後段: review of 法114条1項1号 and 4号-7号, notice, fee under 法119条4項, a new contract): record it with `tokumei contract propose FILE` (kind = \"change_of_use\", contract = {id})"
+        )));
+    }
+    if to == State::RegisterUpdated {
+        return Err(refuse::law(format!(
+            "contract {id}: the ファイル簿 is updated on creation (法117), in the change that publishes a release under the contract; there is no step to take by hand (`tokumei file show FILE` shows the entry)"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
