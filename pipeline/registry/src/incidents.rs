@@ -610,42 +610,96 @@ fn assessed_event(e: &IncidentEntry) -> (String, Option<String>) {
 /// Decide the triggers, exemptions and deadlines (pure: the same facts, the same answer).
 pub fn assess(profile: &Profile, e: &IncidentEntry, scope: &ScopeFound) -> Assessment {
     let public = profile.actor == Actor::PublicBody;
-    let threshold = profile.leak_threshold.unwrap_or(if public { 100 } else { 1000 });
     // Only data provided to a recipient under a contract (法115) is a contract incident: an
     // anonymised file the body keeps for itself can be matched back to its sources, so it is
     // still personal information to the body.
     let provided_anonymised =
         scope.kind == "release" && scope.release_mode.as_deref() == Some("anonymized") && scope.contract_id.is_some();
     if provided_anonymised {
-        return Assessment {
-            regime: "contract".into(),
-            regime_label: if public {
-                "行政機関等匿名加工情報の漏えい: 保有個人情報ではなく法68条の報告対象外。法121条2項（安全管理措置）と契約（法115条・120条）の事案".into()
-            } else {
-                "匿名加工情報の漏えい: 個人データではなく法26条の報告対象外。法43条以下と契約の事案".into()
-            },
-            triggers: Vec::new(),
-            exemption: None,
-            report_required: false,
-            my_number_report: false,
-            my_number_triggers: Vec::new(),
-            event: assessed_event(e).0,
-            event_note: None,
-            counting: None,
-            preliminary_days: None,
-            final_days: None,
-            contract_measures: vec![
-                format!(
-                    "提供先{}に事実関係と原因を確認し、報告を求める（契約の報告条項）",
-                    scope.recipient.as_deref().map(|r| format!("「{r}」")).unwrap_or_default()
-                ),
-                "提供先の契約違反（安全管理措置・第三者提供・識別行為の禁止）の有無を審査し、法120条による契約の解除を検討する".into(),
-                "解除した場合、その提供先は2年間提案できない（法113条）".into(),
-                "流出したデータの回収・削除と削除の証明を求める".into(),
-                "作成方法・削除情報等の安全管理（法121条2項）に問題がなかったか確認する".into(),
-            ],
-        };
+        return contract_assessment(public, e, scope);
     }
+    let triggers = triggers(profile, e, scope);
+    let my_number_items: Vec<String> = scope.items.iter().filter(|i| i.my_number).map(|i| i.name.clone()).collect();
+    let fired = triggers.iter().any(|t| t.fired);
+    let pseudonymised = scope.kind == "release" && scope.release_mode.as_deref() == Some("pseudonymized");
+    let exemption = exemption(profile, e, pseudonymised);
+    let unlawful = triggers.iter().any(|t| t.code == "3" && t.fired);
+    let my_number_triggers = my_number_triggers(e, scope, &my_number_items, unlawful);
+    // 報告規則2条: the encryption exemption (1号's parenthesis, "以下同じ") covers every subparagraph.
+    let my_number_report = !e.encrypted && my_number_triggers.iter().any(|t| t.fired);
+    let report_required = fired && exemption.is_none();
+    let due = report_required || my_number_report;
+    let (event, event_note) = assessed_event(e);
+    Assessment {
+        regime: if public { "article68".into() } else { "article26".into() },
+        regime_label: if public {
+            format!(
+                "保有個人情報の{}等（法68条）{}",
+                event.trim_end_matches("のおそれ"),
+                if pseudonymised { "。仮名化した保有個人情報にも報告の免除はない" } else { "" }
+            )
+        } else {
+            format!("個人データの{}等（法26条）", event.trim_end_matches("のおそれ"))
+        },
+        triggers,
+        exemption,
+        report_required,
+        my_number_report,
+        my_number_triggers,
+        event,
+        event_note,
+        counting: due.then(|| CountingUsed::of(profile)),
+        preliminary_days: due.then_some(profile.incident_preliminary_days),
+        // 60 days with an unlawful purpose (規則8条2項 / 番号法の報告規則: its 2号 events).
+        final_days: due.then_some(if unlawful {
+            profile.incident_final_unlawful_days
+        } else {
+            profile.incident_final_days
+        }),
+        contract_measures: Vec::new(),
+    }
+}
+
+/// The assessment of a contract incident: anonymised data provided under a contract are not
+/// personal information to the body (no report under 法68条 or 法26条); the contract's measures
+/// (法115, 法120, 法113, 法121条2項) apply.
+fn contract_assessment(public: bool, e: &IncidentEntry, scope: &ScopeFound) -> Assessment {
+    Assessment {
+        regime: "contract".into(),
+        regime_label: if public {
+            "行政機関等匿名加工情報の漏えい: 保有個人情報ではなく法68条の報告対象外。法121条2項（安全管理措置）と契約（法115条・120条）の事案".into()
+        } else {
+            "匿名加工情報の漏えい: 個人データではなく法26条の報告対象外。法43条以下と契約の事案".into()
+        },
+        triggers: Vec::new(),
+        exemption: None,
+        report_required: false,
+        my_number_report: false,
+        my_number_triggers: Vec::new(),
+        event: assessed_event(e).0,
+        event_note: None,
+        counting: None,
+        preliminary_days: None,
+        final_days: None,
+        contract_measures: vec![
+            format!(
+                "提供先{}に事実関係と原因を確認し、報告を求める（契約の報告条項）",
+                scope.recipient.as_deref().map(|r| format!("「{r}」")).unwrap_or_default()
+            ),
+            "提供先の契約違反（安全管理措置・第三者提供・識別行為の禁止）の有無を審査し、法120条による契約の解除を検討する".into(),
+            "解除した場合、その提供先は2年間提案できない（法113条）".into(),
+            "流出したデータの回収・削除と削除の証明を求める".into(),
+            "作成方法・削除情報等の安全管理（法121条2項）に問題がなかったか確認する".into(),
+        ],
+    }
+}
+
+/// The report triggers, each with why it fired or not: 要配慮個人情報 (1), a risk of financial
+/// harm (2), an unlawful purpose (3), more people than the threshold (4), and for a public body
+/// 条例要配慮個人情報 (5). Items no rule file classifies count as possibly 要配慮 (fail closed).
+fn triggers(profile: &Profile, e: &IncidentEntry, scope: &ScopeFound) -> Vec<Trigger> {
+    let public = profile.actor == Actor::PublicBody;
+    let threshold = profile.leak_threshold.unwrap_or(if public { 100 } else { 1000 });
     let names = |f: &dyn Fn(&Item) -> bool| -> Vec<String> {
         scope.items.iter().filter(|i| f(i)).map(|i| i.name.clone()).collect()
     };
@@ -653,7 +707,6 @@ pub fn assess(profile: &Profile, e: &IncidentEntry, scope: &ScopeFound) -> Asses
     let ordinance =
         names(&|i| i.special_care.as_deref() == Some("条例要配慮") || profile.ordinance_sensitive.contains(&i.name));
     let financial = names(&|i| i.financial);
-    let my_number_items = names(&|i| i.my_number);
     let listed = |v: &[String]| v.join("、");
     let signs = e.unlawful_signs();
     let mut triggers = vec![
@@ -724,9 +777,13 @@ pub fn assess(profile: &Profile, e: &IncidentEntry, scope: &ScopeFound) -> Asses
             },
         });
     }
-    let fired = triggers.iter().any(|t| t.fired);
-    let pseudonymised = scope.kind == "release" && scope.release_mode.as_deref() == Some("pseudonymized");
-    let exemption = if e.encrypted {
+    triggers
+}
+
+/// Why no report or notice is due despite a trigger, if so: high-grade encryption (the key not
+/// leaked), or, for a business, pseudonymised personal data (法41条9項: 法26条 does not apply).
+fn exemption(profile: &Profile, e: &IncidentEntry, pseudonymised: bool) -> Option<String> {
+    if e.encrypted {
         Some(format!(
             "高度な暗号化その他の個人の権利利益を保護するために必要な措置が講じられている（報告・通知の対象外。鍵も漏えいした場合は対象）{}",
             e.encryption_basis.as_deref().map(|b| format!("。担当者が記録した根拠: {b}")).unwrap_or_default()
@@ -735,41 +792,6 @@ pub fn assess(profile: &Profile, e: &IncidentEntry, scope: &ScopeFound) -> Asses
         Some("仮名加工情報である個人データ（法41条9項により法26条は適用されない）".into())
     } else {
         None
-    };
-    let unlawful = triggers.iter().any(|t| t.code == "3" && t.fired);
-    let my_number_triggers = my_number_triggers(e, scope, &my_number_items, unlawful);
-    // 報告規則2条: the encryption exemption (1号's parenthesis, "以下同じ") covers every subparagraph.
-    let my_number_report = !e.encrypted && my_number_triggers.iter().any(|t| t.fired);
-    let report_required = fired && exemption.is_none();
-    let due = report_required || my_number_report;
-    let (event, event_note) = assessed_event(e);
-    Assessment {
-        regime: if public { "article68".into() } else { "article26".into() },
-        regime_label: if public {
-            format!(
-                "保有個人情報の{}等（法68条）{}",
-                event.trim_end_matches("のおそれ"),
-                if pseudonymised { "。仮名化した保有個人情報にも報告の免除はない" } else { "" }
-            )
-        } else {
-            format!("個人データの{}等（法26条）", event.trim_end_matches("のおそれ"))
-        },
-        triggers,
-        exemption,
-        report_required,
-        my_number_report,
-        my_number_triggers,
-        event,
-        event_note,
-        counting: due.then(|| CountingUsed::of(profile)),
-        preliminary_days: due.then_some(profile.incident_preliminary_days),
-        // 60 days with an unlawful purpose (規則8条2項 / 番号法の報告規則: its 2号 events).
-        final_days: due.then_some(if unlawful {
-            profile.incident_final_unlawful_days
-        } else {
-            profile.incident_final_days
-        }),
-        contract_measures: Vec::new(),
     }
 }
 
