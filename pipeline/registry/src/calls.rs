@@ -55,7 +55,7 @@ impl Call {
 
     /// Whether a proposal received on `day` answers it (open that day and not closed before).
     pub fn receives_on(&self, day: &str) -> bool {
-        self.closed.is_none() && self.open_from.as_str() <= day && day <= self.open_until.as_str()
+        self.closed.is_none() && crate::deadline::within(day, &self.open_from, &self.open_until)
     }
 
     /// Whether it ran the statutory 30 days (規則53), closed early or not.
@@ -103,7 +103,7 @@ impl Registry {
         if date(from).is_none() || date(until).is_none() {
             return Err(refuse::value("a call's --from and --to are dates YYYY-MM-DD"));
         }
-        if from < today.as_str() {
+        if date(from) < date(&today) {
             return Err(refuse::law(format!(
                 "a call cannot start before today ({today}): it is recorded before or when it opens (法111: by public notice)"
             )));

@@ -26,7 +26,7 @@ pub(crate) fn check_day(day: &str, what: &str, not_before: &str, today: &str) ->
     if date(day).is_none() {
         return Err(refuse::value(format!("{what} must be a date YYYY-MM-DD")));
     }
-    if day < not_before || day > today {
+    if !crate::deadline::within(day, not_before, today) {
         return Err(refuse::value(format!("{what} {day} is not between {not_before} and today ({today})")));
     }
     Ok(())

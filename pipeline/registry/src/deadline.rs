@@ -32,6 +32,15 @@ pub(crate) fn date(s: &str) -> Option<Date> {
     Date::from_iso(s)
 }
 
+/// Whether `day` lies within `first ..= last`, compared as dates; `false` (fail closed) when
+/// one of them is not a date `YYYY-MM-DD`.
+pub(crate) fn within(day: &str, first: &str, last: &str) -> bool {
+    match (date(day), date(first), date(last)) {
+        (Some(d), Some(f), Some(l)) => f <= d && d <= l,
+        _ => false,
+    }
+}
+
 /// Days from 1970-01-01 (civil calendar).
 pub(crate) fn day_number(d: Date) -> i64 {
     i64::from(d.days_since_epoch())
@@ -154,6 +163,17 @@ pub fn window_end(disclosed: &str, window_days: i64, closed_days: &[String]) -> 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_day_is_within_a_period_as_a_date_and_never_when_one_is_no_date() {
+        use super::within;
+        assert!(within("2027-01-01", "2026-12-31", "2027-01-01"));
+        assert!(within("2026-12-31", "2026-12-31", "2026-12-31"));
+        assert!(!within("2027-01-02", "2026-12-31", "2027-01-01"));
+        assert!(!within("2026-12-30", "2026-12-31", "2027-01-01"));
+        assert!(!within("2027-1-1", "2026-12-31", "2027-12-31"), "text that sorts inside is no date");
+        assert!(!within("2027-01-01", "", "2027-12-31"));
+    }
+
     use super::*;
 
     #[test]

@@ -263,9 +263,7 @@ impl Registry {
                 }
             )));
         }
-        let open = entered
-            .iter()
-            .find(|(_, from, until)| !from.is_empty() && from.as_str() <= today && today <= until.as_str());
+        let open = entered.iter().find(|(_, from, until)| crate::deadline::within(today, from, until));
         let Some((open, _, _)) = open else {
             let periods: Vec<String> = entered.iter().map(|(_, from, until)| format!("{from} .. {until}")).collect();
             return Err(refuse::law(format!(

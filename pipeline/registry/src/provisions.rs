@@ -109,7 +109,7 @@ impl Registry {
 
         // The release's creation as a date in Japan, as `day` and `today` are.
         let made = crate::deadline::stored_day(&r.time, &format!("release {release_id}"))?;
-        if day < made.as_str() || day > today {
+        if !crate::deadline::within(day, &made, today) {
             return Err(refuse::value(format!(
                 "{day} is not between the release's creation ({made}) and today ({today})"
             )));
@@ -119,7 +119,7 @@ impl Registry {
         }) {
             return Err(refuse::duplicate(format!("this provision of release {release_id} is already recorded")));
         }
-        if day < c.proposal.use_from.as_str() || day > c.proposal.use_until.as_str() {
+        if !crate::deadline::within(day, &c.proposal.use_from, &c.proposal.use_until) {
             return Err(refuse::law(format!(
                 "{day} is outside contract {cid}'s use period {} .. {}",
                 c.proposal.use_from, c.proposal.use_until
