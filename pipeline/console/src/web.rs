@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
 use tokumei_audit::{JsonlLog, Record};
-use tokumei_registry::{Registry, Seen, Who};
+use tokumei_registry::{Registry, RegistryError, Seen, Who};
 
 /// The session cookie's name.
 const COOKIE: &str = "tokumei_session";
@@ -86,8 +86,8 @@ impl App {
     }
 
     /// The registry, proved before anything is shown or done with it.
-    fn open(&self) -> Result<Registry, String> {
-        Registry::open(&self.config.registry).map_err(|e| e.to_string())
+    fn open(&self) -> Result<Registry, RegistryError> {
+        Registry::open(&self.config.registry)
     }
 
     /// The registry unproved: only for the audit page, which shows what its check finds.
@@ -345,10 +345,7 @@ async fn render_page(
         let reg = if to_check {
             app.open_to_check().map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e))?
         } else {
-            Registry::open(&app.config.registry).map_err(|e| match e {
-                tokumei_registry::RegistryError::Tampered { .. } => (StatusCode::CONFLICT, e.to_string()),
-                other => (StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
-            })?
+            app.open().map_err(|e| (failed_status(&e), e.to_string()))?
         };
         render(&app, &reg, &c).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e))
     })
@@ -378,7 +375,7 @@ async fn release(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, Pa
 async fn release_report(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, Path(id): Path<i64>) -> Response {
     let lang = ctx.lang;
     let found = tokio::task::spawn_blocking(move || -> Result<Option<String>, String> {
-        let reg = app.open()?;
+        let reg = app.open().map_err(|e| e.to_string())?;
         let Some(r) = reg.releases().map_err(|e| e.to_string())?.into_iter().find(|r| r.id == id) else {
             return Ok(None);
         };
@@ -507,6 +504,40 @@ async fn logout(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, For
     resp
 }
 
+/// The answer to a registry that failed (not a refusal): 409 when it fails its proof (edited
+/// outside tokumei: nothing is shown or done until it is restored or reset), 500 otherwise.
+fn failed_status(e: &RegistryError) -> StatusCode {
+    match e {
+        RegistryError::Tampered { .. } => StatusCode::CONFLICT,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Why a step was not made.
+#[derive(Debug)]
+enum NotDone {
+    /// Refused (a legal limit, a state, a value, a stale form...): said on the page the
+    /// officer returns to, as the CLI says it.
+    Refused(String),
+    /// The registry failed or fails its proof: its own answer, as a page's.
+    Failed(StatusCode, String),
+}
+
+impl From<String> for NotDone {
+    fn from(m: String) -> Self {
+        NotDone::Refused(m)
+    }
+}
+
+impl From<RegistryError> for NotDone {
+    fn from(e: RegistryError) -> Self {
+        match e.kind() {
+            Some(k) if k.is_officers() => NotDone::Refused(e.to_string()),
+            _ => NotDone::Failed(failed_status(&e), e.to_string()),
+        }
+    }
+}
+
 /// A change: the session's token checked, the registry opened for this change alone and told
 /// the version the page showed, the step made by `apply` (the CLI's registry call), and the
 /// outcome shown on the page the officer returns to.
@@ -516,7 +547,7 @@ async fn act(
     csrf: &str,
     back: String,
     seen: Seen,
-    apply: impl FnOnce(&App, &mut Registry, &Who, &str) -> Result<Vec<String>, String> + Send + 'static,
+    apply: impl FnOnce(&App, &mut Registry, &Who, &str) -> Result<Vec<String>, NotDone> + Send + 'static,
 ) -> Response {
     if !same(csrf, &ctx.csrf) {
         return plain(StatusCode::FORBIDDEN, "the form's token is not this session's: reload the page");
@@ -526,14 +557,15 @@ async fn act(
     let out = tokio::task::spawn_blocking(move || {
         let mut reg = a.open()?;
         let who = a.who()?;
-        reg.expect(seen).map_err(|e| e.to_string())?;
+        reg.expect(seen)?;
         apply(&a, &mut reg, &who, &today)
     })
     .await
-    .unwrap_or_else(|e| Err(e.to_string()));
+    .unwrap_or_else(|e| Err(NotDone::Refused(e.to_string())));
     let flash = match out {
         Ok(lines) => Flash { ok: true, lines },
-        Err(e) => Flash { ok: false, lines: vec![e] },
+        Err(NotDone::Refused(e)) => Flash { ok: false, lines: vec![e] },
+        Err(NotDone::Failed(status, e)) => return (status, pages::failed(&ctx, &e)).into_response(),
     };
     if let Some(s) = app.sessions.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&ctx.session) {
         s.flash = Some(flash);
@@ -576,13 +608,13 @@ async fn contract_advance(
         let fee = tokumei_registry::FeeBasis {
             hours: match f.hours.trim() {
                 "" => None,
-                h => Some(tokumei_registry::parse_hours(h).map_err(|e| e.to_string())?),
+                h => Some(tokumei_registry::parse_hours(h)?),
             },
             contractor_cost_yen: yen("contractor cost", &f.contractor_cost)?,
             fee_yen: yen("fee", &f.fee_yen)?,
         };
         let note = Some(f.note.trim()).filter(|n| !n.is_empty());
-        reg.advance(who, id, to, note, &fee).map_err(|e| e.to_string())?;
+        reg.advance(who, id, to, note, &fee)?;
         Ok(vec![format!("{} {id}: {}", lang.t("契約", "contract"), pages::state_label(lang, to))])
     })
     .await
@@ -666,7 +698,7 @@ async fn incident_filed(
             reference: f.reference.trim().to_string(),
             document_sha256: None,
         };
-        reg.file_report(who, id, &filing, today).map_err(|e| e.to_string())?;
+        reg.file_report(who, id, &filing, today)?;
         Ok(vec![format!("{} {id}: {} ({date})", lang.t("事案", "incident"), pages::stage_label(lang, &f.stage))])
     })
     .await
@@ -675,6 +707,19 @@ async fn incident_filed(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_is_said_and_a_failed_registry_answers_on_its_own() {
+        use tokumei_registry::{Refusal, RefusalKind};
+        let refused = RegistryError::Refused(Refusal::new(RefusalKind::Law, "contract 1 cannot move (法113)"));
+        assert!(matches!(NotDone::from(refused), NotDone::Refused(m) if m == "contract 1 cannot move (法113)"));
+        let stale = RegistryError::Refused(Refusal::new(RefusalKind::Stale, "changed since it was shown"));
+        assert!(matches!(NotDone::from(stale), NotDone::Refused(_)));
+        let tampered = RegistryError::Tampered { path: "r.sqlite".into(), problems: vec!["contracts row 1".into()] };
+        assert!(matches!(NotDone::from(tampered), NotDone::Failed(StatusCode::CONFLICT, _)));
+        let sql = RegistryError::Refused(Refusal::new(RefusalKind::Storage, "contract 1: database is locked"));
+        assert!(matches!(NotDone::from(sql), NotDone::Failed(StatusCode::INTERNAL_SERVER_ERROR, _)));
+    }
 
     #[test]
     fn back_links_stay_on_this_console() {

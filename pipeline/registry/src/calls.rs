@@ -10,6 +10,7 @@
 //! call only if it was still open 30 days.
 
 use crate::deadline::date;
+use crate::refuse;
 use crate::{Registry, RegistryError, Who};
 use rusqlite::params;
 use serde::Serialize;
@@ -54,7 +55,7 @@ impl Call {
 
     /// Whether a proposal received on `day` answers it (open that day and not closed before).
     pub fn receives_on(&self, day: &str) -> bool {
-        self.closed.is_none() && self.open_from.as_str() <= day && day <= self.open_until.as_str()
+        self.closed.is_none() && crate::deadline::within(day, &self.open_from, &self.open_until)
     }
 
     /// Whether it ran the statutory 30 days (規則53), closed early or not.
@@ -84,10 +85,6 @@ pub fn fiscal_year(day: &str) -> Option<(i32, String, String)> {
     Some((fy, format!("{fy:04}-04-01"), format!("{:04}-03-31", fy + 1)))
 }
 
-fn refused(m: impl Into<String>) -> RegistryError {
-    RegistryError::Refused(m.into())
-}
-
 impl Registry {
     /// Open a call for proposals (法111) from `from` to `until` (dates in Japan) for `files` (every
     /// file open to proposals when empty). Refused when the period is shorter than 30 days
@@ -104,16 +101,16 @@ impl Registry {
     ) -> Result<i64, RegistryError> {
         let today = crate::deadline::today_of(who)?;
         if date(from).is_none() || date(until).is_none() {
-            return Err(refused("a call's --from and --to are dates YYYY-MM-DD"));
+            return Err(refuse::value("a call's --from and --to are dates YYYY-MM-DD"));
         }
-        if from < today.as_str() {
-            return Err(refused(format!(
+        if date(from) < date(&today) {
+            return Err(refuse::law(format!(
                 "a call cannot start before today ({today}): it is recorded before or when it opens (法111: by public notice)"
             )));
         }
         let days = crate::deadline::days_between(from, until).unwrap_or(-1);
         if days < MIN_CALL_DAYS {
-            return Err(refused(format!(
+            return Err(refuse::law(format!(
                 "a call from {from} to {until} is shorter than 規則53 allows: its last day must be at least {MIN_CALL_DAYS} days after its first (counted without the first day, 民法140条), i.e. {} or later",
                 crate::deadline::add_days(from, MIN_CALL_DAYS).unwrap_or_default()
             )));
@@ -125,14 +122,14 @@ impl Registry {
         let open: Vec<crate::StoredFile> = self.files()?.into_iter().filter(|f| f.entry.open_to_proposals).collect();
         let chosen: Vec<&crate::StoredFile> = if files.is_empty() {
             if open.is_empty() {
-                return Err(refused("no file is open to proposals (法110): a call names the files it is for"));
+                return Err(refuse::state("no file is open to proposals (法110): a call names the files it is for"));
             }
             open.iter().collect()
         } else {
             let mut out = Vec::new();
             for name in files {
                 let f = open.iter().find(|f| &f.entry.name == name).ok_or_else(|| {
-                    refused(format!("file `{name}` is not registered as open to proposals (法110): no call for it"))
+                    refuse::law(format!("file `{name}` is not registered as open to proposals (法110): no call for it"))
                 })?;
                 if !out.iter().any(|o: &&crate::StoredFile| o.id == f.id) {
                     out.push(f);
@@ -142,7 +139,7 @@ impl Registry {
         };
         for f in &chosen {
             if f.entry.proposal_office.as_deref().is_none_or(|o| o.trim().is_empty()) {
-                return Err(refused(format!(
+                return Err(refuse::law(format!(
                     "file `{}` names no office receiving proposals (法110条2号): set it with `tokumei file set-proposals {} --office ...`",
                     f.entry.name, f.entry.name
                 )));
@@ -155,7 +152,7 @@ impl Registry {
                 "INSERT INTO calls (open_from, open_until, files, note, opened, operator) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![from, until, list, note, who.time, who.operator],
             )
-            .map_err(|e| refused(format!("call: {e}")))?;
+            .map_err(|e| refuse::storage(format!("call: {e}")))?;
             let id = tx.last_insert_rowid();
             Ok((id, vec![("calls", id.to_string())]))
         })
@@ -165,9 +162,9 @@ impl Registry {
     /// does not count as the year's call (規則53); the reason is recorded.
     pub fn close_call(&mut self, who: &Who, id: i64, note: &str) -> Result<Call, RegistryError> {
         crate::check::text("note", note)?;
-        let call = self.call(id)?.ok_or_else(|| refused(format!("no call {id} in the registry")))?;
+        let call = self.call(id)?.ok_or_else(|| refuse::not_found(format!("no call {id} in the registry")))?;
         if call.closed.is_some() {
-            return Err(refused(format!("call {id} is already closed")));
+            return Err(refuse::state(format!("call {id} is already closed")));
         }
         let today = crate::deadline::today_of(who)?;
         self.change(who, "call-close", &format!("call {id}"), |tx| {
@@ -176,13 +173,13 @@ impl Registry {
                     "UPDATE calls SET closed = ?1, closed_on = ?2, close_note = ?3 WHERE id = ?4 AND closed IS NULL",
                     params![who.time, today, note.trim(), id],
                 )
-                .map_err(|e| refused(format!("call {id}: {e}")))?;
+                .map_err(|e| refuse::storage(format!("call {id}: {e}")))?;
             if n != 1 {
-                return Err(refused(format!("call {id} was closed while this step was prepared")));
+                return Err(refuse::stale(format!("call {id} was closed while this step was prepared")));
             }
             Ok(((), vec![("calls", id.to_string())]))
         })?;
-        self.call(id)?.ok_or_else(|| refused(format!("call {id} is gone")))
+        self.call(id)?.ok_or_else(|| refuse::not_found(format!("call {id} is gone")))
     }
 
     /// A call by id.
@@ -232,7 +229,7 @@ impl Registry {
             return Ok(Vec::new());
         }
         let Some((fy, first, last)) = fiscal_year(today) else {
-            return Err(refused(format!("{today} is not a date")));
+            return Err(refuse::value(format!("{today} is not a date")));
         };
         let calls = self.calls()?;
         let mut out = Vec::new();

@@ -4,10 +4,7 @@
 
 use crate::RegistryError;
 use crate::deadline::date;
-
-fn refused(m: impl Into<String>) -> RegistryError {
-    RegistryError::Refused(m.into())
-}
+use crate::refuse;
 
 /// Why a name is unfit to identify a record (surrounding spaces, control or bidirectional
 /// characters that make two names look alike), if it is.
@@ -27,10 +24,10 @@ pub(crate) fn bad_text(s: &str) -> Option<&'static str> {
 /// Check a day of a request's life: a date, not before `not_before` and not after `today`.
 pub(crate) fn check_day(day: &str, what: &str, not_before: &str, today: &str) -> Result<(), RegistryError> {
     if date(day).is_none() {
-        return Err(refused(format!("{what} must be a date YYYY-MM-DD")));
+        return Err(refuse::value(format!("{what} must be a date YYYY-MM-DD")));
     }
-    if day < not_before || day > today {
-        return Err(refused(format!("{what} {day} is not between {not_before} and today ({today})")));
+    if !crate::deadline::within(day, not_before, today) {
+        return Err(refuse::value(format!("{what} {day} is not between {not_before} and today ({today})")));
     }
     Ok(())
 }
@@ -39,13 +36,13 @@ pub(crate) fn check_day(day: &str, what: &str, not_before: &str, today: &str) ->
 /// line breaks.
 pub(crate) fn text(field: &str, v: &str) -> Result<(), RegistryError> {
     if v.trim().is_empty() {
-        return Err(refused(format!("`{field}` is empty")));
+        return Err(refuse::value(format!("`{field}` is empty")));
     }
     if v.chars().count() > 4000 {
-        return Err(refused(format!("`{field}` is longer than 4,000 characters")));
+        return Err(refuse::value(format!("`{field}` is longer than 4,000 characters")));
     }
     if v.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(refused(format!("`{field}` holds control characters")));
+        return Err(refuse::value(format!("`{field}` holds control characters")));
     }
     Ok(())
 }

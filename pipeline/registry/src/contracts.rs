@@ -3,6 +3,7 @@
 //! when, and a wrong one is refused.
 
 use crate::deadline::{date, day_number};
+use crate::refuse;
 use crate::{Guard, Registry, RegistryError, Who};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
@@ -238,10 +239,13 @@ pub fn parse_hours(s: &str) -> Result<f64, RegistryError> {
         .ok()
         .filter(|h: &f64| h.is_finite() && t.chars().all(|c| c.is_ascii_digit() || c == '.'))
         .ok_or_else(|| {
-            refused(format!("hours `{}` is not a number such as 3 or 2.5", t.chars().take(20).collect::<String>()))
+            refuse::value(format!(
+                "hours `{}` is not a number such as 3 or 2.5",
+                t.chars().take(20).collect::<String>()
+            ))
         })?;
     if !(0.0..=MAX_HOURS as f64).contains(&h) {
-        return Err(refused(format!("hours must be between 0 and {MAX_HOURS}")));
+        return Err(refuse::value(format!("hours must be between 0 and {MAX_HOURS}")));
     }
     Ok(h)
 }
@@ -447,10 +451,6 @@ fn two_years_after(today: &str) -> String {
     }
 }
 
-fn refused(m: impl Into<String>) -> RegistryError {
-    RegistryError::Refused(m.into())
-}
-
 impl Registry {
     /// Register a licensed business. Refused when it is already registered under another
     /// spelling: the same name once normalised ([`tokumei_jp::business_name_key`]: width, spaces,
@@ -462,28 +462,28 @@ impl Registry {
             [("name", &r.name), ("representative", &r.representative), ("address", &r.address), ("contact", &r.contact)]
         {
             if v.trim().is_empty() {
-                return Err(refused(format!("recipient: `{field}` is empty")));
+                return Err(refuse::value(format!("recipient: `{field}` is empty")));
             }
         }
         for (field, v) in [("name", &r.name), ("representative", &r.representative)] {
             if let Some(bad) = crate::check::bad_text(v) {
-                return Err(refused(format!("recipient: `{field}` {bad}")));
+                return Err(refuse::value(format!("recipient: `{field}` {bad}")));
             }
         }
         let number = match r.corporate_number.as_deref() {
             None => None,
             Some(n) => Some(tokumei_jp::corporate_number(n).ok_or_else(|| {
-                refused(
+                refuse::value(
                     "recipient: `corporate_number` is not a 法人番号 (13 digits whose first is the check digit of the other 12)",
                 )
             })?),
         };
         if self.recipient_id(&r.name)?.is_some() {
-            return Err(refused(format!("recipient `{}` is already registered", r.name)));
+            return Err(refuse::duplicate(format!("recipient `{}` is already registered", r.name)));
         }
         let today = crate::deadline::today_of(who)?;
         if let Some(m) = self.recipient_matches(&r.name, number.as_deref(), None, &today)?.first() {
-            return Err(refused(format!(
+            return Err(refuse::duplicate(format!(
                 "recipient `{}` matches {}: a business is registered once (propose under its registered name)",
                 r.name,
                 m.describe()
@@ -494,7 +494,7 @@ impl Registry {
                 "INSERT INTO recipients (name, representative, address, contact, added) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![r.name, r.representative, r.address, r.contact, who.time],
             )
-            .map_err(|e| refused(format!("recipient `{}`: {e}", r.name)))?;
+            .map_err(|e| refuse::storage(format!("recipient `{}`: {e}", r.name)))?;
             let id = tx.last_insert_rowid();
             let mut touched = vec![("recipients", id.to_string())];
             if let Some(n) = &number {
@@ -502,14 +502,14 @@ impl Registry {
                     "INSERT INTO recipient_numbers (recipient_id, corporate_number) VALUES (?1, ?2)",
                     params![id, n],
                 )
-                .map_err(|e| refused(format!("recipient `{}`: 法人番号: {e}", r.name)))?;
+                .map_err(|e| refuse::storage(format!("recipient `{}`: 法人番号: {e}", r.name)))?;
                 touched.push(("recipient_numbers", id.to_string()));
             }
             Ok((id, touched))
         })
     }
 
-    fn recipient_id(&self, name: &str) -> Result<Option<i64>, RegistryError> {
+    pub(crate) fn recipient_id(&self, name: &str) -> Result<Option<i64>, RegistryError> {
         self.conn
             .query_row("SELECT id FROM recipients WHERE name = ?1", [name], |r| r.get(0))
             .optional()
@@ -594,344 +594,59 @@ impl Registry {
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.db(e))
     }
 
-    /// Record a received proposal (state `received`). Refused when the recipient is unknown or
-    /// barred (法113, 法120), or an item is missing or malformed; and by kind:
-    /// - `article112`: when the file is not open to proposals (法110) or no call for proposals
-    ///   for it is open today (法112条1項: a proposal is made in response to a call, 法111);
-    /// - `article118`: when the release is not anonymised data published under a contract and
-    ///   entered in the ファイル簿 (法117), or today is outside the period for 法118 proposals
-    ///   entered there (法117条3号); the proposal takes the data as they are;
-    /// - `change_of_use`: when the contract is not the recipient's, has no data entered in the
-    ///   ファイル簿, is not in use, or already has a change under way. The contract moves to
-    ///   `change_of_use` in the same change.
-    pub fn propose(&mut self, who: &Who, p: &Proposal) -> Result<i64, RegistryError> {
-        let today = crate::deadline::today_of(who)?;
-        let recipient = match self.recipient_id(&p.recipient)? {
-            Some(id) => id,
-            None => {
-                return Err(match self.recipient_matches(&p.recipient, None, None, &today)?.first() {
-                    Some(m) => refused(format!(
-                        "recipient `{}` is not registered under that name; it matches {}: name the business as registered",
-                        p.recipient,
-                        m.describe()
-                    )),
-                    None => refused(format!(
-                        "recipient `{}` is not registered (add it with `tokumei recipient add`)",
-                        p.recipient
-                    )),
-                });
-            }
-        };
-        if let Some(bar) = self.bar_of(&p.recipient, &today)? {
-            return Err(refused(format!("proposal refused (法113, 法120): {bar}")));
-        }
-        let mut p = p.clone();
-        let mut call_id = None;
-        let mut parent: Option<StoredContract> = None;
-        let mut release_id = None;
-        match p.kind {
-            ProposalKind::Article112 => {
-                if p.release.is_some() || p.contract.is_some() {
-                    return Err(refused(
-                        "proposal: `release` and `contract` belong to a 法118 proposal (kind = \"article118\" or \"change_of_use\")",
-                    ));
-                }
-                let file = self.file(&p.file)?.ok_or_else(|| refused(format!("no file `{}` is registered", p.file)))?;
-                if !file.entry.open_to_proposals {
-                    return Err(refused(format!("file `{}` is not open to proposals (法110)", p.file)));
-                }
-                // 法112条1項「募集に応じて」: only in response to a call open today for the file.
-                let call = self.call_receiving(&p.file, &today)?.ok_or_else(|| {
-                    refused(format!(
-                        "no call for proposals for file `{}` is open today ({today}): a 法112 proposal is made only in response to a call (法112条1項「募集に応じて」, 法111, 規則53); `tokumei call list` shows the calls, `tokumei call open` opens one",
-                        p.file
-                    ))
-                })?;
-                call_id = Some(call.id);
-                crate::check::text("method", &p.method).map_err(|e| refused(format!("proposal: {e}")))?;
-                if p.people <= 0 {
-                    return Err(refused("proposal: `people` must be positive"));
-                }
-                if p.columns.is_empty()
-                    || p.columns.iter().any(|c| c.name.trim().is_empty() || c.granularity.trim().is_empty())
-                {
-                    return Err(refused("proposal: every `[[column]]` needs a `name` and a `granularity`"));
-                }
-                let mut seen = std::collections::HashSet::new();
-                for c in &p.columns {
-                    if !seen.insert(c.name.as_str()) {
-                        return Err(refused(format!("proposal: column `{}` is listed twice", c.name)));
-                    }
-                }
-            }
-            ProposalKind::Article118 | ProposalKind::ChangeOfUse => {
-                if !p.method.is_empty() || p.people != 0 || !p.columns.is_empty() {
-                    return Err(refused(
-                        "proposal: a 法118 proposal takes the anonymised data as they were made: leave out `method`, `people` and `[[column]]`",
-                    ));
-                }
-                let (base, entries) = if p.kind == ProposalKind::Article118 {
-                    if p.contract.is_some() {
-                        return Err(refused("proposal: kind = \"article118\" names the `release`, not a `contract`"));
-                    }
-                    let rid = p.release.clone().ok_or_else(|| {
-                        refused(
-                            "proposal: kind = \"article118\" names the `release` (the anonymised data made) it is for",
-                        )
-                    })?;
-                    let r = self
-                        .release(&rid)?
-                        .ok_or_else(|| refused(format!("proposal: no release {rid} in the registry")))?;
-                    let cid = match (r.status.as_str(), r.release.contract_id, r.release.mode.as_str()) {
-                        ("published", Some(c), "anonymized") => c,
-                        _ => {
-                            return Err(refused(format!(
-                                "proposal: release {rid} is not anonymised data published under a contract (行政機関等匿名加工情報): no 法118 proposal for it"
-                            )));
-                        }
-                    };
-                    let base = self
-                        .contract(cid)?
-                        .ok_or_else(|| refused(format!("proposal: release {rid}'s contract {cid} is gone")))?;
-                    if base.recipient == p.recipient {
-                        return Err(refused(format!(
-                            "proposal: `{}` holds release {rid} under contract {cid}: a change of its business is proposed with kind = \"change_of_use\" and contract = {cid}",
-                            p.recipient
-                        )));
-                    }
-                    release_id = Some(rid.clone());
-                    (base, vec![rid])
-                } else {
-                    if p.release.is_some() {
-                        return Err(refused(
-                            "proposal: kind = \"change_of_use\" names the `contract` whose business changes, not a `release`",
-                        ));
-                    }
-                    let cid = p.contract.ok_or_else(|| {
-                        refused("proposal: kind = \"change_of_use\" names the `contract` whose business changes")
-                    })?;
-                    let base = self.contract(cid)?.ok_or_else(|| refused(format!("proposal: no contract {cid}")))?;
-                    if base.recipient != p.recipient {
-                        return Err(refused(format!(
-                            "proposal: contract {cid} is `{}`'s: only its contractor proposes a change of its business (法118条1項後段)",
-                            base.recipient
-                        )));
-                    }
-                    if !(base.state.allows_provision() || base.state == State::ChangeOfUse) {
-                        return Err(refused(format!(
-                            "proposal: contract {cid} is {}: a change of use is proposed under a contract in use",
-                            base.state.as_str()
-                        )));
-                    }
-                    if let Some(open) = self.contracts()?.into_iter().find(|o| {
-                        o.kind == ProposalKind::ChangeOfUse
-                            && o.parent_id == Some(cid)
-                            && matches!(
-                                o.state,
-                                State::Received
-                                    | State::CorrectionsRequested
-                                    | State::Reviewed
-                                    | State::Fit
-                                    | State::FeePaid
-                            )
-                    }) {
-                        return Err(refused(format!(
-                            "proposal: a change of use of contract {cid} is already under way (contract {}, {})",
-                            open.id,
-                            open.state.as_str()
-                        )));
-                    }
-                    let releases: Vec<String> = self
-                        .releases()?
-                        .into_iter()
-                        .filter(|r| r.release.contract_id == Some(cid) && r.status == "published")
-                        .map(|r| r.release.release_id)
-                        .collect();
-                    (base, releases)
-                };
-                // 法117: the data are entered in the file's ファイル簿, and today is within the
-                // period for 法118 proposals entered there (法117条3号).
-                let file =
-                    self.file(&base.file)?.ok_or_else(|| refused(format!("proposal: file `{}` is gone", base.file)))?;
-                // Entries made on creation name their `release`; those an older registry made by hand
-                // (`register_updated`) list `releases` and record no period: theirs is counted from
-                // the day they were entered, for the file's period (docs/registry.md).
-                let named = |e: &serde_json::Value, r: &str| {
-                    e["release"].as_str() == Some(r)
-                        || e["releases"].as_array().is_some_and(|a| a.iter().any(|x| x.as_str() == Some(r)))
-                };
-                let days = file.entry.reuse_days();
-                let entered: Vec<(&serde_json::Value, String, String)> = file
-                    .created_anonymised
-                    .iter()
-                    .filter(|e| entries.iter().any(|r| named(e, r)))
-                    .map(|e| {
-                        let from = e["proposals_from"]
-                            .as_str()
-                            .map(String::from)
-                            .or_else(|| e["entered"].as_str().and_then(crate::deadline::japan_day))
-                            .unwrap_or_default();
-                        let until = e["proposals_until"]
-                            .as_str()
-                            .map(String::from)
-                            .or_else(|| crate::deadline::add_days(&from, days - 1))
-                            .unwrap_or_default();
-                        (e, from, until)
-                    })
-                    .collect();
-                if entered.is_empty() {
-                    return Err(refused(format!(
-                        "proposal: no anonymised data of contract {} are entered in the ファイル簿 of `{}` (法117): a 法118 proposal is for data already made{}",
-                        base.id,
-                        base.file,
-                        if p.kind == ProposalKind::ChangeOfUse {
-                            "; a change of business before any data are made is a new 法112 proposal"
-                        } else {
-                            ""
-                        }
-                    )));
-                }
-                let open = entered.iter().find(|(_, from, until)| {
-                    !from.is_empty() && from.as_str() <= today.as_str() && today.as_str() <= until.as_str()
-                });
-                let Some((open, _, _)) = open else {
-                    let periods: Vec<String> =
-                        entered.iter().map(|(_, from, until)| format!("{from} .. {until}")).collect();
-                    return Err(refused(format!(
-                        "proposal: today ({today}) is outside the period for 法118 proposals entered in the ファイル簿 (法117条3号: {})",
-                        periods.join(", ")
-                    )));
-                };
-                if !p.file.is_empty() && p.file != base.file {
-                    return Err(refused(format!(
-                        "proposal: the data were made from file `{}`, not `{}`",
-                        base.file, p.file
-                    )));
-                }
-                p.file = base.file.clone();
-                p.people = open["people"].as_i64().filter(|n| *n > 0).unwrap_or(base.proposal.people);
-                p.method = base.proposal.method.clone();
-                p.columns = base.proposal.columns.clone();
-                parent = Some(base);
-            }
-        }
-        for (field, v) in [("purpose", &p.purpose), ("safety_measures", &p.safety_measures)] {
-            crate::check::text(field, v).map_err(|e| refused(format!("proposal: {e}")))?;
-        }
-        let (Some(from), Some(until)) = (date(&p.use_from), date(&p.use_until)) else {
-            return Err(refused("proposal: `use_from` and `use_until` must be dates YYYY-MM-DD"));
-        };
-        if day_number(until) < day_number(from) {
-            return Err(refused("proposal: the use period ends before it starts"));
-        }
-        let file = self.file(&p.file)?.ok_or_else(|| refused(format!("no file `{}` is registered", p.file)))?;
-        let columns = serde_json::to_string(&p.columns).map_err(|e| self.db(e))?;
-        let guards: Vec<Guard> =
-            parent.iter().filter(|_| p.kind == ProposalKind::ChangeOfUse).map(Guard::contract).collect();
-        let parent_id = parent.as_ref().map(|c| c.id);
-        let subject = match (p.kind, parent_id) {
-            (ProposalKind::Article112, _) => format!("{} / {}", p.recipient, p.file),
-            (kind, Some(cid)) => format!("{} / {} ({} of contract {cid})", p.recipient, p.file, kind.as_str()),
-            (kind, None) => format!("{} / {} ({})", p.recipient, p.file, kind.as_str()),
-        };
-        self.change_from(&guards, who, "contract-propose", &subject, |tx| {
-            tx.execute(
-                "INSERT INTO contracts (recipient_id, file_id, state, people, method, purpose, use_from, use_until,
-                    safety_measures, columns, received, updated, kind, parent_id, release_id, call_id)
-                 VALUES (?1, ?2, 'received', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14)",
-                params![
-                    recipient,
-                    file.id,
-                    p.people,
-                    p.method,
-                    p.purpose,
-                    p.use_from,
-                    p.use_until,
-                    p.safety_measures,
-                    columns,
-                    who.time,
-                    p.kind.as_str(),
-                    parent_id,
-                    release_id,
-                    call_id
-                ],
-            )
-            .map_err(|e| refused(format!("proposal: {e}")))?;
-            let id = tx.last_insert_rowid();
-            let note = call_id.map(|c| format!("in response to call {c} (法111)"));
-            let ev = event(tx, id, None, State::Received, who, note.as_deref())?;
-            let mut touched = vec![("contracts", id.to_string()), ("contract_events", ev.to_string())];
-            // 法118条1項後段: the contract whose business changes is under review with it.
-            if let Some(base) = parent.as_ref().filter(|_| p.kind == ProposalKind::ChangeOfUse)
-                && base.state != State::ChangeOfUse
-            {
-                tx.execute(
-                    "UPDATE contracts SET state = 'change_of_use', updated = ?1 WHERE id = ?2",
-                    params![who.time, base.id],
-                )
-                .map_err(|e| refused(format!("contract {}: {e}", base.id)))?;
-                let note = format!("change of business proposed: contract {id} (法118条1項後段)");
-                let ev = event(tx, base.id, Some(base.state), State::ChangeOfUse, who, Some(&note))?;
-                touched.push(("contracts", base.id.to_string()));
-                touched.push(("contract_events", ev.to_string()));
-            }
-            Ok((id, touched))
-        })
-    }
-
     /// Record the review of a received proposal: the reviewer's checks of every item of
     /// [`REVIEW_ITEMS`] (a 法118 proposal: [`REUSE_REVIEW_ITEMS`], 法118条2項), plus the checks the
     /// registry computes itself (1号 with 法113条5号 and 法120: no cancellation within two years;
     /// 2号 (法112 only): people at least 1,000 and at most the file's count; 5号: use period within
     /// the body's maximum). Returns whether every check passed.
     pub fn review(&mut self, who: &Who, id: i64, review: &Review) -> Result<bool, RegistryError> {
-        let c = self.contract(id)?.ok_or_else(|| refused(format!("no contract {id}")))?;
+        let c = self.contract(id)?.ok_or_else(|| refuse::not_found(format!("no contract {id}")))?;
         if c.state != State::Received {
-            return Err(refused(format!(
+            return Err(refuse::state(format!(
                 "contract {id} is {}; only a received proposal is reviewed",
                 c.state.as_str()
             )));
         }
         if review.reviewer.trim().is_empty() {
-            return Err(refused("review: `reviewer` is empty"));
+            return Err(refuse::value("review: `reviewer` is empty"));
         }
         let items = c.kind.review_items();
         for ch in &review.checks {
             if ch.item.starts_with("法113") {
-                return Err(refused(format!(
+                return Err(refuse::law(format!(
                     "review: item `{}`: the disqualifications of 法113条 are reviewed as 法114条1項1号; number the items as the statute does (1号 欠格事由, 2号 people, 3号 method, 4号 new industry, 5号 use period, 6号 purpose, method and safety measures, 7号 other)",
                     ch.item
                 )));
             }
             if REVIEW_ITEMS.contains(&ch.item.as_str()) && !items.contains(&ch.item.as_str()) {
-                return Err(refused(format!(
+                return Err(refuse::law(format!(
                     "review: item `{}` does not apply to a 法118 proposal (法118条2項 applies 法114条1項1号 and 4号 to 7号 only: the data, their people and method, exist): the items are {}",
                     ch.item,
                     items.join(", ")
                 )));
             }
             if !items.contains(&ch.item.as_str()) {
-                return Err(refused(format!(
+                return Err(refuse::value(format!(
                     "review: unknown item `{}` (the items are {})",
                     ch.item,
                     items.join(", ")
                 )));
             }
             if review.checks.iter().filter(|o| o.item == ch.item).count() > 1 {
-                return Err(refused(format!("review: item `{}` is checked twice", ch.item)));
+                return Err(refuse::duplicate(format!("review: item `{}` is checked twice", ch.item)));
             }
         }
         for item in items {
             match review.checks.iter().find(|ch| ch.item == *item) {
-                None => return Err(refused(format!("review: no check of {item} (every item needs one)"))),
+                None => return Err(refuse::value(format!("review: no check of {item} (every item needs one)"))),
                 Some(ch) if ch.evidence.trim().is_empty() => {
-                    return Err(refused(format!("review: the check of {item} gives no evidence")));
+                    return Err(refuse::value(format!("review: the check of {item} gives no evidence")));
                 }
                 Some(_) => {}
             }
         }
         let profile = self.profile()?;
-        let file = self.file(&c.file)?.ok_or_else(|| refused(format!("file `{}` is gone", c.file)))?;
+        let file = self.file(&c.file)?.ok_or_else(|| refuse::not_found(format!("file `{}` is gone", c.file)))?;
         // "Today" is the date in Japan of the change (deadline.rs: deadlines are Japan's dates).
         let today = crate::deadline::today_of(who)?;
         // Its own bar, or that of the same business registered under another spelling.
@@ -975,7 +690,7 @@ impl Registry {
                 "UPDATE contracts SET state = 'reviewed', review = ?1, updated = ?2 WHERE id = ?3",
                 params![record.to_string(), who.time, id],
             )
-            .map_err(|e| refused(format!("contract {id}: {e}")))?;
+            .map_err(|e| refuse::storage(format!("contract {id}: {e}")))?;
             let note = format!(
                 "reviewed by {}: {}",
                 review.reviewer,
@@ -1004,28 +719,69 @@ impl Registry {
         note: Option<&str>,
         fee: &FeeBasis,
     ) -> Result<(), RegistryError> {
-        if matches!(to, State::Created | State::Provided) {
-            return Err(refused(format!(
-                "contract {id}: {} is reached by {}, not by hand",
-                to.as_str(),
-                if to == State::Created {
-                    "a run that publishes a release under the contract (`tokumei run JOB --contract ID`)"
-                } else {
-                    "recording a provision (`tokumei release provide RELEASE --medium ... --receipt ...`)"
-                }
-            )));
+        not_by_hand(id, to)?;
+        let c = self.contract(id)?.ok_or_else(|| refuse::not_found(format!("no contract {id}")))?;
+        self.check_transition(&c, to)?;
+        let note = note.map(str::trim).filter(|n| !n.is_empty());
+        if let Some(n) = note {
+            crate::check::text("note", n)?;
         }
-        if to == State::ChangeOfUse {
-            return Err(refused(format!(
-                "contract {id}: a change of use is a proposal of its own (法118条1項後段: review of 法114条1項1号 and 4号-7号, notice, fee under 法119条4項, a new contract): record it with `tokumei contract propose FILE` (kind = \"change_of_use\", contract = {id})"
-            )));
-        }
-        if to == State::RegisterUpdated {
-            return Err(refused(format!(
-                "contract {id}: the ファイル簿 is updated on creation (法117), in the change that publishes a release under the contract; there is no step to take by hand (`tokumei file show FILE` shows the entry)"
-            )));
-        }
-        let c = self.contract(id)?.ok_or_else(|| refused(format!("no contract {id}")))?;
+        let StepTerms { notice, fee_yen, basis } = self.step_terms(who, &c, to, note, fee)?;
+        let parent_step = self.parent_step(&c, to)?;
+        // "Today" is the date in Japan of the change (deadline.rs: deadlines are Japan's dates).
+        let today = crate::deadline::today_of(who)?;
+        // Re-read inside the transaction: the step starts from the state (and version) read above,
+        // so two steps at once (two officers, two processes) end with one done and one refused.
+        let mut guards = vec![Guard::contract(&c)];
+        guards.extend(parent_step.iter().map(|(p, _, _)| Guard::contract(p)));
+        let action = format!("contract-{}", to.as_str().replace('_', "-"));
+        self.change_from(&guards, who, &action, &format!("contract {id}"), |tx| {
+            tx.execute(
+                "UPDATE contracts SET state = ?1, updated = ?2 WHERE id = ?3",
+                params![to.as_str(), who.time, id],
+            )
+            .map_err(|e| refuse::storage(format!("contract {id}: {e}")))?;
+            if let Some(n) = &notice {
+                tx.execute("UPDATE contracts SET notice = ?1 WHERE id = ?2", params![n.to_string(), id])
+                    .map_err(|e| refuse::storage(format!("contract {id}: {e}")))?;
+            }
+            if let (Some(f), Some(b)) = (fee_yen, &basis) {
+                tx.execute(
+                    "UPDATE contracts SET fee_yen = ?1, fee_basis = ?2 WHERE id = ?3",
+                    params![f, b.to_string(), id],
+                )
+                .map_err(|e| refuse::storage(format!("contract {id}: {e}")))?;
+            }
+            let mut touched = vec![("contracts", id.to_string())];
+            if to == State::Cancelled {
+                let until = two_years_after(&today);
+                tx.execute("UPDATE recipients SET barred_until = ?1 WHERE name = ?2", params![until, c.recipient])
+                    .map_err(|e| refuse::storage(format!("recipient: {e}")))?;
+                let rid: i64 = tx
+                    .query_row("SELECT id FROM recipients WHERE name = ?1", [&c.recipient], |r| r.get(0))
+                    .map_err(|e| refuse::storage(format!("recipient: {e}")))?;
+                touched.push(("recipients", rid.to_string()));
+            }
+            let ev = event(tx, id, Some(c.state), to, who, note)?;
+            touched.push(("contract_events", ev.to_string()));
+            if let Some((parent, back, why)) = &parent_step {
+                tx.execute(
+                    "UPDATE contracts SET state = ?1, updated = ?2 WHERE id = ?3",
+                    params![back.as_str(), who.time, parent.id],
+                )
+                .map_err(|e| refuse::storage(format!("contract {}: {e}", parent.id)))?;
+                let ev = event(tx, parent.id, Some(State::ChangeOfUse), *back, who, Some(why))?;
+                touched.push(("contracts", parent.id.to_string()));
+                touched.push(("contract_events", ev.to_string()));
+            }
+            Ok(((), touched))
+        })
+    }
+
+    /// The state machine: `to` is a next state of the contract's, else refused with the states
+    /// allowed (and, under a change of business, how it comes back).
+    fn check_transition(&self, c: &StoredContract, to: State) -> Result<(), RegistryError> {
+        let id = c.id;
         if !c.state.next().contains(&to) {
             let allowed: Vec<&str> = c.state.next().iter().map(|s| s.as_str()).collect();
             let why = if c.state == State::ChangeOfUse {
@@ -1042,19 +798,32 @@ impl Registry {
             } else {
                 String::new()
             };
-            return Err(refused(format!(
+            return Err(refuse::state(format!(
                 "contract {id} is {}: it cannot move to {} (allowed: {}){why}",
                 c.state.as_str(),
                 to.as_str(),
                 if allowed.is_empty() { "none, it is final".to_string() } else { allowed.join(", ") }
             )));
         }
-        let note = note.map(str::trim).filter(|n| !n.is_empty());
-        if let Some(n) = note {
-            crate::check::text("note", n)?;
-        }
+        Ok(())
+    }
+
+    /// What a step records besides the state: a fit notice only after a review whose every check
+    /// passed (法114条2項), a not-fit notice with its reasons (法114条3項), the fee at payment
+    /// (法119) with its basis; a reason for a cancellation, withdrawal or request for
+    /// corrections; and no fit notice or contract for a business barred since its review (法113,
+    /// 法120).
+    fn step_terms(
+        &self,
+        who: &Who,
+        c: &StoredContract,
+        to: State,
+        note: Option<&str>,
+        fee: &FeeBasis,
+    ) -> Result<StepTerms, RegistryError> {
+        let id = c.id;
         if to != State::FeePaid && *fee != FeeBasis::default() {
-            return Err(refused(
+            return Err(refuse::value(
                 "the fee's basis (--hours, --contractor-cost, --fee-yen) goes with the step to fee_paid",
             ));
         }
@@ -1063,14 +832,14 @@ impl Registry {
         if matches!(to, State::Fit | State::Contracted)
             && let Some(bar) = self.bar_of(&c.recipient, &crate::deadline::today_of(who)?)?
         {
-            return Err(refused(format!("contract {id} cannot move to {} (法113, 法120): {bar}", to.as_str())));
+            return Err(refuse::law(format!("contract {id} cannot move to {} (法113, 法120): {bar}", to.as_str())));
         }
         let mut notice = None;
         let mut fee_yen = None;
         let mut basis = None;
         match to {
             State::Fit if !passed => {
-                return Err(refused(format!(
+                return Err(refuse::law(format!(
                     "contract {id}: its review did not pass every check; notify not_fit with reasons"
                 )));
             }
@@ -1078,22 +847,32 @@ impl Registry {
                 notice = Some(serde_json::json!({ "decision": "fit", "article": "法114条2項", "note": note }))
             }
             State::NotFit => {
-                let reasons = note.ok_or_else(|| refused("a not-fit notice states its reasons (--note)"))?;
+                let reasons = note.ok_or_else(|| refuse::value("a not-fit notice states its reasons (--note)"))?;
                 notice =
                     Some(serde_json::json!({ "decision": "not_fit", "article": "法114条3項", "reasons": reasons }));
             }
             State::FeePaid => {
-                let (amount, b) = self.fee(&c, fee)?;
+                let (amount, b) = self.fee(c, fee)?;
                 fee_yen = Some(amount);
                 basis = Some(b);
             }
             State::Cancelled | State::Withdrawn | State::CorrectionsRequested if note.is_none() => {
-                return Err(refused(format!("moving to {} needs its reason (--note)", to.as_str())));
+                return Err(refuse::value(format!("moving to {} needs its reason (--note)", to.as_str())));
             }
             _ => {}
         }
-        // The contract whose business a change-of-use proposal changes: back where it was when
-        // the change is not fit or withdrawn, its use ended when the new contract is concluded.
+        Ok(StepTerms { notice, fee_yen, basis })
+    }
+
+    /// The contract whose business a change-of-use proposal changes, the state it moves to and
+    /// why: back where it was when the change is notified not fit or withdrawn, its use ended
+    /// when the new contract is concluded (法118条1項後段).
+    fn parent_step(
+        &self,
+        c: &StoredContract,
+        to: State,
+    ) -> Result<Option<(StoredContract, State, String)>, RegistryError> {
+        let id = c.id;
         let mut parent_step: Option<(StoredContract, State, String)> = None;
         if c.kind == ProposalKind::ChangeOfUse
             && matches!(to, State::NotFit | State::Withdrawn | State::Contracted)
@@ -1126,54 +905,7 @@ impl Registry {
             };
             parent_step = Some((parent, back, why));
         }
-        // "Today" is the date in Japan of the change (deadline.rs: deadlines are Japan's dates).
-        let today = crate::deadline::today_of(who)?;
-        // Re-read inside the transaction: the step starts from the state (and version) read above,
-        // so two steps at once (two officers, two processes) end with one done and one refused.
-        let mut guards = vec![Guard::contract(&c)];
-        guards.extend(parent_step.iter().map(|(p, _, _)| Guard::contract(p)));
-        let action = format!("contract-{}", to.as_str().replace('_', "-"));
-        self.change_from(&guards, who, &action, &format!("contract {id}"), |tx| {
-            tx.execute(
-                "UPDATE contracts SET state = ?1, updated = ?2 WHERE id = ?3",
-                params![to.as_str(), who.time, id],
-            )
-            .map_err(|e| refused(format!("contract {id}: {e}")))?;
-            if let Some(n) = &notice {
-                tx.execute("UPDATE contracts SET notice = ?1 WHERE id = ?2", params![n.to_string(), id])
-                    .map_err(|e| refused(format!("contract {id}: {e}")))?;
-            }
-            if let (Some(f), Some(b)) = (fee_yen, &basis) {
-                tx.execute(
-                    "UPDATE contracts SET fee_yen = ?1, fee_basis = ?2 WHERE id = ?3",
-                    params![f, b.to_string(), id],
-                )
-                .map_err(|e| refused(format!("contract {id}: {e}")))?;
-            }
-            let mut touched = vec![("contracts", id.to_string())];
-            if to == State::Cancelled {
-                let until = two_years_after(&today);
-                tx.execute("UPDATE recipients SET barred_until = ?1 WHERE name = ?2", params![until, c.recipient])
-                    .map_err(|e| refused(format!("recipient: {e}")))?;
-                let rid: i64 = tx
-                    .query_row("SELECT id FROM recipients WHERE name = ?1", [&c.recipient], |r| r.get(0))
-                    .map_err(|e| refused(format!("recipient: {e}")))?;
-                touched.push(("recipients", rid.to_string()));
-            }
-            let ev = event(tx, id, Some(c.state), to, who, note)?;
-            touched.push(("contract_events", ev.to_string()));
-            if let Some((parent, back, why)) = &parent_step {
-                tx.execute(
-                    "UPDATE contracts SET state = ?1, updated = ?2 WHERE id = ?3",
-                    params![back.as_str(), who.time, parent.id],
-                )
-                .map_err(|e| refused(format!("contract {}: {e}", parent.id)))?;
-                let ev = event(tx, parent.id, Some(State::ChangeOfUse), *back, who, Some(why))?;
-                touched.push(("contracts", parent.id.to_string()));
-                touched.push(("contract_events", ev.to_string()));
-            }
-            Ok(((), touched))
-        })
+        Ok(parent_step)
     }
 
     /// The fee of contract `c` at payment (法119) and what it was computed from:
@@ -1189,22 +921,22 @@ impl Registry {
         let yen = |what: &str, v: Option<i64>| -> Result<Option<i64>, RegistryError> {
             match v {
                 Some(y) if !(0..=MAX_YEN).contains(&y) => {
-                    Err(refused(format!("{what} must be between 0 and {MAX_YEN} yen")))
+                    Err(refuse::value(format!("{what} must be between 0 and {MAX_YEN} yen")))
                 }
                 other => Ok(other),
             }
         };
         if c.kind == ProposalKind::Article112 {
             if fee.fee_yen.is_some() {
-                return Err(refused(
+                return Err(refuse::value(
                     "the fee of a 法112 contract is computed (法119条3項): give --hours and, if the creation is entrusted, --contractor-cost",
                 ));
             }
             let h = fee.hours.ok_or_else(|| {
-                refused("the fee depends on the hours of creation work: give --hours (法119条3項; 0 if none)")
+                refuse::value("the fee depends on the hours of creation work: give --hours (法119条3項; 0 if none)")
             })?;
             if !h.is_finite() || !(0.0..=MAX_HOURS as f64).contains(&h) {
-                return Err(refused(format!("--hours must be between 0 and {MAX_HOURS}")));
+                return Err(refuse::value(format!("--hours must be between 0 and {MAX_HOURS}")));
             }
             // "1時間までごとに": every hour or part of an hour is billed as an hour.
             let billed = h.ceil() as i64;
@@ -1214,7 +946,7 @@ impl Registry {
                 .checked_mul(billed)
                 .and_then(|x| x.checked_add(p.fee_base_yen))
                 .and_then(|x| x.checked_add(contractor))
-                .ok_or_else(|| refused("the fee is beyond any reasonable amount"))?;
+                .ok_or_else(|| refuse::value("the fee is beyond any reasonable amount"))?;
             return Ok((
                 amount,
                 serde_json::json!({
@@ -1228,7 +960,7 @@ impl Registry {
             ));
         }
         if fee.hours.is_some() || fee.contractor_cost_yen.is_some() {
-            return Err(refused(
+            return Err(refuse::law(
                 "a 法118 contract's fee is the ordinance's amount (法119条4項): the data exist, so no --hours or --contractor-cost",
             ));
         }
@@ -1241,13 +973,13 @@ impl Registry {
             (Some(a), None) => (a, "profile"),
             (Some(a), Some(e)) if a == e => (a, "profile"),
             (Some(a), Some(e)) => {
-                return Err(refused(format!(
+                return Err(refuse::law(format!(
                     "the profile sets this fee at {a} yen (`{field}`, 法119条4項): --fee-yen {e} differs"
                 )));
             }
             (None, Some(e)) => (e, "entered"),
             (None, None) => {
-                return Err(refused(format!(
+                return Err(refuse::value(format!(
                     "the profile sets no fee for this 法118 contract (`{field}`, 法119条4項): give the ordinance's amount with --fee-yen"
                 )));
             }
@@ -1368,7 +1100,7 @@ impl Registry {
         rules_sha256: &str,
         columns: &[ReleasedColumn],
     ) -> Result<StoredContract, RegistryError> {
-        let c = self.contract(id)?.ok_or_else(|| refused(format!("no contract {id} in the registry")))?;
+        let c = self.contract(id)?.ok_or_else(|| refuse::not_found(format!("no contract {id} in the registry")))?;
         let mut problems = Vec::new();
         let keeper = self.profile()?.actor;
         if actor != keeper {
@@ -1398,7 +1130,7 @@ impl Registry {
                 "the job is pseudonymized: pseudonymised data are still personal information and are never provided to a recipient (internal use only)".into(),
             );
         }
-        let file = self.file(&c.file)?.ok_or_else(|| refused(format!("file `{}` is gone", c.file)))?;
+        let file = self.file(&c.file)?.ok_or_else(|| refuse::not_found(format!("file `{}` is gone", c.file)))?;
         if c.kind != ProposalKind::Article112 {
             problems.push(format!(
                 "it is a 法118 contract ({}): it covers anonymised data already made, nothing is made under it; provide {} with `tokumei release provide RELEASE --contract {id}`",
@@ -1445,7 +1177,7 @@ impl Registry {
         if problems.is_empty() {
             Ok(c)
         } else {
-            Err(refused(format!("contract {id} does not allow this release: {}", problems.join("; "))))
+            Err(refuse::law(format!("contract {id} does not allow this release: {}", problems.join("; "))))
         }
     }
 }
@@ -1463,8 +1195,46 @@ pub(crate) fn event(
         "INSERT INTO contract_events (contract_id, from_state, to_state, time, operator, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![id, from.map(State::as_str), to.as_str(), who.time, who.operator, note],
     )
-    .map_err(|e| refused(format!("contract {id}: {e}")))?;
+    .map_err(|e| refuse::storage(format!("contract {id}: {e}")))?;
     Ok(tx.last_insert_rowid())
+}
+
+/// What a contract's step records besides its state.
+struct StepTerms {
+    /// The notice of a review's outcome (法114条2項, 3項).
+    notice: Option<serde_json::Value>,
+    /// The fee at payment (法119).
+    fee_yen: Option<i64>,
+    /// What the fee was computed from.
+    basis: Option<serde_json::Value>,
+}
+
+/// States no officer moves a contract to: `created` and `provided` are reached by a run and a
+/// provision, a change of use is a proposal of its own (法118条1項後段), and the ファイル簿 is
+/// updated on creation (法117).
+fn not_by_hand(id: i64, to: State) -> Result<(), RegistryError> {
+    if matches!(to, State::Created | State::Provided) {
+        return Err(refuse::state(format!(
+            "contract {id}: {} is reached by {}, not by hand",
+            to.as_str(),
+            if to == State::Created {
+                "a run that publishes a release under the contract (`tokumei run JOB --contract ID`)"
+            } else {
+                "recording a provision (`tokumei release provide RELEASE --medium ... --receipt ...`)"
+            }
+        )));
+    }
+    if to == State::ChangeOfUse {
+        return Err(refuse::law(format!(
+            "contract {id}: a change of use is a proposal of its own (法118条1項後段: review of 法114条1項1号 and 4号-7号, notice, fee under 法119条4項, a new contract): record it with `tokumei contract propose FILE` (kind = \"change_of_use\", contract = {id})"
+        )));
+    }
+    if to == State::RegisterUpdated {
+        return Err(refuse::law(format!(
+            "contract {id}: the ファイル簿 is updated on creation (法117), in the change that publishes a release under the contract; there is no step to take by hand (`tokumei file show FILE` shows the entry)"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -23,12 +23,22 @@
 //! [`japan_day`]; both use `tokumei_jp::japan_date`, the one conversion of a clock to a date.
 //! Where the zone of a date is unclear, the earlier deadline is the safe one.
 
+use crate::refuse;
 use crate::{RegistryError, Who};
 use tokumei_jp::Date;
 
 /// A date as the registry stores it, exactly `YYYY-MM-DD` ([`Date::from_iso`]).
 pub(crate) fn date(s: &str) -> Option<Date> {
     Date::from_iso(s)
+}
+
+/// Whether `day` lies within `first ..= last`, compared as dates; `false` (fail closed) when
+/// one of them is not a date `YYYY-MM-DD`.
+pub(crate) fn within(day: &str, first: &str, last: &str) -> bool {
+    match (date(day), date(first), date(last)) {
+        (Some(d), Some(f), Some(l)) => f <= d && d <= l,
+        _ => false,
+    }
 }
 
 /// Days from 1970-01-01 (civil calendar).
@@ -53,13 +63,13 @@ pub fn japan_day(time: &str) -> Option<String> {
 /// "Today" of a change: the date in Japan of its time (refused if the time is not RFC 3339).
 pub(crate) fn today_of(who: &Who) -> Result<String, RegistryError> {
     japan_day(&who.time)
-        .ok_or_else(|| RegistryError::Refused(format!("the time of the change ({}) is not an RFC 3339 time", who.time)))
+        .ok_or_else(|| refuse::value(format!("the time of the change ({}) is not an RFC 3339 time", who.time)))
 }
 
 /// The date in Japan of a stored time, for a check: refused (never guessed) if it is not an
 /// RFC 3339 time.
 pub(crate) fn stored_day(time: &str, what: &str) -> Result<String, RegistryError> {
-    japan_day(time).ok_or_else(|| RegistryError::Refused(format!("{what}: its time ({time}) is not an RFC 3339 time")))
+    japan_day(time).ok_or_else(|| refuse::value(format!("{what}: its time ({time}) is not an RFC 3339 time")))
 }
 
 /// The date of day number `n` (days since 1970-01-01), `YYYY-MM-DD` for years 0-9999.
@@ -153,6 +163,17 @@ pub fn window_end(disclosed: &str, window_days: i64, closed_days: &[String]) -> 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_day_is_within_a_period_as_a_date_and_never_when_one_is_no_date() {
+        use super::within;
+        assert!(within("2027-01-01", "2026-12-31", "2027-01-01"));
+        assert!(within("2026-12-31", "2026-12-31", "2026-12-31"));
+        assert!(!within("2027-01-02", "2026-12-31", "2027-01-01"));
+        assert!(!within("2026-12-30", "2026-12-31", "2027-01-01"));
+        assert!(!within("2027-1-1", "2026-12-31", "2027-12-31"), "text that sorts inside is no date");
+        assert!(!within("2027-01-01", "", "2027-12-31"));
+    }
+
     use super::*;
 
     #[test]

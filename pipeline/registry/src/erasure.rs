@@ -10,6 +10,7 @@
 //! (`tokumei release replace`) and destroyed (`tokumei release destroyed`); the request stays to
 //! do, and cannot be closed, until every listed copy is destroyed (or never appeared).
 
+use crate::refuse;
 use crate::releases::Destruction;
 use crate::requests::StoredRequest;
 // Which requests reach internal copies is the requests' word; its test lives with the copies.
@@ -169,7 +170,7 @@ impl Registry {
         if left.is_empty() {
             return Ok(());
         }
-        Err(RegistryError::Refused(format!(
+        Err(refuse::state(format!(
             "request {}: {} internal copy(ies) holding the person are not destroyed yet ({}): replace each without the person (`tokumei release replace ID --job JOB`) and record its destruction (`tokumei release destroyed ID --how ...`) before closing",
             r.id,
             left.len(),

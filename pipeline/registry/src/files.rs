@@ -3,6 +3,7 @@
 //! allowed for its releases.
 
 use crate::check::bad_text;
+use crate::refuse;
 use crate::{Registry, RegistryError, Who};
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -152,7 +153,7 @@ impl FileEntry {
 
     /// Refuse an entry the law rules out for this keeper.
     fn check(&self, profile: &crate::Profile) -> Result<(), RegistryError> {
-        let refuse = |m: String| Err(RegistryError::Refused(format!("file `{}`: {m}", self.name)));
+        let deny = |kind: fn(String) -> RegistryError, m: String| Err(kind(format!("file `{}`: {m}", self.name)));
         for (field, v) in [
             ("name", &self.name),
             ("unit", &self.unit),
@@ -162,33 +163,36 @@ impl FileEntry {
             ("request_office", &self.request_office),
         ] {
             if v.trim().is_empty() {
-                return refuse(format!("`{field}` is empty"));
+                return deny(refuse::value, format!("`{field}` is empty"));
             }
         }
         if let Some(bad) = bad_text(&self.name) {
-            return refuse(format!("`name` {bad}"));
+            return deny(refuse::value, format!("`name` {bad}"));
         }
         if self.items.is_empty() || self.items.iter().any(|i| i.trim().is_empty()) {
-            return refuse("`items` must list every item recorded, none empty".into());
+            return deny(refuse::value, "`items` must list every item recorded, none empty".into());
         }
         if self.people < 0 {
-            return refuse("`people` cannot be negative".into());
+            return deny(refuse::value, "`people` cannot be negative".into());
         }
         if let Some(o) = &self.proposal_office {
             crate::check::text("proposal_office", o)
-                .map_err(|e| RegistryError::Refused(format!("file `{}`: {e}", self.name)))?;
+                .map_err(|e| refuse::within(&format!("file `{}`", self.name), e))?;
         }
         if let Some(d) = self.reuse_period_days
             && !(1..=36_500).contains(&d)
         {
-            return refuse("`reuse_period_days` must be between 1 and 36500".into());
+            return deny(refuse::value, "`reuse_period_days` must be between 1 and 36500".into());
         }
         if self.open_to_proposals {
             if profile.actor != crate::Actor::PublicBody {
-                return refuse(format!(
-                    "only a public body (行政機関等) opens files to proposals for 行政機関等匿名加工情報; this registry's actor is {}",
-                    profile.actor.label()
-                ));
+                return deny(
+                    refuse::law,
+                    format!(
+                        "only a public body (行政機関等) opens files to proposals for 行政機関等匿名加工情報; this registry's actor is {}",
+                        profile.actor.label()
+                    ),
+                );
             }
             for (ok, item, what) in [
                 (self.published, 1, "its ファイル簿 entry is published (`published = true`)"),
@@ -204,11 +208,14 @@ impl FileEntry {
                 ),
             ] {
                 if !ok {
-                    return refuse(format!("cannot be open to proposals: 法60条3項{item}号 requires that {what}"));
+                    return deny(
+                        refuse::law,
+                        format!("cannot be open to proposals: 法60条3項{item}号 requires that {what}"),
+                    );
                 }
             }
             if self.proposal_office.as_deref().is_none_or(|o| o.trim().is_empty()) {
-                return refuse(
+                return deny(refuse::law,
                     "is open to proposals: its ファイル簿 entry names the office (name and address) that receives them (法110条2号): set `proposal_office`".into(),
                 );
             }
@@ -242,7 +249,7 @@ impl Registry {
         let profile = self.profile()?;
         entry.check(&profile)?;
         if self.file(&entry.name)?.is_some() {
-            return Err(RegistryError::Refused(format!("file `{}` is already registered", entry.name)));
+            return Err(refuse::duplicate(format!("file `{}` is already registered", entry.name)));
         }
         let name = entry.name.clone();
         self.change(who, "file-add", &name, |tx| {
@@ -276,7 +283,7 @@ impl Registry {
                     entry.reuse_period_days,
                 ],
             )
-            .map_err(|e| RegistryError::Refused(format!("file `{}`: {e}", entry.name)))?;
+            .map_err(|e| refuse::storage(format!("file `{}`: {e}", entry.name)))?;
             let id = tx.last_insert_rowid();
             let mut touched = vec![("files", id.to_string())];
             for r in rules {
@@ -284,7 +291,7 @@ impl Registry {
                     "INSERT OR IGNORE INTO file_rules (file_id, rules_path, rules_sha256, added) VALUES (?1, ?2, ?3, ?4)",
                     params![id, r.path, r.sha256, who.time],
                 )
-                .map_err(|e| RegistryError::Refused(format!("file `{}`: rules {}: {e}", entry.name, r.path)))?;
+                .map_err(|e| refuse::storage(format!("file `{}`: rules {}: {e}", entry.name, r.path)))?;
                 touched.push(("file_rules", format!("{id}/{}", r.sha256)));
             }
             Ok((id, touched))
@@ -294,13 +301,9 @@ impl Registry {
     /// Allow one more rule file for a registered file's releases. Refused while a correction in
     /// force for the file has a value those rules could not read as its column's type.
     pub fn allow_rules(&mut self, who: &Who, file: &str, rules: &FileRules) -> Result<(), RegistryError> {
-        let stored =
-            self.file(file)?.ok_or_else(|| RegistryError::Refused(format!("no file `{file}` is registered")))?;
+        let stored = self.file(file)?.ok_or_else(|| refuse::not_found(format!("no file `{file}` is registered")))?;
         if stored.rules.iter().any(|r| r.sha256 == rules.sha256) {
-            return Err(RegistryError::Refused(format!(
-                "file `{file}`: these rules ({}) are already allowed",
-                rules.path
-            )));
+            return Err(refuse::duplicate(format!("file `{file}`: these rules ({}) are already allowed", rules.path)));
         }
         self.corrections_fit(file, rules)?;
         self.change(who, "file-allow-rules", file, |tx| {
@@ -308,7 +311,7 @@ impl Registry {
                 "INSERT INTO file_rules (file_id, rules_path, rules_sha256, added) VALUES (?1, ?2, ?3, ?4)",
                 params![stored.id, rules.path, rules.sha256, who.time],
             )
-            .map_err(|e| RegistryError::Refused(format!("file `{file}`: {e}")))?;
+            .map_err(|e| refuse::storage(format!("file `{file}`: {e}")))?;
             Ok(((), vec![("file_rules", format!("{}/{}", stored.id, rules.sha256))]))
         })
     }
@@ -323,8 +326,7 @@ impl Registry {
         office: &str,
         reuse_period_days: Option<i64>,
     ) -> Result<(), RegistryError> {
-        let stored =
-            self.file(file)?.ok_or_else(|| RegistryError::Refused(format!("no file `{file}` is registered")))?;
+        let stored = self.file(file)?.ok_or_else(|| refuse::not_found(format!("no file `{file}` is registered")))?;
         let mut entry = stored.entry.clone();
         entry.proposal_office = Some(office.trim().to_string());
         if reuse_period_days.is_some() {
@@ -332,14 +334,14 @@ impl Registry {
         }
         entry.check(&self.profile()?)?;
         if entry.proposal_office.as_deref().is_none_or(str::is_empty) {
-            return Err(RegistryError::Refused(format!("file `{file}`: --office is empty")));
+            return Err(refuse::value(format!("file `{file}`: --office is empty")));
         }
         self.change(who, "file-set-proposals", file, |tx| {
             tx.execute(
                 "UPDATE files SET proposal_office = ?1, reuse_period_days = ?2 WHERE id = ?3",
                 params![entry.proposal_office, entry.reuse_period_days, stored.id],
             )
-            .map_err(|e| RegistryError::Refused(format!("file `{file}`: {e}")))?;
+            .map_err(|e| refuse::storage(format!("file `{file}`: {e}")))?;
             Ok(((), vec![("files", stored.id.to_string())]))
         })
     }

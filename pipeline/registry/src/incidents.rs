@@ -21,16 +21,13 @@
 use crate::check::text;
 use crate::deadline::{add_days, next_open_day};
 use crate::files::{read_small, toml_message};
+use crate::refuse;
 use crate::requests::{check_subject, normalize_subject};
 use crate::timeline::INCIDENTS;
 use crate::{Actor, Profile, Registry, RegistryError, Who};
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-
-fn refused(m: impl Into<String>) -> RegistryError {
-    RegistryError::Refused(m.into())
-}
 
 /// What happened to the data (規則43条 / 7条).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -613,42 +610,96 @@ fn assessed_event(e: &IncidentEntry) -> (String, Option<String>) {
 /// Decide the triggers, exemptions and deadlines (pure: the same facts, the same answer).
 pub fn assess(profile: &Profile, e: &IncidentEntry, scope: &ScopeFound) -> Assessment {
     let public = profile.actor == Actor::PublicBody;
-    let threshold = profile.leak_threshold.unwrap_or(if public { 100 } else { 1000 });
     // Only data provided to a recipient under a contract (法115) is a contract incident: an
     // anonymised file the body keeps for itself can be matched back to its sources, so it is
     // still personal information to the body.
     let provided_anonymised =
         scope.kind == "release" && scope.release_mode.as_deref() == Some("anonymized") && scope.contract_id.is_some();
     if provided_anonymised {
-        return Assessment {
-            regime: "contract".into(),
-            regime_label: if public {
-                "行政機関等匿名加工情報の漏えい: 保有個人情報ではなく法68条の報告対象外。法121条2項（安全管理措置）と契約（法115条・120条）の事案".into()
-            } else {
-                "匿名加工情報の漏えい: 個人データではなく法26条の報告対象外。法43条以下と契約の事案".into()
-            },
-            triggers: Vec::new(),
-            exemption: None,
-            report_required: false,
-            my_number_report: false,
-            my_number_triggers: Vec::new(),
-            event: assessed_event(e).0,
-            event_note: None,
-            counting: None,
-            preliminary_days: None,
-            final_days: None,
-            contract_measures: vec![
-                format!(
-                    "提供先{}に事実関係と原因を確認し、報告を求める（契約の報告条項）",
-                    scope.recipient.as_deref().map(|r| format!("「{r}」")).unwrap_or_default()
-                ),
-                "提供先の契約違反（安全管理措置・第三者提供・識別行為の禁止）の有無を審査し、法120条による契約の解除を検討する".into(),
-                "解除した場合、その提供先は2年間提案できない（法113条）".into(),
-                "流出したデータの回収・削除と削除の証明を求める".into(),
-                "作成方法・削除情報等の安全管理（法121条2項）に問題がなかったか確認する".into(),
-            ],
-        };
+        return contract_assessment(public, e, scope);
     }
+    let triggers = triggers(profile, e, scope);
+    let my_number_items: Vec<String> = scope.items.iter().filter(|i| i.my_number).map(|i| i.name.clone()).collect();
+    let fired = triggers.iter().any(|t| t.fired);
+    let pseudonymised = scope.kind == "release" && scope.release_mode.as_deref() == Some("pseudonymized");
+    let exemption = exemption(profile, e, pseudonymised);
+    let unlawful = triggers.iter().any(|t| t.code == "3" && t.fired);
+    let my_number_triggers = my_number_triggers(e, scope, &my_number_items, unlawful);
+    // 報告規則2条: the encryption exemption (1号's parenthesis, "以下同じ") covers every subparagraph.
+    let my_number_report = !e.encrypted && my_number_triggers.iter().any(|t| t.fired);
+    let report_required = fired && exemption.is_none();
+    let due = report_required || my_number_report;
+    let (event, event_note) = assessed_event(e);
+    Assessment {
+        regime: if public { "article68".into() } else { "article26".into() },
+        regime_label: if public {
+            format!(
+                "保有個人情報の{}等（法68条）{}",
+                event.trim_end_matches("のおそれ"),
+                if pseudonymised { "。仮名化した保有個人情報にも報告の免除はない" } else { "" }
+            )
+        } else {
+            format!("個人データの{}等（法26条）", event.trim_end_matches("のおそれ"))
+        },
+        triggers,
+        exemption,
+        report_required,
+        my_number_report,
+        my_number_triggers,
+        event,
+        event_note,
+        counting: due.then(|| CountingUsed::of(profile)),
+        preliminary_days: due.then_some(profile.incident_preliminary_days),
+        // 60 days with an unlawful purpose (規則8条2項 / 番号法の報告規則: its 2号 events).
+        final_days: due.then_some(if unlawful {
+            profile.incident_final_unlawful_days
+        } else {
+            profile.incident_final_days
+        }),
+        contract_measures: Vec::new(),
+    }
+}
+
+/// The assessment of a contract incident: anonymised data provided under a contract are not
+/// personal information to the body (no report under 法68条 or 法26条); the contract's measures
+/// (法115, 法120, 法113, 法121条2項) apply.
+fn contract_assessment(public: bool, e: &IncidentEntry, scope: &ScopeFound) -> Assessment {
+    Assessment {
+        regime: "contract".into(),
+        regime_label: if public {
+            "行政機関等匿名加工情報の漏えい: 保有個人情報ではなく法68条の報告対象外。法121条2項（安全管理措置）と契約（法115条・120条）の事案".into()
+        } else {
+            "匿名加工情報の漏えい: 個人データではなく法26条の報告対象外。法43条以下と契約の事案".into()
+        },
+        triggers: Vec::new(),
+        exemption: None,
+        report_required: false,
+        my_number_report: false,
+        my_number_triggers: Vec::new(),
+        event: assessed_event(e).0,
+        event_note: None,
+        counting: None,
+        preliminary_days: None,
+        final_days: None,
+        contract_measures: vec![
+            format!(
+                "提供先{}に事実関係と原因を確認し、報告を求める（契約の報告条項）",
+                scope.recipient.as_deref().map(|r| format!("「{r}」")).unwrap_or_default()
+            ),
+            "提供先の契約違反（安全管理措置・第三者提供・識別行為の禁止）の有無を審査し、法120条による契約の解除を検討する".into(),
+            "解除した場合、その提供先は2年間提案できない（法113条）".into(),
+            "流出したデータの回収・削除と削除の証明を求める".into(),
+            "作成方法・削除情報等の安全管理（法121条2項）に問題がなかったか確認する".into(),
+        ],
+    }
+}
+
+/// The report triggers, each with why it fired or not: 要配慮個人情報 (1), a risk of financial
+/// harm (2), an unlawful purpose (3), more people than the threshold (4), and for a public body
+/// 条例要配慮個人情報 (5). Items no rule file classifies count as possibly 要配慮 (fail closed).
+fn triggers(profile: &Profile, e: &IncidentEntry, scope: &ScopeFound) -> Vec<Trigger> {
+    let public = profile.actor == Actor::PublicBody;
+    let threshold = profile.leak_threshold.unwrap_or(if public { 100 } else { 1000 });
     let names = |f: &dyn Fn(&Item) -> bool| -> Vec<String> {
         scope.items.iter().filter(|i| f(i)).map(|i| i.name.clone()).collect()
     };
@@ -656,7 +707,6 @@ pub fn assess(profile: &Profile, e: &IncidentEntry, scope: &ScopeFound) -> Asses
     let ordinance =
         names(&|i| i.special_care.as_deref() == Some("条例要配慮") || profile.ordinance_sensitive.contains(&i.name));
     let financial = names(&|i| i.financial);
-    let my_number_items = names(&|i| i.my_number);
     let listed = |v: &[String]| v.join("、");
     let signs = e.unlawful_signs();
     let mut triggers = vec![
@@ -727,9 +777,13 @@ pub fn assess(profile: &Profile, e: &IncidentEntry, scope: &ScopeFound) -> Asses
             },
         });
     }
-    let fired = triggers.iter().any(|t| t.fired);
-    let pseudonymised = scope.kind == "release" && scope.release_mode.as_deref() == Some("pseudonymized");
-    let exemption = if e.encrypted {
+    triggers
+}
+
+/// Why no report or notice is due despite a trigger, if so: high-grade encryption (the key not
+/// leaked), or, for a business, pseudonymised personal data (法41条9項: 法26条 does not apply).
+fn exemption(profile: &Profile, e: &IncidentEntry, pseudonymised: bool) -> Option<String> {
+    if e.encrypted {
         Some(format!(
             "高度な暗号化その他の個人の権利利益を保護するために必要な措置が講じられている（報告・通知の対象外。鍵も漏えいした場合は対象）{}",
             e.encryption_basis.as_deref().map(|b| format!("。担当者が記録した根拠: {b}")).unwrap_or_default()
@@ -738,41 +792,6 @@ pub fn assess(profile: &Profile, e: &IncidentEntry, scope: &ScopeFound) -> Asses
         Some("仮名加工情報である個人データ（法41条9項により法26条は適用されない）".into())
     } else {
         None
-    };
-    let unlawful = triggers.iter().any(|t| t.code == "3" && t.fired);
-    let my_number_triggers = my_number_triggers(e, scope, &my_number_items, unlawful);
-    // 報告規則2条: the encryption exemption (1号's parenthesis, "以下同じ") covers every subparagraph.
-    let my_number_report = !e.encrypted && my_number_triggers.iter().any(|t| t.fired);
-    let report_required = fired && exemption.is_none();
-    let due = report_required || my_number_report;
-    let (event, event_note) = assessed_event(e);
-    Assessment {
-        regime: if public { "article68".into() } else { "article26".into() },
-        regime_label: if public {
-            format!(
-                "保有個人情報の{}等（法68条）{}",
-                event.trim_end_matches("のおそれ"),
-                if pseudonymised { "。仮名化した保有個人情報にも報告の免除はない" } else { "" }
-            )
-        } else {
-            format!("個人データの{}等（法26条）", event.trim_end_matches("のおそれ"))
-        },
-        triggers,
-        exemption,
-        report_required,
-        my_number_report,
-        my_number_triggers,
-        event,
-        event_note,
-        counting: due.then(|| CountingUsed::of(profile)),
-        preliminary_days: due.then_some(profile.incident_preliminary_days),
-        // 60 days with an unlawful purpose (規則8条2項 / 番号法の報告規則: its 2号 events).
-        final_days: due.then_some(if unlawful {
-            profile.incident_final_unlawful_days
-        } else {
-            profile.incident_final_days
-        }),
-        contract_measures: Vec::new(),
     }
 }
 
@@ -1093,13 +1112,13 @@ impl Registry {
                     final_due, people_digest, updated) VALUES (?1, 'open', ?2, ?3, ?4, ?5, ?6, ?7, ?8, '', ?9)",
                 params![a.regime, facts, scope_json, scope.people as i64, a_json, e.discovered_day(), pre, fin, who.time],
             )
-            .map_err(|e| refused(format!("incident: {e}")))?;
+            .map_err(|e| refuse::storage(format!("incident: {e}")))?;
             let id = tx.last_insert_rowid();
             let mut stmt = tx
                 .prepare("INSERT INTO incident_people (incident_id, subject) VALUES (?1, ?2)")
-                .map_err(|e| refused(format!("incident people: {e}")))?;
+                .map_err(|e| refuse::storage(format!("incident people: {e}")))?;
             for s in &subjects {
-                stmt.execute(params![id, s]).map_err(|e| refused(format!("incident people: {e}")))?;
+                stmt.execute(params![id, s]).map_err(|e| refuse::storage(format!("incident people: {e}")))?;
             }
             seal_people(tx, id)?;
             let mut touched = vec![("incidents", id.to_string())];
@@ -1131,7 +1150,7 @@ impl Registry {
         let old = self.open_incident_one(id)?;
         check_facts(e, today)?;
         if old.preliminary_filed.is_some() && e.discovered_day() != old.facts.discovered_day() {
-            return Err(refused(format!(
+            return Err(refuse::state(format!(
                 "incident {id}: the preliminary report was filed with discovery on {}; a different date is a correction to report to the Commission, not an update",
                 old.facts.discovered_day()
             )));
@@ -1140,7 +1159,7 @@ impl Registry {
         // update may find that day was earlier, never move it later (the due dates would move
         // later with it).
         if e.discovered_day() > old.facts.discovered_day() {
-            return Err(refused(format!(
+            return Err(refuse::law(format!(
                 "incident {id}: it was recorded as learned on {}; an update may set an earlier day, never a later one (the report due dates count from it and would move later)",
                 old.facts.discovered_day()
             )));
@@ -1163,21 +1182,21 @@ impl Registry {
                     preliminary_due = ?7, final_due = ?8, updated = ?9 WHERE id = ?10",
                 params![a.regime, facts, scope_json, scope.people as i64, a_json, e.discovered_day(), pre, fin, who.time, id],
             )
-            .map_err(|e| refused(format!("incident {id}: {e}")))?;
+            .map_err(|e| refuse::storage(format!("incident {id}: {e}")))?;
             // People the scope no longer holds and not yet notified are not affected after all;
             // those notified or excepted stay (what was done stays on record).
             let before: i64 = tx
                 .query_row("SELECT count(*) FROM incident_people WHERE incident_id = ?1", [id], |r| r.get(0))
-                .map_err(|e| refused(format!("incident people: {e}")))?;
+                .map_err(|e| refuse::storage(format!("incident people: {e}")))?;
             tx.execute("CREATE TEMP TABLE IF NOT EXISTS scope_now (subject TEXT PRIMARY KEY)", [])
                 .and_then(|_| tx.execute("DELETE FROM scope_now", []))
-                .map_err(|e| refused(format!("incident people: {e}")))?;
+                .map_err(|e| refuse::storage(format!("incident people: {e}")))?;
             {
                 let mut now = tx
                     .prepare("INSERT OR IGNORE INTO scope_now (subject) VALUES (?1)")
-                    .map_err(|e| refused(format!("incident people: {e}")))?;
+                    .map_err(|e| refuse::storage(format!("incident people: {e}")))?;
                 for s in &subjects {
-                    now.execute([s]).map_err(|e| refused(format!("incident people: {e}")))?;
+                    now.execute([s]).map_err(|e| refuse::storage(format!("incident people: {e}")))?;
                 }
             }
             let dropped = tx
@@ -1186,18 +1205,18 @@ impl Registry {
                      AND subject NOT IN (SELECT subject FROM scope_now)",
                     [id],
                 )
-                .map_err(|e| refused(format!("incident people: {e}")))?;
+                .map_err(|e| refuse::storage(format!("incident people: {e}")))?;
             let mut stmt = tx
                 .prepare("INSERT OR IGNORE INTO incident_people (incident_id, subject) VALUES (?1, ?2)")
-                .map_err(|e| refused(format!("incident people: {e}")))?;
+                .map_err(|e| refuse::storage(format!("incident people: {e}")))?;
             for s in &subjects {
-                stmt.execute(params![id, s]).map_err(|e| refused(format!("incident people: {e}")))?;
+                stmt.execute(params![id, s]).map_err(|e| refuse::storage(format!("incident people: {e}")))?;
             }
-            tx.execute("DROP TABLE IF EXISTS scope_now", []).map_err(|e| refused(format!("incident people: {e}")))?;
+            tx.execute("DROP TABLE IF EXISTS scope_now", []).map_err(|e| refuse::storage(format!("incident people: {e}")))?;
             seal_people(tx, id)?;
             let after: i64 = tx
                 .query_row("SELECT count(*) FROM incident_people WHERE incident_id = ?1", [id], |r| r.get(0))
-                .map_err(|e| refused(format!("incident people: {e}")))?;
+                .map_err(|e| refuse::storage(format!("incident people: {e}")))?;
             let mut touched = vec![("incidents", id.to_string())];
             let ev = INCIDENTS.event(tx,
                 id,
@@ -1221,7 +1240,7 @@ impl Registry {
         let i = self.open_incident_one(id)?;
         let final_owed = f.stage == "final" && i.preliminary_filed.is_some();
         if !(i.assessment.reports_due() || final_owed) {
-            return Err(refused(format!(
+            return Err(refuse::law(format!(
                 "incident {id}: no report to the Commission is required ({}); record a voluntary report as an update's note",
                 if i.assessment.regime == "contract" { "a contract incident" } else { "no trigger fired, or exempt" }
             )));
@@ -1240,24 +1259,24 @@ impl Registry {
         text("--reference", reference)?;
         let col = match stage {
             "preliminary" if i.preliminary_filed.is_some() => {
-                return Err(refused(format!("incident {id}: the preliminary report was filed already")));
+                return Err(refuse::state(format!("incident {id}: the preliminary report was filed already")));
             }
             "preliminary" => "preliminary_filed",
             "final" if i.preliminary_filed.is_none() => {
-                return Err(refused(format!(
+                return Err(refuse::state(format!(
                     "incident {id}: file the preliminary report first (the same day is fine, when everything is known)"
                 )));
             }
             "final" if i.final_filed.is_some() => {
-                return Err(refused(format!("incident {id}: the final report was filed already")));
+                return Err(refuse::state(format!("incident {id}: the final report was filed already")));
             }
             "final" if i.preliminary_filed.as_deref().is_some_and(|p| date < p) => {
-                return Err(refused(format!(
+                return Err(refuse::state(format!(
                     "incident {id}: the final report cannot be filed before the preliminary one"
                 )));
             }
             "final" => "final_filed",
-            other => return Err(refused(format!("--stage is preliminary or final, not {other}"))),
+            other => return Err(refuse::value(format!("--stage is preliminary or final, not {other}"))),
         };
         let late = match stage {
             "preliminary" => i.preliminary_due.as_deref().is_some_and(|d| date > d),
@@ -1281,7 +1300,7 @@ impl Registry {
         what: &str,
         detail: serde_json::Value,
     ) -> Result<(), RegistryError> {
-        let i = self.incident(id)?.ok_or_else(|| refused(format!("no incident {id}")))?;
+        let i = self.incident(id)?.ok_or_else(|| refuse::not_found(format!("no incident {id}")))?;
         let action = if what == "trace" { "incident-traced" } else { "incident-drafted" };
         self.incident_step(who, (id, i.steps), action, &[], serde_json::json!({"what": what, "detail": detail}))
     }
@@ -1297,22 +1316,22 @@ impl Registry {
     ) -> Result<u64, RegistryError> {
         let i = self.open_incident_one(id)?;
         if i.assessment.regime == "contract" {
-            return Err(refused(format!(
+            return Err(refuse::law(format!(
                 "incident {id} is a contract incident (an anonymised release): no one is notified under 法68条2項"
             )));
         }
         match notice {
             Notice::Sent { method, at } => {
                 if !["mail", "phone", "email", "hand", "other"].contains(&method.as_str()) {
-                    return Err(refused("--method is mail, phone, email, hand or other"));
+                    return Err(refuse::value("--method is mail, phone, email, hand or other"));
                 }
                 let day = day_part(at);
                 crate::check::check_day(day, "--at", i.facts.discovered_day(), today)?;
                 if at.len() > 10 && !at.get(10..).is_some_and(valid_time) {
-                    return Err(refused("--at is YYYY-MM-DD or YYYY-MM-DDTHH:MM"));
+                    return Err(refuse::value("--at is YYYY-MM-DD or YYYY-MM-DDTHH:MM"));
                 }
                 if method == "phone" && at.len() <= 10 {
-                    return Err(refused("a notice by phone records the time too: --at YYYY-MM-DDTHH:MM"));
+                    return Err(refuse::value("a notice by phone records the time too: --at YYYY-MM-DDTHH:MM"));
                 }
             }
             Notice::Exception { ground, note, announcement, desk } => {
@@ -1324,20 +1343,22 @@ impl Registry {
                 }
                 match ground.as_str() {
                     "impossible" if announcement.is_none() || desk.is_none() => {
-                        return Err(refused(
+                        return Err(refuse::value(
                             "notice impossible: the substitute measure is a public announcement and an enquiry desk (法68条2項ただし書): give both, --announcement and --desk",
                         ));
                     }
                     "nondisclosable" if i.assessment.regime != "article68" => {
-                        return Err(refused(
+                        return Err(refuse::law(
                             "the 不開示情報 ground (法68条2項2号) is a public body's: a business may only use `impossible` with substitute measures (法26条2項ただし書)",
                         ));
                     }
                     "nondisclosable" if announcement.is_some() || desk.is_some() => {
-                        return Err(refused("--announcement and --desk go with --ground impossible"));
+                        return Err(refuse::value("--announcement and --desk go with --ground impossible"));
                     }
                     "impossible" | "nondisclosable" => {}
-                    other => return Err(refused(format!("--ground is impossible or nondisclosable, not {other}"))),
+                    other => {
+                        return Err(refuse::value(format!("--ground is impossible or nondisclosable, not {other}")));
+                    }
                 }
             }
         }
@@ -1350,13 +1371,13 @@ impl Registry {
                     let n = normalize_subject(s);
                     match people.iter().find(|(p, _)| *p == n) {
                         None => {
-                            return Err(refused(format!(
+                            return Err(refuse::not_found(format!(
                                 "incident {id}: subject {} is not among the people affected",
                                 n.chars().take(4).collect::<String>() + "…"
                             )));
                         }
                         Some((_, Some(_))) => {
-                            return Err(refused(format!(
+                            return Err(refuse::duplicate(format!(
                                 "incident {id}: a notice or exception is already recorded for one of the subjects given"
                             )));
                         }
@@ -1367,7 +1388,7 @@ impl Registry {
             }
         };
         if chosen.is_empty() {
-            return Err(refused(format!("incident {id}: no one left to record a notice for")));
+            return Err(refuse::state(format!("incident {id}: no one left to record a notice for")));
         }
         let text_json = serde_json::to_string(notice).map_err(|e| self.db(e))?;
         let n = chosen.len() as u64;
@@ -1380,12 +1401,12 @@ impl Registry {
             let mut touched = Vec::new();
             let mut stmt = tx
                 .prepare("UPDATE incident_people SET notice = ?1 WHERE incident_id = ?2 AND subject = ?3")
-                .map_err(|e| refused(format!("incident {id}: {e}")))?;
+                .map_err(|e| refuse::storage(format!("incident {id}: {e}")))?;
             for s in &chosen {
-                stmt.execute(params![text_json, id, s]).map_err(|e| refused(format!("incident {id}: {e}")))?;
+                stmt.execute(params![text_json, id, s]).map_err(|e| refuse::storage(format!("incident {id}: {e}")))?;
             }
             tx.execute("UPDATE incidents SET updated = ?1 WHERE id = ?2", params![who.time, id])
-                .map_err(|e| refused(format!("incident {id}: {e}")))?;
+                .map_err(|e| refuse::storage(format!("incident {id}: {e}")))?;
             seal_people(tx, id)?;
             touched.push(("incidents", id.to_string()));
             let ev = INCIDENTS.event(tx, id, who, kind, serde_json::json!({"people": n, "notice": notice}))?;
@@ -1399,16 +1420,16 @@ impl Registry {
         let i = self.open_incident_one(id)?;
         text("--reason", reason)?;
         if i.preliminary_filed.is_some() && i.final_filed.is_none() {
-            return Err(refused(format!(
+            return Err(refuse::state(format!(
                 "incident {id}: the preliminary report was filed: file the final report (stating the outcome) before closing"
             )));
         }
         if i.assessment.reports_due() {
             if i.final_filed.is_none() {
-                return Err(refused(format!("incident {id}: the final report has not been filed")));
+                return Err(refuse::state(format!("incident {id}: the final report has not been filed")));
             }
             if i.notices.pending() > 0 {
-                return Err(refused(format!(
+                return Err(refuse::state(format!(
                     "incident {id}: {} people have neither a notice nor an exception recorded",
                     i.notices.pending()
                 )));
@@ -1468,9 +1489,9 @@ impl Registry {
     }
 
     fn open_incident_one(&self, id: i64) -> Result<StoredIncident, RegistryError> {
-        let i = self.incident(id)?.ok_or_else(|| refused(format!("no incident {id}")))?;
+        let i = self.incident(id)?.ok_or_else(|| refuse::not_found(format!("no incident {id}")))?;
         if i.status != "open" {
-            return Err(refused(format!("incident {id} is closed")));
+            return Err(refuse::state(format!("incident {id} is closed")));
         }
         Ok(i)
     }
@@ -1558,9 +1579,9 @@ fn people_digest(conn: &rusqlite::Connection, id: i64) -> rusqlite::Result<Strin
 
 /// Record the digest of an incident's people in its (journaled) row.
 fn seal_people(tx: &rusqlite::Transaction, id: i64) -> Result<(), RegistryError> {
-    let d = people_digest(tx, id).map_err(|e| refused(format!("incident {id}: {e}")))?;
+    let d = people_digest(tx, id).map_err(|e| refuse::storage(format!("incident {id}: {e}")))?;
     tx.execute("UPDATE incidents SET people_digest = ?1 WHERE id = ?2", params![d, id])
-        .map_err(|e| refused(format!("incident {id}: {e}")))?;
+        .map_err(|e| refuse::storage(format!("incident {id}: {e}")))?;
     Ok(())
 }
 
@@ -1598,7 +1619,7 @@ impl Registry {
 }
 
 fn json(v: &impl Serialize) -> Result<String, RegistryError> {
-    serde_json::to_string(v).map_err(|e| refused(e.to_string()))
+    serde_json::to_string(v).map_err(|e| refuse::storage(e.to_string()))
 }
 
 /// The `YYYY-MM-DD` of `YYYY-MM-DD[THH:MM]` (the whole text when it has no ASCII date: then it
@@ -1623,7 +1644,7 @@ fn check_facts(e: &IncidentEntry, today: &str) -> Result<(), RegistryError> {
     let day = e.discovered_day();
     crate::check::check_day(day, "`discovered`", "1900-01-01", today)?;
     if e.discovered.len() > 10 && !e.discovered.get(10..).is_some_and(valid_time) {
-        return Err(refused("`discovered` is YYYY-MM-DD or YYYY-MM-DDTHH:MM"));
+        return Err(refuse::value("`discovered` is YYYY-MM-DD or YYYY-MM-DDTHH:MM"));
     }
     for (field, v) in [
         ("report.summary", &e.report.summary),
@@ -1642,12 +1663,12 @@ fn check_facts(e: &IncidentEntry, today: &str) -> Result<(), RegistryError> {
         // A reason turns trigger 3 off (規則43条3号): one that says nothing (zero-width or
         // formatting characters, punctuation only) is no reason.
         if !r.chars().any(char::is_alphanumeric) {
-            return Err(refused(
+            return Err(refuse::value(
                 "`no_unlawful_purpose_reason` states no reason (no letter or digit): write why no unlawful purpose is suspected, or leave it out",
             ));
         }
         if e.unlawful_purpose {
-            return Err(refused(
+            return Err(refuse::value(
                 "`unlawful_purpose = true` and `no_unlawful_purpose_reason` contradict each other: withdraw the reason with `no_unlawful_purpose_reason = \"\"`",
             ));
         }
@@ -1656,30 +1677,30 @@ fn check_facts(e: &IncidentEntry, today: &str) -> Result<(), RegistryError> {
     // 2条1号): it is claimed with its basis (the encryption, where the key was, why it did not leak).
     match (&e.encrypted, &e.encryption_basis) {
         (true, None) => {
-            return Err(refused(
+            return Err(refuse::value(
                 "`encrypted = true` exempts from every report and notice: state its basis in `encryption_basis` (the encryption used, where the key was kept, why the key did not leak)",
             ));
         }
         (true, Some(b)) => {
             text("encryption_basis", b)?;
             if !b.chars().any(char::is_alphanumeric) {
-                return Err(refused("`encryption_basis` states no basis (no letter or digit)"));
+                return Err(refuse::value("`encryption_basis` states no basis (no letter or digit)"));
             }
         }
         (false, Some(_)) => {
-            return Err(refused("`encryption_basis` goes with `encrypted = true`"));
+            return Err(refuse::value("`encryption_basis` goes with `encrypted = true`"));
         }
         (false, None) => {}
     }
     let s = &e.scope;
     let scopes = [s.release.is_some(), s.file.is_some()].iter().filter(|b| **b).count();
     if scopes != 1 {
-        return Err(refused(
+        return Err(refuse::value(
             "`[scope]` names one `release` or one `file` (with `where`, `columns`, `deleted_items` as needed)",
         ));
     }
     if s.release.is_some() && (s.filter.is_some() || s.deleted_items) {
-        return Err(refused("`[scope]`: `where` and `deleted_items` go with a `file`, not a `release`"));
+        return Err(refuse::value("`[scope]`: `where` and `deleted_items` go with a `file`, not a `release`"));
     }
     Ok(())
 }

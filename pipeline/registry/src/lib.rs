@@ -13,16 +13,20 @@ mod calls;
 mod check;
 mod contracts;
 pub mod deadline;
+mod decide;
 mod erasure;
 mod files;
 mod incidents;
 mod profile;
+mod propose;
 mod provisions;
+mod refuse;
 mod releases;
 mod requests;
 mod schema;
 mod seal;
 mod timeline;
+mod verify;
 
 pub use book::{FileBook, file_book};
 pub use calls::{Call, MIN_CALL_DAYS, fiscal_year};
@@ -38,6 +42,7 @@ pub use incidents::{
 };
 pub use profile::{Actor, BodyKind, OrdinanceGround, Profile};
 pub use provisions::{Provision, Purged};
+pub use refuse::{Refusal, RefusalKind};
 pub use releases::{Destruction, NewRelease, OutputFile, ReleaseMark, StoredRelease};
 pub use requests::{
     Capacity, CarriedOut, CorrectionAsked, Decision, Draft, Event, Extension, FileSource, GROUNDS, InForce, Kind,
@@ -80,9 +85,10 @@ pub enum RegistryError {
         /// The newest this build knows.
         known: i64,
     },
-    /// A request the registry refuses (unknown file, duplicate, failed check...).
+    /// A request the registry refuses (unknown file, duplicate, failed check...), typed by
+    /// kind ([`RefusalKind`]).
     #[error("{0}")]
-    Refused(String),
+    Refused(Refusal),
     /// An entry file (TOML) could not be read or is invalid.
     #[error("{path}: {message}")]
     Entry {
@@ -104,6 +110,21 @@ pub enum RegistryError {
     /// The audit log refused the entry (the change was not made).
     #[error("audit log: {0}")]
     Audit(#[from] tokumei_audit::AuditError),
+}
+
+impl RegistryError {
+    /// The refusal, when the registry refused the request (not when it failed).
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match self {
+            RegistryError::Refused(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The kind of refusal, when the registry refused the request.
+    pub fn kind(&self) -> Option<RefusalKind> {
+        self.refusal().map(|r| r.kind)
+    }
 }
 
 /// Who makes a change, and when (RFC 3339, UTC).
@@ -231,9 +252,9 @@ impl Seen {
         };
         let now: i64 = conn
             .query_row(&format!("SELECT count(*) FROM {table} WHERE {key} = ?1"), [id], |r| r.get(0))
-            .map_err(|e| RegistryError::Refused(format!("{noun} {id}: {e}")))?;
+            .map_err(|e| refuse::storage(format!("{noun} {id}: {e}")))?;
         if now != seen {
-            return Err(RegistryError::Refused(format!(
+            return Err(refuse::stale(format!(
                 "{noun} {id} changed since it was shown ({seen} step(s) then, {now} now): look at it again before acting"
             )));
         }
@@ -275,7 +296,6 @@ impl Guard {
     }
 
     fn check(&self, tx: &Transaction) -> Result<(), RegistryError> {
-        let refused = |m: String| RegistryError::Refused(m);
         match self {
             Guard::Contract { id, state, steps } => {
                 let now: Option<(String, i64)> = tx
@@ -285,11 +305,11 @@ impl Guard {
                         |r| Ok((r.get(0)?, r.get(1)?)),
                     )
                     .optional()
-                    .map_err(|e| refused(format!("contract {id}: {e}")))?;
+                    .map_err(|e| refuse::storage(format!("contract {id}: {e}")))?;
                 match now {
-                    None => Err(refused(format!("contract {id} is gone (purged while this step was prepared)"))),
+                    None => Err(refuse::stale(format!("contract {id} is gone (purged while this step was prepared)"))),
                     Some((s, n)) if s == state.as_str() && n == *steps => Ok(()),
-                    Some((s, n)) => Err(refused(format!(
+                    Some((s, n)) => Err(refuse::stale(format!(
                         "contract {id} changed while this step was prepared: it is now {s} after {n} step(s), the step starts from {} after {steps}; nothing was changed: look at it again (`tokumei contract show {id}`)",
                         state.as_str()
                     ))),
@@ -299,14 +319,14 @@ impl Guard {
                 let now: Option<String> = tx
                     .query_row("SELECT state FROM contracts WHERE id = ?1", [id], |r| r.get(0))
                     .optional()
-                    .map_err(|e| refused(format!("contract {id}: {e}")))?;
+                    .map_err(|e| refuse::storage(format!("contract {id}: {e}")))?;
                 match now.as_deref().and_then(State::parse) {
                     Some(s) if s.allows_provision() => Ok(()),
-                    Some(s) => Err(refused(format!(
+                    Some(s) => Err(refuse::stale(format!(
                         "contract {id} is {} (changed while this step was prepared): no release may be registered under it",
                         s.as_str()
                     ))),
-                    None => Err(refused(format!("contract {id} is gone or unreadable"))),
+                    None => Err(refuse::stale(format!("contract {id} is gone or unreadable"))),
                 }
             }
             Guard::Release { release_id, status, provisions } => {
@@ -317,11 +337,13 @@ impl Guard {
                         |r| Ok((r.get(0)?, r.get(1)?)),
                     )
                     .optional()
-                    .map_err(|e| refused(format!("release {release_id}: {e}")))?;
+                    .map_err(|e| refuse::storage(format!("release {release_id}: {e}")))?;
                 match now {
-                    None => Err(refused(format!("release {release_id} is gone (purged while this step was prepared)"))),
+                    None => Err(refuse::stale(format!(
+                        "release {release_id} is gone (purged while this step was prepared)"
+                    ))),
                     Some((s, n)) if s == *status && n == *provisions => Ok(()),
-                    Some((s, n)) => Err(refused(format!(
+                    Some((s, n)) => Err(refuse::stale(format!(
                         "release {release_id} changed while this step was prepared: it is now {s} with {n} record(s) of provision, the step starts from {status} with {provisions}; nothing was changed: look at it again (`tokumei release show {release_id}`)"
                     ))),
                 }
@@ -561,8 +583,8 @@ impl Registry {
         if let Some(checked) = self.checked_version {
             let now: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(dberr)?;
             if now != checked {
-                return Err(RegistryError::Refused(
-                    "the registry changed after it was checked for this change (another process committed): nothing was done; check it and act again".into(),
+                return Err(refuse::stale(
+                    "the registry changed after it was checked for this change (another process committed): nothing was done; check it and act again",
                 ));
             }
         }
@@ -814,218 +836,6 @@ impl Registry {
     /// Returns the problems found (empty: all good).
     pub fn verify(&self, entries: &[tokumei_audit::Entry]) -> Result<Vec<String>, RegistryError> {
         self.verify_logs(&[entries])
-    }
-
-    /// [`Registry::verify`] against a log and the logs it continues (`tokumei audit rotate`),
-    /// oldest first ([`log_chain`]).
-    pub fn verify_logs(&self, logs: &[&[tokumei_audit::Entry]]) -> Result<Vec<String>, RegistryError> {
-        let mut problems = Vec::new();
-        let integrity: String =
-            self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|e| self.db(e))?;
-        if integrity != "ok" {
-            problems.push(format!("SQLite integrity check: {integrity}"));
-        }
-        // The schema has no trigger and no view: one added outside tokumei changes no row, but
-        // would rewrite the rows of every later change before their hashes are taken.
-        {
-            let mut stmt = self
-                .conn
-                .prepare("SELECT type, name FROM sqlite_schema WHERE type IN ('trigger', 'view') ORDER BY type, name")
-                .map_err(|e| self.db(e))?;
-            let extra = stmt
-                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| self.db(e))?;
-            for (kind, name) in extra {
-                problems.push(format!("schema: {kind} {name} was added outside tokumei (the registry has none)"));
-            }
-        }
-        // The last recorded hash of every tracked row.
-        let mut recorded: Recorded = Default::default();
-        let mut changes: Vec<(i64, Option<i64>, Option<String>, String)> = Vec::new();
-        let mut journal: std::collections::HashMap<i64, [String; 4]> = Default::default();
-        {
-            let mut stmt = self
-                .conn
-                .prepare(
-                    "SELECT id, audit_seq, audit_hash, rows, action, time, operator, subject FROM changes ORDER BY id",
-                )
-                .map_err(|e| self.db(e))?;
-            let mut rows = stmt.query([]).map_err(|e| self.db(e))?;
-            while let Some(r) = rows.next().map_err(|e| self.db(e))? {
-                let id: i64 = r.get(0).map_err(|e| self.db(e))?;
-                let text: String = r.get(3).map_err(|e| self.db(e))?;
-                let list: Vec<Value> = serde_json::from_str(&text).unwrap_or_default();
-                for row in list {
-                    let (Some(t), Some(k)) = (row["table"].as_str(), row["key"].as_str()) else {
-                        problems.push(format!("change {id}: its list of rows is unreadable"));
-                        continue;
-                    };
-                    recorded.insert((t.to_string(), k.to_string()), (row["sha256"].as_str().map(String::from), id));
-                }
-                journal.insert(
-                    id,
-                    [
-                        r.get(4).map_err(|e| self.db(e))?,
-                        r.get(5).map_err(|e| self.db(e))?,
-                        r.get(6).map_err(|e| self.db(e))?,
-                        r.get(7).map_err(|e| self.db(e))?,
-                    ],
-                );
-                changes.push((id, r.get(1).map_err(|e| self.db(e))?, r.get(2).map_err(|e| self.db(e))?, text));
-            }
-        }
-        problems.extend(self.row_problems(&recorded, |_| true)?);
-        problems.extend(self.sequence_problems(&recorded)?);
-        problems.extend(self.request_problems()?);
-        problems.extend(self.copy_problems()?);
-        problems.extend(self.incident_problems()?);
-        // The per-subject index holds, per release, the entries its registration counted.
-        {
-            let mut stmt = self
-                .conn
-                .prepare(
-                    "SELECT r.release_id, r.subject_entries, (SELECT count(*) FROM subject_index s WHERE s.release_id = r.release_id)
-                     FROM releases r",
-                )
-                .map_err(|e| self.db(e))?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))
-                .map_err(|e| self.db(e))?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| self.db(e))?;
-            for (id, want, have) in rows {
-                if want != have {
-                    problems.push(format!("subject index of release {id}: {have} entries, registered with {want}"));
-                    continue;
-                }
-                let registered: Option<String> = self
-                    .conn
-                    .query_row("SELECT subject_digest FROM releases WHERE release_id = ?1", [&id], |r| r.get(0))
-                    .map_err(|e| self.db(e))?;
-                let mut codes = self
-                    .conn
-                    .prepare("SELECT code FROM subject_index WHERE release_id = ?1")
-                    .map_err(|e| self.db(e))?;
-                let codes: Vec<String> = codes
-                    .query_map([&id], |r| r.get(0))
-                    .map_err(|e| self.db(e))?
-                    .collect::<Result<_, _>>()
-                    .map_err(|e| self.db(e))?;
-                if registered.as_deref() != Some(releases::subject_digest(codes.iter().map(String::as_str)).as_str()) {
-                    problems.push(format!("subject index of release {id}: its entries differ from those registered"));
-                }
-            }
-            let orphans: i64 = self
-                .conn
-                .query_row(
-                    "SELECT count(*) FROM subject_index s WHERE NOT EXISTS (SELECT 1 FROM releases r WHERE r.release_id = s.release_id)",
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(|e| self.db(e))?;
-            if orphans > 0 {
-                problems.push(format!("subject index: {orphans} entries name no registered release"));
-            }
-        }
-        let me = self.id()?;
-        // Entries are placed by (log, seq): the logs a rotated log continues come first, and
-        // sequence numbers start again in each log. A change's entry is found by its hash.
-        let placed: Vec<(usize, &tokumei_audit::Entry)> =
-            logs.iter().enumerate().flat_map(|(i, l)| l.iter().map(move |e| (i, e))).collect();
-        let newest = logs.len().saturating_sub(1);
-        let by_hash: std::collections::HashMap<&str, (usize, &tokumei_audit::Entry)> =
-            placed.iter().map(|(i, e)| (e.hash.as_str(), (*i, *e))).collect();
-        let by_seq: std::collections::HashMap<(usize, u64), &tokumei_audit::Entry> =
-            placed.iter().map(|(i, e)| ((*i, e.seq), *e)).collect();
-        let mut logged = std::collections::BTreeSet::new();
-        for (id, seq, hash, rows) in &changes {
-            let found = hash
-                .as_deref()
-                .and_then(|h| by_hash.get(h))
-                .filter(|(_, e)| Some(e.seq as i64) == *seq)
-                .copied()
-                .or_else(|| seq.and_then(|s| by_seq.get(&(newest, s as u64)).map(|e| (newest, *e))));
-            match found {
-                None => problems.push(format!("change {id}: its audit entry {} is not in the log", seq.unwrap_or(0))),
-                Some((at, e)) => {
-                    let d = &e.record.details;
-                    let rows_logged = d.get("rows").map(Value::to_string);
-                    // Who, when and what, as the entry says.
-                    let same_journal = journal.get(id).is_some_and(|[action, time, operator, subject]| {
-                        e.record.action == format!("registry-{action}")
-                            && e.record.time == *time
-                            && e.record.operator == *operator
-                            && d.get("subject").and_then(Value::as_str) == Some(subject.as_str())
-                    });
-                    if !same_journal
-                        || Some(&e.hash) != hash.as_ref()
-                        || d.get("registry").and_then(Value::as_str) != Some(me.as_str())
-                        || d.get("change").and_then(Value::as_i64) != Some(*id)
-                        || rows_logged.as_deref() != Some(rows.as_str())
-                    {
-                        problems.push(format!("change {id}: does not match audit entry {}", e.seq));
-                    }
-                    logged.insert((at, e.seq));
-                }
-            }
-        }
-        let is_mine = |e: &tokumei_audit::Entry| e.record.details.get("registry").and_then(Value::as_str) == Some(&me);
-        // A confirmation or a loss names an entry of its own log, or of the log before it when
-        // the log was rotated between the change and its confirmation.
-        let refer = |at: usize, seq: u64| -> (usize, u64) {
-            let change_here = by_seq.get(&(at, seq)).is_some_and(|e| {
-                is_mine(e) && e.record.action.starts_with("registry-") && !seal::bookkeeping(&e.record.action)
-            });
-            if change_here || at == 0 { (at, seq) } else { (at - 1, seq) }
-        };
-        let referred = |action: &str, key: &str| -> std::collections::BTreeSet<(usize, u64)> {
-            placed
-                .iter()
-                .filter(|(_, e)| is_mine(e) && e.record.action == action)
-                .filter_map(|(i, e)| e.record.details.get(key).and_then(Value::as_u64).map(|s| refer(*i, s)))
-                .collect()
-        };
-        let recorded_lost = referred(LOST, "lost_entry");
-        let confirmed = referred(COMMITTED, "entry");
-        // An officer's reset accepts the changes lost before it.
-        let reset_hash: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT audit_hash FROM changes WHERE action = ?1 ORDER BY id DESC LIMIT 1",
-                [seal::RESET_ACTION],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.db(e))?
-            .flatten();
-        let reset_at: (usize, u64) =
-            reset_hash.as_deref().and_then(|h| by_hash.get(h)).map_or((0, 0), |(i, e)| (*i, e.seq));
-        for (at, seq) in confirmed.intersection(&recorded_lost).filter(|p| **p >= reset_at) {
-            let log = if *at == newest { String::new() } else { " (in a log rotated since)".to_string() };
-            problems.push(format!(
-                "audit entry {seq}{log}: its change was confirmed committed, then recorded as lost: it was removed from the registry"
-            ));
-        }
-        for (at, e) in &placed {
-            let d = &e.record.details;
-            let here = (*at, e.seq);
-            if e.record.action.starts_with("registry-")
-                && !seal::bookkeeping(&e.record.action)
-                && is_mine(e)
-                && !logged.contains(&here)
-                && here >= reset_at
-                && (confirmed.contains(&here) || !recorded_lost.contains(&here))
-            {
-                let log = if *at == newest { String::new() } else { " (in a log rotated since)".to_string() };
-                problems.push(format!(
-                    "audit entry {}{log} records registry change {} that the registry does not have (lost before its commit, or removed)",
-                    e.seq,
-                    d.get("change").map(Value::to_string).unwrap_or_default()
-                ));
-            }
-        }
-        Ok(problems)
     }
 
     fn db(&self, e: impl std::fmt::Display) -> RegistryError {
@@ -1586,7 +1396,7 @@ mod tests {
     }
 
     fn reg_err(e: rusqlite::Error) -> RegistryError {
-        RegistryError::Refused(e.to_string())
+        refuse::storage(e.to_string())
     }
 
     #[test]

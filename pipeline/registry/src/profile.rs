@@ -3,6 +3,7 @@
 //! people count from which a file needs a ファイル簿 entry. Read from a TOML file at `init`.
 
 use crate::RegistryError;
+use crate::refuse;
 use rusqlite::{Transaction, params};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -231,25 +232,25 @@ impl Profile {
 
     /// Refuse a profile the law or common sense rules out.
     pub fn check(&self) -> Result<(), RegistryError> {
-        let refuse = |m: &str| Err(RegistryError::Refused(format!("profile: {m}")));
+        let deny = |kind: fn(String) -> RegistryError, m: &str| Err(kind(format!("profile: {m}")));
         if self.body.trim().is_empty() {
-            return refuse("`body` is empty");
+            return deny(refuse::value, "`body` is empty");
         }
         if let Some(code) = &self.body_code
             && !(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()))
         {
-            return refuse("`body_code` must be the 6-digit local government code");
+            return deny(refuse::value, "`body_code` must be the 6-digit local government code");
         }
         if self.proposals_mandatory == Some(false)
             && matches!(self.body_kind, BodyKind::Prefecture | BodyKind::DesignatedCity)
         {
-            return refuse("calls for proposals are mandatory for prefectures and designated cities");
+            return deny(refuse::law, "calls for proposals are mandatory for prefectures and designated cities");
         }
         if self.actor != Actor::PublicBody && self.body_kind != BodyKind::Other {
-            return refuse("a business or 法58条 body has `body_kind = \"other\"`");
+            return deny(refuse::law, "a business or 法58条 body has `body_kind = \"other\"`");
         }
         if let Some(bad) = crate::check::bad_text(&self.body) {
-            return refuse(&format!("`body` {bad}"));
+            return deny(refuse::value, &format!("`body` {bad}"));
         }
         self.statutory_limits()?;
         for (name, v, min, max) in [
@@ -279,46 +280,51 @@ impl Profile {
             ),
         ] {
             if !(min..=max).contains(&v) {
-                return refuse(&format!("`{name}` must be between {min} and {max}"));
+                return deny(refuse::value, &format!("`{name}` must be between {min} and {max}"));
             }
         }
         if self.subject_identifier.trim().is_empty()
             || crate::check::bad_text(&self.subject_identifier).is_some()
             || crate::requests::is_my_number_column(&self.subject_identifier)
         {
-            return refuse(
+            return deny(
+                refuse::identifier,
                 "`subject_identifier` names the column of the municipality's subject identifier (e.g. 宛名番号), never 個人番号",
             );
         }
         // A reading of the leak report deadlines other than the earliest needs its source.
         match (self.incident_counting == crate::IncidentCounting::default(), &self.incident_counting_source) {
             (false, None) => {
-                return refuse(&format!(
-                    "`incident_counting = \"{}\"` needs `incident_counting_source`: where that reading of the deadlines comes from",
-                    self.incident_counting.as_str()
-                ));
+                return deny(
+                    refuse::value,
+                    &format!(
+                        "`incident_counting = \"{}\"` needs `incident_counting_source`: where that reading of the deadlines comes from",
+                        self.incident_counting.as_str()
+                    ),
+                );
             }
             (true, Some(_)) => {
-                return refuse(
+                return deny(
+                    refuse::value,
                     "`incident_counting_source` goes with an `incident_counting` other than the default (learned_day_one)",
                 );
             }
             (false, Some(src)) if src.trim().is_empty() || crate::check::bad_text(src).is_some() => {
-                return refuse("`incident_counting_source` is empty or holds control characters");
+                return deny(refuse::value, "`incident_counting_source` is empty or holds control characters");
             }
             _ => {}
         }
         if self.closed_days.len() > 10_000 {
-            return refuse("`closed_days` lists more than 10,000 days");
+            return deny(refuse::value, "`closed_days` lists more than 10,000 days");
         }
         if let Some(bad) = self.closed_days.iter().find(|d| crate::deadline::date(d).is_none()) {
-            return refuse(&format!(
-                "`closed_days`: {:?} is not a date YYYY-MM-DD",
-                bad.chars().take(20).collect::<String>()
-            ));
+            return deny(
+                refuse::value,
+                &format!("`closed_days`: {:?} is not a date YYYY-MM-DD", bad.chars().take(20).collect::<String>()),
+            );
         }
         if self.ordinance_grounds.len() > 100 {
-            return refuse("`ordinance_grounds` lists more than 100 grounds");
+            return deny(refuse::value, "`ordinance_grounds` lists more than 100 grounds");
         }
         for (i, g) in self.ordinance_grounds.iter().enumerate() {
             let at = format!("`ordinance_grounds` {}", i + 1);
@@ -326,19 +332,23 @@ impl Profile {
                 [("id", &g.id, 40), ("article", &g.article, 200), ("description", &g.description, 1000)]
             {
                 if v.trim().is_empty() || v.chars().count() > max || crate::check::bad_text(v).is_some() {
-                    return refuse(&format!(
-                        "{at}: `{field}` must be 1 to {max} characters without control characters"
-                    ));
+                    return deny(
+                        refuse::value,
+                        &format!("{at}: `{field}` must be 1 to {max} characters without control characters"),
+                    );
                 }
             }
             if g.id.trim().parse::<i64>().is_ok() {
-                return refuse(&format!(
-                    "{at}: `id` {:?} is a number, which names a ground of 法78条1項: give the ordinance's ground a name (e.g. 条例5条1号)",
-                    g.id
-                ));
+                return deny(
+                    refuse::value,
+                    &format!(
+                        "{at}: `id` {:?} is a number, which names a ground of 法78条1項: give the ordinance's ground a name (e.g. 条例5条1号)",
+                        g.id
+                    ),
+                );
             }
             if self.ordinance_grounds[..i].iter().any(|o| o.id == g.id) {
-                return refuse(&format!("{at}: `id` {:?} is given twice", g.id));
+                return deny(refuse::duplicate, &format!("{at}: `id` {:?} is given twice", g.id));
             }
         }
         Ok(())
@@ -348,7 +358,7 @@ impl Profile {
     /// first value beyond them is refused, naming the field and the article.
     fn statutory_limits(&self) -> Result<(), RegistryError> {
         match self.law_problems().into_iter().next() {
-            Some(m) => Err(RegistryError::Refused(format!("profile: {m}"))),
+            Some(m) => Err(refuse::law(format!("profile: {m}"))),
             None => Ok(()),
         }
     }
@@ -466,7 +476,7 @@ impl Profile {
                 self.subject_identifier,
             ],
         )
-        .map_err(|e| RegistryError::Refused(format!("profile: {e}")))?;
+        .map_err(|e| refuse::storage(format!("profile: {e}")))?;
         tx.execute(
             "UPDATE profile SET count_receipt_day = ?1, ordinance_grounds = ?2 WHERE id = 1",
             params![
@@ -474,7 +484,7 @@ impl Profile {
                 serde_json::to_string(&self.ordinance_grounds).unwrap_or_else(|_| "[]".into())
             ],
         )
-        .map_err(|e| RegistryError::Refused(format!("profile: {e}")))?;
+        .map_err(|e| refuse::storage(format!("profile: {e}")))?;
         tx.execute(
             "UPDATE profile SET incident_preliminary_days = ?1, incident_final_days = ?2,
                 incident_final_unlawful_days = ?3, leak_threshold = ?4 WHERE id = 1",
@@ -485,17 +495,17 @@ impl Profile {
                 self.leak_threshold
             ],
         )
-        .map_err(|e| RegistryError::Refused(format!("profile: {e}")))?;
+        .map_err(|e| refuse::storage(format!("profile: {e}")))?;
         tx.execute(
             "UPDATE profile SET incident_counting = ?1, incident_counting_source = ?2 WHERE id = 1",
             params![self.incident_counting.as_str(), self.incident_counting_source],
         )
-        .map_err(|e| RegistryError::Refused(format!("profile: {e}")))?;
+        .map_err(|e| refuse::storage(format!("profile: {e}")))?;
         tx.execute(
             "UPDATE profile SET fee_reuse_yen = ?1, fee_change_of_use_yen = ?2 WHERE id = 1",
             params![self.fee_reuse_yen, self.fee_change_of_use_yen],
         )
-        .map_err(|e| RegistryError::Refused(format!("profile: {e}")))?;
+        .map_err(|e| refuse::storage(format!("profile: {e}")))?;
         Ok(())
     }
 }

@@ -3,6 +3,7 @@
 //! records whose retention period has ended.
 
 use crate::deadline::{date, day_number};
+use crate::refuse;
 use crate::{Guard, Registry, RegistryError, State, Who};
 use rusqlite::params;
 use serde::Serialize;
@@ -41,10 +42,6 @@ pub struct Purged {
     pub releases: Vec<String>,
 }
 
-fn refused(m: impl Into<String>) -> RegistryError {
-    RegistryError::Refused(m.into())
-}
-
 impl Registry {
     /// Record that a published release was provided to its contract's recipient (date, medium,
     /// receipt); the contract moves from `created` to `provided`.
@@ -75,14 +72,19 @@ impl Registry {
         medium: &str,
         receipt: &str,
     ) -> Result<i64, RegistryError> {
-        let r = self.release(release_id)?.ok_or_else(|| refused(format!("no release {release_id} in the registry")))?;
+        let r = self
+            .release(release_id)?
+            .ok_or_else(|| refuse::not_found(format!("no release {release_id} in the registry")))?;
         if r.status != "published" {
-            return Err(refused(format!("release {release_id} is {}; only a published release is provided", r.status)));
+            return Err(refuse::state(format!(
+                "release {release_id} is {}; only a published release is provided",
+                r.status
+            )));
         }
         let made_under =
-            r.release.contract_id.ok_or_else(|| refused(format!("release {release_id} has no contract")))?;
+            r.release.contract_id.ok_or_else(|| refuse::state(format!("release {release_id} has no contract")))?;
         let cid = contract.unwrap_or(made_under);
-        let c = self.contract(cid)?.ok_or_else(|| refused(format!("no contract {cid}")))?;
+        let c = self.contract(cid)?.ok_or_else(|| refuse::not_found(format!("no contract {cid}")))?;
         if cid != made_under {
             let covers = match c.kind {
                 crate::ProposalKind::Article118 => c.proposal.release.as_deref() == Some(release_id),
@@ -90,36 +92,41 @@ impl Registry {
                 crate::ProposalKind::Article112 => false,
             };
             if !covers {
-                return Err(refused(format!(
+                return Err(refuse::law(format!(
                     "release {release_id} was made under contract {made_under}; contract {cid} does not cover it (only a 法118 contract for these data does)"
                 )));
             }
         }
         if !c.state.allows_provision() {
-            return Err(refused(format!("contract {cid} is {}: nothing may be provided under it", c.state.as_str())));
+            return Err(refuse::state(format!(
+                "contract {cid} is {}: nothing may be provided under it",
+                c.state.as_str()
+            )));
         }
         if date(day).is_none() {
-            return Err(refused("--date must be a date YYYY-MM-DD"));
+            return Err(refuse::value("--date must be a date YYYY-MM-DD"));
         }
 
         // The release's creation as a date in Japan, as `day` and `today` are.
         let made = crate::deadline::stored_day(&r.time, &format!("release {release_id}"))?;
-        if day < made.as_str() || day > today {
-            return Err(refused(format!("{day} is not between the release's creation ({made}) and today ({today})")));
+        if !crate::deadline::within(day, &made, today) {
+            return Err(refuse::value(format!(
+                "{day} is not between the release's creation ({made}) and today ({today})"
+            )));
         }
         if self.provisions(Some(cid))?.iter().any(|p| {
             p.release_id == release_id && p.date == day && p.medium == medium.trim() && p.receipt == receipt.trim()
         }) {
-            return Err(refused(format!("this provision of release {release_id} is already recorded")));
+            return Err(refuse::duplicate(format!("this provision of release {release_id} is already recorded")));
         }
-        if day < c.proposal.use_from.as_str() || day > c.proposal.use_until.as_str() {
-            return Err(refused(format!(
+        if !crate::deadline::within(day, &c.proposal.use_from, &c.proposal.use_until) {
+            return Err(refuse::law(format!(
                 "{day} is outside contract {cid}'s use period {} .. {}",
                 c.proposal.use_from, c.proposal.use_until
             )));
         }
         if medium.trim().is_empty() || receipt.trim().is_empty() {
-            return Err(refused("a provision states its medium and the recipient's receipt"));
+            return Err(refuse::value("a provision states its medium and the recipient's receipt"));
         }
         crate::check::text("medium", medium)?;
         crate::check::text("receipt", receipt)?;
@@ -137,7 +144,7 @@ impl Registry {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![release_id, cid, c.recipient, items, day, medium, receipt, who.operator, who.time],
             )
-            .map_err(|e| refused(format!("provision: {e}")))?;
+            .map_err(|e| refuse::storage(format!("provision: {e}")))?;
             let id = tx.last_insert_rowid();
             let mut touched = vec![("provisions", id.to_string())];
             // A 法118 contract's data exist when it is concluded: provided from `contracted`.
@@ -145,7 +152,7 @@ impl Registry {
                 || (c.state == State::Contracted && c.kind != crate::ProposalKind::Article112)
             {
                 tx.execute("UPDATE contracts SET state = 'provided', updated = ?1 WHERE id = ?2", params![who.time, cid])
-                    .map_err(|e| refused(format!("contract {cid}: {e}")))?;
+                    .map_err(|e| refuse::storage(format!("contract {cid}: {e}")))?;
                 let note = format!("release {release_id} on {day} ({medium}; receipt {receipt})");
                 let ev = crate::contracts::event(tx, cid, Some(c.state), State::Provided, who, Some(&note))?;
                 touched.push(("contracts", cid.to_string()));
@@ -184,7 +191,7 @@ impl Registry {
     /// The full record of a contract for the officer's files: the recipient, the proposal,
     /// review and notice, the fee, every transition, its releases and their provisions.
     pub fn contract_record(&self, id: i64) -> Result<serde_json::Value, RegistryError> {
-        let c = self.contract(id)?.ok_or_else(|| refused(format!("no contract {id}")))?;
+        let c = self.contract(id)?.ok_or_else(|| refuse::not_found(format!("no contract {id}")))?;
         let recipient = self.recipients()?.into_iter().find(|(_, r, _)| r.name == c.recipient).map(|(_, r, _)| r);
         // Its own releases, or (a 法118 contract) the data already made that it covers.
         let releases: Vec<_> = self
@@ -277,7 +284,7 @@ impl Registry {
                 rows.collect::<Result<Vec<String>, _>>().map_err(|e| self.db(e))?
             };
             let state =
-                crate::State::parse(&p.state).ok_or_else(|| refused(format!("contract {cid}: unknown state")))?;
+                crate::State::parse(&p.state).ok_or_else(|| refuse::value(format!("contract {cid}: unknown state")))?;
             let guard = [Guard::Contract { id: cid, state, steps: events.len() as i64 }];
             self.change_from(
                 &guard,
@@ -285,7 +292,7 @@ impl Registry {
                 "purge-expired",
                 &format!("contract {cid} (retained until {})", p.retained_until),
                 |tx| {
-                    let del = |sql: &str| tx.execute(sql, [cid]).map_err(|e| refused(format!("purge: {e}")));
+                    let del = |sql: &str| tx.execute(sql, [cid]).map_err(|e| refuse::storage(format!("purge: {e}")));
                     del("DELETE FROM provisions WHERE contract_id = ?1")?;
                     // A purged release can no longer be traced: its marks go with it.
                     del("DELETE FROM release_marks WHERE release_id IN (SELECT release_id FROM releases WHERE contract_id = ?1)")?;

@@ -4,6 +4,7 @@
 //! next run on the same output folder (`published` if the folder is there and matches, else
 //! `abandoned`), each step audited.
 
+use crate::refuse;
 use crate::{Guard, Registry, RegistryError, Who};
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -141,81 +142,15 @@ impl Registry {
     /// renamed into place). Under a contract, the contract moves to `created` if it was
     /// `contracted` (the data now exist).
     pub fn register_release(&mut self, who: &Who, r: &NewRelease) -> Result<i64, RegistryError> {
-        let (recipient, file) = match r.contract_id {
-            Some(id) => {
-                let c = self.contract(id)?.ok_or_else(|| RegistryError::Refused(format!("no contract {id}")))?;
-                if !c.state.allows_provision() {
-                    return Err(RegistryError::Refused(format!(
-                        "contract {id} is {}: no release may be registered under it",
-                        c.state.as_str()
-                    )));
-                }
-                if c.kind != crate::ProposalKind::Article112 {
-                    return Err(RegistryError::Refused(format!(
-                        "contract {id} is a 法118 contract: it covers anonymised data already made, nothing is made under it"
-                    )));
-                }
-                (Some(c.recipient), Some(c.file))
-            }
-            None if r.purpose.as_deref().is_none_or(|p| p.trim().is_empty()) => {
-                return Err(RegistryError::Refused(format!(
-                    "release {}: an internal use states its purpose",
-                    r.release_id
-                )));
-            }
-            None => (None, None),
-        };
+        let (recipient, file) = self.release_holder(r)?;
         // A replacement of an internal release: what it replaces, and whether from the same input.
         let replacing = match &r.replaces {
             Some(old) => Some(self.check_replacement(r, old)?),
             None => None,
         };
-        let subject_codes: Vec<String> = if self.profile()?.subject_index {
-            let mut d = r.subjects.iter().map(|s| self.subject_digest(s)).collect::<Result<Vec<_>, _>>()?;
-            d.sort_unstable();
-            d.dedup();
-            d
-        } else {
-            Vec::new()
-        };
-        // A replacement holds no one excluded from every run: with the per-subject index, this is
-        // proved from what the run recorded (the run applied every such exclusion, whatever files
-        // its request named).
-        if r.replaces.is_some() && !subject_codes.is_empty() {
-            let (_, excluded) = self.exclusions(false, None)?;
-            for subject in excluded {
-                if subject_codes.binary_search(&self.subject_digest(&subject)?).is_ok() {
-                    return Err(RegistryError::Refused(format!(
-                        "release {}: it holds a person excluded by a resident's request, so it replaces nothing: run `tokumei release replace` again",
-                        r.release_id
-                    )));
-                }
-            }
-        }
-        // A replacement made with the managed key of the release it replaces keeps its people's
-        // pseudonyms: the releases it replaces (and those they replaced) may share its codes, and
-        // so may the body's other pseudonymised internal releases made with that key (one code
-        // per person across them, by design).
-        let lineage = match &r.replaces {
-            Some(old) => self.lineage(old)?,
-            None => Vec::new(),
-        };
-        let same_key_allowed = |o: &StoredRelease| {
-            lineage.contains(&o.release.release_id)
-                || (r.replaces.is_some()
-                    && r.mode == "pseudonymized"
-                    && o.release.mode == "pseudonymized"
-                    && o.release.contract_id.is_none())
-        };
-        if let Some(d) = r.code_digest.as_ref().filter(|_| r.codes > 0)
-            && let Some(other) =
-                self.releases()?.into_iter().find(|o| o.release.code_digest.as_ref() == Some(d) && !same_key_allowed(o))
-        {
-            return Err(RegistryError::Refused(format!(
-                "release {} has the same codes as release {}: codes must never link two releases",
-                r.release_id, other.release.release_id
-            )));
-        }
+        let subject_codes = self.subject_codes(r)?;
+        self.check_no_one_excluded(r, &subject_codes)?;
+        self.check_codes_unlinked(r)?;
         let outputs = serde_json::to_string(&r.outputs).map_err(|e| self.db(e))?;
         // People, by the subject identifier: as the run counted them, else the distinct subjects
         // it collected; never guessed from rows.
@@ -230,19 +165,7 @@ impl Registry {
         let guards: Vec<Guard> = r.contract_id.map(Guard::Provision).into_iter().collect();
         self.change_from(&guards, who, "release-register", &r.release_id, |tx| {
             // A request decided while the run read its input: the release did not honour it.
-            let (exclusions, corrections): (i64, i64) = tx
-                .query_row(
-                    &format!("SELECT (SELECT coalesce(max(id), 0) FROM exclusions), ({})", crate::requests::CORRECTIONS_VERSION),
-                    [],
-                    |q| Ok((q.get(0)?, q.get(1)?)),
-                )
-                .map_err(|e| RegistryError::Refused(format!("release {}: {e}", r.release_id)))?;
-            if exclusions > r.exclusions_upto || corrections > r.corrections_upto {
-                return Err(RegistryError::Refused(format!(
-                    "release {}: a resident's request was decided while the run read its input (exclusion {exclusions}, correction {corrections}; the run applied up to {} and {}): it is not published; run again",
-                    r.release_id, r.exclusions_upto, r.corrections_upto
-                )));
-            }
+            requests_honoured(tx, r)?;
             tx.execute(
                 "INSERT INTO releases (release_id, status, contract_id, recipient, file, dataset, mode, release_dir,
                     input_sha256, rules_sha256, outputs, rows, k_achieved, l_achieved, audit_log, audit_seq,
@@ -284,80 +207,136 @@ impl Registry {
                     people.map(|p| p as i64)
                 ],
             )
-            .map_err(|e| RegistryError::Refused(format!("release {}: {e}", r.release_id)))?;
+            .map_err(|e| refuse::storage(format!("release {}: {e}", r.release_id)))?;
             let id = tx.last_insert_rowid();
             let mut stmt = tx
                 .prepare("INSERT OR IGNORE INTO subject_index (code, release_id) VALUES (?1, ?2)")
-                .map_err(|e| RegistryError::Refused(format!("subject index: {e}")))?;
+                .map_err(|e| refuse::storage(format!("subject index: {e}")))?;
             for code in &subject_codes {
                 stmt.execute(params![code, r.release_id])
-                    .map_err(|e| RegistryError::Refused(format!("subject index: {e}")))?;
+                    .map_err(|e| refuse::storage(format!("subject index: {e}")))?;
             }
             let mut touched = vec![("releases", id.to_string())];
             if let (Some(old), Some(same_input)) = (&r.replaces, replacing) {
-                // Inside the transaction: not replaced or destroyed meanwhile.
-                let (others, destroyed, status): (i64, i64, Option<String>) = tx
-                    .query_row(
-                        "SELECT (SELECT count(*) FROM release_replacements p JOIN releases n ON n.release_id = p.new_release
-                                 WHERE p.old_release = ?1 AND n.status != 'abandoned' AND n.release_id != ?2),
-                                (SELECT count(*) FROM release_destructions WHERE release_id = ?1),
-                                (SELECT status FROM releases WHERE release_id = ?1)",
-                        params![old, r.release_id],
-                        |q| Ok((q.get(0)?, q.get(1)?, q.get(2)?)),
-                    )
-                    .map_err(|e| RegistryError::Refused(format!("release {old}: {e}")))?;
-                if others > 0 || destroyed > 0 || status.as_deref() != Some("published") {
-                    return Err(RegistryError::Refused(format!(
-                        "release {old} was replaced, destroyed or settled otherwise while this replacement was made: it is not published; look at it again (`tokumei release show {old}`)"
-                    )));
-                }
-                tx.execute(
-                    "INSERT INTO release_replacements (old_release, new_release, same_input, note, time, operator)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![old, r.release_id, same_input, r.replacement_note, who.time, who.operator],
-                )
-                .map_err(|e| RegistryError::Refused(format!("replacement of release {old}: {e}")))?;
-                touched.push(("release_replacements", tx.last_insert_rowid().to_string()));
+                touched.push(("release_replacements", record_replacement(tx, who, r, old, same_input)?));
             }
-            for m in &r.marks {
-                let columns = serde_json::to_string(&m.columns).unwrap_or_default();
-                tx.execute(
-                    "INSERT INTO release_marks (release_id, kind, columns, sample, entries, digests) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![r.release_id, m.kind, columns, m.sample as i64, (m.digests.len() / 12) as i64, m.digests],
-                )
-                .map_err(|e| RegistryError::Refused(format!("release marks: {e}")))?;
-                touched.push(("release_marks", format!("{}/{}/{columns}", r.release_id, m.kind)));
-            }
+            touched.extend(record_marks(tx, r)?);
             Ok((id, touched))
         })
+    }
+
+    /// The recipient and file of a release: those of its contract, which allows provision and
+    /// is a 法112 contract (a 法118 contract covers data already made); an internal release
+    /// states its purpose instead.
+    fn release_holder(&self, r: &NewRelease) -> Result<(Option<String>, Option<String>), RegistryError> {
+        Ok(match r.contract_id {
+            Some(id) => {
+                let c = self.contract(id)?.ok_or_else(|| refuse::not_found(format!("no contract {id}")))?;
+                if !c.state.allows_provision() {
+                    return Err(refuse::state(format!(
+                        "contract {id} is {}: no release may be registered under it",
+                        c.state.as_str()
+                    )));
+                }
+                if c.kind != crate::ProposalKind::Article112 {
+                    return Err(refuse::state(format!(
+                        "contract {id} is a 法118 contract: it covers anonymised data already made, nothing is made under it"
+                    )));
+                }
+                (Some(c.recipient), Some(c.file))
+            }
+            None if r.purpose.as_deref().is_none_or(|p| p.trim().is_empty()) => {
+                return Err(refuse::value(format!("release {}: an internal use states its purpose", r.release_id)));
+            }
+            None => (None, None),
+        })
+    }
+
+    /// The release's people as codes of the per-subject index (sorted, once each), when the
+    /// profile keeps the index.
+    fn subject_codes(&self, r: &NewRelease) -> Result<Vec<String>, RegistryError> {
+        Ok(if self.profile()?.subject_index {
+            let mut d = r.subjects.iter().map(|s| self.subject_digest(s)).collect::<Result<Vec<_>, _>>()?;
+            d.sort_unstable();
+            d.dedup();
+            d
+        } else {
+            Vec::new()
+        })
+    }
+
+    /// A replacement holds no one excluded from every run: with the per-subject index, this is
+    /// proved from what the run recorded (the run applied every such exclusion, whatever files
+    /// its request named).
+    fn check_no_one_excluded(&self, r: &NewRelease, subject_codes: &[String]) -> Result<(), RegistryError> {
+        if r.replaces.is_some() && !subject_codes.is_empty() {
+            let (_, excluded) = self.exclusions(false, None)?;
+            for subject in excluded {
+                if subject_codes.binary_search(&self.subject_digest(&subject)?).is_ok() {
+                    return Err(refuse::value(format!(
+                        "release {}: it holds a person excluded by a resident's request, so it replaces nothing: run `tokumei release replace` again",
+                        r.release_id
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Codes never link two releases: a release whose codes digest is another's is refused,
+    /// unless it replaces that one (or what it replaced) with its managed key, or both are the
+    /// body's pseudonymised internal releases made with that key (one code per person across
+    /// them, by design).
+    fn check_codes_unlinked(&self, r: &NewRelease) -> Result<(), RegistryError> {
+        let lineage = match &r.replaces {
+            Some(old) => self.lineage(old)?,
+            None => Vec::new(),
+        };
+        let same_key_allowed = |o: &StoredRelease| {
+            lineage.contains(&o.release.release_id)
+                || (r.replaces.is_some()
+                    && r.mode == "pseudonymized"
+                    && o.release.mode == "pseudonymized"
+                    && o.release.contract_id.is_none())
+        };
+        if let Some(d) = r.code_digest.as_ref().filter(|_| r.codes > 0)
+            && let Some(other) =
+                self.releases()?.into_iter().find(|o| o.release.code_digest.as_ref() == Some(d) && !same_key_allowed(o))
+        {
+            return Err(refuse::duplicate(format!(
+                "release {} has the same codes as release {}: codes must never link two releases",
+                r.release_id, other.release.release_id
+            )));
+        }
+        Ok(())
     }
 
     /// An internal release that a replacement may replace: registered, published, for no
     /// recipient (a recipient's copy is returned or deleted under its contract), neither replaced
     /// (by a release not abandoned) nor destroyed.
     pub fn replaceable(&self, release_id: &str) -> Result<StoredRelease, RegistryError> {
-        let refused = |m: String| RegistryError::Refused(m);
-        let old =
-            self.release(release_id)?.ok_or_else(|| refused(format!("no release {release_id} in the registry")))?;
+        let old = self
+            .release(release_id)?
+            .ok_or_else(|| refuse::not_found(format!("no release {release_id} in the registry")))?;
         if let Some(c) = old.release.contract_id {
-            return Err(refused(format!(
+            return Err(refuse::law(format!(
                 "release {release_id} was made under contract {c}: only an internal release is replaced (a recipient's copy is returned or deleted under its contract, 法115・120)"
             )));
         }
         if old.status != "published" {
-            return Err(refused(format!(
+            return Err(refuse::state(format!(
                 "release {release_id} is {}: only a published release is replaced",
                 old.status
             )));
         }
         if let Some(d) = &old.destroyed {
-            return Err(refused(format!(
+            return Err(refuse::state(format!(
                 "release {release_id} was destroyed on {}: there is nothing to replace",
                 d.date
             )));
         }
         if let Some(by) = &old.replaced_by {
-            return Err(refused(format!(
+            return Err(refuse::state(format!(
                 "release {release_id} is already replaced by release {by}: replace that one, or record the destruction of {release_id} (`tokumei release destroyed {release_id} --how ...`)"
             )));
         }
@@ -368,16 +347,15 @@ impl Registry {
     /// made with the same rule file. Returns whether it was made from the same input (another
     /// input needs its reason, `replacement_note`).
     fn check_replacement(&self, r: &NewRelease, old: &str) -> Result<bool, RegistryError> {
-        let refused = |m: String| RegistryError::Refused(m);
         let o = self.replaceable(old)?;
         if r.contract_id.is_some() {
-            return Err(refused(format!(
+            return Err(refuse::value(format!(
                 "release {}: a replacement of an internal release is internal too",
                 r.release_id
             )));
         }
         if r.mode != o.release.mode || r.rules_sha256 != o.release.rules_sha256 {
-            return Err(refused(format!(
+            return Err(refuse::value(format!(
                 "release {}: a replacement of release {old} is made by the same rule file in the same mode ({}, rules {}), this one by {} rules {}",
                 r.release_id,
                 o.release.mode,
@@ -390,7 +368,7 @@ impl Registry {
         match r.replacement_note.as_deref() {
             Some(note) => crate::check::text("the reason for another input", note)?,
             None if !same_input => {
-                return Err(refused(format!(
+                return Err(refuse::value(format!(
                     "release {}: its input differs from the one release {old} was made from (SHA-256 {} then, {} now): a replacement holds the same records without the people excluded; give the reason with --input-changed to replace it with the records as they are now",
                     r.release_id,
                     &o.release.input_sha256[..12.min(o.release.input_sha256.len())],
@@ -434,28 +412,32 @@ impl Registry {
         today: &str,
         how: &str,
     ) -> Result<(), RegistryError> {
-        let refused = |m: String| RegistryError::Refused(m);
-        let r = self.release(release_id)?.ok_or_else(|| refused(format!("no release {release_id} in the registry")))?;
+        let r = self
+            .release(release_id)?
+            .ok_or_else(|| refuse::not_found(format!("no release {release_id} in the registry")))?;
         if let Some(c) = r.release.contract_id {
-            return Err(refused(format!(
+            return Err(refuse::law(format!(
                 "release {release_id} was made under contract {c}: a recipient's copy is returned or deleted under its contract (法115・120), not recorded here"
             )));
         }
         if r.status != "published" {
-            return Err(refused(format!(
+            return Err(refuse::state(format!(
                 "release {release_id} is {}: only a published release is destroyed",
                 r.status
             )));
         }
         if let Some(d) = &r.destroyed {
-            return Err(refused(format!("release {release_id}: its destruction was recorded already ({})", d.date)));
+            return Err(refuse::duplicate(format!(
+                "release {release_id}: its destruction was recorded already ({})",
+                d.date
+            )));
         }
         crate::check::text("how", how)?;
         let made = crate::deadline::stored_day(&r.time, &format!("release {release_id}"))?;
         crate::check::check_day(day, "the day of destruction", &made, today)?;
         let dir = Path::new(&r.release.release_dir);
         if std::fs::symlink_metadata(dir).is_ok() {
-            return Err(refused(format!(
+            return Err(refuse::state(format!(
                 "release {release_id}: its folder {} is still there: destroy it (and every copy of it) first, then record how",
                 dir.display()
             )));
@@ -466,7 +448,7 @@ impl Registry {
                 "INSERT INTO release_destructions (release_id, date, how, time, operator) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![release_id, day, how, who.time, who.operator],
             )
-            .map_err(|e| refused(format!("release {release_id}: {e}")))?;
+            .map_err(|e| refuse::storage(format!("release {release_id}: {e}")))?;
             Ok(((), vec![("release_destructions", tx.last_insert_rowid().to_string())]))
         })
     }
@@ -581,24 +563,24 @@ impl Registry {
             .optional()
             .map_err(|e| self.db(e))?;
         let Some((id, status, contract)) = row else {
-            return Err(RegistryError::Refused(format!("no release {release_id} in the registry")));
+            return Err(refuse::not_found(format!("no release {release_id} in the registry")));
         };
         if status != "publishing" {
-            return Err(RegistryError::Refused(format!("release {release_id} is already {status}")));
+            return Err(refuse::state(format!("release {release_id} is already {status}")));
         }
         let to = if published { "published" } else { "abandoned" };
         // Re-read inside the transaction: still publishing (settled once).
         let guard = [Guard::Release { release_id: release_id.to_string(), status, provisions: 0 }];
         self.change_from(&guard, who, &format!("release-{to}"), release_id, |tx| {
             tx.execute("UPDATE releases SET status = ?1 WHERE id = ?2", params![to, id])
-                .map_err(|e| RegistryError::Refused(format!("release {release_id}: {e}")))?;
+                .map_err(|e| refuse::storage(format!("release {release_id}: {e}")))?;
             let mut touched = vec![("releases", id.to_string())];
             // The contract's state as it is now, inside the transaction.
             let contract_state = match contract {
                 Some(cid) if published => tx
                     .query_row("SELECT state FROM contracts WHERE id = ?1", [cid], |q| q.get::<_, String>(0))
                     .optional()
-                    .map_err(|e| RegistryError::Refused(format!("contract {cid}: {e}")))?
+                    .map_err(|e| refuse::storage(format!("contract {cid}: {e}")))?
                     .and_then(|s| crate::State::parse(&s))
                     .map(|s| (cid, s)),
                 _ => None,
@@ -613,7 +595,7 @@ impl Registry {
                     "UPDATE contracts SET state = 'created', updated = ?1 WHERE id = ?2",
                     params![who.time, cid],
                 )
-                .map_err(|e| RegistryError::Refused(format!("contract {cid}: {e}")))?;
+                .map_err(|e| refuse::storage(format!("contract {cid}: {e}")))?;
                 let note = format!("release {release_id}");
                 let ev = crate::contracts::event(
                     tx,
@@ -730,7 +712,7 @@ impl Registry {
 /// creation day counted as the first). Returns the file's id. An entry already made for the
 /// release is kept as it is.
 fn enter_created(tx: &rusqlite::Transaction, cid: i64, release_id: &str, who: &Who) -> Result<i64, RegistryError> {
-    let refused = |m: String| RegistryError::Refused(format!("ファイル簿 (法117): {m}"));
+    let refused = |m: String| refuse::storage(format!("ファイル簿 (法117): {m}"));
     let (file_id, columns): (i64, String) = tx
         .query_row("SELECT file_id, columns FROM contracts WHERE id = ?1", [cid], |q| Ok((q.get(0)?, q.get(1)?)))
         .map_err(|e| refused(format!("contract {cid}: {e}")))?;
@@ -859,4 +841,75 @@ impl StoredRelease {
         }
         problems
     }
+}
+
+/// Inside the registration: no resident's request was decided while the run read its input
+/// (the release would not honour it).
+fn requests_honoured(tx: &rusqlite::Transaction, r: &NewRelease) -> Result<(), RegistryError> {
+    let (exclusions, corrections): (i64, i64) = tx
+        .query_row(
+            &format!(
+                "SELECT (SELECT coalesce(max(id), 0) FROM exclusions), ({})",
+                crate::requests::CORRECTIONS_VERSION
+            ),
+            [],
+            |q| Ok((q.get(0)?, q.get(1)?)),
+        )
+        .map_err(|e| refuse::storage(format!("release {}: {e}", r.release_id)))?;
+    if exclusions > r.exclusions_upto || corrections > r.corrections_upto {
+        return Err(refuse::stale(format!(
+            "release {}: a resident's request was decided while the run read its input (exclusion {exclusions}, correction {corrections}; the run applied up to {} and {}): it is not published; run again",
+            r.release_id, r.exclusions_upto, r.corrections_upto
+        )));
+    }
+    Ok(())
+}
+
+/// Inside the registration of a replacement: the release it replaces is still published, not
+/// replaced or destroyed meanwhile; the replacement is recorded (its row's key returned).
+fn record_replacement(
+    tx: &rusqlite::Transaction,
+    who: &Who,
+    r: &NewRelease,
+    old: &str,
+    same_input: bool,
+) -> Result<String, RegistryError> {
+    // Inside the transaction: not replaced or destroyed meanwhile.
+    let (others, destroyed, status): (i64, i64, Option<String>) = tx
+        .query_row(
+            "SELECT (SELECT count(*) FROM release_replacements p JOIN releases n ON n.release_id = p.new_release
+                     WHERE p.old_release = ?1 AND n.status != 'abandoned' AND n.release_id != ?2),
+                    (SELECT count(*) FROM release_destructions WHERE release_id = ?1),
+                    (SELECT status FROM releases WHERE release_id = ?1)",
+            params![old, r.release_id],
+            |q| Ok((q.get(0)?, q.get(1)?, q.get(2)?)),
+        )
+        .map_err(|e| refuse::storage(format!("release {old}: {e}")))?;
+    if others > 0 || destroyed > 0 || status.as_deref() != Some("published") {
+        return Err(refuse::stale(format!(
+            "release {old} was replaced, destroyed or settled otherwise while this replacement was made: it is not published; look at it again (`tokumei release show {old}`)"
+        )));
+    }
+    tx.execute(
+        "INSERT INTO release_replacements (old_release, new_release, same_input, note, time, operator)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![old, r.release_id, same_input, r.replacement_note, who.time, who.operator],
+    )
+    .map_err(|e| refuse::storage(format!("replacement of release {old}: {e}")))?;
+    Ok(tx.last_insert_rowid().to_string())
+}
+
+/// The release's marks, recorded; returns the rows touched.
+fn record_marks(tx: &rusqlite::Transaction, r: &NewRelease) -> Result<Vec<(&'static str, String)>, RegistryError> {
+    let mut touched = Vec::new();
+    for m in &r.marks {
+        let columns = serde_json::to_string(&m.columns).unwrap_or_default();
+        tx.execute(
+            "INSERT INTO release_marks (release_id, kind, columns, sample, entries, digests) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![r.release_id, m.kind, columns, m.sample as i64, (m.digests.len() / 12) as i64, m.digests],
+        )
+        .map_err(|e| refuse::storage(format!("release marks: {e}")))?;
+        touched.push(("release_marks", format!("{}/{}/{columns}", r.release_id, m.kind)));
+    }
+    Ok(touched)
 }

@@ -8,15 +8,12 @@
 use crate::check::{bad_text, check_day, text};
 use crate::deadline::{add_days, date, decision_due, method_end, window_end};
 use crate::files::{read_small, toml_message};
+use crate::refuse;
 use crate::timeline::REQUESTS;
 use crate::{Registry, RegistryError, Who};
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-
-fn refused(m: impl Into<String>) -> RegistryError {
-    RegistryError::Refused(m.into())
-}
 
 /// The version of the corrections: the last correction's id plus the last revocation's id.
 pub(crate) const CORRECTIONS_VERSION: &str =
@@ -562,7 +559,7 @@ fn misfit(
 /// hyphenated, with a valid check digit): never a search key (番号法9条). The value is not quoted.
 pub(crate) fn not_a_my_number(subject: &str) -> Result<(), RegistryError> {
     if tokumei_jp::looks_like_my_number(subject) {
-        return Err(refused(
+        return Err(refuse::identifier(
             "the subject is written as a 個人番号 (12 digits with a valid check digit): 個人番号 is never a search key outside My Number work (番号法9条); give the subject identifier (e.g. 宛名番号) or `[match]` name and birth_date",
         ));
     }
@@ -584,7 +581,7 @@ pub(crate) fn reaches_internal_copies(kind: Kind, measure: Option<Measure>) -> b
 pub(crate) fn check_subject(s: &str) -> Result<(), RegistryError> {
     let n = normalize_subject(s);
     if n.is_empty() || n.chars().count() > 64 || bad_text(&n).is_some() {
-        return Err(refused("the subject identifier must be 1-64 characters without control characters"));
+        return Err(refuse::value("the subject identifier must be 1-64 characters without control characters"));
     }
     Ok(())
 }
@@ -605,9 +602,10 @@ impl Registry {
     /// `holds_identifier` confirms that a subject column named otherwise than the profile's
     /// `subject_identifier` holds that identifier (requests find people by it in every file).
     pub fn add_source(&mut self, who: &Who, s: &FileSource, holds_identifier: bool) -> Result<i64, RegistryError> {
-        let f = self.file(&s.file)?.ok_or_else(|| refused(format!("no file `{}` in the registry", s.file)))?;
+        let f =
+            self.file(&s.file)?.ok_or_else(|| refuse::not_found(format!("no file `{}` in the registry", s.file)))?;
         if !["csv", "parquet"].contains(&s.format.as_str()) {
-            return Err(refused("a source is `csv` or `parquet`"));
+            return Err(refuse::value("a source is `csv` or `parquet`"));
         }
         for (what, c) in
             [("subject", Some(&s.subject_column)), ("name", s.name_column.as_ref()), ("birth", s.birth_column.as_ref())]
@@ -615,14 +613,14 @@ impl Registry {
             let Some(c) = c else { continue };
             text(&format!("{what} column"), c)?;
             if what == "subject" && is_my_number_column(c) {
-                return Err(refused(format!(
+                return Err(refuse::identifier(format!(
                     "`{c}` holds 個人番号, which is never a search key outside My Number work (番号法9条): name the subject identifier column (e.g. 宛名番号)"
                 )));
             }
         }
         let identifier = self.profile()?.subject_identifier;
         if s.subject_column != identifier && !holds_identifier {
-            return Err(refused(format!(
+            return Err(refuse::value(format!(
                 "subject column `{}` is not named `{identifier}`, the municipality's subject identifier by which requests find people in every file; if it holds {identifier}, confirm with --holds-subject-identifier (a column holding another number, such as a 被保険者番号, cannot be a source's subject column)",
                 s.subject_column
             )));
@@ -632,7 +630,7 @@ impl Registry {
             text("others column", c)?;
         }
         if self.sources()?.iter().any(|o| o.file == s.file && o.path == s.path) {
-            return Err(refused(format!("file `{}` already has the source {}", s.file, s.path)));
+            return Err(refuse::duplicate(format!("file `{}` already has the source {}", s.file, s.path)));
         }
         self.change(who, "file-add-source", &s.file, |tx| {
             tx.execute(
@@ -651,7 +649,7 @@ impl Registry {
                     who.time
                 ],
             )
-            .map_err(|e| refused(format!("source: {e}")))?;
+            .map_err(|e| refuse::storage(format!("source: {e}")))?;
             let id = tx.last_insert_rowid();
             Ok((id, vec![("file_sources", id.to_string())]))
         })
@@ -692,7 +690,7 @@ impl Registry {
         }
         for f in &e.files {
             if self.file(f)?.is_none() {
-                return Err(refused(format!("`files`: no file `{f}` in the registry")));
+                return Err(refuse::not_found(format!("`files`: no file `{f}` in the registry")));
             }
         }
         if let Some(s) = &e.subject {
@@ -702,55 +700,57 @@ impl Registry {
         if let Some(m) = &e.match_by {
             text("match.name", &m.name)?;
             match tokumei_jp::parse_date(&m.birth_date) {
-                None => return Err(refused("`match.birth_date` is not a date")),
+                None => return Err(refuse::value("`match.birth_date` is not a date")),
                 Some(b) if b.to_string() > e.received => {
-                    return Err(refused("`match.birth_date` is after the request was received"));
+                    return Err(refuse::value("`match.birth_date` is after the request was received"));
                 }
                 Some(_) => {}
             }
         }
         if e.subject.is_none() && e.match_by.is_none() {
-            return Err(refused("give the person's `subject` identifier or `[match]` name and birth_date"));
+            return Err(refuse::value("give the person's `subject` identifier or `[match]` name and birth_date"));
         }
         let fee = match e.kind {
             Kind::Disclosure => e.fee_yen.unwrap_or(p.disclosure_fee_yen),
             _ if e.fee_yen.unwrap_or(0) != 0 => {
-                return Err(refused(
+                return Err(refuse::law(
                     "correction, suspension and opt-out requests are free (法89 charges disclosure only)",
                 ));
             }
             _ => 0,
         };
         if !(0..=1_000_000).contains(&fee) {
-            return Err(refused("`fee_yen` must be between 0 and 1,000,000"));
+            return Err(refuse::value("`fee_yen` must be between 0 and 1,000,000"));
         }
         match e.kind {
             Kind::Disclosure | Kind::OptOut => {
                 if e.follows.is_some() || e.disclosed_on.is_some() || e.measure.is_some() || !e.corrections.is_empty() {
-                    return Err(refused(format!(
+                    return Err(refuse::value(format!(
                         "a {} has no `follows`, `disclosed_on`, `measure` or `[[correction]]`",
                         e.kind.as_str()
                     )));
                 }
                 if e.kind == Kind::OptOut && !p.opt_out {
-                    return Err(refused("the profile runs no opt-out policy (`opt_out = false`)"));
+                    return Err(refuse::state("the profile runs no opt-out policy (`opt_out = false`)"));
                 }
             }
             Kind::Correction | Kind::Suspension => {
                 // Within 90 days (the profile's window) of the disclosure carried out (法90条3項, 法98条3項).
                 let disclosed = match (e.follows, &e.disclosed_on) {
                     (Some(id), None) => {
-                        let d = self.request(id)?.ok_or_else(|| refused(format!("`follows`: no request {id}")))?;
+                        let d = self
+                            .request(id)?
+                            .ok_or_else(|| refuse::not_found(format!("`follows`: no request {id}")))?;
                         if d.entry.kind != Kind::Disclosure {
-                            return Err(refused(format!("`follows`: request {id} is not a disclosure request")));
+                            return Err(refuse::value(format!("`follows`: request {id} is not a disclosure request")));
                         }
                         let c = d.carried_out.ok_or_else(|| {
-                            refused(format!("`follows`: the disclosure of request {id} has not been carried out"))
+                            refuse::state(format!("`follows`: the disclosure of request {id} has not been carried out"))
                         })?;
                         if let (Some(a), Some(b)) = (&d.subject, &e.subject)
                             && normalize_subject(a) != normalize_subject(b)
                         {
-                            return Err(refused(format!("`follows`: request {id} is about another subject")));
+                            return Err(refuse::value(format!("`follows`: request {id} is about another subject")));
                         }
                         c.date
                     }
@@ -759,39 +759,39 @@ impl Registry {
                         day.clone()
                     }
                     _ => {
-                        return Err(refused(
+                        return Err(refuse::value(
                             "a correction or suspension follows a disclosure: give `follows` (its request) or `disclosed_on`",
                         ));
                     }
                 };
                 let end = window_end(&disclosed, p.correction_window_days, &p.closed_days)
-                    .ok_or_else(|| refused("the disclosure date is out of range"))?;
+                    .ok_or_else(|| refuse::value("the disclosure date is out of range"))?;
                 if e.received < disclosed {
-                    return Err(refused(format!(
+                    return Err(refuse::value(format!(
                         "received {} is before the disclosure it follows ({disclosed})",
                         e.received
                     )));
                 }
                 if e.received > end {
-                    return Err(refused(format!(
+                    return Err(refuse::law(format!(
                         "received {} is after {end}, the last day to ask within {} days of the disclosure on {disclosed}",
                         e.received, p.correction_window_days
                     )));
                 }
                 if e.kind == Kind::Correction {
                     if e.corrections.is_empty() || e.measure.is_some() {
-                        return Err(refused(
+                        return Err(refuse::value(
                             "a correction lists the values asked for as `[[correction]]`, no `measure`",
                         ));
                     }
                     self.check_corrections(&e.corrections)?;
                 } else if e.measure.is_none() || !e.corrections.is_empty() {
-                    return Err(refused("a suspension names its `measure` (stop_use, erase or stop_provision)"));
+                    return Err(refuse::value("a suspension names its `measure` (stop_use, erase or stop_provision)"));
                 }
             }
         }
         let due = decision_due(&e.received, p.request_days, 0, p.count_receipt_day)
-            .ok_or_else(|| refused("`received` is out of range"))?;
+            .ok_or_else(|| refuse::value("`received` is out of range"))?;
         let entry = serde_json::to_string(e).map_err(|e| self.db(e))?;
         let subject = e.subject.as_deref().map(normalize_subject);
         let matched = subject.as_ref().map(|_| Matched {
@@ -806,7 +806,7 @@ impl Registry {
                  VALUES (?1, 'open', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![e.kind.as_str(), entry, subject, matched, e.received, due, fee, who.time],
             )
-            .map_err(|e| refused(format!("request: {e}")))?;
+            .map_err(|e| refuse::storage(format!("request: {e}")))?;
             let id = tx.last_insert_rowid();
             let ev = REQUESTS.event(tx, id, who, "opened", serde_json::json!({"kind": e.kind.as_str(), "due": due}))?;
             Ok((id, vec![("requests", id.to_string()), ("request_events", ev.to_string())]))
@@ -944,17 +944,17 @@ impl Registry {
     }
 
     fn open_one(&self, id: i64) -> Result<StoredRequest, RegistryError> {
-        let r = self.request(id)?.ok_or_else(|| refused(format!("no request {id} in the registry")))?;
+        let r = self.request(id)?.ok_or_else(|| refuse::not_found(format!("no request {id} in the registry")))?;
         if r.status == "closed" {
-            return Err(refused(format!("request {id} is closed")));
+            return Err(refuse::state(format!("request {id} is closed")));
         }
         Ok(r)
     }
 
-    fn pending_one(&self, id: i64) -> Result<StoredRequest, RegistryError> {
+    pub(crate) fn pending_one(&self, id: i64) -> Result<StoredRequest, RegistryError> {
         let r = self.open_one(id)?;
         if !r.pending() {
-            return Err(refused(format!("request {id} is already decided")));
+            return Err(refuse::state(format!("request {id} is already decided")));
         }
         Ok(r)
     }
@@ -988,7 +988,7 @@ impl Registry {
         text("note", note)?;
         self.same_subject_as_followed(&r, subject)?;
         if r.draft.is_some() {
-            return Err(refused(format!("request {id} already has a disclosure draft for its subject")));
+            return Err(refuse::duplicate(format!("request {id} already has a disclosure draft for its subject")));
         }
         let m = Matched { method: method.into(), candidates, note: note.into() };
         let detail = serde_json::json!({"method": method, "candidates": candidates});
@@ -1006,7 +1006,7 @@ impl Registry {
 
     /// The values a correction asks for: items of the file's entry, never an identifier (the
     /// sources' subject columns as registered now, the profile's identifier, a 個人番号).
-    fn check_corrections(&self, corrections: &[CorrectionAsked]) -> Result<(), RegistryError> {
+    pub(crate) fn check_corrections(&self, corrections: &[CorrectionAsked]) -> Result<(), RegistryError> {
         let identifier = self.profile()?.subject_identifier;
         let sources = self.sources()?;
         for c in corrections {
@@ -1015,22 +1015,22 @@ impl Registry {
                 text("correction.file", &c.file)?;
                 text("correction.column", &c.column)?;
                 if is_my_number_column(&c.column) || c.column == identifier {
-                    return Err(refused(format!(
+                    return Err(refuse::identifier(format!(
                         "`[[correction]]`: `{}` identifies the person; an identifier is not corrected by a request",
                         c.column
                     )));
                 }
                 if c.value.chars().count() > 4000 || c.value.chars().any(char::is_control) {
-                    return Err(refused("`correction.value` is too long or holds control characters"));
+                    return Err(refuse::value("`correction.value` is too long or holds control characters"));
                 }
                 continue;
             }
             let f = self
                 .file(&c.file)?
-                .ok_or_else(|| refused(format!("`[[correction]]`: no file `{}` in the registry", c.file)))?;
+                .ok_or_else(|| refuse::not_found(format!("`[[correction]]`: no file `{}` in the registry", c.file)))?;
             text("correction.column", &c.column)?;
             if !f.entry.items.contains(&c.column) {
-                return Err(refused(format!(
+                return Err(refuse::value(format!(
                     "`[[correction]]`: `{}` is not an item of file `{}` (its ファイル簿 items: {})",
                     c.column,
                     c.file,
@@ -1041,13 +1041,13 @@ impl Registry {
                 || sources.iter().any(|s| s.subject_column == c.column)
                 || is_my_number_column(&c.column)
             {
-                return Err(refused(format!(
+                return Err(refuse::identifier(format!(
                     "`[[correction]]`: `{}` identifies the person; an identifier is not corrected by a request",
                     c.column
                 )));
             }
             if c.value.chars().count() > 4000 || c.value.chars().any(char::is_control) {
-                return Err(refused("`correction.value` is too long or holds control characters"));
+                return Err(refuse::value("`correction.value` is too long or holds control characters"));
             }
             self.check_value_type(&f, &c.column, &c.value)?;
         }
@@ -1061,14 +1061,14 @@ impl Registry {
     fn check_value_type(&self, f: &crate::StoredFile, column: &str, value: &str) -> Result<(), RegistryError> {
         for r in &f.rules {
             let cannot = |why: &str| {
-                refused(format!(
+                refuse::state(format!(
                     "`[[correction]]`: the value for `{column}` cannot be checked against the rules {} allowed for file `{}`: they {why}\n  hint: restore the rule file, or allow the current one (`tokumei file allow-rules`)",
                     r.path, f.entry.name
                 ))
             };
             let types = rule_types(r).map_err(cannot)?;
             if let Some((why, ty)) = misfit(&types, column, value) {
-                return Err(refused(format!(
+                return Err(refuse::value(format!(
                     "`[[correction]]`: the value for `{column}` of file `{}` {why}: the rules {} read `{column}` as {ty}, and a run could not read the corrected record",
                     f.entry.name, r.path
                 )));
@@ -1097,14 +1097,14 @@ impl Registry {
             return Ok(());
         }
         let types = rule_types(rules).map_err(|why| {
-            refused(format!(
+            refuse::state(format!(
                 "file `{file}`: the rules {} cannot be checked against the corrections in force: they {why}",
                 rules.path
             ))
         })?;
         for (request, column, value) in &in_force {
             if let Some((why, ty)) = misfit(&types, column, value) {
-                return Err(refused(format!(
+                return Err(refuse::state(format!(
                     "file `{file}`: the rules {} read `{column}` as {ty}, and the correction of `{column}` in force from request {request} {why}: a run under them could not read the corrected record\n  hint: revoke it first if it is wrong (`tokumei request revoke-correction {request} --column {column} --reason ...`)",
                     rules.path
                 )));
@@ -1115,11 +1115,11 @@ impl Registry {
 
     /// A correction or suspension that follows a disclosure is about the person that disclosure
     /// was about.
-    fn same_subject_as_followed(&self, r: &StoredRequest, subject: &str) -> Result<(), RegistryError> {
+    pub(crate) fn same_subject_as_followed(&self, r: &StoredRequest, subject: &str) -> Result<(), RegistryError> {
         let Some(f) = r.entry.follows else { return Ok(()) };
-        let d = self.request(f)?.ok_or_else(|| refused(format!("`follows`: no request {f}")))?;
+        let d = self.request(f)?.ok_or_else(|| refuse::not_found(format!("`follows`: no request {f}")))?;
         if d.subject.as_deref().map(normalize_subject) != Some(normalize_subject(subject)) {
-            return Err(refused(format!(
+            return Err(refuse::value(format!(
                 "request {}: follows the disclosure of request {f}, which is about another person",
                 r.id
             )));
@@ -1132,15 +1132,15 @@ impl Registry {
         let r = self.pending_one(id)?;
         text("reason", reason)?;
         if !(1..=3650).contains(&days) {
-            return Err(refused("--days must be between 1 and 3650"));
+            return Err(refuse::value("--days must be between 1 and 3650"));
         }
         let p = self.profile()?;
         let total = r.defect_days + days;
         if total > 3650 {
-            return Err(refused("days spent fixing a request add up to more than 3650: close it instead"));
+            return Err(refuse::value("days spent fixing a request add up to more than 3650: close it instead"));
         }
         let due = decision_due(&r.entry.received, p.request_days, total, p.count_receipt_day)
-            .ok_or_else(|| refused("out of range"))?;
+            .ok_or_else(|| refuse::value("out of range"))?;
         let shift = |e: &Option<Extension>| -> Option<String> {
             e.as_ref().and_then(|e| {
                 let mut e = e.clone();
@@ -1192,19 +1192,19 @@ impl Registry {
         text("reason", &ext.reason)?;
         check_day(&ext.notice, "the notice date", &r.entry.received, today)?;
         if ext.notice > r.due {
-            return Err(refused(format!(
+            return Err(refuse::law(format!(
                 "the notice of an extension is sent within the period: {} is after the due date {}",
                 ext.notice, r.due
             )));
         }
         if special {
             if r.entry.kind == Kind::OptOut {
-                return Err(refused(
+                return Err(refuse::law(
                     "a special extension is for a disclosure of very many records (法84), or a correction (法95) or suspension (法103) that needs especially long",
                 ));
             }
             if r.special.is_some() {
-                return Err(refused(format!("request {id} already has a special extension")));
+                return Err(refuse::duplicate(format!("request {id} already has a special extension")));
             }
             // 法84: the 相当の部分 within the normal period (30 + 30 days), the rest by --until.
             let part_by = match r.entry.kind {
@@ -1212,9 +1212,9 @@ impl Registry {
                 _ => None,
             };
             let after = part_by.iter().fold(r.deadline(), |a, b| a.max(b.clone()));
-            let latest = add_days(&after, 366).ok_or_else(|| refused("out of range"))?;
+            let latest = add_days(&after, 366).ok_or_else(|| refuse::value("out of range"))?;
             if date(&ext.until).is_none() || ext.until <= after || ext.until > latest {
-                return Err(refused(format!(
+                return Err(refuse::law(format!(
                     "--until must be a date after {after}{} and within a year of it ({latest})",
                     if part_by.is_some() {
                         ", the last day to decide the 相当の部分 (法84: within the normal period)"
@@ -1235,15 +1235,15 @@ impl Registry {
             return Ok(until);
         }
         if r.extension.is_some() || r.special.is_some() {
-            return Err(refused(format!("request {id} was already extended")));
+            return Err(refuse::state(format!("request {id} was already extended")));
         }
         if !(1..=p.extension_days).contains(&ext.days) {
-            return Err(refused(format!(
+            return Err(refuse::law(format!(
                 "an extension is 1 to {} days (the profile's `extension_days`)",
                 p.extension_days
             )));
         }
-        let until = add_days(&r.due, ext.days).ok_or_else(|| refused("out of range"))?;
+        let until = add_days(&r.due, ext.days).ok_or_else(|| refuse::value("out of range"))?;
         let e = Extension { until: until.clone(), part_by: None, part_decided: None, ..ext };
         self.step(
             who,
@@ -1261,7 +1261,7 @@ impl Registry {
     fn part_by(&self, received: &str, defect_days: i64) -> Result<String, RegistryError> {
         let p = self.profile()?;
         decision_due(received, p.request_days + p.extension_days, defect_days, p.count_receipt_day)
-            .ok_or_else(|| refused("out of range"))
+            .ok_or_else(|| refuse::value("out of range"))
     }
 
     /// Record that the 相当の部分 of a disclosure under a 法84 special extension was decided on
@@ -1281,9 +1281,9 @@ impl Registry {
             .special
             .clone()
             .filter(|e| e.part_by.is_some())
-            .ok_or_else(|| refused(format!("request {id} has no special extension under 法84")))?;
+            .ok_or_else(|| refuse::law(format!("request {id} has no special extension under 法84")))?;
         if e.part_decided.is_some() {
-            return Err(refused(format!("request {id}: the 相当の部分 is already recorded as decided")));
+            return Err(refuse::duplicate(format!("request {id}: the 相当の部分 is already recorded as decided")));
         }
         let late = e.part_by.as_deref().is_some_and(|by| day > by);
         e.part_decided = Some(day.to_string());
@@ -1314,12 +1314,12 @@ impl Registry {
     ) -> Result<(), RegistryError> {
         let r = self.pending_one(id)?;
         if r.entry.kind == Kind::OptOut {
-            return Err(refused("an opt-out has no records to attest"));
+            return Err(refuse::state("an opt-out has no records to attest"));
         }
         text("description", description)?;
         check_day(day, "the attestation date", &r.entry.received, today)?;
         if held && r.attestations.iter().any(|a| !a.held) || !held && r.held_outside() {
-            return Err(refused(format!(
+            return Err(refuse::duplicate(format!(
                 "request {id}: records outside the registered sources are attested {} already; an attestation is not withdrawn: close the request and open it again if it was wrong",
                 if held { "as none" } else { "as held" }
             )));
@@ -1344,10 +1344,10 @@ impl Registry {
     pub fn record_draft(&mut self, who: &Who, id: i64, draft: &Draft) -> Result<bool, RegistryError> {
         let r = self.pending_one(id)?;
         if r.entry.kind != Kind::Disclosure {
-            return Err(refused(format!("request {id} is not a disclosure request")));
+            return Err(refuse::state(format!("request {id} is not a disclosure request")));
         }
         if r.subject.is_none() {
-            return Err(refused(format!("request {id}: match the person first (`tokumei request match`)")));
+            return Err(refuse::state(format!("request {id}: match the person first (`tokumei request match`)")));
         }
         let same = r.draft.as_ref().is_some_and(|d| d.sha256 == draft.sha256);
         let mut draft = draft.clone();
@@ -1378,7 +1378,7 @@ impl Registry {
     /// `seen` (the request's steps then).
     pub fn record_package(&mut self, who: &Who, id: i64, seen: i64) -> Result<(), RegistryError> {
         let r = self.open_one(id)?;
-        let mut d = r.draft.clone().ok_or_else(|| refused(format!("request {id} has no draft")))?;
+        let mut d = r.draft.clone().ok_or_else(|| refuse::state(format!("request {id} has no draft")))?;
         let digest = package_digest(&d.sha256, &r.withheld);
         if d.package.as_deref() == Some(digest.as_str()) && r.steps == seen {
             return Ok(());
@@ -1408,9 +1408,9 @@ impl Registry {
         let d = r
             .draft
             .as_ref()
-            .ok_or_else(|| refused(format!("request {id} has no draft (`tokumei request disclose`)")))?;
+            .ok_or_else(|| refuse::state(format!("request {id} has no draft (`tokumei request disclose`)")))?;
         if item == 0 || item > d.items {
-            return Err(refused(format!("the draft has items 1 to {}", d.items)));
+            return Err(refuse::value(format!("the draft has items 1 to {}", d.items)));
         }
         let mut withheld: Vec<Withheld> = r.withheld.into_iter().filter(|w| w.item != item).collect();
         let mut cited = None;
@@ -1418,13 +1418,13 @@ impl Registry {
             let w = match g.trim().parse::<u8>() {
                 Ok(n) if (1..=7).contains(&n) => Withheld { item, ground: n, ordinance: None, note: note.into() },
                 Ok(_) => {
-                    return Err(refused("--ground is a number of 法78条1項, 1 to 7, or a ground of the ordinance"));
+                    return Err(refuse::law("--ground is a number of 法78条1項, 1 to 7, or a ground of the ordinance"));
                 }
                 Err(_) => {
                     let p = self.profile()?;
                     let o = p.ordinance_ground(g.trim()).ok_or_else(|| {
                         let known: Vec<&str> = p.ordinance_grounds.iter().map(|o| o.id.as_str()).collect();
-                        refused(format!(
+                        refuse::law(format!(
                             "--ground {g:?} is neither a number of 法78条1項 (1 to 7) nor a ground of the ordinance (法78条2項) in the profile's `ordinance_grounds`{}",
                             if known.is_empty() { " (it lists none)".to_string() } else { format!(": {}", known.join(", ")) }
                         ))
@@ -1446,258 +1446,6 @@ impl Registry {
         )
     }
 
-    /// Decide a request on `day`. A disclosure decided in full or in part needs its current draft
-    /// (in part: items withheld) and records: in the registered sources, or attested outside them
-    /// ([`Registry::attest`]); `not_held` needs a draft that found nothing and an attestation that
-    /// the body's other files hold nothing either (法82条2項). An accepted suspension or opt-out
-    /// puts the subject on the exclusion list, an accepted correction its values on the overlay,
-    /// from this change on.
-    #[allow(clippy::too_many_arguments)]
-    pub fn decide(
-        &mut self,
-        who: &Who,
-        id: i64,
-        decision: &str,
-        reason: &str,
-        ground: Option<&str>,
-        objection: bool,
-        day: &str,
-        today: &str,
-    ) -> Result<Decision, RegistryError> {
-        let r = self.pending_one(id)?;
-        let kind = r.entry.kind;
-        check_day(day, "the decision date", &r.entry.received, today)?;
-        if !kind.decisions().contains(&decision) {
-            return Err(refused(format!("a {} is decided as one of: {}", kind.as_str(), kind.decisions().join(", "))));
-        }
-        let granted = matches!(decision, "full" | "accepted");
-        if !granted || kind == Kind::OptOut {
-            text("reason", reason)?;
-        }
-        if objection && kind != Kind::Disclosure {
-            return Err(refused("--third-party-objection is for a disclosure"));
-        }
-        let outside = r.held_outside();
-        if matches!(decision, "full" | "partial" | "not_held") {
-            let d = r.draft.as_ref().ok_or_else(|| {
-                refused(format!("request {id}: make the disclosure draft first (`tokumei request disclose {id}`)"))
-            })?;
-            if decision != "not_held" && !r.package_current() {
-                return Err(refused(format!(
-                    "request {id}: the package was not written since the items withheld or the records attested last changed: rebuild it (`tokumei request disclose {id}`) and review it first"
-                )));
-            }
-            match decision {
-                "full" if !r.withheld.is_empty() => {
-                    return Err(refused(format!("{} items are withheld: the decision is `partial`", r.withheld.len())));
-                }
-                // Records attested outside the registered sources may be withheld in part: the
-                // reasons say which parts, on which grounds.
-                "partial" if r.withheld.is_empty() && !outside => {
-                    return Err(refused("no item is withheld (`tokumei request withhold`): the decision is `full`"));
-                }
-                "full" | "partial" if d.items == 0 && !outside => {
-                    return Err(refused(format!(
-                        "the draft found no record of the person in the registered sources; if the body holds records of them elsewhere (paper files, other systems), attest them (`tokumei request attest {id} --held --description ...`) and decide on them; else the decision is `not_held`"
-                    )));
-                }
-                "not_held" if d.items > 0 => {
-                    return Err(refused(format!(
-                        "the draft holds {} items: the person's information is held",
-                        d.items
-                    )));
-                }
-                "not_held" if outside => {
-                    return Err(refused(
-                        "records of the person are attested outside the registered sources: the information is held",
-                    ));
-                }
-                // 法82条2項: "not held" is the body's whole holding, not the registered extracts.
-                "not_held" if r.attestations.is_empty() => {
-                    return Err(refused(format!(
-                        "the draft searched the registered sources only; `not_held` means the body holds nothing, paper files and other systems included (法82条2項): attest that they were searched (`tokumei request attest {id} --none --description ...`), or attest the records found there (`--held`)"
-                    )));
-                }
-                _ => {}
-            }
-        }
-        let accepted = decision == "accepted";
-        if let Some(s) = &r.subject {
-            self.same_subject_as_followed(&r, s)?;
-        }
-        if kind == Kind::Correction && accepted {
-            self.check_corrections(&r.entry.corrections)?;
-            if r.entry.corrections.iter().any(|c| c.outside) && !outside {
-                return Err(refused(format!(
-                    "request {id}: a correction of a record outside the registered sources is accepted on an officer's attestation of the record (`tokumei request attest {id} --held --description ...`)"
-                )));
-            }
-        }
-        // A decision is not dated before the draft it decides on, nor before the last step.
-        if let Some(d) = &r.draft
-            && day < d.made.get(..10).unwrap_or_default()
-        {
-            return Err(refused(format!(
-                "the decision date {day} is before the draft it decides on ({})",
-                &d.made[..10.min(d.made.len())]
-            )));
-        }
-        // Without a subject identifier, only a decision on records attested outside the
-        // registered sources (and, for a correction, only values kept there) can be granted.
-        let on_outside_only = outside
-            && match kind {
-                Kind::Correction => r.entry.corrections.iter().all(|c| c.outside),
-                Kind::Suspension | Kind::Disclosure => true,
-                Kind::OptOut => false,
-            };
-        let subject = match (&r.subject, accepted || matches!(decision, "full" | "partial")) {
-            (Some(s), _) => Some(s.clone()),
-            (None, true) if on_outside_only => None,
-            (None, true) => {
-                return Err(refused(format!("request {id}: match the person first (`tokumei request match`)")));
-            }
-            (None, false) => None,
-        };
-        let ground = match (kind, accepted) {
-            (Kind::Suspension, true) => {
-                let g = ground.ok_or_else(|| {
-                    refused("an accepted suspension states its ground (法98条1項): --ground unlawful_holding, unlawful_use or unlawful_provision")
-                })?;
-                let measure = r.entry.measure.unwrap_or(Measure::StopUse);
-                let fits = match g {
-                    "unlawful_holding" | "unlawful_use" => measure != Measure::StopProvision,
-                    "unlawful_provision" => measure == Measure::StopProvision,
-                    _ => return Err(refused("--ground is unlawful_holding, unlawful_use or unlawful_provision")),
-                };
-                if !fits {
-                    return Err(refused(format!(
-                        "ground {g} does not support the measure asked for (法98条1項: 1号 stop of use or erasure for unlawful holding or use, 2号 stop of provision for unlawful provision)"
-                    )));
-                }
-                Some(g.to_string())
-            }
-            (_, _) if ground.is_some() => return Err(refused("--ground is for an accepted suspension")),
-            _ => None,
-        };
-        let p = self.profile()?;
-        let late = day > r.deadline().as_str();
-        // Releases made before the decision that may hold the subject (a suspension or opt-out).
-        let mut releases_before = Vec::new();
-        if matches!(kind, Kind::Suspension | Kind::OptOut)
-            && let Some(s) = &subject
-        {
-            let indexed: Option<Vec<String>> = if p.subject_index {
-                let digest = self.subject_digest(s)?;
-                let mut stmt = self
-                    .conn
-                    .prepare("SELECT release_id FROM subject_index WHERE code = ?1")
-                    .map_err(|e| self.db(e))?;
-                let ids = stmt
-                    .query_map([digest], |r| r.get(0))
-                    .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
-                    .map_err(|e| self.db(e))?;
-                Some(ids)
-            } else {
-                None
-            };
-            for rel in self.releases()? {
-                if rel.status == "abandoned" || rel.time > who.time {
-                    continue;
-                }
-                if let (Some(f), false) = (&rel.file, r.entry.files.is_empty())
-                    && !r.entry.files.contains(f)
-                {
-                    continue;
-                }
-                if indexed.as_ref().is_some_and(|ids| !ids.contains(&rel.release.release_id)) {
-                    continue;
-                }
-                releases_before.push(ReleaseBefore {
-                    release_id: rel.release.release_id.clone(),
-                    time: rel.time.clone(),
-                    recipient: rel.recipient.clone(),
-                    indexed: indexed.is_some(),
-                });
-            }
-        }
-        // Internal copies an accepted erasure or stop of use reaches (法98条1項1号).
-        let internal_copies = match &subject {
-            Some(s) if accepted && reaches_internal_copies(kind, r.entry.measure) => {
-                self.internal_copies_holding(s, &who.time)?
-            }
-            _ => Vec::new(),
-        };
-        let mut recipients_to_notify = Vec::new();
-        if kind == Kind::Correction && accepted {
-            for c in &r.entry.corrections {
-                if let Some(f) = self.file(&c.file)? {
-                    for rec in f.entry.regular_recipients {
-                        if !recipients_to_notify.contains(&rec) {
-                            recipients_to_notify.push(rec);
-                        }
-                    }
-                }
-            }
-        }
-        let outside_records = if accepted || matches!(decision, "full" | "partial") {
-            r.attestations.iter().filter(|a| a.held).map(|a| a.description.clone()).collect()
-        } else {
-            Vec::new()
-        };
-        let d = Decision {
-            decision: decision.into(),
-            reason: reason.into(),
-            ground,
-            date: day.into(),
-            late,
-            releases_before,
-            recipients_to_notify,
-            internal_copies,
-            outside_records,
-        };
-        let decision_json = serde_json::to_string(&d).map_err(|e| self.db(e))?;
-        let scope = match kind {
-            Kind::Suspension => r.entry.measure.map(Measure::scope),
-            Kind::OptOut => Some("provision"),
-            _ => None,
-        };
-        let detail = serde_json::json!({
-            "decision": decision, "date": day, "late": late, "objection": objection,
-            "releases_before": d.releases_before.len(), "internal_copies": d.internal_copies.len(),
-        });
-        self.change(who, "request-decide", &id.to_string(), |tx| {
-            REQUESTS.unchanged(tx, id, r.steps)?;
-            tx.execute(
-                "UPDATE requests SET status = 'decided', decision = ?1, decided = ?2, objection = ?3, updated = ?4 WHERE id = ?5",
-                params![decision_json, day, objection, who.time, id],
-            )
-            .map_err(|e| refused(format!("request {id}: {e}")))?;
-            let mut touched = vec![("requests", id.to_string())];
-            if let (true, Some(scope), Some(s)) = (accepted, scope, &subject) {
-                tx.execute(
-                    "INSERT INTO exclusions (subject, scope, request_id, since) VALUES (?1, ?2, ?3, ?4)",
-                    params![s, scope, id, who.time],
-                )
-                .map_err(|e| refused(format!("exclusion: {e}")))?;
-                touched.push(("exclusions", tx.last_insert_rowid().to_string()));
-            }
-            if let (true, Kind::Correction, Some(s)) = (accepted, kind, &subject) {
-                for c in r.entry.corrections.iter().filter(|c| !c.outside) {
-                    tx.execute(
-                        "INSERT INTO corrections (request_id, file, subject, column_name, value, since) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                        params![id, c.file, s, c.column, c.value, who.time],
-                    )
-                    .map_err(|e| refused(format!("correction: {e}")))?;
-                    touched.push(("corrections", tx.last_insert_rowid().to_string()));
-                }
-            }
-            let ev = REQUESTS.event(tx, id, who, "decided", detail)?;
-            touched.push(("request_events", ev.to_string()));
-            Ok(((), touched))
-        })?;
-        Ok(d)
-    }
-
     /// Record a notice sent (to the requester: `decision`, `extension`, `special_extension`; to a
     /// recipient of the file: `correction_recipient`, 法97; to a third party who objected:
     /// `third_party`, 法86条3項) on `day`. A decision notice's day starts the requester's 30 days
@@ -1711,25 +1459,27 @@ impl Registry {
         day: &str,
         today: &str,
     ) -> Result<(), RegistryError> {
-        let r = self.request(id)?.ok_or_else(|| refused(format!("no request {id} in the registry")))?;
+        let r = self.request(id)?.ok_or_else(|| refuse::not_found(format!("no request {id} in the registry")))?;
         check_day(day, "the notice date", &r.entry.received, today)?;
         text("to", to)?;
         match kind {
-            "decision" if r.decision.is_none() => return Err(refused(format!("request {id} is not decided"))),
-            "extension" if r.extension.is_none() => return Err(refused(format!("request {id} was not extended"))),
+            "decision" if r.decision.is_none() => return Err(refuse::state(format!("request {id} is not decided"))),
+            "extension" if r.extension.is_none() => {
+                return Err(refuse::state(format!("request {id} was not extended")));
+            }
             "special_extension" if r.special.is_none() => {
-                return Err(refused(format!("request {id} has no special extension")));
+                return Err(refuse::state(format!("request {id} has no special extension")));
             }
             "third_party" if !r.objection || r.decision.is_none() => {
-                return Err(refused(format!(
+                return Err(refuse::law(format!(
                     "request {id}: the third-party notice (法86条3項) follows a disclosure decided over a third party's objection"
                 )));
             }
             "correction_recipient" => {
                 let d = r.decision.as_ref().filter(|d| d.decision == "accepted" && r.entry.kind == Kind::Correction);
-                let d = d.ok_or_else(|| refused(format!("request {id} is not an accepted correction")))?;
+                let d = d.ok_or_else(|| refuse::state(format!("request {id} is not an accepted correction")))?;
                 if !d.recipients_to_notify.iter().any(|x| x == to) {
-                    return Err(refused(format!(
+                    return Err(refuse::value(format!(
                         "`{to}` is not a regular recipient of the corrected files ({})",
                         d.recipients_to_notify.join(", ")
                     )));
@@ -1737,7 +1487,7 @@ impl Registry {
             }
             "decision" | "extension" | "special_extension" | "third_party" => {}
             _ => {
-                return Err(refused(
+                return Err(refuse::value(
                     "a notice is decision, extension, special_extension, correction_recipient or third_party",
                 ));
             }
@@ -1761,12 +1511,13 @@ impl Registry {
         let r = self.open_one(id)?;
         let p = self.profile()?;
         let d = r.decision.as_ref().filter(|d| matches!(d.decision.as_str(), "full" | "partial"));
-        let d = d.ok_or_else(|| refused(format!("request {id} has no decision to disclose (full or partial)")))?;
+        let d =
+            d.ok_or_else(|| refuse::state(format!("request {id} has no decision to disclose (full or partial)")))?;
         if r.carried_out.is_some() {
-            return Err(refused(format!("request {id} was already carried out")));
+            return Err(refuse::state(format!("request {id} was already carried out")));
         }
         if !r.package_current() {
-            return Err(refused(format!(
+            return Err(refuse::stale(format!(
                 "request {id}: the package on file is not the one decided: rebuild it (`tokumei request disclose {id}`)"
             )));
         }
@@ -1774,9 +1525,10 @@ impl Registry {
         check_day(&c.chosen, "the day the method was chosen", &d.date, today)?;
         check_day(&c.date, "the disclosure date", &c.chosen, today)?;
         if let Some(notice) = self.decision_notice_day(id)? {
-            let end = method_end(&notice, p.method_days, &p.closed_days).ok_or_else(|| refused("out of range"))?;
+            let end =
+                method_end(&notice, p.method_days, &p.closed_days).ok_or_else(|| refuse::value("out of range"))?;
             if c.chosen > end && late_reason.is_none_or(|s| s.trim().is_empty()) {
-                return Err(refused(format!(
+                return Err(refuse::law(format!(
                     "the method was chosen after {end}, the last day of the {} days from the decision notice of {notice} (法87条4項): give --late-reason (正当な理由)",
                     p.method_days
                 )));
@@ -1784,9 +1536,9 @@ impl Registry {
         }
         if r.objection {
             // At least N full days between the decision and the disclosure (法86条3項: 間に少なくとも2週間).
-            let earliest = add_days(&d.date, p.third_party_days + 1).ok_or_else(|| refused("out of range"))?;
+            let earliest = add_days(&d.date, p.third_party_days + 1).ok_or_else(|| refuse::value("out of range"))?;
             if c.date < earliest {
-                return Err(refused(format!(
+                return Err(refuse::law(format!(
                     "a third party objected: at least {} days lie between the decision and the disclosure (法86条3項): not before {earliest}",
                     p.third_party_days
                 )));
@@ -1913,9 +1665,11 @@ impl Registry {
         column: Option<&str>,
         reason: &str,
     ) -> Result<Vec<String>, RegistryError> {
-        let r = self.request(id)?.ok_or_else(|| refused(format!("no request {id} in the registry")))?;
+        let r = self.request(id)?.ok_or_else(|| refuse::not_found(format!("no request {id} in the registry")))?;
         if r.entry.kind != Kind::Correction || r.decision.as_ref().is_none_or(|d| d.decision != "accepted") {
-            return Err(refused(format!("request {id} is not an accepted correction: there is nothing to revoke")));
+            return Err(refuse::state(format!(
+                "request {id} is not an accepted correction: there is nothing to revoke"
+            )));
         }
         text("reason", reason)?;
         let mut stmt = self
@@ -1932,7 +1686,7 @@ impl Registry {
         drop(stmt);
         let revoked: Vec<(i64, String)> = in_force.into_iter().filter(|(_, c)| column.is_none_or(|w| w == c)).collect();
         if revoked.is_empty() {
-            return Err(refused(match column {
+            return Err(refuse::state(match column {
                 Some(c) => {
                     format!("request {id} has no correction of `{c}` in force (revoked already, or never asked)")
                 }
@@ -1950,11 +1704,11 @@ impl Registry {
                      VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![cid, id, reason, who.time, who.operator],
                 )
-                .map_err(|e| refused(format!("request {id}: {e}")))?;
+                .map_err(|e| refuse::storage(format!("request {id}: {e}")))?;
                 touched.push(("correction_revocations", tx.last_insert_rowid().to_string()));
             }
             tx.execute("UPDATE requests SET updated = ?1 WHERE id = ?2", params![who.time, id])
-                .map_err(|e| refused(format!("request {id}: {e}")))?;
+                .map_err(|e| refuse::storage(format!("request {id}: {e}")))?;
             let ev = REQUESTS.event(tx, id, who, "correction-revoked", detail)?;
             touched.push(("request_events", ev.to_string()));
             Ok(((), touched))

@@ -21,6 +21,7 @@
 //! Every change also proves the registry first, just before its own transaction, so a change
 //! never seals what someone else edited while a long run held the registry open.
 
+use crate::refuse;
 use crate::{COMMITTED, LOST, Registry, RegistryError, Who, db_err};
 use serde_json::{Map, Value};
 use tokumei_audit::{Entry, JsonlLog, Record};
@@ -42,12 +43,12 @@ pub fn retire(
 ) -> Result<Vec<String>, RegistryError> {
     let reason = reason.trim();
     if reason.chars().count() < 10 {
-        return Err(RegistryError::Refused(
-            "a reset needs its reason (at least 10 characters: what happened, what was checked, who decided)".into(),
+        return Err(refuse::value(
+            "a reset needs its reason (at least 10 characters: what happened, what was checked, who decided)",
         ));
     }
     if path.exists() {
-        return Err(RegistryError::Refused(format!("registry {} exists: reset it, do not retire it", path.display())));
+        return Err(refuse::state(format!("registry {} exists: reset it, do not retire it", path.display())));
     }
     let log = JsonlLog::new(log);
     // The log and the logs it continues: a registry created before a rotation is known too.
@@ -364,9 +365,8 @@ impl Registry {
     pub fn reset(&mut self, who: &Who, reason: &str) -> Result<Vec<String>, RegistryError> {
         let reason = reason.trim();
         if reason.chars().count() < 10 {
-            return Err(RegistryError::Refused(
-                "a reset needs its reason (at least 10 characters: what happened, what was checked, who decided)"
-                    .into(),
+            return Err(refuse::value(
+                "a reset needs its reason (at least 10 characters: what happened, what was checked, who decided)",
             ));
         }
         let log = JsonlLog::new(self.audit_log()?);
@@ -379,15 +379,15 @@ impl Registry {
         }
         let (logs, chain) = log_chain(&log)?;
         if let Some(first) = chain.first() {
-            return Err(RegistryError::Refused(format!("{first}: a reset needs an intact audit log")));
+            return Err(refuse::value(format!("{first}: a reset needs an intact audit log")));
         }
         let problems = verify_on(self, &logs)?;
         if problems.is_empty() {
-            return Err(RegistryError::Refused("the registry passes its check: there is nothing to reset".into()));
+            return Err(refuse::state("the registry passes its check: there is nothing to reset"));
         }
         // A trigger or view keeps acting after a reset: it must be removed, never accepted.
         if let Some(schema) = problems.iter().find(|p| p.starts_with("schema:")) {
-            return Err(RegistryError::Refused(format!(
+            return Err(refuse::state(format!(
                 "{schema}: remove it (or restore the registry) before a reset; a reset never accepts a trigger or a view"
             )));
         }
@@ -398,7 +398,7 @@ impl Registry {
         let remains: Vec<&String> = problems.iter().filter(|p| !reset_cures(p)).collect();
         if !remains.is_empty() {
             let shown: Vec<&str> = remains.iter().take(5).map(|p| p.as_str()).collect();
-            return Err(RegistryError::Refused(format!(
+            return Err(refuse::state(format!(
                 "a reset cannot accept {} problem(s) (restore the registry and its audit log from a backup instead): {}",
                 remains.len(),
                 shown.join("; ")

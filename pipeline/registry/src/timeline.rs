@@ -2,6 +2,7 @@
 //! (the timeline), and a guard against a step prepared on a stale read (another officer's step
 //! came in between: the number of events is the row's version).
 
+use crate::refuse;
 use crate::{Registry, RegistryError, Who};
 use rusqlite::params;
 
@@ -24,18 +25,14 @@ pub(crate) const REQUESTS: Timeline =
 pub(crate) const INCIDENTS: Timeline =
     Timeline { table: "incidents", events: "incident_events", key: "incident_id", noun: "incident" };
 
-fn refused(m: impl Into<String>) -> RegistryError {
-    RegistryError::Refused(m.into())
-}
-
 impl Timeline {
     /// Refuse a step prepared on a read of record `id` that another step has since changed.
     pub fn unchanged(&self, tx: &rusqlite::Transaction, id: i64, seen: i64) -> Result<(), RegistryError> {
         let now: i64 = tx
             .query_row(&format!("SELECT count(*) FROM {} WHERE {} = ?1", self.events, self.key), [id], |r| r.get(0))
-            .map_err(|e| refused(format!("{} {id}: {e}", self.noun)))?;
+            .map_err(|e| refuse::storage(format!("{} {id}: {e}", self.noun)))?;
         if now != seen {
-            return Err(refused(format!(
+            return Err(refuse::stale(format!(
                 "{n} {id} changed while this step was prepared (another step was recorded): look at it again (`tokumei {n} show {id}`)",
                 n = self.noun
             )));
@@ -59,7 +56,7 @@ impl Timeline {
             ),
             params![id, who.time, who.operator, name, detail.to_string()],
         )
-        .map_err(|e| refused(format!("{} {id}: {e}", self.noun)))?;
+        .map_err(|e| refuse::storage(format!("{} {id}: {e}", self.noun)))?;
         Ok(tx.last_insert_rowid())
     }
 }
@@ -89,7 +86,7 @@ impl Registry {
         self.change(who, action, &id.to_string(), |tx| {
             tl.unchanged(tx, id, seen)?;
             tx.execute(&sql, rusqlite::params_from_iter(values.iter()))
-                .map_err(|e| refused(format!("{} {id}: {e}", tl.noun)))?;
+                .map_err(|e| refuse::storage(format!("{} {id}: {e}", tl.noun)))?;
             let ev = tl.event(tx, id, who, &event_name, detail)?;
             Ok(((), vec![(tl.table, id.to_string()), (tl.events, ev.to_string())]))
         })
