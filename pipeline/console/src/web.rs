@@ -645,9 +645,7 @@ async fn request_decide(
     act(app, ctx, &f.csrf, format!("/requests/{id}"), Seen::Request(id, f.version), move |_app, reg, who, today| {
         let day = if f.date.trim().is_empty() { today.to_string() } else { f.date.trim().to_string() };
         let ground = Some(f.ground.trim()).filter(|g| !g.is_empty());
-        let d = reg
-            .decide(who, id, &f.decision, &f.reason, ground, f.objection.is_some(), &day, today)
-            .map_err(|e| e.to_string())?;
+        let d = reg.decide(who, id, &f.decision, &f.reason, ground, f.objection.is_some(), &day, today)?;
         let mut lines = vec![format!(
             "{} {id}: {} `{}` ({}){}",
             lang.t("請求", "request"),
