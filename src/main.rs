@@ -405,24 +405,7 @@ impl From<tokumei_office::OfficeError> for Failure {
 
 /// The exit code of a use-case's error: whose fault it is (docs/cli.md).
 fn office_code(e: &tokumei_office::OfficeError) -> ExitCode {
-    use tokumei_office::OfficeError as E;
-    use tokumei_registry::RegistryError;
-    use tokumei_release::ReleaseError;
-    match e {
-        E::Engine(e) => e.exit_code(),
-        E::Registry(RegistryError::Audit(_)) | E::Audit(_) => ExitCode::Audit,
-        E::Registry(RegistryError::Entry { .. }) | E::Config(_) => ExitCode::Config,
-        E::Registry(_) | E::Refused(_) => ExitCode::Registry,
-        E::Release(ReleaseError::Output { .. }) | E::Write { .. } => ExitCode::Output,
-        E::Release(ReleaseError::Audit(_)) => ExitCode::Audit,
-        E::Release(ReleaseError::Paths(_)) => ExitCode::Config,
-        E::Release(ReleaseError::Register(_)) => ExitCode::Registry,
-        E::Usage(_) => ExitCode::Usage,
-        E::Input(_) => ExitCode::Input,
-        E::NotTraced(_) => ExitCode::NotTraced,
-        E::Internal(_) => ExitCode::Internal,
-        E::Context { source, .. } => office_code(source),
-    }
+    e.exit_code()
 }
 
 pub(crate) fn fail(code: ExitCode, error: anyhow::Error) -> Failure {

@@ -7,6 +7,7 @@
 pub mod clock;
 pub mod error;
 pub mod files;
+pub mod run;
 
 pub use clock::Clock;
 pub use error::OfficeError;
