@@ -9,6 +9,72 @@ use tokumei_audit::{Entry, Head, JsonlLog};
 use tokumei_engine::ExitCode;
 use tokumei_release::DiskState;
 
+/// Which audit log a command reads: `--log FILE` or the one a job names.
+#[derive(clap::Args)]
+pub struct LogArg {
+    /// Audit log file.
+    #[arg(long, default_value = "reports/audit.log", conflicts_with = "job")]
+    pub log: PathBuf,
+    /// Take the audit log (and, for verify, the releases) named by this job file instead.
+    #[arg(long)]
+    pub job: Option<PathBuf>,
+}
+
+impl LogArg {
+    /// The log, and the job that names it.
+    pub fn resolve(&self) -> Result<(PathBuf, Option<tokumei_rules::Job>), Failure> {
+        match &self.job {
+            Some(j) => {
+                let job = tokumei_rules::load_job(j).map_err(|d| fail(ExitCode::Config, anyhow::anyhow!("{d}")))?;
+                Ok((job.audit_log.clone(), Some(job)))
+            }
+            None => Ok((self.log.clone(), None)),
+        }
+    }
+}
+
+/// `tokumei audit verify`, with `--registry`: the registry checked first (its problems listed),
+/// then the log (the job's output folder among the releases when it has any).
+pub fn verify_all(
+    log: &LogArg,
+    anchors: &[String],
+    mut releases: Vec<PathBuf>,
+    public_key: Option<&Path>,
+    registry: Option<&Path>,
+) -> Result<(), Failure> {
+    let registry_problems = match registry {
+        Some(path) => {
+            let reg =
+                tokumei_registry::Registry::open_unproved(path).map_err(|e| fail(ExitCode::Registry, e.into()))?;
+            Some((path, crate::registry_cmd::verify(&reg)?))
+        }
+        None => None,
+    };
+    let (path, job) = log.resolve()?;
+    if let Some(job) = job
+        && job.output_dir.exists()
+        && !tokumei_release::find_releases(&job.output_dir).is_empty()
+    {
+        releases.push(job.output_dir);
+    }
+    let verified = verify(&path, anchors, &releases, public_key);
+    if let Some((registry, problems)) = registry_problems {
+        for p in &problems {
+            eprintln!("problem: registry: {p}");
+        }
+        if verified.is_ok() && !problems.is_empty() {
+            return Err(fail(
+                ExitCode::Registry,
+                anyhow::anyhow!("registry {}: {} problem(s) found", registry.display(), problems.len()),
+            ));
+        }
+        if problems.is_empty() {
+            say!("registry {}: every row, change and release matches the audit log", registry.display());
+        }
+    }
+    verified
+}
+
 /// A log and the logs it continues (followed through rotation entries, each archive checked
 /// against the hash its successor recorded), newest first, each with its intact entries. A
 /// missing or changed archive is a problem.

@@ -27,6 +27,31 @@ impl Tell for Printer {
     }
 }
 
+/// `tokumei run`: under `contract` or for `internal_use` when given (else the job's use).
+pub fn run_command(
+    job: &Path,
+    out: Option<PathBuf>,
+    operator: Option<String>,
+    contract: Option<i64>,
+    internal_use: Option<String>,
+    hours: Option<f64>,
+    registry: Option<PathBuf>,
+) -> Result<(), Failure> {
+    let using = match (contract, internal_use) {
+        (Some(id), _) => Some(Use::Contract(id)),
+        (None, Some(purpose)) => Some(Use::Internal(purpose)),
+        (None, None) => None,
+    };
+    let contract = Some(ContractArg { registry, using, hours, replaces: None });
+    run_job(job, out, operator, false, contract, &crate::Bars::new())
+}
+
+/// `tokumei check`: with the registry whose requests it applies, if named.
+pub fn check_command(job: &Path, registry: Option<PathBuf>, operator: Option<String>) -> Result<(), Failure> {
+    let registry = registry.map(|r| ContractArg { registry: Some(r), using: None, hours: None, replaces: None });
+    run_job(job, None, operator, true, registry, &crate::Bars::new())
+}
+
 /// Run or check a job, and print what it did.
 pub fn run_job(
     job_path: &Path,

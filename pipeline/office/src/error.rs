@@ -88,9 +88,9 @@ impl OfficeError {
     /// Whose fault it is, as the exit code (docs/cli.md): the binary exits with it, and a run
     /// records its class in the audit entry of a failed run.
     pub fn exit_code(&self) -> ExitCode {
+        use OfficeError as E;
         use tokumei_registry::RegistryError as R;
         use tokumei_release::ReleaseError as Rel;
-        use OfficeError as E;
         match self {
             E::Engine(e) => e.exit_code(),
             E::Registry(R::Audit(_)) | E::Audit(_) => ExitCode::Audit,

@@ -7,7 +7,9 @@
 pub mod clock;
 pub mod error;
 pub mod files;
+pub mod init;
 pub mod run;
+pub mod sample;
 
 pub use clock::Clock;
 pub use error::OfficeError;

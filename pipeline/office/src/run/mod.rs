@@ -160,7 +160,8 @@ fn check(
     r.status = "ok".into();
     record::fill(&mut r, &facts);
     record::details(&mut r, &outcome.report);
-    log.append(r).map_err(|e| OfficeError::Audit(e).context("the check passed but its audit entry could not be written"))?;
+    log.append(r)
+        .map_err(|e| OfficeError::Audit(e).context("the check passed but its audit entry could not be written"))?;
     Ok(RunDone::Checked(Box::new(outcome.report)))
 }
 

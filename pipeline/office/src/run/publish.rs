@@ -66,10 +66,10 @@ pub fn publish(
             false => release_failure(e),
         });
     }
-    let mut waiting = || {
-        auditor.tell.note(&format!("waiting: another tokumei run holds the output folder {}", out_root.display()))
-    };
-    let out_dir = OutputDir::lock(out_root, &mut waiting).map_err(|e| auditor.fail(run_log, &facts, release_failure(e)))?;
+    let mut waiting =
+        || auditor.tell.note(&format!("waiting: another tokumei run holds the output folder {}", out_root.display()));
+    let out_dir =
+        OutputDir::lock(out_root, &mut waiting).map_err(|e| auditor.fail(run_log, &facts, release_failure(e)))?;
     run_log.refresh()?;
     anchors::check_release_anchors(run_log.log(), run_log.entries(), out_dir.root())?;
     let log = run_log.started(auditor)?.clone();

@@ -1,8 +1,8 @@
 //! Residents' requests, the run's first stage: the registry whose exclusions and corrections the
 //! run applies (proved, and the one the run's log records at that place), and what it applies.
 
-use super::contract::{ContractRun, refused};
 use super::Tell;
+use super::contract::{ContractRun, refused};
 use crate::OfficeError;
 use std::path::{Path, PathBuf};
 use tokumei_audit::JsonlLog;
@@ -301,4 +301,3 @@ fn missing_registry(log: &Path) -> Result<Option<String>, OfficeError> {
     }
     Ok(None)
 }
-
