@@ -4,6 +4,7 @@
 //! leak incidents, tracing a leaked file, and the registry's records. Errors are
 //! [`OfficeError`]s that say whose fault they are; the binary decides the exit code.
 
+pub mod audit;
 pub mod clock;
 pub mod error;
 pub mod files;
