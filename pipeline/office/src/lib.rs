@@ -5,6 +5,7 @@
 //! [`OfficeError`]s that say whose fault they are; the binary decides the exit code.
 
 pub mod audit;
+pub mod calls;
 pub mod clock;
 pub mod error;
 pub mod files;
