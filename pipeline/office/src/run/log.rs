@@ -142,3 +142,22 @@ impl<'a> Auditor<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_log_waits_to_be_started_and_an_emptied_one_refuses_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let log = RunLog::open(&path, dir.path()).unwrap();
+        assert!(!log.exists());
+        assert!(log.entries().is_empty());
+        std::fs::write(&path, b"").unwrap();
+        let e = RunLog::open(&path, dir.path()).err().unwrap();
+        assert_eq!(e.exit_code(), ExitCode::Audit);
+        assert!(e.chain().starts_with("the run did not start: audit log "), "{}", e.chain());
+        assert!(e.chain().contains("it may have been emptied"), "{}", e.chain());
+    }
+}
