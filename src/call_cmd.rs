@@ -1,10 +1,10 @@
-//! `tokumei call open|close|list`: calls for proposals (法111, 規則53).
+//! `tokumei call open|close|list`: calls for proposals (法111, 規則53), the use-cases in
+//! `tokumei_office::calls`; this prints what they did.
 
-use crate::registry_cmd::{ChangeArgs, ViewArgs, json_out, reg_fail, today, who};
-use crate::{Failure, fail};
+use crate::Failure;
+use crate::registry_cmd::{ChangeArgs, ViewArgs, json_out, who};
 use clap::Subcommand;
-use tokumei_engine::ExitCode;
-use tokumei_registry::Registry;
+use tokumei_office::calls;
 
 /// Call-for-proposals commands.
 #[derive(Subcommand)]
@@ -52,23 +52,19 @@ pub fn call(command: CallCommand) -> Result<(), Failure> {
     match command {
         CallCommand::Open { from, to, files, note, change: ChangeArgs { registry, operator } } => {
             let who = who(operator)?;
-            let from = match from {
-                Some(f) => f,
-                None => today()?,
-            };
-            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            let id = reg.open_call(&who, &from, &to, &files, note.as_deref()).map_err(reg_fail)?;
-            let c = reg
-                .call(id)
-                .map_err(reg_fail)?
-                .ok_or_else(|| fail(ExitCode::Registry, anyhow::anyhow!("call {id} is gone")))?;
-            say!("opened call {id} for proposals from {} to {} for {}", c.open_from, c.open_until, c.files.join(", "));
+            let c = calls::open(&registry.path, &who, from, &to, &files, note.as_deref())?;
+            say!(
+                "opened call {} for proposals from {} to {} for {}",
+                c.id,
+                c.open_from,
+                c.open_until,
+                c.files.join(", ")
+            );
             Ok(())
         }
         CallCommand::Close { id, note, change: ChangeArgs { registry, operator } } => {
             let who = who(operator)?;
-            let mut reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            let c = reg.close_call(&who, id, &note).map_err(reg_fail)?;
+            let c = calls::close(&registry.path, &who, id, &note)?;
             say!("closed call {id} on {}", c.closed_on.as_deref().unwrap_or("-"));
             if !c.ran_full_period() {
                 eprintln!(
@@ -78,43 +74,44 @@ pub fn call(command: CallCommand) -> Result<(), Failure> {
             }
             Ok(())
         }
-        CallCommand::List { view: ViewArgs { registry, json } } => {
-            let reg = Registry::open(&registry.path).map_err(reg_fail)?;
-            let today = today()?;
-            let calls = reg.calls().map_err(reg_fail)?;
-            let warnings = reg.call_warnings(&today).map_err(reg_fail)?;
-            if json {
-                let list: Vec<serde_json::Value> = calls
-                    .iter()
-                    .map(|c| {
-                        serde_json::json!({
-                            "call": c,
-                            "status": c.status(&today),
-                            "ran_full_period": c.ran_full_period(),
-                        })
-                    })
-                    .collect();
-                return json_out(&serde_json::json!({ "calls": list, "warnings": warnings }));
-            }
-            if calls.is_empty() {
-                say!("no call for proposals recorded");
-            }
-            for c in &calls {
-                say!(
-                    "{:<4} {:<9} {} .. {}{}  {}{}",
-                    c.id,
-                    c.status(&today),
-                    c.open_from,
-                    c.open_until,
-                    c.closed_on.as_ref().map(|d| format!(" (closed {d})")).unwrap_or_default(),
-                    c.files.join(", "),
-                    c.note.as_ref().map(|n| format!("  — {n}")).unwrap_or_default()
-                );
-            }
-            for w in &warnings {
-                eprintln!("warning: {w}");
-            }
-            Ok(())
-        }
+        CallCommand::List { view: ViewArgs { registry, json } } => list(&calls::list(&registry.path)?, json),
     }
+}
+
+/// `tokumei call list`: as JSON or a line per call; warnings on stderr.
+fn list(found: &calls::Calls, json: bool) -> Result<(), Failure> {
+    let today = &found.today;
+    if json {
+        let list: Vec<serde_json::Value> = found
+            .calls
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "call": c,
+                    "status": c.status(today),
+                    "ran_full_period": c.ran_full_period(),
+                })
+            })
+            .collect();
+        return json_out(&serde_json::json!({ "calls": list, "warnings": found.warnings }));
+    }
+    if found.calls.is_empty() {
+        say!("no call for proposals recorded");
+    }
+    for c in &found.calls {
+        say!(
+            "{:<4} {:<9} {} .. {}{}  {}{}",
+            c.id,
+            c.status(today),
+            c.open_from,
+            c.open_until,
+            c.closed_on.as_ref().map(|d| format!(" (closed {d})")).unwrap_or_default(),
+            c.files.join(", "),
+            c.note.as_ref().map(|n| format!("  — {n}")).unwrap_or_default()
+        );
+    }
+    for w in &found.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(())
 }

@@ -15,6 +15,7 @@ mod args;
 mod audit_cmd;
 mod call_cmd;
 mod incident_cmd;
+mod init_cmd;
 mod job;
 mod registry_cmd;
 mod request_cmd;
@@ -243,36 +244,13 @@ enum Command {
     },
 }
 
-/// Which audit log a command reads: `--log FILE` or the one a job names.
-#[derive(clap::Args)]
-struct LogArg {
-    /// Audit log file.
-    #[arg(long, default_value = "reports/audit.log", conflicts_with = "job")]
-    log: PathBuf,
-    /// Take the audit log (and, for verify, the releases) named by this job file instead.
-    #[arg(long)]
-    job: Option<PathBuf>,
-}
-
-impl LogArg {
-    fn resolve(&self) -> Result<(PathBuf, Option<tokumei_rules::Job>), Failure> {
-        match &self.job {
-            Some(j) => {
-                let job = tokumei_rules::load_job(j).map_err(|d| fail(ExitCode::Config, anyhow::anyhow!("{d}")))?;
-                Ok((job.audit_log.clone(), Some(job)))
-            }
-            None => Ok((self.log.clone(), None)),
-        }
-    }
-}
-
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Recompute the hash chain (naming the first broken entry), check every logged release's
     /// folder against its entry, and prove that the log still holds each anchor.
     Verify {
         #[command(flatten)]
-        log: LogArg,
+        log: audit_cmd::LogArg,
         /// A head kept outside the log: `<entry>:<sha256>`, a head file (`audit head --json`),
         /// a release folder, its report.json or its Parquet file. Repeatable.
         #[arg(long = "anchor", value_name = "HEAD|FILE")]
@@ -293,7 +271,7 @@ enum AuditCommand {
     /// Print the log's head (`<entry>:<sha256>`) for an officer to file outside the log.
     Head {
         #[command(flatten)]
-        log: LogArg,
+        log: audit_cmd::LogArg,
         /// Sign the head with this Ed25519 key (`keygen --audit`); prints a JSON head file.
         #[arg(long)]
         sign_key: Option<PathBuf>,
@@ -306,7 +284,7 @@ enum AuditCommand {
     /// after a broken log.
     Rotate {
         #[command(flatten)]
-        log: LogArg,
+        log: audit_cmd::LogArg,
         /// Why (recorded in the new log's first entry).
         #[arg(long)]
         reason: String,
@@ -332,6 +310,15 @@ enum TextEncoding {
     Utf8,
     /// CP932 / Shift_JIS.
     Cp932,
+}
+
+impl TextEncoding {
+    fn synth(self) -> tokumei_synth::TextEncoding {
+        match self {
+            TextEncoding::Utf8 => tokumei_synth::TextEncoding::Utf8,
+            TextEncoding::Cp932 => tokumei_synth::TextEncoding::Cp932,
+        }
+    }
 }
 
 /// Progress bars on stderr, drawn only when it is a terminal.
@@ -405,250 +392,30 @@ impl From<tokumei_office::OfficeError> for Failure {
 
 /// The exit code of a use-case's error: whose fault it is (docs/cli.md).
 fn office_code(e: &tokumei_office::OfficeError) -> ExitCode {
-    use tokumei_office::OfficeError as E;
-    use tokumei_registry::RegistryError;
-    use tokumei_release::ReleaseError;
-    match e {
-        E::Engine(e) => e.exit_code(),
-        E::Registry(RegistryError::Audit(_)) | E::Audit(_) => ExitCode::Audit,
-        E::Registry(RegistryError::Entry { .. }) | E::Config(_) => ExitCode::Config,
-        E::Registry(_) | E::Refused(_) => ExitCode::Registry,
-        E::Release(ReleaseError::Output { .. }) | E::Write { .. } | E::Output(_) => ExitCode::Output,
-        E::Release(ReleaseError::Audit(_)) => ExitCode::Audit,
-        E::Release(ReleaseError::Paths(_)) => ExitCode::Config,
-        E::Release(ReleaseError::Register(_)) => ExitCode::Registry,
-        E::Usage(_) => ExitCode::Usage,
-        E::Input(_) => ExitCode::Input,
-        E::NotTraced(_) => ExitCode::NotTraced,
-        E::Internal(_) => ExitCode::Internal,
-        E::Context { source, .. } => office_code(source),
-    }
+    e.exit_code()
 }
 
 pub(crate) fn fail(code: ExitCode, error: anyhow::Error) -> Failure {
     Failure { code, error }
 }
 
-fn print_risk(r: &tokumei_anon::risk::Risk) {
-    say!("records                     {}", r.records);
-    say!("equivalence classes         {}", r.classes);
-    say!("smallest class (k)          {}", r.min_class_size);
-    say!("sample uniques              {} ({:.2}%)", r.sample_uniques, r.sample_uniqueness * 100.0);
-    say!("prosecutor risk  highest    {:.4}", r.prosecutor_max);
-    say!("                 average    {:.4}", r.prosecutor_avg);
-    say!("                 at risk    {:.2}% of records above {}", r.prosecutor_records_at_risk * 100.0, r.threshold);
-    say!("journalist risk  highest    {:.4} (population {})", r.journalist_max, r.population);
-    say!("                 average    {:.4}", r.journalist_avg);
-    say!("marketer risk               {:.4}", r.marketer);
-    for (s, l) in &r.l_min {
-        say!("distinct l of {s:<14}{l}");
-    }
-    say!("\nclass size   classes   records");
-    for b in &r.histogram {
-        say!("{:<12} {:>8} {:>9}", b.sizes, b.classes, b.records);
-    }
-    say!("\ncombinations making records unique (most first)");
-    for c in r.combinations.iter().filter(|c| c.unique_records > 0).take(15) {
-        say!("{:>9} uniques  {:>9} distinct  {}", c.unique_records, c.distinct, c.columns.join(", "));
-    }
-}
-
 fn real_main(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Run { job, out, operator, contract, internal_use, hours, registry } => {
-            let using = match (contract, internal_use) {
-                (Some(id), _) => Some(job::Use::Contract(id)),
-                (None, Some(purpose)) => Some(job::Use::Internal(purpose)),
-                (None, None) => None,
-            };
-            let contract = Some(job::ContractArg { registry, using, hours, replaces: None });
-            job::run_job(&job, out, operator, false, contract, &Bars::new())
+            job::run_command(&job, out, operator, contract, internal_use, hours, registry)
         }
-        Command::Check { job, registry, operator } => {
-            let registry =
-                registry.map(|r| job::ContractArg { registry: Some(r), using: None, hours: None, replaces: None });
-            job::run_job(&job, None, operator, true, registry, &Bars::new())
-        }
+        Command::Check { job, registry, operator } => job::check_command(&job, registry, operator),
         Command::Init { extract, out, dataset, encoding, delimiter, force, no_header } => {
-            let dataset = dataset.unwrap_or_else(|| {
-                let stem = extract.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-                let clean: String =
-                    stem.chars().map(|c| if c.is_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
-                if clean.is_empty() || !clean.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
-                    format!("d_{clean}")
-                } else {
-                    clean
-                }
-            });
-            if let Err(why) = tokumei_rules::diag::check_path_name(&dataset) {
-                return Err(fail(ExitCode::Usage, anyhow::anyhow!("--dataset {why}")));
-            }
-            if let Some(out) = &out
-                && !force
-                && std::fs::symlink_metadata(out).is_ok()
-            {
-                return Err(fail(
-                    ExitCode::Output,
-                    anyhow::anyhow!("{} exists; pass --force to replace it", out.display()),
-                ));
-            }
-            let input = tokumei_engine::risk::TableInput {
-                path: &extract,
-                format: None,
-                encoding: encoding.encoding(),
-                delimiter,
-            };
-            let draft = tokumei_engine::draft::draft(&input, &dataset, no_header)?;
-            // The summary goes where the draft does not.
-            let mut lines = Vec::new();
-            match &out {
-                Some(out) => {
-                    let write = if force {
-                        tokumei_audit::sys::replace_atomic(out, draft.toml.as_bytes())
-                    } else {
-                        tokumei_audit::sys::create_new_atomic(out, draft.toml.as_bytes()).and_then(|made| {
-                            if made {
-                                Ok(())
-                            } else {
-                                Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "exists"))
-                            }
-                        })
-                    };
-                    write.map_err(|e| {
-                        fail(ExitCode::Output, anyhow::Error::new(e).context(format!("cannot write {}", out.display())))
-                    })?;
-                    lines.push(format!(
-                        "drafted {} from {} rows; review every guess before use:",
-                        out.display(),
-                        draft.rows
-                    ));
-                }
-                None => {
-                    say!("{}", draft.toml);
-                    lines.push(format!("drafted rules from {} rows; review every guess before use:", draft.rows));
-                }
-            }
-            lines.push(format!("{:<20} {:<20} {:>12} {:>8}  evidence", "column", "role", "distinct", "unique"));
-            for g in &draft.guesses {
-                lines.push(format!(
-                    "{:<20} {:<20} {:>12} {:>7.1}%  {}",
-                    g.column,
-                    g.role,
-                    g.distinct,
-                    g.unique_share * 100.0,
-                    g.evidence
-                ));
-            }
-            lines.push(match &draft.subject {
-                Some(s) => format!("subject (the models count people by it): {s}"),
-                None => {
-                    "subject: no column recognised as one person's number; name one if a person may have several rows"
-                        .into()
-                }
-            });
-            lines.push(match &draft.fingerprint {
-                Some(f) => format!("fingerprint for leak tracing (its values reordered within classes): {f}"),
-                None => "fingerprint for leak tracing: none drafted (no insensitive column outside the key)".into(),
-            });
-            if let Some(u) = draft.unique_on_quasi {
-                lines.push(format!(
-                    "suggested quasi-identifiers: {}; {:.1}% of records unique on them at raw values (the drafted generalisation lowers it)",
-                    draft.guesses.iter().filter(|g| g.quasi).map(|g| g.column.as_str()).collect::<Vec<_>>().join(", "),
-                    u * 100.0
-                ));
-            }
-            lines.push(
-                "next: write a job file naming the extract and these rules, and run `tokumei check JOB.toml`".into(),
-            );
-            for l in lines {
-                if out.is_some() {
-                    say!("{l}");
-                } else {
-                    eprintln!("{l}");
-                }
-            }
-            Ok(())
+            init_cmd::init(&table(&extract, encoding, delimiter), dataset, out.as_deref(), force, no_header)
         }
         Command::Sample { kind: SampleKind::ResidentExtracts, rows, seed, encoding, out, force } => {
-            let enc = match encoding {
-                TextEncoding::Utf8 => tokumei_synth::TextEncoding::Utf8,
-                TextEncoding::Cp932 => tokumei_synth::TextEncoding::Cp932,
-            };
-            for name in tokumei_synth::EXTRACTS {
-                let p = out.join(name);
-                if !force && std::fs::symlink_metadata(&p).is_ok() {
-                    return Err(fail(
-                        ExitCode::Output,
-                        anyhow::anyhow!("{} exists; pass --force to replace it", p.display()),
-                    ));
-                }
-            }
-            tokumei_synth::resident_extracts(&out, rows, seed, enc)
-                .map_err(|e| fail(ExitCode::Output, anyhow::Error::from(e)))?;
-            say!("wrote {rows} residents as {} in {}", tokumei_synth::EXTRACTS.join(", "), out.display());
-            Ok(())
+            init_cmd::sample_extracts(&out, rows, seed, encoding.synth(), force)
         }
         Command::Sample { kind: SampleKind::ResidentRegistry, rows, seed, encoding, out, force } => {
-            let enc = match encoding {
-                TextEncoding::Utf8 => tokumei_synth::TextEncoding::Utf8,
-                TextEncoding::Cp932 => tokumei_synth::TextEncoding::Cp932,
-            };
-            if !force && std::fs::symlink_metadata(&out).is_ok() {
-                return Err(fail(
-                    ExitCode::Output,
-                    anyhow::anyhow!("{} exists; pass --force to replace it", out.display()),
-                ));
-            }
-            // Made beside its target and renamed into place: never a half-written file.
-            let dir = tokumei_audit::sys::parent_of(&out);
-            let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let tmp = dir.join(format!(".{name}.new-{}", tokumei_audit::sys::random_tag()));
-            let made =
-                tokumei_synth::resident_registry(&tmp, rows, seed, enc).map_err(anyhow::Error::from).and_then(|_| {
-                    if force {
-                        std::fs::rename(&tmp, &out)?;
-                    } else {
-                        std::fs::hard_link(&tmp, &out)?;
-                    }
-                    Ok(())
-                });
-            let _ = std::fs::remove_file(&tmp);
-            made.map_err(|e| fail(ExitCode::Output, e.context(format!("cannot write {}", out.display()))))?;
-            say!("wrote {rows} rows to {}", out.display());
-            Ok(())
+            init_cmd::sample_registry(&out, rows, seed, encoding.synth(), force)
         }
-        Command::Audit { command: AuditCommand::Verify { log, anchors, mut releases, public_key, registry } } => {
-            let registry_problems = match &registry {
-                Some(path) => {
-                    let reg = tokumei_registry::Registry::open_unproved(path)
-                        .map_err(|e| fail(ExitCode::Registry, e.into()))?;
-                    Some((path.clone(), registry_cmd::verify(&reg)?))
-                }
-                None => None,
-            };
-            let (path, job) = log.resolve()?;
-            if let Some(job) = job
-                && job.output_dir.exists()
-                && !tokumei_release::find_releases(&job.output_dir).is_empty()
-            {
-                releases.push(job.output_dir);
-            }
-            let verified = audit_cmd::verify(&path, &anchors, &releases, public_key.as_deref());
-            if let Some((registry, problems)) = registry_problems {
-                for p in &problems {
-                    eprintln!("problem: registry: {p}");
-                }
-                if verified.is_ok() && !problems.is_empty() {
-                    return Err(fail(
-                        ExitCode::Registry,
-                        anyhow::anyhow!("registry {}: {} problem(s) found", registry.display(), problems.len()),
-                    ));
-                }
-                if problems.is_empty() {
-                    say!("registry {}: every row, change and release matches the audit log", registry.display());
-                }
-            }
-            verified
+        Command::Audit { command: AuditCommand::Verify { log, anchors, releases, public_key, registry } } => {
+            audit_cmd::verify_all(&log, &anchors, releases, public_key.as_deref(), registry.as_deref())
         }
         Command::Audit { command: AuditCommand::Head { log, sign_key, json } } => {
             audit_cmd::head(&log.resolve()?.0, sign_key.as_deref(), json)
@@ -668,36 +435,15 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
         Command::Serve(args) => serve_cmd::serve(args),
         Command::Incident { command } => incident_cmd::incident(command),
         Command::Risk { file, qi, sensitive, population, threshold, encoding, delimiter, json } => {
-            let input = tokumei_engine::risk::TableInput {
-                path: &file,
-                format: None,
-                encoding: encoding.encoding(),
-                delimiter,
-            };
-            let r = tokumei_engine::risk::risk_of_file(&input, &qi, &sensitive, population, threshold)?;
-            if json {
-                say!("{}", serde_json::to_string_pretty(&r).map_err(|e| fail(ExitCode::Internal, e.into()))?);
-            } else {
-                print_risk(&r);
-            }
-            Ok(())
+            init_cmd::risk(&table(&file, encoding, delimiter), &qi, &sensitive, population, threshold, json)
         }
-        Command::Keygen { out, audit: true } => {
-            let public = PathBuf::from(format!("{}.pub", out.display()));
-            let id = tokumei_audit::sign::generate(&out, &public).map_err(|e| fail(ExitCode::Key, e.into()))?;
-            say!(
-                "wrote audit signing key {id} to {} (owner-only; never printed) and its public key to {}",
-                out.display(),
-                public.display()
-            );
-            Ok(())
-        }
-        Command::Keygen { out, audit: false } => {
-            let id = tokumei_engine::keys::Key::generate(&out)?;
-            say!("wrote key {} to {} (keep it apart from the data; it is never printed)", id, out.display());
-            Ok(())
-        }
+        Command::Keygen { out, audit } => init_cmd::keygen(&out, audit),
     }
+}
+
+/// A table named on the command line, with its encoding and delimiter.
+fn table(path: &std::path::Path, encoding: args::EncodingArg, delimiter: u8) -> tokumei_engine::risk::TableInput<'_> {
+    tokumei_engine::risk::TableInput { path, format: None, encoding: encoding.encoding(), delimiter }
 }
 
 fn main() {

@@ -4,12 +4,17 @@
 //! leak incidents, tracing a leaked file, and the registry's records. Errors are
 //! [`OfficeError`]s that say whose fault they are; the binary decides the exit code.
 
+pub mod audit;
+pub mod calls;
 pub mod clock;
 pub mod error;
 pub mod files;
 pub mod incidents;
+pub mod init;
 pub mod records;
 pub mod requests;
+pub mod run;
+pub mod sample;
 pub mod sources;
 pub mod trace;
 

@@ -1,0 +1,202 @@
+//! `tokumei run` and `tokumei check`: the order of a run around the engine, so that the audit
+//! log records every run and every release is complete or invisible:
+//!
+//! audit log intact (else exit 7) -> residents' requests and the registry (opened once) ->
+//! prepare (rules, input header, key) -> the contract or internal use allows it -> paths
+//! checked -> output folder locked -> releases already there still anchored in the log -> stale
+//! staging removed (audited) -> engine writes the staged release -> publish (entry, register,
+//! rename, entry). The binary prints what the run returns.
+
+mod anchors;
+mod contract;
+mod log;
+mod publish;
+mod ready;
+mod record;
+mod requests;
+
+use crate::{Clock, OfficeError};
+use contract::ContractRun;
+use log::{Auditor, RunLog};
+use std::path::{Path, PathBuf};
+use tokumei_audit::JsonlLog;
+use tokumei_engine::report::Report;
+use tokumei_engine::run::RunOptions;
+use tokumei_engine::{EngineError, Progress, RunError};
+
+pub use publish::Published;
+
+/// The audit log of a job file that could not be loaded: `../reports/audit.log` from it.
+pub fn default_audit_log(job: &Path) -> PathBuf {
+    job.parent().unwrap_or(Path::new(".")).join("..").join("reports").join("audit.log")
+}
+
+/// What a registered release is for: a contract's recipient, or an internal use.
+#[derive(Clone)]
+pub enum Use {
+    /// Provided under this contract.
+    Contract(i64),
+    /// An internal use, with its purpose.
+    Internal(String),
+}
+
+/// `run --contract` / `--internal-use`: the use, its registry if named, and the staff hours.
+pub struct ContractArg {
+    /// The registry file (`None`: `registry.sqlite` in the job's output folder).
+    pub registry: Option<PathBuf>,
+    /// What the release is for (`None`: what the job's `[registry]` says, if anything).
+    pub using: Option<Use>,
+    /// Staff hours of creation work entered by the operator (for the fee).
+    pub hours: Option<f64>,
+    /// `release replace`: the internal release this run's release replaces.
+    pub replaces: Option<Replacing>,
+}
+
+/// The internal release a run replaces without the people residents' requests excluded
+/// (`tokumei release replace`), and why its input may differ.
+#[derive(Clone)]
+pub struct Replacing {
+    /// The release replaced.
+    pub release_id: String,
+    /// Why a changed input replaces it (the records as they are now).
+    pub input_changed: Option<String>,
+}
+
+/// A run or check as the operator asked for it.
+pub struct RunRequest {
+    /// Output folder (`None`: the job's).
+    pub out: Option<PathBuf>,
+    /// Who runs it (recorded in the audit log).
+    pub operator: String,
+    /// A check: everything a run decides, nothing written but its audit entry.
+    pub dry_run: bool,
+    /// The use and registry asked for on the command line.
+    pub contract: Option<ContractArg>,
+    /// Threads that transform rows (0: one per core).
+    pub threads: usize,
+    /// Memory above which pass 1 spills (`None`: the engine's default).
+    pub spill_memory: Option<u64>,
+}
+
+/// What a run tells the operator while it goes, before it returns (the binary prints it).
+pub trait Tell {
+    /// A note for the operator (a whole line: `note: ...`, `waiting: ...`).
+    fn note(&self, line: &str);
+    /// A check's decisions, as soon as the engine made them: `refused` when `tokumei run`
+    /// would refuse the release (the check then fails).
+    fn decided(&self, report: &Report, refused: bool);
+}
+
+/// What a run did.
+pub enum RunDone {
+    /// A check passed (its audit entry written; nothing else).
+    Checked(Box<Report>),
+    /// A release was published.
+    Published(Box<Published>),
+}
+
+/// Run or check a job.
+pub fn run(job_path: &Path, req: RunRequest, progress: &dyn Progress, tell: &dyn Tell) -> Result<RunDone, OfficeError> {
+    let clock = Clock::now()?;
+    let action = if req.dry_run { "check" } else { "run" };
+    let mut auditor = Auditor::new(&req.operator, action, job_path, &clock, tell);
+    let job = match tokumei_rules::load_job(job_path) {
+        Ok(j) => j,
+        Err(d) => {
+            // Record the failure in the default log if that exists and is intact.
+            let log = JsonlLog::new(default_audit_log(job_path));
+            if log.head().is_ok() {
+                let mut r = auditor.record();
+                r.error = Some(format!("config: {}", d.to_string().lines().next().unwrap_or_default()));
+                let _ = log.append(r);
+            }
+            return Err(EngineError::Config(d.to_string()).into());
+        }
+    };
+    let out_root = req.out.clone().unwrap_or_else(|| job.output_dir.clone());
+    let (contract, named_registry) = ContractRun::of(&job, req.contract)?;
+    let mut run_log = RunLog::open(&job.audit_log, &out_root)?;
+    // Any failure from here on is audited (unless the log itself is what failed).
+    let provided = contract.as_ref().is_some_and(|c| c.id.is_some());
+    let opts = RunOptions {
+        now_unix: clock.run_unix,
+        progress,
+        threads: req.threads,
+        spill_memory: req.spill_memory,
+        provided,
+    };
+    let ready = ready::ready(&job, contract.as_ref(), named_registry.as_deref(), &out_root, &clock, &mut auditor)
+        .map_err(|(facts, e)| auditor.fail(&mut run_log, &facts, e))?;
+    if req.dry_run {
+        return check(ready, &opts, &out_root, &mut run_log, &auditor, tell);
+    }
+    publish::publish(&job, ready, contract.as_ref(), &opts, &out_root, &mut run_log, &auditor)
+}
+
+/// `tokumei check`: the run without its release; its decisions told as soon as they are made.
+fn check(
+    ready: ready::Ready,
+    opts: &RunOptions,
+    out_root: &Path,
+    run_log: &mut RunLog,
+    auditor: &Auditor,
+    tell: &dyn Tell,
+) -> Result<RunDone, OfficeError> {
+    let outcome = match tokumei_engine::run(ready.prepared, opts, None) {
+        Ok(o) => o,
+        Err(RunError { error, facts }) => return Err(auditor.fail(run_log, &facts, error.into())),
+    };
+    let facts = outcome.facts.clone();
+    // What the run would decide, whether or not it would release.
+    tell.decided(&outcome.report, outcome.refused.is_some());
+    if let Some(refused) = outcome.refused {
+        return Err(auditor.fail(run_log, &facts, refused.into()));
+    }
+    // The entries as they are now (a run may have published meanwhile).
+    run_log.refresh()?;
+    anchors::check_release_anchors(run_log.log(), run_log.entries(), out_root)?;
+    let log = run_log.started(auditor)?;
+    let mut r = auditor.record();
+    r.status = "ok".into();
+    record::fill(&mut r, &facts);
+    record::details(&mut r, &outcome.report);
+    log.append(r)
+        .map_err(|e| OfficeError::Audit(e).context("the check passed but its audit entry could not be written"))?;
+    Ok(RunDone::Checked(Box::new(outcome.report)))
+}
+
+/// A path as a person reads it: `samples/../reports/x` shown as `reports/x` (for display only;
+/// the files are opened by the path as given).
+pub fn shown(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir
+                if matches!(out.components().next_back(), Some(std::path::Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() { PathBuf::from(".") } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_is_shown_without_its_detours() {
+        assert_eq!(shown(Path::new("samples/../reports/x")), PathBuf::from("reports/x"));
+        assert_eq!(shown(Path::new("./a/./b")), PathBuf::from("a/b"));
+        assert_eq!(shown(Path::new("../a")), PathBuf::from("../a"));
+        assert_eq!(shown(Path::new(".")), PathBuf::from("."));
+    }
+
+    #[test]
+    fn a_job_that_cannot_load_logs_beside_its_reports() {
+        assert_eq!(default_audit_log(Path::new("jobs/a.toml")), Path::new("jobs/../reports/audit.log"));
+    }
+}

@@ -1,0 +1,39 @@
+//! `tokumei sample`: synthetic extracts, never over an existing file unless forced, each made
+//! beside its target and renamed into place.
+
+use crate::OfficeError;
+use crate::error::chain;
+use std::path::Path;
+use tokumei_synth::TextEncoding;
+
+/// Refuse to replace `path` unless `force`.
+fn keep(path: &Path, force: bool) -> Result<(), OfficeError> {
+    if !force && std::fs::symlink_metadata(path).is_ok() {
+        return Err(OfficeError::Output(format!("{} exists; pass --force to replace it", path.display())));
+    }
+    Ok(())
+}
+
+/// The same records as three extracts in the folder `out` ([`tokumei_synth::EXTRACTS`]).
+pub fn resident_extracts(out: &Path, rows: u64, seed: u64, enc: TextEncoding, force: bool) -> Result<(), OfficeError> {
+    for name in tokumei_synth::EXTRACTS {
+        keep(&out.join(name), force)?;
+    }
+    tokumei_synth::resident_extracts(out, rows, seed, enc).map_err(|e| OfficeError::Output(chain(&e)))
+}
+
+/// A resident-registry extract (住民基本台帳 + tax + care) at `out`.
+pub fn resident_registry(out: &Path, rows: u64, seed: u64, enc: TextEncoding, force: bool) -> Result<(), OfficeError> {
+    keep(out, force)?;
+    // Made beside its target and renamed into place: never a half-written file.
+    let dir = tokumei_audit::sys::parent_of(out);
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.new-{}", tokumei_audit::sys::random_tag()));
+    let made = match tokumei_synth::resident_registry(&tmp, rows, seed, enc) {
+        Err(e) => Err(OfficeError::Output(chain(&e))),
+        Ok(()) => if force { std::fs::rename(&tmp, out) } else { std::fs::hard_link(&tmp, out) }
+            .map_err(|cause| OfficeError::Output(chain(&cause))),
+    };
+    let _ = std::fs::remove_file(&tmp);
+    made.map_err(|e| e.context(format!("cannot write {}", out.display())))
+}
