@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use tokumei_audit::JsonlLog;
 use tokumei_registry::deadline::{days_between, japan_day};
 use tokumei_registry::{Actor, Registry, State, StoredContract, StoredIncident, StoredRelease, StoredRequest};
+use tokumei_report::{ClassStats, Report};
 
 type Page = Result<Markup, String>;
 
@@ -451,31 +452,21 @@ fn kv(rows: Vec<(&str, Markup)>) -> Markup {
     html! { table.kv { tbody { @for (k, v) in rows { tr { th { (k) } td { (v) } } } } } }
 }
 
-/// The report.json of a published release, if readable.
-fn report_of(r: &StoredRelease) -> Option<serde_json::Value> {
-    let path = std::path::Path::new(&r.release.release_dir).join("report.json");
-    let meta = std::fs::metadata(&path).ok()?;
-    if !meta.is_file() || meta.len() > 64 << 20 {
-        return None;
-    }
-    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+/// The report.json of a published release, if readable as a report.
+fn report_of(r: &StoredRelease) -> Option<Report> {
+    tokumei_report::read(&std::path::Path::new(&r.release.release_dir).join("report.json")).ok()
 }
 
-fn histogram(l: Lang, report: &serde_json::Value) -> Option<Markup> {
-    let bands = |key: &str| -> Option<Vec<(String, u64)>> {
-        report.get(key)?.get("histogram")?.as_array().map(|a| {
-            a.iter()
-                .map(|b| {
-                    (
-                        b.get("sizes").and_then(|s| s.as_str()).unwrap_or("?").to_string(),
-                        b.get("records").and_then(|s| s.as_u64()).unwrap_or(0),
-                    )
-                })
-                .collect()
-        })
-    };
-    let after = bands("after")?;
-    let before = bands("before").unwrap_or_default();
+/// A number of a report as its JSON gives it (`null` for none).
+fn json_number(v: Option<f64>) -> String {
+    serde_json::to_string(&v).unwrap_or_default()
+}
+
+fn histogram(l: Lang, report: &Report) -> Option<Markup> {
+    let bands =
+        |s: &ClassStats| -> Vec<(String, u64)> { s.histogram.iter().map(|b| (b.sizes.clone(), b.records)).collect() };
+    let after = bands(&report.after);
+    let before = bands(&report.before);
     let labels: Vec<String> = after.iter().map(|(s, _)| s.clone()).collect();
     let value = |set: &[(String, u64)], label: &str| set.iter().find(|(s, _)| s == label).map_or(0, |(_, v)| *v);
     Some(svg::bars(
@@ -549,16 +540,16 @@ pub(crate) fn release(reg: &Registry, ctx: &Ctx, id: i64) -> Result<Option<Marku
                 "準識別子の組合せが同じレコードの集まり（同値クラス）の大きさ別に、レコード数を示します。小さいクラスほど再識別のリスクが高くなります。",
                 "Records by the size of the class (records sharing every quasi-identifier) they fall in: the smaller the class, the higher the risk of re-identification."
             )) } } }
-            @if let Some(models) = rep.get("models").and_then(|m| m.as_array()) {
+            @if !rep.models.is_empty() {
                 h2 { (l.t("プライバシーモデル", "Privacy models")) }
                 table {
                     thead { tr { th { (l.t("モデル", "Model")) } th { (l.t("要件", "Required")) } th { (l.t("達成", "Achieved")) } th { (l.t("抑制した行", "Rows suppressed")) } } }
-                    tbody { @for m in models {
+                    tbody { @for m in &rep.models {
                         tr {
-                            td { (m.get(l.t("name_ja", "name")).and_then(|v| v.as_str()).unwrap_or("")) }
-                            td.num { (m.get("required").map(|v| v.to_string()).unwrap_or_default()) }
-                            td.num { (m.get("achieved").map(|v| v.to_string()).unwrap_or_default()) }
-                            td.num { (m.get("rows_suppressed").map(|v| v.to_string()).unwrap_or_default()) }
+                            td { (l.t(&m.name_ja, &m.name)) }
+                            td.num { (json_number(Some(m.required))) }
+                            td.num { (json_number(m.achieved)) }
+                            td.num { (m.rows_suppressed) }
                         }
                     } }
                 }

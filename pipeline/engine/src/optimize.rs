@@ -7,7 +7,7 @@ use crate::EngineError;
 use crate::cell::Cell;
 use crate::privacy::Dictionary;
 use crate::transform::Generalize;
-use serde::Serialize;
+use tokumei_anon::mondrian::MondrianResult;
 use tokumei_anon::search::SearchOptions;
 use tokumei_anon::{Hierarchy as CodeHierarchy, Model, Problem, QiColumn, SensitiveColumn};
 use tokumei_rules::{Action, Hierarchy, LocalRecoding, Plan};
@@ -32,32 +32,9 @@ pub struct SearchSensitive {
     pub tree: Option<tokumei_anon::models::Tree>,
 }
 
+use tokumei_report::LocalRecoding as LocalRecodingReport;
 /// What the search did, for the report.
-#[derive(Debug, Clone, Serialize)]
-pub struct SearchReport {
-    /// Quality model minimised.
-    pub quality_model: String,
-    /// Its value at the chosen transformation.
-    pub quality: f64,
-    /// Whether the result is proven optimal.
-    pub optimal: bool,
-    /// A lower bound of the optimum.
-    pub lower_bound: f64,
-    /// Lattice nodes.
-    pub nodes: usize,
-    /// Nodes whose classes were computed.
-    pub evaluated: usize,
-    /// Nodes ruled out without computing classes.
-    pub pruned: usize,
-    /// Search time.
-    pub ms: f64,
-    /// `(input column, chosen level)` for every quasi-identifier.
-    pub levels: Vec<(String, u32)>,
-    /// Mondrian local recoding on the same data (`local_recoding = "compare"` or `"apply"`).
-    pub local_recoding: Option<tokumei_anon::mondrian::MondrianResult>,
-    /// What the output uses: `global` (the search's levels) or `local` (Mondrian's).
-    pub applied: String,
-}
+pub use tokumei_report::SearchReport;
 
 const NULL: &str = "\u{0}null";
 
@@ -195,7 +172,7 @@ pub fn optimize(
         .as_ref()
         .map(|b| qs.iter().zip(&b.levels).map(|(q, l)| (q.plan, q.min + *l as u32)).collect())
         .unwrap_or_default();
-    let report = |levels: Vec<(usize, u32)>, local_recoding, applied: &str| SearchReport {
+    let report = |levels: Vec<(usize, u32)>, local: Option<&MondrianResult>, applied: &str| SearchReport {
         quality_model: plan.privacy.quality.name().into(),
         quality: result.best.as_ref().map_or(f64::NAN, |b| b.quality),
         optimal: result.optimal,
@@ -205,7 +182,7 @@ pub fn optimize(
         pruned: result.pruned,
         ms: result.ms,
         levels: levels.iter().map(|(p, l)| (plan.columns[*p].name.clone(), *l)).collect(),
-        local_recoding,
+        local_recoding: local.map(LocalRecodingReport::from),
         applied: applied.into(),
     };
     if plan.privacy.local_recoding == LocalRecoding::Apply {
@@ -238,7 +215,7 @@ pub fn optimize(
                 .collect();
             dicts[q.dict].recode_rows(codes, values);
         }
-        return Ok((report(global_levels, local_recoding, "local"), Vec::new()));
+        return Ok((report(global_levels, local_recoding.as_ref(), "local"), Vec::new()));
     }
     let Some(best) = result.best.clone() else {
         return Err(EngineError::Privacy(format!(
@@ -255,5 +232,5 @@ pub fn optimize(
         let values: Vec<Cell> = q.hierarchy.labels[l].iter().map(|s| cell_of(s)).collect();
         dicts[q.dict].recode(&q.hierarchy.up[l], values);
     }
-    Ok((report(global_levels.clone(), local_recoding, "global"), global_levels))
+    Ok((report(global_levels.clone(), local_recoding.as_ref(), "global"), global_levels))
 }

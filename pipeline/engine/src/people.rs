@@ -19,32 +19,7 @@ use rustc_hash::FxHashMap;
 use siphasher::sip::SipHasher13;
 use std::hash::Hasher;
 
-/// People and rows, in, suppressed and out. The privacy models count people by the rules'
-/// `subject`: with one row per person the two counts are equal.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct PeopleCounts {
-    /// The column that names a person (the rules' `subject`), if declared.
-    pub subject: Option<String>,
-    /// Rows the models were given (read less rejected).
-    pub rows_in: u64,
-    /// People among them.
-    pub people_in: u64,
-    /// Most rows any one person has.
-    pub max_rows_per_person: u64,
-    /// People whose rows fall in more than one class of key values (each judged by the set of
-    /// the key values they have).
-    pub people_in_several_classes: u64,
-    /// Rows suppressed.
-    pub rows_suppressed: u64,
-    /// People suppressed (all of each one's rows).
-    pub people_suppressed: u64,
-    /// Rows written.
-    pub rows_out: u64,
-    /// People written.
-    pub people_out: u64,
-    /// Without a `subject`: the columns that may name a person, checked to repeat no value.
-    pub checked: Vec<String>,
-}
+pub use tokumei_report::PeopleCounts;
 
 /// The subject hash of a row with no subject value (never the hash of a value).
 pub const NO_SUBJECT: u64 = 0;

@@ -45,18 +45,7 @@ impl RequestStage {
 /// A correction: (subject, column, value).
 pub type Correction = (String, String, String);
 
-/// What the stage did.
-#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct RequestCounts {
-    /// Subjects on the exclusion list the run applied.
-    pub exclusions_in_force: u64,
-    /// Records left out because of requests.
-    pub excluded_records: u64,
-    /// Corrections in force for the run's inputs.
-    pub corrections_in_force: u64,
-    /// Values replaced by corrections.
-    pub corrected_values: u64,
-}
+pub use tokumei_report::RequestCounts;
 
 /// The normal form of a subject identifier (as the registry keeps it).
 pub fn normalize_subject(s: &str) -> String {

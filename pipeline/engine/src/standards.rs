@@ -2,79 +2,42 @@
 //! and English: 法116条1項 / 規則62条 for anonymized data (five measures) and 規則31条 for
 //! pseudonymized data. A failed standard names the columns and rule lines at fault and the fix.
 
-use serde::Serialize;
 use tokumei_rules::{Action, ColumnPlan, Hierarchy, Mode, Plan, Role, ValueType};
 
-/// One processing standard's result.
-#[derive(Debug, Clone, Serialize)]
-pub struct Standard {
-    /// Number in the regulation.
-    pub id: u32,
-    /// The provision, e.g. `規則62条1号（法116条1項）`.
-    pub legal: String,
-    /// What it requires (English).
-    pub title: String,
-    /// What it requires (Japanese).
-    pub title_ja: String,
-    /// Whether the release meets it.
-    pub passed: bool,
-    /// Why: one line per column or check (English).
-    pub evidence: Vec<String>,
-    /// Why (Japanese).
-    pub evidence_ja: Vec<String>,
-    /// How to meet it, when it fails (English).
-    pub fix: Option<String>,
-    /// How to meet it (Japanese).
-    pub fix_ja: Option<String>,
-}
-
-/// What a release is in law, by who makes it and how: the data's name and the rule that sets
-/// its processing standards.
-#[derive(Debug, Clone, Serialize)]
-pub struct Regime {
-    /// The data's name (Japanese), e.g. 行政機関等匿名加工情報.
-    pub kind_ja: &'static str,
-    /// The data's name (English).
-    pub kind_en: &'static str,
-    /// The provisions of its standards (Japanese), e.g. 法116条1項・規則62条.
-    pub basis_ja: &'static str,
-    /// The provisions (English).
-    pub basis_en: &'static str,
-    /// The rule whose items number the standards, e.g. 規則62条.
-    pub rule: &'static str,
-}
+pub use tokumei_report::{Regime, Standard};
 
 /// The regime of a release made by `actor` in `mode`.
 pub fn regime(actor: tokumei_rules::Actor, mode: Mode) -> Regime {
     use tokumei_rules::Actor;
     match (actor, mode) {
         (Actor::PublicBody, Mode::Anonymized) => Regime {
-            kind_ja: "行政機関等匿名加工情報",
-            kind_en: "anonymised data of a public body (行政機関等匿名加工情報)",
-            basis_ja: "法116条1項・規則62条",
-            basis_en: "APPI art. 116(1), rule 62",
-            rule: "規則62条",
+            kind_ja: "行政機関等匿名加工情報".into(),
+            kind_en: "anonymised data of a public body (行政機関等匿名加工情報)".into(),
+            basis_ja: "法116条1項・規則62条".into(),
+            basis_en: "APPI art. 116(1), rule 62".into(),
+            rule: "規則62条".into(),
         },
         (_, Mode::Anonymized) => Regime {
-            kind_ja: "匿名加工情報",
-            kind_en: "anonymised data (匿名加工情報)",
-            basis_ja: "法43条1項・規則34条",
-            basis_en: "APPI art. 43(1), rule 34",
-            rule: "規則34条",
+            kind_ja: "匿名加工情報".into(),
+            kind_en: "anonymised data (匿名加工情報)".into(),
+            basis_ja: "法43条1項・規則34条".into(),
+            basis_en: "APPI art. 43(1), rule 34".into(),
+            rule: "規則34条".into(),
         },
         (Actor::PublicBody, Mode::Pseudonymized) => Regime {
-            kind_ja: "仮名化した保有個人情報（内部利用に限る。仮名加工情報ではない）",
-            kind_en: "pseudonymised personal information held by a public body (internal use only; not 仮名加工情報)",
-            basis_ja: "規則31条に準じる",
-            basis_en: "following rule 31",
-            rule: "規則31条",
+            kind_ja: "仮名化した保有個人情報（内部利用に限る。仮名加工情報ではない）".into(),
+            kind_en: "pseudonymised personal information held by a public body (internal use only; not 仮名加工情報)"
+                .into(),
+            basis_ja: "規則31条に準じる".into(),
+            basis_en: "following rule 31".into(),
+            rule: "規則31条".into(),
         },
         (_, Mode::Pseudonymized) => Regime {
-            kind_ja: "仮名加工情報",
-            kind_en: "pseudonymised data (仮名加工情報)",
-            basis_ja: "法41条1項・規則31条",
-            basis_en: "APPI art. 41(1), rule 31",
-            rule: "規則31条",
+            kind_ja: "仮名加工情報".into(),
+            kind_en: "pseudonymised data (仮名加工情報)".into(),
+            basis_ja: "法41条1項・規則31条".into(),
+            basis_en: "APPI art. 41(1), rule 31".into(),
+            rule: "規則31条".into(),
         },
     }
 }
@@ -140,7 +103,7 @@ struct Ctx<'a> {
     plan: &'a Plan,
     chosen: &'a [(usize, u32)],
     /// The rule whose items number the standards.
-    rule: &'static str,
+    rule: &'a str,
 }
 
 impl Ctx<'_> {
@@ -500,7 +463,8 @@ fn ends_lines(ends: &[crate::tails::EndsCheck], k: u32, (unit, unit_ja): (&str, 
 
 /// Evaluate the standards for the plan's mode.
 pub fn evaluate(plan: &Plan, achieved: &Achieved, actor: tokumei_rules::Actor) -> Vec<Standard> {
-    let cx = Ctx { plan, chosen: achieved.chosen, rule: regime(actor, plan.mode).rule };
+    let regime = regime(actor, plan.mode);
+    let cx = Ctx { plan, chosen: achieved.chosen, rule: &regime.rule };
     let mut out = deletion_standards(&cx, plan.mode == Mode::Pseudonymized, cx.rule);
     if plan.mode == Mode::Pseudonymized {
         return out;

@@ -7,29 +7,12 @@ use crate::transform::{BoundKind, Bounds, Generalize};
 use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::{DataType, Date32Type, Int64Type};
 use rustc_hash::{FxHashMap, FxHasher};
-use serde::Serialize;
 use std::hash::{Hash, Hasher};
 
 /// Categories listed in the data dictionary at most.
 pub const MAX_CATEGORIES: usize = 60;
 
-/// The values of one output column in the release.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct ValueSummary {
-    /// Distinct non-null values, when there are at most [`MAX_CATEGORIES`]: in natural order
-    /// (numbers and ranges by value, dates by date), with their counts.
-    pub categories: Option<Vec<(String, u64)>>,
-    /// Distinct non-null values (exact up to [`MAX_CATEGORIES`], else a lower bound).
-    pub distinct: u64,
-    /// Whether there are more distinct values than listed.
-    pub more: bool,
-    /// Smallest value (numbers, dates, or the lowest bound of ranges).
-    pub min: Option<String>,
-    /// Largest value.
-    pub max: Option<String>,
-    /// Null (missing or suppressed) cells.
-    pub nulls: u64,
-}
+pub use tokumei_report::ValueSummary;
 
 /// Tally of one column.
 #[derive(Default)]
@@ -178,38 +161,7 @@ impl ColumnTally {
     }
 }
 
-/// How re-identifiable the release is for an attacker who knows every released column except
-/// the sensitive ones and the record codes.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct ReleaseRisk {
-    /// The columns such an attacker may know.
-    pub columns: Vec<String>,
-    /// Those outside the k-anonymity key (the ones that can break it).
-    pub outside_key: Vec<String>,
-    /// Smallest class over all of them.
-    pub k: u64,
-    /// Classes over all of them.
-    pub classes: u64,
-    /// Records alone in their class.
-    pub unique_records: u64,
-    /// Records in classes smaller than the required k.
-    pub records_below_k: u64,
-    /// Each column outside the key added alone to the key: what it does.
-    pub by_column: Vec<AddedColumn>,
-}
-
-/// One column outside the k-anonymity key, added to it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct AddedColumn {
-    /// Output column.
-    pub column: String,
-    /// Smallest class over the key and this column.
-    pub k: u64,
-    /// Records it makes unique.
-    pub unique_records: u64,
-    /// Records it puts in classes smaller than the required k.
-    pub records_below_k: u64,
-}
+pub use tokumei_report::{AddedColumn, ReleaseRisk};
 
 /// Everything pass 2 counts.
 pub struct Tally {

@@ -235,15 +235,7 @@ impl MarkSet {
     }
 }
 
-/// How a release was fingerprinted: the column whose values were put in a random order within
-/// each class of the key columns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct Fingerprint {
-    /// The column reordered.
-    pub column: String,
-    /// The k-anonymity key's output columns (the classes).
-    pub key_columns: Vec<String>,
-}
+pub use tokumei_report::Fingerprint;
 
 fn sample_for(n: u64) -> u64 {
     n.div_ceil(CAP).max(1)

@@ -141,14 +141,7 @@ pub fn check_overlap(out: &Path, dataset: &str, paths: &[(&str, &Path)]) -> Resu
 /// Whether `dir` is a published release: it holds a `report.json` naming it as its release.
 fn is_release_folder(dir: &Path) -> bool {
     let Some(name) = dir.file_name().and_then(|n| n.to_str()) else { return false };
-    let Ok(meta) = std::fs::metadata(dir.join("report.json")) else { return false };
-    if !meta.is_file() || meta.len() > 64 << 20 {
-        return false;
-    }
-    std::fs::read_to_string(dir.join("report.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .is_some_and(|v| v.get("release_id").and_then(|r| r.as_str()) == Some(name))
+    tokumei_report::read_stamp(&dir.join("report.json")).is_ok_and(|s| s.release_id == name)
 }
 
 /// The output folder, locked for one run. Folders this created are removed again when it is

@@ -17,6 +17,8 @@ mod fingerprint;
 mod layout;
 mod outliers;
 mod prepare;
+#[cfg(test)]
+mod report_json;
 mod stage;
 
 pub use prepare::{Prepared, prepare, prepare_with_requests};

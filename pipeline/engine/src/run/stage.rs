@@ -308,7 +308,11 @@ pub(super) fn stage(
         std::fs::write(&p, text).map_err(|e| output_err(&p, e))
     };
     write("report.json", &json)?;
-    let (ja, en, dict) = (report.officer(Lang::Ja), report.officer(Lang::En), report.dictionary());
+    let (ja, en, dict) = (
+        crate::report::officer(&report, Lang::Ja),
+        crate::report::officer(&report, Lang::En),
+        crate::report::dictionary(&report),
+    );
     let docs = [
         ("report.md", ja.markdown()),
         ("report.html", ja.html()),

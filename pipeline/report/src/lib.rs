@@ -1,0 +1,37 @@
+//! The report of a tokumei release (`report.json`): the data types it is made of, as the engine
+//! writes them and as every reader (the console, release checks, the command line) reads them
+//! back, typed, with [`read`]. No Arrow: a reader of reports builds without the engine.
+//!
+//! A report holds counts, hashes, column names and generalised category labels, never a value
+//! of an identifier.
+
+mod classes;
+mod columns;
+mod float;
+mod inputs;
+mod people;
+mod read;
+mod release_risk;
+mod report;
+mod search;
+mod stamp;
+mod standards;
+
+pub use classes::{ClassStats, HistogramBucket, LDiversity, ModelOutcome, SuppressionCause};
+pub use columns::{ColumnReport, TCloseness, ValueSummary};
+pub use inputs::{InputReport, Timings};
+pub use people::{PeopleCounts, RequestCounts};
+pub use read::{ReportError, from_json, read, read_stamp};
+pub use release_risk::{AddedColumn, ReleaseRisk};
+pub use report::Report;
+pub use search::{Fingerprint, LocalRecoding, SearchReport};
+pub use stamp::ReleaseStamp;
+pub use standards::{Regime, Standard};
+
+#[cfg(test)]
+mod architecture {
+    #[test]
+    fn no_circle() {
+        tokumei_house::assert_no_circle(env!("CARGO_MANIFEST_DIR"), &[]);
+    }
+}
