@@ -212,7 +212,7 @@ fn release_anchors(
                 DiskState::Absent => {}
             },
         }
-        match f.report.as_ref().and_then(anchor::from_json) {
+        match f.audit_head() {
             Some(head) => anchors.push(Anchor { head, from: f.dir.join("report.json").display().to_string() }),
             None => problems.push(format!("release folder {}: its report.json carries no audit head", f.dir.display())),
         }

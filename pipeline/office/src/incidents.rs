@@ -157,18 +157,17 @@ fn release_scope(
         .outputs
         .iter()
         .find(|o| o.name == "report.json")
-        .and_then(|o| std::fs::read_to_string(dir.join(&o.name)).ok())
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
-    for c in report.as_ref().and_then(|v| v["columns"].as_array()).into_iter().flatten() {
-        let Some(out) = c["output"].as_str() else { continue };
+        .and_then(|o| tokumei_report::read_marks(&dir.join(&o.name)).ok());
+    for c in report.iter().flat_map(|m| &m.columns) {
+        let Some(out) = c.output.as_deref() else { continue };
         let e = marks.entry(out.to_string()).or_insert_with(|| item(&BTreeMap::new(), out));
-        if let Some(k) = c["special_care"].as_str() {
-            e.special_care = Some(k.to_string());
+        if let Some(k) = &c.special_care {
+            e.special_care = Some(k.clone());
         }
-        e.financial |= c["role"] == "financial";
+        e.financial |= c.role == "financial";
         // 番号法2条8項: a code that stands for a 個人番号 (its pseudonym) is a 個人番号 too, so
         // an output made from a 個人番号 column is one whatever it is named.
-        e.my_number |= c["name"].as_str().is_some_and(tokumei_registry::is_my_number_column);
+        e.my_number |= tokumei_registry::is_my_number_column(&c.name);
     }
     let chosen: Vec<String> = if s.columns.is_empty() { columns.clone() } else { s.columns.clone() };
     if let Some(bad) = chosen.iter().find(|c| !columns.is_empty() && !columns.contains(c)) {

@@ -37,11 +37,8 @@ pub fn prepare_job(path: &Path, clock: &Clock) -> Result<(tokumei_rules::Job, Pr
 /// The key a release was made with, as its own report names it.
 pub fn made_with(r: &StoredRelease) -> Option<String> {
     let dir = PathBuf::from(&r.release.release_dir);
-    let report = r.release.outputs.iter().find(|o| o.name.ends_with("report.json"));
-    report
-        .and_then(|o| std::fs::read_to_string(dir.join(&o.name)).ok())
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| v["key_id"].as_str().map(String::from))
+    let report = r.release.outputs.iter().find(|o| o.name == "report.json")?;
+    tokumei_report::read_stamp(&dir.join(&report.name)).ok()?.key_id
 }
 
 /// The refusal of a job whose subject column is not pseudonymised with a managed key.

@@ -100,13 +100,16 @@ pub struct ReleaseFolder {
     pub dir: PathBuf,
     /// Its name, the release id.
     pub release_id: String,
-    /// Its `report.json`, when readable (untyped: its readers move to [`ReleaseFolder::stamp`]).
-    pub report: Option<serde_json::Value>,
     /// Its release id and audit head as its `report.json` gives them, when readable.
     pub stamp: Option<tokumei_report::ReleaseStamp>,
 }
 
 impl ReleaseFolder {
+    /// The audit log's head its report recorded when it was made, if readable.
+    pub fn audit_head(&self) -> Option<tokumei_audit::Head> {
+        self.stamp.as_ref()?.audit_head.as_deref()?.parse().ok()
+    }
+
     /// The publishing entry of this folder among `entries`, if any.
     pub fn entry<'e>(&self, entries: &'e [Entry]) -> Option<&'e Entry> {
         entries.iter().rev().find(|e| {
@@ -160,12 +163,9 @@ pub fn find_releases(path: &Path) -> Vec<ReleaseFolder> {
     }
     dirs.into_iter()
         .map(|dir| {
-            let report = std::fs::read_to_string(dir.join("report.json"))
-                .ok()
-                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
             let stamp = tokumei_report::read_stamp(&dir.join("report.json")).ok();
             let release_id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            ReleaseFolder { dir, release_id, report, stamp }
+            ReleaseFolder { dir, release_id, stamp }
         })
         .collect()
 }

@@ -21,11 +21,11 @@ pub use classes::{ClassStats, HistogramBucket, LDiversity, ModelOutcome, Suppres
 pub use columns::{ColumnReport, TCloseness, ValueSummary};
 pub use inputs::{InputReport, Timings};
 pub use people::{PeopleCounts, RequestCounts};
-pub use read::{ReportError, from_json, read, read_stamp};
+pub use read::{ReportError, from_json, read, read_marks, read_stamp};
 pub use release_risk::{AddedColumn, ReleaseRisk};
 pub use report::Report;
 pub use search::{Fingerprint, LocalRecoding, SearchReport};
-pub use stamp::ReleaseStamp;
+pub use stamp::{ColumnMark, ColumnMarks, ReleaseStamp};
 pub use standards::{Regime, Standard};
 
 #[cfg(test)]

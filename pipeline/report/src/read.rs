@@ -1,6 +1,6 @@
 //! Reading a release's `report.json` back, typed.
 
-use crate::{ReleaseStamp, Report};
+use crate::{ColumnMarks, ReleaseStamp, Report};
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 
@@ -48,6 +48,11 @@ pub fn read(path: &Path) -> Result<Report, ReportError> {
 /// The release id and audit head of the report in `path` (a `report.json` or a release folder),
 /// whatever else it holds.
 pub fn read_stamp(path: &Path) -> Result<ReleaseStamp, ReportError> {
+    read_as(path)
+}
+
+/// What the rules marked of each column of the report in `path`, whatever else it holds.
+pub fn read_marks(path: &Path) -> Result<ColumnMarks, ReportError> {
     read_as(path)
 }
 

@@ -18,6 +18,33 @@ pub struct ReleaseStamp {
     pub key_id: Option<String>,
 }
 
+/// What a release's rules marked of each column, as its `report.json` gives them: what an
+/// incident's assessment needs (special-care items, financial items, My Number columns) from a
+/// report of any version. A field a report does not have reads as not marked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnMarks {
+    /// The columns, in report order.
+    #[serde(default)]
+    pub columns: Vec<ColumnMark>,
+}
+
+/// One column's marks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnMark {
+    /// Input column name.
+    #[serde(default)]
+    pub name: String,
+    /// Role, as the rules give it (`financial`, ...).
+    #[serde(default)]
+    pub role: String,
+    /// Output column name, none when dropped.
+    #[serde(default)]
+    pub output: Option<String>,
+    /// The item's legal category (`要配慮` / `条例要配慮`), when marked.
+    #[serde(default)]
+    pub special_care: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -31,5 +58,18 @@ mod tests {
         let s: ReleaseStamp = serde_json::from_str(r#"{"release_id": "ds-1"}"#).unwrap();
         assert_eq!(s.audit_head, None);
         assert!(serde_json::from_str::<ReleaseStamp>("{}").is_err());
+    }
+
+    #[test]
+    fn marks_read_from_a_report_of_any_version() {
+        let m: ColumnMarks = serde_json::from_str(
+            r#"{"release_id": "ds-1", "columns": [{"name": "病名", "role": "sensitive", "output": "病名", "special_care": "要配慮", "level": 2}, {"name": "氏名", "output": null}]}"#,
+        )
+        .unwrap();
+        assert_eq!(m.columns.len(), 2);
+        assert_eq!(m.columns[0].special_care.as_deref(), Some("要配慮"));
+        assert_eq!((m.columns[1].output.as_deref(), m.columns[1].role.as_str()), (None, ""));
+        let none: ColumnMarks = serde_json::from_str(r#"{"release_id": "ds-1"}"#).unwrap();
+        assert!(none.columns.is_empty());
     }
 }

@@ -15,10 +15,8 @@ fn not_started(message: String) -> OfficeError {
 /// dataset folders) recorded a log head that the log no longer holds: the log was rewritten,
 /// truncated, emptied, deleted or replaced since.
 pub fn check_release_anchors(log: &JsonlLog, entries: &[Entry], dir: &Path) -> Result<(), OfficeError> {
-    let releases: Vec<_> = tokumei_release::find_releases(dir)
-        .into_iter()
-        .filter(|r| r.report.as_ref().and_then(tokumei_audit::anchor::from_json).is_some())
-        .collect();
+    let releases: Vec<_> =
+        tokumei_release::find_releases(dir).into_iter().filter(|r| r.audit_head().is_some()).collect();
     if entries.is_empty() && !releases.is_empty() {
         return Err(not_started(format!(
             "audit log {} does not exist, but the releases in {} were recorded in a log: a missing log is not started anew while releases witness the old one\n  hint: restore the log, or keep the releases apart and use another output folder",
@@ -27,7 +25,7 @@ pub fn check_release_anchors(log: &JsonlLog, entries: &[Entry], dir: &Path) -> R
         )));
     }
     for release in &releases {
-        let Some(head) = release.report.as_ref().and_then(tokumei_audit::anchor::from_json) else { continue };
+        let Some(head) = release.audit_head() else { continue };
         if let Err(reason) = tokumei_audit::anchor::check(log, entries, &head) {
             return Err(not_started(format!(
                 "audit log {} does not hold entry {} recorded by release {}: {reason}\n  hint: the log is kept as it is; investigate with `tokumei audit verify --log {} --releases {}`",

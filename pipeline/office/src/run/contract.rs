@@ -85,14 +85,7 @@ pub fn check_replacement(reg: &Registry, old: &str, prepared: &tokumei_engine::P
     }
     if o.release.mode == "pseudonymized" {
         let dir = Path::new(&o.release.release_dir);
-        let made_with = o
-            .release
-            .outputs
-            .iter()
-            .find(|f| f.name == "report.json")
-            .and_then(|f| std::fs::read_to_string(dir.join(&f.name)).ok())
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-            .and_then(|v| v["key_id"].as_str().map(String::from));
+        let made_with = crate::sources::made_with(&o);
         match made_with {
             None => {
                 return Err(OfficeError::Refused(format!(
