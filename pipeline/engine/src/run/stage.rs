@@ -12,6 +12,7 @@ use crate::output::{ColumnBuilder, Shuffler, parquet_writer, sha256_file};
 use crate::privacy::Dictionary;
 use crate::progress::Progress;
 use crate::render::Lang;
+use crate::report::Report;
 use crate::tally::Tally;
 use crate::transform::{BoundKind, Bounds};
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions, UInt32Array};
@@ -21,7 +22,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::sync::Arc;
 use std::time::Instant;
-use tokumei_rules::Role;
+use tokumei_rules::{Plan, Role};
 
 /// Write the release into `target`; `dry` (a check): go through pass 2 the same way, counting
 /// and scanning what would be written, but write no file.
@@ -49,93 +50,12 @@ pub(super) fn stage(
 
     // Pass 2: write the Parquet file.
     let write_started = Instant::now();
-    // Each field says what it means and how it was processed (Arrow field metadata).
-    // Ordered generalised columns get numeric (or date) bounds beside their labels, so the
-    // release sorts and filters: `年齢階級` "35-39" has `年齢階級_min` 35 and `年齢階級_max` 39.
-    let mut out_fields: Vec<Field> = Vec::new();
-    let mut bound_kinds: Vec<Option<BoundKind>> = Vec::new();
-    for c in columns.iter() {
-        let col = &report.columns[c.plan];
-        let name = plan.columns[c.plan].output.clone().unwrap_or_default();
-        let mut meta = std::collections::HashMap::from([
-            ("tokumei.role".to_string(), col.release_role.clone()),
-            ("tokumei.processing".to_string(), col.detail.clone()),
-        ]);
-        if col.release_role != col.role {
-            meta.insert("tokumei.input_role".into(), col.role.clone());
-        }
-        if let Some(d) = &col.description {
-            meta.insert("tokumei.description".into(), d.clone());
-        }
-        out_fields.push(Field::new(&name, c.transform.output_type(), true).with_metadata(meta));
-        let kind = c.transform.generalizer().and_then(|g| g.bound_kind());
-        bound_kinds.push(kind);
-        if let (Some(kind), Some([lo, hi])) = (kind, &col.bounds) {
-            let ty = match kind {
-                BoundKind::Int => DataType::Int64,
-                BoundKind::Date => DataType::Date32,
-            };
-            for (bound, which) in [(lo, "lower"), (hi, "upper")] {
-                let meta = std::collections::HashMap::from([
-                    ("tokumei.role".to_string(), col.release_role.clone()),
-                    ("tokumei.bound_of".to_string(), name.clone()),
-                    ("tokumei.processing".to_string(), format!("{which} bound of {name} (empty when open)")),
-                ]);
-                out_fields.push(Field::new(bound, ty.clone(), true).with_metadata(meta));
-            }
-        }
-    }
-    let out_schema: SchemaRef = Arc::new(Schema::new(out_fields));
+    let (out_schema, bound_kinds) = out_schema(plan, columns, &report);
     let parquet_name = format!("{}.parquet", plan.dataset);
     let parquet_path = target.release_dir.join(&parquet_name);
-    let metadata = vec![
-        ("tokumei.release_id".to_string(), release_id.clone()),
-        ("tokumei.dataset".into(), plan.dataset.clone()),
-        ("tokumei.mode".into(), plan.mode.to_string()),
-        ("tokumei.rules_sha256".into(), plan.rules_sha256.clone()),
-        ("tokumei.k".into(), plan.privacy.k.to_string()),
-        ("tokumei.l".into(), plan.privacy.l.map(|l| l.to_string()).unwrap_or_default()),
-        ("tokumei.quasi_identifiers".into(), serde_json::to_string(&report.quasi_identifiers).unwrap_or_default()),
-        ("tokumei.sensitive".into(), serde_json::to_string(&report.sensitive).unwrap_or_default()),
-        ("tokumei.created_at".into(), report.created_at.clone()),
-        ("tokumei.version".into(), env!("CARGO_PKG_VERSION").into()),
-    ];
-    let metadata = match &target.audit_head {
-        Some(h) => metadata.into_iter().chain([("tokumei.audit_head".to_string(), h.clone())]).collect(),
-        None => metadata,
-    };
-    // Written columns (labels and bounds) and what pass 2 counts over them: every column's
-    // values, and the classes over every column an attacker may know (all but the sensitive
-    // ones, record codes and bounds, which only repeat their labels).
-    let mut written: Vec<(usize, bool)> = Vec::new(); // (index in `columns`, is a bound)
-    for (ci, kind) in bound_kinds.iter().enumerate() {
-        written.push((ci, false));
-        if kind.is_some() && report.columns[columns[ci].plan].bounds.is_some() {
-            written.push((ci, true));
-            written.push((ci, true));
-        }
-    }
-    let known = |ci: usize| {
-        let c = &plan.columns[columns[ci].plan];
-        !matches!(c.role, Role::Sensitive | Role::LinkingCode)
-    };
-    let outside: Vec<usize> = written
-        .iter()
-        .enumerate()
-        .filter(|(_, (ci, bound))| !bound && known(*ci) && !plan.columns[columns[*ci].plan].is_privacy_key())
-        .map(|(w, _)| w)
-        .collect();
-    let out_name = |ci: usize| plan.columns[columns[ci].plan].output.clone().unwrap_or_default();
-    let known_names: Vec<String> =
-        written.iter().filter(|(ci, bound)| !bound && known(*ci)).map(|(ci, _)| out_name(*ci)).collect();
-    let outside_names: Vec<String> = outside.iter().map(|w| out_name(written[*w].0)).collect();
-    // Outside columns with a dictionary are read by code when the risk is computed; the code
-    // of a value written as null (missing, or nulled by suppression) is one code for all.
-    let dict_of = |w: usize| match columns[written[w].0].slot {
-        Slot::Global(d) => Some(d),
-        Slot::Local(_) => None,
-    };
-    let outside_dicts: Vec<Option<usize>> = outside.iter().map(|w| dict_of(*w)).collect();
+    let metadata = file_metadata(plan, release_id, &report, target.audit_head.as_deref());
+    let Written { written, outside, known_names, outside_names, outside_dicts } =
+        written_columns(plan, columns, &report, &bound_kinds);
     let by_code: Vec<bool> = outside_dicts.iter().map(Option::is_some).collect();
     // With every outside column known by code, the release risk needs nothing that is written:
     // it is counted from the kept rows while the file is written. Otherwise the tally keeps
@@ -145,22 +65,7 @@ pub(super) fn stage(
         true => Tally::new(written.len(), Vec::new(), Vec::new(), 0),
         false => Tally::new(written.len(), outside, by_code, rows_out as usize),
     };
-    // Per outside dictionary column: each code's first code with the same written value (a
-    // recoded dictionary may hold a value twice), u64::MAX for a value written as null.
-    let canon: Vec<Vec<u64>> = outside_dicts
-        .iter()
-        .map(|d| {
-            let Some(d) = *d else { return Vec::new() };
-            let mut first: rustc_hash::FxHashMap<&Cell, u64> = Default::default();
-            let values = dicts[d].values.iter().zip(&nulled[d]).enumerate();
-            values
-                .map(|(code, (v, gone))| match (gone, v) {
-                    (true, _) | (_, Cell::Null) => u64::MAX,
-                    _ => *first.entry(v).or_insert(code as u64),
-                })
-                .collect()
-        })
-        .collect();
+    let canon = canonical_codes(&outside_dicts, dicts, nulled);
     let code_of = |c: usize, row: u32| -> u64 {
         match outside_dicts[c] {
             Some(d) => canon[c][dicts[d].codes[row as usize] as usize],
@@ -182,23 +87,9 @@ pub(super) fn stage(
         .then(|| crate::scrub::Scanner::new(scan_names.as_ref().unwrap_or(&name_set), &numbers));
     drop(name_set);
     drop(scan_names);
-    let mut scanned = vec![false; columns.len()];
-    for &ci in &layout.scanned {
-        scanned[ci] = true;
-    }
+    let scanned: Vec<bool> = (0..columns.len()).map(|ci| layout.scanned.contains(&ci)).collect();
     if let Some(scanner) = &scanner {
-        for &ci in &layout.scanned {
-            let Slot::Global(d) = columns[ci].slot else { continue };
-            let found = tally.found(ci);
-            for (code, v) in dicts[d].values.iter().enumerate() {
-                let rows = an.value_counts[d].get(code).copied().unwrap_or(0);
-                if let (Cell::Str(text), false, true) = (v, nulled[d][code], rows > 0) {
-                    let mut f = crate::scrub::Found::default();
-                    scanner.scan(text, &[], &mut f);
-                    found.add(&f, rows);
-                }
-            }
-        }
+        scan_dictionaries(scanner, &layout.scanned, columns, dicts, &an.value_counts, nulled, &mut tally);
     }
     let encoded = WriteSpec {
         scanner: scanner.as_ref(),
@@ -213,16 +104,12 @@ pub(super) fn stage(
         keep: &enforcement.keep,
         batch_lens,
         spilled: !spill_fields.is_empty(),
-        codes: columns
-            .iter()
-            .filter(|c| matches!(plan.columns[c.plan].action, tokumei_rules::Action::Pseudonymize { .. }))
-            .map(|c| plan.columns[c.plan].output.clone().unwrap_or_default())
-            .collect(),
-        labels: columns
-            .iter()
-            .filter(|c| matches!(c.slot, Slot::Global(_)) && c.transform.output_type() == DataType::Utf8)
-            .map(|c| plan.columns[c.plan].output.clone().unwrap_or_default())
-            .collect(),
+        codes: output_names(plan, columns, |c| {
+            matches!(plan.columns[c.plan].action, tokumei_rules::Action::Pseudonymize { .. })
+        }),
+        labels: output_names(plan, columns, |c| {
+            matches!(c.slot, Slot::Global(_)) && c.transform.output_type() == DataType::Utf8
+        }),
         threads: match opts.threads {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
@@ -257,14 +144,7 @@ pub(super) fn stage(
     written_file?;
     let early_risk = early_risk.transpose()?;
     residual_verdict(&tally, columns, plan, &mut report)?;
-    let types: Vec<DataType> = out_schema.fields().iter().map(|f| f.data_type().clone()).collect();
-    let gens: Vec<Option<&crate::transform::Generalize>> =
-        written.iter().map(|(ci, bound)| if *bound { None } else { columns[*ci].transform.generalizer() }).collect();
-    for ((ci, bound), summary) in written.iter().zip(tally.summaries(&types, &gens)) {
-        if !bound {
-            report.columns[columns[*ci].plan].values = Some(summary);
-        }
-    }
+    describe_written(&mut tally, &out_schema, &written, columns, &mut report);
     report.release_risk = Some(match early_risk {
         Some(risk) => risk,
         None => tally.risk(
@@ -276,6 +156,199 @@ pub(super) fn stage(
             an.people.as_ref().map(|p| p.of_row.as_slice()),
         )?,
     });
+    if dry {
+        report.timings.total_ms = started.elapsed().as_millis() as u64;
+        let (files, facts, subjects) = (Vec::new(), RunFacts::default(), Vec::new());
+        return Ok(RunOutcome { report, files, facts, subjects, refused: None });
+    }
+    let output_sha = sha256_file(&parquet_path)?;
+    report.output_file = Some(parquet_name.clone());
+    report.output_sha256 = Some(output_sha.clone());
+    report.timings.write_ms = write_started.elapsed().as_millis() as u64;
+    report.timings.total_ms = started.elapsed().as_millis() as u64;
+    let mut files = write_documents(&report, target)?;
+    files.push((parquet_name, output_sha));
+    facts.outputs = files.iter().map(|(n, h)| format!("{n}={h}")).collect();
+    Ok(RunOutcome { report, files, facts: RunFacts::default(), subjects: Vec::new(), refused: None })
+}
+
+/// The release's schema and each column's bound kind. Each field says what it means and how it
+/// was processed (Arrow field metadata). Ordered generalised columns get numeric (or date)
+/// bounds beside their labels, so the release sorts and filters: `年齢階級` "35-39" has
+/// `年齢階級_min` 35 and `年齢階級_max` 39.
+fn out_schema(plan: &Plan, columns: &[OutColumn], report: &Report) -> (SchemaRef, Vec<Option<BoundKind>>) {
+    let mut out_fields: Vec<Field> = Vec::new();
+    let mut bound_kinds: Vec<Option<BoundKind>> = Vec::new();
+    for c in columns.iter() {
+        let col = &report.columns[c.plan];
+        let name = plan.columns[c.plan].output.clone().unwrap_or_default();
+        let mut meta = std::collections::HashMap::from([
+            ("tokumei.role".to_string(), col.release_role.clone()),
+            ("tokumei.processing".to_string(), col.detail.clone()),
+        ]);
+        if col.release_role != col.role {
+            meta.insert("tokumei.input_role".into(), col.role.clone());
+        }
+        if let Some(d) = &col.description {
+            meta.insert("tokumei.description".into(), d.clone());
+        }
+        out_fields.push(Field::new(&name, c.transform.output_type(), true).with_metadata(meta));
+        let kind = c.transform.generalizer().and_then(|g| g.bound_kind());
+        bound_kinds.push(kind);
+        if let (Some(kind), Some([lo, hi])) = (kind, &col.bounds) {
+            let ty = match kind {
+                BoundKind::Int => DataType::Int64,
+                BoundKind::Date => DataType::Date32,
+            };
+            for (bound, which) in [(lo, "lower"), (hi, "upper")] {
+                let meta = std::collections::HashMap::from([
+                    ("tokumei.role".to_string(), col.release_role.clone()),
+                    ("tokumei.bound_of".to_string(), name.clone()),
+                    ("tokumei.processing".to_string(), format!("{which} bound of {name} (empty when open)")),
+                ]);
+                out_fields.push(Field::new(bound, ty.clone(), true).with_metadata(meta));
+            }
+        }
+    }
+    (Arc::new(Schema::new(out_fields)), bound_kinds)
+}
+
+/// The Parquet file's key-value metadata: the release, its rules and models, its audit head.
+fn file_metadata(plan: &Plan, release_id: &str, report: &Report, audit_head: Option<&str>) -> Vec<(String, String)> {
+    let metadata = vec![
+        ("tokumei.release_id".to_string(), release_id.to_string()),
+        ("tokumei.dataset".into(), plan.dataset.clone()),
+        ("tokumei.mode".into(), plan.mode.to_string()),
+        ("tokumei.rules_sha256".into(), plan.rules_sha256.clone()),
+        ("tokumei.k".into(), plan.privacy.k.to_string()),
+        ("tokumei.l".into(), plan.privacy.l.map(|l| l.to_string()).unwrap_or_default()),
+        ("tokumei.quasi_identifiers".into(), serde_json::to_string(&report.quasi_identifiers).unwrap_or_default()),
+        ("tokumei.sensitive".into(), serde_json::to_string(&report.sensitive).unwrap_or_default()),
+        ("tokumei.created_at".into(), report.created_at.clone()),
+        ("tokumei.version".into(), env!("CARGO_PKG_VERSION").into()),
+    ];
+    match audit_head {
+        Some(h) => metadata.into_iter().chain([("tokumei.audit_head".to_string(), h.to_string())]).collect(),
+        None => metadata,
+    }
+}
+
+/// The written columns and the ones the release risk counts over.
+struct Written {
+    /// (index in `columns`, is a bound), in the order they are written.
+    written: Vec<(usize, bool)>,
+    /// The written columns outside the k-anonymity key an attacker may know (indexes in `written`).
+    outside: Vec<usize>,
+    /// The names of every column an attacker may know.
+    known_names: Vec<String>,
+    /// The names of the `outside` columns.
+    outside_names: Vec<String>,
+    /// Each `outside` column's dictionary, when it has one.
+    outside_dicts: Vec<Option<usize>>,
+}
+
+/// Written columns (labels and bounds) and what pass 2 counts over them: every column's
+/// values, and the classes over every column an attacker may know (all but the sensitive
+/// ones, record codes and bounds, which only repeat their labels).
+fn written_columns(plan: &Plan, columns: &[OutColumn], report: &Report, bound_kinds: &[Option<BoundKind>]) -> Written {
+    let mut written: Vec<(usize, bool)> = Vec::new(); // (index in `columns`, is a bound)
+    for (ci, kind) in bound_kinds.iter().enumerate() {
+        written.push((ci, false));
+        if kind.is_some() && report.columns[columns[ci].plan].bounds.is_some() {
+            written.push((ci, true));
+            written.push((ci, true));
+        }
+    }
+    let known = |ci: usize| {
+        let c = &plan.columns[columns[ci].plan];
+        !matches!(c.role, Role::Sensitive | Role::LinkingCode)
+    };
+    let outside: Vec<usize> = written
+        .iter()
+        .enumerate()
+        .filter(|(_, (ci, bound))| !bound && known(*ci) && !plan.columns[columns[*ci].plan].is_privacy_key())
+        .map(|(w, _)| w)
+        .collect();
+    let out_name = |ci: usize| plan.columns[columns[ci].plan].output.clone().unwrap_or_default();
+    let known_names: Vec<String> =
+        written.iter().filter(|(ci, bound)| !bound && known(*ci)).map(|(ci, _)| out_name(*ci)).collect();
+    let outside_names: Vec<String> = outside.iter().map(|w| out_name(written[*w].0)).collect();
+    // Outside columns with a dictionary are read by code when the risk is computed; the code
+    // of a value written as null (missing, or nulled by suppression) is one code for all.
+    let dict_of = |w: usize| match columns[written[w].0].slot {
+        Slot::Global(d) => Some(d),
+        Slot::Local(_) => None,
+    };
+    let outside_dicts: Vec<Option<usize>> = outside.iter().map(|w| dict_of(*w)).collect();
+    Written { written, outside, known_names, outside_names, outside_dicts }
+}
+
+/// Per outside dictionary column: each code's first code with the same written value (a
+/// recoded dictionary may hold a value twice), u64::MAX for a value written as null.
+fn canonical_codes(outside_dicts: &[Option<usize>], dicts: &[Dictionary], nulled: &[Vec<bool>]) -> Vec<Vec<u64>> {
+    outside_dicts
+        .iter()
+        .map(|d| {
+            let Some(d) = *d else { return Vec::new() };
+            let mut first: rustc_hash::FxHashMap<&Cell, u64> = Default::default();
+            let values = dicts[d].values.iter().zip(&nulled[d]).enumerate();
+            values
+                .map(|(code, (v, gone))| match (gone, v) {
+                    (true, _) | (_, Cell::Null) => u64::MAX,
+                    _ => *first.entry(v).or_insert(code as u64),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The residual scan of the scanned dictionary columns, value by value, each value's finds
+/// counted for its kept rows.
+fn scan_dictionaries(
+    scanner: &crate::scrub::Scanner,
+    scanned: &[usize],
+    columns: &[OutColumn],
+    dicts: &[Dictionary],
+    value_counts: &[Vec<u64>],
+    nulled: &[Vec<bool>],
+    tally: &mut Tally,
+) {
+    for &ci in scanned {
+        let Slot::Global(d) = columns[ci].slot else { continue };
+        let found = tally.found(ci);
+        for (code, v) in dicts[d].values.iter().enumerate() {
+            let rows = value_counts[d].get(code).copied().unwrap_or(0);
+            if let (Cell::Str(text), false, true) = (v, nulled[d][code], rows > 0) {
+                let mut f = crate::scrub::Found::default();
+                scanner.scan(text, &[], &mut f);
+                found.add(&f, rows);
+            }
+        }
+    }
+}
+
+/// The output names of the columns `which` selects.
+fn output_names(plan: &Plan, columns: &[OutColumn], which: impl Fn(&OutColumn) -> bool) -> Vec<String> {
+    columns.iter().filter(|c| which(c)).map(|c| plan.columns[c.plan].output.clone().unwrap_or_default()).collect()
+}
+
+/// Each released column's value summary and what scrubbing removed from it, in the report,
+/// from what the tally counted.
+fn describe_written(
+    tally: &mut Tally,
+    schema: &SchemaRef,
+    written: &[(usize, bool)],
+    columns: &[OutColumn],
+    report: &mut Report,
+) {
+    let types: Vec<DataType> = schema.fields().iter().map(|f| f.data_type().clone()).collect();
+    let gens: Vec<Option<&crate::transform::Generalize>> =
+        written.iter().map(|(ci, bound)| if *bound { None } else { columns[*ci].transform.generalizer() }).collect();
+    for ((ci, bound), summary) in written.iter().zip(tally.summaries(&types, &gens)) {
+        if !bound {
+            report.columns[columns[*ci].plan].values = Some(summary);
+        }
+    }
     for (ci, counts) in tally.scrub_counts() {
         report.columns[columns[ci].plan].scrubbed = Some(
             crate::scrub::KINDS
@@ -286,23 +359,12 @@ pub(super) fn stage(
                 .collect(),
         );
     }
-    if dry {
-        report.timings.total_ms = started.elapsed().as_millis() as u64;
-        return Ok(RunOutcome {
-            report,
-            files: Vec::new(),
-            facts: RunFacts::default(),
-            subjects: Vec::new(),
-            refused: None,
-        });
-    }
-    let output_sha = sha256_file(&parquet_path)?;
-    report.output_file = Some(parquet_name.clone());
-    report.output_sha256 = Some(output_sha.clone());
-    report.timings.write_ms = write_started.elapsed().as_millis() as u64;
-    report.timings.total_ms = started.elapsed().as_millis() as u64;
+}
 
-    let json = serde_json::to_string_pretty(&report).map_err(|e| EngineError::Internal(e.to_string()))?;
+/// The reports and the data dictionary in the release folder (JSON, Markdown and HTML, in
+/// Japanese and English): each file's name and SHA-256.
+fn write_documents(report: &Report, target: &Target) -> Result<Vec<(String, String)>, EngineError> {
+    let json = serde_json::to_string_pretty(report).map_err(|e| EngineError::Internal(e.to_string()))?;
     let write = |name: &str, text: &str| {
         let p = target.release_dir.join(name);
         std::fs::write(&p, text).map_err(|e| output_err(&p, e))
@@ -324,9 +386,7 @@ pub(super) fn stage(
     for name in std::iter::once("report.json").chain(docs.iter().map(|(n, _)| *n)) {
         files.push((name.to_string(), sha256_file(&target.release_dir.join(name))?));
     }
-    files.push((parquet_name, output_sha));
-    facts.outputs = files.iter().map(|(n, h)| format!("{n}={h}")).collect();
-    Ok(RunOutcome { report, files, facts: RunFacts::default(), subjects: Vec::new(), refused: None })
+    Ok(files)
 }
 
 /// Judge the released text by what the residual scan found: a whole name of the extract's name
