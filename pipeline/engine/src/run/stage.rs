@@ -110,10 +110,7 @@ pub(super) fn stage(
         labels: output_names(plan, columns, |c| {
             matches!(c.slot, Slot::Global(_)) && c.transform.output_type() == DataType::Utf8
         }),
-        threads: match opts.threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n,
-        },
+        threads: opts.workers(),
     };
     let (written_file, early_risk) = std::thread::scope(|scope| {
         let risk = early.then(|| {
