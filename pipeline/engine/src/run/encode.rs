@@ -713,48 +713,16 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
     let mut numbers = crate::scrub::NumberSet::default();
     let mut joined = String::new();
     let mut accepted = 0usize;
-    let mut rejected_by_column: Vec<(usize, u64)> = Vec::new();
-    let mut rejected_reasons: Vec<((usize, String), u64)> = Vec::new();
-    let mut first_rejection = None;
+    let mut rejected = Rejections::default();
     let mut part_ids: Vec<Vec<u32>> = vec![Vec::new(); worker.len()];
     let mut subjects: Vec<u64> = Vec::with_capacity(if cx.person.is_some() { batch.len() } else { 0 });
     let mut units: Vec<u64> = Vec::new();
     let mut implied: Vec<Vec<u64>> = vec![Vec::with_capacity(batch.len()); cx.implied.len()];
-    // The column of each dictionary.
-    let mut globals: Vec<Option<&OutColumn>> = vec![None; worker.len()];
-    for c in columns {
-        if let Slot::Global(d) = c.slot {
-            globals[d] = Some(c);
-        }
-    }
+    let globals = dictionary_columns(columns, worker.len());
     for row in 0..batch.len() {
         let transformed = transform_row(batch, row, columns, worker, &mut ids, &mut cells, &mut joined)
             .map_err(|(ci, m)| (columns[ci].plan, m))
-            .and_then(|()| match cx.person {
-                Some((inputs, plan_col, code)) => match subject_of(batch, row, inputs) {
-                    Some(h) => {
-                        subjects.push(h);
-                        if let Some(c) = code {
-                            units.push(unit_of(batch, row, c, plan.columns[c.plan].nfkc, &mut joined));
-                        }
-                        Ok(())
-                    }
-                    None => Err((
-                        plan_col,
-                        crate::cell::Malformed(
-                            "no subject identifier (the rules' `subject`): the row's person cannot be counted".into(),
-                        ),
-                    )),
-                },
-                None => {
-                    for (hashes, input) in implied.iter_mut().zip(&cx.implied) {
-                        hashes.push(
-                            subject_of(batch, row, std::slice::from_ref(input)).unwrap_or(crate::people::NO_SUBJECT),
-                        );
-                    }
-                    Ok(())
-                }
-            });
+            .and_then(|()| person_of(batch, row, cx, &mut subjects, &mut units, &mut implied, &mut joined));
         match transformed {
             Ok(()) => {
                 if cx.names {
@@ -775,20 +743,7 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
                 if let Some(found) =
                     residual(batch, row, columns, cx.checked, cx.identifier_inputs, worker, &ids, &cells)
                 {
-                    let c = &plan.columns[columns[found.0].plan];
-                    let id = &plan
-                        .columns
-                        .iter()
-                        .find(|p| p.input_index == found.1)
-                        .map(|p| p.name.clone())
-                        .unwrap_or_default();
-                    return Err(EngineError::Privacy(format!(
-                        "{}: {}: column `{}` would release the value of identifier column `{id}` (the value is not shown)\n  hint: drop, mask or scrub `{}`, or check its role",
-                        cx.file.display(),
-                        batch.location(row),
-                        c.name,
-                        c.name
-                    )));
+                    return Err(identifier_released(batch, row, cx, found));
                 }
                 if let Some(values) = cx.identifier_values {
                     for &(ci, exempt) in cx.released {
@@ -824,28 +779,7 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
                 accepted += 1;
             }
             Err((plan_col, reason)) => {
-                let c = &plan.columns[plan_col];
-                let err = EngineError::Malformed {
-                    file: cx.file.to_path_buf(),
-                    location: batch.location(row),
-                    column: c.name.clone(),
-                    reason: reason.0.clone(),
-                };
-                match plan.on_malformed {
-                    OnMalformed::Error => return Err(err),
-                    OnMalformed::Reject { .. } => {
-                        match rejected_by_column.iter_mut().find(|(k, _)| *k == plan_col) {
-                            Some((_, n)) => *n += 1,
-                            None => rejected_by_column.push((plan_col, 1)),
-                        }
-                        let key = (plan_col, reason.0);
-                        match rejected_reasons.iter_mut().find(|(k, _)| *k == key) {
-                            Some((_, n)) => *n += 1,
-                            None => rejected_reasons.push((key, 1)),
-                        }
-                        first_rejection.get_or_insert_with(|| err.to_string());
-                    }
-                }
+                rejected.add(batch, row, cx, plan_col, reason)?;
                 for cell in cells.iter_mut() {
                     *cell = Cell::Null;
                 }
@@ -870,9 +804,9 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
         accepted,
         parts,
         spill,
-        rejected_by_column,
-        rejected_reasons,
-        first_rejection,
+        rejected_by_column: rejected.by_column,
+        rejected_reasons: rejected.reasons,
+        first_rejection: rejected.first,
         names,
         scan_names,
         numbers,
@@ -880,6 +814,115 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
         units,
         implied,
     })
+}
+
+/// The output column of each of `dicts` dictionaries.
+fn dictionary_columns(columns: &[OutColumn], dicts: usize) -> Vec<Option<&OutColumn>> {
+    let mut globals: Vec<Option<&OutColumn>> = vec![None; dicts];
+    for c in columns {
+        if let Slot::Global(d) = c.slot {
+            globals[d] = Some(c);
+        }
+    }
+    globals
+}
+
+/// One row's person: its subject hash (and unit, when the subject is released as a code) when
+/// the rules declare a `subject`, a row without one being malformed; otherwise its hash of each
+/// column that may name a person.
+#[inline]
+fn person_of(
+    batch: &RawBatch,
+    row: usize,
+    cx: &BatchContext,
+    subjects: &mut Vec<u64>,
+    units: &mut Vec<u64>,
+    implied: &mut [Vec<u64>],
+    joined: &mut String,
+) -> Result<(), (usize, crate::cell::Malformed)> {
+    match cx.person {
+        Some((inputs, plan_col, code)) => match subject_of(batch, row, inputs) {
+            Some(h) => {
+                subjects.push(h);
+                if let Some(c) = code {
+                    units.push(unit_of(batch, row, c, cx.plan.columns[c.plan].nfkc, joined));
+                }
+                Ok(())
+            }
+            None => Err((
+                plan_col,
+                crate::cell::Malformed(
+                    "no subject identifier (the rules' `subject`): the row's person cannot be counted".into(),
+                ),
+            )),
+        },
+        None => {
+            for (hashes, input) in implied.iter_mut().zip(&cx.implied) {
+                hashes.push(subject_of(batch, row, std::slice::from_ref(input)).unwrap_or(crate::people::NO_SUBJECT));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The refusal of a row whose output column `found.0` would release the value of the
+/// identifier input `found.1` (the value is not shown).
+#[cold]
+fn identifier_released(batch: &RawBatch, row: usize, cx: &BatchContext, found: (usize, usize)) -> EngineError {
+    let plan = cx.plan;
+    let c = &plan.columns[cx.columns[found.0].plan];
+    let id = &plan.columns.iter().find(|p| p.input_index == found.1).map(|p| p.name.clone()).unwrap_or_default();
+    EngineError::Privacy(format!(
+        "{}: {}: column `{}` would release the value of identifier column `{id}` (the value is not shown)\n  hint: drop, mask or scrub `{}`, or check its role",
+        cx.file.display(),
+        batch.location(row),
+        c.name,
+        c.name
+    ))
+}
+
+/// A batch's rejected rows: per plan column, per (column, reason), and the first one's message.
+#[derive(Default)]
+struct Rejections {
+    by_column: Vec<(usize, u64)>,
+    reasons: Vec<((usize, String), u64)>,
+    first: Option<String>,
+}
+
+impl Rejections {
+    /// A malformed row: an error when the rules say so, else counted.
+    fn add(
+        &mut self,
+        batch: &RawBatch,
+        row: usize,
+        cx: &BatchContext,
+        plan_col: usize,
+        reason: crate::cell::Malformed,
+    ) -> Result<(), EngineError> {
+        let c = &cx.plan.columns[plan_col];
+        let err = EngineError::Malformed {
+            file: cx.file.to_path_buf(),
+            location: batch.location(row),
+            column: c.name.clone(),
+            reason: reason.0.clone(),
+        };
+        match cx.plan.on_malformed {
+            OnMalformed::Error => return Err(err),
+            OnMalformed::Reject { .. } => {
+                match self.by_column.iter_mut().find(|(k, _)| *k == plan_col) {
+                    Some((_, n)) => *n += 1,
+                    None => self.by_column.push((plan_col, 1)),
+                }
+                let key = (plan_col, reason.0);
+                match self.reasons.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, n)) => *n += 1,
+                    None => self.reasons.push((key, 1)),
+                }
+                self.first.get_or_insert_with(|| err.to_string());
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Add one row's names to `set`: each full-name column's value, and each split name (a
