@@ -106,7 +106,84 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
     if let Err(why) = crate::diag::check_path_name(raw.dataset.get_ref()) {
         cx.push(&raw.dataset, format!("dataset {why}"));
     }
-    let mode = match raw.mode.get_ref().as_str() {
+    let mode = mode(&mut cx, &raw);
+    let on_malformed = on_malformed(&mut cx, &raw);
+
+    let privacy = match &raw.privacy {
+        Some(p) => privacy(&mut cx, p, mode),
+        None => {
+            if mode == Some(Mode::Anonymized) {
+                cx.diags.push(
+                    Diagnostic::file(path, "anonymized rules need a [privacy] section with k and max_suppression")
+                        .hint("add `[privacy]` with `k = 5` and `max_suppression = 0.02`"),
+                );
+            }
+            no_privacy()
+        }
+    };
+
+    let header_index: HashMap<&str, usize> = header.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
+    let (mut columns, seen) = columns(&mut cx, &raw, header, &header_index, mode, &privacy);
+    composite_inputs(&mut cx, &raw, header, &header_index, &mut columns);
+    for h in header {
+        if !seen.contains_key(h) && !raw.columns.iter().any(|c| c.name.get_ref() == h) {
+            cx.diags.push(
+                Diagnostic::file(path, format!("input column `{h}` is not covered by any rule"))
+                    .hint(format!("add a [[column]] with name = \"{h}\", a role and an action (`drop` if unused)")),
+            );
+        }
+    }
+    let subject = raw.subject.as_ref().and_then(|s| {
+        if header_index.contains_key(s.get_ref().as_str()) {
+            Some(s.get_ref().clone())
+        } else {
+            let hint = suggest(s.get_ref(), header.iter().map(String::as_str));
+            cx.push_hint(s, "subject column is not in the input", hint);
+            None
+        }
+    });
+
+    let (fingerprint, fingerprint_column) = fingerprint(&mut cx, &raw, &columns);
+    if !cx.diags.is_empty() {
+        return Err(cx.diags);
+    }
+    let plan = Plan {
+        rules_path: path.to_path_buf(),
+        rules_sha256: digest_of(source, &cx.files),
+        dataset: raw.dataset.into_inner(),
+        description: raw.description,
+        mode: mode.expect("mode validated"),
+        shuffle: raw.shuffle.as_ref().map_or(mode == Some(Mode::Anonymized), |s| *s.get_ref()),
+        fingerprint,
+        fingerprint_column,
+        subject,
+        on_malformed,
+        privacy,
+        columns,
+    };
+    check_models(&mut cx, raw.privacy.as_ref(), &plan);
+    if !cx.diags.is_empty() {
+        return Err(cx.diags);
+    }
+    Ok(plan)
+}
+
+/// The privacy of rules without a `[privacy]` section: nothing enforced.
+fn no_privacy() -> Privacy {
+    Privacy {
+        k: 1,
+        l: None,
+        max_suppression: 0.0,
+        search: false,
+        quality: tokumei_anon::Quality::LOSS,
+        local_recoding: LocalRecoding::None,
+        model_settings: Default::default(),
+    }
+}
+
+/// The rules' mode (`None`, with a diagnostic, when it is neither).
+fn mode(cx: &mut Ctx, raw: &RawRules) -> Option<Mode> {
+    match raw.mode.get_ref().as_str() {
         "anonymized" => Some(Mode::Anonymized),
         "pseudonymized" => Some(Mode::Pseudonymized),
         other => {
@@ -114,7 +191,11 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
             cx.push_hint(&raw.mode, "mode must be `anonymized` or `pseudonymized`", hint);
             None
         }
-    };
+    }
+}
+
+/// What a malformed value does (`on_malformed`, with `max_rejected` when rows are rejected).
+fn on_malformed(cx: &mut Ctx, raw: &RawRules) -> OnMalformed {
     let on_malformed = match raw.on_malformed.as_ref().map(|s| s.get_ref().as_str()) {
         None | Some("error") => OnMalformed::Error,
         Some("reject") => {
@@ -133,30 +214,19 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
     if let (Some(m), OnMalformed::Error) = (&raw.max_rejected, on_malformed) {
         cx.push(m, "max_rejected applies only with on_malformed = \"reject\"");
     }
+    on_malformed
+}
 
-    let privacy = match &raw.privacy {
-        Some(p) => privacy(&mut cx, p, mode),
-        None => {
-            if mode == Some(Mode::Anonymized) {
-                cx.diags.push(
-                    Diagnostic::file(path, "anonymized rules need a [privacy] section with k and max_suppression")
-                        .hint("add `[privacy]` with `k = 5` and `max_suppression = 0.02`"),
-                );
-            }
-            Privacy {
-                k: 1,
-                l: None,
-                max_suppression: 0.0,
-                search: false,
-                quality: tokumei_anon::Quality::LOSS,
-                local_recoding: LocalRecoding::None,
-                model_settings: Default::default(),
-            }
-        }
-    };
-
-    // Columns.
-    let header_index: HashMap<&str, usize> = header.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
+/// Each rule's column plan, in the rules' order: its name in the input, once, and its output
+/// name produced once. Returns the plans and the names that have a rule.
+fn columns(
+    cx: &mut Ctx,
+    raw: &RawRules,
+    header: &[String],
+    header_index: &HashMap<&str, usize>,
+    mode: Option<Mode>,
+    privacy: &Privacy,
+) -> (Vec<ColumnPlan>, HashMap<String, ()>) {
     let mut seen: HashMap<String, ()> = HashMap::new();
     let mut outputs: HashMap<String, ()> = HashMap::new();
     let mut columns = Vec::new();
@@ -171,7 +241,7 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
             cx.push(&raw_col.name, format!("column `{name}` has more than one rule"));
             continue;
         }
-        if let Some(col) = column(&mut cx, raw_col, input_index, mode.unwrap_or(Mode::Anonymized), &privacy) {
+        if let Some(col) = column(cx, raw_col, input_index, mode.unwrap_or(Mode::Anonymized), privacy) {
             if let Some(out) = &col.output
                 && outputs.insert(out.clone(), ()).is_some()
             {
@@ -181,8 +251,18 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
             columns.push(col);
         }
     }
-    // `with` (composite pseudonyms) and `names_from` (scrub) name input columns; a `with`
-    // column is consumed by the pseudonym and must itself be dropped.
+    (columns, seen)
+}
+
+/// `with` (composite pseudonyms) and `names_from` (scrub) name input columns; a `with`
+/// column is consumed by the pseudonym and must itself be dropped.
+fn composite_inputs(
+    cx: &mut Ctx,
+    raw: &RawRules,
+    header: &[String],
+    header_index: &HashMap<&str, usize>,
+    columns: &mut [ColumnPlan],
+) {
     for raw_col in &raw.columns {
         let Some(col) = columns.iter().position(|c: &ColumnPlan| &c.name == raw_col.name.get_ref()) else { continue };
         if let Some(w) = &raw_col.with {
@@ -219,25 +299,12 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
             }
         }
     }
-    for h in header {
-        if !seen.contains_key(h) && !raw.columns.iter().any(|c| c.name.get_ref() == h) {
-            cx.diags.push(
-                Diagnostic::file(path, format!("input column `{h}` is not covered by any rule"))
-                    .hint(format!("add a [[column]] with name = \"{h}\", a role and an action (`drop` if unused)")),
-            );
-        }
-    }
-    let subject = raw.subject.as_ref().and_then(|s| {
-        if header_index.contains_key(s.get_ref().as_str()) {
-            Some(s.get_ref().clone())
-        } else {
-            let hint = suggest(s.get_ref(), header.iter().map(String::as_str));
-            cx.push_hint(s, "subject column is not in the input", hint);
-            None
-        }
-    });
+}
 
-    let (fingerprint, fingerprint_column) = match raw.fingerprint.as_ref() {
+/// `fingerprint`: true, false or the output column to reorder (one outside the k-anonymity key
+/// that the run can reorder). Returns whether to fingerprint and the column named.
+fn fingerprint(cx: &mut Ctx, raw: &RawRules, columns: &[ColumnPlan]) -> (Option<bool>, Option<String>) {
+    match raw.fingerprint.as_ref() {
         None => (None, None),
         Some(v) => match v.get_ref() {
             toml::Value::Boolean(b) => (Some(*b), None),
@@ -262,29 +329,7 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
                 (None, None)
             }
         },
-    };
-    if !cx.diags.is_empty() {
-        return Err(cx.diags);
     }
-    let plan = Plan {
-        rules_path: path.to_path_buf(),
-        rules_sha256: digest_of(source, &cx.files),
-        dataset: raw.dataset.into_inner(),
-        description: raw.description,
-        mode: mode.expect("mode validated"),
-        shuffle: raw.shuffle.as_ref().map_or(mode == Some(Mode::Anonymized), |s| *s.get_ref()),
-        fingerprint,
-        fingerprint_column,
-        subject,
-        on_malformed,
-        privacy,
-        columns,
-    };
-    check_models(&mut cx, raw.privacy.as_ref(), &plan);
-    if !cx.diags.is_empty() {
-        return Err(cx.diags);
-    }
-    Ok(plan)
 }
 
 /// Which option keys an action accepts (beyond [`COMMON_OPTIONS`]), from [`ACTION_DEFS`].
