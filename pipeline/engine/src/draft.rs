@@ -752,13 +752,13 @@ fn write_head(
     let _ = writeln!(
         t,
         "# DRAFT rules made by `tokumei init` from {} ({} rows{}).",
-        drafted.rows,
         // A comment ends at a line break: none may come from the file's name.
         input
             .path
             .file_name()
             .map(|f| f.to_string_lossy().chars().map(|c| if c.is_control() { '?' } else { c }).collect::<String>())
             .unwrap_or_default(),
+        drafted.rows,
         if no_header { ", no header line: columns named by position" } else { "" }
     );
     let _ = writeln!(t, "# Every role and action below is a guess from the column's name and values: REVIEW each one.");
