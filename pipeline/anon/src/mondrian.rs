@@ -45,32 +45,7 @@ fn cmp_labels(a: &str, b: &str) -> Ordering {
 pub fn mondrian(p: &Problem) -> MondrianResult {
     if let Some(counts) = p.counts {
         // Mondrian cuts between records: an aggregated class table is expanded into them.
-        let expand = |codes: &[u32]| -> Vec<u32> {
-            codes.iter().zip(counts).flat_map(|(c, k)| std::iter::repeat_n(*c, *k as usize)).collect()
-        };
-        let qi: Vec<Vec<u32>> = p.qi.iter().map(|q| expand(q.codes)).collect();
-        let sens: Vec<Vec<u32>> = p.sensitive.iter().map(|s| expand(s.codes)).collect();
-        let records = Problem {
-            qi: p.qi.iter().zip(&qi).map(|(q, codes)| crate::QiColumn { name: q.name.clone(), codes, ..*q }).collect(),
-            sensitive: p
-                .sensitive
-                .iter()
-                .zip(&sens)
-                .map(|(s, codes)| crate::SensitiveColumn {
-                    name: s.name.clone(),
-                    codes,
-                    cardinality: s.cardinality,
-                    rank: s.rank.clone(),
-                    tree: s.tree.clone(),
-                })
-                .collect(),
-            n: p.n,
-            counts: None,
-            models: p.models.clone(),
-            max_suppression: p.max_suppression,
-            quality: p.quality,
-        };
-        return mondrian(&records);
+        return expanded(p, counts);
     }
     let started = std::time::Instant::now();
     let nq = p.qi.len();
@@ -80,28 +55,7 @@ pub fn mondrian(p: &Problem) -> MondrianResult {
         .iter()
         .map(|s| Global::from_codes(s.codes, s.cardinality, s.rank.clone(), s.tree.clone()))
         .collect();
-    // Rank of each level-0 code: order by labels from the top level down.
-    let ranks: Vec<Vec<u32>> =
-        p.qi.iter()
-            .map(|q| {
-                let h = q.hierarchy;
-                let mut order: Vec<usize> = (0..h.domain()).collect();
-                order.sort_by(|x, y| {
-                    for l in (0..h.levels()).rev() {
-                        let o = cmp_labels(&h.labels[l][h.up[l][*x] as usize], &h.labels[l][h.up[l][*y] as usize]);
-                        if o != Ordering::Equal {
-                            return o;
-                        }
-                    }
-                    Ordering::Equal
-                });
-                let mut rank = vec![0u32; h.domain()];
-                for (r, c) in order.into_iter().enumerate() {
-                    rank[c] = r as u32;
-                }
-                rank
-            })
-            .collect();
+    let ranks = label_ranks(p);
     // Whether a set of rows, as one class, satisfies every per-class model.
     let mut scratch = Vec::new();
     let need = models::need_distributions(&p.models);
@@ -130,13 +84,7 @@ pub fn mondrian(p: &Problem) -> MondrianResult {
     // Rows that differ at an attribute's highest allowed level can never share a class: start
     // from the groups of equal highest-level codes; groups that cannot reach k (or l) are
     // suppressed and shown at their highest levels.
-    let mut groups: rustc_hash::FxHashMap<Vec<u32>, Vec<usize>> = Default::default();
-    for r in 0..p.n {
-        let key = p.qi.iter().map(|q| q.hierarchy.up[q.max_level as usize][q.codes[r] as usize]).collect();
-        groups.entry(key).or_default().push(r);
-    }
-    let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
-    groups.sort_unstable_by_key(|g| g[0]);
+    let groups = highest_level_groups(p);
     let mut stack = Vec::new();
     for g in groups {
         if g.len() >= k && admissible(&g) {
@@ -151,47 +99,7 @@ pub fn mondrian(p: &Problem) -> MondrianResult {
         }
     }
     while let Some(mut rows) = stack.pop() {
-        let mut split = None;
-        if rows.len() >= 2 * k {
-            let mut attrs: Vec<(f64, usize)> = (0..nq)
-                .map(|a| {
-                    let (lo, hi) = rows.iter().fold((u32::MAX, 0), |(lo, hi), r| {
-                        let x = ranks[a][p.qi[a].codes[*r] as usize];
-                        (lo.min(x), hi.max(x))
-                    });
-                    ((hi - lo) as f64 / p.qi[a].hierarchy.domain().max(1) as f64, a)
-                })
-                .filter(|(spread, _)| *spread > 0.0)
-                .collect();
-            attrs.sort_by(|x, y| y.0.total_cmp(&x.0));
-            for (_, a) in attrs {
-                rows.sort_unstable_by_key(|r| ranks[a][p.qi[a].codes[*r] as usize]);
-                let key = |i: usize| ranks[a][p.qi[a].codes[rows[i]] as usize];
-                let mid = rows.len() / 2;
-                // Move the cut to the nearest boundary between different values.
-                let mut cut = None;
-                for d in 0..rows.len() {
-                    for c in [mid.saturating_sub(d), mid + d] {
-                        if c > 0 && c < rows.len() && key(c - 1) != key(c) {
-                            cut = Some(c);
-                            break;
-                        }
-                    }
-                    if cut.is_some() {
-                        break;
-                    }
-                }
-                if let Some(c) = cut
-                    && c >= k
-                    && rows.len() - c >= k
-                    && admissible(&rows[..c])
-                    && admissible(&rows[c..])
-                {
-                    split = Some(c);
-                    break;
-                }
-            }
-        }
+        let split = if rows.len() >= 2 * k { split(&mut rows, k, p, &ranks, &mut admissible) } else { None };
         match split {
             Some(c) => {
                 let right = rows.split_off(c);
@@ -227,4 +135,123 @@ pub fn mondrian(p: &Problem) -> MondrianResult {
         ms: started.elapsed().as_secs_f64() * 1000.0,
         levels,
     }
+}
+
+/// Mondrian over an aggregated class table, expanded into its records (`counts[i]` of row i).
+fn expanded(p: &Problem, counts: &[u32]) -> MondrianResult {
+    let expand = |codes: &[u32]| -> Vec<u32> {
+        codes.iter().zip(counts).flat_map(|(c, k)| std::iter::repeat_n(*c, *k as usize)).collect()
+    };
+    let qi: Vec<Vec<u32>> = p.qi.iter().map(|q| expand(q.codes)).collect();
+    let sens: Vec<Vec<u32>> = p.sensitive.iter().map(|s| expand(s.codes)).collect();
+    let records = Problem {
+        qi: p.qi.iter().zip(&qi).map(|(q, codes)| crate::QiColumn { name: q.name.clone(), codes, ..*q }).collect(),
+        sensitive: p
+            .sensitive
+            .iter()
+            .zip(&sens)
+            .map(|(s, codes)| crate::SensitiveColumn {
+                name: s.name.clone(),
+                codes,
+                cardinality: s.cardinality,
+                rank: s.rank.clone(),
+                tree: s.tree.clone(),
+            })
+            .collect(),
+        n: p.n,
+        counts: None,
+        models: p.models.clone(),
+        max_suppression: p.max_suppression,
+        quality: p.quality,
+    };
+    mondrian(&records)
+}
+
+/// Rank of each level-0 code of each attribute: order by labels from the top level down (so
+/// hierarchy siblings are adjacent).
+fn label_ranks(p: &Problem) -> Vec<Vec<u32>> {
+    p.qi.iter()
+        .map(|q| {
+            let h = q.hierarchy;
+            let mut order: Vec<usize> = (0..h.domain()).collect();
+            order.sort_by(|x, y| {
+                for l in (0..h.levels()).rev() {
+                    let o = cmp_labels(&h.labels[l][h.up[l][*x] as usize], &h.labels[l][h.up[l][*y] as usize]);
+                    if o != Ordering::Equal {
+                        return o;
+                    }
+                }
+                Ordering::Equal
+            });
+            let mut rank = vec![0u32; h.domain()];
+            for (r, c) in order.into_iter().enumerate() {
+                rank[c] = r as u32;
+            }
+            rank
+        })
+        .collect()
+}
+
+/// The rows grouped by their codes at every attribute's highest allowed level, in the order of
+/// their first rows.
+fn highest_level_groups(p: &Problem) -> Vec<Vec<usize>> {
+    let mut groups: rustc_hash::FxHashMap<Vec<u32>, Vec<usize>> = Default::default();
+    for r in 0..p.n {
+        let key = p.qi.iter().map(|q| q.hierarchy.up[q.max_level as usize][q.codes[r] as usize]).collect();
+        groups.entry(key).or_default().push(r);
+    }
+    let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
+    groups.sort_unstable_by_key(|g| g[0]);
+    groups
+}
+
+/// Where to cut `rows` (sorted by the attribute cut): by the attribute with the widest spread
+/// first, at the boundary between values nearest its median, where both halves keep k records
+/// and are admissible; `None` when no attribute can be cut.
+fn split(
+    rows: &mut [usize],
+    k: usize,
+    p: &Problem,
+    ranks: &[Vec<u32>],
+    admissible: &mut impl FnMut(&[usize]) -> bool,
+) -> Option<usize> {
+    let nq = p.qi.len();
+    let mut attrs: Vec<(f64, usize)> = (0..nq)
+        .map(|a| {
+            let (lo, hi) = rows.iter().fold((u32::MAX, 0), |(lo, hi), r| {
+                let x = ranks[a][p.qi[a].codes[*r] as usize];
+                (lo.min(x), hi.max(x))
+            });
+            ((hi - lo) as f64 / p.qi[a].hierarchy.domain().max(1) as f64, a)
+        })
+        .filter(|(spread, _)| *spread > 0.0)
+        .collect();
+    attrs.sort_by(|x, y| y.0.total_cmp(&x.0));
+    for (_, a) in attrs {
+        rows.sort_unstable_by_key(|r| ranks[a][p.qi[a].codes[*r] as usize]);
+        let key = |i: usize| ranks[a][p.qi[a].codes[rows[i]] as usize];
+        let mid = rows.len() / 2;
+        // Move the cut to the nearest boundary between different values.
+        let mut cut = None;
+        for d in 0..rows.len() {
+            for c in [mid.saturating_sub(d), mid + d] {
+                if c > 0 && c < rows.len() && key(c - 1) != key(c) {
+                    cut = Some(c);
+                    break;
+                }
+            }
+            if cut.is_some() {
+                break;
+            }
+        }
+        if let Some(c) = cut
+            && c >= k
+            && rows.len() - c >= k
+            && admissible(&rows[..c])
+            && admissible(&rows[c..])
+        {
+            return Some(c);
+        }
+    }
+    None
 }

@@ -254,10 +254,30 @@ fn shared_number(name: &str) -> bool {
         || (name.contains("保険者") && !name.contains("被保険者"))
 }
 
+/// A column's role and rule, guessed from its name and its values' profile: the first kind
+/// it matches, in order (identifiers, places, dates, codes, numbers, text).
 fn guess(name: &str, p: &Profile) -> Guess {
-    let pct = |x: f64| format!("{:.0}%", x * 100.0);
-    let most = |n: u64| p.present() > 0 && p.share(n) >= 0.9;
-    let g = |role: &'static str, rule: &[&str], evidence: String, quasi: bool| Guess {
+    guess_identifiers(name, p)
+        .or_else(|| guess_places(name, p))
+        .or_else(|| guess_dates(name, p))
+        .or_else(|| guess_codes(name, p))
+        .or_else(|| guess_numbers(name, p))
+        .unwrap_or_else(|| guess_text(name, p))
+}
+
+/// A share as a whole percentage.
+fn pct(x: f64) -> String {
+    format!("{:.0}%", x * 100.0)
+}
+
+/// Whether most (90%) of the present values are of a kind counted `n` times.
+fn most(p: &Profile, n: u64) -> bool {
+    p.present() > 0 && p.share(n) >= 0.9
+}
+
+/// A guess for column `name`.
+fn guess_as(name: &str, p: &Profile, role: &'static str, rule: &[&str], evidence: String, quasi: bool) -> Guess {
+    Guess {
         column: name.to_string(),
         role,
         rule: rule.iter().map(|s| s.to_string()).collect(),
@@ -265,57 +285,86 @@ fn guess(name: &str, p: &Profile) -> Guess {
         distinct: p.distinct(),
         unique_share: p.unique_ratio(),
         quasi,
-    };
-    if most(p.my_number) || name_has(name, names::MY_NUMBER_NAMES) {
-        return g(
+    }
+}
+
+/// Identifiers: a My Number or another identification code, a financial number, a phone
+/// number, an e-mail address, a person's name.
+fn guess_identifiers(name: &str, p: &Profile) -> Option<Guess> {
+    if most(p, p.my_number) || name_has(name, names::MY_NUMBER_NAMES) {
+        return Some(guess_as(
+            name,
+            p,
             "identification_code",
             &["action = \"drop\""],
             format!("{} of values are 12 digits with a valid マイナンバー check digit", pct(p.share(p.my_number))),
             false,
-        );
+        ));
     }
     if name_has(name, names::IDENTIFICATION_CODE_NAMES) {
-        return g(
+        return Some(guess_as(
+            name,
+            p,
             "identification_code",
             &["action = \"drop\""],
             "the name says it is an identification code (個人識別符号)".into(),
             false,
-        );
+        ));
     }
     if name_has(name, &["カード番号", "クレジット", "口座番号", "口座", "暗証", "card", "account", "iban"])
     {
-        return g(
+        return Some(guess_as(
+            name,
+            p,
             "financial",
             &["action = \"drop\""],
             "the name says its misuse could cause financial damage (card or bank account; 規則31条3号)".into(),
             false,
-        );
+        ));
     }
-    if most(p.phone) || name_has(name, names::PHONE_NAMES) {
-        return g(
+    if most(p, p.phone) || name_has(name, names::PHONE_NAMES) {
+        return Some(guess_as(
+            name,
+            p,
             "direct_identifier",
             &["action = \"drop\""],
             format!("{} of values look like phone numbers", pct(p.share(p.phone))),
             false,
-        );
+        ));
     }
-    if most(p.email) || name_has(name, names::MAIL_NAMES) {
-        return g(
+    if most(p, p.email) || name_has(name, names::MAIL_NAMES) {
+        return Some(guess_as(
+            name,
+            p,
             "direct_identifier",
             &["action = \"drop\""],
             format!("{} of values look like e-mail addresses", pct(p.share(p.email))),
             false,
-        );
+        ));
     }
     if name_has(name, names::PERSON_NAME_NAMES) {
-        return g("direct_identifier", &["action = \"drop\""], "the name says it holds names".into(), false);
+        return Some(guess_as(
+            name,
+            p,
+            "direct_identifier",
+            &["action = \"drop\""],
+            "the name says it holds names".into(),
+            false,
+        ));
     }
     if let Some(evidence) = person_names(name, p) {
-        return g("direct_identifier", &["action = \"drop\""], evidence, false);
+        return Some(guess_as(name, p, "direct_identifier", &["action = \"drop\""], evidence, false));
     }
-    if most(p.address) && p.municipalities.len() == 1 {
+    None
+}
+
+/// Places: an address (within one municipality or not), a postal code, a municipality code.
+fn guess_places(name: &str, p: &Profile) -> Option<Guess> {
+    if most(p, p.address) && p.municipalities.len() == 1 {
         // One city: every level of `address` would be one value; keep the area inside it.
-        return g(
+        return Some(guess_as(
+            name,
+            p,
             "direct_identifier",
             &[
                 "action = \"generalize\"",
@@ -328,10 +377,12 @@ fn guess(name: &str, p: &Profile) -> Guess {
                 pct(p.share(p.address))
             ),
             true,
-        );
+        ));
     }
-    if most(p.address) || name_has(name, names::ADDRESS_NAMES) {
-        return g(
+    if most(p, p.address) || name_has(name, names::ADDRESS_NAMES) {
+        return Some(guess_as(
+            name,
+            p,
             "direct_identifier",
             &["action = \"generalize\"", "hierarchy = \"address\"", "level = 1", &format!("output = \"{name}_地域\"")],
             format!(
@@ -339,10 +390,12 @@ fn guess(name: &str, p: &Profile) -> Guess {
                 pct(p.share(p.address))
             ),
             true,
-        );
+        ));
     }
-    if most(p.postal) || name_has(name, &["郵便", "postal", "zip"]) {
-        return g(
+    if most(p, p.postal) || name_has(name, &["郵便", "postal", "zip"]) {
+        return Some(guess_as(
+            name,
+            p,
             "direct_identifier",
             &["action = \"drop\""],
             format!(
@@ -350,10 +403,12 @@ fn guess(name: &str, p: &Profile) -> Guess {
                 pct(p.share(p.postal))
             ),
             false,
-        );
+        ));
     }
-    if most(p.municipality) || name_has(name, &["市区町村コード", "団体コード"]) {
-        return g(
+    if most(p, p.municipality) || name_has(name, &["市区町村コード", "団体コード"]) {
+        return Some(guess_as(
+            name,
+            p,
             "quasi_identifier",
             &["action = \"generalize\"", "hierarchy = \"municipality_code\"", "level = 0"],
             format!(
@@ -361,11 +416,18 @@ fn guess(name: &str, p: &Profile) -> Guess {
                 pct(p.share(p.municipality))
             ),
             true,
-        );
+        ));
     }
-    if most(p.date) {
+    None
+}
+
+/// Dates: a birth date (released as an age) or another date.
+fn guess_dates(name: &str, p: &Profile) -> Option<Guess> {
+    if most(p, p.date) {
         if name_has(name, &["生年月日", "誕生", "birth"]) {
-            return g(
+            return Some(guess_as(
+                name,
+                p,
                 "quasi_identifier",
                 &[
                     "action = \"generalize\"",
@@ -380,9 +442,11 @@ fn guess(name: &str, p: &Profile) -> Guess {
                     pct(p.share(p.date))
                 ),
                 true,
-            );
+            ));
         }
-        return g(
+        return Some(guess_as(
+            name,
+            p,
             "quasi_identifier",
             &["action = \"generalize\"", "hierarchy = \"date\"", "level = 0"],
             format!(
@@ -390,56 +454,76 @@ fn guess(name: &str, p: &Profile) -> Guess {
                 pct(p.share(p.date))
             ),
             true,
-        );
+        ));
     }
+    None
+}
+
+/// Codes and categories by name: a record number, a household's number, sex, health or welfare information.
+fn guess_codes(name: &str, p: &Profile) -> Option<Guess> {
     let unique = p.unique_ratio();
     // A household's number is never a person's code (nor the rules' subject): it is dropped below.
     if unique >= 0.95 && !shared_number(name) && name_has(name, &["番号", "id", "コード", "no", "宛名"]) {
-        return g(
+        return Some(guess_as(
+            name,
+            p,
             "linking_code",
             &["action = \"pseudonymize\"", "length = 16"],
             format!("{} of records have a value of their own, and the name says it is a record number", pct(unique)),
             false,
-        );
+        ));
     }
     if name_has(name, &["世帯"]) {
-        return g(
+        return Some(guess_as(
+            name,
+            p,
             "linking_code",
             &["action = \"drop\""],
             "household numbers link the members of a household".into(),
             false,
-        );
+        ));
     }
     if name_has(name, &["性別", "sex", "gender", "男女"]) {
-        return g(
+        return Some(guess_as(
+            name,
+            p,
             "quasi_identifier",
             &["action = \"keep\""],
             format!("{} distinct values; the name says sex", p.distinct()),
             true,
-        );
+        ));
     }
     if name_has(name, &["介護", "障害", "病", "疾病", "診断", "健康", "生活保護", "医療", "障がい"])
     {
-        return g(
+        return Some(guess_as(
+            name,
+            p,
             "sensitive",
             &["action = \"keep\""],
             "the name says it is health or welfare information (要配慮個人情報)".into(),
             false,
-        );
+        ));
     }
-    if most(p.integer) && !most(p.boolean) {
+    None
+}
+
+/// Numbers: whole numbers (an age, or banded and top-coded), yes/no values.
+fn guess_numbers(name: &str, p: &Profile) -> Option<Guess> {
+    if most(p, p.integer) && !most(p, p.boolean) {
         if name_has(name, &["年齢", "age"]) {
-            return g(
+            return Some(guess_as(name, p,
                 "quasi_identifier",
                 &["type = \"integer\"", "action = \"generalize\"", "hierarchy = \"age\"", "level = 1"],
                 "whole numbers and the name says age: 5-year bands at the finest (exact ages are not drafted; 10, 20-year bands, 90+), the search picks the level".into(),
                 true,
-            );
+            ));
         }
         let pc = p.cap().unwrap_or(Percentile { cap: 1, below: 0.0, values: 0, sampled: false });
         let cap = pc.cap;
         let band = (cap / 10).max(1);
-        return g(
+        return Some(guess_as(
+            name,
+            p,
             "insensitive",
             &[
                 "type = \"integer\"",
@@ -457,19 +541,29 @@ fn guess(name: &str, p: &Profile) -> Guess {
                 pc.below * 100.0
             ),
             false,
-        );
+        ));
     }
-    if most(p.boolean) {
-        return g(
+    if most(p, p.boolean) {
+        return Some(guess_as(
+            name,
+            p,
             "insensitive",
             &["type = \"boolean\"", "action = \"keep\""],
             format!("{} of values are yes/no", pct(p.share(p.boolean))),
             false,
-        );
+        ));
     }
+    None
+}
+
+/// Free text by name or by its length and uniqueness, else an insensitive column to review.
+fn guess_text(name: &str, p: &Profile) -> Guess {
+    let unique = p.unique_ratio();
     if name_has(name, &["備考", "メモ", "コメント", "特記", "自由記述", "note", "comment", "remark", "memo"])
     {
-        return g(
+        return guess_as(
+            name,
+            p,
             "direct_identifier",
             &["action = \"drop\""],
             "the name says it is free text, which may name people: drop it, or keep its words with action = \"scrub\""
@@ -479,7 +573,9 @@ fn guess(name: &str, p: &Profile) -> Guess {
     }
     let avg = if p.present() == 0 { 0.0 } else { p.chars as f64 / p.present() as f64 };
     if avg > 15.0 || p.share(p.long_text) > 0.2 || (unique > 0.5 && p.present() > 20) {
-        return g(
+        return guess_as(
+            name,
+            p,
             "direct_identifier",
             &["action = \"drop\""],
             format!(
@@ -489,7 +585,9 @@ fn guess(name: &str, p: &Profile) -> Guess {
             false,
         );
     }
-    g(
+    guess_as(
+        name,
+        p,
         "insensitive",
         &["action = \"keep\""],
         format!("{} distinct values; if an attacker could know it, make it a quasi_identifier", p.distinct()),
@@ -556,9 +654,39 @@ pub fn draft(input: &TableInput, dataset: &str, no_header: bool) -> Result<Draft
         )?;
     }
     crate::ingest::check_header(input.path, &header, &[], "")?;
-    let mut profiles: Vec<Profile> = header.iter().map(|_| Profile::default()).collect();
+    let (profiles, rows) = profile(source.as_mut(), header.len(), first.as_deref())?;
+    if rows == 0 {
+        return Err(EngineError::Input { file: input.path.to_path_buf(), message: "has no data rows".into() });
+    }
+    let guesses: Vec<Guess> = header.iter().zip(&profiles).map(|(n, p)| guess(n, p)).collect();
+    let subject = subject_of(&guesses);
+    let fingerprint = fingerprint_of(&guesses, &profiles);
+    drop(profiles);
+    // Uniqueness on the suggested quasi-identifiers together, at their raw values (the draft's
+    // generalisation lowers it; `tokumei check` measures that): a second pass, one hash per row.
+    let quasi: Vec<usize> = guesses.iter().enumerate().filter(|(_, g)| g.quasi).map(|(i, _)| i).collect();
+    let unique_on_quasi = match quasi.is_empty() {
+        true => None,
+        false => Some(unique_on(open()?.as_mut(), &quasi, first.as_deref())? as f64 / rows as f64),
+    };
+    let mut used: FxHashSet<String> = header.iter().cloned().collect();
+    let mut t = String::new();
+    let drafted = Drafted { rows, unique_on_quasi, subject: subject.as_deref(), fingerprint: fingerprint.as_deref() };
+    write_head(&mut t, input, dataset, no_header, &guesses, &drafted);
+    write_columns(&mut t, &guesses, &mut used);
+    Ok(Draft { toml: t, guesses, rows, unique_on_quasi, subject, fingerprint })
+}
+
+/// Read every row into one profile per column (the `first` row too, when the header line was
+/// data): the profiles and the rows read.
+fn profile(
+    source: &mut dyn Source,
+    columns: usize,
+    first: Option<&[String]>,
+) -> Result<(Vec<Profile>, u64), EngineError> {
+    let mut profiles: Vec<Profile> = (0..columns).map(|_| Profile::default()).collect();
     let mut rows = 0u64;
-    if let Some(first) = &first {
+    if let Some(first) = first {
         rows += 1;
         for (p, v) in profiles.iter_mut().zip(first) {
             p.add(Some(v.as_str()));
@@ -572,54 +700,65 @@ pub fn draft(input: &TableInput, dataset: &str, no_header: bool) -> Result<Draft
             }
         }
     }
-    if rows == 0 {
-        return Err(EngineError::Input { file: input.path.to_path_buf(), message: "has no data rows".into() });
+    Ok((profiles, rows))
+}
+
+/// The records unique on the `quasi` columns together, at their raw values: a second pass, one
+/// hash per row (the `first` row too, when the header line was data).
+fn unique_on(source: &mut dyn Source, quasi: &[usize], first: Option<&[String]>) -> Result<usize, EngineError> {
+    use std::hash::{Hash, Hasher};
+    let mut counts: FxHashMap<u64, u32> = FxHashMap::default();
+    if let Some(first) = first {
+        let mut h = rustc_hash::FxHasher::default();
+        for q in quasi {
+            Some(first[*q].as_str())
+                .filter(|v| !v.is_empty())
+                .map(|s| tokumei_jp::nfkc(s.trim()).into_owned())
+                .hash(&mut h);
+        }
+        *counts.entry(h.finish()).or_insert(0) += 1;
     }
-    let guesses: Vec<Guess> = header.iter().zip(&profiles).map(|(n, p)| guess(n, p)).collect();
-    let subject = subject_of(&guesses);
-    let fingerprint = fingerprint_of(&guesses, &profiles);
-    drop(profiles);
-    // Uniqueness on the suggested quasi-identifiers together, at their raw values (the draft's
-    // generalisation lowers it; `tokumei check` measures that): a second pass, one hash per row.
-    let quasi: Vec<usize> = guesses.iter().enumerate().filter(|(_, g)| g.quasi).map(|(i, _)| i).collect();
-    let unique_on_quasi = if quasi.is_empty() {
-        None
-    } else {
-        use std::hash::{Hash, Hasher};
-        let mut counts: FxHashMap<u64, u32> = FxHashMap::default();
-        if let Some(first) = &first {
+    while let Some(batch) = source.next_batch()? {
+        for row in 0..batch.len() {
             let mut h = rustc_hash::FxHasher::default();
-            for q in &quasi {
-                Some(first[*q].as_str())
-                    .filter(|v| !v.is_empty())
-                    .map(|s| tokumei_jp::nfkc(s.trim()).into_owned())
-                    .hash(&mut h);
+            for q in quasi {
+                batch.value(row, *q).map(|s| tokumei_jp::nfkc(s.trim()).into_owned()).hash(&mut h);
             }
             *counts.entry(h.finish()).or_insert(0) += 1;
         }
-        let mut source = open()?;
-        while let Some(batch) = source.next_batch()? {
-            for row in 0..batch.len() {
-                let mut h = rustc_hash::FxHasher::default();
-                for q in &quasi {
-                    batch.value(row, *q).map(|s| tokumei_jp::nfkc(s.trim()).into_owned()).hash(&mut h);
-                }
-                *counts.entry(h.finish()).or_insert(0) += 1;
-            }
-        }
-        Some(counts.values().filter(|n| **n == 1).count() as f64 / rows as f64)
-    };
-    let mut used: FxHashSet<String> = header.iter().cloned().collect();
-    let mut t = String::new();
+    }
+    Ok(counts.values().filter(|n| **n == 1).count())
+}
+
+/// What the draft's head states: the rows read, the uniqueness on the suggested key, the
+/// subject and the fingerprint drafted.
+struct Drafted<'a> {
+    rows: u64,
+    unique_on_quasi: Option<f64>,
+    subject: Option<&'a str>,
+    fingerprint: Option<&'a str>,
+}
+
+/// The draft's head: what it was made from and what to review, the dataset, its subject and
+/// fingerprint, the privacy table.
+fn write_head(
+    t: &mut String,
+    input: &TableInput,
+    dataset: &str,
+    no_header: bool,
+    guesses: &[Guess],
+    drafted: &Drafted,
+) {
     let _ = writeln!(
         t,
-        "# DRAFT rules made by `tokumei init` from {} ({rows} rows{}).",
+        "# DRAFT rules made by `tokumei init` from {} ({} rows{}).",
         // A comment ends at a line break: none may come from the file's name.
         input
             .path
             .file_name()
             .map(|f| f.to_string_lossy().chars().map(|c| if c.is_control() { '?' } else { c }).collect::<String>())
             .unwrap_or_default(),
+        drafted.rows,
         if no_header { ", no header line: columns named by position" } else { "" }
     );
     let _ = writeln!(t, "# Every role and action below is a guess from the column's name and values: REVIEW each one.");
@@ -628,7 +767,7 @@ pub fn draft(input: &TableInput, dataset: &str, no_header: bool) -> Result<Draft
     let _ =
         writeln!(t, "# and check the result with `tokumei check JOB.toml` before the first run. No value of the data");
     let _ = writeln!(t, "# is written here, only column names, counts and shares.");
-    if let Some(u) = unique_on_quasi {
+    if let Some(u) = drafted.unique_on_quasi {
         let _ = writeln!(
             t,
             "# The suggested quasi-identifiers make {:.1}% of records unique at their raw values; the generalisation below lowers that.",
@@ -636,7 +775,7 @@ pub fn draft(input: &TableInput, dataset: &str, no_header: bool) -> Result<Draft
         );
     }
     let _ = writeln!(t, "version = 1\ndataset = \"{dataset}\"\nmode = \"anonymized\"");
-    match &subject {
+    match drafted.subject {
         Some(s) => {
             let _ = writeln!(
                 t,
@@ -651,7 +790,7 @@ pub fn draft(input: &TableInput, dataset: &str, no_header: bool) -> Result<Draft
             );
         }
     }
-    match &fingerprint {
+    match drafted.fingerprint {
         Some(f) => {
             let _ = writeln!(
                 t,
@@ -678,7 +817,12 @@ pub fn draft(input: &TableInput, dataset: &str, no_header: bool) -> Result<Draft
             "# l = 2  # distinct l-diversity of the sensitive columns: set it, or a column's own `l`, after review"
         );
     }
-    for g in &guesses {
+}
+
+/// One `[[column]]` table per column, with its evidence to review; made-up output names that
+/// clash with one in `used` are left out.
+fn write_columns(t: &mut String, guesses: &[Guess], used: &mut FxHashSet<String>) {
+    for g in guesses {
         let _ = writeln!(
             t,
             "\n# REVIEW: {} ({} distinct, {:.1}% of records unique on it alone)",
@@ -706,7 +850,6 @@ pub fn draft(input: &TableInput, dataset: &str, no_header: bool) -> Result<Draft
             let _ = writeln!(t, "{line}");
         }
     }
-    Ok(Draft { toml: t, guesses, rows, unique_on_quasi, subject, fingerprint })
 }
 
 /// The subject drafted: a person's number, never a number several people share (a household's,

@@ -69,58 +69,8 @@ pub fn optimize(
     };
     let n = standing.map_or(n, <[u32]>::len);
     let codes_of = |d: usize| -> &[u32] { if standing.is_some() { &owned[d] } else { &dicts[d].codes } };
-    let internal = |e: tokumei_anon::AnonError| match e {
-        // A limit of the rules as written (too many distinct values to search at once): the
-        // rule writer's to change.
-        tokumei_anon::AnonError::TooWide { .. } => EngineError::Config(format!(
-            "{}: the optimal search cannot encode these quasi-identifiers: {e}\n  hint: raise the `min_level` of the quasi-identifiers with the most distinct values, or declare fewer quasi-identifiers",
-            plan.rules_path.display()
-        )),
-        e => EngineError::Internal(format!("generalisation search: {e}")),
-    };
-    // Hierarchies (level j = plan level min + j) and codes per quasi-identifier.
-    struct Q {
-        plan: usize,
-        dict: usize,
-        min: u32,
-        max: u32,
-        hierarchy: CodeHierarchy,
-        searched: bool,
-    }
-    let mut qs: Vec<Q> = Vec::new();
-    for c in cols.iter().filter(|c| plan.columns[c.plan].is_privacy_key()) {
-        let col = &plan.columns[c.plan];
-        let d = &dicts[c.dict];
-        let labels0: Vec<String> = d.values.iter().map(label).collect();
-        let (min, max) = match &col.action {
-            Action::Generalize { level, max_level, .. } => (*level, *max_level),
-            _ => (0, 0),
-        };
-        let hierarchy = match (&col.action, c.generalizer) {
-            (Action::Generalize { hierarchy: Hierarchy::Custom(h), .. }, _) if max > min => {
-                // The file's rows are the domain, as in ARX, whatever the lowest level; codes
-                // cover only the values present.
-                CodeHierarchy::from_rows_at(&col.name, &h.rows, min as usize, max as usize, &labels0, Some(NULL))
-                    .map_err(|e| EngineError::Internal(format!("generalisation search: {e}")))?
-            }
-            (Action::Generalize { .. }, Some(g)) if max > min => {
-                let reps = d
-                    .representatives
-                    .as_ref()
-                    .ok_or_else(|| EngineError::Internal("no representatives kept".into()))?;
-                // Level `min` is the codes' own labels; the levels above come from each code's
-                // representative raw value.
-                let above = g
-                    .rows(reps, min + 1, max, NULL)
-                    .map_err(|m| EngineError::Internal(format!("relabelling failed: {}", m.0)))?;
-                let rows: Vec<Vec<String>> =
-                    labels0.iter().zip(above).map(|(l0, up)| std::iter::once(l0.clone()).chain(up).collect()).collect();
-                CodeHierarchy::from_rows(&col.name, &rows).map_err(internal)?
-            }
-            _ => CodeHierarchy::from_fn(&col.name, &labels0, 1, |v, _| v.to_string()).map_err(internal)?,
-        };
-        qs.push(Q { plan: c.plan, dict: c.dict, min, max, hierarchy, searched: max > min });
-    }
+    let internal = |e: tokumei_anon::AnonError| search_error(plan, e);
+    let qs = key_columns(plan, cols, dicts)?;
     // Columns no model reads enter as one constant value, so the search spends nothing on them.
     let constant = vec![0u32; n];
     let sensitive_columns: Vec<SensitiveColumn> = sensitive
@@ -193,28 +143,7 @@ pub fn optimize(
                 plan.privacy.k
             )));
         }
-        // Each row shows each quasi-identifier at its partition's level; equal labels share a code.
-        for (qi, q) in qs.iter().enumerate() {
-            if q.max == q.min {
-                continue;
-            }
-            let src: Vec<u32> = dicts[q.dict].codes.clone();
-            let mut index: rustc_hash::FxHashMap<&str, u32> = Default::default();
-            let mut values = Vec::new();
-            let codes: Vec<u32> = src
-                .iter()
-                .zip(&m.levels)
-                .map(|(c, lv)| {
-                    let l = lv[qi] as usize;
-                    let label = q.hierarchy.labels[l][q.hierarchy.up[l][*c as usize] as usize].as_str();
-                    *index.entry(label).or_insert_with(|| {
-                        values.push(cell_of(label));
-                        values.len() as u32 - 1
-                    })
-                })
-                .collect();
-            dicts[q.dict].recode_rows(codes, values);
-        }
+        recode_local(&qs, dicts, m);
         return Ok((report(global_levels, local_recoding.as_ref(), "local"), Vec::new()));
     }
     let Some(best) = result.best.clone() else {
@@ -233,4 +162,92 @@ pub fn optimize(
         dicts[q.dict].recode(&q.hierarchy.up[l], values);
     }
     Ok((report(global_levels.clone(), local_recoding.as_ref(), "global"), global_levels))
+}
+
+/// A quasi-identifier as the search sees it: its hierarchy (level j = plan level min + j).
+struct Q {
+    plan: usize,
+    dict: usize,
+    min: u32,
+    max: u32,
+    hierarchy: CodeHierarchy,
+    searched: bool,
+}
+
+/// Hierarchies and codes per quasi-identifier.
+fn key_columns(plan: &Plan, cols: &[SearchColumn], dicts: &[Dictionary]) -> Result<Vec<Q>, EngineError> {
+    let internal = |e: tokumei_anon::AnonError| search_error(plan, e);
+    let mut qs: Vec<Q> = Vec::new();
+    for c in cols.iter().filter(|c| plan.columns[c.plan].is_privacy_key()) {
+        let col = &plan.columns[c.plan];
+        let d = &dicts[c.dict];
+        let labels0: Vec<String> = d.values.iter().map(label).collect();
+        let (min, max) = match &col.action {
+            Action::Generalize { level, max_level, .. } => (*level, *max_level),
+            _ => (0, 0),
+        };
+        let hierarchy = match (&col.action, c.generalizer) {
+            (Action::Generalize { hierarchy: Hierarchy::Custom(h), .. }, _) if max > min => {
+                // The file's rows are the domain, as in ARX, whatever the lowest level; codes
+                // cover only the values present.
+                CodeHierarchy::from_rows_at(&col.name, &h.rows, min as usize, max as usize, &labels0, Some(NULL))
+                    .map_err(|e| EngineError::Internal(format!("generalisation search: {e}")))?
+            }
+            (Action::Generalize { .. }, Some(g)) if max > min => {
+                let reps = d
+                    .representatives
+                    .as_ref()
+                    .ok_or_else(|| EngineError::Internal("no representatives kept".into()))?;
+                // Level `min` is the codes' own labels; the levels above come from each code's
+                // representative raw value.
+                let above = g
+                    .rows(reps, min + 1, max, NULL)
+                    .map_err(|m| EngineError::Internal(format!("relabelling failed: {}", m.0)))?;
+                let rows: Vec<Vec<String>> =
+                    labels0.iter().zip(above).map(|(l0, up)| std::iter::once(l0.clone()).chain(up).collect()).collect();
+                CodeHierarchy::from_rows(&col.name, &rows).map_err(internal)?
+            }
+            _ => CodeHierarchy::from_fn(&col.name, &labels0, 1, |v, _| v.to_string()).map_err(internal)?,
+        };
+        qs.push(Q { plan: c.plan, dict: c.dict, min, max, hierarchy, searched: max > min });
+    }
+    Ok(qs)
+}
+
+/// Local recoding applied: each row shows each quasi-identifier at its partition's level;
+/// equal labels share a code.
+fn recode_local(qs: &[Q], dicts: &mut [Dictionary], m: &tokumei_anon::mondrian::MondrianResult) {
+    for (qi, q) in qs.iter().enumerate() {
+        if q.max == q.min {
+            continue;
+        }
+        let src: Vec<u32> = dicts[q.dict].codes.clone();
+        let mut index: rustc_hash::FxHashMap<&str, u32> = Default::default();
+        let mut values = Vec::new();
+        let codes: Vec<u32> = src
+            .iter()
+            .zip(&m.levels)
+            .map(|(c, lv)| {
+                let l = lv[qi] as usize;
+                let label = q.hierarchy.labels[l][q.hierarchy.up[l][*c as usize] as usize].as_str();
+                *index.entry(label).or_insert_with(|| {
+                    values.push(cell_of(label));
+                    values.len() as u32 - 1
+                })
+            })
+            .collect();
+        dicts[q.dict].recode_rows(codes, values);
+    }
+}
+
+/// The engine's error for a failed search: a limit of the rules as written (too many distinct
+/// values to search at once) is the rule writer's to change; anything else is internal.
+fn search_error(plan: &Plan, e: tokumei_anon::AnonError) -> EngineError {
+    match e {
+        tokumei_anon::AnonError::TooWide { .. } => EngineError::Config(format!(
+            "{}: the optimal search cannot encode these quasi-identifiers: {e}\n  hint: raise the `min_level` of the quasi-identifiers with the most distinct values, or declare fewer quasi-identifiers",
+            plan.rules_path.display()
+        )),
+        e => EngineError::Internal(format!("generalisation search: {e}")),
+    }
 }

@@ -461,18 +461,14 @@ fn ends_lines(ends: &[crate::tails::EndsCheck], k: u32, (unit, unit_ja): (&str, 
     ok
 }
 
-/// Evaluate the standards for the plan's mode.
-pub fn evaluate(plan: &Plan, achieved: &Achieved, actor: tokumei_rules::Actor) -> Vec<Standard> {
-    let regime = regime(actor, plan.mode);
-    let cx = Ctx { plan, chosen: achieved.chosen, rule: &regime.rule };
-    let mut out = deletion_standards(&cx, plan.mode == Mode::Pseudonymized, cx.rule);
-    if plan.mode == Mode::Pseudonymized {
-        return out;
-    }
+/// Standard 4: outlier descriptions (特異な記述等) deleted or coded: each column's outlier
+/// treatment, the released ends, the classes shared, the rare values.
+fn standard_4(cx: &Ctx, achieved: &Achieved) -> Standard {
+    let plan = cx.plan;
     let mut s4 = Lines::default();
     let mut ok4 = true;
     for c in &plan.columns {
-        match outlier_treatment(&cx, c) {
+        match outlier_treatment(cx, c) {
             Some(Ok((en, ja))) => s4.push(en, ja),
             Some(Err((en, ja))) => {
                 ok4 = false;
@@ -504,44 +500,10 @@ pub fn evaluate(plan: &Plan, achieved: &Achieved, actor: tokumei_rules::Actor) -
     }
     let k = plan.privacy.k;
     for r in achieved.rare {
-        let (en, ja) = match (r.values, r.sensitive) {
-            (0, _) => (
-                format!("{}: every released value is held by at least {k} {unit}", r.column),
-                format!("{}：出力するどの値も{k}{unit_ja}以上", r.column),
-            ),
-            (n, false) => (
-                format!(
-                    "{}: {n} rare value(s) held by fewer than {k} {unit} suppressed ({} cells set to null)",
-                    r.column, r.cells
-                ),
-                format!("{}：{k}{unit_ja}未満のまれな値{n}種を秘匿（{}セルを空欄に）", r.column, r.cells),
-            ),
-            (n, true) => match r.l {
-                Some(l) => (
-                    format!(
-                        "{}: {n} sensitive value(s) held by fewer than {k} {unit}, each in a class with at least {l} distinct values (l-diversity)",
-                        r.column
-                    ),
-                    format!(
-                        "{}：{k}{unit_ja}未満の要配慮の値{n}種、いずれも{l}種以上の値を持つクラス内（l-多様性）",
-                        r.column
-                    ),
-                ),
-                None => (
-                    format!(
-                        "{}: {n} sensitive value(s) held by fewer than {k} {unit} are released (no l-diversity on this column; see its reason under standard 5)",
-                        r.column
-                    ),
-                    format!(
-                        "{}：{k}{unit_ja}未満の要配慮の値{n}種を出力（この列のl-多様性なし。理由は基準5）",
-                        r.column
-                    ),
-                ),
-            },
-        };
+        let (en, ja) = rare_line(r, k, (unit, unit_ja));
         s4.push(en, ja);
     }
-    out.push(standard(
+    standard(
         4,
         &format!("{}4号", cx.rule),
         "outlier descriptions (特異な記述等) deleted or coded",
@@ -550,7 +512,50 @@ pub fn evaluate(plan: &Plan, achieved: &Achieved, actor: tokumei_rules::Actor) -
         s4,
         "every kept number or date needs its extremes coded so that at least k people share each end of the released values: give each listed column the code it names (top/bottom of action = \"top_bottom_code\", or top = \"auto\"), or hierarchy = \"bands\" with top/bottom, or make it a quasi-identifier under k >= 2",
         "出力する数値・日付は、出力する値の両端をそれぞれk人以上が共有するよう極端な値の処理が必要：挙げた列に示した値を指定する（action = \"top_bottom_code\" の top/bottom、又は top = \"auto\"）か、hierarchy = \"bands\"（top/bottom付き）を指定するか、k >= 2 の準識別子にする",
-    ));
+    )
+}
+
+/// One rare-value line of standard 4: suppressed, or sensitive and protected (or not) by
+/// l-diversity.
+fn rare_line(r: &Rare, k: u32, (unit, unit_ja): (&str, &str)) -> (String, String) {
+    match (r.values, r.sensitive) {
+        (0, _) => (
+            format!("{}: every released value is held by at least {k} {unit}", r.column),
+            format!("{}：出力するどの値も{k}{unit_ja}以上", r.column),
+        ),
+        (n, false) => (
+            format!(
+                "{}: {n} rare value(s) held by fewer than {k} {unit} suppressed ({} cells set to null)",
+                r.column, r.cells
+            ),
+            format!("{}：{k}{unit_ja}未満のまれな値{n}種を秘匿（{}セルを空欄に）", r.column, r.cells),
+        ),
+        (n, true) => match r.l {
+            Some(l) => (
+                format!(
+                    "{}: {n} sensitive value(s) held by fewer than {k} {unit}, each in a class with at least {l} distinct values (l-diversity)",
+                    r.column
+                ),
+                format!(
+                    "{}：{k}{unit_ja}未満の要配慮の値{n}種、いずれも{l}種以上の値を持つクラス内（l-多様性）",
+                    r.column
+                ),
+            ),
+            None => (
+                format!(
+                    "{}: {n} sensitive value(s) held by fewer than {k} {unit} are released (no l-diversity on this column; see its reason under standard 5)",
+                    r.column
+                ),
+                format!("{}：{k}{unit_ja}未満の要配慮の値{n}種を出力（この列のl-多様性なし。理由は基準5）", r.column),
+            ),
+        },
+    }
+}
+
+/// Standard 5: other measures suited to the data: k-anonymity and every other model achieved,
+/// sensitive columns, suppression, waived l, financial damage, generalisation.
+fn standard_5(cx: &Ctx, achieved: &Achieved) -> Standard {
+    let plan = cx.plan;
     // An empty output holds no class at all: k-anonymity is not shown by it.
     let k_ok = achieved.rows_out > 0 && achieved.k >= plan.privacy.k as u64;
     let mut s5 = Lines::default();
@@ -616,7 +621,7 @@ pub fn evaluate(plan: &Plan, achieved: &Achieved, actor: tokumei_rules::Actor) -
             );
         }
     }
-    let (fin, fin_ok) = financial_lines(&cx);
+    let (fin, fin_ok) = financial_lines(cx);
     for (en, ja) in fin.en.into_iter().zip(fin.ja) {
         s5.push(format!("financial damage: {en}"), format!("財産的被害：{ja}"));
     }
@@ -626,7 +631,7 @@ pub fn evaluate(plan: &Plan, achieved: &Achieved, actor: tokumei_rules::Actor) -
             s5.push(format!("generalisation: {en}"), format!("一般化：{ja}"));
         }
     }
-    out.push(standard(
+    standard(
         5,
         &format!("{}5号", cx.rule),
         "other measures suited to the data: generalisation, suppression, k-anonymity",
@@ -635,6 +640,18 @@ pub fn evaluate(plan: &Plan, achieved: &Achieved, actor: tokumei_rules::Actor) -
         s5,
         "set [privacy] k to 2 or more and let the run reach it (generalise quasi-identifiers further or allow more suppression)",
         "[privacy] の k を2以上にし、達成できるようにする（準識別子をさらに一般化する、又は秘匿の上限を上げる）",
-    ));
+    )
+}
+
+/// Evaluate the standards for the plan's mode.
+pub fn evaluate(plan: &Plan, achieved: &Achieved, actor: tokumei_rules::Actor) -> Vec<Standard> {
+    let regime = regime(actor, plan.mode);
+    let cx = Ctx { plan, chosen: achieved.chosen, rule: &regime.rule };
+    let mut out = deletion_standards(&cx, plan.mode == Mode::Pseudonymized, cx.rule);
+    if plan.mode == Mode::Pseudonymized {
+        return out;
+    }
+    out.push(standard_4(&cx, achieved));
+    out.push(standard_5(&cx, achieved));
     out
 }

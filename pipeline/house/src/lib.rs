@@ -16,9 +16,24 @@
 //! A known circle not yet broken is passed as an allowed edge `("a", "b")` (a names b);
 //! an allowed edge that no longer exists fails the test, so the exception is dropped
 //! as soon as the circle is broken.
+//!
+//! The second rule: **no long function** ([`assert_no_long_function`], in `length.rs`): no `fn`
+//! spans more than so many lines (150 in every crate), from its `fn` keyword to its closing
+//! brace, so each function is one step a reader takes in at once:
+//!
+//! ```ignore
+//! #[test]
+//! fn no_long_function() {
+//!     tokumei_house::assert_no_long_function(env!("CARGO_MANIFEST_DIR"), 150);
+//! }
+//! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+
+mod length;
+
+pub use length::{FnSpan, assert_no_long_function, functions};
 
 /// Module name → the top-level modules it names.
 pub type Graph = BTreeMap<String, BTreeSet<String>>;
@@ -259,5 +274,18 @@ mod tests {
         // An allowed edge that is gone fails: the exception goes with the circle.
         assert!(std::panic::catch_unwind(|| assert_no_circle(m, &[("a", "c")])).is_err());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+}
+
+#[cfg(test)]
+mod architecture {
+    #[test]
+    fn no_circle() {
+        crate::assert_no_circle(env!("CARGO_MANIFEST_DIR"), &[]);
+    }
+
+    #[test]
+    fn no_long_function() {
+        crate::assert_no_long_function(env!("CARGO_MANIFEST_DIR"), 150);
     }
 }

@@ -324,58 +324,8 @@ pub fn load_job(path: &Path) -> Result<Job, Diagnostics> {
     for ri in &raw_inputs {
         inputs.push(input(path, &src, ri, &resolve, &mut diags));
     }
-    let at = |diags: &mut Diagnostics, span: std::ops::Range<usize>, msg: &str, hint: &str| {
-        diags.push(Diagnostic::at(path, &src, span, msg.to_string()).hint(hint.to_string()));
-    };
-    if inputs.is_empty() {
-        at(&mut diags, raw.input.span(), "a job needs at least one input", "add `[input]` with `path = ...`");
-    }
-    let several = raw_inputs.len() > 1;
+    check_inputs(path, &src, &raw, &raw_inputs, inputs.is_empty(), &mut diags);
     let filters: Vec<&Spanned<String>> = raw_inputs.iter().filter_map(|i| i.filter.as_ref()).collect();
-    let mut names = std::collections::HashSet::new();
-    for ri in &raw_inputs {
-        match &ri.name {
-            Some(n) if !is_table_name(n.get_ref()) => at(
-                &mut diags,
-                n.span(),
-                "an input's name must be a table name: letters (Japanese too), digits and `_`, not starting with a digit",
-                "e.g. name = \"住基\" or name = \"tax\"",
-            ),
-            Some(n) if !names.insert(n.get_ref().clone()) => {
-                at(&mut diags, n.span(), "two inputs have this name", "give each input its own name")
-            }
-            None if several || raw.query.is_some() => at(
-                &mut diags,
-                raw.input.span(),
-                "every input needs a `name` when the job has several inputs or a `query`",
-                "name each `[[input]]`, e.g. name = \"住基\", and use that name in the query",
-            ),
-            _ => {}
-        }
-    }
-    if several && raw.query.is_none() {
-        at(
-            &mut diags,
-            raw.input.span(),
-            "several inputs need a `query` that joins them into the one table the rules cover",
-            "add query = \"SELECT ... FROM 住基 JOIN 税 USING (宛名番号)\"",
-        );
-    }
-    if let Some(f) = filters.first()
-        && (several || raw.query.is_some())
-    {
-        at(
-            &mut diags,
-            f.span(),
-            "`where` applies to a single input without a `query`",
-            "put the condition in the query",
-        );
-    }
-    for text in filters.iter().copied().chain(raw.query.as_ref()) {
-        if text.get_ref().trim().is_empty() {
-            at(&mut diags, text.span(), "empty SQL", "write the query or condition, or remove the key");
-        }
-    }
     let query = match (&raw.query, filters.first()) {
         (Some(q), _) => Some(Query::Sql(q.get_ref().clone())),
         (None, Some(f)) => Some(Query::Where(f.get_ref().clone())),
@@ -387,42 +337,8 @@ pub fn load_job(path: &Path) -> Result<Job, Diagnostics> {
     {
         diags.push(Diagnostic::at(path, &src, r.span(), "reference_date must be an ISO date like 2026-04-01"));
     }
-    let actor = match &raw.actor {
-        None => Actor::PublicBody,
-        Some(a) => match Actor::parse(a.get_ref()) {
-            Some(a) => a,
-            None => {
-                let words: Vec<&str> = Actor::ALL.iter().map(|a| a.as_str()).collect();
-                diags.push(Diagnostic::at(
-                    path,
-                    &src,
-                    a.span(),
-                    format!(
-                        "unknown actor; actors are {} (行政機関等, 個人情報取扱事業者, 法58条法人)",
-                        words.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", ")
-                    ),
-                ));
-                Actor::PublicBody
-            }
-        },
-    };
-    let release_use = match raw.registry.as_ref().map(|r| (&r.contract, &r.internal_use)) {
-        Some((Some(c), Some(_))) => {
-            diags.push(Diagnostic::at(path, &src, c.span(), "name either `contract` or `internal_use`, not both"));
-            None
-        }
-        Some((Some(c), None)) if *c.get_ref() <= 0 => {
-            diags.push(Diagnostic::at(path, &src, c.span(), "a contract id is a positive number"));
-            None
-        }
-        Some((Some(c), None)) => Some(JobUse::Contract(*c.get_ref())),
-        Some((None, Some(u))) if u.get_ref().trim().is_empty() => {
-            diags.push(Diagnostic::at(path, &src, u.span(), "`internal_use` states the purpose"));
-            None
-        }
-        Some((None, Some(u))) => Some(JobUse::Internal(u.get_ref().trim().to_string())),
-        _ => None,
-    };
+    let actor = actor(path, &src, &raw, &mut diags);
+    let release_use = release_use(path, &src, &raw, &mut diags);
     let query_limits = match &raw.query_limits {
         None => QueryLimits::default(),
         Some(l) => {
@@ -465,6 +381,110 @@ pub fn load_job(path: &Path) -> Result<Job, Diagnostics> {
         release_use,
         query_limits,
     })
+}
+
+/// The inputs as the job names them: each named as a table (when there are several or a
+/// query), several joined by a `query`, `where` only on a single input, no empty SQL.
+fn check_inputs(
+    path: &Path,
+    src: &str,
+    raw: &RawJob,
+    raw_inputs: &[&RawInput],
+    no_inputs: bool,
+    diags: &mut Diagnostics,
+) {
+    let at = |diags: &mut Diagnostics, span: std::ops::Range<usize>, msg: &str, hint: &str| {
+        diags.push(Diagnostic::at(path, src, span, msg.to_string()).hint(hint.to_string()));
+    };
+    if no_inputs {
+        at(diags, raw.input.span(), "a job needs at least one input", "add `[input]` with `path = ...`");
+    }
+    let several = raw_inputs.len() > 1;
+    let filters: Vec<&Spanned<String>> = raw_inputs.iter().filter_map(|i| i.filter.as_ref()).collect();
+    let mut names = std::collections::HashSet::new();
+    for ri in raw_inputs {
+        match &ri.name {
+            Some(n) if !is_table_name(n.get_ref()) => at(
+                diags,
+                n.span(),
+                "an input's name must be a table name: letters (Japanese too), digits and `_`, not starting with a digit",
+                "e.g. name = \"住基\" or name = \"tax\"",
+            ),
+            Some(n) if !names.insert(n.get_ref().clone()) => {
+                at(diags, n.span(), "two inputs have this name", "give each input its own name")
+            }
+            None if several || raw.query.is_some() => at(
+                diags,
+                raw.input.span(),
+                "every input needs a `name` when the job has several inputs or a `query`",
+                "name each `[[input]]`, e.g. name = \"住基\", and use that name in the query",
+            ),
+            _ => {}
+        }
+    }
+    if several && raw.query.is_none() {
+        at(
+            diags,
+            raw.input.span(),
+            "several inputs need a `query` that joins them into the one table the rules cover",
+            "add query = \"SELECT ... FROM 住基 JOIN 税 USING (宛名番号)\"",
+        );
+    }
+    if let Some(f) = filters.first()
+        && (several || raw.query.is_some())
+    {
+        at(diags, f.span(), "`where` applies to a single input without a `query`", "put the condition in the query");
+    }
+    for text in filters.iter().copied().chain(raw.query.as_ref()) {
+        if text.get_ref().trim().is_empty() {
+            at(diags, text.span(), "empty SQL", "write the query or condition, or remove the key");
+        }
+    }
+}
+
+/// Who releases (`actor`): a public body unless the job says otherwise.
+fn actor(path: &Path, src: &str, raw: &RawJob, diags: &mut Diagnostics) -> Actor {
+    match &raw.actor {
+        None => Actor::PublicBody,
+        Some(a) => match Actor::parse(a.get_ref()) {
+            Some(a) => a,
+            None => {
+                let words: Vec<&str> = Actor::ALL.iter().map(|a| a.as_str()).collect();
+                diags.push(Diagnostic::at(
+                    path,
+                    src,
+                    a.span(),
+                    format!(
+                        "unknown actor; actors are {} (行政機関等, 個人情報取扱事業者, 法58条法人)",
+                        words.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+                Actor::PublicBody
+            }
+        },
+    }
+}
+
+/// What the release is for: `[registry] contract` (a positive id) or `internal_use` (its
+/// purpose), not both.
+fn release_use(path: &Path, src: &str, raw: &RawJob, diags: &mut Diagnostics) -> Option<JobUse> {
+    match raw.registry.as_ref().map(|r| (&r.contract, &r.internal_use)) {
+        Some((Some(c), Some(_))) => {
+            diags.push(Diagnostic::at(path, src, c.span(), "name either `contract` or `internal_use`, not both"));
+            None
+        }
+        Some((Some(c), None)) if *c.get_ref() <= 0 => {
+            diags.push(Diagnostic::at(path, src, c.span(), "a contract id is a positive number"));
+            None
+        }
+        Some((Some(c), None)) => Some(JobUse::Contract(*c.get_ref())),
+        Some((None, Some(u))) if u.get_ref().trim().is_empty() => {
+            diags.push(Diagnostic::at(path, src, u.span(), "`internal_use` states the purpose"));
+            None
+        }
+        Some((None, Some(u))) => Some(JobUse::Internal(u.get_ref().trim().to_string())),
+        _ => None,
+    }
 }
 
 /// The `[query_limits]` table's settings, each checked at its position.

@@ -106,7 +106,84 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
     if let Err(why) = crate::diag::check_path_name(raw.dataset.get_ref()) {
         cx.push(&raw.dataset, format!("dataset {why}"));
     }
-    let mode = match raw.mode.get_ref().as_str() {
+    let mode = mode(&mut cx, &raw);
+    let on_malformed = on_malformed(&mut cx, &raw);
+
+    let privacy = match &raw.privacy {
+        Some(p) => privacy(&mut cx, p, mode),
+        None => {
+            if mode == Some(Mode::Anonymized) {
+                cx.diags.push(
+                    Diagnostic::file(path, "anonymized rules need a [privacy] section with k and max_suppression")
+                        .hint("add `[privacy]` with `k = 5` and `max_suppression = 0.02`"),
+                );
+            }
+            no_privacy()
+        }
+    };
+
+    let header_index: HashMap<&str, usize> = header.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
+    let (mut columns, seen) = columns(&mut cx, &raw, header, &header_index, mode, &privacy);
+    composite_inputs(&mut cx, &raw, header, &header_index, &mut columns);
+    for h in header {
+        if !seen.contains_key(h) && !raw.columns.iter().any(|c| c.name.get_ref() == h) {
+            cx.diags.push(
+                Diagnostic::file(path, format!("input column `{h}` is not covered by any rule"))
+                    .hint(format!("add a [[column]] with name = \"{h}\", a role and an action (`drop` if unused)")),
+            );
+        }
+    }
+    let subject = raw.subject.as_ref().and_then(|s| {
+        if header_index.contains_key(s.get_ref().as_str()) {
+            Some(s.get_ref().clone())
+        } else {
+            let hint = suggest(s.get_ref(), header.iter().map(String::as_str));
+            cx.push_hint(s, "subject column is not in the input", hint);
+            None
+        }
+    });
+
+    let (fingerprint, fingerprint_column) = fingerprint(&mut cx, &raw, &columns);
+    if !cx.diags.is_empty() {
+        return Err(cx.diags);
+    }
+    let plan = Plan {
+        rules_path: path.to_path_buf(),
+        rules_sha256: digest_of(source, &cx.files),
+        dataset: raw.dataset.into_inner(),
+        description: raw.description,
+        mode: mode.expect("mode validated"),
+        shuffle: raw.shuffle.as_ref().map_or(mode == Some(Mode::Anonymized), |s| *s.get_ref()),
+        fingerprint,
+        fingerprint_column,
+        subject,
+        on_malformed,
+        privacy,
+        columns,
+    };
+    check_models(&mut cx, raw.privacy.as_ref(), &plan);
+    if !cx.diags.is_empty() {
+        return Err(cx.diags);
+    }
+    Ok(plan)
+}
+
+/// The privacy of rules without a `[privacy]` section: nothing enforced.
+fn no_privacy() -> Privacy {
+    Privacy {
+        k: 1,
+        l: None,
+        max_suppression: 0.0,
+        search: false,
+        quality: tokumei_anon::Quality::LOSS,
+        local_recoding: LocalRecoding::None,
+        model_settings: Default::default(),
+    }
+}
+
+/// The rules' mode (`None`, with a diagnostic, when it is neither).
+fn mode(cx: &mut Ctx, raw: &RawRules) -> Option<Mode> {
+    match raw.mode.get_ref().as_str() {
         "anonymized" => Some(Mode::Anonymized),
         "pseudonymized" => Some(Mode::Pseudonymized),
         other => {
@@ -114,7 +191,11 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
             cx.push_hint(&raw.mode, "mode must be `anonymized` or `pseudonymized`", hint);
             None
         }
-    };
+    }
+}
+
+/// What a malformed value does (`on_malformed`, with `max_rejected` when rows are rejected).
+fn on_malformed(cx: &mut Ctx, raw: &RawRules) -> OnMalformed {
     let on_malformed = match raw.on_malformed.as_ref().map(|s| s.get_ref().as_str()) {
         None | Some("error") => OnMalformed::Error,
         Some("reject") => {
@@ -133,30 +214,19 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
     if let (Some(m), OnMalformed::Error) = (&raw.max_rejected, on_malformed) {
         cx.push(m, "max_rejected applies only with on_malformed = \"reject\"");
     }
+    on_malformed
+}
 
-    let privacy = match &raw.privacy {
-        Some(p) => privacy(&mut cx, p, mode),
-        None => {
-            if mode == Some(Mode::Anonymized) {
-                cx.diags.push(
-                    Diagnostic::file(path, "anonymized rules need a [privacy] section with k and max_suppression")
-                        .hint("add `[privacy]` with `k = 5` and `max_suppression = 0.02`"),
-                );
-            }
-            Privacy {
-                k: 1,
-                l: None,
-                max_suppression: 0.0,
-                search: false,
-                quality: tokumei_anon::Quality::LOSS,
-                local_recoding: LocalRecoding::None,
-                model_settings: Default::default(),
-            }
-        }
-    };
-
-    // Columns.
-    let header_index: HashMap<&str, usize> = header.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
+/// Each rule's column plan, in the rules' order: its name in the input, once, and its output
+/// name produced once. Returns the plans and the names that have a rule.
+fn columns(
+    cx: &mut Ctx,
+    raw: &RawRules,
+    header: &[String],
+    header_index: &HashMap<&str, usize>,
+    mode: Option<Mode>,
+    privacy: &Privacy,
+) -> (Vec<ColumnPlan>, HashMap<String, ()>) {
     let mut seen: HashMap<String, ()> = HashMap::new();
     let mut outputs: HashMap<String, ()> = HashMap::new();
     let mut columns = Vec::new();
@@ -171,7 +241,7 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
             cx.push(&raw_col.name, format!("column `{name}` has more than one rule"));
             continue;
         }
-        if let Some(col) = column(&mut cx, raw_col, input_index, mode.unwrap_or(Mode::Anonymized), &privacy) {
+        if let Some(col) = column(cx, raw_col, input_index, mode.unwrap_or(Mode::Anonymized), privacy) {
             if let Some(out) = &col.output
                 && outputs.insert(out.clone(), ()).is_some()
             {
@@ -181,8 +251,18 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
             columns.push(col);
         }
     }
-    // `with` (composite pseudonyms) and `names_from` (scrub) name input columns; a `with`
-    // column is consumed by the pseudonym and must itself be dropped.
+    (columns, seen)
+}
+
+/// `with` (composite pseudonyms) and `names_from` (scrub) name input columns; a `with`
+/// column is consumed by the pseudonym and must itself be dropped.
+fn composite_inputs(
+    cx: &mut Ctx,
+    raw: &RawRules,
+    header: &[String],
+    header_index: &HashMap<&str, usize>,
+    columns: &mut [ColumnPlan],
+) {
     for raw_col in &raw.columns {
         let Some(col) = columns.iter().position(|c: &ColumnPlan| &c.name == raw_col.name.get_ref()) else { continue };
         if let Some(w) = &raw_col.with {
@@ -219,25 +299,12 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
             }
         }
     }
-    for h in header {
-        if !seen.contains_key(h) && !raw.columns.iter().any(|c| c.name.get_ref() == h) {
-            cx.diags.push(
-                Diagnostic::file(path, format!("input column `{h}` is not covered by any rule"))
-                    .hint(format!("add a [[column]] with name = \"{h}\", a role and an action (`drop` if unused)")),
-            );
-        }
-    }
-    let subject = raw.subject.as_ref().and_then(|s| {
-        if header_index.contains_key(s.get_ref().as_str()) {
-            Some(s.get_ref().clone())
-        } else {
-            let hint = suggest(s.get_ref(), header.iter().map(String::as_str));
-            cx.push_hint(s, "subject column is not in the input", hint);
-            None
-        }
-    });
+}
 
-    let (fingerprint, fingerprint_column) = match raw.fingerprint.as_ref() {
+/// `fingerprint`: true, false or the output column to reorder (one outside the k-anonymity key
+/// that the run can reorder). Returns whether to fingerprint and the column named.
+fn fingerprint(cx: &mut Ctx, raw: &RawRules, columns: &[ColumnPlan]) -> (Option<bool>, Option<String>) {
+    match raw.fingerprint.as_ref() {
         None => (None, None),
         Some(v) => match v.get_ref() {
             toml::Value::Boolean(b) => (Some(*b), None),
@@ -262,29 +329,7 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
                 (None, None)
             }
         },
-    };
-    if !cx.diags.is_empty() {
-        return Err(cx.diags);
     }
-    let plan = Plan {
-        rules_path: path.to_path_buf(),
-        rules_sha256: digest_of(source, &cx.files),
-        dataset: raw.dataset.into_inner(),
-        description: raw.description,
-        mode: mode.expect("mode validated"),
-        shuffle: raw.shuffle.as_ref().map_or(mode == Some(Mode::Anonymized), |s| *s.get_ref()),
-        fingerprint,
-        fingerprint_column,
-        subject,
-        on_malformed,
-        privacy,
-        columns,
-    };
-    check_models(&mut cx, raw.privacy.as_ref(), &plan);
-    if !cx.diags.is_empty() {
-        return Err(cx.diags);
-    }
-    Ok(plan)
 }
 
 /// Which option keys an action accepts (beyond [`COMMON_OPTIONS`]), from [`ACTION_DEFS`].
@@ -511,28 +556,7 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: 
         cx.push_hint(&c.action, format!("unknown action; actions are {}", names(action_names())), hint);
         return None;
     }
-    for (key, span) in present_options(c) {
-        if key == "l" || key == "l_reason" {
-            if c.role.get_ref() != "sensitive" {
-                cx.diags.push(Diagnostic::at(
-                    cx.path,
-                    cx.src,
-                    span,
-                    format!("option `{key}` applies only to sensitive columns"),
-                ));
-            }
-            continue;
-        }
-        if !allowed_options(action_name).contains(&key) {
-            let d = Diagnostic::at(
-                cx.path,
-                cx.src,
-                span,
-                format!("option `{key}` does not apply to action `{action_name}`"),
-            );
-            cx.diags.push(d);
-        }
-    }
+    check_options(cx, c, action_name);
     let ty_given = c.ty.as_ref().map(|t| match VALUE_TYPES.iter().find(|(n, _)| n == t.get_ref()) {
         Some((_, ty)) => Some(*ty),
         None => {
@@ -550,77 +574,25 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: 
             true
         }
     };
-    let int = |cx: &mut Ctx, s: &Option<Spanned<i64>>, lo: i64, hi: i64, what: &str| -> Option<i64> {
-        let s = s.as_ref()?;
-        if !(lo..=hi).contains(s.get_ref()) {
-            cx.push(s, format!("{what} must be between {lo} and {hi}"));
-        }
-        Some(*s.get_ref())
-    };
 
     let mut ty = ty_given.flatten().unwrap_or(ValueType::String);
     let action = match action_name {
         "drop" => Action::Drop,
         "keep" => Action::Keep,
         "pseudonymize" => {
-            let length = int(cx, &c.length, 16, 64, "length").unwrap_or(32) as u32;
+            let length = int_in(cx, &c.length, 16, 64, "length").unwrap_or(32) as u32;
             Action::Pseudonymize { length }
         }
         "scrub" => {
             let names_from = c.names_from.as_ref().map(|n| n.get_ref().clone()).unwrap_or_default();
-            let dictionary = match &c.dictionary {
-                None => Vec::new(),
-                Some(d) => {
-                    let base = cx.path.parent().unwrap_or(Path::new("."));
-                    let file = base.join(d.get_ref());
-                    match std::fs::metadata(&file) {
-                        Ok(m) if m.is_file() && m.len() <= 64 << 20 => match std::fs::read(&file)
-                            .ok()
-                            .and_then(|b| String::from_utf8(b).ok())
-                        {
-                            Some(text) => {
-                                let words =
-                                    text.lines().map(|l| tokumei_jp_nfkc(l.trim())).filter(|l| !l.is_empty()).collect();
-                                cx.files.push((d.get_ref().clone(), text.into_bytes()));
-                                words
-                            }
-                            None => {
-                                cx.push(d, "the dictionary must be a UTF-8 text file, one word per line");
-                                Vec::new()
-                            }
-                        },
-                        _ => {
-                            cx.push(
-                                d,
-                                format!(
-                                    "dictionary file {} is missing or not a regular file (64 MiB at most)",
-                                    file.display()
-                                ),
-                            );
-                            Vec::new()
-                        }
-                    }
-                }
-            };
+            let dictionary = c.dictionary.as_ref().map(|d| scrub_dictionary(cx, d)).unwrap_or_default();
             Action::Scrub { names_from, dictionary }
         }
         "mask" => {
-            let mask_char = match c.mask_char.as_ref() {
-                None => '*',
-                Some(m) => {
-                    let mut chars = m.get_ref().chars();
-                    match (chars.next(), chars.next()) {
-                        (Some(ch), None) => ch,
-                        _ => {
-                            cx.push(m, "mask_char must be one character");
-                            '*'
-                        }
-                    }
-                }
-            };
+            let mask_char = mask_char(cx, c);
             Action::Mask {
-                keep_first: int(cx, &c.keep_first, 0, 64, "keep_first").unwrap_or(0) as u32,
-                keep_last: int(cx, &c.keep_last, 0, 64, "keep_last").unwrap_or(0) as u32,
+                keep_first: int_in(cx, &c.keep_first, 0, 64, "keep_first").unwrap_or(0) as u32,
+                keep_last: int_in(cx, &c.keep_last, 0, 64, "keep_last").unwrap_or(0) as u32,
                 mask_char,
                 preserve: c.preserve.as_ref().map(|p| p.get_ref().clone()).unwrap_or_default(),
             }
@@ -630,32 +602,10 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: 
                 cx.push(c.ty.as_ref().unwrap(), "top_bottom_code works on integer columns");
             }
             ty = ValueType::Integer;
-            let top = c.top.as_ref().and_then(|t| cap(cx, t, "top"));
-            let bottom = c.bottom.as_ref().and_then(|b| cap(cx, b, "bottom"));
-            if c.top.is_none() && c.bottom.is_none() {
-                cx.push(&c.action, "top_bottom_code needs `top`, `bottom` or both");
-            }
-            if let (Some(Cap::At(t)), Some(Cap::At(b))) = (top, bottom)
-                && b > t
-            {
-                cx.push(c.bottom.as_ref().unwrap(), "bottom must not be above top");
-            }
-            // "auto" keeps k people at each end: without k there is nothing to compute.
-            for (given, s) in [(top, &c.top), (bottom, &c.bottom)] {
-                if let (Some(Cap::Auto), Some(s)) = (given, s)
-                    && (mode != Mode::Anonymized || privacy.k < 2)
-                {
-                    cx.push_hint(
-                        s,
-                        "\"auto\" computes the code so that at least k people share each end, and needs an anonymized release with [privacy] k of 2 or more",
-                        Some("give the code as a whole number".into()),
-                    );
-                }
-            }
-            Action::TopBottomCode { top, bottom }
+            top_bottom(cx, c, mode, privacy)
         }
         "suppress_rare" => {
-            let Some(m) = int(cx, &c.min_count, 2, 1_000_000, "min_count") else {
+            let Some(m) = int_in(cx, &c.min_count, 2, 1_000_000, "min_count") else {
                 cx.push(&c.action, "suppress_rare needs `min_count`");
                 return None;
             };
@@ -667,50 +617,7 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: 
                 ty = hierarchy.levels().default_type();
             }
             let max = hierarchy.max_level();
-            let bounded = |cx: &mut Ctx, l: &Spanned<i64>, what: &str| {
-                if !(0..=max as i64).contains(l.get_ref()) {
-                    cx.push(l, format!("{what} must be between 0 and {max} for this hierarchy"));
-                }
-                (*l.get_ref()).clamp(0, max as i64) as u32
-            };
-            let (level, max_level) = if privacy.search {
-                match (&c.level, &c.min_level, &c.max_level) {
-                    (Some(l), None, None) => {
-                        let l = bounded(cx, l, "level");
-                        (l, l)
-                    }
-                    (Some(l), _, _) => {
-                        cx.push(l, "give either `level` (fixed) or `min_level`/`max_level` (searched), not both");
-                        (0, 0)
-                    }
-                    (None, lo, hi) => {
-                        let default_lo = u32::from(c.role.get_ref() == "direct_identifier");
-                        let lo = lo.as_ref().map_or(default_lo, |l| bounded(cx, l, "min_level"));
-                        let hi = hi.as_ref().map_or(max, |l| bounded(cx, l, "max_level"));
-                        if lo > hi {
-                            match &c.max_level {
-                                Some(m) => cx.push(m, "max_level must not be below min_level"),
-                                None => cx.push(&c.action, "max_level must not be below min_level"),
-                            }
-                        }
-                        (lo, hi.max(lo))
-                    }
-                }
-            } else {
-                for s in [&c.min_level, &c.max_level].into_iter().flatten() {
-                    cx.push(s, "min_level and max_level apply only with [privacy] search = \"optimal\"");
-                }
-                match &c.level {
-                    None => {
-                        cx.push(&c.action, format!("generalize needs `level` (0..={max})"));
-                        (0, 0)
-                    }
-                    Some(l) => {
-                        let l = bounded(cx, l, "level");
-                        (l, l)
-                    }
-                }
-            };
+            let (level, max_level) = levels(cx, c, max, privacy);
             check_hierarchy_type(cx, c, &hierarchy, ty);
             Action::Generalize { hierarchy, level, max_level }
         }
@@ -733,6 +640,210 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: 
         cx.push(c.output.as_ref().unwrap(), "output name must not be empty");
         return None;
     }
+    let (l, l_reason) = l_of(cx, c, role, global_l)?;
+    let weight = match &c.weight {
+        Some(w) if !(*w.get_ref() > 0.0 && w.get_ref().is_finite()) => {
+            cx.push(w, "weight must be a positive number");
+            return None;
+        }
+        Some(w) => *w.get_ref(),
+        None => 1.0,
+    };
+    let special_care = special_care(cx, c)?;
+    Some(ColumnPlan {
+        name: c.name.get_ref().clone(),
+        input_index,
+        role,
+        ty,
+        nfkc,
+        action,
+        output,
+        description: c.description.clone(),
+        l_reason,
+        l,
+        weight,
+        line: crate::diag::line_col(cx.src, c.name.span().start).0,
+        extra_inputs: Vec::new(),
+        special_care,
+    })
+}
+
+/// A column's `special_care` (要配慮 or 条例要配慮), if given; `None` after a diagnostic.
+fn special_care(cx: &mut Ctx, c: &RawColumn) -> Option<Option<crate::plan::SpecialCare>> {
+    Some(match &c.special_care {
+        None => None,
+        Some(v) => match crate::plan::SpecialCare::parse(v.get_ref()) {
+            Some(k) => Some(k),
+            None => {
+                cx.push_hint(
+                    v,
+                    "unknown `special_care`",
+                    Some("use \"要配慮\" (要配慮個人情報) or \"条例要配慮\" (条例要配慮個人情報)".into()),
+                );
+                return None;
+            }
+        },
+    })
+}
+
+/// Each option given applies to the action (`l` and `l_reason` to sensitive columns).
+fn check_options(cx: &mut Ctx, c: &RawColumn, action_name: &str) {
+    for (key, span) in present_options(c) {
+        if key == "l" || key == "l_reason" {
+            if c.role.get_ref() != "sensitive" {
+                cx.diags.push(Diagnostic::at(
+                    cx.path,
+                    cx.src,
+                    span,
+                    format!("option `{key}` applies only to sensitive columns"),
+                ));
+            }
+            continue;
+        }
+        if !allowed_options(action_name).contains(&key) {
+            let d = Diagnostic::at(
+                cx.path,
+                cx.src,
+                span,
+                format!("option `{key}` does not apply to action `{action_name}`"),
+            );
+            cx.diags.push(d);
+        }
+    }
+}
+
+/// A whole-number option, with a diagnostic when it is outside `lo..=hi`.
+fn int_in(cx: &mut Ctx, s: &Option<Spanned<i64>>, lo: i64, hi: i64, what: &str) -> Option<i64> {
+    let s = s.as_ref()?;
+    if !(lo..=hi).contains(s.get_ref()) {
+        cx.push(s, format!("{what} must be between {lo} and {hi}"));
+    }
+    Some(*s.get_ref())
+}
+
+/// A scrub rule's dictionary file (beside the rules, UTF-8, one word per line, 64 MiB at
+/// most): its words in normal form; the file is kept for the rules' digest.
+fn scrub_dictionary(cx: &mut Ctx, d: &Spanned<String>) -> Vec<String> {
+    let base = cx.path.parent().unwrap_or(Path::new("."));
+    let file = base.join(d.get_ref());
+    match std::fs::metadata(&file) {
+        Ok(m) if m.is_file() && m.len() <= 64 << 20 => {
+            match std::fs::read(&file).ok().and_then(|b| String::from_utf8(b).ok()) {
+                Some(text) => {
+                    let words = text.lines().map(|l| tokumei_jp_nfkc(l.trim())).filter(|l| !l.is_empty()).collect();
+                    cx.files.push((d.get_ref().clone(), text.into_bytes()));
+                    words
+                }
+                None => {
+                    cx.push(d, "the dictionary must be a UTF-8 text file, one word per line");
+                    Vec::new()
+                }
+            }
+        }
+        _ => {
+            cx.push(d, format!("dictionary file {} is missing or not a regular file (64 MiB at most)", file.display()));
+            Vec::new()
+        }
+    }
+}
+
+/// A mask's character: one character, `*` by default.
+fn mask_char(cx: &mut Ctx, c: &RawColumn) -> char {
+    match c.mask_char.as_ref() {
+        None => '*',
+        Some(m) => {
+            let mut chars = m.get_ref().chars();
+            match (chars.next(), chars.next()) {
+                (Some(ch), None) => ch,
+                _ => {
+                    cx.push(m, "mask_char must be one character");
+                    '*'
+                }
+            }
+        }
+    }
+}
+
+/// A top/bottom code: `top`, `bottom` or both, in order; `"auto"` only where k can be
+/// computed (anonymized, k of 2 or more).
+fn top_bottom(cx: &mut Ctx, c: &RawColumn, mode: Mode, privacy: &Privacy) -> Action {
+    let top = c.top.as_ref().and_then(|t| cap(cx, t, "top"));
+    let bottom = c.bottom.as_ref().and_then(|b| cap(cx, b, "bottom"));
+    if c.top.is_none() && c.bottom.is_none() {
+        cx.push(&c.action, "top_bottom_code needs `top`, `bottom` or both");
+    }
+    if let (Some(Cap::At(t)), Some(Cap::At(b))) = (top, bottom)
+        && b > t
+    {
+        cx.push(c.bottom.as_ref().unwrap(), "bottom must not be above top");
+    }
+    // "auto" keeps k people at each end: without k there is nothing to compute.
+    for (given, s) in [(top, &c.top), (bottom, &c.bottom)] {
+        if let (Some(Cap::Auto), Some(s)) = (given, s)
+            && (mode != Mode::Anonymized || privacy.k < 2)
+        {
+            cx.push_hint(
+                s,
+                "\"auto\" computes the code so that at least k people share each end, and needs an anonymized release with [privacy] k of 2 or more",
+                Some("give the code as a whole number".into()),
+            );
+        }
+    }
+    Action::TopBottomCode { top, bottom }
+}
+
+/// A generalisation's levels (lowest, highest) within the hierarchy's `max`: one fixed
+/// `level`, or `min_level`/`max_level` for the optimal search.
+fn levels(cx: &mut Ctx, c: &RawColumn, max: u32, privacy: &Privacy) -> (u32, u32) {
+    let bounded = |cx: &mut Ctx, l: &Spanned<i64>, what: &str| {
+        if !(0..=max as i64).contains(l.get_ref()) {
+            cx.push(l, format!("{what} must be between 0 and {max} for this hierarchy"));
+        }
+        (*l.get_ref()).clamp(0, max as i64) as u32
+    };
+    if privacy.search {
+        match (&c.level, &c.min_level, &c.max_level) {
+            (Some(l), None, None) => {
+                let l = bounded(cx, l, "level");
+                (l, l)
+            }
+            (Some(l), _, _) => {
+                cx.push(l, "give either `level` (fixed) or `min_level`/`max_level` (searched), not both");
+                (0, 0)
+            }
+            (None, lo, hi) => {
+                let default_lo = u32::from(c.role.get_ref() == "direct_identifier");
+                let lo = lo.as_ref().map_or(default_lo, |l| bounded(cx, l, "min_level"));
+                let hi = hi.as_ref().map_or(max, |l| bounded(cx, l, "max_level"));
+                if lo > hi {
+                    match &c.max_level {
+                        Some(m) => cx.push(m, "max_level must not be below min_level"),
+                        None => cx.push(&c.action, "max_level must not be below min_level"),
+                    }
+                }
+                (lo, hi.max(lo))
+            }
+        }
+    } else {
+        for s in [&c.min_level, &c.max_level].into_iter().flatten() {
+            cx.push(s, "min_level and max_level apply only with [privacy] search = \"optimal\"");
+        }
+        match &c.level {
+            None => {
+                cx.push(&c.action, format!("generalize needs `level` (0..={max})"));
+                (0, 0)
+            }
+            Some(l) => {
+                let l = bounded(cx, l, "level");
+                (l, l)
+            }
+        }
+    }
+}
+
+/// A sensitive column's `l` (its own, or `[privacy] l`) and the reason it waives or lowers
+/// `[privacy] l` (a reason for nothing is refused); `None` after a diagnostic.
+fn l_of(cx: &mut Ctx, c: &RawColumn, role: Role, global_l: Option<u32>) -> Option<(Option<u32>, Option<String>)> {
     let l = match (&c.l, role) {
         (Some(l), Role::Sensitive) => {
             if !(1..=1000).contains(l.get_ref()) {
@@ -771,44 +882,7 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: 
         }
         _ => {}
     }
-    let weight = match &c.weight {
-        Some(w) if !(*w.get_ref() > 0.0 && w.get_ref().is_finite()) => {
-            cx.push(w, "weight must be a positive number");
-            return None;
-        }
-        Some(w) => *w.get_ref(),
-        None => 1.0,
-    };
-    let special_care = match &c.special_care {
-        None => None,
-        Some(v) => match crate::plan::SpecialCare::parse(v.get_ref()) {
-            Some(k) => Some(k),
-            None => {
-                cx.push_hint(
-                    v,
-                    "unknown `special_care`",
-                    Some("use \"要配慮\" (要配慮個人情報) or \"条例要配慮\" (条例要配慮個人情報)".into()),
-                );
-                return None;
-            }
-        },
-    };
-    Some(ColumnPlan {
-        name: c.name.get_ref().clone(),
-        input_index,
-        role,
-        ty,
-        nfkc,
-        action,
-        output,
-        description: c.description.clone(),
-        l_reason,
-        l,
-        weight,
-        line: crate::diag::line_col(cx.src, c.name.span().start).0,
-        extra_inputs: Vec::new(),
-        special_care,
-    })
+    Some((l, l_reason))
 }
 
 /// NFKC for dictionary words (the rules crate has no Japanese dependency; full-width ASCII

@@ -296,6 +296,138 @@ fn plan_error(job: &Job, what: &str, e: &DataFusionError, hidden: &Hidden) -> En
     config(job, what, message)
 }
 
+/// What every input of a query job is read with.
+struct Reading<'a> {
+    job: &'a Job,
+    /// Residents' requests, with their tally.
+    requests: Option<(&'a crate::requests::RequestStage, &'a crate::requests::RequestTally)>,
+    /// The excluded subjects, in normal form.
+    exclude: Option<Arc<rustc_hash::FxHashSet<String>>>,
+    /// The identifier columns whose values are kept for the residual scan.
+    identifiers: Option<&'a Identifiers>,
+}
+
+impl Reading<'_> {
+    /// Read one input into an in-memory table of text columns registered in `ctx` under its
+    /// name: its header checked (names that look like data are `hidden` from messages), its
+    /// identifier values kept in `values`, its hash added to `stats`.
+    fn register(
+        &self,
+        ctx: &SessionContext,
+        input: &tokumei_rules::Input,
+        stats: &ReadStats,
+        values: &mut IdentifierValues,
+        hidden: &mut Hidden,
+    ) -> Result<InputFacts, EngineError> {
+        let name = input.name.clone().unwrap_or_else(|| "input".into());
+        let source = super::open_input(input)?;
+        // A file without a header line: its first record would be the columns' names, which
+        // SQL errors quote. Refused before any SQL sees them.
+        super::refuse_data_like_header(
+            &input.path,
+            source.header(),
+            "a query needs each input's first line to name its columns: add that line to the file (or check the delimiter and encoding)",
+        )?;
+        super::check_header(&input.path, source.header(), &[], "")?;
+        for (i, n) in source.header().iter().enumerate() {
+            if super::looks_like_data(n) {
+                hidden.push((
+                    n.clone(),
+                    format!("column {} of input {name} (its header looks like data, not shown)", i + 1),
+                ));
+            }
+        }
+        let mut source = self.apply_requests(input, &name, source)?;
+        let schema = Arc::new(Schema::new(
+            source.header().iter().map(|h| Field::new(h, DataType::Utf8, true)).collect::<Vec<_>>(),
+        ));
+        // The input's identifier columns, numbered among all inputs'.
+        let id_columns: Vec<(usize, usize)> = match self.identifiers {
+            Some(ids) => source
+                .header()
+                .iter()
+                .enumerate()
+                .filter_map(|(i, h)| {
+                    let (role, _) = ids.role(h)?;
+                    Some((i, values.add_source(SourceColumn { table: name.clone(), column: h.clone() }, role)))
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let mut batches = Vec::new();
+        let mut rows = 0u64;
+        while let Some(raw) = source.next_batch()? {
+            rows += raw.len() as u64;
+            for &(col, id) in &id_columns {
+                for row in 0..raw.len() {
+                    if let Some(v) = raw.value(row, col) {
+                        values.add(id, v);
+                    }
+                }
+            }
+            batches.push(to_record_batch(&raw, &schema)?);
+        }
+        let table = datafusion::datasource::MemTable::try_new(schema, vec![batches])
+            .map_err(|e| EngineError::Internal(format!("input table {name}: {e}")))?;
+        ctx.register_table(name.as_str(), Arc::new(table))
+            .map_err(|e| config(self.job, "input name", planning_message(&e)))?;
+        let read = source.stats();
+        stats.update(read.sha256().as_bytes());
+        Ok(InputFacts {
+            name,
+            path: input.path.clone(),
+            sha256: read.sha256(),
+            format: match input.format {
+                tokumei_rules::InputFormat::Csv => "csv",
+                tokumei_rules::InputFormat::Parquet => "parquet",
+            },
+            encoding: source.encoding(),
+            rows,
+        })
+    }
+
+    /// Residents' requests apply to each table of people before the query reads it (an
+    /// aggregate over an input must not see an excluded person either): the input's source
+    /// filtered, or refused when it holds people but cannot be filtered.
+    fn apply_requests(
+        &self,
+        input: &tokumei_rules::Input,
+        name: &str,
+        source: Box<dyn Source>,
+    ) -> Result<Box<dyn Source>, EngineError> {
+        if let Some((stage, _)) = self.requests.filter(|(s, _)| s.binding())
+            && !input.persons
+            && (source.header().iter().any(|h| h == stage.subject_column_for(&input.path))
+                || stage.input_subjects.iter().any(|(p, _)| p == &input.path))
+        {
+            return Err(EngineError::Config(format!(
+                "{}: input `{name}` is declared `persons = false` but holds people's records (it has the subject identifier column, or is a registered source): residents' requests apply to it",
+                self.job.path.display()
+            )));
+        }
+        if let (Some((stage, tally)), Some(exclude)) = (self.requests.filter(|(s, _)| s.binding()), &self.exclude)
+            && input.persons
+        {
+            let subject = stage.subject_column_for(&input.path);
+            let Some(col) = source.header().iter().position(|h| h == subject) else {
+                return Err(EngineError::Config(format!(
+                    "{}: input `{name}` has no column `{subject}` (the subject identifier): residents' requests cannot be applied to it\n  hint: register the extract as its file's source (`tokumei file add-source`) naming its identifier column, add the column, or declare `persons = false` for a table that holds no one's records (a code list)",
+                    self.job.path.display(),
+                )));
+            };
+            return Ok(super::requests::filter(
+                source,
+                col,
+                exclude.clone(),
+                stage.corrections_for(&input.path),
+                false,
+                tally.clone(),
+            ));
+        }
+        Ok(source)
+    }
+}
+
 impl QuerySource {
     /// Read every input and plan the job's query over them, with the lineage of its result's
     /// columns. With `identifiers`, the values of the inputs' identifier columns are kept as
@@ -321,102 +453,9 @@ impl QuerySource {
         let ctx = SessionContext::new_with_config_rt(session, env);
         let mut inputs = Vec::with_capacity(job.inputs.len());
         let mut hidden: Hidden = Vec::new();
+        let reading = Reading { job, requests, exclude, identifiers };
         for input in &job.inputs {
-            let name = input.name.clone().unwrap_or_else(|| "input".into());
-            let mut source = super::open_input(input)?;
-            // A file without a header line: its first record would be the columns' names, which
-            // SQL errors quote. Refused before any SQL sees them.
-            super::refuse_data_like_header(
-                &input.path,
-                source.header(),
-                "a query needs each input's first line to name its columns: add that line to the file (or check the delimiter and encoding)",
-            )?;
-            super::check_header(&input.path, source.header(), &[], "")?;
-            for (i, n) in source.header().iter().enumerate() {
-                if super::looks_like_data(n) {
-                    hidden.push((
-                        n.clone(),
-                        format!("column {} of input {name} (its header looks like data, not shown)", i + 1),
-                    ));
-                }
-            }
-            // Residents' requests apply to each table of people before the query reads it (an
-            // aggregate over an input must not see an excluded person either).
-            if let Some((stage, _)) = requests.filter(|(s, _)| s.binding())
-                && !input.persons
-                && (source.header().iter().any(|h| h == stage.subject_column_for(&input.path))
-                    || stage.input_subjects.iter().any(|(p, _)| p == &input.path))
-            {
-                return Err(EngineError::Config(format!(
-                    "{}: input `{name}` is declared `persons = false` but holds people's records (it has the subject identifier column, or is a registered source): residents' requests apply to it",
-                    job.path.display()
-                )));
-            }
-            if let (Some((stage, tally)), Some(exclude)) = (requests.filter(|(s, _)| s.binding()), &exclude)
-                && input.persons
-            {
-                let subject = stage.subject_column_for(&input.path);
-                let Some(col) = source.header().iter().position(|h| h == subject) else {
-                    return Err(EngineError::Config(format!(
-                        "{}: input `{name}` has no column `{subject}` (the subject identifier): residents' requests cannot be applied to it\n  hint: register the extract as its file's source (`tokumei file add-source`) naming its identifier column, add the column, or declare `persons = false` for a table that holds no one's records (a code list)",
-                        job.path.display(),
-                    )));
-                };
-                source = super::requests::filter(
-                    source,
-                    col,
-                    exclude.clone(),
-                    stage.corrections_for(&input.path),
-                    false,
-                    tally.clone(),
-                );
-            }
-            let schema = Arc::new(Schema::new(
-                source.header().iter().map(|h| Field::new(h, DataType::Utf8, true)).collect::<Vec<_>>(),
-            ));
-            // The input's identifier columns, numbered among all inputs'.
-            let id_columns: Vec<(usize, usize)> = match identifiers {
-                Some(ids) => source
-                    .header()
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, h)| {
-                        let (role, _) = ids.role(h)?;
-                        Some((i, values.add_source(SourceColumn { table: name.clone(), column: h.clone() }, role)))
-                    })
-                    .collect(),
-                None => Vec::new(),
-            };
-            let mut batches = Vec::new();
-            let mut rows = 0u64;
-            while let Some(raw) = source.next_batch()? {
-                rows += raw.len() as u64;
-                for &(col, id) in &id_columns {
-                    for row in 0..raw.len() {
-                        if let Some(v) = raw.value(row, col) {
-                            values.add(id, v);
-                        }
-                    }
-                }
-                batches.push(to_record_batch(&raw, &schema)?);
-            }
-            let table = datafusion::datasource::MemTable::try_new(schema, vec![batches])
-                .map_err(|e| EngineError::Internal(format!("input table {name}: {e}")))?;
-            ctx.register_table(name.as_str(), Arc::new(table))
-                .map_err(|e| config(job, "input name", planning_message(&e)))?;
-            let read = source.stats();
-            stats.update(read.sha256().as_bytes());
-            inputs.push(InputFacts {
-                name,
-                path: input.path.clone(),
-                sha256: read.sha256(),
-                format: match input.format {
-                    tokumei_rules::InputFormat::Csv => "csv",
-                    tokumei_rules::InputFormat::Parquet => "parquet",
-                },
-                encoding: source.encoding(),
-                rows,
-            });
+            inputs.push(reading.register(&ctx, input, &stats, &mut values, &mut hidden)?);
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(cores)

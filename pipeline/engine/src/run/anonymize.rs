@@ -3,14 +3,17 @@
 //! and rare-value cell suppression.
 
 use super::encode::Encoded;
-use super::layout::Slot;
+use super::layout::{OutColumn, Slot};
 use crate::cell::Cell;
 use crate::error::EngineError;
+use crate::people::People;
 use crate::privacy::{self, ClassStats, Classes, Dictionary, Enforcement};
 use crate::report::{LDiversity, ModelOutcome, TCloseness};
 use std::time::Instant;
+use tokumei_anon::Model;
+use tokumei_anon::enforce::Verdict;
 use tokumei_anon::models::{Global, Safer};
-use tokumei_rules::Role;
+use tokumei_rules::{ColumnPlan, Plan, Role};
 
 /// A sensitive column as the models see it.
 struct Sensitive {
@@ -73,148 +76,26 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
     let columns = &enc.layout.columns;
     let dicts = &mut enc.layout.dicts;
     let n_people = people.as_ref().map_or(n, |p| p.count as usize);
-    // Classes of people: a person's rows all go to the class of the set of key values the
-    // person has (rows are people when no one has several).
-    let of_people = |rows: Classes| -> (Classes, u64) {
-        match &people {
-            Some(p) => crate::people::classes(&rows, p),
-            None => (rows, 0),
-        }
-    };
-    let dict_of = |plan_idx: usize| {
-        columns.iter().find(|c| c.plan == plan_idx).and_then(|c| match c.slot {
-            Slot::Global(d) => Some(d),
-            Slot::Local(_) => None,
-        })
-    };
-    // The classes over the key before the search recodes anything (the same classes as below
-    // when nothing is searched, so then counted once).
-    let key_classes = |dicts: &[Dictionary]| {
-        let qi_cols: Vec<(&[u32], usize)> = plan
-            .columns
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.is_privacy_key())
-            .filter_map(|(i, _)| dict_of(i))
-            .map(|d| (dicts[d].codes.as_slice(), dicts[d].len()))
-            .collect();
-        privacy::classes(&qi_cols, n)
-    };
     // `"auto"` codes of the key's and the sensitive top/bottom-coded columns: over every
     // accepted row, before the classes are made of them and the models judge them (a code
     // applied after l-diversity could merge the values that make a class diverse).
-    let before_models = |c: &tokumei_rules::ColumnPlan| c.is_privacy_key() || c.role == Role::Sensitive;
     let mut autos = super::outliers::auto_caps(plan, columns, dicts, before_models, None, people.as_ref())?;
-    let mut unsearched = Some(of_people(key_classes(dicts)));
+    // The classes over the key before the search recodes anything (the same classes as below
+    // when nothing is searched, so then counted once).
+    let mut unsearched = Some(of_people(key_classes(plan, columns, dicts, n), people.as_ref()));
     let original = privacy::stats(unsearched.as_ref().map_or(&[][..], |c| &c.0.sizes[..]).iter().map(|s| *s as u64));
-    // The sensitive columns, in the order the models refer to them (`Plan::sensitive`).
-    let mut sensitive: Vec<Sensitive> = Vec::new();
-    for (i, c) in plan.columns.iter().enumerate().filter(|(_, c)| c.role == Role::Sensitive && c.output.is_some()) {
-        let dict = dict_of(i)
-            .ok_or_else(|| EngineError::Internal(format!("sensitive column {} is not dictionary-encoded", c.name)))?;
-        let read = models.iter().any(|m| m.column() == Some(sensitive.len()));
-        // The value hierarchy above a generalised sensitive column (hierarchical distance).
-        let tree = match columns.iter().find(|o| o.plan == i).and_then(|o| o.transform.generalizer()) {
-            Some(g) if read => value_tree(&dicts[dict], g)?,
-            _ => None,
-        };
-        sensitive.push(Sensitive { name: c.output.clone().unwrap_or_default(), dict, read, tree });
-    }
-    let searched = if plan.privacy.search {
-        let cols: Vec<crate::optimize::SearchColumn> = columns
-            .iter()
-            .filter_map(|c| match c.slot {
-                Slot::Global(d) => Some(crate::optimize::SearchColumn {
-                    plan: c.plan,
-                    dict: d,
-                    generalizer: c.transform.generalizer(),
-                }),
-                Slot::Local(_) => None,
-            })
-            .collect();
-        let sens: Vec<crate::optimize::SearchSensitive> = sensitive
-            .iter()
-            .map(|s| crate::optimize::SearchSensitive { dict: s.dict, read: s.read, tree: s.tree.clone() })
-            .collect();
-        // With several rows per person, the search counts each person once in each class of
-        // key values they have (one row stands for each); the levels it picks are then judged
-        // below by people, as every fixed level is.
-        let standing = match &people {
-            Some(p) => {
-                if plan.privacy.local_recoding == tokumei_rules::LocalRecoding::Apply {
-                    return Err(EngineError::Config(format!(
-                        "{}: local recoding (Mondrian) counts records, and {} people here have several rows each (at most {}): it cannot count people\n  hint: remove `local_recoding`; the global search counts people",
-                        plan.rules_path.display(),
-                        p.count,
-                        p.max_rows
-                    )));
-                }
-                let key: Vec<&[u32]> = cols
-                    .iter()
-                    .filter(|c| plan.columns[c.plan].is_privacy_key())
-                    .map(|c| dicts[c.dict].codes.as_slice())
-                    .collect();
-                Some(crate::people::distinct_rows(p, &key))
-            }
-            None => None,
-        };
-        Some(crate::optimize::optimize(plan, &cols, dicts, &sens, &models, n, standing.as_deref())?)
-    } else {
-        None
+    let sensitive = sensitive_columns(plan, columns, dicts, &models)?;
+    let searched = match plan.privacy.search {
+        true => Some(search(plan, columns, dicts, &sensitive, &models, n, people.as_ref())?),
+        false => None,
     };
     let (classes, spread) = match unsearched.take() {
         Some(c) if searched.is_none() => c,
-        _ => of_people(key_classes(dicts)),
+        _ => of_people(key_classes(plan, columns, dicts, n), people.as_ref()),
     };
     let before = privacy::stats(classes.sizes.iter().map(|s| *s as u64));
     let sensitive_names: Vec<String> = sensitive.iter().map(|s| s.name.clone()).collect();
-    // Each sensitive column's distribution over the accepted rows: the reference of t-closeness
-    // and β-likeness.
-    // With several rows per person, each of a person's distinct sensitive values counts once.
-    let all_codes: Vec<&[u32]> = sensitive.iter().map(|s| dicts[s.dict].codes.as_slice()).collect();
-    // (Each column on its own: a person's value of one column counts once whatever the others.)
-    let distinct: Option<Vec<PersonValues>> = people.as_ref().map(|p| {
-        all_codes
-            .iter()
-            .map(|c| {
-                let rows = crate::people::distinct_rows(p, &[c]);
-                let of_row = rows.iter().map(|r| classes.of_row[*r as usize]).collect();
-                let codes = rows.iter().map(|r| c[*r as usize]).collect();
-                let units = rows.iter().map(|r| p.of_row[*r as usize]).collect();
-                (of_row, codes, units)
-            })
-            .collect()
-    });
-    let judged: Vec<(&[u32], &[u32])> = match &distinct {
-        Some(columns) => columns.iter().map(|(of_row, codes, _)| (of_row.as_slice(), codes.as_slice())).collect(),
-        None => all_codes.iter().map(|c| (classes.of_row.as_slice(), *c)).collect(),
-    };
-    let globals: Vec<Global> = sensitive
-        .iter()
-        .zip(judged.iter().map(|(_, codes)| *codes))
-        .map(|(s, codes)| {
-            let d = &dicts[s.dict];
-            Global::from_codes(codes, d.len().max(1), privacy::rank_of(&d.values), s.tree.clone())
-        })
-        .collect();
-    let mut verdict = tokumei_anon::enforce::judge_columns(&classes.sizes, &judged, &globals, &models);
-    // With several rows per person, a class in which every person holds one value of a
-    // sensitive column discloses it, however many other values some of them hold: such a class
-    // fails that column's l-diversity (distinct values count people's values, not rows').
-    if let (Some(p), Some(columns)) = (&people, &distinct) {
-        for (i, m) in models.iter().enumerate() {
-            let (Some(col), true) = (m.column(), m.kind().contains("l_diversity") && m.required() >= 2.0) else {
-                continue;
-            };
-            let (of_row, codes, units) = &columns[col];
-            for class in crate::people::disclosed(p, of_row, codes, units, &classes.sizes) {
-                if verdict.violated[class as usize].is_none() {
-                    verdict.violated[class as usize] = Some(i);
-                }
-            }
-        }
-    }
-    drop(distinct);
+    let (verdict, globals) = judge(&classes, &sensitive, dicts, &models, people.as_ref());
     let mut enforcement = Enforcement::new(&classes, &verdict, &models, &sensitive_names);
     // People removed: a person written two ways (two released codes) may be in two classes.
     if let Some(p) = &people {
@@ -223,60 +104,8 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
     // The limit is a share of the people (of the rows, when each is one person).
     let allowed = (plan.privacy.max_suppression * n_people as f64).floor() as u64;
     if enforcement.people_suppressed > allowed {
-        let mut goals = vec![format!("k={}", plan.privacy.k)];
-        goals.extend(
-            models
-                .iter()
-                .filter(|m| !m.is_table_level() && m.kind() != tokumei_anon::models::KAnonymity::KIND)
-                .map(|m| m.names(&sensitive_names).en),
-        );
-        let unit = if people.is_some() { "people" } else { "rows" };
-        let mut msg = format!(
-            "privacy requirement not met: reaching {} needs suppressing {} of {} {unit} ({:.2}%), above max_suppression {:.2}% ({} {unit}); {} classes are smaller than k",
-            goals.join(" and "),
-            enforcement.people_suppressed,
-            n_people,
-            enforcement.people_suppressed as f64 * 100.0 / n_people.max(1) as f64,
-            plan.privacy.max_suppression * 100.0,
-            allowed,
-            enforcement.classes_below_k
-        );
-        if let Some(p) = &people {
-            msg.push_str(&format!(
-                "\n  classes count people, not rows: {} rows are {} people (at most {} rows each, by `{}`); {spread} people have rows in more than one class and are judged by the set of their key values",
-                n,
-                p.count,
-                p.max_rows,
-                plan.subject.as_deref().unwrap_or("?")
-            ));
-        }
-        for c in &enforcement.causes {
-            msg.push_str(&format!("\n  suppressed for {}: {} {unit} in {} classes", c.model, c.rows, c.classes));
-        }
-        // The quasi-identifier with the most distinct values is the first to generalise.
-        let mut widest: Vec<(usize, &tokumei_rules::ColumnPlan)> = plan
-            .columns
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.is_privacy_key())
-            .filter_map(|(i, c)| dict_of(i).map(|d| (dicts[d].len(), c)))
-            .collect();
-        widest.sort_by_key(|w| std::cmp::Reverse(w.0));
-        for (distinct, c) in widest.iter().take(3) {
-            msg.push_str(&format!(
-                "\n  quasi-identifier {} ({}:{}): {distinct} distinct values at {}",
-                c.name,
-                plan.rules_path.display(),
-                c.line,
-                c.action.describe()
-            ));
-        }
-        msg.push_str(if searched.is_some() {
-            "\n  hint: the search's levels were judged by people and suppress too many: allow higher `max_level` values, declare fewer quasi-identifiers, or raise max_suppression if policy allows"
-        } else {
-            "\n  hint: generalise the quasi-identifier with the most distinct values further (raise its `level`, or use search = \"optimal\"), declare fewer quasi-identifiers, or raise max_suppression if policy allows"
-        });
-        return Err(EngineError::Privacy(msg));
+        let over = OverLimit { n, n_people, allowed, spread, searched: searched.is_some() };
+        return Err(over_limit(plan, columns, dicts, &models, &sensitive_names, &enforcement, people.as_ref(), &over));
     }
     // Each kept class's size: its people (its rows, when each is one person).
     let kept_sizes: Vec<u64> = classes
@@ -286,17 +115,7 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
         .map(|(size, v)| if v.is_none() { u64::from(*size) } else { 0 })
         .collect();
     let after = privacy::stats(kept_sizes.iter().copied());
-    let l_diversity: Vec<LDiversity> = plan
-        .sensitive()
-        .iter()
-        .zip(&sensitive)
-        .map(|(c, s)| {
-            let distinct = privacy::distinct_per_class(&classes, &dicts[s.dict].codes);
-            let min =
-                distinct.iter().zip(&kept_sizes).filter(|(_, s)| **s > 0).map(|(d, _)| *d as u64).min().unwrap_or(0);
-            LDiversity { column: s.name.clone(), required: c.l, achieved: min }
-        })
-        .collect();
+    let l_diversity = l_diversity(plan, &sensitive, &classes, dicts, &kept_sizes);
     let rows_out = n as u64 - enforcement.suppressed;
     if rows_out == 0 {
         return Err(EngineError::Privacy(format!(
@@ -306,81 +125,10 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
     }
     // Table-level models (the average risk) accept or refuse the kept table as a whole.
     if let Some(i) = verdict.table_failures.first() {
-        let m = &models[*i];
-        return Err(EngineError::Privacy(format!(
-            "privacy requirement not met: {} does not hold: the kept table's value is {:.4}, {} {:.4}\n  hint: generalise quasi-identifiers further or use search = \"optimal\"",
-            m.names(&sensitive_names).en,
-            verdict.achieved[*i].unwrap_or(f64::NAN),
-            match m.safer() {
-                Safer::Higher => "below the required",
-                Safer::Lower => "above the allowed",
-            },
-            m.required()
-        )));
+        return Err(table_failure(&models[*i], verdict.achieved[*i], &sensitive_names));
     }
-    // t-closeness: the reference distribution, with the values in the release named.
-    let mut t_closeness: Vec<TCloseness> = Vec::new();
-    for (i, m) in models.iter().enumerate().filter(|(_, m)| m.kind() == tokumei_anon::models::TCloseness::KIND) {
-        let Some(col) = m.column() else { continue };
-        let (s, g) = (&sensitive[col], &globals[col]);
-        let dict = &dicts[s.dict];
-        // Only values that are in the release are named; the share of values that only
-        // suppressed records hold is reported as one sum.
-        let mut in_release = vec![false; dict.len()];
-        for (code, keep) in dict.codes.iter().zip(&enforcement.keep) {
-            if *keep {
-                in_release[*code as usize] = true;
-            }
-        }
-        let mut reference: Vec<(String, f64)> = Vec::new();
-        let mut withheld = 0.0;
-        for ((v, share), present) in dict.values.iter().zip(&g.share).zip(&in_release) {
-            if *present {
-                reference.push((v.label(), *share));
-            } else {
-                withheld += share;
-            }
-        }
-        if withheld > 0.0 {
-            reference.push(("(values of suppressed records only)".into(), withheld));
-        }
-        let distance = if g.tree.is_some() {
-            "hierarchical"
-        } else if g.rank.is_some() {
-            "ordered"
-        } else {
-            "equal"
-        };
-        t_closeness.push(TCloseness {
-            column: s.name.clone(),
-            t: m.required(),
-            achieved: verdict.achieved[i].unwrap_or(0.0),
-            distance: distance.into(),
-            reference,
-        });
-    }
-    let model_outcomes: Vec<ModelOutcome> = models
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            let names = m.names(&sensitive_names);
-            let (classes_suppressed, rows_suppressed) = enforcement.per_model[i];
-            ModelOutcome {
-                model: m.kind().into(),
-                name: names.en,
-                name_ja: names.ja,
-                column: m.column().map(|c| sensitive_names[c].clone()),
-                required: m.required(),
-                achieved: verdict.achieved[i],
-                safer: match m.safer() {
-                    Safer::Higher => "higher".into(),
-                    Safer::Lower => "lower".into(),
-                },
-                classes_suppressed,
-                rows_suppressed,
-            }
-        })
-        .collect();
+    let t_closeness = t_closeness(&models, &sensitive, &globals, dicts, &verdict, &enforcement.keep);
+    let model_outcomes = model_outcomes(&models, &sensitive_names, &enforcement, &verdict);
 
     // `"auto"` codes of the other top/bottom-coded columns: over the released rows.
     autos.extend(super::outliers::auto_caps(
@@ -391,75 +139,8 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
         Some(&enforcement.keep),
         people.as_ref(),
     )?);
-    // Rare-value suppression and per-column value counts over the kept rows.
-    let mut value_counts: Vec<Vec<u64>> = dicts.iter().map(|d| vec![0u64; d.len()]).collect();
-    for (d, counts) in dicts.iter().zip(value_counts.iter_mut()) {
-        for (code, keep) in d.codes.iter().zip(&enforcement.keep) {
-            if *keep {
-                counts[*code as usize] += 1;
-            }
-        }
-    }
-    // What rare values are judged by: the people holding each value (its rows, when each is
-    // one person).
-    let holders: Vec<Vec<u64>> = match &people {
-        Some(p) => dicts.iter().map(|d| crate::people::value_people(p, &d.codes, &enforcement.keep, d.len())).collect(),
-        None => value_counts.clone(),
-    };
-    let mut nulled: Vec<Vec<bool>> = dicts.iter().map(|d| vec![false; d.len()]).collect();
-    let mut cells_suppressed = vec![0u64; dicts.len()];
-    for c in columns.iter() {
-        if let (Slot::Global(d), Some(min)) = (&c.slot, c.transform.min_count()) {
-            for (code, count) in holders[*d].iter().enumerate() {
-                if *count > 0 && *count < min as u64 && dicts[*d].values[code] != Cell::Null {
-                    nulled[*d][code] = true;
-                    cells_suppressed[*d] += value_counts[*d][code];
-                }
-            }
-        }
-    }
-    // Rare values (特異な記述等, standard 4) in the output columns outside the k-anonymity key:
-    // an insensitive categorical value held by fewer than k released records is suppressed
-    // (set to null), like the records of a class below k; a sensitive one is reported with
-    // the model that protects it.
-    let mut rare = Vec::new();
-    let k = u64::from(plan.privacy.k);
-    if plan.mode == tokumei_rules::Mode::Anonymized && k >= 2 {
-        for c in columns.iter() {
-            let p = &plan.columns[c.plan];
-            let Slot::Global(d) = c.slot else { continue };
-            // Top/bottom-coded numbers keep their exact middle values: their ends are judged
-            // below, over the released values.
-            if p.output.is_none()
-                || p.is_privacy_key()
-                || c.transform.min_count().is_some()
-                || matches!(p.action, tokumei_rules::Action::TopBottomCode { .. })
-            {
-                continue;
-            }
-            let mut values = 0u64;
-            let mut cells = 0u64;
-            for (code, count) in holders[d].iter().enumerate() {
-                if *count > 0 && *count < k && dicts[d].values[code] != Cell::Null && !nulled[d][code] {
-                    values += 1;
-                    cells += value_counts[d][code];
-                    if p.role != Role::Sensitive {
-                        nulled[d][code] = true;
-                    }
-                }
-            }
-            if p.role != Role::Sensitive {
-                cells_suppressed[d] += cells;
-            }
-            rare.push(crate::standards::Rare {
-                column: p.name.clone(),
-                sensitive: p.role == Role::Sensitive,
-                values,
-                cells,
-                l: p.l,
-            });
-        }
-    }
+    let Cells { value_counts, nulled, cells_suppressed, rare } =
+        cells(plan, columns, dicts, &enforcement.keep, people.as_ref());
     // The ends of every released ordered column (standard 4 from the data).
     let released = super::outliers::Released {
         value_counts: &value_counts,
@@ -510,6 +191,464 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
         counted,
         enc,
     })
+}
+
+/// Whether a column's `"auto"` codes are decided before the models judge (the key's and the
+/// sensitive columns'), rather than over the released rows.
+fn before_models(c: &ColumnPlan) -> bool {
+    c.is_privacy_key() || c.role == Role::Sensitive
+}
+
+/// Classes of people: a person's rows all go to the class of the set of key values the
+/// person has (rows are people when no one has several).
+fn of_people(rows: Classes, people: Option<&People>) -> (Classes, u64) {
+    match people {
+        Some(p) => crate::people::classes(&rows, p),
+        None => (rows, 0),
+    }
+}
+
+/// The dictionary of the output column made from plan column `plan_idx`, when global.
+fn dict_of(columns: &[OutColumn], plan_idx: usize) -> Option<usize> {
+    columns.iter().find(|c| c.plan == plan_idx).and_then(|c| match c.slot {
+        Slot::Global(d) => Some(d),
+        Slot::Local(_) => None,
+    })
+}
+
+/// The classes over the k-anonymity key's current codes.
+fn key_classes(plan: &Plan, columns: &[OutColumn], dicts: &[Dictionary], n: usize) -> Classes {
+    let qi_cols: Vec<(&[u32], usize)> = plan
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.is_privacy_key())
+        .filter_map(|(i, _)| dict_of(columns, i))
+        .map(|d| (dicts[d].codes.as_slice(), dicts[d].len()))
+        .collect();
+    privacy::classes(&qi_cols, n)
+}
+
+/// The sensitive columns, in the order the models refer to them (`Plan::sensitive`).
+fn sensitive_columns(
+    plan: &Plan,
+    columns: &[OutColumn],
+    dicts: &[Dictionary],
+    models: &[Model],
+) -> Result<Vec<Sensitive>, EngineError> {
+    let mut sensitive: Vec<Sensitive> = Vec::new();
+    for (i, c) in plan.columns.iter().enumerate().filter(|(_, c)| c.role == Role::Sensitive && c.output.is_some()) {
+        let dict = dict_of(columns, i)
+            .ok_or_else(|| EngineError::Internal(format!("sensitive column {} is not dictionary-encoded", c.name)))?;
+        let read = models.iter().any(|m| m.column() == Some(sensitive.len()));
+        // The value hierarchy above a generalised sensitive column (hierarchical distance).
+        let tree = match columns.iter().find(|o| o.plan == i).and_then(|o| o.transform.generalizer()) {
+            Some(g) if read => value_tree(&dicts[dict], g)?,
+            _ => None,
+        };
+        sensitive.push(Sensitive { name: c.output.clone().unwrap_or_default(), dict, read, tree });
+    }
+    Ok(sensitive)
+}
+
+/// The optimal search over the global columns' levels (recoding their dictionaries).
+fn search(
+    plan: &Plan,
+    columns: &[OutColumn],
+    dicts: &mut [Dictionary],
+    sensitive: &[Sensitive],
+    models: &[Model],
+    n: usize,
+    people: Option<&People>,
+) -> Result<(crate::optimize::SearchReport, Vec<(usize, u32)>), EngineError> {
+    let cols: Vec<crate::optimize::SearchColumn> = columns
+        .iter()
+        .filter_map(|c| match c.slot {
+            Slot::Global(d) => {
+                Some(crate::optimize::SearchColumn { plan: c.plan, dict: d, generalizer: c.transform.generalizer() })
+            }
+            Slot::Local(_) => None,
+        })
+        .collect();
+    let sens: Vec<crate::optimize::SearchSensitive> = sensitive
+        .iter()
+        .map(|s| crate::optimize::SearchSensitive { dict: s.dict, read: s.read, tree: s.tree.clone() })
+        .collect();
+    // With several rows per person, the search counts each person once in each class of
+    // key values they have (one row stands for each); the levels it picks are then judged
+    // below by people, as every fixed level is.
+    let standing = match people {
+        Some(p) => {
+            if plan.privacy.local_recoding == tokumei_rules::LocalRecoding::Apply {
+                return Err(EngineError::Config(format!(
+                    "{}: local recoding (Mondrian) counts records, and {} people here have several rows each (at most {}): it cannot count people\n  hint: remove `local_recoding`; the global search counts people",
+                    plan.rules_path.display(),
+                    p.count,
+                    p.max_rows
+                )));
+            }
+            let key: Vec<&[u32]> = cols
+                .iter()
+                .filter(|c| plan.columns[c.plan].is_privacy_key())
+                .map(|c| dicts[c.dict].codes.as_slice())
+                .collect();
+            Some(crate::people::distinct_rows(p, &key))
+        }
+        None => None,
+    };
+    crate::optimize::optimize(plan, &cols, dicts, &sens, models, n, standing.as_deref())
+}
+
+/// The models' verdict on the classes, with each sensitive column's distribution over the
+/// accepted rows (the reference of t-closeness and β-likeness).
+fn judge(
+    classes: &Classes,
+    sensitive: &[Sensitive],
+    dicts: &[Dictionary],
+    models: &[Model],
+    people: Option<&People>,
+) -> (Verdict, Vec<Global>) {
+    // With several rows per person, each of a person's distinct sensitive values counts once.
+    let all_codes: Vec<&[u32]> = sensitive.iter().map(|s| dicts[s.dict].codes.as_slice()).collect();
+    // (Each column on its own: a person's value of one column counts once whatever the others.)
+    let distinct: Option<Vec<PersonValues>> = people.map(|p| {
+        all_codes
+            .iter()
+            .map(|c| {
+                let rows = crate::people::distinct_rows(p, &[c]);
+                let of_row = rows.iter().map(|r| classes.of_row[*r as usize]).collect();
+                let codes = rows.iter().map(|r| c[*r as usize]).collect();
+                let units = rows.iter().map(|r| p.of_row[*r as usize]).collect();
+                (of_row, codes, units)
+            })
+            .collect()
+    });
+    let judged: Vec<(&[u32], &[u32])> = match &distinct {
+        Some(columns) => columns.iter().map(|(of_row, codes, _)| (of_row.as_slice(), codes.as_slice())).collect(),
+        None => all_codes.iter().map(|c| (classes.of_row.as_slice(), *c)).collect(),
+    };
+    let globals: Vec<Global> = sensitive
+        .iter()
+        .zip(judged.iter().map(|(_, codes)| *codes))
+        .map(|(s, codes)| {
+            let d = &dicts[s.dict];
+            Global::from_codes(codes, d.len().max(1), privacy::rank_of(&d.values), s.tree.clone())
+        })
+        .collect();
+    let mut verdict = tokumei_anon::enforce::judge_columns(&classes.sizes, &judged, &globals, models);
+    // With several rows per person, a class in which every person holds one value of a
+    // sensitive column discloses it, however many other values some of them hold: such a class
+    // fails that column's l-diversity (distinct values count people's values, not rows').
+    if let (Some(p), Some(columns)) = (people, &distinct) {
+        for (i, m) in models.iter().enumerate() {
+            let (Some(col), true) = (m.column(), m.kind().contains("l_diversity") && m.required() >= 2.0) else {
+                continue;
+            };
+            let (of_row, codes, units) = &columns[col];
+            for class in crate::people::disclosed(p, of_row, codes, units, &classes.sizes) {
+                if verdict.violated[class as usize].is_none() {
+                    verdict.violated[class as usize] = Some(i);
+                }
+            }
+        }
+    }
+    (verdict, globals)
+}
+
+/// The counts a refusal over the suppression limit reports.
+struct OverLimit {
+    /// Accepted rows.
+    n: usize,
+    /// Their people (rows, when each is one person).
+    n_people: usize,
+    /// The people the limit allows to suppress.
+    allowed: u64,
+    /// People with rows in more than one class.
+    spread: u64,
+    /// Whether the levels came from the search.
+    searched: bool,
+}
+
+/// The refusal when reaching the models needs suppressing more than `max_suppression`: what
+/// each model suppressed and the quasi-identifiers to generalise first.
+#[allow(clippy::too_many_arguments)]
+fn over_limit(
+    plan: &Plan,
+    columns: &[OutColumn],
+    dicts: &[Dictionary],
+    models: &[Model],
+    sensitive_names: &[String],
+    enforcement: &Enforcement,
+    people: Option<&People>,
+    over: &OverLimit,
+) -> EngineError {
+    let OverLimit { n, n_people, allowed, spread, searched } = *over;
+    let mut goals = vec![format!("k={}", plan.privacy.k)];
+    goals.extend(
+        models
+            .iter()
+            .filter(|m| !m.is_table_level() && m.kind() != tokumei_anon::models::KAnonymity::KIND)
+            .map(|m| m.names(sensitive_names).en),
+    );
+    let unit = if people.is_some() { "people" } else { "rows" };
+    let mut msg = format!(
+        "privacy requirement not met: reaching {} needs suppressing {} of {} {unit} ({:.2}%), above max_suppression {:.2}% ({} {unit}); {} classes are smaller than k",
+        goals.join(" and "),
+        enforcement.people_suppressed,
+        n_people,
+        enforcement.people_suppressed as f64 * 100.0 / n_people.max(1) as f64,
+        plan.privacy.max_suppression * 100.0,
+        allowed,
+        enforcement.classes_below_k
+    );
+    if let Some(p) = people {
+        msg.push_str(&format!(
+            "\n  classes count people, not rows: {} rows are {} people (at most {} rows each, by `{}`); {spread} people have rows in more than one class and are judged by the set of their key values",
+            n,
+            p.count,
+            p.max_rows,
+            plan.subject.as_deref().unwrap_or("?")
+        ));
+    }
+    for c in &enforcement.causes {
+        msg.push_str(&format!("\n  suppressed for {}: {} {unit} in {} classes", c.model, c.rows, c.classes));
+    }
+    // The quasi-identifier with the most distinct values is the first to generalise.
+    let mut widest: Vec<(usize, &ColumnPlan)> = plan
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.is_privacy_key())
+        .filter_map(|(i, c)| dict_of(columns, i).map(|d| (dicts[d].len(), c)))
+        .collect();
+    widest.sort_by_key(|w| std::cmp::Reverse(w.0));
+    for (distinct, c) in widest.iter().take(3) {
+        msg.push_str(&format!(
+            "\n  quasi-identifier {} ({}:{}): {distinct} distinct values at {}",
+            c.name,
+            plan.rules_path.display(),
+            c.line,
+            c.action.describe()
+        ));
+    }
+    msg.push_str(if searched {
+        "\n  hint: the search's levels were judged by people and suppress too many: allow higher `max_level` values, declare fewer quasi-identifiers, or raise max_suppression if policy allows"
+    } else {
+        "\n  hint: generalise the quasi-identifier with the most distinct values further (raise its `level`, or use search = \"optimal\"), declare fewer quasi-identifiers, or raise max_suppression if policy allows"
+    });
+    EngineError::Privacy(msg)
+}
+
+/// Each sensitive column's l-diversity achieved: the fewest distinct values of a kept class.
+fn l_diversity(
+    plan: &Plan,
+    sensitive: &[Sensitive],
+    classes: &Classes,
+    dicts: &[Dictionary],
+    kept_sizes: &[u64],
+) -> Vec<LDiversity> {
+    plan.sensitive()
+        .iter()
+        .zip(sensitive)
+        .map(|(c, s)| {
+            let distinct = privacy::distinct_per_class(classes, &dicts[s.dict].codes);
+            let min =
+                distinct.iter().zip(kept_sizes).filter(|(_, s)| **s > 0).map(|(d, _)| *d as u64).min().unwrap_or(0);
+            LDiversity { column: s.name.clone(), required: c.l, achieved: min }
+        })
+        .collect()
+}
+
+/// The refusal when a table-level model (the average risk) does not hold on the kept table.
+fn table_failure(m: &Model, achieved: Option<f64>, sensitive_names: &[String]) -> EngineError {
+    EngineError::Privacy(format!(
+        "privacy requirement not met: {} does not hold: the kept table's value is {:.4}, {} {:.4}\n  hint: generalise quasi-identifiers further or use search = \"optimal\"",
+        m.names(sensitive_names).en,
+        achieved.unwrap_or(f64::NAN),
+        match m.safer() {
+            Safer::Higher => "below the required",
+            Safer::Lower => "above the allowed",
+        },
+        m.required()
+    ))
+}
+
+/// t-closeness: the reference distribution, with the values in the release named.
+fn t_closeness(
+    models: &[Model],
+    sensitive: &[Sensitive],
+    globals: &[Global],
+    dicts: &[Dictionary],
+    verdict: &Verdict,
+    keep: &[bool],
+) -> Vec<TCloseness> {
+    let mut t_closeness: Vec<TCloseness> = Vec::new();
+    for (i, m) in models.iter().enumerate().filter(|(_, m)| m.kind() == tokumei_anon::models::TCloseness::KIND) {
+        let Some(col) = m.column() else { continue };
+        let (s, g) = (&sensitive[col], &globals[col]);
+        let dict = &dicts[s.dict];
+        // Only values that are in the release are named; the share of values that only
+        // suppressed records hold is reported as one sum.
+        let mut in_release = vec![false; dict.len()];
+        for (code, keep) in dict.codes.iter().zip(keep) {
+            if *keep {
+                in_release[*code as usize] = true;
+            }
+        }
+        let mut reference: Vec<(String, f64)> = Vec::new();
+        let mut withheld = 0.0;
+        for ((v, share), present) in dict.values.iter().zip(&g.share).zip(&in_release) {
+            if *present {
+                reference.push((v.label(), *share));
+            } else {
+                withheld += share;
+            }
+        }
+        if withheld > 0.0 {
+            reference.push(("(values of suppressed records only)".into(), withheld));
+        }
+        let distance = if g.tree.is_some() {
+            "hierarchical"
+        } else if g.rank.is_some() {
+            "ordered"
+        } else {
+            "equal"
+        };
+        t_closeness.push(TCloseness {
+            column: s.name.clone(),
+            t: m.required(),
+            achieved: verdict.achieved[i].unwrap_or(0.0),
+            distance: distance.into(),
+            reference,
+        });
+    }
+    t_closeness
+}
+
+/// Each model's outcome as the report shows it.
+fn model_outcomes(
+    models: &[Model],
+    sensitive_names: &[String],
+    enforcement: &Enforcement,
+    verdict: &Verdict,
+) -> Vec<ModelOutcome> {
+    models
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let names = m.names(sensitive_names);
+            let (classes_suppressed, rows_suppressed) = enforcement.per_model[i];
+            ModelOutcome {
+                model: m.kind().into(),
+                name: names.en,
+                name_ja: names.ja,
+                column: m.column().map(|c| sensitive_names[c].clone()),
+                required: m.required(),
+                achieved: verdict.achieved[i],
+                safer: match m.safer() {
+                    Safer::Higher => "higher".into(),
+                    Safer::Lower => "lower".into(),
+                },
+                classes_suppressed,
+                rows_suppressed,
+            }
+        })
+        .collect()
+}
+
+/// The kept rows' values: per-column value counts, the values nulled, the cells suppressed
+/// and the rare values found.
+struct Cells {
+    value_counts: Vec<Vec<u64>>,
+    nulled: Vec<Vec<bool>>,
+    cells_suppressed: Vec<u64>,
+    rare: Vec<crate::standards::Rare>,
+}
+
+/// Rare-value suppression and per-column value counts over the kept rows.
+fn cells(plan: &Plan, columns: &[OutColumn], dicts: &[Dictionary], keep: &[bool], people: Option<&People>) -> Cells {
+    let mut value_counts: Vec<Vec<u64>> = dicts.iter().map(|d| vec![0u64; d.len()]).collect();
+    for (d, counts) in dicts.iter().zip(value_counts.iter_mut()) {
+        for (code, keep) in d.codes.iter().zip(keep) {
+            if *keep {
+                counts[*code as usize] += 1;
+            }
+        }
+    }
+    // What rare values are judged by: the people holding each value (its rows, when each is
+    // one person).
+    let holders: Vec<Vec<u64>> = match people {
+        Some(p) => dicts.iter().map(|d| crate::people::value_people(p, &d.codes, keep, d.len())).collect(),
+        None => value_counts.clone(),
+    };
+    let mut nulled: Vec<Vec<bool>> = dicts.iter().map(|d| vec![false; d.len()]).collect();
+    let mut cells_suppressed = vec![0u64; dicts.len()];
+    for c in columns.iter() {
+        if let (Slot::Global(d), Some(min)) = (&c.slot, c.transform.min_count()) {
+            for (code, count) in holders[*d].iter().enumerate() {
+                if *count > 0 && *count < min as u64 && dicts[*d].values[code] != Cell::Null {
+                    nulled[*d][code] = true;
+                    cells_suppressed[*d] += value_counts[*d][code];
+                }
+            }
+        }
+    }
+    let mut cells = Cells { value_counts, nulled, cells_suppressed, rare: Vec::new() };
+    if plan.mode == tokumei_rules::Mode::Anonymized && plan.privacy.k >= 2 {
+        cells.rare = rare_values(plan, columns, dicts, &holders, &mut cells);
+    }
+    cells
+}
+
+/// Rare values (特異な記述等, standard 4) in the output columns outside the k-anonymity key:
+/// an insensitive categorical value held by fewer than k released records is suppressed
+/// (set to null), like the records of a class below k; a sensitive one is reported with
+/// the model that protects it.
+fn rare_values(
+    plan: &Plan,
+    columns: &[OutColumn],
+    dicts: &[Dictionary],
+    holders: &[Vec<u64>],
+    cells: &mut Cells,
+) -> Vec<crate::standards::Rare> {
+    let mut rare = Vec::new();
+    let k = u64::from(plan.privacy.k);
+    let Cells { value_counts, nulled, cells_suppressed, .. } = cells;
+    for c in columns.iter() {
+        let p = &plan.columns[c.plan];
+        let Slot::Global(d) = c.slot else { continue };
+        // Top/bottom-coded numbers keep their exact middle values: their ends are judged
+        // below, over the released values.
+        if p.output.is_none()
+            || p.is_privacy_key()
+            || c.transform.min_count().is_some()
+            || matches!(p.action, tokumei_rules::Action::TopBottomCode { .. })
+        {
+            continue;
+        }
+        let mut values = 0u64;
+        let mut cells = 0u64;
+        for (code, count) in holders[d].iter().enumerate() {
+            if *count > 0 && *count < k && dicts[d].values[code] != Cell::Null && !nulled[d][code] {
+                values += 1;
+                cells += value_counts[d][code];
+                if p.role != Role::Sensitive {
+                    nulled[d][code] = true;
+                }
+            }
+        }
+        if p.role != Role::Sensitive {
+            cells_suppressed[d] += cells;
+        }
+        rare.push(crate::standards::Rare {
+            column: p.name.clone(),
+            sensitive: p.role == Role::Sensitive,
+            values,
+            cells,
+            l: p.l,
+        });
+    }
+    rare
 }
 
 /// Who the rows are: `None` when every row is a different person. When the rules declare no

@@ -47,26 +47,7 @@ pub(super) fn assemble(an: Anonymized, opts: &RunOptions) -> Result<Assembled, E
 
     let counts = ValueCounts { counts: value_counts, nulled, cells_suppressed };
     let mut col_reports = column_reports(plan, columns, dicts, &counts, searched.as_ref());
-    // `"auto"` codes are stated with the values the run computed.
-    for e in an.ends.iter().filter(|e| !e.auto.is_empty()) {
-        let Some(i) = plan.columns.iter().position(|c| c.name == e.column) else { continue };
-        let Action::TopBottomCode { top, bottom } = plan.columns[i].action else { continue };
-        let computed = |cap: Option<tokumei_rules::Cap>, end: crate::tails::End| match cap {
-            Some(tokumei_rules::Cap::Auto) => {
-                e.auto.iter().find(|(x, _)| *x == end).map(|(_, v)| tokumei_rules::Cap::At(*v))
-            }
-            other => other,
-        };
-        let coded = Action::TopBottomCode {
-            top: computed(top, crate::tails::End::Top),
-            bottom: computed(bottom, crate::tails::End::Bottom),
-        };
-        let k = plan.privacy.k;
-        col_reports[i].detail =
-            format!("{} (\"auto\": computed so that at least {k} people share each coded end)", coded.describe());
-        col_reports[i].detail_ja =
-            format!("{}（自動で決定した値：コード化した両端をそれぞれ{k}人以上が共有する）", coded.describe_ja(None));
-    }
+    auto_details(plan, &an.ends, &mut col_reports);
 
     let report = Report {
         tokumei_version: env!("CARGO_PKG_VERSION").into(),
@@ -78,40 +59,8 @@ pub(super) fn assemble(an: Anonymized, opts: &RunOptions) -> Result<Assembled, E
         regime: standards::regime(job.actor, plan.mode),
         created_at: rfc3339(opts.now_unix),
         reference_date: reference_date.to_string(),
-        input: match job.inputs.as_slice() {
-            [input] if job.query.is_none() => InputReport {
-                path: input.path.display().to_string(),
-                sha256: enc.input_sha256.clone(),
-                format: format!("{:?}", input.format).to_lowercase(),
-                encoding: enc.encoding_used.map(|e| {
-                    let how =
-                        if input.encoding == tokumei_rules::Encoding::Auto { "detected" } else { "as configured" };
-                    format!("{e}, {how}")
-                }),
-                name: None,
-                rows: None,
-            },
-            _ => InputReport {
-                path: job.path.display().to_string(),
-                sha256: enc.input_sha256.clone(),
-                format: "query".into(),
-                encoding: None,
-                name: None,
-                rows: None,
-            },
-        },
-        inputs: enc
-            .inputs
-            .iter()
-            .map(|i| InputReport {
-                path: i.path.display().to_string(),
-                sha256: i.sha256.clone(),
-                format: i.format.into(),
-                encoding: i.encoding.map(str::to_string),
-                name: Some(i.name.clone()),
-                rows: Some(i.rows),
-            })
-            .collect(),
+        input: input_report(job, enc),
+        inputs: enc.inputs.iter().map(read_input).collect(),
         query: job.query.as_ref().map(|q| q.text().to_string()),
         rules: job.rules.display().to_string(),
         rules_sha256: plan.rules_sha256.clone(),
@@ -174,6 +123,66 @@ pub(super) fn assemble(an: Anonymized, opts: &RunOptions) -> Result<Assembled, E
     };
 
     Ok(Assembled { an, report, refused })
+}
+
+/// `"auto"` codes are stated with the values the run computed.
+fn auto_details(plan: &tokumei_rules::Plan, ends: &[crate::tails::EndsCheck], col_reports: &mut [ColumnReport]) {
+    for e in ends.iter().filter(|e| !e.auto.is_empty()) {
+        let Some(i) = plan.columns.iter().position(|c| c.name == e.column) else { continue };
+        let Action::TopBottomCode { top, bottom } = plan.columns[i].action else { continue };
+        let computed = |cap: Option<tokumei_rules::Cap>, end: crate::tails::End| match cap {
+            Some(tokumei_rules::Cap::Auto) => {
+                e.auto.iter().find(|(x, _)| *x == end).map(|(_, v)| tokumei_rules::Cap::At(*v))
+            }
+            other => other,
+        };
+        let coded = Action::TopBottomCode {
+            top: computed(top, crate::tails::End::Top),
+            bottom: computed(bottom, crate::tails::End::Bottom),
+        };
+        let k = plan.privacy.k;
+        col_reports[i].detail =
+            format!("{} (\"auto\": computed so that at least {k} people share each coded end)", coded.describe());
+        col_reports[i].detail_ja =
+            format!("{}（自動で決定した値：コード化した両端をそれぞれ{k}人以上が共有する）", coded.describe_ja(None));
+    }
+}
+
+/// The report's input: the one file read, or the query job.
+fn input_report(job: &tokumei_rules::Job, enc: &super::encode::Encoded) -> InputReport {
+    match job.inputs.as_slice() {
+        [input] if job.query.is_none() => InputReport {
+            path: input.path.display().to_string(),
+            sha256: enc.input_sha256.clone(),
+            format: format!("{:?}", input.format).to_lowercase(),
+            encoding: enc.encoding_used.map(|e| {
+                let how = if input.encoding == tokumei_rules::Encoding::Auto { "detected" } else { "as configured" };
+                format!("{e}, {how}")
+            }),
+            name: None,
+            rows: None,
+        },
+        _ => InputReport {
+            path: job.path.display().to_string(),
+            sha256: enc.input_sha256.clone(),
+            format: "query".into(),
+            encoding: None,
+            name: None,
+            rows: None,
+        },
+    }
+}
+
+/// What was read of one input file of a query job.
+fn read_input(i: &crate::ingest::InputFacts) -> InputReport {
+    InputReport {
+        path: i.path.display().to_string(),
+        sha256: i.sha256.clone(),
+        format: i.format.into(),
+        encoding: i.encoding.map(str::to_string),
+        name: Some(i.name.clone()),
+        rows: Some(i.rows),
+    }
 }
 
 /// Value counts over the output rows of each dictionary-encoded column.

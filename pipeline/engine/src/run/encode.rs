@@ -112,16 +112,9 @@ pub(super) fn encode(
     // instead of written, read back and scattered in pass 2).
     let spill_schema: SchemaRef = Arc::new(Schema::new(spill_fields.clone()));
     let scatter = plan.shuffle && !spill_fields.is_empty() && source.size().is_some();
-    let mut scattered: Option<crate::output::Shuffler> = None;
-    let mut waiting: Vec<RecordBatch> = Vec::new();
+    let mut scattering = Scattering::new(&spill_schema);
     let mut spill = match &spill_path {
-        Some(p) if !spill_fields.is_empty() && !scatter => {
-            let f = File::create(p).map_err(|e| output_err(p, e))?;
-            Some(
-                FileWriter::try_new(BufWriter::with_capacity(1 << 20, f), &spill_schema)
-                    .map_err(|e| output_err(p, e))?,
-            )
-        }
+        Some(p) if !spill_fields.is_empty() && !scatter => Some(open_spill(p, &spill_schema)?),
         _ => None,
     };
     let spill_err = |e: arrow::error::ArrowError| output_err(spill_path.as_deref().unwrap_or(file.as_path()), e);
@@ -130,35 +123,13 @@ pub(super) fn encode(
     let encoding_used = source.encoding();
     let inputs = source.inputs();
     opts.progress.stage("reading and transforming", source.size());
-    let threads = match opts.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    };
-    let mut merged = Merged {
-        batch_lens: Vec::new(),
-        rows_in: 0,
-        rejected: 0,
-        rejected_by_column: vec![0u64; plan.columns.len()],
-        rejected_reasons: Vec::new(),
-        first_rejection: None,
-        name_set: crate::scrub::NameSet::default(),
-        scan_names: crate::scrub::NameSet::default(),
-        numbers: crate::scrub::NumberSet::default(),
-        subjects: Vec::new(),
-        units: Vec::new(),
-        implied: vec![Vec::new(); implied.len()],
-    };
+    let threads = opts.workers();
+    let mut merged = Merged::new(plan.columns.len(), implied.len());
     let result = in_parallel(source, threads, &cx, |done| {
         let done = done?;
         // The codes' room for the rows still to come, guessed from the bytes read so far: a
         // vector that doubles as it goes copies itself and touches fresh memory each time.
-        let expected = match (size, stats.bytes()) {
-            (Some(total), read) if read > 0 => {
-                let rows = (merged.rows_in + done.rows_in) as f64;
-                (rows * total as f64 / read as f64 * 1.05) as usize + 1024
-            }
-            _ => 0,
-        };
+        let expected = expected_rows(size, stats.bytes(), merged.rows_in + done.rows_in);
         let first_row = merged.batch_lens.iter().sum::<usize>();
         merged.merge(&done, dicts, expected);
         if let Some(w) = spill.as_mut() {
@@ -167,29 +138,11 @@ pub(super) fn encode(
         if let (true, Some(t)) = (scatter, target)
             && done.spill.num_rows() > 0
         {
-            let rows = arrow::array::UInt32Array::from_iter_values(
-                (first_row..first_row + done.spill.num_rows()).map(|r| r as u32),
-            );
-            let mut columns = done.spill.columns().to_vec();
-            columns.push(Arc::new(rows));
-            let schema = row_numbered(&spill_schema);
-            let rb = RecordBatch::try_new(schema.clone(), columns).map_err(|e| EngineError::Internal(e.to_string()))?;
             // The buckets are made once the row count can be told from the bytes read (the
             // reader runs ahead of the merge by the batches in flight); batches wait till then.
-            match scattered.as_mut() {
-                Some(sh) => sh.scatter(&rb)?,
-                None => {
-                    waiting.push(rb);
-                    if size.is_some_and(|total| stats.bytes() >= total.min(SCATTER_AFTER)) {
-                        let rows = expected.max(first_row + done.spill.num_rows());
-                        let mut sh = crate::output::Shuffler::new(t.tmp_dir, &schema, rows)?;
-                        for rb in waiting.drain(..) {
-                            sh.scatter(&rb)?;
-                        }
-                        scattered = Some(sh);
-                    }
-                }
-            }
+            let ready = size.is_some_and(|total| stats.bytes() >= total.min(SCATTER_AFTER));
+            let rows = expected.max(first_row + done.spill.num_rows());
+            scattering.add(&done.spill, first_row, t.tmp_dir, ready.then_some(rows))?;
         }
         opts.progress.set(stats.bytes());
         Ok(())
@@ -198,58 +151,33 @@ pub(super) fn encode(
     // The dictionary columns' released values, each distinct value once (the spilled ones were
     // compared row by row).
     if let Some(values) = identifier_values.as_deref() {
-        for &(ci, exempt) in released.iter() {
-            let Slot::Global(d) = columns[ci].slot else { continue };
-            if let Some(source) = dicts[d].values.iter().find_map(|cell| released_identifier(values, cell, exempt)) {
-                return Err(released_error(&file, None, &plan.columns[columns[ci].plan].name, source));
-            }
-        }
+        released_dictionaries(values, released, plan, columns, dicts, &file)?;
     }
     opts.progress.finish();
     if let Some(mut w) = spill.take() {
         w.finish().map_err(spill_err)?;
     }
+    let scattered = match target {
+        Some(t) => scattering.finish(t.tmp_dir, merged.batch_lens.iter().sum())?,
+        None => None,
+    };
+    facts.input_sha256 = Some(stats.sha256());
+    merged.refuse(plan, &file)?;
     let Merged {
         batch_lens,
         rows_in,
         rejected,
         rejected_by_column,
         rejected_reasons,
-        first_rejection,
         name_set,
         scan_names,
         numbers,
         subjects,
         units,
         implied,
+        ..
     } = merged;
     let scan_names = cx.scan_apart.then_some(scan_names);
-    if let (false, Some(t)) = (waiting.is_empty(), target) {
-        let rows: usize = batch_lens.iter().sum();
-        let mut sh = crate::output::Shuffler::new(t.tmp_dir, &waiting[0].schema(), rows)?;
-        for rb in waiting.drain(..) {
-            sh.scatter(&rb)?;
-        }
-        scattered = Some(sh);
-    }
-    facts.input_sha256 = Some(stats.sha256());
-    if let OnMalformed::Reject { max_rejected } = plan.on_malformed
-        && rejected as f64 > max_rejected * rows_in as f64
-    {
-        return Err(EngineError::TooManyRejected {
-            file: file.clone(),
-            rejected,
-            rows: rows_in,
-            max: max_rejected,
-            first: first_rejection.unwrap_or_default(),
-        });
-    }
-    if rows_in == 0 {
-        return Err(EngineError::Input {
-            file: file.clone(),
-            message: "has no data rows (a release needs at least one)".into(),
-        });
-    }
 
     let ingest_ms = started.elapsed().as_millis() as u64;
     let input_sha256 = stats.sha256();
@@ -272,6 +200,109 @@ pub(super) fn encode(
         units,
         implied,
     })
+}
+
+/// The spill file of the columns that are not dictionary-encoded (Arrow IPC).
+fn open_spill(path: &std::path::Path, schema: &SchemaRef) -> Result<FileWriter<BufWriter<File>>, EngineError> {
+    let f = File::create(path).map_err(|e| output_err(path, e))?;
+    FileWriter::try_new(BufWriter::with_capacity(1 << 20, f), schema).map_err(|e| output_err(path, e))
+}
+
+/// Spilled batches with their row numbers on their way to the external shuffle's buckets,
+/// which are made once the row count can be told (the batches before wait).
+struct Scattering {
+    /// The spill's schema with the row number after its columns.
+    schema: SchemaRef,
+    /// The buckets, once made.
+    shuffler: Option<crate::output::Shuffler>,
+    /// Batches that came before the buckets were made.
+    waiting: Vec<RecordBatch>,
+}
+
+impl Scattering {
+    /// Nothing scattered yet, for spilled batches of `spill`'s schema.
+    fn new(spill: &SchemaRef) -> Scattering {
+        Scattering { schema: row_numbered(spill), shuffler: None, waiting: Vec::new() }
+    }
+
+    /// A merged batch's spill, its rows numbered from `first_row`: scattered, or kept waiting
+    /// till `rows` (the rows expected) is known, when the buckets are made.
+    fn add(
+        &mut self,
+        spill: &RecordBatch,
+        first_row: usize,
+        tmp_dir: &std::path::Path,
+        rows: Option<usize>,
+    ) -> Result<(), EngineError> {
+        let numbers =
+            arrow::array::UInt32Array::from_iter_values((first_row..first_row + spill.num_rows()).map(|r| r as u32));
+        let mut columns = spill.columns().to_vec();
+        columns.push(Arc::new(numbers));
+        let rb =
+            RecordBatch::try_new(self.schema.clone(), columns).map_err(|e| EngineError::Internal(e.to_string()))?;
+        match self.shuffler.as_mut() {
+            Some(sh) => sh.scatter(&rb)?,
+            None => {
+                self.waiting.push(rb);
+                if let Some(rows) = rows {
+                    let mut sh = crate::output::Shuffler::new(tmp_dir, &self.schema, rows)?;
+                    for rb in self.waiting.drain(..) {
+                        sh.scatter(&rb)?;
+                    }
+                    self.shuffler = Some(sh);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The buckets after the last batch: batches still waiting go to buckets made for the
+    /// `rows` read.
+    fn finish(
+        mut self,
+        tmp_dir: &std::path::Path,
+        rows: usize,
+    ) -> Result<Option<crate::output::Shuffler>, EngineError> {
+        if !self.waiting.is_empty() {
+            let mut sh = crate::output::Shuffler::new(tmp_dir, &self.waiting[0].schema(), rows)?;
+            for rb in self.waiting.drain(..) {
+                sh.scatter(&rb)?;
+            }
+            self.shuffler = Some(sh);
+        }
+        Ok(self.shuffler)
+    }
+}
+
+/// The rows a source of `size` bytes holds, guessed from the `rows` in its first `read` bytes
+/// (0 when it cannot be told).
+fn expected_rows(size: Option<u64>, read: u64, rows: u64) -> usize {
+    match (size, read) {
+        (Some(total), read) if read > 0 => {
+            let rows = rows as f64;
+            (rows * total as f64 / read as f64 * 1.05) as usize + 1024
+        }
+        _ => 0,
+    }
+}
+
+/// The refusal of a dictionary column whose released values hold an identifier's value (each
+/// distinct value looked at once).
+fn released_dictionaries(
+    values: &crate::ingest::lineage::IdentifierValues,
+    released: &[(usize, u64)],
+    plan: &tokumei_rules::Plan,
+    columns: &[OutColumn],
+    dicts: &[Dictionary],
+    file: &std::path::Path,
+) -> Result<(), EngineError> {
+    for &(ci, exempt) in released.iter() {
+        let Slot::Global(d) = columns[ci].slot else { continue };
+        if let Some(source) = dicts[d].values.iter().find_map(|cell| released_identifier(values, cell, exempt)) {
+            return Err(released_error(file, None, &plan.columns[columns[ci].plan].name, source));
+        }
+    }
+    Ok(())
 }
 
 /// Input bytes read before pass 1 makes the shuffle's buckets (sized from the rows expected).
@@ -357,6 +388,48 @@ struct Merged {
 }
 
 impl Merged {
+    /// Nothing merged yet, for a plan of `plan_columns` columns and `implied` columns that may
+    /// name a person.
+    fn new(plan_columns: usize, implied: usize) -> Merged {
+        Merged {
+            batch_lens: Vec::new(),
+            rows_in: 0,
+            rejected: 0,
+            rejected_by_column: vec![0u64; plan_columns],
+            rejected_reasons: Vec::new(),
+            first_rejection: None,
+            name_set: crate::scrub::NameSet::default(),
+            scan_names: crate::scrub::NameSet::default(),
+            numbers: crate::scrub::NumberSet::default(),
+            subjects: Vec::new(),
+            units: Vec::new(),
+            implied: vec![Vec::new(); implied],
+        }
+    }
+
+    /// The refusal of a read with more malformed rows than the rules allow, or with no rows.
+    fn refuse(&mut self, plan: &tokumei_rules::Plan, file: &std::path::Path) -> Result<(), EngineError> {
+        let (rows_in, rejected) = (self.rows_in, self.rejected);
+        if let OnMalformed::Reject { max_rejected } = plan.on_malformed
+            && rejected as f64 > max_rejected * rows_in as f64
+        {
+            return Err(EngineError::TooManyRejected {
+                file: file.to_path_buf(),
+                rejected,
+                rows: rows_in,
+                max: max_rejected,
+                first: self.first_rejection.take().unwrap_or_default(),
+            });
+        }
+        if rows_in == 0 {
+            return Err(EngineError::Input {
+                file: file.to_path_buf(),
+                message: "has no data rows (a release needs at least one)".into(),
+            });
+        }
+        Ok(())
+    }
+
     fn merge(&mut self, done: &Done, dicts: &mut [Dictionary], expected_rows: usize) {
         for (d, part) in dicts.iter_mut().zip(&done.parts) {
             let needed = d.codes.len() + part.rows.len();
@@ -640,48 +713,16 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
     let mut numbers = crate::scrub::NumberSet::default();
     let mut joined = String::new();
     let mut accepted = 0usize;
-    let mut rejected_by_column: Vec<(usize, u64)> = Vec::new();
-    let mut rejected_reasons: Vec<((usize, String), u64)> = Vec::new();
-    let mut first_rejection = None;
+    let mut rejected = Rejections::default();
     let mut part_ids: Vec<Vec<u32>> = vec![Vec::new(); worker.len()];
     let mut subjects: Vec<u64> = Vec::with_capacity(if cx.person.is_some() { batch.len() } else { 0 });
     let mut units: Vec<u64> = Vec::new();
     let mut implied: Vec<Vec<u64>> = vec![Vec::with_capacity(batch.len()); cx.implied.len()];
-    // The column of each dictionary.
-    let mut globals: Vec<Option<&OutColumn>> = vec![None; worker.len()];
-    for c in columns {
-        if let Slot::Global(d) = c.slot {
-            globals[d] = Some(c);
-        }
-    }
+    let globals = dictionary_columns(columns, worker.len());
     for row in 0..batch.len() {
         let transformed = transform_row(batch, row, columns, worker, &mut ids, &mut cells, &mut joined)
             .map_err(|(ci, m)| (columns[ci].plan, m))
-            .and_then(|()| match cx.person {
-                Some((inputs, plan_col, code)) => match subject_of(batch, row, inputs) {
-                    Some(h) => {
-                        subjects.push(h);
-                        if let Some(c) = code {
-                            units.push(unit_of(batch, row, c, plan.columns[c.plan].nfkc, &mut joined));
-                        }
-                        Ok(())
-                    }
-                    None => Err((
-                        plan_col,
-                        crate::cell::Malformed(
-                            "no subject identifier (the rules' `subject`): the row's person cannot be counted".into(),
-                        ),
-                    )),
-                },
-                None => {
-                    for (hashes, input) in implied.iter_mut().zip(&cx.implied) {
-                        hashes.push(
-                            subject_of(batch, row, std::slice::from_ref(input)).unwrap_or(crate::people::NO_SUBJECT),
-                        );
-                    }
-                    Ok(())
-                }
-            });
+            .and_then(|()| person_of(batch, row, cx, &mut subjects, &mut units, &mut implied, &mut joined));
         match transformed {
             Ok(()) => {
                 if cx.names {
@@ -702,20 +743,7 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
                 if let Some(found) =
                     residual(batch, row, columns, cx.checked, cx.identifier_inputs, worker, &ids, &cells)
                 {
-                    let c = &plan.columns[columns[found.0].plan];
-                    let id = &plan
-                        .columns
-                        .iter()
-                        .find(|p| p.input_index == found.1)
-                        .map(|p| p.name.clone())
-                        .unwrap_or_default();
-                    return Err(EngineError::Privacy(format!(
-                        "{}: {}: column `{}` would release the value of identifier column `{id}` (the value is not shown)\n  hint: drop, mask or scrub `{}`, or check its role",
-                        cx.file.display(),
-                        batch.location(row),
-                        c.name,
-                        c.name
-                    )));
+                    return Err(identifier_released(batch, row, cx, found));
                 }
                 if let Some(values) = cx.identifier_values {
                     for &(ci, exempt) in cx.released {
@@ -751,28 +779,7 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
                 accepted += 1;
             }
             Err((plan_col, reason)) => {
-                let c = &plan.columns[plan_col];
-                let err = EngineError::Malformed {
-                    file: cx.file.to_path_buf(),
-                    location: batch.location(row),
-                    column: c.name.clone(),
-                    reason: reason.0.clone(),
-                };
-                match plan.on_malformed {
-                    OnMalformed::Error => return Err(err),
-                    OnMalformed::Reject { .. } => {
-                        match rejected_by_column.iter_mut().find(|(k, _)| *k == plan_col) {
-                            Some((_, n)) => *n += 1,
-                            None => rejected_by_column.push((plan_col, 1)),
-                        }
-                        let key = (plan_col, reason.0);
-                        match rejected_reasons.iter_mut().find(|(k, _)| *k == key) {
-                            Some((_, n)) => *n += 1,
-                            None => rejected_reasons.push((key, 1)),
-                        }
-                        first_rejection.get_or_insert_with(|| err.to_string());
-                    }
-                }
+                rejected.add(batch, row, cx, plan_col, reason)?;
                 for cell in cells.iter_mut() {
                     *cell = Cell::Null;
                 }
@@ -797,9 +804,9 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
         accepted,
         parts,
         spill,
-        rejected_by_column,
-        rejected_reasons,
-        first_rejection,
+        rejected_by_column: rejected.by_column,
+        rejected_reasons: rejected.reasons,
+        first_rejection: rejected.first,
         names,
         scan_names,
         numbers,
@@ -807,6 +814,115 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
         units,
         implied,
     })
+}
+
+/// The output column of each of `dicts` dictionaries.
+fn dictionary_columns(columns: &[OutColumn], dicts: usize) -> Vec<Option<&OutColumn>> {
+    let mut globals: Vec<Option<&OutColumn>> = vec![None; dicts];
+    for c in columns {
+        if let Slot::Global(d) = c.slot {
+            globals[d] = Some(c);
+        }
+    }
+    globals
+}
+
+/// One row's person: its subject hash (and unit, when the subject is released as a code) when
+/// the rules declare a `subject`, a row without one being malformed; otherwise its hash of each
+/// column that may name a person.
+#[inline]
+fn person_of(
+    batch: &RawBatch,
+    row: usize,
+    cx: &BatchContext,
+    subjects: &mut Vec<u64>,
+    units: &mut Vec<u64>,
+    implied: &mut [Vec<u64>],
+    joined: &mut String,
+) -> Result<(), (usize, crate::cell::Malformed)> {
+    match cx.person {
+        Some((inputs, plan_col, code)) => match subject_of(batch, row, inputs) {
+            Some(h) => {
+                subjects.push(h);
+                if let Some(c) = code {
+                    units.push(unit_of(batch, row, c, cx.plan.columns[c.plan].nfkc, joined));
+                }
+                Ok(())
+            }
+            None => Err((
+                plan_col,
+                crate::cell::Malformed(
+                    "no subject identifier (the rules' `subject`): the row's person cannot be counted".into(),
+                ),
+            )),
+        },
+        None => {
+            for (hashes, input) in implied.iter_mut().zip(&cx.implied) {
+                hashes.push(subject_of(batch, row, std::slice::from_ref(input)).unwrap_or(crate::people::NO_SUBJECT));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The refusal of a row whose output column `found.0` would release the value of the
+/// identifier input `found.1` (the value is not shown).
+#[cold]
+fn identifier_released(batch: &RawBatch, row: usize, cx: &BatchContext, found: (usize, usize)) -> EngineError {
+    let plan = cx.plan;
+    let c = &plan.columns[cx.columns[found.0].plan];
+    let id = &plan.columns.iter().find(|p| p.input_index == found.1).map(|p| p.name.clone()).unwrap_or_default();
+    EngineError::Privacy(format!(
+        "{}: {}: column `{}` would release the value of identifier column `{id}` (the value is not shown)\n  hint: drop, mask or scrub `{}`, or check its role",
+        cx.file.display(),
+        batch.location(row),
+        c.name,
+        c.name
+    ))
+}
+
+/// A batch's rejected rows: per plan column, per (column, reason), and the first one's message.
+#[derive(Default)]
+struct Rejections {
+    by_column: Vec<(usize, u64)>,
+    reasons: Vec<((usize, String), u64)>,
+    first: Option<String>,
+}
+
+impl Rejections {
+    /// A malformed row: an error when the rules say so, else counted.
+    fn add(
+        &mut self,
+        batch: &RawBatch,
+        row: usize,
+        cx: &BatchContext,
+        plan_col: usize,
+        reason: crate::cell::Malformed,
+    ) -> Result<(), EngineError> {
+        let c = &cx.plan.columns[plan_col];
+        let err = EngineError::Malformed {
+            file: cx.file.to_path_buf(),
+            location: batch.location(row),
+            column: c.name.clone(),
+            reason: reason.0.clone(),
+        };
+        match cx.plan.on_malformed {
+            OnMalformed::Error => return Err(err),
+            OnMalformed::Reject { .. } => {
+                match self.by_column.iter_mut().find(|(k, _)| *k == plan_col) {
+                    Some((_, n)) => *n += 1,
+                    None => self.by_column.push((plan_col, 1)),
+                }
+                let key = (plan_col, reason.0);
+                match self.reasons.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, n)) => *n += 1,
+                    None => self.reasons.push((key, 1)),
+                }
+                self.first.get_or_insert_with(|| err.to_string());
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Add one row's names to `set`: each full-name column's value, and each split name (a

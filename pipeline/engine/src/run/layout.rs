@@ -181,15 +181,14 @@ fn implied_columns(plan: &Plan) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// Lay out the prepared job's columns.
-pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
-    let Prepared { job, source, plan, key, reference_date, release_id, identifier_values, .. } = prepared;
-    let cx = Context { reference_date, key: key.clone() };
+/// A transform per output column and where its values go: a dictionary (with each code's first
+/// raw value when the search or a value tree needs it), or a spill field.
+fn out_columns(plan: &Plan, cx: &Context) -> (Vec<OutColumn>, Vec<Dictionary>, Vec<Field>) {
     let mut columns: Vec<OutColumn> = Vec::new();
     let mut dicts: Vec<Dictionary> = Vec::new();
     let mut spill_fields: Vec<Field> = Vec::new();
     for (i, c) in plan.columns.iter().enumerate() {
-        let Some(t) = transform::build(c, &cx) else {
+        let Some(t) = transform::build(c, cx) else {
             continue;
         };
         let slot = if c.is_global() {
@@ -215,6 +214,91 @@ pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
             slot,
         });
     }
+    (columns, dicts, spill_fields)
+}
+
+/// The numbers of the identifier columns that are not released as they are (a kept one
+/// is judged by its own standard, and its values are in the release anyway), with their plan column.
+fn number_inputs(plan: &Plan) -> Vec<(usize, u32)> {
+    plan.columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            matches!(c.role, Role::DirectIdentifier | Role::IdentificationCode | Role::LinkingCode | Role::Financial)
+                && !matches!(c.action, Action::Scrub { .. } | Action::Keep)
+        })
+        .flat_map(|(i, c)| {
+            std::iter::once(c.input_index).chain(c.extra_inputs.iter().copied()).map(move |x| (x, i as u32))
+        })
+        .collect()
+}
+
+/// The columns the residual scan reads: every released text: kept, scrubbed, masked or
+/// generalised text (labels of a text hierarchy included); not keyed codes, numbers or dates, nor
+/// a column of an identifier role released as it is (judged by standards 1-3; its own values
+/// would be found in it).
+fn scanned_columns(plan: &Plan, columns: &[OutColumn]) -> Vec<usize> {
+    columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            let p = &plan.columns[c.plan];
+            let identifier = matches!(
+                p.role,
+                Role::DirectIdentifier | Role::IdentificationCode | Role::LinkingCode | Role::Financial
+            );
+            c.transform.output_type() == DataType::Utf8
+                && p.ty == tokumei_rules::ValueType::String
+                && !matches!(p.action, Action::Pseudonymize { .. })
+                && (!identifier || matches!(p.action, Action::Scrub { .. } | Action::Generalize { .. }))
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Text outputs whose cells are checked for the row's identifier values (residual scan):
+/// kept or masked text outside the k-anonymity key and the sensitive columns (those fall
+/// under k-anonymity and l-diversity), wherever its values go.
+fn checked_columns(plan: &Plan, columns: &[OutColumn]) -> Vec<usize> {
+    columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !plan.columns[c.plan].is_privacy_key() && plan.columns[c.plan].role != Role::Sensitive)
+        .filter(|(_, c)| {
+            let p = &plan.columns[c.plan];
+            matches!(p.action, Action::Keep | Action::Mask { .. })
+                && p.ty == tokumei_rules::ValueType::String
+                && !matches!(p.role, Role::DirectIdentifier | Role::IdentificationCode | Role::LinkingCode)
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Bound columns (`<output>_min`, `<output>_max`) must not collide with another output.
+fn bound_names(plan: &Plan, columns: &[OutColumn]) -> Result<(), EngineError> {
+    let mut names: std::collections::HashSet<String> = plan.output_columns().filter_map(|c| c.output.clone()).collect();
+    for c in columns {
+        if c.transform.generalizer().and_then(|g| g.bound_kind()).is_some() {
+            let out = plan.columns[c.plan].output.clone().unwrap_or_default();
+            for bound in [format!("{out}_min"), format!("{out}_max")] {
+                if !names.insert(bound.clone()) {
+                    return Err(EngineError::Config(format!(
+                        "{}:{}: output column `{bound}` (a bound of `{out}`, written so the release sorts and filters) collides with another output column\n  hint: rename one of them with `output = \"...\"`",
+                        plan.rules_path.display(),
+                        plan.columns[c.plan].line
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Lay out the prepared job's columns.
+pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
+    let Prepared { job, source, plan, key, reference_date, release_id, identifier_values, .. } = prepared;
+    let cx = Context { reference_date, key: key.clone() };
+    let (columns, dicts, mut spill_fields) = out_columns(&plan, &cx);
 
     // Free text to scrub: the names of the whole file are collected in pass 1 (from each scrub
     // column's `names_from`, by default the direct identifiers named like 氏名/名前/カナ/name),
@@ -236,59 +320,13 @@ pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
         }
     }
     let name_inputs = name_inputs(&plan);
-    // The numbers of the identifier columns that are not released as they are (a kept one
-    // is judged by its own standard, and its values are in the release anyway).
-    let number_inputs: Vec<(usize, u32)> = plan
-        .columns
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| {
-            matches!(c.role, Role::DirectIdentifier | Role::IdentificationCode | Role::LinkingCode | Role::Financial)
-                && !matches!(c.action, Action::Scrub { .. } | Action::Keep)
-        })
-        .flat_map(|(i, c)| {
-            std::iter::once(c.input_index).chain(c.extra_inputs.iter().copied()).map(move |x| (x, i as u32))
-        })
-        .collect();
-    // The residual scan reads every released text: kept, scrubbed, masked or generalised text
-    // (labels of a text hierarchy included); not keyed codes, numbers or dates, nor a column of
-    // an identifier role released as it is (judged by standards 1-3; its own values would be
-    // found in it).
-    let scanned: Vec<usize> = columns
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| {
-            let p = &plan.columns[c.plan];
-            let identifier = matches!(
-                p.role,
-                Role::DirectIdentifier | Role::IdentificationCode | Role::LinkingCode | Role::Financial
-            );
-            c.transform.output_type() == DataType::Utf8
-                && p.ty == tokumei_rules::ValueType::String
-                && !matches!(p.action, Action::Pseudonymize { .. })
-                && (!identifier || matches!(p.action, Action::Scrub { .. } | Action::Generalize { .. }))
-        })
-        .map(|(i, _)| i)
-        .collect();
+    let number_inputs = number_inputs(&plan);
+    let scanned = scanned_columns(&plan, &columns);
     let row_ids_slot = scrubbing.then(|| {
         spill_fields.push(Field::new("\u{0}row_ids", DataType::Utf8, true));
         spill_fields.len() - 1
     });
-    // Text outputs whose cells are checked for the row's identifier values (residual scan):
-    // kept or masked text outside the k-anonymity key and the sensitive columns (those fall
-    // under k-anonymity and l-diversity), wherever its values go.
-    let checked: Vec<usize> = columns
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| !plan.columns[c.plan].is_privacy_key() && plan.columns[c.plan].role != Role::Sensitive)
-        .filter(|(_, c)| {
-            let p = &plan.columns[c.plan];
-            matches!(p.action, Action::Keep | Action::Mask { .. })
-                && p.ty == tokumei_rules::ValueType::String
-                && !matches!(p.role, Role::DirectIdentifier | Role::IdentificationCode | Role::LinkingCode)
-        })
-        .map(|(i, _)| i)
-        .collect();
+    let checked = checked_columns(&plan, &columns);
 
     // A query job's released values, whatever the query did, are compared with every value of
     // the inputs' identifier columns: the columns that release input values as they are or in
@@ -313,22 +351,7 @@ pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
         None => Vec::new(),
     };
 
-    // Bound columns (`<output>_min`, `<output>_max`) must not collide with another output.
-    let mut names: std::collections::HashSet<String> = plan.output_columns().filter_map(|c| c.output.clone()).collect();
-    for c in &columns {
-        if c.transform.generalizer().and_then(|g| g.bound_kind()).is_some() {
-            let out = plan.columns[c.plan].output.clone().unwrap_or_default();
-            for bound in [format!("{out}_min"), format!("{out}_max")] {
-                if !names.insert(bound.clone()) {
-                    return Err(EngineError::Config(format!(
-                        "{}:{}: output column `{bound}` (a bound of `{out}`, written so the release sorts and filters) collides with another output column\n  hint: rename one of them with `output = \"...\"`",
-                        plan.rules_path.display(),
-                        plan.columns[c.plan].line
-                    )));
-                }
-            }
-        }
-    }
+    bound_names(&plan, &columns)?;
     let person = person_column(&plan, &columns);
     let implied = implied_columns(&plan);
     Ok(Layout {

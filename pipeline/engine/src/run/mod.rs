@@ -45,6 +45,16 @@ pub struct RunOptions<'a> {
     pub provided: bool,
 }
 
+impl RunOptions<'_> {
+    /// The threads that transform rows: `threads`, or one per core when it is 0.
+    pub(crate) fn workers(&self) -> usize {
+        match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+}
+
 /// Where a run writes its release: files into `release_dir`, temporaries into `tmp_dir` (both
 /// inside one staging folder that the caller publishes or removes).
 pub struct Target<'a> {

@@ -12,6 +12,7 @@ use crate::output::{ColumnBuilder, Shuffler, parquet_writer, sha256_file};
 use crate::privacy::Dictionary;
 use crate::progress::Progress;
 use crate::render::Lang;
+use crate::report::Report;
 use crate::tally::Tally;
 use crate::transform::{BoundKind, Bounds};
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions, UInt32Array};
@@ -21,7 +22,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::sync::Arc;
 use std::time::Instant;
-use tokumei_rules::Role;
+use tokumei_rules::{Plan, Role};
 
 /// Write the release into `target`; `dry` (a check): go through pass 2 the same way, counting
 /// and scanning what would be written, but write no file.
@@ -49,9 +50,130 @@ pub(super) fn stage(
 
     // Pass 2: write the Parquet file.
     let write_started = Instant::now();
-    // Each field says what it means and how it was processed (Arrow field metadata).
-    // Ordered generalised columns get numeric (or date) bounds beside their labels, so the
-    // release sorts and filters: `年齢階級` "35-39" has `年齢階級_min` 35 and `年齢階級_max` 39.
+    let (out_schema, bound_kinds) = out_schema(plan, columns, &report);
+    let parquet_name = format!("{}.parquet", plan.dataset);
+    let parquet_path = target.release_dir.join(&parquet_name);
+    let metadata = file_metadata(plan, release_id, &report, target.audit_head.as_deref());
+    let Written { written, outside, known_names, outside_names, outside_dicts } =
+        written_columns(plan, columns, &report, &bound_kinds);
+    let by_code: Vec<bool> = outside_dicts.iter().map(Option::is_some).collect();
+    // With every outside column known by code, the release risk needs nothing that is written:
+    // it is counted from the kept rows while the file is written. Otherwise the tally keeps
+    // each written row's hashes of the other columns.
+    let early = by_code.iter().all(|c| *c);
+    let mut tally = match early {
+        true => Tally::new(written.len(), Vec::new(), Vec::new(), 0),
+        false => Tally::new(written.len(), outside, by_code, rows_out as usize),
+    };
+    let canon = canonical_codes(&outside_dicts, dicts, nulled);
+    let code_of = |c: usize, row: u32| -> u64 {
+        match outside_dicts[c] {
+            Some(d) => canon[c][dicts[d].codes[row as usize] as usize],
+            None => u64::MAX,
+        }
+    };
+
+    // Dictionary columns are tallied from their value counts, not row by row.
+    for (w, (ci, bound)) in written.iter().enumerate() {
+        if let (false, Slot::Global(d)) = (bound, &columns[*ci].slot) {
+            tally.preset(w, &dicts[*d].values, &an.value_counts[*d], &nulled[*d]);
+        }
+    }
+    let scrubber = scrubbing.then(|| crate::scrub::Scrubber::new(&name_set, dictionary));
+    // The residual scan of every released text, for the extract's whole names and identifier
+    // numbers: dictionary columns value by value (each counted for its rows), the others row
+    // by row as they are written.
+    let scanner = (!layout.scanned.is_empty())
+        .then(|| crate::scrub::Scanner::new(scan_names.as_ref().unwrap_or(&name_set), &numbers));
+    drop(name_set);
+    drop(scan_names);
+    let scanned: Vec<bool> = (0..columns.len()).map(|ci| layout.scanned.contains(&ci)).collect();
+    if let Some(scanner) = &scanner {
+        scan_dictionaries(scanner, &layout.scanned, columns, dicts, &an.value_counts, nulled, &mut tally);
+    }
+    let encoded = WriteSpec {
+        scanner: scanner.as_ref(),
+        scanned,
+        scrubber: scrubber.as_ref(),
+        row_ids: row_ids_slot,
+        columns,
+        bounds: &bound_kinds,
+        dicts,
+        value_counts: &an.value_counts,
+        nulled,
+        keep: &enforcement.keep,
+        batch_lens,
+        spilled: !spill_fields.is_empty(),
+        codes: output_names(plan, columns, |c| {
+            matches!(plan.columns[c.plan].action, tokumei_rules::Action::Pseudonymize { .. })
+        }),
+        labels: output_names(plan, columns, |c| {
+            matches!(c.slot, Slot::Global(_)) && c.transform.output_type() == DataType::Utf8
+        }),
+        threads: opts.workers(),
+    };
+    let (written_file, early_risk) = std::thread::scope(|scope| {
+        let risk = early.then(|| {
+            let (names, outside_names) = (known_names.clone(), outside_names.clone());
+            let (keep, of_row, code_of, k) = (&enforcement.keep, &classes.of_row, &code_of, plan.privacy.k);
+            let people = an.people.as_ref().map(|p| p.of_row.as_slice());
+            scope.spawn(move || {
+                let rows = (0..keep.len() as u32).filter(|r| keep[*r as usize]).map(|r| (r, 0));
+                crate::tally::release_risk(names, outside_names, k, of_row, rows, &|c, row, _| code_of(c, row), people)
+            })
+        });
+        let written = write_parquet(
+            (!dry).then_some(parquet_path.as_path()),
+            out_schema.clone(),
+            metadata,
+            &encoded,
+            &mut tally,
+            target.tmp_dir,
+            plan.shuffle,
+            rows_out as usize,
+            opts.progress,
+            opts.spill_memory.unwrap_or(SPILL_IN_MEMORY),
+            scattered,
+        );
+        let risk = risk.map(|h| h.join().map_err(|_| EngineError::Internal("the release risk failed".into())));
+        (written, risk)
+    });
+    written_file?;
+    let early_risk = early_risk.transpose()?;
+    residual_verdict(&tally, columns, plan, &mut report)?;
+    describe_written(&mut tally, &out_schema, &written, columns, &mut report);
+    report.release_risk = Some(match early_risk {
+        Some(risk) => risk,
+        None => tally.risk(
+            known_names,
+            outside_names,
+            plan.privacy.k,
+            &classes.of_row,
+            &code_of,
+            an.people.as_ref().map(|p| p.of_row.as_slice()),
+        )?,
+    });
+    if dry {
+        report.timings.total_ms = started.elapsed().as_millis() as u64;
+        let (files, facts, subjects) = (Vec::new(), RunFacts::default(), Vec::new());
+        return Ok(RunOutcome { report, files, facts, subjects, refused: None });
+    }
+    let output_sha = sha256_file(&parquet_path)?;
+    report.output_file = Some(parquet_name.clone());
+    report.output_sha256 = Some(output_sha.clone());
+    report.timings.write_ms = write_started.elapsed().as_millis() as u64;
+    report.timings.total_ms = started.elapsed().as_millis() as u64;
+    let mut files = write_documents(&report, target)?;
+    files.push((parquet_name, output_sha));
+    facts.outputs = files.iter().map(|(n, h)| format!("{n}={h}")).collect();
+    Ok(RunOutcome { report, files, facts: RunFacts::default(), subjects: Vec::new(), refused: None })
+}
+
+/// The release's schema and each column's bound kind. Each field says what it means and how it
+/// was processed (Arrow field metadata). Ordered generalised columns get numeric (or date)
+/// bounds beside their labels, so the release sorts and filters: `年齢階級` "35-39" has
+/// `年齢階級_min` 35 and `年齢階級_max` 39.
+fn out_schema(plan: &Plan, columns: &[OutColumn], report: &Report) -> (SchemaRef, Vec<Option<BoundKind>>) {
     let mut out_fields: Vec<Field> = Vec::new();
     let mut bound_kinds: Vec<Option<BoundKind>> = Vec::new();
     for c in columns.iter() {
@@ -85,11 +207,13 @@ pub(super) fn stage(
             }
         }
     }
-    let out_schema: SchemaRef = Arc::new(Schema::new(out_fields));
-    let parquet_name = format!("{}.parquet", plan.dataset);
-    let parquet_path = target.release_dir.join(&parquet_name);
+    (Arc::new(Schema::new(out_fields)), bound_kinds)
+}
+
+/// The Parquet file's key-value metadata: the release, its rules and models, its audit head.
+fn file_metadata(plan: &Plan, release_id: &str, report: &Report, audit_head: Option<&str>) -> Vec<(String, String)> {
     let metadata = vec![
-        ("tokumei.release_id".to_string(), release_id.clone()),
+        ("tokumei.release_id".to_string(), release_id.to_string()),
         ("tokumei.dataset".into(), plan.dataset.clone()),
         ("tokumei.mode".into(), plan.mode.to_string()),
         ("tokumei.rules_sha256".into(), plan.rules_sha256.clone()),
@@ -100,13 +224,30 @@ pub(super) fn stage(
         ("tokumei.created_at".into(), report.created_at.clone()),
         ("tokumei.version".into(), env!("CARGO_PKG_VERSION").into()),
     ];
-    let metadata = match &target.audit_head {
-        Some(h) => metadata.into_iter().chain([("tokumei.audit_head".to_string(), h.clone())]).collect(),
+    match audit_head {
+        Some(h) => metadata.into_iter().chain([("tokumei.audit_head".to_string(), h.to_string())]).collect(),
         None => metadata,
-    };
-    // Written columns (labels and bounds) and what pass 2 counts over them: every column's
-    // values, and the classes over every column an attacker may know (all but the sensitive
-    // ones, record codes and bounds, which only repeat their labels).
+    }
+}
+
+/// The written columns and the ones the release risk counts over.
+struct Written {
+    /// (index in `columns`, is a bound), in the order they are written.
+    written: Vec<(usize, bool)>,
+    /// The written columns outside the k-anonymity key an attacker may know (indexes in `written`).
+    outside: Vec<usize>,
+    /// The names of every column an attacker may know.
+    known_names: Vec<String>,
+    /// The names of the `outside` columns.
+    outside_names: Vec<String>,
+    /// Each `outside` column's dictionary, when it has one.
+    outside_dicts: Vec<Option<usize>>,
+}
+
+/// Written columns (labels and bounds) and what pass 2 counts over them: every column's
+/// values, and the classes over every column an attacker may know (all but the sensitive
+/// ones, record codes and bounds, which only repeat their labels).
+fn written_columns(plan: &Plan, columns: &[OutColumn], report: &Report, bound_kinds: &[Option<BoundKind>]) -> Written {
     let mut written: Vec<(usize, bool)> = Vec::new(); // (index in `columns`, is a bound)
     for (ci, kind) in bound_kinds.iter().enumerate() {
         written.push((ci, false));
@@ -136,18 +277,13 @@ pub(super) fn stage(
         Slot::Local(_) => None,
     };
     let outside_dicts: Vec<Option<usize>> = outside.iter().map(|w| dict_of(*w)).collect();
-    let by_code: Vec<bool> = outside_dicts.iter().map(Option::is_some).collect();
-    // With every outside column known by code, the release risk needs nothing that is written:
-    // it is counted from the kept rows while the file is written. Otherwise the tally keeps
-    // each written row's hashes of the other columns.
-    let early = by_code.iter().all(|c| *c);
-    let mut tally = match early {
-        true => Tally::new(written.len(), Vec::new(), Vec::new(), 0),
-        false => Tally::new(written.len(), outside, by_code, rows_out as usize),
-    };
-    // Per outside dictionary column: each code's first code with the same written value (a
-    // recoded dictionary may hold a value twice), u64::MAX for a value written as null.
-    let canon: Vec<Vec<u64>> = outside_dicts
+    Written { written, outside, known_names, outside_names, outside_dicts }
+}
+
+/// Per outside dictionary column: each code's first code with the same written value (a
+/// recoded dictionary may hold a value twice), u64::MAX for a value written as null.
+fn canonical_codes(outside_dicts: &[Option<usize>], dicts: &[Dictionary], nulled: &[Vec<bool>]) -> Vec<Vec<u64>> {
+    outside_dicts
         .iter()
         .map(|d| {
             let Some(d) = *d else { return Vec::new() };
@@ -160,104 +296,49 @@ pub(super) fn stage(
                 })
                 .collect()
         })
-        .collect();
-    let code_of = |c: usize, row: u32| -> u64 {
-        match outside_dicts[c] {
-            Some(d) => canon[c][dicts[d].codes[row as usize] as usize],
-            None => u64::MAX,
-        }
-    };
+        .collect()
+}
 
-    // Dictionary columns are tallied from their value counts, not row by row.
-    for (w, (ci, bound)) in written.iter().enumerate() {
-        if let (false, Slot::Global(d)) = (bound, &columns[*ci].slot) {
-            tally.preset(w, &dicts[*d].values, &an.value_counts[*d], &nulled[*d]);
-        }
-    }
-    let scrubber = scrubbing.then(|| crate::scrub::Scrubber::new(&name_set, dictionary));
-    // The residual scan of every released text, for the extract's whole names and identifier
-    // numbers: dictionary columns value by value (each counted for its rows), the others row
-    // by row as they are written.
-    let scanner = (!layout.scanned.is_empty())
-        .then(|| crate::scrub::Scanner::new(scan_names.as_ref().unwrap_or(&name_set), &numbers));
-    drop(name_set);
-    drop(scan_names);
-    let mut scanned = vec![false; columns.len()];
-    for &ci in &layout.scanned {
-        scanned[ci] = true;
-    }
-    if let Some(scanner) = &scanner {
-        for &ci in &layout.scanned {
-            let Slot::Global(d) = columns[ci].slot else { continue };
-            let found = tally.found(ci);
-            for (code, v) in dicts[d].values.iter().enumerate() {
-                let rows = an.value_counts[d].get(code).copied().unwrap_or(0);
-                if let (Cell::Str(text), false, true) = (v, nulled[d][code], rows > 0) {
-                    let mut f = crate::scrub::Found::default();
-                    scanner.scan(text, &[], &mut f);
-                    found.add(&f, rows);
-                }
+/// The residual scan of the scanned dictionary columns, value by value, each value's finds
+/// counted for its kept rows.
+fn scan_dictionaries(
+    scanner: &crate::scrub::Scanner,
+    scanned: &[usize],
+    columns: &[OutColumn],
+    dicts: &[Dictionary],
+    value_counts: &[Vec<u64>],
+    nulled: &[Vec<bool>],
+    tally: &mut Tally,
+) {
+    for &ci in scanned {
+        let Slot::Global(d) = columns[ci].slot else { continue };
+        let found = tally.found(ci);
+        for (code, v) in dicts[d].values.iter().enumerate() {
+            let rows = value_counts[d].get(code).copied().unwrap_or(0);
+            if let (Cell::Str(text), false, true) = (v, nulled[d][code], rows > 0) {
+                let mut f = crate::scrub::Found::default();
+                scanner.scan(text, &[], &mut f);
+                found.add(&f, rows);
             }
         }
     }
-    let encoded = WriteSpec {
-        scanner: scanner.as_ref(),
-        scanned,
-        scrubber: scrubber.as_ref(),
-        row_ids: row_ids_slot,
-        columns,
-        bounds: &bound_kinds,
-        dicts,
-        value_counts: &an.value_counts,
-        nulled,
-        keep: &enforcement.keep,
-        batch_lens,
-        spilled: !spill_fields.is_empty(),
-        codes: columns
-            .iter()
-            .filter(|c| matches!(plan.columns[c.plan].action, tokumei_rules::Action::Pseudonymize { .. }))
-            .map(|c| plan.columns[c.plan].output.clone().unwrap_or_default())
-            .collect(),
-        labels: columns
-            .iter()
-            .filter(|c| matches!(c.slot, Slot::Global(_)) && c.transform.output_type() == DataType::Utf8)
-            .map(|c| plan.columns[c.plan].output.clone().unwrap_or_default())
-            .collect(),
-        threads: match opts.threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n,
-        },
-    };
-    let (written_file, early_risk) = std::thread::scope(|scope| {
-        let risk = early.then(|| {
-            let (names, outside_names) = (known_names.clone(), outside_names.clone());
-            let (keep, of_row, code_of, k) = (&enforcement.keep, &classes.of_row, &code_of, plan.privacy.k);
-            let people = an.people.as_ref().map(|p| p.of_row.as_slice());
-            scope.spawn(move || {
-                let rows = (0..keep.len() as u32).filter(|r| keep[*r as usize]).map(|r| (r, 0));
-                crate::tally::release_risk(names, outside_names, k, of_row, rows, &|c, row, _| code_of(c, row), people)
-            })
-        });
-        let written = write_parquet(
-            (!dry).then_some(parquet_path.as_path()),
-            out_schema.clone(),
-            metadata,
-            &encoded,
-            &mut tally,
-            target.tmp_dir,
-            plan.shuffle,
-            rows_out as usize,
-            opts.progress,
-            opts.spill_memory.unwrap_or(SPILL_IN_MEMORY),
-            scattered,
-        );
-        let risk = risk.map(|h| h.join().map_err(|_| EngineError::Internal("the release risk failed".into())));
-        (written, risk)
-    });
-    written_file?;
-    let early_risk = early_risk.transpose()?;
-    residual_verdict(&tally, columns, plan, &mut report)?;
-    let types: Vec<DataType> = out_schema.fields().iter().map(|f| f.data_type().clone()).collect();
+}
+
+/// The output names of the columns `which` selects.
+fn output_names(plan: &Plan, columns: &[OutColumn], which: impl Fn(&OutColumn) -> bool) -> Vec<String> {
+    columns.iter().filter(|c| which(c)).map(|c| plan.columns[c.plan].output.clone().unwrap_or_default()).collect()
+}
+
+/// Each released column's value summary and what scrubbing removed from it, in the report,
+/// from what the tally counted.
+fn describe_written(
+    tally: &mut Tally,
+    schema: &SchemaRef,
+    written: &[(usize, bool)],
+    columns: &[OutColumn],
+    report: &mut Report,
+) {
+    let types: Vec<DataType> = schema.fields().iter().map(|f| f.data_type().clone()).collect();
     let gens: Vec<Option<&crate::transform::Generalize>> =
         written.iter().map(|(ci, bound)| if *bound { None } else { columns[*ci].transform.generalizer() }).collect();
     for ((ci, bound), summary) in written.iter().zip(tally.summaries(&types, &gens)) {
@@ -265,17 +346,6 @@ pub(super) fn stage(
             report.columns[columns[*ci].plan].values = Some(summary);
         }
     }
-    report.release_risk = Some(match early_risk {
-        Some(risk) => risk,
-        None => tally.risk(
-            known_names,
-            outside_names,
-            plan.privacy.k,
-            &classes.of_row,
-            &code_of,
-            an.people.as_ref().map(|p| p.of_row.as_slice()),
-        )?,
-    });
     for (ci, counts) in tally.scrub_counts() {
         report.columns[columns[ci].plan].scrubbed = Some(
             crate::scrub::KINDS
@@ -286,32 +356,21 @@ pub(super) fn stage(
                 .collect(),
         );
     }
-    if dry {
-        report.timings.total_ms = started.elapsed().as_millis() as u64;
-        return Ok(RunOutcome {
-            report,
-            files: Vec::new(),
-            facts: RunFacts::default(),
-            subjects: Vec::new(),
-            refused: None,
-        });
-    }
-    let output_sha = sha256_file(&parquet_path)?;
-    report.output_file = Some(parquet_name.clone());
-    report.output_sha256 = Some(output_sha.clone());
-    report.timings.write_ms = write_started.elapsed().as_millis() as u64;
-    report.timings.total_ms = started.elapsed().as_millis() as u64;
+}
 
-    let json = serde_json::to_string_pretty(&report).map_err(|e| EngineError::Internal(e.to_string()))?;
+/// The reports and the data dictionary in the release folder (JSON, Markdown and HTML, in
+/// Japanese and English): each file's name and SHA-256.
+fn write_documents(report: &Report, target: &Target) -> Result<Vec<(String, String)>, EngineError> {
+    let json = serde_json::to_string_pretty(report).map_err(|e| EngineError::Internal(e.to_string()))?;
     let write = |name: &str, text: &str| {
         let p = target.release_dir.join(name);
         std::fs::write(&p, text).map_err(|e| output_err(&p, e))
     };
     write("report.json", &json)?;
     let (ja, en, dict) = (
-        crate::report::officer(&report, Lang::Ja),
-        crate::report::officer(&report, Lang::En),
-        crate::report::dictionary(&report),
+        crate::report::officer(report, Lang::Ja),
+        crate::report::officer(report, Lang::En),
+        crate::report::dictionary(report),
     );
     let docs = [
         ("report.md", ja.markdown()),
@@ -328,9 +387,7 @@ pub(super) fn stage(
     for name in std::iter::once("report.json").chain(docs.iter().map(|(n, _)| *n)) {
         files.push((name.to_string(), sha256_file(&target.release_dir.join(name))?));
     }
-    files.push((parquet_name, output_sha));
-    facts.outputs = files.iter().map(|(n, h)| format!("{n}={h}")).collect();
-    Ok(RunOutcome { report, files, facts: RunFacts::default(), subjects: Vec::new(), refused: None })
+    Ok(files)
 }
 
 /// Judge the released text by what the residual scan found: a whole name of the extract's name
