@@ -3,6 +3,7 @@
 use super::labels::{days_text, request_kind, stage_label, urgency};
 use super::{Page, err, layout};
 use crate::ctx::Ctx;
+use crate::text::Lang;
 use maud::html;
 use tokumei_registry::Registry;
 use tokumei_registry::deadline::days_between;
@@ -23,10 +24,25 @@ fn read<T>(problems: &mut Vec<String>, what: &str, r: Result<Vec<T>, tokumei_reg
     })
 }
 
+/// What is due, soonest first, and the dashboard's counts: overdue, open requests, open
+/// incidents, people to notify, contracts in use, records to purge, published releases, contracts.
 fn due_items(reg: &Registry, ctx: &Ctx, problems: &mut Vec<String>) -> Result<(Vec<Due>, [u64; 8]), String> {
     let l = ctx.lang;
     let today = ctx.today.as_str();
     let mut due = Vec::new();
+    let open_requests = requests_due(reg, l, problems, &mut due);
+    let (open_incidents, to_notify) = incidents_due(reg, l, problems, &mut due);
+    let (in_use, purges, contracts) = contracts_due(reg, l, today, problems, &mut due);
+    due.sort_by(|a, b| a.date.cmp(&b.date).then(a.what.cmp(&b.what)));
+    let overdue = due.iter().filter(|d| d.date.as_str() < today).count() as u64;
+    let releases =
+        read(problems, l.t("リリース", "releases"), reg.releases()).iter().filter(|r| r.status == "published").count()
+            as u64;
+    Ok((due, [overdue, open_requests, open_incidents, to_notify, in_use, purges, releases, contracts]))
+}
+
+/// Open requests and accepted erasures still to carry out; the number of open requests.
+fn requests_due(reg: &Registry, l: Lang, problems: &mut Vec<String>, due: &mut Vec<Due>) -> u64 {
     let requests = read(problems, l.t("請求", "requests"), reg.requests());
     let open_requests = requests.iter().filter(|r| r.pending()).count() as u64;
     for r in requests.iter().filter(|r| r.pending()) {
@@ -50,6 +66,11 @@ fn due_items(reg: &Registry, ctx: &Ctx, problems: &mut Vec<String>) -> Result<(V
             date: t.due,
         });
     }
+    open_requests
+}
+
+/// The next report of each open incident; the open incidents and the people still to notify.
+fn incidents_due(reg: &Registry, l: Lang, problems: &mut Vec<String>, due: &mut Vec<Due>) -> (u64, u64) {
     let incidents = read(problems, l.t("事案", "incidents"), reg.incidents());
     let open_incidents = incidents.iter().filter(|i| i.status == "open").count() as u64;
     let mut to_notify = 0;
@@ -63,6 +84,18 @@ fn due_items(reg: &Registry, ctx: &Ctx, problems: &mut Vec<String>) -> Result<(V
             });
         }
     }
+    (open_incidents, to_notify)
+}
+
+/// Use periods ending within 60 days, a missing call for proposals, records past retention; the
+/// contracts in use, the records to purge and all contracts.
+fn contracts_due(
+    reg: &Registry,
+    l: Lang,
+    today: &str,
+    problems: &mut Vec<String>,
+    due: &mut Vec<Due>,
+) -> (u64, u64, u64) {
     let contracts = read(problems, l.t("契約", "contracts"), reg.contracts());
     let mut in_use = 0;
     for c in &contracts {
@@ -117,24 +150,7 @@ fn due_items(reg: &Registry, ctx: &Ctx, problems: &mut Vec<String>) -> Result<(V
             date: p.retained_until.clone(),
         });
     }
-    due.sort_by(|a, b| a.date.cmp(&b.date).then(a.what.cmp(&b.what)));
-    let overdue = due.iter().filter(|d| d.date.as_str() < today).count() as u64;
-    let releases =
-        read(problems, l.t("リリース", "releases"), reg.releases()).iter().filter(|r| r.status == "published").count()
-            as u64;
-    Ok((
-        due,
-        [
-            overdue,
-            open_requests,
-            open_incidents,
-            to_notify,
-            in_use,
-            purges.len() as u64,
-            releases,
-            contracts.len() as u64,
-        ],
-    ))
+    (in_use, purges.len() as u64, contracts.len() as u64)
 }
 
 /// The dashboard: what is due and overdue, with counts.
