@@ -30,6 +30,8 @@ use tokumei_registry::{Registry, RegistryError, Seen, Who};
 /// The style sheet, embedded.
 const CSS: &str = include_str!("../console.css");
 
+/// What every request shares: the configuration, the program's hooks, the one-time login token
+/// (until used), the sessions, and the Host and Origin values this listener answers to.
 pub(crate) struct App {
     config: Config,
     hooks: Arc<dyn Hooks>,
@@ -77,6 +79,7 @@ impl App {
     }
 }
 
+/// Open the registry, audit the start, bind 127.0.0.1, tell `ready`, and serve the routes.
 pub(crate) async fn run(
     config: Config,
     hooks: Arc<dyn Hooks>,

@@ -34,12 +34,14 @@ pub(super) struct Session {
     pub(super) flash: Option<Flash>,
 }
 
+/// A random token (32 bytes, hex): the login, a session's key, a form's token.
 pub(super) fn token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Two tokens equal, compared in constant time.
 pub(super) fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
