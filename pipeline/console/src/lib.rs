@@ -11,10 +11,10 @@
 
 mod ctx;
 mod documents;
+mod handlers;
 mod pages;
 mod svg;
 mod text;
-mod web;
 
 pub use text::Lang;
 
@@ -82,7 +82,7 @@ pub fn serve(config: Config, hooks: Arc<dyn Hooks>, ready: impl FnOnce(&Started)
         .enable_time()
         .build()
         .map_err(ConsoleError::Server)?;
-    runtime.block_on(web::run(config, hooks, ready))
+    runtime.block_on(handlers::run(config, hooks, ready))
 }
 
 /// House rules ([`tokumei_house`], docs/design.md): no module of this crate names one that names
