@@ -22,4 +22,9 @@ mod architecture {
     fn no_circle() {
         tokumei_house::assert_no_circle(env!("CARGO_MANIFEST_DIR"), &[]);
     }
+
+    #[test]
+    fn no_long_function() {
+        tokumei_house::assert_no_long_function(env!("CARGO_MANIFEST_DIR"), 150);
+    }
 }
