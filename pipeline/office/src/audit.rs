@@ -132,10 +132,17 @@ fn read_anchor_json(
         }
         return Ok(signed.head());
     }
-    if public_key.is_some() && value.get("audit_head").is_none() {
+    // A release's report.json, read as a report (its stamp), else a head without its signature.
+    let recorded =
+        serde_json::from_value::<tokumei_report::ReleaseStamp>(value.clone()).ok().and_then(|s| s.audit_head);
+    if public_key.is_some() && recorded.is_none() {
         problems.push(format!("anchor {}: not a signed head", path.display()));
     }
-    anchor::from_json(&value).ok_or_else(|| usage("holds no audit head (`audit_head`, or `seq` and `hash`)".into()))
+    let no_head = || usage("holds no audit head (`audit_head`, or `seq` and `hash`)".into());
+    match recorded {
+        Some(head) => head.parse::<Head>().map_err(|_| no_head()),
+        None => anchor::from_json(&value).ok_or_else(no_head),
+    }
 }
 
 /// Verify the log at `log_path`: its chain (and the logs it continues), every release it
