@@ -1,7 +1,7 @@
 //! `tokumei audit verify | head | rotate`: the checks are `tokumei_office::audit`; this prints
 //! what they find.
 
-use crate::{Failure, fail};
+use crate::common::{Failure, fail};
 use std::path::{Path, PathBuf};
 use tokumei_engine::ExitCode;
 use tokumei_office::audit::Verifying;
@@ -44,7 +44,7 @@ pub fn verify_all(
         Some(path) => {
             let reg =
                 tokumei_registry::Registry::open_unproved(path).map_err(|e| fail(ExitCode::Registry, e.into()))?;
-            Some((path, crate::registry_cmd::verify(&reg)?))
+            Some((path, tokumei_office::records::registry::verify(&reg)?))
         }
         None => None,
     };

@@ -1,8 +1,9 @@
 //! `tokumei call open|close|list`: calls for proposals (法111, 規則53), the use-cases in
 //! `tokumei_office::calls`; this prints what they did.
 
-use crate::Failure;
-use crate::registry_cmd::{ChangeArgs, ViewArgs, json_out, who};
+use crate::args::{ChangeArgs, ViewArgs};
+use crate::common::Failure;
+use crate::common::{json_out, who};
 use clap::Subcommand;
 use tokumei_office::calls;
 

@@ -7,12 +7,15 @@
 //! person), owner-only, atomically, under the registry's `incidents/<id>/` folder unless `--out`
 //! says. This module parses the arguments and prints.
 
-use crate::Failure;
-use crate::registry_cmd::{ChangeArgs, ViewArgs, json_out, reg_fail, today, who};
+use crate::args::{ChangeArgs, ViewArgs};
+use crate::common::Failure;
+use crate::common::show as show_text;
+use crate::common::{json_out, reg_fail, today, who};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
 use tokumei_documents::incidents::assessment_lines;
-use tokumei_office::{Clock, incidents};
+use tokumei_documents::text::incidents as text;
+use tokumei_office::{Clock, incidents, views};
 use tokumei_registry::{IncidentEntry, Notice, Registry, StoredIncident};
 
 /// Incident commands.
@@ -311,113 +314,20 @@ fn record_notices(
 }
 
 fn list(ViewArgs { registry, json }: ViewArgs, all: bool, overdue: bool) -> Result<(), Failure> {
-    let reg = open(&registry.path)?;
-    let today = today()?;
-    let list: Vec<StoredIncident> = reg
-        .incidents()
-        .map_err(reg_fail)?
-        .into_iter()
-        .filter(|i| all || i.status == "open")
-        .filter(|i| !overdue || i.overdue(&today))
-        .collect();
+    let (list, today) = views::incidents(&registry.path, all, overdue)?;
     if json {
-        let rows: Vec<_> = list
-            .iter()
-            .map(|i| {
-                let next = i.next_due();
-                serde_json::json!({
-                    "id": i.id, "status": i.status, "title": i.facts.title, "regime": i.assessment.regime,
-                    "discovered": i.facts.discovered_day(), "people": i.scope.people,
-                    "report_required": i.assessment.report_required,
-                    "triggers": i.assessment.triggers.iter().filter(|t| t.fired).map(|t| &t.code).collect::<Vec<_>>(),
-                    "preliminary_due": i.preliminary_due, "final_due": i.final_due,
-                    "preliminary_filed": i.preliminary_filed, "final_filed": i.final_filed,
-                    "next_due": next.as_ref().map(|n| n.0), "next_due_date": next.as_ref().map(|n| n.1.clone()),
-                    "days_left": next.as_ref().and_then(|n| tokumei_registry::deadline::days_between(&today, &n.1)),
-                    "my_number_report": i.assessment.my_number_report,
-                    "overdue": i.overdue(&today), "notices_pending": if i.assessment.reports_due() { i.notices.pending() } else { 0 },
-                })
-            })
-            .collect();
-        return json_out(&rows);
+        return json_out(&text::list_json(&list, &today));
     }
-    say!("{:<4} {:<10} {:<10} {:>7}  {:<22} {:>5}  flag", "id", "regime", "found", "people", "next due", "left");
-    for i in &list {
-        let next = i.next_due();
-        let left = next.as_ref().and_then(|n| tokumei_registry::deadline::days_between(&today, &n.1));
-        let flag = if i.overdue(&today) {
-            "OVERDUE"
-        } else if left.is_some_and(|l| l <= 2) {
-            "due soon"
-        } else {
-            ""
-        };
-        let pending = if i.assessment.reports_due() && i.notices.pending() > 0 {
-            format!(" ({} to notify)", i.notices.pending())
-        } else {
-            String::new()
-        };
-        say!(
-            "{:<4} {:<10} {:<10} {:>7}  {:<22} {:>5}  {flag}{pending}",
-            i.id,
-            i.assessment.regime,
-            i.facts.discovered_day(),
-            i.scope.people,
-            next.as_ref().map(|n| format!("{} {}", n.0, n.1)).unwrap_or_else(|| if i.status == "open" {
-                "-".into()
-            } else {
-                "closed".into()
-            }),
-            left.map(|l| l.to_string()).unwrap_or_else(|| "-".into()),
-        );
-    }
-    if list.is_empty() {
-        say!("no incident matches");
-    }
+    show_text(&text::list(&list, &today));
     Ok(())
 }
 
 fn show(id: i64, ViewArgs { registry, json }: ViewArgs) -> Result<(), Failure> {
-    let reg = open(&registry.path)?;
-    let i = incidents::get(&reg, id)?;
-    let events = reg.incident_events(id).map_err(reg_fail)?;
+    let (i, events) = views::incident(&registry.path, id)?;
     if json {
-        return json_out(&serde_json::json!({"incident": i, "overdue": i.overdue(&today()?), "events": events}));
+        return json_out(&text::show_json(&i, &events, &today()?));
     }
-    say!("incident {id}: {} — {} ({})", i.facts.title, i.event(), i.status);
-    say!("  discovered     {} by {}", i.facts.discovered, i.facts.discovered_by);
-    say!("  cause          {}", i.facts.cause);
-    let causes = i.facts.all_causes();
-    if !causes.is_empty() {
-        say!("  causes         {}", causes.iter().map(|c| c.label()).collect::<Vec<_>>().join("、"));
-    }
-    if let Some(r) = &i.facts.no_unlawful_purpose_reason {
-        say!("  no unlawful purpose suspected: {r}");
-    }
-    say!(
-        "  scope          {}",
-        match (&i.scope.release_id, &i.scope.file) {
-            (Some(r), _) => format!(
-                "release {r}{}",
-                i.scope.recipient.as_ref().map(|x| format!(" (provided to {x})")).unwrap_or_default()
-            ),
-            (None, Some(f)) =>
-                format!("file {f}{}", if i.scope.filter.is_some() { " (narrowed by the intake's `where`)" } else { "" }),
-            _ => "-".into(),
-        }
-    );
-    say!("  items          {}", i.scope.items.iter().map(|x| x.name.as_str()).collect::<Vec<_>>().join(", "));
-    print_assessment(&i);
-    say!(
-        "  filed          速報 {} / 確報 {}",
-        i.preliminary_filed.as_deref().unwrap_or("-"),
-        i.final_filed.as_deref().unwrap_or("-")
-    );
-    say!("  notices        {} sent, {} excepted, {} pending", i.notices.sent, i.notices.excepted, i.notices.pending());
-    say!("  timeline");
-    for ev in events {
-        say!("    {} {:<18} {}", ev.time, ev.event, ev.operator);
-    }
+    show_text(&text::show(&i, &events));
     Ok(())
 }
 

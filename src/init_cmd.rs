@@ -1,7 +1,7 @@
 //! `tokumei init`, `sample`, `keygen` and `risk`: the tools around a job, each a library call
 //! and what it prints.
 
-use crate::{Failure, fail};
+use crate::common::{Failure, fail};
 use std::path::{Path, PathBuf};
 use tokumei_engine::ExitCode;
 use tokumei_engine::risk::TableInput;

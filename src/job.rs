@@ -1,7 +1,7 @@
 //! `tokumei run` and `tokumei check`: the run is `tokumei_office::run` (its order and why, there);
 //! this prints what it tells and what it returns.
 
-use crate::Failure;
+use crate::common::Failure;
 use std::path::{Path, PathBuf};
 use tokumei_engine::Progress;
 use tokumei_engine::report::Report;
@@ -62,7 +62,7 @@ pub fn run_job(
 ) -> Result<(), Failure> {
     let request = RunRequest {
         out,
-        operator: crate::operator(operator_name),
+        operator: crate::common::operator(operator_name),
         dry_run,
         contract,
         threads: threads(),

@@ -14,6 +14,7 @@ macro_rules! say {
 mod args;
 mod audit_cmd;
 mod call_cmd;
+mod common;
 mod incident_cmd;
 mod init_cmd;
 mod job;
@@ -30,11 +31,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// 2 MB at a time by the kernel (a quarter of a 10M-row run's CPU on a VM).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+use common::{Failure, operator};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use tokumei_engine::{EngineError, ExitCode, Progress};
+use tokumei_engine::{ExitCode, Progress};
 
 /// The environment section of `--help` (the exit codes come from [`ExitCode::help`]).
 const ENVIRONMENT: &str = "\
@@ -360,43 +362,6 @@ impl Progress for Bars {
             b.finish_and_clear();
         }
     }
-}
-
-pub(crate) fn operator(given: Option<String>) -> String {
-    given.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into())
-}
-
-/// An error with its exit code.
-pub struct Failure {
-    code: ExitCode,
-    error: anyhow::Error,
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:#}", self.error)
-    }
-}
-
-impl From<EngineError> for Failure {
-    fn from(e: EngineError) -> Self {
-        Failure { code: e.exit_code(), error: e.into() }
-    }
-}
-
-impl From<tokumei_office::OfficeError> for Failure {
-    fn from(e: tokumei_office::OfficeError) -> Self {
-        Failure { code: office_code(&e), error: e.into() }
-    }
-}
-
-/// The exit code of a use-case's error: whose fault it is (docs/cli.md).
-fn office_code(e: &tokumei_office::OfficeError) -> ExitCode {
-    e.exit_code()
-}
-
-pub(crate) fn fail(code: ExitCode, error: anyhow::Error) -> Failure {
-    Failure { code, error }
 }
 
 fn real_main(cli: Cli) -> Result<(), Failure> {

@@ -1,40 +1,13 @@
 //! `tokumei registry`, `file`, `recipient`, `contract`, `release` and `subject`: the arguments,
 //! one call per subcommand into `tokumei_office::records`, and what is printed.
 
-use crate::{Failure, fail};
+use crate::args::{ChangeArgs, RegistryArg, ViewArgs};
+use crate::common::{Failure, fail, json_out, show};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
+use tokumei_documents::text::register as text;
 use tokumei_engine::ExitCode;
 use tokumei_office::records::{self, contracts, files, recipients, releases, subjects};
-use tokumei_registry::{RegistryError, StoredContract, StoredFile, StoredRelease, Who};
-
-/// Which registry a command uses.
-#[derive(clap::Args)]
-pub struct RegistryArg {
-    /// Registry file (SQLite).
-    #[arg(long = "registry", env = "TOKUMEI_REGISTRY", default_value = "reports/registry.sqlite")]
-    pub path: PathBuf,
-}
-
-/// The registry a reading command uses, and how it prints.
-#[derive(clap::Args)]
-pub struct ViewArgs {
-    #[command(flatten)]
-    pub(crate) registry: RegistryArg,
-    /// Print JSON.
-    #[arg(long)]
-    pub(crate) json: bool,
-}
-
-/// The registry a change goes to, and who makes it.
-#[derive(clap::Args)]
-pub struct ChangeArgs {
-    #[command(flatten)]
-    pub(crate) registry: RegistryArg,
-    /// Operator recorded in the audit log.
-    #[arg(long, env = "TOKUMEI_OPERATOR")]
-    pub(crate) operator: Option<String>,
-}
 
 /// Registry commands.
 #[derive(Subcommand)]
@@ -201,33 +174,12 @@ pub enum FileCommand {
     },
 }
 
-/// A registry error with its exit code: a broken audit log, a bad entry file, else the registry.
-pub(crate) fn reg_fail(e: RegistryError) -> Failure {
-    tokumei_office::OfficeError::Registry(e).into()
-}
-
-/// Who makes a registry change, and when: the run clock (`TOKUMEI_NOW` when set, so a test clock
-/// sets the journal times too).
-pub(crate) fn who(operator: Option<String>) -> Result<Who, Failure> {
-    Ok(records::who(&crate::operator(operator))?)
-}
-
-/// Today (YYYY-MM-DD) by the run clock (`TOKUMEI_NOW` in tests), as a date in Japan.
-pub(crate) fn today() -> Result<String, Failure> {
-    Ok(records::today()?)
-}
-
-/// Print a value as pretty JSON.
-pub(crate) fn json_out(v: &impl serde::Serialize) -> Result<(), Failure> {
-    say!("{}", serde_json::to_string_pretty(v).map_err(|e| fail(ExitCode::Internal, e.into()))?);
-    Ok(())
-}
-
 /// Run a registry command.
 pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
     match command {
         RegistryCommand::Init { registry, profile, audit_log, operator } => {
-            let made = records::registry::init(&registry.path, &profile, audit_log, &crate::operator(operator))?;
+            let made =
+                records::registry::init(&registry.path, &profile, audit_log, &crate::common::operator(operator))?;
             say!(
                 "created registry {} for {} ({}); its changes are audited in {}",
                 made.path.display(),
@@ -243,7 +195,7 @@ pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
                     "status": s.status, "profile": s.profile, "erasures_to_do": s.erasures_to_do, "warnings": s.warnings
                 }));
             }
-            print_status(&s);
+            show(&text::status(&s));
         }
         RegistryCommand::Export { registry, out: None } => {
             let buf = records::registry::export(&registry.path)?;
@@ -256,7 +208,7 @@ pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
             say!("exported {n} rows to {}", out.display());
         }
         RegistryCommand::PurgeExpired { registry, dry_run, operator } => {
-            let list = records::registry::purge_expired(&registry.path, dry_run, &crate::operator(operator))?;
+            let list = records::registry::purge_expired(&registry.path, dry_run, &crate::common::operator(operator))?;
             for p in &list {
                 say!(
                     "{} contract {} ({}, retained until {}) with {} release record(s)",
@@ -273,7 +225,7 @@ pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
         }
         RegistryCommand::Reset { registry, reason, audit_log, operator } => {
             use records::registry::Reset;
-            match records::registry::reset(&registry.path, &reason, audit_log, &crate::operator(operator))? {
+            match records::registry::reset(&registry.path, &reason, audit_log, &crate::common::operator(operator))? {
                 Reset::Retired { audit_log, ids } => say!(
                     "registry {}: recorded as gone in {} ({} registry id(s) retired); runs may run without it",
                     registry.path.display(),
@@ -310,129 +262,18 @@ pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
     Ok(())
 }
 
-/// What `registry status` prints.
-fn print_status(s: &records::registry::Status) {
-    let (status, profile) = (&s.status, &s.profile);
-    say!("registry        {}", status.path);
-    say!("schema version  {}", status.schema_version);
-    say!("body            {} ({}, {})", profile.body, profile.actor.label(), profile.body_kind.as_str());
-    say!(
-        "proposals       {}",
-        if profile.proposals_mandatory() { "calls mandatory (at least yearly)" } else { "calls optional" }
-    );
-    say!("audit log       {}", status.audit_log);
-    for (table, n) in &status.tables {
-        say!("  {table:<14}{n:>8} rows");
-    }
-    if let Some(c) = &status.last_change {
-        say!(
-            "last change     #{} {} `{}` by {} at {} (audit entry {})",
-            c.id,
-            c.action,
-            c.subject,
-            c.operator,
-            c.time,
-            c.audit_seq.unwrap_or(0)
-        );
-    }
-    for t in &s.erasures_to_do {
-        say!(
-            "warning: request {}: {} internal copy(ies) holding a person whose erasure or stop of use was accepted are not destroyed ({}), due {}{}",
-            t.request_id,
-            t.outstanding.len(),
-            t.outstanding.join(", "),
-            t.due,
-            if t.overdue(&s.today) { " OVERDUE" } else { "" }
-        );
-    }
-    for w in &s.warnings {
-        say!("warning: {w}");
-    }
-}
-
-/// The registry's problems against its audit log (a broken log is an audit failure).
-pub fn verify(reg: &tokumei_registry::Registry) -> Result<Vec<String>, Failure> {
-    Ok(records::registry::verify(reg)?)
-}
-
-/// What `file show` prints of a file.
-fn print_file(f: &StoredFile) {
-    let e = &f.entry;
-    let yes = |b: bool| if b { "yes" } else { "no" };
-    say!("{} (#{}, added {})", e.name, f.id, f.added);
-    say!("  unit                 {}", e.unit);
-    say!("  purpose              {}", e.purpose);
-    say!("  items                {}", e.items.join(", "));
-    say!("  people recorded      {} ({})", e.people, e.people_range);
-    say!("  collection           {}", e.collection_method);
-    say!("  要配慮 / 条例要配慮   {} / {}", yes(e.sensitive), yes(e.ordinance_sensitive));
-    say!(
-        "  regular recipients   {}",
-        if e.regular_recipients.is_empty() { "-".into() } else { e.regular_recipients.join(", ") }
-    );
-    say!("  requests to          {}", e.request_office);
-    if let Some(o) = &e.other_law_procedures {
-        say!("  other laws           {o}");
-    }
-    say!(
-        "  法60条3項 1/2/3号     {} / {} / {}; open to proposals: {}",
-        yes(e.published),
-        yes(e.disclosable),
-        yes(e.processable),
-        yes(e.open_to_proposals)
-    );
-    if e.open_to_proposals {
-        say!(
-            "  proposals to         {} (法110条2号)",
-            e.proposal_office.as_deref().unwrap_or("(not set: `tokumei file set-proposals`)")
-        );
-        say!("  法118 proposals      {} days from creation (法117条3号)", e.reuse_days());
-    }
-    for r in &f.rules {
-        say!("  rules                {} (sha256 {})", r.path, &r.sha256[..16.min(r.sha256.len())]);
-    }
-    // 法117: the anonymised data made from the file, entered on creation.
-    for c in &f.created_anonymised {
-        let s = |k: &str| c[k].as_str().unwrap_or("-").to_string();
-        let items: Vec<&str> =
-            c["items"].as_array().map(|a| a.iter().filter_map(|x| x.as_str()).collect()).unwrap_or_default();
-        say!(
-            "  anonymised data      {} (contract {}, created {}): {} people{}; items {}",
-            c["release"].as_str().or_else(|| c["releases"][0].as_str()).unwrap_or("-"),
-            c["contract"],
-            c["created"]
-                .as_str()
-                .map(String::from)
-                .or_else(|| c["entered"].as_str().map(String::from))
-                .unwrap_or_default(),
-            c["people"],
-            if s("people_counted_by").starts_with("rows") { " (counted as rows)" } else { "" },
-            items.join(", ")
-        );
-        say!(
-            "                       法118 proposals to {} from {} to {} (法117条2号・3号)",
-            s("proposal_office"),
-            s("proposals_from"),
-            s("proposals_until")
-        );
-    }
-    for w in e.warnings() {
-        say!("  warning              {w}");
-    }
-}
-
 /// Run a file command.
 pub fn file(command: FileCommand) -> Result<(), Failure> {
     match command {
         FileCommand::Add { entry, rules, change: ChangeArgs { registry, operator } } => {
-            let added = files::add(&registry.path, &entry, &rules, &crate::operator(operator))?;
+            let added = files::add(&registry.path, &entry, &rules, &crate::common::operator(operator))?;
             say!("registered file `{}` (#{}) with {} allowed rule file(s)", added.entry.name, added.id, added.rules);
             for w in added.entry.warnings() {
                 eprintln!("warning: {w}");
             }
         }
         FileCommand::AllowRules { name, rules, change: ChangeArgs { registry, operator } } => {
-            let rules = files::allow_rules(&registry.path, &name, &rules, &crate::operator(operator))?;
+            let rules = files::allow_rules(&registry.path, &name, &rules, &crate::common::operator(operator))?;
             say!("file `{name}`: rules {} allowed", rules.path);
         }
         FileCommand::AddSource {
@@ -457,7 +298,7 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
                 others_columns,
                 holds_subject_identifier,
             };
-            let source = files::add_source(&registry.path, given, &crate::operator(operator))?;
+            let source = files::add_source(&registry.path, given, &crate::common::operator(operator))?;
             say!("file `{name}`: records kept in {} ({})", source.path, source.format);
         }
         FileCommand::Show { name, view: ViewArgs { registry, json } } => {
@@ -465,13 +306,16 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
             if json {
                 return json_out(&f);
             }
-            print_file(&f);
-            for s in &sources {
-                say!("  records kept in      {} ({}, subject column {})", s.path, s.format, s.subject_column);
-            }
+            show(&text::file(&f, &sources));
         }
         FileCommand::SetProposals { name, office, reuse_period_days, change: ChangeArgs { registry, operator } } => {
-            files::set_proposals(&registry.path, &name, &office, reuse_period_days, &crate::operator(operator))?;
+            files::set_proposals(
+                &registry.path,
+                &name,
+                &office,
+                reuse_period_days,
+                &crate::common::operator(operator),
+            )?;
             say!("file `{name}`: proposals to {} (法110条2号, 法117条2号)", office.trim());
         }
         FileCommand::Book { out, registry } => {
@@ -493,17 +337,7 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
             if json {
                 return json_out(&files);
             }
-            say!("{:<4} {:<28} {:>10}  {:<9} rules", "id", "name", "people", "proposals");
-            for f in &files {
-                say!(
-                    "{:<4} {:<28} {:>10}  {:<9} {}",
-                    f.id,
-                    f.entry.name,
-                    f.entry.people,
-                    if f.entry.open_to_proposals { "open" } else { "closed" },
-                    f.rules.len()
-                );
-            }
+            show(&text::files(&files));
         }
     }
     Ok(())
@@ -613,7 +447,7 @@ pub enum ContractCommand {
 pub fn recipient(command: RecipientCommand) -> Result<(), Failure> {
     match command {
         RecipientCommand::Add { entry, change: ChangeArgs { registry, operator } } => {
-            let (r, id) = recipients::add(&registry.path, &entry, &crate::operator(operator))?;
+            let (r, id) = recipients::add(&registry.path, &entry, &crate::common::operator(operator))?;
             say!("registered recipient `{}` (#{id})", r.name);
         }
         RecipientCommand::List { view: ViewArgs { registry, json } } => {
@@ -625,11 +459,7 @@ pub fn recipient(command: RecipientCommand) -> Result<(), Failure> {
                     .collect();
                 return json_out(&v);
             }
-            for (id, r, barred) in &list {
-                let bar = barred.as_ref().map(|b| format!("  (法120: barred until {b})")).unwrap_or_default();
-                let number = r.corporate_number.as_ref().map(|n| format!("  法人番号 {n}")).unwrap_or_default();
-                say!("{id:<4} {}{number}  {}{bar}", r.name, r.contact);
-            }
+            show(&text::recipients(&list));
         }
     }
     Ok(())
@@ -641,7 +471,7 @@ pub fn contract(command: ContractCommand) -> Result<(), Failure> {
     match command {
         ContractCommand::Propose { proposal, change: ChangeArgs { registry, operator } } => {
             let contracts::Proposed { proposal: p, id, contract: c } =
-                contracts::propose(&registry.path, &proposal, &crate::operator(operator))?;
+                contracts::propose(&registry.path, &proposal, &crate::common::operator(operator))?;
             say!(
                 "recorded proposal {id} of `{}` for file `{}` (received; {}{})",
                 p.recipient,
@@ -657,7 +487,7 @@ pub fn contract(command: ContractCommand) -> Result<(), Failure> {
             }
         }
         ContractCommand::Review { id, review, change: ChangeArgs { registry, operator } } => {
-            let (r, passed) = contracts::review(&registry.path, id, &review, &crate::operator(operator))?;
+            let (r, passed) = contracts::review(&registry.path, id, &review, &crate::common::operator(operator))?;
             say!(
                 "contract {id} reviewed by {}: {}",
                 r.reviewer,
@@ -679,14 +509,14 @@ pub fn contract(command: ContractCommand) -> Result<(), Failure> {
         } => {
             let step =
                 contracts::Step { id, to, note: note.as_deref(), hours: hours.as_deref(), contractor_cost, fee_yen };
-            let paid = contracts::advance(&registry.path, &step, &crate::operator(operator))?;
+            let paid = contracts::advance(&registry.path, &step, &crate::common::operator(operator))?;
             say!("contract {id}: {}", to.as_str());
             if let Some(c) = paid {
                 say!("  fee {} yen ({})", c.fee_yen.unwrap_or(0), fee_words(c.fee_basis.as_ref()));
             }
         }
         ContractCommand::Cancel { id, note, change: ChangeArgs { registry, operator } } => {
-            contracts::cancel(&registry.path, id, &note, &crate::operator(operator))?;
+            contracts::cancel(&registry.path, id, &note, &crate::common::operator(operator))?;
             say!("contract {id}: cancelled (法120); the business may not receive data for two years");
         }
         ContractCommand::Show { id, view: ViewArgs { registry, json } } => {
@@ -694,7 +524,7 @@ pub fn contract(command: ContractCommand) -> Result<(), Failure> {
             if json {
                 return json_out(&c);
             }
-            print_contract(&c);
+            show(&text::contract(&c));
         }
         ContractCommand::Record { id, view: ViewArgs { registry, json } } => {
             let rec = contracts::record(&registry.path, id)?;
@@ -708,54 +538,10 @@ pub fn contract(command: ContractCommand) -> Result<(), Failure> {
             if json {
                 return json_out(&list);
             }
-            for c in &list {
-                say!(
-                    "{:<4} {:<18} {:<13} {} / {}  use {}..{}",
-                    c.id,
-                    c.state.as_str(),
-                    c.kind.as_str(),
-                    c.recipient,
-                    c.file,
-                    c.proposal.use_from,
-                    c.proposal.use_until
-                );
-            }
+            show(&text::contracts(&list));
         }
     }
     Ok(())
-}
-
-/// What `contract show` prints.
-fn print_contract(c: &StoredContract) {
-    say!("contract {} — {} / {} — {}", c.id, c.recipient, c.file, c.state.as_str());
-    say!("  kind        {}", c.kind.label());
-    if let Some(r) = &c.proposal.release {
-        say!("  data        release {r} (made under contract {})", c.parent_id.unwrap_or(0));
-    } else if let Some(p) = c.parent_id {
-        say!("  changes     contract {p} (its business)");
-    }
-    if let Some(call) = c.call_id {
-        say!("  call        {call} (法111)");
-    }
-    say!("  people      {}", c.proposal.people);
-    say!("  purpose     {}", c.proposal.purpose);
-    say!("  use period  {} .. {}", c.proposal.use_from, c.proposal.use_until);
-    for col in &c.proposal.columns {
-        say!("  column      {} ({})", col.name, col.granularity);
-    }
-    if let Some(f) = c.fee_yen {
-        say!("  fee         {f} yen ({})", tokumei_documents::register::fee_words(c.fee_basis.as_ref()));
-    }
-    for t in &c.history {
-        say!(
-            "  {}  {} -> {}  by {}{}",
-            t.time,
-            t.from.as_deref().unwrap_or("-"),
-            t.to,
-            t.operator,
-            t.note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
-        );
-    }
 }
 
 /// Release commands.
@@ -857,14 +643,14 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
             if json {
                 return json_out(&list);
             }
-            print_release_list(&list);
+            show(&text::releases(&list));
         }
         ReleaseCommand::Show { release_id, view: ViewArgs { registry, json } } => {
             let r = releases::show(&registry.path, &release_id)?;
             if json {
                 return json_out(&r);
             }
-            print_release(&r);
+            show(&text::release(&r));
         }
         ReleaseCommand::Replace {
             release_id,
@@ -889,7 +675,7 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
         }
         ReleaseCommand::Destroyed { release_id, how, date, change: ChangeArgs { registry, operator } } => {
             let (day, to_do) =
-                releases::destroyed(&registry.path, &release_id, &how, date, &crate::operator(operator))?;
+                releases::destroyed(&registry.path, &release_id, &how, date, &crate::common::operator(operator))?;
             say!("recorded the destruction of release {release_id} on {day} ({how})");
             for t in to_do {
                 say!(
@@ -910,7 +696,7 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
         } => {
             let given =
                 releases::Provision { release_id: &release_id, medium: &medium, receipt: &receipt, date, contract };
-            let day = releases::provide(&registry.path, given, &crate::operator(operator))?;
+            let day = releases::provide(&registry.path, given, &crate::common::operator(operator))?;
             say!("recorded the provision of release {release_id} on {day} ({medium})");
         }
         ReleaseCommand::Identify { file, registry } => {
@@ -939,66 +725,6 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
     Ok(())
 }
 
-/// What `release list` prints: a line per release.
-fn print_release_list(list: &[StoredRelease]) {
-    for r in list {
-        say!(
-            "{:<46} {:<10} contract {:<4} {:<24} rows {:>9}  k {:>3}  l {}{}",
-            r.release.release_id,
-            r.status,
-            r.release.contract_id.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
-            r.recipient.as_deref().unwrap_or("(internal)"),
-            r.release.rows,
-            r.release.k_achieved,
-            r.release.l_achieved.map(|l| l.to_string()).unwrap_or_else(|| "-".into()),
-            copy_note(r)
-        );
-    }
-}
-
-/// What `release show` prints.
-fn print_release(r: &StoredRelease) {
-    say!("release {} ({})", r.release.release_id, r.status);
-    say!("  recipient   {}", r.recipient.as_deref().unwrap_or("(internal)"));
-    say!("  contract    {}", r.release.contract_id.map(|c| c.to_string()).unwrap_or_else(|| "-".into()));
-    say!("  file        {}", r.file.as_deref().unwrap_or("-"));
-    say!("  folder      {}", r.release.release_dir);
-    say!(
-        "  rows        {} (k {}, l {})",
-        r.release.rows,
-        r.release.k_achieved,
-        r.release.l_achieved.map(|l| l.to_string()).unwrap_or_else(|| "-".into())
-    );
-    say!("  audit entry {} (head {})", r.release.audit_seq, r.release.audit_head.as_deref().unwrap_or("-"));
-    if let Some(p) = &r.release.purpose {
-        say!("  internal    {p}");
-    }
-    if let Some(old) = &r.release.replaces {
-        say!(
-            "  replaces    {old}{}",
-            r.release.replacement_note.as_ref().map(|n| format!(" (another input: {n})")).unwrap_or_default()
-        );
-    }
-    if let Some(by) = &r.replaced_by {
-        say!("  replaced by {by}");
-    }
-    if let Some(d) = &r.destroyed {
-        say!("  destroyed   {} by {} ({}), recorded {}", d.date, d.operator, d.how, d.time);
-    }
-    for f in &r.release.outputs {
-        say!("  file        {}  {}", f.sha256, f.name);
-    }
-}
-
-/// What `release list` adds to a release's line: what replaced it, its destruction.
-fn copy_note(r: &StoredRelease) -> String {
-    match (&r.destroyed, &r.replaced_by) {
-        (Some(d), _) => format!("  destroyed {}", d.date),
-        (None, Some(by)) => format!("  replaced by {by} (destruction not recorded)"),
-        _ => String::new(),
-    }
-}
-
 /// Per-subject commands.
 #[derive(Subcommand)]
 pub enum SubjectCommand {
@@ -1020,7 +746,7 @@ pub enum SubjectCommand {
 /// Run a subject command.
 pub fn subject(command: SubjectCommand) -> Result<(), Failure> {
     let SubjectCommand::Provisions { subject, view: ViewArgs { registry, json }, operator } = command;
-    let found = subjects::provisions(&registry.path, &subject, &crate::operator(operator))?;
+    let found = subjects::provisions(&registry.path, &subject, &crate::common::operator(operator))?;
     if json {
         let excluded: Vec<_> = found
             .excluded
@@ -1029,32 +755,6 @@ pub fn subject(command: SubjectCommand) -> Result<(), Failure> {
             .collect();
         return json_out(&serde_json::json!({"releases": found.releases, "excluded": excluded}));
     }
-    match &found.releases {
-        None => say!(
-            "registry {}: the profile keeps no per-subject index (`subject_index = false`): which releases hold the person is not recorded",
-            registry.path.display()
-        ),
-        Some(f) if f.is_empty() => say!("no registered release was made from this subject's records"),
-        Some(_) => {}
-    }
-    for r in found.releases.iter().flatten() {
-        say!(
-            "{}  {}  {} rows  {}{}",
-            r.release.release_id,
-            r.time,
-            r.release.rows,
-            match (&r.recipient, &r.release.purpose) {
-                (Some(rec), _) => format!("provided to {rec}"),
-                (None, p) => format!("internal use: {}", p.as_deref().unwrap_or("-")),
-            },
-            copy_note(r)
-        );
-    }
-    for (r, scope, since) in &found.excluded {
-        say!(
-            "excluded by request {r} since {since} from {}",
-            if scope == "all" { "every later run" } else { "every later release to a recipient" }
-        );
-    }
+    show(&text::provisions(&found, &registry.path));
     Ok(())
 }

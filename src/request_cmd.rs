@@ -6,13 +6,15 @@
 //! the person's data: they are written owner-only, atomically, under the registry's `requests/`
 //! folder unless `--out` says. This module parses the arguments and prints.
 
-use crate::Failure;
-use crate::registry_cmd::{ChangeArgs, ViewArgs, json_out, reg_fail, today, who};
+use crate::args::{ChangeArgs, ViewArgs};
+use crate::common::Failure;
+use crate::common::show as show_text;
+use crate::common::{json_out, reg_fail, today, who};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
-use tokumei_documents::requests::{capacity_ja, copy_kind_ja};
-use tokumei_office::{Clock, OfficeError, requests};
-use tokumei_registry::{CarriedOut, Extension, Kind, Registry, RequestEntry, StoredRequest};
+use tokumei_documents::text::requests as text;
+use tokumei_office::{Clock, OfficeError, requests, views};
+use tokumei_registry::{CarriedOut, Extension, Kind, Registry, RequestEntry};
 
 /// Request commands.
 #[derive(Subcommand)]
@@ -282,7 +284,7 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
     use RequestCommand as C;
     match command {
         C::Open { entry, change } => open_request(&entry, change),
-        C::List { view, due_within, overdue, all } => list(view, due_within, overdue, all),
+        C::List { view, due_within, overdue, all } => list(view, views::RequestFilter { due_within, overdue, all }),
         C::Show { id, view } => show(id, view),
         C::Match { id, choose, note, change } => match_person(id, choose, &note, change),
         C::Defect { id, days, reason, change } => defect(id, days, &reason, change),
@@ -421,154 +423,21 @@ fn open_request(entry: &Path, ChangeArgs { registry, operator }: ChangeArgs) -> 
     Ok(())
 }
 
-fn list(ViewArgs { registry, json }: ViewArgs, within: Option<i64>, overdue: bool, all: bool) -> Result<(), Failure> {
-    let reg = open(&registry.path)?;
-    let today = today()?;
-    // Accepted erasures whose internal copies are not all destroyed are still to do.
-    let todo = reg.erasures_to_do().map_err(reg_fail)?;
-    let copies = |r: &StoredRequest| todo.iter().find(|t| t.request_id == r.id).map_or(0, |t| t.outstanding.len());
-    let to_do = |r: &StoredRequest| r.pending() || copies(r) > 0;
-    let late = |r: &StoredRequest| r.overdue(&today) || copies(r) > 0 && today > r.deadline();
-    let list: Vec<StoredRequest> = reg
-        .requests()
-        .map_err(reg_fail)?
-        .into_iter()
-        .filter(|r| all || to_do(r))
-        .filter(|r| !overdue || late(r))
-        .filter(|r| within.is_none_or(|w| to_do(r) && r.days_left(&today).is_some_and(|d| d <= w)))
-        .collect();
+fn list(ViewArgs { registry, json }: ViewArgs, filter: views::RequestFilter) -> Result<(), Failure> {
+    let list = views::requests(&registry.path, filter)?;
     if json {
-        let rows: Vec<_> = list
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "id": r.id, "kind": r.entry.kind.as_str(), "status": r.status, "received": r.entry.received,
-                    "deadline": r.deadline(), "days_left": r.days_left(&today), "overdue": late(r),
-                    "extended": r.extension.is_some() || r.special.is_some(),
-                    "copies_to_destroy": copies(r),
-                    "part_by": r.special.as_ref().and_then(|e| e.part_by.clone()),
-                    "part_decided": r.special.as_ref().and_then(|e| e.part_decided.clone()),
-                })
-            })
-            .collect();
-        return json_out(&rows);
+        return json_out(&text::list_json(&list));
     }
-    say!("{:<4} {:<11} {:<12} {:<10} {:<10} {:>5}  flag", "id", "kind", "status", "received", "deadline", "left");
-    for r in &list {
-        let left = r.days_left(&today).unwrap_or(0);
-        let flag = if late(r) {
-            "OVERDUE"
-        } else if to_do(r) && left <= 7 {
-            "due soon"
-        } else {
-            ""
-        };
-        let n = copies(r);
-        say!(
-            "{:<4} {:<11} {:<12} {:<10} {:<10} {:>5}  {flag}{}{}",
-            r.id,
-            r.entry.kind.as_str(),
-            r.status,
-            r.entry.received,
-            r.deadline(),
-            if to_do(r) { left.to_string() } else { "-".into() },
-            match &r.special {
-                Some(e) if e.part_by.is_some() && e.part_decided.is_none() => " (法84: 相当の部分)",
-                Some(_) => " (special extension)",
-                None if r.extension.is_some() => " (extended)",
-                None => "",
-            },
-            if n > 0 { format!(" ({n} internal copy(ies) to destroy)") } else { String::new() }
-        );
-    }
-    if list.is_empty() {
-        say!("no request matches");
-    }
+    show_text(&text::list(&list));
     Ok(())
 }
 
 fn show(id: i64, ViewArgs { registry, json }: ViewArgs) -> Result<(), Failure> {
-    let reg = open(&registry.path)?;
-    let r = requests::get(&reg, id)?;
-    let events = reg.request_events(id).map_err(reg_fail)?;
-    let today = today()?;
-    let copies = reg.copies_of(&r).map_err(reg_fail)?;
-    let outstanding = copies.iter().filter(|c| !c.done).count();
+    let v = views::request(&registry.path, id)?;
     if json {
-        return json_out(&serde_json::json!({
-            "request": r, "deadline": r.deadline(),
-            "overdue": r.overdue(&today) || outstanding > 0 && today > r.deadline(),
-            "internal_copies": copies, "copies_to_destroy": outstanding, "events": events,
-        }));
+        return json_out(&text::show_json(&v.request, &v.events, &v.copies, &v.today));
     }
-    say!("request {id}: {} ({}), {}", r.entry.kind.label(), r.entry.kind.as_str(), r.status);
-    say!("  requester      {} ({})", r.entry.requester, capacity_ja(&r));
-    say!("  verified by    {}", r.entry.verification);
-    say!("  records asked  {}", r.entry.records);
-    say!(
-        "  person         {}",
-        match (&r.subject, &r.matched) {
-            (Some(_), Some(m)) => format!("matched ({}, {} candidate(s))", m.method, m.candidates),
-            _ => "not matched yet".into(),
-        }
-    );
-    say!("  received       {} (defect days {})", r.entry.received, r.defect_days);
-    say!("  deadline       {}{}", r.deadline(), if r.overdue(&today) { "  OVERDUE" } else { "" });
-    if let Some(e) = &r.extension {
-        say!("  extended       to {} ({} days)", e.until, e.days);
-    }
-    if let Some(e) = &r.special {
-        match (&e.part_by, &e.part_decided) {
-            (Some(by), None) => {
-                say!("  special ext.   相当の部分 due {by} (not yet recorded), the rest by {}", e.until)
-            }
-            (Some(by), Some(done)) => {
-                say!("  special ext.   相当の部分 due {by}, decided {done}; the rest by {}", e.until)
-            }
-            _ => say!("  special ext.   decision by {}", e.until),
-        }
-    }
-    for a in &r.attestations {
-        say!(
-            "  attested       {} outside the registered sources: {} ({}, {})",
-            if a.held { "records held" } else { "none held" },
-            a.description,
-            a.date,
-            a.operator
-        );
-    }
-    if let Some(d) = &r.decision {
-        say!("  decision       {} on {}{}", d.decision, d.date, if d.late { " (late)" } else { "" });
-    }
-    if let Some(c) = &r.carried_out {
-        say!("  carried out    {} by {}", c.date, c.method);
-    }
-    if !copies.is_empty() {
-        say!(
-            "  internal copies to erase or stop (保有個人情報): {} of {} still to destroy{}",
-            outstanding,
-            copies.len(),
-            if outstanding > 0 && today > r.deadline() { "  OVERDUE" } else { "" }
-        );
-        for c in &copies {
-            let state = match (&c.destroyed, &c.replaced_by, c.abandoned) {
-                (Some(d), _, _) => format!("destroyed {} by {} ({})", d.date, d.operator, d.how),
-                (None, _, true) => "never published (abandoned)".into(),
-                (None, Some(by), _) => format!("replaced by {by}; destruction not recorded"),
-                (None, None, _) => "to replace and destroy".into(),
-            };
-            say!(
-                "    {} ({}{}): {state}",
-                c.copy.release_id,
-                copy_kind_ja(&c.copy.mode),
-                if c.copy.indexed { "" } else { ", may hold the person" }
-            );
-        }
-    }
-    say!("  timeline:");
-    for e in &events {
-        say!("    {} {:<22} {}", e.time, e.event, e.operator);
-    }
+    show_text(&text::show(&v.request, &v.events, &v.copies, &v.today));
     Ok(())
 }
 

@@ -17,6 +17,7 @@ pub mod run;
 pub mod sample;
 pub mod sources;
 pub mod trace;
+pub mod views;
 
 pub use clock::Clock;
 pub use error::OfficeError;
