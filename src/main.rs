@@ -15,10 +15,13 @@ mod args;
 mod audit_cmd;
 mod call_cmd;
 mod common;
+mod contract_cmd;
+mod file_cmd;
 mod incident_cmd;
 mod init_cmd;
 mod job;
 mod registry_cmd;
+mod release_cmd;
 mod request_cmd;
 mod serve_cmd;
 mod trace_cmd;
@@ -159,17 +162,17 @@ enum Command {
     /// Personal-information files (個人情報ファイル簿 entries) in the registry.
     File {
         #[command(subcommand)]
-        command: registry_cmd::FileCommand,
+        command: file_cmd::FileCommand,
     },
     /// Licensed business recipients in the registry.
     Recipient {
         #[command(subcommand)]
-        command: registry_cmd::RecipientCommand,
+        command: contract_cmd::RecipientCommand,
     },
     /// Proposals and contracts (法112-120) in the registry, through their checked workflow.
     Contract {
         #[command(subcommand)]
-        command: registry_cmd::ContractCommand,
+        command: contract_cmd::ContractCommand,
     },
     /// Calls for proposals (法111, 規則53): open, close, list; 法112 proposals answer an open call.
     Call {
@@ -181,7 +184,7 @@ enum Command {
     /// destruction of the old one.
     Release {
         #[command(subcommand)]
-        command: registry_cmd::ReleaseCommand,
+        command: release_cmd::ReleaseCommand,
     },
     /// Residents' requests: disclosure, correction, suspension of use, opt-out; deadlines,
     /// decisions, notices and the disclosure package.
@@ -389,11 +392,11 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
             audit_cmd::rotate(&log.resolve()?.0, &reason, &operator(op))
         }
         Command::Registry { command } => registry_cmd::registry(command),
-        Command::File { command } => registry_cmd::file(command),
-        Command::Recipient { command } => registry_cmd::recipient(command),
-        Command::Contract { command } => registry_cmd::contract(command),
+        Command::File { command } => file_cmd::file(command),
+        Command::Recipient { command } => contract_cmd::recipient(command),
+        Command::Contract { command } => contract_cmd::contract(command),
         Command::Call { command } => call_cmd::call(command),
-        Command::Release { command } => registry_cmd::release(command),
+        Command::Release { command } => release_cmd::release(command),
         Command::Subject { command } => registry_cmd::subject(command),
         Command::Request { command } => request_cmd::request(command),
         Command::Trace(args) => trace_cmd::trace(args),

@@ -124,3 +124,14 @@ pub fn show(i: &StoredIncident, events: &[Event]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_empty_list_says_so_under_its_header() {
+        let text = super::list(&[], "2027-04-01");
+        assert!(text.starts_with("id   regime "));
+        assert!(text.ends_with("no incident matches\n"));
+        assert_eq!(super::list_json(&[], "2027-04-01"), serde_json::json!([]));
+    }
+}

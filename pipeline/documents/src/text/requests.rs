@@ -166,3 +166,14 @@ pub fn show(r: &StoredRequest, events: &[Event], copies: &[CopyStatus], today: &
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_empty_list_says_so_under_its_header() {
+        let text = super::list(&[]);
+        assert!(text.starts_with("id   kind "));
+        assert!(text.ends_with("no request matches\n"));
+        assert_eq!(super::list_json(&[]), serde_json::json!([]));
+    }
+}
