@@ -42,13 +42,13 @@ pub fn run_command(
         (None, None) => None,
     };
     let contract = Some(ContractArg { registry, using, hours, replaces: None });
-    run_job(job, out, operator, false, contract, &crate::Bars::new())
+    run_job(job, out, operator, false, contract, &crate::bars::Bars::new())
 }
 
 /// `tokumei check`: with the registry whose requests it applies, if named.
 pub fn check_command(job: &Path, registry: Option<PathBuf>, operator: Option<String>) -> Result<(), Failure> {
     let registry = registry.map(|r| ContractArg { registry: Some(r), using: None, hours: None, replaces: None });
-    run_job(job, None, operator, true, registry, &crate::Bars::new())
+    run_job(job, None, operator, true, registry, &crate::bars::Bars::new())
 }
 
 /// Run or check a job, and print what it did.

@@ -13,6 +13,7 @@ macro_rules! say {
 
 mod args;
 mod audit_cmd;
+mod bars;
 mod call_cmd;
 mod common;
 mod contract_cmd;
@@ -27,6 +28,9 @@ mod serve_cmd;
 mod trace_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use common::Failure;
+use std::path::PathBuf;
+use tokumei_engine::ExitCode;
 
 /// mimalloc: pass 1 and 2 allocate and free many buffers of a few MB (chunks, batches) on
 /// several threads, which the system allocator returns to the kernel and faults back in. Built
@@ -34,12 +38,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// 2 MB at a time by the kernel (a quarter of a 10M-row run's CPU on a VM).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use common::{Failure, operator};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal;
-use std::path::PathBuf;
-use std::sync::Mutex;
-use tokumei_engine::{ExitCode, Progress};
 
 /// The environment section of `--help` (the exit codes come from [`ExitCode::help`]).
 const ENVIRONMENT: &str = "\
@@ -151,7 +149,7 @@ enum Command {
     /// Audit log commands.
     Audit {
         #[command(subcommand)]
-        command: AuditCommand,
+        command: audit_cmd::AuditCommand,
     },
     /// The registry: the municipality's profile, its personal-information files, recipients,
     /// contracts and releases (one SQLite file; every change audited).
@@ -249,56 +247,6 @@ enum Command {
     },
 }
 
-#[derive(Subcommand)]
-enum AuditCommand {
-    /// Recompute the hash chain (naming the first broken entry), check every logged release's
-    /// folder against its entry, and prove that the log still holds each anchor.
-    Verify {
-        #[command(flatten)]
-        log: audit_cmd::LogArg,
-        /// A head kept outside the log: `<entry>:<sha256>`, a head file (`audit head --json`),
-        /// a release folder, its report.json or its Parquet file. Repeatable.
-        #[arg(long = "anchor", value_name = "HEAD|FILE")]
-        anchors: Vec<String>,
-        /// Release folders to check (an output folder, a dataset folder or one release): each
-        /// must have its entry and match it, and its audit head is an anchor. Repeatable;
-        /// `--job` adds the job's output folder.
-        #[arg(long = "releases", value_name = "DIR")]
-        releases: Vec<PathBuf>,
-        /// Officer's public key (`keygen --audit` made FILE.pub): signed head files must verify.
-        #[arg(long)]
-        public_key: Option<PathBuf>,
-        /// Also check this registry: every row and change against the log, every release's row
-        /// against its entry and its files.
-        #[arg(long)]
-        registry: Option<PathBuf>,
-    },
-    /// Print the log's head (`<entry>:<sha256>`) for an officer to file outside the log.
-    Head {
-        #[command(flatten)]
-        log: audit_cmd::LogArg,
-        /// Sign the head with this Ed25519 key (`keygen --audit`); prints a JSON head file.
-        #[arg(long)]
-        sign_key: Option<PathBuf>,
-        /// Print a JSON head file (for `verify --anchor FILE`).
-        #[arg(long)]
-        json: bool,
-    },
-    /// Keep the current log unchanged under a new name and start a new log whose first entry
-    /// records it (its SHA-256, final head and whether it was intact). The only way to continue
-    /// after a broken log.
-    Rotate {
-        #[command(flatten)]
-        log: audit_cmd::LogArg,
-        /// Why (recorded in the new log's first entry).
-        #[arg(long)]
-        reason: String,
-        /// Operator recorded in the audit log.
-        #[arg(long, env = "TOKUMEI_OPERATOR")]
-        operator: Option<String>,
-    },
-}
-
 #[derive(Clone, Copy, ValueEnum)]
 enum SampleKind {
     /// 住民基本台帳 + tax + care extract.
@@ -326,47 +274,6 @@ impl TextEncoding {
     }
 }
 
-/// Progress bars on stderr, drawn only when it is a terminal.
-struct Bars {
-    bar: Mutex<Option<ProgressBar>>,
-    visible: bool,
-}
-
-impl Bars {
-    fn new() -> Self {
-        Bars { bar: Mutex::new(None), visible: std::io::stderr().is_terminal() }
-    }
-}
-
-impl Progress for Bars {
-    fn stage(&self, name: &str, total: Option<u64>) {
-        if !self.visible {
-            return;
-        }
-        let bar = match total {
-            Some(t) => ProgressBar::new(t),
-            None => ProgressBar::new_spinner(),
-        };
-        bar.set_draw_target(ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template("{msg:28} [{bar:40}] {percent:>3}% {elapsed_precise} eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
-        bar.set_style(style);
-        bar.set_message(name.to_string());
-        *self.bar.lock().expect("bar lock") = Some(bar);
-    }
-    fn set(&self, done: u64) {
-        if let Some(b) = self.bar.lock().expect("bar lock").as_ref() {
-            b.set_position(done);
-        }
-    }
-    fn finish(&self) {
-        if let Some(b) = self.bar.lock().expect("bar lock").take() {
-            b.finish_and_clear();
-        }
-    }
-}
-
 fn real_main(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Run { job, out, operator, contract, internal_use, hours, registry } => {
@@ -382,15 +289,7 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
         Command::Sample { kind: SampleKind::ResidentRegistry, rows, seed, encoding, out, force } => {
             init_cmd::sample_registry(&out, rows, seed, encoding.synth(), force)
         }
-        Command::Audit { command: AuditCommand::Verify { log, anchors, releases, public_key, registry } } => {
-            audit_cmd::verify_all(&log, &anchors, releases, public_key.as_deref(), registry.as_deref())
-        }
-        Command::Audit { command: AuditCommand::Head { log, sign_key, json } } => {
-            audit_cmd::head(&log.resolve()?.0, sign_key.as_deref(), json)
-        }
-        Command::Audit { command: AuditCommand::Rotate { log, reason, operator: op } } => {
-            audit_cmd::rotate(&log.resolve()?.0, &reason, &operator(op))
-        }
+        Command::Audit { command } => audit_cmd::audit(command),
         Command::Registry { command } => registry_cmd::registry(command),
         Command::File { command } => file_cmd::file(command),
         Command::Recipient { command } => contract_cmd::recipient(command),

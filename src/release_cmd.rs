@@ -136,7 +136,7 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
                 hours,
                 replaces: Some(crate::job::Replacing { release_id, input_changed }),
             };
-            return crate::job::run_job(&job, out, operator, false, Some(arg), &crate::Bars::new());
+            return crate::job::run_job(&job, out, operator, false, Some(arg), &crate::bars::Bars::new());
         }
         ReleaseCommand::Destroyed { release_id, how, date, change: ChangeArgs { registry, operator } } => {
             let (day, to_do) =
