@@ -344,3 +344,44 @@ pub fn provisions(found: &Provisions, registry: &std::path::Path) -> String {
     }
     out
 }
+
+/// `call list --json`: every call with its status on `today`, and the warnings.
+pub fn calls_json(calls: &[tokumei_registry::Call], today: &str, warnings: &[String]) -> serde_json::Value {
+    let list: Vec<serde_json::Value> = calls
+        .iter()
+        .map(|c| serde_json::json!({ "call": c, "status": c.status(today), "ran_full_period": c.ran_full_period() }))
+        .collect();
+    serde_json::json!({ "calls": list, "warnings": warnings })
+}
+
+/// `call list`: a line per call for proposals with its status on `today`.
+pub fn calls(calls: &[tokumei_registry::Call], today: &str) -> String {
+    let mut out = String::new();
+    let s = &mut out;
+    if calls.is_empty() {
+        put!(s, "no call for proposals recorded");
+    }
+    for c in calls {
+        put!(
+            s,
+            "{:<4} {:<9} {} .. {}{}  {}{}",
+            c.id,
+            c.status(today),
+            c.open_from,
+            c.open_until,
+            c.closed_on.as_ref().map(|d| format!(" (closed {d})")).unwrap_or_default(),
+            c.files.join(", "),
+            c.note.as_ref().map(|n| format!("  — {n}")).unwrap_or_default()
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn no_call_is_said_so() {
+        assert_eq!(super::calls(&[], "2027-04-01"), "no call for proposals recorded\n");
+        assert_eq!(super::calls_json(&[], "2027-04-01", &[])["calls"], serde_json::json!([]));
+    }
+}
