@@ -1,7 +1,7 @@
 //! `tokumei init`, `sample`, `keygen` and `risk`: the tools around a job, each a library call
 //! and what it prints.
 
-use crate::common::{Failure, fail};
+use crate::common::{Failure, fail, json_out, show};
 use std::path::{Path, PathBuf};
 use tokumei_engine::ExitCode;
 use tokumei_engine::risk::TableInput;
@@ -118,33 +118,8 @@ pub fn risk(
 ) -> Result<(), Failure> {
     let r = tokumei_engine::risk::risk_of_file(input, qi, sensitive, population, threshold)?;
     if json {
-        say!("{}", serde_json::to_string_pretty(&r).map_err(|e| fail(ExitCode::Internal, e.into()))?);
-    } else {
-        print_risk(&r);
+        return json_out(&r);
     }
+    show(&tokumei_documents::text::risk::table(&r));
     Ok(())
-}
-
-fn print_risk(r: &tokumei_anon::risk::Risk) {
-    say!("records                     {}", r.records);
-    say!("equivalence classes         {}", r.classes);
-    say!("smallest class (k)          {}", r.min_class_size);
-    say!("sample uniques              {} ({:.2}%)", r.sample_uniques, r.sample_uniqueness * 100.0);
-    say!("prosecutor risk  highest    {:.4}", r.prosecutor_max);
-    say!("                 average    {:.4}", r.prosecutor_avg);
-    say!("                 at risk    {:.2}% of records above {}", r.prosecutor_records_at_risk * 100.0, r.threshold);
-    say!("journalist risk  highest    {:.4} (population {})", r.journalist_max, r.population);
-    say!("                 average    {:.4}", r.journalist_avg);
-    say!("marketer risk               {:.4}", r.marketer);
-    for (s, l) in &r.l_min {
-        say!("distinct l of {s:<14}{l}");
-    }
-    say!("\nclass size   classes   records");
-    for b in &r.histogram {
-        say!("{:<12} {:>8} {:>9}", b.sizes, b.classes, b.records);
-    }
-    say!("\ncombinations making records unique (most first)");
-    for c in r.combinations.iter().filter(|c| c.unique_records > 0).take(15) {
-        say!("{:>9} uniques  {:>9} distinct  {}", c.unique_records, c.distinct, c.columns.join(", "));
-    }
 }

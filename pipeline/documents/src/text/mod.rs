@@ -12,3 +12,4 @@ macro_rules! put {
 pub mod incidents;
 pub mod register;
 pub mod requests;
+pub mod risk;
