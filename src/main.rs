@@ -27,9 +27,8 @@ mod request_cmd;
 mod serve_cmd;
 mod trace_cmd;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use common::Failure;
-use std::path::PathBuf;
 use tokumei_engine::ExitCode;
 
 /// mimalloc: pass 1 and 2 allocate and free many buffers of a few MB (chunks, batches) on
@@ -62,90 +61,14 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a job: ingest, de-identify, enforce privacy models, write Parquet + report.
-    Run {
-        /// Job file (TOML).
-        job: PathBuf,
-        /// Output folder (default: the job's [output] dir).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Provide the release under this contract of the registry: refused, writing nothing,
-        /// unless the contract allows it (state, use period, rule file, columns and levels).
-        #[arg(long, conflicts_with = "internal_use")]
-        contract: Option<i64>,
-        /// Register the release in the registry as an internal use, for this purpose (no
-        /// recipient; pseudonymised data may only ever be used internally).
-        #[arg(long, value_parser = args::words)]
-        internal_use: Option<String>,
-        /// Staff hours of creation work for this release (recorded for the fee, 法119; 0 to
-        /// 100000).
-        #[arg(long, value_parser = args::hours)]
-        hours: Option<f64>,
-        /// The registry (default: registry.sqlite in the job's output folder, beside its
-        /// releases and audit log).
-        #[arg(long, env = "TOKUMEI_REGISTRY")]
-        registry: Option<PathBuf>,
-        /// Operator recorded in the audit log.
-        #[arg(long, env = "TOKUMEI_OPERATOR")]
-        operator: Option<String>,
-    },
+    Run(job::RunArgs),
     /// Validate a job's rules against its input and check the privacy models; writes nothing.
-    Check {
-        /// Job file (TOML).
-        job: PathBuf,
-        /// The registry whose residents' requests the check applies (default: the job's, or
-        /// registry.sqlite in its output folder).
-        #[arg(long, env = "TOKUMEI_REGISTRY")]
-        registry: Option<PathBuf>,
-        /// Operator recorded in the audit log.
-        #[arg(long, env = "TOKUMEI_OPERATOR")]
-        operator: Option<String>,
-    },
+    Check(job::CheckArgs),
     /// Draft a rules file for a new extract from its data: every column's role and action
     /// guessed from its name and values, marked for review (no value of the data is written).
-    Init {
-        /// The extract (CSV or Parquet).
-        extract: PathBuf,
-        /// Rules file to write (an existing file is kept unless --force); without it the draft
-        /// goes to stdout and the summary to stderr.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Dataset name (default: the extract's file name).
-        #[arg(long)]
-        dataset: Option<String>,
-        /// CSV encoding (any case; `utf8`, `shift_jis` and `sjis` too).
-        #[arg(long, value_enum, ignore_case = true, default_value = "auto")]
-        encoding: args::EncodingArg,
-        /// CSV delimiter: one ASCII character other than a quote or a line break.
-        #[arg(long, default_value = ",", value_parser = args::delimiter)]
-        delimiter: u8,
-        /// Replace an existing rules file.
-        #[arg(long)]
-        force: bool,
-        /// The CSV has no header line: name the columns column_1, column_2, ... and read the
-        /// first line as data (without it, a first line that looks like data is refused).
-        #[arg(long)]
-        no_header: bool,
-    },
+    Init(init_cmd::InitArgs),
     /// Generate synthetic sample data.
-    Sample {
-        /// Kind of extract.
-        kind: SampleKind,
-        /// Number of rows.
-        #[arg(long, default_value_t = 10_000)]
-        rows: u64,
-        /// Random seed (same seed, same bytes).
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Text encoding.
-        #[arg(long, value_enum, default_value_t = TextEncoding::Cp932)]
-        encoding: TextEncoding,
-        /// Output CSV file, or folder for resident-extracts (existing files are kept unless --force).
-        #[arg(long)]
-        out: PathBuf,
-        /// Replace an existing output file.
-        #[arg(long)]
-        force: bool,
-    },
+    Sample(init_cmd::SampleArgs),
     /// Audit log commands.
     Audit {
         #[command(subcommand)]
@@ -210,85 +133,18 @@ enum Command {
         command: registry_cmd::SubjectCommand,
     },
     /// Re-identification risk of any CSV or Parquet table over chosen quasi-identifiers.
-    Risk {
-        /// Table (CSV or Parquet).
-        file: PathBuf,
-        /// Quasi-identifier columns, comma-separated.
-        #[arg(long, value_delimiter = ',', required = true)]
-        qi: Vec<String>,
-        /// Sensitive columns, comma-separated (distinct l per class is reported).
-        #[arg(long, value_delimiter = ',')]
-        sensitive: Vec<String>,
-        /// Population size the table is a sample of (journalist and marketer risk).
-        #[arg(long)]
-        population: Option<u64>,
-        /// Prosecutor risk above which a record counts as at risk.
-        #[arg(long, default_value_t = 0.2)]
-        threshold: f64,
-        /// CSV encoding (any case; `utf8`, `shift_jis` and `sjis` too).
-        #[arg(long, value_enum, ignore_case = true, default_value = "auto")]
-        encoding: args::EncodingArg,
-        /// CSV delimiter: one ASCII character other than a quote or a line break.
-        #[arg(long, default_value = ",", value_parser = args::delimiter)]
-        delimiter: u8,
-        /// Print JSON instead of text.
-        #[arg(long)]
-        json: bool,
-    },
+    Risk(init_cmd::RiskArgs),
     /// Create a new random pseudonym key file (for pseudonymized mode), or with --audit an
     /// officer's Ed25519 key pair for signing audit heads (FILE and FILE.pub).
-    Keygen {
-        /// Key file to create (never overwritten).
-        #[arg(long)]
-        out: PathBuf,
-        /// Make an audit signing key pair instead of a pseudonym key.
-        #[arg(long)]
-        audit: bool,
-    },
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum SampleKind {
-    /// 住民基本台帳 + tax + care extract.
-    ResidentRegistry,
-    /// The same records as three extracts joined on 宛名番号 (resident.csv, tax.csv, care.csv in
-    /// the folder --out), as the registry, tax and care systems export them.
-    ResidentExtracts,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum TextEncoding {
-    /// UTF-8.
-    #[value(name = "utf-8")]
-    Utf8,
-    /// CP932 / Shift_JIS.
-    Cp932,
-}
-
-impl TextEncoding {
-    fn synth(self) -> tokumei_synth::TextEncoding {
-        match self {
-            TextEncoding::Utf8 => tokumei_synth::TextEncoding::Utf8,
-            TextEncoding::Cp932 => tokumei_synth::TextEncoding::Cp932,
-        }
-    }
+    Keygen(init_cmd::KeygenArgs),
 }
 
 fn real_main(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Run { job, out, operator, contract, internal_use, hours, registry } => {
-            job::run_command(&job, out, operator, contract, internal_use, hours, registry)
-        }
-        Command::Check { job, registry, operator } => job::check_command(&job, registry, operator),
-        Command::Init { extract, out, dataset, encoding, delimiter, force, no_header } => {
-            init_cmd::init(&table(&extract, encoding, delimiter), dataset, out.as_deref(), force, no_header)
-        }
-        Command::Sample { kind: SampleKind::ResidentExtracts, rows, seed, encoding, out, force } => {
-            init_cmd::sample_extracts(&out, rows, seed, encoding.synth(), force)
-        }
-        Command::Sample { kind: SampleKind::ResidentRegistry, rows, seed, encoding, out, force } => {
-            init_cmd::sample_registry(&out, rows, seed, encoding.synth(), force)
-        }
+        Command::Run(args) => job::run_command(args),
+        Command::Check(args) => job::check_command(args),
+        Command::Init(args) => init_cmd::init(args),
+        Command::Sample(args) => init_cmd::sample(args),
         Command::Audit { command } => audit_cmd::audit(command),
         Command::Registry { command } => registry_cmd::registry(command),
         Command::File { command } => file_cmd::file(command),
@@ -301,16 +157,9 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
         Command::Trace(args) => trace_cmd::trace(args),
         Command::Serve(args) => serve_cmd::serve(args),
         Command::Incident { command } => incident_cmd::incident(command),
-        Command::Risk { file, qi, sensitive, population, threshold, encoding, delimiter, json } => {
-            init_cmd::risk(&table(&file, encoding, delimiter), &qi, &sensitive, population, threshold, json)
-        }
-        Command::Keygen { out, audit } => init_cmd::keygen(&out, audit),
+        Command::Risk(args) => init_cmd::risk(args),
+        Command::Keygen(args) => init_cmd::keygen(args),
     }
-}
-
-/// A table named on the command line, with its encoding and delimiter.
-fn table(path: &std::path::Path, encoding: args::EncodingArg, delimiter: u8) -> tokumei_engine::risk::TableInput<'_> {
-    tokumei_engine::risk::TableInput { path, format: None, encoding: encoding.encoding(), delimiter }
 }
 
 fn main() {
