@@ -4,6 +4,35 @@
 
 use clap::ValueEnum;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use std::path::PathBuf;
+
+/// Which registry a command uses.
+#[derive(clap::Args)]
+pub struct RegistryArg {
+    /// Registry file (SQLite).
+    #[arg(long = "registry", env = "TOKUMEI_REGISTRY", default_value = "reports/registry.sqlite")]
+    pub path: PathBuf,
+}
+
+/// The registry a reading command uses, and how it prints.
+#[derive(clap::Args)]
+pub struct ViewArgs {
+    #[command(flatten)]
+    pub registry: RegistryArg,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The registry a change goes to, and who makes it.
+#[derive(clap::Args)]
+pub struct ChangeArgs {
+    #[command(flatten)]
+    pub registry: RegistryArg,
+    /// Operator recorded in the audit log.
+    #[arg(long, env = "TOKUMEI_OPERATOR")]
+    pub operator: Option<String>,
+}
 
 /// A CSV's text encoding, as typed (any case).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,7 +1,7 @@
 //! `tokumei audit verify | head | rotate`: the checks are `tokumei_office::audit`; this prints
 //! what they find.
 
-use crate::{Failure, fail};
+use crate::common::{Failure, fail};
 use std::path::{Path, PathBuf};
 use tokumei_engine::ExitCode;
 use tokumei_office::audit::Verifying;
@@ -31,6 +31,70 @@ impl LogArg {
     }
 }
 
+/// Audit log commands.
+#[derive(clap::Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain (naming the first broken entry), check every logged release's
+    /// folder against its entry, and prove that the log still holds each anchor.
+    Verify {
+        #[command(flatten)]
+        log: LogArg,
+        /// A head kept outside the log: `<entry>:<sha256>`, a head file (`audit head --json`),
+        /// a release folder, its report.json or its Parquet file. Repeatable.
+        #[arg(long = "anchor", value_name = "HEAD|FILE")]
+        anchors: Vec<String>,
+        /// Release folders to check (an output folder, a dataset folder or one release): each
+        /// must have its entry and match it, and its audit head is an anchor. Repeatable;
+        /// `--job` adds the job's output folder.
+        #[arg(long = "releases", value_name = "DIR")]
+        releases: Vec<PathBuf>,
+        /// Officer's public key (`keygen --audit` made FILE.pub): signed head files must verify.
+        #[arg(long)]
+        public_key: Option<PathBuf>,
+        /// Also check this registry: every row and change against the log, every release's row
+        /// against its entry and its files.
+        #[arg(long)]
+        registry: Option<PathBuf>,
+    },
+    /// Print the log's head (`<entry>:<sha256>`) for an officer to file outside the log.
+    Head {
+        #[command(flatten)]
+        log: LogArg,
+        /// Sign the head with this Ed25519 key (`keygen --audit`); prints a JSON head file.
+        #[arg(long)]
+        sign_key: Option<PathBuf>,
+        /// Print a JSON head file (for `verify --anchor FILE`).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Keep the current log unchanged under a new name and start a new log whose first entry
+    /// records it (its SHA-256, final head and whether it was intact). The only way to continue
+    /// after a broken log.
+    Rotate {
+        #[command(flatten)]
+        log: LogArg,
+        /// Why (recorded in the new log's first entry).
+        #[arg(long)]
+        reason: String,
+        /// Operator recorded in the audit log.
+        #[arg(long, env = "TOKUMEI_OPERATOR")]
+        operator: Option<String>,
+    },
+}
+
+/// Run an audit command.
+pub fn audit(command: AuditCommand) -> Result<(), Failure> {
+    match command {
+        AuditCommand::Verify { log, anchors, releases, public_key, registry } => {
+            verify_all(&log, &anchors, releases, public_key.as_deref(), registry.as_deref())
+        }
+        AuditCommand::Head { log, sign_key, json } => head(&log.resolve()?.0, sign_key.as_deref(), json),
+        AuditCommand::Rotate { log, reason, operator } => {
+            rotate(&log.resolve()?.0, &reason, &crate::common::operator(operator))
+        }
+    }
+}
+
 /// `tokumei audit verify`, with `--registry`: the registry checked first (its problems listed),
 /// then the log (the job's output folder among the releases when it has any).
 pub fn verify_all(
@@ -44,7 +108,7 @@ pub fn verify_all(
         Some(path) => {
             let reg =
                 tokumei_registry::Registry::open_unproved(path).map_err(|e| fail(ExitCode::Registry, e.into()))?;
-            Some((path, crate::registry_cmd::verify(&reg)?))
+            Some((path, tokumei_office::records::registry::verify(&reg)?))
         }
         None => None,
     };

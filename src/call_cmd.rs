@@ -1,9 +1,11 @@
 //! `tokumei call open|close|list`: calls for proposals (法111, 規則53), the use-cases in
 //! `tokumei_office::calls`; this prints what they did.
 
-use crate::Failure;
-use crate::registry_cmd::{ChangeArgs, ViewArgs, json_out, who};
+use crate::args::{ChangeArgs, ViewArgs};
+use crate::common::Failure;
+use crate::common::{json_out, show, who};
 use clap::Subcommand;
+use tokumei_documents::text::register as text;
 use tokumei_office::calls;
 
 /// Call-for-proposals commands.
@@ -80,36 +82,10 @@ pub fn call(command: CallCommand) -> Result<(), Failure> {
 
 /// `tokumei call list`: as JSON or a line per call; warnings on stderr.
 fn list(found: &calls::Calls, json: bool) -> Result<(), Failure> {
-    let today = &found.today;
     if json {
-        let list: Vec<serde_json::Value> = found
-            .calls
-            .iter()
-            .map(|c| {
-                serde_json::json!({
-                    "call": c,
-                    "status": c.status(today),
-                    "ran_full_period": c.ran_full_period(),
-                })
-            })
-            .collect();
-        return json_out(&serde_json::json!({ "calls": list, "warnings": found.warnings }));
+        return json_out(&text::calls_json(&found.calls, &found.today, &found.warnings));
     }
-    if found.calls.is_empty() {
-        say!("no call for proposals recorded");
-    }
-    for c in &found.calls {
-        say!(
-            "{:<4} {:<9} {} .. {}{}  {}{}",
-            c.id,
-            c.status(today),
-            c.open_from,
-            c.open_until,
-            c.closed_on.as_ref().map(|d| format!(" (closed {d})")).unwrap_or_default(),
-            c.files.join(", "),
-            c.note.as_ref().map(|n| format!("  — {n}")).unwrap_or_default()
-        );
-    }
+    show(&text::calls(&found.calls, &found.today));
     for w in &found.warnings {
         eprintln!("warning: {w}");
     }

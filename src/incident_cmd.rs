@@ -7,13 +7,17 @@
 //! person), owner-only, atomically, under the registry's `incidents/<id>/` folder unless `--out`
 //! says. This module parses the arguments and prints.
 
-use crate::Failure;
-use crate::registry_cmd::{ChangeArgs, ViewArgs, json_out, reg_fail, today, who};
+use crate::args::{ChangeArgs, ViewArgs};
+use crate::common::Failure;
+use crate::common::show as show_text;
+use crate::common::{json_out, operator as op, today};
 use clap::Subcommand;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use tokumei_documents::incidents::assessment_lines;
-use tokumei_office::{Clock, incidents};
-use tokumei_registry::{IncidentEntry, Notice, Registry, StoredIncident};
+use tokumei_documents::text::incidents as text;
+use tokumei_office::incident_steps as steps;
+use tokumei_office::{incidents, views};
+use tokumei_registry::{Notice, StoredIncident};
 
 /// Incident commands.
 #[derive(Subcommand)]
@@ -177,248 +181,98 @@ pub enum IncidentCommand {
     },
 }
 
-fn open(reg_path: &Path) -> Result<Registry, Failure> {
-    Registry::open(reg_path).map_err(reg_fail)
-}
-
 /// Run an incident command.
 pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
     use IncidentCommand as C;
     match command {
-        C::Open { entry, job, change } => open_incident(&entry, &job, change),
-        C::Update { id, entry, job, change } => update(id, &entry, &job, change),
-        C::List { view, all, overdue } => list(view, all, overdue),
-        C::Show { id, view } => show(id, view),
+        C::Open { entry, job, change: ChangeArgs { registry, operator } } => {
+            let i = steps::open(&registry.path, (&entry, &job), &op(operator), &warn)?;
+            say!("opened incident {}: {} ({}), discovered {}", i.id, i.facts.title, i.event(), i.facts.discovered);
+            show_text(&assessment(&i));
+            Ok(())
+        }
+        C::Update { id, entry, job, change: ChangeArgs { registry, operator } } => {
+            let i = steps::update(&registry.path, id, (&entry, &job), &op(operator), &warn)?;
+            say!("updated incident {id}");
+            show_text(&assessment(&i));
+            Ok(())
+        }
+        C::List { view: ViewArgs { registry, json }, all, overdue } => {
+            let (list, today) = views::incidents(&registry.path, all, overdue)?;
+            if json {
+                return json_out(&text::list_json(&list, &today));
+            }
+            show_text(&text::list(&list, &today));
+            Ok(())
+        }
+        C::Show { id, view: ViewArgs { registry, json } } => {
+            let (i, events) = views::incident(&registry.path, id)?;
+            if json {
+                return json_out(&text::show_json(&i, &events, &today()?));
+            }
+            show_text(&text::show(&i, &events));
+            Ok(())
+        }
         C::Report { id, stage, out, change } => report(id, &stage, out, change),
-        C::Filed { id, stage, date, reference, document, change } => {
-            filed(id, (stage, date, reference), document.as_deref(), change)
+        C::Filed { id, stage, date, reference, document, change: ChangeArgs { registry, operator } } => {
+            let given = (stage.clone(), date, reference);
+            let (date, late) = steps::filed(&registry.path, id, given, document.as_deref(), &op(operator))?;
+            say!("incident {id}: {stage} report filed on {date}{}", if late { " (after its due date)" } else { "" });
+            Ok(())
         }
-        C::Notices { id, name_column, address_column, out, change } => {
-            notices(id, (name_column, address_column), out, change)
+        C::Notices { id, name_column, address_column, out, change: ChangeArgs { registry, operator } } => {
+            let l = steps::notices(&registry.path, id, (name_column, address_column), out, &op(operator))?;
+            for w in &l.warnings {
+                warn(w);
+            }
+            say!("notices for incident {id}: {} letters and notices.csv in {}", l.letters, l.dir.display());
+            let missing = l.letters - l.found;
+            if missing > 0 && l.found > 0 {
+                say!(
+                    "  {missing} people not found in the sources' name/address columns: check the letters marked （氏名）"
+                );
+            }
+            Ok(())
         }
-        C::Notify { id, subjects, all, method, at, change } => {
+        C::Notify { id, subjects, all, method, at, change: ChangeArgs { registry, operator } } => {
             let subjects = (!all).then_some(subjects.as_slice());
-            let (n, pending) = record_notices(id, subjects, &Notice::Sent { method, at }, change)?;
+            let notice = Notice::Sent { method, at };
+            let (n, pending) = steps::record_notices(&registry.path, id, subjects, &notice, &op(operator))?;
             say!("incident {id}: {n} notice(s) recorded; {pending} people still to notify");
             Ok(())
         }
-        C::Except { id, subjects, all, ground, note, announcement, desk, change } => {
+        C::Except {
+            id,
+            subjects,
+            all,
+            ground,
+            note,
+            announcement,
+            desk,
+            change: ChangeArgs { registry, operator },
+        } => {
             let exception = Notice::Exception { ground, note, announcement, desk };
-            let (n, pending) = record_notices(id, (!all).then_some(subjects.as_slice()), &exception, change)?;
+            let subjects = (!all).then_some(subjects.as_slice());
+            let (n, pending) = steps::record_notices(&registry.path, id, subjects, &exception, &op(operator))?;
             say!("incident {id}: {n} exception(s) recorded; {pending} people still to notify");
             Ok(())
         }
         C::Close { id, reason, change: ChangeArgs { registry, operator } } => {
-            open(&registry.path)?.close_incident(&who(operator)?, id, &reason, &today()?).map_err(reg_fail)?;
+            steps::close(&registry.path, id, &reason, &op(operator))?;
             say!("incident {id} closed");
             Ok(())
         }
     }
 }
 
-fn open_incident(entry: &Path, jobs: &[PathBuf], ChangeArgs { registry, operator }: ChangeArgs) -> Result<(), Failure> {
-    let e = IncidentEntry::load(entry).map_err(reg_fail)?;
-    let mut reg = open(&registry.path)?;
-    let scope = scope(&reg, &e, jobs)?;
-    let id = reg.open_incident(&who(operator)?, &e, &scope.found, &scope.subjects, &today()?).map_err(reg_fail)?;
-    let i = incidents::get(&reg, id)?;
-    say!("opened incident {id}: {} ({}), discovered {}", e.title, i.event(), e.discovered);
-    print_assessment(&i);
-    Ok(())
+/// A warning on stderr.
+fn warn(w: &str) {
+    eprintln!("warning: {w}");
 }
 
-fn update(
-    id: i64,
-    entry: &Path,
-    jobs: &[PathBuf],
-    ChangeArgs { registry, operator }: ChangeArgs,
-) -> Result<(), Failure> {
-    let mut reg = open(&registry.path)?;
-    let old = incidents::get(&reg, id)?;
-    let e = old.facts.updated(entry).map_err(reg_fail)?;
-    let scope = scope(&reg, &e, jobs)?;
-    reg.update_incident(&who(operator)?, (id, old.steps), &e, &scope.found, &scope.subjects, &today()?)
-        .map_err(reg_fail)?;
-    let i = incidents::get(&reg, id)?;
-    say!("updated incident {id}");
-    print_assessment(&i);
-    Ok(())
-}
-
-/// Record a report filed (stage, date, the Commission's reference), with the digest of the
-/// document filed.
-fn filed(
-    id: i64,
-    (stage, date, reference): (String, Option<String>, String),
-    document: Option<&Path>,
-    ChangeArgs { registry, operator }: ChangeArgs,
-) -> Result<(), Failure> {
-    let mut reg = open(&registry.path)?;
-    let today = today()?;
-    let date = date.unwrap_or_else(|| today.clone());
-    let doc = document.map(incidents::document_digest).transpose()?;
-    let filing = tokumei_registry::Filing { stage: stage.clone(), date: date.clone(), reference, document_sha256: doc };
-    let late = incidents::filed(&mut reg, &who(operator)?, id, &filing, &today)?;
-    say!("incident {id}: {stage} report filed on {date}{}", if late { " (after its due date)" } else { "" });
-    Ok(())
-}
-
-fn notices(
-    id: i64,
-    columns: (Option<String>, Option<String>),
-    out: Option<PathBuf>,
-    ChangeArgs { registry, operator }: ChangeArgs,
-) -> Result<(), Failure> {
-    let mut reg = open(&registry.path)?;
-    let l = incidents::notices(&mut reg, &who(operator)?, id, columns, out)?;
-    for w in &l.warnings {
-        eprintln!("warning: {w}");
-    }
-    say!("notices for incident {id}: {} letters and notices.csv in {}", l.letters, l.dir.display());
-    let missing = l.letters - l.found;
-    if missing > 0 && l.found > 0 {
-        say!("  {missing} people not found in the sources' name/address columns: check the letters marked （氏名）");
-    }
-    Ok(())
-}
-
-/// What the scope holds, its warnings printed.
-fn scope(reg: &Registry, e: &IncidentEntry, jobs: &[PathBuf]) -> Result<incidents::Scope, Failure> {
-    let scope = incidents::find_scope(reg, e, jobs, &Clock::now()?)?;
-    for w in &scope.warnings {
-        eprintln!("warning: {w}");
-    }
-    Ok(scope)
-}
-
-fn print_assessment(i: &StoredIncident) {
-    for line in assessment_lines(i) {
-        say!("{line}");
-    }
-}
-
-/// Record notices sent or excepted (`subjects`, or everyone); how many, and how many are left.
-fn record_notices(
-    id: i64,
-    subjects: Option<&[String]>,
-    notice: &Notice,
-    ChangeArgs { registry, operator }: ChangeArgs,
-) -> Result<(u64, u64), Failure> {
-    let mut reg = open(&registry.path)?;
-    let n = reg.record_notices(&who(operator)?, id, subjects, notice, &today()?).map_err(reg_fail)?;
-    let i = incidents::get(&reg, id)?;
-    Ok((n, i.notices.pending()))
-}
-
-fn list(ViewArgs { registry, json }: ViewArgs, all: bool, overdue: bool) -> Result<(), Failure> {
-    let reg = open(&registry.path)?;
-    let today = today()?;
-    let list: Vec<StoredIncident> = reg
-        .incidents()
-        .map_err(reg_fail)?
-        .into_iter()
-        .filter(|i| all || i.status == "open")
-        .filter(|i| !overdue || i.overdue(&today))
-        .collect();
-    if json {
-        let rows: Vec<_> = list
-            .iter()
-            .map(|i| {
-                let next = i.next_due();
-                serde_json::json!({
-                    "id": i.id, "status": i.status, "title": i.facts.title, "regime": i.assessment.regime,
-                    "discovered": i.facts.discovered_day(), "people": i.scope.people,
-                    "report_required": i.assessment.report_required,
-                    "triggers": i.assessment.triggers.iter().filter(|t| t.fired).map(|t| &t.code).collect::<Vec<_>>(),
-                    "preliminary_due": i.preliminary_due, "final_due": i.final_due,
-                    "preliminary_filed": i.preliminary_filed, "final_filed": i.final_filed,
-                    "next_due": next.as_ref().map(|n| n.0), "next_due_date": next.as_ref().map(|n| n.1.clone()),
-                    "days_left": next.as_ref().and_then(|n| tokumei_registry::deadline::days_between(&today, &n.1)),
-                    "my_number_report": i.assessment.my_number_report,
-                    "overdue": i.overdue(&today), "notices_pending": if i.assessment.reports_due() { i.notices.pending() } else { 0 },
-                })
-            })
-            .collect();
-        return json_out(&rows);
-    }
-    say!("{:<4} {:<10} {:<10} {:>7}  {:<22} {:>5}  flag", "id", "regime", "found", "people", "next due", "left");
-    for i in &list {
-        let next = i.next_due();
-        let left = next.as_ref().and_then(|n| tokumei_registry::deadline::days_between(&today, &n.1));
-        let flag = if i.overdue(&today) {
-            "OVERDUE"
-        } else if left.is_some_and(|l| l <= 2) {
-            "due soon"
-        } else {
-            ""
-        };
-        let pending = if i.assessment.reports_due() && i.notices.pending() > 0 {
-            format!(" ({} to notify)", i.notices.pending())
-        } else {
-            String::new()
-        };
-        say!(
-            "{:<4} {:<10} {:<10} {:>7}  {:<22} {:>5}  {flag}{pending}",
-            i.id,
-            i.assessment.regime,
-            i.facts.discovered_day(),
-            i.scope.people,
-            next.as_ref().map(|n| format!("{} {}", n.0, n.1)).unwrap_or_else(|| if i.status == "open" {
-                "-".into()
-            } else {
-                "closed".into()
-            }),
-            left.map(|l| l.to_string()).unwrap_or_else(|| "-".into()),
-        );
-    }
-    if list.is_empty() {
-        say!("no incident matches");
-    }
-    Ok(())
-}
-
-fn show(id: i64, ViewArgs { registry, json }: ViewArgs) -> Result<(), Failure> {
-    let reg = open(&registry.path)?;
-    let i = incidents::get(&reg, id)?;
-    let events = reg.incident_events(id).map_err(reg_fail)?;
-    if json {
-        return json_out(&serde_json::json!({"incident": i, "overdue": i.overdue(&today()?), "events": events}));
-    }
-    say!("incident {id}: {} — {} ({})", i.facts.title, i.event(), i.status);
-    say!("  discovered     {} by {}", i.facts.discovered, i.facts.discovered_by);
-    say!("  cause          {}", i.facts.cause);
-    let causes = i.facts.all_causes();
-    if !causes.is_empty() {
-        say!("  causes         {}", causes.iter().map(|c| c.label()).collect::<Vec<_>>().join("、"));
-    }
-    if let Some(r) = &i.facts.no_unlawful_purpose_reason {
-        say!("  no unlawful purpose suspected: {r}");
-    }
-    say!(
-        "  scope          {}",
-        match (&i.scope.release_id, &i.scope.file) {
-            (Some(r), _) => format!(
-                "release {r}{}",
-                i.scope.recipient.as_ref().map(|x| format!(" (provided to {x})")).unwrap_or_default()
-            ),
-            (None, Some(f)) =>
-                format!("file {f}{}", if i.scope.filter.is_some() { " (narrowed by the intake's `where`)" } else { "" }),
-            _ => "-".into(),
-        }
-    );
-    say!("  items          {}", i.scope.items.iter().map(|x| x.name.as_str()).collect::<Vec<_>>().join(", "));
-    print_assessment(&i);
-    say!(
-        "  filed          速報 {} / 確報 {}",
-        i.preliminary_filed.as_deref().unwrap_or("-"),
-        i.final_filed.as_deref().unwrap_or("-")
-    );
-    say!("  notices        {} sent, {} excepted, {} pending", i.notices.sent, i.notices.excepted, i.notices.pending());
-    say!("  timeline");
-    for ev in events {
-        say!("    {} {:<18} {}", ev.time, ev.event, ev.operator);
-    }
-    Ok(())
+/// The assessment's lines, as `incident open`, `update` and `show` print them.
+fn assessment(i: &StoredIncident) -> String {
+    assessment_lines(i).iter().map(|l| format!("{l}\n")).collect()
 }
 
 fn report(
@@ -427,9 +281,7 @@ fn report(
     out: Option<PathBuf>,
     ChangeArgs { registry, operator }: ChangeArgs,
 ) -> Result<(), Failure> {
-    let mut reg = open(&registry.path)?;
-    let who = who(operator)?;
-    let (i, paths, my_number, v) = match incidents::report(&mut reg, &who, id, stage, out)? {
+    let (i, paths, my_number, v) = match steps::report(&registry.path, id, stage, out, &op(operator))? {
         incidents::Reported::Contract { record } => {
             say!("incident {id} is a contract incident (a leaked anonymised release): no report to the Commission");
             say!("  record written to {}", record.display());

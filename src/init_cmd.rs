@@ -1,20 +1,142 @@
 //! `tokumei init`, `sample`, `keygen` and `risk`: the tools around a job, each a library call
 //! and what it prints.
 
-use crate::{Failure, fail};
-use std::path::{Path, PathBuf};
+use crate::common::{Failure, fail, json_out, show};
+use std::path::PathBuf;
 use tokumei_engine::ExitCode;
-use tokumei_engine::risk::TableInput;
+
+/// Arguments of `tokumei init`.
+#[derive(clap::Args)]
+pub struct InitArgs {
+    /// The extract (CSV or Parquet).
+    pub extract: PathBuf,
+    /// Rules file to write (an existing file is kept unless --force); without it the draft
+    /// goes to stdout and the summary to stderr.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Dataset name (default: the extract's file name).
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// CSV encoding (any case; `utf8`, `shift_jis` and `sjis` too).
+    #[arg(long, value_enum, ignore_case = true, default_value = "auto")]
+    pub encoding: crate::args::EncodingArg,
+    /// CSV delimiter: one ASCII character other than a quote or a line break.
+    #[arg(long, default_value = ",", value_parser = crate::args::delimiter)]
+    pub delimiter: u8,
+    /// Replace an existing rules file.
+    #[arg(long)]
+    pub force: bool,
+    /// The CSV has no header line: name the columns column_1, column_2, ... and read the
+    /// first line as data (without it, a first line that looks like data is refused).
+    #[arg(long)]
+    pub no_header: bool,
+}
+
+/// Arguments of `tokumei sample`.
+#[derive(clap::Args)]
+pub struct SampleArgs {
+    /// Kind of extract.
+    pub kind: SampleKind,
+    /// Number of rows.
+    #[arg(long, default_value_t = 10_000)]
+    pub rows: u64,
+    /// Random seed (same seed, same bytes).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Text encoding.
+    #[arg(long, value_enum, default_value_t = TextEncoding::Cp932)]
+    pub encoding: TextEncoding,
+    /// Output CSV file, or folder for resident-extracts (existing files are kept unless --force).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Arguments of `tokumei risk`.
+#[derive(clap::Args)]
+pub struct RiskArgs {
+    /// Table (CSV or Parquet).
+    pub file: PathBuf,
+    /// Quasi-identifier columns, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub qi: Vec<String>,
+    /// Sensitive columns, comma-separated (distinct l per class is reported).
+    #[arg(long, value_delimiter = ',')]
+    pub sensitive: Vec<String>,
+    /// Population size the table is a sample of (journalist and marketer risk).
+    #[arg(long)]
+    pub population: Option<u64>,
+    /// Prosecutor risk above which a record counts as at risk.
+    #[arg(long, default_value_t = 0.2)]
+    pub threshold: f64,
+    /// CSV encoding (any case; `utf8`, `shift_jis` and `sjis` too).
+    #[arg(long, value_enum, ignore_case = true, default_value = "auto")]
+    pub encoding: crate::args::EncodingArg,
+    /// CSV delimiter: one ASCII character other than a quote or a line break.
+    #[arg(long, default_value = ",", value_parser = crate::args::delimiter)]
+    pub delimiter: u8,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `tokumei keygen`.
+#[derive(clap::Args)]
+pub struct KeygenArgs {
+    /// Key file to create (never overwritten).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Make an audit signing key pair instead of a pseudonym key.
+    #[arg(long)]
+    pub audit: bool,
+}
+
+/// The kinds of sample extract.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum SampleKind {
+    /// 住民基本台帳 + tax + care extract.
+    ResidentRegistry,
+    /// The same records as three extracts joined on 宛名番号 (resident.csv, tax.csv, care.csv in
+    /// the folder --out), as the registry, tax and care systems export them.
+    ResidentExtracts,
+}
+
+/// A sample's text encoding.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum TextEncoding {
+    /// UTF-8.
+    #[value(name = "utf-8")]
+    Utf8,
+    /// CP932 / Shift_JIS.
+    Cp932,
+}
+
+impl TextEncoding {
+    /// The generator's encoding.
+    fn synth(self) -> tokumei_synth::TextEncoding {
+        match self {
+            TextEncoding::Utf8 => tokumei_synth::TextEncoding::Utf8,
+            TextEncoding::Cp932 => tokumei_synth::TextEncoding::Cp932,
+        }
+    }
+}
+
+/// A table named on the command line, with its encoding and delimiter.
+fn table(
+    path: &std::path::Path,
+    encoding: crate::args::EncodingArg,
+    delimiter: u8,
+) -> tokumei_engine::risk::TableInput<'_> {
+    tokumei_engine::risk::TableInput { path, format: None, encoding: encoding.encoding(), delimiter }
+}
 
 /// `tokumei init`: draft a rules file; the summary goes where the draft does not.
-pub fn init(
-    input: &TableInput,
-    dataset: Option<String>,
-    out: Option<&Path>,
-    force: bool,
-    no_header: bool,
-) -> Result<(), Failure> {
-    let draft = tokumei_office::init::draft_rules(input, dataset, out, force, no_header)?;
+pub fn init(a: InitArgs) -> Result<(), Failure> {
+    let input = table(&a.extract, a.encoding, a.delimiter);
+    let out = a.out.as_deref();
+    let draft = tokumei_office::init::draft_rules(&input, a.dataset, out, a.force, a.no_header)?;
     let mut lines = Vec::new();
     match out {
         Some(out) => {
@@ -64,34 +186,25 @@ pub fn init(
     Ok(())
 }
 
-/// `tokumei sample resident-extracts`.
-pub fn sample_extracts(
-    out: &Path,
-    rows: u64,
-    seed: u64,
-    enc: tokumei_synth::TextEncoding,
-    force: bool,
-) -> Result<(), Failure> {
-    tokumei_office::sample::resident_extracts(out, rows, seed, enc, force)?;
-    say!("wrote {rows} residents as {} in {}", tokumei_synth::EXTRACTS.join(", "), out.display());
-    Ok(())
-}
-
-/// `tokumei sample resident-registry`.
-pub fn sample_registry(
-    out: &Path,
-    rows: u64,
-    seed: u64,
-    enc: tokumei_synth::TextEncoding,
-    force: bool,
-) -> Result<(), Failure> {
-    tokumei_office::sample::resident_registry(out, rows, seed, enc, force)?;
-    say!("wrote {rows} rows to {}", out.display());
+/// `tokumei sample`: resident extracts (three files in a folder) or one resident-registry file.
+pub fn sample(a: SampleArgs) -> Result<(), Failure> {
+    let (out, rows, enc) = (&a.out, a.rows, a.encoding.synth());
+    match a.kind {
+        SampleKind::ResidentExtracts => {
+            tokumei_office::sample::resident_extracts(out, rows, a.seed, enc, a.force)?;
+            say!("wrote {rows} residents as {} in {}", tokumei_synth::EXTRACTS.join(", "), out.display());
+        }
+        SampleKind::ResidentRegistry => {
+            tokumei_office::sample::resident_registry(out, rows, a.seed, enc, a.force)?;
+            say!("wrote {rows} rows to {}", out.display());
+        }
+    }
     Ok(())
 }
 
 /// `tokumei keygen`: a pseudonym key, or with `audit` an officer's signing key pair.
-pub fn keygen(out: &Path, audit: bool) -> Result<(), Failure> {
+pub fn keygen(KeygenArgs { out, audit }: KeygenArgs) -> Result<(), Failure> {
+    let out = out.as_path();
     if audit {
         let public = PathBuf::from(format!("{}.pub", out.display()));
         let id = tokumei_audit::sign::generate(out, &public).map_err(|e| fail(ExitCode::Key, e.into()))?;
@@ -108,43 +221,12 @@ pub fn keygen(out: &Path, audit: bool) -> Result<(), Failure> {
 }
 
 /// `tokumei risk`: the risk of a table over chosen quasi-identifiers, as text or JSON.
-pub fn risk(
-    input: &TableInput,
-    qi: &[String],
-    sensitive: &[String],
-    population: Option<u64>,
-    threshold: f64,
-    json: bool,
-) -> Result<(), Failure> {
-    let r = tokumei_engine::risk::risk_of_file(input, qi, sensitive, population, threshold)?;
-    if json {
-        say!("{}", serde_json::to_string_pretty(&r).map_err(|e| fail(ExitCode::Internal, e.into()))?);
-    } else {
-        print_risk(&r);
+pub fn risk(a: RiskArgs) -> Result<(), Failure> {
+    let input = table(&a.file, a.encoding, a.delimiter);
+    let r = tokumei_engine::risk::risk_of_file(&input, &a.qi, &a.sensitive, a.population, a.threshold)?;
+    if a.json {
+        return json_out(&r);
     }
+    show(&tokumei_documents::text::risk::table(&r));
     Ok(())
-}
-
-fn print_risk(r: &tokumei_anon::risk::Risk) {
-    say!("records                     {}", r.records);
-    say!("equivalence classes         {}", r.classes);
-    say!("smallest class (k)          {}", r.min_class_size);
-    say!("sample uniques              {} ({:.2}%)", r.sample_uniques, r.sample_uniqueness * 100.0);
-    say!("prosecutor risk  highest    {:.4}", r.prosecutor_max);
-    say!("                 average    {:.4}", r.prosecutor_avg);
-    say!("                 at risk    {:.2}% of records above {}", r.prosecutor_records_at_risk * 100.0, r.threshold);
-    say!("journalist risk  highest    {:.4} (population {})", r.journalist_max, r.population);
-    say!("                 average    {:.4}", r.journalist_avg);
-    say!("marketer risk               {:.4}", r.marketer);
-    for (s, l) in &r.l_min {
-        say!("distinct l of {s:<14}{l}");
-    }
-    say!("\nclass size   classes   records");
-    for b in &r.histogram {
-        say!("{:<12} {:>8} {:>9}", b.sizes, b.classes, b.records);
-    }
-    say!("\ncombinations making records unique (most first)");
-    for c in r.combinations.iter().filter(|c| c.unique_records > 0).take(15) {
-        say!("{:>9} uniques  {:>9} distinct  {}", c.unique_records, c.distinct, c.columns.join(", "));
-    }
 }

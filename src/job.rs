@@ -1,7 +1,7 @@
 //! `tokumei run` and `tokumei check`: the run is `tokumei_office::run` (its order and why, there);
 //! this prints what it tells and what it returns.
 
-use crate::Failure;
+use crate::common::Failure;
 use std::path::{Path, PathBuf};
 use tokumei_engine::Progress;
 use tokumei_engine::report::Report;
@@ -26,29 +26,64 @@ impl Tell for Printer {
     }
 }
 
+/// Arguments of `tokumei run`.
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// Job file (TOML).
+    pub job: PathBuf,
+    /// Output folder (default: the job's [output] dir).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Provide the release under this contract of the registry: refused, writing nothing,
+    /// unless the contract allows it (state, use period, rule file, columns and levels).
+    #[arg(long, conflicts_with = "internal_use")]
+    pub contract: Option<i64>,
+    /// Register the release in the registry as an internal use, for this purpose (no
+    /// recipient; pseudonymised data may only ever be used internally).
+    #[arg(long, value_parser = crate::args::words)]
+    pub internal_use: Option<String>,
+    /// Staff hours of creation work for this release (recorded for the fee, 法119; 0 to
+    /// 100000).
+    #[arg(long, value_parser = crate::args::hours)]
+    pub hours: Option<f64>,
+    /// The registry (default: registry.sqlite in the job's output folder, beside its
+    /// releases and audit log).
+    #[arg(long, env = "TOKUMEI_REGISTRY")]
+    pub registry: Option<PathBuf>,
+    /// Operator recorded in the audit log.
+    #[arg(long, env = "TOKUMEI_OPERATOR")]
+    pub operator: Option<String>,
+}
+
+/// Arguments of `tokumei check`.
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// Job file (TOML).
+    pub job: PathBuf,
+    /// The registry whose residents' requests the check applies (default: the job's, or
+    /// registry.sqlite in its output folder).
+    #[arg(long, env = "TOKUMEI_REGISTRY")]
+    pub registry: Option<PathBuf>,
+    /// Operator recorded in the audit log.
+    #[arg(long, env = "TOKUMEI_OPERATOR")]
+    pub operator: Option<String>,
+}
+
 /// `tokumei run`: under `contract` or for `internal_use` when given (else the job's use).
-pub fn run_command(
-    job: &Path,
-    out: Option<PathBuf>,
-    operator: Option<String>,
-    contract: Option<i64>,
-    internal_use: Option<String>,
-    hours: Option<f64>,
-    registry: Option<PathBuf>,
-) -> Result<(), Failure> {
-    let using = match (contract, internal_use) {
+pub fn run_command(a: RunArgs) -> Result<(), Failure> {
+    let using = match (a.contract, a.internal_use) {
         (Some(id), _) => Some(Use::Contract(id)),
         (None, Some(purpose)) => Some(Use::Internal(purpose)),
         (None, None) => None,
     };
-    let contract = Some(ContractArg { registry, using, hours, replaces: None });
-    run_job(job, out, operator, false, contract, &crate::Bars::new())
+    let contract = Some(ContractArg { registry: a.registry, using, hours: a.hours, replaces: None });
+    run_job(&a.job, a.out, a.operator, false, contract, &crate::bars::Bars::new())
 }
 
 /// `tokumei check`: with the registry whose requests it applies, if named.
-pub fn check_command(job: &Path, registry: Option<PathBuf>, operator: Option<String>) -> Result<(), Failure> {
-    let registry = registry.map(|r| ContractArg { registry: Some(r), using: None, hours: None, replaces: None });
-    run_job(job, None, operator, true, registry, &crate::Bars::new())
+pub fn check_command(a: CheckArgs) -> Result<(), Failure> {
+    let registry = a.registry.map(|r| ContractArg { registry: Some(r), using: None, hours: None, replaces: None });
+    run_job(&a.job, None, a.operator, true, registry, &crate::bars::Bars::new())
 }
 
 /// Run or check a job, and print what it did.
@@ -62,7 +97,7 @@ pub fn run_job(
 ) -> Result<(), Failure> {
     let request = RunRequest {
         out,
-        operator: crate::operator(operator_name),
+        operator: crate::common::operator(operator_name),
         dry_run,
         contract,
         threads: threads(),

@@ -13,16 +13,23 @@ macro_rules! say {
 
 mod args;
 mod audit_cmd;
+mod bars;
 mod call_cmd;
+mod common;
+mod contract_cmd;
+mod file_cmd;
 mod incident_cmd;
 mod init_cmd;
 mod job;
 mod registry_cmd;
+mod release_cmd;
 mod request_cmd;
 mod serve_cmd;
 mod trace_cmd;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
+use common::Failure;
+use tokumei_engine::ExitCode;
 
 /// mimalloc: pass 1 and 2 allocate and free many buffers of a few MB (chunks, batches) on
 /// several threads, which the system allocator returns to the kernel and faults back in. Built
@@ -30,11 +37,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// 2 MB at a time by the kernel (a quarter of a 10M-row run's CPU on a VM).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal;
-use std::path::PathBuf;
-use std::sync::Mutex;
-use tokumei_engine::{EngineError, ExitCode, Progress};
 
 /// The environment section of `--help` (the exit codes come from [`ExitCode::help`]).
 const ENVIRONMENT: &str = "\
@@ -59,94 +61,18 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a job: ingest, de-identify, enforce privacy models, write Parquet + report.
-    Run {
-        /// Job file (TOML).
-        job: PathBuf,
-        /// Output folder (default: the job's [output] dir).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Provide the release under this contract of the registry: refused, writing nothing,
-        /// unless the contract allows it (state, use period, rule file, columns and levels).
-        #[arg(long, conflicts_with = "internal_use")]
-        contract: Option<i64>,
-        /// Register the release in the registry as an internal use, for this purpose (no
-        /// recipient; pseudonymised data may only ever be used internally).
-        #[arg(long, value_parser = args::words)]
-        internal_use: Option<String>,
-        /// Staff hours of creation work for this release (recorded for the fee, 法119; 0 to
-        /// 100000).
-        #[arg(long, value_parser = args::hours)]
-        hours: Option<f64>,
-        /// The registry (default: registry.sqlite in the job's output folder, beside its
-        /// releases and audit log).
-        #[arg(long, env = "TOKUMEI_REGISTRY")]
-        registry: Option<PathBuf>,
-        /// Operator recorded in the audit log.
-        #[arg(long, env = "TOKUMEI_OPERATOR")]
-        operator: Option<String>,
-    },
+    Run(job::RunArgs),
     /// Validate a job's rules against its input and check the privacy models; writes nothing.
-    Check {
-        /// Job file (TOML).
-        job: PathBuf,
-        /// The registry whose residents' requests the check applies (default: the job's, or
-        /// registry.sqlite in its output folder).
-        #[arg(long, env = "TOKUMEI_REGISTRY")]
-        registry: Option<PathBuf>,
-        /// Operator recorded in the audit log.
-        #[arg(long, env = "TOKUMEI_OPERATOR")]
-        operator: Option<String>,
-    },
+    Check(job::CheckArgs),
     /// Draft a rules file for a new extract from its data: every column's role and action
     /// guessed from its name and values, marked for review (no value of the data is written).
-    Init {
-        /// The extract (CSV or Parquet).
-        extract: PathBuf,
-        /// Rules file to write (an existing file is kept unless --force); without it the draft
-        /// goes to stdout and the summary to stderr.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Dataset name (default: the extract's file name).
-        #[arg(long)]
-        dataset: Option<String>,
-        /// CSV encoding (any case; `utf8`, `shift_jis` and `sjis` too).
-        #[arg(long, value_enum, ignore_case = true, default_value = "auto")]
-        encoding: args::EncodingArg,
-        /// CSV delimiter: one ASCII character other than a quote or a line break.
-        #[arg(long, default_value = ",", value_parser = args::delimiter)]
-        delimiter: u8,
-        /// Replace an existing rules file.
-        #[arg(long)]
-        force: bool,
-        /// The CSV has no header line: name the columns column_1, column_2, ... and read the
-        /// first line as data (without it, a first line that looks like data is refused).
-        #[arg(long)]
-        no_header: bool,
-    },
+    Init(init_cmd::InitArgs),
     /// Generate synthetic sample data.
-    Sample {
-        /// Kind of extract.
-        kind: SampleKind,
-        /// Number of rows.
-        #[arg(long, default_value_t = 10_000)]
-        rows: u64,
-        /// Random seed (same seed, same bytes).
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Text encoding.
-        #[arg(long, value_enum, default_value_t = TextEncoding::Cp932)]
-        encoding: TextEncoding,
-        /// Output CSV file, or folder for resident-extracts (existing files are kept unless --force).
-        #[arg(long)]
-        out: PathBuf,
-        /// Replace an existing output file.
-        #[arg(long)]
-        force: bool,
-    },
+    Sample(init_cmd::SampleArgs),
     /// Audit log commands.
     Audit {
         #[command(subcommand)]
-        command: AuditCommand,
+        command: audit_cmd::AuditCommand,
     },
     /// The registry: the municipality's profile, its personal-information files, recipients,
     /// contracts and releases (one SQLite file; every change audited).
@@ -157,17 +83,17 @@ enum Command {
     /// Personal-information files (個人情報ファイル簿 entries) in the registry.
     File {
         #[command(subcommand)]
-        command: registry_cmd::FileCommand,
+        command: file_cmd::FileCommand,
     },
     /// Licensed business recipients in the registry.
     Recipient {
         #[command(subcommand)]
-        command: registry_cmd::RecipientCommand,
+        command: contract_cmd::RecipientCommand,
     },
     /// Proposals and contracts (法112-120) in the registry, through their checked workflow.
     Contract {
         #[command(subcommand)]
-        command: registry_cmd::ContractCommand,
+        command: contract_cmd::ContractCommand,
     },
     /// Calls for proposals (法111, 規則53): open, close, list; 法112 proposals answer an open call.
     Call {
@@ -179,7 +105,7 @@ enum Command {
     /// destruction of the old one.
     Release {
         #[command(subcommand)]
-        command: registry_cmd::ReleaseCommand,
+        command: release_cmd::ReleaseCommand,
     },
     /// Residents' requests: disclosure, correction, suspension of use, opt-out; deadlines,
     /// decisions, notices and the disclosure package.
@@ -207,243 +133,33 @@ enum Command {
         command: registry_cmd::SubjectCommand,
     },
     /// Re-identification risk of any CSV or Parquet table over chosen quasi-identifiers.
-    Risk {
-        /// Table (CSV or Parquet).
-        file: PathBuf,
-        /// Quasi-identifier columns, comma-separated.
-        #[arg(long, value_delimiter = ',', required = true)]
-        qi: Vec<String>,
-        /// Sensitive columns, comma-separated (distinct l per class is reported).
-        #[arg(long, value_delimiter = ',')]
-        sensitive: Vec<String>,
-        /// Population size the table is a sample of (journalist and marketer risk).
-        #[arg(long)]
-        population: Option<u64>,
-        /// Prosecutor risk above which a record counts as at risk.
-        #[arg(long, default_value_t = 0.2)]
-        threshold: f64,
-        /// CSV encoding (any case; `utf8`, `shift_jis` and `sjis` too).
-        #[arg(long, value_enum, ignore_case = true, default_value = "auto")]
-        encoding: args::EncodingArg,
-        /// CSV delimiter: one ASCII character other than a quote or a line break.
-        #[arg(long, default_value = ",", value_parser = args::delimiter)]
-        delimiter: u8,
-        /// Print JSON instead of text.
-        #[arg(long)]
-        json: bool,
-    },
+    Risk(init_cmd::RiskArgs),
     /// Create a new random pseudonym key file (for pseudonymized mode), or with --audit an
     /// officer's Ed25519 key pair for signing audit heads (FILE and FILE.pub).
-    Keygen {
-        /// Key file to create (never overwritten).
-        #[arg(long)]
-        out: PathBuf,
-        /// Make an audit signing key pair instead of a pseudonym key.
-        #[arg(long)]
-        audit: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum AuditCommand {
-    /// Recompute the hash chain (naming the first broken entry), check every logged release's
-    /// folder against its entry, and prove that the log still holds each anchor.
-    Verify {
-        #[command(flatten)]
-        log: audit_cmd::LogArg,
-        /// A head kept outside the log: `<entry>:<sha256>`, a head file (`audit head --json`),
-        /// a release folder, its report.json or its Parquet file. Repeatable.
-        #[arg(long = "anchor", value_name = "HEAD|FILE")]
-        anchors: Vec<String>,
-        /// Release folders to check (an output folder, a dataset folder or one release): each
-        /// must have its entry and match it, and its audit head is an anchor. Repeatable;
-        /// `--job` adds the job's output folder.
-        #[arg(long = "releases", value_name = "DIR")]
-        releases: Vec<PathBuf>,
-        /// Officer's public key (`keygen --audit` made FILE.pub): signed head files must verify.
-        #[arg(long)]
-        public_key: Option<PathBuf>,
-        /// Also check this registry: every row and change against the log, every release's row
-        /// against its entry and its files.
-        #[arg(long)]
-        registry: Option<PathBuf>,
-    },
-    /// Print the log's head (`<entry>:<sha256>`) for an officer to file outside the log.
-    Head {
-        #[command(flatten)]
-        log: audit_cmd::LogArg,
-        /// Sign the head with this Ed25519 key (`keygen --audit`); prints a JSON head file.
-        #[arg(long)]
-        sign_key: Option<PathBuf>,
-        /// Print a JSON head file (for `verify --anchor FILE`).
-        #[arg(long)]
-        json: bool,
-    },
-    /// Keep the current log unchanged under a new name and start a new log whose first entry
-    /// records it (its SHA-256, final head and whether it was intact). The only way to continue
-    /// after a broken log.
-    Rotate {
-        #[command(flatten)]
-        log: audit_cmd::LogArg,
-        /// Why (recorded in the new log's first entry).
-        #[arg(long)]
-        reason: String,
-        /// Operator recorded in the audit log.
-        #[arg(long, env = "TOKUMEI_OPERATOR")]
-        operator: Option<String>,
-    },
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum SampleKind {
-    /// 住民基本台帳 + tax + care extract.
-    ResidentRegistry,
-    /// The same records as three extracts joined on 宛名番号 (resident.csv, tax.csv, care.csv in
-    /// the folder --out), as the registry, tax and care systems export them.
-    ResidentExtracts,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum TextEncoding {
-    /// UTF-8.
-    #[value(name = "utf-8")]
-    Utf8,
-    /// CP932 / Shift_JIS.
-    Cp932,
-}
-
-impl TextEncoding {
-    fn synth(self) -> tokumei_synth::TextEncoding {
-        match self {
-            TextEncoding::Utf8 => tokumei_synth::TextEncoding::Utf8,
-            TextEncoding::Cp932 => tokumei_synth::TextEncoding::Cp932,
-        }
-    }
-}
-
-/// Progress bars on stderr, drawn only when it is a terminal.
-struct Bars {
-    bar: Mutex<Option<ProgressBar>>,
-    visible: bool,
-}
-
-impl Bars {
-    fn new() -> Self {
-        Bars { bar: Mutex::new(None), visible: std::io::stderr().is_terminal() }
-    }
-}
-
-impl Progress for Bars {
-    fn stage(&self, name: &str, total: Option<u64>) {
-        if !self.visible {
-            return;
-        }
-        let bar = match total {
-            Some(t) => ProgressBar::new(t),
-            None => ProgressBar::new_spinner(),
-        };
-        bar.set_draw_target(ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template("{msg:28} [{bar:40}] {percent:>3}% {elapsed_precise} eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
-        bar.set_style(style);
-        bar.set_message(name.to_string());
-        *self.bar.lock().expect("bar lock") = Some(bar);
-    }
-    fn set(&self, done: u64) {
-        if let Some(b) = self.bar.lock().expect("bar lock").as_ref() {
-            b.set_position(done);
-        }
-    }
-    fn finish(&self) {
-        if let Some(b) = self.bar.lock().expect("bar lock").take() {
-            b.finish_and_clear();
-        }
-    }
-}
-
-pub(crate) fn operator(given: Option<String>) -> String {
-    given.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into())
-}
-
-/// An error with its exit code.
-pub struct Failure {
-    code: ExitCode,
-    error: anyhow::Error,
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:#}", self.error)
-    }
-}
-
-impl From<EngineError> for Failure {
-    fn from(e: EngineError) -> Self {
-        Failure { code: e.exit_code(), error: e.into() }
-    }
-}
-
-impl From<tokumei_office::OfficeError> for Failure {
-    fn from(e: tokumei_office::OfficeError) -> Self {
-        Failure { code: office_code(&e), error: e.into() }
-    }
-}
-
-/// The exit code of a use-case's error: whose fault it is (docs/cli.md).
-fn office_code(e: &tokumei_office::OfficeError) -> ExitCode {
-    e.exit_code()
-}
-
-pub(crate) fn fail(code: ExitCode, error: anyhow::Error) -> Failure {
-    Failure { code, error }
+    Keygen(init_cmd::KeygenArgs),
 }
 
 fn real_main(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Run { job, out, operator, contract, internal_use, hours, registry } => {
-            job::run_command(&job, out, operator, contract, internal_use, hours, registry)
-        }
-        Command::Check { job, registry, operator } => job::check_command(&job, registry, operator),
-        Command::Init { extract, out, dataset, encoding, delimiter, force, no_header } => {
-            init_cmd::init(&table(&extract, encoding, delimiter), dataset, out.as_deref(), force, no_header)
-        }
-        Command::Sample { kind: SampleKind::ResidentExtracts, rows, seed, encoding, out, force } => {
-            init_cmd::sample_extracts(&out, rows, seed, encoding.synth(), force)
-        }
-        Command::Sample { kind: SampleKind::ResidentRegistry, rows, seed, encoding, out, force } => {
-            init_cmd::sample_registry(&out, rows, seed, encoding.synth(), force)
-        }
-        Command::Audit { command: AuditCommand::Verify { log, anchors, releases, public_key, registry } } => {
-            audit_cmd::verify_all(&log, &anchors, releases, public_key.as_deref(), registry.as_deref())
-        }
-        Command::Audit { command: AuditCommand::Head { log, sign_key, json } } => {
-            audit_cmd::head(&log.resolve()?.0, sign_key.as_deref(), json)
-        }
-        Command::Audit { command: AuditCommand::Rotate { log, reason, operator: op } } => {
-            audit_cmd::rotate(&log.resolve()?.0, &reason, &operator(op))
-        }
+        Command::Run(args) => job::run_command(args),
+        Command::Check(args) => job::check_command(args),
+        Command::Init(args) => init_cmd::init(args),
+        Command::Sample(args) => init_cmd::sample(args),
+        Command::Audit { command } => audit_cmd::audit(command),
         Command::Registry { command } => registry_cmd::registry(command),
-        Command::File { command } => registry_cmd::file(command),
-        Command::Recipient { command } => registry_cmd::recipient(command),
-        Command::Contract { command } => registry_cmd::contract(command),
+        Command::File { command } => file_cmd::file(command),
+        Command::Recipient { command } => contract_cmd::recipient(command),
+        Command::Contract { command } => contract_cmd::contract(command),
         Command::Call { command } => call_cmd::call(command),
-        Command::Release { command } => registry_cmd::release(command),
+        Command::Release { command } => release_cmd::release(command),
         Command::Subject { command } => registry_cmd::subject(command),
         Command::Request { command } => request_cmd::request(command),
         Command::Trace(args) => trace_cmd::trace(args),
         Command::Serve(args) => serve_cmd::serve(args),
         Command::Incident { command } => incident_cmd::incident(command),
-        Command::Risk { file, qi, sensitive, population, threshold, encoding, delimiter, json } => {
-            init_cmd::risk(&table(&file, encoding, delimiter), &qi, &sensitive, population, threshold, json)
-        }
-        Command::Keygen { out, audit } => init_cmd::keygen(&out, audit),
+        Command::Risk(args) => init_cmd::risk(args),
+        Command::Keygen(args) => init_cmd::keygen(args),
     }
-}
-
-/// A table named on the command line, with its encoding and delimiter.
-fn table(path: &std::path::Path, encoding: args::EncodingArg, delimiter: u8) -> tokumei_engine::risk::TableInput<'_> {
-    tokumei_engine::risk::TableInput { path, format: None, encoding: encoding.encoding(), delimiter }
 }
 
 fn main() {

@@ -6,13 +6,15 @@
 //! the person's data: they are written owner-only, atomically, under the registry's `requests/`
 //! folder unless `--out` says. This module parses the arguments and prints.
 
-use crate::Failure;
-use crate::registry_cmd::{ChangeArgs, ViewArgs, json_out, reg_fail, today, who};
+use crate::args::{ChangeArgs, ViewArgs};
+use crate::common::Failure;
+use crate::common::show as show_text;
+use crate::common::{json_out, operator as op};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
-use tokumei_documents::requests::{capacity_ja, copy_kind_ja};
-use tokumei_office::{Clock, OfficeError, requests};
-use tokumei_registry::{CarriedOut, Extension, Kind, Registry, RequestEntry, StoredRequest};
+use tokumei_documents::text::requests as text;
+use tokumei_office::request_steps::{self as steps, Matched};
+use tokumei_office::{OfficeError, views};
 
 /// Request commands.
 #[derive(Subcommand)]
@@ -273,316 +275,116 @@ pub enum RequestCommand {
     },
 }
 
-fn open(reg_path: &Path) -> Result<Registry, Failure> {
-    Registry::open(reg_path).map_err(reg_fail)
-}
-
 /// Run a request command.
 pub fn request(command: RequestCommand) -> Result<(), Failure> {
     use RequestCommand as C;
     match command {
         C::Open { entry, change } => open_request(&entry, change),
-        C::List { view, due_within, overdue, all } => list(view, due_within, overdue, all),
+        C::List { view, due_within, overdue, all } => list(view, views::RequestFilter { due_within, overdue, all }),
         C::Show { id, view } => show(id, view),
-        C::Match { id, choose, note, change } => match_person(id, choose, &note, change),
-        C::Defect { id, days, reason, change } => defect(id, days, &reason, change),
+        C::Match { id, choose, note, change } => match_person(id, choose.as_deref(), &note, change),
+        C::Defect { id, days, reason, change: ChangeArgs { registry, operator } } => {
+            let due = steps::defect(&registry.path, id, days, &reason, &op(operator))?;
+            say!("request {id}: {days} day(s) not counted; decision now due {due}");
+            Ok(())
+        }
         C::Extend { id, days, until, special, reason, notice_date, out, change } => {
-            extend(id, (days, until, special), reason, notice_date, out, change)
+            let how = match (days, until, special) {
+                (Some(days), None, false) => steps::Extend::Days(days),
+                (None, Some(until), true) => steps::Extend::Special(until),
+                _ => return Err(OfficeError::Usage("give --days N, or --special --until DATE".into()).into()),
+            };
+            extend(id, (how, reason, notice_date), out, change)
         }
         C::Disclose { id, job, out, change } => disclose(id, &job, out, change),
-        C::PartDecided { id, note, date, change } => part_decided(id, &note, date, change),
+        C::PartDecided { id, note, date, change: ChangeArgs { registry, operator } } => {
+            let (day, late, rest) = steps::part_decided(&registry.path, id, &note, date, &op(operator))?;
+            let late = if late { " (after its date, 法84)" } else { "" };
+            say!("request {id}: the 相当の部分 decided on {day}{late}; the rest is due by {rest}");
+            Ok(())
+        }
         C::Attest { id, held, none: _, description, date, change } => attest(id, held, &description, date, change),
-        C::Withhold { id, item, ground, release, note, change } => {
-            withhold(id, item, if release { None } else { ground }, &note, change)
+        C::Withhold { id, item, ground, release, note, change: ChangeArgs { registry, operator } } => {
+            let ground = if release { None } else { ground };
+            match steps::withhold(&registry.path, id, item, ground.as_deref(), &note, &op(operator))? {
+                Some(citation) => say!(
+                    "request {id}: item {item} withheld ({citation}); rebuild the package with `tokumei request disclose {id}`"
+                ),
+                None => say!("request {id}: item {item} disclosed"),
+            }
+            Ok(())
         }
         C::Decide { id, decision, reason, ground, third_party_objection, date, out, change } => {
-            decide(id, (&decision, &reason, ground.as_deref(), third_party_objection), date, out, change)
+            let decided = (decision.as_str(), reason.as_str(), ground.as_deref(), third_party_objection);
+            let ChangeArgs { registry, operator } = change;
+            for line in steps::decide(&registry.path, id, decided, date, out, &op(operator))? {
+                say!("{line}");
+            }
+            Ok(())
         }
-        C::Notice { id, kind, to, date, change } => notice(id, &kind, &to, date, change),
-        C::CarryOut { id, date, method, chosen, late_reason, change } => {
-            carry_out(id, date, method, chosen, late_reason, change)
+        C::Notice { id, kind, to, date, change: ChangeArgs { registry, operator } } => {
+            let day = steps::notice(&registry.path, id, (&kind, &to), date, &op(operator))?;
+            say!("request {id}: {kind} notice to {to} recorded ({day})");
+            Ok(())
         }
-        C::Close { id, reason, date, change } => close(id, &reason, date, change),
-        C::RevokeCorrection { id, column, reason, change } => revoke_correction(id, column, &reason, change),
+        C::CarryOut { id, date, method, chosen, late_reason, change: ChangeArgs { registry, operator } } => {
+            let given = (date, method, chosen);
+            let c = steps::carry_out(&registry.path, id, given, late_reason.as_deref(), &op(operator))?;
+            say!(
+                "request {id}: disclosed on {} by {}; correction or suspension may be asked until {}",
+                c.date,
+                c.method,
+                c.window_end
+            );
+            if let Some(note) = c.note {
+                eprintln!("note: {note}");
+            }
+            Ok(())
+        }
+        C::Close { id, reason, date, change: ChangeArgs { registry, operator } } => {
+            steps::close(&registry.path, id, &reason, date, &op(operator))?;
+            say!("request {id}: closed");
+            Ok(())
+        }
+        C::RevokeCorrection { id, column, reason, change: ChangeArgs { registry, operator } } => {
+            let columns = steps::revoke_correction(&registry.path, id, column.as_deref(), &reason, &op(operator))?;
+            say!("request {id}: correction of {} revoked; later runs no longer apply it", columns.join(", "));
+            Ok(())
+        }
     }
-}
-
-fn defect(id: i64, days: i64, reason: &str, ChangeArgs { registry, operator }: ChangeArgs) -> Result<(), Failure> {
-    let due = open(&registry.path)?.defect(&who(operator)?, id, days, reason).map_err(reg_fail)?;
-    say!("request {id}: {days} day(s) not counted; decision now due {due}");
-    Ok(())
-}
-
-fn part_decided(
-    id: i64,
-    note: &str,
-    date: Option<String>,
-    ChangeArgs { registry, operator }: ChangeArgs,
-) -> Result<(), Failure> {
-    let today = today()?;
-    let day = date.unwrap_or_else(|| today.clone());
-    let mut reg = open(&registry.path)?;
-    let late = reg.decide_part(&who(operator)?, id, note, &day, &today).map_err(reg_fail)?;
-    let r = requests::get(&reg, id)?;
-    say!(
-        "request {id}: the 相当の部分 decided on {day}{}; the rest is due by {}",
-        if late { " (after its date, 法84)" } else { "" },
-        r.deadline()
-    );
-    Ok(())
-}
-
-fn withhold(
-    id: i64,
-    item: usize,
-    ground: Option<String>,
-    note: &str,
-    ChangeArgs { registry, operator }: ChangeArgs,
-) -> Result<(), Failure> {
-    let mut reg = open(&registry.path)?;
-    reg.withhold(&who(operator)?, id, item, ground.as_deref(), note).map_err(reg_fail)?;
-    match requests::get(&reg, id)?.withheld.iter().find(|w| w.item == item) {
-        Some(w) => say!(
-            "request {id}: item {item} withheld ({}); rebuild the package with `tokumei request disclose {id}`",
-            w.citation()
-        ),
-        None => say!("request {id}: item {item} disclosed"),
-    }
-    Ok(())
-}
-
-/// Decide (decision, reason, a suspension's ground, a third party's objection) and write the
-/// decision notice.
-fn decide(
-    id: i64,
-    (decision, reason, ground, objection): (&str, &str, Option<&str>, bool),
-    date: Option<String>,
-    out: Option<PathBuf>,
-    ChangeArgs { registry, operator }: ChangeArgs,
-) -> Result<(), Failure> {
-    let today = today()?;
-    let day = date.unwrap_or_else(|| today.clone());
-    let mut reg = open(&registry.path)?;
-    let d = reg.decide(&who(operator)?, id, decision, reason, ground, objection, &day, &today).map_err(reg_fail)?;
-    for line in requests::decided(&reg, id, &d, out)? {
-        say!("{line}");
-    }
-    Ok(())
-}
-
-fn notice(
-    id: i64,
-    kind: &str,
-    to: &str,
-    date: Option<String>,
-    ChangeArgs { registry, operator }: ChangeArgs,
-) -> Result<(), Failure> {
-    let today = today()?;
-    let day = date.unwrap_or_else(|| today.clone());
-    open(&registry.path)?.notice(&who(operator)?, id, kind, to, &day, &today).map_err(reg_fail)?;
-    say!("request {id}: {kind} notice to {to} recorded ({day})");
-    Ok(())
-}
-
-fn close(
-    id: i64,
-    reason: &str,
-    date: Option<String>,
-    ChangeArgs { registry, operator }: ChangeArgs,
-) -> Result<(), Failure> {
-    let today = today()?;
-    let day = date.unwrap_or_else(|| today.clone());
-    open(&registry.path)?.close_request(&who(operator)?, id, reason, &day, &today).map_err(reg_fail)?;
-    say!("request {id}: closed");
-    Ok(())
-}
-
-fn revoke_correction(
-    id: i64,
-    column: Option<String>,
-    reason: &str,
-    ChangeArgs { registry, operator }: ChangeArgs,
-) -> Result<(), Failure> {
-    let columns =
-        open(&registry.path)?.revoke_correction(&who(operator)?, id, column.as_deref(), reason).map_err(reg_fail)?;
-    say!("request {id}: correction of {} revoked; later runs no longer apply it", columns.join(", "));
-    Ok(())
 }
 
 fn open_request(entry: &Path, ChangeArgs { registry, operator }: ChangeArgs) -> Result<(), Failure> {
-    let entry = RequestEntry::load(entry).map_err(reg_fail)?;
-    let mut reg = open(&registry.path)?;
-    let id = reg.open_request(&who(operator)?, &entry, &today()?).map_err(reg_fail)?;
-    let r = requests::get(&reg, id)?;
-    say!("opened request {id} ({}), received {}, decision due {}", entry.kind.label(), r.entry.received, r.due);
+    let r = steps::open(&registry.path, entry, &op(operator))?;
+    say!("opened request {} ({}), received {}, decision due {}", r.id, r.entry.kind.label(), r.entry.received, r.due);
     if r.subject.is_none() {
-        say!("  next: find the person with `tokumei request match {id}`");
+        say!("  next: find the person with `tokumei request match {}`", r.id);
     }
     Ok(())
 }
 
-fn list(ViewArgs { registry, json }: ViewArgs, within: Option<i64>, overdue: bool, all: bool) -> Result<(), Failure> {
-    let reg = open(&registry.path)?;
-    let today = today()?;
-    // Accepted erasures whose internal copies are not all destroyed are still to do.
-    let todo = reg.erasures_to_do().map_err(reg_fail)?;
-    let copies = |r: &StoredRequest| todo.iter().find(|t| t.request_id == r.id).map_or(0, |t| t.outstanding.len());
-    let to_do = |r: &StoredRequest| r.pending() || copies(r) > 0;
-    let late = |r: &StoredRequest| r.overdue(&today) || copies(r) > 0 && today > r.deadline();
-    let list: Vec<StoredRequest> = reg
-        .requests()
-        .map_err(reg_fail)?
-        .into_iter()
-        .filter(|r| all || to_do(r))
-        .filter(|r| !overdue || late(r))
-        .filter(|r| within.is_none_or(|w| to_do(r) && r.days_left(&today).is_some_and(|d| d <= w)))
-        .collect();
+fn list(ViewArgs { registry, json }: ViewArgs, filter: views::RequestFilter) -> Result<(), Failure> {
+    let list = views::requests(&registry.path, filter)?;
     if json {
-        let rows: Vec<_> = list
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "id": r.id, "kind": r.entry.kind.as_str(), "status": r.status, "received": r.entry.received,
-                    "deadline": r.deadline(), "days_left": r.days_left(&today), "overdue": late(r),
-                    "extended": r.extension.is_some() || r.special.is_some(),
-                    "copies_to_destroy": copies(r),
-                    "part_by": r.special.as_ref().and_then(|e| e.part_by.clone()),
-                    "part_decided": r.special.as_ref().and_then(|e| e.part_decided.clone()),
-                })
-            })
-            .collect();
-        return json_out(&rows);
+        return json_out(&text::list_json(&list));
     }
-    say!("{:<4} {:<11} {:<12} {:<10} {:<10} {:>5}  flag", "id", "kind", "status", "received", "deadline", "left");
-    for r in &list {
-        let left = r.days_left(&today).unwrap_or(0);
-        let flag = if late(r) {
-            "OVERDUE"
-        } else if to_do(r) && left <= 7 {
-            "due soon"
-        } else {
-            ""
-        };
-        let n = copies(r);
-        say!(
-            "{:<4} {:<11} {:<12} {:<10} {:<10} {:>5}  {flag}{}{}",
-            r.id,
-            r.entry.kind.as_str(),
-            r.status,
-            r.entry.received,
-            r.deadline(),
-            if to_do(r) { left.to_string() } else { "-".into() },
-            match &r.special {
-                Some(e) if e.part_by.is_some() && e.part_decided.is_none() => " (法84: 相当の部分)",
-                Some(_) => " (special extension)",
-                None if r.extension.is_some() => " (extended)",
-                None => "",
-            },
-            if n > 0 { format!(" ({n} internal copy(ies) to destroy)") } else { String::new() }
-        );
-    }
-    if list.is_empty() {
-        say!("no request matches");
-    }
+    show_text(&text::list(&list));
     Ok(())
 }
 
 fn show(id: i64, ViewArgs { registry, json }: ViewArgs) -> Result<(), Failure> {
-    let reg = open(&registry.path)?;
-    let r = requests::get(&reg, id)?;
-    let events = reg.request_events(id).map_err(reg_fail)?;
-    let today = today()?;
-    let copies = reg.copies_of(&r).map_err(reg_fail)?;
-    let outstanding = copies.iter().filter(|c| !c.done).count();
+    let v = views::request(&registry.path, id)?;
     if json {
-        return json_out(&serde_json::json!({
-            "request": r, "deadline": r.deadline(),
-            "overdue": r.overdue(&today) || outstanding > 0 && today > r.deadline(),
-            "internal_copies": copies, "copies_to_destroy": outstanding, "events": events,
-        }));
+        return json_out(&text::show_json(&v.request, &v.events, &v.copies, &v.today));
     }
-    say!("request {id}: {} ({}), {}", r.entry.kind.label(), r.entry.kind.as_str(), r.status);
-    say!("  requester      {} ({})", r.entry.requester, capacity_ja(&r));
-    say!("  verified by    {}", r.entry.verification);
-    say!("  records asked  {}", r.entry.records);
-    say!(
-        "  person         {}",
-        match (&r.subject, &r.matched) {
-            (Some(_), Some(m)) => format!("matched ({}, {} candidate(s))", m.method, m.candidates),
-            _ => "not matched yet".into(),
-        }
-    );
-    say!("  received       {} (defect days {})", r.entry.received, r.defect_days);
-    say!("  deadline       {}{}", r.deadline(), if r.overdue(&today) { "  OVERDUE" } else { "" });
-    if let Some(e) = &r.extension {
-        say!("  extended       to {} ({} days)", e.until, e.days);
-    }
-    if let Some(e) = &r.special {
-        match (&e.part_by, &e.part_decided) {
-            (Some(by), None) => {
-                say!("  special ext.   相当の部分 due {by} (not yet recorded), the rest by {}", e.until)
-            }
-            (Some(by), Some(done)) => {
-                say!("  special ext.   相当の部分 due {by}, decided {done}; the rest by {}", e.until)
-            }
-            _ => say!("  special ext.   decision by {}", e.until),
-        }
-    }
-    for a in &r.attestations {
-        say!(
-            "  attested       {} outside the registered sources: {} ({}, {})",
-            if a.held { "records held" } else { "none held" },
-            a.description,
-            a.date,
-            a.operator
-        );
-    }
-    if let Some(d) = &r.decision {
-        say!("  decision       {} on {}{}", d.decision, d.date, if d.late { " (late)" } else { "" });
-    }
-    if let Some(c) = &r.carried_out {
-        say!("  carried out    {} by {}", c.date, c.method);
-    }
-    if !copies.is_empty() {
-        say!(
-            "  internal copies to erase or stop (保有個人情報): {} of {} still to destroy{}",
-            outstanding,
-            copies.len(),
-            if outstanding > 0 && today > r.deadline() { "  OVERDUE" } else { "" }
-        );
-        for c in &copies {
-            let state = match (&c.destroyed, &c.replaced_by, c.abandoned) {
-                (Some(d), _, _) => format!("destroyed {} by {} ({})", d.date, d.operator, d.how),
-                (None, _, true) => "never published (abandoned)".into(),
-                (None, Some(by), _) => format!("replaced by {by}; destruction not recorded"),
-                (None, None, _) => "to replace and destroy".into(),
-            };
-            say!(
-                "    {} ({}{}): {state}",
-                c.copy.release_id,
-                copy_kind_ja(&c.copy.mode),
-                if c.copy.indexed { "" } else { ", may hold the person" }
-            );
-        }
-    }
-    say!("  timeline:");
-    for e in &events {
-        say!("    {} {:<22} {}", e.time, e.event, e.operator);
-    }
+    show_text(&text::show(&v.request, &v.events, &v.copies, &v.today));
     Ok(())
 }
 
-fn match_person(
-    id: i64,
-    choose: Option<String>,
-    note: &str,
-    ChangeArgs { registry, operator }: ChangeArgs,
-) -> Result<(), Failure> {
-    let mut reg = open(&registry.path)?;
-    let r = requests::get(&reg, id)?;
-    let (candidates, ids) = requests::candidates(&reg, &r)?;
-    match choose {
-        None => {
+fn match_person(id: i64, choose: Option<&str>, note: &str, change: ChangeArgs) -> Result<(), Failure> {
+    let ChangeArgs { registry, operator } = change;
+    match steps::match_person(&registry.path, id, choose, note, &op(operator))? {
+        Matched::Candidates(candidates, ids) => {
             say!("{} candidate record(s), {} person(s):", candidates.len(), ids.len());
             for c in &candidates {
                 say!("  subject {}  {} {}", c.subject, c.file, c.found.location);
@@ -594,33 +396,18 @@ fn match_person(
                 say!("record the person with `tokumei request match {id} --choose <subject> --note ...`");
             }
         }
-        Some(chosen) => {
-            requests::choose(&mut reg, &who(operator)?, &r, &chosen, &ids, note)?;
-            say!("request {id}: person recorded ({} candidate(s) shown)", ids.len());
-        }
+        Matched::Chosen(n) => say!("request {id}: person recorded ({n} candidate(s) shown)"),
     }
     Ok(())
 }
 
 fn extend(
     id: i64,
-    (days, until, special): (Option<i64>, Option<String>, bool),
-    reason: String,
-    notice_date: Option<String>,
+    how: (steps::Extend, String, Option<String>),
     out: Option<PathBuf>,
     ChangeArgs { registry, operator }: ChangeArgs,
 ) -> Result<(), Failure> {
-    let today = today()?;
-    let notice = notice_date.unwrap_or_else(|| today.clone());
-    let ext = match (days, until, special) {
-        (Some(days), None, false) => {
-            Extension { days, until: String::new(), reason, notice, part_by: None, part_decided: None }
-        }
-        (None, Some(until), true) => Extension { days: 0, until, reason, notice, part_by: None, part_decided: None },
-        _ => return Err(OfficeError::Usage("give --days N, or --special --until DATE".into()).into()),
-    };
-    let mut reg = open(&registry.path)?;
-    let done = requests::extend(&mut reg, &who(operator)?, (id, ext, special), &today, out)?;
+    let done = steps::extend(&registry.path, id, how, out, &op(operator))?;
     match &done.extension.part_by {
         Some(by) => say!(
             "request {id}: the 相当の部分 is due by {by} (法84: within the normal period), the rest by {}; notice draft {}",
@@ -638,9 +425,7 @@ fn disclose(
     out: Option<PathBuf>,
     ChangeArgs { registry, operator }: ChangeArgs,
 ) -> Result<(), Failure> {
-    let mut reg = open(&registry.path)?;
-    let clock = Clock::now()?;
-    let d = requests::disclose(&mut reg, &who(operator)?, (id, jobs, out), &today()?, &clock)?;
+    let d = steps::disclose(&registry.path, id, jobs, out, &op(operator))?;
     if d.cleared {
         eprintln!(
             "warning: the records changed since the last draft: the items withheld from it were cleared; withhold again"
@@ -664,11 +449,7 @@ fn attest(
     date: Option<String>,
     ChangeArgs { registry, operator }: ChangeArgs,
 ) -> Result<(), Failure> {
-    let today = today()?;
-    let day = date.unwrap_or_else(|| today.clone());
-    let mut reg = open(&registry.path)?;
-    reg.attest(&who(operator)?, id, held, description, &day, &today).map_err(reg_fail)?;
-    let disclosure = requests::get(&reg, id)?.entry.kind == Kind::Disclosure;
+    let disclosure = steps::attest(&registry.path, id, (held, description), date, &op(operator))?;
     if held && disclosure {
         say!(
             "request {id}: records outside the registered sources attested; rebuild the package (`tokumei request disclose {id}`) before deciding"
@@ -677,28 +458,6 @@ fn attest(
         say!("request {id}: records outside the registered sources attested");
     } else {
         say!("request {id}: the files outside the registered sources were searched and hold none (attested)");
-    }
-    Ok(())
-}
-
-fn carry_out(
-    id: i64,
-    date: Option<String>,
-    method: String,
-    chosen: String,
-    late_reason: Option<String>,
-    ChangeArgs { registry, operator }: ChangeArgs,
-) -> Result<(), Failure> {
-    let today = today()?;
-    let c = CarriedOut { date: date.unwrap_or_else(|| today.clone()), method, chosen };
-    let mut reg = open(&registry.path)?;
-    reg.carry_out(&who(operator)?, id, &c, late_reason.as_deref(), &today).map_err(reg_fail)?;
-    let p = reg.profile().map_err(reg_fail)?;
-    let end =
-        tokumei_registry::deadline::window_end(&c.date, p.correction_window_days, &p.closed_days).unwrap_or_default();
-    say!("request {id}: disclosed on {} by {}; correction or suspension may be asked until {end}", c.date, c.method);
-    if let Some(note) = tokumei_registry::deadline::holiday_note(&c.date, &end) {
-        eprintln!("note: {note}");
     }
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! `tokumei serve`: the officer console over the registry, on 127.0.0.1 only.
 
-use crate::registry_cmd::{RegistryArg, reg_fail};
-use crate::{Failure, fail};
+use crate::args::RegistryArg;
+use crate::common::reg_fail;
+use crate::common::{Failure, fail};
 use std::sync::Arc;
 use tokumei_console::{Config, ConsoleError, Hooks, Lang};
 use tokumei_engine::ExitCode;
@@ -28,11 +29,11 @@ struct Cli;
 
 impl Hooks for Cli {
     fn who(&self, operator: &str) -> Result<Who, String> {
-        crate::registry_cmd::who(Some(operator.to_string())).map_err(|f| f.to_string())
+        crate::common::who(Some(operator.to_string())).map_err(|f| f.to_string())
     }
 
     fn today(&self) -> Result<String, String> {
-        crate::registry_cmd::today().map_err(|f| f.to_string())
+        crate::common::today().map_err(|f| f.to_string())
     }
 }
 
@@ -42,7 +43,7 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
         registry: args.registry.path,
         port: args.port,
         lang: args.lang,
-        operator: crate::operator(args.operator),
+        operator: crate::common::operator(args.operator),
     };
     tokumei_console::serve(config, Arc::new(Cli), |started| {
         say!("tokumei console on http://{} (loopback only; Ctrl-C stops it)", started.addr);

@@ -3,8 +3,9 @@
 //! of its record codes and rows, and the counts its fingerprint test needs), never from keys:
 //! `tokumei_office::trace` compares, this module prints.
 
-use crate::Failure;
-use crate::registry_cmd::{RegistryArg, json_out, reg_fail};
+use crate::args::RegistryArg;
+use crate::common::Failure;
+use crate::common::{json_out, reg_fail};
 use std::path::PathBuf;
 use tokumei_office::OfficeError;
 use tokumei_office::trace::trace as compare;
@@ -37,7 +38,7 @@ pub struct TraceArgs {
 pub fn trace(args: TraceArgs) -> Result<(), Failure> {
     let mut reg = Registry::open(&args.registry.path).map_err(reg_fail)?;
     let incident = match args.incident {
-        Some(id) => Some((id, crate::registry_cmd::who(args.operator.clone())?)),
+        Some(id) => Some((id, crate::common::who(args.operator.clone())?)),
         None => None,
     };
     let t = compare(&mut reg, &args.file, args.encoding.encoding(), incident)?;

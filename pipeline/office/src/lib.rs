@@ -9,14 +9,17 @@ pub mod calls;
 pub mod clock;
 pub mod error;
 pub mod files;
+pub mod incident_steps;
 pub mod incidents;
 pub mod init;
 pub mod records;
+pub mod request_steps;
 pub mod requests;
 pub mod run;
 pub mod sample;
 pub mod sources;
 pub mod trace;
+pub mod views;
 
 pub use clock::Clock;
 pub use error::OfficeError;

@@ -4,7 +4,7 @@
 use super::{today, who};
 use crate::OfficeError;
 use std::path::{Path, PathBuf};
-use tokumei_registry::{ErasureToDo, Profile, Purged, Registry};
+use tokumei_registry::{Profile, Purged, Registry};
 
 /// A registry made by [`init`].
 pub struct Created {
@@ -35,19 +35,7 @@ pub fn init(path: &Path, profile: &Path, audit_log: Option<PathBuf>, operator: &
     })
 }
 
-/// What `registry status` shows.
-pub struct Status {
-    /// Schema version, rows per table, the last change.
-    pub status: tokumei_registry::Status,
-    /// The municipality's profile.
-    pub profile: Profile,
-    /// Accepted erasures whose internal copies are not all destroyed.
-    pub erasures_to_do: Vec<ErasureToDo>,
-    /// What the officer should look at (profile limits, holidays, calls, file entries).
-    pub warnings: Vec<String>,
-    /// Today in Japan by the run clock (what is overdue is judged on it).
-    pub today: String,
-}
+pub use tokumei_documents::text::register::Status;
 
 /// The registry's status, read as the file is (a registry that fails its proof shows too).
 pub fn status(path: &Path) -> Result<Status, OfficeError> {

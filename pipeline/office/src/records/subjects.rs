@@ -4,16 +4,9 @@
 use super::who;
 use crate::OfficeError;
 use std::path::Path;
-use tokumei_registry::{Registry, StoredRelease};
+use tokumei_registry::Registry;
 
-/// What [`provisions`] found.
-pub struct Provisions {
-    /// The releases made from the person's records; `None` when the profile keeps no
-    /// per-subject index.
-    pub releases: Option<Vec<StoredRelease>>,
-    /// The requests that excluded the person: request id, scope, since.
-    pub excluded: Vec<(i64, String, String)>,
-}
+pub use tokumei_documents::text::register::Provisions;
 
 /// Look a person up by identifier; the look-up is recorded in the audit log (how many releases
 /// were found, never the identifier).

@@ -1,0 +1,112 @@
+//! An incident's steps as the CLI takes them: each opens the registry at `path` and records the
+//! step made by `operator` at the run clock's time, returning what the officer is told. What the
+//! scope holds and the documents a step writes are [`crate::incidents`]'.
+
+use crate::incidents::{self, Letters, Reported, Scope, get};
+use crate::records::{today, who};
+use crate::{Clock, OfficeError};
+use std::path::{Path, PathBuf};
+use tokumei_registry::{Filing, IncidentEntry, Notice, Registry, StoredIncident};
+
+/// What the scope of `e` holds, each warning told to `warn` as it is found.
+fn scope(reg: &Registry, e: &IncidentEntry, jobs: &[PathBuf], warn: &dyn Fn(&str)) -> Result<Scope, OfficeError> {
+    let scope = incidents::find_scope(reg, e, jobs, &Clock::now()?)?;
+    for w in &scope.warnings {
+        warn(w);
+    }
+    Ok(scope)
+}
+
+/// Open an incident from its intake file (its scope searched in the registered sources and the
+/// outputs of `jobs`); the incident as stored.
+pub fn open(
+    path: &Path,
+    (entry, jobs): (&Path, &[PathBuf]),
+    operator: &str,
+    warn: &dyn Fn(&str),
+) -> Result<StoredIncident, OfficeError> {
+    let e = IncidentEntry::load(entry)?;
+    let mut reg = Registry::open(path)?;
+    let scope = scope(&reg, &e, jobs, warn)?;
+    let id = reg.open_incident(&who(operator)?, &e, &scope.found, &scope.subjects, &today()?)?;
+    get(&reg, id)
+}
+
+/// Update an incident's facts from an intake file (its scope searched again); the incident as
+/// stored.
+pub fn update(
+    path: &Path,
+    id: i64,
+    (entry, jobs): (&Path, &[PathBuf]),
+    operator: &str,
+    warn: &dyn Fn(&str),
+) -> Result<StoredIncident, OfficeError> {
+    let mut reg = Registry::open(path)?;
+    let old = get(&reg, id)?;
+    let e = old.facts.updated(entry)?;
+    let scope = scope(&reg, &e, jobs, warn)?;
+    reg.update_incident(&who(operator)?, (id, old.steps), &e, &scope.found, &scope.subjects, &today()?)?;
+    get(&reg, id)
+}
+
+/// Record a report filed (`stage`, on `date` or today, the Commission's `reference`) with the
+/// digest of the document filed; the day, and whether it was after its due date.
+pub fn filed(
+    path: &Path,
+    id: i64,
+    (stage, date, reference): (String, Option<String>, String),
+    document: Option<&Path>,
+    operator: &str,
+) -> Result<(String, bool), OfficeError> {
+    let mut reg = Registry::open(path)?;
+    let today = today()?;
+    let date = date.unwrap_or_else(|| today.clone());
+    let doc = document.map(incidents::document_digest).transpose()?;
+    let filing = Filing { stage, date: date.clone(), reference, document_sha256: doc };
+    let late = incidents::filed(&mut reg, &who(operator)?, id, &filing, &today)?;
+    Ok((date, late))
+}
+
+/// Write the notices to the people (the name and address read from these columns).
+pub fn notices(
+    path: &Path,
+    id: i64,
+    columns: (Option<String>, Option<String>),
+    out: Option<PathBuf>,
+    operator: &str,
+) -> Result<Letters, OfficeError> {
+    let mut reg = Registry::open(path)?;
+    incidents::notices(&mut reg, &who(operator)?, id, columns, out)
+}
+
+/// Record notices sent or excepted (`subjects`, or everyone); how many, and how many people are
+/// still to notify.
+pub fn record_notices(
+    path: &Path,
+    id: i64,
+    subjects: Option<&[String]>,
+    notice: &Notice,
+    operator: &str,
+) -> Result<(u64, u64), OfficeError> {
+    let mut reg = Registry::open(path)?;
+    let n = reg.record_notices(&who(operator)?, id, subjects, notice, &today()?)?;
+    Ok((n, get(&reg, id)?.notices.pending()))
+}
+
+/// Close an incident.
+pub fn close(path: &Path, id: i64, reason: &str, operator: &str) -> Result<(), OfficeError> {
+    Ok(Registry::open(path)?.close_incident(&who(operator)?, id, reason, &today()?)?)
+}
+
+/// Write the report of `stage` (and the My Number report where required).
+pub fn report(
+    path: &Path,
+    id: i64,
+    stage: &str,
+    out: Option<PathBuf>,
+    operator: &str,
+) -> Result<Reported, OfficeError> {
+    let mut reg = Registry::open(path)?;
+    let who = who(operator)?;
+    incidents::report(&mut reg, &who, id, stage, out)
+}

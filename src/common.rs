@@ -1,0 +1,73 @@
+//! What every command shares: its failure (an error with its exit code), the operator, the run
+//! clock's who and today, and how a result is printed (text as rendered, or pretty JSON).
+
+use tokumei_engine::{EngineError, ExitCode};
+use tokumei_office::{OfficeError, records};
+use tokumei_registry::{RegistryError, Who};
+
+/// An error with its exit code.
+pub struct Failure {
+    pub(crate) code: ExitCode,
+    pub(crate) error: anyhow::Error,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.error)
+    }
+}
+
+impl From<EngineError> for Failure {
+    fn from(e: EngineError) -> Self {
+        Failure { code: e.exit_code(), error: e.into() }
+    }
+}
+
+impl From<OfficeError> for Failure {
+    fn from(e: OfficeError) -> Self {
+        Failure { code: office_code(&e), error: e.into() }
+    }
+}
+
+/// The exit code of a use-case's error: whose fault it is (docs/cli.md).
+fn office_code(e: &OfficeError) -> ExitCode {
+    e.exit_code()
+}
+
+/// A failure with this exit code.
+pub fn fail(code: ExitCode, error: anyhow::Error) -> Failure {
+    Failure { code, error }
+}
+
+/// A registry error with its exit code: a broken audit log, a bad entry file, else the registry.
+pub fn reg_fail(e: RegistryError) -> Failure {
+    OfficeError::Registry(e).into()
+}
+
+/// The operator named (`--operator`, `TOKUMEI_OPERATOR`), else `$USER`, else `unknown`.
+pub fn operator(given: Option<String>) -> String {
+    given.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into())
+}
+
+/// Who makes a registry change, and when: the run clock (`TOKUMEI_NOW` when set, so a test clock
+/// sets the journal times too).
+pub fn who(operator: Option<String>) -> Result<Who, Failure> {
+    Ok(records::who(&self::operator(operator))?)
+}
+
+/// Today (YYYY-MM-DD) by the run clock (`TOKUMEI_NOW` in tests), as a date in Japan.
+pub fn today() -> Result<String, Failure> {
+    Ok(records::today()?)
+}
+
+/// Print a value as pretty JSON.
+pub fn json_out(v: &impl serde::Serialize) -> Result<(), Failure> {
+    say!("{}", serde_json::to_string_pretty(v).map_err(|e| fail(ExitCode::Internal, e.into()))?);
+    Ok(())
+}
+
+/// Print rendered text as it is (each line ends in a newline); a closed stdout is not an error.
+pub fn show(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}

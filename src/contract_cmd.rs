@@ -1,0 +1,210 @@
+//! `tokumei recipient` and `tokumei contract`: licensed businesses, their proposals and contracts
+//! (法112-120); one call per subcommand into `tokumei_office::records`.
+
+use crate::args::{ChangeArgs, ViewArgs};
+use crate::common::{Failure, json_out, show};
+use clap::Subcommand;
+use std::path::PathBuf;
+use tokumei_documents::text::register as text;
+use tokumei_office::records::{contracts, recipients};
+
+/// Recipient commands.
+#[derive(Subcommand)]
+pub enum RecipientCommand {
+    /// Register a licensed business from a recipient file (TOML: name, representative, address,
+    /// contact).
+    Add {
+        /// Recipient file (TOML).
+        entry: PathBuf,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// List the recipients (with the end of a 法120 bar).
+    List {
+        #[command(flatten)]
+        view: ViewArgs,
+    },
+}
+
+/// Run a recipient command.
+pub fn recipient(command: RecipientCommand) -> Result<(), Failure> {
+    match command {
+        RecipientCommand::Add { entry, change: ChangeArgs { registry, operator } } => {
+            let (r, id) = recipients::add(&registry.path, &entry, &crate::common::operator(operator))?;
+            say!("registered recipient `{}` (#{id})", r.name);
+        }
+        RecipientCommand::List { view: ViewArgs { registry, json } } => {
+            let list = recipients::list(&registry.path)?;
+            if json {
+                let v: Vec<serde_json::Value> = list
+                    .iter()
+                    .map(|(id, r, barred)| serde_json::json!({ "id": id, "recipient": r, "barred_until": barred }))
+                    .collect();
+                return json_out(&v);
+            }
+            show(&text::recipients(&list));
+        }
+    }
+    Ok(())
+}
+
+/// Proposal and contract commands.
+#[derive(Subcommand)]
+pub enum ContractCommand {
+    /// Record a received proposal (法112条2項 items, from a proposal file): a 法112 proposal in
+    /// response to an open call (法111), or a 法118 proposal (kind = "article118" for created data,
+    /// "change_of_use" for a contractor's change of business).
+    Propose {
+        /// Proposal file (TOML).
+        proposal: PathBuf,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Record the review of a received proposal (法113, 法114条1項) from a review file.
+    Review {
+        /// Contract id.
+        id: i64,
+        /// Review file (TOML: reviewer and one [[check]] per item).
+        #[arg(long)]
+        review: PathBuf,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Move a contract to its next state (checked against the workflow).
+    Advance {
+        /// Contract id.
+        id: i64,
+        /// The next state, `-` and `_` alike (review, cancellation and a change of use have
+        /// their own commands: `contract review`, `contract cancel`, `contract propose`).
+        #[arg(long, value_parser = crate::args::state())]
+        to: tokumei_registry::State,
+        /// Reasons, receipts, references (required for not_fit, withdrawn, corrections_requested,
+        /// cancelled).
+        #[arg(long)]
+        note: Option<String>,
+        /// Staff hours of creation work, for the fee of a 法112 contract (with --to fee_paid; e.g.
+        /// 2.5: every hour or part of an hour is billed, 法119条3項).
+        #[arg(long)]
+        hours: Option<String>,
+        /// What the body pays a contractor it entrusts the creation to, yen: added to the fee of a
+        /// 法112 contract (with --to fee_paid).
+        #[arg(long)]
+        contractor_cost: Option<i64>,
+        /// The fee of a 法118 contract, yen (法119条4項: the ordinance's amount), where the profile
+        /// sets none (with --to fee_paid).
+        #[arg(long)]
+        fee_yen: Option<i64>,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Cancel a contract (法120: fraud, disqualification, serious breach); bars the business for
+    /// two years.
+    Cancel {
+        /// Contract id.
+        id: i64,
+        /// The ground.
+        #[arg(long)]
+        note: String,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Show a contract with its review, notice and history.
+    Show {
+        /// Contract id.
+        id: i64,
+        #[command(flatten)]
+        view: ViewArgs,
+    },
+    /// The contract's full record for the officer's files (proposal, review, notice, fee, every
+    /// step, releases and provisions), as Markdown or JSON.
+    Record {
+        /// Contract id.
+        id: i64,
+        #[command(flatten)]
+        view: ViewArgs,
+    },
+    /// List contracts.
+    List {
+        #[command(flatten)]
+        view: ViewArgs,
+    },
+}
+
+/// Run a contract command.
+pub fn contract(command: ContractCommand) -> Result<(), Failure> {
+    use tokumei_documents::register::fee_words;
+    match command {
+        ContractCommand::Propose { proposal, change: ChangeArgs { registry, operator } } => {
+            let contracts::Proposed { proposal: p, id, contract: c } =
+                contracts::propose(&registry.path, &proposal, &crate::common::operator(operator))?;
+            say!(
+                "recorded proposal {id} of `{}` for file `{}` (received; {}{})",
+                p.recipient,
+                c.as_ref().map_or(p.file.as_str(), |c| c.file.as_str()),
+                p.kind.label(),
+                c.as_ref().and_then(|c| c.call_id).map(|n| format!(", in response to call {n}")).unwrap_or_default()
+            );
+            if p.kind == tokumei_registry::ProposalKind::ChangeOfUse {
+                say!(
+                    "  contract {} is under review for the change of use until this proposal is decided",
+                    p.contract.unwrap_or(0)
+                );
+            }
+        }
+        ContractCommand::Review { id, review, change: ChangeArgs { registry, operator } } => {
+            let (r, passed) = contracts::review(&registry.path, id, &review, &crate::common::operator(operator))?;
+            say!(
+                "contract {id} reviewed by {}: {}",
+                r.reviewer,
+                if passed {
+                    "every check met (notify fit next)"
+                } else {
+                    "checks failed (notify not_fit with reasons)"
+                }
+            );
+        }
+        ContractCommand::Advance {
+            id,
+            to,
+            note,
+            hours,
+            contractor_cost,
+            fee_yen,
+            change: ChangeArgs { registry, operator },
+        } => {
+            let step =
+                contracts::Step { id, to, note: note.as_deref(), hours: hours.as_deref(), contractor_cost, fee_yen };
+            let paid = contracts::advance(&registry.path, &step, &crate::common::operator(operator))?;
+            say!("contract {id}: {}", to.as_str());
+            if let Some(c) = paid {
+                say!("  fee {} yen ({})", c.fee_yen.unwrap_or(0), fee_words(c.fee_basis.as_ref()));
+            }
+        }
+        ContractCommand::Cancel { id, note, change: ChangeArgs { registry, operator } } => {
+            contracts::cancel(&registry.path, id, &note, &crate::common::operator(operator))?;
+            say!("contract {id}: cancelled (法120); the business may not receive data for two years");
+        }
+        ContractCommand::Show { id, view: ViewArgs { registry, json } } => {
+            let c = contracts::show(&registry.path, id)?;
+            if json {
+                return json_out(&c);
+            }
+            show(&text::contract(&c));
+        }
+        ContractCommand::Record { id, view: ViewArgs { registry, json } } => {
+            let rec = contracts::record(&registry.path, id)?;
+            if json {
+                return json_out(&rec);
+            }
+            say!("{}", tokumei_documents::register::record_markdown(&rec));
+        }
+        ContractCommand::List { view: ViewArgs { registry, json } } => {
+            let list = contracts::list(&registry.path)?;
+            if json {
+                return json_out(&list);
+            }
+            show(&text::contracts(&list));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,186 @@
+//! `tokumei file`: personal-information files (個人情報ファイル簿 entries), their rules, sources and
+//! the published book; one call per subcommand into `tokumei_office::records::files`.
+
+use crate::args::{ChangeArgs, RegistryArg, ViewArgs};
+use crate::common::{Failure, json_out, show};
+use clap::Subcommand;
+use std::path::PathBuf;
+use tokumei_documents::text::register as text;
+use tokumei_office::records::files;
+
+/// Personal-information file commands.
+#[derive(Subcommand)]
+pub enum FileCommand {
+    /// Register a 個人情報ファイル簿 entry from an entry file (TOML), with the rule files allowed for
+    /// its releases.
+    Add {
+        /// Entry file (TOML; docs/registry.md lists the fields).
+        entry: PathBuf,
+        /// A rule file allowed for this file's releases (by content). Repeatable.
+        #[arg(long = "rules")]
+        rules: Vec<PathBuf>,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Allow one more rule file for a registered file's releases.
+    AllowRules {
+        /// The file's name.
+        name: String,
+        /// The rule file.
+        #[arg(long = "rules")]
+        rules: PathBuf,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Show one registered file.
+    Show {
+        /// The file's name.
+        name: String,
+        #[command(flatten)]
+        view: ViewArgs,
+    },
+    /// Record where a registered file's records are kept (a CSV or Parquet extract) and which
+    /// column holds the subject identifier: disclosure requests search it. Repeatable per file.
+    AddSource {
+        /// The file's name.
+        name: String,
+        /// The extract.
+        #[arg(long)]
+        input: PathBuf,
+        /// Its encoding (CSV; any case, `utf8`, `shift_jis` and `sjis` too; recorded as
+        /// auto, utf-8 or cp932).
+        #[arg(long, value_enum, ignore_case = true, default_value = "auto")]
+        encoding: crate::args::EncodingArg,
+        /// The column holding the subject identifier (e.g. 宛名番号; never 個人番号).
+        #[arg(long)]
+        subject_column: String,
+        /// The column holding the name (to find a person by name and date of birth).
+        #[arg(long)]
+        name_column: Option<String>,
+        /// The column holding the date of birth.
+        #[arg(long)]
+        birth_column: Option<String>,
+        /// A column of a person's record holding other people's information (e.g. 世帯主氏名):
+        /// withheld from disclosure drafts until the officer releases it. Repeatable.
+        #[arg(long = "others-column")]
+        others_columns: Vec<String>,
+        /// Confirm that a subject column named otherwise holds the profile's subject identifier
+        /// (宛名番号 by default).
+        #[arg(long)]
+        holds_subject_identifier: bool,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// List the registered files.
+    List {
+        #[command(flatten)]
+        view: ViewArgs,
+    },
+    /// Set the office (name and address) that receives proposals for a file (法110条2号) and for
+    /// the anonymised data made from it (法117条2号), and the days from creation during which
+    /// 法118 proposals for those data may be made (法117条3号).
+    SetProposals {
+        /// The file's name.
+        name: String,
+        /// The office receiving proposals: its name and address.
+        #[arg(long)]
+        office: String,
+        /// Days from the creation of anonymised data during which 法118 proposals may be made
+        /// (default 365).
+        #[arg(long)]
+        reuse_period_days: Option<i64>,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Write the publishable 個人情報ファイル簿 (法75): the items of 法74条1項, 法110 and 法117 of
+    /// every file whose entry is published, as `file-book.html` and `file-book.csv` in a folder
+    /// (never overwritten).
+    Book {
+        /// The folder to write to (made if missing).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        registry: RegistryArg,
+    },
+}
+
+/// Run a file command.
+pub fn file(command: FileCommand) -> Result<(), Failure> {
+    match command {
+        FileCommand::Add { entry, rules, change: ChangeArgs { registry, operator } } => {
+            let added = files::add(&registry.path, &entry, &rules, &crate::common::operator(operator))?;
+            say!("registered file `{}` (#{}) with {} allowed rule file(s)", added.entry.name, added.id, added.rules);
+            for w in added.entry.warnings() {
+                eprintln!("warning: {w}");
+            }
+        }
+        FileCommand::AllowRules { name, rules, change: ChangeArgs { registry, operator } } => {
+            let rules = files::allow_rules(&registry.path, &name, &rules, &crate::common::operator(operator))?;
+            say!("file `{name}`: rules {} allowed", rules.path);
+        }
+        FileCommand::AddSource {
+            name,
+            input,
+            encoding,
+            subject_column,
+            name_column,
+            birth_column,
+            others_columns,
+            holds_subject_identifier,
+            change: ChangeArgs { registry, operator },
+        } => {
+            let given = files::NewSource {
+                file: name.clone(),
+                input,
+                encoding: encoding.encoding(),
+                encoding_word: encoding.as_str(),
+                subject_column,
+                name_column,
+                birth_column,
+                others_columns,
+                holds_subject_identifier,
+            };
+            let source = files::add_source(&registry.path, given, &crate::common::operator(operator))?;
+            say!("file `{name}`: records kept in {} ({})", source.path, source.format);
+        }
+        FileCommand::Show { name, view: ViewArgs { registry, json } } => {
+            let (f, sources) = files::show(&registry.path, &name)?;
+            if json {
+                return json_out(&f);
+            }
+            show(&text::file(&f, &sources));
+        }
+        FileCommand::SetProposals { name, office, reuse_period_days, change: ChangeArgs { registry, operator } } => {
+            files::set_proposals(
+                &registry.path,
+                &name,
+                &office,
+                reuse_period_days,
+                &crate::common::operator(operator),
+            )?;
+            say!("file `{name}`: proposals to {} (法110条2号, 法117条2号)", office.trim());
+        }
+        FileCommand::Book { out, registry } => {
+            let book = files::book(&registry.path, &out)?;
+            say!(
+                "wrote the ファイル簿 of {} file(s) to {} and {}{}",
+                book.files,
+                book.html.display(),
+                book.csv.display(),
+                if book.withheld > 0 {
+                    format!(" ({} file(s) whose entry is withheld under 法75条3項 left out)", book.withheld)
+                } else {
+                    String::new()
+                }
+            );
+        }
+        FileCommand::List { view: ViewArgs { registry, json } } => {
+            let files = files::list(&registry.path)?;
+            if json {
+                return json_out(&files);
+            }
+            show(&text::files(&files));
+        }
+    }
+    Ok(())
+}
