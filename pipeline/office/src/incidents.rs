@@ -157,7 +157,17 @@ fn release_scope(
         .outputs
         .iter()
         .find(|o| o.name == "report.json")
-        .and_then(|o| tokumei_report::read_marks(&dir.join(&o.name)).ok());
+        .map(|o| tokumei_report::read_marks(&dir.join(&o.name)));
+    let report = match report {
+        Some(Ok(m)) => Some(m),
+        Some(Err(e)) => {
+            warnings.push(format!(
+                "release {release_id}: its report cannot be read ({e}): the marks its rules gave its columns are not known; items the allowed rules do not classify are taken as possibly 要配慮, and a code column made from 個人番号 cannot be told by its name"
+            ));
+            None
+        }
+        None => None,
+    };
     for c in report.iter().flat_map(|m| &m.columns) {
         let Some(out) = c.output.as_deref() else { continue };
         let e = marks.entry(out.to_string()).or_insert_with(|| item(&BTreeMap::new(), out));

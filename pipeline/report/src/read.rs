@@ -52,8 +52,24 @@ pub fn read_stamp(path: &Path) -> Result<ReleaseStamp, ReportError> {
 }
 
 /// What the rules marked of each column of the report in `path`, whatever else it holds.
+/// Read column by column: a column whose fields are missing or of another type (an older or
+/// damaged report) keeps what it has readable, so one bad column never hides the marks of the
+/// others (an incident's assessment relies on them).
 pub fn read_marks(path: &Path) -> Result<ColumnMarks, ReportError> {
-    read_as(path)
+    let value: serde_json::Value = read_as(path)?;
+    let text = |c: &serde_json::Value, k: &str| c.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let columns = value.get("columns").and_then(|c| c.as_array()).map(Vec::as_slice).unwrap_or_default();
+    Ok(ColumnMarks {
+        columns: columns
+            .iter()
+            .map(|c| crate::ColumnMark {
+                name: text(c, "name").unwrap_or_default(),
+                role: text(c, "role").unwrap_or_default(),
+                output: text(c, "output"),
+                special_care: text(c, "special_care"),
+            })
+            .collect(),
+    })
 }
 
 fn read_as<T: DeserializeOwned>(path: &Path) -> Result<T, ReportError> {
@@ -86,6 +102,23 @@ fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ReportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_unreadable_column_never_hides_the_marks_of_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("report.json");
+        let text = r#"{"release_id": "r", "columns": [{"name": null, "role": 3, "output": "a"}, {"name": "個人番号", "role": "financial", "output": "b", "special_care": "要配慮"}, {"name": "x", "name": "y"}]}"#;
+        std::fs::write(&p, text).unwrap();
+        let m = read_marks(&p).unwrap();
+        assert_eq!(m.columns.len(), 3);
+        assert_eq!((m.columns[0].name.as_str(), m.columns[0].output.as_deref()), ("", Some("a")));
+        assert_eq!(
+            (m.columns[1].name.as_str(), m.columns[1].role.as_str(), m.columns[1].special_care.as_deref()),
+            ("個人番号", "financial", Some("要配慮"))
+        );
+        std::fs::write(&p, "not json").unwrap();
+        assert!(read_marks(&p).is_err());
+    }
 
     #[test]
     fn what_is_not_a_report_is_refused_without_quoting_it() {

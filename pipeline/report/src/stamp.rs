@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 /// `report.json` gives them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReleaseStamp {
-    /// Release id (the release folder's name).
+    /// Release id (the release folder's name); empty when the report does not say (a folder is
+    /// then no release of that name, but the head it records still witnesses the log).
+    #[serde(default)]
     pub release_id: String,
     /// The audit log's head (`entry:sha256`) when the release was made, if recorded.
     #[serde(default)]
@@ -57,7 +59,9 @@ mod tests {
         assert_eq!(s, ReleaseStamp { release_id: "ds-1".into(), audit_head: Some("3:ab".into()), key_id: None });
         let s: ReleaseStamp = serde_json::from_str(r#"{"release_id": "ds-1"}"#).unwrap();
         assert_eq!(s.audit_head, None);
-        assert!(serde_json::from_str::<ReleaseStamp>("{}").is_err());
+        // A report without its id still gives the head it recorded (a witness of the log).
+        let s: ReleaseStamp = serde_json::from_str(r#"{"audit_head": "3:ab"}"#).unwrap();
+        assert_eq!((s.release_id.as_str(), s.audit_head.as_deref()), ("", Some("3:ab")));
     }
 
     #[test]

@@ -77,12 +77,15 @@ pub fn publish(
     if let Err(e) = out_dir.remove_stale(&log, run_log.entries(), operator, &clock.entry_time(), clock.note()) {
         return Err(auditor.fail(run_log, &facts, release_failure(e)));
     }
-    if let (Some(_), Some(reg)) = (contract, ready.registry.as_mut()) {
-        settle_interrupted(reg, out_dir.root(), operator, clock, auditor.tell)
-            .map_err(|f| auditor.fail(run_log, &facts, f))?;
-    }
     // The run's connection is not held while the engine runs (see `release`).
     drop(ready.registry.take());
+    if let Some(c) = contract {
+        // Proved afresh under the lock: waiting for it may have taken as long as another run,
+        // during which the registry may have changed.
+        let mut reg = Registry::open(&c.registry).map_err(|e| auditor.fail(run_log, &facts, refused(e)))?;
+        settle_interrupted(&mut reg, out_dir.root(), operator, clock, auditor.tell)
+            .map_err(|f| auditor.fail(run_log, &facts, f))?;
+    }
     let head = log.head()?;
     let staging = match out_dir.stage(&dataset, &release_id) {
         Ok(s) => s,
