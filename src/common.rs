@@ -71,3 +71,10 @@ pub fn show(text: &str) {
     use std::io::Write as _;
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
+
+/// Print what a step tells: its stderr lines, then its text on stdout.
+pub fn tell(told: tokumei_documents::text::Told) -> Result<(), Failure> {
+    eprint!("{}", told.err);
+    show(&told.out);
+    Ok(())
+}

@@ -9,7 +9,14 @@ macro_rules! put {
     }};
 }
 
+pub mod incident_steps;
 pub mod incidents;
 pub mod register;
+pub mod request_steps;
 pub mod requests;
 pub mod risk;
+pub mod run;
+pub mod told;
+pub mod trace;
+
+pub use told::Told;
