@@ -8,8 +8,7 @@
 //! says. This module parses the arguments and prints.
 
 use crate::args::{ChangeArgs, ViewArgs};
-use crate::common::show as show_text;
-use crate::common::{Failure, json_out, operator as op, tell, today};
+use crate::common::{Failure, operator as op, tell, today, view};
 use clap::Subcommand;
 use std::path::PathBuf;
 use tokumei_documents::text::incidents as text;
@@ -191,19 +190,12 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
         }
         C::List { view: ViewArgs { registry, json }, all, overdue } => {
             let (list, today) = views::incidents(&registry.path, all, overdue)?;
-            if json {
-                return json_out(&text::list_json(&list, &today));
-            }
-            show_text(&text::list(&list, &today));
-            Ok(())
+            view(json, || text::list_json(&list, &today), || text::list(&list, &today))
         }
         C::Show { id, view: ViewArgs { registry, json } } => {
             let (i, events) = views::incident(&registry.path, id)?;
-            if json {
-                return json_out(&text::show_json(&i, &events, &today()?));
-            }
-            show_text(&text::show(&i, &events));
-            Ok(())
+            let today = if json { today()? } else { String::new() };
+            view(json, || text::show_json(&i, &events, &today), || text::show(&i, &events))
         }
         C::Report { id, stage, out, change: c } => {
             tell(steps::report(&c.registry.path, id, &stage, out, &op(c.operator))?)

@@ -5,7 +5,7 @@ use crate::common::Failure;
 use std::path::{Path, PathBuf};
 use tokumei_engine::Progress;
 use tokumei_engine::report::Report;
-pub use tokumei_office::run::{ContractArg, Replacing, Use};
+pub use tokumei_office::run::{ContractArg, Use};
 use tokumei_office::run::{RunRequest, Tell};
 
 /// Notes on stderr; a check's decisions on stdout.
@@ -40,11 +40,11 @@ pub struct RunArgs {
     pub contract: Option<i64>,
     /// Register the release in the registry as an internal use, for this purpose (no
     /// recipient; pseudonymised data may only ever be used internally).
-    #[arg(long, value_parser = crate::args::words)]
+    #[arg(long, value_parser = tokumei_office::values::words)]
     pub internal_use: Option<String>,
     /// Staff hours of creation work for this release (recorded for the fee, 法119; 0 to
     /// 100000).
-    #[arg(long, value_parser = crate::args::hours)]
+    #[arg(long, value_parser = tokumei_office::values::hours)]
     pub hours: Option<f64>,
     /// The registry (default: registry.sqlite in the job's output folder, beside its
     /// releases and audit log).

@@ -7,8 +7,7 @@
 //! folder unless `--out` says. This module parses the arguments and prints.
 
 use crate::args::{ChangeArgs, ViewArgs};
-use crate::common::show as show_text;
-use crate::common::{Failure, json_out, operator as op, tell};
+use crate::common::{Failure, operator as op, tell, view};
 use clap::Subcommand;
 use std::path::PathBuf;
 use tokumei_documents::text::requests as text;
@@ -32,7 +31,7 @@ pub enum RequestCommand {
         view: ViewArgs,
         /// Only those due within this many days (e.g. `7d` or `7`; up to 3650), overdue ones
         /// included.
-        #[arg(long, value_parser = crate::args::days_within)]
+        #[arg(long, value_parser = tokumei_office::values::days_within)]
         due_within: Option<i64>,
         /// Only overdue ones.
         #[arg(long)]
@@ -328,18 +327,14 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
 
 fn list(ViewArgs { registry, json }: ViewArgs, filter: views::RequestFilter) -> Result<(), Failure> {
     let list = views::requests(&registry.path, filter)?;
-    if json {
-        return json_out(&text::list_json(&list));
-    }
-    show_text(&text::list(&list));
-    Ok(())
+    view(json, || text::list_json(&list), || text::list(&list))
 }
 
 fn show(id: i64, ViewArgs { registry, json }: ViewArgs) -> Result<(), Failure> {
     let v = views::request(&registry.path, id)?;
-    if json {
-        return json_out(&text::show_json(&v.request, &v.events, &v.copies, &v.today));
-    }
-    show_text(&text::show(&v.request, &v.events, &v.copies, &v.today));
-    Ok(())
+    view(
+        json,
+        || text::show_json(&v.request, &v.events, &v.copies, &v.today),
+        || text::show(&v.request, &v.events, &v.copies, &v.today),
+    )
 }
