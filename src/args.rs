@@ -76,42 +76,6 @@ impl EncodingArg {
     }
 }
 
-/// `--delimiter`: one ASCII character other than a quote or a line break.
-pub fn delimiter(s: &str) -> Result<u8, String> {
-    let mut chars = s.chars();
-    match (chars.next(), chars.next()) {
-        (Some(c), None) if c.is_ascii() && !matches!(c, '"' | '\r' | '\n') => Ok(c as u8),
-        _ => Err("--delimiter must be one ASCII character other than a quote or a line break".into()),
-    }
-}
-
-/// `--hours` of staff work: a number from 0 to 100000.
-pub fn hours(s: &str) -> Result<f64, String> {
-    s.parse::<f64>()
-        .ok()
-        .filter(|h| h.is_finite() && (0.0..=100_000.0).contains(h))
-        .ok_or_else(|| "--hours must be a number of hours from 0 to 100000".into())
-}
-
-/// A purpose or reason stated in words: not blank, no control characters.
-pub fn words(s: &str) -> Result<String, String> {
-    if s.trim().is_empty() || s.chars().any(char::is_control) {
-        Err("state it in words".into())
-    } else {
-        Ok(s.to_string())
-    }
-}
-
-/// `--due-within`: a number of days from 0 to 3650, e.g. `7d` or `7`.
-pub fn days_within(s: &str) -> Result<i64, String> {
-    s.trim()
-        .trim_end_matches('d')
-        .parse::<i64>()
-        .ok()
-        .filter(|d| (0..=3650).contains(d))
-        .ok_or_else(|| "--due-within is a number of days, e.g. 7d".into())
-}
-
 /// A contract state (`--to`): the registry's words, `-` or `_` alike.
 pub fn state() -> impl TypedValueParser<Value = tokumei_registry::State> {
     let words = tokumei_registry::State::ALL.map(|s| {
@@ -157,23 +121,6 @@ mod tests {
             let office = tokumei_office::sources::encoding(typed);
             assert_eq!(EncodingArg::parse(typed).map(EncodingArg::encoding), office, "{typed}");
         }
-    }
-
-    #[test]
-    fn delimiters_hours_and_days() {
-        assert_eq!(delimiter(";"), Ok(b';'));
-        assert_eq!(delimiter("\t"), Ok(b'\t'));
-        for bad in ["\"", "\n", "\r", "、", ";;", ""] {
-            assert!(delimiter(bad).is_err(), "{bad:?}");
-        }
-        assert_eq!(hours("2.5"), Ok(2.5));
-        for bad in ["-1", "100001", "NaN", "inf", "x"] {
-            assert!(hours(bad).is_err(), "{bad}");
-        }
-        assert_eq!(days_within("7d"), Ok(7));
-        assert_eq!(days_within(" 7 "), Ok(7));
-        assert!(days_within("3651").is_err());
-        assert!(words(" ").is_err() && words("a\nb").is_err() && words("統計").is_ok());
     }
 
     #[test]

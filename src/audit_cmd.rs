@@ -1,11 +1,11 @@
 //! `tokumei audit verify | head | rotate`: the checks are `tokumei_office::audit`; this prints
 //! what they find.
 
-use crate::common::{Failure, fail};
+use crate::common::{Failure, fail, tell};
 use std::path::{Path, PathBuf};
+use tokumei_documents::text::audit as text;
 use tokumei_engine::ExitCode;
 use tokumei_office::audit::Verifying;
-use tokumei_release::DiskState;
 
 /// Which audit log a command reads: `--log FILE` or the one a job names.
 #[derive(clap::Args)]
@@ -139,35 +139,7 @@ pub fn verify_all(
 
 /// `tokumei audit verify`: what it finds on stdout as it goes, its problems on stderr.
 fn verify(log_path: &Path, anchors: &[String], releases: &[PathBuf], public_key: Option<&Path>) -> Result<(), Failure> {
-    let mut print = |found: Verifying| match found {
-        Verifying::Log { entries, head } => {
-            say!("audit log {}: {entries} entries, chain intact; head {head}", log_path.display())
-        }
-        Verifying::Continues { log, entries } => {
-            say!("continues the previous log {} ({entries} good entries, its SHA-256 as recorded)", log.display())
-        }
-        Verifying::Release(r) => {
-            let state = match (&r.state, r.published) {
-                (DiskState::Matches, true) => "published; its files match".to_string(),
-                (DiskState::Matches, false) => {
-                    "interrupted after publication (no `published` entry); its files are complete and match".into()
-                }
-                (DiskState::Absent, false) => "interrupted before publication: never published".into(),
-                (DiskState::Absent, true) => format!("published; no longer at {}", r.dir.display()),
-                (DiskState::Differs(what), _) => format!("DIFFERS from its audit entry: {what}"),
-            };
-            say!("release {} (entry {}): {state}", r.release_id, r.entry);
-        }
-        Verifying::Signed { file, key_id } => eprintln!(
-            "note: {} is signed ({}); pass --public-key to check its signature",
-            file.display(),
-            key_id.unwrap_or("unknown key")
-        ),
-        Verifying::Held { head, from, previous: None } => say!("anchor {head} ({from}): held at entry {}", head.seq),
-        Verifying::Held { head, from, previous: Some(p) } => {
-            say!("anchor {head} ({from}): held at entry {} of the previous log {}", head.seq, p.display())
-        }
-    };
+    let mut print = |found: Verifying| crate::common::print(found.told(log_path));
     let problems = tokumei_office::audit::verify(log_path, anchors, releases, public_key, &mut print)?;
     if problems.is_empty() {
         return Ok(());
@@ -183,28 +155,13 @@ pub fn head(log_path: &Path, sign_key: Option<&Path>, json: bool) -> Result<(), 
     let (last, signed) = tokumei_office::audit::head(log_path, sign_key)?;
     if json || sign_key.is_some() {
         say!("{}", serde_json::to_string(&signed).map_err(|e| fail(ExitCode::Internal, e.into()))?);
-    } else {
-        say!("{}", last.head());
-        eprintln!(
-            "entry {} of {} ({}); file it outside the log: `tokumei audit verify --anchor {}` proves the log still holds it",
-            last.seq,
-            log_path.display(),
-            last.record.time,
-            last.head()
-        );
+        return Ok(());
     }
-    Ok(())
+    tell(text::head(&last, log_path))
 }
 
 /// `tokumei audit rotate`.
 pub fn rotate(log_path: &Path, reason: &str, operator: &str) -> Result<(), Failure> {
     let (archive, first) = tokumei_office::audit::rotate(log_path, reason, operator)?;
-    say!("kept the previous log unchanged as {}", archive.display());
-    say!(
-        "started {} with entry 1 recording it ({}; previous head {})",
-        log_path.display(),
-        first.record.details["previous_state"].as_str().unwrap_or_default(),
-        first.record.details["previous_head"].as_str().filter(|s| !s.is_empty()).unwrap_or("none")
-    );
-    Ok(())
+    tell(text::rotated(&archive, log_path, &first))
 }

@@ -2,10 +2,9 @@
 //! `tokumei_office::calls`; this prints what they did.
 
 use crate::args::{ChangeArgs, ViewArgs};
-use crate::common::Failure;
-use crate::common::{json_out, show, who};
+use crate::common::{Failure, json_out, show, tell, who};
 use clap::Subcommand;
-use tokumei_documents::text::register as text;
+use tokumei_documents::text::{contract_steps as steps, register as text};
 use tokumei_office::calls;
 
 /// Call-for-proposals commands.
@@ -53,41 +52,19 @@ pub enum CallCommand {
 pub fn call(command: CallCommand) -> Result<(), Failure> {
     match command {
         CallCommand::Open { from, to, files, note, change: ChangeArgs { registry, operator } } => {
-            let who = who(operator)?;
-            let c = calls::open(&registry.path, &who, from, &to, &files, note.as_deref())?;
-            say!(
-                "opened call {} for proposals from {} to {} for {}",
-                c.id,
-                c.open_from,
-                c.open_until,
-                c.files.join(", ")
-            );
-            Ok(())
+            tell(steps::call_opened(&calls::open(&registry.path, &who(operator)?, from, &to, &files, note.as_deref())?))
         }
         CallCommand::Close { id, note, change: ChangeArgs { registry, operator } } => {
-            let who = who(operator)?;
-            let c = calls::close(&registry.path, &who, id, &note)?;
-            say!("closed call {id} on {}", c.closed_on.as_deref().unwrap_or("-"));
-            if !c.ran_full_period() {
-                eprintln!(
-                    "warning: call {id} ran less than {} days: it does not count as the fiscal year's call (規則53)",
-                    tokumei_registry::MIN_CALL_DAYS
-                );
+            tell(steps::call_closed(&calls::close(&registry.path, &who(operator)?, id, &note)?))
+        }
+        CallCommand::List { view: ViewArgs { registry, json } } => {
+            let found = calls::list(&registry.path)?;
+            if json {
+                return json_out(&text::calls_json(&found.calls, &found.today, &found.warnings));
             }
+            show(&text::calls(&found.calls, &found.today));
+            found.warnings.iter().for_each(|w| eprintln!("warning: {w}"));
             Ok(())
         }
-        CallCommand::List { view: ViewArgs { registry, json } } => list(&calls::list(&registry.path)?, json),
     }
-}
-
-/// `tokumei call list`: as JSON or a line per call; warnings on stderr.
-fn list(found: &calls::Calls, json: bool) -> Result<(), Failure> {
-    if json {
-        return json_out(&text::calls_json(&found.calls, &found.today, &found.warnings));
-    }
-    show(&text::calls(&found.calls, &found.today));
-    for w in &found.warnings {
-        eprintln!("warning: {w}");
-    }
-    Ok(())
 }

@@ -71,3 +71,28 @@ pub fn show(text: &str) {
     use std::io::Write as _;
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
+
+/// Print what a step tells: its stderr lines, then its text on stdout.
+pub fn tell(told: tokumei_documents::text::Told) -> Result<(), Failure> {
+    print(told);
+    Ok(())
+}
+
+/// Print a message: its stderr lines, then its text on stdout.
+pub fn print(told: tokumei_documents::text::Told) {
+    eprint!("{}", told.err);
+    show(&told.out);
+}
+
+/// Print a reading command's result: as pretty JSON with `--json`, else as rendered text.
+pub fn view<J: serde::Serialize>(
+    json: bool,
+    j: impl FnOnce() -> J,
+    text: impl FnOnce() -> String,
+) -> Result<(), Failure> {
+    if json {
+        return json_out(&j());
+    }
+    show(&text());
+    Ok(())
+}

@@ -2,10 +2,10 @@
 //! (法112-120); one call per subcommand into `tokumei_office::records`.
 
 use crate::args::{ChangeArgs, ViewArgs};
-use crate::common::{Failure, json_out, show};
+use crate::common::{Failure, json_out, operator as op, show, tell, view};
 use clap::Subcommand;
 use std::path::PathBuf;
-use tokumei_documents::text::register as text;
+use tokumei_documents::text::{contract_steps as steps, register as text};
 use tokumei_office::records::{contracts, recipients};
 
 /// Recipient commands.
@@ -30,8 +30,8 @@ pub enum RecipientCommand {
 pub fn recipient(command: RecipientCommand) -> Result<(), Failure> {
     match command {
         RecipientCommand::Add { entry, change: ChangeArgs { registry, operator } } => {
-            let (r, id) = recipients::add(&registry.path, &entry, &crate::common::operator(operator))?;
-            say!("registered recipient `{}` (#{id})", r.name);
+            let (r, id) = recipients::add(&registry.path, &entry, &op(operator))?;
+            tell(steps::recipient_added(&r.name, id))
         }
         RecipientCommand::List { view: ViewArgs { registry, json } } => {
             let list = recipients::list(&registry.path)?;
@@ -43,9 +43,9 @@ pub fn recipient(command: RecipientCommand) -> Result<(), Failure> {
                 return json_out(&v);
             }
             show(&text::recipients(&list));
+            Ok(())
         }
     }
-    Ok(())
 }
 
 /// Proposal and contract commands.
@@ -132,64 +132,28 @@ pub enum ContractCommand {
 
 /// Run a contract command.
 pub fn contract(command: ContractCommand) -> Result<(), Failure> {
-    use tokumei_documents::register::fee_words;
     match command {
         ContractCommand::Propose { proposal, change: ChangeArgs { registry, operator } } => {
-            let contracts::Proposed { proposal: p, id, contract: c } =
-                contracts::propose(&registry.path, &proposal, &crate::common::operator(operator))?;
-            say!(
-                "recorded proposal {id} of `{}` for file `{}` (received; {}{})",
-                p.recipient,
-                c.as_ref().map_or(p.file.as_str(), |c| c.file.as_str()),
-                p.kind.label(),
-                c.as_ref().and_then(|c| c.call_id).map(|n| format!(", in response to call {n}")).unwrap_or_default()
-            );
-            if p.kind == tokumei_registry::ProposalKind::ChangeOfUse {
-                say!(
-                    "  contract {} is under review for the change of use until this proposal is decided",
-                    p.contract.unwrap_or(0)
-                );
-            }
+            let p = contracts::propose(&registry.path, &proposal, &op(operator))?;
+            return tell(steps::proposed(p.id, &p.proposal, p.contract.as_ref()));
         }
         ContractCommand::Review { id, review, change: ChangeArgs { registry, operator } } => {
-            let (r, passed) = contracts::review(&registry.path, id, &review, &crate::common::operator(operator))?;
-            say!(
-                "contract {id} reviewed by {}: {}",
-                r.reviewer,
-                if passed {
-                    "every check met (notify fit next)"
-                } else {
-                    "checks failed (notify not_fit with reasons)"
-                }
-            );
+            let (r, passed) = contracts::review(&registry.path, id, &review, &op(operator))?;
+            return tell(steps::reviewed(id, &r.reviewer, passed));
         }
-        ContractCommand::Advance {
-            id,
-            to,
-            note,
-            hours,
-            contractor_cost,
-            fee_yen,
-            change: ChangeArgs { registry, operator },
-        } => {
+        ContractCommand::Advance { id, to, note, hours, contractor_cost, fee_yen, change: c } => {
             let step =
                 contracts::Step { id, to, note: note.as_deref(), hours: hours.as_deref(), contractor_cost, fee_yen };
-            let paid = contracts::advance(&registry.path, &step, &crate::common::operator(operator))?;
-            say!("contract {id}: {}", to.as_str());
-            if let Some(c) = paid {
-                say!("  fee {} yen ({})", c.fee_yen.unwrap_or(0), fee_words(c.fee_basis.as_ref()));
-            }
+            let paid = contracts::advance(&c.registry.path, &step, &op(c.operator))?;
+            return tell(steps::advanced(id, to.as_str(), paid.as_ref()));
         }
         ContractCommand::Cancel { id, note, change: ChangeArgs { registry, operator } } => {
-            contracts::cancel(&registry.path, id, &note, &crate::common::operator(operator))?;
-            say!("contract {id}: cancelled (法120); the business may not receive data for two years");
+            contracts::cancel(&registry.path, id, &note, &op(operator))?;
+            return tell(steps::cancelled(id));
         }
         ContractCommand::Show { id, view: ViewArgs { registry, json } } => {
             let c = contracts::show(&registry.path, id)?;
-            if json {
-                return json_out(&c);
-            }
-            show(&text::contract(&c));
+            return view(json, || &c, || text::contract(&c));
         }
         ContractCommand::Record { id, view: ViewArgs { registry, json } } => {
             let rec = contracts::record(&registry.path, id)?;
@@ -200,10 +164,7 @@ pub fn contract(command: ContractCommand) -> Result<(), Failure> {
         }
         ContractCommand::List { view: ViewArgs { registry, json } } => {
             let list = contracts::list(&registry.path)?;
-            if json {
-                return json_out(&list);
-            }
-            show(&text::contracts(&list));
+            return view(json, || &list, || text::contracts(&list));
         }
     }
     Ok(())

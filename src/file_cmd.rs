@@ -2,10 +2,10 @@
 //! the published book; one call per subcommand into `tokumei_office::records::files`.
 
 use crate::args::{ChangeArgs, RegistryArg, ViewArgs};
-use crate::common::{Failure, json_out, show};
+use crate::common::{Failure, operator as op, tell, view};
 use clap::Subcommand;
 use std::path::PathBuf;
-use tokumei_documents::text::register as text;
+use tokumei_documents::text::{file_steps as steps, register as text};
 use tokumei_office::records::files;
 
 /// Personal-information file commands.
@@ -108,15 +108,11 @@ pub enum FileCommand {
 pub fn file(command: FileCommand) -> Result<(), Failure> {
     match command {
         FileCommand::Add { entry, rules, change: ChangeArgs { registry, operator } } => {
-            let added = files::add(&registry.path, &entry, &rules, &crate::common::operator(operator))?;
-            say!("registered file `{}` (#{}) with {} allowed rule file(s)", added.entry.name, added.id, added.rules);
-            for w in added.entry.warnings() {
-                eprintln!("warning: {w}");
-            }
+            let added = files::add(&registry.path, &entry, &rules, &op(operator))?;
+            tell(steps::added(&added.entry, added.id, added.rules))
         }
         FileCommand::AllowRules { name, rules, change: ChangeArgs { registry, operator } } => {
-            let rules = files::allow_rules(&registry.path, &name, &rules, &crate::common::operator(operator))?;
-            say!("file `{name}`: rules {} allowed", rules.path);
+            tell(steps::rules_allowed(&name, &files::allow_rules(&registry.path, &name, &rules, &op(operator))?.path))
         }
         FileCommand::AddSource {
             name,
@@ -140,47 +136,24 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
                 others_columns,
                 holds_subject_identifier,
             };
-            let source = files::add_source(&registry.path, given, &crate::common::operator(operator))?;
-            say!("file `{name}`: records kept in {} ({})", source.path, source.format);
+            let source = files::add_source(&registry.path, given, &op(operator))?;
+            tell(steps::source_added(&name, &source.path, &source.format))
         }
         FileCommand::Show { name, view: ViewArgs { registry, json } } => {
             let (f, sources) = files::show(&registry.path, &name)?;
-            if json {
-                return json_out(&f);
-            }
-            show(&text::file(&f, &sources));
+            view(json, || &f, || text::file(&f, &sources))
         }
         FileCommand::SetProposals { name, office, reuse_period_days, change: ChangeArgs { registry, operator } } => {
-            files::set_proposals(
-                &registry.path,
-                &name,
-                &office,
-                reuse_period_days,
-                &crate::common::operator(operator),
-            )?;
-            say!("file `{name}`: proposals to {} (法110条2号, 法117条2号)", office.trim());
+            files::set_proposals(&registry.path, &name, &office, reuse_period_days, &op(operator))?;
+            tell(steps::proposals_set(&name, &office))
         }
         FileCommand::Book { out, registry } => {
             let book = files::book(&registry.path, &out)?;
-            say!(
-                "wrote the ファイル簿 of {} file(s) to {} and {}{}",
-                book.files,
-                book.html.display(),
-                book.csv.display(),
-                if book.withheld > 0 {
-                    format!(" ({} file(s) whose entry is withheld under 法75条3項 left out)", book.withheld)
-                } else {
-                    String::new()
-                }
-            );
+            tell(steps::book_written(book.files, (&book.html, &book.csv), book.withheld))
         }
         FileCommand::List { view: ViewArgs { registry, json } } => {
             let files = files::list(&registry.path)?;
-            if json {
-                return json_out(&files);
-            }
-            show(&text::files(&files));
+            view(json, || &files, || text::files(&files))
         }
     }
-    Ok(())
 }

@@ -8,16 +8,13 @@
 //! says. This module parses the arguments and prints.
 
 use crate::args::{ChangeArgs, ViewArgs};
-use crate::common::Failure;
-use crate::common::show as show_text;
-use crate::common::{json_out, operator as op, today};
+use crate::common::{Failure, operator as op, tell, today, view};
 use clap::Subcommand;
 use std::path::PathBuf;
-use tokumei_documents::incidents::assessment_lines;
 use tokumei_documents::text::incidents as text;
 use tokumei_office::incident_steps as steps;
-use tokumei_office::{incidents, views};
-use tokumei_registry::{Notice, StoredIncident};
+use tokumei_office::views;
+use tokumei_registry::Notice;
 
 /// Incident commands.
 #[derive(Subcommand)]
@@ -185,131 +182,43 @@ pub enum IncidentCommand {
 pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
     use IncidentCommand as C;
     match command {
-        C::Open { entry, job, change: ChangeArgs { registry, operator } } => {
-            let i = steps::open(&registry.path, (&entry, &job), &op(operator), &warn)?;
-            say!("opened incident {}: {} ({}), discovered {}", i.id, i.facts.title, i.event(), i.facts.discovered);
-            show_text(&assessment(&i));
-            Ok(())
+        C::Open { entry, job, change: c } => {
+            tell(steps::open(&c.registry.path, (&entry, &job), &op(c.operator), &warn)?)
         }
-        C::Update { id, entry, job, change: ChangeArgs { registry, operator } } => {
-            let i = steps::update(&registry.path, id, (&entry, &job), &op(operator), &warn)?;
-            say!("updated incident {id}");
-            show_text(&assessment(&i));
-            Ok(())
+        C::Update { id, entry, job, change: c } => {
+            tell(steps::update(&c.registry.path, id, (&entry, &job), &op(c.operator), &warn)?)
         }
         C::List { view: ViewArgs { registry, json }, all, overdue } => {
             let (list, today) = views::incidents(&registry.path, all, overdue)?;
-            if json {
-                return json_out(&text::list_json(&list, &today));
-            }
-            show_text(&text::list(&list, &today));
-            Ok(())
+            view(json, || text::list_json(&list, &today), || text::list(&list, &today))
         }
         C::Show { id, view: ViewArgs { registry, json } } => {
             let (i, events) = views::incident(&registry.path, id)?;
-            if json {
-                return json_out(&text::show_json(&i, &events, &today()?));
-            }
-            show_text(&text::show(&i, &events));
-            Ok(())
+            let today = if json { today()? } else { String::new() };
+            view(json, || text::show_json(&i, &events, &today), || text::show(&i, &events))
         }
-        C::Report { id, stage, out, change } => report(id, &stage, out, change),
-        C::Filed { id, stage, date, reference, document, change: ChangeArgs { registry, operator } } => {
-            let given = (stage.clone(), date, reference);
-            let (date, late) = steps::filed(&registry.path, id, given, document.as_deref(), &op(operator))?;
-            say!("incident {id}: {stage} report filed on {date}{}", if late { " (after its due date)" } else { "" });
-            Ok(())
+        C::Report { id, stage, out, change: c } => {
+            tell(steps::report(&c.registry.path, id, &stage, out, &op(c.operator))?)
         }
-        C::Notices { id, name_column, address_column, out, change: ChangeArgs { registry, operator } } => {
-            let l = steps::notices(&registry.path, id, (name_column, address_column), out, &op(operator))?;
-            for w in &l.warnings {
-                warn(w);
-            }
-            say!("notices for incident {id}: {} letters and notices.csv in {}", l.letters, l.dir.display());
-            let missing = l.letters - l.found;
-            if missing > 0 && l.found > 0 {
-                say!(
-                    "  {missing} people not found in the sources' name/address columns: check the letters marked （氏名）"
-                );
-            }
-            Ok(())
+        C::Filed { id, stage, date, reference, document, change: c } => {
+            tell(steps::filed(&c.registry.path, id, (stage, date, reference), document.as_deref(), &op(c.operator))?)
         }
-        C::Notify { id, subjects, all, method, at, change: ChangeArgs { registry, operator } } => {
-            let subjects = (!all).then_some(subjects.as_slice());
+        C::Notices { id, name_column, address_column, out, change: c } => {
+            tell(steps::notices(&c.registry.path, id, (name_column, address_column), out, &op(c.operator))?)
+        }
+        C::Notify { id, subjects, all, method, at, change: c } => {
             let notice = Notice::Sent { method, at };
-            let (n, pending) = steps::record_notices(&registry.path, id, subjects, &notice, &op(operator))?;
-            say!("incident {id}: {n} notice(s) recorded; {pending} people still to notify");
-            Ok(())
+            tell(steps::record_notices(&c.registry.path, id, (&subjects, all), &notice, &op(c.operator))?)
         }
-        C::Except {
-            id,
-            subjects,
-            all,
-            ground,
-            note,
-            announcement,
-            desk,
-            change: ChangeArgs { registry, operator },
-        } => {
+        C::Except { id, subjects, all, ground, note, announcement, desk, change: c } => {
             let exception = Notice::Exception { ground, note, announcement, desk };
-            let subjects = (!all).then_some(subjects.as_slice());
-            let (n, pending) = steps::record_notices(&registry.path, id, subjects, &exception, &op(operator))?;
-            say!("incident {id}: {n} exception(s) recorded; {pending} people still to notify");
-            Ok(())
+            tell(steps::record_notices(&c.registry.path, id, (&subjects, all), &exception, &op(c.operator))?)
         }
-        C::Close { id, reason, change: ChangeArgs { registry, operator } } => {
-            steps::close(&registry.path, id, &reason, &op(operator))?;
-            say!("incident {id} closed");
-            Ok(())
-        }
+        C::Close { id, reason, change: c } => tell(steps::close(&c.registry.path, id, &reason, &op(c.operator))?),
     }
 }
 
 /// A warning on stderr.
 fn warn(w: &str) {
     eprintln!("warning: {w}");
-}
-
-/// The assessment's lines, as `incident open`, `update` and `show` print them.
-fn assessment(i: &StoredIncident) -> String {
-    assessment_lines(i).iter().map(|l| format!("{l}\n")).collect()
-}
-
-fn report(
-    id: i64,
-    stage: &str,
-    out: Option<PathBuf>,
-    ChangeArgs { registry, operator }: ChangeArgs,
-) -> Result<(), Failure> {
-    let (i, paths, my_number, v) = match steps::report(&registry.path, id, stage, out, &op(operator))? {
-        incidents::Reported::Contract { record } => {
-            say!("incident {id} is a contract incident (a leaked anonymised release): no report to the Commission");
-            say!("  record written to {}", record.display());
-            return Ok(());
-        }
-        incidents::Reported::Report { incident, paths, my_number, draft } => (incident, paths, my_number, draft),
-    };
-    let a = &i.assessment;
-    if !a.report_required {
-        say!(
-            "note: {} for incident {id}; the {} draft is for a voluntary report",
-            if a.my_number_report {
-                "no trigger of 法68/法26 fired, but the My Number report (番号法29条の4) is required"
-            } else {
-                "no report is required (no trigger fired, or exempt)"
-            },
-            if a.regime == "article26" { "法26" } else { "法68" },
-        );
-    }
-    say!("report ({stage}) for incident {id}: {} and {}", paths.0.display(), paths.1.display());
-    if let Some((mj, mh)) = &my_number {
-        say!("My Number report ({stage}, 番号法29条の4) for incident {id}: {} and {}", mj.display(), mh.display());
-    }
-    if let Some(d) = v["due"].as_str() {
-        say!(
-            "  due {d} ({}); record the filing with `tokumei incident filed {id} --stage {stage} --reference ...`",
-            v["counting"].as_str().unwrap_or("-")
-        );
-    }
-    Ok(())
 }

@@ -1,9 +1,8 @@
 //! `tokumei init`, `sample`, `keygen` and `risk`: the tools around a job, each a library call
 //! and what it prints.
 
-use crate::common::{Failure, fail, json_out, show};
+use crate::common::{Failure, json_out, show};
 use std::path::PathBuf;
-use tokumei_engine::ExitCode;
 
 /// Arguments of `tokumei init`.
 #[derive(clap::Args)]
@@ -21,7 +20,7 @@ pub struct InitArgs {
     #[arg(long, value_enum, ignore_case = true, default_value = "auto")]
     pub encoding: crate::args::EncodingArg,
     /// CSV delimiter: one ASCII character other than a quote or a line break.
-    #[arg(long, default_value = ",", value_parser = crate::args::delimiter)]
+    #[arg(long, default_value = ",", value_parser = tokumei_office::values::delimiter)]
     pub delimiter: u8,
     /// Replace an existing rules file.
     #[arg(long)]
@@ -75,7 +74,7 @@ pub struct RiskArgs {
     #[arg(long, value_enum, ignore_case = true, default_value = "auto")]
     pub encoding: crate::args::EncodingArg,
     /// CSV delimiter: one ASCII character other than a quote or a line break.
-    #[arg(long, default_value = ",", value_parser = crate::args::delimiter)]
+    #[arg(long, default_value = ",", value_parser = tokumei_office::values::delimiter)]
     pub delimiter: u8,
     /// Print JSON instead of text.
     #[arg(long)]
@@ -134,89 +133,24 @@ fn table(
 
 /// `tokumei init`: draft a rules file; the summary goes where the draft does not.
 pub fn init(a: InitArgs) -> Result<(), Failure> {
-    let input = table(&a.extract, a.encoding, a.delimiter);
-    let out = a.out.as_deref();
+    let (input, out) = (table(&a.extract, a.encoding, a.delimiter), a.out.as_deref());
     let draft = tokumei_office::init::draft_rules(&input, a.dataset, out, a.force, a.no_header)?;
-    let mut lines = Vec::new();
-    match out {
-        Some(out) => {
-            lines.push(format!("drafted {} from {} rows; review every guess before use:", out.display(), draft.rows))
-        }
-        None => {
-            say!("{}", draft.toml);
-            lines.push(format!("drafted rules from {} rows; review every guess before use:", draft.rows));
-        }
-    }
-    lines.push(format!("{:<20} {:<20} {:>12} {:>8}  evidence", "column", "role", "distinct", "unique"));
-    for g in &draft.guesses {
-        lines.push(format!(
-            "{:<20} {:<20} {:>12} {:>7.1}%  {}",
-            g.column,
-            g.role,
-            g.distinct,
-            g.unique_share * 100.0,
-            g.evidence
-        ));
-    }
-    lines.push(match &draft.subject {
-        Some(s) => format!("subject (the models count people by it): {s}"),
-        None => {
-            "subject: no column recognised as one person's number; name one if a person may have several rows".into()
-        }
-    });
-    lines.push(match &draft.fingerprint {
-        Some(f) => format!("fingerprint for leak tracing (its values reordered within classes): {f}"),
-        None => "fingerprint for leak tracing: none drafted (no insensitive column outside the key)".into(),
-    });
-    if let Some(u) = draft.unique_on_quasi {
-        lines.push(format!(
-            "suggested quasi-identifiers: {}; {:.1}% of records unique on them at raw values (the drafted generalisation lowers it)",
-            draft.guesses.iter().filter(|g| g.quasi).map(|g| g.column.as_str()).collect::<Vec<_>>().join(", "),
-            u * 100.0
-        ));
-    }
-    lines.push("next: write a job file naming the extract and these rules, and run `tokumei check JOB.toml`".into());
-    for l in lines {
-        if out.is_some() {
-            say!("{l}");
-        } else {
-            eprintln!("{l}");
-        }
-    }
-    Ok(())
+    crate::common::tell(tokumei_office::init::told(&draft, out))
 }
 
 /// `tokumei sample`: resident extracts (three files in a folder) or one resident-registry file.
 pub fn sample(a: SampleArgs) -> Result<(), Failure> {
     let (out, rows, enc) = (&a.out, a.rows, a.encoding.synth());
-    match a.kind {
-        SampleKind::ResidentExtracts => {
-            tokumei_office::sample::resident_extracts(out, rows, a.seed, enc, a.force)?;
-            say!("wrote {rows} residents as {} in {}", tokumei_synth::EXTRACTS.join(", "), out.display());
-        }
-        SampleKind::ResidentRegistry => {
-            tokumei_office::sample::resident_registry(out, rows, a.seed, enc, a.force)?;
-            say!("wrote {rows} rows to {}", out.display());
-        }
-    }
+    show(&match a.kind {
+        SampleKind::ResidentExtracts => tokumei_office::sample::resident_extracts(out, rows, a.seed, enc, a.force)?,
+        SampleKind::ResidentRegistry => tokumei_office::sample::resident_registry(out, rows, a.seed, enc, a.force)?,
+    });
     Ok(())
 }
 
 /// `tokumei keygen`: a pseudonym key, or with `audit` an officer's signing key pair.
 pub fn keygen(KeygenArgs { out, audit }: KeygenArgs) -> Result<(), Failure> {
-    let out = out.as_path();
-    if audit {
-        let public = PathBuf::from(format!("{}.pub", out.display()));
-        let id = tokumei_audit::sign::generate(out, &public).map_err(|e| fail(ExitCode::Key, e.into()))?;
-        say!(
-            "wrote audit signing key {id} to {} (owner-only; never printed) and its public key to {}",
-            out.display(),
-            public.display()
-        );
-    } else {
-        let id = tokumei_engine::keys::Key::generate(out)?;
-        say!("wrote key {} to {} (keep it apart from the data; it is never printed)", id, out.display());
-    }
+    show(&tokumei_office::init::keygen(&out, audit)?);
     Ok(())
 }
 

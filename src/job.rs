@@ -5,8 +5,8 @@ use crate::common::Failure;
 use std::path::{Path, PathBuf};
 use tokumei_engine::Progress;
 use tokumei_engine::report::Report;
-pub use tokumei_office::run::{ContractArg, Replacing, Use};
-use tokumei_office::run::{Published, RunDone, RunRequest, Tell, shown};
+pub use tokumei_office::run::{ContractArg, Use};
+use tokumei_office::run::{RunRequest, Tell};
 
 /// Notes on stderr; a check's decisions on stdout.
 struct Printer;
@@ -40,11 +40,11 @@ pub struct RunArgs {
     pub contract: Option<i64>,
     /// Register the release in the registry as an internal use, for this purpose (no
     /// recipient; pseudonymised data may only ever be used internally).
-    #[arg(long, value_parser = crate::args::words)]
+    #[arg(long, value_parser = tokumei_office::values::words)]
     pub internal_use: Option<String>,
     /// Staff hours of creation work for this release (recorded for the fee, 法119; 0 to
     /// 100000).
-    #[arg(long, value_parser = crate::args::hours)]
+    #[arg(long, value_parser = tokumei_office::values::hours)]
     pub hours: Option<f64>,
     /// The registry (default: registry.sqlite in the job's output folder, beside its
     /// releases and audit log).
@@ -103,69 +103,7 @@ pub fn run_job(
         threads: threads(),
         spill_memory: std::env::var("TOKUMEI_SPILL_MEMORY").ok().and_then(|t| t.trim().parse().ok()),
     };
-    match tokumei_office::run::run(job_path, request, progress, &Printer)? {
-        RunDone::Checked(report) => {
-            say!("check passed: {}; nothing was written", counts(&report, "would be "));
-        }
-        RunDone::Published(p) => print_published(&p),
-    }
-    Ok(())
-}
-
-/// What a published run prints: the release, its files and entry; warnings on stderr.
-fn print_published(p: &Published) {
-    let publication = &p.publication;
-    say!("release {}: {}", p.report.release_id, counts(&p.report, ""));
-    say!("  folder {}", shown(&publication.dir).display());
-    for (name, _) in &publication.files {
-        say!("  wrote {}", shown(&publication.dir.join(name)).display());
-    }
-    say!("  audit entry {} (log head before it: {})", publication.publishing.seq, p.head);
-    for w in publication.warnings.iter().chain(p.settle_warning.as_ref()) {
-        eprintln!("warning: {w}");
-    }
-    if let Some((id, registry)) = &p.registered {
-        match id {
-            Some(id) => say!("  registered for contract {id} in {}", shown(registry).display()),
-            None => say!("  registered as an internal use in {}", shown(registry).display()),
-        }
-        if let Some(old) = &p.replaces {
-            say!(
-                "  replaces release {old} (without every person residents' requests excluded); destroy release {old} and every copy of it, then record it: tokumei release destroyed {old} --how ..."
-            );
-        }
-    }
-}
-
-/// `N rows read, N rejected, N [would be ]suppressed, N [would be ]written (people ...); k=N achieved
-/// (required N)` (the k part only where a k is required).
-fn counts(r: &Report, would: &str) -> String {
-    let excluded = match &r.requests {
-        Some(q) if q.excluded_records > 0 || q.corrected_values > 0 => format!(
-            " ({} more left out and {} values corrected by residents' requests)",
-            q.excluded_records, q.corrected_values
-        ),
-        _ => String::new(),
-    };
-    let people = match &r.people.subject {
-        Some(_) => format!(
-            " (people{}: {} accepted, {} {would}suppressed, {} {would}written)",
-            if r.k > 1 { ", by which k counts" } else { "" },
-            r.people.people_in,
-            r.people.people_suppressed,
-            r.people.people_out
-        ),
-        None => String::new(),
-    };
-    // No k is required of pseudonymised data (k = 1): no line claims one.
-    let k = match r.k {
-        0 | 1 => String::new(),
-        k => format!("; k={} achieved (required {k})", r.k_achieved),
-    };
-    format!(
-        "{} rows read{excluded}, {} rejected, {} {would}suppressed, {} {would}written{people}{k}",
-        r.rows_in, r.rows_rejected, r.suppressed, r.rows_out
-    )
+    crate::common::tell(tokumei_office::run::told(&tokumei_office::run::run(job_path, request, progress, &Printer)?))
 }
 
 /// Threads that transform rows: `TOKUMEI_THREADS` (a positive number), else one per core.

@@ -2,10 +2,10 @@
 //! arguments, one call per subcommand into `tokumei_office::records`, and what is printed.
 
 use crate::args::{RegistryArg, ViewArgs};
-use crate::common::{Failure, fail, json_out, show};
+use crate::common::{Failure, fail, json_out, operator as op, show, tell};
 use clap::Subcommand;
 use std::path::PathBuf;
-use tokumei_documents::text::register as text;
+use tokumei_documents::text::{register as text, registry_steps};
 use tokumei_engine::ExitCode;
 use tokumei_office::records::{self, subjects};
 
@@ -80,20 +80,13 @@ pub enum RegistryCommand {
 
 /// Run a registry command.
 pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
+    use records::registry as r;
     match command {
         RegistryCommand::Init { registry, profile, audit_log, operator } => {
-            let made =
-                records::registry::init(&registry.path, &profile, audit_log, &crate::common::operator(operator))?;
-            say!(
-                "created registry {} for {} ({}); its changes are audited in {}",
-                made.path.display(),
-                made.body,
-                made.actor,
-                made.audit_log.display()
-            );
+            return tell(r::init(&registry.path, &profile, audit_log, &op(operator))?.told());
         }
         RegistryCommand::Status { view: ViewArgs { registry, json } } => {
-            let s = records::registry::status(&registry.path)?;
+            let s = r::status(&registry.path)?;
             if json {
                 return json_out(&serde_json::json!({
                     "status": s.status, "profile": s.profile, "erasures_to_do": s.erasures_to_do, "warnings": s.warnings
@@ -101,55 +94,19 @@ pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
             }
             show(&text::status(&s));
         }
-        RegistryCommand::Export { registry, out: None } => {
-            let buf = records::registry::export(&registry.path)?;
-            // A closed stdout (piped into `head`) is not an error.
-            use std::io::Write as _;
-            let _ = std::io::stdout().lock().write_all(&buf);
-        }
+        // A closed stdout (piped into `head`) is not an error.
+        RegistryCommand::Export { registry, out: None } => show_bytes(&r::export(&registry.path)?),
         RegistryCommand::Export { registry, out: Some(out) } => {
-            let n = records::registry::export_to(&registry.path, &out)?;
-            say!("exported {n} rows to {}", out.display());
+            return tell(registry_steps::exported(r::export_to(&registry.path, &out)?, &out));
         }
         RegistryCommand::PurgeExpired { registry, dry_run, operator } => {
-            let list = records::registry::purge_expired(&registry.path, dry_run, &crate::common::operator(operator))?;
-            for p in &list {
-                say!(
-                    "{} contract {} ({}, retained until {}) with {} release record(s)",
-                    if dry_run { "would remove" } else { "removed" },
-                    p.contract_id,
-                    p.state,
-                    p.retained_until,
-                    p.releases.len()
-                );
-            }
-            if list.is_empty() {
-                say!("no record has reached the end of its retention period");
-            }
+            return tell(registry_steps::purged(&r::purge_expired(&registry.path, dry_run, &op(operator))?, dry_run));
         }
         RegistryCommand::Reset { registry, reason, audit_log, operator } => {
-            use records::registry::Reset;
-            match records::registry::reset(&registry.path, &reason, audit_log, &crate::common::operator(operator))? {
-                Reset::Retired { audit_log, ids } => say!(
-                    "registry {}: recorded as gone in {} ({} registry id(s) retired); runs may run without it",
-                    registry.path.display(),
-                    audit_log.display(),
-                    ids.len()
-                ),
-                Reset::Accepted { path, problems } => {
-                    for p in &problems {
-                        eprintln!("accepted: {p}");
-                    }
-                    say!(
-                        "registry {}: reset recorded in its audit log ({} problem(s) accepted); the registry is in use again",
-                        path.display(),
-                        problems.len()
-                    );
-                }
-            }
+            return tell(r::reset(&registry.path, &reason, audit_log, &op(operator))?.told(&registry.path));
         }
         RegistryCommand::Verify { registry } => {
-            let (path, problems) = records::registry::verify_at(&registry.path)?;
+            let (path, problems) = r::verify_at(&registry.path)?;
             if problems.is_empty() {
                 say!("registry {}: every row and change matches the audit log", path.display());
                 return Ok(());
@@ -164,6 +121,12 @@ pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// Bytes on stdout as they are; a closed stdout is not an error.
+fn show_bytes(buf: &[u8]) {
+    use std::io::Write as _;
+    let _ = std::io::stdout().lock().write_all(buf);
 }
 
 /// Per-subject commands.
@@ -187,7 +150,7 @@ pub enum SubjectCommand {
 /// Run a subject command.
 pub fn subject(command: SubjectCommand) -> Result<(), Failure> {
     let SubjectCommand::Provisions { subject, view: ViewArgs { registry, json }, operator } = command;
-    let found = subjects::provisions(&registry.path, &subject, &crate::common::operator(operator))?;
+    let found = subjects::provisions(&registry.path, &subject, &op(operator))?;
     if json {
         let excluded: Vec<_> = found
             .excluded

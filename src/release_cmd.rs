@@ -2,10 +2,10 @@
 //! destroyed); one call per subcommand into `tokumei_office::records::releases`.
 
 use crate::args::{ChangeArgs, RegistryArg, ViewArgs};
-use crate::common::{Failure, fail, json_out, show};
+use crate::common::{Failure, fail, operator as op, tell, view};
 use clap::Subcommand;
-use std::path::{Path, PathBuf};
-use tokumei_documents::text::register as text;
+use std::path::PathBuf;
+use tokumei_documents::text::{register as text, release_steps as steps};
 use tokumei_engine::ExitCode;
 use tokumei_office::records::releases;
 
@@ -74,12 +74,12 @@ pub enum ReleaseCommand {
         #[arg(long)]
         out: Option<PathBuf>,
         /// Staff hours of the work (recorded with the release; 0 to 100000).
-        #[arg(long, value_parser = crate::args::hours)]
+        #[arg(long, value_parser = tokumei_office::values::hours)]
         hours: Option<f64>,
         /// The input is no longer the one the release was made from (e.g. the extract was
         /// updated): why the records as they are now replace it. Without it such a replacement
         /// is refused.
-        #[arg(long, value_parser = crate::args::words)]
+        #[arg(long, value_parser = tokumei_office::values::words)]
         input_changed: Option<String>,
         #[command(flatten)]
         change: ChangeArgs,
@@ -105,75 +105,27 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
     match command {
         ReleaseCommand::List { view: ViewArgs { registry, json } } => {
             let list = releases::list(&registry.path)?;
-            if json {
-                return json_out(&list);
-            }
-            show(&text::releases(&list));
+            view(json, || &list, || text::releases(&list))
         }
         ReleaseCommand::Show { release_id, view: ViewArgs { registry, json } } => {
             let r = releases::show(&registry.path, &release_id)?;
-            if json {
-                return json_out(&r);
-            }
-            show(&text::release(&r));
+            view(json, || &r, || text::release(&r))
         }
-        ReleaseCommand::Replace {
-            release_id,
-            job,
-            out,
-            hours,
-            input_changed,
-            change: ChangeArgs { registry, operator },
-        } => {
-            let old = releases::replaceable(&registry.path, &release_id)?;
-            // Beside the release it replaces: <out>/<dataset>/<release id>.
-            let out = out
-                .or_else(|| Path::new(&old.release.release_dir).parent().and_then(Path::parent).map(Path::to_path_buf));
-            let purpose = old.release.purpose.clone().unwrap_or_else(|| "内部利用".into());
-            let arg = crate::job::ContractArg {
-                registry: Some(registry.path),
-                using: Some(crate::job::Use::Internal(purpose)),
-                hours,
-                replaces: Some(crate::job::Replacing { release_id, input_changed }),
-            };
-            return crate::job::run_job(&job, out, operator, false, Some(arg), &crate::bars::Bars::new());
+        ReleaseCommand::Replace { release_id, job, out, hours, input_changed, change: c } => {
+            let (out, arg) = releases::replacing(&c.registry.path, (release_id, input_changed), out, hours)?;
+            crate::job::run_job(&job, out, c.operator, false, Some(arg), &crate::bars::Bars::new())
         }
-        ReleaseCommand::Destroyed { release_id, how, date, change: ChangeArgs { registry, operator } } => {
-            let (day, to_do) =
-                releases::destroyed(&registry.path, &release_id, &how, date, &crate::common::operator(operator))?;
-            say!("recorded the destruction of release {release_id} on {day} ({how})");
-            for t in to_do {
-                say!(
-                    "  request {}: {} internal copy(ies) still to destroy: {}",
-                    t.request_id,
-                    t.outstanding.len(),
-                    t.outstanding.join(", ")
-                );
-            }
+        ReleaseCommand::Destroyed { release_id, how, date, change: c } => {
+            let (day, to_do) = releases::destroyed(&c.registry.path, &release_id, &how, date, &op(c.operator))?;
+            tell(steps::destroyed(&release_id, (&day, &how), &to_do))
         }
-        ReleaseCommand::Provide {
-            release_id,
-            medium,
-            receipt,
-            date,
-            contract,
-            change: ChangeArgs { registry, operator },
-        } => {
+        ReleaseCommand::Provide { release_id, medium, receipt, date, contract, change: c } => {
             let given =
                 releases::Provision { release_id: &release_id, medium: &medium, receipt: &receipt, date, contract };
-            let day = releases::provide(&registry.path, given, &crate::common::operator(operator))?;
-            say!("recorded the provision of release {release_id} on {day} ({medium})");
+            tell(steps::provided(&release_id, &releases::provide(&c.registry.path, given, &op(c.operator))?, &medium))
         }
         ReleaseCommand::Identify { file, registry } => {
-            let r = releases::identify(&registry.path, &file)?;
-            say!(
-                "{} is release {} ({}), provided to {} under contract {}",
-                file.display(),
-                r.release.release_id,
-                r.status,
-                r.recipient.as_deref().unwrap_or("(internal)"),
-                r.release.contract_id.map(|c| c.to_string()).unwrap_or_else(|| "-".into())
-            );
+            tell(steps::identified(&file, &releases::identify(&registry.path, &file)?))
         }
         ReleaseCommand::Verify { release_id, registry } => {
             let v = releases::verify(&registry.path, release_id.as_deref())?;
@@ -184,8 +136,7 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
             for p in &v.problems {
                 eprintln!("problem: {p}");
             }
-            return Err(fail(ExitCode::Registry, anyhow::anyhow!("{} problem(s) found", v.problems.len())));
+            Err(fail(ExitCode::Registry, anyhow::anyhow!("{} problem(s) found", v.problems.len())))
         }
     }
-    Ok(())
 }

@@ -7,14 +7,12 @@
 //! folder unless `--out` says. This module parses the arguments and prints.
 
 use crate::args::{ChangeArgs, ViewArgs};
-use crate::common::Failure;
-use crate::common::show as show_text;
-use crate::common::{json_out, operator as op};
+use crate::common::{Failure, operator as op, tell, view};
 use clap::Subcommand;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use tokumei_documents::text::requests as text;
-use tokumei_office::request_steps::{self as steps, Matched};
-use tokumei_office::{OfficeError, views};
+use tokumei_office::request_steps as steps;
+use tokumei_office::views;
 
 /// Request commands.
 #[derive(Subcommand)]
@@ -33,7 +31,7 @@ pub enum RequestCommand {
         view: ViewArgs,
         /// Only those due within this many days (e.g. `7d` or `7`; up to 3650), overdue ones
         /// included.
-        #[arg(long, value_parser = crate::args::days_within)]
+        #[arg(long, value_parser = tokumei_office::values::days_within)]
         due_within: Option<i64>,
         /// Only overdue ones.
         #[arg(long)]
@@ -279,185 +277,64 @@ pub enum RequestCommand {
 pub fn request(command: RequestCommand) -> Result<(), Failure> {
     use RequestCommand as C;
     match command {
-        C::Open { entry, change } => open_request(&entry, change),
+        C::Open { entry, change: c } => tell(steps::open(&c.registry.path, &entry, &op(c.operator))?),
         C::List { view, due_within, overdue, all } => list(view, views::RequestFilter { due_within, overdue, all }),
         C::Show { id, view } => show(id, view),
-        C::Match { id, choose, note, change } => match_person(id, choose.as_deref(), &note, change),
-        C::Defect { id, days, reason, change: ChangeArgs { registry, operator } } => {
-            let due = steps::defect(&registry.path, id, days, &reason, &op(operator))?;
-            say!("request {id}: {days} day(s) not counted; decision now due {due}");
-            Ok(())
+        C::Match { id, choose, note, change: c } => {
+            tell(steps::match_person(&c.registry.path, id, choose.as_deref(), &note, &op(c.operator))?)
         }
-        C::Extend { id, days, until, special, reason, notice_date, out, change } => {
-            let how = match (days, until, special) {
-                (Some(days), None, false) => steps::Extend::Days(days),
-                (None, Some(until), true) => steps::Extend::Special(until),
-                _ => return Err(OfficeError::Usage("give --days N, or --special --until DATE".into()).into()),
-            };
-            extend(id, (how, reason, notice_date), out, change)
+        C::Defect { id, days, reason, change: c } => {
+            tell(steps::defect(&c.registry.path, id, days, &reason, &op(c.operator))?)
         }
-        C::Disclose { id, job, out, change } => disclose(id, &job, out, change),
-        C::PartDecided { id, note, date, change: ChangeArgs { registry, operator } } => {
-            let (day, late, rest) = steps::part_decided(&registry.path, id, &note, date, &op(operator))?;
-            let late = if late { " (after its date, 法84)" } else { "" };
-            say!("request {id}: the 相当の部分 decided on {day}{late}; the rest is due by {rest}");
-            Ok(())
+        C::Extend { id, days, until, special, reason, notice_date, out, change: c } => tell(steps::extend(
+            &c.registry.path,
+            id,
+            ((days, until, special), reason, notice_date),
+            out,
+            &op(c.operator),
+        )?),
+        C::Disclose { id, job, out, change: c } => {
+            tell(steps::disclose(&c.registry.path, id, &job, out, &op(c.operator))?)
         }
-        C::Attest { id, held, none: _, description, date, change } => attest(id, held, &description, date, change),
-        C::Withhold { id, item, ground, release, note, change: ChangeArgs { registry, operator } } => {
-            let ground = if release { None } else { ground };
-            match steps::withhold(&registry.path, id, item, ground.as_deref(), &note, &op(operator))? {
-                Some(citation) => say!(
-                    "request {id}: item {item} withheld ({citation}); rebuild the package with `tokumei request disclose {id}`"
-                ),
-                None => say!("request {id}: item {item} disclosed"),
-            }
-            Ok(())
+        C::PartDecided { id, note, date, change: c } => {
+            tell(steps::part_decided(&c.registry.path, id, &note, date, &op(c.operator))?)
         }
-        C::Decide { id, decision, reason, ground, third_party_objection, date, out, change } => {
-            let decided = (decision.as_str(), reason.as_str(), ground.as_deref(), third_party_objection);
-            let ChangeArgs { registry, operator } = change;
-            for line in steps::decide(&registry.path, id, decided, date, out, &op(operator))? {
-                say!("{line}");
-            }
-            Ok(())
+        C::Attest { id, held, none: _, description, date, change: c } => {
+            tell(steps::attest(&c.registry.path, id, (held, &description), date, &op(c.operator))?)
         }
-        C::Notice { id, kind, to, date, change: ChangeArgs { registry, operator } } => {
-            let day = steps::notice(&registry.path, id, (&kind, &to), date, &op(operator))?;
-            say!("request {id}: {kind} notice to {to} recorded ({day})");
-            Ok(())
+        C::Withhold { id, item, ground, release, note, change: c } => {
+            tell(steps::withhold(&c.registry.path, id, item, (ground.as_deref(), release), &note, &op(c.operator))?)
         }
-        C::CarryOut { id, date, method, chosen, late_reason, change: ChangeArgs { registry, operator } } => {
+        C::Decide { id, decision, reason, ground, third_party_objection: tp, date, out, change: c } => {
+            let decided = (decision.as_str(), reason.as_str(), ground.as_deref(), tp);
+            tell(steps::decide(&c.registry.path, id, decided, date, out, &op(c.operator))?)
+        }
+        C::Notice { id, kind, to, date, change: c } => {
+            tell(steps::notice(&c.registry.path, id, (&kind, &to), date, &op(c.operator))?)
+        }
+        C::CarryOut { id, date, method, chosen, late_reason, change: c } => {
             let given = (date, method, chosen);
-            let c = steps::carry_out(&registry.path, id, given, late_reason.as_deref(), &op(operator))?;
-            say!(
-                "request {id}: disclosed on {} by {}; correction or suspension may be asked until {}",
-                c.date,
-                c.method,
-                c.window_end
-            );
-            if let Some(note) = c.note {
-                eprintln!("note: {note}");
-            }
-            Ok(())
+            tell(steps::carry_out(&c.registry.path, id, given, late_reason.as_deref(), &op(c.operator))?)
         }
-        C::Close { id, reason, date, change: ChangeArgs { registry, operator } } => {
-            steps::close(&registry.path, id, &reason, date, &op(operator))?;
-            say!("request {id}: closed");
-            Ok(())
+        C::Close { id, reason, date, change: c } => {
+            tell(steps::close(&c.registry.path, id, &reason, date, &op(c.operator))?)
         }
-        C::RevokeCorrection { id, column, reason, change: ChangeArgs { registry, operator } } => {
-            let columns = steps::revoke_correction(&registry.path, id, column.as_deref(), &reason, &op(operator))?;
-            say!("request {id}: correction of {} revoked; later runs no longer apply it", columns.join(", "));
-            Ok(())
+        C::RevokeCorrection { id, column, reason, change: c } => {
+            tell(steps::revoke_correction(&c.registry.path, id, column.as_deref(), &reason, &op(c.operator))?)
         }
     }
-}
-
-fn open_request(entry: &Path, ChangeArgs { registry, operator }: ChangeArgs) -> Result<(), Failure> {
-    let r = steps::open(&registry.path, entry, &op(operator))?;
-    say!("opened request {} ({}), received {}, decision due {}", r.id, r.entry.kind.label(), r.entry.received, r.due);
-    if r.subject.is_none() {
-        say!("  next: find the person with `tokumei request match {}`", r.id);
-    }
-    Ok(())
 }
 
 fn list(ViewArgs { registry, json }: ViewArgs, filter: views::RequestFilter) -> Result<(), Failure> {
     let list = views::requests(&registry.path, filter)?;
-    if json {
-        return json_out(&text::list_json(&list));
-    }
-    show_text(&text::list(&list));
-    Ok(())
+    view(json, || text::list_json(&list), || text::list(&list))
 }
 
 fn show(id: i64, ViewArgs { registry, json }: ViewArgs) -> Result<(), Failure> {
     let v = views::request(&registry.path, id)?;
-    if json {
-        return json_out(&text::show_json(&v.request, &v.events, &v.copies, &v.today));
-    }
-    show_text(&text::show(&v.request, &v.events, &v.copies, &v.today));
-    Ok(())
-}
-
-fn match_person(id: i64, choose: Option<&str>, note: &str, change: ChangeArgs) -> Result<(), Failure> {
-    let ChangeArgs { registry, operator } = change;
-    match steps::match_person(&registry.path, id, choose, note, &op(operator))? {
-        Matched::Candidates(candidates, ids) => {
-            say!("{} candidate record(s), {} person(s):", candidates.len(), ids.len());
-            for c in &candidates {
-                say!("  subject {}  {} {}", c.subject, c.file, c.found.location);
-                for (col, v) in c.found.fields.iter().filter(|(col, _)| !tokumei_registry::is_my_number_column(col)) {
-                    say!("      {col}: {v}");
-                }
-            }
-            if !ids.is_empty() {
-                say!("record the person with `tokumei request match {id} --choose <subject> --note ...`");
-            }
-        }
-        Matched::Chosen(n) => say!("request {id}: person recorded ({n} candidate(s) shown)"),
-    }
-    Ok(())
-}
-
-fn extend(
-    id: i64,
-    how: (steps::Extend, String, Option<String>),
-    out: Option<PathBuf>,
-    ChangeArgs { registry, operator }: ChangeArgs,
-) -> Result<(), Failure> {
-    let done = steps::extend(&registry.path, id, how, out, &op(operator))?;
-    match &done.extension.part_by {
-        Some(by) => say!(
-            "request {id}: the 相当の部分 is due by {by} (法84: within the normal period), the rest by {}; notice draft {}",
-            done.until,
-            done.notice.display()
-        ),
-        None => say!("request {id}: deadline now {}; notice draft {}", done.until, done.notice.display()),
-    }
-    Ok(())
-}
-
-fn disclose(
-    id: i64,
-    jobs: &[PathBuf],
-    out: Option<PathBuf>,
-    ChangeArgs { registry, operator }: ChangeArgs,
-) -> Result<(), Failure> {
-    let d = steps::disclose(&registry.path, id, jobs, out, &op(operator))?;
-    if d.cleared {
-        eprintln!(
-            "warning: the records changed since the last draft: the items withheld from it were cleared; withhold again"
-        );
-    }
-    say!(
-        "request {id}: {} record(s), {} item(s), {} withheld; draft {} written to {}",
-        d.records,
-        d.items,
-        d.withheld,
-        &d.sha256[..12],
-        d.dir.display()
-    );
-    Ok(())
-}
-
-fn attest(
-    id: i64,
-    held: bool,
-    description: &str,
-    date: Option<String>,
-    ChangeArgs { registry, operator }: ChangeArgs,
-) -> Result<(), Failure> {
-    let disclosure = steps::attest(&registry.path, id, (held, description), date, &op(operator))?;
-    if held && disclosure {
-        say!(
-            "request {id}: records outside the registered sources attested; rebuild the package (`tokumei request disclose {id}`) before deciding"
-        );
-    } else if held {
-        say!("request {id}: records outside the registered sources attested");
-    } else {
-        say!("request {id}: the files outside the registered sources were searched and hold none (attested)");
-    }
-    Ok(())
+    view(
+        json,
+        || text::show_json(&v.request, &v.events, &v.copies, &v.today),
+        || text::show(&v.request, &v.events, &v.copies, &v.today),
+    )
 }

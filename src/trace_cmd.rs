@@ -4,12 +4,9 @@
 //! `tokumei_office::trace` compares, this module prints.
 
 use crate::args::RegistryArg;
-use crate::common::Failure;
-use crate::common::{json_out, reg_fail};
+use crate::common::{Failure, json_out, operator, show};
 use std::path::PathBuf;
-use tokumei_office::OfficeError;
-use tokumei_office::trace::trace as compare;
-use tokumei_registry::Registry;
+use tokumei_office::trace;
 
 /// Arguments of `tokumei trace`.
 #[derive(clap::Args)]
@@ -35,61 +32,11 @@ pub struct TraceArgs {
 }
 
 /// Run `tokumei trace`.
-pub fn trace(args: TraceArgs) -> Result<(), Failure> {
-    let mut reg = Registry::open(&args.registry.path).map_err(reg_fail)?;
-    let incident = match args.incident {
-        Some(id) => Some((id, crate::common::who(args.operator.clone())?)),
-        None => None,
-    };
-    let t = compare(&mut reg, &args.file, args.encoding.encoding(), incident)?;
-    let (leaked, named) = (&t.leaked, t.named());
-    let claim = leaked.claims_release.clone();
-    if args.json {
-        json_out(&serde_json::json!({
-            "file": args.file.display().to_string(),
-            "format": leaked.format,
-            "encoding": leaked.encoding,
-            "rows": leaked.rows,
-            "columns": leaked.columns.len(),
-            "metadata_release_id": claim,
-            "verdict": t.verdict,
-            "release_id": named.map(|c| c.release_id.clone()),
-            "recipient": named.and_then(|c| c.recipient.clone()),
-            "confidence": t.log10_p.map(|p| 1.0 - 10f64.powf(p)),
-            "log10_p": t.log10_p,
-            "conclusion": t.conclusion,
-            "releases_without_marks": t.unmarked,
-            "candidates": t.candidates,
-        }))?;
-    } else {
-        say!(
-            "{}: {} rows, {} columns ({}{})",
-            args.file.display(),
-            leaked.rows,
-            leaked.columns.len(),
-            leaked.format,
-            leaked.encoding.map(|e| format!(", {e}")).unwrap_or_default()
-        );
-        if let Some(c) = &claim {
-            say!("  its Parquet metadata names release {c} (a claim only: checked against the content below)");
-        }
-        say!("{}", t.conclusion);
-        for c in t.candidates.iter().filter(|c| c.evidence.codes_found + c.evidence.rows_found > 0).take(10) {
-            say!(
-                "  {} {:<10} {}{}: {}",
-                if c.evidence.matches { "*" } else { " " },
-                c.status,
-                c.release_id,
-                c.recipient.as_ref().map(|r| format!(" → {r}")).unwrap_or_default(),
-                c.evidence.summary
-            );
-        }
-        if t.unmarked > 0 {
-            say!("  ({} release(s) registered before tokumei kept release marks could not be compared)", t.unmarked);
-        }
+pub fn trace(a: TraceArgs) -> Result<(), Failure> {
+    let t = trace::file(&a.registry.path, &a.file, a.encoding.encoding(), a.incident, &operator(a.operator))?;
+    match a.json {
+        true => json_out(&trace::json(&a.file, &t))?,
+        false => show(&trace::text(&a.file, &t)),
     }
-    if t.verdict == "traced" {
-        return Ok(());
-    }
-    Err(OfficeError::NotTraced(t.conclusion).into())
+    Ok(trace::traced(t)?)
 }

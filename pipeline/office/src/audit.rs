@@ -44,6 +44,27 @@ pub enum Verifying<'a> {
     },
 }
 
+impl Verifying<'_> {
+    /// What the binary prints of it, for the log at `log`.
+    pub fn told(&self, log: &Path) -> tokumei_documents::text::Told {
+        use tokumei_documents::text::audit::{self as text, Disk};
+        match self {
+            Verifying::Log { entries, head } => text::log_intact(log, *entries, head),
+            Verifying::Continues { log, entries } => text::continues(log, *entries),
+            Verifying::Release(r) => {
+                let disk = match &r.state {
+                    DiskState::Matches => Disk::Matches,
+                    DiskState::Absent => Disk::Absent,
+                    DiskState::Differs(what) => Disk::Differs(what),
+                };
+                text::release(&r.release_id, r.entry, (disk, r.published), &r.dir)
+            }
+            Verifying::Signed { file, key_id } => text::signed(file, *key_id),
+            Verifying::Held { head, from, previous } => text::held(head, from, *previous),
+        }
+    }
+}
+
 /// A log and the logs it continues (followed through rotation entries, each archive checked
 /// against the hash its successor recorded), newest first, each with its intact entries. A
 /// missing or changed archive is a problem.

@@ -2,11 +2,12 @@
 //! step made by `operator` at the run clock's time, returning what the officer is told. What the
 //! scope holds and the documents a step writes are [`crate::incidents`]'.
 
-use crate::incidents::{self, Letters, Reported, Scope, get};
+use crate::incidents::{self, Reported, Scope, get};
 use crate::records::{today, who};
 use crate::{Clock, OfficeError};
 use std::path::{Path, PathBuf};
-use tokumei_registry::{Filing, IncidentEntry, Notice, Registry, StoredIncident};
+use tokumei_documents::text::{Told, incident_steps as text};
+use tokumei_registry::{Filing, IncidentEntry, Notice, Registry};
 
 /// What the scope of `e` holds, each warning told to `warn` as it is found.
 fn scope(reg: &Registry, e: &IncidentEntry, jobs: &[PathBuf], warn: &dyn Fn(&str)) -> Result<Scope, OfficeError> {
@@ -24,12 +25,12 @@ pub fn open(
     (entry, jobs): (&Path, &[PathBuf]),
     operator: &str,
     warn: &dyn Fn(&str),
-) -> Result<StoredIncident, OfficeError> {
+) -> Result<Told, OfficeError> {
     let e = IncidentEntry::load(entry)?;
     let mut reg = Registry::open(path)?;
     let scope = scope(&reg, &e, jobs, warn)?;
     let id = reg.open_incident(&who(operator)?, &e, &scope.found, &scope.subjects, &today()?)?;
-    get(&reg, id)
+    Ok(text::opened(&get(&reg, id)?))
 }
 
 /// Update an incident's facts from an intake file (its scope searched again); the incident as
@@ -40,13 +41,13 @@ pub fn update(
     (entry, jobs): (&Path, &[PathBuf]),
     operator: &str,
     warn: &dyn Fn(&str),
-) -> Result<StoredIncident, OfficeError> {
+) -> Result<Told, OfficeError> {
     let mut reg = Registry::open(path)?;
     let old = get(&reg, id)?;
     let e = old.facts.updated(entry)?;
     let scope = scope(&reg, &e, jobs, warn)?;
     reg.update_incident(&who(operator)?, (id, old.steps), &e, &scope.found, &scope.subjects, &today()?)?;
-    get(&reg, id)
+    Ok(text::updated(&get(&reg, id)?))
 }
 
 /// Record a report filed (`stage`, on `date` or today, the Commission's `reference`) with the
@@ -57,14 +58,14 @@ pub fn filed(
     (stage, date, reference): (String, Option<String>, String),
     document: Option<&Path>,
     operator: &str,
-) -> Result<(String, bool), OfficeError> {
+) -> Result<Told, OfficeError> {
     let mut reg = Registry::open(path)?;
     let today = today()?;
     let date = date.unwrap_or_else(|| today.clone());
     let doc = document.map(incidents::document_digest).transpose()?;
-    let filing = Filing { stage, date: date.clone(), reference, document_sha256: doc };
+    let filing = Filing { stage: stage.clone(), date: date.clone(), reference, document_sha256: doc };
     let late = incidents::filed(&mut reg, &who(operator)?, id, &filing, &today)?;
-    Ok((date, late))
+    Ok(text::filed(id, &stage, &date, late))
 }
 
 /// Write the notices to the people (the name and address read from these columns).
@@ -74,39 +75,42 @@ pub fn notices(
     columns: (Option<String>, Option<String>),
     out: Option<PathBuf>,
     operator: &str,
-) -> Result<Letters, OfficeError> {
+) -> Result<Told, OfficeError> {
     let mut reg = Registry::open(path)?;
-    incidents::notices(&mut reg, &who(operator)?, id, columns, out)
+    let l = incidents::notices(&mut reg, &who(operator)?, id, columns, out)?;
+    Ok(text::notices(id, (l.letters, l.found), &l.dir, &l.warnings))
 }
 
-/// Record notices sent or excepted (`subjects`, or everyone); how many, and how many people are
-/// still to notify.
+/// Record notices sent or excepted (`subjects`, or everyone unless `all` is false); how many,
+/// and how many people are still to notify.
 pub fn record_notices(
     path: &Path,
     id: i64,
-    subjects: Option<&[String]>,
+    (subjects, all): (&[String], bool),
     notice: &Notice,
     operator: &str,
-) -> Result<(u64, u64), OfficeError> {
+) -> Result<Told, OfficeError> {
+    let subjects = (!all).then_some(subjects);
     let mut reg = Registry::open(path)?;
     let n = reg.record_notices(&who(operator)?, id, subjects, notice, &today()?)?;
-    Ok((n, get(&reg, id)?.notices.pending()))
+    let what = if matches!(notice, Notice::Sent { .. }) { "notice" } else { "exception" };
+    Ok(text::recorded(id, what, n, get(&reg, id)?.notices.pending()))
 }
 
 /// Close an incident.
-pub fn close(path: &Path, id: i64, reason: &str, operator: &str) -> Result<(), OfficeError> {
-    Ok(Registry::open(path)?.close_incident(&who(operator)?, id, reason, &today()?)?)
+pub fn close(path: &Path, id: i64, reason: &str, operator: &str) -> Result<Told, OfficeError> {
+    Registry::open(path)?.close_incident(&who(operator)?, id, reason, &today()?)?;
+    Ok(text::closed(id))
 }
 
 /// Write the report of `stage` (and the My Number report where required).
-pub fn report(
-    path: &Path,
-    id: i64,
-    stage: &str,
-    out: Option<PathBuf>,
-    operator: &str,
-) -> Result<Reported, OfficeError> {
+pub fn report(path: &Path, id: i64, stage: &str, out: Option<PathBuf>, operator: &str) -> Result<Told, OfficeError> {
     let mut reg = Registry::open(path)?;
     let who = who(operator)?;
-    incidents::report(&mut reg, &who, id, stage, out)
+    Ok(match incidents::report(&mut reg, &who, id, stage, out)? {
+        Reported::Contract { record } => text::contract_record(id, &record),
+        Reported::Report { incident, paths, my_number, draft } => {
+            text::reported(&incident, stage, (&paths, my_number.as_ref()), &draft)
+        }
+    })
 }

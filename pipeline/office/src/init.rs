@@ -52,6 +52,43 @@ pub fn draft_rules(
     Ok(draft)
 }
 
+/// `tokumei init`'s message: with `out`, the summary on stdout; else the draft on stdout and the
+/// summary on stderr.
+pub fn told(draft: &Draft, out: Option<&Path>) -> tokumei_documents::text::Told {
+    use tokumei_documents::text::init::{Guess, drafted};
+    let guesses: Vec<_> = draft
+        .guesses
+        .iter()
+        .map(|g| Guess {
+            column: &g.column,
+            role: g.role,
+            distinct: &g.distinct,
+            unique_share: g.unique_share,
+            evidence: &g.evidence,
+            quasi: g.quasi,
+        })
+        .collect();
+    let named = (draft.subject.as_deref(), draft.fingerprint.as_deref());
+    let summary: String =
+        drafted(out, draft.rows, &guesses, named, draft.unique_on_quasi).iter().map(|l| format!("{l}\n")).collect();
+    match out {
+        Some(_) => tokumei_documents::text::Told::out(summary),
+        None => tokumei_documents::text::Told { out: format!("{}\n", draft.toml), err: summary },
+    }
+}
+
+/// `tokumei keygen`: a pseudonym key at `out`, or with `audit` an officer's signing key pair
+/// (`out` and `out.pub`); what was written.
+pub fn keygen(out: &Path, audit: bool) -> Result<String, OfficeError> {
+    use tokumei_documents::text::init as text;
+    if audit {
+        let public = std::path::PathBuf::from(format!("{}.pub", out.display()));
+        let id = tokumei_audit::sign::generate(out, &public)?;
+        return Ok(text::signing_key_written(&id, out, &public));
+    }
+    Ok(text::key_written(&tokumei_engine::keys::Key::generate(out)?, out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,7 @@ pub mod run;
 pub mod sample;
 pub mod sources;
 pub mod trace;
+pub mod values;
 pub mod views;
 
 pub use clock::Clock;

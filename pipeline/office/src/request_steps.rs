@@ -3,22 +3,23 @@
 //! returns what the officer is told. The documents a step writes are [`crate::requests`]'.
 
 use crate::records::{today, who};
-use crate::requests::{self, Candidate, Disclosed, Extended, get};
+use crate::requests::{self, Candidate, get};
 use crate::{Clock, OfficeError};
 use std::path::{Path, PathBuf};
-use tokumei_registry::{CarriedOut, Extension, Kind, Registry, RequestEntry, StoredRequest};
+use tokumei_documents::text::{Told, request_steps as text};
+use tokumei_registry::{CarriedOut, Extension, Kind, Registry, RequestEntry};
 
-/// Open a request from its intake file; the request as stored.
-pub fn open(path: &Path, entry: &Path, operator: &str) -> Result<StoredRequest, OfficeError> {
+/// Open a request from its intake file; its number and due date.
+pub fn open(path: &Path, entry: &Path, operator: &str) -> Result<Told, OfficeError> {
     let entry = RequestEntry::load(entry)?;
     let mut reg = Registry::open(path)?;
     let id = reg.open_request(&who(operator)?, &entry, &today()?)?;
-    get(&reg, id)
+    Ok(text::opened(&get(&reg, id)?))
 }
 
 /// Record days spent waiting for a defect to be fixed; the new due date.
-pub fn defect(path: &Path, id: i64, days: i64, reason: &str, operator: &str) -> Result<String, OfficeError> {
-    Ok(Registry::open(path)?.defect(&who(operator)?, id, days, reason)?)
+pub fn defect(path: &Path, id: i64, days: i64, reason: &str, operator: &str) -> Result<Told, OfficeError> {
+    Ok(text::defected(id, days, &Registry::open(path)?.defect(&who(operator)?, id, days, reason)?))
 }
 
 /// The 相当の部分 decided (on `date`, default today): the day, whether it was after its date, and
@@ -29,12 +30,12 @@ pub fn part_decided(
     note: &str,
     date: Option<String>,
     operator: &str,
-) -> Result<(String, bool, String), OfficeError> {
+) -> Result<Told, OfficeError> {
     let today = today()?;
     let day = date.unwrap_or_else(|| today.clone());
     let mut reg = Registry::open(path)?;
     let late = reg.decide_part(&who(operator)?, id, note, &day, &today)?;
-    Ok((day, late, get(&reg, id)?.deadline()))
+    Ok(text::part_decided(id, &day, late, &get(&reg, id)?.deadline()))
 }
 
 /// Withhold an item on a ground (`None`: release it); the ground's citation while withheld.
@@ -42,13 +43,15 @@ pub fn withhold(
     path: &Path,
     id: i64,
     item: usize,
-    ground: Option<&str>,
+    (ground, release): (Option<&str>, bool),
     note: &str,
     operator: &str,
-) -> Result<Option<String>, OfficeError> {
+) -> Result<Told, OfficeError> {
+    let ground = if release { None } else { ground };
     let mut reg = Registry::open(path)?;
     reg.withhold(&who(operator)?, id, item, ground, note)?;
-    Ok(get(&reg, id)?.withheld.iter().find(|w| w.item == item).map(|w| w.citation()))
+    let citation = get(&reg, id)?.withheld.iter().find(|w| w.item == item).map(|w| w.citation());
+    Ok(text::withheld(id, item, citation.as_deref()))
 }
 
 /// What a decision is: the decision, its reason, a suspension's ground, a third party's
@@ -63,12 +66,12 @@ pub fn decide(
     date: Option<String>,
     out: Option<PathBuf>,
     operator: &str,
-) -> Result<Vec<String>, OfficeError> {
+) -> Result<Told, OfficeError> {
     let today = today()?;
     let day = date.unwrap_or_else(|| today.clone());
     let mut reg = Registry::open(path)?;
     let d = reg.decide(&who(operator)?, id, decision, reason, ground, objection, &day, &today)?;
-    requests::decided(&reg, id, &d, out)
+    Ok(text::lines(&requests::decided(&reg, id, &d, out)?))
 }
 
 /// Record a notice given (on `date`, default today); its day.
@@ -78,18 +81,19 @@ pub fn notice(
     (kind, to): (&str, &str),
     date: Option<String>,
     operator: &str,
-) -> Result<String, OfficeError> {
+) -> Result<Told, OfficeError> {
     let today = today()?;
     let day = date.unwrap_or_else(|| today.clone());
     Registry::open(path)?.notice(&who(operator)?, id, kind, to, &day, &today)?;
-    Ok(day)
+    Ok(text::noticed(id, kind, to, &day))
 }
 
 /// Close a request (on `date`, default today).
-pub fn close(path: &Path, id: i64, reason: &str, date: Option<String>, operator: &str) -> Result<(), OfficeError> {
+pub fn close(path: &Path, id: i64, reason: &str, date: Option<String>, operator: &str) -> Result<Told, OfficeError> {
     let today = today()?;
     let day = date.unwrap_or_else(|| today.clone());
-    Ok(Registry::open(path)?.close_request(&who(operator)?, id, reason, &day, &today)?)
+    Registry::open(path)?.close_request(&who(operator)?, id, reason, &day, &today)?;
+    Ok(text::closed(id))
 }
 
 /// Revoke an accepted correction (one column's, or all); the columns revoked.
@@ -99,16 +103,8 @@ pub fn revoke_correction(
     column: Option<&str>,
     reason: &str,
     operator: &str,
-) -> Result<Vec<String>, OfficeError> {
-    Ok(Registry::open(path)?.revoke_correction(&who(operator)?, id, column, reason)?)
-}
-
-/// What `request match` did.
-pub enum Matched {
-    /// The candidates found (every record, and the people they are).
-    Candidates(Vec<Candidate>, Vec<String>),
-    /// The person chosen was recorded, among this many candidates.
-    Chosen(usize),
+) -> Result<Told, OfficeError> {
+    Ok(text::revoked(id, &Registry::open(path)?.revoke_correction(&who(operator)?, id, column, reason)?))
 }
 
 /// Find the person's candidates, or record the one chosen among them.
@@ -118,26 +114,26 @@ pub fn match_person(
     choose: Option<&str>,
     note: &str,
     operator: &str,
-) -> Result<Matched, OfficeError> {
+) -> Result<Told, OfficeError> {
     let mut reg = Registry::open(path)?;
     let r = get(&reg, id)?;
     let (candidates, ids) = requests::candidates(&reg, &r)?;
     match choose {
-        None => Ok(Matched::Candidates(candidates, ids)),
+        None => Ok(text::candidates(id, &candidates.iter().map(shown).collect::<Vec<_>>(), ids.len())),
         Some(chosen) => {
             requests::choose(&mut reg, &who(operator)?, &r, chosen, &ids, note)?;
-            Ok(Matched::Chosen(ids.len()))
+            Ok(text::chosen(id, ids.len()))
         }
     }
 }
 
-/// How a deadline is extended: days added, or a special extension's date.
-pub enum Extend {
-    /// Days added (法83条2項, 94条2項, 102条2項).
-    Days(i64),
-    /// A special extension (法84, 95, 103) to this date.
-    Special(String),
+/// A candidate as plain values to show.
+fn shown(c: &Candidate) -> text::Candidate<'_> {
+    text::Candidate { subject: &c.subject, file: &c.file, location: &c.found.location, fields: &c.found.fields }
 }
+
+/// How a deadline is extended: days added, or a special extension's date (with `special`).
+pub type Extend = (Option<i64>, Option<String>, bool);
 
 /// Extend the deadline (the notice sent on `notice`, default today) and write the notice.
 pub fn extend(
@@ -146,16 +142,18 @@ pub fn extend(
     (how, reason, notice): (Extend, String, Option<String>),
     out: Option<PathBuf>,
     operator: &str,
-) -> Result<Extended, OfficeError> {
+) -> Result<Told, OfficeError> {
+    let (days, until, special) = match how {
+        (Some(days), None, false) => (days, String::new(), false),
+        (None, Some(until), true) => (0, until, true),
+        _ => return Err(OfficeError::Usage("give --days N, or --special --until DATE".into())),
+    };
     let today = today()?;
     let notice = notice.unwrap_or_else(|| today.clone());
-    let (days, until, special) = match how {
-        Extend::Days(days) => (days, String::new(), false),
-        Extend::Special(until) => (0, until, true),
-    };
     let ext = Extension { days, until, reason, notice, part_by: None, part_decided: None };
     let mut reg = Registry::open(path)?;
-    requests::extend(&mut reg, &who(operator)?, (id, ext, special), &today, out)
+    let done = requests::extend(&mut reg, &who(operator)?, (id, ext, special), &today, out)?;
+    Ok(text::extended(id, done.extension.part_by.as_deref(), &done.until, &done.notice))
 }
 
 /// Build the disclosure draft (searching the pseudonymised outputs of `jobs`).
@@ -165,10 +163,11 @@ pub fn disclose(
     jobs: &[PathBuf],
     out: Option<PathBuf>,
     operator: &str,
-) -> Result<Disclosed, OfficeError> {
+) -> Result<Told, OfficeError> {
     let mut reg = Registry::open(path)?;
     let clock = Clock::now()?;
-    requests::disclose(&mut reg, &who(operator)?, (id, jobs, out), &today()?, &clock)
+    let d = requests::disclose(&mut reg, &who(operator)?, (id, jobs, out), &today()?, &clock)?;
+    Ok(text::disclosed(id, (d.records, d.items, d.withheld), &d.sha256, &d.dir, d.cleared))
 }
 
 /// Attest records outside the registered sources (`held`), or that none are kept there (on
@@ -179,25 +178,12 @@ pub fn attest(
     (held, description): (bool, &str),
     date: Option<String>,
     operator: &str,
-) -> Result<bool, OfficeError> {
+) -> Result<Told, OfficeError> {
     let today = today()?;
     let day = date.unwrap_or_else(|| today.clone());
     let mut reg = Registry::open(path)?;
     reg.attest(&who(operator)?, id, held, description, &day, &today)?;
-    Ok(get(&reg, id)?.entry.kind == Kind::Disclosure)
-}
-
-/// A disclosure carried out: when and how, until when correction or suspension may be asked,
-/// and a note when that day's count meets a holiday.
-pub struct Carried {
-    /// The day it was carried out.
-    pub date: String,
-    /// The method.
-    pub method: String,
-    /// The end of the window for correction or suspension.
-    pub window_end: String,
-    /// A note on the holidays counted.
-    pub note: Option<String>,
+    Ok(text::attested(id, held, get(&reg, id)?.entry.kind == Kind::Disclosure))
 }
 
 /// Record a disclosure carried out (on `date`, default today) by `method`, chosen on `chosen`.
@@ -207,7 +193,7 @@ pub fn carry_out(
     (date, method, chosen): (Option<String>, String, String),
     late_reason: Option<&str>,
     operator: &str,
-) -> Result<Carried, OfficeError> {
+) -> Result<Told, OfficeError> {
     let today = today()?;
     let c = CarriedOut { date: date.unwrap_or_else(|| today.clone()), method, chosen };
     let mut reg = Registry::open(path)?;
@@ -216,5 +202,5 @@ pub fn carry_out(
     let window_end =
         tokumei_registry::deadline::window_end(&c.date, p.correction_window_days, &p.closed_days).unwrap_or_default();
     let note = tokumei_registry::deadline::holiday_note(&c.date, &window_end);
-    Ok(Carried { date: c.date, method: c.method, window_end, note })
+    Ok(text::carried(id, (&c.date, &c.method), &window_end, note.as_deref()))
 }

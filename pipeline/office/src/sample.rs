@@ -14,16 +14,30 @@ fn keep(path: &Path, force: bool) -> Result<(), OfficeError> {
     Ok(())
 }
 
-/// The same records as three extracts in the folder `out` ([`tokumei_synth::EXTRACTS`]).
-pub fn resident_extracts(out: &Path, rows: u64, seed: u64, enc: TextEncoding, force: bool) -> Result<(), OfficeError> {
+/// The same records as three extracts in the folder `out` ([`tokumei_synth::EXTRACTS`]); what
+/// was written.
+pub fn resident_extracts(
+    out: &Path,
+    rows: u64,
+    seed: u64,
+    enc: TextEncoding,
+    force: bool,
+) -> Result<String, OfficeError> {
     for name in tokumei_synth::EXTRACTS {
         keep(&out.join(name), force)?;
     }
-    tokumei_synth::resident_extracts(out, rows, seed, enc).map_err(|e| OfficeError::Output(chain(&e)))
+    tokumei_synth::resident_extracts(out, rows, seed, enc).map_err(|e| OfficeError::Output(chain(&e)))?;
+    Ok(tokumei_documents::text::init::sampled_extracts(rows, &tokumei_synth::EXTRACTS, out))
 }
 
-/// A resident-registry extract (住民基本台帳 + tax + care) at `out`.
-pub fn resident_registry(out: &Path, rows: u64, seed: u64, enc: TextEncoding, force: bool) -> Result<(), OfficeError> {
+/// A resident-registry extract (住民基本台帳 + tax + care) at `out`; what was written.
+pub fn resident_registry(
+    out: &Path,
+    rows: u64,
+    seed: u64,
+    enc: TextEncoding,
+    force: bool,
+) -> Result<String, OfficeError> {
     keep(out, force)?;
     // Made beside its target and renamed into place: never a half-written file.
     let dir = tokumei_audit::sys::parent_of(out);
@@ -35,5 +49,6 @@ pub fn resident_registry(out: &Path, rows: u64, seed: u64, enc: TextEncoding, fo
             .map_err(|cause| OfficeError::Output(chain(&cause))),
     };
     let _ = std::fs::remove_file(&tmp);
-    made.map_err(|e| e.context(format!("cannot write {}", out.display())))
+    made.map_err(|e| e.context(format!("cannot write {}", out.display())))?;
+    Ok(tokumei_documents::text::init::sampled_registry(rows, out))
 }

@@ -56,6 +56,77 @@ impl Traced {
     }
 }
 
+/// `tokumei trace`: open the registry at `path` and compare `file` (with `incident`, recorded in
+/// its timeline by `operator`).
+pub fn file(
+    path: &Path,
+    file: &Path,
+    encoding: tokumei_rules::Encoding,
+    incident: Option<i64>,
+    operator: &str,
+) -> Result<Traced, OfficeError> {
+    let mut reg = Registry::open(path)?;
+    let incident = match incident {
+        Some(id) => Some((id, crate::records::who(operator)?)),
+        None => None,
+    };
+    trace(&mut reg, file, encoding, incident)
+}
+
+/// `tokumei trace --json`: the file, the verdict, the release named and every candidate.
+pub fn json(file: &Path, t: &Traced) -> serde_json::Value {
+    let (leaked, named) = (&t.leaked, t.named());
+    serde_json::json!({
+        "file": file.display().to_string(),
+        "format": leaked.format,
+        "encoding": leaked.encoding,
+        "rows": leaked.rows,
+        "columns": leaked.columns.len(),
+        "metadata_release_id": leaked.claims_release,
+        "verdict": t.verdict,
+        "release_id": named.map(|c| c.release_id.clone()),
+        "recipient": named.and_then(|c| c.recipient.clone()),
+        "confidence": t.log10_p.map(|p| 1.0 - 10f64.powf(p)),
+        "log10_p": t.log10_p,
+        "conclusion": t.conclusion,
+        "releases_without_marks": t.unmarked,
+        "candidates": t.candidates,
+    })
+}
+
+/// `tokumei trace`'s text: the file, the conclusion, the releases with evidence.
+pub fn text(file: &Path, t: &Traced) -> String {
+    use tokumei_documents::text::trace::{Compared, Leaked, traced};
+    let l = &t.leaked;
+    let leaked = Leaked {
+        rows: l.rows,
+        columns: l.columns.len(),
+        format: l.format,
+        encoding: l.encoding,
+        claim: l.claims_release.as_deref(),
+    };
+    let with_evidence = t.candidates.iter().filter(|c| c.evidence.codes_found + c.evidence.rows_found > 0);
+    let compared: Vec<_> = with_evidence
+        .take(10)
+        .map(|c| Compared {
+            matches: c.evidence.matches,
+            status: &c.status,
+            release_id: &c.release_id,
+            recipient: c.recipient.as_deref(),
+            summary: &c.evidence.summary,
+        })
+        .collect();
+    traced(file, &leaked, &t.conclusion, &compared, t.unmarked)
+}
+
+/// Ok when the file was traced to a release, else [`OfficeError::NotTraced`] with the conclusion.
+pub fn traced(t: Traced) -> Result<(), OfficeError> {
+    if t.verdict == "traced" {
+        return Ok(());
+    }
+    Err(OfficeError::NotTraced(t.conclusion))
+}
+
 /// Compare a file with every registered release; with `incident`, record the result in that
 /// incident's timeline.
 pub fn trace(

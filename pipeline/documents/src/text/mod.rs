@@ -9,7 +9,20 @@ macro_rules! put {
     }};
 }
 
+pub mod audit;
+pub mod contract_steps;
+pub mod file_steps;
+pub mod incident_steps;
 pub mod incidents;
+pub mod init;
 pub mod register;
+pub mod registry_steps;
+pub mod release_steps;
+pub mod request_steps;
 pub mod requests;
 pub mod risk;
+pub mod run;
+pub mod told;
+pub mod trace;
+
+pub use told::Told;

@@ -4,6 +4,7 @@
 use super::{today, who};
 use crate::OfficeError;
 use std::path::{Path, PathBuf};
+use tokumei_documents::text::{Told, registry_steps as text};
 use tokumei_registry::{Profile, Purged, Registry};
 
 /// A registry made by [`init`].
@@ -33,6 +34,13 @@ pub fn init(path: &Path, profile: &Path, audit_log: Option<PathBuf>, operator: &
         actor: profile.actor.label().to_string(),
         audit_log: log,
     })
+}
+
+impl Created {
+    /// What `registry init` tells.
+    pub fn told(&self) -> Told {
+        text::created(&self.path, (&self.body, &self.actor), &self.audit_log)
+    }
 }
 
 pub use tokumei_documents::text::register::Status;
@@ -114,6 +122,16 @@ pub enum Reset {
         /// The problems accepted.
         problems: Vec<String>,
     },
+}
+
+impl Reset {
+    /// What `registry reset` of the registry at `path` tells.
+    pub fn told(&self, path: &Path) -> Told {
+        match self {
+            Reset::Retired { audit_log, ids } => text::retired(path, audit_log, ids.len()),
+            Reset::Accepted { path, problems } => text::accepted(path, problems),
+        }
+    }
 }
 
 /// Accept, with its reason, a registry that fails its check; or, for a registry that is gone,

@@ -23,6 +23,24 @@ pub fn replaceable(path: &Path, release_id: &str) -> Result<StoredRelease, Offic
     Ok(Registry::open(path)?.replaceable(release_id)?)
 }
 
+/// How `release replace` runs: the output folder (default: beside the release it replaces,
+/// `<out>/<dataset>/<release id>`) and the internal use it registers, with the old release's
+/// purpose (default 内部利用).
+pub fn replacing(
+    path: &Path,
+    (release_id, input_changed): (String, Option<String>),
+    out: Option<std::path::PathBuf>,
+    hours: Option<f64>,
+) -> Result<(Option<std::path::PathBuf>, crate::run::ContractArg), OfficeError> {
+    use crate::run::{ContractArg, Replacing, Use};
+    let old = replaceable(path, &release_id)?;
+    let out =
+        out.or_else(|| Path::new(&old.release.release_dir).parent().and_then(Path::parent).map(Path::to_path_buf));
+    let purpose = old.release.purpose.clone().unwrap_or_else(|| "内部利用".into());
+    let replaces = Some(Replacing { release_id, input_changed });
+    Ok((out, ContractArg { registry: Some(path.to_path_buf()), using: Some(Use::Internal(purpose)), hours, replaces }))
+}
+
 /// Which registered release a Parquet file is: its code set's keyed digest compared with every
 /// release's (whole releases only).
 pub fn identify(path: &Path, file: &Path) -> Result<StoredRelease, OfficeError> {

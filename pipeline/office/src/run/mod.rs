@@ -165,6 +165,26 @@ fn check(
     Ok(RunDone::Checked(Box::new(outcome.report)))
 }
 
+/// What a run tells the officer: a check passed, or the release published (its files, entry,
+/// registration; warnings on stderr).
+pub fn told(done: &RunDone) -> tokumei_documents::text::Told {
+    use tokumei_documents::text::run as text;
+    let p = match done {
+        RunDone::Checked(report) => return text::checked(report),
+        RunDone::Published(p) => p,
+    };
+    let publication = &p.publication;
+    text::published(&text::Shown {
+        report: &p.report,
+        dir: shown(&publication.dir),
+        files: publication.files.iter().map(|(name, _)| shown(&publication.dir.join(name))).collect(),
+        entry: (publication.publishing.seq, p.head.to_string()),
+        warnings: publication.warnings.iter().chain(p.settle_warning.as_ref()).map(String::as_str).collect(),
+        registered: p.registered.as_ref().map(|(id, registry)| (*id, shown(registry))),
+        replaces: p.replaces.as_deref(),
+    })
+}
+
 /// A path as a person reads it: `samples/../reports/x` shown as `reports/x` (for display only;
 /// the files are opened by the path as given).
 pub fn shown(p: &Path) -> PathBuf {
