@@ -341,9 +341,13 @@ pub fn disclose(
     }
     let r = get(reg, id)?;
     let dir = out_dir(reg, id, out);
-    write_package(reg, who, &r, &found, &sha256, &dir, today)?;
+    // The new draft is committed: if its package cannot be written, the officer still learns
+    // that the items withheld from the last draft were cleared.
+    const CLEARED: &str = "the records changed since the last draft: the items withheld from it were cleared (withhold again); and the package";
+    let said = |e: OfficeError| if cleared { e.context(CLEARED) } else { e };
+    write_package(reg, who, &r, &found, &sha256, &dir, today).map_err(said)?;
     // The package on file now: the draft with the items withheld as read above.
-    reg.record_package(who, id, r.steps)?;
+    reg.record_package(who, id, r.steps).map_err(|e| said(e.into()))?;
     Ok(Disclosed { records: found.records, items: found.items.len(), withheld: r.withheld.len(), sha256, dir, cleared })
 }
 
