@@ -1,10 +1,15 @@
-//! Command-line values parsed where they are declared: clap rejects a bad value before any
-//! command runs (exit 2, usage) and `--help` lists the choices. Where a library owns the words
-//! (contract states, console languages), the parser lists and parses them through the library.
+//! Command-line values parsed where they are declared: clap refuses a bad value before any
+//! command runs and `--help` lists the choices. Where a library owns the words (contract states,
+//! request decisions, incident stages, encodings, console languages), the parser lists and parses
+//! them through the library. A value the registry refuses exits as its refusal did before it was
+//! parsed here ([`Refused`]: exit 9), any other as a usage error (exit 2).
 
-use clap::ValueEnum;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::error::{ContextKind, ContextValue};
 use std::path::PathBuf;
+use tokumei_engine::ExitCode;
+use tokumei_office::records::Change;
+use tokumei_office::{sources, values};
 
 /// Which registry a command uses.
 #[derive(clap::Args)]
@@ -24,56 +29,115 @@ pub struct ViewArgs {
     pub json: bool,
 }
 
-/// The registry a change goes to, and who makes it.
+/// Who makes a change (recorded in the audit log).
 #[derive(clap::Args)]
-pub struct ChangeArgs {
-    #[command(flatten)]
-    pub registry: RegistryArg,
+pub struct OperatorArg {
     /// Operator recorded in the audit log.
     #[arg(long, env = "TOKUMEI_OPERATOR")]
     pub operator: Option<String>,
 }
 
-/// A CSV's text encoding, as typed (any case).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-#[value(rename_all = "kebab-case")]
-pub enum EncodingArg {
-    /// Detect: UTF-8 (BOM or valid UTF-8) else CP932.
-    Auto,
-    /// UTF-8, with or without BOM.
-    #[value(name = "utf-8", alias = "utf8")]
-    Utf8,
-    /// CP932 / Shift_JIS.
-    #[value(alias = "shift_jis", alias = "sjis")]
-    Cp932,
+impl OperatorArg {
+    /// The operator named, else `$USER`, else `unknown`.
+    pub fn name(self) -> String {
+        crate::common::operator(self.operator)
+    }
 }
 
-impl EncodingArg {
-    /// The reader's encoding.
-    pub fn encoding(self) -> tokumei_rules::Encoding {
-        match self {
-            EncodingArg::Auto => tokumei_rules::Encoding::Auto,
-            EncodingArg::Utf8 => tokumei_rules::Encoding::Utf8,
-            EncodingArg::Cp932 => tokumei_rules::Encoding::Cp932,
-        }
+/// The registry a change goes to, and who makes it.
+#[derive(clap::Args)]
+pub struct ChangeArgs {
+    #[command(flatten)]
+    pub registry: RegistryArg,
+    #[command(flatten)]
+    pub operator: OperatorArg,
+}
+
+impl ChangeArgs {
+    /// The change to record `id`, as the office takes it.
+    pub fn on(self, id: i64) -> Change {
+        Change { registry: self.registry.path, id, operator: self.operator.name() }
+    }
+}
+
+/// A change to one request.
+#[derive(clap::Args)]
+pub struct RequestChange {
+    /// The request's number.
+    pub id: i64,
+    #[command(flatten)]
+    pub change: ChangeArgs,
+}
+
+impl From<RequestChange> for Change {
+    fn from(r: RequestChange) -> Change {
+        r.change.on(r.id)
+    }
+}
+
+/// A change to one incident.
+#[derive(clap::Args)]
+pub struct IncidentChange {
+    /// The incident's number.
+    pub id: i64,
+    #[command(flatten)]
+    pub change: ChangeArgs,
+}
+
+impl From<IncidentChange> for Change {
+    fn from(i: IncidentChange) -> Change {
+        i.change.on(i.id)
+    }
+}
+
+/// A value parser whose refusal exits with the registry's code (9), as the registry's refusal
+/// of the same value did.
+#[derive(Clone)]
+pub struct Refused<P>(P);
+
+impl<P: TypedValueParser> TypedValueParser for Refused<P> {
+    type Value = P::Value;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        self.0.parse_ref(cmd, arg, value).map_err(|mut e| {
+            e.insert(ContextKind::Custom, ContextValue::Number(ExitCode::Registry.code() as isize));
+            e
+        })
     }
 
-    /// The word recorded (the registry keeps a source's encoding as text).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EncodingArg::Auto => "auto",
-            EncodingArg::Utf8 => "utf-8",
-            EncodingArg::Cp932 => "cp932",
-        }
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        self.0.possible_values()
     }
+}
 
-    /// A recorded or typed word (any case), through the same words as `--encoding` (the
-    /// registry's recorded words are read by `tokumei_office::sources::encoding`, held to these
-    /// by a test).
-    #[cfg(test)]
-    pub fn parse(s: &str) -> Option<EncodingArg> {
-        <EncodingArg as ValueEnum>::from_str(s, true).ok()
+/// The exit code a refused value carries ([`Refused`]), if it carries one.
+pub fn exit_code(e: &clap::Error) -> Option<i32> {
+    match e.get(ContextKind::Custom) {
+        Some(ContextValue::Number(code)) => i32::try_from(*code).ok(),
+        _ => None,
     }
+}
+
+/// One of the registry's words (`--decision`, `--kind`, `--method`...), refused as the registry
+/// refuses another.
+pub fn registry_word(words: impl IntoIterator<Item = &'static str>) -> Refused<PossibleValuesParser> {
+    Refused(PossibleValuesParser::new(words))
+}
+
+/// A day (`YYYY-MM-DD`), refused as the registry refuses a malformed one.
+pub fn day() -> Refused<impl TypedValueParser<Value = tokumei_jp::Date>> {
+    Refused(values::day)
+}
+
+/// Hours of creation work as the registry reads them (`contract advance --hours`), refused as the
+/// registry refuses them; the text goes on as typed.
+pub fn registry_hours() -> Refused<impl TypedValueParser<Value = String>> {
+    Refused(|s: &str| tokumei_registry::parse_hours(s).map(|_| s.to_string()).map_err(|e| e.to_string()))
 }
 
 /// A contract state (`--to`): the registry's words, `-` or `_` alike.
@@ -88,6 +152,12 @@ pub fn state() -> impl TypedValueParser<Value = tokumei_registry::State> {
     PossibleValuesParser::new(words).map(|s| tokumei_registry::State::parse(&s).expect("a listed state parses"))
 }
 
+/// A CSV encoding (`--encoding`): the office's words, each with the others typed for it.
+pub fn encoding() -> impl TypedValueParser<Value = tokumei_rules::Encoding> {
+    let words = sources::ENCODINGS.map(|e| PossibleValue::new(e.word).aliases(e.also.iter().copied()).help(e.help));
+    PossibleValuesParser::new(words).map(|s| sources::encoding(&s).expect("a listed encoding parses"))
+}
+
 /// A console language (`--lang`): the console's codes.
 pub fn lang() -> impl TypedValueParser<Value = tokumei_console::Lang> {
     use tokumei_console::Lang;
@@ -98,30 +168,6 @@ pub fn lang() -> impl TypedValueParser<Value = tokumei_console::Lang> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn encodings_take_the_words_typed_before() {
-        for (typed, word) in [
-            ("auto", "auto"),
-            ("AUTO", "auto"),
-            ("utf-8", "utf-8"),
-            ("UTF8", "utf-8"),
-            ("cp932", "cp932"),
-            ("Shift_JIS", "cp932"),
-            ("sjis", "cp932"),
-        ] {
-            assert_eq!(EncodingArg::parse(typed).map(EncodingArg::as_str), Some(word), "{typed}");
-        }
-        assert_eq!(EncodingArg::parse("latin1"), None);
-    }
-
-    #[test]
-    fn a_recorded_encoding_is_read_by_the_words_of_the_option() {
-        for typed in ["auto", "AUTO", "utf-8", "UTF8", "cp932", "Shift_JIS", "sjis", "latin1", ""] {
-            let office = tokumei_office::sources::encoding(typed);
-            assert_eq!(EncodingArg::parse(typed).map(EncodingArg::encoding), office, "{typed}");
-        }
-    }
 
     #[test]
     fn every_contract_state_is_a_choice_in_either_spelling() {
@@ -135,5 +181,14 @@ mod tests {
             }
         }
         assert!(parser.parse_ref(&cmd, Some(&arg), "nope".as_ref()).is_err());
+    }
+
+    #[test]
+    fn a_value_the_registry_refuses_carries_its_exit_code() {
+        let cmd = clap::Command::new("t");
+        let e = day().parse_ref(&cmd, None, "2027/04/01".as_ref()).unwrap_err();
+        assert_eq!(exit_code(&e), Some(ExitCode::Registry.code()));
+        let e = state().parse_ref(&cmd, None, "nope".as_ref()).unwrap_err();
+        assert_eq!(exit_code(&e), None);
     }
 }

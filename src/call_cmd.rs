@@ -16,11 +16,11 @@ pub enum CallCommand {
     /// for their file is open.
     Open {
         /// First day proposals are received (YYYY-MM-DD, Japan; default today, never earlier).
-        #[arg(long)]
-        from: Option<String>,
+        #[arg(long, value_parser = crate::args::day())]
+        from: Option<tokumei_jp::Date>,
         /// Last day proposals are received (YYYY-MM-DD).
-        #[arg(long)]
-        to: String,
+        #[arg(long, value_parser = crate::args::day())]
+        to: tokumei_jp::Date,
         /// A file the call is for (repeatable; default: every file open to proposals).
         #[arg(long = "file")]
         files: Vec<String>,
@@ -52,17 +52,18 @@ pub enum CallCommand {
 pub fn call(command: CallCommand) -> Result<(), Failure> {
     match command {
         CallCommand::Open { from, to, files, note, change: ChangeArgs { registry, operator } } => {
-            tell(steps::call_opened(&calls::open(&registry.path, &who(operator)?, from, &to, &files, note.as_deref())?))
+            let who = who(operator.operator)?;
+            tell(steps::call_opened(&calls::open(&registry.path, &who, (from, to), &files, note.as_deref())?))
         }
         CallCommand::Close { id, note, change: ChangeArgs { registry, operator } } => {
-            tell(steps::call_closed(&calls::close(&registry.path, &who(operator)?, id, &note)?))
+            tell(steps::call_closed(&calls::close(&registry.path, &who(operator.operator)?, id, &note)?))
         }
         CallCommand::List { view: ViewArgs { registry, json } } => {
             let found = calls::list(&registry.path)?;
             if json {
                 return json_out(&text::calls_json(&found.calls, &found.today, &found.warnings));
             }
-            show(&text::calls(&found.calls, &found.today));
+            show(text::calls(&found.calls, &found.today));
             found.warnings.iter().for_each(|w| eprintln!("warning: {w}"));
             Ok(())
         }

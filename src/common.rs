@@ -3,7 +3,7 @@
 
 use tokumei_engine::{EngineError, ExitCode};
 use tokumei_office::{OfficeError, records};
-use tokumei_registry::{RegistryError, Who};
+use tokumei_registry::Who;
 
 /// An error with its exit code.
 pub struct Failure {
@@ -25,23 +25,13 @@ impl From<EngineError> for Failure {
 
 impl From<OfficeError> for Failure {
     fn from(e: OfficeError) -> Self {
-        Failure { code: office_code(&e), error: e.into() }
+        Failure { code: e.exit_code(), error: e.into() }
     }
-}
-
-/// The exit code of a use-case's error: whose fault it is (docs/cli.md).
-fn office_code(e: &OfficeError) -> ExitCode {
-    e.exit_code()
 }
 
 /// A failure with this exit code.
 pub fn fail(code: ExitCode, error: anyhow::Error) -> Failure {
     Failure { code, error }
-}
-
-/// A registry error with its exit code: a broken audit log, a bad entry file, else the registry.
-pub fn reg_fail(e: RegistryError) -> Failure {
-    OfficeError::Registry(e).into()
 }
 
 /// The operator named (`--operator`, `TOKUMEI_OPERATOR`), else `$USER`, else `unknown`.
@@ -66,10 +56,11 @@ pub fn json_out(v: &impl serde::Serialize) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Print rendered text as it is (each line ends in a newline); a closed stdout is not an error.
-pub fn show(text: &str) {
+/// Print rendered text (or bytes) as it is (each line ends in a newline); a closed stdout is not
+/// an error.
+pub fn show(text: impl AsRef<[u8]>) {
     use std::io::Write as _;
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    let _ = std::io::stdout().lock().write_all(text.as_ref());
 }
 
 /// Print what a step tells: its stderr lines, then its text on stdout.
@@ -93,6 +84,6 @@ pub fn view<J: serde::Serialize>(
     if json {
         return json_out(&j());
     }
-    show(&text());
+    show(text());
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! (法112-120); one call per subcommand into `tokumei_office::records`.
 
 use crate::args::{ChangeArgs, ViewArgs};
-use crate::common::{Failure, json_out, operator as op, show, tell, view};
+use crate::common::{Failure, tell, view};
 use clap::Subcommand;
 use std::path::PathBuf;
 use tokumei_documents::text::{contract_steps as steps, register as text};
@@ -29,21 +29,13 @@ pub enum RecipientCommand {
 /// Run a recipient command.
 pub fn recipient(command: RecipientCommand) -> Result<(), Failure> {
     match command {
-        RecipientCommand::Add { entry, change: ChangeArgs { registry, operator } } => {
-            let (r, id) = recipients::add(&registry.path, &entry, &op(operator))?;
+        RecipientCommand::Add { entry, change: c } => {
+            let (r, id) = recipients::add(&c.registry.path, &entry, &c.operator.name())?;
             tell(steps::recipient_added(&r.name, id))
         }
         RecipientCommand::List { view: ViewArgs { registry, json } } => {
             let list = recipients::list(&registry.path)?;
-            if json {
-                let v: Vec<serde_json::Value> = list
-                    .iter()
-                    .map(|(id, r, barred)| serde_json::json!({ "id": id, "recipient": r, "barred_until": barred }))
-                    .collect();
-                return json_out(&v);
-            }
-            show(&text::recipients(&list));
-            Ok(())
+            view(json, || text::recipients_json(&list), || text::recipients(&list))
         }
     }
 }
@@ -84,7 +76,7 @@ pub enum ContractCommand {
         note: Option<String>,
         /// Staff hours of creation work, for the fee of a 法112 contract (with --to fee_paid; e.g.
         /// 2.5: every hour or part of an hour is billed, 法119条3項).
-        #[arg(long)]
+        #[arg(long, value_parser = crate::args::registry_hours())]
         hours: Option<String>,
         /// What the body pays a contractor it entrusts the creation to, yen: added to the fee of a
         /// 法112 contract (with --to fee_paid).
@@ -133,39 +125,35 @@ pub enum ContractCommand {
 /// Run a contract command.
 pub fn contract(command: ContractCommand) -> Result<(), Failure> {
     match command {
-        ContractCommand::Propose { proposal, change: ChangeArgs { registry, operator } } => {
-            let p = contracts::propose(&registry.path, &proposal, &op(operator))?;
-            return tell(steps::proposed(p.id, &p.proposal, p.contract.as_ref()));
+        ContractCommand::Propose { proposal, change: c } => {
+            let p = contracts::propose(&c.registry.path, &proposal, &c.operator.name())?;
+            tell(steps::proposed(p.id, &p.proposal, p.contract.as_ref()))
         }
-        ContractCommand::Review { id, review, change: ChangeArgs { registry, operator } } => {
-            let (r, passed) = contracts::review(&registry.path, id, &review, &op(operator))?;
-            return tell(steps::reviewed(id, &r.reviewer, passed));
+        ContractCommand::Review { id, review, change: c } => {
+            let (r, passed) = contracts::review(&c.registry.path, id, &review, &c.operator.name())?;
+            tell(steps::reviewed(id, &r.reviewer, passed))
         }
         ContractCommand::Advance { id, to, note, hours, contractor_cost, fee_yen, change: c } => {
             let step =
                 contracts::Step { id, to, note: note.as_deref(), hours: hours.as_deref(), contractor_cost, fee_yen };
-            let paid = contracts::advance(&c.registry.path, &step, &op(c.operator))?;
-            return tell(steps::advanced(id, to.as_str(), paid.as_ref()));
+            let paid = contracts::advance(&c.registry.path, &step, &c.operator.name())?;
+            tell(steps::advanced(id, to.as_str(), paid.as_ref()))
         }
-        ContractCommand::Cancel { id, note, change: ChangeArgs { registry, operator } } => {
-            contracts::cancel(&registry.path, id, &note, &op(operator))?;
-            return tell(steps::cancelled(id));
+        ContractCommand::Cancel { id, note, change: c } => {
+            contracts::cancel(&c.registry.path, id, &note, &c.operator.name())?;
+            tell(steps::cancelled(id))
         }
         ContractCommand::Show { id, view: ViewArgs { registry, json } } => {
             let c = contracts::show(&registry.path, id)?;
-            return view(json, || &c, || text::contract(&c));
+            view(json, || &c, || text::contract(&c))
         }
         ContractCommand::Record { id, view: ViewArgs { registry, json } } => {
             let rec = contracts::record(&registry.path, id)?;
-            if json {
-                return json_out(&rec);
-            }
-            say!("{}", tokumei_documents::register::record_markdown(&rec));
+            view(json, || &rec, || tokumei_documents::register::record_markdown(&rec) + "\n")
         }
         ContractCommand::List { view: ViewArgs { registry, json } } => {
             let list = contracts::list(&registry.path)?;
-            return view(json, || &list, || text::contracts(&list));
+            view(json, || &list, || text::contracts(&list))
         }
     }
-    Ok(())
 }

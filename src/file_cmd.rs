@@ -2,7 +2,7 @@
 //! the published book; one call per subcommand into `tokumei_office::records::files`.
 
 use crate::args::{ChangeArgs, RegistryArg, ViewArgs};
-use crate::common::{Failure, operator as op, tell, view};
+use crate::common::{Failure, tell, view};
 use clap::Subcommand;
 use std::path::PathBuf;
 use tokumei_documents::text::{file_steps as steps, register as text};
@@ -49,8 +49,8 @@ pub enum FileCommand {
         input: PathBuf,
         /// Its encoding (CSV; any case, `utf8`, `shift_jis` and `sjis` too; recorded as
         /// auto, utf-8 or cp932).
-        #[arg(long, value_enum, ignore_case = true, default_value = "auto")]
-        encoding: crate::args::EncodingArg,
+        #[arg(long, ignore_case = true, default_value = "auto", value_parser = crate::args::encoding())]
+        encoding: tokumei_rules::Encoding,
         /// The column holding the subject identifier (e.g. 宛名番号; never 個人番号).
         #[arg(long)]
         subject_column: String,
@@ -107,12 +107,13 @@ pub enum FileCommand {
 /// Run a file command.
 pub fn file(command: FileCommand) -> Result<(), Failure> {
     match command {
-        FileCommand::Add { entry, rules, change: ChangeArgs { registry, operator } } => {
-            let added = files::add(&registry.path, &entry, &rules, &op(operator))?;
+        FileCommand::Add { entry, rules, change: c } => {
+            let added = files::add(&c.registry.path, &entry, &rules, &c.operator.name())?;
             tell(steps::added(&added.entry, added.id, added.rules))
         }
-        FileCommand::AllowRules { name, rules, change: ChangeArgs { registry, operator } } => {
-            tell(steps::rules_allowed(&name, &files::allow_rules(&registry.path, &name, &rules, &op(operator))?.path))
+        FileCommand::AllowRules { name, rules, change: c } => {
+            let allowed = files::allow_rules(&c.registry.path, &name, &rules, &c.operator.name())?;
+            tell(steps::rules_allowed(&name, &allowed.path))
         }
         FileCommand::AddSource {
             name,
@@ -123,28 +124,28 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
             birth_column,
             others_columns,
             holds_subject_identifier,
-            change: ChangeArgs { registry, operator },
+            change: c,
         } => {
             let given = files::NewSource {
                 file: name.clone(),
                 input,
-                encoding: encoding.encoding(),
-                encoding_word: encoding.as_str(),
+                encoding,
+                encoding_word: tokumei_office::sources::encoding_word(encoding),
                 subject_column,
                 name_column,
                 birth_column,
                 others_columns,
                 holds_subject_identifier,
             };
-            let source = files::add_source(&registry.path, given, &op(operator))?;
+            let source = files::add_source(&c.registry.path, given, &c.operator.name())?;
             tell(steps::source_added(&name, &source.path, &source.format))
         }
         FileCommand::Show { name, view: ViewArgs { registry, json } } => {
             let (f, sources) = files::show(&registry.path, &name)?;
             view(json, || &f, || text::file(&f, &sources))
         }
-        FileCommand::SetProposals { name, office, reuse_period_days, change: ChangeArgs { registry, operator } } => {
-            files::set_proposals(&registry.path, &name, &office, reuse_period_days, &op(operator))?;
+        FileCommand::SetProposals { name, office, reuse_period_days, change: c } => {
+            files::set_proposals(&c.registry.path, &name, &office, reuse_period_days, &c.operator.name())?;
             tell(steps::proposals_set(&name, &office))
         }
         FileCommand::Book { out, registry } => {

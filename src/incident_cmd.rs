@@ -7,11 +7,13 @@
 //! person), owner-only, atomically, under the registry's `incidents/<id>/` folder unless `--out`
 //! says. This module parses the arguments and prints.
 
-use crate::args::{ChangeArgs, ViewArgs};
-use crate::common::{Failure, operator as op, tell, today, view};
+use crate::args::{ChangeArgs, IncidentChange, ViewArgs, day, registry_word};
+use crate::common::{Failure, tell, today, view};
 use clap::Subcommand;
+use clap::builder::PossibleValuesParser;
 use std::path::PathBuf;
 use tokumei_documents::text::incidents as text;
+use tokumei_jp::Date;
 use tokumei_office::incident_steps as steps;
 use tokumei_office::views;
 use tokumei_registry::Notice;
@@ -39,15 +41,13 @@ pub enum IncidentCommand {
     /// Record new facts (a TOML file with the keys that changed): the scope is read again and
     /// the assessment and due dates follow; earlier facts stay in the timeline.
     Update {
-        /// The incident's number.
-        id: i64,
+        #[command(flatten)]
+        on: IncidentChange,
         /// The file of changed facts.
         entry: PathBuf,
         /// For a pseudonymised release: the job that made it (as for `open`).
         #[arg(long)]
         job: Vec<PathBuf>,
-        #[command(flatten)]
-        change: ChangeArgs,
     },
     /// Incidents with what is due: the next report and its date, overdue ones flagged, people
     /// still to notify.
@@ -73,41 +73,37 @@ pub enum IncidentCommand {
     /// (番号法29条の4, its own items) beside it; for a contract incident (an anonymised
     /// release), its record instead.
     Report {
-        /// The incident's number.
-        id: i64,
+        #[command(flatten)]
+        on: IncidentChange,
         /// `preliminary` (速報) or `final` (確報).
-        #[arg(long, value_parser = ["preliminary", "final"])]
+        #[arg(long, value_parser = PossibleValuesParser::new(tokumei_registry::STAGES))]
         stage: String,
         /// Folder for the documents (default: incidents/<id> beside the registry).
         #[arg(long)]
         out: Option<PathBuf>,
-        #[command(flatten)]
-        change: ChangeArgs,
     },
     /// Record a report's filing with the Commission.
     Filed {
-        /// The incident's number.
-        id: i64,
+        #[command(flatten)]
+        on: IncidentChange,
         /// `preliminary` or `final`.
-        #[arg(long)]
+        #[arg(long, value_parser = registry_word(tokumei_registry::STAGES))]
         stage: String,
         /// The day it was filed (default: today).
-        #[arg(long)]
-        date: Option<String>,
+        #[arg(long, value_parser = day())]
+        date: Option<Date>,
         /// The Commission's reference (受付番号) or how it was filed.
         #[arg(long)]
         reference: String,
         /// The document filed (its SHA-256 is recorded).
         #[arg(long)]
         document: Option<PathBuf>,
-        #[command(flatten)]
-        change: ChangeArgs,
     },
     /// Write the notices to the people affected: a CSV for mail merge and one letter per person
     /// (規則45条 / 10条 items), from the registered sources' records.
     Notices {
-        /// The incident's number.
-        id: i64,
+        #[command(flatten)]
+        on: IncidentChange,
         /// Source column with the person's name (default: the source's registered name column).
         #[arg(long)]
         name_column: Option<String>,
@@ -117,42 +113,30 @@ pub enum IncidentCommand {
         /// Folder for the notices (default: incidents/<id>/notices beside the registry).
         #[arg(long)]
         out: Option<PathBuf>,
-        #[command(flatten)]
-        change: ChangeArgs,
     },
     /// Record notices sent: to the people given, or `--all` still waiting.
     Notify {
-        /// The incident's number.
-        id: i64,
-        /// Subject identifiers (repeatable).
-        #[arg(long = "subject", required_unless_present = "all")]
-        subjects: Vec<String>,
-        /// Everyone without a notice or exception yet.
-        #[arg(long, conflicts_with = "subjects")]
-        all: bool,
+        #[command(flatten)]
+        on: IncidentChange,
+        #[command(flatten)]
+        whom: Whom,
         /// `mail`, `phone`, `email`, `hand` or `other`.
-        #[arg(long)]
+        #[arg(long, value_parser = registry_word(tokumei_registry::NOTICE_METHODS))]
         method: String,
         /// When (YYYY-MM-DD, or YYYY-MM-DDTHH:MM; a phone call records the time).
         #[arg(long)]
         at: String,
-        #[command(flatten)]
-        change: ChangeArgs,
     },
     /// Record that people are not notified, with the ground (法68条2項ただし書): `impossible`
     /// (with the substitute measure: --announcement and --desk) or `nondisclosable` (the data
     /// contain 不開示情報, 法78条1項).
     Except {
-        /// The incident's number.
-        id: i64,
-        /// Subject identifiers (repeatable).
-        #[arg(long = "subject", required_unless_present = "all")]
-        subjects: Vec<String>,
-        /// Everyone without a notice or exception yet.
-        #[arg(long, conflicts_with = "subjects")]
-        all: bool,
+        #[command(flatten)]
+        on: IncidentChange,
+        #[command(flatten)]
+        whom: Whom,
         /// `impossible` or `nondisclosable`.
-        #[arg(long)]
+        #[arg(long, value_parser = registry_word(tokumei_registry::EXCEPTION_GROUNDS))]
         ground: String,
         /// Why the ground applies.
         #[arg(long)]
@@ -163,19 +147,26 @@ pub enum IncidentCommand {
         /// `impossible`: the enquiry desk set up (e.g. 市民課 03-0000-0000).
         #[arg(long)]
         desk: Option<String>,
-        #[command(flatten)]
-        change: ChangeArgs,
     },
     /// Close an incident: its reports filed and every person notified or excepted.
     Close {
-        /// The incident's number.
-        id: i64,
+        #[command(flatten)]
+        on: IncidentChange,
         /// Why (e.g. 確報提出済み、全員に通知済み).
         #[arg(long)]
         reason: String,
-        #[command(flatten)]
-        change: ChangeArgs,
     },
+}
+
+/// The people a notice or an exception is recorded for.
+#[derive(clap::Args)]
+pub struct Whom {
+    /// Subject identifiers (repeatable).
+    #[arg(long = "subject", required_unless_present = "all")]
+    subjects: Vec<String>,
+    /// Everyone without a notice or exception yet.
+    #[arg(long, conflicts_with = "subjects")]
+    all: bool,
 }
 
 /// Run an incident command.
@@ -183,11 +174,9 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
     use IncidentCommand as C;
     match command {
         C::Open { entry, job, change: c } => {
-            tell(steps::open(&c.registry.path, (&entry, &job), &op(c.operator), &warn)?)
+            tell(steps::open(&c.registry.path, (&entry, &job), &c.operator.name(), &warn)?)
         }
-        C::Update { id, entry, job, change: c } => {
-            tell(steps::update(&c.registry.path, id, (&entry, &job), &op(c.operator), &warn)?)
-        }
+        C::Update { on, entry, job } => tell(steps::update(&on.into(), (&entry, &job), &warn)?),
         C::List { view: ViewArgs { registry, json }, all, overdue } => {
             let (list, today) = views::incidents(&registry.path, all, overdue)?;
             view(json, || text::list_json(&list, &today), || text::list(&list, &today))
@@ -197,24 +186,21 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
             let today = if json { today()? } else { String::new() };
             view(json, || text::show_json(&i, &events, &today), || text::show(&i, &events))
         }
-        C::Report { id, stage, out, change: c } => {
-            tell(steps::report(&c.registry.path, id, &stage, out, &op(c.operator))?)
+        C::Report { on, stage, out } => tell(steps::report(&on.into(), &stage, out)?),
+        C::Filed { on, stage, date, reference, document } => {
+            tell(steps::filed(&on.into(), (stage, date, reference), document.as_deref())?)
         }
-        C::Filed { id, stage, date, reference, document, change: c } => {
-            tell(steps::filed(&c.registry.path, id, (stage, date, reference), document.as_deref(), &op(c.operator))?)
+        C::Notices { on, name_column, address_column, out } => {
+            tell(steps::notices(&on.into(), (name_column, address_column), out)?)
         }
-        C::Notices { id, name_column, address_column, out, change: c } => {
-            tell(steps::notices(&c.registry.path, id, (name_column, address_column), out, &op(c.operator))?)
+        C::Notify { on, whom, method, at } => {
+            tell(steps::record_notices(&on.into(), (&whom.subjects, whom.all), &Notice::Sent { method, at })?)
         }
-        C::Notify { id, subjects, all, method, at, change: c } => {
-            let notice = Notice::Sent { method, at };
-            tell(steps::record_notices(&c.registry.path, id, (&subjects, all), &notice, &op(c.operator))?)
-        }
-        C::Except { id, subjects, all, ground, note, announcement, desk, change: c } => {
+        C::Except { on, whom, ground, note, announcement, desk } => {
             let exception = Notice::Exception { ground, note, announcement, desk };
-            tell(steps::record_notices(&c.registry.path, id, (&subjects, all), &exception, &op(c.operator))?)
+            tell(steps::record_notices(&on.into(), (&whom.subjects, whom.all), &exception)?)
         }
-        C::Close { id, reason, change: c } => tell(steps::close(&c.registry.path, id, &reason, &op(c.operator))?),
+        C::Close { on, reason } => tell(steps::close(&on.into(), &reason)?),
     }
 }
 

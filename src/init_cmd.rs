@@ -4,6 +4,24 @@
 use crate::common::{Failure, json_out, show};
 use std::path::PathBuf;
 
+/// How a CSV is read: its encoding and delimiter.
+#[derive(clap::Args)]
+pub struct CsvArgs {
+    /// CSV encoding (any case; `utf8`, `shift_jis` and `sjis` too).
+    #[arg(long, ignore_case = true, default_value = "auto", value_parser = crate::args::encoding())]
+    pub encoding: tokumei_rules::Encoding,
+    /// CSV delimiter: one ASCII character other than a quote or a line break.
+    #[arg(long, default_value = ",", value_parser = tokumei_office::values::delimiter)]
+    pub delimiter: u8,
+}
+
+impl CsvArgs {
+    /// The table at `path`, read so.
+    fn table(self, path: &std::path::Path) -> tokumei_engine::risk::TableInput<'_> {
+        tokumei_engine::risk::TableInput { path, format: None, encoding: self.encoding, delimiter: self.delimiter }
+    }
+}
+
 /// Arguments of `tokumei init`.
 #[derive(clap::Args)]
 pub struct InitArgs {
@@ -16,12 +34,8 @@ pub struct InitArgs {
     /// Dataset name (default: the extract's file name).
     #[arg(long)]
     pub dataset: Option<String>,
-    /// CSV encoding (any case; `utf8`, `shift_jis` and `sjis` too).
-    #[arg(long, value_enum, ignore_case = true, default_value = "auto")]
-    pub encoding: crate::args::EncodingArg,
-    /// CSV delimiter: one ASCII character other than a quote or a line break.
-    #[arg(long, default_value = ",", value_parser = tokumei_office::values::delimiter)]
-    pub delimiter: u8,
+    #[command(flatten)]
+    pub csv: CsvArgs,
     /// Replace an existing rules file.
     #[arg(long)]
     pub force: bool,
@@ -70,12 +84,8 @@ pub struct RiskArgs {
     /// Prosecutor risk above which a record counts as at risk.
     #[arg(long, default_value_t = 0.2)]
     pub threshold: f64,
-    /// CSV encoding (any case; `utf8`, `shift_jis` and `sjis` too).
-    #[arg(long, value_enum, ignore_case = true, default_value = "auto")]
-    pub encoding: crate::args::EncodingArg,
-    /// CSV delimiter: one ASCII character other than a quote or a line break.
-    #[arg(long, default_value = ",", value_parser = tokumei_office::values::delimiter)]
-    pub delimiter: u8,
+    #[command(flatten)]
+    pub csv: CsvArgs,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -122,18 +132,9 @@ impl TextEncoding {
     }
 }
 
-/// A table named on the command line, with its encoding and delimiter.
-fn table(
-    path: &std::path::Path,
-    encoding: crate::args::EncodingArg,
-    delimiter: u8,
-) -> tokumei_engine::risk::TableInput<'_> {
-    tokumei_engine::risk::TableInput { path, format: None, encoding: encoding.encoding(), delimiter }
-}
-
 /// `tokumei init`: draft a rules file; the summary goes where the draft does not.
 pub fn init(a: InitArgs) -> Result<(), Failure> {
-    let (input, out) = (table(&a.extract, a.encoding, a.delimiter), a.out.as_deref());
+    let (input, out) = (a.csv.table(&a.extract), a.out.as_deref());
     let draft = tokumei_office::init::draft_rules(&input, a.dataset, out, a.force, a.no_header)?;
     crate::common::tell(tokumei_office::init::told(&draft, out))
 }
@@ -141,7 +142,7 @@ pub fn init(a: InitArgs) -> Result<(), Failure> {
 /// `tokumei sample`: resident extracts (three files in a folder) or one resident-registry file.
 pub fn sample(a: SampleArgs) -> Result<(), Failure> {
     let (out, rows, enc) = (&a.out, a.rows, a.encoding.synth());
-    show(&match a.kind {
+    show(match a.kind {
         SampleKind::ResidentExtracts => tokumei_office::sample::resident_extracts(out, rows, a.seed, enc, a.force)?,
         SampleKind::ResidentRegistry => tokumei_office::sample::resident_registry(out, rows, a.seed, enc, a.force)?,
     });
@@ -150,17 +151,17 @@ pub fn sample(a: SampleArgs) -> Result<(), Failure> {
 
 /// `tokumei keygen`: a pseudonym key, or with `audit` an officer's signing key pair.
 pub fn keygen(KeygenArgs { out, audit }: KeygenArgs) -> Result<(), Failure> {
-    show(&tokumei_office::init::keygen(&out, audit)?);
+    show(tokumei_office::init::keygen(&out, audit)?);
     Ok(())
 }
 
 /// `tokumei risk`: the risk of a table over chosen quasi-identifiers, as text or JSON.
 pub fn risk(a: RiskArgs) -> Result<(), Failure> {
-    let input = table(&a.file, a.encoding, a.delimiter);
+    let input = a.csv.table(&a.file);
     let r = tokumei_engine::risk::risk_of_file(&input, &a.qi, &a.sensitive, a.population, a.threshold)?;
     if a.json {
         return json_out(&r);
     }
-    show(&tokumei_documents::text::risk::table(&r));
+    show(tokumei_documents::text::risk::table(&r));
     Ok(())
 }

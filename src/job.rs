@@ -1,9 +1,9 @@
 //! `tokumei run` and `tokumei check`: the run is `tokumei_office::run` (its order and why, there);
 //! this prints what it tells and what it returns.
 
+use crate::args::OperatorArg;
 use crate::common::Failure;
 use std::path::{Path, PathBuf};
-use tokumei_engine::Progress;
 use tokumei_engine::report::Report;
 pub use tokumei_office::run::{ContractArg, Use};
 use tokumei_office::run::{RunRequest, Tell};
@@ -50,9 +50,8 @@ pub struct RunArgs {
     /// releases and audit log).
     #[arg(long, env = "TOKUMEI_REGISTRY")]
     pub registry: Option<PathBuf>,
-    /// Operator recorded in the audit log.
-    #[arg(long, env = "TOKUMEI_OPERATOR")]
-    pub operator: Option<String>,
+    #[command(flatten)]
+    pub operator: OperatorArg,
 }
 
 /// Arguments of `tokumei check`.
@@ -64,9 +63,8 @@ pub struct CheckArgs {
     /// registry.sqlite in its output folder).
     #[arg(long, env = "TOKUMEI_REGISTRY")]
     pub registry: Option<PathBuf>,
-    /// Operator recorded in the audit log.
-    #[arg(long, env = "TOKUMEI_OPERATOR")]
-    pub operator: Option<String>,
+    #[command(flatten)]
+    pub operator: OperatorArg,
 }
 
 /// `tokumei run`: under `contract` or for `internal_use` when given (else the job's use).
@@ -77,36 +75,24 @@ pub fn run_command(a: RunArgs) -> Result<(), Failure> {
         (None, None) => None,
     };
     let contract = Some(ContractArg { registry: a.registry, using, hours: a.hours, replaces: None });
-    run_job(&a.job, a.out, a.operator, false, contract, &crate::bars::Bars::new())
+    run_job(&a.job, a.out, a.operator.name(), false, contract)
 }
 
 /// `tokumei check`: with the registry whose requests it applies, if named.
 pub fn check_command(a: CheckArgs) -> Result<(), Failure> {
     let registry = a.registry.map(|r| ContractArg { registry: Some(r), using: None, hours: None, replaces: None });
-    run_job(&a.job, None, a.operator, true, registry, &crate::bars::Bars::new())
+    run_job(&a.job, None, a.operator.name(), true, registry)
 }
 
-/// Run or check a job, and print what it did.
+/// Run or check a job (progress bars on a terminal), and print what it did.
 pub fn run_job(
     job_path: &Path,
     out: Option<PathBuf>,
-    operator_name: Option<String>,
+    operator: String,
     dry_run: bool,
     contract: Option<ContractArg>,
-    progress: &dyn Progress,
 ) -> Result<(), Failure> {
-    let request = RunRequest {
-        out,
-        operator: crate::common::operator(operator_name),
-        dry_run,
-        contract,
-        threads: threads(),
-        spill_memory: std::env::var("TOKUMEI_SPILL_MEMORY").ok().and_then(|t| t.trim().parse().ok()),
-    };
-    crate::common::tell(tokumei_office::run::told(&tokumei_office::run::run(job_path, request, progress, &Printer)?))
-}
-
-/// Threads that transform rows: `TOKUMEI_THREADS` (a positive number), else one per core.
-fn threads() -> usize {
-    std::env::var("TOKUMEI_THREADS").ok().and_then(|t| t.trim().parse().ok()).unwrap_or(0)
+    let request = RunRequest::from_env(out, operator, dry_run, contract);
+    let done = tokumei_office::run::run(job_path, request, &crate::bars::Bars::new(), &Printer)?;
+    crate::common::tell(tokumei_office::run::told(&done))
 }

@@ -175,9 +175,17 @@ fn main() {
         }
     }));
     let command = <Cli as clap::CommandFactory>::command().after_help(format!("{}\n{ENVIRONMENT}", ExitCode::help()));
-    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&command.get_matches()) {
+    let parsed = command.try_get_matches().and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        // A value the registry refuses exits with its code, as before it was parsed here.
+        Err(e) => match args::exit_code(&e) {
+            Some(code) => {
+                let _ = e.print();
+                std::process::exit(code);
+            }
+            None => e.exit(),
+        },
     };
     if let Err(f) = real_main(cli) {
         use std::io::Write as _;

@@ -1,12 +1,11 @@
 //! `tokumei registry` (create, status, export, purge, reset, verify) and `tokumei subject`: the
 //! arguments, one call per subcommand into `tokumei_office::records`, and what is printed.
 
-use crate::args::{RegistryArg, ViewArgs};
-use crate::common::{Failure, fail, json_out, operator as op, show, tell};
+use crate::args::{OperatorArg, RegistryArg, ViewArgs};
+use crate::common::{Failure, print, show, tell, view};
 use clap::Subcommand;
 use std::path::PathBuf;
 use tokumei_documents::text::{register as text, registry_steps};
-use tokumei_engine::ExitCode;
 use tokumei_office::records::{self, subjects};
 
 /// Registry commands.
@@ -23,9 +22,8 @@ pub enum RegistryCommand {
         /// Audit log the registry's changes go to (default: audit.log beside the registry).
         #[arg(long)]
         audit_log: Option<PathBuf>,
-        /// Operator recorded in the audit log.
-        #[arg(long, env = "TOKUMEI_OPERATOR")]
-        operator: Option<String>,
+        #[command(flatten)]
+        operator: OperatorArg,
     },
     /// Schema version, rows per table, the last change.
     Status {
@@ -48,9 +46,8 @@ pub enum RegistryCommand {
         /// List what would be removed, remove nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Operator recorded in the audit log.
-        #[arg(long, env = "TOKUMEI_OPERATOR")]
-        operator: Option<String>,
+        #[command(flatten)]
+        operator: OperatorArg,
     },
     /// Check the registry against itself and its audit log: rows edited outside tokumei, changes
     /// without their audit entry, audit entries whose change is missing.
@@ -72,9 +69,8 @@ pub enum RegistryCommand {
         /// beside where the registry was).
         #[arg(long)]
         audit_log: Option<PathBuf>,
-        /// Operator recorded in the audit log.
-        #[arg(long, env = "TOKUMEI_OPERATOR")]
-        operator: Option<String>,
+        #[command(flatten)]
+        operator: OperatorArg,
     },
 }
 
@@ -83,50 +79,31 @@ pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
     use records::registry as r;
     match command {
         RegistryCommand::Init { registry, profile, audit_log, operator } => {
-            return tell(r::init(&registry.path, &profile, audit_log, &op(operator))?.told());
+            tell(r::init(&registry.path, &profile, audit_log, &operator.name())?.told())
         }
         RegistryCommand::Status { view: ViewArgs { registry, json } } => {
             let s = r::status(&registry.path)?;
-            if json {
-                return json_out(&serde_json::json!({
-                    "status": s.status, "profile": s.profile, "erasures_to_do": s.erasures_to_do, "warnings": s.warnings
-                }));
-            }
-            show(&text::status(&s));
+            view(json, || text::status_json(&s), || text::status(&s))
         }
-        // A closed stdout (piped into `head`) is not an error.
-        RegistryCommand::Export { registry, out: None } => show_bytes(&r::export(&registry.path)?),
+        RegistryCommand::Export { registry, out: None } => {
+            show(r::export(&registry.path)?);
+            Ok(())
+        }
         RegistryCommand::Export { registry, out: Some(out) } => {
-            return tell(registry_steps::exported(r::export_to(&registry.path, &out)?, &out));
+            tell(registry_steps::exported(r::export_to(&registry.path, &out)?, &out))
         }
         RegistryCommand::PurgeExpired { registry, dry_run, operator } => {
-            return tell(registry_steps::purged(&r::purge_expired(&registry.path, dry_run, &op(operator))?, dry_run));
+            tell(registry_steps::purged(&r::purge_expired(&registry.path, dry_run, &operator.name())?, dry_run))
         }
         RegistryCommand::Reset { registry, reason, audit_log, operator } => {
-            return tell(r::reset(&registry.path, &reason, audit_log, &op(operator))?.told(&registry.path));
+            tell(r::reset(&registry.path, &reason, audit_log, &operator.name())?.told(&registry.path))
         }
         RegistryCommand::Verify { registry } => {
-            let (path, problems) = r::verify_at(&registry.path)?;
-            if problems.is_empty() {
-                say!("registry {}: every row and change matches the audit log", path.display());
-                return Ok(());
-            }
-            for p in &problems {
-                eprintln!("problem: {p}");
-            }
-            return Err(fail(
-                ExitCode::Registry,
-                anyhow::anyhow!("registry {}: {} problem(s) found", path.display(), problems.len()),
-            ));
+            let verified = r::verified(&registry.path)?;
+            print(verified.told());
+            Ok(verified.result()?)
         }
     }
-    Ok(())
-}
-
-/// Bytes on stdout as they are; a closed stdout is not an error.
-fn show_bytes(buf: &[u8]) {
-    use std::io::Write as _;
-    let _ = std::io::stdout().lock().write_all(buf);
 }
 
 /// Per-subject commands.
@@ -141,24 +118,14 @@ pub enum SubjectCommand {
         subject: String,
         #[command(flatten)]
         view: ViewArgs,
-        /// Operator recorded in the audit log.
-        #[arg(long, env = "TOKUMEI_OPERATOR")]
-        operator: Option<String>,
+        #[command(flatten)]
+        operator: OperatorArg,
     },
 }
 
 /// Run a subject command.
 pub fn subject(command: SubjectCommand) -> Result<(), Failure> {
     let SubjectCommand::Provisions { subject, view: ViewArgs { registry, json }, operator } = command;
-    let found = subjects::provisions(&registry.path, &subject, &op(operator))?;
-    if json {
-        let excluded: Vec<_> = found
-            .excluded
-            .iter()
-            .map(|(r, scope, since)| serde_json::json!({"request": r, "scope": scope, "since": since}))
-            .collect();
-        return json_out(&serde_json::json!({"releases": found.releases, "excluded": excluded}));
-    }
-    show(&text::provisions(&found, &registry.path));
-    Ok(())
+    let found = subjects::provisions(&registry.path, &subject, &operator.name())?;
+    view(json, || text::provisions_json(&found), || text::provisions(&found, &registry.path))
 }

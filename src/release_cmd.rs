@@ -2,11 +2,10 @@
 //! destroyed); one call per subcommand into `tokumei_office::records::releases`.
 
 use crate::args::{ChangeArgs, RegistryArg, ViewArgs};
-use crate::common::{Failure, fail, operator as op, tell, view};
+use crate::common::{Failure, print, tell, view};
 use clap::Subcommand;
 use std::path::PathBuf;
 use tokumei_documents::text::{register as text, release_steps as steps};
-use tokumei_engine::ExitCode;
 use tokumei_office::records::releases;
 
 /// Release commands.
@@ -44,8 +43,8 @@ pub enum ReleaseCommand {
         #[arg(long)]
         receipt: String,
         /// Date of provision (YYYY-MM-DD; default: today by the run clock).
-        #[arg(long)]
-        date: Option<String>,
+        #[arg(long, value_parser = crate::args::day())]
+        date: Option<tokumei_jp::Date>,
         /// A 法118 contract covering the release (default: the contract it was made under).
         #[arg(long)]
         contract: Option<i64>,
@@ -93,8 +92,8 @@ pub enum ReleaseCommand {
         #[arg(long)]
         how: String,
         /// The day (YYYY-MM-DD; default: today by the run clock).
-        #[arg(long)]
-        date: Option<String>,
+        #[arg(long, value_parser = crate::args::day())]
+        date: Option<tokumei_jp::Date>,
         #[command(flatten)]
         change: ChangeArgs,
     },
@@ -113,30 +112,25 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
         }
         ReleaseCommand::Replace { release_id, job, out, hours, input_changed, change: c } => {
             let (out, arg) = releases::replacing(&c.registry.path, (release_id, input_changed), out, hours)?;
-            crate::job::run_job(&job, out, c.operator, false, Some(arg), &crate::bars::Bars::new())
+            crate::job::run_job(&job, out, c.operator.name(), false, Some(arg))
         }
         ReleaseCommand::Destroyed { release_id, how, date, change: c } => {
-            let (day, to_do) = releases::destroyed(&c.registry.path, &release_id, &how, date, &op(c.operator))?;
+            let (day, to_do) = releases::destroyed(&c.registry.path, &release_id, &how, date, &c.operator.name())?;
             tell(steps::destroyed(&release_id, (&day, &how), &to_do))
         }
         ReleaseCommand::Provide { release_id, medium, receipt, date, contract, change: c } => {
             let given =
                 releases::Provision { release_id: &release_id, medium: &medium, receipt: &receipt, date, contract };
-            tell(steps::provided(&release_id, &releases::provide(&c.registry.path, given, &op(c.operator))?, &medium))
+            let day = releases::provide(&c.registry.path, given, &c.operator.name())?;
+            tell(steps::provided(&release_id, &day, &medium))
         }
         ReleaseCommand::Identify { file, registry } => {
             tell(steps::identified(&file, &releases::identify(&registry.path, &file)?))
         }
         ReleaseCommand::Verify { release_id, registry } => {
-            let v = releases::verify(&registry.path, release_id.as_deref())?;
-            if v.problems.is_empty() {
-                say!("{} published release(s): every file matches the registry", v.checked);
-                return Ok(());
-            }
-            for p in &v.problems {
-                eprintln!("problem: {p}");
-            }
-            Err(fail(ExitCode::Registry, anyhow::anyhow!("{} problem(s) found", v.problems.len())))
+            let verified = releases::verify(&registry.path, release_id.as_deref())?;
+            print(verified.told());
+            Ok(verified.result()?)
         }
     }
 }

@@ -1,7 +1,6 @@
 //! `tokumei serve`: the officer console over the registry, on 127.0.0.1 only.
 
 use crate::args::RegistryArg;
-use crate::common::reg_fail;
 use crate::common::{Failure, fail};
 use std::sync::Arc;
 use tokumei_console::{Config, ConsoleError, Hooks, Lang};
@@ -51,7 +50,7 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
         say!("  {}", started.login_url);
     })
     .map_err(|e| match e {
-        ConsoleError::Registry(r) => reg_fail(r),
+        ConsoleError::Registry(r) => tokumei_office::OfficeError::Registry(r).into(),
         ConsoleError::Bind { .. } => fail(ExitCode::Usage, e.into()),
         ConsoleError::Server(_) => fail(ExitCode::Registry, e.into()),
     })

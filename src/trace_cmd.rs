@@ -17,8 +17,8 @@ pub struct TraceArgs {
     #[command(flatten)]
     registry: RegistryArg,
     /// CSV encoding (any case; `utf8`, `shift_jis` and `sjis` too).
-    #[arg(long, default_value = "auto")]
-    encoding: crate::args::EncodingArg,
+    #[arg(long, default_value = "auto", value_parser = crate::args::encoding())]
+    encoding: tokumei_rules::Encoding,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -33,10 +33,10 @@ pub struct TraceArgs {
 
 /// Run `tokumei trace`.
 pub fn trace(a: TraceArgs) -> Result<(), Failure> {
-    let t = trace::file(&a.registry.path, &a.file, a.encoding.encoding(), a.incident, &operator(a.operator))?;
+    let t = trace::file(&a.registry.path, &a.file, a.encoding, a.incident, &operator(a.operator))?;
     match a.json {
         true => json_out(&trace::json(&a.file, &t))?,
-        false => show(&trace::text(&a.file, &t)),
+        false => show(trace::text(&a.file, &t)),
     }
     Ok(trace::traced(t)?)
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use tokumei_audit::anchor::{self, Found};
 use tokumei_audit::sign::{self, SignedHead};
 use tokumei_audit::{AuditError, Entry, Head, JsonlLog};
+use tokumei_documents::text::Told;
 use tokumei_release::{DiskState, LoggedRelease};
 
 /// What verifying finds as it goes, in order (the binary prints each as it comes).
@@ -46,7 +47,7 @@ pub enum Verifying<'a> {
 
 impl Verifying<'_> {
     /// What the binary prints of it, for the log at `log`.
-    pub fn told(&self, log: &Path) -> tokumei_documents::text::Told {
+    pub fn told(&self, log: &Path) -> Told {
         use tokumei_documents::text::audit::{self as text, Disk};
         match self {
             Verifying::Log { entries, head } => text::log_intact(log, *entries, head),
@@ -163,6 +164,83 @@ fn read_anchor_json(
     match recorded {
         Some(head) => head.parse::<Head>().map_err(|_| no_head()),
         None => anchor::from_json(&value).ok_or_else(no_head),
+    }
+}
+
+/// The audit log a command reads: `log`, or the one the job file `job` names (with the job).
+pub fn log_of(log: &Path, job: Option<&Path>) -> Result<(PathBuf, Option<tokumei_rules::Job>), OfficeError> {
+    match job {
+        Some(j) => {
+            let job = tokumei_rules::load_job(j).map_err(|d| OfficeError::Config(d.to_string()))?;
+            Ok((job.audit_log.clone(), Some(job)))
+        }
+        None => Ok((log.to_path_buf(), None)),
+    }
+}
+
+/// What `audit verify` is asked to check.
+pub struct VerifyAll<'a> {
+    /// The audit log (`--log`).
+    pub log: &'a Path,
+    /// A job naming the log instead (its output folder is checked too when it holds releases).
+    pub job: Option<&'a Path>,
+    /// Heads kept outside the log (`--anchor`).
+    pub anchors: &'a [String],
+    /// Release folders to check (`--releases`).
+    pub releases: Vec<PathBuf>,
+    /// The officer's public key signed head files must verify with.
+    pub public_key: Option<&'a Path>,
+    /// A registry to check against the log too.
+    pub registry: Option<&'a Path>,
+}
+
+/// What `audit verify` found: the log's problems (or why it could not be checked) and the
+/// registry's.
+pub struct VerifiedAll {
+    /// The log checked.
+    pub log_path: PathBuf,
+    /// The log's problems, or why it could not be checked.
+    pub log: Result<Vec<String>, OfficeError>,
+    /// The registry checked, with its problems.
+    pub registry: Option<crate::records::registry::Verified>,
+}
+
+/// `audit verify`: the registry checked first (when asked), then the log, the job's output
+/// folder among the releases when it holds any; what the log's check finds is told as it goes.
+pub fn verify_all(a: VerifyAll, tell: &mut dyn FnMut(Told)) -> Result<VerifiedAll, OfficeError> {
+    let registry = match a.registry {
+        Some(path) => {
+            let reg = tokumei_registry::Registry::open_unproved(path).map_err(|e| OfficeError::registry(&e))?;
+            let problems = crate::records::registry::verify(&reg)?;
+            Some(crate::records::registry::Verified { path: path.to_path_buf(), problems })
+        }
+        None => None,
+    };
+    let (log_path, job) = log_of(a.log, a.job)?;
+    let mut releases = a.releases;
+    if let Some(job) = job
+        && job.output_dir.exists()
+        && !tokumei_release::find_releases(&job.output_dir).is_empty()
+    {
+        releases.push(job.output_dir);
+    }
+    let log = verify(&log_path, a.anchors, &releases, a.public_key, &mut |v| tell(v.told(&log_path)));
+    Ok(VerifiedAll { log_path, log, registry })
+}
+
+impl VerifiedAll {
+    /// The problems found (the log's, then the registry's), or that the registry matches.
+    pub fn told(&self) -> Told {
+        let log = self.log.as_deref().unwrap_or_default();
+        tokumei_documents::text::audit::problems(log, self.registry.as_ref().map(|r| (&*r.path, &*r.problems)))
+    }
+
+    /// The failure: the log's first, then the registry's.
+    pub fn result(self) -> Result<(), OfficeError> {
+        match self.log?.len() {
+            0 => self.registry.map_or(Ok(()), |r| r.result()),
+            n => Err(problems_found(&self.log_path, n)),
+        }
     }
 }
 

@@ -10,17 +10,16 @@ use tokumei_registry::{Call, Registry, Who};
 pub fn open(
     path: &Path,
     who: &Who,
-    from: Option<String>,
-    to: &str,
+    (from, to): (Option<tokumei_jp::Date>, tokumei_jp::Date),
     files: &[String],
     note: Option<&str>,
 ) -> Result<Call, OfficeError> {
     let from = match from {
-        Some(f) => f,
+        Some(f) => f.to_string(),
         None => Clock::now()?.today_in_japan()?,
     };
     let mut reg = Registry::open(path)?;
-    let id = reg.open_call(who, &from, to, files, note)?;
+    let id = reg.open_call(who, &from, &to.to_string(), files, note)?;
     reg.call(id)?.ok_or_else(|| OfficeError::Refused(format!("call {id} is gone")))
 }
 

@@ -1,12 +1,13 @@
-//! An incident's steps as the CLI takes them: each opens the registry at `path` and records the
-//! step made by `operator` at the run clock's time, returning what the officer is told. What the
+//! An incident's steps as the CLI takes them: each opens the registry of its [`Change`] and records
+//! the step made by its operator at the run clock's time, returning what the officer is told. What the
 //! scope holds and the documents a step writes are [`crate::incidents`]'.
 
 use crate::incidents::{self, Reported, Scope, get};
-use crate::records::{today, who};
+use crate::records::{Change, today, who};
 use crate::{Clock, OfficeError};
 use std::path::{Path, PathBuf};
 use tokumei_documents::text::{Told, incident_steps as text};
+use tokumei_jp::Date;
 use tokumei_registry::{Filing, IncidentEntry, Notice, Registry};
 
 /// What the scope of `e` holds, each warning told to `warn` as it is found.
@@ -35,80 +36,64 @@ pub fn open(
 
 /// Update an incident's facts from an intake file (its scope searched again); the incident as
 /// stored.
-pub fn update(
-    path: &Path,
-    id: i64,
-    (entry, jobs): (&Path, &[PathBuf]),
-    operator: &str,
-    warn: &dyn Fn(&str),
-) -> Result<Told, OfficeError> {
-    let mut reg = Registry::open(path)?;
+pub fn update(on: &Change, (entry, jobs): (&Path, &[PathBuf]), warn: &dyn Fn(&str)) -> Result<Told, OfficeError> {
+    let (mut reg, id) = (on.open()?, on.id);
     let old = get(&reg, id)?;
     let e = old.facts.updated(entry)?;
     let scope = scope(&reg, &e, jobs, warn)?;
-    reg.update_incident(&who(operator)?, (id, old.steps), &e, &scope.found, &scope.subjects, &today()?)?;
+    reg.update_incident(&on.who()?, (id, old.steps), &e, &scope.found, &scope.subjects, &today()?)?;
     Ok(text::updated(&get(&reg, id)?))
 }
 
 /// Record a report filed (`stage`, on `date` or today, the Commission's `reference`) with the
 /// digest of the document filed; the day, and whether it was after its due date.
 pub fn filed(
-    path: &Path,
-    id: i64,
-    (stage, date, reference): (String, Option<String>, String),
+    on: &Change,
+    (stage, date, reference): (String, Option<Date>, String),
     document: Option<&Path>,
-    operator: &str,
 ) -> Result<Told, OfficeError> {
-    let mut reg = Registry::open(path)?;
+    let (mut reg, id) = (on.open()?, on.id);
     let today = today()?;
-    let date = date.unwrap_or_else(|| today.clone());
+    let date = crate::values::day_or(date, &today);
     let doc = document.map(incidents::document_digest).transpose()?;
     let filing = Filing { stage: stage.clone(), date: date.clone(), reference, document_sha256: doc };
-    let late = incidents::filed(&mut reg, &who(operator)?, id, &filing, &today)?;
+    let late = incidents::filed(&mut reg, &on.who()?, id, &filing, &today)?;
     Ok(text::filed(id, &stage, &date, late))
 }
 
 /// Write the notices to the people (the name and address read from these columns).
 pub fn notices(
-    path: &Path,
-    id: i64,
+    on: &Change,
     columns: (Option<String>, Option<String>),
     out: Option<PathBuf>,
-    operator: &str,
 ) -> Result<Told, OfficeError> {
-    let mut reg = Registry::open(path)?;
-    let l = incidents::notices(&mut reg, &who(operator)?, id, columns, out)?;
-    Ok(text::notices(id, (l.letters, l.found), &l.dir, &l.warnings))
+    let mut reg = on.open()?;
+    let l = incidents::notices(&mut reg, &on.who()?, on.id, columns, out)?;
+    Ok(text::notices(on.id, (l.letters, l.found), &l.dir, &l.warnings))
 }
 
 /// Record notices sent or excepted (`subjects`, or everyone unless `all` is false); how many,
 /// and how many people are still to notify.
-pub fn record_notices(
-    path: &Path,
-    id: i64,
-    (subjects, all): (&[String], bool),
-    notice: &Notice,
-    operator: &str,
-) -> Result<Told, OfficeError> {
+pub fn record_notices(on: &Change, (subjects, all): (&[String], bool), notice: &Notice) -> Result<Told, OfficeError> {
     let subjects = (!all).then_some(subjects);
-    let mut reg = Registry::open(path)?;
-    let n = reg.record_notices(&who(operator)?, id, subjects, notice, &today()?)?;
+    let mut reg = on.open()?;
+    let n = reg.record_notices(&on.who()?, on.id, subjects, notice, &today()?)?;
     let what = if matches!(notice, Notice::Sent { .. }) { "notice" } else { "exception" };
-    Ok(text::recorded(id, what, n, get(&reg, id)?.notices.pending()))
+    Ok(text::recorded(on.id, what, n, get(&reg, on.id)?.notices.pending()))
 }
 
 /// Close an incident.
-pub fn close(path: &Path, id: i64, reason: &str, operator: &str) -> Result<Told, OfficeError> {
-    Registry::open(path)?.close_incident(&who(operator)?, id, reason, &today()?)?;
-    Ok(text::closed(id))
+pub fn close(on: &Change, reason: &str) -> Result<Told, OfficeError> {
+    on.open()?.close_incident(&on.who()?, on.id, reason, &today()?)?;
+    Ok(text::closed(on.id))
 }
 
 /// Write the report of `stage` (and the My Number report where required).
-pub fn report(path: &Path, id: i64, stage: &str, out: Option<PathBuf>, operator: &str) -> Result<Told, OfficeError> {
-    let mut reg = Registry::open(path)?;
-    let who = who(operator)?;
-    Ok(match incidents::report(&mut reg, &who, id, stage, out)? {
-        Reported::Contract { record } => text::contract_record(id, &record),
+pub fn report(on: &Change, stage: &str, out: Option<PathBuf>) -> Result<Told, OfficeError> {
+    let mut reg = on.open()?;
+    let who = on.who()?;
+    Ok(match incidents::report(&mut reg, &who, on.id, stage, out)? {
+        Reported::Contract { record } => text::contract_record(on.id, &record),
         Reported::Report { incident, paths, my_number, draft } => {
             text::reported(&incident, stage, (&paths, my_number.as_ref()), &draft)
         }

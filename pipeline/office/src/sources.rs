@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use tokumei_engine::Prepared;
 use tokumei_engine::lookup::Place;
 use tokumei_registry::{FileSource, StoredRelease};
+use tokumei_rules::Encoding;
 
 /// A registered source extract as the engine reads it.
 pub fn place_of(s: &FileSource) -> Result<Place, OfficeError> {
@@ -17,14 +18,39 @@ pub fn place_of(s: &FileSource) -> Result<Place, OfficeError> {
     })
 }
 
-/// A recorded encoding (any case), by the words of `--encoding`.
-pub fn encoding(word: &str) -> Option<tokumei_rules::Encoding> {
-    match word.to_ascii_lowercase().as_str() {
-        "auto" => Some(tokumei_rules::Encoding::Auto),
-        "utf-8" | "utf8" => Some(tokumei_rules::Encoding::Utf8),
-        "cp932" | "shift_jis" | "sjis" => Some(tokumei_rules::Encoding::Cp932),
-        _ => None,
-    }
+/// A CSV encoding's words (`--encoding`, and a source's recorded encoding).
+pub struct EncodingWords {
+    /// The encoding.
+    pub encoding: Encoding,
+    /// The word recorded for it.
+    pub word: &'static str,
+    /// Other words typed for it.
+    pub also: &'static [&'static str],
+    /// What it is.
+    pub help: &'static str,
+}
+
+/// Every CSV encoding with its words.
+pub const ENCODINGS: [EncodingWords; 3] = [
+    EncodingWords {
+        encoding: Encoding::Auto,
+        word: "auto",
+        also: &[],
+        help: "Detect: UTF-8 (BOM or valid UTF-8) else CP932",
+    },
+    EncodingWords { encoding: Encoding::Utf8, word: "utf-8", also: &["utf8"], help: "UTF-8, with or without BOM" },
+    EncodingWords { encoding: Encoding::Cp932, word: "cp932", also: &["shift_jis", "sjis"], help: "CP932 / Shift_JIS" },
+];
+
+/// A recorded or typed encoding (any case), by the words of `--encoding`.
+pub fn encoding(word: &str) -> Option<Encoding> {
+    let is = |w: &str| w.eq_ignore_ascii_case(word);
+    ENCODINGS.iter().find(|e| is(e.word) || e.also.iter().any(|a| is(a))).map(|e| e.encoding)
+}
+
+/// The word recorded for an encoding.
+pub fn encoding_word(encoding: Encoding) -> &'static str {
+    ENCODINGS.iter().find(|e| e.encoding == encoding).map_or("auto", |e| e.word)
 }
 
 /// A job prepared (rules, key) by the run clock, to make a person's pseudonyms with.
@@ -56,5 +82,21 @@ mod tests {
         assert_eq!(encoding("sjis"), Some(tokumei_rules::Encoding::Cp932));
         assert_eq!(encoding("auto"), Some(tokumei_rules::Encoding::Auto));
         assert_eq!(encoding("latin1"), None);
+    }
+
+    #[test]
+    fn encodings_take_the_words_typed_before() {
+        for (typed, word) in [
+            ("auto", "auto"),
+            ("AUTO", "auto"),
+            ("utf-8", "utf-8"),
+            ("UTF8", "utf-8"),
+            ("cp932", "cp932"),
+            ("Shift_JIS", "cp932"),
+            ("sjis", "cp932"),
+        ] {
+            assert_eq!(encoding(typed).map(encoding_word), Some(word), "{typed}");
+        }
+        assert_eq!(encoding(""), None);
     }
 }

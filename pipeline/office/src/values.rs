@@ -1,5 +1,8 @@
 //! Values typed on the command line and checked before any command runs (clap calls these
-//! parsers from `value_parser`): a delimiter, hours of work, a purpose in words, days.
+//! parsers from `value_parser`): a delimiter, hours of work, a purpose in words, days, a day,
+//! and the decisions a request may end in.
+
+use tokumei_jp::Date;
 
 /// `--delimiter`: one ASCII character other than a quote or a line break.
 pub fn delimiter(s: &str) -> Result<u8, String> {
@@ -37,6 +40,28 @@ pub fn days_within(s: &str) -> Result<i64, String> {
         .ok_or_else(|| "--due-within is a number of days, e.g. 7d".into())
 }
 
+/// A day as the registry keeps it: exactly `YYYY-MM-DD`, a day of the calendar.
+pub fn day(s: &str) -> Result<Date, String> {
+    Date::from_iso(s).ok_or_else(|| "a date is YYYY-MM-DD (e.g. 2027-04-01)".into())
+}
+
+/// A day given, else `today`, as the registry keeps it.
+pub fn day_or(day: Option<Date>, today: &str) -> String {
+    day.map_or_else(|| today.to_string(), |d| d.to_string())
+}
+
+/// Every decision a request may end in, in the registry's words (which of them a request may
+/// take depends on its kind: the registry checks).
+pub fn decisions() -> Vec<&'static str> {
+    let mut all: Vec<&'static str> = Vec::new();
+    for d in tokumei_registry::Kind::ALL.into_iter().flat_map(tokumei_registry::Kind::decisions) {
+        if !all.contains(d) {
+            all.push(d);
+        }
+    }
+    all
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,5 +81,16 @@ mod tests {
         assert_eq!(days_within(" 7 "), Ok(7));
         assert!(days_within("3651").is_err());
         assert!(words(" ").is_err() && words("a\nb").is_err() && words("統計").is_ok());
+    }
+
+    #[test]
+    fn days_are_the_registry_s_and_every_decision_is_listed_once() {
+        assert_eq!(day("2027-02-28").map(|d| d.to_string()), Ok("2027-02-28".into()));
+        for bad in ["2027-02-29", "2027/02/28", "令和9年2月28日", "20270228", ""] {
+            assert!(day(bad).is_err(), "{bad}");
+        }
+        assert_eq!(day_or(None, "2027-01-04"), "2027-01-04");
+        let all = decisions();
+        assert_eq!(all, ["full", "partial", "refused", "existence_refused", "not_held", "accepted", "rejected"]);
     }
 }

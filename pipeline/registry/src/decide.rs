@@ -303,6 +303,10 @@ fn decided_subject(r: &StoredRequest, decision: &str) -> Result<Option<String>, 
     })
 }
 
+/// The grounds of an accepted suspension (法98条1項): 1号 unlawful holding or use, 2号 unlawful
+/// provision.
+pub const SUSPENSION_GROUNDS: [&str; 3] = ["unlawful_holding", "unlawful_use", "unlawful_provision"];
+
 /// The ground of an accepted suspension, which must support the measure asked for (法98条1項:
 /// 1号 stop of use or erasure for unlawful holding or use, 2号 stop of provision for unlawful
 /// provision); no other decision takes a ground.

@@ -985,6 +985,16 @@ pub struct Filing {
     pub document_sha256: Option<String>,
 }
 
+/// The reports of an incident to the Commission: 速報 and 確報.
+pub const STAGES: [&str; 2] = ["preliminary", "final"];
+
+/// How a notice to a person is sent.
+pub const NOTICE_METHODS: [&str; 5] = ["mail", "phone", "email", "hand", "other"];
+
+/// Why a person is not notified (法68条2項ただし書): notice impossible (a substitute measure
+/// taken), or the data contain 不開示情報.
+pub const EXCEPTION_GROUNDS: [&str; 2] = ["impossible", "nondisclosable"];
+
 /// How a person was (or could not be) notified.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -1322,7 +1332,7 @@ impl Registry {
         }
         match notice {
             Notice::Sent { method, at } => {
-                if !["mail", "phone", "email", "hand", "other"].contains(&method.as_str()) {
+                if !NOTICE_METHODS.contains(&method.as_str()) {
                     return Err(refuse::value("--method is mail, phone, email, hand or other"));
                 }
                 let day = day_part(at);

@@ -34,11 +34,13 @@ pub use contracts::{
     Check, ColumnGrant, FeeBasis, Proposal, ProposalKind, REUSE_REVIEW_ITEMS, REVIEW_ITEMS, Recipient, RecipientMatch,
     ReleasedColumn, Review, State, StoredContract, Transition, parse_hours,
 };
+pub use decide::SUSPENSION_GROUNDS;
 pub use erasure::{CopyStatus, ErasureToDo, InternalCopy};
 pub use files::{ELIGIBLE_PEOPLE, FileEntry, FileKind, FileRules, StoredFile};
 pub use incidents::{
-    Assessment, Cause, CountingUsed, EventKind, Filing, IncidentCounting, IncidentEntry, Item, Notice, NoticeCounts,
-    ReportText, ScopeEntry, ScopeFound, StoredIncident, Trigger, assess, due_dates, my_number_draft, report_draft,
+    Assessment, Cause, CountingUsed, EXCEPTION_GROUNDS, EventKind, Filing, IncidentCounting, IncidentEntry, Item,
+    NOTICE_METHODS, Notice, NoticeCounts, ReportText, STAGES, ScopeEntry, ScopeFound, StoredIncident, Trigger, assess,
+    due_dates, my_number_draft, report_draft,
 };
 pub use profile::{Actor, BodyKind, OrdinanceGround, Profile};
 pub use provisions::{Provision, Purged};
@@ -46,7 +48,7 @@ pub use refuse::{Refusal, RefusalKind};
 pub use releases::{Destruction, NewRelease, OutputFile, ReleaseMark, StoredRelease};
 pub use requests::{
     Capacity, CarriedOut, CorrectionAsked, Decision, Draft, Event, Extension, FileSource, GROUNDS, InForce, Kind,
-    MatchBy, Matched, Measure, ReleaseBefore, RequestEntry, StoredRequest, Withheld, is_my_number_column,
+    MatchBy, Matched, Measure, NOTICE_KINDS, ReleaseBefore, RequestEntry, StoredRequest, Withheld, is_my_number_column,
     normalize_subject, package_digest,
 };
 pub use seal::{Proof, RETIRED, log_chain, retire};

@@ -33,7 +33,14 @@ pub enum Kind {
     OptOut,
 }
 
+/// The notices a request records (`request notice --kind`).
+pub const NOTICE_KINDS: [&str; 5] =
+    ["decision", "extension", "special_extension", "correction_recipient", "third_party"];
+
 impl Kind {
+    /// Every kind of request.
+    pub const ALL: [Kind; 4] = [Kind::Disclosure, Kind::Correction, Kind::Suspension, Kind::OptOut];
+
     /// The stored word.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -55,7 +62,7 @@ impl Kind {
     }
 
     fn parse(s: &str) -> Option<Kind> {
-        [Kind::Disclosure, Kind::Correction, Kind::Suspension, Kind::OptOut].into_iter().find(|k| k.as_str() == s)
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
     /// The decisions a request of this kind may end in.

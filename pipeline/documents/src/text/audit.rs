@@ -85,6 +85,19 @@ pub fn rotated(archive: &Path, log: &Path, first: &Entry) -> Told {
     ))
 }
 
+/// `audit verify`'s problems (the log's, then the registry's) on stderr, and, when the registry
+/// checked has none, that it matches the log.
+pub fn problems(log: &[String], registry: Option<(&Path, &[String])>) -> Told {
+    let mut t = Told { out: String::new(), err: log.iter().map(|p| format!("problem: {p}\n")).collect() };
+    if let Some((path, problems)) = registry {
+        t.err.extend(problems.iter().map(|p| format!("problem: registry: {p}\n")));
+        if problems.is_empty() {
+            t.out = format!("registry {}: every row, change and release matches the audit log\n", path.display());
+        }
+    }
+    t
+}
+
 #[cfg(test)]
 mod tests {
     use super::Disk;

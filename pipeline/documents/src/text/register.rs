@@ -26,6 +26,28 @@ pub struct Provisions {
     pub excluded: Vec<(i64, String, String)>,
 }
 
+/// `registry status --json`.
+pub fn status_json(st: &Status) -> serde_json::Value {
+    serde_json::json!({
+        "status": st.status, "profile": st.profile, "erasures_to_do": st.erasures_to_do, "warnings": st.warnings
+    })
+}
+
+/// `recipient list --json`: each recipient with its id and the end of a 法120 bar.
+pub fn recipients_json(list: &[(i64, Recipient, Option<String>)]) -> serde_json::Value {
+    list.iter().map(|(id, r, barred)| serde_json::json!({ "id": id, "recipient": r, "barred_until": barred })).collect()
+}
+
+/// `subject provisions --json`: the releases and the requests that excluded the person.
+pub fn provisions_json(found: &Provisions) -> serde_json::Value {
+    let excluded: Vec<_> = found
+        .excluded
+        .iter()
+        .map(|(r, scope, since)| serde_json::json!({"request": r, "scope": scope, "since": since}))
+        .collect();
+    serde_json::json!({"releases": found.releases, "excluded": excluded})
+}
+
 /// `registry status`: the schema, the body, the tables, the last change, what is overdue.
 pub fn status(st: &Status) -> String {
     let mut out = String::new();

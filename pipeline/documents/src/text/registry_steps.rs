@@ -60,6 +60,15 @@ pub fn accepted(path: &Path, problems: &[String]) -> Told {
     }
 }
 
+/// `registry verify`: its problems on stderr, or that every row and change matches the log.
+pub fn verified(path: &Path, problems: &[String]) -> Told {
+    let out = match problems.is_empty() {
+        true => format!("registry {}: every row and change matches the audit log\n", path.display()),
+        false => String::new(),
+    };
+    Told { out, err: problems.iter().map(|p| format!("problem: {p}\n")).collect() }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

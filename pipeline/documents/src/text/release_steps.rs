@@ -31,6 +31,15 @@ pub fn identified(file: &Path, r: &StoredRelease) -> Told {
     ))
 }
 
+/// `release verify`: its problems on stderr, or that every file of the releases checked matches.
+pub fn verified(checked: usize, problems: &[String]) -> Told {
+    let out = match problems.is_empty() {
+        true => format!("{checked} published release(s): every file matches the registry\n"),
+        false => String::new(),
+    };
+    Told { out, err: problems.iter().map(|p| format!("problem: {p}\n")).collect() }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -12,7 +12,31 @@ pub mod releases;
 pub mod subjects;
 
 use crate::{Clock, OfficeError};
-use tokumei_registry::Who;
+use std::path::PathBuf;
+use tokumei_registry::{Registry, Who};
+
+/// A change to one numbered record (a request, an incident): the registry it goes to, the
+/// record's number and the operator who makes it.
+pub struct Change {
+    /// The registry file.
+    pub registry: PathBuf,
+    /// The record's number.
+    pub id: i64,
+    /// Who makes the change (recorded in the audit log).
+    pub operator: String,
+}
+
+impl Change {
+    /// The registry opened.
+    pub fn open(&self) -> Result<Registry, OfficeError> {
+        Ok(Registry::open(&self.registry)?)
+    }
+
+    /// Who makes the change, now.
+    pub fn who(&self) -> Result<Who, OfficeError> {
+        who(&self.operator)
+    }
+}
 
 /// Who makes a registry change, and when: the run clock (`TOKUMEI_NOW` when set, so a test clock
 /// sets the journal times too).

@@ -153,10 +153,44 @@ pub fn verify(reg: &Registry) -> Result<Vec<String>, OfficeError> {
     Ok(reg.check_all()?)
 }
 
+/// A registry checked against its audit log: where, and what does not match.
+pub struct Verified {
+    /// The registry file.
+    pub path: PathBuf,
+    /// What does not match.
+    pub problems: Vec<String>,
+}
+
+impl Verified {
+    /// What the officer is told: the problems, or that every row and change matches.
+    pub fn told(&self) -> Told {
+        text::verified(&self.path, &self.problems)
+    }
+
+    /// A refusal when something does not match (the problems are told first).
+    pub fn result(&self) -> Result<(), OfficeError> {
+        problems_found(&self.path, self.problems.len())
+    }
+}
+
+/// The refusal of a registry whose check found `n` problems (listed before it); none: `Ok`.
+pub fn problems_found(path: &Path, n: usize) -> Result<(), OfficeError> {
+    match n {
+        0 => Ok(()),
+        n => Err(OfficeError::Refused(format!("registry {}: {n} problem(s) found", path.display()))),
+    }
+}
+
 /// Open the registry as the file is and check it against its audit log: its path and problems.
 pub fn verify_at(path: &Path) -> Result<(PathBuf, Vec<String>), OfficeError> {
     let reg = Registry::open_unproved(path)?;
     Ok((reg.path().to_path_buf(), verify(&reg)?))
+}
+
+/// [`verify_at`], as what the officer is told and the refusal it makes.
+pub fn verified(path: &Path) -> Result<Verified, OfficeError> {
+    let (path, problems) = verify_at(path)?;
+    Ok(Verified { path, problems })
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use super::{today, who};
 use crate::OfficeError;
 use std::path::Path;
+use tokumei_documents::text::Told;
 use tokumei_registry::{ErasureToDo, Registry, StoredRelease};
 
 /// Every registered release.
@@ -71,7 +72,7 @@ pub struct Provision<'a> {
     /// The recipient's receipt.
     pub receipt: &'a str,
     /// The day (default: today by the run clock).
-    pub date: Option<String>,
+    pub date: Option<tokumei_jp::Date>,
     /// A 法118 contract covering the release (default: the contract it was made under).
     pub contract: Option<i64>,
 }
@@ -80,7 +81,7 @@ pub struct Provision<'a> {
 pub fn provide(path: &Path, p: Provision, operator: &str) -> Result<String, OfficeError> {
     let who = who(operator)?;
     let today = today()?;
-    let day = p.date.unwrap_or_else(|| today.clone());
+    let day = crate::values::day_or(p.date, &today);
     let mut reg = Registry::open(path)?;
     reg.provide_under(&who, p.release_id, p.contract, &day, &today, p.medium, p.receipt)?;
     Ok(day)
@@ -92,12 +93,12 @@ pub fn destroyed(
     path: &Path,
     release_id: &str,
     how: &str,
-    date: Option<String>,
+    date: Option<tokumei_jp::Date>,
     operator: &str,
 ) -> Result<(String, Vec<ErasureToDo>), OfficeError> {
     let who = who(operator)?;
     let today = today()?;
-    let day = date.unwrap_or_else(|| today.clone());
+    let day = crate::values::day_or(date, &today);
     let mut reg = Registry::open(path)?;
     reg.record_destruction(&who, release_id, &day, &today, how)?;
     Ok((day, reg.erasures_to_do()?))
@@ -139,4 +140,19 @@ pub fn verify(path: &Path, release_id: Option<&str>) -> Result<Verified, OfficeE
         }
     }
     Ok(Verified { checked, problems })
+}
+
+impl Verified {
+    /// What the officer is told: the problems, or that every file matches.
+    pub fn told(&self) -> Told {
+        tokumei_documents::text::release_steps::verified(self.checked, &self.problems)
+    }
+
+    /// A refusal when a file does not match (the problems are told first).
+    pub fn result(&self) -> Result<(), OfficeError> {
+        match self.problems.len() {
+            0 => Ok(()),
+            n => Err(OfficeError::Refused(format!("{n} problem(s) found"))),
+        }
+    }
 }

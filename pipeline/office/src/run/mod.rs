@@ -78,6 +78,21 @@ pub struct RunRequest {
     pub spill_memory: Option<u64>,
 }
 
+impl RunRequest {
+    /// A run (or a check, `dry_run`) as asked, with the machine's settings from the environment:
+    /// `TOKUMEI_THREADS` (threads that transform rows; unset or not a number: one per core) and
+    /// `TOKUMEI_SPILL_MEMORY` (memory above which pass 1 spills; unset: the engine's default).
+    pub fn from_env(out: Option<PathBuf>, operator: String, dry_run: bool, contract: Option<ContractArg>) -> Self {
+        let threads = env_number("TOKUMEI_THREADS").unwrap_or(0);
+        RunRequest { out, operator, dry_run, contract, threads, spill_memory: env_number("TOKUMEI_SPILL_MEMORY") }
+    }
+}
+
+/// A number set in the environment, if it is one.
+fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
+    std::env::var(name).ok().and_then(|t| t.trim().parse().ok())
+}
+
 /// What a run tells the operator while it goes, before it returns (the binary prints it).
 pub trait Tell {
     /// A note for the operator (a whole line: `note: ...`, `waiting: ...`).
