@@ -76,14 +76,24 @@ pub fn print(told: tokumei_documents::text::Told) {
 }
 
 /// Print a reading command's result: as pretty JSON with `--json`, else as rendered text.
-pub fn view<J: serde::Serialize>(
+pub fn view<'a, T: serde::Serialize>(
     json: bool,
-    j: impl FnOnce() -> J,
-    text: impl FnOnce() -> String,
+    value: &'a T,
+    text: impl FnOnce(&'a T) -> String,
+) -> Result<(), Failure> {
+    view_as(json, value, |v| v, text)
+}
+
+/// [`view`], with the JSON shaped by `j`.
+pub fn view_as<'a, T, J: serde::Serialize>(
+    json: bool,
+    value: &'a T,
+    j: impl FnOnce(&'a T) -> J,
+    text: impl FnOnce(&'a T) -> String,
 ) -> Result<(), Failure> {
     if json {
-        return json_out(&j());
+        return json_out(&j(value));
     }
-    show(text());
+    show(text(value));
     Ok(())
 }

@@ -2,9 +2,10 @@
 //! (法112-120); one call per subcommand into `tokumei_office::records`.
 
 use crate::args::{ChangeArgs, ViewArgs};
-use crate::common::{Failure, tell, view};
+use crate::common::{Failure, tell, view, view_as};
 use clap::Subcommand;
 use std::path::PathBuf;
+use tokumei_documents::register::record_markdown;
 use tokumei_documents::text::{contract_steps as steps, register as text};
 use tokumei_office::records::{contracts, recipients};
 
@@ -33,9 +34,8 @@ pub fn recipient(command: RecipientCommand) -> Result<(), Failure> {
             let (r, id) = recipients::add(&c.registry.path, &entry, &c.operator.name())?;
             tell(steps::recipient_added(&r.name, id))
         }
-        RecipientCommand::List { view: ViewArgs { registry, json } } => {
-            let list = recipients::list(&registry.path)?;
-            view(json, || text::recipients_json(&list), || text::recipients(&list))
+        RecipientCommand::List { view: v } => {
+            view_as(v.json, &recipients::list(&v.registry.path)?, |l| text::recipients_json(l), |l| text::recipients(l))
         }
     }
 }
@@ -124,36 +124,30 @@ pub enum ContractCommand {
 
 /// Run a contract command.
 pub fn contract(command: ContractCommand) -> Result<(), Failure> {
+    use ContractCommand as C;
     match command {
-        ContractCommand::Propose { proposal, change: c } => {
+        C::Propose { proposal, change: c } => {
             let p = contracts::propose(&c.registry.path, &proposal, &c.operator.name())?;
             tell(steps::proposed(p.id, &p.proposal, p.contract.as_ref()))
         }
-        ContractCommand::Review { id, review, change: c } => {
+        C::Review { id, review, change: c } => {
             let (r, passed) = contracts::review(&c.registry.path, id, &review, &c.operator.name())?;
             tell(steps::reviewed(id, &r.reviewer, passed))
         }
-        ContractCommand::Advance { id, to, note, hours, contractor_cost, fee_yen, change: c } => {
+        C::Advance { id, to, note, hours, contractor_cost, fee_yen, change: c } => {
             let step =
                 contracts::Step { id, to, note: note.as_deref(), hours: hours.as_deref(), contractor_cost, fee_yen };
             let paid = contracts::advance(&c.registry.path, &step, &c.operator.name())?;
             tell(steps::advanced(id, to.as_str(), paid.as_ref()))
         }
-        ContractCommand::Cancel { id, note, change: c } => {
+        C::Cancel { id, note, change: c } => {
             contracts::cancel(&c.registry.path, id, &note, &c.operator.name())?;
             tell(steps::cancelled(id))
         }
-        ContractCommand::Show { id, view: ViewArgs { registry, json } } => {
-            let c = contracts::show(&registry.path, id)?;
-            view(json, || &c, || text::contract(&c))
+        C::Show { id, view: v } => view(v.json, &contracts::show(&v.registry.path, id)?, text::contract),
+        C::Record { id, view: v } => {
+            view(v.json, &contracts::record(&v.registry.path, id)?, |r| record_markdown(r) + "\n")
         }
-        ContractCommand::Record { id, view: ViewArgs { registry, json } } => {
-            let rec = contracts::record(&registry.path, id)?;
-            view(json, || &rec, || tokumei_documents::register::record_markdown(&rec) + "\n")
-        }
-        ContractCommand::List { view: ViewArgs { registry, json } } => {
-            let list = contracts::list(&registry.path)?;
-            view(json, || &list, || text::contracts(&list))
-        }
+        C::List { view: v } => view(v.json, &contracts::list(&v.registry.path)?, |l| text::contracts(l)),
     }
 }

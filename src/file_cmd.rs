@@ -2,7 +2,7 @@
 //! the published book; one call per subcommand into `tokumei_office::records::files`.
 
 use crate::args::{ChangeArgs, RegistryArg, ViewArgs};
-use crate::common::{Failure, tell, view};
+use crate::common::{Failure, tell, view, view_as};
 use clap::Subcommand;
 use std::path::PathBuf;
 use tokumei_documents::text::{file_steps as steps, register as text};
@@ -140,9 +140,8 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
             let source = files::add_source(&c.registry.path, given, &c.operator.name())?;
             tell(steps::source_added(&name, &source.path, &source.format))
         }
-        FileCommand::Show { name, view: ViewArgs { registry, json } } => {
-            let (f, sources) = files::show(&registry.path, &name)?;
-            view(json, || &f, || text::file(&f, &sources))
+        FileCommand::Show { name, view: v } => {
+            view_as(v.json, &files::show(&v.registry.path, &name)?, |(f, _)| f, |(f, sources)| text::file(f, sources))
         }
         FileCommand::SetProposals { name, office, reuse_period_days, change: c } => {
             files::set_proposals(&c.registry.path, &name, &office, reuse_period_days, &c.operator.name())?;
@@ -152,9 +151,6 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
             let book = files::book(&registry.path, &out)?;
             tell(steps::book_written(book.files, (&book.html, &book.csv), book.withheld))
         }
-        FileCommand::List { view: ViewArgs { registry, json } } => {
-            let files = files::list(&registry.path)?;
-            view(json, || &files, || text::files(&files))
-        }
+        FileCommand::List { view: v } => view(v.json, &files::list(&v.registry.path)?, |l| text::files(l)),
     }
 }

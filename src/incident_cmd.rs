@@ -1,14 +1,10 @@
 //! `tokumei incident ...`: leak incidents from discovery to the Commission reports and the
-//! notices to the people. The registry keeps the facts (every version), the assessment and the
-//! timeline, every step audited; `tokumei_office::incidents` finds what the scope holds (the
-//! items, with what the rules say of them, and the people, read from the registered source
-//! extracts, a filter run by DataFusion) and writes the documents of `tokumei_documents`: the
-//! report (JSON and a Japanese document) and the notices (a CSV for mail merge and one letter per
-//! person), owner-only, atomically, under the registry's `incidents/<id>/` folder unless `--out`
-//! says. This module parses the arguments and prints.
+//! notices to the people; the steps are `tokumei_office::incident_steps` (the documents they
+//! write, owner-only, under the registry's `incidents/<id>/` folder unless `--out` says); this
+//! module parses and prints.
 
 use crate::args::{ChangeArgs, IncidentChange, ViewArgs, day, registry_word};
-use crate::common::{Failure, tell, today, view};
+use crate::common::{Failure, tell, today, view_as};
 use clap::Subcommand;
 use clap::builder::PossibleValuesParser;
 use std::path::PathBuf;
@@ -177,14 +173,14 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
             tell(steps::open(&c.registry.path, (&entry, &job), &c.operator.name(), &warn)?)
         }
         C::Update { on, entry, job } => tell(steps::update(&on.into(), (&entry, &job), &warn)?),
-        C::List { view: ViewArgs { registry, json }, all, overdue } => {
-            let (list, today) = views::incidents(&registry.path, all, overdue)?;
-            view(json, || text::list_json(&list, &today), || text::list(&list, &today))
+        C::List { view: v, all, overdue } => {
+            let listed = views::incidents(&v.registry.path, all, overdue)?;
+            view_as(v.json, &listed, |(l, today)| text::list_json(l, today), |(l, today)| text::list(l, today))
         }
-        C::Show { id, view: ViewArgs { registry, json } } => {
-            let (i, events) = views::incident(&registry.path, id)?;
-            let today = if json { today()? } else { String::new() };
-            view(json, || text::show_json(&i, &events, &today), || text::show(&i, &events))
+        C::Show { id, view: v } => {
+            let (i, events) = views::incident(&v.registry.path, id)?;
+            let today = if v.json { today()? } else { String::new() };
+            view_as(v.json, &(i, events), |(i, e)| text::show_json(i, e, &today), |(i, e)| text::show(i, e))
         }
         C::Report { on, stage, out } => tell(steps::report(&on.into(), &stage, out)?),
         C::Filed { on, stage, date, reference, document } => {

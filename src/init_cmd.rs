@@ -2,7 +2,9 @@
 //! and what it prints.
 
 use crate::common::{Failure, json_out, show};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use std::path::PathBuf;
+use tokumei_office::sample;
 
 /// How a CSV is read: its encoding and delimiter.
 #[derive(clap::Args)]
@@ -49,7 +51,8 @@ pub struct InitArgs {
 #[derive(clap::Args)]
 pub struct SampleArgs {
     /// Kind of extract.
-    pub kind: SampleKind,
+    #[arg(value_parser = PossibleValuesParser::new(sample::KINDS.map(|(k, help)| PossibleValue::new(k).help(help))))]
+    pub kind: String,
     /// Number of rows.
     #[arg(long, default_value_t = 10_000)]
     pub rows: u64,
@@ -57,8 +60,8 @@ pub struct SampleArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Text encoding.
-    #[arg(long, value_enum, default_value_t = TextEncoding::Cp932)]
-    pub encoding: TextEncoding,
+    #[arg(long, default_value = "cp932", value_parser = sample_encoding())]
+    pub encoding: tokumei_synth::TextEncoding,
     /// Output CSV file, or folder for resident-extracts (existing files are kept unless --force).
     #[arg(long)]
     pub out: PathBuf,
@@ -102,34 +105,11 @@ pub struct KeygenArgs {
     pub audit: bool,
 }
 
-/// The kinds of sample extract.
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub enum SampleKind {
-    /// 住民基本台帳 + tax + care extract.
-    ResidentRegistry,
-    /// The same records as three extracts joined on 宛名番号 (resident.csv, tax.csv, care.csv in
-    /// the folder --out), as the registry, tax and care systems export them.
-    ResidentExtracts,
-}
-
-/// A sample's text encoding.
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub enum TextEncoding {
-    /// UTF-8.
-    #[value(name = "utf-8")]
-    Utf8,
-    /// CP932 / Shift_JIS.
-    Cp932,
-}
-
-impl TextEncoding {
-    /// The generator's encoding.
-    fn synth(self) -> tokumei_synth::TextEncoding {
-        match self {
-            TextEncoding::Utf8 => tokumei_synth::TextEncoding::Utf8,
-            TextEncoding::Cp932 => tokumei_synth::TextEncoding::Cp932,
-        }
-    }
+/// A sample's text encoding (`sample --encoding`): the office's words.
+fn sample_encoding() -> impl TypedValueParser<Value = tokumei_synth::TextEncoding> {
+    let words = sample::ENCODINGS.map(|(_, word, help)| PossibleValue::new(word).help(help));
+    PossibleValuesParser::new(words)
+        .map(|w| sample::ENCODINGS.into_iter().find(|e| e.1 == w).expect("a listed encoding").0)
 }
 
 /// `tokumei init`: draft a rules file; the summary goes where the draft does not.
@@ -141,11 +121,7 @@ pub fn init(a: InitArgs) -> Result<(), Failure> {
 
 /// `tokumei sample`: resident extracts (three files in a folder) or one resident-registry file.
 pub fn sample(a: SampleArgs) -> Result<(), Failure> {
-    let (out, rows, enc) = (&a.out, a.rows, a.encoding.synth());
-    show(match a.kind {
-        SampleKind::ResidentExtracts => tokumei_office::sample::resident_extracts(out, rows, a.seed, enc, a.force)?,
-        SampleKind::ResidentRegistry => tokumei_office::sample::resident_registry(out, rows, a.seed, enc, a.force)?,
-    });
+    show(sample::sample(&a.kind, &a.out, (a.rows, a.seed), a.encoding, a.force)?);
     Ok(())
 }
 

@@ -38,16 +38,6 @@ use tokumei_engine::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// The environment section of `--help` (the exit codes come from [`ExitCode::help`]).
-const ENVIRONMENT: &str = "\
-Environment:
-  TOKUMEI_OPERATOR   operator name recorded in the audit log (default: $USER)
-  TOKUMEI_REGISTRY   the registry file of `registry` and `file` commands (default: reports/registry.sqlite)
-  TOKUMEI_NOW        run clock as Unix seconds, for reproducible release ids and reports;
-                     also today's date (in Japan) and the time of every registry change;
-                     a run's audit entries keep the system time and note the override
-  TOKUMEI_FAILPOINT  test only: crash or fail a run at a named step (docs/cli.md)";
-
 /// De-identify municipal personal data into Parquet (anonymised: 行政機関等匿名加工情報 /
 /// 匿名加工情報; pseudonymised: 仮名化した保有個人情報 for a public body, 仮名加工情報 for a business),
 /// with a report and a tamper-evident audit trail. Runs fully offline.
@@ -70,55 +60,37 @@ enum Command {
     /// Generate synthetic sample data.
     Sample(init_cmd::SampleArgs),
     /// Audit log commands.
-    Audit {
-        #[command(subcommand)]
-        command: audit_cmd::AuditCommand,
-    },
+    #[command(subcommand)]
+    Audit(audit_cmd::AuditCommand),
     /// The registry: the municipality's profile, its personal-information files, recipients,
     /// contracts and releases (one SQLite file; every change audited).
-    Registry {
-        #[command(subcommand)]
-        command: registry_cmd::RegistryCommand,
-    },
+    #[command(subcommand)]
+    Registry(registry_cmd::RegistryCommand),
     /// Personal-information files (個人情報ファイル簿 entries) in the registry.
-    File {
-        #[command(subcommand)]
-        command: file_cmd::FileCommand,
-    },
+    #[command(subcommand)]
+    File(file_cmd::FileCommand),
     /// Licensed business recipients in the registry.
-    Recipient {
-        #[command(subcommand)]
-        command: contract_cmd::RecipientCommand,
-    },
+    #[command(subcommand)]
+    Recipient(contract_cmd::RecipientCommand),
     /// Proposals and contracts (法112-120) in the registry, through their checked workflow.
-    Contract {
-        #[command(subcommand)]
-        command: contract_cmd::ContractCommand,
-    },
+    #[command(subcommand)]
+    Contract(contract_cmd::ContractCommand),
     /// Calls for proposals (法111, 規則53): open, close, list; 法112 proposals answer an open call.
-    Call {
-        #[command(subcommand)]
-        command: call_cmd::CallCommand,
-    },
+    #[command(subcommand)]
+    Call(call_cmd::CallCommand),
     /// Releases registered in the registry (under contracts, and internal uses): list, show,
     /// provide, verify; replace an internal release without the people erased and record the
     /// destruction of the old one.
-    Release {
-        #[command(subcommand)]
-        command: release_cmd::ReleaseCommand,
-    },
+    #[command(subcommand)]
+    Release(release_cmd::ReleaseCommand),
     /// Residents' requests: disclosure, correction, suspension of use, opt-out; deadlines,
     /// decisions, notices and the disclosure package.
-    Request {
-        #[command(subcommand)]
-        command: request_cmd::RequestCommand,
-    },
+    #[command(subcommand)]
+    Request(request_cmd::RequestCommand),
     /// Leak incidents (漏えい・滅失・毀損): triggers, report deadlines, the Commission report,
     /// notices to the people; a leaked anonymised release as a contract incident.
-    Incident {
-        #[command(subcommand)]
-        command: incident_cmd::IncidentCommand,
-    },
+    #[command(subcommand)]
+    Incident(incident_cmd::IncidentCommand),
     /// Name the registered release (and recipient) a file that turned up came from: a whole
     /// release or any part of it, re-encoded or with its rows and columns in any order. Exit 10
     /// when it cannot be traced to a single release.
@@ -128,10 +100,8 @@ enum Command {
     /// login address printed at start.
     Serve(serve_cmd::ServeArgs),
     /// The per-subject index (where the profile keeps one) and the exclusions of a person.
-    Subject {
-        #[command(subcommand)]
-        command: registry_cmd::SubjectCommand,
-    },
+    #[command(subcommand)]
+    Subject(registry_cmd::SubjectCommand),
     /// Re-identification risk of any CSV or Parquet table over chosen quasi-identifiers.
     Risk(init_cmd::RiskArgs),
     /// Create a new random pseudonym key file (for pseudonymized mode), or with --audit an
@@ -145,18 +115,18 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
         Command::Check(args) => job::check_command(args),
         Command::Init(args) => init_cmd::init(args),
         Command::Sample(args) => init_cmd::sample(args),
-        Command::Audit { command } => audit_cmd::audit(command),
-        Command::Registry { command } => registry_cmd::registry(command),
-        Command::File { command } => file_cmd::file(command),
-        Command::Recipient { command } => contract_cmd::recipient(command),
-        Command::Contract { command } => contract_cmd::contract(command),
-        Command::Call { command } => call_cmd::call(command),
-        Command::Release { command } => release_cmd::release(command),
-        Command::Subject { command } => registry_cmd::subject(command),
-        Command::Request { command } => request_cmd::request(command),
+        Command::Audit(command) => audit_cmd::audit(command),
+        Command::Registry(command) => registry_cmd::registry(command),
+        Command::File(command) => file_cmd::file(command),
+        Command::Recipient(command) => contract_cmd::recipient(command),
+        Command::Contract(command) => contract_cmd::contract(command),
+        Command::Call(command) => call_cmd::call(command),
+        Command::Release(command) => release_cmd::release(command),
+        Command::Subject(command) => registry_cmd::subject(command),
+        Command::Request(command) => request_cmd::request(command),
         Command::Trace(args) => trace_cmd::trace(args),
         Command::Serve(args) => serve_cmd::serve(args),
-        Command::Incident { command } => incident_cmd::incident(command),
+        Command::Incident(command) => incident_cmd::incident(command),
         Command::Risk(args) => init_cmd::risk(args),
         Command::Keygen(args) => init_cmd::keygen(args),
     }
@@ -174,7 +144,11 @@ fn main() {
             default_hook(info);
         }
     }));
-    let command = <Cli as clap::CommandFactory>::command().after_help(format!("{}\n{ENVIRONMENT}", ExitCode::help()));
+    let command = <Cli as clap::CommandFactory>::command().after_help(format!(
+        "{}\n{}",
+        ExitCode::help(),
+        tokumei_documents::text::cli::ENVIRONMENT
+    ));
     let parsed = command.try_get_matches().and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
     let cli = match parsed {
         Ok(cli) => cli,

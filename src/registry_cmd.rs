@@ -2,7 +2,7 @@
 //! arguments, one call per subcommand into `tokumei_office::records`, and what is printed.
 
 use crate::args::{OperatorArg, RegistryArg, ViewArgs};
-use crate::common::{Failure, print, show, tell, view};
+use crate::common::{Failure, show, tell, view_as};
 use clap::Subcommand;
 use std::path::PathBuf;
 use tokumei_documents::text::{register as text, registry_steps};
@@ -81,9 +81,8 @@ pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
         RegistryCommand::Init { registry, profile, audit_log, operator } => {
             tell(r::init(&registry.path, &profile, audit_log, &operator.name())?.told())
         }
-        RegistryCommand::Status { view: ViewArgs { registry, json } } => {
-            let s = r::status(&registry.path)?;
-            view(json, || text::status_json(&s), || text::status(&s))
+        RegistryCommand::Status { view: v } => {
+            view_as(v.json, &r::status(&v.registry.path)?, text::status_json, text::status)
         }
         RegistryCommand::Export { registry, out: None } => {
             show(r::export(&registry.path)?);
@@ -100,7 +99,7 @@ pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
         }
         RegistryCommand::Verify { registry } => {
             let verified = r::verified(&registry.path)?;
-            print(verified.told());
+            tell(verified.told())?;
             Ok(verified.result()?)
         }
     }
@@ -127,5 +126,5 @@ pub enum SubjectCommand {
 pub fn subject(command: SubjectCommand) -> Result<(), Failure> {
     let SubjectCommand::Provisions { subject, view: ViewArgs { registry, json }, operator } = command;
     let found = subjects::provisions(&registry.path, &subject, &operator.name())?;
-    view(json, || text::provisions_json(&found), || text::provisions(&found, &registry.path))
+    view_as(json, &found, text::provisions_json, |f| text::provisions(f, &registry.path))
 }

@@ -2,7 +2,7 @@
 //! destroyed); one call per subcommand into `tokumei_office::records::releases`.
 
 use crate::args::{ChangeArgs, RegistryArg, ViewArgs};
-use crate::common::{Failure, print, tell, view};
+use crate::common::{Failure, tell, view};
 use clap::Subcommand;
 use std::path::PathBuf;
 use tokumei_documents::text::{register as text, release_steps as steps};
@@ -101,35 +101,28 @@ pub enum ReleaseCommand {
 
 /// Run a release command.
 pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
+    use ReleaseCommand as C;
     match command {
-        ReleaseCommand::List { view: ViewArgs { registry, json } } => {
-            let list = releases::list(&registry.path)?;
-            view(json, || &list, || text::releases(&list))
-        }
-        ReleaseCommand::Show { release_id, view: ViewArgs { registry, json } } => {
-            let r = releases::show(&registry.path, &release_id)?;
-            view(json, || &r, || text::release(&r))
-        }
-        ReleaseCommand::Replace { release_id, job, out, hours, input_changed, change: c } => {
+        C::List { view: v } => view(v.json, &releases::list(&v.registry.path)?, |l| text::releases(l)),
+        C::Show { release_id, view: v } => view(v.json, &releases::show(&v.registry.path, &release_id)?, text::release),
+        C::Replace { release_id, job, out, hours, input_changed, change: c } => {
             let (out, arg) = releases::replacing(&c.registry.path, (release_id, input_changed), out, hours)?;
             crate::job::run_job(&job, out, c.operator.name(), false, Some(arg))
         }
-        ReleaseCommand::Destroyed { release_id, how, date, change: c } => {
+        C::Destroyed { release_id, how, date, change: c } => {
             let (day, to_do) = releases::destroyed(&c.registry.path, &release_id, &how, date, &c.operator.name())?;
             tell(steps::destroyed(&release_id, (&day, &how), &to_do))
         }
-        ReleaseCommand::Provide { release_id, medium, receipt, date, contract, change: c } => {
+        C::Provide { release_id, medium, receipt, date, contract, change: c } => {
             let given =
                 releases::Provision { release_id: &release_id, medium: &medium, receipt: &receipt, date, contract };
             let day = releases::provide(&c.registry.path, given, &c.operator.name())?;
             tell(steps::provided(&release_id, &day, &medium))
         }
-        ReleaseCommand::Identify { file, registry } => {
-            tell(steps::identified(&file, &releases::identify(&registry.path, &file)?))
-        }
-        ReleaseCommand::Verify { release_id, registry } => {
+        C::Identify { file, registry } => tell(steps::identified(&file, &releases::identify(&registry.path, &file)?)),
+        C::Verify { release_id, registry } => {
             let verified = releases::verify(&registry.path, release_id.as_deref())?;
-            print(verified.told());
+            tell(verified.told())?;
             Ok(verified.result()?)
         }
     }

@@ -1,13 +1,9 @@
-//! `tokumei request ...`: residents' requests from intake to decision, notice and disclosure.
-//! The registry keeps the request and its timeline (every step audited); `tokumei_office::requests`
-//! finds the person's records and writes the documents of `tokumei_documents`: the disclosure
-//! package (JSON, CSV, a Japanese HTML page that prints as the paper answer) and the notice drafts
-//! (開示決定通知書, 延長通知書, 特例延長通知書...), each stating the appeal rights. Documents hold
-//! the person's data: they are written owner-only, atomically, under the registry's `requests/`
-//! folder unless `--out` says. This module parses the arguments and prints.
+//! `tokumei request ...`: residents' requests from intake to decision, notice and disclosure; the
+//! steps are `tokumei_office::request_steps` (the documents they write, owner-only, under the
+//! registry's `requests/` folder unless `--out` says); this module parses and prints.
 
 use crate::args::{ChangeArgs, RequestChange, ViewArgs, day, registry_word};
-use crate::common::{Failure, tell, view};
+use crate::common::{Failure, tell, view_as};
 use clap::Subcommand;
 use std::path::PathBuf;
 use tokumei_documents::text::requests as text;
@@ -255,8 +251,19 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
     use RequestCommand as C;
     match command {
         C::Open { entry, change: c } => tell(steps::open(&c.registry.path, &entry, &c.operator.name())?),
-        C::List { view, due_within, overdue, all } => list(view, views::RequestFilter { due_within, overdue, all }),
-        C::Show { id, view } => show(id, view),
+        C::List { view: v, due_within, overdue, all } => {
+            let list = views::requests(&v.registry.path, views::RequestFilter { due_within, overdue, all })?;
+            view_as(v.json, &list, |l| text::list_json(l), |l| text::list(l))
+        }
+        C::Show { id, view: v } => {
+            let r = views::request(&v.registry.path, id)?;
+            view_as(
+                v.json,
+                &r,
+                |r| text::show_json(&r.request, &r.events, &r.copies, &r.today),
+                |r| text::show(&r.request, &r.events, &r.copies, &r.today),
+            )
+        }
         C::Match { on, choose, note } => tell(steps::match_person(&on.into(), choose.as_deref(), &note)?),
         C::Defect { on, days, reason } => tell(steps::defect(&on.into(), days, &reason)?),
         C::Extend { on, days, until, special, reason, notice_date, out } => {
@@ -282,18 +289,4 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
             tell(steps::revoke_correction(&on.into(), column.as_deref(), &reason)?)
         }
     }
-}
-
-fn list(ViewArgs { registry, json }: ViewArgs, filter: views::RequestFilter) -> Result<(), Failure> {
-    let list = views::requests(&registry.path, filter)?;
-    view(json, || text::list_json(&list), || text::list(&list))
-}
-
-fn show(id: i64, ViewArgs { registry, json }: ViewArgs) -> Result<(), Failure> {
-    let v = views::request(&registry.path, id)?;
-    view(
-        json,
-        || text::show_json(&v.request, &v.events, &v.copies, &v.today),
-        || text::show(&v.request, &v.events, &v.copies, &v.today),
-    )
 }

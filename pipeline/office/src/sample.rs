@@ -6,6 +6,34 @@ use crate::error::chain;
 use std::path::Path;
 use tokumei_synth::TextEncoding;
 
+/// The kinds of sample extract (`tokumei sample KIND`), each with what it is.
+pub const KINDS: [(&str, &str); 2] = [
+    ("resident-registry", "住民基本台帳 + tax + care extract"),
+    (
+        "resident-extracts",
+        "The same records as three extracts joined on 宛名番号 (resident.csv, tax.csv, care.csv in the folder --out), as the registry, tax and care systems export them",
+    ),
+];
+
+/// A sample's text encodings, each with its word and what it is.
+pub const ENCODINGS: [(TextEncoding, &str, &str); 2] =
+    [(TextEncoding::Utf8, "utf-8", "UTF-8"), (TextEncoding::Cp932, "cp932", "CP932 / Shift_JIS")];
+
+/// Write a sample extract of `kind` (one of [`KINDS`]) to `out`; what was written.
+pub fn sample(
+    kind: &str,
+    out: &Path,
+    (rows, seed): (u64, u64),
+    enc: TextEncoding,
+    force: bool,
+) -> Result<String, OfficeError> {
+    match kind {
+        "resident-extracts" => resident_extracts(out, rows, seed, enc, force),
+        "resident-registry" => resident_registry(out, rows, seed, enc, force),
+        other => Err(OfficeError::Usage(format!("no sample kind `{other}`"))),
+    }
+}
+
 /// Refuse to replace `path` unless `force`.
 fn keep(path: &Path, force: bool) -> Result<(), OfficeError> {
     if !force && std::fs::symlink_metadata(path).is_ok() {

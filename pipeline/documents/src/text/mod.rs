@@ -10,6 +10,7 @@ macro_rules! put {
 }
 
 pub mod audit;
+pub mod cli;
 pub mod contract_steps;
 pub mod file_steps;
 pub mod incident_steps;
