@@ -2,7 +2,7 @@
 //! what they find.
 
 use crate::args::OperatorArg;
-use crate::common::{Failure, fail, print, tell};
+use crate::common::{Failure, checked, fail, print, tell};
 use std::path::PathBuf;
 use tokumei_documents::text::audit as text;
 use tokumei_engine::ExitCode;
@@ -89,9 +89,7 @@ pub fn audit(command: AuditCommand) -> Result<(), Failure> {
                 public_key,
                 registry,
             };
-            let verified = audit::verify_all(asked, &mut print)?;
-            print(verified.told());
-            Ok(verified.result()?)
+            checked(audit::verify_all(asked, &mut print)?)
         }
         AuditCommand::Head { log, sign_key, json } => {
             let path = log.path()?;

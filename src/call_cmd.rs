@@ -2,10 +2,10 @@
 //! `tokumei_office::calls`; this prints what they did.
 
 use crate::args::{ChangeArgs, ViewArgs};
-use crate::common::{Failure, json_out, show, tell, who};
+use crate::common::{Failure, json_out, tell};
 use clap::Subcommand;
-use tokumei_documents::text::{contract_steps as steps, register as text};
-use tokumei_office::calls;
+use tokumei_documents::text::register as text;
+use tokumei_office::{calls, record_steps as steps};
 
 /// Call-for-proposals commands.
 #[derive(Subcommand)]
@@ -51,21 +51,16 @@ pub enum CallCommand {
 /// Run a call command.
 pub fn call(command: CallCommand) -> Result<(), Failure> {
     match command {
-        CallCommand::Open { from, to, files, note, change: ChangeArgs { registry, operator } } => {
-            let who = who(operator.operator)?;
-            tell(steps::call_opened(&calls::open(&registry.path, &who, (from, to), &files, note.as_deref())?))
+        CallCommand::Open { from, to, files, note, change: c } => {
+            tell(steps::call_opened(&c.registry.path, (from, to), (&files, note.as_deref()), &c.operator.name())?)
         }
-        CallCommand::Close { id, note, change: ChangeArgs { registry, operator } } => {
-            tell(steps::call_closed(&calls::close(&registry.path, &who(operator.operator)?, id, &note)?))
-        }
-        CallCommand::List { view: ViewArgs { registry, json } } => {
-            let found = calls::list(&registry.path)?;
-            if json {
+        CallCommand::Close { id, note, change: c } => tell(steps::call_closed(&c.on(id), &note)?),
+        CallCommand::List { view: v } => {
+            let found = calls::list(&v.registry.path)?;
+            if v.json {
                 return json_out(&text::calls_json(&found.calls, &found.today, &found.warnings));
             }
-            show(text::calls(&found.calls, &found.today));
-            found.warnings.iter().for_each(|w| eprintln!("warning: {w}"));
-            Ok(())
+            tell(found.told())
         }
     }
 }

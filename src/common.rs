@@ -69,6 +69,12 @@ pub fn tell(told: tokumei_documents::text::Told) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Print what a check found, then fail when it found problems.
+pub fn checked(check: impl tokumei_office::records::Checked) -> Result<(), Failure> {
+    print(check.told());
+    Ok(check.result()?)
+}
+
 /// Print a message: its stderr lines, then its text on stdout.
 pub fn print(told: tokumei_documents::text::Told) {
     eprint!("{}", told.err);

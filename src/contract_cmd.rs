@@ -6,7 +6,8 @@ use crate::common::{Failure, tell, view, view_as};
 use clap::Subcommand;
 use std::path::PathBuf;
 use tokumei_documents::register::record_markdown;
-use tokumei_documents::text::{contract_steps as steps, register as text};
+use tokumei_documents::text::register as text;
+use tokumei_office::record_steps as steps;
 use tokumei_office::records::{contracts, recipients};
 
 /// Recipient commands.
@@ -31,8 +32,7 @@ pub enum RecipientCommand {
 pub fn recipient(command: RecipientCommand) -> Result<(), Failure> {
     match command {
         RecipientCommand::Add { entry, change: c } => {
-            let (r, id) = recipients::add(&c.registry.path, &entry, &c.operator.name())?;
-            tell(steps::recipient_added(&r.name, id))
+            tell(steps::recipient_added(&c.registry.path, &entry, &c.operator.name())?)
         }
         RecipientCommand::List { view: v } => {
             view_as(v.json, &recipients::list(&v.registry.path)?, |l| text::recipients_json(l), |l| text::recipients(l))
@@ -126,24 +126,14 @@ pub enum ContractCommand {
 pub fn contract(command: ContractCommand) -> Result<(), Failure> {
     use ContractCommand as C;
     match command {
-        C::Propose { proposal, change: c } => {
-            let p = contracts::propose(&c.registry.path, &proposal, &c.operator.name())?;
-            tell(steps::proposed(p.id, &p.proposal, p.contract.as_ref()))
-        }
-        C::Review { id, review, change: c } => {
-            let (r, passed) = contracts::review(&c.registry.path, id, &review, &c.operator.name())?;
-            tell(steps::reviewed(id, &r.reviewer, passed))
-        }
+        C::Propose { proposal, change: c } => tell(steps::proposed(&c.registry.path, &proposal, &c.operator.name())?),
+        C::Review { id, review, change: c } => tell(steps::reviewed(&c.on(id), &review)?),
         C::Advance { id, to, note, hours, contractor_cost, fee_yen, change: c } => {
             let step =
                 contracts::Step { id, to, note: note.as_deref(), hours: hours.as_deref(), contractor_cost, fee_yen };
-            let paid = contracts::advance(&c.registry.path, &step, &c.operator.name())?;
-            tell(steps::advanced(id, to.as_str(), paid.as_ref()))
+            tell(steps::advanced(&c.registry.path, &step, &c.operator.name())?)
         }
-        C::Cancel { id, note, change: c } => {
-            contracts::cancel(&c.registry.path, id, &note, &c.operator.name())?;
-            tell(steps::cancelled(id))
-        }
+        C::Cancel { id, note, change: c } => tell(steps::cancelled(&c.on(id), &note)?),
         C::Show { id, view: v } => view(v.json, &contracts::show(&v.registry.path, id)?, text::contract),
         C::Record { id, view: v } => {
             view(v.json, &contracts::record(&v.registry.path, id)?, |r| record_markdown(r) + "\n")

@@ -5,7 +5,8 @@ use crate::args::{ChangeArgs, RegistryArg, ViewArgs};
 use crate::common::{Failure, tell, view, view_as};
 use clap::Subcommand;
 use std::path::PathBuf;
-use tokumei_documents::text::{file_steps as steps, register as text};
+use tokumei_documents::text::register as text;
+use tokumei_office::record_steps as steps;
 use tokumei_office::records::files;
 
 /// Personal-information file commands.
@@ -106,16 +107,15 @@ pub enum FileCommand {
 
 /// Run a file command.
 pub fn file(command: FileCommand) -> Result<(), Failure> {
+    use FileCommand as C;
     match command {
-        FileCommand::Add { entry, rules, change: c } => {
-            let added = files::add(&c.registry.path, &entry, &rules, &c.operator.name())?;
-            tell(steps::added(&added.entry, added.id, added.rules))
+        C::Add { entry, rules, change: c } => {
+            tell(steps::file_added(&c.registry.path, &entry, &rules, &c.operator.name())?)
         }
-        FileCommand::AllowRules { name, rules, change: c } => {
-            let allowed = files::allow_rules(&c.registry.path, &name, &rules, &c.operator.name())?;
-            tell(steps::rules_allowed(&name, &allowed.path))
+        C::AllowRules { name, rules, change: c } => {
+            tell(steps::rules_allowed(&c.registry.path, &name, &rules, &c.operator.name())?)
         }
-        FileCommand::AddSource {
+        C::AddSource {
             name,
             input,
             encoding,
@@ -127,7 +127,7 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
             change: c,
         } => {
             let given = files::NewSource {
-                file: name.clone(),
+                file: name,
                 input,
                 encoding,
                 encoding_word: tokumei_office::sources::encoding_word(encoding),
@@ -137,20 +137,15 @@ pub fn file(command: FileCommand) -> Result<(), Failure> {
                 others_columns,
                 holds_subject_identifier,
             };
-            let source = files::add_source(&c.registry.path, given, &c.operator.name())?;
-            tell(steps::source_added(&name, &source.path, &source.format))
+            tell(steps::source_added(&c.registry.path, given, &c.operator.name())?)
         }
-        FileCommand::Show { name, view: v } => {
+        C::Show { name, view: v } => {
             view_as(v.json, &files::show(&v.registry.path, &name)?, |(f, _)| f, |(f, sources)| text::file(f, sources))
         }
-        FileCommand::SetProposals { name, office, reuse_period_days, change: c } => {
-            files::set_proposals(&c.registry.path, &name, &office, reuse_period_days, &c.operator.name())?;
-            tell(steps::proposals_set(&name, &office))
+        C::SetProposals { name, office, reuse_period_days: days, change: c } => {
+            tell(steps::proposals_set(&c.registry.path, &name, (&office, days), &c.operator.name())?)
         }
-        FileCommand::Book { out, registry } => {
-            let book = files::book(&registry.path, &out)?;
-            tell(steps::book_written(book.files, (&book.html, &book.csv), book.withheld))
-        }
-        FileCommand::List { view: v } => view(v.json, &files::list(&v.registry.path)?, |l| text::files(l)),
+        C::Book { out, registry } => tell(steps::book_written(&registry.path, &out)?),
+        C::List { view: v } => view(v.json, &files::list(&v.registry.path)?, |l| text::files(l)),
     }
 }

@@ -2,7 +2,7 @@
 //! arguments, one call per subcommand into `tokumei_office::records`, and what is printed.
 
 use crate::args::{OperatorArg, RegistryArg, ViewArgs};
-use crate::common::{Failure, show, tell, view_as};
+use crate::common::{Failure, checked, show, tell, view_as};
 use clap::Subcommand;
 use std::path::PathBuf;
 use tokumei_documents::text::{register as text, registry_steps};
@@ -97,11 +97,7 @@ pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
         RegistryCommand::Reset { registry, reason, audit_log, operator } => {
             tell(r::reset(&registry.path, &reason, audit_log, &operator.name())?.told(&registry.path))
         }
-        RegistryCommand::Verify { registry } => {
-            let verified = r::verified(&registry.path)?;
-            tell(verified.told())?;
-            Ok(verified.result()?)
-        }
+        RegistryCommand::Verify { registry } => checked(r::verified(&registry.path)?),
     }
 }
 

@@ -2,10 +2,11 @@
 //! destroyed); one call per subcommand into `tokumei_office::records::releases`.
 
 use crate::args::{ChangeArgs, RegistryArg, ViewArgs};
-use crate::common::{Failure, tell, view};
+use crate::common::{Failure, checked, tell, view};
 use clap::Subcommand;
 use std::path::PathBuf;
-use tokumei_documents::text::{register as text, release_steps as steps};
+use tokumei_documents::text::register as text;
+use tokumei_office::record_steps as steps;
 use tokumei_office::records::releases;
 
 /// Release commands.
@@ -110,20 +111,14 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
             crate::job::run_job(&job, out, c.operator.name(), false, Some(arg))
         }
         C::Destroyed { release_id, how, date, change: c } => {
-            let (day, to_do) = releases::destroyed(&c.registry.path, &release_id, &how, date, &c.operator.name())?;
-            tell(steps::destroyed(&release_id, (&day, &how), &to_do))
+            tell(steps::destroyed(&c.registry.path, &release_id, (&how, date), &c.operator.name())?)
         }
         C::Provide { release_id, medium, receipt, date, contract, change: c } => {
             let given =
                 releases::Provision { release_id: &release_id, medium: &medium, receipt: &receipt, date, contract };
-            let day = releases::provide(&c.registry.path, given, &c.operator.name())?;
-            tell(steps::provided(&release_id, &day, &medium))
+            tell(steps::provided(&c.registry.path, given, &c.operator.name())?)
         }
-        C::Identify { file, registry } => tell(steps::identified(&file, &releases::identify(&registry.path, &file)?)),
-        C::Verify { release_id, registry } => {
-            let verified = releases::verify(&registry.path, release_id.as_deref())?;
-            tell(verified.told())?;
-            Ok(verified.result()?)
-        }
+        C::Identify { file, registry } => tell(steps::identified(&registry.path, &file)?),
+        C::Verify { release_id, registry } => checked(releases::verify(&registry.path, release_id.as_deref())?),
     }
 }

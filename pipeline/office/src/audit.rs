@@ -228,15 +228,15 @@ pub fn verify_all(a: VerifyAll, tell: &mut dyn FnMut(Told)) -> Result<VerifiedAl
     Ok(VerifiedAll { log_path, log, registry })
 }
 
-impl VerifiedAll {
+impl crate::records::Checked for VerifiedAll {
     /// The problems found (the log's, then the registry's), or that the registry matches.
-    pub fn told(&self) -> Told {
+    fn told(&self) -> Told {
         let log = self.log.as_deref().unwrap_or_default();
         tokumei_documents::text::audit::problems(log, self.registry.as_ref().map(|r| (&*r.path, &*r.problems)))
     }
 
     /// The failure: the log's first, then the registry's.
-    pub fn result(self) -> Result<(), OfficeError> {
+    fn result(self) -> Result<(), OfficeError> {
         match self.log?.len() {
             0 => self.registry.map_or(Ok(()), |r| r.result()),
             n => Err(problems_found(&self.log_path, n)),

@@ -29,6 +29,14 @@ pub fn close(path: &Path, who: &Who, id: i64, note: &str) -> Result<Call, Office
     Ok(reg.close_call(who, id, note)?)
 }
 
+impl Calls {
+    /// The calls as listed on stdout, the warnings on stderr.
+    pub fn told(&self) -> tokumei_documents::text::Told {
+        let err = self.warnings.iter().map(|w| format!("warning: {w}\n")).collect();
+        tokumei_documents::text::Told { out: tokumei_documents::text::register::calls(&self.calls, &self.today), err }
+    }
+}
+
 /// The calls of a registry, as of a day.
 pub struct Calls {
     /// Today in Japan (by the run clock), which each call's status is of.

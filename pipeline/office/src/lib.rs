@@ -12,6 +12,7 @@ pub mod files;
 pub mod incident_steps;
 pub mod incidents;
 pub mod init;
+pub mod record_steps;
 pub mod records;
 pub mod request_steps;
 pub mod requests;

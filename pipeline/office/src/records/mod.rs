@@ -13,7 +13,17 @@ pub mod subjects;
 
 use crate::{Clock, OfficeError};
 use std::path::PathBuf;
+use tokumei_documents::text::Told;
 use tokumei_registry::{Registry, Who};
+
+/// What a check found: told first (its problems, or that all is well), then the refusal its
+/// problems make.
+pub trait Checked {
+    /// What the officer is told.
+    fn told(&self) -> Told;
+    /// A refusal when the check found problems.
+    fn result(self) -> Result<(), OfficeError>;
+}
 
 /// A change to one numbered record (a request, an incident): the registry it goes to, the
 /// record's number and the operator who makes it.

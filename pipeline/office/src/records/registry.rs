@@ -161,14 +161,14 @@ pub struct Verified {
     pub problems: Vec<String>,
 }
 
-impl Verified {
-    /// What the officer is told: the problems, or that every row and change matches.
-    pub fn told(&self) -> Told {
+impl super::Checked for Verified {
+    /// The problems, or that every row and change matches.
+    fn told(&self) -> Told {
         text::verified(&self.path, &self.problems)
     }
 
-    /// A refusal when something does not match (the problems are told first).
-    pub fn result(&self) -> Result<(), OfficeError> {
+    /// A refusal when something does not match.
+    fn result(self) -> Result<(), OfficeError> {
         problems_found(&self.path, self.problems.len())
     }
 }

@@ -142,14 +142,14 @@ pub fn verify(path: &Path, release_id: Option<&str>) -> Result<Verified, OfficeE
     Ok(Verified { checked, problems })
 }
 
-impl Verified {
-    /// What the officer is told: the problems, or that every file matches.
-    pub fn told(&self) -> Told {
+impl super::Checked for Verified {
+    /// The problems, or that every file matches.
+    fn told(&self) -> Told {
         tokumei_documents::text::release_steps::verified(self.checked, &self.problems)
     }
 
-    /// A refusal when a file does not match (the problems are told first).
-    pub fn result(&self) -> Result<(), OfficeError> {
+    /// A refusal when a file does not match.
+    fn result(self) -> Result<(), OfficeError> {
         match self.problems.len() {
             0 => Ok(()),
             n => Err(OfficeError::Refused(format!("{n} problem(s) found"))),
