@@ -2,10 +2,8 @@
 //! what they find.
 
 use crate::args::OperatorArg;
-use crate::common::{Failure, checked, fail, print, tell};
+use crate::common::{Failure, checked, print, tell};
 use std::path::PathBuf;
-use tokumei_documents::text::audit as text;
-use tokumei_engine::ExitCode;
 use tokumei_office::audit;
 
 /// Which audit log a command reads: `--log FILE` or the one a job names.
@@ -91,19 +89,9 @@ pub fn audit(command: AuditCommand) -> Result<(), Failure> {
             };
             checked(audit::verify_all(asked, &mut print)?)
         }
-        AuditCommand::Head { log, sign_key, json } => {
-            let path = log.path()?;
-            let (last, signed) = audit::head(&path, sign_key.as_deref())?;
-            if json || sign_key.is_some() {
-                say!("{}", serde_json::to_string(&signed).map_err(|e| fail(ExitCode::Internal, e.into()))?);
-                return Ok(());
-            }
-            tell(text::head(&last, &path))
-        }
+        AuditCommand::Head { log, sign_key, json } => tell(audit::head_told(&log.path()?, sign_key.as_deref(), json)?),
         AuditCommand::Rotate { log, reason, operator } => {
-            let path = log.path()?;
-            let (archive, first) = audit::rotate(&path, &reason, &operator.name())?;
-            tell(text::rotated(&archive, &path, &first))
+            tell(audit::rotated(&log.path()?, &reason, &operator.name())?)
         }
     }
 }

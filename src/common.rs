@@ -3,18 +3,11 @@
 
 use tokumei_engine::{EngineError, ExitCode};
 use tokumei_office::{OfficeError, records};
-use tokumei_registry::Who;
 
 /// An error with its exit code.
 pub struct Failure {
     pub(crate) code: ExitCode,
     pub(crate) error: anyhow::Error,
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:#}", self.error)
-    }
 }
 
 impl From<EngineError> for Failure {
@@ -37,12 +30,6 @@ pub fn fail(code: ExitCode, error: anyhow::Error) -> Failure {
 /// The operator named (`--operator`, `TOKUMEI_OPERATOR`), else `$USER`, else `unknown`.
 pub fn operator(given: Option<String>) -> String {
     given.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into())
-}
-
-/// Who makes a registry change, and when: the run clock (`TOKUMEI_NOW` when set, so a test clock
-/// sets the journal times too).
-pub fn who(operator: Option<String>) -> Result<Who, Failure> {
-    Ok(records::who(&self::operator(operator))?)
 }
 
 /// Today (YYYY-MM-DD) by the run clock (`TOKUMEI_NOW` in tests), as a date in Japan.

@@ -1,7 +1,7 @@
 //! `tokumei init`, `sample`, `keygen` and `risk`: the tools around a job, each a library call
 //! and what it prints.
 
-use crate::common::{Failure, json_out, show};
+use crate::common::{Failure, show, view};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use std::path::PathBuf;
 use tokumei_office::sample;
@@ -135,9 +135,5 @@ pub fn keygen(KeygenArgs { out, audit }: KeygenArgs) -> Result<(), Failure> {
 pub fn risk(a: RiskArgs) -> Result<(), Failure> {
     let input = a.csv.table(&a.file);
     let r = tokumei_engine::risk::risk_of_file(&input, &a.qi, &a.sensitive, a.population, a.threshold)?;
-    if a.json {
-        return json_out(&r);
-    }
-    show(tokumei_documents::text::risk::table(&r));
-    Ok(())
+    view(a.json, &r, tokumei_documents::text::risk::table)
 }

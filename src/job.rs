@@ -69,11 +69,7 @@ pub struct CheckArgs {
 
 /// `tokumei run`: under `contract` or for `internal_use` when given (else the job's use).
 pub fn run_command(a: RunArgs) -> Result<(), Failure> {
-    let using = match (a.contract, a.internal_use) {
-        (Some(id), _) => Some(Use::Contract(id)),
-        (None, Some(purpose)) => Some(Use::Internal(purpose)),
-        (None, None) => None,
-    };
+    let using = Use::asked(a.contract, a.internal_use);
     let contract = Some(ContractArg { registry: a.registry, using, hours: a.hours, replaces: None });
     run_job(&a.job, a.out, a.operator.name(), false, contract)
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use tokumei_documents::text::requests as text;
 use tokumei_jp::Date;
 use tokumei_office::request_steps as steps;
-use tokumei_office::views;
+use tokumei_office::views::{self, RequestView};
 
 /// Request commands.
 #[derive(Subcommand)]
@@ -256,13 +256,7 @@ pub fn request(command: RequestCommand) -> Result<(), Failure> {
             view_as(v.json, &list, |l| text::list_json(l), |l| text::list(l))
         }
         C::Show { id, view: v } => {
-            let r = views::request(&v.registry.path, id)?;
-            view_as(
-                v.json,
-                &r,
-                |r| text::show_json(&r.request, &r.events, &r.copies, &r.today),
-                |r| text::show(&r.request, &r.events, &r.copies, &r.today),
-            )
+            view_as(v.json, &views::request(&v.registry.path, id)?, RequestView::json, RequestView::text)
         }
         C::Match { on, choose, note } => tell(steps::match_person(&on.into(), choose.as_deref(), &note)?),
         C::Defect { on, days, reason } => tell(steps::defect(&on.into(), days, &reason)?),

@@ -1,10 +1,12 @@
 //! `tokumei serve`: the officer console over the registry, on 127.0.0.1 only.
 
 use crate::args::RegistryArg;
-use crate::common::{Failure, fail};
+use crate::common::{Failure, fail, print};
 use std::sync::Arc;
 use tokumei_console::{Config, ConsoleError, Hooks, Lang};
+use tokumei_documents::text::cli::console_started;
 use tokumei_engine::ExitCode;
+use tokumei_office::records;
 use tokumei_registry::Who;
 
 /// Arguments of `tokumei serve`.
@@ -28,11 +30,11 @@ struct Cli;
 
 impl Hooks for Cli {
     fn who(&self, operator: &str) -> Result<Who, String> {
-        crate::common::who(Some(operator.to_string())).map_err(|f| f.to_string())
+        records::who(operator).map_err(|e| e.chain())
     }
 
     fn today(&self) -> Result<String, String> {
-        crate::common::today().map_err(|f| f.to_string())
+        records::today().map_err(|e| e.chain())
     }
 }
 
@@ -45,9 +47,7 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
         operator: crate::common::operator(args.operator),
     };
     tokumei_console::serve(config, Arc::new(Cli), |started| {
-        say!("tokumei console on http://{} (loopback only; Ctrl-C stops it)", started.addr);
-        say!("open this address once to sign in (it works once):");
-        say!("  {}", started.login_url);
+        print(console_started(&started.addr.to_string(), &started.login_url));
     })
     .map_err(|e| match e {
         ConsoleError::Registry(r) => tokumei_office::OfficeError::Registry(r).into(),

@@ -4,7 +4,7 @@
 //! `tokumei_office::trace` compares, this module prints.
 
 use crate::args::RegistryArg;
-use crate::common::{Failure, json_out, operator, show};
+use crate::common::{Failure, operator, view_as};
 use std::path::PathBuf;
 use tokumei_office::trace;
 
@@ -34,9 +34,6 @@ pub struct TraceArgs {
 /// Run `tokumei trace`.
 pub fn trace(a: TraceArgs) -> Result<(), Failure> {
     let t = trace::file(&a.registry.path, &a.file, a.encoding, a.incident, &operator(a.operator))?;
-    match a.json {
-        true => json_out(&trace::json(&a.file, &t))?,
-        false => show(trace::text(&a.file, &t)),
-    }
+    view_as(a.json, &t, |t| trace::json(&a.file, t), |t| trace::text(&a.file, t))?;
     Ok(trace::traced(t)?)
 }

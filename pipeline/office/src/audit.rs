@@ -359,6 +359,23 @@ pub fn head(log_path: &Path, sign_key: Option<&Path>) -> Result<(Entry, SignedHe
     Ok((last, signed))
 }
 
+/// `audit head`: the head for an officer to file, or (with `json`, or signed with `sign_key`) the
+/// head file as one line of JSON.
+pub fn head_told(log_path: &Path, sign_key: Option<&Path>, json: bool) -> Result<Told, OfficeError> {
+    let (last, signed) = head(log_path, sign_key)?;
+    if json || sign_key.is_some() {
+        let line = serde_json::to_string(&signed).map_err(|e| OfficeError::Internal(e.to_string()))?;
+        return Ok(Told::out(line + "\n"));
+    }
+    Ok(tokumei_documents::text::audit::head(&last, log_path))
+}
+
+/// `audit rotate`: the log kept under a new name and a new one started (see [`rotate`]).
+pub fn rotated(log_path: &Path, reason: &str, operator: &str) -> Result<Told, OfficeError> {
+    let (archive, first) = rotate(log_path, reason, operator)?;
+    Ok(tokumei_documents::text::audit::rotated(&archive, log_path, &first))
+}
+
 /// Keep the log unchanged under a new name and start a new one recording it, for `reason`:
 /// the archive's path and the new log's first entry.
 pub fn rotate(log_path: &Path, reason: &str, operator: &str) -> Result<(PathBuf, Entry), OfficeError> {

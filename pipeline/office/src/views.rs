@@ -54,6 +54,18 @@ pub struct RequestView {
     pub today: String,
 }
 
+impl RequestView {
+    /// `request show --json`.
+    pub fn json(&self) -> serde_json::Value {
+        tokumei_documents::text::requests::show_json(&self.request, &self.events, &self.copies, &self.today)
+    }
+
+    /// `request show`.
+    pub fn text(&self) -> String {
+        tokumei_documents::text::requests::show(&self.request, &self.events, &self.copies, &self.today)
+    }
+}
+
 /// A request with its timeline and internal copies.
 pub fn request(path: &Path, id: i64) -> Result<RequestView, OfficeError> {
     let reg = Registry::open(path)?;

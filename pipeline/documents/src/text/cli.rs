@@ -1,4 +1,4 @@
-//! The command line's own screens: the environment section of `--help`.
+//! The command line's own screens: the environment section of `--help`, the console started.
 
 /// The environment section of `--help` (the exit codes come from `tokumei_engine::ExitCode::help`).
 pub const ENVIRONMENT: &str = "\
@@ -9,3 +9,10 @@ Environment:
                      also today's date (in Japan) and the time of every registry change;
                      a run's audit entries keep the system time and note the override
   TOKUMEI_FAILPOINT  test only: crash or fail a run at a named step (docs/cli.md)";
+
+/// `serve`: where the console listens, and the one-time sign-in address.
+pub fn console_started(addr: &str, login_url: &str) -> super::Told {
+    super::Told::out(format!(
+        "tokumei console on http://{addr} (loopback only; Ctrl-C stops it)\nopen this address once to sign in (it works once):\n  {login_url}\n"
+    ))
+}

@@ -40,6 +40,13 @@ pub enum Use {
     Internal(String),
 }
 
+impl Use {
+    /// The use asked for on the command line: under a contract, else for an internal purpose.
+    pub fn asked(contract: Option<i64>, internal_use: Option<String>) -> Option<Use> {
+        contract.map(Use::Contract).or(internal_use.map(Use::Internal))
+    }
+}
+
 /// `run --contract` / `--internal-use`: the use, its registry if named, and the staff hours.
 pub struct ContractArg {
     /// The registry file (`None`: `registry.sqlite` in the job's output folder).
