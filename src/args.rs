@@ -8,7 +8,7 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::error::{ContextKind, ContextValue};
 use std::path::PathBuf;
 use tokumei_engine::ExitCode;
-use tokumei_office::records::Change;
+use tokumei_office::records::{self, By, Change};
 use tokumei_office::{sources, values};
 
 /// Which registry a command uses.
@@ -40,7 +40,7 @@ pub struct OperatorArg {
 impl OperatorArg {
     /// The operator named, else `$USER`, else `unknown`.
     pub fn name(self) -> String {
-        crate::common::operator(self.operator)
+        records::operator(self.operator)
     }
 }
 
@@ -54,6 +54,11 @@ pub struct ChangeArgs {
 }
 
 impl ChangeArgs {
+    /// Who makes the change, and where, as the office takes it.
+    pub fn by(self) -> By {
+        By { registry: self.registry.path, operator: self.operator.name() }
+    }
+
     /// The change to record `id`, as the office takes it.
     pub fn on(self, id: i64) -> Change {
         Change { registry: self.registry.path, id, operator: self.operator.name() }

@@ -23,10 +23,7 @@ impl Progress for Bars {
         if !self.visible {
             return;
         }
-        let bar = match total {
-            Some(t) => ProgressBar::new(t),
-            None => ProgressBar::new_spinner(),
-        };
+        let bar = total.map_or_else(ProgressBar::new_spinner, ProgressBar::new);
         bar.set_draw_target(ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template("{msg:28} [{bar:40}] {percent:>3}% {elapsed_precise} eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())

@@ -52,7 +52,7 @@ pub enum CallCommand {
 pub fn call(command: CallCommand) -> Result<(), Failure> {
     match command {
         CallCommand::Open { from, to, files, note, change: c } => {
-            tell(steps::call_opened(&c.registry.path, (from, to), (&files, note.as_deref()), &c.operator.name())?)
+            tell(steps::call_opened(&c.by(), (from, to), (&files, note.as_deref()))?)
         }
         CallCommand::Close { id, note, change: c } => tell(steps::call_closed(&c.on(id), &note)?),
         CallCommand::List { view: v } => {

@@ -2,7 +2,7 @@
 //! clock's who and today, and how a result is printed (text as rendered, or pretty JSON).
 
 use tokumei_engine::{EngineError, ExitCode};
-use tokumei_office::{OfficeError, records};
+use tokumei_office::OfficeError;
 
 /// An error with its exit code.
 pub struct Failure {
@@ -27,19 +27,9 @@ pub fn fail(code: ExitCode, error: anyhow::Error) -> Failure {
     Failure { code, error }
 }
 
-/// The operator named (`--operator`, `TOKUMEI_OPERATOR`), else `$USER`, else `unknown`.
-pub fn operator(given: Option<String>) -> String {
-    given.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into())
-}
-
-/// Today (YYYY-MM-DD) by the run clock (`TOKUMEI_NOW` in tests), as a date in Japan.
-pub fn today() -> Result<String, Failure> {
-    Ok(records::today()?)
-}
-
 /// Print a value as pretty JSON.
 pub fn json_out(v: &impl serde::Serialize) -> Result<(), Failure> {
-    say!("{}", serde_json::to_string_pretty(v).map_err(|e| fail(ExitCode::Internal, e.into()))?);
+    show(serde_json::to_string_pretty(v).map_err(|e| fail(ExitCode::Internal, e.into()))? + "\n");
     Ok(())
 }
 

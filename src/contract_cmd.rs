@@ -31,9 +31,7 @@ pub enum RecipientCommand {
 /// Run a recipient command.
 pub fn recipient(command: RecipientCommand) -> Result<(), Failure> {
     match command {
-        RecipientCommand::Add { entry, change: c } => {
-            tell(steps::recipient_added(&c.registry.path, &entry, &c.operator.name())?)
-        }
+        RecipientCommand::Add { entry, change: c } => tell(steps::recipient_added(&c.by(), &entry)?),
         RecipientCommand::List { view: v } => {
             view_as(v.json, &recipients::list(&v.registry.path)?, |l| text::recipients_json(l), |l| text::recipients(l))
         }
@@ -126,12 +124,12 @@ pub enum ContractCommand {
 pub fn contract(command: ContractCommand) -> Result<(), Failure> {
     use ContractCommand as C;
     match command {
-        C::Propose { proposal, change: c } => tell(steps::proposed(&c.registry.path, &proposal, &c.operator.name())?),
+        C::Propose { proposal, change: c } => tell(steps::proposed(&c.by(), &proposal)?),
         C::Review { id, review, change: c } => tell(steps::reviewed(&c.on(id), &review)?),
         C::Advance { id, to, note, hours, contractor_cost, fee_yen, change: c } => {
             let step =
                 contracts::Step { id, to, note: note.as_deref(), hours: hours.as_deref(), contractor_cost, fee_yen };
-            tell(steps::advanced(&c.registry.path, &step, &c.operator.name())?)
+            tell(steps::advanced(&c.by(), &step)?)
         }
         C::Cancel { id, note, change: c } => tell(steps::cancelled(&c.on(id), &note)?),
         C::Show { id, view: v } => view(v.json, &contracts::show(&v.registry.path, id)?, text::contract),

@@ -7,7 +7,7 @@ use clap::Subcommand;
 use std::path::PathBuf;
 use tokumei_documents::text::register as text;
 use tokumei_office::record_steps as steps;
-use tokumei_office::records::files;
+use tokumei_office::records::{By, files};
 
 /// Personal-information file commands.
 #[derive(Subcommand)]
@@ -42,36 +42,7 @@ pub enum FileCommand {
     },
     /// Record where a registered file's records are kept (a CSV or Parquet extract) and which
     /// column holds the subject identifier: disclosure requests search it. Repeatable per file.
-    AddSource {
-        /// The file's name.
-        name: String,
-        /// The extract.
-        #[arg(long)]
-        input: PathBuf,
-        /// Its encoding (CSV; any case, `utf8`, `shift_jis` and `sjis` too; recorded as
-        /// auto, utf-8 or cp932).
-        #[arg(long, ignore_case = true, default_value = "auto", value_parser = crate::args::encoding())]
-        encoding: tokumei_rules::Encoding,
-        /// The column holding the subject identifier (e.g. 宛名番号; never 個人番号).
-        #[arg(long)]
-        subject_column: String,
-        /// The column holding the name (to find a person by name and date of birth).
-        #[arg(long)]
-        name_column: Option<String>,
-        /// The column holding the date of birth.
-        #[arg(long)]
-        birth_column: Option<String>,
-        /// A column of a person's record holding other people's information (e.g. 世帯主氏名):
-        /// withheld from disclosure drafts until the officer releases it. Repeatable.
-        #[arg(long = "others-column")]
-        others_columns: Vec<String>,
-        /// Confirm that a subject column named otherwise holds the profile's subject identifier
-        /// (宛名番号 by default).
-        #[arg(long)]
-        holds_subject_identifier: bool,
-        #[command(flatten)]
-        change: ChangeArgs,
-    },
+    AddSource(AddSource),
     /// List the registered files.
     List {
         #[command(flatten)]
@@ -105,45 +76,72 @@ pub enum FileCommand {
     },
 }
 
+/// Where a registered file's records are kept (`file add-source`).
+#[derive(clap::Args)]
+pub struct AddSource {
+    /// The file's name.
+    pub name: String,
+    /// The extract.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Its encoding (CSV; any case, `utf8`, `shift_jis` and `sjis` too; recorded as
+    /// auto, utf-8 or cp932).
+    #[arg(long, ignore_case = true, default_value = "auto", value_parser = crate::args::encoding())]
+    pub encoding: tokumei_rules::Encoding,
+    /// The column holding the subject identifier (e.g. 宛名番号; never 個人番号).
+    #[arg(long)]
+    pub subject_column: String,
+    /// The column holding the name (to find a person by name and date of birth).
+    #[arg(long)]
+    pub name_column: Option<String>,
+    /// The column holding the date of birth.
+    #[arg(long)]
+    pub birth_column: Option<String>,
+    /// A column of a person's record holding other people's information (e.g. 世帯主氏名):
+    /// withheld from disclosure drafts until the officer releases it. Repeatable.
+    #[arg(long = "others-column")]
+    pub others_columns: Vec<String>,
+    /// Confirm that a subject column named otherwise holds the profile's subject identifier
+    /// (宛名番号 by default).
+    #[arg(long)]
+    pub holds_subject_identifier: bool,
+    #[command(flatten)]
+    pub change: ChangeArgs,
+}
+
+impl AddSource {
+    /// Who adds the source, and the source as the office takes it.
+    fn source(self) -> (By, files::NewSource) {
+        let source = files::NewSource {
+            file: self.name,
+            input: self.input,
+            encoding: self.encoding,
+            encoding_word: tokumei_office::sources::encoding_word(self.encoding),
+            subject_column: self.subject_column,
+            name_column: self.name_column,
+            birth_column: self.birth_column,
+            others_columns: self.others_columns,
+            holds_subject_identifier: self.holds_subject_identifier,
+        };
+        (self.change.by(), source)
+    }
+}
+
 /// Run a file command.
 pub fn file(command: FileCommand) -> Result<(), Failure> {
     use FileCommand as C;
     match command {
-        C::Add { entry, rules, change: c } => {
-            tell(steps::file_added(&c.registry.path, &entry, &rules, &c.operator.name())?)
-        }
-        C::AllowRules { name, rules, change: c } => {
-            tell(steps::rules_allowed(&c.registry.path, &name, &rules, &c.operator.name())?)
-        }
-        C::AddSource {
-            name,
-            input,
-            encoding,
-            subject_column,
-            name_column,
-            birth_column,
-            others_columns,
-            holds_subject_identifier,
-            change: c,
-        } => {
-            let given = files::NewSource {
-                file: name,
-                input,
-                encoding,
-                encoding_word: tokumei_office::sources::encoding_word(encoding),
-                subject_column,
-                name_column,
-                birth_column,
-                others_columns,
-                holds_subject_identifier,
-            };
-            tell(steps::source_added(&c.registry.path, given, &c.operator.name())?)
+        C::Add { entry, rules, change: c } => tell(steps::file_added(&c.by(), &entry, &rules)?),
+        C::AllowRules { name, rules, change: c } => tell(steps::rules_allowed(&c.by(), &name, &rules)?),
+        C::AddSource(a) => {
+            let (by, source) = a.source();
+            tell(steps::source_added(&by, source)?)
         }
         C::Show { name, view: v } => {
             view_as(v.json, &files::show(&v.registry.path, &name)?, |(f, _)| f, |(f, sources)| text::file(f, sources))
         }
         C::SetProposals { name, office, reuse_period_days: days, change: c } => {
-            tell(steps::proposals_set(&c.registry.path, &name, (&office, days), &c.operator.name())?)
+            tell(steps::proposals_set(&c.by(), &name, (&office, days))?)
         }
         C::Book { out, registry } => tell(steps::book_written(&registry.path, &out)?),
         C::List { view: v } => view(v.json, &files::list(&v.registry.path)?, |l| text::files(l)),

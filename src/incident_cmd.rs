@@ -4,7 +4,7 @@
 //! module parses and prints.
 
 use crate::args::{ChangeArgs, IncidentChange, ViewArgs, day, registry_word};
-use crate::common::{Failure, tell, today, view_as};
+use crate::common::{Failure, tell, view_as};
 use clap::Subcommand;
 use clap::builder::PossibleValuesParser;
 use std::path::PathBuf;
@@ -169,9 +169,7 @@ pub struct Whom {
 pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
     use IncidentCommand as C;
     match command {
-        C::Open { entry, job, change: c } => {
-            tell(steps::open(&c.registry.path, (&entry, &job), &c.operator.name(), &warn)?)
-        }
+        C::Open { entry, job, change: c } => tell(steps::open(&c.by(), (&entry, &job), &warn)?),
         C::Update { on, entry, job } => tell(steps::update(&on.into(), (&entry, &job), &warn)?),
         C::List { view: v, all, overdue } => {
             let listed = views::incidents(&v.registry.path, all, overdue)?;
@@ -179,7 +177,7 @@ pub fn incident(command: IncidentCommand) -> Result<(), Failure> {
         }
         C::Show { id, view: v } => {
             let (i, events) = views::incident(&v.registry.path, id)?;
-            let today = if v.json { today()? } else { String::new() };
+            let today = if v.json { tokumei_office::records::today()? } else { String::new() };
             view_as(v.json, &(i, events), |(i, e)| text::show_json(i, e, &today), |(i, e)| text::show(i, e))
         }
         C::Report { on, stage, out } => tell(steps::report(&on.into(), &stage, out)?),

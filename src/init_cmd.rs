@@ -1,9 +1,10 @@
 //! `tokumei init`, `sample`, `keygen` and `risk`: the tools around a job, each a library call
 //! and what it prints.
 
-use crate::common::{Failure, show, view};
+use crate::common::{Failure, tell, view};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use std::path::PathBuf;
+use tokumei_documents::text::Told;
 use tokumei_office::sample;
 
 /// How a CSV is read: its encoding and delimiter.
@@ -116,19 +117,17 @@ fn sample_encoding() -> impl TypedValueParser<Value = tokumei_synth::TextEncodin
 pub fn init(a: InitArgs) -> Result<(), Failure> {
     let (input, out) = (a.csv.table(&a.extract), a.out.as_deref());
     let draft = tokumei_office::init::draft_rules(&input, a.dataset, out, a.force, a.no_header)?;
-    crate::common::tell(tokumei_office::init::told(&draft, out))
+    tell(tokumei_office::init::told(&draft, out))
 }
 
 /// `tokumei sample`: resident extracts (three files in a folder) or one resident-registry file.
 pub fn sample(a: SampleArgs) -> Result<(), Failure> {
-    show(sample::sample(&a.kind, &a.out, (a.rows, a.seed), a.encoding, a.force)?);
-    Ok(())
+    tell(Told::out(sample::sample(&a.kind, &a.out, (a.rows, a.seed), a.encoding, a.force)?))
 }
 
 /// `tokumei keygen`: a pseudonym key, or with `audit` an officer's signing key pair.
 pub fn keygen(KeygenArgs { out, audit }: KeygenArgs) -> Result<(), Failure> {
-    show(tokumei_office::init::keygen(&out, audit)?);
-    Ok(())
+    tell(Told::out(tokumei_office::init::keygen(&out, audit)?))
 }
 
 /// `tokumei risk`: the risk of a table over chosen quasi-identifiers, as text or JSON.

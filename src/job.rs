@@ -17,12 +17,7 @@ impl Tell for Printer {
     }
 
     fn decided(&self, report: &Report, refused: bool) {
-        for line in tokumei_engine::decisions::lines(report) {
-            say!("{line}");
-        }
-        if refused {
-            say!("check failed: `tokumei run` would refuse this release; nothing was written");
-        }
+        crate::common::print(tokumei_office::run::decided(report, refused));
     }
 }
 

@@ -1,15 +1,7 @@
 //! `tokumei`: de-identify municipal personal data into Parquet for licensed business users.
 //!
-//! Thin glue over the `pipeline/` crates: argument parsing, progress bars, the audit entry of
-//! every run and the mapping of error classes to exit codes.
-
-/// `println!` that never panics: a closed stdout (e.g. piped into `head`) is not an error.
-macro_rules! say {
-    ($($t:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($t)*);
-    }};
-}
+//! Argument parsing, dispatch (one call into `tokumei_office` per command), printing and progress
+//! bars; the exit code is the error's class (docs/cli.md).
 
 mod args;
 mod audit_cmd;
@@ -29,6 +21,7 @@ mod trace_cmd;
 
 use clap::{Parser, Subcommand};
 use common::Failure;
+use tokumei_documents::text::cli::ENVIRONMENT;
 use tokumei_engine::ExitCode;
 
 /// mimalloc: pass 1 and 2 allocate and free many buffers of a few MB (chunks, batches) on
@@ -144,11 +137,7 @@ fn main() {
             default_hook(info);
         }
     }));
-    let command = <Cli as clap::CommandFactory>::command().after_help(format!(
-        "{}\n{}",
-        ExitCode::help(),
-        tokumei_documents::text::cli::ENVIRONMENT
-    ));
+    let command = <Cli as clap::CommandFactory>::command().after_help(format!("{}\n{ENVIRONMENT}", ExitCode::help()));
     let parsed = command.try_get_matches().and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
     let cli = match parsed {
         Ok(cli) => cli,

@@ -1,8 +1,8 @@
 //! `tokumei registry` (create, status, export, purge, reset, verify) and `tokumei subject`: the
 //! arguments, one call per subcommand into `tokumei_office::records`, and what is printed.
 
-use crate::args::{OperatorArg, RegistryArg, ViewArgs};
-use crate::common::{Failure, checked, show, tell, view_as};
+use crate::args::{ChangeArgs, OperatorArg, RegistryArg, ViewArgs};
+use crate::common::{Failure, checked, tell, view_as};
 use clap::Subcommand;
 use std::path::PathBuf;
 use tokumei_documents::text::{register as text, registry_steps};
@@ -14,8 +14,6 @@ pub enum RegistryCommand {
     /// Create the registry (owner-only, never over an existing file) with the municipality's
     /// profile; its changes go to the audit log named here.
     Init {
-        #[command(flatten)]
-        registry: RegistryArg,
         /// Profile (TOML): body, actor, body_kind and the ordinance's parameters (docs/registry.md).
         #[arg(long)]
         profile: PathBuf,
@@ -23,7 +21,7 @@ pub enum RegistryCommand {
         #[arg(long)]
         audit_log: Option<PathBuf>,
         #[command(flatten)]
-        operator: OperatorArg,
+        change: ChangeArgs,
     },
     /// Schema version, rows per table, the last change.
     Status {
@@ -41,13 +39,11 @@ pub enum RegistryCommand {
     /// Remove the records of contracts whose retention period (the profile's `retention_years`
     /// from their final step) has ended, each removal audited.
     PurgeExpired {
-        #[command(flatten)]
-        registry: RegistryArg,
         /// List what would be removed, remove nothing.
         #[arg(long)]
         dry_run: bool,
         #[command(flatten)]
-        operator: OperatorArg,
+        change: ChangeArgs,
     },
     /// Check the registry against itself and its audit log: rows edited outside tokumei, changes
     /// without their audit entry, audit entries whose change is missing.
@@ -60,8 +56,6 @@ pub enum RegistryCommand {
     /// change that records every row as it is now and every problem it accepts. Until then
     /// nothing acts on the registry (exit 9).
     Reset {
-        #[command(flatten)]
-        registry: RegistryArg,
         /// Why (what happened, what was checked, who decided): recorded in the audit log.
         #[arg(long)]
         reason: String,
@@ -70,7 +64,7 @@ pub enum RegistryCommand {
         #[arg(long)]
         audit_log: Option<PathBuf>,
         #[command(flatten)]
-        operator: OperatorArg,
+        change: ChangeArgs,
     },
 }
 
@@ -78,24 +72,18 @@ pub enum RegistryCommand {
 pub fn registry(command: RegistryCommand) -> Result<(), Failure> {
     use records::registry as r;
     match command {
-        RegistryCommand::Init { registry, profile, audit_log, operator } => {
-            tell(r::init(&registry.path, &profile, audit_log, &operator.name())?.told())
+        RegistryCommand::Init { profile, audit_log, change: c } => {
+            tell(r::init(&c.registry.path, &profile, audit_log, &c.operator.name())?.told())
         }
         RegistryCommand::Status { view: v } => {
             view_as(v.json, &r::status(&v.registry.path)?, text::status_json, text::status)
         }
-        RegistryCommand::Export { registry, out: None } => {
-            show(r::export(&registry.path)?);
-            Ok(())
+        RegistryCommand::Export { registry, out } => tell(r::exported(&registry.path, out.as_deref())?),
+        RegistryCommand::PurgeExpired { dry_run, change: c } => {
+            tell(registry_steps::purged(&r::purge_expired(&c.registry.path, dry_run, &c.operator.name())?, dry_run))
         }
-        RegistryCommand::Export { registry, out: Some(out) } => {
-            tell(registry_steps::exported(r::export_to(&registry.path, &out)?, &out))
-        }
-        RegistryCommand::PurgeExpired { registry, dry_run, operator } => {
-            tell(registry_steps::purged(&r::purge_expired(&registry.path, dry_run, &operator.name())?, dry_run))
-        }
-        RegistryCommand::Reset { registry, reason, audit_log, operator } => {
-            tell(r::reset(&registry.path, &reason, audit_log, &operator.name())?.told(&registry.path))
+        RegistryCommand::Reset { reason, audit_log, change: c } => {
+            tell(r::reset(&c.registry.path, &reason, audit_log, &c.operator.name())?.told(&c.registry.path))
         }
         RegistryCommand::Verify { registry } => checked(r::verified(&registry.path)?),
     }

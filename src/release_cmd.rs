@@ -111,12 +111,12 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
             crate::job::run_job(&job, out, c.operator.name(), false, Some(arg))
         }
         C::Destroyed { release_id, how, date, change: c } => {
-            tell(steps::destroyed(&c.registry.path, &release_id, (&how, date), &c.operator.name())?)
+            tell(steps::destroyed(&c.by(), &release_id, (&how, date))?)
         }
         C::Provide { release_id, medium, receipt, date, contract, change: c } => {
             let given =
                 releases::Provision { release_id: &release_id, medium: &medium, receipt: &receipt, date, contract };
-            tell(steps::provided(&c.registry.path, given, &c.operator.name())?)
+            tell(steps::provided(&c.by(), given)?)
         }
         C::Identify { file, registry } => tell(steps::identified(&registry.path, &file)?),
         C::Verify { release_id, registry } => checked(releases::verify(&registry.path, release_id.as_deref())?),

@@ -250,7 +250,7 @@ pub enum RequestCommand {
 pub fn request(command: RequestCommand) -> Result<(), Failure> {
     use RequestCommand as C;
     match command {
-        C::Open { entry, change: c } => tell(steps::open(&c.registry.path, &entry, &c.operator.name())?),
+        C::Open { entry, change: c } => tell(steps::open(&c.by(), &entry)?),
         C::List { view: v, due_within, overdue, all } => {
             let list = views::requests(&v.registry.path, views::RequestFilter { due_within, overdue, all })?;
             view_as(v.json, &list, |l| text::list_json(l), |l| text::list(l))

@@ -40,12 +40,8 @@ impl Hooks for Cli {
 
 /// Run the console until Ctrl-C.
 pub fn serve(args: ServeArgs) -> Result<(), Failure> {
-    let config = Config {
-        registry: args.registry.path,
-        port: args.port,
-        lang: args.lang,
-        operator: crate::common::operator(args.operator),
-    };
+    let ServeArgs { registry, port, lang, operator } = args;
+    let config = Config { registry: registry.path, port, lang, operator: records::operator(operator) };
     tokumei_console::serve(config, Arc::new(Cli), |started| {
         print(console_started(&started.addr.to_string(), &started.login_url));
     })

@@ -4,8 +4,9 @@
 //! `tokumei_office::trace` compares, this module prints.
 
 use crate::args::RegistryArg;
-use crate::common::{Failure, operator, view_as};
+use crate::common::{Failure, view_as};
 use std::path::PathBuf;
+use tokumei_office::records::operator;
 use tokumei_office::trace;
 
 /// Arguments of `tokumei trace`.

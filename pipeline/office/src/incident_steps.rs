@@ -3,7 +3,7 @@
 //! scope holds and the documents a step writes are [`crate::incidents`]'.
 
 use crate::incidents::{self, Reported, Scope, get};
-use crate::records::{Change, today, who};
+use crate::records::{By, Change, today, who};
 use crate::{Clock, OfficeError};
 use std::path::{Path, PathBuf};
 use tokumei_documents::text::{Told, incident_steps as text};
@@ -21,16 +21,11 @@ fn scope(reg: &Registry, e: &IncidentEntry, jobs: &[PathBuf], warn: &dyn Fn(&str
 
 /// Open an incident from its intake file (its scope searched in the registered sources and the
 /// outputs of `jobs`); the incident as stored.
-pub fn open(
-    path: &Path,
-    (entry, jobs): (&Path, &[PathBuf]),
-    operator: &str,
-    warn: &dyn Fn(&str),
-) -> Result<Told, OfficeError> {
+pub fn open(by: &By, (entry, jobs): (&Path, &[PathBuf]), warn: &dyn Fn(&str)) -> Result<Told, OfficeError> {
     let e = IncidentEntry::load(entry)?;
-    let mut reg = Registry::open(path)?;
+    let mut reg = Registry::open(&by.registry)?;
     let scope = scope(&reg, &e, jobs, warn)?;
-    let id = reg.open_incident(&who(operator)?, &e, &scope.found, &scope.subjects, &today()?)?;
+    let id = reg.open_incident(&who(&by.operator)?, &e, &scope.found, &scope.subjects, &today()?)?;
     Ok(text::opened(&get(&reg, id)?))
 }
 

@@ -1,23 +1,23 @@
 //! The steps on the registry's records as the CLI takes them (recipients, proposals and
 //! contracts, calls, personal-information files, releases): each makes the change through
-//! [`crate::records`] or [`crate::calls`], made by the operator named at the run clock's time, and
+//! [`crate::records`] or [`crate::calls`], made by the operator named ([`By`]) at the run clock's time, and
 //! returns what the officer is told.
 
 use crate::OfficeError;
-use crate::records::{Change, contracts, files, recipients, releases, who};
+use crate::records::{By, Change, contracts, files, recipients, releases, who};
 use std::path::{Path, PathBuf};
 use tokumei_documents::text::{Told, contract_steps, file_steps, release_steps};
 use tokumei_jp::Date;
 
 /// Register a licensed business from a recipient file.
-pub fn recipient_added(path: &Path, entry: &Path, operator: &str) -> Result<Told, OfficeError> {
-    let (r, id) = recipients::add(path, entry, operator)?;
+pub fn recipient_added(by: &By, entry: &Path) -> Result<Told, OfficeError> {
+    let (r, id) = recipients::add(&by.registry, entry, &by.operator)?;
     Ok(contract_steps::recipient_added(&r.name, id))
 }
 
 /// Record a received proposal from a proposal file.
-pub fn proposed(path: &Path, proposal: &Path, operator: &str) -> Result<Told, OfficeError> {
-    let p = contracts::propose(path, proposal, operator)?;
+pub fn proposed(by: &By, proposal: &Path) -> Result<Told, OfficeError> {
+    let p = contracts::propose(&by.registry, proposal, &by.operator)?;
     Ok(contract_steps::proposed(p.id, &p.proposal, p.contract.as_ref()))
 }
 
@@ -28,8 +28,8 @@ pub fn reviewed(on: &Change, review: &Path) -> Result<Told, OfficeError> {
 }
 
 /// Move a contract to its next state (the fee shown when it is paid).
-pub fn advanced(path: &Path, step: &contracts::Step, operator: &str) -> Result<Told, OfficeError> {
-    let paid = contracts::advance(path, step, operator)?;
+pub fn advanced(by: &By, step: &contracts::Step) -> Result<Told, OfficeError> {
+    let paid = contracts::advance(&by.registry, step, &by.operator)?;
     Ok(contract_steps::advanced(step.id, step.to.as_str(), paid.as_ref()))
 }
 
@@ -42,12 +42,11 @@ pub fn cancelled(on: &Change, note: &str) -> Result<Told, OfficeError> {
 /// Open a call for proposals from `from` (default today) to `to`, for `files` (default: every
 /// file open to proposals).
 pub fn call_opened(
-    path: &Path,
+    by: &By,
     days: (Option<Date>, Date),
     (files, note): (&[String], Option<&str>),
-    operator: &str,
 ) -> Result<Told, OfficeError> {
-    Ok(contract_steps::call_opened(&crate::calls::open(path, &who(operator)?, days, files, note)?))
+    Ok(contract_steps::call_opened(&crate::calls::open(&by.registry, &who(&by.operator)?, days, files, note)?))
 }
 
 /// Close a call for proposals.
@@ -56,31 +55,30 @@ pub fn call_closed(on: &Change, note: &str) -> Result<Told, OfficeError> {
 }
 
 /// Register a 個人情報ファイル簿 entry with the rule files allowed for its releases.
-pub fn file_added(path: &Path, entry: &Path, rules: &[PathBuf], operator: &str) -> Result<Told, OfficeError> {
-    let added = files::add(path, entry, rules, operator)?;
+pub fn file_added(by: &By, entry: &Path, rules: &[PathBuf]) -> Result<Told, OfficeError> {
+    let added = files::add(&by.registry, entry, rules, &by.operator)?;
     Ok(file_steps::added(&added.entry, added.id, added.rules))
 }
 
 /// Allow one more rule file for a registered file's releases.
-pub fn rules_allowed(path: &Path, name: &str, rules: &Path, operator: &str) -> Result<Told, OfficeError> {
-    Ok(file_steps::rules_allowed(name, &files::allow_rules(path, name, rules, operator)?.path))
+pub fn rules_allowed(by: &By, name: &str, rules: &Path) -> Result<Told, OfficeError> {
+    Ok(file_steps::rules_allowed(name, &files::allow_rules(&by.registry, name, rules, &by.operator)?.path))
 }
 
 /// Record where a registered file's records are kept.
-pub fn source_added(path: &Path, source: files::NewSource, operator: &str) -> Result<Told, OfficeError> {
+pub fn source_added(by: &By, source: files::NewSource) -> Result<Told, OfficeError> {
     let name = source.file.clone();
-    let added = files::add_source(path, source, operator)?;
+    let added = files::add_source(&by.registry, source, &by.operator)?;
     Ok(file_steps::source_added(&name, &added.path, &added.format))
 }
 
 /// Set the office receiving proposals for a file, and the days 法118 proposals may be made.
 pub fn proposals_set(
-    path: &Path,
+    by: &By,
     name: &str,
     (office, reuse_period_days): (&str, Option<i64>),
-    operator: &str,
 ) -> Result<Told, OfficeError> {
-    files::set_proposals(path, name, office, reuse_period_days, operator)?;
+    files::set_proposals(&by.registry, name, office, reuse_period_days, &by.operator)?;
     Ok(file_steps::proposals_set(name, office))
 }
 
@@ -91,19 +89,14 @@ pub fn book_written(path: &Path, out: &Path) -> Result<Told, OfficeError> {
 }
 
 /// Record that a published release was provided to its recipient.
-pub fn provided(path: &Path, given: releases::Provision, operator: &str) -> Result<Told, OfficeError> {
+pub fn provided(by: &By, given: releases::Provision) -> Result<Told, OfficeError> {
     let (release_id, medium) = (given.release_id, given.medium);
-    Ok(release_steps::provided(release_id, &releases::provide(path, given, operator)?, medium))
+    Ok(release_steps::provided(release_id, &releases::provide(&by.registry, given, &by.operator)?, medium))
 }
 
 /// Record that an internal release was destroyed, how, on `date` (default today).
-pub fn destroyed(
-    path: &Path,
-    release_id: &str,
-    (how, date): (&str, Option<Date>),
-    operator: &str,
-) -> Result<Told, OfficeError> {
-    let (day, to_do) = releases::destroyed(path, release_id, how, date, operator)?;
+pub fn destroyed(by: &By, release_id: &str, (how, date): (&str, Option<Date>)) -> Result<Told, OfficeError> {
+    let (day, to_do) = releases::destroyed(&by.registry, release_id, how, date, &by.operator)?;
     Ok(release_steps::destroyed(release_id, (&day, how), &to_do))
 }
 

@@ -2,7 +2,7 @@
 //! made by its operator at the run clock's time (a step's day defaults to today in Japan), and
 //! returns what the officer is told. The documents a step writes are [`crate::requests`]'.
 
-use crate::records::{Change, today, who};
+use crate::records::{By, Change, today, who};
 use crate::requests::{self, Candidate, get};
 use crate::values::day_or;
 use crate::{Clock, OfficeError};
@@ -12,10 +12,10 @@ use tokumei_jp::Date;
 use tokumei_registry::{CarriedOut, Extension, Kind, Registry, RequestEntry};
 
 /// Open a request from its intake file; its number and due date.
-pub fn open(path: &Path, entry: &Path, operator: &str) -> Result<Told, OfficeError> {
+pub fn open(by: &By, entry: &Path) -> Result<Told, OfficeError> {
     let entry = RequestEntry::load(entry)?;
-    let mut reg = Registry::open(path)?;
-    let id = reg.open_request(&who(operator)?, &entry, &today()?)?;
+    let mut reg = Registry::open(&by.registry)?;
+    let id = reg.open_request(&who(&by.operator)?, &entry, &today()?)?;
     Ok(text::opened(&get(&reg, id)?))
 }
 

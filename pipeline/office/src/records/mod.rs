@@ -25,6 +25,19 @@ pub trait Checked {
     fn result(self) -> Result<(), OfficeError>;
 }
 
+/// Who makes a change, and where: the registry file and the operator.
+pub struct By {
+    /// The registry file.
+    pub registry: PathBuf,
+    /// Who makes the change (recorded in the audit log).
+    pub operator: String,
+}
+
+/// The operator named (`--operator`, `TOKUMEI_OPERATOR`), else `$USER`, else `unknown`.
+pub fn operator(given: Option<String>) -> String {
+    given.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into())
+}
+
 /// A change to one numbered record (a request, an incident): the registry it goes to, the
 /// record's number and the operator who makes it.
 pub struct Change {

@@ -97,6 +97,14 @@ pub fn export_to(path: &Path, out: &Path) -> Result<u64, OfficeError> {
     Ok(n)
 }
 
+/// `registry export`: every row as JSON Lines on stdout, or (with `out`) written to a new file.
+pub fn exported(path: &Path, out: Option<&Path>) -> Result<Told, OfficeError> {
+    match out {
+        None => String::from_utf8(export(path)?).map(Told::out).map_err(|e| OfficeError::Internal(e.to_string())),
+        Some(out) => Ok(text::exported(export_to(path, out)?, out)),
+    }
+}
+
 /// The contracts whose retention period has ended: listed (`dry_run`) or removed, each removal
 /// audited.
 pub fn purge_expired(path: &Path, dry_run: bool, operator: &str) -> Result<Vec<Purged>, OfficeError> {

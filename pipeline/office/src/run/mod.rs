@@ -100,6 +100,16 @@ fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
     std::env::var(name).ok().and_then(|t| t.trim().parse().ok())
 }
 
+/// A check's decisions as the operator is told them (stdout), and, when `refused`, that the run
+/// would refuse the release.
+pub fn decided(report: &Report, refused: bool) -> tokumei_documents::text::Told {
+    let mut out: String = tokumei_engine::decisions::lines(report).into_iter().map(|l| l + "\n").collect();
+    if refused {
+        out.push_str("check failed: `tokumei run` would refuse this release; nothing was written\n");
+    }
+    tokumei_documents::text::Told::out(out)
+}
+
 /// What a run tells the operator while it goes, before it returns (the binary prints it).
 pub trait Tell {
     /// A note for the operator (a whole line: `note: ...`, `waiting: ...`).
