@@ -5,13 +5,11 @@
 
 use crate::args::{ChangeArgs, IncidentChange, ViewArgs, day, registry_word};
 use crate::common::{Failure, tell, view_as};
-use clap::Subcommand;
-use clap::builder::PossibleValuesParser;
+use clap::{Subcommand, builder::PossibleValuesParser};
 use std::path::PathBuf;
 use tokumei_documents::text::incidents as text;
 use tokumei_jp::Date;
-use tokumei_office::incident_steps as steps;
-use tokumei_office::views;
+use tokumei_office::{incident_steps as steps, views};
 use tokumei_registry::Notice;
 
 /// Incident commands.

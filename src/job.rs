@@ -5,8 +5,7 @@ use crate::args::OperatorArg;
 use crate::common::Failure;
 use std::path::{Path, PathBuf};
 use tokumei_engine::report::Report;
-pub use tokumei_office::run::{ContractArg, Use};
-use tokumei_office::run::{RunRequest, Tell};
+use tokumei_office::run::{ContractArg, RunRequest, Tell, Use};
 
 /// Notes on stderr; a check's decisions on stdout.
 struct Printer;
@@ -66,24 +65,17 @@ pub struct CheckArgs {
 pub fn run_command(a: RunArgs) -> Result<(), Failure> {
     let using = Use::asked(a.contract, a.internal_use);
     let contract = Some(ContractArg { registry: a.registry, using, hours: a.hours, replaces: None });
-    run_job(&a.job, a.out, a.operator.name(), false, contract)
+    run_job(&a.job, RunRequest::from_env(a.out, a.operator.name(), false, contract))
 }
 
 /// `tokumei check`: with the registry whose requests it applies, if named.
 pub fn check_command(a: CheckArgs) -> Result<(), Failure> {
     let registry = a.registry.map(|r| ContractArg { registry: Some(r), using: None, hours: None, replaces: None });
-    run_job(&a.job, None, a.operator.name(), true, registry)
+    run_job(&a.job, RunRequest::from_env(None, a.operator.name(), true, registry))
 }
 
-/// Run or check a job (progress bars on a terminal), and print what it did.
-pub fn run_job(
-    job_path: &Path,
-    out: Option<PathBuf>,
-    operator: String,
-    dry_run: bool,
-    contract: Option<ContractArg>,
-) -> Result<(), Failure> {
-    let request = RunRequest::from_env(out, operator, dry_run, contract);
+/// Run or check a job as asked (progress bars on a terminal), and print what it did.
+pub fn run_job(job_path: &Path, request: RunRequest) -> Result<(), Failure> {
     let done = tokumei_office::run::run(job_path, request, &crate::bars::Bars::new(), &Printer)?;
     crate::common::tell(tokumei_office::run::told(&done))
 }

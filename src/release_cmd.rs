@@ -6,8 +6,7 @@ use crate::common::{Failure, checked, tell, view};
 use clap::Subcommand;
 use std::path::PathBuf;
 use tokumei_documents::text::register as text;
-use tokumei_office::record_steps as steps;
-use tokumei_office::records::releases;
+use tokumei_office::{record_steps as steps, records::releases, run::RunRequest};
 
 /// Release commands.
 #[derive(Subcommand)]
@@ -108,7 +107,7 @@ pub fn release(command: ReleaseCommand) -> Result<(), Failure> {
         C::Show { release_id, view: v } => view(v.json, &releases::show(&v.registry.path, &release_id)?, text::release),
         C::Replace { release_id, job, out, hours, input_changed, change: c } => {
             let (out, arg) = releases::replacing(&c.registry.path, (release_id, input_changed), out, hours)?;
-            crate::job::run_job(&job, out, c.operator.name(), false, Some(arg))
+            crate::job::run_job(&job, RunRequest::from_env(out, c.operator.name(), false, Some(arg)))
         }
         C::Destroyed { release_id, how, date, change: c } => {
             tell(steps::destroyed(&c.by(), &release_id, (&how, date))?)

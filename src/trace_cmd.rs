@@ -6,8 +6,7 @@
 use crate::args::RegistryArg;
 use crate::common::{Failure, view_as};
 use std::path::PathBuf;
-use tokumei_office::records::operator;
-use tokumei_office::trace;
+use tokumei_office::{records::operator, trace};
 
 /// Arguments of `tokumei trace`.
 #[derive(clap::Args)]
