@@ -67,19 +67,17 @@ pub enum IncidentCommand {
     /// (番号法29条の4, its own items) beside it; for a contract incident (an anonymised
     /// release), its record instead.
     Report {
-        #[command(flatten)]
-        on: IncidentChange,
         /// `preliminary` (速報) or `final` (確報).
         #[arg(long, value_parser = PossibleValuesParser::new(tokumei_registry::STAGES))]
         stage: String,
         /// Folder for the documents (default: incidents/<id> beside the registry).
         #[arg(long)]
         out: Option<PathBuf>,
+        #[command(flatten)]
+        on: IncidentChange,
     },
     /// Record a report's filing with the Commission.
     Filed {
-        #[command(flatten)]
-        on: IncidentChange,
         /// `preliminary` or `final`.
         #[arg(long, value_parser = registry_word(tokumei_registry::STAGES))]
         stage: String,
@@ -92,12 +90,12 @@ pub enum IncidentCommand {
         /// The document filed (its SHA-256 is recorded).
         #[arg(long)]
         document: Option<PathBuf>,
+        #[command(flatten)]
+        on: IncidentChange,
     },
     /// Write the notices to the people affected: a CSV for mail merge and one letter per person
     /// (規則45条 / 10条 items), from the registered sources' records.
     Notices {
-        #[command(flatten)]
-        on: IncidentChange,
         /// Source column with the person's name (default: the source's registered name column).
         #[arg(long)]
         name_column: Option<String>,
@@ -107,11 +105,11 @@ pub enum IncidentCommand {
         /// Folder for the notices (default: incidents/<id>/notices beside the registry).
         #[arg(long)]
         out: Option<PathBuf>,
+        #[command(flatten)]
+        on: IncidentChange,
     },
     /// Record notices sent: to the people given, or `--all` still waiting.
     Notify {
-        #[command(flatten)]
-        on: IncidentChange,
         #[command(flatten)]
         whom: Whom,
         /// `mail`, `phone`, `email`, `hand` or `other`.
@@ -120,13 +118,13 @@ pub enum IncidentCommand {
         /// When (YYYY-MM-DD, or YYYY-MM-DDTHH:MM; a phone call records the time).
         #[arg(long)]
         at: String,
+        #[command(flatten)]
+        on: IncidentChange,
     },
     /// Record that people are not notified, with the ground (法68条2項ただし書): `impossible`
     /// (with the substitute measure: --announcement and --desk) or `nondisclosable` (the data
     /// contain 不開示情報, 法78条1項).
     Except {
-        #[command(flatten)]
-        on: IncidentChange,
         #[command(flatten)]
         whom: Whom,
         /// `impossible` or `nondisclosable`.
@@ -141,14 +139,16 @@ pub enum IncidentCommand {
         /// `impossible`: the enquiry desk set up (e.g. 市民課 03-0000-0000).
         #[arg(long)]
         desk: Option<String>,
+        #[command(flatten)]
+        on: IncidentChange,
     },
     /// Close an incident: its reports filed and every person notified or excepted.
     Close {
-        #[command(flatten)]
-        on: IncidentChange,
         /// Why (e.g. 確報提出済み、全員に通知済み).
         #[arg(long)]
         reason: String,
+        #[command(flatten)]
+        on: IncidentChange,
     },
 }
 

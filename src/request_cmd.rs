@@ -47,34 +47,32 @@ pub enum RequestCommand {
     /// Find the person in the registered files (by the identifier given, or by name and date of
     /// birth): every candidate is shown; `--choose` records the officer's choice.
     Match {
-        #[command(flatten)]
-        on: RequestChange,
         /// The subject identifier of the candidate chosen.
         #[arg(long)]
         choose: Option<String>,
         /// Why this candidate (the officer's note).
         #[arg(long, default_value = "identity documents match the record")]
         note: String,
+        #[command(flatten)]
+        on: RequestChange,
     },
     /// Record days spent waiting for the requester to fix a defective request (補正): they are
     /// not counted, the due date moves.
     Defect {
-        #[command(flatten)]
-        on: RequestChange,
         /// Days spent.
         #[arg(long)]
         days: i64,
         /// What was missing.
         #[arg(long)]
         reason: String,
+        #[command(flatten)]
+        on: RequestChange,
     },
     /// Extend the deadline (法83条2項, 94条2項, 102条2項: up to the profile's extension_days) or,
     /// with --special and --until, set a later date: for the rest of a very large disclosure
     /// (法84; the 相当の部分 is still due within the normal period), or for a correction (法95) or
     /// suspension (法103) that needs especially long; writes the notice.
     Extend {
-        #[command(flatten)]
-        on: RequestChange,
         /// Days added.
         #[arg(long, conflicts_with_all = ["until", "special"])]
         days: Option<i64>,
@@ -93,40 +91,40 @@ pub enum RequestCommand {
         /// Folder for the notice (default: requests/<id> beside the registry).
         #[arg(long)]
         out: Option<PathBuf>,
+        #[command(flatten)]
+        on: RequestChange,
     },
     /// Build the disclosure draft: every record of the person in the registered files and the
     /// pseudonymised outputs (anonymised releases are not personal information and are not part
     /// of it), with each file's purposes and regular recipients; items withheld so far are shown
     /// withheld. Written as JSON, CSV and a Japanese HTML document; its digest is registered.
     Disclose {
-        #[command(flatten)]
-        on: RequestChange,
         /// A pseudonymised job whose registered releases are searched with its key (repeatable).
         #[arg(long)]
         job: Vec<PathBuf>,
         /// Folder for the package (default: requests/<id> beside the registry).
         #[arg(long)]
         out: Option<PathBuf>,
+        #[command(flatten)]
+        on: RequestChange,
     },
     /// Record that the 相当の部分 of a disclosure under a 法84 special extension was decided (it is
     /// due within the normal period; until recorded, its date is the request's deadline).
     PartDecided {
-        #[command(flatten)]
-        on: RequestChange,
         /// What was decided (which records, with what result, the notice sent).
         #[arg(long)]
         note: String,
         /// The day (default: today).
         #[arg(long, value_parser = day())]
         date: Option<Date>,
+        #[command(flatten)]
+        on: RequestChange,
     },
     /// Attest the person's records outside the registered sources (paper files, other systems):
     /// `--held` they are kept there (a disclosure, correction or suspension may then be decided on
     /// them though the registered extracts hold nothing), or `--none` the other files were
     /// searched and hold none (needed for `not_held`, 法82条2項).
     Attest {
-        #[command(flatten)]
-        on: RequestChange,
         /// Records of the person are kept outside the registered sources.
         #[arg(long, conflicts_with = "none", required_unless_present = "none")]
         held: bool,
@@ -139,12 +137,12 @@ pub enum RequestCommand {
         /// The day (default: today).
         #[arg(long, value_parser = day())]
         date: Option<Date>,
+        #[command(flatten)]
+        on: RequestChange,
     },
     /// Withhold an item of the draft with its 法78条1項 ground (1-7) or a ground of the ordinance
     /// (法78条2項: the id of one of the profile's ordinance_grounds), or `--release` it again.
     Withhold {
-        #[command(flatten)]
-        on: RequestChange,
         /// The item's number in the draft.
         #[arg(long)]
         item: usize,
@@ -159,14 +157,14 @@ pub enum RequestCommand {
         /// The officer's note (why the ground applies).
         #[arg(long, default_value = "")]
         note: String,
+        #[command(flatten)]
+        on: RequestChange,
     },
     /// Decide: a disclosure `full`, `partial`, `refused`, `existence_refused` or `not_held`; a
     /// correction or suspension `accepted` or `rejected`; an opt-out `accepted`. Writes the
     /// decision notice draft. An accepted suspension or opt-out excludes the subject from every
     /// later run (a stop of provision or opt-out: from every later release to a recipient).
     Decide {
-        #[command(flatten)]
-        on: RequestChange,
         /// The decision.
         #[arg(long, value_parser = registry_word(tokumei_office::values::decisions()))]
         decision: String,
@@ -185,14 +183,14 @@ pub enum RequestCommand {
         /// Folder for the notice (default: requests/<id> beside the registry).
         #[arg(long)]
         out: Option<PathBuf>,
+        #[command(flatten)]
+        on: RequestChange,
     },
     /// Record a notice sent: `decision`, `extension` or `special_extension` to the requester,
     /// `correction_recipient` to a regular recipient of a corrected file (法97), or `third_party`
     /// to a third party who objected (法86条3項). A decision notice's day starts the requester's
     /// 30 days to choose the method (法87条4項).
     Notice {
-        #[command(flatten)]
-        on: RequestChange,
         /// The notice.
         #[arg(long, value_parser = registry_word(tokumei_registry::NOTICE_KINDS))]
         kind: String,
@@ -202,12 +200,12 @@ pub enum RequestCommand {
         /// The day it was given (delivered or handed over; default: today).
         #[arg(long, value_parser = day())]
         date: Option<Date>,
+        #[command(flatten)]
+        on: RequestChange,
     },
     /// Record that the disclosure was carried out (the day starts the 90 days for correction
     /// and suspension).
     CarryOut {
-        #[command(flatten)]
-        on: RequestChange,
         /// The day (default: today).
         #[arg(long, value_parser = day())]
         date: Option<Date>,
@@ -220,29 +218,32 @@ pub enum RequestCommand {
         /// Why a method chosen after the period is accepted (正当な理由).
         #[arg(long)]
         late_reason: Option<String>,
+        #[command(flatten)]
+        on: RequestChange,
     },
     /// Close a request (withdrawn, or done).
     Close {
-        #[command(flatten)]
-        on: RequestChange,
         /// Why.
         #[arg(long)]
         reason: String,
         /// The day (default: today).
         #[arg(long, value_parser = day())]
         date: Option<Date>,
+        #[command(flatten)]
+        on: RequestChange,
     },
     /// Revoke an accepted correction (every value it put in force, or one column's), with its
     /// reason: later runs no longer apply it. Audited; the request's timeline records it.
+    #[command(mut_arg("id", |a| a.help("The correction request's number")))]
     RevokeCorrection {
-        #[command(flatten)]
-        on: RequestChange,
         /// Only the value of this column (default: every value of the request).
         #[arg(long)]
         column: Option<String>,
         /// Why (kept with the revocation).
         #[arg(long)]
         reason: String,
+        #[command(flatten)]
+        on: RequestChange,
     },
 }
 
