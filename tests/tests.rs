@@ -27,3 +27,4 @@ mod risk;
 mod scrub;
 mod search;
 mod standards;
+mod values;

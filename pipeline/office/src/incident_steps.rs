@@ -1,6 +1,7 @@
-//! An incident's steps as the CLI takes them: each opens the registry of its [`Change`] and records
-//! the step made by its operator at the run clock's time, returning what the officer is told. What the
-//! scope holds and the documents a step writes are [`crate::incidents`]'.
+//! An incident's steps as the CLI takes them: each opens the registry of its [`Change`] (a new
+//! incident: [`By`]) and records the step made by its operator at the run clock's time, returning
+//! what the officer is told. What the scope holds and the documents a step writes are
+//! [`crate::incidents`]'.
 
 use crate::incidents::{self, Reported, Scope, get};
 use crate::records::{By, Change, today, who};

@@ -1,7 +1,7 @@
 //! The steps on the registry's records as the CLI takes them (recipients, proposals and
 //! contracts, calls, personal-information files, releases): each makes the change through
-//! [`crate::records`] or [`crate::calls`], made by the operator named ([`By`]) at the run clock's time, and
-//! returns what the officer is told.
+//! [`crate::records`] or [`crate::calls`], made by the operator named ([`By`]) at the run clock's
+//! time, and returns what the officer is told.
 
 use crate::OfficeError;
 use crate::records::{By, Change, contracts, files, recipients, releases, who};

@@ -1,6 +1,7 @@
-//! A request's steps as the CLI takes them: each opens the registry of its [`Change`], records the step
-//! made by its operator at the run clock's time (a step's day defaults to today in Japan), and
-//! returns what the officer is told. The documents a step writes are [`crate::requests`]'.
+//! A request's steps as the CLI takes them: each opens the registry of its [`Change`] (a new
+//! request: [`By`]), records the step made by its operator at the run clock's time (a step's day
+//! defaults to today in Japan), and returns what the officer is told. The documents a step writes
+//! are [`crate::requests`]'.
 
 use crate::records::{By, Change, today, who};
 use crate::requests::{self, Candidate, get};
