@@ -21,6 +21,7 @@ pub(crate) mod natural;
 pub(crate) mod optimize;
 pub mod output;
 pub(crate) mod people;
+pub(crate) mod perturb;
 pub(crate) mod privacy;
 pub mod progress;
 pub(crate) mod render;

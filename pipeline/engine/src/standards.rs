@@ -359,6 +359,12 @@ fn outlier_treatment(cx: &Ctx, c: &ColumnPlan) -> Option<Outlier> {
                 ),
             ..
         } => Ok(cx.line(c)),
+        // A perturbed number is not released as it was (特異な記述等 blurred); its released ends
+        // are counted all the same (below).
+        Action::Perturb(_) => {
+            let (en, ja) = cx.line(c);
+            Ok((format!("{en}; the released ends are counted below"), format!("{ja}。出力する値の両端は下で数える")))
+        }
         _ if covered_by_k => Ok((
             format!("{}: rare values fall in classes below k={k} and are suppressed", c.name),
             format!("{}：まれな値はk={k}未満のクラスに入り秘匿される", c.name),
@@ -630,6 +636,13 @@ fn standard_5(cx: &Ctx, achieved: &Achieved) -> Standard {
             let (en, ja) = cx.line(c);
             s5.push(format!("generalisation: {en}"), format!("一般化：{ja}"));
         }
+    }
+    for c in plan.output_columns().filter(|c| c.perturbation().is_some()) {
+        let (en, ja) = cx.line(c);
+        s5.push(
+            format!("perturbation (values not exact; see the perturbed columns): {en}"),
+            format!("攪乱的手法（値は正確でない。攪乱した列を参照）：{ja}"),
+        );
     }
     standard(
         5,

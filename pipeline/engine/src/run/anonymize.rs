@@ -4,6 +4,7 @@
 
 use super::encode::Encoded;
 use super::layout::{OutColumn, Slot};
+use super::perturbation::Perturbed;
 use crate::cell::Cell;
 use crate::error::EngineError;
 use crate::people::People;
@@ -55,10 +56,15 @@ pub(super) struct Anonymized {
     pub people: Option<crate::people::People>,
     /// What was counted: people and rows, in, suppressed and out.
     pub counted: crate::people::PeopleCounts,
+    /// What each perturbed column became.
+    pub perturbed: Vec<tokumei_report::Perturbed>,
+    /// Whether the perturbations' seed was fixed for a test.
+    pub seed_fixed_for_test: bool,
 }
 
 /// Apply the privacy models.
-pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
+pub(super) fn anonymize(p: Perturbed) -> Result<Anonymized, EngineError> {
+    let Perturbed { mut enc, columns: perturbed, seed_fixed_for_test } = p;
     let (rows_in, rejected) = (enc.rows_in, enc.rejected);
     // Privacy.
     let privacy_started = Instant::now();
@@ -189,6 +195,8 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
         rows_out,
         people,
         counted,
+        perturbed,
+        seed_fixed_for_test,
         enc,
     })
 }
@@ -623,6 +631,7 @@ fn rare_values(
             || p.is_privacy_key()
             || c.transform.min_count().is_some()
             || matches!(p.action, tokumei_rules::Action::TopBottomCode { .. })
+            || p.perturbation().is_some()
         {
             continue;
         }

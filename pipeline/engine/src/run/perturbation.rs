@@ -1,0 +1,26 @@
+//! Stage 3b: the perturbations ([`crate::perturb`]), after every row is read and before the
+//! privacy models judge the released values.
+
+use super::encode::Encoded;
+use crate::error::EngineError;
+use crate::perturb::Seed;
+
+/// The encoded data with its perturbed columns rewritten.
+pub(super) struct Perturbed {
+    pub enc: Encoded,
+    /// What each perturbed column became, in rule order.
+    pub columns: Vec<tokumei_report::Perturbed>,
+    /// Whether the seed was fixed for a test (`TOKUMEI_TEST_SEED`, debug builds only).
+    pub seed_fixed_for_test: bool,
+}
+
+/// Run the perturbation stage: a per-release seed (never stored) when anything is perturbed.
+pub(super) fn perturb(mut enc: Encoded) -> Result<Perturbed, EngineError> {
+    let layout = &mut enc.layout;
+    if layout.perturb.is_empty() {
+        return Ok(Perturbed { enc, columns: Vec::new(), seed_fixed_for_test: false });
+    }
+    let seed = Seed::for_release()?;
+    let columns = layout.perturb.run(&layout.plan, &mut layout.dicts, &seed)?;
+    Ok(Perturbed { enc, columns, seed_fixed_for_test: seed.fixed_for_test })
+}
