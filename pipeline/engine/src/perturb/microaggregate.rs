@@ -11,27 +11,26 @@
 //! may. A record missing some of the columns is grouped with the records missing the same ones,
 //! on the others; a set of records too small for one group has its values set to null.
 
-use super::{Facts, Target, Technique, row_numbers, write_codes, write_rows};
+use super::{Context, Facts, Target, Technique, row_numbers, write_codes, write_rows};
 use crate::cell::Cell;
 use crate::error::EngineError;
 use rand_chacha::ChaCha20Rng;
-use tokumei_rules::{Aggregate, MDAV_MAX_RECORDS, MicroMethod, Microaggregation, Plan};
+use tokumei_rules::{Aggregate, MDAV_MAX_RECORDS, MicroMethod, Microaggregation};
 
-/// The technique, with the rule file for messages.
+/// The technique.
 pub(crate) struct Microaggregate {
     m: Microaggregation,
-    rules: String,
 }
 
 impl Microaggregate {
-    /// For the settings `m` of `plan`'s rules.
-    pub fn new(m: Microaggregation, plan: &Plan) -> Self {
-        Microaggregate { m, rules: plan.rules_path.display().to_string() }
+    /// For the settings `m`.
+    pub fn new(m: Microaggregation) -> Self {
+        Microaggregate { m }
     }
 }
 
 impl Technique for Microaggregate {
-    fn apply(&self, unit: &mut [Target], _rng: &mut ChaCha20Rng) -> Result<Facts, EngineError> {
+    fn apply(&self, unit: &mut [Target], cx: &Context, _rng: &mut ChaCha20Rng) -> Result<Facts, EngineError> {
         let g = self.m.group_size as u64;
         if let [one] = unit {
             return Ok(univariate(one, g, self.m.aggregate));
@@ -46,7 +45,9 @@ impl Technique for Microaggregate {
             let t = &unit[0].plan;
             return Err(EngineError::Config(format!(
                 "{}:{}: `{}`: method = \"mdav\" takes at most {MDAV_MAX_RECORDS} records (its cost grows with their square), and there are {n}\n  hint: use method = \"sort\" (records ordered on the first principal component) or \"auto\"",
-                self.rules, t.line, t.name
+                cx.plan.rules_path.display(),
+                t.line,
+                t.name
             )));
         }
         Ok(multivariate(unit, g, self.m.aggregate, method))
@@ -377,7 +378,7 @@ mod tests {
         let stage = Stage::new(&plan, &[(0, 0), (1, 1)]).unwrap_or_else(|e| panic!("{e}"));
         let mut d = dict_of(&values);
         let mut t = [Target { plan: &plan.columns[0], dict: &mut d }];
-        let facts = stage.units[0].technique.apply(&mut t, &mut rng()).unwrap();
+        let facts = stage.units[0].technique.apply(&mut t, &context(&plan), &mut rng()).unwrap();
         let out = rows_of(&d);
         assert_eq!(out[10], None, "a missing value stays missing");
         // Same input value, same output.
@@ -446,7 +447,7 @@ mod tests {
             let (mut a, mut b) = (dict_of(&xs), dict_of(&ys));
             let mut t =
                 [Target { plan: &plan.columns[0], dict: &mut a }, Target { plan: &plan.columns[1], dict: &mut b }];
-            let facts = stage.units[0].technique.apply(&mut t, &mut rng()).unwrap();
+            let facts = stage.units[0].technique.apply(&mut t, &context(&plan), &mut rng()).unwrap();
             let (ra, rb) = (rows_of(&a), rows_of(&b));
             assert_eq!(rb[4], None);
             assert_eq!(facts.nulled, vec![1, 0], "row 4 alone lacks y: too few for a group");

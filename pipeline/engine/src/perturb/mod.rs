@@ -45,11 +45,22 @@ pub(crate) struct Facts {
     pub nulled: Vec<u64>,
 }
 
+/// What a technique may read besides its own columns.
+pub(crate) struct Context<'a> {
+    /// The rules.
+    pub plan: &'a Plan,
+    /// With `within`: each accepted row's stratum, a dense id of the tuple of the `within`
+    /// columns' values as their rules release them (at the rule's own level, before any
+    /// search); records may only exchange with records of their stratum.
+    #[allow(dead_code)] // read by swap and pram, which are not built yet
+    pub strata: Option<&'a [u32]>,
+}
+
 /// A perturbative technique: rewrites the codes and dictionaries of the unit's columns.
 pub(crate) trait Technique: Send + Sync {
     /// Perturb the unit's columns, drawing from `rng`. Never panics on any values; an error
     /// names the rule file and line, never a value.
-    fn apply(&self, unit: &mut [Target], rng: &mut ChaCha20Rng) -> Result<Facts, EngineError>;
+    fn apply(&self, unit: &mut [Target], cx: &Context, rng: &mut ChaCha20Rng) -> Result<Facts, EngineError>;
 }
 
 /// The technique of a perturbation. This is the registry: adding one means one file and one
@@ -57,7 +68,7 @@ pub(crate) trait Technique: Send + Sync {
 /// read.
 fn technique(p: &Perturbation, plan: &Plan, c: &ColumnPlan) -> Result<Box<dyn Technique>, EngineError> {
     Ok(match p {
-        Perturbation::Microaggregate(m) => Box::new(microaggregate::Microaggregate::new(m.clone(), plan)),
+        Perturbation::Microaggregate(m) => Box::new(microaggregate::Microaggregate::new(m.clone())),
         Perturbation::Noise(n) => Box::new(noise::AddNoise::new(n.clone())),
         Perturbation::Swap(_) | Perturbation::Pram(_) => {
             return Err(EngineError::Config(format!(
@@ -78,6 +89,8 @@ struct Unit {
     technique: Box<dyn Technique>,
     /// What its generator is keyed with.
     label: String,
+    /// The dictionaries of its `within` columns.
+    within: Vec<usize>,
 }
 
 /// The perturbation stage of a run: the units, set up before any row is read.
@@ -106,7 +119,8 @@ impl Stage {
                 Some(t) => format!("together\u{0}{t}"),
                 None => format!("column\u{0}{}", c.name),
             };
-            units.push(Unit { columns: vec![(i, dict)], technique: technique(p, plan, c)?, label });
+            let within = within(plan, c, p, globals)?;
+            units.push(Unit { columns: vec![(i, dict)], technique: technique(p, plan, c)?, label, within });
         }
         Ok(Stage { units })
     }
@@ -124,9 +138,16 @@ impl Stage {
             let before: Vec<(Vec<Cell>, Vec<u32>)> =
                 unit.columns.iter().map(|(_, d)| (dicts[*d].values.clone(), dicts[*d].codes.clone())).collect();
             let mut rng = seed.rng(&unit.label);
+            let strata = (!unit.within.is_empty()).then(|| {
+                let cols: Vec<(&[u32], usize)> =
+                    unit.within.iter().map(|d| (dicts[*d].codes.as_slice(), dicts[*d].len())).collect();
+                let n = dicts[unit.columns[0].1].codes.len();
+                crate::privacy::classes(&cols, n).of_row
+            });
             let facts = {
+                let cx = Context { plan, strata: strata.as_deref() };
                 let mut targets = targets(plan, &unit.columns, dicts)?;
-                unit.technique.apply(&mut targets, &mut rng)?
+                unit.technique.apply(&mut targets, &cx, &mut rng)?
             };
             for (j, ((pc, d), (values, codes))) in unit.columns.iter().zip(before).enumerate() {
                 let c = &plan.columns[*pc];
@@ -137,6 +158,25 @@ impl Stage {
         out.sort_by_key(|(pc, _)| *pc);
         Ok(out.into_iter().map(|(_, p)| p).collect())
     }
+}
+
+/// The dictionaries of the `within` columns of `c`'s perturbation `p` (validated to be other
+/// released, counted, unperturbed columns of the rules).
+fn within(
+    plan: &Plan,
+    c: &ColumnPlan,
+    p: &Perturbation,
+    globals: &[(usize, usize)],
+) -> Result<Vec<usize>, EngineError> {
+    p.within()
+        .iter()
+        .map(|name| {
+            let i = plan.columns.iter().position(|o| &o.name == name);
+            i.and_then(|i| globals.iter().find(|(pc, _)| *pc == i)).map(|(_, d)| *d).ok_or_else(|| {
+                EngineError::Internal(format!("`within` column {name} of {} is not dictionary-encoded", c.name))
+            })
+        })
+        .collect()
 }
 
 /// The targets of a unit's columns, in its order, borrowed from `dicts`.
@@ -378,6 +418,11 @@ pub(crate) mod testing {
         );
         tokumei_rules::validate_rules(std::path::Path::new("r.toml"), &src, &["x".into(), "y".into()])
             .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The context of a unit without `within`.
+    pub fn context(plan: &Plan) -> Context<'_> {
+        Context { plan, strata: None }
     }
 
     /// A fixed generator.

@@ -9,7 +9,7 @@
 //! input has none, dates within the input's range). A missing value stays missing.
 
 use super::seed::normal;
-use super::{Facts, Moments, Target, Technique, row_numbers, write_rows};
+use super::{Context, Facts, Moments, Target, Technique, row_numbers, write_rows};
 use crate::error::EngineError;
 use rand_chacha::ChaCha20Rng;
 use tokumei_rules::{Noise, NoiseKind, Perturbation, ValueType};
@@ -66,7 +66,7 @@ impl Bounds {
 }
 
 impl Technique for AddNoise {
-    fn apply(&self, unit: &mut [Target], rng: &mut ChaCha20Rng) -> Result<Facts, EngineError> {
+    fn apply(&self, unit: &mut [Target], _cx: &Context, rng: &mut ChaCha20Rng) -> Result<Facts, EngineError> {
         let cols: Vec<Vec<f64>> = unit.iter().map(|t| row_numbers(t.dict)).collect();
         let bounds: Vec<Bounds> = unit.iter().zip(&cols).map(|(t, c)| Bounds::of(t, c)).collect();
         let noised = match (self.n.kind, cols.len()) {
@@ -185,10 +185,10 @@ mod tests {
         let facts = if joint {
             let mut t =
                 [Target { plan: &plan.columns[0], dict: &mut a }, Target { plan: &plan.columns[1], dict: &mut b }];
-            stage.units[0].technique.apply(&mut t, &mut rng()).unwrap()
+            stage.units[0].technique.apply(&mut t, &context(&plan), &mut rng()).unwrap()
         } else {
             let mut t = [Target { plan: &plan.columns[0], dict: &mut a }];
-            stage.units[0].technique.apply(&mut t, &mut rng()).unwrap()
+            stage.units[0].technique.apply(&mut t, &context(&plan), &mut rng()).unwrap()
         };
         (rows_of(&a), rows_of(&b), facts)
     }
