@@ -140,6 +140,43 @@ fn noise_is_as_configured_recomputed_from_the_release() {
         dict.contains("ノイズ") && dict.contains("正確な値ではありません"),
         "the dictionary says the values are not exact"
     );
+    // The linkage risk (dRisk): recomputed by brute force over every record, both columns
+    // standardised by the input's standard deviation.
+    let birth_in: Vec<f64> = birth_days.iter().map(|d| *d as f64).collect();
+    let (sd_inc, sd_birth) = (sd(&inputs), sd(&birth_in));
+    let points: Vec<([f64; 2], [f64; 2])> = t
+        .rows
+        .iter()
+        .map(|r| {
+            let source = input_of[r[rid].as_ref().unwrap()];
+            let x = [source[i_inc].parse::<f64>().unwrap() / sd_inc, days(&source[i_birth]) as f64 / sd_birth];
+            let y = [
+                r[inc].as_ref().unwrap().parse::<f64>().unwrap() / sd_inc,
+                days(r[birth].as_ref().unwrap()) as f64 / sd_birth,
+            ];
+            (x, y)
+        })
+        .collect();
+    let d2 = |a: &[f64; 2], b: &[f64; 2]| (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2);
+    let mut linked = 0.0;
+    for (x, own) in &points {
+        let mine = d2(x, own);
+        let (mut ties, mut nearer) = (0usize, false);
+        for (_, y) in &points {
+            let d = d2(x, y);
+            nearer |= d < mine;
+            ties += usize::from(d == mine);
+        }
+        if !nearer {
+            linked += 1.0 / ties as f64;
+        }
+    }
+    let l = &report["release_risk"]["linkage"];
+    assert_eq!(l["estimate"], false);
+    assert_eq!(l["sampled"], 10_000);
+    let got = l["linked"].as_f64().unwrap();
+    assert!((got - linked).abs() < 1e-6, "linkage {got} against {linked} recomputed");
+    assert!(md.contains("照合リスク"), "the risk section states it");
     let first: Vec<Option<String>> = t.rows.iter().map(|r| r[inc].clone()).collect();
 
     // The same seed, the same release; no test seed, another.

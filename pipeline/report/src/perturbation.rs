@@ -53,9 +53,9 @@ pub struct LinkageRisk {
     pub sampled: u64,
     /// Whether it is an estimate from a sample.
     pub estimate: bool,
-    /// Of the records looked at, those whose nearest released record is their own (ties: not
-    /// counted as linked unless their own record is the only nearest).
-    pub linked: u64,
+    /// Of the records looked at, those whose nearest released record is their own, a record
+    /// counting 1/m when its own is one of m equally near (an attacker choosing among them).
+    pub linked: f64,
     /// `linked / sampled`.
     pub share: f64,
 }

@@ -8,10 +8,12 @@
 //! column (or `together` group) draws from its own ChaCha generator keyed from the seed and its
 //! name, so a release does not depend on thread count or column order.
 
+mod linkage;
 mod microaggregate;
 mod noise;
 mod seed;
 
+pub(crate) use linkage::linkage;
 pub(crate) use seed::Seed;
 
 use crate::cell::Cell;
@@ -82,6 +84,29 @@ fn technique(p: &Perturbation, plan: &Plan, c: &ColumnPlan) -> Result<Box<dyn Te
     })
 }
 
+/// A perturbed number or date column's input values, kept for the linkage risk.
+pub(crate) struct Original {
+    /// Its dictionary.
+    pub dict: usize,
+    /// Each old code's value (days for dates; NaN: missing).
+    pub values: Vec<f64>,
+    /// Each row's old code.
+    pub codes: Vec<u32>,
+    /// The input's standard deviation.
+    pub sd: f64,
+    /// Its output name.
+    pub output: String,
+}
+
+/// What the stage did: each perturbed column's report, in rule order, and the input values of
+/// the perturbed number and date columns.
+pub(crate) struct Done {
+    /// The report's entries.
+    pub perturbed: Vec<Perturbed>,
+    /// The numbers before.
+    pub originals: Vec<Original>,
+}
+
 /// A unit of the stage: the columns perturbed together, and how.
 struct Unit {
     /// `(plan column, dictionary)` of each column, in rule order.
@@ -131,9 +156,10 @@ impl Stage {
     }
 
     /// Perturb every unit's columns with generators keyed from `seed`; returns what each column
-    /// became, in rule order.
-    pub fn run(&self, plan: &Plan, dicts: &mut [Dictionary], seed: &Seed) -> Result<Vec<Perturbed>, EngineError> {
+    /// became, in rule order, and the numbers before.
+    pub fn run(&self, plan: &Plan, dicts: &mut [Dictionary], seed: &Seed) -> Result<Done, EngineError> {
         let mut out: Vec<(usize, Perturbed)> = Vec::new();
+        let mut originals: Vec<(usize, Original)> = Vec::new();
         for unit in &self.units {
             let before: Vec<(Vec<Cell>, Vec<u32>)> =
                 unit.columns.iter().map(|(_, d)| (dicts[*d].values.clone(), dicts[*d].codes.clone())).collect();
@@ -153,10 +179,19 @@ impl Stage {
                 let c = &plan.columns[*pc];
                 let change = Change::between((&values, &codes), &dicts[*d], c.ty);
                 out.push((*pc, report(c, &facts, j, &change)));
+                if matches!(c.ty, ValueType::Integer | ValueType::Date) {
+                    let sd = change.sd.map_or(0.0, |s| s.0);
+                    let (values, output) = (number_table(&values), c.output.clone().unwrap_or_default());
+                    originals.push((*pc, Original { dict: *d, values, codes, sd, output }));
+                }
             }
         }
         out.sort_by_key(|(pc, _)| *pc);
-        Ok(out.into_iter().map(|(_, p)| p).collect())
+        originals.sort_by_key(|(pc, _)| *pc);
+        Ok(Done {
+            perturbed: out.into_iter().map(|(_, p)| p).collect(),
+            originals: originals.into_iter().map(|(_, o)| o).collect(),
+        })
     }
 }
 

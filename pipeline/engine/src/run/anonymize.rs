@@ -60,11 +60,13 @@ pub(super) struct Anonymized {
     pub perturbed: Vec<tokumei_report::Perturbed>,
     /// Whether the perturbations' seed was fixed for a test.
     pub seed_fixed_for_test: bool,
+    /// The perturbed numbers' input values (for the linkage risk).
+    pub originals: Vec<crate::perturb::Original>,
 }
 
 /// Apply the privacy models.
 pub(super) fn anonymize(p: Perturbed) -> Result<Anonymized, EngineError> {
-    let Perturbed { mut enc, columns: perturbed, seed_fixed_for_test } = p;
+    let Perturbed { mut enc, columns: perturbed, seed_fixed_for_test, originals } = p;
     let (rows_in, rejected) = (enc.rows_in, enc.rejected);
     // Privacy.
     let privacy_started = Instant::now();
@@ -197,6 +199,7 @@ pub(super) fn anonymize(p: Perturbed) -> Result<Anonymized, EngineError> {
         counted,
         perturbed,
         seed_fixed_for_test,
+        originals,
         enc,
     })
 }

@@ -12,15 +12,18 @@ pub(super) struct Perturbed {
     pub columns: Vec<tokumei_report::Perturbed>,
     /// Whether the seed was fixed for a test (`TOKUMEI_TEST_SEED`, debug builds only).
     pub seed_fixed_for_test: bool,
+    /// The perturbed numbers' input values (for the linkage risk).
+    pub originals: Vec<crate::perturb::Original>,
 }
 
 /// Run the perturbation stage: a per-release seed (never stored) when anything is perturbed.
 pub(super) fn perturb(mut enc: Encoded) -> Result<Perturbed, EngineError> {
     let layout = &mut enc.layout;
     if layout.perturb.is_empty() {
-        return Ok(Perturbed { enc, columns: Vec::new(), seed_fixed_for_test: false });
+        return Ok(Perturbed { enc, columns: Vec::new(), seed_fixed_for_test: false, originals: Vec::new() });
     }
     let seed = Seed::for_release()?;
-    let columns = layout.perturb.run(&layout.plan, &mut layout.dicts, &seed)?;
-    Ok(Perturbed { enc, columns, seed_fixed_for_test: seed.fixed_for_test })
+    let done = layout.perturb.run(&layout.plan, &mut layout.dicts, &seed)?;
+    let fixed = seed.fixed_for_test;
+    Ok(Perturbed { enc, columns: done.perturbed, seed_fixed_for_test: fixed, originals: done.originals })
 }
