@@ -276,3 +276,33 @@ fn bad_perturbation_options_exit_with_the_config_code_naming_the_line() {
         assert!(named, "{income}: names the line: {}", r.stderr);
     }
 }
+
+/// 規則62条4号: noise does not hide an outlier. In an anonymized release the noised incomes'
+/// largest values are each held by one person, so standard 4 fails naming `max = ...`; with that
+/// bound the draws above it are clamped to it, and the largest released value is shared by at
+/// least k people, recomputed from the release. A noised column is measured by the linkage risk,
+/// not counted as known exactly in the release risk's classes.
+#[test]
+fn noise_needs_a_max_for_standard_4_rule_62_4() {
+    let env = Env::new();
+    let (input, _) = numbered(&env);
+    let privacy = "[privacy]\nk = 5\nmax_suppression = 0.05";
+    let text = rules("anonymized", privacy, "action = \"noise\"\nscale = 0.1", "action = \"drop\"");
+    let job = env.job("open", &input, &env.write("open.toml", &text), "");
+    let r = env.tokumei_with(&["run", job.to_str().unwrap()], &[("TOKUMEI_TEST_SEED", SEED)]);
+    assert_eq!(r.code, ExitCode::Privacy.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("(規則62条4号)") && r.stderr.contains("max = "), "{}", r.stderr);
+    assert!(env.out_files().is_empty(), "nothing written");
+    let text = rules("anonymized", privacy, "action = \"noise\"\nscale = 0.1\nmax = 8000000", "action = \"drop\"");
+    let job = env.job("capped", &input, &env.write("capped.toml", &text), "");
+    let dir = run(&env, &job, true);
+    let t = read_parquet(&dir.join("p.parquet"));
+    let values: Vec<i64> = t.rows.iter().map(|r| r[t.col("課税所得")].as_ref().unwrap().parse().unwrap()).collect();
+    assert!(values.iter().all(|v| (0..=8_000_000).contains(v)));
+    assert!(values.iter().filter(|v| **v == 8_000_000).count() >= 5, "the top is shared by k");
+    let report = report(&dir);
+    let risk = &report["release_risk"];
+    assert!(!risk["columns"].as_array().unwrap().iter().any(|c| c == "課税所得"), "{risk}");
+    assert_eq!(risk["linkage"]["columns"][0], "課税所得");
+    assert_eq!(risk["linkage"]["estimate"], false);
+}
