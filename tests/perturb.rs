@@ -295,6 +295,11 @@ fn noise_needs_a_max_for_standard_4_rule_62_4() {
     assert!(env.out_files().is_empty(), "nothing written");
     let text = rules("anonymized", privacy, "action = \"noise\"\nscale = 0.1\nmax = 8000000", "action = \"drop\"");
     let job = env.job("capped", &input, &env.write("capped.toml", &text), "");
+    let r = env.tokumei_with(&["check", job.to_str().unwrap()], &[("TOKUMEI_TEST_SEED", SEED)]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("perturbed: 課税所得 -> 課税所得: noise ("), "{}", r.stdout);
+    assert!(r.stdout.contains("record linkage of the perturbed numbers (課税所得)"), "{}", r.stdout);
+    assert!(r.stdout.contains("seed fixed for a test"), "{}", r.stdout);
     let dir = run(&env, &job, true);
     let t = read_parquet(&dir.join("p.parquet"));
     let values: Vec<i64> = t.rows.iter().map(|r| r[t.col("課税所得")].as_ref().unwrap().parse().unwrap()).collect();

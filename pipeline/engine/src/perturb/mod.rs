@@ -338,20 +338,33 @@ pub(crate) fn cell_of(x: f64, ty: ValueType) -> Cell {
 }
 
 /// Replace every row's value by `rows` (NaN: missing), compacting the dictionary: no value that
-/// no row holds is left in it.
+/// no row holds is left in it. Values are told apart by their whole number (days for dates), so
+/// the look-up holds 12 bytes per distinct value, not a cell.
 pub(crate) fn write_rows(dict: &mut Dictionary, rows: &[f64], ty: ValueType) {
-    let mut index: rustc_hash::FxHashMap<Cell, u32> = Default::default();
+    let mut index: rustc_hash::FxHashMap<i64, u32> = Default::default();
     let mut values: Vec<Cell> = Vec::new();
+    let mut null: Option<u32> = None;
     let codes: Vec<u32> = rows
         .iter()
         .map(|x| {
             let cell = cell_of(*x, ty);
-            *index.entry(cell.clone()).or_insert_with(|| {
+            let key = match cell {
+                Cell::Int(n) => n,
+                Cell::Date(d) => i64::from(d),
+                _ => {
+                    return *null.get_or_insert_with(|| {
+                        values.push(Cell::Null);
+                        (values.len() - 1) as u32
+                    });
+                }
+            };
+            *index.entry(key).or_insert_with(|| {
                 values.push(cell);
                 (values.len() - 1) as u32
             })
         })
         .collect();
+    drop(index);
     dict.recode_rows(codes, values);
 }
 

@@ -371,3 +371,80 @@ fn differs(a: &ColumnPlan, b: &ColumnPlan) -> Option<String> {
         (x, y) => Some(format!("one is `{}` and the other `{}`", x.name(), y.name())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Action, Perturbation, validate_rules};
+    use std::path::Path;
+
+    fn rules(a: &str, b: &str) -> String {
+        format!(
+            "version = 1\ndataset = \"t\"\nmode = \"anonymized\"\n[privacy]\nk = 4\nmax_suppression = 0.1\n[[column]]\nname = \"a\"\nrole = \"insensitive\"\n{a}\n[[column]]\nname = \"b\"\nrole = \"insensitive\"\n{b}\n[[column]]\nname = \"c\"\nrole = \"quasi_identifier\"\naction = \"keep\"\n"
+        )
+    }
+
+    fn check(a: &str, b: &str) -> Result<crate::Plan, String> {
+        let header = ["a".to_string(), "b".into(), "c".into()];
+        validate_rules(Path::new("r.toml"), &rules(a, b), &header).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_follow_k_and_the_column() {
+        let p =
+            check("action = \"microaggregate\"", "action = \"noise\"\nscale = 0.5\ntype = \"date\"\nmin = 1990-01-01")
+                .unwrap();
+        let Action::Perturb(Perturbation::Microaggregate(m)) = &p.columns[0].action else { panic!() };
+        assert_eq!(m.group_size, 4, "k by default");
+        assert_eq!(p.columns[0].ty, crate::ValueType::Integer);
+        let Action::Perturb(Perturbation::Noise(n)) = &p.columns[1].action else { panic!() };
+        assert_eq!(n.min, Some(f64::from(tokumei_jp::parse_date("1990-01-01").unwrap().days_since_epoch())));
+        assert!(p.columns[0].is_global() && p.columns[1].is_global(), "perturbed columns are dictionary-encoded");
+    }
+
+    #[test]
+    fn joint_columns_must_agree_and_within_must_name_a_counted_column() {
+        let e = check(
+            "action = \"microaggregate\"\ntogether = \"g\"",
+            "action = \"microaggregate\"\ntogether = \"g\"\ngroup_size = 6",
+        )
+        .unwrap_err();
+        assert!(e.contains("r.toml:16:") && e.contains("group_size, aggregate or method differ"), "{e}");
+        let e =
+            check("action = \"noise\"\nscale = 1\ntogether = \"g\"", "action = \"microaggregate\"\ntogether = \"g\"")
+                .unwrap_err();
+        assert!(e.contains("one is `noise` and the other `microaggregate`"), "{e}");
+        let e =
+            check("action = \"noise\"\nscale = 1\ntogether = \"g\"\nkind = \"multiplicative\"", "action = \"drop\"")
+                .unwrap_err();
+        assert!(e.contains("correlated noise (`together`) is additive"), "{e}");
+        assert!(check("action = \"swap\"\nwithin = [\"c\"]", "action = \"drop\"").is_ok());
+        let e = check("action = \"swap\"\nwithin = [\"b\"]", "action = \"drop\"").unwrap_err();
+        assert!(e.contains("`within` names `b`, which is dropped"), "{e}");
+        let e = check("action = \"swap\"\nwithin = [\"cc\"]", "action = \"drop\"").unwrap_err();
+        assert!(e.contains("is not a column of these rules") && e.contains("did you mean `c`?"), "{e}");
+        let e = check("action = \"pram\"\nwithin = [\"b\"]", "action = \"noise\"\nscale = 1").unwrap_err();
+        assert!(e.contains("is itself perturbed"), "{e}");
+        let e = check("action = \"microaggregate\"", "action = \"drop\"").map(|_| ()).and_then(|_| {
+            let header = ["a".to_string(), "b".into(), "c".into()];
+            let src = rules("action = \"keep\"", "action = \"drop\"").replace(
+                "role = \"quasi_identifier\"\naction = \"keep\"",
+                "role = \"quasi_identifier\"\naction = \"microaggregate\"\ngroup_size = 2",
+            );
+            validate_rules(Path::new("r.toml"), &src, &header).map(|_| ()).map_err(|e| e.to_string())
+        });
+        assert!(e.unwrap_err().contains("group_size 2 is below [privacy] k = 4 on a quasi-identifier"));
+        let e = check("action = \"noise\"\nscale = 1\ntype = \"string\"", "action = \"drop\"").unwrap_err();
+        assert!(e.contains("noise works on numbers and dates, not on string columns"), "{e}");
+    }
+
+    #[test]
+    fn matrix_files_are_checked_line_by_line() {
+        let ok = super::parse_matrix("from,to,p\nA,A,0.9\nA,B,0.1\nB,B,1\n").unwrap();
+        assert_eq!(ok.len(), 3);
+        assert_eq!(super::parse_matrix("A,A,0.9\nA,B,0.2\nB,B,1").unwrap_err().0, 0, "rows sum to 1");
+        assert_eq!(super::parse_matrix("A,A,1\nA,B").unwrap_err().0, 2);
+        assert_eq!(super::parse_matrix("A,A,1.5").unwrap_err().0, 1);
+        assert!(super::parse_matrix("A,B,1").unwrap_err().1.contains("has no row of its own"));
+        assert!(super::parse_matrix("A,A,0.5\nA,A,0.5").unwrap_err().1.contains("repeats"));
+    }
+}
