@@ -235,7 +235,10 @@ fn microaggregation_groups_are_shared_by_at_least_group_size_records() {
     assert_eq!(p["method"], "mdav");
     assert_eq!(p["groups"].as_u64().unwrap(), shared.len() as u64, "one released tuple per group (no suppression)");
     assert_eq!(p["smallest_group"].as_u64().unwrap(), smallest);
-    assert!(report["processing_standards"].as_array().unwrap().iter().all(|s| s["passed"] == true));
+    let standards = report["processing_standards"].as_array().unwrap();
+    assert!(standards.iter().all(|s| s["passed"] == true));
+    let evidence = standards[3]["evidence"].to_string();
+    assert!(evidence.contains(&format!("groups, the smallest of {smallest} records")), "{evidence}");
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(md.contains("ミクロアグリゲーション"), "the report names the technique in Japanese");
 

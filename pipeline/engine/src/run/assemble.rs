@@ -32,6 +32,7 @@ pub(super) fn assemble(an: Anonymized, opts: &RunOptions) -> Result<Assembled, E
         (&an.searched, &an.after, &an.enforcement, &an.l_diversity, an.rows_out);
     let (value_counts, nulled, cells_suppressed) = (&an.value_counts, &an.nulled, &an.cells_suppressed);
     let chosen: &[(usize, u32)] = searched.as_ref().map_or(&[], |(_, levels)| levels.as_slice());
+    let perturbed = released_sharing(&an.perturbed, plan, columns, dicts, (value_counts, nulled));
     let achieved = Achieved {
         k: after.min_class_size,
         l: l_diversity.clone(),
@@ -42,6 +43,7 @@ pub(super) fn assemble(an: Anonymized, opts: &RunOptions) -> Result<Assembled, E
         chosen,
         rare: &an.rare,
         ends: &an.ends,
+        perturbed: &perturbed,
     };
     let processing_standards = standards::evaluate(plan, &achieved, job.actor);
 
@@ -100,7 +102,7 @@ pub(super) fn assemble(an: Anonymized, opts: &RunOptions) -> Result<Assembled, E
         columns: col_reports,
         processing_standards,
         search: searched.as_ref().map(|(r, _)| r.clone()),
-        perturbed: released_sharing(&an.perturbed, plan, columns, dicts, (value_counts, nulled)),
+        perturbed,
         seed_fixed_for_test: an.seed_fixed_for_test,
         fingerprint: None,
         row_order: if plan.shuffle { "random per release".into() } else { "input order".into() },
