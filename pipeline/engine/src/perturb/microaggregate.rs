@@ -394,6 +394,18 @@ mod tests {
     }
 
     #[test]
+    fn mdav_is_refused_above_its_limit_naming_sort() {
+        let plan = plan_with("action = \"microaggregate\"\ntogether = \"g\"\nmethod = \"mdav\"");
+        let stage = Stage::new(&plan, &[(0, 0), (1, 1)]).unwrap();
+        let rows: Vec<Option<i64>> = (0..MDAV_MAX_RECORDS as i64 + 1).map(Some).collect();
+        let (mut a, mut b) = (dict_of(&rows), dict_of(&rows));
+        let mut t = [Target { plan: &plan.columns[0], dict: &mut a }, Target { plan: &plan.columns[1], dict: &mut b }];
+        let e = stage.units[0].technique.apply(&mut t, &context(&plan), &mut rng()).err().expect("refused");
+        assert!(e.to_string().contains("r.toml:8: `x`: method = \"mdav\" takes at most 200000 records"), "{e}");
+        assert!(e.to_string().contains("use method = \"sort\""), "{e}");
+    }
+
+    #[test]
     fn medians_are_r_medians() {
         assert_eq!(aggregate(&[1.0, 2.0, 10.0, 20.0], &[1, 1, 1, 1], Aggregate::Median), 6.0);
         assert_eq!(aggregate(&[1.0, 2.0, 10.0], &[1, 3, 1], Aggregate::Median), 2.0);

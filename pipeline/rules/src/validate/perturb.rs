@@ -309,16 +309,33 @@ fn ordinal(n: usize) -> String {
     }
 }
 
+/// The most columns of one `together` name.
+const MAX_TOGETHER: usize = 64;
+
 /// What perturbative rules require of each other: the columns of one `together` name share
 /// their action and settings; `within` names other released, counted columns that are not
 /// themselves perturbed.
 pub(super) fn joint(cx: &mut Ctx, raw: &RawRules, columns: &[ColumnPlan]) {
     let plan_of = |name: &str| columns.iter().find(|c| c.name == name);
     let mut first: Vec<(String, &ColumnPlan)> = Vec::new();
+    let mut sizes: Vec<(String, usize)> = Vec::new();
     for rc in &raw.columns {
         let Some(col) = plan_of(rc.name.get_ref()) else { continue };
         let Some(p) = col.perturbation() else { continue };
         if let (Some(t), Some(at)) = (p.together(), &rc.together) {
+            let size = match sizes.iter_mut().find(|(n, _)| n == t) {
+                Some((_, s)) => {
+                    *s += 1;
+                    *s
+                }
+                None => {
+                    sizes.push((t.to_string(), 1));
+                    1
+                }
+            };
+            if size == MAX_TOGETHER + 1 {
+                cx.push(at, format!("at most {MAX_TOGETHER} columns may be perturbed together (`together = \"{t}\"`)"));
+            }
             match first.iter().find(|(n, _)| n == t) {
                 None => first.push((t.to_string(), col)),
                 Some((_, other)) => {
