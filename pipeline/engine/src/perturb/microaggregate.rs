@@ -400,7 +400,7 @@ mod tests {
         let rows: Vec<Option<i64>> = (0..MDAV_MAX_RECORDS as i64 + 1).map(Some).collect();
         let (mut a, mut b) = (dict_of(&rows), dict_of(&rows));
         let mut t = [Target { plan: &plan.columns[0], dict: &mut a }, Target { plan: &plan.columns[1], dict: &mut b }];
-        let e = stage.units[0].technique.apply(&mut t, &context(&plan), &mut rng()).err().expect("refused");
+        let e = stage.units[0].technique.apply(&mut t, &context(&plan), &mut rng()).expect_err("refused");
         assert!(e.to_string().contains("r.toml:8: `x`: method = \"mdav\" takes at most 200000 records"), "{e}");
         assert!(e.to_string().contains("use method = \"sort\""), "{e}");
     }
