@@ -316,6 +316,7 @@ fn fingerprint(cx: &mut Ctx, raw: &RawRules, columns: &[ColumnPlan]) -> (Option<
                     c.output.as_deref() == Some(name.as_str())
                         && !c.is_privacy_key()
                         && c.is_global()
+                        && c.perturbation().and_then(|p| p.together()).is_none()
                         && !matches!(c.role, Role::LinkingCode | Role::IdentificationCode | Role::DirectIdentifier)
                 });
                 if !ok {

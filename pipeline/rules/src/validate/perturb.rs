@@ -455,6 +455,18 @@ mod tests {
     }
 
     #[test]
+    fn a_jointly_perturbed_column_is_not_reordered_by_the_fingerprint() {
+        let header = ["a".to_string(), "b".into(), "c".into()];
+        let joint = "action = \"microaggregate\"\ntogether = \"g\"";
+        let src = rules(joint, joint).replace("[privacy]", "fingerprint = \"a\"\n[privacy]");
+        let e = validate_rules(Path::new("r.toml"), &src, &header).map(|_| ()).unwrap_err().to_string();
+        assert!(e.contains("`fingerprint` names `a`"), "{e}");
+        let alone = rules("action = \"microaggregate\"", "action = \"drop\"")
+            .replace("[privacy]", "fingerprint = \"a\"\n[privacy]");
+        assert!(validate_rules(Path::new("r.toml"), &alone, &header).is_ok());
+    }
+
+    #[test]
     fn matrix_files_are_checked_line_by_line() {
         let ok = super::parse_matrix("from,to,p\nA,A,0.9\nA,B,0.1\nB,B,1\n").unwrap();
         assert_eq!(ok.len(), 3);
