@@ -184,6 +184,12 @@ fn noise(cx: &mut Ctx, c: &RawColumn, ty: ValueType) -> Noise {
         Some(s) => bounded(cx, s, "scale", (0.0, 10.0), true).unwrap_or(0.1),
     };
     let together = together(cx, c);
+    if let (NoiseKind::Multiplicative, ValueType::Date, Some(k)) = (kind, ty, &c.kind) {
+        cx.push(
+            k,
+            "multiplicative noise scales a value by its size, which a date does not have: use additive noise on dates",
+        );
+    }
     if let (Some(_), NoiseKind::Multiplicative, Some(k)) = (&together, kind, &c.kind) {
         cx.push(k, "correlated noise (`together`) is additive: remove `kind` or `together`");
     }
@@ -434,6 +440,9 @@ mod tests {
             check("action = \"noise\"\nscale = 1\ntogether = \"g\"\nkind = \"multiplicative\"", "action = \"drop\"")
                 .unwrap_err();
         assert!(e.contains("correlated noise (`together`) is additive"), "{e}");
+        let e = check("action = \"noise\"\nscale = 1\ntype = \"date\"\nkind = \"multiplicative\"", "action = \"drop\"")
+            .unwrap_err();
+        assert!(e.contains("use additive noise on dates"), "{e}");
         assert!(check("action = \"swap\"\nwithin = [\"c\"]", "action = \"drop\"").is_ok());
         let e = check("action = \"swap\"\nwithin = [\"b\"]", "action = \"drop\"").unwrap_err();
         assert!(e.contains("`within` names `b`, which is dropped"), "{e}");
