@@ -208,6 +208,14 @@ fn noise_clamps_to_the_default_bounds() {
     let zeros = values.iter().filter(|v| **v == 0).count() as u64;
     let clamped = perturbed(&report(&dir), "課税所得")["clamped"].as_u64().unwrap();
     assert!(clamped > 0 && clamped <= zeros, "{clamped} clamped, {zeros} zeros");
+    let report = report(&dir);
+    let settings = perturbed(&report, "課税所得")["settings"].to_string();
+    assert!(
+        settings.contains("[\"min\",\"0\"]") && !settings.contains("\"max\""),
+        "the default bound is stated: {settings}"
+    );
+    let settings = perturbed(&report, "生年月日")["settings"].to_string();
+    assert!(settings.contains("[\"min\",\"1917-04-17\"]"), "a date column's default bounds are its range: {settings}");
 }
 
 /// Joint microaggregation (MDAV) in an anonymized release: every released (income, birth date)
