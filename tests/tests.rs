@@ -18,6 +18,7 @@ mod multi_source;
 mod no_query;
 mod notes;
 mod people;
+mod perturb;
 mod places;
 mod python_clients;
 mod registry;

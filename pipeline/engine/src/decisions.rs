@@ -55,6 +55,36 @@ pub fn lines(report: &Report) -> Vec<String> {
             c.cells_suppressed.unwrap_or(0)
         ));
     }
+    // Perturbed columns: what changed, how; the linkage risk of the perturbed numbers.
+    for p in &report.perturbed {
+        let mut line = format!(
+            "perturbed: {} -> {}: {} ({} of {} records changed",
+            p.column, p.output, p.technique, p.records_changed, p.records
+        );
+        if let Some(m) = p.mean_abs_change {
+            line.push_str(&format!(", mean absolute change {m:.2}"));
+        }
+        if let (Some(g), Some(s)) = (p.groups, p.smallest_group) {
+            line.push_str(&format!(", {g} groups, smallest {s}"));
+        }
+        if let Some(m) = &p.method {
+            line.push_str(&format!(", {m}"));
+        }
+        line.push(')');
+        out.push(line);
+    }
+    if report.seed_fixed_for_test {
+        out.push("perturbation: seed fixed for a test (TOKUMEI_TEST_SEED): not a release to provide".into());
+    }
+    if let Some(l) = report.release_risk.as_ref().and_then(|r| r.linkage.as_ref()) {
+        out.push(format!(
+            "record linkage of the perturbed numbers ({}): {:.2}% of {} records link to their own{}",
+            l.columns.join(", "),
+            l.share * 100.0,
+            l.sampled,
+            if l.estimate { " (estimate from a random sample)" } else { "" }
+        ));
+    }
     if let Some(f) = &report.fingerprint {
         out.push(format!(
             "fingerprint: `{}` in a random order within each class (name another with `fingerprint = \"COLUMN\"`)",

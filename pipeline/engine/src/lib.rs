@@ -5,7 +5,8 @@
 //! listed in [`transform::build`]); columns whose values must be counted over the whole
 //! dataset (quasi-identifiers, sensitive attributes, rare-value suppression) are
 //! dictionary-encoded into compact integer codes ([`privacy::Dictionary`]) while the other
-//! columns are spilled to a temporary Arrow IPC file; [`privacy`] finds the equivalence
+//! columns are spilled to a temporary Arrow IPC file; [`perturb`] rewrites whole columns
+//! (microaggregation, noise) before [`privacy`] finds the equivalence
 //! classes and enforces k-anonymity and l-diversity, counting people, not rows ([`people`]); [`output`] writes Parquet into the folder
 //! the caller stages, and [`report`] says what was done. Publishing is the caller's.
 
@@ -21,6 +22,7 @@ pub(crate) mod natural;
 pub(crate) mod optimize;
 pub mod output;
 pub(crate) mod people;
+pub(crate) mod perturb;
 pub(crate) mod privacy;
 pub mod progress;
 pub(crate) mod render;

@@ -62,6 +62,8 @@ pub struct Achieved<'a> {
     pub rare: &'a [Rare],
     /// The ends of the released ordered columns, counted over the released values.
     pub ends: &'a [crate::tails::EndsCheck],
+    /// The perturbed columns, with what the perturbation did.
+    pub perturbed: &'a [tokumei_report::Perturbed],
 }
 
 /// Values held by fewer than k released records in one output column outside the key.
@@ -359,6 +361,12 @@ fn outlier_treatment(cx: &Ctx, c: &ColumnPlan) -> Option<Outlier> {
                 ),
             ..
         } => Ok(cx.line(c)),
+        // A perturbed number is not released as it was (特異な記述等 blurred); its released ends
+        // are counted all the same (below).
+        Action::Perturb(_) => {
+            let (en, ja) = cx.line(c);
+            Ok((format!("{en}; the released ends are counted below"), format!("{ja}。出力する値の両端は下で数える")))
+        }
         _ if covered_by_k => Ok((
             format!("{}: rare values fall in classes below k={k} and are suppressed", c.name),
             format!("{}：まれな値はk={k}未満のクラスに入り秘匿される", c.name),
@@ -481,6 +489,10 @@ fn standard_4(cx: &Ctx, achieved: &Achieved) -> Standard {
         true => ("people", "人"),
         false => ("records", "件"),
     };
+    for p in achieved.perturbed {
+        let (en, ja) = perturbed_line(p);
+        s4.push(en, ja);
+    }
     ok4 &= ends_lines(achieved.ends, plan.privacy.k, (unit, unit_ja), &mut s4);
     match achieved.people.and_then(|p| p.subject.as_deref().map(|s| (s, p))) {
         Some((subject, p)) => s4.push(
@@ -513,6 +525,30 @@ fn standard_4(cx: &Ctx, achieved: &Achieved) -> Standard {
         "every kept number or date needs its extremes coded so that at least k people share each end of the released values: give each listed column the code it names (top/bottom of action = \"top_bottom_code\", or top = \"auto\"), or hierarchy = \"bands\" with top/bottom, or make it a quasi-identifier under k >= 2",
         "出力する数値・日付は、出力する値の両端をそれぞれk人以上が共有するよう極端な値の処理が必要：挙げた列に示した値を指定する（action = \"top_bottom_code\" の top/bottom、又は top = \"auto\"）か、hierarchy = \"bands\"（top/bottom付き）を指定するか、k >= 2 の準識別子にする",
     )
+}
+
+/// What a perturbation did to a column, for standard 4: the groups of a microaggregation, the
+/// records a noise changed and the draws it clamped.
+fn perturbed_line(p: &tokumei_report::Perturbed) -> (String, String) {
+    let mut en = format!("{}: {} of {} records changed", p.column, p.records_changed, p.records);
+    let mut ja = format!("{}：{}件中{}件の値を変更", p.column, p.records, p.records_changed);
+    if let (Some(g), Some(s)) = (p.groups, p.smallest_group) {
+        en.push_str(&format!(", {g} groups, the smallest of {s} records"));
+        ja.push_str(&format!("、{g}グループ（最小{s}件）"));
+    }
+    if let Some(r) = p.smallest_released {
+        en.push_str(&format!("; every released value is shared by at least {r} records"));
+        ja.push_str(&format!("。出力するどの値も{r}件以上が共有"));
+    }
+    if let Some(c) = p.clamped.filter(|c| *c > 0) {
+        en.push_str(&format!("; {c} draws clamped to min/max"));
+        ja.push_str(&format!("。{c}件を範囲（min/max）に収めた"));
+    }
+    if p.nulled > 0 {
+        en.push_str(&format!("; {} values set to null (too few records for a group)", p.nulled));
+        ja.push_str(&format!("。グループを作れない{}件を空欄に", p.nulled));
+    }
+    (en, ja)
 }
 
 /// One rare-value line of standard 4: suppressed, or sensitive and protected (or not) by
@@ -630,6 +666,13 @@ fn standard_5(cx: &Ctx, achieved: &Achieved) -> Standard {
             let (en, ja) = cx.line(c);
             s5.push(format!("generalisation: {en}"), format!("一般化：{ja}"));
         }
+    }
+    for c in plan.output_columns().filter(|c| c.perturbation().is_some()) {
+        let (en, ja) = cx.line(c);
+        s5.push(
+            format!("perturbation (values not exact; see the perturbed columns): {en}"),
+            format!("攪乱的手法（値は正確でない。攪乱した列を参照）：{ja}"),
+        );
     }
     standard(
         5,

@@ -404,7 +404,16 @@ pub fn release_risk(
         })
         .collect();
     by_column.sort_by(|a, b| b.records_below_k.cmp(&a.records_below_k).then(a.column.cmp(&b.column)));
-    ReleaseRisk { columns: names, outside_key: outside_names, k, classes, unique_records, records_below_k, by_column }
+    ReleaseRisk {
+        columns: names,
+        outside_key: outside_names,
+        k,
+        classes,
+        unique_records,
+        records_below_k,
+        by_column,
+        linkage: None,
+    }
 }
 
 #[cfg(test)]

@@ -20,6 +20,9 @@ pub struct ReleaseRisk {
     pub records_below_k: u64,
     /// Each column outside the key added alone to the key: what it does.
     pub by_column: Vec<AddedColumn>,
+    /// Distance-based record linkage over the perturbed numeric columns, when there are any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linkage: Option<crate::LinkageRisk>,
 }
 
 /// One column outside the k-anonymity key, added to it.

@@ -1,8 +1,8 @@
 //! The report itself: everything a run says about its release.
 
 use crate::{
-    ClassStats, ColumnReport, Fingerprint, InputReport, LDiversity, ModelOutcome, PeopleCounts, Regime, ReleaseRisk,
-    RequestCounts, SearchReport, Standard, SuppressionCause, TCloseness, Timings,
+    ClassStats, ColumnReport, Fingerprint, InputReport, LDiversity, ModelOutcome, PeopleCounts, Perturbed, Regime,
+    ReleaseRisk, RequestCounts, SearchReport, Standard, SuppressionCause, TCloseness, Timings,
 };
 use serde::{Deserialize, Serialize};
 use tokumei_words::Lang;
@@ -99,6 +99,13 @@ pub struct Report {
     /// random order within each class, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<Fingerprint>,
+    /// The perturbed columns (microaggregation, noise, swapping, PRAM), in rule order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub perturbed: Vec<Perturbed>,
+    /// Whether the perturbations' random seed was fixed for a test (`TOKUMEI_TEST_SEED`, debug
+    /// builds only): such a release is not fit to provide.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub seed_fixed_for_test: bool,
     /// The generalisation search, when the rules ask for one.
     pub search: Option<SearchReport>,
     /// How re-identifiable the release is for an attacker who knows every released column

@@ -8,6 +8,7 @@
 pub mod diag;
 pub mod hierarchy;
 pub mod job;
+pub mod perturb;
 pub mod plan;
 pub mod raw;
 pub mod validate;
@@ -15,6 +16,9 @@ pub mod validate;
 pub use diag::{Diagnostic, Diagnostics};
 pub use hierarchy::{CustomHierarchy, Hierarchy};
 pub use job::{Actor, Encoding, Input, InputFormat, Job, JobUse, Query, QueryLimits, load_job};
+pub use perturb::{
+    Aggregate, MDAV_MAX_RECORDS, MicroMethod, Microaggregation, Noise, NoiseKind, Perturbation, Pram, Swap, Transition,
+};
 pub use plan::*;
 pub use validate::{column_types, parse_rules, rules_digest, validate_rules};
 

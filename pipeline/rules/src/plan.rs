@@ -1,6 +1,7 @@
 //! The validated plan: the only form of the rules the engine accepts.
 
 use crate::Hierarchy;
+use crate::perturb::Perturbation;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
@@ -164,6 +165,9 @@ pub enum Action {
         /// Further words to remove (from the rule's `dictionary` file).
         dictionary: Vec<String>,
     },
+    /// A perturbative technique over the whole column (microaggregation, noise, swapping,
+    /// PRAM), applied after every row is read and before the privacy models judge the release.
+    Perturb(Perturbation),
 }
 
 /// A top or bottom code of `top_bottom_code`.
@@ -244,6 +248,26 @@ pub const ACTION_DEFS: &[ActionDef] = &[
         options: &["names_from", "dictionary"],
         doc: "identifying descriptions removed from free text",
     },
+    ActionDef {
+        name: "microaggregate",
+        options: &["group_size", "aggregate", "together", "method"],
+        doc: "numbers or dates replaced by the mean (median) of a group of at least `group_size` records with similar values (sdcMicro microaggregation, MDAV)",
+    },
+    ActionDef {
+        name: "noise",
+        options: &["kind", "scale", "together", "round", "min", "max"],
+        doc: "numbers or dates with random noise added, scaled to the column's spread (sdcMicro addNoise); draws outside `min`/`max` are clamped",
+    },
+    ActionDef {
+        name: "swap",
+        options: &["window", "within"],
+        doc: "values exchanged between records of close rank (sdcMicro rankSwap): each value's count is kept exactly",
+    },
+    ActionDef {
+        name: "pram",
+        options: &["keep", "invariant", "within", "matrix_file"],
+        doc: "categories changed at random by a transition matrix (sdcMicro pram; invariant PRAM keeps the distribution)",
+    },
 ];
 
 /// All action names as written in rule files.
@@ -263,6 +287,7 @@ impl Action {
             Action::TopBottomCode { .. } => "top_bottom_code",
             Action::SuppressRare { .. } => "suppress_rare",
             Action::Scrub { .. } => "scrub",
+            Action::Perturb(p) => p.name(),
         }
     }
 
@@ -297,6 +322,7 @@ impl Action {
             Action::Scrub { .. } => {
                 "自由記述から氏名・電話番号・番号・郵便番号・住所・日付・メールアドレス等を除去".into()
             }
+            Action::Perturb(p) => p.describe_ja(),
         }
     }
 
@@ -343,6 +369,7 @@ impl Action {
             Action::Scrub { .. } => {
                 "free text with names, phone numbers, long numbers, postal codes, addresses, dates and e-mail addresses removed".into()
             }
+            Action::Perturb(p) => p.describe(),
         }
     }
 }
@@ -426,7 +453,16 @@ impl ColumnPlan {
                             | Action::Generalize { .. }
                             | Action::Keep
                             | Action::TopBottomCode { .. }
+                            | Action::Perturb(_)
                     )))
+    }
+
+    /// The perturbative technique applied to the column, if any.
+    pub fn perturbation(&self) -> Option<&Perturbation> {
+        match &self.action {
+            Action::Perturb(p) if self.output.is_some() => Some(p),
+            _ => None,
+        }
     }
 
     /// Whether the column is part of the k-anonymity key: a quasi-identifier, or a direct

@@ -113,6 +113,35 @@ pub struct RawColumn {
     pub names_from: Option<Spanned<Vec<String>>>,
     /// A file of further names or words to remove, one per line, relative to the rule file (scrub).
     pub dictionary: Option<Spanned<String>>,
+    /// Records per group of microaggregation (microaggregate; default: `[privacy] k`, else 3).
+    pub group_size: Option<Spanned<i64>>,
+    /// What a group's records get: `mean` (default) or `median` (microaggregate).
+    pub aggregate: Option<Spanned<String>>,
+    /// Columns of the same `together` name are perturbed jointly (microaggregate, noise).
+    pub together: Option<Spanned<String>>,
+    /// How records are grouped: `auto`, `mdav` or `sort` (microaggregate).
+    pub method: Option<Spanned<String>>,
+    /// `additive` (default) or `multiplicative` (noise).
+    pub kind: Option<Spanned<String>>,
+    /// Size of the noise: a share of the column's standard deviation (additive) or the noise's
+    /// standard deviation as a share of the value (multiplicative).
+    pub scale: Option<Spanned<toml::Value>>,
+    /// A noised value is rounded to a multiple of this (noise; default 1 for integers, dates).
+    pub round: Option<Spanned<toml::Value>>,
+    /// Smallest value a noised value may take (noise; a date for date columns).
+    pub min: Option<Spanned<toml::Value>>,
+    /// Largest value a noised value may take (noise; a date for date columns).
+    pub max: Option<Spanned<toml::Value>>,
+    /// Percent of the records whose ranks a swap may span (swap; default 5).
+    pub window: Option<Spanned<toml::Value>>,
+    /// Other columns whose released values bound a swap or PRAM to records sharing them.
+    pub within: Option<Spanned<Vec<String>>>,
+    /// Probability a record keeps its category (pram; default 0.8).
+    pub keep: Option<Spanned<toml::Value>>,
+    /// Whether PRAM keeps the column's distribution (pram; default true).
+    pub invariant: Option<Spanned<bool>>,
+    /// A stated transition matrix (`from,to,p` CSV, relative to the rule file) (pram).
+    pub matrix_file: Option<Spanned<String>>,
     /// The item's legal category, for leak incidents: `要配慮` (要配慮個人情報, 法2条3項) or
     /// `条例要配慮` (条例要配慮個人情報, 法60条5項).
     pub special_care: Option<Spanned<String>>,

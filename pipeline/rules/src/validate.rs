@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use toml::Spanned;
 
+mod perturb;
+
 /// Parse rule-file text into raw structures (syntax and unknown keys only).
 pub fn parse_rules(path: &Path, source: &str) -> Result<RawRules, Diagnostics> {
     toml::from_str(source).map_err(|e| from_toml_error(path, source, &e).into())
@@ -143,6 +145,7 @@ pub fn validate_rules(path: &Path, source: &str, header: &[String]) -> Result<Pl
         }
     });
 
+    perturb::joint(&mut cx, &raw, &columns);
     let (fingerprint, fingerprint_column) = fingerprint(&mut cx, &raw, &columns);
     if !cx.diags.is_empty() {
         return Err(cx.diags);
@@ -313,6 +316,7 @@ fn fingerprint(cx: &mut Ctx, raw: &RawRules, columns: &[ColumnPlan]) -> (Option<
                     c.output.as_deref() == Some(name.as_str())
                         && !c.is_privacy_key()
                         && c.is_global()
+                        && c.perturbation().and_then(|p| p.together()).is_none()
                         && !matches!(c.role, Role::LinkingCode | Role::IdentificationCode | Role::DirectIdentifier)
                 });
                 if !ok {
@@ -361,7 +365,21 @@ fn present_options(c: &RawColumn) -> Vec<(&'static str, std::ops::Range<usize>)>
         weight,
         with,
         names_from,
-        dictionary
+        dictionary,
+        group_size,
+        aggregate,
+        together,
+        method,
+        kind,
+        scale,
+        round,
+        min,
+        max,
+        window,
+        within,
+        keep,
+        invariant,
+        matrix_file
     );
     if let Some(s) = &c.l {
         v.push(("l", s.span()));
@@ -621,7 +639,16 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: 
             check_hierarchy_type(cx, c, &hierarchy, ty);
             Action::Generalize { hierarchy, level, max_level }
         }
-        _ => unreachable!("action names checked above"),
+        other => match perturb::action(cx, c, other, ty_given.flatten(), privacy) {
+            Some((action, t)) => {
+                ty = t;
+                action
+            }
+            None => {
+                cx.push(&c.action, "this action is listed but not validated (an internal error)");
+                return None;
+            }
+        },
     };
 
     let role = role?;
@@ -1363,7 +1390,14 @@ mod fuzz {
                 "separator" | "preserve" => "\"-\"",
                 "mask_char" => "\"*\"",
                 "bands" => "[10]",
-                "with" | "names_from" => "[\"b\"]",
+                "with" | "names_from" | "within" => "[\"b\"]",
+                "aggregate" => "\"mean\"",
+                "method" => "\"auto\"",
+                "kind" => "\"additive\"",
+                "together" => "\"g\"",
+                "matrix_file" => "\"missing.csv\"",
+                "invariant" => "true",
+                "keep" => "0.5",
                 "weight" => "1.0",
                 "length" => "16",
                 _ => "1",
@@ -1379,6 +1413,7 @@ mod fuzz {
                 "top_bottom_code" => "role = \"insensitive\"\ntype = \"integer\"\ntop = 10\n",
                 "suppress_rare" => "role = \"insensitive\"\nmin_count = 2\n",
                 "scrub" => "role = \"direct_identifier\"\n",
+                "noise" => "role = \"insensitive\"\nscale = 0.1\n",
                 _ => "role = \"insensitive\"\n",
             }
         };

@@ -54,6 +54,16 @@ pub fn dictionary(rp: &Report) -> Doc {
             c = f.column
         )));
     }
+    if !rp.perturbed.is_empty() {
+        let list = |f: &dyn Fn(&tokumei_report::Perturbed) -> String| {
+            rp.perturbed.iter().map(f).collect::<Vec<_>>().join("; ")
+        };
+        b.push(Block::Para(format!(
+            "次の列の値は個人を特定されにくくするために攪乱してあり、正確な値ではありません（集計や分析には誤差が含まれます）：{}。/ The values of these columns were perturbed so that no one can be singled out, and are not exact (totals and analyses carry the error): {}.",
+            list(&|p| format!("{}（{}）", p.output, p.description_ja)),
+            list(&|p| format!("{} ({})", p.output, p.description)),
+        )));
+    }
     b.push(Block::Para(
         "帯や範囲の列には、並べ替えと絞込みのための下限（_min）と上限（_max）の数値列があります（空欄は上限・下限なし）。/ Banded and range columns come with numeric lower (_min) and upper (_max) bound columns for sorting and filtering (empty where a band is open).".into(),
     ));

@@ -11,6 +11,10 @@ pub(super) fn action_ja(action: &str) -> &'static str {
         "top_bottom_code" => "トップ・ボトムコーディング",
         "suppress_rare" => "まれな値の秘匿",
         "scrub" => "自由記述から識別情報を除去",
+        "microaggregate" => "ミクロアグリゲーション",
+        "noise" => "ノイズ（誤差）付加",
+        "swap" => "データ交換",
+        "pram" => "PRAM",
         _ => "その他の処理",
     }
 }

@@ -4,6 +4,7 @@
 
 use super::encode::Encoded;
 use super::layout::{OutColumn, Slot};
+use super::perturbation::Perturbed;
 use crate::cell::Cell;
 use crate::error::EngineError;
 use crate::people::People;
@@ -55,10 +56,17 @@ pub(super) struct Anonymized {
     pub people: Option<crate::people::People>,
     /// What was counted: people and rows, in, suppressed and out.
     pub counted: crate::people::PeopleCounts,
+    /// What each perturbed column became.
+    pub perturbed: Vec<tokumei_report::Perturbed>,
+    /// Whether the perturbations' seed was fixed for a test.
+    pub seed_fixed_for_test: bool,
+    /// The perturbed numbers' input values (for the linkage risk).
+    pub originals: Vec<crate::perturb::Original>,
 }
 
 /// Apply the privacy models.
-pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
+pub(super) fn anonymize(p: Perturbed) -> Result<Anonymized, EngineError> {
+    let Perturbed { mut enc, columns: perturbed, seed_fixed_for_test, originals } = p;
     let (rows_in, rejected) = (enc.rows_in, enc.rejected);
     // Privacy.
     let privacy_started = Instant::now();
@@ -189,6 +197,9 @@ pub(super) fn anonymize(mut enc: Encoded) -> Result<Anonymized, EngineError> {
         rows_out,
         people,
         counted,
+        perturbed,
+        seed_fixed_for_test,
+        originals,
         enc,
     })
 }
@@ -623,6 +634,7 @@ fn rare_values(
             || p.is_privacy_key()
             || c.transform.min_count().is_some()
             || matches!(p.action, tokumei_rules::Action::TopBottomCode { .. })
+            || p.perturbation().is_some()
         {
             continue;
         }

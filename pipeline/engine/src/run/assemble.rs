@@ -32,6 +32,7 @@ pub(super) fn assemble(an: Anonymized, opts: &RunOptions) -> Result<Assembled, E
         (&an.searched, &an.after, &an.enforcement, &an.l_diversity, an.rows_out);
     let (value_counts, nulled, cells_suppressed) = (&an.value_counts, &an.nulled, &an.cells_suppressed);
     let chosen: &[(usize, u32)] = searched.as_ref().map_or(&[], |(_, levels)| levels.as_slice());
+    let perturbed = released_sharing(&an.perturbed, plan, columns, dicts, (value_counts, nulled));
     let achieved = Achieved {
         k: after.min_class_size,
         l: l_diversity.clone(),
@@ -42,6 +43,7 @@ pub(super) fn assemble(an: Anonymized, opts: &RunOptions) -> Result<Assembled, E
         chosen,
         rare: &an.rare,
         ends: &an.ends,
+        perturbed: &perturbed,
     };
     let processing_standards = standards::evaluate(plan, &achieved, job.actor);
 
@@ -100,6 +102,8 @@ pub(super) fn assemble(an: Anonymized, opts: &RunOptions) -> Result<Assembled, E
         columns: col_reports,
         processing_standards,
         search: searched.as_ref().map(|(r, _)| r.clone()),
+        perturbed,
+        seed_fixed_for_test: an.seed_fixed_for_test,
         fingerprint: None,
         row_order: if plan.shuffle { "random per release".into() } else { "input order".into() },
         release_risk: None,
@@ -123,6 +127,30 @@ pub(super) fn assemble(an: Anonymized, opts: &RunOptions) -> Result<Assembled, E
     };
 
     Ok(Assembled { an, report, refused })
+}
+
+/// The perturbed columns with the fewest released records sharing a released value of each
+/// (counted after suppression).
+fn released_sharing(
+    perturbed: &[tokumei_report::Perturbed],
+    plan: &tokumei_rules::Plan,
+    columns: &[OutColumn],
+    dicts: &[Dictionary],
+    (counts, nulled): (&[Vec<u64>], &[Vec<bool>]),
+) -> Vec<tokumei_report::Perturbed> {
+    let mut out = perturbed.to_vec();
+    for p in out.iter_mut() {
+        let Some(i) = plan.columns.iter().position(|c| c.name == p.column) else { continue };
+        let Some(Slot::Global(d)) = columns.iter().find(|c| c.plan == i).map(|c| &c.slot) else { continue };
+        p.smallest_released = counts[*d]
+            .iter()
+            .zip(&nulled[*d])
+            .enumerate()
+            .filter(|(code, (n, gone))| **n > 0 && !**gone && dicts[*d].values[*code] != Cell::Null)
+            .map(|(_, (n, _))| *n)
+            .min();
+    }
+    out
 }
 
 /// `"auto"` codes are stated with the values the run computed.

@@ -42,6 +42,9 @@ pub(super) fn fingerprint(an: &mut Anonymized, provided: bool) -> Option<Fingerp
         !c.is_privacy_key()
             && !matches!(c.role, Role::LinkingCode | Role::IdentificationCode | Role::DirectIdentifier)
             && layout.dicts[d].values.len() >= 2
+            // Reordering one column of a jointly perturbed group would break its tuples (a
+            // microaggregated pair shared by k records could become one record's).
+            && c.perturbation().and_then(|p| p.together()).is_none()
     };
     let chosen = columns
         .iter()

@@ -71,6 +71,8 @@ pub(super) struct Layout {
     /// Output columns compared with `identifier_values` (index in `columns`), each with the
     /// identifier columns it is not compared with (those of its own name, which its rule covers).
     pub released: Vec<(usize, u64)>,
+    /// The perturbations, set up before any row is read.
+    pub perturb: crate::perturb::Stage,
 }
 
 /// An input column of person names.
@@ -352,6 +354,14 @@ pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
     };
 
     bound_names(&plan, &columns)?;
+    let globals: Vec<(usize, usize)> = columns
+        .iter()
+        .filter_map(|c| match c.slot {
+            Slot::Global(d) => Some((c.plan, d)),
+            Slot::Local(_) => None,
+        })
+        .collect();
+    let perturb = crate::perturb::Stage::new(&plan, &globals)?;
     let person = person_column(&plan, &columns);
     let implied = implied_columns(&plan);
     Ok(Layout {
@@ -376,5 +386,6 @@ pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
         checked,
         identifier_values,
         released,
+        perturb,
     })
 }

@@ -4,6 +4,7 @@
 //! [`prepare`] (rules validated against the input's header, key, release id) ->
 //! [`layout::layout`] (a transform per output column, dictionaries, the spill) ->
 //! [`encode::encode`] (pass 1: every row read and transformed) ->
+//! [`perturbation::perturb`] (microaggregation, noise: whole columns rewritten) ->
 //! [`anonymize::anonymize`] (search, privacy models, suppression) ->
 //! [`assemble::assemble`] (the report and the processing standards) ->
 //! [`stage::stage`] (pass 2: the release's files, in the caller's staging folder).
@@ -16,6 +17,7 @@ mod encode;
 mod fingerprint;
 mod layout;
 mod outliers;
+mod perturbation;
 mod prepare;
 #[cfg(test)]
 mod report_json;
@@ -163,7 +165,8 @@ fn stages(
     };
     let layout = layout::layout(prepared)?;
     let encoded = encode::encode(layout, opts, Some(target), facts, started)?;
-    let anonymized = anonymize::anonymize(encoded)?;
+    let perturbed = perturbation::perturb(encoded)?;
+    let anonymized = anonymize::anonymize(perturbed)?;
     let mut assembled = assemble::assemble(anonymized, opts)?;
     // A run stops here, before anything is written; a check goes on to show the rest.
     let refused = match (assembled.refused.take(), dry) {

@@ -246,6 +246,9 @@ fn fix(c: &ColumnPlan, ranked: &[Ranked], kth: &str, end: End) -> Option<String>
             Some(format!("bottom = {}", r.hi?.checked_add(1)?))
         }
         (Action::Generalize { hierarchy: Hierarchy::Age(_), .. }, End::Top) => Some(format!("top = {}", r.lo?)),
+        // Noise: draws beyond `max` (`min`) are clamped to it, so the clamped records share it.
+        (Action::Perturb(tokumei_rules::Perturbation::Noise(_)), End::Top) => Some(format!("max = {}", r.label)),
+        (Action::Perturb(tokumei_rules::Perturbation::Noise(_)), End::Bottom) => Some(format!("min = {}", r.label)),
         _ => None,
     }
 }

@@ -153,6 +153,10 @@ pub(super) fn stage(
             an.people.as_ref().map(|p| p.of_row.as_slice()),
         )?,
     });
+    if let Some(r) = report.release_risk.as_mut() {
+        let names = an.originals.iter().map(|o| o.output.clone()).collect();
+        r.linkage = crate::perturb::linkage(&an.originals, dicts, &enforcement.keep, names);
+    }
     if dry {
         report.timings.total_ms = started.elapsed().as_millis() as u64;
         let (files, facts, subjects) = (Vec::new(), RunFacts::default(), Vec::new());
@@ -256,9 +260,12 @@ fn written_columns(plan: &Plan, columns: &[OutColumn], report: &Report, bound_ki
             written.push((ci, true));
         }
     }
+    // A noised value is not what an attacker knows of a person: such columns are measured by
+    // the distance-based linkage risk instead.
     let known = |ci: usize| {
         let c = &plan.columns[columns[ci].plan];
         !matches!(c.role, Role::Sensitive | Role::LinkingCode)
+            && !matches!(c.perturbation(), Some(tokumei_rules::Perturbation::Noise(_)))
     };
     let outside: Vec<usize> = written
         .iter()

@@ -60,6 +60,8 @@ pub fn build(col: &ColumnPlan, cx: &Context) -> Option<Box<dyn ColumnTransform>>
         }
         Action::SuppressRare { min_count } => Box::new(suppress_rare::SuppressRare::new(col, *min_count)),
         Action::Scrub { .. } => Box::new(scrub::Scrub),
+        // Read as the column's type here; perturbed over the whole column in `crate::perturb`.
+        Action::Perturb(_) => Box::new(keep::Keep::new(col)),
     })
 }
 

@@ -5,6 +5,7 @@
 mod counts;
 mod models;
 mod opening;
+mod perturbation;
 mod risk;
 mod standards;
 mod summary;
@@ -25,6 +26,7 @@ pub fn officer(rp: &Report, lang: Lang) -> Doc {
     suppression::suppression(rp, lang, &mut b);
     standards::standards(rp, lang, &mut b);
     standards::columns(rp, lang, &mut b);
+    perturbation::perturbation(rp, lang, &mut b);
     models::models(rp, lang, &mut b);
     models::search(rp, lang, &mut b);
     risk::risk(rp, lang, &mut b);

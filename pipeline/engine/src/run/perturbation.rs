@@ -1,0 +1,29 @@
+//! Stage 3b: the perturbations ([`crate::perturb`]), after every row is read and before the
+//! privacy models judge the released values.
+
+use super::encode::Encoded;
+use crate::error::EngineError;
+use crate::perturb::Seed;
+
+/// The encoded data with its perturbed columns rewritten.
+pub(super) struct Perturbed {
+    pub enc: Encoded,
+    /// What each perturbed column became, in rule order.
+    pub columns: Vec<tokumei_report::Perturbed>,
+    /// Whether the seed was fixed for a test (`TOKUMEI_TEST_SEED`, debug builds only).
+    pub seed_fixed_for_test: bool,
+    /// The perturbed numbers' input values (for the linkage risk).
+    pub originals: Vec<crate::perturb::Original>,
+}
+
+/// Run the perturbation stage: a per-release seed (never stored) when anything is perturbed.
+pub(super) fn perturb(mut enc: Encoded) -> Result<Perturbed, EngineError> {
+    let layout = &mut enc.layout;
+    if layout.perturb.is_empty() {
+        return Ok(Perturbed { enc, columns: Vec::new(), seed_fixed_for_test: false, originals: Vec::new() });
+    }
+    let seed = Seed::for_release()?;
+    let done = layout.perturb.run(&layout.plan, &mut layout.dicts, &seed)?;
+    let fixed = seed.fixed_for_test;
+    Ok(Perturbed { enc, columns: done.perturbed, seed_fixed_for_test: fixed, originals: done.originals })
+}
