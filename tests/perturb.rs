@@ -336,3 +336,58 @@ fn noise_needs_a_max_for_standard_4_rule_62_4() {
     assert_eq!(risk["linkage"]["columns"][0], "課税所得");
     assert_eq!(risk["linkage"]["estimate"], false);
 }
+
+/// Every technique checked by an independent program: tests/python/check_perturb.py recomputes,
+/// with numpy and pandas as sdcMicro defines them, group sizes and group means of
+/// microaggregation, the noise's spread, the exact marginals (within strata) and rank window of
+/// swapping and the exact marginals and change rate of invariant PRAM, from the input and the
+/// released Parquet file (rows matched by a kept record number). Needs Python with numpy,
+/// pandas and pyarrow: ignored by a plain `cargo test`, run by `bash .ci/run`.
+#[test]
+#[ignore = "needs Python with numpy, pandas and pyarrow: run `bash .ci/run`, or set TOKUMEI_PYTHON and pass --ignored"]
+fn every_technique_recomputed_in_numpy() {
+    let python = std::env::var("TOKUMEI_PYTHON").unwrap_or_else(|_| "python3".into());
+    let env = Env::new();
+    let (input, _) = numbered(&env);
+    let care = "[[column]]\nname = \"要介護度\"\nrole = \"insensitive\"\naction = \"drop\"\n";
+    let runs = [
+        (
+            "micro",
+            rules("pseudonymized", "", "action = \"microaggregate\"\ngroup_size = 5", "action = \"drop\""),
+            "action = \"pram\"\nkeep = 0.8\nwithin = [\"性別\"]\n",
+            serde_json::json!([
+                {"name": "課税所得", "action": "microaggregate", "group_size": 5, "aggregate": "mean", "type": "integer"},
+                {"name": "要介護度", "action": "pram", "keep": 0.8, "within": ["性別"]},
+            ]),
+        ),
+        (
+            "noise",
+            rules(
+                "pseudonymized",
+                "",
+                "action = \"noise\"\nscale = 0.2\nround = 1000",
+                "action = \"swap\"\nwindow = 5\nwithin = [\"性別\"]",
+            ),
+            "action = \"keep\"\n",
+            serde_json::json!([
+                {"name": "課税所得", "action": "noise", "scale": 0.2, "round": 1000, "min": 0, "type": "integer"},
+                {"name": "生年月日", "action": "swap", "window": 5, "within": ["性別"], "type": "date"},
+            ]),
+        ),
+    ];
+    for (name, text, care_rule, columns) in runs {
+        let text = text.replace(care, &care.replace("action = \"drop\"\n", care_rule));
+        let job = env.job(name, &input, &env.write(&format!("{name}.toml"), &text), "");
+        let dir = run(&env, &job, true);
+        let spec =
+            env.write(&format!("{name}.json"), &serde_json::json!({"rid": "rid", "columns": columns}).to_string());
+        let out = std::process::Command::new(&python)
+            .arg(repo().join("tests/python/check_perturb.py"))
+            .args([&input, &dir.join("p.parquet"), &spec])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{name}:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains("ok: ") && !stdout.contains("FAILED"), "{stdout}");
+    }
+}
