@@ -290,7 +290,10 @@ mod tests {
         m
     }
 
-    /// Categories 1..=4 with shares 10%, 20%, 30%, 40%, every tenth record missing.
+    /// The shares of [`categories`]' values 1..=4.
+    const PI: [f64; 4] = [1.0 / 9.0, 2.0 / 9.0, 2.0 / 9.0, 4.0 / 9.0];
+
+    /// Categories 1..=4 with shares [`PI`], every tenth record missing.
     fn categories(n: usize) -> Vec<Option<i64>> {
         (0..n).map(|i| if i % 10 == 9 { None } else { Some([1, 2, 2, 3, 3, 3, 4, 4, 4, 4][(i * 7) % 10]) }).collect()
     }
@@ -303,7 +306,7 @@ mod tests {
         assert_eq!(counts(&out), counts(&xs), "the released distribution is the input's");
         assert!(out.iter().zip(&xs).all(|(o, x)| o.is_none() == x.is_none()), "missing stays missing");
         // A chosen record (probability 0.3) draws its own category back with probability Σπ².
-        let pi = [0.1f64, 0.2, 0.3, 0.4];
+        let pi = PI;
         let want = 0.3 * (1.0 - pi.iter().map(|p| p * p).sum::<f64>());
         let valued = xs.iter().flatten().count() as f64;
         let changed = out.iter().zip(&xs).filter(|(o, x)| o != x).count() as f64 / valued;
@@ -311,7 +314,7 @@ mod tests {
         assert!((changed - want).abs() < 3.0 * se, "changed {changed} against {want} ± {se}");
         assert!(facts.marginal_exact && facts.largest_share_change == 0.0);
         assert_eq!(facts.categories, vec!["1", "2", "3", "4"]);
-        assert!((facts.marginal[3] - 0.4).abs() < 1e-3);
+        assert!((facts.marginal[3] - PI[3]).abs() < 1e-3);
     }
 
     #[test]
@@ -389,7 +392,7 @@ mod tests {
         let file = stated("1,1,0.7\n1,2,0.3\n2,2,0.7\n2,3,0.3\n3,3,0.7\n3,4,0.3\n4,4,0.7\n4,1,0.3\n");
         let (out, facts) = pram(&format!("action = \"pram\"\nmatrix_file = \"{file}\""), &xs, None);
         let valued = xs.iter().flatten().count() as f64;
-        for (c, want) in [(1, 0.1f64), (2, 0.2), (3, 0.3), (4, 0.4)] {
+        for (c, want) in [(1, PI[0]), (2, PI[1]), (3, PI[2]), (4, PI[3])] {
             let got = out.iter().filter(|o| **o == Some(c)).count() as f64 / valued;
             assert!((got - want).abs() < 4.0 * (want * (1.0 - want) / valued).sqrt(), "{c}: {got}");
         }
