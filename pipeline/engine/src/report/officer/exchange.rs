@@ -87,3 +87,57 @@ pub(super) fn tables(p: &tokumei_report::Perturbed, lang: Lang, b: &mut Vec<Bloc
         .collect();
     b.push(Block::Table { head, rows });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn many_categories_are_cut_at_30_in_the_tables() {
+        let k = 40;
+        let r = tokumei_report::Randomised {
+            form: "matrix".into(),
+            categories: (0..k).map(|i| format!("c{i}")).collect(),
+            marginal: vec![1.0 / k as f64; k],
+            released: vec![1.0 / k as f64; k],
+            matrix: (0..k).map(|i| (0..k).map(|j| f64::from(u8::from(i == j))).collect()).collect(),
+            strata: 1,
+            ..Default::default()
+        };
+        let p = tokumei_report::Perturbed {
+            column: "a".into(),
+            output: "a".into(),
+            technique: "pram".into(),
+            settings: Vec::new(),
+            description: String::new(),
+            description_ja: String::new(),
+            method: None,
+            records: 10,
+            records_changed: 0,
+            mean_abs_change: None,
+            sd_before: None,
+            sd_after: None,
+            groups: None,
+            smallest_group: None,
+            smallest_released: None,
+            clamped: None,
+            nulled: 0,
+            swap: None,
+            pram: Some(r),
+        };
+        let mut b = Vec::new();
+        tables(&p, Lang::En, &mut b);
+        let tables: Vec<(usize, usize)> = b
+            .iter()
+            .filter_map(|x| match x {
+                Block::Table { head, rows } => Some((head.len(), rows.len())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(tables, vec![(3, 30), (31, 30)], "the shares and the matrix, 30 categories each");
+        assert!(matches!(&b[0], Block::Para(t) if t.contains("report.json has them all")));
+        let mut rows = Vec::new();
+        super::rows(&p, Lang::Ja, &mut rows);
+        assert!(rows.iter().any(|r| r[0] == "形式" && r[1].contains("定めた遷移確率行列")), "{rows:?}");
+    }
+}
