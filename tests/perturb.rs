@@ -367,6 +367,27 @@ fn swap_keeps_every_count_within_strata_and_the_window() {
     assert!(dict.contains("入れ替えてあります") && dict.contains("weakened"), "the dictionary says what it does");
 }
 
+/// Swapping a categorical column (in natural order) keeps each category's count exactly.
+#[test]
+fn swap_of_categories_keeps_their_counts() {
+    let env = Env::new();
+    let (input, rows) = numbered(&env);
+    let text = rules("pseudonymized", "", "action = \"drop\"", "action = \"drop\"").replace(
+        "name = \"要介護度\"\nrole = \"insensitive\"\naction = \"drop\"",
+        "name = \"要介護度\"\nrole = \"insensitive\"\ntype = \"string\"\naction = \"swap\"\nwindow = 10",
+    );
+    let job = env.job("swapc", &input, &env.write("swapc.toml", &text), "");
+    let t = read_parquet(&run(&env, &job, true).join("p.parquet"));
+    let care = before_after(&rows, &t, "要介護度");
+    let (mut b, mut a): (Vec<String>, Vec<String>) =
+        care.iter().map(|(_, b, a)| (b.clone(), a.clone().unwrap())).unzip();
+    let changed = b.iter().zip(&a).filter(|(x, y)| x != y).count();
+    b.sort();
+    a.sort();
+    assert_eq!(a, b, "each category's count is the input's");
+    assert!(changed > 0, "some records changed category");
+}
+
 /// PRAM, recomputed from the release: invariant PRAM (keep 0.5) of 要介護度 within 性別 keeps each
 /// category's count exactly in each stratum, and changes about (1 - keep)·(1 - Σπ²) of the
 /// records; a stated matrix (invariant = false) applied to 障害者手帳 moves 身体 to 精神 at its rate.

@@ -1,7 +1,8 @@
 //! `swap`: rank swapping (sdcMicro `rankSwap`, after Moore 1996).
 //!
-//! The records with a value are ranked by it (numbers and dates by value, text in its order,
-//! false before true; records of equal value in a random order). Going up the ranks, each record
+//! The records with a value are ranked by it (numbers and dates by value, text in natural order
+//! — numbers inside a label by value, so 要介護2 before 要介護10 — false before true; records of
+//! equal value in a random order). Going up the ranks, each record
 //! not yet swapped exchanges its value with a record chosen uniformly among the records not yet
 //! swapped whose rank is above its own by at most the window: `window` percent of the records
 //! (of the stratum, with `within`), at least one record. A record with no such partner is left
@@ -73,10 +74,14 @@ pub(super) fn window_of(percent: f64, m: usize) -> usize {
     ((percent / 100.0 * m as f64).floor() as usize).max(1)
 }
 
-/// Each code's rank among the dictionary's values in their order; `u32::MAX` for missing.
+/// Each code's rank among the dictionary's values in their order (text in natural order:
+/// numbers inside a label by value, so 第2段階 before 第10段階); `u32::MAX` for missing.
 pub(super) fn value_ranks(values: &[Cell]) -> Vec<u32> {
     let mut order: Vec<usize> = (0..values.len()).filter(|i| values[*i] != Cell::Null).collect();
-    order.sort_by(|a, b| values[*a].cmp(&values[*b]));
+    order.sort_by(|a, b| match (&values[*a], &values[*b]) {
+        (Cell::Str(x), Cell::Str(y)) => crate::natural::cmp(x, y),
+        (x, y) => x.cmp(y),
+    });
     let mut rank = vec![u32::MAX; values.len()];
     for (r, code) in order.into_iter().enumerate() {
         rank[code] = r as u32;
@@ -304,6 +309,8 @@ mod tests {
         assert_eq!(window_of(5.0, 1000), 50);
         let values = vec![Cell::str("b"), Cell::Null, Cell::str("a"), Cell::str("c")];
         assert_eq!(value_ranks(&values), vec![1, u32::MAX, 0, 2]);
+        let values = vec![Cell::str("第10段階"), Cell::str("第2段階"), Cell::str("第1段階")];
+        assert_eq!(value_ranks(&values), vec![2, 1, 0], "numbers inside labels by value");
         let mut rng = rng();
         for m in [0usize, 1, 2, 3, 10, 257] {
             let p = pairs(m, 1, &mut rng);

@@ -66,7 +66,7 @@ pub(super) fn action(
             (Action::Perturb(Perturbation::Noise(noise(cx, c, ty))), ty)
         }
         "swap" => {
-            // Numbers and dates by value, categories by their order (text, then false < true).
+            // Numbers and dates by value, categories in natural order (false before true).
             let ty = given.unwrap_or(ValueType::Integer);
             let window = c.window.as_ref().and_then(|w| bounded(cx, w, "window", (0.0, 50.0), true)).unwrap_or(5.0);
             let within = c.within.as_ref().map(|w| w.get_ref().clone()).unwrap_or_default();
