@@ -208,6 +208,14 @@ fn noise_clamps_to_the_default_bounds() {
     let zeros = values.iter().filter(|v| **v == 0).count() as u64;
     let clamped = perturbed(&report(&dir), "課税所得")["clamped"].as_u64().unwrap();
     assert!(clamped > 0 && clamped <= zeros, "{clamped} clamped, {zeros} zeros");
+    let report = report(&dir);
+    let settings = perturbed(&report, "課税所得")["settings"].to_string();
+    assert!(
+        settings.contains("[\"min\",\"0\"]") && !settings.contains("\"max\""),
+        "the default bound is stated: {settings}"
+    );
+    let settings = perturbed(&report, "生年月日")["settings"].to_string();
+    assert!(settings.contains("[\"min\",\"1917-04-17\"]"), "a date column's default bounds are its range: {settings}");
 }
 
 /// Joint microaggregation (MDAV) in an anonymized release: every released (income, birth date)
@@ -242,18 +250,32 @@ fn microaggregation_groups_are_shared_by_at_least_group_size_records() {
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(md.contains("ミクロアグリゲーション"), "the report names the technique in Japanese");
 
-    // One column, median: the same input value gives the same output value.
-    let text = rules(
-        "anonymized",
-        privacy,
-        "action = \"microaggregate\"\naggregate = \"median\"\ngroup_size = 7",
-        "action = \"drop\"",
-    );
+    // One column, exactly: the same input value gives the same output value, every released
+    // value is shared by at least group_size records and is the (rounded) mean of their input
+    // values, and groups are runs of the sorted input (no two groups interleave).
+    let (input, rows) = numbered(&env);
+    let text = rules("pseudonymized", "", "action = \"microaggregate\"\ngroup_size = 7", "action = \"drop\"");
     let job = env.job("micro1", &input, &env.write("micro1.toml", &text), "");
     let t = read_parquet(&run(&env, &job, true).join("p.parquet"));
-    let mut counts: HashMap<String, u64> = HashMap::new();
-    t.rows.iter().for_each(|r| *counts.entry(r[t.col("課税所得")].clone().unwrap()).or_default() += 1);
-    assert!(counts.values().all(|n| *n >= 7), "{counts:?}");
+    let i_inc = rows[0].iter().position(|c| c == "課税所得").unwrap();
+    let input_of: HashMap<String, i64> = rows[1..].iter().map(|r| (r[0].clone(), r[i_inc].parse().unwrap())).collect();
+    let mut by_input: HashMap<i64, i64> = HashMap::new();
+    let mut groups: HashMap<i64, Vec<i64>> = HashMap::new();
+    for r in &t.rows {
+        let x = input_of[r[t.col("rid")].as_ref().unwrap()];
+        let y: i64 = r[t.col("課税所得")].as_ref().unwrap().parse().unwrap();
+        assert_eq!(*by_input.entry(x).or_insert(y), y, "one input value, one output value");
+        groups.entry(y).or_default().push(x);
+    }
+    let mut spans: Vec<(i64, i64)> = Vec::new();
+    for (y, xs) in &groups {
+        assert!(xs.len() >= 7, "a group of {}", xs.len());
+        let mean = xs.iter().map(|x| *x as f64).sum::<f64>() / xs.len() as f64;
+        assert_eq!(*y, mean.round() as i64, "the group's mean");
+        spans.push((*xs.iter().min().unwrap(), *xs.iter().max().unwrap()));
+    }
+    spans.sort();
+    assert!(spans.windows(2).all(|w| w[0].1 < w[1].0), "groups are runs of the sorted values");
 }
 
 /// Bad options are configuration errors (exit 3) naming the rule's line, before anything is read.

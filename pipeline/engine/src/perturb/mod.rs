@@ -47,6 +47,9 @@ pub(crate) struct Facts {
     /// Per column of the unit: values set to null because too few records share their pattern
     /// of missing values to form a group.
     pub nulled: Vec<u64>,
+    /// Per column of the unit: the bounds applied (`min`, `max`; none where unbounded), defaults
+    /// filled in (noise).
+    pub bounds: Vec<(Option<f64>, Option<f64>)>,
     /// What rank swapping did (swap).
     pub swap: Option<tokumei_report::Swapped>,
     /// What PRAM did (pram).
@@ -408,11 +411,21 @@ pub(crate) fn write_codes(dict: &mut Dictionary, new: Vec<Cell>) {
 /// The report's entry for column `j` of a unit.
 fn report(c: &ColumnPlan, facts: &Facts, j: usize, change: &Change) -> Perturbed {
     let p = c.perturbation().expect("a perturbed column");
+    let mut settings = p.settings();
+    // The bounds as applied, defaults included (dates as dates).
+    if let Some((lo, hi)) = facts.bounds.get(j) {
+        settings.retain(|(k, _)| k != "min" && k != "max");
+        for (key, v) in [("min", lo), ("max", hi)] {
+            if let Some(x) = v {
+                settings.push((key.into(), cell_of(*x, c.ty).label()));
+            }
+        }
+    }
     Perturbed {
         column: c.name.clone(),
         output: c.output.clone().unwrap_or_default(),
         technique: p.name().into(),
-        settings: p.settings(),
+        settings,
         description: p.describe(),
         description_ja: p.describe_ja(),
         method: facts.method.clone(),

@@ -97,7 +97,9 @@ impl Technique for AddNoise {
             let ty = t.plan.ty;
             write_rows(t.dict, &fitted, ty);
         }
-        Ok(Facts { clamped, nulled: vec![0; unit.len()], ..Facts::default() })
+        let finite = |x: f64| x.is_finite().then_some(x);
+        let bounds = bounds.iter().map(|b| (finite(b.lo), finite(b.hi))).collect();
+        Ok(Facts { clamped, nulled: vec![0; unit.len()], bounds, ..Facts::default() })
     }
 }
 
