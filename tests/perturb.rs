@@ -289,7 +289,8 @@ fn bad_perturbation_options_exit_with_the_config_code_naming_the_line() {
         ("action = \"noise\"\nscale = 20", "scale must be above 0 and at most 10"),
         ("action = \"noise\"\nscale = 0.1\nkind = \"additiv\"", "did you mean `additive`?"),
         ("action = \"microaggregate\"\nmethod = \"mdav\"", "method applies only to joint microaggregation"),
-        ("action = \"swap\"", "swap\" is not built yet"),
+        ("action = \"swap\"\nwindow = 60", "window must be above 0 and at most 50"),
+        ("action = \"pram\"\nkeep = 1", "keep must be above 0 and below 1"),
     ] {
         let text = rules("anonymized", privacy, income, "action = \"drop\"");
         let line = text.lines().position(|l| l == "name = \"課税所得\"").unwrap() + 1;
@@ -300,6 +301,192 @@ fn bad_perturbation_options_exit_with_the_config_code_naming_the_line() {
         let named = (line..=line + 5).any(|n| r.stderr.contains(&format!("bad.toml:{n}:")));
         assert!(named, "{income}: names the line: {}", r.stderr);
     }
+}
+
+/// The input and released values of `column` per record, matched by `rid`, with each record's
+/// `性別` (kept, released as it is).
+fn before_after(rows: &[Vec<String>], t: &Table, column: &str) -> Vec<(String, String, Option<String>)> {
+    let h = &rows[0];
+    let (i_col, i_sex) = (h.iter().position(|c| c == column).unwrap(), h.iter().position(|c| c == "性別").unwrap());
+    let input_of: HashMap<String, &Vec<String>> = rows[1..].iter().map(|r| (r[0].clone(), r)).collect();
+    let (rid, col) = (t.col("rid"), t.col(column));
+    t.rows
+        .iter()
+        .map(|r| {
+            let source = input_of[r[rid].as_ref().unwrap()];
+            (source[i_sex].clone(), source[i_col].clone(), r[col].clone())
+        })
+        .collect()
+}
+
+/// Whether every released value lies within `window` percent of the ranks of its record's input
+/// value (ties: the value's whole run of ranks), among `pairs` (input, released).
+fn within_window(pairs: &[(i64, i64)], window: f64) -> bool {
+    let mut sorted: Vec<i64> = pairs.iter().map(|p| p.0).collect();
+    sorted.sort();
+    let w = ((window / 100.0 * sorted.len() as f64).floor() as usize).max(1);
+    pairs.iter().all(|(b, a)| {
+        let (lo, hi) = (sorted.partition_point(|x| x < b), sorted.partition_point(|x| x <= b) - 1);
+        let (alo, ahi) = (sorted.partition_point(|x| x < a), sorted.partition_point(|x| x <= a) - 1);
+        alo <= hi + w && ahi + w >= lo
+    })
+}
+
+/// Rank swapping (sdcMicro rankSwap), recomputed from the release: incomes swapped within 性別
+/// and birth dates over the whole column are each a permutation of the input's (within each
+/// stratum too); every record's value comes from within the window of ranks; the report's
+/// records changed, strata and swapped records are the release's; the dictionary says so.
+#[test]
+fn swap_keeps_every_count_within_strata_and_the_window() {
+    let env = Env::new();
+    let (input, rows) = numbered(&env);
+    let text = rules(
+        "pseudonymized",
+        "",
+        "action = \"swap\"\nwindow = 5\nwithin = [\"性別\"]",
+        "action = \"swap\"\nwindow = 2",
+    );
+    let job = env.job("swap", &input, &env.write("swap.toml", &text), "");
+    let dir = run(&env, &job, true);
+    let t = read_parquet(&dir.join("p.parquet"));
+    assert_eq!(t.types[t.col("課税所得")], arrow::datatypes::DataType::Int64);
+    let income = before_after(&rows, &t, "課税所得");
+    let mut changed = 0u64;
+    for sex in ["男", "女"] {
+        let pairs: Vec<(i64, i64)> = income
+            .iter()
+            .filter(|(s, _, _)| s == sex)
+            .map(|(_, b, a)| (b.parse().unwrap(), a.as_ref().unwrap().parse().unwrap()))
+            .collect();
+        let (mut b, mut a): (Vec<i64>, Vec<i64>) = pairs.iter().copied().unzip();
+        b.sort();
+        a.sort();
+        assert_eq!(a, b, "{sex}: the released incomes are exactly the input's");
+        assert!(within_window(&pairs, 5.0), "{sex}: a value from beyond the window");
+        changed += pairs.iter().filter(|(b, a)| b != a).count() as u64;
+    }
+    let births: Vec<(i64, i64)> =
+        before_after(&rows, &t, "生年月日").iter().map(|(_, b, a)| (days(b), days(a.as_ref().unwrap()))).collect();
+    let (mut b, mut a): (Vec<i64>, Vec<i64>) = births.iter().copied().unzip();
+    b.sort();
+    a.sort();
+    assert_eq!(a, b, "the released birth dates are exactly the input's");
+    assert!(within_window(&births, 2.0));
+    let report = report(&dir);
+    let p = perturbed(&report, "課税所得");
+    assert_eq!(p["technique"], "swap");
+    assert_eq!(p["records_changed"].as_u64().unwrap(), changed);
+    assert!(changed > 5_000, "{changed}: most records get another value (a third of incomes are 0)");
+    let s = &p["swap"];
+    assert_eq!((s["strata"].as_u64(), s["strata_alone"].as_u64()), (Some(2), Some(0)));
+    assert_eq!(s["swapped"].as_u64().unwrap() + s["unswapped"].as_u64().unwrap(), 10_000);
+    assert!(s["max_rank_distance"].as_u64().unwrap() <= 5_382 / 20);
+    let (sd_before, sd_after) = (p["sd_before"].as_f64().unwrap(), p["sd_after"].as_f64().unwrap());
+    assert!((sd_before - sd_after).abs() < 1e-6 * sd_before, "the spread is the input's");
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.contains("データ交換") && md.contains("交換したレコード"), "the report names it");
+    let dict = std::fs::read_to_string(dir.join("data_dictionary.md")).unwrap();
+    assert!(dict.contains("入れ替えてあります") && dict.contains("weakened"), "the dictionary says what it does");
+}
+
+/// Swapping a categorical column (in natural order) keeps each category's count exactly.
+#[test]
+fn swap_of_categories_keeps_their_counts() {
+    let env = Env::new();
+    let (input, rows) = numbered(&env);
+    let text = rules("pseudonymized", "", "action = \"drop\"", "action = \"drop\"").replace(
+        "name = \"要介護度\"\nrole = \"insensitive\"\naction = \"drop\"",
+        "name = \"要介護度\"\nrole = \"insensitive\"\ntype = \"string\"\naction = \"swap\"\nwindow = 10",
+    );
+    let job = env.job("swapc", &input, &env.write("swapc.toml", &text), "");
+    let t = read_parquet(&run(&env, &job, true).join("p.parquet"));
+    let care = before_after(&rows, &t, "要介護度");
+    let (mut b, mut a): (Vec<String>, Vec<String>) =
+        care.iter().map(|(_, b, a)| (b.clone(), a.clone().unwrap())).unzip();
+    let changed = b.iter().zip(&a).filter(|(x, y)| x != y).count();
+    b.sort();
+    a.sort();
+    assert_eq!(a, b, "each category's count is the input's");
+    assert!(changed > 0, "some records changed category");
+}
+
+/// PRAM, recomputed from the release: invariant PRAM (keep 0.5) of 要介護度 within 性別 keeps each
+/// category's count exactly in each stratum, and changes about (1 - keep)·(1 - Σπ²) of the
+/// records; a stated matrix (invariant = false) applied to 障害者手帳 moves 身体 to 精神 at its rate.
+#[test]
+fn pram_keeps_counts_exactly_or_applies_the_stated_matrix() {
+    let env = Env::new();
+    let (input, rows) = numbered(&env);
+    let drop = |c: &str| format!("name = \"{c}\"\nrole = \"insensitive\"\naction = \"drop\"");
+    let text = rules("pseudonymized", "", "action = \"drop\"", "action = \"drop\"")
+        .replace(
+            &drop("要介護度"),
+            "name = \"要介護度\"\nrole = \"insensitive\"\naction = \"pram\"\nkeep = 0.5\nwithin = [\"性別\"]",
+        )
+        .replace(
+            &drop("障害者手帳"),
+            "name = \"障害者手帳\"\nrole = \"insensitive\"\naction = \"pram\"\nmatrix_file = \"m.csv\"\ninvariant = false",
+        );
+    env.write("m.csv", "from,to,p\nなし,なし,1\n身体,身体,0.8\n身体,精神,0.2\n精神,精神,1\n療育,療育,1\n");
+    let job = env.job("pram", &input, &env.write("pram.toml", &text), "");
+    let dir = run(&env, &job, true);
+    let t = read_parquet(&dir.join("p.parquet"));
+    let care = before_after(&rows, &t, "要介護度");
+    let (mut want, mut var, mut changed) = (0.0f64, 0.0f64, 0u64);
+    for sex in ["男", "女"] {
+        let of: Vec<(&String, &String)> =
+            care.iter().filter(|(s, _, _)| s == sex).map(|(_, b, a)| (b, a.as_ref().unwrap())).collect();
+        let count = |pick: &dyn Fn(&(&String, &String)) -> String| {
+            let mut m: HashMap<String, u64> = HashMap::new();
+            of.iter().for_each(|p| *m.entry(pick(p)).or_default() += 1);
+            m
+        };
+        let before = count(&|p| p.0.clone());
+        assert_eq!(count(&|p| p.1.clone()), before, "{sex}: each category's count is the input's");
+        let m = of.len() as f64;
+        let q = 0.5 * (1.0 - before.values().map(|c| (*c as f64 / m).powi(2)).sum::<f64>());
+        want += m * q;
+        var += m * q * (1.0 - q);
+        changed += of.iter().filter(|(b, a)| b != a).count() as u64;
+    }
+    assert!((changed as f64 - want).abs() < 4.0 * var.sqrt(), "{changed} changed against {want} expected");
+    let report = report(&dir);
+    let p = perturbed(&report, "要介護度");
+    assert_eq!(p["records_changed"].as_u64().unwrap(), changed);
+    assert_eq!((p["pram"]["form"].as_str(), p["pram"]["marginal_exact"].as_bool()), (Some("invariant"), Some(true)));
+    assert_eq!(p["pram"]["largest_share_change"], 0.0);
+    let card = before_after(&rows, &t, "障害者手帳");
+    let body: Vec<&Option<String>> = card.iter().filter(|(_, b, _)| b == "身体").map(|(_, _, a)| a).collect();
+    let moved = body.iter().filter(|a| a.as_deref() == Some("精神")).count() as f64 / body.len() as f64;
+    let se = (0.2 * 0.8 / body.len() as f64).sqrt();
+    assert!((moved - 0.2).abs() < 3.0 * se, "身体 -> 精神 at {moved}, stated 0.2 ± {se}");
+    assert!(card.iter().filter(|(_, b, _)| b != "身体").all(|(_, b, a)| a.as_ref() == Some(b)), "rows of 1 kept");
+    let p = perturbed(&report, "障害者手帳");
+    assert_eq!(p["pram"]["form"], "matrix");
+    assert_eq!(p["pram"]["categories"][1], "身体");
+    assert_eq!(p["pram"]["matrix"][1][2], 0.2);
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.contains("適用した遷移確率行列"), "the report shows the stated matrix");
+    let dict = std::fs::read_to_string(dir.join("data_dictionary.md")).unwrap();
+    assert!(dict.contains("事実でないことがあります") && dict.contains("may be false"), "the dictionary warns");
+}
+
+/// A stated matrix without a row for some category of the column is a configuration error (exit
+/// 3) naming the rule's line, and names no category (they are values of people).
+#[test]
+fn a_matrix_missing_a_category_exits_with_the_config_code() {
+    let env = Env::new();
+    let (input, _) = numbered(&env);
+    env.write("m.csv", "0,0,1\n");
+    let text = rules("pseudonymized", "", "action = \"pram\"\nmatrix_file = \"m.csv\"", "action = \"drop\"");
+    let line = text.lines().position(|l| l == "name = \"課税所得\"").unwrap() + 1;
+    let job = env.job("bad", &input, &env.write("bad.toml", &text), "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, ExitCode::Config.code(), "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("bad.toml:{line}: `課税所得`")), "{}", r.stderr);
+    assert!(r.stderr.contains("have no row in its matrix_file"), "{}", r.stderr);
+    assert!(!r.stderr.contains("1429000"), "no value of a person: {}", r.stderr);
+    assert!(env.out_files().is_empty(), "nothing written");
 }
 
 /// 規則62条4号: noise does not hide an outlier. In an anonymized release the noised incomes'

@@ -70,6 +70,12 @@ pub fn lines(report: &Report) -> Vec<String> {
         if let Some(m) = &p.method {
             line.push_str(&format!(", {m}"));
         }
+        if let Some(s) = &p.swap {
+            line.push_str(&format!(", {} strata, {} records unswapped", s.strata, s.unswapped));
+        }
+        if let Some(r) = &p.pram {
+            line.push_str(&format!(", {}, largest share change {:.2} pt", r.form, r.largest_share_change * 100.0));
+        }
         line.push(')');
         out.push(line);
     }

@@ -22,7 +22,7 @@ pub use classes::{ClassStats, HistogramBucket, LDiversity, ModelOutcome, Suppres
 pub use columns::{ColumnReport, TCloseness, ValueSummary};
 pub use inputs::{InputReport, Timings};
 pub use people::{PeopleCounts, RequestCounts};
-pub use perturbation::{LinkageRisk, Perturbed};
+pub use perturbation::{LinkageRisk, Perturbed, Randomised, Swapped};
 pub use read::{ReportError, from_json, read, read_marks, read_stamp};
 pub use release_risk::{AddedColumn, ReleaseRisk};
 pub use report::Report;

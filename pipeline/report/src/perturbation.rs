@@ -39,6 +39,55 @@ pub struct Perturbed {
     pub clamped: Option<u64>,
     /// Values set to null: too few records with their pattern of missing values to form a group.
     pub nulled: u64,
+    /// What rank swapping did (swap).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swap: Option<Swapped>,
+    /// What PRAM did (pram).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pram: Option<Randomised>,
+}
+
+/// What rank swapping did (sdcMicro `rankSwap`), over the records with a value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Swapped {
+    /// Strata: 1 without `within`, else the records' distinct tuples of the `within` columns.
+    pub strata: u64,
+    /// Strata of one record, left as they are.
+    pub strata_alone: u64,
+    /// Records left unswapped: alone in their stratum, or with no unswapped record within the
+    /// window above them.
+    pub unswapped: u64,
+    /// Records swapped (each with one partner; partners of equal value change nothing).
+    pub swapped: u64,
+    /// Mean absolute distance in ranks (records of the stratum) between swapped partners.
+    pub mean_rank_distance: f64,
+    /// The largest distance in ranks between swapped partners.
+    pub max_rank_distance: u64,
+}
+
+/// What PRAM did, over the records with a value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Randomised {
+    /// How: `invariant` (keep form, exact), `keep`, `matrix`, `matrix, invariant`.
+    pub form: String,
+    /// The probability of keeping a category (keep forms).
+    pub keep: Option<f64>,
+    /// The categories (labels), in their order.
+    pub categories: Vec<String>,
+    /// Each category's share of the records with a value before (the marginal π).
+    pub marginal: Vec<f64>,
+    /// Each category's share after.
+    pub released: Vec<f64>,
+    /// The transition matrix applied, rows `from` and columns `to` in the order of
+    /// `categories` (a stated matrix; with `invariant`, R = P·Q on the whole column's marginal);
+    /// empty for the keep forms, whose matrix follows from `keep` and the marginal.
+    pub matrix: Vec<Vec<f64>>,
+    /// Whether the released marginal is the input's exactly (else in expectation, or not kept).
+    pub marginal_exact: bool,
+    /// The largest absolute change of a category's share (0 when exact).
+    pub largest_share_change: f64,
+    /// Strata (1 without `within`).
+    pub strata: u64,
 }
 
 /// The distance-based record-linkage risk of the perturbed numeric columns (sdcMicro `dRisk`):

@@ -1,5 +1,5 @@
 //! The perturbation stage: techniques that need a whole column (or several) at once —
-//! microaggregation, noise, and later swapping and PRAM — run after every row is read (pass 1)
+//! microaggregation, noise, swapping and PRAM — run after every row is read (pass 1)
 //! and before the privacy models judge the released values. A perturbed column is
 //! dictionary-encoded (a code per row); a technique rewrites each row's code and the dictionary.
 //!
@@ -11,7 +11,9 @@
 mod linkage;
 mod microaggregate;
 mod noise;
+mod pram;
 mod seed;
+mod swap;
 
 pub(crate) use linkage::linkage;
 pub(crate) use seed::Seed;
@@ -48,6 +50,10 @@ pub(crate) struct Facts {
     /// Per column of the unit: the bounds applied (`min`, `max`; none where unbounded), defaults
     /// filled in (noise).
     pub bounds: Vec<(Option<f64>, Option<f64>)>,
+    /// What rank swapping did (swap).
+    pub swap: Option<tokumei_report::Swapped>,
+    /// What PRAM did (pram).
+    pub pram: Option<tokumei_report::Randomised>,
 }
 
 /// What a technique may read besides its own columns.
@@ -57,7 +63,6 @@ pub(crate) struct Context<'a> {
     /// With `within`: each accepted row's stratum, a dense id of the tuple of the `within`
     /// columns' values as their rules release them (at the rule's own level, before any
     /// search); records may only exchange with records of their stratum.
-    #[allow(dead_code)] // read by swap and pram, which are not built yet
     pub strata: Option<&'a [u32]>,
 }
 
@@ -69,21 +74,13 @@ pub(crate) trait Technique: Send + Sync {
 }
 
 /// The technique of a perturbation. This is the registry: adding one means one file and one
-/// line here. Techniques not built yet are refused as a configuration error before any row is
-/// read.
-fn technique(p: &Perturbation, plan: &Plan, c: &ColumnPlan) -> Result<Box<dyn Technique>, EngineError> {
+/// line here.
+fn technique(p: &Perturbation) -> Result<Box<dyn Technique>, EngineError> {
     Ok(match p {
         Perturbation::Microaggregate(m) => Box::new(microaggregate::Microaggregate::new(m.clone())),
         Perturbation::Noise(n) => Box::new(noise::AddNoise::new(n.clone())),
-        Perturbation::Swap(_) | Perturbation::Pram(_) => {
-            return Err(EngineError::Config(format!(
-                "{}:{}: `{}`: action = \"{}\" is not built yet in this tokumei\n  hint: use microaggregate or noise, or generalize the column",
-                plan.rules_path.display(),
-                c.line,
-                c.name,
-                p.name()
-            )));
-        }
+        Perturbation::Swap(s) => Box::new(swap::RankSwap::new(s.clone())),
+        Perturbation::Pram(r) => Box::new(pram::Pram::new(r.clone())),
     })
 }
 
@@ -128,8 +125,7 @@ pub(crate) struct Stage {
 
 impl Stage {
     /// The units of `plan`, given the dictionary of each global plan column (`(plan column,
-    /// dictionary)`); a perturbation that is not built yet, or a perturbed column without a
-    /// dictionary, is refused.
+    /// dictionary)`); a perturbed column without a dictionary is refused.
     pub fn new(plan: &Plan, globals: &[(usize, usize)]) -> Result<Stage, EngineError> {
         let mut units: Vec<Unit> = Vec::new();
         for (i, c) in plan.columns.iter().enumerate() {
@@ -148,7 +144,7 @@ impl Stage {
                 None => format!("column\u{0}{}", c.name),
             };
             let within = within(plan, c, p, globals)?;
-            units.push(Unit { columns: vec![(i, dict)], technique: technique(p, plan, c)?, label, within });
+            units.push(Unit { columns: vec![(i, dict)], technique: technique(p)?, label, within });
         }
         Ok(Stage { units })
     }
@@ -443,6 +439,8 @@ fn report(c: &ColumnPlan, facts: &Facts, j: usize, change: &Change) -> Perturbed
         smallest_released: None,
         clamped: facts.clamped.get(j).copied(),
         nulled: facts.nulled.get(j).copied().unwrap_or(0),
+        swap: facts.swap.clone(),
+        pram: facts.pram.clone(),
     }
 }
 
@@ -520,9 +518,10 @@ mod tests {
     }
 
     #[test]
-    fn swap_and_pram_are_refused_until_built() {
-        let plan = plan_with("action = \"swap\"");
-        let e = Stage::new(&plan, &[(0, 0), (1, 1)]).err().expect("refused");
-        assert!(e.to_string().contains("r.toml:8: `x`: action = \"swap\" is not built yet"), "{e}");
+    fn every_perturbation_has_its_technique() {
+        for action in ["action = \"swap\"", "action = \"pram\""] {
+            let plan = plan_with(action);
+            assert_eq!(Stage::new(&plan, &[(0, 0), (1, 1)]).map(|s| s.units.len()).ok(), Some(2), "{action}");
+        }
     }
 }

@@ -63,6 +63,9 @@ pub fn dictionary(rp: &Report) -> Doc {
             list(&|p| format!("{}（{}）", p.output, p.description_ja)),
             list(&|p| format!("{} ({})", p.output, p.description)),
         )));
+        for p in rp.perturbed.iter().filter(|p| p.swap.is_some() || p.pram.is_some()) {
+            b.push(Block::Para(super::words::exchange_note(p)));
+        }
     }
     b.push(Block::Para(
         "帯や範囲の列には、並べ替えと絞込みのための下限（_min）と上限（_max）の数値列があります（空欄は上限・下限なし）。/ Banded and range columns come with numeric lower (_min) and upper (_max) bound columns for sorting and filtering (empty where a band is open).".into(),

@@ -66,7 +66,8 @@ pub(super) fn action(
             (Action::Perturb(Perturbation::Noise(noise(cx, c, ty))), ty)
         }
         "swap" => {
-            let ty = numeric_type(cx, c, action, given);
+            // Numbers and dates by value, categories in natural order (false before true).
+            let ty = given.unwrap_or(ValueType::Integer);
             let window = c.window.as_ref().and_then(|w| bounded(cx, w, "window", (0.0, 50.0), true)).unwrap_or(5.0);
             let within = c.within.as_ref().map(|w| w.get_ref().clone()).unwrap_or_default();
             (Action::Perturb(Perturbation::Swap(Swap { window, within })), ty)
@@ -231,6 +232,10 @@ fn pram(cx: &mut Ctx, c: &RawColumn) -> Pram {
     }
     let within = c.within.as_ref().map(|w| w.get_ref().clone()).unwrap_or_default();
     let invariant = c.invariant.as_ref().is_none_or(|i| *i.get_ref());
+    if let (Some(w), Some(_), false) = (&c.within, &c.matrix_file, invariant) {
+        let why = "`within` changes nothing when each record's category is drawn from its row of a stated matrix (invariant = false): remove it, or keep invariant = true (each stratum on its own distribution)";
+        cx.push(w, why);
+    }
     Pram { keep: keep.unwrap_or(0.8), invariant, within, matrix }
 }
 
@@ -444,6 +449,8 @@ mod tests {
             .unwrap_err();
         assert!(e.contains("use additive noise on dates"), "{e}");
         assert!(check("action = \"swap\"\nwithin = [\"c\"]", "action = \"drop\"").is_ok());
+        let p = check("action = \"swap\"\ntype = \"string\"", "action = \"drop\"").unwrap();
+        assert_eq!(p.columns[0].ty, crate::ValueType::String, "categories swap by their order");
         let e = check("action = \"swap\"\nwithin = [\"b\"]", "action = \"drop\"").unwrap_err();
         assert!(e.contains("`within` names `b`, which is dropped"), "{e}");
         let e = check("action = \"swap\"\nwithin = [\"cc\"]", "action = \"drop\"").unwrap_err();
@@ -484,5 +491,15 @@ mod tests {
         assert_eq!(super::parse_matrix("A,A,1.5").unwrap_err().0, 1);
         assert!(super::parse_matrix("A,B,1").unwrap_err().1.contains("has no row of its own"));
         assert!(super::parse_matrix("A,A,0.5\nA,A,0.5").unwrap_err().1.contains("repeats"));
+        let dir = std::env::temp_dir().join(format!("tokumei-rules-matrix-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("m.csv"), "A,A,1\n").unwrap();
+        let header = ["a".to_string(), "b".into(), "c".into()];
+        let src = rules(
+            "action = \"pram\"\nmatrix_file = \"m.csv\"\ninvariant = false\nwithin = [\"c\"]",
+            "action = \"drop\"",
+        );
+        let e = validate_rules(&dir.join("r.toml"), &src, &header).map(|_| ()).unwrap_err().to_string();
+        assert!(e.contains("`within` changes nothing"), "{e}");
     }
 }

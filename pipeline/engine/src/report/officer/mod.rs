@@ -3,6 +3,7 @@
 //! section, in the order the report gives them.
 
 mod counts;
+mod exchange;
 mod models;
 mod opening;
 mod perturbation;

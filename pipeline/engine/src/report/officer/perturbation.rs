@@ -72,6 +72,8 @@ pub(super) fn perturbation(rp: &Report, lang: Lang, b: &mut Vec<Block>) {
                 p.nulled.to_string(),
             ]);
         }
+        super::exchange::rows(p, lang, &mut rows);
         b.push(Block::Table { head: vec![t("指標", "measure"), t("値", "value")], rows });
+        super::exchange::tables(p, lang, b);
     }
 }
