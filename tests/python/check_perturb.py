@@ -16,6 +16,7 @@ and exits 0, or prints the failed check and exits 1.
 """
 
 import json
+import re
 import sys
 
 import numpy as np
@@ -33,10 +34,31 @@ def check(ok, what):
         failures.append(what)
 
 
+ERAS = {"明治": 1868, "大正": 1912, "昭和": 1926, "平成": 1989, "令和": 2019}
+WAREKI = re.compile(r"^(明治|大正|昭和|平成|令和)(元|\d+)年(\d+)月(\d+)日$")
+
+
+def iso(text):
+    """A date as municipal extracts write it (2003-11-10, 2003/1/5, 昭和58年1月31日, 平成元年...),
+    as YYYY-MM-DD; None when it is not one."""
+    if not isinstance(text, str):
+        return None
+    m = WAREKI.match(text.strip())
+    if m:
+        era, y, mo, d = m.groups()
+        year = ERAS[era] + (1 if y == "元" else int(y)) - 1
+        return f"{year:04d}-{int(mo):02d}-{int(d):02d}"
+    parts = re.split(r"[-/]", text.strip())
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        return f"{int(parts[0]):04d}-{int(parts[1]):02d}-{int(parts[2]):02d}"
+    return None
+
+
 def numeric(series, kind):
     """A column as float: integers as numbers, dates as days since 1970-01-01."""
     if kind == "date":
-        return (pd.to_datetime(series, errors="coerce") - pd.Timestamp("1970-01-01")).dt.days.astype("float64")
+        days = pd.to_datetime(series.map(iso), format="%Y-%m-%d", errors="coerce") - pd.Timestamp("1970-01-01")
+        return days.dt.days.astype("float64")
     return pd.to_numeric(series, errors="coerce").astype("float64")
 
 
@@ -89,11 +111,14 @@ def noise(both, c):
         check(y.max() <= hi, f"{name}: nothing above max {hi}")
     r = c.get("round", 1)
     check(bool(np.all(np.mod(y, r) == 0)), f"{name}: every value a multiple of {r}")
+    # Clamping at a bound truncates the noise of the records near it: judge the noise on the
+    # records whose input lies more than 4 noise standard deviations inside the bounds.
+    reach = 4 * (s * float(np.std(x, ddof=1)) if c.get("kind", "additive") == "additive" else s * np.abs(x))
     inside = np.ones(len(y), dtype=bool)
     if lo is not None:
-        inside &= (y > lo).to_numpy()
+        inside &= (x - lo > reach).to_numpy()
     if hi is not None:
-        inside &= (y < hi).to_numpy()
+        inside &= (hi - x > reach).to_numpy()
     d = (y - x).to_numpy()[inside]
     if c.get("kind", "additive") == "multiplicative":
         keep = x.to_numpy()[inside] != 0
@@ -124,9 +149,12 @@ def swap(both, c):
     name, p = c["name"], c["window"]
     for part in strata(both, c):
         x, y = part[name + "_in"], part[name + "_out"]
-        same = sorted(x.dropna().tolist()) == sorted(y.dropna().tolist())
-        if not same:
-            check(False, f"{name}: a stratum's values are a permutation of its input's")
+        a, b = x.dropna().value_counts(), y.dropna().value_counts()
+        if not a.sort_index().equals(b.sort_index()):
+            diff = a.sub(b, fill_value=0)
+            diff = diff[diff != 0]
+            check(False, f"{name}: a stratum's values are a permutation of its input's "
+                  f"({len(x)} records, {len(diff)} values counted differently, e.g. {diff.head(3).to_dict()})")
             return
     check(True, f"{name}: every stratum's released values are a permutation of its input values ({len(strata(both, c))} strata)")
     changed, worst, n_all = 0, 0.0, 0
