@@ -28,3 +28,4 @@ mod risk;
 mod scrub;
 mod search;
 mod standards;
+mod utility;

@@ -1,0 +1,37 @@
+//! The report's utility section ([`crate::utility`]): what the release changed per released
+//! dictionary column, the correlations, and the risk-utility map with the earlier releases of
+//! the dataset in the output folder.
+
+use super::anonymize::Anonymized;
+use super::layout::Slot;
+use crate::report::Report;
+use crate::utility::{Compared, Released, compare, ru_map};
+use tokumei_report::Utility;
+
+/// The utility section of `report`, from the run's dictionaries before and after; earlier
+/// releases are looked for beside `release_dir` (the staging folder in the output folder).
+pub(super) fn utility(an: &Anonymized, report: &Report, release_dir: &std::path::Path) -> Utility {
+    let layout = &an.enc.layout;
+    let plan = &layout.plan;
+    let mut cols = Vec::new();
+    let mut not_compared = Vec::new();
+    for c in &layout.columns {
+        let Some(output) = plan.columns[c.plan].output.clone() else { continue };
+        match c.slot {
+            Slot::Global(d) => cols.push(Compared { output, dict: d, generalizer: c.transform.generalizer() }),
+            Slot::Local(_) => not_compared.push((
+                output,
+                "written record by record as kept, coded or pseudonymised (not dictionary-encoded): not compared"
+                    .to_string(),
+            )),
+        }
+    }
+    let rel =
+        Released { dicts: &layout.dicts, keep: &an.enforcement.keep, nulled: &an.nulled, k: u64::from(plan.privacy.k) };
+    let (columns, correlation) = compare(&cols, &an.snapshot, &rel);
+    let mut map = ru_map::points(report.search.as_ref(), &report.after, &columns);
+    if let Some(out) = release_dir.parent() {
+        map.earlier = ru_map::earlier(out, &report.dataset, &report.release_id, &map.loss_measure);
+    }
+    Utility { columns, not_compared, correlation, ru_map: map }
+}
