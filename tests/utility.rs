@@ -140,8 +140,16 @@ fn what_changed_is_recomputed_from_the_input_and_the_release() {
         (sex["kind"].as_str(), sex["tvd"].as_f64(), sex["changed_share"].as_f64()),
         (Some("categorical"), Some(0.0), Some(0.0))
     );
-    // rid is written record by record: listed as not compared.
-    assert!(rep["utility"]["not_compared"].as_array().unwrap().iter().any(|c| c[0] == "rid"));
+    // Every released column is compared or said not to be; rid, kept, did not change.
+    let u = &rep["utility"];
+    for name in &t.columns {
+        let listed = u["columns"].as_array().unwrap().iter().any(|c| c["column"] == name.as_str())
+            || u["not_compared"].as_array().unwrap().iter().any(|c| c[0] == name.as_str());
+        assert!(listed, "{name} is neither compared nor listed as not compared");
+    }
+    if let Some(c) = u["columns"].as_array().unwrap().iter().find(|c| c["column"] == "rid") {
+        assert_eq!(c["mean_abs_change"].as_f64().or(c["tvd"].as_f64()), Some(0.0), "{c}");
+    }
     // The data dictionary says it in short form; the report has a table per column.
     let dict = std::fs::read_to_string(dir.join("data_dictionary.md")).unwrap();
     assert!(dict.contains("mean before") && dict.contains("加工による変化"), "{dict}");

@@ -9,7 +9,9 @@ use crate::utility::{Compared, Released, compare, ru_map};
 use tokumei_report::Utility;
 
 /// The utility section of `report`, from the run's dictionaries before and after; earlier
-/// releases are looked for beside `release_dir` (the staging folder in the output folder).
+/// releases are looked for in the output folder holding `release_dir` (the caller stages a
+/// release in `<out>/.staging-<id>/release`): the nearest of its parents with a folder of the
+/// dataset.
 pub(super) fn utility(an: &Anonymized, report: &Report, release_dir: &std::path::Path) -> Utility {
     let layout = &an.enc.layout;
     let plan = &layout.plan;
@@ -30,7 +32,8 @@ pub(super) fn utility(an: &Anonymized, report: &Report, release_dir: &std::path:
         Released { dicts: &layout.dicts, keep: &an.enforcement.keep, nulled: &an.nulled, k: u64::from(plan.privacy.k) };
     let (columns, correlation) = compare(&cols, &an.snapshot, &rel);
     let mut map = ru_map::points(report.search.as_ref(), &report.after, &columns);
-    if let Some(out) = release_dir.parent() {
+    let dataset = report.dataset.as_str();
+    if let Some(out) = release_dir.ancestors().skip(1).take(3).find(|a| a.join(dataset).is_dir()) {
         map.earlier = ru_map::earlier(out, &report.dataset, &report.release_id, &map.loss_measure);
     }
     Utility { columns, not_compared, correlation, ru_map: map }

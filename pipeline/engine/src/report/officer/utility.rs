@@ -90,7 +90,7 @@ fn moments_rows(x: &Moments, y: &Moments, date: bool, lang: Lang, rows: &mut Vec
     let q = |v: &Option<f64>| v.map_or("—".to_string(), |v| num(v, date));
     for (i, p) in QUANTILE_LEVELS.iter().enumerate() {
         let (a, z) = (x.quantiles.get(i).unwrap_or(&None), y.quantiles.get(i).unwrap_or(&None));
-        rows.push(vec![format!("{}{}%", t("分位点 ", "quantile "), p * 100.0), q(a), q(z)]);
+        rows.push(vec![format!("{}{:.0}%", t("分位点 ", "quantile "), p * 100.0), q(a), q(z)]);
     }
 }
 
