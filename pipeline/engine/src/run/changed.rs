@@ -28,8 +28,12 @@ pub(super) fn utility(an: &Anonymized, report: &Report, release_dir: &std::path:
             )),
         }
     }
-    let rel =
-        Released { dicts: &layout.dicts, keep: &an.enforcement.keep, nulled: &an.nulled, k: u64::from(plan.privacy.k) };
+    let rel = Released {
+        dicts: &layout.dicts,
+        keep: &an.enforcement.keep,
+        nulled: &an.nulled,
+        k: u64::from(plan.privacy.k).max(1),
+    };
     let (columns, correlation) = compare(&cols, &an.snapshot, &rel);
     let mut map = ru_map::points(report.search.as_ref(), &report.after, &columns);
     let dataset = report.dataset.as_str();

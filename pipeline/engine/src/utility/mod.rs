@@ -54,7 +54,8 @@ pub(crate) struct Released<'a> {
     pub keep: &'a [bool],
     /// Per dictionary: codes set to null by cell suppression.
     pub nulled: &'a [Vec<bool>],
-    /// Required k: a quantile of the input with fewer records beyond it is withheld.
+    /// Required k (at least 1): a quantile of the input with fewer records beyond it is
+    /// withheld, so the input's minimum and maximum never are shown.
     pub k: u64,
 }
 
