@@ -40,5 +40,5 @@ pub(super) fn utility(an: &Anonymized, report: &Report, release_dir: &std::path:
     if let Some(out) = release_dir.ancestors().skip(1).take(3).find(|a| a.join(dataset).is_dir()) {
         map.earlier = ru_map::earlier(out, &report.dataset, &report.release_id, &map.loss_measure);
     }
-    Utility { columns, not_compared, correlation, ru_map: map }
+    crate::utility::rounded(Utility { columns, not_compared, correlation, ru_map: map })
 }

@@ -59,6 +59,44 @@ pub(crate) struct Released<'a> {
     pub k: u64,
 }
 
+/// `x` to 12 significant digits: a decimal that `report.json` writes and reads back exactly
+/// (serde_json parses up to 15 digits with a power of ten up to 22 exactly).
+fn sig(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let e = 11 - x.abs().log10().floor() as i32;
+    match e {
+        0..=22 => (x * 10f64.powi(e)).round() / 10f64.powi(e),
+        -22..=-1 => (x / 10f64.powi(-e)).round() * 10f64.powi(-e),
+        _ => x,
+    }
+}
+
+/// `u` with every fraction to 12 significant digits, so the report reads back equal to itself.
+pub(crate) fn rounded(mut u: tokumei_report::Utility) -> tokumei_report::Utility {
+    let opt = |x: &mut Option<f64>| *x = x.map(sig);
+    for c in &mut u.columns {
+        for m in [&mut c.before, &mut c.after].into_iter().flatten() {
+            (m.mean, m.variance) = (sig(m.mean), sig(m.variance));
+            m.quantiles.iter_mut().for_each(opt);
+        }
+        [&mut c.mean_abs_change, &mut c.tvd, &mut c.changed_share].into_iter().for_each(opt);
+    }
+    if let Some(c) = &mut u.correlation {
+        c.before.iter_mut().chain(c.after.iter_mut()).flatten().for_each(opt);
+        c.largest_change = sig(c.largest_change);
+    }
+    for p in &mut u.ru_map.points {
+        (p.loss, p.risk_max, p.risk_avg) = (sig(p.loss), sig(p.risk_max), sig(p.risk_avg));
+    }
+    for e in &mut u.ru_map.earlier {
+        opt(&mut e.loss);
+        (e.risk_max, e.risk_avg) = (sig(e.risk_max), sig(e.risk_avg));
+    }
+    u
+}
+
 /// A numeric column: output name, each input code's number, each released code's number, its
 /// dictionary.
 type Numeric = (String, Vec<Option<f64>>, Vec<Option<f64>>, usize);
@@ -348,5 +386,16 @@ mod tests {
         assert!((u[1].tvd.unwrap() - 1.0 / 6.0).abs() < 1e-12);
         assert!((u[1].changed_share.unwrap() - 1.0 / 3.0).abs() < 1e-12);
         assert!(corr.is_none(), "one numeric column has no correlation matrix");
+    }
+
+    #[test]
+    fn fractions_are_written_to_twelve_digits_and_read_back_exactly() {
+        for x in [1.0 / 3.0, 2.0f64.sqrt() * 1e13, -0.987654321987654, 123456.0, 7.5e-9] {
+            let r = sig(x);
+            assert!((r - x).abs() <= 1e-11 * x.abs(), "{x} -> {r}");
+            let back: f64 = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+            assert_eq!(back.to_bits(), r.to_bits(), "{r}");
+        }
+        assert_eq!(sig(0.0), 0.0);
     }
 }
