@@ -28,4 +28,5 @@ mod risk;
 mod scrub;
 mod search;
 mod standards;
+mod utility;
 mod values;

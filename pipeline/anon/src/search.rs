@@ -104,6 +104,9 @@ pub struct NodeEval {
     pub quality: f64,
     /// Whether the models hold within the suppression limit.
     pub admissible: bool,
+    /// The smallest kept class (records; 0 when every class is suppressed): the highest
+    /// prosecutor risk of the node is its inverse.
+    pub min_class: u64,
 }
 
 /// The search result.
@@ -123,6 +126,26 @@ pub struct SearchResult {
     pub pruned: usize,
     /// Search time in milliseconds.
     pub ms: f64,
+    /// The nodes evaluated (at most [`MAX_CANDIDATES`], the finest first), for a risk-utility map.
+    pub candidates: Vec<NodeEval>,
+    /// Nodes evaluated beyond those kept in `candidates`.
+    pub candidates_left_off: usize,
+}
+
+/// The most evaluated nodes a search result keeps for its risk-utility map.
+pub const MAX_CANDIDATES: usize = 2_000;
+
+/// At most [`MAX_CANDIDATES`] of `nodes`, in lattice order (fewest levels first, then by
+/// levels), and how many were left off.
+fn candidates(nodes: impl Iterator<Item = NodeEval>) -> (Vec<NodeEval>, usize) {
+    let mut all: Vec<NodeEval> = nodes.collect();
+    all.sort_unstable_by(|a, b| {
+        let sum = |n: &NodeEval| n.levels.iter().map(|l| u32::from(*l)).sum::<u32>();
+        sum(a).cmp(&sum(b)).then_with(|| a.levels.cmp(&b.levels))
+    });
+    let left = all.len().saturating_sub(MAX_CANDIDATES);
+    all.truncate(MAX_CANDIDATES);
+    (all, left)
 }
 
 /// The quality model's costs over a problem.
@@ -242,7 +265,7 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
         let p = self.p;
         let nq = p.qi.len();
         let mut sums = self.costs.sums();
-        let (mut classes, mut suppressed) = (0u64, 0u64);
+        let (mut classes, mut suppressed, mut min_class) = (0u64, 0u64, u64::MAX);
         let mut i = 0;
         let e = &t.entries;
         while i < e.len() {
@@ -256,6 +279,7 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
             let ok = self.class_ok(i..j, size, &t.entries);
             if ok {
                 classes += 1;
+                min_class = min_class.min(u64::from(size));
                 let key = e[i].0;
                 let layout = &self.layout;
                 let cells = (0..nq).map(|a| (t.levels[a] as usize, layout.qi(key, a) as usize));
@@ -275,6 +299,7 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
             classes,
             quality: self.costs.value(&sums),
             admissible,
+            min_class: if classes == 0 { 0 } else { min_class },
         }
     }
 
@@ -543,6 +568,7 @@ fn search_with<K: Key>(p: &Problem, opts: &SearchOptions) -> Result<SearchResult
     }
     let lower_bound =
         if optimal { best.as_ref().map_or(f64::INFINITY, |b| b.quality) } else { order.first().map_or(0.0, |o| o.0) };
+    let (candidates, candidates_left_off) = candidates(cache.evaluated.into_values());
     Ok(SearchResult {
         best,
         optimal,
@@ -551,6 +577,8 @@ fn search_with<K: Key>(p: &Problem, opts: &SearchOptions) -> Result<SearchResult
         evaluated,
         pruned,
         ms: started.elapsed().as_secs_f64() * 1000.0,
+        candidates,
+        candidates_left_off,
     })
 }
 
@@ -669,17 +697,24 @@ fn heuristic<K: Key>(
     let top = eng.rollup(&base, &current);
     let mut best = eng.evaluate(&top);
     let mut evaluated = 1;
-    let result = |best: Option<NodeEval>, evaluated: usize| SearchResult {
-        best,
-        optimal: false,
-        lower_bound: lower(min),
-        nodes: lattice_size(min, max),
-        evaluated,
-        pruned: 0,
-        ms: started.elapsed().as_secs_f64() * 1000.0,
+    let mut seen: Vec<NodeEval> = vec![best.clone()];
+    let result = |best: Option<NodeEval>, evaluated: usize, seen: Vec<NodeEval>| {
+        let (candidates, _) = candidates(seen.into_iter());
+        let candidates_left_off = evaluated.saturating_sub(candidates.len());
+        SearchResult {
+            best,
+            optimal: false,
+            lower_bound: lower(min),
+            nodes: lattice_size(min, max),
+            evaluated,
+            pruned: 0,
+            ms: started.elapsed().as_secs_f64() * 1000.0,
+            candidates,
+            candidates_left_off,
+        }
     };
     if !best.admissible {
-        return Ok(result(None, evaluated));
+        return Ok(result(None, evaluated, seen));
     }
     loop {
         let mut step: Option<NodeEval> = None;
@@ -692,6 +727,9 @@ fn heuristic<K: Key>(
             let t = eng.rollup(&base, &next);
             let ev = eng.evaluate(&t);
             evaluated += 1;
+            if seen.len() <= MAX_CANDIDATES {
+                seen.push(ev.clone());
+            }
             if ev.admissible && step.as_ref().is_none_or(|s| ev.quality < s.quality) {
                 step = Some(ev);
             }
@@ -704,7 +742,7 @@ fn heuristic<K: Key>(
             _ => break,
         }
     }
-    Ok(result(Some(best), evaluated))
+    Ok(result(Some(best), evaluated, seen))
 }
 
 /// Number of nodes between `min` and `max` (saturating).

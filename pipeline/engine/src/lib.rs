@@ -30,12 +30,14 @@ pub mod report;
 pub mod requests;
 pub mod risk;
 pub mod run;
+pub(crate) mod scatter;
 pub mod scrub;
 pub(crate) mod standards;
 pub mod tails;
 pub(crate) mod tally;
 pub mod trace;
 pub(crate) mod transform;
+pub(crate) mod utility;
 
 pub use error::{EngineError, ExitCode, Location};
 pub use progress::{NoProgress, Progress};

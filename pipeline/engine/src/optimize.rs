@@ -134,6 +134,8 @@ pub fn optimize(
         levels: levels.iter().map(|(p, l)| (plan.columns[*p].name.clone(), *l)).collect(),
         local_recoding: local.map(LocalRecodingReport::from),
         applied: applied.into(),
+        candidates: candidates(&result, n as u64),
+        candidates_left_off: result.candidates_left_off as u64,
     };
     if plan.privacy.local_recoding == LocalRecoding::Apply {
         let m = local_recoding.as_ref().expect("run when applied");
@@ -162,6 +164,27 @@ pub fn optimize(
         dicts[q.dict].recode(&q.hierarchy.up[l], values);
     }
     Ok((report(global_levels.clone(), local_recoding.as_ref(), "global"), global_levels))
+}
+
+/// The evaluated nodes as risk-utility points: raw quality in `loss` (normalised later), the
+/// prosecutor risks over the records the search counted, the best node chosen.
+fn candidates(result: &tokumei_anon::search::SearchResult, n: u64) -> Vec<tokumei_report::RuPoint> {
+    result
+        .candidates
+        .iter()
+        .map(|c| {
+            let kept = n.saturating_sub(c.suppressed);
+            tokumei_report::RuPoint {
+                levels: c.levels.iter().map(|l| u32::from(*l)).collect(),
+                loss: c.quality,
+                risk_max: if c.min_class == 0 { 0.0 } else { 1.0 / c.min_class as f64 },
+                risk_avg: if kept == 0 { 0.0 } else { c.classes as f64 / kept as f64 },
+                suppressed: c.suppressed,
+                feasible: c.admissible,
+                chosen: result.best.as_ref().is_some_and(|b| b.levels == c.levels),
+            }
+        })
+        .collect()
 }
 
 /// A quasi-identifier as the search sees it: its hierarchy (level j = plan level min + j).

@@ -50,6 +50,19 @@ pub enum Block {
         /// What a value counts (e.g. `records`).
         unit: String,
     },
+    /// A scatter plot (HTML only; Markdown gives its caption): the risk-utility map.
+    Scatter {
+        /// Chart title.
+        title: String,
+        /// Axis titles, x then y.
+        axes: [String; 2],
+        /// The y axis runs from 0 to this.
+        y_max: f64,
+        /// Legend words for feasible, infeasible, chosen and earlier marks.
+        legend: [String; 4],
+        /// The marks.
+        marks: Vec<crate::scatter::Mark>,
+    },
 }
 
 /// A document.
@@ -156,6 +169,14 @@ impl Doc {
                     }
                     o.push('\n');
                 }
+                Block::Scatter { title, .. } => {
+                    let _ = writeln!(
+                        o,
+                        "{} {}\n",
+                        md(title),
+                        self.lang.pick("（図は report.html）", "(chart in report.html)")
+                    );
+                }
             }
         }
         o
@@ -255,6 +276,10 @@ impl Doc {
                 }
                 Block::Bars { title, bars, unit } => {
                     o.push_str(&svg_bars(title, bars, unit));
+                }
+                Block::Scatter { title, axes, y_max, legend, marks } => {
+                    let legend = [&*legend[0], &*legend[1], &*legend[2], &*legend[3]];
+                    o.push_str(&crate::scatter::svg(title, &axes[0], &axes[1], *y_max, legend, marks));
                 }
             }
         }

@@ -17,6 +17,7 @@ mod report;
 mod search;
 mod stamp;
 mod standards;
+mod utility;
 
 pub use classes::{ClassStats, HistogramBucket, LDiversity, ModelOutcome, SuppressionCause};
 pub use columns::{ColumnReport, TCloseness, ValueSummary};
@@ -29,6 +30,7 @@ pub use report::Report;
 pub use search::{Fingerprint, LocalRecoding, SearchReport};
 pub use stamp::{ColumnMark, ColumnMarks, ReleaseStamp};
 pub use standards::{Regime, Standard};
+pub use utility::{ColumnUtility, Correlation, EarlierRelease, Moments, QUANTILE_LEVELS, RuMap, RuPoint, Utility};
 
 #[cfg(test)]
 mod architecture {

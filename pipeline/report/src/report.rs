@@ -108,6 +108,9 @@ pub struct Report {
     pub seed_fixed_for_test: bool,
     /// The generalisation search, when the rules ask for one.
     pub search: Option<SearchReport>,
+    /// What the release changed per column, and the risk-utility map (none for `check`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utility: Option<crate::Utility>,
     /// How re-identifiable the release is for an attacker who knows every released column
     /// except the sensitive ones (computed while writing; none for `check`).
     pub release_risk: Option<ReleaseRisk>,

@@ -30,6 +30,13 @@ pub struct SearchReport {
     pub local_recoding: Option<LocalRecoding>,
     /// What the output uses: `global` (the search's levels) or `local` (Mondrian's).
     pub applied: String,
+    /// The nodes the search evaluated, as risk-utility points with their raw quality in `loss`
+    /// (the report lists them, normalised, in its utility section; not written here).
+    #[serde(skip)]
+    pub candidates: Vec<crate::RuPoint>,
+    /// Nodes evaluated beyond those in `candidates` (not written).
+    #[serde(skip)]
+    pub candidates_left_off: u64,
 }
 
 /// Mondrian local recoding, as the report gives it: its outcome without the levels of each row.

@@ -109,6 +109,7 @@ pub fn dictionary(rp: &Report) -> Doc {
         ],
         rows,
     });
+    b.extend(super::changed::table(rp));
     Doc { lang: Lang::Ja, blocks: b }
 }
 

@@ -6,6 +6,7 @@
 //! they are re-exported here. This module renders them: the officer's report ([`officer`], one
 //! function per section) and the data dictionary ([`dictionary`]).
 
+mod changed;
 mod dictionary;
 mod officer;
 mod words;

@@ -62,11 +62,13 @@ pub(super) struct Anonymized {
     pub seed_fixed_for_test: bool,
     /// The perturbed numbers' input values (for the linkage risk).
     pub originals: Vec<crate::perturb::Original>,
+    /// The released dictionary columns as every row was read (for the utility comparison).
+    pub snapshot: crate::utility::Before,
 }
 
 /// Apply the privacy models.
 pub(super) fn anonymize(p: Perturbed) -> Result<Anonymized, EngineError> {
-    let Perturbed { mut enc, columns: perturbed, seed_fixed_for_test, originals } = p;
+    let Perturbed { mut enc, columns: perturbed, seed_fixed_for_test, originals, before: snapshot } = p;
     let (rows_in, rejected) = (enc.rows_in, enc.rejected);
     // Privacy.
     let privacy_started = Instant::now();
@@ -200,6 +202,7 @@ pub(super) fn anonymize(p: Perturbed) -> Result<Anonymized, EngineError> {
         perturbed,
         seed_fixed_for_test,
         originals,
+        snapshot,
         enc,
     })
 }

@@ -102,6 +102,7 @@ pub(super) fn assemble(an: Anonymized, opts: &RunOptions) -> Result<Assembled, E
         columns: col_reports,
         processing_standards,
         search: searched.as_ref().map(|(r, _)| r.clone()),
+        utility: None,
         perturbed,
         seed_fixed_for_test: an.seed_fixed_for_test,
         fingerprint: None,

@@ -13,6 +13,7 @@
 
 mod anonymize;
 mod assemble;
+mod changed;
 mod encode;
 mod fingerprint;
 mod layout;

@@ -14,16 +14,32 @@ pub(super) struct Perturbed {
     pub seed_fixed_for_test: bool,
     /// The perturbed numbers' input values (for the linkage risk).
     pub originals: Vec<crate::perturb::Original>,
+    /// The released dictionary columns as every row was read (for the utility comparison).
+    pub before: crate::utility::Before,
 }
 
 /// Run the perturbation stage: a per-release seed (never stored) when anything is perturbed.
 pub(super) fn perturb(mut enc: Encoded) -> Result<Perturbed, EngineError> {
     let layout = &mut enc.layout;
+    let before = crate::utility::Before::take(&layout.dicts, &released_dicts(layout));
     if layout.perturb.is_empty() {
-        return Ok(Perturbed { enc, columns: Vec::new(), seed_fixed_for_test: false, originals: Vec::new() });
+        return Ok(Perturbed { enc, columns: Vec::new(), seed_fixed_for_test: false, originals: Vec::new(), before });
     }
     let seed = Seed::for_release()?;
     let done = layout.perturb.run(&layout.plan, &mut layout.dicts, &seed)?;
     let fixed = seed.fixed_for_test;
-    Ok(Perturbed { enc, columns: done.perturbed, seed_fixed_for_test: fixed, originals: done.originals })
+    Ok(Perturbed { enc, columns: done.perturbed, seed_fixed_for_test: fixed, originals: done.originals, before })
+}
+
+/// The dictionaries of the released columns.
+pub(super) fn released_dicts(layout: &super::layout::Layout) -> Vec<usize> {
+    layout
+        .columns
+        .iter()
+        .filter(|c| layout.plan.columns[c.plan].output.is_some())
+        .filter_map(|c| match c.slot {
+            super::layout::Slot::Global(d) => Some(d),
+            super::layout::Slot::Local(_) => None,
+        })
+        .collect()
 }

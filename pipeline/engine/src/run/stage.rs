@@ -157,6 +157,7 @@ pub(super) fn stage(
         let names = an.originals.iter().map(|o| o.output.clone()).collect();
         r.linkage = crate::perturb::linkage(&an.originals, dicts, &enforcement.keep, names);
     }
+    report.utility = Some(super::changed::utility(&an, &report, target.release_dir));
     if dry {
         report.timings.total_ms = started.elapsed().as_millis() as u64;
         let (files, facts, subjects) = (Vec::new(), RunFacts::default(), Vec::new());

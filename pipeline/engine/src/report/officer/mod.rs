@@ -11,6 +11,7 @@ mod risk;
 mod standards;
 mod summary;
 mod suppression;
+mod utility;
 
 use crate::render::{Block, Doc, Lang};
 use crate::report::Report;
@@ -31,6 +32,7 @@ pub fn officer(rp: &Report, lang: Lang) -> Doc {
     models::models(rp, lang, &mut b);
     models::search(rp, lang, &mut b);
     risk::risk(rp, lang, &mut b);
+    utility::utility(rp, lang, &mut b);
     risk::timings(rp, lang, &mut b);
     Doc { lang, blocks: b }
 }
