@@ -195,7 +195,8 @@ def pram(both, c):
     expect = (1 - keep) * (1 - float((pi**2).sum()))
     n = len(x)
     se = np.sqrt(max(expect * (1 - expect), 1e-9) / n)
-    check(abs(changed - expect) <= 5 * se + 0.02,
+    check(changed > 0, f"{name}: some records changed")
+    check(abs(changed - expect) <= 5 * se + 0.25 * expect,
           f"{name}: {100 * changed:.2f}% of records changed, expected about {100 * expect:.2f}%")
 
 

@@ -174,7 +174,7 @@ impl Doc {
                         o,
                         "{} {}\n",
                         md(title),
-                        self.lang.pick("（図は report.html）", "(chart in report.html)")
+                        self.lang.pick("（図はウェブページ版の報告書にあります）", "(chart in report.html)")
                     );
                 }
             }

@@ -6,7 +6,7 @@
 //! so their correlations are kept in expectation. A noised value is rounded to a multiple of
 //! `round` (half away from zero) and kept within `min`/`max`: a draw outside the bounds is
 //! clamped to them, as sdcMicro users do after `addNoise` (amounts never negative when the
-//! input has none, dates within the input's range). A missing value stays missing.
+//! input has none, dates within the years 0001-9999; never a bound taken from the data). A missing value stays missing.
 
 use super::seed::normal;
 use super::{Context, Facts, Moments, Target, Technique, row_numbers, write_rows};
@@ -39,20 +39,20 @@ impl Bounds {
             Some(Perturbation::Noise(n)) => n,
             _ => return Bounds { lo: f64::NEG_INFINITY, hi: f64::INFINITY, round: 1.0 },
         };
-        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-        for x in rows.iter().filter(|x| x.is_finite()) {
-            lo = lo.min(*x);
-            hi = hi.max(*x);
-        }
+        let lo = rows.iter().filter(|x| x.is_finite()).fold(f64::INFINITY, |a, x| a.min(*x));
+        // Default bounds never come from one record's value (the input's earliest or latest date
+        // would be released as a bound and in the report): amounts with no negative value stay
+        // at 0 or above; dates stay within the years 0001-9999, the calendar tokumei writes.
         let date = t.plan.ty == ValueType::Date;
+        let day = |y| tokumei_jp::Date::new(y, 1, 1).map_or(0.0, |d| f64::from(d.days_since_epoch()));
         let min = n.min.unwrap_or(if date {
-            lo
+            day(1)
         } else if lo >= 0.0 {
             0.0
         } else {
             f64::NEG_INFINITY
         });
-        let max = n.max.unwrap_or(if date { hi } else { f64::INFINITY });
+        let max = n.max.unwrap_or(if date { day(10_000) - 1.0 } else { f64::INFINITY });
         Bounds { lo: min, hi: max.max(min), round: n.round }
     }
 

@@ -23,27 +23,31 @@ pub(super) fn moments(values: &mut Vec<(f64, u64)>, guard: u64) -> Option<Moment
 
 /// The type-7 quantile at `p` of sorted counted `values` of `n` records: `h = (n-1)p`, the
 /// value at `floor(h)` plus the fraction of the way to the next. Withheld when fewer than `guard`
-/// records lie below the lower one or above the upper one.
+/// records lie below the lower one or above the upper one, or when either value is held by fewer
+/// than `guard` records (it would be a few people's exact value).
 fn quantile(values: &[(f64, u64)], n: u64, p: f64, guard: u64) -> Option<f64> {
     let h = (n - 1) as f64 * p;
     let (lo, hi) = (h.floor() as u64, h.ceil() as u64);
     if lo < guard || (n - 1 - hi) < guard {
         return None;
     }
-    let (a, b) = (at(values, lo), at(values, hi));
+    let ((a, held_a), (b, held_b)) = (at(values, lo), at(values, hi));
+    if held_a < guard || held_b < guard {
+        return None;
+    }
     Some(a + (h - lo as f64) * (b - a))
 }
 
-/// The value of the record at sorted position `i` (0-based).
-fn at(values: &[(f64, u64)], i: u64) -> f64 {
+/// The value of the record at sorted position `i` (0-based), and how many records hold it.
+fn at(values: &[(f64, u64)], i: u64) -> (f64, u64) {
     let mut seen = 0u64;
     for (v, c) in values {
         seen += c;
         if i < seen {
-            return *v;
+            return (*v, *c);
         }
     }
-    values.last().map_or(f64::NAN, |v| v.0)
+    values.last().map_or((f64::NAN, 0), |v| *v)
 }
 
 /// Total variation distance of two count vectors over the same categories: half the sum of the
@@ -136,6 +140,8 @@ mod tests {
         // With k=2 the 1% quantile (no record below it) is withheld; the median is not.
         let g = moments(&mut v, 2).unwrap();
         assert_eq!((g.quantiles[0], g.quantiles[6], g.quantiles[3]), (None, None, Some(2.0)));
+        // The 75% quantile is 3, which one record holds: withheld with k=2 (one person's value).
+        assert_eq!(g.quantiles[4], None);
         assert!(moments(&mut Vec::new(), 0).is_none());
         let one = moments(&mut vec![(4.0, 1)], 0).unwrap();
         assert_eq!((one.variance, one.quantiles[3]), (0.0, Some(4.0)));

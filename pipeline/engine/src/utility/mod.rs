@@ -145,8 +145,10 @@ impl Counts {
             cells_suppressed: 0,
             pairs: FxHashMap::default(),
         };
+        // Before and after are counted over the same records, those released with the cell: a
+        // "before" over more records would let a reader subtract the two and learn what the
+        // suppressed records held.
         for (r, (b, a)) in bcodes.iter().zip(acodes).enumerate() {
-            c.before[*b as usize] += 1;
             if !keep.get(r).copied().unwrap_or(false) {
                 c.before_suppressed[*b as usize] += 1;
                 continue;
@@ -155,6 +157,7 @@ impl Counts {
                 c.cells_suppressed += 1;
                 continue;
             }
+            c.before[*b as usize] += 1;
             c.after[*a as usize] += 1;
             *c.pairs.entry((*b, *a)).or_default() += 1;
         }
@@ -204,13 +207,21 @@ fn numeric_column(
     };
     let present =
         |vals: &[Option<f64>], n: &[u64]| vals.iter().zip(n).filter(|(v, _)| v.is_some()).map(|(_, c)| c).sum::<u64>();
-    let (mut change, mut paired) = (0.0f64, 0u64);
+    let (mut change, mut paired, mut changed, mut largest) = (0.0f64, 0u64, 0u64, 0.0f64);
     for ((bc, ac), n) in &counts.pairs {
         if let (Some(x), Some(y)) = (b[*bc as usize], a[*ac as usize]) {
             change += (x - y).abs() * *n as f64;
             paired += n;
+            if x != y {
+                changed += n;
+                largest = largest.max((x - y).abs());
+            }
         }
     }
+    // The input's figures and the change are withheld when the change is one of a few records'
+    // (fewer than k changed, or one record's change over half of all): the difference of the
+    // before and after figures would tell what those records held (e.g. a top-coded income).
+    let concentrated = changed > 0 && (changed < k.max(2) || largest > 0.5 * change);
     let (basis, basis_ja) = match ranges {
         true => (
             "input at the rule's own level, released at the level applied; ranges at their midpoint (an open end at its bound)",
@@ -227,9 +238,9 @@ fn numeric_column(
         released: present(a, &counts.after),
         records_suppressed: present(b, &counts.before_suppressed),
         cells_suppressed: counts.cells_suppressed,
-        before: moments(&mut weighted(b, &counts.before), k),
+        before: if concentrated { None } else { moments(&mut weighted(b, &counts.before), k) },
         after: moments(&mut weighted(a, &counts.after), 0),
-        mean_abs_change: (paired > 0).then(|| change / paired as f64),
+        mean_abs_change: (paired > 0 && !concentrated).then(|| change / paired as f64),
         tvd: None,
         changed_share: None,
     }
@@ -377,15 +388,21 @@ mod tests {
             Compared { output: "c".into(), dict: 1, generalizer: None },
         ];
         let (u, corr) = compare(&cols, &before, &rel);
-        assert_eq!((u[0].records, u[0].released, u[0].records_suppressed), (4, 3, 1));
-        assert_eq!(u[0].before.as_ref().unwrap().mean, 25.0);
+        // Before and after count the same (released) records: the suppressed one only counted.
+        assert_eq!((u[0].records, u[0].released, u[0].records_suppressed), (3, 3, 1));
+        assert_eq!(u[0].before.as_ref().unwrap().mean, 20.0);
         assert_eq!(u[0].after.as_ref().unwrap().mean, 20.0);
         // |10-12| + 0 + |30-28| over 3 released records.
         assert!((u[0].mean_abs_change.unwrap() - 4.0 / 3.0).abs() < 1e-12);
-        // Before (all 4): x .5, y .5; released (3): x 1/3, y 2/3 -> TVD 1/6; 1 of 3 changed.
-        assert!((u[1].tvd.unwrap() - 1.0 / 6.0).abs() < 1e-12);
+        // Before (the 3 released): x 2/3, y 1/3; after: x 1/3, y 2/3 -> TVD 1/3; 1 of 3 changed.
+        assert!((u[1].tvd.unwrap() - 1.0 / 3.0).abs() < 1e-12);
         assert!((u[1].changed_share.unwrap() - 1.0 / 3.0).abs() < 1e-12);
         assert!(corr.is_none(), "one numeric column has no correlation matrix");
+        // With k = 3, two records changed are too few: the input's figures and the change are
+        // withheld (before minus after would tell what those two held).
+        let rel = Released { k: 3, ..rel };
+        let (u, _) = compare(&cols, &before, &rel);
+        assert!(u[0].before.is_none() && u[0].mean_abs_change.is_none() && u[0].after.is_some());
     }
 
     #[test]

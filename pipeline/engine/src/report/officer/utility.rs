@@ -21,14 +21,21 @@ pub(super) fn utility(rp: &Report, lang: Lang, b: &mut Vec<Block>) {
     let t = |ja: &str, en: &str| lang.pick(ja, en).to_string();
     b.push(Block::Heading(t("有用性：公開した列で変わったこと", "Utility: what changed in the released columns")));
     b.push(Block::Para(t(
-        "各列について、入力の値（前）と公開した値（後）を全レコードで比べた集計値です。抑制されたレコード・セルは別に数えています。前の分位点は入力の値で、その外側にいるレコードがk人未満のものは示しません（—）。後の値は公開データの値で、プライバシーモデルの判定を経たものです。",
-        "For each column, the input's values (before) against the released values (after), aggregated over the records. Suppressed records and cells are counted apart. The quantiles before are the input's; one with fewer than k records beyond it is not shown (—). The values after are the release's, which passed the privacy models.",
+        "各列について、公開したレコード（値のあるセル）の入力の値（前）と公開した値（後）を比べた集計値です。前と後は同じレコードで数え、抑制されたレコード・セルは含めず件数だけを示します。前の分位点は入力の値で、その外側にいるレコードがk件未満のもの、その値を持つレコードがk件未満のものは示しません（—）。値を変えたレコードがk件未満のとき、または1件の変化が変化全体の半分を超えるときは、前の集計値と平均変化量を示しません（差から少数の人の値が分かるため）。後の値は公開データの値で、プライバシーモデルの判定を経たものです。",
+        "For each column, the input's values (before) against the released values (after) of the released records with a value: before and after count the same records; suppressed records and cells are not in them, only counted. The quantiles before are the input's; one with fewer than k records beyond it, or whose value fewer than k records hold, is not shown (—). When fewer than k records changed, or one record's change is over half of all change, the figures before and the mean change are not shown (their difference would tell a few people's values). The values after are the release's, which passed the privacy models.",
     )));
     for c in &u.columns {
         column(c, lang, b);
     }
     if !u.not_compared.is_empty() {
-        let items = u.not_compared.iter().map(|(c, why)| format!("{c}: {why}")).collect();
+        let items = u
+            .not_compared
+            .iter()
+            .map(|(c, why)| match lang {
+                Lang::Ja => format!("{c}：1レコードずつ書き出す列（そのまま出力・符号化・仮名化。辞書符号化していない）のため比較していません"),
+                _ => format!("{c}: {why}"),
+            })
+            .collect();
         b.push(Block::Sub(t("比較していない列", "Columns not compared")));
         b.push(Block::List(items));
     }
@@ -127,7 +134,7 @@ fn ru_map(m: &RuMap, lang: Lang, b: &mut Vec<Block>) {
     b.push(Block::Para(match lang {
         Lang::Ja => format!(
             "横軸は情報損失（{}、0〜1）、縦軸は再識別リスク（検察官モデル）。探索が評価した設定{}個（うち条件を満たすもの{}個{}）、公開した設定（赤）、同じデータセットの過去のリリース{}件（黄、損失を同じ尺度で測ったもの）。",
-            m.loss_measure,
+            loss_ja(&m.loss_measure),
             m.points.len(),
             feasible,
             if m.left_off > 0 { format!("、ほか{}個は省略", m.left_off) } else { String::new() },
@@ -188,5 +195,14 @@ fn ru_map(m: &RuMap, lang: Lang, b: &mut Vec<Block>) {
             legend: legend.clone(),
             marks,
         });
+    }
+}
+
+/// The loss measure's name in Japanese.
+fn loss_ja(measure: &str) -> String {
+    match measure.strip_prefix("quality model ").and_then(|m| m.strip_suffix(", relative to the largest candidate")) {
+        Some(model) => format!("{}、候補の最大値に対する比", crate::report::words::quality_ja(model)),
+        None if measure == "mean column loss" => "列ごとの損失の平均".into(),
+        None => measure.into(),
     }
 }
