@@ -5,7 +5,7 @@ use super::{Ctx, names, number};
 use crate::diag::{Diagnostic, suggest};
 use crate::perturb::*;
 use crate::plan::{Action, ColumnPlan, Privacy, ValueType};
-use crate::raw::{RawColumn, RawRules};
+use crate::raw::{RawCap, RawColumn, RawRules};
 use std::path::Path;
 use toml::Spanned;
 
@@ -70,7 +70,8 @@ pub(super) fn action(
             let ty = given.unwrap_or(ValueType::Integer);
             let window = c.window.as_ref().and_then(|w| bounded(cx, w, "window", (0.0, 50.0), true)).unwrap_or(5.0);
             let within = c.within.as_ref().map(|w| w.get_ref().clone()).unwrap_or_default();
-            (Action::Perturb(Perturbation::Swap(Swap { window, within })), ty)
+            let (top, bottom) = swap_codes(cx, c, ty);
+            (Action::Perturb(Perturbation::Swap(Swap { window, within, top, bottom })), ty)
         }
         "pram" => {
             let ty = given.unwrap_or(ValueType::String);
@@ -162,6 +163,40 @@ fn bound(cx: &mut Ctx, s: &Spanned<toml::Value>, key: &str, ty: ValueType) -> Op
             None
         }
     }
+}
+
+/// `swap`'s `top` and `bottom` codes (numbers and dates only), `bottom` not above `top`.
+fn swap_codes(cx: &mut Ctx, c: &RawColumn, ty: ValueType) -> (Option<f64>, Option<f64>) {
+    let mut code = |s: &Option<Spanned<RawCap>>, key: &str| -> Option<f64> {
+        let s = s.as_ref()?;
+        if !matches!(ty, ValueType::Integer | ValueType::Date) {
+            cx.push(s, format!("{key} codes numbers and dates, not {} columns", ty.as_str()));
+            return None;
+        }
+        let value = match s.get_ref() {
+            RawCap::Int(n) => toml::Value::Integer(*n),
+            RawCap::Word(w) if w.trim().eq_ignore_ascii_case("auto") => {
+                cx.push_hint(
+                    s,
+                    format!("{key} of `swap` must be a whole number{}", if ty == ValueType::Date { " or a date" } else { "" }),
+                    Some("`\"auto\"` is for action = \"top_bottom_code\"; a failed standard 4 names the value to give here".into()),
+                );
+                return None;
+            }
+            RawCap::Word(w) => toml::Value::String(w.clone()),
+        };
+        let at = Spanned::new(s.span(), value);
+        let x = bound(cx, &at, key, ty)?;
+        (x.fract() == 0.0).then_some(x)
+    };
+    let top = code(&c.top, "top");
+    let bottom = code(&c.bottom, "bottom");
+    if let (Some(t), Some(b), Some(at)) = (top, bottom, &c.bottom)
+        && b > t
+    {
+        cx.push(at, "bottom must not be above top");
+    }
+    (top, bottom)
 }
 
 /// `noise`'s options.
