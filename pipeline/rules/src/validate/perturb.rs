@@ -186,8 +186,7 @@ fn swap_codes(cx: &mut Ctx, c: &RawColumn, ty: ValueType) -> (Option<f64>, Optio
             RawCap::Word(w) => toml::Value::String(w.clone()),
         };
         let at = Spanned::new(s.span(), value);
-        let x = bound(cx, &at, key, ty)?;
-        (x.fract() == 0.0).then_some(x)
+        bound(cx, &at, key, ty)
     };
     let top = code(&c.top, "top");
     let bottom = code(&c.bottom, "bottom");
@@ -501,6 +500,23 @@ mod tests {
             validate_rules(Path::new("r.toml"), &src, &header).map(|_| ()).map_err(|e| e.to_string())
         });
         assert!(e.unwrap_err().contains("group_size 2 is below [privacy] k = 4 on a quasi-identifier"));
+        let p = check(
+            "action = \"swap\"\ntop = 90\nbottom = 5",
+            "action = \"swap\"\ntype = \"date\"\ntop = \"2000-03-31\"",
+        )
+        .unwrap();
+        let Action::Perturb(Perturbation::Swap(s)) = &p.columns[0].action else { panic!() };
+        assert_eq!((s.top, s.bottom), (Some(90.0), Some(5.0)));
+        let Action::Perturb(Perturbation::Swap(s)) = &p.columns[1].action else { panic!() };
+        assert_eq!(s.top, Some(f64::from(tokumei_jp::parse_date("2000-03-31").unwrap().days_since_epoch())));
+        let e = check("action = \"swap\"\ntop = 5\nbottom = 10", "action = \"drop\"").unwrap_err();
+        assert!(e.contains("r.toml:12:") && e.contains("bottom must not be above top"), "{e}");
+        let e = check("action = \"swap\"\ntop = \"auto\"", "action = \"drop\"").unwrap_err();
+        assert!(e.contains("r.toml:11:") && e.contains("top of `swap` must be a whole number"), "{e}");
+        let e = check("action = \"swap\"\ntype = \"string\"\ntop = 3", "action = \"drop\"").unwrap_err();
+        assert!(e.contains("top codes numbers and dates, not string columns"), "{e}");
+        let e = check("action = \"swap\"\ntype = \"date\"\nbottom = \"someday\"", "action = \"drop\"").unwrap_err();
+        assert!(e.contains("bottom of a date column must be a date"), "{e}");
         let e = check("action = \"noise\"\nscale = 1\ntype = \"string\"", "action = \"drop\"").unwrap_err();
         assert!(e.contains("noise works on numbers and dates, not on string columns"), "{e}");
     }
