@@ -626,7 +626,14 @@ fn swap_with_top_passes_standard_4_rule_62_4() {
     let p = perturbed(&report, "課税所得");
     assert_eq!(p["swap"]["top_coded"].as_u64(), Some(above), "{p}");
     assert_eq!(p["swap"]["bottom_coded"].as_u64(), Some(0));
-    assert!(p["settings"].as_array().unwrap().iter().any(|s| s[0] == "top" && s[1] == top.to_string()), "{p}");
+    assert!(
+        p["settings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s[0] == "top" && s[1].as_str().and_then(|v| v.parse::<i64>().ok()) == Some(top)),
+        "{p}"
+    );
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(md.contains("交換の前にトップ・ボトムコーディングしたレコード"), "the report says so");
 }
