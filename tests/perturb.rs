@@ -291,6 +291,8 @@ fn bad_perturbation_options_exit_with_the_config_code_naming_the_line() {
         ("action = \"noise\"\nscale = 0.1\nkind = \"additiv\"", "did you mean `additive`?"),
         ("action = \"microaggregate\"\nmethod = \"mdav\"", "method applies only to joint microaggregation"),
         ("action = \"swap\"\nwindow = 60", "window must be above 0 and at most 50"),
+        ("action = \"swap\"\ntop = \"auto\"", "top of `swap` must be a whole number"),
+        ("action = \"swap\"\ntop = 5\nbottom = 10", "bottom must not be above top"),
         ("action = \"pram\"\nkeep = 1", "keep must be above 0 and below 1"),
     ] {
         let text = rules("anonymized", privacy, income, "action = \"drop\"");
@@ -577,5 +579,110 @@ fn every_technique_recomputed_in_numpy() {
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{name}:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
         assert!(stdout.contains("ok: ") && !stdout.contains("FAILED"), "{stdout}");
+    }
+}
+
+/// The input's incomes (課税所得), in input order.
+fn input_incomes() -> Vec<i64> {
+    let rows = sample_records();
+    let i = rows[0].iter().position(|c| c == "課税所得").unwrap();
+    rows[1..].iter().map(|r| r[i].parse().unwrap()).collect()
+}
+
+/// 規則62条4号 for a swapped column: swapping keeps every value, so the largest incomes are
+/// still released, each held by one person, and standard 4 fails naming `top = ...`. With that
+/// code the incomes above it are set to it before swapping: every released income is at most
+/// `top`, the released incomes are exactly the top-coded input's (recomputed from the Parquet
+/// file), the top is shared by at least k people, and the report counts the records coded.
+#[test]
+fn swap_with_top_passes_standard_4_rule_62_4() {
+    let env = Env::new();
+    let (input, _) = numbered(&env);
+    let privacy = "[privacy]\nk = 5\nmax_suppression = 0.05";
+    let text = rules("anonymized", privacy, "action = \"swap\"\nwindow = 5", "action = \"drop\"");
+    let job = env.job("open", &input, &env.write("open.toml", &text), "");
+    let r = env.tokumei_with(&["run", job.to_str().unwrap()], &[("TOKUMEI_TEST_SEED", SEED)]);
+    assert_eq!(r.code, ExitCode::Privacy.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("(規則62条4号)"), "{}", r.stderr);
+    let at = r.stderr.find("(top = ").unwrap_or_else(|| panic!("names top = ...: {}", r.stderr)) + "(top = ".len();
+    let top: i64 = r.stderr[at..].split(')').next().unwrap().parse().unwrap();
+    assert!(env.out_files().is_empty(), "nothing written");
+    let income = format!("action = \"swap\"\nwindow = 5\ntop = {top}");
+    let text = rules("anonymized", privacy, &income, "action = \"drop\"");
+    let job = env.job("coded", &input, &env.write("coded.toml", &text), "");
+    let dir = run(&env, &job, true);
+    let t = read_parquet(&dir.join("p.parquet"));
+    let mut released: Vec<i64> =
+        t.rows.iter().map(|r| r[t.col("課税所得")].as_ref().unwrap().parse().unwrap()).collect();
+    let input = input_incomes();
+    assert_eq!(released.len(), input.len(), "no record suppressed");
+    assert!(released.iter().all(|v| *v <= top), "every released income is at most top = {top}");
+    let mut coded: Vec<i64> = input.iter().map(|v| (*v).min(top)).collect();
+    released.sort();
+    coded.sort();
+    assert_eq!(released, coded, "the released incomes are exactly the top-coded input's");
+    let above = input.iter().filter(|v| **v > top).count() as u64;
+    assert!(released.iter().filter(|v| **v == top).count() >= 5, "the top is shared by k");
+    let report = report(&dir);
+    let p = perturbed(&report, "課税所得");
+    assert_eq!(p["swap"]["top_coded"].as_u64(), Some(above), "{p}");
+    assert_eq!(p["swap"]["bottom_coded"].as_u64(), Some(0));
+    assert!(
+        p["settings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s[0] == "top" && s[1].as_str().and_then(|v| v.parse::<i64>().ok()) == Some(top)),
+        "{p}"
+    );
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.contains("交換の前にトップ・ボトムコーディングしたレコード"), "the report says so");
+}
+
+/// The sample perturbation jobs (samples/perturb_job.toml, noise_job.toml, swap_job.toml) run
+/// through the binary on the bundled extract, copied with their paths pointed at this test's
+/// folder: each exits 0 and its report lists 課税所得 with its technique and 要介護度 with PRAM;
+/// the noised and swapped incomes are within the rules' max/top, recomputed from the release.
+#[test]
+fn the_sample_perturbation_jobs_run() {
+    for (name, technique) in [("perturb", "microaggregate"), ("noise", "noise"), ("swap", "swap")] {
+        let env = Env::new();
+        let rules = repo().join(format!("rules/resident_registry_{name}.toml"));
+        let job = std::fs::read_to_string(repo().join(format!("samples/{name}_job.toml")))
+            .unwrap()
+            .replace("\"resident_registry.csv\"", &format!("{:?}", sample_csv().display().to_string()))
+            .replace(
+                &format!("\"../rules/resident_registry_{name}.toml\""),
+                &format!("{:?}", rules.display().to_string()),
+            )
+            .replace("\"../reports/audit.log\"", "\"audit.log\"")
+            .replace("\"../reports\"", "\"out\"");
+        assert!(!job.contains("../"), "{name}: every path replaced: {job}");
+        let job = env.write(&format!("{name}.job.toml"), &job);
+        let dir = run(&env, &job, true);
+        let report = report(&dir);
+        assert_eq!(perturbed(&report, "課税所得")["technique"], technique, "{name}");
+        assert_eq!(perturbed(&report, "要介護度")["technique"], "pram", "{name}");
+        let parquet = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "parquet"))
+            .unwrap();
+        let t = read_parquet(&parquet);
+        let incomes: Vec<i64> =
+            t.rows.iter().filter_map(|r| r[t.col("課税所得")].as_ref()).map(|v| v.parse().unwrap()).collect();
+        assert!(incomes.len() > 9_000, "{name}: {}", incomes.len());
+        let largest = *incomes.iter().max().unwrap();
+        match name {
+            "noise" | "swap" => {
+                assert!(largest <= 8_000_000, "{name}: {largest} beyond the rules' bound");
+                assert!(incomes.iter().filter(|v| **v == 8_000_000).count() >= 5, "{name}: the top is shared by k");
+            }
+            _ => assert!(perturbed(&report, "課税所得")["smallest_group"].as_u64().unwrap() >= 5),
+        }
+        if name == "swap" {
+            let above = input_incomes().iter().filter(|v| **v > 8_000_000).count() as u64;
+            assert_eq!(perturbed(&report, "課税所得")["swap"]["top_coded"].as_u64(), Some(above));
+        }
     }
 }

@@ -63,6 +63,12 @@ pub struct Swapped {
     pub mean_rank_distance: f64,
     /// The largest distance in ranks between swapped partners.
     pub max_rank_distance: u64,
+    /// Records whose value was above `top` and became it before swapping.
+    #[serde(default)]
+    pub top_coded: u64,
+    /// Records whose value was below `bottom` and became it before swapping.
+    #[serde(default)]
+    pub bottom_coded: u64,
 }
 
 /// What PRAM did, over the records with a value.

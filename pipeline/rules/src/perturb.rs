@@ -116,6 +116,10 @@ pub struct Swap {
     pub window: f64,
     /// Input names of the columns whose released values bound the swaps.
     pub within: Vec<String>,
+    /// Top code (days since 1970-01-01 for dates): values above it become it before swapping.
+    pub top: Option<f64>,
+    /// Bottom code: values below it become it before swapping.
+    pub bottom: Option<f64>,
 }
 
 /// One cell of a stated PRAM transition matrix.
@@ -220,6 +224,12 @@ impl Perturbation {
                 if !s.within.is_empty() {
                     put("within", s.within.join(", "));
                 }
+                if let Some(x) = s.top {
+                    put("top", num(x));
+                }
+                if let Some(x) = s.bottom {
+                    put("bottom", num(x));
+                }
             }
             Perturbation::Pram(p) => {
                 match &p.matrix {
@@ -260,8 +270,14 @@ impl Perturbation {
                 }
             },
             Perturbation::Swap(s) => {
+                let coded = match (s.top.is_some(), s.bottom.is_some()) {
+                    (false, false) => "",
+                    (true, false) => ", after top coding",
+                    (false, true) => ", after bottom coding",
+                    (true, true) => ", after top and bottom coding",
+                };
                 format!(
-                    "rank swapping: values exchanged between records whose ranks differ by at most {}% of the records",
+                    "rank swapping: values exchanged between records whose ranks differ by at most {}% of the records{coded}",
                     num(s.window)
                 )
             }
@@ -299,8 +315,14 @@ impl Perturbation {
                 }
             },
             Perturbation::Swap(s) => {
+                let coded = match (s.top.is_some(), s.bottom.is_some()) {
+                    (false, false) => "",
+                    (true, false) => "（トップコーディングの後）",
+                    (false, true) => "（ボトムコーディングの後）",
+                    (true, true) => "（トップ・ボトムコーディングの後）",
+                };
                 format!(
-                    "データ交換（ランクスワッピング）：順位の差が全件の{}%以内のレコード間で値を交換",
+                    "データ交換（ランクスワッピング）：順位の差が全件の{}%以内のレコード間で値を交換{coded}",
                     num(s.window)
                 )
             }

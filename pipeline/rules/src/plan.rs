@@ -260,8 +260,8 @@ pub const ACTION_DEFS: &[ActionDef] = &[
     },
     ActionDef {
         name: "swap",
-        options: &["window", "within"],
-        doc: "values exchanged between records of close rank (sdcMicro rankSwap): each value's count is kept exactly",
+        options: &["window", "within", "top", "bottom"],
+        doc: "values exchanged between records of close rank (sdcMicro rankSwap): each value's count is kept exactly (after `top`/`bottom` coding)",
     },
     ActionDef {
         name: "pram",

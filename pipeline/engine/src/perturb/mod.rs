@@ -421,6 +421,16 @@ fn report(c: &ColumnPlan, facts: &Facts, j: usize, change: &Change) -> Perturbed
             }
         }
     }
+    // Top and bottom codes of a swapped date column as dates.
+    if c.ty == ValueType::Date
+        && let Perturbation::Swap(s) = p
+    {
+        for (key, v) in [("top", s.top), ("bottom", s.bottom)] {
+            if let (Some(x), Some(slot)) = (v, settings.iter_mut().find(|(k, _)| k == key)) {
+                slot.1 = cell_of(x, c.ty).label();
+            }
+        }
+    }
     Perturbed {
         column: c.name.clone(),
         output: c.output.clone().unwrap_or_default(),

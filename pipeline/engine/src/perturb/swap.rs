@@ -36,9 +36,10 @@ impl Technique for RankSwap {
         let [t] = unit else {
             return Err(EngineError::Internal("swap perturbs one column at a time".into()));
         };
+        let (top_coded, bottom_coded) = code_ends(t.dict, (self.s.bottom, self.s.top), t.plan.ty);
         let rank = value_ranks(&t.dict.values);
         let strata = Strata::of(&t.dict.codes, &rank, cx.strata);
-        let mut facts = Swapped { strata: strata.count() as u64, ..Swapped::default() };
+        let mut facts = Swapped { strata: strata.count() as u64, top_coded, bottom_coded, ..Swapped::default() };
         let mut distance = 0u64;
         for s in 0..strata.count() {
             let rows = strata.rows(s);
@@ -67,6 +68,50 @@ impl Technique for RankSwap {
         facts.mean_rank_distance = if facts.swapped > 0 { distance as f64 / facts.swapped as f64 } else { 0.0 };
         Ok(Facts { swap: Some(facts), nulled: vec![0], ..Facts::default() })
     }
+}
+
+/// Set the values above `top` to `top` and those below `bottom` to `bottom` (numbers; days for
+/// dates), before swapping; returns the records top and bottom coded.
+pub(super) fn code_ends(
+    dict: &mut crate::privacy::Dictionary,
+    (bottom, top): (Option<f64>, Option<f64>),
+    ty: tokumei_rules::ValueType,
+) -> (u64, u64) {
+    if top.is_none() && bottom.is_none() {
+        return (0, 0);
+    }
+    let table = super::number_table(&dict.values);
+    // Per code: 1 above top, 2 below bottom, 0 kept.
+    let end: Vec<u8> = table
+        .iter()
+        .map(|x| match (top, bottom) {
+            (Some(t), _) if x.is_finite() && *x > t => 1,
+            (_, Some(b)) if x.is_finite() && *x < b => 2,
+            _ => 0,
+        })
+        .collect();
+    let (mut high, mut low) = (0u64, 0u64);
+    for c in &dict.codes {
+        match end[*c as usize] {
+            1 => high += 1,
+            2 => low += 1,
+            _ => {}
+        }
+    }
+    if high + low > 0 {
+        let new: Vec<Cell> = dict
+            .values
+            .iter()
+            .zip(&end)
+            .map(|(v, e)| match (e, top, bottom) {
+                (1, Some(t), _) => super::cell_of(t, ty),
+                (2, _, Some(b)) => super::cell_of(b, ty),
+                _ => v.clone(),
+            })
+            .collect();
+        super::write_codes(dict, new);
+    }
+    (high, low)
 }
 
 /// The most ranks a swap spans among `m` records: `percent` of them, rounded down, at least one.
@@ -324,6 +369,21 @@ mod tests {
             }
             assert!(seen.iter().all(|s| *s == 1), "m = {m}: every record once");
         }
+    }
+
+    #[test]
+    fn top_and_bottom_codes_apply_before_swapping() {
+        let mut xs: Vec<Option<i64>> = (1..=100).map(Some).collect();
+        xs[3] = None;
+        let (out, facts) = swapped("action = \"swap\"\nwindow = 10\ntop = 90\nbottom = 5", &xs, None);
+        let coded: Vec<Option<i64>> = xs.iter().map(|x| x.map(|v| v.clamp(5, 90))).collect();
+        assert_eq!(sorted(&out), sorted(&coded), "the released column is a permutation of the coded input");
+        assert_eq!((facts.top_coded, facts.bottom_coded), (10, 3), "101-91 above, 1, 2, 3 below (4 missing)");
+        assert_eq!(out[3], None);
+        assert_eq!(out.iter().flatten().filter(|v| **v == 90).count(), 11, "the top code is shared");
+        let (out, facts) = swapped("action = \"swap\"\ntop = 1000", &xs, None);
+        assert_eq!(sorted(&out), sorted(&xs));
+        assert_eq!((facts.top_coded, facts.bottom_coded), (0, 0));
     }
 
     #[test]

@@ -249,6 +249,13 @@ fn fix(c: &ColumnPlan, ranked: &[Ranked], kth: &str, end: End) -> Option<String>
         // Noise: draws beyond `max` (`min`) are clamped to it, so the clamped records share it.
         (Action::Perturb(tokumei_rules::Perturbation::Noise(_)), End::Top) => Some(format!("max = {}", r.label)),
         (Action::Perturb(tokumei_rules::Perturbation::Noise(_)), End::Bottom) => Some(format!("min = {}", r.label)),
+        // Swap: values beyond `top` (`bottom`) are set to it before swapping, so they share it.
+        (Action::Perturb(tokumei_rules::Perturbation::Swap(_)), _) if c.ty == tokumei_rules::ValueType::Integer => {
+            Some(format!("{} = {}", end.key(), r.label))
+        }
+        (Action::Perturb(tokumei_rules::Perturbation::Swap(_)), _) if c.ty == tokumei_rules::ValueType::Date => {
+            Some(format!("{} = \"{}\"", end.key(), r.label))
+        }
         _ => None,
     }
 }

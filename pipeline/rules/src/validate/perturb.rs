@@ -5,7 +5,7 @@ use super::{Ctx, names, number};
 use crate::diag::{Diagnostic, suggest};
 use crate::perturb::*;
 use crate::plan::{Action, ColumnPlan, Privacy, ValueType};
-use crate::raw::{RawColumn, RawRules};
+use crate::raw::{RawCap, RawColumn, RawRules};
 use std::path::Path;
 use toml::Spanned;
 
@@ -70,7 +70,8 @@ pub(super) fn action(
             let ty = given.unwrap_or(ValueType::Integer);
             let window = c.window.as_ref().and_then(|w| bounded(cx, w, "window", (0.0, 50.0), true)).unwrap_or(5.0);
             let within = c.within.as_ref().map(|w| w.get_ref().clone()).unwrap_or_default();
-            (Action::Perturb(Perturbation::Swap(Swap { window, within })), ty)
+            let (top, bottom) = swap_codes(cx, c, ty);
+            (Action::Perturb(Perturbation::Swap(Swap { window, within, top, bottom })), ty)
         }
         "pram" => {
             let ty = given.unwrap_or(ValueType::String);
@@ -162,6 +163,39 @@ fn bound(cx: &mut Ctx, s: &Spanned<toml::Value>, key: &str, ty: ValueType) -> Op
             None
         }
     }
+}
+
+/// `swap`'s `top` and `bottom` codes (numbers and dates only), `bottom` not above `top`.
+fn swap_codes(cx: &mut Ctx, c: &RawColumn, ty: ValueType) -> (Option<f64>, Option<f64>) {
+    let mut code = |s: &Option<Spanned<RawCap>>, key: &str| -> Option<f64> {
+        let s = s.as_ref()?;
+        if !matches!(ty, ValueType::Integer | ValueType::Date) {
+            cx.push(s, format!("{key} codes numbers and dates, not {} columns", ty.as_str()));
+            return None;
+        }
+        let value = match s.get_ref() {
+            RawCap::Int(n) => toml::Value::Integer(*n),
+            RawCap::Word(w) if w.trim().eq_ignore_ascii_case("auto") => {
+                cx.push_hint(
+                    s,
+                    format!("{key} of `swap` must be a whole number{}", if ty == ValueType::Date { " or a date" } else { "" }),
+                    Some("`\"auto\"` is for action = \"top_bottom_code\"; a failed standard 4 names the value to give here".into()),
+                );
+                return None;
+            }
+            RawCap::Word(w) => toml::Value::String(w.clone()),
+        };
+        let at = Spanned::new(s.span(), value);
+        bound(cx, &at, key, ty)
+    };
+    let top = code(&c.top, "top");
+    let bottom = code(&c.bottom, "bottom");
+    if let (Some(t), Some(b), Some(at)) = (top, bottom, &c.bottom)
+        && b > t
+    {
+        cx.push(at, "bottom must not be above top");
+    }
+    (top, bottom)
 }
 
 /// `noise`'s options.
@@ -466,6 +500,23 @@ mod tests {
             validate_rules(Path::new("r.toml"), &src, &header).map(|_| ()).map_err(|e| e.to_string())
         });
         assert!(e.unwrap_err().contains("group_size 2 is below [privacy] k = 4 on a quasi-identifier"));
+        let p = check(
+            "action = \"swap\"\ntop = 90\nbottom = 5",
+            "action = \"swap\"\ntype = \"date\"\ntop = \"2000-03-31\"",
+        )
+        .unwrap();
+        let Action::Perturb(Perturbation::Swap(s)) = &p.columns[0].action else { panic!() };
+        assert_eq!((s.top, s.bottom), (Some(90.0), Some(5.0)));
+        let Action::Perturb(Perturbation::Swap(s)) = &p.columns[1].action else { panic!() };
+        assert_eq!(s.top, Some(f64::from(tokumei_jp::parse_date("2000-03-31").unwrap().days_since_epoch())));
+        let e = check("action = \"swap\"\ntop = 5\nbottom = 10", "action = \"drop\"").unwrap_err();
+        assert!(e.contains("r.toml:12:") && e.contains("bottom must not be above top"), "{e}");
+        let e = check("action = \"swap\"\ntop = \"auto\"", "action = \"drop\"").unwrap_err();
+        assert!(e.contains("r.toml:11:") && e.contains("top of `swap` must be a whole number"), "{e}");
+        let e = check("action = \"swap\"\ntype = \"string\"\ntop = 3", "action = \"drop\"").unwrap_err();
+        assert!(e.contains("top codes numbers and dates, not string columns"), "{e}");
+        let e = check("action = \"swap\"\ntype = \"date\"\nbottom = \"someday\"", "action = \"drop\"").unwrap_err();
+        assert!(e.contains("bottom of a date column must be a date"), "{e}");
         let e = check("action = \"noise\"\nscale = 1\ntype = \"string\"", "action = \"drop\"").unwrap_err();
         assert!(e.contains("noise works on numbers and dates, not on string columns"), "{e}");
     }

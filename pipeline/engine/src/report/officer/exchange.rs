@@ -16,6 +16,12 @@ fn pct(x: f64) -> String {
 pub(super) fn rows(p: &tokumei_report::Perturbed, lang: Lang, rows: &mut Vec<Vec<String>>) {
     let t = |ja: &str, en: &str| lang.pick(ja, en).to_string();
     if let Some(s) = &p.swap {
+        if s.top_coded + s.bottom_coded > 0 {
+            rows.push(vec![
+                t("交換の前にトップ・ボトムコーディングしたレコード", "records top and bottom coded before swapping"),
+                format!("{}, {}", s.top_coded, s.bottom_coded),
+            ]);
+        }
         rows.push(vec![t("交換したレコード", "records swapped"), s.swapped.to_string()]);
         rows.push(vec![
             t("交換相手との順位の差（平均・最大）", "rank distance to the partner (mean, largest)"),
