@@ -1,12 +1,13 @@
 //! `noise`: random noise added to each value (sdcMicro `addNoise`).
 //!
-//! Additive: value + e, e ~ N(0, (scale·sd)²), sd the column's standard deviation over the
-//! accepted records; multiplicative: value·(1 + e), e ~ N(0, scale²). Columns of one `together`
-//! name get correlated noise whose covariance is scale² times theirs (sdcMicro "correlated2"),
-//! so their correlations are kept in expectation. A noised value is rounded to a multiple of
-//! `round` (half away from zero) and kept within `min`/`max`: a draw outside the bounds is
-//! clamped to them, as sdcMicro users do after `addNoise` (amounts never negative when the
-//! input has none, dates within the years 0001-9999; never a bound taken from the data). A missing value stays missing.
+//! Additive: value + e, e ~ N(0, (scale·sd)²), sd the column's standard deviation over the accepted
+//! records; multiplicative: value·(1 + e), e ~ N(0, scale²). Columns of one `together` name get
+//! correlated noise whose covariance is scale² times theirs (sdcMicro addNoise "correlated", its
+//! noise = 100·scale²), so their correlations are kept in expectation. A noised value is rounded to
+//! a multiple of `round` (half away from zero) and kept within `min`/`max`: a draw outside the
+//! bounds is clamped to them, as sdcMicro users do after `addNoise` (amounts never negative when
+//! the input has none, dates within the years 0001-9999; never a bound taken from the data). A
+//! missing value stays missing.
 
 use super::seed::normal;
 use super::{Context, Facts, Moments, Target, Technique, row_numbers, write_rows};
