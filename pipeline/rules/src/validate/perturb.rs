@@ -417,6 +417,25 @@ pub(super) fn joint(cx: &mut Ctx, raw: &RawRules, columns: &[ColumnPlan]) {
             }
         }
     }
+    alone(cx, raw, &sizes);
+}
+
+/// A `together` name no other column gives: most likely a misspelt name on the other column, and
+/// the column would be perturbed alone (a `method` silently unused): refused.
+fn alone(cx: &mut Ctx, raw: &RawRules, sizes: &[(String, usize)]) {
+    for rc in &raw.columns {
+        let Some(at) = &rc.together else { continue };
+        if sizes.iter().any(|(n, s)| n == at.get_ref() && *s == 1) {
+            cx.push_hint(
+                at,
+                format!(
+                    "`together = \"{}\"` names no other column: joint perturbation needs two or more",
+                    at.get_ref()
+                ),
+                Some("give the columns to perturb jointly the same `together` name, or remove `together`".into()),
+            );
+        }
+    }
 }
 
 /// How two columns of one `together` name differ, if they do.
@@ -461,6 +480,13 @@ mod tests {
         let Action::Perturb(Perturbation::Noise(n)) = &p.columns[1].action else { panic!() };
         assert_eq!(n.min, Some(f64::from(tokumei_jp::parse_date("1990-01-01").unwrap().days_since_epoch())));
         assert!(p.columns[0].is_global() && p.columns[1].is_global(), "perturbed columns are dictionary-encoded");
+    }
+
+    #[test]
+    fn a_together_name_of_one_column_is_refused() {
+        let e =
+            check("action = \"microaggregate\"\ntogether = \"m\"\nmethod = \"mdav\"", "action = \"drop\"").unwrap_err();
+        assert!(e.contains("`together = \"m\"` names no other column"), "{e}");
     }
 
     #[test]
