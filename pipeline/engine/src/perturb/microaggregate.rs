@@ -371,14 +371,9 @@ mod tests {
 
     #[test]
     fn one_column_same_value_same_output_groups_of_at_least_the_size() {
-        let plan = plan_with("action = \"microaggregate\"\ngroup_size = 3");
         let values: Vec<Option<i64>> =
             [5, 1, 9, 5, 2, 8, 5, 3, 100, 7].iter().map(|v| Some(*v)).chain([None]).collect();
-        let stage = Stage::new(&plan, &[(0, 0), (1, 1)]).unwrap_or_else(|e| panic!("{e}"));
-        let mut d = dict_of(&values);
-        let mut t = [Target { plan: &plan.columns[0], dict: &mut d }];
-        let facts = stage.units[0].technique.apply(&mut t, &context(&plan), &mut rng()).unwrap();
-        let out = rows_of(&d);
+        let (out, facts) = applied("action = \"microaggregate\"\ngroup_size = 3", &values, None);
         assert_eq!(out[10], None, "a missing value stays missing");
         // Same input value, same output.
         assert_eq!(out[0], out[3]);

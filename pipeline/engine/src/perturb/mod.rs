@@ -498,6 +498,18 @@ pub(crate) mod testing {
     pub fn rng() -> ChaCha20Rng {
         Seed::fixed([7u8; 32]).rng("test")
     }
+
+    /// The technique of `action` applied to column `x` holding `xs` (with `strata`, if any), by
+    /// the fixed generator: each row's value after, and what it did.
+    pub fn applied(action: &str, xs: &[Option<i64>], strata: Option<&[u32]>) -> (Vec<Option<i64>>, Facts) {
+        let plan = plan_with(action);
+        let stage = Stage::new(&plan, &[(0, 0), (1, 1)]).unwrap_or_else(|e| panic!("{e}"));
+        let mut d = dict_of(xs);
+        let mut t = [Target { plan: &plan.columns[0], dict: &mut d }];
+        let cx = Context { plan: &plan, strata };
+        let facts = stage.units[0].technique.apply(&mut t, &cx, &mut rng()).unwrap_or_else(|e| panic!("{e}"));
+        (rows_of(&d), facts)
+    }
 }
 
 #[cfg(test)]

@@ -275,13 +275,8 @@ mod tests {
     use super::*;
 
     fn pram(action: &str, xs: &[Option<i64>], strata: Option<&[u32]>) -> (Vec<Option<i64>>, Randomised) {
-        let plan = plan_with(action);
-        let stage = Stage::new(&plan, &[(0, 0), (1, 1)]).unwrap_or_else(|e| panic!("{e}"));
-        let mut d = dict_of(xs);
-        let mut t = [Target { plan: &plan.columns[0], dict: &mut d }];
-        let cx = Context { plan: &plan, strata };
-        let facts = stage.units[0].technique.apply(&mut t, &cx, &mut rng()).unwrap_or_else(|e| panic!("{e}"));
-        (rows_of(&d), facts.pram.expect("pram facts"))
+        let (rows, facts) = applied(action, xs, strata);
+        (rows, facts.pram.expect("pram facts"))
     }
 
     fn counts(v: &[Option<i64>]) -> std::collections::BTreeMap<Option<i64>, u64> {

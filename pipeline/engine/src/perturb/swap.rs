@@ -270,17 +270,11 @@ impl Strata {
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
-    use super::super::{Stage, Target};
     use super::*;
 
     fn swapped(action: &str, xs: &[Option<i64>], strata: Option<&[u32]>) -> (Vec<Option<i64>>, Swapped) {
-        let plan = plan_with(action);
-        let stage = Stage::new(&plan, &[(0, 0), (1, 1)]).unwrap_or_else(|e| panic!("{e}"));
-        let mut d = dict_of(xs);
-        let mut t = [Target { plan: &plan.columns[0], dict: &mut d }];
-        let cx = Context { plan: &plan, strata };
-        let facts = stage.units[0].technique.apply(&mut t, &cx, &mut rng()).unwrap();
-        (rows_of(&d), facts.swap.expect("swap facts"))
+        let (rows, facts) = applied(action, xs, strata);
+        (rows, facts.swap.expect("swap facts"))
     }
 
     fn sorted(v: &[Option<i64>]) -> Vec<Option<i64>> {

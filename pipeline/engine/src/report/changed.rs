@@ -18,20 +18,9 @@ fn short(c: &ColumnUtility) -> Option<String> {
     let mut ja = Vec::new();
     let mut en = Vec::new();
     if let (Some(b), Some(a)) = (&c.before, &c.after) {
-        ja.push(format!(
-            "平均 前{} 後{}、標準偏差 前{:.2} 後{:.2}",
-            num(b.mean, date),
-            num(a.mean, date),
-            b.variance.sqrt(),
-            a.variance.sqrt()
-        ));
-        en.push(format!(
-            "mean before {} after {}, sd before {:.2} after {:.2}",
-            num(b.mean, date),
-            num(a.mean, date),
-            b.variance.sqrt(),
-            a.variance.sqrt()
-        ));
+        let (mb, ma, sb, sa) = (num(b.mean, date), num(a.mean, date), b.variance.sqrt(), a.variance.sqrt());
+        ja.push(format!("平均 前{mb} 後{ma}、標準偏差 前{sb:.2} 後{sa:.2}"));
+        en.push(format!("mean before {mb} after {ma}, sd before {sb:.2} after {sa:.2}"));
     }
     if let Some(m) = c.mean_abs_change.filter(|m| *m > 0.0) {
         ja.push(format!("1レコードあたり平均{m:.2}変化"));
