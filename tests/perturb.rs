@@ -279,6 +279,69 @@ fn microaggregation_groups_are_shared_by_at_least_group_size_records() {
     assert!(spans.windows(2).all(|w| w[0].1 < w[1].0), "groups are runs of the sorted values");
 }
 
+/// With the rules' `subject`, microaggregation groups count people: a person with as many
+/// identical records as the group size (an income nobody else has) never forms a group alone,
+/// so their value is not released; every released value is held by at least group_size people,
+/// none holding over half of its records. Recomputed from the Parquet by record number.
+#[test]
+fn microaggregation_groups_count_people_when_a_person_has_several_records() {
+    let env = Env::new();
+    let (_, mut rows) = numbered(&env);
+    let i_id = rows[0].iter().position(|c| c == "宛名番号").unwrap();
+    let i_inc = rows[0].iter().position(|c| c == "課税所得").unwrap();
+    // One person with seven records of one income below everyone's (the first group sorted), and
+    // three people with three records each.
+    let n = rows.len();
+    for (copies, from, income) in [(7, 1, "-5"), (3, 2, ""), (3, 3, ""), (3, 4, "")] {
+        for c in 0..copies {
+            let mut r = rows[from].clone();
+            r[0] = (n + from * 10 + c).to_string();
+            if !income.is_empty() {
+                r[i_inc] = income.into();
+            }
+            rows.push(r);
+        }
+    }
+    let input = write_rows(&env, "repeated.csv", &rows);
+    let person_of: HashMap<String, String> = rows[1..].iter().map(|r| (r[0].clone(), r[i_id].clone())).collect();
+    let text = rules(
+        "pseudonymized",
+        "subject = \"宛名番号\"",
+        "action = \"microaggregate\"\ngroup_size = 7",
+        "action = \"drop\"",
+    );
+    let job = env.job("micro_people", &input, &env.write("micro_people.toml", &text), "");
+    let dir = run(&env, &job, true);
+    let t = read_parquet(&dir.join("p.parquet"));
+    let mut holders: HashMap<String, Vec<&String>> = HashMap::new();
+    for r in &t.rows {
+        let v = r[t.col("課税所得")].clone().unwrap_or_default();
+        holders.entry(v).or_default().push(&person_of[r[t.col("rid")].as_ref().unwrap()]);
+    }
+    assert!(!holders.contains_key("-5"), "the one person's income is released as it is");
+    let mut fewest = usize::MAX;
+    for (v, people) in &holders {
+        let mut distinct = people.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert!(distinct.len() >= 7, "{v} is held by {} people", distinct.len());
+        let most = distinct.iter().map(|p| people.iter().filter(|q| *q == p).count()).max().unwrap();
+        assert!(2 * most <= people.len(), "one person holds {most} of the {} records of a value", people.len());
+        fewest = fewest.min(distinct.len());
+    }
+    let report = report(&dir);
+    let p = perturbed(&report, "課税所得");
+    assert_eq!(p["smallest_group_people"].as_u64().unwrap(), fewest as u64, "the report's count is the release's");
+    assert!(p["description"].as_str().unwrap().contains("groups count people"), "{p}");
+
+    // Without a subject the same person's seven records form a group of their own (records are
+    // people): the reason the subject matters.
+    let text = rules("pseudonymized", "", "action = \"microaggregate\"\ngroup_size = 7", "action = \"drop\"");
+    let job = env.job("micro_rows", &input, &env.write("micro_rows.toml", &text), "");
+    let t = read_parquet(&run(&env, &job, true).join("p.parquet"));
+    assert!(t.rows.iter().any(|r| r[t.col("課税所得")].as_deref() == Some("-5")));
+}
+
 /// Bad options are configuration errors (exit 3) naming the rule's line, before anything is read.
 #[test]
 fn bad_perturbation_options_exit_with_the_config_code_naming_the_line() {

@@ -66,6 +66,9 @@ pub fn lines(report: &Report) -> Vec<String> {
         }
         if let (Some(g), Some(s)) = (p.groups, p.smallest_group) {
             line.push_str(&format!(", {g} groups, smallest {s}"));
+            if let Some(n) = p.smallest_group_people {
+                line.push_str(&format!(" ({n} people at fewest)"));
+            }
         }
         if let Some(m) = &p.method {
             line.push_str(&format!(", {m}"));

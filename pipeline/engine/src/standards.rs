@@ -535,6 +535,10 @@ fn perturbed_line(p: &tokumei_report::Perturbed) -> (String, String) {
     if let (Some(g), Some(s)) = (p.groups, p.smallest_group) {
         en.push_str(&format!(", {g} groups, the smallest of {s} records"));
         ja.push_str(&format!("、{g}グループ（最小{s}件）"));
+        if let Some(n) = p.smallest_group_people {
+            en.push_str(&format!(", every group of at least {n} people"));
+            ja.push_str(&format!("、どのグループも{n}人以上"));
+        }
     }
     if let Some(r) = p.smallest_released {
         en.push_str(&format!("; every released value is shared by at least {r} records"));

@@ -33,6 +33,10 @@ pub struct Perturbed {
     pub groups: Option<u64>,
     /// Records of the smallest group.
     pub smallest_group: Option<u64>,
+    /// The fewest people in a group, when a person may have several records (the rules'
+    /// `subject`): groups are then formed to hold enough people, not records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smallest_group_people: Option<u64>,
     /// The fewest released records sharing a released value (after suppression).
     pub smallest_released: Option<u64>,
     /// Draws clamped to the bounds (noise).

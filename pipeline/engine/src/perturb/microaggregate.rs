@@ -11,7 +11,7 @@
 //! may. A record missing some of the columns is grouped with the records missing the same ones,
 //! on the others; a set of records too small for one group has its values set to null.
 
-use super::{Context, Facts, Target, Technique, row_numbers, write_codes, write_rows};
+use super::{Context, Facts, Persons, Target, Technique, cell_of_int, int_of, row_numbers, write_codes, write_ints};
 use crate::cell::Cell;
 use crate::error::EngineError;
 use rand_chacha::ChaCha20Rng;
@@ -33,7 +33,7 @@ impl Technique for Microaggregate {
     fn apply(&self, unit: &mut [Target], cx: &Context, _rng: &mut ChaCha20Rng) -> Result<Facts, EngineError> {
         let g = self.m.group_size as u64;
         if let [one] = unit {
-            return Ok(univariate(one, g, self.m.aggregate));
+            return Ok(univariate(one, g, self.m.aggregate, cx.persons));
         }
         let n = unit.first().map_or(0, |t| t.dict.codes.len());
         let method = match self.m.method {
@@ -50,7 +50,7 @@ impl Technique for Microaggregate {
                 t.name
             )));
         }
-        Ok(multivariate(unit, g, self.m.aggregate, method))
+        Ok(multivariate(unit, g, self.m.aggregate, method, cx.persons))
     }
 }
 
@@ -79,16 +79,102 @@ pub(crate) fn group_runs(counts: &[u64], g: u64) -> Vec<usize> {
     ends
 }
 
-/// The mean or median of `values` each held `weights` times (weights > 0).
-fn aggregate(values: &[f64], weights: &[u64], how: Aggregate) -> f64 {
+/// The people of a group being formed: how many, and how many records the busiest holds.
+/// Its tallies are reused group after group (a stamp per person says which group counted it).
+struct Tally<'a> {
+    person: &'a [u32],
+    stamp: Vec<u32>,
+    held: Vec<u32>,
+    id: u32,
+    people: u64,
+    records: u64,
+    most: u32,
+}
+
+impl<'a> Tally<'a> {
+    fn new(persons: &'a Persons) -> Self {
+        let n = persons.count as usize;
+        Tally { person: &persons.of_row, stamp: vec![0; n], held: vec![0; n], id: 0, people: 0, records: 0, most: 0 }
+    }
+
+    /// Start a new group.
+    fn open(&mut self) {
+        self.id += 1;
+        (self.people, self.records, self.most) = (0, 0, 0);
+    }
+
+    /// Add the records `rows` to the group.
+    fn add(&mut self, rows: &[u32]) {
+        for r in rows {
+            let p = self.person[*r as usize] as usize;
+            if self.stamp[p] != self.id {
+                self.stamp[p] = self.id;
+                self.held[p] = 0;
+                self.people += 1;
+            }
+            self.held[p] += 1;
+            self.most = self.most.max(self.held[p]);
+            self.records += 1;
+        }
+    }
+
+    /// Whether the group may close: at least `g` people, and no person holding more than half
+    /// of its records (so its value is never mostly one person's).
+    fn enough(&self, g: u64) -> bool {
+        self.people >= g && 2 * u64::from(self.most) <= self.records
+    }
+}
+
+/// Units of records (`units`, in order: runs of one value, or groups formed on the records)
+/// grouped so that every group holds at least `g` **people**, and no person more than half of
+/// its records, closing a group as soon as it does; the rest joins the groups before it until
+/// it does too. Returns each group's end (exclusive) in units and its people; empty when all the
+/// units together fall short.
+pub(crate) fn group_people(units: &[&[u32]], persons: &Persons, g: u64) -> Vec<(usize, u64)> {
+    let mut tally = Tally::new(persons);
+    let mut groups: Vec<(usize, u64)> = Vec::new();
+    tally.open();
+    let mut open_from = 0usize;
+    for (i, u) in units.iter().enumerate() {
+        tally.add(u);
+        if tally.enough(g) {
+            groups.push((i + 1, tally.people));
+            tally.open();
+            open_from = i + 1;
+        }
+    }
+    if open_from < units.len() {
+        // Each earlier group already has enough, so taking them back one by one ends.
+        loop {
+            let Some((end, _)) = groups.pop() else { return Vec::new() };
+            let start = groups.last().map_or(0, |g| g.0);
+            units[start..end].iter().for_each(|u| tally.add(u));
+            if tally.enough(g) {
+                break;
+            }
+        }
+        groups.push((units.len(), tally.people));
+    }
+    groups
+}
+
+/// The mean or median of whole numbers `values` each held `weights` times (weights > 0),
+/// exactly (sums in 128 bits), rounded half away from zero.
+fn aggregate(values: &[i64], weights: &[u64], how: Aggregate) -> i64 {
+    let halve = |num: i128, den: i128| {
+        let (q, r) = (num / den, num % den);
+        let q = if 2 * r.abs() >= den { q + num.signum() } else { q };
+        q.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+    };
     match how {
         Aggregate::Mean => {
             let total: u64 = weights.iter().sum();
-            values.iter().zip(weights).map(|(v, w)| v * *w as f64).sum::<f64>() / total as f64
+            let sum: i128 = values.iter().zip(weights).map(|(v, w)| i128::from(*v) * i128::from(*w)).sum();
+            halve(sum, i128::from(total.max(1)))
         }
         Aggregate::Median => {
-            let mut pairs: Vec<(f64, u64)> = values.iter().copied().zip(weights.iter().copied()).collect();
-            pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let mut pairs: Vec<(i64, u64)> = values.iter().copied().zip(weights.iter().copied()).collect();
+            pairs.sort_unstable();
             let total: u64 = pairs.iter().map(|p| p.1).sum();
             // The (lower and upper) middle records, averaged as R's median does.
             let at = |rank: u64| {
@@ -99,59 +185,90 @@ fn aggregate(values: &[f64], weights: &[u64], how: Aggregate) -> f64 {
                         return *v;
                     }
                 }
-                pairs.last().map_or(f64::NAN, |p| p.0)
+                pairs.last().map_or(0, |p| p.0)
             };
-            (at((total - 1) / 2) + at(total / 2)) / 2.0
+            halve(i128::from(at(total.saturating_sub(1) / 2)) + i128::from(at(total / 2)), 2)
         }
     }
 }
 
-/// One column, exactly: its distinct values sorted with their counts, grouped in runs.
-fn univariate(t: &mut Target, g: u64, how: Aggregate) -> Facts {
+/// The rows of each code, in row order (codes with no row hold none).
+fn rows_by_code(codes: &[u32], counts: &[u64]) -> (Vec<usize>, Vec<u32>) {
+    let mut start = Vec::with_capacity(counts.len() + 1);
+    start.push(0usize);
+    for c in counts {
+        start.push(start.last().copied().unwrap_or(0) + *c as usize);
+    }
+    let mut next = start.clone();
+    let mut rows = vec![0u32; codes.len()];
+    for (r, c) in codes.iter().enumerate() {
+        rows[next[*c as usize]] = r as u32;
+        next[*c as usize] += 1;
+    }
+    (start, rows)
+}
+
+/// One column, exactly: its distinct values sorted with their counts, grouped in runs (of
+/// records, or of people when a person may have several records).
+fn univariate(t: &mut Target, g: u64, how: Aggregate, persons: Option<&Persons>) -> Facts {
     let ty = t.plan.ty;
     let mut counts = vec![0u64; t.dict.values.len()];
     for c in &t.dict.codes {
         counts[*c as usize] += 1;
     }
-    let table = super::number_table(&t.dict.values);
-    let mut order: Vec<usize> = (0..table.len()).filter(|i| table[*i].is_finite() && counts[*i] > 0).collect();
-    order.sort_by(|a, b| table[*a].total_cmp(&table[*b]));
-    let run_counts: Vec<u64> = order.iter().map(|i| counts[*i]).collect();
-    let ends = group_runs(&run_counts, g);
+    let table: Vec<Option<i64>> = t.dict.values.iter().map(int_of).collect();
+    let mut order: Vec<usize> = (0..table.len()).filter(|i| table[*i].is_some() && counts[*i] > 0).collect();
+    order.sort_by_key(|i| table[*i]);
+    let groups: Vec<(usize, Option<u64>)> = match persons {
+        None => group_runs(&order.iter().map(|i| counts[*i]).collect::<Vec<_>>(), g)
+            .into_iter()
+            .map(|e| (e, None))
+            .collect(),
+        Some(p) => {
+            let (start, rows) = rows_by_code(&t.dict.codes, &counts);
+            let units: Vec<&[u32]> = order.iter().map(|c| &rows[start[*c]..start[*c + 1]]).collect();
+            group_people(&units, p, g).into_iter().map(|(e, n)| (e, Some(n))).collect()
+        }
+    };
     let mut new: Vec<Cell> = t.dict.values.clone();
     let mut facts = Facts { method: Some("sort (univariate, exact)".into()), ..Facts::default() };
-    let (mut start, mut smallest) = (0usize, u64::MAX);
-    for end in &ends {
+    let (mut start, mut smallest, mut fewest) = (0usize, u64::MAX, u64::MAX);
+    for (end, people) in &groups {
         let codes = &order[start..*end];
-        let values: Vec<f64> = codes.iter().map(|c| table[*c]).collect();
+        let values: Vec<i64> = codes.iter().filter_map(|c| table[*c]).collect();
         let weights: Vec<u64> = codes.iter().map(|c| counts[*c]).collect();
-        let cell = super::cell_of(aggregate(&values, &weights, how), ty);
+        let cell = cell_of_int(aggregate(&values, &weights, how), ty);
         for c in codes {
             new[*c] = cell.clone();
         }
         smallest = smallest.min(weights.iter().sum());
+        fewest = fewest.min(people.unwrap_or(u64::MAX));
         start = *end;
     }
-    // Too few records for one group: their values are withheld.
+    // Too few records (or people) for one group: their values are withheld.
     let mut nulled = 0u64;
-    if ends.is_empty() {
+    if groups.is_empty() {
         for c in &order {
             new[*c] = Cell::Null;
             nulled += counts[*c];
         }
     }
     write_codes(t.dict, new);
-    facts.groups = Some(ends.len() as u64);
+    facts.groups = Some(groups.len() as u64);
     facts.smallest_group = (smallest != u64::MAX).then_some(smallest);
+    facts.smallest_group_people = (fewest != u64::MAX).then_some(fewest);
     facts.nulled = vec![nulled];
     facts
 }
 
 /// Several columns jointly: per pattern of missing values, the records grouped on the columns
 /// they have (standardised over the records that have each), each group's values aggregated.
-fn multivariate(unit: &mut [Target], g: u64, how: Aggregate, method: MicroMethod) -> Facts {
+/// When a person may have several records, groups short of `g` people are merged with their
+/// neighbours in the order of their centres on the first principal component.
+fn multivariate(unit: &mut [Target], g: u64, how: Aggregate, method: MicroMethod, persons: Option<&Persons>) -> Facts {
     let p = unit.len();
     let cols: Vec<Vec<f64>> = unit.iter().map(|t| row_numbers(t.dict)).collect();
+    let tables: Vec<Vec<Option<i64>>> = unit.iter().map(|t| t.dict.values.iter().map(int_of).collect()).collect();
     let n = cols.first().map_or(0, Vec::len);
     let scale: Vec<(f64, f64)> = cols
         .iter()
@@ -170,7 +287,10 @@ fn multivariate(unit: &mut [Target], g: u64, how: Aggregate, method: MicroMethod
             patterns.entry(mask).or_default().push(r as u32);
         }
     }
-    let mut out: Vec<Vec<f64>> = cols.clone();
+    // Each row's group (`NONE`: none, its values withheld) and each group's value per column.
+    const NONE: u32 = u32::MAX;
+    let mut group_of: Vec<u32> = vec![NONE; n];
+    let mut values: Vec<Vec<Option<i64>>> = Vec::new();
     let mut facts = Facts {
         method: Some(match method {
             MicroMethod::Sort => "sort (first principal component)".into(),
@@ -179,45 +299,89 @@ fn multivariate(unit: &mut [Target], g: u64, how: Aggregate, method: MicroMethod
         nulled: vec![0; p],
         ..Facts::default()
     };
-    let (mut groups, mut smallest) = (0u64, u64::MAX);
+    let (mut smallest, mut fewest) = (u64::MAX, u64::MAX);
     for (mask, rows) in patterns {
         let present: Vec<usize> = (0..p).filter(|j| mask & (1 << j) != 0).collect();
-        if (rows.len() as u64) < g {
-            for j in &present {
-                for r in &rows {
-                    out[*j][*r as usize] = f64::NAN;
-                }
-                facts.nulled[*j] += rows.len() as u64;
-            }
-            continue;
-        }
         let points: Vec<Vec<f64>> = rows
             .iter()
             .map(|r| present.iter().map(|j| (cols[*j][*r as usize] - scale[*j].0) / scale[*j].1).collect())
             .collect();
-        let found = match method {
-            MicroMethod::Sort => by_projection(&points, g),
-            _ => mdav(&points, g as usize),
+        let found: Vec<Vec<u32>> = if (rows.len() as u64) < g {
+            Vec::new()
+        } else {
+            let found = match method {
+                MicroMethod::Sort => by_projection(&points, g),
+                _ => mdav(&points, g as usize),
+            };
+            found.into_iter().map(|grp| grp.into_iter().map(|i| rows[i]).collect()).collect()
         };
-        for group in &found {
-            groups += 1;
-            smallest = smallest.min(group.len() as u64);
+        let found: Vec<(Vec<u32>, Option<u64>)> = match persons {
+            None => found.into_iter().map(|grp| (grp, None)).collect(),
+            Some(who) => by_people(found, &points, &rows, method, who, g),
+        };
+        if found.is_empty() {
             for j in &present {
-                let values: Vec<f64> = group.iter().map(|i| cols[*j][rows[*i] as usize]).collect();
-                let v = aggregate(&values, &vec![1; values.len()], how);
-                for i in group {
-                    out[*j][rows[*i] as usize] = v;
-                }
+                facts.nulled[*j] += rows.len() as u64;
             }
+            continue;
+        }
+        for (grp, people) in &found {
+            let id = values.len() as u32;
+            smallest = smallest.min(grp.len() as u64);
+            fewest = fewest.min(people.unwrap_or(u64::MAX));
+            let mut value = vec![None; p];
+            for j in &present {
+                let code = |r: &u32| unit[*j].dict.codes[*r as usize] as usize;
+                let xs: Vec<i64> = grp.iter().filter_map(|r| tables[*j][code(r)]).collect();
+                value[*j] = Some(aggregate(&xs, &vec![1; xs.len()], how));
+            }
+            values.push(value);
+            grp.iter().for_each(|r| group_of[*r as usize] = id);
         }
     }
-    for (t, rows) in unit.iter_mut().zip(&out) {
+    for (j, t) in unit.iter_mut().enumerate() {
         let ty = t.plan.ty;
-        write_rows(t.dict, rows, ty);
+        let rows = group_of.iter().map(|grp| if *grp == NONE { None } else { values[*grp as usize][j] });
+        write_ints(t.dict, rows, ty);
     }
-    facts.groups = Some(groups);
+    facts.groups = Some(values.len() as u64);
     facts.smallest_group = (smallest != u64::MAX).then_some(smallest);
+    facts.smallest_group_people = (fewest != u64::MAX).then_some(fewest);
     facts
+}
+
+/// Groups formed on records (`found`, rows of one pattern) regrouped so that each holds at
+/// least `g` people: in the order of their centres' projection on the first principal component
+/// of the pattern's `points` (the order they already have when sorted on it), neighbours merged
+/// ([`group_people`]). Each group with its people; empty when the pattern's people are too few.
+fn by_people(
+    found: Vec<Vec<u32>>,
+    points: &[Vec<f64>],
+    rows: &[u32],
+    method: MicroMethod,
+    who: &Persons,
+    g: u64,
+) -> Vec<(Vec<u32>, Option<u64>)> {
+    let mut found = found;
+    if method != MicroMethod::Sort && found.len() > 1 {
+        let v = first_component(points);
+        let at: rustc_hash::FxHashMap<u32, usize> = rows.iter().enumerate().map(|(i, r)| (*r, i)).collect();
+        let centre = |grp: &Vec<u32>| {
+            grp.iter().map(|r| points[at[r]].iter().zip(&v).map(|(x, y)| x * y).sum::<f64>()).sum::<f64>()
+                / grp.len() as f64
+        };
+        let mut keyed: Vec<(f64, Vec<u32>)> = found.into_iter().map(|grp| (centre(&grp), grp)).collect();
+        keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
+        found = keyed.into_iter().map(|(_, grp)| grp).collect();
+    }
+    let units: Vec<&[u32]> = found.iter().map(Vec::as_slice).collect();
+    let mut out = Vec::new();
+    let mut start = 0usize;
+    for (end, people) in group_people(&units, who, g) {
+        out.push((found[start..end].concat(), Some(people)));
+        start = end;
+    }
+    out
 }
 
 fn dist2(a: &[f64], b: &[f64]) -> f64 {
@@ -387,6 +551,91 @@ mod tests {
         assert_eq!((facts.groups, facts.smallest_group), (Some(3), Some(3)));
     }
 
+    fn persons(of_row: &[u32]) -> Persons {
+        Persons { of_row: of_row.to_vec(), count: of_row.iter().max().map_or(0, |m| m + 1) }
+    }
+
+    #[test]
+    fn people_groups_hold_g_people_and_no_person_over_half() {
+        // Four units; person 0 holds every record of the first two.
+        let units: Vec<Vec<u32>> = vec![vec![0, 1, 2], vec![3], vec![4], vec![5, 6]];
+        let who = persons(&[0, 0, 0, 0, 1, 2, 3]);
+        let slices: Vec<&[u32]> = units.iter().map(Vec::as_slice).collect();
+        // Person 0 holds 4 records: a group needs 4 others at least; there are 3, so one group
+        // can never be formed without 0 holding over half (4 of 7).
+        assert!(group_people(&slices, &who, 3).is_empty());
+        let who = persons(&[0, 0, 1, 2, 3, 4, 5]);
+        assert_eq!(group_people(&slices, &who, 3), vec![(2, 3), (4, 3)]);
+        // The rest joins the group before it until it has enough.
+        let units: Vec<Vec<u32>> = vec![vec![0], vec![1], vec![2], vec![3, 4, 5]];
+        let slices: Vec<&[u32]> = units.iter().map(Vec::as_slice).collect();
+        let who = persons(&[0, 1, 2, 3, 3, 3]);
+        assert_eq!(group_people(&slices, &who, 3), vec![(4, 4)], "3 of 6 records is not over half");
+        let who = persons(&[0, 1, 2, 3, 3, 3, 3]);
+        let units: Vec<Vec<u32>> = vec![vec![0], vec![1], vec![2], vec![3, 4, 5, 6]];
+        let slices: Vec<&[u32]> = units.iter().map(Vec::as_slice).collect();
+        assert!(group_people(&slices, &who, 3).is_empty(), "4 of 7 records are one person's");
+    }
+
+    /// The review's case: a person with `group_size` identical records formed a group alone and
+    /// their value was released as it is. With the rules' subject, groups count people.
+    #[test]
+    fn a_person_with_many_records_never_forms_a_group_alone() {
+        let xs: Vec<Option<i64>> = [900, 900, 900, 10, 20, 30, 40, 50, 60].iter().map(|v| Some(*v)).collect();
+        let (by_records, _) = applied("action = \"microaggregate\"\ngroup_size = 3", &xs, None);
+        assert_eq!(by_records[0], Some(900), "without a subject, three records are a group");
+        let who = persons(&[0, 0, 0, 1, 2, 3, 4, 5, 6]);
+        let (out, facts) = applied_to("action = \"microaggregate\"\ngroup_size = 3", &xs, None, Some(&who));
+        assert_ne!(out[0], Some(900), "{out:?}");
+        // Every released value: at least 3 people, none holding over half of its records.
+        let mut by_value: std::collections::HashMap<i64, Vec<u32>> = Default::default();
+        for (v, p) in out.iter().zip(&who.of_row) {
+            by_value.entry(v.unwrap()).or_default().push(*p);
+        }
+        for (v, ps) in &by_value {
+            let mut people = ps.clone();
+            people.sort();
+            people.dedup();
+            assert!(people.len() >= 3, "{v}: {ps:?}");
+            let most = people.iter().map(|p| ps.iter().filter(|q| *q == p).count()).max().unwrap();
+            assert!(2 * most <= ps.len(), "{v}: {ps:?}");
+        }
+        assert!(facts.smallest_group_people.unwrap() >= 3);
+    }
+
+    #[test]
+    fn joint_groups_count_people_too() {
+        let plan = plan_with("action = \"microaggregate\"\ngroup_size = 3\ntogether = \"g\"");
+        // Person 0 has 3 identical records far from everyone; 6 other people.
+        let xs: Vec<Option<i64>> = [1000, 1000, 1000, 1, 2, 3, 4, 5, 6].iter().map(|v| Some(*v)).collect();
+        let ys: Vec<Option<i64>> = [500, 500, 500, 1, 1, 2, 2, 3, 3].iter().map(|v| Some(*v)).collect();
+        let who = persons(&[0, 0, 0, 1, 2, 3, 4, 5, 6]);
+        for method in ["mdav", "sort"] {
+            let plan_m = plan_with(&format!(
+                "action = \"microaggregate\"\ngroup_size = 3\ntogether = \"g\"\nmethod = \"{method}\""
+            ));
+            let stage = Stage::new(&plan_m, &[(0, 0), (1, 1)]).unwrap();
+            let (mut a, mut b) = (dict_of(&xs), dict_of(&ys));
+            let mut t =
+                [Target { plan: &plan_m.columns[0], dict: &mut a }, Target { plan: &plan_m.columns[1], dict: &mut b }];
+            let cx = Context { plan: &plan, persons: Some(&who), strata: None };
+            let facts = stage.units[0].technique.apply(&mut t, &cx, &mut rng()).unwrap();
+            let (ra, rb) = (rows_of(&a), rows_of(&b));
+            assert_ne!((ra[0], rb[0]), (Some(1000), Some(500)), "{method}");
+            let mut by_tuple: std::collections::HashMap<(Option<i64>, Option<i64>), Vec<u32>> = Default::default();
+            for r in 0..xs.len() {
+                by_tuple.entry((ra[r], rb[r])).or_default().push(who.of_row[r]);
+            }
+            for (v, ps) in &by_tuple {
+                let mut people = ps.clone();
+                people.sort();
+                people.dedup();
+                assert!(people.len() >= 3, "{method} {v:?}: {ps:?}");
+            }
+            assert!(facts.smallest_group_people.unwrap() >= 3, "{method}");
+        }
+    }
+
     #[test]
     fn mdav_is_refused_above_its_limit_naming_sort() {
         let plan = plan_with("action = \"microaggregate\"\ntogether = \"g\"\nmethod = \"mdav\"");
@@ -401,9 +650,27 @@ mod tests {
 
     #[test]
     fn medians_are_r_medians() {
-        assert_eq!(aggregate(&[1.0, 2.0, 10.0, 20.0], &[1, 1, 1, 1], Aggregate::Median), 6.0);
-        assert_eq!(aggregate(&[1.0, 2.0, 10.0], &[1, 3, 1], Aggregate::Median), 2.0);
-        assert_eq!(aggregate(&[1.0, 3.0], &[1, 3], Aggregate::Mean), 2.5);
+        assert_eq!(aggregate(&[1, 2, 10, 20], &[1, 1, 1, 1], Aggregate::Median), 6);
+        assert_eq!(aggregate(&[1, 2, 10], &[1, 3, 1], Aggregate::Median), 2);
+        assert_eq!(aggregate(&[1, 2, 10, 21], &[1, 1, 1, 1], Aggregate::Median), 6, "6.5 half away from zero");
+        assert_eq!(aggregate(&[-1, -2], &[1, 1], Aggregate::Median), -2, "-1.5 half away from zero");
+        assert_eq!(aggregate(&[1, 3], &[1, 3], Aggregate::Mean), 3, "2.5 rounds away from zero");
+        assert_eq!(aggregate(&[1, 2], &[2, 1], Aggregate::Mean), 1, "1.33 rounds down");
+    }
+
+    /// Beyond 2^53 a double cannot hold every whole number: group means are exact all the same.
+    #[test]
+    fn means_of_large_numbers_are_exact() {
+        let big = 1i64 << 60;
+        assert_eq!(aggregate(&[big + 1, big + 2, big + 6], &[1, 1, 1], Aggregate::Mean), big + 3);
+        assert_eq!(aggregate(&[i64::MAX, i64::MAX - 2], &[1, 1], Aggregate::Mean), i64::MAX - 1);
+        assert_eq!(aggregate(&[i64::MIN, i64::MIN + 2], &[1, 1], Aggregate::Median), i64::MIN + 1);
+        let (out, _) = applied(
+            "action = \"microaggregate\"\ngroup_size = 3",
+            &[Some(big + 1), Some(big + 2), Some(big + 6)],
+            None,
+        );
+        assert_eq!(out, vec![Some(big + 3); 3]);
     }
 
     /// MDAV on a small known example: two far clusters of three points each, and a middle pair.

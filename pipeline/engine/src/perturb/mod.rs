@@ -42,6 +42,8 @@ pub(crate) struct Facts {
     pub groups: Option<u64>,
     /// The smallest group's records.
     pub smallest_group: Option<u64>,
+    /// The fewest people in a group, when a person may have several rows.
+    pub smallest_group_people: Option<u64>,
     /// Per column of the unit: draws clamped to the bounds (noise).
     pub clamped: Vec<u64>,
     /// Per column of the unit: values set to null because too few records share their pattern
@@ -56,10 +58,34 @@ pub(crate) struct Facts {
     pub pram: Option<tokumei_report::Randomised>,
 }
 
+/// Who each accepted row is, when a person may have several rows (the rules' `subject`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Persons {
+    /// A dense person id per accepted row.
+    pub of_row: Vec<u32>,
+    /// Number of people.
+    pub count: u32,
+}
+
+impl Persons {
+    /// From the privacy models' view of the rows ([`crate::people::People`]): a row's person
+    /// is its unit's person.
+    pub fn of(p: &crate::people::People) -> Persons {
+        let of_row = match &p.person_of_unit {
+            Some(person) => p.of_row.iter().map(|u| person[*u as usize]).collect(),
+            None => p.of_row.clone(),
+        };
+        Persons { of_row, count: p.count }
+    }
+}
+
 /// What a technique may read besides its own columns.
 pub(crate) struct Context<'a> {
     /// The rules.
     pub plan: &'a Plan,
+    /// Who the rows are, when the rules declare a `subject` and a person has several rows;
+    /// `None` when every row is a different person.
+    pub persons: Option<&'a Persons>,
     /// With `within`: each accepted row's stratum, a dense id of the tuple of the `within`
     /// columns' values as their rules release them (at the rule's own level, before any
     /// search); records may only exchange with records of their stratum.
@@ -116,6 +142,8 @@ struct Unit {
     label: String,
     /// The dictionaries of its `within` columns.
     within: Vec<usize>,
+    /// Whether it groups records (and so must count people).
+    groups: bool,
 }
 
 /// The perturbation stage of a run: the units, set up before any row is read.
@@ -144,7 +172,8 @@ impl Stage {
                 None => format!("column\u{0}{}", c.name),
             };
             let within = within(plan, c, p, globals)?;
-            units.push(Unit { columns: vec![(i, dict)], technique: technique(p)?, label, within });
+            let groups = matches!(p, Perturbation::Microaggregate(_));
+            units.push(Unit { columns: vec![(i, dict)], technique: technique(p)?, label, within, groups });
         }
         Ok(Stage { units })
     }
@@ -154,9 +183,20 @@ impl Stage {
         self.units.is_empty()
     }
 
+    /// Whether a technique forms groups of records, which must hold enough people.
+    pub fn groups_records(&self) -> bool {
+        self.units.iter().any(|u| u.groups)
+    }
+
     /// Perturb every unit's columns with generators keyed from `seed`; returns what each column
     /// became, in rule order, and the numbers before.
-    pub fn run(&self, plan: &Plan, dicts: &mut [Dictionary], seed: &Seed) -> Result<Done, EngineError> {
+    pub fn run(
+        &self,
+        plan: &Plan,
+        dicts: &mut [Dictionary],
+        seed: &Seed,
+        persons: Option<&Persons>,
+    ) -> Result<Done, EngineError> {
         let mut out: Vec<(usize, Perturbed)> = Vec::new();
         let mut originals: Vec<(usize, Original)> = Vec::new();
         for unit in &self.units {
@@ -170,7 +210,7 @@ impl Stage {
                 crate::privacy::classes(&cols, n).of_row
             });
             let facts = {
-                let cx = Context { plan, strata: strata.as_deref() };
+                let cx = Context { plan, persons, strata: strata.as_deref() };
                 let mut targets = targets(plan, &unit.columns, dicts)?;
                 unit.technique.apply(&mut targets, &cx, &mut rng)?
             };
@@ -337,30 +377,45 @@ pub(crate) fn cell_of(x: f64, ty: ValueType) -> Cell {
 }
 
 /// Replace every row's value by `rows` (NaN: missing), compacting the dictionary: no value that
-/// no row holds is left in it. Values are told apart by their whole number (days for dates), so
-/// the look-up holds 12 bytes per distinct value, not a cell.
+/// no row holds is left in it.
 pub(crate) fn write_rows(dict: &mut Dictionary, rows: &[f64], ty: ValueType) {
+    write_ints(dict, rows.iter().map(|x| int_of(&cell_of(*x, ty))), ty);
+}
+
+/// A cell's whole number (days for dates); `None` for a missing or non-numeric value.
+pub(crate) fn int_of(cell: &Cell) -> Option<i64> {
+    match cell {
+        Cell::Int(n) => Some(*n),
+        Cell::Date(d) => Some(i64::from(*d)),
+        _ => None,
+    }
+}
+
+/// A whole number (days for dates) as a cell of type `ty`.
+pub(crate) fn cell_of_int(n: i64, ty: ValueType) -> Cell {
+    match ty {
+        ValueType::Date => Cell::Date(n.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32),
+        _ => Cell::Int(n),
+    }
+}
+
+/// Replace every row's value by `rows` (whole numbers, days for dates; `None`: missing),
+/// compacting the dictionary. Values are told apart by their whole number, so the look-up holds
+/// 12 bytes per distinct value, not a cell.
+pub(crate) fn write_ints(dict: &mut Dictionary, rows: impl Iterator<Item = Option<i64>>, ty: ValueType) {
     let mut index: rustc_hash::FxHashMap<i64, u32> = Default::default();
     let mut values: Vec<Cell> = Vec::new();
     let mut null: Option<u32> = None;
     let codes: Vec<u32> = rows
-        .iter()
-        .map(|x| {
-            let cell = cell_of(*x, ty);
-            let key = match cell {
-                Cell::Int(n) => n,
-                Cell::Date(d) => i64::from(d),
-                _ => {
-                    return *null.get_or_insert_with(|| {
-                        values.push(Cell::Null);
-                        (values.len() - 1) as u32
-                    });
-                }
-            };
-            *index.entry(key).or_insert_with(|| {
-                values.push(cell);
+        .map(|x| match x {
+            None => *null.get_or_insert_with(|| {
+                values.push(Cell::Null);
                 (values.len() - 1) as u32
-            })
+            }),
+            Some(n) => *index.entry(n).or_insert_with(|| {
+                values.push(cell_of_int(n, ty));
+                (values.len() - 1) as u32
+            }),
         })
         .collect();
     drop(index);
@@ -436,8 +491,20 @@ fn report(c: &ColumnPlan, facts: &Facts, j: usize, change: &Change) -> Perturbed
         output: c.output.clone().unwrap_or_default(),
         technique: p.name().into(),
         settings,
-        description: p.describe(),
-        description_ja: p.describe_ja(),
+        description: match facts.smallest_group_people {
+            Some(_) => format!(
+                "{}; groups count people (the rules' subject), no person holding over half of a group's records",
+                p.describe()
+            ),
+            None => p.describe(),
+        },
+        description_ja: match facts.smallest_group_people {
+            Some(_) => format!(
+                "{}。グループは人数（subject）で数え、一人がグループのレコードの半数を超えない",
+                p.describe_ja()
+            ),
+            None => p.describe_ja(),
+        },
         method: facts.method.clone(),
         records: change.records,
         records_changed: change.changed,
@@ -446,6 +513,7 @@ fn report(c: &ColumnPlan, facts: &Facts, j: usize, change: &Change) -> Perturbed
         sd_after: change.sd.map(|s| s.1),
         groups: facts.groups,
         smallest_group: facts.smallest_group,
+        smallest_group_people: facts.smallest_group_people,
         smallest_released: None,
         clamped: facts.clamped.get(j).copied(),
         nulled: facts.nulled.get(j).copied().unwrap_or(0),
@@ -491,7 +559,7 @@ pub(crate) mod testing {
 
     /// The context of a unit without `within`.
     pub fn context(plan: &Plan) -> Context<'_> {
-        Context { plan, strata: None }
+        Context { plan, persons: None, strata: None }
     }
 
     /// A fixed generator.
@@ -502,11 +570,21 @@ pub(crate) mod testing {
     /// The technique of `action` applied to column `x` holding `xs` (with `strata`, if any), by
     /// the fixed generator: each row's value after, and what it did.
     pub fn applied(action: &str, xs: &[Option<i64>], strata: Option<&[u32]>) -> (Vec<Option<i64>>, Facts) {
+        applied_to(action, xs, strata, None)
+    }
+
+    /// As [`applied`], with each row's person.
+    pub fn applied_to(
+        action: &str,
+        xs: &[Option<i64>],
+        strata: Option<&[u32]>,
+        persons: Option<&Persons>,
+    ) -> (Vec<Option<i64>>, Facts) {
         let plan = plan_with(action);
         let stage = Stage::new(&plan, &[(0, 0), (1, 1)]).unwrap_or_else(|e| panic!("{e}"));
         let mut d = dict_of(xs);
         let mut t = [Target { plan: &plan.columns[0], dict: &mut d }];
-        let cx = Context { plan: &plan, strata };
+        let cx = Context { plan: &plan, persons, strata };
         let facts = stage.units[0].technique.apply(&mut t, &cx, &mut rng()).unwrap_or_else(|e| panic!("{e}"));
         (rows_of(&d), facts)
     }

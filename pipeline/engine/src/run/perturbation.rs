@@ -26,7 +26,12 @@ pub(super) fn perturb(mut enc: Encoded) -> Result<Perturbed, EngineError> {
         return Ok(Perturbed { enc, columns: Vec::new(), seed_fixed_for_test: false, originals: Vec::new(), before });
     }
     let seed = Seed::for_release()?;
-    let done = layout.perturb.run(&layout.plan, &mut layout.dicts, &seed)?;
+    // Groups of records count people when a person may have several rows.
+    let persons = match layout.person.is_some() && layout.perturb.groups_records() {
+        true => crate::people::from_hashes(&enc.subjects, &enc.units).map(|p| crate::perturb::Persons::of(&p)),
+        false => None,
+    };
+    let done = layout.perturb.run(&layout.plan, &mut layout.dicts, &seed, persons.as_ref())?;
     let fixed = seed.fixed_for_test;
     Ok(Perturbed { enc, columns: done.perturbed, seed_fixed_for_test: fixed, originals: done.originals, before })
 }

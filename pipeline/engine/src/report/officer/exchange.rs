@@ -125,6 +125,7 @@ mod tests {
             sd_after: None,
             groups: None,
             smallest_group: None,
+            smallest_group_people: None,
             smallest_released: None,
             clamped: None,
             nulled: 0,

@@ -56,6 +56,9 @@ pub(super) fn perturbation(rp: &Report, lang: Lang, b: &mut Vec<Block>) {
         }
         if let (Some(g), Some(s)) = (p.groups, p.smallest_group) {
             rows.push(vec![t("グループ数（最小の大きさ）", "groups (smallest)"), format!("{g} ({s})")]);
+            if let Some(n) = p.smallest_group_people {
+                rows.push(vec![t("グループの最少人数", "fewest people in a group"), n.to_string()]);
+            }
         }
         if let Some(s) = p.smallest_released {
             rows.push(vec![
