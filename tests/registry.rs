@@ -415,6 +415,45 @@ fn last_entry(env: &Env) -> serde_json::Value {
     serde_json::from_str(text.lines().last().unwrap()).unwrap()
 }
 
+/// A seed fixed for a test is known, so a perturbed release made with it could be undone: it is
+/// never provided to a recipient (exit 6, nothing written); without it the same run provides.
+#[test]
+fn a_release_perturbed_with_a_fixed_test_seed_is_never_provided() {
+    let env = Env::new();
+    contracted(&env);
+    let text = std::fs::read_to_string(sample_rules()).unwrap();
+    let pram = text.replacen(
+        "special_care = \"要配慮\"\naction = \"keep\"",
+        "special_care = \"要配慮\"\naction = \"pram\"\nkeep = 0.9",
+        1,
+    );
+    assert_ne!(pram, text, "the sample's 要介護度 rule changed");
+    let rules = env.write("pram.toml", &pram);
+    let r = env.tokumei(&[
+        "file",
+        "allow-rules",
+        "住民基本台帳ファイル",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--registry",
+        REG,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let job = env.job("resident", &sample_csv(), &rules, "");
+    let seed = ("TOKUMEI_TEST_SEED", "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0");
+    let args = ["run", job.to_str().unwrap(), "--contract", "1", "--registry", REG];
+    let r = env.tokumei_with(&args, &[("TOKUMEI_NOW", IN_PERIOD), seed]);
+    assert_eq!(r.code, ExitCode::Key.code(), "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("TOKUMEI_TEST_SEED"), "{}", r.stderr);
+    assert!(env.out_files().is_empty(), "nothing written");
+    // A check or a release for no one may use it (tests do); a provided run without it goes on.
+    let r = run_under(&env, &job, "1", IN_PERIOD);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep = report(&env.latest());
+    assert_ne!(rep["seed_fixed_for_test"], true);
+    assert_eq!(rep["perturbed"][0]["column"], "要介護度", "the release is perturbed");
+}
+
 #[test]
 fn a_run_provides_data_only_under_a_contract_that_allows_it() {
     let env = Env::new();

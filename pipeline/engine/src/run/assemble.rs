@@ -126,6 +126,15 @@ pub(super) fn assemble(an: Anonymized, opts: &RunOptions) -> Result<Assembled, E
         ))),
         _ => None,
     };
+    // A seed fixed for a test (debug builds only) is known: a release made with it could be
+    // undone, so it never goes to a recipient.
+    let refused = refused.or_else(|| {
+        (an.seed_fixed_for_test && opts.provided).then(|| {
+            EngineError::Key(
+                "the perturbation seed was fixed by TOKUMEI_TEST_SEED (a test path of debug builds): a release provided to a recipient needs a per-release seed nobody knows\n  hint: unset TOKUMEI_TEST_SEED".into(),
+            )
+        })
+    });
 
     Ok(Assembled { an, report, refused })
 }
