@@ -521,6 +521,9 @@ fn pram_keeps_counts_exactly_or_applies_the_stated_matrix() {
     assert_eq!(p["records_changed"].as_u64().unwrap(), changed);
     assert_eq!((p["pram"]["form"].as_str(), p["pram"]["marginal_exact"].as_bool()), (Some("invariant"), Some(true)));
     assert_eq!(p["pram"]["largest_share_change"], 0.0);
+    let records = p["records"].as_f64().unwrap();
+    let expected = p["pram"]["expected_changed"].as_f64().unwrap();
+    assert!((expected * records - want).abs() < 1e-6 * records, "the report's expectation is the recomputed one");
     let card = before_after(&rows, &t, "障害者手帳");
     let body: Vec<&Option<String>> = card.iter().filter(|(_, b, _)| b == "身体").map(|(_, _, a)| a).collect();
     let moved = body.iter().filter(|a| a.as_deref() == Some("精神")).count() as f64 / body.len() as f64;
@@ -531,6 +534,9 @@ fn pram_keeps_counts_exactly_or_applies_the_stated_matrix() {
     assert_eq!(p["pram"]["form"], "matrix");
     assert_eq!(p["pram"]["categories"][1], "身体");
     assert_eq!(p["pram"]["matrix"][1][2], 0.2);
+    let body_share = body.len() as f64 / card.len() as f64;
+    let expected = p["pram"]["expected_changed"].as_f64().unwrap();
+    assert!((expected - 0.2 * body_share).abs() < 1e-9, "only 身体 may change, at 0.2: {expected}");
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(md.contains("適用した遷移確率行列"), "the report shows the stated matrix");
     let dict = std::fs::read_to_string(dir.join("data_dictionary.md")).unwrap();

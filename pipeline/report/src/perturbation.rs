@@ -98,6 +98,10 @@ pub struct Randomised {
     pub largest_share_change: f64,
     /// Strata (1 without `within`).
     pub strata: u64,
+    /// The share of the records with a category expected to get another one (over the strata;
+    /// the records that did are `records_changed`).
+    #[serde(default)]
+    pub expected_changed: f64,
 }
 
 /// The distance-based record-linkage risk of the perturbed numeric columns (sdcMicro `dRisk`):

@@ -138,7 +138,8 @@ pub struct Transition {
 pub struct Pram {
     /// Probability a record keeps its category (without a stated matrix).
     pub keep: f64,
-    /// Whether the column's distribution is kept in expectation (invariant PRAM).
+    /// Whether the column's distribution is kept: exactly for the keep form, in expectation for
+    /// a stated matrix (invariant PRAM).
     pub invariant: bool,
     /// Input names of the columns whose released values bound the randomisation.
     pub within: Vec<String>,
@@ -286,10 +287,13 @@ impl Perturbation {
                     "PRAM: categories changed at random by a stated transition matrix{}",
                     if inv { " (invariant)" } else { "" }
                 ),
-                (None, inv) => format!(
-                    "PRAM: each record keeps its category with probability {}, else gets another at random{}",
-                    num(p.keep),
-                    if inv { " (invariant: the distribution is kept in expectation)" } else { "" }
+                (None, true) => format!(
+                    "PRAM (invariant): each record is redrawn with probability {}, the redrawn records' categories shuffled among them (a record may draw its own back), so every category's count is kept exactly",
+                    num(1.0 - p.keep)
+                ),
+                (None, false) => format!(
+                    "PRAM: each record keeps its category with probability {}, else gets one of the other categories at random",
+                    num(p.keep)
                 ),
             },
         }
@@ -331,11 +335,11 @@ impl Perturbation {
                     "PRAM：定めた遷移確率行列により区分を確率的に置換{}",
                     if p.invariant { "（分布不変）" } else { "" }
                 ),
-                None => format!(
-                    "PRAM：確率{}で区分をそのままとし、それ以外は他の区分に確率的に置換{}",
-                    num(p.keep),
-                    if p.invariant { "（分布不変）" } else { "" }
+                None if p.invariant => format!(
+                    "PRAM（分布不変）：確率{}で選んだレコードの区分をそれらの間で入れ替え（元の区分に戻ることもある）、各区分の件数をそのまま保つ",
+                    num(1.0 - p.keep)
                 ),
+                None => format!("PRAM：確率{}で区分をそのままとし、それ以外は他の区分に確率的に置換", num(p.keep)),
             },
         }
     }

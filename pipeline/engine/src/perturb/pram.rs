@@ -2,7 +2,8 @@
 //!
 //! - `keep` with `invariant` (the default): each record is chosen at random with probability
 //!   1 - keep, and the chosen records' categories are shuffled among them. Each record keeps its
-//!   category with probability keep (and a chosen one may draw its own back), else takes a
+//!   category with probability keep (and a chosen one may draw its own back: about
+//!   (1 - keep)(1 - Σπ²) of the records change, reported as `expected_changed`), else takes a
 //!   category drawn from the column's distribution: the transition matrix is
 //!   keep·I + (1 - keep)·1·πᵀ in expectation, and the released distribution is the input's
 //!   **exactly** (the multiset of values is kept).
@@ -59,6 +60,7 @@ impl Technique for Pram {
         let mut cat: Vec<u32> = t.dict.codes.iter().map(|c| cats.of_code[*c as usize]).collect();
         let before = shares(&cat, k);
         let p = self.p.matrix.as_ref().map(|m| matrix(m, &cats, t));
+        let expected = expected_change(&strata, &cat, k, self.p.keep, p.as_deref(), self.p.invariant);
         let mut shown: Vec<Vec<f64>> = Vec::new();
         let form = match (&p, self.p.invariant) {
             (None, true) => {
@@ -99,6 +101,7 @@ impl Technique for Pram {
             marginal_exact: form == "invariant",
             largest_share_change: largest,
             strata: strata.count() as u64,
+            expected_changed: expected,
         };
         Ok(Facts { pram: Some(facts), nulled: vec![0], ..Facts::default() })
     }
@@ -240,6 +243,30 @@ fn others(rows: &[u32], cat: &mut [u32], keep: f64, rng: &mut ChaCha20Rng) {
     }
 }
 
+/// The share of the records with a category expected to get another one: per stratum of `n`
+/// records with shares π, (1 - keep)(1 - Σπ²) for the invariant keep form (a redrawn record
+/// may draw its own back), 1 - keep for the other keep form (none in a stratum of one
+/// category), Σ π_i (1 - P_ii) for a stated matrix P (R = P·Q with `invariant`).
+fn expected_change(strata: &Strata, cat: &[u32], k: usize, keep: f64, p: Option<&[Vec<f64>]>, inv: bool) -> f64 {
+    let (mut changed, mut total) = (0.0f64, 0usize);
+    for s in 0..strata.count() {
+        let rows = strata.rows(s);
+        let pi = shares_of(rows, cat, k);
+        let share = match (p, inv) {
+            (None, true) => (1.0 - keep) * (1.0 - pi.iter().map(|x| x * x).sum::<f64>()),
+            (None, false) if pi.iter().filter(|x| **x > 0.0).count() < 2 => 0.0,
+            (None, false) => 1.0 - keep,
+            (Some(p), inv) => {
+                let m = if inv { invariant(p, &pi) } else { p.to_vec() };
+                (0..k).map(|i| pi[i] * (1.0 - m[i][i])).sum()
+            }
+        };
+        changed += share * rows.len() as f64;
+        total += rows.len();
+    }
+    if total == 0 { 0.0 } else { changed / total as f64 }
+}
+
 /// Each category's share of the rows with one.
 fn shares(cat: &[u32], k: usize) -> Vec<f64> {
     let mut n = vec![0u64; k];
@@ -307,6 +334,7 @@ mod tests {
         let changed = out.iter().zip(&xs).filter(|(o, x)| o != x).count() as f64 / valued;
         let se = (want * (1.0 - want) / valued).sqrt();
         assert!((changed - want).abs() < 3.0 * se, "changed {changed} against {want} ± {se}");
+        assert!((facts.expected_changed - want).abs() < 1e-2, "the report's expectation {}", facts.expected_changed);
         assert!(facts.marginal_exact && facts.largest_share_change == 0.0);
         assert_eq!(facts.categories, vec!["1", "2", "3", "4"]);
         assert!((facts.marginal[3] - PI[3]).abs() < 1e-3);
@@ -341,6 +369,7 @@ mod tests {
         let kept = out.iter().zip(&xs).filter(|(o, x)| x.is_some() && o == x).count() as f64 / valued;
         let se = (0.8 * 0.2 / valued).sqrt();
         assert!((kept - 0.8).abs() < 3.0 * se, "kept {kept}");
+        assert!((facts.expected_changed - 0.2).abs() < 1e-9);
         assert!(!facts.marginal_exact && facts.largest_share_change > 0.0);
     }
 
