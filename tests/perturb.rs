@@ -599,7 +599,8 @@ fn noise_needs_a_max_for_standard_4_rule_62_4() {
 /// Every technique checked by an independent program: tests/python/check_perturb.py recomputes,
 /// with numpy and pandas as sdcMicro defines them, group sizes and group means of
 /// microaggregation, the noise's spread, the exact marginals (within strata) and rank window of
-/// swapping and the exact marginals and change rate of invariant PRAM, from the input and the
+/// swapping, the exact marginals and change rate of invariant PRAM (within released age bands
+/// too), and correlated noise's covariance (scale² times the input's), from the input and the
 /// released Parquet file (rows matched by a kept record number). Needs Python with numpy,
 /// pandas and pyarrow: ignored by a plain `cargo test`, run by `bash .ci/run`.
 #[test]
@@ -607,8 +608,24 @@ fn noise_needs_a_max_for_standard_4_rule_62_4() {
 fn every_technique_recomputed_in_numpy() {
     let python = std::env::var("TOKUMEI_PYTHON").unwrap_or_else(|_| "python3".into());
     let env = Env::new();
-    let (input, _) = numbered(&env);
+    // The sample with a second amount strongly correlated with the income (a resident tax of
+    // about a tenth of it), for correlated noise.
+    let (_, mut rows) = numbered(&env);
+    let i_inc = rows[0].iter().position(|c| c == "課税所得").unwrap();
+    for (i, r) in rows.iter_mut().enumerate() {
+        let tax = match i {
+            0 => "住民税".to_string(),
+            _ => (r[i_inc].parse::<i64>().unwrap() / 10 + (i as i64 * 7919 % 50) * 1000).to_string(),
+        };
+        r.push(tax);
+    }
+    let input = write_rows(&env, "numbered_tax.csv", &rows);
+    let tax =
+        |rule: &str| format!("[[column]]\nname = \"住民税\"\nrole = \"insensitive\"\ntype = \"integer\"\n{rule}\n");
     let care = "[[column]]\nname = \"要介護度\"\nrole = \"insensitive\"\naction = \"drop\"\n";
+    let bands =
+        "action = \"generalize\"\nhierarchy = \"age\"\nbands = [5, 10, 20]\ntop = 90\nlevel = 2\noutput = \"年齢階級\"";
+    let together = "action = \"noise\"\nscale = 0.1\ntogether = \"amounts\"";
     let runs = [
         (
             "micro",
@@ -633,8 +650,27 @@ fn every_technique_recomputed_in_numpy() {
                 {"name": "生年月日", "action": "swap", "window": 5, "within": ["性別"], "type": "date"},
             ]),
         ),
+        (
+            // PRAM within a generalised column: strata are its released age bands.
+            "bands",
+            rules("pseudonymized", "", "action = \"drop\"", bands),
+            "action = \"pram\"\nkeep = 0.7\nwithin = [\"生年月日\"]\n",
+            serde_json::json!([
+                {"name": "要介護度", "action": "pram", "keep": 0.7, "within": ["生年月日"], "strata": ["年齢階級"]},
+            ]),
+        ),
+        (
+            "correlated",
+            rules("pseudonymized", "", together, "action = \"drop\"") + &tax(together),
+            "action = \"drop\"\n",
+            serde_json::json!([
+                {"name": "課税所得", "action": "noise", "scale": 0.1, "min": 0, "together": "amounts", "type": "integer"},
+                {"name": "住民税", "action": "noise", "scale": 0.1, "min": 0, "together": "amounts", "type": "integer"},
+            ]),
+        ),
     ];
     for (name, text, care_rule, columns) in runs {
+        let text = if text.contains("name = \"住民税\"") { text } else { text + &tax("action = \"drop\"") };
         let text = text.replace(care, &care.replace("action = \"drop\"\n", care_rule));
         let job = env.job(name, &input, &env.write(&format!("{name}.toml"), &text), "");
         let dir = run(&env, &job, true);
@@ -648,6 +684,12 @@ fn every_technique_recomputed_in_numpy() {
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{name}:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
         assert!(stdout.contains("ok: ") && !stdout.contains("FAILED"), "{stdout}");
+        let checked = match name {
+            "correlated" => "課税所得 & 住民税: the noise's covariance",
+            "bands" => "要介護度: category counts kept exactly in every stratum",
+            _ => "ok: ",
+        };
+        assert!(stdout.contains(checked), "{name}: {stdout}");
     }
 }
 

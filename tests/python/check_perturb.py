@@ -11,6 +11,11 @@ of a pseudonymised run that keeps that record number; SPEC_JSON says which colum
         {"name": "生年月日", "action": "swap", "window": 5, "within": ["性別"], "type": "date"},
         {"name": "要介護度", "action": "pram", "keep": 0.8, "within": ["性別"]}]}
 
+A `within` column released under another name (or generalised) names its released column in
+"strata" (e.g. "within": ["生年月日"], "strata": ["年齢階級"]): records exchange only within a
+stratum of the released values. Noise columns with the same "together" name had correlated noise
+(sdcMicro addNoise "correlated"): the noise's covariance is scale² times the input's.
+
 Nothing here calls tokumei: every claim is recomputed from the two files. Prints "ok: ..." lines
 and exits 0, or prints the failed check and exits 1.
 """
@@ -137,10 +142,13 @@ def noise(both, c):
 
 
 def strata(both, c):
-    within = c.get("within") or []
-    if not within:
+    """The records of each stratum: by the released values of the `within` columns (their
+    released names in "strata" when given)."""
+    keys = [k if k in both else k + "_out" for k in c.get("strata") or []]
+    keys = keys or [w + "_out" for w in c.get("within") or []]
+    if not keys:
         return [both]
-    return [g for _, g in both.groupby([w + "_out" for w in within], dropna=False)]
+    return [g for _, g in both.groupby(keys, dropna=False)]
 
 
 def swap(both, c):
@@ -200,6 +208,41 @@ def pram(both, c):
           f"{name}: {100 * changed:.2f}% of records changed, expected about {100 * expect:.2f}%")
 
 
+def noise_together(both, cs):
+    """sdcMicro `addNoise(method = "correlated")`: the noise added to the columns of one
+    `together` name has covariance scale² times the input's, so each pair's noise has the
+    input's correlation (judged on the records whose inputs lie well inside the bounds)."""
+    s = cs[0]["scale"]
+    names = [c["name"] for c in cs]
+    xs = {n: both[n + "_in"] for n in names}
+    held = np.ones(len(both), dtype=bool)
+    for c in cs:
+        x, y = both[c["name"] + "_in"], both[c["name"] + "_out"]
+        held &= (x.notna() & y.notna()).to_numpy()
+        reach = 4 * s * float(np.std(x.dropna(), ddof=1))
+        if c.get("min") is not None:
+            held &= (x - c["min"] > reach).fillna(False).to_numpy()
+        if c.get("max") is not None:
+            held &= (c["max"] - x > reach).fillna(False).to_numpy()
+    n = int(held.sum())
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            full = pd.concat([xs[a], xs[b]], axis=1).dropna()
+            want = float(np.corrcoef(full.iloc[:, 0], full.iloc[:, 1])[0, 1])
+            da = (both[a + "_out"] - both[a + "_in"]).to_numpy()[held]
+            db = (both[b + "_out"] - both[b + "_in"]).to_numpy()[held]
+            got = float(np.corrcoef(da, db)[0, 1])
+            # The standard error of a sample correlation is about (1 - rho^2) / sqrt(n).
+            se = (1 - want**2) / np.sqrt(n)
+            check(abs(got - want) <= 5 * se + 0.02,
+                  f"{a} & {b}: the noise's correlation {got:.3f} is the input's {want:.3f} (n = {n})")
+            cov = float(np.cov(da, db, ddof=1)[0, 1])
+            target = s**2 * float(np.cov(full.iloc[:, 0], full.iloc[:, 1], ddof=1)[0, 1])
+            scale = s**2 * float(np.std(full.iloc[:, 0], ddof=1) * np.std(full.iloc[:, 1], ddof=1))
+            check(abs(cov - target) <= 5 * scale / np.sqrt(n) + 0.02 * scale,
+                  f"{a} & {b}: the noise's covariance {cov:.4g} is scale² x the input's {target:.4g}")
+
+
 def main():
     csv, parquet, spec_path = sys.argv[1:4]
     spec = json.load(open(spec_path, encoding="utf-8"))
@@ -213,7 +256,7 @@ def main():
     check(len(both) == len(out), "every released record matched to its input record")
     for c in spec["columns"]:
         kind = c.get("type")
-        for w in c.get("within") or []:
+        for w in [] if c.get("strata") else c.get("within") or []:
             if w + "_out" not in both:
                 both[w + "_out"] = both[w]
         if c["action"] == "pram":
@@ -223,6 +266,12 @@ def main():
             both[c["name"] + "_in"] = numeric(both[c["name"] + "_in"], kind)
             both[c["name"] + "_out"] = released_numeric(both[c["name"] + "_out"], kind)
         {"microaggregate": microaggregate, "noise": noise, "swap": swap, "pram": pram}[c["action"]](both, c)
+    groups = {}
+    for c in spec["columns"]:
+        if c["action"] == "noise" and c.get("together"):
+            groups.setdefault(c["together"], []).append(c)
+    for cs in groups.values():
+        noise_together(both, cs)
     if failures:
         sys.exit(1)
 
