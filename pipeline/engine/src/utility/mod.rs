@@ -4,8 +4,8 @@
 //! and dates, the total variation distance and changed share of categories, Pearson's
 //! correlations of the numeric columns — and the risk-utility map ([`ru_map`]).
 //!
-//! The input side is a [`Before`]: each compared dictionary's values and row codes, taken when
-//! every row is read. Everything is counted per code (exact quantiles from counts); the one
+//! The input side is a [`Before`]: each compared dictionary's values and row codes (one or two
+//! bytes a row for most columns), taken when every row is read. Everything is counted per code (exact quantiles from counts); the one
 //! per-row pass pairs each released record with its input's code.
 
 mod measures;
@@ -33,16 +33,49 @@ pub(crate) struct Compared<'a> {
 #[derive(Default)]
 pub(crate) struct Before {
     /// Per dictionary: `(values, codes)`, or `None` when not kept.
-    dicts: Vec<Option<(Vec<Cell>, Vec<u32>)>>,
+    dicts: Vec<Option<(Vec<Cell>, Codes)>>,
 }
 
 impl Before {
     /// Keep the dictionaries `which` of `dicts` as they are now.
     pub fn take(dicts: &[Dictionary], which: &[usize]) -> Before {
         let dicts = (0..dicts.len())
-            .map(|d| which.contains(&d).then(|| (dicts[d].values.clone(), dicts[d].codes.clone())))
+            .map(|d| which.contains(&d).then(|| (dicts[d].values.clone(), Codes::of(&dicts[d].codes, dicts[d].len()))))
             .collect();
         Before { dicts }
+    }
+}
+
+/// Row codes in the narrowest width their dictionary allows: a byte per row for up to 256
+/// values, two for up to 65,536 (most released columns), four beyond.
+pub(crate) enum Codes {
+    /// Up to 256 values.
+    U8(Vec<u8>),
+    /// Up to 65,536 values.
+    U16(Vec<u16>),
+    /// More.
+    U32(Vec<u32>),
+}
+
+impl Codes {
+    /// `codes` of a dictionary of `len` values.
+    fn of(codes: &[u32], len: usize) -> Codes {
+        if len <= 1 << 8 {
+            Codes::U8(codes.iter().map(|c| *c as u8).collect())
+        } else if len <= 1 << 16 {
+            Codes::U16(codes.iter().map(|c| *c as u16).collect())
+        } else {
+            Codes::U32(codes.to_vec())
+        }
+    }
+
+    /// Row `r`'s code.
+    fn get(&self, r: usize) -> Option<u32> {
+        match self {
+            Codes::U8(v) => v.get(r).map(|c| u32::from(*c)),
+            Codes::U16(v) => v.get(r).map(|c| u32::from(*c)),
+            Codes::U32(v) => v.get(r).copied(),
+        }
     }
 }
 
@@ -137,7 +170,7 @@ struct Counts {
 }
 
 impl Counts {
-    fn of(bcodes: &[u32], acodes: &[u32], keep: &[bool], nulled: &[bool], nb: usize, na: usize) -> Counts {
+    fn of(bcodes: &Codes, acodes: &[u32], keep: &[bool], nulled: &[bool], nb: usize, na: usize) -> Counts {
         let mut c = Counts {
             before: vec![0; nb],
             before_suppressed: vec![0; nb],
@@ -148,18 +181,19 @@ impl Counts {
         // Before and after are counted over the same records, those released with the cell: a
         // "before" over more records would let a reader subtract the two and learn what the
         // suppressed records held.
-        for (r, (b, a)) in bcodes.iter().zip(acodes).enumerate() {
+        for (r, a) in acodes.iter().enumerate() {
+            let Some(b) = bcodes.get(r) else { break };
             if !keep.get(r).copied().unwrap_or(false) {
-                c.before_suppressed[*b as usize] += 1;
+                c.before_suppressed[b as usize] += 1;
                 continue;
             }
             if nulled.get(*a as usize).copied().unwrap_or(false) {
                 c.cells_suppressed += 1;
                 continue;
             }
-            c.before[*b as usize] += 1;
+            c.before[b as usize] += 1;
             c.after[*a as usize] += 1;
-            *c.pairs.entry((*b, *a)).or_default() += 1;
+            *c.pairs.entry((b, *a)).or_default() += 1;
         }
         c
     }
@@ -316,10 +350,10 @@ fn correlation(numeric: &[Numeric], before: &Before, rel: &Released) -> Option<C
     let m = numeric.len();
     let (mut sb, mut sa) = (CoSums::new(m), CoSums::new(m));
     let (mut xb, mut xa) = (vec![0.0; m], vec![0.0; m]);
-    let codes: Vec<(&[u32], &[u32], &[bool])> = numeric
+    let codes: Vec<(Option<&Codes>, &[u32], &[bool])> = numeric
         .iter()
         .map(|(_, _, _, d)| {
-            let b = before.dicts[*d].as_ref().map_or(&[][..], |(_, c)| c.as_slice());
+            let b = before.dicts[*d].as_ref().map(|(_, c)| c);
             (b, rel.dicts[*d].codes.as_slice(), rel.nulled.get(*d).map_or(&[][..], Vec::as_slice))
         })
         .collect();
@@ -329,11 +363,11 @@ fn correlation(numeric: &[Numeric], before: &Before, rel: &Released) -> Option<C
         }
         for (j, (_, bn, an, _)) in numeric.iter().enumerate() {
             let (bc, ac, nulled) = codes[j];
-            let (Some(b), Some(a)) = (bc.get(r), ac.get(r)) else { continue 'rows };
+            let (Some(b), Some(a)) = (bc.and_then(|c| c.get(r)), ac.get(r)) else { continue 'rows };
             if nulled.get(*a as usize).copied().unwrap_or(false) {
                 continue 'rows;
             }
-            match (bn[*b as usize], an[*a as usize]) {
+            match (bn[b as usize], an[*a as usize]) {
                 (Some(x), Some(y)) => (xb[j], xa[j]) = (x, y),
                 _ => continue 'rows,
             }
@@ -359,6 +393,32 @@ fn correlation(numeric: &[Numeric], before: &Before, rel: &Released) -> Option<C
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn codes_are_kept_in_the_narrowest_width_and_read_back_equal() {
+        for len in [2usize, 256, 257, 65_536, 65_537] {
+            let codes: Vec<u32> = (0..1000u32).map(|i| (i * 7919) % len as u32).collect();
+            let kept = Codes::of(&codes, len);
+            let width = match kept {
+                Codes::U8(_) => 1,
+                Codes::U16(_) => 2,
+                Codes::U32(_) => 4,
+            };
+            assert_eq!(
+                width,
+                if len <= 256 {
+                    1
+                } else if len <= 65_536 {
+                    2
+                } else {
+                    4
+                },
+                "{len}"
+            );
+            assert!(codes.iter().enumerate().all(|(r, c)| kept.get(r) == Some(*c)), "{len}");
+            assert_eq!(kept.get(codes.len()), None);
+        }
+    }
+
     use super::*;
 
     fn dict(values: Vec<Cell>, codes: Vec<u32>) -> Dictionary {
