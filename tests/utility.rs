@@ -158,8 +158,9 @@ fn what_changed_is_recomputed_from_the_input_and_the_release() {
 }
 
 /// A searched release: the TVD of 性別 (kept, some records suppressed) recomputed; the R-U map
-/// has one mark per recorded candidate and the earlier release as "tried before"; the SVG is
-/// well-formed.
+/// has one mark per recorded candidate; the releases of the dataset are compared by their mean
+/// column loss in panels of their own (this one and the earlier one, with the loss that release
+/// recorded); the SVG is well-formed.
 #[test]
 fn the_ru_map_marks_every_candidate_and_the_release_before() {
     let env = Env::new();
@@ -199,22 +200,50 @@ fn the_ru_map_marks_every_candidate_and_the_release_before() {
     let earlier = map["earlier"].as_array().unwrap();
     assert_eq!(earlier.len(), 1, "the first run is found in the output folder");
     assert_ne!(earlier[0]["release_id"], rep["release_id"]);
-    assert!(earlier[0]["loss"].is_f64(), "measured the same way, so placed on the map");
-    // The SVG: well-formed, one mark per candidate and one for the earlier release, per panel.
+    let first = report(&dir.parent().unwrap().join(earlier[0]["release_id"].as_str().unwrap()));
+    assert_eq!(earlier[0]["loss"], first["utility"]["ru_map"]["release_loss"], "the loss that release recorded");
+    assert!(map["release_loss"].is_f64());
+    // The SVG: well-formed; the candidates' panels one mark per candidate, the releases' panels
+    // this release and the earlier one.
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     let svgs: Vec<&str> = html.split("<svg").skip(1).map(|s| &s[..s.find("</svg>").unwrap() + 6]).collect();
     let maps: Vec<&&str> = svgs.iter().filter(|s| s.contains("class=\"chosen\"")).collect();
-    assert_eq!(maps.len(), 2, "highest and average risk");
-    for s in maps {
+    assert_eq!(maps.len(), 4, "highest and average risk, for the candidates and for the releases");
+    for (i, s) in maps.iter().enumerate() {
         let svg = format!("<svg{s}");
         well_formed(&svg);
         let marks = svg.matches("<circle class=\"feasible\"").count()
             + svg.matches("<circle class=\"infeasible\"").count()
             + svg.matches("<rect class=\"chosen\"").count();
-        assert_eq!(marks, points.len());
-        assert_eq!(svg.matches("<circle class=\"earlier\"").count(), 1);
+        let earlier_marks = svg.matches("<circle class=\"earlier\"").count();
+        match i {
+            0 | 1 => assert_eq!((marks, earlier_marks), (points.len(), 0)),
+            _ => assert_eq!((marks, earlier_marks), (1, 1)),
+        }
         assert!(!svg.contains("<script") && !svg.contains("href"));
     }
+}
+
+/// With local recoding applied, the released point is Mondrian's (no levels: records have their
+/// own), not the global optimum it was compared with.
+#[test]
+fn with_local_recoding_applied_the_map_marks_the_local_release() {
+    let env = Env::new();
+    let rules = searched_rules(&env, "local_recoding = \"apply\"");
+    let job = env.job("s", &sample_csv(), &rules, "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let rep = report(&env.latest());
+    assert_eq!(rep["search"]["applied"], "local");
+    let points = rep["utility"]["ru_map"]["points"].as_array().unwrap();
+    let chosen: Vec<&serde_json::Value> = points.iter().filter(|p| p["chosen"] == true).collect();
+    assert_eq!(chosen.len(), 1);
+    assert!(chosen[0]["levels"].as_array().unwrap().is_empty(), "{}", chosen[0]);
+    assert_eq!(chosen[0]["risk_max"], rep["after"]["prosecutor_risk_max"], "the released classes' risk");
+    assert_eq!(
+        points.len() as u64 + rep["utility"]["ru_map"]["left_off"].as_u64().unwrap(),
+        rep["search"]["evaluated"].as_u64().unwrap() + 1
+    );
 }
 
 /// A small XML well-formedness check: tags nest and close, attributes are quoted, text has no

@@ -107,6 +107,10 @@ pub struct RuMap {
     pub left_off: u64,
     /// Earlier releases of the dataset found in the output folder.
     pub earlier: Vec<EarlierRelease>,
+    /// This release's mean column loss (every run measures it, with or without a search: the
+    /// measure earlier releases are compared by).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_loss: Option<f64>,
 }
 
 /// One setting: its loss and risk.
@@ -135,7 +139,7 @@ pub struct EarlierRelease {
     pub release_id: String,
     /// When it was made.
     pub created_at: String,
-    /// Its loss, when measured the same way as this run's.
+    /// Its mean column loss (`None` for a release made before it was recorded).
     pub loss: Option<f64>,
     /// Its highest prosecutor risk.
     pub risk_max: f64,

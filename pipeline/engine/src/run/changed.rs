@@ -38,7 +38,7 @@ pub(super) fn utility(an: &Anonymized, report: &Report, release_dir: &std::path:
     let mut map = ru_map::points(report.search.as_ref(), &report.after, &columns);
     let dataset = report.dataset.as_str();
     if let Some(out) = release_dir.ancestors().skip(1).take(3).find(|a| a.join(dataset).is_dir()) {
-        map.earlier = ru_map::earlier(out, &report.dataset, &report.release_id, &map.loss_measure);
+        map.earlier = ru_map::earlier(out, &report.dataset, &report.release_id);
     }
     crate::utility::rounded(Utility { columns, not_compared, correlation, ru_map: map })
 }

@@ -25,24 +25,44 @@ pub(crate) fn mean_column_loss(columns: &[ColumnUtility]) -> f64 {
 }
 
 /// The map's points: the search's candidates, their quality relative to the largest, or the
-/// one applied setting with its mean column loss; `after` is the released classes.
+/// one applied setting with its mean column loss; `after` is the released classes. When local
+/// recoding was applied, the release is its own point (Mondrian's quality on the same scale),
+/// not the global optimum it was compared with.
 pub(crate) fn points(search: Option<&SearchReport>, after: &ClassStats, columns: &[ColumnUtility]) -> RuMap {
+    let release_loss = Some(mean_column_loss(columns));
     match search {
         Some(s) if !s.candidates.is_empty() => {
-            let scale = s.candidates.iter().map(|c| c.loss).filter(|q| q.is_finite()).fold(0.0f64, f64::max);
-            let points = s
+            let local = s.local_recoding.as_ref().filter(|_| s.applied == "local");
+            let scale = s
                 .candidates
                 .iter()
-                .map(|c| RuPoint {
-                    loss: if scale > 0.0 { (c.loss / scale).clamp(0.0, 1.0) } else { 0.0 },
-                    ..c.clone()
-                })
+                .map(|c| c.loss)
+                .chain(local.map(|l| l.quality))
+                .filter(|q| q.is_finite())
+                .fold(0.0f64, f64::max);
+            let relative = |q: f64| if scale > 0.0 && q.is_finite() { (q / scale).clamp(0.0, 1.0) } else { 0.0 };
+            let mut points: Vec<RuPoint> = s
+                .candidates
+                .iter()
+                .map(|c| RuPoint { loss: relative(c.loss), chosen: c.chosen && local.is_none(), ..c.clone() })
                 .collect();
+            if let Some(l) = local {
+                points.push(RuPoint {
+                    levels: Vec::new(),
+                    loss: relative(l.quality),
+                    risk_max: after.prosecutor_risk_max,
+                    risk_avg: after.prosecutor_risk_avg,
+                    suppressed: l.suppressed,
+                    feasible: true,
+                    chosen: true,
+                });
+            }
             RuMap {
                 loss_measure: format!("quality model {}, relative to the largest candidate", s.quality_model),
                 points,
                 left_off: s.candidates_left_off,
                 earlier: Vec::new(),
+                release_loss,
             }
         }
         _ => RuMap {
@@ -58,14 +78,16 @@ pub(crate) fn points(search: Option<&SearchReport>, after: &ClassStats, columns:
             }],
             left_off: 0,
             earlier: Vec::new(),
+            release_loss,
         },
     }
 }
 
 /// The earlier releases of `dataset` in the output folder `out` (`<out>/<dataset>/<id>/report.json`),
 /// newest first, at most 50; a folder without a readable report is passed over. Their loss is
-/// given when measured as `measure`.
-pub(crate) fn earlier(out: &Path, dataset: &str, this: &str, measure: &str) -> Vec<EarlierRelease> {
+/// their mean column loss (read from a release made before it was recorded: its chosen point's
+/// loss when its map measured that, else none).
+pub(crate) fn earlier(out: &Path, dataset: &str, this: &str) -> Vec<EarlierRelease> {
     let Ok(entries) = std::fs::read_dir(out.join(dataset)) else { return Vec::new() };
     let mut found: Vec<EarlierRelease> = entries
         .flatten()
@@ -73,15 +95,17 @@ pub(crate) fn earlier(out: &Path, dataset: &str, this: &str, measure: &str) -> V
         .filter_map(|e| tokumei_report::read(&e.path()).ok())
         .filter(|r| r.release_id != this && r.dataset == dataset)
         .map(|r| {
-            let chosen = r
-                .utility
-                .as_ref()
-                .filter(|u| u.ru_map.loss_measure == measure)
-                .and_then(|u| u.ru_map.points.iter().find(|p| p.chosen));
+            let loss = r.utility.as_ref().and_then(|u| {
+                u.ru_map.release_loss.or_else(|| {
+                    (u.ru_map.loss_measure == "mean column loss")
+                        .then(|| u.ru_map.points.iter().find(|p| p.chosen).map(|p| p.loss))
+                        .flatten()
+                })
+            });
             EarlierRelease {
                 release_id: r.release_id.clone(),
                 created_at: r.created_at.clone(),
-                loss: chosen.map(|p| p.loss),
+                loss,
                 risk_max: r.after.prosecutor_risk_max,
                 risk_avg: r.after.prosecutor_risk_avg,
             }

@@ -126,68 +126,102 @@ fn correlation(u: &Utility, lang: Lang, b: &mut Vec<Block>) {
 }
 
 /// The map: two panels (the highest risk, the average risk) against the loss, one mark per
-/// setting and per earlier release.
+/// setting; then, when the dataset has earlier releases, the releases compared by their mean
+/// column loss (the one measure every release has, whatever its search tried).
 fn ru_map(m: &RuMap, lang: Lang, b: &mut Vec<Block>) {
     let t = |ja: &str, en: &str| lang.pick(ja, en).to_string();
     b.push(Block::Sub(t("リスク・有用性マップ（R-Uマップ）", "Risk-utility map (R-U map)")));
     let feasible = m.points.iter().filter(|p| p.feasible).count();
     b.push(Block::Para(match lang {
         Lang::Ja => format!(
-            "横軸は情報損失（{}、0〜1）、縦軸は再識別リスク（検察官モデル）。探索が評価した設定{}個（うち条件を満たすもの{}個{}）、公開した設定（赤）、同じデータセットの過去のリリース{}件（黄、損失を同じ尺度で測ったもの）。",
+            "横軸は情報損失（{}、0〜1）、縦軸は再識別リスク（検察官モデル）。探索が評価した設定{}個（うち条件を満たすもの{}個{}）と公開した設定（赤）。",
             loss_ja(&m.loss_measure),
             m.points.len(),
             feasible,
             if m.left_off > 0 { format!("、ほか{}個は省略", m.left_off) } else { String::new() },
-            m.earlier.len()
         ),
         _ => format!(
-            "Information loss ({}, 0 to 1) across, re-identification risk (prosecutor) up. {} settings the search evaluated ({} feasible{}), the one released (red), and {} earlier releases of the dataset (yellow, where their loss is measured the same way).",
+            "Information loss ({}, 0 to 1) across, re-identification risk (prosecutor) up. {} settings the search evaluated ({} feasible{}) and the one released (red).",
             m.loss_measure,
             m.points.len(),
             feasible,
             if m.left_off > 0 { format!("; {} more not shown", m.left_off) } else { String::new() },
-            m.earlier.len()
         ),
     }));
-    let legend = [
-        t("条件を満たす", "feasible"),
-        t("満たさない", "infeasible"),
-        t("公開した設定", "released"),
-        t("過去のリリース", "tried before"),
-    ];
-    for (title, highest) in [(t("最大リスク", "highest risk"), true), (t("平均リスク", "average risk"), false)]
-    {
-        let risk = |max: f64, avg: f64| if highest { max } else { avg };
-        let y_max = m
-            .points
-            .iter()
-            .map(|p| risk(p.risk_max, p.risk_avg))
-            .chain(m.earlier.iter().filter(|e| e.loss.is_some()).map(|e| risk(e.risk_max, e.risk_avg)))
-            .filter(|r| r.is_finite())
-            .fold(0.0f64, f64::max)
-            .max(1e-9);
-        let mut marks: Vec<Mark> = m
-            .points
+    let marks = |highest: bool| -> Vec<Mark> {
+        m.points
             .iter()
             .map(|p| Mark {
                 x: p.loss,
-                y: risk(p.risk_max, p.risk_avg) / y_max,
+                y: if highest { p.risk_max } else { p.risk_avg },
                 kind: match (p.chosen, p.feasible) {
                     (true, _) => MarkKind::Chosen,
                     (false, true) => MarkKind::Feasible,
                     (false, false) => MarkKind::Infeasible,
                 },
-                label: format!("{:?} loss {:.3} risk {:.4}", p.levels, p.loss, risk(p.risk_max, p.risk_avg)),
+                label: match p.levels.is_empty() && p.chosen && m.points.len() > 1 {
+                    true => format!("local recoding, loss {:.3}", p.loss),
+                    false => format!("{:?} loss {:.3}", p.levels, p.loss),
+                },
             })
-            .collect();
-        marks.extend(m.earlier.iter().filter_map(|e| {
-            Some(Mark {
-                x: e.loss?,
-                y: risk(e.risk_max, e.risk_avg) / y_max,
-                kind: MarkKind::Earlier,
-                label: format!("{} ({})", e.release_id, e.created_at),
+            .collect()
+    };
+    panels(&marks, lang, b);
+    if m.earlier.iter().all(|e| e.loss.is_none()) {
+        return;
+    }
+    b.push(Block::Para(match lang {
+        Lang::Ja => format!(
+            "同じデータセットのリリースの比較：横軸は列ごとの損失の平均（0〜1）、縦軸は再識別リスク。このリリース（赤）と過去のリリース{}件（黄）。",
+            m.earlier.iter().filter(|e| e.loss.is_some()).count()
+        ),
+        _ => format!(
+            "The releases of the dataset compared: mean column loss (0 to 1) across, re-identification risk up. This release (red) and {} earlier releases (yellow).",
+            m.earlier.iter().filter(|e| e.loss.is_some()).count()
+        ),
+    }));
+    let (this_max, this_avg) = m.points.iter().find(|p| p.chosen).map_or((0.0, 0.0), |p| (p.risk_max, p.risk_avg));
+    let releases = |highest: bool| -> Vec<Mark> {
+        let risk = |max: f64, avg: f64| if highest { max } else { avg };
+        m.release_loss
+            .map(|x| Mark {
+                x,
+                y: risk(this_max, this_avg),
+                kind: MarkKind::Chosen,
+                label: t("このリリース", "this release"),
             })
-        }));
+            .into_iter()
+            .chain(m.earlier.iter().filter_map(|e| {
+                Some(Mark {
+                    x: e.loss?,
+                    y: risk(e.risk_max, e.risk_avg),
+                    kind: MarkKind::Earlier,
+                    label: format!("{} ({})", e.release_id, e.created_at),
+                })
+            }))
+            .collect()
+    };
+    panels(&releases, lang, b);
+}
+
+/// Two scatter panels, the highest and the average risk, of the marks `marks(highest)` gives
+/// (their y the raw risk, scaled here to the panel's largest).
+fn panels(marks: &dyn Fn(bool) -> Vec<Mark>, lang: Lang, b: &mut Vec<Block>) {
+    let t = |ja: &str, en: &str| lang.pick(ja, en).to_string();
+    let legend = [
+        t("条件を満たす", "feasible"),
+        t("満たさない", "infeasible"),
+        t("公開した設定", "released"),
+        t("過去のリリース", "earlier releases"),
+    ];
+    for (title, highest) in [(t("最大リスク", "highest risk"), true), (t("平均リスク", "average risk"), false)]
+    {
+        let mut marks = marks(highest);
+        let y_max = marks.iter().map(|m| m.y).filter(|r| r.is_finite()).fold(0.0f64, f64::max).max(1e-9);
+        for m in &mut marks {
+            m.label = format!("{} risk {:.4}", m.label, m.y);
+            m.y /= y_max;
+        }
         b.push(Block::Scatter {
             title: format!("R-U: {title}"),
             axes: [t("情報損失", "information loss"), title.clone()],
