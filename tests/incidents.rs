@@ -1141,6 +1141,8 @@ fn an_incident_assessed_before_the_my_number_checks_is_shown_re_assessed_bangou_
         (Some(true), Some("2027-06-01"), Some(true))
     );
     assert!(ok(t(&env, &["incident", "list"])).stdout.contains("re-assessed"));
+    // A read changes nothing: the registry still proves.
+    ok(env.tokumei(&["registry", "verify", "--registry", REG]));
     // registry status names it for the officer.
     let st = ok(env.tokumei_with(&["registry", "status", "--registry", REG], &[("TOKUMEI_NOW", NOW)]));
     assert!(
