@@ -47,6 +47,11 @@ pub enum ContractCommand {
     Propose {
         /// Proposal file (TOML).
         proposal: PathBuf,
+        /// The day the proposal was received (YYYY-MM-DD, Japan), when it is entered later: the
+        /// call (法112) or 法117条3号 period open that day applies; never after today. Recorded
+        /// with who entered it when.
+        #[arg(long)]
+        received: Option<String>,
         #[command(flatten)]
         change: ChangeArgs,
     },
@@ -124,7 +129,7 @@ pub enum ContractCommand {
 pub fn contract(command: ContractCommand) -> Result<(), Failure> {
     use ContractCommand as C;
     match command {
-        C::Propose { proposal, change: c } => tell(steps::proposed(&c.by(), &proposal)?),
+        C::Propose { proposal, received, change: c } => tell(steps::proposed(&c.by(), &proposal, received.as_deref())?),
         C::Review { id, review, change: c } => tell(steps::reviewed(&c.on(id), &review)?),
         C::Advance { id, to, note, hours, contractor_cost, fee_yen, change: c } => {
             let step =

@@ -556,3 +556,92 @@ fn the_incident_page_shows_the_my_number_report_and_the_counting() {
         assert!(!page.contains(r[1].as_str()), "the page names no one's number");
     }
 }
+
+/// A logged-in session's cookie.
+fn login(c: &Console) -> String {
+    let login_path = &c.login[c.login.find("/login").unwrap()..];
+    let (_, head, _) = http(&c.addr, "GET", login_path, &[], "");
+    let set = head.lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie:")).expect("a session cookie");
+    set.split_once(':').unwrap().1.trim().split(';').next().unwrap().to_string()
+}
+
+/// The console shows what the law's steps recorded: a call for proposals (法111) and the call a
+/// proposal answered (in Japanese on the Japanese page, in English on the English one), a 法118
+/// proposal, a 法84 special extension with its 相当の部分, a 法95 one for a correction, and the
+/// officer's attestations of records outside the registered sources.
+#[test]
+fn the_console_shows_calls_article_118_proposals_special_extensions_and_attestations_111_118_84_95() {
+    let env = Env::new();
+    let reg = sample(&env);
+    let regs = reg.to_str().unwrap();
+    let t = |args: &[&str]| {
+        let mut a = args.to_vec();
+        a.extend(["--registry", regs]);
+        let r = env.tokumei_with(&a, &[("TOKUMEI_NOW", NOW)]);
+        assert_eq!(r.code, 0, "{args:?}: {}{}", r.stdout, r.stderr);
+        r
+    };
+    t(&["call", "open", "--from", TODAY, "--to", "2027-07-15", "--note", "見本市告示第200号"]);
+    // A third party's 法118 proposal on the contract's release.
+    let releases = json(&env, &["release", "list", "--json", "--registry", regs]);
+    let release = releases.as_array().unwrap().iter().find(|r| r["contract_id"] == 1).expect("the contract's release")
+        ["release_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let recipient = std::fs::read_to_string(repo().join("samples/registry/recipient.toml"))
+        .unwrap()
+        .replace("name = \"株式会社見本データ分析\"", "name = \"見本リサーチ合同会社\"")
+        .lines()
+        .filter(|l| !l.starts_with("corporate_number"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    t(&["recipient", "add", env.write("other.toml", &recipient).to_str().unwrap()]);
+    let p118 = std::fs::read_to_string(repo().join("samples/registry/proposal_118.toml"))
+        .unwrap()
+        .replace("RELEASE_ID", &release);
+    t(&["contract", "propose", env.write("p118.toml", &p118).to_str().unwrap()]);
+    // Request 1 (a disclosure): an attestation and a 法84 special extension; request 3 (a
+    // correction received in May): a 法95 one.
+    let correction = std::fs::read_to_string(env.path("correction.toml"))
+        .unwrap()
+        .replace("received = \"2027-04-20\"", "received = \"2027-05-25\"");
+    t(&["request", "open", env.write("correction3.toml", &correction).to_str().unwrap()]);
+    t(&["request", "attest", "1", "--held", "--description", "市民課保管の紙の届出書綴り"]);
+    t(&["request", "extend", "1", "--special", "--until", "2027-09-30", "--reason", "対象が著しく大量であるため"]);
+    t(&["request", "extend", "3", "--special", "--until", "2027-08-31", "--reason", "調査に特に長期間を要するため"]);
+    let c = serve(&env, &reg);
+    let cookie = login(&c);
+    let get = |path: &str| {
+        let (status, _, page) = http(&c.addr, "GET", path, &[("Cookie", cookie.as_str())], "");
+        assert_eq!(status, 200, "{path}: {page}");
+        page
+    };
+    let page = get("/contracts");
+    for want in ["提案の募集（法111条）", "見本市告示第200号", "2027-07-15", "募集中", "法118", "見本リサーチ合同会社"]
+    {
+        assert!(page.contains(want), "{want}: {page}");
+    }
+    let page = get("/contracts/2");
+    assert!(page.contains("法118条の提案（作成済みの情報の利用）"), "{page}");
+    // The timeline of the contract that answered call 1, in Japanese.
+    let page = get("/contracts/1");
+    assert!(page.contains("募集 1"), "{page}");
+    assert!(page.contains("提案の募集 1 に応じた提案（法111条）"), "{page}");
+    assert!(!page.contains("in response to call"), "no English on the Japanese page: {page}");
+    let page = get("/requests/1");
+    for want in ["特例延長", "相当の部分", "2027-09-30", "(法84)", "保有: ", "市民課保管の紙の届出書綴り"]
+    {
+        assert!(page.contains(want), "{want}: {page}");
+    }
+    let page = get("/requests/3");
+    assert!(page.contains("2027-08-31") && page.contains("(法95)"), "{page}");
+    // In English, the registry's own words.
+    let (status, _, _) = http(&c.addr, "GET", "/lang?to=en&back=/contracts/1", &[("Cookie", cookie.as_str())], "");
+    assert!(status == 303 || status == 200, "{status}");
+    let page = get("/contracts/1");
+    assert!(page.contains("in response to call 1 (法111)"), "{page}");
+    assert!(!page.contains("提案の募集 1 に応じた提案"), "{page}");
+    let page = get("/requests/1");
+    assert!(page.contains("the 相当の部分 by") && page.contains("held: "), "{page}");
+}

@@ -1081,3 +1081,85 @@ fn an_update_never_moves_the_day_of_learning_later_rule_44() {
         (Some("2027-05-30".into()), Some("2027-06-24".into()))
     );
 }
+
+/// 番号法29条の4 and 規則44条 on an upgraded registry (fail safe): an incident still open when the
+/// registry was upgraded keeps the assessment the older tokumei stored (no My Number checks, no
+/// recorded counting, the later dates of the old counting). Every read shows it re-assessed under
+/// the current rules, never the stored laxer one, and `registry status` names it. The old row is
+/// made as an officer's reviewed edit would be: written with SQLite, then accepted by a reasoned
+/// `registry reset` (the tamper seal refuses it otherwise).
+#[cfg(feature = "query")] // SQL (a `where` or a `query`)
+#[test]
+fn an_incident_assessed_before_the_my_number_checks_is_shown_re_assessed_bangou_29_4() {
+    let env = Env::new();
+    registry(&env, "", &sample_csv());
+    let (w15, _) = first_people(&sample_records(), 15);
+    let text = incident_toml(&format!("{w15}\ncolumns = [\"氏名\", \"住所\", \"個人番号\"]"), "causes = [\"誤送付\"]");
+    let (id, _) = open(&env, "mn.toml", &text);
+    let id = id.to_string();
+    // The row as an older tokumei left it.
+    let conn = rusqlite::Connection::open(env.path(REG)).unwrap();
+    let stored: String = conn.query_row("SELECT assessment FROM incidents WHERE id = ?1", [&id], |r| r.get(0)).unwrap();
+    let mut a: serde_json::Value = serde_json::from_str(&stored).unwrap();
+    let o = a.as_object_mut().unwrap();
+    o.remove("counting");
+    o.remove("my_number_triggers");
+    o.insert("my_number_report".into(), false.into());
+    conn.execute(
+        "UPDATE incidents SET assessment = ?1, preliminary_due = '2027-06-02', final_due = '2027-06-28' WHERE id = ?2",
+        [&a.to_string(), &id],
+    )
+    .unwrap();
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+    drop(conn);
+    ok(env.tokumei(&[
+        "registry",
+        "reset",
+        "--registry",
+        REG,
+        "--reason",
+        "registry upgraded from an older tokumei; rows reviewed by the officer",
+    ]));
+    // show: the current law's flag and dates (day 1 = 28 May), and why.
+    let s = json(t(&env, &["incident", "show", &id, "--json"]));
+    let a = &s["incident"]["assessment"];
+    assert_eq!(a["my_number_report"], true, "{a}");
+    assert_eq!(a["counting"]["code"], "learned_day_one", "{a}");
+    assert_eq!(
+        (s["incident"]["preliminary_due"].as_str(), s["incident"]["final_due"].as_str()),
+        (Some("2027-06-01"), Some("2027-06-26"))
+    );
+    assert!(s["incident"]["reassessed"].as_str().unwrap().contains("番号法29条の4"), "{s}");
+    let shown = ok(t(&env, &["incident", "show", &id]));
+    assert!(shown.stdout.contains("re-assessed under the current rules"), "{}", shown.stdout);
+    assert!(shown.stdout.contains("番号法29条の4第1項 is required"), "{}", shown.stdout);
+    assert!(!shown.stdout.contains("2027-06-28") && !shown.stdout.contains("2027-06-02"), "{}", shown.stdout);
+    // list: the same.
+    let list = json(t(&env, &["incident", "list", "--json"]));
+    assert_eq!(
+        (list[0]["my_number_report"].as_bool(), list[0]["preliminary_due"].as_str(), list[0]["reassessed"].as_bool()),
+        (Some(true), Some("2027-06-01"), Some(true))
+    );
+    assert!(ok(t(&env, &["incident", "list"])).stdout.contains("re-assessed"));
+    // A read changes nothing: the registry still proves.
+    ok(env.tokumei(&["registry", "verify", "--registry", REG]));
+    // registry status names it for the officer.
+    let st = ok(env.tokumei_with(&["registry", "status", "--registry", REG], &[("TOKUMEI_NOW", NOW)]));
+    assert!(
+        st.stdout.contains(&format!("incident {id}: assessed before 番号法29条の4 checks")),
+        "{}{}",
+        st.stdout,
+        st.stderr
+    );
+    // The My Number draft is made from the current assessment.
+    let r = ok(t(&env, &["incident", "report", &id, "--stage", "preliminary"]));
+    assert!(r.stdout.contains("mynumber_report_preliminary.html"), "{}", r.stdout);
+    // An update records the current assessment; nothing is re-assessed on read any more.
+    let u = env.write("u.toml", "title = \"誤送付（確認済み）\"\n");
+    ok(t(&env, &["incident", "update", &id, u.to_str().unwrap()]));
+    let s = json(t(&env, &["incident", "show", &id, "--json"]));
+    assert!(s["incident"]["reassessed"].is_null(), "{s}");
+    assert_eq!(s["incident"]["assessment"]["my_number_report"], true);
+    let st = ok(env.tokumei_with(&["registry", "status", "--registry", REG], &[("TOKUMEI_NOW", NOW)]));
+    assert!(!st.stdout.contains("assessed before"), "{}", st.stdout);
+}

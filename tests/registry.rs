@@ -1547,6 +1547,48 @@ fn calls_for_proposals_run_30_days_and_a_112_proposal_answers_one_article_111_11
     assert!(r.stderr.contains("calls row 1") && r.stderr.contains("edited outside tokumei"), "{}", r.stderr);
 }
 
+/// 法112条1項「募集に応じて」 with 法111: a proposal received while a call was open but entered after
+/// it closed is recorded with `--received DAY` (the call open that day), the day and who entered it
+/// late in its timeline and the audit log; a day outside every call, or after today, is refused.
+#[test]
+fn a_proposal_received_within_a_call_and_entered_after_it_closed_keeps_its_day_article_112() {
+    let env = Env::new();
+    init_registry(&env, REG, &sample_profile());
+    let entry = repo().join("samples/registry/resident_file.toml");
+    let rules = sample_rules();
+    let r =
+        env.tokumei(&["file", "add", entry.to_str().unwrap(), "--rules", rules.to_str().unwrap(), "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(at(&env, IN_PERIOD, &["recipient", "add", &sample("recipient.toml")]).code, 0);
+    // A call from 2027-06-01 to 2027-07-01; the proposal is entered on 2027-07-05.
+    assert_eq!(at(&env, IN_PERIOD, &["call", "open", "--to", "2027-07-01"]).code, 0);
+    const JULY_5: &str = "1814745600";
+    let proposal = sample("proposal.toml");
+    let r = at(&env, JULY_5, &["contract", "propose", &proposal]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "no call open today: {}", r.stderr);
+    let log_before = std::fs::read(env.path("audit.log")).unwrap();
+    for (day, why) in [("2027-05-31", "募集に応じて"), ("2027-07-06", "after today"), ("2027-6-20", "not a date")]
+    {
+        let r = at(&env, JULY_5, &["contract", "propose", &proposal, "--received", day]);
+        assert_eq!(r.code, ExitCode::Registry.code(), "{day}: {}", r.stderr);
+        assert!(r.stderr.contains(why), "{day}: {}", r.stderr);
+    }
+    assert_eq!(std::fs::read(env.path("audit.log")).unwrap(), log_before, "refusals write nothing");
+    let r = at(&env, JULY_5, &["contract", "propose", &proposal, "--received", "2027-06-20"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("in response to call 1"), "{}", r.stdout);
+    let c = contract_json(&env, "1");
+    assert_eq!(c["call_id"], 1);
+    let note = c["history"][0]["note"].as_str().unwrap_or_default().to_string();
+    assert!(
+        note.starts_with("in response to call 1 (法111); received 2027-06-20, entered late on 2027-07-05 by "),
+        "{c}"
+    );
+    let log = std::fs::read_to_string(env.path("audit.log")).unwrap();
+    assert!(log.contains("received 2027-06-20, entered late on 2027-07-05"), "in the audit log");
+    assert_eq!(env.tokumei(&["registry", "verify", "--registry", REG]).code, 0);
+}
+
 /// 法117: the ファイル簿 entry of the data made (people by the subject identifier, items, the office
 /// receiving 法118 proposals and their period) is made in the change that publishes the release;
 /// `file book` writes the book to publish (法75) as HTML and CSV, never over an earlier one; 法119条3項:

@@ -1260,6 +1260,20 @@ fn not_found_covers_the_registered_sources_only_and_attested_records_are_disclos
     ok(&env, &["request", "decide", &ids, "--decision", "full", "--out", "a"]);
     let notice = std::fs::read_to_string(env.path("a/notice-decision.html")).unwrap();
     assert!(notice.contains("保有個人情報開示決定通知書") && notice.contains(paper), "{notice}");
+    // 法87条3項・4項: the notice asks for the method of disclosure within the period, citing both;
+    // no third party objected, so no 法86条3項 wait.
+    assert!(notice.contains("法87条3項・4項") && !notice.contains("法86条3項"), "{notice}");
+    // 法86条3項: decided over a third party's objection, the notice says disclosure waits at least
+    // two weeks after the decision (as the registry's
+    // the_third_party_notice_follows_a_decision_over_an_objection_86_3 records the objection).
+    let c = open(&env, "c.toml", &intake("disclosure", "2026-11-20", "900000001", "")).to_string();
+    ok(&env, &["request", "attest", &c, "--held", "--description", paper]);
+    ok(&env, &["request", "match", &c, "--choose", "900000001", "--note", "紙の届出書で本人確認"]);
+    ok(&env, &["request", "disclose", &c, "--out", "c"]);
+    ok(&env, &["request", "decide", &c, "--decision", "full", "--third-party-objection", "--out", "c"]);
+    let notice = std::fs::read_to_string(env.path("c/notice-decision.html")).unwrap();
+    assert!(notice.contains("法86条3項") && notice.contains("少なくとも2週間"), "{notice}");
+    assert!(notice.contains("法87条3項・4項"), "{notice}");
     let events: Vec<String> =
         show(&env, id)["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_string()).collect();
     assert!(events.contains(&"attest".to_string()), "{events:?}");

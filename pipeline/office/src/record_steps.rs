@@ -15,9 +15,9 @@ pub fn recipient_added(by: &By, entry: &Path) -> Result<Told, OfficeError> {
     Ok(contract_steps::recipient_added(&r.name, id))
 }
 
-/// Record a received proposal from a proposal file.
-pub fn proposed(by: &By, proposal: &Path) -> Result<Told, OfficeError> {
-    let p = contracts::propose(&by.registry, proposal, &by.operator)?;
+/// Record a received proposal from a proposal file (received on `received`, default today).
+pub fn proposed(by: &By, proposal: &Path, received: Option<&str>) -> Result<Told, OfficeError> {
+    let p = contracts::propose(&by.registry, proposal, &by.operator, received)?;
     Ok(contract_steps::proposed(p.id, &p.proposal, p.contract.as_ref()))
 }
 

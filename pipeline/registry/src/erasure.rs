@@ -124,13 +124,24 @@ impl Registry {
     }
 
     /// The internal copies a request's decision listed, each with what was done with it.
+    /// A decision recorded before internal copies were tracked
+    /// ([`StoredRequest::copies_untracked`]) lists, fail safe, the copies holding the person now
+    /// among those registered up to the end of its decision day.
     pub fn copies_of(&self, r: &StoredRequest) -> Result<Vec<CopyStatus>, RegistryError> {
         let Some(d) = &r.decision else { return Ok(Vec::new()) };
-        if d.internal_copies.is_empty() {
+        let found;
+        let listed = match (&r.subject, r.copies_untracked) {
+            (Some(s), true) => {
+                found = self.internal_copies_holding(s, &format!("{}T23:59:59Z", d.date))?;
+                &found
+            }
+            _ => &d.internal_copies,
+        };
+        if listed.is_empty() {
             return Ok(Vec::new());
         }
         let releases = self.releases()?;
-        Ok(d.internal_copies
+        Ok(listed
             .iter()
             .map(|c| {
                 let rel = releases.iter().find(|x| x.release.release_id == c.release_id);
@@ -159,6 +170,26 @@ impl Registry {
                 self.copies_of(&r)?.into_iter().filter(|c| !c.done).map(|c| c.copy.release_id).collect();
             if !outstanding.is_empty() {
                 out.push(ErasureToDo { request_id: r.id, due: r.deadline(), outstanding });
+            }
+        }
+        Ok(out)
+    }
+
+    /// What `registry status` names for an officer's look: accepted erasures and stops of use
+    /// decided before internal copies were tracked whose copies holding the person, found now, are
+    /// not all destroyed (with the commands).
+    pub fn erasure_upgrade_warnings(&self) -> Result<Vec<String>, RegistryError> {
+        let mut out = Vec::new();
+        for r in self.requests()?.into_iter().filter(|r| r.copies_untracked) {
+            let left: Vec<String> =
+                self.copies_of(&r)?.into_iter().filter(|c| !c.done).map(|c| c.copy.release_id).collect();
+            if !left.is_empty() {
+                out.push(format!(
+                    "request {}: erasure accepted before internal copies were tracked: {} internal copy(ies) may hold the person ({}): replace each without them (`tokumei release replace ID --job JOB`) and record its destruction (`tokumei release destroyed ID --how ...`)",
+                    r.id,
+                    left.len(),
+                    left.join(", ")
+                ));
             }
         }
         Ok(out)
@@ -328,6 +359,40 @@ mod tests {
         reg.conn.execute("DELETE FROM release_destructions", []).unwrap();
         let found = problems(&dir, &reg);
         assert!(found.iter().any(|p| p.contains("release_destructions row 1")), "{found:?}");
+    }
+
+    /// 法98条1項1号 on an upgraded registry (fail safe): an erasure accepted before migration 8
+    /// recorded no `internal_copies` at all; it lists, on read, the internal copies holding the
+    /// person, stays to do until each is destroyed, and `registry status` names it.
+    #[test]
+    fn an_erasure_accepted_before_copies_were_tracked_lists_them_on_read_art98() {
+        let (dir, mut reg) = setup(true);
+        publish(&mut reg, &internal(&dir, "a", &["1001", "1002"], 0));
+        publish(&mut reg, &internal(&dir, "b", &["1003"], 0));
+        let id = erase(&mut reg, "1001");
+        assert!(!reg.request(id).unwrap().unwrap().copies_untracked, "a decision now records its copies");
+        assert!(reg.erasure_upgrade_warnings().unwrap().is_empty());
+        // The decision as tokumei recorded it before migration 8: no `internal_copies` key.
+        let raw: String =
+            reg.conn.query_row("SELECT decision FROM requests WHERE id = ?1", [id], |r| r.get(0)).unwrap();
+        let mut v: serde_json::Value = serde_json::from_str(&raw).unwrap();
+        v.as_object_mut().unwrap().remove("internal_copies");
+        reg.conn
+            .execute("UPDATE requests SET decision = ?1 WHERE id = ?2", rusqlite::params![v.to_string(), id])
+            .unwrap();
+        let r = reg.request(id).unwrap().unwrap();
+        assert!(r.copies_untracked && r.decision.as_ref().unwrap().internal_copies.is_empty());
+        let listed: Vec<String> = reg.copies_of(&r).unwrap().into_iter().map(|c| c.copy.release_id).collect();
+        assert_eq!(listed, ["a"]);
+        assert_eq!(reg.erasures_to_do().unwrap()[0].outstanding, ["a"]);
+        let w = reg.erasure_upgrade_warnings().unwrap();
+        assert!(
+            w.len() == 1
+                && w[0].contains(&format!("request {id}: erasure accepted before internal copies were tracked"))
+                && w[0].contains("(a)"),
+            "{w:?}"
+        );
+        assert!(reg.close_request(&who(), id, "完了", "2026-11-27", "2026-11-27").is_err());
     }
 
     /// Fail safe: without a per-subject index nothing recorded says who a release holds, so an

@@ -1049,6 +1049,11 @@ pub struct StoredIncident {
     pub notices: NoticeCounts,
     /// Events so far (a step made on a stale read is refused).
     pub steps: i64,
+    /// Set when the stored assessment of this open incident predates the current rules (no
+    /// 番号法29条の4 checks, no recorded counting): the assessment and dates shown are the current
+    /// law's, computed on read (the earlier of each stored and new date), and this says so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reassessed: Option<String>,
 }
 
 /// Counts of the people's notices.
@@ -1531,6 +1536,8 @@ impl Registry {
             })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(|e| self.db(e))?;
+        // Read only when an incident needs re-assessing.
+        let mut profile: Option<Profile> = None;
         rows.into_iter()
             .map(
                 |(
@@ -1540,7 +1547,7 @@ impl Registry {
                     [pd, fd, pf, ff, closed],
                     [steps, people, sent, excepted],
                 )| {
-                    Ok(StoredIncident {
+                    let i = StoredIncident {
                         id,
                         status,
                         facts: serde_json::from_str(&facts).map_err(|e| self.db(e))?,
@@ -1553,7 +1560,16 @@ impl Registry {
                         closed,
                         notices: NoticeCounts { people: people as u64, sent: sent as u64, excepted: excepted as u64 },
                         steps,
-                    })
+                        reassessed: None,
+                    };
+                    if i.status != "open" || !assessed_before_rules(&assessment) {
+                        return Ok(i);
+                    }
+                    let p = match &profile {
+                        Some(p) => p,
+                        None => profile.insert(self.profile()?),
+                    };
+                    Ok(reassessed(p, i))
                 },
             )
             .collect()
@@ -1569,6 +1585,41 @@ impl Registry {
     ) -> Result<(), RegistryError> {
         self.timeline_step(&crate::timeline::INCIDENTS, who, step, action, sets, detail)
     }
+}
+
+/// Whether a stored assessment predates the rules of 番号法29条の4 and of the report counting
+/// (規則44条): every assessment since records `my_number_triggers` and `counting`, empty or null
+/// when they do not apply. A row that cannot be read as an object counts as old (fail safe).
+fn assessed_before_rules(raw: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(raw)
+        .ok()
+        .and_then(|v| v.as_object().map(|o| !o.contains_key("counting") || !o.contains_key("my_number_triggers")))
+        .unwrap_or(true)
+}
+
+/// An open incident assessed before the current rules, assessed again under them on read
+/// (fail safe: an upgraded registry never shows the old, laxer assessment): the current
+/// assessment, and for each due date the earlier of the stored one and the new one (a filed
+/// preliminary report keeps its date). Recorded by the next `incident update`.
+fn reassessed(p: &Profile, mut i: StoredIncident) -> StoredIncident {
+    let a = assess(p, &i.facts, &i.scope);
+    let (pre, fin) = due_dates(p, i.facts.discovered_day(), &a);
+    let earlier = |old: Option<String>, new: Option<String>| match (old, new) {
+        (Some(o), Some(n)) => Some(o.min(n)),
+        (o, n) => n.or(o),
+    };
+    if i.preliminary_filed.is_none() {
+        i.preliminary_due = earlier(i.preliminary_due.take(), pre);
+    }
+    i.final_due = earlier(i.final_due.take(), fin);
+    i.reassessed = Some(format!(
+        "assessed before 番号法29条の4 checks and the recorded counting of 規則44条: re-assessed under the current rules (My Number report {}, dates counted {}); record it with `tokumei incident update {} FILE`",
+        if a.my_number_report { "required" } else { "not required" },
+        a.counting.as_ref().map_or_else(|| "-".to_string(), |c| c.code.clone()),
+        i.id
+    ));
+    i.assessment = a;
+    i
 }
 
 /// SHA-256 of an incident's people and their notices, in subject order.
@@ -1596,6 +1647,16 @@ fn seal_people(tx: &rusqlite::Transaction, id: i64) -> Result<(), RegistryError>
 }
 
 impl Registry {
+    /// What `registry status` names for an officer's look: open incidents whose stored
+    /// assessment predates the current rules (shown re-assessed, [`StoredIncident::reassessed`]).
+    pub fn incident_upgrade_warnings(&self) -> Result<Vec<String>, RegistryError> {
+        Ok(self
+            .incidents()?
+            .into_iter()
+            .filter_map(|i| i.reassessed.as_ref().map(|n| format!("incident {}: {n}", i.id)))
+            .collect())
+    }
+
     /// Incidents whose people (or notices) differ from the digest their row carries, and people
     /// of no incident: rows added, edited or deleted outside tokumei.
     pub(crate) fn incident_problems(&self) -> Result<Vec<String>, RegistryError> {

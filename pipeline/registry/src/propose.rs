@@ -18,6 +18,8 @@ struct Links {
     release: Option<String>,
     /// The contract it is made from (法118).
     parent: Option<StoredContract>,
+    /// A proposal entered after the day it was received: that day, and who entered it when.
+    late: Option<String>,
 }
 
 impl Registry {
@@ -32,12 +34,35 @@ impl Registry {
     ///   ファイル簿, is not in use, or already has a change under way. The contract moves to
     ///   `change_of_use` in the same change.
     pub fn propose(&mut self, who: &Who, p: &Proposal) -> Result<i64, RegistryError> {
+        self.propose_received(who, p, None)
+    }
+
+    /// [`Registry::propose`] for a proposal received on `received` (YYYY-MM-DD, Japan) and
+    /// entered later: the call it answers (法112) or the 法117条3号 period is the one open on the
+    /// day it was received, which cannot be after today; the day of receipt and who entered it
+    /// when are recorded in the proposal's timeline and the audit entry. `None`: received today.
+    pub fn propose_received(&mut self, who: &Who, p: &Proposal, received: Option<&str>) -> Result<i64, RegistryError> {
         let today = crate::deadline::today_of(who)?;
+        let day = match received {
+            None => today.clone(),
+            Some(d) if date(d).is_none() => {
+                return Err(refuse::value(format!("proposal: --received {d} is not a date YYYY-MM-DD")));
+            }
+            Some(d) if d > today.as_str() => {
+                return Err(refuse::value(format!(
+                    "proposal: --received {d} is after today ({today}): a proposal is entered once received"
+                )));
+            }
+            Some(d) => d.to_string(),
+        };
         let recipient = self.proposing_recipient(&p.recipient, &today)?;
         let mut p = p.clone();
-        let mut links = Links { recipient, call: None, release: None, parent: None };
+        let mut links = Links { recipient, call: None, release: None, parent: None, late: None };
+        if day != today {
+            links.late = Some(format!("received {day}, entered late on {today} by {}", who.operator));
+        }
         match p.kind {
-            ProposalKind::Article112 => links.call = Some(self.check_article112(&p, &today)?),
+            ProposalKind::Article112 => links.call = Some(self.check_article112(&p, &day)?),
             ProposalKind::Article118 | ProposalKind::ChangeOfUse => {
                 if !p.method.is_empty() || p.people != 0 || !p.columns.is_empty() {
                     return Err(refuse::law(
@@ -51,7 +76,7 @@ impl Registry {
                 } else {
                     self.change_of_use_base(&p)?
                 };
-                let people = self.entered_for_reuse(&base, &entries, p.kind, &today)?;
+                let people = self.entered_for_reuse(&base, &entries, p.kind, &day)?;
                 if !p.file.is_empty() && p.file != base.file {
                     return Err(refuse::value(format!(
                         "proposal: the data were made from file `{}`, not `{}`",
@@ -96,7 +121,8 @@ impl Registry {
     }
 
     /// The checks of a 法112 proposal; returns the call it answers. The file is open to
-    /// proposals (法110), a call for it is open today (法112条1項「募集に応じて」, 法111, 規則53),
+    /// proposals (法110), a call for it is open on `today`, the day the proposal was received
+    /// (法112条1項「募集に応じて」, 法111, 規則53),
     /// and the proposal states its method, people and columns.
     fn check_article112(&self, p: &Proposal, today: &str) -> Result<i64, RegistryError> {
         if p.release.is_some() || p.contract.is_some() {
@@ -112,7 +138,7 @@ impl Registry {
         // 法112条1項「募集に応じて」: only in response to a call open today for the file.
         let call = self.call_receiving(&p.file, today)?.ok_or_else(|| {
             refuse::law(format!(
-                "no call for proposals for file `{}` is open today ({today}): a 法112 proposal is made only in response to a call (法112条1項「募集に応じて」, 法111, 規則53); `tokumei call list` shows the calls, `tokumei call open` opens one",
+                "no call for proposals for file `{}` is open on the day the proposal was received ({today}): a 法112 proposal is made only in response to a call (法112条1項「募集に応じて」, 法111, 規則53); `tokumei call list` shows the calls, `tokumei call open` opens one",
                 p.file
             ))
         })?;
@@ -267,7 +293,7 @@ impl Registry {
         let Some((open, _, _)) = open else {
             let periods: Vec<String> = entered.iter().map(|(_, from, until)| format!("{from} .. {until}")).collect();
             return Err(refuse::law(format!(
-                "proposal: today ({today}) is outside the period for 法118 proposals entered in the ファイル簿 (法117条3号: {})",
+                "proposal: the day it was received ({today}) is outside the period for 法118 proposals entered in the ファイル簿 (法117条3号: {})",
                 periods.join(", ")
             )));
         };
@@ -277,7 +303,7 @@ impl Registry {
     /// The change that records proposal `p` (state `received`); a `change_of_use` moves the
     /// contract whose business changes to `change_of_use` with it (法118条1項後段).
     fn record_proposal(&mut self, who: &Who, p: &Proposal, links: Links) -> Result<i64, RegistryError> {
-        let Links { recipient, call: call_id, release: release_id, parent } = links;
+        let Links { recipient, call: call_id, release: release_id, parent, late } = links;
         let file =
             self.file(&p.file)?.ok_or_else(|| refuse::not_found(format!("no file `{}` is registered", p.file)))?;
         let columns = serde_json::to_string(&p.columns).map_err(|e| self.db(e))?;
@@ -288,6 +314,10 @@ impl Registry {
             (ProposalKind::Article112, _) => format!("{} / {}", p.recipient, p.file),
             (kind, Some(cid)) => format!("{} / {} ({} of contract {cid})", p.recipient, p.file, kind.as_str()),
             (kind, None) => format!("{} / {} ({})", p.recipient, p.file, kind.as_str()),
+        };
+        let subject = match &late {
+            Some(l) => format!("{subject}; {l}"),
+            None => subject,
         };
         self.change_from(&guards, who, "contract-propose", &subject, |tx| {
             tx.execute(
@@ -313,7 +343,10 @@ impl Registry {
             )
             .map_err(|e| refuse::storage(format!("proposal: {e}")))?;
             let id = tx.last_insert_rowid();
-            let note = call_id.map(|c| format!("in response to call {c} (法111)"));
+            let note = match (call_id.map(|c| format!("in response to call {c} (法111)")), &late) {
+                (Some(c), Some(l)) => Some(format!("{c}; {l}")),
+                (c, l) => c.or(l.clone()),
+            };
             let ev = event(tx, id, None, State::Received, who, note.as_deref())?;
             let mut touched = vec![("contracts", id.to_string()), ("contract_events", ev.to_string())];
             // 法118条1項後段: the contract whose business changes is under review with it.

@@ -435,6 +435,11 @@ pub struct StoredRequest {
     pub steps: i64,
     /// The officer's attestations about records outside the registered sources.
     pub attestations: Vec<Attestation>,
+    /// An accepted erasure or stop of use decided before internal copies were tracked (schema
+    /// version 8): its decision lists none, so the copies holding the person are found on read
+    /// ([`Registry::copies_of`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub copies_untracked: bool,
 }
 
 impl StoredRequest {
@@ -872,6 +877,13 @@ impl Registry {
                     return Err(self.err(&format!("request {id}: its kind disagrees with its intake")));
                 }
                 let [subject, matched, extension, special, draft, decision, carried_out, closed] = o;
+                let decided: Option<Decision> = json(&decision);
+                // A decision recorded before migration 8 has no `internal_copies` at all.
+                let copies_untracked = decided.as_ref().is_some_and(|d| {
+                    d.decision == "accepted"
+                        && reaches_internal_copies(entry.kind, entry.measure)
+                        && json::<serde_json::Value>(&decision).is_some_and(|v| v.get("internal_copies").is_none())
+                });
                 Ok(StoredRequest {
                     id,
                     status,
@@ -885,13 +897,14 @@ impl Registry {
                     fee_yen,
                     draft: json(&draft),
                     withheld: serde_json::from_str(&withheld).unwrap_or_default(),
-                    decision: json(&decision),
+                    decision: decided,
                     objection: objection != 0,
                     carried_out: json(&carried_out),
                     closed,
                     updated,
                     steps,
                     attestations: attested.remove(&id).unwrap_or_default(),
+                    copies_untracked,
                 })
             })
             .collect()

@@ -4,6 +4,7 @@ use super::labels::state_label;
 use super::releases::{release_head, release_row};
 use super::{Page, csrf_field, err, kv, layout, version_field};
 use crate::ctx::Ctx;
+use crate::text::Lang;
 use maud::{Markup, html};
 use tokumei_registry::{Registry, State, StoredContract, StoredRelease};
 
@@ -147,7 +148,8 @@ pub(crate) fn contract(reg: &Registry, ctx: &Ctx, id: i64) -> Result<Option<Mark
                     time { (t.time) } " "
                     strong { (State::parse(&t.to).map_or(t.to.as_str(), |s| state_label(l, s))) }
                     " · " (t.operator)
-                    @if let Some(n) = &t.note { " · " (n) }
+                    // The registry words its own notes in English: in Japanese on the Japanese page.
+                    @if let Some(n) = &t.note { " · " (if l == Lang::Ja { tokumei_documents::register::note_ja(n) } else { n.clone() }) }
                 }
             }
         }

@@ -124,6 +124,15 @@ pub fn note_ja(note: &str) -> String {
     if let Some(call) = note.strip_prefix("in response to call ").and_then(|r| r.strip_suffix(" (法111)")) {
         return format!("提案の募集 {call} に応じた提案（法111条）");
     }
+    // A proposal entered after the day it was received (`contract propose --received`).
+    if let Some((head, late)) =
+        note.split_once("; received ").or_else(|| note.strip_prefix("received ").map(|l| ("", l)))
+        && let Some((day, rest)) = late.split_once(", entered late on ")
+        && let Some((entered, by)) = rest.split_once(" by ")
+    {
+        let head = if head.is_empty() { String::new() } else { format!("{}。", note_ja(head)) };
+        return format!("{head}{day}に受け付け、{entered}に{by}が遅れて記録");
+    }
     if let Some(id) =
         note.strip_prefix("change of business proposed: contract ").and_then(|r| r.strip_suffix(" (法118条1項後段)"))
     {
@@ -215,6 +224,10 @@ mod tests {
     fn notes_the_registry_wrote_are_japanese() {
         assert_eq!(note_ja("reviewed by 佐藤: every check met"), "審査者 佐藤：全ての項目に適合");
         assert_eq!(note_ja("in response to call 2 (法111)"), "提案の募集 2 に応じた提案（法111条）");
+        assert_eq!(
+            note_ja("in response to call 2 (法111); received 2026-11-30, entered late on 2026-12-02 by 佐藤"),
+            "提案の募集 2 に応じた提案（法111条）。2026-11-30に受け付け、2026-12-02に佐藤が遅れて記録"
+        );
         assert_eq!(
             note_ja("release R1 on 2026-01-05 (USB; receipt 受-1)"),
             "リリース R1 を 2026-01-05 にUSBで提供（受領 受-1）"

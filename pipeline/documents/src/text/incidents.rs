@@ -19,7 +19,7 @@ pub fn list_json(list: &[StoredIncident], today: &str) -> serde_json::Value {
                 "preliminary_filed": i.preliminary_filed, "final_filed": i.final_filed,
                 "next_due": next.as_ref().map(|n| n.0), "next_due_date": next.as_ref().map(|n| n.1.clone()),
                 "days_left": next.as_ref().and_then(|n| tokumei_registry::deadline::days_between(today, &n.1)),
-                "my_number_report": i.assessment.my_number_report,
+                "my_number_report": i.assessment.my_number_report, "reassessed": i.reassessed.is_some(),
                 "overdue": i.overdue(today), "notices_pending": if i.assessment.reports_due() { i.notices.pending() } else { 0 },
             })
         })
@@ -42,11 +42,14 @@ pub fn list(list: &[StoredIncident], today: &str) -> String {
         } else {
             ""
         };
-        let pending = if i.assessment.reports_due() && i.notices.pending() > 0 {
+        let mut pending = if i.assessment.reports_due() && i.notices.pending() > 0 {
             format!(" ({} to notify)", i.notices.pending())
         } else {
             String::new()
         };
+        if i.reassessed.is_some() {
+            pending.push_str(" (re-assessed under the current rules: see `registry status`)");
+        }
         put!(
             s,
             "{:<4} {:<10} {:<10} {:>7}  {:<22} {:>5}  {flag}{pending}",
@@ -102,6 +105,9 @@ pub fn show(i: &StoredIncident, events: &[Event]) -> String {
         }
     );
     put!(s, "  items          {}", i.scope.items.iter().map(|x| x.name.as_str()).collect::<Vec<_>>().join(", "));
+    if let Some(n) = &i.reassessed {
+        put!(s, "  NOTE           {n}");
+    }
     for line in assessment_lines(i) {
         put!(s, "{line}");
     }

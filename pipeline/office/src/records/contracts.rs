@@ -16,11 +16,12 @@ pub struct Proposed {
     pub contract: Option<StoredContract>,
 }
 
-/// Record a received proposal (from a proposal file).
-pub fn propose(path: &Path, proposal: &Path, operator: &str) -> Result<Proposed, OfficeError> {
+/// Record a received proposal (from a proposal file), received on `received` (YYYY-MM-DD) when
+/// it is entered later (default: today).
+pub fn propose(path: &Path, proposal: &Path, operator: &str, received: Option<&str>) -> Result<Proposed, OfficeError> {
     let proposal = Proposal::load(proposal)?;
     let mut reg = Registry::open(path)?;
-    let id = reg.propose(&who(operator)?, &proposal)?;
+    let id = reg.propose_received(&who(operator)?, &proposal, received)?;
     let contract = reg.contract(id)?;
     Ok(Proposed { proposal, id, contract })
 }

@@ -55,6 +55,9 @@ pub fn status(path: &Path) -> Result<Status, OfficeError> {
     let mut warnings = request_warnings(&reg, &today)?;
     // 法111, 規則53: a body for which calls are mandatory calls every fiscal year.
     warnings.extend(reg.call_warnings(&today)?);
+    // Rows an older tokumei assessed or decided, shown under the current rules (fail safe).
+    warnings.extend(reg.incident_upgrade_warnings()?);
+    warnings.extend(reg.erasure_upgrade_warnings()?);
     for f in reg.files()? {
         warnings.extend(f.entry.warnings());
     }
