@@ -13,6 +13,8 @@ pub mod incident_steps;
 pub mod incidents;
 pub mod init;
 pub mod record_steps;
+pub mod pseudo;
+pub mod pseudo_dictionary;
 pub mod records;
 pub mod request_steps;
 pub mod requests;
