@@ -100,7 +100,10 @@ fn pseudo_data_fits_the_release_and_holds_only_its_values() {
     let syn = read_parquet(&syn_file);
     assert_eq!(syn.rows.len(), 10_000);
     assert_eq!(syn.metadata.get("tokumei:synthetic").map(String::as_str), Some("true"));
-    assert_eq!(syn.metadata.get("tokumei:source_release"), Some(&dir.file_name().unwrap().to_string_lossy().into_owned()));
+    assert_eq!(
+        syn.metadata.get("tokumei:source_release"),
+        Some(&dir.file_name().unwrap().to_string_lossy().into_owned())
+    );
     assert_eq!(syn.metadata.get("tokumei:rows").map(String::as_str), Some("10000"));
     assert!(!syn.metadata.contains_key("tokumei.release_id"), "not taken for the release itself");
     assert!(!syn.columns.contains(&"レコードID".to_string()), "record codes are never generated");
@@ -125,7 +128,13 @@ fn pseudo_data_fits_the_release_and_holds_only_its_values() {
         serde_json::from_str(&std::fs::read_to_string(env.path("syn/pseudo_dictionary.json")).unwrap()).unwrap();
     assert_eq!(dict["synthetic"], true);
     assert_eq!(dict["columns"].as_array().unwrap().len(), syn.columns.len());
-    assert!(dict["columns"].as_array().unwrap().iter().all(|c| c["synthetic"] == true && c["marking_ja"].as_str().unwrap().contains("疑似データ")));
+    assert!(
+        dict["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["synthetic"] == true && c["marking_ja"].as_str().unwrap().contains("疑似データ"))
+    );
     let kept = dict["tree"]["kept"].as_array().unwrap();
     let nodes = dict["columns"].as_array().unwrap().iter().filter(|c| c["kind"] != "bound").count();
     assert_eq!(kept.len(), nodes - 1, "a spanning tree");
@@ -152,7 +161,14 @@ fn pseudo_data_fits_the_release_and_holds_only_its_values() {
     assert_eq!(last["outputs"].as_array().unwrap().len(), 3);
     let v = env.tokumei(&["audit", "verify", "--log", "audit.log"]);
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
-    assert!(!std::fs::read_dir(env.dir.path()).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().starts_with(".tokumei-pseudo")), "no temporary left");
+    assert!(
+        !std::fs::read_dir(env.dir.path()).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".tokumei-pseudo")),
+        "no temporary left"
+    );
 }
 
 /// The same test seed gives the same file; a changed (tampered) release, an existing output

@@ -60,7 +60,10 @@ fn source(ask: &PseudoAsk, log: &JsonlLog) -> Result<Source, OfficeError> {
         }
     };
     if !log.exists()? {
-        return Err(refused(format!("audit log {} does not exist: give the log the release's job used (--log or --job)", log.path().display())));
+        return Err(refused(format!(
+            "audit log {} does not exist: give the log the release's job used (--log or --job)",
+            log.path().display()
+        )));
     }
     let entries = log.entries()?;
     let Some(entry) = folder.entry(&entries) else {
@@ -72,7 +75,9 @@ fn source(ask: &PseudoAsk, log: &JsonlLog) -> Result<Source, OfficeError> {
     match folder.state(entry) {
         DiskState::Matches => {}
         DiskState::Differs(what) => {
-            return Err(refused(format!("release folder {shown}: {what}; refused: it is not the release its audit entry records")));
+            return Err(refused(format!(
+                "release folder {shown}: {what}; refused: it is not the release its audit entry records"
+            )));
         }
         DiskState::Absent => return Err(refused(format!("release folder {shown} is gone"))),
     }
@@ -102,14 +107,18 @@ pub fn pseudo(ask: PseudoAsk) -> Result<Told, OfficeError> {
     let rows = rows(&ask.rows.to_string()).map_err(OfficeError::Usage)?;
     let out = tokumei_release::resolve(ask.out);
     if std::fs::symlink_metadata(ask.out).is_ok() {
-        return Err(OfficeError::Output(format!("{} already exists: pseudo-data is never written over anything", ask.out.display())));
+        return Err(OfficeError::Output(format!(
+            "{} already exists: pseudo-data is never written over anything",
+            ask.out.display()
+        )));
     }
     let (log_path, _) = crate::audit::log_of(ask.log, ask.job)?;
     let log = JsonlLog::new(&log_path);
     let src = source(&ask, &log)?;
-    let parent = out.parent().filter(|p| p.is_dir()).ok_or_else(|| {
-        OfficeError::Output(format!("{}: its parent folder does not exist", ask.out.display()))
-    })?;
+    let parent = out
+        .parent()
+        .filter(|p| p.is_dir())
+        .ok_or_else(|| OfficeError::Output(format!("{}: its parent folder does not exist", ask.out.display())))?;
     let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let temp = parent.join(format!(".tokumei-pseudo-{name}-{}", sys::random_tag()));
     std::fs::create_dir(&temp).map_err(|cause| OfficeError::Write { path: temp.clone(), cause })?;

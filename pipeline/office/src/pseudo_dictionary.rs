@@ -93,7 +93,11 @@ impl Dictionary<'_> {
         if !f.left_out.is_empty() {
             s.push_str("\n## 生成しない列 / Columns not generated\n\n");
             for l in &f.left_out {
-                let _ = writeln!(s, "- {}：レコード符号（1件のレコードを表すため、合成レコードには付けません）/ {}", l.name, l.why);
+                let _ = writeln!(
+                    s,
+                    "- {}：レコード符号（1件のレコードを表すため、合成レコードには付けません）/ {}",
+                    l.name, l.why
+                );
             }
         }
         let _ = writeln!(

@@ -28,7 +28,10 @@ pub(crate) struct Coded {
 
 /// Whether a column is numeric (binned): integers, floats, decimals, dates and timestamps.
 pub(crate) fn is_numeric(t: &DataType) -> bool {
-    t.is_integer() || t.is_floating() || t.is_temporal() || matches!(t, DataType::Decimal128(..) | DataType::Decimal256(..))
+    t.is_integer()
+        || t.is_floating()
+        || t.is_temporal()
+        || matches!(t, DataType::Decimal128(..) | DataType::Decimal256(..))
 }
 
 fn cast_err(e: arrow::error::ArrowError) -> EngineError {
@@ -267,16 +270,18 @@ mod tests {
             c.push(z);
         }
         let cols = [&a, &b, &c];
-        let mi: Vec<Vec<f64>> =
-            (0..3).map(|i| (0..3).map(|j| if i == j { 0.0 } else { mutual_information(cols[i], cols[j]) }).collect()).collect();
+        let mi: Vec<Vec<f64>> = (0..3)
+            .map(|i| (0..3).map(|j| if i == j { 0.0 } else { mutual_information(cols[i], cols[j]) }).collect())
+            .collect();
         assert!(mi[0][2] < mi[0][1] && mi[0][2] < mi[1][2], "{mi:?}");
         let mut edges: Vec<(usize, usize)> = chow_liu(&mi).into_iter().map(|(p, c)| (p.min(c), p.max(c))).collect();
         edges.sort();
         assert_eq!(edges, vec![(0, 1), (1, 2)]);
         // The same chain given in another column order is found the same way.
         let cols = [&c, &a, &b];
-        let mi: Vec<Vec<f64>> =
-            (0..3).map(|i| (0..3).map(|j| if i == j { 0.0 } else { mutual_information(cols[i], cols[j]) }).collect()).collect();
+        let mi: Vec<Vec<f64>> = (0..3)
+            .map(|i| (0..3).map(|j| if i == j { 0.0 } else { mutual_information(cols[i], cols[j]) }).collect())
+            .collect();
         let mut edges: Vec<(usize, usize)> = chow_liu(&mi).into_iter().map(|(p, c)| (p.min(c), p.max(c))).collect();
         edges.sort();
         assert_eq!(edges, vec![(0, 2), (1, 2)]);

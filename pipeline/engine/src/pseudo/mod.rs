@@ -15,8 +15,8 @@ mod sample;
 
 pub use fit::{chow_liu, mutual_information};
 
-use crate::error::{EngineError, io_err};
 use crate::ExitCode;
+use crate::error::{EngineError, io_err};
 use arrow::array::ArrayRef;
 use arrow::datatypes::SchemaRef;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;

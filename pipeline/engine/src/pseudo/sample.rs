@@ -9,8 +9,8 @@ use arrow::array::{ArrayRef, RecordBatch, UInt32Array};
 use arrow::datatypes::{Field, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
 use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
 use rand::RngExt;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::Arc;
@@ -31,7 +31,7 @@ struct Out {
 }
 
 /// Which released columns are generated, which follow a band, which are left out.
-fn plan(release: &Release) -> Result<(Vec<Out>, Vec<LeftOut>), EngineError> {
+fn plan(release: &Release, path: &std::path::Path) -> Result<(Vec<Out>, Vec<LeftOut>), EngineError> {
     let fields = release.schema.fields();
     let mut left_out = Vec::new();
     let mut kept: Vec<usize> = Vec::new();
@@ -48,13 +48,17 @@ fn plan(release: &Release) -> Result<(Vec<Out>, Vec<LeftOut>), EngineError> {
     let mut outs: Vec<Out> = Vec::with_capacity(kept.len());
     for &i in &kept {
         let name = fields[i].name();
-        let band = name.strip_suffix("_min").or_else(|| name.strip_suffix("_max"));
+        // A bound column follows its band (itself no bound column).
+        let band = name
+            .strip_suffix("_min")
+            .or_else(|| name.strip_suffix("_max"))
+            .filter(|b| !b.ends_with("_min") && !b.ends_with("_max"));
         let follows = band.and_then(|b| kept.iter().position(|&j| fields[j].name() == b));
         outs.push(Out { col: i, coded: fit::code(&release.columns[i])?, follows });
     }
     if outs.iter().all(|o| o.follows.is_some()) {
         return Err(EngineError::Input {
-            file: std::path::PathBuf::from(fields.first().map(|f| f.name().as_str()).unwrap_or("release")),
+            file: path.to_path_buf(),
             message: "the release has no column pseudo-data can be generated for".into(),
         });
     }
@@ -127,7 +131,14 @@ fn draw_chunk(outs: &[Out], tree: &Tree, len: usize, rng: &mut impl rand::Rng) -
     (codes, src)
 }
 
-fn count_chunk(outs: &[Out], tree: &Tree, codes: &[Vec<u32>], src: &[Vec<u32>], seen: &FxHashSet<Vec<u32>>, tally: &mut Tally) {
+fn count_chunk(
+    outs: &[Out],
+    tree: &Tree,
+    codes: &[Vec<u32>],
+    src: &[Vec<u32>],
+    seen: &FxHashSet<Vec<u32>>,
+    tally: &mut Tally,
+) {
     let t = tree.nodes.len();
     let len = codes.first().map_or(0, Vec::len);
     let mut key = vec![0u32; outs.len()];
@@ -150,7 +161,7 @@ fn count_chunk(outs: &[Out], tree: &Tree, codes: &[Vec<u32>], src: &[Vec<u32>], 
 
 /// Fit, draw and write; then measure.
 pub(super) fn run(release: &Release, ask: &PseudoAsk, seed: &Seed) -> Result<PseudoFit, EngineError> {
-    let (outs, left_out) = plan(release)?;
+    let (outs, left_out) = plan(release, ask.release)?;
     let tree = tree(&outs, ask.k);
     let t = tree.nodes.len();
     let seen: FxHashSet<Vec<u32>> =
@@ -186,7 +197,8 @@ pub(super) fn run(release: &Release, ask: &PseudoAsk, seed: &Seed) -> Result<Pse
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(outs.len());
         for (o, out) in outs.iter().enumerate() {
             let idx = UInt32Array::from(std::mem::take(&mut src[o]));
-            arrays.push(arrow::compute::take(&release.columns[out.col], &idx, None).map_err(|e| output_err(ask.out, e))?);
+            arrays
+                .push(arrow::compute::take(&release.columns[out.col], &idx, None).map_err(|e| output_err(ask.out, e))?);
         }
         let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| output_err(ask.out, e))?;
         writer.write(&batch).map_err(|e| output_err(ask.out, e))?;
@@ -205,7 +217,8 @@ fn tvd(a: &[u64], b: &[u64]) -> f64 {
 /// Total variation distance of two joint count maps.
 fn tvd_map(a: &FxHashMap<(u32, u32), u64>, b: &FxHashMap<(u32, u32), u64>) -> f64 {
     let (na, nb) = (a.values().sum::<u64>().max(1) as f64, b.values().sum::<u64>().max(1) as f64);
-    let mut d: f64 = a.iter().map(|(key, &x)| (x as f64 / na - b.get(key).copied().unwrap_or(0) as f64 / nb).abs()).sum();
+    let mut d: f64 =
+        a.iter().map(|(key, &x)| (x as f64 / na - b.get(key).copied().unwrap_or(0) as f64 / nb).abs()).sum();
     d += b.iter().filter(|(key, _)| !a.contains_key(key)).map(|(_, &y)| y as f64 / nb).sum::<f64>();
     0.5 * d
 }
@@ -223,7 +236,8 @@ pub(crate) fn cramers_v(joint: &FxHashMap<(u32, u32), u64>) -> f64 {
     if n == 0 || small < 2 {
         return 0.0;
     }
-    let sum: f64 = joint.iter().map(|(&(x, y), &c)| (c as f64) * (c as f64) / (rows[&x] as f64 * cols[&y] as f64)).sum();
+    let sum: f64 =
+        joint.iter().map(|(&(x, y), &c)| (c as f64) * (c as f64) / (rows[&x] as f64 * cols[&y] as f64)).sum();
     let phi2 = (sum - 1.0).max(0.0);
     (phi2 / (small - 1) as f64).sqrt().min(1.0)
 }
@@ -248,7 +262,13 @@ fn measure(
                 (None, true) => "numeric",
                 (None, false) => "categorical",
             };
-            ColumnFit { name: name(o), kind, codes: out.coded.n_codes, given, tvd: tvd(&release_counts, &tally.marginals[o]) }
+            ColumnFit {
+                name: name(o),
+                kind,
+                codes: out.coded.n_codes,
+                given,
+                tvd: tvd(&release_counts, &tally.marginals[o]),
+            }
         })
         .collect();
     let t = tree.nodes.len();
