@@ -153,11 +153,19 @@ fn pseudo_data_fits_the_release_and_holds_only_its_values() {
     for c in &syn.columns {
         assert!(md.lines().any(|l| l.starts_with(&format!("| {c} | 疑似データ / synthetic |"))), "{c} marked");
     }
-    assert!(dict["identical_records"].as_u64().unwrap() <= 10_000);
+    // The identical-record indicator, recomputed: synthetic rows equal, in every generated
+    // column, to some release row.
+    let cols: Vec<usize> = syn.columns.iter().map(|c| rel.col(c)).collect();
+    let released: HashSet<Vec<&Option<String>>> =
+        rel.rows.iter().map(|r| cols.iter().map(|&c| &r[c]).collect()).collect();
+    let identical = syn.rows.iter().filter(|r| released.contains(&r.iter().collect::<Vec<_>>())).count() as u64;
+    assert_eq!(dict["identical_records"].as_u64(), Some(identical));
+    assert!(identical < 10_000, "not every synthetic record is a released one: {identical}");
     let log = std::fs::read_to_string(env.path("audit.log")).unwrap();
     let last: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
     assert_eq!(last["action"], "pseudo");
     assert_eq!(last["details"]["rows"], 10_000);
+    assert_eq!(last["details"]["identical_records"].as_u64(), Some(identical));
     assert_eq!(last["outputs"].as_array().unwrap().len(), 3);
     let v = env.tokumei(&["audit", "verify", "--log", "audit.log"]);
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
@@ -188,6 +196,14 @@ fn pseudo_data_is_reproducible_only_by_seed_and_fails_closed() {
         std::fs::read(env.path("a/pseudo_dictionary.json")).unwrap(),
         std::fs::read(env.path("b/pseudo_dictionary.json")).unwrap()
     );
+
+    // The log named by the release's job, instead of --log.
+    let r = env.tokumei_with(
+        &["pseudo", dir.to_str().unwrap(), "--rows", "50", "--out", "c", "--job", "noise.job.toml"],
+        &[("TOKUMEI_TEST_SEED", SEED)],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(read_parquet(&parquet_in(&env.path("c"))).rows.len(), 50);
 
     // An existing output folder is never touched.
     std::fs::create_dir(env.path("taken")).unwrap();

@@ -132,6 +132,18 @@ pub fn pseudo(ask: PseudoAsk) -> Result<Told, OfficeError> {
     };
     if let Err(cause) = std::fs::rename(&temp, &out) {
         let _ = std::fs::remove_dir_all(&temp);
+        // The entry above named files that never appeared: say so (best effort; the error is
+        // the rename's).
+        let _ = log.append(Record {
+            time: Clock::now().map(|c| c.entry_time()).unwrap_or_default(),
+            operator: ask.operator.clone(),
+            action: "pseudo".into(),
+            status: "failed".into(),
+            release_id: Some(src.release_id.clone()),
+            error: Some(format!("output: the folder could not be put in place ({})", cause.kind())),
+            details: [("pseudo_entry".to_string(), serde_json::Value::from(made.2))].into_iter().collect(),
+            ..Record::default()
+        });
         return Err(OfficeError::Write { path: out, cause });
     }
     let _ = sys::sync_dir(parent);
