@@ -98,7 +98,7 @@ enum Command {
     Subject(registry_cmd::SubjectCommand),
     /// Pseudo-data (疑似データ) from a release: synthetic records fitted to its marginal and
     /// pairwise distributions (a Chow-Liu tree), marked synthetic in metadata and dictionary.
-    Pseudo(pseudo_cmd::PseudoArgs),
+    Pseudo(args::PseudoArgs),
     /// Re-identification risk of any CSV or Parquet table over chosen quasi-identifiers.
     Risk(init_cmd::RiskArgs),
     /// Create a new random pseudonym key file (for pseudonymized mode), or with --audit an

@@ -91,7 +91,9 @@ fn source(ask: &PseudoAsk, log: &JsonlLog) -> Result<Source, OfficeError> {
         .ok_or_else(|| OfficeError::Input(format!("{shown}/report.json names no Parquet file")))?;
     Ok(Source {
         release_id: folder.release_id.clone(),
-        dataset: text("dataset").unwrap_or_else(|| file.trim_end_matches(".parquet").to_string()),
+        dataset: text("dataset")
+            .filter(|d| !d.is_empty() && !d.contains(['/', '\\']) && !d.starts_with('.'))
+            .unwrap_or_else(|| file.trim_end_matches(".parquet").to_string()),
         parquet: folder.dir.join(file),
         k: report.get("k").and_then(|v| v.as_u64()).filter(|k| *k >= 1).unwrap_or(DEFAULT_K),
     })
@@ -104,7 +106,10 @@ fn refused(message: String) -> OfficeError {
 
 /// Make pseudo-data from a release (see the module's description): what was written.
 pub fn pseudo(ask: PseudoAsk) -> Result<Told, OfficeError> {
-    let rows = rows(&ask.rows.to_string()).map_err(OfficeError::Usage)?;
+    if !(1..=MAX_ROWS).contains(&ask.rows) {
+        return Err(OfficeError::Usage(format!("--rows must be a whole number from 1 to {MAX_ROWS}")));
+    }
+    let rows = ask.rows;
     let out = tokumei_release::resolve(ask.out);
     if std::fs::symlink_metadata(ask.out).is_ok() {
         return Err(OfficeError::Output(format!(
