@@ -151,7 +151,8 @@ fn read(path: &Path) -> Result<Release, EngineError> {
 }
 
 /// Fit the release's Parquet file and write `ask.rows` synthetic records to `ask.out`.
-/// Refuses an unreadable file or an empty release (exit 4), a row count out of range (exit 2).
+/// Refuses an unreadable file or an empty release (exit 4); a row count out of range is refused
+/// as a configuration error (the command refuses it first, as a usage error).
 pub fn generate(ask: PseudoAsk) -> Result<PseudoFit, EngineError> {
     if ask.rows == 0 || ask.rows > MAX_ROWS {
         return Err(EngineError::Config(format!("--rows must be from 1 to {MAX_ROWS}")));
