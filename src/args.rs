@@ -95,6 +95,27 @@ impl From<IncidentChange> for Change {
     }
 }
 
+/// `tokumei pseudo` arguments.
+#[derive(clap::Args)]
+pub struct PseudoArgs {
+    /// The release folder (`<out>/<dataset>/<release id>`); it must match its audit entry.
+    pub release: PathBuf,
+    /// Synthetic rows to make (1 to 100000000).
+    #[arg(long, value_parser = tokumei_office::pseudo::rows)]
+    pub rows: u64,
+    /// Output folder: must not exist; written complete or not at all.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The audit log the release's job used (its entry is checked; the generation is appended).
+    #[arg(long, default_value = "reports/audit.log", conflicts_with = "job")]
+    pub log: PathBuf,
+    /// Take the audit log named by this job file instead.
+    #[arg(long)]
+    pub job: Option<PathBuf>,
+    #[command(flatten)]
+    pub operator: OperatorArg,
+}
+
 /// A value parser whose refusal exits with the registry's code (9), as the registry's refusal
 /// of the same value did.
 #[derive(Clone)]

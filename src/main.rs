@@ -13,6 +13,7 @@ mod file_cmd;
 mod incident_cmd;
 mod init_cmd;
 mod job;
+mod pseudo_cmd;
 mod registry_cmd;
 mod release_cmd;
 mod request_cmd;
@@ -95,6 +96,9 @@ enum Command {
     /// The per-subject index (where the profile keeps one) and the exclusions of a person.
     #[command(subcommand)]
     Subject(registry_cmd::SubjectCommand),
+    /// Pseudo-data (疑似データ) from a release: synthetic records fitted to its marginal and
+    /// pairwise distributions (a Chow-Liu tree), marked synthetic in metadata and dictionary.
+    Pseudo(args::PseudoArgs),
     /// Re-identification risk of any CSV or Parquet table over chosen quasi-identifiers.
     Risk(init_cmd::RiskArgs),
     /// Create a new random pseudonym key file (for pseudonymized mode), or with --audit an
@@ -120,6 +124,7 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
         Command::Trace(args) => trace_cmd::trace(args),
         Command::Serve(args) => serve_cmd::serve(args),
         Command::Incident(command) => incident_cmd::incident(command),
+        Command::Pseudo(args) => pseudo_cmd::pseudo(args),
         Command::Risk(args) => init_cmd::risk(args),
         Command::Keygen(args) => init_cmd::keygen(args),
     }

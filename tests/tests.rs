@@ -20,6 +20,7 @@ mod notes;
 mod people;
 mod perturb;
 mod places;
+mod pseudo;
 mod python_clients;
 mod registry;
 mod reports;

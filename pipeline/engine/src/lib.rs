@@ -25,6 +25,7 @@ pub(crate) mod people;
 pub(crate) mod perturb;
 pub(crate) mod privacy;
 pub mod progress;
+pub mod pseudo;
 pub(crate) mod render;
 pub mod report;
 pub mod requests;

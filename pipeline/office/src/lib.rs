@@ -12,6 +12,8 @@ pub mod files;
 pub mod incident_steps;
 pub mod incidents;
 pub mod init;
+pub mod pseudo;
+pub mod pseudo_dictionary;
 pub mod record_steps;
 pub mod records;
 pub mod request_steps;
