@@ -334,12 +334,16 @@ fn microaggregation_groups_count_people_when_a_person_has_several_records() {
     assert_eq!(p["smallest_group_people"].as_u64().unwrap(), fewest as u64, "the report's count is the release's");
     assert!(p["description"].as_str().unwrap().contains("groups count people"), "{p}");
 
-    // Without a subject the same person's seven records form a group of their own (records are
-    // people): the reason the subject matters.
+    // Without a subject the person's seven records would form a group of their own: rows that
+    // repeat a person are refused (exit 3) even where no privacy model counts (pseudonymised
+    // data), naming the column and the hint, and nothing is written.
     let text = rules("pseudonymized", "", "action = \"microaggregate\"\ngroup_size = 7", "action = \"drop\"");
     let job = env.job("micro_rows", &input, &env.write("micro_rows.toml", &text), "");
-    let t = read_parquet(&run(&env, &job, true).join("p.parquet"));
-    assert!(t.rows.iter().any(|r| r[t.col("課税所得")].as_deref() == Some("-5")));
+    let before = env.out_files().len();
+    let r = env.tokumei_with(&["run", job.to_str().unwrap()], &[("TOKUMEI_TEST_SEED", SEED)]);
+    assert_eq!(r.code, ExitCode::Config.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("`宛名番号` (linking_code) repeats") && r.stderr.contains("subject = "), "{}", r.stderr);
+    assert_eq!(env.out_files().len(), before, "nothing written");
 }
 
 /// Bad options are configuration errors (exit 3) naming the rule's line, before anything is read.
@@ -509,8 +513,11 @@ fn pram_keeps_counts_exactly_or_applies_the_stated_matrix() {
         };
         let before = count(&|p| p.0.clone());
         assert_eq!(count(&|p| p.1.clone()), before, "{sex}: each category's count is the input's");
+        // A redrawn record (chance c = 0.5) draws from the M + 1 redrawn records of its stratum,
+        // itself included (M ~ Bin(m - 1, c)): c(1 - E[1/(M+1)])·m/(m - 1)·(1 - Σπ²).
         let m = of.len() as f64;
-        let q = 0.5 * (1.0 - before.values().map(|c| (*c as f64 / m).powi(2)).sum::<f64>());
+        let a = (1.0 - 0.5f64.powf(m)) / (m * 0.5);
+        let q = 0.5 * (1.0 - a) * m / (m - 1.0) * (1.0 - before.values().map(|c| (*c as f64 / m).powi(2)).sum::<f64>());
         want += m * q;
         var += m * q * (1.0 - q);
         changed += of.iter().filter(|(b, a)| b != a).count() as u64;
@@ -608,14 +615,20 @@ fn noise_needs_a_max_for_standard_4_rule_62_4() {
 fn every_technique_recomputed_in_numpy() {
     let python = std::env::var("TOKUMEI_PYTHON").unwrap_or_else(|_| "python3".into());
     let env = Env::new();
-    // The sample with a second amount strongly correlated with the income (a resident tax of
-    // about a tenth of it), for correlated noise.
+    // The sample with a second amount correlated with the income about 0.5 (a tenth of it plus
+    // a part of its own of the same spread), for correlated noise: a check that tells
+    // correlated noise from independent or one-dimensional noise.
     let (_, mut rows) = numbered(&env);
     let i_inc = rows[0].iter().position(|c| c == "課税所得").unwrap();
+    let incomes: Vec<f64> = rows[1..].iter().map(|r| r[i_inc].parse::<f64>().unwrap() / 10.0).collect();
+    let spread = sd(&incomes) * 12f64.sqrt();
     for (i, r) in rows.iter_mut().enumerate() {
         let tax = match i {
             0 => "住民税".to_string(),
-            _ => (r[i_inc].parse::<i64>().unwrap() / 10 + (i as i64 * 7919 % 50) * 1000).to_string(),
+            _ => {
+                let own = ((i as u64).wrapping_mul(2_654_435_761) % 1_000_003) as f64 / 1_000_003.0;
+                (incomes[i - 1] + own * spread).round().to_string()
+            }
         };
         r.push(tax);
     }

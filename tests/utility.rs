@@ -203,6 +203,7 @@ fn the_ru_map_marks_every_candidate_and_the_release_before() {
     let first = report(&dir.parent().unwrap().join(earlier[0]["release_id"].as_str().unwrap()));
     assert_eq!(earlier[0]["loss"], first["utility"]["ru_map"]["release_loss"], "the loss that release recorded");
     assert!(map["release_loss"].is_f64());
+    assert_eq!(map["release_risk"][0], rep["after"]["prosecutor_risk_max"], "this release's own classes");
     // The SVG: well-formed; the candidates' panels one mark per candidate, the releases' panels
     // this release and the earlier one.
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();

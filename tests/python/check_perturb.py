@@ -228,19 +228,21 @@ def noise_together(both, cs):
     for i, a in enumerate(names):
         for b in names[i + 1:]:
             full = pd.concat([xs[a], xs[b]], axis=1).dropna()
+            sa, sb = float(np.std(full.iloc[:, 0], ddof=1)), float(np.std(full.iloc[:, 1], ddof=1))
             want = float(np.corrcoef(full.iloc[:, 0], full.iloc[:, 1])[0, 1])
             da = (both[a + "_out"] - both[a + "_in"]).to_numpy()[held]
             db = (both[b + "_out"] - both[b + "_in"]).to_numpy()[held]
             got = float(np.corrcoef(da, db)[0, 1])
             # The standard error of a sample correlation is about (1 - rho^2) / sqrt(n).
             se = (1 - want**2) / np.sqrt(n)
-            check(abs(got - want) <= 5 * se + 0.02,
-                  f"{a} & {b}: the noise's correlation {got:.3f} is the input's {want:.3f} (n = {n})")
+            check(abs(got - want) <= 5 * se,
+                  f"{a} & {b}: the noise's correlation {got:.3f} is the input's {want:.3f} (n = {n}, se {se:.3f})")
+            # The sample covariance of two normals has a standard error of sd_a sd_b sqrt((1 + rho^2) / n).
             cov = float(np.cov(da, db, ddof=1)[0, 1])
-            target = s**2 * float(np.cov(full.iloc[:, 0], full.iloc[:, 1], ddof=1)[0, 1])
-            scale = s**2 * float(np.std(full.iloc[:, 0], ddof=1) * np.std(full.iloc[:, 1], ddof=1))
-            check(abs(cov - target) <= 5 * scale / np.sqrt(n) + 0.02 * scale,
-                  f"{a} & {b}: the noise's covariance {cov:.4g} is scale² x the input's {target:.4g}")
+            target = s**2 * want * sa * sb
+            se = s**2 * sa * sb * np.sqrt((1 + want**2) / n)
+            check(abs(cov - target) <= 5 * se,
+                  f"{a} & {b}: the noise's covariance {cov:.4g} is scale² x the input's {target:.4g} (se {se:.3g})")
 
 
 def main():

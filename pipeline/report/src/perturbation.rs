@@ -99,9 +99,9 @@ pub struct Randomised {
     /// Strata (1 without `within`).
     pub strata: u64,
     /// The share of the records with a category expected to get another one (over the strata;
-    /// the records that did are `records_changed`).
-    #[serde(default)]
-    pub expected_changed: f64,
+    /// the records that did are `records_changed`); `None` in reports made before it was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_changed: Option<f64>,
 }
 
 /// The distance-based record-linkage risk of the perturbed numeric columns (sdcMicro `dRisk`):

@@ -111,6 +111,10 @@ pub struct RuMap {
     /// measure earlier releases are compared by).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub release_loss: Option<f64>,
+    /// This release's highest and average prosecutor risk (its released classes), beside
+    /// `release_loss`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_risk: Option<(f64, f64)>,
 }
 
 /// One setting: its loss and risk.

@@ -79,6 +79,24 @@ pub(crate) fn group_runs(counts: &[u64], g: u64) -> Vec<usize> {
     ends
 }
 
+/// A record's position: a row of the column, or an index into a pattern's records.
+pub(crate) trait Row: Copy {
+    /// As an index.
+    fn at(self) -> usize;
+}
+
+impl Row for u32 {
+    fn at(self) -> usize {
+        self as usize
+    }
+}
+
+impl Row for usize {
+    fn at(self) -> usize {
+        self
+    }
+}
+
 /// The people of a group being formed: how many, and how many records the busiest holds.
 /// Its tallies are reused group after group (a stamp per person says which group counted it).
 struct Tally<'a> {
@@ -92,9 +110,10 @@ struct Tally<'a> {
 }
 
 impl<'a> Tally<'a> {
-    fn new(persons: &'a Persons) -> Self {
-        let n = persons.count as usize;
-        Tally { person: &persons.of_row, stamp: vec![0; n], held: vec![0; n], id: 0, people: 0, records: 0, most: 0 }
+    /// For records whose person is `person[record]`, of `count` people.
+    fn new(person: &'a [u32], count: u32) -> Self {
+        let n = count as usize;
+        Tally { person, stamp: vec![0; n], held: vec![0; n], id: 0, people: 0, records: 0, most: 0 }
     }
 
     /// Start a new group.
@@ -104,9 +123,9 @@ impl<'a> Tally<'a> {
     }
 
     /// Add the records `rows` to the group.
-    fn add(&mut self, rows: &[u32]) {
+    fn add<R: Row>(&mut self, rows: &[R]) {
         for r in rows {
-            let p = self.person[*r as usize] as usize;
+            let p = self.person[r.at()] as usize;
             if self.stamp[p] != self.id {
                 self.stamp[p] = self.id;
                 self.held[p] = 0;
@@ -130,8 +149,8 @@ impl<'a> Tally<'a> {
 /// its records, closing a group as soon as it does; the rest joins the groups before it until
 /// it does too. Returns each group's end (exclusive) in units and its people; empty when all the
 /// units together fall short.
-pub(crate) fn group_people(units: &[&[u32]], persons: &Persons, g: u64) -> Vec<(usize, u64)> {
-    let mut tally = Tally::new(persons);
+pub(crate) fn group_people<R: Row>(units: &[&[R]], person: &[u32], count: u32, g: u64) -> Vec<(usize, u64)> {
+    let mut tally = Tally::new(person, count);
     let mut groups: Vec<(usize, u64)> = Vec::new();
     tally.open();
     let mut open_from = 0usize;
@@ -158,14 +177,33 @@ pub(crate) fn group_people(units: &[&[u32]], persons: &Persons, g: u64) -> Vec<(
     groups
 }
 
+/// `num / den` (den > 0) rounded half away from zero, within i64.
+fn halve(num: i128, den: i128) -> i64 {
+    let (q, r) = (num / den, num % den);
+    let q = if 2 * r.abs() >= den { q + num.signum() } else { q };
+    q.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
+/// The mean or median of the records' values `xs` (reordered), exactly; `None` without any.
+fn aggregate_each(xs: &mut [i64], how: Aggregate) -> Option<i64> {
+    let n = xs.len();
+    if n == 0 {
+        return None;
+    }
+    Some(match how {
+        Aggregate::Mean => halve(xs.iter().map(|x| i128::from(*x)).sum(), n as i128),
+        Aggregate::Median => {
+            let (below, upper, _) = xs.select_nth_unstable(n / 2);
+            let upper = *upper;
+            let lower = if n % 2 == 0 { below.iter().copied().max().unwrap_or(upper) } else { upper };
+            halve(i128::from(lower) + i128::from(upper), 2)
+        }
+    })
+}
+
 /// The mean or median of whole numbers `values` each held `weights` times (weights > 0),
 /// exactly (sums in 128 bits), rounded half away from zero.
 fn aggregate(values: &[i64], weights: &[u64], how: Aggregate) -> i64 {
-    let halve = |num: i128, den: i128| {
-        let (q, r) = (num / den, num % den);
-        let q = if 2 * r.abs() >= den { q + num.signum() } else { q };
-        q.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
-    };
     match how {
         Aggregate::Mean => {
             let total: u64 = weights.iter().sum();
@@ -227,11 +265,12 @@ fn univariate(t: &mut Target, g: u64, how: Aggregate, persons: Option<&Persons>)
         Some(p) => {
             let (start, rows) = rows_by_code(&t.dict.codes, &counts);
             let units: Vec<&[u32]> = order.iter().map(|c| &rows[start[*c]..start[*c + 1]]).collect();
-            group_people(&units, p, g).into_iter().map(|(e, n)| (e, Some(n))).collect()
+            group_people(&units, &p.of_row, p.count, g).into_iter().map(|(e, n)| (e, Some(n))).collect()
         }
     };
     let mut new: Vec<Cell> = t.dict.values.clone();
-    let mut facts = Facts { method: Some("sort (univariate, exact)".into()), ..Facts::default() };
+    let mut facts =
+        Facts { method: Some("sort (univariate, exact)".into()), people_counted: persons.is_some(), ..Facts::default() };
     let (mut start, mut smallest, mut fewest) = (0usize, u64::MAX, u64::MAX);
     for (end, people) in &groups {
         let codes = &order[start..*end];
@@ -287,16 +326,19 @@ fn multivariate(unit: &mut [Target], g: u64, how: Aggregate, method: MicroMethod
             patterns.entry(mask).or_default().push(r as u32);
         }
     }
-    // Each row's group (`NONE`: none, its values withheld) and each group's value per column.
+    // Each row's group (`NONE`: none, its values withheld) and each group's value per column
+    // (`p` a group, flat).
     const NONE: u32 = u32::MAX;
     let mut group_of: Vec<u32> = vec![NONE; n];
-    let mut values: Vec<Vec<Option<i64>>> = Vec::new();
+    let mut values: Vec<Option<i64>> = Vec::new();
+    let mut xs: Vec<i64> = Vec::new();
     let mut facts = Facts {
         method: Some(match method {
             MicroMethod::Sort => "sort (first principal component)".into(),
             _ => "mdav".into(),
         }),
         nulled: vec![0; p],
+        people_counted: persons.is_some(),
         ..Facts::default()
     };
     let (mut smallest, mut fewest) = (u64::MAX, u64::MAX);
@@ -306,16 +348,13 @@ fn multivariate(unit: &mut [Target], g: u64, how: Aggregate, method: MicroMethod
             .iter()
             .map(|r| present.iter().map(|j| (cols[*j][*r as usize] - scale[*j].0) / scale[*j].1).collect())
             .collect();
-        let found: Vec<Vec<u32>> = if (rows.len() as u64) < g {
-            Vec::new()
-        } else {
-            let found = match method {
-                MicroMethod::Sort => by_projection(&points, g),
-                _ => mdav(&points, g as usize),
-            };
-            found.into_iter().map(|grp| grp.into_iter().map(|i| rows[i]).collect()).collect()
+        // Groups of indices into the pattern's rows.
+        let found: Vec<Vec<usize>> = match (rows.len() as u64) < g {
+            true => Vec::new(),
+            false if method == MicroMethod::Sort => by_projection(&points, g),
+            false => mdav(&points, g as usize),
         };
-        let found: Vec<(Vec<u32>, Option<u64>)> = match persons {
+        let found: Vec<(Vec<usize>, Option<u64>)> = match persons {
             None => found.into_iter().map(|grp| (grp, None)).collect(),
             Some(who) => by_people(found, &points, &rows, method, who, g),
         };
@@ -326,58 +365,59 @@ fn multivariate(unit: &mut [Target], g: u64, how: Aggregate, method: MicroMethod
             continue;
         }
         for (grp, people) in &found {
-            let id = values.len() as u32;
+            let id = (values.len() / p) as u32;
             smallest = smallest.min(grp.len() as u64);
             fewest = fewest.min(people.unwrap_or(u64::MAX));
-            let mut value = vec![None; p];
-            for j in &present {
-                let code = |r: &u32| unit[*j].dict.codes[*r as usize] as usize;
-                let xs: Vec<i64> = grp.iter().filter_map(|r| tables[*j][code(r)]).collect();
-                value[*j] = Some(aggregate(&xs, &vec![1; xs.len()], how));
+            for (j, t) in unit.iter().enumerate() {
+                xs.clear();
+                if present.contains(&j) {
+                    xs.extend(grp.iter().filter_map(|i| tables[j][t.dict.codes[rows[*i] as usize] as usize]));
+                }
+                values.push(aggregate_each(&mut xs, how));
             }
-            values.push(value);
-            grp.iter().for_each(|r| group_of[*r as usize] = id);
+            grp.iter().for_each(|i| group_of[rows[*i] as usize] = id);
         }
     }
     for (j, t) in unit.iter_mut().enumerate() {
         let ty = t.plan.ty;
-        let rows = group_of.iter().map(|grp| if *grp == NONE { None } else { values[*grp as usize][j] });
+        let rows = group_of.iter().map(|grp| if *grp == NONE { None } else { values[*grp as usize * p + j] });
         write_ints(t.dict, rows, ty);
     }
-    facts.groups = Some(values.len() as u64);
+    facts.groups = Some((values.len() / p) as u64);
     facts.smallest_group = (smallest != u64::MAX).then_some(smallest);
     facts.smallest_group_people = (fewest != u64::MAX).then_some(fewest);
     facts
 }
 
-/// Groups formed on records (`found`, rows of one pattern) regrouped so that each holds at
-/// least `g` people: in the order of their centres' projection on the first principal component
-/// of the pattern's `points` (the order they already have when sorted on it), neighbours merged
-/// ([`group_people`]). Each group with its people; empty when the pattern's people are too few.
+/// Groups formed on records (`found`, indices into a pattern's `rows`) regrouped so that each
+/// holds at least `g` people: in the order of their centres' projection on the first principal
+/// component of the pattern's `points` (the order they already have when sorted on it),
+/// neighbours merged ([`group_people`]). Each group with its people; empty when the pattern's
+/// people are too few.
 fn by_people(
-    found: Vec<Vec<u32>>,
+    found: Vec<Vec<usize>>,
     points: &[Vec<f64>],
     rows: &[u32],
     method: MicroMethod,
     who: &Persons,
     g: u64,
-) -> Vec<(Vec<u32>, Option<u64>)> {
+) -> Vec<(Vec<usize>, Option<u64>)> {
     let mut found = found;
     if method != MicroMethod::Sort && found.len() > 1 {
         let v = first_component(points);
-        let at: rustc_hash::FxHashMap<u32, usize> = rows.iter().enumerate().map(|(i, r)| (*r, i)).collect();
-        let centre = |grp: &Vec<u32>| {
-            grp.iter().map(|r| points[at[r]].iter().zip(&v).map(|(x, y)| x * y).sum::<f64>()).sum::<f64>()
+        let centre = |grp: &Vec<usize>| {
+            grp.iter().map(|i| points[*i].iter().zip(&v).map(|(x, y)| x * y).sum::<f64>()).sum::<f64>()
                 / grp.len() as f64
         };
-        let mut keyed: Vec<(f64, Vec<u32>)> = found.into_iter().map(|grp| (centre(&grp), grp)).collect();
+        let mut keyed: Vec<(f64, Vec<usize>)> = found.into_iter().map(|grp| (centre(&grp), grp)).collect();
         keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
         found = keyed.into_iter().map(|(_, grp)| grp).collect();
     }
-    let units: Vec<&[u32]> = found.iter().map(Vec::as_slice).collect();
+    let person: Vec<u32> = rows.iter().map(|r| who.of_row[*r as usize]).collect();
+    let units: Vec<&[usize]> = found.iter().map(Vec::as_slice).collect();
     let mut out = Vec::new();
     let mut start = 0usize;
-    for (end, people) in group_people(&units, who, g) {
+    for (end, people) in group_people(&units, &person, who.count, g) {
         out.push((found[start..end].concat(), Some(people)));
         start = end;
     }
@@ -563,18 +603,18 @@ mod tests {
         let slices: Vec<&[u32]> = units.iter().map(Vec::as_slice).collect();
         // Person 0 holds 4 records: a group needs 4 others at least; there are 3, so one group
         // can never be formed without 0 holding over half (4 of 7).
-        assert!(group_people(&slices, &who, 3).is_empty());
+        assert!(group_people(&slices, &who.of_row, who.count, 3).is_empty());
         let who = persons(&[0, 0, 1, 2, 3, 4, 5]);
-        assert_eq!(group_people(&slices, &who, 3), vec![(2, 3), (4, 3)]);
+        assert_eq!(group_people(&slices, &who.of_row, who.count, 3), vec![(2, 3), (4, 3)]);
         // The rest joins the group before it until it has enough.
         let units: Vec<Vec<u32>> = vec![vec![0], vec![1], vec![2], vec![3, 4, 5]];
         let slices: Vec<&[u32]> = units.iter().map(Vec::as_slice).collect();
         let who = persons(&[0, 1, 2, 3, 3, 3]);
-        assert_eq!(group_people(&slices, &who, 3), vec![(4, 4)], "3 of 6 records is not over half");
+        assert_eq!(group_people(&slices, &who.of_row, who.count, 3), vec![(4, 4)], "3 of 6 records is not over half");
         let who = persons(&[0, 1, 2, 3, 3, 3, 3]);
         let units: Vec<Vec<u32>> = vec![vec![0], vec![1], vec![2], vec![3, 4, 5, 6]];
         let slices: Vec<&[u32]> = units.iter().map(Vec::as_slice).collect();
-        assert!(group_people(&slices, &who, 3).is_empty(), "4 of 7 records are one person's");
+        assert!(group_people(&slices, &who.of_row, who.count, 3).is_empty(), "4 of 7 records are one person's");
     }
 
     /// The review's case: a person with `group_size` identical records formed a group alone and
@@ -631,6 +671,8 @@ mod tests {
                 people.sort();
                 people.dedup();
                 assert!(people.len() >= 3, "{method} {v:?}: {ps:?}");
+                let most = people.iter().map(|p| ps.iter().filter(|q| *q == p).count()).max().unwrap();
+                assert!(2 * most <= ps.len(), "{method} {v:?}: one person holds over half: {ps:?}");
             }
             assert!(facts.smallest_group_people.unwrap() >= 3, "{method}");
         }

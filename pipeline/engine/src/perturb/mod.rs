@@ -18,6 +18,7 @@ mod swap;
 pub(crate) use linkage::linkage;
 pub(crate) use seed::Seed;
 
+
 use crate::cell::Cell;
 use crate::error::EngineError;
 use crate::privacy::Dictionary;
@@ -44,6 +45,8 @@ pub(crate) struct Facts {
     pub smallest_group: Option<u64>,
     /// The fewest people in a group, when a person may have several rows.
     pub smallest_group_people: Option<u64>,
+    /// Whether groups counted people (the rules' subject, a person with several rows).
+    pub people_counted: bool,
     /// Per column of the unit: draws clamped to the bounds (noise).
     pub clamped: Vec<u64>,
     /// Per column of the unit: values set to null because too few records share their pattern
@@ -491,19 +494,19 @@ fn report(c: &ColumnPlan, facts: &Facts, j: usize, change: &Change) -> Perturbed
         output: c.output.clone().unwrap_or_default(),
         technique: p.name().into(),
         settings,
-        description: match facts.smallest_group_people {
-            Some(_) => format!(
+        description: match facts.people_counted {
+            true => format!(
                 "{}; groups count people (the rules' subject), no person holding over half of a group's records",
                 p.describe()
             ),
-            None => p.describe(),
+            false => p.describe(),
         },
-        description_ja: match facts.smallest_group_people {
-            Some(_) => format!(
+        description_ja: match facts.people_counted {
+            true => format!(
                 "{}。グループは人数（subject）で数え、一人がグループのレコードの半数を超えない",
                 p.describe_ja()
             ),
-            None => p.describe_ja(),
+            false => p.describe_ja(),
         },
         method: facts.method.clone(),
         records: change.records,

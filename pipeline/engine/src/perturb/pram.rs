@@ -60,27 +60,45 @@ impl Technique for Pram {
         let mut cat: Vec<u32> = t.dict.codes.iter().map(|c| cats.of_code[*c as usize]).collect();
         let before = shares(&cat, k);
         let p = self.p.matrix.as_ref().map(|m| matrix(m, &cats, t));
-        let expected = expected_change(&strata, &cat, k, self.p.keep, p.as_deref(), self.p.invariant);
         let mut shown: Vec<Vec<f64>> = Vec::new();
+        // Records expected to get another category, summed over the strata.
+        let mut expected = 0.0f64;
         let form = match (&p, self.p.invariant) {
             (None, true) => {
-                (0..strata.count()).for_each(|s| exact(strata.rows(s), &mut cat, 1.0 - self.p.keep, rng));
+                let change = 1.0 - self.p.keep;
+                for s in 0..strata.count() {
+                    let rows = strata.rows(s);
+                    expected += shuffled_change(rows.len(), change, &shares_of(rows, &cat, k)) * rows.len() as f64;
+                    exact(rows, &mut cat, change, rng);
+                }
                 "invariant"
             }
             (None, false) => {
-                (0..strata.count()).for_each(|s| others(strata.rows(s), &mut cat, self.p.keep, rng));
+                for s in 0..strata.count() {
+                    let rows = strata.rows(s);
+                    if shares_of(rows, &cat, k).iter().filter(|x| **x > 0.0).count() > 1 {
+                        expected += (1.0 - self.p.keep) * rows.len() as f64;
+                    }
+                    others(rows, &mut cat, self.p.keep, rng);
+                }
                 "keep"
             }
             (Some(p), false) => {
                 let cum: Vec<Vec<f64>> = p.iter().map(|row| cumulative(row)).collect();
-                (0..strata.count()).for_each(|s| draw(strata.rows(s), &mut cat, &cum, rng));
+                for s in 0..strata.count() {
+                    let rows = strata.rows(s);
+                    expected += off_diagonal(p, &shares_of(rows, &cat, k)) * rows.len() as f64;
+                    draw(rows, &mut cat, &cum, rng);
+                }
                 shown = p.clone();
                 "matrix"
             }
             (Some(p), true) => {
                 for s in 0..strata.count() {
                     let rows = strata.rows(s);
-                    let r = invariant(p, &shares_of(rows, &cat, k));
+                    let pi = shares_of(rows, &cat, k);
+                    let r = invariant(p, &pi);
+                    expected += off_diagonal(&r, &pi) * rows.len() as f64;
                     let cum: Vec<Vec<f64>> = r.iter().map(|row| cumulative(row)).collect();
                     draw(rows, &mut cat, &cum, rng);
                 }
@@ -88,6 +106,8 @@ impl Technique for Pram {
                 "matrix, invariant"
             }
         };
+        let valued = cat.iter().filter(|c| **c != u32::MAX).count();
+        let expected = (valued > 0).then(|| expected / valued as f64);
         let after = shares(&cat, k);
         let largest = before.iter().zip(&after).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
         write(t, &cats, &cat);
@@ -243,28 +263,25 @@ fn others(rows: &[u32], cat: &mut [u32], keep: f64, rng: &mut ChaCha20Rng) {
     }
 }
 
-/// The share of the records with a category expected to get another one: per stratum of `n`
-/// records with shares π, (1 - keep)(1 - Σπ²) for the invariant keep form (a redrawn record
-/// may draw its own back), 1 - keep for the other keep form (none in a stratum of one
-/// category), Σ π_i (1 - P_ii) for a stated matrix P (R = P·Q with `invariant`).
-fn expected_change(strata: &Strata, cat: &[u32], k: usize, keep: f64, p: Option<&[Vec<f64>]>, inv: bool) -> f64 {
-    let (mut changed, mut total) = (0.0f64, 0usize);
-    for s in 0..strata.count() {
-        let rows = strata.rows(s);
-        let pi = shares_of(rows, cat, k);
-        let share = match (p, inv) {
-            (None, true) => (1.0 - keep) * (1.0 - pi.iter().map(|x| x * x).sum::<f64>()),
-            (None, false) if pi.iter().filter(|x| **x > 0.0).count() < 2 => 0.0,
-            (None, false) => 1.0 - keep,
-            (Some(p), inv) => {
-                let m = if inv { invariant(p, &pi) } else { p.to_vec() };
-                (0..k).map(|i| pi[i] * (1.0 - m[i][i])).sum()
-            }
-        };
-        changed += share * rows.len() as f64;
-        total += rows.len();
+/// The share of a stratum's `n` records (category shares `pi`) expected to get another category
+/// when each is chosen with probability `c` and the chosen ones' categories are shuffled among
+/// them: a record is chosen (c), some of the others are (M ~ Bin(n-1, c)), and it draws one of
+/// the M+1 chosen categories, another one with probability M/(M+1) times the share of the other
+/// records not in its category; so c·(1 - A)·n/(n - 1)·(1 - Σπ²) with A = E[1/(M+1)] =
+/// (1 - (1-c)^n)/(n·c). For large strata this is c·(1 - Σπ²); a stratum of one never changes.
+fn shuffled_change(n: usize, c: f64, pi: &[f64]) -> f64 {
+    if n < 2 || c <= 0.0 {
+        return 0.0;
     }
-    if total == 0 { 0.0 } else { changed / total as f64 }
+    let nf = n as f64;
+    let a = (1.0 - (1.0 - c).powf(nf)) / (nf * c);
+    c * (1.0 - a) * nf / (nf - 1.0) * (1.0 - pi.iter().map(|x| x * x).sum::<f64>())
+}
+
+/// The share of records with shares `pi` that a matrix `m` moves off their category:
+/// Σ π_i (1 - m_ii).
+fn off_diagonal(m: &[Vec<f64>], pi: &[f64]) -> f64 {
+    pi.iter().enumerate().map(|(i, x)| x * (1.0 - m.get(i).and_then(|r| r.get(i)).copied().unwrap_or(1.0))).sum()
 }
 
 /// Each category's share of the rows with one.
@@ -334,10 +351,37 @@ mod tests {
         let changed = out.iter().zip(&xs).filter(|(o, x)| o != x).count() as f64 / valued;
         let se = (want * (1.0 - want) / valued).sqrt();
         assert!((changed - want).abs() < 3.0 * se, "changed {changed} against {want} ± {se}");
-        assert!((facts.expected_changed - want).abs() < 1e-2, "the report's expectation {}", facts.expected_changed);
+        let reported = facts.expected_changed.unwrap();
+        assert!((reported - want).abs() < 1e-4, "the report's expectation {reported}");
         assert!(facts.marginal_exact && facts.largest_share_change == 0.0);
         assert_eq!(facts.categories, vec!["1", "2", "3", "4"]);
         assert!((facts.marginal[3] - PI[3]).abs() < 1e-3);
+    }
+
+    /// In small strata a chosen record often draws its own category back (few others are
+    /// chosen): the expected change is the closed form, checked against many shuffles.
+    #[test]
+    fn the_expected_change_of_small_strata_is_the_shuffles() {
+        let mut rng = rng();
+        for (n, c) in [(1usize, 0.2), (2, 0.2), (3, 0.5), (20, 0.2), (200, 0.1)] {
+            let base: Vec<u32> = (0..n as u32).map(|i| i % 3).collect();
+            let rows: Vec<u32> = (0..n as u32).collect();
+            let pi = shares_of(&rows, &base, 3);
+            let trials = 200_000 / n.max(1) + 20_000;
+            let mut changed = 0u64;
+            for _ in 0..trials {
+                let mut cat = base.clone();
+                exact(&rows, &mut cat, c, &mut rng);
+                changed += cat.iter().zip(&base).filter(|(a, b)| a != b).count() as u64;
+            }
+            let simulated = changed as f64 / (trials * n) as f64;
+            let want = shuffled_change(n, c, &pi);
+            let se = (want.max(1e-6) / (trials * n) as f64).sqrt();
+            assert!((simulated - want).abs() < 5.0 * se + 1e-4, "n={n} c={c}: simulated {simulated}, closed form {want}");
+        }
+        assert_eq!(shuffled_change(1, 0.5, &[1.0]), 0.0, "a stratum of one never changes");
+        let large = shuffled_change(1_000_000, 0.2, &[0.5, 0.5]);
+        assert!((large - 0.2 * 0.5).abs() < 1e-6, "large strata: c(1 - Σπ²)");
     }
 
     #[test]
@@ -369,7 +413,7 @@ mod tests {
         let kept = out.iter().zip(&xs).filter(|(o, x)| x.is_some() && o == x).count() as f64 / valued;
         let se = (0.8 * 0.2 / valued).sqrt();
         assert!((kept - 0.8).abs() < 3.0 * se, "kept {kept}");
-        assert!((facts.expected_changed - 0.2).abs() < 1e-9);
+        assert!((facts.expected_changed.unwrap() - 0.2).abs() < 1e-9);
         assert!(!facts.marginal_exact && facts.largest_share_change > 0.0);
     }
 

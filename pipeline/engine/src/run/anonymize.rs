@@ -68,7 +68,7 @@ pub(super) struct Anonymized {
 
 /// Apply the privacy models.
 pub(super) fn anonymize(p: Perturbed) -> Result<Anonymized, EngineError> {
-    let Perturbed { mut enc, columns: perturbed, seed_fixed_for_test, originals, before: snapshot } = p;
+    let Perturbed { mut enc, columns: perturbed, seed_fixed_for_test, originals, before: snapshot, people } = p;
     let (rows_in, rejected) = (enc.rows_in, enc.rejected);
     // Privacy.
     let privacy_started = Instant::now();
@@ -79,7 +79,11 @@ pub(super) fn anonymize(p: Perturbed) -> Result<Anonymized, EngineError> {
     })?;
     // Whether any model counts (k >= 2, or any other model).
     let counting = models.iter().any(|m| m.kind() != tokumei_anon::models::KAnonymity::KIND || m.required() >= 2.0);
-    let people = people_of(&enc, counting)?;
+    // The perturbation stage may have worked out the people already.
+    let people = match people {
+        Some(known) => known,
+        None => people_of(&enc, counting)?,
+    };
     // The hashes are not needed again: freed before pass 2.
     (enc.subjects, enc.units, enc.implied) = (Vec::new(), Vec::new(), Vec::new());
     let plan = &enc.layout.plan;
@@ -669,7 +673,7 @@ fn rare_values(
 /// Who the rows are: `None` when every row is a different person. When the rules declare no
 /// `subject` and a model counts, data in which a column that may name a person repeats a value
 /// are refused: the models would count rows.
-fn people_of(enc: &Encoded, counting: bool) -> Result<Option<crate::people::People>, EngineError> {
+pub(super) fn people_of(enc: &Encoded, counting: bool) -> Result<Option<crate::people::People>, EngineError> {
     let layout = &enc.layout;
     if layout.person.is_some() {
         return Ok(crate::people::from_hashes(&enc.subjects, &enc.units));
@@ -677,12 +681,20 @@ fn people_of(enc: &Encoded, counting: bool) -> Result<Option<crate::people::Peop
     if !counting {
         return Ok(None);
     }
+    refuse_repeats(enc)?;
+    Ok(None)
+}
+
+/// Without a declared subject: refused when a column that may name a person repeats a value
+/// (the rows are then not people).
+pub(super) fn refuse_repeats(enc: &Encoded) -> Result<(), EngineError> {
+    let layout = &enc.layout;
     for ((_, plan_col), hashes) in layout.implied.iter().zip(&enc.implied) {
         let (people, max_rows) = crate::people::census(hashes);
         if people < hashes.len() as u64 {
             let c = &layout.plan.columns[*plan_col];
             return Err(EngineError::Config(format!(
-                "{}:{}: `{}` ({}) repeats: {} rows are {} people (at most {} rows each), but the rules declare no `subject`, so the privacy models would count rows, not people\n  hint: add `subject = \"{}\"` (or the column that names a person) to the rules, so that k and every other model count people",
+                "{}:{}: `{}` ({}) repeats: {} rows are {} people (at most {} rows each), but the rules declare no `subject`, so the privacy models (and microaggregation's groups) would count rows, not people\n  hint: add `subject = \"{}\"` (or the column that names a person) to the rules, so that k and every other model count people",
                 layout.plan.rules_path.display(),
                 c.line,
                 c.name,
@@ -694,7 +706,7 @@ fn people_of(enc: &Encoded, counting: bool) -> Result<Option<crate::people::Peop
             )));
         }
     }
-    Ok(None)
+    Ok(())
 }
 
 /// The hierarchy above a generalised column's values: each code's labels at the levels above

@@ -124,6 +124,7 @@ pub(crate) fn rounded(mut u: tokumei_report::Utility) -> tokumei_report::Utility
         (p.loss, p.risk_max, p.risk_avg) = (sig(p.loss), sig(p.risk_max), sig(p.risk_avg));
     }
     opt(&mut u.ru_map.release_loss);
+    u.ru_map.release_risk = u.ru_map.release_risk.map(|(a, b)| (sig(a), sig(b)));
     for e in &mut u.ru_map.earlier {
         opt(&mut e.loss);
         (e.risk_max, e.risk_avg) = (sig(e.risk_max), sig(e.risk_avg));

@@ -30,6 +30,7 @@ pub(crate) fn mean_column_loss(columns: &[ColumnUtility]) -> f64 {
 /// not the global optimum it was compared with.
 pub(crate) fn points(search: Option<&SearchReport>, after: &ClassStats, columns: &[ColumnUtility]) -> RuMap {
     let release_loss = Some(mean_column_loss(columns));
+    let release_risk = Some((after.prosecutor_risk_max, after.prosecutor_risk_avg));
     match search {
         Some(s) if !s.candidates.is_empty() => {
             let local = s.local_recoding.as_ref().filter(|_| s.applied == "local");
@@ -63,6 +64,7 @@ pub(crate) fn points(search: Option<&SearchReport>, after: &ClassStats, columns:
                 left_off: s.candidates_left_off,
                 earlier: Vec::new(),
                 release_loss,
+                release_risk,
             }
         }
         _ => RuMap {
@@ -79,6 +81,7 @@ pub(crate) fn points(search: Option<&SearchReport>, after: &ClassStats, columns:
             left_off: 0,
             earlier: Vec::new(),
             release_loss,
+            release_risk,
         },
     }
 }

@@ -49,10 +49,12 @@ pub(super) fn rows(p: &tokumei_report::Perturbed, lang: Lang, rows: &mut Vec<Vec
             rows.push(vec![t("区分を保つ確率", "probability of keeping a category"), format!("{k}")]);
         }
         rows.push(vec![t("区分の数・層", "categories, strata"), format!("{}, {}", r.categories.len(), r.strata)]);
-        rows.push(vec![
-            t("区分が変わると見込まれるレコードの割合", "expected share of records whose category changes"),
-            format!("{:.2} %", r.expected_changed * 100.0),
-        ]);
+        if let Some(e) = r.expected_changed {
+            rows.push(vec![
+                t("区分が変わると見込まれるレコードの割合", "expected share of records whose category changes"),
+                format!("{:.2} %", e * 100.0),
+            ]);
+        }
         rows.push(vec![
             t("区分の割合の最大の変化", "largest change of a category's share"),
             format!("{:.2} pt", r.largest_share_change * 100.0),

@@ -180,13 +180,13 @@ fn ru_map(m: &RuMap, lang: Lang, b: &mut Vec<Block>) {
             m.earlier.iter().filter(|e| e.loss.is_some()).count()
         ),
     }));
-    let (this_max, this_avg) = m.points.iter().find(|p| p.chosen).map_or((0.0, 0.0), |p| (p.risk_max, p.risk_avg));
     let releases = |highest: bool| -> Vec<Mark> {
         let risk = |max: f64, avg: f64| if highest { max } else { avg };
         m.release_loss
-            .map(|x| Mark {
+            .zip(m.release_risk)
+            .map(|(x, (max, avg))| Mark {
                 x,
-                y: risk(this_max, this_avg),
+                y: risk(max, avg),
                 kind: MarkKind::Chosen,
                 label: t("このリリース", "this release"),
             })
