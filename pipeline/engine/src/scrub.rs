@@ -14,7 +14,9 @@
 //!   addresses from a prefecture on, and every number of 4 digits or more, replaced whole, in
 //!   any width, with any separator (hyphens, ー, spaces) and in kanji numerals (五〇二二…).
 //!
-//! Text is NFKC-normalised first. The counts of what was replaced go to the report; the values
+//! Text is NFKC-normalised first, and invisible characters (zero-width spaces and joiners, word
+//! joiners, the BOM, soft hyphens, direction marks, variation selectors) are taken out, from the
+//! released text too. The counts of what was replaced go to the report; the values
 //! never do.
 //!
 //! [`Scanner`]: the residual scan of every released text column (kept, scrubbed or free) for the
@@ -96,12 +98,16 @@ pub struct NameSet {
 /// as 佐々木), hiragana as katakana (a kana name matches however a note spells it).
 fn norm(v: &str) -> String {
     let v = tokumei_jp::nfkc(v.trim());
+    let v = tokumei_jp::strip_invisible(&v);
     jn::fold_variants(v.trim()).chars().map(jn::to_katakana).collect()
 }
 
-/// A text as the scrubber reads and releases it: NFKC, old and variant kanji as their common form.
+/// A text as the scrubber reads and releases it: NFKC, invisible characters taken out (a
+/// zero-width space, a word joiner or a variation selector inside a name hides it from a
+/// matcher: [`tokumei_jp::is_invisible`]), old and variant kanji as their common form.
 fn text_norm(t: &str) -> String {
     let t = tokumei_jp::nfkc(t);
+    let t = tokumei_jp::strip_invisible(&t);
     jn::fold_variants(&t).into_owned()
 }
 
@@ -233,6 +239,44 @@ impl NameSet {
             let spaced = w.contains('\u{1F}').then(|| w.replace('\u{1F}', " "));
             std::iter::once(joined).chain(spaced)
         })
+    }
+}
+
+/// The values of a column that may hold person names (a direct identifier whose header does not
+/// say name: 世帯主, 主治医, 家族, 緊急連絡先, 代理人), collected while the file is read: those
+/// shaped like a person name ([`tokumei_jp::names::name_shape`]), and how many of its present
+/// values are. Its names count when most of its values are names ([`MaybeNames::names`]).
+#[derive(Default, Clone)]
+pub struct MaybeNames {
+    present: u64,
+    shaped: u64,
+    names: NameSet,
+}
+
+impl MaybeNames {
+    /// Add one value of the column.
+    pub fn add(&mut self, value: &str) {
+        if value.trim().is_empty() {
+            return;
+        }
+        self.present += 1;
+        if jn::name_shape(value).is_some() {
+            self.shaped += 1;
+            self.names.add(value);
+        }
+    }
+
+    /// Add every value of `other`.
+    pub fn merge(&mut self, other: &MaybeNames) {
+        self.present += other.present;
+        self.shaped += other.shaped;
+        self.names.merge(&other.names);
+    }
+
+    /// The column's names, when at least 60% of its present values are shaped like person names
+    /// (the share [`person_name_column`] asks of a column).
+    pub fn names(&self) -> Option<&NameSet> {
+        (self.shaped > 0 && self.shaped * 10 >= self.present * 6).then_some(&self.names)
     }
 }
 
@@ -547,6 +591,18 @@ impl Scrubber {
         };
         let before_mark = |e: usize| e >= mark.len() && mark_at(e - mark.len());
         for (i, &(_, c)) in cs.iter().enumerate() {
+            // A one-character surname after a removed given name (浩二岸: a name written given
+            // name first).
+            if self.single_surnames.contains(&c) && free_after(i + 1) && i > 0 {
+                let mut e = i;
+                while e > 0 && i - e < 2 && at(e - 1).is_some_and(is_name_gap) {
+                    e -= 1;
+                }
+                if before_mark(e) {
+                    spans.push((i, i + 1, NAME_PART));
+                    continue;
+                }
+            }
             if self.single_surnames.contains(&c) && free_before(i) {
                 let j = skip_gap(i + 1);
                 if mark_at(j) {
@@ -648,6 +704,10 @@ pub struct Found {
     pub numbers: u64,
     /// Rows holding one of their own identifier values.
     pub row_ids: u64,
+    /// Rows holding a surname or given name of the extract's names on its own (two characters
+    /// or more; a kana one as a word of its own). Information, not a failure: a part alone may
+    /// be an ordinary word or another person's name (a scrubbed column has them removed first).
+    pub name_parts: u64,
     /// The identifier columns whose numbers were found (indices the caller named).
     pub sources: Vec<u32>,
 }
@@ -664,6 +724,7 @@ impl Found {
         self.full_names += other.full_names * times;
         self.numbers += other.numbers * times;
         self.row_ids += other.row_ids * times;
+        self.name_parts += other.name_parts * times;
         for s in &other.sources {
             if !self.sources.contains(s) {
                 self.sources.push(*s);
@@ -676,6 +737,8 @@ impl Found {
 /// identifier numbers.
 pub struct Scanner {
     names: Option<AhoCorasick>,
+    /// The extract's surnames and given names (two characters or more), and whether each is kana.
+    parts: Option<(AhoCorasick, Vec<bool>)>,
     /// For each whole name (its parts joined with nothing): where its parts meet (char offsets),
     /// whether a part is one character, and whether it is a short kana name.
     shapes: Vec<Shape>,
@@ -725,10 +788,27 @@ impl Compact {
 impl Scanner {
     /// A scanner for the extract's `names` and `numbers`.
     pub fn new(names: &NameSet, numbers: &NumberSet) -> Scanner {
+        let mut parts: Vec<String> =
+            names.surnames.iter().chain(&names.given).filter(|p| word_ok(p)).cloned().collect();
+        parts.sort_unstable();
+        parts.dedup();
+        let parts = (!parts.is_empty()).then(|| {
+            let kana = parts.iter().map(|p| p.chars().all(jn::is_katakana)).collect();
+            let ac = AhoCorasickBuilder::new().match_kind(MatchKind::Standard).build(&parts).expect("parts build");
+            (ac, kana)
+        });
         let mut whole: Vec<(String, Shape)> = names
             .whole
             .iter()
             .filter(|w| w.chars().count() >= 2)
+            .flat_map(|w| {
+                // Given name first too (浩二岸, 浩二 岸), when that cannot be an ordinary word.
+                let reversed = match w.split('\u{1F}').collect::<Vec<_>>().as_slice() {
+                    [a, b] if a.chars().count() + b.chars().count() >= 3 => Some(format!("{b}\u{1F}{a}")),
+                    _ => None,
+                };
+                std::iter::once(w.clone()).chain(reversed)
+            })
             .map(|w| {
                 let parts: Vec<&str> = w.split('\u{1F}').collect();
                 let joined = parts.concat();
@@ -766,6 +846,7 @@ impl Scanner {
         inner_lens.sort_unstable();
         Scanner {
             names,
+            parts,
             shapes: whole.into_iter().map(|w| w.1).collect(),
             numbers: numbers.numbers.clone(),
             inner_lens,
@@ -819,6 +900,15 @@ impl Scanner {
             });
             if hit {
                 found.full_names += 1;
+            }
+        }
+        if let Some((ac, kana)) = &self.parts {
+            let k = kana_copy(&t);
+            if ac
+                .find_overlapping_iter(k.as_str())
+                .any(|m| !kana[m.pattern().as_usize()] || kana_word_alone(&t, m.start(), m.end()))
+            {
+                found.name_parts += 1;
             }
         }
         if !self.numbers.is_empty() {

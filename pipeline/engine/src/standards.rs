@@ -165,7 +165,17 @@ fn deletion_standards(cx: &Ctx, pseudonymized: bool, rule: &str) -> Vec<Standard
             _ => false,
         };
         let (en, ja) = cx.line(c);
-        if ok {
+        if matches!(c.action, Action::Scrub { .. }) {
+            // What scrubbing removed and what the residual scan found are counted below (from
+            // the released text itself); the rule's intent is no evidence.
+            s1.push(
+                format!(
+                    "{}: free text scrubbed; the evidence is counted from the released text when it is written (what scrubbing removed, what the residual scan found)",
+                    c.name
+                ),
+                format!("{}：自由記述を加工。根拠は出力する記述から数えた件数（除去したもの、残存検査の結果）", c.name),
+            );
+        } else if ok {
             s1.push(en, ja);
         } else {
             ok1 = false;
