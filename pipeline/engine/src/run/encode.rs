@@ -178,18 +178,7 @@ pub(super) fn encode(
         implied,
         ..
     } = merged;
-    // The direct identifiers whose values turned out to be names (世帯主, 主治医): names of the
-    // extract like those of 氏名.
-    for (n, m) in cx.name_inputs.iter().zip(&maybe) {
-        if let Some(found) = m.names() {
-            if n.scrub {
-                name_set.merge(found);
-            }
-            if cx.scan_apart {
-                scan_names.merge(found);
-            }
-        }
-    }
+    add_told_names(cx.name_inputs, &maybe, cx.scan_apart, &mut name_set, &mut scan_names);
     let scan_names = cx.scan_apart.then_some(scan_names);
 
     let ingest_ms = started.elapsed().as_millis() as u64;
@@ -950,6 +939,27 @@ impl Rejections {
             }
         }
         Ok(())
+    }
+}
+
+/// The direct identifiers whose values turned out to be names (世帯主, 主治医): names of the
+/// extract like those of 氏名, for the scrubber (its columns) and the residual scan (all).
+fn add_told_names(
+    inputs: &[super::layout::NameInput],
+    maybe: &[crate::scrub::MaybeNames],
+    scan_apart: bool,
+    name_set: &mut crate::scrub::NameSet,
+    scan_names: &mut crate::scrub::NameSet,
+) {
+    for (n, m) in inputs.iter().zip(maybe) {
+        if let Some(found) = m.names() {
+            if n.scrub {
+                name_set.merge(found);
+            }
+            if scan_apart {
+                scan_names.merge(found);
+            }
+        }
     }
 }
 
