@@ -595,3 +595,39 @@ fn invisible_characters_and_given_name_first_hide_no_name() {
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(r.stderr.contains("`連絡メモ`: 2 row(s) hold a full name"), "{}", r.stderr);
 }
+
+/// Audit of issue 30: a direct identifier's value must never appear in released text. Another
+/// person's whole address (of the dropped 住所 column), with or without its prefecture, in a kept
+/// column fails the run, naming the column, the row count and the identifier column, never the
+/// value.
+#[test]
+fn an_address_of_the_extract_in_a_kept_column_fails_the_run() {
+    let env = Env::new();
+    let corpus = tokumei_synth::notes::care_notes(300, 35);
+    let mut rows = corpus.rows.clone();
+    rows[0].push("連絡メモ".into());
+    for r in rows.iter_mut().skip(1) {
+        r.push("特記なし".into());
+    }
+    let address = rows[30][6].clone();
+    let without: String = address.chars().skip(3).collect();
+    plant(&mut rows, 40, 11, format!("転居先 {address}"));
+    plant(&mut rows, 41, 11, format!("転居先 {address}"));
+    plant(&mut rows, 42, 11, format!("訪問先は{without}"));
+    plant(&mut rows, 43, 11, format!("訪問先は{without}"));
+    let input = write_rows(&env, "care.csv", &rows);
+    let rules = env.write(
+        "care.toml",
+        &format!("{RULES}[[column]]\nname = \"連絡メモ\"\nrole = \"insensitive\"\naction = \"keep\"\n"),
+    );
+    let job = env.job("care", &input, &rules, "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("`連絡メモ`: 4 row(s) hold an address or e-mail address of identifier column `住所`"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains(without.as_str()), "{}", r.stderr);
+    assert!(env.out_files().is_empty(), "nothing written");
+}

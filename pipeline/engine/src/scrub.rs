@@ -285,11 +285,32 @@ fn word_ok(w: &str) -> bool {
     n >= 2 && (n >= MIN_ASCII_WORD || !w.is_ascii())
 }
 
-/// The identifier numbers of a file (個人番号, 被保険者番号, 宛名番号, phone numbers...), each
-/// with the column it came from, collected while the file is read.
+/// The identifier numbers of a file (個人番号, 被保険者番号, 宛名番号, phone numbers...), and
+/// the whole addresses and e-mail addresses of its identifier columns, each with the column it
+/// came from, collected while the file is read.
 #[derive(Default, Clone)]
 pub struct NumberSet {
     numbers: FxHashMap<u128, u32>,
+    /// Whole values (as [`text_norm`] writes them) that are addresses or e-mail addresses.
+    values: FxHashMap<String, u32>,
+}
+
+/// Characters from which a whole address or e-mail address of an identifier column is looked
+/// for in released text (a prefecture and a city alone are not a person's address).
+const MIN_VALUE_CHARS: usize = 10;
+
+/// The address or e-mail address `v` (normalised) is, to look for: an e-mail address whole, an
+/// address from its prefecture on and also without its prefecture (東京都八王子市元本郷町4丁目
+/// 18番11号 and 八王子市元本郷町4丁目18番11号), each of [`MIN_VALUE_CHARS`] or more.
+fn lookup_values(v: &str) -> Vec<String> {
+    let long = |s: &str| s.chars().count() >= MIN_VALUE_CHARS;
+    if v.contains('@') && v.contains('.') && !v.contains(char::is_whitespace) {
+        return if long(v) { vec![v.to_string()] } else { Vec::new() };
+    }
+    let Some(p) = tokumei_jp::prefecture_of_address(v) else { return Vec::new() };
+    let whole: String = v.split_whitespace().collect::<Vec<_>>().join(" ");
+    let rest = whole.trim_start().strip_prefix(p).map(str::trim_start).unwrap_or_default().to_string();
+    [whole, rest].into_iter().filter(|s| long(s)).collect()
 }
 
 /// A number's key: its length and value packed (numbers of more than 36 digits have none).
@@ -311,6 +332,9 @@ impl NumberSet {
         let digits: usize = runs.iter().map(|r| r.digits.len()).sum();
         let others = v.chars().filter(|c| !c.is_whitespace() && !tokumei_jp::text::is_number_separator(*c)).count();
         if digits == 0 || digits * 10 < others * 6 {
+            for w in lookup_values(&text_norm(v.trim())) {
+                self.values.entry(w).or_insert(source);
+            }
             return;
         }
         for r in runs.iter().filter(|r| r.digits.len() >= MIN_IDENTIFIER_DIGITS) {
@@ -325,6 +349,11 @@ impl NumberSet {
         for (k, s) in &other.numbers {
             self.numbers.entry(*k).or_insert(*s);
         }
+        for (v, s) in &other.values {
+            if !self.values.contains_key(v) {
+                self.values.insert(v.clone(), *s);
+            }
+        }
     }
 
     /// Numbers known.
@@ -332,9 +361,14 @@ impl NumberSet {
         self.numbers.len()
     }
 
-    /// Whether no number is known.
+    /// Whether no number (nor address or e-mail address) is known.
     pub fn is_empty(&self) -> bool {
-        self.numbers.is_empty()
+        self.numbers.is_empty() && self.values.is_empty()
+    }
+
+    /// Addresses and e-mail addresses known.
+    pub fn values(&self) -> usize {
+        self.values.len()
     }
 }
 
@@ -704,6 +738,10 @@ pub struct Found {
     pub numbers: u64,
     /// Rows holding one of their own identifier values.
     pub row_ids: u64,
+    /// Rows holding a whole address or e-mail address of an identifier column.
+    pub values: u64,
+    /// The identifier columns whose addresses or e-mail addresses were found.
+    pub value_sources: Vec<u32>,
     /// Rows holding a surname or given name of the extract's names on its own (two characters
     /// or more; a kana one as a word of its own). Information, not a failure: a part alone may
     /// be an ordinary word or another person's name (a scrubbed column has them removed first).
@@ -715,7 +753,7 @@ pub struct Found {
 impl Found {
     /// Whether anything was found.
     pub fn any(&self) -> bool {
-        self.full_names + self.numbers + self.row_ids > 0
+        self.full_names + self.numbers + self.row_ids + self.values > 0
     }
 
     /// Add `other`, each of its rows counted `times`.
@@ -725,6 +763,12 @@ impl Found {
         self.numbers += other.numbers * times;
         self.row_ids += other.row_ids * times;
         self.name_parts += other.name_parts * times;
+        self.values += other.values * times;
+        for s in &other.value_sources {
+            if !self.value_sources.contains(s) {
+                self.value_sources.push(*s);
+            }
+        }
         for s in &other.sources {
             if !self.sources.contains(s) {
                 self.sources.push(*s);
@@ -745,6 +789,9 @@ pub struct Scanner {
     numbers: FxHashMap<u128, u32>,
     /// Lengths of the known numbers of [`MIN_INNER_DIGITS`] digits or more.
     inner_lens: Vec<usize>,
+    /// The identifier columns' addresses and e-mail addresses by their first
+    /// [`MIN_VALUE_CHARS`] characters, each with its column.
+    values: FxHashMap<String, Vec<(String, u32)>>,
 }
 
 struct Shape {
@@ -844,7 +891,13 @@ impl Scanner {
             .into_iter()
             .collect();
         inner_lens.sort_unstable();
+        let mut values: FxHashMap<String, Vec<(String, u32)>> = FxHashMap::default();
+        for (v, s) in &numbers.values {
+            let head: String = v.chars().take(MIN_VALUE_CHARS).collect();
+            values.entry(head).or_default().push((v.clone(), *s));
+        }
         Scanner {
+            values,
             names,
             parts,
             shapes: whole.into_iter().map(|w| w.1).collect(),
@@ -934,6 +987,19 @@ impl Scanner {
                 found.numbers += 1;
                 if !found.sources.contains(&s) {
                     found.sources.push(s);
+                }
+            }
+        }
+        if !self.values.is_empty() {
+            let starts: Vec<usize> = t.char_indices().map(|(i, _)| i).chain(std::iter::once(t.len())).collect();
+            let hit = starts.windows(MIN_VALUE_CHARS + 1).find_map(|w| {
+                let (a, b) = (w[0], w[MIN_VALUE_CHARS]);
+                self.values.get(&t[a..b])?.iter().find(|(v, _)| t[a..].starts_with(v.as_str())).map(|x| x.1)
+            });
+            if let Some(s) = hit {
+                found.values += 1;
+                if !found.value_sources.contains(&s) {
+                    found.value_sources.push(s);
                 }
             }
         }
@@ -1091,6 +1157,10 @@ mod tests {
         assert_eq!(found("x99599431234567").numbers, 1);
         assert_eq!(found("1234 2024").numbers, 0);
         assert!(!found("［氏名］［番号］").any());
+        // A whole address of an identifier column, with or without its prefecture.
+        assert_eq!(found("住所は千代田区千代田1-1です").values, 1);
+        assert_eq!(found("東京都千代田区千代田1-1").value_sources, vec![8]);
+        assert_eq!(found("東京都千代田区に転居").values, 0);
     }
 
     #[test]
