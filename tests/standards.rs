@@ -282,6 +282,41 @@ fn pseudonymized_data_claims_no_k_codes_composites_apart_and_lists_values_in_nat
     assert!(dict.contains("1割, 2割, 3割"), "{dict}");
 }
 
+/// Audit of issue 30: an amount column whose values are mostly one round sum of five digits
+/// (30,000 yen) read as valid 地方公共団体コード and was drafted as a municipality code; a column
+/// named like an amount (給付額) is banded and top-coded at its stated 99th percentile.
+#[test]
+fn init_drafts_an_amount_of_round_sums_as_bands_not_municipality_codes() {
+    let env = Env::new();
+    let n = 2000u64;
+    // 87.5% at 30,000 yen, the rest from 30,000 to 46,999 yen (each a valid prefecture number).
+    let amount = |i: u64| if i % 8 == 7 { 30_000 + (i * 7919) % 17_000 } else { 30_000 };
+    let mut csv = String::from("宛名番号,性別,給付額\n");
+    for i in 0..n {
+        csv.push_str(&format!("{},{},{}\n", 100_000_000 + i, ["男", "女"][(i % 2) as usize], amount(i)));
+    }
+    let input = env.write("care.csv", &csv);
+    let r = env.tokumei(&["init", input.to_str().unwrap(), "--out", "care.toml"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let draft = std::fs::read_to_string(env.path("care.toml")).unwrap();
+    let at = draft.find("name = \"給付額\"").unwrap();
+    let block: String = draft[at..].lines().take_while(|l| !l.is_empty()).collect::<Vec<_>>().join("\n");
+    assert!(!block.contains("municipality_code"), "{block}");
+    assert!(block.contains("hierarchy = \"bands\""), "{block}");
+    let mut amounts: Vec<u64> = (0..n).map(amount).collect();
+    amounts.sort_unstable();
+    let p99 = amounts[(amounts.len() * 99).div_ceil(100) - 1];
+    let cap = p99.div_ceil(1000) * 1000;
+    let below = amounts.iter().filter(|a| **a < cap).count() as f64 * 100.0 / n as f64;
+    assert!(block.contains(&format!("top = {cap}")), "{block}");
+    let rule = &draft[draft[..at].rfind("# REVIEW").unwrap()..at];
+    assert!(
+        rule.contains(&format!("the 99th percentile of {n} values rounded up to two significant figures: {below:.1}% of the values are below it")),
+        "{rule}"
+    );
+    assert!(!rule.contains("地方公共団体コード"), "{rule}");
+}
+
 /// `tokumei init` drafts safely (issue 30, finding 5): a household's number is never the subject,
 /// the amount's cap is the 99th percentile rounded up and says which share of the values lies
 /// below it, ages are banded, and the fingerprint is an insensitive column outside the key, named

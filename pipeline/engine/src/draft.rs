@@ -358,6 +358,21 @@ fn guess_identifiers(name: &str, p: &Profile) -> Option<Guess> {
     None
 }
 
+/// Whether a column's name says it holds an amount, a count or a rate (給付額, 負担金, 保険料,
+/// 医療費, 件数, 所得（円）): its 5-digit values are sums that happen to read as 地方公共団体コード
+/// (30000 has a valid prefecture number), never codes.
+fn names_an_amount(name: &str) -> bool {
+    let n = tokumei_jp::nfkc(name.trim()).to_lowercase();
+    // Without a unit in brackets at the end: 所得(円) is 所得.
+    let core = match n.rfind(['(', '[']) {
+        Some(i) if n.ends_with([')', ']']) && i > 0 => n[..i].trim_end().to_string(),
+        _ => n.clone(),
+    };
+    let ends = ["額", "金", "料", "費", "価", "円", "代", "賃", "数", "量", "高", "点", "率", "割合", "所得", "収入"];
+    ends.iter().any(|e| core.ends_with(e))
+        || ["金額", "amount", "fee", "cost", "price", "yen", "income", "salary", "total"].iter().any(|w| n.contains(w))
+}
+
 /// Places: an address (within one municipality or not), a postal code, a municipality code.
 fn guess_places(name: &str, p: &Profile) -> Option<Guess> {
     if most(p, p.address) && p.municipalities.len() == 1 {
@@ -405,7 +420,8 @@ fn guess_places(name: &str, p: &Profile) -> Option<Guess> {
             false,
         ));
     }
-    if most(p, p.municipality) || name_has(name, &["市区町村コード", "団体コード"]) {
+    if name_has(name, &["市区町村コード", "団体コード"]) || (most(p, p.municipality) && !names_an_amount(name))
+    {
         return Some(guess_as(
             name,
             p,
@@ -936,6 +952,17 @@ mod tests {
         // Every address is in one municipality: drafted at 町字 level (hierarchy address_town).
         assert_eq!(outputs, ["住所_町字"]);
         assert_eq!(toml_str("a\u{1}\u{1f}b"), "a\\u0001\\u001Fb");
+    }
+
+    #[test]
+    fn amounts_are_told_by_their_name() {
+        for n in ["給付額", "負担額", "利用者負担金", "保険料", "医療費", "所得（円）", "件数", "Amount"]
+        {
+            assert!(names_an_amount(n), "{n}");
+        }
+        for n in ["市区町村コード", "団体コード", "地区", "住所", "コード"] {
+            assert!(!names_an_amount(n), "{n}");
+        }
     }
 
     #[test]

@@ -14,7 +14,9 @@
 //!   addresses from a prefecture on, and every number of 4 digits or more, replaced whole, in
 //!   any width, with any separator (hyphens, ー, spaces) and in kanji numerals (五〇二二…).
 //!
-//! Text is NFKC-normalised first. The counts of what was replaced go to the report; the values
+//! Text is NFKC-normalised first, and invisible characters (zero-width spaces and joiners, word
+//! joiners, the BOM, soft hyphens, direction marks, variation selectors) are taken out, from the
+//! released text too. The counts of what was replaced go to the report; the values
 //! never do.
 //!
 //! [`Scanner`]: the residual scan of every released text column (kept, scrubbed or free) for the
@@ -96,12 +98,16 @@ pub struct NameSet {
 /// as 佐々木), hiragana as katakana (a kana name matches however a note spells it).
 fn norm(v: &str) -> String {
     let v = tokumei_jp::nfkc(v.trim());
+    let v = tokumei_jp::strip_invisible(&v);
     jn::fold_variants(v.trim()).chars().map(jn::to_katakana).collect()
 }
 
-/// A text as the scrubber reads and releases it: NFKC, old and variant kanji as their common form.
+/// A text as the scrubber reads and releases it: NFKC, invisible characters taken out (a
+/// zero-width space, a word joiner or a variation selector inside a name hides it from a
+/// matcher: [`tokumei_jp::is_invisible`]), old and variant kanji as their common form.
 fn text_norm(t: &str) -> String {
     let t = tokumei_jp::nfkc(t);
+    let t = tokumei_jp::strip_invisible(&t);
     jn::fold_variants(&t).into_owned()
 }
 
@@ -236,16 +242,75 @@ impl NameSet {
     }
 }
 
+/// The values of a column that may hold person names (a direct identifier whose header does not
+/// say name: 世帯主, 主治医, 家族, 緊急連絡先, 代理人), collected while the file is read: those
+/// shaped like a person name ([`tokumei_jp::names::name_shape`]), and how many of its present
+/// values are. Its names count when most of its values are names ([`MaybeNames::names`]).
+#[derive(Default, Clone)]
+pub struct MaybeNames {
+    present: u64,
+    shaped: u64,
+    names: NameSet,
+}
+
+impl MaybeNames {
+    /// Add one value of the column.
+    pub fn add(&mut self, value: &str) {
+        if value.trim().is_empty() {
+            return;
+        }
+        self.present += 1;
+        if jn::name_shape(value).is_some() {
+            self.shaped += 1;
+            self.names.add(value);
+        }
+    }
+
+    /// Add every value of `other`.
+    pub fn merge(&mut self, other: &MaybeNames) {
+        self.present += other.present;
+        self.shaped += other.shaped;
+        self.names.merge(&other.names);
+    }
+
+    /// The column's names, when at least 60% of its present values are shaped like person names
+    /// (the share [`person_name_column`] asks of a column).
+    pub fn names(&self) -> Option<&NameSet> {
+        (self.shaped > 0 && self.shaped * 10 >= self.present * 6).then_some(&self.names)
+    }
+}
+
 fn word_ok(w: &str) -> bool {
     let n = w.chars().count();
     n >= 2 && (n >= MIN_ASCII_WORD || !w.is_ascii())
 }
 
-/// The identifier numbers of a file (個人番号, 被保険者番号, 宛名番号, phone numbers...), each
-/// with the column it came from, collected while the file is read.
+/// The identifier numbers of a file (個人番号, 被保険者番号, 宛名番号, phone numbers...), and
+/// the whole addresses and e-mail addresses of its identifier columns, each with the column it
+/// came from, collected while the file is read.
 #[derive(Default, Clone)]
 pub struct NumberSet {
     numbers: FxHashMap<u128, u32>,
+    /// Whole values (as [`text_norm`] writes them) that are addresses or e-mail addresses.
+    values: FxHashMap<String, u32>,
+}
+
+/// Characters from which a whole address or e-mail address of an identifier column is looked
+/// for in released text (a prefecture and a city alone are not a person's address).
+const MIN_VALUE_CHARS: usize = 10;
+
+/// The address or e-mail address `v` (normalised) is, to look for: an e-mail address whole, an
+/// address from its prefecture on and also without its prefecture (東京都八王子市元本郷町4丁目
+/// 18番11号 and 八王子市元本郷町4丁目18番11号), each of [`MIN_VALUE_CHARS`] or more.
+fn lookup_values(v: &str) -> Vec<String> {
+    let long = |s: &str| s.chars().count() >= MIN_VALUE_CHARS;
+    if v.contains('@') && v.contains('.') && !v.contains(char::is_whitespace) {
+        return if long(v) { vec![v.to_string()] } else { Vec::new() };
+    }
+    let Some(p) = tokumei_jp::prefecture_of_address(v) else { return Vec::new() };
+    let whole: String = v.split_whitespace().collect::<Vec<_>>().join(" ");
+    let rest = whole.trim_start().strip_prefix(p).map(str::trim_start).unwrap_or_default().to_string();
+    [whole, rest].into_iter().filter(|s| long(s)).collect()
 }
 
 /// A number's key: its length and value packed (numbers of more than 36 digits have none).
@@ -267,6 +332,9 @@ impl NumberSet {
         let digits: usize = runs.iter().map(|r| r.digits.len()).sum();
         let others = v.chars().filter(|c| !c.is_whitespace() && !tokumei_jp::text::is_number_separator(*c)).count();
         if digits == 0 || digits * 10 < others * 6 {
+            for w in lookup_values(&text_norm(v.trim())) {
+                self.values.entry(w).or_insert(source);
+            }
             return;
         }
         for r in runs.iter().filter(|r| r.digits.len() >= MIN_IDENTIFIER_DIGITS) {
@@ -281,6 +349,11 @@ impl NumberSet {
         for (k, s) in &other.numbers {
             self.numbers.entry(*k).or_insert(*s);
         }
+        for (v, s) in &other.values {
+            if !self.values.contains_key(v) {
+                self.values.insert(v.clone(), *s);
+            }
+        }
     }
 
     /// Numbers known.
@@ -288,9 +361,14 @@ impl NumberSet {
         self.numbers.len()
     }
 
-    /// Whether no number is known.
+    /// Whether no number (nor address or e-mail address) is known.
     pub fn is_empty(&self) -> bool {
-        self.numbers.is_empty()
+        self.numbers.is_empty() && self.values.is_empty()
+    }
+
+    /// Addresses and e-mail addresses known.
+    pub fn values(&self) -> usize {
+        self.values.len()
     }
 }
 
@@ -547,6 +625,18 @@ impl Scrubber {
         };
         let before_mark = |e: usize| e >= mark.len() && mark_at(e - mark.len());
         for (i, &(_, c)) in cs.iter().enumerate() {
+            // A one-character surname after a removed given name (浩二岸: a name written given
+            // name first).
+            if self.single_surnames.contains(&c) && free_after(i + 1) && i > 0 {
+                let mut e = i;
+                while e > 0 && i - e < 2 && at(e - 1).is_some_and(is_name_gap) {
+                    e -= 1;
+                }
+                if before_mark(e) {
+                    spans.push((i, i + 1, NAME_PART));
+                    continue;
+                }
+            }
             if self.single_surnames.contains(&c) && free_before(i) {
                 let j = skip_gap(i + 1);
                 if mark_at(j) {
@@ -648,6 +738,14 @@ pub struct Found {
     pub numbers: u64,
     /// Rows holding one of their own identifier values.
     pub row_ids: u64,
+    /// Rows holding a whole address or e-mail address of an identifier column.
+    pub values: u64,
+    /// The identifier columns whose addresses or e-mail addresses were found.
+    pub value_sources: Vec<u32>,
+    /// Rows holding a surname or given name of the extract's names on its own (two characters
+    /// or more; a kana one as a word of its own). Information, not a failure: a part alone may
+    /// be an ordinary word or another person's name (a scrubbed column has them removed first).
+    pub name_parts: u64,
     /// The identifier columns whose numbers were found (indices the caller named).
     pub sources: Vec<u32>,
 }
@@ -655,7 +753,7 @@ pub struct Found {
 impl Found {
     /// Whether anything was found.
     pub fn any(&self) -> bool {
-        self.full_names + self.numbers + self.row_ids > 0
+        self.full_names + self.numbers + self.row_ids + self.values > 0
     }
 
     /// Add `other`, each of its rows counted `times`.
@@ -664,6 +762,13 @@ impl Found {
         self.full_names += other.full_names * times;
         self.numbers += other.numbers * times;
         self.row_ids += other.row_ids * times;
+        self.name_parts += other.name_parts * times;
+        self.values += other.values * times;
+        for s in &other.value_sources {
+            if !self.value_sources.contains(s) {
+                self.value_sources.push(*s);
+            }
+        }
         for s in &other.sources {
             if !self.sources.contains(s) {
                 self.sources.push(*s);
@@ -676,12 +781,17 @@ impl Found {
 /// identifier numbers.
 pub struct Scanner {
     names: Option<AhoCorasick>,
+    /// The extract's surnames and given names (two characters or more), and whether each is kana.
+    parts: Option<(AhoCorasick, Vec<bool>)>,
     /// For each whole name (its parts joined with nothing): where its parts meet (char offsets),
     /// whether a part is one character, and whether it is a short kana name.
     shapes: Vec<Shape>,
     numbers: FxHashMap<u128, u32>,
     /// Lengths of the known numbers of [`MIN_INNER_DIGITS`] digits or more.
     inner_lens: Vec<usize>,
+    /// The identifier columns' addresses and e-mail addresses by their first
+    /// [`MIN_VALUE_CHARS`] characters, each with its column.
+    values: FxHashMap<String, Vec<(String, u32)>>,
 }
 
 struct Shape {
@@ -725,10 +835,27 @@ impl Compact {
 impl Scanner {
     /// A scanner for the extract's `names` and `numbers`.
     pub fn new(names: &NameSet, numbers: &NumberSet) -> Scanner {
+        let mut parts: Vec<String> =
+            names.surnames.iter().chain(&names.given).filter(|p| word_ok(p)).cloned().collect();
+        parts.sort_unstable();
+        parts.dedup();
+        let parts = (!parts.is_empty()).then(|| {
+            let kana = parts.iter().map(|p| p.chars().all(jn::is_katakana)).collect();
+            let ac = AhoCorasickBuilder::new().match_kind(MatchKind::Standard).build(&parts).expect("parts build");
+            (ac, kana)
+        });
         let mut whole: Vec<(String, Shape)> = names
             .whole
             .iter()
             .filter(|w| w.chars().count() >= 2)
+            .flat_map(|w| {
+                // Given name first too (浩二岸, 浩二 岸), when that cannot be an ordinary word.
+                let reversed = match w.split('\u{1F}').collect::<Vec<_>>().as_slice() {
+                    [a, b] if a.chars().count() + b.chars().count() >= 3 => Some(format!("{b}\u{1F}{a}")),
+                    _ => None,
+                };
+                std::iter::once(w.clone()).chain(reversed)
+            })
             .map(|w| {
                 let parts: Vec<&str> = w.split('\u{1F}').collect();
                 let joined = parts.concat();
@@ -764,8 +891,15 @@ impl Scanner {
             .into_iter()
             .collect();
         inner_lens.sort_unstable();
+        let mut values: FxHashMap<String, Vec<(String, u32)>> = FxHashMap::default();
+        for (v, s) in &numbers.values {
+            let head: String = v.chars().take(MIN_VALUE_CHARS).collect();
+            values.entry(head).or_default().push((v.clone(), *s));
+        }
         Scanner {
+            values,
             names,
+            parts,
             shapes: whole.into_iter().map(|w| w.1).collect(),
             numbers: numbers.numbers.clone(),
             inner_lens,
@@ -821,6 +955,15 @@ impl Scanner {
                 found.full_names += 1;
             }
         }
+        if let Some((ac, kana)) = &self.parts {
+            let k = kana_copy(&t);
+            if ac
+                .find_overlapping_iter(k.as_str())
+                .any(|m| !kana[m.pattern().as_usize()] || kana_word_alone(&t, m.start(), m.end()))
+            {
+                found.name_parts += 1;
+            }
+        }
         if !self.numbers.is_empty() {
             let mut source = None;
             let runs = tokumei_jp::text::digit_runs(&t);
@@ -844,6 +987,19 @@ impl Scanner {
                 found.numbers += 1;
                 if !found.sources.contains(&s) {
                     found.sources.push(s);
+                }
+            }
+        }
+        if !self.values.is_empty() {
+            let starts: Vec<usize> = t.char_indices().map(|(i, _)| i).chain(std::iter::once(t.len())).collect();
+            let hit = starts.windows(MIN_VALUE_CHARS + 1).find_map(|w| {
+                let (a, b) = (w[0], w[MIN_VALUE_CHARS]);
+                self.values.get(&t[a..b])?.iter().find(|(v, _)| t[a..].starts_with(v.as_str())).map(|x| x.1)
+            });
+            if let Some(s) = hit {
+                found.values += 1;
+                if !found.value_sources.contains(&s) {
+                    found.value_sources.push(s);
                 }
             }
         }
@@ -1001,6 +1157,10 @@ mod tests {
         assert_eq!(found("x99599431234567").numbers, 1);
         assert_eq!(found("1234 2024").numbers, 0);
         assert!(!found("［氏名］［番号］").any());
+        // A whole address of an identifier column, with or without its prefecture.
+        assert_eq!(found("住所は千代田区千代田1-1です").values, 1);
+        assert_eq!(found("東京都千代田区千代田1-1").value_sources, vec![8]);
+        assert_eq!(found("東京都千代田区に転居").values, 0);
     }
 
     #[test]

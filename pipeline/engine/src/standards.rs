@@ -154,6 +154,18 @@ fn standard(
     }
 }
 
+/// Standard 1's line for a scrubbed column: what scrubbing removed and what the residual scan
+/// found are counted from the released text (the rule's intent is no evidence).
+fn scrubbed_line(c: &ColumnPlan) -> (String, String) {
+    (
+        format!(
+            "{}: free text scrubbed; the evidence is counted from the released text when it is written (what scrubbing removed, what the residual scan found)",
+            c.name
+        ),
+        format!("{}：自由記述を加工。根拠は出力する記述から数えた件数（除去したもの、残存検査の結果）", c.name),
+    )
+}
+
 /// Standards 1-3: identifying descriptions, identification codes, linking codes.
 fn deletion_standards(cx: &Ctx, pseudonymized: bool, rule: &str) -> Vec<Standard> {
     let mut s1 = Lines::default();
@@ -165,7 +177,10 @@ fn deletion_standards(cx: &Ctx, pseudonymized: bool, rule: &str) -> Vec<Standard
             _ => false,
         };
         let (en, ja) = cx.line(c);
-        if ok {
+        if matches!(c.action, Action::Scrub { .. }) {
+            let (en, ja) = scrubbed_line(c);
+            s1.push(en, ja);
+        } else if ok {
             s1.push(en, ja);
         } else {
             ok1 = false;

@@ -72,6 +72,38 @@ pub fn nfkc(value: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Whether `c` is a character that shows nothing but can split a word for a matcher: zero-width
+/// spaces and joiners (U+200B-U+200D), word joiners and invisible operators (U+2060-U+2064), the
+/// byte-order mark U+FEFF, the soft hyphen U+00AD, the combining grapheme joiner U+034F,
+/// direction marks and embeddings (U+200E-U+200F, U+202A-U+202E, U+2066-U+2069, U+061C), the
+/// Mongolian vowel separator U+180E and variation selectors (U+FE00-U+FE0F, U+E0100-U+E01EF).
+/// NFKC keeps every one of them.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200F}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{FEFF}'
+            | '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{E0100}'..='\u{E01EF}'
+    )
+}
+
+/// `value` without its invisible characters ([`is_invisible`]); returned borrowed when it has none.
+pub fn strip_invisible(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.is_ascii() || !value.chars().any(is_invisible) {
+        std::borrow::Cow::Borrowed(value)
+    } else {
+        std::borrow::Cow::Owned(value.chars().filter(|c| !is_invisible(*c)).collect())
+    }
+}
+
 /// The form in which two writings of one identifier (宛名番号, a code) compare equal: NFKC
 /// (full-width digits and letters), a number stored as a float (`123.0`) as its digits, then only
 /// its letters and digits (spaces, hyphens, invisible and combining characters, fillers dropped),

@@ -44,6 +44,8 @@ pub const HONORIFICS: &[&str] =
 /// longest first within each shared start.
 pub const KINSHIP: &[&str] = &[
     "キーパーソン",
+    "身元引受人",
+    "緊急連絡先",
     "担当ケアマネ",
     "ケアマネジャー",
     "ケアマネ",
@@ -53,6 +55,11 @@ pub const KINSHIP: &[&str] = &[
     "保佐人",
     "補助人",
     "主治医",
+    "世帯主",
+    "同居人",
+    "代理人",
+    "保証人",
+    "施設長",
     "担当医",
     "配偶者",
     "長男嫁",
@@ -64,6 +71,7 @@ pub const KINSHIP: &[&str] = &[
     "次女",
     "三女",
     "息子",
+    "家族",
     "祖母",
     "祖父",
     "義母",
@@ -286,6 +294,7 @@ pub enum NameColumn {
 /// The shape of one value as a person name, if it has one.
 pub fn name_shape(value: &str) -> Option<NameColumn> {
     let v = crate::nfkc(value.trim());
+    let v = crate::strip_invisible(v.trim());
     let v = v.trim();
     if v.is_empty() || v.chars().count() > 12 {
         return None;
@@ -313,16 +322,35 @@ pub fn name_shape(value: &str) -> Option<NameColumn> {
     }
 }
 
+/// Whether `value` is a full name of two parts told apart: a surname and a given name of the
+/// shipped list set apart by a space (or two kana words), or written together where the list
+/// splits them (山田太郎).
+fn two_part_name(value: &str) -> bool {
+    let v = crate::nfkc(value.trim());
+    let v = crate::strip_invisible(v.trim());
+    let parts: Vec<&str> = v.split(char::is_whitespace).filter(|p| !p.is_empty()).collect();
+    match parts.as_slice() {
+        [a, b] => {
+            let kana = |p: &str| p.chars().count() >= 2 && p.chars().all(is_katakana);
+            (kana(a) && kana(b)) || (is_surname(a) && is_given_name(b))
+        }
+        [w] => (2..=6).contains(&w.chars().count()) && w.chars().all(is_kanji) && splits_into_full_name(w, &|_| false),
+        _ => false,
+    }
+}
+
 /// Whether a column's values look like person names, and which: `values` are the distinct
 /// values with their counts. A column is one of names when at least 60% of its present values
 /// and of its distinct values have one shape, and it has at least 10 distinct values (a column
-/// of 東・西・南・北 is a category, not surnames). Full names are told before surnames and given
+/// of 東・西・南・北 is a category, not surnames); with fewer (2 to 9), when 60% are full names
+/// of two parts the list tells apart (a few doctors' names). Full names are told before surnames and given
 /// names; a value that is a surname and a given name (和, 東) counts for both.
 pub fn person_name_column<'a>(values: impl IntoIterator<Item = (&'a str, u64)>) -> Option<NameColumn> {
     let (mut rows, mut distinct) = (0u64, 0u64);
     let mut full = (0u64, 0u64);
     let mut sur = (0u64, 0u64);
     let mut given = (0u64, 0u64);
+    let mut two = (0u64, 0u64);
     for (v, n) in values {
         if v.trim().is_empty() {
             continue;
@@ -333,6 +361,9 @@ pub fn person_name_column<'a>(values: impl IntoIterator<Item = (&'a str, u64)>) 
             t.0 += n;
             t.1 += 1;
         };
+        if two_part_name(v) {
+            add(&mut two);
+        }
         match name_shape(v) {
             Some(NameColumn::FullNames) => add(&mut full),
             Some(NameColumn::Surnames) => {
@@ -346,10 +377,13 @@ pub fn person_name_column<'a>(values: impl IntoIterator<Item = (&'a str, u64)>) 
             None => {}
         }
     }
-    if distinct < 10 {
-        return None;
-    }
     let most = |t: (u64, u64)| t.0 * 10 >= rows * 6 && t.1 * 10 >= distinct * 6;
+    if distinct < 10 {
+        // Few values: only full names of two parts the list tells apart (a surname and a given
+        // name, set apart by a space or both in the list; a few doctors, a family's heads), not
+        // single words (東・西・南・北 is a category, not surnames).
+        return (distinct >= 2 && most(two)).then_some(NameColumn::FullNames);
+    }
     if most(full) {
         Some(NameColumn::FullNames)
     } else if most(sur) && sur.0 >= given.0 {
@@ -420,6 +454,8 @@ mod tests {
         assert_eq!(person_name_column(surnames.iter().map(|d| (*d, 2))), Some(NameColumn::Surnames));
         let given = ["太郎", "花子", "健", "誠", "由美", "修", "光子", "清", "茂", "実", "美咲"];
         assert_eq!(person_name_column(given.iter().map(|d| (*d, 2))), Some(NameColumn::GivenNames));
+        let few = ["田中 一郎", "佐藤 健", "高橋 誠", "伊藤 由美", "渡辺修"];
+        assert_eq!(person_name_column(few.iter().map(|d| (*d, 7))), Some(NameColumn::FullNames));
         let categories = ["東", "西", "南", "北"];
         assert_eq!(person_name_column(categories.iter().map(|d| (*d, 50))), None);
         let services = [

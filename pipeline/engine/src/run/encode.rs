@@ -169,14 +169,16 @@ pub(super) fn encode(
         rejected,
         rejected_by_column,
         rejected_reasons,
-        name_set,
-        scan_names,
+        mut name_set,
+        mut scan_names,
+        maybe,
         numbers,
         subjects,
         units,
         implied,
         ..
     } = merged;
+    add_told_names(cx.name_inputs, &maybe, cx.scan_apart, &mut name_set, &mut scan_names);
     let scan_names = cx.scan_apart.then_some(scan_names);
 
     let ingest_ms = started.elapsed().as_millis() as u64;
@@ -355,6 +357,8 @@ struct Done {
     first_rejection: Option<String>,
     names: crate::scrub::NameSet,
     scan_names: crate::scrub::NameSet,
+    /// Per name input: its values when it is one whose names are told by its values.
+    maybe: Vec<crate::scrub::MaybeNames>,
     numbers: crate::scrub::NumberSet,
     /// Each accepted row's subject hash (when a column names a person).
     subjects: Vec<u64>,
@@ -381,6 +385,7 @@ struct Merged {
     first_rejection: Option<String>,
     name_set: crate::scrub::NameSet,
     scan_names: crate::scrub::NameSet,
+    maybe: Vec<crate::scrub::MaybeNames>,
     numbers: crate::scrub::NumberSet,
     subjects: Vec<u64>,
     units: Vec<u64>,
@@ -400,6 +405,7 @@ impl Merged {
             first_rejection: None,
             name_set: crate::scrub::NameSet::default(),
             scan_names: crate::scrub::NameSet::default(),
+            maybe: Vec::new(),
             numbers: crate::scrub::NumberSet::default(),
             subjects: Vec::new(),
             units: Vec::new(),
@@ -460,6 +466,10 @@ impl Merged {
         }
         self.name_set.merge(&done.names);
         self.scan_names.merge(&done.scan_names);
+        self.maybe.resize_with(done.maybe.len().max(self.maybe.len()), Default::default);
+        for (m, d) in self.maybe.iter_mut().zip(&done.maybe) {
+            m.merge(d);
+        }
         self.numbers.merge(&done.numbers);
         // Room for the rows to come at once, as for the codes (a vector that doubles holds up
         // to three times its size while it copies itself).
@@ -710,6 +720,7 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
     let mut cells = vec![Cell::Null; cx.spill_fields.len()];
     let mut names = crate::scrub::NameSet::default();
     let mut scan_names = crate::scrub::NameSet::default();
+    let mut maybe = vec![crate::scrub::MaybeNames::default(); cx.name_inputs.len()];
     let mut numbers = crate::scrub::NumberSet::default();
     let mut joined = String::new();
     let mut accepted = 0usize;
@@ -729,6 +740,11 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
                     add_names(batch, row, cx.name_inputs, true, &mut names);
                     if cx.scan_apart {
                         add_names(batch, row, cx.name_inputs, false, &mut scan_names);
+                    }
+                    for (m, n) in maybe.iter_mut().zip(cx.name_inputs).filter(|(_, n)| n.detect) {
+                        if let Some(v) = batch.value(row, n.input) {
+                            m.add(v);
+                        }
                     }
                 }
                 for &(i, source) in cx.number_inputs {
@@ -809,6 +825,7 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
         first_rejection: rejected.first,
         names,
         scan_names,
+        maybe,
         numbers,
         subjects,
         units,
@@ -925,6 +942,27 @@ impl Rejections {
     }
 }
 
+/// The direct identifiers whose values turned out to be names (世帯主, 主治医): names of the
+/// extract like those of 氏名, for the scrubber (its columns) and the residual scan (all).
+fn add_told_names(
+    inputs: &[super::layout::NameInput],
+    maybe: &[crate::scrub::MaybeNames],
+    scan_apart: bool,
+    name_set: &mut crate::scrub::NameSet,
+    scan_names: &mut crate::scrub::NameSet,
+) {
+    for (n, m) in inputs.iter().zip(maybe) {
+        if let Some(found) = m.names() {
+            if n.scrub {
+                name_set.merge(found);
+            }
+            if scan_apart {
+                scan_names.merge(found);
+            }
+        }
+    }
+}
+
 /// Add one row's names to `set`: each full-name column's value, and each split name (a
 /// surname column with the given-name column of the same script). `scrub`: only the
 /// scrubber's columns, else all.
@@ -936,7 +974,7 @@ fn add_names(
     set: &mut crate::scrub::NameSet,
 ) {
     use tokumei_jp::names::NameColumn;
-    let inputs = || inputs.iter().filter(|n| n.scrub || !scrub);
+    let inputs = || inputs.iter().filter(|n| !n.detect && (n.scrub || !scrub));
     for n in inputs().filter(|n| n.part.is_none()) {
         if let Some(v) = batch.value(row, n.input) {
             set.add(v);

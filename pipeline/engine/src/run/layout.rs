@@ -85,11 +85,15 @@ pub(super) struct NameInput {
     pub kana: bool,
     /// Whether the scrubber removes its names (all of them unless a `names_from` says which).
     pub scrub: bool,
+    /// Whether its values are names only if most of them look like names (a direct identifier
+    /// whose header does not say name: 世帯主, 主治医, 緊急連絡先).
+    pub detect: bool,
 }
 
 /// The input columns of person names: the direct identifiers named like names (氏名, 名前,
-/// カナ, name) or like one part of a split name (氏, 姓, 名), and every scrub rule's
-/// `names_from` column.
+/// カナ, name) or like one part of a split name (氏, 姓, 名), every scrub rule's `names_from`
+/// column, and every other direct identifier (kept or dropped) as a column whose values count
+/// as names when most of them look like names (世帯主, 主治医, 家族: whatever its header says).
 fn name_inputs(plan: &Plan) -> Vec<NameInput> {
     use crate::ingest::lineage::{PERSON_NAME_NAMES, name_has};
     use tokumei_jp::names::{NameColumn, is_split_name_column};
@@ -109,7 +113,8 @@ fn name_inputs(plan: &Plan) -> Vec<NameInput> {
         let split = is_split_name_column(&c.name);
         let default = c.role == Role::DirectIdentifier && (split || name_has(&c.name, PERSON_NAME_NAMES).is_some());
         let listed = named_from.contains(&&c.name);
-        if !default && !listed {
+        let detect = c.role == Role::DirectIdentifier && !default && !listed;
+        if !default && !listed && !detect {
             continue;
         }
         let n = tokumei_jp::nfkc(&c.name).to_lowercase();
@@ -121,7 +126,7 @@ fn name_inputs(plan: &Plan) -> Vec<NameInput> {
                 false => NameColumn::GivenNames,
             });
         if !out.iter().any(|o| o.input == c.input_index) {
-            out.push(NameInput { input: c.input_index, part, kana, scrub: listed || scrub_all });
+            out.push(NameInput { input: c.input_index, part, kana, scrub: listed || scrub_all, detect });
         }
     }
     out

@@ -424,6 +424,14 @@ fn residual_verdict(
         if f.row_ids > 0 {
             what.push(format!("{} row(s) hold one of their own identifier values", f.row_ids));
         }
+        if f.values > 0 {
+            let from: Vec<String> = f.value_sources.iter().map(source).collect();
+            what.push(format!(
+                "{} row(s) hold an address or e-mail address of identifier column {}",
+                f.values,
+                from.join(", ")
+            ));
+        }
         failures.push(format!("column `{}`: {}", name(*ci), what.join("; ")));
     }
     if !failures.is_empty() {
@@ -435,14 +443,16 @@ fn residual_verdict(
     let Some(s1) = report.processing_standards.iter_mut().find(|s| s.id == 1) else { return Ok(()) };
     for (ci, f) in &found {
         s1.evidence.push(format!(
-            "{}: residual scan of {} released text(s): no full name, identifier number or row identifier of the extract found",
+            "{}: residual scan of {} released text(s): no full name, identifier number, address, e-mail address or row identifier of the extract found; {} text(s) hold a surname or given name of the extract on its own (information: a part alone may be an ordinary word or another person's name)",
             name(*ci),
-            f.scanned
+            f.scanned,
+            f.name_parts
         ));
         s1.evidence_ja.push(format!(
-            "{}：出力する{}件の記述を検査し、抽出データの氏名・識別番号・その行の識別子は見つからなかった",
+            "{}：出力する{}件の記述を検査し、抽出データの氏名・識別番号・住所・メールアドレス・その行の識別子は見つからなかった。抽出データの姓・名を単独で含む記述は{}件（参考：単独の姓・名は一般の語や別人の名前でもありうる）",
             name(*ci),
-            f.scanned
+            f.scanned,
+            f.name_parts
         ));
     }
     for (ci, counts) in tally.scrub_counts() {
