@@ -155,6 +155,8 @@ fn main() {
             None => e.exit(),
         },
     };
+    // The registry's own entries (seals, lost changes) keep the run clock too.
+    tokumei_registry::use_clock(tokumei_office::clock::registry_who);
     if let Err(f) = real_main(cli) {
         use std::io::Write as _;
         let _ = writeln!(std::io::stderr().lock(), "error: {:#}", f.error);

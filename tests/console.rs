@@ -322,6 +322,50 @@ fn console_is_loopback_only_logs_in_once_and_acts_through_the_registry() {
     assert!(page.contains("verdict bad"), "{page}");
 }
 
+/// Audit of issue 28, gap 5: a registry edited outside tokumei while the console runs (its
+/// pages were proved before the edit): an action posted after the edit is refused with 409 and
+/// changes and audits nothing.
+#[cfg(feature = "query")] // the console sample's workflow
+#[test]
+fn a_console_action_after_an_outside_edit_is_refused_and_audits_nothing() {
+    let env = Env::new();
+    let reg = sample(&env);
+    let regs = reg.to_str().unwrap();
+    let log = env.path("reports/audit.log");
+    let c = serve(&env, &reg);
+    let (_, head, _) = http(&c.addr, "GET", &c.login[c.login.find("/login").unwrap()..], &[], "");
+    let set = head.lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie:")).unwrap();
+    let cookie = set.split_once(':').unwrap().1.trim().split(';').next().unwrap().to_string();
+    let me = [("Cookie", cookie.as_str())];
+    let (status, _, page) = http(&c.addr, "GET", "/contracts/1", &me, "");
+    assert_eq!(status, 200, "{page}");
+    let form = format!(
+        "csrf={}&version={}&to=use_ended&note={}",
+        field(&page, "csrf"),
+        field(&page, "version"),
+        encode("利用期間の終了を確認")
+    );
+    // Meanwhile, a recipient's row edited with SQLite (the contract's own row is untouched).
+    rusqlite::Connection::open(&reg)
+        .unwrap()
+        .execute("UPDATE recipients SET address = '別の住所' WHERE id = 1", [])
+        .unwrap();
+    let before = audit_entries(&log).len();
+    let (status, _, page) = http(&c.addr, "POST", "/contracts/1/advance", &me, &form);
+    assert_eq!(status, 409, "{page}");
+    assert!(page.contains("recipients row 1"), "{page}");
+    let after = audit_entries(&log);
+    assert!(
+        after[before..].iter().all(|e| !e["action"].as_str().unwrap_or("").starts_with("registry-")),
+        "nothing audited: {:?}",
+        &after[before..]
+    );
+    drop(c);
+    let conn = rusqlite::Connection::open(&reg).unwrap();
+    let state: String = conn.query_row("SELECT state FROM contracts WHERE id = 1", [], |r| r.get(0)).unwrap();
+    assert_eq!(state, "provided", "nothing changed ({regs})");
+}
+
 #[test]
 fn console_refuses_a_missing_registry_and_a_bad_language() {
     let env = Env::new();

@@ -1097,6 +1097,27 @@ fn an_edited_registry_decides_nothing() {
     assert_eq!(r.code, ExitCode::Registry.code(), "cancelled again: {}", r.stderr);
 }
 
+/// Audit of issue 28, gap 5: `release provide` on a registry edited with SQLite is refused
+/// (exit 9) and records no provision.
+#[test]
+fn a_provision_on_an_edited_registry_is_refused_and_records_nothing() {
+    let env = Env::new();
+    contracted(&env);
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    assert_eq!(run_under(&env, &job, "1", IN_PERIOD).code, 0);
+    let release = env.latest().file_name().unwrap().to_str().unwrap().to_string();
+    // The recipient's address changed by hand (a row the provision does not even write).
+    sql(&env, "UPDATE recipients SET address = '別の住所' WHERE id = 1");
+    let args = ["release", "provide", &release, "--medium", "手交", "--receipt", "受領書 第1号", "--registry", REG];
+    let r = env.tokumei_with(&args, &[("TOKUMEI_NOW", IN_PERIOD)]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("recipients row 1"), "{}", r.stderr);
+    let conn = rusqlite::Connection::open(env.path(REG)).unwrap();
+    let n: i64 = conn.query_row("SELECT count(*) FROM provisions", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 0, "no provision recorded");
+    assert!(!audit_actions(&env).iter().any(|(a, _)| a.starts_with("registry-release-provide")), "nothing audited");
+}
+
 /// A registry deleted while its audit log and earlier runs rely on it: runs refuse rather
 /// than run without applying any resident's request, until an officer records why it is gone.
 #[test]
@@ -1829,4 +1850,106 @@ fn the_contract_record_is_entirely_in_japanese() {
     for needle in ["契約締結", "審査", "適合", "法113条", "株式会社見本データ分析"] {
         assert!(r.stdout.contains(needle), "the record lacks {needle}:\n{}", r.stdout);
     }
+}
+
+/// Audit of issue 28, gap 3: the file book's CSV uses the shared formula guard, full-width
+/// `＝＋－＠` included (a Japanese spreadsheet reads them as the ASCII ones).
+#[test]
+fn the_file_book_csv_shows_a_full_width_formula_as_text() {
+    let env = Env::new();
+    init_registry(&env, REG, &sample_profile());
+    let text = std::fs::read_to_string(repo().join("samples/registry/resident_file.toml")).unwrap();
+    let purpose = "＝HYPERLINK(\"http://example.invalid\",\"住民の事務\")";
+    let entry: String = text
+        .lines()
+        .map(|l| if l.starts_with("purpose ") { format!("purpose = '{purpose}'\n") } else { format!("{l}\n") })
+        .collect();
+    let p = env.write("formula.toml", &entry);
+    let rules = repo().join("rules/resident_registry.toml");
+    let r = env.tokumei(&["file", "add", p.to_str().unwrap(), "--rules", rules.to_str().unwrap(), "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.tokumei(&["file", "book", "--out", "book", "--registry", REG]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let csv = std::fs::read_to_string(env.path("book/file-book.csv")).unwrap();
+    assert!(csv.contains("\"'＝HYPERLINK(\"\"http://example.invalid\"\""), "{csv}");
+    assert!(!csv.contains(",\"＝HYPERLINK"), "{csv}");
+}
+
+/// Audit of issue 28, gap 4: the entries the registry writes when no officer acts (the seal of
+/// a full check) keep the run clock (`TOKUMEI_NOW`), as its changes do.
+#[test]
+fn a_full_checks_seal_keeps_the_run_clock() {
+    let env = Env::new();
+    // 2030-01-01T00:00:00Z, far from the system clock.
+    let now = [("TOKUMEI_NOW", "1893456000")];
+    let profile = env.write("profile.toml", &sample_profile());
+    let init =
+        ["registry", "init", "--registry", REG, "--profile", profile.to_str().unwrap(), "--audit-log", "audit.log"];
+    assert_eq!(env.tokumei_with(&init, &now).code, 0);
+    // Rewritten by SQLite without a change of a row: no seal matches, the full check passes.
+    rusqlite::Connection::open(env.path(REG)).unwrap().execute_batch("VACUUM;").unwrap();
+    let entry = repo().join("samples/registry/resident_file.toml");
+    let rules = repo().join("rules/resident_registry.toml");
+    let add = ["file", "add", entry.to_str().unwrap(), "--rules", rules.to_str().unwrap(), "--registry", REG];
+    let r = env.tokumei_with(&add, &now);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let entries: Vec<serde_json::Value> = std::fs::read_to_string(env.path("audit.log"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let verified = entries.iter().find(|e| e["action"] == "registry-verified").expect("a full check's seal");
+    assert_eq!(verified["time"], "2030-01-01T00:00:00Z", "{verified}");
+    assert!(verified["clock"].as_str().is_some_and(|c| c.contains("TOKUMEI_NOW")), "{verified}");
+    let conn = rusqlite::Connection::open(env.path(REG)).unwrap();
+    let times: Vec<String> = conn
+        .prepare("SELECT time FROM changes")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(!times.is_empty() && times.iter().all(|t| t == "2030-01-01T00:00:00Z"), "{times:?}");
+}
+
+/// Audit of issue 28, gap 2: a registry whose audit log is kept outside its folder knows where
+/// it lives. A copy of its folder is refused (it would write into the original's log) until an
+/// officer records that it lives there now; the original's log is untouched meanwhile.
+#[test]
+fn a_copied_registry_whose_log_is_elsewhere_is_refused_until_its_move_is_recorded() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.path("logs")).unwrap();
+    let profile = env.write("profile.toml", &sample_profile());
+    let r = env.tokumei(&[
+        "registry",
+        "init",
+        "--registry",
+        REG,
+        "--profile",
+        profile.to_str().unwrap(),
+        "--audit-log",
+        "logs/audit.log",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    std::fs::create_dir_all(env.path("copy")).unwrap();
+    rusqlite::Connection::open(env.path(REG)).unwrap().execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+    std::fs::copy(env.path(REG), env.path("copy/registry.sqlite")).unwrap();
+    let log_before = std::fs::read_to_string(env.path("logs/audit.log")).unwrap();
+    let entry = repo().join("samples/registry/resident_file.toml");
+    let rules = repo().join("rules/resident_registry.toml");
+    let add = |reg: &str| {
+        env.tokumei(&["file", "add", entry.to_str().unwrap(), "--rules", rules.to_str().unwrap(), "--registry", reg])
+    };
+    let r = add("copy/registry.sqlite");
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("records it at") && r.stderr.contains("registry reset"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(env.path("logs/audit.log")).unwrap(), log_before, "nothing written");
+    let r = env.tokumei(&["registry", "verify", "--registry", REG]);
+    assert_eq!(r.code, 0, "the original still verifies: {}{}", r.stdout, r.stderr);
+    // The officer records the move; the copy is the registry from then on.
+    let reason = "moved to the copy folder; the old folder is to be deleted";
+    let r = env.tokumei(&["registry", "reset", "--registry", "copy/registry.sqlite", "--reason", reason]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(add("copy/registry.sqlite").code, 0);
+    assert_eq!(add(REG).code, ExitCode::Registry.code(), "the original at its old place is refused now");
 }

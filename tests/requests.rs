@@ -634,6 +634,33 @@ fn a_correction_is_checked_against_its_column_s_type_and_can_be_revoked() {
     ok(&env, &["registry", "verify"]);
 }
 
+/// Audit of issue 28, gap 5: a correction's value is checked against its column's type again
+/// when it is decided: rules allowed after it was opened that read the column as a number make
+/// `request decide --decision accepted` refuse (exit 9), and nothing is put in force.
+#[test]
+fn a_correction_is_checked_against_the_rules_again_when_it_is_decided() {
+    let env = Env::new();
+    registry(&env, "");
+    let person = read_csv_cp932(&sample_csv())[1][0].clone();
+    let rest = "disclosed_on = \"2026-11-01\"\n[[correction]]\nfile = \"住民基本台帳ファイル\"\ncolumn = \"続柄\"\nvalue = \"子\"\nreason = \"届出の誤り\"\n";
+    let c = open(&env, "c.toml", &intake("correction", "2026-11-20", &person, rest));
+    // Stricter rules allowed meanwhile: 続柄 read as an integer.
+    let rules = std::fs::read_to_string(repo().join("rules/resident_registry.toml"))
+        .unwrap()
+        .replace("name = \"続柄\"\n", "name = \"続柄\"\ntype = \"integer\"\n");
+    assert!(rules.contains("type = \"integer\""));
+    let strict = env.write("strict.toml", &rules);
+    ok(&env, &["file", "allow-rules", "住民基本台帳ファイル", "--rules", strict.to_str().unwrap()]);
+    let r = t(&env, &["request", "decide", &c.to_string(), "--decision", "accepted", "--reason", "確認した"]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("`続柄`") && r.stderr.contains("integer"), "{}", r.stderr);
+    assert!(!r.stderr.contains(&person), "no value of the person: {}", r.stderr);
+    assert_eq!(show(&env, c)["request"]["status"], "open", "not decided");
+    let job = env.job("anon", &sample_csv(), &sample_rules(), "");
+    ok(&env, &["run", job.to_str().unwrap(), "--internal-use", "統計"]);
+    assert_eq!(report(&env.latest())["requests"]["corrections_in_force"], 0);
+}
+
 /// A request's subject is never a 個人番号, however it is written, and no column named like one
 /// is a subject column.
 #[test]
@@ -1056,7 +1083,7 @@ fn a_request_received_at_00_30_jst_counts_from_that_day_in_japan() {
 }
 
 /// Review (issue 28): the output folder's registry replaced by another registry (a fresh one,
-/// whose audit log is kept elsewhere): it proves against its own log, and has no exclusion.
+/// with its own audit log): it proves against its own log, and has no exclusion.
 /// The run's log records which registry lives there; a run on another one is refused.
 #[test]
 fn a_registry_swapped_for_another_registry_is_refused() {
@@ -1067,8 +1094,8 @@ fn a_registry_swapped_for_another_registry_is_refused() {
     let job = env.job("anon", &sample_csv(), &sample_rules(), "");
     ok(&env, &["run", job.to_str().unwrap(), "--internal-use", "統計"]);
     assert_eq!(report(&env.latest())["requests"]["excluded_records"], 1);
-    // Another registry, its log outside its folder (kept as an absolute path).
-    std::fs::create_dir_all(env.path("elsewhere")).unwrap();
+    // Another registry, with its own audit log beside it, put there with its log (a registry
+    // whose log is outside its folder is refused at another place anyway: it knows its place).
     let profile = env.write("profile2.toml", &sample_profile());
     let r = env.tokumei(&[
         "registry",
@@ -1078,18 +1105,76 @@ fn a_registry_swapped_for_another_registry_is_refused() {
         "--profile",
         profile.to_str().unwrap(),
         "--audit-log",
-        "elsewhere/audit.log",
+        "other/audit.log",
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", env.path(REG).display()));
     }
-    std::fs::copy(env.path("other/registry.sqlite"), env.path(REG)).unwrap();
+    for f in ["registry.sqlite", "audit.log"] {
+        std::fs::copy(env.path(&format!("other/{f}")), env.path(&format!("reg/{f}"))).unwrap();
+    }
     let before = env.releases("resident_registry").len();
     let r = t(&env, &["run", job.to_str().unwrap(), "--internal-use", "統計"]);
     assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
     assert!(r.stderr.contains("another registry"), "{}", r.stderr);
     assert_eq!(env.releases("resident_registry").len(), before, "nothing published");
+}
+
+/// Audit of issue 28, gap 1: however the registry is chosen (`--registry`, `TOKUMEI_REGISTRY`,
+/// the job's `[registry] path`), a run given another registry than the one its log records as
+/// relied on is refused: while that one exists, and once it is missing (until restored, or its
+/// retirement is recorded with a reason).
+#[test]
+fn a_registry_named_instead_of_the_one_relied_on_is_refused_however_it_is_chosen() {
+    let env = Env::new();
+    registry(&env, "");
+    let person = read_csv_cp932(&sample_csv())[1][0].clone();
+    suspend_with(&env, "s.toml", &person, "erase", "unlawful_holding", "");
+    let job = env.job("anon", &sample_csv(), &sample_rules(), "");
+    ok(&env, &["run", job.to_str().unwrap(), "--internal-use", "統計"]);
+    assert_eq!(report(&env.latest())["requests"]["excluded_records"], 1);
+    init_registry(&env, "other/registry.sqlite", &sample_profile());
+    let job_named = env.job("anon", &sample_csv(), &sample_rules(), "[registry]\npath = \"other/registry.sqlite\"");
+    let before = env.releases("resident_registry").len();
+    let refused = |gone: bool| {
+        let runs = [
+            env.tokumei_with(
+                &["run", job.to_str().unwrap(), "--internal-use", "統計", "--registry", "other/registry.sqlite"],
+                &[("TOKUMEI_NOW", TODAY)],
+            ),
+            env.tokumei_with(
+                &["run", job.to_str().unwrap(), "--internal-use", "統計"],
+                &[("TOKUMEI_NOW", TODAY), ("TOKUMEI_REGISTRY", "other/registry.sqlite")],
+            ),
+            env.tokumei_with(
+                &["run", job_named.to_str().unwrap(), "--internal-use", "統計"],
+                &[("TOKUMEI_NOW", TODAY)],
+            ),
+        ];
+        for r in runs {
+            assert_eq!(r.code, ExitCode::Registry.code(), "{}{}", r.stdout, r.stderr);
+            let said = if gone { "which is missing" } else { "another registry" };
+            assert!(r.stderr.contains(said) && r.stderr.contains("registry reset"), "{}", r.stderr);
+            assert_eq!(env.releases("resident_registry").len(), before, "no new release folder");
+        }
+    };
+    refused(false);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", env.path(REG).display()));
+    }
+    let r = env.tokumei_with(&["run", job.to_str().unwrap(), "--internal-use", "統計"], &[("TOKUMEI_NOW", TODAY)]);
+    assert_eq!(r.code, ExitCode::Registry.code(), "{}", r.stderr);
+    refused(true);
+    // The officer records why the registry is gone: the other registry may be used from then on.
+    let reason = "registry lost in a disk failure; no backup; checked by the officer";
+    let r = env.tokumei(&["registry", "reset", "--registry", REG, "--reason", reason, "--audit-log", "audit.log"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.tokumei_with(
+        &["run", job.to_str().unwrap(), "--internal-use", "統計", "--registry", "other/registry.sqlite"],
+        &[("TOKUMEI_NOW", TODAY)],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
 /// Review (issue 28): a registry whose audit log is its own (beside it, not the runs' log),

@@ -57,6 +57,14 @@ impl Clock {
     }
 }
 
+/// The registry's own entries (seals after a check, lost changes, the schema upgrade) at the
+/// run clock, by the process itself: for [`tokumei_registry::use_clock`]. `None` when
+/// `TOKUMEI_NOW` is not set (the registry uses the system clock), or is invalid (every act then
+/// refuses it).
+pub fn registry_who() -> Option<tokumei_registry::Who> {
+    Clock::now().ok().filter(|c| c.overridden).map(|c| c.who("tokumei".into()))
+}
+
 /// The system clock in Unix seconds (0 before 1970).
 pub fn system_unix() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)

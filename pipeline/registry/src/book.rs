@@ -128,11 +128,11 @@ fn html_escape(s: &str) -> String {
     out
 }
 
-/// A CSV cell: quoted, quotes doubled; a cell a spreadsheet would take as a formula (`=`, `+`,
-/// `-`, `@`) starts with an apostrophe.
+/// A CSV cell: quoted, quotes doubled; a cell a spreadsheet would take as a formula (the shared
+/// guard, [`tokumei_jp::defuse_formula`]: `=`, `+`, `-`, `@`, tab, CR and the full-width `＝＋－＠`)
+/// starts with an apostrophe.
 fn csv_cell(s: &str) -> String {
-    let guarded = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
-    format!("\"{}\"", guarded.replace('"', "\"\""))
+    format!("\"{}\"", tokumei_jp::defuse_formula(s).replace('"', "\"\""))
 }
 
 /// The book of `files` kept by `body`, as of `today` (YYYY-MM-DD).

@@ -51,7 +51,7 @@ pub use requests::{
     MatchBy, Matched, Measure, NOTICE_KINDS, ReleaseBefore, RequestEntry, StoredRequest, Withheld, is_my_number_column,
     normalize_subject, package_digest,
 };
-pub use seal::{Proof, RETIRED, log_chain, retire};
+pub use seal::{Proof, RETIRED, log_chain, retire, use_clock};
 
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params};
@@ -1297,6 +1297,36 @@ mod tests {
         copy.add_file(&who(), &entry("F"), &[]).expect("add");
         let original = JsonlLog::new(dir.path().join("audit.log")).entries().expect("entries");
         assert!(!original.iter().any(|e| e.record.action == "registry-file-add"), "the original's log is untouched");
+    }
+
+    #[test]
+    fn a_copy_whose_log_is_outside_its_folder_is_refused_until_its_move_is_recorded() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("logs").join("audit.log");
+        let at = dir.path().join("reg").join("r.sqlite");
+        let reg = Registry::create(&at, &profile(), &log, &who()).expect("create");
+        assert!(Path::new(&reg.meta("audit_log").expect("meta").expect("log")).is_absolute());
+        drop(reg);
+        let copy = dir.path().join("copy").join("r.sqlite");
+        std::fs::create_dir(dir.path().join("copy")).expect("mkdir");
+        std::fs::copy(&at, &copy).expect("copy");
+        let before = JsonlLog::new(&log).entries().expect("entries").len();
+        // The copy would write into the original's log: refused, naming both places.
+        let err = Registry::open(&copy).expect_err("a copy elsewhere is refused").to_string();
+        assert!(err.contains("place:") && err.contains(&at.display().to_string()), "{err}");
+        // Its rows are intact (what `registry verify` checks): only acting on it is refused.
+        let problems = Registry::open_unproved(&copy).expect("open").check_all().expect("verify");
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(JsonlLog::new(&log).entries().expect("entries").len(), before, "nothing written");
+        // The original at its place is still proved and changed as before.
+        Registry::open(&at).expect("original").add_file(&who(), &entry("F"), &[]).expect("add");
+        // An officer's reasoned reset at the new place records the move: the copy is the
+        // registry from then on, and the original at the old place is refused in its turn.
+        let mut moved = Registry::open_unproved(&copy).expect("open");
+        let accepted = moved.reset(&who(), "moved to the copy folder by the officer").expect("reset");
+        assert!(accepted.iter().any(|p| p.starts_with("place:")), "{accepted:?}");
+        Registry::open(&copy).expect("the copy now lives here");
+        assert!(matches!(Registry::open(&at), Err(RegistryError::Tampered { .. })));
     }
 
     #[test]

@@ -187,6 +187,15 @@ impl Registry {
             });
         }
         let me = self.id()?;
+        // A registry whose log is kept outside its folder must be where its log says it lives:
+        // a copy must not write into the original's log (nor prove by the original's seals).
+        if self.log_outside()? {
+            let tail = log.tail_until(|e| mine(e, &me) && recorded_place(e).is_some())?;
+            let newest = tail.iter().rev().find(|e| mine(e, &me) && recorded_place(e).is_some());
+            if let Some(problem) = newest.and_then(|e| self.place_problem(e, log.path())) {
+                return Err(RegistryError::Tampered { path: self.path.clone(), problems: vec![problem] });
+            }
+        }
         // Read before the file is hashed: a commit of another connection after it is seen by
         // the next change's transaction (which then checks the registry again).
         let version = self.data_version()?;
@@ -285,6 +294,8 @@ impl Registry {
             None => (system_who(), Map::new()),
         };
         details.insert("registry".into(), Value::String(self.id()?));
+        // Where the registry lives (the place a copy elsewhere is refused against).
+        details.insert("registry_path".into(), Value::String(place(&self.path).display().to_string()));
         let last_change: Option<i64> =
             self.conn.query_row("SELECT max(id) FROM changes", [], |r| r.get(0)).map_err(|e| self.db(e))?;
         details.entry("change").or_insert(Value::from(last_change.unwrap_or(0)));
@@ -381,7 +392,11 @@ impl Registry {
         if let Some(first) = chain.first() {
             return Err(refuse::value(format!("{first}: a reset needs an intact audit log")));
         }
-        let problems = verify_on(self, &logs)?;
+        let mut problems = verify_on(self, &logs)?;
+        // A registry found elsewhere than its log records (its log outside its folder): the
+        // reset records that it lives here now.
+        let chain: Vec<&[Entry]> = logs.iter().map(Vec::as_slice).collect();
+        problems.extend(self.place_problems(&chain, log.path())?);
         if problems.is_empty() {
             return Err(refuse::state("the registry passes its check: there is nothing to reset"));
         }
@@ -507,7 +522,68 @@ fn reset_cures(problem: &str) -> bool {
         && (problem.ends_with(": no change made it (added outside tokumei)")
             || problem.ends_with("(edited outside tokumei)")
             || problem.ends_with("now missing (deleted outside tokumei)"));
-    row || problem.starts_with("audit entry ")
+    row || problem.starts_with("audit entry ") || problem.starts_with(PLACE)
+}
+
+/// Where an entry of a registry records the registry living: its seals (`registry_path`), or
+/// its creation (`path`, before seals carried the place).
+pub(crate) fn recorded_place(e: &Entry) -> Option<&str> {
+    let text = |k: &str| e.record.details.get(k).and_then(Value::as_str);
+    text("registry_path").or_else(|| (e.record.action == COMMITTED).then(|| text("path")).flatten())
+}
+
+/// The absolute place of a registry file (not resolving links: as recorded).
+fn place(path: &std::path::Path) -> std::path::PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// A problem starting with this is a registry found at another place than its log records.
+pub(crate) const PLACE: &str = "place:";
+
+impl Registry {
+    /// Whether the registry's audit log is kept outside its folder (stored as an absolute path):
+    /// then the log is shared by every copy of the file, and the registry must know its place.
+    pub(crate) fn log_outside(&self) -> Result<bool, RegistryError> {
+        let stored = self.meta("audit_log")?.ok_or_else(|| self.err("names no audit log"))?;
+        Ok(std::path::Path::new(&stored).is_absolute())
+    }
+
+    /// The problem when `newest` (this registry's newest entry recording a place) records it
+    /// elsewhere than where it is now.
+    pub(crate) fn place_problem(&self, newest: &Entry, log: &std::path::Path) -> Option<String> {
+        let then = recorded_place(newest)?;
+        let now = place(&self.path);
+        let same = now.display().to_string() == then
+            || matches!(
+                (std::fs::canonicalize(then), std::fs::canonicalize(&self.path)),
+                (Ok(a), Ok(b)) if a == b
+            );
+        (!same).then(|| {
+            format!(
+                "{PLACE} the registry is at {}, but audit entry {} of its audit log {} records it at {then}: a copy (or a moved registry) whose audit log is kept outside its folder would write into the original's log; put it back, or record that it lives here now with `tokumei registry reset --registry {} --reason ...`",
+                now.display(),
+                newest.seq,
+                log.display(),
+                now.display()
+            )
+        })
+    }
+
+    /// [`Registry::place_problem`] against the whole log chain (for a reset, which records the
+    /// new place; `registry verify` checks the rows, which a copy keeps intact).
+    pub(crate) fn place_problems(
+        &self,
+        logs: &[&[Entry]],
+        log: &std::path::Path,
+    ) -> Result<Vec<String>, RegistryError> {
+        if !self.log_outside()? {
+            return Ok(Vec::new());
+        }
+        let me = self.id()?;
+        let newest =
+            logs.iter().rev().flat_map(|l| l.iter().rev()).find(|e| mine(e, &me) && recorded_place(e).is_some());
+        Ok(newest.and_then(|e| self.place_problem(e, log)).into_iter().collect())
+    }
 }
 
 /// A file's identity (device, inode).
@@ -532,8 +608,23 @@ pub(crate) fn bookkeeping(action: &str) -> bool {
     action == COMMITTED || action == LOST || action == VERIFIED
 }
 
-/// The process itself, for a seal written by a check (no officer acted).
+/// The caller's clock for the registry's own entries, set once ([`use_clock`]).
+static CLOCK: std::sync::OnceLock<fn() -> Option<Who>> = std::sync::OnceLock::new();
+
+/// Use `clock` for the entries the registry writes when no officer acts (a seal after a full
+/// check, a change recorded as lost, the schema upgrade's journal row): the caller's run clock
+/// (`TOKUMEI_NOW` in tests and replays), so every time the registry records is on one clock.
+/// Set once per process (later calls are ignored); `None` from it: the system clock.
+pub fn use_clock(clock: fn() -> Option<Who>) {
+    let _ = CLOCK.set(clock);
+}
+
+/// The process itself, for a seal written by a check (no officer acted): at the caller's clock
+/// ([`use_clock`]), else the system clock.
 pub(crate) fn system_who() -> Who {
+    if let Some(who) = CLOCK.get().and_then(|clock| clock()) {
+        return who;
+    }
     let unix =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
     let day = crate::deadline::from_day_number(unix.div_euclid(86_400));

@@ -287,11 +287,12 @@ pub fn care_notes(rows: usize, seed: u64) -> CareNotes {
 }
 
 impl CareNotes {
-    /// The records as UTF-8 CSV (header first).
+    /// The records as UTF-8 CSV (header first); a cell a spreadsheet would take as a formula is
+    /// shown as text (as every CSV tokumei writes: [`tokumei_jp::defuse_formula`]).
     pub fn csv(&self) -> String {
         let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
         for r in &self.rows {
-            let _ = w.write_record(r);
+            let _ = w.write_record(r.iter().map(|c| tokumei_jp::defuse_formula(c).into_owned()));
         }
         String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
     }

@@ -49,6 +49,7 @@ pub fn requests_stage(
             path.display()
         )));
     }
+    the_registry_relied_on(&job.audit_log, &path, &registry_id)?;
     let registry_head = still_holds_what_runs_relied_on(&reg, &path, &job.audit_log, &registry_id)?;
     let (stage, exclusions_upto, corrections_upto) = stage(&reg, job, contract)?;
     let requests = Requests { registry: path, registry_id, registry_head, stage, exclusions_upto, corrections_upto };
@@ -74,7 +75,7 @@ fn registry_path(
         (None, None, None, None) => {
             // A registry this output's runs or this log relied on is gone: nothing runs until
             // it is restored or an officer records its retirement (`registry reset`).
-            if let Some(missing) = missing_registry(&job.audit_log)? {
+            if let Some(missing) = missing_registry(&job.audit_log, None)? {
                 return Err(OfficeError::Refused(format!(
                     "{missing}, but no registry is found: the run would apply no resident's request (suspensions, erasures, corrections); nothing was done\n  hint: restore the registry (with its audit log) from a backup, or record why it is gone with `tokumei registry reset --registry PATH --reason ...`"
                 )));
@@ -262,12 +263,27 @@ fn registry_head_relied_on(log: &Path, id: &str) -> Result<Option<(u64, tokumei_
     }))
 }
 
-/// A registry the audit log says this output relies on, now missing and not retired: one
-/// created with this log (its path recorded), or one an earlier run applied requests from.
-fn missing_registry(log: &Path) -> Result<Option<String>, OfficeError> {
+/// What a run's entry records of the registry whose requests it applied.
+const APPLIED: &str = "applied the residents' requests of";
+
+/// A registry the audit log records as relied on, not retired since.
+struct Relied {
+    /// The entry recording it.
+    seq: u64,
+    /// Where it was.
+    path: String,
+    /// Its id, when recorded.
+    id: Option<String>,
+    /// What the entry records.
+    what: &'static str,
+}
+
+/// The registries the audit log says this output relies on, newest first, not retired since:
+/// one created with this log (its path recorded), or one an earlier run applied requests from.
+fn relied_on(log: &Path) -> Result<Vec<Relied>, OfficeError> {
     let log = JsonlLog::new(log);
     if !log.exists().map_err(OfficeError::Audit)? {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     // The log and the logs it continues (`tokumei audit rotate`): a rotation does not make the
     // output forget the registry it relied on. (Breaks are the run's anchor check's to report.)
@@ -277,6 +293,7 @@ fn missing_registry(log: &Path) -> Result<Option<String>, OfficeError> {
     // Retirements seen so far, reading back from the newest entry: a retirement covers the
     // registries recorded before it, never one created or used at the same place afterwards.
     let mut retired_since: std::collections::BTreeSet<String> = Default::default();
+    let mut out = Vec::new();
     for e in entries.iter().rev() {
         if e.record.action == tokumei_registry::RETIRED {
             retired_since
@@ -284,7 +301,7 @@ fn missing_registry(log: &Path) -> Result<Option<String>, OfficeError> {
             continue;
         }
         let (path, id, what) = match (text(e, "requests_registry"), e.record.action.as_str()) {
-            (Some(p), _) => (p, text(e, "requests_registry_id"), "applied the residents' requests of"),
+            (Some(p), _) => (p, text(e, "requests_registry_id"), APPLIED),
             (None, "registry-committed") => match text(e, "path") {
                 Some(p) => (p, text(e, "registry"), "records the creation of"),
                 None => continue,
@@ -293,11 +310,47 @@ fn missing_registry(log: &Path) -> Result<Option<String>, OfficeError> {
         };
         if Path::new(&path).is_absolute()
             && !retired_since.contains(&path)
-            && !id.is_some_and(|id| retired_since.contains(&id))
-            && !Path::new(&path).exists()
+            && !id.as_ref().is_some_and(|id| retired_since.contains(id))
         {
-            return Ok(Some(format!("audit entry {} {what} registry {path}", e.seq)));
+            out.push(Relied { seq: e.seq, path, id, what });
         }
     }
-    Ok(None)
+    Ok(out)
+}
+
+/// A registry the audit log says this output relies on, now missing and not retired (one whose
+/// id is `found`, the registry the run was given, is not missing: it was moved there).
+fn missing_registry(log: &Path, found: Option<&str>) -> Result<Option<String>, OfficeError> {
+    Ok(relied_on(log)?
+        .into_iter()
+        .find(|r| !Path::new(&r.path).exists() && (found.is_none() || r.id.as_deref() != found))
+        .map(|r| format!("audit entry {} {} registry {}", r.seq, r.what, r.path)))
+}
+
+/// Refused unless the registry given to the run (`id`, at `path`, however it was chosen) is the
+/// one the run's audit log records as relied on: none the log records may be missing, and
+/// the newest whose requests a run applied must be this one. Another registry named instead
+/// would drop the residents' requests the output relied on (a suspension, an erasure).
+fn the_registry_relied_on(log: &Path, path: &Path, id: &str) -> Result<(), OfficeError> {
+    let hint = "hint: restore the registry (with its audit log) from a backup and use it, or record why it is no longer used with `tokumei registry reset --registry PATH --reason ...` (PATH: where the log records it)";
+    if let Some(missing) = missing_registry(log, Some(id))? {
+        return Err(OfficeError::Refused(format!(
+            "{missing}, which is missing; the run was given registry {} ({id}) instead: its requests would replace the ones the output relied on; nothing was done\n  {hint}",
+            path.display()
+        )));
+    }
+    // The registry in use: the newest whose requests a run applied (creating another registry
+    // with the same log does not put it in use).
+    let in_use = relied_on(log)?.into_iter().find(|r| r.what == APPLIED);
+    if let Some(r) = in_use.filter(|r| r.id.as_deref().is_some_and(|was| was != id)) {
+        return Err(OfficeError::Refused(format!(
+            "audit entry {} {} registry {} ({}), but the run was given another registry, {} ({id}): the residents' requests the output relied on would not be applied; nothing was done\n  {hint}",
+            r.seq,
+            r.what,
+            r.path,
+            r.id.unwrap_or_default(),
+            path.display()
+        )));
+    }
+    Ok(())
 }
