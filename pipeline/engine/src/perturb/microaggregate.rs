@@ -195,7 +195,7 @@ fn aggregate_each(xs: &mut [i64], how: Aggregate) -> Option<i64> {
         Aggregate::Median => {
             let (below, upper, _) = xs.select_nth_unstable(n / 2);
             let upper = *upper;
-            let lower = if n % 2 == 0 { below.iter().copied().max().unwrap_or(upper) } else { upper };
+            let lower = if n.is_multiple_of(2) { below.iter().copied().max().unwrap_or(upper) } else { upper };
             halve(i128::from(lower) + i128::from(upper), 2)
         }
     })
@@ -269,8 +269,11 @@ fn univariate(t: &mut Target, g: u64, how: Aggregate, persons: Option<&Persons>)
         }
     };
     let mut new: Vec<Cell> = t.dict.values.clone();
-    let mut facts =
-        Facts { method: Some("sort (univariate, exact)".into()), people_counted: persons.is_some(), ..Facts::default() };
+    let mut facts = Facts {
+        method: Some("sort (univariate, exact)".into()),
+        people_counted: persons.is_some(),
+        ..Facts::default()
+    };
     let (mut start, mut smallest, mut fewest) = (0usize, u64::MAX, u64::MAX);
     for (end, people) in &groups {
         let codes = &order[start..*end];

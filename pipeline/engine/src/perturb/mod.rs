@@ -18,7 +18,6 @@ mod swap;
 pub(crate) use linkage::linkage;
 pub(crate) use seed::Seed;
 
-
 use crate::cell::Cell;
 use crate::error::EngineError;
 use crate::privacy::Dictionary;

@@ -377,7 +377,10 @@ mod tests {
             let simulated = changed as f64 / (trials * n) as f64;
             let want = shuffled_change(n, c, &pi);
             let se = (want.max(1e-6) / (trials * n) as f64).sqrt();
-            assert!((simulated - want).abs() < 5.0 * se + 1e-4, "n={n} c={c}: simulated {simulated}, closed form {want}");
+            assert!(
+                (simulated - want).abs() < 5.0 * se + 1e-4,
+                "n={n} c={c}: simulated {simulated}, closed form {want}"
+            );
         }
         assert_eq!(shuffled_change(1, 0.5, &[1.0]), 0.0, "a stratum of one never changes");
         let large = shuffled_change(1_000_000, 0.2, &[0.5, 0.5]);
