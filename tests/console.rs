@@ -613,6 +613,7 @@ fn login(c: &Console) -> String {
 /// proposal answered (in Japanese on the Japanese page, in English on the English one), a 法118
 /// proposal, a 法84 special extension with its 相当の部分, a 法95 one for a correction, and the
 /// officer's attestations of records outside the registered sources.
+#[cfg(feature = "query")] // the console sample's workflow
 #[test]
 fn the_console_shows_calls_article_118_proposals_special_extensions_and_attestations_111_118_84_95() {
     let env = Env::new();

@@ -164,6 +164,11 @@ fn num(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { format!("{x}") }
 }
 
+/// `1 - p` as a person reads it: 1 - 0.9 is 0.1, not 0.09999999999999998 (12 decimals).
+fn complement(p: f64) -> f64 {
+    ((1.0 - p) * 1e12).round() / 1e12
+}
+
 impl Perturbation {
     /// Name as written in rule files.
     pub fn name(&self) -> &'static str {
@@ -289,7 +294,7 @@ impl Perturbation {
                 ),
                 (None, true) => format!(
                     "PRAM (invariant): each record is redrawn with probability {}, the redrawn records' categories shuffled among them (a record may draw its own back), so every category's count is kept exactly",
-                    num(1.0 - p.keep)
+                    num(complement(p.keep))
                 ),
                 (None, false) => format!(
                     "PRAM: each record keeps its category with probability {}, else gets one of the other categories at random",
@@ -337,10 +342,22 @@ impl Perturbation {
                 ),
                 None if p.invariant => format!(
                     "PRAM（分布不変）：確率{}で選んだレコードの区分をそれらの間で入れ替え（元の区分に戻ることもある）、各区分の件数をそのまま保つ",
-                    num(1.0 - p.keep)
+                    num(complement(p.keep))
                 ),
                 None => format!("PRAM：確率{}で区分をそのままとし、それ以外は他の区分に確率的に置換", num(p.keep)),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redraw_probabilities_read_as_written() {
+        assert_eq!(num(complement(0.9)), "0.1");
+        assert_eq!(num(complement(0.75)), "0.25");
+        assert_eq!(num(complement(1.0)), "0");
     }
 }
