@@ -602,6 +602,7 @@ fn the_incident_page_shows_the_my_number_report_and_the_counting() {
 }
 
 /// A logged-in session's cookie.
+#[cfg(feature = "query")] // used by the tests of the console sample's workflow
 fn login(c: &Console) -> String {
     let login_path = &c.login[c.login.find("/login").unwrap()..];
     let (_, head, _) = http(&c.addr, "GET", login_path, &[], "");
