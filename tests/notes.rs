@@ -134,6 +134,17 @@ fn plant(rows: &mut [Vec<String>], at: usize, column: usize, text: String) {
     rows[at][column] = text;
 }
 
+/// Run the care job on `rows` (written as care.csv) with the rules and a kept 連絡メモ column.
+fn run_with_kept_memo(env: &Env, rows: &[Vec<String>]) -> Run {
+    let input = write_rows(env, "care.csv", rows);
+    let rules = env.write(
+        "care.toml",
+        &format!("{RULES}[[column]]\nname = \"連絡メモ\"\nrole = \"insensitive\"\naction = \"keep\"\n"),
+    );
+    let job = env.job("care", &input, &rules, "");
+    env.tokumei(&["run", job.to_str().unwrap()])
+}
+
 /// Issue 30, "judge text by what is released" (規則62条1号): a full name of the extract that the
 /// scrubber cannot see (a kana name while the scrubber reads only 氏名; a full name in a kept
 /// column) fails the run with exit 5 and nothing written, naming the column and the row count,
@@ -184,13 +195,7 @@ fn a_full_name_the_scrubber_cannot_see_fails_the_run() {
     plant(&mut rows, 41, last, format!("長男 {name} 様と同居"));
     plant(&mut rows, 42, last, format!("旧番号 {}-{}-{}", &my[..4], &my[4..8], &my[8..]));
     plant(&mut rows, 43, last, format!("旧番号 {}-{}-{}", &my[..4], &my[4..8], &my[8..]));
-    let input = write_rows(&env, "care.csv", &rows);
-    let rules = env.write(
-        "care.toml",
-        &format!("{RULES}[[column]]\nname = \"連絡メモ\"\nrole = \"insensitive\"\naction = \"keep\"\n"),
-    );
-    let job = env.job("care", &input, &rules, "");
-    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    let r = run_with_kept_memo(&env, &rows);
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(r.stderr.contains("`連絡メモ`: 2 row(s) hold a full name"), "{}", r.stderr);
     assert!(r.stderr.contains("2 row(s) hold a number of identifier column `個人番号`"), "{}", r.stderr);
@@ -404,13 +409,7 @@ fn names_apart_variants_and_grouped_numbers_fail_a_kept_column_and_leave_a_scrub
         plant(&mut kept, 40 + 2 * i, last, p.clone());
         plant(&mut kept, 41 + 2 * i, last, p.clone());
     }
-    let input = write_rows(&env, "care.csv", &kept);
-    let rules = env.write(
-        "care.toml",
-        &format!("{RULES}[[column]]\nname = \"連絡メモ\"\nrole = \"insensitive\"\naction = \"keep\"\n"),
-    );
-    let job = env.job("care", &input, &rules, "");
-    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    let r = run_with_kept_memo(&env, &kept);
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(r.stderr.contains("`連絡メモ`: 8 row(s) hold a full name"), "{}", r.stderr);
     assert!(r.stderr.contains("2 row(s) hold a number of identifier column `個人番号`"), "{}", r.stderr);
@@ -585,13 +584,7 @@ fn invisible_characters_and_given_name_first_hide_no_name() {
     let hidden = format!("長男 {}\u{200b}{} と同居", name[0], name[1]);
     plant(&mut rows, 40, 11, hidden.clone());
     plant(&mut rows, 41, 11, hidden);
-    let input = write_rows(&env, "care.csv", &rows);
-    let rules = env.write(
-        "care.toml",
-        &format!("{RULES}[[column]]\nname = \"連絡メモ\"\nrole = \"insensitive\"\naction = \"keep\"\n"),
-    );
-    let job = env.job("care", &input, &rules, "");
-    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    let r = run_with_kept_memo(&env, &rows);
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(r.stderr.contains("`連絡メモ`: 2 row(s) hold a full name"), "{}", r.stderr);
 }
@@ -615,13 +608,7 @@ fn an_address_of_the_extract_in_a_kept_column_fails_the_run() {
     plant(&mut rows, 41, 11, format!("転居先 {address}"));
     plant(&mut rows, 42, 11, format!("訪問先は{without}"));
     plant(&mut rows, 43, 11, format!("訪問先は{without}"));
-    let input = write_rows(&env, "care.csv", &rows);
-    let rules = env.write(
-        "care.toml",
-        &format!("{RULES}[[column]]\nname = \"連絡メモ\"\nrole = \"insensitive\"\naction = \"keep\"\n"),
-    );
-    let job = env.job("care", &input, &rules, "");
-    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    let r = run_with_kept_memo(&env, &rows);
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(
         r.stderr.contains("`連絡メモ`: 4 row(s) hold an address or e-mail address of identifier column `住所`"),

@@ -208,10 +208,9 @@ pub(super) fn run(release: &Release, ask: &PseudoAsk, seed: &Seed) -> Result<Pse
     Ok(measure(release, ask, seed, (&outs, left_out), &tree, tally))
 }
 
-/// Total variation distance of two count vectors.
+/// Total variation distance of two count vectors (0 when either is empty).
 fn tvd(a: &[u64], b: &[u64]) -> f64 {
-    let (na, nb) = (a.iter().sum::<u64>().max(1) as f64, b.iter().sum::<u64>().max(1) as f64);
-    0.5 * a.iter().zip(b).map(|(&x, &y)| (x as f64 / na - y as f64 / nb).abs()).sum::<f64>()
+    crate::utility::measures::tvd(a, b).unwrap_or(0.0)
 }
 
 /// Total variation distance of two joint count maps.

@@ -52,7 +52,7 @@ fn at(values: &[(f64, u64)], i: u64) -> (f64, u64) {
 
 /// Total variation distance of two count vectors over the same categories: half the sum of the
 /// absolute differences of their shares. `None` when either is empty.
-pub(super) fn tvd(before: &[u64], after: &[u64]) -> Option<f64> {
+pub(crate) fn tvd(before: &[u64], after: &[u64]) -> Option<f64> {
     let (nb, na) = (before.iter().sum::<u64>() as f64, after.iter().sum::<u64>() as f64);
     if nb == 0.0 || na == 0.0 {
         return None;

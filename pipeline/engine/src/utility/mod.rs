@@ -8,7 +8,7 @@
 //! bytes a row for most columns), taken when every row is read. Everything is counted per code (exact quantiles from counts); the one
 //! per-row pass pairs each released record with its input's code.
 
-mod measures;
+pub(crate) mod measures;
 pub(crate) mod ru_map;
 
 use crate::cell::Cell;
