@@ -241,3 +241,31 @@ fn pseudo_data_is_reproducible_only_by_seed_and_fails_closed() {
     assert!(r.stderr.contains("does not match"), "{}", r.stderr);
     assert!(!env.path("x").exists(), "nothing written");
 }
+
+/// Killed (as with kill -9) after its audit entry and before the folder is put in place: the
+/// folder is absent (complete or invisible), the log still verifies, and a second run writes it.
+/// A full disk at that step is refused and audited as failed, the folder absent too.
+#[test]
+fn pseudo_data_killed_before_it_is_put_in_place_is_invisible() {
+    let env = Env::new();
+    let dir = release(&env);
+    for (action, code) in [("abort", None), ("enospc", Some(8))] {
+        let r = env.tokumei_with(
+            &["pseudo", dir.to_str().unwrap(), "--rows", "100", "--out", "p", "--log", "audit.log"],
+            &[("TOKUMEI_TEST_SEED", SEED), ("TOKUMEI_FAILPOINT", &format!("pseudo-rename:{action}"))],
+        );
+        assert_ne!(r.code, 0, "{action}: {}", r.stderr);
+        if let Some(code) = code {
+            assert_eq!(r.code, code, "{action}: {}", r.stderr);
+        }
+        assert!(!env.path("p").exists(), "{action}: nothing visible");
+        let v = env.tokumei(&["audit", "verify", "--log", "audit.log"]);
+        assert_eq!(v.code, 0, "{action}: {}{}", v.stdout, v.stderr);
+    }
+    let log = std::fs::read_to_string(env.path("audit.log")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!((last["action"].as_str(), last["status"].as_str()), (Some("pseudo"), Some("failed")));
+    let r = pseudo(&env, &dir, "p", "100");
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(parquet_in(&env.path("p")).exists());
+}
