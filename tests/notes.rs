@@ -318,17 +318,15 @@ fn init_drafts_columns_of_person_names_as_direct_identifiers() {
 /// taking ordinary words (竹林、修繕, さくらんぼ, ぐあい, 12,000円).
 #[test]
 fn names_apart_in_variants_or_either_kana_and_grouped_numbers_are_found() {
-    use tokumei_engine::scrub::{Found, NumberSet, Scanner};
+    use tokumei_engine::residual::Scanner;
+    use tokumei_engine::scrub::Found;
     let mut names = NameSet::default();
-    for n in ["林 修", "髙橋 一郎", "佐々木 健", "ハヤシ オサム", "タカハシ イチロウ", "佐藤 さくら", "渡邊 あい"]
-    {
+    let list = ["林 修", "髙橋 一郎", "佐々木 健", "ハヤシ オサム", "タカハシ イチロウ", "佐藤 さくら", "渡邊 あい"];
+    for n in list {
         names.add(n);
     }
-    let mut numbers = NumberSet::default();
-    numbers.add("123456789018", 1);
-    numbers.add("03-1234-5678", 2);
     let scrubber = Scrubber::new(&names, &[]);
-    let scanner = Scanner::new(&names, &numbers);
+    let scanner = Scanner::of_values(list, [("123456789018", 1), ("03-1234-5678", 2)]);
     let scan = |t: &str| {
         let mut f = Found::default();
         scanner.scan(t, &[], &mut f);
@@ -539,13 +537,15 @@ fn names_of_a_direct_identifier_under_any_header_are_scanned_and_scrubbed() {
 /// and the scrubbed text is released without the invisible characters.
 #[test]
 fn invisible_characters_and_given_name_first_hide_no_name() {
-    use tokumei_engine::scrub::{Found, NumberSet, Scanner};
+    use tokumei_engine::residual::Scanner;
+    use tokumei_engine::scrub::Found;
     let mut names = NameSet::default();
-    for n in ["岸 浩二", "山田 太郎", "林 修"] {
+    let list = ["岸 浩二", "山田 太郎", "林 修"];
+    for n in list {
         names.add(n);
     }
     let scrubber = Scrubber::new(&names, &[]);
-    let scanner = Scanner::new(&names, &NumberSet::default());
+    let scanner = Scanner::of_values(list, []);
     let scan = |t: &str| {
         let mut f = Found::default();
         scanner.scan(t, &[], &mut f);

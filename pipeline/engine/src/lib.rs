@@ -27,6 +27,7 @@ pub(crate) mod privacy;
 pub mod progress;
 pub mod pseudo;
 pub(crate) mod render;
+pub mod residual;
 pub mod report;
 pub mod requests;
 pub mod risk;

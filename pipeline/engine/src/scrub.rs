@@ -19,7 +19,7 @@
 //! released text too. The counts of what was replaced go to the report; the values
 //! never do.
 //!
-//! [`Scanner`]: the residual scan of every released text column (kept, scrubbed or free) for the
+//! The residual scan (its own module, `residual`): of every released text column (kept, scrubbed or free) for the
 //! extract's own identifier values: whole names of its name columns (kanji and kana) and the
 //! numbers of its identifier columns (個人番号, 被保険者番号, 宛名番号, 電話 ...) in any width and
 //! with any separators. A hit fails the run; the scan's findings are what standard 1 reports.
@@ -69,7 +69,7 @@ const ADDRESS: usize = 9;
 const MIN_ASCII_WORD: usize = 4;
 
 /// Digits from which a number in free text is replaced.
-const MIN_DIGITS: usize = 4;
+pub(crate) const MIN_DIGITS: usize = 4;
 
 /// Digits from which a number written in groups (over commas, line breaks, spaced hyphens) is
 /// replaced whole: no amount in a note reaches it, a phone number and a マイナンバー do.
@@ -80,7 +80,7 @@ const MIN_GROUPED_DIGITS: usize = 10;
 pub const MIN_IDENTIFIER_DIGITS: usize = 6;
 
 /// Digits from which an identifier number is also looked for inside a longer number.
-const MIN_INNER_DIGITS: usize = 8;
+pub(crate) const MIN_INNER_DIGITS: usize = 8;
 
 /// The names of a file, collected while it is read: whole names (their parts in order) and
 /// each part on its own.
@@ -96,7 +96,7 @@ pub struct NameSet {
 
 /// A name as it is compared: NFKC, old and variant kanji as their common form (髙 as 高, 佐佐木
 /// as 佐々木), hiragana as katakana (a kana name matches however a note spells it).
-fn norm(v: &str) -> String {
+pub(crate) fn norm(v: &str) -> String {
     let v = tokumei_jp::nfkc(v.trim());
     let v = tokumei_jp::strip_invisible(&v);
     jn::fold_variants(v.trim()).chars().map(jn::to_katakana).collect()
@@ -105,14 +105,14 @@ fn norm(v: &str) -> String {
 /// A text as the scrubber reads and releases it: NFKC, invisible characters taken out (a
 /// zero-width space, a word joiner or a variation selector inside a name hides it from a
 /// matcher: [`tokumei_jp::is_invisible`]), old and variant kanji as their common form.
-fn text_norm(t: &str) -> String {
+pub(crate) fn text_norm(t: &str) -> String {
     let t = tokumei_jp::nfkc(t);
     let t = tokumei_jp::strip_invisible(&t);
     jn::fold_variants(&t).into_owned()
 }
 
 /// `t` with hiragana as katakana: same byte offsets as `t`.
-fn kana_copy(t: &str) -> String {
+pub(crate) fn kana_copy(t: &str) -> String {
     t.chars().map(jn::to_katakana).collect()
 }
 
@@ -123,7 +123,7 @@ fn is_name_gap(c: char) -> bool {
 }
 
 /// Hiragana words that follow a name written in hiragana (さくらが, はなこさん).
-const AFTER_KANA_NAME: &[&str] = &[
+pub(crate) const AFTER_KANA_NAME: &[&str] = &[
     "さん",
     "ちゃん",
     "さま",
@@ -147,7 +147,7 @@ const AFTER_KANA_NAME: &[&str] = &[
 /// Whether a kana name matched at `text[start..end]` stands as a word of its own: no letter of
 /// its own script touches it (アイ is no name inside アイロン, さくら none inside さくらんぼ), but
 /// a particle or honorific may follow a hiragana name (さくらが来所).
-fn kana_word_alone(text: &str, start: usize, end: usize) -> bool {
+pub(crate) fn kana_word_alone(text: &str, start: usize, end: usize) -> bool {
     let (Some(first), Some(last)) = (text[start..end].chars().next(), text[start..end].chars().next_back()) else {
         return false;
     };
@@ -164,33 +164,45 @@ fn kana_word_alone(text: &str, start: usize, end: usize) -> bool {
     }
 }
 
+/// The whole name (its parts in order), surname and given name of a normalised full-name value
+/// `v`: its space-separated words (the first a surname, the last a given name), or a kanji name
+/// written without a space (林修) split where the shipped lists see a surname and a given name,
+/// or one word of two characters or more as a whole name alone.
+pub(crate) fn name_parts(v: &str, mut f: impl FnMut(Option<&[&str]>, Option<&str>, Option<&str>)) {
+    let words: Vec<&str> = v.split(char::is_whitespace).filter(|w| !w.is_empty()).collect();
+    match words.as_slice() {
+        [] => {}
+        [w] => {
+            let split = w.chars().all(jn::is_kanji).then(|| {
+                w.char_indices().map(|(i, _)| i).skip(1).find(|&i| jn::is_surname(&w[..i]) && jn::is_given_name(&w[i..]))
+            });
+            match split.flatten() {
+                Some(i) => f(Some(&[&w[..i], &w[i..]]), Some(&w[..i]), Some(&w[i..])),
+                None if w.chars().count() >= 2 => f(Some(&[w]), None, None),
+                None => {}
+            }
+        }
+        [first, .., last] => f(Some(&words), Some(first), Some(last)),
+    }
+}
+
 impl NameSet {
     /// Add a full-name value: the whole name and each of its space-separated parts (the first a
     /// surname, the last a given name). A name written without a space (林修) is split where the
     /// shipped lists see a surname and a given name.
     pub fn add(&mut self, value: &str) {
         let v = norm(value);
-        let words: Vec<&str> = v.split(char::is_whitespace).filter(|w| !w.is_empty()).collect();
-        match words.as_slice() {
-            [] => {}
-            [w] => {
-                let idx: Vec<usize> = w.char_indices().map(|(i, _)| i).skip(1).collect();
-                if w.chars().all(jn::is_kanji)
-                    && let Some(&i) = idx.iter().find(|&&i| jn::is_surname(&w[..i]) && jn::is_given_name(&w[i..]))
-                {
-                    self.whole.insert(format!("{}\u{1F}{}", &w[..i], &w[i..]));
-                    self.surnames.insert(w[..i].to_string());
-                    self.given.insert(w[i..].to_string());
-                } else if w.chars().count() >= 2 {
-                    self.whole.insert(w.to_string());
-                }
+        name_parts(&v, |whole, surname, given| {
+            if let Some(w) = whole {
+                self.whole.insert(w.join("\u{1F}"));
             }
-            [first, .., last] => {
-                self.whole.insert(words.join("\u{1F}"));
-                self.surnames.insert(first.to_string());
-                self.given.insert(last.to_string());
+            if let Some(p) = surname {
+                self.surnames.insert(p.to_string());
             }
-        }
+            if let Some(p) = given {
+                self.given.insert(p.to_string());
+            }
+        });
     }
 
     /// Add one row's split name: a surname and a given name from their own columns.
@@ -254,16 +266,21 @@ pub struct MaybeNames {
 }
 
 impl MaybeNames {
-    /// Add one value of the column.
-    pub fn add(&mut self, value: &str) {
+    /// Add one value of the column (its names kept when `keep`, for the scrubber); whether it
+    /// is shaped like a person name.
+    pub fn add(&mut self, value: &str, keep: bool) -> bool {
         if value.trim().is_empty() {
-            return;
+            return false;
         }
         self.present += 1;
-        if jn::name_shape(value).is_some() {
+        let shaped = jn::name_shape(value).is_some();
+        if shaped {
             self.shaped += 1;
-            self.names.add(value);
+            if keep {
+                self.names.add(value);
+            }
         }
+        shaped
     }
 
     /// Add every value of `other`.
@@ -276,33 +293,29 @@ impl MaybeNames {
     /// The column's names, when at least 60% of its present values are shaped like person names
     /// (the share [`person_name_column`] asks of a column).
     pub fn names(&self) -> Option<&NameSet> {
-        (self.shaped > 0 && self.shaped * 10 >= self.present * 6).then_some(&self.names)
+        self.counts().then_some(&self.names)
+    }
+
+    /// Whether the column's values are names: at least 60% of its present values shaped like
+    /// person names.
+    pub fn counts(&self) -> bool {
+        self.shaped > 0 && self.shaped * 10 >= self.present * 6
     }
 }
 
-fn word_ok(w: &str) -> bool {
+pub(crate) fn word_ok(w: &str) -> bool {
     let n = w.chars().count();
     n >= 2 && (n >= MIN_ASCII_WORD || !w.is_ascii())
 }
 
-/// The identifier numbers of a file (個人番号, 被保険者番号, 宛名番号, phone numbers...), and
-/// the whole addresses and e-mail addresses of its identifier columns, each with the column it
-/// came from, collected while the file is read.
-#[derive(Default, Clone)]
-pub struct NumberSet {
-    numbers: FxHashMap<u128, u32>,
-    /// Whole values (as [`text_norm`] writes them) that are addresses or e-mail addresses.
-    values: FxHashMap<String, u32>,
-}
-
 /// Characters from which a whole address or e-mail address of an identifier column is looked
 /// for in released text (a prefecture and a city alone are not a person's address).
-const MIN_VALUE_CHARS: usize = 10;
+pub(crate) const MIN_VALUE_CHARS: usize = 10;
 
 /// The address or e-mail address `v` (normalised) is, to look for: an e-mail address whole, an
 /// address from its prefecture on and also without its prefecture (東京都八王子市元本郷町4丁目
 /// 18番11号 and 八王子市元本郷町4丁目18番11号), each of [`MIN_VALUE_CHARS`] or more.
-fn lookup_values(v: &str) -> Vec<String> {
+pub(crate) fn lookup_values(v: &str) -> Vec<String> {
     let long = |s: &str| s.chars().count() >= MIN_VALUE_CHARS;
     if v.contains('@') && v.contains('.') && !v.contains(char::is_whitespace) {
         return if long(v) { vec![v.to_string()] } else { Vec::new() };
@@ -311,65 +324,6 @@ fn lookup_values(v: &str) -> Vec<String> {
     let whole: String = v.split_whitespace().collect::<Vec<_>>().join(" ");
     let rest = whole.trim_start().strip_prefix(p).map(str::trim_start).unwrap_or_default().to_string();
     [whole, rest].into_iter().filter(|s| long(s)).collect()
-}
-
-/// A number's key: its length and value packed (numbers of more than 36 digits have none).
-fn number_key(digits: &str) -> Option<u128> {
-    if digits.len() > 36 {
-        return None;
-    }
-    let v: u128 = digits.parse().ok()?;
-    Some(((digits.len() as u128) << 120) | v)
-}
-
-impl NumberSet {
-    /// Add the numbers of an identifier value of column `source` (an index the caller names):
-    /// when the value is a number (its digits at least 60% of its characters besides spaces and
-    /// separators), each run of at least [`MIN_IDENTIFIER_DIGITS`] digits.
-    pub fn add(&mut self, value: &str, source: u32) {
-        let v = tokumei_jp::nfkc(value.trim());
-        let runs = tokumei_jp::text::digit_runs(&v);
-        let digits: usize = runs.iter().map(|r| r.digits.len()).sum();
-        let others = v.chars().filter(|c| !c.is_whitespace() && !tokumei_jp::text::is_number_separator(*c)).count();
-        if digits == 0 || digits * 10 < others * 6 {
-            for w in lookup_values(&text_norm(v.trim())) {
-                self.values.entry(w).or_insert(source);
-            }
-            return;
-        }
-        for r in runs.iter().filter(|r| r.digits.len() >= MIN_IDENTIFIER_DIGITS) {
-            if let Some(k) = number_key(&r.digits) {
-                self.numbers.entry(k).or_insert(source);
-            }
-        }
-    }
-
-    /// Add every number of `other`.
-    pub fn merge(&mut self, other: &NumberSet) {
-        for (k, s) in &other.numbers {
-            self.numbers.entry(*k).or_insert(*s);
-        }
-        for (v, s) in &other.values {
-            if !self.values.contains_key(v) {
-                self.values.insert(v.clone(), *s);
-            }
-        }
-    }
-
-    /// Numbers known.
-    pub fn len(&self) -> usize {
-        self.numbers.len()
-    }
-
-    /// Whether no number (nor address or e-mail address) is known.
-    pub fn is_empty(&self) -> bool {
-        self.numbers.is_empty() && self.values.is_empty()
-    }
-
-    /// Addresses and e-mail addresses known.
-    pub fn values(&self) -> usize {
-        self.values.len()
-    }
 }
 
 /// What was replaced in one text: counts per kind (indices of [`KINDS`]).
@@ -777,41 +731,18 @@ impl Found {
     }
 }
 
-/// The residual scan: every released text is looked through for the extract's whole names and
-/// identifier numbers.
-pub struct Scanner {
-    names: Option<AhoCorasick>,
-    /// The extract's surnames and given names (two characters or more), and whether each is kana.
-    parts: Option<(AhoCorasick, Vec<bool>)>,
-    /// For each whole name (its parts joined with nothing): where its parts meet (char offsets),
-    /// whether a part is one character, and whether it is a short kana name.
-    shapes: Vec<Shape>,
-    numbers: FxHashMap<u128, u32>,
-    /// Lengths of the known numbers of [`MIN_INNER_DIGITS`] digits or more.
-    inner_lens: Vec<usize>,
-    /// The identifier columns' addresses and e-mail addresses by their first
-    /// [`MIN_VALUE_CHARS`] characters, each with its column.
-    values: FxHashMap<String, Vec<(String, u32)>>,
-}
-
-struct Shape {
-    joins: Vec<usize>,
-    one_char_part: bool,
-    short_kana: bool,
-}
-
 /// A text as the scan reads it: [`text_norm`], hiragana as katakana, and the characters that may
 /// stand between the parts of a name ([`is_name_gap`]) taken out, each character remembering
 /// whether some stood before it and what it was.
-struct Compact {
-    text: String,
+pub(crate) struct Compact {
+    pub(crate) text: String,
     /// For each character of `text`: its byte offset, whether a gap was taken out before it, and
     /// the character as written (hiragana stays hiragana).
-    chars: Vec<(usize, bool, char)>,
+    pub(crate) chars: Vec<(usize, bool, char)>,
 }
 
 impl Compact {
-    fn new(t: &str) -> Compact {
+    pub(crate) fn new(t: &str) -> Compact {
         let mut text = String::with_capacity(t.len());
         let mut chars = Vec::with_capacity(t.len() / 2);
         let mut gap = false;
@@ -825,191 +756,6 @@ impl Compact {
             gap = false;
         }
         Compact { text, chars }
-    }
-
-    fn index(&self, byte: usize) -> usize {
-        self.chars.partition_point(|c| c.0 < byte)
-    }
-}
-
-impl Scanner {
-    /// A scanner for the extract's `names` and `numbers`.
-    pub fn new(names: &NameSet, numbers: &NumberSet) -> Scanner {
-        let mut parts: Vec<String> =
-            names.surnames.iter().chain(&names.given).filter(|p| word_ok(p)).cloned().collect();
-        parts.sort_unstable();
-        parts.dedup();
-        let parts = (!parts.is_empty()).then(|| {
-            let kana = parts.iter().map(|p| p.chars().all(jn::is_katakana)).collect();
-            let ac = AhoCorasickBuilder::new().match_kind(MatchKind::Standard).build(&parts).expect("parts build");
-            (ac, kana)
-        });
-        let mut whole: Vec<(String, Shape)> = names
-            .whole
-            .iter()
-            .filter(|w| w.chars().count() >= 2)
-            .flat_map(|w| {
-                // Given name first too (浩二岸, 浩二 岸), when that cannot be an ordinary word.
-                let reversed = match w.split('\u{1F}').collect::<Vec<_>>().as_slice() {
-                    [a, b] if a.chars().count() + b.chars().count() >= 3 => Some(format!("{b}\u{1F}{a}")),
-                    _ => None,
-                };
-                std::iter::once(w.clone()).chain(reversed)
-            })
-            .map(|w| {
-                let parts: Vec<&str> = w.split('\u{1F}').collect();
-                let joined = parts.concat();
-                let mut joins = Vec::new();
-                let mut at = 0;
-                for p in &parts[..parts.len() - 1] {
-                    at += p.chars().count();
-                    joins.push(at);
-                }
-                let n = joined.chars().count();
-                let shape = Shape {
-                    joins,
-                    one_char_part: parts.iter().any(|p| p.chars().count() == 1),
-                    short_kana: n < 5 && joined.chars().all(jn::is_katakana),
-                };
-                (joined, shape)
-            })
-            .collect();
-        whole.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        whole.dedup_by(|a, b| a.0 == b.0);
-        let names = (!whole.is_empty()).then(|| {
-            AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
-                .build(whole.iter().map(|w| &w.0))
-                .expect("names build")
-        });
-        let mut inner_lens: Vec<usize> = numbers
-            .numbers
-            .keys()
-            .map(|k| (k >> 120) as usize)
-            .filter(|l| *l >= MIN_INNER_DIGITS)
-            .collect::<FxHashSet<_>>()
-            .into_iter()
-            .collect();
-        inner_lens.sort_unstable();
-        let mut values: FxHashMap<String, Vec<(String, u32)>> = FxHashMap::default();
-        for (v, s) in &numbers.values {
-            let head: String = v.chars().take(MIN_VALUE_CHARS).collect();
-            values.entry(head).or_default().push((v.clone(), *s));
-        }
-        Scanner {
-            values,
-            names,
-            parts,
-            shapes: whole.into_iter().map(|w| w.1).collect(),
-            numbers: numbers.numbers.clone(),
-            inner_lens,
-        }
-    }
-
-    /// Whether the match of whole name `p` at chars `a..b` of `c` is the name: separators
-    /// taken out only where its parts meet; a name with a one-character part written apart
-    /// touches no other kanji (林・修 is a name, 竹林、修繕 is not); a short kana name touches
-    /// no letter of its own script.
-    fn is_name(&self, c: &Compact, p: usize, a: usize, b: usize) -> bool {
-        let shape = &self.shapes[p];
-        let apart = (a + 1..b).any(|q| c.chars[q].1);
-        if (a + 1..b).any(|q| c.chars[q].1 && !shape.joins.contains(&(q - a))) {
-            return false;
-        }
-        let kanji_at = |q: usize| c.chars.get(q).is_some_and(|x| jn::is_kanji(x.2));
-        if apart
-            && shape.one_char_part
-            && ((a > 0 && !c.chars[a].1 && kanji_at(a - 1)) || (b < c.chars.len() && !c.chars[b].1 && kanji_at(b)))
-        {
-            return false;
-        }
-        if shape.short_kana {
-            let same = |x: char, y: char| {
-                (jn::is_katakana(x) && jn::is_katakana(y)) || (jn::is_hiragana(x) && jn::is_hiragana(y))
-            };
-            if a > 0 && !c.chars[a].1 && same(c.chars[a - 1].2, c.chars[a].2) {
-                return false;
-            }
-            if b < c.chars.len() && !c.chars[b].1 && same(c.chars[b].2, c.chars[b - 1].2) {
-                let rest: String = c.chars[b..].iter().take(3).map(|x| x.2).collect();
-                return jn::is_hiragana(c.chars[b].2) && AFTER_KANA_NAME.iter().any(|w| rest.starts_with(w));
-            }
-        }
-        true
-    }
-
-    /// Scan one released text (`row_ids`: the row's own identifier values, when known); the
-    /// findings are added to `found`. Names are looked for however their parts are set apart
-    /// (a space, several, ・, 、, a line break) and in either kana script; numbers however their
-    /// groups are set apart (commas, line breaks, spaced hyphens).
-    pub fn scan(&self, text: &str, row_ids: &[&str], found: &mut Found) {
-        found.scanned += 1;
-        let t = text_norm(text);
-        if let Some(ac) = &self.names {
-            let c = Compact::new(&t);
-            let hit = ac.find_overlapping_iter(c.text.as_str()).any(|m| {
-                let (a, b) = (c.index(m.start()), c.index(m.end()));
-                self.is_name(&c, m.pattern().as_usize(), a, b)
-            });
-            if hit {
-                found.full_names += 1;
-            }
-        }
-        if let Some((ac, kana)) = &self.parts {
-            let k = kana_copy(&t);
-            if ac
-                .find_overlapping_iter(k.as_str())
-                .any(|m| !kana[m.pattern().as_usize()] || kana_word_alone(&t, m.start(), m.end()))
-            {
-                found.name_parts += 1;
-            }
-        }
-        if !self.numbers.is_empty() {
-            let mut source = None;
-            let runs = tokumei_jp::text::digit_runs(&t);
-            for r in runs.iter().chain(&tokumei_jp::text::digit_runs_wide(&t)) {
-                let d = &r.digits;
-                if d.len() < MIN_IDENTIFIER_DIGITS {
-                    continue;
-                }
-                let hit = number_key(d).and_then(|k| self.numbers.get(&k).copied()).or_else(|| {
-                    self.inner_lens.iter().filter(|l| **l < d.len()).find_map(|&l| {
-                        (0..=d.len() - l)
-                            .find_map(|a| number_key(&d[a..a + l]).and_then(|k| self.numbers.get(&k).copied()))
-                    })
-                });
-                if hit.is_some() {
-                    source = hit;
-                    break;
-                }
-            }
-            if let Some(s) = source {
-                found.numbers += 1;
-                if !found.sources.contains(&s) {
-                    found.sources.push(s);
-                }
-            }
-        }
-        if !self.values.is_empty() {
-            let starts: Vec<usize> = t.char_indices().map(|(i, _)| i).chain(std::iter::once(t.len())).collect();
-            let hit = starts.windows(MIN_VALUE_CHARS + 1).find_map(|w| {
-                let (a, b) = (w[0], w[MIN_VALUE_CHARS]);
-                self.values.get(&t[a..b])?.iter().find(|(v, _)| t[a..].starts_with(v.as_str())).map(|x| x.1)
-            });
-            if let Some(s) = hit {
-                found.values += 1;
-                if !found.value_sources.contains(&s) {
-                    found.value_sources.push(s);
-                }
-            }
-        }
-        if row_ids
-            .iter()
-            .map(|i| tokumei_jp::nfkc(i.trim()))
-            .any(|i| i.chars().count() >= MIN_DIGITS && t.contains(i.as_ref()))
-        {
-            found.row_ids += 1;
-        }
     }
 }
 
@@ -1134,45 +880,10 @@ mod tests {
     }
 
     #[test]
-    fn the_scan_finds_whole_names_and_numbers_of_the_extract() {
-        let mut numbers = NumberSet::default();
-        numbers.add("599431234567", 3);
-        numbers.add("03-1234-5678", 7);
-        numbers.add("1234", 9); // too short to look for
-        numbers.add("東京都千代田区千代田1-1", 8); // not a number
-        assert_eq!(numbers.len(), 2);
-        let scan = Scanner::new(&names(), &numbers);
-        let found = |t: &str| {
-            let mut f = Found::default();
-            scan.scan(t, &[], &mut f);
-            f
-        };
-        assert_eq!(found("長男 林修 様と同居").full_names, 1);
-        assert_eq!(found("山田 太郎").full_names, 1);
-        assert_eq!(found("ハヤシ オサム").full_names, 1);
-        assert_eq!(found("林業の仕事").full_names, 0);
-        assert_eq!(found("番号五九九四三一二三四五六七").numbers, 1);
-        assert_eq!(found("旧番号 5994-3123-4567 あり").sources, vec![3]);
-        assert_eq!(found("（０３）１２３４ー５６７８").sources, vec![7]);
-        assert_eq!(found("x99599431234567").numbers, 1);
-        assert_eq!(found("1234 2024").numbers, 0);
-        assert!(!found("［氏名］［番号］").any());
-        // A whole address of an identifier column, with or without its prefecture.
-        assert_eq!(found("住所は千代田区千代田1-1です").values, 1);
-        assert_eq!(found("東京都千代田区千代田1-1").value_sources, vec![8]);
-        assert_eq!(found("東京都千代田区に転居").values, 0);
-    }
-
-    #[test]
     fn split_names_make_whole_names() {
         let mut n = NameSet::default();
         n.add_split(Some("林"), Some("修"));
         n.add("田中一郎");
-        let scan = Scanner::new(&n, &NumberSet::default());
-        let mut f = Found::default();
-        scan.scan("林 修", &[], &mut f);
-        scan.scan("田中一郎", &[], &mut f);
-        assert_eq!(f.full_names, 2);
         let s = Scrubber::new(&n, &[]);
         assert!(!s.scrub("田中さんと一郎", &[]).0.contains("田中"));
         assert!(!s.scrub("一郎が来所", &[]).0.contains("一郎"));

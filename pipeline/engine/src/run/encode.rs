@@ -2,6 +2,7 @@
 //! others go to the spill file; malformed rows stop the run or are counted; names are collected
 //! for scrubbing and kept text is scanned for the row's identifiers.
 
+use crate::residual::KeySink;
 use super::layout::{Layout, OutColumn, Slot};
 use super::{RunFacts, RunOptions, Target};
 use crate::cell::Cell;
@@ -34,11 +35,13 @@ pub(super) struct Encoded {
     pub encoding_used: Option<&'static str>,
     /// Names of the file, for scrubbing (the columns of the scrub rules' `names_from`).
     pub name_set: crate::scrub::NameSet,
-    /// Names of every name column of the file, for the residual scan (`None`: the same as
-    /// `name_set`).
-    pub scan_names: Option<crate::scrub::NameSet>,
-    /// Numbers of the file's identifier columns, for the residual scan.
-    pub numbers: crate::scrub::NumberSet,
+    /// The keys of every identifier value of the file (names, numbers, addresses), for the
+    /// residual scan, on disk ([`crate::residual`]).
+    pub keys: crate::residual::KeyFiles,
+    /// The run's key for them.
+    pub hasher: crate::residual::KeyHasher,
+    /// Per name input: whether its keys count (a column told by its values holds names).
+    pub told: Vec<bool>,
     pub ingest_ms: u64,
     /// The spilled columns and each row's number, already scattered to the buckets of the
     /// external shuffle (a shuffled release of a file of known size), instead of a spill file.
@@ -87,6 +90,7 @@ pub(super) fn encode(
     let (job, plan, columns) = (&*job, &*plan, &*columns);
     let spill_fields = &*spill_fields;
     let file = ingest::source_file(job);
+    let hasher = crate::residual::KeyHasher::new();
     let cx = BatchContext {
         file: &file,
         plan,
@@ -99,9 +103,11 @@ pub(super) fn encode(
         released,
         row_ids_slot: *row_ids_slot,
         representatives: dicts.iter().map(|d| d.representatives.is_some()).collect(),
-        names: !name_inputs.is_empty() && (*scrubbing || !scanned.is_empty()),
+        names: !name_inputs.is_empty() && *scrubbing,
+        scan: !scanned.is_empty(),
+        heads: scanned.iter().any(|&ci| matches!(columns[ci].slot, Slot::Local(_))),
+        hasher: &hasher,
         number_inputs: if scanned.is_empty() { &[] } else { number_inputs },
-        scan_apart: name_inputs.iter().any(|n| !n.scrub),
         person: person.as_ref().map(|p| (p.inputs.as_slice(), p.plan, p.code.map(|i| &columns[i]))),
         implied: implied.iter().map(|(input, _)| *input).collect(),
     };
@@ -125,6 +131,9 @@ pub(super) fn encode(
     opts.progress.stage("reading and transforming", source.size());
     let threads = opts.workers();
     let mut merged = Merged::new(plan.columns.len(), implied.len());
+    let key_dir = target.map(|t| t.tmp_dir);
+    let mut keys = crate::residual::KeySpill::new(key_dir);
+    let key_err = |e: std::io::Error| output_err(key_dir.unwrap_or(std::env::temp_dir().as_path()), e);
     let result = in_parallel(source, threads, &cx, |done| {
         let done = done?;
         // The codes' room for the rows still to come, guessed from the bytes read so far: a
@@ -132,6 +141,9 @@ pub(super) fn encode(
         let expected = expected_rows(size, stats.bytes(), merged.rows_in + done.rows_in);
         let first_row = merged.batch_lens.iter().sum::<usize>();
         merged.merge(&done, dicts, expected);
+        for (origin, k) in done.keys.iter().enumerate() {
+            keys.add(origin, k, &done.lens).map_err(key_err)?;
+        }
         if let Some(w) = spill.as_mut() {
             w.write(&done.spill).map_err(spill_err)?;
         }
@@ -170,16 +182,15 @@ pub(super) fn encode(
         rejected_by_column,
         rejected_reasons,
         mut name_set,
-        mut scan_names,
         maybe,
-        numbers,
         subjects,
         units,
         implied,
         ..
     } = merged;
-    add_told_names(cx.name_inputs, &maybe, cx.scan_apart, &mut name_set, &mut scan_names);
-    let scan_names = cx.scan_apart.then_some(scan_names);
+    add_told_names(cx.name_inputs, &maybe, &mut name_set);
+    let told = (0..cx.name_inputs.len()).map(|i| maybe.get(i).is_some_and(|m| m.counts())).collect();
+    let keys = keys.finish().map_err(key_err)?;
 
     let ingest_ms = started.elapsed().as_millis() as u64;
     let input_sha256 = stats.sha256();
@@ -194,8 +205,9 @@ pub(super) fn encode(
         encoding_used,
         inputs,
         name_set,
-        scan_names,
-        numbers,
+        keys,
+        hasher,
+        told,
         ingest_ms,
         scattered,
         subjects,
@@ -327,9 +339,12 @@ struct BatchContext<'a> {
     name_inputs: &'a [super::layout::NameInput],
     /// Identifier input columns whose numbers are collected, with their plan column.
     number_inputs: &'a [(usize, u32)],
-    /// Whether the residual scan's names are collected apart (some name column is not the
-    /// scrubber's).
-    scan_apart: bool,
+    /// Whether the residual scan's keys are collected (some released text is scanned).
+    scan: bool,
+    /// The run's key for them.
+    hasher: &'a crate::residual::KeyHasher,
+    /// Whether addresses' heads are kept too (a column scanned row by row).
+    heads: bool,
     checked: &'a [usize],
     identifier_values: Option<&'a crate::ingest::lineage::IdentifierValues>,
     released: &'a [(usize, u64)],
@@ -356,10 +371,12 @@ struct Done {
     rejected_reasons: Vec<((usize, String), u64)>,
     first_rejection: Option<String>,
     names: crate::scrub::NameSet,
-    scan_names: crate::scrub::NameSet,
     /// Per name input: its values when it is one whose names are told by its values.
     maybe: Vec<crate::scrub::MaybeNames>,
-    numbers: crate::scrub::NumberSet,
+    /// The residual scan's keys: 0 those that count, i + 1 those of name input i (counted
+    /// when its values are names).
+    keys: Vec<Vec<(u64, u32)>>,
+    lens: crate::residual::Lengths,
     /// Each accepted row's subject hash (when a column names a person).
     subjects: Vec<u64>,
     /// Each accepted row's hash of its released code's value (when the column is released).
@@ -384,9 +401,7 @@ struct Merged {
     rejected_reasons: Vec<((usize, String), u64)>,
     first_rejection: Option<String>,
     name_set: crate::scrub::NameSet,
-    scan_names: crate::scrub::NameSet,
     maybe: Vec<crate::scrub::MaybeNames>,
-    numbers: crate::scrub::NumberSet,
     subjects: Vec<u64>,
     units: Vec<u64>,
     implied: Vec<Vec<u64>>,
@@ -404,9 +419,7 @@ impl Merged {
             rejected_reasons: Vec::new(),
             first_rejection: None,
             name_set: crate::scrub::NameSet::default(),
-            scan_names: crate::scrub::NameSet::default(),
             maybe: Vec::new(),
-            numbers: crate::scrub::NumberSet::default(),
             subjects: Vec::new(),
             units: Vec::new(),
             implied: vec![Vec::new(); implied],
@@ -465,12 +478,10 @@ impl Merged {
             self.first_rejection.clone_from(&done.first_rejection);
         }
         self.name_set.merge(&done.names);
-        self.scan_names.merge(&done.scan_names);
         self.maybe.resize_with(done.maybe.len().max(self.maybe.len()), Default::default);
         for (m, d) in self.maybe.iter_mut().zip(&done.maybe) {
             m.merge(d);
         }
-        self.numbers.merge(&done.numbers);
         // Room for the rows to come at once, as for the codes (a vector that doubles holds up
         // to three times its size while it copies itself).
         let grow = |all: &mut Vec<u64>, part: &[u64]| {
@@ -719,9 +730,10 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
     let mut ids = vec![0u32; worker.len()];
     let mut cells = vec![Cell::Null; cx.spill_fields.len()];
     let mut names = crate::scrub::NameSet::default();
-    let mut scan_names = crate::scrub::NameSet::default();
     let mut maybe = vec![crate::scrub::MaybeNames::default(); cx.name_inputs.len()];
-    let mut numbers = crate::scrub::NumberSet::default();
+    let mut keys: Vec<Vec<(u64, u32)>> = vec![Vec::new(); if cx.scan { cx.name_inputs.len() + 1 } else { 0 }];
+    let mut lens = crate::residual::Lengths::default();
+    let mut once = Once::default();
     let mut joined = String::new();
     let mut accepted = 0usize;
     let mut rejected = Rejections::default();
@@ -737,19 +749,28 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
         match transformed {
             Ok(()) => {
                 if cx.names {
-                    add_names(batch, row, cx.name_inputs, true, &mut names);
-                    if cx.scan_apart {
-                        add_names(batch, row, cx.name_inputs, false, &mut scan_names);
-                    }
-                    for (m, n) in maybe.iter_mut().zip(cx.name_inputs).filter(|(_, n)| n.detect) {
-                        if let Some(v) = batch.value(row, n.input) {
-                            m.add(v);
+                    add_names(batch, row, cx.name_inputs, &mut names);
+                }
+                if cx.names || cx.scan {
+                    for (i, (m, n)) in maybe.iter_mut().zip(cx.name_inputs).enumerate().filter(|(_, (_, n))| n.detect) {
+                        if let Some(v) = batch.value(row, n.input)
+                            && m.add(v, cx.names && n.scrub)
+                            && cx.scan
+                            && once.first(cx.hasher, (TOLD, n.input, v))
+                        {
+                            KeySink { hasher: cx.hasher, keys: &mut keys[i + 1], lens: &mut lens, heads: cx.heads }.name(v);
                         }
                     }
                 }
-                for &(i, source) in cx.number_inputs {
-                    if let Some(v) = batch.value(row, i) {
-                        numbers.add(v, source);
+                if cx.scan {
+                    let mut sink = KeySink { hasher: cx.hasher, keys: &mut keys[0], lens: &mut lens, heads: cx.heads };
+                    name_keys(batch, row, cx.name_inputs, &mut once, &mut sink);
+                    for &(i, source) in cx.number_inputs {
+                        if let Some(v) = batch.value(row, i)
+                            && once.first(cx.hasher, (NUMBER, i, v))
+                        {
+                            sink.number(v, source);
+                        }
                     }
                 }
                 if let Some(j) = cx.row_ids_slot {
@@ -824,9 +845,9 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
         rejected_reasons: rejected.reasons,
         first_rejection: rejected.first,
         names,
-        scan_names,
         maybe,
-        numbers,
+        keys,
+        lens,
         subjects,
         units,
         implied,
@@ -943,38 +964,75 @@ impl Rejections {
 }
 
 /// The direct identifiers whose values turned out to be names (世帯主, 主治医): names of the
-/// extract like those of 氏名, for the scrubber (its columns) and the residual scan (all).
+/// extract like those of 氏名, for the scrubber (its columns; the residual scan has their keys).
 fn add_told_names(
     inputs: &[super::layout::NameInput],
     maybe: &[crate::scrub::MaybeNames],
-    scan_apart: bool,
     name_set: &mut crate::scrub::NameSet,
-    scan_names: &mut crate::scrub::NameSet,
 ) {
     for (n, m) in inputs.iter().zip(maybe) {
         if let Some(found) = m.names() {
             if n.scrub {
                 name_set.merge(found);
             }
-            if scan_apart {
-                scan_names.merge(found);
-            }
         }
     }
 }
 
-/// Add one row's names to `set`: each full-name column's value, and each split name (a
-/// surname column with the given-name column of the same script). `scrub`: only the
-/// scrubber's columns, else all.
-fn add_names(
+const TOLD: u8 = 0;
+const NAME: u8 = 1;
+const SPLIT: u8 = 2;
+const NUMBER: u8 = 3;
+
+/// Values already turned into keys in one batch, by column (a name or a code that repeats is
+/// normalised and hashed once).
+/// Hashed under the run's key (values that collide cannot be made), with what the value is
+/// read as: [`TOLD`], [`NAME`], [`SPLIT`] or [`NUMBER`].
+#[derive(Default)]
+struct Once(rustc_hash::FxHashSet<u64>);
+
+impl Once {
+    /// Whether `value` (with its column) is new in the batch.
+    fn first(&mut self, hasher: &crate::residual::KeyHasher, value: impl std::hash::Hash) -> bool {
+        self.0.insert(hasher.hash(value))
+    }
+}
+
+/// The residual scan's keys of one row's names: each full-name column's value, and each split
+/// name (a surname column with the given-name column of the same script), of every name column.
+fn name_keys(
     batch: &RawBatch,
     row: usize,
     inputs: &[super::layout::NameInput],
-    scrub: bool,
-    set: &mut crate::scrub::NameSet,
+    once: &mut Once,
+    sink: &mut KeySink,
 ) {
     use tokumei_jp::names::NameColumn;
-    let inputs = || inputs.iter().filter(|n| !n.detect && (n.scrub || !scrub));
+    let inputs = || inputs.iter().filter(|n| !n.detect);
+    for n in inputs().filter(|n| n.part.is_none()) {
+        if let Some(v) = batch.value(row, n.input)
+            && once.first(sink.hasher, (NAME, n.input, v))
+        {
+            sink.name(v);
+        }
+    }
+    for kana in [false, true] {
+        let part = |p: NameColumn| {
+            inputs().find(|n| n.part == Some(p) && n.kana == kana).and_then(|n| batch.value(row, n.input))
+        };
+        let (s, g) = (part(NameColumn::Surnames), part(NameColumn::GivenNames));
+        if (s.is_some() || g.is_some()) && once.first(sink.hasher, (SPLIT, kana, s, g)) {
+            sink.split(s, g);
+        }
+    }
+}
+
+/// Add one row's names to `set`, for the scrubber: each full-name column's value of the
+/// scrubber's columns, and each split name (a surname column with the given-name column of the
+/// same script).
+fn add_names(batch: &RawBatch, row: usize, inputs: &[super::layout::NameInput], set: &mut crate::scrub::NameSet) {
+    use tokumei_jp::names::NameColumn;
+    let inputs = || inputs.iter().filter(|n| !n.detect && n.scrub);
     for n in inputs().filter(|n| n.part.is_none()) {
         if let Some(v) = batch.value(row, n.input) {
             set.add(v);

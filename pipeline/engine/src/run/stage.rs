@@ -36,8 +36,7 @@ pub(super) fn stage(
 ) -> Result<RunOutcome, EngineError> {
     let Assembled { mut an, mut report, .. } = asm;
     let name_set = std::mem::take(&mut an.enc.name_set);
-    let scan_names = an.enc.scan_names.take();
-    let numbers = std::mem::take(&mut an.enc.numbers);
+    let mut keys = std::mem::take(&mut an.enc.keys);
     let scattered = an.enc.scattered.take();
     let enc = &an.enc;
     let layout = &enc.layout;
@@ -83,10 +82,12 @@ pub(super) fn stage(
     // The residual scan of every released text, for the extract's whole names and identifier
     // numbers: dictionary columns value by value (each counted for its rows), the others row
     // by row as they are written.
-    let scanner = (!layout.scanned.is_empty())
-        .then(|| crate::scrub::Scanner::new(scan_names.as_ref().unwrap_or(&name_set), &numbers));
+    let scanner = match layout.scanned.is_empty() {
+        true => None,
+        false => Some(scanner(enc, &mut keys, &an.value_counts, nulled, &target.tmp_dir)?),
+    };
+    drop(keys);
     drop(name_set);
-    drop(scan_names);
     let scanned: Vec<bool> = (0..columns.len()).map(|ci| layout.scanned.contains(&ci)).collect();
     if let Some(scanner) = &scanner {
         scan_dictionaries(scanner, &layout.scanned, columns, dicts, &an.value_counts, nulled, &mut tally);
@@ -307,10 +308,38 @@ fn canonical_codes(outside_dicts: &[Option<usize>], dicts: &[Dictionary], nulled
         .collect()
 }
 
+/// The residual scan's scanner: with only dictionary columns scanned, loaded with the keys of
+/// their distinct values' stretches only (memory as for the labels, not the rows); with a column
+/// released row by row, with every key of pass 1.
+fn scanner(
+    enc: &super::encode::Encoded,
+    keys: &mut crate::residual::KeyFiles,
+    value_counts: &[Vec<u64>],
+    nulled: &[Vec<bool>],
+    dir: &std::path::Path,
+) -> Result<crate::residual::Scanner, EngineError> {
+    let layout = &enc.layout;
+    let (columns, dicts) = (&layout.columns, &layout.dicts);
+    let local = layout.scanned.iter().any(|&ci| matches!(columns[ci].slot, Slot::Local(_)));
+    let mut texts = layout.scanned.iter().filter_map(|&ci| match columns[ci].slot {
+        Slot::Global(d) => Some(d),
+        Slot::Local(_) => None,
+    });
+    let mut texts = texts.by_ref().flat_map(|d| {
+        dicts[d].values.iter().enumerate().filter_map(move |(code, v)| match v {
+            Cell::Str(t) if !nulled[d][code] && value_counts[d].get(code).copied().unwrap_or(0) > 0 => Some(&**t),
+            _ => None,
+        })
+    });
+    let told = |i: usize| enc.told.get(i).copied().unwrap_or(false);
+    let texts: Option<&mut dyn Iterator<Item = &str>> = (!local).then_some(&mut texts);
+    crate::residual::Scanner::new(enc.hasher.clone(), keys, &told, texts).map_err(|e| output_err(dir, e))
+}
+
 /// The residual scan of the scanned dictionary columns, value by value, each value's finds
 /// counted for its kept rows.
 fn scan_dictionaries(
-    scanner: &crate::scrub::Scanner,
+    scanner: &crate::residual::Scanner,
     scanned: &[usize],
     columns: &[OutColumn],
     dicts: &[Dictionary],
@@ -478,7 +507,7 @@ fn residual_verdict(
 /// The encoded release: what pass 2 needs to write the kept rows.
 struct WriteSpec<'a> {
     /// The residual scan, and which columns it reads.
-    scanner: Option<&'a crate::scrub::Scanner>,
+    scanner: Option<&'a crate::residual::Scanner>,
     scanned: Vec<bool>,
     /// The scrubber of free-text columns, and the spill column of each row's identifiers.
     scrubber: Option<&'a crate::scrub::Scrubber>,
@@ -1015,7 +1044,7 @@ fn scrub_array(
 fn scan_array(
     texts: &ArrayRef,
     ids: Option<&ArrayRef>,
-    scanner: &crate::scrub::Scanner,
+    scanner: &crate::residual::Scanner,
     found: &mut crate::scrub::Found,
 ) {
     use arrow::array::{Array, AsArray};

@@ -1,0 +1,756 @@
+//! The residual scan's memory: every row's identifier values (names, numbers, addresses and
+//! e-mail addresses of its identifier columns) kept as keyed 64-bit hashes in unnamed files,
+//! not as strings in memory, so a run holds no per-row state for the scan however many rows it
+//! reads.
+//!
+//! Pass 1 turns each identifier value into keys ([`KeySink`]): a whole name (its parts joined,
+//! and given name first) with where its parts meet, each surname and given name, each number of
+//! [`scrub::MIN_IDENTIFIER_DIGITS`] digits or more, each whole address and e-mail address. The
+//! keys go to files ([`KeySpill`]) under a key drawn for the run (an attacker who cannot see it
+//! cannot make two values collide). The released text is then read the other way round
+//! ([`Scanner`]): every stretch of it that could be one of those values is hashed and looked up.
+//! When every scanned column is a dictionary column (the usual case: generalised labels, kept
+//! categories), only the keys of its distinct values' stretches are loaded back from the files,
+//! a handful; a column released row by row (kept or scrubbed free text) loads them all.
+
+use crate::scrub::{self, Compact, Found};
+use rustc_hash::FxHashSet;
+use std::hash::BuildHasher;
+use std::io::{BufReader, BufWriter, Read, Seek, Write};
+use tokumei_jp::names as jn;
+
+/// Longest whole name (its parts joined, in characters) the scan looks for.
+pub const MAX_WHOLE: usize = 28;
+
+/// Longest surname or given name (characters) the scan looks for.
+const MAX_PART: usize = 28;
+
+/// Longest address or e-mail address (bytes, normalised) the scan looks for.
+const MAX_VALUE: usize = 512;
+
+/// Longest identifier number (digits) the scan looks for, whole or inside a longer number.
+const MAX_NUMBER: usize = 36;
+
+const WHOLE: u8 = 1;
+const PART: u8 = 2;
+const NUMBER: u8 = 3;
+const VALUE: u8 = 4;
+/// An address's or e-mail address's first [`scrub::MIN_VALUE_CHARS`] characters, its payload
+/// the whole value's length in bytes: a text read row by row hashes one head per character, not
+/// every length at every character.
+const HEAD: u8 = 5;
+
+/// A whole name's payload: where its parts meet (bit i: between characters i-1 and i), whether
+/// a part is one character, whether it is a short kana name.
+const JOINS: u32 = (1 << 29) - 1;
+const ONE_CHAR_PART: u32 = 1 << 29;
+const SHORT_KANA: u32 = 1 << 30;
+
+/// A stretch of text's facts for a whole name's match (besides the gaps inside it, in
+/// [`JOINS`]'s bits): a kanji touches it, a letter of its own script touches it before or
+/// after, and a particle or honorific follows it.
+const KANJI_TOUCHES: u64 = 1 << 32;
+const SAME_BEFORE: u64 = 1 << 33;
+const SAME_AFTER: u64 = 1 << 34;
+const PARTICLE_AFTER: u64 = 1 << 35;
+
+/// The run's key: hashes of identifier values under a seed drawn for the run.
+#[derive(Clone, Default)]
+pub struct KeyHasher(foldhash::quality::RandomState);
+
+impl KeyHasher {
+    /// A hasher under a new random seed.
+    pub fn new() -> KeyHasher {
+        KeyHasher::default()
+    }
+
+    /// The hash of `value` under the run's key.
+    pub fn hash(&self, value: impl std::hash::Hash) -> u64 {
+        self.0.hash_one(value)
+    }
+
+    fn key(&self, kind: u8, s: &str) -> u64 {
+        self.0.hash_one((kind, s))
+    }
+}
+
+/// The lengths the keys have: how long a stretch of released text to hash.
+#[derive(Clone, Copy, Default, Debug, PartialEq)]
+pub struct Lengths {
+    /// Lengths of the whole names (characters, bit set).
+    whole: u32,
+    /// Lengths of the surnames and given names (characters, bit set).
+    part: u32,
+    /// Whether any number is known.
+    numbers: bool,
+    /// Byte lengths of the addresses and e-mail addresses (bit set).
+    values: [u64; MAX_VALUE / 64],
+}
+
+impl Lengths {
+    /// Both sets' lengths.
+    pub fn merge(&mut self, other: &Lengths) {
+        self.whole |= other.whole;
+        self.part |= other.part;
+        self.numbers |= other.numbers;
+        for (a, b) in self.values.iter_mut().zip(&other.values) {
+            *a |= b;
+        }
+    }
+
+    fn value_lens(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..MAX_VALUE).filter(|l| self.values[l / 64] >> (l % 64) & 1 == 1)
+    }
+
+    fn lens_of(set: u32) -> Vec<usize> {
+        (0..32).filter(|l| set >> l & 1 == 1).collect()
+    }
+}
+
+/// Where the keys of one batch go: (key, payload) pairs and the lengths they have.
+pub struct KeySink<'a> {
+    /// The run's hasher.
+    pub hasher: &'a KeyHasher,
+    /// The keys.
+    pub keys: &'a mut Vec<(u64, u32)>,
+    /// Their lengths.
+    pub lens: &'a mut Lengths,
+    /// Whether addresses' heads are kept too (a text is scanned row by row).
+    pub heads: bool,
+}
+
+impl KeySink<'_> {
+    /// The keys of a full-name value: its whole name and parts, as [`scrub::NameSet::add`] reads
+    /// them.
+    pub fn name(&mut self, value: &str) {
+        let v = scrub::norm(value);
+        scrub::name_parts(&v, |whole, surname, given| {
+            if let Some(w) = whole {
+                self.whole(w);
+            }
+            for p in surname.into_iter().chain(given) {
+                self.part(p);
+            }
+        });
+    }
+
+    /// The keys of a row's split name (a surname and a given name from their own columns).
+    pub fn split(&mut self, surname: Option<&str>, given: Option<&str>) {
+        let s = surname.map(scrub::norm).filter(|s| !s.is_empty());
+        let g = given.map(scrub::norm).filter(|g| !g.is_empty());
+        if let (Some(s), Some(g)) = (&s, &g) {
+            self.whole(&[s, g]);
+        }
+        for p in s.iter().chain(&g) {
+            self.part(p);
+        }
+    }
+
+    /// A whole name, given name first too (浩二岸, 浩二 岸) when that cannot be an ordinary word.
+    fn whole(&mut self, parts: &[&str]) {
+        if parts.len() == 1 && parts[0].chars().count() < 2 {
+            return;
+        }
+        let reversed = match parts {
+            [a, b] if a.chars().count() + b.chars().count() >= 3 => Some([*b, *a]),
+            _ => None,
+        };
+        for parts in std::iter::once(parts).chain(reversed.as_ref().map(|r| &r[..])) {
+            let joined = parts.concat();
+            let n = joined.chars().count();
+            if n > MAX_WHOLE {
+                continue;
+            }
+            let mut payload = 0u32;
+            let mut at = 0;
+            for p in &parts[..parts.len() - 1] {
+                at += p.chars().count();
+                payload |= 1 << at;
+            }
+            if parts.iter().any(|p| p.chars().count() == 1) {
+                payload |= ONE_CHAR_PART;
+            }
+            if n < 5 && joined.chars().all(jn::is_katakana) {
+                payload |= SHORT_KANA;
+            }
+            self.keys.push((self.hasher.key(WHOLE, &joined), payload));
+            self.lens.whole |= 1 << n;
+        }
+    }
+
+    fn part(&mut self, p: &str) {
+        let n = p.chars().count();
+        if !scrub::word_ok(p) || n > MAX_PART {
+            return;
+        }
+        self.keys.push((self.hasher.key(PART, p), p.chars().all(jn::is_katakana) as u32));
+        self.lens.part |= 1 << n;
+    }
+
+    /// The keys of an identifier value of column `source` (an index the caller names): when the
+    /// value is a number (its digits at least 60% of its characters besides spaces and
+    /// separators), each run of [`scrub::MIN_IDENTIFIER_DIGITS`] digits or more; otherwise a
+    /// whole address or e-mail address.
+    pub fn number(&mut self, value: &str, source: u32) {
+        let v = tokumei_jp::nfkc(value.trim());
+        let runs = tokumei_jp::text::digit_runs(&v);
+        let digits: usize = runs.iter().map(|r| r.digits.len()).sum();
+        let others = v.chars().filter(|c| !c.is_whitespace() && !tokumei_jp::text::is_number_separator(*c)).count();
+        if digits == 0 || digits * 10 < others * 6 {
+            for w in scrub::lookup_values(&scrub::text_norm(v.trim())) {
+                if w.len() < MAX_VALUE {
+                    self.keys.push((self.hasher.key(VALUE, &w), source));
+                    self.lens.values[w.len() / 64] |= 1 << (w.len() % 64);
+                    if self.heads {
+                        let head: String = w.chars().take(scrub::MIN_VALUE_CHARS).collect();
+                        self.keys.push((self.hasher.key(HEAD, &head), w.len() as u32));
+                    }
+                }
+            }
+            return;
+        }
+        for r in runs.iter().filter(|r| (scrub::MIN_IDENTIFIER_DIGITS..=MAX_NUMBER).contains(&r.digits.len())) {
+            self.keys.push((self.hasher.key(NUMBER, &r.digits), source));
+            self.lens.numbers = true;
+        }
+    }
+}
+
+/// Entries of the direct-mapped table that keeps a key from being written twice in a row.
+const SEEN_BITS: u32 = 20;
+
+/// Bytes of one key in a file: the key and its payload, little-endian.
+const RECORD: usize = 12;
+
+/// The keys of pass 1, written to unnamed files as they come (nothing is left on disk if the
+/// process dies): file 0 for the keys that always count, file i + 1 for those of name input i,
+/// which count only when that column turns out to hold names.
+pub struct KeySpill {
+    dir: Option<std::path::PathBuf>,
+    files: Vec<Option<BufWriter<std::fs::File>>>,
+    seen: Vec<u64>,
+    lens: Lengths,
+}
+
+impl KeySpill {
+    /// A spill writing its files in `dir` (the system's temporary folder when `None`).
+    pub fn new(dir: Option<&std::path::Path>) -> KeySpill {
+        KeySpill { dir: dir.map(|d| d.to_path_buf()), files: Vec::new(), seen: Vec::new(), lens: Lengths::default() }
+    }
+
+    /// Add the keys of file `origin`, with their lengths.
+    pub fn add(&mut self, origin: usize, keys: &[(u64, u32)], lens: &Lengths) -> std::io::Result<()> {
+        self.lens.merge(lens);
+        if keys.is_empty() {
+            return Ok(());
+        }
+        if self.seen.is_empty() {
+            self.seen = vec![0; 1 << SEEN_BITS];
+        }
+        if self.files.len() <= origin {
+            self.files.resize_with(origin + 1, || None);
+        }
+        let file = match &mut self.files[origin] {
+            Some(f) => f,
+            slot => {
+                let f = match &self.dir {
+                    Some(d) => tempfile::tempfile_in(d)?,
+                    None => tempfile::tempfile()?,
+                };
+                slot.insert(BufWriter::with_capacity(1 << 20, f))
+            }
+        };
+        for &(key, payload) in keys {
+            let mix = key ^ (u64::from(payload) << 32 | origin as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let slot = (mix >> (64 - SEEN_BITS)) as usize;
+            if self.seen[slot] == mix {
+                continue;
+            }
+            self.seen[slot] = mix;
+            let mut rec = [0u8; RECORD];
+            rec[..8].copy_from_slice(&key.to_le_bytes());
+            rec[8..].copy_from_slice(&payload.to_le_bytes());
+            file.write_all(&rec)?;
+        }
+        Ok(())
+    }
+
+    /// The files, written out and ready to be read.
+    pub fn finish(self) -> std::io::Result<KeyFiles> {
+        let mut files = Vec::with_capacity(self.files.len());
+        for f in self.files {
+            files.push(match f {
+                Some(w) => {
+                    let mut f = w.into_inner().map_err(|e| e.into_error())?;
+                    f.rewind()?;
+                    Some(f)
+                }
+                None => None,
+            });
+        }
+        Ok(KeyFiles { files, lens: self.lens })
+    }
+}
+
+/// The keys of pass 1 on disk.
+#[derive(Default)]
+pub struct KeyFiles {
+    files: Vec<Option<std::fs::File>>,
+    lens: Lengths,
+}
+
+impl KeyFiles {
+    /// Read the keys of file 0 and of the files `counts` says count (file i + 1 counts when
+    /// `counts(i)`), only those in `keep` when given, sorted.
+    fn load(
+        &mut self,
+        counts: &dyn Fn(usize) -> bool,
+        keep: Option<&FxHashSet<u64>>,
+    ) -> std::io::Result<Vec<(u64, u32)>> {
+        let mut all = Vec::new();
+        for (origin, f) in self.files.iter_mut().enumerate() {
+            let Some(f) = f else { continue };
+            if origin > 0 && !counts(origin - 1) {
+                continue;
+            }
+            f.rewind()?;
+            let mut r = BufReader::with_capacity(1 << 20, &*f);
+            let mut buf = vec![0u8; RECORD * 8192];
+            loop {
+                let n = read_full(&mut r, &mut buf)?;
+                for rec in buf[..n - n % RECORD].chunks_exact(RECORD) {
+                    let key = u64::from_le_bytes(rec[..8].try_into().expect("8 bytes"));
+                    if keep.is_none_or(|k| k.contains(&key)) {
+                        all.push((key, u32::from_le_bytes(rec[8..].try_into().expect("4 bytes"))));
+                    }
+                }
+                if n < buf.len() {
+                    break;
+                }
+            }
+        }
+        all.sort_unstable();
+        all.dedup();
+        Ok(all)
+    }
+}
+
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// The residual scan of released text against the keys of pass 1.
+pub struct Scanner {
+    hasher: KeyHasher,
+    lens: Lengths,
+    /// (key, payload), sorted.
+    index: Vec<(u64, u32)>,
+    /// Whether every key is loaded, addresses' heads with them: texts come row by row.
+    heads: bool,
+}
+
+/// What a stretch of released text is looked up as.
+#[derive(Clone, Copy, PartialEq)]
+enum What {
+    Whole,
+    Part,
+    Number,
+    Value,
+}
+
+impl Scanner {
+    /// A scanner for released `texts` (every text of the columns scanned, when they are all
+    /// known now; `None`: texts come row by row, every key is loaded). `counts(i)`: whether
+    /// the keys of name input i count.
+    pub fn new<'t>(
+        hasher: KeyHasher,
+        files: &mut KeyFiles,
+        counts: &dyn Fn(usize) -> bool,
+        texts: Option<&mut dyn Iterator<Item = &'t str>>,
+    ) -> std::io::Result<Scanner> {
+        let mut s = Scanner { hasher, lens: files.lens, index: Vec::new(), heads: texts.is_none() };
+        let keep = texts.map(|texts| {
+            let mut keep = FxHashSet::default();
+            for t in texts {
+                let t = scrub::text_norm(t);
+                for what in [What::Whole, What::Part, What::Number, What::Value] {
+                    s.stretches(&t, what, false, &mut |key, _| {
+                        keep.insert(key);
+                        false
+                    });
+                }
+            }
+            keep
+        });
+        s.index = files.load(counts, keep.as_ref())?;
+        Ok(s)
+    }
+
+    /// A scanner over the given full names and identifier values (each with its column's
+    /// number), kept in memory: for a caller with few values (a check of a few texts).
+    pub fn of_values<'v>(
+        names: impl IntoIterator<Item = &'v str>,
+        numbers: impl IntoIterator<Item = (&'v str, u32)>,
+    ) -> Scanner {
+        let hasher = KeyHasher::new();
+        let (mut keys, mut lens) = (Vec::new(), Lengths::default());
+        let mut sink = KeySink { hasher: &hasher, keys: &mut keys, lens: &mut lens, heads: true };
+        for n in names {
+            sink.name(n);
+        }
+        for (v, source) in numbers {
+            sink.number(v, source);
+        }
+        Scanner::of(hasher, keys, lens)
+    }
+
+    fn of(hasher: KeyHasher, keys: Vec<(u64, u32)>, lens: Lengths) -> Scanner {
+        let mut index = keys;
+        index.sort_unstable();
+        index.dedup();
+        Scanner { hasher, lens, index, heads: true }
+    }
+
+    fn payloads(&self, key: u64) -> impl Iterator<Item = u32> + '_ {
+        let at = self.index.partition_point(|e| e.0 < key);
+        self.index[at..].iter().take_while(move |e| e.0 == key).map(|e| e.1)
+    }
+
+    /// Call `f` with the key of each stretch of `t` (normalised) that could be a `what`, and
+    /// how to tell its facts, until `f` says stop; whether it did. `heads`: addresses are looked
+    /// up by their heads (needs every key loaded) rather than at every length.
+    fn stretches(&self, t: &str, what: What, heads: bool, f: &mut dyn FnMut(u64, &dyn Fn() -> u64) -> bool) -> bool {
+        match what {
+            What::Whole if self.lens.whole != 0 => {
+                let lens = Lengths::lens_of(self.lens.whole);
+                let c = Compact::new(t);
+                let n = c.chars.len();
+                let byte = |i: usize| c.chars.get(i).map_or(c.text.len(), |x| x.0);
+                for a in 0..n {
+                    for &l in lens.iter().filter(|l| a + **l <= n) {
+                        let b = a + l;
+                        let facts = || whole_facts(&c, a, b);
+                        if f(self.hasher.key(WHOLE, &c.text[byte(a)..byte(b)]), &facts) {
+                            return true;
+                        }
+                    }
+                }
+                false
+            }
+            What::Part if self.lens.part != 0 => {
+                let lens = Lengths::lens_of(self.lens.part);
+                let k = scrub::kana_copy(t);
+                let starts: Vec<usize> = t.char_indices().map(|(i, _)| i).chain(std::iter::once(t.len())).collect();
+                for a in 0..starts.len() {
+                    for &l in lens.iter().filter(|l| a + **l < starts.len()) {
+                        let (s, e) = (starts[a], starts[a + l]);
+                        let alone = || scrub::kana_word_alone(t, s, e) as u64;
+                        if f(self.hasher.key(PART, &k[s..e]), &alone) {
+                            return true;
+                        }
+                    }
+                }
+                false
+            }
+            What::Number if self.lens.numbers => {
+                let runs = tokumei_jp::text::digit_runs(t);
+                for r in runs.iter().chain(&tokumei_jp::text::digit_runs_wide(t)) {
+                    let d = &r.digits;
+                    if d.len() < scrub::MIN_IDENTIFIER_DIGITS {
+                        continue;
+                    }
+                    if d.len() <= MAX_NUMBER && f(self.hasher.key(NUMBER, d), &|| 0) {
+                        return true;
+                    }
+                    for l in scrub::MIN_INNER_DIGITS..d.len().min(MAX_NUMBER + 1) {
+                        for a in 0..=d.len() - l {
+                            if f(self.hasher.key(NUMBER, &d[a..a + l]), &|| 0) {
+                                return true;
+                            }
+                        }
+                    }
+                }
+                false
+            }
+            What::Value if heads => {
+                let starts: Vec<usize> = t.char_indices().map(|(i, _)| i).chain(std::iter::once(t.len())).collect();
+                for w in starts.windows(scrub::MIN_VALUE_CHARS + 1) {
+                    let (a, b) = (w[0], w[scrub::MIN_VALUE_CHARS]);
+                    for l in self.payloads(self.hasher.key(HEAD, &t[a..b])) {
+                        let e = a + l as usize;
+                        if e <= t.len() && t.is_char_boundary(e) && f(self.hasher.key(VALUE, &t[a..e]), &|| 0) {
+                            return true;
+                        }
+                    }
+                }
+                false
+            }
+            What::Value => {
+                let lens: Vec<usize> = self.lens.value_lens().collect();
+                if lens.is_empty() {
+                    return false;
+                }
+                for (a, _) in t.char_indices() {
+                    for &l in &lens {
+                        if a + l <= t.len() && t.is_char_boundary(a + l) && f(self.hasher.key(VALUE, &t[a..a + l]), &|| 0) {
+                            return true;
+                        }
+                    }
+                }
+                false
+            }
+            _ => false,
+        }
+    }
+
+    /// Scan one released text (`row_ids`: the row's own identifier values, when known); the
+    /// findings are added to `found`. Names are looked for however their parts are set apart
+    /// (a space, several, ・, 、, a line break) and in either kana script; numbers however their
+    /// groups are set apart (commas, line breaks, spaced hyphens).
+    pub fn scan(&self, text: &str, row_ids: &[&str], found: &mut Found) {
+        found.scanned += 1;
+        let t = scrub::text_norm(text);
+        let heads = self.heads;
+        let whole =
+            self.stretches(&t, What::Whole, heads, &mut |key, facts| self.payloads(key).any(|p| is_name(p, facts())));
+        if whole {
+            found.full_names += 1;
+        }
+        // A part in kana (payload 1) counts only as a word of its own.
+        let part =
+            self.stretches(&t, What::Part, heads, &mut |key, alone| self.payloads(key).any(|p| p == 0 || alone() == 1));
+        if part {
+            found.name_parts += 1;
+        }
+        let mut source = None;
+        self.stretches(&t, What::Number, heads, &mut |key, _| {
+            source = self.payloads(key).next();
+            source.is_some()
+        });
+        if let Some(s) = source {
+            found.numbers += 1;
+            if !found.sources.contains(&s) {
+                found.sources.push(s);
+            }
+        }
+        let mut source = None;
+        self.stretches(&t, What::Value, heads, &mut |key, _| {
+            source = self.payloads(key).next();
+            source.is_some()
+        });
+        if let Some(s) = source {
+            found.values += 1;
+            if !found.value_sources.contains(&s) {
+                found.value_sources.push(s);
+            }
+        }
+        if row_ids
+            .iter()
+            .map(|i| tokumei_jp::nfkc(i.trim()))
+            .any(|i| i.chars().count() >= scrub::MIN_DIGITS && t.contains(i.as_ref()))
+        {
+            found.row_ids += 1;
+        }
+    }
+}
+
+/// The facts of the stretch `a..b` of `c` a whole name's match depends on: where separators
+/// were taken out inside it (bit i: before its character i) and what touches it.
+fn whole_facts(c: &Compact, a: usize, b: usize) -> u64 {
+    let n = c.chars.len();
+    let kanji_at = |q: usize| c.chars.get(q).is_some_and(|x| jn::is_kanji(x.2));
+    let same = |x: char, y: char| (jn::is_katakana(x) && jn::is_katakana(y)) || (jn::is_hiragana(x) && jn::is_hiragana(y));
+    let mut facts = 0;
+    for q in a + 1..b {
+        if c.chars[q].1 {
+            facts |= 1 << (q - a);
+        }
+    }
+    if (a > 0 && !c.chars[a].1 && kanji_at(a - 1)) || (b < n && !c.chars[b].1 && kanji_at(b)) {
+        facts |= KANJI_TOUCHES;
+    }
+    if a > 0 && !c.chars[a].1 && same(c.chars[a - 1].2, c.chars[a].2) {
+        facts |= SAME_BEFORE;
+    }
+    if b < n && !c.chars[b].1 && same(c.chars[b].2, c.chars[b - 1].2) {
+        facts |= SAME_AFTER;
+        let rest: String = c.chars[b..].iter().take(3).map(|x| x.2).collect();
+        if jn::is_hiragana(c.chars[b].2) && scrub::AFTER_KANA_NAME.iter().any(|w| rest.starts_with(w)) {
+            facts |= PARTICLE_AFTER;
+        }
+    }
+    facts
+}
+
+/// Whether a whole name of payload `p` is the stretch of text with `facts`: separators taken
+/// out only where its parts meet; a name with a one-character part written apart touches no
+/// other kanji (林・修 is a name, 竹林、修繕 is not); a short kana name touches no letter of its
+/// own script (but a particle may follow a hiragana one).
+fn is_name(p: u32, facts: u64) -> bool {
+    let gaps = (facts & u64::from(JOINS)) as u32;
+    if gaps & !(p & JOINS) != 0 {
+        return false;
+    }
+    if gaps != 0 && p & ONE_CHAR_PART != 0 && facts & KANJI_TOUCHES != 0 {
+        return false;
+    }
+    if p & SHORT_KANA != 0 {
+        if facts & SAME_BEFORE != 0 {
+            return false;
+        }
+        if facts & SAME_AFTER != 0 {
+            return facts & PARTICLE_AFTER != 0;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Keys {
+        hasher: KeyHasher,
+        keys: Vec<(u64, u32)>,
+        lens: Lengths,
+    }
+
+    impl Keys {
+        fn new() -> Keys {
+            Keys { hasher: KeyHasher::new(), keys: Vec::new(), lens: Lengths::default() }
+        }
+
+        fn sink(&mut self) -> KeySink<'_> {
+            KeySink { hasher: &self.hasher, keys: &mut self.keys, lens: &mut self.lens, heads: true }
+        }
+
+        fn extract() -> Keys {
+            let mut k = Keys::new();
+            for n in ["山田 太郎", "鈴木　花子", "Li Wei", "林 修", "森 光", "ハヤシ オサム", "佐藤 アイ"] {
+                k.sink().name(n);
+            }
+            k.sink().number("599431234567", 3);
+            k.sink().number("03-1234-5678", 7);
+            k.sink().number("1234", 9); // too short to look for
+            k.sink().number("東京都千代田区千代田1-1", 8); // an address
+            k
+        }
+
+        fn scanner(self) -> Scanner {
+            Scanner::of(self.hasher, self.keys, self.lens)
+        }
+    }
+
+    fn found(scan: &Scanner, t: &str) -> Found {
+        let mut f = Found::default();
+        scan.scan(t, &[], &mut f);
+        f
+    }
+
+    #[test]
+    fn the_scan_finds_whole_names_and_numbers_of_the_extract() {
+        let scan = Keys::extract().scanner();
+        assert_eq!(found(&scan, "長男 林修 様と同居").full_names, 1);
+        assert_eq!(found(&scan, "山田 太郎").full_names, 1);
+        assert_eq!(found(&scan, "山田・太郎").full_names, 1);
+        assert_eq!(found(&scan, "太郎 山田").full_names, 1);
+        assert_eq!(found(&scan, "ハヤシ オサム").full_names, 1);
+        assert_eq!(found(&scan, "はやし おさむ").full_names, 1);
+        assert_eq!(found(&scan, "林業の仕事").full_names, 0);
+        // A one-character part written apart touches no other kanji.
+        assert_eq!(found(&scan, "林・修").full_names, 1);
+        assert_eq!(found(&scan, "竹林、修繕").full_names, 0);
+        // Separators only where the parts meet.
+        assert_eq!(found(&scan, "山・田太郎").full_names, 0);
+        assert_eq!(found(&scan, "佐藤アイ").full_names, 1);
+        assert_eq!(found(&scan, "番号五九九四三一二三四五六七").numbers, 1);
+        assert_eq!(found(&scan, "旧番号 5994-3123-4567 あり").sources, vec![3]);
+        assert_eq!(found(&scan, "（０３）１２３４ー５６７８").sources, vec![7]);
+        assert_eq!(found(&scan, "x99599431234567").numbers, 1);
+        assert_eq!(found(&scan, "1234 2024").numbers, 0);
+        assert!(!found(&scan, "［氏名］［番号］").any());
+        // A whole address of an identifier column, with or without its prefecture.
+        assert_eq!(found(&scan, "住所は千代田区千代田1-1です").values, 1);
+        assert_eq!(found(&scan, "東京都千代田区千代田1-1").value_sources, vec![8]);
+        assert_eq!(found(&scan, "東京都千代田区に転居").values, 0);
+        // Parts alone are counted, kana ones only as words.
+        assert_eq!(found(&scan, "山田さん").name_parts, 1);
+        assert_eq!(found(&scan, "アイロンがけ").name_parts, 0);
+        assert_eq!(found(&scan, "アイさん").name_parts, 1);
+    }
+
+    #[test]
+    fn split_names_make_whole_names() {
+        let mut k = Keys::new();
+        k.sink().split(Some("林"), Some("修"));
+        k.sink().name("田中一郎");
+        let scan = k.scanner();
+        let mut f = Found::default();
+        scan.scan("林 修", &[], &mut f);
+        scan.scan("田中一郎", &[], &mut f);
+        scan.scan("一郎田中", &[], &mut f);
+        assert_eq!(f.full_names, 3);
+        // A short kana name is a word of its own (a particle may follow a hiragana one).
+        let mut k = Keys::new();
+        k.sink().name("アイ ミカ");
+        let scan = k.scanner();
+        assert_eq!(found(&scan, "アイミカ").full_names, 1);
+        assert_eq!(found(&scan, "アイミカン").full_names, 0);
+        assert_eq!(found(&scan, "あいみかが来所").full_names, 1);
+    }
+
+    /// The keys written to files and read back, all of them or only those of the texts to
+    /// scan, find what the keys in memory find; the keys of a name input that holds no names
+    /// do not count.
+    #[test]
+    fn keys_read_back_from_their_files_find_the_same() {
+        let k = Keys::extract();
+        let mut spill = KeySpill::new(None);
+        spill.add(0, &k.keys, &k.lens).unwrap();
+        let mut told = Keys { hasher: k.hasher.clone(), keys: Vec::new(), lens: Lengths::default() };
+        told.sink().name("高橋 一郎");
+        spill.add(1, &told.keys, &told.lens).unwrap();
+        // Written twice: kept once.
+        spill.add(0, &k.keys, &k.lens).unwrap();
+        let texts = ["長男 林修 様と同居", "旧番号 5994-3123-4567 あり", "千代田区千代田1-1", "高橋一郎", "なし"];
+        let memory = k.scanner();
+        for told_counts in [false, true] {
+            let mut files = spill_copy(&mut spill);
+            let all = Scanner::new(memory.hasher.clone(), &mut files, &|_| told_counts, None).unwrap();
+            let mut files = spill_copy(&mut spill);
+            let mut it = texts.iter().copied();
+            let some = Scanner::new(memory.hasher.clone(), &mut files, &|_| told_counts, Some(&mut it)).unwrap();
+            assert!(some.index.len() < all.index.len());
+            for t in texts {
+                let (a, b, m) = (found(&all, t), found(&some, t), found(&memory, t));
+                assert_eq!((a.full_names, a.numbers, a.values), (b.full_names, b.numbers, b.values), "{t}");
+                if t == "高橋一郎" {
+                    assert_eq!(a.full_names, told_counts as u64);
+                } else {
+                    assert_eq!((a.full_names, a.numbers, a.values), (m.full_names, m.numbers, m.values), "{t}");
+                }
+            }
+        }
+    }
+
+    /// A spill's files as a second reader sees them (the test reads one spill twice).
+    fn spill_copy(spill: &mut KeySpill) -> KeyFiles {
+        let mut files = Vec::new();
+        for f in &mut spill.files {
+            files.push(f.as_mut().map(|w| {
+                w.flush().unwrap();
+                let mut f = w.get_ref().try_clone().unwrap();
+                f.rewind().unwrap();
+                f
+            }));
+        }
+        KeyFiles { files, lens: spill.lens }
+    }
+}
