@@ -618,3 +618,28 @@ fn an_address_of_the_extract_in_a_kept_column_fails_the_run() {
     assert!(!r.stderr.contains(without.as_str()), "{}", r.stderr);
     assert!(env.out_files().is_empty(), "nothing written");
 }
+
+/// Not a test: writes the care-notes benchmark of docs/benchmarks.md ("Care notes scrubbed and
+/// scanned") into `TOKUMEI_NOTES_DIR`: `care.csv` of `TOKUMEI_NOTES_ROWS` rows (seed 7), the
+/// rules with 備考 scrubbed (`scrub.toml`) and dropped (`plain.toml`), and a job for each.
+#[test]
+#[ignore = "writes benchmark files: TOKUMEI_NOTES_DIR=... cargo test --test integration -- --ignored notes_benchmark"]
+fn notes_benchmark() {
+    let dir = std::path::PathBuf::from(std::env::var("TOKUMEI_NOTES_DIR").expect("TOKUMEI_NOTES_DIR"));
+    let rows: usize = std::env::var("TOKUMEI_NOTES_ROWS").map_or(200_000, |r| r.parse().expect("a row count"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("care.csv"), tokumei_synth::notes::care_notes(rows, 7).csv()).unwrap();
+    let plain = RULES.replace(
+        "role = \"direct_identifier\"\naction = \"scrub\"\noutput = \"備考\"",
+        "role = \"direct_identifier\"\naction = \"drop\"",
+    );
+    assert_ne!(plain, RULES);
+    for (name, rules) in [("scrub", RULES.to_string()), ("plain", plain)] {
+        let with_subject = rules.replace("[privacy]\n", "subject = \"被保険者番号\"\n[privacy]\n");
+        std::fs::write(dir.join(format!("{name}.toml")), with_subject).unwrap();
+        let job = format!(
+            "version = 1\nname = \"notes-{name}\"\n[input]\npath = \"care.csv\"\nencoding = \"utf-8\"\n[rules]\npath = \"{name}.toml\"\n[output]\ndir = \"out-{name}\"\n[audit]\nlog = \"out-{name}/audit.log\"\n"
+        );
+        std::fs::write(dir.join(format!("job_{name}.toml")), job).unwrap();
+    }
+}

@@ -499,7 +499,10 @@ impl Scanner {
                 }
                 for (a, _) in t.char_indices() {
                     for &l in &lens {
-                        if a + l <= t.len() && t.is_char_boundary(a + l) && f(self.hasher.key(VALUE, &t[a..a + l]), &|| 0) {
+                        if a + l <= t.len()
+                            && t.is_char_boundary(a + l)
+                            && f(self.hasher.key(VALUE, &t[a..a + l]), &|| 0)
+                        {
                             return true;
                         }
                     }
@@ -566,7 +569,8 @@ impl Scanner {
 fn whole_facts(c: &Compact, a: usize, b: usize) -> u64 {
     let n = c.chars.len();
     let kanji_at = |q: usize| c.chars.get(q).is_some_and(|x| jn::is_kanji(x.2));
-    let same = |x: char, y: char| (jn::is_katakana(x) && jn::is_katakana(y)) || (jn::is_hiragana(x) && jn::is_hiragana(y));
+    let same =
+        |x: char, y: char| (jn::is_katakana(x) && jn::is_katakana(y)) || (jn::is_hiragana(x) && jn::is_hiragana(y));
     let mut facts = 0;
     for q in a + 1..b {
         if c.chars[q].1 {
@@ -633,7 +637,8 @@ mod tests {
 
         fn extract() -> Keys {
             let mut k = Keys::new();
-            for n in ["山田 太郎", "鈴木　花子", "Li Wei", "林 修", "森 光", "ハヤシ オサム", "佐藤 アイ"] {
+            for n in ["山田 太郎", "鈴木　花子", "Li Wei", "林 修", "森 光", "ハヤシ オサム", "佐藤 アイ"]
+            {
                 k.sink().name(n);
             }
             k.sink().number("599431234567", 3);

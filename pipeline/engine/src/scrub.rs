@@ -174,7 +174,10 @@ pub(crate) fn name_parts(v: &str, mut f: impl FnMut(Option<&[&str]>, Option<&str
         [] => {}
         [w] => {
             let split = w.chars().all(jn::is_kanji).then(|| {
-                w.char_indices().map(|(i, _)| i).skip(1).find(|&i| jn::is_surname(&w[..i]) && jn::is_given_name(&w[i..]))
+                w.char_indices()
+                    .map(|(i, _)| i)
+                    .skip(1)
+                    .find(|&i| jn::is_surname(&w[..i]) && jn::is_given_name(&w[i..]))
             });
             match split.flatten() {
                 Some(i) => f(Some(&[&w[..i], &w[i..]]), Some(&w[..i]), Some(&w[i..])),

@@ -2,7 +2,6 @@
 //! others go to the spill file; malformed rows stop the run or are counted; names are collected
 //! for scrubbing and kept text is scanned for the row's identifiers.
 
-use crate::residual::KeySink;
 use super::layout::{Layout, OutColumn, Slot};
 use super::{RunFacts, RunOptions, Target};
 use crate::cell::Cell;
@@ -10,6 +9,7 @@ use crate::error::{EngineError, output_err};
 use crate::ingest::{self, RawBatch};
 use crate::output::ColumnBuilder;
 use crate::privacy::Dictionary;
+use crate::residual::KeySink;
 use arrow::array::{ArrayRef, RecordBatch};
 use arrow::datatypes::{Schema, SchemaRef};
 use arrow::ipc::writer::FileWriter;
@@ -758,7 +758,8 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
                             && cx.scan
                             && once.first(cx.hasher, (TOLD, n.input, v))
                         {
-                            KeySink { hasher: cx.hasher, keys: &mut keys[i + 1], lens: &mut lens, heads: cx.heads }.name(v);
+                            KeySink { hasher: cx.hasher, keys: &mut keys[i + 1], lens: &mut lens, heads: cx.heads }
+                                .name(v);
                         }
                     }
                 }
@@ -1000,13 +1001,7 @@ impl Once {
 
 /// The residual scan's keys of one row's names: each full-name column's value, and each split
 /// name (a surname column with the given-name column of the same script), of every name column.
-fn name_keys(
-    batch: &RawBatch,
-    row: usize,
-    inputs: &[super::layout::NameInput],
-    once: &mut Once,
-    sink: &mut KeySink,
-) {
+fn name_keys(batch: &RawBatch, row: usize, inputs: &[super::layout::NameInput], once: &mut Once, sink: &mut KeySink) {
     use tokumei_jp::names::NameColumn;
     let inputs = || inputs.iter().filter(|n| !n.detect);
     for n in inputs().filter(|n| n.part.is_none()) {
