@@ -369,11 +369,11 @@ impl Scanner {
     /// A scanner for released `texts` (every text of the columns scanned, when they are all
     /// known now; `None`: texts come row by row, every key is loaded). `counts(i)`: whether
     /// the keys of name input i count.
-    pub fn new<'t>(
+    pub fn new(
         hasher: KeyHasher,
         files: &mut KeyFiles,
         counts: &dyn Fn(usize) -> bool,
-        texts: Option<&mut dyn Iterator<Item = &'t str>>,
+        texts: Option<&mut dyn Iterator<Item = &str>>,
     ) -> std::io::Result<Scanner> {
         let mut s = Scanner { hasher, lens: files.lens, index: Vec::new(), heads: texts.is_none() };
         let keep = texts.map(|texts| {

@@ -972,10 +972,10 @@ fn add_told_names(
     name_set: &mut crate::scrub::NameSet,
 ) {
     for (n, m) in inputs.iter().zip(maybe) {
-        if let Some(found) = m.names() {
-            if n.scrub {
-                name_set.merge(found);
-            }
+        if let Some(found) = m.names()
+            && n.scrub
+        {
+            name_set.merge(found);
         }
     }
 }

@@ -84,7 +84,7 @@ pub(super) fn stage(
     // by row as they are written.
     let scanner = match layout.scanned.is_empty() {
         true => None,
-        false => Some(scanner(enc, &mut keys, &an.value_counts, nulled, &target.tmp_dir)?),
+        false => Some(scanner(enc, &mut keys, &an.value_counts, nulled, target.tmp_dir)?),
     };
     drop(keys);
     drop(name_set);
