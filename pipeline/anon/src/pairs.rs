@@ -277,3 +277,89 @@ impl Counter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hierarchy::Hierarchy;
+
+    /// Whether some attribute or pair of attributes alone suppresses more than `limit` at
+    /// `levels`, counted from the rows (the reference).
+    fn brute(codes: &[Vec<u32>], hs: &[Hierarchy], levels: &[u8], k: u32, limit: u64) -> bool {
+        let n = codes.len();
+        let over = |attrs: &[usize]| {
+            let mut classes: FxHashMap<Vec<u32>, u32> = FxHashMap::default();
+            for r in 0..codes[0].len() {
+                let key = attrs.iter().map(|a| hs[*a].up[levels[*a] as usize][codes[*a][r] as usize]).collect();
+                *classes.entry(key).or_insert(0) += 1;
+            }
+            classes.values().filter(|c| **c < k).map(|c| *c as u64).sum::<u64>() > limit
+        };
+        (0..n).any(|a| over(&[a])) || (0..n).any(|a| (a + 1..n).any(|b| over(&[a, b])))
+    }
+
+    #[test]
+    fn lazy_bounds_equal_counting_every_pair() {
+        let mut seed = 7u64;
+        let mut next = |m: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        for round in 0..12 {
+            // Four attributes with domains of 2..40 values and three or four levels.
+            let domains: Vec<u32> = (0..4).map(|_| 2 + next(39) as u32).collect();
+            let hs: Vec<Hierarchy> = domains
+                .iter()
+                .enumerate()
+                .map(|(a, d)| {
+                    let depth = 3 + (a % 2);
+                    let rows: Vec<Vec<String>> = (0..*d)
+                        .map(|v| {
+                            (0..depth)
+                                .map(|l| if l + 1 == depth { "*".into() } else { (v >> (2 * l)).to_string() })
+                                .collect()
+                        })
+                        .collect();
+                    Hierarchy::from_rows(&format!("h{a}"), &rows).unwrap()
+                })
+                .collect();
+            let rows = 50 + next(300) as usize;
+            let skew = |d: u32, x: u64| ((x * x) % d as u64) as u32; // some values rare
+            let codes: Vec<Vec<u32>> =
+                domains.iter().map(|d| (0..rows).map(|_| skew(*d, next(1000))).collect()).collect();
+            let (k, limit) = (2 + next(4) as u32, next(3) * next(20));
+            let min = vec![0u8; 4];
+            let max: Vec<u8> = hs.iter().map(|h| h.max_level() as u8).collect();
+            let steps: Steps = hs.iter().map(Hierarchy::steps).collect();
+            let singles: Vec<Vec<bool>> = (0..4)
+                .map(|a| {
+                    (0..=max[a])
+                        .map(|l| {
+                            let mut f = vec![0u32; hs[a].labels[l as usize].len()];
+                            codes[a].iter().for_each(|c| f[hs[a].up[l as usize][*c as usize] as usize] += 1);
+                            f.iter().filter(|c| **c > 0 && **c < k).map(|c| *c as u64).sum::<u64>() > limit
+                        })
+                        .collect()
+                })
+                .collect();
+            // Start from the level-0 rows in even rounds, from the singles' corner in odd ones.
+            let at: Vec<u8> = (0..4)
+                .map(|a| if round % 2 == 0 { 0 } else { singles[a].iter().position(|o| !o).unwrap_or(0) as u8 })
+                .collect();
+            let table: Vec<Vec<u32>> =
+                (0..4).map(|a| codes[a].iter().map(|c| hs[a].up[at[a] as usize][*c as usize]).collect()).collect();
+            let ones = vec![1u32; rows];
+            let mut bounds = PairBounds::new(Arc::new(steps), table, ones, at, singles, &min, &max, k, limit);
+            let lattice = crate::Lattice::new(min.clone(), max.clone(), usize::MAX).unwrap();
+            let mut nodes: Vec<usize> = (0..lattice.size()).collect();
+            for i in (1..nodes.len()).rev() {
+                nodes.swap(i, next(i as u64 + 1) as usize);
+            }
+            let mut levels = vec![0u8; 4];
+            for i in nodes {
+                lattice.levels(i, &mut levels);
+                assert_eq!(bounds.rule_out(&levels), brute(&codes, &hs, &levels, k, limit), "round {round} {levels:?}");
+            }
+        }
+    }
+}

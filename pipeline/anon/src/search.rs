@@ -386,7 +386,7 @@ fn search_with<K: Key>(p: &Problem, opts: &SearchOptions) -> Result<SearchResult
         let counts = entries.iter().map(|(_, c)| *c).collect();
         PairBounds::new(eng.steps.clone(), codes, counts, corner.clone(), singles, &min, &max, eng.k, eng.limit)
     };
-    let mut cache = Cache { tables: vec![base_min], evaluated: FxHashMap::default() };
+    let mut cache = Cache { tables: vec![base_min], evaluated: FxHashMap::default(), hub: None };
     let mut best: Option<NodeEval> = None;
     let (mut evaluated, mut pruned) = (0usize, 0usize);
     let mut optimal = true;
@@ -501,12 +501,17 @@ fn by_bound(bounds: &[f64]) -> Vec<u32> {
 /// Largest number of class-table entries kept in the roll-up cache.
 const CACHE_ENTRIES: usize = 32 << 20;
 
+/// Most class tables kept in the roll-up cache (each evaluation looks through them all).
+const MAX_TABLES: usize = 4096;
+
 /// Class tables kept for roll-ups, and every node evaluated so far.
 struct Cache<K> {
     /// Class tables, the search's minimum node first.
     tables: Vec<ClassTable<K>>,
     /// Evaluations by levels (a node met again on another path is not recomputed).
     evaluated: FxHashMap<Vec<u8>, NodeEval>,
+    /// The meet (lowest level per attribute) of the nodes rolled up from the first table.
+    hub: Option<Vec<u8>>,
 }
 
 /// Evaluate a node, rolling it up from the smallest cached finer node, and cache its table;
@@ -521,17 +526,36 @@ fn evaluate_cached<K: Key>(
         return ev.clone();
     }
     *evaluated += 1;
-    let src = cache
-        .tables
-        .iter()
-        .filter(|t| t.levels.iter().zip(levels).all(|(s, d)| s <= d))
-        .min_by_key(|t| t.entries.len())
-        .expect("the cache's first table is below every node that is not ruled out");
-    let t = table::rollup(src, levels, &eng.steps, &eng.layout, &mut eng.buffers);
+    let below = |t: &ClassTable<K>, levels: &[u8]| t.levels.iter().zip(levels).all(|(s, d)| s <= d);
+    let smallest = |tables: &[ClassTable<K>], levels: &[u8]| {
+        (0..tables.len())
+            .filter(|i| below(&tables[*i], levels))
+            .min_by_key(|i| tables[*i].entries.len())
+            .expect("the cache's first table is below every node that is not ruled out")
+    };
+    let mut src = smallest(&cache.tables, levels);
+    if src == 0 {
+        // Nodes rolled up from the first (largest) table: roll it once to the meet of them all,
+        // and later nodes above that meet start from its smaller table.
+        let hub: Vec<u8> = match &cache.hub {
+            Some(h) => h.iter().zip(levels).map(|(a, b)| *a.min(b)).collect(),
+            None => levels.to_vec(),
+        };
+        if hub != levels && hub != cache.tables[0].levels && cache.tables.len() < MAX_TABLES {
+            let t = table::rollup(&cache.tables[0], &hub, &eng.steps, &eng.layout, &mut eng.buffers);
+            cache.tables.push(t);
+            src = cache.tables.len() - 1;
+        }
+        cache.hub = Some(hub);
+    }
+    let t = table::rollup(&cache.tables[src], levels, &eng.steps, &eng.layout, &mut eng.buffers);
     let ev = eng.evaluate(&t);
     cache.evaluated.insert(levels.to_vec(), ev.clone());
     let held: usize = cache.tables.iter().map(|t| t.entries.len()).sum();
-    if held + t.entries.len() <= CACHE_ENTRIES && t.entries.len() < cache.tables[0].entries.len() {
+    if held + t.entries.len() <= CACHE_ENTRIES
+        && t.entries.len() < cache.tables[0].entries.len()
+        && cache.tables.len() < MAX_TABLES
+    {
         cache.tables.push(t);
     }
     ev
@@ -685,4 +709,29 @@ fn evaluate_all_with<K: Key>(p: &Problem) -> Result<Vec<NodeEval>, AnonError> {
             eng.evaluate(&t)
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nodes_are_ordered_like_total_cmp_then_index() {
+        let mut seed = 3u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed >> 11
+        };
+        // Ties, both zeros, negative values, infinities and values a few bits apart.
+        let mut bounds = vec![0.0, -0.0, 1.0, 1.0, f64::INFINITY, -2.5, 0.5, f64::NEG_INFINITY, 1e-300, 0.5];
+        bounds
+            .extend((0..2000).map(|i| if i % 3 == 0 { (next() % 7) as f64 / 4.0 } else { next() as f64 / 1e9 - 3e9 }));
+        let mut expected: Vec<(f64, usize)> = bounds.iter().copied().zip(0..).collect();
+        expected.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+        let order = by_bound(&bounds);
+        assert_eq!(
+            order.iter().map(|i| *i as usize).collect::<Vec<_>>(),
+            expected.iter().map(|e| e.1).collect::<Vec<_>>()
+        );
+    }
 }
