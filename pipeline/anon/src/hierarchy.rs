@@ -236,10 +236,9 @@ mod tests {
         assert_eq!(h.code("c"), Some(2));
         assert_eq!(h.step(0, 1), vec![0, 0, 1]);
         assert_eq!(h.step(1, 2), vec![0, 0]);
-        let steps = h.steps();
-        for from in 0..h.levels() {
-            for to in from..h.levels() {
-                assert_eq!(steps[from][to], h.step(from, to), "{from} -> {to}");
+        for (from, maps) in h.steps().iter().enumerate() {
+            for (to, map) in maps.iter().enumerate().skip(from) {
+                assert_eq!(*map, h.step(from, to), "{from} -> {to}");
             }
         }
         assert!((h.share[1][0] - 2.0 / 3.0).abs() < 1e-12);

@@ -286,13 +286,14 @@ mod tests {
     /// Whether some attribute or pair of attributes alone suppresses more than `limit` at
     /// `levels`, counted from the rows (the reference).
     fn brute(codes: &[Vec<u32>], hs: &[Hierarchy], levels: &[u8], k: u32, limit: u64) -> bool {
-        let n = codes.len();
+        let (n, rows) = (codes.len(), codes[0].len());
         let over = |attrs: &[usize]| {
             let mut classes: FxHashMap<Vec<u32>, u32> = FxHashMap::default();
-            for r in 0..codes[0].len() {
-                let key = attrs.iter().map(|a| hs[*a].up[levels[*a] as usize][codes[*a][r] as usize]).collect();
+            (0..rows).for_each(|r| {
+                let key: Vec<u32> =
+                    attrs.iter().map(|a| hs[*a].up[levels[*a] as usize][codes[*a][r] as usize]).collect();
                 *classes.entry(key).or_insert(0) += 1;
-            }
+            });
             classes.values().filter(|c| **c < k).map(|c| *c as u64).sum::<u64>() > limit
         };
         (0..n).any(|a| over(&[a])) || (0..n).any(|a| (a + 1..n).any(|b| over(&[a, b])))
