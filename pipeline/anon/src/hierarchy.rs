@@ -198,6 +198,27 @@ impl Hierarchy {
         }
         m
     }
+
+    /// [`Hierarchy::step`] for every `from <= to` (empty below): `steps[from][to]`. Level 0's
+    /// maps are the `up` maps; each other map is composed from the one a level lower (the
+    /// levels form a tree), which reads that level's codes instead of the whole domain.
+    pub fn steps(&self) -> Vec<Vec<Vec<u32>>> {
+        let n = self.levels();
+        let mut out: Vec<Vec<Vec<u32>>> = vec![vec![Vec::new(); n]; n];
+        out[0] = self.up.clone();
+        for from in 1..n {
+            let (done, rest) = out.split_at_mut(from);
+            let (below, here) = (&done[from - 1], &mut rest[0]);
+            for to in from..n {
+                let mut m = vec![0u32; self.labels[from].len()];
+                for (c, t) in below[from].iter().zip(&below[to]) {
+                    m[*c as usize] = *t;
+                }
+                here[to] = m;
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -215,6 +236,11 @@ mod tests {
         assert_eq!(h.code("c"), Some(2));
         assert_eq!(h.step(0, 1), vec![0, 0, 1]);
         assert_eq!(h.step(1, 2), vec![0, 0]);
+        for (from, maps) in h.steps().iter().enumerate() {
+            for (to, map) in maps.iter().enumerate().skip(from) {
+                assert_eq!(*map, h.step(from, to), "{from} -> {to}");
+            }
+        }
         assert!((h.share[1][0] - 2.0 / 3.0).abs() < 1e-12);
         assert!((h.share[2][0] - 1.0).abs() < 1e-12);
     }

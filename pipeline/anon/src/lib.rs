@@ -13,6 +13,7 @@ pub mod hierarchy;
 pub mod lattice;
 pub mod models;
 pub mod mondrian;
+mod pairs;
 pub mod quality;
 pub mod risk;
 pub mod search;

@@ -13,6 +13,7 @@ use crate::AnonError;
 use crate::hierarchy::Hierarchy;
 use crate::lattice::Lattice;
 use crate::models::{self, Class, ClassDistribution, Global, Model, Table};
+use crate::pairs::PairBounds;
 use crate::quality::{Context, Costs, Quality};
 use crate::table::{self, ClassTable, Key, Layout, Steps};
 use rustc_hash::FxHashMap;
@@ -158,7 +159,7 @@ pub fn costs(p: &Problem) -> Costs {
 pub struct Engine<'p, 'a, K> {
     p: &'p Problem<'a>,
     layout: Layout<K>,
-    steps: Steps,
+    steps: std::sync::Arc<Steps>,
     globals: Vec<Global>,
     costs: std::sync::Arc<Costs>,
     base: ClassTable<K>,
@@ -205,17 +206,7 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
         let qi_cards: Vec<usize> = p.qi.iter().map(|q| q.hierarchy.domain()).collect();
         let sens_cards: Vec<usize> = p.sensitive.iter().map(|s| s.cardinality).collect();
         let layout = Layout::new(&qi_cards, &sens_cards)?;
-        let steps: Steps =
-            p.qi.iter()
-                .map(|q| {
-                    let h = q.hierarchy;
-                    (0..h.levels())
-                        .map(|from| {
-                            (0..h.levels()).map(|to| if to >= from { h.step(from, to) } else { Vec::new() }).collect()
-                        })
-                        .collect()
-                })
-                .collect();
+        let steps: Steps = p.qi.iter().map(|q| q.hierarchy.steps()).collect();
         let globals = p
             .sensitive
             .iter()
@@ -237,7 +228,7 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
         Ok(Engine {
             p,
             layout,
-            steps,
+            steps: std::sync::Arc::new(steps),
             globals,
             costs,
             base,
@@ -331,128 +322,6 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
     }
 }
 
-/// The pairwise bounds of a search and the suppression limit they are checked against.
-struct PairBounds {
-    /// `(a, b, certainly suppressed by level pair)`, from [`pair_bounds`].
-    tables: Vec<(usize, usize, Vec<Vec<u64>>)>,
-    min: Vec<u8>,
-    limit: u64,
-}
-
-impl PairBounds {
-    /// Whether some pair of attributes alone suppresses more than the limit at `levels` (then
-    /// every finer node does too: classes only split going down).
-    fn rule_out(&self, levels: &[u8]) -> bool {
-        let min = &self.min;
-        self.tables
-            .iter()
-            .any(|(a, b, t)| t[(levels[*a] - min[*a]) as usize][(levels[*b] - min[*b]) as usize] > self.limit)
-    }
-}
-
-/// Records certainly suppressed for k when only attributes a and b are considered, for each
-/// pair of levels: `bound[pair][la - min_a][lb - min_b]`. Counted from the level-0 class table
-/// (not the rows), pair counts in a dense matrix when the two domains are small enough.
-fn pair_bounds<K: Key>(
-    p: &Problem,
-    base: &ClassTable<K>,
-    layout: &Layout<K>,
-    lattice: &Lattice,
-    k: u32,
-) -> Vec<(usize, usize, Vec<Vec<u64>>)> {
-    let mut out = Vec::new();
-    if k <= 1 {
-        return out;
-    }
-    let nq = p.qi.len();
-    // Level-0 codes of each quasi-identifier per class-table entry.
-    let codes: Vec<Vec<u32>> =
-        (0..nq).map(|a| base.entries.iter().map(|(key, _)| layout.qi(*key, a)).collect()).collect();
-    let counts: Vec<u32> = base.entries.iter().map(|(_, c)| *c).collect();
-    let mut dense: Vec<u32> = Vec::new();
-    let mut sparse: FxHashMap<u64, u32> = FxHashMap::default();
-    let mut pairs: Vec<(u32, u32, u32)> = Vec::new();
-    for a in 0..nq {
-        for b in a + 1..nq {
-            let (ha, hb) = (p.qi[a].hierarchy, p.qi[b].hierarchy);
-            let (da, db) = (ha.domain(), hb.domain());
-            pairs.clear();
-            if da.saturating_mul(db) <= DENSE_CELLS.max(4 * counts.len()) {
-                dense.clear();
-                dense.resize(da * db, 0);
-                for ((ca, cb), c) in codes[a].iter().zip(&codes[b]).zip(&counts) {
-                    dense[*ca as usize * db + *cb as usize] += c;
-                }
-                pairs.extend(
-                    dense
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, c)| **c > 0)
-                        .map(|(i, c)| ((i / db) as u32, (i % db) as u32, *c)),
-                );
-            } else {
-                sparse.clear();
-                for ((ca, cb), c) in codes[a].iter().zip(&codes[b]).zip(&counts) {
-                    *sparse.entry(((*ca as u64) << 32) | *cb as u64).or_insert(0) += c;
-                }
-                pairs.extend(sparse.iter().map(|(key, c)| ((key >> 32) as u32, *key as u32, *c)));
-            }
-            let mut table = Vec::new();
-            for la in lattice.min[a]..=lattice.max[a] {
-                let mut row = Vec::new();
-                for lb in lattice.min[b]..=lattice.max[b] {
-                    row.push(certainly_suppressed(
-                        &pairs,
-                        &ha.up[la as usize],
-                        &hb.up[lb as usize],
-                        hb.labels[lb as usize].len(),
-                        ha.labels[la as usize].len(),
-                        k,
-                        &mut dense,
-                        &mut sparse,
-                    ));
-                }
-                table.push(row);
-            }
-            out.push((a, b, table));
-        }
-    }
-    out
-}
-
-/// Largest dense matrix of pair counts (cells) before a hash map is used instead.
-const DENSE_CELLS: usize = 1 << 20;
-
-/// Records in classes smaller than `k` once the pairs `(code a, code b, count)` are mapped up
-/// by `ua` and `ub` (`ca`, `cb`: cardinalities at those levels).
-#[allow(clippy::too_many_arguments)]
-fn certainly_suppressed(
-    pairs: &[(u32, u32, u32)],
-    ua: &[u32],
-    ub: &[u32],
-    cb: usize,
-    ca: usize,
-    k: u32,
-    dense: &mut Vec<u32>,
-    sparse: &mut FxHashMap<u64, u32>,
-) -> u64 {
-    let small = |c: &u32| *c > 0 && *c < k;
-    if ca.saturating_mul(cb) <= DENSE_CELLS.max(4 * pairs.len()) {
-        dense.clear();
-        dense.resize(ca * cb, 0);
-        for (x, y, c) in pairs {
-            dense[ua[*x as usize] as usize * cb + ub[*y as usize] as usize] += c;
-        }
-        dense.iter().filter(|c| small(c)).map(|c| *c as u64).sum()
-    } else {
-        sparse.clear();
-        for (x, y, c) in pairs {
-            *sparse.entry(((ua[*x as usize] as u64) << 32) | ub[*y as usize] as u64).or_insert(0) += c;
-        }
-        sparse.values().filter(|c| small(c)).map(|c| *c as u64).sum()
-    }
-}
-
 /// The key width a problem needs: `u64` when its codes fit, else `u128`.
 fn wide(p: &Problem) -> Result<bool, AnonError> {
     let qi: Vec<usize> = p.qi.iter().map(|q| q.hierarchy.domain()).collect();
@@ -487,35 +356,42 @@ fn search_with<K: Key>(p: &Problem, opts: &SearchOptions) -> Result<SearchResult
     let additive = costs.additive_bound(&separable);
     let all_levels = lattice.all_levels();
     let node = |i: usize| &all_levels[i * nq..(i + 1) * nq];
-    let mut order: Vec<(f64, usize)> = (0..size)
-        .map(|i| {
-            let levels = node(i);
-            let bound = match &additive {
-                Some(add) => add.at(levels),
-                None => costs.lower_bound_in(&separable, levels, &mut sums),
-            };
-            (bound, i)
+    let bounds: Vec<f64> = (0..size)
+        .map(|i| match &additive {
+            Some(add) => add.at(node(i)),
+            None => costs.lower_bound_in(&separable, node(i), &mut sums),
         })
         .collect();
-    order.sort_unstable_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
-    let pairs = PairBounds {
-        tables: pair_bounds(p, &eng.base, &eng.layout, &lattice, eng.k),
-        min: min.clone(),
-        limit: eng.limit,
-    };
+    let order = by_bound(&bounds);
+    let singles: Vec<Vec<bool>> = (0..nq)
+        .map(|a| {
+            let freq = &costs.context.attributes[a].freq;
+            let over =
+                |l: u8| freq[l as usize].iter().filter(|f| **f > 0 && **f < eng.k as u64).sum::<u64>() > eng.limit;
+            (min[a]..=max[a]).map(over).collect()
+        })
+        .collect();
+    // Every node not ruled out by one attribute alone is at or above this corner: the cache
+    // and the pair bounds start from the class table there (or the minimum node's).
+    let corner: Vec<u8> =
+        (0..nq).map(|a| min[a] + singles[a].iter().position(|over| !over).unwrap_or(0) as u8).collect();
     let monotone = p.models.iter().all(Model::monotone);
     let mut inadmissible = vec![false; size];
-    let base_min = if eng.base.levels == min {
-        eng.base.clone()
-    } else {
-        let b = eng.base.clone();
-        eng.rollup(&b, &min)
+    // The level-0 table is not needed again: the cache takes it (or its roll-up).
+    let base = std::mem::replace(&mut eng.base, ClassTable { levels: Vec::new(), entries: Vec::new() });
+    let base_min = if base.levels == corner { base } else { eng.rollup(&base, &corner) };
+    let mut pairs = {
+        let (entries, layout) = (&base_min.entries, &eng.layout);
+        let codes = (0..nq).map(|a| entries.iter().map(|(key, _)| layout.qi(*key, a)).collect()).collect();
+        let counts = entries.iter().map(|(_, c)| *c).collect();
+        PairBounds::new(eng.steps.clone(), codes, counts, corner.clone(), singles, &min, &max, eng.k, eng.limit)
     };
-    let mut cache = Cache { tables: vec![base_min], evaluated: FxHashMap::default() };
+    let mut cache = Cache { tables: vec![base_min], evaluated: FxHashMap::default(), hub: None };
     let mut best: Option<NodeEval> = None;
     let (mut evaluated, mut pruned) = (0usize, 0usize);
     let mut optimal = true;
-    for (step, (lb, i)) in order.iter().copied().enumerate() {
+    for (step, i) in order.iter().map(|o| *o as usize).enumerate() {
+        let lb = bounds[i];
         if best.as_ref().is_some_and(|b| lb >= b.quality) {
             break;
         }
@@ -542,7 +418,7 @@ fn search_with<K: Key>(p: &Problem, opts: &SearchOptions) -> Result<SearchResult
                 &levels,
                 &max,
                 &lower,
-                &pairs,
+                &mut pairs,
                 &mut cache,
                 &mut inadmissible,
                 &mut evaluated,
@@ -566,8 +442,11 @@ fn search_with<K: Key>(p: &Problem, opts: &SearchOptions) -> Result<SearchResult
             best = Some(ev);
         }
     }
-    let lower_bound =
-        if optimal { best.as_ref().map_or(f64::INFINITY, |b| b.quality) } else { order.first().map_or(0.0, |o| o.0) };
+    let lower_bound = if optimal {
+        best.as_ref().map_or(f64::INFINITY, |b| b.quality)
+    } else {
+        order.first().map_or(0.0, |o| bounds[*o as usize])
+    };
     let (candidates, candidates_left_off) = candidates(cache.evaluated.into_values());
     Ok(SearchResult {
         best,
@@ -582,8 +461,48 @@ fn search_with<K: Key>(p: &Problem, opts: &SearchOptions) -> Result<SearchResult
     })
 }
 
+/// Node indexes in increasing order of their bounds (the order of `f64::total_cmp`), ties by
+/// index: a stable radix sort of the bounds' bits, a byte at a time.
+fn by_bound(bounds: &[f64]) -> Vec<u32> {
+    let keys: Vec<u64> = bounds
+        .iter()
+        .map(|b| {
+            // f64::total_cmp's order as unsigned integers.
+            let bits = b.to_bits() as i64;
+            (bits ^ (((bits >> 63) as u64) >> 1) as i64) as u64 ^ (1 << 63)
+        })
+        .collect();
+    let n = keys.len();
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    let mut next = vec![0u32; n];
+    for shift in (0..64).step_by(8) {
+        let byte = |i: u32| ((keys[i as usize] >> shift) & 0xff) as usize;
+        let mut start = [0usize; 256];
+        for i in &order {
+            start[byte(*i)] += 1;
+        }
+        if start.contains(&n) {
+            continue; // every key has this byte: the pass would not move anything
+        }
+        let mut sum = 0;
+        for s in start.iter_mut() {
+            (*s, sum) = (sum, sum + *s);
+        }
+        for i in &order {
+            let b = byte(*i);
+            next[start[b]] = *i;
+            start[b] += 1;
+        }
+        std::mem::swap(&mut order, &mut next);
+    }
+    order
+}
+
 /// Largest number of class-table entries kept in the roll-up cache.
 const CACHE_ENTRIES: usize = 32 << 20;
+
+/// Most class tables kept in the roll-up cache (each evaluation looks through them all).
+const MAX_TABLES: usize = 4096;
 
 /// Class tables kept for roll-ups, and every node evaluated so far.
 struct Cache<K> {
@@ -591,6 +510,8 @@ struct Cache<K> {
     tables: Vec<ClassTable<K>>,
     /// Evaluations by levels (a node met again on another path is not recomputed).
     evaluated: FxHashMap<Vec<u8>, NodeEval>,
+    /// The meet (lowest level per attribute) of the nodes rolled up from the first table.
+    hub: Option<Vec<u8>>,
 }
 
 /// Evaluate a node, rolling it up from the smallest cached finer node, and cache its table;
@@ -605,17 +526,36 @@ fn evaluate_cached<K: Key>(
         return ev.clone();
     }
     *evaluated += 1;
-    let src = cache
-        .tables
-        .iter()
-        .filter(|t| t.levels.iter().zip(levels).all(|(s, d)| s <= d))
-        .min_by_key(|t| t.entries.len())
-        .expect("the minimum node is below every node");
-    let t = table::rollup(src, levels, &eng.steps, &eng.layout, &mut eng.buffers);
+    let below = |t: &ClassTable<K>, levels: &[u8]| t.levels.iter().zip(levels).all(|(s, d)| s <= d);
+    let smallest = |tables: &[ClassTable<K>], levels: &[u8]| {
+        (0..tables.len())
+            .filter(|i| below(&tables[*i], levels))
+            .min_by_key(|i| tables[*i].entries.len())
+            .expect("the cache's first table is below every node that is not ruled out")
+    };
+    let mut src = smallest(&cache.tables, levels);
+    if src == 0 {
+        // Nodes rolled up from the first (largest) table: roll it once to the meet of them all,
+        // and later nodes above that meet start from its smaller table.
+        let hub: Vec<u8> = match &cache.hub {
+            Some(h) => h.iter().zip(levels).map(|(a, b)| *a.min(b)).collect(),
+            None => levels.to_vec(),
+        };
+        if hub != levels && hub != cache.tables[0].levels && cache.tables.len() < MAX_TABLES {
+            let t = table::rollup(&cache.tables[0], &hub, &eng.steps, &eng.layout, &mut eng.buffers);
+            cache.tables.push(t);
+            src = cache.tables.len() - 1;
+        }
+        cache.hub = Some(hub);
+    }
+    let t = table::rollup(&cache.tables[src], levels, &eng.steps, &eng.layout, &mut eng.buffers);
     let ev = eng.evaluate(&t);
     cache.evaluated.insert(levels.to_vec(), ev.clone());
     let held: usize = cache.tables.iter().map(|t| t.entries.len()).sum();
-    if held + t.entries.len() <= CACHE_ENTRIES && t.entries.len() < cache.tables[0].entries.len() {
+    if held + t.entries.len() <= CACHE_ENTRIES
+        && t.entries.len() < cache.tables[0].entries.len()
+        && cache.tables.len() < MAX_TABLES
+    {
         cache.tables.push(t);
     }
     ev
@@ -631,7 +571,7 @@ fn probe_path<K: Key>(
     start: &[u8],
     max: &[u8],
     lower: &dyn Fn(&[u8]) -> f64,
-    pairs: &PairBounds,
+    pairs: &mut PairBounds,
     cache: &mut Cache<K>,
     inadmissible: &mut [bool],
     evaluated: &mut usize,
@@ -769,4 +709,29 @@ fn evaluate_all_with<K: Key>(p: &Problem) -> Result<Vec<NodeEval>, AnonError> {
             eng.evaluate(&t)
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nodes_are_ordered_like_total_cmp_then_index() {
+        let mut seed = 3u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed >> 11
+        };
+        // Ties, both zeros, negative values, infinities and values a few bits apart.
+        let mut bounds = vec![0.0, -0.0, 1.0, 1.0, f64::INFINITY, -2.5, 0.5, f64::NEG_INFINITY, 1e-300, 0.5];
+        bounds
+            .extend((0..2000).map(|i| if i % 3 == 0 { (next() % 7) as f64 / 4.0 } else { next() as f64 / 1e9 - 3e9 }));
+        let mut expected: Vec<(f64, usize)> = bounds.iter().copied().zip(0..).collect();
+        expected.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+        let order = by_bound(&bounds);
+        assert_eq!(
+            order.iter().map(|i| *i as usize).collect::<Vec<_>>(),
+            expected.iter().map(|e| e.1).collect::<Vec<_>>()
+        );
+    }
 }

@@ -84,3 +84,29 @@ pub fn load(data: &Path, dir: &Path, prefix: &str, attrs: &[&str], sep: char) ->
 /// The Adult attributes in the order of `samples/adult/README.md`.
 pub const ADULT: [&str; 9] =
     ["sex", "age", "race", "marital-status", "education", "native-country", "workclass", "occupation", "salary-class"];
+
+/// The KDD Cup 98 ("cup") attributes of ARX's benchmarks, in their data file's column order.
+pub const CUP: [&str; 8] = ["ZIP", "AGE", "GENDER", "INCOME", "STATE", "RAMNTALL", "NGIFTALL", "MINRAMNT"];
+
+/// One of ARX's benchmark datasets: `<name>.csv` and `<name>_hierarchy_<attribute>.csv` in a
+/// folder, `;`-separated.
+pub struct Benchmark {
+    /// File stem, e.g. `adult`.
+    pub name: &'static str,
+    /// Quasi-identifiers in order.
+    pub attributes: &'static [&'static str],
+}
+
+impl Benchmark {
+    /// Load the dataset from `dir`.
+    pub fn load(&self, dir: &Path) -> Result<Dataset, AnonError> {
+        let prefix = format!("{}_hierarchy_", self.name);
+        load(&dir.join(format!("{}.csv", self.name)), dir, &prefix, self.attributes, ';')
+    }
+}
+
+/// Adult (`samples/adult`).
+pub const ADULT_SET: Benchmark = Benchmark { name: "adult", attributes: &ADULT };
+
+/// KDD Cup 98 as ARX's benchmarks use it (not shipped: see docs/benchmarks.md).
+pub const CUP_SET: Benchmark = Benchmark { name: "cup", attributes: &CUP };

@@ -1,4 +1,4 @@
-//! `tokumei-bench`: throughput on generated extracts and the ARX comparison on Adult. Run from the
+//! `tokumei-bench`: throughput on generated extracts and the ARX comparison on Adult and cup. Run from the
 //! repository root with a release build: `cargo run --release -p tokumei-bench -- adult`.
 
 use clap::{Parser, Subcommand};
@@ -31,9 +31,17 @@ enum Command {
         /// Folder with adult.csv and adult_hierarchy_*.csv.
         #[arg(long, default_value = "samples/adult")]
         data: PathBuf,
-        /// Repetitions; the fastest search time is reported.
-        #[arg(long, default_value_t = 5)]
-        repeat: u32,
+        #[command(flatten)]
+        configs: Configs,
+    },
+    /// The same configurations on ARX's KDD Cup 98 benchmark data ("cup"; not shipped, see
+    /// docs/benchmarks.md for where it comes from).
+    Cup {
+        /// Folder with cup.csv and cup_hierarchy_*.csv.
+        #[arg(long)]
+        data: PathBuf,
+        #[command(flatten)]
+        configs: Configs,
     },
     /// What proving the registry before every act costs, on registries of many changes.
     Registry {
@@ -46,10 +54,29 @@ enum Command {
     },
 }
 
+/// Which searches an ARX comparison runs.
+#[derive(clap::Args)]
+struct Configs {
+    /// Values of k, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = [2u32, 5, 10])]
+    k: Vec<u32>,
+    /// Suppression limits (shares of the records), comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = [0.0f64, 0.02])]
+    suppression: Vec<f64>,
+    /// Repetitions; the fastest and the median search time are reported.
+    #[arg(long, default_value_t = 5)]
+    repeat: u32,
+}
+
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Resident { rows, dir, rules } => tokumei_bench::drivers::run(&rows, &dir, &rules),
-        Command::Adult { data, repeat } => tokumei_bench::drivers::adult(&data, repeat),
+        Command::Adult { data, configs: c } => {
+            tokumei_bench::drivers::arx_configs(&tokumei_bench::arx::ADULT_SET, &data, &c.k, &c.suppression, c.repeat)
+        }
+        Command::Cup { data, configs: c } => {
+            tokumei_bench::drivers::arx_configs(&tokumei_bench::arx::CUP_SET, &data, &c.k, &c.suppression, c.repeat)
+        }
         Command::Registry { changes, dir } => {
             for n in changes {
                 tokumei_bench::registry::run(n, &dir, std::path::Path::new("samples/registry"))?;
