@@ -20,7 +20,10 @@ use std::io::{BufReader, BufWriter, Read, Seek, Write};
 use tokumei_jp::names as jn;
 
 /// Longest whole name (its parts joined, in characters) the scan looks for.
-pub const MAX_WHOLE: usize = 28;
+pub const MAX_WHOLE: usize = 60;
+
+/// Longest whole name whose joins are kept (a longer one matches with a separator anywhere).
+const MAX_JOINED: usize = 28;
 
 /// Longest surname or given name (characters) the scan looks for.
 const MAX_PART: usize = 28;
@@ -45,18 +48,22 @@ const HEAD: u8 = 5;
 const JOINS: u32 = (1 << 29) - 1;
 const ONE_CHAR_PART: u32 = 1 << 29;
 const SHORT_KANA: u32 = 1 << 30;
+/// A whole name longer than [`MAX_JOINED`]: separators anywhere in it.
+const LONG: u32 = 1 << 31;
 
-/// A stretch of text's facts for a whole name's match (besides the gaps inside it, in
-/// [`JOINS`]'s bits): a kanji touches it, a letter of its own script touches it before or
-/// after, and a particle or honorific follows it.
-const KANJI_TOUCHES: u64 = 1 << 32;
-const SAME_BEFORE: u64 = 1 << 33;
-const SAME_AFTER: u64 = 1 << 34;
-const PARTICLE_AFTER: u64 = 1 << 35;
+/// A stretch of text's facts for a whole name's match (besides the gaps inside it, bit i: before
+/// its character i, i < [`MAX_WHOLE`]): a kanji touches it, a letter of its own script touches
+/// it before or after, and a particle or honorific follows it.
+const GAPS: u64 = (1 << MAX_WHOLE) - 1;
+const KANJI_TOUCHES: u64 = 1 << 60;
+const SAME_BEFORE: u64 = 1 << 61;
+const SAME_AFTER: u64 = 1 << 62;
+const PARTICLE_AFTER: u64 = 1 << 63;
 
-/// The run's key: hashes of identifier values under a seed drawn for the run.
+/// The run's key: hashes of identifier values under a key drawn for the run (SipHash-1-3 with a
+/// random 128-bit key: values that collide cannot be made without it).
 #[derive(Clone, Default)]
-pub struct KeyHasher(foldhash::quality::RandomState);
+pub struct KeyHasher(std::hash::RandomState);
 
 impl KeyHasher {
     /// A hasher under a new random seed.
@@ -78,7 +85,7 @@ impl KeyHasher {
 #[derive(Clone, Copy, Default, Debug, PartialEq)]
 pub struct Lengths {
     /// Lengths of the whole names (characters, bit set).
-    whole: u32,
+    whole: u64,
     /// Lengths of the surnames and given names (characters, bit set).
     part: u32,
     /// Whether any number is known.
@@ -102,8 +109,8 @@ impl Lengths {
         (0..MAX_VALUE).filter(|l| self.values[l / 64] >> (l % 64) & 1 == 1)
     }
 
-    fn lens_of(set: u32) -> Vec<usize> {
-        (0..32).filter(|l| set >> l & 1 == 1).collect()
+    fn lens_of(set: u64) -> Vec<usize> {
+        (0..64).filter(|l| set >> l & 1 == 1).collect()
     }
 }
 
@@ -156,25 +163,31 @@ impl KeySink<'_> {
             _ => None,
         };
         for parts in std::iter::once(parts).chain(reversed.as_ref().map(|r| &r[..])) {
-            let joined = parts.concat();
+            // A part holding a separator (マリア・ガルシア, De-La) is parts too: the scan reads
+            // text without separators.
+            let pieces: Vec<&str> =
+                parts.iter().flat_map(|p| p.split(scrub::is_name_gap)).filter(|p| !p.is_empty()).collect();
+            let joined = pieces.concat();
             let n = joined.chars().count();
-            if n > MAX_WHOLE {
+            if n > MAX_WHOLE || n < 2 {
                 continue;
             }
-            let mut payload = 0u32;
+            let mut payload = if n > MAX_JOINED { LONG } else { 0 };
             let mut at = 0;
-            for p in &parts[..parts.len() - 1] {
+            for p in &pieces[..pieces.len() - 1] {
                 at += p.chars().count();
-                payload |= 1 << at;
+                if at <= MAX_JOINED {
+                    payload |= 1 << at;
+                }
             }
-            if parts.iter().any(|p| p.chars().count() == 1) {
+            if pieces.iter().any(|p| p.chars().count() == 1) {
                 payload |= ONE_CHAR_PART;
             }
             if n < 5 && joined.chars().all(jn::is_katakana) {
                 payload |= SHORT_KANA;
             }
             self.keys.push((self.hasher.key(WHOLE, &joined), payload));
-            self.lens.whole |= 1 << n;
+            self.lens.whole |= 1u64 << n;
         }
     }
 
@@ -184,7 +197,7 @@ impl KeySink<'_> {
             return;
         }
         self.keys.push((self.hasher.key(PART, p), p.chars().all(jn::is_katakana) as u32));
-        self.lens.part |= 1 << n;
+        self.lens.part |= 1u32 << n;
     }
 
     /// The keys of an identifier value of column `source` (an index the caller names): when the
@@ -198,13 +211,17 @@ impl KeySink<'_> {
         let others = v.chars().filter(|c| !c.is_whitespace() && !tokumei_jp::text::is_number_separator(*c)).count();
         if digits == 0 || digits * 10 < others * 6 {
             for w in scrub::lookup_values(&scrub::text_norm(v.trim())) {
-                if w.len() < MAX_VALUE {
-                    self.keys.push((self.hasher.key(VALUE, &w), source));
-                    self.lens.values[w.len() / 64] |= 1 << (w.len() % 64);
-                    if self.heads {
-                        let head: String = w.chars().take(scrub::MIN_VALUE_CHARS).collect();
-                        self.keys.push((self.hasher.key(HEAD, &head), w.len() as u32));
-                    }
+                // A longer value is looked for by its first bytes (finding them finds it).
+                let mut end = w.len().min(MAX_VALUE - 1);
+                while !w.is_char_boundary(end) {
+                    end -= 1;
+                }
+                let w = &w[..end];
+                self.keys.push((self.hasher.key(VALUE, w), source));
+                self.lens.values[w.len() / 64] |= 1 << (w.len() % 64);
+                if self.heads {
+                    let head: String = w.chars().take(scrub::MIN_VALUE_CHARS).collect();
+                    self.keys.push((self.hasher.key(HEAD, &head), w.len() as u32));
                 }
             }
             return;
@@ -263,7 +280,7 @@ impl KeySpill {
         for &(key, payload) in keys {
             let mix = key ^ (u64::from(payload) << 32 | origin as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
             let slot = (mix >> (64 - SEEN_BITS)) as usize;
-            if self.seen[slot] == mix {
+            if mix != 0 && self.seen[slot] == mix {
                 continue;
             }
             self.seen[slot] = mix;
@@ -271,6 +288,15 @@ impl KeySpill {
             rec[..8].copy_from_slice(&key.to_le_bytes());
             rec[8..].copy_from_slice(&payload.to_le_bytes());
             file.write_all(&rec)?;
+        }
+        Ok(())
+    }
+
+    /// Add the keys of one batch: `keys[origin]` those of file `origin`.
+    pub fn add_all(&mut self, keys: &[Vec<(u64, u32)>], lens: &Lengths) -> std::io::Result<()> {
+        self.lens.merge(lens);
+        for (origin, k) in keys.iter().enumerate() {
+            self.add(origin, k, &Lengths::default())?;
         }
         Ok(())
     }
@@ -308,6 +334,7 @@ impl KeyFiles {
         keep: Option<&FxHashSet<u64>>,
     ) -> std::io::Result<Vec<(u64, u32)>> {
         let mut all = Vec::new();
+        let mut deduped = 0;
         for (origin, f) in self.files.iter_mut().enumerate() {
             let Some(f) = f else { continue };
             if origin > 0 && !counts(origin - 1) {
@@ -323,6 +350,13 @@ impl KeyFiles {
                     if keep.is_none_or(|k| k.contains(&key)) {
                         all.push((key, u32::from_le_bytes(rec[8..].try_into().expect("4 bytes"))));
                     }
+                }
+                // Keys written again (a value that came back after the table forgot it) are
+                // dropped as they come, so memory follows the distinct values.
+                if all.len() >= 2 * deduped + (1 << 20) {
+                    all.sort_unstable();
+                    all.dedup();
+                    deduped = all.len();
                 }
                 if n < buf.len() {
                     break;
@@ -346,12 +380,22 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
+/// Bits of a key that number its bucket in a scanner's directory.
+const DIR_BITS: u32 = 16;
+
+/// Most keys of the released texts' stretches gathered to load only those: past it, every key is
+/// loaded (a kept free-text column of many distinct values).
+const KEEP_LIMIT: usize = 1 << 22;
+
 /// The residual scan of released text against the keys of pass 1.
 pub struct Scanner {
     hasher: KeyHasher,
     lens: Lengths,
     /// (key, payload), sorted.
     index: Vec<(u64, u32)>,
+    /// Where the keys of each value of their top [`DIR_BITS`] bits start in `index` (one cache
+    /// miss a look-up, not a binary search over every key).
+    dir: Vec<u32>,
     /// Whether every key is loaded, addresses' heads with them: texts come row by row.
     heads: bool,
 }
@@ -368,29 +412,36 @@ enum What {
 impl Scanner {
     /// A scanner for released `texts` (every text of the columns scanned, when they are all
     /// known now; `None`: texts come row by row, every key is loaded). `counts(i)`: whether
-    /// the keys of name input i count.
+    /// the keys of name input i count; `heads`: whether pass 1 kept addresses' heads
+    /// ([`KeySink::heads`]).
     pub fn new(
         hasher: KeyHasher,
         files: &mut KeyFiles,
         counts: &dyn Fn(usize) -> bool,
         texts: Option<&mut dyn Iterator<Item = &str>>,
+        heads: bool,
     ) -> std::io::Result<Scanner> {
-        let mut s = Scanner { hasher, lens: files.lens, index: Vec::new(), heads: texts.is_none() };
-        let keep = texts.map(|texts| {
+        let s = Scanner { hasher, lens: files.lens, index: Vec::new(), dir: Vec::new(), heads };
+        let keep = texts.and_then(|texts| {
             let mut keep = FxHashSet::default();
             for t in texts {
                 let t = scrub::text_norm(t);
                 for what in [What::Whole, What::Part, What::Number, What::Value] {
                     s.stretches(&t, what, false, &mut |key, _| {
                         keep.insert(key);
-                        false
+                        keep.len() > KEEP_LIMIT
                     });
                 }
+                if keep.len() > KEEP_LIMIT {
+                    return None;
+                }
             }
-            keep
+            Some(keep)
         });
-        s.index = files.load(counts, keep.as_ref())?;
-        Ok(s)
+        let index = files.load(counts, keep.as_ref())?;
+        // Only the stretches' keys were loaded: addresses are looked up at every length.
+        let heads = heads && keep.is_none();
+        Ok(Scanner { heads, ..s }.indexed(index))
     }
 
     /// A scanner over the given full names and identifier values (each with its column's
@@ -415,12 +466,28 @@ impl Scanner {
         let mut index = keys;
         index.sort_unstable();
         index.dedup();
-        Scanner { hasher, lens, index, heads: true }
+        Scanner { hasher, lens, index: Vec::new(), dir: Vec::new(), heads: true }.indexed(index)
     }
 
     fn payloads(&self, key: u64) -> impl Iterator<Item = u32> + '_ {
-        let at = self.index.partition_point(|e| e.0 < key);
-        self.index[at..].iter().take_while(move |e| e.0 == key).map(|e| e.1)
+        let top = (key >> (64 - DIR_BITS)) as usize;
+        let bucket = &self.index[self.dir[top] as usize..self.dir[top + 1] as usize];
+        let at = bucket.partition_point(|e| e.0 < key);
+        bucket[at..].iter().take_while(move |e| e.0 == key).map(|e| e.1)
+    }
+
+    /// The scanner over `index` (sorted), with its directory.
+    fn indexed(mut self, index: Vec<(u64, u32)>) -> Scanner {
+        let mut dir = vec![0u32; (1 << DIR_BITS) + 1];
+        for e in &index {
+            dir[(e.0 >> (64 - DIR_BITS)) as usize + 1] += 1;
+        }
+        for i in 1..dir.len() {
+            dir[i] += dir[i - 1];
+        }
+        self.index = index;
+        self.dir = dir;
+        self
     }
 
     /// Call `f` with the key of each stretch of `t` (normalised) that could be a `what`, and
@@ -445,7 +512,7 @@ impl Scanner {
                 false
             }
             What::Part if self.lens.part != 0 => {
-                let lens = Lengths::lens_of(self.lens.part);
+                let lens = Lengths::lens_of(u64::from(self.lens.part));
                 let k = scrub::kana_copy(t);
                 let starts: Vec<usize> = t.char_indices().map(|(i, _)| i).chain(std::iter::once(t.len())).collect();
                 for a in 0..starts.len() {
@@ -598,8 +665,8 @@ fn whole_facts(c: &Compact, a: usize, b: usize) -> u64 {
 /// other kanji (林・修 is a name, 竹林、修繕 is not); a short kana name touches no letter of its
 /// own script (but a particle may follow a hiragana one).
 fn is_name(p: u32, facts: u64) -> bool {
-    let gaps = (facts & u64::from(JOINS)) as u32;
-    if gaps & !(p & JOINS) != 0 {
+    let gaps = facts & GAPS;
+    if p & LONG == 0 && gaps & !u64::from(p & JOINS) != 0 {
         return false;
     }
     if gaps != 0 && p & ONE_CHAR_PART != 0 && facts & KANJI_TOUCHES != 0 {
@@ -691,6 +758,24 @@ mod tests {
         assert_eq!(found(&scan, "アイさん").name_parts, 1);
     }
 
+    /// Hostile review: a long romanised name, a katakana name with ・ inside one part, and an
+    /// address of more than 512 bytes are found.
+    #[test]
+    fn long_names_names_with_separators_and_long_addresses_are_found() {
+        let mut k = Keys::new();
+        k.sink().name("RODRIGUEZ HERNANDEZ MARIA GUADALUPE");
+        k.sink().name("マリア・ガルシア");
+        let long = format!("東京都千代田区千代田1-1{}", "あ".repeat(200));
+        k.sink().number(&long, 4);
+        let scan = k.scanner();
+        assert_eq!(found(&scan, "RODRIGUEZ HERNANDEZ MARIA GUADALUPE 様来所").full_names, 1);
+        assert_eq!(found(&scan, "RODRIGUEZHERNANDEZ・MARIA GUADALUPE").full_names, 1);
+        assert_eq!(found(&scan, "マリア・ガルシアさん").full_names, 1);
+        assert_eq!(found(&scan, "マリア ガルシア").full_names, 1);
+        assert_eq!(found(&scan, &format!("住所 {long} です")).value_sources, vec![4]);
+        assert_eq!(found(&scan, "東京都千代田区千代田1-1").values, 0);
+    }
+
     #[test]
     fn split_names_make_whole_names() {
         let mut k = Keys::new();
@@ -728,10 +813,10 @@ mod tests {
         let memory = k.scanner();
         for told_counts in [false, true] {
             let mut files = spill_copy(&mut spill);
-            let all = Scanner::new(memory.hasher.clone(), &mut files, &|_| told_counts, None).unwrap();
+            let all = Scanner::new(memory.hasher.clone(), &mut files, &|_| told_counts, None, true).unwrap();
             let mut files = spill_copy(&mut spill);
             let mut it = texts.iter().copied();
-            let some = Scanner::new(memory.hasher.clone(), &mut files, &|_| told_counts, Some(&mut it)).unwrap();
+            let some = Scanner::new(memory.hasher.clone(), &mut files, &|_| told_counts, Some(&mut it), true).unwrap();
             assert!(some.index.len() < all.index.len());
             for t in texts {
                 let (a, b, m) = (found(&all, t), found(&some, t), found(&memory, t));

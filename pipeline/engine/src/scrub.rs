@@ -118,7 +118,7 @@ pub(crate) fn kana_copy(t: &str) -> String {
 
 /// Characters that may stand between the parts of a name in a note (林・修, 山田、太郎, a line
 /// break, several spaces).
-fn is_name_gap(c: char) -> bool {
+pub(crate) fn is_name_gap(c: char) -> bool {
     c.is_whitespace() || matches!(c, '・' | '、' | ',' | '.' | '-' | '‐' | '−' | '/' | '_' | '=' | '＝')
 }
 

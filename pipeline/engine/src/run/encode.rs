@@ -90,7 +90,6 @@ pub(super) fn encode(
     let (job, plan, columns) = (&*job, &*plan, &*columns);
     let spill_fields = &*spill_fields;
     let file = ingest::source_file(job);
-    let hasher = crate::residual::KeyHasher::new();
     let cx = BatchContext {
         file: &file,
         plan,
@@ -106,8 +105,8 @@ pub(super) fn encode(
         names: !name_inputs.is_empty() && *scrubbing,
         scan: !scanned.is_empty(),
         heads: scanned.iter().any(|&ci| matches!(columns[ci].slot, Slot::Local(_))),
-        hasher: &hasher,
-        number_inputs: if scanned.is_empty() { &[] } else { number_inputs },
+        hasher: crate::residual::KeyHasher::new(),
+        number_inputs,
         person: person.as_ref().map(|p| (p.inputs.as_slice(), p.plan, p.code.map(|i| &columns[i]))),
         implied: implied.iter().map(|(input, _)| *input).collect(),
     };
@@ -129,21 +128,17 @@ pub(super) fn encode(
     let encoding_used = source.encoding();
     let inputs = source.inputs();
     opts.progress.stage("reading and transforming", source.size());
-    let threads = opts.workers();
     let mut merged = Merged::new(plan.columns.len(), implied.len());
-    let key_dir = target.map(|t| t.tmp_dir);
-    let mut keys = crate::residual::KeySpill::new(key_dir);
-    let key_err = |e: std::io::Error| output_err(key_dir.unwrap_or(std::env::temp_dir().as_path()), e);
-    let result = in_parallel(source, threads, &cx, |done| {
+    let mut keys = crate::residual::KeySpill::new(target.map(|t| t.tmp_dir));
+    let key_err = |e: std::io::Error| output_err(&target.map_or_else(std::env::temp_dir, |t| t.tmp_dir.into()), e);
+    let result = in_parallel(source, opts.workers(), &cx, |done| {
         let done = done?;
         // The codes' room for the rows still to come, guessed from the bytes read so far: a
         // vector that doubles as it goes copies itself and touches fresh memory each time.
         let expected = expected_rows(size, stats.bytes(), merged.rows_in + done.rows_in);
         let first_row = merged.batch_lens.iter().sum::<usize>();
         merged.merge(&done, dicts, expected);
-        for (origin, k) in done.keys.iter().enumerate() {
-            keys.add(origin, k, &done.lens).map_err(key_err)?;
-        }
+        keys.add_all(&done.keys, &done.lens).map_err(key_err)?;
         if let Some(w) = spill.as_mut() {
             w.write(&done.spill).map_err(spill_err)?;
         }
@@ -189,8 +184,8 @@ pub(super) fn encode(
         ..
     } = merged;
     add_told_names(cx.name_inputs, &maybe, &mut name_set);
-    let told = (0..cx.name_inputs.len()).map(|i| maybe.get(i).is_some_and(|m| m.counts())).collect();
-    let keys = keys.finish().map_err(key_err)?;
+    let (keys, told, hasher) =
+        (keys.finish().map_err(key_err)?, maybe.iter().map(|m| m.counts()).collect(), cx.hasher.clone());
 
     let ingest_ms = started.elapsed().as_millis() as u64;
     let input_sha256 = stats.sha256();
@@ -342,7 +337,7 @@ struct BatchContext<'a> {
     /// Whether the residual scan's keys are collected (some released text is scanned).
     scan: bool,
     /// The run's key for them.
-    hasher: &'a crate::residual::KeyHasher,
+    hasher: crate::residual::KeyHasher,
     /// Whether addresses' heads are kept too (a column scanned row by row).
     heads: bool,
     checked: &'a [usize],
@@ -756,19 +751,19 @@ fn transform_batch(batch: &RawBatch, cx: &BatchContext, worker: &mut [WorkerDict
                         if let Some(v) = batch.value(row, n.input)
                             && m.add(v, cx.names && n.scrub)
                             && cx.scan
-                            && once.first(cx.hasher, (TOLD, n.input, v))
+                            && once.first(&cx.hasher, (TOLD, n.input, v))
                         {
-                            KeySink { hasher: cx.hasher, keys: &mut keys[i + 1], lens: &mut lens, heads: cx.heads }
+                            KeySink { hasher: &cx.hasher, keys: &mut keys[i + 1], lens: &mut lens, heads: cx.heads }
                                 .name(v);
                         }
                     }
                 }
                 if cx.scan {
-                    let mut sink = KeySink { hasher: cx.hasher, keys: &mut keys[0], lens: &mut lens, heads: cx.heads };
+                    let mut sink = KeySink { hasher: &cx.hasher, keys: &mut keys[0], lens: &mut lens, heads: cx.heads };
                     name_keys(batch, row, cx.name_inputs, &mut once, &mut sink);
                     for &(i, source) in cx.number_inputs {
                         if let Some(v) = batch.value(row, i)
-                            && once.first(cx.hasher, (NUMBER, i, v))
+                            && once.first(&cx.hasher, (NUMBER, i, v))
                         {
                             sink.number(v, source);
                         }

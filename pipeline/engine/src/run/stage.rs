@@ -333,7 +333,7 @@ fn scanner(
     });
     let told = |i: usize| enc.told.get(i).copied().unwrap_or(false);
     let texts: Option<&mut dyn Iterator<Item = &str>> = (!local).then_some(&mut texts);
-    crate::residual::Scanner::new(enc.hasher.clone(), keys, &told, texts).map_err(|e| output_err(dir, e))
+    crate::residual::Scanner::new(enc.hasher.clone(), keys, &told, texts, local).map_err(|e| output_err(dir, e))
 }
 
 /// The residual scan of the scanned dictionary columns, value by value, each value's finds
