@@ -32,7 +32,7 @@ use futures::StreamExt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use table::{FirstError, InputState, InputTable, Opener, ValuesFeed};
+use table::{FirstError, InputState, InputTable, Opener, RequestFilter, ValuesFeed};
 use tokumei_rules::{Job, Query, QueryLimits};
 
 /// The result of a job's query, run to its end when it is opened and kept in the query's
@@ -377,8 +377,7 @@ impl Reading<'_> {
         input: &tokumei_rules::Input,
         name: &str,
         header: &[String],
-    ) -> Result<Option<(usize, Arc<rustc_hash::FxHashSet<String>>, Vec<crate::requests::Correction>)>, EngineError>
-    {
+    ) -> Result<Option<RequestFilter>, EngineError> {
         if let Some((stage, _)) = self.requests.filter(|(s, _)| s.binding())
             && !input.persons
             && (header.iter().any(|h| h == stage.subject_column_for(&input.path))

@@ -42,13 +42,17 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// The request stage in front of an input: its subject column, the excluded subjects (in
+/// normal form) and the corrections.
+pub(super) type RequestFilter = (usize, Arc<FxHashSet<String>>, Vec<Correction>);
+
 /// How an input is opened again, for a further read of a query that reads it more than once.
 pub(super) struct Opener {
     /// The input as the job gives it.
     pub input: tokumei_rules::Input,
     /// The request stage in front of it: its subject column, the excluded subjects and the
     /// corrections.
-    pub filter: Option<(usize, Arc<FxHashSet<String>>, Vec<Correction>)>,
+    pub filter: Option<RequestFilter>,
 }
 
 impl Opener {
