@@ -294,6 +294,14 @@ impl IdentifierValues {
         Keyer(self.hasher.clone())
     }
 
+    /// Make room for `more` hashes at once (room not yet written takes no memory; growing by
+    /// doubling would copy the hashes and hold both copies for a moment).
+    #[cfg_attr(not(feature = "query"), allow(dead_code))] // filled only by a query's inputs
+    pub fn reserve(&mut self, more: usize) {
+        // A hint: at most 2 GiB of room, and none if the memory cannot be had.
+        let _ = self.hashes.try_reserve(more.min(1 << 28));
+    }
+
     /// Add hashes made by this values' [`Keyer`].
     #[cfg_attr(not(feature = "query"), allow(dead_code))] // filled only by a query's inputs
     pub fn extend(&mut self, hashes: &[u64]) {

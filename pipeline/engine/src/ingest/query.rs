@@ -362,7 +362,14 @@ impl Reading<'_> {
             (!columns.is_empty())
                 .then(|| Arc::new(ValuesFeed { columns, keyer: values.keyer(), values: self.values.clone() }))
         });
+        let id_columns = feed.as_ref().map_or(0, |f| f.columns.len());
         let (table, state) = InputTable::new(name.clone(), opener, source, feed, self.error.clone())?;
+        if id_columns > 0 {
+            // Room for its values at once, with a sixteenth to spare for the estimate.
+            let rows = usize::try_from(state.estimate()).unwrap_or(0);
+            let more = rows.saturating_add(rows / 16).saturating_mul(id_columns);
+            self.values.lock().unwrap_or_else(std::sync::PoisonError::into_inner).reserve(more);
+        }
         ctx.register_table(name.as_str(), Arc::new(table))
             .map_err(|e| config(self.job, "input name", planning_message(&e)))?;
         Ok(state)

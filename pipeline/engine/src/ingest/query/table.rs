@@ -151,6 +151,11 @@ impl InputState {
         self.counted.load(Ordering::Relaxed).max(self.estimate)
     }
 
+    /// Its estimated rows.
+    pub fn estimate(&self) -> u64 {
+        self.estimate
+    }
+
     /// A read for the query: the first, then a new one for each further scan.
     fn start(&self) -> Result<Arc<Mutex<Read>>, EngineError> {
         let mut started = lock(&self.started);
