@@ -33,6 +33,10 @@ use rustc_hash::FxHashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+/// Reads of one input a query may make (a self-join reads it twice; a recursive query whose
+/// recursive part reads it, once per step).
+const MAX_READS: usize = 16;
+
 /// Batches a read may decode ahead of what the query has taken.
 const AHEAD: usize = 2;
 
@@ -163,6 +167,14 @@ impl InputState {
         if let Some(read) = reads.get(*started) {
             *started += 1;
             return Ok(read.clone());
+        }
+        if reads.len() >= MAX_READS {
+            return Err(EngineError::Input {
+                file: self.opener.input.path.clone(),
+                message: format!(
+                    "the query reads this input more than {MAX_READS} times (each time from the file, to its end): refused; nothing is written\n  hint: a recursive query whose recursive part reads an input reads it once per step: join the input outside the recursive part"
+                ),
+            });
         }
         let source = super::super::open_input(&self.opener.input)?;
         if source.header() != self.header.as_slice() {
