@@ -239,6 +239,7 @@ pub struct Keyer(std::hash::RandomState);
 impl Keyer {
     /// The stored form of `value` of source `source`, or `None` for a value too short to tell
     /// a person ([`value_key`]).
+    #[cfg_attr(not(feature = "query"), allow(dead_code))] // filled only by a query's inputs
     pub fn hash(&self, source: usize, value: &str) -> Option<u64> {
         let key = value_key(value)?;
         let h = self.0.hash_one(&*key) << SOURCE_BITS;
