@@ -232,6 +232,21 @@ pub struct IdentifierValues {
     hashes: Vec<u64>,
 }
 
+/// The keyed hash of one [`IdentifierValues`], usable on any thread.
+#[derive(Clone)]
+pub struct Keyer(std::hash::RandomState);
+
+impl Keyer {
+    /// The stored form of `value` of source `source`, or `None` for a value too short to tell
+    /// a person ([`value_key`]).
+    #[cfg_attr(not(feature = "query"), allow(dead_code))] // filled only by a query's inputs
+    pub fn hash(&self, source: usize, value: &str) -> Option<u64> {
+        let key = value_key(value)?;
+        let h = self.0.hash_one(&*key) << SOURCE_BITS;
+        Some(h | source.min((1 << SOURCE_BITS) - 1) as u64)
+    }
+}
+
 /// Bits of a stored hash that number its source.
 const SOURCE_BITS: u32 = 6;
 
@@ -266,12 +281,32 @@ impl IdentifierValues {
     }
 
     /// Add a value of source `source`.
-    #[cfg_attr(not(feature = "query"), allow(dead_code))] // filled only by a query's inputs
+    #[cfg(test)]
     pub fn add(&mut self, source: usize, value: &str) {
-        if let Some(key) = value_key(value) {
-            let h = self.hasher.hash_one(&*key) << SOURCE_BITS;
-            self.hashes.push(h | source.min((1 << SOURCE_BITS) - 1) as u64);
+        if let Some(h) = self.keyer().hash(source, value) {
+            self.hashes.push(h);
         }
+    }
+
+    /// The keyed hash these values are stored under, for hashing values away from them (on the
+    /// threads that read the inputs) before [`IdentifierValues::extend`] adds them.
+    #[cfg_attr(not(feature = "query"), allow(dead_code))] // filled only by a query's inputs
+    pub fn keyer(&self) -> Keyer {
+        Keyer(self.hasher.clone())
+    }
+
+    /// Make room for `more` hashes at once (room not yet written takes no memory; growing by
+    /// doubling would copy the hashes and hold both copies for a moment).
+    #[cfg_attr(not(feature = "query"), allow(dead_code))] // filled only by a query's inputs
+    pub fn reserve(&mut self, more: usize) {
+        // A hint: at most 2 GiB of room, and none if the memory cannot be had.
+        let _ = self.hashes.try_reserve(more.min(1 << 28));
+    }
+
+    /// Add hashes made by this values' [`Keyer`].
+    #[cfg_attr(not(feature = "query"), allow(dead_code))] // filled only by a query's inputs
+    pub fn extend(&mut self, hashes: &[u64]) {
+        self.hashes.extend_from_slice(hashes);
     }
 
     /// Sort the hashes once every value is added.
@@ -279,6 +314,7 @@ impl IdentifierValues {
     pub fn finish(&mut self) {
         self.hashes.sort_unstable();
         self.hashes.dedup();
+        self.hashes.shrink_to_fit();
     }
 
     /// Whether there is nothing to compare with.

@@ -141,6 +141,11 @@ pub trait Source: Send {
     fn stats(&self) -> ReadStats;
     /// Total input size in bytes, if known.
     fn size(&self) -> Option<u64>;
+    /// The rows the input holds, when its file says so up front (Parquet's metadata): an
+    /// estimate for planning, not a count.
+    fn rows_hint(&self) -> Option<u64> {
+        None
+    }
     /// Text encoding used (CSV), e.g. `CP932 (Shift_JIS)`.
     fn encoding(&self) -> Option<&'static str> {
         None

@@ -22,6 +22,8 @@ pub struct ParquetSource {
     header: Vec<String>,
     stats: ReadStats,
     size: Option<u64>,
+    /// The rows its metadata gives.
+    rows: Option<u64>,
     next_row: u64,
 }
 
@@ -46,12 +48,13 @@ impl ParquetSource {
             let builder = ParquetRecordBatchReaderBuilder::try_new(file)
                 .map_err(|e| format!("is not a readable Parquet file ({e})"))?;
             let header: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
+            let rows = u64::try_from(builder.metadata().file_metadata().num_rows()).ok();
             let reader =
                 builder.with_batch_size(BATCH_ROWS).build().map_err(|e| format!("cannot read Parquet ({e})"))?;
-            Ok((header, reader))
+            Ok((header, reader, rows))
         });
-        let (header, reader) = opened.map_err(err)?;
-        Ok(ParquetSource { path: path.to_path_buf(), reader, header, stats, size, next_row: 1 })
+        let (header, reader, rows) = opened.map_err(err)?;
+        Ok(ParquetSource { path: path.to_path_buf(), reader, header, stats, size, rows, next_row: 1 })
     }
 }
 
@@ -120,6 +123,10 @@ impl Source for ParquetSource {
 
     fn size(&self) -> Option<u64> {
         self.size
+    }
+
+    fn rows_hint(&self) -> Option<u64> {
+        self.rows
     }
 }
 

@@ -14,11 +14,14 @@
 //! `WITH RECURSIVE` is refused unless the job allows it. An input whose header names look like
 //! data (a file without a header line) is refused before any SQL sees its names.
 
+mod table;
+
 use super::lineage::{self, IdentifierValues, Identifiers, QueryLineage, SourceColumn};
 use super::{BATCH_ROWS, InputFacts, RawBatch, ReadStats, Source, query_file};
 use crate::EngineError;
-use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray, StringBuilder};
-use arrow::datatypes::{DataType, Field, Schema};
+use crate::error::output_err;
+use arrow::array::{AsArray, StringArray};
+use arrow::datatypes::DataType;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
@@ -27,23 +30,23 @@ use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use futures::StreamExt;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use table::{FirstError, InputState, InputTable, Opener, RequestFilter, ValuesFeed};
 use tokumei_rules::{Job, Query, QueryLimits};
 
-/// The result of a job's query, streamed as text batches.
+/// The result of a job's query, run to its end when it is opened and kept in the query's
+/// temporary folder, read back as text batches.
 pub struct QuerySource {
     header: Vec<String>,
-    /// Taken when the source is dropped, and shut down without waiting for its tasks.
-    runtime: Option<tokio::runtime::Runtime>,
-    stream: SendableRecordBatchStream,
+    /// The result, as DataFusion gave it.
+    result: arrow::ipc::reader::StreamReader<std::io::BufReader<std::fs::File>>,
     stats: ReadStats,
     next_row: u64,
     inputs: Vec<InputFacts>,
     file: PathBuf,
-    bounds: Bounds,
-    /// The query's spill files (removed with the source, whatever DataFusion's tasks still hold).
-    _spill: Option<tempfile::TempDir>,
+    /// The query's temporary folder (its spill files and its result), removed with the source.
+    _dir: tempfile::TempDir,
     /// Where each result column's values come from.
     lineage: QueryLineage,
     /// The inputs' identifier values (keyed hashes), for the residual scan.
@@ -147,27 +150,26 @@ fn size(bytes: u64) -> String {
 /// The prefix of a query's spill folder in the temporary folder, before the process id.
 const SPILL_PREFIX: &str = "tokumei-spill-";
 
-/// DataFusion's runtime for a job's query, and its spill folder: a memory pool of the job's
-/// size (fair between the operators that can spill, sorts and aggregates among them), and spill
-/// files up to the spill limit in a folder of the temporary folder (`TMPDIR`) that the source
-/// owns and removes, or none when the limit is 0.
-fn runtime_env(limits: &QueryLimits) -> Result<(Arc<RuntimeEnv>, Option<tempfile::TempDir>), EngineError> {
+/// DataFusion's runtime for a job's query, and its temporary folder: a memory pool of the
+/// job's size (fair between the operators that can spill, sorts and aggregates among them), and
+/// a folder of the temporary folder (`TMPDIR`) that the source owns and removes, for the query's
+/// result and its spill files up to the spill limit (none when the limit is 0).
+fn runtime_env(limits: &QueryLimits) -> Result<(Arc<RuntimeEnv>, tempfile::TempDir), EngineError> {
     let memory = usize::try_from(limits.memory).unwrap_or(usize::MAX);
     let pool = TrackConsumersPool::new(FairSpillPool::new(memory), std::num::NonZeroUsize::new(5).expect("5 > 0"));
-    let (disk, dir) = if limits.spill == 0 {
-        (DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled), None)
+    remove_stale_spill_folders();
+    // Owner-only (its files hold people's records); the process id lets a later run remove
+    // what a killed one left.
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("{SPILL_PREFIX}{}-", std::process::id()))
+        .tempdir()
+        .map_err(|e| EngineError::Internal(format!("cannot make the query's temporary folder: {e}")))?;
+    let disk = if limits.spill == 0 {
+        DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled)
     } else {
-        remove_stale_spill_folders();
-        // Owner-only (spill files hold people's records); the process id lets a later run
-        // remove what a killed one left.
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("{SPILL_PREFIX}{}-", std::process::id()))
-            .tempdir()
-            .map_err(|e| EngineError::Internal(format!("cannot make the query's spill folder: {e}")))?;
-        let builder = DiskManagerBuilder::default()
+        DiskManagerBuilder::default()
             .with_mode(DiskManagerMode::Directories(vec![dir.path().to_path_buf()]))
-            .with_max_temp_directory_size(limits.spill);
-        (builder, Some(dir))
+            .with_max_temp_directory_size(limits.spill)
     };
     let env = RuntimeEnvBuilder::new()
         .with_memory_pool(Arc::new(pool))
@@ -305,20 +307,22 @@ struct Reading<'a> {
     exclude: Option<Arc<rustc_hash::FxHashSet<String>>>,
     /// The identifier columns whose values are kept for the residual scan.
     identifiers: Option<&'a Identifiers>,
+    /// The inputs' identifier values (keyed hashes), filled as the inputs are read.
+    values: Arc<Mutex<IdentifierValues>>,
+    /// The first error reading an input met.
+    error: FirstError,
 }
 
 impl Reading<'_> {
-    /// Read one input into an in-memory table of text columns registered in `ctx` under its
-    /// name: its header checked (names that look like data are `hidden` from messages), its
-    /// identifier values kept in `values`, its hash added to `stats`.
+    /// Open one input as a table registered in `ctx` under its name, read as the query asks
+    /// for its rows: its header checked (names that look like data are `hidden` from
+    /// messages), its identifier values kept as it is read.
     fn register(
         &self,
         ctx: &SessionContext,
         input: &tokumei_rules::Input,
-        stats: &ReadStats,
-        values: &mut IdentifierValues,
         hidden: &mut Hidden,
-    ) -> Result<InputFacts, EngineError> {
+    ) -> Result<Arc<InputState>, EngineError> {
         let name = input.name.clone().unwrap_or_else(|| "input".into());
         let source = super::open_input(input)?;
         // A file without a header line: its first record would be the columns' names, which
@@ -337,13 +341,16 @@ impl Reading<'_> {
                 ));
             }
         }
-        let mut source = self.apply_requests(input, &name, source)?;
-        let schema = Arc::new(Schema::new(
-            source.header().iter().map(|h| Field::new(h, DataType::Utf8, true)).collect::<Vec<_>>(),
-        ));
+        let filter = self.request_filter(input, &name, source.header())?;
+        let opener = Opener { input: input.clone(), filter };
+        let source = match self.requests {
+            Some((_, tally)) => opener.wrap(source, tally),
+            None => source,
+        };
         // The input's identifier columns, numbered among all inputs'.
-        let id_columns: Vec<(usize, usize)> = match self.identifiers {
-            Some(ids) => source
+        let feed = self.identifiers.and_then(|ids| {
+            let mut values = self.values.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let columns: Vec<(usize, usize)> = source
                 .header()
                 .iter()
                 .enumerate()
@@ -351,53 +358,36 @@ impl Reading<'_> {
                     let (role, _) = ids.role(h)?;
                     Some((i, values.add_source(SourceColumn { table: name.clone(), column: h.clone() }, role)))
                 })
-                .collect(),
-            None => Vec::new(),
-        };
-        let mut batches = Vec::new();
-        let mut rows = 0u64;
-        while let Some(raw) = source.next_batch()? {
-            rows += raw.len() as u64;
-            for &(col, id) in &id_columns {
-                for row in 0..raw.len() {
-                    if let Some(v) = raw.value(row, col) {
-                        values.add(id, v);
-                    }
-                }
-            }
-            batches.push(to_record_batch(&raw, &schema)?);
+                .collect();
+            (!columns.is_empty())
+                .then(|| Arc::new(ValuesFeed { columns, keyer: values.keyer(), values: self.values.clone() }))
+        });
+        let id_columns = feed.as_ref().map_or(0, |f| f.columns.len());
+        let (table, state) = InputTable::new(name.clone(), opener, source, feed, self.error.clone())?;
+        if id_columns > 0 {
+            // Room for its values at once, with a sixteenth to spare for the estimate.
+            let rows = usize::try_from(state.estimate()).unwrap_or(0);
+            let more = rows.saturating_add(rows / 16).saturating_mul(id_columns);
+            self.values.lock().unwrap_or_else(std::sync::PoisonError::into_inner).reserve(more);
         }
-        let table = datafusion::datasource::MemTable::try_new(schema, vec![batches])
-            .map_err(|e| EngineError::Internal(format!("input table {name}: {e}")))?;
         ctx.register_table(name.as_str(), Arc::new(table))
             .map_err(|e| config(self.job, "input name", planning_message(&e)))?;
-        let read = source.stats();
-        stats.update(read.sha256().as_bytes());
-        Ok(InputFacts {
-            name,
-            path: input.path.clone(),
-            sha256: read.sha256(),
-            format: match input.format {
-                tokumei_rules::InputFormat::Csv => "csv",
-                tokumei_rules::InputFormat::Parquet => "parquet",
-            },
-            encoding: source.encoding(),
-            rows,
-        })
+        Ok(state)
     }
 
     /// Residents' requests apply to each table of people before the query reads it (an
-    /// aggregate over an input must not see an excluded person either): the input's source
-    /// filtered, or refused when it holds people but cannot be filtered.
-    fn apply_requests(
+    /// aggregate over an input must not see an excluded person either): the input's subject
+    /// column, exclusions and corrections, or a refusal when it holds people but cannot be
+    /// filtered.
+    fn request_filter(
         &self,
         input: &tokumei_rules::Input,
         name: &str,
-        source: Box<dyn Source>,
-    ) -> Result<Box<dyn Source>, EngineError> {
+        header: &[String],
+    ) -> Result<Option<RequestFilter>, EngineError> {
         if let Some((stage, _)) = self.requests.filter(|(s, _)| s.binding())
             && !input.persons
-            && (source.header().iter().any(|h| h == stage.subject_column_for(&input.path))
+            && (header.iter().any(|h| h == stage.subject_column_for(&input.path))
                 || stage.input_subjects.iter().any(|(p, _)| p == &input.path))
         {
             return Err(EngineError::Config(format!(
@@ -405,156 +395,215 @@ impl Reading<'_> {
                 self.job.path.display()
             )));
         }
-        if let (Some((stage, tally)), Some(exclude)) = (self.requests.filter(|(s, _)| s.binding()), &self.exclude)
+        if let (Some((stage, _)), Some(exclude)) = (self.requests.filter(|(s, _)| s.binding()), &self.exclude)
             && input.persons
         {
             let subject = stage.subject_column_for(&input.path);
-            let Some(col) = source.header().iter().position(|h| h == subject) else {
+            let Some(col) = header.iter().position(|h| h == subject) else {
                 return Err(EngineError::Config(format!(
                     "{}: input `{name}` has no column `{subject}` (the subject identifier): residents' requests cannot be applied to it\n  hint: register the extract as its file's source (`tokumei file add-source`) naming its identifier column, add the column, or declare `persons = false` for a table that holds no one's records (a code list)",
                     self.job.path.display(),
                 )));
             };
-            return Ok(super::requests::filter(
-                source,
-                col,
-                exclude.clone(),
-                stage.corrections_for(&input.path),
-                false,
-                tally.clone(),
-            ));
+            return Ok(Some((col, exclude.clone(), stage.corrections_for(&input.path))));
         }
-        Ok(source)
+        Ok(None)
     }
 }
 
+/// What is known of an input once it is read to its end: its rows and SHA-256 (added to
+/// `stats`, in the job's order of inputs).
+fn input_facts(input: &tokumei_rules::Input, state: &InputState, stats: &ReadStats) -> Result<InputFacts, EngineError> {
+    let (rows, sha256) = state.finish()?;
+    stats.update(sha256.as_bytes());
+    Ok(InputFacts {
+        name: state.name.clone(),
+        path: input.path.clone(),
+        sha256,
+        format: match input.format {
+            tokumei_rules::InputFormat::Csv => "csv",
+            tokumei_rules::InputFormat::Parquet => "parquet",
+        },
+        encoding: state.encoding(),
+        rows,
+    })
+}
+
+/// Where a drained query's result is kept until the rules read it.
+const RESULT_FILE: &str = "result.arrow";
+
+/// The query's result, from the first row to the last, written to `out` (Arrow IPC), within
+/// the row limit (the largest input's rows read so far, or its estimate, until every input is
+/// read; checked again on the full counts after). Returns the rows.
+async fn drain(
+    mut stream: SendableRecordBatchStream,
+    out: &std::path::Path,
+    states: &[Arc<InputState>],
+    bounds: &mut Bounds,
+    file: &std::path::Path,
+) -> Result<u64, EngineError> {
+    let f = std::fs::File::create(out).map_err(|e| output_err(out, e))?;
+    let mut writer =
+        arrow::ipc::writer::StreamWriter::try_new(std::io::BufWriter::with_capacity(1 << 20, f), &stream.schema())
+            .map_err(|e| output_err(out, e))?;
+    let mut rows = 0u64;
+    while let Some(batch) = stream.next().await {
+        // DataFusion's message may quote a value (a failed cast, say): it is withheld.
+        let batch = batch.map_err(|e| running_error(&e, bounds, file, rows + 1))?;
+        rows += batch.num_rows() as u64;
+        if rows > bounds.rows {
+            let largest = states.iter().map(|s| s.rows_so_far()).max().unwrap_or(0);
+            bounds.rows = bounds.limits.row_limit(largest);
+            if rows > bounds.rows {
+                return Err(bounds.exceeded(file, Limit::Rows));
+            }
+        }
+        writer.write(&batch).map_err(|e| output_err(out, e))?;
+    }
+    writer.finish().map_err(|e| output_err(out, e))?;
+    Ok(rows)
+}
+
+/// The error for a query that failed while running: an exceeded limit, or a failure whose
+/// message is withheld (it may quote a value).
+fn running_error(e: &DataFusionError, bounds: &Bounds, file: &std::path::Path, row: u64) -> EngineError {
+    match Bounds::limit_of(e) {
+        Some(limit) => bounds.exceeded(file, limit),
+        None => EngineError::Input {
+            file: file.to_path_buf(),
+            message: format!(
+                "the query failed while running, near output row {row} ({}; its message is withheld because it may quote a value)\n  hint: check the casts and functions in the query",
+                kind(e)
+            ),
+        },
+    }
+}
+
+/// The job's query planned and run to its end: its result's lineage and rows.
+fn plan_and_drain(
+    job: &Job,
+    ctx: &SessionContext,
+    runtime: &tokio::runtime::Runtime,
+    hidden: &Hidden,
+    (states, bounds, out): (&[Arc<InputState>], &mut Bounds, &std::path::Path),
+) -> Result<(QueryLineage, u64), EngineError> {
+    let query = job.query.as_ref().ok_or_else(|| EngineError::Internal("a query source without a query".into()))?;
+    let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
+    let file = query_file(job);
+    let started = Instant::now();
+    let left = bounds.left();
+    let b = &mut *bounds;
+    let ran = runtime.block_on(async {
+        tokio::time::timeout(left, async {
+            let frame = match query {
+                Query::Sql(sql) => {
+                    ctx.sql_with_options(sql, options).await.map_err(|e| plan_error(job, "query", &e, hidden))?
+                }
+                Query::Where(cond) => {
+                    let first = states.first().map_or("input", |s| s.name.as_str());
+                    let frame = ctx.table(first).await.map_err(|e| plan_error(job, "input", &e, hidden))?;
+                    let expr = frame.parse_sql_expr(cond).map_err(|e| plan_error(job, "[input] where", &e, hidden))?;
+                    frame.filter(expr).map_err(|e| plan_error(job, "[input] where", &e, hidden))?
+                }
+            };
+            let lineage = lineage::lineage(frame.logical_plan());
+            let stream = frame.execute_stream().await.map_err(|e| match Bounds::limit_of(&e) {
+                Some(limit) => b.exceeded(&file, limit),
+                None => plan_error(job, "query", &e, hidden),
+            })?;
+            let rows = drain(stream, out, states, &mut *b, &file).await?;
+            Ok::<_, EngineError>((lineage, rows))
+        })
+        .await
+    });
+    bounds.spent += started.elapsed();
+    ran.unwrap_or_else(|_| Err(bounds.exceeded(&file, Limit::Time)))
+}
+
 impl QuerySource {
-    /// Read every input and plan the job's query over them, with the lineage of its result's
-    /// columns. With `identifiers`, the values of the inputs' identifier columns are kept as
-    /// keyed hashes for the residual scan ([`Source::identifier_values`]).
+    /// Plan the job's query over its inputs and run it, each input read as the query asks for
+    /// its rows (and what it leaves read after), with the lineage of its result's columns. With
+    /// `identifiers`, the values of the inputs' identifier columns are kept as keyed hashes for
+    /// the residual scan ([`Source::identifier_values`]). The result is kept in the query's
+    /// temporary folder until it is read; every input's rows and SHA-256 are known once this
+    /// returns.
     pub fn open(
         job: &Job,
         requests: Option<(&crate::requests::RequestStage, &crate::requests::RequestTally)>,
         identifiers: Option<&Identifiers>,
     ) -> Result<QuerySource, EngineError> {
-        let mut values = IdentifierValues::default();
         let exclude = requests.map(|(r, _)| {
             std::sync::Arc::new(
                 r.exclude.iter().map(|s| crate::requests::normalize_subject(s)).collect::<rustc_hash::FxHashSet<_>>(),
             )
         });
-        let query = job.query.as_ref().ok_or_else(|| EngineError::Internal("a query source without a query".into()))?;
         let stats = ReadStats::default();
         let limits = &job.query_limits;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut session = SessionConfig::new().with_batch_size(BATCH_ROWS).with_target_partitions(cores);
         session.options_mut().execution.enable_recursive_ctes = limits.allow_recursive;
-        let (env, spill) = runtime_env(limits)?;
+        let (env, dir) = runtime_env(limits)?;
         let ctx = SessionContext::new_with_config_rt(session, env);
-        let mut inputs = Vec::with_capacity(job.inputs.len());
         let mut hidden: Hidden = Vec::new();
-        let reading = Reading { job, requests, exclude, identifiers };
+        let values = Arc::new(Mutex::new(IdentifierValues::default()));
+        let reading =
+            Reading { job, requests, exclude, identifiers, values: values.clone(), error: FirstError::default() };
+        let mut states = Vec::with_capacity(job.inputs.len());
         for input in &job.inputs {
-            inputs.push(reading.register(&ctx, input, &stats, &mut values, &mut hidden)?);
+            states.push(reading.register(&ctx, input, &mut hidden)?);
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(cores)
             .enable_all()
             .build()
             .map_err(|e| EngineError::Internal(format!("query runtime: {e}")))?;
-        let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
-        let largest = inputs.iter().map(|i| i.rows).max().unwrap_or(0);
+        let largest = states.iter().map(|s| s.rows_so_far()).max().unwrap_or(0);
         let mut bounds = Bounds {
             limits: limits.clone(),
             job: job.path.clone(),
             rows: limits.row_limit(largest),
             spent: Duration::ZERO,
         };
+        let out = dir.path().join(RESULT_FILE);
+        let ran = plan_and_drain(job, &ctx, &runtime, &hidden, (&states, &mut bounds, &out));
+        // The query's tasks may still be reading ahead: they stop at their next batch.
+        runtime.shutdown_background();
+        // An input's own error (its file, line and column) rather than what it made of the query.
+        let first_error = reading.error.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        let (lineage, rows) = ran?;
+        let mut inputs = Vec::with_capacity(job.inputs.len());
+        for (input, state) in job.inputs.iter().zip(&states) {
+            inputs.push(input_facts(input, state, &stats)?);
+        }
         let file = query_file(job);
-        let started = Instant::now();
-        let left = bounds.left();
-        let planned = runtime.block_on(async {
-            tokio::time::timeout(left, async {
-                let frame = match query {
-                    Query::Sql(sql) => {
-                        ctx.sql_with_options(sql, options).await.map_err(|e| plan_error(job, "query", &e, &hidden))?
-                    }
-                    Query::Where(cond) => {
-                        let frame = ctx
-                            .table(inputs[0].name.as_str())
-                            .await
-                            .map_err(|e| plan_error(job, "input", &e, &hidden))?;
-                        let expr =
-                            frame.parse_sql_expr(cond).map_err(|e| plan_error(job, "[input] where", &e, &hidden))?;
-                        frame.filter(expr).map_err(|e| plan_error(job, "[input] where", &e, &hidden))?
-                    }
-                };
-                let lineage = lineage::lineage(frame.logical_plan());
-                let stream = frame.execute_stream().await.map_err(|e| match Bounds::limit_of(&e) {
-                    Some(limit) => bounds.exceeded(&file, limit),
-                    None => plan_error(job, "query", &e, &hidden),
-                })?;
-                Ok::<_, EngineError>((lineage, stream))
-            })
-            .await
-        });
-        bounds.spent += started.elapsed();
-        let stream = match planned {
-            Ok(stream) => stream,
-            Err(_) => {
-                runtime.shutdown_background();
-                return Err(bounds.exceeded(&file, Limit::Time));
-            }
-        };
-        let (lineage, stream) = match stream {
-            Ok(planned) => planned,
-            Err(e) => {
-                runtime.shutdown_background();
-                return Err(e);
-            }
-        };
+        let largest = inputs.iter().map(|i| i.rows).max().unwrap_or(0);
+        bounds.rows = limits.row_limit(largest);
+        if rows > bounds.rows {
+            return Err(bounds.exceeded(&file, Limit::Rows));
+        }
+        drop((states, ctx, reading));
+        let mut values = std::mem::take(&mut *values.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         values.finish();
-        let header: Vec<String> = stream.schema().fields().iter().map(|f| f.name().clone()).collect();
+        let result = std::fs::File::open(&out).map_err(|e| output_err(&out, e))?;
+        let result =
+            arrow::ipc::reader::StreamReader::try_new(std::io::BufReader::with_capacity(1 << 20, result), None)
+                .map_err(|e| output_err(&out, e))?;
+        let header: Vec<String> = result.schema().fields().iter().map(|f| f.name().clone()).collect();
         Ok(QuerySource {
             header,
-            runtime: Some(runtime),
-            stream,
+            result,
             stats,
             next_row: 1,
             inputs,
             file,
-            bounds,
-            _spill: spill,
+            _dir: dir,
             lineage,
             values: Arc::new(values),
         })
     }
-}
-
-impl Drop for QuerySource {
-    /// A query stopped early (an error, an exceeded limit) may still have tasks running: they are
-    /// left to end with the process rather than waited for. The spill folder is removed next
-    /// (a field, dropped after this), even while their files are still open.
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
-    }
-}
-
-/// A batch of text values as a record batch of nullable text columns (blank values are null,
-/// as everywhere in tokumei).
-fn to_record_batch(raw: &RawBatch, schema: &Arc<Schema>) -> Result<RecordBatch, EngineError> {
-    let columns: Vec<ArrayRef> = (0..schema.fields().len())
-        .map(|c| {
-            let mut b = StringBuilder::with_capacity(raw.len(), raw.len() * 8);
-            for r in 0..raw.len() {
-                b.append_option(raw.value(r, c));
-            }
-            Arc::new(b.finish()) as ArrayRef
-        })
-        .collect();
-    RecordBatch::try_new(schema.clone(), columns).map_err(|e| EngineError::Internal(format!("input batch: {e}")))
 }
 
 impl Source for QuerySource {
@@ -563,30 +612,10 @@ impl Source for QuerySource {
     }
 
     fn next_batch(&mut self) -> Result<Option<RawBatch>, EngineError> {
-        let runtime =
-            self.runtime.as_ref().ok_or_else(|| EngineError::Internal("a query source without its runtime".into()))?;
-        let started = Instant::now();
-        let (left, stream) = (self.bounds.left(), &mut self.stream);
-        // The timer is made inside the runtime, which drives it.
-        let next = runtime.block_on(async move { tokio::time::timeout(left, stream.next()).await });
-        self.bounds.spent += started.elapsed();
-        let Ok(next) = next else { return Err(self.bounds.exceeded(&self.file, Limit::Time)) };
-        let Some(batch) = next else { return Ok(None) };
-        // DataFusion's message may quote a value (a failed cast, say): it is withheld.
-        let batch = batch.map_err(|e| match Bounds::limit_of(&e) {
-            Some(limit) => self.bounds.exceeded(&self.file, limit),
-            None => EngineError::Input {
-                file: self.file.clone(),
-                message: format!(
-                    "the query failed while running, near output row {} ({}; its message is withheld because it may quote a value)\n  hint: check the casts and functions in the query",
-                    self.next_row,
-                    kind(&e)
-                ),
-            },
+        let Some(batch) = self.result.next() else { return Ok(None) };
+        let batch = batch.map_err(|e| {
+            EngineError::Internal(format!("cannot read the query's result back from its temporary folder: {e}"))
         })?;
-        if (self.next_row - 1).saturating_add(batch.num_rows() as u64) > self.bounds.rows {
-            return Err(self.bounds.exceeded(&self.file, Limit::Rows));
-        }
         let mut columns: Vec<StringArray> = Vec::with_capacity(batch.num_columns());
         for (i, col) in batch.columns().iter().enumerate() {
             let text = match col.data_type() {

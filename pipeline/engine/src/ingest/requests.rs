@@ -77,6 +77,10 @@ impl Source for Filtered {
         self.inner.size()
     }
 
+    fn rows_hint(&self) -> Option<u64> {
+        self.inner.rows_hint()
+    }
+
     fn encoding(&self) -> Option<&'static str> {
         self.inner.encoding()
     }
