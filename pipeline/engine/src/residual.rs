@@ -169,7 +169,7 @@ impl KeySink<'_> {
                 parts.iter().flat_map(|p| p.split(scrub::is_name_gap)).filter(|p| !p.is_empty()).collect();
             let joined = pieces.concat();
             let n = joined.chars().count();
-            if n > MAX_WHOLE || n < 2 {
+            if !(2..=MAX_WHOLE).contains(&n) {
                 continue;
             }
             let mut payload = if n > MAX_JOINED { LONG } else { 0 };
