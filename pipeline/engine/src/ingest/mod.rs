@@ -143,6 +143,7 @@ pub trait Source: Send {
     fn size(&self) -> Option<u64>;
     /// The rows the input holds, when its file says so up front (Parquet's metadata): an
     /// estimate for planning, not a count.
+    #[cfg_attr(not(feature = "query"), allow(dead_code))] // read only by a query's planner
     fn rows_hint(&self) -> Option<u64> {
         None
     }

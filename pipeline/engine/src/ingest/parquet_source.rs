@@ -23,6 +23,7 @@ pub struct ParquetSource {
     stats: ReadStats,
     size: Option<u64>,
     /// The rows its metadata gives.
+    #[cfg_attr(not(feature = "query"), allow(dead_code))] // read only by a query's planner
     rows: Option<u64>,
     next_row: u64,
 }
