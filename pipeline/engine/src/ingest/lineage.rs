@@ -228,9 +228,18 @@ pub struct IdentifierValues {
     hasher: std::hash::RandomState,
     /// The identifier input columns, by their number in the hashes.
     pub sources: Vec<(SourceColumn, Role)>,
-    /// `hash << 6 | source` (sources past 63 share 63), sorted.
+    /// `hash << 6 | source` (sources past 63 share 63), sorted once finished (empty once
+    /// spilled).
     hashes: Vec<u64>,
+    /// Past [`SPILL_AT`] hashes, all of them in an unnamed file (nothing left if the process
+    /// dies), read back by [`IdentifierValues::restrict`].
+    spill: Option<std::fs::File>,
+    /// The hashes read back from the spill: those of the released values only, or all.
+    loaded: std::sync::OnceLock<Vec<u64>>,
 }
+
+/// Hashes held in memory before they go to the spill file (64 MiB).
+const SPILL_AT: usize = 1 << 23;
 
 /// The keyed hash of one [`IdentifierValues`], usable on any thread.
 #[derive(Clone)]
@@ -252,7 +261,13 @@ const SOURCE_BITS: u32 = 6;
 
 impl Default for IdentifierValues {
     fn default() -> Self {
-        IdentifierValues { hasher: std::hash::RandomState::new(), sources: Vec::new(), hashes: Vec::new() }
+        IdentifierValues {
+            hasher: std::hash::RandomState::new(),
+            sources: Vec::new(),
+            hashes: Vec::new(),
+            spill: None,
+            loaded: std::sync::OnceLock::new(),
+        }
     }
 }
 
@@ -300,26 +315,93 @@ impl IdentifierValues {
     #[cfg_attr(not(feature = "query"), allow(dead_code))] // filled only by a query's inputs
     pub fn reserve(&mut self, more: usize) {
         // A hint: at most 2 GiB of room, and none if the memory cannot be had.
-        let _ = self.hashes.try_reserve(more.min(1 << 28));
+        let _ = self.hashes.try_reserve(more.min(SPILL_AT));
     }
 
     /// Add hashes made by this values' [`Keyer`].
     #[cfg_attr(not(feature = "query"), allow(dead_code))] // filled only by a query's inputs
-    pub fn extend(&mut self, hashes: &[u64]) {
+    pub fn extend(&mut self, hashes: &[u64]) -> std::io::Result<()> {
         self.hashes.extend_from_slice(hashes);
+        if self.hashes.len() >= SPILL_AT {
+            self.spill_hashes()?;
+        }
+        Ok(())
     }
 
-    /// Sort the hashes once every value is added.
+    /// Write the hashes in memory to the spill file.
+    fn spill_hashes(&mut self) -> std::io::Result<()> {
+        use std::io::Write;
+        let file = match &mut self.spill {
+            Some(f) => f,
+            slot => slot.insert(tempfile::tempfile()?),
+        };
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, &*file);
+        for h in &self.hashes {
+            w.write_all(&h.to_le_bytes())?;
+        }
+        w.flush()?;
+        self.hashes.clear();
+        Ok(())
+    }
+
+    /// Sort the hashes once every value is added (or spill the last of them).
     #[cfg_attr(not(feature = "query"), allow(dead_code))] // filled only by a query's inputs
-    pub fn finish(&mut self) {
+    pub fn finish(&mut self) -> std::io::Result<()> {
+        if self.spill.is_some() {
+            self.spill_hashes()?;
+            self.hashes = Vec::new();
+            return Ok(());
+        }
         self.hashes.sort_unstable();
         self.hashes.dedup();
         self.hashes.shrink_to_fit();
+        Ok(())
     }
 
     /// Whether there is nothing to compare with.
     pub fn is_empty(&self) -> bool {
-        self.hashes.is_empty()
+        self.hashes.is_empty() && self.spill.is_none()
+    }
+
+    /// The hash `released` values are kept under in `keep` for [`IdentifierValues::restrict`].
+    pub fn released_key(&self, value: &str) -> Option<u64> {
+        value_key(value).map(|k| (self.hasher.hash_one(&*k) << SOURCE_BITS) >> SOURCE_BITS)
+    }
+
+    /// Read the spilled hashes back into memory (nothing to do when none were spilled): those
+    /// whose [`IdentifierValues::released_key`] is in `keep`, or all of them. Done once; a second
+    /// call keeps the first's.
+    pub fn restrict(&self, keep: Option<&rustc_hash::FxHashSet<u64>>) -> std::io::Result<()> {
+        use std::io::{Read, Seek};
+        let Some(file) = &self.spill else { return Ok(()) };
+        if self.loaded.get().is_some() {
+            return Ok(());
+        }
+        let mut f = file;
+        f.rewind()?;
+        let mut r = std::io::BufReader::with_capacity(1 << 20, f);
+        let (mut all, mut deduped, mut buf) = (Vec::new(), 0, [0u8; 8]);
+        loop {
+            match r.read_exact(&mut buf) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+                Err(e) => return Err(e),
+            }
+            let h = u64::from_le_bytes(buf);
+            if keep.is_none_or(|k| k.contains(&(h >> SOURCE_BITS))) {
+                all.push(h);
+            }
+            if all.len() >= 2 * deduped + (1 << 20) {
+                all.sort_unstable();
+                all.dedup();
+                deduped = all.len();
+            }
+        }
+        all.sort_unstable();
+        all.dedup();
+        all.shrink_to_fit();
+        let _ = self.loaded.set(all);
+        Ok(())
     }
 
     /// The sources a result column named `output` is not checked against: the input columns of
@@ -337,8 +419,9 @@ impl IdentifierValues {
     pub fn find(&self, value: &str, exempt: u64) -> Option<&SourceColumn> {
         let key = value_key(value)?;
         let h = self.hasher.hash_one(&*key) << SOURCE_BITS;
-        let from = self.hashes.partition_point(|x| *x < h);
-        self.hashes[from..]
+        let hashes = self.loaded.get().unwrap_or(&self.hashes);
+        let from = hashes.partition_point(|x| *x < h);
+        hashes[from..]
             .iter()
             .take_while(|x| *x >> SOURCE_BITS == h >> SOURCE_BITS)
             .map(|x| (x & ((1 << SOURCE_BITS) - 1)) as usize)
@@ -372,7 +455,7 @@ mod tests {
         v.add(name, "葵");
         v.add(code, "100599657");
         v.add(code, "5371336");
-        v.finish();
+        v.finish().unwrap();
         assert_eq!(v.find("石井 葵", 0).map(|s| s.column.as_str()), Some("氏名"));
         assert_eq!(v.find("ｲｼｲ", 0), None);
         assert_eq!(v.find("１００５９９６５７", 0).map(|s| s.column.as_str()), Some("宛名番号"));
@@ -380,6 +463,31 @@ mod tests {
         assert_eq!(v.find("537-1336", 0), None, "7 digits: postal codes and amounts alike");
         assert_eq!(v.find("100599657", v.exempt("宛名番号")), None, "its own column's rule covers it");
         assert_eq!(v.find("石井葵", v.exempt("宛名番号")).map(|s| s.column.as_str()), Some("氏名"));
+    }
+
+    /// Past its size the values go to a file: read back whole, or only those of the released
+    /// values, they find what the values in memory find.
+    #[test]
+    fn spilled_values_are_read_back_whole_or_for_the_released_values() {
+        for keep_some in [false, true] {
+            let mut v = IdentifierValues::default();
+            let name = v.add_source(SourceColumn { table: "r".into(), column: "氏名".into() }, Role::DirectIdentifier);
+            let code = v.add_source(SourceColumn { table: "r".into(), column: "宛名番号".into() }, Role::LinkingCode);
+            v.add(name, "石井　葵");
+            v.spill_hashes().unwrap();
+            v.add(code, "100599657");
+            v.add(code, "200599657");
+            v.finish().unwrap();
+            assert!(!v.is_empty());
+            let released = ["石井 葵", "１００５９９６５７", "なし"];
+            let keep: rustc_hash::FxHashSet<u64> = released.iter().filter_map(|r| v.released_key(r)).collect();
+            v.restrict(keep_some.then_some(&keep)).unwrap();
+            assert_eq!(v.find("石井 葵", 0).map(|s| s.column.as_str()), Some("氏名"));
+            assert_eq!(v.find("１００５９９６５７", 0).map(|s| s.column.as_str()), Some("宛名番号"));
+            assert_eq!(v.find("なし", 0), None);
+            // Not among the released values: read back only when every value is.
+            assert_eq!(v.find("200599657", 0).is_some(), !keep_some);
+        }
     }
 
     #[test]

@@ -586,7 +586,7 @@ impl QuerySource {
         }
         drop((states, ctx, reading));
         let mut values = std::mem::take(&mut *values.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-        values.finish();
+        values.finish().map_err(|e| output_err(&std::env::temp_dir(), e))?;
         let result = std::fs::File::open(&out).map_err(|e| output_err(&out, e))?;
         let result =
             arrow::ipc::reader::StreamReader::try_new(std::io::BufReader::with_capacity(1 << 20, result), None)

@@ -305,6 +305,17 @@ fn released_dictionaries(
     dicts: &[Dictionary],
     file: &std::path::Path,
 ) -> Result<(), EngineError> {
+    // Spilled identifier values: only those of these values read back.
+    let mut keep = rustc_hash::FxHashSet::default();
+    for &(ci, _) in released.iter() {
+        if let Slot::Global(d) = columns[ci].slot {
+            keep.extend(dicts[d].values.iter().filter_map(|c| match c {
+                Cell::Str(t) => values.released_key(t),
+                _ => None,
+            }));
+        }
+    }
+    values.restrict(Some(&keep)).map_err(|e| output_err(&std::env::temp_dir(), e))?;
     for &(ci, exempt) in released.iter() {
         let Slot::Global(d) = columns[ci].slot else { continue };
         if let Some(source) = dicts[d].values.iter().find_map(|cell| released_identifier(values, cell, exempt)) {

@@ -357,6 +357,13 @@ pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
             .collect(),
         None => Vec::new(),
     };
+    // Spilled identifier values are read back whole when a released column is compared row by
+    // row; otherwise only those of the released dictionaries' values, after pass 1.
+    if let Some(values) = &identifier_values
+        && released.iter().any(|(ci, _)| matches!(columns[*ci].slot, Slot::Local(_)))
+    {
+        values.restrict(None).map_err(|e| crate::error::output_err(&std::env::temp_dir(), e))?;
+    }
 
     bound_names(&plan, &columns)?;
     let globals: Vec<(usize, usize)> = columns

@@ -80,13 +80,14 @@ pub(super) struct ValuesFeed {
 }
 
 impl ValuesFeed {
-    /// Hash the identifier values of `raw` (on the reading thread) and add them.
-    fn add(&self, raw: &RawBatch) {
+    /// Hash the identifier values of `raw` (on the reading thread) and add them (to the spill
+    /// file past a size: an error writing it is the run's).
+    fn add(&self, raw: &RawBatch) -> Result<(), EngineError> {
         let mut hashes = Vec::with_capacity(raw.len() * self.columns.len());
         for &(col, id) in &self.columns {
             hashes.extend((0..raw.len()).filter_map(|row| self.keyer.hash(id, raw.value(row, col)?)));
         }
-        lock(&self.values).extend(&hashes);
+        lock(&self.values).extend(&hashes).map_err(|e| crate::error::output_err(&std::env::temp_dir(), e))
     }
 }
 
@@ -119,7 +120,7 @@ impl Read {
                 self.rows += b.len() as u64;
                 self.counted.store(self.rows, Ordering::Relaxed);
                 if let Some(feed) = &self.feed {
-                    feed.add(b);
+                    feed.add(b)?;
                 }
             }
             None => self.end = true,
