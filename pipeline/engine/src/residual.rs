@@ -599,26 +599,21 @@ impl Scanner {
         if part {
             found.name_parts += 1;
         }
-        let mut source = None;
-        self.stretches(&t, What::Number, heads, &mut |key, _| {
-            source = self.payloads(key).next();
-            source.is_some()
-        });
-        if let Some(s) = source {
-            found.numbers += 1;
-            if !found.sources.contains(&s) {
-                found.sources.push(s);
-            }
-        }
-        let mut source = None;
-        self.stretches(&t, What::Value, heads, &mut |key, _| {
-            source = self.payloads(key).next();
-            source.is_some()
-        });
-        if let Some(s) = source {
-            found.values += 1;
-            if !found.value_sources.contains(&s) {
-                found.value_sources.push(s);
+        for (what, rows, sources) in [
+            (What::Number, &mut found.numbers, &mut found.sources),
+            (What::Value, &mut found.values, &mut found.value_sources),
+        ] {
+            // The identifier column of the first number (address) found.
+            let mut source = None;
+            self.stretches(&t, what, heads, &mut |key, _| {
+                source = self.payloads(key).next();
+                source.is_some()
+            });
+            if let Some(s) = source {
+                *rows += 1;
+                if !sources.contains(&s) {
+                    sources.push(s);
+                }
             }
         }
         if row_ids
