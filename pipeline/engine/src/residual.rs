@@ -105,12 +105,15 @@ impl Lengths {
         }
     }
 
-    fn value_lens(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..MAX_VALUE).filter(|l| self.values[l / 64] >> (l % 64) & 1 == 1)
-    }
-
-    fn lens_of(set: u64) -> Vec<usize> {
-        (0..64).filter(|l| set >> l & 1 == 1).collect()
+    /// The lengths as lists (whole names, parts, values), read once per scanner rather than
+    /// once per text.
+    fn lists(&self) -> [Vec<usize>; 3] {
+        let of = |set: u64| (0..64).filter(|l| set >> l & 1 == 1).collect();
+        [
+            of(self.whole),
+            of(u64::from(self.part)),
+            (0..MAX_VALUE).filter(|l| self.values[l / 64] >> (l % 64) & 1 == 1).collect(),
+        ]
     }
 }
 
@@ -398,6 +401,8 @@ pub struct Scanner {
     dir: Vec<u32>,
     /// Whether every key is loaded, addresses' heads with them: texts come row by row.
     heads: bool,
+    /// [`Lengths::lists`] of `lens`.
+    lists: [Vec<usize>; 3],
 }
 
 /// What a stretch of released text is looked up as.
@@ -421,7 +426,8 @@ impl Scanner {
         texts: Option<&mut dyn Iterator<Item = &str>>,
         heads: bool,
     ) -> std::io::Result<Scanner> {
-        let s = Scanner { hasher, lens: files.lens, index: Vec::new(), dir: Vec::new(), heads };
+        let s =
+            Scanner { hasher, lens: files.lens, index: Vec::new(), dir: Vec::new(), heads, lists: files.lens.lists() };
         let keep = texts.and_then(|texts| {
             let mut keep = FxHashSet::default();
             for t in texts {
@@ -466,7 +472,7 @@ impl Scanner {
         let mut index = keys;
         index.sort_unstable();
         index.dedup();
-        Scanner { hasher, lens, index: Vec::new(), dir: Vec::new(), heads: true }.indexed(index)
+        Scanner { hasher, lens, index: Vec::new(), dir: Vec::new(), heads: true, lists: lens.lists() }.indexed(index)
     }
 
     fn payloads(&self, key: u64) -> impl Iterator<Item = u32> + '_ {
@@ -496,7 +502,7 @@ impl Scanner {
     fn stretches(&self, t: &str, what: What, heads: bool, f: &mut dyn FnMut(u64, &dyn Fn() -> u64) -> bool) -> bool {
         match what {
             What::Whole if self.lens.whole != 0 => {
-                let lens = Lengths::lens_of(self.lens.whole);
+                let lens = &self.lists[0];
                 let c = Compact::new(t);
                 let n = c.chars.len();
                 let byte = |i: usize| c.chars.get(i).map_or(c.text.len(), |x| x.0);
@@ -512,7 +518,7 @@ impl Scanner {
                 false
             }
             What::Part if self.lens.part != 0 => {
-                let lens = Lengths::lens_of(u64::from(self.lens.part));
+                let lens = &self.lists[1];
                 let k = scrub::kana_copy(t);
                 let starts: Vec<usize> = t.char_indices().map(|(i, _)| i).chain(std::iter::once(t.len())).collect();
                 for a in 0..starts.len() {
@@ -560,12 +566,12 @@ impl Scanner {
                 false
             }
             What::Value => {
-                let lens: Vec<usize> = self.lens.value_lens().collect();
+                let lens = &self.lists[2];
                 if lens.is_empty() {
                     return false;
                 }
                 for (a, _) in t.char_indices() {
-                    for &l in &lens {
+                    for &l in lens {
                         if a + l <= t.len()
                             && t.is_char_boundary(a + l)
                             && f(self.hasher.key(VALUE, &t[a..a + l]), &|| 0)
