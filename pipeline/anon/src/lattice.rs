@@ -66,17 +66,33 @@ impl Lattice {
     }
 
     /// Mark node `i` and every node below it (finer in all attributes) in `marks`.
+    ///
+    /// Those nodes are a box of levels, from the minimum to node `i`'s; the last attribute has
+    /// stride 1, so the box is rows of consecutive indexes, each filled at once.
     pub fn mark_down(&self, i: usize, marks: &mut [bool]) {
-        let mut stack = vec![i];
-        while let Some(i) = stack.pop() {
-            if marks[i] {
-                continue;
-            }
+        let Some(last) = self.radix.len().checked_sub(1) else {
             marks[i] = true;
-            for a in 0..self.radix.len() {
-                if !(i / self.stride[a]).is_multiple_of(self.radix[a]) && !marks[i - self.stride[a]] {
-                    stack.push(i - self.stride[a]);
+            return;
+        };
+        let top: Vec<usize> = (0..last).map(|a| (i / self.stride[a]) % self.radix[a]).collect();
+        let run = i % self.radix[last] + 1;
+        // An odometer over the other attributes' digits; `start` is the row's first index.
+        let (mut digits, mut start) = (vec![0usize; last], 0usize);
+        loop {
+            marks[start..start + run].fill(true);
+            let mut a = last;
+            loop {
+                if a == 0 {
+                    return;
                 }
+                a -= 1;
+                if digits[a] < top[a] {
+                    digits[a] += 1;
+                    start += self.stride[a];
+                    break;
+                }
+                start -= digits[a] * self.stride[a];
+                digits[a] = 0;
             }
         }
     }
@@ -103,6 +119,47 @@ mod tests {
         for i in 0..l.size() {
             l.levels(i, &mut lv);
             assert_eq!(&all[i * 2..i * 2 + 2], &lv);
+        }
+    }
+
+    /// Filling the box below a node marks what a walk down from it marks, on random lattices
+    /// with marks made earlier.
+    #[test]
+    fn mark_down_equals_walking_down() {
+        let walk = |l: &Lattice, i: usize, marks: &mut [bool]| {
+            let mut stack = vec![i];
+            while let Some(i) = stack.pop() {
+                if std::mem::replace(&mut marks[i], true) {
+                    continue;
+                }
+                let mut lv = vec![0u8; l.min.len()];
+                l.levels(i, &mut lv);
+                for a in 0..lv.len() {
+                    if lv[a] > l.min[a] {
+                        lv[a] -= 1;
+                        stack.push(l.index(&lv));
+                        lv[a] += 1;
+                    }
+                }
+            }
+        };
+        let mut seed = 5u64;
+        let mut next = |m: usize| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % m
+        };
+        for _ in 0..30 {
+            let n = 1 + next(5);
+            let min: Vec<u8> = (0..n).map(|_| next(2) as u8).collect();
+            let max: Vec<u8> = min.iter().map(|m| m + next(4) as u8).collect();
+            let l = Lattice::new(min, max, usize::MAX).unwrap();
+            let (mut filled, mut walked) = (vec![false; l.size()], vec![false; l.size()]);
+            for _ in 0..4 {
+                let i = next(l.size());
+                l.mark_down(i, &mut filled);
+                walk(&l, i, &mut walked);
+                assert_eq!(filled, walked);
+            }
         }
     }
 }

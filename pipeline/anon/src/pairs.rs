@@ -60,6 +60,8 @@ pub(crate) struct PairBounds {
     /// Code pairs held in `lists` (bounded by [`HELD`]).
     held: usize,
     counter: Counter,
+    /// The pair that last ruled a node out.
+    last_over: usize,
 }
 
 /// Largest number of code pairs kept in the pairs' lists of coarser levels.
@@ -109,6 +111,7 @@ impl PairBounds {
             pairs,
             held: 0,
             counter: Counter::default(),
+            last_over: 0,
         }
     }
 
@@ -119,14 +122,36 @@ impl PairBounds {
         if self.singles.iter().enumerate().any(|(a, s)| s.get((levels[a] - min[a]) as usize) == Some(&true)) {
             return true;
         }
-        let cell =
-            |p: &Pair, min: &[u8]| (levels[p.a] - min[p.a]) as usize * p.cols + (levels[p.b] - min[p.b]) as usize;
-        if self.pairs.iter().any(|p| p.cells[cell(p, &self.min)] == Cell::Over) {
+        // The pair that ruled out the last node is looked at first (neighbouring nodes are often
+        // ruled out by the same pair).
+        let cell = |p: &Pair| p.cells[(levels[p.a] - min[p.a]) as usize * p.cols + (levels[p.b] - min[p.b]) as usize];
+        if self.pairs.get(self.last_over).is_some_and(|p| cell(p) == Cell::Over) {
             return true;
         }
-        for i in 0..self.pairs.len() {
-            let c = cell(&self.pairs[i], &self.min);
-            if self.pairs[i].cells[c] == Cell::Unknown && self.count(i, levels) {
+        // One look at every pair: over the limit ends it; the unknown ones are counted after
+        // (none is counted when a known one is over).
+        let (mut unknown, mut first) = (0usize, usize::MAX);
+        for (i, p) in self.pairs.iter().enumerate() {
+            match cell(p) {
+                Cell::Over => {
+                    self.last_over = i;
+                    return true;
+                }
+                Cell::Unknown => {
+                    unknown += 1;
+                    first = first.min(i);
+                }
+                Cell::Within => {}
+            }
+        }
+        if unknown == 0 {
+            return false;
+        }
+        for i in first..self.pairs.len() {
+            let p = &self.pairs[i];
+            let c = (levels[p.a] - self.min[p.a]) as usize * p.cols + (levels[p.b] - self.min[p.b]) as usize;
+            if p.cells[c] == Cell::Unknown && self.count(i, levels) {
+                self.last_over = i;
                 return true;
             }
         }
@@ -150,9 +175,7 @@ impl PairBounds {
             let rows = self.counts.len();
             if self.pairs[i].lists.is_empty() && da.saturating_mul(db) <= rows {
                 // Few code pairs in the table: count them once, every level rolls up from them.
-                let pairs = self.rows(a, b, ta, tb, da, db);
-                self.held += pairs.len();
-                self.pairs[i].lists.push(List { levels: (ta, tb), pairs });
+                self.table_lists(a, b);
             }
             let p = &self.pairs[i];
             let src = p.lists.iter().filter(|l| l.levels.0 <= la && l.levels.1 <= lb).min_by_key(|l| l.pairs.len());
@@ -186,9 +209,69 @@ impl PairBounds {
 }
 
 impl PairBounds {
+    /// The lists of pair (a, b) at the table's levels, and with them those of (a, c) and (b, c)
+    /// for a third attribute c whose lists are not counted yet, when the code triples are no
+    /// more than the table's rows: one pass over the table for up to three pairs.
+    fn table_lists(&mut self, a: usize, b: usize) {
+        let card = |x: usize| self.steps[x][self.at[x] as usize][self.at[x] as usize].len();
+        let rows = self.counts.len();
+        let index = |pairs: &[Pair], x: usize, y: usize| {
+            let (x, y) = (x.min(y), x.max(y));
+            pairs.iter().position(|p| p.a == x && p.b == y).expect("every pair of attributes has bounds")
+        };
+        let (da, db) = (card(a), card(b));
+        let empty = |x: usize, y: usize| self.pairs[index(&self.pairs, x, y)].lists.is_empty();
+        let third = (0..self.codes.len())
+            .filter(|c| *c != a && *c != b && card(*c) > 1)
+            .filter(|c| (da * db).saturating_mul(card(*c)) <= rows)
+            .map(|c| (usize::from(empty(a, c)) + usize::from(empty(b, c)), c))
+            .filter(|(new, _)| *new > 0)
+            .max_by_key(|(new, c)| (*new, std::cmp::Reverse(*c)));
+        let Some((_, c)) = third else {
+            let pairs = self.rows(a, b, self.at[a], self.at[b], da, db);
+            self.held += pairs.len();
+            let i = index(&self.pairs, a, b);
+            self.pairs[i].lists.push(List { levels: (self.at[a], self.at[b]), pairs });
+            return;
+        };
+        let dc = card(c);
+        let cube =
+            self.counter.cube(&self.codes[a], &self.codes[b], &self.codes[c], &self.counts, db, dc, da * db * dc);
+        // Each pair's counts summed over the third attribute.
+        let mut lists = [(a, b, vec![0u32; da * db]), (a, c, vec![0u32; da * dc]), (b, c, vec![0u32; db * dc])];
+        for (cell, n) in cube.iter().enumerate().filter(|(_, n)| **n > 0) {
+            let (x, y, z) = (cell / (db * dc), cell / dc % db, cell % dc);
+            lists[0].2[x * db + y] += n;
+            lists[1].2[x * dc + z] += n;
+            lists[2].2[y * dc + z] += n;
+        }
+        for (x, y, grid) in lists {
+            let i = index(&self.pairs, x, y);
+            if !self.pairs[i].lists.is_empty() {
+                continue;
+            }
+            // Attributes a < b < c are not ordered by index: put the pair's first attribute first.
+            let cols = card(y);
+            let swap = x > y;
+            let mut pairs: Vec<(u32, u32, u32)> = Vec::with_capacity(grid.len());
+            pairs.extend(grid.iter().enumerate().filter(|(_, n)| **n > 0).map(|(g, n)| {
+                let (u, v) = ((g / cols) as u32, (g % cols) as u32);
+                if swap { (v, u, *n) } else { (u, v, *n) }
+            }));
+            self.held += pairs.len();
+            let levels = if swap { (self.at[y], self.at[x]) } else { (self.at[x], self.at[y]) };
+            self.pairs[i].lists.push(List { levels, pairs });
+        }
+    }
+
     /// The distinct code pairs of attributes a and b at levels `la` and `lb` (cardinalities
     /// `ca`, `cb`) with their records, counted from the class table.
     fn rows(&mut self, a: usize, b: usize, la: u8, lb: u8, ca: usize, cb: usize) -> Vec<(u32, u32, u32)> {
+        if (la, lb) == (self.at[a], self.at[b]) {
+            // The table's own levels: its codes as they are.
+            let triples = self.codes[a].iter().zip(&self.codes[b]).zip(&self.counts).map(|((x, y), c)| (*x, *y, *c));
+            return self.counter.count(triples, self.counts.len(), ca, cb);
+        }
         let sa = &self.steps[a][self.at[a] as usize][la as usize];
         let sb = &self.steps[b][self.at[b] as usize][lb as usize];
         let triples = self.codes[a]
@@ -210,6 +293,37 @@ struct Counter {
 }
 
 impl Counter {
+    /// The records of each code triple `(x, y, z)` of three code columns with counts, at cell
+    /// `(x * cb + y) * cc + z` of `cells` cells (four partial counts per cell, so that runs
+    /// into one cell do not wait on one counter).
+    #[allow(clippy::too_many_arguments)]
+    fn cube(
+        &mut self,
+        xs: &[u32],
+        ys: &[u32],
+        zs: &[u32],
+        counts: &[u32],
+        cb: usize,
+        cc: usize,
+        cells: usize,
+    ) -> Vec<u32> {
+        if self.dense.len() < 4 * cells {
+            self.dense.resize(4 * cells, 0);
+        }
+        let dense = &mut self.dense[..4 * cells];
+        for (j, (((x, y), z), c)) in xs.iter().zip(ys).zip(zs).zip(counts).enumerate() {
+            dense[4 * ((*x as usize * cb + *y as usize) * cc + *z as usize) + (j & 3)] += c;
+        }
+        dense
+            .chunks_exact_mut(4)
+            .map(|part| {
+                let n = part.iter().sum();
+                part.fill(0);
+                n
+            })
+            .collect()
+    }
+
     /// `pairs` mapped by `sa` and `sb` (to cardinalities `ca`, `cb`), counted again.
     fn roll(
         &mut self,
@@ -232,18 +346,22 @@ impl Counter {
     ) -> Vec<(u32, u32, u32)> {
         let cells = ca.saturating_mul(cb);
         if cells <= len {
-            // No more cells than inputs: count, then read the matrix back.
-            if self.dense.len() < cells {
-                self.dense.resize(cells, 0);
+            // No more cells than inputs: count, then read the matrix back. Four partial counts
+            // per cell (an input in four to each), so that runs into one cell do not wait on
+            // one counter.
+            if self.dense.len() < 4 * cells {
+                self.dense.resize(4 * cells, 0);
             }
-            let dense = &mut self.dense[..cells];
-            for (x, y, c) in triples {
-                dense[x as usize * cb + y as usize] += c;
+            let dense = &mut self.dense[..4 * cells];
+            for (j, (x, y, c)) in triples.enumerate() {
+                dense[4 * (x as usize * cb + y as usize) + (j & 3)] += c;
             }
-            let mut out = Vec::new();
-            for (i, c) in dense.iter_mut().enumerate() {
-                if *c > 0 {
-                    out.push(((i / cb) as u32, (i % cb) as u32, std::mem::take(c)));
+            let mut out = Vec::with_capacity(cells);
+            for (i, part) in dense.chunks_exact_mut(4).enumerate() {
+                let c: u32 = part.iter().sum();
+                if c > 0 {
+                    part.fill(0);
+                    out.push(((i / cb) as u32, (i % cb) as u32, c));
                 }
             }
             out
@@ -307,8 +425,9 @@ mod tests {
             (seed >> 33) % m
         };
         for round in 0..12 {
-            // Four attributes with domains of 2..40 values and three or four levels.
-            let domains: Vec<u32> = (0..4).map(|_| 2 + next(39) as u32).collect();
+            // Four attributes with domains of 2..40 values (2..8 in one round in three, so that
+            // code triples are fewer than the rows) and three or four levels.
+            let domains: Vec<u32> = (0..4).map(|_| 2 + next(if round % 3 == 0 { 7 } else { 39 }) as u32).collect();
             let hs: Vec<Hierarchy> = domains
                 .iter()
                 .enumerate()
@@ -360,6 +479,46 @@ mod tests {
             for i in nodes {
                 lattice.levels(i, &mut levels);
                 assert_eq!(bounds.rule_out(&levels), brute(&codes, &hs, &levels, k, limit), "round {round} {levels:?}");
+            }
+        }
+    }
+
+    /// A pass over the table for three pairs gives each pair the list counting it alone gives.
+    #[test]
+    fn lists_from_triples_equal_counting_each_pair() {
+        let mut seed = 11u64;
+        let mut next = |m: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        for _ in 0..10 {
+            let n = 5;
+            let domains: Vec<usize> = (0..n).map(|_| 1 + next(9) as usize).collect();
+            let rows = 100 + next(400) as usize;
+            let codes: Vec<Vec<u32>> =
+                domains.iter().map(|d| (0..rows).map(|_| next(*d as u64) as u32).collect()).collect();
+            let counts: Vec<u32> = (0..rows).map(|_| 1 + next(3) as u32).collect();
+            // Identity steps: the table is at level 0 of one-level hierarchies.
+            let steps: Steps = domains.iter().map(|d| vec![vec![(0..*d as u32).collect()]]).collect();
+            let zeros = vec![0u8; n];
+            let singles = vec![vec![false]; n];
+            let mut bounds =
+                PairBounds::new(Arc::new(steps), codes, counts, zeros.clone(), singles, &zeros, &zeros, 3, 0);
+            for _ in 0..4 {
+                let a = next(n as u64) as usize;
+                let b = (a + 1 + next(n as u64 - 1) as usize) % n;
+                bounds.table_lists(a.min(b), a.max(b));
+            }
+            for i in 0..bounds.pairs.len() {
+                let (a, b) = (bounds.pairs[i].a, bounds.pairs[i].b);
+                for list in std::mem::take(&mut bounds.pairs[i].lists) {
+                    assert_eq!(list.levels, (0, 0));
+                    let mut got = list.pairs;
+                    let mut expected = bounds.rows(a, b, 0, 0, domains[a], domains[b]);
+                    got.sort_unstable();
+                    expected.sort_unstable();
+                    assert_eq!(got, expected, "pair {a}, {b}");
+                }
             }
         }
     }

@@ -7,7 +7,9 @@
 //! optimal. Before a node is evaluated, pairwise bounds (records in classes smaller than k
 //! when only two attributes are considered are certainly suppressed) and, for monotone
 //! models, known inadmissible coarser nodes rule it out without touching its classes. A node
-//! that must be evaluated is rolled up from the smallest cached finer node's class table.
+//! that must be evaluated is rolled up from the smallest cached finer node's class table. The
+//! nodes one attribute alone rules out (every node not at or above one corner) are not
+//! visited: the search runs on the lattice above that corner, from its class table.
 
 use crate::AnonError;
 use crate::hierarchy::Hierarchy;
@@ -167,12 +169,15 @@ pub struct Engine<'p, 'a, K> {
     /// Whether judging a class needs its sensitive distributions.
     judge_distributions: bool,
     limit: u64,
-    scratch: Scratch,
+    scratch: Scratch<K>,
     buffers: table::Buffers<K>,
+    /// Per attribute and level, the attribute's cost sum over every record ([`Costs::separable`]).
+    separable: Vec<Vec<f64>>,
 }
 
-#[derive(Default)]
-struct Scratch {
+struct Scratch<K> {
+    /// The kept and the suppressed classes of the node evaluated: a key and the records.
+    classes: [Vec<(K, f64)>; 2],
     counts: Vec<Vec<u32>>,
     touched: Vec<Vec<u32>>,
     pairs: Vec<Vec<(u32, u32)>>,
@@ -182,6 +187,25 @@ struct Scratch {
 impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
     /// Encode the problem (one pass over the rows).
     pub fn new(p: &'p Problem<'a>) -> Result<Self, AnonError> {
+        let mut eng = Self::prepare(p)?;
+        eng.base = eng.group(&vec![0; p.qi.len()]);
+        Ok(eng)
+    }
+
+    /// The class table at `levels`, grouped from the rows.
+    fn group(&self, levels: &[u8]) -> ClassTable<K> {
+        let p = self.p;
+        let qi_codes: Vec<&[u32]> = p.qi.iter().map(|q| q.codes).collect();
+        let up: Vec<Option<&[u32]>> =
+            (0..p.qi.len()).map(|a| (levels[a] > 0).then(|| self.steps[a][0][levels[a] as usize].as_slice())).collect();
+        let sens_codes: Vec<&[u32]> = p.sensitive.iter().map(|s| s.codes).collect();
+        let mut t = table::group(&self.layout, &qi_codes, &up, &sens_codes, p.rows(), p.counts);
+        t.levels = levels.to_vec();
+        t
+    }
+
+    /// Everything [`Engine::new`] prepares but the level-0 class table (left empty).
+    fn prepare(p: &'p Problem<'a>) -> Result<Self, AnonError> {
         for q in &p.qi {
             if q.codes.len() != p.rows() || q.max_level as usize > q.hierarchy.max_level() || q.min_level > q.max_level
             {
@@ -212,19 +236,19 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
             .iter()
             .map(|s| Global::from_counted_codes(s.codes, p.counts, s.cardinality, s.rank.clone(), s.tree.clone()))
             .collect();
-        let qi_codes: Vec<&[u32]> = p.qi.iter().map(|q| q.codes).collect();
-        let sens_codes: Vec<&[u32]> = p.sensitive.iter().map(|s| s.codes).collect();
-        let base = table::base(&layout, &qi_codes, &sens_codes, p.rows(), p.counts);
+        let base = ClassTable { levels: Vec::new(), entries: Vec::new() };
         let k = models::min_class_size(&p.models);
         let judge_distributions = models::need_distributions(&p.models);
         let limit = (p.max_suppression * p.n as f64 + 1e-9).floor() as u64;
         let scratch = Scratch {
+            classes: [Vec::new(), Vec::new()],
             counts: sens_cards.iter().map(|c| vec![0; *c]).collect(),
             touched: sens_cards.iter().map(|_| Vec::new()).collect(),
             pairs: sens_cards.iter().map(|_| Vec::new()).collect(),
             emd: Vec::new(),
         };
         let costs = std::sync::Arc::new(costs(p));
+        let separable = costs.separable();
         Ok(Engine {
             p,
             layout,
@@ -237,6 +261,7 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
             limit,
             scratch,
             buffers: table::Buffers::default(),
+            separable,
         })
     }
 
@@ -252,34 +277,58 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
 
     /// Evaluate a node from its class table: suppress violating classes, check the limit and
     /// table-level models, compute the quality model.
+    ///
+    /// The per-attribute cost sums run over the fewer of the kept and the suppressed classes:
+    /// the kept classes' sum is the whole input's (the separable table) less the suppressed
+    /// classes'.
     pub fn evaluate(&mut self, t: &ClassTable<K>) -> NodeEval {
         let p = self.p;
-        let nq = p.qi.len();
         let mut sums = self.costs.sums();
         let (mut classes, mut suppressed, mut min_class) = (0u64, 0u64, u64::MAX);
+        // Each class's key and records, kept or suppressed.
+        let [mut kept, mut dropped] = std::mem::take(&mut self.scratch.classes);
+        kept.clear();
+        dropped.clear();
         let mut i = 0;
         let e = &t.entries;
         while i < e.len() {
             let qkey = e[i].0 >> self.layout.sens_bits;
-            let mut j = i;
-            let mut size = 0u32;
+            let mut j = i + 1;
+            let mut size = e[i].1;
             while j < e.len() && (e[j].0 >> self.layout.sens_bits) == qkey {
                 size += e[j].1;
                 j += 1;
             }
-            let ok = self.class_ok(i..j, size, &t.entries);
-            if ok {
+            if size >= self.k && self.class_ok(i..j, size, &t.entries) {
                 classes += 1;
                 min_class = min_class.min(u64::from(size));
-                let key = e[i].0;
-                let layout = &self.layout;
-                let cells = (0..nq).map(|a| (t.levels[a] as usize, layout.qi(key, a) as usize));
-                self.costs.add_class(&mut sums, size as f64, cells);
+                sums.squares += f64::from(size) * f64::from(size);
+                kept.push((e[i].0, f64::from(size)));
             } else {
-                suppressed += size as u64;
+                suppressed += u64::from(size);
+                dropped.push((e[i].0, f64::from(size)));
             }
             i = j;
         }
+        let from_kept = kept.len() <= dropped.len();
+        let list = if from_kept { &kept } else { &dropped };
+        for (a, cell) in sums.cells.iter_mut().enumerate() {
+            let level = t.levels[a] as usize;
+            let (costs, off, mask) = (&self.costs.cell[a][level], self.layout.qi_offset[a], self.layout.qi_mask[a]);
+            let cost = |(key, size): &(K, f64)| size * costs[((*key >> off) & mask).low() as usize];
+            // Four partial sums, so that the additions do not wait on one another.
+            let mut part = [0.0f64; 4];
+            let quads = list.chunks_exact(4);
+            let rest: f64 = quads.remainder().iter().map(cost).sum();
+            for q in quads {
+                for (s, c) in part.iter_mut().zip(q) {
+                    *s += cost(c);
+                }
+            }
+            let sum = (part[0] + part[1]) + (part[2] + part[3]) + rest;
+            *cell = if from_kept { sum } else { self.separable[a][level] - sum };
+        }
+        self.scratch.classes = [kept, dropped];
         self.costs.add_suppressed(&mut sums, suppressed);
         let kept = p.n as u64 - sums.suppressed;
         let table = Table { classes, records: kept };
@@ -340,20 +389,40 @@ pub fn search(p: &Problem, opts: &SearchOptions) -> Result<SearchResult, AnonErr
 
 fn search_with<K: Key>(p: &Problem, opts: &SearchOptions) -> Result<SearchResult, AnonError> {
     let started = Instant::now();
-    let mut eng = Engine::<K>::new(p)?;
+    let mut eng = Engine::<K>::prepare(p)?;
     let min: Vec<u8> = p.qi.iter().map(|q| q.min_level).collect();
     let max: Vec<u8> = p.qi.iter().map(|q| q.max_level).collect();
     let nq = p.qi.len();
-    let separable = eng.costs.separable();
+    let separable = eng.separable.clone();
     let costs = eng.costs.clone();
-    let lower = |levels: &[u8]| costs.lower_bound(&separable, levels);
-    let Some(lattice) = Lattice::new(min.clone(), max.clone(), opts.max_nodes) else {
+    let additive = costs.additive_bound(&separable);
+    // The bound at a node, from the tabulated terms when the measure's bound is additive (equal
+    // to the bit, see `Costs::additive_bound`).
+    let lower = |levels: &[u8]| match &additive {
+        Some(add) => add.at(levels),
+        None => costs.lower_bound(&separable, levels),
+    };
+    let Some(full) = Lattice::new(min.clone(), max.clone(), opts.max_nodes) else {
+        eng.base = eng.group(&min);
         return heuristic(&mut eng, &min, &max, &lower, opts, started);
     };
+    let singles: Vec<Vec<bool>> = (0..nq)
+        .map(|a| {
+            let freq = &costs.context.attributes[a].freq;
+            let over =
+                |l: u8| freq[l as usize].iter().filter(|f| **f > 0 && **f < eng.k as u64).sum::<u64>() > eng.limit;
+            (min[a]..=max[a]).map(over).collect()
+        })
+        .collect();
+    // Every node not ruled out by one attribute alone is at or above this corner: the search
+    // runs on the lattice above it (the nodes below count as pruned), and the cache and the
+    // pair bounds start from the class table there, grouped from the rows.
+    let corner: Vec<u8> =
+        (0..nq).map(|a| min[a] + singles[a].iter().position(|over| !over).unwrap_or(0) as u8).collect();
+    let lattice = Lattice::new(corner.clone(), max.clone(), usize::MAX).expect("no larger than the full lattice");
     let size = lattice.size();
     let mut levels = vec![0u8; nq];
     let mut sums = crate::quality::Sums::default();
-    let additive = costs.additive_bound(&separable);
     let all_levels = lattice.all_levels();
     let node = |i: usize| &all_levels[i * nq..(i + 1) * nq];
     let bounds: Vec<f64> = (0..size)
@@ -363,23 +432,9 @@ fn search_with<K: Key>(p: &Problem, opts: &SearchOptions) -> Result<SearchResult
         })
         .collect();
     let order = by_bound(&bounds);
-    let singles: Vec<Vec<bool>> = (0..nq)
-        .map(|a| {
-            let freq = &costs.context.attributes[a].freq;
-            let over =
-                |l: u8| freq[l as usize].iter().filter(|f| **f > 0 && **f < eng.k as u64).sum::<u64>() > eng.limit;
-            (min[a]..=max[a]).map(over).collect()
-        })
-        .collect();
-    // Every node not ruled out by one attribute alone is at or above this corner: the cache
-    // and the pair bounds start from the class table there (or the minimum node's).
-    let corner: Vec<u8> =
-        (0..nq).map(|a| min[a] + singles[a].iter().position(|over| !over).unwrap_or(0) as u8).collect();
     let monotone = p.models.iter().all(Model::monotone);
     let mut inadmissible = vec![false; size];
-    // The level-0 table is not needed again: the cache takes it (or its roll-up).
-    let base = std::mem::replace(&mut eng.base, ClassTable { levels: Vec::new(), entries: Vec::new() });
-    let base_min = if base.levels == corner { base } else { eng.rollup(&base, &corner) };
+    let base_min = eng.group(&corner);
     let mut pairs = {
         let (entries, layout) = (&base_min.entries, &eng.layout);
         let codes = (0..nq).map(|a| entries.iter().map(|(key, _)| layout.qi(*key, a)).collect()).collect();
@@ -388,7 +443,7 @@ fn search_with<K: Key>(p: &Problem, opts: &SearchOptions) -> Result<SearchResult
     };
     let mut cache = Cache { tables: vec![base_min], evaluated: FxHashMap::default(), hub: None };
     let mut best: Option<NodeEval> = None;
-    let (mut evaluated, mut pruned) = (0usize, 0usize);
+    let (mut evaluated, mut pruned) = (0usize, full.size() - size);
     let mut optimal = true;
     for (step, i) in order.iter().map(|o| *o as usize).enumerate() {
         let lb = bounds[i];
@@ -452,7 +507,7 @@ fn search_with<K: Key>(p: &Problem, opts: &SearchOptions) -> Result<SearchResult
         best,
         optimal,
         lower_bound,
-        nodes: size,
+        nodes: full.size(),
         evaluated,
         pruned,
         ms: started.elapsed().as_secs_f64() * 1000.0,
@@ -475,15 +530,19 @@ fn by_bound(bounds: &[f64]) -> Vec<u32> {
     let n = keys.len();
     let mut order: Vec<u32> = (0..n as u32).collect();
     let mut next = vec![0u32; n];
-    for shift in (0..64).step_by(8) {
-        let byte = |i: u32| ((keys[i as usize] >> shift) & 0xff) as usize;
-        let mut start = [0usize; 256];
-        for i in &order {
-            start[byte(*i)] += 1;
+    // Every byte's counts in one pass over the keys.
+    let mut starts = [[0usize; 256]; 8];
+    for key in &keys {
+        for (b, start) in starts.iter_mut().enumerate() {
+            start[((key >> (8 * b)) & 0xff) as usize] += 1;
         }
+    }
+    for (b, start) in starts.iter_mut().enumerate() {
         if start.contains(&n) {
             continue; // every key has this byte: the pass would not move anything
         }
+        let shift = 8 * b;
+        let byte = |i: u32| ((keys[i as usize] >> shift) & 0xff) as usize;
         let mut sum = 0;
         for s in start.iter_mut() {
             (*s, sum) = (sum, sum + *s);
@@ -733,5 +792,87 @@ mod tests {
             order.iter().map(|i| *i as usize).collect::<Vec<_>>(),
             expected.iter().map(|e| e.1).collect::<Vec<_>>()
         );
+    }
+
+    /// A node's quality from the fewer of its kept and suppressed classes equals summing every
+    /// kept class's costs (the direct way), on random problems with and without a sensitive
+    /// column, for nodes that keep most classes and nodes that suppress most.
+    #[test]
+    fn evaluation_equals_summing_the_kept_classes() {
+        let mut seed = 21u64;
+        let mut next = |m: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        let hierarchy = |d: u32| {
+            let rows: Vec<Vec<String>> =
+                (0..d).map(|v| vec![v.to_string(), (v / 3).to_string(), "*".to_string()]).collect();
+            Hierarchy::from_rows("h", &rows).unwrap()
+        };
+        for round in 0..24 {
+            let hs: Vec<Hierarchy> = (0..3).map(|_| hierarchy(2 + next(12) as u32)).collect();
+            let n = 40 + next(400) as usize;
+            let codes: Vec<Vec<u32>> =
+                hs.iter().map(|h| (0..n).map(|_| next(h.domain() as u64) as u32).collect()).collect();
+            let sens: Vec<u32> = (0..n).map(|_| next(3) as u32).collect();
+            let k = 1 + next(6) as u32;
+            let mut models = vec![Model::k_anonymity(k)];
+            if round % 3 == 1 {
+                models.push(Model::class(crate::models::DistinctL { column: 0, l: 2 }));
+            }
+            let p = Problem {
+                qi: (0..3)
+                    .map(|a| QiColumn {
+                        name: format!("q{a}"),
+                        codes: &codes[a],
+                        hierarchy: &hs[a],
+                        min_level: 0,
+                        max_level: 2,
+                        weight: 1.0 + a as f64,
+                    })
+                    .collect(),
+                sensitive: if round % 3 == 0 {
+                    vec![]
+                } else {
+                    vec![SensitiveColumn { name: "s".into(), codes: &sens, cardinality: 3, rank: None, tree: None }]
+                },
+                n,
+                counts: None,
+                models,
+                max_suppression: 0.1,
+                quality: [Quality::LOSS, Quality::PRECISION, Quality::DISCERNIBILITY, Quality::NON_UNIFORM_ENTROPY]
+                    [round % 4],
+            };
+            let mut eng = Engine::<u64>::new(&p).unwrap();
+            let base = eng.base().clone();
+            for _ in 0..6 {
+                let levels: Vec<u8> = (0..3).map(|_| next(3) as u8).collect();
+                let t = eng.rollup(&base, &levels);
+                let ev = eng.evaluate(&t);
+                // The direct way: every kept class's costs added, then the suppressed records.
+                let mut sums = eng.costs.sums();
+                let (mut i, mut suppressed) = (0, 0u64);
+                while i < t.entries.len() {
+                    let q = t.entries[i].0 >> eng.layout.sens_bits;
+                    let j = i + t.entries[i..].iter().take_while(|e| e.0 >> eng.layout.sens_bits == q).count();
+                    let size: u32 = t.entries[i..j].iter().map(|e| e.1).sum();
+                    if eng.class_ok(i..j, size, &t.entries) {
+                        let cells = (0..3).map(|a| (levels[a] as usize, eng.layout.qi(t.entries[i].0, a) as usize));
+                        eng.costs.add_class(&mut sums, f64::from(size), cells);
+                    } else {
+                        suppressed += u64::from(size);
+                    }
+                    i = j;
+                }
+                eng.costs.add_suppressed(&mut sums, suppressed);
+                assert_eq!(ev.suppressed, suppressed, "round {round} {levels:?}");
+                let direct = eng.costs.value(&sums);
+                assert!(
+                    (ev.quality - direct).abs() <= 1e-9 * direct.abs().max(1.0),
+                    "round {round} {levels:?}: {} vs {direct}",
+                    ev.quality
+                );
+            }
+        }
     }
 }
