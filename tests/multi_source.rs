@@ -48,7 +48,7 @@ fn sample_query() -> String {
 }
 
 /// The release's rows without the columns whose values are keyed per release, sorted.
-fn comparable_rows(env: &Env) -> (Vec<String>, Vec<Vec<Option<String>>>) {
+pub(crate) fn comparable_rows(env: &Env) -> (Vec<String>, Vec<Vec<Option<String>>>) {
     let rep = report(&env.latest());
     let keyed: Vec<String> = rep["columns"]
         .as_array()

@@ -22,6 +22,8 @@ mod perturb;
 mod places;
 mod pseudo;
 mod python_clients;
+#[cfg(feature = "query")]
+mod query_types;
 mod registry;
 mod reports;
 mod requests;

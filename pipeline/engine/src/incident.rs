@@ -31,6 +31,7 @@ fn input(place: &Place) -> tokumei_rules::Input {
         encoding: place.encoding,
         delimiter: b',',
         persons: true,
+        types: Vec::new(),
     }
 }
 

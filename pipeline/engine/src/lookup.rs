@@ -117,6 +117,7 @@ fn csv_input(place: &Place) -> tokumei_rules::Input {
         encoding: place.encoding,
         delimiter: b',',
         persons: true,
+        types: Vec::new(),
     }
 }
 

@@ -258,6 +258,7 @@ fn open_table(path: &Path, encoding: tokumei_rules::Encoding) -> Result<Box<dyn 
         encoding,
         delimiter,
         persons: true,
+        types: Vec::new(),
     })
 }
 

@@ -193,9 +193,23 @@ fn fold_width(c: char) -> char {
     }
 }
 
+/// The last year a parsed date may have: four digits, as ISO writes years (`令和8000年` would be
+/// year 10018, which no date column holds).
+pub const MAX_YEAR: i32 = 9999;
+
 /// Parse a date in any supported form. Returns `None` for anything malformed,
-/// including impossible dates and 和暦 years outside their era.
+/// including impossible dates, 和暦 years outside their era and years past [`MAX_YEAR`].
+///
+/// A Gregorian date may be followed (after `T` or a space) by a time of day, `H:MM` or
+/// `H:MM:SS` with an optional fraction of a second, then an optional zone (`Z` or `+HH:MM`):
+/// the time is dropped, but a time with a zone is an instant, whose date is Japan's
+/// (`2024-05-31T15:00:00Z` is 2024-06-01 in Japan). Anything else after the date is malformed.
 pub fn parse_date(input: &str) -> Option<Date> {
+    parse_any(input).filter(|d| d.year <= MAX_YEAR)
+}
+
+/// [`parse_date`] without its bound on the year.
+fn parse_any(input: &str) -> Option<Date> {
     let folded: String = input.trim().chars().map(fold_width).collect();
     let s = folded.as_str();
     if s.is_empty() {
@@ -280,14 +294,63 @@ fn parse_gregorian(s: &str) -> Option<Date> {
         let d = s[6..8].parse().ok()?;
         return Date::new(y, m, d);
     }
-    // Accept a trailing time part of ISO timestamps: 1985-03-12T00:00:00 / "1985-03-12 00:00".
-    let date_part = s.split(['T', ' ']).next()?;
+    // A time of day may follow: 1985-03-12T00:00:00, "1985/3/12 9:00", 2024-05-31T15:00:00Z.
+    let (date_part, time) = match s.split_once(['T', ' ']) {
+        Some((d, t)) => (d, Some(time_of_day(t)?)),
+        None => (s, None),
+    };
     let sep = if date_part.contains('-') { '-' } else { '/' };
     let parts: Vec<&str> = date_part.split(sep).collect();
     if parts.len() != 3 || parts[0].len() != 4 {
         return None;
     }
-    Date::new(whole_number(parts[0])?, whole_number(parts[1])? as u32, whole_number(parts[2])? as u32)
+    let date = Date::new(whole_number(parts[0])?, whole_number(parts[1])? as u32, whole_number(parts[2])? as u32)?;
+    match time {
+        // An instant: its date in Japan.
+        Some((seconds, Some(offset))) => {
+            japan_date(i64::from(date.days_since_epoch()) * 86_400 + i64::from(seconds) - i64::from(offset))
+        }
+        _ => Some(date),
+    }
+}
+
+/// A time of day `H:MM`, `HH:MM:SS` (a fraction of a second allowed after the seconds), then an
+/// optional zone `Z` or `+HH:MM` / `-HH:MM`: its seconds since midnight and its zone's offset
+/// in seconds (`None`: no zone). `None` for anything else.
+fn time_of_day(t: &str) -> Option<(u32, Option<i32>)> {
+    let zone_at = t.find(['Z', 'z', '+', '-']).unwrap_or(t.len());
+    let (clock, zone) = t.split_at(zone_at);
+    let two = |s: &str| (s.len() == 2).then_some(()).and_then(|_| whole_number(s)).map(|n| n as u32);
+    let mut parts = clock.split(':');
+    let hour = parts.next().filter(|h| !h.is_empty() && h.len() <= 2).and_then(whole_number)? as u32;
+    let minute = two(parts.next()?)?;
+    let second = match parts.next() {
+        None => 0,
+        Some(sec) => {
+            let (whole, fraction) = sec.split_once('.').unwrap_or((sec, "0"));
+            if fraction.is_empty() || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            two(whole)?
+        }
+    };
+    if parts.next().is_some() || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let offset = match zone {
+        "" => None,
+        "Z" | "z" => Some(0),
+        _ => {
+            let sign = if zone.starts_with('-') { -1 } else { 1 };
+            let (h, m) = zone[1..].split_once(':')?;
+            let (h, m) = (two(h)?, two(m)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            Some(sign * (h * 3600 + m * 60) as i32)
+        }
+    };
+    Some((hour * 3600 + minute * 60 + second, offset))
 }
 
 /// Leading ASCII digits (at most 4) as a number, and the rest.
@@ -351,6 +414,54 @@ mod tests {
         assert_eq!(parse_date("S60.3.12"), d(1985, 3, 12));
         assert_eq!(parse_date("Ｈ３１．４．３０"), d(2019, 4, 30));
         assert_eq!(parse_date("1985-03-12T10:00:00"), d(1985, 3, 12));
+    }
+
+    #[test]
+    fn a_time_of_day_may_follow_a_date_and_a_zoned_one_gives_japan_s_date() {
+        for (text, date) in [
+            ("2024-06-01 00:00", d(2024, 6, 1)),
+            ("2024/6/1 9:00", d(2024, 6, 1)),
+            ("2024-06-01T23:59:59", d(2024, 6, 1)),
+            ("2024-06-01T23:59:59.123456", d(2024, 6, 1)),
+            ("2024-06-01t10:00:00", d(2024, 6, 1)),
+            ("２０２４－０６－０１　１０:００", d(2024, 6, 1)),
+            // Instants: Japan's date (UTC+9).
+            ("2024-05-31T15:00:00Z", d(2024, 6, 1)),
+            ("2024-05-31T14:59:59.999Z", d(2024, 5, 31)),
+            ("2024-06-01T00:00:00+09:00", d(2024, 6, 1)),
+            ("2024-05-31T10:00:00-05:00", d(2024, 6, 1)),
+            ("2024-06-01T08:59:59+09:00", d(2024, 6, 1)),
+            ("2024-12-31T15:00:00Z", d(2025, 1, 1)),
+        ] {
+            assert_eq!(parse_date(text), date, "{text}");
+        }
+        for bad in [
+            "2024-06-01 不明",
+            "2024-06-01test",
+            "2024-06-01T",
+            "2024-06-01T24:00",
+            "2024-06-01T10:60",
+            "2024-06-01T10",
+            "2024-06-01T10:00:00.",
+            "2024-06-01T10:00:00+0900",
+            "2024-06-01T10:00:00+09",
+            "2024-06-01T10:00:00Zx",
+            "2024-06-01T10:00:00:00",
+            "2024-06-01T100:00",
+            "2024-06-01 10:0",
+            "2024-06-01 午前10:00",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn years_stop_at_9999() {
+        assert_eq!(parse_date("9999-12-31"), d(9999, 12, 31));
+        assert_eq!(parse_date("令和7981年12月31日"), d(9999, 12, 31));
+        for bad in ["令和7982年1月1日", "令和8000年1月1日", "R9999.1.1", "9999-12-31T15:00:00Z"] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
     }
 
     #[test]

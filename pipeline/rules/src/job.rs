@@ -64,6 +64,7 @@ struct RawInput {
     #[serde(rename = "where")]
     filter: Option<Spanned<String>>,
     persons: Option<bool>,
+    types: Option<Spanned<std::collections::BTreeMap<Spanned<String>, Spanned<String>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -153,6 +154,20 @@ pub struct Input {
     /// Whether its rows are people's records (`persons = false`: a reference table such as a
     /// code list, which residents' requests do not filter).
     pub persons: bool,
+    /// The types its columns have in the job's SQL (`types = { 課税所得 = "integer" }`), in the
+    /// order the job writes them; a column not listed is text.
+    pub types: Vec<InputType>,
+}
+
+/// The type an input's column has in the job's SQL, as the input declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputType {
+    /// The input column, as its header names it.
+    pub column: String,
+    /// Its type (the rules' names: `string`, `integer`, `date`, `boolean`).
+    pub ty: crate::plan::ValueType,
+    /// Where the column is named in the job file (1-based line and column of its key).
+    pub at: (usize, usize),
 }
 
 /// What the rules see when it is not the single input as it is.
@@ -332,6 +347,19 @@ pub fn load_job(path: &Path) -> Result<Job, Diagnostics> {
         (None, None) => None,
     };
     let query_at = raw.query.as_ref().or(filters.first().copied()).map(|q| text_start(&src, q.span().start));
+    if query.is_none()
+        && let Some(types) = raw_inputs.iter().find_map(|i| i.types.as_ref())
+    {
+        diags.push(
+            Diagnostic::at(
+                path,
+                &src,
+                types.span(),
+                "`types` type an input's columns for the job's SQL, and this job has no `query` or `where`",
+            )
+            .hint("remove `types`: the rules' `type` of each column says how a single input is read"),
+        );
+    }
     if let Some(r) = &raw.reference_date
         && !is_iso_date(r.get_ref())
     {
@@ -621,7 +649,31 @@ fn input(path: &Path, src: &str, raw: &RawInput, resolve: &dyn Fn(&str) -> PathB
         encoding,
         delimiter,
         persons: raw.persons.unwrap_or(true),
+        types: input_types(path, src, raw, diags),
     }
+}
+
+/// An input's `types`: each a type name of the rules, in the order the job writes them.
+fn input_types(path: &Path, src: &str, raw: &RawInput, diags: &mut Diagnostics) -> Vec<InputType> {
+    let Some(types) = &raw.types else { return Vec::new() };
+    let mut out: Vec<(usize, InputType)> = Vec::with_capacity(types.get_ref().len());
+    for (column, ty) in types.get_ref() {
+        let (at, column) = (column.span().start, column.get_ref());
+        match crate::plan::VALUE_TYPES.iter().find(|(n, _)| n == ty.get_ref()) {
+            Some((_, t)) => {
+                out.push((at, InputType { column: column.clone(), ty: *t, at: crate::diag::line_col(src, at) }))
+            }
+            None => {
+                let names: Vec<String> = crate::plan::VALUE_TYPES.iter().map(|(n, _)| format!("`{n}`")).collect();
+                diags.push(
+                    Diagnostic::at(path, src, ty.span(), format!("unknown type of input column `{column}`"))
+                        .hint(format!("the types are those of the rules: {}", names.join(", "))),
+                );
+            }
+        }
+    }
+    out.sort_by_key(|(at, _)| *at);
+    out.into_iter().map(|(_, t)| t).collect()
 }
 
 /// The 1-based line and column where a string value's text starts, given the offset of its
@@ -661,6 +713,7 @@ fn is_iso_date(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::ValueType;
 
     #[test]
     fn sizes_and_durations_parse_with_their_units() {
@@ -707,6 +760,35 @@ mod tests {
         assert_eq!(l.at("memory"), Some((10, 10)));
         assert_eq!(l.at("time"), Some((12, 8)));
         assert_eq!(load(&format!("{HEAD}[query_limits]\ntime = 5\n")).unwrap().query_limits.time.as_secs(), 5);
+    }
+
+    #[test]
+    fn input_types_are_read_in_order_with_their_positions_and_unknown_names_refused() {
+        let typed = |types: &str| HEAD.replace("[rules]", &format!("types = {{ {types} }}\n[rules]"));
+        let job = load(&typed(
+            "\"課税所得\" = \"integer\", \"賦課日\" = \"date\", \"国保\" = \"boolean\", \"備考\" = \"string\"",
+        ))
+        .unwrap();
+        let types: Vec<(&str, ValueType)> = job.inputs[0].types.iter().map(|t| (t.column.as_str(), t.ty)).collect();
+        assert_eq!(
+            types,
+            [
+                ("課税所得", ValueType::Integer),
+                ("賦課日", ValueType::Date),
+                ("国保", ValueType::Boolean),
+                ("備考", ValueType::String)
+            ]
+        );
+        assert_eq!(job.inputs[0].types[0].at, (7, 11), "at its key");
+        let table = load(&HEAD.replace("[rules]", "[input.types]\n\"課税所得\" = \"integer\"\n[rules]")).unwrap();
+        assert_eq!(table.inputs[0].types[0].at, (8, 1));
+        let e = load(&typed("\"課税所得\" = \"decimal\"")).unwrap_err().to_string();
+        assert!(e.contains("j.job.toml:7:20: unknown type of input column `課税所得`"), "{e}");
+        assert!(e.contains("`string`, `integer`, `date`, `boolean`"), "{e}");
+        let single = "version = 1\nname = \"j\"\n[input]\npath = \"a.csv\"\ntypes = { \"x\" = \"integer\" }\n[rules]\npath = \"r.toml\"\n";
+        let e = load(single).unwrap_err().to_string();
+        assert!(e.contains("j.job.toml:5:9: `types` type an input's columns for the job's SQL"), "{e}");
+        assert!(load(&single.replace("[rules]", "where = \"x > 1\"\n[rules]")).is_ok());
     }
 
     #[test]

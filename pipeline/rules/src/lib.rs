@@ -15,7 +15,7 @@ pub mod validate;
 
 pub use diag::{Diagnostic, Diagnostics};
 pub use hierarchy::{CustomHierarchy, Hierarchy};
-pub use job::{Actor, Encoding, Input, InputFormat, Job, JobUse, Query, QueryLimits, load_job};
+pub use job::{Actor, Encoding, Input, InputFormat, InputType, Job, JobUse, Query, QueryLimits, load_job};
 pub use perturb::{
     Aggregate, MDAV_MAX_RECORDS, MicroMethod, Microaggregation, Noise, NoiseKind, Perturbation, Pram, Swap, Transition,
 };

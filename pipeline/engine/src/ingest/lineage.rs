@@ -71,7 +71,7 @@ pub const MY_NUMBER_NAMES: &[&str] = &["個人番号", "マイナンバー", "my
 pub const IDENTIFICATION_CODE_NAMES: &[&str] =
     &["被保険者番号", "保険者番号", "被保険者記号", "証番号", "住民票コード", "旅券", "免許", "基礎年金番号"];
 /// Names of phone and fax numbers.
-pub const PHONE_NAMES: &[&str] = &["電話", "tel", "携帯", "phone", "fax"];
+pub const PHONE_NAMES: &[&str] = &["電話", "tel", "携帯", "phone", "fax", "連絡先"];
 /// Names of e-mail addresses.
 pub const MAIL_NAMES: &[&str] = &["メール", "mail"];
 /// Names of people's names.
@@ -100,9 +100,35 @@ pub const PERSON_NUMBER_NAMES: &[&str] = &[
     "patient",
 ];
 
-/// The first word of `words` that `name` holds (case-insensitively).
+/// Words that hold a word of the lists above by chance and name nothing of a person
+/// (`hotel_stay` holds `tel`, `filename` holds `name`, pandas' `Unnamed: 0` holds `name`): taken
+/// out of a column name before it is matched, so that `hotel_tel` still holds `tel`.
+pub const NOT_IDENTIFIER_WORDS: &[&str] = &[
+    "hotel",
+    "motel",
+    "hostel",
+    "intel",
+    "satellite",
+    "filename",
+    "hostname",
+    "pathname",
+    "basename",
+    "dirname",
+    "tablename",
+    "sheetname",
+    "unnamed",
+    "rename",
+];
+
+/// The first word of `words` that `name` holds (case-insensitively), once the words of
+/// [`NOT_IDENTIFIER_WORDS`] are taken out of it.
 pub fn name_has<'a>(name: &str, words: &[&'a str]) -> Option<&'a str> {
-    let lower = name.to_lowercase();
+    let mut lower = name.to_lowercase();
+    for harmless in NOT_IDENTIFIER_WORDS {
+        if lower.contains(harmless) {
+            lower = lower.replace(harmless, " ");
+        }
+    }
     words.iter().copied().find(|w| lower.contains(&w.to_lowercase()))
 }
 
@@ -196,6 +222,51 @@ pub fn check(job: &Job, plan: &Plan, lineage: &QueryLineage, ids: &Identifiers) 
                 rule.action.name(),
                 role.as_str(),
             ));
+        }
+    }
+    if problems.is_empty() { Ok(()) } else { Err(EngineError::Config(problems.join("\n"))) }
+}
+
+/// Check that no typed input column (an input's `types`, other than `string`) gives its values
+/// to an identifier of the result: the rules' `subject`, `identifier` (the column residents'
+/// requests match the rows by) or a column whose rule has a role above the quasi-identifiers'
+/// (an identification code, a financial, a direct identifier, a linking code), whatever the
+/// action. A typed value is rewritten (`000101` becomes `101`), so pseudonyms, the people
+/// counted, requests and the residual scan would see another value than the input's. A column
+/// the query only tests (`WHERE`, `JOIN ... ON`) passes nothing and may be typed. All
+/// violations are reported, at the column's entry in the input's `types`.
+pub fn check_types(
+    job: &Job,
+    plan: &Plan,
+    lineage: &QueryLineage,
+    identifier: Option<&str>,
+) -> Result<(), EngineError> {
+    let rules = plan.rules_path.display();
+    let mut problems = Vec::new();
+    for input in &job.inputs {
+        let table = input.name.clone().unwrap_or_else(|| "input".into());
+        for t in input.types.iter().filter(|t| t.ty != tokumei_rules::ValueType::String) {
+            let source = SourceColumn { table: table.clone(), column: t.column.clone() };
+            for (output, _) in lineage.columns.iter().filter(|(_, sources)| sources.contains(&source)) {
+                let rule = plan.columns.iter().find(|c| &c.name == output);
+                let what = if plan.subject.as_deref() == Some(output.as_str()) {
+                    "the rules' `subject`, the person the rows are counted by".to_string()
+                } else if identifier == Some(output.as_str()) {
+                    "the subject identifier residents' requests match the rows by".to_string()
+                } else if let Some(rule) = rule.filter(|r| rank(r.role) > 0) {
+                    format!("an identifier (role `{}` at {rules}:{})", rule.role.as_str(), rule.line)
+                } else {
+                    continue;
+                };
+                problems.push(format!(
+                    "{}:{}:{}: column `{}` of input `{table}` is typed `{}`, and the query gives its values to column `{output}`, which is {what}: an identifier is read as text (a typed value loses its writing, leading zeros and all)\n  hint: remove it from `types`, or have the query only compare it (`WHERE`, `JOIN ... ON`) rather than pass it on",
+                    job.path.display(),
+                    t.at.0,
+                    t.at.1,
+                    t.column,
+                    t.ty.as_str(),
+                ));
+            }
         }
     }
     if problems.is_empty() { Ok(()) } else { Err(EngineError::Config(problems.join("\n"))) }
@@ -433,6 +504,29 @@ impl IdentifierValues {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_match_their_words_but_not_words_that_hold_them_by_chance() {
+        for (name, words, word) in [
+            ("hotel_stay", PHONE_NAMES, None),
+            ("Hotel", PHONE_NAMES, None),
+            ("hotel_tel", PHONE_NAMES, Some("tel")),
+            ("tel_no", PHONE_NAMES, Some("tel")),
+            ("TELNO", PHONE_NAMES, Some("tel")),
+            ("mobilephone", PHONE_NAMES, Some("phone")),
+            ("連絡先", PHONE_NAMES, Some("連絡先")),
+            ("filename", PERSON_NAME_NAMES, None),
+            ("Unnamed: 0", PERSON_NAME_NAMES, None),
+            ("filename_kana", PERSON_NAME_NAMES, None),
+            ("lastname", PERSON_NAME_NAMES, Some("name")),
+            ("username", PERSON_NAME_NAMES, Some("name")),
+            ("file_owner_name", PERSON_NAME_NAMES, Some("name")),
+            ("email", MAIL_NAMES, Some("mail")),
+            ("個人ID", PERSON_NUMBER_NAMES, Some("個人id")),
+        ] {
+            assert_eq!(name_has(name, words), word, "{name}");
+        }
+    }
 
     #[test]
     fn identifier_roles_by_rule_and_name() {

@@ -32,7 +32,7 @@ use futures::StreamExt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use table::{FirstError, InputState, InputTable, Opener, RequestFilter, ValuesFeed};
+use table::{FirstError, InputState, InputTable, Opener, RequestFilter, Typing, ValuesFeed};
 use tokumei_rules::{Job, Query, QueryLimits};
 
 /// The result of a job's query, run to its end when it is opened and kept in the query's
@@ -363,7 +363,8 @@ impl Reading<'_> {
                 .then(|| Arc::new(ValuesFeed { columns, keyer: values.keyer(), values: self.values.clone() }))
         });
         let id_columns = feed.as_ref().map_or(0, |f| f.columns.len());
-        let (table, state) = InputTable::new(name.clone(), opener, source, feed, self.error.clone())?;
+        let typing = self.typing(input, &name, source.header())?;
+        let (table, state) = InputTable::new(opener, source, typing, feed, self.error.clone())?;
         if id_columns > 0 {
             // Room for its values at once, with a sixteenth to spare for the estimate.
             let rows = usize::try_from(state.estimate()).unwrap_or(0);
@@ -373,6 +374,40 @@ impl Reading<'_> {
         ctx.register_table(name.as_str(), Arc::new(table))
             .map_err(|e| config(self.job, "input name", planning_message(&e)))?;
         Ok(state)
+    }
+
+    /// The types of `input`'s columns (`header`) in the query, as the job declares them: each
+    /// declared column must be in the header, and an identifier column stays text (its leading
+    /// zeros and its writing are what pseudonyms, joins and the residual scan compare): one the
+    /// rules or its name make an identifier ([`Identifiers::role`]), a person's number by its
+    /// name ([`lineage::PERSON_NUMBER_NAMES`]) and the input's subject column for residents'
+    /// requests. Where a typed column's values go is checked once the query's lineage is known
+    /// ([`lineage::check_types`]).
+    fn typing(&self, input: &tokumei_rules::Input, name: &str, header: &[String]) -> Result<Typing, EngineError> {
+        let mut types = vec![None; header.len()];
+        let by_name = Identifiers::default();
+        let ids = self.identifiers.unwrap_or(&by_name);
+        let subject = self.requests.map(|(stage, _)| stage.subject_column_for(&input.path));
+        for t in &input.types {
+            let at = format!("{}:{}:{}", self.job.path.display(), t.at.0, t.at.1);
+            let Some(c) = header.iter().position(|h| *h == t.column) else {
+                return Err(EngineError::Config(format!(
+                    "{at}: input `{name}` has no column `{}` to type\n  hint: `types` name columns as the input's header names them",
+                    t.column
+                )));
+            };
+            if t.ty != tokumei_rules::ValueType::String
+                && let Some(what) = identifier_kind(ids, &t.column, subject)
+            {
+                return Err(EngineError::Config(format!(
+                    "{at}: column `{}` of input `{name}` is {what}: it is read as text, not as `{}`\n  hint: remove it from `types`; its values are codes whose writing (leading zeros) pseudonyms, joins and the residual scan compare",
+                    t.column,
+                    t.ty.as_str()
+                )));
+            }
+            types[c] = Some(t.ty).filter(|ty| *ty != tokumei_rules::ValueType::String);
+        }
+        Ok(Typing { file: input.path.clone(), name: name.to_string(), header: header.to_vec(), types })
     }
 
     /// Residents' requests apply to each table of people before the query reads it (an
@@ -409,6 +444,19 @@ impl Reading<'_> {
         }
         Ok(None)
     }
+}
+
+/// What makes the input column `column` an identifier that must stay text, if anything: its
+/// role (`ids`), a person's number's name, or being `subject`, the column residents' requests
+/// match the input's records by.
+fn identifier_kind(ids: &Identifiers, column: &str, subject: Option<&str>) -> Option<String> {
+    if let Some((role, _)) = ids.role(column) {
+        return Some(format!("an identifier (role `{}`)", role.as_str()));
+    }
+    if let Some(word) = lineage::name_has(column, lineage::PERSON_NUMBER_NAMES) {
+        return Some(format!("a person's number (its name holds `{word}`)"));
+    }
+    (subject == Some(column)).then(|| "the subject identifier residents' requests match its records by".to_string())
 }
 
 /// What is known of an input once it is read to its end: its rows and SHA-256 (added to
@@ -577,6 +625,11 @@ impl QuerySource {
         let mut inputs = Vec::with_capacity(job.inputs.len());
         for (input, state) in job.inputs.iter().zip(&states) {
             inputs.push(input_facts(input, state, &stats)?);
+        }
+        // An error a scan met as the query ended (reading ahead past a `LIMIT`), kept after the
+        // check above: the run stops all the same.
+        if let Some(e) = reading.error.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+            return Err(e);
         }
         let file = query_file(job);
         let largest = inputs.iter().map(|i| i.rows).max().unwrap_or(0);

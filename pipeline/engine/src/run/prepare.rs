@@ -77,6 +77,8 @@ fn prepare_with(
     // A query's result columns keep the identifier roles of the input columns they copy.
     if let Some(lineage) = source.lineage() {
         ingest::lineage::check(job, &plan, lineage, &identifiers)?;
+        // And a typed input column's values reach no identifier of the result.
+        ingest::lineage::check_types(job, &plan, lineage, requests.as_ref().map(|r| r.identifier.as_str()))?;
     }
     let identifier_values = source.identifier_values();
     facts.dataset = Some(plan.dataset.clone());

@@ -1,19 +1,27 @@
 //! An input of a query job as a table DataFusion reads as it needs its rows: tokumei's own
 //! decoder (line-precise errors, hashed as it is read, behind the request stage) gives batches
-//! of text columns, only the columns the query uses, on a thread of their own.
+//! of text columns, only the columns the query uses, on a thread of their own. The columns the
+//! job types (`types = { 課税所得 = "integer" }`) are parsed by tokumei's own parsers (full-width
+//! digits, thousands commas, 和暦) into Int64, Date32 or Boolean columns, every value of every
+//! row read, whether or not the query uses the column: a value that does not parse stops the
+//! run, naming the file, line (or row) and column, never the value.
 //!
 //! Whatever reads a batch accounts for it (its rows counted, its identifier values hashed), so
 //! an input the query stops reading early (a `LIMIT`, a join whose other side is empty) or
 //! never reads is read to its end afterwards ([`InputState::finish`]): its SHA-256, row count
 //! and identifier values are complete. A query that reads an input twice (a self-join, a
 //! recursive query) reads its file twice; both reads must agree (SHA-256 and rows), else the
-//! file changed while it was read and the run stops.
+//! file changed while it was read and the run stops. A read that meets an error (a value that
+//! does not parse, a line the decoder refuses) keeps it as the query's first input error under
+//! its lock and ends there, so that whatever reads it next, the query or the reading to its end
+//! after a `LIMIT`, stops with that error instead of going on from the batch after.
 
 use super::super::lineage::{IdentifierValues, Keyer};
 use super::super::{RawBatch, Source};
 use crate::EngineError;
+use crate::cell::Malformed;
 use crate::requests::{Correction, RequestTally};
-use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, StringBuilder};
+use arrow::array::{ArrayRef, BooleanArray, Date32Array, Int64Array, RecordBatch, RecordBatchOptions, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::stats::Precision;
@@ -32,10 +40,28 @@ use datafusion::physical_plan::{
 use rustc_hash::FxHashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use tokumei_rules::ValueType;
 
 /// Reads of one input a query may make (a self-join reads it twice; a recursive query whose
 /// recursive part reads it, once per step).
 const MAX_READS: usize = 16;
+
+/// The largest magnitude a typed `integer` value may have: 2^53 (9,007,199,254,740,992).
+/// DataFusion's `SUM` and `+ - *` on 64-bit integers wrap silently past i64's range (2^63); so
+/// bounded, a thousand values (2^10) sum exactly, and sums of municipal amounts stay far from
+/// the range. A larger value is refused at its row.
+const TYPED_INT_MAX: i64 = 1 << 53;
+
+/// A typed `integer` value: [`crate::cell::parse_int`] within [`TYPED_INT_MAX`].
+fn typed_int(v: &str) -> Result<i64, Malformed> {
+    let n = crate::cell::parse_int(v)?;
+    if n.unsigned_abs() > TYPED_INT_MAX.unsigned_abs() {
+        return Err(Malformed::new(
+            "is beyond ±2^53 (9,007,199,254,740,992), the largest whole number a typed column holds (the query's sums and arithmetic on 64-bit integers would wrap silently)",
+        ));
+    }
+    Ok(n)
+}
 
 /// Batches a read may decode ahead of what the query has taken.
 const AHEAD: usize = 2;
@@ -91,6 +117,80 @@ impl ValuesFeed {
     }
 }
 
+/// The types of an input's columns in the query, as the job declares them, and what a value
+/// that does not parse is reported with.
+#[derive(Debug)]
+pub(super) struct Typing {
+    /// The input file.
+    pub file: std::path::PathBuf,
+    /// Its table name.
+    pub name: String,
+    /// Its header.
+    pub header: Vec<String>,
+    /// Each column's declared type; `None`: text.
+    pub types: Vec<Option<ValueType>>,
+}
+
+impl Typing {
+    /// The Arrow type of input column `c` in the query.
+    fn data_type(&self, c: usize) -> DataType {
+        self.types.get(c).copied().flatten().map_or(DataType::Utf8, crate::cell::arrow_type)
+    }
+
+    /// The typed columns of `raw`, by input column (`None` for a text column): every value
+    /// parsed, blanks null; the first that does not parse is an error at its line (or row) and
+    /// column, without the value.
+    fn parse(&self, raw: &RawBatch) -> Result<Vec<Option<ArrayRef>>, EngineError> {
+        let mut out = Vec::with_capacity(self.types.len());
+        for (c, ty) in self.types.iter().enumerate() {
+            out.push(match ty {
+                None | Some(ValueType::String) => None,
+                Some(ty @ ValueType::Integer) => {
+                    Some(Arc::new(Int64Array::from(self.values(raw, c, *ty, typed_int)?)) as ArrayRef)
+                }
+                Some(ty @ ValueType::Date) => Some(Arc::new(Date32Array::from(
+                    self.values(raw, c, *ty, |v| crate::cell::parse_date(v).map(|d| d.days_since_epoch()))?,
+                )) as ArrayRef),
+                Some(ty @ ValueType::Boolean) => {
+                    Some(Arc::new(BooleanArray::from(self.values(raw, c, *ty, crate::cell::parse_bool)?)) as ArrayRef)
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    /// Column `c` of `raw` parsed as `ty` with `parse`.
+    fn values<T>(
+        &self,
+        raw: &RawBatch,
+        c: usize,
+        ty: ValueType,
+        parse: impl Fn(&str) -> Result<T, Malformed>,
+    ) -> Result<Vec<Option<T>>, EngineError> {
+        (0..raw.len())
+            .map(|r| {
+                raw.value(r, c).map(&parse).transpose().map_err(|Malformed(reason)| EngineError::Malformed {
+                    file: self.file.clone(),
+                    location: raw.location(r),
+                    column: self.header[c].clone(),
+                    reason: format!(
+                        "{reason} (the job declares it `{}` in the `types` of input `{}`)",
+                        ty.as_str(),
+                        self.name
+                    ),
+                })
+            })
+            .collect()
+    }
+}
+
+/// A batch of an input as read: its text, and its typed columns parsed.
+struct Batch {
+    raw: RawBatch,
+    /// By input column: the parsed values of a typed column, `None` for a text column.
+    typed: Vec<Option<ArrayRef>>,
+}
+
 /// One read of an input, from its first batch to its end.
 struct Read {
     source: Box<dyn Source>,
@@ -105,27 +205,56 @@ struct Read {
     finishing: bool,
     /// Where its identifier values go (the first read only: a further read has the same).
     feed: Option<Arc<ValuesFeed>>,
+    /// Its columns' types.
+    typing: Arc<Typing>,
+    /// Where its error goes (the query's first input error).
+    error: FirstError,
+    /// It met an error (kept in `error`): it gives no further batch, whoever reads it next.
+    failed: bool,
 }
 
+/// A read that met an error: the error itself is the query's first input error
+/// ([`FirstError`]), kept when it was met, under the read's lock.
+#[derive(Debug, Clone, Copy)]
+struct ReadFailed;
+
 impl Read {
-    /// The next batch, accounted for: its rows counted, its identifier values kept.
-    fn next(&mut self) -> Result<Option<RawBatch>, EngineError> {
+    /// The next batch, accounted for: its rows counted, its identifier values kept, its typed
+    /// columns parsed (every value, whether the query reads the column or not). An error is
+    /// kept as the query's input error at once and is sticky: the read ends with it, so that a
+    /// later reader (the query's scan, or [`InputState::finish`] after a `LIMIT`) cannot carry
+    /// on past the batch that failed.
+    fn next(&mut self) -> Result<Option<Batch>, ReadFailed> {
+        if self.failed {
+            return Err(ReadFailed);
+        }
+        self.read_next().map_err(|e| {
+            self.failed = true;
+            self.end = true;
+            self.ahead = None;
+            keep_first(&self.error, e);
+            ReadFailed
+        })
+    }
+
+    /// [`Read::next`], its error returned.
+    fn read_next(&mut self) -> Result<Option<Batch>, EngineError> {
         let batch = match self.ahead.take() {
             Some(b) => Some(b),
             None if self.end => None,
             None => self.source.next_batch()?,
         };
-        match &batch {
-            Some(b) => {
-                self.rows += b.len() as u64;
-                self.counted.store(self.rows, Ordering::Relaxed);
-                if let Some(feed) = &self.feed {
-                    feed.add(b)?;
-                }
-            }
-            None => self.end = true,
+        let Some(raw) = batch else {
+            self.end = true;
+            return Ok(None);
+        };
+        self.rows += raw.len() as u64;
+        self.counted.store(self.rows, Ordering::Relaxed);
+        if let Some(feed) = &self.feed {
+            feed.add(&raw)?;
         }
-        Ok(batch)
+        let typed = self.typing.parse(&raw)?;
+        Ok(Some(Batch { raw, typed }))
     }
 }
 
@@ -139,6 +268,7 @@ pub(super) struct InputState {
     pub name: String,
     opener: Opener,
     header: Vec<String>,
+    typing: Arc<Typing>,
     /// Every read so far; the first is made with the table.
     reads: Mutex<Vec<Arc<Mutex<Read>>>>,
     /// Reads handed to the query so far.
@@ -191,6 +321,9 @@ impl InputState {
             end: false,
             finishing: false,
             feed: None,
+            typing: self.typing.clone(),
+            error: self.error.clone(),
+            failed: false,
         }));
         reads.push(read.clone());
         *started += 1;
@@ -198,14 +331,21 @@ impl InputState {
     }
 
     /// Read every read to its end (what the query did not read is read now, counted and
-    /// hashed): the input's rows and SHA-256, the same for every read.
+    /// hashed): the input's rows and SHA-256, the same for every read. A read that met an
+    /// error, now or while the query read it, gives the query's first input error.
     pub fn finish(&self) -> Result<(u64, String), EngineError> {
         let reads: Vec<_> = lock(&self.reads).clone();
         let mut facts: Option<(u64, String)> = None;
         for read in reads {
             let mut r = lock(&read);
             r.finishing = true;
-            while r.next()?.is_some() {}
+            loop {
+                match r.next() {
+                    Ok(Some(_)) => {}
+                    Ok(None) => break,
+                    Err(ReadFailed) => return Err(self.failure()),
+                }
+            }
             let read = (r.rows, r.source.stats().sha256());
             match &facts {
                 Some(first) if *first != read => return Err(changed(&self.opener.input.path)),
@@ -214,6 +354,13 @@ impl InputState {
             }
         }
         facts.ok_or_else(|| EngineError::Internal(format!("input {} was never opened", self.name)))
+    }
+
+    /// The error a failed read kept: the query's first input error.
+    fn failure(&self) -> EngineError {
+        lock(&self.error)
+            .take()
+            .unwrap_or_else(|| EngineError::Internal(format!("a read of input {} failed without its error", self.name)))
     }
 
     /// Its text encoding (CSV).
@@ -230,8 +377,8 @@ fn changed(path: &std::path::Path) -> EngineError {
     }
 }
 
-/// An input as a DataFusion table of nullable text columns (blank values are null, as
-/// everywhere in tokumei).
+/// An input as a DataFusion table of nullable columns, text unless the job types them (blank
+/// values are null, as everywhere in tokumei).
 #[derive(Debug)]
 pub(super) struct InputTable {
     state: Arc<InputState>,
@@ -248,25 +395,33 @@ impl std::fmt::Debug for InputState {
 
 impl InputTable {
     /// The table of `source` (the input's first read, checked and behind its request stage),
-    /// its first batch read now for the estimates the planner needs (which side of a join to
-    /// hold), its identifier values fed to `feed`; errors of any read go to `error`.
+    /// its columns typed by `typing`, its first batch read now for the estimates the planner
+    /// needs (which side of a join to hold), its identifier values fed to `feed`; errors of any
+    /// read go to `error`.
     pub fn new(
-        name: String,
         opener: Opener,
         mut source: Box<dyn Source>,
+        typing: Typing,
         feed: Option<Arc<ValuesFeed>>,
         error: FirstError,
     ) -> Result<(InputTable, Arc<InputState>), EngineError> {
         let header = source.header().to_vec();
-        let schema =
-            Arc::new(Schema::new(header.iter().map(|h| Field::new(h, DataType::Utf8, true)).collect::<Vec<_>>()));
+        if typing.header != header {
+            return Err(EngineError::Internal(format!("the types of input {} are not of its header", typing.name)));
+        }
+        let schema = Arc::new(Schema::new(
+            header.iter().enumerate().map(|(c, h)| Field::new(h, typing.data_type(c), true)).collect::<Vec<_>>(),
+        ));
         let ahead = source.next_batch()?;
         let first = ahead.as_ref().map_or(0, RawBatch::len);
         let widths: Vec<usize> = (0..header.len())
-            .map(|c| {
-                let bytes: usize =
-                    ahead.as_ref().map_or(0, |b| (0..b.len()).map(|r| b.value(r, c).map_or(0, str::len)).sum());
-                bytes / first.max(1)
+            .map(|c| match typing.data_type(c).primitive_width() {
+                Some(width) => width,
+                None => {
+                    let bytes: usize =
+                        ahead.as_ref().map_or(0, |b| (0..b.len()).map(|r| b.value(r, c).map_or(0, str::len)).sum());
+                    bytes / first.max(1)
+                }
             })
             .collect();
         let (read_bytes, size) = (source.stats().bytes(), source.size());
@@ -278,11 +433,24 @@ impl InputTable {
             _ => first as u64,
         };
         let counted = Arc::new(AtomicU64::new(0));
-        let read = Read { source, ahead, rows: 0, counted: counted.clone(), end: false, finishing: false, feed };
+        let typing = Arc::new(typing);
+        let read = Read {
+            source,
+            ahead,
+            rows: 0,
+            counted: counted.clone(),
+            end: false,
+            finishing: false,
+            feed,
+            typing: typing.clone(),
+            error: error.clone(),
+            failed: false,
+        };
         let state = Arc::new(InputState {
-            name,
+            name: typing.name.clone(),
             opener,
             header,
+            typing,
             reads: Mutex::new(vec![Arc::new(Mutex::new(read))]),
             started: Mutex::new(0),
             estimate,
@@ -391,14 +559,14 @@ impl ExecutionPlan for InputScan {
                     r.next()
                 };
                 match next {
-                    Ok(Some(raw)) => {
-                        let batch = record_batch(&raw, &columns, &schema).map_err(|e| failed(&error, e))?;
+                    Ok(Some(b)) => {
+                        let batch = record_batch(&b, &columns, &schema).map_err(|e| failed(&error, e))?;
                         if tx.blocking_send(Ok(batch)).is_err() {
                             return Ok(()); // the query needs no more
                         }
                     }
                     Ok(None) => return Ok(()),
-                    Err(e) => return Err(failed(&error, e)),
+                    Err(ReadFailed) => return Err(withheld()),
                 }
             }
         });
@@ -409,27 +577,209 @@ impl ExecutionPlan for InputScan {
 /// Keep `e` as the query's input error (the first one), and give DataFusion an error that
 /// says nothing of it.
 fn failed(first: &FirstError, e: EngineError) -> DataFusionError {
+    keep_first(first, e);
+    withheld()
+}
+
+/// Keep `e` as the query's input error unless one is kept already.
+fn keep_first(first: &FirstError, e: EngineError) {
     let mut slot = lock(first);
     if slot.is_none() {
         *slot = Some(e);
     }
+}
+
+/// What DataFusion is told of an input error (the query reports the input's own).
+fn withheld() -> DataFusionError {
     DataFusionError::Execution("an input of the query could not be read".into())
 }
 
-/// The `columns` of a batch of text values as a record batch of nullable text columns (blank
-/// values are null).
-fn record_batch(raw: &RawBatch, columns: &[usize], schema: &SchemaRef) -> Result<RecordBatch, EngineError> {
+/// The `columns` of a batch as a record batch of nullable columns: its typed columns as parsed,
+/// the others as text (blank values are null).
+fn record_batch(batch: &Batch, columns: &[usize], schema: &SchemaRef) -> Result<RecordBatch, EngineError> {
+    let raw = &batch.raw;
     let arrays: Vec<ArrayRef> = columns
         .iter()
-        .map(|&c| {
-            let mut b = StringBuilder::with_capacity(raw.len(), raw.len() * 8);
-            for r in 0..raw.len() {
-                b.append_option(raw.value(r, c));
+        .map(|&c| match batch.typed.get(c) {
+            Some(Some(typed)) => typed.clone(),
+            _ => {
+                let mut b = StringBuilder::with_capacity(raw.len(), raw.len() * 8);
+                for r in 0..raw.len() {
+                    b.append_option(raw.value(r, c));
+                }
+                Arc::new(b.finish()) as ArrayRef
             }
-            Arc::new(b.finish()) as ArrayRef
         })
         .collect();
     let options = RecordBatchOptions::new().with_row_count(Some(raw.len()));
     RecordBatch::try_new_with_options(schema.clone(), arrays, &options)
         .map_err(|e| EngineError::Internal(format!("input batch: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{AsArray, StringArray};
+    use arrow::datatypes::{Date32Type, Int64Type};
+
+    /// A typing of the columns `header` with `types`, for input `税` of `tax.csv`.
+    fn typing(header: &[&str], types: &[Option<ValueType>]) -> Typing {
+        Typing {
+            file: "tax.csv".into(),
+            name: "税".into(),
+            header: header.iter().map(|h| h.to_string()).collect(),
+            types: types.to_vec(),
+        }
+    }
+
+    /// A CSV batch of `records` (one field each per column), the first on line 2.
+    fn csv_batch(records: &[&[&str]]) -> RawBatch {
+        let fields = records.first().map_or(0, |r| r.len());
+        let (mut text, mut bounds) = (String::new(), vec![0u32]);
+        for record in records {
+            for field in *record {
+                text.push_str(field);
+                text.push(',');
+                bounds.push(u32::try_from(text.len()).unwrap());
+            }
+        }
+        let lines = (0..records.len() as u64).map(|r| r + 2).collect();
+        RawBatch::Csv { text, bounds, fields, lines }
+    }
+
+    #[test]
+    fn typed_columns_are_parsed_by_tokumei_s_parsers_and_blanks_are_null() {
+        let t = typing(
+            &["宛名番号", "課税所得", "生年月日", "国保加入"],
+            &[None, Some(ValueType::Integer), Some(ValueType::Date), Some(ValueType::Boolean)],
+        );
+        let raw = csv_batch(&[
+            &["0012", "1,200,000", "昭和60年4月1日", "はい"],
+            &["0013", "１５０００００", "H2.3.4", "0"],
+            &["0014", " ", "2001/2/3", "false"],
+            &["0015", "-5", "", ""],
+        ]);
+        let typed = t.parse(&raw).unwrap();
+        assert!(typed[0].is_none(), "an undeclared column stays text");
+        let ints = typed[1].as_ref().unwrap().as_primitive::<Int64Type>();
+        assert_eq!(ints.iter().collect::<Vec<_>>(), [Some(1_200_000), Some(1_500_000), None, Some(-5)]);
+        let dates = typed[2].as_ref().unwrap().as_primitive::<Date32Type>();
+        let iso: Vec<Option<String>> =
+            dates.iter().map(|d| d.map(|d| tokumei_jp::Date::from_days_since_epoch(d).to_string())).collect();
+        assert_eq!(iso, [Some("1985-04-01".into()), Some("1990-03-04".into()), Some("2001-02-03".into()), None]);
+        let yes = typed[3].as_ref().unwrap().as_boolean();
+        assert_eq!(yes.iter().collect::<Vec<_>>(), [Some(true), Some(false), Some(false), None]);
+        // The record batch the query reads: the typed columns as parsed, the others as text.
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("宛名番号", t.data_type(0), true),
+            Field::new("課税所得", t.data_type(1), true),
+        ]));
+        assert_eq!((schema.field(0).data_type(), schema.field(1).data_type()), (&DataType::Utf8, &DataType::Int64));
+        let batch = record_batch(&Batch { raw, typed }, &[0, 1], &schema).unwrap();
+        assert_eq!(batch.column(0).as_string::<i32>().value(0), "0012", "text keeps its writing");
+        assert_eq!(batch.column(1).as_primitive::<Int64Type>().value(1), 1_500_000);
+    }
+
+    #[test]
+    fn a_value_that_does_not_parse_is_named_by_line_and_column_never_quoted() {
+        let t = typing(&["宛名番号", "課税所得"], &[None, Some(ValueType::Integer)]);
+        let raw = csv_batch(&[&["0012", "1,200,000"], &["0013", "十二万円"]]);
+        let e = t.parse(&raw).unwrap_err();
+        assert!(matches!(e, EngineError::Malformed { .. }), "{e:?}");
+        let text = e.to_string();
+        assert!(text.starts_with("tax.csv: line 3, column `課税所得`: is not a whole number"), "{text}");
+        assert!(text.contains("`integer`") && text.contains("input `税`") && !text.contains("十二万"), "{text}");
+        // A Parquet input's rows are numbered.
+        let t = typing(&["生年月日"], &[Some(ValueType::Date)]);
+        let raw = RawBatch::Arrow {
+            columns: vec![StringArray::from(vec![Some("2001-02-03"), None, Some("2001-02-30")])],
+            first_row: 40,
+        };
+        let text = t.parse(&raw).unwrap_err().to_string();
+        assert!(text.starts_with("tax.csv: row 42, column `生年月日`: is not a valid date"), "{text}");
+        assert!(!text.contains("2001-02-30"), "{text}");
+        // An integer past ±2^53 (the query's sums would wrap in i64), at its line, unquoted.
+        let t = typing(&["課税所得"], &[Some(ValueType::Integer)]);
+        let raw = csv_batch(&[&["9007199254740992"], &["-9,007,199,254,740,992"], &["9007199254740993"]]);
+        let text = t.parse(&raw).unwrap_err().to_string();
+        assert!(text.starts_with("tax.csv: line 4, column `課税所得`: is beyond ±2^53"), "{text}");
+        assert!(!text.contains("9007199254740993"), "{text}");
+        let raw = csv_batch(&[&["9007199254740992"], &["-9,007,199,254,740,992"]]);
+        let ints = t.parse(&raw).unwrap().remove(0).unwrap();
+        assert_eq!(ints.as_primitive::<Int64Type>().values(), &[1 << 53, -(1 << 53)]);
+        let t = typing(&["国保加入"], &[Some(ValueType::Boolean)]);
+        let text = t.parse(&csv_batch(&[&["たぶん"]])).unwrap_err().to_string();
+        assert!(text.contains("line 2, column `国保加入`") && !text.contains("たぶん"), "{text}");
+    }
+
+    /// A CSV input `tax.csv` in `dir` of `text`, opened as the table `税` with `types`.
+    fn tax_table(dir: &std::path::Path, text: &str, types: Vec<Option<ValueType>>) -> (InputTable, Arc<InputState>) {
+        let path = dir.join("tax.csv");
+        std::fs::write(&path, text).unwrap();
+        let input = tokumei_rules::Input {
+            name: Some("税".into()),
+            path: path.clone(),
+            format: tokumei_rules::InputFormat::Csv,
+            encoding: tokumei_rules::Encoding::Utf8,
+            delimiter: b',',
+            persons: true,
+            types: Vec::new(),
+        };
+        let source = super::super::super::open_input(&input).unwrap();
+        let typing = Typing { file: path, name: "税".into(), header: source.header().to_vec(), types };
+        let opener = Opener { input, filter: None };
+        InputTable::new(opener, source, typing, None, FirstError::default()).unwrap()
+    }
+
+    #[test]
+    fn a_read_that_failed_stays_failed_and_finishing_gives_its_error() {
+        // Two batches (the decoder cuts at 4 MiB): the second holds a value that does not parse.
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::from("宛名番号,課税所得,備考\n");
+        let pad = "x".repeat(60);
+        for i in 0..100_000 {
+            let amount = if i == 90_000 { "12x".to_string() } else { i.to_string() };
+            text.push_str(&format!("{i:06},{amount},{pad}\n"));
+        }
+        let (_table, state) = tax_table(dir.path(), &text, vec![None, Some(ValueType::Integer), None]);
+        let read = state.start().unwrap();
+        assert!(matches!(lock(&read).next(), Ok(Some(_))), "the first batch parses");
+        assert!(lock(&read).next().is_err(), "the second does not");
+        // Whoever reads it next (the query's scan, or finishing after a LIMIT) meets the error
+        // again, never the batch after it.
+        assert!(lock(&read).next().is_err(), "the error is sticky");
+        let e = state.finish().unwrap_err().to_string();
+        assert!(e.contains("tax.csv: line 90002, column `課税所得`: is not a whole number"), "{e}");
+        assert!(!e.contains("12x"), "{e}");
+    }
+
+    #[test]
+    fn sql_over_a_typed_input_compares_and_sums_numbers_and_dates() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "宛名番号,課税所得,賦課日\n1,\"1,200,000\",令和6年6月1日\n2,999000,2024-05-31\n3,１５０００００,R6.6.2\n4,,\n";
+        let types = vec![None, Some(ValueType::Integer), Some(ValueType::Date)];
+        let (table, _state) = tax_table(dir.path(), text, types);
+        let types: Vec<DataType> = table.schema().fields().iter().map(|f| f.data_type().clone()).collect();
+        assert_eq!(types, [DataType::Utf8, DataType::Int64, DataType::Date32]);
+        let ctx = datafusion::prelude::SessionContext::new();
+        ctx.register_table("税", Arc::new(table)).unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).build().unwrap();
+        let batches = runtime
+            .block_on(async {
+                ctx.sql(
+                    "SELECT COUNT(*) AS n, SUM(課税所得) AS total, MAX(賦課日) AS last FROM 税 \
+                     WHERE 課税所得 > 1000000 AND 賦課日 >= DATE '2024-06-01'",
+                )
+                .await?
+                .collect()
+                .await
+            })
+            .unwrap();
+        let b = &batches[0];
+        assert_eq!(b.column(0).as_primitive::<Int64Type>().value(0), 2, "999000 is below 1000000 as a number");
+        assert_eq!(b.column(1).as_primitive::<Int64Type>().value(0), 2_700_000);
+        let last = b.column(2).as_primitive::<Date32Type>().value(0);
+        assert_eq!(tokumei_jp::Date::from_days_since_epoch(last).to_string(), "2024-06-02");
+        runtime.shutdown_background();
+    }
 }
