@@ -162,6 +162,50 @@ fn several_rows_per_person_without_a_subject_are_refused() {
     assert!(r.stderr.contains("no subject identifier"), "{}", r.stderr);
 }
 
+/// The rows' subject hashes go to a file past a bound and are counted from it (external sort):
+/// a file past it must give the people, classes and release that counting in memory gives.
+#[test]
+// The bound is set small by a variable that only builds with debug assertions read.
+#[cfg_attr(not(debug_assertions), ignore)]
+fn people_counted_from_disk_are_the_people_counted_in_memory() {
+    let env = Env::new();
+    let input = claims_csv(&env);
+    let rules = env.write("rules.toml", &RULES.replace("MAX", "0.5"));
+    let job = env.job("claims", &input, &rules, "");
+    for bound in [None, Some("2"), Some("5")] {
+        let vars: Vec<(&str, &str)> = bound.map(|b| ("TOKUMEI_TEST_ROW_HASHES", b)).into_iter().collect();
+        let r = env.tokumei_with(&["run", job.to_str().unwrap()], &vars);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let seen: Vec<_> = env
+        .releases("claims")
+        .iter()
+        .map(|dir| {
+            let rep = report(dir);
+            let t = read_parquet(&dir.join("claims.parquet"));
+            let mut rows: Vec<String> = t
+                .rows
+                .iter()
+                .map(|r| format!("{:?} {:?} {:?}", r[t.col("性別")], r[t.col("地区")], r[t.col("サービス")]))
+                .collect();
+            rows.sort();
+            (rep["people"].clone(), rep["k_achieved"].clone(), rows)
+        })
+        .collect();
+    assert_eq!(seen.len(), 3);
+    assert_eq!(seen[0].0["people_in"], 13, "{:?}", seen[0].0);
+    assert_eq!(seen[0].0["people_suppressed"], 3, "{:?}", seen[0].0);
+    assert_eq!(seen[0], seen[1], "people counted from a file and in memory");
+    assert_eq!(seen[0], seen[2], "people counted from a file and in memory");
+
+    // Without a subject, the repeated identifier is found from the file too.
+    let rules = env.write("nosubject.toml", &RULES.replace("MAX", "0.5").replace("subject = \"宛名番号\"\n", ""));
+    let job = env.job("nosubject", &input, &rules, "");
+    let r = env.tokumei_with(&["check", job.to_str().unwrap()], &[("TOKUMEI_TEST_ROW_HASHES", "3")]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("`宛名番号` (linking_code) repeats"), "{}", r.stderr);
+}
+
 #[cfg(feature = "query")]
 /// The tax extract as tax systems export it: one row per person and year (five years).
 fn tax_by_year(env: &Env) -> std::path::PathBuf {

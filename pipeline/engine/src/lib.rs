@@ -31,6 +31,7 @@ pub mod report;
 pub mod requests;
 pub mod residual;
 pub mod risk;
+pub(crate) mod row_hashes;
 pub mod run;
 pub(crate) mod scatter;
 pub mod scrub;

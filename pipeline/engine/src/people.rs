@@ -16,21 +16,19 @@
 
 use crate::privacy::Classes;
 use rustc_hash::FxHashMap;
-use siphasher::sip::SipHasher13;
-use std::hash::Hasher;
 
 pub use tokumei_report::PeopleCounts;
 
 /// The subject hash of a row with no subject value (never the hash of a value).
 pub const NO_SUBJECT: u64 = 0;
 
-/// The hash of one subject identifier (already normalised): never [`NO_SUBJECT`]. Kept in
-/// memory during a run only; collisions can only merge two people into one, which makes every
-/// count smaller (safer), never larger.
-pub fn subject_hash(normalized: &str) -> u64 {
-    let mut h = SipHasher13::new_with_keys(0x746f_6b75_6d65_6931, 0x7065_6f70_6c65_2121);
-    h.write(normalized.as_bytes());
-    h.finish().max(1)
+/// The hash of one subject identifier (already normalised) under the run's random key `key`
+/// (SipHash-1-3): never [`NO_SUBJECT`]. Past a bound the hashes go to an unnamed file in the
+/// staging folder ([`crate::row_hashes`]); without the key, which lives in memory for the run
+/// only, they cannot be tried against guessed identifiers. Collisions can only merge two people
+/// into one, which makes every count smaller (safer), never larger.
+pub fn subject_hash(key: &std::hash::RandomState, normalized: &str) -> u64 {
+    std::hash::BuildHasher::hash_one(key, normalized).max(1)
 }
 
 /// Each row's person.
@@ -79,7 +77,7 @@ pub fn census(hashes: &[u64]) -> (u64, u64) {
     }
     let (a, b) = sorted.split_at(mid);
     let (mut i, mut j) = (0, 0);
-    let (mut people, mut max_run, mut run, mut last) = (0u64, 0u64, 0u64, None);
+    let mut runs = Runs::default();
     while i < a.len() || j < b.len() {
         let h = if j >= b.len() || (i < a.len() && a[i] <= b[j]) {
             i += 1;
@@ -88,15 +86,36 @@ pub fn census(hashes: &[u64]) -> (u64, u64) {
             j += 1;
             b[j - 1]
         };
-        if last != Some(h) {
-            people += 1;
-            run = 0;
-            last = Some(h);
-        }
-        run += 1;
-        max_run = max_run.max(run);
+        runs.add(h);
     }
-    (people + blank, max_run.max(u64::from(blank > 0)))
+    runs.census(blank)
+}
+
+/// The distinct values of a sorted stream and its longest run of one value.
+#[derive(Default)]
+pub(crate) struct Runs {
+    distinct: u64,
+    longest: u64,
+    run: u64,
+    last: Option<u64>,
+}
+
+impl Runs {
+    /// The next value, in sorted order.
+    pub(crate) fn add(&mut self, h: u64) {
+        if self.last != Some(h) {
+            self.distinct += 1;
+            self.run = 0;
+            self.last = Some(h);
+        }
+        self.run += 1;
+        self.longest = self.longest.max(self.run);
+    }
+
+    /// People and the most rows of one, with `blank` rows each a person of their own.
+    pub(crate) fn census(&self, blank: u64) -> (u64, u64) {
+        (self.distinct + blank, self.longest.max(u64::from(blank > 0)))
+    }
 }
 
 /// Dense ids of hashes in order of first appearance; [`NO_SUBJECT`] rows each get their own.
@@ -120,11 +139,17 @@ fn dense(hashes: &[u64], expected: usize) -> (Vec<u32>, u32) {
     (of_row, next)
 }
 
-/// The people of the rows from each row's subject hash and, when the subject is released as a
-/// code, each row's hash of the code's value (`units`, else empty); `None` when every row is a
-/// different person and a different unit (then rows are people and nothing changes).
+/// [`from_census`] counting the hashes first.
+#[cfg(test)]
 pub fn from_hashes(hashes: &[u64], units: &[u64]) -> Option<People> {
-    let (count, max_rows) = census(hashes);
+    from_census(hashes, units, census(hashes))
+}
+
+/// The people of the rows from each row's subject hash (and the hashes' [`census`]) and, when
+/// the subject is released as a code, each row's hash of the code's value (`units`, else
+/// empty); `None` when every row is a different person and a different unit (then rows are
+/// people and nothing changes).
+pub fn from_census(hashes: &[u64], units: &[u64], (count, max_rows): (u64, u64)) -> Option<People> {
     // Rows with one code value have one subject (the code's normalisation is never coarser
     // than the subject's), so when the subjects are all different the codes are too.
     if count == hashes.len() as u64 {

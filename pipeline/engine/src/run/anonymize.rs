@@ -85,7 +85,7 @@ pub(super) fn anonymize(p: Perturbed) -> Result<Anonymized, EngineError> {
         None => people_of(&enc, counting)?,
     };
     // The hashes are not needed again: freed before pass 2.
-    (enc.subjects, enc.units, enc.implied) = (Vec::new(), Vec::new(), Vec::new());
+    (enc.subjects, enc.units, enc.implied) = Default::default();
     let plan = &enc.layout.plan;
     let columns = &enc.layout.columns;
     let dicts = &mut enc.layout.dicts;
@@ -676,7 +676,16 @@ fn rare_values(
 pub(super) fn people_of(enc: &Encoded, counting: bool) -> Result<Option<crate::people::People>, EngineError> {
     let layout = &enc.layout;
     if layout.person.is_some() {
-        return Ok(crate::people::from_hashes(&enc.subjects, &enc.units));
+        // Counted from disk first: only when some person has several rows are the rows'
+        // hashes read back (the models then need each row's person).
+        let census = enc.subjects.census().map_err(|e| hashes_err(&enc.subjects, e))?;
+        if census.0 == enc.subjects.len() {
+            return Ok(None);
+        }
+        let (subjects, units) = (enc.subjects.load(), enc.units.load());
+        let subjects = subjects.map_err(|e| hashes_err(&enc.subjects, e))?;
+        let units = units.map_err(|e| hashes_err(&enc.units, e))?;
+        return Ok(crate::people::from_census(&subjects, &units, census));
     }
     if !counting {
         return Ok(None);
@@ -690,8 +699,8 @@ pub(super) fn people_of(enc: &Encoded, counting: bool) -> Result<Option<crate::p
 pub(super) fn refuse_repeats(enc: &Encoded) -> Result<(), EngineError> {
     let layout = &enc.layout;
     for ((_, plan_col), hashes) in layout.implied.iter().zip(&enc.implied) {
-        let (people, max_rows) = crate::people::census(hashes);
-        if people < hashes.len() as u64 {
+        let (people, max_rows) = hashes.census().map_err(|e| hashes_err(hashes, e))?;
+        if people < hashes.len() {
             let c = &layout.plan.columns[*plan_col];
             return Err(EngineError::Config(format!(
                 "{}:{}: `{}` ({}) repeats: {} rows are {} people (at most {} rows each), but the rules declare no `subject`, so the privacy models (and microaggregation's groups) would count rows, not people\n  hint: add `subject = \"{}\"` (or the column that names a person) to the rules, so that k and every other model count people",
@@ -707,6 +716,11 @@ pub(super) fn refuse_repeats(enc: &Encoded) -> Result<(), EngineError> {
         }
     }
     Ok(())
+}
+
+/// A failure to read the rows' hashes back from the temporary folder.
+fn hashes_err(hashes: &crate::row_hashes::RowHashes, e: std::io::Error) -> EngineError {
+    crate::error::output_err(&hashes.folder(), e)
 }
 
 /// The hierarchy above a generalised column's values: each code's labels at the levels above

@@ -10,6 +10,7 @@ use crate::ingest::{self, RawBatch};
 use crate::output::ColumnBuilder;
 use crate::privacy::Dictionary;
 use crate::residual::KeySink;
+use crate::row_hashes::RowHashes;
 use arrow::array::{ArrayRef, RecordBatch};
 use arrow::datatypes::{Schema, SchemaRef};
 use arrow::ipc::writer::FileWriter;
@@ -47,14 +48,15 @@ pub(super) struct Encoded {
     /// external shuffle (a shuffled release of a file of known size), instead of a spill file.
     pub scattered: Option<crate::output::Shuffler>,
     /// Each accepted row's subject hash ([`crate::people::subject_hash`]), when the rules
-    /// declare a `subject` (a row without one is malformed); empty otherwise.
-    pub subjects: Vec<u64>,
+    /// declare a `subject` (a row without one is malformed); empty otherwise. On disk past a
+    /// bound ([`RowHashes`]).
+    pub subjects: RowHashes,
     /// When the column is released as a code: each row's hash of the value as the code is made
     /// from it (the rows one released code links); empty otherwise.
-    pub units: Vec<u64>,
+    pub units: RowHashes,
     /// Without a declared subject: each row's hash of each column that may name a person
     /// ([`super::layout::Layout::implied`]).
-    pub implied: Vec<Vec<u64>>,
+    pub implied: Vec<RowHashes>,
 }
 
 /// Read and transform every row. Batches are parsed and transformed on every core; their
@@ -87,8 +89,7 @@ pub(super) fn encode(
         released,
         ..
     } = &mut layout;
-    let (job, plan, columns) = (&*job, &*plan, &*columns);
-    let spill_fields = &*spill_fields;
+    let (job, plan, columns, spill_fields) = (&*job, &*plan, &*columns, &*spill_fields);
     let file = ingest::source_file(job);
     let cx = BatchContext {
         file: &file,
@@ -106,12 +107,12 @@ pub(super) fn encode(
         scan: !scanned.is_empty(),
         heads: scanned.iter().any(|&ci| matches!(columns[ci].slot, Slot::Local(_))),
         hasher: crate::residual::KeyHasher::new(),
+        people_key: std::hash::RandomState::new(),
         number_inputs,
         person: person.as_ref().map(|p| (p.inputs.as_slice(), p.plan, p.code.map(|i| &columns[i]))),
         implied: implied.iter().map(|(input, _)| *input).collect(),
     };
     let spill_path = target.map(|t| t.tmp_dir.join("spill.arrow"));
-
     // Pass 1: ingest and transform; local columns go to the spill file, or, when the release
     // is shuffled, with each row's number straight to the shuffle's buckets (written once
     // instead of written, read back and scattered in pass 2).
@@ -128,7 +129,7 @@ pub(super) fn encode(
     let encoding_used = source.encoding();
     let inputs = source.inputs();
     opts.progress.stage("reading and transforming", source.size());
-    let mut merged = Merged::new(plan.columns.len(), implied.len());
+    let mut merged = Merged::new(plan.columns.len(), implied.len(), target.map(|t| t.tmp_dir));
     let mut keys = crate::residual::KeySpill::new(target.map(|t| t.tmp_dir));
     let key_err = |e: std::io::Error| output_err(&target.map_or_else(std::env::temp_dir, |t| t.tmp_dir.into()), e);
     let result = in_parallel(source, opts.workers(), &cx, |done| {
@@ -137,7 +138,7 @@ pub(super) fn encode(
         // vector that doubles as it goes copies itself and touches fresh memory each time.
         let expected = expected_rows(size, stats.bytes(), merged.rows_in + done.rows_in);
         let first_row = merged.batch_lens.iter().sum::<usize>();
-        merged.merge(&done, dicts, expected);
+        merged.merge(&done, dicts, expected).map_err(key_err)?;
         keys.add_all(&done.keys, &done.lens).map_err(key_err)?;
         if let Some(w) = spill.as_mut() {
             w.write(&done.spill).map_err(spill_err)?;
@@ -348,6 +349,8 @@ struct BatchContext<'a> {
     /// Whether the residual scan's keys are collected (some released text is scanned).
     scan: bool,
     /// The run's key for them.
+    /// The run's random key of the subjects' hashes (they may go to disk).
+    people_key: std::hash::RandomState,
     hasher: crate::residual::KeyHasher,
     /// Whether addresses' heads are kept too (a column scanned row by row).
     heads: bool,
@@ -408,15 +411,15 @@ struct Merged {
     first_rejection: Option<String>,
     name_set: crate::scrub::NameSet,
     maybe: Vec<crate::scrub::MaybeNames>,
-    subjects: Vec<u64>,
-    units: Vec<u64>,
-    implied: Vec<Vec<u64>>,
+    subjects: RowHashes,
+    units: RowHashes,
+    implied: Vec<RowHashes>,
 }
 
 impl Merged {
     /// Nothing merged yet, for a plan of `plan_columns` columns and `implied` columns that may
-    /// name a person.
-    fn new(plan_columns: usize, implied: usize) -> Merged {
+    /// name a person; the rows' hashes go to files in `dir` past their bound.
+    fn new(plan_columns: usize, implied: usize, dir: Option<&std::path::Path>) -> Merged {
         Merged {
             batch_lens: Vec::new(),
             rows_in: 0,
@@ -426,9 +429,9 @@ impl Merged {
             first_rejection: None,
             name_set: crate::scrub::NameSet::default(),
             maybe: Vec::new(),
-            subjects: Vec::new(),
-            units: Vec::new(),
-            implied: vec![Vec::new(); implied],
+            subjects: RowHashes::new(dir),
+            units: RowHashes::new(dir),
+            implied: (0..implied).map(|_| RowHashes::new(dir)).collect(),
         }
     }
 
@@ -455,7 +458,7 @@ impl Merged {
         Ok(())
     }
 
-    fn merge(&mut self, done: &Done, dicts: &mut [Dictionary], expected_rows: usize) {
+    fn merge(&mut self, done: &Done, dicts: &mut [Dictionary], expected_rows: usize) -> std::io::Result<()> {
         for (d, part) in dicts.iter_mut().zip(&done.parts) {
             let needed = d.codes.len() + part.rows.len();
             if needed > d.codes.capacity() {
@@ -488,21 +491,12 @@ impl Merged {
         for (m, d) in self.maybe.iter_mut().zip(&done.maybe) {
             m.merge(d);
         }
-        // Room for the rows to come at once, as for the codes (a vector that doubles holds up
-        // to three times its size while it copies itself).
-        let grow = |all: &mut Vec<u64>, part: &[u64]| {
-            let needed = all.len() + part.len();
-            if needed > all.capacity() {
-                let room = expected_rows.min(needed.saturating_mul(16)).max(needed + needed / 2);
-                all.reserve_exact(room - all.len());
-            }
-            all.extend_from_slice(part);
-        };
-        grow(&mut self.subjects, &done.subjects);
-        grow(&mut self.units, &done.units);
+        self.subjects.extend(&done.subjects)?;
+        self.units.extend(&done.units)?;
         for (all, part) in self.implied.iter_mut().zip(&done.implied) {
-            grow(all, part);
+            all.extend(part)?;
         }
+        Ok(())
     }
 }
 
@@ -886,11 +880,11 @@ fn person_of(
     joined: &mut String,
 ) -> Result<(), (usize, crate::cell::Malformed)> {
     match cx.person {
-        Some((inputs, plan_col, code)) => match subject_of(batch, row, inputs) {
+        Some((inputs, plan_col, code)) => match subject_of(batch, row, inputs, &cx.people_key) {
             Some(h) => {
                 subjects.push(h);
                 if let Some(c) = code {
-                    units.push(unit_of(batch, row, c, cx.plan.columns[c.plan].nfkc, joined));
+                    units.push(unit_of(batch, row, c, (&cx.people_key, cx.plan.columns[c.plan].nfkc), joined));
                 }
                 Ok(())
             }
@@ -903,7 +897,10 @@ fn person_of(
         },
         None => {
             for (hashes, input) in implied.iter_mut().zip(&cx.implied) {
-                hashes.push(subject_of(batch, row, std::slice::from_ref(input)).unwrap_or(crate::people::NO_SUBJECT));
+                hashes.push(
+                    subject_of(batch, row, std::slice::from_ref(input), &cx.people_key)
+                        .unwrap_or(crate::people::NO_SUBJECT),
+                );
             }
             Ok(())
         }
@@ -1052,25 +1049,32 @@ fn add_names(batch: &RawBatch, row: usize, inputs: &[super::layout::NameInput], 
 
 /// The hash of the value the row's released code `c` is made from, read and normalised as the
 /// code's transform reads it (so the rows of one code have one hash).
-fn unit_of(batch: &RawBatch, row: usize, c: &OutColumn, nfkc: bool, joined: &mut String) -> u64 {
+fn unit_of(
+    batch: &RawBatch,
+    row: usize,
+    c: &OutColumn,
+    cx: (&std::hash::RandomState, bool),
+    joined: &mut String,
+) -> u64 {
+    let (key, nfkc) = cx;
     let v = value_of(batch, row, c, joined).unwrap_or_default();
-    crate::people::subject_hash(crate::transform::normalized(nfkc, v).trim())
+    crate::people::subject_hash(key, crate::transform::normalized(nfkc, v).trim())
 }
 
 /// The subject hash of a row: its person's identifier (the parts of a composite one in order),
 /// normalised as the registry keeps it; `None` when the row has none (or only characters that
 /// are no part of an identifier).
-fn subject_of(batch: &RawBatch, row: usize, inputs: &[usize]) -> Option<u64> {
+fn subject_of(batch: &RawBatch, row: usize, inputs: &[usize], key: &std::hash::RandomState) -> Option<u64> {
     let mut parts = inputs.iter().map(|i| batch.value(row, *i).map(tokumei_jp::identifier_key).unwrap_or_default());
     match inputs.len() {
-        1 => parts.next().filter(|k| !k.is_empty()).map(|k| crate::people::subject_hash(&k)),
+        1 => parts.next().filter(|k| !k.is_empty()).map(|k| crate::people::subject_hash(key, &k)),
         _ => {
             let parts: Vec<_> = parts.collect();
             parts.iter().any(|k| !k.is_empty()).then(|| {
                 let mut joined = String::new();
                 let parts: Vec<Option<&str>> = parts.iter().map(|p| Some(&p[..])).collect();
                 composite(&parts, false, &mut joined);
-                crate::people::subject_hash(&joined)
+                crate::people::subject_hash(key, &joined)
             })
         }
     }
