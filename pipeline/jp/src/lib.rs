@@ -81,10 +81,30 @@ pub fn parse_int(s: &str) -> Result<i64, &'static str> {
 /// returned borrowed after one pass of range checks, without the Unicode tables.
 pub fn nfkc(value: &str) -> std::borrow::Cow<'_, str> {
     use unicode_normalization::{IsNormalized, is_nfkc_quick};
-    if value.is_ascii() || value.chars().all(nfkc_stable) || is_nfkc_quick(value.chars()) == IsNormalized::Yes {
+    if value.is_ascii() || value.chars().all(nfkc_stable) {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    // Text made of those and of the ideographic space and full-width ASCII (山田　太郎, ＡＢ１２),
+    // which NFKC maps one to one into ASCII, mapped without the tables.
+    if let Some(mapped) = value.chars().map(nfkc_simple).collect::<Option<String>>() {
+        return std::borrow::Cow::Owned(mapped);
+    }
+    if is_nfkc_quick(value.chars()) == IsNormalized::Yes {
         std::borrow::Cow::Borrowed(value)
     } else {
         std::borrow::Cow::Owned(value.nfkc().collect())
+    }
+}
+
+/// What NFKC makes of `c` whatever stands around it, when that is one character NFKC leaves as
+/// it is ([`nfkc_stable`]): `c` itself, or ASCII for the ideographic space U+3000 and the
+/// full-width forms of ASCII U+FF01-U+FF5E.
+fn nfkc_simple(c: char) -> Option<char> {
+    match c {
+        c if nfkc_stable(c) => Some(c),
+        '\u{3000}' => Some(' '),
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0),
+        _ => None,
     }
 }
 
@@ -295,6 +315,27 @@ mod tests {
             assert!(!nfkc_stable(c), "U+{:04X}", c as u32);
         }
         assert_eq!(nfkc("か\u{3099}"), "が");
+        // The one-to-one mappings: each alone, and sampled runs of three with stable text.
+        let simple: Vec<char> =
+            (0u32..0x11_0000).filter_map(char::from_u32).filter(|c| nfkc_simple(*c).is_some()).collect();
+        for c in &simple {
+            let one = c.to_string();
+            assert_eq!(nfkc(&one), one.nfkc().collect::<String>(), "U+{:04X}", *c as u32);
+        }
+        assert_eq!(simple.len(), stable.len() + 1 + 0x5E);
+        let mapped: Vec<char> = simple.iter().copied().filter(|c| !nfkc_stable(*c)).collect();
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Half the characters from the mapped ones, half stable.
+            let pick = |r: u64| match r & 1 {
+                0 => mapped[(r >> 1) as usize % mapped.len()],
+                _ => stable[(r >> 1) as usize % stable.len()],
+            };
+            let text: String = (0..3).map(|i| pick(x >> (i * 20))).collect();
+            assert_eq!(nfkc(&text), text.nfkc().collect::<String>(), "{text:?}");
+        }
         assert_eq!(nfkc("山田　ｱｲ"), "山田 アイ");
     }
 

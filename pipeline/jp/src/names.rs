@@ -293,6 +293,12 @@ pub enum NameColumn {
 
 /// The shape of one value as a person name, if it has one.
 pub fn name_shape(value: &str) -> Option<NameColumn> {
+    // An ASCII letter or digit is no name character, nor is whatever NFKC composes it into: an
+    // address, a code or a telephone number is told at once (this runs on every value of a
+    // direct identifier whose header does not say what it holds).
+    if value.bytes().any(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
     let v = crate::nfkc(value.trim());
     let v = crate::strip_invisible(v.trim());
     let v = v.trim();
@@ -433,6 +439,9 @@ mod tests {
         assert_eq!(name_shape("佐藤"), Some(NameColumn::Surnames));
         assert_eq!(name_shape("要介護１"), None);
         assert_eq!(name_shape("訪問介護"), None);
+        assert_eq!(name_shape("山田 太郎2"), None);
+        assert_eq!(name_shape("東京都八王子市元本郷町4丁目"), None);
+        assert_eq!(name_shape("Yamada Taro"), None);
     }
 
     #[test]

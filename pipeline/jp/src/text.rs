@@ -87,44 +87,50 @@ pub fn digit_runs_wide(text: &str) -> Vec<DigitRun> {
 }
 
 fn runs_with(text: &str, max_separators: usize, separator: &dyn Fn(char) -> bool) -> Vec<DigitRun> {
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    // One pass over the characters (no copy of them: this runs on every identifier value of a
+    // job), looking ahead through a clone of the iterator.
+    let written_as_digit = |c: char| c.is_ascii_digit() || ('０'..='９').contains(&c);
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let Some(d) = digit_value(chars[i].1) else {
-            i += 1;
-            continue;
-        };
-        let start = chars[i].0;
-        let mut digits = String::new();
+    let mut it = text.char_indices();
+    while let Some((start, c)) = it.next() {
+        let Some(d) = digit_value(c) else { continue };
+        // Room for a telephone number or an individual number without growing.
+        let mut digits = String::with_capacity(16);
         digits.push((b'0' + d) as char);
-        let mut kanji_only = !chars[i].1.is_ascii_digit() && !('０'..='９').contains(&chars[i].1);
-        let mut last = i;
-        let mut j = i + 1;
-        while j < chars.len() {
-            if let Some(d) = digit_value(chars[j].1) {
+        let mut kanji_only = !written_as_digit(c);
+        let mut end = start + c.len_utf8();
+        loop {
+            let mut look = it.clone();
+            let Some((at, next)) = look.next() else { break };
+            if let Some(d) = digit_value(next) {
                 digits.push((b'0' + d) as char);
-                kanji_only &= !chars[j].1.is_ascii_digit() && !('０'..='９').contains(&chars[j].1);
-                last = j;
-                j += 1;
+                kanji_only &= !written_as_digit(next);
+                end = at + next.len_utf8();
+                it = look;
                 continue;
             }
             // Up to `max_separators` separators, then a digit.
-            let mut k = j;
-            while k < chars.len() && k - j < max_separators && separator(chars[k].1) {
-                k += 1;
+            let mut seps = 0;
+            let mut after = it.clone();
+            while seps < max_separators {
+                let mut step = after.clone();
+                match step.next() {
+                    Some((_, s)) if separator(s) => {
+                        after = step;
+                        seps += 1;
+                    }
+                    _ => break,
+                }
             }
-            if k > j && k < chars.len() && digit_value(chars[k].1).is_some() {
-                j = k;
+            if seps > 0 && after.clone().next().is_some_and(|(_, c)| digit_value(c).is_some()) {
+                it = after;
                 continue;
             }
             break;
         }
-        let end = chars[last].0 + chars[last].1.len_utf8();
         if !(kanji_only && digits.len() < 2) {
             out.push(DigitRun { start, end, digits });
         }
-        i = last + 1;
     }
     out
 }
@@ -133,8 +139,88 @@ fn runs_with(text: &str, max_separators: usize, separator: &dyn Fn(char) -> bool
 mod tests {
     use super::*;
 
+    /// The earlier form of [`runs_with`] (over a vector of the characters), the reference.
+    fn runs_by_index(text: &str, max_separators: usize, separator: &dyn Fn(char) -> bool) -> Vec<DigitRun> {
+        let chars: Vec<(usize, char)> = text.char_indices().collect();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            let Some(d) = digit_value(chars[i].1) else {
+                i += 1;
+                continue;
+            };
+            let start = chars[i].0;
+            let mut digits = String::new();
+            digits.push((b'0' + d) as char);
+            let mut kanji_only = !chars[i].1.is_ascii_digit() && !('０'..='９').contains(&chars[i].1);
+            let mut last = i;
+            let mut j = i + 1;
+            while j < chars.len() {
+                if let Some(d) = digit_value(chars[j].1) {
+                    digits.push((b'0' + d) as char);
+                    kanji_only &= !chars[j].1.is_ascii_digit() && !('０'..='９').contains(&chars[j].1);
+                    last = j;
+                    j += 1;
+                    continue;
+                }
+                // Up to `max_separators` separators, then a digit.
+                let mut k = j;
+                while k < chars.len() && k - j < max_separators && separator(chars[k].1) {
+                    k += 1;
+                }
+                if k > j && k < chars.len() && digit_value(chars[k].1).is_some() {
+                    j = k;
+                    continue;
+                }
+                break;
+            }
+            let end = chars[last].0 + chars[last].1.len_utf8();
+            if !(kanji_only && digits.len() < 2) {
+                out.push(DigitRun { start, end, digits });
+            }
+            i = last + 1;
+        }
+        out
+    }
+
     fn runs(t: &str) -> Vec<String> {
         digit_runs(t).into_iter().map(|r| r.digits).collect()
+    }
+
+    /// The one-pass scan finds what the scan over a vector of the characters found: every text of
+    /// up to five characters from digits of each writing, separators of each kind and letters,
+    /// and longer random ones, both ways of reading separators.
+    #[test]
+    fn the_one_pass_scan_equals_the_indexed_scan() {
+        const ALPHABET: [char; 10] = ['1', '２', '三', '一', '-', ' ', ',', 'a', '、', '〇'];
+        let check = |t: &str| {
+            assert_eq!(digit_runs(t), runs_by_index(t, 2, &is_number_separator), "{t:?}");
+            assert_eq!(digit_runs_wide(t), runs_by_index(t, 3, &is_group_separator), "{t:?}");
+        };
+        let mut text = String::new();
+        for len in 0..=5u32 {
+            for mut n in 0..ALPHABET.len().pow(len) {
+                text.clear();
+                for _ in 0..len {
+                    text.push(ALPHABET[n % ALPHABET.len()]);
+                    n /= ALPHABET.len();
+                }
+                check(&text);
+            }
+        }
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            text.clear();
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut bits = state;
+            for _ in 0..(bits % 24) {
+                bits = bits.rotate_right(5) ^ state.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                text.push(ALPHABET[(bits % ALPHABET.len() as u64) as usize]);
+            }
+            check(&text);
+        }
     }
 
     #[test]

@@ -988,17 +988,32 @@ const NAME: u8 = 1;
 const SPLIT: u8 = 2;
 const NUMBER: u8 = 3;
 
-/// Values already turned into keys in one batch, by column (a name or a code that repeats is
-/// normalised and hashed once).
-/// Hashed under the run's key (values that collide cannot be made), with what the value is
-/// read as: [`TOLD`], [`NAME`], [`SPLIT`] or [`NUMBER`].
-#[derive(Default)]
-struct Once(rustc_hash::FxHashSet<u64>);
+/// Entries of [`Once`]'s table.
+const ONCE_BITS: u32 = 14;
+
+/// Values turned into keys lately, by column (a name or a code that repeats, as a household's
+/// address and telephone number do on its members' rows, is normalised and hashed once): a
+/// direct-mapped table of the last values' hashes, under the run's key (values that collide
+/// cannot be made), with what the value is read as: [`TOLD`], [`NAME`], [`SPLIT`] or
+/// [`NUMBER`]. A value whose entry another took since is read again: its keys are written again,
+/// which the scan's loading deduplicates; a value is never skipped unless it was read.
+struct Once(Box<[u64]>);
+
+impl Default for Once {
+    fn default() -> Self {
+        Once(vec![0; 1 << ONCE_BITS].into_boxed_slice())
+    }
+}
 
 impl Once {
-    /// Whether `value` (with its column) is new in the batch.
+    /// Whether `value` (with its column) was not read lately.
     fn first(&mut self, hasher: &crate::residual::KeyHasher, value: impl std::hash::Hash) -> bool {
-        self.0.insert(hasher.hash(value))
+        // 0 marks an empty entry.
+        let h = hasher.hash(value) | 1;
+        let entry = &mut self.0[(h >> (64 - ONCE_BITS)) as usize];
+        let new = *entry != h;
+        *entry = h;
+        new
     }
 }
 
