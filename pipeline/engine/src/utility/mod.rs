@@ -44,6 +44,18 @@ impl Before {
             .collect();
         Before { dicts }
     }
+
+    /// Taken over combinations of codes (`crate::combos`): each row's codes, `ids[r]` being row
+    /// `r`'s combination.
+    pub fn expand(&mut self, ids: &[u32]) {
+        for (_, codes) in self.dicts.iter_mut().flatten() {
+            *codes = match codes {
+                Codes::U8(v) => Codes::U8(crate::combos::to_rows(v, ids)),
+                Codes::U16(v) => Codes::U16(crate::combos::to_rows(v, ids)),
+                Codes::U32(v) => Codes::U32(crate::combos::to_rows(v, ids)),
+            };
+        }
+    }
 }
 
 /// Row codes in the narrowest width their dictionary allows: a byte per row for up to 256
