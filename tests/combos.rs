@@ -19,12 +19,14 @@ struct Outcome {
     rows: Option<Rows>,
 }
 
-/// Run `rules` (text) on `input` in a fresh folder with `TOKUMEI_TEST_COMBOS=how`.
-fn run(input: &std::path::Path, rules: &str, how: &str) -> Outcome {
+/// Run `rules` (text) on `input` in a fresh folder with `TOKUMEI_TEST_COMBOS=how` and `vars`.
+fn run_with(input: &std::path::Path, rules: &str, how: &str, vars: &[(&str, &str)]) -> Outcome {
     let env = Env::new();
     let rules = env.write("rules.toml", rules);
     let job = env.job("combo", input, &rules, "");
-    let r = env.tokumei_with(&["run", job.to_str().unwrap()], &[("TOKUMEI_TEST_COMBOS", how)]);
+    let mut vars = vars.to_vec();
+    vars.push(("TOKUMEI_TEST_COMBOS", how));
+    let r = env.tokumei_with(&["run", job.to_str().unwrap()], &vars);
     // The temporary folder's name differs between the runs: taken out of what is said.
     let stderr = r.stderr.replace(env.dir.path().to_str().unwrap(), "<dir>");
     if r.code != 0 {
@@ -43,6 +45,11 @@ fn run(input: &std::path::Path, rules: &str, how: &str) -> Outcome {
         s.remove("ms");
     }
     Outcome { code: r.code, stderr, report: Some(rep), rows: Some(rows) }
+}
+
+/// [`run_with`] without other variables.
+fn run(input: &std::path::Path, rules: &str, how: &str) -> Outcome {
+    run_with(input, rules, how, &[])
 }
 
 /// The released rows, sorted, without the columns pseudonymised under the release's key.
@@ -65,7 +72,12 @@ fn released_rows(dir: &std::path::Path, rep: &Value) -> Rows {
 /// Run `rules` on `input` both ways; the first way must count combinations (its rows' ids past
 /// 1,000 go to a file), the second rows. Returns the outcome (the same both ways).
 fn both_ways(name: &str, input: &std::path::Path, rules: &str) -> Outcome {
-    let combos = run(input, rules, "1000");
+    both_ways_with(name, input, rules, &[])
+}
+
+/// [`both_ways`] with `vars` for the run that counts combinations.
+fn both_ways_with(name: &str, input: &std::path::Path, rules: &str, vars: &[(&str, &str)]) -> Outcome {
+    let combos = run_with(input, rules, "1000", vars);
     let rows = run(input, rules, "rows");
     assert!(combos.stderr.contains("test: the models count combinations"), "{name}: {}", combos.stderr);
     assert!(rows.stderr.contains("test: the models count rows"), "{name}: {}", rows.stderr);
@@ -130,6 +142,16 @@ fn the_sample_job_counts_combinations_and_releases_what_rows_release() {
     let rep = out.report.unwrap();
     assert!(rep["suppressed"].as_u64().unwrap() > 0, "the sample suppresses some rows: {}", rep["suppressed"]);
     assert!(rep["rows_out"].as_u64().unwrap() > 9000);
+}
+
+/// Pass 2 streams the spill through the shuffle's buckets (no spill held in memory) on one
+/// thread: each row still takes its codes from its combination.
+#[test]
+#[cfg_attr(not(debug_assertions), ignore)]
+fn a_streamed_pass_2_gives_each_row_its_combinations_codes() {
+    let rules = std::fs::read_to_string(sample_rules()).unwrap();
+    let vars = [("TOKUMEI_SPILL_MEMORY", "0"), ("TOKUMEI_THREADS", "1")];
+    assert_eq!(both_ways_with("streamed", &sample_csv(), &rules, &vars).code, 0);
 }
 
 #[test]

@@ -64,6 +64,23 @@ pub(super) struct Anonymized {
     pub originals: Vec<crate::perturb::Original>,
     /// The released dictionary columns as every row was read (for the utility comparison).
     pub snapshot: crate::utility::Before,
+    /// When the models counted combinations of codes: each row's combination. The dictionaries'
+    /// codes and the snapshot's are then the combinations' (row `r`'s are at `combo_of_row[r]`),
+    /// while the classes and the verdicts are each row's.
+    pub combo_of_row: Option<Vec<u32>>,
+}
+
+impl Anonymized {
+    /// Every dictionary and the snapshot given one code per row again (for a stage that
+    /// rewrites a column row by row).
+    pub(super) fn each_row(&mut self) {
+        if let Some(ids) = self.combo_of_row.take() {
+            for d in self.enc.layout.dicts.iter_mut() {
+                d.codes = crate::combos::to_rows(&d.codes, &ids);
+            }
+            self.snapshot.expand(&ids);
+        }
+    }
 }
 
 /// Apply the privacy models.
@@ -188,8 +205,7 @@ pub(super) fn anonymize(p: Perturbed) -> Result<Anonymized, EngineError> {
             false => Vec::new(),
         },
     };
-    // From here on every stage works row by row: each row's codes, class and verdict.
-    let classes = rows_back(combos, &mut enc.layout.dicts, &mut snapshot, classes, &mut enforcement.keep)?;
+    let (classes, combo_of_row) = rows_back(combos, classes, &mut enforcement.keep)?;
 
     Ok(Anonymized {
         rare,
@@ -214,6 +230,7 @@ pub(super) fn anonymize(p: Perturbed) -> Result<Anonymized, EngineError> {
         seed_fixed_for_test,
         originals,
         snapshot,
+        combo_of_row,
         enc,
     })
 }
@@ -243,21 +260,18 @@ fn combinations(
     Ok(combos)
 }
 
-/// Each row's codes, class (returned) and verdict (`keep`) from its combination's, when the
-/// models counted combinations.
+/// Each row's class and verdict (`keep`) from its combination's, when the models counted
+/// combinations; returns the classes and each row's combination.
 fn rows_back(
     combos: Option<crate::combos::Combos>,
-    dicts: &mut [Dictionary],
-    snapshot: &mut crate::utility::Before,
     mut classes: Classes,
     keep: &mut Vec<bool>,
-) -> Result<Classes, EngineError> {
-    if let Some(c) = combos {
-        let ids = to_rows(&c, dicts, snapshot)?;
-        classes.of_row = crate::combos::to_rows(&classes.of_row, &ids);
-        *keep = crate::combos::to_rows(keep, &ids);
-    }
-    Ok(classes)
+) -> Result<(Classes, Option<Vec<u32>>), EngineError> {
+    let Some(c) = combos else { return Ok((classes, None)) };
+    let ids = c.ids().map_err(|e| crate::error::output_err(&c.folder(), e))?;
+    classes.of_row = crate::combos::to_rows(&classes.of_row, &ids);
+    *keep = crate::combos::to_rows(keep, &ids);
+    Ok((classes, Some(ids)))
 }
 
 /// The rows of the combinations not kept: the sum of their weights.

@@ -46,7 +46,6 @@ pub(super) fn stage(
     let (batch_lens, classes, enforcement, nulled, rows_out) =
         (&enc.batch_lens, &an.classes, &an.enforcement, &an.nulled, an.rows_out);
     report.audit_head = target.audit_head.clone();
-
     // Pass 2: write the Parquet file.
     let write_started = Instant::now();
     let (out_schema, bound_kinds) = out_schema(plan, columns, &report);
@@ -65,9 +64,11 @@ pub(super) fn stage(
         false => Tally::new(written.len(), outside, by_code, rows_out as usize),
     };
     let canon = canonical_codes(&outside_dicts, dicts, nulled);
+    // (Where the dictionaries' codes are combinations', a row's are its combination's.)
+    let at = |row: u32| an.combo_of_row.as_ref().map_or(row as usize, |ids| ids[row as usize] as usize);
     let code_of = |c: usize, row: u32| -> u64 {
         match outside_dicts[c] {
-            Some(d) => canon[c][dicts[d].codes[row as usize] as usize],
+            Some(d) => canon[c][dicts[d].codes[at(row)] as usize],
             None => u64::MAX,
         }
     };
@@ -112,6 +113,7 @@ pub(super) fn stage(
             matches!(c.slot, Slot::Global(_)) && c.transform.output_type() == DataType::Utf8
         }),
         threads: opts.workers(),
+        combo_of_row: an.combo_of_row.as_deref(),
     };
     let (written_file, early_risk) = std::thread::scope(|scope| {
         let risk = early.then(|| {
@@ -520,6 +522,8 @@ struct WriteSpec<'a> {
     value_counts: &'a [Vec<u64>],
     nulled: &'a [Vec<bool>],
     keep: &'a [bool],
+    /// Each row's combination, when the dictionaries' codes are combinations'.
+    combo_of_row: Option<&'a [u32]>,
     batch_lens: &'a [usize],
     spilled: bool,
     /// Written columns of pseudonym codes (all but unique): written plain.
@@ -743,7 +747,8 @@ struct Builder<'a> {
     dict_bounds: Vec<Option<(ArrayRef, ArrayRef)>>,
     /// Bounds of the labels of spilled generalised columns, by label.
     bound_cache: Vec<rustc_hash::FxHashMap<String, Option<Bounds>>>,
-    /// Each dictionary's codes of every row packed into one word, when they fit.
+    /// Each dictionary's codes of every row (of every combination, when the codes are
+    /// combinations') packed into one word, when they fit.
     packed: Option<PackedCodes>,
     /// The schema of the written batches (the release's, with the arrays' own types).
     batch_schema: Option<SchemaRef>,
@@ -892,7 +897,8 @@ impl<'a> Builder<'a> {
         let enc = self.enc;
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
         // The rows' packed codes, read once for all dictionaries.
-        let words: Option<Vec<u64>> = self.packed.as_ref().map(|p| rows.iter().map(|r| p.words[*r as usize]).collect());
+        let at = |r: &u32| enc.combo_of_row.map_or(*r as usize, |ids| ids[*r as usize] as usize);
+        let words: Option<Vec<u64>> = self.packed.as_ref().map(|p| rows.iter().map(|r| p.words[at(r)]).collect());
         for (ci, c) in enc.columns.iter().enumerate() {
             match c.slot {
                 Slot::Local(j) => {
@@ -922,7 +928,7 @@ impl<'a> Builder<'a> {
                             let (shift, mask) = p.fields[d];
                             UInt32Array::from_iter_values(words.iter().map(|w| ((w >> shift) & mask) as u32))
                         }
-                        _ => UInt32Array::from_iter_values(rows.iter().map(|r| enc.dicts[d].codes[*r as usize])),
+                        _ => UInt32Array::from_iter_values(rows.iter().map(|r| enc.dicts[d].codes[at(r)])),
                     };
                     arrays.push(self.labels(d, &codes)?);
                     if let (Some(_), Some((lo, hi))) = (enc.bounds[ci], &self.dict_bounds[d]) {
