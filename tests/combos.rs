@@ -154,6 +154,24 @@ fn a_streamed_pass_2_gives_each_row_its_combinations_codes() {
     assert_eq!(both_ways_with("streamed", &sample_csv(), &rules, &vars).code, 0);
 }
 
+/// A column outside the key written row by row (not dictionary-coded): the release risk is
+/// counted from the written rows, each row's class taken from its combination.
+#[test]
+#[cfg_attr(not(debug_assertions), ignore)]
+fn the_release_risk_over_a_column_written_row_by_row_counts_each_rows_class() {
+    let rules = sample_with(
+        "name = \"市区町村コード\"\nrole = \"quasi_identifier\"\naction = \"drop\"",
+        "name = \"市区町村コード\"\nrole = \"insensitive\"\naction = \"mask\"\nkeep_first = 2",
+    );
+    let out = both_ways("late risk", &sample_csv(), &rules);
+    let rep = out.report.unwrap();
+    assert!(
+        rep["release_risk"]["outside_key"].as_array().unwrap().iter().any(|c| c == "市区町村コード"),
+        "{}",
+        rep["release_risk"]
+    );
+}
+
 #[test]
 #[cfg_attr(not(debug_assertions), ignore)]
 fn searches_count_combinations_as_rows() {

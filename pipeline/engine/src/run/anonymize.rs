@@ -65,8 +65,8 @@ pub(super) struct Anonymized {
     /// The released dictionary columns as every row was read (for the utility comparison).
     pub snapshot: crate::utility::Before,
     /// When the models counted combinations of codes: each row's combination. The dictionaries'
-    /// codes and the snapshot's are then the combinations' (row `r`'s are at `combo_of_row[r]`),
-    /// while the classes and the verdicts are each row's.
+    /// codes, the snapshot's and the classes' `of_row` are then the combinations' (row `r`'s are
+    /// at `combo_of_row[r]`), while the verdicts (`keep`) are each row's.
     pub combo_of_row: Option<Vec<u32>>,
 }
 
@@ -79,6 +79,7 @@ impl Anonymized {
                 d.codes = crate::combos::to_rows(&d.codes, &ids);
             }
             self.snapshot.expand(&ids);
+            self.classes.of_row = crate::combos::to_rows(&self.classes.of_row, &ids);
         }
     }
 }
@@ -253,23 +254,25 @@ fn combinations(
     // Tests of the binary see which path a job took (builds with debug assertions only).
     #[cfg(debug_assertions)]
     if std::env::var_os("TOKUMEI_TEST_COMBOS").is_some() {
-        eprintln!("test: the models count {} ({n} rows)", if combos.is_some() { "combinations" } else { "rows" });
+        match &combos {
+            Some(c) => eprintln!("test: the models count combinations ({} of {n} rows)", c.len()),
+            None => eprintln!("test: the models count rows ({n} rows)"),
+        }
     }
     #[cfg(not(debug_assertions))]
     let _ = n;
     Ok(combos)
 }
 
-/// Each row's class and verdict (`keep`) from its combination's, when the models counted
-/// combinations; returns the classes and each row's combination.
+/// Each row's verdict (`keep`) from its combination's, when the models counted combinations;
+/// returns the classes (still the combinations') and each row's combination.
 fn rows_back(
     combos: Option<crate::combos::Combos>,
-    mut classes: Classes,
+    classes: Classes,
     keep: &mut Vec<bool>,
 ) -> Result<(Classes, Option<Vec<u32>>), EngineError> {
     let Some(c) = combos else { return Ok((classes, None)) };
     let ids = c.ids().map_err(|e| crate::error::output_err(&c.folder(), e))?;
-    classes.of_row = crate::combos::to_rows(&classes.of_row, &ids);
     *keep = crate::combos::to_rows(keep, &ids);
     Ok((classes, Some(ids)))
 }

@@ -65,10 +65,10 @@ pub(super) fn stage(
     };
     let canon = canonical_codes(&outside_dicts, dicts, nulled);
     // (Where the dictionaries' codes are combinations', a row's are its combination's.)
-    let at = |row: u32| an.combo_of_row.as_ref().map_or(row as usize, |ids| ids[row as usize] as usize);
-    let code_of = |c: usize, row: u32| -> u64 {
+    let at = |row: u32| an.combo_of_row.as_ref().map_or(row, |ids| ids[row as usize]);
+    let code_at = |c: usize, unit: u32| -> u64 {
         match outside_dicts[c] {
-            Some(d) => canon[c][dicts[d].codes[at(row)] as usize],
+            Some(d) => canon[c][dicts[d].codes[unit as usize] as usize],
             None => u64::MAX,
         }
     };
@@ -117,13 +117,11 @@ pub(super) fn stage(
     };
     let (written_file, early_risk) = std::thread::scope(|scope| {
         let risk = early.then(|| {
-            let (names, outside_names) = (known_names.clone(), outside_names.clone());
-            let (keep, of_row, code_of, k) = (&enforcement.keep, &classes.of_row, &code_of, plan.privacy.k);
-            let people = an.people.as_ref().map(|p| p.of_row.as_slice());
-            scope.spawn(move || {
-                let rows = (0..keep.len() as u32).filter(|r| keep[*r as usize]).map(|r| (r, 0));
-                crate::tally::release_risk(names, outside_names, k, of_row, rows, &|c, row, _| code_of(c, row), people)
-            })
+            let names = (known_names.clone(), outside_names.clone(), plan.privacy.k);
+            let ids = an.combo_of_row.as_deref();
+            let rows = (&enforcement.keep[..], ids, &classes.of_row[..], an.people.as_ref().map(|p| &p.of_row[..]));
+            let code_at = &code_at;
+            scope.spawn(move || kept_risk(rows, names, code_at))
         });
         let written = write_parquet(
             (!dry).then_some(parquet_path.as_path()),
@@ -151,8 +149,8 @@ pub(super) fn stage(
             known_names,
             outside_names,
             plan.privacy.k,
-            &classes.of_row,
-            &code_of,
+            &of_rows(&classes.of_row, an.combo_of_row.as_deref()),
+            &|c, row| code_at(c, at(row)),
             an.people.as_ref().map(|p| p.of_row.as_slice()),
         )?,
     });
@@ -175,6 +173,32 @@ pub(super) fn stage(
     files.push((parquet_name, output_sha));
     facts.outputs = files.iter().map(|(n, h)| format!("{n}={h}")).collect();
     Ok(RunOutcome { report, files, facts: RunFacts::default(), subjects: Vec::new(), refused: None })
+}
+
+/// Each row's verdict, combination, class and person (see [`kept_risk`]).
+type KeptRows<'a> = (&'a [bool], Option<&'a [u32]>, &'a [u32], Option<&'a [u32]>);
+
+/// The release risk of the kept rows when every column outside the key is dictionary-coded
+/// (counted while pass 2 writes): each kept row as its combination where the classes are the
+/// combinations'.
+/// `(keep, combo_of_row, of_row, people)`: each row's verdict, combination (when the codes and
+/// classes are combinations'), class and person.
+fn kept_risk(
+    (keep, ids, of_row, people): KeptRows,
+    (names, outside_names, k): (Vec<String>, Vec<String>, u32),
+    code_at: &(dyn Fn(usize, u32) -> u64 + Sync),
+) -> crate::report::ReleaseRisk {
+    let rows = (0..keep.len() as u32).filter(|r| keep[*r as usize]).map(|r| (ids.map_or(r, |i| i[r as usize]), 0));
+    crate::tally::release_risk(names, outside_names, k, of_row, rows, &|c, unit, _| code_at(c, unit), people)
+}
+
+/// Each row's class: `of` itself, or, when the classes are combinations', each row's
+/// combination's (`ids`).
+fn of_rows<'a>(of: &'a [u32], ids: Option<&[u32]>) -> std::borrow::Cow<'a, [u32]> {
+    match ids {
+        Some(ids) => crate::combos::to_rows(of, ids).into(),
+        None => of.into(),
+    }
 }
 
 /// The release's schema and each column's bound kind. Each field says what it means and how it
