@@ -71,8 +71,8 @@ pub(super) struct Anonymized {
 }
 
 impl Anonymized {
-    /// Every dictionary and the snapshot given one code per row again (for a stage that
-    /// rewrites a column row by row).
+    /// Every dictionary, the snapshot and the classes given one entry per row again (for a stage
+    /// that rewrites a column row by row).
     pub(super) fn each_row(&mut self) {
         if let Some(ids) = self.combo_of_row.take() {
             for d in self.enc.layout.dicts.iter_mut() {
