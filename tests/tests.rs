@@ -5,6 +5,7 @@ mod util;
 mod audit;
 mod bad_input;
 mod cli;
+mod combos;
 mod console;
 mod end_to_end;
 mod erasure;

@@ -30,8 +30,21 @@ pub fn judge(of_row: &[u32], sizes: &[u32], sensitive: &[&[u32]], globals: &[Glo
 /// of each row, the code of each row) of column `i` (when a class counts people with several
 /// rows each, each person's distinct values of that column).
 pub fn judge_columns(sizes: &[u32], sensitive: &[(&[u32], &[u32])], globals: &[Global], models: &[Model]) -> Verdict {
+    judge_weighted(sizes, sensitive, None, globals, models)
+}
+
+/// [`judge_columns`] with each row standing for `weights[i]` records when given (a table of
+/// combinations of codes with their rows: `sizes` are then the classes' records, the sums of
+/// their rows' weights). The verdict is the one of the table with each row repeated.
+pub fn judge_weighted(
+    sizes: &[u32],
+    sensitive: &[(&[u32], &[u32])],
+    weights: Option<&[u32]>,
+    globals: &[Global],
+    models: &[Model],
+) -> Verdict {
     let dists: Vec<Vec<Vec<(u32, u32)>>> = if need_distributions(models) {
-        sensitive.iter().map(|(of_row, codes)| distributions(of_row, sizes.len(), codes)).collect()
+        sensitive.iter().map(|(of_row, codes)| weighted_distributions(of_row, sizes.len(), codes, weights)).collect()
     } else {
         Vec::new()
     };
@@ -64,12 +77,23 @@ pub fn judge_columns(sizes: &[u32], sensitive: &[(&[u32], &[u32])], globals: &[G
 /// Per class, the `(code, count)` distribution of `codes` (by code). Counted in a table of
 /// classes by codes when that is small next to the rows, else by sorting (class, code) pairs.
 pub fn distributions(of_row: &[u32], classes: usize, codes: &[u32]) -> Vec<Vec<(u32, u32)>> {
+    weighted_distributions(of_row, classes, codes, None)
+}
+
+/// [`distributions`] with each row counted `weights[i]` times when given.
+pub fn weighted_distributions(
+    of_row: &[u32],
+    classes: usize,
+    codes: &[u32],
+    weights: Option<&[u32]>,
+) -> Vec<Vec<(u32, u32)>> {
+    let weight = |i: usize| weights.map_or(1, |w| w[i]);
     let values = codes.iter().copied().max().map_or(0, |m| m as usize + 1);
     let cells = classes.saturating_mul(values);
     if cells <= (of_row.len() / 2).max(1 << 16) && of_row.iter().all(|c| (*c as usize) < classes) {
         let mut counts = vec![0u32; cells];
-        for (c, v) in of_row.iter().zip(codes) {
-            counts[*c as usize * values + *v as usize] += 1;
+        for (i, (c, v)) in of_row.iter().zip(codes).enumerate() {
+            counts[*c as usize * values + *v as usize] += weight(i);
         }
         return counts
             .chunks(values.max(1))
@@ -79,20 +103,32 @@ pub fn distributions(of_row: &[u32], classes: usize, codes: &[u32]) -> Vec<Vec<(
             .take(classes)
             .collect();
     }
-    sorted_distributions(of_row, classes, codes)
+    sorted_distributions(of_row, classes, codes, weights)
 }
 
-fn sorted_distributions(of_row: &[u32], classes: usize, codes: &[u32]) -> Vec<Vec<(u32, u32)>> {
-    let mut pairs: Vec<u64> = of_row.iter().zip(codes).map(|(c, v)| ((*c as u64) << 32) | *v as u64).collect();
+fn sorted_distributions(
+    of_row: &[u32],
+    classes: usize,
+    codes: &[u32],
+    weights: Option<&[u32]>,
+) -> Vec<Vec<(u32, u32)>> {
+    let mut pairs: Vec<(u64, u32)> = of_row
+        .iter()
+        .zip(codes)
+        .enumerate()
+        .map(|(i, (c, v))| (((*c as u64) << 32) | *v as u64, weights.map_or(1, |w| w[i])))
+        .collect();
     pairs.sort_unstable();
     let mut out: Vec<Vec<(u32, u32)>> = vec![Vec::new(); classes];
     let mut i = 0;
     while i < pairs.len() {
         let mut j = i;
-        while j < pairs.len() && pairs[j] == pairs[i] {
+        let mut count = 0u32;
+        while j < pairs.len() && pairs[j].0 == pairs[i].0 {
+            count += pairs[j].1;
             j += 1;
         }
-        out[(pairs[i] >> 32) as usize].push((pairs[i] as u32, (j - i) as u32));
+        out[(pairs[i].0 >> 32) as usize].push((pairs[i].0 as u32, count));
         i = j;
     }
     out
@@ -115,8 +151,25 @@ mod tests {
             let classes = of_row.iter().max().map_or(0, |m| *m as usize + 1) + extra;
             prop_assert_eq!(
                 distributions(&of_row, classes, &codes),
-                sorted_distributions(&of_row, classes, &codes)
+                sorted_distributions(&of_row, classes, &codes, None)
             );
+        }
+
+        /// Rows counted with weights give the distributions of the rows repeated.
+        #[test]
+        fn weighted_distributions_are_those_of_the_rows_repeated(
+            rows in proptest::collection::vec((0u32..20, 0u32..12, 1u32..5), 0..300),
+        ) {
+            let of_row: Vec<u32> = rows.iter().map(|r| r.0).collect();
+            let codes: Vec<u32> = rows.iter().map(|r| r.1).collect();
+            let weights: Vec<u32> = rows.iter().map(|r| r.2).collect();
+            let repeated: Vec<(u32, u32)> =
+                rows.iter().flat_map(|r| std::iter::repeat_n((r.0, r.1), r.2 as usize)).collect();
+            let (rep_rows, rep_codes): (Vec<u32>, Vec<u32>) = repeated.into_iter().unzip();
+            let classes = of_row.iter().max().map_or(0, |m| *m as usize + 1);
+            let expected = distributions(&rep_rows, classes, &rep_codes);
+            prop_assert_eq!(&weighted_distributions(&of_row, classes, &codes, Some(&weights)), &expected);
+            prop_assert_eq!(&sorted_distributions(&of_row, classes, &codes, Some(&weights)), &expected);
         }
     }
     use crate::models::{DistinctL, TCloseness};

@@ -11,6 +11,7 @@
 //! the caller stages, and [`report`] says what was done. Publishing is the caller's.
 
 pub(crate) mod cell;
+pub(crate) mod combos;
 pub mod decisions;
 pub mod draft;
 pub mod error;

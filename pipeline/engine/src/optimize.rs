@@ -52,16 +52,18 @@ fn cell_of(label: &str) -> Cell {
 /// Search the levels and recode the quasi-identifier dictionaries to them. Returns the report
 /// and each plan column's chosen level. With `standing`, the search counts only those rows
 /// (one per person and class of key values: the search then counts people), and every row is
-/// recoded to the levels it picks.
+/// recoded to the levels it picks. With `counts` (and no `standing`), the dictionaries' codes
+/// are combinations', each standing for `counts[i]` of the `n` rows.
 pub fn optimize(
     plan: &Plan,
     cols: &[SearchColumn],
     dicts: &mut [Dictionary],
     sensitive: &[SearchSensitive],
     models: &[Model],
-    n: usize,
+    (n, counts): (usize, Option<&[u32]>),
     standing: Option<&[u32]>,
 ) -> Result<(SearchReport, Vec<(usize, u32)>), EngineError> {
+    let counts = counts.filter(|_| standing.is_none());
     // The codes the search counts: every row's, or the standing rows' only.
     let owned: Vec<Vec<u32>> = match standing {
         Some(rows) => dicts.iter().map(|d| rows.iter().map(|r| d.codes[*r as usize]).collect()).collect(),
@@ -72,7 +74,7 @@ pub fn optimize(
     let internal = |e: tokumei_anon::AnonError| search_error(plan, e);
     let qs = key_columns(plan, cols, dicts)?;
     // Columns no model reads enter as one constant value, so the search spends nothing on them.
-    let constant = vec![0u32; n];
+    let constant = vec![0u32; counts.map_or(n, <[u32]>::len)];
     let sensitive_columns: Vec<SensitiveColumn> = sensitive
         .iter()
         .map(|s| {
@@ -106,7 +108,7 @@ pub fn optimize(
             qi,
             sensitive: sensitive_columns,
             n,
-            counts: None,
+            counts,
             models: models.to_vec(),
             max_suppression: plan.privacy.max_suppression,
             quality: plan.privacy.quality,

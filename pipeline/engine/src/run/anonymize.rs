@@ -64,13 +64,30 @@ pub(super) struct Anonymized {
     pub originals: Vec<crate::perturb::Original>,
     /// The released dictionary columns as every row was read (for the utility comparison).
     pub snapshot: crate::utility::Before,
+    /// When the models counted combinations of codes: each row's combination. The dictionaries'
+    /// codes, the snapshot's and the classes' `of_row` are then the combinations' (row `r`'s are
+    /// at `combo_of_row[r]`), while the verdicts (`keep`) are each row's.
+    pub combo_of_row: Option<Vec<u32>>,
+}
+
+impl Anonymized {
+    /// Every dictionary, the snapshot and the classes given one entry per row again (for a stage
+    /// that rewrites a column row by row).
+    pub(super) fn each_row(&mut self) {
+        if let Some(ids) = self.combo_of_row.take() {
+            for d in self.enc.layout.dicts.iter_mut() {
+                d.codes = crate::combos::to_rows(&d.codes, &ids);
+            }
+            self.snapshot.expand(&ids);
+            self.classes.of_row = crate::combos::to_rows(&self.classes.of_row, &ids);
+        }
+    }
 }
 
 /// Apply the privacy models.
 pub(super) fn anonymize(p: Perturbed) -> Result<Anonymized, EngineError> {
-    let Perturbed { mut enc, columns: perturbed, seed_fixed_for_test, originals, before: snapshot, people } = p;
+    let Perturbed { mut enc, columns: perturbed, seed_fixed_for_test, originals, before: mut snapshot, people } = p;
     let (rows_in, rejected) = (enc.rows_in, enc.rejected);
-    // Privacy.
     let privacy_started = Instant::now();
     let n = (rows_in - rejected) as usize;
     let models = enc.layout.plan.models().map_err(|errors| {
@@ -86,6 +103,9 @@ pub(super) fn anonymize(p: Perturbed) -> Result<Anonymized, EngineError> {
     };
     // The hashes are not needed again: freed before pass 2.
     (enc.subjects, enc.units, enc.implied) = Default::default();
+    let combos = combinations(&mut enc, people.as_ref(), &mut snapshot, n)?;
+    // What the models count: the combinations (weighted by their rows), or the rows.
+    let (weights, units) = (combos.as_ref().map(|c| c.weights()), combos.as_ref().map_or(n, |c| c.len()));
     let plan = &enc.layout.plan;
     let columns = &enc.layout.columns;
     let dicts = &mut enc.layout.dicts;
@@ -93,24 +113,25 @@ pub(super) fn anonymize(p: Perturbed) -> Result<Anonymized, EngineError> {
     // `"auto"` codes of the key's and the sensitive top/bottom-coded columns: over every
     // accepted row, before the classes are made of them and the models judge them (a code
     // applied after l-diversity could merge the values that make a class diverse).
-    let mut autos = super::outliers::auto_caps(plan, columns, dicts, before_models, None, people.as_ref())?;
+    let mut autos = super::outliers::auto_caps(plan, columns, dicts, before_models, None, people.as_ref(), weights)?;
     // The classes over the key before the search recodes anything (the same classes as below
     // when nothing is searched, so then counted once).
-    let mut unsearched = Some(of_people(key_classes(plan, columns, dicts, n), people.as_ref()));
+    let mut unsearched = Some(of_people(key_classes(plan, columns, dicts, units, weights), people.as_ref()));
     let original = privacy::stats(unsearched.as_ref().map_or(&[][..], |c| &c.0.sizes[..]).iter().map(|s| *s as u64));
     let sensitive = sensitive_columns(plan, columns, dicts, &models)?;
     let searched = match plan.privacy.search {
-        true => Some(search(plan, columns, dicts, &sensitive, &models, n, people.as_ref())?),
+        true => Some(search(plan, columns, dicts, &sensitive, &models, (n, weights), people.as_ref())?),
         false => None,
     };
     let (classes, spread) = match unsearched.take() {
         Some(c) if searched.is_none() => c,
-        _ => of_people(key_classes(plan, columns, dicts, n), people.as_ref()),
+        _ => of_people(key_classes(plan, columns, dicts, units, weights), people.as_ref()),
     };
     let before = privacy::stats(classes.sizes.iter().map(|s| *s as u64));
     let sensitive_names: Vec<String> = sensitive.iter().map(|s| s.name.clone()).collect();
-    let (verdict, globals) = judge(&classes, &sensitive, dicts, &models, people.as_ref());
+    let (verdict, globals) = judge(&classes, &sensitive, dicts, &models, people.as_ref(), weights);
     let mut enforcement = Enforcement::new(&classes, &verdict, &models, &sensitive_names);
+    enforcement.suppressed = weights.map_or(enforcement.suppressed, |w| weighed(&enforcement.keep, w));
     // People removed: a person written two ways (two released codes) may be in two classes.
     if let Some(p) = &people {
         enforcement.people_suppressed = u64::from(p.count) - crate::people::kept(p, &enforcement.keep);
@@ -152,15 +173,17 @@ pub(super) fn anonymize(p: Perturbed) -> Result<Anonymized, EngineError> {
         |c| !before_models(c),
         Some(&enforcement.keep),
         people.as_ref(),
+        weights,
     )?);
     let Cells { value_counts, nulled, cells_suppressed, rare } =
-        cells(plan, columns, dicts, &enforcement.keep, people.as_ref());
+        cells(plan, columns, dicts, &enforcement.keep, people.as_ref(), weights);
     // The ends of every released ordered column (standard 4 from the data).
     let released = super::outliers::Released {
         value_counts: &value_counts,
         nulled: &nulled,
         keep: &enforcement.keep,
         people: people.as_ref(),
+        weights,
     };
     let ends = super::outliers::ends(plan, columns, dicts, &released, &autos);
     let privacy_ms = privacy_started.elapsed().as_millis() as u64;
@@ -183,6 +206,7 @@ pub(super) fn anonymize(p: Perturbed) -> Result<Anonymized, EngineError> {
             false => Vec::new(),
         },
     };
+    let (classes, combo_of_row) = rows_back(combos, classes, &mut enforcement.keep)?;
 
     Ok(Anonymized {
         rare,
@@ -207,8 +231,70 @@ pub(super) fn anonymize(p: Perturbed) -> Result<Anonymized, EngineError> {
         seed_fixed_for_test,
         originals,
         snapshot,
+        combo_of_row,
         enc,
     })
+}
+
+/// The combinations of codes that stand for the rows (`crate::combos`), when pass 1 kept them,
+/// unless people have several rows: those are counted row by row, so the rows get their codes
+/// back first.
+fn combinations(
+    enc: &mut Encoded,
+    people: Option<&People>,
+    snapshot: &mut crate::utility::Before,
+    n: usize,
+) -> Result<Option<crate::combos::Combos>, EngineError> {
+    let mut combos = enc.combos.take();
+    if people.is_some()
+        && let Some(c) = combos.take()
+    {
+        to_rows(&c, &mut enc.layout.dicts, snapshot)?;
+    }
+    // Tests of the binary see which path a job took (builds with debug assertions only).
+    #[cfg(debug_assertions)]
+    if std::env::var_os("TOKUMEI_TEST_COMBOS").is_some() {
+        match &combos {
+            Some(c) => eprintln!("test: the models count combinations ({} of {n} rows)", c.len()),
+            None => eprintln!("test: the models count rows ({n} rows)"),
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = n;
+    Ok(combos)
+}
+
+/// Each row's verdict (`keep`) from its combination's, when the models counted combinations;
+/// returns the classes (still the combinations') and each row's combination.
+fn rows_back(
+    combos: Option<crate::combos::Combos>,
+    classes: Classes,
+    keep: &mut Vec<bool>,
+) -> Result<(Classes, Option<Vec<u32>>), EngineError> {
+    let Some(c) = combos else { return Ok((classes, None)) };
+    let ids = c.ids().map_err(|e| crate::error::output_err(&c.folder(), e))?;
+    *keep = crate::combos::to_rows(keep, &ids);
+    Ok((classes, Some(ids)))
+}
+
+/// The rows of the combinations not kept: the sum of their weights.
+fn weighed(keep: &[bool], weights: &[u32]) -> u64 {
+    keep.iter().zip(weights).filter(|(k, _)| !**k).map(|(_, w)| u64::from(*w)).sum()
+}
+
+/// Every dictionary and the snapshot of the input's codes given one code per row again, from
+/// the rows' combination ids read back in row order (returned).
+fn to_rows(
+    combos: &crate::combos::Combos,
+    dicts: &mut [Dictionary],
+    snapshot: &mut crate::utility::Before,
+) -> Result<Vec<u32>, EngineError> {
+    let ids = combos.ids().map_err(|e| crate::error::output_err(&combos.folder(), e))?;
+    for d in dicts.iter_mut() {
+        d.codes = crate::combos::to_rows(&d.codes, &ids);
+    }
+    snapshot.expand(&ids);
+    Ok(ids)
 }
 
 /// Whether a column's `"auto"` codes are decided before the models judge (the key's and the
@@ -234,8 +320,9 @@ fn dict_of(columns: &[OutColumn], plan_idx: usize) -> Option<usize> {
     })
 }
 
-/// The classes over the k-anonymity key's current codes.
-fn key_classes(plan: &Plan, columns: &[OutColumn], dicts: &[Dictionary], n: usize) -> Classes {
+/// The classes over the k-anonymity key's current codes of `n` rows, or combinations of codes
+/// each standing for `weights[i]` rows (the classes' sizes are then their rows).
+fn key_classes(plan: &Plan, columns: &[OutColumn], dicts: &[Dictionary], n: usize, weights: Option<&[u32]>) -> Classes {
     let qi_cols: Vec<(&[u32], usize)> = plan
         .columns
         .iter()
@@ -244,7 +331,14 @@ fn key_classes(plan: &Plan, columns: &[OutColumn], dicts: &[Dictionary], n: usiz
         .filter_map(|(i, _)| dict_of(columns, i))
         .map(|d| (dicts[d].codes.as_slice(), dicts[d].len()))
         .collect();
-    privacy::classes(&qi_cols, n)
+    let mut classes = privacy::classes(&qi_cols, n);
+    if let Some(w) = weights {
+        classes.sizes.iter_mut().for_each(|s| *s = 0);
+        for (c, w) in classes.of_row.iter().zip(w) {
+            classes.sizes[*c as usize] += *w;
+        }
+    }
+    classes
 }
 
 /// The sensitive columns, in the order the models refer to them (`Plan::sensitive`).
@@ -276,7 +370,7 @@ fn search(
     dicts: &mut [Dictionary],
     sensitive: &[Sensitive],
     models: &[Model],
-    n: usize,
+    (n, weights): (usize, Option<&[u32]>),
     people: Option<&People>,
 ) -> Result<(crate::optimize::SearchReport, Vec<(usize, u32)>), EngineError> {
     let cols: Vec<crate::optimize::SearchColumn> = columns
@@ -314,7 +408,7 @@ fn search(
         }
         None => None,
     };
-    crate::optimize::optimize(plan, &cols, dicts, &sens, models, n, standing.as_deref())
+    crate::optimize::optimize(plan, &cols, dicts, &sens, models, (n, weights), standing.as_deref())
 }
 
 /// The models' verdict on the classes, with each sensitive column's distribution over the
@@ -325,6 +419,7 @@ fn judge(
     dicts: &[Dictionary],
     models: &[Model],
     people: Option<&People>,
+    weights: Option<&[u32]>,
 ) -> (Verdict, Vec<Global>) {
     // With several rows per person, each of a person's distinct sensitive values counts once.
     let all_codes: Vec<&[u32]> = sensitive.iter().map(|s| dicts[s.dict].codes.as_slice()).collect();
@@ -350,10 +445,10 @@ fn judge(
         .zip(judged.iter().map(|(_, codes)| *codes))
         .map(|(s, codes)| {
             let d = &dicts[s.dict];
-            Global::from_codes(codes, d.len().max(1), privacy::rank_of(&d.values), s.tree.clone())
+            Global::from_counted_codes(codes, weights, d.len().max(1), privacy::rank_of(&d.values), s.tree.clone())
         })
         .collect();
-    let mut verdict = tokumei_anon::enforce::judge_columns(&classes.sizes, &judged, &globals, models);
+    let mut verdict = tokumei_anon::enforce::judge_weighted(&classes.sizes, &judged, weights, &globals, models);
     // With several rows per person, a class in which every person holds one value of a
     // sensitive column discloses it, however many other values some of them hold: such a class
     // fails that column's l-diversity (distinct values count people's values, not rows').
@@ -584,12 +679,19 @@ struct Cells {
 }
 
 /// Rare-value suppression and per-column value counts over the kept rows.
-fn cells(plan: &Plan, columns: &[OutColumn], dicts: &[Dictionary], keep: &[bool], people: Option<&People>) -> Cells {
+fn cells(
+    plan: &Plan,
+    columns: &[OutColumn],
+    dicts: &[Dictionary],
+    keep: &[bool],
+    people: Option<&People>,
+    weights: Option<&[u32]>,
+) -> Cells {
     let mut value_counts: Vec<Vec<u64>> = dicts.iter().map(|d| vec![0u64; d.len()]).collect();
     for (d, counts) in dicts.iter().zip(value_counts.iter_mut()) {
-        for (code, keep) in d.codes.iter().zip(keep) {
+        for (i, (code, keep)) in d.codes.iter().zip(keep).enumerate() {
             if *keep {
-                counts[*code as usize] += 1;
+                counts[*code as usize] += weights.map_or(1, |w| u64::from(w[i]));
             }
         }
     }

@@ -57,6 +57,18 @@ pub(super) struct Encoded {
     /// Without a declared subject: each row's hash of each column that may name a person
     /// ([`super::layout::Layout::implied`]).
     pub implied: Vec<RowHashes>,
+    /// The combinations of the global columns' codes, when the job takes that path
+    /// ([`combinable`]): the dictionaries' `codes` then hold one code per combination, and each
+    /// row's combination id is on disk.
+    pub combos: Option<crate::combos::Combos>,
+}
+
+/// Whether pass 1 keeps combinations instead of every row's codes: only when nothing in the job
+/// works row by row before the models are done (no perturbation, which rewrites rows; no local
+/// recoding, which gives rows of one combination different codes). People with several rows
+/// are known after pass 1: the models then give the rows their codes back first.
+fn combinable(layout: &Layout) -> bool {
+    layout.perturb.is_empty() && layout.plan.privacy.local_recoding == tokumei_rules::LocalRecoding::None
 }
 
 /// Read and transform every row. Batches are parsed and transformed on every core; their
@@ -70,6 +82,7 @@ pub(super) fn encode(
     started: Instant,
 ) -> Result<Encoded, EngineError> {
     let source = layout.source.take().ok_or_else(|| EngineError::Internal("input already read".into()))?;
+    let combinable_now = combinable(&layout);
     let Layout {
         job,
         plan,
@@ -124,12 +137,9 @@ pub(super) fn encode(
         _ => None,
     };
     let spill_err = |e: arrow::error::ArrowError| output_err(spill_path.as_deref().unwrap_or(file.as_path()), e);
-    let stats = source.stats();
-    let size = source.size();
-    let encoding_used = source.encoding();
-    let inputs = source.inputs();
+    let (stats, size, encoding_used, inputs) = (source.stats(), source.size(), source.encoding(), source.inputs());
     opts.progress.stage("reading and transforming", source.size());
-    let mut merged = Merged::new(plan.columns.len(), implied.len(), target.map(|t| t.tmp_dir));
+    let mut merged = Merged::new(plan.columns.len(), implied.len(), target.map(|t| t.tmp_dir), combinable_now);
     let mut keys = crate::residual::KeySpill::new(target.map(|t| t.tmp_dir));
     let key_err = |e: std::io::Error| output_err(&target.map_or_else(std::env::temp_dir, |t| t.tmp_dir.into()), e);
     let result = in_parallel(source, opts.workers(), &cx, |done| {
@@ -182,6 +192,7 @@ pub(super) fn encode(
         subjects,
         units,
         implied,
+        combos,
         ..
     } = merged;
     add_told_names(cx.name_inputs, &maybe, &mut name_set);
@@ -209,6 +220,7 @@ pub(super) fn encode(
         subjects,
         units,
         implied,
+        combos: combos.map(crate::combos::Combos::sealed),
     })
 }
 
@@ -414,12 +426,16 @@ struct Merged {
     subjects: RowHashes,
     units: RowHashes,
     implied: Vec<RowHashes>,
+    /// The combinations of codes, when kept instead of every row's codes.
+    combos: Option<crate::combos::Combos>,
 }
 
 impl Merged {
     /// Nothing merged yet, for a plan of `plan_columns` columns and `implied` columns that may
     /// name a person; the rows' hashes go to files in `dir` past their bound.
-    fn new(plan_columns: usize, implied: usize, dir: Option<&std::path::Path>) -> Merged {
+    /// With `combine`, the rows' combinations of codes are kept instead of every row's codes
+    /// (unless a test forces the per-row path).
+    fn new(plan_columns: usize, implied: usize, dir: Option<&std::path::Path>, combine: bool) -> Merged {
         Merged {
             batch_lens: Vec::new(),
             rows_in: 0,
@@ -432,6 +448,7 @@ impl Merged {
             subjects: RowHashes::new(dir),
             units: RowHashes::new(dir),
             implied: (0..implied).map(|_| RowHashes::new(dir)).collect(),
+            combos: crate::combos::allowed().filter(|_| combine).map(|memory| crate::combos::Combos::new(dir, memory)),
         }
     }
 
@@ -459,7 +476,19 @@ impl Merged {
     }
 
     fn merge(&mut self, done: &Done, dicts: &mut [Dictionary], expected_rows: usize) -> std::io::Result<()> {
-        for (d, part) in dicts.iter_mut().zip(&done.parts) {
+        if let Some(combos) = self.combos.as_mut() {
+            // Each row's combination of codes, and only new combinations' codes kept.
+            let codes: Vec<Vec<u32>> = dicts
+                .iter_mut()
+                .zip(&done.parts)
+                .map(|(d, part)| {
+                    part.cells.iter().zip(&part.raws).map(|(c, r)| d.intern_raw(c.clone(), r.as_deref())).collect()
+                })
+                .collect();
+            let of_row: Vec<&[u32]> = done.parts.iter().map(|p| p.rows.as_slice()).collect();
+            combos.add(dicts, &codes, &of_row, done.accepted)?;
+        }
+        for (d, part) in dicts.iter_mut().zip(&done.parts).filter(|_| self.combos.is_none()) {
             let needed = d.codes.len() + part.rows.len();
             if needed > d.codes.capacity() {
                 // A guess, so bounded: at most 16 times the rows so far.

@@ -23,6 +23,10 @@ pub(super) fn fingerprint(an: &mut Anonymized, provided: bool) -> Option<Fingerp
     if an.people.is_some() {
         return None;
     }
+    // The permutation moves values between rows of a class: each row gets its own codes first.
+    an.each_row();
+    let layout = &mut an.enc.layout;
+    let plan = &layout.plan;
     let columns = &layout.columns;
     let output = |ci: usize| plan.columns[columns[ci].plan].output.clone().unwrap_or_default();
     let keys: Vec<(usize, usize)> = columns

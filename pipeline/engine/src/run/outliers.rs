@@ -28,7 +28,7 @@ fn autos(c: &ColumnPlan) -> Vec<End> {
 /// (rows, when each is a person).
 fn extremes(
     people: Option<&People>,
-    codes: &[u32],
+    (codes, weights): (&[u32], Option<&[u32]>),
     keep: Option<&[bool]>,
     rank: &[u32],
     ranks: usize,
@@ -43,7 +43,7 @@ fn extremes(
             for (i, c) in codes.iter().enumerate() {
                 let r = rank[*c as usize];
                 if r != u32::MAX && keep.is_none_or(|k| k[i]) {
-                    n[r as usize] += 1;
+                    n[r as usize] += weights.map_or(1, |w| u64::from(w[i]));
                 }
             }
             (n.clone(), n)
@@ -53,6 +53,7 @@ fn extremes(
 
 /// Compute the `"auto"` codes of the top/bottom-coded columns among `which` (plan columns) over
 /// the kept rows (every accepted row when `keep` is `None`), and code the dictionaries with them.
+/// With `weights`, the dictionaries' codes are combinations', each standing for that many rows.
 /// Returns `(plan column, end, code)` of each.
 pub(super) fn auto_caps(
     plan: &Plan,
@@ -61,6 +62,7 @@ pub(super) fn auto_caps(
     which: impl Fn(&ColumnPlan) -> bool,
     keep: Option<&[bool]>,
     people: Option<&People>,
+    weights: Option<&[u32]>,
 ) -> Result<Vec<(usize, End, i64)>, EngineError> {
     let k = u64::from(plan.privacy.k);
     let mut out = Vec::new();
@@ -91,7 +93,7 @@ pub(super) fn auto_caps(
             }
             rank[*code as usize] = (distinct.len() - 1) as u32;
         }
-        let (top, bottom) = extremes(people, &dict.codes, keep, &rank, distinct.len());
+        let (top, bottom) = extremes(people, (&dict.codes, weights), keep, &rank, distinct.len());
         let held: Vec<(i64, u64, u64)> =
             distinct.iter().zip(top.iter().zip(&bottom)).map(|(v, (t, b))| (*v, *t, *b)).collect();
         let (mut hi, mut lo) = (i64::MAX, i64::MIN);
@@ -157,6 +159,8 @@ pub(super) struct Released<'a> {
     pub keep: &'a [bool],
     /// Who the rows are.
     pub people: Option<&'a People>,
+    /// The rows each code stands for, when the codes are combinations'.
+    pub weights: Option<&'a [u32]>,
 }
 
 /// The ends of every released ordered column (anonymized mode, k >= 2), counted over the
@@ -208,7 +212,8 @@ pub(super) fn ends(
             rank[*code as usize] = r as u32;
             ranked[r].records += released.value_counts[*d][*code as usize];
         }
-        let (top, bottom) = extremes(released.people, &dict.codes, Some(released.keep), &rank, ranked.len());
+        let codes = (dict.codes.as_slice(), released.weights);
+        let (top, bottom) = extremes(released.people, codes, Some(released.keep), &rank, ranked.len());
         for ((r, t), b) in ranked.iter_mut().zip(top).zip(bottom) {
             (r.top_people, r.bottom_people) = (t, b);
         }

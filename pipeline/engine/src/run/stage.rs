@@ -46,7 +46,6 @@ pub(super) fn stage(
     let (batch_lens, classes, enforcement, nulled, rows_out) =
         (&enc.batch_lens, &an.classes, &an.enforcement, &an.nulled, an.rows_out);
     report.audit_head = target.audit_head.clone();
-
     // Pass 2: write the Parquet file.
     let write_started = Instant::now();
     let (out_schema, bound_kinds) = out_schema(plan, columns, &report);
@@ -65,9 +64,11 @@ pub(super) fn stage(
         false => Tally::new(written.len(), outside, by_code, rows_out as usize),
     };
     let canon = canonical_codes(&outside_dicts, dicts, nulled);
-    let code_of = |c: usize, row: u32| -> u64 {
+    // (Where the dictionaries' codes are combinations', a row's are its combination's.)
+    let at = |row: u32| an.combo_of_row.as_ref().map_or(row, |ids| ids[row as usize]);
+    let code_at = |c: usize, unit: u32| -> u64 {
         match outside_dicts[c] {
-            Some(d) => canon[c][dicts[d].codes[row as usize] as usize],
+            Some(d) => canon[c][dicts[d].codes[unit as usize] as usize],
             None => u64::MAX,
         }
     };
@@ -112,16 +113,15 @@ pub(super) fn stage(
             matches!(c.slot, Slot::Global(_)) && c.transform.output_type() == DataType::Utf8
         }),
         threads: opts.workers(),
+        combo_of_row: an.combo_of_row.as_deref(),
     };
     let (written_file, early_risk) = std::thread::scope(|scope| {
         let risk = early.then(|| {
-            let (names, outside_names) = (known_names.clone(), outside_names.clone());
-            let (keep, of_row, code_of, k) = (&enforcement.keep, &classes.of_row, &code_of, plan.privacy.k);
-            let people = an.people.as_ref().map(|p| p.of_row.as_slice());
-            scope.spawn(move || {
-                let rows = (0..keep.len() as u32).filter(|r| keep[*r as usize]).map(|r| (r, 0));
-                crate::tally::release_risk(names, outside_names, k, of_row, rows, &|c, row, _| code_of(c, row), people)
-            })
+            let names = (known_names.clone(), outside_names.clone(), plan.privacy.k);
+            let ids = an.combo_of_row.as_deref();
+            let rows = (&enforcement.keep[..], ids, &classes.of_row[..], an.people.as_ref().map(|p| &p.of_row[..]));
+            let code_at = &code_at;
+            scope.spawn(move || kept_risk(rows, names, code_at))
         });
         let written = write_parquet(
             (!dry).then_some(parquet_path.as_path()),
@@ -149,8 +149,8 @@ pub(super) fn stage(
             known_names,
             outside_names,
             plan.privacy.k,
-            &classes.of_row,
-            &code_of,
+            &of_rows(&classes.of_row, an.combo_of_row.as_deref()),
+            &|c, row| code_at(c, at(row)),
             an.people.as_ref().map(|p| p.of_row.as_slice()),
         )?,
     });
@@ -173,6 +173,32 @@ pub(super) fn stage(
     files.push((parquet_name, output_sha));
     facts.outputs = files.iter().map(|(n, h)| format!("{n}={h}")).collect();
     Ok(RunOutcome { report, files, facts: RunFacts::default(), subjects: Vec::new(), refused: None })
+}
+
+/// Each row's verdict, combination, class and person (see [`kept_risk`]).
+type KeptRows<'a> = (&'a [bool], Option<&'a [u32]>, &'a [u32], Option<&'a [u32]>);
+
+/// The release risk of the kept rows when every column outside the key is dictionary-coded
+/// (counted while pass 2 writes): each kept row as its combination where the classes are the
+/// combinations'.
+/// `(keep, combo_of_row, of_row, people)`: each row's verdict, combination (when the codes and
+/// classes are combinations'), class and person.
+fn kept_risk(
+    (keep, ids, of_row, people): KeptRows,
+    (names, outside_names, k): (Vec<String>, Vec<String>, u32),
+    code_at: &(dyn Fn(usize, u32) -> u64 + Sync),
+) -> crate::report::ReleaseRisk {
+    let rows = (0..keep.len() as u32).filter(|r| keep[*r as usize]).map(|r| (ids.map_or(r, |i| i[r as usize]), 0));
+    crate::tally::release_risk(names, outside_names, k, of_row, rows, &|c, unit, _| code_at(c, unit), people)
+}
+
+/// Each row's class: `of` itself, or, when the classes are combinations', each row's
+/// combination's (`ids`).
+fn of_rows<'a>(of: &'a [u32], ids: Option<&[u32]>) -> std::borrow::Cow<'a, [u32]> {
+    match ids {
+        Some(ids) => crate::combos::to_rows(of, ids).into(),
+        None => of.into(),
+    }
 }
 
 /// The release's schema and each column's bound kind. Each field says what it means and how it
@@ -520,6 +546,8 @@ struct WriteSpec<'a> {
     value_counts: &'a [Vec<u64>],
     nulled: &'a [Vec<bool>],
     keep: &'a [bool],
+    /// Each row's combination, when the dictionaries' codes are combinations'.
+    combo_of_row: Option<&'a [u32]>,
     batch_lens: &'a [usize],
     spilled: bool,
     /// Written columns of pseudonym codes (all but unique): written plain.
@@ -743,7 +771,8 @@ struct Builder<'a> {
     dict_bounds: Vec<Option<(ArrayRef, ArrayRef)>>,
     /// Bounds of the labels of spilled generalised columns, by label.
     bound_cache: Vec<rustc_hash::FxHashMap<String, Option<Bounds>>>,
-    /// Each dictionary's codes of every row packed into one word, when they fit.
+    /// Each dictionary's codes of every row (of every combination, when the codes are
+    /// combinations') packed into one word, when they fit.
     packed: Option<PackedCodes>,
     /// The schema of the written batches (the release's, with the arrays' own types).
     batch_schema: Option<SchemaRef>,
@@ -892,7 +921,8 @@ impl<'a> Builder<'a> {
         let enc = self.enc;
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
         // The rows' packed codes, read once for all dictionaries.
-        let words: Option<Vec<u64>> = self.packed.as_ref().map(|p| rows.iter().map(|r| p.words[*r as usize]).collect());
+        let at = |r: &u32| enc.combo_of_row.map_or(*r as usize, |ids| ids[*r as usize] as usize);
+        let words: Option<Vec<u64>> = self.packed.as_ref().map(|p| rows.iter().map(|r| p.words[at(r)]).collect());
         for (ci, c) in enc.columns.iter().enumerate() {
             match c.slot {
                 Slot::Local(j) => {
@@ -922,7 +952,7 @@ impl<'a> Builder<'a> {
                             let (shift, mask) = p.fields[d];
                             UInt32Array::from_iter_values(words.iter().map(|w| ((w >> shift) & mask) as u32))
                         }
-                        _ => UInt32Array::from_iter_values(rows.iter().map(|r| enc.dicts[d].codes[*r as usize])),
+                        _ => UInt32Array::from_iter_values(rows.iter().map(|r| enc.dicts[d].codes[at(r)])),
                     };
                     arrays.push(self.labels(d, &codes)?);
                     if let (Some(_), Some((lo, hi))) = (enc.bounds[ci], &self.dict_bounds[d]) {

@@ -44,6 +44,18 @@ impl Before {
             .collect();
         Before { dicts }
     }
+
+    /// Taken over combinations of codes (`crate::combos`): each row's codes, `ids[r]` being row
+    /// `r`'s combination.
+    pub fn expand(&mut self, ids: &[u32]) {
+        for (_, codes) in self.dicts.iter_mut().flatten() {
+            *codes = match codes {
+                Codes::U8(v) => Codes::U8(crate::combos::to_rows(v, ids)),
+                Codes::U16(v) => Codes::U16(crate::combos::to_rows(v, ids)),
+                Codes::U32(v) => Codes::U32(crate::combos::to_rows(v, ids)),
+            };
+        }
+    }
 }
 
 /// Row codes in the narrowest width their dictionary allows: a byte per row for up to 256
@@ -90,6 +102,15 @@ pub(crate) struct Released<'a> {
     /// Required k (at least 1): a quantile of the input with fewer records beyond it is
     /// withheld, so the input's minimum and maximum never are shown.
     pub k: u64,
+    /// Each row's combination, when the dictionaries' codes (and the input's) are combinations'.
+    pub combo_of_row: Option<&'a [u32]>,
+}
+
+impl Released<'_> {
+    /// Where row `r`'s codes are.
+    fn at(&self, r: usize) -> usize {
+        self.combo_of_row.map_or(r, |ids| ids[r] as usize)
+    }
 }
 
 /// `x` to 12 significant digits: a decimal that `report.json` writes and reads back exactly
@@ -146,7 +167,7 @@ pub(crate) fn compare(cols: &[Compared], before: &Before, rel: &Released) -> (Ve
         let nulled = rel.nulled.get(c.dict).map_or(&[][..], Vec::as_slice);
         let bnum: Option<Vec<Option<f64>>> = bvals.iter().map(|v| number(v, c.generalizer)).collect();
         let anum: Option<Vec<Option<f64>>> = d.values.iter().map(|v| number(v, c.generalizer)).collect();
-        let counts = Counts::of(bcodes, &d.codes, rel.keep, nulled, bvals.len(), d.values.len());
+        let counts = Counts::of((bcodes, &d.codes), rel, nulled, bvals.len(), d.values.len());
         match (bnum, anum) {
             (Some(b), Some(a)) => {
                 let u = numeric_column(c, bvals, &b, &a, &counts, rel.k);
@@ -172,7 +193,7 @@ struct Counts {
 }
 
 impl Counts {
-    fn of(bcodes: &Codes, acodes: &[u32], keep: &[bool], nulled: &[bool], nb: usize, na: usize) -> Counts {
+    fn of((bcodes, acodes): (&Codes, &[u32]), rel: &Released, nulled: &[bool], nb: usize, na: usize) -> Counts {
         let mut c = Counts {
             before: vec![0; nb],
             before_suppressed: vec![0; nb],
@@ -183,9 +204,10 @@ impl Counts {
         // Before and after are counted over the same records, those released with the cell: a
         // "before" over more records would let a reader subtract the two and learn what the
         // suppressed records held.
-        for (r, a) in acodes.iter().enumerate() {
-            let Some(b) = bcodes.get(r) else { break };
-            if !keep.get(r).copied().unwrap_or(false) {
+        let rows = rel.combo_of_row.map_or(acodes.len(), <[u32]>::len);
+        for r in 0..rows {
+            let (Some(a), Some(b)) = (acodes.get(rel.at(r)), bcodes.get(rel.at(r))) else { break };
+            if !rel.keep.get(r).copied().unwrap_or(false) {
                 c.before_suppressed[b as usize] += 1;
                 continue;
             }
@@ -365,7 +387,7 @@ fn correlation(numeric: &[Numeric], before: &Before, rel: &Released) -> Option<C
         }
         for (j, (_, bn, an, _)) in numeric.iter().enumerate() {
             let (bc, ac, nulled) = codes[j];
-            let (Some(b), Some(a)) = (bc.and_then(|c| c.get(r)), ac.get(r)) else { continue 'rows };
+            let (Some(b), Some(a)) = (bc.and_then(|c| c.get(rel.at(r))), ac.get(rel.at(r))) else { continue 'rows };
             if nulled.get(*a as usize).copied().unwrap_or(false) {
                 continue 'rows;
             }
@@ -444,7 +466,7 @@ mod tests {
         let dicts = [a, ca];
         let keep = [true, true, true, false];
         let nulled = vec![vec![false; 4], vec![false; 2]];
-        let rel = Released { dicts: &dicts, keep: &keep, nulled: &nulled, k: 0 };
+        let rel = Released { dicts: &dicts, keep: &keep, nulled: &nulled, k: 0, combo_of_row: None };
         let cols = [
             Compared { output: "n".into(), dict: 0, generalizer: None },
             Compared { output: "c".into(), dict: 1, generalizer: None },

@@ -1,0 +1,255 @@
+//! The combination table (issue 33): when every row is a person and nothing in the job works row
+//! by row, the privacy models count the combinations of the global columns' codes, each weighted
+//! by its rows. The same job forced through the per-row path (`TOKUMEI_TEST_COMBOS=rows`, read by
+//! builds with debug assertions only) must give the same report (timings and ids aside) and the
+//! same released rows (as a multiset; pseudonyms are keyed per release and left out).
+
+use crate::util::*;
+use serde_json::Value;
+
+/// Released rows as text, sorted, with their columns' names.
+type Rows = (Vec<String>, Vec<Vec<Option<String>>>);
+
+/// What a run gave: exit code, stderr, and when it released, the comparable report and rows.
+#[derive(Debug)]
+struct Outcome {
+    code: i32,
+    stderr: String,
+    report: Option<Value>,
+    rows: Option<Rows>,
+}
+
+/// Run `rules` (text) on `input` in a fresh folder with `TOKUMEI_TEST_COMBOS=how` and `vars`.
+fn run_with(input: &std::path::Path, rules: &str, how: &str, vars: &[(&str, &str)]) -> Outcome {
+    let env = Env::new();
+    let rules = env.write("rules.toml", rules);
+    let job = env.job("combo", input, &rules, "");
+    let mut vars = vars.to_vec();
+    vars.push(("TOKUMEI_TEST_COMBOS", how));
+    let r = env.tokumei_with(&["run", job.to_str().unwrap()], &vars);
+    // The temporary folder's name differs between the runs: taken out of what is said.
+    let stderr = r.stderr.replace(env.dir.path().to_str().unwrap(), "<dir>");
+    if r.code != 0 {
+        return Outcome { code: r.code, stderr, report: None, rows: None };
+    }
+    let dir = env.latest();
+    let mut rep = report(&dir);
+    let rows = released_rows(&dir, &rep);
+    // What differs between any two runs of one job: the clock, the ids, the file's hash.
+    let obj = rep.as_object_mut().unwrap();
+    // (And the rules' path: each run has its own folder; their hash stays.)
+    for key in ["release_id", "created_at", "timings", "output_sha256", "audit_head", "output_file", "rules"] {
+        obj.remove(key);
+    }
+    if let Some(s) = obj.get_mut("search").and_then(Value::as_object_mut) {
+        s.remove("ms");
+    }
+    Outcome { code: r.code, stderr, report: Some(rep), rows: Some(rows) }
+}
+
+/// [`run_with`] without other variables.
+fn run(input: &std::path::Path, rules: &str, how: &str) -> Outcome {
+    run_with(input, rules, how, &[])
+}
+
+/// The released rows, sorted, without the columns pseudonymised under the release's key.
+fn released_rows(dir: &std::path::Path, rep: &Value) -> Rows {
+    let keyed: Vec<String> = rep["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"].as_str().unwrap_or("").starts_with("pseudonymize"))
+        .filter_map(|c| c["output"].as_str().map(str::to_string))
+        .collect();
+    let t = read_parquet(&dir.join(rep["output_file"].as_str().unwrap()));
+    let keep: Vec<usize> = (0..t.columns.len()).filter(|i| !keyed.contains(&t.columns[*i])).collect();
+    let mut rows: Vec<Vec<Option<String>>> =
+        t.rows.iter().map(|r| keep.iter().map(|i| r[*i].clone()).collect()).collect();
+    rows.sort();
+    (keep.iter().map(|i| t.columns[*i].clone()).collect(), rows)
+}
+
+/// Run `rules` on `input` both ways; the first way must count combinations (its rows' ids past
+/// 1,000 go to a file), the second rows. Returns the outcome (the same both ways).
+fn both_ways(name: &str, input: &std::path::Path, rules: &str) -> Outcome {
+    both_ways_with(name, input, rules, &[])
+}
+
+/// [`both_ways`] with `vars` for the run that counts combinations.
+fn both_ways_with(name: &str, input: &std::path::Path, rules: &str, vars: &[(&str, &str)]) -> Outcome {
+    let combos = run_with(input, rules, "1000", vars);
+    let rows = run(input, rules, "rows");
+    assert!(combos.stderr.contains("test: the models count combinations"), "{name}: {}", combos.stderr);
+    assert!(rows.stderr.contains("test: the models count rows"), "{name}: {}", rows.stderr);
+    assert_eq!(combos.code, rows.code, "{name}: exit codes\n{}\n{}", combos.stderr, rows.stderr);
+    if combos.code != 0 {
+        let said = |o: &Outcome| o.stderr.lines().filter(|l| !l.starts_with("test: ")).collect::<Vec<_>>().join("\n");
+        assert_eq!(said(&combos), said(&rows), "{name}: the refusals");
+        return combos;
+    }
+    let mut differ = Vec::new();
+    differences(combos.report.as_ref().unwrap(), rows.report.as_ref().unwrap(), String::new(), &mut differ);
+    assert!(differ.is_empty(), "{name}: the reports differ at {differ:?}");
+    let (a, b) = (combos.rows.as_ref().unwrap(), rows.rows.as_ref().unwrap());
+    assert_eq!(a.0, b.0, "{name}: the columns");
+    assert!(a.1 == b.1, "{name}: the released rows ({} and {})", a.1.len(), b.1.len());
+    combos
+}
+
+/// The paths at which two JSON values differ (with the two values).
+fn differences(a: &Value, b: &Value, at: String, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for k in x.keys().chain(y.keys().filter(|k| !x.contains_key(*k))) {
+                differences(
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                    format!("{at}/{k}"),
+                    out,
+                );
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                differences(p, q, format!("{at}/{i}"), out);
+            }
+        }
+        _ if a != b => out.push(format!("{at}: {a} | {b}")),
+        _ => {}
+    }
+}
+
+/// The sample rules with `from` replaced by `to` (which must change them).
+fn sample_with(from: &str, to: &str) -> String {
+    let rules = std::fs::read_to_string(sample_rules()).unwrap();
+    let changed = rules.replace(from, to);
+    assert_ne!(rules, changed, "{from}");
+    changed
+}
+
+/// The search's rules (rules/resident_registry_search.toml) with `privacy` added.
+fn searched(privacy: &str) -> String {
+    std::fs::read_to_string(repo().join("rules/resident_registry_search.toml"))
+        .unwrap()
+        .replace("hierarchies/", &format!("{}/", repo().join("rules/hierarchies").display()))
+        .replace("max_suppression = 0.05", &format!("max_suppression = 0.05\n{privacy}"))
+}
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore)]
+fn the_sample_job_counts_combinations_and_releases_what_rows_release() {
+    let out = both_ways("sample", &sample_csv(), &std::fs::read_to_string(sample_rules()).unwrap());
+    let rep = out.report.unwrap();
+    assert!(rep["suppressed"].as_u64().unwrap() > 0, "the sample suppresses some rows: {}", rep["suppressed"]);
+    assert!(rep["rows_out"].as_u64().unwrap() > 9000);
+}
+
+/// Pass 2 streams the spill through the shuffle's buckets (no spill held in memory) on one
+/// thread: each row still takes its codes from its combination.
+#[test]
+#[cfg_attr(not(debug_assertions), ignore)]
+fn a_streamed_pass_2_gives_each_row_its_combinations_codes() {
+    let rules = std::fs::read_to_string(sample_rules()).unwrap();
+    let vars = [("TOKUMEI_SPILL_MEMORY", "0"), ("TOKUMEI_THREADS", "1")];
+    assert_eq!(both_ways_with("streamed", &sample_csv(), &rules, &vars).code, 0);
+}
+
+/// A column outside the key written row by row (not dictionary-coded): the release risk is
+/// counted from the written rows, each row's class taken from its combination.
+#[test]
+#[cfg_attr(not(debug_assertions), ignore)]
+fn the_release_risk_over_a_column_written_row_by_row_counts_each_rows_class() {
+    let rules = sample_with(
+        "name = \"市区町村コード\"\nrole = \"quasi_identifier\"\naction = \"drop\"",
+        "name = \"市区町村コード\"\nrole = \"insensitive\"\naction = \"mask\"\nkeep_first = 2",
+    );
+    let out = both_ways("late risk", &sample_csv(), &rules);
+    let rep = out.report.unwrap();
+    assert!(
+        rep["release_risk"]["outside_key"].as_array().unwrap().iter().any(|c| c == "市区町村コード"),
+        "{}",
+        rep["release_risk"]
+    );
+}
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore)]
+fn searches_count_combinations_as_rows() {
+    // The optimal search (loss), with l-diversity of the sample; then t-closeness, recursive
+    // (c,l)-diversity and the average risk; then hierarchical t-closeness; then discernibility.
+    for (name, privacy, quality) in [
+        ("search", "", "loss"),
+        ("search t recursive", "l_model = \"recursive\"\nc = 20.0\nt = 0.4\nmax_average_risk = 0.05", "loss"),
+        ("search hierarchical t", "t = 0.15", "loss"),
+        ("search discernibility", "", "discernibility"),
+    ] {
+        let rules = searched(privacy).replace("quality = \"loss\"", &format!("quality = \"{quality}\""));
+        let out = both_ways(name, &sample_csv(), &rules);
+        assert_eq!(out.code, 0, "{name}: {}", out.stderr);
+        assert!(out.report.unwrap()["search"]["levels"].is_array(), "{name}: searched");
+    }
+}
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore)]
+fn fixed_levels_with_t_closeness_and_beta_likeness_count_combinations_as_rows() {
+    let t = sample_with("max_suppression = 0.05", "max_suppression = 0.2\nt = 0.9");
+    assert_eq!(both_ways("fixed t", &sample_csv(), &t).code, 0);
+    // β-likeness at fixed levels refuses the sample, the same way.
+    let beta = sample_with("max_suppression = 0.05", "max_suppression = 0.05\nbeta = 2.0");
+    assert_eq!(both_ways("fixed beta", &sample_csv(), &beta).code, 5);
+}
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore)]
+fn suppression_at_the_limit_and_one_row_past_it_are_judged_alike() {
+    let sample = std::fs::read_to_string(sample_rules()).unwrap();
+    let out = both_ways("sample", &sample_csv(), &sample);
+    let rep = out.report.unwrap();
+    let (suppressed, rows) = (rep["suppressed"].as_f64().unwrap(), rep["rows_in"].as_f64().unwrap());
+    // A limit that allows exactly the rows suppressed, then one fewer.
+    let at = sample_with("max_suppression = 0.05", &format!("max_suppression = {}", (suppressed + 0.5) / rows));
+    assert_eq!(both_ways("at the limit", &sample_csv(), &at).code, 0);
+    let past = sample_with("max_suppression = 0.05", &format!("max_suppression = {}", (suppressed - 0.5) / rows));
+    let refused = both_ways("past the limit", &sample_csv(), &past);
+    assert_eq!(refused.code, 5, "{}", refused.stderr);
+    assert!(refused.stderr.contains("above max_suppression"), "{}", refused.stderr);
+}
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore)]
+fn auto_top_and_bottom_codes_count_combinations_as_rows() {
+    const BANDS: &str = "action = \"generalize\"\nhierarchy = \"bands\"\nbands = [1000000, 5000000]\ntop = 20000000\nbottom = 0\nlevel = 1\noutput = \"課税所得階級\"";
+    // An insensitive column coded over the released rows.
+    let released = sample_with(BANDS, "action = \"top_bottom_code\"\ntop = \"auto\"\nbottom = \"auto\"");
+    assert_eq!(both_ways("auto released", &sample_csv(), &released).code, 0);
+    // A sensitive one coded before the models judge it.
+    let sensitive = sample_with(
+        &format!("name = \"課税所得\"\nrole = \"insensitive\"\n{BANDS}"),
+        "name = \"課税所得\"\nrole = \"sensitive\"\naction = \"top_bottom_code\"\ntop = \"auto\"\nbottom = 0",
+    )
+    .replace("max_suppression = 0.05", "max_suppression = 0.15");
+    assert_eq!(both_ways("auto sensitive", &sample_csv(), &sensitive).code, 0);
+}
+
+/// Where rows are not interchangeable the per-row path runs: people with several rows, and
+/// perturbation.
+#[test]
+#[cfg_attr(not(debug_assertions), ignore)]
+fn people_with_several_rows_and_perturbation_take_the_per_row_path() {
+    let env = Env::new();
+    let mut records = sample_records();
+    let id = records[0].iter().position(|h| h == "宛名番号").unwrap();
+    // Every tenth row is also written again for the same person.
+    let again: Vec<Vec<String>> = records.iter().skip(1).step_by(10).cloned().collect();
+    records.extend(again);
+    records[1..].iter().for_each(|r| assert!(!r[id].is_empty()));
+    let input = write_rows(&env, "repeated.csv", &records);
+    let rules = std::fs::read_to_string(sample_rules()).unwrap();
+    let r = run(&input, &rules, "1000");
+    assert!(r.stderr.contains("test: the models count rows"), "{}", r.stderr);
+    let rules = std::fs::read_to_string(repo().join("rules/resident_registry_perturb.toml")).unwrap();
+    let r = run(&sample_csv(), &rules, "1000");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("test: the models count rows"), "{}", r.stderr);
+}
