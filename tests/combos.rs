@@ -253,3 +253,77 @@ fn people_with_several_rows_and_perturbation_take_the_per_row_path() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("test: the models count rows"), "{}", r.stderr);
 }
+
+/// An extract of several batches (70,000 rows, batches of 32,768), rejected rows among them, on
+/// two threads with a small id buffer (the ids go to their file across batch edges) and on one
+/// thread with the spill streamed: each row still takes its own combination, in row order.
+#[test]
+#[cfg_attr(not(debug_assertions), ignore)]
+fn several_batches_with_rejected_rows_keep_each_rows_combination() {
+    let env = Env::new();
+    let generated = env.dir.path().join("generated.csv");
+    let made = env.tokumei(&[
+        "sample",
+        "resident-registry",
+        "--rows",
+        "70000",
+        "--seed",
+        "5",
+        "--encoding",
+        "utf-8",
+        "--out",
+        generated.to_str().unwrap(),
+    ]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    // Every 997th row's date of birth made malformed: those rows are rejected and counted.
+    let text = std::fs::read_to_string(&generated).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let header: Vec<String> = lines[0].split(',').map(str::to_string).collect();
+    let born = header.iter().position(|h| h == "生年月日").unwrap();
+    let mut broken = 0;
+    for line in lines.iter_mut().skip(1).step_by(997) {
+        let mut fields: Vec<&str> = line.split(',').collect();
+        if fields.len() == header.len() {
+            fields[born] = "不明";
+            *line = fields.join(",");
+            broken += 1;
+        }
+    }
+    assert!(broken > 60, "{broken}");
+    let input = env.write("big.csv", &(lines.join("\n") + "\n"));
+    // A column written row by row beside the dictionary columns: a row given another row's
+    // combination would be released with the wrong codes beside its own value.
+    let rules = sample_with("on_malformed = \"error\"", "on_malformed = \"reject\"").replace(
+        "name = \"課税所得\"\nrole = \"insensitive\"\naction = \"generalize\"\nhierarchy = \"bands\"\nbands = [1000000, 5000000]\ntop = 20000000\nbottom = 0\nlevel = 1\noutput = \"課税所得階級\"",
+        "name = \"課税所得\"\nrole = \"insensitive\"\naction = \"mask\"\nkeep_first = 3\noutput = \"課税所得\"",
+    );
+    assert!(rules.contains("keep_first = 3"));
+    let two = both_ways_with("several batches", &input, &rules, &[("TOKUMEI_THREADS", "2")]);
+    let rep = two.report.unwrap();
+    assert_eq!(rep["rows_rejected"].as_u64(), Some(broken), "{}", rep["rows_rejected"]);
+    let vars = [("TOKUMEI_THREADS", "1"), ("TOKUMEI_SPILL_MEMORY", "0")];
+    assert_eq!(both_ways_with("several batches streamed", &input, &rules, &vars).code, 0);
+}
+
+/// A column of nearly distinct values kept exact (the taxable income): the combinations would
+/// cost more memory than a code per row, so pass 1 turns back to rows part-way (the threshold
+/// lowered for the test) and the release is the per-row path's.
+#[test]
+#[cfg_attr(not(debug_assertions), ignore)]
+fn nearly_distinct_combinations_turn_pass_1_back_to_rows() {
+    let rules = sample_with(
+        "action = \"generalize\"\nhierarchy = \"bands\"\nbands = [1000000, 5000000]\ntop = 20000000\nbottom = 0\nlevel = 1\noutput = \"課税所得階級\"",
+        "action = \"keep\"\noutput = \"課税所得\"",
+    );
+    let turned = run_with(&sample_csv(), &rules, "1000", &[("TOKUMEI_TEST_COMBOS_MANY", "100")]);
+    assert!(turned.stderr.contains("test: the models count rows"), "{}", turned.stderr);
+    let rows = run(&sample_csv(), &rules, "rows");
+    assert_eq!((turned.code, rows.code), (0, 0), "{}\n{}", turned.stderr, rows.stderr);
+    let mut differ = Vec::new();
+    differences(turned.report.as_ref().unwrap(), rows.report.as_ref().unwrap(), String::new(), &mut differ);
+    assert!(differ.is_empty(), "the reports differ at {differ:?}");
+    assert!(turned.rows == rows.rows, "the released rows");
+    // Without the lowered threshold the same job keeps its combinations.
+    let kept = run(&sample_csv(), &rules, "1000");
+    assert!(kept.stderr.contains("test: the models count combinations"), "{}", kept.stderr);
+}

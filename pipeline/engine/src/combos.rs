@@ -36,7 +36,12 @@ pub(crate) struct Combos {
     written: u64,
     /// Ids held in memory before the file is started (tests set it small).
     in_memory: usize,
+    /// Combinations below which [`Combos::too_many`] never says so (tests set it small).
+    many: u64,
 }
+
+/// Combinations below which pass 1 keeps combinations however many rows they hold.
+const MANY: u64 = 1 << 20;
 
 /// Whether a run may keep combinations instead of rows: `Some(bound of ids in memory)` unless a
 /// test forces the per-row path. Tests of the binary set `TOKUMEI_TEST_COMBOS` (builds with debug
@@ -54,6 +59,15 @@ pub(crate) fn allowed() -> Option<usize> {
     Some(IN_MEMORY)
 }
 
+/// [`MANY`], or in builds with debug assertions `TOKUMEI_TEST_COMBOS_MANY` when set.
+fn many() -> u64 {
+    #[cfg(debug_assertions)]
+    if let Some(n) = std::env::var("TOKUMEI_TEST_COMBOS_MANY").ok().and_then(|v| v.parse().ok()) {
+        return n;
+    }
+    MANY
+}
+
 impl Combos {
     /// No row yet; the ids' file, if they need one, goes in `dir`, past `in_memory` ids.
     pub(crate) fn new(dir: Option<&Path>, in_memory: usize) -> Combos {
@@ -66,6 +80,7 @@ impl Combos {
             file: None,
             written: 0,
             in_memory: in_memory.max(1),
+            many: many(),
         }
     }
 
@@ -118,6 +133,17 @@ impl Combos {
             self.tail.clear();
         }
         Ok(())
+    }
+
+    /// Whether the combinations cost more memory than one code per row would: each holds its
+    /// codes twice (the look-up's key and the dictionaries') and about 50 bytes of look-up and
+    /// weight, against 4 bytes per dictionary for each row. Pass 1 then gives every row so far
+    /// its codes back and goes on row by row (a column of nearly distinct values: an exact
+    /// amount or date kept). Small tables never turn back (`many` combinations at least).
+    pub(crate) fn too_many(&self, dictionaries: usize) -> bool {
+        let combos = self.len() as u64;
+        let d = dictionaries as u64;
+        combos > self.many && combos * (8 * d + 50) > self.rows() * 4 * d.max(1)
     }
 
     /// Pass 1 is done: the look-up table is freed.

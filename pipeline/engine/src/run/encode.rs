@@ -476,6 +476,8 @@ impl Merged {
     }
 
     fn merge(&mut self, done: &Done, dicts: &mut [Dictionary], expected_rows: usize) -> std::io::Result<()> {
+        // Whether this batch's rows went to the combinations.
+        let mut combined = false;
         if let Some(combos) = self.combos.as_mut() {
             // Each row's combination of codes, and only new combinations' codes kept.
             let codes: Vec<Vec<u32>> = dicts
@@ -487,8 +489,17 @@ impl Merged {
                 .collect();
             let of_row: Vec<&[u32]> = done.parts.iter().map(|p| p.rows.as_slice()).collect();
             combos.add(dicts, &codes, &of_row, done.accepted)?;
+            combined = true;
+            if combos.too_many(dicts.len()) {
+                // Every row so far given its codes; the rows to come added row by row.
+                let ids = combos.ids()?;
+                for d in dicts.iter_mut() {
+                    d.codes = crate::combos::to_rows(&d.codes, &ids);
+                }
+                self.combos = None;
+            }
         }
-        for (d, part) in dicts.iter_mut().zip(&done.parts).filter(|_| self.combos.is_none()) {
+        for (d, part) in dicts.iter_mut().zip(&done.parts).filter(|_| !combined) {
             let needed = d.codes.len() + part.rows.len();
             if needed > d.codes.capacity() {
                 // A guess, so bounded: at most 16 times the rows so far.
