@@ -7,16 +7,13 @@
 //! reads the rows' ids back in row order where a stage still works row by row.
 
 use crate::privacy::Dictionary;
+use crate::word_file::{new_file, read_at, write_at};
 use rustc_hash::FxHashMap;
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 /// Ids held in memory before they go to the file (4 MiB).
 const IN_MEMORY: usize = 1 << 20;
-
-/// Ids converted to bytes at once (256 KiB).
-const IO_CHUNK: usize = 1 << 16;
 
 /// The distinct combinations of the global columns' codes, their rows, and each row's id.
 pub(crate) struct Combos {
@@ -177,7 +174,7 @@ impl Combos {
     pub(crate) fn ids(&self) -> std::io::Result<Vec<u32>> {
         let mut all = Vec::with_capacity(self.rows() as usize);
         if let Some(f) = &self.file {
-            read_at(f, self.written, &mut all)?;
+            read_at(f, 0, self.written, &mut all)?;
         }
         all.extend_from_slice(&self.tail);
         Ok(all)
@@ -187,38 +184,6 @@ impl Combos {
 /// `of_combo` given to every row: `ids[r]` is row `r`'s combination.
 pub(crate) fn to_rows<T: Copy>(of_combo: &[T], ids: &[u32]) -> Vec<T> {
     ids.iter().map(|i| of_combo[*i as usize]).collect()
-}
-
-/// A new unnamed file in `dir` (the system's temporary folder when `None`).
-fn new_file(dir: Option<&Path>) -> std::io::Result<File> {
-    match dir {
-        Some(d) => tempfile::tempfile_in(d),
-        None => tempfile::tempfile(),
-    }
-}
-
-/// Write `ids` at id offset `at` of `file`, a bounded piece at a time.
-fn write_at(file: &File, ids: &[u32], at: u64) -> std::io::Result<()> {
-    let mut bytes = Vec::with_capacity(IO_CHUNK.min(ids.len()) * 4);
-    for (i, piece) in ids.chunks(IO_CHUNK).enumerate() {
-        bytes.clear();
-        bytes.extend(piece.iter().flat_map(|v| v.to_le_bytes()));
-        file.write_all_at(&bytes, (at + (i * IO_CHUNK) as u64) * 4)?;
-    }
-    Ok(())
-}
-
-/// Append the first `n` ids of `file` to `out`, a bounded piece at a time.
-fn read_at(file: &File, n: u64, out: &mut Vec<u32>) -> std::io::Result<()> {
-    let mut bytes = vec![0u8; (IO_CHUNK as u64).min(n) as usize * 4];
-    let mut done = 0u64;
-    while done < n {
-        let k = (n - done).min(IO_CHUNK as u64) as usize;
-        file.read_exact_at(&mut bytes[..k * 4], done * 4)?;
-        out.extend(bytes[..k * 4].chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap_or([0; 4]))));
-        done += k as u64;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

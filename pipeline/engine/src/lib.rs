@@ -42,6 +42,7 @@ pub(crate) mod tally;
 pub mod trace;
 pub(crate) mod transform;
 pub(crate) mod utility;
+pub(crate) mod word_file;
 
 pub use error::{EngineError, ExitCode, Location};
 pub use progress::{NoProgress, Progress};

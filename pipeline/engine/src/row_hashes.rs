@@ -7,10 +7,10 @@
 //! ([`RowHashes::load`]), because the models then need every row's person.
 
 use crate::people::{NO_SUBJECT, Runs};
+use crate::word_file::{new_file, read_at, write_at};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 /// Hashes held in memory before they go to a file (32 MiB).
@@ -187,41 +187,6 @@ fn merge_count(file: &File, runs: &[(u64, u64)]) -> std::io::Result<Runs> {
         }
     }
     Ok(counted)
-}
-
-/// A new unnamed file in `dir` (the system's temporary folder when `None`).
-fn new_file(dir: Option<&Path>) -> std::io::Result<File> {
-    match dir {
-        Some(d) => tempfile::tempfile_in(d),
-        None => tempfile::tempfile(),
-    }
-}
-
-/// Hashes converted to bytes at once (512 KiB).
-const IO_CHUNK: usize = 1 << 16;
-
-/// Write `values` at hash offset `at` of `file`, a bounded piece at a time.
-fn write_at(file: &File, values: &[u64], at: u64) -> std::io::Result<()> {
-    let mut bytes = Vec::with_capacity(IO_CHUNK.min(values.len()) * 8);
-    for (i, piece) in values.chunks(IO_CHUNK).enumerate() {
-        bytes.clear();
-        bytes.extend(piece.iter().flat_map(|v| v.to_le_bytes()));
-        file.write_all_at(&bytes, (at + (i * IO_CHUNK) as u64) * 8)?;
-    }
-    Ok(())
-}
-
-/// Append `n` hashes read from hash offset `at` of `file` to `out`, a bounded piece at a time.
-fn read_at(file: &File, at: u64, n: u64, out: &mut Vec<u64>) -> std::io::Result<()> {
-    let mut bytes = vec![0u8; (IO_CHUNK as u64).min(n) as usize * 8];
-    let mut done = 0u64;
-    while done < n {
-        let k = (n - done).min(IO_CHUNK as u64) as usize;
-        file.read_exact_at(&mut bytes[..k * 8], (at + done) * 8)?;
-        out.extend(bytes[..k * 8].chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))));
-        done += k as u64;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
