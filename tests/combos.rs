@@ -34,7 +34,7 @@ fn run_with(input: &std::path::Path, rules: &str, how: &str, vars: &[(&str, &str
     }
     let dir = env.latest();
     let mut rep = report(&dir);
-    let rows = released_rows(&dir, &rep);
+    let rows = comparable_release(&dir, &rep);
     // What differs between any two runs of one job: the clock, the ids, the file's hash.
     let obj = rep.as_object_mut().unwrap();
     // (And the rules' path: each run has its own folder; their hash stays.)
@@ -50,23 +50,6 @@ fn run_with(input: &std::path::Path, rules: &str, how: &str, vars: &[(&str, &str
 /// [`run_with`] without other variables.
 fn run(input: &std::path::Path, rules: &str, how: &str) -> Outcome {
     run_with(input, rules, how, &[])
-}
-
-/// The released rows, sorted, without the columns pseudonymised under the release's key.
-fn released_rows(dir: &std::path::Path, rep: &Value) -> Rows {
-    let keyed: Vec<String> = rep["columns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["action"].as_str().unwrap_or("").starts_with("pseudonymize"))
-        .filter_map(|c| c["output"].as_str().map(str::to_string))
-        .collect();
-    let t = read_parquet(&dir.join(rep["output_file"].as_str().unwrap()));
-    let keep: Vec<usize> = (0..t.columns.len()).filter(|i| !keyed.contains(&t.columns[*i])).collect();
-    let mut rows: Vec<Vec<Option<String>>> =
-        t.rows.iter().map(|r| keep.iter().map(|i| r[*i].clone()).collect()).collect();
-    rows.sort();
-    (keep.iter().map(|i| t.columns[*i].clone()).collect(), rows)
 }
 
 /// Run `rules` on `input` both ways; the first way must count combinations (its rows' ids past

@@ -49,20 +49,8 @@ fn sample_query() -> String {
 
 /// The release's rows without the columns whose values are keyed per release, sorted.
 pub(crate) fn comparable_rows(env: &Env) -> (Vec<String>, Vec<Vec<Option<String>>>) {
-    let rep = report(&env.latest());
-    let keyed: Vec<String> = rep["columns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["action"].as_str().unwrap_or("").starts_with("pseudonymize"))
-        .filter_map(|c| c["output"].as_str().map(str::to_string))
-        .collect();
-    let t = read_parquet(&env.latest().join("resident_registry.parquet"));
-    let keep: Vec<usize> = (0..t.columns.len()).filter(|i| !keyed.contains(&t.columns[*i])).collect();
-    let mut rows: Vec<Vec<Option<String>>> =
-        t.rows.iter().map(|r| keep.iter().map(|i| r[*i].clone()).collect()).collect();
-    rows.sort();
-    (keep.iter().map(|i| t.columns[*i].clone()).collect(), rows)
+    let dir = env.latest();
+    comparable_release(&dir, &report(&dir))
 }
 
 #[test]

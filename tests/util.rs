@@ -324,3 +324,21 @@ pub fn sample_registry(env: &Env, reg: &str, profile_extra: &str) {
         env.tokumei(&["file", "add", entry.to_str().unwrap(), "--rules", rules.to_str().unwrap(), "--registry", reg]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+/// A release's rows (in `dir`, described by its report `rep`) as text, sorted, with their columns'
+/// names, without the columns pseudonymised under the release's key (they differ between runs).
+pub fn comparable_release(dir: &Path, rep: &serde_json::Value) -> (Vec<String>, Vec<Vec<Option<String>>>) {
+    let keyed: Vec<String> = rep["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"].as_str().unwrap_or("").starts_with("pseudonymize"))
+        .filter_map(|c| c["output"].as_str().map(str::to_string))
+        .collect();
+    let t = read_parquet(&dir.join(rep["output_file"].as_str().unwrap()));
+    let keep: Vec<usize> = (0..t.columns.len()).filter(|i| !keyed.contains(&t.columns[*i])).collect();
+    let mut rows: Vec<Vec<Option<String>>> =
+        t.rows.iter().map(|r| keep.iter().map(|i| r[*i].clone()).collect()).collect();
+    rows.sort();
+    (keep.iter().map(|i| t.columns[*i].clone()).collect(), rows)
+}
