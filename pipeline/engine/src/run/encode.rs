@@ -1037,17 +1037,16 @@ const ONCE_BITS: u32 = 14;
 /// cannot be made), with what the value is read as: [`TOLD`], [`NAME`], [`SPLIT`] or
 /// [`NUMBER`]. A value whose entry another took since is read again: its keys are written again,
 /// which the scan's loading deduplicates; a value is never skipped unless it was read.
+/// The table is made at the first value (a job without the scan never makes it).
+#[derive(Default)]
 struct Once(Box<[u64]>);
-
-impl Default for Once {
-    fn default() -> Self {
-        Once(vec![0; 1 << ONCE_BITS].into_boxed_slice())
-    }
-}
 
 impl Once {
     /// Whether `value` (with its column) was not read lately.
     fn first(&mut self, hasher: &crate::residual::KeyHasher, value: impl std::hash::Hash) -> bool {
+        if self.0.is_empty() {
+            self.0 = vec![0; 1 << ONCE_BITS].into_boxed_slice();
+        }
         // 0 marks an empty entry.
         let h = hasher.hash(value) | 1;
         let entry = &mut self.0[(h >> (64 - ONCE_BITS)) as usize];
