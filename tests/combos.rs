@@ -71,7 +71,8 @@ fn both_ways_with(name: &str, input: &std::path::Path, rules: &str, vars: &[(&st
         return combos;
     }
     let mut differ = Vec::new();
-    differences(combos.report.as_ref().unwrap(), rows.report.as_ref().unwrap(), String::new(), &mut differ);
+    let rows2 = run(&sample_csv(), &rules, "rows");
+    differences(rows2.report.as_ref().unwrap(), rows.report.as_ref().unwrap(), String::new(), &mut differ);
     assert!(differ.is_empty(), "{name}: the reports differ at {differ:?}");
     let (a, b) = (combos.rows.as_ref().unwrap(), rows.rows.as_ref().unwrap());
     assert_eq!(a.0, b.0, "{name}: the columns");
@@ -309,4 +310,60 @@ fn nearly_distinct_combinations_turn_pass_1_back_to_rows() {
     // Without the lowered threshold the same job keeps its combinations.
     let kept = run(&sample_csv(), &rules, "1000");
     assert!(kept.stderr.contains("test: the models count combinations"), "{}", kept.stderr);
+}
+
+/// A fingerprinted release (`fingerprint = true`) draws each kept row's carrier value within
+/// its class over the combinations, without giving every row its codes: against the per-row
+/// shuffle and against the release without a fingerprint, every class holds the same carrier
+/// values, every row is the same apart from its carrier value, and the values did move.
+#[test]
+#[cfg_attr(not(debug_assertions), ignore)]
+fn a_fingerprint_drawn_over_combinations_keeps_every_class_and_moves_values() {
+    let plain = std::fs::read_to_string(sample_rules()).unwrap();
+    let rules = sample_with("version = 1\n", "version = 1\nfingerprint = true\n");
+    let (combos, rows) = (run_with(&sample_csv(), &rules, "1000", &[]), run(&sample_csv(), &rules, "rows"));
+    let unmarked = run(&sample_csv(), &plain, "1000");
+    assert!(combos.stderr.contains("test: the fingerprint drew over"), "{}", combos.stderr);
+    assert!(!rows.stderr.contains("test: the fingerprint drew over"), "{}", rows.stderr);
+    let fp = combos.report.as_ref().unwrap()["fingerprint"].clone();
+    assert_eq!(fp, rows.report.as_ref().unwrap()["fingerprint"]);
+    let column = fp["column"].as_str().unwrap().to_string();
+    let keys: Vec<String> = fp["key_columns"].as_array().unwrap().iter().map(|k| k.as_str().unwrap().into()).collect();
+    let (names, _) = combos.rows.as_ref().unwrap();
+    let at = |name: &str| names.iter().position(|n| n == name).unwrap();
+    let carrier = at(&column);
+    // Per class (the key's values): the carrier's values, sorted.
+    type Classes = std::collections::BTreeMap<Vec<Option<String>>, Vec<Option<String>>>;
+    let per_class = |o: &Outcome| -> Classes {
+        let mut m = Classes::new();
+        for row in &o.rows.as_ref().unwrap().1 {
+            m.entry(keys.iter().map(|k| row[at(k)].clone()).collect()).or_default().push(row[carrier].clone());
+        }
+        m.values_mut().for_each(|v| v.sort());
+        m
+    };
+    // The rows without their carrier value (and its bounds, which go with it), sorted.
+    let moving = [column.clone(), format!("{column}_min"), format!("{column}_max")];
+    let fixed: Vec<usize> = (0..names.len()).filter(|i| !moving.contains(&names[*i])).collect();
+    let without = |o: &Outcome| -> Vec<Vec<Option<String>>> {
+        let mut v: Vec<Vec<Option<String>>> =
+            o.rows.as_ref().unwrap().1.iter().map(|r| fixed.iter().map(|i| r[*i].clone()).collect()).collect();
+        v.sort();
+        v
+    };
+    for (name, o) in [("rows", &rows), ("unmarked", &unmarked)] {
+        assert_eq!(o.rows.as_ref().unwrap().0, *names, "{name}: the columns");
+        assert!(per_class(&combos) == per_class(o), "{name}: each class's carrier values");
+        assert!(without(&combos) == without(o), "{name}: the rows apart from the carrier");
+    }
+    // The reports agree but where the values' arrangement counts (it is drawn anew in every
+    // release, so two per-row runs differ there too): the release risk over the columns outside
+    // the key and the utility's comparisons row by row.
+    let mut differ = Vec::new();
+    differences(combos.report.as_ref().unwrap(), rows.report.as_ref().unwrap(), String::new(), &mut differ);
+    differ.retain(|d| !d.starts_with("/release_risk/") && !d.starts_with("/utility/"));
+    assert!(differ.is_empty(), "the reports differ at {differ:?}");
+    let moved = |o: &Outcome| o.rows.as_ref().unwrap().1 != unmarked.rows.as_ref().unwrap().1;
+    assert!(moved(&combos) && moved(&rows), "the carrier's values moved between rows of a class");
+    assert!(per_class(&combos).values().any(|v| v.first() != v.last()), "some class holds several values");
 }

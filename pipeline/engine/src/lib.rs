@@ -15,6 +15,7 @@ pub(crate) mod combos;
 pub mod decisions;
 pub mod draft;
 pub mod error;
+pub(crate) mod fenwick;
 pub mod incident;
 pub(crate) mod ingest;
 pub mod keys;

@@ -13,6 +13,7 @@
 use super::{Context, Facts, Target, Technique};
 use crate::cell::Cell;
 use crate::error::EngineError;
+use crate::fenwick::Fenwick;
 use rand::RngExt;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha20Rng;
@@ -161,54 +162,6 @@ pub(super) fn pairs(m: usize, window: usize, rng: &mut ChaCha20Rng) -> Vec<(usiz
         out.push((i, Some(j)));
     }
     out
-}
-
-/// A Fenwick tree of 0/1 marks: which ranks are still free.
-struct Fenwick {
-    tree: Vec<usize>,
-}
-
-impl Fenwick {
-    /// Every one of `m` positions marked.
-    fn ones(m: usize) -> Fenwick {
-        // Node i (1-based) covers lowbit(i) positions.
-        let tree = (0..=m).map(|i| i & i.wrapping_neg()).collect();
-        Fenwick { tree }
-    }
-
-    /// Unmark position `i` (marked).
-    fn remove(&mut self, i: usize) {
-        let mut k = i + 1;
-        while k < self.tree.len() {
-            self.tree[k] -= 1;
-            k += k & k.wrapping_neg();
-        }
-    }
-
-    /// Marked positions at or below `i`.
-    fn prefix(&self, i: usize) -> usize {
-        let (mut k, mut s) = (i + 1, 0);
-        while k > 0 {
-            s += self.tree[k];
-            k -= k & k.wrapping_neg();
-        }
-        s
-    }
-
-    /// The position of the marked one after `r` marked ones (0-based `r` < marked count).
-    fn kth(&self, mut r: usize) -> usize {
-        let n = self.tree.len() - 1;
-        let (mut pos, mut step) = (0usize, n.checked_ilog2().map_or(0, |l| 1usize << l));
-        while step > 0 {
-            let next = pos + step;
-            if next <= n && self.tree[next] <= r {
-                pos = next;
-                r -= self.tree[next];
-            }
-            step >>= 1;
-        }
-        pos
-    }
 }
 
 /// The rows with a value, grouped by stratum (one stratum without `within`), each stratum's
@@ -378,17 +331,5 @@ mod tests {
         let (out, facts) = swapped("action = \"swap\"\ntop = 1000", &xs, None);
         assert_eq!(sorted(&out), sorted(&xs));
         assert_eq!((facts.top_coded, facts.bottom_coded), (0, 0));
-    }
-
-    #[test]
-    fn fenwick_selects_the_free_positions() {
-        let mut f = Fenwick::ones(10);
-        for i in [0, 3, 4, 9] {
-            f.remove(i);
-        }
-        let free: Vec<usize> = (0..6).map(|r| f.kth(r)).collect();
-        assert_eq!(free, vec![1, 2, 5, 6, 7, 8]);
-        assert_eq!(f.prefix(4), 2);
-        assert_eq!(f.prefix(9), 6);
     }
 }

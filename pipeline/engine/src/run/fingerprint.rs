@@ -6,13 +6,16 @@
 
 use super::anonymize::Anonymized;
 use super::layout::Slot;
+use crate::fenwick::Fenwick;
 use crate::trace::Fingerprint;
+use rand::RngExt;
 use rand::seq::SliceRandom;
+use rustc_hash::FxHashMap;
 use tokumei_rules::{Mode, Role};
 
 /// Reorder the fingerprint column, when the rules or the run ask for one; returns what was done.
 pub(super) fn fingerprint(an: &mut Anonymized, provided: bool) -> Option<Fingerprint> {
-    let layout = &mut an.enc.layout;
+    let layout = &an.enc.layout;
     let plan = &layout.plan;
     if !plan.fingerprint.unwrap_or(provided && plan.mode == Mode::Anonymized) {
         return None;
@@ -23,9 +26,7 @@ pub(super) fn fingerprint(an: &mut Anonymized, provided: bool) -> Option<Fingerp
     if an.people.is_some() {
         return None;
     }
-    // The permutation moves values between rows of a class: each row gets its own codes first.
-    an.each_row();
-    let layout = &mut an.enc.layout;
+    let layout = &an.enc.layout;
     let plan = &layout.plan;
     let columns = &layout.columns;
     let output = |ci: usize| plan.columns[columns[ci].plan].output.clone().unwrap_or_default();
@@ -72,9 +73,23 @@ pub(super) fn fingerprint(an: &mut Anonymized, provided: bool) -> Option<Fingerp
                 .unwrap_or(std::cmp::Ordering::Equal)
         })?;
     let (carrier_ci, carrier) = chosen;
+    let fingerprint =
+        Fingerprint { column: output(carrier_ci), key_columns: keys.iter().map(|(ci, _)| output(*ci)).collect() };
+    let key_dicts: Vec<usize> = keys.iter().map(|(_, d)| *d).collect();
+    if !by_combination(an, &key_dicts, carrier) {
+        // The permutation moves values between rows of a class: each row gets its own codes.
+        an.each_row();
+        by_row(an, &key_dicts, carrier);
+    }
+    Some(fingerprint)
+}
+
+/// The fingerprint row by row: the carrier's codes of each class's kept rows shuffled.
+fn by_row(an: &mut Anonymized, keys: &[usize], carrier: usize) {
+    let layout = &mut an.enc.layout;
     let n = layout.dicts[carrier].codes.len();
     let key_cols: Vec<(&[u32], usize)> =
-        keys.iter().map(|(_, d)| (layout.dicts[*d].codes.as_slice(), layout.dicts[*d].len())).collect();
+        keys.iter().map(|d| (layout.dicts[*d].codes.as_slice(), layout.dicts[*d].len())).collect();
     let classes = crate::privacy::classes(&key_cols, n);
     // Kept rows of each class, then a random permutation of the carrier's codes among them.
     let mut start = vec![0usize; classes.sizes.len() + 1];
@@ -109,7 +124,104 @@ pub(super) fn fingerprint(an: &mut Anonymized, provided: bool) -> Option<Fingerp
             codes[*r] = *v;
         }
     }
-    Some(Fingerprint { column: output(carrier_ci), key_columns: keys.iter().map(|(ci, _)| output(*ci)).collect() })
+}
+
+/// The fingerprint over the combination table (`crate::combos`), without giving every
+/// dictionary one code per row: each kept row of a class draws its carrier value without
+/// replacement from the values its class's kept rows hold (drawn one by one, the values end in
+/// a uniformly random order among the rows, as a shuffle puts them), and takes the id of its
+/// combination with that value instead of its own; such a combination is added once per
+/// (combination, value) drawn. `false` (nothing done) when the rows are not combinations, or
+/// when the combinations added could outnumber a quarter of the rows (each costs what a row
+/// would): the caller then works row by row.
+fn by_combination(an: &mut Anonymized, keys: &[usize], carrier: usize) -> bool {
+    let Some(ids) = an.combo_of_row.as_mut() else { return false };
+    let dicts = &an.enc.layout.dicts;
+    let m = dicts[carrier].codes.len();
+    let key_cols: Vec<(&[u32], usize)> = keys.iter().map(|d| (dicts[*d].codes.as_slice(), dicts[*d].len())).collect();
+    let class_of = crate::privacy::classes(&key_cols, m).of_row;
+    let keep = &an.enforcement.keep;
+    let mut kept = vec![0u64; m];
+    for (id, _) in ids.iter().zip(keep).filter(|(_, k)| **k) {
+        kept[*id as usize] += 1;
+    }
+    // Each class's distinct carrier codes with their kept rows, classes in order.
+    let carried = &dicts[carrier].codes;
+    let mut held: Vec<(u32, u32, u64)> =
+        (0..m).filter(|c| kept[*c] > 0).map(|c| (class_of[c], carried[c], kept[c])).collect();
+    held.sort_unstable();
+    held.dedup_by(|b, a| {
+        let same = (a.0, a.1) == (b.0, b.1);
+        if same {
+            a.2 += b.2;
+        }
+        same
+    });
+    let classes = class_of.iter().max().map_or(0, |c| *c as usize + 1);
+    let mut start = vec![0usize; classes + 1];
+    for (class, _, _) in &held {
+        start[*class as usize + 1] += 1;
+    }
+    for i in 1..start.len() {
+        start[i] += start[i - 1];
+    }
+    // At most one combination added per (combination, value of its class) and per row drawn.
+    let values_of = |c: usize| (start[class_of[c] as usize + 1] - start[class_of[c] as usize]) as u64;
+    let bound: u64 = (0..m).filter(|c| values_of(*c) > 1).map(|c| kept[c].min(values_of(c))).sum();
+    if bound > (ids.len() as u64 / 4).max(1 << 16) {
+        return false;
+    }
+    let mut left: Vec<(Fenwick, u64)> = start
+        .windows(2)
+        .map(|w| {
+            let counts: Vec<u64> = held[w[0]..w[1]].iter().map(|h| h.2).collect();
+            (Fenwick::of(&counts), counts.iter().sum())
+        })
+        .collect();
+    let mut rng = rand::rng();
+    let mut made: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+    let mut added: Vec<(u32, u32)> = Vec::new();
+    for (id, _) in ids.iter_mut().zip(keep).filter(|(_, k)| **k) {
+        let c = *id as usize;
+        let class = class_of[c] as usize;
+        if start[class + 1] - start[class] < 2 {
+            continue;
+        }
+        let (tree, total) = &mut left[class];
+        let at = tree.kth(rng.random_range(0..*total));
+        tree.remove(at);
+        *total -= 1;
+        let value = held[start[class] + at].1;
+        if value != carried[c] {
+            *id = *made.entry((*id, value)).or_insert_with(|| {
+                added.push((*id, value));
+                (m + added.len() - 1) as u32
+            });
+        }
+    }
+    add_combinations(an, &added, carrier);
+    #[cfg(debug_assertions)]
+    if std::env::var_os("TOKUMEI_TEST_COMBOS").is_some() {
+        eprintln!("test: the fingerprint drew over {m} combinations ({} added)", added.len());
+    }
+    true
+}
+
+/// Combinations `(of, value)` appended after the others: combination `of`'s codes, its class
+/// and its input codes, with the carrier's code `value`.
+fn add_combinations(an: &mut Anonymized, added: &[(u32, u32)], carrier: usize) {
+    let of: Vec<u32> = added.iter().map(|a| a.0).collect();
+    for (d, dict) in an.enc.layout.dicts.iter_mut().enumerate() {
+        let more: Vec<u32> = match d == carrier {
+            true => added.iter().map(|a| a.1).collect(),
+            false => of.iter().map(|c| dict.codes[*c as usize]).collect(),
+        };
+        dict.codes.extend(more);
+    }
+    let classes = &mut an.classes.of_row;
+    let more: Vec<u32> = of.iter().map(|c| classes[*c as usize]).collect();
+    classes.extend(more);
+    an.snapshot.append(&of);
 }
 
 /// Shannon entropy (bits) of a column's value counts.

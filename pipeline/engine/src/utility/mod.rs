@@ -45,6 +45,22 @@ impl Before {
         Before { dicts }
     }
 
+    /// Taken over combinations of codes (`crate::combos`): combinations appended, each with the
+    /// input codes of combination `of[i]`.
+    pub fn append(&mut self, of: &[u32]) {
+        fn more<T: Copy>(v: &mut Vec<T>, of: &[u32]) {
+            let add: Vec<T> = of.iter().map(|c| v[*c as usize]).collect();
+            v.extend(add);
+        }
+        for (_, codes) in self.dicts.iter_mut().flatten() {
+            match codes {
+                Codes::U8(v) => more(v, of),
+                Codes::U16(v) => more(v, of),
+                Codes::U32(v) => more(v, of),
+            }
+        }
+    }
+
     /// Taken over combinations of codes (`crate::combos`): each row's codes, `ids[r]` being row
     /// `r`'s combination.
     pub fn expand(&mut self, ids: &[u32]) {
