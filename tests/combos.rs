@@ -6,6 +6,7 @@
 
 use crate::util::*;
 use serde_json::Value;
+use tokumei_engine::ExitCode;
 
 /// Released rows as text, sorted, with their columns' names.
 type Rows = (Vec<String>, Vec<Vec<Option<String>>>);
@@ -365,4 +366,23 @@ fn a_fingerprint_drawn_over_combinations_keeps_every_class_and_moves_values() {
     let moved = |o: &Outcome| o.rows.as_ref().unwrap().1 != unmarked.rows.as_ref().unwrap().1;
     assert!(moved(&combos) && moved(&rows), "the carrier's values moved between rows of a class");
     assert!(per_class(&combos).values().any(|v| v.first() != v.last()), "some class holds several values");
+}
+
+/// Rows are numbered with 32 bits: an input with more accepted rows than a run may number is
+/// refused as an input error, with nothing released (the bound is lowered for the test, in
+/// builds with debug assertions only); at the bound the run releases.
+#[test]
+#[cfg_attr(not(debug_assertions), ignore)]
+fn more_rows_than_a_run_numbers_are_refused_before_anything_is_released() {
+    let rules = std::fs::read_to_string(sample_rules()).unwrap();
+    let over = run_with(&sample_csv(), &rules, "1000", &[("TOKUMEI_TEST_MAX_ROWS", "4000")]);
+    assert_eq!(over.code, ExitCode::Input.code(), "{}", over.stderr);
+    assert!(
+        over.stderr.contains("more than 4000 accepted rows") && over.stderr.contains("split the extract"),
+        "{}",
+        over.stderr
+    );
+    assert!(over.report.is_none());
+    let at = run_with(&sample_csv(), &rules, "1000", &[("TOKUMEI_TEST_MAX_ROWS", "10000")]);
+    assert_eq!(at.code, 0, "{}", at.stderr);
 }
