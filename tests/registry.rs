@@ -456,6 +456,36 @@ fn a_release_perturbed_with_a_fixed_test_seed_is_never_provided() {
     assert_eq!(rep["perturbed"][0]["column"], "要介護度", "the release is perturbed");
 }
 
+/// A release provided under a contract is never made unsigned: without the officer's key (or
+/// with one others may read) the run is refused with the key's exit code, nothing written and
+/// the refusal audited.
+#[test]
+fn a_release_for_a_contract_is_refused_without_a_signing_key() {
+    let env = Env::new();
+    contracted(&env);
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    let args = ["run", job.to_str().unwrap(), "--contract", "1", "--registry", REG];
+    let r = env.tokumei_with(&args, &[("TOKUMEI_NOW", IN_PERIOD)]);
+    assert_eq!(r.code, ExitCode::Key.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("--sign-key"), "{}", r.stderr);
+    assert!(env.out_files().is_empty(), "nothing written");
+    assert_eq!(last_entry(&env)["status"], "failed", "audited");
+    let key = env.officer_key();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let r = env.tokumei_with(&[&args[..], &["--sign-key", &key]].concat(), &[("TOKUMEI_NOW", IN_PERIOD)]);
+        assert_eq!(r.code, ExitCode::Key.code(), "{}", r.stderr);
+        assert!(r.stderr.contains("chmod 600"), "{}", r.stderr);
+        assert!(env.out_files().is_empty(), "nothing written");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let r = env.tokumei_with(&[&args[..], &["--sign-key", &key]].concat(), &[("TOKUMEI_NOW", IN_PERIOD)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(env.latest().join("MANIFEST.sig").is_file());
+}
+
 #[test]
 fn a_run_provides_data_only_under_a_contract_that_allows_it() {
     let env = Env::new();
