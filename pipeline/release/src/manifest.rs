@@ -25,7 +25,7 @@ pub const FORMAT: &str = "tokumei-release-manifest/1";
 /// The signature file's format.
 pub const SIGNATURE_FORMAT: &str = "tokumei-release-signature/1";
 /// What the signed message starts with, before the manifest's bytes.
-pub const SIGNED_PREFIX: &[u8] = b"tokumei release manifest v1\n";
+pub const SIGNED_PREFIX: &[u8] = b"tokumei-release-manifest v1\n";
 /// Largest manifest read (a release holds a few dozen files).
 const MAX_MANIFEST: u64 = 16 << 20;
 /// Largest signature file read.
