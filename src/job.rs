@@ -44,6 +44,10 @@ pub struct RunArgs {
     /// releases and audit log).
     #[arg(long, env = "TOKUMEI_REGISTRY")]
     pub registry: Option<PathBuf>,
+    /// The officer's Ed25519 key (`keygen --audit`) that signs the release's manifest
+    /// (default: the job's [release] sign_key). Required under a contract.
+    #[arg(long)]
+    pub sign_key: Option<PathBuf>,
     #[command(flatten)]
     pub operator: OperatorArg,
 }
@@ -65,7 +69,9 @@ pub struct CheckArgs {
 pub fn run_command(a: RunArgs) -> Result<(), Failure> {
     let using = Use::asked(a.contract, a.internal_use);
     let contract = Some(ContractArg { registry: a.registry, using, hours: a.hours, replaces: None });
-    run_job(&a.job, RunRequest::from_env(a.out, a.operator.name(), false, contract))
+    let request =
+        RunRequest { sign_key: a.sign_key, ..RunRequest::from_env(a.out, a.operator.name(), false, contract) };
+    run_job(&a.job, request)
 }
 
 /// `tokumei check`: with the registry whose requests it applies, if named.

@@ -14,6 +14,7 @@ mod incident_cmd;
 mod init_cmd;
 mod job;
 mod pseudo_cmd;
+mod received_cmd;
 mod registry_cmd;
 mod release_cmd;
 mod request_cmd;
@@ -101,6 +102,10 @@ enum Command {
     Pseudo(args::PseudoArgs),
     /// Re-identification risk of any CSV or Parquet table over chosen quasi-identifiers.
     Risk(init_cmd::RiskArgs),
+    /// The recipient's check of a release folder with the body's public key alone (no registry,
+    /// no audit log): every file listed in its signed manifest and unchanged, none added; prints
+    /// what the release is for. Exit 11 when it is not verified.
+    VerifyRelease(received_cmd::VerifyReleaseArgs),
     /// Create a new random pseudonym key file (for pseudonymized mode), or with --audit an
     /// officer's Ed25519 key pair for signing audit heads (FILE and FILE.pub).
     Keygen(init_cmd::KeygenArgs),
@@ -127,6 +132,7 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
         Command::Pseudo(args) => pseudo_cmd::pseudo(args),
         Command::Risk(args) => init_cmd::risk(args),
         Command::Keygen(args) => init_cmd::keygen(args),
+        Command::VerifyRelease(args) => received_cmd::verify_release(args),
     }
 }
 

@@ -435,10 +435,11 @@ fn a_one_percent_subset_is_traced_to_its_recipient_among_five() {
     registry(&env, "", &extract);
     recipients(&env, 5);
     let job = env.job("five", &extract, &sample_rules(), "");
+    let key = env.officer_key();
     for c in 1..=5 {
         let now = (1_811_808_000 + c).to_string();
         let r = env.tokumei_with(
-            &["run", job.to_str().unwrap(), "--contract", &c.to_string(), "--registry", REG],
+            &["run", job.to_str().unwrap(), "--contract", &c.to_string(), "--registry", REG, "--sign-key", &key],
             &[("TOKUMEI_NOW", &now)],
         );
         assert_eq!(r.code, 0, "{}", r.stderr);

@@ -404,8 +404,9 @@ const IN_PERIOD: &str = "1811808000";
 const AFTER_PERIOD: &str = "1843430400";
 
 fn run_under(env: &Env, job: &std::path::Path, contract: &str, now: &str) -> Run {
+    let key = env.officer_key();
     env.tokumei_with(
-        &["run", job.to_str().unwrap(), "--contract", contract, "--registry", REG],
+        &["run", job.to_str().unwrap(), "--contract", contract, "--registry", REG, "--sign-key", &key],
         &[("TOKUMEI_NOW", now)],
     )
 }
@@ -441,7 +442,8 @@ fn a_release_perturbed_with_a_fixed_test_seed_is_never_provided() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let job = env.job("resident", &sample_csv(), &rules, "");
     let seed = ("TOKUMEI_TEST_SEED", "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0");
-    let args = ["run", job.to_str().unwrap(), "--contract", "1", "--registry", REG];
+    let key = env.officer_key();
+    let args = ["run", job.to_str().unwrap(), "--contract", "1", "--registry", REG, "--sign-key", &key];
     let r = env.tokumei_with(&args, &[("TOKUMEI_NOW", IN_PERIOD), seed]);
     assert_eq!(r.code, ExitCode::Key.code(), "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("TOKUMEI_TEST_SEED"), "{}", r.stderr);
@@ -452,6 +454,36 @@ fn a_release_perturbed_with_a_fixed_test_seed_is_never_provided() {
     let rep = report(&env.latest());
     assert_ne!(rep["seed_fixed_for_test"], true);
     assert_eq!(rep["perturbed"][0]["column"], "要介護度", "the release is perturbed");
+}
+
+/// A release provided under a contract is never made unsigned: without the officer's key (or
+/// with one others may read) the run is refused with the key's exit code, nothing written and
+/// the refusal audited.
+#[test]
+fn a_release_for_a_contract_is_refused_without_a_signing_key() {
+    let env = Env::new();
+    contracted(&env);
+    let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    let args = ["run", job.to_str().unwrap(), "--contract", "1", "--registry", REG];
+    let r = env.tokumei_with(&args, &[("TOKUMEI_NOW", IN_PERIOD)]);
+    assert_eq!(r.code, ExitCode::Key.code(), "{}", r.stderr);
+    assert!(r.stderr.contains("--sign-key"), "{}", r.stderr);
+    assert!(env.out_files().is_empty(), "nothing written");
+    assert_eq!(last_entry(&env)["status"], "failed", "audited");
+    let key = env.officer_key();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let r = env.tokumei_with(&[&args[..], &["--sign-key", &key]].concat(), &[("TOKUMEI_NOW", IN_PERIOD)]);
+        assert_eq!(r.code, ExitCode::Key.code(), "{}", r.stderr);
+        assert!(r.stderr.contains("chmod 600"), "{}", r.stderr);
+        assert!(env.out_files().is_empty(), "nothing written");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let r = env.tokumei_with(&[&args[..], &["--sign-key", &key]].concat(), &[("TOKUMEI_NOW", IN_PERIOD)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(env.latest().join("MANIFEST.sig").is_file());
 }
 
 #[test]
@@ -596,9 +628,10 @@ fn an_interrupted_publication_is_settled_and_a_changed_release_file_is_caught() 
     let env = Env::new();
     contracted(&env);
     let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    let key = env.officer_key();
     let crash = |point: &str| {
         env.tokumei_with(
-            &["run", job.to_str().unwrap(), "--contract", "1", "--registry", REG],
+            &["run", job.to_str().unwrap(), "--contract", "1", "--registry", REG, "--sign-key", &key],
             &[("TOKUMEI_NOW", IN_PERIOD), ("TOKUMEI_FAILPOINT", point)],
         )
     };
@@ -829,7 +862,9 @@ fn a_run_finds_the_registry_beside_its_releases_by_default() {
         assert_eq!(r.code, 0, "{step:?}: {}", r.stderr);
     }
     let job = env.job("resident", &sample_csv(), &sample_rules(), "");
-    let r = env.tokumei_with(&["run", job.to_str().unwrap(), "--contract", "1"], &[("TOKUMEI_NOW", IN_PERIOD)]);
+    let key = env.officer_key();
+    let args = ["run", job.to_str().unwrap(), "--contract", "1", "--sign-key", &key];
+    let r = env.tokumei_with(&args, &[("TOKUMEI_NOW", IN_PERIOD)]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = env.tokumei(&["release", "list", "--registry", reg, "--json"]);
     assert_eq!(serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap().as_array().unwrap().len(), 1);
@@ -912,7 +947,9 @@ fn a_job_may_name_its_contract_and_registry() {
     let env = Env::new();
     contracted(&env);
     let job = env.job("resident", &sample_csv(), &sample_rules(), "");
+    // The job names the officer's key that signs its releases, too.
     let text = std::fs::read_to_string(&job).unwrap()
+        + &format!("[release]\nsign_key = \"{}\"\n", env.officer_key())
         + &format!("[registry]\npath = \"{}\"\ncontract = 1\n", env.path(REG).display());
     std::fs::write(&job, text).unwrap();
     // Outside the use period the job's contract refuses it, as --contract would.

@@ -31,6 +31,7 @@ mod requests;
 mod risk;
 mod scrub;
 mod search;
+mod signing;
 mod standards;
 mod utility;
 mod values;

@@ -123,6 +123,17 @@ impl Env {
         v
     }
 
+    /// The officer's Ed25519 signing key in this folder (`officer.key`; its public key
+    /// `officer.key.pub`), made by `keygen --audit` the first time.
+    pub fn officer_key(&self) -> String {
+        let p = self.path("officer.key");
+        if !p.exists() {
+            let r = self.tokumei(&["keygen", "--audit", "--out", p.to_str().unwrap()]);
+            assert_eq!(r.code, 0, "{}", r.stderr);
+        }
+        p.to_str().unwrap().to_string()
+    }
+
     /// Files under out/ (none means nothing was written, not even temporaries).
     pub fn out_files(&self) -> Vec<PathBuf> {
         let mut v = Vec::new();

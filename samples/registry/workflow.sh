@@ -30,6 +30,11 @@ t contract advance 1 --to fee_paid --hours 2.5     # 法119条3項: 2.5 hours ar
 t contract advance 1 --to contracted
 unset TOKUMEI_NOW
 
+# The officer's Ed25519 key pair that signs each release's manifest (a release provided under a
+# contract is refused unsigned); the public key (officer.key.pub) goes to the recipient apart
+# from the data.
+t keygen --audit --out "$work/officer.key"
+
 # The job: the bundled extract, its release beside the registry. The run clock is set inside the
 # sample contract's use period (2027).
 cat > "$work/job.toml" <<JOB
@@ -44,6 +49,8 @@ path = "$repo/rules/resident_registry.toml"
 dir = "$work/reports"
 [audit]
 log = "$work/reports/audit.log"
+[release]
+sign_key = "$work/officer.key"
 JOB
 TOKUMEI_NOW=1811808000 t run "$work/job.toml" --contract 1 --hours 3
 release="$(basename "$(readlink -f "$work/reports/resident_registry/latest")")"
@@ -53,5 +60,7 @@ t contract record 1
 # 法117: the release is in the file's ファイル簿 since it was published; the book to publish (法75).
 t file show 住民基本台帳ファイル
 TOKUMEI_NOW=1811808000 t file book --out "$work/file-book"
+# The recipient's side: the folder as received, the public key alone (no registry, no log).
+t verify-release "$work/reports/resident_registry/$release" --public-key "$work/officer.key.pub"
 t audit verify --log "$work/reports/audit.log" --registry "$TOKUMEI_REGISTRY"
 echo "workflow done in $work"

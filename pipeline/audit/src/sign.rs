@@ -109,8 +109,9 @@ pub fn generate(secret: &Path, public: &Path) -> Result<String, SignError> {
     Ok(key_id(&verifying))
 }
 
-/// Sign `head` taken at `time` with the secret key file.
-pub fn sign(secret: &Path, log: &str, head: &Head, time: &str) -> Result<SignedHead, SignError> {
+/// The signing key in the secret key file: refused when others than its owner may read or
+/// write it, or it is not a key `keygen --audit` made.
+fn signing_key(secret: &Path) -> Result<SigningKey, SignError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -120,7 +121,51 @@ pub fn sign(secret: &Path, log: &str, head: &Head, time: &str) -> Result<SignedH
             return Err(key_error(secret, "is readable or writable by others: restrict it to its owner (chmod 600)"));
         }
     }
-    let signing = SigningKey::from_bytes(&read_hex32(secret, "signing key")?);
+    Ok(SigningKey::from_bytes(&read_hex32(secret, "signing key")?))
+}
+
+/// The public key in a public key file.
+fn public_key(public: &Path) -> Result<VerifyingKey, SignError> {
+    VerifyingKey::from_bytes(&read_hex32(public, "public key")?)
+        .map_err(|_| key_error(public, "is not an Ed25519 public key"))
+}
+
+/// Check that the secret key file is usable for signing (owner-only, a key), and return its id.
+pub fn check_signing_key(secret: &Path) -> Result<String, SignError> {
+    Ok(key_id(&signing_key(secret)?.verifying_key()))
+}
+
+/// The id of the key in a public key file.
+pub fn public_key_id(public: &Path) -> Result<String, SignError> {
+    Ok(key_id(&public_key(public)?))
+}
+
+/// Sign `message` with the secret key file: the key's id and the Ed25519 signature (hex).
+/// Callers put a domain-separating prefix in `message` so a signature made for one kind of
+/// document never verifies as another.
+pub fn sign_bytes(secret: &Path, message: &[u8]) -> Result<(String, String), SignError> {
+    let signing = signing_key(secret)?;
+    Ok((key_id(&signing.verifying_key()), hex::encode(signing.sign(message).to_bytes())))
+}
+
+/// Check an Ed25519 signature (hex) of `message` with the public key file; returns the key's id.
+/// [`SignError::Invalid`] when the signature is not 64 bytes of hex or does not verify.
+pub fn verify_bytes(public: &Path, message: &[u8], signature: &str) -> Result<String, SignError> {
+    let key = public_key(public)?;
+    let sig = hex::decode(signature.trim())
+        .ok()
+        .and_then(|b| <[u8; 64]>::try_from(b).ok())
+        .map(|b| Signature::from_bytes(&b))
+        .ok_or_else(|| SignError::Invalid("the signature is not 64 bytes of hex".into()))?;
+    let id = key_id(&key);
+    key.verify(message, &sig)
+        .map_err(|_| SignError::Invalid(format!("the signature does not verify with public key {id}")))?;
+    Ok(id)
+}
+
+/// Sign `head` taken at `time` with the secret key file.
+pub fn sign(secret: &Path, log: &str, head: &Head, time: &str) -> Result<SignedHead, SignError> {
+    let signing = signing_key(secret)?;
     let mut signed = SignedHead {
         log: log.to_string(),
         seq: head.seq,
@@ -135,8 +180,7 @@ pub fn sign(secret: &Path, log: &str, head: &Head, time: &str) -> Result<SignedH
 
 /// Check a signed head against the public key file.
 pub fn verify(public: &Path, signed: &SignedHead) -> Result<(), SignError> {
-    let key = VerifyingKey::from_bytes(&read_hex32(public, "public key")?)
-        .map_err(|_| key_error(public, "is not an Ed25519 public key"))?;
+    let key = public_key(public)?;
     let sig = signed
         .signature
         .as_deref()
@@ -183,5 +227,24 @@ mod tests {
         let (sk2, pk2) = (dir.path().join("other.key"), dir.path().join("other.pub"));
         generate(&sk2, &pk2).unwrap();
         assert!(verify(&pk2, &s).is_err());
+    }
+
+    #[test]
+    fn signed_bytes_verify_with_their_key_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let (sk, pk) = (dir.path().join("officer.key"), dir.path().join("officer.pub"));
+        let id = generate(&sk, &pk).unwrap();
+        assert_eq!(check_signing_key(&sk).unwrap(), id);
+        assert_eq!(public_key_id(&pk).unwrap(), id);
+        let (signed_by, sig) = sign_bytes(&sk, b"message").unwrap();
+        assert_eq!(signed_by, id);
+        assert_eq!(verify_bytes(&pk, b"message", &sig).unwrap(), id);
+        assert!(matches!(verify_bytes(&pk, b"messagf", &sig), Err(SignError::Invalid(_))));
+        assert!(matches!(verify_bytes(&pk, b"message", "zz"), Err(SignError::Invalid(_))));
+        assert!(matches!(verify_bytes(&pk, b"message", &sig[..64]), Err(SignError::Invalid(_))));
+        let (sk2, pk2) = (dir.path().join("other.key"), dir.path().join("other.pub"));
+        generate(&sk2, &pk2).unwrap();
+        assert!(matches!(verify_bytes(&pk2, b"message", &sig), Err(SignError::Invalid(_))));
+        assert!(verify_bytes(&sk, b"message", &sig).is_err(), "the secret key is no public key of this one");
     }
 }

@@ -5,9 +5,14 @@ pub use tokumei_words::escape;
 
 /// A Japanese A4 document page with a print stylesheet.
 pub fn page(title: &str, body: &str) -> String {
+    page_in("ja", title, body)
+}
+
+/// An A4 document page in language `lang` (`ja`, `en`) with a print stylesheet.
+pub fn page_in(lang: &str, title: &str, body: &str) -> String {
     format!(
         r#"<!DOCTYPE html>
-<html lang="ja"><head><meta charset="utf-8"><title>{t}</title>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{t}</title>
 <style>
 body {{ font-family: "Hiragino Mincho ProN", "Yu Mincho", "Noto Serif CJK JP", serif; max-width: 46em; margin: 2em auto; line-height: 1.7; color: #000; }}
 h1 {{ font-size: 1.35em; text-align: center; margin: 1.5em 0; }}
@@ -23,7 +28,8 @@ th {{ background: #eee; white-space: nowrap; }}
 {body}
 </body></html>
 "#,
-        t = escape(title)
+        t = escape(title),
+        lang = escape(lang)
     )
 }
 

@@ -10,6 +10,7 @@ pub mod html;
 pub mod incidents;
 pub mod register;
 pub mod requests;
+pub mod terms;
 pub mod text;
 
 /// House rules (docs/design.md): no module names one that names it back.

@@ -152,11 +152,13 @@ pub enum ExitCode {
     Registry = 9,
     /// `trace`: the file could not be traced to a single release.
     NotTraced = 10,
+    /// `verify-release`: the release folder is not what its signed manifest says.
+    Unverified = 11,
 }
 
 impl ExitCode {
     /// Every code, in order.
-    pub const ALL: [ExitCode; 11] = [
+    pub const ALL: [ExitCode; 12] = [
         ExitCode::Success,
         ExitCode::Internal,
         ExitCode::Usage,
@@ -168,6 +170,7 @@ impl ExitCode {
         ExitCode::Output,
         ExitCode::Registry,
         ExitCode::NotTraced,
+        ExitCode::Unverified,
     ];
 
     /// The number the process exits with.
@@ -189,6 +192,7 @@ impl ExitCode {
             ExitCode::Output => "output could not be written",
             ExitCode::Registry => "registry refused or unusable",
             ExitCode::NotTraced => "not traced",
+            ExitCode::Unverified => "release not verified",
         }
     }
 
@@ -218,6 +222,9 @@ impl ExitCode {
             ExitCode::NotTraced => {
                 ": `trace` found no single release the file comes from (none, or several it cannot tell apart)"
             }
+            ExitCode::Unverified => {
+                ": `verify-release` found a file changed, added, removed or renamed, or a manifest missing, garbled, unsigned or signed by another key"
+            }
         }
     }
 
@@ -246,6 +253,7 @@ impl ExitCode {
             ExitCode::Output => "output",
             ExitCode::Registry => "registry",
             ExitCode::NotTraced => "not-traced",
+            ExitCode::Unverified => "unverified",
         }
     }
 }

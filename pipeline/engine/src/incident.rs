@@ -55,6 +55,7 @@ fn open(place: &Place, filter: Option<&str>) -> Result<Box<dyn Source>, EngineEr
                 registry: None,
                 release_use: None,
                 query_limits: Default::default(),
+                sign_key: None,
             };
             ingest::open_query(&job, None, None)
         }

@@ -54,6 +54,9 @@ pub enum OfficeError {
     /// A leaked file could not be traced to a single release.
     #[error("{0}")]
     NotTraced(String),
+    /// A release folder is not what its signed manifest says (`verify-release`).
+    #[error("{0}")]
+    Unverified(String),
     /// A bug in tokumei.
     #[error("{0}")]
     Internal(String),
@@ -104,6 +107,7 @@ impl OfficeError {
             E::Usage(_) => ExitCode::Usage,
             E::Input(_) => ExitCode::Input,
             E::NotTraced(_) => ExitCode::NotTraced,
+            E::Unverified(_) => ExitCode::Unverified,
             E::Internal(_) => ExitCode::Internal,
             E::Context { source, .. } => source.exit_code(),
         }

@@ -14,6 +14,7 @@ pub mod incidents;
 pub mod init;
 pub mod pseudo;
 pub mod pseudo_dictionary;
+pub mod received;
 pub mod record_steps;
 pub mod records;
 pub mod request_steps;

@@ -15,6 +15,7 @@
 //! the stale staging folder and audits that); a crash between 3 and 4 leaves a complete release
 //! whose `publishing` entry records it ([`check_logged`] tells these cases apart).
 
+pub mod manifest;
 mod verify;
 
 pub use verify::{DiskState, LoggedRelease, ReleaseFolder, check_folder, check_logged, find_releases};

@@ -19,6 +19,7 @@ struct RawJob {
     audit: Option<RawAudit>,
     actor: Option<Spanned<String>>,
     registry: Option<RawRegistry>,
+    release: Option<RawRelease>,
     query_limits: Option<Spanned<RawQueryLimits>>,
 }
 
@@ -83,6 +84,12 @@ struct RawOutput {
 #[serde(deny_unknown_fields)]
 struct RawKeys {
     pseudonym_key_file: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRelease {
+    sign_key: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -298,6 +305,8 @@ pub struct Job {
     pub output_dir: PathBuf,
     /// Pseudonym key file (needed in pseudonymized mode).
     pub key_file: Option<PathBuf>,
+    /// The officer's Ed25519 key that signs each release's manifest (`[release] sign_key`).
+    pub sign_key: Option<PathBuf>,
     /// Audit log.
     pub audit_log: PathBuf,
     /// Who makes the data (`actor`, default `public_body`).
@@ -399,6 +408,7 @@ pub fn load_job(path: &Path) -> Result<Job, Diagnostics> {
         rules: resolve(&raw.rules.path),
         output_dir,
         key_file: raw.keys.and_then(|k| k.pseudonym_key_file).map(|k| resolve(&k)),
+        sign_key: raw.release.and_then(|r| r.sign_key).map(|k| resolve(&k)),
         audit_log: raw
             .audit
             .and_then(|a| a.log)

@@ -16,6 +16,7 @@ pub mod file_steps;
 pub mod incident_steps;
 pub mod incidents;
 pub mod init;
+pub mod received;
 pub mod register;
 pub mod registry_steps;
 pub mod release_steps;

@@ -10,6 +10,7 @@
 mod anchors;
 mod contract;
 mod log;
+mod manifest;
 mod publish;
 mod ready;
 mod record;
@@ -83,6 +84,9 @@ pub struct RunRequest {
     pub threads: usize,
     /// Memory above which pass 1 spills (`None`: the engine's default).
     pub spill_memory: Option<u64>,
+    /// The officer's key that signs the release's manifest (`None`: the job's `[release]
+    /// sign_key`, if any). Required for a release provided under a contract.
+    pub sign_key: Option<PathBuf>,
 }
 
 impl RunRequest {
@@ -91,7 +95,8 @@ impl RunRequest {
     /// `TOKUMEI_SPILL_MEMORY` (memory above which pass 1 spills; unset: the engine's default).
     pub fn from_env(out: Option<PathBuf>, operator: String, dry_run: bool, contract: Option<ContractArg>) -> Self {
         let threads = env_number("TOKUMEI_THREADS").unwrap_or(0);
-        RunRequest { out, operator, dry_run, contract, threads, spill_memory: env_number("TOKUMEI_SPILL_MEMORY") }
+        let spill_memory = env_number("TOKUMEI_SPILL_MEMORY");
+        RunRequest { out, operator, dry_run, contract, threads, spill_memory, sign_key: None }
     }
 }
 
@@ -157,11 +162,15 @@ pub fn run(job_path: &Path, req: RunRequest, progress: &dyn Progress, tell: &dyn
         spill_memory: req.spill_memory,
         provided,
     };
-    let ready = ready::ready(&job, contract.as_ref(), named_registry.as_deref(), &out_root, &clock, &mut auditor)
+    let mut ready = ready::ready(&job, contract.as_ref(), named_registry.as_deref(), &out_root, &clock, &mut auditor)
         .map_err(|(facts, e)| auditor.fail(&mut run_log, &facts, e))?;
     if req.dry_run {
         return check(ready, &opts, &out_root, &mut run_log, &auditor, tell);
     }
+    // The signing key before anything is read past the header: none for a provided release, or
+    // one that cannot sign, refuses the run.
+    ready.sign_key = manifest::signing_key(req.sign_key, &job, provided)
+        .map_err(|e| auditor.fail(&mut run_log, &ready.facts.clone(), e))?;
     publish::publish(&job, ready, contract.as_ref(), &opts, &out_root, &mut run_log, &auditor)
 }
 

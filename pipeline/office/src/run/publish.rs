@@ -59,6 +59,9 @@ pub fn publish(
     if let Some(k) = &job.key_file {
         paths.push(("key file", k.as_path()));
     }
+    if let Some(k) = &ready.sign_key {
+        paths.push(("signing key", k.as_path()));
+    }
     if let Err(e) = tokumei_release::check_overlap(out_root, &dataset, &paths) {
         // A log that does not exist yet is not started where the paths are refused.
         return Err(match run_log.exists() {
@@ -112,6 +115,14 @@ pub fn publish(
         Some(c) => Some(Registry::open(&c.registry).map_err(|e| auditor.fail(run_log, &facts, refused(e)))?),
         None => None,
     };
+    // The sheet and the manifest, inside the folder before it is sealed.
+    let provided = registry.as_ref().zip(contract.and_then(|c| c.id));
+    let signed_by =
+        super::manifest::finish(&release_dir, &outcome, head.to_string(), provided, ready.sign_key.as_deref())
+            .map_err(|e| auditor.fail(run_log, &facts, e))?;
+    if let Some(key_id) = signed_by {
+        entry.details.insert("manifest_signed_by".into(), key_id.into());
+    }
     let marks = marks(registry.as_ref(), &outcome, &release_dir, &ready.code_columns)
         .map_err(|e| auditor.fail(run_log, &facts, e))?;
     let at = Registering {

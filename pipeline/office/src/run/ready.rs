@@ -23,6 +23,8 @@ pub struct Ready {
     pub registry: Option<Registry>,
     /// The linking-code (pseudonym) columns, whose code set the registry keeps a keyed digest of.
     pub code_columns: Vec<String>,
+    /// The officer's key that signs the release's manifest, checked (set by the run).
+    pub sign_key: Option<std::path::PathBuf>,
 }
 
 /// Prepare the run and check what allows it; a failure comes with what is known of the run.
@@ -68,7 +70,7 @@ pub fn ready(
         auditor.detail("requests_registry_id", r.registry_id.clone().into());
         auditor.detail("requests_registry_head", r.registry_head.clone().into());
     }
-    Ok(Ready { prepared, facts, requests, registry, code_columns })
+    Ok(Ready { prepared, facts, requests, registry, code_columns, sign_key: None })
 }
 
 /// A registered release's use: a replacement replaces a replaceable internal release by its
