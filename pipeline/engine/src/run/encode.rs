@@ -142,16 +142,13 @@ pub(super) fn encode(
     let mut merged = Merged::new(plan.columns.len(), implied.len(), target.map(|t| t.tmp_dir), combinable_now);
     let mut keys = crate::residual::KeySpill::new(target.map(|t| t.tmp_dir));
     let key_err = |e: std::io::Error| output_err(&target.map_or_else(std::env::temp_dir, |t| t.tmp_dir.into()), e);
-    let max_rows = max_rows();
     let result = in_parallel(source, opts.workers(), &cx, |done| {
         let done = done?;
         // The codes' room for the rows still to come, guessed from the bytes read so far: a
         // vector that doubles as it goes copies itself and touches fresh memory each time.
         let expected = expected_rows(size, stats.bytes(), merged.rows_in + done.rows_in);
         let first_row = merged.batch_lens.iter().sum::<usize>();
-        if first_row + done.accepted > max_rows {
-            return Err(too_many_rows(&file, max_rows));
-        }
+        within_rows(first_row + done.accepted, &file)?;
         merged.merge(&done, dicts, expected).map_err(key_err)?;
         keys.add_all(&done.keys, &done.lens).map_err(key_err)?;
         if let Some(w) = spill.as_mut() {
@@ -313,13 +310,18 @@ fn max_rows() -> usize {
     MAX_ROWS
 }
 
-/// The refusal of an input with more than `max` rows, before anything is released.
-fn too_many_rows(file: &std::path::Path, max: usize) -> EngineError {
-    EngineError::Input {
-        file: file.to_path_buf(),
-        message: format!(
-            "more than {max} accepted rows: tokumei numbers a run's rows with 32 bits; split the extract (by municipality code or by year, for instance) and run each part"
-        ),
+/// The refusal of an input of `rows` accepted rows, past [`max_rows`], before anything is
+/// released.
+fn within_rows(rows: usize, file: &std::path::Path) -> Result<(), EngineError> {
+    let max = max_rows();
+    match rows > max {
+        false => Ok(()),
+        true => Err(EngineError::Input {
+            file: file.to_path_buf(),
+            message: format!(
+                "more than {max} accepted rows: tokumei numbers a run's rows with 32 bits; split the extract (by municipality code or by year, for instance) and run each part"
+            ),
+        }),
     }
 }
 
