@@ -156,7 +156,8 @@ pub(super) fn pairs(m: usize, window: usize, rng: &mut ChaCha20Rng) -> Vec<(usiz
             out.push((i, None));
             continue;
         }
-        let j = free.kth(rng.random_range(0..count));
+        // Drawn as a `usize` range, as before the tree was shared (the same draws for a seed).
+        let j = free.kth(rng.random_range(0..count as usize) as u64);
         taken[j] = true;
         free.remove(j);
         out.push((i, Some(j)));
