@@ -395,14 +395,16 @@ fn a_fingerprint_drawn_over_combinations_keeps_every_class_and_moves_values() {
 #[cfg_attr(not(debug_assertions), ignore)]
 fn more_rows_than_a_run_numbers_are_refused_before_anything_is_released() {
     let rules = std::fs::read_to_string(sample_rules()).unwrap();
-    let over = run_with(&sample_csv(), &rules, "1000", &[("TOKUMEI_TEST_MAX_ROWS", "4000")]);
+    let env = Env::new();
+    let job = env.job("combo", &sample_csv(), &env.write("rules.toml", &rules), "");
+    let over = env.tokumei_with(&["run", job.to_str().unwrap()], &[("TOKUMEI_TEST_MAX_ROWS", "4000")]);
     assert_eq!(over.code, ExitCode::Input.code(), "{}", over.stderr);
     assert!(
         over.stderr.contains("more than 4000 accepted rows") && over.stderr.contains("split the extract"),
         "{}",
         over.stderr
     );
-    assert!(over.report.is_none());
+    assert!(env.releases("resident_registry").is_empty(), "nothing released");
     let at = run_with(&sample_csv(), &rules, "1000", &[("TOKUMEI_TEST_MAX_ROWS", "10000")]);
     assert_eq!(at.code, 0, "{}", at.stderr);
 }
