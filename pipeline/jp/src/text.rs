@@ -87,6 +87,9 @@ pub fn digit_runs_wide(text: &str) -> Vec<DigitRun> {
 }
 
 fn runs_with(text: &str, max_separators: usize, separator: &dyn Fn(char) -> bool) -> Vec<DigitRun> {
+    if text.is_ascii() {
+        return runs_ascii(text.as_bytes(), max_separators, separator);
+    }
     // One pass over the characters (no copy of them: this runs on every identifier value of a
     // job), looking ahead through a clone of the iterator.
     let written_as_digit = |c: char| c.is_ascii_digit() || ('０'..='９').contains(&c);
@@ -135,9 +138,92 @@ fn runs_with(text: &str, max_separators: usize, separator: &dyn Fn(char) -> bool
     out
 }
 
+/// [`runs_with`] over ASCII text, byte by byte (most identifier values: a telephone number, an
+/// individual number, a postal code): the digits are `0`-`9` only, so no run is of kanji
+/// numerals alone.
+fn runs_ascii(text: &[u8], max_separators: usize, separator: &dyn Fn(char) -> bool) -> Vec<DigitRun> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < text.len() {
+        if !text[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut digits = String::with_capacity(16);
+        loop {
+            // `text[i]` is a digit of the run.
+            digits.push(text[i] as char);
+            let mut next = i + 1;
+            if next < text.len() && !text[next].is_ascii_digit() {
+                // Up to `max_separators` separators, then a digit.
+                let mut seps = 0;
+                while seps < max_separators && next < text.len() && separator(text[next] as char) {
+                    next += 1;
+                    seps += 1;
+                }
+                if seps == 0 || next >= text.len() || !text[next].is_ascii_digit() {
+                    break;
+                }
+            }
+            if next >= text.len() {
+                break;
+            }
+            i = next;
+        }
+        out.push(DigitRun { start, end: i + 1, digits });
+        i += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The ASCII path finds what the general scan over the characters finds, on every ASCII
+    /// text of up to six characters from digits, separators of both readings and letters, and
+    /// on longer random ones.
+    #[test]
+    fn the_ascii_scan_equals_the_scan_over_characters() {
+        const ALPHABET: [u8; 9] = [b'1', b'0', b'-', b' ', b',', b'a', b'.', b'_', b'\n'];
+        let check = |t: &str| {
+            assert_eq!(
+                runs_ascii(t.as_bytes(), 2, &is_number_separator),
+                runs_by_index(t, 2, &is_number_separator),
+                "{t:?}"
+            );
+            assert_eq!(
+                runs_ascii(t.as_bytes(), 3, &is_group_separator),
+                runs_by_index(t, 3, &is_group_separator),
+                "{t:?}"
+            );
+        };
+        let mut text = String::new();
+        for len in 0..=6u32 {
+            for mut n in 0..ALPHABET.len().pow(len) {
+                text.clear();
+                for _ in 0..len {
+                    text.push(ALPHABET[n % ALPHABET.len()] as char);
+                    n /= ALPHABET.len();
+                }
+                check(&text);
+            }
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            text.clear();
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut bits = state;
+            for _ in 0..(bits % 40) {
+                bits = bits.rotate_right(5) ^ state.wrapping_mul(0x2545_f491_4f6c_dd1d);
+                text.push(ALPHABET[(bits % ALPHABET.len() as u64) as usize] as char);
+            }
+            check(&text);
+        }
+    }
 
     /// The earlier form of [`runs_with`] (over a vector of the characters), the reference.
     fn runs_by_index(text: &str, max_separators: usize, separator: &dyn Fn(char) -> bool) -> Vec<DigitRun> {
