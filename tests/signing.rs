@@ -52,11 +52,12 @@ fn a_signed_contract_release_verifies_and_says_what_it_is_for() {
     // The sheet: generated from the registry's contract, in both languages, inside the manifest
     // and the release's audit entry.
     for name in ["利用条件.md", "利用条件.html", "terms-of-use.md", "terms-of-use.html"] {
-        let text = std::fs::read_to_string(release.join(name)).unwrap();
+        // As read (Markdown's backslash escapes dropped).
+        let text = std::fs::read_to_string(release.join(name)).unwrap().replace('\\', "");
         assert!(text.contains("介護需要の推計"), "{name} names the purpose");
         assert!(text.contains("2027-01-01") && text.contains("2027-12-31"), "{name} names the period");
         assert!(text.contains("企画政策課 データ活用係"), "{name} names the file's office");
-        assert!(text.contains("年齢階級_min") || text.contains("年齢階級\\_min"), "{name} explains the bounds");
+        assert!(text.contains("年齢階級_min"), "{name} explains the bounds");
         assert!(text.contains("read_parquet"), "{name} shows how to load the files");
     }
     let manifest: serde_json::Value =
@@ -146,4 +147,81 @@ fn a_release_made_without_a_key_is_refused_as_unsigned() {
     assert!(!release.join("利用条件.md").exists(), "no sheet without a contract");
     let key = env.officer_key();
     refused(&verify(&env, &release, Path::new(&format!("{key}.pub"))), "MANIFEST.sig is missing");
+}
+
+/// What a forger controls is printed escaped: a key id in the signature file with an escape
+/// sequence that would erase the `NOT verified` line, a file added with one in its name. A public
+/// key shipped inside the folder is refused (exit 11): it proves nothing.
+#[test]
+fn a_forged_folder_cannot_hide_its_refusal_nor_bring_its_own_key() {
+    let env = Env::new();
+    let (release, public) = sample_release(&env);
+    let ok = verify(&env, &release, &public);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    let key_id = ok.stdout.lines().find_map(|l| l.strip_prefix("鍵ID / key id: ")).unwrap().to_string();
+    assert!(key_id.starts_with("a1:"), "{}", ok.stdout);
+    assert!(ok.stdout.contains("the one the provider gave you on paper"), "{}", ok.stdout);
+    let no_escape = |r: &Run| {
+        assert!(!r.stderr.contains('\u{1b}') && !r.stdout.contains('\u{1b}'), "{:?}", r.stderr);
+        assert!(r.stderr.contains("is NOT verified"), "{}", r.stderr);
+    };
+    // The signature file naming a key id that erases the line.
+    let c = env.path("key-id");
+    copy_release(&release, &c);
+    let mut sig: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(c.join("MANIFEST.sig")).unwrap()).unwrap();
+    sig["key_id"] = serde_json::Value::String("\u{1b}[2K\u{1b}[1A\u{1b}[2Kverified".into());
+    std::fs::write(c.join("MANIFEST.sig"), serde_json::to_vec(&sig).unwrap()).unwrap();
+    let r = verify(&env, &c, &public);
+    refused(&r, "signed by key \\u{001B}[2K\\u{001B}[1A\\u{001B}[2Kverified, not by the given public key");
+    no_escape(&r);
+    // A file added with an escape character in its name.
+    let c = env.path("added-name");
+    copy_release(&release, &c);
+    std::fs::write(c.join("x\u{1b}[2K.csv"), "a\n").unwrap();
+    let r = verify(&env, &c, &public);
+    refused(&r, "x\\u{001B}[2K.csv: added");
+    no_escape(&r);
+    // The forger's own key inside the folder, given as it lies there or through a link.
+    let c = env.path("own-key");
+    copy_release(&release, &c);
+    assert_eq!(env.tokumei(&["keygen", "--audit", "--out", c.join("officer.key").to_str().unwrap()]).code, 0);
+    std::fs::remove_file(c.join("officer.key")).unwrap();
+    let r = verify(&env, &c, &c.join("officer.key.pub"));
+    refused(&r, "lies inside the release folder");
+    #[cfg(unix)]
+    {
+        let link = env.path("link.pub");
+        std::os::unix::fs::symlink(c.join("officer.key.pub"), &link).unwrap();
+        refused(&verify(&env, &c, &link), "lies inside the release folder");
+    }
+}
+
+/// A genuine release past its contract's use period (Japan's date by the run clock) is verified
+/// (exit 0: the check is of integrity and origin) with a warning in both languages.
+#[test]
+fn a_release_past_its_use_period_is_verified_with_a_warning() {
+    let env = Env::new();
+    let (release, public) = sample_release(&env);
+    let at = |now: &str| {
+        let a = ["verify-release", release.to_str().unwrap(), "--public-key", public.to_str().unwrap()];
+        env.tokumei_with(&a, &[("TOKUMEI_NOW", now)])
+    };
+    // 2027-12-31 23:59:59 in Japan: the last day of the period.
+    let r = at("1830265199");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains("WARNING") && !r.stderr.contains("warning"), "{}{}", r.stdout, r.stderr);
+    // 2028-01-01 00:00 in Japan (still 2027-12-31 in UTC).
+    let r = at("1830265200");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with("検証済み"), "{}", r.stdout);
+    for want in [
+        "注意: 契約の利用期間は 2027-12-31 に終わっています（今日は 2028-01-01）",
+        "WARNING: the contract's use period ended on 2027-12-31 (today is 2028-01-01 in Japan)",
+    ] {
+        assert!(r.stdout.contains(want), "{want}: {}", r.stdout);
+    }
+    assert!(r.stderr.contains("warning: the contract's use period ended on 2027-12-31"), "{}", r.stderr);
+    let r = at("not a time");
+    assert_eq!(r.code, ExitCode::Usage.code(), "{}", r.stderr);
 }

@@ -200,39 +200,95 @@ fn bounds_en(t: &Terms) -> String {
 }
 
 /// Loading the release in polars, pandas/pyarrow, duckdb and R arrow, filtering on the first
-/// banded column's lower bound when there is one.
+/// banded column's lower bound when there is one. Every name is quoted for its language.
 fn loading(t: &Terms) -> String {
-    let f = &t.parquet;
+    let f = py(&t.parquet);
+    let (fs, fr) = (sql_text(&t.parquet), py(&t.parquet));
     let (pl, pd, sql, r) = match t.banded.first() {
         Some((_, [lo, _])) => (
-            format!(".filter(pl.col(\"{lo}\") >= 65)"),
-            format!("\ndf = df[df[\"{lo}\"] >= 65]"),
-            format!(" WHERE \"{lo}\" >= 65 ORDER BY \"{lo}\""),
-            format!(" |> dplyr::filter(`{lo}` >= 65)"),
+            format!(".filter(pl.col({}) >= 65)", py(lo)),
+            format!("\ndf = df[df[{}] >= 65]", py(lo)),
+            format!(" WHERE {} >= 65 ORDER BY {}", sql_name(lo), sql_name(lo)),
+            format!(" |> dplyr::filter(.data[[{}]] >= 65)", py(lo)),
         ),
         None => Default::default(),
     };
     format!(
-        "# Python, polars\nimport polars as pl\ndf = pl.read_parquet(\"{f}\"){pl}\n\n# Python, pandas + pyarrow\nimport pandas as pd\ndf = pd.read_parquet(\"{f}\", engine=\"pyarrow\"){pd}\n\n# duckdb\nSELECT * FROM read_parquet('{f}'){sql};\n\n# R, arrow\nlibrary(arrow)\ndf <- read_parquet(\"{f}\"){r}\n"
+        "# Python, polars\nimport polars as pl\ndf = pl.read_parquet({f}){pl}\n\n# Python, pandas + pyarrow\nimport pandas as pd\ndf = pd.read_parquet({f}, engine=\"pyarrow\"){pd}\n\n# duckdb\nSELECT * FROM read_parquet({fs}){sql};\n\n# R, arrow\nlibrary(arrow)\ndf <- read_parquet({fr}){r}\n"
     )
 }
 
-/// Markdown text with every character that could make markup (HTML included) escaped, and line
-/// breaks as spaces.
-fn md(s: &str) -> String {
-    let mut o = String::with_capacity(s.len() + 8);
+/// A double-quoted string literal of Python and R (the same escapes in both): `\\`, `\"`, and
+/// every control, line-separator or bidi-override character as `\uXXXX`, so the literal stays
+/// on its line and means exactly the name.
+fn py(s: &str) -> String {
+    let mut o = String::from("\"");
     for c in s.chars() {
         match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '~' | '&' | '!' => {
+            '\\' => o.push_str("\\\\"),
+            '"' => o.push_str("\\\""),
+            c if c.is_control() || is_bidi(c) || matches!(c, '\u{2028}' | '\u{2029}') => {
+                o.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+/// A SQL string literal: `'` doubled (a backslash is an ordinary character in SQL).
+fn sql_text(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// A SQL quoted identifier: `"` doubled.
+fn sql_name(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// A bidirectional embedding, override or isolate character (U+202A-U+202E, U+2066-U+2069): it
+/// reorders what follows as displayed.
+fn is_bidi(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Markdown text that cannot make markup (CommonMark, with GFM's tables and autolinks): every
+/// ASCII punctuation character escaped with a backslash (no link, emphasis, heading, list, HTML,
+/// table cell or `www.`/`https:` autolink), every run of whitespace and line breaks one space and
+/// none at the start (no indented code block, no heading underline), and control and
+/// bidi-override characters replaced with U+FFFD.
+fn md(s: &str) -> String {
+    let mut o = String::with_capacity(s.len() + 8);
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_ascii_whitespace() || matches!(c, '\u{0B}' | '\u{85}' | '\u{2028}' | '\u{2029}') {
+            space = !o.is_empty();
+            continue;
+        }
+        if std::mem::take(&mut space) {
+            o.push(' ');
+        }
+        match c {
+            c if c.is_ascii_punctuation() => {
                 o.push('\\');
                 o.push(c);
             }
-            '\n' | '\r' => o.push(' '),
-            c if c.is_control() && c != '\t' => o.push('\u{FFFD}'),
+            c if c.is_control() || is_bidi(c) => o.push('\u{FFFD}'),
             c => o.push(c),
         }
     }
     o
+}
+
+/// `s` with bidi-override characters replaced with U+FFFD.
+fn no_bidi(s: &str) -> String {
+    s.chars().map(|c| if is_bidi(c) { '\u{FFFD}' } else { c }).collect()
+}
+
+/// HTML text, escaped, with no bidi override.
+fn h(s: &str) -> String {
+    html::escape(&no_bidi(s))
 }
 
 fn markdown(title: &str, blocks: &[Block]) -> String {
@@ -272,7 +328,7 @@ fn markdown(title: &str, blocks: &[Block]) -> String {
 }
 
 fn html_body(blocks: &[Block]) -> String {
-    let e = html::escape;
+    let e = h;
     let mut o = String::new();
     for b in blocks {
         match b {
@@ -286,7 +342,7 @@ fn html_body(blocks: &[Block]) -> String {
                 o.push_str("</ul>\n");
             }
             Block::Table(rows) => {
-                let rows: Vec<(&str, String)> = rows.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+                let rows: Vec<(&str, String)> = rows.iter().map(|(k, v)| (k.as_str(), no_bidi(v))).collect();
                 o.push_str(&html::kv_table(&rows));
                 o.push('\n');
             }
@@ -332,11 +388,13 @@ mod tests {
         let files = sheets(&terms());
         assert_eq!(files.iter().map(|(n, _)| *n).collect::<Vec<_>>(), FILES);
         for (name, text) in &files {
+            assert!(!text.contains("<script>"), "{name}: the purpose is escaped");
+            // The text as read (Markdown's backslash escapes dropped).
+            let text = text.replace('\\', "");
             assert!(text.contains("地域の医療需要の分析"), "{name}");
             assert!(text.contains("2026-04-01") && text.contains("2027-03-31"), "{name}");
             assert!(text.contains("株式会社テスト") && text.contains("〇〇市 総務課"), "{name}");
-            assert!(!text.contains("<script>"), "{name}: the purpose is escaped");
-            assert!(text.contains("年齢階級_min") || text.contains("年齢階級\\_min"), "{name}");
+            assert!(text.contains("年齢階級_min"), "{name}");
             assert!(text.contains("法45") || text.contains("art. 45"), "{name}");
         }
         assert!(files[1].1.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;"));
@@ -353,6 +411,61 @@ mod tests {
         assert!(files[2].1.contains("in charge of this contract"));
         assert!(files[2].1.contains("no banded"));
         assert!(!files[2].1.contains(">= 65"));
+    }
+
+    #[test]
+    fn registry_text_makes_no_link_heading_list_code_or_reordering_in_either_format() {
+        let hostile = "[x](https://evil.example/) www.evil.example\n===\n1. one\n- two\n+ three\n\tcode\n    code4\n---\nok \u{202E}exe.txt";
+        let t = Terms {
+            purpose: hostile.into(),
+            safety_measures: hostile.into(),
+            contact: Some(hostile.into()),
+            ..terms()
+        };
+        let files = sheets(&t);
+        for (name, text) in &files {
+            assert!(!text.contains('\u{202E}'), "{name}: a bidi override is neutralised");
+            assert!(text.contains("evil"), "{name}: the text is kept");
+        }
+        for (name, text) in [&files[0], &files[2]] {
+            assert!(!text.contains("https:") && !text.contains("www.evil"), "{name}: no autolink");
+            for line in text.lines() {
+                let bare = line.trim_start_matches("> ").trim_start_matches("- ");
+                for markup in ["===", "---", "1.", "- ", "+ ", "\t", "    ", "[", "<"] {
+                    assert!(!bare.starts_with(markup), "{name}: `{line}` starts with {markup:?}");
+                }
+            }
+            assert!(text.contains("\\[x\\]\\(https\\:\\/\\/evil\\.example\\/\\) www\\.evil\\.example"), "{name}");
+            assert!(
+                text.contains("> \\=\\=\\=\n> 1\\. one\n> \\- two\n> \\+ three\n> code\n> code4\n> \\-\\-\\-\n"),
+                "{name}: {text}"
+            );
+            assert!(text.contains("ok \u{FFFD}exe\\.txt"), "{name}");
+        }
+        for (name, text) in [&files[1], &files[3]] {
+            assert!(!text.contains("<a ") && text.contains("[x](https://evil.example/) www.evil.example"), "{name}");
+            assert!(text.contains("ok \u{FFFD}exe.txt"), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_loading_examples_quote_each_name_for_its_language() {
+        let t = Terms {
+            parquet: "x'y\\z\".parquet".into(),
+            banded: vec![("c".into(), ["a\"b\\c_min".into(), "a\"b\\c_max".into()])],
+            ..terms()
+        };
+        let code = loading(&t);
+        for want in [
+            r#"pl.read_parquet("x'y\\z\".parquet").filter(pl.col("a\"b\\c_min") >= 65)"#,
+            r#"pd.read_parquet("x'y\\z\".parquet", engine="pyarrow")"#,
+            r#"df = df[df["a\"b\\c_min"] >= 65]"#,
+            r#"read_parquet('x''y\z".parquet') WHERE "a""b\c_min" >= 65 ORDER BY "a""b\c_min";"#,
+            r#"read_parquet("x'y\\z\".parquet") |> dplyr::filter(.data[["a\"b\\c_min"]] >= 65)"#,
+        ] {
+            assert!(code.contains(want), "{want}\n{code}");
+        }
+        assert_eq!(py("a\nb\u{202E}"), r#""a\u000ab\u202e""#, "a name stays on its line, in its order");
     }
 
     #[test]

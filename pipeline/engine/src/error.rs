@@ -223,7 +223,7 @@ impl ExitCode {
                 ": `trace` found no single release the file comes from (none, or several it cannot tell apart)"
             }
             ExitCode::Unverified => {
-                ": `verify-release` found a file changed, added, removed or renamed, or a manifest missing, garbled, unsigned or signed by another key"
+                ": `verify-release` found a file changed, added, removed or renamed, or a manifest missing, garbled, unsigned or signed by another key, or was given a public key inside the folder"
             }
         }
     }

@@ -138,8 +138,21 @@ pub enum VerifyError {
     /// The public key file is not usable.
     #[error(transparent)]
     Key(SignError),
+    /// The public key file lies inside the folder it is to prove: a key shipped with the data
+    /// proves nothing (whoever changed the data could have made the key too).
+    #[error(
+        "the public key {} lies inside the release folder {}: a key that comes with the data proves nothing; use the public key the provider gave you apart from the data",
+        shown(&key.display().to_string()),
+        shown(&folder.display().to_string())
+    )]
+    KeyInFolder {
+        /// The key file as given.
+        key: PathBuf,
+        /// The folder as given.
+        folder: PathBuf,
+    },
     /// The folder cannot be read.
-    #[error("{folder}: not a readable release folder ({cause})")]
+    #[error("{}: not a readable release folder ({cause})", shown(&folder.display().to_string()))]
     Folder {
         /// The folder.
         folder: PathBuf,
@@ -161,7 +174,7 @@ pub enum VerifyError {
     /// Signed by another key than the one given.
     #[error("{SIGNATURE}: the manifest was signed by key {signed_by}, not by the given public key {given}")]
     WrongKey {
-        /// The key the signature file names.
+        /// The key the signature file names (not proven by anything: [`shown`]).
         signed_by: String,
         /// The given key.
         given: String,
@@ -188,26 +201,27 @@ impl Manifest {
     /// Read a manifest from its bytes: a JSON object of [`FORMAT`] whose file names are plain
     /// names (no folder, no `..`), each listed once, with 64-hex-digit hashes. Never panics.
     pub fn parse(bytes: &[u8]) -> Result<Manifest, String> {
-        let m: Manifest = serde_json::from_slice(bytes).map_err(|e| format!("not a manifest ({e})"))?;
+        let m: Manifest =
+            serde_json::from_slice(bytes).map_err(|e| format!("not a manifest ({})", shown(&e.to_string())))?;
         if m.format != FORMAT {
-            return Err(format!("format `{}` is not {FORMAT}: made by another version of tokumei?", m.format));
+            return Err(format!("format `{}` is not {FORMAT}: made by another version of tokumei?", shown(&m.format)));
         }
         let mut names: Vec<&str> = Vec::with_capacity(m.files.len());
         for f in &m.files {
             if !is_plain_name(&f.name) {
-                return Err(format!("it lists `{}`, which is not a file name in the folder", f.name.escape_debug()));
+                return Err(format!("it lists `{}`, which is not a file name in the folder", shown(&f.name)));
             }
             if f.name == MANIFEST || f.name == SIGNATURE {
                 return Err(format!("it lists {}, which it cannot cover", f.name));
             }
             if f.sha256.len() != 64 || !f.sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-                return Err(format!("the SHA-256 of {} is not 64 hex digits", f.name));
+                return Err(format!("the SHA-256 of {} is not 64 hex digits", shown(&f.name)));
             }
             names.push(&f.name);
         }
         names.sort_unstable();
         if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
-            return Err(format!("it lists {} twice", w[0]));
+            return Err(format!("it lists {} twice", shown(w[0])));
         }
         Ok(m)
     }
@@ -227,6 +241,29 @@ fn is_plain_name(name: &str) -> bool {
         && name != ".."
         && !name.contains(['/', '\\'])
         && !name.chars().any(|c| c.is_control())
+}
+
+/// A text read from a folder that is not verified (a file name, a field of the manifest or its
+/// signature, a parser's message quoting them), made safe to print: every control character
+/// (ANSI escape sequences included), line or paragraph separator and invisible formatting or
+/// bidirectional-override character (U+202A-U+202E, U+2066-U+2069 and the like) is shown as
+/// `\u{XXXX}`, and a backslash as `\\`, so such a text cannot move the cursor, erase or reorder
+/// what a terminal shows. Every other character (Japanese included) is kept.
+pub fn shown(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        let hidden = c.is_control()
+            || matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}')
+            || matches!(c, '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}');
+        if c == '\\' {
+            o.push_str("\\\\");
+        } else if hidden {
+            o.push_str(&format!("\\u{{{:04X}}}", c as u32));
+        } else {
+            o.push(c);
+        }
+    }
+    o
 }
 
 /// What [`write`] records besides the files.
@@ -335,9 +372,14 @@ fn read_small(path: &Path, max: u64) -> Result<Option<Vec<u8>>, String> {
 
 /// Read a signature file from its bytes. Never panics.
 pub fn parse_signature(bytes: &[u8]) -> Result<SignatureFile, String> {
-    let s: SignatureFile = serde_json::from_slice(bytes).map_err(|e| format!("not a signature ({e})"))?;
+    let s: SignatureFile =
+        serde_json::from_slice(bytes).map_err(|e| format!("not a signature ({})", shown(&e.to_string())))?;
     if s.format != SIGNATURE_FORMAT || s.algorithm != "Ed25519" {
-        return Err(format!("format `{}` / algorithm `{}` is not {SIGNATURE_FORMAT} / Ed25519", s.format, s.algorithm));
+        return Err(format!(
+            "format `{}` / algorithm `{}` is not {SIGNATURE_FORMAT} / Ed25519",
+            shown(&s.format),
+            shown(&s.algorithm)
+        ));
     }
     Ok(s)
 }
@@ -345,6 +387,9 @@ pub fn parse_signature(bytes: &[u8]) -> Result<SignatureFile, String> {
 /// Prove the release folder `dir` with the public key file `public`: its manifest signed by that
 /// key, every file it lists present with its size and SHA-256, and no other file.
 pub fn verify(dir: &Path, public: &Path) -> Result<Verified, VerifyError> {
+    if key_is_inside(dir, public) {
+        return Err(VerifyError::KeyInFolder { key: public.into(), folder: dir.into() });
+    }
     let given = sign::public_key_id(public).map_err(VerifyError::Key)?;
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => {}
@@ -360,7 +405,7 @@ pub fn verify(dir: &Path, public: &Path) -> Result<Verified, VerifyError> {
         .ok_or(VerifyError::SignatureMissing)?;
     let sig = parse_signature(&sig_bytes).map_err(VerifyError::SignatureGarbled)?;
     if sig.key_id != given {
-        return Err(VerifyError::WrongKey { signed_by: sig.key_id, given });
+        return Err(VerifyError::WrongKey { signed_by: shown(&sig.key_id), given });
     }
     match sign::verify_bytes(public, &signed_message(&bytes), &sig.signature) {
         Ok(_) => {}
@@ -372,6 +417,26 @@ pub fn verify(dir: &Path, public: &Path) -> Result<Verified, VerifyError> {
         return Err(VerifyError::Files { problems });
     }
     Ok(Verified { manifest, key_id: given })
+}
+
+/// Whether the key file `public` lies in the folder `dir` or below it: by their canonical paths
+/// (symbolic links resolved), and by the key's own name in its canonical folder (a link in the
+/// folder to a key elsewhere). `false` when the key is not there or either cannot be resolved
+/// (the key or the folder is then refused as unreadable).
+fn key_is_inside(dir: &Path, public: &Path) -> bool {
+    let Ok(dir) = std::fs::canonicalize(dir) else { return false };
+    if std::fs::symlink_metadata(public).is_err() {
+        return false;
+    }
+    let parent = match public.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let by_name = match (std::fs::canonicalize(parent), public.file_name()) {
+        (Ok(p), Some(n)) => Some(p.join(n)),
+        _ => None,
+    };
+    [by_name, std::fs::canonicalize(public).ok()].into_iter().flatten().any(|k| k.starts_with(&dir))
 }
 
 /// What differs between the folder and the manifest's files: one line per file, empty when they
@@ -388,7 +453,7 @@ fn check_files(dir: &Path, files: &[ManifestFile]) -> Result<Vec<String>, Verify
     let mut problems = Vec::new();
     let mut missing = Vec::new();
     for f in files {
-        let path = dir.join(&f.name);
+        let (path, name) = (dir.join(&f.name), shown(&f.name));
         let meta = match std::fs::symlink_metadata(&path) {
             Ok(m) => m,
             Err(_) => {
@@ -397,19 +462,14 @@ fn check_files(dir: &Path, files: &[ManifestFile]) -> Result<Vec<String>, Verify
             }
         };
         if !meta.is_file() {
-            problems.push(format!("{}: is not a regular file", f.name));
+            problems.push(format!("{name}: is not a regular file"));
         } else if meta.len() != f.size {
-            problems.push(format!(
-                "{}: changed (its size is {} bytes, the manifest says {})",
-                f.name,
-                meta.len(),
-                f.size
-            ));
+            problems.push(format!("{name}: changed (its size is {} bytes, the manifest says {})", meta.len(), f.size));
         } else {
             match sys::sha256_file(&path) {
                 Ok(h) if h == f.sha256 => {}
-                Ok(_) => problems.push(format!("{}: changed (its SHA-256 differs from the manifest's)", f.name)),
-                Err(e) => problems.push(format!("{}: cannot be read ({})", f.name, e.kind())),
+                Ok(_) => problems.push(format!("{name}: changed (its SHA-256 differs from the manifest's)")),
+                Err(e) => problems.push(format!("{name}: cannot be read ({})", e.kind())),
             }
         }
     }
@@ -421,16 +481,17 @@ fn check_files(dir: &Path, files: &[ManifestFile]) -> Result<Vec<String>, Verify
             std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_file() && m.len() == f.size)
                 && sys::sha256_file(&p).is_ok_and(|h| h == f.sha256)
         });
+        let name = shown(&f.name);
         match twin {
             Some(n) => {
-                problems.push(format!("{}: renamed to {n} (the manifest lists it as {})", f.name, f.name));
+                problems.push(format!("{name}: renamed to {} (the manifest lists it as {name})", shown(n)));
                 renamed_to.push(n.as_str());
             }
-            None => problems.push(format!("{}: missing (the manifest lists it)", f.name)),
+            None => problems.push(format!("{name}: missing (the manifest lists it)")),
         }
     }
     for n in unlisted.iter().filter(|n| !renamed_to.contains(&n.as_str())) {
-        problems.push(format!("{n}: added (the manifest does not list it)"));
+        problems.push(format!("{}: added (the manifest does not list it)", shown(n)));
     }
     Ok(problems)
 }

@@ -165,3 +165,119 @@ fn garbled_manifests_are_refused_without_panicking() {
         assert!(parse_signature(b).is_err());
     }
 }
+
+#[test]
+fn names_with_a_folder_are_refused_and_trailing_data_too() {
+    let good = Manifest {
+        format: FORMAT.into(),
+        release_id: "r".into(),
+        dataset: "d".into(),
+        created_at: "t".into(),
+        audit_head: None,
+        tokumei_version: "0".into(),
+        provision: None,
+        files: vec![ManifestFile { name: "a".into(), size: 1, sha256: "0".repeat(64) }],
+    };
+    let text = String::from_utf8(good.to_bytes()).unwrap();
+    for name in ["/etc/x", "a/b", "a\\\\b", "/", "x\\u001b[2K"] {
+        let bad = text.replace("\"a\"", &format!("\"{name}\""));
+        let e = Manifest::parse(bad.as_bytes()).unwrap_err();
+        assert!(e.contains("which is not a file name in the folder"), "{name}: {e}");
+        assert!(!e.contains('\u{1b}'), "{e}");
+    }
+    for trailing in ["{}", "x", "\n{\"format\":1}", "\0"] {
+        let e = Manifest::parse(format!("{text}{trailing}").as_bytes()).unwrap_err();
+        assert!(e.contains("trailing"), "{trailing:?}: {e}");
+    }
+    assert!(Manifest::parse(format!("{text}\n  \n").as_bytes()).is_ok(), "white space after it is JSON");
+    let sig = br#"{"format":"tokumei-release-signature/1","algorithm":"Ed25519","key_id":"k","manifest_sha256":"0","signature":"0"}"#;
+    assert!(parse_signature(sig).is_ok());
+    assert!(parse_signature(&[&sig[..], b"{}"].concat()).unwrap_err().contains("trailing"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_listed_file_replaced_by_a_link_is_refused() {
+    let f = signed();
+    let elsewhere = f.dir.parent().unwrap().join("report.json");
+    std::fs::write(&elsewhere, b"{}").unwrap();
+    std::fs::remove_file(f.dir.join("report.json")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, f.dir.join("report.json")).unwrap();
+    assert_eq!(problems(&f), ["report.json: is not a regular file"], "same bytes behind the link");
+}
+
+#[test]
+fn an_added_hidden_file_or_subfolder_is_refused() {
+    let f = signed();
+    std::fs::write(f.dir.join(".hidden"), b"").unwrap();
+    assert_eq!(problems(&f), [".hidden: added (the manifest does not list it)"]);
+    std::fs::remove_file(f.dir.join(".hidden")).unwrap();
+    std::fs::create_dir(f.dir.join("sub")).unwrap();
+    assert_eq!(problems(&f), ["sub: added (the manifest does not list it)"]);
+    std::fs::remove_dir(f.dir.join("sub")).unwrap();
+    verify(&f.dir, &f.public).unwrap();
+}
+
+#[test]
+fn text_from_the_folder_is_shown_escaped() {
+    assert_eq!(shown("利用条件.md a-b_c"), "利用条件.md a-b_c");
+    assert_eq!(
+        shown("\u{1b}[2K\r\n\u{202E}x\u{2066}\u{200F}\\"),
+        "\\u{001B}[2K\\u{000D}\\u{000A}\\u{202E}x\\u{2066}\\u{200F}\\\\"
+    );
+    let f = signed();
+    // An added file whose name erases the line before and reverses what follows.
+    std::fs::write(f.dir.join("\u{1b}[1A\u{1b}[2Kok\u{202E}txt.exe"), b"").unwrap();
+    assert_eq!(problems(&f), ["\\u{001B}[1A\\u{001B}[2Kok\\u{202E}txt.exe: added (the manifest does not list it)"]);
+    // A signature file naming a key with an escape sequence, a format and algorithm with them.
+    std::fs::remove_file(f.dir.join("\u{1b}[1A\u{1b}[2Kok\u{202E}txt.exe")).unwrap();
+    let sig = parse_signature(&std::fs::read(f.dir.join(SIGNATURE)).unwrap()).unwrap();
+    let forged = SignatureFile { key_id: "a1:\u{1b}[2K".into(), ..sig.clone() };
+    std::fs::write(f.dir.join(SIGNATURE), serde_json::to_vec(&forged).unwrap()).unwrap();
+    let e = verify(&f.dir, &f.public).unwrap_err().to_string();
+    assert!(e.contains("signed by key a1:\\u{001B}[2K, not by") && !e.contains('\u{1b}'), "{e}");
+    let forged = SignatureFile { format: "\u{1b}]0;x\u{7}".into(), algorithm: "\u{202E}".into(), ..sig };
+    std::fs::write(f.dir.join(SIGNATURE), serde_json::to_vec(&forged).unwrap()).unwrap();
+    let e = verify(&f.dir, &f.public).unwrap_err().to_string();
+    assert!(e.contains("\\u{001B}]0;x\\u{0007}") && !e.contains(['\u{1b}', '\u{7}', '\u{202E}']), "{e}");
+    // A parser's message quoting an unknown field.
+    std::fs::write(f.dir.join(SIGNATURE), b"{\"\\u001b[2K\": 1}").unwrap();
+    let e = verify(&f.dir, &f.public).unwrap_err().to_string();
+    assert!(e.contains("\\u{001B}[2K") && !e.contains('\u{1b}'), "{e}");
+    // The manifest's format (refused before its signature is checked).
+    let m = std::fs::read_to_string(f.dir.join(MANIFEST)).unwrap().replace(FORMAT, "\\u001b[2K");
+    std::fs::write(f.dir.join(MANIFEST), m).unwrap();
+    let e = verify(&f.dir, &f.public).unwrap_err().to_string();
+    assert!(e.contains("format `\\u{001B}[2K`") && !e.contains('\u{1b}'), "{e}");
+}
+
+#[test]
+fn a_public_key_inside_the_folder_is_refused() {
+    let f = signed();
+    let inside = f.dir.join("officer.key.pub");
+    std::fs::copy(&f.public, &inside).unwrap();
+    assert!(matches!(verify(&f.dir, &inside), Err(VerifyError::KeyInFolder { .. })));
+    // Reached through `..` of a subfolder-free path, and by a link from outside.
+    let roundabout = f.dir.join("..").join(f.dir.file_name().unwrap()).join("officer.key.pub");
+    assert!(matches!(verify(&f.dir, &roundabout), Err(VerifyError::KeyInFolder { .. })));
+    #[cfg(unix)]
+    {
+        let link = f.dir.parent().unwrap().join("link.pub");
+        std::os::unix::fs::symlink(&inside, &link).unwrap();
+        assert!(matches!(verify(&f.dir, &link), Err(VerifyError::KeyInFolder { .. })));
+        // The folder itself given through a link.
+        let dir_link = f.dir.parent().unwrap().join("dir-link");
+        std::os::unix::fs::symlink(&f.dir, &dir_link).unwrap();
+        assert!(matches!(verify(&dir_link, &inside), Err(VerifyError::KeyInFolder { .. })));
+        // A link in the folder to the genuine key outside it.
+        std::fs::remove_file(&inside).unwrap();
+        std::os::unix::fs::symlink(&f.public, &inside).unwrap();
+        assert!(matches!(verify(&f.dir, &inside), Err(VerifyError::KeyInFolder { .. })));
+        std::fs::remove_file(&inside).unwrap();
+    }
+    #[cfg(not(unix))]
+    std::fs::remove_file(&inside).unwrap();
+    let e = verify(&f.dir, &roundabout).map(|_| ()).unwrap_err();
+    assert!(matches!(e, VerifyError::Key(_)), "a key gone is unreadable: {e}");
+    verify(&f.dir, &f.public).unwrap();
+}
