@@ -5,6 +5,7 @@
 //! written by hand. Every text from the registry is escaped for the format it goes in.
 
 use crate::html;
+use tokumei_release::manifest::Provision;
 
 /// The sheet's files, in the order [`sheets`] returns them.
 pub const FILES: [&str; 4] = ["利用条件.md", "利用条件.html", "terms-of-use.md", "terms-of-use.html"];
@@ -12,20 +13,8 @@ pub const FILES: [&str; 4] = ["利用条件.md", "利用条件.html", "terms-of-
 /// What the sheet is made from: the registry's contract and the release.
 #[derive(Debug, Clone)]
 pub struct Terms {
-    /// The body providing the data (the registry's profile).
-    pub body: String,
-    /// The contract's number.
-    pub contract_id: i64,
-    /// The recipient.
-    pub recipient: String,
-    /// The personal-information file the data were made from.
-    pub file: String,
-    /// The purpose and business, as contracted.
-    pub purpose: String,
-    /// First day of the use period.
-    pub use_from: String,
-    /// Last day of the use period.
-    pub use_until: String,
+    /// The body, contract, recipient, file, purpose and use period (what the manifest records).
+    pub provision: Provision,
     /// The safety measures the recipient proposed and contracted (法112条2項).
     pub safety_measures: String,
     /// Where to report a leak: the office of the file that receives proposals, when registered.
@@ -55,8 +44,8 @@ enum Block {
 pub fn sheets(t: &Terms) -> Vec<(&'static str, String)> {
     let ja = japanese(t);
     let en = english(t);
-    let title_ja = format!("利用条件（行政機関等匿名加工情報）　契約第{}号", t.contract_id);
-    let title_en = format!("Terms of use (anonymised data of a public body), contract no. {}", t.contract_id);
+    let title_ja = format!("利用条件（行政機関等匿名加工情報）　契約第{}号", t.provision.contract_id);
+    let title_en = format!("Terms of use (anonymised data of a public body), contract no. {}", t.provision.contract_id);
     vec![
         (FILES[0], markdown(&title_ja, &ja)),
         (FILES[1], html::page_in("ja", &title_ja, &html_body(&ja))),
@@ -68,14 +57,14 @@ pub fn sheets(t: &Terms) -> Vec<(&'static str, String)> {
 fn contact_ja(t: &Terms) -> String {
     match &t.contact {
         Some(c) => c.clone(),
-        None => format!("{}の本契約の担当部署（契約書に記載の連絡先）", t.body),
+        None => format!("{}の本契約の担当部署（契約書に記載の連絡先）", t.provision.body),
     }
 }
 
 fn contact_en(t: &Terms) -> String {
     match &t.contact {
         Some(c) => c.clone(),
-        None => format!("the office of {} in charge of this contract (the contact in the contract)", t.body),
+        None => format!("the office of {} in charge of this contract (the contact in the contract)", t.provision.body),
     }
 }
 
@@ -84,23 +73,23 @@ fn japanese(t: &Terms) -> Vec<Block> {
     vec![
         Para(format!(
             "この文書は、{}が{}に提供する行政機関等匿名加工情報（個人情報の保護に関する法律（以下「法」）60条3項）の利用条件を、{}の登録簿に記録された契約（法115条）から作成したものです。契約書の定めがこの文書に優先します。",
-            t.body, t.recipient, t.body
+            t.provision.body, t.provision.recipient, t.provision.body
         )),
         Heading("提供の内容".into()),
         Table(vec![
-            ("提供者".into(), t.body.clone()),
-            ("提供先".into(), t.recipient.clone()),
-            ("契約番号".into(), t.contract_id.to_string()),
-            ("個人情報ファイル".into(), t.file.clone()),
+            ("提供者".into(), t.provision.body.clone()),
+            ("提供先".into(), t.provision.recipient.clone()),
+            ("契約番号".into(), t.provision.contract_id.to_string()),
+            ("個人情報ファイル".into(), t.provision.file.clone()),
             ("データセット".into(), t.dataset.clone()),
             ("リリースID".into(), t.release_id.clone()),
-            ("利用期間".into(), format!("{} から {} まで", t.use_from, t.use_until)),
+            ("利用期間".into(), format!("{} から {} まで", t.provision.use_from, t.provision.use_until)),
         ]),
         Para("利用目的及び事業の内容（契約のとおり）:".into()),
-        Quote(t.purpose.clone()),
+        Quote(t.provision.purpose.clone()),
         Heading("利用の条件".into()),
         Bullets(vec![
-            format!("利用は上記の利用目的に限り、利用期間（{}から{}まで）に限ります。目的外の利用、期間の経過後の利用はできません。", t.use_from, t.use_until),
+            format!("利用は上記の利用目的に限り、利用期間（{}から{}まで）に限ります。目的外の利用、期間の経過後の利用はできません。", t.provision.use_from, t.provision.use_until),
             "識別行為の禁止: このデータの作成に用いられた個人情報の本人を識別するために、このデータを他の情報と照合すること、削除された記述等や加工の方法に関する情報を取得することは、法律で禁止されています（法45条。提供者自身も法121条1項により禁止されています）。契約にも違反し、契約の解除（法120条）の理由となります。".into(),
             "契約で認められた場合を除き、このデータ及びその複製を第三者に提供してはいけません。".into(),
             "利用期間が終わったときは、このデータ及びその複製をすべて消去し又は返却して、その旨を提供者に報告してください。".into(),
@@ -133,23 +122,23 @@ fn english(t: &Terms) -> Vec<Block> {
     vec![
         Para(format!(
             "This sheet states the terms under which {} provides anonymised data made by a public body (行政機関等匿名加工情報, Act on the Protection of Personal Information (\"the Act\"), art. 60(3)) to {}. It is generated from the contract (art. 115) recorded in the registry of {}. The contract prevails over this sheet.",
-            t.body, t.recipient, t.body
+            t.provision.body, t.provision.recipient, t.provision.body
         )),
         Heading("What is provided".into()),
         Table(vec![
-            ("Provider".into(), t.body.clone()),
-            ("Recipient".into(), t.recipient.clone()),
-            ("Contract no.".into(), t.contract_id.to_string()),
-            ("Personal-information file".into(), t.file.clone()),
+            ("Provider".into(), t.provision.body.clone()),
+            ("Recipient".into(), t.provision.recipient.clone()),
+            ("Contract no.".into(), t.provision.contract_id.to_string()),
+            ("Personal-information file".into(), t.provision.file.clone()),
             ("Dataset".into(), t.dataset.clone()),
             ("Release id".into(), t.release_id.clone()),
-            ("Use period".into(), format!("{} to {}", t.use_from, t.use_until)),
+            ("Use period".into(), format!("{} to {}", t.provision.use_from, t.provision.use_until)),
         ]),
         Para("Purpose and business (as contracted):".into()),
-        Quote(t.purpose.clone()),
+        Quote(t.provision.purpose.clone()),
         Heading("Conditions of use".into()),
         Bullets(vec![
-            format!("Use the data only for the purpose above and only within the use period ({} to {}). No other use, and no use after the period.", t.use_from, t.use_until),
+            format!("Use the data only for the purpose above and only within the use period ({} to {}). No other use, and no use after the period.", t.provision.use_from, t.provision.use_until),
             "No re-identification: matching the data with other information, or obtaining the deleted descriptions or the processing method, in order to identify the persons the data were made from is prohibited by law (art. 45 of the Act; the provider itself by art. 121(1)). It also breaches the contract and is a ground for its cancellation (art. 120).".into(),
             "Do not provide the data or any copy to a third party unless the contract allows it.".into(),
             "When the use period ends, delete or return the data and every copy, and report that to the provider.".into(),
@@ -367,13 +356,15 @@ mod tests {
 
     fn terms() -> Terms {
         Terms {
-            body: "〇〇市".into(),
-            contract_id: 3,
-            recipient: "株式会社テスト".into(),
-            file: "住民基本台帳ファイル".into(),
-            purpose: "地域の医療需要の分析\n<script>alert(1)</script> & \"x\"".into(),
-            use_from: "2026-04-01".into(),
-            use_until: "2027-03-31".into(),
+            provision: Provision {
+                body: "〇〇市".into(),
+                contract_id: 3,
+                recipient: "株式会社テスト".into(),
+                file: "住民基本台帳ファイル".into(),
+                purpose: "地域の医療需要の分析\n<script>alert(1)</script> & \"x\"".into(),
+                use_from: "2026-04-01".into(),
+                use_until: "2027-03-31".into(),
+            },
             safety_measures: "アクセス制限\n持出し禁止".into(),
             contact: Some("〇〇市 総務課 (03-0000-0000)".into()),
             dataset: "resident".into(),
@@ -417,7 +408,7 @@ mod tests {
     fn registry_text_makes_no_link_heading_list_code_or_reordering_in_either_format() {
         let hostile = "[x](https://evil.example/) www.evil.example\n===\n1. one\n- two\n+ three\n\tcode\n    code4\n---\nok \u{202E}exe.txt";
         let t = Terms {
-            purpose: hostile.into(),
+            provision: Provision { purpose: hostile.into(), ..terms().provision },
             safety_measures: hostile.into(),
             contact: Some(hostile.into()),
             ..terms()

@@ -199,30 +199,7 @@ mod tests {
                 "{t:?}"
             );
         };
-        let mut text = String::new();
-        for len in 0..=6u32 {
-            for mut n in 0..ALPHABET.len().pow(len) {
-                text.clear();
-                for _ in 0..len {
-                    text.push(ALPHABET[n % ALPHABET.len()] as char);
-                    n /= ALPHABET.len();
-                }
-                check(&text);
-            }
-        }
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        for _ in 0..20_000 {
-            text.clear();
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let mut bits = state;
-            for _ in 0..(bits % 40) {
-                bits = bits.rotate_right(5) ^ state.wrapping_mul(0x2545_f491_4f6c_dd1d);
-                text.push(ALPHABET[(bits % ALPHABET.len() as u64) as usize] as char);
-            }
-            check(&text);
-        }
+        each_text(&ALPHABET.map(char::from), 6, 40, check);
     }
 
     /// The earlier form of [`runs_with`] (over a vector of the characters), the reference.
@@ -283,13 +260,19 @@ mod tests {
             assert_eq!(digit_runs(t), runs_by_index(t, 2, &is_number_separator), "{t:?}");
             assert_eq!(digit_runs_wide(t), runs_by_index(t, 3, &is_group_separator), "{t:?}");
         };
+        each_text(&ALPHABET, 5, 24, check);
+    }
+
+    /// Call `check` on every text of up to `all_to` characters from `alphabet`, then on 20,000
+    /// random ones of up to `random_to` characters (a fixed xorshift sequence).
+    fn each_text(alphabet: &[char], all_to: u32, random_to: u64, check: impl Fn(&str)) {
         let mut text = String::new();
-        for len in 0..=5u32 {
-            for mut n in 0..ALPHABET.len().pow(len) {
+        for len in 0..=all_to {
+            for mut n in 0..alphabet.len().pow(len) {
                 text.clear();
                 for _ in 0..len {
-                    text.push(ALPHABET[n % ALPHABET.len()]);
-                    n /= ALPHABET.len();
+                    text.push(alphabet[n % alphabet.len()]);
+                    n /= alphabet.len();
                 }
                 check(&text);
             }
@@ -301,9 +284,9 @@ mod tests {
             state ^= state >> 7;
             state ^= state << 17;
             let mut bits = state;
-            for _ in 0..(bits % 24) {
+            for _ in 0..(bits % random_to) {
                 bits = bits.rotate_right(5) ^ state.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-                text.push(ALPHABET[(bits % ALPHABET.len() as u64) as usize]);
+                text.push(alphabet[(bits % alphabet.len() as u64) as usize]);
             }
             check(&text);
         }

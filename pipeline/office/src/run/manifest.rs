@@ -74,15 +74,18 @@ fn sheet(release_dir: &Path, outcome: &RunOutcome, reg: &Registry, id: i64) -> R
     let contact = reg.file(&c.file).map_err(refused)?.and_then(|f| f.entry.proposal_office);
     let report = &outcome.report;
     let parquet = outcome.files.iter().find(|(n, _)| n.ends_with(".parquet")).map(|(n, _)| n.clone());
-    let terms = tokumei_documents::terms::Terms {
-        body: body.clone(),
+    let provision = Provision {
+        body,
         contract_id: id,
-        recipient: c.recipient.clone(),
-        file: c.file.clone(),
-        purpose: c.proposal.purpose.clone(),
-        use_from: c.proposal.use_from.clone(),
-        use_until: c.proposal.use_until.clone(),
-        safety_measures: c.proposal.safety_measures.clone(),
+        recipient: c.recipient,
+        file: c.file,
+        purpose: c.proposal.purpose,
+        use_from: c.proposal.use_from,
+        use_until: c.proposal.use_until,
+    };
+    let terms = tokumei_documents::terms::Terms {
+        provision,
+        safety_measures: c.proposal.safety_measures,
         contact: contact.filter(|o| !o.trim().is_empty()),
         dataset: report.dataset.clone(),
         release_id: report.release_id.clone(),
@@ -93,13 +96,5 @@ fn sheet(release_dir: &Path, outcome: &RunOutcome, reg: &Registry, id: i64) -> R
         let path = release_dir.join(name);
         std::fs::write(&path, text).map_err(|cause| OfficeError::Write { path, cause })?;
     }
-    Ok(Provision {
-        body,
-        contract_id: id,
-        recipient: c.recipient,
-        file: c.file,
-        purpose: c.proposal.purpose,
-        use_from: c.proposal.use_from,
-        use_until: c.proposal.use_until,
-    })
+    Ok(terms.provision)
 }
