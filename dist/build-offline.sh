@@ -22,7 +22,7 @@ case "${1:-}" in
   --verify-only) mode=verify ;;
   --) shift; mode=custom; cargo_args=("$@")
       if [ ${#cargo_args[@]} -eq 0 ]; then echo "build-offline: nothing after --" >&2; exit 4; fi ;;
-  -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,14p' "$(basename "$0")" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "build-offline: unknown argument '$1' (see --help)" >&2; exit 4 ;;
 esac
 
