@@ -348,7 +348,7 @@ def write_md(path: str, rows: list[dict], root: dict) -> None:
         f"{len(rows)} packages from Cargo.lock: {sum(r['origin'] == 'workspace' for r in rows)} of this workspace, "
         f"{sum(r['origin'] == 'crates.io' for r in rows)} vendored from crates.io. The licence is the one each crate "
         "declares in its Cargo.toml (`license`, an SPDX expression; `A/B` written as `A OR B`). C libraries "
-        "compiled in by a crate (SQLite in libsqlite3-sys, zstd, lz4, brotli...) carry their own terms in that "
+        "compiled in by a crate (SQLite in libsqlite3-sys, zstd in zstd-sys, mimalloc in libmimalloc-sys) carry their own terms in that "
         "crate's vendored sources.",
         "",
         "## Per licence expression",
