@@ -4,6 +4,7 @@ mod util;
 
 mod audit;
 mod bad_input;
+mod bundle;
 mod cli;
 mod combos;
 mod console;
