@@ -35,15 +35,21 @@ if ! sha256sum --check --quiet --strict SHA256SUMS; then
   echo "build-offline: refused: a file differs from SHA256SUMS or is missing (above)" >&2
   exit 2
 fi
-# A file added to the bundle (outside target/, which a build makes) is refused too.
+# A folder the bundle does not hold is refused, target/ too: compiled code left there (or planted)
+# would be linked without being rebuilt from the verified source.
+if [ -e target ] || [ -L target ]; then
+  echo "build-offline: refused: target/ exists (not part of the bundle; a build made it, or someone else did): remove it (rm -rf target) and run again" >&2
+  exit 2
+fi
+# A file added to the bundle is refused too.
 extra=$(comm -13 <(sed -E 's/^[0-9a-f]{64}  //' SHA256SUMS | LC_ALL=C sort) \
-  <(find . -path ./target -prune -o -type f ! -path ./SHA256SUMS -printf '%P\n' | LC_ALL=C sort))
+  <(find . -type f ! -path ./SHA256SUMS -printf '%P\n' | LC_ALL=C sort))
 if [ -n "$extra" ]; then
   echo "build-offline: refused: files not in SHA256SUMS:" >&2
   printf '%s\n' "$extra" | sed 's/^/  /' >&2
   exit 2
 fi
-if [ -n "$(find . -path ./target -prune -o -type l -print)" ]; then
+if [ -n "$(find . -type l -print)" ]; then
   echo "build-offline: refused: the bundle holds symbolic links (it is made without any)" >&2
   exit 2
 fi
@@ -52,10 +58,11 @@ if [ "$mode" = verify ]; then exit 0; fi
 
 echo "== toolchain"
 if ! command -v cargo >/dev/null || ! command -v rustc >/dev/null; then
-  echo "build-offline: refused: no cargo/rustc on PATH; install Rust $(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml | head -1) or later (an offline rustup or distribution package)" >&2
+  echo "build-offline: refused: no cargo/rustc on PATH; install Rust $(sed -n 's/^rust-version = "\([0-9.]*\)"/\1/p' Cargo.toml vendor/*/Cargo.toml | sort -V | tail -1) or later (an offline rustup or distribution package)" >&2
   exit 3
 fi
-need=$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+# The newest rust-version any crate built here asks (the workspace's and every vendored crate's).
+need=$(sed -n 's/^rust-version = "\([0-9.]*\)"/\1/p' Cargo.toml vendor/*/Cargo.toml | sort -V | tail -1)
 have=$(rustc --version | sed -E 's/^rustc ([0-9]+\.[0-9]+(\.[0-9]+)?).*/\1/')
 if [ -n "$need" ] && [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -1)" != "$need" ]; then
   echo "build-offline: refused: rustc $have is older than the $need this source needs" >&2
@@ -66,11 +73,12 @@ echo "$(rustc --version), $(cargo --version)"
 export CARGO_NET_OFFLINE=true
 if [ "$mode" = release ]; then
   echo "== cargo build --release --offline --frozen"
-  cargo build --release --offline --frozen
+  cargo build --release --offline --frozen --target-dir target
   bin=target/release/tokumei
   echo "built: $bin ($(stat -c %s "$bin") bytes)"
   sha256sum "$bin"
 else
   echo "== cargo ${cargo_args[*]} --offline --frozen"
-  cargo "${cargo_args[@]}" --offline --frozen
+  # The flags go right after the subcommand, before any `--` of its own.
+  cargo "${cargo_args[0]}" --offline --frozen "${cargo_args[@]:1}"
 fi
