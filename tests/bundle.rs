@@ -320,9 +320,15 @@ fn offline_bundle_builds_with_the_network_cut_and_an_empty_cargo_home() {
     // home, only the toolchain and the system's tools on PATH.
     let cargo_home = env.path("empty-cargo-home");
     std::fs::create_dir(&cargo_home).unwrap();
-    let netns = Command::new("unshare").args(["-n", "cat", "/proc/net/dev"]).output();
-    let cut = match netns {
-        Ok(o) if o.status.success() => {
+    // As root, a new network namespace; else one inside a new user namespace (`-r`), where the
+    // kernel allows unprivileged ones.
+    let ways: [&[&str]; 2] = [&["-n"], &["-r", "-n"]];
+    let tried: Vec<_> =
+        ways.iter().map(|w| (*w, Command::new("unshare").args(*w).args(["cat", "/proc/net/dev"]).output())).collect();
+    let way = tried.iter().find(|(_, o)| o.as_ref().is_ok_and(|o| o.status.success()));
+    let unshare: &[&str] = way.map_or(&[], |(w, _)| *w);
+    let cut = match way.map(|(_, o)| o) {
+        Some(Ok(o)) => {
             // The namespace's interfaces: loopback only (and down), so no address outside is reached.
             let text = String::from_utf8_lossy(&o.stdout).to_string();
             let interfaces: Vec<&str> =
@@ -344,7 +350,7 @@ fn offline_bundle_builds_with_the_network_cut_and_an_empty_cargo_home() {
     };
     let mut cmd = if cut {
         let mut c = Command::new("unshare");
-        c.arg("-n").arg(top.join("build-offline.sh"));
+        c.args(unshare).arg(top.join("build-offline.sh"));
         c
     } else {
         Command::new(top.join("build-offline.sh"))
