@@ -122,9 +122,9 @@ fn a_key_that_cannot_sign_leaves_nothing_written() {
     assert!(!tmp.path().join(MANIFEST).exists());
 }
 
-#[test]
-fn garbled_manifests_are_refused_without_panicking() {
-    let good = Manifest {
+/// A manifest of one file `a`, without provision or audit head.
+fn one_file() -> Manifest {
+    Manifest {
         format: FORMAT.into(),
         release_id: "r".into(),
         dataset: "d".into(),
@@ -133,7 +133,12 @@ fn garbled_manifests_are_refused_without_panicking() {
         tokumei_version: "0".into(),
         provision: None,
         files: vec![ManifestFile { name: "a".into(), size: 1, sha256: "0".repeat(64) }],
-    };
+    }
+}
+
+#[test]
+fn garbled_manifests_are_refused_without_panicking() {
+    let good = one_file();
     assert_eq!(Manifest::parse(&good.to_bytes()).unwrap(), good);
     let text = String::from_utf8(good.to_bytes()).unwrap();
     let mut bad: Vec<Vec<u8>> = vec![
@@ -168,16 +173,7 @@ fn garbled_manifests_are_refused_without_panicking() {
 
 #[test]
 fn names_with_a_folder_are_refused_and_trailing_data_too() {
-    let good = Manifest {
-        format: FORMAT.into(),
-        release_id: "r".into(),
-        dataset: "d".into(),
-        created_at: "t".into(),
-        audit_head: None,
-        tokumei_version: "0".into(),
-        provision: None,
-        files: vec![ManifestFile { name: "a".into(), size: 1, sha256: "0".repeat(64) }],
-    };
+    let good = one_file();
     let text = String::from_utf8(good.to_bytes()).unwrap();
     for name in ["/etc/x", "a/b", "a\\\\b", "/", "x\\u001b[2K"] {
         let bad = text.replace("\"a\"", &format!("\"{name}\""));
