@@ -205,7 +205,7 @@ fn of_rows<'a>(of: &'a [u32], ids: Option<&[u32]>) -> std::borrow::Cow<'a, [u32]
 /// was processed (Arrow field metadata). Ordered generalised columns get numeric (or date)
 /// bounds beside their labels, so the release sorts and filters: `年齢階級` "35-39" has
 /// `年齢階級_min` 35 and `年齢階級_max` 39.
-fn out_schema(plan: &Plan, columns: &[OutColumn], report: &Report) -> (SchemaRef, Vec<Option<BoundKind>>) {
+pub(super) fn out_schema(plan: &Plan, columns: &[OutColumn], report: &Report) -> (SchemaRef, Vec<Option<BoundKind>>) {
     let mut out_fields: Vec<Field> = Vec::new();
     let mut bound_kinds: Vec<Option<BoundKind>> = Vec::new();
     for c in columns.iter() {
@@ -243,7 +243,12 @@ fn out_schema(plan: &Plan, columns: &[OutColumn], report: &Report) -> (SchemaRef
 }
 
 /// The Parquet file's key-value metadata: the release, its rules and models, its audit head.
-fn file_metadata(plan: &Plan, release_id: &str, report: &Report, audit_head: Option<&str>) -> Vec<(String, String)> {
+pub(super) fn file_metadata(
+    plan: &Plan,
+    release_id: &str,
+    report: &Report,
+    audit_head: Option<&str>,
+) -> Vec<(String, String)> {
     let metadata = vec![
         ("tokumei.release_id".to_string(), release_id.to_string()),
         ("tokumei.dataset".into(), plan.dataset.clone()),
@@ -423,7 +428,7 @@ fn describe_written(
 
 /// The reports and the data dictionary in the release folder (JSON, Markdown and HTML, in
 /// Japanese and English): each file's name and SHA-256.
-fn write_documents(report: &Report, target: &Target) -> Result<Vec<(String, String)>, EngineError> {
+pub(super) fn write_documents(report: &Report, target: &Target) -> Result<Vec<(String, String)>, EngineError> {
     let json = serde_json::to_string_pretty(report).map_err(|e| EngineError::Internal(e.to_string()))?;
     let write = |name: &str, text: &str| {
         let p = target.release_dir.join(name);
@@ -1094,7 +1099,7 @@ fn scan_array(
 
 /// The lower and upper bound columns of a column of labels (null where a bound is open or the
 /// label is null).
-fn bound_arrays(
+pub(super) fn bound_arrays(
     labels: &ArrayRef,
     kind: BoundKind,
     g: &crate::transform::Generalize,
