@@ -121,31 +121,50 @@ fn extract(env: &Env, rows: u64, parts: usize) -> (PathBuf, PathBuf) {
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let text = std::fs::read_to_string(&full).unwrap();
-    let mut lines = text.lines();
-    let header = lines.next().unwrap();
-    let body: Vec<&str> = lines.collect();
-    // One record per line (the generator writes no line feed inside a value).
+    let records = records_of(&text);
+    let (header, body) = (records[0], &records[1..]);
     assert_eq!(body.len() as u64, rows);
     let dir = env.path("parts");
     std::fs::create_dir_all(&dir).unwrap();
     let per = body.len().div_ceil(parts);
     for (i, chunk) in body.chunks(per).enumerate() {
         let mut t = String::from(header);
-        t.push('\n');
         for l in chunk {
             t.push_str(l);
-            t.push('\n');
         }
         std::fs::write(dir.join(format!("part-{i}.csv")), t).unwrap();
     }
     (full, dir)
 }
 
+/// The CSV records of `text`, each with its line feed (a line feed inside quotes is part of a
+/// value: the generator writes some in 備考).
+fn records_of(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => {
+                out.push(&text[start..=i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if start < text.len() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
 /// The sample rules without the columns whose released text the residual scan reads (性別,
 /// 住所, 要介護度, 障害者手帳: the scan has no distributed form yet), 課税所得 made a
-/// quasi-identifier and 国保加入 the sensitive column (l = 2).
+/// quasi-identifier and 国保加入 the sensitive column (l = 2), with max_suppression 0.15 (its
+/// l-diversity suppresses about 9% of the rows).
 fn rules_without_scanned_text() -> String {
     let rules = std::fs::read_to_string(sample_rules()).unwrap();
+    let rules = rules.replace("max_suppression = 0.05", "max_suppression = 0.15");
     let mut out = String::new();
     for block in rules.split("\n[[column]]\n") {
         let name = block.lines().find_map(|l| l.strip_prefix("name = ")).map(|n| n.trim_matches('"'));
@@ -292,9 +311,9 @@ fn a_release_on_the_cluster_equals_the_release_on_one_machine() {
     assert_eq!(there.l, here.l);
     assert_eq!(there.columns, here.columns);
     assert!(there.rows == here.rows, "the released rows differ ({} and {})", there.rows.len(), here.rows.len());
-    // The audit log's entry names the release.
+    // The audit log's last entry is the release published.
     let log = std::fs::read_to_string(env.path("spread-audit.log")).unwrap();
-    assert!(log.lines().last().unwrap().contains("\"ok\""), "{log}");
+    assert!(log.lines().last().unwrap().contains("\"status\":\"published\""), "{log}");
     // Nothing of the run's context (keys) is left in the staging folder or the release.
     for f in walk(&env.path("spread-out")) {
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
@@ -335,16 +354,19 @@ fn an_executor_killed_mid_way_leaves_the_release_whole_or_nothing_published() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Mid-way: once the run has handed its context to the cluster (its staging folder holds it).
+    // Mid-way: once the executor to be killed holds shuffle data of the run (a query's stage
+    // done on it, the next ones still to come).
     let start = Instant::now();
-    while !walk(&env.path("spread-out")).iter().any(|f| f.ends_with("job.json")) {
-        assert!(start.elapsed() < Duration::from_secs(120), "the run never reached the cluster");
-        std::thread::sleep(Duration::from_millis(20));
+    let work = env.path("exec0");
+    while walk(&work).is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(300), "the run never reached the executor");
+        std::thread::sleep(Duration::from_millis(5));
     }
-    std::thread::sleep(Duration::from_millis(300));
     let mut killed = cluster.executors.remove(0);
     killed.0.kill().unwrap();
     let _ = killed.0.wait();
+    let mut run = run;
+    assert!(run.try_wait().unwrap().is_none(), "the run ended before the executor was killed: use more rows");
     let out = run.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     let found = published(&env.path("spread-out"));
@@ -359,7 +381,7 @@ fn an_executor_killed_mid_way_leaves_the_release_whole_or_nothing_published() {
             eprintln!("the run failed ({code:?}): {stderr}");
             assert!(found.is_empty(), "a failed run published {found:?}");
             let log = std::fs::read_to_string(env.path("spread-audit.log")).unwrap();
-            assert!(!log.lines().last().unwrap().contains("\"ok\""), "{log}");
+            assert!(log.lines().last().unwrap().contains("\"status\":\"failed\""), "{log}");
         }
     }
 }

@@ -168,9 +168,11 @@ impl Session {
         let schema = match batches.first() {
             Some(b) => b.schema(),
             None => {
-                return Err(
-                    EngineError::Input { file: PathBuf::from("the cluster's input"), message: "no row".into() }.into()
-                );
+                return Err(EngineError::Input {
+                    file: PathBuf::from("the cluster's input"),
+                    message: "no row".into(),
+                }
+                .into());
             }
         };
         let all =
