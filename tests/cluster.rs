@@ -391,23 +391,40 @@ fn what_has_no_distributed_form_is_refused_before_anything_runs() {
     let env = Env::new();
     let (_, parts) = extract(&env, 2_000, 2);
     let cluster = start_cluster(&env, 1);
-    // The sample rules: the residual scan of their released text (性別, 地方, 要介護度, 障害者手帳).
-    let sample = std::fs::read_to_string(sample_rules()).unwrap();
-    let perturbed = rules_without_scanned_text().replace(
-        "hierarchy = \"bands\"\nbands = [1000000, 5000000]\ntop = 20000000\nbottom = 0\nlevel = 1",
-        "hierarchy = \"bands\"\nbands = [1000000, 5000000]\ntop = 20000000\nbottom = 0\nlevel = 1",
-    );
-    for (name, rules, why) in
-        [("sample", sample.as_str(), "the residual scan of released text"), ("cp932", perturbed.as_str(), "encoding")]
-    {
-        let job = job(&env, name, &parts, rules);
-        if name == "cp932" {
-            let text = std::fs::read_to_string(&job).unwrap().replace("encoding = \"utf-8\"", "encoding = \"auto\"");
-            std::fs::write(&job, text).unwrap();
-        }
+    let read = |p: &str| std::fs::read_to_string(repo().join(p)).unwrap();
+    // A person with two rows: the first record again, in a part of its own.
+    let twice = env.path("twice");
+    std::fs::create_dir_all(&twice).unwrap();
+    for p in ["part-0.csv", "part-1.csv"] {
+        std::fs::copy(parts.join(p), twice.join(p)).unwrap();
+    }
+    let text = std::fs::read_to_string(parts.join("part-0.csv")).unwrap();
+    let records = records_of(&text);
+    std::fs::write(twice.join("part-2.csv"), format!("{}{}", records[0], records[1])).unwrap();
+    let scan_free = rules_without_scanned_text();
+    let cases: [(&str, String, &Path, &str, &str); 4] = [
+        // The sample rules: the residual scan of their released text (性別, 地方, 要介護度, 障害者手帳).
+        ("sample", read("rules/resident_registry.toml"), &parts, "utf-8", "the residual scan of released text"),
+        ("noise", read("rules/resident_registry_noise.toml"), &parts, "utf-8", "perturbation"),
+        ("cp932", scan_free.clone(), &parts, "auto", "not declared `encoding = \"utf-8\"`"),
+        ("twice", scan_free, &twice, "utf-8", "some people have several rows (2001 rows are 2000 people)"),
+    ];
+    for (name, rules, input, encoding, why) in cases {
+        let job = job(&env, name, input, &rules);
+        let text = std::fs::read_to_string(&job)
+            .unwrap()
+            .replace("encoding = \"utf-8\"", &format!("encoding = \"{encoding}\""));
+        std::fs::write(&job, text).unwrap();
         let r = env.tokumei(&["run", job.to_str().unwrap(), "--cluster", &cluster.url]);
         assert_eq!(r.code, 3, "{name}: {}", r.stderr);
-        assert!(r.stderr.contains("cannot run on the cluster") && r.stderr.contains(why), "{name}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("this job cannot run on the cluster") && r.stderr.contains(why),
+            "{name}: {}",
+            r.stderr
+        );
+        // Nothing published or left; the refusal audited.
         assert!(published(&env.path(&format!("{name}-out"))).is_empty(), "{name}");
+        let log = std::fs::read_to_string(env.path(&format!("{name}-audit.log"))).unwrap();
+        assert!(log.lines().last().unwrap().contains("\"status\":\"failed\""), "{name}: {log}");
     }
 }
