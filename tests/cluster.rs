@@ -8,8 +8,8 @@
 //! (with the same release) or fails with nothing published. A job using what has no distributed
 //! form yet is refused (exit 3) with nothing written.
 //!
-//! Rows: `TOKUMEI_TEST_CLUSTER_ROWS` (default 200,000 in this debug-build test; the 1M
-//! runs with `TOKUMEI_TEST_CLUSTER_ROWS=1000000`).
+//! Rows: `TOKUMEI_TEST_CLUSTER_ROWS` (default 1,000,000, the extract: about a minute per
+//! test in the debug build, the single-machine run included).
 
 use crate::util::*;
 use std::net::{TcpListener, TcpStream};
@@ -100,7 +100,7 @@ fn start_cluster(env: &Env, n: usize) -> Cluster {
 
 /// Rows in the extract.
 fn rows() -> u64 {
-    std::env::var("TOKUMEI_TEST_CLUSTER_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000)
+    std::env::var("TOKUMEI_TEST_CLUSTER_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000)
 }
 
 /// A generated UTF-8 extract of `rows` rows, whole (`full.csv`) and split into `parts` parts
