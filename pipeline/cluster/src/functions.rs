@@ -5,7 +5,9 @@
 //! transforms as pass 1 on one machine).
 //!
 //! - `tokumei_cell_<type>(context, plan column, value)`: the column's transform;
-//! - `tokumei_subject(context, value)`: the rules' subject in the normal form people are counted by;
+//! - `tokumei_subject(context, value)`: the rules' subject in the normal form people are counted
+//!   by, keyed (HMAC under the release's order key: what the count's shuffle between executors
+//!   writes to their disks is no identifier);
 //! - `tokumei_kept(context, cells...)`: whether the row's combination of the global columns'
 //!   cells is released (the models' decision);
 //! - `tokumei_released_<type>(context, release column, cells...)`: the value the row's
@@ -176,7 +178,8 @@ impl ScalarUDFImpl for Function {
             }
             Kind::Subject => {
                 let values = text_of(args.get(1).ok_or_else(|| bug("a subject without its value"))?, rows)?;
-                Arc::new(cx.fns.subjects(&values).map_err(marked)?)
+                let subjects = cx.fns.subjects(&values).map_err(marked)?;
+                Arc::new(keyed(&cx.order_key, &subjects))
             }
             Kind::Kept => {
                 let found = released_rows(&cx, args, 1, rows)?;
@@ -204,6 +207,22 @@ impl ScalarUDFImpl for Function {
         };
         Ok(ColumnarValue::Array(out))
     }
+}
+
+/// Each value's keyed hash (HMAC-SHA-256 under `key`, domain-separated from the row order's, its
+/// first 16 bytes in hex): equal values, equal hashes; no value readable from them.
+fn keyed(key: &[u8; 32], values: &StringArray) -> StringArray {
+    use hmac::{Hmac, KeyInit, Mac};
+    let keyed = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key).ok();
+    values
+        .iter()
+        .map(|v| {
+            let (v, mut mac) = (v?, keyed.clone()?);
+            mac.update(b"subject\0");
+            mac.update(v.as_bytes());
+            Some(hex::encode(&mac.finalize().into_bytes()[..16]))
+        })
+        .collect()
 }
 
 /// Each row's place in the release's random order: HMAC-SHA-256 under the release's order key

@@ -49,6 +49,9 @@ pub(crate) fn df_error(e: DataFusionError) -> ClusterError {
     })
 }
 
+/// The column of each row's place in the release's order (dropped before the rows are written).
+const ORDER: &str = "__tokumei_order";
+
 /// A column of the input by name (names are the extract's, often Japanese: never parsed).
 fn column(name: &str) -> Expr {
     Expr::Column(Column::new_unqualified(name))
@@ -225,12 +228,18 @@ impl Session {
         options.global.max_row_group_size = 1 << 20;
         options.key_value_metadata = decided.metadata.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect();
         let path = format!("{}/", absolute(out).display());
+        // The released values are made before the rows are sorted (and shuffled between the
+        // executors for it): what a shuffle file on an executor's disk holds is released values
+        // and each row's place, not the input's.
+        let names: Vec<Expr> = decided.schema.fields().iter().map(|f| column(f.name())).collect();
+        select.push(order.alias(ORDER));
         let df = self
             .input
             .clone()
             .filter(kept)
-            .and_then(|d| d.sort(vec![order.sort(true, false)]))
-            .and_then(|d| d.select(select));
+            .and_then(|d| d.select(select))
+            .and_then(|d| d.sort(vec![column(ORDER).sort(true, false)]))
+            .and_then(|d| d.select(names));
         let write = datafusion::dataframe::DataFrameWriteOptions::new().with_single_file_output(false);
         self.rt.block_on(async {
             df.map_err(df_error)?.write_parquet(&path, write, Some(options)).await.map_err(df_error)

@@ -45,7 +45,8 @@ pub fn run(opts: SchedulerOptions) -> Result<(), ClusterError> {
             ..SchedulerConfig::default()
         }
         .with_override_session_builder(Arc::new(session));
-        config.finished_job_data_clean_up_interval_seconds = 60;
+        // Shuffle files (released values, cells, keyed hashes) leave the executors' disks soon after.
+        config.finished_job_data_clean_up_interval_seconds = 5;
         let cluster =
             BallistaCluster::new_from_config(&config).await.map_err(|e| ClusterError::Cluster(e.to_string()))?;
         ballista_scheduler::scheduler_process::start_server(cluster, opts.bind, Arc::new(config))
