@@ -221,6 +221,7 @@ struct Release {
     rows_out: u64,
     k: u64,
     l: Vec<(String, u64)>,
+    summaries: Vec<(String, String)>,
     columns: Vec<String>,
     rows: Vec<Vec<Option<String>>>,
 }
@@ -274,6 +275,14 @@ fn release(dir: &Path) -> Release {
         .iter()
         .map(|c| format!("{}={}", c["name"].as_str().unwrap_or(""), c["detail"].as_str().unwrap_or("")))
         .collect();
+    // Each released column's value summary, pseudonyms aside (their codes are per release).
+    let summaries = rep["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["output"].is_string() && !keyed.iter().any(|k| c["output"] == k.as_str()))
+        .map(|c| (c["name"].as_str().unwrap_or("").to_string(), c["values"].to_string()))
+        .collect();
     assert_eq!(rep["k_achieved"].as_u64().unwrap(), k, "the report's k is the rows'");
     assert_eq!(rep["rows_out"].as_u64().unwrap(), rows.len() as u64, "the report's rows are the files'");
     Release {
@@ -282,6 +291,7 @@ fn release(dir: &Path) -> Release {
         rows_out: rep["rows_out"].as_u64().unwrap(),
         k,
         l,
+        summaries,
         columns,
         rows,
     }
@@ -309,6 +319,7 @@ fn a_release_on_the_cluster_equals_the_release_on_one_machine() {
     assert_eq!(there.levels, here.levels);
     assert_eq!((there.suppressed, there.rows_out, there.k), (here.suppressed, here.rows_out, here.k));
     assert_eq!(there.l, here.l);
+    assert_eq!(there.summaries, here.summaries, "the released columns' value summaries");
     assert_eq!(there.columns, here.columns);
     assert!(there.rows == here.rows, "the released rows differ ({} and {})", there.rows.len(), here.rows.len());
     // The audit log's last entry is the release published.
@@ -387,7 +398,7 @@ fn an_executor_killed_mid_way_leaves_the_release_whole_or_nothing_published() {
 }
 
 #[test]
-fn what_has_no_distributed_form_is_refused_before_anything_runs() {
+fn what_has_no_distributed_form_is_refused_before_anything_runs_and_a_bad_value_stops_the_run() {
     let env = Env::new();
     let (_, parts) = extract(&env, 2_000, 2);
     let cluster = start_cluster(&env, 1);
@@ -401,27 +412,51 @@ fn what_has_no_distributed_form_is_refused_before_anything_runs() {
     let text = std::fs::read_to_string(parts.join("part-0.csv")).unwrap();
     let records = records_of(&text);
     std::fs::write(twice.join("part-2.csv"), format!("{}{}", records[0], records[1])).unwrap();
+    // A birth date that is no date, in the first record of a part.
+    let broken = env.path("broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::copy(parts.join("part-1.csv"), broken.join("part-1.csv")).unwrap();
+    let mut fields: Vec<String> = records[1].split(',').map(str::to_string).collect();
+    fields[4] = "kein-Datum-4711".into();
+    let rest: String = records[2..].concat();
+    std::fs::write(broken.join("part-0.csv"), format!("{}{}{rest}", records[0], fields.join(","))).unwrap();
     let scan_free = rules_without_scanned_text();
-    let cases: [(&str, String, &Path, &str, &str); 4] = [
+    let cannot = "this job cannot run on the cluster";
+    let cases: [(&str, String, &Path, &str, i32, &str, &str); 5] = [
         // The sample rules: the residual scan of their released text (性別, 地方, 要介護度, 障害者手帳).
-        ("sample", read("rules/resident_registry.toml"), &parts, "utf-8", "the residual scan of released text"),
-        ("noise", read("rules/resident_registry_noise.toml"), &parts, "utf-8", "perturbation"),
-        ("cp932", scan_free.clone(), &parts, "auto", "not declared `encoding = \"utf-8\"`"),
-        ("twice", scan_free, &twice, "utf-8", "some people have several rows (2001 rows are 2000 people)"),
+        (
+            "sample",
+            read("rules/resident_registry.toml"),
+            &parts,
+            "utf-8",
+            3,
+            cannot,
+            "the residual scan of released text",
+        ),
+        ("noise", read("rules/resident_registry_noise.toml"), &parts, "utf-8", 3, cannot, "perturbation"),
+        ("cp932", scan_free.clone(), &parts, "auto", 3, cannot, "not declared `encoding = \"utf-8\"`"),
+        (
+            "twice",
+            scan_free.clone(),
+            &twice,
+            "utf-8",
+            3,
+            cannot,
+            "some people have several rows (2001 rows are 2000 people)",
+        ),
+        // A value the rules refuse, read on an executor: an input error naming the column, not the value.
+        ("broken", scan_free, &broken, "utf-8", 4, "column `生年月日`", "is malformed"),
     ];
-    for (name, rules, input, encoding, why) in cases {
+    for (name, rules, input, encoding, code, said, why) in cases {
         let job = job(&env, name, input, &rules);
         let text = std::fs::read_to_string(&job)
             .unwrap()
             .replace("encoding = \"utf-8\"", &format!("encoding = \"{encoding}\""));
         std::fs::write(&job, text).unwrap();
         let r = env.tokumei(&["run", job.to_str().unwrap(), "--cluster", &cluster.url]);
-        assert_eq!(r.code, 3, "{name}: {}", r.stderr);
-        assert!(
-            r.stderr.contains("this job cannot run on the cluster") && r.stderr.contains(why),
-            "{name}: {}",
-            r.stderr
-        );
+        assert_eq!(r.code, code, "{name}: {}", r.stderr);
+        assert!(r.stderr.contains(said) && r.stderr.contains(why), "{name}: {}", r.stderr);
+        assert!(!r.stderr.contains("kein-Datum"), "{name}: a value in the error: {}", r.stderr);
         // Nothing published or left; the refusal audited.
         assert!(published(&env.path(&format!("{name}-out"))).is_empty(), "{name}");
         let log = std::fs::read_to_string(env.path(&format!("{name}-audit.log"))).unwrap();

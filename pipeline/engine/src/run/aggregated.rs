@@ -38,8 +38,8 @@ pub struct ClassTable {
 
 /// What the coordinator decided from a class table.
 pub struct Decided {
-    /// The run's report (pass 2's counts of the written rows not included: value summaries,
-    /// release risk, utility, output files).
+    /// The run's report (of what pass 2 counts as it writes, only the global columns' value
+    /// summaries: no release risk, utility comparison, residual scan, output files).
     pub report: Report,
     /// The release's schema, as one machine writes it (field metadata included).
     pub schema: SchemaRef,
@@ -89,8 +89,9 @@ fn decide_with(
     }
     let an = &assembled.an;
     let layout = &an.enc.layout;
+    let (schema, bound_kinds) = super::stage::out_schema(&layout.plan, &layout.columns, &assembled.report);
+    summaries(an, &schema, &bound_kinds, &mut assembled.report);
     let report = &assembled.report;
-    let (schema, bound_kinds) = super::stage::out_schema(&layout.plan, &layout.columns, report);
     let metadata = super::stage::file_metadata(&layout.plan, &layout.release_id, report, target.audit_head.as_deref());
     let combos = layout.dicts.first().map_or(0, |d| d.codes.len());
     let mut by_combination = Vec::new();
@@ -123,6 +124,30 @@ fn decide_with(
         return Err(EngineError::Internal("the release's columns do not match its schema".into()));
     }
     Ok(Decided { keep: an.enforcement.keep.clone(), schema, metadata, by_combination, local, report: assembled.report })
+}
+
+/// Each global column's value summary in the report, from its released values' counts (as pass
+/// 2 presets them for a dictionary column); a column transformed row by row on the cluster (a
+/// pseudonym) gets none.
+fn summaries(
+    an: &anonymize::Anonymized,
+    schema: &SchemaRef,
+    bound_kinds: &[Option<crate::transform::BoundKind>],
+    report: &mut Report,
+) {
+    let layout = &an.enc.layout;
+    let (plan, columns, dicts) = (&layout.plan, &layout.columns, &layout.dicts);
+    let written = super::stage::written_columns(plan, columns, report, bound_kinds).written;
+    let mut tally = crate::tally::Tally::new(written.len(), Vec::new(), Vec::new(), 0);
+    for (w, (ci, bound)) in written.iter().enumerate() {
+        if let (false, Slot::Global(d)) = (bound, &columns[*ci].slot) {
+            tally.preset(w, &dicts[*d].values, &an.value_counts[*d], &an.nulled[*d]);
+        }
+    }
+    super::stage::describe_written(&mut tally, schema, &written, columns, report);
+    for c in columns.iter().filter(|c| matches!(c.slot, Slot::Local(_))) {
+        report.columns[c.plan].values = None;
+    }
 }
 
 /// Each combination's released value of one dictionary column (null where rare-value

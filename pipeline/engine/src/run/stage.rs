@@ -268,9 +268,9 @@ pub(super) fn file_metadata(
 }
 
 /// The written columns and the ones the release risk counts over.
-struct Written {
+pub(super) struct Written {
     /// (index in `columns`, is a bound), in the order they are written.
-    written: Vec<(usize, bool)>,
+    pub(super) written: Vec<(usize, bool)>,
     /// The written columns outside the k-anonymity key an attacker may know (indexes in `written`).
     outside: Vec<usize>,
     /// The names of every column an attacker may know.
@@ -284,7 +284,12 @@ struct Written {
 /// Written columns (labels and bounds) and what pass 2 counts over them: every column's
 /// values, and the classes over every column an attacker may know (all but the sensitive
 /// ones, record codes and bounds, which only repeat their labels).
-fn written_columns(plan: &Plan, columns: &[OutColumn], report: &Report, bound_kinds: &[Option<BoundKind>]) -> Written {
+pub(super) fn written_columns(
+    plan: &Plan,
+    columns: &[OutColumn],
+    report: &Report,
+    bound_kinds: &[Option<BoundKind>],
+) -> Written {
     let mut written: Vec<(usize, bool)> = Vec::new(); // (index in `columns`, is a bound)
     for (ci, kind) in bound_kinds.iter().enumerate() {
         written.push((ci, false));
@@ -399,7 +404,7 @@ fn output_names(plan: &Plan, columns: &[OutColumn], which: impl Fn(&OutColumn) -
 
 /// Each released column's value summary and what scrubbing removed from it, in the report,
 /// from what the tally counted.
-fn describe_written(
+pub(super) fn describe_written(
     tally: &mut Tally,
     schema: &SchemaRef,
     written: &[(usize, bool)],
