@@ -5,7 +5,8 @@
 //! same rows: the same levels, suppressed rows, k and l in the reports, and the same multiset of
 //! rows (pseudonyms aside: keyed per release) read back from the Parquet files, with k and l
 //! recomputed from those rows. With one executor killed mid-way, the run completes on the other
-//! (with the same release) or fails with nothing published. A job using what has no distributed
+//! (with the same release) or fails with nothing published; with both killed it fails (exit 8)
+//! with nothing published and nothing of the run left, its keys included. A job using what has no distributed
 //! form yet is refused (exit 3) with nothing written.
 //!
 //! Rows: `TOKUMEI_TEST_CLUSTER_ROWS` (default 1,000,000, the extract: about a minute per
@@ -395,6 +396,50 @@ fn an_executor_killed_mid_way_leaves_the_release_whole_or_nothing_published() {
             assert!(log.lines().last().unwrap().contains("\"status\":\"failed\""), "{log}");
         }
     }
+}
+
+#[test]
+fn with_every_executor_killed_mid_way_nothing_is_published_and_no_key_is_left() {
+    let env = Env::new();
+    let (_, parts) = extract(&env, rows(), 4);
+    let mut cluster = start_cluster(&env, 2);
+    let spread = job(&env, "spread", &parts, &rules_without_scanned_text());
+    let mut run = env
+        .command(&["run", spread.to_str().unwrap(), "--cluster", &cluster.url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while walk(&env.path("exec0")).is_empty() && walk(&env.path("exec1")).is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(300), "the run never reached the executors");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    for mut e in cluster.executors.drain(..) {
+        e.0.kill().unwrap();
+        let _ = e.0.wait();
+    }
+    assert!(run.try_wait().unwrap().is_none(), "the run ended before the executors were killed: use more rows");
+    // The scheduler gives up on a job without executors after its grace period (4 s here).
+    let start = Instant::now();
+    while run.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(240) {
+            let _ = run.kill();
+            panic!("the run did not end without executors");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = run.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(8), "{stderr}");
+    assert!(stderr.contains("the cluster failed"), "{stderr}");
+    assert!(published(&env.path("spread-out")).is_empty());
+    // The staging folder, with the run's keys, is gone.
+    let left: Vec<PathBuf> =
+        walk(&env.path("spread-out")).into_iter().filter(|f| !f.ends_with(".tokumei.lock")).collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    let log = std::fs::read_to_string(env.path("spread-audit.log")).unwrap();
+    assert!(log.lines().last().unwrap().contains("\"status\":\"failed\""), "{log}");
 }
 
 #[test]

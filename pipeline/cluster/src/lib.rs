@@ -63,14 +63,15 @@ impl ClusterError {
     }
 
     /// As the engine's error (for a run's exit code and audit entry): the engine's own errors as
-    /// they are; a file or the cluster failing as an output error (exit 5), never a value.
+    /// they are; a file or the cluster failing as an output error (exit 8), never a value.
     pub fn into_engine(self) -> tokumei_engine::EngineError {
         match self {
             ClusterError::Engine(e) => e,
             ClusterError::Io { path, source } => tokumei_engine::error::output_err(&path, source),
-            ClusterError::Cluster(m) => {
-                tokumei_engine::error::output_err(Path::new("the cluster"), std::io::Error::other(m))
-            }
+            ClusterError::Cluster(m) => tokumei_engine::error::output_err(
+                Path::new("the release on the cluster"),
+                std::io::Error::other(format!("the cluster failed: {m}")),
+            ),
             ClusterError::Internal(m) => tokumei_engine::EngineError::Internal(m),
         }
     }
