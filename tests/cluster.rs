@@ -333,6 +333,48 @@ fn a_release_on_the_cluster_equals_the_release_on_one_machine() {
     }
 }
 
+/// [`rules_without_scanned_text`] with the levels chosen by the optimal search: the age between
+/// exact years and 20-year bands, the income between its two band widths.
+fn searched_rules() -> String {
+    let rules = rules_without_scanned_text()
+        .replace("max_suppression = 0.15", "max_suppression = 0.15\nsearch = \"optimal\"\nquality = \"loss\"")
+        .replace("top = 90\nlevel = 2", "top = 90\nmin_level = 0\nmax_level = 4")
+        .replace("bottom = 0\nlevel = 1", "bottom = 0\nmin_level = 1\nmax_level = 2");
+    assert_eq!(rules.matches("max_level").count(), 2, "{rules}");
+    rules
+}
+
+#[test]
+fn a_searched_release_on_the_cluster_equals_the_release_on_one_machine() {
+    let env = Env::new();
+    let (full, parts) = extract(&env, rows() / 5, 4);
+    let rules = searched_rules();
+    let one = job(&env, "one", &full, &rules);
+    let r = env.tokumei(&["run", one.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let dir = published(&env.path("one-out"))[0].clone();
+    let here = release(&dir);
+    let searched = report(&dir)["search"].clone();
+    assert!(searched.is_object(), "the search ran");
+    let cluster = start_cluster(&env, 2);
+    let spread = job(&env, "spread", &parts, &rules);
+    let r = env.tokumei(&["run", spread.to_str().unwrap(), "--cluster", &cluster.url]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let dir = published(&env.path("spread-out"))[0].clone();
+    let there = release(&dir);
+    // The search's whole result but its time.
+    let result = |mut v: serde_json::Value| {
+        v.as_object_mut().unwrap().remove("ms");
+        v
+    };
+    assert_eq!(result(report(&dir)["search"].clone()), result(searched), "the search's result");
+    assert_eq!(there.levels, here.levels);
+    assert_eq!((there.suppressed, there.rows_out, there.k), (here.suppressed, here.rows_out, here.k));
+    assert_eq!(there.l, here.l);
+    assert_eq!(there.summaries, here.summaries);
+    assert!(there.rows == here.rows, "the released rows differ ({} and {})", there.rows.len(), here.rows.len());
+}
+
 /// Every file under `dir`.
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
