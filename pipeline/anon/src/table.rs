@@ -255,6 +255,19 @@ struct Remap<'s, K> {
 }
 
 impl<K: Key> Remap<'_, K> {
+    /// Every key of `entries` at the target levels, an attribute at a time over all entries (a
+    /// tight loop per changed attribute).
+    fn keys(&self, entries: &mut [(K, u32)]) {
+        for (off, mask, step) in &self.maps {
+            let (off, mask, step) = (*off, *mask, *step);
+            let clear = !(mask << off);
+            for (key, _) in entries.iter_mut() {
+                let code = step.get(((*key >> off) & mask).low() as usize).copied().unwrap_or(0);
+                *key = (*key & clear) | (K::from_code(code) << off);
+            }
+        }
+    }
+
     /// `key` at the target levels.
     #[inline]
     fn key(&self, key: K) -> K {
@@ -386,7 +399,8 @@ fn index_luts<K: Key>(
 }
 
 /// [`rollup`] into a dense array indexed by the mixed-radix tuple (sensitive part lowest).
-/// Each cell's key is its representative source entry's, remapped.
+/// Each cell's key is its representative source entry's, remapped (all keys an attribute at a
+/// time).
 #[allow(clippy::too_many_arguments)]
 fn dense<K: Key>(
     src: &ClassTable<K>,
@@ -419,9 +433,10 @@ fn dense<K: Key>(
             let c: u32 = part.iter().sum();
             if c > 0 {
                 part.fill(0);
-                out.push((remap.key(src.entries[rep[cell] as usize].0), c));
+                out.push((src.entries[rep[cell] as usize].0, c));
             }
         }
+        remap.keys(&mut out);
         return out;
     }
     if counts.len() < space {
@@ -436,9 +451,10 @@ fn dense<K: Key>(
     let mut out = Vec::with_capacity(src.entries.len());
     for (j, idx) in index.iter().enumerate() {
         if rep[*idx as usize] == j as u32 {
-            out.push((remap.key(src.entries[j].0), std::mem::take(&mut counts[*idx as usize])));
+            out.push((src.entries[j].0, std::mem::take(&mut counts[*idx as usize])));
         }
     }
+    remap.keys(&mut out);
     out
 }
 
@@ -496,8 +512,9 @@ fn sorted<K: Key>(
             count += src.entries[pairs[i] as u32 as usize].1;
             i += 1;
         }
-        out.push((remap.key(src.entries[first].0), count));
+        out.push((src.entries[first].0, count));
     }
+    remap.keys(&mut out);
     out
 }
 
