@@ -61,16 +61,18 @@ const PARTICLE_AFTER: u64 = 1 << 63;
 
 /// The run's key: 64-bit hashes of identifier values under a key drawn for the run.
 ///
-/// The hash is foldhash (its `quality` form), seeded with 128 bits drawn from the operating
-/// system's random source for the run: a 64-bit seed expanded into foldhash's shared seeds and a
-/// 64-bit per-hasher seed. It is not a cryptographic hash: nothing proves that two values cannot
+/// The hash is foldhash (its `quality` form), seeded with 128 bits drawn for the run by
+/// `rand::rng()` (a cryptographic generator the operating system seeds): a 64-bit seed expanded
+/// into foldhash's shared seeds and a 64-bit per-hasher seed. It is not a cryptographic hash: nothing proves that two values cannot
 /// be made to collide. What holds: every value's hash depends on the seeds (no collision is known
 /// that holds whatever the seeds), the seeds are never written anywhere (the keys themselves go
 /// only to unnamed files that vanish with the process) and no hash is shown to anyone, so a
 /// person who writes values into an extract cannot see or try hashes to aim a collision. A
-/// collision by chance between two given values has a probability of about 2^-64. (SipHash-1-3
-/// under a random 128-bit key, used before, cost four times as much per value; its claim, a
-/// pseudorandom function, is stronger.)
+/// collision by chance between two given values has a probability of about 2^-64. In the scan's
+/// look-up a collision is a false hit (the run stops); in the tables that keep a value from
+/// being turned into keys twice (`KeySpill`'s and pass 1's) it would skip the later value's
+/// keys, a miss. (SipHash-1-3 under a random 128-bit key, used before, makes the stronger claim
+/// of a pseudorandom function; it cost more CPU: docs/benchmarks.md.)
 #[derive(Clone)]
 pub struct KeyHasher {
     per_hasher: u64,
@@ -153,8 +155,9 @@ pub struct KeySink<'a> {
     pub lens: &'a mut Lengths,
     /// Whether addresses' heads are kept too (a text is scanned row by row).
     pub heads: bool,
-    /// Room for a number's digits, reused from value to value (its content is never read).
-    pub digits: &'a mut String,
+    /// Room for a value's pieces (a number's digits, a name's parts joined), reused from value
+    /// to value (what it holds on the way in is never read).
+    pub scratch: &'a mut String,
 }
 
 impl KeySink<'_> {
@@ -195,29 +198,33 @@ impl KeySink<'_> {
         };
         for parts in std::iter::once(parts).chain(reversed.as_ref().map(|r| &r[..])) {
             // A part holding a separator (マリア・ガルシア, De-La) is parts too: the scan reads
-            // text without separators.
-            let pieces: Vec<&str> =
-                parts.iter().flat_map(|p| p.split(scrub::is_name_gap)).filter(|p| !p.is_empty()).collect();
-            let joined = pieces.concat();
-            let n = joined.chars().count();
+            // text without separators. The pieces are joined in the scratch room.
+            let mut pieces =
+                parts.iter().flat_map(|p| p.split(scrub::is_name_gap)).filter(|p| !p.is_empty()).peekable();
+            let joined = &mut *self.scratch;
+            joined.clear();
+            let (mut n, mut payload) = (0, 0);
+            while let Some(p) = pieces.next() {
+                let chars = p.chars().count();
+                joined.push_str(p);
+                n += chars;
+                if chars == 1 {
+                    payload |= ONE_CHAR_PART;
+                }
+                if pieces.peek().is_some() && n <= MAX_JOINED {
+                    payload |= 1 << n;
+                }
+            }
             if !(2..=MAX_WHOLE).contains(&n) {
                 continue;
             }
-            let mut payload = if n > MAX_JOINED { LONG } else { 0 };
-            let mut at = 0;
-            for p in &pieces[..pieces.len() - 1] {
-                at += p.chars().count();
-                if at <= MAX_JOINED {
-                    payload |= 1 << at;
-                }
-            }
-            if pieces.iter().any(|p| p.chars().count() == 1) {
-                payload |= ONE_CHAR_PART;
+            if n > MAX_JOINED {
+                payload |= LONG;
             }
             if n < 5 && joined.chars().all(jn::is_katakana) {
                 payload |= SHORT_KANA;
             }
-            self.keys.push((self.hasher.key(WHOLE, &joined), payload));
+            self.keys.push((self.hasher.key(WHOLE, joined), payload));
             self.lens.whole |= 1u64 << n;
         }
     }
@@ -242,7 +249,7 @@ impl KeySink<'_> {
         let mark = self.keys.len();
         let (mut digits, mut numbers) = (0, false);
         let (hasher, keys) = (self.hasher, &mut *self.keys);
-        tokumei_jp::text::each_digit_run(&v, self.digits, &mut |_, _, run| {
+        tokumei_jp::text::each_digit_run(&v, self.scratch, &mut |_, _, run| {
             digits += run.len();
             if (scrub::MIN_IDENTIFIER_DIGITS..=MAX_NUMBER).contains(&run.len()) {
                 keys.push((hasher.key(NUMBER, run), source));
@@ -503,8 +510,9 @@ impl Scanner {
         numbers: impl IntoIterator<Item = (&'v str, u32)>,
     ) -> Scanner {
         let hasher = KeyHasher::new();
-        let (mut keys, mut lens, mut digits) = (Vec::new(), Lengths::default(), String::new());
-        let mut sink = KeySink { hasher: &hasher, keys: &mut keys, lens: &mut lens, heads: true, digits: &mut digits };
+        let (mut keys, mut lens, mut scratch) = (Vec::new(), Lengths::default(), String::new());
+        let mut sink =
+            KeySink { hasher: &hasher, keys: &mut keys, lens: &mut lens, heads: true, scratch: &mut scratch };
         for n in names {
             sink.name(n);
         }
@@ -752,7 +760,7 @@ mod tests {
                 keys: &mut self.keys,
                 lens: &mut self.lens,
                 heads: true,
-                digits: &mut self.digits,
+                scratch: &mut self.digits,
             }
         }
 
@@ -874,6 +882,95 @@ mod tests {
             // Both kinds of keys were made, not only values that give none.
             assert!(numbers > 1_000 && values > 1_000, "{numbers} {values}");
         }
+    }
+
+    /// The earlier [`KeySink::whole`] (the pieces collected and joined into new strings), the
+    /// reference.
+    fn whole_by_copy(k: &mut Keys, parts: &[&str]) {
+        if parts.len() == 1 && parts[0].chars().count() < 2 {
+            return;
+        }
+        let reversed = match parts {
+            [a, b] if a.chars().count() + b.chars().count() >= 3 => Some([*b, *a]),
+            _ => None,
+        };
+        for parts in std::iter::once(parts).chain(reversed.as_ref().map(|r| &r[..])) {
+            let pieces: Vec<&str> =
+                parts.iter().flat_map(|p| p.split(scrub::is_name_gap)).filter(|p| !p.is_empty()).collect();
+            let joined = pieces.concat();
+            let n = joined.chars().count();
+            if !(2..=MAX_WHOLE).contains(&n) {
+                continue;
+            }
+            let mut payload = if n > MAX_JOINED { LONG } else { 0 };
+            let mut at = 0;
+            for p in &pieces[..pieces.len() - 1] {
+                at += p.chars().count();
+                if at <= MAX_JOINED {
+                    payload |= 1 << at;
+                }
+            }
+            if pieces.iter().any(|p| p.chars().count() == 1) {
+                payload |= ONE_CHAR_PART;
+            }
+            if n < 5 && joined.chars().all(jn::is_katakana) {
+                payload |= SHORT_KANA;
+            }
+            k.keys.push((k.hasher.key(WHOLE, &joined), payload));
+            k.lens.whole |= 1u64 << n;
+        }
+    }
+
+    /// [`KeySink::whole`] makes the keys the earlier form made, in the same order, for the
+    /// parts of a whole name of one to three parts: every choice of up to two pieces per part
+    /// among names of each script, separators and long romanised names, then 20,000 random ones
+    /// of up to seven pieces per part, one sink (and its scratch room) kept across all of them.
+    #[test]
+    fn whole_name_keys_equal_those_of_the_earlier_form() {
+        const PIECES: [&str; 12] =
+            ["山田", "林", "修", "ア", "イ", "マリア", "・", " ", "-", "Li", "RODRIGUEZ", "ガルシア"];
+        let (mut new, mut old) = (Keys::new(), Keys::new());
+        old.hasher = new.hasher.clone();
+        let mut made = [0; 3];
+        let mut check = |parts: &[String]| {
+            let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+            let before = new.keys.len();
+            new.sink().whole(&parts);
+            whole_by_copy(&mut old, &parts);
+            assert_eq!(new.keys, old.keys, "{parts:?}");
+            assert_eq!(new.lens, old.lens, "{parts:?}");
+            for k in &new.keys[before..] {
+                made[usize::from(k.1 & LONG != 0) + usize::from(k.1 & JOINS != 0)] += 1;
+            }
+        };
+        let piece = |n: usize| PIECES[n % PIECES.len()].to_string();
+        for a in 0..PIECES.len() * (PIECES.len() + 1) {
+            let first = piece(a) + &if a >= PIECES.len() { piece(a / PIECES.len() - 1) } else { String::new() };
+            check(std::slice::from_ref(&first));
+            for b in 0..PIECES.len() {
+                check(&[first.clone(), piece(b)]);
+            }
+        }
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut bits = state;
+            let parts: Vec<String> = (0..1 + state % 3)
+                .map(|_| {
+                    (0..bits % 8)
+                        .map(|_| {
+                            bits = bits.rotate_right(7) ^ state.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                            piece(bits as usize)
+                        })
+                        .collect()
+                })
+                .collect();
+            check(&parts);
+        }
+        // Names with joins, without and past MAX_JOINED were all made.
+        assert!(made.iter().all(|m| *m > 100), "{made:?}");
     }
 
     fn found(scan: &Scanner, t: &str) -> Found {

@@ -808,7 +808,7 @@ fn transform_batch(
     let mut keys: Vec<Vec<(u64, u32)>> = vec![Vec::new(); if cx.scan { cx.name_inputs.len() + 1 } else { 0 }];
     let mut lens = crate::residual::Lengths::default();
     let mut joined = String::new();
-    let mut digits = String::new();
+    let mut scratch = String::new();
     let mut accepted = 0usize;
     let mut rejected = Rejections::default();
     let mut part_ids: Vec<Vec<u32>> = vec![Vec::new(); worker.len()];
@@ -837,7 +837,7 @@ fn transform_batch(
                                 keys: &mut keys[i + 1],
                                 lens: &mut lens,
                                 heads: cx.heads,
-                                digits: &mut digits,
+                                scratch: &mut scratch,
                             }
                             .name(v);
                         }
@@ -849,7 +849,7 @@ fn transform_batch(
                         keys: &mut keys[0],
                         lens: &mut lens,
                         heads: cx.heads,
-                        digits: &mut digits,
+                        scratch: &mut scratch,
                     };
                     name_keys(batch, row, cx.name_inputs, once, &mut sink);
                     for &(i, source) in cx.number_inputs {
