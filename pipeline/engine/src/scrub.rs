@@ -363,7 +363,7 @@ fn single_spaced(v: &str) -> std::borrow::Cow<'_, str> {
             after_space = false;
         }
     }
-    if kept && !(after_space && !v.is_empty()) {
+    if kept && (!after_space || v.is_empty()) {
         std::borrow::Cow::Borrowed(v)
     } else {
         std::borrow::Cow::Owned(v.split_whitespace().collect::<Vec<_>>().join(" "))
