@@ -6,8 +6,8 @@
 //! Pass 1 turns each identifier value into keys ([`KeySink`]): a whole name (its parts joined,
 //! and given name first) with where its parts meet, each surname and given name, each number of
 //! [`scrub::MIN_IDENTIFIER_DIGITS`] digits or more, each whole address and e-mail address. The
-//! keys go to files ([`KeySpill`]) under a key drawn for the run (an attacker who cannot see it
-//! cannot make two values collide). The released text is then read the other way round
+//! keys go to files ([`KeySpill`]) under a key drawn for the run and never shown ([`KeyHasher`]
+//! says what that guarantees against values made to collide). The released text is then read the other way round
 //! ([`Scanner`]): every stretch of it that could be one of those values is hashed and looked up.
 //! When every scanned column is a dictionary column (the usual case: generalised labels, kept
 //! categories), only the keys of its distinct values' stretches are loaded back from the files,
@@ -63,16 +63,16 @@ const PARTICLE_AFTER: u64 = 1 << 63;
 ///
 /// The hash is foldhash (its `quality` form), seeded with 128 bits drawn for the run by
 /// `rand::rng()` (a cryptographic generator the operating system seeds): a 64-bit seed expanded
-/// into foldhash's shared seeds and a 64-bit per-hasher seed. It is not a cryptographic hash: nothing proves that two values cannot
-/// be made to collide. What holds: every value's hash depends on the seeds (no collision is known
-/// that holds whatever the seeds), the seeds are never written anywhere (the keys themselves go
-/// only to unnamed files that vanish with the process) and no hash is shown to anyone, so a
-/// person who writes values into an extract cannot see or try hashes to aim a collision. A
-/// collision by chance between two given values has a probability of about 2^-64. In the scan's
-/// look-up a collision is a false hit (the run stops); in the tables that keep a value from
-/// being turned into keys twice (`KeySpill`'s and pass 1's) it would skip the later value's
-/// keys, a miss. (SipHash-1-3 under a random 128-bit key, used before, makes the stronger claim
-/// of a pseudorandom function; it cost more CPU: docs/benchmarks.md.)
+/// into foldhash's shared seeds and a 64-bit per-hasher seed. It is not a cryptographic hash:
+/// nothing proves that two values cannot be made to collide. What holds: every value's hash depends
+/// on the seeds (no collision is known that holds whatever the seeds), the seeds are never written
+/// anywhere (the keys themselves go only to unnamed files that vanish with the process) and no hash
+/// is shown to anyone, so a person who writes values into an extract cannot see or try hashes to
+/// aim a collision. A collision by chance between two given values has a probability of about
+/// 2^-64. In the scan's look-up a collision is a false hit (the run stops); in the tables that keep
+/// a value from being turned into keys twice (`KeySpill`'s and pass 1's) it would skip the later
+/// value's keys, a miss. (SipHash-1-3 under a random 128-bit key, used before, makes the stronger
+/// claim of a pseudorandom function; it cost more CPU: docs/benchmarks.md.)
 #[derive(Clone)]
 pub struct KeyHasher {
     per_hasher: u64,
@@ -746,12 +746,12 @@ mod tests {
         hasher: KeyHasher,
         keys: Vec<(u64, u32)>,
         lens: Lengths,
-        digits: String,
+        scratch: String,
     }
 
     impl Keys {
         fn new() -> Keys {
-            Keys { hasher: KeyHasher::new(), keys: Vec::new(), lens: Lengths::default(), digits: String::new() }
+            Keys { hasher: KeyHasher::new(), keys: Vec::new(), lens: Lengths::default(), scratch: String::new() }
         }
 
         fn sink(&mut self) -> KeySink<'_> {
@@ -760,7 +760,7 @@ mod tests {
                 keys: &mut self.keys,
                 lens: &mut self.lens,
                 heads: true,
-                scratch: &mut self.digits,
+                scratch: &mut self.scratch,
             }
         }
 
