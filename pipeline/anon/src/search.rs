@@ -437,7 +437,12 @@ fn search_with<K: Key>(p: &Problem, opts: &SearchOptions) -> Result<SearchResult
     let base_min = eng.group(&corner);
     let mut pairs = {
         let (entries, layout) = (&base_min.entries, &eng.layout);
-        let codes = (0..nq).map(|a| entries.iter().map(|(key, _)| layout.qi(*key, a)).collect()).collect();
+        let codes = (0..nq)
+            .map(|a| {
+                let (off, mask) = (layout.qi_offset[a], layout.qi_mask[a]);
+                entries.iter().map(|(key, _)| ((*key >> off) & mask).low()).collect()
+            })
+            .collect();
         let counts = entries.iter().map(|(_, c)| *c).collect();
         PairBounds::new(eng.steps.clone(), codes, counts, corner.clone(), singles, &min, &max, eng.k, eng.limit)
     };

@@ -200,8 +200,10 @@ pub struct Buffers<K> {
     counts: Vec<u32>,
     /// Per dense cell, a source entry that falls in it.
     rep: Vec<u32>,
-    touched: Vec<u32>,
     index: Vec<u32>,
+    /// Each entry's index and position (`index << 32 | position`), and its sorted copy.
+    pairs: Vec<u64>,
+    sorted: Vec<u64>,
 }
 
 impl<K> Default for Buffers<K> {
@@ -210,17 +212,31 @@ impl<K> Default for Buffers<K> {
             map: FxHashMap::default(),
             counts: Vec::new(),
             rep: Vec::new(),
-            touched: Vec::new(),
             index: Vec::new(),
+            pairs: Vec::new(),
+            sorted: Vec::new(),
         }
     }
 }
 
-/// Largest number of cells counted in a dense array instead of a hash map.
-const DENSE_CELLS: usize = 1 << 16;
+/// How a roll-up counts its cells: in a dense array up to `dense` cells, else by sorting the
+/// entries' indexes up to `sorted` cells, else in a hash map of keys.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    dense: usize,
+    sorted: usize,
+}
+
+/// Largest number of cells counted in a dense array; up to 2^24 cells (two passes of a radix
+/// sort) the entries' indexes are sorted instead, beyond that keys are hashed.
+const LIMITS: Limits = Limits { dense: 1 << 16, sorted: 1 << 24 };
+
+/// Bits a pass of [`radix_sort`] sorts at most.
+const DIGIT: u32 = 12;
 
 /// Roll `src` up to `to` (each level at least the source's): no row is touched. When the
-/// tuples possible at `to` are few, they are counted in a dense array (no hashing).
+/// tuples possible at `to` are few, they are counted in a dense array; when they fit in 32
+/// bits, the entries are sorted by their tuple's index; only wider tuples are hashed.
 pub fn rollup<K: Key>(
     src: &ClassTable<K>,
     to: &[u8],
@@ -228,7 +244,7 @@ pub fn rollup<K: Key>(
     layout: &Layout<K>,
     buf: &mut Buffers<K>,
 ) -> ClassTable<K> {
-    rollup_with(src, to, steps, layout, buf, DENSE_CELLS)
+    rollup_with(src, to, steps, layout, buf, LIMITS)
 }
 
 /// The codes a roll-up changes: a key's other bits (`keep`), and per changed attribute its
@@ -239,6 +255,19 @@ struct Remap<'s, K> {
 }
 
 impl<K: Key> Remap<'_, K> {
+    /// Every key of `entries` at the target levels, an attribute at a time over all entries (a
+    /// tight loop per changed attribute).
+    fn keys(&self, entries: &mut [(K, u32)]) {
+        for (off, mask, step) in &self.maps {
+            let (off, mask, step) = (*off, *mask, *step);
+            let clear = !(mask << off);
+            for (key, _) in entries.iter_mut() {
+                let code = step.get(((*key >> off) & mask).low() as usize).copied().unwrap_or(0);
+                *key = (*key & clear) | (K::from_code(code) << off);
+            }
+        }
+    }
+
     /// `key` at the target levels.
     #[inline]
     fn key(&self, key: K) -> K {
@@ -250,14 +279,14 @@ impl<K: Key> Remap<'_, K> {
     }
 }
 
-/// [`rollup`] counting densely up to `dense_cells` cells.
+/// [`rollup`] counting its cells as `limits` say.
 fn rollup_with<K: Key>(
     src: &ClassTable<K>,
     to: &[u8],
     steps: &Steps,
     layout: &Layout<K>,
     buf: &mut Buffers<K>,
-    dense_cells: usize,
+    limits: Limits,
 ) -> ClassTable<K> {
     let maps: Vec<(u32, K, &[u32])> = (0..to.len())
         .filter(|a| to[*a] != src.levels[*a])
@@ -270,8 +299,13 @@ fn rollup_with<K: Key>(
     let sens_space = 1usize.checked_shl(layout.sens_bits).unwrap_or(usize::MAX);
     let space = cards.iter().try_fold(sens_space, |acc, c| acc.checked_mul(*c));
     let mut entries: Vec<(K, u32)> = match space {
-        Some(space) if space <= dense_cells && space <= u32::MAX as usize => {
+        Some(space) if space <= limits.dense && space <= u32::MAX as usize => {
             dense(src, to, steps, &cards, sens_space, space, layout, &remap, buf)
+        }
+        Some(space)
+            if space <= limits.sorted && space <= u32::MAX as usize && src.entries.len() <= u32::MAX as usize =>
+        {
+            sorted(src, to, steps, &cards, sens_space, space, layout, &remap, buf)
         }
         _ => {
             let map = &mut buf.map;
@@ -293,7 +327,9 @@ fn rollup_with<K: Key>(
 /// `(offset, mask, share)`. Per attribute, its source code's target code times its stride;
 /// attributes with one value at the target level add nothing and are left out. Neighbouring
 /// attributes whose bits together span fewer values than about half the source entries share
-/// one field (one look-up instead of several per entry).
+/// one field (one look-up instead of several per entry). A field of one attribute is its code
+/// map times its stride, no longer than the attribute's codes at the source level (a code past
+/// a look-up's end adds 0).
 fn index_luts<K: Key>(
     src: &ClassTable<K>,
     to: &[u8],
@@ -311,6 +347,13 @@ fn index_luts<K: Key>(
     let mut field: Option<(u32, u32, Parts)> = None;
     let close = |field: (u32, u32, Parts), luts: &mut Vec<(u32, K, Vec<u32>)>| {
         let (off, bits, parts) = field;
+        if let [(at, _, step, stride)] = parts[..]
+            && at == off
+        {
+            // One attribute: its code map times its stride (codes past the map never occur).
+            luts.push((off, K::mask(bits), step.iter().map(|c| c * stride).collect()));
+            return;
+        }
         // Built an attribute at a time: the shares of the field's lower bits, repeated once per
         // value of the next attribute's bits (and of any bits between) with its share added.
         let mut lut = vec![0u32];
@@ -356,7 +399,8 @@ fn index_luts<K: Key>(
 }
 
 /// [`rollup`] into a dense array indexed by the mixed-radix tuple (sensitive part lowest).
-/// Each cell's key is its representative source entry's, remapped.
+/// Each cell's key is its representative source entry's, remapped (all keys an attribute at a
+/// time).
 #[allow(clippy::too_many_arguments)]
 fn dense<K: Key>(
     src: &ClassTable<K>,
@@ -369,19 +413,8 @@ fn dense<K: Key>(
     remap: &Remap<K>,
     buf: &mut Buffers<K>,
 ) -> Vec<(K, u32)> {
-    let luts = index_luts(src, to, steps, cards, sens_space, layout);
-    let sens_mask = K::mask(layout.sens_bits);
-    let index = &mut buf.index;
-    // Each entry's index, an attribute at a time over all entries (a tight loop per attribute).
-    index.clear();
-    index.extend(src.entries.iter().map(|(key, _)| (*key & sens_mask).low()));
-    for (off, mask, lut) in &luts {
-        let (off, mask, lut) = (*off, *mask, lut.as_slice());
-        for (idx, (key, _)) in index.iter_mut().zip(&src.entries) {
-            *idx += lut[((*key >> off) & mask).low() as usize];
-        }
-    }
-    let (counts, rep, touched) = (&mut buf.counts, &mut buf.rep, &mut buf.touched);
+    entry_indexes(src, to, steps, cards, sens_space, layout, &mut buf.index);
+    let (index, counts, rep) = (&buf.index, &mut buf.counts, &mut buf.rep);
     if rep.len() < space {
         rep.resize(space, 0);
     }
@@ -400,32 +433,132 @@ fn dense<K: Key>(
             let c: u32 = part.iter().sum();
             if c > 0 {
                 part.fill(0);
-                out.push((remap.key(src.entries[rep[cell] as usize].0), c));
+                out.push((src.entries[rep[cell] as usize].0, c));
             }
         }
+        remap.keys(&mut out);
         return out;
     }
     if counts.len() < space {
         counts.resize(space, 0);
     }
-    touched.clear();
+    // Without a branch per entry: every entry counts in its cell and claims it; the last to
+    // claim a cell reads it back (and clears it) in a second pass.
     for (j, (idx, (_, count))) in index.iter().zip(&src.entries).enumerate() {
-        let slot = &mut counts[*idx as usize];
-        if *slot == 0 {
-            touched.push(*idx);
-            rep[*idx as usize] = j as u32;
-        }
-        *slot += count;
+        counts[*idx as usize] += count;
+        rep[*idx as usize] = j as u32;
     }
-    touched
-        .iter()
-        .map(|i| (remap.key(src.entries[rep[*i as usize] as usize].0), std::mem::take(&mut counts[*i as usize])))
-        .collect()
+    let mut out = Vec::with_capacity(src.entries.len());
+    for (j, idx) in index.iter().enumerate() {
+        if rep[*idx as usize] == j as u32 {
+            out.push((src.entries[j].0, std::mem::take(&mut counts[*idx as usize])));
+        }
+    }
+    remap.keys(&mut out);
+    out
+}
+
+/// Each entry's index in the mixed-radix tuple space of [`dense`], an attribute field at a
+/// time over all entries (a tight loop per field), into `index`.
+fn entry_indexes<K: Key>(
+    src: &ClassTable<K>,
+    to: &[u8],
+    steps: &Steps,
+    cards: &[usize],
+    sens_space: usize,
+    layout: &Layout<K>,
+    index: &mut Vec<u32>,
+) {
+    let luts = index_luts(src, to, steps, cards, sens_space, layout);
+    let sens_mask = K::mask(layout.sens_bits);
+    index.clear();
+    index.extend(src.entries.iter().map(|(key, _)| (*key & sens_mask).low()));
+    for (off, mask, lut) in &luts {
+        let (off, mask, lut) = (*off, *mask, lut.as_slice());
+        for (idx, (key, _)) in index.iter_mut().zip(&src.entries) {
+            *idx += lut.get(((*key >> off) & mask).low() as usize).copied().unwrap_or(0);
+        }
+    }
+}
+
+/// [`rollup`] by sorting the entries by their index in the tuple space of [`dense`] (a radix
+/// sort of the index's bits), then adding up each run of equal indexes. The
+/// classes come out in index order, which is key order.
+#[allow(clippy::too_many_arguments)]
+fn sorted<K: Key>(
+    src: &ClassTable<K>,
+    to: &[u8],
+    steps: &Steps,
+    cards: &[usize],
+    sens_space: usize,
+    space: usize,
+    layout: &Layout<K>,
+    remap: &Remap<K>,
+    buf: &mut Buffers<K>,
+) -> Vec<(K, u32)> {
+    entry_indexes(src, to, steps, cards, sens_space, layout, &mut buf.index);
+    let (pairs, sorted) = (&mut buf.pairs, &mut buf.sorted);
+    pairs.clear();
+    pairs.extend(buf.index.iter().enumerate().map(|(j, idx)| (u64::from(*idx) << 32) | j as u64));
+    let bits = usize::BITS - (space - 1).leading_zeros();
+    radix_sort(pairs, sorted, 32, bits);
+    let mut out = Vec::with_capacity(pairs.len() / 2 + 1);
+    let mut i = 0;
+    while i < pairs.len() {
+        let idx = pairs[i] >> 32;
+        let first = pairs[i] as u32 as usize;
+        let mut count = 0u32;
+        while i < pairs.len() && pairs[i] >> 32 == idx {
+            count += src.entries[pairs[i] as u32 as usize].1;
+            i += 1;
+        }
+        out.push((src.entries[first].0, count));
+    }
+    remap.keys(&mut out);
+    out
+}
+
+/// Sort `v` stably by its bits `from..from + bits` (least significant digit first, in passes
+/// of at most [`DIGIT`] bits), using `tmp` as the second buffer.
+fn radix_sort(v: &mut [u64], tmp: &mut Vec<u64>, from: u32, bits: u32) {
+    let passes = bits.div_ceil(DIGIT).max(1);
+    let width = bits.div_ceil(passes).max(1);
+    let mask = (1u64 << width) - 1;
+    if tmp.len() < v.len() {
+        tmp.resize(v.len(), 0);
+    }
+    let mut starts = vec![0usize; 1 << width];
+    let n = v.len();
+    let (mut a, mut b) = (&mut v[..], &mut tmp[..n]);
+    for pass in 0..passes {
+        let shift = from + pass * width;
+        starts.fill(0);
+        for x in a.iter() {
+            starts[((x >> shift) & mask) as usize] += 1;
+        }
+        let mut sum = 0;
+        for s in starts.iter_mut() {
+            (*s, sum) = (sum, sum + *s);
+        }
+        for x in a.iter() {
+            let d = ((x >> shift) & mask) as usize;
+            b[starts[d]] = *x;
+            starts[d] += 1;
+        }
+        std::mem::swap(&mut a, &mut b);
+    }
+    if passes % 2 == 1 {
+        v.copy_from_slice(&tmp[..n]);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const DENSE: Limits = Limits { dense: usize::MAX, sorted: 0 };
+    const SORTED: Limits = Limits { dense: 0, sorted: usize::MAX };
+    const HASHED: Limits = Limits { dense: 0, sorted: 0 };
 
     /// Steps of a hierarchy over `d` codes: level 1 = code / 3, level 2 = one value.
     fn steps(d: usize) -> Vec<Vec<Vec<u32>>> {
@@ -471,13 +604,15 @@ mod tests {
             assert_eq!(total as usize, counted.map_or(rows, |c| c.iter().map(|c| *c as usize).sum()));
             let mut buf = Buffers::default();
             for to in [[0u8, 0, 0], [1, 0, 2], [2, 2, 2], [1, 1, 1], [0, 2, 1]] {
-                let from_base_dense = rollup_with(&base, &to, &st, &layout, &mut buf, usize::MAX);
-                let from_base_hashed = rollup_with(&base, &to, &st, &layout, &mut buf, 0);
+                let from_base_dense = rollup_with(&base, &to, &st, &layout, &mut buf, DENSE);
+                let from_base_hashed = rollup_with(&base, &to, &st, &layout, &mut buf, HASHED);
+                let from_base_sorted = rollup_with(&base, &to, &st, &layout, &mut buf, SORTED);
                 assert_eq!(from_base_dense.entries, from_base_hashed.entries, "{to:?}");
+                assert_eq!(from_base_sorted.entries, from_base_hashed.entries, "{to:?}");
                 // Through an intermediate node.
                 let mid: Vec<u8> = to.iter().map(|l| l.saturating_sub(1)).collect();
-                let m = rollup_with(&base, &mid, &st, &layout, &mut buf, 0);
-                let via = rollup_with(&m, &to, &st, &layout, &mut buf, usize::MAX);
+                let m = rollup_with(&base, &mid, &st, &layout, &mut buf, HASHED);
+                let via = rollup_with(&m, &to, &st, &layout, &mut buf, DENSE);
                 assert_eq!(via.entries, from_base_hashed.entries, "{to:?} via {mid:?}");
                 assert_eq!(via.entries.iter().map(|e| e.1).sum::<u32>(), total);
             }
@@ -485,7 +620,8 @@ mod tests {
     }
 
     /// Roll-ups from tables of many entries (fields of several attributes share a look-up, few
-    /// cells for many entries count in partial counters, many cells are listed as touched)
+    /// cells for many entries count in partial counters, many cells are claimed by entries,
+    /// entries sorted by index)
     /// equal the rows grouped straight at the target levels, with and without a sensitive
     /// column, dense or hashed, from the rows' table or an intermediate one.
     #[test]
@@ -517,14 +653,21 @@ mod tests {
                 let to: Vec<u8> = (0..5).map(|_| next(3) as u8).collect();
                 let up: Vec<Option<&[u32]>> = (0..5).map(|a| Some(st[a][0][to[a] as usize].as_slice())).collect();
                 let expected = sorted(group(&layout, &qi_refs, &up, &sv_refs, rows, None));
-                let dense = rollup_with(&base, &to, &st, &layout, &mut buf, usize::MAX);
+                let dense = rollup_with(&base, &to, &st, &layout, &mut buf, DENSE);
                 assert_eq!(dense.levels, to);
                 assert_eq!(sorted(dense), expected, "dense {to:?}");
-                assert_eq!(sorted(rollup_with(&base, &to, &st, &layout, &mut buf, 0)), expected, "hashed {to:?}");
+                assert_eq!(sorted(rollup_with(&base, &to, &st, &layout, &mut buf, HASHED)), expected, "hashed {to:?}");
+                let by_index = rollup_with(&base, &to, &st, &layout, &mut buf, SORTED);
+                // Sorted by index is sorted by key.
+                assert!(by_index.entries.is_sorted_by_key(|e| e.0), "sorted {to:?}");
+                assert_eq!(sorted(by_index), expected, "sorted {to:?}");
                 let mid: Vec<u8> = to.iter().map(|l| l.saturating_sub(1)).collect();
-                let m = rollup_with(&base, &mid, &st, &layout, &mut buf, 0);
-                let via = rollup_with(&m, &to, &st, &layout, &mut buf, usize::MAX);
+                let m = rollup_with(&base, &mid, &st, &layout, &mut buf, HASHED);
+                let via = rollup_with(&m, &to, &st, &layout, &mut buf, DENSE);
                 assert_eq!(sorted(via), expected, "{to:?} via {mid:?}");
+                let m = rollup_with(&base, &mid, &st, &layout, &mut buf, SORTED);
+                let via = rollup_with(&m, &to, &st, &layout, &mut buf, SORTED);
+                assert_eq!(sorted(via), expected, "{to:?} sorted via {mid:?}");
             }
         }
     }

@@ -6,8 +6,8 @@
 //! Pass 1 turns each identifier value into keys ([`KeySink`]): a whole name (its parts joined,
 //! and given name first) with where its parts meet, each surname and given name, each number of
 //! [`scrub::MIN_IDENTIFIER_DIGITS`] digits or more, each whole address and e-mail address. The
-//! keys go to files ([`KeySpill`]) under a key drawn for the run (an attacker who cannot see it
-//! cannot make two values collide). The released text is then read the other way round
+//! keys go to files ([`KeySpill`]) under a key drawn for the run and never shown ([`KeyHasher`]
+//! says what that guarantees against values made to collide). The released text is then read the other way round
 //! ([`Scanner`]): every stretch of it that could be one of those values is hashed and looked up.
 //! When every scanned column is a dictionary column (the usual case: generalised labels, kept
 //! categories), only the keys of its distinct values' stretches are loaded back from the files,
@@ -15,7 +15,6 @@
 
 use crate::scrub::{self, Compact, Found};
 use rustc_hash::FxHashSet;
-use std::hash::BuildHasher;
 use std::io::{BufReader, BufWriter, Read, Seek, Write};
 use tokumei_jp::names as jn;
 
@@ -60,10 +59,34 @@ const SAME_BEFORE: u64 = 1 << 61;
 const SAME_AFTER: u64 = 1 << 62;
 const PARTICLE_AFTER: u64 = 1 << 63;
 
-/// The run's key: hashes of identifier values under a key drawn for the run (SipHash-1-3 with a
-/// random 128-bit key: values that collide cannot be made without it).
-#[derive(Clone, Default)]
-pub struct KeyHasher(std::hash::RandomState);
+/// The run's key: 64-bit hashes of identifier values under a key drawn for the run.
+///
+/// The hash is foldhash (its `quality` form), seeded with 128 bits drawn for the run by
+/// `rand::rng()` (a cryptographic generator the operating system seeds): a 64-bit seed expanded
+/// into foldhash's shared seeds and a 64-bit per-hasher seed. It is not a cryptographic hash:
+/// nothing proves that two values cannot be made to collide. What holds: every value's hash depends
+/// on the seeds (no collision is known that holds whatever the seeds), the seeds are never written
+/// anywhere (the keys themselves go only to unnamed files that vanish with the process) and no hash
+/// is shown to anyone, so a person who writes values into an extract cannot see or try hashes to
+/// aim a collision. A collision by chance between two given values has a probability of about
+/// 2^-64. In the scan's look-up a collision is a false hit (the run stops); in the tables that keep
+/// a value from being turned into keys twice (`KeySpill`'s and pass 1's) it would skip the later
+/// value's keys, a miss. (SipHash-1-3 under a random 128-bit key, used before, makes the stronger
+/// claim of a pseudorandom function; it cost more CPU: docs/benchmarks.md.)
+#[derive(Clone)]
+pub struct KeyHasher {
+    per_hasher: u64,
+    shared: foldhash::SharedSeed,
+}
+
+impl Default for KeyHasher {
+    fn default() -> KeyHasher {
+        use rand::RngExt;
+        let mut seed = [0u64; 2];
+        rand::rng().fill(&mut seed);
+        KeyHasher { per_hasher: seed[0], shared: foldhash::SharedSeed::from_u64(seed[1]) }
+    }
+}
 
 impl KeyHasher {
     /// A hasher under a new random seed.
@@ -72,12 +95,17 @@ impl KeyHasher {
     }
 
     /// The hash of `value` under the run's key.
+    #[inline]
     pub fn hash(&self, value: impl std::hash::Hash) -> u64 {
-        self.0.hash_one(value)
+        use std::hash::Hasher;
+        let mut h = foldhash::quality::FoldHasher::with_seed(self.per_hasher, &self.shared);
+        value.hash(&mut h);
+        h.finish()
     }
 
+    #[inline]
     fn key(&self, kind: u8, s: &str) -> u64 {
-        self.0.hash_one((kind, s))
+        self.hash((kind, s))
     }
 }
 
@@ -127,6 +155,9 @@ pub struct KeySink<'a> {
     pub lens: &'a mut Lengths,
     /// Whether addresses' heads are kept too (a text is scanned row by row).
     pub heads: bool,
+    /// Room for a value's pieces (a number's digits, a name's parts joined), reused from value
+    /// to value (what it holds on the way in is never read).
+    pub scratch: &'a mut String,
 }
 
 impl KeySink<'_> {
@@ -167,29 +198,33 @@ impl KeySink<'_> {
         };
         for parts in std::iter::once(parts).chain(reversed.as_ref().map(|r| &r[..])) {
             // A part holding a separator (マリア・ガルシア, De-La) is parts too: the scan reads
-            // text without separators.
-            let pieces: Vec<&str> =
-                parts.iter().flat_map(|p| p.split(scrub::is_name_gap)).filter(|p| !p.is_empty()).collect();
-            let joined = pieces.concat();
-            let n = joined.chars().count();
+            // text without separators. The pieces are joined in the scratch room.
+            let mut pieces =
+                parts.iter().flat_map(|p| p.split(scrub::is_name_gap)).filter(|p| !p.is_empty()).peekable();
+            let joined = &mut *self.scratch;
+            joined.clear();
+            let (mut n, mut payload) = (0, 0);
+            while let Some(p) = pieces.next() {
+                let chars = p.chars().count();
+                joined.push_str(p);
+                n += chars;
+                if chars == 1 {
+                    payload |= ONE_CHAR_PART;
+                }
+                if pieces.peek().is_some() && n <= MAX_JOINED {
+                    payload |= 1 << n;
+                }
+            }
             if !(2..=MAX_WHOLE).contains(&n) {
                 continue;
             }
-            let mut payload = if n > MAX_JOINED { LONG } else { 0 };
-            let mut at = 0;
-            for p in &pieces[..pieces.len() - 1] {
-                at += p.chars().count();
-                if at <= MAX_JOINED {
-                    payload |= 1 << at;
-                }
-            }
-            if pieces.iter().any(|p| p.chars().count() == 1) {
-                payload |= ONE_CHAR_PART;
+            if n > MAX_JOINED {
+                payload |= LONG;
             }
             if n < 5 && joined.chars().all(jn::is_katakana) {
                 payload |= SHORT_KANA;
             }
-            self.keys.push((self.hasher.key(WHOLE, &joined), payload));
+            self.keys.push((self.hasher.key(WHOLE, joined), payload));
             self.lens.whole |= 1u64 << n;
         }
     }
@@ -209,30 +244,48 @@ impl KeySink<'_> {
     /// whole address or e-mail address.
     pub fn number(&mut self, value: &str, source: u32) {
         let v = tokumei_jp::nfkc(value.trim());
-        let runs = tokumei_jp::text::digit_runs(&v);
-        let digits: usize = runs.iter().map(|r| r.digits.len()).sum();
-        let others = v.chars().filter(|c| !c.is_whitespace() && !tokumei_jp::text::is_number_separator(*c)).count();
-        if digits == 0 || digits * 10 < others * 6 {
-            for w in scrub::lookup_values(&scrub::text_norm(v.trim())) {
+        // The numbers' keys are made as the runs come and taken back if the value turns out to
+        // be an address (its runs are mostly too short to make keys).
+        let mark = self.keys.len();
+        let (mut digits, mut numbers) = (0, false);
+        let (hasher, keys) = (self.hasher, &mut *self.keys);
+        tokumei_jp::text::each_digit_run(&v, self.scratch, &mut |_, _, run| {
+            digits += run.len();
+            if (scrub::MIN_IDENTIFIER_DIGITS..=MAX_NUMBER).contains(&run.len()) {
+                keys.push((hasher.key(NUMBER, run), source));
+                numbers = true;
+            }
+        });
+        // The characters besides spaces and separators are counted only when the digits are
+        // fewer than 60% of all bytes (which the others never outnumber).
+        let others = || v.chars().filter(|c| !c.is_whitespace() && !tokumei_jp::text::is_number_separator(*c)).count();
+        if digits == 0 || (digits * 10 < v.len() * 6 && digits * 10 < others() * 6) {
+            self.keys.truncate(mark);
+            self.values(&v, source);
+            return;
+        }
+        self.lens.numbers |= numbers;
+    }
+
+    /// The keys of an address or e-mail address `v` (NFKC) of column `source`.
+    fn values(&mut self, v: &str, source: u32) {
+        let (hasher, keys, lens, heads) = (self.hasher, &mut *self.keys, &mut *self.lens, self.heads);
+        scrub::with_text_norm(v.trim(), |t| {
+            scrub::each_lookup_value(t, &mut |w| {
                 // A longer value is looked for by its first bytes (finding them finds it).
                 let mut end = w.len().min(MAX_VALUE - 1);
                 while !w.is_char_boundary(end) {
                     end -= 1;
                 }
                 let w = &w[..end];
-                self.keys.push((self.hasher.key(VALUE, w), source));
-                self.lens.values[w.len() / 64] |= 1 << (w.len() % 64);
-                if self.heads {
-                    let head: String = w.chars().take(scrub::MIN_VALUE_CHARS).collect();
-                    self.keys.push((self.hasher.key(HEAD, &head), w.len() as u32));
+                keys.push((hasher.key(VALUE, w), source));
+                lens.values[w.len() / 64] |= 1 << (w.len() % 64);
+                if heads {
+                    let head = w.char_indices().nth(scrub::MIN_VALUE_CHARS).map_or(w.len(), |(i, _)| i);
+                    keys.push((hasher.key(HEAD, &w[..head]), w.len() as u32));
                 }
-            }
-            return;
-        }
-        for r in runs.iter().filter(|r| (scrub::MIN_IDENTIFIER_DIGITS..=MAX_NUMBER).contains(&r.digits.len())) {
-            self.keys.push((self.hasher.key(NUMBER, &r.digits), source));
-            self.lens.numbers = true;
-        }
+            })
+        });
     }
 }
 
@@ -457,8 +510,9 @@ impl Scanner {
         numbers: impl IntoIterator<Item = (&'v str, u32)>,
     ) -> Scanner {
         let hasher = KeyHasher::new();
-        let (mut keys, mut lens) = (Vec::new(), Lengths::default());
-        let mut sink = KeySink { hasher: &hasher, keys: &mut keys, lens: &mut lens, heads: true };
+        let (mut keys, mut lens, mut scratch) = (Vec::new(), Lengths::default(), String::new());
+        let mut sink =
+            KeySink { hasher: &hasher, keys: &mut keys, lens: &mut lens, heads: true, scratch: &mut scratch };
         for n in names {
             sink.name(n);
         }
@@ -692,15 +746,22 @@ mod tests {
         hasher: KeyHasher,
         keys: Vec<(u64, u32)>,
         lens: Lengths,
+        scratch: String,
     }
 
     impl Keys {
         fn new() -> Keys {
-            Keys { hasher: KeyHasher::new(), keys: Vec::new(), lens: Lengths::default() }
+            Keys { hasher: KeyHasher::new(), keys: Vec::new(), lens: Lengths::default(), scratch: String::new() }
         }
 
         fn sink(&mut self) -> KeySink<'_> {
-            KeySink { hasher: &self.hasher, keys: &mut self.keys, lens: &mut self.lens, heads: true }
+            KeySink {
+                hasher: &self.hasher,
+                keys: &mut self.keys,
+                lens: &mut self.lens,
+                heads: true,
+                scratch: &mut self.scratch,
+            }
         }
 
         fn extract() -> Keys {
@@ -719,6 +780,197 @@ mod tests {
         fn scanner(self) -> Scanner {
             Scanner::of(self.hasher, self.keys, self.lens)
         }
+    }
+
+    /// The earlier [`KeySink::number`] (every run's digits collected, the value normalised
+    /// again and copied), the reference.
+    fn number_by_copy(k: &mut Keys, value: &str, source: u32, heads: bool) {
+        let v = tokumei_jp::nfkc(value.trim());
+        let runs = tokumei_jp::text::digit_runs(&v);
+        let digits: usize = runs.iter().map(|r| r.digits.len()).sum();
+        let others = v.chars().filter(|c| !c.is_whitespace() && !tokumei_jp::text::is_number_separator(*c)).count();
+        if digits == 0 || digits * 10 < others * 6 {
+            for w in scrub::lookup_values(&scrub::text_norm(v.trim())) {
+                let mut end = w.len().min(MAX_VALUE - 1);
+                while !w.is_char_boundary(end) {
+                    end -= 1;
+                }
+                let w = &w[..end];
+                k.keys.push((k.hasher.key(VALUE, w), source));
+                k.lens.values[w.len() / 64] |= 1 << (w.len() % 64);
+                if heads {
+                    let head: String = w.chars().take(scrub::MIN_VALUE_CHARS).collect();
+                    k.keys.push((k.hasher.key(HEAD, &head), w.len() as u32));
+                }
+            }
+            return;
+        }
+        for r in runs.iter().filter(|r| (scrub::MIN_IDENTIFIER_DIGITS..=MAX_NUMBER).contains(&r.digits.len())) {
+            k.keys.push((k.hasher.key(NUMBER, &r.digits), source));
+            k.lens.numbers = true;
+        }
+    }
+
+    /// [`KeySink::number`] makes the keys and lengths the earlier form made, in the same order,
+    /// with and without addresses' heads: every value of up to three pieces of numbers (in each
+    /// writing), separators, addresses, e-mail addresses and letters, then 20,000 random ones of
+    /// up to fourteen pieces, one sink (and its digits' room) kept across all of them.
+    #[test]
+    fn number_keys_equal_those_of_the_earlier_form() {
+        const PIECES: [&str; 20] = [
+            "1",
+            "２",
+            "三",
+            "〇",
+            "-",
+            "ー",
+            " ",
+            "\u{3000}",
+            "東京都",
+            "千代田区",
+            "丁目",
+            "@",
+            ".",
+            "a",
+            "0120",
+            "599431234567",
+            "（",
+            ")",
+            "番",
+            "\u{200B}",
+        ];
+        for heads in [false, true] {
+            let (mut new, mut old) = (Keys::new(), Keys::new());
+            old.hasher = new.hasher.clone();
+            let (mut numbers, mut values) = (0, 0);
+            let mut check = |t: &str| {
+                let (before_new, before_old) = (new.keys.len(), old.keys.len());
+                let mut sink = new.sink();
+                sink.heads = heads;
+                sink.number(t, 7);
+                number_by_copy(&mut old, t, 7, heads);
+                assert_eq!(new.keys[before_new..], old.keys[before_old..], "{t:?}");
+                assert_eq!(new.lens, old.lens, "{t:?}");
+                let made = &old.keys[before_old..];
+                numbers += usize::from(made.iter().any(|k| k.1 == 7) && old.lens.numbers && !t.contains("東京都"));
+                values += usize::from(t.contains("東京都") && !made.is_empty());
+            };
+            let mut text = String::new();
+            for len in 0..=3u32 {
+                for mut n in 0..PIECES.len().pow(len) {
+                    text.clear();
+                    for _ in 0..len {
+                        text.push_str(PIECES[n % PIECES.len()]);
+                        n /= PIECES.len();
+                    }
+                    check(&text);
+                }
+            }
+            let mut state = 0x2545_f491_4f6c_dd1du64;
+            for _ in 0..20_000 {
+                text.clear();
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let mut bits = state;
+                for _ in 0..bits % 15 {
+                    bits = bits.rotate_right(7) ^ state.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                    text.push_str(PIECES[(bits % PIECES.len() as u64) as usize]);
+                }
+                check(&text);
+            }
+            // Both kinds of keys were made, not only values that give none.
+            assert!(numbers > 1_000 && values > 1_000, "{numbers} {values}");
+        }
+    }
+
+    /// The earlier [`KeySink::whole`] (the pieces collected and joined into new strings), the
+    /// reference.
+    fn whole_by_copy(k: &mut Keys, parts: &[&str]) {
+        if parts.len() == 1 && parts[0].chars().count() < 2 {
+            return;
+        }
+        let reversed = match parts {
+            [a, b] if a.chars().count() + b.chars().count() >= 3 => Some([*b, *a]),
+            _ => None,
+        };
+        for parts in std::iter::once(parts).chain(reversed.as_ref().map(|r| &r[..])) {
+            let pieces: Vec<&str> =
+                parts.iter().flat_map(|p| p.split(scrub::is_name_gap)).filter(|p| !p.is_empty()).collect();
+            let joined = pieces.concat();
+            let n = joined.chars().count();
+            if !(2..=MAX_WHOLE).contains(&n) {
+                continue;
+            }
+            let mut payload = if n > MAX_JOINED { LONG } else { 0 };
+            let mut at = 0;
+            for p in &pieces[..pieces.len() - 1] {
+                at += p.chars().count();
+                if at <= MAX_JOINED {
+                    payload |= 1 << at;
+                }
+            }
+            if pieces.iter().any(|p| p.chars().count() == 1) {
+                payload |= ONE_CHAR_PART;
+            }
+            if n < 5 && joined.chars().all(jn::is_katakana) {
+                payload |= SHORT_KANA;
+            }
+            k.keys.push((k.hasher.key(WHOLE, &joined), payload));
+            k.lens.whole |= 1u64 << n;
+        }
+    }
+
+    /// [`KeySink::whole`] makes the keys the earlier form made, in the same order, for the
+    /// parts of a whole name of one to three parts: every choice of up to two pieces per part
+    /// among names of each script, separators and long romanised names, then 20,000 random ones
+    /// of up to seven pieces per part, one sink (and its scratch room) kept across all of them.
+    #[test]
+    fn whole_name_keys_equal_those_of_the_earlier_form() {
+        const PIECES: [&str; 12] =
+            ["山田", "林", "修", "ア", "イ", "マリア", "・", " ", "-", "Li", "RODRIGUEZ", "ガルシア"];
+        let (mut new, mut old) = (Keys::new(), Keys::new());
+        old.hasher = new.hasher.clone();
+        let mut made = [0; 3];
+        let mut check = |parts: &[String]| {
+            let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+            let before = new.keys.len();
+            new.sink().whole(&parts);
+            whole_by_copy(&mut old, &parts);
+            assert_eq!(new.keys, old.keys, "{parts:?}");
+            assert_eq!(new.lens, old.lens, "{parts:?}");
+            for k in &new.keys[before..] {
+                made[usize::from(k.1 & LONG != 0) + usize::from(k.1 & JOINS != 0)] += 1;
+            }
+        };
+        let piece = |n: usize| PIECES[n % PIECES.len()].to_string();
+        for a in 0..PIECES.len() * (PIECES.len() + 1) {
+            let first = piece(a) + &if a >= PIECES.len() { piece(a / PIECES.len() - 1) } else { String::new() };
+            check(std::slice::from_ref(&first));
+            for b in 0..PIECES.len() {
+                check(&[first.clone(), piece(b)]);
+            }
+        }
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut bits = state;
+            let parts: Vec<String> = (0..1 + state % 3)
+                .map(|_| {
+                    (0..bits % 8)
+                        .map(|_| {
+                            bits = bits.rotate_right(7) ^ state.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                            piece(bits as usize)
+                        })
+                        .collect()
+                })
+                .collect();
+            check(&parts);
+        }
+        // Names with joins, without and past MAX_JOINED were all made.
+        assert!(made.iter().all(|m| *m > 100), "{made:?}");
     }
 
     fn found(scan: &Scanner, t: &str) -> Found {
@@ -805,7 +1057,7 @@ mod tests {
         let k = Keys::extract();
         let mut spill = KeySpill::new(None);
         spill.add(0, &k.keys, &k.lens).unwrap();
-        let mut told = Keys { hasher: k.hasher.clone(), keys: Vec::new(), lens: Lengths::default() };
+        let mut told = Keys { hasher: k.hasher.clone(), ..Keys::new() };
         told.sink().name("高橋 一郎");
         spill.add(1, &told.keys, &told.lens).unwrap();
         // Written twice: kept once.

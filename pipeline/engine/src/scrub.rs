@@ -315,18 +315,66 @@ pub(crate) fn word_ok(w: &str) -> bool {
 /// for in released text (a prefecture and a city alone are not a person's address).
 pub(crate) const MIN_VALUE_CHARS: usize = 10;
 
-/// The address or e-mail address `v` (normalised) is, to look for: an e-mail address whole, an
-/// address from its prefecture on and also without its prefecture (東京都八王子市元本郷町4丁目
-/// 18番11号 and 八王子市元本郷町4丁目18番11号), each of [`MIN_VALUE_CHARS`] or more.
+/// [`each_lookup_value`]'s values, collected (the tests' form).
+#[cfg(test)]
 pub(crate) fn lookup_values(v: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    each_lookup_value(v, &mut |w| out.push(w.to_string()));
+    out
+}
+
+/// The address or e-mail address `v` (normalised) is, to look for, handed to `f` in order: an
+/// e-mail address whole, an address from its prefecture on (its words set apart by single
+/// spaces) and also without its prefecture (東京都八王子市元本郷町4丁目18番11号 and
+/// 八王子市元本郷町4丁目18番11号), each of [`MIN_VALUE_CHARS`] or more. Nothing is copied (this
+/// runs on every address of an identifier column) unless the words are set apart otherwise than
+/// by single ASCII spaces.
+pub(crate) fn each_lookup_value(v: &str, f: &mut dyn FnMut(&str)) {
     let long = |s: &str| s.chars().count() >= MIN_VALUE_CHARS;
     if v.contains('@') && v.contains('.') && !v.contains(char::is_whitespace) {
-        return if long(v) { vec![v.to_string()] } else { Vec::new() };
+        if long(v) {
+            f(v);
+        }
+        return;
     }
-    let Some(p) = tokumei_jp::prefecture_of_address(v) else { return Vec::new() };
-    let whole: String = v.split_whitespace().collect::<Vec<_>>().join(" ");
-    let rest = whole.trim_start().strip_prefix(p).map(str::trim_start).unwrap_or_default().to_string();
-    [whole, rest].into_iter().filter(|s| long(s)).collect()
+    let Some(p) = tokumei_jp::prefecture_of_address(v) else { return };
+    let whole = single_spaced(v);
+    let rest = whole.trim_start().strip_prefix(p).map(str::trim_start).unwrap_or_default();
+    for w in [&whole[..], rest] {
+        if long(w) {
+            f(w);
+        }
+    }
+}
+
+/// `v`'s words joined by single ASCII spaces (`v.split_whitespace()` joined with " "): `v` itself
+/// when it already is so.
+fn single_spaced(v: &str) -> std::borrow::Cow<'_, str> {
+    let mut after_space = true; // at the start, a space would be leading
+    let mut kept = true;
+    for c in v.chars() {
+        if c.is_whitespace() {
+            if c != ' ' || after_space {
+                kept = false;
+                break;
+            }
+            after_space = true;
+        } else {
+            after_space = false;
+        }
+    }
+    if kept && (!after_space || v.is_empty()) {
+        std::borrow::Cow::Borrowed(v)
+    } else {
+        std::borrow::Cow::Owned(v.split_whitespace().collect::<Vec<_>>().join(" "))
+    }
+}
+
+/// `f` of `t` as [`text_norm`] makes it, without copying a text it leaves as it is.
+pub(crate) fn with_text_norm<R>(t: &str, f: impl FnOnce(&str) -> R) -> R {
+    let t = tokumei_jp::nfkc(t);
+    let t = tokumei_jp::strip_invisible(&t);
+    f(&jn::fold_variants(&t))
 }
 
 /// What was replaced in one text: counts per kind (indices of [`KINDS`]).
@@ -777,6 +825,69 @@ mod tests {
 
     fn scrubber() -> Scrubber {
         Scrubber::new(&names(), &["佐藤".to_string()])
+    }
+
+    /// The earlier [`lookup_values`] (a copy of each value, the words always split and joined
+    /// again), the reference.
+    fn lookup_values_by_copy(v: &str) -> Vec<String> {
+        let long = |s: &str| s.chars().count() >= MIN_VALUE_CHARS;
+        if v.contains('@') && v.contains('.') && !v.contains(char::is_whitespace) {
+            return if long(v) { vec![v.to_string()] } else { Vec::new() };
+        }
+        let Some(p) = tokumei_jp::prefecture_of_address(v) else { return Vec::new() };
+        let whole: String = v.split_whitespace().collect::<Vec<_>>().join(" ");
+        let rest = whole.trim_start().strip_prefix(p).map(str::trim_start).unwrap_or_default().to_string();
+        [whole, rest].into_iter().filter(|s| long(s)).collect()
+    }
+
+    /// Every text of up to four pieces, then 20,000 random ones of up to twelve (a fixed
+    /// xorshift sequence), made of prefectures, places, digits, spaces of every kind, `@` and
+    /// dots, each given to `check`.
+    fn each_address(check: &mut dyn FnMut(&str)) {
+        const PIECES: [&str; 14] =
+            ["東京都", "北海道", "千代田区", "千代田", "1", "-", "丁目", " ", "\u{3000}", "\t", "  ", "@", ".", "a"];
+        let mut text = String::new();
+        for len in 0..=4u32 {
+            for mut n in 0..PIECES.len().pow(len) {
+                text.clear();
+                for _ in 0..len {
+                    text.push_str(PIECES[n % PIECES.len()]);
+                    n /= PIECES.len();
+                }
+                check(&text);
+            }
+        }
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            text.clear();
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut bits = state;
+            for _ in 0..bits % 13 {
+                bits = bits.rotate_right(7) ^ state.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                text.push_str(PIECES[(bits % PIECES.len() as u64) as usize]);
+            }
+            check(&text);
+        }
+    }
+
+    /// The values handed out without copies are the values the earlier copying form gave, and
+    /// [`with_text_norm`] sees what [`text_norm`] makes, on every text of [`each_address`].
+    #[test]
+    fn lookup_values_without_copies_equal_the_copied_ones() {
+        let mut addresses = 0;
+        each_address(&mut |t| {
+            let mut each = Vec::new();
+            each_lookup_value(t, &mut |w| each.push(w.to_string()));
+            let reference = lookup_values_by_copy(t);
+            addresses += usize::from(!reference.is_empty());
+            assert_eq!(each, reference, "{t:?}");
+            assert_eq!(lookup_values(t), reference, "{t:?}");
+            assert_eq!(with_text_norm(t, str::to_string), text_norm(t), "{t:?}");
+        });
+        // The inputs hold addresses and e-mail addresses, not only texts that give none.
+        assert!(addresses > 1_000, "{addresses}");
     }
 
     #[test]

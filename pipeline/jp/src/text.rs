@@ -72,6 +72,13 @@ pub fn digit_runs(text: &str) -> Vec<DigitRun> {
     runs_with(text, 2, &is_number_separator)
 }
 
+/// [`digit_runs`] without allocating: `f(start, end, digits)` for each number of `text` in
+/// order, its digits (ASCII) written into `buf`, which is cleared before each (one buffer reused
+/// across values: this runs on every identifier value of a job).
+pub fn each_digit_run(text: &str, buf: &mut String, f: &mut dyn FnMut(usize, usize, &str)) {
+    each_run(text, 2, &is_number_separator, buf, f)
+}
+
 /// Whether `c` may stand between the groups of a number written as a list or across lines
 /// (`123,456,789,018`, `1234、5678`, a line break, `03_1234_5678`), besides
 /// [`is_number_separator`].
@@ -87,18 +94,33 @@ pub fn digit_runs_wide(text: &str) -> Vec<DigitRun> {
 }
 
 fn runs_with(text: &str, max_separators: usize, separator: &dyn Fn(char) -> bool) -> Vec<DigitRun> {
+    let mut out = Vec::new();
+    let mut buf = String::new();
+    each_run(text, max_separators, separator, &mut buf, &mut |start, end, digits| {
+        out.push(DigitRun { start, end, digits: digits.to_string() })
+    });
+    out
+}
+
+/// The runs of [`runs_with`], each handed to `f` with its digits in `buf`.
+fn each_run(
+    text: &str,
+    max_separators: usize,
+    separator: &dyn Fn(char) -> bool,
+    buf: &mut String,
+    f: &mut dyn FnMut(usize, usize, &str),
+) {
     if text.is_ascii() {
-        return runs_ascii(text.as_bytes(), max_separators, separator);
+        return runs_ascii(text.as_bytes(), max_separators, separator, buf, f);
     }
     // One pass over the characters (no copy of them: this runs on every identifier value of a
     // job), looking ahead through a clone of the iterator.
     let written_as_digit = |c: char| c.is_ascii_digit() || ('０'..='９').contains(&c);
-    let mut out = Vec::new();
     let mut it = text.char_indices();
     while let Some((start, c)) = it.next() {
         let Some(d) = digit_value(c) else { continue };
-        // Room for a telephone number or an individual number without growing.
-        let mut digits = String::with_capacity(16);
+        let digits = &mut *buf;
+        digits.clear();
         digits.push((b'0' + d) as char);
         let mut kanji_only = !written_as_digit(c);
         let mut end = start + c.len_utf8();
@@ -132,17 +154,21 @@ fn runs_with(text: &str, max_separators: usize, separator: &dyn Fn(char) -> bool
             break;
         }
         if !(kanji_only && digits.len() < 2) {
-            out.push(DigitRun { start, end, digits });
+            f(start, end, digits);
         }
     }
-    out
 }
 
-/// [`runs_with`] over ASCII text, byte by byte (most identifier values: a telephone number, an
+/// [`each_run`] over ASCII text, byte by byte (most identifier values: a telephone number, an
 /// individual number, a postal code): the digits are `0`-`9` only, so no run is of kanji
 /// numerals alone.
-fn runs_ascii(text: &[u8], max_separators: usize, separator: &dyn Fn(char) -> bool) -> Vec<DigitRun> {
-    let mut out = Vec::new();
+fn runs_ascii(
+    text: &[u8],
+    max_separators: usize,
+    separator: &dyn Fn(char) -> bool,
+    buf: &mut String,
+    f: &mut dyn FnMut(usize, usize, &str),
+) {
     let mut i = 0;
     while i < text.len() {
         if !text[i].is_ascii_digit() {
@@ -150,10 +176,10 @@ fn runs_ascii(text: &[u8], max_separators: usize, separator: &dyn Fn(char) -> bo
             continue;
         }
         let start = i;
-        let mut digits = String::with_capacity(16);
+        buf.clear();
         loop {
             // `text[i]` is a digit of the run.
-            digits.push(text[i] as char);
+            buf.push(text[i] as char);
             let mut next = i + 1;
             if next < text.len() && !text[next].is_ascii_digit() {
                 // Up to `max_separators` separators, then a digit.
@@ -171,10 +197,9 @@ fn runs_ascii(text: &[u8], max_separators: usize, separator: &dyn Fn(char) -> bo
             }
             i = next;
         }
-        out.push(DigitRun { start, end: i + 1, digits });
+        f(start, i + 1, buf);
         i += 1;
     }
-    out
 }
 
 #[cfg(test)]
@@ -188,16 +213,8 @@ mod tests {
     fn the_ascii_scan_equals_the_scan_over_characters() {
         const ALPHABET: [u8; 9] = [b'1', b'0', b'-', b' ', b',', b'a', b'.', b'_', b'\n'];
         let check = |t: &str| {
-            assert_eq!(
-                runs_ascii(t.as_bytes(), 2, &is_number_separator),
-                runs_by_index(t, 2, &is_number_separator),
-                "{t:?}"
-            );
-            assert_eq!(
-                runs_ascii(t.as_bytes(), 3, &is_group_separator),
-                runs_by_index(t, 3, &is_group_separator),
-                "{t:?}"
-            );
+            assert_eq!(runs_with(t, 2, &is_number_separator), runs_by_index(t, 2, &is_number_separator), "{t:?}");
+            assert_eq!(runs_with(t, 3, &is_group_separator), runs_by_index(t, 3, &is_group_separator), "{t:?}");
         };
         each_text(&ALPHABET.map(char::from), 6, 40, check);
     }
@@ -252,11 +269,18 @@ mod tests {
 
     /// The one-pass scan finds what the scan over a vector of the characters found: every text of
     /// up to five characters from digits of each writing, separators of each kind and letters,
-    /// and longer random ones, both ways of reading separators.
+    /// and longer random ones, both ways of reading separators; [`each_digit_run`], with one
+    /// buffer kept across every text, hands out the same runs.
     #[test]
     fn the_one_pass_scan_equals_the_indexed_scan() {
         const ALPHABET: [char; 10] = ['1', '２', '三', '一', '-', ' ', ',', 'a', '、', '〇'];
+        let buf = std::cell::RefCell::new(String::from("9"));
         let check = |t: &str| {
+            let mut each = Vec::new();
+            each_digit_run(t, &mut buf.borrow_mut(), &mut |start, end, digits| {
+                each.push(DigitRun { start, end, digits: digits.to_string() })
+            });
+            assert_eq!(each, runs_by_index(t, 2, &is_number_separator), "{t:?}");
             assert_eq!(digit_runs(t), runs_by_index(t, 2, &is_number_separator), "{t:?}");
             assert_eq!(digit_runs_wide(t), runs_by_index(t, 3, &is_group_separator), "{t:?}");
         };

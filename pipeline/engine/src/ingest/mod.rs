@@ -89,7 +89,7 @@ impl RawBatch {
                 if c.is_null(row) { None } else { Some(c.value(row)) }
             }
         };
-        v.filter(|s| !s.trim().is_empty())
+        v.filter(|s| !blank(s))
     }
 
     /// Where a row came from.
@@ -368,6 +368,36 @@ impl Source for HeaderOnly {
 
     fn size(&self) -> Option<u64> {
         None
+    }
+}
+
+/// Whether `s` holds only white space (`s.trim().is_empty()`), read once from its start: a
+/// value's first character settles it (this runs on every value a job reads).
+#[inline]
+fn blank(s: &str) -> bool {
+    s.chars().all(char::is_whitespace)
+}
+
+#[cfg(test)]
+mod value_tests {
+    /// [`super::blank`] is `trim().is_empty()` on every text of up to four characters from
+    /// ASCII and Unicode white space, letters and a kanji.
+    #[test]
+    fn blank_is_trimmed_empty() {
+        const ALPHABET: [char; 8] = [' ', '\t', '\n', '\u{3000}', '\u{85}', '\u{A0}', 'a', '葵'];
+        let mut blanks = 0;
+        for len in 0..=4u32 {
+            for mut n in 0..ALPHABET.len().pow(len) {
+                let mut t = String::new();
+                for _ in 0..len {
+                    t.push(ALPHABET[n % ALPHABET.len()]);
+                    n /= ALPHABET.len();
+                }
+                assert_eq!(super::blank(&t), t.trim().is_empty(), "{t:?}");
+                blanks += usize::from(super::blank(&t));
+            }
+        }
+        assert_eq!(blanks, (0..=4).map(|l| 6usize.pow(l)).sum::<usize>());
     }
 }
 

@@ -808,6 +808,7 @@ fn transform_batch(
     let mut keys: Vec<Vec<(u64, u32)>> = vec![Vec::new(); if cx.scan { cx.name_inputs.len() + 1 } else { 0 }];
     let mut lens = crate::residual::Lengths::default();
     let mut joined = String::new();
+    let mut scratch = String::new();
     let mut accepted = 0usize;
     let mut rejected = Rejections::default();
     let mut part_ids: Vec<Vec<u32>> = vec![Vec::new(); worker.len()];
@@ -831,13 +832,25 @@ fn transform_batch(
                             && cx.scan
                             && once.first(&cx.hasher, (TOLD, n.input, v))
                         {
-                            KeySink { hasher: &cx.hasher, keys: &mut keys[i + 1], lens: &mut lens, heads: cx.heads }
-                                .name(v);
+                            KeySink {
+                                hasher: &cx.hasher,
+                                keys: &mut keys[i + 1],
+                                lens: &mut lens,
+                                heads: cx.heads,
+                                scratch: &mut scratch,
+                            }
+                            .name(v);
                         }
                     }
                 }
                 if cx.scan {
-                    let mut sink = KeySink { hasher: &cx.hasher, keys: &mut keys[0], lens: &mut lens, heads: cx.heads };
+                    let mut sink = KeySink {
+                        hasher: &cx.hasher,
+                        keys: &mut keys[0],
+                        lens: &mut lens,
+                        heads: cx.heads,
+                        scratch: &mut scratch,
+                    };
                     name_keys(batch, row, cx.name_inputs, once, &mut sink);
                     for &(i, source) in cx.number_inputs {
                         if let Some(v) = batch.value(row, i)
@@ -1066,8 +1079,10 @@ const ONCE_BITS: u32 = 14;
 
 /// Values turned into keys lately, by column (a name or a code that repeats, as a household's
 /// address and telephone number do on its members' rows, is normalised and hashed once): a
-/// direct-mapped table of the last values' hashes, under the run's key (values that collide
-/// cannot be made), with what the value is read as: [`TOLD`], [`NAME`], [`SPLIT`] or
+/// direct-mapped table of the last values' 64-bit hashes, under the run's key
+/// ([`crate::residual::KeyHasher`]: seeded at random for the run, never shown; two values that
+/// collide would have the second's keys skipped, which is why the table is keyed), with what
+/// the value is read as: [`TOLD`], [`NAME`], [`SPLIT`] or
 /// [`NUMBER`]. A value whose entry another took since is read again: its keys are written again,
 /// which the scan's loading deduplicates; a value is never skipped unless it was read (by this
 /// worker, in this batch or an earlier one: every batch's keys reach the scan, or the run
