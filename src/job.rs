@@ -48,6 +48,12 @@ pub struct RunArgs {
     /// (default: the job's [release] sign_key). Required under a contract.
     #[arg(long)]
     pub sign_key: Option<PathBuf>,
+    /// Run the job on a DataFusion Ballista cluster whose scheduler is at df://HOST:PORT
+    /// (`tokumei scheduler`, `tokumei executor`): the rows are read, counted and written there,
+    /// the models run here. Needs a build with the `distributed` feature; a job using anything
+    /// without a distributed form yet is refused (exit 3).
+    #[arg(long, value_name = "df://HOST:PORT")]
+    pub cluster: Option<String>,
     #[command(flatten)]
     pub operator: OperatorArg,
 }
@@ -69,9 +75,33 @@ pub struct CheckArgs {
 pub fn run_command(a: RunArgs) -> Result<(), Failure> {
     let using = Use::asked(a.contract, a.internal_use);
     let contract = Some(ContractArg { registry: a.registry, using, hours: a.hours, replaces: None });
-    let request =
-        RunRequest { sign_key: a.sign_key, ..RunRequest::from_env(a.out, a.operator.name(), false, contract) };
+    let elsewhere = match &a.cluster {
+        Some(url) => Some(cluster(url)?),
+        None => None,
+    };
+    let request = RunRequest {
+        sign_key: a.sign_key,
+        elsewhere,
+        ..RunRequest::from_env(a.out, a.operator.name(), false, contract)
+    };
     run_job(&a.job, request)
+}
+
+/// The cluster of `--cluster`.
+#[cfg(feature = "distributed")]
+fn cluster(url: &str) -> Result<std::sync::Arc<dyn tokumei_office::run::Elsewhere>, Failure> {
+    crate::cluster_cmd::cluster(url)
+}
+
+/// Without the `distributed` feature, `--cluster` is refused (exit 3) naming the feature.
+#[cfg(not(feature = "distributed"))]
+fn cluster(_url: &str) -> Result<std::sync::Arc<dyn tokumei_office::run::Elsewhere>, Failure> {
+    Err(crate::common::fail(
+        tokumei_engine::ExitCode::Config,
+        anyhow::anyhow!(
+            "--cluster needs a tokumei built with the `distributed` feature (cargo build --features distributed)"
+        ),
+    ))
 }
 
 /// `tokumei check`: with the registry whose requests it applies, if named.

@@ -7,6 +7,8 @@ mod args;
 mod audit_cmd;
 mod bars;
 mod call_cmd;
+#[cfg(feature = "distributed")]
+mod cluster_cmd;
 mod common;
 mod contract_cmd;
 mod file_cmd;
@@ -109,6 +111,15 @@ enum Command {
     /// Create a new random pseudonym key file (for pseudonymized mode), or with --audit an
     /// officer's Ed25519 key pair for signing audit heads (FILE and FILE.pub).
     Keygen(init_cmd::KeygenArgs),
+    /// A Ballista executor with tokumei's functions registered, for `run --cluster` (built with
+    /// the `distributed` feature). Serves on loopback unless --bind says otherwise.
+    #[cfg(feature = "distributed")]
+    Executor(cluster_cmd::ExecutorArgs),
+    /// A Ballista scheduler that plans with tokumei's functions, for `run --cluster` and the
+    /// executors (built with the `distributed` feature). Listens on loopback unless --bind says
+    /// otherwise.
+    #[cfg(feature = "distributed")]
+    Scheduler(cluster_cmd::SchedulerArgs),
 }
 
 fn real_main(cli: Cli) -> Result<(), Failure> {
@@ -133,6 +144,10 @@ fn real_main(cli: Cli) -> Result<(), Failure> {
         Command::Risk(args) => init_cmd::risk(args),
         Command::Keygen(args) => init_cmd::keygen(args),
         Command::VerifyRelease(args) => received_cmd::verify_release(args),
+        #[cfg(feature = "distributed")]
+        Command::Executor(args) => cluster_cmd::executor(args),
+        #[cfg(feature = "distributed")]
+        Command::Scheduler(args) => cluster_cmd::scheduler(args),
     }
 }
 

@@ -6,6 +6,8 @@ mod audit;
 mod bad_input;
 mod bundle;
 mod cli;
+#[cfg(feature = "distributed")]
+mod cluster;
 mod combos;
 mod console;
 mod end_to_end;

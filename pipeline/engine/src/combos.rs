@@ -35,6 +35,9 @@ pub(crate) struct Combos {
     in_memory: usize,
     /// Combinations below which [`Combos::too_many`] never says so (tests set it small).
     many: u64,
+    /// The rows were counted elsewhere (a cluster's class table, `crate::distributed`): each
+    /// combination's rows are known, their ids are not (they stay where the rows are).
+    aggregated: Option<u64>,
 }
 
 /// Combinations below which pass 1 keeps combinations however many rows they hold.
@@ -78,7 +81,20 @@ impl Combos {
             written: 0,
             in_memory: in_memory.max(1),
             many: many(),
+            aggregated: None,
         }
+    }
+
+    /// The combinations of a class table counted elsewhere: `weights[i]` rows each, no row's
+    /// id (the dictionaries' `codes` are given one code per combination by the caller).
+    pub(crate) fn aggregated(weights: Vec<u32>) -> Combos {
+        let rows = weights.iter().map(|w| u64::from(*w)).sum();
+        Combos { weights, aggregated: Some(rows), ..Combos::new(None, 1) }
+    }
+
+    /// Whether the rows were counted elsewhere (no row's id is here).
+    pub(crate) fn is_aggregated(&self) -> bool {
+        self.aggregated.is_some()
     }
 
     /// Add `rows` rows: `codes[d]` are the dictionary codes of dictionary `d`'s distinct cells in
@@ -162,7 +178,7 @@ impl Combos {
 
     /// Number of rows.
     pub(crate) fn rows(&self) -> u64 {
-        self.written + self.tail.len() as u64
+        self.aggregated.unwrap_or(self.written + self.tail.len() as u64)
     }
 
     /// The folder of its file (for an error).
@@ -172,6 +188,9 @@ impl Combos {
 
     /// Every row's combination id, in row order.
     pub(crate) fn ids(&self) -> std::io::Result<Vec<u32>> {
+        if self.aggregated.is_some() {
+            return Err(std::io::Error::other("the rows of a class table counted elsewhere have no ids here"));
+        }
         let mut all = Vec::with_capacity(self.rows() as usize);
         if let Some(f) = &self.file {
             read_at(f, 0, self.written, &mut all)?;

@@ -340,6 +340,37 @@ pub fn check_header(
     Ok(())
 }
 
+/// A source that has a header and no rows: a run whose rows are read elsewhere (a cluster) is
+/// prepared with it (its rules validated against the header, its key and release id chosen).
+pub(crate) struct HeaderOnly {
+    header: Vec<String>,
+}
+
+impl HeaderOnly {
+    /// The input's column names.
+    pub(crate) fn new(header: Vec<String>) -> HeaderOnly {
+        HeaderOnly { header }
+    }
+}
+
+impl Source for HeaderOnly {
+    fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    fn next_batch(&mut self) -> Result<Option<RawBatch>, EngineError> {
+        Ok(None)
+    }
+
+    fn stats(&self) -> ReadStats {
+        ReadStats::default()
+    }
+
+    fn size(&self) -> Option<u64> {
+        None
+    }
+}
+
 /// Whether `s` holds only white space (`s.trim().is_empty()`), read once from its start: a
 /// value's first character settles it (this runs on every value a job reads).
 #[inline]

@@ -272,6 +272,11 @@ fn rows_back(
     keep: &mut Vec<bool>,
 ) -> Result<(Classes, Option<Vec<u32>>), EngineError> {
     let Some(c) = combos else { return Ok((classes, None)) };
+    // Counted elsewhere (a cluster): the verdicts stay the combinations', which the rows'
+    // writer (the cluster) looks each row's up in.
+    if c.is_aggregated() {
+        return Ok((classes, None));
+    }
     let ids = c.ids().map_err(|e| crate::error::output_err(&c.folder(), e))?;
     *keep = crate::combos::to_rows(keep, &ids);
     Ok((classes, Some(ids)))

@@ -248,37 +248,37 @@ fn scanned_columns(plan: &Plan, columns: &[OutColumn]) -> Vec<usize> {
     columns
         .iter()
         .enumerate()
-        .filter(|(_, c)| {
-            let p = &plan.columns[c.plan];
-            let identifier = matches!(
-                p.role,
-                Role::DirectIdentifier | Role::IdentificationCode | Role::LinkingCode | Role::Financial
-            );
-            c.transform.output_type() == DataType::Utf8
-                && p.ty == tokumei_rules::ValueType::String
-                && !matches!(p.action, Action::Pseudonymize { .. })
-                && (!identifier || matches!(p.action, Action::Scrub { .. } | Action::Generalize { .. }))
-        })
+        .filter(|(_, c)| is_scanned(&plan.columns[c.plan], &c.transform.output_type()))
         .map(|(i, _)| i)
         .collect()
+}
+
+/// Whether the residual scan reads a column's released text ([`scanned_columns`]), given the
+/// type its transform outputs.
+pub(crate) fn is_scanned(p: &tokumei_rules::ColumnPlan, output: &DataType) -> bool {
+    let identifier =
+        matches!(p.role, Role::DirectIdentifier | Role::IdentificationCode | Role::LinkingCode | Role::Financial);
+    *output == DataType::Utf8
+        && p.ty == tokumei_rules::ValueType::String
+        && !matches!(p.action, Action::Pseudonymize { .. })
+        && (!identifier || matches!(p.action, Action::Scrub { .. } | Action::Generalize { .. }))
 }
 
 /// Text outputs whose cells are checked for the row's identifier values (residual scan):
 /// kept or masked text outside the k-anonymity key and the sensitive columns (those fall
 /// under k-anonymity and l-diversity), wherever its values go.
 fn checked_columns(plan: &Plan, columns: &[OutColumn]) -> Vec<usize> {
-    columns
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| !plan.columns[c.plan].is_privacy_key() && plan.columns[c.plan].role != Role::Sensitive)
-        .filter(|(_, c)| {
-            let p = &plan.columns[c.plan];
-            matches!(p.action, Action::Keep | Action::Mask { .. })
-                && p.ty == tokumei_rules::ValueType::String
-                && !matches!(p.role, Role::DirectIdentifier | Role::IdentificationCode | Role::LinkingCode)
-        })
-        .map(|(i, _)| i)
-        .collect()
+    columns.iter().enumerate().filter(|(_, c)| is_checked(&plan.columns[c.plan])).map(|(i, _)| i).collect()
+}
+
+/// Whether a released column's cells are checked for the row's identifier values
+/// ([`checked_columns`]).
+pub(crate) fn is_checked(p: &tokumei_rules::ColumnPlan) -> bool {
+    !p.is_privacy_key()
+        && p.role != Role::Sensitive
+        && matches!(p.action, Action::Keep | Action::Mask { .. })
+        && p.ty == tokumei_rules::ValueType::String
+        && !matches!(p.role, Role::DirectIdentifier | Role::IdentificationCode | Role::LinkingCode)
 }
 
 /// Bound columns (`<output>_min`, `<output>_max`) must not collide with another output.

@@ -11,12 +11,13 @@
 //!
 //! The caller publishes the staged release (after its audit entry).
 
+pub mod aggregated;
 mod anonymize;
 mod assemble;
 mod changed;
 mod encode;
 mod fingerprint;
-mod layout;
+pub(crate) mod layout;
 mod outliers;
 mod perturbation;
 mod prepare;
@@ -24,7 +25,7 @@ mod prepare;
 mod report_json;
 mod stage;
 
-pub use prepare::{Prepared, prepare, prepare_with_requests};
+pub use prepare::{Prepared, prepare, prepare_elsewhere, prepare_with_requests};
 
 use crate::error::EngineError;
 use crate::progress::Progress;

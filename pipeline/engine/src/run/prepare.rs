@@ -64,6 +64,33 @@ fn prepare_with(
         .map(|src| ingest::lineage::Identifiers::from_rules(&job.rules, &src))
         .unwrap_or_default();
     let source = ingest::open(job, requests.as_ref().zip(tally.as_ref()), &identifiers)?;
+    prepare_from(job, now_unix, requests, tally, source, &identifiers, facts)
+}
+
+/// A run whose rows are read elsewhere (a cluster, `crate::distributed`): the rules validated
+/// against `header` (the input's column names), the key and the release id, with no input opened
+/// here. Residents' requests have no distributed form yet: the caller refuses a run that has
+/// any in force.
+pub fn prepare_elsewhere(job: &Job, header: Vec<String>, now_unix: i64) -> Result<Prepared, RunError> {
+    let mut facts = RunFacts::default();
+    let source: Box<dyn ingest::Source> = Box::new(ingest::HeaderOnly::new(header));
+    let identifiers = ingest::lineage::Identifiers::default();
+    match prepare_from(job, now_unix, None, None, source, &identifiers, &mut facts) {
+        Ok(p) => Ok(Prepared { facts, ..p }),
+        Err(error) => Err(RunError { error, facts: Box::new(facts) }),
+    }
+}
+
+/// [`prepare_with`] once the input is open.
+fn prepare_from(
+    job: &Job,
+    now_unix: i64,
+    requests: Option<RequestStage>,
+    tally: Option<RequestTally>,
+    source: Box<dyn ingest::Source>,
+    identifiers: &ingest::lineage::Identifiers,
+    facts: &mut RunFacts,
+) -> Result<Prepared, EngineError> {
     let rules_src =
         std::fs::read_to_string(&job.rules).map_err(io_err(ExitCode::Config, &job.rules, "cannot read rule file"))?;
     // A first line naming no rule column is data, not a header: say so without quoting it.
@@ -76,7 +103,7 @@ fn prepare_with(
         .map_err(|d| EngineError::Config(d.to_string()))?;
     // A query's result columns keep the identifier roles of the input columns they copy.
     if let Some(lineage) = source.lineage() {
-        ingest::lineage::check(job, &plan, lineage, &identifiers)?;
+        ingest::lineage::check(job, &plan, lineage, identifiers)?;
         // And a typed input column's values reach no identifier of the result.
         ingest::lineage::check_types(job, &plan, lineage, requests.as_ref().map(|r| r.identifier.as_str()))?;
     }
@@ -180,6 +207,23 @@ fn request_stage(
 }
 
 impl Prepared {
+    /// The job.
+    pub fn job(&self) -> &Job {
+        &self.job
+    }
+
+    /// The run's pseudonym key, if a column is pseudonymised: for a run whose rows are
+    /// transformed elsewhere, which hands it to its executors in an owner-only file (never in a
+    /// plan or a log) and removes it after the run. Its bytes are never printed (`Debug`).
+    pub fn key(&self) -> Option<&Arc<Key>> {
+        self.key.as_ref()
+    }
+
+    /// The date ages are computed at.
+    pub fn reference_date(&self) -> Date {
+        self.reference_date
+    }
+
     /// The pseudonym a pseudonymized job gives `value` in its subject column (`subject` of
     /// the rules), with the job's managed key: how a person is found in a per-subject index
     /// without the registry keeping the identifier. `None` when the subject column is not

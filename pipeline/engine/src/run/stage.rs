@@ -205,7 +205,7 @@ fn of_rows<'a>(of: &'a [u32], ids: Option<&[u32]>) -> std::borrow::Cow<'a, [u32]
 /// was processed (Arrow field metadata). Ordered generalised columns get numeric (or date)
 /// bounds beside their labels, so the release sorts and filters: `年齢階級` "35-39" has
 /// `年齢階級_min` 35 and `年齢階級_max` 39.
-fn out_schema(plan: &Plan, columns: &[OutColumn], report: &Report) -> (SchemaRef, Vec<Option<BoundKind>>) {
+pub(super) fn out_schema(plan: &Plan, columns: &[OutColumn], report: &Report) -> (SchemaRef, Vec<Option<BoundKind>>) {
     let mut out_fields: Vec<Field> = Vec::new();
     let mut bound_kinds: Vec<Option<BoundKind>> = Vec::new();
     for c in columns.iter() {
@@ -243,7 +243,12 @@ fn out_schema(plan: &Plan, columns: &[OutColumn], report: &Report) -> (SchemaRef
 }
 
 /// The Parquet file's key-value metadata: the release, its rules and models, its audit head.
-fn file_metadata(plan: &Plan, release_id: &str, report: &Report, audit_head: Option<&str>) -> Vec<(String, String)> {
+pub(super) fn file_metadata(
+    plan: &Plan,
+    release_id: &str,
+    report: &Report,
+    audit_head: Option<&str>,
+) -> Vec<(String, String)> {
     let metadata = vec![
         ("tokumei.release_id".to_string(), release_id.to_string()),
         ("tokumei.dataset".into(), plan.dataset.clone()),
@@ -263,9 +268,9 @@ fn file_metadata(plan: &Plan, release_id: &str, report: &Report, audit_head: Opt
 }
 
 /// The written columns and the ones the release risk counts over.
-struct Written {
+pub(super) struct Written {
     /// (index in `columns`, is a bound), in the order they are written.
-    written: Vec<(usize, bool)>,
+    pub(super) written: Vec<(usize, bool)>,
     /// The written columns outside the k-anonymity key an attacker may know (indexes in `written`).
     outside: Vec<usize>,
     /// The names of every column an attacker may know.
@@ -279,7 +284,12 @@ struct Written {
 /// Written columns (labels and bounds) and what pass 2 counts over them: every column's
 /// values, and the classes over every column an attacker may know (all but the sensitive
 /// ones, record codes and bounds, which only repeat their labels).
-fn written_columns(plan: &Plan, columns: &[OutColumn], report: &Report, bound_kinds: &[Option<BoundKind>]) -> Written {
+pub(super) fn written_columns(
+    plan: &Plan,
+    columns: &[OutColumn],
+    report: &Report,
+    bound_kinds: &[Option<BoundKind>],
+) -> Written {
     let mut written: Vec<(usize, bool)> = Vec::new(); // (index in `columns`, is a bound)
     for (ci, kind) in bound_kinds.iter().enumerate() {
         written.push((ci, false));
@@ -394,7 +404,7 @@ fn output_names(plan: &Plan, columns: &[OutColumn], which: impl Fn(&OutColumn) -
 
 /// Each released column's value summary and what scrubbing removed from it, in the report,
 /// from what the tally counted.
-fn describe_written(
+pub(super) fn describe_written(
     tally: &mut Tally,
     schema: &SchemaRef,
     written: &[(usize, bool)],
@@ -423,7 +433,7 @@ fn describe_written(
 
 /// The reports and the data dictionary in the release folder (JSON, Markdown and HTML, in
 /// Japanese and English): each file's name and SHA-256.
-fn write_documents(report: &Report, target: &Target) -> Result<Vec<(String, String)>, EngineError> {
+pub(super) fn write_documents(report: &Report, target: &Target) -> Result<Vec<(String, String)>, EngineError> {
     let json = serde_json::to_string_pretty(report).map_err(|e| EngineError::Internal(e.to_string()))?;
     let write = |name: &str, text: &str| {
         let p = target.release_dir.join(name);
@@ -1094,7 +1104,7 @@ fn scan_array(
 
 /// The lower and upper bound columns of a column of labels (null where a bound is open or the
 /// label is null).
-fn bound_arrays(
+pub(super) fn bound_arrays(
     labels: &ArrayRef,
     kind: BoundKind,
     g: &crate::transform::Generalize,

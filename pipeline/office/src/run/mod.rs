@@ -87,6 +87,29 @@ pub struct RunRequest {
     /// The officer's key that signs the release's manifest (`None`: the job's `[release]
     /// sign_key`, if any). Required for a release provided under a contract.
     pub sign_key: Option<PathBuf>,
+    /// Where the rows are read and written when not on this machine (a cluster: `tokumei run
+    /// --cluster`); `None`: the engine on this machine.
+    pub elsewhere: Option<std::sync::Arc<dyn Elsewhere>>,
+}
+
+/// A run whose rows are read, transformed and written elsewhere (a DataFusion Ballista cluster:
+/// `tokumei-cluster`, issue 34). The office's order is unchanged around it: the audit log,
+/// the lock, the staging folder, the audit entry before publication; the rows' work goes to it
+/// instead of the engine on this machine.
+pub trait Elsewhere: Send + Sync {
+    /// Prepare the run: the input's header read where the rows are, the rules validated against
+    /// it, the key and release id chosen (nothing read past the header).
+    fn prepare(&self, job: &tokumei_rules::Job, now_unix: i64) -> Result<tokumei_engine::Prepared, RunError>;
+    /// Why the prepared run cannot run there (something without a distributed form), if it
+    /// cannot: asked before anything is read or written.
+    fn refusal(&self, prepared: &tokumei_engine::Prepared, provided: bool) -> Option<String>;
+    /// Run it into `target` (the staging folder), as `tokumei_engine::run` does on one machine.
+    fn run(
+        &self,
+        prepared: tokumei_engine::Prepared,
+        opts: &RunOptions,
+        target: &tokumei_engine::Target,
+    ) -> Result<tokumei_engine::RunOutcome, RunError>;
 }
 
 impl RunRequest {
@@ -96,7 +119,7 @@ impl RunRequest {
     pub fn from_env(out: Option<PathBuf>, operator: String, dry_run: bool, contract: Option<ContractArg>) -> Self {
         let threads = env_number("TOKUMEI_THREADS").unwrap_or(0);
         let spill_memory = env_number("TOKUMEI_SPILL_MEMORY");
-        RunRequest { out, operator, dry_run, contract, threads, spill_memory, sign_key: None }
+        RunRequest { out, operator, dry_run, contract, threads, spill_memory, sign_key: None, elsewhere: None }
     }
 }
 
@@ -162,8 +185,20 @@ pub fn run(job_path: &Path, req: RunRequest, progress: &dyn Progress, tell: &dyn
         spill_memory: req.spill_memory,
         provided,
     };
-    let mut ready = ready::ready(&job, contract.as_ref(), named_registry.as_deref(), &out_root, &clock, &mut auditor)
-        .map_err(|(facts, e)| auditor.fail(&mut run_log, &facts, e))?;
+    let elsewhere = req.elsewhere.as_deref();
+    let mut ready =
+        ready::ready(&job, contract.as_ref(), named_registry.as_deref(), &out_root, &clock, &mut auditor, elsewhere)
+            .map_err(|(facts, e)| auditor.fail(&mut run_log, &facts, e))?;
+    // A run elsewhere that needs what has no distributed form yet is refused before anything
+    // is read past the header or written (a job error, exit 3).
+    if let Some(why) = elsewhere.and_then(|e| e.refusal(&ready.prepared, provided)) {
+        let error = EngineError::Config(format!("this job cannot run on the cluster: {why}"));
+        return Err(auditor.fail(&mut run_log, &ready.facts.clone(), error.into()));
+    }
+    if req.dry_run && elsewhere.is_some() {
+        let error = EngineError::Config("a check on a cluster is not built: run `tokumei check` on one machine".into());
+        return Err(auditor.fail(&mut run_log, &ready.facts.clone(), error.into()));
+    }
     if req.dry_run {
         return check(ready, &opts, &out_root, &mut run_log, &auditor, tell);
     }
@@ -171,7 +206,7 @@ pub fn run(job_path: &Path, req: RunRequest, progress: &dyn Progress, tell: &dyn
     // one that cannot sign, refuses the run.
     ready.sign_key = manifest::signing_key(req.sign_key, &job, provided)
         .map_err(|e| auditor.fail(&mut run_log, &ready.facts.clone(), e))?;
-    publish::publish(&job, ready, contract.as_ref(), &opts, &out_root, &mut run_log, &auditor)
+    publish::publish(&job, ready, contract.as_ref(), &opts, &out_root, &mut run_log, &auditor, elsewhere)
 }
 
 /// `tokumei check`: the run without its release; its decisions told as soon as they are made.

@@ -41,7 +41,8 @@ fn release_failure(e: ReleaseError) -> OfficeError {
     }
 }
 
-/// Publish the run's release.
+/// Publish the run's release (made by the engine here, or `elsewhere`).
+#[allow(clippy::too_many_arguments)]
 pub fn publish(
     job: &tokumei_rules::Job,
     mut ready: Ready,
@@ -50,6 +51,7 @@ pub fn publish(
     out_root: &Path,
     run_log: &mut RunLog,
     auditor: &Auditor,
+    elsewhere: Option<&dyn super::Elsewhere>,
 ) -> Result<RunDone, OfficeError> {
     let facts = ready.facts.clone();
     let dataset = ready.prepared.plan.dataset.clone();
@@ -96,7 +98,11 @@ pub fn publish(
     };
     let (release_dir, tmp_dir) = (staging.release_dir(), staging.tmp_dir());
     let target = Target { release_dir: &release_dir, tmp_dir: &tmp_dir, audit_head: Some(head.to_string()) };
-    let outcome = match tokumei_engine::run(ready.prepared, opts, Some(&target)) {
+    let ran = match elsewhere {
+        Some(e) => e.run(ready.prepared, opts, &target),
+        None => tokumei_engine::run(ready.prepared, opts, Some(&target)),
+    };
+    let outcome = match ran {
         Ok(o) => o,
         Err(RunError { error, facts }) => {
             drop(staging);

@@ -27,7 +27,9 @@ pub struct Ready {
     pub sign_key: Option<std::path::PathBuf>,
 }
 
-/// Prepare the run and check what allows it; a failure comes with what is known of the run.
+/// Prepare the run (here, or `elsewhere`) and check what allows it; a failure comes with what
+/// is known of the run.
+#[allow(clippy::too_many_arguments)]
 pub fn ready(
     job: &tokumei_rules::Job,
     contract: Option<&ContractRun>,
@@ -35,6 +37,7 @@ pub fn ready(
     out_root: &Path,
     clock: &Clock,
     auditor: &mut Auditor,
+    elsewhere: Option<&dyn super::Elsewhere>,
 ) -> Result<Ready, (Box<RunFacts>, OfficeError)> {
     // Residents' requests: the registry's exclusions and corrections are the run's first stage.
     let (requests, registry) = match requests_stage(job, contract, named_registry, out_root, auditor.tell) {
@@ -43,7 +46,18 @@ pub fn ready(
         Err(e) => return Err((Box::default(), e)),
     };
     let stage = requests.as_ref().map(|r| r.stage.clone());
-    let prepared = match tokumei_engine::prepare_with_requests(job, clock.run_unix, stage) {
+    let prepared = match (elsewhere, stage) {
+        // Residents' requests have no distributed form yet: a run elsewhere with any in force
+        // is refused before anything is read past the header.
+        (Some(_), Some(stage)) if stage.binding() => {
+            let why = "residents' requests (exclusions, corrections) in force have no distributed form yet: run it on one machine (without --cluster)";
+            let error = tokumei_engine::EngineError::Config(format!("this job cannot run on the cluster: {why}"));
+            return Err((Box::default(), error.into()));
+        }
+        (Some(e), _) => e.prepare(job, clock.run_unix),
+        (None, stage) => tokumei_engine::prepare_with_requests(job, clock.run_unix, stage),
+    };
+    let prepared = match prepared {
         Ok(p) => p,
         Err(RunError { error, facts }) => return Err((facts, error.into())),
     };

@@ -1,0 +1,225 @@
+//! A run's context on the cluster: a folder the coordinator writes in the run's staging folder
+//! (owner-only) and the executors read, named in the plans by its path only. It holds the rules
+//! and the input's header (from which an executor validates the same plan), the reference date,
+//! the per-release pseudonym key and the key of the release's row order (each an owner-only file,
+//! never in a plan or a log), and, once the models decided, each released combination's values.
+//! The folder is removed with the staging folder's temporaries after the run.
+
+use crate::ClusterError;
+use arrow::array::{Array, ArrayRef, RecordBatch};
+use arrow::datatypes::{Field, Schema};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use tokumei_engine::distributed::RowFns;
+use tokumei_engine::keys::Key;
+
+/// What an executor needs besides the keys (no secret: the rules and the header).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct JobFile {
+    rules_path: PathBuf,
+    rules_src: String,
+    header: Vec<String>,
+    reference_days: i32,
+}
+
+const JOB: &str = "job.json";
+const KEY: &str = "pseudonym.key";
+const ORDER_KEY: &str = "order.key";
+const RELEASED: &str = "released.arrow";
+
+/// An owner-only file (0600 where permissions exist), written whole.
+fn private_file(path: &Path, bytes: &[u8]) -> Result<(), ClusterError> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    let mut f = o.open(path).map_err(|e| ClusterError::io(path, e))?;
+    f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| ClusterError::io(path, e))
+}
+
+/// Write the context of a prepared run into `dir` (created owner-only): the rules, the header,
+/// the reference date, the pseudonym key (if any) and a fresh key for the release's row order.
+pub(crate) fn write(dir: &Path, prepared: &tokumei_engine::Prepared, header: &[String]) -> Result<(), ClusterError> {
+    let mut b = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir).map_err(|e| ClusterError::io(dir, e))?;
+    let rules_path = prepared.job().rules.clone();
+    let rules_src = std::fs::read_to_string(&rules_path).map_err(|e| ClusterError::io(&rules_path, e))?;
+    let job = JobFile {
+        rules_path,
+        rules_src,
+        header: header.to_vec(),
+        reference_days: prepared.reference_date().days_since_epoch(),
+    };
+    let text = serde_json::to_vec(&job).map_err(|e| ClusterError::Internal(e.to_string()))?;
+    private_file(&dir.join(JOB), &text)?;
+    if let Some(key) = prepared.key() {
+        private_file(&dir.join(KEY), hex::encode(key.bytes()).as_bytes())?;
+    }
+    private_file(&dir.join(ORDER_KEY), hex::encode(Key::ephemeral().bytes()).as_bytes())?;
+    Ok(())
+}
+
+/// Write each released combination's values (the models' decision) for the executors: the
+/// combinations' cells of the global columns (`key`) and, per release column, their released
+/// values (`values`); only kept combinations.
+pub(crate) fn write_released(dir: &Path, key: &[ArrayRef], values: &[ArrayRef]) -> Result<(), ClusterError> {
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for (i, a) in key.iter().enumerate() {
+        fields.push(Field::new(format!("k{i}"), a.data_type().clone(), true));
+        columns.push(a.clone());
+    }
+    for (i, a) in values.iter().enumerate() {
+        fields.push(Field::new(format!("v{i}"), a.data_type().clone(), true));
+        columns.push(a.clone());
+    }
+    let schema = Arc::new(Schema::new(fields));
+    let batch = RecordBatch::try_new(schema.clone(), columns).map_err(|e| ClusterError::Internal(e.to_string()))?;
+    let mut bytes = Vec::new();
+    {
+        let mut w = arrow::ipc::writer::FileWriter::try_new(&mut bytes, &schema)
+            .map_err(|e| ClusterError::Internal(e.to_string()))?;
+        w.write(&batch).and_then(|_| w.finish()).map_err(|e| ClusterError::Internal(e.to_string()))?;
+    }
+    private_file(&dir.join(RELEASED), &bytes)
+}
+
+/// The released values: a combination's cells (as [`key_of`] makes them) -> its row, and the
+/// values of each release column by row.
+pub(crate) struct Released {
+    rows: HashMap<Vec<u8>, u32>,
+    /// Per release column: the values of each combination row.
+    pub(crate) values: Vec<ArrayRef>,
+}
+
+impl Released {
+    /// The released row of the combination whose cells are `key`, if released.
+    pub(crate) fn row(&self, key: &[u8]) -> Option<u32> {
+        self.rows.get(key).copied()
+    }
+}
+
+/// A run's context as an executor loaded it.
+pub(crate) struct Loaded {
+    /// The job's transforms.
+    pub(crate) fns: RowFns,
+    /// The key of the release's row order.
+    pub(crate) order_key: [u8; 32],
+    dir: PathBuf,
+    released: OnceLock<Arc<Released>>,
+}
+
+impl Loaded {
+    /// The released combinations (loaded once, when the release is being written).
+    pub(crate) fn released(&self) -> Result<Arc<Released>, ClusterError> {
+        if let Some(r) = self.released.get() {
+            return Ok(r.clone());
+        }
+        let r = Arc::new(read_released(&self.dir.join(RELEASED))?);
+        Ok(self.released.get_or_init(|| r).clone())
+    }
+}
+
+/// The contexts an executor has loaded, by folder.
+fn cache() -> &'static Mutex<HashMap<PathBuf, Arc<Loaded>>> {
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Arc<Loaded>>>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// The context in `dir`, loaded once per process (the plan validated from the rules and the
+/// header, as the coordinator did; the keys read from their owner-only files).
+pub(crate) fn load(dir: &Path) -> Result<Arc<Loaded>, ClusterError> {
+    let mut cache = cache().lock().map_err(|_| ClusterError::Internal("context cache poisoned".into()))?;
+    if let Some(l) = cache.get(dir) {
+        return Ok(l.clone());
+    }
+    // A finished run's folder is gone: forget contexts whose folder no longer exists.
+    cache.retain(|d, _| d.exists());
+    let path = dir.join(JOB);
+    let text = std::fs::read(&path).map_err(|e| ClusterError::io(&path, e))?;
+    let job: JobFile = serde_json::from_slice(&text).map_err(|e| ClusterError::Internal(e.to_string()))?;
+    let plan = tokumei_rules::validate_rules(&job.rules_path, &job.rules_src, &job.header)
+        .map_err(|d| ClusterError::Engine(tokumei_engine::EngineError::Config(d.to_string())))?;
+    let key_path = dir.join(KEY);
+    let key = match key_path.exists() {
+        true => Some(Arc::new(Key::load(&key_path)?)),
+        false => None,
+    };
+    let order = Key::load(&dir.join(ORDER_KEY))?;
+    let date = tokumei_jp::Date::from_days_since_epoch(job.reference_days);
+    let fns = RowFns::new(plan, date, key)?;
+    let loaded = Arc::new(Loaded { fns, order_key: *order.bytes(), dir: dir.to_path_buf(), released: OnceLock::new() });
+    cache.insert(dir.to_path_buf(), loaded.clone());
+    Ok(loaded)
+}
+
+/// Read the released combinations.
+fn read_released(path: &Path) -> Result<Released, ClusterError> {
+    let f = std::fs::File::open(path).map_err(|e| ClusterError::io(path, e))?;
+    let reader = arrow::ipc::reader::FileReader::try_new(f, None).map_err(|e| ClusterError::Internal(e.to_string()))?;
+    let schema = reader.schema();
+    let batches: Vec<RecordBatch> =
+        reader.collect::<Result<_, _>>().map_err(|e| ClusterError::Internal(e.to_string()))?;
+    let batch = arrow::compute::concat_batches(&schema, &batches).map_err(|e| ClusterError::Internal(e.to_string()))?;
+    let keys: Vec<ArrayRef> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.name().starts_with('k'))
+        .map(|(i, _)| batch.column(i).clone())
+        .collect();
+    let values: Vec<ArrayRef> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.name().starts_with('v'))
+        .map(|(i, _)| batch.column(i).clone())
+        .collect();
+    let mut rows = HashMap::with_capacity(batch.num_rows());
+    let mut key = Vec::new();
+    for r in 0..batch.num_rows() {
+        key.clear();
+        for a in &keys {
+            key_of(a, r, &mut key)?;
+        }
+        rows.insert(key.clone(), r as u32);
+    }
+    Ok(Released { rows, values })
+}
+
+/// Append the cell of `a` at `row` to a combination's key: a null and each value told apart
+/// (a tag byte, then the value's bytes and, for text, its length).
+pub(crate) fn key_of(a: &ArrayRef, row: usize, out: &mut Vec<u8>) -> Result<(), ClusterError> {
+    use arrow::array::AsArray;
+    use arrow::datatypes::DataType;
+    if a.is_null(row) {
+        out.push(0);
+        return Ok(());
+    }
+    match a.data_type() {
+        DataType::Utf8 => {
+            let v = a.as_string::<i32>().value(row).as_bytes();
+            out.push(1);
+            out.extend_from_slice(&(v.len() as u64).to_le_bytes());
+            out.extend_from_slice(v);
+        }
+        DataType::Int64 => {
+            out.push(2);
+            out.extend_from_slice(&a.as_primitive::<arrow::datatypes::Int64Type>().value(row).to_le_bytes());
+        }
+        DataType::Boolean => {
+            out.push(3);
+            out.push(a.as_boolean().value(row) as u8);
+        }
+        DataType::Date32 => {
+            out.push(4);
+            out.extend_from_slice(&a.as_primitive::<arrow::datatypes::Date32Type>().value(row).to_le_bytes());
+        }
+        other => return Err(ClusterError::Internal(format!("a combination's cell of type {other}"))),
+    }
+    Ok(())
+}

@@ -1,0 +1,256 @@
+//! tokumei's functions on the cluster, registered by name on the scheduler, every executor and
+//! the coordinator's session. A function's first argument is the run's context folder
+//! ([`crate::context`]): its path is all a plan carries (no rule, key or value); the function
+//! loads the context once per process and calls the engine's code (`RowFns`: the same
+//! transforms as pass 1 on one machine).
+//!
+//! - `tokumei_cell_<type>(context, plan column, value)`: the column's transform;
+//! - `tokumei_subject(context, value)`: the rules' subject in the normal form people are counted
+//!   by, keyed (HMAC under the release's order key: what the count's shuffle between executors
+//!   writes to their disks is no identifier);
+//! - `tokumei_kept(context, cells...)`: whether the row's combination of the global columns'
+//!   cells is released (the models' decision);
+//! - `tokumei_released_<type>(context, release column, cells...)`: the value the row's
+//!   combination is released with in that column (levels chosen, cells suppressed, bounds);
+//! - `tokumei_order(context, values...)`: the row's place in the release's random order (a keyed
+//!   hash of its input values under a key drawn for the release).
+//!
+//! Their errors are the engine's (a column and a reason, never a value), marked with
+//! [`MARK`] so the coordinator can tell them from DataFusion's own, which it withholds.
+
+use crate::context::{self, Loaded};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanBuilder, Int64Builder, StringArray};
+use arrow::datatypes::DataType;
+use datafusion::common::{DataFusionError, ScalarValue};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
+use std::sync::Arc;
+
+/// The start of the message of an error raised by tokumei's code on the cluster.
+pub const MARK: &str = "tokumei: ";
+
+/// What a function computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Kind {
+    Cell,
+    Subject,
+    Kept,
+    Released,
+    Order,
+}
+
+/// One of tokumei's functions.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Function {
+    name: String,
+    kind: Kind,
+    ty: DataType,
+    signature: Signature,
+}
+
+/// The types a cell may have (a transform's output).
+const TYPES: [(&str, DataType); 4] = [
+    ("utf8", DataType::Utf8),
+    ("int64", DataType::Int64),
+    ("boolean", DataType::Boolean),
+    ("date32", DataType::Date32),
+];
+
+/// The name of `prefix`'s function for cells of type `ty`.
+pub fn typed_name(prefix: &str, ty: &DataType) -> Option<String> {
+    TYPES.iter().find(|(_, t)| t == ty).map(|(n, _)| format!("{prefix}_{n}"))
+}
+
+/// Every function, to register.
+pub fn all() -> Vec<Arc<ScalarUDF>> {
+    let f = |name: String, kind, ty| {
+        Arc::new(ScalarUDF::new_from_impl(Function {
+            name,
+            kind,
+            ty,
+            signature: Signature::variadic_any(Volatility::Immutable),
+        }))
+    };
+    let mut out = Vec::new();
+    for (n, ty) in TYPES.iter() {
+        out.push(f(format!("tokumei_cell_{n}"), Kind::Cell, ty.clone()));
+        out.push(f(format!("tokumei_released_{n}"), Kind::Released, ty.clone()));
+    }
+    out.push(f("tokumei_subject".into(), Kind::Subject, DataType::Utf8));
+    out.push(f("tokumei_kept".into(), Kind::Kept, DataType::Boolean));
+    out.push(f("tokumei_order".into(), Kind::Order, DataType::Int64));
+    out
+}
+
+/// An error of tokumei's code, marked with its class (the engine's: `input`, `config`, `key`...)
+/// for the coordinator.
+fn marked(e: impl Into<crate::ClusterError>) -> DataFusionError {
+    let e: crate::ClusterError = e.into();
+    let class = match &e {
+        crate::ClusterError::Engine(x) => x.class(),
+        crate::ClusterError::Io { .. } | crate::ClusterError::Cluster(_) => "output",
+        crate::ClusterError::Internal(_) => "internal",
+    };
+    DataFusionError::Execution(format!("{MARK}[{class}] {e}"))
+}
+
+/// A bug in how a plan calls a function.
+fn bug(what: &str) -> DataFusionError {
+    marked(crate::ClusterError::Internal(what.into()))
+}
+
+/// The context named by the first argument.
+fn context_of(args: &[ColumnarValue]) -> Result<Arc<Loaded>, DataFusionError> {
+    match args.first() {
+        Some(ColumnarValue::Scalar(ScalarValue::Utf8(Some(p)))) => {
+            context::load(std::path::Path::new(p)).map_err(marked)
+        }
+        _ => Err(bug("a function's first argument is not the run's context")),
+    }
+}
+
+/// A whole-number literal argument.
+fn index_of(args: &[ColumnarValue], i: usize) -> Result<usize, DataFusionError> {
+    match args.get(i) {
+        Some(ColumnarValue::Scalar(ScalarValue::Int64(Some(n)))) if *n >= 0 => Ok(*n as usize),
+        _ => Err(bug("a function's column argument is not a number")),
+    }
+}
+
+/// An argument as an array of `rows` values.
+fn array_of(v: &ColumnarValue, rows: usize) -> Result<ArrayRef, DataFusionError> {
+    v.clone().into_array(rows)
+}
+
+/// An argument as text (input values are read as text).
+fn text_of(v: &ColumnarValue, rows: usize) -> Result<StringArray, DataFusionError> {
+    let a = array_of(v, rows)?;
+    let a = arrow::compute::cast(&a, &DataType::Utf8)?;
+    Ok(a.as_string::<i32>().clone())
+}
+
+/// Each row's combination of the global columns' cells (arguments `from..`), looked up in the
+/// released combinations: its row there, if released.
+fn released_rows(
+    cx: &Loaded,
+    args: &[ColumnarValue],
+    from: usize,
+    rows: usize,
+) -> Result<Vec<Option<u32>>, DataFusionError> {
+    let released = cx.released().map_err(marked)?;
+    let cells: Vec<ArrayRef> = args[from..].iter().map(|a| array_of(a, rows)).collect::<Result<_, _>>()?;
+    let mut key = Vec::new();
+    let mut out = Vec::with_capacity(rows);
+    for r in 0..rows {
+        key.clear();
+        for c in &cells {
+            context::key_of(c, r, &mut key).map_err(marked)?;
+        }
+        out.push(released.row(&key));
+    }
+    Ok(out)
+}
+
+impl ScalarUDFImpl for Function {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> datafusion::common::Result<DataType> {
+        Ok(self.ty.clone())
+    }
+
+    fn invoke_with_args(&self, a: ScalarFunctionArgs) -> datafusion::common::Result<ColumnarValue> {
+        let (args, rows) = (&a.args, a.number_rows);
+        let cx = context_of(args)?;
+        let out: ArrayRef = match self.kind {
+            Kind::Cell => {
+                let column = index_of(args, 1)?;
+                let values = text_of(args.get(2).ok_or_else(|| bug("a cell without its value"))?, rows)?;
+                let cells = cx.fns.apply(column, &values).map_err(marked)?;
+                if cells.data_type() != &self.ty {
+                    return Err(bug("a column's cells are not of its function's type"));
+                }
+                cells
+            }
+            Kind::Subject => {
+                let values = text_of(args.get(1).ok_or_else(|| bug("a subject without its value"))?, rows)?;
+                let subjects = cx.fns.subjects(&values).map_err(marked)?;
+                Arc::new(keyed(&cx.order_key, &subjects))
+            }
+            Kind::Kept => {
+                let found = released_rows(&cx, args, 1, rows)?;
+                let mut b = BooleanBuilder::with_capacity(rows);
+                found.iter().for_each(|r| b.append_value(r.is_some()));
+                Arc::new(b.finish())
+            }
+            Kind::Released => {
+                let column = index_of(args, 1)?;
+                let found = released_rows(&cx, args, 2, rows)?;
+                let released = cx.released().map_err(marked)?;
+                let values = released.values.get(column).ok_or_else(|| bug("no such release column"))?;
+                // Rows not released take null here; the plan keeps only released rows.
+                let idx: arrow::array::UInt32Array = found.into_iter().collect();
+                let taken = arrow::compute::take(values.as_ref(), &idx, None)?;
+                if taken.data_type() != &self.ty {
+                    return Err(bug("a release column is not of its function's type"));
+                }
+                taken
+            }
+            Kind::Order => {
+                let values: Vec<StringArray> = args[1..].iter().map(|v| text_of(v, rows)).collect::<Result<_, _>>()?;
+                Arc::new(order(&cx.order_key, &values, rows))
+            }
+        };
+        Ok(ColumnarValue::Array(out))
+    }
+}
+
+/// Each value's keyed hash (HMAC-SHA-256 under `key`, domain-separated from the row order's, its
+/// first 16 bytes in hex): equal values, equal hashes; no value readable from them.
+fn keyed(key: &[u8; 32], values: &StringArray) -> StringArray {
+    use hmac::{Hmac, KeyInit, Mac};
+    let keyed = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key).ok();
+    values
+        .iter()
+        .map(|v| {
+            let (v, mut mac) = (v?, keyed.clone()?);
+            mac.update(b"subject\0");
+            mac.update(v.as_bytes());
+            Some(hex::encode(&mac.finalize().into_bytes()[..16]))
+        })
+        .collect()
+}
+
+/// Each row's place in the release's random order: HMAC-SHA-256 under the release's order key
+/// of its input values (each length-prefixed; a missing one marked), its first 8 bytes.
+fn order(key: &[u8; 32], values: &[StringArray], rows: usize) -> arrow::array::Int64Array {
+    use hmac::{Hmac, KeyInit, Mac};
+    let keyed = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key).ok();
+    let mut b = Int64Builder::with_capacity(rows);
+    for r in 0..rows {
+        let Some(mut mac) = keyed.clone() else {
+            b.append_value(0);
+            continue;
+        };
+        for v in values {
+            match v.is_null(r) {
+                true => mac.update(&[0]),
+                false => {
+                    let s = v.value(r).as_bytes();
+                    mac.update(&[1]);
+                    mac.update(&(s.len() as u64).to_le_bytes());
+                    mac.update(s);
+                }
+            }
+        }
+        let d = mac.finalize().into_bytes();
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&d[..8]);
+        b.append_value(i64::from_le_bytes(first));
+    }
+    b.finish()
+}

@@ -1,0 +1,315 @@
+//! The coordinator's queries on the cluster, as DataFusion plans over the input's parts that
+//! call tokumei's functions ([`crate::functions`]): whether any person has several rows, the
+//! class table, and the release's rows written as Parquet. A plan names the run's context
+//! folder, the input's parts and its column names; never a key or a value.
+
+use crate::ClusterError;
+use crate::functions::{self, MARK};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::datatypes::{DataType, Field, Schema};
+use datafusion::common::{Column, DataFusionError};
+use datafusion::logical_expr::{Expr, ScalarUDF, lit};
+use datafusion::prelude::{DataFrame, SessionContext};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokumei_engine::EngineError;
+use tokumei_engine::distributed::Shape;
+use tokumei_engine::run::aggregated::{ClassTable, Decided};
+use tokumei_rules::{InputFormat, Job, Plan};
+
+/// A session on the cluster for one run.
+pub(crate) struct Session {
+    rt: tokio::runtime::Runtime,
+    ctx: SessionContext,
+    input: DataFrame,
+    dir: String,
+    header: Vec<String>,
+}
+
+/// A DataFusion error as the run reports it: tokumei's own (marked, value-free) with its class;
+/// any other withheld (DataFusion's message can quote a value), save that it happened.
+pub(crate) fn df_error(e: DataFusionError) -> ClusterError {
+    let text = e.to_string();
+    let Some(at) = text.find(MARK) else {
+        return ClusterError::Cluster(
+            "a query failed on the cluster (its message is withheld: it may quote a value of the input)".into(),
+        );
+    };
+    let ours = text[at + MARK.len()..].lines().next().unwrap_or_default().to_string();
+    let (class, message) = match ours.strip_prefix('[').and_then(|r| r.split_once("] ")) {
+        Some((c, m)) => (c.to_string(), m.to_string()),
+        None => (String::new(), ours),
+    };
+    ClusterError::Engine(match class.as_str() {
+        "config" => EngineError::Config(message),
+        "input" => EngineError::Input { file: PathBuf::from("the cluster's input"), message },
+        "key" => EngineError::Key(message),
+        "privacy" => EngineError::Privacy(message),
+        _ => EngineError::Internal(message),
+    })
+}
+
+/// The column of each row's place in the release's order (dropped before the rows are written).
+const ORDER: &str = "__tokumei_order";
+
+/// A column of the input by name (names are the extract's, often Japanese: never parsed).
+fn column(name: &str) -> Expr {
+    Expr::Column(Column::new_unqualified(name))
+}
+
+/// tokumei's function `name`.
+fn function(name: &str) -> Result<Arc<ScalarUDF>, ClusterError> {
+    functions::all()
+        .into_iter()
+        .find(|f| f.name() == name)
+        .ok_or_else(|| ClusterError::Internal(format!("no function {name}")))
+}
+
+impl Session {
+    /// Connect to the scheduler at `url` and open the input's parts.
+    pub(crate) fn connect(
+        url: &str,
+        dir: &Path,
+        job: &Job,
+        parts: &[PathBuf],
+        header: &[String],
+    ) -> Result<Session, ClusterError> {
+        use ballista::prelude::{SessionConfigExt, SessionContextExt};
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| ClusterError::Internal(e.to_string()))?;
+        let input = job.inputs.first().ok_or_else(|| EngineError::Config("the job names no input".into()))?;
+        let paths: Vec<String> = parts.iter().map(|p| absolute(p).display().to_string()).collect();
+        let (ctx, df) = rt.block_on(async {
+            let config = datafusion::prelude::SessionConfig::new_with_ballista()
+                .with_ballista_job_name("tokumei run")
+                .with_target_partitions(parts.len().clamp(2, 64));
+            let state =
+                datafusion::execution::SessionStateBuilder::new().with_default_features().with_config(config).build();
+            let ctx = SessionContext::remote_with_state(url, state)
+                .await
+                .map_err(|e| ClusterError::Cluster(format!("cannot reach the scheduler at {url}: {e}")))?;
+            for f in functions::all() {
+                ctx.register_udf(f.as_ref().clone());
+            }
+            let df = match input.format {
+                InputFormat::Csv => {
+                    let schema =
+                        Schema::new(header.iter().map(|h| Field::new(h, DataType::Utf8, true)).collect::<Vec<_>>());
+                    let options = datafusion::prelude::CsvReadOptions::new()
+                        .has_header(true)
+                        .delimiter(input.delimiter)
+                        .schema(&schema)
+                        .newlines_in_values(true)
+                        .file_extension("");
+                    ctx.read_csv(paths, options).await
+                }
+                InputFormat::Parquet => {
+                    ctx.read_parquet(paths, datafusion::prelude::ParquetReadOptions::default().file_extension("")).await
+                }
+            }
+            .map_err(df_error)?;
+            Ok::<_, ClusterError>((ctx, df))
+        })?;
+        Ok(Session { rt, ctx, input: df, dir: absolute(dir).display().to_string(), header: header.to_vec() })
+    }
+
+    /// `tokumei_cell_<type>(context, plan column, input column)`.
+    fn cell(&self, plan_column: usize, input: usize, ty: &DataType) -> Result<Expr, ClusterError> {
+        let name = functions::typed_name("tokumei_cell", ty)
+            .ok_or_else(|| ClusterError::Internal(format!("no cell function for {ty}")))?;
+        let input = self.header.get(input).ok_or_else(|| ClusterError::Internal("no such input column".into()))?;
+        Ok(function(&name)?.call(vec![lit(self.dir.clone()), lit(plan_column as i64), column(input)]))
+    }
+
+    /// The global columns' cells of each row.
+    fn cells(&self, shape: &Shape) -> Result<Vec<Expr>, ClusterError> {
+        shape.global.iter().map(|g| self.cell(g.plan, g.input, &g.ty)).collect()
+    }
+
+    /// Refuse when some person (the rules' subject, in the normal form people are counted by)
+    /// has several rows: people are then counted row by row, which has no distributed form yet.
+    pub(crate) fn check_people(&self, shape: &Shape) -> Result<(), ClusterError> {
+        let Some(subject) = shape.subject else { return Ok(()) };
+        let name = self.header.get(subject).ok_or_else(|| ClusterError::Internal("no subject column".into()))?;
+        let key = function("tokumei_subject")?.call(vec![lit(self.dir.clone()), column(name)]);
+        let counted = self.input.clone().aggregate(
+            vec![],
+            vec![
+                datafusion::functions_aggregate::count::count(lit(1)).alias("rows"),
+                datafusion::functions_aggregate::count::count_distinct(key).alias("people"),
+            ],
+        );
+        let batches = self.rt.block_on(async { counted.map_err(df_error)?.collect().await.map_err(df_error) })?;
+        let (rows, people) = match batches.iter().find(|b| b.num_rows() > 0) {
+            Some(b) => (int_at(b.column(0)), int_at(b.column(1))),
+            None => (0, 0),
+        };
+        if rows != people {
+            return Err(EngineError::Config(format!(
+                "this job cannot run on the cluster: some people have several rows ({rows} rows are {people} people); counting people row by row has no distributed form yet: run it on one machine (without --cluster)"
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
+    /// The class table: each combination of the global columns' cells with its rows (and one
+    /// raw value of the columns the search labels from).
+    pub(crate) fn class_table(&self, shape: &Shape) -> Result<ClassTable, ClusterError> {
+        use datafusion::functions_aggregate::{count::count, min_max::min};
+        let cells = self.cells(shape)?;
+        let group: Vec<Expr> = cells.into_iter().enumerate().map(|(i, e)| e.alias(format!("g{i}"))).collect();
+        let mut aggregates = vec![count(lit(1)).alias("rows")];
+        for (i, g) in shape.global.iter().enumerate().filter(|(_, g)| g.representative) {
+            let name = self.header.get(g.input).ok_or_else(|| ClusterError::Internal("no such input column".into()))?;
+            aggregates.push(min(column(name)).alias(format!("r{i}")));
+        }
+        let df = self.input.clone().aggregate(group, aggregates);
+        let batches = self.rt.block_on(async { df.map_err(df_error)?.collect().await.map_err(df_error) })?;
+        let schema = match batches.first() {
+            Some(b) => b.schema(),
+            None => {
+                return Err(EngineError::Input {
+                    file: PathBuf::from("the cluster's input"),
+                    message: "no row".into(),
+                }
+                .into());
+            }
+        };
+        let all =
+            arrow::compute::concat_batches(&schema, &batches).map_err(|e| ClusterError::Internal(e.to_string()))?;
+        table_of(shape, &all)
+    }
+
+    /// Write the released rows as Parquet files into `out`: the rows of released combinations,
+    /// each column as decided (a global column's released value looked up by the row's
+    /// combination, a local one transformed from the row's input), in a random order, with the
+    /// release's schema and metadata.
+    pub(crate) fn write(
+        &self,
+        shape: &Shape,
+        plan: &Plan,
+        header: &[String],
+        decided: &Decided,
+        out: &Path,
+    ) -> Result<(), ClusterError> {
+        let cells = self.cells(shape)?;
+        let with_context = |first: Vec<Expr>| first.into_iter().chain(cells.iter().cloned()).collect::<Vec<_>>();
+        let kept = function("tokumei_kept")?.call(with_context(vec![lit(self.dir.clone())]));
+        let order_args = std::iter::once(lit(self.dir.clone())).chain(header.iter().map(|h| column(h))).collect();
+        let order = function("tokumei_order")?.call(order_args);
+        let mut select = Vec::new();
+        let mut value = 0i64;
+        for (j, field) in decided.schema.fields().iter().enumerate() {
+            let expr = match (decided.local.get(j).copied().flatten(), decided.by_combination.get(j)) {
+                (Some(p), _) => {
+                    let input = plan
+                        .columns
+                        .get(p)
+                        .map(|c| c.input_index)
+                        .ok_or_else(|| ClusterError::Internal("no such column".into()))?;
+                    self.cell(p, input, field.data_type())?
+                }
+                (None, Some(Some(_))) => {
+                    let name = functions::typed_name("tokumei_released", field.data_type()).ok_or_else(|| {
+                        ClusterError::Internal(format!("no release function for {}", field.data_type()))
+                    })?;
+                    value += 1;
+                    function(&name)?.call(with_context(vec![lit(self.dir.clone()), lit(value - 1)]))
+                }
+                _ => return Err(ClusterError::Internal("a release column without its values".into())),
+            };
+            select.push(expr.alias_with_metadata(field.name(), Some(field.metadata().into())));
+        }
+        let mut options = datafusion::config::TableParquetOptions::default();
+        options.global.compression = Some("zstd(1)".into());
+        options.global.max_row_group_size = 1 << 20;
+        options.key_value_metadata = decided.metadata.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect();
+        let path = format!("{}/", absolute(out).display());
+        // The released values are made before the rows are sorted (and shuffled between the
+        // executors for it): what a shuffle file on an executor's disk holds is released values
+        // and each row's place, not the input's.
+        let names: Vec<Expr> = decided.schema.fields().iter().map(|f| column(f.name())).collect();
+        select.push(order.alias(ORDER));
+        let df = self
+            .input
+            .clone()
+            .filter(kept)
+            .and_then(|d| d.select(select))
+            .and_then(|d| d.sort(vec![column(ORDER).sort(true, false)]))
+            .and_then(|d| d.select(names));
+        let write = datafusion::dataframe::DataFrameWriteOptions::new().with_single_file_output(false);
+        self.rt.block_on(async {
+            df.map_err(df_error)?.write_parquet(&path, write, Some(options)).await.map_err(df_error)
+        })?;
+        let _ = &self.ctx;
+        Ok(())
+    }
+}
+
+/// A path from the root (the executors do not share the coordinator's working folder).
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// A count from the cluster.
+fn int_at(a: &ArrayRef) -> u64 {
+    match a.data_type() {
+        DataType::Int64 if !a.is_null(0) => a.as_primitive::<arrow::datatypes::Int64Type>().value(0).max(0) as u64,
+        _ => 0,
+    }
+}
+
+/// The class table from the cluster's grouped rows (`g<i>` cells, `rows`, `r<i>` raw values).
+fn table_of(shape: &Shape, all: &RecordBatch) -> Result<ClassTable, ClusterError> {
+    let schema = all.schema();
+    let col = |name: &str| -> Result<ArrayRef, ClusterError> {
+        let i = schema.index_of(name).map_err(|e| ClusterError::Internal(e.to_string()))?;
+        Ok(all.column(i).clone())
+    };
+    let rows = col("rows")?;
+    let rows =
+        rows.as_primitive_opt::<arrow::datatypes::Int64Type>().ok_or_else(|| ClusterError::Internal("rows".into()))?;
+    let weights: Vec<u32> = rows
+        .values()
+        .iter()
+        .map(|n| {
+            u32::try_from(*n).map_err(|_| EngineError::Input {
+                file: PathBuf::from("the cluster's input"),
+                message: "more than 2^32 rows share one combination of cells".into(),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let mut columns = Vec::new();
+    let mut representatives = Vec::new();
+    for (i, g) in shape.global.iter().enumerate() {
+        columns.push(col(&format!("g{i}"))?);
+        representatives.push(match g.representative {
+            true => Some(
+                arrow::compute::cast(&col(&format!("r{i}"))?, &DataType::Utf8)
+                    .map_err(|e| ClusterError::Internal(e.to_string()))?,
+            ),
+            false => None,
+        });
+    }
+    Ok(ClassTable { columns, representatives, weights, input_sha256: String::new(), ingest_ms: 0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_marked_errors_are_shown() {
+        let ours = DataFusionError::Execution(format!("{MARK}[input] a value of column `x` is malformed: not a date"));
+        match df_error(ours) {
+            ClusterError::Engine(EngineError::Input { message, .. }) => assert!(message.contains("column `x`")),
+            other => panic!("{other:?}"),
+        }
+        let theirs = DataFusionError::Execution("Csv error: value 山田太郎 is wrong".into());
+        let shown = df_error(theirs).to_string();
+        assert!(!shown.contains("山田"), "{shown}");
+    }
+}
