@@ -133,8 +133,8 @@ impl Cluster {
 
 /// The released rows written by the cluster into the release folder: the released
 /// combinations handed to the executors, the rows written as Parquet parts in the staging
-/// folder's temporaries, then moved into the release folder (`<dataset>.parquet`, or
-/// `<dataset>-part-NNNNN.parquet` when the cluster wrote several). Each file's name and SHA-256.
+/// folder's temporaries, then moved into the release folder as `<dataset>.parquet` once it is
+/// the only file and holds exactly the kept rows. Its name and SHA-256.
 #[allow(clippy::too_many_arguments)]
 fn write_release(
     session: &Session,
@@ -155,26 +155,45 @@ fn write_release(
     let out = target.tmp_dir.join("cluster-out");
     std::fs::create_dir_all(&out).map_err(|e| ClusterError::io(&out, e))?;
     session.write(shape, plan, header, decided, &out)?;
-    let mut written: Vec<PathBuf> = std::fs::read_dir(&out)
+    let written: Vec<PathBuf> = std::fs::read_dir(&out)
         .map_err(|e| ClusterError::io(&out, e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
         .collect();
-    written.sort();
-    let mut files = Vec::new();
-    for (i, p) in written.iter().enumerate() {
-        let name = match written.len() {
-            1 => format!("{}.parquet", plan.dataset),
-            _ => format!("{}-part-{i:05}.parquet", plan.dataset),
-        };
-        let to = target.release_dir.join(&name);
-        std::fs::rename(p, &to).map_err(|e| ClusterError::io(&to, e))?;
-        files.push((name, tokumei_engine::output::sha256_file(&to)?));
+    if written.len() != 1 {
+        return Err(ClusterError::Cluster(format!(
+            "the cluster wrote {} release files where one was asked: nothing is published",
+            written.len()
+        )));
     }
-    if files.is_empty() {
-        return Err(ClusterError::Internal("the cluster wrote no Parquet file".into()));
+    // Fail closed on what the file holds: a write task run twice (an executor declared dead
+    // while it still wrote) adds a second copy of its rows under new names, a part changed
+    // under the run can lose rows. Nothing is published unless the file holds exactly the rows
+    // the models kept.
+    let rows = parquet_rows(&written)?;
+    if rows != decided.report.rows_out {
+        return Err(ClusterError::Cluster(format!(
+            "the cluster wrote {rows} rows where the models kept {}: nothing is published",
+            decided.report.rows_out
+        )));
     }
-    Ok(files)
+    let name = format!("{}.parquet", plan.dataset);
+    let to = target.release_dir.join(&name);
+    std::fs::rename(&written[0], &to).map_err(|e| ClusterError::io(&to, e))?;
+    Ok(vec![(name, tokumei_engine::output::sha256_file(&to)?)])
+}
+
+/// The rows of the Parquet files `paths`, from their footers.
+fn parquet_rows(paths: &[PathBuf]) -> Result<u64, ClusterError> {
+    use parquet::file::reader::FileReader;
+    let mut rows = 0u64;
+    for p in paths {
+        let f = std::fs::File::open(p).map_err(|e| ClusterError::io(p, e))?;
+        let reader = parquet::file::reader::SerializedFileReader::new(f)
+            .map_err(|e| ClusterError::Cluster(format!("the written release cannot be read: {e}")))?;
+        rows += reader.metadata().file_metadata().num_rows().max(0) as u64;
+    }
+    Ok(rows)
 }
 
 fn internal(e: arrow::error::ArrowError) -> ClusterError {

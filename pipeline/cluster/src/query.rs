@@ -84,7 +84,11 @@ impl Session {
         let (ctx, df) = rt.block_on(async {
             let config = datafusion::prelude::SessionConfig::new_with_ballista()
                 .with_ballista_job_name("tokumei run")
-                .with_target_partitions(parts.len().clamp(2, 64));
+                .with_target_partitions(parts.len().clamp(2, 64))
+                // One release file, as on one machine (the report names one file and its hash):
+                // the sorted rows reach the writer as one stream, not dealt round-robin into parts.
+                .set_usize("datafusion.execution.minimum_parallel_output_files", 1)
+                .set_usize("datafusion.execution.soft_max_rows_per_output_file", usize::MAX);
             let state =
                 datafusion::execution::SessionStateBuilder::new().with_default_features().with_config(config).build();
             let ctx = SessionContext::remote_with_state(url, state)
