@@ -2,7 +2,8 @@
 //! (owner-only) and the executors read, named in the plans by its path only. It holds the rules
 //! and the input's header (from which an executor validates the same plan), the reference date,
 //! the per-release pseudonym key and the key of the release's row order (each an owner-only file,
-//! never in a plan or a log), and, once the models decided, each released combination's values.
+//! never in a plan or a log), and, once the models decided, the residual scan's request (its
+//! hasher's seed, a secret, and the keys it wants) and each released combination's values.
 //! The folder is removed with the staging folder's temporaries after the run.
 
 use crate::ClusterError;
@@ -12,7 +13,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-use tokumei_engine::distributed::RowFns;
+use tokumei_engine::distributed::{RowFns, RowScan, ScanRequest};
 use tokumei_engine::keys::Key;
 
 /// What an executor needs besides the keys (no secret: the rules and the header).
@@ -28,6 +29,7 @@ const JOB: &str = "job.json";
 const KEY: &str = "pseudonym.key";
 const ORDER_KEY: &str = "order.key";
 const RELEASED: &str = "released.arrow";
+const SCAN: &str = "scan.bin";
 
 /// An owner-only file (0600 where permissions exist), written whole.
 fn private_file(path: &Path, bytes: &[u8]) -> Result<(), ClusterError> {
@@ -88,6 +90,12 @@ pub(crate) fn write_released(dir: &Path, key: &[ArrayRef], values: &[ArrayRef]) 
     private_file(&dir.join(RELEASED), &bytes)
 }
 
+/// Write the residual scan's request (the run's hasher seed and the keys wanted) for the
+/// executors, owner-only.
+pub(crate) fn write_scan(dir: &Path, request: &ScanRequest) -> Result<(), ClusterError> {
+    private_file(&dir.join(SCAN), &request.to_bytes())
+}
+
 /// The released values: a combination's cells (as [`key_of`] makes them) -> its row, and the
 /// values of each release column by row.
 pub(crate) struct Released {
@@ -111,9 +119,22 @@ pub(crate) struct Loaded {
     pub(crate) order_key: [u8; 32],
     dir: PathBuf,
     released: OnceLock<Arc<Released>>,
+    scan: OnceLock<Arc<RowScan>>,
 }
 
 impl Loaded {
+    /// The residual scan's half on the rows (loaded once, when the scan runs).
+    pub(crate) fn scan(&self) -> Result<Arc<RowScan>, ClusterError> {
+        if let Some(s) = self.scan.get() {
+            return Ok(s.clone());
+        }
+        let path = self.dir.join(SCAN);
+        let bytes = std::fs::read(&path).map_err(|e| ClusterError::io(&path, e))?;
+        let request = ScanRequest::from_bytes(&bytes)?;
+        let s = Arc::new(RowScan::new(self.fns.plan(), &request));
+        Ok(self.scan.get_or_init(|| s).clone())
+    }
+
     /// The released combinations (loaded once, when the release is being written).
     pub(crate) fn released(&self) -> Result<Arc<Released>, ClusterError> {
         if let Some(r) = self.released.get() {
@@ -152,7 +173,13 @@ pub(crate) fn load(dir: &Path) -> Result<Arc<Loaded>, ClusterError> {
     let order = Key::load(&dir.join(ORDER_KEY))?;
     let date = tokumei_jp::Date::from_days_since_epoch(job.reference_days);
     let fns = RowFns::new(plan, date, key)?;
-    let loaded = Arc::new(Loaded { fns, order_key: *order.bytes(), dir: dir.to_path_buf(), released: OnceLock::new() });
+    let loaded = Arc::new(Loaded {
+        fns,
+        order_key: *order.bytes(),
+        dir: dir.to_path_buf(),
+        released: OnceLock::new(),
+        scan: OnceLock::new(),
+    });
     cache.insert(dir.to_path_buf(), loaded.clone());
     Ok(loaded)
 }

@@ -7,7 +7,7 @@ use crate::query::Session;
 use crate::{ClusterError, context, input};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use tokumei_engine::distributed::{Shape, refusal};
+use tokumei_engine::distributed::{RowScan, Shape, refusal};
 use tokumei_engine::run::aggregated::{self, Decided};
 use tokumei_engine::run::{Prepared, RunError, RunFacts, RunOptions, RunOutcome, Target};
 
@@ -111,7 +111,14 @@ impl Cluster {
         opts.progress.finish();
         let ingest_ms = table.ingest_ms;
         let key_columns = table.columns.clone();
-        let decided = aggregated::decide(prepared, table, opts, target).map_err(Stop::Run)?;
+        let mut decided = aggregated::decide(prepared, table, opts, target).map_err(Stop::Run)?;
+        if let Some(request) = decided.scan.clone() {
+            opts.progress.stage("residual scan on the cluster", None);
+            context::write_scan(&dir.0, &request)?;
+            let (hits, told) = session.scan(&RowScan::new(&plan, &request))?;
+            aggregated::judge(&mut decided, &hits, &told).map_err(ClusterError::Engine)?;
+            opts.progress.finish();
+        }
         let written_at = Instant::now();
         opts.progress.stage("writing on the cluster", None);
         let files = write_release(&session, &dir.0, &shape, &plan, &header, &decided, &key_columns, target)?;

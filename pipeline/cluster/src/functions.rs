@@ -13,7 +13,11 @@
 //! - `tokumei_released_<type>(context, release column, cells...)`: the value the row's
 //!   combination is released with in that column (levels chosen, cells suppressed, bounds);
 //! - `tokumei_order(context, values...)`: the row's place in the release's random order (a keyed
-//!   hash of its input values under a key drawn for the release).
+//!   hash of its input values under a key drawn for the release);
+//! - `tokumei_scan(context, values...)`: the row's identifier values' keys that the residual scan
+//!   wants (keyed hashes, null when none: `tokumei_engine::distributed::RowScan`);
+//! - `tokumei_shaped(context, value)`: 1 when a value is shaped like a person name, 0 when not,
+//!   null when blank (whether a column's values are names is told by how many are).
 //!
 //! Their errors are the engine's (a column and a reason, never a value), marked with
 //! [`MARK`] so the coordinator can tell them from DataFusion's own, which it withholds.
@@ -36,6 +40,8 @@ enum Kind {
     Kept,
     Released,
     Order,
+    Scan,
+    Shaped,
 }
 
 /// One of tokumei's functions.
@@ -78,6 +84,8 @@ pub fn all() -> Vec<Arc<ScalarUDF>> {
     out.push(f("tokumei_subject".into(), Kind::Subject, DataType::Utf8));
     out.push(f("tokumei_kept".into(), Kind::Kept, DataType::Boolean));
     out.push(f("tokumei_order".into(), Kind::Order, DataType::Int64));
+    out.push(f("tokumei_scan".into(), Kind::Scan, DataType::Utf8));
+    out.push(f("tokumei_shaped".into(), Kind::Shaped, DataType::Int64));
     out
 }
 
@@ -203,6 +211,14 @@ impl ScalarUDFImpl for Function {
             Kind::Order => {
                 let values: Vec<StringArray> = args[1..].iter().map(|v| text_of(v, rows)).collect::<Result<_, _>>()?;
                 Arc::new(order(&cx.order_key, &values, rows))
+            }
+            Kind::Scan => {
+                let values: Vec<StringArray> = args[1..].iter().map(|v| text_of(v, rows)).collect::<Result<_, _>>()?;
+                Arc::new(cx.scan().map_err(marked)?.hits(&values).map_err(marked)?)
+            }
+            Kind::Shaped => {
+                let values = text_of(args.get(1).ok_or_else(|| bug("a name check without its value"))?, rows)?;
+                Arc::new(tokumei_engine::distributed::RowScan::shaped(&values))
             }
         };
         Ok(ColumnarValue::Array(out))

@@ -13,7 +13,7 @@ use datafusion::prelude::{DataFrame, SessionContext};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokumei_engine::EngineError;
-use tokumei_engine::distributed::Shape;
+use tokumei_engine::distributed::{Hit, RowScan, Shape};
 use tokumei_engine::run::aggregated::{ClassTable, Decided};
 use tokumei_rules::{InputFormat, Job, Plan};
 
@@ -187,6 +187,48 @@ impl Session {
         table_of(shape, &all)
     }
 
+    /// The residual scan's read of the rows: the keys of their identifier values that the scan
+    /// wants (the request in the context folder), and, per name input whose values are names
+    /// only if most are, whether they are. One pass: rows grouped by their wanted keys (nearly
+    /// all rows have none), each group counting the values shaped like names.
+    pub(crate) fn scan(&self, scan: &RowScan) -> Result<(Vec<Hit>, Vec<bool>), ClusterError> {
+        use datafusion::functions_aggregate::{count::count, sum::sum};
+        let input_column = |i: usize| -> Result<Expr, ClusterError> {
+            let name = self.header.get(i).ok_or_else(|| ClusterError::Internal("no such input column".into()))?;
+            Ok(column(name))
+        };
+        let args = std::iter::once(Ok(lit(self.dir.clone())))
+            .chain(scan.inputs().iter().map(|i| input_column(*i)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let hits = function("tokumei_scan")?.call(args).alias("hits");
+        let detected = scan.detected();
+        let mut aggregates = vec![count(lit(1)).alias("rows")];
+        for (j, (_, input)) in detected.iter().enumerate() {
+            let shaped = function("tokumei_shaped")?.call(vec![lit(self.dir.clone()), input_column(*input)?]);
+            aggregates.push(count(shaped.clone()).alias(format!("p{j}")));
+            aggregates.push(sum(shaped).alias(format!("s{j}")));
+        }
+        let df = self.input.clone().aggregate(vec![hits], aggregates);
+        let batches = self.rt.block_on(async { df.map_err(df_error)?.collect().await.map_err(df_error) })?;
+        let mut found = Vec::new();
+        let mut counts = vec![(0u64, 0u64); detected.len()];
+        for b in &batches {
+            let hits = b.column(0).as_string_opt::<i32>().ok_or_else(|| ClusterError::Internal("hits".into()))?;
+            for r in 0..b.num_rows() {
+                if !hits.is_null(r) {
+                    tokumei_engine::distributed::parse_hits(hits.value(r), &mut found)?;
+                }
+                for (j, (present, shaped)) in counts.iter_mut().enumerate() {
+                    *present += int_in(b.column(2 + 2 * j), r);
+                    *shaped += int_in(b.column(3 + 2 * j), r);
+                }
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        Ok((found, scan.told(&counts)))
+    }
+
     /// Write the released rows as Parquet files into `out`: the rows of released combinations,
     /// each column as decided (a global column's released value looked up by the row's
     /// combination, a local one transformed from the row's input), in a random order, with the
@@ -258,10 +300,17 @@ fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
-/// A count from the cluster.
+/// A count from the cluster (its first row).
 fn int_at(a: &ArrayRef) -> u64 {
+    int_in(a, 0)
+}
+
+/// A count from the cluster at `row` (0 when null).
+fn int_in(a: &ArrayRef, row: usize) -> u64 {
     match a.data_type() {
-        DataType::Int64 if !a.is_null(0) => a.as_primitive::<arrow::datatypes::Int64Type>().value(0).max(0) as u64,
+        DataType::Int64 if row < a.len() && !a.is_null(row) => {
+            a.as_primitive::<arrow::datatypes::Int64Type>().value(row).max(0) as u64
+        }
         _ => 0,
     }
 }

@@ -75,6 +75,7 @@ const PARTICLE_AFTER: u64 = 1 << 63;
 /// claim of a pseudorandom function; it cost more CPU: docs/benchmarks.md.)
 #[derive(Clone)]
 pub struct KeyHasher {
+    seed: [u64; 2],
     per_hasher: u64,
     shared: foldhash::SharedSeed,
 }
@@ -84,7 +85,7 @@ impl Default for KeyHasher {
         use rand::RngExt;
         let mut seed = [0u64; 2];
         rand::rng().fill(&mut seed);
-        KeyHasher { per_hasher: seed[0], shared: foldhash::SharedSeed::from_u64(seed[1]) }
+        KeyHasher::from_seed(seed)
     }
 }
 
@@ -92,6 +93,17 @@ impl KeyHasher {
     /// A hasher under a new random seed.
     pub fn new() -> KeyHasher {
         KeyHasher::default()
+    }
+
+    /// The hasher of the 128-bit seed `seed` (one run's processes hash alike: the cluster's
+    /// executors get the coordinator's seed in an owner-only file, never in a plan or a log).
+    pub fn from_seed(seed: [u64; 2]) -> KeyHasher {
+        KeyHasher { seed, per_hasher: seed[0], shared: foldhash::SharedSeed::from_u64(seed[1]) }
+    }
+
+    /// The seed (a secret of the run: for the cluster's context file only).
+    pub fn seed(&self) -> [u64; 2] {
+        self.seed
     }
 
     /// The hash of `value` under the run's key.
@@ -123,6 +135,19 @@ pub struct Lengths {
 }
 
 impl Lengths {
+    /// Every length a key can have (what the scan looks for when the keys are not known yet:
+    /// the cluster's, whose keys are read after the released texts are known).
+    pub fn all() -> Lengths {
+        let mut values = [u64::MAX; MAX_VALUE / 64];
+        values[0] &= !1;
+        Lengths {
+            whole: ((1u64 << (MAX_WHOLE + 1)) - 1) & !3,
+            part: ((1u32 << (MAX_PART + 1)) - 1) & !1,
+            numbers: true,
+            values,
+        }
+    }
+
     /// Both sets' lengths.
     pub fn merge(&mut self, other: &Lengths) {
         self.whole |= other.whole;
@@ -520,6 +545,43 @@ impl Scanner {
             sink.number(v, source);
         }
         Scanner::of(hasher, keys, lens)
+    }
+
+    /// The keys of every stretch of `texts` that could be an identifier value of any length
+    /// ([`Lengths::all`]), sorted: the keys a row's values can match in these texts (the
+    /// cluster's executors keep only those of their rows' keys).
+    pub fn wanted<'t>(hasher: &KeyHasher, texts: impl IntoIterator<Item = &'t str>) -> Vec<u64> {
+        let lens = Lengths::all();
+        let s = Scanner {
+            hasher: hasher.clone(),
+            lens,
+            index: Vec::new(),
+            dir: Vec::new(),
+            heads: false,
+            lists: lens.lists(),
+        };
+        let mut keep = Vec::new();
+        for t in texts {
+            let t = scrub::text_norm(t);
+            for what in [What::Whole, What::Part, What::Number, What::Value] {
+                s.stretches(&t, what, false, &mut |key, _| {
+                    keep.push(key);
+                    false
+                });
+            }
+        }
+        keep.sort_unstable();
+        keep.dedup();
+        keep
+    }
+
+    /// A scanner over `keys` (a row's keys that [`Scanner::wanted`] kept, gathered from
+    /// wherever they were made), looking at every length: it finds in the texts `wanted` was
+    /// given what a scanner over every key of the rows finds.
+    pub fn of_keys(hasher: KeyHasher, keys: Vec<(u64, u32)>) -> Scanner {
+        let mut s = Scanner::of(hasher, keys, Lengths::all());
+        s.heads = false;
+        s
     }
 
     fn of(hasher: KeyHasher, keys: Vec<(u64, u32)>, lens: Lengths) -> Scanner {
@@ -1095,5 +1157,86 @@ mod tests {
             }));
         }
         KeyFiles { files, lens: spill.lens }
+    }
+
+    /// The cluster's order (the released texts' stretches hashed first, the rows' keys kept only
+    /// when wanted, a scanner over those at every length) finds in those texts exactly what one
+    /// machine's scanner over every key of the rows, loaded for the same texts, finds.
+    #[test]
+    fn keys_kept_for_the_released_texts_find_what_every_key_finds() {
+        let hasher = KeyHasher::new();
+        let (mut keys, mut lens, mut scratch) = (Vec::new(), Lengths::default(), String::new());
+        let mut sink =
+            KeySink { hasher: &hasher, keys: &mut keys, lens: &mut lens, heads: false, scratch: &mut scratch };
+        for n in ["山田 太郎", "鈴木　花子", "Li Wei", "林 修", "ハヤシ オサム", "佐藤 アイ", "マリア・ガルシア"]
+        {
+            sink.name(n);
+        }
+        sink.split(Some("森"), Some("光"));
+        sink.number("599431234567", 3);
+        sink.number("03-1234-5678", 7);
+        sink.number("東京都千代田区千代田1-1", 8);
+        sink.number("taro.yamada@example.jp", 9);
+        const PIECES: [&str; 22] = [
+            "山田",
+            "太郎",
+            " ",
+            "・",
+            "様",
+            "林",
+            "修",
+            "5994",
+            "31234567",
+            "03-1234-",
+            "5678",
+            "千代田区千代田1-1",
+            "東京都",
+            "ハヤシ",
+            "オサム",
+            "さん",
+            "の",
+            "x",
+            "森光",
+            "マリア",
+            "ガルシア",
+            "taro.yamada@example.jp",
+        ];
+        let mut texts = Vec::new();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..3_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut bits = state;
+            let n = 1 + bits % 6;
+            let text: String = (0..n)
+                .map(|_| {
+                    bits = bits.rotate_right(11) ^ state.wrapping_mul(0x2545_f491_4f6c_dd1d);
+                    PIECES[bits as usize % PIECES.len()]
+                })
+                .collect();
+            texts.push(text);
+        }
+        // One machine: every key to the spill, loaded back for the texts.
+        let mut spill = KeySpill::new(None);
+        spill.add(0, &keys, &lens).unwrap();
+        let mut files = spill.finish().unwrap();
+        let mut all = texts.iter().map(String::as_str);
+        let one = Scanner::new(hasher.clone(), &mut files, &|_| true, Some(&mut all), false).unwrap();
+        // The cluster: the wanted keys first, then only the rows' keys among them.
+        let wanted: FxHashSet<u64> = Scanner::wanted(&hasher, texts.iter().map(String::as_str)).into_iter().collect();
+        let kept: Vec<(u64, u32)> = keys.iter().filter(|(k, _)| wanted.contains(k)).copied().collect();
+        assert!(kept.len() < keys.len(), "some keys are not wanted");
+        let cluster = Scanner::of_keys(hasher.clone(), kept);
+        let mut any = [0usize; 4];
+        for t in &texts {
+            let (a, b) = (found(&one, t), found(&cluster, t));
+            assert_eq!(a, b, "{t}");
+            for (n, hit) in any.iter_mut().zip([a.full_names, a.name_parts, a.numbers, a.values]) {
+                *n += (hit > 0) as usize;
+            }
+        }
+        // Every kind of finding was made (the texts hold names, parts, numbers and addresses).
+        assert!(any.iter().all(|n| *n > 20), "{any:?}");
     }
 }

@@ -302,7 +302,13 @@ impl MaybeNames {
     /// Whether the column's values are names: at least 60% of its present values shaped like
     /// person names.
     pub fn counts(&self) -> bool {
-        self.shaped > 0 && self.shaped * 10 >= self.present * 6
+        MaybeNames::names_by_counts(self.present, self.shaped)
+    }
+
+    /// Whether a column of `present` values, `shaped` of them shaped like person names, holds
+    /// names ([`MaybeNames::counts`] from counts made elsewhere: a cluster's).
+    pub fn names_by_counts(present: u64, shaped: u64) -> bool {
+        shaped > 0 && shaped * 10 >= present * 6
     }
 }
 

@@ -46,7 +46,9 @@ pub fn refusal(prepared: &Prepared, provided: bool) -> Option<String> {
             return no(&format!("a value made of several input columns (column {})", c.name));
         }
     }
-    // The residual scan: pass 1 collects the extract's names and numbers row by row.
+    // The residual scan: a released dictionary column's values are scanned on the cluster
+    // (`super::scan`); a text released row by row, or checked against its own row's
+    // identifiers, has no distributed form yet.
     let cx = crate::transform::Context { reference_date: tokumei_jp::Date::from_days_since_epoch(0), key: None };
     let scanned: Vec<&str> = plan
         .columns
@@ -54,12 +56,13 @@ pub fn refusal(prepared: &Prepared, provided: bool) -> Option<String> {
         .filter(|c| c.output.is_some() && !matches!(c.action, Action::Drop | Action::Pseudonymize { .. }))
         .filter(|c| {
             let ty = crate::transform::build(c, &cx).map(|t| t.output_type());
-            ty.is_some_and(|t| crate::run::layout::is_scanned(c, &t)) || crate::run::layout::is_checked(c)
+            (ty.is_some_and(|t| crate::run::layout::is_scanned(c, &t)) && !c.is_global())
+                || crate::run::layout::is_checked(c)
         })
         .map(|c| c.name.as_str())
         .collect();
     if !scanned.is_empty() {
-        return no(&format!("the residual scan of released text (columns {})", scanned.join(", ")));
+        return no(&format!("the residual scan of text released row by row (columns {})", scanned.join(", ")));
     }
     if plan.subject.is_none() {
         return no("a job without a `subject` (the columns that may name a person are checked row by row)");

@@ -4,6 +4,7 @@
 //! - [`Shape`]: which columns the cluster groups by (the global, dictionary-coded columns, whose
 //!   combinations make the class table) and which it transforms row by row when it writes;
 //! - [`refusal`]: what such a run cannot do yet, refused with the reason before anything runs;
+//! - [`RowScan`]: the residual scan of the released text, its rows' half (see `scan`);
 //! - [`RowFns`]: the job's per-row transforms as functions over Arrow arrays (the same
 //!   `transform` code pass 1 runs), which the cluster's executors call;
 //! - [`crate::run::aggregated::decide`]: the layout, models, search, report and standards on
@@ -14,8 +15,10 @@
 
 mod gate;
 mod row_fns;
+mod scan;
 mod shape;
 
 pub use gate::refusal;
 pub use row_fns::RowFns;
+pub use scan::{Hit, RowScan, ScanRequest, parse_hits};
 pub use shape::{GlobalColumn, Shape};

@@ -53,6 +53,45 @@ pub struct Decided {
     pub by_combination: Vec<Option<ArrayRef>>,
     /// Per field of `schema`: the plan column the writer transforms row by row, if local.
     pub local: Vec<Option<usize>>,
+    /// What the residual scan of the released text wants of the rows, when it reads any (the
+    /// rows' keys among these are handed to [`judge`] before anything is written).
+    pub scan: Option<crate::distributed::ScanRequest>,
+    /// The scan still to judge.
+    pending: Option<PendingScan>,
+}
+
+/// The residual scan of a decided run, waiting for the rows' keys.
+struct PendingScan {
+    hasher: crate::residual::KeyHasher,
+    /// The released texts of the scanned dictionary columns: (engine column, text, rows).
+    texts: Vec<(usize, String, u64)>,
+    /// The scanned engine columns, in order.
+    scanned: Vec<usize>,
+    /// Per engine column: its plan column.
+    plan_of: Vec<usize>,
+    plan: tokumei_rules::Plan,
+}
+
+/// Judge the released text of a decided run by the rows' keys the cluster found among those
+/// [`Decided::scan`] wants (`hits`) and, per name input whose values are names only if most
+/// are, whether they are (`told`): as one machine judges it from pass 1's keys. A whole name,
+/// identifier number, address or e-mail address of the extract in a released text fails the
+/// run (nothing may be written); otherwise standard 1 gets what the scan read and found.
+pub fn judge(decided: &mut Decided, hits: &[crate::distributed::Hit], told: &[bool]) -> Result<(), EngineError> {
+    let Some(p) = decided.pending.take() else { return Ok(()) };
+    let counts = |o: u32| o == 0 || told.get(o as usize - 1).copied().unwrap_or(false);
+    let keys = hits.iter().filter(|(o, _, _)| counts(*o)).map(|&(_, k, payload)| (k, payload)).collect();
+    let scanner = crate::residual::Scanner::of_keys(p.hasher, keys);
+    let mut found: Vec<(usize, crate::scrub::Found)> = p.scanned.iter().map(|ci| (*ci, Default::default())).collect();
+    for (ci, text, rows) in &p.texts {
+        let mut f = crate::scrub::Found::default();
+        scanner.scan(text, &[], &mut f);
+        if let Some((_, total)) = found.iter_mut().find(|(c, _)| c == ci) {
+            total.add(&f, *rows);
+        }
+    }
+    found.sort_by_key(|(c, _)| *c);
+    super::stage::residual_verdict(&found, &[], &|ci| p.plan_of[ci], &p.plan, &mut decided.report)
 }
 
 /// Decide a run from a class table counted elsewhere. Fails as a run fails (a privacy model
@@ -123,7 +162,23 @@ fn decide_with(
     if by_combination.len() != schema.fields().len() {
         return Err(EngineError::Internal("the release's columns do not match its schema".into()));
     }
-    Ok(Decided { keep: an.enforcement.keep.clone(), schema, metadata, by_combination, local, report: assembled.report })
+    let pending = (!layout.scanned.is_empty()).then(|| {
+        let texts =
+            super::stage::scanned_texts(&layout.scanned, &layout.columns, &layout.dicts, &an.value_counts, &an.nulled);
+        PendingScan {
+            hasher: an.enc.hasher.clone(),
+            texts: texts.map(|(ci, t, rows)| (ci, t.to_string(), rows)).collect(),
+            scanned: layout.scanned.clone(),
+            plan_of: layout.columns.iter().map(|c| c.plan).collect(),
+            plan: layout.plan.clone(),
+        }
+    });
+    let scan = pending.as_ref().map(|p| crate::distributed::ScanRequest {
+        seed: p.hasher.seed(),
+        wanted: crate::residual::Scanner::wanted(&p.hasher, p.texts.iter().map(|(_, t, _)| t.as_str())),
+    });
+    let keep = an.enforcement.keep.clone();
+    Ok(Decided { keep, schema, metadata, by_combination, local, scan, pending, report: assembled.report })
 }
 
 /// Each global column's value summary in the report, from its released values' counts (as pass
@@ -240,15 +295,17 @@ pub fn write_documents(report: &Report, target: &Target) -> Result<Vec<(String, 
 fn layout_refusal(layout: &Layout) -> Option<String> {
     let no =
         |what: String| Some(format!("{what} has no distributed form yet: run it on one machine (without --cluster)"));
-    if !layout.scanned.is_empty() || !layout.checked.is_empty() {
-        let names: Vec<String> = layout
-            .scanned
-            .iter()
-            .chain(&layout.checked)
+    // The scan of released dictionary columns has its distributed form (`crate::distributed::
+    // scan`); a text released row by row, or checked against its own row's identifiers, not yet.
+    let local = |ci: &&usize| layout.columns.get(**ci).is_none_or(|c| matches!(c.slot, Slot::Local(_)));
+    let row_by_row: Vec<&usize> = layout.scanned.iter().filter(local).chain(&layout.checked).collect();
+    if !row_by_row.is_empty() {
+        let names: Vec<String> = row_by_row
+            .into_iter()
             .filter_map(|i| layout.columns.get(*i))
             .map(|c| layout.plan.columns[c.plan].name.clone())
             .collect();
-        return no(format!("the residual scan of released text (columns {})", names.join(", ")));
+        return no(format!("the residual scan of text released row by row (columns {})", names.join(", ")));
     }
     if !layout.implied.is_empty() {
         return no("checking that the columns that may name a person repeat no value".into());

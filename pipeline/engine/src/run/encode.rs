@@ -851,7 +851,7 @@ fn transform_batch(
                         heads: cx.heads,
                         scratch: &mut scratch,
                     };
-                    name_keys(batch, row, cx.name_inputs, once, &mut sink);
+                    name_keys(|i| batch.value(row, i), cx.name_inputs, once, &mut sink);
                     for &(i, source) in cx.number_inputs {
                         if let Some(v) = batch.value(row, i)
                             && once.first(&cx.hasher, (NUMBER, i, v))
@@ -1090,11 +1090,11 @@ const ONCE_BITS: u32 = 14;
 /// without the scan never makes it). (Comparing each value with its column's value on the row
 /// before instead, byte for byte, cost a third more CPU on the sample: names repeat far apart.)
 #[derive(Default)]
-struct Once(Box<[u64]>);
+pub(crate) struct Once(Box<[u64]>);
 
 impl Once {
     /// Whether `value` (with its column) was not read lately.
-    fn first(&mut self, hasher: &crate::residual::KeyHasher, value: impl std::hash::Hash) -> bool {
+    pub(crate) fn first(&mut self, hasher: &crate::residual::KeyHasher, value: impl std::hash::Hash) -> bool {
         if self.0.is_empty() {
             self.0 = vec![0; 1 << ONCE_BITS].into_boxed_slice();
         }
@@ -1109,23 +1109,61 @@ impl Once {
 
 /// The residual scan's keys of one row's names: each full-name column's value, and each split
 /// name (a surname column with the given-name column of the same script), of every name column.
-fn name_keys(batch: &RawBatch, row: usize, inputs: &[super::layout::NameInput], once: &mut Once, sink: &mut KeySink) {
+/// `value(i)`: the row's value of input column i (`None` when missing or blank).
+pub(crate) fn name_keys<'v>(
+    value: impl Fn(usize) -> Option<&'v str>,
+    inputs: &[super::layout::NameInput],
+    once: &mut Once,
+    sink: &mut KeySink,
+) {
     use tokumei_jp::names::NameColumn;
     let inputs = || inputs.iter().filter(|n| !n.detect);
     for n in inputs().filter(|n| n.part.is_none()) {
-        if let Some(v) = batch.value(row, n.input)
+        if let Some(v) = value(n.input)
             && once.first(sink.hasher, (NAME, n.input, v))
         {
             sink.name(v);
         }
     }
     for kana in [false, true] {
-        let part = |p: NameColumn| {
-            inputs().find(|n| n.part == Some(p) && n.kana == kana).and_then(|n| batch.value(row, n.input))
-        };
+        let part = |p: NameColumn| inputs().find(|n| n.part == Some(p) && n.kana == kana).and_then(|n| value(n.input));
         let (s, g) = (part(NameColumn::Surnames), part(NameColumn::GivenNames));
         if (s.is_some() || g.is_some()) && once.first(sink.hasher, (SPLIT, kana, s, g)) {
             sink.split(s, g);
+        }
+    }
+}
+
+/// The residual scan's keys of one row read elsewhere (a cluster's executor, where nothing is
+/// scrubbed), as `transform_batch` makes them: the names' keys and the identifier numbers' into
+/// `keys[0]`; a value of name input i whose values are names only if most are (`detect`), when
+/// shaped like a name, into `keys[i + 1]`. `value(i)`: the row's value of input column i
+/// (`None` when missing or blank).
+pub(crate) fn row_scan_keys<'v>(
+    value: impl Fn(usize) -> Option<&'v str>,
+    (names, numbers): (&[super::layout::NameInput], &[(usize, u32)]),
+    once: &mut Once,
+    hasher: &crate::residual::KeyHasher,
+    keys: &mut [Vec<(u64, u32)>],
+    scratch: &mut String,
+) {
+    let mut lens = crate::residual::Lengths::default();
+    for (i, n) in names.iter().enumerate().filter(|(_, n)| n.detect) {
+        if let (Some(v), Some(k)) = (value(n.input), keys.get_mut(i + 1))
+            && tokumei_jp::names::name_shape(v).is_some()
+            && once.first(hasher, (TOLD, n.input, v))
+        {
+            KeySink { hasher, keys: k, lens: &mut lens, heads: false, scratch: &mut *scratch }.name(v);
+        }
+    }
+    let Some(k) = keys.first_mut() else { return };
+    let mut sink = KeySink { hasher, keys: k, lens: &mut lens, heads: false, scratch };
+    name_keys(&value, names, once, &mut sink);
+    for &(i, source) in numbers {
+        if let Some(v) = value(i)
+            && once.first(hasher, (NUMBER, i, v))
+        {
+            sink.number(v, source);
         }
     }
 }

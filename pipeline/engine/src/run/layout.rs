@@ -77,7 +77,7 @@ pub(super) struct Layout {
 
 /// An input column of person names.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct NameInput {
+pub(crate) struct NameInput {
     pub input: usize,
     /// Which part of a split name it holds (`None`: full names).
     pub part: Option<tokumei_jp::names::NameColumn>,
@@ -94,7 +94,7 @@ pub(super) struct NameInput {
 /// カナ, name) or like one part of a split name (氏, 姓, 名), every scrub rule's `names_from`
 /// column, and every other direct identifier (kept or dropped) as a column whose values count
 /// as names when most of them look like names (世帯主, 主治医, 家族: whatever its header says).
-fn name_inputs(plan: &Plan) -> Vec<NameInput> {
+pub(crate) fn name_inputs(plan: &Plan) -> Vec<NameInput> {
     use crate::ingest::lineage::{PERSON_NAME_NAMES, name_has};
     use tokumei_jp::names::{NameColumn, is_split_name_column};
     let named_from: Vec<&String> = plan
@@ -226,7 +226,7 @@ fn out_columns(plan: &Plan, cx: &Context) -> (Vec<OutColumn>, Vec<Dictionary>, V
 
 /// The numbers of the identifier columns that are not released as they are (a kept one
 /// is judged by its own standard, and its values are in the release anyway), with their plan column.
-fn number_inputs(plan: &Plan) -> Vec<(usize, u32)> {
+pub(crate) fn number_inputs(plan: &Plan) -> Vec<(usize, u32)> {
     plan.columns
         .iter()
         .enumerate()

@@ -15,7 +15,7 @@ pub mod aggregated;
 mod anonymize;
 mod assemble;
 mod changed;
-mod encode;
+pub(crate) mod encode;
 mod fingerprint;
 pub(crate) mod layout;
 mod outliers;

@@ -141,7 +141,7 @@ pub(super) fn stage(
     });
     written_file?;
     let early_risk = early_risk.transpose()?;
-    residual_verdict(&tally, columns, plan, &mut report)?;
+    residual_verdict(&tally.found_counts(), &tally.scrub_counts(), &|ci| columns[ci].plan, plan, &mut report)?;
     describe_written(&mut tally, &out_schema, &written, columns, &mut report);
     report.release_risk = Some(match early_risk {
         Some(risk) => risk,
@@ -357,16 +357,7 @@ fn scanner(
     let layout = &enc.layout;
     let (columns, dicts) = (&layout.columns, &layout.dicts);
     let local = layout.scanned.iter().any(|&ci| matches!(columns[ci].slot, Slot::Local(_)));
-    let mut texts = layout.scanned.iter().filter_map(|&ci| match columns[ci].slot {
-        Slot::Global(d) => Some(d),
-        Slot::Local(_) => None,
-    });
-    let mut texts = texts.by_ref().flat_map(|d| {
-        dicts[d].values.iter().enumerate().filter_map(move |(code, v)| match v {
-            Cell::Str(t) if !nulled[d][code] && value_counts[d].get(code).copied().unwrap_or(0) > 0 => Some(&**t),
-            _ => None,
-        })
-    });
+    let mut texts = scanned_texts(&layout.scanned, columns, dicts, value_counts, nulled).map(|(_, t, _)| t);
     let told = |i: usize| enc.told.get(i).copied().unwrap_or(false);
     let texts: Option<&mut dyn Iterator<Item = &str>> = (!local).then_some(&mut texts);
     crate::residual::Scanner::new(enc.hasher.clone(), keys, &told, texts, local).map_err(|e| output_err(dir, e))
@@ -383,18 +374,38 @@ fn scan_dictionaries(
     nulled: &[Vec<bool>],
     tally: &mut Tally,
 ) {
-    for &ci in scanned {
-        let Slot::Global(d) = columns[ci].slot else { continue };
-        let found = tally.found(ci);
-        for (code, v) in dicts[d].values.iter().enumerate() {
-            let rows = value_counts[d].get(code).copied().unwrap_or(0);
-            if let (Cell::Str(text), false, true) = (v, nulled[d][code], rows > 0) {
-                let mut f = crate::scrub::Found::default();
-                scanner.scan(text, &[], &mut f);
-                found.add(&f, rows);
-            }
-        }
+    for &ci in scanned.iter().filter(|ci| matches!(columns[**ci].slot, Slot::Global(_))) {
+        tally.found(ci);
     }
+    for (ci, text, rows) in scanned_texts(scanned, columns, dicts, value_counts, nulled) {
+        let mut f = crate::scrub::Found::default();
+        scanner.scan(text, &[], &mut f);
+        tally.found(ci).add(&f, rows);
+    }
+}
+
+/// The released values of the scanned dictionary columns, each with its column and its rows in
+/// the release: every text value whose code has kept rows and was not nulled.
+pub(super) fn scanned_texts<'a>(
+    scanned: &'a [usize],
+    columns: &'a [OutColumn],
+    dicts: &'a [Dictionary],
+    value_counts: &'a [Vec<u64>],
+    nulled: &'a [Vec<bool>],
+) -> impl Iterator<Item = (usize, &'a str, u64)> + 'a {
+    let globals = scanned.iter().filter_map(|&ci| match columns[ci].slot {
+        Slot::Global(d) => Some((ci, d)),
+        Slot::Local(_) => None,
+    });
+    globals.flat_map(move |(ci, d)| {
+        dicts[d].values.iter().enumerate().filter_map(move |(code, v)| {
+            let rows = value_counts[d].get(code).copied().unwrap_or(0);
+            match v {
+                Cell::Str(t) if !nulled[d][code] && rows > 0 => Some((ci, &**t, rows)),
+                _ => None,
+            }
+        })
+    })
 }
 
 /// The output names of the columns `which` selects.
@@ -467,14 +478,16 @@ pub(super) fn write_documents(report: &Report, target: &Target) -> Result<Vec<(S
 /// columns, one of its identifier numbers or a row's own identifier value in any released text
 /// fails the run (nothing is published), naming the column and the rows, never the value.
 /// Otherwise standard 1 gets what the scan read and found, and what scrubbing removed.
-fn residual_verdict(
-    tally: &Tally,
-    columns: &[OutColumn],
+/// `found` and `scrubbed`: per engine column (index in `columns`, whose plan column `plan_of`
+/// gives), what the scan found and what scrubbing removed.
+pub(super) fn residual_verdict(
+    found: &[(usize, crate::scrub::Found)],
+    scrubbed: &[(usize, crate::scrub::Counts)],
+    plan_of: &dyn Fn(usize) -> usize,
     plan: &tokumei_rules::Plan,
     report: &mut crate::report::Report,
 ) -> Result<(), EngineError> {
-    let found = tally.found_counts();
-    let name = |ci: usize| plan.columns[columns[ci].plan].name.clone();
+    let name = |ci: usize| plan.columns[plan_of(ci)].name.clone();
     let source = |s: &u32| plan.columns.get(*s as usize).map(|c| format!("`{}`", c.name)).unwrap_or_default();
     let mut failures: Vec<String> = Vec::new();
     for (ci, f) in found.iter().filter(|(_, f)| f.any()) {
@@ -506,7 +519,7 @@ fn residual_verdict(
         )));
     }
     let Some(s1) = report.processing_standards.iter_mut().find(|s| s.id == 1) else { return Ok(()) };
-    for (ci, f) in &found {
+    for (ci, f) in found {
         s1.evidence.push(format!(
             "{}: residual scan of {} released text(s): no full name, identifier number, address, e-mail address or row identifier of the extract found; {} text(s) hold a surname or given name of the extract on its own (information: a part alone may be an ordinary word or another person's name)",
             name(*ci),
@@ -520,11 +533,11 @@ fn residual_verdict(
             f.name_parts
         ));
     }
-    for (ci, counts) in tally.scrub_counts() {
+    for (ci, counts) in scrubbed {
         let removed = |ja: bool| -> String {
             let parts: Vec<String> = crate::scrub::KINDS
                 .iter()
-                .zip(counts)
+                .zip(counts.iter().copied())
                 .filter(|(_, n)| *n > 0)
                 .map(|((_, _, en, jl), n)| if ja { format!("{jl} {n}件") } else { format!("{en}: {n}") })
                 .collect();
@@ -534,8 +547,8 @@ fn residual_verdict(
                 (false, _) => parts.join(if ja { "、" } else { "; " }),
             }
         };
-        s1.evidence.push(format!("{}: scrubbing removed {}", name(ci), removed(false)));
-        s1.evidence_ja.push(format!("{}：自由記述から除去したもの：{}", name(ci), removed(true)));
+        s1.evidence.push(format!("{}: scrubbing removed {}", name(*ci), removed(false)));
+        s1.evidence_ja.push(format!("{}：自由記述から除去したもの：{}", name(*ci), removed(true)));
     }
     Ok(())
 }
