@@ -226,6 +226,8 @@ struct Release {
     summaries: Vec<(String, String)>,
     /// Standard 1's evidence (what the residual scan read and found), in English.
     standard_1: Vec<String>,
+    /// The report's release risk (classes, unique records, records below k, by column).
+    release_risk: serde_json::Value,
     columns: Vec<String>,
     rows: Vec<Vec<Option<String>>>,
 }
@@ -304,6 +306,7 @@ fn release(dir: &Path) -> Release {
         l,
         summaries,
         standard_1,
+        release_risk: rep["release_risk"].clone(),
         columns,
         rows,
     }
@@ -337,6 +340,8 @@ fn a_release_on_the_cluster_equals_the_release_on_one_machine() {
     assert_eq!(there.l, here.l);
     assert_eq!(there.summaries, here.summaries, "the released columns' value summaries");
     assert_eq!(there.standard_1, here.standard_1, "the residual scan's findings (standard 1's evidence)");
+    assert!(here.release_risk.is_object(), "{}", here.release_risk);
+    assert_eq!(there.release_risk, here.release_risk, "the release risk");
     assert_eq!(there.columns, here.columns);
     assert!(there.rows == here.rows, "the released rows differ ({} and {})", there.rows.len(), here.rows.len());
     // The audit log's last entry is the release published.
@@ -388,6 +393,7 @@ fn a_searched_release_on_the_cluster_equals_the_release_on_one_machine() {
     assert_eq!((there.suppressed, there.rows_out, there.k), (here.suppressed, here.rows_out, here.k));
     assert_eq!(there.l, here.l);
     assert_eq!(there.summaries, here.summaries);
+    assert_eq!(there.release_risk, here.release_risk, "the release risk");
     assert!(there.rows == here.rows, "the released rows differ ({} and {})", there.rows.len(), here.rows.len());
 }
 

@@ -339,6 +339,20 @@ pub fn release_risk(
     value_of: &dyn Fn(usize, u32, u32) -> u64,
     person_of_row: Option<&[u32]>,
 ) -> ReleaseRisk {
+    let cx = (names, outside_names, k_required);
+    release_risk_weighted(cx, class_of_row, rows, value_of, person_of_row, &|_| 1)
+}
+
+/// [`release_risk`] where each of `rows` stands for `weight_of(row)` records with its values (a
+/// combination of a class table counted elsewhere; weights apply without `person_of_row`).
+pub fn release_risk_weighted(
+    (names, outside_names, k_required): (Vec<String>, Vec<String>, u32),
+    class_of_row: &[u32],
+    rows: impl Iterator<Item = (u32, u32)>,
+    value_of: &dyn Fn(usize, u32, u32) -> u64,
+    person_of_row: Option<&[u32]>,
+    weight_of: &dyn Fn(u32) -> u32,
+) -> ReleaseRisk {
     let outside = outside_names.len();
     // Grouping 0: the class and every outside column; grouping 1 + c: the class and column c.
     let mut counts: Vec<FxHashMap<u64, u32>> = vec![FxHashMap::default(); 1 + outside];
@@ -347,6 +361,7 @@ pub fn release_risk(
     for (row, i) in rows {
         let class = class_of_row[row as usize];
         let person = person_of_row.map(|p| p[row as usize]);
+        let weight = weight_of(row);
         let mut all = FxHasher::default();
         class.hash(&mut all);
         for (c, count) in counts[1..].iter_mut().enumerate() {
@@ -357,12 +372,12 @@ pub fn release_risk(
             v.hash(&mut one);
             match person {
                 Some(p) => pairs[1 + c].push((p, one.finish())),
-                None => *count.entry(one.finish()).or_insert(0) += 1,
+                None => *count.entry(one.finish()).or_insert(0) += weight,
             }
         }
         match person {
             Some(p) => pairs[0].push((p, all.finish())),
-            None => *counts[0].entry(all.finish()).or_insert(0) += 1,
+            None => *counts[0].entry(all.finish()).or_insert(0) += weight,
         }
     }
     for (count, mut pairs) in counts.iter_mut().zip(pairs) {

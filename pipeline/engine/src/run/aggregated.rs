@@ -38,8 +38,9 @@ pub struct ClassTable {
 
 /// What the coordinator decided from a class table.
 pub struct Decided {
-    /// The run's report (of what pass 2 counts as it writes, only the global columns' value
-    /// summaries: no release risk, utility comparison, residual scan, output files).
+    /// The run's report (of what pass 2 counts as it writes: the global columns' value
+    /// summaries and the release risk, counted from the kept combinations; no utility
+    /// comparison; the residual scan's findings once [`judge`]d; no output files).
     pub report: Report,
     /// The release's schema, as one machine writes it (field metadata included).
     pub schema: SchemaRef,
@@ -130,6 +131,7 @@ fn decide_with(
     let layout = &an.enc.layout;
     let (schema, bound_kinds) = super::stage::out_schema(&layout.plan, &layout.columns, &assembled.report);
     summaries(an, &schema, &bound_kinds, &mut assembled.report);
+    assembled.report.release_risk = super::stage::aggregated_risk(an, &assembled.report, &bound_kinds);
     let report = &assembled.report;
     let metadata = super::stage::file_metadata(&layout.plan, &layout.release_id, report, target.audit_head.as_deref());
     let combos = layout.dicts.first().map_or(0, |d| d.codes.len());

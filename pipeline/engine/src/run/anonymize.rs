@@ -68,6 +68,9 @@ pub(super) struct Anonymized {
     /// codes, the snapshot's and the classes' `of_row` are then the combinations' (row `r`'s are
     /// at `combo_of_row[r]`), while the verdicts (`keep`) are each row's.
     pub combo_of_row: Option<Vec<u32>>,
+    /// When the class table was counted elsewhere (a cluster): each combination's rows (the
+    /// dictionaries' codes, the classes and `keep` are then the combinations').
+    pub weights: Option<Vec<u32>>,
 }
 
 impl Anonymized {
@@ -206,6 +209,7 @@ pub(super) fn anonymize(p: Perturbed) -> Result<Anonymized, EngineError> {
             false => Vec::new(),
         },
     };
+    let aggregated = combos.as_ref().filter(|c| c.is_aggregated()).map(|c| c.weights().to_vec());
     let (classes, combo_of_row) = rows_back(combos, classes, &mut enforcement.keep)?;
 
     Ok(Anonymized {
@@ -232,6 +236,7 @@ pub(super) fn anonymize(p: Perturbed) -> Result<Anonymized, EngineError> {
         originals,
         snapshot,
         combo_of_row,
+        weights: aggregated,
         enc,
     })
 }

@@ -192,6 +192,36 @@ fn kept_risk(
     crate::tally::release_risk(names, outside_names, k, of_row, rows, &|c, unit, _| code_at(c, unit), people)
 }
 
+/// The release risk of a run whose class table was counted elsewhere (a cluster: every row a
+/// person), from its kept combinations, each counted for its rows; `None` when a column outside
+/// the key is not dictionary-coded (its values are made row by row where the rows are written).
+pub(super) fn aggregated_risk(
+    an: &super::anonymize::Anonymized,
+    report: &Report,
+    bound_kinds: &[Option<BoundKind>],
+) -> Option<crate::report::ReleaseRisk> {
+    let weights = an.weights.as_deref()?;
+    let layout = &an.enc.layout;
+    let (plan, columns, dicts) = (&layout.plan, &layout.columns, &layout.dicts);
+    let Written { known_names, outside_names, outside_dicts, .. } = written_columns(plan, columns, report, bound_kinds);
+    let dicts_of: Vec<usize> = outside_dicts.iter().copied().collect::<Option<_>>()?;
+    let canon = canonical_codes(&outside_dicts, dicts, &an.nulled);
+    let code_at = |c: usize, unit: u32| canon[c][dicts[dicts_of[c]].codes[unit as usize] as usize];
+    let keep = &an.enforcement.keep;
+    let rows = (0..keep.len() as u32).filter(|r| keep[*r as usize]).map(|r| (r, 0));
+    let mut risk = crate::tally::release_risk_weighted(
+        (known_names, outside_names, plan.privacy.k),
+        &an.classes.of_row,
+        rows,
+        &|c, unit, _| code_at(c, unit),
+        None,
+        &|unit| weights[unit as usize],
+    );
+    let names = an.originals.iter().map(|o| o.output.clone()).collect();
+    risk.linkage = crate::perturb::linkage(&an.originals, dicts, keep, names);
+    Some(risk)
+}
+
 /// Each row's class: `of` itself, or, when the classes are combinations', each row's
 /// combination's (`ids`).
 fn of_rows<'a>(of: &'a [u32], ids: Option<&[u32]>) -> std::borrow::Cow<'a, [u32]> {
