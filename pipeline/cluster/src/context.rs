@@ -131,7 +131,7 @@ impl Loaded {
         let path = self.dir.join(SCAN);
         let bytes = std::fs::read(&path).map_err(|e| ClusterError::io(&path, e))?;
         let request = ScanRequest::from_bytes(&bytes)?;
-        let s = Arc::new(RowScan::new(self.fns.plan(), &request));
+        let s = Arc::new(RowScan::new(self.fns.plan(), &request)?);
         Ok(self.scan.get_or_init(|| s).clone())
     }
 

@@ -115,9 +115,15 @@ impl Cluster {
         if let Some(request) = decided.scan.clone() {
             opts.progress.stage("residual scan on the cluster", None);
             context::write_scan(&dir.0, &request)?;
-            let (hits, told) = session.scan(&RowScan::new(&plan, &request))?;
+            let (hits, told) = session.scan(&RowScan::columns(&plan))?;
             aggregated::judge(&mut decided, &hits, &told).map_err(ClusterError::Engine)?;
             opts.progress.finish();
+        }
+        if !decided.judged() {
+            return Err(ClusterError::Internal(
+                "the release would be written before its residual scan was judged".into(),
+            )
+            .into());
         }
         let written_at = Instant::now();
         opts.progress.stage("writing on the cluster", None);

@@ -132,7 +132,10 @@ fn array_of(v: &ColumnarValue, rows: usize) -> Result<ArrayRef, DataFusionError>
 /// An argument as text (input values are read as text).
 fn text_of(v: &ColumnarValue, rows: usize) -> Result<StringArray, DataFusionError> {
     let a = array_of(v, rows)?;
-    let a = arrow::compute::cast(&a, &DataType::Utf8)?;
+    // Strict: a value that is no text (bytes that are not UTF-8) is an error, as on one machine,
+    // never a null that the transforms and the residual scan would skip.
+    let strict = arrow::compute::CastOptions { safe: false, ..Default::default() };
+    let a = arrow::compute::cast_with_options(&a, &DataType::Utf8, &strict)?;
     Ok(a.as_string::<i32>().clone())
 }
 
@@ -214,7 +217,7 @@ impl ScalarUDFImpl for Function {
             }
             Kind::Scan => {
                 let values: Vec<StringArray> = args[1..].iter().map(|v| text_of(v, rows)).collect::<Result<_, _>>()?;
-                Arc::new(cx.scan().map_err(marked)?.hits(&values).map_err(marked)?)
+                Arc::new(cx.scan().map_err(marked)?.hits(&values, rows).map_err(marked)?)
             }
             Kind::Shaped => {
                 let values = text_of(args.get(1).ok_or_else(|| bug("a name check without its value"))?, rows)?;

@@ -65,9 +65,10 @@ const PARTICLE_AFTER: u64 = 1 << 63;
 /// `rand::rng()` (a cryptographic generator the operating system seeds): a 64-bit seed expanded
 /// into foldhash's shared seeds and a 64-bit per-hasher seed. It is not a cryptographic hash:
 /// nothing proves that two values cannot be made to collide. What holds: every value's hash depends
-/// on the seeds (no collision is known that holds whatever the seeds), the seeds are never written
-/// anywhere (the keys themselves go only to unnamed files that vanish with the process) and no hash
-/// is shown to anyone, so a person who writes values into an extract cannot see or try hashes to
+/// on the seeds (no collision is known that holds whatever the seeds), on one machine the seeds
+/// are never written anywhere (the keys themselves go only to unnamed files that vanish with the
+/// process; a cluster's executors read the seed from an owner-only file of the run's context,
+/// removed with it, and send back only the keys the scan wants) and no hash is shown to anyone, so a person who writes values into an extract cannot see or try hashes to
 /// aim a collision. A collision by chance between two given values has a probability of about
 /// 2^-64. In the scan's look-up a collision is a false hit (the run stops); in the tables that keep
 /// a value from being turned into keys twice (`KeySpill`'s and pass 1's) it would skip the later
@@ -97,12 +98,12 @@ impl KeyHasher {
 
     /// The hasher of the 128-bit seed `seed` (one run's processes hash alike: the cluster's
     /// executors get the coordinator's seed in an owner-only file, never in a plan or a log).
-    pub fn from_seed(seed: [u64; 2]) -> KeyHasher {
+    pub(crate) fn from_seed(seed: [u64; 2]) -> KeyHasher {
         KeyHasher { seed, per_hasher: seed[0], shared: foldhash::SharedSeed::from_u64(seed[1]) }
     }
 
     /// The seed (a secret of the run: for the cluster's context file only).
-    pub fn seed(&self) -> [u64; 2] {
+    pub(crate) fn seed(&self) -> [u64; 2] {
         self.seed
     }
 
@@ -550,7 +551,8 @@ impl Scanner {
     /// The keys of every stretch of `texts` that could be an identifier value of any length
     /// ([`Lengths::all`]), sorted: the keys a row's values can match in these texts (the
     /// cluster's executors keep only those of their rows' keys).
-    pub fn wanted<'t>(hasher: &KeyHasher, texts: impl IntoIterator<Item = &'t str>) -> Vec<u64> {
+    /// `None` when there are more than `limit` of them.
+    pub fn wanted<'t>(hasher: &KeyHasher, texts: impl IntoIterator<Item = &'t str>, limit: usize) -> Option<Vec<u64>> {
         let lens = Lengths::all();
         let s = Scanner {
             hasher: hasher.clone(),
@@ -560,19 +562,22 @@ impl Scanner {
             heads: false,
             lists: lens.lists(),
         };
-        let mut keep = Vec::new();
+        let mut keep = FxHashSet::default();
         for t in texts {
             let t = scrub::text_norm(t);
             for what in [What::Whole, What::Part, What::Number, What::Value] {
-                s.stretches(&t, what, false, &mut |key, _| {
-                    keep.push(key);
-                    false
+                let full = s.stretches(&t, what, false, &mut |key, _| {
+                    keep.insert(key);
+                    keep.len() > limit
                 });
+                if full {
+                    return None;
+                }
             }
         }
+        let mut keep: Vec<u64> = keep.into_iter().collect();
         keep.sort_unstable();
-        keep.dedup();
-        keep
+        Some(keep)
     }
 
     /// A scanner over `keys` (a row's keys that [`Scanner::wanted`] kept, gathered from
@@ -1224,7 +1229,8 @@ mod tests {
         let mut all = texts.iter().map(String::as_str);
         let one = Scanner::new(hasher.clone(), &mut files, &|_| true, Some(&mut all), false).unwrap();
         // The cluster: the wanted keys first, then only the rows' keys among them.
-        let wanted: FxHashSet<u64> = Scanner::wanted(&hasher, texts.iter().map(String::as_str)).into_iter().collect();
+        let wanted: FxHashSet<u64> =
+            Scanner::wanted(&hasher, texts.iter().map(String::as_str), usize::MAX).unwrap().into_iter().collect();
         let kept: Vec<(u64, u32)> = keys.iter().filter(|(k, _)| wanted.contains(k)).copied().collect();
         assert!(kept.len() < keys.len(), "some keys are not wanted");
         let cluster = Scanner::of_keys(hasher.clone(), kept);

@@ -20,5 +20,5 @@ mod shape;
 
 pub use gate::refusal;
 pub use row_fns::RowFns;
-pub use scan::{Hit, RowScan, ScanRequest, parse_hits};
+pub use scan::{Hit, MAX_WANTED, RowScan, ScanRequest, parse_hits};
 pub use shape::{GlobalColumn, Shape};

@@ -19,38 +19,93 @@
 
 use crate::error::EngineError;
 use crate::residual::KeyHasher;
-use crate::run::encode::{Once, row_scan_keys};
+use crate::run::encode::{Once, RowKeys, row_scan_keys};
 use crate::run::layout::{NameInput, name_inputs, number_inputs};
 use arrow::array::{Array, Int64Array, StringArray, StringBuilder};
 use tokumei_rules::Plan;
 
-/// What the executors look for: the run's hasher seed and the keys wanted, sorted.
-#[derive(Debug, Clone, PartialEq)]
+/// What the executors look for: the run's hasher seed, a check of the keys the coordinator's
+/// build makes, and the keys wanted, sorted. (Its `Debug` shows no seed.)
+#[derive(Clone, PartialEq)]
 pub struct ScanRequest {
     /// The hasher's 128-bit seed (a secret of the run).
-    pub seed: [u64; 2],
+    pub(crate) seed: [u64; 2],
+    /// [`check_of`] under the seed, as the coordinator's build computes it.
+    pub(crate) check: u64,
     /// The keys of the released texts' stretches, sorted.
-    pub wanted: Vec<u64>,
+    pub(crate) wanted: Vec<u64>,
 }
 
+impl std::fmt::Debug for ScanRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScanRequest").field("wanted", &self.wanted.len()).finish_non_exhaustive()
+    }
+}
+
+/// Identifier values of every kind the scan turns into keys (whole names in kanji, kana and
+/// letters, given name first, split names, parts with separators, numbers in full-width digits
+/// and with separators, an address, an e-mail address): their keys under a seed fold into
+/// [`ScanRequest`]'s check, which an executor whose build makes other keys (another version
+/// of tokumei, of its hash or of its normal forms, another platform) fails to reproduce.
+const CHECK_VALUES: [&str; 8] = [
+    "山田 太郎",
+    "ハヤシ　オサム",
+    "RODRIGUEZ HERNANDEZ MARIA GUADALUPE",
+    "マリア・ガルシア",
+    "５９９４-３１２３-４５６７",
+    "03-1234-5678",
+    "東京都千代田区千代田1-1 千代田ハイツ101",
+    "taro.yamada@example.jp",
+];
+
+/// The check of a hasher's keys: [`CHECK_VALUES`] turned into keys (names, a split name,
+/// numbers and values) folded with arithmetic that is the same on every platform.
+fn check_of(hasher: &KeyHasher) -> u64 {
+    let (mut keys, mut lens, mut scratch) = (Vec::new(), crate::residual::Lengths::default(), String::new());
+    let mut sink =
+        crate::residual::KeySink { hasher, keys: &mut keys, lens: &mut lens, heads: false, scratch: &mut scratch };
+    for v in &CHECK_VALUES[..4] {
+        sink.name(v);
+    }
+    sink.split(Some("森"), Some("光"));
+    for (i, v) in CHECK_VALUES[4..].iter().enumerate() {
+        sink.number(v, i as u32);
+    }
+    keys.sort_unstable();
+    keys.iter().fold(keys.len() as u64, |acc, (k, p)| {
+        (acc.rotate_left(7) ^ k).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(*p)
+    })
+}
+
+/// Most keys a request may want (the scan of a released column of many distinct texts, such as
+/// kept free text, has no distributed form yet: its keys would not fit the executors' memory).
+pub const MAX_WANTED: usize = 1 << 22;
+
 impl ScanRequest {
-    /// The request as bytes (little-endian: the two seed words, then the keys).
+    /// The request for the released `texts` under `hasher`; `None` when they have more than
+    /// [`MAX_WANTED`] stretch keys.
+    pub(crate) fn new<'t>(hasher: &KeyHasher, texts: impl IntoIterator<Item = &'t str>) -> Option<ScanRequest> {
+        let wanted = crate::residual::Scanner::wanted(hasher, texts, MAX_WANTED)?;
+        Some(ScanRequest { seed: hasher.seed(), check: check_of(hasher), wanted })
+    }
+
+    /// The request as bytes (little-endian: the two seed words, the check, then the keys).
     pub fn to_bytes(&self) -> Vec<u8> {
-        self.seed.iter().chain(&self.wanted).flat_map(|w| w.to_le_bytes()).collect()
+        self.seed.iter().chain([&self.check]).chain(&self.wanted).flat_map(|w| w.to_le_bytes()).collect()
     }
 
     /// The request from [`ScanRequest::to_bytes`]'s bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<ScanRequest, EngineError> {
-        if !bytes.len().is_multiple_of(8) || bytes.len() < 16 {
+        if !bytes.len().is_multiple_of(8) || bytes.len() < 24 {
             return Err(EngineError::Internal("the residual scan's request is truncated".into()));
         }
         let words: Vec<u64> =
             bytes.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
-        let wanted = words[2..].to_vec();
+        let wanted = words[3..].to_vec();
         if !wanted.is_sorted() {
             return Err(EngineError::Internal("the residual scan's request is not sorted".into()));
         }
-        Ok(ScanRequest { seed: [words[0], words[1]], wanted })
+        Ok(ScanRequest { seed: [words[0], words[1]], check: words[2], wanted })
     }
 }
 
@@ -70,19 +125,31 @@ pub struct RowScan {
 }
 
 impl RowScan {
-    /// The scan of `plan`'s rows for `request`.
-    pub fn new(plan: &Plan, request: &ScanRequest) -> RowScan {
+    /// The scan of `plan`'s rows for `request`; refused when this build turns identifier values
+    /// into other keys than the coordinator's did (the request's check): its keys could match
+    /// nothing, and a name in the released text would go unseen.
+    pub fn new(plan: &Plan, request: &ScanRequest) -> Result<RowScan, EngineError> {
+        let hasher = KeyHasher::from_seed(request.seed);
+        if check_of(&hasher) != request.check {
+            return Err(EngineError::Config(format!(
+                "this node (tokumei {}) turns identifier values into other keys than the coordinator's build: the residual scan cannot run; run the coordinator and every executor from the same tokumei build on the same platform",
+                env!("CARGO_PKG_VERSION")
+            )));
+        }
         let (names, numbers) = (name_inputs(plan), number_inputs(plan));
         let mut inputs: Vec<usize> = names.iter().map(|n| n.input).chain(numbers.iter().map(|n| n.0)).collect();
         inputs.sort_unstable();
         inputs.dedup();
-        RowScan {
-            hasher: KeyHasher::from_seed(request.seed),
-            wanted: request.wanted.iter().copied().collect(),
-            names,
-            numbers,
-            inputs,
-        }
+        Ok(RowScan { hasher, wanted: request.wanted.iter().copied().collect(), names, numbers, inputs })
+    }
+
+    /// The scan's columns without the keys (what the coordinator needs to ask for them).
+    pub fn columns(plan: &Plan) -> RowScan {
+        let (names, numbers) = (name_inputs(plan), number_inputs(plan));
+        let mut inputs: Vec<usize> = names.iter().map(|n| n.input).chain(numbers.iter().map(|n| n.0)).collect();
+        inputs.sort_unstable();
+        inputs.dedup();
+        RowScan { hasher: KeyHasher::new(), wanted: Default::default(), names, numbers, inputs }
     }
 
     /// The input columns (indices in the input's header) whose values [`RowScan::hits`] takes,
@@ -110,16 +177,15 @@ impl RowScan {
 
     /// Each row's wanted keys (`values`: the columns of [`RowScan::inputs`], in order), written
     /// as text (`origin:key:payload` in hex, sorted, joined by `,`), null for a row with none.
-    pub fn hits(&self, values: &[StringArray]) -> Result<StringArray, EngineError> {
-        if values.len() != self.inputs.len() {
+    pub fn hits(&self, values: &[StringArray], rows: usize) -> Result<StringArray, EngineError> {
+        if values.len() != self.inputs.len() || values.iter().any(|v| v.len() != rows) {
             return Err(EngineError::Internal("the residual scan's columns do not match its inputs".into()));
         }
-        let rows = values.first().map_or(0, |v| v.len());
         let mut at = vec![usize::MAX; self.inputs.iter().max().map_or(0, |m| m + 1)];
         for (j, &i) in self.inputs.iter().enumerate() {
             at[i] = j;
         }
-        let (mut once, mut scratch) = (Once::default(), String::new());
+        let (mut once, mut scratch, mut lens) = (Once::default(), String::new(), Default::default());
         let mut keys: Vec<Vec<(u64, u32)>> = vec![Vec::new(); self.names.len() + 1];
         let mut found: Vec<Hit> = Vec::new();
         let mut out = StringBuilder::with_capacity(rows, 0);
@@ -129,7 +195,15 @@ impl RowScan {
                 (!v.is_null(row)).then(|| v.value(row)).filter(|s| !s.chars().all(char::is_whitespace))
             };
             keys.iter_mut().for_each(Vec::clear);
-            row_scan_keys(value, (&self.names, &self.numbers), &mut once, &self.hasher, &mut keys, &mut scratch);
+            let shaped = |i: usize| {
+                self.names
+                    .get(i)
+                    .and_then(|n| value(n.input))
+                    .is_some_and(|v| tokumei_jp::names::name_shape(v).is_some())
+            };
+            let sink =
+                RowKeys { hasher: &self.hasher, keys: &mut keys, lens: &mut lens, heads: false, scratch: &mut scratch };
+            row_scan_keys(value, (&self.names, &self.numbers), &shaped, &mut once, sink);
             found.clear();
             for (origin, k) in keys.iter().enumerate() {
                 found.extend(
@@ -186,13 +260,47 @@ mod tests {
 
     #[test]
     fn a_request_reads_back_as_written_and_a_damaged_one_is_refused() {
-        let r = ScanRequest { seed: [7, u64::MAX], wanted: vec![1, 5, 9, u64::MAX] };
+        let r = ScanRequest { seed: [7, u64::MAX], check: 3, wanted: vec![1, 5, 9, u64::MAX] };
         assert_eq!(ScanRequest::from_bytes(&r.to_bytes()).unwrap(), r);
         let bytes = r.to_bytes();
         assert!(ScanRequest::from_bytes(&bytes[..bytes.len() - 1]).is_err());
-        assert!(ScanRequest::from_bytes(&bytes[..8]).is_err());
-        let unsorted = ScanRequest { seed: [0, 0], wanted: vec![9, 1] };
+        assert!(ScanRequest::from_bytes(&bytes[..16]).is_err());
+        let unsorted = ScanRequest { seed: [0, 0], check: 0, wanted: vec![9, 1] };
         assert!(ScanRequest::from_bytes(&unsorted.to_bytes()).is_err());
+        // Its Debug shows no seed.
+        assert!(!format!("{r:?}").contains("18446744073709551615"), "{r:?}");
+    }
+
+    /// An executor whose keys differ from the coordinator's (here: a check made under another
+    /// seed stands for another build) refuses to scan; the same build accepts.
+    #[test]
+    fn an_executor_that_makes_other_keys_refuses_to_scan() {
+        let plan = tokumei_rules::validate_rules(
+            std::path::Path::new("r.toml"),
+            "version = 1\ndataset = \"d\"\nmode = \"anonymized\"\nsubject = \"id\"\n[privacy]\nk = 2\nmax_suppression = 0.0\n[[column]]\nname = \"id\"\nrole = \"identification_code\"\naction = \"drop\"\n[[column]]\nname = \"氏名\"\nrole = \"direct_identifier\"\naction = \"drop\"\n[[column]]\nname = \"sex\"\nrole = \"quasi_identifier\"\naction = \"keep\"\n",
+            &["id".into(), "氏名".into(), "sex".into()],
+        )
+        .unwrap();
+        let hasher = KeyHasher::new();
+        let request = ScanRequest::new(&hasher, ["山田太郎様"]).unwrap();
+        let scan = RowScan::new(&plan, &request).unwrap();
+        // The row whose name is in the text is found, the other not.
+        let ids = StringArray::from(vec!["1", "2"]);
+        let names = StringArray::from(vec!["山田 太郎", "鈴木 花子"]);
+        let hits = scan.hits(&[ids, names], 2).unwrap();
+        assert!(!hits.is_null(0) && hits.is_null(1), "{hits:?}");
+        let other = ScanRequest { check: check_of(&KeyHasher::new()), ..request.clone() };
+        assert!(RowScan::new(&plan, &other).is_err());
+        // Values of no row: an empty answer, not an error.
+        assert_eq!(
+            scan.hits(&[StringArray::from(Vec::<&str>::new()), StringArray::from(Vec::<&str>::new())], 0)
+                .unwrap()
+                .len(),
+            0
+        );
+        // Too many texts: no request.
+        let many: Vec<String> = (0..20_000).map(|i| format!("{i:06}番地の長い自由記述の文章です{i}")).collect();
+        assert!(ScanRequest::new(&hasher, many.iter().map(String::as_str)).is_none());
     }
 
     #[test]

@@ -61,6 +61,14 @@ pub struct Decided {
     pending: Option<PendingScan>,
 }
 
+impl Decided {
+    /// Whether the residual scan, if the run has one, was judged ([`judge`]): nothing may be
+    /// written before.
+    pub fn judged(&self) -> bool {
+        self.pending.is_none()
+    }
+}
+
 /// The residual scan of a decided run, waiting for the rows' keys.
 struct PendingScan {
     hasher: crate::residual::KeyHasher,
@@ -175,10 +183,19 @@ fn decide_with(
             plan: layout.plan.clone(),
         }
     });
-    let scan = pending.as_ref().map(|p| crate::distributed::ScanRequest {
-        seed: p.hasher.seed(),
-        wanted: crate::residual::Scanner::wanted(&p.hasher, p.texts.iter().map(|(_, t, _)| t.as_str())),
-    });
+    let scan = match &pending {
+        None => None,
+        Some(p) => Some(
+            crate::distributed::ScanRequest::new(&p.hasher, p.texts.iter().map(|(_, t, _)| t.as_str())).ok_or_else(
+                || {
+                    EngineError::Config(format!(
+                        "the residual scan of released columns with this many distinct texts (more than {} keys of their stretches) has no distributed form yet: run it on one machine (without --cluster)",
+                        crate::distributed::MAX_WANTED
+                    ))
+                },
+            )?,
+        ),
+    };
     let keep = an.enforcement.keep.clone();
     Ok(Decided { keep, schema, metadata, by_combination, local, scan, pending, report: assembled.report })
 }
@@ -291,9 +308,9 @@ pub fn write_documents(report: &Report, target: &Target) -> Result<Vec<(String, 
 }
 
 /// The checks of [`crate::distributed::refusal`] that need the laid-out run: the residual scan
-/// of released text (the extract's names and numbers are collected row by row in pass 1), the
-/// columns that may name a person checked to repeat no value (without a `subject`), and
-/// perturbation.
+/// of text released row by row (a released dictionary column's values are scanned on the
+/// cluster: [`judge`]), the columns that may name a person checked to repeat no value (without a
+/// `subject`), and perturbation.
 fn layout_refusal(layout: &Layout) -> Option<String> {
     let no =
         |what: String| Some(format!("{what} has no distributed form yet: run it on one machine (without --cluster)"));

@@ -805,6 +805,7 @@ fn transform_batch(
     let mut cells = vec![Cell::Null; cx.spill_fields.len()];
     let mut names = crate::scrub::NameSet::default();
     let mut maybe = vec![crate::scrub::MaybeNames::default(); cx.name_inputs.len()];
+    let mut shaped = vec![false; cx.name_inputs.len()];
     let mut keys: Vec<Vec<(u64, u32)>> = vec![Vec::new(); if cx.scan { cx.name_inputs.len() + 1 } else { 0 }];
     let mut lens = crate::residual::Lengths::default();
     let mut joined = String::new();
@@ -827,38 +828,19 @@ fn transform_batch(
                 }
                 if cx.names || cx.scan {
                     for (i, (m, n)) in maybe.iter_mut().zip(cx.name_inputs).enumerate().filter(|(_, (_, n))| n.detect) {
-                        if let Some(v) = batch.value(row, n.input)
-                            && m.add(v, cx.names && n.scrub)
-                            && cx.scan
-                            && once.first(&cx.hasher, (TOLD, n.input, v))
-                        {
-                            KeySink {
-                                hasher: &cx.hasher,
-                                keys: &mut keys[i + 1],
-                                lens: &mut lens,
-                                heads: cx.heads,
-                                scratch: &mut scratch,
-                            }
-                            .name(v);
-                        }
+                        shaped[i] = batch.value(row, n.input).is_some_and(|v| m.add(v, cx.names && n.scrub));
                     }
                 }
                 if cx.scan {
-                    let mut sink = KeySink {
+                    let out = RowKeys {
                         hasher: &cx.hasher,
-                        keys: &mut keys[0],
+                        keys: &mut keys,
                         lens: &mut lens,
                         heads: cx.heads,
                         scratch: &mut scratch,
                     };
-                    name_keys(|i| batch.value(row, i), cx.name_inputs, once, &mut sink);
-                    for &(i, source) in cx.number_inputs {
-                        if let Some(v) = batch.value(row, i)
-                            && once.first(&cx.hasher, (NUMBER, i, v))
-                        {
-                            sink.number(v, source);
-                        }
-                    }
+                    let inputs = (cx.name_inputs, cx.number_inputs);
+                    row_scan_keys(|i| batch.value(row, i), inputs, &|i| shaped[i], once, out);
                 }
                 if let Some(j) = cx.row_ids_slot {
                     let ids: Vec<&str> = cx.identifier_inputs.iter().filter_map(|i| batch.value(row, *i)).collect();
@@ -1134,30 +1116,39 @@ pub(crate) fn name_keys<'v>(
     }
 }
 
-/// The residual scan's keys of one row read elsewhere (a cluster's executor, where nothing is
-/// scrubbed), as `transform_batch` makes them: the names' keys and the identifier numbers' into
-/// `keys[0]`; a value of name input i whose values are names only if most are (`detect`), when
-/// shaped like a name, into `keys[i + 1]`. `value(i)`: the row's value of input column i
-/// (`None` when missing or blank).
+/// Where one row's residual-scan keys go: `keys[0]` those that always count, `keys[i + 1]` those
+/// of name input i (which count when its values turn out to be names); their lengths; whether
+/// addresses' heads are kept too; room for a value's pieces.
+pub(crate) struct RowKeys<'a> {
+    pub hasher: &'a crate::residual::KeyHasher,
+    pub keys: &'a mut [Vec<(u64, u32)>],
+    pub lens: &'a mut crate::residual::Lengths,
+    pub heads: bool,
+    pub scratch: &'a mut String,
+}
+
+/// The residual scan's keys of one row, pass 1's and a cluster executor's alike: a value of name
+/// input i whose values are names only if most are (`detect`), when `shaped(i)` (shaped like a
+/// person name), into `keys[i + 1]`; the names' keys and the identifier numbers' into `keys[0]`.
+/// `value(i)`: the row's value of input column i (`None` when missing or blank).
 pub(crate) fn row_scan_keys<'v>(
     value: impl Fn(usize) -> Option<&'v str>,
     (names, numbers): (&[super::layout::NameInput], &[(usize, u32)]),
+    shaped: &dyn Fn(usize) -> bool,
     once: &mut Once,
-    hasher: &crate::residual::KeyHasher,
-    keys: &mut [Vec<(u64, u32)>],
-    scratch: &mut String,
+    out: RowKeys,
 ) {
-    let mut lens = crate::residual::Lengths::default();
+    let RowKeys { hasher, keys, lens, heads, scratch } = out;
     for (i, n) in names.iter().enumerate().filter(|(_, n)| n.detect) {
         if let (Some(v), Some(k)) = (value(n.input), keys.get_mut(i + 1))
-            && tokumei_jp::names::name_shape(v).is_some()
+            && shaped(i)
             && once.first(hasher, (TOLD, n.input, v))
         {
-            KeySink { hasher, keys: k, lens: &mut lens, heads: false, scratch: &mut *scratch }.name(v);
+            KeySink { hasher, keys: k, lens: &mut *lens, heads, scratch: &mut *scratch }.name(v);
         }
     }
     let Some(k) = keys.first_mut() else { return };
-    let mut sink = KeySink { hasher, keys: k, lens: &mut lens, heads: false, scratch };
+    let mut sink = KeySink { hasher, keys: k, lens, heads, scratch };
     name_keys(&value, names, once, &mut sink);
     for &(i, source) in numbers {
         if let Some(v) = value(i)
