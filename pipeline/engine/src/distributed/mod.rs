@@ -18,7 +18,8 @@ mod row_fns;
 mod scan;
 mod shape;
 
+pub use crate::run::scan_request::{Hit, MAX_WANTED, ScanRequest};
 pub use gate::refusal;
 pub use row_fns::RowFns;
-pub use scan::{Hit, MAX_WANTED, RowScan, ScanRequest, parse_hits};
+pub use scan::{RowScan, parse_hits};
 pub use shape::{GlobalColumn, Shape};

@@ -56,7 +56,7 @@ pub struct Decided {
     pub local: Vec<Option<usize>>,
     /// What the residual scan of the released text wants of the rows, when it reads any (the
     /// rows' keys among these are handed to [`judge`] before anything is written).
-    pub scan: Option<crate::distributed::ScanRequest>,
+    pub scan: Option<super::scan_request::ScanRequest>,
     /// The scan still to judge.
     pending: Option<PendingScan>,
 }
@@ -86,7 +86,7 @@ struct PendingScan {
 /// are, whether they are (`told`): as one machine judges it from pass 1's keys. A whole name,
 /// identifier number, address or e-mail address of the extract in a released text fails the
 /// run (nothing may be written); otherwise standard 1 gets what the scan read and found.
-pub fn judge(decided: &mut Decided, hits: &[crate::distributed::Hit], told: &[bool]) -> Result<(), EngineError> {
+pub fn judge(decided: &mut Decided, hits: &[super::scan_request::Hit], told: &[bool]) -> Result<(), EngineError> {
     let Some(p) = decided.pending.take() else { return Ok(()) };
     let counts = |o: u32| o == 0 || told.get(o as usize - 1).copied().unwrap_or(false);
     let keys = hits.iter().filter(|(o, _, _)| counts(*o)).map(|&(_, k, payload)| (k, payload)).collect();
@@ -186,11 +186,11 @@ fn decide_with(
     let scan = match &pending {
         None => None,
         Some(p) => Some(
-            crate::distributed::ScanRequest::new(&p.hasher, p.texts.iter().map(|(_, t, _)| t.as_str())).ok_or_else(
+            super::scan_request::ScanRequest::new(&p.hasher, p.texts.iter().map(|(_, t, _)| t.as_str())).ok_or_else(
                 || {
                     EngineError::Config(format!(
                         "the residual scan of released columns with this many distinct texts (more than {} keys of their stretches) has no distributed form yet: run it on one machine (without --cluster)",
-                        crate::distributed::MAX_WANTED
+                        super::scan_request::MAX_WANTED
                     ))
                 },
             )?,

@@ -209,9 +209,7 @@ pub(super) fn anonymize(p: Perturbed) -> Result<Anonymized, EngineError> {
             false => Vec::new(),
         },
     };
-    let aggregated = combos.as_ref().filter(|c| c.is_aggregated()).map(|c| c.weights().to_vec());
-    let (classes, combo_of_row) = rows_back(combos, classes, &mut enforcement.keep)?;
-
+    let (classes, combo_of_row, weights) = rows_back(combos, classes, &mut enforcement.keep)?;
     Ok(Anonymized {
         rare,
         ends,
@@ -236,7 +234,7 @@ pub(super) fn anonymize(p: Perturbed) -> Result<Anonymized, EngineError> {
         originals,
         snapshot,
         combo_of_row,
-        weights: aggregated,
+        weights,
         enc,
     })
 }
@@ -269,22 +267,26 @@ fn combinations(
     Ok(combos)
 }
 
+/// Each row's combination, or each combination's rows (see [`rows_back`]).
+type RowsBack = Option<Vec<u32>>;
+
 /// Each row's verdict (`keep`) from its combination's, when the models counted combinations;
-/// returns the classes (still the combinations') and each row's combination.
+/// returns the classes (still the combinations'), each row's combination and, for a class table
+/// counted elsewhere, each combination's rows.
 fn rows_back(
     combos: Option<crate::combos::Combos>,
     classes: Classes,
     keep: &mut Vec<bool>,
-) -> Result<(Classes, Option<Vec<u32>>), EngineError> {
-    let Some(c) = combos else { return Ok((classes, None)) };
+) -> Result<(Classes, RowsBack, RowsBack), EngineError> {
+    let Some(c) = combos else { return Ok((classes, None, None)) };
     // Counted elsewhere (a cluster): the verdicts stay the combinations', which the rows'
     // writer (the cluster) looks each row's up in.
     if c.is_aggregated() {
-        return Ok((classes, None));
+        return Ok((classes, None, Some(c.weights().to_vec())));
     }
     let ids = c.ids().map_err(|e| crate::error::output_err(&c.folder(), e))?;
     *keep = crate::combos::to_rows(keep, &ids);
-    Ok((classes, Some(ids)))
+    Ok((classes, Some(ids), None))
 }
 
 /// The rows of the combinations not kept: the sum of their weights.

@@ -23,6 +23,7 @@ mod perturbation;
 mod prepare;
 #[cfg(test)]
 mod report_json;
+pub(crate) mod scan_request;
 mod stage;
 
 pub use prepare::{Prepared, prepare, prepare_elsewhere, prepare_with_requests};
