@@ -666,3 +666,55 @@ fn a_name_in_the_released_text_fails_the_run_on_the_cluster_as_on_one_machine() 
     let there = env.tokumei(&["run", spread.to_str().unwrap(), "--cluster", &cluster.url]);
     assert_eq!((here.code, there.code), (0, 0), "{}\n{}", here.stderr, there.stderr);
 }
+
+/// Parquet parts (every column text, as a municipality's export writes them) on the cluster give
+/// the release one machine makes of the same rows as CSV, with the sample rules.
+#[test]
+fn parquet_parts_on_the_cluster_release_what_one_machine_releases_from_csv() {
+    use arrow::array::{ArrayRef, RecordBatch, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+    let env = Env::new();
+    let (full, parts) = extract(&env, rows() / 10, 3);
+    let rules = std::fs::read_to_string(sample_rules()).unwrap();
+    let one = job(&env, "one", &full, &rules);
+    let r = env.tokumei(&["run", one.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let here = release(&published(&env.path("one-out"))[0]);
+    let pq = env.path("pq");
+    std::fs::create_dir_all(&pq).unwrap();
+    let mut written = 0;
+    for p in std::fs::read_dir(&parts).unwrap().map(|e| e.unwrap().path()) {
+        let rows = csv_like(&std::fs::read_to_string(&p).unwrap());
+        let header = &rows[0];
+        let fields: Vec<Field> = header.iter().map(|h| Field::new(h, DataType::Utf8, true)).collect();
+        let schema = Arc::new(Schema::new(fields));
+        let columns: Vec<ArrayRef> = (0..header.len())
+            .map(|j| {
+                let values: Vec<Option<&str>> = rows[1..].iter().map(|r| Some(r[j].as_str())).collect();
+                Arc::new(StringArray::from(values)) as ArrayRef
+            })
+            .collect();
+        written += rows.len() - 1;
+        let out = pq.join(p.with_extension("parquet").file_name().unwrap());
+        let mut w =
+            parquet::arrow::ArrowWriter::try_new(std::fs::File::create(out).unwrap(), schema.clone(), None).unwrap();
+        w.write(&RecordBatch::try_new(schema, columns).unwrap()).unwrap();
+        w.close().unwrap();
+    }
+    assert_eq!(written as u64, rows() / 10);
+    let cluster = start_cluster(&env, 2);
+    let spread = job(&env, "spread", &pq, &rules);
+    let text = std::fs::read_to_string(&spread).unwrap().replace("encoding = \"utf-8\"", "format = \"parquet\"");
+    std::fs::write(&spread, text).unwrap();
+    let r = env.tokumei(&["run", spread.to_str().unwrap(), "--cluster", &cluster.url]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let there = release(&published(&env.path("spread-out"))[0]);
+    assert_eq!(there.levels, here.levels);
+    assert_eq!((there.suppressed, there.rows_out, there.k), (here.suppressed, here.rows_out, here.k));
+    assert_eq!(there.l, here.l);
+    assert_eq!(there.summaries, here.summaries);
+    assert_eq!(there.standard_1, here.standard_1);
+    assert_eq!(there.release_risk, here.release_risk);
+    assert!(there.rows == here.rows, "the released rows differ ({} and {})", there.rows.len(), here.rows.len());
+}
