@@ -413,8 +413,32 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn an_executor_killed_mid_way_leaves_the_release_whole_or_nothing_published() {
+    // Mid-way: once the executor to be killed holds shuffle data of the run (a query's stage
+    // done on it, the next ones still to come).
+    kill_one_executor(rows(), &|env: &Env| !walk(&env.path("exec0")).is_empty());
+}
+
+/// As above, the executor killed once the release is being written (the coordinator made the
+/// folder the cluster writes it into): a write task lost, run again or failed, never leaves a
+/// part or a second copy published.
+#[test]
+fn an_executor_killed_while_the_release_is_written_leaves_it_whole_or_nothing_published() {
+    // (Half the rows: the write stage alone outlasts the kill.)
+    kill_one_executor(rows() / 2, &|env: &Env| has_dir(&env.path("spread-out"), "cluster-out"));
+}
+
+/// Whether a folder named `name` is anywhere under `dir`.
+fn has_dir(dir: &Path, name: &str) -> bool {
+    let Ok(rd) = std::fs::read_dir(dir) else { return false };
+    rd.filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir() && !p.is_symlink())
+        .any(|p| p.file_name().is_some_and(|n| n == name) || has_dir(&p, name))
+}
+
+/// A run of `n` rows on two executors, one killed once `mid_way` holds: it completes on the other with the
+/// release one machine makes of the same rows, or fails with nothing published and audited.
+fn kill_one_executor(n: u64, mid_way: &dyn Fn(&Env) -> bool) {
     let env = Env::new();
-    let n = rows();
     let (full, parts) = extract(&env, n, 4);
     let rules = std::fs::read_to_string(sample_rules()).unwrap();
     let one = job(&env, "one", &full, &rules);
@@ -430,12 +454,9 @@ fn an_executor_killed_mid_way_leaves_the_release_whole_or_nothing_published() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Mid-way: once the executor to be killed holds shuffle data of the run (a query's stage
-    // done on it, the next ones still to come).
     let start = Instant::now();
-    let work = env.path("exec0");
-    while walk(&work).is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(300), "the run never reached the executor");
+    while !mid_way(&env) {
+        assert!(start.elapsed() < Duration::from_secs(300), "the run never got there");
         std::thread::sleep(Duration::from_millis(5));
     }
     let mut killed = cluster.executors.remove(0);
