@@ -47,11 +47,7 @@ impl RowScan {
                 env!("CARGO_PKG_VERSION")
             )));
         }
-        let (names, numbers) = (name_inputs(plan), number_inputs(plan));
-        let mut inputs: Vec<usize> = names.iter().map(|n| n.input).chain(numbers.iter().map(|n| n.0)).collect();
-        inputs.sort_unstable();
-        inputs.dedup();
-        Ok(RowScan { hasher, wanted: request.wanted.iter().copied().collect(), names, numbers, inputs })
+        Ok(RowScan { hasher, wanted: request.wanted.iter().copied().collect(), ..RowScan::columns(plan) })
     }
 
     /// The scan's columns without the keys (what the coordinator needs to ask for them).
