@@ -139,7 +139,14 @@ fn decide_with(
     let layout = &an.enc.layout;
     let (schema, bound_kinds) = super::stage::out_schema(&layout.plan, &layout.columns, &assembled.report);
     summaries(an, &schema, &bound_kinds, &mut assembled.report);
-    assembled.report.release_risk = super::stage::aggregated_risk(an, &assembled.report, &bound_kinds);
+    // Fail closed: a report without its release risk would drop its warnings silently.
+    let risk = super::stage::aggregated_risk(an, &assembled.report, &bound_kinds).ok_or_else(|| {
+        EngineError::Config(
+            "this job cannot run on the cluster: the release risk over a column outside the key whose values are made row by row (not dictionary-coded) has no distributed form yet: run it on one machine (without --cluster)"
+                .into(),
+        )
+    })?;
+    assembled.report.release_risk = Some(risk);
     let report = &assembled.report;
     let metadata = super::stage::file_metadata(&layout.plan, &layout.release_id, report, target.audit_head.as_deref());
     let combos = layout.dicts.first().map_or(0, |d| d.codes.len());
