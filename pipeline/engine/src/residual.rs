@@ -69,8 +69,9 @@ const PARTICLE_AFTER: u64 = 1 << 63;
 /// are never written anywhere (the keys themselves go only to unnamed files that vanish with the
 /// process; a cluster's executors read the seed from an owner-only file of the run's context,
 /// removed with it, and send back only the keys the scan wants) and no hash is shown to anyone,
-/// so a person who writes values into an extract cannot see or try hashes to aim a collision. A collision by chance between two given values has a probability of about
-/// 2^-64. In the scan's look-up a collision is a false hit (the run stops); in the tables that keep
+/// so a person who writes values into an extract cannot see or try hashes to aim a collision. A
+/// collision by chance between two given values has a probability of about 2^-64. In the scan's
+/// look-up a collision is a false hit (the run stops); in the tables that keep
 /// a value from being turned into keys twice (`KeySpill`'s and pass 1's) it would skip the later
 /// value's keys, a miss. (SipHash-1-3 under a random 128-bit key, used before, makes the stronger
 /// claim of a pseudorandom function; it cost more CPU: docs/benchmarks.md.)
