@@ -739,3 +739,105 @@ fn parquet_parts_on_the_cluster_release_what_one_machine_releases_from_csv() {
     assert_eq!(there.release_risk, here.release_risk);
     assert!(there.rows == here.rows, "the released rows differ ({} and {})", there.rows.len(), here.rows.len());
 }
+
+/// Residents' requests on the cluster as on one machine: the registry's accepted suspensions
+/// leave out their subjects' records and its accepted corrections rewrite their values before
+/// anything counts the rows, so the release, its decisions and the request counts in its report
+/// equal one machine's. On the registered file (corrections apply) and on parts registered
+/// nowhere (every exclusion applies, no correction). A run whose registry keeps a per-subject
+/// index is refused (exit 3) with the reason.
+#[test]
+fn residents_requests_are_applied_on_the_cluster_as_on_one_machine() {
+    const REG: &str = "reg/registry.sqlite";
+    // 2026-11-27T00:00:00Z: after the requests' receipt.
+    let now = [("TOKUMEI_NOW", "1795737600")];
+    let env = Env::new();
+    let (full, parts) = extract(&env, 20_000, 3);
+    sample_registry(&env, REG, "");
+    let ok = |args: &[&str]| {
+        let mut a = args.to_vec();
+        a.extend(["--registry", REG]);
+        let r = env.tokumei_with(&a, &now);
+        assert_eq!(r.code, 0, "{args:?}: {}{}", r.stdout, r.stderr);
+        r
+    };
+    let file = "住民基本台帳ファイル";
+    let full_s = full.to_str().unwrap();
+    ok(&["file", "add-source", file, "--input", full_s, "--encoding", "utf-8", "--subject-column", "宛名番号"]);
+    let text = std::fs::read_to_string(&full).unwrap();
+    let records: Vec<Vec<String>> =
+        records_of(&text).iter().take(40).map(|r| r.trim_end().split(',').map(str::to_string).collect()).collect();
+    let at = |name: &str| records[0].iter().position(|h| h == name).unwrap();
+    let (id, sex) = (at("宛名番号"), at("性別"));
+    let intake = |kind: &str, person: &str, rest: &str| {
+        format!(
+            "kind = \"{kind}\"\nreceived = \"2026-11-20\"\nrequester = \"本人\"\ncapacity = \"self\"\nverification = \"運転免許証\"\nrecords = \"全て\"\nsubject = \"{person}\"\ndisclosed_on = \"2026-11-01\"\n{rest}"
+        )
+    };
+    let mut n = 0;
+    let mut decide = |toml: String, ground: &[&str]| {
+        n += 1;
+        let path = env.write(&format!("request-{n}.toml"), &toml);
+        let r = ok(&["request", "open", path.to_str().unwrap()]);
+        let request = r.stdout.split_whitespace().nth(2).unwrap().to_string();
+        let mut args = vec!["request", "decide", &request, "--decision", "accepted", "--reason", "理由"];
+        args.extend(ground);
+        ok(&args);
+    };
+    // Three people's use suspended, three people's 性別 corrected.
+    for r in &records[1..4] {
+        let rest = format!("measure = \"stop_use\"\nfiles = [\"{file}\"]\n");
+        decide(intake("suspension", &r[id], &rest), &["--ground", "unlawful_use"]);
+    }
+    for r in &records[10..13] {
+        let other = if r[sex] == "男" { "女" } else { "男" };
+        let correction = format!("[[correction]]\nfile = \"{file}\"\ncolumn = \"性別\"\nvalue = \"{other}\"\n");
+        decide(intake("correction", &r[id], &correction), &[]);
+    }
+    let cluster = start_cluster(&env, 2);
+    let rules = std::fs::read_to_string(sample_rules()).unwrap();
+    // An unregistered copy of the rows, for one machine beside the parts.
+    let copy = env.path("copy.csv");
+    std::fs::copy(&full, &copy).unwrap();
+    for (name, here_input, there_input, counts) in
+        [("registered", &full, &full, (3, 3)), ("unregistered", &copy, &parts, (3, 0))]
+    {
+        let one = job(&env, &format!("{name}-one"), here_input, &rules);
+        ok(&["run", one.to_str().unwrap()]);
+        let spread = job(&env, &format!("{name}-spread"), there_input, &rules);
+        ok(&["run", spread.to_str().unwrap(), "--cluster", &cluster.url]);
+        let (here_dir, there_dir) = (
+            published(&env.path(&format!("{name}-one-out")))[0].clone(),
+            published(&env.path(&format!("{name}-spread-out")))[0].clone(),
+        );
+        let (here_rep, there_rep) = (report(&here_dir), report(&there_dir));
+        let got = |rep: &serde_json::Value| {
+            let q = &rep["requests"];
+            (q["excluded_records"].as_u64(), q["corrected_values"].as_u64(), q["exclusions_in_force"].as_u64())
+        };
+        assert_eq!(got(&here_rep), (Some(counts.0), Some(counts.1), Some(3)), "{name}: {}", here_rep["requests"]);
+        assert_eq!(got(&there_rep), got(&here_rep), "{name}: {}", there_rep["requests"]);
+        assert_eq!(there_rep["requests"], here_rep["requests"], "{name}");
+        assert_eq!(there_rep["rows_in"], here_rep["rows_in"], "{name}");
+        let (here, there) = (release(&here_dir), release(&there_dir));
+        assert_eq!(here.rows_out + here.suppressed, 20_000 - 3, "{name}");
+        assert_eq!((there.levels.clone(), there.suppressed, there.k), (here.levels.clone(), here.suppressed, here.k));
+        assert_eq!(there.summaries, here.summaries, "{name}: the released columns' value summaries");
+        assert!(there.rows == here.rows, "{name}: the released rows differ");
+    }
+    // The corrections changed the release: without them (the unregistered copy) 性別's summary
+    // differs from the registered file's.
+    let summary = |name: &str| release(&published(&env.path(&format!("{name}-one-out")))[0]).summaries;
+    assert_ne!(summary("registered"), summary("unregistered"), "the corrections show in the release");
+    // A registry keeping a per-subject index (its run collects the people of the release): refused.
+    let indexed = "reg2/registry.sqlite";
+    sample_registry(&env, indexed, "subject_index = true\n");
+    let job_i = job(&env, "indexed", &parts, &rules);
+    let r = env.tokumei_with(
+        &["run", job_i.to_str().unwrap(), "--cluster", &cluster.url, "--registry", indexed, "--internal-use", "統計"],
+        &now,
+    );
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("per-subject index"), "{}", r.stderr);
+    assert!(published(&env.path("indexed-out")).is_empty());
+}

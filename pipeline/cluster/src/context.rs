@@ -2,7 +2,9 @@
 //! (owner-only) and the executors read, named in the plans by its path only. It holds the rules
 //! and the input's header (from which an executor validates the same plan), the reference date,
 //! the per-release pseudonym key and the key of the release's row order (each an owner-only file,
-//! never in a plan or a log), and, once the models decided, the residual scan's request (its
+//! never in a plan or a log), the request stage of residents' requests when one applies (its
+//! subjects keyed under the order key: the file names none of the people who asked, though it
+//! holds the corrected values), and, once the models decided, the residual scan's request (its
 //! hasher's seed, a secret, and the keys it wants) and each released combination's values.
 //! The folder is removed with the staging folder's temporaries after the run.
 
@@ -15,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use tokumei_engine::distributed::{RowFns, RowScan, ScanRequest};
 use tokumei_engine::keys::Key;
+use tokumei_engine::requests::RowRequests;
 
 /// What an executor needs besides the keys (no secret: the rules and the header).
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -30,6 +33,7 @@ const KEY: &str = "pseudonym.key";
 const ORDER_KEY: &str = "order.key";
 const RELEASED: &str = "released.arrow";
 const SCAN: &str = "scan.bin";
+const REQUESTS: &str = "requests.json";
 
 /// An owner-only file (0600 where permissions exist), written whole.
 fn private_file(path: &Path, bytes: &[u8]) -> Result<(), ClusterError> {
@@ -62,6 +66,13 @@ pub(crate) fn write(dir: &Path, prepared: &tokumei_engine::Prepared, header: &[S
         private_file(&dir.join(KEY), hex::encode(key.bytes()).as_bytes())?;
     }
     private_file(&dir.join(ORDER_KEY), hex::encode(Key::ephemeral().bytes()).as_bytes())?;
+    if let Some(stage) = prepared.row_requests() {
+        // The key as the executors load it (a key file's bytes are derived from what it holds).
+        let order = Key::load(&dir.join(ORDER_KEY))?;
+        let keyed = stage.keyed(|s| crate::functions::subject_key(order.bytes(), s));
+        let text = serde_json::to_vec(&keyed).map_err(|e| ClusterError::Internal(e.to_string()))?;
+        private_file(&dir.join(REQUESTS), &text)?;
+    }
     Ok(())
 }
 
@@ -117,6 +128,8 @@ pub(crate) struct Loaded {
     pub(crate) fns: RowFns,
     /// The key of the release's row order.
     pub(crate) order_key: [u8; 32],
+    /// The request stage (subjects keyed under the order key), when one applies.
+    pub(crate) requests: Option<RowRequests>,
     dir: PathBuf,
     released: OnceLock<Arc<Released>>,
     scan: OnceLock<Arc<RowScan>>,
@@ -171,11 +184,20 @@ pub(crate) fn load(dir: &Path) -> Result<Arc<Loaded>, ClusterError> {
         false => None,
     };
     let order = Key::load(&dir.join(ORDER_KEY))?;
+    let requests_path = dir.join(REQUESTS);
+    let requests = match requests_path.exists() {
+        true => {
+            let text = std::fs::read(&requests_path).map_err(|e| ClusterError::io(&requests_path, e))?;
+            Some(serde_json::from_slice(&text).map_err(|e| ClusterError::Internal(format!("{REQUESTS}: {e}")))?)
+        }
+        false => None,
+    };
     let date = tokumei_jp::Date::from_days_since_epoch(job.reference_days);
     let fns = RowFns::new(plan, date, key)?;
     let loaded = Arc::new(Loaded {
         fns,
         order_key: *order.bytes(),
+        requests,
         dir: dir.to_path_buf(),
         released: OnceLock::new(),
         scan: OnceLock::new(),

@@ -46,10 +46,15 @@ fn failed(e: ClusterError, facts: &RunFacts) -> RunError {
 }
 
 impl tokumei_office::run::Elsewhere for Cluster {
-    fn prepare(&self, job: &tokumei_rules::Job, now_unix: i64) -> Result<Prepared, RunError> {
+    fn prepare(
+        &self,
+        job: &tokumei_rules::Job,
+        now_unix: i64,
+        requests: Option<tokumei_engine::requests::RequestStage>,
+    ) -> Result<Prepared, RunError> {
         let header = input::parts(job).and_then(|parts| input::header(job, &parts));
         let header = header.map_err(|e| failed(e, &RunFacts::default()))?;
-        tokumei_engine::run::prepare_elsewhere(job, header, now_unix)
+        tokumei_engine::run::prepare_elsewhere(job, header, now_unix, requests)
     }
 
     fn refusal(&self, prepared: &Prepared, provided: bool) -> Option<String> {
@@ -102,9 +107,13 @@ impl Cluster {
         let plan = prepared.plan.clone();
         let input_sha256 = input::sha256(&parts)?;
         facts.input_sha256 = Some(input_sha256.clone());
-        let session = Session::connect(&self.url, &dir.0, &job, &parts, &header)?;
+        let session = Session::connect(&self.url, &dir.0, &job, &parts, &header, prepared.row_requests())?;
+        let tally = prepared.request_tally().cloned();
         opts.progress.stage("reading and counting on the cluster", None);
-        session.check_people(&shape)?;
+        let stage = session.census(&shape)?;
+        if let Some(t) = &tally {
+            t.add_elsewhere(stage.excluded_records, stage.corrected_values);
+        }
         let mut table = session.class_table(&shape)?;
         table.input_sha256 = input_sha256;
         table.ingest_ms = started.elapsed().as_millis() as u64;
@@ -130,6 +139,7 @@ impl Cluster {
         let files = write_release(&session, &dir.0, &shape, &plan, &header, &decided, &key_columns, target)?;
         opts.progress.finish();
         let mut report = decided.report;
+        report.requests = tally.as_ref().map(|t| t.counts());
         report.audit_head = target.audit_head.clone();
         report.output_file = files.first().map(|(n, _)| n.clone());
         report.output_sha256 = files.first().map(|(_, h)| h.clone());

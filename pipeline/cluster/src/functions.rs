@@ -17,17 +17,23 @@
 //! - `tokumei_scan(context, values...)`: the row's identifier values' keys that the residual scan
 //!   wants (keyed hashes, null when none: `tokumei_engine::distributed::RowScan`);
 //! - `tokumei_shaped(context, value)`: 1 when a value is shaped like a person name, 0 when not,
-//!   null when blank (whether a column's values are names is told by how many are).
+//!   null when blank (whether a column's values are names is told by how many are);
+//! - `tokumei_request(context, subject)`: the request stage's verdict on the row (residents'
+//!   requests: `tokumei_engine::requests::RowRequests`): -1 when its subject's records are left
+//!   out, else how many of its values are corrected;
+//! - `tokumei_corrected(context, input column, subject, value)`: the value as corrected for the
+//!   row's subject, if a correction of that column is in force, else the value.
 //!
 //! Their errors are the engine's (a column and a reason, never a value), marked with
 //! [`MARK`] so the coordinator can tell them from DataFusion's own, which it withholds.
 
 use crate::context::{self, Loaded};
-use arrow::array::{Array, ArrayRef, AsArray, BooleanBuilder, Int64Builder, StringArray};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanBuilder, Int64Array, Int64Builder, StringArray};
 use arrow::datatypes::DataType;
 use datafusion::common::{DataFusionError, ScalarValue};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 use std::sync::Arc;
+use tokumei_engine::requests::{RowRequests, Verdict};
 
 /// The start of the message of an error raised by tokumei's code on the cluster.
 pub const MARK: &str = "tokumei: ";
@@ -42,6 +48,8 @@ enum Kind {
     Order,
     Scan,
     Shaped,
+    Request,
+    Corrected,
 }
 
 /// One of tokumei's functions.
@@ -86,6 +94,8 @@ pub fn all() -> Vec<Arc<ScalarUDF>> {
     out.push(f("tokumei_order".into(), Kind::Order, DataType::Int64));
     out.push(f("tokumei_scan".into(), Kind::Scan, DataType::Utf8));
     out.push(f("tokumei_shaped".into(), Kind::Shaped, DataType::Int64));
+    out.push(f("tokumei_request".into(), Kind::Request, DataType::Int64));
+    out.push(f("tokumei_corrected".into(), Kind::Corrected, DataType::Utf8));
     out
 }
 
@@ -223,25 +233,60 @@ impl ScalarUDFImpl for Function {
                 let values = text_of(args.get(1).ok_or_else(|| bug("a name check without its value"))?, rows)?;
                 Arc::new(tokumei_engine::distributed::RowScan::shaped(&values))
             }
+            Kind::Request => {
+                let subjects = text_of(args.get(1).ok_or_else(|| bug("a request without its subject"))?, rows)?;
+                let stage = cx.requests.as_ref().ok_or_else(|| bug("no request stage in the run's context"))?;
+                let verdicts = verdicts(&cx.order_key, stage, &subjects);
+                Arc::new(verdicts.map(|v| Some(v.map_or(-1, |l| l.len() as i64))).collect::<Int64Array>())
+            }
+            Kind::Corrected => {
+                let column = index_of(args, 1)?;
+                let subjects = text_of(args.get(2).ok_or_else(|| bug("a correction without its subject"))?, rows)?;
+                let values = text_of(args.get(3).ok_or_else(|| bug("a correction without its value"))?, rows)?;
+                let stage = cx.requests.as_ref().ok_or_else(|| bug("no request stage in the run's context"))?;
+                let verdicts = verdicts(&cx.order_key, stage, &subjects);
+                let fixed = verdicts.zip(values.iter()).map(|(v, value)| {
+                    let fix = v.and_then(|l| l.iter().find(|(c, _)| *c == column).map(|(_, f)| f.as_str()));
+                    fix.or(value)
+                });
+                Arc::new(fixed.collect::<StringArray>())
+            }
         };
         Ok(ColumnarValue::Array(out))
     }
 }
 
-/// Each value's keyed hash (HMAC-SHA-256 under `key`, domain-separated from the row order's, its
-/// first 16 bytes in hex): equal values, equal hashes; no value readable from them.
+/// Each value's keyed hash ([`subject_key`]): equal values, equal hashes; no value readable
+/// from them.
 fn keyed(key: &[u8; 32], values: &StringArray) -> StringArray {
+    values.iter().map(|v| Some(subject_key(key, v?))).collect()
+}
+
+/// A subject's keyed hash: HMAC-SHA-256 under `key` (the release's order key), domain-separated
+/// from the row order's, its first 16 bytes in hex.
+pub(crate) fn subject_key(key: &[u8; 32], subject: &str) -> String {
     use hmac::{Hmac, KeyInit, Mac};
-    let keyed = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key).ok();
-    values
-        .iter()
-        .map(|v| {
-            let (v, mut mac) = (v?, keyed.clone()?);
-            mac.update(b"subject\0");
-            mac.update(v.as_bytes());
-            Some(hex::encode(&mac.finalize().into_bytes()[..16]))
-        })
-        .collect()
+    let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes a key of any length");
+    mac.update(b"subject\0");
+    mac.update(subject.as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..16])
+}
+
+/// The request stage's verdict on each row by its subject (keyed as the stage's file keys them):
+/// `None` when left out, else its corrections (a row without a subject passes uncorrected, as on
+/// one machine).
+fn verdicts<'a>(
+    key: &'a [u8; 32],
+    stage: &'a RowRequests,
+    subjects: &'a StringArray,
+) -> impl Iterator<Item = Option<&'a [(usize, String)]>> + 'a {
+    subjects.iter().map(move |s| {
+        let Some(s) = s else { return Some(&[][..]) };
+        match stage.verdict(&subject_key(key, &tokumei_jp::identifier_key(s))) {
+            Verdict::Excluded => None,
+            Verdict::Passed(l) => Some(l),
+        }
+    })
 }
 
 /// Each row's place in the release's random order: HMAC-SHA-256 under the release's order key

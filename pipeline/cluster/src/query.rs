@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokumei_engine::EngineError;
 use tokumei_engine::distributed::{Hit, RowScan, Shape};
+use tokumei_engine::requests::RowRequests;
 use tokumei_engine::run::aggregated::{ClassTable, Decided};
 use tokumei_rules::{InputFormat, Job, Plan};
 
@@ -21,9 +22,21 @@ use tokumei_rules::{InputFormat, Job, Plan};
 pub(crate) struct Session {
     rt: tokio::runtime::Runtime,
     ctx: SessionContext,
+    /// The input's rows as read.
+    raw: DataFrame,
+    /// The rows the rules see: past the request stage, when one applies, else as read.
     input: DataFrame,
+    /// The request stage's verdict on a row (`tokumei_request`), when one applies.
+    verdict: Option<Expr>,
     dir: String,
     header: Vec<String>,
+}
+
+/// What the request stage did on the cluster: records left out, values corrected.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StageCounts {
+    pub(crate) excluded_records: u64,
+    pub(crate) corrected_values: u64,
 }
 
 /// A DataFusion error as the run reports it: tokumei's own (marked, value-free) with its class;
@@ -66,13 +79,15 @@ fn function(name: &str) -> Result<Arc<ScalarUDF>, ClusterError> {
 }
 
 impl Session {
-    /// Connect to the scheduler at `url` and open the input's parts.
+    /// Connect to the scheduler at `url` and open the input's parts, behind the request stage
+    /// `requests` when one applies (its data in the context folder `dir`).
     pub(crate) fn connect(
         url: &str,
         dir: &Path,
         job: &Job,
         parts: &[PathBuf],
         header: &[String],
+        requests: Option<&RowRequests>,
     ) -> Result<Session, ClusterError> {
         use ballista::prelude::{SessionConfigExt, SessionContextExt};
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -116,7 +131,15 @@ impl Session {
             .map_err(df_error)?;
             Ok::<_, ClusterError>((ctx, df))
         })?;
-        Ok(Session { rt, ctx, input: df, dir: absolute(dir).display().to_string(), header: header.to_vec() })
+        let dir = absolute(dir).display().to_string();
+        let (input, verdict) = match requests.filter(|r| r.binding()) {
+            Some(r) => {
+                let (input, verdict) = staged(&df, &dir, header, r)?;
+                (input, Some(verdict))
+            }
+            None => (df.clone(), None),
+        };
+        Ok(Session { rt, ctx, raw: df, input, verdict, dir, header: header.to_vec() })
     }
 
     /// `tokumei_cell_<type>(context, plan column, input column)`.
@@ -132,23 +155,39 @@ impl Session {
         shape.global.iter().map(|g| self.cell(g.plan, g.input, &g.ty)).collect()
     }
 
-    /// Refuse when some person (the rules' subject, in the normal form people are counted by)
-    /// has several rows: people are then counted row by row, which has no distributed form yet.
-    pub(crate) fn check_people(&self, shape: &Shape) -> Result<(), ClusterError> {
-        let Some(subject) = shape.subject else { return Ok(()) };
+    /// Count the rows' people, and refuse when some person (the rules' subject, in the normal
+    /// form people are counted by) has several rows: people are then counted row by row, which
+    /// has no distributed form yet. With a request stage, one read of the rows as read counts
+    /// the rows it passes on and their people, the records it leaves out and the values it
+    /// corrects.
+    pub(crate) fn census(&self, shape: &Shape) -> Result<StageCounts, ClusterError> {
+        use datafusion::functions_aggregate::{count::count, count::count_distinct, sum::sum};
+        use datafusion::logical_expr::when;
+        let Some(subject) = shape.subject else { return Ok(StageCounts::default()) };
         let name = self.header.get(subject).ok_or_else(|| ClusterError::Internal("no subject column".into()))?;
         let key = function("tokumei_subject")?.call(vec![lit(self.dir.clone()), column(name)]);
-        let counted = self.input.clone().aggregate(
-            vec![],
-            vec![
-                datafusion::functions_aggregate::count::count(lit(1)).alias("rows"),
-                datafusion::functions_aggregate::count::count_distinct(key).alias("people"),
-            ],
-        );
+        let (from, aggregates) = match &self.verdict {
+            None => (&self.input, vec![count(lit(1)).alias("rows"), count_distinct(key).alias("people")]),
+            Some(v) => {
+                let passed = v.clone().gt_eq(lit(0i64));
+                let cases = (|| {
+                    Ok::<_, DataFusionError>(vec![
+                        count(when(passed.clone(), lit(1i64)).end()?).alias("rows"),
+                        count_distinct(when(passed, key).end()?).alias("people"),
+                        count(when(v.clone().lt(lit(0i64)), lit(1i64)).end()?).alias("excluded"),
+                        sum(when(v.clone().gt(lit(0i64)), v.clone()).end()?).alias("corrected"),
+                    ])
+                })();
+                (&self.raw, cases.map_err(df_error)?)
+            }
+        };
+        let counted = from.clone().aggregate(vec![], aggregates);
         let batches = self.rt.block_on(async { counted.map_err(df_error)?.collect().await.map_err(df_error) })?;
-        let (rows, people) = match batches.iter().find(|b| b.num_rows() > 0) {
-            Some(b) => (int_at(b.column(0)), int_at(b.column(1))),
-            None => (0, 0),
+        let Some(b) = batches.iter().find(|b| b.num_rows() > 0) else { return Ok(StageCounts::default()) };
+        let (rows, people) = (int_at(b.column(0)), int_at(b.column(1)));
+        let counts = match b.num_columns() {
+            4 => StageCounts { excluded_records: int_at(b.column(2)), corrected_values: int_at(b.column(3)) },
+            _ => StageCounts::default(),
         };
         if rows != people {
             return Err(EngineError::Config(format!(
@@ -156,7 +195,7 @@ impl Session {
             ))
             .into());
         }
-        Ok(())
+        Ok(counts)
     }
 
     /// The class table: each combination of the global columns' cells with its rows (and one
@@ -293,6 +332,28 @@ impl Session {
         let _ = &self.ctx;
         Ok(())
     }
+}
+
+/// The rows past the request stage `r` (`tokumei_request`: excluded subjects' records left
+/// out; `tokumei_corrected`: the corrected columns' values as corrected), with the same column
+/// names; and the stage's verdict on a row, for its counts.
+fn staged(raw: &DataFrame, dir: &str, header: &[String], r: &RowRequests) -> Result<(DataFrame, Expr), ClusterError> {
+    let name = header.get(r.subject).ok_or_else(|| ClusterError::Internal("no subject column".into()))?;
+    let subject = column(name);
+    let verdict = function("tokumei_request")?.call(vec![lit(dir.to_string()), subject.clone()]);
+    let corrected = r.corrected_columns();
+    let mut select = Vec::with_capacity(header.len());
+    for (i, h) in header.iter().enumerate() {
+        select.push(match corrected.contains(&i) {
+            true => function("tokumei_corrected")?
+                .call(vec![lit(dir.to_string()), lit(i as i64), subject.clone(), column(h)])
+                .alias(h),
+            false => column(h),
+        });
+    }
+    let input =
+        raw.clone().filter(verdict.clone().gt_eq(lit(0i64))).and_then(|d| d.select(select)).map_err(df_error)?;
+    Ok((input, verdict))
 }
 
 /// A path from the root (the executors do not share the coordinator's working folder).

@@ -64,6 +64,9 @@ pub fn refusal(prepared: &Prepared, provided: bool) -> Option<String> {
     if !scanned.is_empty() {
         return no(&format!("the residual scan of text released row by row (columns {})", scanned.join(", ")));
     }
+    if prepared.row_requests().is_some_and(|r| r.collect) {
+        return no("the registry's per-subject index of the people in a release (its profile's `subject_index`)");
+    }
     if plan.subject.is_none() {
         return no("a job without a `subject` (the columns that may name a person are checked row by row)");
     }

@@ -3,17 +3,13 @@
 
 use super::{RawBatch, ReadStats, Source, Task};
 use crate::EngineError;
-use crate::requests::{RequestTally, normalize_subject};
+use crate::requests::{RequestTally, RowRequests, Verdict};
 use arrow::array::{Array, BooleanArray, StringArray};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 use std::sync::Arc;
 
 struct Shared {
-    subject: usize,
-    exclude: Arc<FxHashSet<String>>,
-    /// subject -> [(input column, value)].
-    corrections: FxHashMap<String, Vec<(usize, String)>>,
-    collect: bool,
+    rows: RowRequests,
     tally: RequestTally,
 }
 
@@ -23,31 +19,11 @@ pub struct Filtered {
     shared: Arc<Shared>,
 }
 
-/// Put the stage in front of `source`, whose column `subject` holds the subject identifier:
-/// `exclude` left out (identifiers in normal form), `corrections` applied, subjects collected
-/// when `collect`; what it does is added to `tally`.
-pub fn filter(
-    source: Box<dyn Source>,
-    subject: usize,
-    exclude: Arc<FxHashSet<String>>,
-    corrections_asked: Vec<(String, String, String)>,
-    collect: bool,
-    tally: RequestTally,
-) -> Box<dyn Source> {
-    let header = source.header().to_vec();
-    let mut corrections: FxHashMap<String, Vec<(usize, String)>> = FxHashMap::default();
-    let mut in_force = 0;
-    for (s, column, value) in corrections_asked {
-        // A correction of a column this input does not have is not for it; the identifier itself
-        // is never rewritten (it would move a record to another person).
-        let Some(i) = header.iter().position(|h| h == &column).filter(|i| *i != subject) else { continue };
-        in_force += 1;
-        let list = corrections.entry(normalize_subject(&s)).or_default();
-        list.retain(|(c, _)| *c != i);
-        list.push((i, value));
-    }
-    tally.add(|c, _| c.corrections_in_force += in_force);
-    let shared = Arc::new(Shared { subject, exclude, corrections, collect, tally });
+/// Put the stage `rows` in front of `source` (whose column `rows.subject` holds the subject
+/// identifier); what it does is added to `tally`.
+pub fn filter(source: Box<dyn Source>, rows: RowRequests, tally: RequestTally) -> Box<dyn Source> {
+    tally.add(|c, _| c.corrections_in_force += rows.in_force);
+    let shared = Arc::new(Shared { rows, tally });
     Box::new(Filtered { inner: source, shared })
 }
 
@@ -105,23 +81,24 @@ fn apply(s: &Shared, batch: RawBatch) -> Result<RawBatch, EngineError> {
     let mut fixes: Vec<(usize, usize, &str)> = Vec::new();
     let mut excluded = 0u64;
     let mut seen: FxHashSet<String> = FxHashSet::default();
-    let quick = s.exclude.is_empty() && s.corrections.is_empty();
+    let r = &s.rows;
+    let quick = !r.binding();
     for (row, k) in keep.iter_mut().enumerate() {
-        let Some(raw) = batch.value(row, s.subject) else { continue };
-        if quick && !s.collect {
+        let Some(raw) = batch.value(row, r.subject) else { continue };
+        if quick && !r.collect {
             break;
         }
         // Identifiers are mostly ASCII already in normal form: borrowed without work.
         let id = tokumei_jp::identifier_key(raw);
-        if s.exclude.contains(id.as_ref()) {
-            *k = false;
-            excluded += 1;
-            continue;
+        match r.verdict(id.as_ref()) {
+            Verdict::Excluded => {
+                *k = false;
+                excluded += 1;
+                continue;
+            }
+            Verdict::Passed(list) => fixes.extend(list.iter().map(|(c, v)| (row, *c, v.as_str()))),
         }
-        if let Some(list) = s.corrections.get(id.as_ref()) {
-            fixes.extend(list.iter().map(|(c, v)| (row, *c, v.as_str())));
-        }
-        if s.collect && !seen.contains(id.as_ref()) {
+        if r.collect && !seen.contains(id.as_ref()) {
             seen.insert(id.into_owned());
         }
     }
@@ -208,17 +185,11 @@ mod tests {
     }
 
     fn shared(exclude: &[&str], corrections: &[(&str, usize, &str)], collect: bool) -> Shared {
-        let mut map: FxHashMap<String, Vec<(usize, String)>> = FxHashMap::default();
-        for (s, c, v) in corrections {
-            map.entry(s.to_string()).or_default().push((*c, v.to_string()));
-        }
-        Shared {
-            subject: 0,
-            exclude: Arc::new(exclude.iter().map(|s| s.to_string()).collect()),
-            corrections: map,
-            collect,
-            tally: RequestTally::default(),
-        }
+        let header: Vec<String> = (0..3).map(|i| format!("c{i}")).collect();
+        let corrections =
+            corrections.iter().map(|(s, c, v)| (s.to_string(), header[*c].clone(), v.to_string())).collect();
+        let rows = RowRequests::new(&header, 0, exclude.iter().map(|s| s.to_string()), corrections, collect);
+        Shared { rows, tally: RequestTally::default() }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::error::EngineError;
 use crate::error::{ExitCode, io_err};
 use crate::ingest;
 use crate::keys::Key;
-use crate::requests::{RequestStage, RequestTally, normalize_subject};
+use crate::requests::{RequestStage, RequestTally, RowRequests};
 use std::sync::Arc;
 use tokumei_jp::Date;
 use tokumei_rules::{Action, Job, Mode};
@@ -26,6 +26,8 @@ pub struct Prepared {
     pub facts: RunFacts,
     /// The request stage in front of the input, once applied.
     pub(super) requests: Option<crate::requests::RequestTally>,
+    /// The request stage on the rows the rules see, when one applies.
+    pub(super) row_requests: Option<Arc<RowRequests>>,
     /// Hashes of the values of a query's identifier input columns (the residual scan).
     pub(super) identifier_values: Option<Arc<ingest::lineage::IdentifierValues>>,
 }
@@ -53,11 +55,7 @@ fn prepare_with(
     requests: Option<RequestStage>,
     facts: &mut RunFacts,
 ) -> Result<Prepared, EngineError> {
-    let tally = requests.as_ref().map(|r| {
-        let t = RequestTally::default();
-        t.add(|c, _| c.exclusions_in_force = r.exclude.len() as u64);
-        t
-    });
+    let tally = tally_for(requests.as_ref());
     // The rules' identifier roles by name, for a query's lineage and residual scan (rules that
     // cannot be read or parsed give none here: their validation below reports them).
     let identifiers = std::fs::read_to_string(&job.rules)
@@ -69,13 +67,19 @@ fn prepare_with(
 
 /// A run whose rows are read elsewhere (a cluster, `crate::distributed`): the rules validated
 /// against `header` (the input's column names), the key and the release id, with no input opened
-/// here. Residents' requests have no distributed form yet: the caller refuses a run that has
-/// any in force.
-pub fn prepare_elsewhere(job: &Job, header: Vec<String>, now_unix: i64) -> Result<Prepared, RunError> {
+/// here; residents' `requests` (if any) checked against the rules and the header as on one
+/// machine, for the cluster to apply ([`Prepared::row_requests`]).
+pub fn prepare_elsewhere(
+    job: &Job,
+    header: Vec<String>,
+    now_unix: i64,
+    requests: Option<RequestStage>,
+) -> Result<Prepared, RunError> {
     let mut facts = RunFacts::default();
     let source: Box<dyn ingest::Source> = Box::new(ingest::HeaderOnly::new(header));
     let identifiers = ingest::lineage::Identifiers::default();
-    match prepare_from(job, now_unix, None, None, source, &identifiers, &mut facts) {
+    let tally = tally_for(requests.as_ref());
+    match prepare_from(job, now_unix, requests, tally, source, &identifiers, &mut facts) {
         Ok(p) => Ok(Prepared { facts, ..p }),
         Err(error) => Err(RunError { error, facts: Box::new(facts) }),
     }
@@ -142,8 +146,12 @@ fn prepare_from(
     let stamp: String = rfc3339(now_unix).chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     let release_id = format!("{}-{}-{}", plan.dataset, stamp, hex::encode(rand_tag));
     facts.release_id = Some(release_id.clone());
-    let source = match (requests, &tally) {
-        (Some(stage), Some(tally)) => request_stage(job, &plan, source, stage, tally.clone())?,
+    let row_requests = match (requests, &tally) {
+        (Some(stage), Some(_)) => row_requests(job, &plan, source.header(), stage)?,
+        _ => None,
+    };
+    let source = match (&row_requests, &tally) {
+        (Some(rows), Some(tally)) => ingest::requests::filter(source, rows.clone(), tally.clone()),
         _ => source,
     };
     Ok(Prepared {
@@ -155,6 +163,7 @@ fn prepare_from(
         release_id,
         facts: RunFacts::default(),
         requests: tally,
+        row_requests: row_requests.map(Arc::new),
         identifier_values,
     })
 }
@@ -162,16 +171,16 @@ fn prepare_from(
 /// The request stage on the rows the rules see: by the rules' `subject` column, which must be
 /// the identifier the registry's requests name while any exclusion or correction is in force.
 /// A single input gets its corrections here; a query's inputs got theirs before the query.
-fn request_stage(
+/// `None` when there is nothing to do (no `subject` column, and nothing in force).
+fn row_requests(
     job: &Job,
     plan: &tokumei_rules::Plan,
-    source: Box<dyn ingest::Source>,
+    header: &[String],
     stage: RequestStage,
-    tally: RequestTally,
-) -> Result<Box<dyn ingest::Source>, EngineError> {
+) -> Result<Option<RowRequests>, EngineError> {
     let Some(subject) = plan.subject.as_ref() else {
         if !stage.binding() {
-            return Ok(source);
+            return Ok(None);
         }
         return Err(EngineError::Config(format!(
             "{}: the registry holds {} exclusions and corrections from residents' requests, but the rules name no `subject` column to apply them by\n  hint: add `subject = \"{}\"` to the rules",
@@ -193,8 +202,7 @@ fn request_stage(
             stage.identifier
         )));
     }
-    let index = source
-        .header()
+    let index = header
         .iter()
         .position(|h| h == subject)
         .ok_or_else(|| EngineError::Config(format!("subject column `{subject}` is not in the input")))?;
@@ -202,8 +210,16 @@ fn request_stage(
         (None, [input]) => stage.corrections_for(&input.path),
         _ => Vec::new(),
     };
-    let exclude = std::sync::Arc::new(stage.exclude.iter().map(|s| normalize_subject(s)).collect());
-    Ok(ingest::requests::filter(source, index, exclude, corrections, stage.collect_subjects, tally))
+    Ok(Some(RowRequests::new(header, index, stage.exclude, corrections, stage.collect_subjects)))
+}
+
+/// A run's tally of the request stage, with the exclusions in force.
+fn tally_for(requests: Option<&RequestStage>) -> Option<RequestTally> {
+    requests.map(|r| {
+        let t = RequestTally::default();
+        t.add(|c, _| c.exclusions_in_force = r.exclude.len() as u64);
+        t
+    })
 }
 
 impl Prepared {
@@ -217,6 +233,18 @@ impl Prepared {
     /// plan or a log) and removes it after the run. Its bytes are never printed (`Debug`).
     pub fn key(&self) -> Option<&Arc<Key>> {
         self.key.as_ref()
+    }
+
+    /// The request stage on the rows the rules see (excluded subjects, corrections), when
+    /// residents' requests apply to the run: for a run whose rows are read elsewhere.
+    pub fn row_requests(&self) -> Option<&RowRequests> {
+        self.row_requests.as_deref()
+    }
+
+    /// What the request stage did (its counts), when residents' requests apply to the run: a
+    /// run whose rows are read elsewhere adds the counts its cluster returns.
+    pub fn request_tally(&self) -> Option<&RequestTally> {
+        self.requests.as_ref()
     }
 
     /// The date ages are computed at.

@@ -98,8 +98,14 @@ pub struct RunRequest {
 /// instead of the engine on this machine.
 pub trait Elsewhere: Send + Sync {
     /// Prepare the run: the input's header read where the rows are, the rules validated against
-    /// it, the key and release id chosen (nothing read past the header).
-    fn prepare(&self, job: &tokumei_rules::Job, now_unix: i64) -> Result<tokumei_engine::Prepared, RunError>;
+    /// it, residents' `requests` checked against them (to be applied where the rows are), the
+    /// key and release id chosen (nothing read past the header).
+    fn prepare(
+        &self,
+        job: &tokumei_rules::Job,
+        now_unix: i64,
+        requests: Option<tokumei_engine::requests::RequestStage>,
+    ) -> Result<tokumei_engine::Prepared, RunError>;
     /// Why the prepared run cannot run there (something without a distributed form), if it
     /// cannot: asked before anything is read or written.
     fn refusal(&self, prepared: &tokumei_engine::Prepared, provided: bool) -> Option<String>;

@@ -46,16 +46,10 @@ pub fn ready(
         Err(e) => return Err((Box::default(), e)),
     };
     let stage = requests.as_ref().map(|r| r.stage.clone());
-    let prepared = match (elsewhere, stage) {
-        // Residents' requests have no distributed form yet: a run elsewhere with any in force
-        // is refused before anything is read past the header.
-        (Some(_), Some(stage)) if stage.binding() => {
-            let why = "residents' requests (exclusions, corrections) in force have no distributed form yet: run it on one machine (without --cluster)";
-            let error = tokumei_engine::EngineError::Config(format!("this job cannot run on the cluster: {why}"));
-            return Err((Box::default(), error.into()));
-        }
-        (Some(e), _) => e.prepare(job, clock.run_unix),
-        (None, stage) => tokumei_engine::prepare_with_requests(job, clock.run_unix, stage),
+    let prepared = match elsewhere {
+        // Elsewhere the stage is checked against the rules here and applied by the cluster.
+        Some(e) => e.prepare(job, clock.run_unix, stage),
+        None => tokumei_engine::prepare_with_requests(job, clock.run_unix, stage),
     };
     let prepared = match prepared {
         Ok(p) => p,

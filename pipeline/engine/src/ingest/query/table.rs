@@ -90,7 +90,14 @@ impl Opener {
     pub fn wrap(&self, source: Box<dyn Source>, tally: &RequestTally) -> Box<dyn Source> {
         match &self.filter {
             Some((col, exclude, corrections)) => {
-                super::super::requests::filter(source, *col, exclude.clone(), corrections.clone(), false, tally.clone())
+                let rows = crate::requests::RowRequests::new(
+                    source.header(),
+                    *col,
+                    exclude.iter().cloned(),
+                    corrections.clone(),
+                    false,
+                );
+                super::super::requests::filter(source, rows, tally.clone())
             }
             None => source,
         }
