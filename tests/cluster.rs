@@ -228,6 +228,9 @@ struct Release {
     standard_1: Vec<String>,
     /// The report's release risk (classes, unique records, records below k, by column).
     release_risk: serde_json::Value,
+    /// What the release changed per column (`utility.columns`, `utility.not_compared`) and the
+    /// correlations' matrices (`utility.correlation`, to 9 decimals: sums taken in another order).
+    utility: (serde_json::Value, serde_json::Value, Vec<String>),
     columns: Vec<String>,
     rows: Vec<Vec<Option<String>>>,
 }
@@ -307,6 +310,17 @@ fn release(dir: &Path) -> Release {
         summaries,
         standard_1,
         release_risk: rep["release_risk"].clone(),
+        utility: (
+            rep["utility"]["columns"].clone(),
+            rep["utility"]["not_compared"].clone(),
+            rep["utility"]["correlation"]["after"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .chain(rep["utility"]["correlation"]["before"].as_array().into_iter().flatten())
+                .flat_map(|r| r.as_array().unwrap().iter().map(|x| format!("{:.9}", x.as_f64().unwrap_or(f64::NAN))))
+                .collect(),
+        ),
         columns,
         rows,
     }
@@ -342,6 +356,8 @@ fn a_release_on_the_cluster_equals_the_release_on_one_machine() {
     assert_eq!(there.standard_1, here.standard_1, "the residual scan's findings (standard 1's evidence)");
     assert!(here.release_risk.is_object(), "{}", here.release_risk);
     assert_eq!(there.release_risk, here.release_risk, "the release risk");
+    assert!(here.utility.0.as_array().is_some_and(|c| c.len() >= 5), "{:?}", here.utility);
+    assert_eq!(there.utility, here.utility, "what the release changed (utility)");
     assert_eq!(there.columns, here.columns);
     assert!(there.rows == here.rows, "the released rows differ ({} and {})", there.rows.len(), here.rows.len());
     // The audit log's last entry is the release published.

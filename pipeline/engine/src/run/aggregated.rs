@@ -147,6 +147,8 @@ fn decide_with(
         )
     })?;
     assembled.report.release_risk = Some(risk);
+    // What the release changed, from the combinations each weighed by its rows.
+    assembled.report.utility = Some(super::changed::utility(an, &assembled.report, target.release_dir));
     let report = &assembled.report;
     let metadata = super::stage::file_metadata(&layout.plan, &layout.release_id, report, target.audit_head.as_deref());
     let combos = layout.dicts.first().map_or(0, |d| d.codes.len());

@@ -34,6 +34,7 @@ pub(super) fn utility(an: &Anonymized, report: &Report, release_dir: &std::path:
         nulled: &an.nulled,
         k: u64::from(plan.privacy.k).max(1),
         combo_of_row: an.combo_of_row.as_deref(),
+        weights: an.weights.as_deref(),
     };
     let (columns, correlation) = compare(&cols, &an.snapshot, &rel);
     let mut map = ru_map::points(report.search.as_ref(), &report.after, &columns);

@@ -80,15 +80,15 @@ impl CoSums {
         CoSums { m, n: 0.0, shift: None, sum: vec![0.0; m], cross: vec![0.0; m * m] }
     }
 
-    /// Add one record.
-    pub fn add(&mut self, x: &[f64]) {
+    /// Add `w` records of values `x` (one record: `w` = 1).
+    pub fn add(&mut self, x: &[f64], w: f64) {
         let shift = self.shift.get_or_insert_with(|| x.to_vec());
-        self.n += 1.0;
+        self.n += w;
         for i in 0..self.m {
             let di = x[i] - shift[i];
-            self.sum[i] += di;
+            self.sum[i] += w * di;
             for j in i..self.m {
-                self.cross[i * self.m + j] += di * (x[j] - shift[j]);
+                self.cross[i * self.m + j] += w * di * (x[j] - shift[j]);
             }
         }
     }
@@ -161,7 +161,7 @@ mod tests {
         // var x = 2, var y = 49/9+1/9+64/9 = 114/9; r = 5 / sqrt(2 * 114/9) = 5 / 5.0332 = .99340.
         let mut s = CoSums::new(3);
         for r in [[1.0, 2.0, 5.0], [2.0, 4.0, 5.0], [3.0, 7.0, 5.0]] {
-            s.add(&r);
+            s.add(&r, 1.0);
         }
         let m = s.matrix();
         assert!((m[0][1].unwrap() - 5.0 / (2.0f64 * 114.0 / 9.0).sqrt()).abs() < 1e-12);

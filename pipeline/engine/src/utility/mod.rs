@@ -120,12 +120,20 @@ pub(crate) struct Released<'a> {
     pub k: u64,
     /// Each row's combination, when the dictionaries' codes (and the input's) are combinations'.
     pub combo_of_row: Option<&'a [u32]>,
+    /// Each entry's rows, when the entries are combinations counted elsewhere (a cluster's class
+    /// table: no rows here, each combination counts as its rows).
+    pub weights: Option<&'a [u32]>,
 }
 
 impl Released<'_> {
     /// Where row `r`'s codes are.
     fn at(&self, r: usize) -> usize {
         self.combo_of_row.map_or(r, |ids| ids[r] as usize)
+    }
+
+    /// How many records entry `r` stands for.
+    fn weight(&self, r: usize) -> u64 {
+        self.weights.map_or(1, |w| w.get(r).map_or(0, |x| u64::from(*x)))
     }
 }
 
@@ -223,17 +231,18 @@ impl Counts {
         let rows = rel.combo_of_row.map_or(acodes.len(), <[u32]>::len);
         for r in 0..rows {
             let (Some(a), Some(b)) = (acodes.get(rel.at(r)), bcodes.get(rel.at(r))) else { break };
+            let w = rel.weight(r);
             if !rel.keep.get(r).copied().unwrap_or(false) {
-                c.before_suppressed[b as usize] += 1;
+                c.before_suppressed[b as usize] += w;
                 continue;
             }
             if nulled.get(*a as usize).copied().unwrap_or(false) {
-                c.cells_suppressed += 1;
+                c.cells_suppressed += w;
                 continue;
             }
-            c.before[b as usize] += 1;
-            c.after[*a as usize] += 1;
-            *c.pairs.entry((b, *a)).or_default() += 1;
+            c.before[b as usize] += w;
+            c.after[*a as usize] += w;
+            *c.pairs.entry((b, *a)).or_default() += w;
         }
         c
     }
@@ -412,8 +421,9 @@ fn correlation(numeric: &[Numeric], before: &Before, rel: &Released) -> Option<C
                 _ => continue 'rows,
             }
         }
-        sb.add(&xb);
-        sa.add(&xa);
+        let w = rel.weight(r) as f64;
+        sb.add(&xb, w);
+        sa.add(&xa, w);
     }
     let (before_m, after_m) = (sb.matrix(), sa.matrix());
     let largest_change = before_m
@@ -482,7 +492,7 @@ mod tests {
         let dicts = [a, ca];
         let keep = [true, true, true, false];
         let nulled = vec![vec![false; 4], vec![false; 2]];
-        let rel = Released { dicts: &dicts, keep: &keep, nulled: &nulled, k: 0, combo_of_row: None };
+        let rel = Released { dicts: &dicts, keep: &keep, nulled: &nulled, k: 0, combo_of_row: None, weights: None };
         let cols = [
             Compared { output: "n".into(), dict: 0, generalizer: None },
             Compared { output: "c".into(), dict: 1, generalizer: None },
@@ -503,6 +513,38 @@ mod tests {
         let rel = Released { k: 3, ..rel };
         let (u, _) = compare(&cols, &before, &rel);
         assert!(u[0].before.is_none() && u[0].mean_abs_change.is_none() && u[0].after.is_some());
+    }
+
+    /// A cluster's class table (each combination once, with its rows) compares as its rows do.
+    #[test]
+    fn combinations_weighed_by_their_rows_compare_as_the_rows() {
+        let num = |v: &[i64]| v.iter().map(|x| Cell::Int(*x)).collect::<Vec<_>>();
+        // Rows: (10, 1), (20, 2), (20, 2), (30, 5), (30, 5), (30, 5), (40, 1) released as
+        // (10, 1), (20, 2), (20, 2), (30, 4), (30, 4), (30, 4), suppressed.
+        let rows = |c: &[u32]| c.to_vec();
+        let (b0, b1) = (num(&[10, 20, 30, 40]), num(&[1, 2, 5]));
+        let (a0, a1) = (num(&[10, 20, 30, 40]), num(&[1, 2, 4]));
+        let by_row = (rows(&[0, 1, 1, 2, 2, 2, 3]), rows(&[0, 1, 1, 2, 2, 2, 0]));
+        let by_combo = (rows(&[0, 1, 2, 3]), rows(&[0, 1, 2, 0]));
+        let compared = |codes: &(Vec<u32>, Vec<u32>), keep: &[bool], weights: Option<&[u32]>| {
+            let before = Before::take(&[dict(b0.clone(), codes.0.clone()), dict(b1.clone(), codes.1.clone())], &[0, 1]);
+            let dicts = [dict(a0.clone(), codes.0.clone()), dict(a1.clone(), codes.1.clone())];
+            let nulled = vec![vec![false; 4], vec![false; 3]];
+            let rel = Released { dicts: &dicts, keep, nulled: &nulled, k: 2, combo_of_row: None, weights };
+            let cols = [
+                Compared { output: "a".into(), dict: 0, generalizer: None },
+                Compared { output: "b".into(), dict: 1, generalizer: None },
+            ];
+            compare(&cols, &before, &rel)
+        };
+        let (u_rows, c_rows) = compared(&by_row, &[true, true, true, true, true, true, false], None);
+        let (u_combos, c_combos) = compared(&by_combo, &[true, true, true, false], Some(&[1, 2, 3, 1]));
+        assert_eq!(u_combos, u_rows);
+        assert_eq!((u_rows[0].records, u_rows[0].records_suppressed), (6, 1));
+        let (c_rows, c_combos) = (c_rows.unwrap(), c_combos.unwrap());
+        for (x, y) in c_rows.after.iter().flatten().zip(c_combos.after.iter().flatten()) {
+            assert!((x.unwrap_or(9.0) - y.unwrap_or(9.0)).abs() < 1e-12, "{x:?} {y:?}");
+        }
     }
 
     #[test]
