@@ -24,6 +24,15 @@ pub struct ExecutorArgs {
     /// Seconds between heartbeats to the scheduler.
     #[arg(long, default_value_t = 5)]
     pub heartbeat: u64,
+    /// Memory the executor's tasks may hold before sorts and aggregations spill to the work
+    /// folder, shared among its slots (`512MiB`, `4GiB`; default: 70% of the machine's or the
+    /// container's memory).
+    #[arg(long, value_parser = tokumei_cluster::executor::memory_size)]
+    pub memory_pool: Option<u64>,
+    /// Hours after which a job's shuffle files, untouched since, are removed by the executor
+    /// (what a job whose coordinator or scheduler died left behind).
+    #[arg(long, default_value_t = 6)]
+    pub keep_job_data_hours: u64,
 }
 
 /// Arguments of `tokumei scheduler`.
@@ -53,6 +62,8 @@ pub fn executor(a: ExecutorArgs) -> Result<(), Failure> {
         slots: a.slots,
         work_dir: a.work_dir,
         heartbeat_seconds: a.heartbeat,
+        memory_pool: a.memory_pool,
+        job_data_ttl_seconds: a.keep_job_data_hours.saturating_mul(3600),
     };
     tokumei_cluster::executor::run(opts).map_err(failure)
 }

@@ -67,13 +67,19 @@ pub(crate) fn write(dir: &Path, prepared: &tokumei_engine::Prepared, header: &[S
     }
     private_file(&dir.join(ORDER_KEY), hex::encode(Key::ephemeral().bytes()).as_bytes())?;
     if let Some(stage) = prepared.row_requests() {
-        // The key as the executors load it (a key file's bytes are derived from what it holds).
-        let order = Key::load(&dir.join(ORDER_KEY))?;
-        let keyed = stage.keyed(|s| crate::functions::subject_key(order.bytes(), s));
-        let text = serde_json::to_vec(&keyed).map_err(|e| ClusterError::Internal(e.to_string()))?;
-        private_file(&dir.join(REQUESTS), &text)?;
+        write_requests(dir, stage)?;
     }
     Ok(())
+}
+
+/// Write the request stage for the executors, its subjects keyed under the run's order key (as
+/// the executors load it: a key file's bytes are derived from what it holds).
+fn write_requests(dir: &Path, stage: &RowRequests) -> Result<(), ClusterError> {
+    let order = Key::load(&dir.join(ORDER_KEY))?;
+    let keyer = crate::subject_key::SubjectKeyer::new(order.bytes());
+    let keyed = stage.keyed(|s| keyer.key(s));
+    let text = serde_json::to_vec(&keyed).map_err(|e| ClusterError::Internal(e.to_string()))?;
+    private_file(&dir.join(REQUESTS), &text)
 }
 
 /// Write each released combination's values (the models' decision) for the executors: the
@@ -188,7 +194,10 @@ pub(crate) fn load(dir: &Path) -> Result<Arc<Loaded>, ClusterError> {
     let requests = match requests_path.exists() {
         true => {
             let text = std::fs::read(&requests_path).map_err(|e| ClusterError::io(&requests_path, e))?;
-            Some(serde_json::from_slice(&text).map_err(|e| ClusterError::Internal(format!("{REQUESTS}: {e}")))?)
+            // (serde's message is not shown: it can quote what the file holds.)
+            let unreadable =
+                || ClusterError::Internal(format!("{REQUESTS} cannot be read (written by another build?)"));
+            Some(serde_json::from_slice(&text).map_err(|_| unreadable())?)
         }
         false => None,
     };
@@ -271,4 +280,32 @@ pub(crate) fn key_of(a: &ArrayRef, row: usize, out: &mut Vec<u8>) -> Result<(), 
         other => return Err(ClusterError::Internal(format!("a combination's cell of type {other}"))),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The executors' file names none of the people who asked: their subjects are keyed, and
+    /// a record is found by the key of its subject.
+    #[test]
+    fn the_request_file_keys_its_subjects() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = dir.path().join("ctx");
+        std::fs::create_dir(&ctx).unwrap();
+        private_file(&ctx.join(ORDER_KEY), hex::encode(Key::ephemeral().bytes()).as_bytes()).unwrap();
+        let header: Vec<String> = ["宛名番号", "性別"].iter().map(|s| s.to_string()).collect();
+        let fix = vec![("200777111".to_string(), "性別".to_string(), "女".to_string())];
+        let stage = RowRequests::new(&header, 0, ["100666383".to_string()], fix, false);
+        write_requests(&ctx, &stage).unwrap();
+        let text = std::fs::read_to_string(ctx.join(REQUESTS)).unwrap();
+        assert!(!text.contains("100666383") && !text.contains("200777111"), "{text}");
+        let read: RowRequests = serde_json::from_str(&text).unwrap();
+        let order = Key::load(&ctx.join(ORDER_KEY)).unwrap();
+        let keyer = crate::subject_key::SubjectKeyer::new(order.bytes());
+        use tokumei_engine::requests::Verdict;
+        assert_eq!(read.verdict(&keyer.key("100666383")), Verdict::Excluded);
+        assert_eq!(read.verdict(&keyer.key("200777111")), Verdict::Passed(&[(1, "女".to_string())]));
+        assert_eq!(read.verdict("100666383"), Verdict::Passed(&[]), "not by the subject in clear");
+    }
 }

@@ -101,6 +101,15 @@ impl Cluster {
         let job = prepared.job().clone();
         let parts = input::parts(&job)?;
         let header = input::header(&job, &parts)?;
+        // The rules, the request stage's columns and the plans are positions in the header read
+        // when the run was prepared: parts changed since (columns renamed or moved) are refused.
+        if header != prepared.header() {
+            return Err(ClusterError::Engine(tokumei_engine::EngineError::Input {
+                file: job.inputs.first().map(|i| i.path.clone()).unwrap_or_default(),
+                message: "the parts' columns changed while the run was prepared: nothing was read".into(),
+            })
+            .into());
+        }
         let dir = ContextDir(target.tmp_dir.join("cluster"));
         context::write(&dir.0, &prepared, &header)?;
         let shape = Shape::of(&prepared.plan);

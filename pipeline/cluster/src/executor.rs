@@ -19,6 +19,25 @@ pub struct ExecutorOptions {
     pub work_dir: Option<std::path::PathBuf>,
     /// Seconds between heartbeats to the scheduler.
     pub heartbeat_seconds: u64,
+    /// Memory the executor's tasks may hold before their sorts and aggregations spill to the
+    /// work folder, in bytes, shared among its slots (`None`: 70% of the machine's or the
+    /// container's memory, Ballista's default).
+    pub memory_pool: Option<u64>,
+    /// Seconds after which a job's shuffle files, untouched since, are removed by the executor
+    /// itself (checked every 10 minutes): what a job whose scheduler never said it ended
+    /// (a coordinator or scheduler that died) left on its disk.
+    pub job_data_ttl_seconds: u64,
+}
+
+/// A size as given on the command line: bytes, or with a unit (`512MiB`, `2 GiB`, `1.5GB`);
+/// at least 16 MiB.
+pub fn memory_size(text: &str) -> Result<u64, String> {
+    let size: bytesize::ByteSize =
+        text.trim().parse().map_err(|_| format!("`{text}` is not a size (e.g. 512MiB, 2GiB or a number of bytes)"))?;
+    match size.as_u64() {
+        n if n < 16 << 20 => Err(format!("{text}: below 16 MiB, too little to run a task")),
+        n => Ok(n),
+    }
 }
 
 /// Run an executor until the process is stopped.
@@ -47,6 +66,9 @@ pub fn run(opts: ExecutorOptions) -> Result<(), ClusterError> {
         executor_heartbeat_interval_seconds: opts.heartbeat_seconds.max(1),
         print_thread_info: false,
         override_function_registry: Some(Arc::new(registry)),
+        memory_pool_size: opts.memory_pool,
+        job_data_ttl_seconds: opts.job_data_ttl_seconds.max(60),
+        job_data_clean_up_interval_seconds: 600,
         ..ExecutorProcessConfig::default()
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -54,4 +76,19 @@ pub fn run(opts: ExecutorOptions) -> Result<(), ClusterError> {
         .build()
         .map_err(|e| ClusterError::Internal(e.to_string()))?;
     rt.block_on(start_executor_process(Arc::new(config))).map_err(|e| ClusterError::Cluster(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_are_read_with_their_units_and_too_little_is_refused() {
+        assert_eq!(memory_size("512MiB"), Ok(512 << 20));
+        assert_eq!(memory_size("2 GiB"), Ok(2 << 30));
+        assert_eq!(memory_size("1073741824"), Ok(1 << 30));
+        assert!(memory_size("1KiB").unwrap_err().contains("below 16 MiB"));
+        assert!(memory_size("much").unwrap_err().contains("not a size"));
+        assert!(memory_size("").is_err());
+    }
 }

@@ -4,7 +4,10 @@
 //! loads the context once per process and calls the engine's code (`RowFns`: the same
 //! transforms as pass 1 on one machine).
 //!
-//! - `tokumei_cell_<type>(context, plan column, value)`: the column's transform;
+//! - `tokumei_cell_<type>(context, plan column, value[, lenient])`: the column's transform; with
+//!   `lenient` true a value the rules refuse gives a null cell instead of an error (the release's
+//!   filter only: its rows' cells were all checked strictly when the class table was counted,
+//!   and DataFusion may evaluate that filter on records the request stage leaves out);
 //! - `tokumei_subject(context, value)`: the rules' subject in the normal form people are counted
 //!   by, keyed (HMAC under the release's order key: what the count's shuffle between executors
 //!   writes to their disks is no identifier);
@@ -28,6 +31,7 @@
 //! [`MARK`] so the coordinator can tell them from DataFusion's own, which it withholds.
 
 use crate::context::{self, Loaded};
+use crate::subject_key::SubjectKeyer;
 use arrow::array::{Array, ArrayRef, AsArray, BooleanBuilder, Int64Array, Int64Builder, StringArray};
 use arrow::datatypes::DataType;
 use datafusion::common::{DataFusionError, ScalarValue};
@@ -191,7 +195,8 @@ impl ScalarUDFImpl for Function {
             Kind::Cell => {
                 let column = index_of(args, 1)?;
                 let values = text_of(args.get(2).ok_or_else(|| bug("a cell without its value"))?, rows)?;
-                let cells = cx.fns.apply(column, &values).map_err(marked)?;
+                let lenient = matches!(args.get(3), Some(ColumnarValue::Scalar(ScalarValue::Boolean(Some(true)))));
+                let cells = cx.fns.apply(column, &values, lenient).map_err(marked)?;
                 if cells.data_type() != &self.ty {
                     return Err(bug("a column's cells are not of its function's type"));
                 }
@@ -256,20 +261,11 @@ impl ScalarUDFImpl for Function {
     }
 }
 
-/// Each value's keyed hash ([`subject_key`]): equal values, equal hashes; no value readable
+/// Each value's keyed hash ([`SubjectKeyer`]): equal values, equal hashes; no value readable
 /// from them.
 fn keyed(key: &[u8; 32], values: &StringArray) -> StringArray {
-    values.iter().map(|v| Some(subject_key(key, v?))).collect()
-}
-
-/// A subject's keyed hash: HMAC-SHA-256 under `key` (the release's order key), domain-separated
-/// from the row order's, its first 16 bytes in hex.
-pub(crate) fn subject_key(key: &[u8; 32], subject: &str) -> String {
-    use hmac::{Hmac, KeyInit, Mac};
-    let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes a key of any length");
-    mac.update(b"subject\0");
-    mac.update(subject.as_bytes());
-    hex::encode(&mac.finalize().into_bytes()[..16])
+    let keyer = SubjectKeyer::new(key);
+    values.iter().map(|v| Some(keyer.key(v?))).collect()
 }
 
 /// The request stage's verdict on each row by its subject (keyed as the stage's file keys them):
@@ -280,9 +276,10 @@ fn verdicts<'a>(
     stage: &'a RowRequests,
     subjects: &'a StringArray,
 ) -> impl Iterator<Item = Option<&'a [(usize, String)]>> + 'a {
+    let keyer = SubjectKeyer::new(key);
     subjects.iter().map(move |s| {
         let Some(s) = s else { return Some(&[][..]) };
-        match stage.verdict(&subject_key(key, &tokumei_jp::identifier_key(s))) {
+        match stage.verdict(&keyer.key(&tokumei_jp::identifier_key(s))) {
             Verdict::Excluded => None,
             Verdict::Passed(l) => Some(l),
         }

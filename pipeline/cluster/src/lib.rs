@@ -26,6 +26,8 @@ mod input;
 mod query;
 #[cfg(feature = "distributed")]
 pub mod scheduler;
+#[cfg(feature = "distributed")]
+mod subject_key;
 
 #[cfg(feature = "distributed")]
 pub use coordinator::Cluster;

@@ -142,53 +142,65 @@ impl Session {
         Ok(Session { rt, ctx, raw: df, input, verdict, dir, header: header.to_vec() })
     }
 
-    /// `tokumei_cell_<type>(context, plan column, input column)`.
-    fn cell(&self, plan_column: usize, input: usize, ty: &DataType) -> Result<Expr, ClusterError> {
+    /// `tokumei_cell_<type>(context, plan column, input column[, lenient])`.
+    fn cell(&self, plan_column: usize, input: usize, ty: &DataType, lenient: bool) -> Result<Expr, ClusterError> {
         let name = functions::typed_name("tokumei_cell", ty)
             .ok_or_else(|| ClusterError::Internal(format!("no cell function for {ty}")))?;
         let input = self.header.get(input).ok_or_else(|| ClusterError::Internal("no such input column".into()))?;
-        Ok(function(&name)?.call(vec![lit(self.dir.clone()), lit(plan_column as i64), column(input)]))
+        let mut args = vec![lit(self.dir.clone()), lit(plan_column as i64), column(input)];
+        if lenient {
+            args.push(lit(true));
+        }
+        Ok(function(&name)?.call(args))
     }
 
-    /// The global columns' cells of each row.
-    fn cells(&self, shape: &Shape) -> Result<Vec<Expr>, ClusterError> {
-        shape.global.iter().map(|g| self.cell(g.plan, g.input, &g.ty)).collect()
+    /// The global columns' cells of each row (`lenient`: a malformed value a null cell).
+    fn cells(&self, shape: &Shape, lenient: bool) -> Result<Vec<Expr>, ClusterError> {
+        shape.global.iter().map(|g| self.cell(g.plan, g.input, &g.ty, lenient)).collect()
     }
 
     /// Count the rows' people, and refuse when some person (the rules' subject, in the normal
     /// form people are counted by) has several rows: people are then counted row by row, which
-    /// has no distributed form yet. With a request stage, one read of the rows as read counts
-    /// the rows it passes on and their people, the records it leaves out and the values it
-    /// corrects.
+    /// has no distributed form yet. With a request stage, the same read of the rows as read
+    /// counts the rows it passes on and their people, the records it leaves out and the values it
+    /// corrects. The rows are grouped by their keyed subject first (a grouped aggregate, spread
+    /// over the executors by the key and spilled past their memory pool, where one distinct
+    /// count would hold every subject in one task's memory), then those groups are counted.
     pub(crate) fn census(&self, shape: &Shape) -> Result<StageCounts, ClusterError> {
-        use datafusion::functions_aggregate::{count::count, count::count_distinct, sum::sum};
+        use datafusion::functions_aggregate::{count::count, sum::sum};
         use datafusion::logical_expr::when;
         let Some(subject) = shape.subject else { return Ok(StageCounts::default()) };
         let name = self.header.get(subject).ok_or_else(|| ClusterError::Internal("no subject column".into()))?;
         let key = function("tokumei_subject")?.call(vec![lit(self.dir.clone()), column(name)]);
-        let (from, aggregates) = match &self.verdict {
-            None => (&self.input, vec![count(lit(1)).alias("rows"), count_distinct(key).alias("people")]),
-            Some(v) => {
-                let passed = v.clone().gt_eq(lit(0i64));
-                let cases = (|| {
-                    Ok::<_, DataFusionError>(vec![
-                        count(when(passed.clone(), lit(1i64)).end()?).alias("rows"),
-                        count_distinct(when(passed, key).end()?).alias("people"),
-                        count(when(v.clone().lt(lit(0i64)), lit(1i64)).end()?).alias("excluded"),
-                        sum(when(v.clone().gt(lit(0i64)), v.clone()).end()?).alias("corrected"),
-                    ])
-                })();
-                (&self.raw, cases.map_err(df_error)?)
-            }
+        let s = || column("s");
+        let n = || column("n");
+        let plan = || -> Result<DataFrame, DataFusionError> {
+            // Per subject: its rows, and the values corrected in them; the records left out
+            // are one group of their own (no subject: `s` null), never keyed.
+            let (from, s_expr, corrected) = match &self.verdict {
+                None => (&self.input, key.clone(), lit(0i64)),
+                Some(v) => (
+                    &self.raw,
+                    when(v.clone().gt_eq(lit(0i64)), key.clone()).end()?,
+                    when(v.clone().gt(lit(0i64)), v.clone()).otherwise(lit(0i64))?,
+                ),
+            };
+            from.clone()
+                .aggregate(vec![s_expr.alias("s")], vec![count(lit(1)).alias("n"), sum(corrected).alias("c")])?
+                .aggregate(
+                    vec![],
+                    vec![
+                        sum(when(s().is_not_null(), n()).end()?).alias("rows"),
+                        count(s()).alias("people"),
+                        sum(when(s().is_null(), n()).end()?).alias("excluded"),
+                        sum(column("c")).alias("corrected"),
+                    ],
+                )
         };
-        let counted = from.clone().aggregate(vec![], aggregates);
-        let batches = self.rt.block_on(async { counted.map_err(df_error)?.collect().await.map_err(df_error) })?;
+        let batches = self.rt.block_on(async { plan().map_err(df_error)?.collect().await.map_err(df_error) })?;
         let Some(b) = batches.iter().find(|b| b.num_rows() > 0) else { return Ok(StageCounts::default()) };
         let (rows, people) = (int_at(b.column(0)), int_at(b.column(1)));
-        let counts = match b.num_columns() {
-            4 => StageCounts { excluded_records: int_at(b.column(2)), corrected_values: int_at(b.column(3)) },
-            _ => StageCounts::default(),
-        };
+        let counts = StageCounts { excluded_records: int_at(b.column(2)), corrected_values: int_at(b.column(3)) };
         if rows != people {
             return Err(EngineError::Config(format!(
                 "this job cannot run on the cluster: some people have several rows ({rows} rows are {people} people); counting people row by row has no distributed form yet: run it on one machine (without --cluster)"
@@ -202,7 +214,7 @@ impl Session {
     /// raw value of the columns the search labels from).
     pub(crate) fn class_table(&self, shape: &Shape) -> Result<ClassTable, ClusterError> {
         use datafusion::functions_aggregate::{count::count, min_max::min};
-        let cells = self.cells(shape)?;
+        let cells = self.cells(shape, false)?;
         let group: Vec<Expr> = cells.into_iter().enumerate().map(|(i, e)| e.alias(format!("g{i}"))).collect();
         let mut aggregates = vec![count(lit(1)).alias("rows")];
         for (i, g) in shape.global.iter().enumerate().filter(|(_, g)| g.representative) {
@@ -280,9 +292,15 @@ impl Session {
         decided: &Decided,
         out: &Path,
     ) -> Result<(), ClusterError> {
-        let cells = self.cells(shape)?;
+        let cells = self.cells(shape, false)?;
         let with_context = |first: Vec<Expr>| first.into_iter().chain(cells.iter().cloned()).collect::<Vec<_>>();
-        let kept = function("tokumei_kept")?.call(with_context(vec![lit(self.dir.clone())]));
+        // The filter's cells are lenient: DataFusion pushes this filter below the request
+        // stage and joins it to the stage's own with AND, whose right side it may evaluate on
+        // every row, the records left out included (one machine never reads them). Every kept
+        // row's cells were made strictly when the class table was counted, and are made strictly
+        // again for its released values below.
+        let lenient = std::iter::once(lit(self.dir.clone())).chain(self.cells(shape, true)?).collect();
+        let kept = function("tokumei_kept")?.call(lenient);
         let order_args = std::iter::once(lit(self.dir.clone())).chain(header.iter().map(|h| column(h))).collect();
         let order = function("tokumei_order")?.call(order_args);
         let mut select = Vec::new();
@@ -295,7 +313,7 @@ impl Session {
                         .get(p)
                         .map(|c| c.input_index)
                         .ok_or_else(|| ClusterError::Internal("no such column".into()))?;
-                    self.cell(p, input, field.data_type())?
+                    self.cell(p, input, field.data_type(), false)?
                 }
                 (None, Some(Some(_))) => {
                     let name = functions::typed_name("tokumei_released", field.data_type()).ok_or_else(|| {

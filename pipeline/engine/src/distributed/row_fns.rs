@@ -51,9 +51,9 @@ impl RowFns {
 
     /// Plan column `column`'s output cells for `values` (its input column's text), typed as the
     /// column's transform outputs them. A missing value is empty or blank text, as pass 1 reads
-    /// it. A malformed value is an error naming the column and the reason, never the value; a
-    /// column with several inputs or without an output is refused.
-    pub fn apply(&self, column: usize, values: &StringArray) -> Result<ArrayRef, EngineError> {
+    /// it. A malformed value is an error naming the column and the reason, never the value (with
+    /// `lenient`, a null cell); a column with several inputs or without an output is refused.
+    pub fn apply(&self, column: usize, values: &StringArray, lenient: bool) -> Result<ArrayRef, EngineError> {
         let (Some(col), Some(Some(t))) = (self.plan.columns.get(column), self.transforms.get(column)) else {
             return Err(EngineError::Internal(format!("no released column {column} in the rules")));
         };
@@ -66,7 +66,11 @@ impl RowFns {
         let mut out = ColumnBuilder::new(&t.output_type(), values.len());
         for i in 0..values.len() {
             let v = if values.is_null(i) { None } else { Some(values.value(i)) };
-            let cell = t.apply(v.filter(|s| !s.trim().is_empty())).map_err(|m| malformed(&col.name, &m.0))?;
+            let cell = match t.apply(v.filter(|s| !s.trim().is_empty())) {
+                Ok(cell) => cell,
+                Err(_) if lenient => crate::cell::Cell::Null,
+                Err(m) => return Err(malformed(&col.name, &m.0)),
+            };
             out.append(&cell)?;
         }
         Ok(out.finish())

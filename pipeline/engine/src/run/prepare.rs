@@ -223,6 +223,11 @@ fn tally_for(requests: Option<&RequestStage>) -> Option<RequestTally> {
 }
 
 impl Prepared {
+    /// The input's column names the rules were validated against.
+    pub fn header(&self) -> &[String] {
+        self.source.header()
+    }
+
     /// The job.
     pub fn job(&self) -> &Job {
         &self.job
