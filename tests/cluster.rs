@@ -378,11 +378,18 @@ fn a_release_on_the_cluster_equals_the_release_on_one_machine() {
 /// [`rules_without_scanned_text`] with the levels chosen by the optimal search: the age between
 /// exact years and 20-year bands, the income between its two band widths.
 fn searched_rules() -> String {
+    // 市区町村コード kept (as a number, top and bottom coded) outside the key: the release risk
+    // counts it beside the key, with rows suppressed.
     let rules = rules_without_scanned_text()
+        .replace(
+            "name = \"市区町村コード\"\nrole = \"quasi_identifier\"\naction = \"drop\"",
+            "name = \"市区町村コード\"\nrole = \"insensitive\"\naction = \"top_bottom_code\"\ntype = \"integer\"\ntop = 470000\nbottom = 11000",
+        )
         .replace("max_suppression = 0.15", "max_suppression = 0.15\nsearch = \"optimal\"\nquality = \"loss\"")
         .replace("top = 90\nlevel = 2", "top = 90\nmin_level = 0\nmax_level = 4")
         .replace("bottom = 0\nlevel = 1", "bottom = 0\nmin_level = 1\nmax_level = 2");
     assert_eq!(rules.matches("max_level").count(), 2, "{rules}");
+    assert!(rules.contains("name = \"市区町村コード\"\nrole = \"insensitive\""), "{rules}");
     rules
 }
 
@@ -414,7 +421,12 @@ fn a_searched_release_on_the_cluster_equals_the_release_on_one_machine() {
     assert_eq!((there.suppressed, there.rows_out, there.k), (here.suppressed, here.rows_out, here.k));
     assert_eq!(there.l, here.l);
     assert_eq!(there.summaries, here.summaries);
+    // Suppressed rows and a column outside the key: the release risk counts both alike.
+    assert!(here.suppressed > 0, "the searched variant suppresses");
+    let outside = here.release_risk["outside_key"].as_array().map_or(0, Vec::len);
+    assert!(outside > 0, "a column outside the key: {}", here.release_risk);
     assert_eq!(there.release_risk, here.release_risk, "the release risk");
+    assert_eq!(there.utility, here.utility, "what the release changed (utility)");
     assert!(there.rows == here.rows, "the released rows differ ({} and {})", there.rows.len(), here.rows.len());
 }
 

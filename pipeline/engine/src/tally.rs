@@ -355,13 +355,15 @@ pub fn release_risk_weighted(
 ) -> ReleaseRisk {
     let outside = outside_names.len();
     // Grouping 0: the class and every outside column; grouping 1 + c: the class and column c.
-    let mut counts: Vec<FxHashMap<u64, u32>> = vec![FxHashMap::default(); 1 + outside];
+    // (Counts are u64: a class on a cluster may hold more than 2^32 rows; an entry of (u64, u64)
+    // takes the same 16 bytes as (u64, u32).)
+    let mut counts: Vec<FxHashMap<u64, u64>> = vec![FxHashMap::default(); 1 + outside];
     // With people: (person, combination) per grouping, counted by person below.
     let mut pairs: Vec<Vec<(u32, u64)>> = vec![Vec::new(); if person_of_row.is_some() { 1 + outside } else { 0 }];
     for (row, i) in rows {
         let class = class_of_row[row as usize];
         let person = person_of_row.map(|p| p[row as usize]);
-        let weight = weight_of(row);
+        let weight = u64::from(weight_of(row));
         let mut all = FxHasher::default();
         class.hash(&mut all);
         for (c, count) in counts[1..].iter_mut().enumerate() {
@@ -397,10 +399,9 @@ pub fn release_risk_weighted(
     }
     // The smallest class, the classes, the records alone in theirs, the records in classes
     // smaller than k.
-    let summary = |m: &FxHashMap<u64, u32>| -> (u64, u64, u64, u64) {
+    let summary = |m: &FxHashMap<u64, u64>| -> (u64, u64, u64, u64) {
         let (mut k, mut uniques, mut below) = (u64::MAX, 0u64, 0u64);
         for &size in m.values() {
-            let size = u64::from(size);
             k = k.min(size);
             uniques += u64::from(size == 1);
             if size < u64::from(k_required) {
