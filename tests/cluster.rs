@@ -587,12 +587,13 @@ fn what_has_no_distributed_form_is_refused_before_anything_runs_and_a_bad_value_
     let scan_free = rules_without_scanned_text();
     let cannot = "this job cannot run on the cluster";
     let cases: [(&str, String, &Path, &str, i32, &str, &str); 5] = [
-        // A kept text outside the key: each cell checked against its own row's identifiers.
+        // A masked text outside the key: released row by row (not dictionary-coded), scanned
+        // against every row's identifiers.
         (
-            "kept",
+            "masked",
             read("rules/resident_registry.toml").replace(
                 "name = \"続柄\"\nrole = \"quasi_identifier\"\naction = \"drop\"",
-                "name = \"続柄\"\nrole = \"insensitive\"\naction = \"keep\"",
+                "name = \"続柄\"\nrole = \"insensitive\"\naction = \"mask\"\nkeep_first = 1",
             ),
             &parts,
             "utf-8",
@@ -634,6 +635,20 @@ fn what_has_no_distributed_form_is_refused_before_anything_runs_and_a_bad_value_
 /// The extract `full` and its `parts` with `extra` columns (name, the values the rows take in
 /// turn) appended, in folder `name`.
 fn with_columns(env: &Env, name: &str, (full, parts): (&Path, &Path), extra: &[(&str, &[&str])]) -> (PathBuf, PathBuf) {
+    let names: Vec<&str> = extra.iter().map(|(c, _)| *c).collect();
+    let values = |i: usize, _: &str| extra.iter().map(|(_, v)| v[i % v.len()].to_string()).collect();
+    with_columns_by(env, name, (full, parts), &names, &values)
+}
+
+/// The extract `full` and its `parts` with columns `names` appended, each record's values made
+/// by `values` from its number in its file and its text, in folder `name`.
+fn with_columns_by(
+    env: &Env,
+    name: &str,
+    (full, parts): (&Path, &Path),
+    names: &[&str],
+    values: &dyn Fn(usize, &str) -> Vec<String>,
+) -> (PathBuf, PathBuf) {
     let dir = env.path(name);
     std::fs::create_dir_all(dir.join("parts")).unwrap();
     let rewrite = |from: &Path, to: &Path| {
@@ -643,9 +658,13 @@ fn with_columns(env: &Env, name: &str, (full, parts): (&Path, &Path), extra: &[(
             // (The generator ends its records with CRLF.)
             let body = r.trim_end_matches(['\r', '\n']);
             out.push_str(body);
-            for (column, values) in extra {
+            let row: Vec<String> = match i {
+                0 => names.iter().map(|n| n.to_string()).collect(),
+                _ => values(i, body),
+            };
+            for v in row {
                 out.push(',');
-                out.push_str(if i == 0 { column } else { values[i % values.len()] });
+                out.push_str(&v);
             }
             out.push_str(&r[body.len()..]);
         }
@@ -708,6 +727,44 @@ fn a_name_in_the_released_text_fails_the_run_on_the_cluster_as_on_one_machine() 
         }
         assert!(published(&env.path(&format!("{name}-spread-out"))).is_empty(), "{name}");
     }
+    // A kept text outside the key checked against its own row's identifiers: the 連絡メモ of the
+    // first person's rows holds their own 郵便番号 (and no other row's): both fail alike (exit 5),
+    // naming the columns.
+    let postal = fields[6].to_string();
+    assert!(postal.is_ascii() && postal.len() == 8, "{postal}");
+    let own = |_: usize, record: &str| {
+        let p = record.split(',').nth(6).unwrap_or_default();
+        vec![if p == postal { format!("〒{p}宛") } else { "本人".to_string() }]
+    };
+    let (own_full, own_parts) = with_columns_by(&env, "own", (&full, &parts), &["連絡メモ"], &own);
+    let memo_rules = |env: &Env, job_name: &str, input: &Path| {
+        let rules = format!("{sample}\n[[column]]\nname = \"連絡メモ\"\nrole = \"insensitive\"\naction = \"keep\"\n");
+        job(env, job_name, input, &rules)
+    };
+    let here = env.tokumei(&["run", memo_rules(&env, "own-one", &own_full).to_str().unwrap()]);
+    let there =
+        env.tokumei(&["run", memo_rules(&env, "own-spread", &own_parts).to_str().unwrap(), "--cluster", &cluster.url]);
+    let said = "column `連絡メモ` would release the value of identifier column `郵便番号` (the value is not shown)";
+    assert_eq!((here.code, there.code), (5, 5), "{}\n{}", here.stderr, there.stderr);
+    assert!(here.stderr.contains(said) && there.stderr.contains(said), "{}\n{}", here.stderr, there.stderr);
+    assert!(!there.stderr.contains(postal.as_str()), "a value in the error: {}", there.stderr);
+    assert!(published(&env.path("own-spread-out")).is_empty());
+    // Without it (every row 本人): a kept text runs on the cluster, released as on one machine.
+    let plain = |_: usize, _: &str| vec!["本人".to_string()];
+    let (plain_full, plain_parts) = with_columns_by(&env, "plain", (&full, &parts), &["連絡メモ"], &plain);
+    let here = env.tokumei(&["run", memo_rules(&env, "plain-one", &plain_full).to_str().unwrap()]);
+    let there = env.tokumei(&[
+        "run",
+        memo_rules(&env, "plain-spread", &plain_parts).to_str().unwrap(),
+        "--cluster",
+        &cluster.url,
+    ]);
+    assert_eq!((here.code, there.code), (0, 0), "{}\n{}", here.stderr, there.stderr);
+    let (here, there) =
+        (release(&published(&env.path("plain-one-out"))[0]), release(&published(&env.path("plain-spread-out"))[0]));
+    assert!(here.columns.iter().any(|c| c == "連絡メモ"), "{:?}", here.columns);
+    assert_eq!((there.levels, there.suppressed, there.standard_1), (here.levels, here.suppressed, here.standard_1));
+    assert!(there.rows == here.rows, "the released rows differ");
     // With a third of its values shaped like names the contact column is no name column: its
     // values are not looked for, on the cluster as on one machine.
     let contacts: &[&str] = &["田中 凶真", "0120-000-000", "0120-000-001"];

@@ -123,7 +123,7 @@ impl Cluster {
         if let Some(t) = &tally {
             t.add_elsewhere(stage.excluded_records, stage.corrected_values);
         }
-        let mut table = session.class_table(&shape)?;
+        let mut table = session.class_table(&shape, &plan)?;
         table.input_sha256 = input_sha256;
         table.ingest_ms = started.elapsed().as_millis() as u64;
         opts.progress.finish();

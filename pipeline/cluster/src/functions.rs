@@ -25,7 +25,10 @@
 //!   requests: `tokumei_engine::requests::RowRequests`): -1 when its subject's records are left
 //!   out, else how many of its values are corrected;
 //! - `tokumei_corrected(context, input column, subject, value)`: the value as corrected for the
-//!   row's subject, if a correction of that column is in force, else the value.
+//!   row's subject, if a correction of that column is in force, else the value;
+//! - `tokumei_own(context, n, identifier values (n)..., released texts...)`: null, or the
+//!   residual scan's error when a row's released text holds one of its own identifier values
+//!   (`tokumei_engine::distributed::OwnCheck`).
 //!
 //! Their errors are the engine's (a column and a reason, never a value), marked with
 //! [`MARK`] so the coordinator can tell them from DataFusion's own, which it withholds.
@@ -54,6 +57,7 @@ enum Kind {
     Shaped,
     Request,
     Corrected,
+    Own,
 }
 
 /// One of tokumei's functions.
@@ -100,6 +104,7 @@ pub fn all() -> Vec<Arc<ScalarUDF>> {
     out.push(f("tokumei_shaped".into(), Kind::Shaped, DataType::Int64));
     out.push(f("tokumei_request".into(), Kind::Request, DataType::Int64));
     out.push(f("tokumei_corrected".into(), Kind::Corrected, DataType::Utf8));
+    out.push(f("tokumei_own".into(), Kind::Own, DataType::Int64));
     out
 }
 
@@ -243,6 +248,13 @@ impl ScalarUDFImpl for Function {
                 let stage = cx.requests.as_ref().ok_or_else(|| bug("no request stage in the run's context"))?;
                 let verdicts = verdicts(&cx.order_key, stage, &subjects);
                 Arc::new(verdicts.map(|v| Some(v.map_or(-1, |l| l.len() as i64))).collect::<Int64Array>())
+            }
+            Kind::Own => {
+                let n = index_of(args, 1)?;
+                let values: Vec<StringArray> = args[2..].iter().map(|v| text_of(v, rows)).collect::<Result<_, _>>()?;
+                let (ids, texts) = values.split_at(n.min(values.len()));
+                tokumei_engine::distributed::OwnCheck::of(cx.fns.plan()).check(ids, texts).map_err(marked)?;
+                Arc::new(Int64Array::new_null(rows))
             }
             Kind::Corrected => {
                 let column = index_of(args, 1)?;

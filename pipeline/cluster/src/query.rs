@@ -212,11 +212,14 @@ impl Session {
 
     /// The class table: each combination of the global columns' cells with its rows (and one
     /// raw value of the columns the search labels from).
-    pub(crate) fn class_table(&self, shape: &Shape) -> Result<ClassTable, ClusterError> {
+    pub(crate) fn class_table(&self, shape: &Shape, plan: &Plan) -> Result<ClassTable, ClusterError> {
         use datafusion::functions_aggregate::{count::count, min_max::min};
         let cells = self.cells(shape, false)?;
         let group: Vec<Expr> = cells.into_iter().enumerate().map(|(i, e)| e.alias(format!("g{i}"))).collect();
         let mut aggregates = vec![count(lit(1)).alias("rows")];
+        if let Some(own) = self.own_check(plan)? {
+            aggregates.push(count(own).alias("own"));
+        }
         for (i, g) in shape.global.iter().enumerate().filter(|(_, g)| g.representative) {
             let name = self.header.get(g.input).ok_or_else(|| ClusterError::Internal("no such input column".into()))?;
             aggregates.push(min(column(name)).alias(format!("r{i}")));
@@ -236,6 +239,25 @@ impl Session {
         let all =
             arrow::compute::concat_batches(&schema, &batches).map_err(|e| ClusterError::Internal(e.to_string()))?;
         table_of(shape, &all)
+    }
+
+    /// `tokumei_own(context, n, identifiers..., released texts...)`: the residual scan's check
+    /// of each row's released text against its own identifier values, if any text is checked.
+    fn own_check(&self, plan: &Plan) -> Result<Option<Expr>, ClusterError> {
+        let own = tokumei_engine::distributed::OwnCheck::of(plan);
+        if own.is_empty() {
+            return Ok(None);
+        }
+        let ids = own.identifiers();
+        let mut args = vec![lit(self.dir.clone()), lit(ids.len() as i64)];
+        for i in ids {
+            let name = self.header.get(i).ok_or_else(|| ClusterError::Internal("no such input column".into()))?;
+            args.push(column(name));
+        }
+        for (p, i) in own.checked() {
+            args.push(self.cell(p, i, &DataType::Utf8, false)?);
+        }
+        Ok(Some(function("tokumei_own")?.call(args)))
     }
 
     /// The residual scan's read of the rows: the keys of their identifier values that the scan

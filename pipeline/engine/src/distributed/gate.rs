@@ -47,8 +47,8 @@ pub fn refusal(prepared: &Prepared, provided: bool) -> Option<String> {
         }
     }
     // The residual scan: a released dictionary column's values are scanned on the cluster
-    // (`super::scan`); a text released row by row, or checked against its own row's
-    // identifiers, has no distributed form yet.
+    // (`super::scan`) and checked against their own row's identifiers (`super::own`); a text
+    // released row by row (not dictionary-coded) has no distributed form yet.
     let cx = crate::transform::Context { reference_date: tokumei_jp::Date::from_days_since_epoch(0), key: None };
     let scanned: Vec<&str> = plan
         .columns
@@ -56,8 +56,10 @@ pub fn refusal(prepared: &Prepared, provided: bool) -> Option<String> {
         .filter(|c| c.output.is_some() && !matches!(c.action, Action::Drop | Action::Pseudonymize { .. }))
         .filter(|c| {
             let ty = crate::transform::build(c, &cx).map(|t| t.output_type());
-            (ty.is_some_and(|t| crate::run::layout::is_scanned(c, &t)) && !c.is_global())
-                || crate::run::layout::is_checked(c)
+            // (A released text checked against its own row's identifiers is checked on the
+            // cluster, `super::own`, when it is dictionary-coded.)
+            (ty.is_some_and(|t| crate::run::layout::is_scanned(c, &t)) || crate::run::layout::is_checked(c))
+                && !c.is_global()
         })
         .map(|c| c.name.as_str())
         .collect();

@@ -5,6 +5,8 @@
 //!   combinations make the class table) and which it transforms row by row when it writes;
 //! - [`refusal`]: what such a run cannot do yet, refused with the reason before anything runs;
 //! - [`RowScan`]: the residual scan of the released text, its rows' half (see `scan`);
+//! - [`OwnCheck`]: the residual scan's check of each row's released text against that row's own
+//!   identifiers;
 //! - [`RowFns`]: the job's per-row transforms as functions over Arrow arrays (the same
 //!   `transform` code pass 1 runs), which the cluster's executors call;
 //! - [`crate::run::aggregated::decide`]: the layout, models, search, report and standards on
@@ -14,12 +16,14 @@
 //! No Ballista, no DataFusion here.
 
 mod gate;
+mod own;
 mod row_fns;
 mod scan;
 mod shape;
 
 pub use crate::run::scan_request::{Hit, MAX_WANTED, ScanRequest};
 pub use gate::refusal;
+pub use own::OwnCheck;
 pub use row_fns::RowFns;
 pub use scan::{RowScan, parse_hits};
 pub use shape::{GlobalColumn, Shape};

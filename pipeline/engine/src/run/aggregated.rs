@@ -324,9 +324,10 @@ fn layout_refusal(layout: &Layout) -> Option<String> {
     let no =
         |what: String| Some(format!("{what} has no distributed form yet: run it on one machine (without --cluster)"));
     // The scan of released dictionary columns has its distributed form (`crate::distributed::
-    // scan`); a text released row by row, or checked against its own row's identifiers, not yet.
+    // scan`), and their check against each row's own identifiers (`crate::distributed::own`); a
+    // text released row by row (not dictionary-coded), not yet.
     let local = |ci: &&usize| layout.columns.get(**ci).is_none_or(|c| matches!(c.slot, Slot::Local(_)));
-    let row_by_row: Vec<&usize> = layout.scanned.iter().filter(local).chain(&layout.checked).collect();
+    let row_by_row: Vec<&usize> = layout.scanned.iter().chain(&layout.checked).filter(local).collect();
     if !row_by_row.is_empty() {
         let names: Vec<String> = row_by_row
             .into_iter()

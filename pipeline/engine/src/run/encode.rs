@@ -982,13 +982,7 @@ fn identifier_released(batch: &RawBatch, row: usize, cx: &BatchContext, found: (
     let plan = cx.plan;
     let c = &plan.columns[cx.columns[found.0].plan];
     let id = &plan.columns.iter().find(|p| p.input_index == found.1).map(|p| p.name.clone()).unwrap_or_default();
-    EngineError::Privacy(format!(
-        "{}: {}: column `{}` would release the value of identifier column `{id}` (the value is not shown)\n  hint: drop, mask or scrub `{}`, or check its role",
-        cx.file.display(),
-        batch.location(row),
-        c.name,
-        c.name
-    ))
+    own_identifier_error(&format!("{}: {}", cx.file.display(), batch.location(row)), &c.name, id)
 }
 
 /// A batch's rejected rows: per plan column, per (column, reason), and the first one's message.
@@ -1247,15 +1241,27 @@ fn residual(
                 Slot::Local(j) => &cells[j],
             };
             let Cell::Str(text) = cell else { continue };
-            if text.len() >= id.len()
-                && *long_enough.get_or_insert_with(|| id.chars().count() >= 4)
-                && text.contains(id)
-            {
+            if holds_identifier(text, id, &mut long_enough) {
                 return Some((ci, i));
             }
         }
     }
     None
+}
+
+/// Whether a released `text` holds the row's identifier value `id` (trimmed, at least 4 bytes):
+/// of at least 4 characters (`long` caches that, per value, across the row's texts).
+#[inline]
+pub(crate) fn holds_identifier(text: &str, id: &str, long: &mut Option<bool>) -> bool {
+    text.len() >= id.len() && *long.get_or_insert_with(|| id.chars().count() >= 4) && text.contains(id)
+}
+
+/// The error for a released text that holds its own row's identifier value, at `at` (the file
+/// and row, or what stands for them), never quoting it.
+pub(crate) fn own_identifier_error(at: &str, column: &str, identifier: &str) -> EngineError {
+    EngineError::Privacy(format!(
+        "{at}: column `{column}` would release the value of identifier column `{identifier}` (the value is not shown)\n  hint: drop, mask or scrub `{column}`, or check its role"
+    ))
 }
 
 /// The identifier input column (of a query job) that holds a released text `cell`'s value,

@@ -271,6 +271,20 @@ fn checked_columns(plan: &Plan, columns: &[OutColumn]) -> Vec<usize> {
     columns.iter().enumerate().filter(|(_, c)| is_checked(&plan.columns[c.plan])).map(|(i, _)| i).collect()
 }
 
+/// The input columns of the identifier values a row's released text is checked against (and
+/// that travel with a text to scrub): direct identifiers, identification and linking codes,
+/// financial columns, but the text scrubbed itself.
+pub(crate) fn identifier_inputs(plan: &Plan) -> Vec<usize> {
+    plan.columns
+        .iter()
+        .filter(|c| {
+            matches!(c.role, Role::DirectIdentifier | Role::IdentificationCode | Role::LinkingCode | Role::Financial)
+                && !matches!(c.action, Action::Scrub { .. })
+        })
+        .map(|c| c.input_index)
+        .collect()
+}
+
 /// Whether a released column's cells are checked for the row's identifier values
 /// ([`checked_columns`]).
 pub(crate) fn is_checked(p: &tokumei_rules::ColumnPlan) -> bool {
@@ -310,15 +324,7 @@ pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
     // Free text to scrub: the names of the whole file are collected in pass 1 (from each scrub
     // column's `names_from`, by default the direct identifiers named like 氏名/名前/カナ/name),
     // and each row's identifier values travel with the text in the spill.
-    let identifier_inputs: Vec<usize> = plan
-        .columns
-        .iter()
-        .filter(|c| {
-            matches!(c.role, Role::DirectIdentifier | Role::IdentificationCode | Role::LinkingCode | Role::Financial)
-                && !matches!(c.action, Action::Scrub { .. })
-        })
-        .map(|c| c.input_index)
-        .collect();
+    let identifier_inputs = identifier_inputs(&plan);
     let mut dictionary: Vec<String> = Vec::new();
     let scrubbing = plan.columns.iter().any(|c| matches!(c.action, Action::Scrub { .. }));
     for c in &plan.columns {
