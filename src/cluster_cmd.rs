@@ -18,20 +18,21 @@ pub struct ExecutorArgs {
     /// Tasks run at once (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub slots: usize,
-    /// Folder for shuffle files (default: a temporary folder).
+    /// Folder for shuffle files, kept in a folder of the executor's own inside it
+    /// (`tokumei-executor-<port>`, emptied when the executor stops) (default: a temporary folder).
     #[arg(long)]
     pub work_dir: Option<std::path::PathBuf>,
     /// Seconds between heartbeats to the scheduler.
     #[arg(long, default_value_t = 5)]
     pub heartbeat: u64,
     /// Memory the executor's tasks may hold before sorts and aggregations spill to the work
-    /// folder, shared among its slots (`512MiB`, `4GiB`; default: 70% of the machine's or the
-    /// container's memory).
+    /// folder, split evenly among its slots (`512MiB`, `4GiB`; default: 70% of the machine's or
+    /// the container's memory).
     #[arg(long, value_parser = tokumei_cluster::executor::memory_size)]
     pub memory_pool: Option<u64>,
     /// Hours after which a job's shuffle files, untouched since, are removed by the executor
-    /// (what a job whose coordinator or scheduler died left behind).
-    #[arg(long, default_value_t = 6)]
+    /// (what a job whose coordinator or scheduler died left behind); at least 1.
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u64).range(1..))]
     pub keep_job_data_hours: u64,
 }
 

@@ -15,17 +15,18 @@ pub struct ExecutorOptions {
     pub bind: SocketAddr,
     /// Tasks run at once (0: one per core).
     pub slots: usize,
-    /// Folder for shuffle files (`None`: a temporary folder).
+    /// Folder in which the executor keeps its shuffle files, in a folder of its own
+    /// (`tokumei-executor-<port>`: Ballista's clean-up empties it) (`None`: a temporary folder).
     pub work_dir: Option<std::path::PathBuf>,
     /// Seconds between heartbeats to the scheduler.
     pub heartbeat_seconds: u64,
     /// Memory the executor's tasks may hold before their sorts and aggregations spill to the
-    /// work folder, in bytes, shared among its slots (`None`: 70% of the machine's or the
+    /// work folder, in bytes, split evenly among its slots (`None`: 70% of the machine's or the
     /// container's memory, Ballista's default).
     pub memory_pool: Option<u64>,
     /// Seconds after which a job's shuffle files, untouched since, are removed by the executor
-    /// itself (checked every 10 minutes): what a job whose scheduler never said it ended
-    /// (a coordinator or scheduler that died) left on its disk.
+    /// itself (checked every 10 minutes; at least an hour): what a job whose scheduler never
+    /// said it ended (a coordinator or scheduler that died) left on its disk.
     pub job_data_ttl_seconds: u64,
 }
 
@@ -50,6 +51,21 @@ pub fn run(opts: ExecutorOptions) -> Result<(), ClusterError> {
     }
     let grpc_port =
         opts.bind.port().checked_add(1).ok_or_else(|| ClusterError::Internal("port out of range".into()))?;
+    // The executor's own folder inside the work folder: Ballista's clean-up removes every
+    // folder in its work folder (those untouched for the TTL, and all of them when it stops),
+    // so it gets one of its own, never the operator's folder or another executor's.
+    let work_dir = match opts.work_dir {
+        Some(d) => {
+            let own = d.join(format!("tokumei-executor-{}", opts.bind.port()));
+            let mut b = std::fs::DirBuilder::new();
+            b.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+            b.create(&own).map_err(|e| ClusterError::io(&own, e))?;
+            Some(own.display().to_string())
+        }
+        None => None,
+    };
     let config = ExecutorProcessConfig {
         bind_host: opts.bind.ip().to_string(),
         external_host: Some(opts.bind.ip().to_string()),
@@ -62,12 +78,12 @@ pub fn run(opts: ExecutorOptions) -> Result<(), ClusterError> {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         },
-        work_dir: opts.work_dir.map(|d| d.display().to_string()),
+        work_dir,
         executor_heartbeat_interval_seconds: opts.heartbeat_seconds.max(1),
         print_thread_info: false,
         override_function_registry: Some(Arc::new(registry)),
         memory_pool_size: opts.memory_pool,
-        job_data_ttl_seconds: opts.job_data_ttl_seconds.max(60),
+        job_data_ttl_seconds: opts.job_data_ttl_seconds.max(3600),
         job_data_clean_up_interval_seconds: 600,
         ..ExecutorProcessConfig::default()
     };

@@ -99,7 +99,8 @@ fn csv_header(p: &Path, delimiter: u8) -> Result<Vec<String>, ClusterError> {
         .transpose()
         .map_err(|_| EngineError::Input { file: p.to_path_buf(), message: "the first line is not a header".into() })?
         .ok_or_else(|| EngineError::Input { file: p.to_path_buf(), message: "the part is empty".into() })?;
-    Ok(rec.iter().map(str::to_string).collect())
+    // Names trimmed, as one machine reads a header (the rows are read by position).
+    Ok(rec.iter().map(|n| n.trim().to_string()).collect())
 }
 
 fn parquet_header(p: &Path) -> Result<Vec<String>, ClusterError> {

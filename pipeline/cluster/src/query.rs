@@ -48,7 +48,7 @@ pub(crate) fn df_error(e: DataFusionError) -> ClusterError {
             "a query failed on the cluster (its message is withheld: it may quote a value of the input)".into(),
         );
     };
-    let ours = text[at + MARK.len()..].lines().next().unwrap_or_default().to_string();
+    let ours = marked_message(&text, at);
     let (class, message) = match ours.strip_prefix('[').and_then(|r| r.split_once("] ")) {
         Some((c, m)) => (c.to_string(), m.to_string()),
         None => (String::new(), ours),
@@ -60,6 +60,36 @@ pub(crate) fn df_error(e: DataFusionError) -> ClusterError {
         "privacy" => EngineError::Privacy(message),
         _ => EngineError::Internal(message),
     })
+}
+
+/// The message of tokumei's error marked at `at` in DataFusion's `text`: quoted (a Ballista
+/// task's failure shows the error as Rust writes a string in debug form: escaped, ending at its
+/// closing quote) or as it is (its lines to the end).
+fn marked_message(text: &str, at: usize) -> String {
+    let rest = &text[at + MARK.len()..];
+    if !text[..at].ends_with('"') {
+        return rest.trim_end().to_string();
+    }
+    let mut out = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => break,
+            '\\' => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('r') => out.push('\r'),
+                Some('u') => {
+                    let code: String = chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
+                    out.extend(u32::from_str_radix(&code, 16).ok().and_then(char::from_u32));
+                }
+                Some(other) => out.push(other),
+                None => break,
+            },
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The column of each row's place in the release's order (dropped before the rows are written).
@@ -460,6 +490,17 @@ mod tests {
         let ours = DataFusionError::Execution(format!("{MARK}[input] a value of column `x` is malformed: not a date"));
         match df_error(ours) {
             ClusterError::Engine(EngineError::Input { message, .. }) => assert!(message.contains("column `x`")),
+            other => panic!("{other:?}"),
+        }
+        // As a Ballista task's failure shows it: quoted, escaped, its hint kept, nothing after.
+        let ballista = DataFusionError::Execution(format!(
+            "Job failed: Task failed: DataFusionError(Shared(External(DataFusionError(Execution({:?})))))",
+            format!("{MARK}[privacy] column `メモ` would release \"it\"\n  hint: drop `メモ`")
+        ));
+        match df_error(ballista) {
+            ClusterError::Engine(EngineError::Privacy(m)) => {
+                assert_eq!(m, "column `メモ` would release \"it\"\n  hint: drop `メモ`")
+            }
             other => panic!("{other:?}"),
         }
         let theirs = DataFusionError::Execution("Csv error: value 山田太郎 is wrong".into());

@@ -355,8 +355,8 @@ pub fn release_risk_weighted(
 ) -> ReleaseRisk {
     let outside = outside_names.len();
     // Grouping 0: the class and every outside column; grouping 1 + c: the class and column c.
-    // (Counts are u64: a class on a cluster may hold more than 2^32 rows; an entry of (u64, u64)
-    // takes the same 16 bytes as (u64, u32).)
+    // (Counts are u64, sums of weights that cannot wrap; an entry of (u64, u64) takes the same
+    // 16 bytes as (u64, u32).)
     let mut counts: Vec<FxHashMap<u64, u64>> = vec![FxHashMap::default(); 1 + outside];
     // With people: (person, combination) per grouping, counted by person below.
     let mut pairs: Vec<Vec<(u32, u64)>> = vec![Vec::new(); if person_of_row.is_some() { 1 + outside } else { 0 }];

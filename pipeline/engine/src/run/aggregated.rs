@@ -269,6 +269,12 @@ fn encoded(mut layout: Layout, table: ClassTable, started: Instant) -> Result<En
         }
     }
     let rows_in: u64 = table.weights.iter().map(|w| u64::from(*w)).sum();
+    // Classes are counted in 32 bits (`anon::Classes`): a class of more rows would wrap.
+    if rows_in > u64::from(u32::MAX) {
+        return Err(EngineError::Config(format!(
+            "this job cannot run: its {rows_in} rows are more than the 2^32 a class may count (classes are counted in 32 bits)"
+        )));
+    }
     let implied = layout.implied.iter().map(|_| crate::row_hashes::RowHashes::new(None)).collect();
     let keys = crate::residual::KeySpill::new(None)
         .finish()
