@@ -9,7 +9,7 @@ use rustc_hash::FxHashSet;
 use std::sync::Arc;
 
 struct Shared {
-    rows: RowRequests,
+    rows: Arc<RowRequests>,
     tally: RequestTally,
 }
 
@@ -21,7 +21,7 @@ pub struct Filtered {
 
 /// Put the stage `rows` in front of `source` (whose column `rows.subject` holds the subject
 /// identifier); what it does is added to `tally`.
-pub fn filter(source: Box<dyn Source>, rows: RowRequests, tally: RequestTally) -> Box<dyn Source> {
+pub fn filter(source: Box<dyn Source>, rows: Arc<RowRequests>, tally: RequestTally) -> Box<dyn Source> {
     tally.add(|c, _| c.corrections_in_force += rows.in_force);
     let shared = Arc::new(Shared { rows, tally });
     Box::new(Filtered { inner: source, shared })
@@ -189,7 +189,7 @@ mod tests {
         let corrections =
             corrections.iter().map(|(s, c, v)| (s.to_string(), header[*c].clone(), v.to_string())).collect();
         let rows = RowRequests::new(&header, 0, exclude.iter().map(|s| s.to_string()), corrections, collect);
-        Shared { rows, tally: RequestTally::default() }
+        Shared { rows: Arc::new(rows), tally: RequestTally::default() }
     }
 
     #[test]

@@ -147,7 +147,7 @@ fn prepare_from(
     let release_id = format!("{}-{}-{}", plan.dataset, stamp, hex::encode(rand_tag));
     facts.release_id = Some(release_id.clone());
     let row_requests = match (requests, &tally) {
-        (Some(stage), Some(_)) => row_requests(job, &plan, source.header(), stage)?,
+        (Some(stage), Some(_)) => row_requests(job, &plan, source.header(), stage)?.map(Arc::new),
         _ => None,
     };
     let source = match (&row_requests, &tally) {
@@ -163,7 +163,7 @@ fn prepare_from(
         release_id,
         facts: RunFacts::default(),
         requests: tally,
-        row_requests: row_requests.map(Arc::new),
+        row_requests,
         identifier_values,
     })
 }

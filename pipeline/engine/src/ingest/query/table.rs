@@ -97,7 +97,7 @@ impl Opener {
                     corrections.clone(),
                     false,
                 );
-                super::super::requests::filter(source, rows, tally.clone())
+                super::super::requests::filter(source, Arc::new(rows), tally.clone())
             }
             None => source,
         }
