@@ -114,9 +114,7 @@ pub fn business_name_key(name: &str) -> String {
 
 /// Letters and digits only (fillers that Unicode counts as letters dropped).
 fn alnum(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_alphanumeric() && !matches!(c, '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}'))
-        .collect()
+    s.chars().filter(|c| crate::kept(*c)).collect()
 }
 
 /// Characters that show nothing (format characters, variation selectors, the Braille blank).
