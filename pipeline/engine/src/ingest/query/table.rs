@@ -1,6 +1,9 @@
 //! An input of a query job as a table DataFusion reads as it needs its rows: tokumei's own
 //! decoder (line-precise errors, hashed as it is read, behind the request stage) gives batches
-//! of text columns, only the columns the query uses, on a thread of their own. The columns the
+//! of text columns, only the columns the query uses. The file is read (and hashed) on one
+//! thread at a time; each batch is decoded, parsed, its identifier values hashed and its
+//! columns copied out on one of several threads, and the batches are accounted for and given
+//! to the query in the order read (so errors are reported for the first line that has one). The columns the
 //! job types (`types = { 課税所得 = "integer" }`) are parsed by tokumei's own parsers (full-width
 //! digits, thousands commas, 和暦) into Int64, Date32 or Boolean columns, every value of every
 //! row read, whether or not the query uses the column: a value that does not parse stops the
@@ -218,7 +221,50 @@ struct Read {
     error: FirstError,
     /// It met an error (kept in `error`): it gives no further batch, whoever reads it next.
     failed: bool,
+    /// Batches handed to the scan's threads so far ([`Read::take`]), the next one whose turn it
+    /// is to be accounted for and given to the query, and those taken whose turn has not passed.
+    taken: u64,
+    turn: u64,
+    in_flight: usize,
 }
+
+/// A read shared by the threads of a scan: the read under its lock, and what they wait on for
+/// their batch's turn (batches are accounted for and given to the query in the order they were
+/// read, whichever thread finished them).
+pub(super) struct Shared {
+    read: Mutex<Read>,
+    turn: std::sync::Condvar,
+}
+
+impl Shared {
+    fn new(read: Read) -> Arc<Shared> {
+        Arc::new(Shared { read: Mutex::new(read), turn: std::sync::Condvar::new() })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Read> {
+        lock(&self.read)
+    }
+}
+
+/// A batch taken from a read, to be finished away from its lock: parsed already (the read's
+/// first batch) or its parse still to run.
+enum Pending {
+    Batch(RawBatch),
+    Task(super::super::Task),
+}
+
+/// What a scan's thread takes from a read ([`Read::take`]): the batch's number in the order
+/// read, the batch, and what finishing it needs.
+struct Taken {
+    seq: u64,
+    pending: Pending,
+    feed: Option<Arc<ValuesFeed>>,
+    typing: Arc<Typing>,
+}
+
+/// How long [`InputState::finish`] waits for a scan's threads to give back their batches once
+/// the query has ended (they end at their next batch: the query no longer takes any).
+const FINISH_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// A read that met an error: the error itself is the query's first input error
 /// ([`FirstError`]), kept when it was met, under the read's lock.
@@ -226,6 +272,58 @@ struct Read {
 struct ReadFailed;
 
 impl Read {
+    /// The next batch to finish on a scan's thread (its number in the read's order, and what
+    /// its thread needs to finish it), `None` at the end or once the read is being finished.
+    /// An error reading it is kept as the query's input error, as [`Read::next`] keeps it.
+    fn take(&mut self) -> Result<Option<Taken>, ReadFailed> {
+        if self.failed {
+            return Err(ReadFailed);
+        }
+        if self.finishing {
+            return Ok(None);
+        }
+        let pending = match self.ahead.take() {
+            Some(b) => Pending::Batch(b),
+            None if self.end => return Ok(None),
+            None => match self.source.next_task() {
+                Ok(Some(task)) => Pending::Task(task),
+                Ok(None) => {
+                    self.end = true;
+                    return Ok(None);
+                }
+                Err(e) => return Err(self.fail(e)),
+            },
+        };
+        let seq = self.taken;
+        self.taken += 1;
+        self.in_flight += 1;
+        Ok(Some(Taken { seq, pending, feed: self.feed.clone(), typing: self.typing.clone() }))
+    }
+
+    /// End the read with `e`, kept as the query's first input error.
+    fn fail(&mut self, e: EngineError) -> ReadFailed {
+        self.failed = true;
+        self.end = true;
+        self.ahead = None;
+        keep_first(&self.error, e);
+        ReadFailed
+    }
+
+    /// Account for a finished batch of `rows` rows in its turn, or end the read with its error.
+    fn account(&mut self, finished: Result<usize, EngineError>) -> Result<(), ReadFailed> {
+        if self.failed {
+            return Err(ReadFailed);
+        }
+        match finished {
+            Ok(rows) => {
+                self.rows += rows as u64;
+                self.counted.store(self.rows, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
     /// The next batch, accounted for: its rows counted, its identifier values kept, its typed
     /// columns parsed (every value, whether the query reads the column or not). An error is
     /// kept as the query's input error at once and is sticky: the read ends with it, so that a
@@ -235,13 +333,7 @@ impl Read {
         if self.failed {
             return Err(ReadFailed);
         }
-        self.read_next().map_err(|e| {
-            self.failed = true;
-            self.end = true;
-            self.ahead = None;
-            keep_first(&self.error, e);
-            ReadFailed
-        })
+        self.read_next().map_err(|e| self.fail(e))
     }
 
     /// [`Read::next`], its error returned.
@@ -265,6 +357,64 @@ impl Read {
     }
 }
 
+/// Finish a taken batch away from its read's lock: its parse run, its identifier values hashed,
+/// its typed columns parsed (what [`Read::read_next`] does under the lock).
+fn finish_batch(pending: Pending, feed: Option<&ValuesFeed>, typing: &Typing) -> Result<Batch, EngineError> {
+    let raw = match pending {
+        Pending::Batch(b) => b,
+        Pending::Task(task) => task()?,
+    };
+    if let Some(feed) = feed {
+        feed.add(&raw)?;
+    }
+    let typed = typing.parse(&raw)?;
+    Ok(Batch { raw, typed })
+}
+
+/// A batch a scan's thread took, until its turn has passed: dropped without passing it (the
+/// thread unwinding), it ends the read with an error in its turn, so that neither the batches
+/// after it nor [`InputState::finish`] wait for it for ever.
+struct Turn<'a> {
+    shared: &'a Shared,
+    seq: u64,
+    passed: bool,
+}
+
+impl Turn<'_> {
+    /// Wait for this batch's turn: the read's lock, once every batch taken before it is
+    /// accounted for and given to the query.
+    fn wait(&self) -> MutexGuard<'_, Read> {
+        let guard = self.shared.lock();
+        self.shared.turn.wait_while(guard, |r| r.turn != self.seq).unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Let the next batch have its turn.
+    fn pass(mut self) {
+        let mut r = self.shared.lock();
+        r.turn += 1;
+        r.in_flight -= 1;
+        self.passed = true;
+        drop(r);
+        self.shared.turn.notify_all();
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        if self.passed {
+            return;
+        }
+        let mut r = self.wait();
+        if !r.failed {
+            let _ = r.fail(EngineError::Internal("a batch of a query input was lost while it was read".into()));
+        }
+        r.turn += 1;
+        r.in_flight -= 1;
+        drop(r);
+        self.shared.turn.notify_all();
+    }
+}
+
 /// The first input error any read met (DataFusion is given an error without it, and the query
 /// reports this one instead).
 pub(super) type FirstError = Arc<Mutex<Option<EngineError>>>;
@@ -277,7 +427,7 @@ pub(super) struct InputState {
     header: Vec<String>,
     typing: Arc<Typing>,
     /// Every read so far; the first is made with the table.
-    reads: Mutex<Vec<Arc<Mutex<Read>>>>,
+    reads: Mutex<Vec<Arc<Shared>>>,
     /// Reads handed to the query so far.
     started: Mutex<usize>,
     /// Its estimated rows (for planning and the running row limit).
@@ -299,7 +449,7 @@ impl InputState {
     }
 
     /// A read for the query: the first, then a new one for each further scan.
-    fn start(&self) -> Result<Arc<Mutex<Read>>, EngineError> {
+    fn start(&self) -> Result<Arc<Shared>, EngineError> {
         let mut started = lock(&self.started);
         let mut reads = lock(&self.reads);
         if let Some(read) = reads.get(*started) {
@@ -320,7 +470,7 @@ impl InputState {
         }
         // Its exclusions were counted by the first read.
         let source = self.opener.wrap(source, &RequestTally::default());
-        let read = Arc::new(Mutex::new(Read {
+        let read = Shared::new(Read {
             source,
             ahead: None,
             rows: 0,
@@ -331,7 +481,10 @@ impl InputState {
             typing: self.typing.clone(),
             error: self.error.clone(),
             failed: false,
-        }));
+            taken: 0,
+            turn: 0,
+            in_flight: 0,
+        });
         reads.push(read.clone());
         *started += 1;
         Ok(read)
@@ -344,8 +497,18 @@ impl InputState {
         let reads: Vec<_> = lock(&self.reads).clone();
         let mut facts: Option<(u64, String)> = None;
         for read in reads {
-            let mut r = lock(&read);
+            let mut r = read.lock();
             r.finishing = true;
+            // Batches a scan's thread still holds are accounted for before the rest is read
+            // (the query has ended: its threads take no more and give theirs back).
+            let (guard, waited) = read
+                .turn
+                .wait_timeout_while(r, FINISH_WAIT, |r| r.in_flight > 0)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            r = guard;
+            if waited.timed_out() {
+                return Err(EngineError::Internal(format!("a read of input {} did not end with its query", self.name)));
+            }
             loop {
                 match r.next() {
                     Ok(Some(_)) => {}
@@ -372,7 +535,7 @@ impl InputState {
 
     /// Its text encoding (CSV).
     pub fn encoding(&self) -> Option<&'static str> {
-        lock(&self.reads).first().and_then(|r| lock(r).source.encoding())
+        lock(&self.reads).first().and_then(|r| r.lock().source.encoding())
     }
 }
 
@@ -452,13 +615,16 @@ impl InputTable {
             typing: typing.clone(),
             error: error.clone(),
             failed: false,
+            taken: 0,
+            turn: 0,
+            in_flight: 0,
         };
         let state = Arc::new(InputState {
             name: typing.name.clone(),
             opener,
             header,
             typing,
-            reads: Mutex::new(vec![Arc::new(Mutex::new(read))]),
+            reads: Mutex::new(vec![Shared::new(read)]),
             started: Mutex::new(0),
             estimate,
             counted,
@@ -502,7 +668,13 @@ impl TableProvider for InputTable {
     }
 }
 
-/// A scan of an input: one partition, its batches read on a thread of their own.
+/// Threads that finish a scan's batches: the machine's cores, at most four.
+fn finishers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4)
+}
+
+/// A scan of an input: one partition, its batches read on one thread and finished on
+/// [`finishers`] threads, given to the query in the order read.
 #[derive(Debug)]
 struct InputScan {
     state: Arc<InputState>,
@@ -553,30 +725,42 @@ impl ExecutionPlan for InputScan {
         }
         let error = self.state.error.clone();
         let read = self.state.start().map_err(|e| failed(&error, e))?;
-        let (columns, schema) = (self.columns.clone(), self.schema.clone());
-        let mut builder = RecordBatchReceiverStreamBuilder::new(schema.clone(), AHEAD);
-        let tx = builder.tx();
-        builder.spawn_blocking(move || {
-            loop {
-                let next = {
-                    let mut r = lock(&read);
-                    if r.finishing {
-                        return Ok(());
-                    }
-                    r.next()
-                };
-                match next {
-                    Ok(Some(b)) => {
-                        let batch = record_batch(&b, &columns, &schema).map_err(|e| failed(&error, e))?;
-                        if tx.blocking_send(Ok(batch)).is_err() {
-                            return Ok(()); // the query needs no more
+        let mut builder = RecordBatchReceiverStreamBuilder::new(self.schema.clone(), AHEAD);
+        // The read itself (and its SHA-256) stays one; its batches are parsed, hashed and
+        // copied out on several threads, and given to the query in the order read.
+        for _ in 0..finishers() {
+            let (read, columns, schema) = (read.clone(), self.columns.clone(), self.schema.clone());
+            let tx = builder.tx();
+            builder.spawn_blocking(move || {
+                loop {
+                    let taken = read.lock().take();
+                    let Taken { seq, pending, feed, typing } = match taken {
+                        Ok(Some(t)) => t,
+                        Ok(None) => return Ok(()),
+                        Err(ReadFailed) => return Err(withheld()),
+                    };
+                    let turn = Turn { shared: &read, seq, passed: false };
+                    let finished = finish_batch(pending, feed.as_deref(), &typing)
+                        .and_then(|b| Ok((b.raw.len(), record_batch(&b, &columns, &schema)?)));
+                    let (rows, finished) = match finished {
+                        Ok((rows, batch)) => (Ok(rows), Some(batch)),
+                        Err(e) => (Err(e), None),
+                    };
+                    let accounted = turn.wait().account(rows);
+                    let sent = match (accounted, finished) {
+                        (Ok(()), Some(batch)) => tx.blocking_send(Ok(batch)).is_ok(),
+                        _ => {
+                            turn.pass();
+                            return Err(withheld());
                         }
+                    };
+                    turn.pass();
+                    if !sent {
+                        return Ok(()); // the query needs no more
                     }
-                    Ok(None) => return Ok(()),
-                    Err(ReadFailed) => return Err(withheld()),
                 }
-            }
-        });
+            });
+        }
         Ok(builder.build())
     }
 }
@@ -750,14 +934,91 @@ mod tests {
         }
         let (_table, state) = tax_table(dir.path(), &text, vec![None, Some(ValueType::Integer), None]);
         let read = state.start().unwrap();
-        assert!(matches!(lock(&read).next(), Ok(Some(_))), "the first batch parses");
-        assert!(lock(&read).next().is_err(), "the second does not");
+        assert!(matches!(read.lock().next(), Ok(Some(_))), "the first batch parses");
+        assert!(read.lock().next().is_err(), "the second does not");
         // Whoever reads it next (the query's scan, or finishing after a LIMIT) meets the error
         // again, never the batch after it.
-        assert!(lock(&read).next().is_err(), "the error is sticky");
+        assert!(read.lock().next().is_err(), "the error is sticky");
         let e = state.finish().unwrap_err().to_string();
         assert!(e.contains("tax.csv: line 90002, column `課税所得`: is not a whole number"), "{e}");
         assert!(!e.contains("12x"), "{e}");
+    }
+
+    /// `rows` rows of (宛名番号, 課税所得, padding), 宛名番号 numbered from 0 (several 4 MiB
+    /// batches); 課税所得 does not parse at the rows in `bad`. Past `short` rows the padding is
+    /// long: the batches there hold few rows and are finished far sooner than those before.
+    fn numbered(rows: usize, bad: &[usize], short: usize) -> String {
+        let mut text = String::from("宛名番号,課税所得,備考\n");
+        let (none, long) = (String::new(), "x".repeat(3000));
+        for i in 0..rows {
+            let amount = if bad.contains(&i) { "12x".to_string() } else { i.to_string() };
+            let pad = if i < short { &none } else { &long };
+            text.push_str(&format!("{i:07},{amount},{pad}\n"));
+        }
+        text
+    }
+
+    /// Run `sql` over `table` as `税` on two threads.
+    fn query(table: InputTable, sql: &str) -> DfResult<Vec<RecordBatch>> {
+        let ctx = datafusion::prelude::SessionContext::new_with_config(
+            datafusion::prelude::SessionConfig::new().with_target_partitions(2),
+        );
+        ctx.register_table("税", Arc::new(table)).unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+        let out = runtime.block_on(async { ctx.sql(sql).await?.collect().await });
+        runtime.shutdown_background();
+        out
+    }
+
+    #[test]
+    fn a_scan_finished_on_several_threads_gives_its_rows_in_the_order_read() {
+        let dir = tempfile::tempdir().unwrap();
+        // Five batches of many short rows, then about ten of a few long ones: a thread that
+        // takes one of the latter finishes it before the thread holding a former one.
+        let rows = 1_015_000;
+        let text = numbered(rows, &[], 1_000_000);
+        let (table, state) = tax_table(dir.path(), &text, vec![None, Some(ValueType::Integer), None]);
+        let batches = query(table, "SELECT 宛名番号, 課税所得 FROM 税").unwrap();
+        let (mut next, mut seen) = (0usize, 0usize);
+        for b in &batches {
+            let (ids, amounts) = (b.column(0).as_string::<i32>(), b.column(1).as_primitive::<Int64Type>());
+            for r in 0..b.num_rows() {
+                assert_eq!(ids.value(r), format!("{next:07}"), "row {seen} out of order");
+                assert_eq!(amounts.value(r), next as i64);
+                next += 1;
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, rows);
+        assert_eq!(state.finish().unwrap().0, rows as u64, "every row counted once");
+    }
+
+    #[test]
+    fn a_query_that_stops_early_leaves_every_row_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = 400_000;
+        let (table, state) =
+            tax_table(dir.path(), &numbered(rows, &[], 300_000), vec![None, Some(ValueType::Integer), None]);
+        let batches = query(table, "SELECT 宛名番号 FROM 税 LIMIT 3").unwrap();
+        let ids: Vec<&str> = batches.iter().flat_map(|b| b.column(0).as_string::<i32>().iter().flatten()).collect();
+        assert_eq!(ids, ["0000000", "0000001", "0000002"], "the first rows read");
+        // What the query left is read now: every row counted once (batches its threads held
+        // when it stopped are not lost nor counted twice).
+        assert_eq!(state.finish().unwrap().0, rows as u64);
+    }
+
+    #[test]
+    fn of_two_bad_values_in_different_batches_the_first_read_is_reported() {
+        for _ in 0..3 {
+            let dir = tempfile::tempdir().unwrap();
+            // The first bad value is in a batch of many rows, the other in a later batch of few
+            // (finished sooner): whichever thread finishes first, the error is the earlier line's.
+            let text = numbered(1_015_000, &[800_000, 1_010_000], 1_000_000);
+            let (table, state) = tax_table(dir.path(), &text, vec![None, Some(ValueType::Integer), None]);
+            assert!(query(table, "SELECT COUNT(*) FROM 税").is_err());
+            let e = state.finish().unwrap_err().to_string();
+            assert!(e.contains("tax.csv: line 800002, column `課税所得`"), "{e}");
+        }
     }
 
     #[test]
