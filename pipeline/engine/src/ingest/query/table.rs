@@ -825,7 +825,10 @@ fn record_batch(batch: &Batch, columns: &[usize], schema: &SchemaRef) -> Result<
         .map(|&c| match batch.typed.get(c) {
             Some(Some(typed)) => typed.clone(),
             _ => {
-                let mut b = StringBuilder::with_capacity(raw.len(), raw.len() * 8);
+                // Sized once for the column's text: grown as it filled, it was copied into fresh
+                // memory several times a batch (names and addresses are long).
+                let bytes: usize = (0..raw.len()).map(|r| raw.value(r, c).map_or(0, str::len)).sum();
+                let mut b = StringBuilder::with_capacity(raw.len(), bytes);
                 for r in 0..raw.len() {
                     b.append_option(raw.value(r, c));
                 }
