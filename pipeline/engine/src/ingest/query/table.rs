@@ -282,7 +282,9 @@ struct ReadFailed;
 impl Read {
     /// The next batch to finish on a scan's thread (its number in the read's order, and what
     /// its thread needs to finish it), `None` at the end or once the read is being finished.
-    /// An error reading it is kept as the query's input error, as [`Read::next`] keeps it.
+    /// An error reading it ends the read, but only in its turn: it is taken as a batch whose
+    /// finishing gives the error, so that a batch taken before it, with an earlier line's
+    /// error, is accounted for first.
     fn take(&mut self) -> Result<Option<Taken>, ReadFailed> {
         if self.failed {
             return Err(ReadFailed);
