@@ -332,8 +332,7 @@ impl Read {
         }
         match finished {
             Ok(rows) => {
-                self.rows += rows as u64;
-                self.counted.store(self.rows, Ordering::Relaxed);
+                self.count(rows);
                 Ok(())
             }
             Err(e) => Err(self.fail(e)),
@@ -363,18 +362,19 @@ impl Read {
             self.end = true;
             return Ok(None);
         };
-        self.rows += raw.len() as u64;
+        self.count(raw.len());
+        finish_batch(Pending::Batch(raw), self.feed.as_deref(), &self.typing).map(Some)
+    }
+
+    /// Count a batch of `rows` rows read.
+    fn count(&mut self, rows: usize) {
+        self.rows += rows as u64;
         self.counted.store(self.rows, Ordering::Relaxed);
-        if let Some(feed) = &self.feed {
-            feed.add(&raw)?;
-        }
-        let typed = self.typing.parse(&raw)?;
-        Ok(Some(Batch { raw, typed }))
     }
 }
 
 /// Finish a taken batch away from its read's lock: its parse run, its identifier values hashed,
-/// its typed columns parsed (what [`Read::read_next`] does under the lock).
+/// its typed columns parsed ([`Read::read_next`] calls it under the lock).
 fn finish_batch(pending: Pending, feed: Option<&ValuesFeed>, typing: &Typing) -> Result<Batch, EngineError> {
     let raw = match pending {
         Pending::Batch(b) => b,
@@ -416,17 +416,18 @@ impl Turn<'_> {
     /// In this batch's turn to be given to the query, run `send` (whether the query took it),
     /// and pass the turn.
     fn send(mut self, send: impl FnOnce() -> bool) -> bool {
+        self.pass_send(send)
+    }
+
+    /// Wait for the turn to be given to the query, run `send`, and pass the turn.
+    fn pass_send(&mut self, send: impl FnOnce() -> bool) -> bool {
         let seq = self.seq;
         drop(self.shared.wait(|r| r.sent == seq));
         let taken = send();
-        self.pass_send();
-        taken
-    }
-
-    fn pass_send(&mut self) {
         self.shared.lock().sent += 1;
         self.passed = 2;
         self.shared.turn.notify_all();
+        taken
     }
 }
 
@@ -437,9 +438,7 @@ impl Drop for Turn<'_> {
             let _ = self.account(Err(lost));
         }
         if self.passed == 1 {
-            let seq = self.seq;
-            drop(self.shared.wait(|r| r.sent == seq));
-            self.pass_send();
+            self.pass_send(|| false);
         }
     }
 }
