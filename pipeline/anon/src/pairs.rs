@@ -235,16 +235,24 @@ impl PairBounds {
             return;
         };
         let dc = card(c);
+        // Each pair's counts summed over the third attribute, read off the cube a run of z at a
+        // time (its cells cleared as they are read).
         let cube =
             self.counter.cube(&self.codes[a], &self.codes[b], &self.codes[c], &self.counts, db, dc, da * db * dc);
-        // Each pair's counts summed over the third attribute.
-        let mut lists = [(a, b, vec![0u32; da * db]), (a, c, vec![0u32; da * dc]), (b, c, vec![0u32; db * dc])];
-        for (cell, n) in cube.iter().enumerate().filter(|(_, n)| **n > 0) {
-            let (x, y, z) = (cell / (db * dc), cell / dc % db, cell % dc);
-            lists[0].2[x * db + y] += n;
-            lists[1].2[x * dc + z] += n;
-            lists[2].2[y * dc + z] += n;
+        let (mut ab, mut ac, mut bc) = (vec![0u32; da * db], vec![0u32; da * dc], vec![0u32; db * dc]);
+        for (xy, run) in cube.chunks_exact_mut(dc).enumerate() {
+            let (x, y) = (xy / db, xy % db);
+            let (ac, bc) = (&mut ac[x * dc..(x + 1) * dc], &mut bc[y * dc..(y + 1) * dc]);
+            let mut sum = 0;
+            for ((n, ac), bc) in run.iter_mut().zip(ac).zip(bc) {
+                sum += *n;
+                *ac += *n;
+                *bc += *n;
+                *n = 0;
+            }
+            ab[xy] = sum;
         }
+        let lists = [(a, b, ab), (a, c, ac), (b, c, bc)];
         for (x, y, grid) in lists {
             let i = index(&self.pairs, x, y);
             if !self.pairs[i].lists.is_empty() {
@@ -294,8 +302,7 @@ struct Counter {
 
 impl Counter {
     /// The records of each code triple `(x, y, z)` of three code columns with counts, at cell
-    /// `(x * cb + y) * cc + z` of `cells` cells (four partial counts per cell, so that runs
-    /// into one cell do not wait on one counter).
+    /// `(x * cb + y) * cc + z` of `cells` cells; the caller clears the cells it reads.
     #[allow(clippy::too_many_arguments)]
     fn cube(
         &mut self,
@@ -306,22 +313,15 @@ impl Counter {
         cb: usize,
         cc: usize,
         cells: usize,
-    ) -> Vec<u32> {
-        if self.dense.len() < 4 * cells {
-            self.dense.resize(4 * cells, 0);
+    ) -> &mut [u32] {
+        if self.dense.len() < cells {
+            self.dense.resize(cells, 0);
         }
-        let dense = &mut self.dense[..4 * cells];
-        for (j, (((x, y), z), c)) in xs.iter().zip(ys).zip(zs).zip(counts).enumerate() {
-            dense[4 * ((*x as usize * cb + *y as usize) * cc + *z as usize) + (j & 3)] += c;
+        let dense = &mut self.dense[..cells];
+        for (((x, y), z), c) in xs.iter().zip(ys).zip(zs).zip(counts) {
+            dense[(*x as usize * cb + *y as usize) * cc + *z as usize] += c;
         }
         dense
-            .chunks_exact_mut(4)
-            .map(|part| {
-                let n = part.iter().sum();
-                part.fill(0);
-                n
-            })
-            .collect()
     }
 
     /// `pairs` mapped by `sa` and `sb` (to cardinalities `ca`, `cb`), counted again.

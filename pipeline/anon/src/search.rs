@@ -16,7 +16,7 @@ use crate::hierarchy::Hierarchy;
 use crate::lattice::Lattice;
 use crate::models::{self, Class, ClassDistribution, Global, Model, Table};
 use crate::pairs::PairBounds;
-use crate::quality::{Context, Costs, Quality};
+use crate::quality::{AdditiveBound, Context, Costs, Quality};
 use crate::table::{self, ClassTable, Key, Layout, Steps};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -423,14 +423,17 @@ fn search_with<K: Key>(p: &Problem, opts: &SearchOptions) -> Result<SearchResult
     let size = lattice.size();
     let mut levels = vec![0u8; nq];
     let mut sums = crate::quality::Sums::default();
-    let all_levels = lattice.all_levels();
+    let (all_levels, bounds) = match &additive {
+        Some(add) => additive_bounds(&lattice, add),
+        None => {
+            let all_levels = lattice.all_levels();
+            let bounds = (0..size)
+                .map(|i| costs.lower_bound_in(&separable, &all_levels[i * nq..(i + 1) * nq], &mut sums))
+                .collect();
+            (all_levels, bounds)
+        }
+    };
     let node = |i: usize| &all_levels[i * nq..(i + 1) * nq];
-    let bounds: Vec<f64> = (0..size)
-        .map(|i| match &additive {
-            Some(add) => add.at(node(i)),
-            None => costs.lower_bound_in(&separable, node(i), &mut sums),
-        })
-        .collect();
     let order = by_bound(&bounds);
     let monotone = p.models.iter().all(Model::monotone);
     let mut inadmissible = vec![false; size];
@@ -446,7 +449,7 @@ fn search_with<K: Key>(p: &Problem, opts: &SearchOptions) -> Result<SearchResult
         let counts = entries.iter().map(|(_, c)| *c).collect();
         PairBounds::new(eng.steps.clone(), codes, counts, corner.clone(), singles, &min, &max, eng.k, eng.limit)
     };
-    let mut cache = Cache { tables: vec![base_min], evaluated: FxHashMap::default(), hub: None };
+    let mut cache = Cache::new(base_min);
     let mut best: Option<NodeEval> = None;
     let (mut evaluated, mut pruned) = (0usize, full.size() - size);
     let mut optimal = true;
@@ -521,46 +524,83 @@ fn search_with<K: Key>(p: &Problem, opts: &SearchOptions) -> Result<SearchResult
     })
 }
 
+/// Every node's levels (as [`Lattice::all_levels`]) and its additive bound, enumerated in index
+/// order: the sums of the terms of the attributes before each one are kept, so a node costs the
+/// attributes that changed from the node before it (the last, mostly), each sum added in
+/// attribute order from 0 as [`AdditiveBound::at`] adds them (the same bits).
+fn additive_bounds(lattice: &Lattice, add: &AdditiveBound) -> (Vec<u8>, Vec<f64>) {
+    let (min, max, size) = (&lattice.min, &lattice.max, lattice.size());
+    let n = min.len();
+    let mut levels = Vec::with_capacity(size * n);
+    let mut bounds = Vec::with_capacity(size);
+    let mut cur = min.clone();
+    // `prefix[a]`: the sum of the terms of attributes 0..a at `cur`.
+    let mut prefix = vec![0.0f64; n + 1];
+    let mut from = 0;
+    for _ in 0..size {
+        for a in from..n {
+            prefix[a + 1] = prefix[a] + add.terms[a][cur[a] as usize];
+        }
+        levels.extend_from_slice(&cur);
+        bounds.push((add.finish)(prefix[n]));
+        // An odometer from the last attribute; `from` is the first attribute it changed.
+        from = 0;
+        for a in (0..n).rev() {
+            if cur[a] < max[a] {
+                cur[a] += 1;
+                from = a;
+                break;
+            }
+            cur[a] = min[a];
+        }
+    }
+    (levels, bounds)
+}
+
 /// Node indexes in increasing order of their bounds (the order of `f64::total_cmp`), ties by
-/// index: a stable radix sort of the bounds' bits, a byte at a time.
+/// index: each bound's bits as an unsigned integer above its index, distributed by their top
+/// bits into at most [`ORDER_BUCKETS`] runs of the keys' range, each run then sorted on its own
+/// (a run holds a few nodes: a sort of small slices, in cache, instead of one of them all).
 fn by_bound(bounds: &[f64]) -> Vec<u32> {
-    let keys: Vec<u64> = bounds
+    let keys: Vec<u128> = bounds
         .iter()
-        .map(|b| {
+        .zip(0u32..)
+        .map(|(b, i)| {
             // f64::total_cmp's order as unsigned integers.
             let bits = b.to_bits() as i64;
-            (bits ^ (((bits >> 63) as u64) >> 1) as i64) as u64 ^ (1 << 63)
+            let key = (bits ^ (((bits >> 63) as u64) >> 1) as i64) as u64 ^ (1 << 63);
+            (u128::from(key) << 64) | u128::from(i)
         })
         .collect();
-    let n = keys.len();
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    let mut next = vec![0u32; n];
-    // Every byte's counts in one pass over the keys.
-    let mut starts = [[0usize; 256]; 8];
-    for key in &keys {
-        for (b, start) in starts.iter_mut().enumerate() {
-            start[((key >> (8 * b)) & 0xff) as usize] += 1;
-        }
+    let top = |k: &u128| (k >> 64) as u64;
+    let (lo, hi) = keys.iter().fold((u64::MAX, 0), |(lo, hi), k| (lo.min(top(k)), hi.max(top(k))));
+    let span = hi.saturating_sub(lo);
+    let shift = (u64::BITS - span.leading_zeros()).saturating_sub(ORDER_BUCKETS.trailing_zeros());
+    let bucket = |k: &u128| ((top(k) - lo) >> shift) as usize;
+    let runs = if keys.is_empty() { 0 } else { (span >> shift) as usize + 1 };
+    // `start[r]`: where run r begins in the sorted keys.
+    let mut start = vec![0usize; runs + 1];
+    for k in &keys {
+        start[bucket(k) + 1] += 1;
     }
-    for (b, start) in starts.iter_mut().enumerate() {
-        if start.contains(&n) {
-            continue; // every key has this byte: the pass would not move anything
-        }
-        let shift = 8 * b;
-        let byte = |i: u32| ((keys[i as usize] >> shift) & 0xff) as usize;
-        let mut sum = 0;
-        for s in start.iter_mut() {
-            (*s, sum) = (sum, sum + *s);
-        }
-        for i in &order {
-            let b = byte(*i);
-            next[start[b]] = *i;
-            start[b] += 1;
-        }
-        std::mem::swap(&mut order, &mut next);
+    for r in 1..=runs {
+        start[r] += start[r - 1];
     }
-    order
+    let mut sorted = vec![0u128; keys.len()];
+    let mut fill = start.clone();
+    for k in &keys {
+        let r = bucket(k);
+        sorted[fill[r]] = *k;
+        fill[r] += 1;
+    }
+    for r in 0..runs {
+        sorted[start[r]..start[r + 1]].sort_unstable();
+    }
+    sorted.into_iter().map(|k| k as u32).collect()
 }
+
+/// Most runs [`by_bound`] distributes the nodes into (a power of two).
+const ORDER_BUCKETS: u32 = 1024;
 
 /// Largest number of class-table entries kept in the roll-up cache.
 const CACHE_ENTRIES: usize = 32 << 20;
@@ -576,7 +616,29 @@ struct Cache<K> {
     evaluated: FxHashMap<Vec<u8>, NodeEval>,
     /// The meet (lowest level per attribute) of the nodes rolled up from the first table.
     hub: Option<Vec<u8>>,
+    /// The last hub table rolled up (its index in `tables`) and the nodes rolled up from it.
+    last_hub: Option<(usize, u32)>,
+    /// Nodes rolled up from the first table since the last hub table was made.
+    direct: u32,
 }
+
+impl<K> Cache<K> {
+    fn new(first: ClassTable<K>) -> Self {
+        Cache { tables: vec![first], evaluated: FxHashMap::default(), hub: None, last_hub: None, direct: 0 }
+    }
+
+    /// Whether a node that only the first table is below is worth a hub table at the meet of
+    /// the nodes rolled from there: a hub costs a few roll-ups of the first table (its classes
+    /// are many), so one is made again only when the last one served other nodes than the one
+    /// it was made for, or [`DIRECT`] nodes have been rolled from the first table since.
+    fn hub_pays(&self) -> bool {
+        self.last_hub.is_none_or(|(_, uses)| uses > 1) || self.direct >= DIRECT
+    }
+}
+
+/// Nodes rolled up from the first table after a hub table that served one node, before another
+/// hub is made.
+const DIRECT: u32 = 3;
 
 /// Evaluate a node, rolling it up from the smallest cached finer node, and cache its table;
 /// `evaluated` counts the nodes computed (not those found in the cache).
@@ -605,12 +667,20 @@ fn evaluate_cached<K: Key>(
             Some(h) => h.iter().zip(levels).map(|(a, b)| *a.min(b)).collect(),
             None => levels.to_vec(),
         };
-        if hub != levels && hub != cache.tables[0].levels && cache.tables.len() < MAX_TABLES {
+        if hub != levels && hub != cache.tables[0].levels && cache.tables.len() < MAX_TABLES && cache.hub_pays() {
             let t = table::rollup(&cache.tables[0], &hub, &eng.steps, &eng.layout, &mut eng.buffers);
             cache.tables.push(t);
             src = cache.tables.len() - 1;
+            (cache.last_hub, cache.direct) = (Some((src, 0)), 0);
+        } else {
+            cache.direct += 1;
         }
         cache.hub = Some(hub);
+    }
+    if let Some((hub, uses)) = &mut cache.last_hub
+        && *hub == src
+    {
+        *uses += 1;
     }
     let t = table::rollup(&cache.tables[src], levels, &eng.steps, &eng.layout, &mut eng.buffers);
     let ev = eng.evaluate(&t);
@@ -778,6 +848,34 @@ fn evaluate_all_with<K: Key>(p: &Problem) -> Result<Vec<NodeEval>, AnonError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The odometer's levels are the lattice's, and each bound has the bits of summing the
+    /// node's terms from the first attribute (`AdditiveBound::at`), on lattices of one to six
+    /// attributes with terms of very different sizes (where the order of additions shows).
+    #[test]
+    fn additive_bounds_equal_summing_each_node() {
+        let mut seed = 5u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed >> 11
+        };
+        for n in 1..=6 {
+            let min: Vec<u8> = (0..n).map(|_| (next() % 2) as u8).collect();
+            let max: Vec<u8> = min.iter().map(|m| m + (next() % 4) as u8).collect();
+            let terms: Vec<Vec<f64>> = max
+                .iter()
+                .map(|m| (0..=*m).map(|_| (next() % 1000) as f64 * 10f64.powi((next() % 30) as i32 - 15)).collect())
+                .collect();
+            let add = AdditiveBound { terms, finish: |x| x.exp() - 1.0 };
+            let lattice = Lattice::new(min.clone(), max.clone(), usize::MAX).unwrap();
+            let (levels, bounds) = additive_bounds(&lattice, &add);
+            assert_eq!(levels, lattice.all_levels());
+            assert_eq!(bounds.len(), lattice.size());
+            for (i, b) in bounds.iter().enumerate() {
+                assert_eq!(b.to_bits(), add.at(&levels[i * n..(i + 1) * n]).to_bits(), "node {i} of {n} attributes");
+            }
+        }
+    }
 
     #[test]
     fn nodes_are_ordered_like_total_cmp_then_index() {
