@@ -209,9 +209,11 @@ impl PairBounds {
 }
 
 impl PairBounds {
-    /// The lists of pair (a, b) at the table's levels, and with them those of (a, c) and (b, c)
-    /// for a third attribute c whose lists are not counted yet, when the code triples are no
-    /// more than the table's rows: one pass over the table for up to three pairs.
+    /// The lists of pair (a, b) at the table's levels, and with them those of every other pair
+    /// of the attributes counted with it in one pass over the table: attributes join {a, b}
+    /// one at a time (the one with the most pairs not counted yet) while the cube of their code
+    /// tuples has no more cells than the table has rows, up to [`CUBE_ATTRIBUTES`]; every pair's
+    /// list is then read off the cube ([`read_back`]).
     fn table_lists(&mut self, a: usize, b: usize) {
         let card = |x: usize| self.steps[x][self.at[x] as usize][self.at[x] as usize].len();
         let rows = self.counts.len();
@@ -219,56 +221,51 @@ impl PairBounds {
             let (x, y) = (x.min(y), x.max(y));
             pairs.iter().position(|p| p.a == x && p.b == y).expect("every pair of attributes has bounds")
         };
-        let (da, db) = (card(a), card(b));
         let empty = |x: usize, y: usize| self.pairs[index(&self.pairs, x, y)].lists.is_empty();
-        let third = (0..self.codes.len())
-            .filter(|c| *c != a && *c != b && card(*c) > 1)
-            .filter(|c| (da * db).saturating_mul(card(*c)) <= rows)
-            .map(|c| (usize::from(empty(a, c)) + usize::from(empty(b, c)), c))
-            .filter(|(new, _)| *new > 0)
-            .max_by_key(|(new, c)| (*new, std::cmp::Reverse(*c)));
-        let Some((_, c)) = third else {
-            let pairs = self.rows(a, b, self.at[a], self.at[b], da, db);
+        let mut set = vec![a, b];
+        let mut cells = card(a) * card(b);
+        while set.len() < CUBE_ATTRIBUTES {
+            let next = (0..self.codes.len())
+                .filter(|c| !set.contains(c) && card(*c) > 1 && cells.saturating_mul(card(*c)) <= rows)
+                .map(|c| (set.iter().filter(|s| empty(**s, c)).count(), c))
+                .filter(|(new, _)| *new > 0)
+                .max_by_key(|(new, c)| (*new, std::cmp::Reverse(*c)));
+            let Some((_, c)) = next else { break };
+            set.push(c);
+            cells *= card(c);
+        }
+        if set.len() == 2 {
+            let pairs = self.rows(a, b, self.at[a], self.at[b], card(a), card(b));
             self.held += pairs.len();
             let i = index(&self.pairs, a, b);
             self.pairs[i].lists.push(List { levels: (self.at[a], self.at[b]), pairs });
             return;
-        };
-        let dc = card(c);
-        // Each pair's counts summed over the third attribute, read off the cube a run of z at a
-        // time (its cells cleared as they are read).
-        let cube =
-            self.counter.cube(&self.codes[a], &self.codes[b], &self.codes[c], &self.counts, db, dc, da * db * dc);
-        let (mut ab, mut ac, mut bc) = (vec![0u32; da * db], vec![0u32; da * dc], vec![0u32; db * dc]);
-        for (xy, run) in cube.chunks_exact_mut(dc).enumerate() {
-            let (x, y) = (xy / db, xy % db);
-            let (ac, bc) = (&mut ac[x * dc..(x + 1) * dc], &mut bc[y * dc..(y + 1) * dc]);
-            let mut sum = 0;
-            for ((n, ac), bc) in run.iter_mut().zip(ac).zip(bc) {
-                sum += *n;
-                *ac += *n;
-                *bc += *n;
-                *n = 0;
-            }
-            ab[xy] = sum;
         }
-        let lists = [(a, b, ab), (a, c, ac), (b, c, bc)];
-        for (x, y, grid) in lists {
-            let i = index(&self.pairs, x, y);
-            if !self.pairs[i].lists.is_empty() {
-                continue;
+        // The widest attribute innermost: the cube is read back a run of its codes at a time.
+        set.sort_by_key(|x| (card(*x), *x));
+        let dims: Vec<usize> = set.iter().map(|x| card(*x)).collect();
+        let columns: Vec<&[u32]> = set.iter().map(|x| self.codes[*x].as_slice()).collect();
+        let cube = self.counter.cube(&columns, &dims, &self.counts);
+        let grids = read_back(cube, &dims);
+        for j in 1..set.len() {
+            for i in 0..j {
+                let (x, y) = (set[i], set[j]);
+                let p = index(&self.pairs, x, y);
+                if !self.pairs[p].lists.is_empty() {
+                    continue;
+                }
+                // Put the pair's first attribute (the lower index) first.
+                let (cols, swap) = (dims[j], x > y);
+                let grid = &grids[j * (j - 1) / 2 + i];
+                let mut pairs: Vec<(u32, u32, u32)> = Vec::with_capacity(grid.len());
+                pairs.extend(grid.iter().enumerate().filter(|(_, n)| **n > 0).map(|(g, n)| {
+                    let (u, v) = ((g / cols) as u32, (g % cols) as u32);
+                    if swap { (v, u, *n) } else { (u, v, *n) }
+                }));
+                self.held += pairs.len();
+                let levels = if swap { (self.at[y], self.at[x]) } else { (self.at[x], self.at[y]) };
+                self.pairs[p].lists.push(List { levels, pairs });
             }
-            // Attributes a < b < c are not ordered by index: put the pair's first attribute first.
-            let cols = card(y);
-            let swap = x > y;
-            let mut pairs: Vec<(u32, u32, u32)> = Vec::with_capacity(grid.len());
-            pairs.extend(grid.iter().enumerate().filter(|(_, n)| **n > 0).map(|(g, n)| {
-                let (u, v) = ((g / cols) as u32, (g % cols) as u32);
-                if swap { (v, u, *n) } else { (u, v, *n) }
-            }));
-            self.held += pairs.len();
-            let levels = if swap { (self.at[y], self.at[x]) } else { (self.at[x], self.at[y]) };
-            self.pairs[i].lists.push(List { levels, pairs });
         }
     }
 
@@ -297,29 +294,31 @@ impl PairBounds {
 struct Counter {
     dense: Vec<u32>,
     touched: Vec<u32>,
+    /// Each row's cell in [`Counter::cube`].
+    cells: Vec<u32>,
     sparse: FxHashMap<u64, u32>,
 }
 
 impl Counter {
-    /// The records of each code triple `(x, y, z)` of three code columns with counts, at cell
-    /// `(x * cb + y) * cc + z` of `cells` cells; the caller clears the cells it reads.
-    #[allow(clippy::too_many_arguments)]
-    fn cube(
-        &mut self,
-        xs: &[u32],
-        ys: &[u32],
-        zs: &[u32],
-        counts: &[u32],
-        cb: usize,
-        cc: usize,
-        cells: usize,
-    ) -> &mut [u32] {
+    /// The records of each code tuple of `columns` (cardinalities `dims`) with `counts`, in a
+    /// cube of their cells (the last column's codes innermost); [`read_back`] clears it.
+    fn cube(&mut self, columns: &[&[u32]], dims: &[usize], counts: &[u32]) -> &mut [u32] {
+        let cells = dims.iter().product();
         if self.dense.len() < cells {
             self.dense.resize(cells, 0);
         }
+        // Each row's cell, a column at a time (loops the compiler vectorises).
+        let cell = &mut self.cells;
+        cell.clear();
+        cell.extend_from_slice(columns[0]);
+        for (column, d) in columns[1..].iter().zip(&dims[1..]) {
+            for (i, code) in cell.iter_mut().zip(*column) {
+                *i = *i * *d as u32 + code;
+            }
+        }
         let dense = &mut self.dense[..cells];
-        for (((x, y), z), c) in xs.iter().zip(ys).zip(zs).zip(counts) {
-            dense[(*x as usize * cb + *y as usize) * cc + *z as usize] += c;
+        for (i, c) in cell.iter().zip(counts) {
+            dense[*i as usize] += c;
         }
         dense
     }
@@ -395,6 +394,51 @@ impl Counter {
         }
     }
 }
+
+/// The counts of every pair of a cube's dimensions (`dims`, the last innermost), each pair
+/// (i, j) with i < j at `grids[j * (j - 1) / 2 + i]`, indexed `code_i * dims[j] + code_j`; the
+/// cube is left cleared. The pairs with the innermost dimension are added up a run of its codes
+/// at a time; the cube summed over it (one dimension fewer) gives the other pairs the same way.
+fn read_back(cube: &mut [u32], dims: &[usize]) -> Vec<Vec<u32>> {
+    let n = dims.len();
+    let mut grids: Vec<Vec<u32>> = Vec::with_capacity(n * (n - 1) / 2);
+    for j in 1..n {
+        for i in 0..j {
+            grids.push(vec![0; dims[i] * dims[j]]);
+        }
+    }
+    let mut marginal: Vec<u32> = Vec::new();
+    for last in (1..n).rev() {
+        let dl = dims[last];
+        let mut summed = vec![0u32; dims[..last].iter().product()];
+        let source: &mut [u32] = if last == n - 1 { &mut *cube } else { &mut marginal };
+        // The codes of the dimensions before `last` of the run at hand (an odometer).
+        let mut codes = vec![0usize; last];
+        for (run, sum) in source.chunks_exact_mut(dl).zip(summed.iter_mut()) {
+            for (i, code) in codes.iter().enumerate() {
+                let row = &mut grids[last * (last - 1) / 2 + i][code * dl..(code + 1) * dl];
+                for (r, c) in row.iter_mut().zip(run.iter()) {
+                    *r += *c;
+                }
+            }
+            *sum = run.iter().sum();
+            run.fill(0);
+            for d in (0..last).rev() {
+                codes[d] += 1;
+                if codes[d] < dims[d] {
+                    break;
+                }
+                codes[d] = 0;
+            }
+        }
+        marginal = summed;
+    }
+    grids
+}
+
+/// Most attributes counted together in one pass over the class table by
+/// [`PairBounds::table_lists`].
+const CUBE_ATTRIBUTES: usize = 5;
 
 #[cfg(test)]
 mod tests {
@@ -483,9 +527,9 @@ mod tests {
         }
     }
 
-    /// A pass over the table for three pairs gives each pair the list counting it alone gives.
+    /// A pass over the table for several pairs gives each pair the list counting it alone gives.
     #[test]
-    fn lists_from_triples_equal_counting_each_pair() {
+    fn lists_from_cubes_equal_counting_each_pair() {
         let mut seed = 11u64;
         let mut next = |m: u64| {
             seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
