@@ -224,9 +224,11 @@ impl PairBounds {
         let empty = |x: usize, y: usize| self.pairs[index(&self.pairs, x, y)].lists.is_empty();
         let mut set = vec![a, b];
         let mut cells = card(a) * card(b);
+        // A cube's cells are numbered in 32 bits.
+        let most = rows.min(u32::MAX as usize);
         while set.len() < CUBE_ATTRIBUTES {
             let next = (0..self.codes.len())
-                .filter(|c| !set.contains(c) && card(*c) > 1 && cells.saturating_mul(card(*c)) <= rows)
+                .filter(|c| !set.contains(c) && card(*c) > 1 && cells.saturating_mul(card(*c)) <= most)
                 .map(|c| (set.iter().filter(|s| empty(**s, c)).count(), c))
                 .filter(|(new, _)| *new > 0)
                 .max_by_key(|(new, c)| (*new, std::cmp::Reverse(*c)));
