@@ -253,7 +253,10 @@ impl PairBounds {
             for i in 0..j {
                 let (x, y) = (set[i], set[j]);
                 let p = index(&self.pairs, x, y);
-                if !self.pairs[p].lists.is_empty() {
+                let (cells, asked) = (dims[i] * dims[j], (x.min(y), x.max(y)) == (a, b));
+                // The pairs counted along with the asked one are kept within [`HELD`] (a pair
+                // left out is counted when it is asked for).
+                if !self.pairs[p].lists.is_empty() || (!asked && self.held + cells > HELD) {
                     continue;
                 }
                 // Put the pair's first attribute (the lower index) first.
@@ -529,7 +532,9 @@ mod tests {
         }
     }
 
-    /// A pass over the table for several pairs gives each pair the list counting it alone gives.
+    /// A pass over the table for several pairs gives each pair the list counting it alone gives,
+    /// at the table's levels (which differ between attributes, so a pair stored the wrong way
+    /// round shows), the asked pair always among them, and cubes of up to five attributes occur.
     #[test]
     fn lists_from_cubes_equal_counting_each_pair() {
         let mut seed = 11u64;
@@ -537,35 +542,50 @@ mod tests {
             seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (seed >> 33) % m
         };
-        for _ in 0..10 {
-            let n = 5;
-            let domains: Vec<usize> = (0..n).map(|_| 1 + next(9) as usize).collect();
-            let rows = 100 + next(400) as usize;
+        let mut widest = 0;
+        for _ in 0..20 {
+            let n = 6;
+            let domains: Vec<usize> = (0..n).map(|_| 2 + next(5) as usize).collect();
+            let rows = 200 + next(800) as usize;
             let codes: Vec<Vec<u32>> =
                 domains.iter().map(|d| (0..rows).map(|_| next(*d as u64) as u32).collect()).collect();
             let counts: Vec<u32> = (0..rows).map(|_| 1 + next(3) as u32).collect();
-            // Identity steps: the table is at level 0 of one-level hierarchies.
-            let steps: Steps = domains.iter().map(|d| vec![vec![(0..*d as u32).collect()]]).collect();
-            let zeros = vec![0u8; n];
-            let singles = vec![vec![false]; n];
-            let mut bounds =
-                PairBounds::new(Arc::new(steps), codes, counts, zeros.clone(), singles, &zeros, &zeros, 3, 0);
+            // Three levels of identity steps; the table at a level of its own per attribute.
+            let steps: Steps = domains
+                .iter()
+                .map(|d| (0..3).map(|_| (0..3).map(|_| (0..*d as u32).collect()).collect()).collect())
+                .collect();
+            let at: Vec<u8> = (0..n).map(|a| (a % 3) as u8).collect();
+            let (min, max) = (vec![0u8; n], vec![2u8; n]);
+            let singles = vec![vec![false; 3]; n];
+            let mut bounds = PairBounds::new(Arc::new(steps), codes, counts, at.clone(), singles, &min, &max, 3, 0);
             for _ in 0..4 {
                 let a = next(n as u64) as usize;
                 let b = (a + 1 + next(n as u64 - 1) as usize) % n;
-                bounds.table_lists(a.min(b), a.max(b));
+                let (a, b) = (a.min(b), a.max(b));
+                let i = bounds.pairs.iter().position(|p| (p.a, p.b) == (a, b)).unwrap();
+                if !bounds.pairs[i].lists.is_empty() {
+                    continue; // the search counts a pair's table lists once
+                }
+                let before: usize = bounds.pairs.iter().map(|p| p.lists.len()).sum();
+                bounds.table_lists(a, b);
+                let made = bounds.pairs.iter().map(|p| p.lists.len()).sum::<usize>() - before;
+                assert!(!bounds.pairs[i].lists.is_empty(), "pair {a}, {b} not counted");
+                widest = widest.max(made);
             }
             for i in 0..bounds.pairs.len() {
                 let (a, b) = (bounds.pairs[i].a, bounds.pairs[i].b);
                 for list in std::mem::take(&mut bounds.pairs[i].lists) {
-                    assert_eq!(list.levels, (0, 0));
+                    assert_eq!(list.levels, (at[a], at[b]));
                     let mut got = list.pairs;
-                    let mut expected = bounds.rows(a, b, 0, 0, domains[a], domains[b]);
+                    let mut expected = bounds.rows(a, b, at[a], at[b], domains[a], domains[b]);
                     got.sort_unstable();
                     expected.sort_unstable();
                     assert_eq!(got, expected, "pair {a}, {b}");
                 }
             }
         }
+        // Ten pairs at once: a cube of five attributes, every pair of them new.
+        assert_eq!(widest, 10);
     }
 }

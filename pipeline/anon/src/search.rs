@@ -280,7 +280,9 @@ impl<'p, 'a, K: Key> Engine<'p, 'a, K> {
     ///
     /// The per-attribute cost sums run over the fewer of the kept and the suppressed classes:
     /// the kept classes' sum is the whole input's (the separable table) less the suppressed
-    /// classes'.
+    /// classes'. They are added in the table's order (which, without a sensitive column, is the
+    /// order its roll-up left), so the same classes in another order may give a quality that
+    /// differs in its last bits; with nothing suppressed the quality is the separable table's.
     pub fn evaluate(&mut self, t: &ClassTable<K>) -> NodeEval {
         let p = self.p;
         let mut sums = self.costs.sums();
@@ -624,6 +626,7 @@ struct Cache<K> {
 }
 
 impl<K> Cache<K> {
+    /// A cache holding the search's first class table (the corner's).
     fn new(first: ClassTable<K>) -> Self {
         Cache { tables: vec![first], evaluated: FxHashMap::default(), hub: None, last_hub: None, direct: 0 }
     }
