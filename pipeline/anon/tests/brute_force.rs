@@ -34,6 +34,44 @@ fn xorshift(seed: &mut u64) -> u64 {
     *seed
 }
 
+/// `attrs` random hierarchies (2 to 1 + `spread.0` values, 2 to 1 + `spread.1` levels) and `n`
+/// rows of skewed codes over them (so that some classes are small).
+fn random_columns(attrs: usize, n: usize, spread: (u64, u64), s: &mut u64) -> (Vec<Hierarchy>, Vec<Vec<u32>>) {
+    let shapes: Vec<(usize, usize, usize)> = (0..attrs)
+        .map(|_| {
+            let d = 2 + (xorshift(s) % spread.0) as usize;
+            (d, 2 + (xorshift(s) % spread.1) as usize, 2 + (xorshift(s) % 2) as usize)
+        })
+        .collect();
+    let hs = shapes.iter().map(|(d, l, b)| hierarchy(*d, *l, *b)).collect();
+    let codes = shapes
+        .iter()
+        .map(|(d, _, _)| {
+            (0..n)
+                .map(|_| {
+                    let x = xorshift(s) % (*d as u64 * *d as u64);
+                    (x as f64).sqrt() as u32 % *d as u32
+                })
+                .collect()
+        })
+        .collect();
+    (hs, codes)
+}
+
+/// Each column a quasi-identifier over its whole hierarchy, weighed by `weight(attribute)`.
+fn columns<'a>(codes: &'a [Vec<u32>], hs: &'a [Hierarchy], weight: impl Fn(usize) -> f64) -> Vec<QiColumn<'a>> {
+    (0..codes.len())
+        .map(|a| QiColumn {
+            name: format!("q{a}"),
+            codes: &codes[a],
+            hierarchy: &hs[a],
+            min_level: 0,
+            max_level: hs[a].max_level() as u8,
+            weight: weight(a),
+        })
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(120))]
     #[test]
@@ -47,15 +85,7 @@ proptest! {
         seed in 1u64..u64::MAX,
     ) {
         let mut s = seed;
-        let shapes: Vec<(usize, usize, usize)> = (0..attrs)
-            .map(|_| (2 + (xorshift(&mut s) % 7) as usize, 2 + (xorshift(&mut s) % 3) as usize, 2 + (xorshift(&mut s) % 2) as usize))
-            .collect();
-        let hs: Vec<Hierarchy> = shapes.iter().map(|(d, l, b)| hierarchy(*d, *l, *b)).collect();
-        // Skewed values so that some classes are small.
-        let codes: Vec<Vec<u32>> = shapes.iter().map(|(d, _, _)| (0..n).map(|_| {
-            let x = xorshift(&mut s) % (*d as u64 * *d as u64);
-            (x as f64).sqrt() as u32 % *d as u32
-        }).collect()).collect();
+        let (hs, codes) = random_columns(attrs, n, (7, 3), &mut s);
         let sens_card = 3usize;
         let sens: Vec<u32> = (0..n).map(|_| (xorshift(&mut s) % 7).min(sens_card as u64 - 1) as u32).collect();
         let mut models = vec![Model::k_anonymity(k)];
@@ -68,14 +98,7 @@ proptest! {
             6 => models.push(Model::class(BetaLikeness { column: 0, beta: 1.0 })),
             _ => {}
         }
-        let qi: Vec<QiColumn> = (0..attrs).map(|a| QiColumn {
-            name: format!("q{a}"),
-            codes: &codes[a],
-            hierarchy: &hs[a],
-            min_level: 0,
-            max_level: hs[a].max_level() as u8,
-            weight: 1.0 + a as f64,
-        }).collect();
+        let qi = columns(&codes, &hs, |a| 1.0 + a as f64);
         let rank = (model == 4 && seed % 3 == 0).then(|| vec![0, 1, 2]);
         let tree = (model == 4 && seed % 3 == 1).then(|| {
             let labels: Vec<Vec<String>> = [["x", "*"], ["x", "*"], ["y", "*"]].iter().map(|r| r.iter().map(|s| s.to_string()).collect()).collect();
@@ -157,22 +180,8 @@ proptest! {
         seed in 1u64..u64::MAX,
     ) {
         let mut s = seed;
-        let shapes: Vec<(usize, usize, usize)> = (0..attrs)
-            .map(|_| (2 + (xorshift(&mut s) % 9) as usize, 2 + (xorshift(&mut s) % 2) as usize, 2 + (xorshift(&mut s) % 2) as usize))
-            .collect();
-        let hs: Vec<Hierarchy> = shapes.iter().map(|(d, l, b)| hierarchy(*d, *l, *b)).collect();
-        let codes: Vec<Vec<u32>> = shapes.iter().map(|(d, _, _)| (0..n).map(|_| {
-            let x = xorshift(&mut s) % (*d as u64 * *d as u64);
-            (x as f64).sqrt() as u32 % *d as u32
-        }).collect()).collect();
-        let qi: Vec<QiColumn> = (0..attrs).map(|a| QiColumn {
-            name: format!("q{a}"),
-            codes: &codes[a],
-            hierarchy: &hs[a],
-            min_level: 0,
-            max_level: hs[a].max_level() as u8,
-            weight: 1.0,
-        }).collect();
+        let (hs, codes) = random_columns(attrs, n, (9, 2), &mut s);
+        let qi = columns(&codes, &hs, |_| 1.0);
         let p = Problem { qi, sensitive: vec![], n, counts: None, models: vec![Model::k_anonymity(k)], max_suppression: supp, quality };
         let all = evaluate_all(&p).unwrap();
         let reference = all.iter().filter(|e| e.admissible).map(|e| e.quality).fold(f64::INFINITY, f64::min);
