@@ -253,7 +253,7 @@ impl PairBounds {
             for i in 0..j {
                 let (x, y) = (set[i], set[j]);
                 let p = index(&self.pairs, x, y);
-                let (cells, asked) = (dims[i] * dims[j], (x.min(y), x.max(y)) == (a, b));
+                let (cells, asked) = (dims[i] * dims[j], (x.min(y), x.max(y)) == (a.min(b), a.max(b)));
                 // The pairs counted along with the asked one are kept within [`HELD`] (a pair
                 // left out is counted when it is asked for).
                 if !self.pairs[p].lists.is_empty() || (!asked && self.held + cells > HELD) {
