@@ -48,21 +48,31 @@ impl Lattice {
     /// Every node's levels, node after node (`size() x attributes` bytes), enumerated in index
     /// order without a division per node.
     pub fn all_levels(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.size * self.radix.len());
+        // From an iterator: a copy the compiler keeps inline (a slice of a few bytes is a call).
+        self.each_node(|levels, _| out.extend(levels.iter().copied()));
+        out
+    }
+
+    /// Call `f` with every node's levels in index order, and the first attribute whose level
+    /// differs from the node before (0 for the first node): an odometer from the last attribute,
+    /// which has stride 1.
+    pub fn each_node(&self, mut f: impl FnMut(&[u8], usize)) {
         let n = self.radix.len();
-        let mut out = Vec::with_capacity(self.size * n);
         let mut cur = self.min.clone();
+        let mut from = 0;
         for _ in 0..self.size {
-            out.extend_from_slice(&cur);
-            // The last attribute has stride 1: count up like an odometer from there.
+            f(&cur, from);
+            from = 0;
             for a in (0..n).rev() {
                 if cur[a] < self.max[a] {
                     cur[a] += 1;
+                    from = a;
                     break;
                 }
                 cur[a] = self.min[a];
             }
         }
-        out
     }
 
     /// Mark node `i` and every node below it (finer in all attributes) in `marks`.

@@ -531,32 +531,19 @@ fn search_with<K: Key>(p: &Problem, opts: &SearchOptions) -> Result<SearchResult
 /// attributes that changed from the node before it (the last, mostly), each sum added in
 /// attribute order from 0 as [`AdditiveBound::at`] adds them (the same bits).
 fn additive_bounds(lattice: &Lattice, add: &AdditiveBound) -> (Vec<u8>, Vec<f64>) {
-    let (min, max, size) = (&lattice.min, &lattice.max, lattice.size());
-    let n = min.len();
-    let mut levels = Vec::with_capacity(size * n);
-    let mut bounds = Vec::with_capacity(size);
-    let mut cur = min.clone();
-    // `prefix[a]`: the sum of the terms of attributes 0..a at `cur`.
+    let n = lattice.min.len();
+    let mut levels = Vec::with_capacity(lattice.size() * n);
+    let mut bounds = Vec::with_capacity(lattice.size());
+    // `prefix[a]`: the sum of the terms of attributes 0..a at the node at hand.
     let mut prefix = vec![0.0f64; n + 1];
-    let mut from = 0;
-    for _ in 0..size {
+    lattice.each_node(|node, from| {
         for a in from..n {
-            prefix[a + 1] = prefix[a] + add.terms[a][cur[a] as usize];
+            prefix[a + 1] = prefix[a] + add.terms[a][node[a] as usize];
         }
         // From an iterator: a copy the compiler keeps inline (a slice of a few bytes is a call).
-        levels.extend(cur.iter().copied());
+        levels.extend(node.iter().copied());
         bounds.push((add.finish)(prefix[n]));
-        // An odometer from the last attribute; `from` is the first attribute it changed.
-        from = 0;
-        for a in (0..n).rev() {
-            if cur[a] < max[a] {
-                cur[a] += 1;
-                from = a;
-                break;
-            }
-            cur[a] = min[a];
-        }
-    }
+    });
     (levels, bounds)
 }
 
