@@ -271,6 +271,20 @@ impl KeySink<'_> {
     /// whole address or e-mail address.
     pub fn number(&mut self, value: &str, source: u32) {
         let v = tokumei_jp::nfkc(value.trim());
+        let is_other = |c: char| !c.is_whitespace() && !tokumei_jp::text::is_number_separator(c);
+        if !v.is_ascii() {
+            // An address (most text not ASCII) is told in one pass without its runs: every
+            // digit of any writing counts, at least the digits of its runs, and still too few.
+            let (mut most, mut others) = (0, 0);
+            for c in v.chars() {
+                most += usize::from(tokumei_jp::text::digit_value(c).is_some());
+                others += usize::from(is_other(c));
+            }
+            if most == 0 || most * 10 < others * 6 {
+                self.values(&v, source);
+                return;
+            }
+        }
         // The numbers' keys are made as the runs come and taken back if the value turns out to
         // be an address (its runs are mostly too short to make keys).
         let mark = self.keys.len();
@@ -285,7 +299,7 @@ impl KeySink<'_> {
         });
         // The characters besides spaces and separators are counted only when the digits are
         // fewer than 60% of all bytes (which the others never outnumber).
-        let others = || v.chars().filter(|c| !c.is_whitespace() && !tokumei_jp::text::is_number_separator(*c)).count();
+        let others = || v.chars().filter(|c| is_other(*c)).count();
         if digits == 0 || (digits * 10 < v.len() * 6 && digits * 10 < others() * 6) {
             self.keys.truncate(mark);
             self.values(&v, source);
@@ -297,7 +311,7 @@ impl KeySink<'_> {
     /// The keys of an address or e-mail address `v` (NFKC) of column `source`.
     fn values(&mut self, v: &str, source: u32) {
         let (hasher, keys, lens, heads) = (self.hasher, &mut *self.keys, &mut *self.lens, self.heads);
-        scrub::with_text_norm(v.trim(), |t| {
+        scrub::with_nfkc_text_norm(v.trim(), |t| {
             scrub::each_lookup_value(t, &mut |w| {
                 // A longer value is looked for by its first bytes (finding them finds it).
                 let mut end = w.len().min(MAX_VALUE - 1);

@@ -375,7 +375,13 @@ impl Source for HeaderOnly {
 /// value's first character settles it (this runs on every value a job reads).
 #[inline]
 fn blank(s: &str) -> bool {
-    s.chars().all(char::is_whitespace)
+    // Told by the first character for most values: no character past U+3000 (the ideographic
+    // space) is white space, nor is printable ASCII.
+    match s.chars().next() {
+        None => true,
+        Some(c) if c > '\u{3000}' || ('!'..='~').contains(&c) => false,
+        Some(_) => s.chars().all(char::is_whitespace),
+    }
 }
 
 #[cfg(test)]
@@ -384,7 +390,8 @@ mod value_tests {
     /// ASCII and Unicode white space, letters and a kanji.
     #[test]
     fn blank_is_trimmed_empty() {
-        const ALPHABET: [char; 8] = [' ', '\t', '\n', '\u{3000}', '\u{85}', '\u{A0}', 'a', '葵'];
+        const ALPHABET: [char; 12] =
+            [' ', '\t', '\n', '\u{3000}', '\u{85}', '\u{A0}', 'a', '葵', '\u{1C}', '\u{3001}', '\u{2FFF}', '~'];
         let mut blanks = 0;
         for len in 0..=4u32 {
             for mut n in 0..ALPHABET.len().pow(len) {
@@ -398,6 +405,13 @@ mod value_tests {
             }
         }
         assert_eq!(blanks, (0..=4).map(|l| 6usize.pow(l)).sum::<usize>());
+        // The first character decides as `trim` does, for every character (the fast path's
+        // claim: nothing past U+3000 is white space) alone and before a letter.
+        for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+            for t in [c.to_string(), format!("{c}a")] {
+                assert_eq!(super::blank(&t), t.trim().is_empty(), "{c:?}");
+            }
+        }
     }
 }
 

@@ -44,10 +44,32 @@ impl ColumnTransform for Pseudonymize {
         let v = normalized(self.nfkc, v);
         let mut mac = self.keyed.clone();
         mac.update(v.trim().as_bytes());
-        let digest = mac.finalize().into_bytes();
+        let digest: [u8; 32] = mac.finalize().into_bytes().into();
         let mut hex = [0u8; 64];
-        hex::encode_to_slice(digest, &mut hex).map_err(|_| Malformed::new("internal: digest length"))?;
-        let text = std::str::from_utf8(&hex[..self.length.min(64)]).map_err(|_| Malformed::new("internal: hex"))?;
-        Ok(Cell::str(text))
+        Ok(Cell::str(hex_prefix(&digest, self.length, &mut hex)))
+    }
+}
+
+/// The first `length` (at most 64) hex digits of `digest`, written in `out`: only the bytes they
+/// show are encoded.
+fn hex_prefix<'a>(digest: &[u8; 32], length: usize, out: &'a mut [u8; 64]) -> &'a str {
+    let n = length.min(64);
+    let bytes = n.div_ceil(2);
+    // Neither can fail: `out` has room for twice the bytes, and hex digits are ASCII.
+    let _ = hex::encode_to_slice(&digest[..bytes], &mut out[..2 * bytes]);
+    std::str::from_utf8(&out[..n]).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every length's code is that many of the digest's lower-case hex digits.
+    #[test]
+    fn the_code_is_the_digest_s_hex_cut_to_its_length() {
+        let digest: [u8; 32] = std::array::from_fn(|i| (i as u8).wrapping_mul(37) ^ 0xa5);
+        let full = hex::encode(digest);
+        for length in 0..=70 {
+            let mut out = [0u8; 64];
+            assert_eq!(super::hex_prefix(&digest, length, &mut out), &full[..length.min(64)], "{length}");
+        }
     }
 }
