@@ -1053,6 +1053,9 @@ const NUMBER: u8 = 3;
 /// Entries of [`Once`]'s table.
 const ONCE_BITS: u32 = 14;
 
+/// Values of one column looked up in [`Once`] before it judges whether they repeat.
+const ONCE_TRIAL: u32 = 1 << 12;
+
 /// Values turned into keys lately, by column (a name or a code that repeats, as a household's
 /// address and telephone number do on its members' rows, is normalised and hashed once): a
 /// direct-mapped table of the last values' 64-bit hashes, under the run's key
@@ -1063,22 +1066,49 @@ const ONCE_BITS: u32 = 14;
 /// which the scan's loading deduplicates; a value is never skipped unless it was read (by this
 /// worker, in this batch or an earlier one: every batch's keys reach the scan, or the run
 /// fails). Each worker keeps one table across its batches, made at its first value (a job
-/// without the scan never makes it). (Comparing each value with its column's value on the row
-/// before instead, byte for byte, cost a third more CPU on the sample: names repeat far apart.)
+/// without the scan never makes it). A column whose values came back fewer than one time in
+/// sixteen over its first [`ONCE_TRIAL`] (an individual number, a record number: one per
+/// person) is no longer looked up: its values are read every time, which costs less than the
+/// look-up they would pay. (Comparing each value with its column's value on the row before
+/// instead, byte for byte, cost a third more CPU on the sample: names repeat far apart.)
 #[derive(Default)]
-pub(crate) struct Once(Box<[u64]>);
+pub(crate) struct Once {
+    table: Box<[u64]>,
+    /// Per column and reading (`slot`): values looked up and found; `u32::MAX` looked up when
+    /// the column's values are no longer looked up.
+    trials: Vec<(u32, u32)>,
+}
 
 impl Once {
-    /// Whether `value` (with its column) was not read lately.
-    pub(crate) fn first(&mut self, hasher: &crate::residual::KeyHasher, value: impl std::hash::Hash) -> bool {
-        if self.0.is_empty() {
-            self.0 = vec![0; 1 << ONCE_BITS].into_boxed_slice();
+    /// Whether `value` of column `input`, read as `kind`, was not read lately.
+    pub(crate) fn first(
+        &mut self,
+        hasher: &crate::residual::KeyHasher,
+        (kind, input): (u8, usize),
+        value: impl std::hash::Hash,
+    ) -> bool {
+        let slot = input * 4 + usize::from(kind);
+        if self.trials.len() <= slot {
+            self.trials.resize(slot + 1, (0, 0));
+        }
+        let trial = &mut self.trials[slot];
+        if trial.0 == u32::MAX {
+            return true;
+        }
+        if self.table.is_empty() {
+            self.table = vec![0; 1 << ONCE_BITS].into_boxed_slice();
         }
         // 0 marks an empty entry.
-        let h = hasher.hash(value) | 1;
-        let entry = &mut self.0[(h >> (64 - ONCE_BITS)) as usize];
+        let h = hasher.hash((kind, input, value)) | 1;
+        let entry = &mut self.table[(h >> (64 - ONCE_BITS)) as usize];
         let new = *entry != h;
         *entry = h;
+        if trial.0 < ONCE_TRIAL {
+            *trial = (trial.0 + 1, trial.1 + u32::from(!new));
+            if trial.0 == ONCE_TRIAL && trial.1 * 16 < ONCE_TRIAL {
+                trial.0 = u32::MAX;
+            }
+        }
         new
     }
 }
@@ -1096,7 +1126,7 @@ pub(crate) fn name_keys<'v>(
     let inputs = || inputs.iter().filter(|n| !n.detect);
     for n in inputs().filter(|n| n.part.is_none()) {
         if let Some(v) = value(n.input)
-            && once.first(sink.hasher, (NAME, n.input, v))
+            && once.first(sink.hasher, (NAME, n.input), v)
         {
             sink.name(v);
         }
@@ -1104,7 +1134,7 @@ pub(crate) fn name_keys<'v>(
     for kana in [false, true] {
         let part = |p: NameColumn| inputs().find(|n| n.part == Some(p) && n.kana == kana).and_then(|n| value(n.input));
         let (s, g) = (part(NameColumn::Surnames), part(NameColumn::GivenNames));
-        if (s.is_some() || g.is_some()) && once.first(sink.hasher, (SPLIT, kana, s, g)) {
+        if (s.is_some() || g.is_some()) && once.first(sink.hasher, (SPLIT, usize::from(kana)), (s, g)) {
             sink.split(s, g);
         }
     }
@@ -1136,7 +1166,7 @@ pub(crate) fn row_scan_keys<'v>(
     for (i, n) in names.iter().enumerate().filter(|(_, n)| n.detect) {
         if let (Some(v), Some(k)) = (value(n.input), keys.get_mut(i + 1))
             && shaped(i)
-            && once.first(hasher, (TOLD, n.input, v))
+            && once.first(hasher, (TOLD, n.input), v)
         {
             KeySink { hasher, keys: k, lens: &mut *lens, heads, scratch: &mut *scratch }.name(v);
         }
@@ -1146,7 +1176,7 @@ pub(crate) fn row_scan_keys<'v>(
     name_keys(&value, names, once, &mut sink);
     for &(i, source) in numbers {
         if let Some(v) = value(i)
-            && once.first(hasher, (NUMBER, i, v))
+            && once.first(hasher, (NUMBER, i), v)
         {
             sink.number(v, source);
         }
@@ -1437,6 +1467,28 @@ fn in_parallel(
 
 #[cfg(test)]
 mod tests {
+    /// [`super::Once`] skips a value only when it was read lately, and stops looking up a column
+    /// whose values do not come back (each then reads as new) while it keeps skipping another
+    /// column's repeats.
+    #[test]
+    fn once_skips_only_repeats_and_stops_looking_up_a_column_of_distinct_values() {
+        let hasher = crate::residual::KeyHasher::new();
+        let mut once = super::Once::default();
+        let (distinct, repeating) = ((super::NUMBER, 3), (super::NUMBER, 5));
+        for i in 0..3 * super::ONCE_TRIAL {
+            // A household's number on its two members' rows: read once.
+            let household = format!("h{}", i / 2);
+            assert_eq!(once.first(&hasher, repeating, &household), i % 2 == 0, "{i}");
+            assert!(once.first(&hasher, distinct, format!("p{i}")), "{i}");
+        }
+        assert_eq!(once.trials[3 * 4 + usize::from(super::NUMBER)].0, u32::MAX);
+        assert_eq!(once.trials[5 * 4 + usize::from(super::NUMBER)], (super::ONCE_TRIAL, super::ONCE_TRIAL / 2));
+        // The column no longer looked up reads a value again even right after it.
+        assert!(once.first(&hasher, distinct, "p0") && once.first(&hasher, distinct, "p0"));
+        // Another reading of the same column has a trial of its own.
+        assert!(once.first(&hasher, (super::NAME, 3), "x") && !once.first(&hasher, (super::NAME, 3), "x"));
+    }
+
     use super::*;
 
     /// A composite value gives back its parts: ('X\u{1F}Y', 'Z') and ('X', 'Y\u{1F}Z'), which
