@@ -1051,7 +1051,7 @@ const SPLIT: u8 = 2;
 const NUMBER: u8 = 3;
 
 /// Entries of [`Once`]'s table.
-const ONCE_BITS: u32 = 14;
+const ONCE_BITS: u32 = 16;
 
 /// Values of one column looked up in [`Once`] before it judges whether they repeat.
 const ONCE_TRIAL: u32 = 1 << 12;
