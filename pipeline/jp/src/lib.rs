@@ -336,6 +336,7 @@ mod architecture {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     /// Every invisible character's UTF-8 starts with one of [`super::INVISIBLE_LEADS`], and
     /// [`super::strip_invisible`] takes it out of a text of kanji around it.
@@ -350,7 +351,6 @@ mod tests {
         }
         assert_eq!(invisible, 5 + 5 + 1 + 1 + 1 + 1 + 1 + 5 + 4 + 16 + 240);
     }
-    use super::*;
 
     #[test]
     fn text_taken_as_stable_is_what_nfkc_makes_of_it() {
