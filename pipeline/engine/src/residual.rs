@@ -272,6 +272,8 @@ impl KeySink<'_> {
     pub fn number(&mut self, value: &str, source: u32) {
         let v = tokumei_jp::nfkc(value.trim());
         let is_other = |c: char| !c.is_whitespace() && !tokumei_jp::text::is_number_separator(c);
+        // The characters besides spaces and separators, once counted.
+        let mut counted = None;
         if !v.is_ascii() {
             // An address (most text not ASCII) is told in one pass without its runs: every
             // digit of any writing counts, at least the digits of its runs, and still too few.
@@ -284,6 +286,7 @@ impl KeySink<'_> {
                 self.values(&v, source);
                 return;
             }
+            counted = Some(others);
         }
         // The numbers' keys are made as the runs come and taken back if the value turns out to
         // be an address (its runs are mostly too short to make keys).
@@ -299,7 +302,7 @@ impl KeySink<'_> {
         });
         // The characters besides spaces and separators are counted only when the digits are
         // fewer than 60% of all bytes (which the others never outnumber).
-        let others = || v.chars().filter(|c| is_other(*c)).count();
+        let others = || counted.unwrap_or_else(|| v.chars().filter(|c| is_other(*c)).count());
         if digits == 0 || (digits * 10 < v.len() * 6 && digits * 10 < others() * 6) {
             self.keys.truncate(mark);
             self.values(&v, source);
