@@ -1467,6 +1467,8 @@ fn in_parallel(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     /// [`super::Once`] skips a value only when it was read lately, and stops looking up a column
     /// whose values do not come back (each then reads as new) while it keeps skipping another
     /// column's repeats.
@@ -1493,8 +1495,6 @@ mod tests {
         assert!(once.first(&hasher, (super::NAME, 5), "x") && once.first(&hasher, (super::TOLD, 3), "x"));
         assert!(!once.first(&hasher, (super::NAME, 5), "x") && !once.first(&hasher, (super::TOLD, 3), "x"));
     }
-
-    use super::*;
 
     /// A composite value gives back its parts: ('X\u{1F}Y', 'Z') and ('X', 'Y\u{1F}Z'), which
     /// parts joined by U+001F made one value (and one code), are two; a part written in full
