@@ -1050,33 +1050,69 @@ const NAME: u8 = 1;
 const SPLIT: u8 = 2;
 const NUMBER: u8 = 3;
 
-/// Entries of [`Once`]'s table.
+/// Entries of [`Once`]'s table shared by the columns that keep it (values that repeat far apart).
 const ONCE_BITS: u32 = 16;
 
-/// Values of one column looked up in [`Once`] before it judges whether they repeat.
+/// Entries of each column's own table in [`Once`] (values that repeat on nearby rows).
+const NEAR_BITS: u32 = 8;
+
+/// Values of one column looked up in [`Once`] before it judges whether they repeat, and where.
 const ONCE_TRIAL: u32 = 1 << 12;
 
 /// Values turned into keys lately, by column (a name or a code that repeats, as a household's
-/// address and telephone number do on its members' rows, is normalised and hashed once): a
-/// direct-mapped table of the last values' 64-bit hashes, under the run's key
-/// ([`crate::residual::KeyHasher`]: seeded at random for the run, never shown; two values that
-/// collide would have the second's keys skipped, which is why the table is keyed), with what
-/// the value is read as: [`TOLD`], [`NAME`], [`SPLIT`] or
-/// [`NUMBER`]. A value whose entry another took since is read again: its keys are written again,
-/// which the scan's loading deduplicates; a value is never skipped unless it was read (by this
-/// worker, in this batch or an earlier one: every batch's keys reach the scan, or the run
-/// fails). Each worker keeps one table across its batches, made at its first value (a job
-/// without the scan never makes it). A column whose values came back fewer than one time in
-/// sixteen over its first [`ONCE_TRIAL`] (an individual number, a record number: one per
-/// person) is no longer looked up: its values are read every time, which costs less than the
-/// look-up they would pay. (Comparing each value with its column's value on the row before
-/// instead, byte for byte, cost a third more CPU on the sample: names repeat far apart.)
+/// address and telephone number do on its members' rows, is normalised and hashed once): the
+/// last values' 64-bit hashes under the run's key ([`crate::residual::KeyHasher`]: seeded at
+/// random for the run, never shown; two values that collide would have the second's keys
+/// skipped, which is why the tables are keyed), with what the value is read as: [`TOLD`],
+/// [`NAME`], [`SPLIT`] or [`NUMBER`]. Two direct-mapped tables: one of [`ONCE_BITS`] shared by
+/// the columns (a common name comes back thousands of rows later) and one of [`NEAR_BITS`] for
+/// each column and reading (a household's values come back on the next rows): the shared table
+/// is larger than the caches and each look-up in it waits on memory, the small one does not. A
+/// value whose entry another took since is read again: its keys are written again, which the
+/// scan's loading deduplicates; a value is never skipped unless it was read (by this worker, in
+/// this batch or an earlier one: every batch's keys reach the scan, or the run fails): an entry
+/// only ever holds the hash of a value looked up, and a value looked up is read unless an
+/// entry showed it read before. Each worker keeps its tables across its batches, made at its
+/// first value (a job without the scan never makes them). Over a column's first [`ONCE_TRIAL`]
+/// values both tables are looked up and kept (a value is skipped when either holds it); then
+/// the column keeps its own table alone when that found at least seven in eight of what the
+/// shared one found, and the shared one otherwise; a column whose values came back fewer than
+/// one time in sixteen (an individual number, a record number: one per person) is no longer
+/// looked up: its values are read every time, which costs less than the look-up they would pay.
+/// (Comparing each value with its column's value on the row before instead, byte for byte,
+/// cost a third more CPU on the sample: names repeat far apart.)
 #[derive(Default)]
 pub(crate) struct Once {
     table: Box<[u64]>,
-    /// Per column and reading (`slot`): values looked up and found; `u32::MAX` looked up when
-    /// the column's values are no longer looked up.
-    trials: Vec<(u32, u32)>,
+    /// The columns' own tables, one after the other (where each starts: [`OnceColumn::near`]).
+    near: Vec<u64>,
+    /// Per column and reading (`slot`).
+    columns: Vec<OnceColumn>,
+}
+
+/// One column and reading of [`Once`]: its values looked up during the trial, those found in
+/// the shared table and in its own, where its own table starts, and what it was judged.
+#[derive(Clone, Copy, Default)]
+struct OnceColumn {
+    looked: u32,
+    far_hits: u32,
+    near_hits: u32,
+    near: Option<u32>,
+    judged: Judged,
+}
+
+/// Where [`Once`] looks a column's values up.
+#[derive(Clone, Copy, Default, Debug, PartialEq)]
+enum Judged {
+    /// In both tables (the trial).
+    #[default]
+    Both,
+    /// In the shared table.
+    Far,
+    /// In the column's own table.
+    Near,
+    /// Nowhere: every value is read.
+    Off,
 }
 
 impl Once {
@@ -1088,28 +1124,55 @@ impl Once {
         value: impl std::hash::Hash,
     ) -> bool {
         let slot = input * 4 + usize::from(kind);
-        if self.trials.len() <= slot {
-            self.trials.resize(slot + 1, (0, 0));
+        if self.columns.len() <= slot {
+            self.columns.resize(slot + 1, OnceColumn::default());
         }
-        let trial = &mut self.trials[slot];
-        if trial.0 == u32::MAX {
+        let column = &mut self.columns[slot];
+        if column.judged == Judged::Off {
             return true;
+        }
+        // 0 marks an empty entry.
+        let h = hasher.hash((kind, input, value)) | 1;
+        let near_at = match column.near {
+            Some(at) => at as usize,
+            None => {
+                let at = self.near.len();
+                self.near.resize(at + (1 << NEAR_BITS), 0);
+                column.near = Some(at as u32);
+                at
+            }
+        };
+        let near = &mut self.near[near_at + (h >> (64 - NEAR_BITS)) as usize];
+        if column.judged == Judged::Near {
+            let new = *near != h;
+            *near = h;
+            return new;
         }
         if self.table.is_empty() {
             self.table = vec![0; 1 << ONCE_BITS].into_boxed_slice();
         }
-        // 0 marks an empty entry.
-        let h = hasher.hash((kind, input, value)) | 1;
-        let entry = &mut self.table[(h >> (64 - ONCE_BITS)) as usize];
-        let new = *entry != h;
-        *entry = h;
-        if trial.0 < ONCE_TRIAL {
-            *trial = (trial.0 + 1, trial.1 + u32::from(!new));
-            if trial.0 == ONCE_TRIAL && trial.1 * 16 < ONCE_TRIAL {
-                trial.0 = u32::MAX;
-            }
+        let far = &mut self.table[(h >> (64 - ONCE_BITS)) as usize];
+        let far_new = *far != h;
+        *far = h;
+        if column.judged == Judged::Far {
+            return far_new;
         }
-        new
+        let near_new = *near != h;
+        *near = h;
+        column.looked += 1;
+        column.far_hits += u32::from(!far_new);
+        column.near_hits += u32::from(!near_new);
+        if column.looked == ONCE_TRIAL {
+            let hits = column.far_hits.max(column.near_hits);
+            column.judged = if hits * 16 < ONCE_TRIAL {
+                Judged::Off
+            } else if column.near_hits * 8 >= column.far_hits * 7 {
+                Judged::Near
+            } else {
+                Judged::Far
+            };
+        }
+        far_new && near_new
     }
 }
 
@@ -1469,26 +1532,39 @@ fn in_parallel(
 mod tests {
     use super::*;
 
-    /// [`super::Once`] skips a value only when it was read lately, and stops looking up a column
-    /// whose values do not come back (each then reads as new) while it keeps skipping another
-    /// column's repeats.
+    /// [`super::Once`] skips a value only when it was read lately; after its trial it looks a
+    /// column's values up in the column's own table when they come back on nearby rows, in the
+    /// shared table when they come back far apart, and nowhere when they do not come back (each
+    /// then reads as new), each column judged on its own.
     #[test]
-    fn once_skips_only_repeats_and_stops_looking_up_a_column_of_distinct_values() {
-        // A fixed seed: under a random one, a value of the other column would take the
+    fn once_skips_only_repeats_and_judges_each_column_by_how_its_values_come_back() {
+        // A fixed seed: under a random one, a value of another column would take the
         // household's entry now and then (one chance in 2^16 a step) and the test would fail.
         let hasher = crate::residual::KeyHasher::from_seed([1, 2]);
         let mut once = super::Once::default();
-        let (distinct, repeating) = ((super::NUMBER, 3), (super::NUMBER, 5));
+        let (distinct, household, far) = ((super::NUMBER, 3), (super::NUMBER, 5), (super::NAME, 7));
+        let cycle = 2000;
+        let mut far_skipped = 0;
         for i in 0..3 * super::ONCE_TRIAL {
             // A household's number on its two members' rows: read once.
-            let household = format!("h{}", i / 2);
-            assert_eq!(once.first(&hasher, repeating, &household), i % 2 == 0, "{i}");
+            assert_eq!(once.first(&hasher, household, format!("h{}", i / 2)), i % 2 == 0, "{i}");
             assert!(once.first(&hasher, distinct, format!("p{i}")), "{i}");
+            // A name that comes back 2,000 values later: skipped only when it was read before.
+            if !once.first(&hasher, far, format!("n{}", i % cycle)) {
+                assert!(i >= cycle, "{i}");
+                far_skipped += 1;
+            }
         }
-        assert_eq!(once.trials[3 * 4 + usize::from(super::NUMBER)].0, u32::MAX);
-        assert_eq!(once.trials[5 * 4 + usize::from(super::NUMBER)], (super::ONCE_TRIAL, super::ONCE_TRIAL / 2));
+        let judged = |(kind, input): (u8, usize)| once.columns[input * 4 + usize::from(kind)].judged;
+        assert_eq!(judged(distinct), super::Judged::Off);
+        assert_eq!(judged(household), super::Judged::Near);
+        assert_eq!(judged(far), super::Judged::Far);
+        // Most of the far repeats were skipped: the shared table kept them.
+        assert!(far_skipped * 10 > (3 * super::ONCE_TRIAL - cycle) * 8, "{far_skipped}");
         // The column no longer looked up reads a value again even right after it.
         assert!(once.first(&hasher, distinct, "p0") && once.first(&hasher, distinct, "p0"));
+        // The column judged near skips a repeat, and a value it did not see is read.
+        assert!(once.first(&hasher, household, "x") && !once.first(&hasher, household, "x"));
         // Another reading of the same column has a trial of its own.
         assert!(once.first(&hasher, (super::NAME, 3), "x") && !once.first(&hasher, (super::NAME, 3), "x"));
         // The same value in another column, or read another way, is read again.
