@@ -71,9 +71,8 @@ const PARTICLE_AFTER: u64 = 1 << 63;
 /// removed with it, and send back only the keys the scan wants) and no hash is shown to anyone,
 /// so a person who writes values into an extract cannot see or try hashes to aim a collision. A
 /// collision by chance between two given values has a probability of about 2^-64. In the scan's
-/// look-up a collision is a false hit (the run stops); in the tables that keep
-/// a value from being turned into keys twice (`KeySpill`'s and pass 1's) it would skip the later
-/// value's keys, a miss. (SipHash-1-3 under a random 128-bit key, used before, makes the stronger
+/// look-up a collision is a false hit (the run stops); in the tables that keep a value from
+/// being turned into keys twice (pass 1's `Once`) it would skip the later value's keys, a miss. (SipHash-1-3 under a random 128-bit key, used before, makes the stronger
 /// claim of a pseudorandom function; it cost more CPU: docs/benchmarks.md.)
 #[derive(Clone)]
 pub struct KeyHasher {
@@ -333,26 +332,25 @@ impl KeySink<'_> {
     }
 }
 
-/// Entries of the direct-mapped table that keeps a key from being written twice in a row.
-const SEEN_BITS: u32 = 20;
-
 /// Bytes of one key in a file: the key and its payload, little-endian.
 const RECORD: usize = 12;
 
 /// The keys of pass 1, written to unnamed files as they come (nothing is left on disk if the
 /// process dies): file 0 for the keys that always count, file i + 1 for those of name input i,
-/// which count only when that column turns out to hold names.
+/// which count only when that column turns out to hold names. A key is written as often as it
+/// comes (pass 1's [`crate::run::encode::Once`] keeps a repeated value from making its keys
+/// again); loading drops the repeats. (A table of the last keys written, 8 MB, kept one key in
+/// ten from the files for a cache miss on every key: it cost more than the writes it saved.)
 pub struct KeySpill {
     dir: Option<std::path::PathBuf>,
     files: Vec<Option<BufWriter<std::fs::File>>>,
-    seen: Vec<u64>,
     lens: Lengths,
 }
 
 impl KeySpill {
     /// A spill writing its files in `dir` (the system's temporary folder when `None`).
     pub fn new(dir: Option<&std::path::Path>) -> KeySpill {
-        KeySpill { dir: dir.map(|d| d.to_path_buf()), files: Vec::new(), seen: Vec::new(), lens: Lengths::default() }
+        KeySpill { dir: dir.map(|d| d.to_path_buf()), files: Vec::new(), lens: Lengths::default() }
     }
 
     /// Add the keys of file `origin`, with their lengths.
@@ -360,9 +358,6 @@ impl KeySpill {
         self.lens.merge(lens);
         if keys.is_empty() {
             return Ok(());
-        }
-        if self.seen.is_empty() {
-            self.seen = vec![0; 1 << SEEN_BITS];
         }
         if self.files.len() <= origin {
             self.files.resize_with(origin + 1, || None);
@@ -378,12 +373,6 @@ impl KeySpill {
             }
         };
         for &(key, payload) in keys {
-            let mix = key ^ (u64::from(payload) << 32 | origin as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            let slot = (mix >> (64 - SEEN_BITS)) as usize;
-            if mix != 0 && self.seen[slot] == mix {
-                continue;
-            }
-            self.seen[slot] = mix;
             let mut rec = [0u8; RECORD];
             rec[..8].copy_from_slice(&key.to_le_bytes());
             rec[8..].copy_from_slice(&payload.to_le_bytes());
