@@ -1177,11 +1177,13 @@ impl Once {
 }
 
 /// The residual scan's keys of one row's names: each full-name column's value, and each split
-/// name (a surname column with the given-name column of the same script), of every name column.
-/// `value(i)`: the row's value of input column i (`None` when missing or blank).
+/// name (a surname column with the given-name column of the same script), of every name column;
+/// a full-name column that is also one of the identifier `numbers` (with its column's number) is
+/// read as one here too, under the same look-up in [`Once`] (a value skipped there was read both
+/// ways before). `value(i)`: the row's value of input column i (`None` when missing or blank).
 pub(crate) fn name_keys<'v>(
     value: impl Fn(usize) -> Option<&'v str>,
-    inputs: &[super::layout::NameInput],
+    (inputs, numbers): (&[super::layout::NameInput], &[(usize, u32)]),
     once: &mut Once,
     sink: &mut KeySink,
 ) {
@@ -1192,6 +1194,9 @@ pub(crate) fn name_keys<'v>(
             && once.first(sink.hasher, (NAME, n.input), v)
         {
             sink.name(v);
+            if let Some(&(_, source)) = numbers.iter().find(|(i, _)| *i == n.input) {
+                sink.number(v, source);
+            }
         }
     }
     for kana in [false, true] {
@@ -1201,6 +1206,12 @@ pub(crate) fn name_keys<'v>(
             sink.split(s, g);
         }
     }
+}
+
+/// Whether [`name_keys`] reads input `i` as an identifier number with its name (a full-name
+/// column whose values are names whatever they look like).
+fn read_with_its_name(names: &[super::layout::NameInput], i: usize) -> bool {
+    names.iter().any(|n| n.input == i && !n.detect && n.part.is_none())
 }
 
 /// Where one row's residual-scan keys go: `keys[0]` those that always count, `keys[i + 1]` those
@@ -1236,9 +1247,10 @@ pub(crate) fn row_scan_keys<'v>(
     }
     let Some(k) = keys.first_mut() else { return };
     let mut sink = KeySink { hasher, keys: k, lens, heads, scratch };
-    name_keys(&value, names, once, &mut sink);
+    name_keys(&value, (names, numbers), once, &mut sink);
     for &(i, source) in numbers {
-        if let Some(v) = value(i)
+        if !read_with_its_name(names, i)
+            && let Some(v) = value(i)
             && once.first(hasher, (NUMBER, i), v)
         {
             sink.number(v, source);
@@ -1570,6 +1582,57 @@ mod tests {
         // The same value in another column, or read another way, is read again.
         assert!(once.first(&hasher, (super::NAME, 5), "x") && once.first(&hasher, (super::TOLD, 3), "x"));
         assert!(!once.first(&hasher, (super::NAME, 5), "x") && !once.first(&hasher, (super::TOLD, 3), "x"));
+    }
+
+    /// A full-name column that is also an identifier number column is looked up once for both
+    /// readings: over rows whose values repeat, the keys are those of reading every row both
+    /// ways (a name column holding an e-mail address or a telephone number gives its number or
+    /// address keys too).
+    #[test]
+    fn a_name_column_read_as_a_number_too_gives_the_keys_of_both_readings() {
+        use crate::residual::{KeyHasher, KeySink, Lengths};
+        let hasher = KeyHasher::from_seed([3, 4]);
+        let names =
+            [super::super::layout::NameInput { input: 0, part: None, kana: false, scrub: false, detect: false }];
+        let numbers = [(0, 7), (1, 8)];
+        let rows = [
+            ["山田　太郎", "03-1234-5678"],
+            ["taro.yamada@example.jp", "090 1234 5678"],
+            ["山田　太郎", "03-1234-5678"],
+            ["東京都千代田区千代田1丁目1番1号", "なし"],
+            ["090-8765-4321", "0312345678"],
+            ["taro.yamada@example.jp", "0312345678"],
+        ];
+        let (mut scratch, mut once) = (String::new(), Once::default());
+        let (mut got, mut got_lens) = (vec![Vec::new()], Lengths::default());
+        for _ in 0..3 {
+            for r in &rows {
+                let out = RowKeys {
+                    hasher: &hasher,
+                    keys: &mut got,
+                    lens: &mut got_lens,
+                    heads: true,
+                    scratch: &mut scratch,
+                };
+                row_scan_keys(|i| Some(r[i]), (&names, &numbers), &|_| false, &mut once, out);
+            }
+        }
+        let (mut want, mut want_lens) = (Vec::new(), Lengths::default());
+        for r in &rows {
+            let mut sink =
+                KeySink { hasher: &hasher, keys: &mut want, lens: &mut want_lens, heads: true, scratch: &mut scratch };
+            sink.name(r[0]);
+            sink.number(r[0], 7);
+            sink.number(r[1], 8);
+        }
+        let mut got = got.remove(0);
+        for k in [&mut got, &mut want] {
+            k.sort_unstable();
+            k.dedup();
+        }
+        assert_eq!(got, want);
+        // The name column's own numbers and addresses are among them.
+        assert!(want.iter().filter(|k| k.1 == 7).count() >= 3, "{want:?}");
     }
 
     /// A composite value gives back its parts: ('X\u{1F}Y', 'Z') and ('X', 'Y\u{1F}Z'), which
