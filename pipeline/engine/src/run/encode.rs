@@ -582,10 +582,11 @@ struct WorkerDict {
     /// into one 128-bit integer.
     short: rustc_hash::FxHashMap<u128, u32>,
     /// Numeric dates (`YYYY-MM-DD`, `YYYY/M/D`, ..., years 1800 to 2199) by their place in a
-    /// dense table of worker id + 1 (0: not seen): 650 KB per layout (only the pages of the
-    /// layouts and years a column uses are ever touched) that stay in the CPU's cache, where a
-    /// hash table of 100,000 birth dates missed it on every row.
-    dates: Vec<u32>,
+    /// dense table of worker id + 1 (0: not seen; an id past 65,534 is not kept): 325 KB per
+    /// layout, of which a century of birth dates touches 90 KB (only the pages of the layouts
+    /// and years a column uses are ever touched), that stay in the CPU's cache, where a hash
+    /// table of 100,000 birth dates missed it on every row (and 4-byte entries twice as often).
+    dates: Vec<u16>,
     /// Cache look-ups and hits: a column whose values rarely repeat (addresses) stops caching.
     lookups: u64,
     hits: u64,
@@ -719,7 +720,7 @@ impl WorkerDict {
 
     fn get(&self, raw: &str) -> Option<u32> {
         match Self::key(raw) {
-            Key::Date(slot) => self.dates.get(slot).and_then(|id| id.checked_sub(1)),
+            Key::Date(slot) => self.dates.get(slot).and_then(|id| id.checked_sub(1)).map(u32::from),
             Key::Tiny(key) => self.tiny.get(&key).copied(),
             Key::Short(key) => self.short.get(&key).copied(),
             Key::Long => self.raw.get(raw).copied(),
@@ -729,10 +730,12 @@ impl WorkerDict {
     fn insert(&mut self, raw: &str, id: u32) {
         match Self::key(raw) {
             Key::Date(slot) => {
-                if self.dates.is_empty() {
-                    self.dates = vec![0; DATE_SLOTS];
+                if let Ok(id) = u16::try_from(id + 1) {
+                    if self.dates.is_empty() {
+                        self.dates = vec![0; DATE_SLOTS];
+                    }
+                    self.dates[slot] = id;
                 }
-                self.dates[slot] = id + 1;
             }
             Key::Tiny(key) => {
                 self.tiny.insert(key, id);
@@ -1733,5 +1736,13 @@ mod tests {
         }
         assert_eq!(w.get("1974-08-29"), None);
         assert_eq!(w.get("12345678901234"), None);
+        // The dense table of dates keeps ids up to 65,534; a later id is not kept (never cut
+        // down to another id): the value is transformed again.
+        w.insert("1974-08-28", 65_534);
+        w.insert("1974-08-27", 65_535);
+        w.insert("1974-08-26", 65_536 + 4);
+        assert_eq!(w.get("1974-08-28"), Some(65_534));
+        assert_eq!(w.get("1974-08-27"), None);
+        assert_eq!(w.get("1974-08-26"), None);
     }
 }
