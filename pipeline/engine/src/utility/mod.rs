@@ -137,6 +137,51 @@ impl Released<'_> {
     }
 }
 
+/// The rows of a release whose codes are combinations' ([`Released::combo_of_row`]), gathered:
+/// each (combination, kept or not) once with its rows, for a [`Released`] that compares as the
+/// rows do (the counts exactly, the correlations to rounding: docs/benchmarks.md) and reads
+/// thousands of entries, not every row, on the one thread that writes the report.
+pub(crate) struct Gathered {
+    combos: Vec<u32>,
+    keep: Vec<bool>,
+    weights: Vec<u32>,
+}
+
+impl Gathered {
+    /// Gather the rows (`keep`: whether each row is released; a row past its end is not).
+    pub(crate) fn of(combo_of_row: &[u32], keep: &[bool]) -> Gathered {
+        let combos = combo_of_row.iter().max().map_or(0, |m| *m as usize + 1);
+        let (mut kept, mut withheld) = (vec![0u32; combos], vec![0u32; combos]);
+        for (r, c) in combo_of_row.iter().enumerate() {
+            let n = if keep.get(r).copied().unwrap_or(false) { &mut kept } else { &mut withheld };
+            n[*c as usize] += 1;
+        }
+        let mut g = Gathered { combos: Vec::new(), keep: Vec::new(), weights: Vec::new() };
+        for (c, (k, w)) in kept.iter().zip(&withheld).enumerate() {
+            for (rows, released) in [(*k, true), (*w, false)] {
+                if rows > 0 {
+                    g.combos.push(c as u32);
+                    g.keep.push(released);
+                    g.weights.push(rows);
+                }
+            }
+        }
+        g
+    }
+
+    /// The release as these entries: `rel`'s dictionaries, null cells and k.
+    pub(crate) fn released<'a>(&'a self, rel: &Released<'a>) -> Released<'a> {
+        Released {
+            dicts: rel.dicts,
+            keep: &self.keep,
+            nulled: rel.nulled,
+            k: rel.k,
+            combo_of_row: Some(&self.combos),
+            weights: Some(&self.weights),
+        }
+    }
+}
+
 /// `x` to 12 significant digits: a decimal that `report.json` writes and reads back exactly
 /// (serde_json parses up to 15 digits with a power of ten up to 22 exactly).
 fn sig(x: f64) -> f64 {
@@ -544,6 +589,50 @@ mod tests {
         let (c_rows, c_combos) = (c_rows.unwrap(), c_combos.unwrap());
         for (x, y) in c_rows.after.iter().flatten().zip(c_combos.after.iter().flatten()) {
             assert!((x.unwrap_or(9.0) - y.unwrap_or(9.0)).abs() < 1e-12, "{x:?} {y:?}");
+        }
+    }
+
+    /// Rows gathered by combination and kept or not compare as the rows: a combination with
+    /// rows kept and rows withheld (a resident's request), one with every row withheld.
+    #[test]
+    fn rows_gathered_by_combination_compare_as_the_rows() {
+        let num = |v: &[i64]| v.iter().map(|x| Cell::Int(*x)).collect::<Vec<_>>();
+        // Combinations (input codes = released codes of two columns): 0 (10, 1), 1 (20, 2),
+        // 2 (30, 5) released as (30, 4), 3 (40, 1).
+        let (b0, b1) = (num(&[10, 20, 30, 40]), num(&[1, 2, 5]));
+        let (a0, a1) = (num(&[10, 20, 30, 40]), num(&[1, 2, 4]));
+        let codes = (vec![0, 1, 2, 3], vec![0, 1, 2, 0]);
+        let combo_of_row = [2, 0, 1, 1, 2, 2, 3, 1, 2, 0, 3];
+        let keep = [true, true, true, false, true, true, false, true, false, true];
+        let before = Before::take(&[dict(b0.clone(), codes.0.clone()), dict(b1.clone(), codes.1.clone())], &[0, 1]);
+        let dicts = [dict(a0.clone(), codes.0.clone()), dict(a1.clone(), codes.1.clone())];
+        let nulled = vec![vec![false; 4], vec![false; 3]];
+        let cols = [
+            Compared { output: "a".into(), dict: 0, generalizer: None },
+            Compared { output: "b".into(), dict: 1, generalizer: None },
+        ];
+        let rows = Released {
+            dicts: &dicts,
+            keep: &keep,
+            nulled: &nulled,
+            k: 2,
+            combo_of_row: Some(&combo_of_row),
+            weights: None,
+        };
+        let gathered = Gathered::of(&combo_of_row, &keep);
+        assert_eq!(gathered.weights.iter().sum::<u32>() as usize, combo_of_row.len());
+        assert!(gathered.weights.len() < combo_of_row.len());
+        let (u_rows, c_rows) = compare(&cols, &before, &rows);
+        let (u_gathered, c_gathered) = compare(&cols, &before, &gathered.released(&rows));
+        assert_eq!(u_gathered, u_rows);
+        assert_eq!((u_rows[0].records, u_rows[0].records_suppressed), (7, 4));
+        let (c_rows, c_gathered) = (c_rows.unwrap(), c_gathered.unwrap());
+        assert_eq!(c_rows.records, c_gathered.records);
+        for (m_rows, m_gathered) in [(&c_rows.before, &c_gathered.before), (&c_rows.after, &c_gathered.after)] {
+            for (x, y) in m_rows.iter().flatten().zip(m_gathered.iter().flatten()) {
+                assert_eq!(x.is_some(), y.is_some());
+                assert!((x.unwrap_or(9.0) - y.unwrap_or(9.0)).abs() < 1e-12, "{x:?} {y:?}");
+            }
         }
     }
 
