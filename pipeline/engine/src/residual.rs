@@ -72,8 +72,9 @@ const PARTICLE_AFTER: u64 = 1 << 63;
 /// so a person who writes values into an extract cannot see or try hashes to aim a collision. A
 /// collision by chance between two given values has a probability of about 2^-64. In the scan's
 /// look-up a collision is a false hit (the run stops); in the tables that keep a value from
-/// being turned into keys twice (pass 1's `Once`) it would skip the later value's keys, a miss. (SipHash-1-3 under a random 128-bit key, used before, makes the stronger
-/// claim of a pseudorandom function; it cost more CPU: docs/benchmarks.md.)
+/// being turned into keys twice (pass 1's `Once`) it would skip the later value's keys, a miss.
+/// (SipHash-1-3 under a random 128-bit key, used before, makes the stronger claim of a
+/// pseudorandom function; it cost more CPU: docs/benchmarks.md.)
 #[derive(Clone)]
 pub struct KeyHasher {
     seed: [u64; 2],
@@ -338,8 +339,8 @@ const RECORD: usize = 12;
 /// The keys of pass 1, written to unnamed files as they come (nothing is left on disk if the
 /// process dies): file 0 for the keys that always count, file i + 1 for those of name input i,
 /// which count only when that column turns out to hold names. A key is written as often as it
-/// comes (pass 1's [`crate::run::encode::Once`] keeps a repeated value from making its keys
-/// again); loading drops the repeats. (A table of the last keys written, 8 MB, kept one key in
+/// comes (pass 1's `Once` keeps a value it still remembers from making its keys again); loading
+/// drops the repeats. (A table of the last keys written, 8 MB, kept one key in
 /// ten from the files for a cache miss on every key: it cost more than the writes it saved.)
 pub struct KeySpill {
     dir: Option<std::path::PathBuf>,
@@ -440,8 +441,9 @@ impl KeyFiles {
                         all.push((key, u32::from_le_bytes(rec[8..].try_into().expect("4 bytes"))));
                     }
                 }
-                // Keys written again (a value that came back after the table forgot it) are
-                // dropped as they come, so memory follows the distinct values.
+                // Keys written again (a value that came back after pass 1 forgot it, a name part
+                // or an address's head that several values share) are dropped as they come, so
+                // memory follows the distinct keys.
                 if all.len() >= 2 * deduped + (1 << 20) {
                     all.sort_unstable();
                     all.dedup();

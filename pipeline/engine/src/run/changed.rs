@@ -38,7 +38,7 @@ pub(super) fn utility(an: &Anonymized, report: &Report, release_dir: &std::path:
     };
     // Rows of combinations are compared by combination, each with its rows kept and withheld.
     let gathered = match (rel.combo_of_row, rel.weights) {
-        (Some(combos), None) => Some(Gathered::of(combos, rel.keep)),
+        (Some(combos), None) => Gathered::of(combos, rel.keep),
         _ => None,
     };
     let (columns, correlation) = match &gathered {

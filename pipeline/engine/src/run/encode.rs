@@ -582,11 +582,14 @@ struct WorkerDict {
     /// into one 128-bit integer.
     short: rustc_hash::FxHashMap<u128, u32>,
     /// Numeric dates (`YYYY-MM-DD`, `YYYY/M/D`, ..., years 1800 to 2199) by their place in a
-    /// dense table of worker id + 1 (0: not seen; an id past 65,534 is not kept): 325 KB per
-    /// layout, of which a century of birth dates touches 90 KB (only the pages of the layouts
-    /// and years a column uses are ever touched), that stay in the CPU's cache, where a hash
-    /// table of 100,000 birth dates missed it on every row (and 4-byte entries twice as often).
+    /// dense table of worker id + 1 (0: not seen): 325 KB per layout, of which a century of
+    /// birth dates touches 90 KB (only the pages of the layouts and years a column uses are
+    /// ever touched), that stay in the CPU's cache, where a hash table of 100,000 birth dates
+    /// missed it on every row (and 4-byte entries twice as often). From the first id past
+    /// 65,534 (a column of dates kept as they are) the table is `wide_dates`, 4-byte entries.
     dates: Vec<u16>,
+    /// The dense table of dates once an id does not fit in `dates` (then `dates` is empty).
+    wide_dates: Vec<u32>,
     /// Cache look-ups and hits: a column whose values rarely repeat (addresses) stops caching.
     lookups: u64,
     hits: u64,
@@ -688,6 +691,7 @@ impl WorkerDict {
             self.tiny = Default::default();
             self.short = Default::default();
             self.dates = Vec::new();
+            self.wide_dates = Vec::new();
         }
         !self.given_up
     }
@@ -720,7 +724,10 @@ impl WorkerDict {
 
     fn get(&self, raw: &str) -> Option<u32> {
         match Self::key(raw) {
-            Key::Date(slot) => self.dates.get(slot).and_then(|id| id.checked_sub(1)).map(u32::from),
+            Key::Date(slot) if self.wide_dates.is_empty() => {
+                self.dates.get(slot).and_then(|id| id.checked_sub(1)).map(u32::from)
+            }
+            Key::Date(slot) => self.wide_dates.get(slot).and_then(|id| id.checked_sub(1)),
             Key::Tiny(key) => self.tiny.get(&key).copied(),
             Key::Short(key) => self.short.get(&key).copied(),
             Key::Long => self.raw.get(raw).copied(),
@@ -729,14 +736,24 @@ impl WorkerDict {
 
     fn insert(&mut self, raw: &str, id: u32) {
         match Self::key(raw) {
-            Key::Date(slot) => {
-                if let Ok(id) = u16::try_from(id + 1) {
+            Key::Date(slot) => match u16::try_from(id + 1) {
+                Ok(narrow) if self.wide_dates.is_empty() => {
                     if self.dates.is_empty() {
                         self.dates = vec![0; DATE_SLOTS];
                     }
-                    self.dates[slot] = id;
+                    self.dates[slot] = narrow;
                 }
-            }
+                _ => {
+                    if self.wide_dates.is_empty() {
+                        self.wide_dates = match self.dates.is_empty() {
+                            true => vec![0; DATE_SLOTS],
+                            false => self.dates.iter().map(|x| u32::from(*x)).collect(),
+                        };
+                        self.dates = Vec::new();
+                    }
+                    self.wide_dates[slot] = id + 1;
+                }
+            },
             Key::Tiny(key) => {
                 self.tiny.insert(key, id);
             }
@@ -1067,8 +1084,8 @@ const ONCE_TRIAL: u32 = 1 << 12;
 /// last values' 64-bit hashes under the run's key ([`crate::residual::KeyHasher`]: seeded at
 /// random for the run, never shown; two values that collide would have the second's keys
 /// skipped, which is why the tables are keyed), with what the value is read as: [`TOLD`],
-/// [`NAME`], [`SPLIT`] or [`NUMBER`]. Two direct-mapped tables: one of [`ONCE_BITS`] shared by
-/// the columns (a common name comes back thousands of rows later) and one of [`NEAR_BITS`] for
+/// [`NAME`], [`SPLIT`] or [`NUMBER`]. Two direct-mapped tables: one of 2^[`ONCE_BITS`] shared by
+/// the columns (a common name comes back thousands of rows later) and one of 2^[`NEAR_BITS`] for
 /// each column and reading (a household's values come back on the next rows): the shared table
 /// is larger than the caches and each look-up in it waits on memory, the small one does not. A
 /// value whose entry another took since is read again: its keys are written again, which the
@@ -1553,8 +1570,8 @@ mod tests {
     /// then reads as new), each column judged on its own.
     #[test]
     fn once_skips_only_repeats_and_judges_each_column_by_how_its_values_come_back() {
-        // A fixed seed: under a random one, a value of another column would take the
-        // household's entry now and then (one chance in 2^16 a step) and the test would fail.
+        // A fixed seed: under a random one, the far column's repeats would be kept a little more
+        // or less often from run to run (the shared table's entries are taken by any column).
         let hasher = crate::residual::KeyHasher::from_seed([1, 2]);
         let mut once = super::Once::default();
         let (distinct, household, far) = ((super::NUMBER, 3), (super::NUMBER, 5), (super::NAME, 7));
@@ -1588,26 +1605,29 @@ mod tests {
     }
 
     /// A full-name column that is also an identifier number column is looked up once for both
-    /// readings: over rows whose values repeat, the keys are those of reading every row both
-    /// ways (a name column holding an e-mail address or a telephone number gives its number or
-    /// address keys too).
+    /// readings: over rows whose values repeat, the keys are those of reading every row every
+    /// way (a name column holding an e-mail address or a telephone number gives its number or
+    /// address keys too); a column whose values are names only if most are (`detect`), a
+    /// surname column and a column listed twice among the numbers keep their number reading.
     #[test]
-    fn a_name_column_read_as_a_number_too_gives_the_keys_of_both_readings() {
+    fn a_name_column_read_as_a_number_too_gives_the_keys_of_every_reading() {
+        use super::super::layout::NameInput;
         use crate::residual::{KeyHasher, KeySink, Lengths};
+        use tokumei_jp::names::NameColumn;
         let hasher = KeyHasher::from_seed([3, 4]);
-        let names =
-            [super::super::layout::NameInput { input: 0, part: None, kana: false, scrub: false, detect: false }];
-        let numbers = [(0, 7), (1, 8)];
+        let input = |input, part, detect| NameInput { input, part, kana: false, scrub: false, detect };
+        let names = [input(0, None, false), input(2, None, true), input(3, Some(NameColumn::Surnames), false)];
+        let numbers = [(0, 7), (1, 8), (2, 9), (3, 10), (0, 11)];
         let rows = [
-            ["山田　太郎", "03-1234-5678"],
-            ["taro.yamada@example.jp", "090 1234 5678"],
-            ["山田　太郎", "03-1234-5678"],
-            ["東京都千代田区千代田1丁目1番1号", "なし"],
-            ["090-8765-4321", "0312345678"],
-            ["taro.yamada@example.jp", "0312345678"],
+            ["山田　太郎", "03-1234-5678", "090-1111-2222", "山田"],
+            ["taro.yamada@example.jp", "090 1234 5678", "hanako@example.jp", "0120-444-555"],
+            ["山田　太郎", "03-1234-5678", "090-1111-2222", "山田"],
+            ["東京都千代田区千代田1丁目1番1号", "なし", "大阪府大阪市北区梅田3丁目1番1号", "佐藤"],
+            ["090-8765-4321", "0312345678", "090-1111-2222", "0120-444-555"],
+            ["taro.yamada@example.jp", "0312345678", "hanako@example.jp", "佐藤"],
         ];
         let (mut scratch, mut once) = (String::new(), Once::default());
-        let (mut got, mut got_lens) = (vec![Vec::new()], Lengths::default());
+        let (mut got, mut got_lens) = (vec![Vec::new(); names.len() + 1], Lengths::default());
         for _ in 0..3 {
             for r in &rows {
                 let out = RowKeys {
@@ -1625,8 +1645,10 @@ mod tests {
             let mut sink =
                 KeySink { hasher: &hasher, keys: &mut want, lens: &mut want_lens, heads: true, scratch: &mut scratch };
             sink.name(r[0]);
-            sink.number(r[0], 7);
-            sink.number(r[1], 8);
+            sink.split(Some(r[3]), None);
+            for &(i, source) in &numbers[..4] {
+                sink.number(r[i], source);
+            }
         }
         let mut got = got.remove(0);
         for k in [&mut got, &mut want] {
@@ -1634,8 +1656,10 @@ mod tests {
             k.dedup();
         }
         assert_eq!(got, want);
-        // The name column's own numbers and addresses are among them.
-        assert!(want.iter().filter(|k| k.1 == 7).count() >= 3, "{want:?}");
+        // Each column's own numbers and addresses are among them.
+        for source in [7, 8, 9, 10] {
+            assert!(want.iter().any(|k| k.1 == source), "{source}: {want:?}");
+        }
     }
 
     /// A composite value gives back its parts: ('X\u{1F}Y', 'Z') and ('X', 'Y\u{1F}Z'), which
@@ -1736,13 +1760,22 @@ mod tests {
         }
         assert_eq!(w.get("1974-08-29"), None);
         assert_eq!(w.get("12345678901234"), None);
-        // The dense table of dates keeps ids up to 65,534; a later id is not kept (never cut
-        // down to another id): the value is transformed again.
+        // The dense table of dates holds ids up to 65,534 in 2 bytes; a later id widens it to
+        // 4 bytes, every earlier entry kept (never cut down to another id).
         w.insert("1974-08-28", 65_534);
+        assert!(w.wide_dates.is_empty());
         w.insert("1974-08-27", 65_535);
         w.insert("1974-08-26", 65_536 + 4);
+        assert!(w.dates.is_empty() && !w.wide_dates.is_empty());
         assert_eq!(w.get("1974-08-28"), Some(65_534));
-        assert_eq!(w.get("1974-08-27"), None);
-        assert_eq!(w.get("1974-08-26"), None);
+        assert_eq!(w.get("1974-08-27"), Some(65_535));
+        assert_eq!(w.get("1974-08-26"), Some(65_536 + 4));
+        for (id, v) in values.iter().enumerate() {
+            assert_eq!(w.get(v), Some(id as u32), "{v}");
+        }
+        // A table widened before any date was kept starts empty.
+        let mut w = WorkerDict::default();
+        w.insert("2001-01-01", 70_000);
+        assert_eq!((w.get("2001-01-01"), w.get("2001-01-02")), (Some(70_000), None));
     }
 }

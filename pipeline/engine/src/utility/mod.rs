@@ -5,8 +5,10 @@
 //! correlations of the numeric columns — and the risk-utility map ([`ru_map`]).
 //!
 //! The input side is a [`Before`]: each compared dictionary's values and row codes (one or two
-//! bytes a row for most columns), taken when every row is read. Everything is counted per code (exact quantiles from counts); the one
-//! per-row pass pairs each released record with its input's code.
+//! bytes a row for most columns), taken when every row is read. Everything is counted per code
+//! (exact quantiles from counts); the one pass over the records pairs each released record with
+//! its input's code (records of one combination once, with their number: [`Gathered`]), and the
+//! pairs are read in their codes' order, so every sum is the same however the records came.
 
 pub(crate) mod measures;
 pub(crate) mod ru_map;
@@ -148,10 +150,11 @@ pub(crate) struct Gathered {
 }
 
 impl Gathered {
-    /// Gather the rows (`keep`: whether each row is released; a row past its end is not).
-    pub(crate) fn of(combo_of_row: &[u32], keep: &[bool]) -> Gathered {
+    /// Gather the rows (`keep`: whether each row is released; a row past its end is not);
+    /// `None` when one entry would stand for more rows than its weight holds (4,294,967,295).
+    pub(crate) fn of(combo_of_row: &[u32], keep: &[bool]) -> Option<Gathered> {
         let combos = combo_of_row.iter().max().map_or(0, |m| *m as usize + 1);
-        let (mut kept, mut withheld) = (vec![0u32; combos], vec![0u32; combos]);
+        let (mut kept, mut withheld) = (vec![0u64; combos], vec![0u64; combos]);
         for (r, c) in combo_of_row.iter().enumerate() {
             let n = if keep.get(r).copied().unwrap_or(false) { &mut kept } else { &mut withheld };
             n[*c as usize] += 1;
@@ -162,11 +165,11 @@ impl Gathered {
                 if rows > 0 {
                     g.combos.push(c as u32);
                     g.keep.push(released);
-                    g.weights.push(rows);
+                    g.weights.push(u32::try_from(rows).ok()?);
                 }
             }
         }
-        g
+        Some(g)
     }
 
     /// The release as these entries: `rel`'s dictionaries, null cells and k.
@@ -258,7 +261,8 @@ struct Counts {
     before_suppressed: Vec<u64>,
     after: Vec<u64>,
     cells_suppressed: u64,
-    pairs: FxHashMap<(u32, u32), u64>,
+    /// (input code, released code) and the records with them, in the codes' order.
+    pairs: Vec<((u32, u32), u64)>,
 }
 
 impl Counts {
@@ -268,8 +272,9 @@ impl Counts {
             before_suppressed: vec![0; nb],
             after: vec![0; na],
             cells_suppressed: 0,
-            pairs: FxHashMap::default(),
+            pairs: Vec::new(),
         };
+        let mut pairs: FxHashMap<(u32, u32), u64> = FxHashMap::default();
         // Before and after are counted over the same records, those released with the cell: a
         // "before" over more records would let a reader subtract the two and learn what the
         // suppressed records held.
@@ -287,8 +292,10 @@ impl Counts {
             }
             c.before[b as usize] += w;
             c.after[*a as usize] += w;
-            *c.pairs.entry((b, *a)).or_default() += w;
+            *pairs.entry((b, *a)).or_default() += w;
         }
+        c.pairs = pairs.into_iter().collect();
+        c.pairs.sort_unstable();
         c
     }
 }
@@ -619,7 +626,7 @@ mod tests {
             combo_of_row: Some(&combo_of_row),
             weights: None,
         };
-        let gathered = Gathered::of(&combo_of_row, &keep);
+        let gathered = Gathered::of(&combo_of_row, &keep).expect("few rows");
         assert_eq!(gathered.weights.iter().sum::<u32>() as usize, combo_of_row.len());
         assert!(gathered.weights.len() < combo_of_row.len());
         let (u_rows, c_rows) = compare(&cols, &before, &rows);
