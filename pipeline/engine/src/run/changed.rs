@@ -5,7 +5,7 @@
 use super::anonymize::Anonymized;
 use super::layout::Slot;
 use crate::report::Report;
-use crate::utility::{Compared, Gathered, Released, compare, ru_map};
+use crate::utility::{Compared, Released, compare, ru_map};
 use tokumei_report::Utility;
 
 /// The utility section of `report`, from the run's dictionaries before and after; earlier
@@ -36,15 +36,7 @@ pub(super) fn utility(an: &Anonymized, report: &Report, release_dir: &std::path:
         combo_of_row: an.combo_of_row.as_deref(),
         weights: an.weights.as_deref(),
     };
-    // Rows of combinations are compared by combination, each with its rows kept and withheld.
-    let gathered = match (rel.combo_of_row, rel.weights) {
-        (Some(combos), None) => Gathered::of(combos, rel.keep),
-        _ => None,
-    };
-    let (columns, correlation) = match &gathered {
-        Some(g) => compare(&cols, &an.snapshot, &g.released(&rel)),
-        None => compare(&cols, &an.snapshot, &rel),
-    };
+    let (columns, correlation) = compare(&cols, &an.snapshot, &rel);
     let mut map = ru_map::points(report.search.as_ref(), &report.after, &columns);
     let dataset = report.dataset.as_str();
     if let Some(out) = release_dir.ancestors().skip(1).take(3).find(|a| a.join(dataset).is_dir()) {

@@ -143,7 +143,7 @@ impl Released<'_> {
 /// each (combination, kept or not) once with its rows, for a [`Released`] that compares as the
 /// rows do (the counts exactly, the correlations to rounding: docs/benchmarks.md) and reads
 /// thousands of entries, not every row, on the one thread that writes the report.
-pub(crate) struct Gathered {
+struct Gathered {
     combos: Vec<u32>,
     keep: Vec<bool>,
     weights: Vec<u32>,
@@ -152,7 +152,7 @@ pub(crate) struct Gathered {
 impl Gathered {
     /// Gather the rows (`keep`: whether each row is released; a row past its end is not);
     /// `None` when one entry would stand for more rows than its weight holds (4,294,967,295).
-    pub(crate) fn of(combo_of_row: &[u32], keep: &[bool]) -> Option<Gathered> {
+    fn of(combo_of_row: &[u32], keep: &[bool]) -> Option<Gathered> {
         let combos = combo_of_row.iter().max().map_or(0, |m| *m as usize + 1);
         let (mut kept, mut withheld) = (vec![0u64; combos], vec![0u64; combos]);
         for (r, c) in combo_of_row.iter().enumerate() {
@@ -173,7 +173,7 @@ impl Gathered {
     }
 
     /// The release as these entries: `rel`'s dictionaries, null cells and k.
-    pub(crate) fn released<'a>(&'a self, rel: &Released<'a>) -> Released<'a> {
+    fn released<'a>(&'a self, rel: &Released<'a>) -> Released<'a> {
         Released {
             dicts: rel.dicts,
             keep: &self.keep,
@@ -229,8 +229,20 @@ pub(crate) fn rounded(mut u: tokumei_report::Utility) -> tokumei_report::Utility
 /// dictionary.
 type Numeric = (String, Vec<Option<f64>>, Vec<Option<f64>>, usize);
 
-/// Per-column comparison and the correlations of the numeric ones.
+/// Per-column comparison and the correlations of the numeric ones. Rows of combinations are
+/// read by combination ([`Gathered`]), each with its rows kept and withheld.
 pub(crate) fn compare(cols: &[Compared], before: &Before, rel: &Released) -> (Vec<ColumnUtility>, Option<Correlation>) {
+    match (rel.combo_of_row, rel.weights) {
+        (Some(combos), None) => match Gathered::of(combos, rel.keep) {
+            Some(g) => compare_entries(cols, before, &g.released(rel)),
+            None => compare_entries(cols, before, rel),
+        },
+        _ => compare_entries(cols, before, rel),
+    }
+}
+
+/// [`compare`] over `rel`'s entries as they are (rows, or combinations with their weights).
+fn compare_entries(cols: &[Compared], before: &Before, rel: &Released) -> (Vec<ColumnUtility>, Option<Correlation>) {
     let mut out = Vec::new();
     let mut numeric: Vec<Numeric> = Vec::new();
     for c in cols {
@@ -629,8 +641,8 @@ mod tests {
         let gathered = Gathered::of(&combo_of_row, &keep).expect("few rows");
         assert_eq!(gathered.weights.iter().sum::<u32>() as usize, combo_of_row.len());
         assert!(gathered.weights.len() < combo_of_row.len());
-        let (u_rows, c_rows) = compare(&cols, &before, &rows);
-        let (u_gathered, c_gathered) = compare(&cols, &before, &gathered.released(&rows));
+        let (u_rows, c_rows) = compare_entries(&cols, &before, &rows);
+        let (u_gathered, c_gathered) = compare(&cols, &before, &rows);
         assert_eq!(u_gathered, u_rows);
         assert_eq!((u_rows[0].records, u_rows[0].records_suppressed), (7, 4));
         let (c_rows, c_gathered) = (c_rows.unwrap(), c_gathered.unwrap());
