@@ -112,6 +112,11 @@ impl Runs {
         self.longest = self.longest.max(self.run);
     }
 
+    /// The counts of a sorted stream followed by `higher`, one of values all greater.
+    pub(crate) fn then(self, higher: Runs) -> Runs {
+        Runs { distinct: self.distinct + higher.distinct, longest: self.longest.max(higher.longest), ..higher }
+    }
+
     /// People and the most rows of one, with `blank` rows each a person of their own.
     pub(crate) fn census(&self, blank: u64) -> (u64, u64) {
         (self.distinct + blank, self.longest.max(u64::from(blank > 0)))

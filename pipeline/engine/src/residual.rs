@@ -15,7 +15,7 @@
 
 use crate::scrub::{self, Compact, Found};
 use rustc_hash::FxHashSet;
-use std::io::{BufReader, BufWriter, Read, Seek, Write};
+use std::io::{BufWriter, Seek, Write};
 use tokumei_jp::names as jn;
 
 /// Longest whole name (its parts joined, in characters) the scan looks for.
@@ -417,58 +417,84 @@ pub struct KeyFiles {
 
 impl KeyFiles {
     /// Read the keys of file 0 and of the files `counts` says count (file i + 1 counts when
-    /// `counts(i)`), only those in `keep` when given, sorted.
-    fn load(
-        &mut self,
-        counts: &dyn Fn(usize) -> bool,
-        keep: Option<&FxHashSet<u64>>,
-    ) -> std::io::Result<Vec<(u64, u32)>> {
-        let mut all = Vec::new();
-        let mut deduped = 0;
-        for (origin, f) in self.files.iter_mut().enumerate() {
+    /// `counts(i)`), only those in `keep` when given, sorted. With `keep` the records are read
+    /// on two threads, half of them each (each holds only its kept keys); without it on one
+    /// (every key is held, and two halves could hold a repeated key twice).
+    fn load(&self, counts: &dyn Fn(usize) -> bool, keep: Option<&FxHashSet<u64>>) -> std::io::Result<Vec<(u64, u32)>> {
+        let mut ranges: Vec<Records> = Vec::new();
+        for (origin, f) in self.files.iter().enumerate() {
             let Some(f) = f else { continue };
             if origin > 0 && !counts(origin - 1) {
                 continue;
             }
-            f.rewind()?;
-            let mut r = BufReader::with_capacity(1 << 20, &*f);
-            let mut buf = vec![0u8; RECORD * 8192];
-            loop {
-                let n = read_full(&mut r, &mut buf)?;
-                for rec in buf[..n - n % RECORD].chunks_exact(RECORD) {
-                    let key = u64::from_le_bytes(rec[..8].try_into().expect("8 bytes"));
-                    if keep.is_none_or(|k| k.contains(&key)) {
-                        all.push((key, u32::from_le_bytes(rec[8..].try_into().expect("4 bytes"))));
-                    }
-                }
-                // Keys written again (a value that came back after pass 1 forgot it, a name part
-                // or an address's head that several values share) are dropped as they come, so
-                // memory follows the distinct keys.
-                if all.len() >= 2 * deduped + (1 << 20) {
-                    all.sort_unstable();
-                    all.dedup();
-                    deduped = all.len();
-                }
-                if n < buf.len() {
-                    break;
-                }
-            }
+            ranges.push((f, 0, f.metadata()?.len() / RECORD as u64));
         }
+        let Some(keep) = keep else { return read_records(&ranges, None) };
+        let (first, second) = halves(&ranges);
+        let (mine, theirs) = std::thread::scope(|scope| {
+            let theirs = scope.spawn(|| read_records(&second, Some(keep)));
+            (read_records(&first, Some(keep)), theirs.join())
+        });
+        let mut all = mine?;
+        all.extend(theirs.map_err(|_| std::io::Error::other("reading the scan's keys back failed"))??);
         all.sort_unstable();
         all.dedup();
         Ok(all)
     }
 }
 
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
+/// Records `start..end` (in records) of a file of keys.
+type Records<'f> = (&'f std::fs::File, u64, u64);
+
+/// `ranges` cut in two with as many records in each (a file's records may be cut).
+fn halves<'f>(ranges: &[Records<'f>]) -> (Vec<Records<'f>>, Vec<Records<'f>>) {
+    let mut left = ranges.iter().map(|r| r.2 - r.1).sum::<u64>() / 2;
+    let (mut first, mut second) = (Vec::new(), Vec::new());
+    for &(f, start, end) in ranges {
+        let cut = start + left.min(end - start);
+        left -= cut - start;
+        if cut > start {
+            first.push((f, start, cut));
+        }
+        if end > cut {
+            second.push((f, cut, end));
         }
     }
-    Ok(n)
+    (first, second)
+}
+
+/// The keys of the records of `ranges` (only those in `keep` when given), sorted, each once.
+fn read_records(ranges: &[Records], keep: Option<&FxHashSet<u64>>) -> std::io::Result<Vec<(u64, u32)>> {
+    use std::os::unix::fs::FileExt;
+    let mut all = Vec::new();
+    let mut deduped = 0;
+    let mut buf = vec![0u8; RECORD * (1 << 16)];
+    for &(f, start, end) in ranges {
+        let mut at = start;
+        while at < end {
+            let n = (end - at).min((buf.len() / RECORD) as u64);
+            let bytes = &mut buf[..n as usize * RECORD];
+            f.read_exact_at(bytes, at * RECORD as u64)?;
+            at += n;
+            for rec in bytes.chunks_exact(RECORD) {
+                let key = u64::from_le_bytes(rec[..8].try_into().expect("8 bytes"));
+                if keep.is_none_or(|k| k.contains(&key)) {
+                    all.push((key, u32::from_le_bytes(rec[8..].try_into().expect("4 bytes"))));
+                }
+            }
+            // Keys written again (a value that came back after pass 1 forgot it, a name part
+            // or an address's head that several values share) are dropped as they come, so
+            // memory follows the distinct keys.
+            if all.len() >= 2 * deduped + (1 << 20) {
+                all.sort_unstable();
+                all.dedup();
+                deduped = all.len();
+            }
+        }
+    }
+    all.sort_unstable();
+    all.dedup();
+    Ok(all)
 }
 
 /// Bits of a key that number its bucket in a scanner's directory.
@@ -1156,6 +1182,65 @@ mod tests {
                     assert_eq!((a.full_names, a.numbers, a.values), (m.full_names, m.numbers, m.values), "{t}");
                 }
             }
+        }
+    }
+
+    /// Keys read back on two threads (half of the records each, a file cut between them) are
+    /// the keys read on one, and those in memory: each once, sorted, none lost or doubled at a
+    /// cut, a file that does not count left out.
+    #[test]
+    fn keys_read_in_halves_are_those_read_whole() {
+        let mut spill = KeySpill::new(None);
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut counted = Vec::new();
+        for (origin, n) in [(0, 70_001), (1, 5_000), (2, 1), (0, 3), (3, 40_000)] {
+            let keys: Vec<(u64, u32)> = (0..n)
+                .map(|i| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    (state % 30_000, (i % 3) as u32)
+                })
+                .collect();
+            spill.add(origin, &keys, &Lengths::default()).unwrap();
+            if origin != 2 {
+                counted.extend(keys);
+            }
+        }
+        counted.sort_unstable();
+        counted.dedup();
+        let files = spill.finish().unwrap();
+        let counts = |i: usize| i != 1; // file 2 (name input 1) does not count
+        let whole = files.load(&counts, None).unwrap();
+        assert_eq!(whole, counted);
+        let every: FxHashSet<u64> = counted.iter().map(|k| k.0).collect();
+        assert_eq!(files.load(&counts, Some(&every)).unwrap(), counted);
+        let some: FxHashSet<u64> = every.iter().copied().filter(|k| k % 3 == 0).collect();
+        let expected: Vec<(u64, u32)> = counted.iter().filter(|k| some.contains(&k.0)).copied().collect();
+        assert!(!expected.is_empty() && expected.len() < counted.len());
+        assert_eq!(files.load(&counts, Some(&some)).unwrap(), expected);
+    }
+
+    /// Two halves hold every record once, in order, with as many in each (one more in the
+    /// second when the count is odd), empty ranges dropped.
+    #[test]
+    fn halves_cut_the_records_in_two() {
+        let files: Vec<std::fs::File> = (0..4).map(|_| tempfile::tempfile().unwrap()).collect();
+        for lens in [vec![], vec![0], vec![1], vec![3, 0, 4], vec![10], vec![1, 1, 1], vec![5, 2], vec![0, 7, 0, 1]] {
+            let ranges: Vec<Records> = lens.iter().zip(&files).map(|(n, f)| (f, 0, *n)).collect();
+            let (first, second) = halves(&ranges);
+            let total: u64 = lens.iter().sum();
+            let size = |h: &[Records]| h.iter().map(|r| r.2 - r.1).sum::<u64>();
+            assert_eq!((size(&first), size(&second)), (total / 2, total - total / 2), "{lens:?}");
+            let mut records = Vec::new();
+            for (f, start, end) in first.iter().chain(&second) {
+                assert!(start < end, "{lens:?}");
+                let file = files.iter().position(|x| std::ptr::eq(x, *f)).unwrap();
+                records.extend((*start..*end).map(|r| (file, r)));
+            }
+            let all: Vec<(usize, u64)> =
+                lens.iter().enumerate().flat_map(|(i, n)| (0..*n).map(move |r| (i, r))).collect();
+            assert_eq!(records, all, "{lens:?}");
         }
     }
 

@@ -1,8 +1,8 @@
 //! One 64-bit hash per accepted row (the subject's, a released code's, a column's that may name a
 //! person), held in memory up to a bound and past it in an unnamed file (nothing left on disk if
 //! the process dies). Counting the distinct hashes ([`RowHashes::census`]) sorts bounded runs
-//! and merges them from the file, so a file of 100M rows is counted in about 64 MiB (one run
-//! and bounded buffers); only when
+//! and merges them from the file (the lower and upper half of the values on two threads), so a
+//! file of 100M rows is counted in about 64 MiB (one run and bounded buffers); only when
 //! the hashes repeat (some person has several rows) are they read back whole
 //! ([`RowHashes::load`]), because the models then need every row's person.
 
@@ -148,8 +148,41 @@ impl RowHashes {
 }
 
 /// The distinct values of the sorted runs `(start, len)` of `file`, merged, and the longest run
-/// of one value.
+/// of one value: the values below 2^63 on one thread and the others on a second (a value is in
+/// one half, so the halves' counts add up).
 fn merge_count(file: &File, runs: &[(u64, u64)]) -> std::io::Result<Runs> {
+    let (mut low, mut high) = (Vec::with_capacity(runs.len()), Vec::with_capacity(runs.len()));
+    for &(start, len) in runs {
+        let cut = first_at_least(file, start, len, 1 << 63)?;
+        low.push((start, cut));
+        high.push((start + cut, len - cut));
+    }
+    let (low, high) = std::thread::scope(|scope| {
+        let high = scope.spawn(|| merge_runs(file, &high));
+        (merge_runs(file, &low), high.join())
+    });
+    let high = high.map_err(|_| std::io::Error::other("counting the people failed"))??;
+    Ok(low?.then(high))
+}
+
+/// How many values of the sorted run `(start, len)` of `file` are less than `value`.
+fn first_at_least(file: &File, start: u64, len: u64, value: u64) -> std::io::Result<u64> {
+    let (mut lo, mut hi) = (0, len);
+    let mut word = Vec::with_capacity(1);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        word.clear();
+        read_at::<u64>(file, start + mid, 1, &mut word)?;
+        match word[0] < value {
+            true => lo = mid + 1,
+            false => hi = mid,
+        }
+    }
+    Ok(lo)
+}
+
+/// [`merge_count`] of some runs, on one thread.
+fn merge_runs(file: &File, runs: &[(u64, u64)]) -> std::io::Result<Runs> {
     struct Cursor {
         next: u64,
         end: u64,
@@ -225,6 +258,32 @@ mod tests {
             assert_eq!(spilled.census().expect("census"), crate::people::census(&all), "n={n} memory={memory}");
             assert_eq!(spilled.load().expect("load"), all, "n={n}");
         }
+    }
+
+    /// Values on both sides of the halves' cut (2^63), each repeated across runs and over the
+    /// cut's neighbours, are counted once, with the longest run of one value whole.
+    #[test]
+    fn census_counts_each_value_once_across_the_halves() {
+        let mid = 1u64 << 63;
+        let mut all: Vec<u64> = Vec::new();
+        for i in 0..40_000u64 {
+            all.push(match i % 5 {
+                0 => mid - 1,
+                1 => mid,
+                2 => mid + 1 + i % 7,
+                3 => i.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1,
+                _ => mid + (i % 3),
+            });
+        }
+        all.extend(std::iter::repeat_n(mid, 9_000));
+        let mut spilled = RowHashes::new(None).with_memory(1 << 10, 5_000);
+        for part in all.chunks(999) {
+            spilled.extend(part).expect("write");
+        }
+        let census = spilled.census().expect("census");
+        assert_eq!(census, crate::people::census(&all));
+        // mid - 1, mid + 0..=7 and the 8,000 others: mid itself the longest run.
+        assert_eq!(census, (1 + 8 + 8_000, 8_000 + 2_667 + 9_000));
     }
 
     #[test]
