@@ -112,8 +112,12 @@ impl Runs {
         self.longest = self.longest.max(self.run);
     }
 
-    /// The counts of a sorted stream followed by `higher`, one of values all greater.
+    /// The counts of a sorted stream followed by `higher`, one of values all greater (the
+    /// stream's last value and run are `higher`'s, or this one's when `higher` is empty).
     pub(crate) fn then(self, higher: Runs) -> Runs {
+        if higher.last.is_none() {
+            return self;
+        }
         Runs { distinct: self.distinct + higher.distinct, longest: self.longest.max(higher.longest), ..higher }
     }
 

@@ -417,9 +417,10 @@ pub struct KeyFiles {
 
 impl KeyFiles {
     /// Read the keys of file 0 and of the files `counts` says count (file i + 1 counts when
-    /// `counts(i)`), only those in `keep` when given, sorted. With `keep` the records are read
-    /// on two threads, half of them each (each holds only its kept keys); without it on one
-    /// (every key is held, and two halves could hold a repeated key twice).
+    /// `counts(i)`), only those in `keep` when given, sorted. With a `keep` of at most
+    /// [`HALVES_KEEP`] keys the records are read on two threads, half of them each (each holds
+    /// only its kept keys, so little is held twice); otherwise on one (every key, or many, are
+    /// held, and two halves could each hold a repeated key).
     fn load(&self, counts: &dyn Fn(usize) -> bool, keep: Option<&FxHashSet<u64>>) -> std::io::Result<Vec<(u64, u32)>> {
         let mut ranges: Vec<Records> = Vec::new();
         for (origin, f) in self.files.iter().enumerate() {
@@ -429,19 +430,27 @@ impl KeyFiles {
             }
             ranges.push((f, 0, f.metadata()?.len() / RECORD as u64));
         }
-        let Some(keep) = keep else { return read_records(&ranges, None) };
+        let keep = match keep {
+            Some(k) if k.len() <= HALVES_KEEP => k,
+            _ => return read_records(&ranges, keep),
+        };
         let (first, second) = halves(&ranges);
         let (mine, theirs) = std::thread::scope(|scope| {
             let theirs = scope.spawn(|| read_records(&second, Some(keep)));
             (read_records(&first, Some(keep)), theirs.join())
         });
-        let mut all = mine?;
-        all.extend(theirs.map_err(|_| std::io::Error::other("reading the scan's keys back failed"))??);
+        let theirs = theirs.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        let mut all = Vec::with_capacity(mine.as_ref().map_or(0, Vec::len) + theirs.len());
+        all.extend(mine?);
+        all.extend(theirs);
         all.sort_unstable();
         all.dedup();
         Ok(all)
     }
 }
+
+/// Most keys of a [`KeyFiles::load`] filter for its records to be read in two halves.
+const HALVES_KEEP: usize = 1 << 16;
 
 /// Records `start..end` (in records) of a file of keys.
 type Records<'f> = (&'f std::fs::File, u64, u64);
@@ -535,7 +544,7 @@ impl Scanner {
     /// ([`KeySink::heads`]).
     pub fn new(
         hasher: KeyHasher,
-        files: &mut KeyFiles,
+        files: &KeyFiles,
         counts: &dyn Fn(usize) -> bool,
         texts: Option<&mut dyn Iterator<Item = &str>>,
         heads: bool,
@@ -1167,11 +1176,11 @@ mod tests {
         let texts = ["長男 林修 様と同居", "旧番号 5994-3123-4567 あり", "千代田区千代田1-1", "高橋一郎", "なし"];
         let memory = k.scanner();
         for told_counts in [false, true] {
-            let mut files = spill_copy(&mut spill);
-            let all = Scanner::new(memory.hasher.clone(), &mut files, &|_| told_counts, None, true).unwrap();
-            let mut files = spill_copy(&mut spill);
+            let files = spill_copy(&mut spill);
+            let all = Scanner::new(memory.hasher.clone(), &files, &|_| told_counts, None, true).unwrap();
+            let files = spill_copy(&mut spill);
             let mut it = texts.iter().copied();
-            let some = Scanner::new(memory.hasher.clone(), &mut files, &|_| told_counts, Some(&mut it), true).unwrap();
+            let some = Scanner::new(memory.hasher.clone(), &files, &|_| told_counts, Some(&mut it), true).unwrap();
             assert!(some.index.len() < all.index.len());
             for t in texts {
                 let (a, b, m) = (found(&all, t), found(&some, t), found(&memory, t));
@@ -1187,38 +1196,63 @@ mod tests {
 
     /// Keys read back on two threads (half of the records each, a file cut between them) are
     /// the keys read on one, and those in memory: each once, sorted, none lost or doubled at a
-    /// cut, a file that does not count left out.
+    /// cut or at a file's ends (every record there is the only one of its key), a file that
+    /// does not count left out even when the filter holds its keys; a filter too large for
+    /// halves reads the same.
     #[test]
     fn keys_read_in_halves_are_those_read_whole() {
-        let mut spill = KeySpill::new(None);
         let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut counted = Vec::new();
-        for (origin, n) in [(0, 70_001), (1, 5_000), (2, 1), (0, 3), (3, 40_000)] {
-            let keys: Vec<(u64, u32)> = (0..n)
+        let mut unique = |n: usize| -> Vec<(u64, u32)> {
+            (0..n)
                 .map(|i| {
                     state ^= state << 13;
                     state ^= state >> 7;
                     state ^= state << 17;
-                    (state % 30_000, (i % 3) as u32)
+                    (state, (i % 3) as u32)
                 })
-                .collect();
-            spill.add(origin, &keys, &Lengths::default()).unwrap();
-            if origin != 2 {
-                counted.extend(keys);
+                .collect()
+        };
+        let first = unique(20_001);
+        // Written again (kept once), and the same keys with another payload (kept apart).
+        let again = first[5_000..5_500].to_vec();
+        let other: Vec<(u64, u32)> = first[6_000..6_500].iter().map(|&(k, p)| (k, p + 7)).collect();
+        let writes = [
+            (0, first),
+            (0, again),
+            (0, other),
+            (1, unique(5_000)),
+            (2, unique(7)),
+            (0, unique(3)),
+            (3, unique(10_000)),
+        ];
+        let mut spill = KeySpill::new(None);
+        let (mut counted, mut left_out) = (Vec::new(), Vec::new());
+        for (origin, keys) in &writes {
+            spill.add(*origin, keys, &Lengths::default()).unwrap();
+            match origin {
+                2 => left_out.extend(keys.iter().map(|k| k.0)),
+                _ => counted.extend(keys.iter().copied()),
             }
         }
         counted.sort_unstable();
         counted.dedup();
+        assert_eq!(counted.len(), 20_001 + 500 + 5_000 + 3 + 10_000);
         let files = spill.finish().unwrap();
         let counts = |i: usize| i != 1; // file 2 (name input 1) does not count
-        let whole = files.load(&counts, None).unwrap();
-        assert_eq!(whole, counted);
-        let every: FxHashSet<u64> = counted.iter().map(|k| k.0).collect();
+        assert_eq!(files.load(&counts, None).unwrap(), counted);
+        let mut every: FxHashSet<u64> = counted.iter().map(|k| k.0).collect();
+        every.extend(&left_out);
+        assert!(every.len() <= HALVES_KEEP);
         assert_eq!(files.load(&counts, Some(&every)).unwrap(), counted);
         let some: FxHashSet<u64> = every.iter().copied().filter(|k| k % 3 == 0).collect();
         let expected: Vec<(u64, u32)> = counted.iter().filter(|k| some.contains(&k.0)).copied().collect();
         assert!(!expected.is_empty() && expected.len() < counted.len());
         assert_eq!(files.load(&counts, Some(&some)).unwrap(), expected);
+        // Past HALVES_KEEP keys the filter reads on one thread: the same keys.
+        let mut large = every.clone();
+        large.extend((0..HALVES_KEEP as u64).map(|k| k.wrapping_mul(0x9e37_79b9_7f4a_7c15)));
+        assert!(large.len() > HALVES_KEEP);
+        assert_eq!(files.load(&counts, Some(&large)).unwrap(), counted);
     }
 
     /// Two halves hold every record once, in order, with as many in each (one more in the
@@ -1319,9 +1353,9 @@ mod tests {
         // One machine: every key to the spill, loaded back for the texts.
         let mut spill = KeySpill::new(None);
         spill.add(0, &keys, &lens).unwrap();
-        let mut files = spill.finish().unwrap();
+        let files = spill.finish().unwrap();
         let mut all = texts.iter().map(String::as_str);
-        let one = Scanner::new(hasher.clone(), &mut files, &|_| true, Some(&mut all), false).unwrap();
+        let one = Scanner::new(hasher.clone(), &files, &|_| true, Some(&mut all), false).unwrap();
         // The cluster: the wanted keys first, then only the rows' keys among them.
         let wanted: FxHashSet<u64> =
             Scanner::wanted(&hasher, texts.iter().map(String::as_str), usize::MAX).unwrap().into_iter().collect();

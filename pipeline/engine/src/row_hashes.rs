@@ -161,7 +161,7 @@ fn merge_count(file: &File, runs: &[(u64, u64)]) -> std::io::Result<Runs> {
         let high = scope.spawn(|| merge_runs(file, &high));
         (merge_runs(file, &low), high.join())
     });
-    let high = high.map_err(|_| std::io::Error::other("counting the people failed"))??;
+    let high = high.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
     Ok(low?.then(high))
 }
 

@@ -827,11 +827,6 @@ fn transform_batch(
     let mut maybe = vec![crate::scrub::MaybeNames::default(); cx.name_inputs.len()];
     let mut shaped = vec![false; cx.name_inputs.len()];
     let mut keys: Vec<Vec<(u64, u32)>> = vec![Vec::new(); if cx.scan { cx.name_inputs.len() + 1 } else { 0 }];
-    // Room for about a key per identifier input and row at once (grown by doubling, the keys
-    // were copied over and over).
-    if let Some(k) = keys.first_mut() {
-        k.reserve(batch.len() * (cx.number_inputs.len() + 1));
-    }
     let mut lens = crate::residual::Lengths::default();
     let mut joined = String::new();
     let mut scratch = String::new();

@@ -36,7 +36,7 @@ pub(super) fn stage(
 ) -> Result<RunOutcome, EngineError> {
     let Assembled { mut an, mut report, .. } = asm;
     let name_set = std::mem::take(&mut an.enc.name_set);
-    let mut keys = std::mem::take(&mut an.enc.keys);
+    let keys = std::mem::take(&mut an.enc.keys);
     let scattered = an.enc.scattered.take();
     let enc = &an.enc;
     let layout = &enc.layout;
@@ -85,7 +85,7 @@ pub(super) fn stage(
     // by row as they are written.
     let scanner = match layout.scanned.is_empty() {
         true => None,
-        false => Some(scanner(enc, &mut keys, &an.value_counts, nulled, target.tmp_dir)?),
+        false => Some(scanner(enc, &keys, &an.value_counts, nulled, target.tmp_dir)?),
     };
     drop(keys);
     drop(name_set);
@@ -379,7 +379,7 @@ fn canonical_codes(outside_dicts: &[Option<usize>], dicts: &[Dictionary], nulled
 /// released row by row, with every key of pass 1.
 fn scanner(
     enc: &super::encode::Encoded,
-    keys: &mut crate::residual::KeyFiles,
+    keys: &crate::residual::KeyFiles,
     value_counts: &[Vec<u64>],
     nulled: &[Vec<bool>],
     dir: &std::path::Path,
