@@ -13,6 +13,7 @@
 pub(crate) mod cell;
 pub(crate) mod combos;
 pub mod decisions;
+pub(crate) mod distinct;
 pub mod distributed;
 pub mod draft;
 pub mod error;

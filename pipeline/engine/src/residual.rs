@@ -475,8 +475,9 @@ fn halves<'f>(ranges: &[Records<'f>]) -> (Vec<Records<'f>>, Vec<Records<'f>>) {
 /// The keys of the records of `ranges` (only those in `keep` when given), sorted, each once.
 fn read_records(ranges: &[Records], keep: Option<&FxHashSet<u64>>) -> std::io::Result<Vec<(u64, u32)>> {
     use std::os::unix::fs::FileExt;
-    let mut all = Vec::new();
-    let mut deduped = 0;
+    // Keys written again (a value that came back after pass 1 forgot it, a name part or an
+    // address's head that several values share) are dropped as they come.
+    let mut all = crate::distinct::Distinct::new();
     let mut buf = vec![0u8; RECORD * (1 << 16)];
     for &(f, start, end) in ranges {
         let mut at = start;
@@ -491,19 +492,9 @@ fn read_records(ranges: &[Records], keep: Option<&FxHashSet<u64>>) -> std::io::R
                     all.push((key, u32::from_le_bytes(rec[8..].try_into().expect("4 bytes"))));
                 }
             }
-            // Keys written again (a value that came back after pass 1 forgot it, a name part
-            // or an address's head that several values share) are dropped as they come, so
-            // memory follows the distinct keys.
-            if all.len() >= 2 * deduped + (1 << 20) {
-                all.sort_unstable();
-                all.dedup();
-                deduped = all.len();
-            }
         }
     }
-    all.sort_unstable();
-    all.dedup();
-    Ok(all)
+    Ok(all.into_sorted())
 }
 
 /// Bits of a key that number its bucket in a scanner's directory.

@@ -451,7 +451,7 @@ impl IdentifierValues {
         let mut f = file;
         f.rewind()?;
         let mut r = std::io::BufReader::with_capacity(1 << 20, f);
-        let (mut all, mut deduped, mut buf) = (Vec::new(), 0, [0u8; 8]);
+        let (mut all, mut buf) = (crate::distinct::Distinct::new(), [0u8; 8]);
         loop {
             match r.read_exact(&mut buf) {
                 Ok(()) => {}
@@ -462,14 +462,8 @@ impl IdentifierValues {
             if keep.is_none_or(|k| k.contains(&(h >> SOURCE_BITS))) {
                 all.push(h);
             }
-            if all.len() >= 2 * deduped + (1 << 20) {
-                all.sort_unstable();
-                all.dedup();
-                deduped = all.len();
-            }
         }
-        all.sort_unstable();
-        all.dedup();
+        let mut all = all.into_sorted();
         all.shrink_to_fit();
         let _ = self.loaded.set(all);
         Ok(())
