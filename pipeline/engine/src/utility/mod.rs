@@ -232,12 +232,13 @@ type Numeric = (String, Vec<Option<f64>>, Vec<Option<f64>>, usize);
 /// Per-column comparison and the correlations of the numeric ones. Rows of combinations are
 /// read by combination ([`Gathered`]), each with its rows kept and withheld.
 pub(crate) fn compare(cols: &[Compared], before: &Before, rel: &Released) -> (Vec<ColumnUtility>, Option<Correlation>) {
-    match (rel.combo_of_row, rel.weights) {
-        (Some(combos), None) => match Gathered::of(combos, rel.keep) {
-            Some(g) => compare_entries(cols, before, &g.released(rel)),
-            None => compare_entries(cols, before, rel),
-        },
-        _ => compare_entries(cols, before, rel),
+    let gathered = match (rel.combo_of_row, rel.weights) {
+        (Some(combos), None) => Gathered::of(combos, rel.keep),
+        _ => None,
+    };
+    match &gathered {
+        Some(g) => compare_entries(cols, before, &g.released(rel)),
+        None => compare_entries(cols, before, rel),
     }
 }
 
