@@ -643,3 +643,74 @@ fn notes_benchmark() {
         std::fs::write(dir.join(format!("job_{name}.toml")), job).unwrap();
     }
 }
+
+/// Issue 33, the scan's keys made only of the kinds the released text can hold: a kept column
+/// of short labels needs no number or address keys, so pass 1 guesses it needs none and makes
+/// none, checking every new value of the column. A value first seen late (past the first
+/// batches, with batches in flight on several threads) that holds a マイナンバー or an address
+/// of the extract must still fail the run (pass 1 reads the input again with every kind); the
+/// same extract without it is released. With the column's `values` declared, the late value is
+/// malformed instead (named by column and row, never quoted).
+#[test]
+fn a_kept_value_first_seen_late_is_scanned_like_any_other() {
+    let corpus = tokumei_synth::notes::care_notes(70_000, 34);
+    // 70,000 generated records: some people have two (the rules then count people).
+    let rules = RULES
+        .replace("action = \"scrub\"\noutput = \"備考\"\n", "action = \"drop\"\n")
+        .replace("on_malformed", "subject = \"被保険者番号\"\non_malformed");
+    let memo = "[[column]]\nname = \"連絡メモ\"\nrole = \"insensitive\"\naction = \"keep\"\n";
+    let mut rows = corpus.rows.clone();
+    rows[0].push("連絡メモ".into());
+    for r in rows.iter_mut().skip(1) {
+        r.push(if r[9].is_empty() { "特記なし".into() } else { "要確認".into() });
+    }
+    let last = rows[0].len() - 1;
+    let env = Env::new();
+    let rules_file = env.write("care.toml", &format!("{rules}{memo}"));
+    // 1. Without the late values: released, and the scan read every released label.
+    let clean = write_rows(&env, "clean.csv", &rows);
+    let job = env.job("clean", &clean, &rules_file, "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // 2. Late rows hold another person's マイナンバー with separators and another's address, two
+    //    records each (a value fewer than k records hold is not released).
+    let my = rows[31][2].clone();
+    let address = rows[32][6].clone();
+    let mut late = rows.clone();
+    for at in [68_001, 68_002] {
+        late[at][last] = format!("旧番号 {}-{}-{}", &my[..4], &my[4..8], &my[8..]);
+    }
+    for at in [69_001, 69_002] {
+        late[at][last] = format!("転居前 {address}");
+    }
+    let input = write_rows(&env, "late.csv", &late);
+    let job = env.job("late", &input, &rules_file, "");
+    for threads in ["1", "2"] {
+        let r = env.tokumei_with(&["run", job.to_str().unwrap()], &[("TOKUMEI_THREADS", threads)]);
+        assert_eq!(r.code, 5, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("`連絡メモ`: 2 row(s) hold a number of identifier column `個人番号`"),
+            "{}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains("2 row(s) hold an address or e-mail address of identifier column `住所`"),
+            "{}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains(&my[..]) && !r.stderr.contains(&address[..]), "no value shown");
+    }
+    assert_eq!(env.out_files().len(), 1, "only the clean release was written: {:?}", env.out_files());
+    // 3. With the column's values declared, the late value is malformed.
+    let declared = memo.replace("action = \"keep\"\n", "action = \"keep\"\nvalues = [\"特記なし\", \"要確認\"]\n");
+    let rules_file = env.write("care_values.toml", &format!("{rules}{declared}"));
+    let job = env.job("declared", &input, &rules_file, "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("連絡メモ") && r.stderr.contains("is not one of the column's `values`"), "{}", r.stderr);
+    assert!(r.stderr.contains("68002") || r.stderr.contains("68,002") || r.stderr.contains("line"), "{}", r.stderr);
+    assert!(!r.stderr.contains(&my[..]) && !r.stderr.contains(&address[..]), "no value shown");
+    let job = env.job("declared_clean", &clean, &rules_file, "");
+    let r = env.tokumei(&["run", job.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}

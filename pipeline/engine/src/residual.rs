@@ -172,6 +172,47 @@ impl Lengths {
     }
 }
 
+/// Which kinds of identifier values besides names pass 1 turns into keys: numbers and
+/// addresses (with e-mail addresses). A number is found only in a text with a run of
+/// [`scrub::MIN_IDENTIFIER_DIGITS`] digits, an address only in a text of
+/// [`scrub::MIN_VALUE_CHARS`] characters; when every text a run can release is known before it
+/// reads a row (the scanned columns' declared `values` and hierarchy labels) and none has one,
+/// that kind's keys are not made at all. The scan then counts any text that could hold one
+/// anyway as unchecked ([`scrub::Found::unchecked`]): the run stops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kinds {
+    /// Identifier numbers.
+    pub numbers: bool,
+    /// Addresses and e-mail addresses.
+    pub values: bool,
+}
+
+impl Kinds {
+    /// Every kind (the texts are not known before the rows).
+    pub const ALL: Kinds = Kinds { numbers: true, values: true };
+
+    /// The kinds the scan could find in the text `t` (normalised as the scan reads it).
+    fn of_text(t: &str) -> Kinds {
+        let long =
+            |runs: Vec<tokumei_jp::text::DigitRun>| runs.iter().any(|r| r.digits.len() >= scrub::MIN_IDENTIFIER_DIGITS);
+        Kinds {
+            numbers: long(tokumei_jp::text::digit_runs(t)) || long(tokumei_jp::text::digit_runs_wide(t)),
+            values: t.chars().nth(scrub::MIN_VALUE_CHARS - 1).is_some(),
+        }
+    }
+
+    /// The kinds the scan could find in any of `texts` (as released): the kinds pass 1 must
+    /// make keys of when these are every text the run can release.
+    pub fn needed<'t>(texts: impl IntoIterator<Item = &'t str>) -> Kinds {
+        let mut k = Kinds { numbers: false, values: false };
+        for t in texts {
+            let of = Kinds::of_text(&scrub::text_norm(t));
+            k = Kinds { numbers: k.numbers || of.numbers, values: k.values || of.values };
+        }
+        k
+    }
+}
+
 /// Where the keys of one batch go: (key, payload) pairs and the lengths they have.
 pub struct KeySink<'a> {
     /// The run's hasher.
@@ -185,6 +226,8 @@ pub struct KeySink<'a> {
     /// Room for a value's pieces (a number's digits, a name's parts joined), reused from value
     /// to value (what it holds on the way in is never read).
     pub scratch: &'a mut String,
+    /// The kinds of values besides names whose keys are made.
+    pub kinds: Kinds,
 }
 
 impl KeySink<'_> {
@@ -270,6 +313,9 @@ impl KeySink<'_> {
     /// separators), each run of [`scrub::MIN_IDENTIFIER_DIGITS`] digits or more; otherwise a
     /// whole address or e-mail address.
     pub fn number(&mut self, value: &str, source: u32) {
+        if self.kinds == (Kinds { numbers: false, values: false }) {
+            return;
+        }
         let v = tokumei_jp::nfkc(value.trim());
         let is_other = |c: char| !c.is_whitespace() && !tokumei_jp::text::is_number_separator(c);
         // The characters besides spaces and separators, once counted.
@@ -292,10 +338,10 @@ impl KeySink<'_> {
         // be an address (its runs are mostly too short to make keys).
         let mark = self.keys.len();
         let (mut digits, mut numbers) = (0, false);
-        let (hasher, keys) = (self.hasher, &mut *self.keys);
+        let (hasher, keys, made) = (self.hasher, &mut *self.keys, self.kinds.numbers);
         tokumei_jp::text::each_digit_run(&v, self.scratch, &mut |_, _, run| {
             digits += run.len();
-            if (scrub::MIN_IDENTIFIER_DIGITS..=MAX_NUMBER).contains(&run.len()) {
+            if made && (scrub::MIN_IDENTIFIER_DIGITS..=MAX_NUMBER).contains(&run.len()) {
                 keys.push((hasher.key(NUMBER, run), source));
                 numbers = true;
             }
@@ -313,6 +359,9 @@ impl KeySink<'_> {
 
     /// The keys of an address or e-mail address `v` (NFKC) of column `source`.
     fn values(&mut self, v: &str, source: u32) {
+        if !self.kinds.values {
+            return;
+        }
         let (hasher, keys, lens, heads) = (self.hasher, &mut *self.keys, &mut *self.lens, self.heads);
         scrub::with_nfkc_text_norm(v.trim(), |t| {
             scrub::each_lookup_value(t, &mut |w| {
@@ -517,6 +566,8 @@ pub struct Scanner {
     heads: bool,
     /// [`Lengths::lists`] of `lens`.
     lists: [Vec<usize>; 3],
+    /// The kinds of values besides names pass 1 made keys of.
+    made: Kinds,
 }
 
 /// What a stretch of released text is looked up as.
@@ -540,8 +591,15 @@ impl Scanner {
         texts: Option<&mut dyn Iterator<Item = &str>>,
         heads: bool,
     ) -> std::io::Result<Scanner> {
-        let s =
-            Scanner { hasher, lens: files.lens, index: Vec::new(), dir: Vec::new(), heads, lists: files.lens.lists() };
+        let s = Scanner {
+            hasher,
+            lens: files.lens,
+            index: Vec::new(),
+            dir: Vec::new(),
+            heads,
+            lists: files.lens.lists(),
+            made: Kinds::ALL,
+        };
         let keep = texts.and_then(|texts| {
             let mut keep = FxHashSet::default();
             for t in texts {
@@ -572,8 +630,14 @@ impl Scanner {
     ) -> Scanner {
         let hasher = KeyHasher::new();
         let (mut keys, mut lens, mut scratch) = (Vec::new(), Lengths::default(), String::new());
-        let mut sink =
-            KeySink { hasher: &hasher, keys: &mut keys, lens: &mut lens, heads: true, scratch: &mut scratch };
+        let mut sink = KeySink {
+            hasher: &hasher,
+            keys: &mut keys,
+            lens: &mut lens,
+            heads: true,
+            scratch: &mut scratch,
+            kinds: Kinds::ALL,
+        };
         for n in names {
             sink.name(n);
         }
@@ -596,6 +660,7 @@ impl Scanner {
             dir: Vec::new(),
             heads: false,
             lists: lens.lists(),
+            made: Kinds::ALL,
         };
         let mut keep = FxHashSet::default();
         for t in texts {
@@ -628,7 +693,15 @@ impl Scanner {
         let mut index = keys;
         index.sort_unstable();
         index.dedup();
-        Scanner { hasher, lens, index: Vec::new(), dir: Vec::new(), heads: true, lists: lens.lists() }.indexed(index)
+        let lists = lens.lists();
+        Scanner { hasher, lens, index: Vec::new(), dir: Vec::new(), heads: true, lists, made: Kinds::ALL }
+            .indexed(index)
+    }
+
+    /// The scanner of keys pass 1 made of the kinds `made` only ([`KeySink::kinds`]): a text
+    /// that could hold a value of another kind is counted unchecked.
+    pub fn made(self, made: Kinds) -> Scanner {
+        Scanner { made, ..self }
     }
 
     fn payloads(&self, key: u64) -> impl Iterator<Item = u32> + '_ {
@@ -749,6 +822,12 @@ impl Scanner {
     pub fn scan(&self, text: &str, row_ids: &[&str], found: &mut Found) {
         found.scanned += 1;
         let t = scrub::text_norm(text);
+        if self.made != Kinds::ALL {
+            let could = Kinds::of_text(&t);
+            if (could.numbers && !self.made.numbers) || (could.values && !self.made.values) {
+                found.unchecked += 1;
+            }
+        }
         let heads = self.heads;
         let whole =
             self.stretches(&t, What::Whole, heads, &mut |key, facts| self.payloads(key).any(|p| is_name(p, facts())));
@@ -863,6 +942,7 @@ mod tests {
                 lens: &mut self.lens,
                 heads: true,
                 scratch: &mut self.scratch,
+                kinds: Kinds::ALL,
             }
         }
 
@@ -881,6 +961,67 @@ mod tests {
 
         fn scanner(self) -> Scanner {
             Scanner::of(self.hasher, self.keys, self.lens)
+        }
+    }
+
+    /// The kinds a text can hold: a number needs a run of six digits (however grouped, in any
+    /// width), an address ten characters; a name neither.
+    #[test]
+    fn kinds_are_those_a_text_can_hold() {
+        let none = Kinds { numbers: false, values: false };
+        let only = |numbers, values| Kinds { numbers, values };
+        for (texts, want) in [
+            (&["男", "女", "要介護5", "関東地方", "*", "?"][..], none),
+            (&["12345", "九州・沖縄地方"], none),
+            (&["123456"], only(true, false)),
+            (&["１２３４５６"], only(true, false)),
+            (&["12 34 56"], only(true, false)),
+            (&["番号12-3456"], only(true, false)),
+            (&["あいうえおかきくけ"], none),
+            (&["あいうえおかきくけこ"], only(false, true)),
+            (&["要介護1", "東京都千代田区千代田"], only(false, true)),
+            (&["旧番号 1234-5678-9012"], only(true, true)),
+        ] {
+            assert_eq!(Kinds::needed(texts.iter().copied()), want, "{texts:?}");
+        }
+    }
+
+    /// Without a kind, no key of it is made (names still are), and a scanner told so counts a
+    /// text that could hold one as unchecked, whatever the text; with every kind it finds them.
+    #[test]
+    fn kinds_not_made_are_not_looked_for_and_texts_that_need_them_are_unchecked() {
+        let make = |kinds: Kinds| {
+            let mut k = Keys::new();
+            let mut sink = k.sink();
+            sink.kinds = kinds;
+            sink.name("山田 太郎");
+            sink.number("599431234567", 3);
+            sink.number("東京都千代田区千代田1-1", 8);
+            k
+        };
+        let numbers_only = Kinds { numbers: true, values: false };
+        let names = make(Kinds { numbers: false, values: false }).keys.len();
+        assert_eq!(names, make(Kinds::ALL).keys.iter().filter(|k| k.1 != 3 && k.1 != 8 && k.1 < 20).count());
+        // The number's key; the address's whole and without its prefecture, with their heads.
+        for (kinds, more) in [(Kinds::ALL, 5), (numbers_only, 1), (Kinds { numbers: false, values: false }, 0)] {
+            let k = make(kinds);
+            assert_eq!(k.keys.len(), names + more, "{kinds:?}");
+            let scan = k.scanner().made(kinds);
+            // Each text with what it holds and the kinds it could hold (sixteen characters
+            // could be an address too).
+            for (text, numbers, values, could) in [
+                ("旧番号 599431234567", 1, 0, (true, true)),
+                ("東京都千代田区千代田1-1に転居", 0, u64::from(kinds.values), (false, true)),
+                ("山田太郎", 0, 0, (false, false)),
+                ("要介護1", 0, 0, (false, false)),
+            ] {
+                let unchecked = u64::from((could.0 && !kinds.numbers) || (could.1 && !kinds.values));
+                let f = found(&scan, text);
+                let numbers = numbers * u64::from(kinds.numbers);
+                assert_eq!((f.numbers, f.values, f.unchecked), (numbers, values, unchecked), "{kinds:?} {text}");
+                assert_eq!(f.full_names, u64::from(text == "山田太郎"));
+                assert_eq!(f.any(), numbers + values + unchecked + f.full_names > 0);
+            }
         }
     }
 
@@ -1290,8 +1431,14 @@ mod tests {
     fn keys_kept_for_the_released_texts_find_what_every_key_finds() {
         let hasher = KeyHasher::new();
         let (mut keys, mut lens, mut scratch) = (Vec::new(), Lengths::default(), String::new());
-        let mut sink =
-            KeySink { hasher: &hasher, keys: &mut keys, lens: &mut lens, heads: false, scratch: &mut scratch };
+        let mut sink = KeySink {
+            hasher: &hasher,
+            keys: &mut keys,
+            lens: &mut lens,
+            heads: false,
+            scratch: &mut scratch,
+            kinds: Kinds::ALL,
+        };
         for n in ["山田 太郎", "鈴木　花子", "Li Wei", "林 修", "ハヤシ オサム", "佐藤 アイ", "マリア・ガルシア"]
         {
             sink.name(n);

@@ -767,12 +767,16 @@ pub struct Found {
     pub name_parts: u64,
     /// The identifier columns whose numbers were found (indices the caller named).
     pub sources: Vec<u32>,
+    /// Rows whose text could hold an identifier number or address of a kind the run made no
+    /// keys of ([`crate::residual::Kinds`]: it was told no released text could): not checked,
+    /// so the run stops.
+    pub unchecked: u64,
 }
 
 impl Found {
     /// Whether anything was found.
     pub fn any(&self) -> bool {
-        self.full_names + self.numbers + self.row_ids + self.values > 0
+        self.full_names + self.numbers + self.row_ids + self.values + self.unchecked > 0
     }
 
     /// Add `other`, each of its rows counted `times`.
@@ -783,6 +787,7 @@ impl Found {
         self.row_ids += other.row_ids * times;
         self.name_parts += other.name_parts * times;
         self.values += other.values * times;
+        self.unchecked += other.unchecked * times;
         for s in &other.value_sources {
             if !self.value_sources.contains(s) {
                 self.value_sources.push(*s);

@@ -218,7 +218,7 @@ pub const COMMON_OPTIONS: &[&str] =
 /// Every action.
 pub const ACTION_DEFS: &[ActionDef] = &[
     ActionDef { name: "drop", options: &[], doc: "the column is removed" },
-    ActionDef { name: "keep", options: &[], doc: "the value parsed as its type" },
+    ActionDef { name: "keep", options: &["values"], doc: "the value parsed as its type" },
     ActionDef { name: "pseudonymize", options: &["length", "with"], doc: "a keyed HMAC-SHA-256 code" },
     ActionDef {
         name: "generalize",
@@ -242,7 +242,7 @@ pub const ACTION_DEFS: &[ActionDef] = &[
         doc: "characters replaced but a few",
     },
     ActionDef { name: "top_bottom_code", options: &["top", "bottom"], doc: "integers capped" },
-    ActionDef { name: "suppress_rare", options: &["min_count"], doc: "rare values set to null" },
+    ActionDef { name: "suppress_rare", options: &["min_count", "values"], doc: "rare values set to null" },
     ActionDef {
         name: "scrub",
         options: &["names_from", "dictionary"],
@@ -405,6 +405,9 @@ pub struct ColumnPlan {
     pub extra_inputs: Vec<usize>,
     /// The item's legal category for leak incidents (要配慮 / 条例要配慮), if the rules mark one.
     pub special_care: Option<SpecialCare>,
+    /// Every value a text column may hold, as the rules list them (`values` of `keep` and
+    /// `suppress_rare`): a value outside the list is malformed. `None`: any value.
+    pub values: Option<Vec<String>>,
 }
 
 /// A legal category of personal information that makes a leak reportable whatever its size.

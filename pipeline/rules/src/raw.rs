@@ -145,4 +145,6 @@ pub struct RawColumn {
     /// The item's legal category, for leak incidents: `要配慮` (要配慮個人情報, 法2条3項) or
     /// `条例要配慮` (条例要配慮個人情報, 法60条5項).
     pub special_care: Option<Spanned<String>>,
+    /// Every value the column may hold (keep, suppress_rare on text): any other is malformed.
+    pub values: Option<Spanned<Vec<String>>>,
 }

@@ -379,7 +379,8 @@ fn present_options(c: &RawColumn) -> Vec<(&'static str, std::ops::Range<usize>)>
         within,
         keep,
         invariant,
-        matrix_file
+        matrix_file,
+        values
     );
     if let Some(s) = &c.l {
         v.push(("l", s.span()));
@@ -677,6 +678,7 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: 
         None => 1.0,
     };
     let special_care = special_care(cx, c)?;
+    let values = declared_values(cx, c, ty)?;
     Some(ColumnPlan {
         name: c.name.get_ref().clone(),
         input_index,
@@ -692,7 +694,35 @@ fn column(cx: &mut Ctx, c: &RawColumn, input_index: usize, mode: Mode, privacy: 
         line: crate::diag::line_col(cx.src, c.name.span().start).0,
         extra_inputs: Vec::new(),
         special_care,
+        values,
     })
+}
+
+/// Most values a column's `values` may list.
+const MAX_VALUES: usize = 100_000;
+
+/// A text column's `values`, if given: one or more, none empty, none with spaces at its ends,
+/// none twice, at most [`MAX_VALUES`]; `None` after a diagnostic.
+fn declared_values(cx: &mut Ctx, c: &RawColumn, ty: ValueType) -> Option<Option<Vec<String>>> {
+    let Some(v) = &c.values else { return Some(None) };
+    let values = v.get_ref();
+    let problem = if ty != ValueType::String {
+        Some("`values` applies to text columns (type = \"string\")".to_string())
+    } else if values.is_empty() || values.len() > MAX_VALUES {
+        Some(format!("`values` must list between 1 and {MAX_VALUES} values"))
+    } else if let Some(i) = values.iter().position(|x| x.is_empty() || x.trim() != x) {
+        Some(format!("value {} of `values` is empty or has spaces at its ends", i + 1))
+    } else {
+        let mut seen = std::collections::HashSet::new();
+        values.iter().position(|x| !seen.insert(x)).map(|i| format!("value {} of `values` is listed twice", i + 1))
+    };
+    match problem {
+        Some(p) => {
+            cx.push(v, p);
+            None
+        }
+        None => Some(Some(values.clone())),
+    }
 }
 
 /// A column's `special_care` (要配慮 or 条例要配慮), if given; `None` after a diagnostic.
@@ -1222,6 +1252,37 @@ action = "keep"
         validate_rules(Path::new("r.toml"), src, &header()).unwrap_err().to_string()
     }
 
+    /// A kept text column's `values`: listed in the plan as written; refused (at the list) when
+    /// empty, with an empty value, a value with spaces at its ends or a value twice, or on a
+    /// column that is not text; refused on an action whose released values are not the input's.
+    #[test]
+    fn declared_values_are_a_list_of_distinct_texts() {
+        let with = |values: &str| {
+            GOOD.replace(
+                "name = \"性別\"\nrole = \"quasi_identifier\"\naction = \"keep\"\n",
+                &format!("name = \"性別\"\nrole = \"quasi_identifier\"\naction = \"keep\"\nvalues = {values}\n"),
+            )
+        };
+        let p = validate_rules(Path::new("r.toml"), &with("[\"男\", \"女\"]"), &header()).unwrap();
+        assert_eq!(p.columns[3].values.as_deref(), Some(&["男".to_string(), "女".to_string()][..]));
+        assert_eq!(p.columns[4].values, None);
+        for (values, message) in [
+            ("[]", "`values` must list between 1 and 100000 values"),
+            ("[\"男\", \"\"]", "value 2 of `values` is empty or has spaces at its ends"),
+            ("[\" 男\"]", "value 1 of `values` is empty or has spaces at its ends"),
+            ("[\"男\", \"女\", \"男\"]", "value 3 of `values` is listed twice"),
+        ] {
+            let e = errors(&with(values));
+            assert!(e.contains("r.toml:30:10: ") && e.contains(message), "{values}: {e}");
+        }
+        let e = errors(
+            &with("[\"1\"]").replace("action = \"keep\"\nvalues", "action = \"keep\"\ntype = \"integer\"\nvalues"),
+        );
+        assert!(e.contains("`values` applies to text columns (type = \"string\")"), "{e}");
+        let e = errors(&with("[\"男\"]").replace("action = \"keep\"\nvalues", "action = \"mask\"\nvalues"));
+        assert!(e.contains("option `values` does not apply to action `mask`"), "{e}");
+    }
+
     #[test]
     fn unknown_column_with_hint_and_line() {
         let e = errors(&GOOD.replace("name = \"性別\"", "name = \"性\""));
@@ -1390,7 +1451,7 @@ mod fuzz {
                 "separator" | "preserve" => "\"-\"",
                 "mask_char" => "\"*\"",
                 "bands" => "[10]",
-                "with" | "names_from" | "within" => "[\"b\"]",
+                "with" | "names_from" | "within" | "values" => "[\"b\"]",
                 "aggregate" => "\"mean\"",
                 "method" => "\"auto\"",
                 "kind" => "\"additive\"",

@@ -108,8 +108,14 @@ impl RowScan {
                     .and_then(|n| value(n.input))
                     .is_some_and(|v| tokumei_jp::names::name_shape(v).is_some())
             };
-            let sink =
-                RowKeys { hasher: &self.hasher, keys: &mut keys, lens: &mut lens, heads: false, scratch: &mut scratch };
+            let sink = RowKeys {
+                hasher: &self.hasher,
+                keys: &mut keys,
+                lens: &mut lens,
+                heads: false,
+                scratch: &mut scratch,
+                kinds: crate::residual::Kinds::ALL,
+            };
             row_scan_keys(value, (&self.names, &self.numbers), &shaped, &mut once, sink);
             found.clear();
             for (origin, k) in keys.iter().enumerate() {

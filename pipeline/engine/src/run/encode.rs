@@ -100,11 +100,13 @@ pub(super) fn encode(
         implied,
         identifier_values,
         released,
+        kinds,
+        speculated,
         ..
     } = &mut layout;
     let (job, plan, columns, spill_fields) = (&*job, &*plan, &*columns, &*spill_fields);
     let file = ingest::source_file(job);
-    let cx = BatchContext {
+    let mut cx = BatchContext {
         file: &file,
         plan,
         columns,
@@ -119,58 +121,41 @@ pub(super) fn encode(
         names: !name_inputs.is_empty() && *scrubbing,
         scan: !scanned.is_empty(),
         heads: scanned.iter().any(|&ci| matches!(columns[ci].slot, Slot::Local(_))),
+        kinds: *kinds,
+        combinable: combinable_now,
         hasher: crate::residual::KeyHasher::new(),
         people_key: std::hash::RandomState::new(),
         number_inputs,
         person: person.as_ref().map(|p| (p.inputs.as_slice(), p.plan, p.code.map(|i| &columns[i]))),
         implied: implied.iter().map(|(input, _)| *input).collect(),
     };
-    let spill_path = target.map(|t| t.tmp_dir.join("spill.arrow"));
-    // Pass 1: ingest and transform; local columns go to the spill file, or, when the release
-    // is shuffled, with each row's number straight to the shuffle's buckets (written once
-    // instead of written, read back and scattered in pass 2).
-    let spill_schema: SchemaRef = Arc::new(Schema::new(spill_fields.clone()));
-    let scatter = plan.shuffle && !spill_fields.is_empty() && source.size().is_some();
-    let mut scattering = Scattering::new(&spill_schema);
-    let mut spill = match &spill_path {
-        Some(p) if !spill_fields.is_empty() && !scatter => Some(open_spill(p, &spill_schema)?),
-        _ => None,
+    // Pass 1. When it guessed that some kept text needs no number or address keys and a value
+    // says otherwise, everything read is dropped and the input is read again with every kind.
+    let mut source = source;
+    let read = loop {
+        match read_rows(source, &cx, dicts, speculated, opts, target)? {
+            Some(read) => break read,
+            None => {
+                let [input] = job.inputs.as_slice() else {
+                    return Err(EngineError::Internal("a guess about the scan on a query's rows".into()));
+                };
+                source = ingest::open_input(input)?;
+                *dicts = dicts.iter().map(emptied).collect();
+                speculated.clear();
+                *kinds = crate::residual::Kinds::ALL;
+                cx.kinds = crate::residual::Kinds::ALL;
+            }
+        }
     };
-    let spill_err = |e: arrow::error::ArrowError| output_err(spill_path.as_deref().unwrap_or(file.as_path()), e);
-    let (stats, size, encoding_used, inputs) = (source.stats(), source.size(), source.encoding(), source.inputs());
-    opts.progress.stage("reading and transforming", source.size());
-    let mut merged = Merged::new(plan.columns.len(), implied.len(), target.map(|t| t.tmp_dir), combinable_now);
-    let mut keys = crate::residual::KeySpill::new(target.map(|t| t.tmp_dir));
+    let Read { merged, keys, mut spill, scattering, stats, encoding_used, inputs } = read;
+    let file = cx.file;
+    let spill_path = target.map(|t| t.tmp_dir.join("spill.arrow"));
+    let spill_err = |e: arrow::error::ArrowError| output_err(spill_path.as_deref().unwrap_or(file), e);
     let key_err = |e: std::io::Error| output_err(&target.map_or_else(std::env::temp_dir, |t| t.tmp_dir.into()), e);
-    let result = in_parallel(source, opts.workers(), &cx, |done| {
-        let done = done?;
-        // The codes' room for the rows still to come, guessed from the bytes read so far: a
-        // vector that doubles as it goes copies itself and touches fresh memory each time.
-        let expected = expected_rows(size, stats.bytes(), merged.rows_in + done.rows_in);
-        let first_row = merged.batch_lens.iter().sum::<usize>();
-        within_rows(first_row + done.accepted, &file)?;
-        merged.merge(&done, dicts, expected).map_err(key_err)?;
-        keys.add_all(&done.keys, &done.lens).map_err(key_err)?;
-        if let Some(w) = spill.as_mut() {
-            w.write(&done.spill).map_err(spill_err)?;
-        }
-        if let (true, Some(t)) = (scatter, target)
-            && done.spill.num_rows() > 0
-        {
-            // The buckets are made once the row count can be told from the bytes read (the
-            // reader runs ahead of the merge by the batches in flight); batches wait till then.
-            let ready = size.is_some_and(|total| stats.bytes() >= total.min(SCATTER_AFTER));
-            let rows = expected.max(first_row + done.spill.num_rows());
-            scattering.add(&done.spill, first_row, t.tmp_dir, ready.then_some(rows))?;
-        }
-        opts.progress.set(stats.bytes());
-        Ok(())
-    });
-    result?;
     // The dictionary columns' released values, each distinct value once (the spilled ones were
     // compared row by row).
     if let Some(values) = identifier_values.as_deref() {
-        released_dictionaries(values, released, plan, columns, dicts, &file)?;
+        released_dictionaries(values, released, plan, columns, dicts, file)?;
     }
     opts.progress.finish();
     if let Some(mut w) = spill.take() {
@@ -181,7 +166,8 @@ pub(super) fn encode(
         None => None,
     };
     facts.input_sha256 = Some(stats.sha256());
-    merged.refuse(plan, &file)?;
+    let mut merged = merged;
+    merged.refuse(plan, file)?;
     let Merged {
         batch_lens,
         rows_in,
@@ -223,6 +209,115 @@ pub(super) fn encode(
         implied,
         combos: combos.map(crate::combos::Combos::sealed),
     })
+}
+
+/// Pass 1's state after its last batch.
+struct Read {
+    merged: Merged,
+    keys: crate::residual::KeySpill,
+    spill: Option<FileWriter<BufWriter<File>>>,
+    scattering: Scattering,
+    stats: ingest::ReadStats,
+    encoding_used: Option<&'static str>,
+    inputs: Vec<ingest::InputFacts>,
+}
+
+/// Read and transform every row of `source` into `dicts` (empty), the spill, the shuffle's
+/// buckets and the scan's keys; local columns go to the spill file, or, when the release is
+/// shuffled, with each row's number straight to the shuffle's buckets (written once instead of
+/// written, read back and scattered in pass 2). `None` when a new value of a `speculated`
+/// dictionary could hold a kind of identifier value whose keys `cx` does not make: what was read
+/// is dropped (the spill and the buckets are made again from scratch).
+fn read_rows(
+    source: Box<dyn ingest::Source>,
+    cx: &BatchContext,
+    dicts: &mut [Dictionary],
+    speculated: &[usize],
+    opts: &RunOptions,
+    target: Option<&Target>,
+) -> Result<Option<Read>, EngineError> {
+    let (plan, spill_fields, file) = (cx.plan, cx.spill_fields, cx.file);
+    let spill_path = target.map(|t| t.tmp_dir.join("spill.arrow"));
+    let spill_schema: SchemaRef = Arc::new(Schema::new(spill_fields.to_vec()));
+    let scatter = plan.shuffle && !spill_fields.is_empty() && source.size().is_some();
+    let mut scattering = Scattering::new(&spill_schema);
+    let mut spill = match &spill_path {
+        Some(p) if !spill_fields.is_empty() && !scatter => Some(open_spill(p, &spill_schema)?),
+        _ => None,
+    };
+    let spill_err = |e: arrow::error::ArrowError| output_err(spill_path.as_deref().unwrap_or(file), e);
+    let (stats, size, encoding_used, inputs) = (source.stats(), source.size(), source.encoding(), source.inputs());
+    opts.progress.stage("reading and transforming", source.size());
+    let combine = cx.combinable;
+    let mut merged = Merged::new(plan.columns.len(), cx.implied.len(), target.map(|t| t.tmp_dir), combine);
+    let mut keys = crate::residual::KeySpill::new(target.map(|t| t.tmp_dir));
+    let key_err = |e: std::io::Error| output_err(&target.map_or_else(std::env::temp_dir, |t| t.tmp_dir.into()), e);
+    // How many values of each speculated dictionary were checked, and whether one failed.
+    let mut checked = vec![0usize; speculated.len()];
+    let mut guessed_wrong = false;
+    let result = in_parallel(source, opts.workers(), cx, |done| {
+        let done = done?;
+        // The codes' room for the rows still to come, guessed from the bytes read so far: a
+        // vector that doubles as it goes copies itself and touches fresh memory each time.
+        let expected = expected_rows(size, stats.bytes(), merged.rows_in + done.rows_in);
+        let first_row = merged.batch_lens.iter().sum::<usize>();
+        within_rows(first_row + done.accepted, file)?;
+        merged.merge(&done, dicts, expected).map_err(key_err)?;
+        if !guess_holds(dicts, speculated, &mut checked, cx.kinds) {
+            guessed_wrong = true;
+            return Err(EngineError::Internal("pass 1 starts over".into()));
+        }
+        keys.add_all(&done.keys, &done.lens).map_err(key_err)?;
+        if let Some(w) = spill.as_mut() {
+            w.write(&done.spill).map_err(spill_err)?;
+        }
+        if let (true, Some(t)) = (scatter, target)
+            && done.spill.num_rows() > 0
+        {
+            // The buckets are made once the row count can be told from the bytes read (the
+            // reader runs ahead of the merge by the batches in flight); batches wait till then.
+            let ready = size.is_some_and(|total| stats.bytes() >= total.min(SCATTER_AFTER));
+            let rows = expected.max(first_row + done.spill.num_rows());
+            scattering.add(&done.spill, first_row, t.tmp_dir, ready.then_some(rows))?;
+        }
+        opts.progress.set(stats.bytes());
+        Ok(())
+    });
+    if guessed_wrong {
+        return Ok(None);
+    }
+    result?;
+    Ok(Some(Read { merged, keys, spill, scattering, stats, encoding_used, inputs }))
+}
+
+/// Whether the values added to the `speculated` dictionaries since the last call (`checked`:
+/// how many of each were seen) hold no kind of identifier value outside `kinds`.
+fn guess_holds(
+    dicts: &[Dictionary],
+    speculated: &[usize],
+    checked: &mut [usize],
+    kinds: crate::residual::Kinds,
+) -> bool {
+    for (&d, seen) in speculated.iter().zip(checked.iter_mut()) {
+        let new = &dicts[d].values[*seen..];
+        *seen = dicts[d].values.len();
+        let needed = crate::residual::Kinds::needed(new.iter().filter_map(|v| match v {
+            Cell::Str(s) => Some(&s[..]),
+            _ => None,
+        }));
+        if (needed.numbers && !kinds.numbers) || (needed.values && !kinds.values) {
+            return false;
+        }
+    }
+    true
+}
+
+/// An empty dictionary like `d` (keeping a raw value per code if it does).
+fn emptied(d: &Dictionary) -> Dictionary {
+    match d.representatives {
+        Some(_) => Dictionary::with_representatives(),
+        None => Dictionary::default(),
+    }
 }
 
 /// The spill file of the columns that are not dictionary-encoded (Arrow IPC).
@@ -395,6 +490,10 @@ struct BatchContext<'a> {
     hasher: crate::residual::KeyHasher,
     /// Whether addresses' heads are kept too (a column scanned row by row).
     heads: bool,
+    /// The kinds of values besides names whose keys are made ([`super::layout::Layout::kinds`]).
+    kinds: crate::residual::Kinds,
+    /// Whether pass 1 keeps combinations instead of every row's codes ([`combinable`]).
+    combinable: bool,
     checked: &'a [usize],
     identifier_values: Option<&'a crate::ingest::lineage::IdentifierValues>,
     released: &'a [(usize, u64)],
@@ -858,6 +957,7 @@ fn transform_batch(
                         lens: &mut lens,
                         heads: cx.heads,
                         scratch: &mut scratch,
+                        kinds: cx.kinds,
                     };
                     let inputs = (cx.name_inputs, cx.number_inputs);
                     row_scan_keys(|i| batch.value(row, i), inputs, &|i| shaped[i], once, out);
@@ -1243,6 +1343,8 @@ pub(crate) struct RowKeys<'a> {
     pub lens: &'a mut crate::residual::Lengths,
     pub heads: bool,
     pub scratch: &'a mut String,
+    /// The kinds of values besides names whose keys are made.
+    pub kinds: crate::residual::Kinds,
 }
 
 /// The residual scan's keys of one row, pass 1's and a cluster executor's alike: a value of name
@@ -1256,17 +1358,19 @@ pub(crate) fn row_scan_keys<'v>(
     once: &mut Once,
     out: RowKeys,
 ) {
-    let RowKeys { hasher, keys, lens, heads, scratch } = out;
+    let RowKeys { hasher, keys, lens, heads, scratch, kinds } = out;
     for (i, n) in names.iter().enumerate().filter(|(_, n)| n.detect) {
         if let (Some(v), Some(k)) = (value(n.input), keys.get_mut(i + 1))
             && shaped(i)
             && once.first(hasher, (TOLD, n.input), v)
         {
-            KeySink { hasher, keys: k, lens: &mut *lens, heads, scratch: &mut *scratch }.name(v);
+            KeySink { hasher, keys: k, lens: &mut *lens, heads, scratch: &mut *scratch, kinds }.name(v);
         }
     }
     let Some(k) = keys.first_mut() else { return };
-    let mut sink = KeySink { hasher, keys: k, lens, heads, scratch };
+    let mut sink = KeySink { hasher, keys: k, lens, heads, scratch, kinds };
+    // Without either kind of key, the numbers' values are not even looked up in `once`.
+    let numbers = if kinds.numbers || kinds.values { numbers } else { &[] };
     name_keys(&value, (names, numbers), once, &mut sink);
     for &(i, source) in numbers {
         if !read_with_its_name(names, i)
@@ -1636,14 +1740,21 @@ mod tests {
                     lens: &mut got_lens,
                     heads: true,
                     scratch: &mut scratch,
+                    kinds: crate::residual::Kinds::ALL,
                 };
                 row_scan_keys(|i| Some(r[i]), (&names, &numbers), &|_| false, &mut once, out);
             }
         }
         let (mut want, mut want_lens) = (Vec::new(), Lengths::default());
         for r in &rows {
-            let mut sink =
-                KeySink { hasher: &hasher, keys: &mut want, lens: &mut want_lens, heads: true, scratch: &mut scratch };
+            let mut sink = KeySink {
+                hasher: &hasher,
+                keys: &mut want,
+                lens: &mut want_lens,
+                heads: true,
+                scratch: &mut scratch,
+                kinds: crate::residual::Kinds::ALL,
+            };
             sink.name(r[0]);
             sink.split(Some(r[3]), None);
             for &(i, source) in &numbers[..4] {

@@ -54,6 +54,11 @@ pub(super) struct Layout {
     pub number_inputs: Vec<(usize, u32)>,
     /// Output columns whose released text the residual scan reads (index in `columns`).
     pub scanned: Vec<usize>,
+    /// The kinds of identifier values besides names whose keys pass 1 makes ([`scan_kinds`]).
+    pub kinds: crate::residual::Kinds,
+    /// The dictionaries of scanned kept text whose values are not listed, left out of `kinds`:
+    /// pass 1 reads the input again with every kind if one of their values needs another.
+    pub speculated: Vec<usize>,
     /// Dictionary words to scrub.
     pub dictionary: Vec<String>,
     pub scrubbing: bool,
@@ -253,6 +258,43 @@ fn scanned_columns(plan: &Plan, columns: &[OutColumn]) -> Vec<usize> {
         .collect()
 }
 
+/// The kinds of identifier values besides names (numbers, addresses) pass 1 makes keys of, and
+/// the dictionaries it guesses need none. A scanned column's released texts are known before a
+/// row is read when it keeps text of declared `values` or releases labels of a hierarchy that
+/// lists them at every level the column can take (the search's and local recoding's included);
+/// the kinds are those these texts could hold ([`crate::residual::Kinds::needed`]). A dictionary
+/// column of kept text without `values` is guessed to need none when the input can be read
+/// `again` (pass 1 checks each new value and starts over with every kind if the guess fails);
+/// any other scanned column (free text, masks, a column read row by row) needs every kind.
+fn scan_kinds(
+    plan: &Plan,
+    columns: &[OutColumn],
+    scanned: &[usize],
+    again: bool,
+) -> (crate::residual::Kinds, Vec<usize>) {
+    let all = (crate::residual::Kinds::ALL, Vec::new());
+    let (mut texts, mut speculated): (Vec<String>, Vec<usize>) = (Vec::new(), Vec::new());
+    for &ci in scanned {
+        let c = &columns[ci];
+        match (&plan.columns[c.plan].action, c.transform.values(), &c.slot) {
+            (Action::Keep | Action::SuppressRare { .. }, Some(values), _) => {
+                texts.extend(values.texts().map(String::from))
+            }
+            (Action::Keep | Action::SuppressRare { .. }, None, Slot::Global(d)) if again => speculated.push(*d),
+            (Action::Generalize { hierarchy, level, max_level }, _, _) => {
+                for l in *level..=(*max_level).max(*level) {
+                    match hierarchy.labels(l) {
+                        Some(labels) => texts.extend(labels),
+                        None => return all,
+                    }
+                }
+            }
+            _ => return all,
+        }
+    }
+    (crate::residual::Kinds::needed(texts.iter().map(String::as_str)), speculated)
+}
+
 /// Whether the residual scan reads a column's released text ([`scanned_columns`]), given the
 /// type its transform outputs.
 pub(crate) fn is_scanned(p: &tokumei_rules::ColumnPlan, output: &DataType) -> bool {
@@ -317,7 +359,7 @@ fn bound_names(plan: &Plan, columns: &[OutColumn]) -> Result<(), EngineError> {
 
 /// Lay out the prepared job's columns.
 pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
-    let Prepared { job, source, plan, key, reference_date, release_id, identifier_values, .. } = prepared;
+    let Prepared { job, source, plan, key, reference_date, release_id, identifier_values, row_requests, .. } = prepared;
     let cx = Context { reference_date, key: key.clone() };
     let (columns, dicts, mut spill_fields) = out_columns(&plan, &cx);
 
@@ -335,6 +377,10 @@ pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
     let name_inputs = name_inputs(&plan);
     let number_inputs = number_inputs(&plan);
     let scanned = scanned_columns(&plan, &columns);
+    // One input file read as it is can be read again (not a query's result, nor rows left out by
+    // residents' requests, whose tallies would count twice).
+    let again = job.query.is_none() && job.inputs.len() == 1 && row_requests.is_none();
+    let (kinds, speculated) = scan_kinds(&plan, &columns, &scanned, again);
     let row_ids_slot = scrubbing.then(|| {
         spill_fields.push(Field::new("\u{0}row_ids", DataType::Utf8, true));
         spill_fields.len() - 1
@@ -398,6 +444,8 @@ pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
         name_inputs,
         number_inputs,
         scanned,
+        kinds,
+        speculated,
         dictionary,
         scrubbing,
         row_ids_slot,

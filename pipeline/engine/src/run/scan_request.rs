@@ -44,8 +44,14 @@ const CHECK_VALUES: [&str; 8] = [
 /// numbers and values) folded with arithmetic that is the same on every platform.
 pub(crate) fn check_of(hasher: &KeyHasher) -> u64 {
     let (mut keys, mut lens, mut scratch) = (Vec::new(), crate::residual::Lengths::default(), String::new());
-    let mut sink =
-        crate::residual::KeySink { hasher, keys: &mut keys, lens: &mut lens, heads: false, scratch: &mut scratch };
+    let mut sink = crate::residual::KeySink {
+        hasher,
+        keys: &mut keys,
+        lens: &mut lens,
+        heads: false,
+        scratch: &mut scratch,
+        kinds: crate::residual::Kinds::ALL,
+    };
     for v in &CHECK_VALUES[..4] {
         sink.name(v);
     }

@@ -390,7 +390,9 @@ fn scanner(
     let mut texts = scanned_texts(&layout.scanned, columns, dicts, value_counts, nulled).map(|(_, t, _)| t);
     let told = |i: usize| enc.told.get(i).copied().unwrap_or(false);
     let texts: Option<&mut dyn Iterator<Item = &str>> = (!local).then_some(&mut texts);
-    crate::residual::Scanner::new(enc.hasher.clone(), keys, &told, texts, local).map_err(|e| output_err(dir, e))
+    crate::residual::Scanner::new(enc.hasher.clone(), keys, &told, texts, local)
+        .map(|s| s.made(layout.kinds))
+        .map_err(|e| output_err(dir, e))
 }
 
 /// The residual scan of the scanned dictionary columns, value by value, each value's finds
@@ -538,6 +540,12 @@ pub(super) fn residual_verdict(
                 "{} row(s) hold an address or e-mail address of identifier column {}",
                 f.values,
                 from.join(", ")
+            ));
+        }
+        if f.unchecked > 0 {
+            what.push(format!(
+                "{} row(s) hold text that could be an identifier number or address, which this run did not look for (an internal error: please report it)",
+                f.unchecked
             ));
         }
         failures.push(format!("column `{}`: {}", name(*ci), what.join("; ")));

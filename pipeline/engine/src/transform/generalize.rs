@@ -212,6 +212,7 @@ mod tests {
             line: 0,
             extra_inputs: Vec::new(),
             special_care: None,
+            values: None,
         };
         let cx = Context { reference_date: Date::new(2026, 1, 1).unwrap(), key: None };
         let t = Generalize::new(&col, Hierarchy::Custom(h), 1, &cx);

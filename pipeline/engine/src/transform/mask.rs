@@ -76,6 +76,7 @@ mod tests {
             line: 0,
             extra_inputs: Vec::new(),
             special_care: None,
+            values: None,
         };
         let m = Mask::new(&col);
         assert_eq!(m.apply(Some("090-1234-5678")), Ok(Cell::str("090-****-****")));

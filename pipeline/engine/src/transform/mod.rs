@@ -43,6 +43,36 @@ pub trait ColumnTransform: Send + Sync {
     fn is_scrub(&self) -> bool {
         false
     }
+    /// The column's declared `values` (every text it may hold), if the rules list them.
+    fn values(&self) -> Option<&Values> {
+        None
+    }
+}
+
+/// A text column's declared `values` as its cells hold them (NFKC when the column normalises):
+/// a cell of any other text is malformed.
+#[derive(Debug)]
+pub struct Values(rustc_hash::FxHashSet<Box<str>>);
+
+impl Values {
+    /// The values of `col`, if its rules list them.
+    pub fn of(col: &ColumnPlan) -> Option<Values> {
+        let values = col.values.as_ref()?;
+        Some(Values(values.iter().map(|v| normalized(col.nfkc, v).into()).collect()))
+    }
+
+    /// `cell`, or malformed when it is a text outside the values (never quoting it).
+    pub fn check(&self, cell: Cell) -> Result<Cell, Malformed> {
+        match &cell {
+            Cell::Str(s) if !self.0.contains(s) => Err(Malformed::new("is not one of the column's `values`")),
+            _ => Ok(cell),
+        }
+    }
+
+    /// Every value.
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|v| &v[..])
+    }
 }
 
 /// The transform for a column, `None` when the column is dropped. This is the registry:

@@ -35,6 +35,13 @@ impl Levels for Address {
         }
         tokumei_jp::prefecture_of_address(v).map(|pref| of_prefecture(pref, level))
     }
+    fn labels(&self, level: u32) -> Option<Vec<String>> {
+        match level {
+            0 | 1 => None,
+            2 | 3 => Some(super::place_labels(level == 3)),
+            _ => Some(vec!["*".into()]),
+        }
+    }
 }
 
 /// The label at `level` (2 or more) of an address in prefecture `pref`.

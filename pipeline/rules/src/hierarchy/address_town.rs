@@ -48,6 +48,13 @@ impl Levels for AddressTown {
         let p = tokumei_jp::parse_address(v).map_err(|e| e.reason())?;
         Ok(label_of(v, &p, level))
     }
+    fn labels(&self, level: u32) -> Option<Vec<String>> {
+        match level {
+            0..=4 => None,
+            5 | 6 => Some(super::place_labels(level == 6)),
+            _ => Some(vec!["*".into()]),
+        }
+    }
 }
 
 /// The label at `level` of address `v`, read as `p`.

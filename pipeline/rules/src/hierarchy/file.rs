@@ -83,6 +83,13 @@ impl Levels for CustomHierarchy {
         let row = self.lookup(v).ok_or("value is not in the hierarchy file")?;
         Ok(row[(level as usize).min(row.len() - 1)].clone())
     }
+    /// Every label of the file's column `level` (every value is in the file).
+    fn labels(&self, level: u32) -> Option<Vec<String>> {
+        let mut labels: Vec<String> = self.rows.iter().map(|r| r[(level as usize).min(r.len() - 1)].clone()).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        Some(labels)
+    }
     /// Ordered when every label at every level is a number, a range `A-B`, `N+`, `<N` or `*`.
     fn bound_kind(&self) -> Option<BoundKind> {
         self.rows.iter().flatten().all(|l| super::bounds::int_bounds(l).is_some()).then_some(BoundKind::Int)

@@ -68,6 +68,22 @@ pub trait Levels {
     fn bound_kind(&self) -> Option<BoundKind> {
         None
     }
+    /// Every label a value can have at `level`, when the hierarchy can list them (the `*`
+    /// level always; the levels of prefectures and regions; every level of a file); `None`:
+    /// they depend on the values (ages, addresses, codes).
+    fn labels(&self, level: u32) -> Option<Vec<String>> {
+        (level >= self.max_level()).then(|| vec!["*".to_string()])
+    }
+}
+
+/// The prefectures' names, or the regions' (地方) with `?` (a prefecture of none): the labels
+/// of the built-in place hierarchies' prefecture and region levels.
+fn place_labels(regions: bool) -> Vec<String> {
+    if regions {
+        tokumei_jp::place::REGIONS.iter().map(|(n, _)| n.to_string()).chain(["?".to_string()]).collect()
+    } else {
+        tokumei_jp::place::PREFECTURES.iter().map(|n| n.to_string()).collect()
+    }
 }
 
 /// A generalisation hierarchy as the rules configure it.
@@ -153,6 +169,11 @@ impl Hierarchy {
         self.levels().bound_kind()
     }
 
+    /// [`Levels::labels`]: every label at `level`, when the hierarchy lists them.
+    pub fn labels(&self, level: u32) -> Option<Vec<String>> {
+        self.levels().labels(level)
+    }
+
     /// The range `label` stands for (`None` if the hierarchy is not ordered or the label is
     /// not one of its labels).
     pub fn bounds_of(&self, label: &str) -> Option<Bounds> {
@@ -235,6 +256,20 @@ mod tests {
                 assert!(!h.describe_level(level as u32).is_empty() && !h.describe_level_ja(level as u32).is_empty());
             }
             assert!(rows.iter().all(|r| r[max as usize] == "*"), "{}", h.name());
+            // Where the hierarchy lists a level's labels, every value's label is among them.
+            for level in 0..=max {
+                if let Some(listed) = h.labels(level) {
+                    for r in &rows {
+                        assert!(
+                            listed.contains(&r[level as usize]),
+                            "{} level {level}: {}",
+                            h.name(),
+                            r[level as usize]
+                        );
+                    }
+                }
+            }
+            assert!(h.labels(max).is_some() && h.labels(0).is_none(), "{}", h.name());
             // A label stands for a range holding its value, where the hierarchy is ordered.
             if h.bound_kind().is_some() {
                 for r in &rows {

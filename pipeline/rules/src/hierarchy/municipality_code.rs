@@ -30,4 +30,12 @@ impl Levels for MunicipalityCode {
             _ => "*".into(),
         })
     }
+    fn labels(&self, level: u32) -> Option<Vec<String>> {
+        match level {
+            0 => None,
+            1 => Some(super::place_labels(false).into_iter().chain(["?".to_string()]).collect()),
+            2 => Some(super::place_labels(true)),
+            _ => Some(vec!["*".into()]),
+        }
+    }
 }

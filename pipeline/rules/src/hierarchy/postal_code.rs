@@ -26,4 +26,11 @@ impl Levels for PostalCode {
             _ => "*".into(),
         })
     }
+    fn labels(&self, level: u32) -> Option<Vec<String>> {
+        match level {
+            0 => None,
+            1 => Some((0..1000).map(|n| format!("{n:03}")).collect()),
+            _ => Some(vec!["*".into()]),
+        }
+    }
 }
