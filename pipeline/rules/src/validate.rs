@@ -705,6 +705,9 @@ const MAX_VALUES: usize = 100_000;
 /// none twice, at most [`MAX_VALUES`]; `None` after a diagnostic.
 fn declared_values(cx: &mut Ctx, c: &RawColumn, ty: ValueType) -> Option<Option<Vec<String>>> {
     let Some(v) = &c.values else { return Some(None) };
+    if !allowed_options(c.action.get_ref()).contains(&"values") {
+        return Some(None); // refused as an option of the action already
+    }
     let values = v.get_ref();
     let problem = if ty != ValueType::String {
         Some("`values` applies to text columns (type = \"string\")".to_string())

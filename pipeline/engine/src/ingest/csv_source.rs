@@ -21,6 +21,16 @@ use tokumei_rules::Encoding;
 /// Bytes read from the file at a time, and the size a chunk grows to before it is cut.
 const CHUNK_BYTES: usize = 4 << 20;
 
+/// [`CHUNK_BYTES`], or in builds with debug assertions `TOKUMEI_TEST_CHUNK_BYTES` when set (a
+/// test of a file of many batches without a file of many megabytes).
+fn chunk_bytes() -> usize {
+    #[cfg(debug_assertions)]
+    if let Some(n) = std::env::var("TOKUMEI_TEST_CHUNK_BYTES").ok().and_then(|v| v.parse().ok()) {
+        return n;
+    }
+    CHUNK_BYTES
+}
+
 /// A CSV file being read.
 pub struct CsvSource {
     reader: Box<dyn Read + Send>,
@@ -115,7 +125,7 @@ impl CsvSource {
             buf,
             line: 1,
             scanner: Scanner::new(delimiter),
-            chunk_bytes: CHUNK_BYTES,
+            chunk_bytes: chunk_bytes(),
             eof: false,
             done: false,
         };

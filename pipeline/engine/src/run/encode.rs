@@ -132,6 +132,7 @@ pub(super) fn encode(
     // Pass 1. When it guessed that some kept text needs no number or address keys and a value
     // says otherwise, everything read is dropped and the input is read again with every kind.
     let mut source = source;
+    let first = (source.header().to_vec(), file_identity(&file));
     let read = loop {
         match read_rows(source, &cx, dicts, speculated, opts, target)? {
             Some(read) => break read,
@@ -140,6 +141,12 @@ pub(super) fn encode(
                     return Err(EngineError::Internal("a guess about the scan on a query's rows".into()));
                 };
                 source = ingest::open_input(input)?;
+                if (source.header().to_vec(), file_identity(&file)) != first {
+                    return Err(EngineError::Input {
+                        file: file.clone(),
+                        message: "changed while it was read (its header, size or modification time differ between two reads of one run); run the job again on a file that does not change".into(),
+                    });
+                }
                 *dicts = dicts.iter().map(emptied).collect();
                 speculated.clear();
                 *kinds = crate::residual::Kinds::ALL;
@@ -310,6 +317,12 @@ fn guess_holds(
         }
     }
     true
+}
+
+/// A file's size and modification time (`None` if they cannot be read): what tells that it
+/// was not replaced between two reads of one run.
+fn file_identity(path: &std::path::Path) -> Option<(u64, std::time::SystemTime)> {
+    std::fs::metadata(path).ok().and_then(|m| Some((m.len(), m.modified().ok()?)))
 }
 
 /// An empty dictionary like `d` (keeping a raw value per code if it does).
@@ -1598,7 +1611,10 @@ fn in_parallel(
     let in_flight = threads * 2 + 2;
     let dicts = cx.representatives.len();
     let (task_tx, task_rx) = sync_channel::<(u64, ingest::Task)>(threads);
-    let task_rx = std::sync::Mutex::new(task_rx);
+    // Shared by the workers only: when the merge stops early (an error, a failed guess) and the
+    // last worker leaves, the reader's next send fails instead of waiting for ever on a full
+    // queue.
+    let task_rx = Arc::new(std::sync::Mutex::new(task_rx));
     std::thread::scope(|scope| {
         let (done_tx, done_rx) = sync_channel::<(u64, Result<Done, EngineError>)>(in_flight);
         // A token per batch in flight: the reader takes one before each task, the merge gives it
@@ -1626,9 +1642,8 @@ fn in_parallel(
                 seq += 1;
             }
         });
-        let task_rx = &task_rx;
         for _ in 0..threads {
-            let done_tx = done_tx.clone();
+            let (done_tx, task_rx) = (done_tx.clone(), Arc::clone(&task_rx));
             scope.spawn(move || {
                 let mut worker: Vec<WorkerDict> = (0..dicts).map(|_| WorkerDict::default()).collect();
                 // Kept across the worker's batches: made once, its pages stay warm.
@@ -1646,7 +1661,7 @@ fn in_parallel(
                 }
             });
         }
-        drop(done_tx);
+        drop((done_tx, task_rx));
         let mut pending = std::collections::BTreeMap::new();
         let mut next = 0u64;
         for (seq, result) in done_rx.iter() {

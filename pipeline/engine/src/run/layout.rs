@@ -292,7 +292,11 @@ fn scan_kinds(
             _ => return all,
         }
     }
-    (crate::residual::Kinds::needed(texts.iter().map(String::as_str)), speculated)
+    match crate::residual::Kinds::needed(texts.iter().map(String::as_str)) {
+        // Nothing left to guess.
+        crate::residual::Kinds::ALL => all,
+        kinds => (kinds, speculated),
+    }
 }
 
 /// Whether the residual scan reads a column's released text ([`scanned_columns`]), given the
@@ -377,9 +381,11 @@ pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
     let name_inputs = name_inputs(&plan);
     let number_inputs = number_inputs(&plan);
     let scanned = scanned_columns(&plan, &columns);
-    // One input file read as it is can be read again (not a query's result, nor rows left out by
-    // residents' requests, whose tallies would count twice).
-    let again = job.query.is_none() && job.inputs.len() == 1 && row_requests.is_none();
+    // One regular input file read as it is can be read again (not a pipe, not a query's result,
+    // nor rows left out by residents' requests, whose tallies would count twice).
+    let again = job.query.is_none()
+        && row_requests.is_none()
+        && matches!(job.inputs.as_slice(), [input] if std::fs::metadata(&input.path).is_ok_and(|m| m.is_file()));
     let (kinds, speculated) = scan_kinds(&plan, &columns, &scanned, again);
     let row_ids_slot = scrubbing.then(|| {
         spill_fields.push(Field::new("\u{0}row_ids", DataType::Utf8, true));
@@ -454,4 +460,56 @@ pub(super) fn layout(prepared: Prepared) -> Result<Layout, EngineError> {
         released,
         perturb,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The kinds of keys pass 1 makes and the dictionaries it guesses about, by what the scanned
+    /// columns can release: short listed texts need none; a listed text of ten characters or a
+    /// run of six digits needs that kind; hierarchy labels of the levels a column can take
+    /// (the search's included) are listed texts, a level whose labels depend on the values is
+    /// not; a kept category without `values` is guessed only when the input can be read again;
+    /// anything that is not listed needs every kind.
+    #[test]
+    fn the_kinds_pass_one_makes_follow_what_can_be_released() {
+        let header: Vec<String> = ["住所", "性別", "区分", "メモ"].iter().map(|s| s.to_string()).collect();
+        let rules = |address: &str, sex: &str, kind: &str, memo: &str, search: bool| {
+            let search = if search { "search = \"optimal\"\n" } else { "" };
+            format!(
+                "version = 1\ndataset = \"t\"\nmode = \"anonymized\"\n[privacy]\nk = 2\nmax_suppression = 0.05\n{search}[[column]]\nname = \"住所\"\nrole = \"direct_identifier\"\naction = \"generalize\"\nhierarchy = \"address\"\n{address}[[column]]\nname = \"性別\"\nrole = \"quasi_identifier\"\naction = \"keep\"\n{sex}[[column]]\nname = \"区分\"\nrole = \"sensitive\"\naction = \"keep\"\n{kind}[[column]]\nname = \"メモ\"\nrole = \"insensitive\"\n{memo}"
+            )
+        };
+        let kinds = |src: &str, again: bool| {
+            let plan = tokumei_rules::validate_rules(std::path::Path::new("r.toml"), src, &header).unwrap();
+            let cx = Context { reference_date: Date::new(2026, 4, 1).unwrap(), key: None };
+            let (columns, _, _) = out_columns(&plan, &cx);
+            let scanned = scanned_columns(&plan, &columns);
+            let (kinds, speculated) = scan_kinds(&plan, &columns, &scanned, again);
+            (kinds.numbers, kinds.values, speculated.len())
+        };
+        let (sex, kind) = ("values = [\"男\", \"女\"]\n", "values = [\"なし\", \"要介護1\"]\n");
+        let (region, drop) = ("level = 3\n", "action = \"drop\"\n");
+        assert_eq!(kinds(&rules(region, sex, kind, drop, false), false), (false, false, 0));
+        let long = "values = [\"なし\", \"特別養護老人ホーム入所中\"]\n";
+        assert_eq!(kinds(&rules(region, sex, long, drop, false), false), (false, true, 0));
+        let digits = "values = [\"なし\", \"区分123456\"]\n";
+        assert_eq!(kinds(&rules(region, sex, digits, drop, false), false), (true, false, 0));
+        // Prefectures and regions are listed; 市区町村 (level 1) is not, nor the whole address.
+        assert_eq!(kinds(&rules("min_level = 2\n", sex, kind, drop, true), false), (false, false, 0));
+        assert_eq!(kinds(&rules("min_level = 1\n", sex, kind, drop, true), false), (true, true, 0));
+        assert_eq!(kinds(&rules("level = 1\n", sex, kind, drop, false), true), (true, true, 0));
+        // Kept categories without values: guessed about when the input can be read again.
+        assert_eq!(kinds(&rules(region, "", "", drop, false), true), (false, false, 2));
+        assert_eq!(kinds(&rules(region, "", kind, drop, false), false), (true, true, 0));
+        // Kept text is a dictionary column, guessed about too (a note's first long value ends
+        // the guess); masked or scrubbed text, read row by row: every kind, nothing guessed.
+        let keep = "action = \"keep\"\n";
+        assert_eq!(kinds(&rules(region, sex, kind, keep, false), true), (false, false, 1));
+        assert_eq!(kinds(&rules(region, sex, long, keep, false), true), (false, true, 1));
+        for memo in ["action = \"mask\"\nkeep_first = 1\n", "action = \"scrub\"\n"] {
+            assert_eq!(kinds(&rules(region, sex, kind, memo, false), true), (true, true, 0), "{memo}");
+        }
+    }
 }
