@@ -197,23 +197,7 @@ mod tests {
     #[test]
     fn custom_file() {
         let h = tokumei_rules::CustomHierarchy::parse(std::path::Path::new("h"), "a;x;*\nb;x;*\n", ';').unwrap();
-        let col = ColumnPlan {
-            name: "c".into(),
-            input_index: 0,
-            role: Role::QuasiIdentifier,
-            ty: ValueType::String,
-            nfkc: true,
-            action: Action::Drop,
-            output: Some("c".into()),
-            description: None,
-            l: None,
-            l_reason: None,
-            weight: 1.0,
-            line: 0,
-            extra_inputs: Vec::new(),
-            special_care: None,
-            values: None,
-        };
+        let col = super::super::test_column("c", Role::QuasiIdentifier, Action::Drop);
         let cx = Context { reference_date: Date::new(2026, 1, 1).unwrap(), key: None };
         let t = Generalize::new(&col, Hierarchy::Custom(h), 1, &cx);
         assert_eq!(t.apply(Some("b")), Ok(Cell::str("x")));

@@ -43,21 +43,9 @@ mod tests {
     #[test]
     fn a_value_outside_the_declared_values_is_malformed() {
         let col = |nfkc: bool| ColumnPlan {
-            name: "要介護度".into(),
-            input_index: 0,
-            role: Role::Sensitive,
-            ty: ValueType::String,
             nfkc,
-            action: Action::Keep,
-            output: Some("要介護度".into()),
-            description: None,
-            l: None,
-            l_reason: None,
-            weight: 1.0,
-            line: 0,
-            extra_inputs: Vec::new(),
-            special_care: None,
             values: Some(vec!["なし".into(), "要介護１".into()]),
+            ..super::super::test_column("要介護度", Role::Sensitive, Action::Keep)
         };
         let t = Keep::new(&col(true));
         assert_eq!(t.apply(Some("要介護1")), Ok(Cell::str("要介護1")));

@@ -57,27 +57,12 @@ impl ColumnTransform for Mask {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokumei_rules::{Role, ValueType};
+    use tokumei_rules::Role;
 
     #[test]
     fn masks_phone() {
-        let col = ColumnPlan {
-            name: "電話番号".into(),
-            input_index: 0,
-            role: Role::DirectIdentifier,
-            ty: ValueType::String,
-            nfkc: true,
-            action: Action::Mask { keep_first: 3, keep_last: 0, mask_char: '*', preserve: "-".into() },
-            output: Some("x".into()),
-            description: None,
-            l: None,
-            l_reason: None,
-            weight: 1.0,
-            line: 0,
-            extra_inputs: Vec::new(),
-            special_care: None,
-            values: None,
-        };
+        let mask = Action::Mask { keep_first: 3, keep_last: 0, mask_char: '*', preserve: "-".into() };
+        let col = super::super::test_column("電話番号", Role::DirectIdentifier, mask);
         let m = Mask::new(&col);
         assert_eq!(m.apply(Some("090-1234-5678")), Ok(Cell::str("090-****-****")));
         assert_eq!(m.apply(Some("０９０－１２３４－５６７８")), Ok(Cell::str("090-****-****")));

@@ -99,3 +99,25 @@ pub fn build(col: &ColumnPlan, cx: &Context) -> Option<Box<dyn ColumnTransform>>
 pub(crate) fn normalized(col_nfkc: bool, v: &str) -> std::borrow::Cow<'_, str> {
     if col_nfkc { tokumei_jp::nfkc(v) } else { v.into() }
 }
+
+/// A text column plan for the transforms' tests: `name`, `role` and `action`, NFKC on.
+#[cfg(test)]
+pub(crate) fn test_column(name: &str, role: tokumei_rules::Role, action: Action) -> ColumnPlan {
+    ColumnPlan {
+        name: name.into(),
+        input_index: 0,
+        role,
+        ty: tokumei_rules::ValueType::String,
+        nfkc: true,
+        action,
+        output: Some(name.into()),
+        description: None,
+        l: None,
+        l_reason: None,
+        weight: 1.0,
+        line: 0,
+        extra_inputs: Vec::new(),
+        special_care: None,
+        values: None,
+    }
+}

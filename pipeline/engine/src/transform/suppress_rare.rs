@@ -1,39 +1,34 @@
-//! `suppress_rare`: the value as its type; values seen fewer than `min_count` times in the
-//! output are replaced by null once all rows are counted.
+//! `suppress_rare`: the value as `keep` gives it; values seen fewer than `min_count` times in
+//! the output are replaced by null once all rows are counted.
 
+use super::keep::Keep;
 use super::{ColumnTransform, Values};
-use crate::cell::{Cell, Malformed, arrow_type, typed};
+use crate::cell::{Cell, Malformed};
 use arrow::datatypes::DataType;
-use tokumei_rules::{ColumnPlan, ValueType};
+use tokumei_rules::ColumnPlan;
 
 pub struct SuppressRare {
-    ty: ValueType,
-    nfkc: bool,
-    values: Option<Values>,
+    keep: Keep,
     min_count: u32,
 }
 
 impl SuppressRare {
     pub fn new(col: &ColumnPlan, min_count: u32) -> Self {
-        SuppressRare { ty: col.ty, nfkc: col.nfkc, values: Values::of(col), min_count }
+        SuppressRare { keep: Keep::new(col), min_count }
     }
 }
 
 impl ColumnTransform for SuppressRare {
     fn output_type(&self) -> DataType {
-        arrow_type(self.ty)
+        self.keep.output_type()
     }
     fn apply(&self, value: Option<&str>) -> Result<Cell, Malformed> {
-        let cell = value.map_or(Ok(Cell::Null), |v| typed(self.ty, v, self.nfkc))?;
-        match &self.values {
-            Some(values) => values.check(cell),
-            None => Ok(cell),
-        }
-    }
-    fn values(&self) -> Option<&Values> {
-        self.values.as_ref()
+        self.keep.apply(value)
     }
     fn min_count(&self) -> Option<u32> {
         Some(self.min_count)
+    }
+    fn values(&self) -> Option<&Values> {
+        self.keep.values()
     }
 }
