@@ -344,3 +344,39 @@ fn a_quote_or_line_break_as_delimiter_is_refused_at_its_line() {
         assert!(r.stderr.contains("delim.job.toml:"), "names the job file and line: {}", r.stderr);
     }
 }
+
+/// A worker of pass 1 that dies (a panic, injected on one batch of a file of many) ends the run
+/// with the panic and nothing written, on one thread or several: the merge, which waits for the
+/// batches in order, is told the batch will not come instead of waiting for it for ever.
+#[test]
+fn a_worker_that_dies_ends_the_run_instead_of_hanging_it() {
+    let env = Env::new();
+    let job = env.job("j", &sample_csv(), &sample_rules(), "");
+    for threads in ["1", "2"] {
+        let mut child = env
+            .command(&["run", job.to_str().unwrap()])
+            .env("TOKUMEI_THREADS", threads)
+            .env("TOKUMEI_TEST_CHUNK_BYTES", "16384")
+            .env("TOKUMEI_TEST_PANIC_BATCH", "3")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > std::time::Duration::from_secs(120) {
+                let _ = child.kill();
+                panic!("the run with a dead worker still runs after 120 s ({threads} threads)");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        assert!(!status.success(), "{stderr}");
+        assert!(stderr.contains("panicked on batch 3"), "{stderr}");
+        assert!(env.out_files().iter().all(|d| std::fs::read_dir(d).unwrap().next().is_none()), "nothing released");
+    }
+}

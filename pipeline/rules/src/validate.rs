@@ -1284,6 +1284,10 @@ action = "keep"
         assert!(e.contains("`values` applies to text columns (type = \"string\")"), "{e}");
         let e = errors(&with("[\"男\"]").replace("action = \"keep\"\nvalues", "action = \"mask\"\nvalues"));
         assert!(e.contains("option `values` does not apply to action `mask`"), "{e}");
+        // On an action that takes no `values`, that is the one message about them.
+        let on = "action = \"mask\"\ntype = \"integer\"\nvalues";
+        let e = errors(&with("[\"1\"]").replace("action = \"keep\"\nvalues", on));
+        assert!(e.contains("option `values` does not apply") && !e.contains("applies to text columns"), "{e}");
     }
 
     #[test]

@@ -1654,7 +1654,10 @@ fn in_parallel(
                         .map_err(|_| ())
                         .and_then(|rx: std::sync::MutexGuard<Receiver<_>>| rx.recv().map_err(|_| ()));
                     let Ok((seq, task)) = next else { return };
+                    let holding = Holding { done_tx: &done_tx, seq };
+                    test_panic(seq);
                     let result = task().and_then(|batch| transform_batch(&batch, cx, &mut worker, &mut once));
+                    std::mem::forget(holding);
                     if done_tx.send((seq, result)).is_err() {
                         return;
                     }
@@ -1677,6 +1680,31 @@ fn in_parallel(
         }
         Ok(())
     })
+}
+
+/// A worker's batch `seq` while it is transformed: dropped only when the worker unwinds (a
+/// panic), when it sends the batch's place an error, so the merge, which waits for the batches
+/// in order, stops (and the panic is raised again) instead of waiting for ever.
+struct Holding<'a> {
+    done_tx: &'a std::sync::mpsc::SyncSender<(u64, Result<Done, EngineError>)>,
+    seq: u64,
+}
+
+impl Drop for Holding<'_> {
+    fn drop(&mut self) {
+        let _ = self.done_tx.send((self.seq, Err(EngineError::Internal("a worker of pass 1 stopped".into()))));
+    }
+}
+
+/// In builds with debug assertions, a worker panics on batch `TOKUMEI_TEST_PANIC_BATCH` (a test
+/// of a run whose worker dies).
+fn test_panic(seq: u64) {
+    #[cfg(debug_assertions)]
+    if std::env::var("TOKUMEI_TEST_PANIC_BATCH").ok().and_then(|v| v.parse().ok()) == Some(seq) {
+        panic!("a worker of pass 1 panicked on batch {seq} (TOKUMEI_TEST_PANIC_BATCH)");
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = seq;
 }
 
 #[cfg(test)]

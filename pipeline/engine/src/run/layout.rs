@@ -508,6 +508,9 @@ mod tests {
         let keep = "action = \"keep\"\n";
         assert_eq!(kinds(&rules(region, sex, kind, keep, false), true), (false, false, 1));
         assert_eq!(kinds(&rules(region, sex, long, keep, false), true), (false, true, 1));
+        // Listed texts that need every kind leave nothing to guess about.
+        let both = "values = [\"なし\", \"区分123456の特別養護老人ホーム\"]\n";
+        assert_eq!(kinds(&rules(region, sex, both, keep, false), true), (true, true, 0));
         for memo in ["action = \"mask\"\nkeep_first = 1\n", "action = \"scrub\"\n"] {
             assert_eq!(kinds(&rules(region, sex, kind, memo, false), true), (true, true, 0), "{memo}");
         }
