@@ -13,7 +13,7 @@ use arrow::datatypes::{DataType, SchemaRef};
 use arrow::ipc::reader::FileReader;
 use arrow::ipc::writer::FileWriter;
 use std::fs::File;
-use std::io::{BufReader, BufWriter};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -173,9 +173,9 @@ impl Shuffler {
             let rows = std::fs::metadata(p).map_err(|e| output_err(p, e))?.len() / row_bytes;
             if rows > 2 * SHUFFLE_BUCKET_ROWS as u64 {
                 let mut sub = Shuffler::named(&self.dir, &self.schema, rows as usize, format!("{}{b}-", self.prefix))?;
+                // Streamed unbuffered: the reader seeks to every batch (see `read_ipc`).
                 let f = File::open(p).map_err(|e| output_err(p, e))?;
-                let reader =
-                    FileReader::try_new(BufReader::with_capacity(1 << 20, f), None).map_err(|e| output_err(p, e))?;
+                let reader = FileReader::try_new(f, None).map_err(|e| output_err(p, e))?;
                 for rb in reader {
                     sub.scatter(&rb.map_err(|e| output_err(p, e))?)?;
                 }
@@ -220,10 +220,13 @@ impl Shuffler {
     }
 }
 
-/// The batches of an Arrow IPC file.
+/// The batches of an Arrow IPC file, read whole in one go (a bucket is held in memory anyway).
+/// Arrow's reader seeks to every batch, and a seek empties a `BufReader`: over a buffered file
+/// each of a bucket's many small batches (a slice of every scattered batch) read a whole buffer
+/// again, about a hundred times the file at 100M rows.
 fn read_ipc(p: &Path) -> Result<Vec<RecordBatch>, EngineError> {
-    let f = File::open(p).map_err(|e| output_err(p, e))?;
-    let reader = FileReader::try_new(BufReader::with_capacity(1 << 20, f), None).map_err(|e| output_err(p, e))?;
+    let bytes = std::fs::read(p).map_err(|e| output_err(p, e))?;
+    let reader = FileReader::try_new(std::io::Cursor::new(bytes), None).map_err(|e| output_err(p, e))?;
     reader.collect::<Result<_, _>>().map_err(|e| output_err(p, e))
 }
 
