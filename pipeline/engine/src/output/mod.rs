@@ -220,13 +220,12 @@ impl Shuffler {
     }
 }
 
-/// The batches of an Arrow IPC file, read whole in one go (a bucket is held in memory anyway).
-/// Arrow's reader seeks to every batch, and a seek empties a `BufReader`: over a buffered file
-/// each of a bucket's many small batches (a slice of every scattered batch) read a whole buffer
-/// again, about a hundred times the file at 100M rows.
+/// The batches of an Arrow IPC file, read unbuffered: Arrow's reader seeks to every batch and
+/// reads it whole, and a seek empties a `BufReader`, so over a buffered file each of a bucket's
+/// many small batches (a slice of every scattered batch) read a whole buffer again.
 fn read_ipc(p: &Path) -> Result<Vec<RecordBatch>, EngineError> {
-    let bytes = std::fs::read(p).map_err(|e| output_err(p, e))?;
-    let reader = FileReader::try_new(std::io::Cursor::new(bytes), None).map_err(|e| output_err(p, e))?;
+    let f = File::open(p).map_err(|e| output_err(p, e))?;
+    let reader = FileReader::try_new(f, None).map_err(|e| output_err(p, e))?;
     reader.collect::<Result<_, _>>().map_err(|e| output_err(p, e))
 }
 
