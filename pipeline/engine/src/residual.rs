@@ -191,6 +191,14 @@ impl Kinds {
     /// Every kind (the texts are not known before the rows).
     pub const ALL: Kinds = Kinds { numbers: true, values: true };
 
+    /// No kind but names.
+    pub const NONE: Kinds = Kinds { numbers: false, values: false };
+
+    /// Whether every kind of `other` is one of these.
+    pub fn covers(self, other: Kinds) -> bool {
+        (self.numbers || !other.numbers) && (self.values || !other.values)
+    }
+
     /// The kinds the scan could find in the text `t` (normalised as the scan reads it).
     fn of_text(t: &str) -> Kinds {
         let long =
@@ -204,7 +212,7 @@ impl Kinds {
     /// The kinds the scan could find in any of `texts` (as released): the kinds pass 1 must
     /// make keys of when these are every text the run can release.
     pub fn needed<'t>(texts: impl IntoIterator<Item = &'t str>) -> Kinds {
-        let mut k = Kinds { numbers: false, values: false };
+        let mut k = Kinds::NONE;
         for t in texts {
             let of = Kinds::of_text(&scrub::text_norm(t));
             k = Kinds { numbers: k.numbers || of.numbers, values: k.values || of.values };
@@ -313,7 +321,7 @@ impl KeySink<'_> {
     /// separators), each run of [`scrub::MIN_IDENTIFIER_DIGITS`] digits or more; otherwise a
     /// whole address or e-mail address.
     pub fn number(&mut self, value: &str, source: u32) {
-        if self.kinds == (Kinds { numbers: false, values: false }) {
+        if self.kinds == Kinds::NONE {
             return;
         }
         let v = tokumei_jp::nfkc(value.trim());
@@ -822,11 +830,8 @@ impl Scanner {
     pub fn scan(&self, text: &str, row_ids: &[&str], found: &mut Found) {
         found.scanned += 1;
         let t = scrub::text_norm(text);
-        if self.made != Kinds::ALL {
-            let could = Kinds::of_text(&t);
-            if (could.numbers && !self.made.numbers) || (could.values && !self.made.values) {
-                found.unchecked += 1;
-            }
+        if self.made != Kinds::ALL && !self.made.covers(Kinds::of_text(&t)) {
+            found.unchecked += 1;
         }
         let heads = self.heads;
         let whole =
@@ -968,7 +973,7 @@ mod tests {
     /// width), an address ten characters; a name neither.
     #[test]
     fn kinds_are_those_a_text_can_hold() {
-        let none = Kinds { numbers: false, values: false };
+        let none = Kinds::NONE;
         let only = |numbers, values| Kinds { numbers, values };
         for (texts, want) in [
             (&["男", "女", "要介護5", "関東地方", "*", "?"][..], none),
@@ -1000,10 +1005,10 @@ mod tests {
             k
         };
         let numbers_only = Kinds { numbers: true, values: false };
-        let names = make(Kinds { numbers: false, values: false }).keys.len();
+        let names = make(Kinds::NONE).keys.len();
         assert_eq!(names, make(Kinds::ALL).keys.iter().filter(|k| k.1 != 3 && k.1 != 8 && k.1 < 20).count());
         // The number's key; the address's whole and without its prefecture, with their heads.
-        for (kinds, more) in [(Kinds::ALL, 5), (numbers_only, 1), (Kinds { numbers: false, values: false }, 0)] {
+        for (kinds, more) in [(Kinds::ALL, 5), (numbers_only, 1), (Kinds::NONE, 0)] {
             let k = make(kinds);
             assert_eq!(k.keys.len(), names + more, "{kinds:?}");
             let scan = k.scanner().made(kinds);

@@ -312,7 +312,7 @@ fn guess_holds(
             Cell::Str(s) => Some(&s[..]),
             _ => None,
         }));
-        if (needed.numbers && !kinds.numbers) || (needed.values && !kinds.values) {
+        if !kinds.covers(needed) {
             return false;
         }
     }
@@ -1383,7 +1383,7 @@ pub(crate) fn row_scan_keys<'v>(
     let Some(k) = keys.first_mut() else { return };
     let mut sink = KeySink { hasher, keys: k, lens, heads, scratch, kinds };
     // Without either kind of key, the numbers' values are not even looked up in `once`.
-    let numbers = if kinds.numbers || kinds.values { numbers } else { &[] };
+    let numbers = if kinds == crate::residual::Kinds::NONE { &[] } else { numbers };
     name_keys(&value, (names, numbers), once, &mut sink);
     for &(i, source) in numbers {
         if !read_with_its_name(names, i)
