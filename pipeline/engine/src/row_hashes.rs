@@ -208,15 +208,18 @@ fn merge_runs(file: &File, runs: &[(u64, u64)]) -> std::io::Result<Runs> {
         cursors.push(c);
     }
     let mut counted = Runs::default();
-    while let Some(Reverse((h, i))) = heap.pop() {
+    // The smallest value's run gives its next value in place (one sift down), or leaves.
+    while let Some(mut top) = heap.peek_mut() {
+        let Reverse((h, i)) = *top;
         counted.add(h);
         let c = &mut cursors[i];
         c.pos += 1;
         if c.pos == c.buf.len() && c.next < c.end {
             refill(c)?;
         }
-        if let Some(v) = c.buf.get(c.pos) {
-            heap.push(Reverse((*v, i)));
+        match c.buf.get(c.pos) {
+            Some(v) => *top = Reverse((*v, i)),
+            None => drop(std::collections::binary_heap::PeekMut::pop(top)),
         }
     }
     Ok(counted)

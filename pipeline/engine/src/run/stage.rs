@@ -19,7 +19,6 @@ use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions, UI
 use arrow::datatypes::{DataType, Date32Type, Field, Int64Type, Schema, SchemaRef};
 use arrow::ipc::reader::FileReader;
 use std::fs::File;
-use std::io::BufReader;
 use std::sync::Arc;
 use std::time::Instant;
 use tokumei_rules::{Plan, Role};
@@ -762,9 +761,10 @@ fn build_batches(
     if spill_size <= spill_memory {
         return write_in_memory(&mut build, tally, spill_path, shuffle, emit);
     }
+    // Unbuffered: Arrow's reader seeks to each batch and reads it whole, and a seek empties a
+    // `BufReader`, so a buffer would read up to its size again for every smaller batch.
     let f = File::open(spill_path).map_err(|e| output_err(spill_path, e))?;
-    let mut spill =
-        FileReader::try_new(BufReader::with_capacity(1 << 20, f), None).map_err(|e| output_err(spill_path, e))?;
+    let mut spill = FileReader::try_new(f, None).map_err(|e| output_err(spill_path, e))?;
     let mut shuffler = None;
     let mut start = 0usize;
     for &len in enc.batch_lens {
@@ -1058,8 +1058,7 @@ fn write_in_memory(
     let enc = build.enc;
     let spill: Vec<RecordBatch> = if enc.spilled {
         let f = File::open(spill_path).map_err(|e| output_err(spill_path, e))?;
-        let reader =
-            FileReader::try_new(BufReader::with_capacity(1 << 20, f), None).map_err(|e| output_err(spill_path, e))?;
+        let reader = FileReader::try_new(f, None).map_err(|e| output_err(spill_path, e))?;
         reader.collect::<Result<_, _>>().map_err(|e| output_err(spill_path, e))?
     } else {
         Vec::new()
