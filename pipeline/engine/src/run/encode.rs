@@ -949,8 +949,10 @@ fn transform_batch(
     let mut units: Vec<u64> = Vec::new();
     let mut implied: Vec<Vec<u64>> = vec![Vec::with_capacity(batch.len()); cx.implied.len()];
     let globals = dictionary_columns(columns, worker.len());
+    let mut done = Transformed::of(batch, columns, worker, cells.len(), &mut joined);
     for row in 0..batch.len() {
-        let transformed = transform_row(batch, row, columns, worker, &mut ids, &mut cells, &mut joined)
+        let transformed = done
+            .row(row, &mut ids, &mut cells)
             .map_err(|(ci, m)| (columns[ci].plan, m))
             .and_then(|()| person_of(batch, row, cx, &mut subjects, &mut units, &mut implied, &mut joined));
         match transformed {
@@ -1565,35 +1567,102 @@ pub(crate) fn composite(parts: &[Option<&str>], nfkc: bool, out: &mut String) {
     }
 }
 
-/// Transform one row into `ids` (dictionary columns, worker ids) and `cells` (spilled columns).
-/// Stops at the first column whose value is malformed, in rule order, and returns its index in
-/// `columns` and the reason.
-fn transform_row(
-    batch: &RawBatch,
-    row: usize,
-    columns: &[OutColumn],
-    worker: &mut [WorkerDict],
-    ids: &mut [u32],
-    cells: &mut [Cell],
-    joined: &mut String,
-) -> Result<(), (usize, crate::cell::Malformed)> {
-    for (ci, c) in columns.iter().enumerate() {
-        match c.slot {
-            Slot::Global(d) => {
-                let v = value_of(batch, row, c, joined);
-                let w = &mut worker[d];
-                let id = w.id(v, c);
-                if let Err(m) = &w.cells[id as usize] {
-                    return Err((ci, m.clone()));
+/// A batch's transformed values, made column by column: each column's cache of raw values and
+/// its transform stay in the CPU's caches over the whole batch instead of being evicted by
+/// every other column's at each row (row by row, a batch touched every dictionary's tables
+/// once a row).
+struct Transformed {
+    /// Per dictionary: each row's worker id (`u32::MAX` where the row was not transformed).
+    ids: Vec<Vec<u32>>,
+    /// Per spill field: each row's cell (none for a field no column fills).
+    cells: Vec<Vec<Cell>>,
+    /// Whether the row has a malformed value in a column transformed so far.
+    failed: Vec<bool>,
+    /// The rows with a malformed value: the first such column (index in `columns`, in rule
+    /// order) and why.
+    reasons: rustc_hash::FxHashMap<usize, (usize, crate::cell::Malformed)>,
+}
+
+impl Transformed {
+    /// Transform every row of `batch`, column by column in rule order. A row is transformed
+    /// exactly as row by row: up to and including its first column whose value is malformed
+    /// (the later columns never see its values), each column's rows in row order (so each
+    /// dictionary gives its values the same worker ids).
+    fn of(
+        batch: &RawBatch,
+        columns: &[OutColumn],
+        worker: &mut [WorkerDict],
+        locals: usize,
+        joined: &mut String,
+    ) -> Transformed {
+        let n = batch.len();
+        let mut t = Transformed {
+            ids: vec![Vec::new(); worker.len()],
+            cells: (0..locals).map(|_| Vec::new()).collect(),
+            failed: vec![false; n],
+            reasons: Default::default(),
+        };
+        for (ci, c) in columns.iter().enumerate() {
+            match c.slot {
+                Slot::Global(d) => {
+                    let (w, out) = (&mut worker[d], &mut t.ids[d]);
+                    out.clear();
+                    out.reserve_exact(n);
+                    for row in 0..n {
+                        if t.failed[row] {
+                            out.push(u32::MAX);
+                            continue;
+                        }
+                        let id = w.id(value_of(batch, row, c, joined), c);
+                        if let Err(m) = &w.cells[id as usize] {
+                            t.failed[row] = true;
+                            t.reasons.insert(row, (ci, m.clone()));
+                        }
+                        out.push(id);
+                    }
                 }
-                ids[d] = id;
-            }
-            Slot::Local(j) => {
-                cells[j] = c.transform.apply(value_of(batch, row, c, joined)).map_err(|m| (ci, m))?;
+                Slot::Local(j) => {
+                    let out = &mut t.cells[j];
+                    out.clear();
+                    out.reserve_exact(n);
+                    for row in 0..n {
+                        let cell = match t.failed[row] {
+                            true => Cell::Null,
+                            false => c.transform.apply(value_of(batch, row, c, joined)).unwrap_or_else(|m| {
+                                t.failed[row] = true;
+                                t.reasons.insert(row, (ci, m));
+                                Cell::Null
+                            }),
+                        };
+                        out.push(cell);
+                    }
+                }
             }
         }
+        t
     }
-    Ok(())
+
+    /// Row `row`'s worker ids into `ids` and cells into `cells` (taken), or its first column
+    /// whose value is malformed, in rule order (index in `columns`), and why.
+    fn row(&mut self, row: usize, ids: &mut [u32], cells: &mut [Cell]) -> Result<(), (usize, crate::cell::Malformed)> {
+        if self.failed.get(row).copied().unwrap_or(false)
+            && let Some(reason) = self.reasons.remove(&row)
+        {
+            return Err(reason);
+        }
+        // A slot no column fills (the row identifiers' spill field) is left as it is.
+        for (id, of_rows) in ids.iter_mut().zip(&self.ids) {
+            if let Some(i) = of_rows.get(row) {
+                *id = *i;
+            }
+        }
+        for (cell, of_rows) in cells.iter_mut().zip(&mut self.cells) {
+            if let Some(c) = of_rows.get_mut(row) {
+                *cell = std::mem::replace(c, Cell::Null);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Run `source` through `threads` workers: one thread cuts the input into tasks, the workers
@@ -1882,6 +1951,111 @@ mod tests {
             "24-01-01",
         ] {
             assert_eq!(date_slot(text.as_bytes()), None, "{text}");
+        }
+    }
+
+    /// A test transform: each value as it is, `bad` malformed.
+    struct Upper(&'static str);
+
+    impl crate::transform::ColumnTransform for Upper {
+        fn output_type(&self) -> arrow::datatypes::DataType {
+            arrow::datatypes::DataType::Utf8
+        }
+        fn apply(&self, value: Option<&str>) -> Result<Cell, crate::cell::Malformed> {
+            match value {
+                Some(v) if v == self.0 => Err(crate::cell::Malformed::new(format!("not {}", self.0))),
+                Some(v) => Ok(Cell::str(v.to_uppercase())),
+                None => Ok(Cell::Null),
+            }
+        }
+    }
+
+    /// A batch transformed column by column gives every row what it got row by row (rule order:
+    /// stop at the first malformed value): the same worker ids, cells and first malformed column,
+    /// and each dictionary holds only the values of rows that reached its column, in the order
+    /// they came.
+    #[test]
+    fn a_batch_transformed_column_by_column_is_the_batch_transformed_row_by_row() {
+        use super::super::layout::{OutColumn, Slot};
+        let column = |input: usize, bad: &'static str, slot: Slot| OutColumn {
+            plan: input,
+            input,
+            extra: Vec::new(),
+            nfkc: false,
+            transform: Box::new(Upper(bad)),
+            slot,
+        };
+        // Rule order: a dictionary, a spilled column, a second dictionary, a second spill.
+        let columns = [
+            column(0, "x", Slot::Global(0)),
+            column(1, "y", Slot::Local(0)),
+            column(2, "z", Slot::Global(1)),
+            column(3, "w", Slot::Local(1)),
+        ];
+        let mut seed = 7u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for trial in 0..40 {
+            let rows = 1 + next(300) as usize;
+            let alphabet = [["x", "a", "b", ""], ["y", "c", "d", "e"], ["z", "a", "f", "g"], ["w", "h", "i", ""]];
+            let texts: Vec<Vec<Option<&str>>> = (0..4)
+                .map(|c| {
+                    (0..rows)
+                        .map(|_| {
+                            // A malformed value on about one row in eight.
+                            let v = alphabet[c][if next(8) == 0 { 0 } else { 1 + next(3) as usize }];
+                            (!v.is_empty()).then_some(v)
+                        })
+                        .collect()
+                })
+                .collect();
+            let batch = RawBatch::Arrow {
+                columns: texts.iter().map(|c| arrow::array::StringArray::from(c.clone())).collect(),
+                first_row: 1,
+            };
+            // Row by row, as the transform was written before.
+            let mut by_row: Vec<WorkerDict> = (0..2).map(|_| WorkerDict::default()).collect();
+            let mut expected = Vec::new();
+            let mut joined = String::new();
+            for row in 0..rows {
+                let (mut ids, mut cells) = ([u32::MAX; 2], vec![Cell::Null; 2]);
+                let mut result = Ok(());
+                for (ci, c) in columns.iter().enumerate() {
+                    let v = value_of(&batch, row, c, &mut joined);
+                    match c.slot {
+                        Slot::Global(d) => {
+                            let id = by_row[d].id(v, c);
+                            if let Err(m) = &by_row[d].cells[id as usize] {
+                                result = Err((ci, m.clone()));
+                                break;
+                            }
+                            ids[d] = id;
+                        }
+                        Slot::Local(j) => match c.transform.apply(v) {
+                            Ok(cell) => cells[j] = cell,
+                            Err(m) => {
+                                result = Err((ci, m));
+                                break;
+                            }
+                        },
+                    }
+                }
+                expected.push(result.map(|()| (ids, cells)));
+            }
+            let mut by_column: Vec<WorkerDict> = (0..2).map(|_| WorkerDict::default()).collect();
+            let mut done = Transformed::of(&batch, &columns, &mut by_column, 2, &mut joined);
+            for (row, want) in expected.into_iter().enumerate() {
+                let (mut ids, mut cells) = ([u32::MAX; 2], vec![Cell::Null; 2]);
+                let got = done.row(row, &mut ids, &mut cells).map(|()| (ids, cells));
+                assert_eq!(got, want, "trial {trial}, row {row}");
+            }
+            for (a, b) in by_row.iter().zip(&by_column) {
+                assert_eq!(a.cells, b.cells, "trial {trial}");
+            }
         }
     }
 
