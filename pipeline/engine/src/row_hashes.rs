@@ -219,7 +219,9 @@ fn merge_runs(file: &File, runs: &[(u64, u64)]) -> std::io::Result<Runs> {
         }
         match c.buf.get(c.pos) {
             Some(v) => *top = Reverse((*v, i)),
-            None => drop(std::collections::binary_heap::PeekMut::pop(top)),
+            None => {
+                std::collections::binary_heap::PeekMut::pop(top);
+            }
         }
     }
     Ok(counted)

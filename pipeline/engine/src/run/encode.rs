@@ -949,80 +949,86 @@ fn transform_batch(
     let mut units: Vec<u64> = Vec::new();
     let mut implied: Vec<Vec<u64>> = vec![Vec::with_capacity(batch.len()); cx.implied.len()];
     let globals = dictionary_columns(columns, worker.len());
-    let mut done = Transformed::of(batch, columns, worker, cells.len(), &mut joined);
-    for row in 0..batch.len() {
-        let transformed = done
-            .row(row, &mut ids, &mut cells)
-            .map_err(|(ci, m)| (columns[ci].plan, m))
-            .and_then(|()| person_of(batch, row, cx, &mut subjects, &mut units, &mut implied, &mut joined));
-        match transformed {
-            Ok(()) => {
-                if cx.names {
-                    add_names(batch, row, cx.name_inputs, &mut names);
-                }
-                if cx.names || cx.scan {
-                    for (i, (m, n)) in maybe.iter_mut().zip(cx.name_inputs).enumerate().filter(|(_, (_, n))| n.detect) {
-                        shaped[i] = batch.value(row, n.input).is_some_and(|v| m.add(v, cx.names && n.scrub));
+    let chunks = (0..batch.len()).step_by(TRANSFORM_ROWS).map(|s| s..(s + TRANSFORM_ROWS).min(batch.len()));
+    for rows in chunks {
+        let mut done = Transformed::of(batch, rows.clone(), columns, worker, cells.len(), &mut joined);
+        for row in rows {
+            let transformed = done
+                .row(row - done.start, &mut ids, &mut cells)
+                .map_err(|(ci, m)| (columns[ci].plan, m))
+                .and_then(|()| person_of(batch, row, cx, &mut subjects, &mut units, &mut implied, &mut joined));
+            match transformed {
+                Ok(()) => {
+                    if cx.names {
+                        add_names(batch, row, cx.name_inputs, &mut names);
                     }
-                }
-                if cx.scan {
-                    let out = RowKeys {
-                        hasher: &cx.hasher,
-                        keys: &mut keys,
-                        lens: &mut lens,
-                        heads: cx.heads,
-                        scratch: &mut scratch,
-                        kinds: cx.kinds,
-                    };
-                    let inputs = (cx.name_inputs, cx.number_inputs);
-                    row_scan_keys(|i| batch.value(row, i), inputs, &|i| shaped[i], once, out);
-                }
-                if let Some(j) = cx.row_ids_slot {
-                    let ids: Vec<&str> = cx.identifier_inputs.iter().filter_map(|i| batch.value(row, *i)).collect();
-                    cells[j] = Cell::str(ids.join("\u{1F}").as_str());
-                }
-                if let Some(found) =
-                    residual(batch, row, columns, cx.checked, cx.identifier_inputs, worker, &ids, &cells)
-                {
-                    return Err(identifier_released(batch, row, cx, found));
-                }
-                if let Some(values) = cx.identifier_values {
-                    for &(ci, exempt) in cx.released {
-                        let Slot::Local(j) = columns[ci].slot else { continue };
-                        if let Some(source) = released_identifier(values, &cells[j], exempt) {
-                            let location = batch.location(row);
-                            let name = &plan.columns[columns[ci].plan].name;
-                            return Err(released_error(cx.file, Some(location), name, source));
+                    if cx.names || cx.scan {
+                        for (i, (m, n)) in
+                            maybe.iter_mut().zip(cx.name_inputs).enumerate().filter(|(_, (_, n))| n.detect)
+                        {
+                            shaped[i] = batch.value(row, n.input).is_some_and(|v| m.add(v, cx.names && n.scrub));
                         }
                     }
-                }
-                for (d, ((w, part), id)) in worker.iter_mut().zip(parts.iter_mut()).zip(&ids).enumerate() {
-                    let id = *id as usize;
-                    if w.in_batch[id] == u32::MAX {
-                        w.in_batch[id] = part.cells.len() as u32;
-                        let cell =
-                            w.cells[id].as_ref().map_err(|_| EngineError::Internal("malformed cell kept".into()))?;
-                        part.cells.push(cell.clone());
-                        part_ids[d].push(id as u32);
-                        // The dictionary's representative of a new cell: its first raw value.
-                        let raw = match (cx.representatives[d], globals[d]) {
-                            (true, Some(c)) => value_of(batch, row, c, &mut joined).map(Box::<str>::from),
-                            _ => None,
+                    if cx.scan {
+                        let out = RowKeys {
+                            hasher: &cx.hasher,
+                            keys: &mut keys,
+                            lens: &mut lens,
+                            heads: cx.heads,
+                            scratch: &mut scratch,
+                            kinds: cx.kinds,
                         };
-                        part.raws.push(raw);
+                        let inputs = (cx.name_inputs, cx.number_inputs);
+                        row_scan_keys(|i| batch.value(row, i), inputs, &|i| shaped[i], once, out);
                     }
-                    part.rows.push(w.in_batch[id]);
+                    if let Some(j) = cx.row_ids_slot {
+                        let ids: Vec<&str> = cx.identifier_inputs.iter().filter_map(|i| batch.value(row, *i)).collect();
+                        cells[j] = Cell::str(ids.join("\u{1F}").as_str());
+                    }
+                    if let Some(found) =
+                        residual(batch, row, columns, cx.checked, cx.identifier_inputs, worker, &ids, &cells)
+                    {
+                        return Err(identifier_released(batch, row, cx, found));
+                    }
+                    if let Some(values) = cx.identifier_values {
+                        for &(ci, exempt) in cx.released {
+                            let Slot::Local(j) = columns[ci].slot else { continue };
+                            if let Some(source) = released_identifier(values, &cells[j], exempt) {
+                                let location = batch.location(row);
+                                let name = &plan.columns[columns[ci].plan].name;
+                                return Err(released_error(cx.file, Some(location), name, source));
+                            }
+                        }
+                    }
+                    for (d, ((w, part), id)) in worker.iter_mut().zip(parts.iter_mut()).zip(&ids).enumerate() {
+                        let id = *id as usize;
+                        if w.in_batch[id] == u32::MAX {
+                            w.in_batch[id] = part.cells.len() as u32;
+                            let cell = w.cells[id]
+                                .as_ref()
+                                .map_err(|_| EngineError::Internal("malformed cell kept".into()))?;
+                            part.cells.push(cell.clone());
+                            part_ids[d].push(id as u32);
+                            // The dictionary's representative of a new cell: its first raw value.
+                            let raw = match (cx.representatives[d], globals[d]) {
+                                (true, Some(c)) => value_of(batch, row, c, &mut joined).map(Box::<str>::from),
+                                _ => None,
+                            };
+                            part.raws.push(raw);
+                        }
+                        part.rows.push(w.in_batch[id]);
+                    }
+                    for (b, cell) in builders.iter_mut().zip(cells.iter_mut()) {
+                        b.append(cell)?;
+                        *cell = Cell::Null;
+                    }
+                    accepted += 1;
                 }
-                for (b, cell) in builders.iter_mut().zip(cells.iter_mut()) {
-                    b.append(cell)?;
-                    *cell = Cell::Null;
-                }
-                accepted += 1;
-            }
-            Err((plan_col, reason)) => {
-                rejected.add(batch, row, cx, plan_col, reason)?;
-                for cell in cells.iter_mut() {
-                    *cell = Cell::Null;
+                Err((plan_col, reason)) => {
+                    rejected.add(batch, row, cx, plan_col, reason)?;
+                    for cell in cells.iter_mut() {
+                        *cell = Cell::Null;
+                    }
                 }
             }
         }
@@ -1567,70 +1573,72 @@ pub(crate) fn composite(parts: &[Option<&str>], nfkc: bool, out: &mut String) {
     }
 }
 
-/// A batch's transformed values, made column by column: each column's cache of raw values and
-/// its transform stay in the CPU's caches over the whole batch instead of being evicted by
-/// every other column's at each row (row by row, a batch touched every dictionary's tables
-/// once a row).
+/// Rows transformed together, column by column ([`Transformed`]): enough for a column's cache
+/// to stay in the CPU's caches between its rows, few enough that the rows' cells of long text
+/// (scrubbed notes) take little memory.
+const TRANSFORM_ROWS: usize = 4096;
+
+/// A run of a batch's rows transformed, column by column: each column's cache of raw values and
+/// its transform stay in the CPU's caches over the rows instead of being evicted by every other
+/// column's at each row (row by row, every row touched every dictionary's tables).
 struct Transformed {
-    /// Per dictionary: each row's worker id (`u32::MAX` where the row was not transformed).
+    /// The first row.
+    start: usize,
+    /// Per dictionary: each row's worker id (`u32::MAX` where the row failed at an earlier
+    /// column and this one never saw it).
     ids: Vec<Vec<u32>>,
     /// Per spill field: each row's cell (none for a field no column fills).
     cells: Vec<Vec<Cell>>,
-    /// Whether the row has a malformed value in a column transformed so far.
-    failed: Vec<bool>,
-    /// The rows with a malformed value: the first such column (index in `columns`, in rule
-    /// order) and why.
-    reasons: rustc_hash::FxHashMap<usize, (usize, crate::cell::Malformed)>,
+    /// Per row: its first column whose value is malformed (index in `columns`, rule order),
+    /// and why.
+    failed: Vec<Option<(usize, crate::cell::Malformed)>>,
 }
 
 impl Transformed {
-    /// Transform every row of `batch`, column by column in rule order. A row is transformed
-    /// exactly as row by row: up to and including its first column whose value is malformed
-    /// (the later columns never see its values), each column's rows in row order (so each
-    /// dictionary gives its values the same worker ids).
+    /// Transform `rows` of `batch`, column by column in rule order. A row is transformed exactly
+    /// as row by row: up to and including its first column whose value is malformed (the later
+    /// columns never see its values), each column's rows in row order (so each dictionary gives
+    /// its values the same worker ids).
     fn of(
         batch: &RawBatch,
+        rows: std::ops::Range<usize>,
         columns: &[OutColumn],
         worker: &mut [WorkerDict],
         locals: usize,
         joined: &mut String,
     ) -> Transformed {
-        let n = batch.len();
+        let n = rows.len();
         let mut t = Transformed {
+            start: rows.start,
             ids: vec![Vec::new(); worker.len()],
             cells: (0..locals).map(|_| Vec::new()).collect(),
-            failed: vec![false; n],
-            reasons: Default::default(),
+            failed: vec![None; n],
         };
         for (ci, c) in columns.iter().enumerate() {
             match c.slot {
                 Slot::Global(d) => {
                     let (w, out) = (&mut worker[d], &mut t.ids[d]);
-                    out.clear();
                     out.reserve_exact(n);
-                    for row in 0..n {
-                        if t.failed[row] {
+                    for (row, failed) in rows.clone().zip(t.failed.iter_mut()) {
+                        if failed.is_some() {
                             out.push(u32::MAX);
                             continue;
                         }
                         let id = w.id(value_of(batch, row, c, joined), c);
                         if let Err(m) = &w.cells[id as usize] {
-                            t.failed[row] = true;
-                            t.reasons.insert(row, (ci, m.clone()));
+                            *failed = Some((ci, m.clone()));
                         }
                         out.push(id);
                     }
                 }
                 Slot::Local(j) => {
                     let out = &mut t.cells[j];
-                    out.clear();
                     out.reserve_exact(n);
-                    for row in 0..n {
-                        let cell = match t.failed[row] {
-                            true => Cell::Null,
-                            false => c.transform.apply(value_of(batch, row, c, joined)).unwrap_or_else(|m| {
-                                t.failed[row] = true;
-                                t.reasons.insert(row, (ci, m));
+                    for (row, failed) in rows.clone().zip(t.failed.iter_mut()) {
+                        let cell = match failed {
+                            Some(_) => Cell::Null,
+                            None => c.transform.apply(value_of(batch, row, c, joined)).unwrap_or_else(|m| {
+                                *failed = Some((ci, m));
                                 Cell::Null
                             }),
                         };
@@ -1642,22 +1650,20 @@ impl Transformed {
         t
     }
 
-    /// Row `row`'s worker ids into `ids` and cells into `cells` (taken), or its first column
-    /// whose value is malformed, in rule order (index in `columns`), and why.
-    fn row(&mut self, row: usize, ids: &mut [u32], cells: &mut [Cell]) -> Result<(), (usize, crate::cell::Malformed)> {
-        if self.failed.get(row).copied().unwrap_or(false)
-            && let Some(reason) = self.reasons.remove(&row)
-        {
-            return Err(reason);
+    /// The `i`th row's worker ids into `ids` and cells into `cells` (taken), or its first
+    /// column whose value is malformed, in rule order (index in `columns`), and why.
+    fn row(&mut self, i: usize, ids: &mut [u32], cells: &mut [Cell]) -> Result<(), (usize, crate::cell::Malformed)> {
+        if let Some(reason) = &self.failed[i] {
+            return Err(reason.clone());
         }
         // A slot no column fills (the row identifiers' spill field) is left as it is.
         for (id, of_rows) in ids.iter_mut().zip(&self.ids) {
-            if let Some(i) = of_rows.get(row) {
-                *id = *i;
+            if let Some(x) = of_rows.get(i) {
+                *id = *x;
             }
         }
         for (cell, of_rows) in cells.iter_mut().zip(&mut self.cells) {
-            if let Some(c) = of_rows.get_mut(row) {
+            if let Some(c) = of_rows.get_mut(i) {
                 *cell = std::mem::replace(c, Cell::Null);
             }
         }
@@ -1954,7 +1960,7 @@ mod tests {
         }
     }
 
-    /// A test transform: each value as it is, `bad` malformed.
+    /// A test transform: each value in upper case, `bad` malformed.
     struct Upper(&'static str);
 
     impl crate::transform::ColumnTransform for Upper {
@@ -1985,12 +1991,16 @@ mod tests {
             transform: Box::new(Upper(bad)),
             slot,
         };
-        // Rule order: a dictionary, a spilled column, a second dictionary, a second spill.
+        // Rule order: a dictionary, a spilled column, a second dictionary, a second spill, and a
+        // dictionary of a composite value (inputs 4 and 2, normalised and joined), malformed when
+        // both parts are `ａ` (NFKC: `a`).
+        let composite = OutColumn { extra: vec![2], nfkc: true, ..column(4, "1:a1:a", Slot::Global(2)) };
         let columns = [
             column(0, "x", Slot::Global(0)),
             column(1, "y", Slot::Local(0)),
             column(2, "z", Slot::Global(1)),
             column(3, "w", Slot::Local(1)),
+            composite,
         ];
         let mut seed = 7u64;
         let mut next = move |n: u64| {
@@ -1999,10 +2009,17 @@ mod tests {
             seed ^= seed << 17;
             seed % n
         };
+        let mut composite_malformed = 0;
         for trial in 0..40 {
             let rows = 1 + next(300) as usize;
-            let alphabet = [["x", "a", "b", ""], ["y", "c", "d", "e"], ["z", "a", "f", "g"], ["w", "h", "i", ""]];
-            let texts: Vec<Vec<Option<&str>>> = (0..4)
+            let alphabet = [
+                ["x", "a", "b", ""],
+                ["y", "c", "d", "e"],
+                ["z", "a", "f", "g"],
+                ["w", "h", "i", ""],
+                ["ａ", "k", "ａ", ""],
+            ];
+            let texts: Vec<Vec<Option<&str>>> = (0..5)
                 .map(|c| {
                     (0..rows)
                         .map(|_| {
@@ -2018,11 +2035,11 @@ mod tests {
                 first_row: 1,
             };
             // Row by row, as the transform was written before.
-            let mut by_row: Vec<WorkerDict> = (0..2).map(|_| WorkerDict::default()).collect();
+            let mut by_row: Vec<WorkerDict> = (0..3).map(|_| WorkerDict::default()).collect();
             let mut expected = Vec::new();
             let mut joined = String::new();
             for row in 0..rows {
-                let (mut ids, mut cells) = ([u32::MAX; 2], vec![Cell::Null; 2]);
+                let (mut ids, mut cells) = ([u32::MAX; 3], vec![Cell::Null; 2]);
                 let mut result = Ok(());
                 for (ci, c) in columns.iter().enumerate() {
                     let v = value_of(&batch, row, c, &mut joined);
@@ -2046,17 +2063,27 @@ mod tests {
                 }
                 expected.push(result.map(|()| (ids, cells)));
             }
-            let mut by_column: Vec<WorkerDict> = (0..2).map(|_| WorkerDict::default()).collect();
-            let mut done = Transformed::of(&batch, &columns, &mut by_column, 2, &mut joined);
-            for (row, want) in expected.into_iter().enumerate() {
-                let (mut ids, mut cells) = ([u32::MAX; 2], vec![Cell::Null; 2]);
-                let got = done.row(row, &mut ids, &mut cells).map(|()| (ids, cells));
+            // Column by column, in two runs of rows cut anywhere (as a batch is cut).
+            let mut by_column: Vec<WorkerDict> = (0..3).map(|_| WorkerDict::default()).collect();
+            let cut = next(rows as u64 + 1) as usize;
+            let mut got = Vec::new();
+            for part in [0..cut, cut..rows] {
+                let mut done = Transformed::of(&batch, part.clone(), &columns, &mut by_column, 2, &mut joined);
+                for i in 0..part.len() {
+                    let (mut ids, mut cells) = ([u32::MAX; 3], vec![Cell::Null; 2]);
+                    got.push(done.row(i, &mut ids, &mut cells).map(|()| (ids, cells)));
+                }
+            }
+            composite_malformed += expected.iter().filter(|r| matches!(r, Err((4, _)))).count();
+            assert_eq!(got.len(), expected.len());
+            for (row, (got, want)) in got.into_iter().zip(expected).enumerate() {
                 assert_eq!(got, want, "trial {trial}, row {row}");
             }
             for (a, b) in by_row.iter().zip(&by_column) {
                 assert_eq!(a.cells, b.cells, "trial {trial}");
             }
         }
+        assert!(composite_malformed > 0, "some composite value was malformed");
     }
 
     #[test]
