@@ -223,7 +223,7 @@ impl Shuffler {
 /// The batches of an Arrow IPC file, read unbuffered: Arrow's reader seeks to every batch and
 /// reads it whole, and a seek empties a `BufReader`, so over a buffered file each of a bucket's
 /// many small batches (a slice of every scattered batch) read a whole buffer again.
-fn read_ipc(p: &Path) -> Result<Vec<RecordBatch>, EngineError> {
+pub(crate) fn read_ipc(p: &Path) -> Result<Vec<RecordBatch>, EngineError> {
     let f = File::open(p).map_err(|e| output_err(p, e))?;
     let reader = FileReader::try_new(f, None).map_err(|e| output_err(p, e))?;
     reader.collect::<Result<_, _>>().map_err(|e| output_err(p, e))

@@ -1056,13 +1056,7 @@ fn write_in_memory(
     emit: &mut dyn FnMut(RecordBatch) -> Result<(), EngineError>,
 ) -> Result<(), EngineError> {
     let enc = build.enc;
-    let spill: Vec<RecordBatch> = if enc.spilled {
-        let f = File::open(spill_path).map_err(|e| output_err(spill_path, e))?;
-        let reader = FileReader::try_new(f, None).map_err(|e| output_err(spill_path, e))?;
-        reader.collect::<Result<_, _>>().map_err(|e| output_err(spill_path, e))?
-    } else {
-        Vec::new()
-    };
+    let spill: Vec<RecordBatch> = if enc.spilled { crate::output::read_ipc(spill_path)? } else { Vec::new() };
     // Accepted row number -> (spill batch, row in it).
     let mut place: Vec<(u32, u32)> = Vec::with_capacity(enc.keep.len());
     for (b, &len) in enc.batch_lens.iter().enumerate() {
