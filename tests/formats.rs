@@ -153,3 +153,46 @@ fn undecodable_bytes_in_a_binary_parquet_column_are_an_input_error_at_their_row(
     assert!(r.stderr.contains("row 42, column `氏名`: bytes are not valid UTF-8"), "{}", r.stderr);
     assert!(env.out_files().is_empty());
 }
+
+/// An extract read past the page cache (`TOKUMEI_DIRECT_READ=always`: what a file larger than
+/// half the memory gets) gives the release and the input digest of one read through it: several
+/// direct blocks of 4 MiB and a last partial one, after the first MiB read as it is. Any other
+/// setting is refused before anything is written.
+#[test]
+fn an_extract_read_past_the_page_cache_gives_the_same_release_and_digest() {
+    use sha2::Digest;
+    let env = Env::new();
+    let r = env.tokumei(&[
+        "sample",
+        "resident-registry",
+        "--rows",
+        "50000",
+        "--seed",
+        "7",
+        "--encoding",
+        "utf-8",
+        "--out",
+        "big.csv",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let input = env.path("big.csv");
+    let bytes = std::fs::read(&input).unwrap();
+    assert!(bytes.len() > 9 << 20 && !bytes.len().is_multiple_of(4096), "{} bytes", bytes.len());
+    let digest = hex::encode(sha2::Sha256::digest(&bytes));
+    let job = env.job("big", &input, &sample_rules(), "");
+    let mut releases = Vec::new();
+    for mode in ["always", "never"] {
+        let r = env.tokumei_with(&["run", job.to_str().unwrap()], &[("TOKUMEI_DIRECT_READ", mode)]);
+        assert_eq!(r.code, 0, "{mode}: {}", r.stderr);
+        let rep = report(&env.latest());
+        assert_eq!(rep["input"]["sha256"].as_str(), Some(digest.as_str()), "{mode}");
+        assert_eq!(rep["rows_in"].as_u64(), Some(50_000), "{mode}");
+        releases.push(comparable_release(&env.latest(), &rep));
+    }
+    assert!(releases[0] == releases[1], "the release read past the cache differs");
+    let before = env.releases("resident_registry").len();
+    let r = env.tokumei_with(&["run", job.to_str().unwrap()], &[("TOKUMEI_DIRECT_READ", "sometimes")]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("TOKUMEI_DIRECT_READ"), "{}", r.stderr);
+    assert_eq!(env.releases("resident_registry").len(), before);
+}

@@ -79,7 +79,8 @@ impl Env {
             .env("TOKUMEI_OPERATOR", "tester")
             .env_remove("TOKUMEI_NOW")
             .env_remove("TOKUMEI_FAILPOINT")
-            .env_remove("TOKUMEI_REGISTRY");
+            .env_remove("TOKUMEI_REGISTRY")
+            .env_remove("TOKUMEI_DIRECT_READ");
         c
     }
 

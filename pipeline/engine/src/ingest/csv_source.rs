@@ -8,6 +8,7 @@
 //! and a delimiter that may be the second byte of a character, the reader decodes first.
 
 use super::decode::{DecodingReader, encoding_name, resolve};
+use super::direct::{DirectRead, InputFile};
 use super::{BATCH_ROWS, RawBatch, ReadStats, Source, Task};
 use crate::EngineError;
 use crate::error::{ExitCode, io_err};
@@ -65,7 +66,7 @@ struct ChunkCtx {
 
 /// Feeds every byte read to the running hash.
 struct Hashing {
-    file: File,
+    file: InputFile,
     stats: ReadStats,
 }
 
@@ -103,6 +104,8 @@ impl CsvSource {
         }
         let enc = resolve(encoding, &prefix);
         let stats = ReadStats::default();
+        let mode = DirectRead::from_env().map_err(EngineError::Config)?;
+        let file = InputFile::new(file, size.map(|s| s.saturating_sub(n as u64)), mode);
         // A CP932 trail byte may equal a delimiter from 0x40 up: cut such files after decoding.
         let decoded = enc == SHIFT_JIS && delimiter >= 0x40;
         let (reader, buf): (Box<dyn Read + Send>, Vec<u8>) = if decoded {

@@ -2,6 +2,7 @@
 
 mod csv_source;
 mod decode;
+mod direct;
 pub(crate) mod lineage;
 mod parquet_source;
 #[cfg(feature = "query")]
