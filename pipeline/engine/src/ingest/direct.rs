@@ -172,6 +172,7 @@ fn memory() -> u64 {
 
 /// [`memory`] from the text of `/proc/meminfo` and of the limits found (`max`, or bytes):
 /// `MemTotal` (kB), lowered to the lowest limit; `u64::MAX` without `MemTotal`.
+#[cfg(any(target_os = "linux", test))]
 fn memory_from(meminfo: &str, limits: &[String]) -> u64 {
     let machine = meminfo
         .lines()
