@@ -72,12 +72,6 @@ impl ColumnBuilder {
 /// Rows per shuffle bucket held in memory at once.
 const SHUFFLE_BUCKET_ROWS: usize = 1 << 19;
 
-/// Bytes of scattered batches held before every bucket's share of them is written as one batch.
-/// Written at once, each bucket would get a slice of every scattered batch: at 100M rows (191
-/// buckets) about 170 rows a slice, 590,000 small Arrow messages written and read back, a cost
-/// per message that grows with the buckets, so faster than the rows.
-const SHUFFLE_HOLD_BYTES: usize = 32 << 20;
-
 /// An external shuffle: rows are scattered to random bucket files, then each bucket is read and
 /// handed back in a random order. Memory holds one bucket; the order is made per release by a
 /// cryptographic generator and never stored. (A random bucket per row, then a random order
@@ -92,12 +86,6 @@ pub(crate) struct Shuffler {
     prefix: String,
     /// Rows scattered.
     rows: usize,
-    /// Each bucket's slices of the batches scattered since the buckets were last written.
-    pending: Vec<Vec<RecordBatch>>,
-    /// Bytes of those batches (held whole while a slice of them is pending).
-    held: usize,
-    /// Bytes held before the pending slices are written ([`SHUFFLE_HOLD_BYTES`]).
-    hold: usize,
 }
 
 impl Shuffler {
@@ -126,9 +114,6 @@ impl Shuffler {
             dir: tmp_dir.to_path_buf(),
             prefix,
             rows: 0,
-            pending: vec![Vec::new(); buckets],
-            held: 0,
-            hold: SHUFFLE_HOLD_BYTES,
         })
     }
 
@@ -155,28 +140,10 @@ impl Shuffler {
             .map_err(|e| EngineError::Internal(e.to_string()))?;
         for b in 0..n {
             if starts[b + 1] > starts[b] {
-                self.pending[b].push(grouped.slice(starts[b], starts[b + 1] - starts[b]));
+                let part = grouped.slice(starts[b], starts[b + 1] - starts[b]);
+                self.writers[b].write(&part).map_err(|e| output_err(&self.paths[b], e))?;
             }
         }
-        self.held += grouped.get_array_memory_size();
-        if self.held >= self.hold {
-            self.write_pending()?;
-        }
-        Ok(())
-    }
-
-    /// Write each bucket's pending slices as one batch.
-    fn write_pending(&mut self) -> Result<(), EngineError> {
-        for (b, parts) in self.pending.iter_mut().enumerate() {
-            if parts.is_empty() {
-                continue;
-            }
-            let batch = arrow::compute::concat_batches(&self.schema, parts.iter())
-                .map_err(|e| EngineError::Internal(e.to_string()))?;
-            parts.clear();
-            self.writers[b].write(&batch).map_err(|e| output_err(&self.paths[b], e))?;
-        }
-        self.held = 0;
         Ok(())
     }
 
@@ -228,11 +195,8 @@ impl Shuffler {
         Ok(())
     }
 
-    /// Write what is pending and close the bucket files; returns their size in bytes.
+    /// Close the bucket files; returns their size in bytes.
     pub(crate) fn finish(&mut self) -> Result<u64, EngineError> {
-        if !self.writers.is_empty() {
-            self.write_pending()?;
-        }
         for (w, p) in self.writers.iter_mut().zip(&self.paths) {
             w.finish().map_err(|e| output_err(p, e))?;
         }
@@ -257,8 +221,8 @@ impl Shuffler {
 }
 
 /// The batches of an Arrow IPC file, read unbuffered: Arrow's reader seeks to every batch and
-/// reads it whole, and a seek empties a `BufReader`, so over a buffered file each batch smaller
-/// than the buffer (a spill's or a bucket's) would read a whole buffer again.
+/// reads it whole, and a seek empties a `BufReader`, so over a buffered file each of a bucket's
+/// many small batches (a slice of every scattered batch) read a whole buffer again.
 pub(crate) fn read_ipc(p: &Path) -> Result<Vec<RecordBatch>, EngineError> {
     let f = File::open(p).map_err(|e| output_err(p, e))?;
     let reader = FileReader::try_new(f, None).map_err(|e| output_err(p, e))?;
@@ -388,52 +352,5 @@ mod shuffle_tests {
         assert!(seen.iter().all(|s| *s), "a row was lost");
         assert!(largest <= 2 * SHUFFLE_BUCKET_ROWS, "a bucket of {largest} rows was held");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "bucket files left behind");
-    }
-
-    /// A bucket file holds one batch per [`Shuffler::hold`] bytes scattered (its share of them),
-    /// not one slice of every scattered batch; every row still comes back once, and a row's
-    /// bucket keeps the rows in the order they were scattered.
-    #[test]
-    fn the_buckets_are_written_in_few_batches_and_keep_every_row() {
-        let dir = tempfile::tempdir().unwrap();
-        let schema = Arc::new(Schema::new(vec![Field::new("row", DataType::UInt32, false)]));
-        let rows = 2 * SHUFFLE_BUCKET_ROWS as u32 + 5;
-        let mut sh = Shuffler::new(dir.path(), &schema, rows as usize).unwrap();
-        assert_eq!(sh.writers.len(), 3);
-        let mut batch_bytes = 0;
-        for (i, start) in (0..rows).step_by(1000).enumerate() {
-            let col = UInt32Array::from_iter_values(start..(start + 1000).min(rows));
-            let rb = RecordBatch::try_new(schema.clone(), vec![Arc::new(col)]).unwrap();
-            if i == 0 {
-                // Written when 100 batches are held.
-                batch_bytes = arrow::compute::take_record_batch(&rb, &UInt32Array::from_iter_values(0..1000))
-                    .unwrap()
-                    .get_array_memory_size();
-                sh.hold = 100 * batch_bytes;
-            }
-            sh.scatter(&rb).unwrap();
-        }
-        assert!(batch_bytes > 0);
-        sh.finish().unwrap();
-        let scattered = (rows as usize).div_ceil(1000);
-        for p in &sh.paths {
-            let batches = read_ipc(p).unwrap();
-            assert!(batches.len() <= scattered.div_ceil(100), "{} batches in a bucket", batches.len());
-            let rows: Vec<u32> =
-                batches.iter().flat_map(|b| b.column(0).as_primitive::<UInt32Type>().values().to_vec()).collect();
-            assert!(rows.windows(2).all(|w| w[0] < w[1]), "a bucket's rows out of their scattered order");
-        }
-        let mut seen = vec![false; rows as usize];
-        sh.gather(1000, |bucket, order| {
-            let col = bucket.column(0).as_primitive::<UInt32Type>();
-            for i in order.values() {
-                let r = col.value(*i as usize) as usize;
-                assert!(!seen[r], "row {r} twice");
-                seen[r] = true;
-            }
-            Ok(())
-        })
-        .unwrap();
-        assert!(seen.iter().all(|s| *s), "a row was lost");
     }
 }
