@@ -1,10 +1,11 @@
 //! One 64-bit hash per accepted row (the subject's, a released code's, a column's that may name a
 //! person), held in memory up to a bound and past it in an unnamed file (nothing left on disk if
-//! the process dies). Counting the distinct hashes ([`RowHashes::census`]) sorts bounded runs
-//! and merges them from the file (the lower and upper half of the values on two threads), so a
-//! file of 100M rows is counted in about 64 MiB (one run and bounded buffers); only when
-//! the hashes repeat (some person has several rows) are they read back whole
-//! ([`RowHashes::load`]), because the models then need every row's person.
+//! the process dies). Counting the distinct hashes ([`RowHashes::census`]) partitions them by
+//! their top bits into a second unnamed file and counts each partition in memory (two threads;
+//! a partition too large for memory, one person's many rows, from sorted runs merged from disk),
+//! so a file of 100M rows is counted in about 70 MiB; only when the hashes repeat (some person
+//! has several rows) are they read back whole ([`RowHashes::load`]), because the models then
+//! need every row's person.
 
 use crate::people::{NO_SUBJECT, Runs};
 use crate::word_file::{new_file, read_at, write_at};
@@ -12,12 +13,25 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Hashes held in memory before they go to a file (32 MiB).
 const IN_MEMORY: usize = 1 << 22;
 
-/// Hashes sorted at once when counting from the file (64 MiB).
+/// The counting's measure (64 MiB of hashes): a partition is expected to hold an eighth of this
+/// and is counted in memory up to a quarter ([`Bounds`]); a larger one is sorted in runs of half.
 const RUN: usize = 1 << 23;
+
+/// Most top bits that name a partition (1,024 partitions, their buffers 32 MiB on each thread).
+/// Past about a billion hashes the partitions outgrow memory and are counted from runs.
+const MAX_BITS: u32 = 10;
+const _: () = assert!(MAX_BITS <= 56, "a partition's top bits and the next 8 fit in a hash");
+
+/// Hashes of one partition gathered before they are written (32 KiB).
+const BLOCK: usize = 1 << 12;
+
+/// Hashes read at once while partitioning (8 MiB).
+const SCATTER_READ: usize = 1 << 20;
 
 /// Hashes read at once from each sorted run while merging (512 KiB).
 const MERGE_READ: usize = 1 << 16;
@@ -99,43 +113,106 @@ impl RowHashes {
 
     /// How many people the hashes are and the most rows one person has, as
     /// [`crate::people::census`] counts them ([`NO_SUBJECT`] rows each a person of their own).
+    /// Hashes past the memory bound are counted in partitions: one pass (two threads, each over
+    /// half the rows) writes each hash to the partition of its top bits; each partition, about
+    /// a million hashes, is then read, spread by its next 8 bits and sorted in cache-sized
+    /// pieces (two threads taking partitions in turn). A partition that outgrows its bound (a
+    /// person with very many rows) is counted from sorted runs merged from disk instead.
     pub(crate) fn census(&self) -> std::io::Result<(u64, u64)> {
         let Some(f) = &self.file else { return Ok(crate::people::census(&self.tail)) };
-        // Sorted runs, written to a second unnamed file: each read of `run_len` hashes is
-        // sorted in two halves on two threads, in place, and each half is a run.
-        let runs_file = new_file(self.dir.as_deref())?;
-        let mut runs: Vec<(u64, u64)> = Vec::new();
-        let (mut blank, mut at, mut out) = (0u64, 0u64, 0u64);
-        let run_len = self.run_len.max(1);
-        let mut values: Vec<u64> = Vec::with_capacity(run_len.min(self.len() as usize));
-        let mut sorted_runs = |values: &mut Vec<u64>| -> std::io::Result<()> {
-            let before = values.len();
-            values.retain(|h| *h != NO_SUBJECT);
-            blank += (before - values.len()) as u64;
-            let mid = values.len() / 2;
-            let (a, b) = values.split_at_mut(mid);
-            std::thread::scope(|scope| {
-                scope.spawn(|| a.sort_unstable());
-                b.sort_unstable();
-            });
-            for half in [&*a, &*b] {
-                write_at(&runs_file, half, out)?;
-                runs.push((out, half.len() as u64));
-                out += half.len() as u64;
+        let bounds = Bounds::of(self.len(), self.run_len);
+        let parts_file = new_file(self.dir.as_deref())?;
+        let next = AtomicU64::new(0);
+        let half = self.written / 2;
+        let (low, high) = std::thread::scope(|scope| {
+            let high = scope.spawn(|| scatter(f, half..self.written, &self.tail, &parts_file, &next, bounds.bits));
+            (scatter(f, 0..half, &[], &parts_file, &next, bounds.bits), high.join())
+        });
+        let (low, high) = (low?, high.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?);
+        let blank = low.blank + high.blank;
+        let parts: Vec<Vec<Block>> = low
+            .blocks
+            .into_iter()
+            .zip(high.blocks)
+            .map(|(mut a, b)| {
+                a.extend(b);
+                a
+            })
+            .collect();
+        Ok(self.count_parts(&parts_file, &parts, bounds)?.census(blank))
+    }
+
+    /// The distinct values of every partition of `parts_file`: two threads take the partitions
+    /// in turn, and their counts are joined in partition order (every value of a partition is
+    /// below every value of the next).
+    fn count_parts(&self, parts_file: &File, parts: &[Vec<Block>], bounds: Bounds) -> std::io::Result<Runs> {
+        let taken = AtomicUsize::new(0);
+        let count = || -> std::io::Result<Vec<(usize, Runs)>> {
+            let (mut values, mut spread, mut done) = (Vec::new(), Vec::new(), Vec::new());
+            loop {
+                let i = taken.fetch_add(1, Ordering::Relaxed);
+                let Some(blocks) = parts.get(i) else { return Ok(done) };
+                let len: u64 = blocks.iter().map(|b| b.len).sum();
+                let runs = match len <= bounds.part as u64 {
+                    true => count_in_memory(parts_file, blocks, &mut values, &mut spread, bounds.bits),
+                    false => {
+                        // The in-memory pieces are let go while the runs are sorted.
+                        (values, spread) = (Vec::new(), Vec::new());
+                        self.count_from_runs(parts_file, blocks)
+                    }
+                };
+                match runs {
+                    Ok(runs) => done.push((i, runs)),
+                    Err(e) => {
+                        // The other thread stops at its next partition.
+                        taken.store(parts.len(), Ordering::Relaxed);
+                        return Err(e);
+                    }
+                }
             }
-            values.clear();
-            Ok(())
         };
-        while at < self.written {
-            let n = (self.written - at).min(run_len as u64);
-            read_at(f, at, n, &mut values)?;
-            sorted_runs(&mut values)?;
-            at += n;
+        let (a, b) = std::thread::scope(|scope| {
+            let b = scope.spawn(count);
+            (count(), b.join())
+        });
+        let mut counted = a?;
+        counted.extend(b.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?);
+        counted.sort_unstable_by_key(|(i, _)| *i);
+        Ok(counted.into_iter().fold(Runs::default(), |all, (_, runs)| all.then(runs)))
+    }
+
+    /// The distinct values of a partition too large for memory (a person with very many rows):
+    /// sorted runs of half a run's hashes (both threads at once hold one run's) written to an
+    /// unnamed file and merged; a partition of one run is walked in memory.
+    fn count_from_runs(&self, parts_file: &File, blocks: &[Block]) -> std::io::Result<Runs> {
+        let cut = (self.run_len / 2).max(1);
+        let mut runs: Vec<(u64, u64)> = Vec::new();
+        let mut runs_file: Option<File> = None;
+        let mut out = 0u64;
+        let mut values: Vec<u64> = Vec::with_capacity(cut + BLOCK);
+        for (i, b) in blocks.iter().enumerate() {
+            read_at(parts_file, b.at, b.len, &mut values)?;
+            let last = i + 1 == blocks.len();
+            if values.len() >= cut || (last && !runs.is_empty()) {
+                values.sort_unstable();
+                let file = match &mut runs_file {
+                    Some(f) => f,
+                    slot => slot.insert(new_file(self.dir.as_deref())?),
+                };
+                write_at(file, &values, out)?;
+                runs.push((out, values.len() as u64));
+                out += values.len() as u64;
+                values.clear();
+            }
         }
-        values.extend_from_slice(&self.tail);
-        sorted_runs(&mut values)?;
+        let Some(file) = runs_file else {
+            values.sort_unstable();
+            let mut counted = Runs::default();
+            values.iter().for_each(|h| counted.add(*h));
+            return Ok(counted);
+        };
         drop(values);
-        Ok(merge_count(&runs_file, &runs)?.census(blank))
+        merge_runs(&file, &runs)
     }
 
     /// Keep `n` hashes in memory before writing (tests).
@@ -147,41 +224,142 @@ impl RowHashes {
     }
 }
 
-/// The distinct values of the sorted runs `(start, len)` of `file`, merged, and the longest run
-/// of one value: the values below 2^63 on one thread and the others on a second (a value is in
-/// one half, so the halves' counts add up).
-fn merge_count(file: &File, runs: &[(u64, u64)]) -> std::io::Result<Runs> {
-    let (mut low, mut high) = (Vec::with_capacity(runs.len()), Vec::with_capacity(runs.len()));
-    for &(start, len) in runs {
-        let cut = first_at_least(file, start, len, 1 << 63)?;
-        low.push((start, cut));
-        high.push((start + cut, len - cut));
-    }
-    let (low, high) = std::thread::scope(|scope| {
-        let high = scope.spawn(|| merge_runs(file, &high));
-        (merge_runs(file, &low), high.join())
-    });
-    let high = high.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-    Ok(low?.then(high))
+/// How the hashes are partitioned.
+#[derive(Clone, Copy)]
+struct Bounds {
+    /// The hash's top bits that name its partition.
+    bits: u32,
+    /// Most hashes of a partition counted in memory.
+    part: usize,
 }
 
-/// How many values of the sorted run `(start, len)` of `file` are less than `value`.
-fn first_at_least(file: &File, start: u64, len: u64, value: u64) -> std::io::Result<u64> {
-    let (mut lo, mut hi) = (0, len);
-    let mut word = Vec::with_capacity(1);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        word.clear();
-        read_at::<u64>(file, start + mid, 1, &mut word)?;
-        match word[0] < value {
-            true => lo = mid + 1,
-            false => hi = mid,
+impl Bounds {
+    /// For `len` hashes, with `run_len` hashes sorted at once: partitions expected to hold an
+    /// eighth of a run (at most [`MAX_BITS`] bits), counted in memory up to a quarter of one
+    /// (with the piece it is spread into, half a run on each of two threads).
+    fn of(len: u64, run_len: usize) -> Bounds {
+        let expected = (run_len as u64 / 8).max(1);
+        let mut bits = 1;
+        while bits < MAX_BITS && len >> bits > expected {
+            bits += 1;
+        }
+        Bounds { bits, part: (run_len / 4).max(1) }
+    }
+}
+
+/// A piece of a partition in the partitions' file: `len` hashes at word `at`.
+struct Block {
+    at: u64,
+    len: u64,
+}
+
+/// One thread's share of the partitioning: each partition's blocks, and the blank rows.
+struct Scattered {
+    blocks: Vec<Vec<Block>>,
+    blank: u64,
+}
+
+/// Each hash of words `range` of `file`, then of `tail`, written to the partition of its top
+/// `bits` bits: a partition's hashes gather in a buffer of [`BLOCK`] words, written to `out` at
+/// the next free word (`next`, shared with the other thread) when full. Blank rows
+/// ([`NO_SUBJECT`]) are counted, not written.
+fn scatter(
+    file: &File,
+    range: std::ops::Range<u64>,
+    tail: &[u64],
+    out: &File,
+    next: &AtomicU64,
+    bits: u32,
+) -> std::io::Result<Scattered> {
+    let parts = 1usize << bits;
+    let mut buffers: Vec<Vec<u64>> = (0..parts).map(|_| Vec::with_capacity(BLOCK)).collect();
+    let mut done = Scattered { blocks: (0..parts).map(|_| Vec::new()).collect(), blank: 0 };
+    let flush = |buffer: &mut Vec<u64>, blocks: &mut Vec<Block>| -> std::io::Result<()> {
+        let len = buffer.len() as u64;
+        let at = next.fetch_add(len, Ordering::Relaxed);
+        write_at(out, buffer, at)?;
+        blocks.push(Block { at, len });
+        buffer.clear();
+        Ok(())
+    };
+    let mut spread = |values: &[u64], done: &mut Scattered| -> std::io::Result<()> {
+        for &h in values {
+            if h == NO_SUBJECT {
+                done.blank += 1;
+                continue;
+            }
+            let p = (h >> (64 - bits)) as usize;
+            buffers[p].push(h);
+            if buffers[p].len() == BLOCK {
+                flush(&mut buffers[p], &mut done.blocks[p])?;
+            }
+        }
+        Ok(())
+    };
+    let mut values: Vec<u64> = Vec::with_capacity(SCATTER_READ);
+    let mut at = range.start;
+    while at < range.end {
+        let n = (range.end - at).min(SCATTER_READ as u64);
+        values.clear();
+        read_at(file, at, n, &mut values)?;
+        spread(&values, &mut done)?;
+        at += n;
+    }
+    spread(tail, &mut done)?;
+    for (buffer, blocks) in buffers.iter_mut().zip(done.blocks.iter_mut()) {
+        if !buffer.is_empty() {
+            flush(buffer, blocks)?;
         }
     }
-    Ok(lo)
+    Ok(done)
 }
 
-/// [`merge_count`] of some runs, on one thread.
+/// The distinct values of a partition (hashes sharing their top `bits` bits) that fits in
+/// memory: read into `values`, spread by the next 8 bits into `spread` (256 pieces of a few
+/// thousand hashes, each sorted in cache) and walked in order.
+fn count_in_memory(
+    file: &File,
+    blocks: &[Block],
+    values: &mut Vec<u64>,
+    spread: &mut Vec<u64>,
+    bits: u32,
+) -> std::io::Result<Runs> {
+    values.clear();
+    values.reserve_exact(blocks.iter().map(|b| b.len as usize).sum());
+    for b in blocks {
+        read_at(file, b.at, b.len, values)?;
+    }
+    let shift = 64 - bits - 8;
+    let piece = |h: u64| ((h >> shift) & 0xff) as usize;
+    let mut starts = [0usize; 257];
+    for &h in values.iter() {
+        starts[piece(h) + 1] += 1;
+    }
+    for i in 0..256 {
+        starts[i + 1] += starts[i];
+    }
+    let mut at = starts;
+    spread.clear();
+    spread.reserve_exact(values.len());
+    spread.resize(values.len(), 0);
+    for &h in values.iter() {
+        let p = piece(h);
+        spread[at[p]] = h;
+        at[p] += 1;
+    }
+    let mut runs = Runs::default();
+    for w in starts.windows(2) {
+        let sorted = &mut spread[w[0]..w[1]];
+        sorted.sort_unstable();
+        for &h in sorted.iter() {
+            runs.add(h);
+        }
+    }
+    Ok(runs)
+}
+
+/// The distinct values of the sorted runs `(start, len)` of `file`, merged, and the longest run
+/// of one value.
 fn merge_runs(file: &File, runs: &[(u64, u64)]) -> std::io::Result<Runs> {
     struct Cursor {
         next: u64,
@@ -231,7 +409,8 @@ fn merge_runs(file: &File, runs: &[(u64, u64)]) -> std::io::Result<Runs> {
 mod tests {
     use super::*;
 
-    /// Hashes with repeats, blanks and a long run of one person, from a seed.
+    /// Hashes with repeats (small values, and large ones spread over every partition), blanks
+    /// and a long run of one person, from a seed.
     fn hashes(n: usize, seed: u64) -> Vec<u64> {
         let mut x = seed | 1;
         (0..n)
@@ -243,6 +422,7 @@ mod tests {
                     0 => NO_SUBJECT,
                     1 => 42,
                     2 => (i as u64 / 3) + 100,
+                    3 | 4 => (i as u64 % (n as u64 / 7 + 1)).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1,
                     _ => x,
                 }
             })
@@ -251,8 +431,15 @@ mod tests {
 
     #[test]
     fn census_from_the_file_equals_census_in_memory() {
-        let cases =
-            [(0, 4, 3, 1), (1, 4, 3, 2), (10, 4, 3, 3), (1000, 7, 50, 4), (100_003, 1000, 7001, 5), (5000, 5000, 9, 6)];
+        let cases = [
+            (0, 4, 3, 1),
+            (1, 4, 3, 2),
+            (10, 4, 3, 3),
+            (1000, 7, 50, 4),
+            (100_003, 1000, 7001, 5),
+            (5000, 5000, 9, 6),
+            (3, 1, 1, 7),
+        ];
         for (n, memory, run_len, seed) in cases {
             let all = hashes(n, seed);
             let mut spilled = RowHashes::new(None).with_memory(memory, run_len);
@@ -265,10 +452,10 @@ mod tests {
         }
     }
 
-    /// Values on both sides of the halves' cut (2^63), each repeated across runs and over the
-    /// cut's neighbours, are counted once, with the longest run of one value whole.
+    /// Values on both sides of a partitions' boundary (2^63), each repeated across runs and over
+    /// the boundary's neighbours, are counted once, with the longest run of one value whole.
     #[test]
-    fn census_counts_each_value_once_across_the_halves() {
+    fn census_counts_each_value_once_across_partitions() {
         let mid = 1u64 << 63;
         let mut all: Vec<u64> = Vec::new();
         for i in 0..40_000u64 {
@@ -301,5 +488,48 @@ mod tests {
         }
         // 524,293 values over 10,007: each 52 times, 3,929 of them 53 times.
         assert_eq!(spilled.census().expect("census"), (10_007, 53));
+    }
+
+    /// The partitions are as many as keep the expected share at an eighth of a run (at most
+    /// 2^MAX_BITS), and one is counted in memory up to a quarter of a run.
+    #[test]
+    fn bounds_follow_the_rows_and_the_run() {
+        let of = |len: u64, run: usize| {
+            let b = Bounds::of(len, run);
+            (b.bits, b.part)
+        };
+        assert_eq!(of(100_000_000, RUN), (7, 1 << 21));
+        assert_eq!(of(10_000_000, RUN), (4, 1 << 21));
+        assert_eq!(of(1 << 21, RUN), (1, 1 << 21));
+        assert_eq!(of((1 << 20) << 3, RUN), (3, 1 << 21));
+        assert_eq!(of(((1 << 20) << 3) + 8, RUN), (4, 1 << 21));
+        assert_eq!(of(1 << 40, RUN), (MAX_BITS, 1 << 21));
+        assert_eq!(of(10, 0), (3, 1));
+        assert_eq!(of(10, 1), (3, 1));
+    }
+
+    /// A partition counted in memory and from runs (several, one, or none written) gives the
+    /// same counts as [`crate::people::census`].
+    #[test]
+    fn a_partition_counts_alike_in_memory_and_from_runs() {
+        let bits = 3;
+        // Values of one partition (top 3 bits 0b101), with repeats far apart and a long run.
+        let all: Vec<u64> =
+            hashes(30_000, 11).into_iter().filter(|h| *h != NO_SUBJECT).map(|h| (0b101 << 61) | (h >> bits)).collect();
+        let file = new_file(None).expect("file");
+        write_at(&file, &all, 0).expect("write");
+        let blocks: Vec<Block> = (0..all.len())
+            .step_by(BLOCK / 4)
+            .map(|at| Block { at: at as u64, len: (all.len() - at).min(BLOCK / 4) as u64 })
+            .collect();
+        let expected = crate::people::census(&all);
+        let (mut values, mut spread) = (Vec::new(), Vec::new());
+        let counted = count_in_memory(&file, &blocks, &mut values, &mut spread, bits).expect("count");
+        assert_eq!(counted.census(0), expected);
+        for run_len in [2, 3_001, 20_000, 100_000] {
+            let hashes = RowHashes::new(None).with_memory(1, run_len);
+            let counted = hashes.count_from_runs(&file, &blocks).expect("count");
+            assert_eq!(counted.census(0), expected, "run_len={run_len}");
+        }
     }
 }
