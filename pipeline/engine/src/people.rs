@@ -156,7 +156,8 @@ pub fn from_hashes(hashes: &[u64], units: &[u64]) -> Option<People> {
 
 /// The people of the rows from each row's subject hash (and the hashes' [`census`]) and, when
 /// the subject is released as a code, each row's hash of the code's value (`units`, else
-/// empty); `None` when every row is a different person and a different unit (then rows are
+/// empty, as when every row's equals its subject hash: the units are then the subjects);
+/// `None` when every row is a different person and a different unit (then rows are
 /// people and nothing changes).
 pub fn from_census(hashes: &[u64], units: &[u64], (count, max_rows): (u64, u64)) -> Option<People> {
     // Rows with one code value have one subject (the code's normalisation is never coarser

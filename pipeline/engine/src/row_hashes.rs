@@ -215,6 +215,25 @@ impl RowHashes {
         merge_runs(&file, &runs)
     }
 
+    /// The same hashes (past the bound in a file of its own).
+    fn copy(&self) -> std::io::Result<RowHashes> {
+        let mut copy =
+            RowHashes { dir: self.dir.clone(), in_memory: self.in_memory, run_len: self.run_len, ..Default::default() };
+        if let Some(f) = &self.file {
+            let mut values = Vec::with_capacity(SCATTER_READ.min(self.written as usize));
+            let mut at = 0;
+            while at < self.written {
+                let n = (self.written - at).min(SCATTER_READ as u64);
+                values.clear();
+                read_at(f, at, n, &mut values)?;
+                copy.extend(&values)?;
+                at += n;
+            }
+        }
+        copy.extend(&self.tail)?;
+        Ok(copy)
+    }
+
     /// Keep `n` hashes in memory before writing (tests).
     #[cfg(test)]
     fn with_memory(mut self, n: usize, run_len: usize) -> RowHashes {
@@ -222,6 +241,28 @@ impl RowHashes {
         self.run_len = run_len;
         self
     }
+}
+
+/// Append the subject hashes of a batch's rows and, when the subject is released as a code,
+/// their hashes of the code's value (`batch_units`, else empty). A row's unit hash is its
+/// subject hash whenever the code is written as the subject is (digits, a plain identifier), so
+/// `units` are kept only from the first batch in which some row's differ: until then they are
+/// the subjects (copied then), and none at all when every row's are ([`crate::people::from_census`]
+/// then takes the subjects as the units).
+pub(crate) fn extend_people(
+    subjects: &mut RowHashes,
+    units: &mut RowHashes,
+    batch_subjects: &[u64],
+    batch_units: &[u64],
+) -> std::io::Result<()> {
+    let kept = units.len() > 0;
+    if !batch_units.is_empty() && (kept || batch_units != batch_subjects) {
+        if !kept {
+            *units = subjects.copy()?;
+        }
+        units.extend(batch_units)?;
+    }
+    subjects.extend(batch_subjects)
 }
 
 /// How the hashes are partitioned.
@@ -530,6 +571,34 @@ mod tests {
             let hashes = RowHashes::new(None).with_memory(1, run_len);
             let counted = hashes.count_from_runs(&file, &blocks).expect("count");
             assert_eq!(counted.census(0), expected, "run_len={run_len}");
+        }
+    }
+
+    /// Units equal to the subjects are not kept; from the first batch where some row's differ,
+    /// every row's are, the earlier ones copied from the subjects (in memory and from a file).
+    #[test]
+    fn units_are_kept_from_the_first_batch_that_differs() {
+        for memory in [1, 3, 1000] {
+            let (mut subjects, mut units) =
+                (RowHashes::new(None).with_memory(memory, 8), RowHashes::new(None).with_memory(memory, 8));
+            let batch = |i: u64| -> Vec<u64> { (i * 10..i * 10 + 7).collect() };
+            for i in 0..4 {
+                extend_people(&mut subjects, &mut units, &batch(i), &batch(i)).expect("extend");
+            }
+            assert_eq!(units.len(), 0, "memory={memory}");
+            let mut differs = batch(4);
+            differs[5] += 1000;
+            extend_people(&mut subjects, &mut units, &batch(4), &differs).expect("extend");
+            extend_people(&mut subjects, &mut units, &batch(5), &batch(5)).expect("extend");
+            let all_subjects: Vec<u64> = (0..6).flat_map(batch).collect();
+            let mut all_units = all_subjects.clone();
+            all_units[4 * 7 + 5] += 1000;
+            assert_eq!(subjects.load().expect("load"), all_subjects, "memory={memory}");
+            assert_eq!(units.load().expect("load"), all_units, "memory={memory}");
+            // No code released: no units.
+            let (mut subjects, mut units) = (RowHashes::new(None), RowHashes::new(None));
+            extend_people(&mut subjects, &mut units, &batch(0), &[]).expect("extend");
+            assert_eq!((subjects.len(), units.len()), (7, 0));
         }
     }
 }

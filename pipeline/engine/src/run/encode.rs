@@ -52,7 +52,8 @@ pub(super) struct Encoded {
     /// bound ([`RowHashes`]).
     pub subjects: RowHashes,
     /// When the column is released as a code: each row's hash of the value as the code is made
-    /// from it (the rows one released code links); empty otherwise.
+    /// from it (the rows one released code links); empty otherwise, and empty when every row's
+    /// is its subject hash (the units are then the subjects: [`crate::row_hashes::extend_people`]).
     pub units: RowHashes,
     /// Without a declared subject: each row's hash of each column that may name a person
     /// ([`super::layout::Layout::implied`]).
@@ -672,8 +673,7 @@ impl Merged {
         for (m, d) in self.maybe.iter_mut().zip(&done.maybe) {
             m.merge(d);
         }
-        self.subjects.extend(&done.subjects)?;
-        self.units.extend(&done.units)?;
+        crate::row_hashes::extend_people(&mut self.subjects, &mut self.units, &done.subjects, &done.units)?;
         for (all, part) in self.implied.iter_mut().zip(&done.implied) {
             all.extend(part)?;
         }
