@@ -379,6 +379,49 @@ fn people_are_what_the_release_links_even_when_one_is_written_two_ways() {
     }
 }
 
+/// A person written two ways far into the file (many batches, the hashes in files): the rows
+/// before take their codes' hashes from their subjects', the rows after are kept apart, and the
+/// release is what reading it at once gives.
+#[test]
+// The batches and the bound are set small by variables that only builds with debug assertions read.
+#[cfg_attr(not(debug_assertions), ignore)]
+fn a_person_written_two_ways_late_in_the_file_is_still_one_person() {
+    let env = Env::new();
+    let mut text = String::from("宛名番号,地区\nA1,北\nB1,北\nB1,南\n");
+    for i in 0..3000 {
+        text.push_str(&format!("P{i:05},西\n"));
+    }
+    text.push_str("C1,東\nC2,東\nA-1,南\n");
+    let input = env.write("in.csv", &text);
+    let rules = rules_of(
+        &env,
+        Some("宛名番号"),
+        "anonymized",
+        "k = 2\nmax_suppression = 0.6",
+        &[
+            ("宛名番号", "linking_code", "action = \"pseudonymize\"\noutput = \"レコードID\""),
+            ("地区", "quasi_identifier", "action = \"keep\""),
+        ],
+    );
+    let job = env.job("d", &input, &rules, "");
+    let small: &[(&str, &str)] = &[("TOKUMEI_TEST_CHUNK_BYTES", "4096"), ("TOKUMEI_TEST_ROW_HASHES", "64")];
+    let mut seen = Vec::new();
+    for vars in [&[][..], small] {
+        let r = env.tokumei_with(&["run", job.to_str().unwrap()], vars);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let t = read_parquet(&env.latest().join("d.parquet"));
+        assert!(smallest_class(&t, &["地区"], "レコードID") >= 2, "a code alone in its set of areas {vars:?}");
+        // A1 and A-1 are two codes, each alone in its area: suppressed; B1 too.
+        assert_eq!(t.rows.len(), 3002, "the 3,000 in 西 and C1, C2 are released {vars:?}");
+        let mut areas: Vec<String> = t.rows.iter().map(|r| format!("{:?}", r[t.col("地区")])).collect();
+        areas.sort();
+        let people = report(&env.latest())["people"].clone();
+        assert_eq!(people["people_in"], 3004, "A1 and A-1 are one person {vars:?}");
+        seen.push((people, areas));
+    }
+    assert_eq!(seen[0], seen[1], "read at once and in many batches with the hashes in files");
+}
+
 #[test]
 fn without_a_subject_every_code_that_may_name_a_person_is_checked() {
     let env = Env::new();

@@ -160,6 +160,7 @@ pub fn from_hashes(hashes: &[u64], units: &[u64]) -> Option<People> {
 /// `None` when every row is a different person and a different unit (then rows are
 /// people and nothing changes).
 pub fn from_census(hashes: &[u64], units: &[u64], (count, max_rows): (u64, u64)) -> Option<People> {
+    debug_assert!(units.is_empty() || units.len() == hashes.len());
     // Rows with one code value have one subject (the code's normalisation is never coarser
     // than the subject's), so when the subjects are all different the codes are too.
     if count == hashes.len() as u64 {

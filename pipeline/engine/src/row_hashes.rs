@@ -1,6 +1,7 @@
 //! One 64-bit hash per accepted row (the subject's, a released code's, a column's that may name a
 //! person), held in memory up to a bound and past it in an unnamed file (nothing left on disk if
-//! the process dies). Counting the distinct hashes ([`RowHashes::census`]) partitions them by
+//! the process dies); a released code's hashes only from the first row where they differ from
+//! the subject's ([`Units`]). Counting the distinct hashes ([`RowHashes::census`]) partitions them by
 //! their top bits into a second unnamed file and counts each partition in memory (two threads;
 //! a partition too large for memory, one person's many rows, from sorted runs merged from disk),
 //! so a file of 100M rows is counted in about 70 MiB; only when the hashes repeat (some person
@@ -215,25 +216,6 @@ impl RowHashes {
         merge_runs(&file, &runs)
     }
 
-    /// The same hashes (past the bound in a file of its own).
-    fn copy(&self) -> std::io::Result<RowHashes> {
-        let mut copy =
-            RowHashes { dir: self.dir.clone(), in_memory: self.in_memory, run_len: self.run_len, ..Default::default() };
-        if let Some(f) = &self.file {
-            let mut values = Vec::with_capacity(SCATTER_READ.min(self.written as usize));
-            let mut at = 0;
-            while at < self.written {
-                let n = (self.written - at).min(SCATTER_READ as u64);
-                values.clear();
-                read_at(f, at, n, &mut values)?;
-                copy.extend(&values)?;
-                at += n;
-            }
-        }
-        copy.extend(&self.tail)?;
-        Ok(copy)
-    }
-
     /// Keep `n` hashes in memory before writing (tests).
     #[cfg(test)]
     fn with_memory(mut self, n: usize, run_len: usize) -> RowHashes {
@@ -243,26 +225,64 @@ impl RowHashes {
     }
 }
 
-/// Append the subject hashes of a batch's rows and, when the subject is released as a code,
-/// their hashes of the code's value (`batch_units`, else empty). A row's unit hash is its
-/// subject hash whenever the code is written as the subject is (digits, a plain identifier), so
-/// `units` are kept only from the first batch in which some row's differ: until then they are
-/// the subjects (copied then), and none at all when every row's are ([`crate::people::from_census`]
-/// then takes the subjects as the units).
-pub(crate) fn extend_people(
-    subjects: &mut RowHashes,
-    units: &mut RowHashes,
-    batch_subjects: &[u64],
-    batch_units: &[u64],
-) -> std::io::Result<()> {
-    let kept = units.len() > 0;
-    if !batch_units.is_empty() && (kept || batch_units != batch_subjects) {
-        if !kept {
-            *units = subjects.copy()?;
-        }
-        units.extend(batch_units)?;
+/// Each row's hash of its released code's value (when the subject is released as a code),
+/// beside the rows' subject hashes. A row's two hashes are equal when its identifier is written
+/// as the registry keeps it (ASCII digits or capitals, no space: the code's normalisation then
+/// changes nothing either), so the units are kept only from the first batch in which some row's
+/// differ: the rows before it take their subject hashes, and when every row's are equal none
+/// are kept ([`crate::people::from_census`] then takes the subjects as the units).
+#[derive(Default)]
+pub(crate) struct Units {
+    /// The rows before the first kept unit (their units are their subjects).
+    from: u64,
+    /// The units from row `from` on.
+    kept: RowHashes,
+}
+
+impl Units {
+    /// No units yet; their file, if they need one, goes in `dir`.
+    pub(crate) fn new(dir: Option<&Path>) -> Units {
+        Units { from: 0, kept: RowHashes::new(dir) }
     }
-    subjects.extend(batch_subjects)
+
+    /// Append the subject hashes of a batch's rows to `subjects` and their unit hashes (empty
+    /// when no code is released) here.
+    pub(crate) fn extend(
+        &mut self,
+        subjects: &mut RowHashes,
+        batch_subjects: &[u64],
+        batch_units: &[u64],
+    ) -> std::io::Result<()> {
+        debug_assert!(batch_units.is_empty() || batch_units.len() == batch_subjects.len());
+        if !batch_units.is_empty() && (self.kept.len() > 0 || batch_units != batch_subjects) {
+            if self.kept.len() == 0 {
+                self.from = subjects.len();
+            }
+            self.kept.extend(batch_units)?;
+        }
+        subjects.extend(batch_subjects)
+    }
+
+    /// Every row's unit hash, given every row's subject hash (`subjects`, in row order): empty
+    /// when none was kept.
+    pub(crate) fn load(&self, subjects: &[u64]) -> std::io::Result<Vec<u64>> {
+        if self.kept.len() == 0 {
+            return Ok(Vec::new());
+        }
+        let from = (self.from as usize).min(subjects.len());
+        let mut all = Vec::with_capacity(from + self.kept.len() as usize);
+        all.extend_from_slice(&subjects[..from]);
+        if let Some(f) = &self.kept.file {
+            read_at(f, 0, self.kept.written, &mut all)?;
+        }
+        all.extend_from_slice(&self.kept.tail);
+        Ok(all)
+    }
+
+    /// The folder of its files (for an error).
+    pub(crate) fn folder(&self) -> PathBuf {
+        self.kept.folder()
+    }
 }
 
 /// How the hashes are partitioned.
@@ -575,30 +595,41 @@ mod tests {
     }
 
     /// Units equal to the subjects are not kept; from the first batch where some row's differ,
-    /// every row's are, the earlier ones copied from the subjects (in memory and from a file).
+    /// every row's are, the earlier rows' taken from the subjects (in memory and from a file).
     #[test]
     fn units_are_kept_from_the_first_batch_that_differs() {
-        for memory in [1, 3, 1000] {
-            let (mut subjects, mut units) =
-                (RowHashes::new(None).with_memory(memory, 8), RowHashes::new(None).with_memory(memory, 8));
-            let batch = |i: u64| -> Vec<u64> { (i * 10..i * 10 + 7).collect() };
-            for i in 0..4 {
-                extend_people(&mut subjects, &mut units, &batch(i), &batch(i)).expect("extend");
+        let batch = |i: u64| -> Vec<u64> { (i * 10..i * 10 + 7).collect() };
+        for (memory, first) in [(1, 4), (3, 4), (1000, 4), (2, 0), (1000, 0)] {
+            let mut subjects = RowHashes::new(None).with_memory(memory, 8);
+            let mut units = Units { from: 0, kept: RowHashes::new(None).with_memory(memory, 8) };
+            let mut all_units: Vec<u64> = Vec::new();
+            for i in 0..7 {
+                let mut these = batch(i);
+                if i == first {
+                    these[5] += 1000;
+                }
+                // An empty batch among the others changes nothing.
+                units.extend(&mut subjects, &[], &[]).expect("extend");
+                units.extend(&mut subjects, &batch(i), &these).expect("extend");
+                all_units.extend(these);
+                if i < first {
+                    assert_eq!(units.kept.len(), 0, "memory={memory}");
+                }
             }
-            assert_eq!(units.len(), 0, "memory={memory}");
-            let mut differs = batch(4);
-            differs[5] += 1000;
-            extend_people(&mut subjects, &mut units, &batch(4), &differs).expect("extend");
-            extend_people(&mut subjects, &mut units, &batch(5), &batch(5)).expect("extend");
-            let all_subjects: Vec<u64> = (0..6).flat_map(batch).collect();
-            let mut all_units = all_subjects.clone();
-            all_units[4 * 7 + 5] += 1000;
-            assert_eq!(subjects.load().expect("load"), all_subjects, "memory={memory}");
-            assert_eq!(units.load().expect("load"), all_units, "memory={memory}");
-            // No code released: no units.
-            let (mut subjects, mut units) = (RowHashes::new(None), RowHashes::new(None));
-            extend_people(&mut subjects, &mut units, &batch(0), &[]).expect("extend");
-            assert_eq!((subjects.len(), units.len()), (7, 0));
+            let all_subjects = subjects.load().expect("load");
+            assert_eq!(all_subjects, (0..7).flat_map(batch).collect::<Vec<_>>(), "memory={memory}");
+            assert_eq!(units.load(&all_subjects).expect("load"), all_units, "memory={memory} first={first}");
+            assert_eq!(units.kept.len(), (7 - first) * 7);
+        }
+        // Every row's equal, or no code released: no units.
+        for code in [true, false] {
+            let (mut subjects, mut units) = (RowHashes::new(None).with_memory(2, 8), Units::new(None));
+            for i in 0..5 {
+                let these = if code { batch(i) } else { Vec::new() };
+                units.extend(&mut subjects, &batch(i), &these).expect("extend");
+            }
+            assert_eq!(subjects.len(), 35);
+            assert_eq!(units.load(&subjects.load().expect("load")).expect("load"), Vec::<u64>::new());
         }
     }
 }

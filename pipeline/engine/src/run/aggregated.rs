@@ -295,7 +295,7 @@ fn encoded(mut layout: Layout, table: ClassTable, started: Instant) -> Result<En
         ingest_ms: table.ingest_ms.max(started.elapsed().as_millis() as u64),
         scattered: None,
         subjects: crate::row_hashes::RowHashes::new(None),
-        units: crate::row_hashes::RowHashes::new(None),
+        units: crate::row_hashes::Units::new(None),
         implied,
         combos: Some(crate::combos::Combos::aggregated(table.weights)),
         layout,

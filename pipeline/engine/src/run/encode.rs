@@ -53,8 +53,8 @@ pub(super) struct Encoded {
     pub subjects: RowHashes,
     /// When the column is released as a code: each row's hash of the value as the code is made
     /// from it (the rows one released code links); empty otherwise, and empty when every row's
-    /// is its subject hash (the units are then the subjects: [`crate::row_hashes::extend_people`]).
-    pub units: RowHashes,
+    /// is its subject hash (the units are then the subjects: [`crate::row_hashes::Units`]).
+    pub units: crate::row_hashes::Units,
     /// Without a declared subject: each row's hash of each column that may name a person
     /// ([`super::layout::Layout::implied`]).
     pub implied: Vec<RowHashes>,
@@ -566,7 +566,7 @@ struct Merged {
     name_set: crate::scrub::NameSet,
     maybe: Vec<crate::scrub::MaybeNames>,
     subjects: RowHashes,
-    units: RowHashes,
+    units: crate::row_hashes::Units,
     implied: Vec<RowHashes>,
     /// The combinations of codes, when kept instead of every row's codes.
     combos: Option<crate::combos::Combos>,
@@ -588,7 +588,7 @@ impl Merged {
             name_set: crate::scrub::NameSet::default(),
             maybe: Vec::new(),
             subjects: RowHashes::new(dir),
-            units: RowHashes::new(dir),
+            units: crate::row_hashes::Units::new(dir),
             implied: (0..implied).map(|_| RowHashes::new(dir)).collect(),
             combos: crate::combos::allowed().filter(|_| combine).map(|memory| crate::combos::Combos::new(dir, memory)),
         }
@@ -673,7 +673,7 @@ impl Merged {
         for (m, d) in self.maybe.iter_mut().zip(&done.maybe) {
             m.merge(d);
         }
-        crate::row_hashes::extend_people(&mut self.subjects, &mut self.units, &done.subjects, &done.units)?;
+        self.units.extend(&mut self.subjects, &done.subjects, &done.units)?;
         for (all, part) in self.implied.iter_mut().zip(&done.implied) {
             all.extend(part)?;
         }
