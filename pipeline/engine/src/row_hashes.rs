@@ -1,6 +1,6 @@
 //! One 64-bit hash per accepted row (the subject's, a released code's, a column's that may name a
 //! person), held in memory up to a bound and past it in an unnamed file (nothing left on disk if
-//! the process dies); a released code's hashes only from the first row where they differ from
+//! the process dies); a released code's hashes only from the first batch in which some differ from
 //! the subject's ([`Units`]). Counting the distinct hashes ([`RowHashes::census`]) partitions them by
 //! their top bits into a second unnamed file and counts each partition in memory (two threads;
 //! a partition too large for memory, one person's many rows, from sorted runs merged from disk),
