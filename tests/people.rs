@@ -349,14 +349,10 @@ fn smallest_class(t: &Table, key: &[&str], code: &str) -> usize {
     people_classes(t, key, code).values().min().copied().unwrap_or(usize::MAX)
 }
 
-#[test]
-fn people_are_what_the_release_links_even_when_one_is_written_two_ways() {
-    let env = Env::new();
-    // `A1` and `A-1` are one person to the registry but two codes in the release; B1 has a row
-    // in each area, alone in that set of areas; C1 and C2 share one.
-    let input = env.write("in.csv", "宛名番号,地区\nA1,北\nA-1,南\nB1,北\nB1,南\nC1,東\nC2,東\n");
-    let rules = rules_of(
-        &env,
+/// Rules releasing 宛名番号, the subject, as a code (レコードID) with 地区 kept: k = 2.
+fn linked_code_rules(env: &Env) -> std::path::PathBuf {
+    rules_of(
+        env,
         Some("宛名番号"),
         "anonymized",
         "k = 2\nmax_suppression = 0.6",
@@ -364,7 +360,16 @@ fn people_are_what_the_release_links_even_when_one_is_written_two_ways() {
             ("宛名番号", "linking_code", "action = \"pseudonymize\"\noutput = \"レコードID\""),
             ("地区", "quasi_identifier", "action = \"keep\""),
         ],
-    );
+    )
+}
+
+#[test]
+fn people_are_what_the_release_links_even_when_one_is_written_two_ways() {
+    let env = Env::new();
+    // `A1` and `A-1` are one person to the registry but two codes in the release; B1 has a row
+    // in each area, alone in that set of areas; C1 and C2 share one.
+    let input = env.write("in.csv", "宛名番号,地区\nA1,北\nA-1,南\nB1,北\nB1,南\nC1,東\nC2,東\n");
+    let rules = linked_code_rules(&env);
     let job = env.job("d", &input, &rules, "");
     // The rows' hashes in memory, and (builds with debug assertions) past a bound of 2 in files.
     let bounds: &[&[(&str, &str)]] =
@@ -393,16 +398,7 @@ fn a_person_written_two_ways_late_in_the_file_is_still_one_person() {
     }
     text.push_str("C1,東\nC2,東\nA-1,南\n");
     let input = env.write("in.csv", &text);
-    let rules = rules_of(
-        &env,
-        Some("宛名番号"),
-        "anonymized",
-        "k = 2\nmax_suppression = 0.6",
-        &[
-            ("宛名番号", "linking_code", "action = \"pseudonymize\"\noutput = \"レコードID\""),
-            ("地区", "quasi_identifier", "action = \"keep\""),
-        ],
-    );
+    let rules = linked_code_rules(&env);
     let job = env.job("d", &input, &rules, "");
     let small: &[(&str, &str)] = &[("TOKUMEI_TEST_CHUNK_BYTES", "4096"), ("TOKUMEI_TEST_ROW_HASHES", "64")];
     let mut seen = Vec::new();
