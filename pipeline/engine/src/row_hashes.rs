@@ -105,11 +105,17 @@ impl RowHashes {
     /// Every hash, in row order.
     pub(crate) fn load(&self) -> std::io::Result<Vec<u64>> {
         let mut all = Vec::with_capacity(self.len() as usize);
+        self.append_to(&mut all)?;
+        Ok(all)
+    }
+
+    /// Every hash, in row order, appended to `all`.
+    fn append_to(&self, all: &mut Vec<u64>) -> std::io::Result<()> {
         if let Some(f) = &self.file {
-            read_at(f, 0, self.written, &mut all)?;
+            read_at(f, 0, self.written, all)?;
         }
         all.extend_from_slice(&self.tail);
-        Ok(all)
+        Ok(())
     }
 
     /// How many people the hashes are and the most rows one person has, as
@@ -272,10 +278,7 @@ impl Units {
         let from = (self.from as usize).min(subjects.len());
         let mut all = Vec::with_capacity(from + self.kept.len() as usize);
         all.extend_from_slice(&subjects[..from]);
-        if let Some(f) = &self.kept.file {
-            read_at(f, 0, self.kept.written, &mut all)?;
-        }
-        all.extend_from_slice(&self.kept.tail);
+        self.kept.append_to(&mut all)?;
         Ok(all)
     }
 

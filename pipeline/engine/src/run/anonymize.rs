@@ -792,12 +792,12 @@ pub(super) fn people_of(enc: &Encoded, counting: bool) -> Result<Option<crate::p
     if layout.person.is_some() {
         // Counted from disk first: only when some person has several rows are the rows'
         // hashes read back (the models then need each row's person).
-        let census = enc.subjects.census().map_err(|e| hashes_err(&enc.subjects.folder(), e))?;
+        let census = enc.subjects.census().map_err(|e| crate::error::output_err(&enc.subjects.folder(), e))?;
         if census.0 == enc.subjects.len() {
             return Ok(None);
         }
-        let subjects = enc.subjects.load().map_err(|e| hashes_err(&enc.subjects.folder(), e))?;
-        let units = enc.units.load(&subjects).map_err(|e| hashes_err(&enc.units.folder(), e))?;
+        let subjects = enc.subjects.load().map_err(|e| crate::error::output_err(&enc.subjects.folder(), e))?;
+        let units = enc.units.load(&subjects).map_err(|e| crate::error::output_err(&enc.units.folder(), e))?;
         return Ok(crate::people::from_census(&subjects, &units, census));
     }
     if !counting {
@@ -812,7 +812,7 @@ pub(super) fn people_of(enc: &Encoded, counting: bool) -> Result<Option<crate::p
 pub(super) fn refuse_repeats(enc: &Encoded) -> Result<(), EngineError> {
     let layout = &enc.layout;
     for ((_, plan_col), hashes) in layout.implied.iter().zip(&enc.implied) {
-        let (people, max_rows) = hashes.census().map_err(|e| hashes_err(&hashes.folder(), e))?;
+        let (people, max_rows) = hashes.census().map_err(|e| crate::error::output_err(&hashes.folder(), e))?;
         if people < hashes.len() {
             let c = &layout.plan.columns[*plan_col];
             return Err(EngineError::Config(format!(
@@ -829,11 +829,6 @@ pub(super) fn refuse_repeats(enc: &Encoded) -> Result<(), EngineError> {
         }
     }
     Ok(())
-}
-
-/// A failure to read the rows' hashes back from their temporary folder.
-fn hashes_err(folder: &std::path::Path, e: std::io::Error) -> EngineError {
-    crate::error::output_err(folder, e)
 }
 
 /// The hierarchy above a generalised column's values: each code's labels at the levels above
