@@ -8,7 +8,7 @@ pub use parquet_out::{ColumnKinds, ParquetOut, parquet_writer};
 use crate::cell::Cell;
 use crate::error::{EngineError, ExitCode, io_err, output_err};
 use arrow::array::RecordBatch;
-use arrow::array::{ArrayRef, BooleanBuilder, Date32Builder, Int64Builder, StringBuilder};
+use arrow::array::{ArrayRef, BooleanBuilder, Date32Builder, FixedSizeBinaryBuilder, Int64Builder, StringBuilder};
 use arrow::datatypes::{DataType, SchemaRef};
 use arrow::ipc::reader::FileReader;
 use arrow::ipc::writer::FileWriter;
@@ -27,6 +27,9 @@ pub enum ColumnBuilder {
     Bool(BooleanBuilder),
     /// Dates.
     Date(Date32Builder),
+    /// Codes of this many hex digits, kept as their bytes (an odd last digit in the high half
+    /// of the last byte); [`hex_text`] gives back the text.
+    Hex(FixedSizeBinaryBuilder, usize),
 }
 
 impl ColumnBuilder {
@@ -36,8 +39,24 @@ impl ColumnBuilder {
             DataType::Int64 => ColumnBuilder::Int(Int64Builder::with_capacity(capacity)),
             DataType::Boolean => ColumnBuilder::Bool(BooleanBuilder::with_capacity(capacity)),
             DataType::Date32 => ColumnBuilder::Date(Date32Builder::with_capacity(capacity)),
+            DataType::FixedSizeBinary(n) => ColumnBuilder::hex(2 * (*n).clamp(0, 32) as usize, capacity),
             _ => ColumnBuilder::Str(StringBuilder::with_capacity(capacity, capacity * 16)),
         }
+    }
+
+    /// A builder for `field`: codes of as many hex digits as its metadata
+    /// [`HEX_DIGITS`] says, when it has it (a spilled pseudonym code's field).
+    pub fn for_field(field: &arrow::datatypes::Field, capacity: usize) -> Self {
+        match field.metadata().get(HEX_DIGITS).and_then(|d| d.parse::<usize>().ok()) {
+            Some(digits) => ColumnBuilder::hex(digits, capacity),
+            None => ColumnBuilder::new(field.data_type(), capacity),
+        }
+    }
+
+    /// A builder of codes of `digits` hex digits (at most 64), as their bytes.
+    fn hex(digits: usize, capacity: usize) -> Self {
+        let digits = digits.min(64);
+        ColumnBuilder::Hex(FixedSizeBinaryBuilder::with_capacity(capacity, digits.div_ceil(2) as i32), digits)
     }
 
     /// Append a cell; a cell of another type than the builder's is a bug.
@@ -47,6 +66,13 @@ impl ColumnBuilder {
             (ColumnBuilder::Int(b), Cell::Null) => b.append_null(),
             (ColumnBuilder::Bool(b), Cell::Null) => b.append_null(),
             (ColumnBuilder::Date(b), Cell::Null) => b.append_null(),
+            (ColumnBuilder::Hex(b, _), Cell::Null) => b.append_null(),
+            (ColumnBuilder::Hex(b, digits), Cell::Str(s)) => {
+                let mut bytes = [0u8; 32];
+                let bytes = hex_bytes(s, *digits, &mut bytes)
+                    .ok_or_else(|| EngineError::Internal("a code is not the hex digits of its column".into()))?;
+                b.append_value(bytes).map_err(|e| EngineError::Internal(e.to_string()))?
+            }
             (ColumnBuilder::Str(b), Cell::Str(s)) => b.append_value(s),
             (ColumnBuilder::Int(b), Cell::Int(i)) => b.append_value(*i),
             (ColumnBuilder::Bool(b), Cell::Bool(v)) => b.append_value(*v),
@@ -65,8 +91,57 @@ impl ColumnBuilder {
             ColumnBuilder::Int(b) => Arc::new(b.finish()),
             ColumnBuilder::Bool(b) => Arc::new(b.finish()),
             ColumnBuilder::Date(b) => Arc::new(b.finish()),
+            ColumnBuilder::Hex(b, _) => Arc::new(b.finish()),
         }
     }
+}
+
+/// Metadata of a spill field of codes of hex digits: how many digits ([`ColumnBuilder::for_field`]).
+pub const HEX_DIGITS: &str = "tokumei.hex_digits";
+
+/// The bytes of a code of `digits` lower-case hex digits (an odd last digit in the high half of
+/// the last byte), written in `out`; `None` for any other text.
+fn hex_bytes<'a>(code: &str, digits: usize, out: &'a mut [u8; 32]) -> Option<&'a [u8]> {
+    let text = code.as_bytes();
+    if text.len() != digits || digits > 2 * out.len() {
+        return None;
+    }
+    let nibble = |d: u8| match d {
+        b'0'..=b'9' => Some(d - b'0'),
+        b'a'..=b'f' => Some(d - b'a' + 10),
+        _ => None,
+    };
+    for (i, pair) in text.chunks(2).enumerate() {
+        out[i] = nibble(pair[0])? << 4 | pair.get(1).map_or(Some(0), |d| nibble(*d))?;
+    }
+    Some(&out[..digits.div_ceil(2)])
+}
+
+/// The text of codes spilled as bytes ([`ColumnBuilder::Hex`]): each code's first `digits`
+/// lower-case hex digits, null where the code is.
+pub fn hex_text(codes: &ArrayRef, digits: usize) -> Result<ArrayRef, EngineError> {
+    let codes = codes
+        .as_any()
+        .downcast_ref::<arrow::array::FixedSizeBinaryArray>()
+        .ok_or_else(|| EngineError::Internal("spilled codes are not bytes".into()))?;
+    let width = codes.value_length() as usize;
+    if width > 32 || digits.div_ceil(2) != width {
+        return Err(EngineError::Internal("spilled codes are not of their column's length".into()));
+    }
+    let rows = arrow::array::Array::len(codes);
+    let mut text = StringBuilder::with_capacity(rows, rows * digits);
+    let mut hex = [0u8; 64];
+    for code in codes.iter() {
+        match code {
+            Some(bytes) => {
+                // Cannot fail: `hex` has room for twice the bytes, and hex digits are ASCII.
+                let _ = hex::encode_to_slice(bytes, &mut hex[..2 * width]);
+                text.append_value(std::str::from_utf8(&hex[..digits]).unwrap_or_default());
+            }
+            None => text.append_null(),
+        }
+    }
+    Ok(Arc::new(text.finish()))
 }
 
 /// Rows per shuffle bucket held in memory at once.
@@ -352,5 +427,57 @@ mod shuffle_tests {
         assert!(seen.iter().all(|s| *s), "a row was lost");
         assert!(largest <= 2 * SHUFFLE_BUCKET_ROWS, "a bucket of {largest} rows was held");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "bucket files left behind");
+    }
+}
+
+#[cfg(test)]
+mod hex_tests {
+    use super::*;
+    use arrow::array::{Array, AsArray};
+
+    /// Codes of every allowed length (odd ones too) spilled as bytes come back as the same
+    /// text, nulls as nulls, in half the bytes.
+    #[test]
+    fn codes_spilled_as_bytes_are_written_back_as_the_same_text() {
+        let digest: String = (0..64).map(|i| char::from(b"0123456789abcdef"[(i * 7 + 3) % 16])).collect();
+        for digits in 1..=64usize {
+            let width = digits.div_ceil(2);
+            let field = arrow::datatypes::Field::new("c", DataType::FixedSizeBinary(width as i32), true)
+                .with_metadata([(HEX_DIGITS.to_string(), digits.to_string())].into());
+            let mut b = ColumnBuilder::for_field(&field, 3);
+            let codes = [Some(&digest[..digits]), None, Some(&digest[64 - digits..])];
+            for c in codes {
+                b.append(&c.map_or(Cell::Null, Cell::str)).unwrap();
+            }
+            let spilled = b.finish();
+            assert_eq!(spilled.as_fixed_size_binary().value_length() as usize, width);
+            let text = hex_text(&spilled, digits).unwrap();
+            let text = text.as_string::<i32>();
+            let back: Vec<Option<&str>> = text.iter().collect();
+            assert_eq!(back, codes, "{digits} digits");
+            assert_eq!(text.null_count(), 1);
+        }
+    }
+
+    /// Anything but a code of the column's lower-case hex digits is refused, never spilled wrong.
+    #[test]
+    fn text_that_is_not_the_column_s_code_is_refused() {
+        let field = arrow::datatypes::Field::new("c", DataType::FixedSizeBinary(8), true)
+            .with_metadata([(HEX_DIGITS.to_string(), "15".to_string())].into());
+        let mut b = ColumnBuilder::for_field(&field, 1);
+        for bad in ["0123456789ABCDE", "0123456789abcdg", "0123456789abcd", "0123456789abcdef", "０１２３４"] {
+            assert!(b.append(&Cell::str(bad)).is_err(), "{bad}");
+        }
+        assert!(b.append(&Cell::Int(7)).is_err());
+        // Without the metadata, a field of eight bytes holds codes of sixteen digits only.
+        let mut even = ColumnBuilder::new(&DataType::FixedSizeBinary(8), 1);
+        assert!(even.append(&Cell::str("0123456789abcde")).is_err());
+        even.append(&Cell::str("0123456789abcdef")).unwrap();
+        // Fifteen digits fill eight bytes, the last digit in the high half.
+        b.append(&Cell::str("0123456789abcde")).unwrap();
+        let spilled = b.finish();
+        assert_eq!(spilled.as_fixed_size_binary().value(0), [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xe0]);
+        assert!(hex_text(&spilled, 17).is_err(), "a length the bytes cannot hold");
+        assert!(hex_text(&(Arc::new(arrow::array::StringArray::from(vec!["ab"])) as ArrayRef), 2).is_err());
     }
 }

@@ -931,7 +931,7 @@ fn transform_batch(
 ) -> Result<Done, EngineError> {
     let (columns, plan) = (cx.columns, cx.plan);
     let mut builders: Vec<ColumnBuilder> =
-        cx.spill_fields.iter().map(|f| ColumnBuilder::new(f.data_type(), batch.len())).collect();
+        cx.spill_fields.iter().map(|f| ColumnBuilder::for_field(f, batch.len())).collect();
     let mut parts: Vec<DictPart> = (0..worker.len()).map(|_| DictPart::default()).collect();
     let mut ids = vec![0u32; worker.len()];
     let mut cells = vec![Cell::Null; cx.spill_fields.len()];

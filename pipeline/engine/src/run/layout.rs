@@ -214,7 +214,13 @@ fn out_columns(plan: &Plan, cx: &Context) -> (Vec<OutColumn>, Vec<Dictionary>, V
             });
             Slot::Global(dicts.len() - 1)
         } else {
-            spill_fields.push(Field::new(c.output.clone().unwrap_or_default(), t.output_type(), true));
+            // A code of hex digits is spilled as its bytes, half its text's size.
+            let name = c.output.clone().unwrap_or_default();
+            spill_fields.push(match t.hex_digits() {
+                Some(digits) => Field::new(name, DataType::FixedSizeBinary(digits.div_ceil(2) as i32), true)
+                    .with_metadata([(crate::output::HEX_DIGITS.to_string(), digits.to_string())].into()),
+                None => Field::new(name, t.output_type(), true),
+            });
             Slot::Local(spill_fields.len() - 1)
         };
         columns.push(OutColumn {

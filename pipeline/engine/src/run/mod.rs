@@ -43,7 +43,7 @@ pub struct RunOptions<'a> {
     /// Threads that transform rows (0: one per core). The release does not depend on it.
     pub threads: usize,
     /// Largest spill (bytes) that pass 2 holds in memory rather than shuffling through bucket
-    /// files (`None`: 128 MiB). The release does not depend on it.
+    /// files (`None`: 64 MiB). The release does not depend on it.
     pub spill_memory: Option<u64>,
     /// Whether the release goes to a recipient: in anonymized mode it is then fingerprinted for
     /// leak tracing unless the rules say `fingerprint = false`.

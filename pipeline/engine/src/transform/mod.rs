@@ -47,6 +47,12 @@ pub trait ColumnTransform: Send + Sync {
     fn values(&self) -> Option<&Values> {
         None
     }
+    /// How many lower-case hex digits every output has, when the output is a code of hex
+    /// digits: between the passes the spill keeps the code's bytes (half the digits) instead of
+    /// its text, and pass 2 writes them back as text ([`crate::output::hex_text`]).
+    fn hex_digits(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// A text column's declared `values` as its cells hold them (NFKC when the column normalises):

@@ -48,6 +48,9 @@ impl ColumnTransform for Pseudonymize {
         let mut hex = [0u8; 64];
         Ok(Cell::str(hex_prefix(&digest, self.length, &mut hex)))
     }
+    fn hex_digits(&self) -> Option<usize> {
+        Some(self.length.min(64)).filter(|n| *n > 0)
+    }
 }
 
 /// The first `length` (at most 64) hex digits of `digest`, written in `out`: only the bytes they

@@ -121,7 +121,8 @@ pub trait Elsewhere: Send + Sync {
 impl RunRequest {
     /// A run (or a check, `dry_run`) as asked, with the machine's settings from the environment:
     /// `TOKUMEI_THREADS` (threads that transform rows; unset or not a number: one per core) and
-    /// `TOKUMEI_SPILL_MEMORY` (memory above which pass 1 spills; unset: the engine's default).
+    /// `TOKUMEI_SPILL_MEMORY` (bytes of spill that pass 2 holds in memory, streaming a larger one;
+    /// unset: the engine's default).
     pub fn from_env(out: Option<PathBuf>, operator: String, dry_run: bool, contract: Option<ContractArg>) -> Self {
         let threads = env_number("TOKUMEI_THREADS").unwrap_or(0);
         let spill_memory = env_number("TOKUMEI_SPILL_MEMORY");
