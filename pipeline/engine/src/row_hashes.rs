@@ -76,8 +76,6 @@ struct Partitioned {
     next: u64,
     /// Each row's partition, one byte a row.
     tags: File,
-    /// The partitions of the rows being added (kept to be reused).
-    scratch: Vec<u8>,
     /// Rows written (the bytes of `tags`).
     rows: u64,
     /// Rows without a subject ([`NO_SUBJECT`]) among them: in their partition, left out when it
@@ -96,7 +94,6 @@ impl Partitioned {
             block,
             next: 0,
             tags: new_file(dir)?,
-            scratch: Vec::new(),
             rows: 0,
             blank: 0,
         })
@@ -105,10 +102,12 @@ impl Partitioned {
     /// Append the hashes of the next rows.
     fn add(&mut self, hashes: &[u64]) -> std::io::Result<()> {
         use std::os::unix::fs::FileExt;
-        self.scratch.clear();
+        // The rows' partitions (a byte a row: 4 MiB for the 4M rows held in memory, let go
+        // when written).
+        let mut tags: Vec<u8> = Vec::with_capacity(hashes.len());
         for &h in hashes {
             let p = part_of(h);
-            self.scratch.push(p as u8);
+            tags.push(p as u8);
             self.blank += u64::from(h == NO_SUBJECT);
             let buffer = &mut self.buffers[p];
             buffer.push(h);
@@ -119,7 +118,7 @@ impl Partitioned {
                 buffer.clear();
             }
         }
-        self.tags.write_all_at(&self.scratch, self.rows)?;
+        self.tags.write_all_at(&tags, self.rows)?;
         self.rows += hashes.len() as u64;
         Ok(())
     }
