@@ -623,7 +623,8 @@ fn released_codes_are_the_keyed_hmac_of_input_values_at_their_length() {
         (64, false, "0", false),
         (23, false, "268435456", false),
     ];
-    for (length, shuffle, spill, query) in runs {
+    // A query needs the `query` feature (DataFusion).
+    for (length, shuffle, spill, query) in runs.into_iter().filter(|r| cfg!(feature = "query") || !r.3) {
         let mut expected: std::collections::HashMap<String, usize> = Default::default();
         for r in &records[1..] {
             // NFKC of full-width ASCII (the generator's only non-ASCII digits), then trimmed.
